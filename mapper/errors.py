@@ -1,0 +1,123 @@
+"""The exceptions `mapper` raises, in two families that never mix.
+
+* A bad *definition* (found while loading, checking or compiling a sink):
+  :class:`DefinitionError`, carrying every :class:`Problem` found, and
+  :class:`PathSyntaxError` for a path string that does not parse.
+* A bad *batch* (found while mapping records): :class:`BatchRejected`, carrying
+  the full report, and :class:`InputError` for input that cannot be read at all.
+
+Everything derives from :class:`MapperError`, so ``except mapper.MapperError``
+is enough to catch anything `mapper` raises on purpose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .report import Report
+
+Severity = Literal["error", "warning", "note"]
+
+
+class MapperError(Exception):
+    """Base class of every exception `mapper` raises on purpose."""
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """Return ``text`` cut to ``limit`` characters, saying how long it really was.
+
+    Messages quote user input; a 10 MB column name must not become a 10 MB message.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...({len(text)} characters)"
+
+
+def pointer_escape(token: str | int) -> str:
+    """Escape one reference token of a JSON Pointer (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def make_pointer(*tokens: str | int) -> str:
+    """Build a JSON Pointer from raw tokens: ``("schema", "definition", 3)`` -> ``/schema/definition/3``."""
+    return "".join("/" + pointer_escape(t) for t in tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with (or worth knowing about) a sink definition.
+
+    ``pointer`` is a JSON Pointer into the document as it was given
+    (``/schema/definition/3/config/Scale``; ``""`` is the whole document).
+    Only ``error`` problems make a definition invalid.
+    """
+
+    severity: Severity
+    pointer: str
+    message: str
+    code: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"severity": self.severity, "pointer": self.pointer, "message": self.message, "code": self.code}
+
+    def __str__(self) -> str:
+        where = self.pointer or "(document)"
+        return f"{self.severity}: {where}: {self.message}"
+
+
+class DefinitionError(MapperError):
+    """A sink definition that cannot be used: unreadable, or with at least one error.
+
+    ``problems`` holds every problem found (errors and warnings), in document order.
+    """
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...], source: str | None = None):
+        self.problems = tuple(problems)
+        self.source = source
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"invalid sink definition{f' {source}' if source else ''}"
+        lines = [f"{head}: {len(errors)} error(s)"]
+        lines += [f"  {p}" for p in errors[:20]]
+        if len(errors) > 20:
+            lines.append(f"  ... and {len(errors) - 20} more")
+        super().__init__("\n".join(lines))
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+class PathSyntaxError(MapperError):
+    """A path string that does not parse; ``position`` is the 0-based character index."""
+
+    def __init__(self, message: str, expression: str, position: int):
+        self.message = message
+        self.expression = expression
+        self.position = max(0, min(position, len(expression)))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        # Draw the caret under the offending character; for very long expressions
+        # show a window around it so the caret still lines up.
+        expr, pos = self.expression, self.position
+        start = max(0, pos - 40)
+        window = expr[start : pos + 40]
+        lead = "..." if start else ""
+        tail = "..." if pos + 40 < len(expr) else ""
+        shown = lead + window.replace("\n", " ").replace("\t", " ") + tail
+        caret = " " * (len(lead) + pos - start) + "^"
+        return f"{self.message} at character {pos}\n  {shown}\n  {caret}"
+
+
+class InputError(MapperError):
+    """Input that cannot be read at all (no such file, unreadable stream, unknown format)."""
+
+
+class BatchRejected(MapperError):
+    """The batch would be discarded by the endpoint; ``report`` says why, record by record."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(report.summary())

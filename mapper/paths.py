@@ -1,0 +1,194 @@
+"""Column paths: the endpoint's key arrays, and path strings as the UI writes them.
+
+The endpoint takes a path as an array of object keys (``["data", "aircraftId"]``).
+As an extension, `mapper` also takes a string:
+
+* ``data.aircraftId`` - keys separated by dots (the UI's dot notation);
+* ``data."a.b"`` - a key with a dot or any other special character is written as a
+  JSON string (JMESPath's quoting);
+* anything else (``items[0].id``, ``tags[*].name``, ``a || b``) is a JMESPath
+  expression, kept as such and evaluated with ``jmespath`` (compiled once). JMESPath
+  returns ``null`` both for an explicit null and for a missing key, so such a column
+  cannot tell them apart: ``mapper`` treats its ``null`` as *missing*.
+
+Unquoted keys may contain any character except whitespace and
+``. " ' [ ] { } ( ) | * @ & ! , : ? = < > ` \\``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+import jmespath.exceptions
+
+from .errors import PathSyntaxError
+
+# Characters that end an unquoted key; most of them mean the text is a JMESPath
+# expression rather than a plain chain of keys.
+_SPECIAL = set(" \t\r\n\f\v.\"'[]{}()|*@&!,:?=<>`\\")
+_IDENTIFIER_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_IDENTIFIER_REST = _IDENTIFIER_START | set("0123456789")
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """Where a column's value is in a record.
+
+    Exactly one of ``keys`` (a plain chain of object keys) and ``expression`` (a
+    JMESPath expression) is set. ``text`` is how the definition wrote it.
+    """
+
+    keys: tuple[str, ...] | None
+    expression: str | None = None
+    text: str = ""
+
+    @property
+    def is_plain(self) -> bool:
+        return self.keys is not None
+
+    def compiled(self) -> Any:
+        """The compiled JMESPath expression (only for non-plain paths)."""
+        if self.expression is None:
+            raise ValueError("a plain key path has no JMESPath expression")
+        return jmespath.compile(self.expression)
+
+    def jsonpath(self) -> str:
+        """The path as shown in messages: ``$.data.altitude``, ``$["a.b"]``."""
+        if self.keys is None:
+            return f"$.{self.expression}" if self.expression else "$"
+        return "$" + "".join(_jsonpath_step(k) for k in self.keys)
+
+    def as_array(self) -> list[str] | None:
+        return list(self.keys) if self.keys is not None else None
+
+    def __str__(self) -> str:
+        return self.text or self.jsonpath()
+
+
+def _jsonpath_step(key: str) -> str:
+    if key and key[0] in _IDENTIFIER_START and all(c in _IDENTIFIER_REST for c in key):
+        return "." + key
+    return "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
+def jsonpath_of(keys: tuple[str, ...] | list[str]) -> str:
+    """``("data", "a.b")`` -> ``$.data["a.b"]``."""
+    return "$" + "".join(_jsonpath_step(k) for k in keys)
+
+
+def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
+    """The shortest path string that parses back to ``keys``."""
+    parts = []
+    for k in keys:
+        if k and not any(c in _SPECIAL for c in k):
+            parts.append(k)
+        else:
+            parts.append(json.dumps(k, ensure_ascii=False))
+    return ".".join(parts)
+
+
+def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
+    """A path given as the endpoint's array of keys."""
+    keys = tuple(keys)
+    return Path(keys=keys, text=to_dot_notation(keys))
+
+
+def parse_path(text: str) -> Path:
+    """Parse a path string into a :class:`Path`; raise :class:`PathSyntaxError` with the position."""
+    if not isinstance(text, str):  # pragma: no cover - callers check types first
+        raise TypeError("a path string must be a str")
+    keys = _parse_plain(text)
+    if keys is not None:
+        return Path(keys=tuple(keys), text=text)
+    return _parse_jmespath(text)
+
+
+def _parse_plain(text: str) -> list[str] | None:
+    """Parse ``a.b."c.d"``; return None when the text is not a plain chain of keys.
+
+    Raises PathSyntaxError for mistakes that are errors whatever the reading
+    (an empty key between dots, an unterminated quote).
+    """
+    keys: list[str] = []
+    i, n = 0, len(text)
+    if n == 0:
+        raise PathSyntaxError("empty path", text, 0)
+    while True:
+        if i >= n:
+            raise PathSyntaxError("expected a key after '.'", text, i)
+        c = text[i]
+        if c == '"':
+            key, i = _read_quoted(text, i)
+            keys.append(key)
+        elif c == ".":
+            raise PathSyntaxError("empty key (two dots in a row, or a leading dot)", text, i)
+        elif c in _SPECIAL:
+            return None
+        else:
+            start = i
+            while i < n and text[i] not in _SPECIAL:
+                i += 1
+            keys.append(text[start:i])
+        if i == n:
+            return keys
+        if text[i] != ".":
+            return None
+        i += 1
+
+
+def _read_quoted(text: str, start: int) -> tuple[str, int]:
+    """Read a JSON string literal starting at ``text[start] == '"'``; return (value, end)."""
+    i, n = start + 1, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            literal = text[start : i + 1]
+            try:
+                value = json.loads(literal)
+            except ValueError as exc:
+                pos = start + getattr(exc, "pos", 0)
+                raise PathSyntaxError(f"invalid quoted key: {getattr(exc, 'msg', exc)}", text, pos) from None
+            return value, i + 1
+        if ord(c) < 0x20:
+            raise PathSyntaxError("control character in a quoted key (escape it)", text, i)
+        i += 1
+    raise PathSyntaxError("unterminated quoted key", text, start)
+
+
+def _parse_jmespath(text: str) -> Path:
+    try:
+        parsed = jmespath.compile(text)
+    except jmespath.exceptions.JMESPathError as exc:
+        pos = getattr(exc, "lex_position", None)
+        if not isinstance(pos, int):
+            pos = len(text)
+        msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
+        raise PathSyntaxError(f"invalid path: {msg}", text, pos) from None
+    except (RecursionError, ValueError, TypeError) as exc:  # jmespath internals on hostile input
+        raise PathSyntaxError(f"invalid path: {exc.__class__.__name__}", text, 0) from None
+    keys = _field_chain(parsed.parsed)
+    if keys is not None:
+        return Path(keys=tuple(keys), text=text)
+    return Path(keys=None, expression=text, text=text)
+
+
+def _field_chain(node: dict[str, Any]) -> list[str] | None:
+    """Reduce a JMESPath AST that is only ``field`` / ``subexpression`` nodes to its keys."""
+    kind = node.get("type")
+    if kind == "field":
+        return [node["value"]]
+    if kind == "subexpression":
+        out: list[str] = []
+        for child in node.get("children", []):
+            sub = _field_chain(child)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    return None
