@@ -1,0 +1,304 @@
+"""The mapped batch: one numpy array per column, with validity and presence masks.
+
+Every column keeps three states apart, as the endpoint does:
+
+========  =========  ===========  =====================================================
+state     ``valid``  ``present``  meaning at the endpoint
+========  =========  ===========  =====================================================
+value     True       True         the value is stored
+null      False      True         JSON ``null``: the stored value is cleared
+missing   False      False        nothing sent (or ``""``): the stored value is left alone
+========  =========  ===========  =====================================================
+
+Storage per type: ``id`` uint64; ``int``, ``dateInt``, ``signedIntBoolKey`` int64;
+``decimal`` int64 scaled by 10**scale (``ColumnData.scale``); ``timestamp`` int64 in
+granularity units since 1970-01-01T00:00:00Z (``ColumnData.unit``); ``recordTime``
+int64 nanoseconds since 1970; ``bool`` bool; ``string`` an object array of Python
+``str`` (``None`` where there is no value); ``ids`` / ``strings`` as ``offsets``
+(int64, one more than rows) into a flat ``values`` array (uint64 / object of str).
+Slots without a value hold 0, False or None.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from .types import UNIT_NS, format_decimal
+
+if TYPE_CHECKING:
+    from .report import Report
+    from .sink import Sink
+
+_ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
+
+
+class ColumnBuilder:
+    """A growable column: values plus masks, written by row position.
+
+    Row positions are absolute; ``base`` is the position of slot 0 (validate-only
+    runs reuse the same memory chunk after chunk by moving ``base``).
+    """
+
+    __slots__ = ("kind", "dtype", "values", "valid", "present", "sets", "base")
+
+    def __init__(self, kind: str, capacity: int = 1024):
+        self.kind = kind
+        self.dtype = np.dtype(object) if kind in ("str", "strset") else np.dtype({"uint64": np.uint64, "int64": np.int64, "bool": np.bool_, "uint64set": np.uint64}[kind])
+        capacity = max(capacity, 16)
+        is_set = kind in ("uint64set", "strset")
+        self.values = np.zeros(0 if is_set else capacity, dtype=self.dtype)
+        self.valid = np.zeros(capacity, dtype=bool)
+        self.present = np.zeros(capacity, dtype=bool)
+        self.sets: list[Any] | None = [None] * capacity if is_set else None
+        self.base = 0
+
+    def reserve(self, end: int) -> None:
+        """Make room for rows up to absolute position ``end`` (exclusive)."""
+        need = end - self.base
+        cap = len(self.valid)
+        if need <= cap:
+            return
+        new_cap = max(need, cap * 2)
+        grow = new_cap - cap
+        if self.sets is None:
+            self.values = np.concatenate([self.values, np.zeros(grow, dtype=self.dtype)])
+        else:
+            self.sets.extend([None] * grow)
+        self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
+        self.present = np.concatenate([self.present, np.zeros(grow, dtype=bool)])
+
+    def reset(self, base: int) -> None:
+        """Forget the rows written so far; the next row written is ``base``."""
+        self.base = base
+        self.valid[:] = False
+        self.present[:] = False
+        if self.sets is not None:
+            self.sets = [None] * len(self.valid)
+        elif self.kind == "str":
+            self.values[:] = None
+
+    def put(self, pos: int, value: Any) -> None:
+        i = pos - self.base
+        if self.sets is not None:
+            self.sets[i] = value
+        else:
+            self.values[i] = value
+        self.valid[i] = True
+        self.present[i] = True
+
+    def put_null(self, pos: int) -> None:
+        i = pos - self.base
+        self._clear(i)
+        self.valid[i] = False
+        self.present[i] = True
+
+    def put_missing(self, pos: int) -> None:
+        i = pos - self.base
+        self._clear(i)
+        self.valid[i] = False
+        self.present[i] = False
+
+    def _clear(self, i: int) -> None:
+        if self.sets is not None:
+            self.sets[i] = None
+        else:
+            self.values[i] = _ZERO[self.kind]
+
+    def finish(self, end: int, keep: np.ndarray | None) -> ColumnArrays:
+        """The final arrays of rows ``base..end``, keeping only rows where ``keep`` is True (all when None)."""
+        n = end - self.base
+        valid, present = self.valid[:n], self.present[:n]
+        if self.sets is None:
+            values = self.values[:n]
+            if keep is not None:
+                values, valid, present = values[keep], valid[keep], present[keep]
+            return ColumnArrays(values.copy() if values.base is not None else values, valid.copy(), present.copy(), None)
+        rows = self.sets[:n]
+        if keep is not None:
+            rows = [r for r, k in zip(rows, keep.tolist()) if k]
+            valid, present = valid[keep], present[keep]
+        lengths = np.fromiter((len(r) if r else 0 for r in rows), dtype=np.int64, count=len(rows))
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = [v for r in rows if r for v in r]
+        values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else _object_array(flat)
+        return ColumnArrays(values, valid.copy(), present.copy(), offsets)
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+class ColumnArrays:
+    __slots__ = ("values", "valid", "present", "offsets")
+
+    def __init__(self, values: np.ndarray, valid: np.ndarray, present: np.ndarray, offsets: np.ndarray | None):
+        self.values, self.valid, self.present, self.offsets = values, valid, present, offsets
+
+
+class ColumnData:
+    """One stored column of a :class:`Batch`.
+
+    ``values`` holds the stored values (see the module docs for the dtype per type);
+    for ``ids``/``strings`` the values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``.
+    """
+
+    __slots__ = ("name", "type", "values", "valid", "present", "offsets", "scale", "unit", "digits")
+
+    def __init__(self, name: str, type: str, arrays: ColumnArrays, *, scale: int | None = None, unit: str | None = None, digits: int = 0):
+        self.name = name
+        self.type = type
+        self.values = arrays.values
+        self.valid = arrays.valid
+        self.present = arrays.present
+        self.offsets = arrays.offsets
+        self.scale = scale
+        self.unit = unit
+        self.digits = digits
+
+    def __len__(self) -> int:
+        return len(self.valid)
+
+    def __repr__(self) -> str:
+        return f"<ColumnData {self.name!r} {self.type} rows={len(self)} values={int(self.valid.sum())} nulls={self.null_count}>"
+
+    @property
+    def null(self) -> np.ndarray:
+        """Rows with an explicit JSON null."""
+        return self.present & ~self.valid
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Rows with no value sent."""
+        return ~self.present
+
+    @property
+    def null_count(self) -> int:
+        return int(np.count_nonzero(self.null))
+
+    def canonical(self) -> list[Any]:
+        """Each row's value in the canonical JSON form (``MISSING`` for missing rows)."""
+        n = len(self)
+        valid = self.valid.tolist()
+        present = self.present.tolist()
+        out: list[Any] = [MISSING] * n
+        if self.offsets is not None:
+            flat = self.values.tolist()
+            offs = self.offsets.tolist()
+            for i in range(n):
+                if valid[i]:
+                    out[i] = flat[offs[i] : offs[i + 1]]
+                elif present[i]:
+                    out[i] = None
+            return out
+        render = _renderer(self)
+        values = self.values.tolist()
+        for i in range(n):
+            if valid[i]:
+                out[i] = render(values[i])
+            elif present[i]:
+                out[i] = None
+        return out
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+#: Marks a missing value in :meth:`ColumnData.canonical`.
+MISSING: Any = _Missing()
+
+
+def _renderer(col: ColumnData) -> Any:
+    from .golayout import format_rfc3339
+
+    if col.type == "decimal":
+        scale = col.scale or 0
+        return lambda v: format_decimal(v, scale)
+    if col.type == "timestamp":
+        gran_ns = UNIT_NS[col.unit or "s"]
+        digits = col.digits
+        return lambda v: format_rfc3339(v * gran_ns, digits)
+    if col.type == "recordTime":
+        return lambda v: format_rfc3339(v, _digits_needed(v))
+    if col.type == "bool":
+        return bool
+    if col.type == "string":
+        return lambda v: v
+    return int
+
+
+def _digits_needed(ns: int) -> int:
+    frac = ns % 10**9
+    if frac == 0:
+        return 0
+    if frac % 10**6 == 0:
+        return 3
+    if frac % 10**3 == 0:
+        return 6
+    return 9
+
+
+class Batch:
+    """The columns the endpoint would store for the accepted records of a batch.
+
+    ``ids`` is ``_id`` per row (uint64 for an ``id_field`` sink, an object array of
+    str for primary keys); ``record_index`` is each row's index in the input;
+    ``columns`` maps column names (definition order, identity-only columns left
+    out as the ingester does) to :class:`ColumnData`; ``report`` is the batch's report.
+    """
+
+    def __init__(self, sink: Sink, ids: np.ndarray, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report):
+        self.sink = sink
+        self.ids = ids
+        self.record_index = record_index
+        self.columns = columns
+        self.report = report
+
+    @property
+    def count(self) -> int:
+        """Rows in the batch (accepted records)."""
+        return len(self.record_index)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, name: str) -> ColumnData:
+        return self.columns[name]
+
+    def __repr__(self) -> str:
+        return f"<Batch rows={self.count} columns={list(self.columns)}>"
+
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """One dict per row in the canonical form: ``_id`` first, then the columns."""
+        names = list(self.columns)
+        rendered = [self.columns[n].canonical() for n in names]
+        ids = self.ids.tolist()
+        for i in range(self.count):
+            row: dict[str, Any] = {"_id": ids[i]}
+            for name, values in zip(names, rendered):
+                v = values[i]
+                if v is not MISSING:
+                    row[name] = v
+            yield row
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """All rows in the canonical form (see :meth:`iter_rows`)."""
+        return list(self.iter_rows())
+
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table`` (needs the ``arrow`` extra)."""
+        from .io import batch_to_arrow
+
+        return batch_to_arrow(self)
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` via Arrow (needs ``pyarrow`` and ``pandas``)."""
+        return self.to_arrow().to_pandas()

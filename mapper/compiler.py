@@ -1,0 +1,382 @@
+"""Compile a sink into generated accessor code, once.
+
+For one :class:`~mapper.sink.Sink` the compiler writes one small Python module:
+
+* ``walk(rec)`` - the careful path: walks one decoded record (a dict) once, sharing
+  path prefixes, and returns every column's raw value with *missing*, *null* and
+  "not an object" kept apart;
+* ``extract_strict(recs)`` / ``extract_lenient(recs)`` - the fast path: take a list of
+  msgspec Structs decoded from a chunk of input (only the mapped fields are
+  decoded) and return one list per column, one list comprehension per path node.
+
+Following attrs/cattrs, only identifiers the generator controls are written into
+the source; keys from the definition are untrusted and reach the code as bound
+constants (``_k3``), never as text. The module gets a ``<mapper generated sink ...>``
+filename registered in :mod:`linecache`, so tracebacks and ``inspect`` show its
+lines, and the source is kept on the :class:`Mapper` (``mapper explain`` prints it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import linecache
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Union
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from .sink import Column, Sink, load_sink
+from .types import Converter, converter_for
+
+__all__ = ["Mapper", "compile_sink", "MISSING", "NotObject"]
+
+
+class _MissingType:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+#: A key that is absent from the record (JSON ``null`` is ``None``).
+MISSING: Any = _MissingType()
+
+
+class NotObject:
+    """Marks a path that walked into something that is not an object."""
+
+    __slots__ = ("keys", "value")
+
+    def __init__(self, keys: tuple[str, ...], value: Any):
+        self.keys = keys
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"NotObject({self.keys!r})"
+
+
+class PathFailure:
+    """A JMESPath expression that raised while being evaluated."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+@dataclass
+class _Node:
+    key: str | None
+    id: int
+    parent: "_Node | None"
+    children: dict[str, "_Node"] = field(default_factory=dict)
+    columns: list[int] = field(default_factory=list)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        out: list[str] = []
+        node: _Node | None = self
+        while node is not None and node.key is not None:
+            out.append(node.key)
+            node = node.parent
+        return tuple(reversed(out))
+
+
+def _build_trie(columns: tuple[Column, ...]) -> tuple[_Node, list[_Node]]:
+    counter = itertools.count()
+    root = _Node(None, next(counter), None)
+    nodes = [root]
+    for col in columns:
+        if col.path.keys is None:
+            continue
+        node = root
+        for key in col.path.keys:
+            child = node.children.get(key)
+            if child is None:
+                child = _Node(key, next(counter), node)
+                node.children[key] = child
+                nodes.append(child)
+            node = child
+        node.columns.append(col.index)
+    return root, nodes
+
+
+class _Source:
+    """Accumulates generated lines and the namespace they refer to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+
+    def bind(self, name: str, value: Any) -> str:
+        assert name.isidentifier() and name not in self.namespace
+        self.namespace[name] = value
+        return name
+
+    def emit(self, line: str, indent: int = 1) -> None:
+        self.lines.append("    " * indent + line)
+
+
+def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: list[_Node]) -> None:
+    """``walk(rec)``: one decoded record (a dict) -> a tuple of raw values, one per column."""
+    for node in nodes[1:]:
+        src.bind(f"_k{node.id}", node.key)
+    for col in columns:
+        if col.path.keys is None:
+            src.bind(f"_jp{col.index}", _jmespath_getter(col))
+    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down"]
+    defaults += [f"_k{n.id}=_k{n.id}" for n in nodes[1:]]
+    defaults += [f"_jp{c.index}=_jp{c.index}" for c in columns if c.path.keys is None]
+    src.lines.append(f"def walk(rec, {', '.join(defaults)}):")
+    src.emit('"""Walk one decoded record; return each column\'s raw value (MISSING, None, NotObject or the value)."""')
+    out = {c.index: None for c in columns}
+
+    def visit(node: _Node, var: str) -> None:
+        for child in node.children.values():
+            cvar = f"n{child.id}"
+            if var == "rec":
+                src.emit(f"{cvar} = rec.get(_k{child.id}, _M)")
+            else:
+                src.emit(f"{cvar} = {var}.get(_k{child.id}, _M) if _isdict({var}) else {var}")
+            for ci in child.columns:
+                if child.children:  # the value itself is a column, and the walk goes on inside it
+                    src.emit(f"c{ci} = {cvar}")
+                    out[ci] = f"c{ci}"
+                else:
+                    out[ci] = cvar
+            if child.children:
+                src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {child.id})")
+                visit(child, cvar)
+
+    visit(root, "rec")
+    for col in columns:
+        if col.path.keys is None:
+            src.emit(f"c{col.index} = _jp{col.index}(rec)")
+            out[col.index] = f"c{col.index}"
+    values = ", ".join(str(out[c.index]) for c in columns)
+    src.emit(f"return ({values},)")
+    src.lines.append("")
+
+
+def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
+    import jmespath.exceptions
+
+    expr = col.path.compiled()
+
+    def get(rec: Any) -> Any:
+        try:
+            value = expr.search(rec)
+        except jmespath.exceptions.JMESPathError as exc:
+            return PathFailure(str(exc).splitlines()[0])
+        except (TypeError, ValueError, RecursionError) as exc:
+            return PathFailure(f"{exc.__class__.__name__}: {exc}")
+        return MISSING if value is None else value
+
+    get.__qualname__ = get.__name__ = f"jmespath_{col.index}"
+    return get
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path: msgspec Structs for the mapped fields only
+
+
+_NUMBER = Union[int, float, str]
+
+
+def fast_leaf_type(col: Column) -> Any:
+    """What the fast decoder accepts for a column's value (anything else goes the careful way)."""
+    t = col.type
+    if t in ("id", "int", "signedIntBoolKey", "decimal"):
+        return _NUMBER
+    if t in ("timestamp", "recordTime"):
+        return _NUMBER if col.config.numeric_time else str
+    if t in ("string", "dateInt"):
+        return str
+    if t == "strings":
+        return Union[list[str], str]
+    if t == "ids":
+        return Union[list[int], str]
+    if t == "bool":
+        return Union[bool, int, float, str]
+    raise AssertionError(t)  # pragma: no cover
+
+
+def _renameable(key: str) -> bool:
+    # msgspec cannot rename a field to a key containing '\\', '"' or control characters.
+    return not any(c in key for c in '\\"') and all(ord(c) >= 0x20 for c in key)
+
+
+def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node]) -> str | None:
+    """Why the fast path cannot serve this sink, or None when it can."""
+    if any(c.path.keys is None for c in columns):
+        return "a JMESPath column needs whole records"
+    for node in nodes[1:]:
+        if node.columns and node.children:
+            return "a column's path goes inside another column's value"
+        if not _renameable(node.key or ""):
+            return "a key contains a quote, backslash or control character"
+        if len(node.columns) > 1:
+            types = {repr(fast_leaf_type(columns[i])) for i in node.columns}
+            if len(types) > 1:
+                return "two columns of different types read the same path"
+    return None
+
+
+def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool) -> Any:
+    """Define one Struct per path node (children before parents); return the root Struct."""
+    prefix = "S" if strict else "L"
+
+    def build(node: _Node) -> Any:
+        fields = []
+        rename = {}
+        for j, child in enumerate(node.children.values()):
+            name = f"f{j}"
+            rename[name] = child.key
+            if child.children:
+                ftype: Any = build(child)
+            else:
+                ftype = fast_leaf_type(columns[child.columns[0]])
+            if strict:
+                fields.append((name, ftype))
+            else:
+                fields.append((name, Optional[Union[ftype, UnsetType]], UNSET))
+        cls = msgspec.defstruct(f"{prefix}{node.id}", fields, rename=rename, gc=False)
+        src.bind(f"_{prefix}{node.id}", cls)
+        return cls
+
+    return build(root)
+
+
+def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool) -> None:
+    prefix = "S" if strict else "L"
+    name = "extract_strict" if strict else "extract_lenient"
+    internal = [n for n in _preorder(root) if n.children and n is not root]
+    defaults = ", ".join(f"_{prefix}{n.id}=_{prefix}{n.id}" for n in internal)
+    src.lines.append(f"def {name}(recs{', ' + defaults if defaults else ''}):")
+    src.emit(f'"""Decoded Structs of a chunk -> one list of raw values per column ({"required, non-null" if strict else "nullable, optional"} fields)."""')
+    out: dict[int, str] = {}
+
+    def visit(node: _Node, var: str) -> None:
+        for j, child in enumerate(node.children.values()):
+            target = f"n{child.id}" if child.children else f"v{child.id}"
+            if var == "recs":
+                src.emit(f"{target} = [r.f{j} for r in recs]")
+            elif strict:
+                src.emit(f"{target} = [x.f{j} for x in {var}]")
+            else:
+                src.emit(f"{target} = [x.f{j} if x.__class__ is _{prefix}{node.id} else x for x in {var}]")
+            for ci in child.columns:
+                out[ci] = target
+            if child.children:
+                visit(child, target)
+
+    visit(root, "recs")
+    src.emit(f"return ({', '.join(out[c.index] for c in columns)},)")
+    src.lines.append("")
+
+
+def _preorder(node: _Node) -> Iterable[_Node]:
+    yield node
+    for child in node.children.values():
+        yield from _preorder(child)
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def _isdict(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+class Mapper:
+    """A compiled sink: generated accessors plus one converter per column.
+
+    Build it with :func:`compile_sink` (or ``load_sink(...).compile()``), then call
+    :meth:`map` for a :class:`~mapper.batch.Batch` or :meth:`validate` for a
+    :class:`~mapper.report.Report`.
+    """
+
+    def __init__(self, sink: Sink):
+        self.sink = sink
+        columns = sink.columns
+        self.columns = columns
+        self.converters: tuple[Converter, ...] = tuple(converter_for(c) for c in columns)
+        self.jsonpaths = tuple(c.path.jsonpath() for c in columns)
+        root, nodes = _build_trie(columns)
+        self._prefix_keys = {n.id: n.keys for n in nodes}
+
+        src = _Source()
+        src.bind("_M", MISSING)
+        src.bind("_isdict", _isdict)
+        src.bind("_down", self._down)
+        _gen_walk(src, columns, root, nodes)
+        self.fast_unavailable = _fast_plan(columns, nodes)
+        if self.fast_unavailable is None:
+            self.strict_root = _gen_structs(src, columns, root, strict=True)
+            self.lenient_root = _gen_structs(src, columns, root, strict=False)
+            _gen_extract(src, columns, root, strict=True)
+            _gen_extract(src, columns, root, strict=False)
+        self.source = "\n".join(src.lines) + "\n"
+        digest = hashlib.sha1(repr(sink.to_schema()).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        label = sink.name if sink.name else "unnamed"
+        self.filename = f"<mapper generated sink {label} {digest}>"
+        code = compile(self.source, self.filename, "exec")
+        namespace = dict(src.namespace)
+        exec(code, namespace)
+        linecache.cache[self.filename] = (len(self.source), None, self.source.splitlines(True), self.filename)
+        self.walk: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["walk"]
+        self.walk.__qualname__ = f"Mapper.walk[{label}]"
+        if self.fast_unavailable is None:
+            self.extract_strict = namespace["extract_strict"]
+            self.extract_lenient = namespace["extract_lenient"]
+            self.strict_decoder = msgspec.json.Decoder(self.strict_root)
+            self.lenient_decoder = msgspec.json.Decoder(self.lenient_root)
+        self.namespace = namespace
+
+        # Identity
+        self.stored = sink.stored_columns
+        self.stored_index = tuple(c.index for c in self.stored)
+        self.identity_index = tuple(c.index for c in sink.identity_columns)
+
+    def _down(self, value: Any, node_id: int) -> Any:
+        if value is MISSING or value is None or isinstance(value, (NotObject, PathFailure)):
+            return value
+        return NotObject(self._prefix_keys[node_id], value)
+
+    def __repr__(self) -> str:
+        return f"<Mapper {self.sink.summary()}>"
+
+    def map(self, records: Any, **options: Any) -> Any:
+        """Map a batch into a :class:`~mapper.batch.Batch`; raise BatchRejected if the endpoint would discard it.
+
+        ``records``: NDJSON (bytes/str), a JSON array, the endpoint's request body
+        ``{"records": [{"value": {...}}]}``, or an iterable of dicts. Options:
+        ``on_error`` ("reject" or "skip"), ``max_errors`` (a count, or a ratio below 1),
+        ``strict`` (lossy values become errors), ``input_format``.
+        """
+        from .project import run
+
+        return run(self, records, output=True, **options)
+
+    def validate(self, records: Any, **options: Any) -> Any:
+        """Validate a batch as the endpoint would; return the :class:`~mapper.report.Report` (never raises for bad records)."""
+        from .project import run
+
+        return run(self, records, output=False, **options)
+
+    def explain(self) -> str:
+        """The generated source, as compiled."""
+        return self.source
+
+
+def compile_sink(sink: Sink | Any, **load_options: Any) -> Mapper:
+    """Compile a sink (a :class:`~mapper.sink.Sink`, or anything :func:`~mapper.sink.load_sink` takes)."""
+    if not isinstance(sink, Sink):
+        sink = load_sink(sink, **load_options)
+    return Mapper(sink)
+

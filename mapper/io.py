@@ -1,0 +1,357 @@
+"""Reading record batches in chunks, and writing mapped batches.
+
+Inputs: NDJSON (blank lines skipped, CRLF and a UTF-8 BOM accepted), a JSON array
+of records, the endpoint's request body ``{"records": [{"value": {...}}]}``, gzip
+files, streams, and Python objects. The format is detected from the first
+non-blank byte and can be forced. NDJSON streams in chunks of about 64 KB, with
+absolute line numbers; JSON arrays and request bodies are read whole.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
+
+import msgspec
+
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .batch import Batch
+    from .project import Engine
+
+INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
+_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+
+
+@dataclass
+class NdjsonChunk:
+    data: bytes
+    first_line: int
+
+    def feed(self, engine: Engine) -> None:
+        engine.feed_ndjson(self.data, self.first_line)
+
+
+@dataclass
+class RawRecords:
+    raws: list[bytes]
+    lines: list[int | None] | None = None
+
+    def feed(self, engine: Engine) -> None:
+        engine.feed_raw(self.raws, self.lines)
+
+
+@dataclass
+class ObjectRecords:
+    objs: list[Any]
+
+    def feed(self, engine: Engine) -> None:
+        engine.feed_objects(self.objs)
+
+
+@dataclass
+class BrokenDocument:
+    """A JSON array or request body that does not parse: one error for the whole input."""
+
+    message: str
+    line: int | None
+
+    def feed(self, engine: Engine) -> None:
+        engine.feed_broken(self.message, self.line)
+
+
+# ---------------------------------------------------------------------------------------
+# Splitting
+
+
+def split_lines(data: bytes, chunk_size: int, first_line: int = 1) -> Iterator[NdjsonChunk]:
+    """Cut NDJSON bytes into chunks that end at line boundaries."""
+    n = len(data)
+    start = 0
+    line = first_line
+    while start < n:
+        end = start + chunk_size
+        if end >= n:
+            cut = n
+        else:
+            nl = data.rfind(b"\n", start, end)
+            if nl < 0:
+                nl = data.find(b"\n", end)
+            cut = n if nl < 0 else nl + 1
+        chunk = data[start:cut]
+        yield NdjsonChunk(chunk, line)
+        line += chunk.count(b"\n")
+        start = cut
+
+
+def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"") -> Iterator[NdjsonChunk]:
+    """Read NDJSON from a binary stream in chunks that end at line boundaries."""
+    line = 1
+    pending = head
+    while True:
+        block = stream.read(chunk_size)
+        if not block:
+            break
+        pending += block
+        nl = pending.rfind(b"\n")
+        if nl < 0:
+            continue
+        chunk, pending = pending[: nl + 1], pending[nl + 1 :]
+        yield NdjsonChunk(chunk, line)
+        line += chunk.count(b"\n")
+    if pending:
+        yield NdjsonChunk(pending, line)
+
+
+class _Item(msgspec.Struct):
+    # An item without "value" keeps an empty Raw: the engine reports it.
+    value: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b""))
+
+
+class _Body(msgspec.Struct):
+    records: list[_Item]
+
+
+def _line_of(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    col = len(data[data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")) + 1
+    return line, col
+
+
+def _broken(data: bytes, exc: Exception, what: str) -> BrokenDocument:
+    import re
+
+    msg = str(exc)
+    m = re.search(r"\(byte (\d+)\)", msg)
+    if m:
+        line, col = _line_of(data, int(m.group(1)))
+        text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
+        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}", line)
+    if "truncated" in msg:
+        return BrokenDocument(f"Invalid JSON: {what} is truncated", data.count(b"\n") + 1)
+    return BrokenDocument(f"Invalid JSON: {what}: {msg}", None)
+
+
+def json_array_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
+    """A JSON array of records, split into runs of raw record texts."""
+    try:
+        raws = msgspec.json.decode(data, type=list[msgspec.Raw])
+    except msgspec.ValidationError:
+        yield BrokenDocument("Invalid JSON: expected a JSON array of records", 1)
+        return
+    except (msgspec.DecodeError, ValueError) as exc:
+        yield _broken(data, exc, "the JSON array")
+        return
+    for i in range(0, len(raws), chunk_records):
+        yield RawRecords([bytes(r) for r in raws[i : i + chunk_records]])
+
+
+def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
+    """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``."""
+    try:
+        body = msgspec.json.decode(data, type=_Body)
+    except msgspec.ValidationError as exc:
+        yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1)
+        return
+    except (msgspec.DecodeError, ValueError) as exc:
+        yield _broken(data, exc, "the request body")
+        return
+    raws = [bytes(item.value) for item in body.records]
+    for i in range(0, len(raws), chunk_records):
+        yield RawRecords(raws[i : i + chunk_records])
+
+
+def _looks_like_body(data: bytes) -> bool:
+    """A single JSON object whose first key is "records" holding an array."""
+    import re
+
+    return re.match(rb'\s*\{\s*"records"\s*:\s*\[', data) is not None
+
+
+def detect_format(head: bytes) -> str:
+    """``ndjson``, ``json`` or ``endpoint`` from the first bytes of an input."""
+    text = head[3:] if head.startswith(_BOM) else head
+    stripped = text.lstrip(_WS)
+    if stripped[:1] == b"[":
+        return "json"
+    if _looks_like_body(stripped):
+        # One object spanning the whole input is a request body; a first line that is
+        # a complete record of its own means NDJSON whose records have a "records" key.
+        first = stripped.split(b"\n", 1)[0]
+        try:
+            msgspec.json.decode(first)
+        except (msgspec.DecodeError, ValueError):
+            return "endpoint"
+        rest = stripped[len(first) :].strip(_WS)
+        return "endpoint" if not rest else "ndjson"
+    return "ndjson"
+
+
+def bytes_units(data: bytes, input_format: str, chunk_size: int) -> Iterator[Any]:
+    if data.startswith(_BOM):
+        data = data[3:]
+    fmt = detect_format(data[: 1 << 16]) if input_format == "auto" else input_format
+    if fmt == "json":
+        yield from json_array_units(data)
+    elif fmt == "endpoint":
+        yield from endpoint_units(data)
+    elif fmt == "ndjson":
+        yield from split_lines(data, chunk_size)
+    else:
+        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+
+
+def open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin."""
+    if str(path) == "-":
+        return sys.stdin.buffer
+    p = Path(path)
+    try:
+        fh: BinaryIO = open(p, "rb")
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory, not a records file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
+    return fh
+
+
+class _Peek:
+    """A stream with its first bytes already read (to detect the format)."""
+
+    def __init__(self, stream: BinaryIO, size: int = 1 << 16):
+        try:
+            self.head = stream.read(size)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"cannot read the input: {exc}") from None
+        self.stream = stream
+
+
+def stream_units(stream: BinaryIO, input_format: str, chunk_size: int) -> Iterator[Any]:
+    peek = _Peek(stream)
+    head = peek.head
+    if head.startswith(_BOM):
+        head = head[3:]
+    fmt = detect_format(head) if input_format == "auto" else input_format
+    try:
+        if fmt == "ndjson":
+            yield from stream_lines(_Reader(stream), chunk_size, head)
+        else:
+            rest = _Reader(stream).read()
+            yield from bytes_units(head + rest, fmt, chunk_size)
+    except InputError:
+        raise
+
+
+class _Reader:
+    """Turns read errors of a (gzip) stream into InputError."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.stream.read(n)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"cannot read the input: {exc}") from None
+
+
+def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 64 * 1024) -> Iterator[Any]:
+    """Cut any accepted input into units the engine maps one at a time."""
+    if input_format not in INPUT_FORMATS:
+        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    if isinstance(records, (bytes, bytearray, memoryview)):
+        yield from bytes_units(bytes(records), input_format, chunk_size)
+    elif isinstance(records, str):
+        yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size)
+    elif isinstance(records, os.PathLike):
+        with open_input(records) as fh:
+            yield from stream_units(fh, input_format, chunk_size)
+    elif hasattr(records, "read"):
+        yield from stream_units(records, input_format, chunk_size)
+    elif isinstance(records, dict):
+        body = records.get("records") if len(records) == 1 else None
+        if isinstance(body, list) and input_format in ("auto", "endpoint"):
+            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, dict) else _NotAnItem(item) for item in body]
+            yield from _object_units(objs)
+        else:
+            yield ObjectRecords([records])
+    elif isinstance(records, Iterable):
+        yield from _object_units(records)
+    else:
+        raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
+
+
+class _NotAnItem:
+    """An element of ``records`` in a request body that is not ``{"value": ...}``."""
+
+    def __init__(self, item: Any):
+        self.item = item
+
+
+_NO_VALUE_KEY: Any = _NotAnItem(None)
+
+
+def _object_units(objs: Iterable[Any], size: int = 1024) -> Iterator[ObjectRecords]:
+    batch: list[Any] = []
+    for obj in objs:
+        batch.append(obj)
+        if len(batch) >= size:
+            yield ObjectRecords(batch)
+            batch = []
+    if batch:
+        yield ObjectRecords(batch)
+
+
+# ---------------------------------------------------------------------------------------
+# Writers
+
+
+def batch_to_arrow(batch: Batch) -> Any:
+    """The batch as a ``pyarrow.Table`` (``_id`` first, nulls where no value)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        raise InputError("writing Arrow or Parquet needs pyarrow: pip install 'mapper[arrow]'") from None
+    import numpy as np
+
+    arrays = [pa.array(batch.ids.tolist() if batch.ids.dtype == object else batch.ids)]
+    names = ["_id"]
+    for name, col in batch.columns.items():
+        mask = ~col.valid
+        if col.offsets is not None:
+            child = pa.array(col.values.tolist() if col.values.dtype == object else col.values)
+            arr = pa.ListArray.from_arrays(pa.array(col.offsets.astype(np.int32) if len(col.values) < 2**31 else col.offsets), child, mask=pa.array(mask))
+        elif col.type == "decimal":
+            arr = _decimal_arrow(col, pa)
+        elif col.type == "timestamp":
+            arr = pa.array(col.values, mask=mask, type=pa.timestamp(col.unit or "s", tz="UTC"))
+        elif col.type == "recordTime":
+            arr = pa.array(col.values, mask=mask, type=pa.timestamp("ns", tz="UTC"))
+        elif col.values.dtype == object:
+            arr = pa.array(col.values.tolist(), type=pa.string(), mask=mask)
+        else:
+            arr = pa.array(col.values, mask=mask)
+        names.append(name)
+        arrays.append(arr)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _decimal_arrow(col: Any, pa: Any) -> Any:
+    from decimal import Decimal
+
+    scale = col.scale or 0
+    vals = [None if not ok else Decimal(int(v)).scaleb(-scale) for v, ok in zip(col.values.tolist(), col.valid.tolist())]
+    return pa.array(vals, type=pa.decimal128(38, scale))

@@ -1,0 +1,297 @@
+"""The account of a batch: every record the endpoint would not take, and every value it would change.
+
+Errors and warnings share one message shape (msgspec's, plus where it happened)::
+
+    Expected `int`, got `str` "high" - at `$.data.altitude` (record 7777, line 7778, column "altitude")
+
+A :class:`Report` keeps counts per (column, code) for the whole batch and the first
+:data:`KEEP` entries in full, so a huge batch with a broken column stays cheap.
+Locations are only built when something fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: How many errors (and, separately, warnings) a report keeps in full.
+KEEP = 1000
+
+#: Stable error codes.
+ERROR_CODES = ("invalid_json", "not_an_object", "missing", "invalid_value", "out_of_range", "invalid_id", "lossy_value")
+
+
+def location_text(path: str | None, record: int | None, line: int | None, column: str | None, file: str | None = None) -> str:
+    parts = []
+    if file is not None:
+        parts.append(f"file {file}")
+    if record is not None:
+        parts.append(f"record {record}")
+    if line is not None:
+        parts.append(f"line {line}")
+    if column is not None:
+        parts.append(f'column "{column}"')
+    where = f" - at `{path}`" if path else ""
+    return f"{where} ({', '.join(parts)})" if parts else where
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """One reason a record cannot be taken."""
+
+    record: int
+    line: int | None
+    column: str | None
+    path: str | None
+    code: str
+    reason: str
+    file: str | None = None
+
+    @property
+    def message(self) -> str:
+        return self.reason + location_text(self.path, self.record, self.line, self.column, self.file)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "record": self.record,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "code": self.code,
+            "message": self.message,
+        }
+        if self.file is not None:
+            out["file"] = self.file
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ValueWarning:
+    """A value the endpoint stores differently from how it was sent."""
+
+    record: int
+    line: int | None
+    column: str | None
+    path: str | None
+    kind: str
+    sent: Any
+    stored: Any
+    hint: str = ""
+
+    @property
+    def message(self) -> str:
+        from .types import show
+
+        stored = "no value" if self.stored is None else show(self.stored)
+        text = f"{_KIND_TEXT.get(self.kind, self.kind)}: sent {show(self.sent)}, stored {stored}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text + location_text(self.path, self.record, self.line, self.column)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "kind": self.kind,
+            "sent": _jsonable(self.sent),
+            "stored": _jsonable(self.stored),
+            "message": self.message,
+        }
+
+
+_KIND_TEXT = {
+    "float_truncated": "float truncated",
+    "float_decimal": "float arithmetic changes the decimal",
+    "decimal_truncated": "more digits than Scale",
+    "int_precision": "integer beyond 2^53 changed by float decoding",
+    "string_from_value": "non-string stored as text",
+    "comma_split": "comma string split into a set",
+    "empty_string": "empty string taken as no value",
+    "timestamp_truncated": "time finer than the column's granularity",
+    "clamped": "date clamped",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+@dataclass
+class RejectedRecord:
+    """A record left out of the batch (``on_error="skip"``), with its reasons and raw text."""
+
+    record: int
+    line: int | None
+    errors: list[RecordError]
+    raw: bytes | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"record": self.record, "line": self.line, "errors": [e.to_dict() for e in self.errors]}
+        if self.raw is not None:
+            out["raw"] = self.raw.decode("utf-8", "replace")
+        return out
+
+
+@dataclass
+class Report:
+    """Everything the mapper found in one batch.
+
+    ``errors`` holds the first :data:`KEEP` errors in full; ``error_counts`` counts every
+    error by (column, code) and ``warning_counts`` every warning by (column, kind).
+    ``failed_records`` counts records with at least one error (the endpoint's
+    ``error_count``).
+    """
+
+    records: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    warnings: list[ValueWarning] = field(default_factory=list)
+    error_counts: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    warning_counts: dict[tuple[str | None, str], int] = field(default_factory=dict)
+    failed_records: int = 0
+    rejected: list[RejectedRecord] = field(default_factory=list)
+    accepted: bool = True
+    reject_reason: str | None = None
+    on_error: str = "reject"
+    strict: bool = False
+    # record index -> its errors, for the first KEEP failed records; every failed index in failed_set
+    failed_index: dict[int, list[RecordError]] = field(default_factory=dict)
+    failed_set: set[int] = field(default_factory=set)
+
+    @property
+    def error_count(self) -> int:
+        """Records the endpoint would answer with an error."""
+        return self.failed_records
+
+    @property
+    def success_count(self) -> int:
+        """Records the endpoint would store (zero when the batch is rejected)."""
+        return self.records - self.failed_records if self.accepted else 0
+
+    @property
+    def total_errors(self) -> int:
+        return sum(self.error_counts.values())
+
+    @property
+    def total_warnings(self) -> int:
+        return sum(self.warning_counts.values())
+
+    def summary(self) -> str:
+        if self.accepted:
+            head = f"accepted: {self.records} records"
+            if self.failed_records:
+                head += f", {self.failed_records} skipped"
+        else:
+            head = f"rejected: {self.failed_records} of {self.records} records failed"
+            if self.reject_reason:
+                head += f" ({self.reject_reason})"
+        if self.warning_counts:
+            head += f"; {self.total_warnings} warnings"
+        if not self.accepted and self.errors:
+            head += f"; first: {self.errors[0].message}"
+        return head
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--report json`` object."""
+        return {
+            "accepted": self.accepted,
+            "records": self.records,
+            "success_count": self.success_count,
+            "error_count": self.error_count,
+            "errors": [e.to_dict() for e in self.errors],
+            "warnings": [w.to_dict() for w in self.warnings],
+            "error_counts": [{"column": c, "code": k, "count": n} for (c, k), n in self.error_counts.items()],
+            "warning_counts": [{"column": c, "kind": k, "count": n} for (c, k), n in self.warning_counts.items()],
+            "truncated": self.total_errors > len(self.errors) or self.total_warnings > len(self.warnings),
+        }
+
+    def endpoint_answer(self) -> dict[str, Any]:
+        """The endpoint's own answer shape, record by record.
+
+        When the batch is rejected as a whole the endpoint stores nothing: records
+        without errors of their own are answered with ``BatchRejected``.
+        """
+        records: list[dict[str, Any]] = []
+        for i in range(self.records):
+            errs = self.failed_index.get(i)
+            if errs:
+                records.append({"status": "error", "error_code": "InvalidBody", "error_message": errs[0].message})
+            elif i in self.failed_set:
+                records.append({"status": "error", "error_code": "InvalidBody", "error_message": "Incorrect values for one or more of record fields"})
+            elif self.accepted:
+                records.append({"status": "success"})
+            else:
+                records.append({"status": "error", "error_code": "BatchRejected", "error_message": "the batch was discarded: " + (self.reject_reason or "another record failed")})
+        return {"success_count": self.success_count, "error_count": self.records - self.success_count, "records": records}
+
+    def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
+        """(column, code, count, first examples) groups, largest first: the human report."""
+        examples: dict[tuple[str | None, str], list[RecordError]] = {}
+        for e in self.errors:
+            examples.setdefault((e.column, e.code), []).append(e)
+        groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in self.error_counts.items()]
+        groups.sort(key=lambda g: -g[2])
+        return groups
+
+    def warnings_by_column(self) -> list[tuple[str | None, str, int, list[ValueWarning]]]:
+        examples: dict[tuple[str | None, str], list[ValueWarning]] = {}
+        for w in self.warnings:
+            examples.setdefault((w.column, w.kind), []).append(w)
+        groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in self.warning_counts.items()]
+        groups.sort(key=lambda g: -g[2])
+        return groups
+
+
+class ReportBuilder:
+    """Collects errors and warnings while a batch is mapped."""
+
+    def __init__(self, *, on_error: str = "reject", strict: bool = False, keep_rejected: bool = True, on_reject: Any = None):
+        self.report = Report(on_error=on_error, strict=strict)
+        self.keep_rejected = keep_rejected
+        self.on_reject = on_reject
+        self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
+        self.source: str | None = None  # the input file, when there are several
+
+    def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str) -> None:
+        err = RecordError(record, line, column, path, code, reason, self.source)
+        rep = self.report
+        key = (column, code)
+        rep.error_counts[key] = rep.error_counts.get(key, 0) + 1
+        if len(rep.errors) < KEEP:
+            rep.errors.append(err)
+        self.bad.setdefault(record, []).append(err)
+
+    def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "") -> None:
+        rep = self.report
+        key = (column, kind)
+        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
+        if len(rep.warnings) < KEEP:
+            rep.warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
+
+    def close_records(self, raw_of: Any = None) -> set[int]:
+        """Finish the records seen so far: count failures, hand rejected ones out. Returns their indices."""
+        if not self.bad:
+            return set()
+        rep = self.report
+        failed = set(self.bad)
+        for rec in sorted(self.bad):
+            errs = self.bad[rec]
+            rep.failed_records += 1
+            rep.failed_set.add(rec)
+            if len(rep.failed_index) < KEEP:
+                rep.failed_index[rec] = errs
+            raw = raw_of(rec) if raw_of is not None else None
+            rejected = RejectedRecord(rec, errs[0].line, errs, raw)
+            if self.on_reject is not None:
+                self.on_reject(rejected)
+            if self.keep_rejected:
+                rep.rejected.append(rejected)
+        self.bad = {}
+        return failed
