@@ -334,8 +334,11 @@ class Mapper:
         if self.fast_unavailable is None:
             self.extract_strict = namespace["extract_strict"]
             self.extract_lenient = namespace["extract_lenient"]
+            # decode_lines() on NDJSON chunks; the list decoders on "[rec,rec,...]" runs
             self.strict_decoder = msgspec.json.Decoder(self.strict_root)
             self.lenient_decoder = msgspec.json.Decoder(self.lenient_root)
+            self.strict_list_decoder = msgspec.json.Decoder(list[self.strict_root])  # type: ignore[name-defined]
+            self.lenient_list_decoder = msgspec.json.Decoder(list[self.lenient_root])  # type: ignore[name-defined]
         self.namespace = namespace
 
         # Identity

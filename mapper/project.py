@@ -32,7 +32,7 @@ from .batch import Batch, ColumnBuilder, ColumnData
 from .compiler import MISSING, Mapper, NotObject, PathFailure
 from .errors import BatchRejected, MapperError
 from .io import _NotAnItem
-from .report import KEEP, Report, ReportBuilder
+from .report import Report, ReportBuilder
 from .types import NO_VALUE, TWO53, ConversionError, Converter, Lossy, go_text, show, type_name
 
 _IDX_RE = re.compile(r"at `\$\[(\d+)\]")
@@ -96,6 +96,7 @@ class Engine:
         self.id_builder = ColumnBuilder("uint64" if mapper.sink.id_field is not None else "str", capacity)
         self.failed: list[int] = []
         self._pending_raw: dict[int, bytes] = {}  # raw text of records of the current unit, where split out
+        self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lenient_runs": 0}
         self.lenient_next = False  # adaptive: start with the lenient decoder after a strict failure
         self.strict_misses = 0
         # identity
@@ -253,7 +254,11 @@ class Engine:
                 self._split_run(data, seg, kind, raws, count, self._record_at(data, exc.start, kind, raws))
                 return
         strict_first = not self.lenient_next
-        decoders = [(self.m.strict_decoder, self.m.extract_strict, True), (self.m.lenient_decoder, self.m.extract_lenient, False)]
+        m = self.m
+        if kind == "lines":
+            decoders = [(m.strict_decoder, m.extract_strict, True), (m.lenient_decoder, m.extract_lenient, False)]
+        else:
+            decoders = [(m.strict_list_decoder, m.extract_strict, True), (m.lenient_list_decoder, m.extract_lenient, False)]
         if not strict_first:
             decoders = decoders[1:]
         for decoder, extract, is_strict in decoders:
@@ -274,6 +279,8 @@ class Engine:
             if len(recs) != count:  # cannot happen for clean runs; be safe
                 self._split_run(data, seg, kind, raws, count, None)
                 return
+            self.stats["strict_runs" if is_strict else "lenient_runs"] += 1
+            self.stats["fast_records"] += count
             if is_strict:
                 self.strict_misses = 0
             elif self.strict_misses and self.n % 64 == 0:
@@ -365,7 +372,7 @@ class Engine:
             idx = np.flatnonzero(mask)
             if not len(idx):
                 continue
-            if self.strict or len(self.rb.report.warnings) < KEEP:
+            if self.strict or not self.rb.warnings_full:
                 for i in idx.tolist():
                     self._element(ci, lst[i], seg.pos + i, seg.line(i), b)
             else:
@@ -446,6 +453,7 @@ class Engine:
         self._careful_obj(obj, pos, line)
 
     def _careful_obj(self, obj: Any, pos: int, line: int | None) -> None:
+        self.stats["careful_records"] += 1
         if isinstance(obj, _NotAnItem):
             what = 'has no "value"' if obj.item is None else f"is `{type_name(obj.item)}`, not an object with \"value\""
             self.rb.error(pos, line, None, None, "not_an_object", f"the request body item {what}")

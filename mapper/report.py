@@ -258,31 +258,41 @@ class ReportBuilder:
         self.on_reject = on_reject
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
+        self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk
 
     def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str) -> None:
         err = RecordError(record, line, column, path, code, reason, self.source)
         rep = self.report
         key = (column, code)
         rep.error_counts[key] = rep.error_counts.get(key, 0) + 1
-        if len(rep.errors) < KEEP:
-            rep.errors.append(err)
         self.bad.setdefault(record, []).append(err)
 
     def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "") -> None:
         rep = self.report
         key = (column, kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
-        if len(rep.warnings) < KEEP:
-            rep.warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
+        if len(rep.warnings) + len(self.pending_warnings) < KEEP:
+            self.pending_warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
+
+    @property
+    def warnings_full(self) -> bool:
+        return len(self.report.warnings) + len(self.pending_warnings) >= KEEP
 
     def close_records(self, raw_of: Any = None) -> set[int]:
-        """Finish the records seen so far: count failures, hand rejected ones out. Returns their indices."""
+        """Finish the records seen so far (a chunk): keep their errors and warnings in record
+        order, count failures, hand rejected records out. Returns the failed indices."""
+        rep = self.report
+        if self.pending_warnings:
+            self.pending_warnings.sort(key=lambda w: w.record)  # stable: column order within a record
+            rep.warnings.extend(self.pending_warnings[: max(0, KEEP - len(rep.warnings))])
+            self.pending_warnings = []
         if not self.bad:
             return set()
-        rep = self.report
         failed = set(self.bad)
         for rec in sorted(self.bad):
             errs = self.bad[rec]
+            if len(rep.errors) < KEEP:
+                rep.errors.extend(errs[: KEEP - len(rep.errors)])
             rep.failed_records += 1
             rep.failed_set.add(rec)
             if len(rep.failed_index) < KEEP:

@@ -1,0 +1,109 @@
+"""Golden mapping cases: tests/cases/mapping/<case>/{sink.json, records.ndjson, expected.json, options.json}.
+
+``expected.json`` says whether the batch is accepted, the canonical rows, and every
+error (record, line, column, code) and warning (record, column, kind, sent, stored).
+Each case runs four ways that must agree: NDJSON on the fast path, NDJSON on the
+careful path only, a JSON array, and the endpoint's request body.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+
+import mapper
+from mapper.report import Report
+
+CASES = sorted(p for p in (Path(__file__).parent / "cases" / "mapping").iterdir() if p.is_dir())
+
+
+def load_case(path: Path):
+    sink = mapper.load_sink(path / "sink.json")
+    records = (path / "records.ndjson").read_bytes()
+    expected = json.loads((path / "expected.json").read_text())
+    options = json.loads((path / "options.json").read_text()) if (path / "options.json").exists() else {}
+    return sink, records, expected, options
+
+
+def outcome(m: mapper.Mapper, records, options, *, lines=True):
+    """(accepted, rows or None, errors, warnings) in the expected.json shape."""
+    try:
+        batch = m.map(records, **options)
+        rows, report = batch.to_rows(), batch.report
+    except mapper.BatchRejected as exc:
+        rows, report = None, exc.report
+    return report.accepted, rows, errors_of(report, lines), warnings_of(report)
+
+
+def errors_of(report: Report, lines: bool = True):
+    out = []
+    for e in report.errors:
+        item = {"record": e.record, "column": e.column, "code": e.code}
+        if lines:
+            item["line"] = e.line
+        out.append(item)
+    return sorted(out, key=lambda d: (d["record"], str(d["column"])))
+
+
+def warnings_of(report: Report):
+    return sorted(
+        ({"record": w.record, "column": w.column, "kind": w.kind, "sent": w.sent, "stored": w.stored} for w in report.warnings),
+        key=lambda d: (d["record"], str(d["column"]), d["kind"]),
+    )
+
+
+def compare(expected, got, lines=True):
+    accepted, rows, errors, warnings = got
+    assert accepted == expected["accepted"]
+    if "rows" in expected:
+        assert rows == expected["rows"]
+    want_errors = sorted(
+        ({k: v for k, v in e.items() if lines or k != "line"} for e in expected.get("errors", [])),
+        key=lambda d: (d["record"], str(d["column"])),
+    )
+    assert errors == want_errors
+    want_warnings = expected.get("warnings", [])
+    assert len(warnings) == len(want_warnings)
+    for w, want in zip(warnings, sorted(want_warnings, key=lambda d: (d["record"], str(d["column"]), d["kind"]))):
+        for key, value in want.items():
+            assert w[key] == value, (key, w, want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_ndjson(case: Path):
+    sink, records, expected, options = load_case(case)
+    compare(expected, outcome(sink.compile(), records, options))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_careful_path_agrees(case: Path):
+    sink, records, expected, options = load_case(case)
+    compare(expected, outcome(sink.compile(), records, dict(options, fast=False)))
+
+
+def _json_records(records: bytes):
+    out = []
+    for line in records.split(b"\n"):
+        if line.strip():
+            try:
+                out.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                return None
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_json_array_and_endpoint_body(case: Path):
+    sink, records, expected, options = load_case(case)
+    objs = _json_records(records)
+    if objs is None:
+        pytest.skip("the case's records are not all JSON")
+    m = sink.compile()
+    array = json.dumps(objs).encode()
+    body = json.dumps({"records": [{"value": o} for o in objs]}).encode()
+    compare(expected, outcome(m, array, options, lines=False), lines=False)
+    compare(expected, outcome(m, body, options, lines=False), lines=False)
+    compare(expected, outcome(m, objs, options, lines=False), lines=False)

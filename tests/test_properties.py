@@ -1,0 +1,212 @@
+"""Property tests: the generated code agrees with plain references, and only mapper's errors escape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapper
+from mapper.compiler import MISSING, NotObject
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# --- a plain reference for the path walk (the ingester's PathTable.Lookup, with allowMissingFields) ---
+
+
+def reference_lookup(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    node: Any = record
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict):
+            return ("not-object", keys[:depth])
+        if key not in node:
+            return MISSING
+        node = node[key]
+        if node is None:
+            return None
+    return node
+
+
+def normalise(value: Any) -> Any:
+    if isinstance(value, NotObject):
+        return ("not-object", value.keys)
+    return value
+
+
+hostile_keys = st.one_of(
+    st.sampled_from(["data", "a.b", 'q"uote', "back\\slash", "new\nline", "__import__('os')", "]); x #", "", "é中", "x" * 10_000, "{k}", "%s"]),
+    st.text(max_size=12),
+)
+paths = st.lists(hostile_keys, min_size=1, max_size=4).map(tuple)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
+
+
+@st.composite
+def sinks_and_records(draw):
+    col_paths = draw(st.lists(paths, min_size=1, max_size=6, unique=True))
+    records = []
+    for _ in range(draw(st.integers(1, 6))):
+        rec: dict[str, Any] = {}
+        for p in col_paths:
+            if draw(st.booleans()):
+                node = rec
+                for key in p[:-1]:
+                    nxt = node.get(key)
+                    if not isinstance(nxt, dict):
+                        nxt = draw(st.one_of(st.just({}), st.just({}), json_leaf)) if key not in node else nxt
+                        if key in node and not isinstance(node[key], dict):
+                            break
+                        node[key] = nxt
+                    if not isinstance(nxt, dict):
+                        break
+                    node = nxt
+                else:
+                    node[p[-1]] = draw(json_leaf)
+        records.append(rec)
+    return col_paths, records
+
+
+@SETTINGS
+@given(sinks_and_records())
+def test_generated_walk_agrees_with_reference(case):
+    col_paths, records = case
+    definition = [{"name": f"c{i}", "path": list(p), "type": "string"} for i, p in enumerate(col_paths)]
+    definition.append({"name": "k", "path": ["\x00id"], "type": "id"})
+    m = mapper.compile_sink(definition, id_field="k", allow_missing_fields=True)
+    for rec in records:
+        got = m.walk(rec)
+        for i, p in enumerate(col_paths):
+            assert normalise(got[i]) == reference_lookup(rec, p)
+    # no key text in the generated source: keys are bound constants
+    for p in col_paths:
+        for key in p:
+            if len(key) > 3 and key not in ("data",):
+                assert repr(key) not in m.source
+
+
+# --- fast path versus careful path on messy records ------------------------------------
+
+FULL_SINK = {
+    "primary_key_fields": ["rid"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "rid", "path": ["id"], "type": "string"},
+        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
+        {"name": "tsl", "path": ["d", "when"], "type": "timestamp"},
+        {"name": "i", "path": ["d", "i"], "type": "int", "config": {"Min": -1000000, "Max": 1000000}},
+        {"name": "big", "path": ["d", "big"], "type": "int"},
+        {"name": "u", "path": ["d", "u"], "type": "id"},
+        {"name": "dec", "path": ["d", "dec"], "type": "decimal", "config": {"Scale": 3}},
+        {"name": "b", "path": ["d", "b"], "type": "bool"},
+        {"name": "s", "path": ["d", "s"], "type": "string"},
+        {"name": "ss", "path": ["e", "ss"], "type": "strings"},
+        {"name": "ii", "path": ["e", "ii"], "type": "ids"},
+        {"name": "di", "path": ["e", "di"], "type": "dateInt"},
+        {"name": "x", "path": ["e", "x"], "type": "signedIntBoolKey"},
+    ],
+}
+
+messy = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**65), 2**65),
+    st.integers(-1000, 1000),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(-1000, 1000, allow_nan=False),
+    st.sampled_from(["", " ", "12", "-7", "4.35", "007", "1e3", "true", "t", "x", "a,b", "[1,2]", "2022-08-08T17:57:48Z", "2022-08-08", "1659981468260"]),
+    st.lists(st.one_of(st.text(max_size=3), st.integers(0, 10)), max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+
+
+# Mostly well-typed values per key (so most chunks stay on the fast path), some messy ones.
+typical = {
+    "id": st.text(min_size=1, max_size=5),
+    "ts": st.integers(0, 2**45),
+    "when": st.sampled_from(["2022-08-08T17:57:48Z", "2022-08-08T17:57:48.123456789+02:00", "1999-12-31T23:59:59.5Z"]),
+    "i": st.one_of(st.integers(-1000, 1000), st.floats(-1000, 1000, allow_nan=False), st.sampled_from(["12", "-7", " 3 "])),
+    "big": st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(-(2**54), 2**54)),
+    "u": st.one_of(st.integers(0, 2**64 - 1), st.floats(0, 1e6)),
+    "dec": st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.integers(-(10**6), 10**6), st.sampled_from(["4.35", "0.001", "-12.3456"])),
+    "b": st.one_of(st.booleans(), st.sampled_from([0, 1, 2.5, "t", "FALSE"])),
+    "s": st.text(max_size=4),
+    "ss": st.one_of(st.lists(st.text(max_size=3), max_size=3), st.sampled_from(["a,b", "[x]", ""])),
+    "ii": st.one_of(st.lists(st.integers(0, 99), max_size=3), st.sampled_from(["1,2", "[3]"])),
+    "di": st.sampled_from(["2022-08-08", "1970-01-01", "0000-00-00", "2400-02-29"]),
+    "x": st.integers(-50, 50),
+}
+
+
+def value_for(draw, key):
+    return draw(typical[key]) if draw(st.integers(0, 9)) else draw(messy)
+
+
+@st.composite
+def messy_records(draw):
+    recs = []
+    for _ in range(draw(st.integers(1, 60))):
+        rec: dict[str, Any] = {}
+        if draw(st.integers(0, 19)):
+            rec["id"] = value_for(draw, "id")
+        if draw(st.integers(0, 9)):
+            rec["ts"] = value_for(draw, "ts")
+        for section, keys in (("d", ["when", "i", "big", "u", "dec", "b", "s"]), ("e", ["ss", "ii", "di", "x"])):
+            shape = draw(st.integers(0, 19))
+            if shape == 0:
+                continue
+            if shape == 1:
+                rec[section] = draw(messy)
+                continue
+            sub = {}
+            for k in keys:
+                if draw(st.integers(0, 9)):
+                    sub[k] = value_for(draw, k)
+            rec[section] = sub
+        recs.append(rec)
+    return recs
+
+
+def run_both(m, data: bytes):
+    out = []
+    for fast in (True, False):
+        batch = m.map(data, on_error="skip", fast=fast)
+        rep = batch.report
+        out.append(
+            (
+                batch.to_rows(),
+                batch.record_index.tolist(),
+                [(e.record, e.line, e.column, e.code, e.message) for e in rep.errors],
+                [(w.record, w.line, w.column, w.kind, repr(w.sent), repr(w.stored)) for w in rep.warnings],
+            )
+        )
+    return out
+
+
+@SETTINGS
+@given(messy_records())
+def test_fast_path_agrees_with_careful_path(recs):
+    m = mapper.compile_sink(FULL_SINK)
+    data = "\n".join(json.dumps(r) for r in recs).encode() + b"\n"
+    fast, careful = run_both(m, data)
+    assert fast == careful
+
+
+@SETTINGS
+@given(st.binary(max_size=400), st.sampled_from(["auto", "ndjson", "json", "endpoint"]))
+def test_only_mapper_errors_escape(data, fmt):
+    m = mapper.compile_sink(FULL_SINK)
+    try:
+        report = m.validate(data, input_format=fmt)
+    except mapper.MapperError:
+        return
+    assert report.records >= 0
+
+
+@SETTINGS
+@given(st.lists(st.text(max_size=30), max_size=10))
+def test_text_lines_never_crash(lines):
+    m = mapper.compile_sink(FULL_SINK)
+    report = m.validate("\n".join(lines))
+    assert report.error_count <= report.records
