@@ -670,7 +670,7 @@ def _check_schema_parts(
         if "allow_missing_fields" not in schema:
             hint = " (a bare definition array needs --allow-missing-fields or --no-allow-missing-fields)" if form == "definition" else ""
             ck.error(
-                where + ("allow_missing_fields",),
+                where + (("allow_missing_fields",) if form != "definition" else ()),
                 "missing",
                 f"allow_missing_fields is required: true stores records with missing values as nulls, "
                 f"false discards the whole batch{hint}",
@@ -823,7 +823,9 @@ def _check_path(ck: _Checker, entry: Mapping[str, Any], where: tuple[str | int, 
     raw = entry.get("path")
     pw = where + ("path",)
     if raw is None:
-        ck.error(pw, "missing", f"field {preview(str(entry.get('name')))!r} is missing a path")
+        name = entry.get("name")
+        who = f"field {preview(name)!r}" if isinstance(name, str) else "the column entry"
+        ck.error(pw, "missing", f"{who} is missing a path")
         return None
     if isinstance(raw, list):
         if not raw:
@@ -883,6 +885,7 @@ def _check_config(
 ) -> ColumnConfig | None:
     allowed = CONFIG_KEYS[ctype]
     values: dict[str, Any] = {}
+    invalid: set[str] = set()  # keys written with a value that did not check
     ok = True
     if present and cfg is not None and not isinstance(cfg, Mapping):
         ck.error(where, "wrong-type", f"config must be an object, not {_json_type(cfg)}")
@@ -911,9 +914,10 @@ def _check_config(
             parsed = _config_value(ck, canonical, value, kw)
             if parsed is _INVALID:
                 ok = False
+                invalid.add(canonical)
             else:
                 values[canonical] = parsed
-    config = _type_rules(ck, ctype, values, where, spelled)
+    config = _type_rules(ck, ctype, values, where, spelled, invalid)
     if config is None or not ok:
         return None
     return config
@@ -962,9 +966,18 @@ def _config_value(ck: _Checker, key: str, value: Any, where: tuple[str | int, ..
 
 
 def _type_rules(
-    ck: _Checker, ctype: str, v: dict[str, Any], where: tuple[str | int, ...], spelled: Callable[[str], str]
+    ck: _Checker,
+    ctype: str,
+    v: dict[str, Any],
+    where: tuple[str | int, ...],
+    spelled: Callable[[str], str],
+    invalid: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> ColumnConfig | None:
-    """The per-type rules of the ingester and the server, on already type-checked values."""
+    """The per-type rules of the ingester and the server, on already type-checked values.
+
+    Keys in ``invalid`` were written but failed their own check (already reported):
+    rules about their absence do not apply.
+    """
     ok = True
 
     def at(key: str) -> tuple[str | int, ...]:
@@ -1018,7 +1031,7 @@ def _type_rules(
             kw["cache_size"] = cache_size
     elif ctype == "int":
         lo, hi = v.get("Min"), v.get("Max")
-        if hi is not None and lo is None:
+        if hi is not None and lo is None and "Min" not in invalid:
             ck.error(at("Max"), "max-without-min", "cannot create an integer field with only an upper bound: give Min too")
             ok = False
         if lo is not None and hi is not None and lo > hi:
@@ -1033,7 +1046,9 @@ def _type_rules(
                 "with ForeignIndex, the ingester takes string values as keys of the foreign table; mapper only maps numbers and numeric strings here",
             )
     elif ctype == "decimal":
-        if "Scale" not in v:
+        if "Scale" in invalid:
+            kw["scale"] = 0
+        elif "Scale" not in v:
             ck.warning(
                 where,
                 "default-scale",

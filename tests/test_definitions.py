@@ -1,0 +1,657 @@
+"""Sink definitions: golden cases, hostile input and the ``mapper check`` command (issue 2).
+
+Expected outcomes come from the contract (``shared/spec/featurebase-sink.md`` sections 1-3,
+the seed page ``create-ingest-endpoint.md``) and the rules listed in issue 2, not from what
+the code happens to print.
+
+Golden cases live in ``tests/cases/definitions/<case>/``:
+
+* ``sink.json`` (or ``sink.txt`` / ``sink.bin`` for raw bytes that are not JSON) - fed to
+  :func:`mapper.check_sink` as a file path;
+* ``options.json`` (optional) - keyword arguments for ``check_sink``
+  (``id_field``, ``primary_key_fields``, ``allow_missing_fields``);
+* ``expected.json`` - ``{"valid": bool, "problems": [{"severity", "pointer", "code"}, ...]}``,
+  compared as an exact multiset of (severity, pointer, code) triples, plus optional
+  ``"message_contains": {"<pointer>": "substring"}``. ``"xfail": "<reason>"`` marks a case
+  where the code is known to disagree with the contract (strict: it must still fail);
+  ``"xfail_pointers"`` does the same for the pointer-resolution test only.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapper
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+CASES_DIR = HERE / "cases" / "definitions"
+UUID = "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e"
+
+# The seed page's example record: `data.aircraftId` maps to "40688E".
+SEED_RECORD = {
+    "id": "PD2tRswoE3:0:0", "timestamp": 1659981468260, "encoding": "json",
+    "data": {"aircraftId": "40688E", "lat": 45.1199, "long": -43.416, "track": 250, "altitude": 37996,
+             "speed": 495, "type": "B788", "reg": "G-ZBJA", "origin": "LHR", "destination": "BNA",
+             "iataId": "", "icaoId": "BAW223N", "airline": "BAW"},
+    "name": "data",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Golden cases
+
+
+def _case_names() -> list[str]:
+    return sorted(p.name for p in CASES_DIR.iterdir() if p.is_dir())
+
+
+def _sink_file(case: Path) -> Path:
+    for name in ("sink.json", "sink.txt", "sink.bin"):
+        if (case / name).exists():
+            return case / name
+    raise AssertionError(f"{case} has no sink.json / sink.txt / sink.bin")
+
+
+def _load_case(name: str) -> tuple[Path, dict, dict]:
+    case = CASES_DIR / name
+    options = json.loads((case / "options.json").read_text()) if (case / "options.json").exists() else {}
+    expected = json.loads((case / "expected.json").read_text())
+    return _sink_file(case), options, expected
+
+
+def _triples(problems) -> collections.Counter:
+    return collections.Counter((p.severity, p.pointer, p.code) for p in problems)
+
+
+def _golden_params(xfail_key: str) -> list:
+    params = []
+    for name in _case_names():
+        expected = json.loads((CASES_DIR / name / "expected.json").read_text())
+        marks = []
+        if expected.get(xfail_key):
+            marks.append(pytest.mark.xfail(reason=expected[xfail_key], strict=True))
+        params.append(pytest.param(name, marks=marks, id=name))
+    return params
+
+
+def _show(problems) -> str:
+    return "\n".join(f"  {p.severity} {p.pointer!r} [{p.code}] {p.message[:300]}" for p in problems)
+
+
+@pytest.mark.parametrize("name", _golden_params("xfail"))
+def test_golden_case(name):
+    sink_file, options, expected = _load_case(name)
+    result = mapper.check_sink(str(sink_file), **options)
+
+    want = collections.Counter((p["severity"], p["pointer"], p["code"]) for p in expected["problems"])
+    got = _triples(result.problems)
+    assert got == want, f"problems differ for {name}:\n{_show(result.problems)}"
+    assert result.valid is expected["valid"]
+    assert result.valid == (not any(p.severity == "error" for p in result.problems))
+    if result.valid:
+        assert result.sink is not None
+    for p in result.problems:
+        assert p.severity in ("error", "warning", "note")
+        assert p.pointer == "" or p.pointer.startswith("/")
+        assert p.message and isinstance(p.message, str)
+    for pointer, fragment in expected.get("message_contains", {}).items():
+        messages = [p.message for p in result.problems if p.pointer == pointer]
+        assert messages, f"no problem at {pointer!r}"
+        assert any(fragment in m for m in messages), f"{fragment!r} not in any message at {pointer!r}: {messages}"
+
+
+def _json_cases() -> list[str]:
+    return [n for n in _case_names() if (CASES_DIR / n / "sink.json").exists()]
+
+
+@pytest.mark.parametrize("name", _json_cases())
+def test_golden_case_same_from_text_bytes_and_value(name):
+    """A file path, JSON text (str and bytes) and the parsed value give the same problems."""
+    sink_file, options, _expected = _load_case(name)
+    text = sink_file.read_text(encoding="utf-8")
+    from_path = _triples(mapper.check_sink(str(sink_file), **options).problems)
+    assert _triples(mapper.check_sink(text.encode("utf-8"), **options).problems) == from_path
+    value = json.loads(text)
+    if isinstance(value, (dict, list)):
+        assert _triples(mapper.check_sink(text, **options).problems) == from_path
+        assert _triples(mapper.check_sink(value, **options).problems) == from_path
+
+
+def _resolves(doc, pointer: str) -> bool:
+    """The pointer's parent exists in ``doc`` and its last token can name a member of it.
+
+    A member of an object may be absent (a *missing* key); an array member must be an index.
+    """
+    if pointer == "":
+        return True
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+    node = doc
+    for i, tok in enumerate(tokens):
+        last = i == len(tokens) - 1
+        if isinstance(node, dict):
+            if last:
+                return True
+            if tok not in node:
+                return False
+            node = node[tok]
+        elif isinstance(node, list):
+            if not tok.isdigit() or int(tok) >= len(node):
+                return False
+            if last:
+                return True
+            node = node[int(tok)]
+        else:
+            return False
+    return True  # pragma: no cover
+
+
+@pytest.mark.parametrize("name", [p for p in _golden_params("xfail_pointers") if (CASES_DIR / p.values[0] / "sink.json").exists()])
+def test_golden_pointers_point_into_the_document(name):
+    """Every pointer is a JSON Pointer into the document as written (RFC 6901)."""
+    sink_file, options, _expected = _load_case(name)
+    doc = json.loads(sink_file.read_text(encoding="utf-8"))
+    for p in mapper.check_sink(str(sink_file), **options).problems:
+        assert _resolves(doc, p.pointer), f"{p.pointer!r} does not point into the document: {p}"
+
+
+def test_every_rule_has_a_golden_case():
+    """Each problem code the issue's rules produce appears in at least one golden case."""
+    codes = set()
+    for name in _case_names():
+        expected = json.loads((CASES_DIR / name / "expected.json").read_text())
+        codes |= {p["code"] for p in expected["problems"]}
+    needed = {
+        "invalid-name", "missing", "wrong-type", "identity", "unknown-column", "identity-type",
+        "duplicate-name", "empty-path", "array-index", "unknown-type", "unknown-config-key",
+        "duplicate-key", "invalid-quantum", "ttl-needs-quantum", "invalid-ttl", "mutex-quantum",
+        "mutex-ttl", "max-without-min", "min-above-max", "invalid-scale", "default-scale",
+        "invalid-unit", "invalid-granularity", "invalid-epoch", "layout", "custom-unit",
+        "same-path", "prefix-path", "path-syntax", "jmespath", "not-a-definition",
+        "invalid-json", "invalid-utf8", "empty",
+    }
+    assert needed <= codes, sorted(needed - codes)
+
+
+# ---------------------------------------------------------------------------------------
+# The seed's examples, beyond the golden cases
+
+
+def test_seed_aircraft_mapping_reads_40688E():
+    result = mapper.check_sink(str(CASES_DIR / "seed-aircraft-body" / "sink.json"))
+    assert result.valid and result.problems == ()
+    sink = result.sink
+    col = sink.column("aircraft_id")
+    assert col.path.keys == ("data", "aircraftId")
+    value = SEED_RECORD
+    for key in col.path.keys:
+        value = value[key]
+    assert value == "40688E"
+    assert sink.primary_key_fields == ("record_id",) and sink.id_field is None
+    assert sink.allow_missing_fields is False
+    assert sink.name == "aircraft_positions"
+
+
+def test_seed_aircraft_dot_notation_gives_the_same_paths_as_arrays():
+    arrays = mapper.load_sink(str(CASES_DIR / "seed-aircraft-body" / "sink.json"))
+    dots = mapper.load_sink(str(CASES_DIR / "seed-aircraft-dot-paths-schema" / "sink.json"))
+    assert [c.path.keys for c in dots.columns] == [c.path.keys for c in arrays.columns]
+    assert dots.column("aircraft_id").path.keys == ("data", "aircraftId")
+
+
+def test_seed_language_project_model():
+    sink = mapper.load_sink(str(CASES_DIR / "seed-language-project-body" / "sink.json"))
+    assert [c.name for c in sink.columns] == ["language", "project_id"]
+    assert [c.type for c in sink.columns] == ["string", "id"]
+    # "mutex" (lowercase, as the seed writes it) is the Mutex config key
+    assert sink.column("language").config.mutex is True
+    assert sink.column("project_id").config.mutex is False
+    assert sink.id_field == "project_id" and sink.primary_key_fields is None
+    same = mapper.load_sink(str(CASES_DIR / "seed-language-project-definition" / "sink.json"),
+                            id_field="project_id", allow_missing_fields=False)
+    assert [(c.name, c.type, c.path.keys) for c in same.columns] == [(c.name, c.type, c.path.keys) for c in sink.columns]
+
+
+def test_path_strings_parse_into_keys():
+    assert mapper.parse_path("data.aircraftId").keys == ("data", "aircraftId")
+    assert mapper.parse_path('data."a.b"').keys == ("data", "a.b")
+    assert mapper.parse_path("items[0].id").keys is None  # a JMESPath expression, kept as such
+    with pytest.raises(mapper.PathSyntaxError):
+        mapper.parse_path("data..lat")
+
+
+def test_path_syntax_error_has_a_caret_under_the_character():
+    result = mapper.check_sink(str(CASES_DIR / "path-string-double-dot" / "sink.json"))
+    (problem,) = [p for p in result.problems if p.code == "path-syntax"]
+    lines = problem.message.split("\n")
+    shown = next(i for i, line in enumerate(lines) if "data..lat" in line)
+    caret_line = lines[shown + 1]
+    assert caret_line.strip() == "^"
+    # the empty key is found at the second dot, character 5 of "data..lat"
+    assert caret_line.index("^") == lines[shown].index("data..lat") + 5
+
+
+def test_config_key_pointer_uses_the_spelling_written():
+    doc = {"id_field": "id", "allow_missing_fields": False, "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "a", "path": ["a"], "type": "decimal", "config": {"sCaLe": 30}}]}
+    result = mapper.check_sink(doc)
+    assert _triples(result.problems) == collections.Counter({("error", "/definition/1/config/sCaLe", "invalid-scale"): 1})
+
+
+# ---------------------------------------------------------------------------------------
+# load_sink
+
+
+def test_load_sink_returns_the_model_and_keeps_warnings():
+    sink = mapper.load_sink(str(CASES_DIR / "config-unknown-key-mutx" / "sink.json"))
+    assert isinstance(sink, mapper.Sink)
+    assert [p.code for p in sink.problems] == ["unknown-config-key"]
+
+
+def test_load_sink_raises_definition_error_with_every_problem():
+    path = str(CASES_DIR / "everything-at-once" / "sink.json")
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.load_sink(path)
+    assert _triples(info.value.problems) == _triples(mapper.check_sink(path).problems)
+    assert len(info.value.errors) == 5
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile input
+
+BIG = 10 * 1024 * 1024
+
+
+def _body(definition, **schema):
+    sch = {"type": "json", "id_field": "id", "allow_missing_fields": False, "definition": definition}
+    sch.update(schema)
+    return {"name": "hostile", "sink_details": {"database_id": UUID, "table": "t"}, "schema": sch}
+
+
+def _nested_dict(depth: int):
+    d = {"a": 1}
+    for _ in range(depth):
+        d = {"a": d}
+    return d
+
+
+def _check_ok(source, **kw):
+    """check_sink returns problems (never raises), with short messages."""
+    result = mapper.check_sink(source, **kw)
+    assert isinstance(result, mapper.CheckResult)
+    for p in result.problems:
+        assert isinstance(p, mapper.Problem)
+        assert len(p.message) < 1000, p.message[:200]
+    return result
+
+
+def _load_only_definition_error(source, **kw):
+    try:
+        mapper.load_sink(source, **kw)
+    except mapper.DefinitionError as exc:
+        assert exc.problems and any(p.severity == "error" for p in exc.problems)
+        assert len(str(exc)) < 20_000
+        return exc
+    raise AssertionError("load_sink accepted an invalid definition")
+
+
+@pytest.mark.parametrize("text", [b"42", b'"x"', b"null", b"true", b"[1, 2]", b"{}", b"3.5e400"])
+def test_non_object_json(tmp_path, text):
+    for source in (text, str(_write(tmp_path, "sink.json", text))):
+        result = _check_ok(source)
+        assert not result.valid and result.sink is None
+        assert any(p.severity == "error" for p in result.problems)
+        _load_only_definition_error(source)
+
+
+@pytest.mark.parametrize("value", [None, 42, True, 4.5, "x", b"", object(), {1: 2}, [None], {"schema": None}])
+def test_odd_python_values(value):
+    result = _check_ok(value)
+    assert not result.valid
+    _load_only_definition_error(value)
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_ten_megabyte_sink_name():
+    for name in ("A" * BIG, "a" * BIG, "a" + "!" * BIG):
+        doc = _body([{"name": "id", "path": ["id"], "type": "id"}])
+        doc["name"] = name
+        result = _check_ok(doc)
+        assert [(p.pointer, p.code) for p in result.problems if p.severity == "error"] == [("/name", "invalid-name")]
+        _load_only_definition_error(doc)
+    # and as JSON text
+    text = json.dumps(doc)
+    result = _check_ok(text)
+    assert [(p.pointer, p.code) for p in result.errors] == [("/name", "invalid-name")]
+
+
+def test_ten_megabyte_config_key_and_column_name():
+    key = "k" * BIG
+    doc = _body([{"name": "id", "path": ["id"], "type": "id", "config": {key: 1}}])
+    result = _check_ok(doc)
+    assert result.valid
+    assert _triples(result.problems) == collections.Counter(
+        {("warning", "/schema/definition/0/config/" + key, "unknown-config-key"): 1})
+    doc = _body([{"name": "C" * BIG, "path": ["x" * BIG], "type": "int"},
+                 {"name": "id", "path": ["id"], "type": "id"}], id_field="i" * BIG)
+    result = _check_ok(json.dumps(doc).encode())
+    assert not result.valid
+    assert ("error", "/schema/id_field", "unknown-column") in _triples(result.problems)
+
+
+def test_ten_megabyte_path_string():
+    doc = {"id_field": "id", "allow_missing_fields": True, "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "x", "path": "a." + "b" * BIG + "..c", "type": "int"}]}
+    result = _check_ok(doc)
+    assert [(p.pointer, p.code) for p in result.errors] == [("/definition/1/path", "path-syntax")]
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 100_000,
+    "{" * 100_000,
+    '{"a":' * 100_000,
+    '{"definition": ' + "[" * 100_000 + "]" * 100_000 + "}",
+])
+def test_deeply_nested_text(text):
+    for source in (text, text.encode()):
+        result = _check_ok(source)
+        assert not result.valid
+        _load_only_definition_error(source)
+
+
+def test_deeply_nested_definition_entry():
+    deep_text = '{"a":' * 5000 + "1" + "}" * 5000
+    text = ('{"id_field": "id", "allow_missing_fields": false, "definition": '
+            '[{"name": "id", "path": ["id"], "type": "id"}, ' + deep_text + "]}")
+    result = _check_ok(text)
+    assert not result.valid
+    _load_only_definition_error(text)
+    doc = {  # the same as a Python value
+        "id_field": "id", "allow_missing_fields": False,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, _nested_dict(5000)]}
+    result = _check_ok(doc)
+    assert not result.valid
+    errors = {(p.pointer, p.code) for p in result.errors}
+    assert {("/definition/1/name", "missing"), ("/definition/1/path", "missing"), ("/definition/1/type", "missing")} <= errors
+    _load_only_definition_error(doc)
+
+
+def test_deep_junk_inside_config_name_and_path():
+    deep = []
+    for _ in range(50_000):
+        deep = [deep]
+    for entry in (
+        {"name": "x", "path": ["x"], "type": "string", "config": {"Mutex": deep}},
+        {"name": deep, "path": ["x"], "type": "string"},
+        {"name": "x", "path": deep, "type": "string"},
+        {"name": "x", "path": ["x", deep], "type": "string"},
+        {"name": "x", "path": ["x"], "type": deep},
+        {"name": "x", "path": ["x"], "type": "string", "config": {"Quantum": _nested_dict(5000)}},
+    ):
+        doc = _body([{"name": "id", "path": ["id"], "type": "id"}, entry])
+        result = _check_ok(doc)
+        assert not result.valid
+        _load_only_definition_error(doc)
+    # junk under an unknown config key is ignored (a warning), not a crash
+    doc = _body([{"name": "id", "path": ["id"], "type": "id"},
+                 {"name": "x", "path": ["x"], "type": "string", "config": {"junk": deep, "more": _nested_dict(5000)}}])
+    result = _check_ok(doc)
+    assert result.valid
+
+
+def test_non_utf8_bytes_name_line_and_column(tmp_path):
+    data = b'{\n  "name": "ab\xff"\n}\n'
+    for source in (data, str(_write(tmp_path, "sink.json", data))):
+        result = _check_ok(source)
+        (problem,) = result.problems
+        assert problem.severity == "error" and problem.pointer == ""
+        assert "line 2" in problem.message and "column 14" in problem.message
+        _load_only_definition_error(source)
+    # latin-1 text that is otherwise a valid definition
+    doc = json.dumps({"id_field": "id", "allow_missing_fields": True,
+                      "definition": [{"name": "id", "path": ["caf\u00e9"], "type": "id"}]}, ensure_ascii=False)
+    result = _check_ok(doc.encode("latin-1"))
+    assert not result.valid and "line 1" in result.problems[0].message
+
+
+def test_invalid_json_text_names_line_and_column(tmp_path):
+    text = '{"name": "x",\n "schema": {"id_field": "id"\n "definition": []}}'
+    for source in (text, text.encode(), str(_write(tmp_path, "sink.json", text.encode()))):
+        result = _check_ok(source)
+        (problem,) = result.problems
+        assert problem.severity == "error" and problem.pointer == ""
+        assert "line 3" in problem.message and "column 2" in problem.message
+        _load_only_definition_error(source)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_literal(literal):
+    text = ('{"id_field": "id", "allow_missing_fields": false, "definition": '
+            '[{"name": "id", "path": ["id"], "type": "int", "config": {"Min": %s}}]}' % literal)
+    result = _check_ok(text)
+    assert not result.valid
+    _load_only_definition_error(text)
+    # the same as a Python value: a float Min is not a whole number
+    doc = {"id_field": "id", "allow_missing_fields": False,
+           "definition": [{"name": "id", "path": ["id"], "type": "int", "config": {"Min": float(literal.lower().replace("infinity", "inf")), "Max": 1}}]}
+    result = _check_ok(doc)
+    assert ("error", "/definition/0/config/Min", "wrong-type") in _triples(result.problems)
+
+
+def test_empty_file_directory_and_missing_file(tmp_path):
+    empty = _write(tmp_path, "empty.json", b"")
+    blank = _write(tmp_path, "blank.json", b"  \n\t\n")
+    for source in (str(empty), str(blank), str(tmp_path), str(tmp_path / "nope.json"), tmp_path / "nope.json", b"", b"   "):
+        result = _check_ok(source)
+        assert not result.valid and result.sink is None
+        assert [p.pointer for p in result.problems] == [""]
+        _load_only_definition_error(source)
+
+
+def test_five_thousand_valid_entries():
+    definition = [{"name": f"c{i}", "path": ["data", f"k{i}"], "type": "int", "config": {"Min": 0, "Max": i}}
+                  for i in range(5000)]
+    doc = {"id_field": "c0", "allow_missing_fields": False, "definition": definition}
+    start = time.perf_counter()
+    result = _check_ok(doc)
+    assert result.valid and result.problems == ()
+    assert len(result.sink.columns) == 5000
+    assert len(mapper.load_sink(json.dumps(doc).encode()).columns) == 5000
+    assert time.perf_counter() - start < 5
+
+
+def test_five_thousand_entries_on_one_path_report_each():
+    definition = [{"name": f"c{i}", "path": ["x"], "type": "int"} for i in range(5000)]
+    result = _check_ok({"id_field": "c0", "allow_missing_fields": False, "definition": definition})
+    assert result.valid
+    assert sorted(p.pointer for p in result.problems) == sorted(f"/definition/{i}/path" for i in range(1, 5000))
+
+
+@pytest.mark.xfail(strict=True, reason="check_sink dispatches an object with 'table' and 'mapping' keys to "
+                   "mapper.table.check_ui_mapping, but mapper/table.py does not exist: ModuleNotFoundError escapes "
+                   "from check_sink/load_sink instead of a problem")
+def test_object_with_table_and_mapping_keys_does_not_raise():
+    for doc in ({"table": "x", "mapping": {}}, {"table": None, "mapping": None, "name": 5}):
+        result = _check_ok(doc)
+        assert not result.valid
+
+
+# ---------------------------------------------------------------------------------------
+# Random JSON-like values never make check_sink raise
+
+_KEYS = st.sampled_from([
+    "name", "path", "type", "config", "schema", "definition", "id_field", "primary_key_fields",
+    "allow_missing_fields", "sink_details", "database_id", "Mutex", "mutex", "Quantum", "TTL", "Min",
+    "Max", "Scale", "scale", "Unit", "Granularity", "Epoch", "Layout", "CustomUnit", "CacheType",
+    "CacheSize", "ForeignIndex", "a", "",
+]) | st.text(max_size=8)
+_SCALARS = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime",
+                       "dateInt", "signedIntBoolKey", "Int", "YMD", "YDM", "720h", "abc", "ms", "c",
+                       "2006-01-02", "%Y", "1970-01-01T00:00:00Z", "data.x", "data..x", 'a."b.c"', "a[0]", "a[", "x"])
+    | st.text(max_size=12)
+)
+_JSONISH = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_KEYS, inner, max_size=5),
+    max_leaves=30,
+)
+_ENTRY = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["id", "a", "b", "A"]) | _JSONISH,
+    "path": st.lists(st.sampled_from(["data", "x", "y"]) | _SCALARS, max_size=3) | _SCALARS,
+    "type": st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp",
+                             "recordTime", "dateInt", "signedIntBoolKey"]) | _SCALARS,
+    "config": st.dictionaries(_KEYS, _SCALARS, max_size=4) | _JSONISH,
+})
+_SCHEMA = st.fixed_dictionaries({}, optional={
+    "id_field": st.sampled_from(["id", "a", "nope"]) | _SCALARS,
+    "primary_key_fields": st.lists(st.sampled_from(["id", "a", "b", " a"]) | _SCALARS, max_size=3) | _SCALARS,
+    "allow_missing_fields": _SCALARS,
+    "definition": st.lists(_ENTRY | _JSONISH, max_size=4) | _JSONISH,
+    "type": _SCALARS,
+})
+_DOCS = (
+    _JSONISH
+    | _SCHEMA
+    | st.lists(_ENTRY, max_size=4)
+    | st.fixed_dictionaries({"schema": _SCHEMA | _JSONISH}, optional={"name": _SCALARS, "sink_details": _JSONISH})
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=_DOCS, with_options=st.booleans())
+def test_random_json_like_values_never_raise(doc, with_options):
+    kw = {"id_field": "id", "allow_missing_fields": True} if with_options else {}
+    result = mapper.check_sink(doc, **kw)
+    assert result.valid == (not any(p.severity == "error" for p in result.problems))
+    assert (result.sink is not None) == result.valid
+    for p in result.problems:
+        assert p.severity in ("error", "warning", "note") and isinstance(p.pointer, str) and p.message
+    try:
+        text = json.dumps(doc, allow_nan=False)
+    except ValueError:
+        return
+    again = mapper.check_sink(text.encode(), **kw)
+    assert again.valid == result.valid
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=200) | st.text(max_size=200).map(lambda s: ("{" + s).encode("utf-8", "surrogatepass")))
+def test_random_bytes_never_raise(data):
+    result = mapper.check_sink(data)
+    assert isinstance(result, mapper.CheckResult)
+    if not result.valid:
+        with pytest.raises(mapper.DefinitionError):
+            mapper.load_sink(data)
+
+
+# ---------------------------------------------------------------------------------------
+# The command line
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.run([sys.executable, "-m", "mapper", "check", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _case_path(name: str) -> str:
+    return str(_sink_file(CASES_DIR / name))
+
+
+def test_cli_valid_prints_one_ok_line():
+    proc = _cli(_case_path("seed-language-project-body"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ok:")
+    # the summary names the columns' identity and policy
+    assert "project_id" in lines[0]
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_cli_invalid_exits_2_and_lists_pointers():
+    proc = _cli(_case_path("everything-at-once"))
+    assert proc.returncode == 2
+    out = proc.stdout + proc.stderr
+    for pointer in ("/name", "/schema/allow_missing_fields", "/schema/definition/1/config/TTL",
+                    "/schema/definition/2/type", "/schema/definition/3/config/Scale",
+                    "/schema/definition/4/config/mutx"):
+        assert pointer in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.parametrize("name,valid", [("seed-aircraft-body", True), ("everything-at-once", False),
+                                        ("config-unknown-key-mutx", True)])
+def test_cli_json_format(name, valid):
+    proc = _cli("--format", "json", _case_path(name))
+    assert proc.returncode == (0 if valid else 2)
+    data = json.loads(proc.stdout)
+    assert set(data) == {"valid", "problems"}
+    assert data["valid"] is valid
+    expected = json.loads((CASES_DIR / name / "expected.json").read_text())
+    assert collections.Counter((p["severity"], p["pointer"], p["code"]) for p in data["problems"]) == \
+        collections.Counter((p["severity"], p["pointer"], p["code"]) for p in expected["problems"])
+    for p in data["problems"]:
+        assert {"severity", "pointer", "message"} <= set(p)
+        assert set(p) <= {"severity", "pointer", "message", "code"}
+
+
+@pytest.mark.parametrize("name,where", [("raw-invalid-json", "line 3 column 20"), ("raw-not-utf8", "line 2 column 14")])
+def test_cli_unreadable_file_gives_line_and_column(name, where):
+    proc = _cli(_case_path(name))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2
+    assert where in out
+    assert "Traceback" not in out
+    proc = _cli("--format", "json", _case_path(name))
+    assert proc.returncode == 2
+    data = json.loads(proc.stdout)
+    assert data["valid"] is False and where in data["problems"][0]["message"]
+
+
+def test_cli_missing_file_and_directory(tmp_path):
+    for path in (str(tmp_path / "nope.json"), str(tmp_path)):
+        proc = _cli(path)
+        assert proc.returncode == 2
+        assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_cli_bare_definition_needs_identity_and_policy_options():
+    path = _case_path("seed-language-project-definition")
+    proc = _cli(path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stdout + proc.stderr
+    proc = _cli(path, "--id-field", "project_id", "--no-allow-missing-fields")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("ok:")
+    proc = _cli("--format", "json", path, "--id-field", "project_id")  # no policy
+    assert proc.returncode == 2 and json.loads(proc.stdout)["valid"] is False
+    proc = _cli("--format", "json", path, "--allow-missing-fields")  # no identity
+    assert proc.returncode == 2 and json.loads(proc.stdout)["valid"] is False
+
+
+def test_cli_primary_key_fields_option():
+    path = _case_path("seed-aircraft-definition-pk-option")
+    proc = _cli(path, "--primary-key-fields", "record_id,aircraft_id", "--allow-missing-fields")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _cli(path, "--primary-key-fields", "record_id,nope", "--allow-missing-fields")
+    assert proc.returncode == 2
