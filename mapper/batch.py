@@ -49,8 +49,10 @@ class ColumnBuilder:
         capacity = max(capacity, 16)
         is_set = kind in ("uint64set", "strset")
         self.values = np.zeros(0 if is_set else capacity, dtype=self.dtype)
-        self.valid = np.zeros(capacity, dtype=bool)
-        self.present = np.zeros(capacity, dtype=bool)
+        # Masks start True: the fast path writes whole runs of values and only marks
+        # the rows that are null or missing; the careful path writes every mask.
+        self.valid = np.ones(capacity, dtype=bool)
+        self.present = np.ones(capacity, dtype=bool)
         self.sets: list[Any] | None = [None] * capacity if is_set else None
         self.base = 0
 
@@ -66,18 +68,14 @@ class ColumnBuilder:
             self.values = np.concatenate([self.values, np.zeros(grow, dtype=self.dtype)])
         else:
             self.sets.extend([None] * grow)
-        self.valid = np.concatenate([self.valid, np.zeros(grow, dtype=bool)])
-        self.present = np.concatenate([self.present, np.zeros(grow, dtype=bool)])
+        self.valid = np.concatenate([self.valid, np.ones(grow, dtype=bool)])
+        self.present = np.concatenate([self.present, np.ones(grow, dtype=bool)])
 
     def reset(self, base: int) -> None:
         """Forget the rows written so far; the next row written is ``base``."""
         self.base = base
-        self.valid[:] = False
-        self.present[:] = False
-        if self.sets is not None:
-            self.sets = [None] * len(self.valid)
-        elif self.kind == "str":
-            self.values[:] = None
+        self.valid[:] = True
+        self.present[:] = True
 
     def put(self, pos: int, value: Any) -> None:
         i = pos - self.base
@@ -109,12 +107,11 @@ class ColumnBuilder:
     def finish(self, end: int, keep: np.ndarray | None) -> ColumnArrays:
         """The final arrays of rows ``base..end``, keeping only rows where ``keep`` is True (all when None)."""
         n = end - self.base
-        valid, present = self.valid[:n], self.present[:n]
         if self.sets is None:
-            values = self.values[:n]
             if keep is not None:
-                values, valid, present = values[keep], valid[keep], present[keep]
-            return ColumnArrays(values.copy() if values.base is not None else values, valid.copy(), present.copy(), None)
+                return ColumnArrays(self.values[:n][keep], self.valid[:n][keep], self.present[:n][keep], None)
+            return ColumnArrays(_shrink(self.values, n), _shrink(self.valid, n), _shrink(self.present, n), None)
+        valid, present = self.valid[:n], self.present[:n]
         rows = self.sets[:n]
         if keep is not None:
             rows = [r for r, k in zip(rows, keep.tolist()) if k]
@@ -125,6 +122,17 @@ class ColumnBuilder:
         flat = [v for r in rows if r for v in r]
         values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else _object_array(flat)
         return ColumnArrays(values, valid.copy(), present.copy(), offsets)
+
+
+def _shrink(arr: np.ndarray, n: int) -> np.ndarray:
+    """``arr[:n]`` without keeping the unused capacity alive (in place when possible)."""
+    if len(arr) == n:
+        return arr
+    try:
+        arr.resize(n, refcheck=False)
+        return arr
+    except ValueError:  # the array does not own its memory
+        return arr[:n].copy()
 
 
 def _object_array(items: list[Any]) -> np.ndarray:

@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import linecache
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Annotated, Any, Callable, Iterable, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -186,23 +186,32 @@ def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
 
 
 _NUMBER = Union[int, float, str]
+_NONEMPTY_STR = Annotated[str, msgspec.Meta(min_length=1)]
 
 
-def fast_leaf_type(col: Column) -> Any:
-    """What the fast decoder accepts for a column's value (anything else goes the careful way)."""
+def fast_leaf_type(col: Column, strict: bool = False) -> Any:
+    """What the fast decoders accept for a column's value; anything else goes the careful way.
+
+    The strict decoder takes only the plain JSON type of each column (an int for an
+    ``int``, a string for a ``string``), so its lists convert without any type check;
+    the lenient decoder also takes the forms the endpoint converts (numeric strings,
+    floats, comma strings), which the vector converters sort out.
+    """
     t = col.type
-    if t in ("id", "int", "signedIntBoolKey", "decimal"):
-        return _NUMBER
-    if t in ("timestamp", "recordTime"):
-        return _NUMBER if col.config.numeric_time else str
-    if t in ("string", "dateInt"):
-        return str
+    numeric_time = t in ("timestamp", "recordTime") and col.config.numeric_time
+    if t in ("id", "int", "signedIntBoolKey") or numeric_time:
+        return int if strict else _NUMBER
+    if t == "decimal":
+        return Union[int, float] if strict else _NUMBER
+    if t in ("string", "dateInt", "timestamp", "recordTime"):
+        # "" means no value (or an error) for these types: the strict decoder leaves it out
+        return _NONEMPTY_STR if strict else str
     if t == "strings":
-        return Union[list[str], str]
+        return list[str] if strict else Union[list[str], str]
     if t == "ids":
-        return Union[list[int], str]
+        return list[int] if strict else Union[list[int], str]
     if t == "bool":
-        return Union[bool, int, float, str]
+        return bool if strict else Union[bool, int, float, str]
     raise AssertionError(t)  # pragma: no cover
 
 
@@ -221,8 +230,7 @@ def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node]) -> str | None:
         if not _renameable(node.key or ""):
             return "a key contains a quote, backslash or control character"
         if len(node.columns) > 1:
-            types = {repr(fast_leaf_type(columns[i])) for i in node.columns}
-            if len(types) > 1:
+            if any(len({repr(fast_leaf_type(columns[i], strict)) for i in node.columns}) > 1 for strict in (True, False)):
                 return "two columns of different types read the same path"
     return None
 
@@ -240,7 +248,7 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, strict:
             if child.children:
                 ftype: Any = build(child)
             else:
-                ftype = fast_leaf_type(columns[child.columns[0]])
+                ftype = fast_leaf_type(columns[child.columns[0]], strict)
             if strict:
                 fields.append((name, ftype))
             else:

@@ -32,8 +32,11 @@ _WS = b" \t\r\n"
 
 @dataclass
 class NdjsonChunk:
+    """Lines of NDJSON; ``first_line`` is set on the first chunk of an input (1), and
+    None on the chunks that follow it (the engine counts the lines it maps)."""
+
     data: bytes
-    first_line: int
+    first_line: int | None = None
 
     def feed(self, engine: Engine) -> None:
         engine.feed_ndjson(self.data, self.first_line)
@@ -71,11 +74,11 @@ class BrokenDocument:
 # Splitting
 
 
-def split_lines(data: bytes, chunk_size: int, first_line: int = 1) -> Iterator[NdjsonChunk]:
+def split_lines(data: bytes, chunk_size: int) -> Iterator[NdjsonChunk]:
     """Cut NDJSON bytes into chunks that end at line boundaries."""
     n = len(data)
     start = 0
-    line = first_line
+    first: int | None = 1
     while start < n:
         end = start + chunk_size
         if end >= n:
@@ -85,15 +88,14 @@ def split_lines(data: bytes, chunk_size: int, first_line: int = 1) -> Iterator[N
             if nl < 0:
                 nl = data.find(b"\n", end)
             cut = n if nl < 0 else nl + 1
-        chunk = data[start:cut]
-        yield NdjsonChunk(chunk, line)
-        line += chunk.count(b"\n")
+        yield NdjsonChunk(data[start:cut], first)
+        first = None
         start = cut
 
 
 def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"") -> Iterator[NdjsonChunk]:
     """Read NDJSON from a binary stream in chunks that end at line boundaries."""
-    line = 1
+    first: int | None = 1
     pending = head
     while True:
         block = stream.read(chunk_size)
@@ -104,10 +106,10 @@ def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"") -> Iterat
         if nl < 0:
             continue
         chunk, pending = pending[: nl + 1], pending[nl + 1 :]
-        yield NdjsonChunk(chunk, line)
-        line += chunk.count(b"\n")
+        yield NdjsonChunk(chunk, first)
+        first = None
     if pending:
-        yield NdjsonChunk(pending, line)
+        yield NdjsonChunk(pending, first)
 
 
 class _Item(msgspec.Struct):
@@ -268,7 +270,7 @@ class _Reader:
             raise InputError(f"cannot read the input: {exc}") from None
 
 
-def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 64 * 1024) -> Iterator[Any]:
+def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 256 * 1024) -> Iterator[Any]:
     """Cut any accepted input into units the engine maps one at a time."""
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")

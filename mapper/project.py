@@ -22,6 +22,7 @@ reporting: locations are built only when something fails.
 from __future__ import annotations
 
 import re
+from time import perf_counter
 from typing import Any, Callable, Iterable, Iterator
 
 import msgspec
@@ -39,7 +40,7 @@ _IDX_RE = re.compile(r"at `\$\[(\d+)\]")
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
 _DECODE_ANY = msgspec.json.Decoder()
 
-CHUNK_SIZE = 64 * 1024
+CHUNK_SIZE = 256 * 1024
 
 
 class _Seg:
@@ -56,6 +57,28 @@ class _Seg:
         if self.lines is not None:
             return self.lines[i]
         return None if self.first_line is None else self.first_line + i
+
+
+def _clean_lines(buf: np.ndarray, newlines: np.ndarray, ends_nl: bool) -> bool:
+    """True when every line of a chunk is one object, ``{...}``, with no blank lines.
+
+    Every newline sits between ``}`` (or ``}\\r``) and ``{``, so no object can span
+    lines (a raw newline cannot be inside a JSON string, and ``}`` then ``{`` is
+    never valid inside a value): decoding the chunk yields exactly one value per line.
+    """
+    if buf[0] != 123:  # "{"
+        return False
+    inner = newlines[:-1] if ends_nl else newlines
+    if len(inner) and not (buf[inner + 1] == 123).all():
+        return False
+    if len(newlines):
+        before = buf[newlines - 1]
+        if not (before == 125).all():  # "}": else allow CRLF line ends
+            if not (before == 13).all() or newlines[0] < 2 or not (buf[newlines - 2] == 125).all():
+                return False
+    if not ends_nl:
+        return bool(buf[-1] == 125)
+    return True
 
 
 class Engine:
@@ -96,6 +119,10 @@ class Engine:
         self.id_builder = ColumnBuilder("uint64" if mapper.sink.id_field is not None else "str", capacity)
         self.failed: list[int] = []
         self._pending_raw: dict[int, bytes] = {}  # raw text of records of the current unit, where split out
+        self.next_line = 1
+        self.capacity = 0  # rows every builder has room for
+        self.expect_bytes = 0  # size of the whole input, when known, to reserve columns once
+        self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting (fast path)
         self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lenient_runs": 0}
         self.lenient_next = False  # adaptive: start with the lenient decoder after a strict failure
         self.strict_misses = 0
@@ -104,25 +131,39 @@ class Engine:
         self.id_col = mapper.identity_index[0] if sink.id_field is not None else None
         self.pk_cols = mapper.identity_index if sink.id_field is None else ()
         self.pk_single_str = len(self.pk_cols) == 1
+        self.pk_all_strings = bool(self.pk_cols) and all(self.cols[ci].type == "string" for ci in self.pk_cols)
         # vectorised converters per column
-        self.vec = {ci: _vector_for(self.convs[ci]) for ci in set(self.stored) | set(mapper.identity_index)}
+        used = set(self.stored) | set(mapper.identity_index)
+        ident = set(mapper.identity_index)
+        self.vec_strict = {ci: _vector_for(self.convs[ci], strict=True, identity=ci in ident) for ci in used}
+        self.vec_lenient = {ci: _vector_for(self.convs[ci], strict=False, identity=ci in ident) for ci in used}
 
     # ------------------------------------------------------------------ input units
 
-    def feed_ndjson(self, data: bytes, first_line: int) -> int:
+    def feed_ndjson(self, data: bytes, first_line: int | None = None) -> int:
         """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).
 
-        ``first_line`` is the 1-based line number of its first line. Returns the line
-        number after the chunk.
+        ``first_line`` is the 1-based line number of its first line (None: the line
+        after the previous chunk). Returns the line number after the chunk.
         """
-        nl = data.count(b"\n")
-        end_line = first_line + nl + (0 if data.endswith(b"\n") or not data else 1)
+        if first_line is None:
+            first_line = self.next_line
         if not data:
-            return end_line
-        self._prepare(end_line - first_line)
+            return first_line
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)
+        ends_nl = data[-1] == 10
+        count = len(newlines) + (0 if ends_nl else 1)
+        end_line = self.next_line = first_line + count
+        if self.expect_bytes and self.output:
+            # First chunk of a batch of known size: reserve what the whole batch will
+            # likely need, so columns are not regrown (and copied) along the way.
+            self._prepare(int(count * self.expect_bytes / len(data) * 1.02) + 64)
+            self.expect_bytes = 0
+        self._prepare(count)
         start = self.n
-        if self.fast and self._clean_lines(data, nl):
-            self._decode_run(data, _Seg(self.n, first_line), kind="lines")
+        if self.fast and _clean_lines(buf, newlines, ends_nl):
+            self._decode_run(data, _Seg(self.n, first_line), kind="lines", count=count)
             lines: list[bytes] = []
 
             def raw_of(rec: int) -> bytes | None:
@@ -173,12 +214,14 @@ class Engine:
 
     # ------------------------------------------------------------------ bookkeeping
 
-    def _prepare(self, k: int) -> bool:
+    def _prepare(self, k: int) -> None:
         end = self.n + k
+        if end <= self.capacity:
+            return
         for b in self.builders.values():
             b.reserve(end)
         self.id_builder.reserve(end)
-        return True
+        self.capacity = self.id_builder.base + len(self.id_builder.valid)
 
     def _raw_getter(self, raws: list[bytes]) -> Callable[[int], bytes]:
         start = self.n - len(raws)
@@ -193,26 +236,9 @@ class Engine:
             for b in self.builders.values():
                 b.reset(self.n)
             self.id_builder.reset(self.n)
+            self.capacity = self.id_builder.base + len(self.id_builder.valid)
 
     # ------------------------------------------------------------------ NDJSON chunks
-
-    @staticmethod
-    def _clean_lines(data: bytes, nl: int) -> bool:
-        """True when every line of ``data`` is one object, ``{...}``, with no blank lines.
-
-        Every newline sits between ``}`` and ``{``, so no object can span lines (a raw
-        newline cannot be inside a JSON string, and ``}`` then ``{`` is never valid
-        inside a value): decoding the chunk then yields exactly one value per line.
-        """
-        if data[:1] != b"{":
-            return False
-        ends_nl = data.endswith(b"\n")
-        if nl:
-            crlf = data.count(b"}\r\n")
-            if data.count(b"}\n") + crlf != nl or data.count(b"\n{") != nl - ends_nl:
-                return False
-        tail = data.rstrip(b"\r\n") if ends_nl else data
-        return tail.endswith(b"}")
 
     def _lines_one_by_one(self, data: bytes, first_line: int) -> None:
         """A chunk that is not clean NDJSON: take its lines one at a time (blank lines skipped)."""
@@ -243,9 +269,10 @@ class Engine:
 
     # ------------------------------------------------------------------ the fast path
 
-    def _decode_run(self, data: bytes, seg: _Seg, *, kind: str, raws: list[bytes] | None = None) -> None:
+    def _decode_run(self, data: bytes, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0) -> None:
         """Decode a run of records and map them; on failure, split the run at the failing record."""
-        count = (data.count(b"\n") + (0 if data.endswith(b"\n") else 1)) if kind == "lines" else len(raws or ())
+        if kind != "lines":
+            count = len(raws or ())
         if not data.isascii():
             # msgspec does not check UTF-8 in the parts it skips: check the run first.
             try:
@@ -261,7 +288,9 @@ class Engine:
             decoders = [(m.strict_list_decoder, m.extract_strict, True), (m.lenient_list_decoder, m.extract_lenient, False)]
         if not strict_first:
             decoders = decoders[1:]
+        timer = perf_counter
         for decoder, extract, is_strict in decoders:
+            t0 = timer()
             try:
                 recs = decoder.decode_lines(data) if kind == "lines" else decoder.decode(data)
             except msgspec.ValidationError as exc:
@@ -285,7 +314,16 @@ class Engine:
                 self.strict_misses = 0
             elif self.strict_misses and self.n % 64 == 0:
                 self.lenient_next = False  # try the strict decoder again now and then
-            self._fill(extract(recs), seg, count)
+            t1 = timer()
+            lists = extract(recs)
+            del recs
+            t2 = timer()
+            self._fill(lists, seg, count, is_strict)
+            t3 = timer()
+            st = self.times
+            st[0] += t1 - t0
+            st[1] += t2 - t1
+            st[2] += t3 - t2
             self.n += count
             return
 
@@ -337,89 +375,52 @@ class Engine:
         if rest:
             self._decode_run(b"[" + b",".join(rest) + b"]", _Seg(self.n, None, lines[bad + 1 :]), kind="array", raws=rest)
 
-    def _fill(self, lists: tuple[list[Any], ...], seg: _Seg, k: int) -> None:
+    def _fill(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, strict: bool) -> None:
         """Write the columns of ``k`` decoded records at rows ``seg.pos ...``."""
+        vecs = self.vec_strict if strict else self.vec_lenient
         for ci in self.stored:
-            self._fill_column(ci, lists[ci], seg, k, self.builders[ci])
+            self._fill_column(ci, lists[ci], seg, k, self.builders[ci], vecs[ci])
         if self.id_col is not None:
-            self._fill_id(lists[self.id_col], seg, k)
+            self._fill_column(self.id_col, lists[self.id_col], seg, k, self.id_builder, vecs[self.id_col], identity=True)
         else:
-            self._fill_pk([lists[ci] for ci in self.pk_cols], seg, k)
+            self._fill_pk([lists[ci] for ci in self.pk_cols], seg, k, strict)
 
-    def _fill_column(self, ci: int, lst: list[Any], seg: _Seg, k: int, b: ColumnBuilder) -> None:
-        vec = self.vec[ci]
-        result = vec(lst) if vec is not None else None
+    def _fill_column(self, ci: int, lst: list[Any], seg: _Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False) -> None:
+        """Convert a column's list at once; redo only the elements the vector form cannot vouch for."""
+        element = self._id_element if identity else (lambda v, pos, line: self._element(ci, v, pos, line, b))
         start = seg.pos - b.base
+        result = vec(lst, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
             for i, v in enumerate(lst):
-                self._element(ci, v, seg.pos + i, seg.line(i), b)
+                element(v, seg.pos + i, seg.line(i))
             return
-        values, ok, lossy = result
-        if b.sets is None:
-            b.values[start : start + k] = values
-        b.valid[start : start + k] = True
-        b.present[start : start + k] = True
+        ok, lossy = result
         if ok is not None:
             for i in np.flatnonzero(~ok).tolist():
-                self._element(ci, lst[i], seg.pos + i, seg.line(i), b)
+                element(lst[i], seg.pos + i, seg.line(i))
         if lossy:
-            self._lossy(ci, lst, seg, lossy, b)
+            self._lossy(ci, lst, seg, lossy, element)
 
-    def _lossy(self, ci: int, lst: list[Any], seg: _Seg, lossy: list[tuple[str, np.ndarray]], b: ColumnBuilder) -> None:
-        """Report values the vector path computed correctly but the endpoint changes."""
-        conv = self.convs[ci]
+    def _lossy(self, ci: int, lst: list[Any], seg: _Seg, lossy: list[tuple[str, np.ndarray]], element: Any) -> None:
+        """Report values the vector form computed right but the endpoint stores differently from how they were sent."""
         for kind, mask in lossy:
             idx = np.flatnonzero(mask)
             if not len(idx):
                 continue
             if self.strict or not self.rb.warnings_full:
-                for i in idx.tolist():
-                    self._element(ci, lst[i], seg.pos + i, seg.line(i), b)
-            else:
-                key = (conv.column.name, kind)
+                for i in idx.tolist():  # the scalar converter words the warning (or the strict error)
+                    element(lst[i], seg.pos + i, seg.line(i))
+            else:  # past the warnings kept in full, only count them
+                key = (self.names[ci], kind)
                 counts = self.rb.report.warning_counts
                 counts[key] = counts.get(key, 0) + len(idx)
 
-    def _fill_id(self, lst: list[Any], seg: _Seg, k: int) -> None:
-        ci = self.id_col
-        assert ci is not None
+    def _fill_pk(self, lists: list[list[Any]], seg: _Seg, k: int, strict: bool) -> None:
         b = self.id_builder
         start = seg.pos - b.base
-        vec = self.vec[ci]
-        result = vec(lst) if vec is not None else None
-        if result is not None:
-            values, ok, lossy = result
-            if ok is None:
-                ok_all = values >= 0 if values.dtype.kind == "i" else None
-                if ok_all is None or bool(ok_all.all()):
-                    b.values[start : start + k] = values
-                    b.valid[start : start + k] = True
-                    b.present[start : start + k] = True
-                    if lossy:
-                        self._lossy_id(lst, seg, lossy)
-                    return
-        for i, v in enumerate(lst):
-            self._id_element(v, seg.pos + i, seg.line(i))
-
-    def _lossy_id(self, lst: list[Any], seg: _Seg, lossy: list[tuple[str, np.ndarray]]) -> None:
-        for _kind, mask in lossy:
-            for i in np.flatnonzero(mask).tolist():
-                self._id_element(lst[i], seg.pos + i, seg.line(i))
-
-    def _fill_pk(self, lists: list[list[Any]], seg: _Seg, k: int) -> None:
-        b = self.id_builder
-        start = seg.pos - b.base
-        if self.pk_single_str:
-            lst = lists[0]
-            if all(type(v) is str for v in lst) and "" not in lst:
-                b.values[start : start + k] = lst
-                b.valid[start : start + k] = True
-                b.present[start : start + k] = True
-                return
-        elif all(all(type(v) is str for v in lst) for lst in lists):
-            b.values[start : start + k] = ["|".join(t) for t in zip(*lists)]
-            b.valid[start : start + k] = True
-            b.present[start : start + k] = True
+        if self.pk_all_strings and (strict or all(all(lst) for lst in lists)):
+            # string leaves hold str, None or UNSET; all() rules out None, UNSET and ""
+            b.values[start : start + k] = lists[0] if self.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
         for i in range(k):
             self._pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
@@ -677,27 +678,73 @@ def _json_error_text(raw: bytes, message: str) -> str:
 # unusual types); ``lossy`` lists (kind, mask) of elements whose stored value is
 # right but differs from what was sent (reported as warnings).
 
-VecResult = "tuple[np.ndarray | list[Any], np.ndarray | None, list[tuple[str, np.ndarray]]]"
+def _vector_for(conv: Converter, strict: bool, identity: bool = False) -> Callable[[list[Any], np.ndarray], Any] | None:
+    """The vector form of a converter, for the strict or the lenient decoder's lists.
 
-
-def _vector_for(conv: Converter) -> Callable[[list[Any]], Any] | None:
+    It writes into ``out`` (the column's slice) and returns ``(ok, lossy)``, or None
+    when the list needs the scalar converter throughout. For the identity column a
+    negative value is never ok (it fails the record).
+    """
     col = conv.column
     t = col.type
-    if t in ("int", "signedIntBoolKey"):
-        lo = col.config.min if col.config.min is not None else -(2**63)
-        hi = col.config.max if col.config.max is not None else 2**63 - 1
-        return _int_vector(lo, hi)
-    if t == "id":
-        return _int_vector(0, 2**64 - 1)
+    if t in ("int", "signedIntBoolKey", "id"):
+        if t == "id":
+            lo, hi = 0, 2**64 - 1
+        else:
+            lo = col.config.min if col.config.min is not None else -(2**63)
+            hi = col.config.max if col.config.max is not None else 2**63 - 1
+        if identity:
+            lo = max(lo, 0)
+        return _int_strict(lo, hi) if strict else _int_lenient(lo, hi)
     if t == "decimal":
-        return _decimal_vector(conv.scale or 0)
+        return _decimal_vector(conv.scale or 0, strict)
     if t == "bool":
-        return _bool_vector
+        return _bool_strict if strict else _bool_lenient
     if t == "string":
-        return _string_vector
+        return _string_strict if strict else _string_vector
     if t == "timestamp" and col.config.numeric_time:
-        return _timestamp_vector(conv)
+        return _timestamp_vector(conv, strict)
     return None
+
+
+def _int_strict(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
+    # Ints within +-2**53 convert exactly through the endpoint's float64 decoding.
+    lo53, hi53 = max(lo, -TWO53), min(hi, TWO53)
+
+    def vec(lst: list[int], out: np.ndarray) -> Any:
+        try:
+            out[:] = lst  # the strict decoder only lets Python ints through
+        except (OverflowError, ValueError, TypeError):
+            return None
+        if out.min() >= lo53 and out.max() <= hi53:
+            return None, []
+        return (out >= lo53) & (out <= hi53), []
+
+    return vec
+
+
+def _int_lenient(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
+    lo53, hi53 = max(lo, -TWO53), min(hi, TWO53)
+    flo, fhi = float(lo53), float(hi53)
+
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        arr = _as_array(lst)
+        if arr is None:
+            return None
+        kind = arr.dtype.kind
+        if kind == "i":
+            ok = (arr >= lo53) & (arr <= hi53)
+            out[:] = np.where(ok, arr, 0)
+            return (None if ok.all() else ok), []
+        if kind == "f":  # ints and floats: the endpoint's float64 truncation
+            t = np.trunc(arr)
+            ok = (t >= flo) & (t <= fhi)
+            out[:] = np.where(ok, t, 0)
+            frac = ok & (t != arr)
+            return (None if ok.all() else ok), ([("float_truncated", frac)] if frac.any() else [])
+        return None
+
+    return vec
 
 
 def _as_array(lst: list[Any]) -> np.ndarray | None:
@@ -710,76 +757,73 @@ def _as_array(lst: list[Any]) -> np.ndarray | None:
     return arr if arr.ndim == 1 else None
 
 
-def _int_vector(lo: int, hi: int) -> Callable[[list[Any]], Any]:
-    flo, fhi = float(max(lo, -TWO53)), float(min(hi, TWO53))
-
-    def vec(lst: list[Any]) -> Any:
-        arr = _as_array(lst)
-        if arr is None:
-            return None
-        kind = arr.dtype.kind
-        if kind == "i":
-            ok = (arr >= max(lo, -TWO53)) & (arr <= min(hi, TWO53))
-            return arr, (None if ok.all() else ok), []
-        if kind == "f":
-            t = np.trunc(arr)
-            ok = (t >= flo) & (t <= fhi)
-            values = np.where(ok, t, 0).astype(np.int64)
-            frac = ok & (t != arr)
-            return values, (None if ok.all() else ok), ([("float_truncated", frac)] if frac.any() else [])
-        return None
-
-    return vec
-
-
-def _decimal_vector(scale: int) -> Callable[[list[Any]], Any]:
+def _decimal_vector(scale: int, strict: bool) -> Callable[[list[Any], np.ndarray], Any]:
     factor = 10.0**scale
-    int_limit = TWO53 // 10**scale
 
-    def vec(lst: list[Any]) -> Any:
-        arr = _as_array(lst)
-        if arr is None:
-            return None
-        kind = arr.dtype.kind
-        if kind == "i":
-            ok = (arr >= -int_limit) & (arr <= int_limit)
-            values = np.where(ok, arr, 0) * (10**scale)
-            return values, (None if ok.all() else ok), []
-        if kind == "f":
-            product = arr * factor
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        if strict:
+            try:  # ints and floats only; ints round as the endpoint's decoder does
+                arr = np.array(lst, dtype=np.float64)
+            except (OverflowError, ValueError, TypeError):
+                return None
+        else:
+            a = _as_array(lst)
+            if a is None or a.dtype.kind not in "if":
+                return None
+            arr = a.astype(np.float64)
+        product = arr * factor
+        t = np.trunc(product)
+        if np.abs(product).max() < TWO53:
+            ok = None
+            out[:] = t
+        else:
             ok = np.abs(product) < TWO53
-            t = np.trunc(np.where(ok, product, 0.0))
-            values = t.astype(np.int64)
-            nearest = np.round(product)
-            short = ok & (nearest / factor == arr)  # the written number has <= scale digits
-            lossy = []
-            changed = short & (t != nearest)
-            if changed.any():
-                lossy.append(("float_decimal", changed))
-            longer = ok & ~short
-            if longer.any():
-                lossy.append(("decimal_truncated", longer))
-            return values, (None if ok.all() else ok), lossy
-        return None
+            out[:] = np.where(ok, t, 0.0)
+        nearest = np.rint(product)
+        short = nearest / factor == arr  # the written number has at most `scale` digits
+        lossy = []
+        changed = short & (t != nearest)
+        if ok is not None:
+            changed &= ok
+            short |= ~ok
+        if changed.any():
+            lossy.append(("float_decimal", changed))
+        if not short.all():
+            lossy.append(("decimal_truncated", ~short))
+        return ok, lossy
 
     return vec
 
 
-def _bool_vector(lst: list[Any]) -> Any:
+def _bool_strict(lst: list[bool], out: np.ndarray) -> Any:
+    out[:] = lst
+    return None, []
+
+
+def _bool_lenient(lst: list[Any], out: np.ndarray) -> Any:
     arr = _as_array(lst)
     if arr is None or arr.dtype.kind != "b":
         return None
-    return arr, None, []
+    out[:] = arr
+    return None, []
 
 
-def _string_vector(lst: list[Any]) -> Any:
-    # The decoders only let str (or None / UNSET on the lenient path) through here.
-    if "" in lst or None in lst or UNSET in lst:
+def _string_vector(lst: list[Any], out: np.ndarray) -> Any:
+    # The decoders only let str (or None / UNSET on the lenient path) through here, and
+    # "", None and UNSET are the only falsy ones: all() finds them in one C-level pass.
+    if not all(lst):
         return None
-    return lst, None, []
+    out[:] = lst
+    return None, []
 
 
-def _timestamp_vector(conv: Converter) -> Callable[[list[Any]], Any] | None:
+def _string_strict(lst: list[str], out: np.ndarray) -> Any:
+    out[:] = lst  # the strict decoder only lets non-empty strings through
+    return None, []
+
+
+def _timestamp_vector(conv: Converter, strict: bool) -> Callable[[list[Any], np.ndarray], Any] | None:
+    from .sink import TS_MAX_NANO_NS, TS_MAX_NS, TS_MIN_NANO_NS, TS_MIN_NS
     from .types import UNIT_NS
 
     cfg = conv.column.config
@@ -789,33 +833,37 @@ def _timestamp_vector(conv: Converter) -> Callable[[list[Any]], Any] | None:
         return None
     epoch_v = cfg.epoch_ns // gran_ns
     ratio = float(unit_ns) / float(gran_ns)
-    ints = _int_vector(-(2**63), 2**63 - 1)
-    from .sink import TS_MAX_NANO_NS, TS_MAX_NS, TS_MIN_NANO_NS, TS_MIN_NS
-
     lo, hi = (TS_MIN_NANO_NS, TS_MAX_NANO_NS) if gran_ns == 1 else (TS_MIN_NS, TS_MAX_NS)
     lo_v, hi_v = -(-lo // gran_ns), hi // gran_ns
+    same = unit_ns == gran_ns and epoch_v == 0
 
-    def vec(lst: list[Any]) -> Any:
-        r = ints(lst)
-        if r is None:
-            return None
-        v, ok, lossy = r
-        if lossy:  # floats truncated: let the scalar path word the warnings
-            return None
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        if strict:
+            try:
+                v = np.array(lst, dtype=np.int64)
+            except (OverflowError, ValueError, TypeError):
+                return None
+        else:
+            a = _as_array(lst)
+            if a is None or a.dtype.kind != "i":
+                return None
+            v = a
+        if same and v.min() >= lo_v and v.max() <= hi_v and np.abs(v).max() <= TWO53:
+            out[:] = v  # counted in the column's own unit from 1970: stored as sent
+            return None, []
+        small = np.abs(v) <= TWO53
         dur_f = v.astype(np.float64) * ratio
         fits = np.abs(dur_f) < 9.0e18
         dur = np.where(fits, dur_f, 0.0).astype(np.int64)
         stored = dur + epoch_v
-        good = fits & ~(((dur >= 0) & (v < 0)) | ((dur < 0) & (v > 0))) & (stored >= lo_v) & (stored <= hi_v)
-        if ok is not None:
-            good &= ok
+        good = small & fits & ~(((dur >= 0) & (v < 0)) | ((dur < 0) & (v > 0))) & (stored >= lo_v) & (stored <= hi_v)
+        out[:] = stored
         if unit_ns >= gran_ns:
-            exact = v * (unit_ns // gran_ns)
-            inexact = good & (dur != exact)
+            inexact = good & (dur != v * (unit_ns // gran_ns))
         else:
             k = gran_ns // unit_ns
             inexact = good & ((v % k != 0) | (dur != v // k))
-        return stored, (None if good.all() else good), ([("timestamp_truncated", inexact)] if inexact.any() else [])
+        return (None if good.all() else good), ([("timestamp_truncated", inexact)] if inexact.any() else [])
 
     return vec
 
@@ -829,6 +877,8 @@ def run(mapper: Mapper, records: Any, *, output: bool, input_format: str = "auto
     from .io import iter_units
 
     engine = Engine(mapper, output=output, **options)
+    if isinstance(records, (bytes, bytearray, memoryview, str)):
+        engine.expect_bytes = len(records)
     for unit in iter_units(records, input_format=input_format, chunk_size=chunk_size):
         unit.feed(engine)
     batch, report = engine.finish()

@@ -1,0 +1,140 @@
+"""Deterministic seed-shaped records for benchmarks, and the sink that maps them.
+
+The record shape is the seed page's aircraft envelope::
+
+    {"id": "PD2tRswoE3:0:0", "timestamp": 1659981468260, "encoding": "json",
+     "data": {"aircraftId": "40688E", "lat": 45.1199, "long": -43.416, "track": 250,
+              "altitude": 37996, "speed": 495, "type": "B788", "reg": "G-ZBJA",
+              "origin": "LHR", "destination": "BNA", "iataId": "", "icaoId": "BAW223N",
+              "airline": "BAW"}, "name": "data"}
+
+with varied, realistic values (about 330 bytes a record). Variants:
+
+* ``clean`` - every value well typed;
+* ``lax`` - numeric strings and integral floats in the int columns everywhere
+  (``"track": "250"``, ``"altitude": 37996.0``), which the endpoint accepts;
+* ``bad`` - 1% of records broken: a missing value or a wrongly typed one.
+
+Usage: ``python -m benchmarks.gen N [--variant clean|lax|bad] > records.ndjson``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from typing import Any
+
+AIRLINES = ["BAW", "AAL", "DAL", "UAL", "KLM", "AFR", "DLH", "RYR", "EZY", "SWA", "UAE", "QTR", "SIA", "ACA", "IBE"]
+TYPES = ["B788", "A320", "B738", "A359", "B77W", "A21N", "E190", "CRJ9", "A333", "B39M", "AT76", "DH8D"]
+AIRPORTS = ["LHR", "BNA", "JFK", "LAX", "CDG", "FRA", "AMS", "ATL", "ORD", "DFW", "SFO", "SEA", "DXB", "SIN", "HND", "MAD", "DUB", "YYZ"]
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+REG_PREFIX = ["G-", "N", "D-", "F-", "EI-", "PH-", "C-", "VH-"]
+
+#: The sink that maps the seed record: a string key from ``id``, ``timestamp`` in ms,
+#: decimals for lat/long, ints, strings: 14 columns.
+SINK: dict[str, Any] = {
+    "name": "aircraft_bench",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "aircraft"},
+    "schema": {
+        "type": "json",
+        "primary_key_fields": ["record_id"],
+        "allow_missing_fields": False,
+        "definition": [
+            {"name": "record_id", "path": ["id"], "type": "string"},
+            {"name": "ts", "path": ["timestamp"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
+            {"name": "aircraft_id", "path": ["data", "aircraftId"], "type": "string", "config": {"Mutex": True}},
+            {"name": "lat", "path": ["data", "lat"], "type": "decimal", "config": {"Scale": 4}},
+            {"name": "long", "path": ["data", "long"], "type": "decimal", "config": {"Scale": 4}},
+            {"name": "track", "path": ["data", "track"], "type": "int", "config": {"Min": 0, "Max": 360}},
+            {"name": "altitude", "path": ["data", "altitude"], "type": "int", "config": {"Min": -2000, "Max": 60000}},
+            {"name": "speed", "path": ["data", "speed"], "type": "int", "config": {"Min": 0, "Max": 2000}},
+            {"name": "type", "path": ["data", "type"], "type": "string", "config": {"Mutex": True}},
+            {"name": "reg", "path": ["data", "reg"], "type": "string", "config": {"Mutex": True}},
+            {"name": "origin", "path": ["data", "origin"], "type": "string", "config": {"Mutex": True}},
+            {"name": "destination", "path": ["data", "destination"], "type": "string", "config": {"Mutex": True}},
+            {"name": "icao_id", "path": ["data", "icaoId"], "type": "string", "config": {"Mutex": True}},
+            {"name": "airline", "path": ["data", "airline"], "type": "string", "config": {"Mutex": True}},
+        ],
+    },
+}
+
+
+def record(i: int, rnd: random.Random) -> dict[str, Any]:
+    airline = AIRLINES[rnd.randrange(len(AIRLINES))]
+    origin = AIRPORTS[rnd.randrange(len(AIRPORTS))]
+    dest = AIRPORTS[rnd.randrange(len(AIRPORTS))]
+    return {
+        "id": f"PD2tRswoE3:{i // 1000}:{i % 1000}",
+        "timestamp": 1659981468260 + i * 37 + rnd.randrange(37),
+        "encoding": "json",
+        "data": {
+            "aircraftId": f"{rnd.randrange(0x1000000):06X}",
+            "lat": round(rnd.uniform(-89.9, 89.9), 4),
+            "long": round(rnd.uniform(-179.9, 179.9), 4),
+            "track": rnd.randrange(360),
+            "altitude": rnd.choice((rnd.randrange(0, 45000), 37000, 35000, 0)),
+            "speed": rnd.randrange(0, 600),
+            "type": TYPES[rnd.randrange(len(TYPES))],
+            "reg": REG_PREFIX[rnd.randrange(len(REG_PREFIX))] + "".join(LETTERS[rnd.randrange(26)] for _ in range(4)),
+            "origin": origin,
+            "destination": dest,
+            "iataId": "" if rnd.random() < 0.3 else f"{airline[:2]}{rnd.randrange(1, 9999)}",
+            "icaoId": f"{airline}{rnd.randrange(1, 9999)}{LETTERS[rnd.randrange(26)] if rnd.random() < 0.2 else ''}",
+            "airline": airline,
+        },
+        "name": "data",
+    }
+
+
+def make_lax(rec: dict[str, Any], rnd: random.Random) -> None:
+    data = rec["data"]
+    for key in ("track", "altitude", "speed"):
+        data[key] = str(data[key]) if rnd.random() < 0.5 else float(data[key])
+    rec["timestamp"] = str(rec["timestamp"]) if rnd.random() < 0.5 else float(rec["timestamp"])
+
+
+def make_bad(rec: dict[str, Any], rnd: random.Random) -> None:
+    data = rec["data"]
+    choice = rnd.randrange(4)
+    if choice == 0:
+        del data["altitude"]
+    elif choice == 1:
+        data["altitude"] = "ground"
+    elif choice == 2:
+        data["speed"] = None if rnd.random() < 0.5 else "fast"
+    else:
+        del rec["timestamp"]
+
+
+def generate(n: int, variant: str = "clean", seed: int = 42) -> bytes:
+    """``n`` records as NDJSON bytes."""
+    rnd = random.Random(seed)
+    lines = []
+    dumps = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
+    for i in range(n):
+        rec = record(i, rnd)
+        if variant == "lax":
+            make_lax(rec, rnd)
+        elif variant == "bad" and rnd.random() < 0.01:
+            make_bad(rec, rnd)
+        lines.append(dumps(rec))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("n", type=int)
+    p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--sink", action="store_true", help="print the sink definition instead")
+    args = p.parse_args(argv)
+    if args.sink:
+        print(json.dumps(SINK, indent=2))
+        return
+    sys.stdout.buffer.write(generate(args.n, args.variant, args.seed))
+
+
+if __name__ == "__main__":
+    main()
