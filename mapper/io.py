@@ -74,19 +74,18 @@ class BrokenDocument:
 # Splitting
 
 
-def split_lines(data: bytes, chunk_size: int) -> Iterator[NdjsonChunk]:
-    """Cut NDJSON bytes into chunks that end at line boundaries."""
-    n = len(data)
-    start = 0
+def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = None) -> Iterator[NdjsonChunk]:
+    """Cut NDJSON bytes (``data[start:end]``) into chunks that end at line boundaries."""
+    n = len(data) if end is None else end
     first: int | None = 1
     while start < n:
-        end = start + chunk_size
-        if end >= n:
+        stop = start + chunk_size
+        if stop >= n:
             cut = n
         else:
-            nl = data.rfind(b"\n", start, end)
+            nl = data.rfind(b"\n", start, stop)
             if nl < 0:
-                nl = data.find(b"\n", end)
+                nl = data.find(b"\n", stop, n)
             cut = n if nl < 0 else nl + 1
         yield NdjsonChunk(data[start:cut], first)
         first = None

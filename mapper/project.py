@@ -617,21 +617,7 @@ class Engine:
     def finish(self) -> tuple[Batch | None, Report]:
         report = self.rb.report
         report.records = self.n
-        limit = self.max_errors
-        if report.failed_records:
-            if self.on_error == "reject":
-                report.accepted = False
-                if not self.allow_missing and any(code == "missing" for (_c, code) in report.error_counts):
-                    report.reject_reason = "allow_missing_fields is false and a record is missing a mapped value"
-                else:
-                    report.reject_reason = "a record failed and on_error is reject"
-            elif limit is not None:
-                exceeded = report.failed_records > limit if (isinstance(limit, int) or limit >= 1) else report.failed_records > limit * report.records
-                if exceeded:
-                    report.accepted = False
-                    shown = f"{limit:g}" if isinstance(limit, float) and limit < 1 else str(int(limit))
-                    what = f"{limit:.0%} of {report.records} records" if isinstance(limit, float) and limit < 1 else f"{shown} errors"
-                    report.reject_reason = f"{report.failed_records} records failed, more than max_errors ({what})"
+        decide(report, self.allow_missing, self.on_error, self.max_errors)
         if not self.output:
             return None, report
         if not report.accepted:
@@ -650,6 +636,24 @@ class Engine:
         if keep is not None:
             record_index = record_index[keep]
         return Batch(self.m.sink, ids, record_index, columns, report), report
+
+
+def decide(report: Report, allow_missing: bool, on_error: str, limit: int | float | None) -> None:
+    """Apply the batch policy: is the batch accepted, and if not, why."""
+    if not report.failed_records:
+        return
+    if on_error == "reject":
+        report.accepted = False
+        if not allow_missing and any(code == "missing" for (_c, code) in report.error_counts):
+            report.reject_reason = "allow_missing_fields is false and a record is missing a mapped value"
+        else:
+            report.reject_reason = "a record failed and on_error is reject"
+    elif limit is not None:
+        ratio = isinstance(limit, float) and limit < 1
+        if report.failed_records > (limit * report.records if ratio else limit):
+            report.accepted = False
+            what = f"{limit:.0%} of {report.records} records" if ratio else f"{int(limit)} errors"
+            report.reject_reason = f"{report.failed_records} records failed, more than max_errors ({what})"
 
 
 def _changed_text(value: Any, text: str) -> bool:
@@ -872,10 +876,24 @@ def _timestamp_vector(conv: Converter, strict: bool) -> Callable[[list[Any], np.
 # Entry point
 
 
-def run(mapper: Mapper, records: Any, *, output: bool, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, **options: Any) -> Any:
+def run(mapper: Mapper, records: Any, *, output: bool, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, workers: int = 1, **options: Any) -> Any:
     """Map or validate ``records`` (see :meth:`Mapper.map`)."""
     from .io import iter_units
 
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise MapperError(f"workers must be a positive integer, not {workers!r}")
+    if workers > 1:
+        from .parallel import parallel_source, run_parallel
+
+        source = parallel_source(records, input_format, mapper)
+        if source is not None:
+            Engine(mapper, output=False, **options)  # check the options before forking
+            batch, report = run_parallel(mapper, source, workers=workers, output=output, chunk_size=chunk_size, options=options)
+            if not output:
+                return report
+            if batch is None:
+                raise BatchRejected(report)
+            return batch
     engine = Engine(mapper, output=output, **options)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)

@@ -271,12 +271,14 @@ class ReportBuilder:
         rep = self.report
         key = (column, kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
-        if len(rep.warnings) + len(self.pending_warnings) < KEEP:
+        if len(rep.warnings) < KEEP:
+            # Kept for the whole chunk, then sorted and cut at KEEP: "the first KEEP
+            # warnings" are then the same however the input was chunked or split.
             self.pending_warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
 
     @property
     def warnings_full(self) -> bool:
-        return len(self.report.warnings) + len(self.pending_warnings) >= KEEP
+        return len(self.report.warnings) >= KEEP
 
     def close_records(self, raw_of: Any = None) -> set[int]:
         """Finish the records seen so far (a chunk): keep their errors and warnings in record
