@@ -14,7 +14,7 @@ import sys
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import DefinitionError, InputError, MapperError, Problem
+from .errors import InputError, Problem
 from .sink import CheckResult, Sink, check_sink
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

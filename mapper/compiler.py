@@ -122,19 +122,22 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
-def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: list[_Node]) -> None:
-    """``walk(rec)``: one decoded record (a dict) -> a tuple of raw values, one per column."""
+def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: list[_Node], active: set[int]) -> None:
+    """``walk(rec)``: one decoded record (a dict) -> a tuple of raw values, one per column.
+
+    Columns outside ``active`` (another process's share under ``workers``) are None.
+    """
     for node in nodes[1:]:
         src.bind(f"_k{node.id}", node.key)
-    for col in columns:
-        if col.path.keys is None:
-            src.bind(f"_jp{col.index}", _jmespath_getter(col))
+    jmes = [c for c in columns if c.path.keys is None and c.index in active]
+    for col in jmes:
+        src.bind(f"_jp{col.index}", _jmespath_getter(col))
     defaults = ["_M=_M", "_isdict=_isdict", "_down=_down"]
     defaults += [f"_k{n.id}=_k{n.id}" for n in nodes[1:]]
-    defaults += [f"_jp{c.index}=_jp{c.index}" for c in columns if c.path.keys is None]
+    defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
     src.lines.append(f"def walk(rec, {', '.join(defaults)}):")
     src.emit('"""Walk one decoded record; return each column\'s raw value (MISSING, None, NotObject or the value)."""')
-    out = {c.index: None for c in columns}
+    out: dict[int, str | None] = {c.index: None for c in columns}
 
     def visit(node: _Node, var: str) -> None:
         for child in node.children.values():
@@ -154,10 +157,9 @@ def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: lis
                 visit(child, cvar)
 
     visit(root, "rec")
-    for col in columns:
-        if col.path.keys is None:
-            src.emit(f"c{col.index} = _jp{col.index}(rec)")
-            out[col.index] = f"c{col.index}"
+    for col in jmes:
+        src.emit(f"c{col.index} = _jp{col.index}(rec)")
+        out[col.index] = f"c{col.index}"
     values = ", ".join(str(out[c.index]) for c in columns)
     src.emit(f"return ({values},)")
     src.lines.append("")
@@ -220,9 +222,9 @@ def _renameable(key: str) -> bool:
     return not any(c in key for c in '\\"') and all(ord(c) >= 0x20 for c in key)
 
 
-def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node]) -> str | None:
+def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node], active: set[int]) -> str | None:
     """Why the fast path cannot serve this sink, or None when it can."""
-    if any(c.path.keys is None for c in columns):
+    if any(c.path.keys is None for c in columns if c.index in active):
         return "a JMESPath column needs whole records"
     for node in nodes[1:]:
         if node.columns and node.children:
@@ -260,7 +262,7 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, strict:
     return build(root)
 
 
-def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool) -> None:
+def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool, active: set[int]) -> None:
     prefix = "S" if strict else "L"
     name = "extract_strict" if strict else "extract_lenient"
     internal = [n for n in _preorder(root) if n.children and n is not root]
@@ -284,7 +286,7 @@ def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict:
                 visit(child, target)
 
     visit(root, "recs")
-    src.emit(f"return ({', '.join(out[c.index] for c in columns)},)")
+    src.emit(f"return ({', '.join(out.get(c.index, 'None') for c in columns)},)")
     src.lines.append("")
 
 
@@ -309,26 +311,36 @@ class Mapper:
     :class:`~mapper.report.Report`.
     """
 
-    def __init__(self, sink: Sink):
+    def __init__(self, sink: Sink, part: tuple[frozenset[int], bool] | None = None):
         self.sink = sink
         columns = sink.columns
         self.columns = columns
+        self.stored = sink.stored_columns
+        identity = tuple(c.index for c in sink.identity_columns)
+        # ``part`` (used by workers=N): the stored columns this mapper handles, and
+        # whether it makes _id; the generated code then decodes only those fields.
+        if part is None:
+            self.handled = frozenset(c.index for c in self.stored)
+            self.with_identity = True
+        else:
+            self.handled, self.with_identity = part
+        active = set(self.handled) | (set(identity) if self.with_identity else set())
         self.converters: tuple[Converter, ...] = tuple(converter_for(c) for c in columns)
         self.jsonpaths = tuple(c.path.jsonpath() for c in columns)
-        root, nodes = _build_trie(columns)
+        root, nodes = _build_trie(tuple(c for c in columns if c.index in active))
         self._prefix_keys = {n.id: n.keys for n in nodes}
 
         src = _Source()
         src.bind("_M", MISSING)
         src.bind("_isdict", _isdict)
         src.bind("_down", self._down)
-        _gen_walk(src, columns, root, nodes)
-        self.fast_unavailable = _fast_plan(columns, nodes)
+        _gen_walk(src, columns, root, nodes, active)
+        self.fast_unavailable = _fast_plan(columns, nodes, active)
         if self.fast_unavailable is None:
             self.strict_root = _gen_structs(src, columns, root, strict=True)
             self.lenient_root = _gen_structs(src, columns, root, strict=False)
-            _gen_extract(src, columns, root, strict=True)
-            _gen_extract(src, columns, root, strict=False)
+            _gen_extract(src, columns, root, strict=True, active=active)
+            _gen_extract(src, columns, root, strict=False, active=active)
         self.source = "\n".join(src.lines) + "\n"
         digest = hashlib.sha1(repr(sink.to_schema()).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         label = sink.name if sink.name else "unnamed"
@@ -349,10 +361,8 @@ class Mapper:
             self.lenient_list_decoder = msgspec.json.Decoder(list[self.lenient_root])  # type: ignore[name-defined]
         self.namespace = namespace
 
-        # Identity
-        self.stored = sink.stored_columns
-        self.stored_index = tuple(c.index for c in self.stored)
-        self.identity_index = tuple(c.index for c in sink.identity_columns)
+        self.stored_index = tuple(c.index for c in self.stored if c.index in self.handled)
+        self.identity_index = identity
 
     def _down(self, value: Any, node_id: int) -> Any:
         if value is MISSING or value is None or isinstance(value, (NotObject, PathFailure)):

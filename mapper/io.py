@@ -10,12 +10,11 @@ absolute line numbers; JSON arrays and request bodies are read whole.
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
 
 import msgspec
 
@@ -75,8 +74,12 @@ class BrokenDocument:
 
 
 def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = None) -> Iterator[NdjsonChunk]:
-    """Cut NDJSON bytes (``data[start:end]``) into chunks that end at line boundaries."""
+    """Cut NDJSON bytes (``data[start:end]``) into chunks that end at line boundaries.
+
+    Chunks are memoryview slices: the input is not copied again on the way.
+    """
     n = len(data) if end is None else end
+    view = memoryview(data)
     first: int | None = 1
     while start < n:
         stop = start + chunk_size
@@ -87,7 +90,7 @@ def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = 
             if nl < 0:
                 nl = data.find(b"\n", stop, n)
             cut = n if nl < 0 else nl + 1
-        yield NdjsonChunk(data[start:cut], first)
+        yield NdjsonChunk(view[start:cut], first)
         first = None
         start = cut
 
@@ -240,9 +243,29 @@ class _Peek:
         self.stream = stream
 
 
+class _Prepend:
+    """A binary stream that first returns bytes already read from it."""
+
+    def __init__(self, head: bytes, stream: BinaryIO):
+        self.head = head
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n < 0:
+                out, self.head = self.head + self.stream.read(), b""
+                return out
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        return self.stream.read(n)
+
+
 def stream_units(stream: BinaryIO, input_format: str, chunk_size: int) -> Iterator[Any]:
     peek = _Peek(stream)
     head = peek.head
+    if head[:2] == b"\x1f\x8b":  # gzip, e.g. on stdin (files are unwrapped by open_input)
+        stream = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")  # type: ignore[assignment, arg-type]
+        head = _Peek(stream).head
     if head.startswith(_BOM):
         head = head[3:]
     fmt = detect_format(head) if input_format == "auto" else input_format

@@ -1,17 +1,21 @@
-"""``workers=N``: map one NDJSON batch with several processes.
+"""``workers=N``: map one batch with several processes, each taking a share of the columns.
 
-The input is cut at line boundaries into N parts of about equal size. The calling
-process maps the first part itself while forked workers map the others (a forked
-worker inherits the compiled mapper and, for in-memory input, the bytes: nothing
-is pickled on the way in). On the way back nothing is pickled per value either:
-numeric columns and masks travel as whole arrays, and string columns as a
-dictionary (the distinct strings plus an int32 code per row), so the parent only
-creates one Python string per distinct value and fills its object arrays with
-numpy indexing. Record indices and line numbers are shifted to stay absolute,
-and the batch policy (reject / skip / max_errors) is applied to the whole batch.
+Every process reads the whole input (forked workers inherit the bytes in memory or
+reopen the file: nothing is pickled on the way in) but decodes only the fields of its
+own columns: msgspec skips the others without building them. The calling process
+takes the string-like columns and ``_id`` (their Python strings must end up in its own
+memory anyway), the workers the numeric ones, balanced by an estimated cost per
+column. A worker's columns come back as whole arrays (strings, if it has any, as one
+text blob per column, dictionary-coded when a column repeats), never as one pickled
+object per value. Record indices and line numbers are the same in every process;
+the reports are merged (errors every process sees, such as a line that is not JSON,
+are kept once) and the batch policy is applied to the whole batch.
+
+Why columns and not rows: the result's strings are Python objects, and a row split
+would make the calling process create every worker's strings again, serially.
 
 Fork is required (Linux, macOS); where it is not available, or the input cannot be
-split (gzip, stdin, a JSON array, Python objects), mapping runs in one process.
+read twice (a stream such as stdin, a one-shot iterator), mapping runs in one process.
 """
 
 from __future__ import annotations
@@ -26,118 +30,83 @@ import numpy as np
 
 from .batch import Batch, ColumnArrays, ColumnData
 from .errors import MapperError
-from .report import KEEP, RecordError, RejectedRecord, Report
+from .report import KEEP, RecordError, Report
 
 if TYPE_CHECKING:
     from .compiler import Mapper
+
+_STRINGY = ("string", "strings", "ids", "dateInt")
 
 
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-#: The calling process maps a slightly smaller part: it also merges the results.
-PARENT_WEIGHT = 0.8
+def rereadable(records: Any) -> bool:
+    """Inputs every process can read again from the start."""
+    return isinstance(records, (bytes, bytearray, memoryview, str, os.PathLike, list, tuple, dict))
 
 
-def cut_points(data: bytes | None, size: int, parts: int, read_at: Any = None) -> list[int]:
-    """Byte offsets that split the input into ``parts`` pieces at line starts."""
-    cuts = [0]
-    total = PARENT_WEIGHT + (parts - 1)
-    for i in range(1, parts):
-        target = int(size * (PARENT_WEIGHT + i - 1) / total)
-        if target <= cuts[-1]:
-            continue
-        if data is not None:
-            nl = data.find(b"\n", target)
+def column_cost(mapper: Mapper, ci: int) -> float:
+    col = mapper.columns[ci]
+    if col.type in _STRINGY or (col.type in ("timestamp", "recordTime") and not col.config.numeric_time):
+        return 3.0
+    return 1.0
+
+
+def assign_columns(mapper: Mapper, workers: int) -> list[frozenset[int]]:
+    """Split the stored columns into ``workers`` groups; group 0 (the caller) also makes _id.
+
+    String-like columns go to the caller first (their strings must be created in its
+    memory); the rest are spread so the estimated costs balance.
+    """
+    stored = list(mapper.stored_index)
+    loads = [0.0] * workers
+    loads[0] = sum(column_cost(mapper, ci) for ci in mapper.identity_index) + 1.0  # _id, and the merge
+    groups: list[set[int]] = [set() for _ in range(workers)]
+    for ci in sorted(stored, key=lambda c: -column_cost(mapper, c)):
+        cost = column_cost(mapper, ci)
+        if cost > 1.0:
+            target = 0 if loads[0] <= min(loads[1:] or [0]) + 2 * cost else min(range(workers), key=loads.__getitem__)
         else:
-            nl = read_at(target)
-        if nl < 0 or nl + 1 >= size:
-            break
-        cuts.append(nl + 1)
-    cuts.append(size)
-    return cuts
+            target = min(range(workers), key=loads.__getitem__)
+        groups[target].add(ci)
+        loads[target] += cost
+    return [frozenset(g) for g in groups]
 
 
-def _find_newline_in_file(path: str) -> Any:
-    def find(offset: int) -> int:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            pos = offset
-            while True:
-                block = fh.read(1 << 16)
-                if not block:
-                    return -1
-                i = block.find(b"\n")
-                if i >= 0:
-                    return pos + i
-                pos += len(block)
-
-    return find
-
-
-def _part_units(source: bytes | str, start: int, end: int, chunk_size: int) -> Any:
-    from .io import split_lines
-
-    if isinstance(source, bytes):
-        yield from split_lines(source, chunk_size, start, end)
-        return
-    with open(source, "rb") as fh:
-        fh.seek(start)
-        remaining = end - start
-        pending = b""
-        first: int | None = 1
-        from .io import NdjsonChunk
-
-        while remaining > 0:
-            block = fh.read(min(chunk_size, remaining))
-            if not block:
-                break
-            remaining -= len(block)
-            pending += block
-            nl = pending.rfind(b"\n")
-            if nl < 0:
-                continue
-            yield NdjsonChunk(pending[: nl + 1], first)
-            first = None
-            pending = pending[nl + 1 :]
-        if pending:
-            yield NdjsonChunk(pending, first)
-
-
-def _map_part(mapper: Mapper, source: bytes | str, start: int, end: int, output: bool, options: dict[str, Any], chunk_size: int) -> tuple[Any, Report, int]:
-    """Map one part with the whole batch's options but skip mode (the policy is applied at the end)."""
+def _map_part(mapper: Mapper, records: Any, output: bool, options: dict[str, Any], input_format: str, chunk_size: int) -> tuple[dict[str, Any], Any, Report]:
+    from .io import iter_units
     from .project import Engine
 
-    opts = dict(options)
-    opts["on_error"] = "skip"
-    opts["max_errors"] = None
-    engine = Engine(mapper, output=output, **opts)
-    if isinstance(source, bytes) and output:
-        engine.expect_bytes = end - start
-    for unit in _part_units(source, start, end, chunk_size):
+    opts = dict(options, on_error="skip", max_errors=None)
+    engine = Engine(mapper, output=True, **opts)
+    engine.rb.part = True
+    if isinstance(records, (bytes, bytearray, memoryview, str)):
+        engine.expect_bytes = len(records)
+    for unit in iter_units(records, input_format=input_format, chunk_size=chunk_size):
         unit.feed(engine)
-    batch, report = engine.finish()
-    return batch, report, engine.next_line - 1
+    columns, ids, report = engine.finish_part()
+    if not output:
+        columns, ids = {}, None
+    return columns, ids, report
 
 
-def _pack_batch(batch: Batch | None) -> Any:
-    """A batch as arrays only: string columns dictionary-encoded (no per-value pickling)."""
-    if batch is None:
-        return None
-    cols = {}
-    for name, col in batch.columns.items():
-        cols[name] = (col.type, _pack_values(col.values), col.valid, col.present, col.offsets, col.scale, col.unit, col.digits)
-    return (_pack_values(batch.ids), batch.record_index, cols)
+def _pack_arrays(arrays: Any) -> Any:
+    return (_pack_values(arrays.values), arrays.valid, arrays.present, arrays.offsets)
+
+
+def _unpack_arrays(packed: Any) -> Any:
+    values, valid, present, offsets = packed
+    return ColumnArrays(_unpack_values(values), valid, present, offsets)
 
 
 def _pack_values(values: np.ndarray) -> Any:
-    """Numbers as they are; strings as text, not as one pickled object per value.
+    """Numbers as they are; strings as text, not one pickled object per value.
 
     A column that repeats itself (a sample of 2,000 rows has fewer than 1,000
-    distinct values) goes as its distinct values plus an int32 code per row, so the
-    parent makes one Python string per distinct value; other columns go as one
-    NUL-joined text (lengths instead, if a value contains NUL). None is coded apart.
+    distinct values) goes as its distinct values plus an int32 code per row; other
+    columns as one NUL-joined text (with lengths instead, if a value contains NUL).
     """
     if values.dtype != object:
         return ("array", values)
@@ -156,10 +125,10 @@ def _pack_values(values: np.ndarray) -> Any:
 
 
 def _pack_texts(texts: list[str]) -> tuple[bytes, np.ndarray | None]:
-    joined = "".join(texts)
-    if "\x00" not in joined:
-        return "\x00".join(texts).encode("utf-8", "surrogatepass"), None
-    return joined.encode("utf-8", "surrogatepass"), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    joined = "\x00".join(texts)
+    if joined.count("\x00") == max(0, len(texts) - 1):
+        return joined.encode("utf-8", "surrogatepass"), None
+    return "".join(texts).encode("utf-8", "surrogatepass"), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
 
 
 def _unpack_texts(packed: tuple[bytes, np.ndarray | None], count: int) -> list[str]:
@@ -171,194 +140,168 @@ def _unpack_texts(packed: tuple[bytes, np.ndarray | None], count: int) -> list[s
     return [text[a:b] for a, b in zip([0] + ends[:-1], ends)]
 
 
-def _place(packed: Any, out: np.ndarray) -> None:
-    """Write a packed column into ``out`` (a slice of the final array)."""
+def _unpack_values(packed: Any) -> np.ndarray:
     if packed[0] == "array":
-        out[:] = packed[1]
-        return
+        return packed[1]
     kind, texts, codes, nones, count = packed
-    if not count:
-        return
-    if kind == "dict":
-        strings = _unpack_texts(texts, int(codes.max()) + 1)
-        table = np.empty(len(strings), dtype=object)
-        table[:] = strings
-        np.take(table, codes, out=out)
-    else:
-        out[:] = _unpack_texts(texts, count)
-    if nones is not None:
-        out[nones] = None
+    out = np.empty(count, dtype=object)
+    if count:
+        if kind == "dict":
+            strings = _unpack_texts(texts, int(codes.max()) + 1)
+            table = np.empty(len(strings), dtype=object)
+            table[:] = strings
+            np.take(table, codes, out=out)
+        else:
+            out[:] = _unpack_texts(texts, count)
+        if nones is not None:
+            out[nones] = None
+    return out
 
 
-def _packed_len(packed: Any) -> int:
-    return len(packed[1]) if packed[0] == "array" else packed[4]
+def _worker(conn: Any, sink: Any, part: tuple[frozenset[int], bool], records: Any, output: bool, options: dict[str, Any], input_format: str, chunk_size: int) -> None:
+    from .compiler import Mapper
 
-
-def _worker(conn: Any, mapper: Mapper, source: bytes | str, start: int, end: int, output: bool, options: dict[str, Any], chunk_size: int) -> None:
     try:
-        batch, report, lines = _map_part(mapper, source, start, end, output, options, chunk_size)
-        conn.send(("ok", _pack_batch(batch), report, lines))
-    except BaseException as exc:  # report to the parent instead of dying silently
-        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), 0))
+        mapper = Mapper(sink, part=part)
+        columns, _ids, report = _map_part(mapper, records, output, options, input_format, chunk_size)
+        conn.send(("ok", {name: _pack_arrays(a) for name, a in columns.items()}, report))
+    except BaseException as exc:  # tell the parent instead of dying silently
+        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
     finally:
         conn.close()
 
 
-def parallel_source(records: Any, input_format: str, mapper: Mapper) -> bytes | str | None:
-    """What ``workers`` can split: NDJSON bytes in memory, or a plain NDJSON file; else None."""
-    from .io import detect_format
+def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, input_format: str, chunk_size: int, options: dict[str, Any]) -> tuple[Batch | None, Report]:
+    """Map ``records`` with ``workers`` processes, each decoding only its share of the columns."""
+    from .compiler import Mapper as _Mapper
 
-    if not can_fork():
-        return None
-    if isinstance(records, str):
-        records = records.encode("utf-8", "surrogatepass")
-    if isinstance(records, (bytes, bytearray, memoryview)):
-        data = bytes(records)
-        if data.startswith(b"\xef\xbb\xbf"):
-            return None
-        fmt = detect_format(data[: 1 << 16]) if input_format == "auto" else input_format
-        return data if fmt == "ndjson" else None
-    if isinstance(records, os.PathLike) or (isinstance(records, str) and os.path.isfile(records)):
-        path = os.fspath(records)
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(1 << 16)
-        except OSError:
-            return None
-        if head[:2] == b"\x1f\x8b" or head.startswith(b"\xef\xbb\xbf"):
-            return None
-        fmt = detect_format(head) if input_format == "auto" else input_format
-        return path if fmt == "ndjson" else None
-    return None
-
-
-def run_parallel(mapper: Mapper, source: bytes | str, *, workers: int, output: bool, chunk_size: int, options: dict[str, Any]) -> tuple[Batch | None, Report]:
-    """Map NDJSON ``source`` (bytes, or a file path) with ``workers`` processes."""
-    size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
-    finder = None if isinstance(source, bytes) else _find_newline_in_file(source)
-    cuts = cut_points(source if isinstance(source, bytes) else None, size, workers, finder)
+    groups = assign_columns(mapper, workers)
     ctx = mp.get_context("fork")
     procs = []
-    for i in range(1, len(cuts) - 1):
+    for group in groups[1:]:
+        if not group:
+            continue
         parent_conn, child_conn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(child_conn, mapper, source, cuts[i], cuts[i + 1], output, options, chunk_size), daemon=True)
+        p = ctx.Process(target=_worker, args=(child_conn, mapper.sink, (group, False), records, output, options, input_format, chunk_size), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
     try:
-        first = _map_part(mapper, source, cuts[0], cuts[1], output, options, chunk_size)
-        parts: list[tuple[Any, Report, int]] = [(first[0], first[1], first[2])]
+        own = _Mapper(mapper.sink, part=(groups[0], True))
+        columns, ids, report = _map_part(own, records, output, options, input_format, chunk_size)
+        reports = [report]
         for p, conn in procs:
             try:
-                status, packed, report, lines = conn.recv()
+                answer = conn.recv()
             except EOFError:
                 raise MapperError("a worker process died without an answer") from None
-            if status != "ok":
-                raise MapperError(f"a worker process failed: {packed}\n{report}")
-            parts.append((packed, report, lines))
+            if answer[0] != "ok":
+                raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
+            columns.update({name: _unpack_arrays(a) for name, a in answer[1].items()})
+            reports.append(answer[2])
     finally:
         for p, _conn in procs:
-            p.join(timeout=5)
+            p.join(timeout=10)
             if p.is_alive():  # pragma: no cover
                 p.terminate()
-    return _merge(mapper, parts, output, options)
+    merged = merge_reports(mapper, reports, options)
+    if not output or not merged.accepted:
+        return None, merged
+    return assemble(mapper, columns, ids, merged), merged
 
 
-def _merge(mapper: Mapper, parts: list[tuple[Any, Report, int]], output: bool, options: dict[str, Any]) -> tuple[Batch | None, Report]:
-    report = Report(on_error=options.get("on_error", "reject"), strict=bool(options.get("strict", False)))
-    rec_off = line_off = 0
-    for batch_or_packed, part, lines in parts:
-        shift_r, shift_l = rec_off, line_off
-        report.records += part.records
-        report.failed_records += part.failed_records
-        for k, n in part.error_counts.items():
-            report.error_counts[k] = report.error_counts.get(k, 0) + n
-        for k, n in part.warning_counts.items():
-            report.warning_counts[k] = report.warning_counts.get(k, 0) + n
-        for e in part.errors[: max(0, KEEP - len(report.errors))]:
-            report.errors.append(_shift_error(e, shift_r, shift_l))
-        for w in part.warnings[: max(0, KEEP - len(report.warnings))]:
-            report.warnings.append(replace(w, record=w.record + shift_r, line=None if w.line is None else w.line + shift_l))
-        for rec, errs in part.failed_index.items():
-            if len(report.failed_index) < KEEP:
-                report.failed_index[rec + shift_r] = [_shift_error(e, shift_r, shift_l) for e in errs]
-        report.failed_set.update(r + shift_r for r in part.failed_set)
-        for rej in part.rejected:
-            report.rejected.append(RejectedRecord(rej.record + shift_r, None if rej.line is None else rej.line + shift_l, [_shift_error(e, shift_r, shift_l) for e in rej.errors], rej.raw))
-        rec_off += part.records
-        line_off += lines
-    _apply_policy(report, mapper, options)
-    if not output or not report.accepted:
-        return None, report
-    return _assemble(mapper, parts, report), report
+def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]) -> Report:
+    """One report from the parts: every part saw every record, each for its own columns.
 
+    Errors every part reports (column None: a line that is not JSON, a record that is
+    not an object) count once; a path that is not an object counts once per record,
+    under the first column it affects, as a single process reports it.
+    """
+    from .project import decide
 
-def _assemble(mapper: Mapper, parts: list[tuple[Any, Report, int]], report: Report) -> Batch:
-    """Grow the parent's own arrays to the whole batch and write the workers' parts after them."""
-    first: Batch = parts[0][0]
-    packed_parts = [p[0] for p in parts[1:]]
-    rows = [len(first.record_index)] + [len(p[1]) for p in packed_parts]
-    total = sum(rows)
-    starts = np.cumsum([0] + rows[:-1]).tolist()
-    rec_starts = np.cumsum([0] + [p[1].records for p in parts[:-1]]).tolist()
-
-    def grow(arr: np.ndarray) -> np.ndarray:
-        try:
-            arr.resize(total, refcheck=False)
-            return arr
-        except ValueError:
-            out = np.empty(total, dtype=arr.dtype)
-            out[: len(arr)] = arr
-            return out
-
-    ids = grow(first.ids)
-    record_index = grow(first.record_index)
-    for i, packed in enumerate(packed_parts, start=1):
-        a, b = starts[i], starts[i] + rows[i]
-        _place(packed[0], ids[a:b])
-        record_index[a:b] = packed[1] + rec_starts[i]
-    columns = {}
-    for name, col in first.columns.items():
-        if col.offsets is not None:
-            values_parts = [col.values] + [_unpack_set_values(p[2][name]) for p in packed_parts]
-            offs = [col.offsets]
-            base = int(col.offsets[-1])
-            for p in packed_parts:
-                o = p[2][name][4]
-                offs.append(o[1:] + base)
-                base += int(o[-1])
-            arrays = ColumnArrays(
-                np.concatenate(values_parts),
-                np.concatenate([col.valid] + [p[2][name][2] for p in packed_parts]),
-                np.concatenate([col.present] + [p[2][name][3] for p in packed_parts]),
-                np.concatenate(offs),
-            )
-        else:
-            values, valid, present = grow(col.values), grow(col.valid), grow(col.present)
-            for i, packed in enumerate(packed_parts, start=1):
-                a, b = starts[i], starts[i] + rows[i]
-                _ctype, pv, pvalid, ppresent, _o, _s, _u, _d = packed[2][name]
-                _place(pv, values[a:b])
-                valid[a:b] = pvalid
-                present[a:b] = ppresent
-            arrays = ColumnArrays(values, valid, present, None)
-        columns[name] = ColumnData(name, col.type, arrays, scale=col.scale, unit=col.unit, digits=col.digits)
-    return Batch(mapper.sink, ids, record_index, columns, report)
-
-
-def _unpack_set_values(packed_col: Any) -> np.ndarray:
-    pv = packed_col[1]
-    n = _packed_len(pv)
-    out = np.empty(n, dtype=object if pv[0] != "array" else pv[1].dtype)
-    _place(pv, out)
+    order = {c.name: i for i, c in enumerate(mapper.columns)}
+    order["_id"] = len(order)
+    out = Report(on_error=options.get("on_error", "reject"), strict=bool(options.get("strict", False)))
+    out.records = reports[0].records
+    seen_record_level: set[tuple[int, str]] = set()
+    seen_not_object: set[tuple[int, str]] = set()
+    errors: list[RecordError] = []
+    failed: dict[int, list[RecordError]] = {}
+    for rep in reports:
+        out.failed_set |= rep.failed_set
+        for (col, code), n in rep.error_counts.items():
+            out.error_counts[(col, code)] = out.error_counts.get((col, code), 0) + n
+        for (col, kind), n in rep.warning_counts.items():
+            out.warning_counts[(col, kind)] = out.warning_counts.get((col, kind), 0) + n
+        for e in rep.all_not_objects:
+            key = (e.record, e.reason)
+            if key in seen_not_object:
+                out.error_counts[(e.column, e.code)] -= 1
+            seen_not_object.add(key)
+        for e in rep.errors:
+            if e.column is None:
+                if (e.record, e.code) in seen_record_level:
+                    continue
+                seen_record_level.add((e.record, e.code))
+            errors.append(e)
+    # record-level errors were counted by every part
+    for rep in reports[1:]:
+        for (col, code), n in rep.error_counts.items():
+            if col is None:
+                out.error_counts[(col, code)] -= n
+    out.error_counts = {k: n for k, n in out.error_counts.items() if n > 0}
+    errors.sort(key=lambda e: (e.record, -1 if e.column is None else order.get(e.column, len(order))))
+    kept: list[RecordError] = []
+    nobj: set[tuple[int, str]] = set()
+    for e in errors:
+        if e.code == "not_an_object" and e.column is not None:
+            if (e.record, e.reason) in nobj:
+                continue
+            nobj.add((e.record, e.reason))
+        kept.append(e)
+        failed.setdefault(e.record, []).append(e)
+    out.errors = kept[:KEEP]
+    out.failed_records = len(out.failed_set)
+    out.failed_index = {r: failed[r] for r in sorted(failed)[:KEEP]}
+    warnings = [w for rep in reports for w in rep.warnings]
+    warnings.sort(key=lambda w: (w.record, order.get(w.column or "", len(order))))
+    out.warnings = warnings[:KEEP]
+    rejected = {}
+    for rep in reports:
+        for rej in rep.rejected:
+            prev = rejected.get(rej.record)
+            if prev is None:
+                rejected[rej.record] = replace(rej, errors=list(failed.get(rej.record, rej.errors)))
+    out.rejected = [rejected[r] for r in sorted(rejected)]
+    decide(out, mapper.sink.allow_missing_fields, options.get("on_error", "reject"), options.get("max_errors"))
     return out
 
 
-def _shift_error(e: RecordError, dr: int, dl: int) -> RecordError:
-    return replace(e, record=e.record + dr, line=None if e.line is None else e.line + dl)
+def assemble(mapper: Mapper, columns: dict[str, Any], ids: Any, report: Report) -> Batch:
+    """The batch: columns in definition order, failed rows dropped."""
+    n = report.records
+    keep = None
+    if report.failed_set:
+        keep = np.ones(n, dtype=bool)
+        keep[np.fromiter(report.failed_set, dtype=np.int64, count=len(report.failed_set))] = False
+    out: dict[str, ColumnData] = {}
+    for col in mapper.stored:
+        arrays = columns[col.name]
+        conv = mapper.converters[col.index]
+        if keep is not None:
+            arrays = _compact(arrays, keep)
+        out[col.name] = ColumnData(col.name, conv.type, arrays, scale=conv.scale, unit=conv.unit, digits=conv.digits)
+    id_values = ids.values if keep is None else ids.values[keep]
+    record_index = np.arange(n, dtype=np.int64) if keep is None else np.flatnonzero(keep)
+    return Batch(mapper.sink, id_values, record_index, out, report)
 
 
-def _apply_policy(report: Report, mapper: Mapper, options: dict[str, Any]) -> None:
-    from .project import decide
-
-    decide(report, mapper.sink.allow_missing_fields, options.get("on_error", "reject"), options.get("max_errors"))
+def _compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
+    if arrays.offsets is None:
+        return ColumnArrays(arrays.values[keep], arrays.valid[keep], arrays.present[keep], None)
+    offs = arrays.offsets
+    lengths = np.diff(offs)[keep]
+    new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    mask = np.repeat(keep, np.diff(offs))
+    return ColumnArrays(arrays.values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from time import perf_counter
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable
 
 import msgspec
 import numpy as np
@@ -57,6 +57,12 @@ class _Seg:
         if self.lines is not None:
             return self.lines[i]
         return None if self.first_line is None else self.first_line + i
+
+
+def _is_ascii(data: bytes | memoryview) -> bool:
+    if isinstance(data, bytes):
+        return data.isascii()
+    return len(data) == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 128
 
 
 def _clean_lines(buf: np.ndarray, newlines: np.ndarray, ends_nl: bool) -> bool:
@@ -126,14 +132,15 @@ class Engine:
         self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lenient_runs": 0}
         self.lenient_next = False  # adaptive: start with the lenient decoder after a strict failure
         self.strict_misses = 0
-        # identity
+        # identity (a workers part may leave it to another process)
         sink = mapper.sink
-        self.id_col = mapper.identity_index[0] if sink.id_field is not None else None
-        self.pk_cols = mapper.identity_index if sink.id_field is None else ()
+        self.with_identity = mapper.with_identity
+        self.id_col = mapper.identity_index[0] if sink.id_field is not None and self.with_identity else None
+        self.pk_cols = mapper.identity_index if sink.id_field is None and self.with_identity else ()
         self.pk_single_str = len(self.pk_cols) == 1
         self.pk_all_strings = bool(self.pk_cols) and all(self.cols[ci].type == "string" for ci in self.pk_cols)
         # vectorised converters per column
-        used = set(self.stored) | set(mapper.identity_index)
+        used = set(self.stored) | (set(mapper.identity_index) if mapper.with_identity else set())
         ident = set(mapper.identity_index)
         self.vec_strict = {ci: _vector_for(self.convs[ci], strict=True, identity=ci in ident) for ci in used}
         self.vec_lenient = {ci: _vector_for(self.convs[ci], strict=False, identity=ci in ident) for ci in used}
@@ -170,12 +177,12 @@ class Engine:
                 if rec in self._pending_raw:
                     return self._pending_raw[rec]
                 if not lines:
-                    lines.extend(data.split(b"\n"))
+                    lines.extend(bytes(data).split(b"\n"))
                 return lines[rec - start].rstrip(b"\r")
 
             self._close_chunk(raw_of)
         else:
-            self._lines_one_by_one(data, first_line)
+            self._lines_one_by_one(bytes(data), first_line)
             self._close_chunk()
         return end_line
 
@@ -273,11 +280,12 @@ class Engine:
         """Decode a run of records and map them; on failure, split the run at the failing record."""
         if kind != "lines":
             count = len(raws or ())
-        if not data.isascii():
+        if not _is_ascii(data):
             # msgspec does not check UTF-8 in the parts it skips: check the run first.
             try:
-                data.decode("utf-8")
+                str(data, "utf-8")
             except UnicodeDecodeError as exc:
+                data = bytes(data)
                 self._split_run(data, seg, kind, raws, count, self._record_at(data, exc.start, kind, raws))
                 return
         strict_first = not self.lenient_next
@@ -298,15 +306,17 @@ class Engine:
                     self.strict_misses += 1
                     self.lenient_next = True
                     continue
+                data = bytes(data)
                 bad = self._failing_index(str(exc), data, kind, raws, count)
                 self._split_run(data, seg, kind, raws, count, bad)
                 return
             except msgspec.DecodeError as exc:
+                data = bytes(data)
                 bad = self._failing_index(str(exc), data, kind, raws, count)
                 self._split_run(data, seg, kind, raws, count, bad)
                 return
             if len(recs) != count:  # cannot happen for clean runs; be safe
-                self._split_run(data, seg, kind, raws, count, None)
+                self._split_run(bytes(data), seg, kind, raws, count, None)
                 return
             self.stats["strict_runs" if is_strict else "lenient_runs"] += 1
             self.stats["fast_records"] += count
@@ -382,7 +392,7 @@ class Engine:
             self._fill_column(ci, lists[ci], seg, k, self.builders[ci], vecs[ci])
         if self.id_col is not None:
             self._fill_column(self.id_col, lists[self.id_col], seg, k, self.id_builder, vecs[self.id_col], identity=True)
-        else:
+        elif self.pk_cols:
             self._fill_pk([lists[ci] for ci in self.pk_cols], seg, k, strict)
 
     def _fill_column(self, ci: int, lst: list[Any], seg: _Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False) -> None:
@@ -488,7 +498,7 @@ class Engine:
                 self.id_builder.put_missing(pos)
             else:
                 self._id_element(v, pos, line)
-        else:
+        elif self.pk_cols:
             raw_vals = [values[ci] for ci in self.pk_cols]
             for ci, v in zip(self.pk_cols, raw_vals):
                 if isinstance(v, NotObject) and v.keys not in reported:
@@ -613,6 +623,14 @@ class Engine:
         b.put(pos, key)
 
     # ------------------------------------------------------------------ the end
+
+    def finish_part(self) -> tuple[dict[str, Any], Any, Report]:
+        """Uncompacted arrays of this engine's columns (and _id, if it makes it), for workers=N."""
+        report = self.rb.report
+        report.records = self.n
+        columns = {self.names[ci]: self.builders[ci].finish(self.n, None) for ci in self.stored}
+        ids = self.id_builder.finish(self.n, None) if self.with_identity else None
+        return columns, ids, report
 
     def finish(self) -> tuple[Batch | None, Report]:
         report = self.rb.report
@@ -883,12 +901,11 @@ def run(mapper: Mapper, records: Any, *, output: bool, input_format: str = "auto
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise MapperError(f"workers must be a positive integer, not {workers!r}")
     if workers > 1:
-        from .parallel import parallel_source, run_parallel
+        from .parallel import can_fork, rereadable, run_parallel
 
-        source = parallel_source(records, input_format, mapper)
-        if source is not None:
+        if can_fork() and rereadable(records) and len(mapper.stored_index) > 1:
             Engine(mapper, output=False, **options)  # check the options before forking
-            batch, report = run_parallel(mapper, source, workers=workers, output=output, chunk_size=chunk_size, options=options)
+            batch, report = run_parallel(mapper, records, workers=workers, output=output, input_format=input_format, chunk_size=chunk_size, options=options)
             if not output:
                 return report
             if batch is None:

@@ -164,6 +164,8 @@ class Report:
     # record index -> its errors, for the first KEEP failed records; every failed index in failed_set
     failed_index: dict[int, list[RecordError]] = field(default_factory=dict)
     failed_set: set[int] = field(default_factory=set)
+    # workers=N: every "not an object" error of a part, so the merge can count each once
+    all_not_objects: list[RecordError] = field(default_factory=list)
 
     @property
     def error_count(self) -> int:
@@ -259,6 +261,7 @@ class ReportBuilder:
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk
+        self.part = False  # mapping one share of the columns (workers=N)
 
     def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str) -> None:
         err = RecordError(record, line, column, path, code, reason, self.source)
@@ -266,6 +269,8 @@ class ReportBuilder:
         key = (column, code)
         rep.error_counts[key] = rep.error_counts.get(key, 0) + 1
         self.bad.setdefault(record, []).append(err)
+        if self.part and code == "not_an_object" and column is not None:
+            rep.all_not_objects.append(err)
 
     def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "") -> None:
         rep = self.report

@@ -68,6 +68,9 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
     if not directory.is_dir():
         raise InputError(f"cannot write {path}: no such directory {directory}")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the output gets a normal file's mode
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
