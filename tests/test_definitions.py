@@ -483,9 +483,6 @@ def test_five_thousand_entries_on_one_path_report_each():
     assert sorted(p.pointer for p in result.problems) == sorted(f"/definition/{i}/path" for i in range(1, 5000))
 
 
-@pytest.mark.xfail(strict=True, reason="check_sink dispatches an object with 'table' and 'mapping' keys to "
-                   "mapper.table.check_ui_mapping, but mapper/table.py does not exist: ModuleNotFoundError escapes "
-                   "from check_sink/load_sink instead of a problem")
 def test_object_with_table_and_mapping_keys_does_not_raise():
     for doc in ({"table": "x", "mapping": {}}, {"table": None, "mapping": None, "name": 5}):
         result = _check_ok(doc)
