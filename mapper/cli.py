@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
         _shared_options(p)
 
+    from .bench import add_bench_parser
+    from .infer import add_infer_parser
+
+    add_infer_parser(sub)
+    add_bench_parser(sub, _shared_options)
     return parser
 
 
@@ -212,11 +217,25 @@ def cmd_map(args: argparse.Namespace) -> int:
     return run_map(args)
 
 
+def cmd_infer(args: argparse.Namespace) -> int:
+    from .infer import run_infer
+
+    return run_infer(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    return run_bench(args)
+
+
 _COMMANDS = {
     "check": cmd_check,
     "explain": cmd_explain,
     "validate": cmd_validate,
     "map": cmd_map,
+    "infer": cmd_infer,
+    "bench": cmd_bench,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,7 +34,7 @@ class NdjsonChunk:
     """Lines of NDJSON; ``first_line`` is set on the first chunk of an input (1), and
     None on the chunks that follow it (the engine counts the lines it maps)."""
 
-    data: bytes
+    data: bytes | memoryview
     first_line: int | None = None
 
     def feed(self, engine: Engine) -> None:

@@ -33,8 +33,12 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 class Progress:
     """A progress line on stderr (records, MB, records/s), only on a terminal, after one second."""
 
-    def __init__(self, enabled: bool, stream: IO[str] = sys.stderr):
-        self.enabled = enabled and stream.isatty()
+    def __init__(self, enabled: bool, stream: IO[str] | None = None):
+        stream = sys.stderr if stream is None else stream  # looked up now: sys.stderr may have been replaced
+        try:
+            self.enabled = enabled and stream.isatty()
+        except (ValueError, AttributeError):  # a closed or odd stream: no progress bar
+            self.enabled = False
         self.stream = stream
         self.start = time.monotonic()
         self.last = 0.0

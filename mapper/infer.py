@@ -1,0 +1,1184 @@
+"""``mapper infer``: a draft sink definition from the records themselves.
+
+:func:`infer` reads *every* record once, streaming: it keeps statistics per key path
+(JSON types with counts and the first record indices of each, number ranges, decimal
+digits, which timestamp layouts still parse every string seen, array element types)
+and never the records. From them it writes the full ``POST /v1/sinks`` body that
+:func:`mapper.check_sink` accepts and that ``compile_sink(body).validate(records)``
+accepts on the same records.
+
+Rules, per leaf path (a path whose value is not an object):
+
+* ints -> ``int`` (no Min/Max); beyond int64 but unsigned -> ``id``; beyond that -> ``string``;
+* floats, or ints mixed with floats -> ``decimal`` with the Scale that holds every value
+  seen (digits after the point of the shortest text of each float), capped so that
+  ``max|value| * 10**Scale`` fits a signed 64-bit integer (noted when capped);
+* strings -> ``string``, or ``timestamp`` when one Go layout parses every string seen
+  (RFC 3339 needs no Layout; ``2006-01-02T15:04:05``, ``2006-01-02 15:04:05``, Twitter's
+  ``Mon Jan 02 15:04:05 -0700 2006``, ``2006-01-02``) - checked value by value with the
+  real converters of :mod:`mapper.types`;
+* numbers under a time-like key (time, ts, date, created, updated, _at, now, seen...) whose
+  range lies in one epoch band -> ``timestamp`` with a Unit from the magnitude
+  (1e9..1e10 s, 1e12..1e13 ms, 1e15..1e16 us, 1e18..1e19 ns) and the same Granularity;
+* bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids``;
+* several JSON types in one path (a *conflict*): a type every value converts to without an
+  error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
+  bools with 0/1 or bool words -> ``bool``, anything else -> ``string``, which takes numbers
+  and bools with a warning);
+* a path that is an object in some records and not in others: its keys are not mapped (the
+  endpoint fails "not an object" on them); the path itself becomes a ``string`` column;
+* skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
+  only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
+  than ``min_presence`` of the records, or filtered by the include/exclude globs.
+
+Record indices are 0-based and count every non-blank record of every input in order,
+the way ``mapper validate`` numbers them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path as FsPath
+from typing import IO, Any, Callable, Iterable
+
+import msgspec
+
+from .errors import InputError, MapperError
+from .io import INPUT_FORMATS, BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, iter_units, open_input
+from .paths import parse_path, to_dot_notation
+from .sink import NAME_RE, check_sink
+from .types import ConversionError, Converter, converter_for, go_trim, parse_decimal_text
+
+__all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "run_infer", "column_name"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+#: Record indices kept per JSON type of a path (for the conflict report).
+FIRST_INDICES = 5
+#: Examples of bad records kept in full.
+BAD_EXAMPLES = 5
+
+#: Timestamp layouts tried on string paths, in order of preference (None: the default RFC 3339).
+TIMESTAMP_LAYOUTS: tuple[str | None, ...] = (
+    None,
+    "2006-01-02T15:04:05",
+    "2006-01-02 15:04:05",
+    "2006-01-02 15:04:05Z07:00",
+    "Mon Jan 02 15:04:05 -0700 2006",
+    "2006-01-02",
+)
+#: Epoch bands: [low, high) of the magnitude -> Unit.
+EPOCH_BANDS = ((1e9, 1e10, "s"), (1e12, 1e13, "ms"), (1e15, 1e16, "us"), (1e18, 1e19, "ns"))
+_TIME_WORDS = ("time", "date", "created", "updated", "modified", "epoch")
+_TIME_TOKENS = frozenset({"ts", "now", "seen", "at", "when", "dt"})
+IDENTITY_NAMES = ("id", "_id", "uuid", "key")
+
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+# What every candidate layout needs at the start of a value (a cheap necessary condition:
+# a value it rejects is only typed string, never wrongly a timestamp).
+_TS_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Za-z]{3} [A-Za-z]{3} ")
+_BOOL_WORDS = frozenset({"", "0", "f", "false", "1", "t", "true"})
+_DECODER = msgspec.json.Decoder()
+
+
+class InferError(MapperError):
+    """``infer`` cannot produce a draft: no records, no identity, a bad option."""
+
+
+# ---------------------------------------------------------------------------------------
+# Converters of candidate columns, built through the real loader
+
+
+@lru_cache(maxsize=None)
+def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> Converter:
+    """The converter ``mapper`` uses for a column of this type and config."""
+    entry: dict[str, Any] = {"name": "c", "path": ["c"], "type": ctype}
+    if config:
+        entry["config"] = dict(config)
+    result = check_sink([entry], primary_key_fields=["c"] if ctype != "strings" else None, id_field="c" if ctype == "strings" else None, allow_missing_fields=True)
+    sink = result.sink
+    if sink is None:  # a strings column cannot be a key: load it with a dummy identity instead
+        result = check_sink([entry, {"name": "k", "path": ["k"], "type": "string"}], primary_key_fields=["k"], allow_missing_fields=True)
+        sink = result.sink
+    if sink is None:  # pragma: no cover - only our own candidates come here
+        raise InferError(f"internal: candidate column {entry} does not check: {[str(p) for p in result.errors]}")
+    return converter_for(sink.columns[0])
+
+
+def _converts(conv: Converter, values: Iterable[Any]) -> bool:
+    """Whether every value converts without an error."""
+    try:
+        for v in values:
+            conv.convert(v, None)
+    except ConversionError:
+        return False
+    except (OverflowError, ValueError, TypeError):  # pragma: no cover - defensive
+        return False
+    return True
+
+
+def _timestamp_config(layout: str | None) -> tuple[tuple[str, Any], ...]:
+    return () if layout is None else (("Layout", layout),)
+
+
+def _ts_candidates() -> list[tuple[str | None, Converter]]:
+    return [(layout, _converter("timestamp", _timestamp_config(layout))) for layout in TIMESTAMP_LAYOUTS]
+
+
+# ---------------------------------------------------------------------------------------
+# Per-path statistics
+
+
+class _PathStats:
+    """What was seen at one key path; bounded whatever the number of records."""
+
+    __slots__ = (
+        "keys", "present", "nulls", "counts", "first",
+        "imin", "imax", "fmin", "fmax", "frac",
+        "s_empty", "ts", "ts_hits", "int_text", "tmin", "tmax", "dec_text", "dmin", "dmax", "dmin_text", "dmax_text", "dscale", "bool_text",
+        "a_empty", "elems", "emin", "emax", "obj_empty", "deeper", "other",
+    )
+
+    def __init__(self, keys: tuple[str, ...]):
+        self.keys = keys
+        self.present = 0
+        self.nulls = 0
+        self.counts: dict[str, int] = {}
+        self.first: dict[str, list[int]] = {}
+        self.imin: int | None = None
+        self.imax: int | None = None
+        self.fmin: float | None = None
+        self.fmax: float | None = None
+        self.frac = 0
+        self.s_empty = 0
+        self.ts: list[tuple[str | None, Converter]] | None = None
+        self.ts_hits = 0
+        self.int_text = True
+        self.tmin: int | None = None
+        self.tmax: int | None = None
+        self.dec_text = True
+        self.dmin: Decimal | None = None
+        self.dmax: Decimal | None = None
+        self.dmin_text = ""
+        self.dmax_text = ""
+        self.dscale = 0
+        self.bool_text = True
+        self.a_empty = 0
+        self.elems: dict[str, int] = {}
+        self.emin: int | None = None
+        self.emax: int | None = None
+        self.obj_empty = 0
+        self.deeper = 0
+        self.other = 0
+
+    def seen(self, kind: str, index: int) -> None:
+        counts = self.counts
+        n = counts.get(kind, 0)
+        counts[kind] = n + 1
+        if n < FIRST_INDICES:
+            self.first.setdefault(kind, []).append(index)
+
+    def add_int(self, v: int, index: int) -> None:
+        self.seen("int", index)
+        if self.imin is None or v < self.imin:
+            self.imin = v
+        if self.imax is None or v > self.imax:
+            self.imax = v
+
+    def add_float(self, v: float, index: int) -> None:
+        self.seen("float", index)
+        if self.fmin is None or v < self.fmin:
+            self.fmin = v
+        if self.fmax is None or v > self.fmax:
+            self.fmax = v
+        frac = _frac_digits(v)
+        if frac > self.frac:
+            self.frac = frac
+
+    def add_str(self, v: str, index: int) -> None:
+        self.seen("str", index)
+        if not v:
+            self.s_empty += 1
+        ts = self.ts
+        if ts is None:
+            ts = self.ts = _ts_candidates()
+        if ts and not _TS_SHAPE.match(v):
+            self.ts = []  # no candidate layout can parse it: skip the (costly) failing parses
+        elif ts:
+            alive = [c for c in ts if _converts(c[1], (v,))]
+            if alive:
+                self.ts_hits += 1
+            if len(alive) != len(ts):
+                self.ts = alive
+        if v == "":  # "" is no value for int, decimal and bool columns: no error
+            return
+        if self.int_text:
+            t = go_trim(v)
+            if _INT_TEXT.fullmatch(t):
+                n = int(t)
+                if self.tmin is None or n < self.tmin:
+                    self.tmin = n
+                if self.tmax is None or n > self.tmax:
+                    self.tmax = n
+            else:
+                self.int_text = False
+        if self.dec_text:
+            try:
+                mant, scale = parse_decimal_text(v)
+            except (ValueError, OverflowError):
+                self.dec_text = False
+            else:
+                d = Decimal(mant).scaleb(-scale)
+                if scale > self.dscale:
+                    self.dscale = scale
+                if self.dmin is None or d < self.dmin:
+                    self.dmin, self.dmin_text = d, v
+                if self.dmax is None or d > self.dmax:
+                    self.dmax, self.dmax_text = d, v
+        if self.bool_text and go_trim(v.lower()) not in _BOOL_WORDS:
+            self.bool_text = False
+
+    def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
+        self.seen("array", index)
+        if not v:
+            self.a_empty += 1
+            return
+        elems = self.elems
+        for e in v:
+            t = type(e)
+            if t is str:
+                kind = "str"
+            elif t is int:
+                kind = "int"
+                if self.emin is None or e < self.emin:
+                    self.emin = e
+                if self.emax is None or e > self.emax:
+                    self.emax = e
+            elif t is float:
+                kind = "float"
+            elif t is bool:
+                kind = "bool"
+            elif e is None:
+                kind = "null"
+            elif isinstance(e, dict):
+                kind = "object"
+            elif isinstance(e, (list, tuple)):
+                kind = "array"
+            else:
+                kind = type(e).__name__
+            elems[kind] = elems.get(kind, 0) + 1
+
+    # -- what was seen, without nulls
+
+    @property
+    def kinds(self) -> set[str]:
+        return {k for k in self.counts if k != "null"}
+
+
+def _frac_digits(v: float) -> int:
+    """Digits after the point in the shortest text of a float (``4.35`` -> 2, ``1e-05`` -> 5, ``2.0`` -> 0)."""
+    r = repr(v)
+    if "e" in r or "n" in r:  # exponent form (or inf/nan, which JSON has not)
+        try:
+            exp = Decimal(r).normalize().as_tuple().exponent
+        except ArithmeticError:  # pragma: no cover
+            return 0
+        return max(0, -exp) if isinstance(exp, int) else 0
+    dot = r.find(".")
+    if dot < 0:  # pragma: no cover - repr of a finite float always has a point or an exponent
+        return 0
+    return len(r.rstrip("0")) - dot - 1
+
+
+# ---------------------------------------------------------------------------------------
+# The scan
+
+
+class _Scanner:
+    def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None):
+        self.stats: dict[tuple[str, ...], _PathStats] = {}
+        self.max_depth = max_depth if max_depth is not None else 1 << 30
+        self.records = 0  # JSON object records
+        self.index = 0  # every non-blank record, objects or not (validate's numbering)
+        self.bad = 0
+        self.bad_examples: list[dict[str, Any]] = []
+        self.nbytes = 0
+        self.progress = progress
+        self.sources: list[dict[str, Any]] = []
+
+    # -- records
+
+    def record(self, obj: Any, line: int | None, source: str | None) -> None:
+        idx = self.index
+        self.index += 1
+        if not isinstance(obj, dict):
+            from .types import show, type_name
+
+            what = getattr(obj, "item", obj) if type(obj).__name__ == "_NotAnItem" else obj
+            self.bad_record(idx, line, source, f"not a JSON object: `{type_name(what)}` {show(what)}")
+            return
+        self.records += 1
+        try:
+            self._object(obj, (), 1, idx)
+        except RecursionError:
+            self.bad_record(idx, line, source, "nested too deeply")
+
+    def bad_record(self, idx: int, line: int | None, source: str | None, reason: str) -> None:
+        self.bad += 1
+        if len(self.bad_examples) < BAD_EXAMPLES:
+            ex: dict[str, Any] = {"record": idx, "line": line, "reason": reason}
+            if source is not None:
+                ex["source"] = source
+            self.bad_examples.append(ex)
+
+    def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> None:
+        stats = self.stats
+        for key, value in obj.items():
+            if type(key) is not str:
+                key = str(key)
+            keys = prefix + (key,)
+            st = stats.get(keys)
+            if st is None:
+                st = stats[keys] = _PathStats(keys)
+            st.present += 1
+            t = type(value)
+            if t is str:
+                st.add_str(value, idx)
+            elif t is int:
+                st.add_int(value, idx)
+            elif t is float:
+                st.add_float(value, idx)
+            elif value is None:
+                st.nulls += 1
+                st.seen("null", idx)
+            elif t is bool:
+                st.seen("bool", idx)
+            elif isinstance(value, dict):
+                st.seen("object", idx)
+                if not value:
+                    st.obj_empty += 1
+                elif depth < self.max_depth:
+                    self._object(value, keys, depth + 1, idx)
+                else:
+                    st.deeper += 1
+            elif isinstance(value, (list, tuple)):
+                st.add_array(value, idx)
+            else:  # a Python object that JSON has no type for
+                st.other += 1
+                st.seen(type(value).__name__, idx)
+
+    # -- inputs
+
+    def feed(self, source: Any, name: str | None, input_format: str) -> None:
+        first_index = self.index
+        line = 1
+        for unit in iter_units(source, input_format=input_format):
+            if isinstance(unit, NdjsonChunk):
+                if unit.first_line is not None:
+                    line = unit.first_line
+                data = unit.data if isinstance(unit.data, bytes) else bytes(unit.data)  # a memoryview slice
+                self._chunk(data, line, name)
+                line += data.count(b"\n")
+                self.nbytes += len(data)
+            elif isinstance(unit, RawRecords):
+                for i, raw in enumerate(unit.raws):
+                    ln = unit.lines[i] if unit.lines else None
+                    self._raw(raw, ln, name)
+                    self.nbytes += len(raw)
+            elif isinstance(unit, ObjectRecords):
+                for obj in unit.objs:
+                    self.record(obj, None, name)
+            elif isinstance(unit, BrokenDocument):
+                where = f" ({name})" if name else ""
+                raise InputError(f"{unit.message}{where}")
+            else:  # pragma: no cover - io grew a unit kind
+                raise InferError(f"internal: unknown input unit {type(unit).__name__}")
+            if self.progress is not None:
+                self.progress(self.index, self.nbytes)
+        self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})
+
+    def _chunk(self, data: bytes, first_line: int, name: str | None) -> None:
+        lines = data.split(b"\n")
+        nonblank = [(i, ln) for i, ln in enumerate(lines) if ln.strip(b" \t\r")]
+        try:
+            objs = _DECODER.decode_lines(data)
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            objs = None
+        if objs is not None and len(objs) == len(nonblank):
+            for obj, (i, _raw) in zip(objs, nonblank):
+                self.record(obj, first_line + i, name)
+            return
+        for i, raw in nonblank:  # one line at a time: a bad line is counted, the others read
+            self._raw(raw.rstrip(b"\r"), first_line + i, name)
+
+    def _raw(self, raw: bytes, line: int | None, name: str | None) -> None:
+        if not raw:  # an item of an endpoint body without "value"
+            self.index += 1
+            self.bad_record(self.index - 1, line, name, 'the request body item has no "value"')
+            return
+        try:
+            obj = _DECODER.decode(raw)
+        except (msgspec.DecodeError, ValueError) as exc:
+            idx = self.index
+            self.index += 1
+            msg = str(exc).split(" (byte")[0] if isinstance(exc, msgspec.DecodeError) else f"invalid UTF-8 ({exc.__class__.__name__})"
+            self.bad_record(idx, line, name, f"invalid JSON: {msg}")
+            return
+        except RecursionError:
+            idx = self.index
+            self.index += 1
+            self.bad_record(idx, line, name, "invalid JSON: nested too deeply")
+            return
+        self.record(obj, line, name)
+
+
+# ---------------------------------------------------------------------------------------
+# Decisions
+
+
+@dataclass
+class _Choice:
+    """The column type of a leaf path, or why it has none."""
+
+    type: str | None
+    config: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why skipped (type None), or how a conflict was resolved
+    note: str = ""  # something the user should know (capped scale, timestamp fallback)
+
+
+def _is_time_key(key: str) -> bool:
+    low = key.lower()
+    if any(w in low for w in _TIME_WORDS):
+        return True
+    snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
+    return any(t in _TIME_TOKENS for t in re.split(r"[^a-z0-9]+", snake))
+
+
+def _epoch_unit(lo: float, hi: float) -> str | None:
+    for low, high, unit in EPOCH_BANDS:
+        if low <= lo and hi < high:
+            return unit
+    return None
+
+
+def _numbers(st: _PathStats) -> list[int | float]:
+    return [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None]
+
+
+def _string_ok(st: _PathStats, extra: Iterable[Any] = ()) -> bool:
+    """A string column takes every scalar, array and object; only numbers beyond float64 fail."""
+    values: list[Any] = _numbers(st) + [v for v in (st.emin, st.emax) if v is not None] + list(extra)
+    return _converts(_converter("string"), values)
+
+
+def _as_string(st: _PathStats, why: str, extra: Iterable[Any] = ()) -> _Choice:
+    if _string_ok(st, extra):
+        return _Choice("string", reason=why)
+    return _Choice(None, reason="no column type takes every value (numbers beyond the float64 range the endpoint decodes)")
+
+
+def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
+    """The smallest Scale that holds every digit seen, capped to fit int64; None if nothing fits."""
+    want = min(st.frac, 19)
+    values: list[Any] = _numbers(st)
+    if with_text:
+        want = min(max(want, st.dscale), 19)
+        values += [t for t in (st.dmin_text, st.dmax_text) if t]
+    for scale in range(want, -1, -1):
+        if _converts(_converter("decimal", (("Scale", scale),)), values):
+            note = ""
+            need = max(st.frac, st.dscale if with_text else 0)
+            if scale < need:
+                note = (
+                    f"Scale capped at {scale} (values have up to {need} digits after the point) so that the largest "
+                    f"value times 10^Scale fits a signed 64-bit integer; extra digits are truncated"
+                )
+            return _Choice("decimal", {"Scale": scale}, note=note)
+    return None
+
+
+def _int_choice(st: _PathStats, extra: list[Any]) -> _Choice | None:
+    values: list[Any] = [v for v in (st.imin, st.imax) if v is not None] + extra
+    if _converts(_converter("int"), values):
+        return _Choice("int")
+    if all(not isinstance(v, int) or v >= 0 for v in values) and _converts(_converter("id"), values):
+        return _Choice("id", note="integers beyond the signed 64-bit range: typed id (unsigned)")
+    return None
+
+
+def _epoch_choice(st: _PathStats) -> _Choice | None:
+    nums = _numbers(st)
+    if not nums or not _is_time_key(st.keys[-1]):
+        return None
+    unit = _epoch_unit(min(nums), max(nums))
+    if unit is None:
+        return None
+    for gran in dict.fromkeys((unit, "s")):
+        cfg = (("Granularity", gran), ("Unit", unit))
+        if _converts(_converter("timestamp", cfg), nums):
+            note = ""
+            if st.counts.get("float"):
+                note = f"epoch floats with Unit {unit}: the endpoint truncates them to whole {unit}"
+            return _Choice("timestamp", {"Unit": unit, "Granularity": gran}, note=note)
+    return None
+
+
+def _decide(st: _PathStats) -> _Choice:
+    """The column of a leaf path (not an object in every record)."""
+    kinds = st.kinds
+    if not kinds:
+        return _Choice(None, reason="only null values: no type to infer")
+    if st.other:
+        odd = sorted(k for k in kinds if k not in ("null", "bool", "int", "float", "str", "array", "object"))
+        return _Choice(None, reason=f"values of a type JSON has not ({', '.join(odd)})")
+    if "object" in kinds:  # mixed: the object case is handled by the caller
+        others = sorted(kinds - {"object"})
+        return _as_string(st, f"sometimes an object, sometimes {'/'.join(others)}: mapped as a string (objects become Go map text)")
+    if "array" in kinds:
+        elems = {k for k, n in st.elems.items() if n}
+        if "object" in elems:
+            return _Choice(None, reason="array of objects (the endpoint's paths take object keys only)")
+        if kinds == {"array"}:
+            if not elems:
+                return _Choice(None, reason="only empty arrays: no element type to infer")
+            if elems == {"str"}:
+                return _Choice("strings")
+            if elems == {"int"} and st.emin is not None and st.emin >= 0 and _converts(_converter("ids"), [[st.emin, st.emax]]):
+                return _Choice("ids")
+            return _Choice(None, reason=f"array elements of type {'/'.join(sorted(elems))}: neither strings nor non-negative integers, so no set type takes them")
+        if elems <= {"str"} and kinds == {"array", "str"}:
+            return _Choice("strings", reason="arrays of strings and strings: a set of strings (a string with commas is split)")
+        return _as_string(st, f"{'/'.join(sorted(kinds))}: only a string column takes all (arrays become Go text such as [a b])")
+    if kinds == {"bool"}:
+        return _Choice("bool")
+    if kinds == {"str"}:
+        if st.ts:
+            layout = st.ts[0][0]
+            return _Choice("timestamp", {"Layout": layout} if layout is not None else {})
+        if st.ts_hits:
+            return _Choice("string", note=f"{st.ts_hits} value(s) read as timestamps, but no single layout parses every value: typed string")
+        return _Choice("string")
+    if kinds <= {"int", "float"}:
+        choice = _epoch_choice(st)
+        if choice is not None:
+            return choice
+        if kinds == {"int"}:
+            choice = _int_choice(st, [])
+        else:
+            choice = _decimal_choice(st, with_text=False)
+        if choice is not None:
+            return choice
+        return _as_string(st, "no numeric column type holds every value")
+    # Several scalar types.
+    if "bool" in kinds and kinds <= {"bool", "int", "str"}:
+        ints_ok = "int" not in kinds or (st.imin is not None and st.imin >= 0 and st.imax is not None and st.imax <= 1)
+        if ints_ok and ("str" not in kinds or st.bool_text):
+            return _Choice("bool", reason="bools with 0/1 or bool words: every value converts to a bool")
+    if kinds == {"int", "str"} and st.int_text:
+        choice = _int_choice(st, [str(v) for v in (st.tmin, st.tmax) if v is not None])
+        if choice is not None:
+            choice.reason = "integers and integer strings: every value converts to an integer"
+            return choice
+    if kinds <= {"int", "float", "str"} and "str" in kinds and "bool" not in kinds and st.dec_text:
+        choice = _decimal_choice(st, with_text=True)
+        if choice is not None:
+            choice.reason = "numbers and decimal strings: every value converts to a decimal"
+            return choice
+    return _as_string(st, f"{'/'.join(sorted(kinds))}: only a string column takes every value (numbers and bools become text, with a warning)")
+
+
+# ---------------------------------------------------------------------------------------
+# Names
+
+
+def column_name(keys: Iterable[str]) -> str:
+    """A FeatureBase column name for a path: lowercase, ``[a-z0-9_-]``, starting with a letter, <= 230 chars."""
+    name = re.sub(r"[^a-z0-9_-]", "_", "_".join(keys).lower()).lstrip("_-")
+    if not name:
+        name = "col"
+    elif not name[0].isalpha():
+        name = "c" + name
+    return name[:230]
+
+
+def _unique(base: str, used: set[str]) -> str:
+    name = base
+    n = 2
+    while name in used:
+        suffix = f"_{n}"
+        name = base[: 230 - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name
+
+
+def sink_name(text: str) -> str:
+    """A sink name from any text (a file stem): the same rules as column names."""
+    name = re.sub(r"[^a-z0-9_-]", "_", text.lower())
+    name = name.lstrip("_-0123456789")
+    return (name or "inferred")[:230]
+
+
+def _dot(keys: tuple[str, ...]) -> str:
+    return to_dot_notation(keys)
+
+
+# ---------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass
+class InferResult:
+    """What :func:`infer` found.
+
+    ``body``: the draft ``POST /v1/sinks`` body. ``conflicts``: dot path -> ``{"types": {type: count},
+    "first_records": {type: [index, ...]}, "nulls": n, "column", "type", "resolution"}`` for every
+    path seen with several JSON types (nulls aside). ``presence``: dot path -> the ratio of records
+    in which the key is present (null included), for every path seen. ``skipped``: dot path (or
+    ``path.*`` for everything under it) -> why it is not in the draft. ``notes``: what else to know
+    (identity fallback, capped scales). ``records``: JSON-object records read; ``bad_records``:
+    records that are not JSON objects or not JSON (examples in ``bad_examples``).
+    """
+
+    body: dict[str, Any]
+    conflicts: dict[str, dict[str, Any]]
+    presence: dict[str, float]
+    skipped: dict[str, str]
+    records: int
+    bad_records: int = 0
+    bad_examples: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)  # name, path (dot), type, presence
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--report json`` object."""
+        return {
+            "sink": self.body,
+            "conflicts": self.conflicts,
+            "presence": self.presence,
+            "skipped": self.skipped,
+            "records": self.records,
+            "bad_records": self.bad_records,
+            "bad_examples": self.bad_examples,
+            "notes": self.notes,
+        }
+
+    def summary(self) -> str:
+        schema = self.body["schema"]
+        ident = f"id_field {schema['id_field']}" if "id_field" in schema else "primary_key_fields " + ",".join(schema["primary_key_fields"])
+        text = (
+            f"inferred {len(schema['definition'])} columns from {self.records} records ({ident}; "
+            f"allow_missing_fields {str(schema['allow_missing_fields']).lower()}); "
+            f"{len(self.conflicts)} conflicts, {len(self.skipped)} paths skipped"
+        )
+        if self.bad_records:
+            text += f", {self.bad_records} bad records"
+        return text
+
+    def print_report(self, out: IO[str], limit: int = 25) -> None:
+        """The human report (stderr of ``mapper infer``)."""
+        print(f"mapper: {self.summary()}", file=out)
+        for note in self.notes:
+            print(f"note: {note}", file=out)
+        if self.bad_records:
+            print(f"bad records (not JSON objects): {self.bad_records}", file=out)
+            for ex in self.bad_examples:
+                where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['source']}" if ex.get("source") else "")
+                print(f"  {where}: {ex['reason']}", file=out)
+        if self.conflicts:
+            print("conflicts (paths with several JSON types; record indices are 0-based):", file=out)
+            for i, (path, c) in enumerate(self.conflicts.items()):
+                if i >= limit:
+                    print(f"  ... and {len(self.conflicts) - limit} more (--report json lists all)", file=out)
+                    break
+                parts = []
+                for t, n in c["types"].items():
+                    idx = ", ".join(str(x) for x in c["first_records"].get(t, []))
+                    parts.append(f"{t} {n} (records {idx}{', ...' if n > len(c['first_records'].get(t, [])) else ''})")
+                nulls = f", null {c['nulls']}" if c.get("nulls") else ""
+                target = f"{c['column']}: {c['type']}" if c.get("column") else "skipped"
+                print(f"  {path}: {'; '.join(parts)}{nulls} -> {target}", file=out)
+        partial = [(p, r) for p, r in self.presence.items() if r < 1.0]
+        print(f"presence: {len(self.presence) - len(partial)} of {len(self.presence)} paths in every record", file=out)
+        if partial:
+            partial.sort(key=lambda pr: pr[1])
+            for p, r in partial[:limit]:
+                print(f"  {r:7.1%}  {p}", file=out)
+            if len(partial) > limit:
+                print(f"  ... and {len(partial) - limit} more (--report json lists all)", file=out)
+        if self.skipped:
+            print(f"skipped ({len(self.skipped)}):", file=out)
+            for i, (p, why) in enumerate(self.skipped.items()):
+                if i >= limit:
+                    print(f"  ... and {len(self.skipped) - limit} more (--report json lists all)", file=out)
+                    break
+                print(f"  {p}: {why}", file=out)
+
+
+# ---------------------------------------------------------------------------------------
+# infer()
+
+
+def _sources(records_sources: Any) -> list[Any]:
+    """One source or a list of them (a list of dicts is one source of records)."""
+    if isinstance(records_sources, (list, tuple)) and records_sources and all(isinstance(s, (str, os.PathLike, bytes, bytearray)) or hasattr(s, "read") for s in records_sources):
+        return list(records_sources)
+    return [records_sources]
+
+
+def _source_name(src: Any) -> str | None:
+    if isinstance(src, (str, os.PathLike)):
+        return str(src)
+    name = getattr(src, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _default_name(sources: list[Any]) -> str:
+    for src in sources:
+        if isinstance(src, (str, os.PathLike)) and str(src) != "-":
+            stem = FsPath(str(src)).name
+            for suffix in (".gz", ".ndjson", ".jsonl", ".json"):
+                if stem.lower().endswith(suffix):
+                    stem = stem[: -len(suffix)]
+            return sink_name(stem)
+    return "inferred"
+
+
+def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_presence: Any, name: Any, input_format: str) -> None:
+    if id_field is not None and primary_key_fields is not None:
+        raise InferError("give either --id-field or --primary-key-fields, not both")
+    if primary_key_fields is not None and (not primary_key_fields or not all(isinstance(p, str) and p.strip() for p in primary_key_fields)):
+        raise InferError("--primary-key-fields needs one or more paths, separated by commas")
+    if max_depth is not None and (isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 1):
+        raise InferError(f"--max-depth must be a whole number >= 1, not {max_depth!r}")
+    if isinstance(min_presence, bool) or not isinstance(min_presence, (int, float)) or not 0.0 <= min_presence <= 1.0:
+        raise InferError(f"--min-presence must be a ratio between 0 and 1, not {min_presence!r}")
+    if name is not None and (not isinstance(name, str) or not NAME_RE.fullmatch(name)):
+        hint = sink_name(str(name))
+        raise InferError(f"invalid sink name {name!r}: lowercase letters, digits, '-' and '_', starting with a letter, at most 230 characters (e.g. {hint!r})")
+    if input_format not in INPUT_FORMATS:
+        raise InferError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+
+
+def _glob_hit(keys: tuple[str, ...], globs: tuple[str, ...]) -> str | None:
+    """The first glob matching the path or one of its prefixes (so ``user`` covers ``user.name``)."""
+    for n in range(len(keys), 0, -1):
+        text = _dot(keys[:n])
+        for g in globs:
+            if fnmatch.fnmatchcase(text, g):
+                return g
+    return None
+
+
+def infer(
+    records_sources: Any,
+    *,
+    id_field: str | None = None,
+    primary_key_fields: list[str] | tuple[str, ...] | None = None,
+    max_depth: int | None = None,
+    min_presence: float = 0.0,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    name: str | None = None,
+    progress: Callable[[int, int], None] | Any = None,
+    input_format: str = "auto",
+) -> InferResult:
+    """Scan every record of ``records_sources`` and draft a sink definition for them.
+
+    ``records_sources``: one source or a list of sources. A source is a file path (``str``
+    or ``os.PathLike``; ``"-"`` is stdin; ``.gz`` is read through), NDJSON / JSON text as
+    ``bytes``, a binary stream, or records as Python objects (a dict, an iterable of
+    dicts). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
+    names the draft gives them); without them an ``id``/``_id``/``uuid``/``key`` key present in
+    every record is used, else the first string path present in every record (said in
+    ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
+    its ``.update`` is). Only :class:`~mapper.errors.MapperError` subclasses are raised.
+    """
+    include = tuple(include or ())
+    exclude = tuple(exclude or ())
+    if primary_key_fields is not None and isinstance(primary_key_fields, str):
+        primary_key_fields = [p for p in primary_key_fields.split(",")]
+    _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
+    if progress is not None and not callable(progress) and hasattr(progress, "update"):
+        progress = progress.update
+    sources = _sources(records_sources)
+    scanner = _Scanner(max_depth, progress)
+    for src in sources:
+        label = _source_name(src)
+        try:
+            if isinstance(src, (str, os.PathLike)):
+                fh = open_input(src)
+                try:
+                    scanner.feed(fh, label if len(sources) > 1 else None, input_format)
+                finally:
+                    if fh is not sys.stdin.buffer:
+                        fh.close()
+            else:
+                scanner.feed(src, label if len(sources) > 1 else None, input_format)
+        except MapperError:
+            raise
+        except OSError as exc:
+            raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
+        except RecursionError:
+            raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
+    return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources))
+
+
+def _draft(
+    sc: _Scanner,
+    id_field: str | None,
+    pk_fields: list[str] | tuple[str, ...] | None,
+    max_depth: int | None,
+    min_presence: float,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    name: str,
+) -> InferResult:
+    n = sc.records
+    if n == 0:
+        bad = f" ({sc.bad} records are not JSON objects)" if sc.bad else ""
+        raise InferError(f"no records to infer a sink from{bad}")
+    stats = sc.stats
+    notes: list[str] = []
+    skipped: dict[str, str] = {}
+    conflicts: dict[str, dict[str, Any]] = {}
+    presence = {_dot(k): st.present / n for k, st in stats.items()}
+
+    # Paths whose value is sometimes an object and sometimes not: nothing under them is mapped.
+    mixed = {k for k, st in stats.items() if "object" in st.kinds and len(st.kinds) > 1}
+    objects = {k for k, st in stats.items() if st.kinds == {"object"}}
+
+    def blocked(keys: tuple[str, ...]) -> tuple[str, ...] | None:
+        for i in range(1, len(keys)):
+            if keys[:i] in mixed:
+                return keys[:i]
+        return None
+
+    # Decide every leaf path.
+    choices: dict[tuple[str, ...], _Choice] = {}
+    for keys, st in stats.items():
+        if blocked(keys) is not None:
+            continue
+        if keys in objects:
+            if st.deeper:
+                skipped[_dot(keys) + ".*"] = f"keys deeper than --max-depth {max_depth}"
+            if st.obj_empty == st.counts.get("object", 0):
+                skipped[_dot(keys)] = "only empty objects: no keys to map"
+            continue
+        choice = _decide(st)
+        if keys in mixed:
+            under = sum(1 for k in stats if len(k) > len(keys) and k[: len(keys)] == keys)
+            others = "/".join(sorted(st.kinds - {"object"}))
+            skipped[_dot(keys) + ".*"] = (
+                f"{_dot(keys)} is an object in {st.counts['object']} records and {others} in others: its keys "
+                f"({under} paths) are not mapped, the endpoint would fail \"not an object\" on them"
+                + ("; the path itself is mapped as a string" if choice.type else "")
+            )
+        choices[keys] = choice
+        if choice.type is None:
+            skipped[_dot(keys)] = choice.reason
+        elif choice.note:
+            notes.append(f"{_dot(keys)}: {choice.note}")
+
+    # Filters: presence, globs (depth is applied while scanning).
+    kept: list[tuple[str, ...]] = []
+    for keys, choice in choices.items():
+        if choice.type is None:
+            continue
+        ratio = stats[keys].present / n
+        if ratio < min_presence:
+            skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
+            continue
+        if include and _glob_hit(keys, include) is None:
+            skipped[_dot(keys)] = "not matched by --include " + " ".join(include)
+            continue
+        hit = _glob_hit(keys, exclude) if exclude else None
+        if hit is not None:
+            skipped[_dot(keys)] = f"excluded by --exclude {hit}"
+            continue
+        kept.append(keys)
+
+    # Identity.
+    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes)
+    for keys in ident_keys:
+        if keys not in kept:
+            if _dot(keys) in skipped:
+                notes.append(f"{_dot(keys)} is the identity: kept in the draft although {skipped.pop(_dot(keys))}")
+            kept.append(keys)
+    order = {k: i for i, k in enumerate(stats)}
+    rest = sorted((k for k in kept if k not in ident_keys), key=order.__getitem__)
+    ordered = list(ident_keys) + rest
+
+    # Names and entries.
+    used: set[str] = set()
+    names: dict[tuple[str, ...], str] = {}
+    definition: list[dict[str, Any]] = []
+    columns: list[dict[str, Any]] = []
+    for keys in ordered:
+        choice = choices[keys]
+        col = _unique(column_name(keys), used)
+        names[keys] = col
+        entry: dict[str, Any] = {"name": col, "path": list(keys), "type": choice.type}
+        if choice.config:
+            entry["config"] = dict(choice.config)
+        definition.append(entry)
+        columns.append({"name": col, "path": _dot(keys), "type": choice.type, "presence": stats[keys].present / n})
+
+    # Conflicts: several JSON types, nulls aside.
+    for keys, st in stats.items():
+        kinds = st.kinds
+        if len(kinds) < 2:
+            continue
+        found = choices.get(keys)
+        mapped_as = names.get(keys)
+        if found is None or found.type is None:
+            resolution = skipped.get(_dot(keys)) or next((why for p, why in skipped.items() if p.endswith(".*") and _dot(keys).startswith(p[:-1])), "not mapped")
+        else:
+            resolution = found.reason or f"typed {found.type}"
+            if mapped_as is None:
+                resolution += " (but " + (skipped.get(_dot(keys)) or "not mapped") + ")"
+        conflicts[_dot(keys)] = {
+            "types": {t: c for t, c in st.counts.items() if t != "null"},
+            "first_records": {t: list(v) for t, v in st.first.items() if t != "null"},
+            "nulls": st.nulls,
+            "column": mapped_as,
+            "type": found.type if mapped_as is not None and found is not None else None,
+            "resolution": resolution,
+        }
+
+    # Missing values: a column is missing in a record unless its key is there or an
+    # object on its way is null (then the column's value is null, not missing).
+    def resolved(keys: tuple[str, ...]) -> int:
+        return stats[keys].present + sum(stats[keys[:i]].nulls for i in range(1, len(keys)))
+
+    allow_missing = any(resolved(k) < n for k in ordered)
+    schema: dict[str, Any] = {"type": "json"}
+    if ident_kind == "id_field":
+        schema["id_field"] = names[ident_keys[0]]
+    else:
+        schema["primary_key_fields"] = [names[k] for k in ident_keys]
+    schema["allow_missing_fields"] = allow_missing
+    schema["definition"] = definition
+    body = {"name": name, "sink_details": {"database_id": "<database_id>", "table": "<table>"}, "schema": schema}
+
+    for keys in ident_keys:
+        st = stats[keys]
+        miss = n - st.present
+        empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
+        if miss or st.nulls or empty:
+            notes.append(
+                f"identity {_dot(keys)} is missing in {miss}, null in {st.nulls}"
+                + (f", empty in {empty}" if empty else "")
+                + f" of {n} records: the endpoint fails those records"
+            )
+    result = check_sink(body)
+    if not result.valid:  # pragma: no cover - a bug here, not in the records
+        raise InferError("internal: the draft does not check:\n" + "\n".join(f"  {p}" for p in result.errors))
+    return InferResult(
+        body=body,
+        conflicts=conflicts,
+        presence=presence,
+        skipped=skipped,
+        records=n,
+        bad_records=sc.bad,
+        bad_examples=sc.bad_examples,
+        notes=notes,
+        columns=columns,
+        sources=sc.sources,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Identity
+
+
+def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tuple[str, ...], _PathStats], what: str) -> tuple[str, ...]:
+    """A path named in dot notation, or by the column name the draft gives it."""
+    text = text.strip()
+    keys: tuple[str, ...] | None = None
+    try:
+        parsed = parse_path(text)
+        keys = parsed.keys
+    except MapperError:
+        keys = None
+    if keys is not None and keys in choices:
+        return keys
+    by_name = [k for k in choices if column_name(k) == text]
+    if len(by_name) == 1:
+        return by_name[0]
+    if len(by_name) > 1:
+        raise InferError(f"{what} {text!r} is the column name of several paths ({', '.join(_dot(k) for k in by_name)}): give the path in dot notation")
+    if keys is not None and keys in stats:
+        raise InferError(f"{what} {text!r} is an object in every record (or lies under a path that is not always an object), not a value")
+    near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]
+    hint = f" (paths like it: {', '.join(near)})" if near else ""
+    raise InferError(f"{what} {text!r} is not a path of the records (nor a column name of the draft){hint}")
+
+
+def _id_type(st: _PathStats) -> str | None:
+    """``int`` or ``id`` if every value can be the record's unsigned id, else None."""
+    kinds = st.kinds
+    if not kinds or not kinds <= {"int", "str"}:
+        return None
+    if "str" in kinds and not (st.int_text and st.s_empty == 0 and (st.tmin is None or st.tmin >= 0)):
+        return None
+    if "int" in kinds and (st.imin is None or st.imin < 0):
+        return None
+    values: list[Any] = [v for v in (st.imin, st.imax) if v is not None] + [str(v) for v in (st.tmin, st.tmax) if v is not None]
+    if kinds == {"int"} and _converts(_converter("int"), values):
+        return "int"
+    if _converts(_converter("id"), values):
+        return "id"
+    return None
+
+
+def _identity(
+    sc: _Scanner,
+    choices: dict[tuple[str, ...], _Choice],
+    kept: list[tuple[str, ...]],
+    id_field: str | None,
+    pk_fields: list[str] | tuple[str, ...] | None,
+    notes: list[str],
+) -> tuple[list[tuple[str, ...]], str]:
+    stats = sc.stats
+    n = sc.records
+    if id_field is not None:
+        keys = _resolve(id_field, choices, stats, "--id-field")
+        st = stats[keys]
+        choice = choices[keys]
+        t = choice.type if choice.type in ("int", "id") else _id_type(st)
+        if t is None:
+            kinds = "/".join(sorted(st.kinds)) or "null"
+            raise InferError(
+                f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers (an id_field column is of type id or int); "
+                f"use --primary-key-fields {id_field} instead"
+            )
+        if choice.type != t:
+            choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
+        if st.imin is not None and st.imin < 0:
+            notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
+        return [keys], "id_field"
+    if pk_fields is not None:
+        out: list[tuple[str, ...]] = []
+        for text in pk_fields:
+            keys = _resolve(text, choices, stats, "--primary-key-fields")
+            choice = choices[keys]
+            if choice.type is None:
+                raise InferError(f"--primary-key-fields {text!r}: {choice.reason}; it cannot be a key")
+            if choice.type == "strings":
+                raise InferError(f"--primary-key-fields {text!r}: its values are arrays of strings; a set of strings cannot be a key")
+            if keys in out:
+                raise InferError(f"--primary-key-fields names {text!r} twice")
+            out.append(keys)
+        return out, "primary_key_fields"
+
+    def always(st: _PathStats) -> bool:
+        return st.present == n and st.nulls == 0
+
+    # An id / _id / uuid / key at the top level, present in every record.
+    tops = [k for k in choices if len(k) == 1]
+    for wanted in IDENTITY_NAMES:
+        for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
+            st, choice = stats[keys], choices[keys]
+            if not always(st) or choice.type is None:
+                continue
+            if st.kinds == {"str"} and st.s_empty == 0:
+                return [keys], "primary_key_fields"
+            if st.kinds == {"int"}:
+                t = _id_type(st)
+                if t is not None:
+                    if choice.type != t:
+                        choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
+                    return [keys], "id_field"
+    # The first string path present in every record (kept paths first, plain strings before timestamps).
+    order = list(kept) + [k for k in choices if k not in kept]
+    for want_type in ("string", "timestamp"):
+        for keys in order:
+            st, choice = stats[keys], choices[keys]
+            if choice.type == want_type and st.kinds == {"str"} and always(st) and st.s_empty == 0:
+                notes.append(
+                    f"no id, _id, uuid or key field in every record: primary_key_fields is {_dot(keys)}, the first string "
+                    f"field present in every record (its values are not checked for uniqueness); choose with --id-field or --primary-key-fields"
+                )
+                return [keys], "primary_key_fields"
+    raise InferError(
+        "no field can be the record identity (no id, _id, uuid or key field, and no non-empty string field in every record): "
+        "give --id-field PATH or --primary-key-fields PATH[,PATH...]"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+
+
+def add_infer_parser(subparsers: Any) -> None:
+    """Add the ``infer`` subcommand to the ``mapper`` parser's subparsers."""
+    p = subparsers.add_parser(
+        "infer",
+        help="draft a sink definition from records (scans every record)",
+        description=(
+            "Scan every record and print a draft sink definition (the POST /v1/sinks body) that mapper check accepts "
+            "and that mapper validate accepts on the same records. Conflicts (paths with several JSON types) and the "
+            "presence of each path go to stderr, or into the object printed with --report json."
+        ),
+    )
+    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; .gz ok), '-' for stdin")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--id-field", metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id")
+    g.add_argument("--primary-key-fields", metavar="PATHS", help="comma-separated paths joined with | into a string _id")
+    p.add_argument("--max-depth", type=int, metavar="N", help="leave out paths more than N keys deep")
+    p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
+    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only map paths matching this glob on dot paths, e.g. 'data.*' (repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)")
+    p.add_argument("--name", metavar="NAME", help="the sink name (default: from the first file name)")
+    p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
+    p.add_argument("--report", choices=("text", "json"), default="text", help="text: the draft on stdout, the report on stderr (default); json: one JSON object with the draft and the report")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    """``mapper infer``: 0 on success, 2 on usage errors and unreadable input."""
+    from .run import Progress
+
+    pk = None
+    if getattr(args, "primary_key_fields", None):
+        pk = [p.strip() for p in args.primary_key_fields.split(",")]
+    progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
+    try:
+        result = infer(
+            list(args.records) or ["-"],
+            id_field=args.id_field,
+            primary_key_fields=pk,
+            max_depth=args.max_depth,
+            min_presence=args.min_presence,
+            include=args.include or (),
+            exclude=args.exclude or (),
+            name=args.name,
+            progress=progress.update,
+            input_format=args.input_format,
+        )
+    except MapperError as exc:
+        progress.close()
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    progress.close()
+    if args.report == "json":
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        if not args.quiet:
+            for note in result.notes:  # also in the object; said on stderr too (identity fallback)
+                print(f"mapper: note: {note}", file=sys.stderr)
+    else:
+        sys.stdout.write(json.dumps(result.body, ensure_ascii=False, indent=2) + "\n")
+        if not args.quiet:
+            result.print_report(sys.stderr)
+    sys.stdout.flush()
+    return EXIT_OK

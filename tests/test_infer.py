@@ -1,0 +1,673 @@
+"""``mapper infer`` (issue 5, section 2): a draft sink from the records, that check and validate accept.
+
+Every draft built here goes through :func:`roundtrip`: ``mapper.check_sink`` finds no error
+and ``compile_sink(draft).validate(same records)`` accepts the batch. The real corpora in
+``/work/shared/data`` are read in place (never copied) and skipped when absent. The command
+line is exercised through ``add_infer_parser`` / ``run_infer`` on a fresh argparse parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapper
+from mapper.errors import InputError, MapperError
+from mapper.infer import InferError, InferResult, add_infer_parser, column_name, infer, run_infer
+
+DATA = Path("/work/shared/data")
+
+
+def ndjson(*records: Any) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records)
+
+
+def roundtrip(records: Any, **options: Any) -> InferResult:
+    """Infer, then check the draft and validate the same records with it."""
+    data = records if isinstance(records, bytes) else ndjson(*records)
+    result = infer(data, **options)
+    check = mapper.check_sink(result.body)
+    assert check.valid, [str(p) for p in check.errors]
+    report = mapper.compile_sink(result.body).validate(data)
+    assert report.accepted, report.summary()
+    return result
+
+
+def entries(result: InferResult) -> dict[str, dict[str, Any]]:
+    """Definition entries by dot path."""
+    return {".".join(e["path"]): e for e in result.body["schema"]["definition"]}
+
+
+def entry(result: InferResult, path: str) -> dict[str, Any]:
+    return entries(result)[path]
+
+
+def recs(values: list[Any], key: str = "v") -> list[dict[str, Any]]:
+    """One record per value, with an int id (None: the key is left out)."""
+    return [{"id": i, **({} if v is ... else {key: v})} for i, v in enumerate(values)]
+
+
+# ---------------------------------------------------------------------------------------
+# Types per leaf path
+
+
+def test_ints_are_int_without_bounds() -> None:
+    r = roundtrip(recs([5, -3, 2**40]))
+    assert entry(r, "v") == {"name": "v", "path": ["v"], "type": "int"}
+
+
+def test_floats_are_decimal_with_the_scale_of_the_longest_fraction() -> None:
+    r = roundtrip(recs([4.35, 1.5, -0.125, 2.0]))
+    assert entry(r, "v")["type"] == "decimal"
+    assert entry(r, "v")["config"] == {"Scale": 3}
+    assert "v" not in r.conflicts  # floats only
+
+
+def test_int_float_mix_is_decimal_and_a_conflict() -> None:
+    r = roundtrip(recs([3, 2.9, 4, 4.25]))
+    assert entry(r, "v")["config"] == {"Scale": 2}
+    c = r.conflicts["v"]
+    assert c["types"] == {"int": 2, "float": 2}
+    assert c["first_records"] == {"int": [0, 2], "float": [1, 3]}
+    assert c["type"] == "decimal" and c["column"] == "v"
+
+
+def test_decimal_scale_is_capped_to_fit_int64_and_noted() -> None:
+    # 1.234e-06 needs 9 digits; 5e15 * 10**9 does not fit int64: Scale 3 does (5e18).
+    r = roundtrip(recs([1.234e-06, 5e15]))
+    assert entry(r, "v")["config"] == {"Scale": 3}
+    assert any("capped at 3" in n and n.startswith("v:") for n in r.notes)
+
+
+def test_exponent_floats_count_their_digits() -> None:
+    r = roundtrip(recs([1e-05, 0.5]))
+    assert entry(r, "v")["config"] == {"Scale": 5}
+
+
+def test_bools() -> None:
+    r = roundtrip(recs([True, False, None]))
+    assert entry(r, "v")["type"] == "bool"
+
+
+def test_arrays_of_strings_are_strings_and_of_non_negative_ints_ids() -> None:
+    r = roundtrip([{"id": 1, "tags": ["a", "b"], "ns": [1, 2]}, {"id": 2, "tags": [], "ns": [0]}, {"id": 3, "tags": ["c"], "ns": []}])
+    assert entry(r, "tags")["type"] == "strings"
+    assert entry(r, "ns")["type"] == "ids"
+
+
+def test_arrays_that_no_set_type_takes_are_skipped() -> None:
+    r = roundtrip([{"id": 1, "neg": [-1, 2], "fl": [1.5], "mix": ["a", 1], "nul": ["a", None], "nest": [[1]]}])
+    for path in ("neg", "fl", "mix", "nul", "nest"):
+        assert path in r.skipped and path not in entries(r), path
+
+
+def test_arrays_of_objects_empty_arrays_and_nulls_are_skipped() -> None:
+    r = roundtrip([{"id": 1, "labels": [{"name": "x"}], "empty": [], "nothing": None, "blank": {}}, {"id": 2, "labels": [], "empty": [], "nothing": None, "blank": {}}])
+    assert "array of objects" in r.skipped["labels"]
+    assert "empty arrays" in r.skipped["empty"]
+    assert "null" in r.skipped["nothing"]
+    assert "empty objects" in r.skipped["blank"]
+    assert set(entries(r)) == {"id"}
+
+
+@pytest.mark.parametrize(
+    ("values", "config"),
+    [
+        (["2023-05-13T22:09:38Z", "2023-05-13T22:09:38.000-04:00", "2019-05-15T15:20:41+00:00", "2024-01-01T00:00:00.123456789Z"], {}),
+        (["2018-04-25 20:42:10", "2019-01-02 03:04:05"], {"Layout": "2006-01-02 15:04:05"}),
+        (["2018-04-25T20:42:10", "2019-01-02T03:04:05.5"], {"Layout": "2006-01-02T15:04:05"}),
+        (["Sun Aug 31 00:29:15 +0000 2014", "Mon Sep 01 10:00:00 -0700 2014"], {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}),
+        (["2014-08-31", "1999-12-31"], {"Layout": "2006-01-02"}),
+    ],
+    ids=["rfc3339", "zoneless", "iso-no-zone", "twitter", "date-only"],
+)
+def test_timestamp_strings_get_a_layout_that_parses_every_value(values: list[str], config: dict[str, str]) -> None:
+    r = roundtrip(recs(values + [None], key="when"))
+    e = entry(r, "when")
+    assert e["type"] == "timestamp"
+    assert e.get("config", {}) == config
+
+
+def test_timestamps_in_several_layouts_fall_back_to_string() -> None:
+    r = roundtrip(recs(["2018-04-25T20:42:10Z", "2018-04-25 20:42:10"], key="created_at"))
+    assert entry(r, "created_at")["type"] == "string"
+    assert any(n.startswith("created_at:") and "no single layout" in n for n in r.notes)
+
+
+def test_an_empty_string_keeps_a_timestamp_path_a_string() -> None:
+    # "" is an error for a timestamp column (Go's zero time): the real converter says so.
+    r = roundtrip(recs(["2018-04-25T20:42:10Z", ""], key="created_at"))
+    assert entry(r, "created_at")["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("key", "values", "unit"),
+    [
+        ("created", [1557933565, 1700000000], "s"),
+        ("ts", [1659981468260, 1659981468999], "ms"),
+        ("updatedAt", [1659981468260123], "us"),
+        ("event_time", [1659981468260123456], "ns"),
+        ("now", [1673800000.5, 1673800001.25], "s"),
+    ],
+)
+def test_epoch_numbers_under_time_like_keys_are_timestamps_with_a_unit(key: str, values: list[Any], unit: str) -> None:
+    r = roundtrip(recs(values, key=key))
+    e = entry(r, key)
+    assert e["type"] == "timestamp"
+    assert e["config"]["Unit"] == unit
+
+
+def test_epoch_magnitude_alone_or_a_time_key_alone_is_not_enough() -> None:
+    r = roundtrip([{"id": 1, "count": 1700000000, "seen": 0.5, "created": 12}, {"id": 2, "count": 1700000001, "seen": 3.25, "created": 1700000000}])
+    assert entry(r, "count")["type"] == "int"  # not a time-like key
+    assert entry(r, "seen")["type"] == "decimal"  # time-like, but seconds ago, not an epoch
+    assert entry(r, "created")["type"] == "int"  # values in two bands
+
+
+def test_big_ints() -> None:
+    big = 505874924095815681
+    r = roundtrip([{"id": 1, "a": big, "b": 2**63 + 5, "c": 2**65}, {"id": 2, "a": 1, "b": 1, "c": 1}])
+    assert entry(r, "a")["type"] == "int"
+    assert entry(r, "b")["type"] == "id"  # beyond int64, within uint64
+    assert entry(r, "c")["type"] == "string"  # beyond uint64: only text holds it
+    data = ndjson({"id": 1, "a": big}, {"id": 2, "a": 1})
+    report = mapper.compile_sink(infer(data).body).validate(data)
+    assert ("a", "int_precision") in report.warning_counts
+
+
+# ---------------------------------------------------------------------------------------
+# Conflicts
+
+
+def test_int_and_word_is_a_string_with_counts_and_first_indices() -> None:
+    values = [38025, "ground", 1700, 1700, "ground", 3] + [5] * 10
+    r = roundtrip(recs(values, key="alt_baro"))
+    assert entry(r, "alt_baro")["type"] == "string"
+    c = r.conflicts["alt_baro"]
+    assert c["types"] == {"int": 14, "str": 2}
+    assert c["first_records"]["str"] == [1, 4]
+    assert c["first_records"]["int"] == [0, 2, 3, 5, 6]  # the first five only
+    assert c["column"] == "alt_baro" and c["type"] == "string"
+
+
+def test_conflicts_ignore_nulls_but_count_them() -> None:
+    r = roundtrip(recs([1, None, 2]))
+    assert r.conflicts == {}
+    r = roundtrip(recs([1, None, "x"]))
+    assert r.conflicts["v"]["nulls"] == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "ctype"),
+    [
+        ([1, "2", " 3 ", ""], "int"),
+        ([1.5, "2.25", 3], "decimal"),
+        ([True, 0, 1, "false", "t"], "bool"),
+        ([True, 2], "string"),
+        ([1, "2.5"], "decimal"),
+        ([1.5, True], "string"),
+        (["a", ["b", "c"]], "strings"),
+        ([1, ["b"]], "string"),
+    ],
+)
+def test_several_types_get_a_type_every_value_converts_to(values: list[Any], ctype: str) -> None:
+    r = roundtrip(recs(values))
+    assert entry(r, "v")["type"] == ctype
+    assert r.conflicts["v"]["type"] == ctype
+
+
+def test_a_path_that_is_sometimes_an_object_maps_itself_as_a_string_and_not_its_keys() -> None:
+    rows = [{"id": 1, "workflow": {"name": "ci", "path": "x"}}, {"id": 2, "workflow": "ci.yml"}, {"id": 3, "workflow": None}]
+    r = roundtrip(rows)
+    assert entry(r, "workflow")["type"] == "string"
+    assert "workflow.name" not in entries(r) and "workflow.path" not in entries(r)
+    assert "not an object" in r.skipped["workflow.*"]
+    assert r.conflicts["workflow"]["types"] == {"object": 1, "str": 1}
+
+
+def test_objects_and_nulls_map_the_keys_and_a_null_parent_is_not_missing() -> None:
+    r = roundtrip([{"id": 1, "a": {"b": 1}}, {"id": 2, "a": None}])
+    assert entry(r, "a.b")["type"] == "int"
+    assert r.body["schema"]["allow_missing_fields"] is False  # a null parent gives a null, not a missing value
+
+
+# ---------------------------------------------------------------------------------------
+# Presence, missing fields, filters
+
+
+def test_presence_ratio_and_allow_missing_fields() -> None:
+    r = roundtrip([{"id": 1, "a": 1, "b": 2}, {"id": 2, "a": None}, {"id": 3, "a": 3, "b": None}, {"id": 4, "a": 4}])
+    assert r.presence == {"id": 1.0, "a": 1.0, "b": 0.5}
+    assert r.body["schema"]["allow_missing_fields"] is True
+    r = roundtrip([{"id": 1, "a": 1}, {"id": 2, "a": None}])
+    assert r.body["schema"]["allow_missing_fields"] is False
+    assert r.records == 2
+
+
+def test_without_allow_missing_the_validation_would_reject() -> None:
+    data = ndjson({"id": 1, "a": 1}, {"id": 2})
+    body = infer(data).body
+    assert body["schema"]["allow_missing_fields"] is True
+    body["schema"]["allow_missing_fields"] = False
+    assert not mapper.compile_sink(body).validate(data).accepted
+
+
+def test_min_presence() -> None:
+    rows = [{"id": i, "always": i, **({"rare": i} if i == 0 else {})} for i in range(10)]
+    r = roundtrip(rows, min_presence=0.5)
+    assert set(entries(r)) == {"id", "always"}
+    assert "below --min-presence 0.5" in r.skipped["rare"]
+    assert r.body["schema"]["allow_missing_fields"] is False
+
+
+def test_include_and_exclude_globs_on_dot_paths() -> None:
+    rows = [{"id": 1, "data": {"a": 1, "b": {"c": "x"}}, "meta": {"t": "y"}}]
+    r = roundtrip(rows, include=["data.*"])
+    assert set(entries(r)) == {"id", "data.a", "data.b.c"}  # the identity is always kept
+    assert r.skipped["meta.t"].startswith("not matched by --include")
+    r = roundtrip(rows, exclude=["data.b", "meta.*"])
+    assert set(entries(r)) == {"id", "data.a"}
+    assert r.skipped["data.b.c"] == "excluded by --exclude data.b"
+
+
+def test_max_depth() -> None:
+    rows = [{"id": 1, "a": {"b": {"c": 1}, "d": 2}}]
+    r = roundtrip(rows, max_depth=2)
+    assert set(entries(r)) == {"id", "a.d"}
+    assert "max-depth 2" in r.skipped["a.b.*"]
+    r = roundtrip(rows, max_depth=1)
+    assert set(entries(r)) == {"id"}
+
+
+def test_an_excluded_identity_is_kept_and_said_so() -> None:
+    r = roundtrip([{"id": 1, "x": 2}], exclude=["id"])
+    assert r.body["schema"]["id_field"] == "id"
+    assert any("identity" in n for n in r.notes)
+
+
+# ---------------------------------------------------------------------------------------
+# Names
+
+
+def test_column_names_are_sanitized_and_unique() -> None:
+    long_key = "K" * 300
+    rows = [{"id": 1, "Foo Bar": 1, "foo_bar": 2, "a": {"b": 3}, "a.b": 4, "9lives": 5, "_x": 6, "日本": 7, long_key: 8}]
+    r = roundtrip(rows)
+    by_path = {tuple(e["path"]): e["name"] for e in r.body["schema"]["definition"]}
+    assert by_path[("Foo Bar",)] == "foo_bar" and by_path[("foo_bar",)] == "foo_bar_2"
+    assert by_path[("a", "b")] == "a_b" and by_path[("a.b",)] == "a_b_2"  # a key with a dot stays one key
+    assert by_path[("9lives",)] == "c9lives"
+    assert by_path[("_x",)] == "x"
+    assert by_path[("日本",)] == "col"
+    assert by_path[(long_key,)] == "k" * 230
+    assert len(set(by_path.values())) == len(by_path)
+    assert column_name(["A", "B-c"]) == "a_b-c"
+
+
+def test_sink_name_from_the_file_and_the_option(tmp_path: Path) -> None:
+    f = tmp_path / "Aircraft-2026.ndjson"
+    f.write_bytes(ndjson({"id": 1}))
+    assert infer(str(f)).body["name"] == "aircraft-2026"
+    assert infer(f, name="planes").body["name"] == "planes"
+    assert infer(ndjson({"id": 1})).body["name"] == "inferred"
+    with pytest.raises(InferError, match="invalid sink name"):
+        infer(f, name="Bad Name")
+
+
+def test_the_body_has_every_part_of_a_post_v1_sinks_body() -> None:
+    r = roundtrip([{"id": 1, "x": "a"}])
+    body = r.body
+    assert set(body) == {"name", "sink_details", "schema"}
+    assert set(body["sink_details"]) == {"database_id", "table"}
+    assert body["schema"]["type"] == "json"
+    assert list(body["schema"]) == ["type", "id_field", "allow_missing_fields", "definition"]
+
+
+# ---------------------------------------------------------------------------------------
+# Identity
+
+
+def test_identity_int_id_is_id_field_first_column() -> None:
+    r = roundtrip([{"x": 1, "id": 7}, {"x": 2, "id": 8}])
+    assert r.body["schema"]["id_field"] == "id"
+    assert r.body["schema"]["definition"][0]["name"] == "id"
+
+
+@pytest.mark.parametrize("key", ["id", "_id", "uuid", "key"])
+def test_identity_string_key_is_a_primary_key(key: str) -> None:
+    r = roundtrip([{"x": 1, key: "a"}, {"x": 2, key: "b"}])
+    assert r.body["schema"]["primary_key_fields"] == [column_name([key])]
+    assert "id_field" not in r.body["schema"]
+
+
+def test_identity_prefers_id_then_falls_back_to_the_first_string_in_every_record() -> None:
+    r = roundtrip([{"id": 1, "uuid": "u1"}, {"id": 2, "uuid": "u2"}])
+    assert r.body["schema"]["id_field"] == "id"
+    # id missing once, negative, or a float: not an identity; hex is always a non-empty string.
+    for rows in (
+        [{"n": 1, "hex": "a1", "id": 1}, {"n": 2, "hex": "b2"}],
+        [{"n": 1, "hex": "a1", "id": -1}, {"n": 2, "hex": "b2", "id": 2}],
+        [{"n": 1, "hex": "a1", "id": 1.5}, {"n": 2, "hex": "b2", "id": 2}],
+        [{"n": 1, "opt": "x", "empty": "", "hex": "a1"}, {"n": 2, "empty": "y", "hex": "b2"}],
+    ):
+        r = roundtrip(rows)
+        assert r.body["schema"]["primary_key_fields"] == ["hex"], rows
+        assert any("primary_key_fields is hex" in n for n in r.notes)
+
+
+def test_identity_fallback_prefers_plain_strings_over_timestamps() -> None:
+    r = roundtrip([{"at": "2020-01-01T00:00:00Z", "name": "a"}, {"at": "2020-01-02T00:00:00Z", "name": "b"}])
+    assert r.body["schema"]["primary_key_fields"] == ["name"]
+
+
+def test_no_identity_is_an_error_asking_for_id_field() -> None:
+    with pytest.raises(InferError, match="--id-field"):
+        infer(ndjson({"n": 1}, {"n": 2.5}))
+    with pytest.raises(InferError, match="--id-field"):
+        infer(ndjson({"s": "a"}, {"n": 1}))
+
+
+def test_explicit_id_field_by_path_or_column_name() -> None:
+    rows = [{"data": {"aircraftId": 5, "x": "a"}}, {"data": {"aircraftId": 6, "x": "b"}}]
+    for name in ("data.aircraftId", "data_aircraftid"):
+        r = roundtrip(rows, id_field=name)
+        assert r.body["schema"]["id_field"] == "data_aircraftid"
+        assert entry(r, "data.aircraftId")["type"] == "int"
+
+
+def test_explicit_id_field_retypes_epochs_and_digit_strings() -> None:
+    r = roundtrip([{"created": 1700000000}, {"created": 1700000001}], id_field="created")
+    assert entry(r, "created")["type"] == "int"
+    r = roundtrip([{"n": "12"}, {"n": "13"}], id_field="n")
+    assert entry(r, "n")["type"] == "id"
+
+
+def test_explicit_id_field_that_cannot_be_an_id() -> None:
+    with pytest.raises(InferError, match="primary-key-fields"):
+        infer(ndjson({"n": "abc"}), id_field="n")
+    with pytest.raises(InferError, match="not a path"):
+        infer(ndjson({"n": 1}), id_field="nope")
+    with pytest.raises(InferError, match="object"):
+        infer(ndjson({"n": {"m": 1}}), id_field="n")
+    with pytest.raises(InferError, match="several paths"):
+        infer(ndjson({"A": {"B": 1}, "a": {"b": 2}}), id_field="a_b")
+    with pytest.raises(InferError, match="not both"):
+        infer(ndjson({"n": 1}), id_field="n", primary_key_fields=["n"])
+
+
+def test_explicit_primary_key_fields() -> None:
+    rows = [{"a": {"b": 1}, "c": "x", "t": ["s"]}, {"a": {"b": 2}, "c": "y", "t": ["s"]}]
+    r = roundtrip(rows, primary_key_fields=["a.b", "c"])
+    assert r.body["schema"]["primary_key_fields"] == ["a_b", "c"]
+    with pytest.raises(InferError, match="arrays of strings"):
+        infer(ndjson(*rows), primary_key_fields=["t"])
+
+
+def test_an_identity_missing_in_some_records_is_noted() -> None:
+    r = infer(ndjson({"k": "a", "x": 1}, {"x": 2}, {"k": None}, {"k": ""}), primary_key_fields=["k"])
+    assert any("identity k is missing in 1, null in 1, empty in 1 of 4 records" in n for n in r.notes)
+
+
+# ---------------------------------------------------------------------------------------
+# Inputs
+
+
+def test_bad_lines_are_counted_not_fatal() -> None:
+    data = b'{"id": 1, "a": "x"}\n\n{bad json\n[1, 2]\n{"id": 2, "a": "y"}\n'
+    r = infer(data)
+    assert r.records == 2 and r.bad_records == 2
+    assert [(e["record"], e["line"]) for e in r.bad_examples] == [(1, 3), (2, 4)]
+    assert "invalid JSON" in r.bad_examples[0]["reason"] and "not a JSON object" in r.bad_examples[1]["reason"]
+    assert entry(r, "a")["type"] == "string"
+
+
+def test_record_indices_count_bad_records_like_validate() -> None:
+    data = b'{"id": 1, "v": 1}\nnope\n{"id": 2, "v": "x"}\n'
+    r = infer(data)
+    assert r.conflicts["v"]["first_records"] == {"int": [0], "str": [2]}
+
+
+def test_every_input_form() -> None:
+    rows = [{"id": 1, "a": "x"}, {"id": 2, "a": "y"}]
+    expected = infer(ndjson(*rows)).body["schema"]
+    assert infer(rows).body["schema"] == expected  # Python objects
+    assert infer(json.dumps(rows).encode()).body["schema"] == expected  # a JSON array
+    assert infer(json.dumps({"records": [{"value": r} for r in rows]}).encode()).body["schema"] == expected  # endpoint body
+    assert infer(io.BytesIO(ndjson(*rows))).body["schema"] == expected  # a stream
+    assert infer(ndjson(*rows), input_format="ndjson").body["schema"] == expected
+
+
+def test_several_files_count_records_across_them(tmp_path: Path) -> None:
+    import gzip
+
+    f1, f2 = tmp_path / "a.ndjson", tmp_path / "b.ndjson.gz"
+    f1.write_bytes(ndjson({"id": 1, "v": 1}))
+    f2.write_bytes(gzip.compress(ndjson({"id": 2, "v": "x"}, {"id": 3})))
+    r = infer([str(f1), f2])
+    assert r.records == 3
+    assert r.conflicts["v"]["first_records"] == {"int": [0], "str": [1]}
+    assert r.presence["v"] == pytest.approx(2 / 3)
+    assert [s["records"] for s in r.sources] == [1, 2]
+
+
+def test_chunks_are_streamed_and_progress_is_reported() -> None:
+    rows = [{"id": i, "v": i * 1.5, "s": "x" * 50} for i in range(20000)]
+    data = ndjson(*rows)
+    calls: list[tuple[int, int]] = []
+    r = infer(data, progress=lambda n, b: calls.append((n, b)))
+    assert r.records == 20000
+    assert len(calls) > 1 and calls[-1] == (20000, len(data))
+    assert entry(r, "v")["config"] == {"Scale": 1}
+
+
+def test_only_mapper_errors_escape(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        infer(str(tmp_path / "missing.ndjson"))
+    with pytest.raises(InputError):
+        infer(tmp_path)  # a directory
+    with pytest.raises(MapperError, match="no records"):
+        infer(b"")
+    with pytest.raises(MapperError, match="not JSON objects"):
+        infer(b"[1]\n2\n", input_format="ndjson")
+    with pytest.raises(InputError):
+        infer(b"[1, 2", input_format="json")  # a broken JSON array
+    for bad in ({"max_depth": 0}, {"min_presence": 1.5}, {"input_format": "xml"}, {"primary_key_fields": []}):
+        with pytest.raises(InferError):
+            infer(ndjson({"id": 1}), **bad)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------
+# Property: whatever the records, the draft checks and validates
+
+
+_keys = st.sampled_from(["id", "a", "b", "created_at", "ts", "x.y"])
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**66), max_value=2**66),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.sampled_from(["2020-01-01T00:00:00Z", "2020-01-01 10:00:00", "2020-01-01", "ground", "12", "1.5", "true", ""]),
+    st.sampled_from([1700000000, 1700000000123, 1700000000.5]),
+)
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_keys, inner, max_size=3)), max_leaves=6)
+_records = st.lists(st.dictionaries(_keys, _values, max_size=5), min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_records, st.integers(min_value=0, max_value=2**40))
+def test_any_records_give_a_draft_that_checks_and_validates(rows: list[dict[str, Any]], seed: int) -> None:
+    rows = [{**r, "id": seed + i} for i, r in enumerate(rows)]  # an identity in every record
+    r = roundtrip(rows)
+    assert r.body["schema"]["id_field"] == "id"
+
+
+# ---------------------------------------------------------------------------------------
+# The real corpora
+
+
+def corpus(rel: str) -> Path:
+    path = DATA / rel
+    if not path.is_file():
+        pytest.skip(f"{path} is not here")
+    return path
+
+
+def corpus_roundtrip(rel: str, **options: Any) -> tuple[InferResult, Any]:
+    path = corpus(rel)
+    result = infer(path, **options)
+    check = mapper.check_sink(result.body)
+    assert check.valid, [str(p) for p in check.errors]
+    report = mapper.compile_sink(result.body).validate(path.read_bytes())
+    return result, report
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "adsb/aircraft.ndjson",
+        "adsb/aircraft-dump1090mqtt-2026-07-29.ndjson",
+        "github-webhooks-ndjson/push.ndjson",
+        "github-webhooks-ndjson/check_run.ndjson",
+        "json-corpora/twitter-statuses.ndjson",
+        "json-corpora/github_events.ndjson",
+        "json-corpora/amazon_cellphones.objects.ndjson",
+    ],
+)
+def test_corpus_draft_checks_and_validates(rel: str) -> None:
+    result, report = corpus_roundtrip(rel)
+    assert report.accepted, report.summary()
+    assert report.records == result.records and result.bad_records == 0
+    assert result.body["schema"]["definition"]
+
+
+def test_corpus_adsb_alt_baro_conflict() -> None:
+    result, report = corpus_roundtrip("adsb/aircraft.ndjson")
+    assert report.accepted
+    c = result.conflicts["alt_baro"]
+    assert c["types"]["str"] == 10 and c["types"]["int"] > 0
+    assert c["type"] == "string"
+    assert result.body["schema"]["primary_key_fields"] == ["hex"]
+    assert entry(result, "lat")["config"] == {"Scale": 6}
+    assert entry(result, "mlat")["type"] == "strings"
+    assert "tisb" in result.skipped  # [] in every record
+    assert result.body["schema"]["allow_missing_fields"] is True
+
+
+def test_corpus_twitter_big_int_ids() -> None:
+    result, report = corpus_roundtrip("json-corpora/twitter-statuses.ndjson")
+    assert report.accepted
+    assert result.body["schema"]["id_field"] == "id"
+    assert entry(result, "id")["type"] == "int"
+    assert entry(result, "created_at")["config"] == {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}
+    assert any(w.kind == "int_precision" and w.column == "id" for w in report.warnings)
+    assert "array of objects" in result.skipped["entities.hashtags"]
+
+
+def test_corpus_webhooks_created_at_conflict() -> None:
+    path = corpus("github-webhooks-ndjson/all-events.ndjson")
+    # No field is in every webhook payload (security_advisory has no sender): infer asks for one.
+    with pytest.raises(InferError, match="--id-field"):
+        infer(path)
+    result = infer(path, primary_key_fields=["sender.node_id"])
+    assert mapper.check_sink(result.body).valid
+    c = result.conflicts["repository.created_at"]
+    assert set(c["types"]) == {"int", "str"} and c["type"] == "string"
+    assert result.conflicts["workflow"]["type"] == "string"
+    assert "workflow.*" in result.skipped
+    assert any("identity sender.node_id is missing in 6" in n for n in result.notes)
+    # Every record is accepted but the six without a sender.node_id (their identity is missing).
+    report = mapper.compile_sink(result.body).validate(path.read_bytes(), on_error="skip")
+    assert report.failed_records == 6
+    assert {code for (_col, code) in report.error_counts} == {"invalid_id"}
+
+
+def test_corpus_webhooks_push_epochs() -> None:
+    result, report = corpus_roundtrip("github-webhooks-ndjson/push.ndjson")
+    assert report.accepted
+    assert entry(result, "repository.created_at")["config"]["Unit"] == "s"
+    assert "config" not in entry(result, "repository.updated_at")  # RFC 3339 strings: the default layout
+
+
+# ---------------------------------------------------------------------------------------
+# The command line (through run_infer; cli.py wires the subcommand)
+
+
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="mapper")
+    add_infer_parser(parser.add_subparsers(dest="command"))
+    return run_infer(parser.parse_args(["infer", *argv]))
+
+
+@pytest.fixture
+def records_file(tmp_path: Path) -> Path:
+    f = tmp_path / "planes.ndjson"
+    f.write_bytes(ndjson({"hex": "a1", "alt": 100, "data": {"t": 1.5}}, {"hex": "b2", "alt": "ground", "data": {"t": 2}}))
+    return f
+
+
+def test_cli_prints_the_draft_on_stdout_and_the_report_on_stderr(records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(str(records_file)) == 0
+    out, err = capsys.readouterr()
+    body = json.loads(out)
+    assert body["name"] == "planes" and mapper.check_sink(body).valid
+    assert "inferred 3 columns from 2 records" in err
+    assert "alt: int 1 (records 0); str 1 (records 1) -> alt: string" in err
+    assert "primary_key_fields is hex" in err
+    assert "presence:" in err
+
+
+def test_cli_report_json_is_one_object(records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(str(records_file), "--report", "json", "--quiet", "--name", "x") == 0
+    out, err = capsys.readouterr()
+    obj, end = json.JSONDecoder().raw_decode(out)
+    assert out[end:].strip() == "" and err == ""
+    assert {"sink", "conflicts", "presence", "skipped", "records"} <= set(obj)
+    assert obj["sink"]["name"] == "x" and obj["records"] == 2
+    assert obj["conflicts"]["alt"]["types"] == {"int": 1, "str": 1}
+    assert obj["presence"] == {"hex": 1.0, "alt": 1.0, "data": 1.0, "data.t": 1.0}
+
+
+def test_cli_options(records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(str(records_file), "--quiet", "--exclude", "data.*", "--primary-key-fields", "hex") == 0
+    out, err = capsys.readouterr()
+    assert [e["name"] for e in json.loads(out)["schema"]["definition"]] == ["hex", "alt"] and err == ""
+    assert cli(str(records_file), "-q", "--include", "data.*", "--include", "hex", "--max-depth", "2", "--min-presence", "1") == 0
+    assert [e["name"] for e in json.loads(capsys.readouterr().out)["schema"]["definition"]] == ["hex", "data_t"]
+
+
+def test_cli_reads_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ndjson({"id": 1, "v": True}))))
+    assert cli("-", "-q") == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["schema"]["id_field"] == "id" and body["name"] == "inferred"
+
+
+def test_cli_report_json_says_the_identity_fallback_on_stderr(records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(str(records_file), "--report", "json") == 0
+    out, err = capsys.readouterr()
+    assert "primary_key_fields is hex" in err
+    assert any("primary_key_fields is hex" in n for n in json.loads(out)["notes"])
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path, records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(str(tmp_path / "nope.ndjson")) == 2
+    assert "no such file" in capsys.readouterr().err
+    f = tmp_path / "noid.ndjson"
+    f.write_bytes(ndjson({"n": 1}))
+    assert cli(str(f)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--id-field" in err and "Traceback" not in err
+    assert cli(str(records_file), "--min-presence", "2") == 2
+    assert "--min-presence" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli(str(records_file), "--id-field", "a", "--primary-key-fields", "b")
+    assert exc.value.code == 2
