@@ -237,9 +237,12 @@ def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node], active: set[int]
     return None
 
 
-def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool) -> Any:
-    """Define one Struct per path node (children before parents); return the root Struct."""
-    prefix = "S" if strict else "L"
+def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix: str, *, exact: bool, required: bool) -> Any:
+    """Define one Struct per path node (children before parents); return the root Struct.
+
+    ``exact``: leaves take only each column's plain JSON type (else the lax unions);
+    ``required``: every field present and non-null (else optional and nullable).
+    """
 
     def build(node: _Node) -> Any:
         fields = []
@@ -250,8 +253,8 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, strict:
             if child.children:
                 ftype: Any = build(child)
             else:
-                ftype = fast_leaf_type(columns[child.columns[0]], strict)
-            if strict:
+                ftype = fast_leaf_type(columns[child.columns[0]], exact)
+            if required:
                 fields.append((name, ftype))
             else:
                 fields.append((name, Optional[Union[ftype, UnsetType]], UNSET))
@@ -337,8 +340,14 @@ class Mapper:
         _gen_walk(src, columns, root, nodes, active)
         self.fast_unavailable = _fast_plan(columns, nodes, active)
         if self.fast_unavailable is None:
-            self.strict_root = _gen_structs(src, columns, root, strict=True)
-            self.lenient_root = _gen_structs(src, columns, root, strict=False)
+            # Three decoders, tried in this order on a chunk: exact types and every field
+            # present; the endpoint's lax forms (numeric strings, floats) but every field
+            # present; lax forms with nulls and missing fields allowed.
+            roots = {
+                "strict": _gen_structs(src, columns, root, "S", exact=True, required=True),
+                "lax": _gen_structs(src, columns, root, "X", exact=False, required=True),
+                "lenient": _gen_structs(src, columns, root, "L", exact=False, required=False),
+            }
             _gen_extract(src, columns, root, strict=True, active=active)
             _gen_extract(src, columns, root, strict=False, active=active)
         self.source = "\n".join(src.lines) + "\n"
@@ -354,11 +363,14 @@ class Mapper:
         if self.fast_unavailable is None:
             self.extract_strict = namespace["extract_strict"]
             self.extract_lenient = namespace["extract_lenient"]
-            # decode_lines() on NDJSON chunks; the list decoders on "[rec,rec,...]" runs
-            self.strict_decoder = msgspec.json.Decoder(self.strict_root)
-            self.lenient_decoder = msgspec.json.Decoder(self.lenient_root)
-            self.strict_list_decoder = msgspec.json.Decoder(list[self.strict_root])  # type: ignore[name-defined]
-            self.lenient_list_decoder = msgspec.json.Decoder(list[self.lenient_root])  # type: ignore[name-defined]
+            # (name, decoder for NDJSON chunks (decode_lines), decoder for "[rec,...]" runs,
+            # extractor, whether the lists hold exact types)
+            extract = {"strict": self.extract_strict, "lax": self.extract_strict, "lenient": self.extract_lenient}
+            self.tiers = tuple(
+                (name, msgspec.json.Decoder(r), msgspec.json.Decoder(list[r]), extract[name], name == "strict")  # type: ignore[valid-type]
+                for name, r in roots.items()
+            )
+            self.strict_decoder = self.tiers[0][1]
         self.namespace = namespace
 
         self.stored_index = tuple(c.index for c in self.stored if c.index in self.handled)

@@ -22,6 +22,8 @@ reporting: locations are built only when something fails.
 from __future__ import annotations
 
 import re
+import warnings
+from collections import defaultdict
 from time import perf_counter
 from typing import Any, Callable
 
@@ -129,9 +131,9 @@ class Engine:
         self.capacity = 0  # rows every builder has room for
         self.expect_bytes = 0  # size of the whole input, when known, to reserve columns once
         self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting (fast path)
-        self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lenient_runs": 0}
-        self.lenient_next = False  # adaptive: start with the lenient decoder after a strict failure
-        self.strict_misses = 0
+        self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lax_runs": 0, "lenient_runs": 0}
+        self.tier = 0  # adaptive: the decoder to start a chunk with (0 strict, 1 lax, 2 lenient)
+        self.runs_since_tier = 0
         # identity (a workers part may leave it to another process)
         sink = mapper.sink
         self.with_identity = mapper.with_identity
@@ -288,23 +290,17 @@ class Engine:
                 data = bytes(data)
                 self._split_run(data, seg, kind, raws, count, self._record_at(data, exc.start, kind, raws))
                 return
-        strict_first = not self.lenient_next
-        m = self.m
-        if kind == "lines":
-            decoders = [(m.strict_decoder, m.extract_strict, True), (m.lenient_decoder, m.extract_lenient, False)]
-        else:
-            decoders = [(m.strict_list_decoder, m.extract_strict, True), (m.lenient_list_decoder, m.extract_lenient, False)]
-        if not strict_first:
-            decoders = decoders[1:]
+        tiers = self.m.tiers
         timer = perf_counter
-        for decoder, extract, is_strict in decoders:
+        for level in range(self.tier, len(tiers)):
+            name, lines_decoder, list_decoder, extract, exact = tiers[level]
             t0 = timer()
             try:
-                recs = decoder.decode_lines(data) if kind == "lines" else decoder.decode(data)
+                recs = lines_decoder.decode_lines(data) if kind == "lines" else list_decoder.decode(data)
             except msgspec.ValidationError as exc:
-                if is_strict:
-                    self.strict_misses += 1
-                    self.lenient_next = True
+                if level + 1 < len(tiers):
+                    # A laxer decoder may take it; start there for the next chunks too.
+                    self.tier = max(self.tier, level + 1)
                     continue
                 data = bytes(data)
                 bad = self._failing_index(str(exc), data, kind, raws, count)
@@ -318,17 +314,18 @@ class Engine:
             if len(recs) != count:  # cannot happen for clean runs; be safe
                 self._split_run(bytes(data), seg, kind, raws, count, None)
                 return
-            self.stats["strict_runs" if is_strict else "lenient_runs"] += 1
+            self.stats[name + "_runs"] += 1
             self.stats["fast_records"] += count
-            if is_strict:
-                self.strict_misses = 0
-            elif self.strict_misses and self.n % 64 == 0:
-                self.lenient_next = False  # try the strict decoder again now and then
+            if level and level == self.tier:
+                self.runs_since_tier += 1
+                if self.runs_since_tier >= 8:  # try the stricter, quicker decoders again now and then
+                    self.runs_since_tier = 0
+                    self.tier = 0
             t1 = timer()
             lists = extract(recs)
             del recs
             t2 = timer()
-            self._fill(lists, seg, count, is_strict)
+            self._fill(lists, seg, count, exact)
             t3 = timer()
             st = self.times
             st[0] += t1 - t0
@@ -388,6 +385,10 @@ class Engine:
     def _fill(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, strict: bool) -> None:
         """Write the columns of ``k`` decoded records at rows ``seg.pos ...``."""
         vecs = self.vec_strict if strict else self.vec_lenient
+        with np.errstate(all="ignore"):  # overflows are caught by the range checks, not warned about
+            self._fill_columns(lists, seg, k, strict, vecs)
+
+    def _fill_columns(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, strict: bool, vecs: dict[int, Any]) -> None:
         for ci in self.stored:
             self._fill_column(ci, lists[ci], seg, k, self.builders[ci], vecs[ci])
         if self.id_col is not None:
@@ -750,23 +751,102 @@ def _int_lenient(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
     flo, fhi = float(lo53), float(hi53)
 
     def vec(lst: list[Any], out: np.ndarray) -> Any:
-        arr = _as_array(lst)
-        if arr is None:
-            return None
-        kind = arr.dtype.kind
-        if kind == "i":
+        # numpy's type inference is the quickest test for "all numbers", but on a list
+        # with strings it formats every number as text first: look before leaping.
+        arr = None if _has_strings(lst) else _as_array(lst)
+        if arr is not None and arr.dtype.kind == "i":
             ok = (arr >= lo53) & (arr <= hi53)
             out[:] = np.where(ok, arr, 0)
             return (None if ok.all() else ok), []
-        if kind == "f":  # ints and floats: the endpoint's float64 truncation
+        if arr is not None and arr.dtype.kind == "f":  # ints and floats: the endpoint's float64 truncation
             t = np.trunc(arr)
             ok = (t >= flo) & (t <= fhi)
             out[:] = np.where(ok, t, 0)
             frac = ok & (t != arr)
             return (None if ok.all() else ok), ([("float_truncated", frac)] if frac.any() else [])
-        return None
+        # Mixed: numeric strings, nulls, missing values. Sort the values by type at C
+        # speed and convert each kind at once; only the rest goes element by element.
+        objs, types = _by_type(lst)
+        ok = np.zeros(len(lst), dtype=bool)
+        lossy: list[tuple[str, np.ndarray]] = []
+        is_str = types == STR
+        is_float = types == FLOAT
+        groups = [(str, is_str), (float, is_float), (int, types == INT)]
+        for cls, mask in groups:
+            sel = np.flatnonzero(mask)
+            if not len(sel):
+                continue
+            sub = objs[sel]
+            if cls is str:
+                values = _digit_strings(sub)
+                if values is None:
+                    continue
+                good = (values >= lo) & (values <= hi)  # strings parse exactly: no 2**53 limit
+                out[sel] = np.where(good, values, 0)
+            elif cls is int:
+                try:
+                    values = sub.astype(np.int64)
+                except OverflowError:
+                    continue
+                good = (values >= lo53) & (values <= hi53)
+                out[sel] = np.where(good, values, 0)
+            else:
+                f = sub.astype(np.float64)
+                t = np.trunc(f)
+                good = (t >= flo) & (t <= fhi)
+                out[sel] = np.where(good, t, 0)
+                frac = good & (t != f)
+                if frac.any():
+                    full = np.zeros(len(lst), dtype=bool)
+                    full[sel[frac]] = True
+                    lossy.append(("float_truncated", full))
+            ok[sel] = good
+        return (None if ok.all() else ok), lossy
 
     return vec
+
+
+def _digit_strings(texts: np.ndarray) -> np.ndarray | None:
+    """int64 values of numeric strings as Go's ParseInt(TrimSpace(s)) reads them, or None.
+
+    Every string must be an optional sign and ASCII digits, at most 18 characters
+    (so nothing overflows): numpy's text parser then reads them in C exactly as
+    Go would, and would otherwise be looser ("" and "-" read as 0, overflow
+    saturates). Anything else (spaces, points, exponents, Unicode digits) goes to
+    the scalar converter.
+    """
+    joined = "\n".join(texts.tolist())
+    if not _SIGNED_DIGITS.fullmatch(joined):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(joined, dtype=np.int64, sep="\n")
+        except (ValueError, DeprecationWarning):  # pragma: no cover - the pattern already vouched
+            return None
+    return values if len(values) == len(texts) else None
+
+
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,18}(?:\n[+-]?[0-9]{1,18})*")
+
+
+def _has_strings(lst: list[Any]) -> bool:
+    """Whether a sample of the list holds strings (lax lists mix them in everywhere)."""
+    for v in lst[:16]:
+        if v.__class__ is str:
+            return True
+    return False
+
+
+#: Kind codes of decoded JSON values (anything else: OTHER).
+INT, FLOAT, STR, BOOL, OTHER = 0, 1, 2, 3, 4
+_KIND: dict[type, int] = defaultdict(lambda: OTHER, {int: INT, float: FLOAT, str: STR, bool: BOOL})
+
+
+def _by_type(lst: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The values as an object array, and each one's kind code (``kinds == STR`` ...), at C speed."""
+    n = len(lst)
+    return np.fromiter(lst, dtype=object, count=n), np.fromiter(map(_KIND.__getitem__, map(type, lst)), dtype=np.int8, count=n)
 
 
 def _as_array(lst: list[Any]) -> np.ndarray | None:
@@ -783,6 +863,7 @@ def _decimal_vector(scale: int, strict: bool) -> Callable[[list[Any], np.ndarray
     factor = 10.0**scale
 
     def vec(lst: list[Any], out: np.ndarray) -> Any:
+        sel = None  # the elements handled here, when not all of them
         if strict:
             try:  # ints and floats only; ints round as the endpoint's decoder does
                 arr = np.array(lst, dtype=np.float64)
@@ -790,9 +871,32 @@ def _decimal_vector(scale: int, strict: bool) -> Callable[[list[Any], np.ndarray
                 return None
         else:
             a = _as_array(lst)
-            if a is None or a.dtype.kind not in "if":
-                return None
-            arr = a.astype(np.float64)
+            if a is not None and a.dtype.kind in "if":
+                arr = a.astype(np.float64)
+            else:  # strings, nulls, missing values: convert the numbers, leave the rest
+                objs, types = _by_type(lst)
+                sel = np.flatnonzero(types <= FLOAT)
+                if not len(sel):
+                    return None
+                try:
+                    arr = objs[sel].astype(np.float64)
+                except OverflowError:
+                    return None
+        if sel is not None:
+            part = np.zeros(len(sel), dtype=out.dtype)
+            result = vec_numbers(arr, part)
+            out[sel] = part
+            ok = np.zeros(len(lst), dtype=bool)
+            ok[sel] = True if result[0] is None else result[0]
+            lossy = []
+            for kind, mask in result[1]:
+                full = np.zeros(len(lst), dtype=bool)
+                full[sel[mask]] = True
+                lossy.append((kind, full))
+            return ok, lossy
+        return vec_numbers(arr, out)
+
+    def vec_numbers(arr: np.ndarray, out: np.ndarray) -> Any:
         product = arr * factor
         t = np.trunc(product)
         if np.abs(product).max() < TWO53:
@@ -824,19 +928,25 @@ def _bool_strict(lst: list[bool], out: np.ndarray) -> Any:
 
 def _bool_lenient(lst: list[Any], out: np.ndarray) -> Any:
     arr = _as_array(lst)
-    if arr is None or arr.dtype.kind != "b":
+    if arr is not None and arr.dtype.kind == "b":
+        out[:] = arr
+        return None, []
+    objs, types = _by_type(lst)
+    ok = types == BOOL
+    if not ok.any():
         return None
-    out[:] = arr
-    return None, []
+    out[ok] = objs[ok].astype(bool)
+    return ok, []
 
 
 def _string_vector(lst: list[Any], out: np.ndarray) -> Any:
     # The decoders only let str (or None / UNSET on the lenient path) through here, and
     # "", None and UNSET are the only falsy ones: all() finds them in one C-level pass.
-    if not all(lst):
-        return None
     out[:] = lst
-    return None, []
+    if all(lst):
+        return None, []
+    ok = np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    return ok, []
 
 
 def _string_strict(lst: list[str], out: np.ndarray) -> Any:
@@ -859,18 +969,24 @@ def _timestamp_vector(conv: Converter, strict: bool) -> Callable[[list[Any], np.
     lo_v, hi_v = -(-lo // gran_ns), hi // gran_ns
     same = unit_ns == gran_ns and epoch_v == 0
 
+    ints = _int_lenient(-(2**63), 2**63 - 1)
+
     def vec(lst: list[Any], out: np.ndarray) -> Any:
+        pre_ok = None
         if strict:
             try:
                 v = np.array(lst, dtype=np.int64)
             except (OverflowError, ValueError, TypeError):
                 return None
         else:
-            a = _as_array(lst)
-            if a is None or a.dtype.kind != "i":
+            v = np.zeros(len(lst), dtype=np.int64)
+            r = ints(lst, v)
+            if r is None:
                 return None
-            v = a
-        if same and v.min() >= lo_v and v.max() <= hi_v and np.abs(v).max() <= TWO53:
+            pre_ok, pre_lossy = r
+            for _kind, mask in pre_lossy:  # truncated floats: the scalar path words both notes
+                pre_ok = ~mask if pre_ok is None else pre_ok & ~mask
+        if pre_ok is None and same and v.min() >= lo_v and v.max() <= hi_v and np.abs(v).max() <= TWO53:
             out[:] = v  # counted in the column's own unit from 1970: stored as sent
             return None, []
         small = np.abs(v) <= TWO53
@@ -879,6 +995,8 @@ def _timestamp_vector(conv: Converter, strict: bool) -> Callable[[list[Any], np.
         dur = np.where(fits, dur_f, 0.0).astype(np.int64)
         stored = dur + epoch_v
         good = small & fits & ~(((dur >= 0) & (v < 0)) | ((dur < 0) & (v > 0))) & (stored >= lo_v) & (stored <= hi_v)
+        if pre_ok is not None:
+            good &= pre_ok
         out[:] = stored
         if unit_ns >= gran_ns:
             inexact = good & (dur != v * (unit_ns // gran_ns))
