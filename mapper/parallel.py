@@ -54,24 +54,38 @@ def column_cost(mapper: Mapper, ci: int) -> float:
     return 1.0
 
 
+#: Estimated costs, in units of one numeric column: every process parses each whole
+#: record; a string column costs its decode and, in a worker, the trip back as text.
+PARSE_COST, STRING_COST, STRING_TRIP_COST, MERGE_COST = 4.0, 3.0, 20.0, 1.0
+
+
 def assign_columns(mapper: Mapper, workers: int) -> list[frozenset[int]]:
     """Split the stored columns into ``workers`` groups; group 0 (the caller) also makes _id.
 
-    String-like columns go to the caller first (their strings must be created in its
-    memory); the rest are spread so the estimated costs balance.
+    String-like columns start with the caller (their Python strings must end up in
+    its memory, and a worker's strings cost a trip back as text); numeric columns
+    go to the least loaded worker; then string columns move to a worker while that
+    lowers the largest estimated load.
     """
-    stored = list(mapper.stored_index)
-    loads = [0.0] * workers
-    loads[0] = sum(column_cost(mapper, ci) for ci in mapper.identity_index) + 1.0  # _id, and the merge
     groups: list[set[int]] = [set() for _ in range(workers)]
-    for ci in sorted(stored, key=lambda c: -column_cost(mapper, c)):
-        cost = column_cost(mapper, ci)
-        if cost > 1.0:
-            target = 0 if loads[0] <= min(loads[1:] or [0]) + 2 * cost else min(range(workers), key=loads.__getitem__)
-        else:
-            target = min(range(workers), key=loads.__getitem__)
+    loads = [PARSE_COST] * workers
+    loads[0] += MERGE_COST + sum(column_cost(mapper, ci) for ci in mapper.identity_index)
+    strings = [ci for ci in mapper.stored_index if column_cost(mapper, ci) > 1.0]
+    for ci in strings:
+        groups[0].add(ci)
+        loads[0] += STRING_COST
+    for ci in (c for c in mapper.stored_index if c not in strings):
+        target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
         groups[target].add(ci)
-        loads[target] += cost
+        loads[target] += 1.0
+    for ci in reversed(strings):
+        target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
+        if target == 0 or max(loads[0] - STRING_COST, loads[target] + STRING_COST + STRING_TRIP_COST) >= max(loads):
+            break
+        groups[0].discard(ci)
+        groups[target].add(ci)
+        loads[0] -= STRING_COST
+        loads[target] += STRING_COST + STRING_TRIP_COST
     return [frozenset(g) for g in groups]
 
 

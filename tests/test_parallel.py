@@ -1,0 +1,129 @@
+"""workers=N gives exactly what one process gives: rows, indices, errors, warnings, policy."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+import mapper
+from mapper.parallel import assign_columns, can_fork
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.gen import SINK, generate  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="workers need fork")
+
+
+def snapshot(result):
+    report = result.report if isinstance(result, mapper.Batch) else result
+    out = {
+        "accepted": report.accepted,
+        "records": report.records,
+        "failed": report.failed_records,
+        "errors": [e.to_dict() for e in report.errors],
+        "warnings": [w.to_dict() for w in report.warnings],
+        "error_counts": report.error_counts,
+        "warning_counts": report.warning_counts,
+    }
+    if isinstance(result, mapper.Batch):
+        out["rows"] = result.to_rows()
+        out["index"] = result.record_index.tolist()
+    return out
+
+
+@pytest.fixture(scope="module")
+def m():
+    return mapper.compile_sink(SINK)
+
+
+@pytest.fixture(scope="module")
+def messy() -> bytes:
+    data = generate(6000, "bad", seed=7).splitlines()
+    extra = [b"not json", b"[1, 2]", b'{"id": "x", "data": 5, "timestamp": 1}', b"", b'{"id": "y", "timestamp": "soon", "data": {"lat": 1.5}}']
+    for i, line in enumerate(extra):
+        data.insert(100 + 37 * i, line)
+    return b"\n".join(data) + b"\n"
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_skip_mode_matches_one_process(m, messy, workers):
+    one = m.map(messy, on_error="skip")
+    many = m.map(messy, on_error="skip", workers=workers)
+    assert snapshot(many) == snapshot(one)
+    assert one.report.failed_records > 40  # the data really is messy (1% bad + 4 broken lines)
+
+
+def test_reject_and_validate_match(m, messy):
+    with pytest.raises(mapper.BatchRejected) as one:
+        m.map(messy)
+    with pytest.raises(mapper.BatchRejected) as many:
+        m.map(messy, workers=2)
+    assert snapshot(many.value.report) == snapshot(one.value.report)
+    assert snapshot(m.validate(messy, workers=2)) == snapshot(m.validate(messy))
+
+
+def test_clean_batch_columns_identical(m):
+    data = generate(5000)
+    one, many = m.map(data), m.map(data, workers=2)
+    assert list(many.columns) == list(one.columns)
+    for name in one.columns:
+        a, b = one[name], many[name]
+        assert a.values.dtype == b.values.dtype
+        assert a.values.tolist() == b.values.tolist()
+        assert a.valid.tolist() == b.valid.tolist() and a.present.tolist() == b.present.tolist()
+    assert one.ids.tolist() == many.ids.tolist()
+
+
+def test_max_errors_applies_to_the_whole_batch(m, messy):
+    one = m.validate(messy, on_error="skip", max_errors=0.001)
+    many = m.validate(messy, on_error="skip", max_errors=0.001, workers=2)
+    assert not one.accepted and not many.accepted
+    assert many.reject_reason == one.reject_reason
+
+
+def test_file_and_json_array_inputs(m, tmp_path):
+    data = generate(3000, "bad", seed=3)
+    path = tmp_path / "records.ndjson"
+    path.write_bytes(data)
+    assert snapshot(m.map(path, on_error="skip", workers=2)) == snapshot(m.map(data, on_error="skip"))
+    array = json.dumps([json.loads(line) for line in data.splitlines()]).encode()
+    assert snapshot(m.map(array, on_error="skip", workers=2)) == snapshot(m.map(array, on_error="skip"))
+
+
+def test_sets_and_nulls(tmp_path):
+    sink = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "k", "path": ["k"], "type": "id"},
+            {"name": "tags", "path": ["t"], "type": "strings"},
+            {"name": "nums", "path": ["n"], "type": "ids"},
+            {"name": "v", "path": ["v"], "type": "int"},
+            {"name": "b", "path": ["b"], "type": "bool"},
+        ],
+    }
+    m = mapper.compile_sink(sink)
+    recs = []
+    for i in range(2000):
+        rec = {"k": i, "t": ["a", str(i % 7)] if i % 3 else None, "n": [i, i + 1] if i % 5 else "1,2", "v": None if i % 11 == 0 else i}
+        if i % 4:
+            rec["b"] = bool(i % 2)
+        recs.append(rec)
+    recs[500]["v"] = "bad"
+    data = "\n".join(json.dumps(r) for r in recs).encode()
+    assert snapshot(m.map(data, on_error="skip", workers=2)) == snapshot(m.map(data, on_error="skip"))
+
+
+def test_strings_stay_with_the_caller(m):
+    groups = assign_columns(m, 2)
+    string_cols = {c.index for c in m.stored if c.type == "string"}
+    assert string_cols <= groups[0]
+    assert groups[1] and not (groups[1] & string_cols)
+
+
+def test_bad_workers_value(m):
+    with pytest.raises(mapper.MapperError):
+        m.map(b"{}", workers=0)
