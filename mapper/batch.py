@@ -48,7 +48,9 @@ class ColumnBuilder:
         self.dtype = np.dtype(object) if kind in ("str", "strset") else np.dtype({"uint64": np.uint64, "int64": np.int64, "bool": np.bool_, "uint64set": np.uint64}[kind])
         capacity = max(capacity, 16)
         is_set = kind in ("uint64set", "strset")
-        self.values = np.zeros(0 if is_set else capacity, dtype=self.dtype)
+        # np.empty: every row is written before it is read; for object arrays it is all
+        # None (NULL) at once, where np.zeros would store an int 0 object in each slot.
+        self.values = np.empty(0 if is_set else capacity, dtype=self.dtype)
         # Masks start True: the fast path writes whole runs of values and only marks
         # the rows that are null or missing; the careful path writes every mask.
         self.valid = np.ones(capacity, dtype=bool)
@@ -65,7 +67,7 @@ class ColumnBuilder:
         new_cap = max(need, cap * 2)
         grow = new_cap - cap
         if self.sets is None:
-            self.values = np.concatenate([self.values, np.zeros(grow, dtype=self.dtype)])
+            self.values = np.concatenate([self.values, np.empty(grow, dtype=self.dtype)])
         else:
             self.sets.extend([None] * grow)
         self.valid = np.concatenate([self.valid, np.ones(grow, dtype=bool)])
