@@ -22,13 +22,17 @@ import hashlib
 import itertools
 import linecache
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from .sink import Column, Sink, load_sink
 from .types import Converter, converter_for
+
+if TYPE_CHECKING:
+    from .batch import Batch
+    from .report import Report
 
 __all__ = ["Mapper", "compile_sink", "MISSING", "NotObject"]
 
@@ -384,23 +388,56 @@ class Mapper:
     def __repr__(self) -> str:
         return f"<Mapper {self.sink.summary()}>"
 
-    def map(self, records: Any, **options: Any) -> Any:
-        """Map a batch into a :class:`~mapper.batch.Batch`; raise BatchRejected if the endpoint would discard it.
+    def map(
+        self,
+        records: Any,
+        *,
+        on_error: str = "reject",
+        max_errors: int | float | None = None,
+        strict: bool = False,
+        input_format: str = "auto",
+        workers: int = 1,
+        fast: bool = True,
+    ) -> Batch:
+        """Map a batch into a :class:`~mapper.batch.Batch`; raise :class:`~mapper.errors.BatchRejected` if the endpoint would discard it.
 
-        ``records``: NDJSON (bytes/str), a JSON array, the endpoint's request body
-        ``{"records": [{"value": {...}}]}``, or an iterable of dicts. Options:
-        ``on_error`` ("reject" or "skip"), ``max_errors`` (a count, or a ratio below 1),
-        ``strict`` (lossy values become errors), ``input_format``.
+        ``records``: NDJSON (bytes or str), a JSON array, the endpoint's request body
+        ``{"records": [{"value": {...}}]}``, a ``pathlib.Path``, a binary file object,
+        or an iterable of dicts.
+
+        ``on_error``: ``"reject"`` (any bad record rejects the batch, as the endpoint
+        does) or ``"skip"`` (keep the good records; the bad ones are in the report).
+        ``max_errors``: with ``"skip"``, reject once more than this many records (an
+        int) or this share of them (a float below 1) fail. ``strict``: values the
+        endpoint would store differently are errors (``lossy_value``), not warnings.
+        ``input_format``: ``auto``, ``ndjson``, ``json`` or ``endpoint``. ``workers``:
+        processes to map with (see :mod:`mapper.parallel`). ``fast=False`` maps every
+        record on the careful path (for debugging; same results, slower).
         """
         from .project import run
 
-        return run(self, records, output=True, **options)
+        return run(self, records, output=True, on_error=on_error, max_errors=max_errors, strict=strict, input_format=input_format, workers=workers, fast=fast)  # type: ignore[no-any-return]
 
-    def validate(self, records: Any, **options: Any) -> Any:
-        """Validate a batch as the endpoint would; return the :class:`~mapper.report.Report` (never raises for bad records)."""
+    def validate(
+        self,
+        records: Any,
+        *,
+        on_error: str = "reject",
+        max_errors: int | float | None = None,
+        strict: bool = False,
+        input_format: str = "auto",
+        workers: int = 1,
+        fast: bool = True,
+    ) -> Report:
+        """Validate a batch as the endpoint would and return the :class:`~mapper.report.Report`.
+
+        Never raises for bad records (``report.accepted`` says whether the batch would
+        be taken); the options are those of :meth:`map`. Columns are not kept, so any
+        input size runs in bounded memory.
+        """
         from .project import run
 
-        return run(self, records, output=False, **options)
+        return run(self, records, output=False, on_error=on_error, max_errors=max_errors, strict=strict, input_format=input_format, workers=workers, fast=fast)  # type: ignore[no-any-return]
 
     def explain(self) -> str:
         """The generated source, as compiled."""
