@@ -22,8 +22,7 @@ import numpy as np
 import pytest
 
 import mapper
-from mapper import compile_sink, load_sink
-from mapper import project
+from mapper import compile_sink, load_sink, project
 
 from .gen import SINK, generate
 

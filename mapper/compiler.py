@@ -77,8 +77,8 @@ class PathFailure:
 class _Node:
     key: str | None
     id: int
-    parent: "_Node | None"
-    children: dict[str, "_Node"] = field(default_factory=dict)
+    parent: _Node | None
+    children: dict[str, _Node] = field(default_factory=dict)
     columns: list[int] = field(default_factory=list)
 
     @property
@@ -249,11 +249,11 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix:
     """
 
     def build(node: _Node) -> Any:
-        fields = []
-        rename = {}
+        fields: list[Any] = []
+        rename: dict[str, str] = {}
         for j, child in enumerate(node.children.values()):
             name = f"f{j}"
-            rename[name] = child.key
+            rename[name] = child.key or ""
             if child.children:
                 ftype: Any = build(child)
             else:

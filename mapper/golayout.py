@@ -437,7 +437,7 @@ class GoLayout:
     layout: str
     _steps: tuple = field(init=False, repr=False, compare=False)
     _codes: frozenset = field(init=False, repr=False, compare=False)
-    _fast: object = field(init=False, repr=False, compare=False)
+    _fast: Optional[Callable[[str], Optional[int]]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lay, steps = self.layout, []

@@ -45,7 +45,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path as FsPath
 from typing import IO, Any, Callable, Iterable
 
@@ -97,7 +97,7 @@ class InferError(MapperError):
 # Converters of candidate columns, built through the real loader
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> Converter:
     """The converter ``mapper`` uses for a column of this type and config."""
     entry: dict[str, Any] = {"name": "c", "path": ["c"], "type": ctype}

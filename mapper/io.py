@@ -218,7 +218,7 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         return sys.stdin.buffer
     p = Path(path)
     try:
-        fh: BinaryIO = open(p, "rb")
+        fh: BinaryIO = open(p, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
         raise InputError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -264,14 +264,14 @@ def stream_units(stream: BinaryIO, input_format: str, chunk_size: int) -> Iterat
     peek = _Peek(stream)
     head = peek.head
     if head[:2] == b"\x1f\x8b":  # gzip, e.g. on stdin (files are unwrapped by open_input)
-        stream = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")  # type: ignore[assignment, arg-type]
+        stream = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")  # type: ignore[assignment, arg-type, call-overload]
         head = _Peek(stream).head
     if head.startswith(_BOM):
         head = head[3:]
     fmt = detect_format(head) if input_format == "auto" else input_format
     try:
         if fmt == "ndjson":
-            yield from stream_lines(_Reader(stream), chunk_size, head)
+            yield from stream_lines(_Reader(stream), chunk_size, head)  # type: ignore[arg-type]
         else:
             rest = _Reader(stream).read()
             yield from bytes_units(head + rest, fmt, chunk_size)

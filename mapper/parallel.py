@@ -204,7 +204,7 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
         own = _Mapper(mapper.sink, part=(groups[0], True))
         columns, ids, report = _map_part(own, records, output, options, input_format, chunk_size)
         reports = [report]
-        for p, conn in procs:
+        for _proc, conn in procs:
             try:
                 answer = conn.recv()
             except EOFError:
@@ -214,10 +214,10 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
             columns.update({name: _unpack_arrays(a) for name, a in answer[1].items()})
             reports.append(answer[2])
     finally:
-        for p, _conn in procs:
-            p.join(timeout=10)
-            if p.is_alive():  # pragma: no cover
-                p.terminate()
+        for proc, _conn in procs:
+            proc.join(timeout=10)
+            if proc.is_alive():  # pragma: no cover
+                proc.terminate()
     merged = merge_reports(mapper, reports, options)
     if not output or not merged.accepted:
         return None, merged
@@ -280,7 +280,7 @@ def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]
     warnings = [w for rep in reports for w in rep.warnings]
     warnings.sort(key=lambda w: (w.record, order.get(w.column or "", len(order))))
     out.warnings = warnings[:KEEP]
-    rejected = {}
+    rejected: dict[int, Any] = {}
     for rep in reports:
         for rej in rep.rejected:
             prev = rejected.get(rej.record)

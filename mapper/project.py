@@ -149,7 +149,7 @@ class Engine:
 
     # ------------------------------------------------------------------ input units
 
-    def feed_ndjson(self, data: bytes, first_line: int | None = None) -> int:
+    def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None) -> int:
         """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).
 
         ``first_line`` is the 1-based line number of its first line (None: the line
@@ -272,13 +272,13 @@ class Engine:
             data2 = b"[" + b",".join(good) + b"]"
             self._decode_run(data2, _Seg(self.n, None, good_lines), kind="array", raws=good)
         else:
-            for raw, line in zip(good, good_lines):
-                self._careful_raw(raw, self.n, line)
+            for text, lineno in zip(good, good_lines):
+                self._careful_raw(text, self.n, lineno)
                 self.n += 1
 
     # ------------------------------------------------------------------ the fast path
 
-    def _decode_run(self, data: bytes, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0) -> None:
+    def _decode_run(self, data: Any, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0) -> None:
         """Decode a run of records and map them; on failure, split the run at the failing record."""
         if kind != "lines":
             count = len(raws or ())
@@ -832,10 +832,7 @@ _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,18}(?:\n[+-]?[0-9]{1,18})*")
 
 def _has_strings(lst: list[Any]) -> bool:
     """Whether a sample of the list holds strings (lax lists mix them in everywhere)."""
-    for v in lst[:16]:
-        if v.__class__ is str:
-            return True
-    return False
+    return any(v.__class__ is str for v in lst[:16])
 
 
 #: Kind codes of decoded JSON values (anything else: OTHER).

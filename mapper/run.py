@@ -256,9 +256,9 @@ def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
     wgroups = report.warnings_by_column()
     if wgroups:
         print("warnings (values the endpoint stores differently from how they were sent):", file=out)
-        for column, kind, count, items in wgroups:
+        for column, kind, count, witems in wgroups:
             print(f"  {column or '(record)'}  {kind}  {count} time(s)", file=out)
-            for w in items[:examples]:
+            for w in witems[:examples]:
                 loc = f"record {w.record}" + (f", line {w.line}" if w.line is not None else "")
                 print(f"    {loc}: {w.message.split(' - at `')[0]}", file=out)
     if report.total_errors > len(report.errors):
@@ -338,6 +338,5 @@ def write_arrow(batch: Batch, out: str) -> None:
     import pyarrow as pa
 
     table = batch.to_arrow()
-    with atomic_output(out) as fh:
-        with pa.ipc.new_file(fh, table.schema) as w:
-            w.write_table(table)
+    with atomic_output(out) as fh, pa.ipc.new_file(fh, table.schema) as w:
+        w.write_table(table)

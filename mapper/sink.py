@@ -810,6 +810,7 @@ def _check_entry(ck: _Checker, entry: Any, where: tuple[str | int, ...], index: 
 
     config = None
     if ok:
+        assert isinstance(ctype, str)
         config = _check_config(ck, entry.get("config"), "config" in entry, ctype, where + ("config",), _ConfigKeyWhere(entry))
         if config is None:
             ok = False
@@ -1113,7 +1114,7 @@ def _time_rules(
     if layout is not None:
         for severity, message, pos in golayout.check_layout(layout):
             where_msg = f" (at character {pos})" if pos is not None else ""
-            ck.add(severity, at("Layout"), "layout", f"Layout {preview(layout)!r}: {message}{where_msg}")
+            ck.add(severity, at("Layout"), "layout", f"Layout {preview(layout)!r}: {message}{where_msg}")  # type: ignore[arg-type]
             if severity == "error":
                 ok = False
         kw["layout"] = layout

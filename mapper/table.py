@@ -89,21 +89,7 @@ COLUMN_TYPES = ("BOOL", "DECIMAL", "ID", "IDSET", "IDSETQ", "INT", "STRING", "ST
 
 # The reserved words of FeatureBase SQL (sql3/parser/token.go): an unquoted name cannot be one.
 KEYWORDS = frozenset(
-    """
-    ABORT ACTION ADD AFTER ALL ALTER ANALYZE AND AS ASC ASTERISK ATTACH AUTOINCREMENT BEFORE BEGIN
-    BETWEEN BY BULK CACHETYPE CASCADE CASE CAST CHECK COLUMN COLUMNS COLUMNKW COMMIT COMMENT CONFLICT
-    CONSTRAINT COPY CREATE CROSS CURRENT CURRENT_DATE CURRENT_TIMESTAMP DATABASE DATABASES DEFAULT
-    DEFERRABLE DEFERRED DELETE DESC DETACH DISTINCT DO DROP EACH ELSE END EPOCH ESCAPE EXCEPT EXCLUDE
-    EXCLUSIVE EXISTS EXPLAIN FAIL FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL FUNCTION GLOB GROUP
-    GROUPS HAVING IF IF_NULL_ROW IGNORE IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT INSTEAD
-    INTERSECT INTO IS ISNOT JOIN KEY KEYPARTITIONS LAST LEFT LIKE LIMIT LRU MAP MATCH MAX MIN MODEL NO
-    NOT NOTBETWEEN NOTEXISTS NOTGLOB NOTHING NOTIN NOTLIKE NOTMATCH NOTREGEXP NULLS OF ON OR ORDER
-    OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PREDICT PRIMARY QUERY RANGE RANKED RECURSIVE
-    REFERENCES REGEXP REGISTER REINDEX RELEASE RENAME REPLACE RESTRICT RETURNS RETURN RIGHT ROLLBACK
-    ROW ROWS SAVEPOINT SELECT SELECT_COLUMN SET SIZE SHOW SPAN TABLE TABLES TEMP THEN TIES TIMEUNIT
-    TIMEQUANTUM TO TOP TOPN TRANSACTION TRANSFORM TRIGGER TRUTH TTL UNBOUNDED UNION UNIQUE UNITS
-    UPDATE USING VACUUM VALUES VECTOR VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT NULL TRUE FALSE
-    """.split()
+    ["ABORT", "ACTION", "ADD", "AFTER", "ALL", "ALTER", "ANALYZE", "AND", "AS", "ASC", "ASTERISK", "ATTACH", "AUTOINCREMENT", "BEFORE", "BEGIN", "BETWEEN", "BY", "BULK", "CACHETYPE", "CASCADE", "CASE", "CAST", "CHECK", "COLUMN", "COLUMNS", "COLUMNKW", "COMMIT", "COMMENT", "CONFLICT", "CONSTRAINT", "COPY", "CREATE", "CROSS", "CURRENT", "CURRENT_DATE", "CURRENT_TIMESTAMP", "DATABASE", "DATABASES", "DEFAULT", "DEFERRABLE", "DEFERRED", "DELETE", "DESC", "DETACH", "DISTINCT", "DO", "DROP", "EACH", "ELSE", "END", "EPOCH", "ESCAPE", "EXCEPT", "EXCLUDE", "EXCLUSIVE", "EXISTS", "EXPLAIN", "FAIL", "FILTER", "FIRST", "FOLLOWING", "FOR", "FOREIGN", "FROM", "FULL", "FUNCTION", "GLOB", "GROUP", "GROUPS", "HAVING", "IF", "IF_NULL_ROW", "IGNORE", "IMMEDIATE", "IN", "INDEX", "INDEXED", "INITIALLY", "INNER", "INSERT", "INSTEAD", "INTERSECT", "INTO", "IS", "ISNOT", "JOIN", "KEY", "KEYPARTITIONS", "LAST", "LEFT", "LIKE", "LIMIT", "LRU", "MAP", "MATCH", "MAX", "MIN", "MODEL", "NO", "NOT", "NOTBETWEEN", "NOTEXISTS", "NOTGLOB", "NOTHING", "NOTIN", "NOTLIKE", "NOTMATCH", "NOTREGEXP", "NULLS", "OF", "ON", "OR", "ORDER", "OTHERS", "OUTER", "OVER", "PARTITION", "PLAN", "PRAGMA", "PRECEDING", "PREDICT", "PRIMARY", "QUERY", "RANGE", "RANKED", "RECURSIVE", "REFERENCES", "REGEXP", "REGISTER", "REINDEX", "RELEASE", "RENAME", "REPLACE", "RESTRICT", "RETURNS", "RETURN", "RIGHT", "ROLLBACK", "ROW", "ROWS", "SAVEPOINT", "SELECT", "SELECT_COLUMN", "SET", "SIZE", "SHOW", "SPAN", "TABLE", "TABLES", "TEMP", "THEN", "TIES", "TIMEUNIT", "TIMEQUANTUM", "TO", "TOP", "TOPN", "TRANSACTION", "TRANSFORM", "TRIGGER", "TRUTH", "TTL", "UNBOUNDED", "UNION", "UNIQUE", "UNITS", "UPDATE", "USING", "VACUUM", "VALUES", "VECTOR", "VIEW", "VIRTUAL", "WHEN", "WHERE", "WINDOW", "WITH", "WITHOUT", "NULL", "TRUE", "FALSE"]
 )
 
 _CONSTRAINT_STARTS = ("MIN", "MAX", "TIMEUNIT", "TIMEQUANTUM", "CACHETYPE")
@@ -949,7 +935,7 @@ def check_ui_mapping(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, 
     else:
         parsed, problems = analyze_create_table(raw)
         for p in problems:
-            ck.add(p.severity, ("table",), p.code, p.render())
+            ck.add(p.severity, ("table",), p.code, p.render())  # type: ignore[arg-type]
         if not any(p.severity == "error" for p in problems):
             table = parsed
 
@@ -1096,9 +1082,9 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
     id_field = "_id" if id_col.type == "ID" else None
     pk_fields = ("_id",) if id_col.type == "STRING" else None
     if "_id" not in chosen:
-        where = ("mapping", claimed["_id"]) if "_id" in claimed else ("mapping",)
+        id_where = ("mapping", claimed["_id"]) if "_id" in claimed else ("mapping",)
         ck.error(
-            where,
+            id_where,
             "missing",
             f"map the _id column: it is the table's primary key ({id_col.type}) and every record needs a value for it",
         )
@@ -1110,6 +1096,7 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
     for target in ordered:
         col, m = chosen[target]
         here = ("mapping", m.key)
+        base: dict[str, Any]
         if col is None:
             ctype, base = "recordTime", {}
         else:
@@ -1135,8 +1122,11 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
                 return here + ("config",) + tuple(tokens)
             return here
 
+        def spelled(canonical: str, names: Mapping[str, str] = spelled_user) -> str:
+            return names.get(canonical.casefold(), canonical)
+
         tmp = _Checker()
-        config = _check_config(tmp, merged, True, ctype, (), lambda c: spelled_user.get(c.casefold(), c))
+        config = _check_config(tmp, merged, True, ctype, (), spelled)
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:
             continue

@@ -479,7 +479,7 @@ def test_report_endpoint_shape(f: Files, skip: bool) -> None:
     ans = json_out(p)
     assert set(ans) == {"success_count", "error_count", "records"}
     assert len(ans["records"]) == 6  # one per record; blank lines are not records
-    for i, r in enumerate(ans["records"]):
+    for r in ans["records"]:
         if r["status"] == "success":
             assert r == {"status": "success"}
         else:

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapper.golayout import (RFC3339, RFC3339_NANO, GoLayout, LayoutError, check_layout,
-                             compile_layout, format_rfc3339, go_parse_duration, parse_rfc3339)
+from mapper.golayout import RFC3339, RFC3339_NANO, GoLayout, LayoutError, check_layout, compile_layout, format_rfc3339, go_parse_duration, parse_rfc3339
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 H = 3600
