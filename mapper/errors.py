@@ -35,6 +35,27 @@ def preview(text: str, limit: int = 60) -> str:
     return f"{text[:limit]}...({len(text)} characters)"
 
 
+def type_name(value: object) -> str:
+    """The JSON type of a decoded value, as messages name it (msgspec's names)."""
+    if value is None:
+        return "null"
+    for cls, name in _TYPE_NAMES:
+        if isinstance(value, cls):
+            return name
+    return type(value).__name__
+
+
+# bool before int: a bool is an int to isinstance
+_TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "bool"),
+    (int, "int"),
+    (float, "float"),
+    (str, "str"),
+    ((list, tuple), "array"),
+    (dict, "object"),
+)
+
+
 def pointer_escape(token: str | int) -> str:
     """Escape one reference token of a JSON Pointer (RFC 6901)."""
     return str(token).replace("~", "~0").replace("/", "~1")

@@ -35,7 +35,7 @@ from .batch import Batch, ColumnBuilder, ColumnData
 from .compiler import MISSING, Mapper, NotObject, PathFailure
 from .errors import BatchRejected, MapperError
 from .io import _NotAnItem
-from .report import Report, ReportBuilder
+from .report import Report, ReportBuilder, ValueWarning
 from .types import NO_VALUE, TWO53, ConversionError, Converter, Lossy, go_text, show, type_name
 
 _IDX_RE = re.compile(r"at `\$\[(\d+)\]")
@@ -560,10 +560,8 @@ class Engine:
         path = self.paths[ci] if ci is not None else None
         for note in notes:
             if self.strict:
-                from .report import ValueWarning
-
-                text = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).message.split(" - at `")[0].split(" (record ")[0]
-                self.rb.error(pos, line, name, path, "lossy_value", text)
+                reason = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).reason
+                self.rb.error(pos, line, name, path, "lossy_value", reason)
             else:
                 self.rb.warning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint)
 

@@ -79,14 +79,17 @@ class ValueWarning:
     hint: str = ""
 
     @property
-    def message(self) -> str:
+    def reason(self) -> str:
+        """What changed, without where: ``float truncated: sent 12.9, stored 12``."""
         from .types import show
 
         stored = "no value" if self.stored is None else show(self.stored)
         text = f"{_KIND_TEXT.get(self.kind, self.kind)}: sent {show(self.sent)}, stored {stored}"
-        if self.hint:
-            text += f" ({self.hint})"
-        return text + location_text(self.path, self.record, self.line, self.column)
+        return f"{text} ({self.hint})" if self.hint else text
+
+    @property
+    def message(self) -> str:
+        return self.reason + location_text(self.path, self.record, self.line, self.column)
 
     def to_dict(self) -> dict[str, Any]:
         return {

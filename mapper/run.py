@@ -245,24 +245,22 @@ def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
     if not report.accepted and report.reject_reason:
         line += f" ({report.reject_reason})"
     print(line, file=out)
-    groups = report.errors_by_column()
-    if groups:
-        print("errors:", file=out)
-        for column, code, count, items in groups:
-            print(f"  {column or '(record)'}  {code}  {count} time(s)", file=out)
-            for e in items[:examples]:
-                loc = f"record {e.record}" + (f", line {e.line}" if e.line is not None else "")
-                print(f"    {loc}: {e.reason}", file=out)
-    wgroups = report.warnings_by_column()
-    if wgroups:
-        print("warnings (values the endpoint stores differently from how they were sent):", file=out)
-        for column, kind, count, witems in wgroups:
-            print(f"  {column or '(record)'}  {kind}  {count} time(s)", file=out)
-            for w in witems[:examples]:
-                loc = f"record {w.record}" + (f", line {w.line}" if w.line is not None else "")
-                print(f"    {loc}: {w.message.split(' - at `')[0]}", file=out)
+    _print_groups("errors:", report.errors_by_column(), out, examples)
+    _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, examples)
     if report.total_errors > len(report.errors):
         print(f"(counts cover all {report.total_errors} errors; the first {len(report.errors)} are kept in full)", file=out)
+
+
+def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int) -> None:
+    """Groups of (column, code or kind, count, first entries), each with a few examples."""
+    if not groups:
+        return
+    print(title, file=out)
+    for column, code, count, items in groups:
+        print(f"  {column or '(record)'}  {code}  {count} time(s)", file=out)
+        for item in items[:examples]:
+            loc = f"record {item.record}" + (f", line {item.line}" if item.line is not None else "")
+            print(f"    {loc}: {item.reason}", file=out)
 
 
 # ---------------------------------------------------------------------------------------

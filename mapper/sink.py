@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Union
 
 from . import golayout
-from .errors import DefinitionError, PathSyntaxError, Problem, Severity, make_pointer, preview
+from .errors import DefinitionError, PathSyntaxError, Problem, Severity, make_pointer, preview, type_name
 from .paths import Path, parse_path, path_from_keys
 
 __all__ = [
@@ -380,22 +380,15 @@ _BODY_KEYS = ("name", "sink_details", "schema")
 _SCHEMA_KEYS = ("type", "id_field", "primary_key_fields", "allow_missing_fields", "definition")
 
 
+_TYPE_PHRASES = {"null": "null", "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string", "array": "an array", "object": "an object"}
+
+
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "an array"
+    """``an integer``, ``a string``: a JSON type as definition messages phrase it."""
     if isinstance(value, Mapping):
         return "an object"
-    return type(value).__name__
+    name = type_name(value)
+    return _TYPE_PHRASES.get(name, name)
 
 
 def _show(value: Any) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from . import golayout
+from .errors import type_name
 from .sink import TS_MAX_NANO_NS, TS_MAX_NS, TS_MIN_NANO_NS, TS_MIN_NS, Column
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -83,25 +84,6 @@ LOSSY_KINDS = {
 
 # ---------------------------------------------------------------------------------------
 # What a JSON value looks like in messages, and in Go
-
-
-def type_name(value: Any) -> str:
-    """The JSON type of a decoded value, as messages name it (msgspec's names)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def show(value: Any, limit: int = 60) -> str:
