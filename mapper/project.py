@@ -418,9 +418,13 @@ class Engine:
             idx = np.flatnonzero(mask)
             if not len(idx):
                 continue
-            if self.strict or not self.rb.warnings_full:
-                for i in idx.tolist():  # the scalar converter words the warning (or the strict error)
+            if self.strict:
+                for i in idx.tolist():  # the scalar converter words the error
                     element(lst[i], seg.pos + i, seg.line(i))
+            elif not self.rb.warnings_full:
+                name, path, convert = self.names[ci], self.paths[ci], self.convs[ci].convert
+                for i in idx.tolist():  # worded when read: most runs never read them
+                    self.rb.warning_lazy(seg.pos + i, seg.line(i), name, path, kind, convert, lst[i])
             else:  # past the warnings kept in full, only count them
                 key = (self.names[ci], kind)
                 counts = self.rb.report.warning_counts

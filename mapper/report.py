@@ -104,6 +104,61 @@ class ValueWarning:
         }
 
 
+class LazyValueWarning:
+    """A :class:`ValueWarning` worded only when it is read.
+
+    The fast path knows a value is lossy (and what it stores) from whole-array tests;
+    wording the warning (what was sent, what is stored, the hint) needs the scalar
+    converter. A report keeps the first 1,000 warnings; most runs never read them, so
+    the converter runs when one is read (or pickled, which yields a plain ValueWarning).
+    """
+
+    __slots__ = ("record", "line", "column", "path", "kind", "_convert", "_value", "_done")
+
+    def __init__(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any):
+        self.record, self.line, self.column, self.path, self.kind = record, line, column, path, kind
+        self._convert, self._value = convert, value
+        self._done: ValueWarning | None = None
+
+    def resolve(self) -> ValueWarning:
+        if self._done is None:
+            notes: list[Any] = []
+            try:
+                self._convert(self._value, notes)
+            except Exception:  # pragma: no cover - the vector form vouched for the value
+                pass
+            note = next((n for n in notes if n.kind == self.kind), notes[0] if notes else None)
+            if note is None:  # pragma: no cover
+                self._done = ValueWarning(self.record, self.line, self.column, self.path, self.kind, self._value, None)
+            else:
+                self._done = ValueWarning(self.record, self.line, self.column, self.path, self.kind, note.sent, note.stored, note.hint)
+        return self._done
+
+    sent = property(lambda self: self.resolve().sent)
+    stored = property(lambda self: self.resolve().stored)
+    hint = property(lambda self: self.resolve().hint)
+    reason = property(lambda self: self.resolve().reason)
+    message = property(lambda self: self.resolve().message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.resolve().to_dict()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyValueWarning):
+            other = other.resolve()
+        return self.resolve() == other
+
+    def __hash__(self) -> int:
+        return hash(self.resolve())
+
+    def __repr__(self) -> str:
+        return repr(self.resolve())
+
+    def __reduce__(self) -> Any:
+        w = self.resolve()
+        return (ValueWarning, (w.record, w.line, w.column, w.path, w.kind, w.sent, w.stored, w.hint))
+
+
 _KIND_TEXT = {
     "float_truncated": "float truncated",
     "float_decimal": "float arithmetic changes the decimal",
@@ -263,7 +318,7 @@ class ReportBuilder:
         self.on_reject = on_reject
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
-        self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk
+        self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
         self.part = False  # mapping one share of the columns (workers=N)
 
     def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str) -> None:
@@ -283,6 +338,14 @@ class ReportBuilder:
             # Kept for the whole chunk, then sorted and cut at KEEP: "the first KEEP
             # warnings" are then the same however the input was chunked or split.
             self.pending_warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
+
+    def warning_lazy(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any) -> None:
+        """A warning worded by ``convert(value, notes)`` when it is read (see LazyValueWarning)."""
+        rep = self.report
+        key = (column, kind)
+        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
+        if len(rep.warnings) < KEEP:
+            self.pending_warnings.append(LazyValueWarning(record, line, column, path, kind, convert, value))  # type: ignore[arg-type]
 
     @property
     def warnings_full(self) -> bool:

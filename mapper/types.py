@@ -225,7 +225,8 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
     if isinstance(value, bool):
         raise expected(what, value)
     if isinstance(value, (int, float)):
-        if value < 0:
+        stored = _number_to_int(value, None)  # truncated first: -0.5 is stored as 0
+        if stored < 0:
             raise ConversionError("out_of_range", f"negative value {show(value)} cannot be an id")
         stored = _number_to_int(value, notes)
         if stored > UINT64_MAX:
