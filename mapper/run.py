@@ -22,7 +22,7 @@ import orjson
 
 from .batch import Batch
 from .compiler import compile_sink
-from .errors import InputError, MapperError
+from .errors import BatchRejected, InputError, MapperError
 from .io import iter_units, open_input
 from .project import Engine
 from .report import RejectedRecord, Report
@@ -137,13 +137,18 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
     if sink is None:
         raise _UsageExit()
     mapper = compile_sink(sink)
+    inputs = _inputs(args)
+    workers = getattr(args, "workers", 1) or 1
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and len(inputs) == 1 and inputs[0] != "-":
+        return _parallel_batch(mapper, Path(inputs[0]), args, output, workers)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     engine = Engine(mapper, output=output, keep_rejected=False, on_reject=rejects, **_engine_options(args))
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False
     try:
-        inputs = _inputs(args)
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
             with _opened(name) as fh:
@@ -158,6 +163,27 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
             rejects.close(ok)
     batch, report = engine.finish()
     return batch, report, 0
+
+
+def _parallel_batch(mapper: Any, path: Path, args: argparse.Namespace, output: bool, workers: int) -> tuple[Batch | None, Report, int]:
+    """``--workers N`` on one file: every process reads the file (see mapper.parallel)."""
+    from .project import run
+
+    if not path.is_file():
+        raise InputError(f"no such file: {path}" if not path.exists() else f"{path} is not a records file")
+    try:
+        result = run(mapper, path, output=output, input_format=args.input_format, workers=workers, **_engine_options(args))
+    except BatchRejected as exc:
+        result = exc.report
+    report = result.report if isinstance(result, Batch) else result
+    if args.rejects:
+        writer = RejectsWriter(args.rejects)
+        try:
+            for rejected in report.rejected:
+                writer(rejected)
+        finally:
+            writer.close()
+    return (result if isinstance(result, Batch) else None), report, 0
 
 
 class _UsageExit(Exception):

@@ -127,3 +127,28 @@ def test_strings_stay_with_the_caller(m):
 def test_bad_workers_value(m):
     with pytest.raises(mapper.MapperError):
         m.map(b"{}", workers=0)
+
+
+def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    records = tmp_path / "records.ndjson"
+    records.write_bytes(generate(4000, "bad", seed=11))
+    outs = {}
+    for w in ("1", "2"):
+        rep = subprocess.run(
+            [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--on-error", "skip", "--report", "json", "--workers", w, "--rejects", str(tmp_path / f"rej{w}.ndjson")],
+            cwd=root, capture_output=True, text=True,
+        )
+        assert rep.returncode == 0 and "Traceback" not in rep.stderr
+        rows = subprocess.run(
+            [sys.executable, "-m", "mapper", "map", str(sink), str(records), "--on-error", "skip", "--workers", w, "-o", str(tmp_path / f"rows{w}.ndjson"), "-q"],
+            cwd=root, capture_output=True, text=True,
+        )
+        assert rows.returncode == 0 and "Traceback" not in rows.stderr
+        outs[w] = (rep.stdout, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())
+    assert outs["1"] == outs["2"]
+    assert json.loads(outs["1"][0])["error_count"] > 0 and outs["1"][1]
