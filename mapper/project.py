@@ -21,6 +21,7 @@ reporting: locations are built only when something fails.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from collections import defaultdict
@@ -515,15 +516,15 @@ class Engine:
                 self._pk_element(raw_vals, pos, line)
 
     def _not_object(self, ci: int, v: NotObject, pos: int, line: int | None) -> None:
-        from .paths import jsonpath_of
-
+        # The ingester's wording: element at ["data"] is not an object
+        keys = json.dumps(list(v.keys), ensure_ascii=False)
         self.rb.error(
             pos,
             line,
             self.names[ci],
             self.paths[ci],
             "not_an_object",
-            f"element at {jsonpath_of(v.keys)} is not an object (got `{type_name(v.value)}` {show(v.value)})",
+            f"element at {keys} is not an object (got `{type_name(v.value)}` {show(v.value)})",
         )
 
     def _blank_row(self, pos: int) -> None:

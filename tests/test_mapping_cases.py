@@ -107,3 +107,40 @@ def test_case_json_array_and_endpoint_body(case: Path):
     compare(expected, outcome(m, array, options, lines=False), lines=False)
     compare(expected, outcome(m, body, options, lines=False), lines=False)
     compare(expected, outcome(m, objs, options, lines=False), lines=False)
+
+
+def test_generated_code_is_debuggable_and_holds_no_key_text():
+    import inspect
+    import linecache
+
+    long_key = "k" * 10_000
+    hostile = "]); __import__('os').system('echo pwned') #"
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "long", "path": ["a", long_key], "type": "int"},
+            {"name": "hostile", "path": [hostile], "type": "string"},
+            {"name": "uni", "path": ["d\u00e9j\u00e0", "\u4e2d"], "type": "string"},
+        ],
+    }
+    m = mapper.compile_sink(sink)
+    assert m.fast_unavailable is None  # these keys are fine for the fast path too
+    assert m.filename.startswith("<mapper generated sink ")
+    assert linecache.getlines(m.filename) == m.source.splitlines(True)
+    assert inspect.getsource(m.walk).startswith("def walk(")
+    for text in (long_key, hostile, "pwned", "d\u00e9j\u00e0"):
+        assert text not in m.source
+    record = {"id": 1, "a": {long_key: 7}, hostile: "x", "d\u00e9j\u00e0": {"\u4e2d": "y"}}
+    for fast in (True, False):
+        rows = m.map(json.dumps(record) + "\n", fast=fast).to_rows()
+        assert rows == [{"_id": 1, "long": 7, "hostile": "x", "uni": "y"}]
+
+
+def test_not_an_object_message_names_the_element_as_the_ingester_does():
+    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [
+        {"name": "k", "path": ["k"], "type": "id"}, {"name": "a", "path": ["data", "a"], "type": "int"}]})
+    report = m.validate(b'{"k": 1, "data": 5}\n')
+    assert report.errors[0].code == "not_an_object"
+    assert report.errors[0].message.startswith('element at ["data"] is not an object (got `int` 5) - at `$.data.a` (record 0, line 1, column "a")')
