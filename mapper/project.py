@@ -174,14 +174,15 @@ class Engine:
         start = self.n
         if self.fast and _clean_lines(buf, newlines, ends_nl):
             self._decode_run(data, _Seg(self.n, first_line), kind="lines", count=count)
-            lines: list[bytes] = []
 
             def raw_of(rec: int) -> bytes | None:
+                # A rejected record's raw text: line ``rec - start`` of a clean chunk.
                 if rec in self._pending_raw:
                     return self._pending_raw[rec]
-                if not lines:
-                    lines.extend(bytes(data).split(b"\n"))
-                return lines[rec - start].rstrip(b"\r")
+                i = rec - start
+                lo = int(newlines[i - 1]) + 1 if i else 0
+                hi = int(newlines[i]) if i < len(newlines) else len(data)
+                return bytes(data[lo:hi]).rstrip(b"\r")
 
             self._close_chunk(raw_of)
         else:
