@@ -21,7 +21,7 @@ from .errors import MapperError
 
 def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("bench", help="measure mapping throughput on your sink and records (with --compare: against the peers)")
-    p.add_argument("sink", metavar="SINK")
+    p.add_argument("sink", metavar="SINK", help="sink definition file")
     p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (read into memory first), '-' for stdin")
     p.add_argument("--compare", action="store_true", help="also run the installed contenders (orjson, jmespath, pyarrow, polars, msgspec) side by side")
     p.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs per contender after one warm-up (default 5; the median is reported)")

@@ -18,6 +18,7 @@ from .errors import InputError, Problem
 from .sink import CheckResult, Sink, check_sink
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,12 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("check", help="check a sink definition and print every problem")
-    p.add_argument("sink", metavar="SINK", help="sink definition file (POST /v1/sinks body, schema, definition array or UI mapping)")
+    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _identity_options(p)
 
     p = sub.add_parser("explain", help="print the generated accessor source of a sink")
-    p.add_argument("sink", metavar="SINK")
+    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
     _identity_options(p)
 
     for name, helptext in (
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("map", "map records into columns and write them"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("sink", metavar="SINK")
+        p.add_argument("sink", metavar="SINK", help=SINK_HELP)
         p.add_argument("records", metavar="RECORDS", nargs="*" if name == "validate" else "+", help="record files, '-' for stdin (default: stdin)")
         if name == "validate":
             p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
