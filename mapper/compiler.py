@@ -195,7 +195,7 @@ _NUMBER = Union[int, float, str]
 _NONEMPTY_STR = Annotated[str, msgspec.Meta(min_length=1)]
 
 
-def fast_leaf_type(col: Column, strict: bool = False) -> Any:
+def fast_leaf_type(col: Column, strict: bool = False, loose: bool = False) -> Any:
     """What the fast decoders accept for a column's value; anything else goes the careful way.
 
     The strict decoder takes only the plain JSON type of each column (an int for an
@@ -209,6 +209,8 @@ def fast_leaf_type(col: Column, strict: bool = False) -> Any:
         return int if strict else _NUMBER
     if t == "decimal":
         return Union[int, float] if strict else _NUMBER
+    if t == "string" and loose:
+        return Union[str, int, float, bool]  # the endpoint prints numbers and bools as text
     if t in ("string", "dateInt", "timestamp", "recordTime"):
         # "" means no value (or an error) for these types: the strict decoder leaves it out
         return _NONEMPTY_STR if strict else str
@@ -236,12 +238,12 @@ def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node], active: set[int]
         if not _renameable(node.key or ""):
             return "a key contains a quote, backslash or control character"
         if len(node.columns) > 1:
-            if any(len({repr(fast_leaf_type(columns[i], strict)) for i in node.columns}) > 1 for strict in (True, False)):
+            if any(len({repr(fast_leaf_type(columns[i], strict, loose)) for i in node.columns}) > 1 for strict in (True, False) for loose in (True, False)):
                 return "two columns of different types read the same path"
     return None
 
 
-def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix: str, *, exact: bool, required: bool) -> Any:
+def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix: str, *, exact: bool, required: bool, loose: bool = False) -> Any:
     """Define one Struct per path node (children before parents); return the root Struct.
 
     ``exact``: leaves take only each column's plain JSON type (else the lax unions);
@@ -257,7 +259,7 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix:
             if child.children:
                 ftype: Any = build(child)
             else:
-                ftype = fast_leaf_type(columns[child.columns[0]], exact)
+                ftype = fast_leaf_type(columns[child.columns[0]], exact, loose)
             if required:
                 fields.append((name, ftype))
             else:
@@ -269,9 +271,7 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix:
     return build(root)
 
 
-def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool, active: set[int]) -> None:
-    prefix = "S" if strict else "L"
-    name = "extract_strict" if strict else "extract_lenient"
+def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, strict: bool, active: set[int], prefix: str, name: str) -> None:
     internal = [n for n in _preorder(root) if n.children and n is not root]
     defaults = ", ".join(f"_{prefix}{n.id}=_{prefix}{n.id}" for n in internal)
     src.lines.append(f"def {name}(recs{', ' + defaults if defaults else ''}):")
@@ -344,16 +344,21 @@ class Mapper:
         _gen_walk(src, columns, root, nodes, active)
         self.fast_unavailable = _fast_plan(columns, nodes, active)
         if self.fast_unavailable is None:
-            # Three decoders, tried in this order on a chunk: exact types and every field
-            # present; the endpoint's lax forms (numeric strings, floats) but every field
-            # present; lax forms with nulls and missing fields allowed.
+            # Decoders tried in this order on a chunk: exact types, every field present;
+            # the endpoint's lax forms (numeric strings, floats), every field present;
+            # lax forms with nulls and missing fields; and, for sinks with string
+            # columns, numbers and bools in them too (the endpoint prints them as text).
             roots = {
                 "strict": _gen_structs(src, columns, root, "S", exact=True, required=True),
                 "lax": _gen_structs(src, columns, root, "X", exact=False, required=True),
                 "lenient": _gen_structs(src, columns, root, "L", exact=False, required=False),
             }
-            _gen_extract(src, columns, root, strict=True, active=active)
-            _gen_extract(src, columns, root, strict=False, active=active)
+            if any(columns[i].type == "string" for i in active):
+                roots["loose"] = _gen_structs(src, columns, root, "W", exact=False, required=False, loose=True)
+            _gen_extract(src, columns, root, strict=True, active=active, prefix="S", name="extract_strict")
+            _gen_extract(src, columns, root, strict=False, active=active, prefix="L", name="extract_lenient")
+            if "loose" in roots:
+                _gen_extract(src, columns, root, strict=False, active=active, prefix="W", name="extract_loose")
         self.source = "\n".join(src.lines) + "\n"
         digest = hashlib.sha1(repr(sink.to_schema()).encode("utf-8", "surrogatepass")).hexdigest()[:8]
         label = sink.name if sink.name else "unnamed"
@@ -369,9 +374,9 @@ class Mapper:
             self.extract_lenient = namespace["extract_lenient"]
             # (name, decoder for NDJSON chunks (decode_lines), decoder for "[rec,...]" runs,
             # extractor, whether the lists hold exact types)
-            extract = {"strict": self.extract_strict, "lax": self.extract_strict, "lenient": self.extract_lenient}
+            extract = {"strict": self.extract_strict, "lax": self.extract_strict, "lenient": self.extract_lenient, "loose": namespace.get("extract_loose")}
             self.tiers = tuple(
-                (name, msgspec.json.Decoder(r), msgspec.json.Decoder(list[r]), extract[name], name == "strict")  # type: ignore[valid-type]
+                (name, msgspec.json.Decoder(r), msgspec.json.Decoder(list[r]), extract[name], name)  # type: ignore[valid-type]
                 for name, r in roots.items()
             )
             self.strict_decoder = self.tiers[0][1]

@@ -43,11 +43,14 @@ class NdjsonChunk:
 
 @dataclass
 class RawRecords:
+    """Records given as their raw JSON text; ``bad`` maps an index to why that one is not a record."""
+
     raws: list[bytes]
     lines: list[int | None] | None = None
+    bad: dict[int, str] | None = None
 
     def feed(self, engine: Engine) -> None:
-        engine.feed_raw(self.raws, self.lines)
+        engine.feed_raw(self.raws, self.lines, self.bad)
 
 
 @dataclass
@@ -120,7 +123,11 @@ class _Item(msgspec.Struct):
 
 
 class _Body(msgspec.Struct):
-    records: list[_Item]
+    records: list[msgspec.Raw]
+
+
+_ITEMS = msgspec.json.Decoder(list[_Item])
+_ITEM = msgspec.json.Decoder(_Item)
 
 
 def _line_of(data: bytes, offset: int) -> tuple[int, int]:
@@ -153,6 +160,9 @@ def json_array_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the JSON array")
         return
+    except RecursionError:
+        yield BrokenDocument("Invalid JSON: the JSON array is nested too deeply", None)
+        return
     for i in range(0, len(raws), chunk_records):
         yield RawRecords([bytes(r) for r in raws[i : i + chunk_records]])
 
@@ -167,9 +177,23 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
         return
-    raws = [bytes(item.value) for item in body.records]
-    for i in range(0, len(raws), chunk_records):
-        yield RawRecords(raws[i : i + chunk_records])
+    items = [bytes(r) for r in body.records]
+    for i in range(0, len(items), chunk_records):
+        part = items[i : i + chunk_records]
+        try:
+            raws = [bytes(item.value) for item in _ITEMS.decode(b"[" + b",".join(part) + b"]")]
+            yield RawRecords(raws)
+            continue
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            pass
+        raws, bad = [], {}
+        for j, text in enumerate(part):  # some item is not {"value": ...}: find which
+            try:
+                raws.append(bytes(_ITEM.decode(text).value))
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                raws.append(text)
+                bad[j] = 'the request body item is not an object with "value"'
+        yield RawRecords(raws, None, bad)
 
 
 def _looks_like_body(data: bytes) -> bool:
@@ -225,8 +249,7 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         raise InputError(f"{path} is a directory, not a records file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    magic = fh.read(2)
-    fh.seek(0)
+    magic = fh.peek(2)[:2]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
     if magic == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
     return fh
@@ -238,8 +261,10 @@ class _Peek:
     def __init__(self, stream: BinaryIO, size: int = 1 << 16):
         try:
             self.head = stream.read(size)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:  # ValueError: a closed file
             raise InputError(f"cannot read the input: {exc}") from None
+        if isinstance(self.head, str):
+            raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
         self.stream = stream
 
 
@@ -288,7 +313,7 @@ class _Reader:
     def read(self, n: int = -1) -> bytes:
         try:
             return self.stream.read(n)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
             raise InputError(f"cannot read the input: {exc}") from None
 
 

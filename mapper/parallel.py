@@ -233,8 +233,21 @@ def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]
     """
     from .project import decide
 
+    # Within a record a single process reports the stored columns in definition order,
+    # then the identity (_id): sort the parts' entries the same way.
     order = {c.name: i for i, c in enumerate(mapper.columns)}
-    order["_id"] = len(order)
+    last = len(order)
+    stored_names = {c.name for c in mapper.stored}
+    for c in mapper.sink.identity_columns:
+        if c.name not in stored_names:
+            order[c.name] = last
+    order["_id"] = last
+
+    def rank(column: str | None, code: str = "") -> int:
+        if column is None:
+            return -1
+        return last if code == "invalid_id" else order.get(column, last)
+
     out = Report(on_error=options.get("on_error", "reject"), strict=bool(options.get("strict", False)))
     out.records = reports[0].records
     seen_record_level: set[tuple[int, str]] = set()
@@ -264,7 +277,7 @@ def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]
             if col is None:
                 out.error_counts[(col, code)] -= n
     out.error_counts = {k: n for k, n in out.error_counts.items() if n > 0}
-    errors.sort(key=lambda e: (e.record, -1 if e.column is None else order.get(e.column, len(order))))
+    errors.sort(key=lambda e: (e.record, rank(e.column, e.code)))
     kept: list[RecordError] = []
     nobj: set[tuple[int, str]] = set()
     for e in errors:
@@ -278,7 +291,7 @@ def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]
     out.failed_records = len(out.failed_set)
     out.failed_index = {r: failed[r] for r in sorted(failed)[:KEEP]}
     warnings = [w for rep in reports for w in rep.warnings]
-    warnings.sort(key=lambda w: (w.record, order.get(w.column or "", len(order))))
+    warnings.sort(key=lambda w: (w.record, rank(w.column)))
     out.warnings = warnings[:KEEP]
     rejected: dict[int, Any] = {}
     for rep in reports:

@@ -37,7 +37,7 @@ from .compiler import MISSING, Mapper, NotObject, PathFailure
 from .errors import BatchRejected, MapperError
 from .io import _NotAnItem
 from .report import Report, ReportBuilder, ValueWarning
-from .types import NO_VALUE, TWO53, ConversionError, Converter, Lossy, go_text, show, type_name
+from .types import NO_VALUE, TWO51, TWO53, ConversionError, Converter, Lossy, go_text, show, type_name
 
 _IDX_RE = re.compile(r"at `\$\[(\d+)\]")
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
@@ -90,6 +90,9 @@ def _clean_lines(buf: np.ndarray, newlines: np.ndarray, ends_nl: bool) -> bool:
     return True
 
 
+_DONE: Any = object()  # _attempt mapped the whole run
+
+
 class Engine:
     """Maps one batch, chunk by chunk, into column builders and a report."""
 
@@ -132,7 +135,7 @@ class Engine:
         self.capacity = 0  # rows every builder has room for
         self.expect_bytes = 0  # size of the whole input, when known, to reserve columns once
         self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting (fast path)
-        self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lax_runs": 0, "lenient_runs": 0}
+        self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lax_runs": 0, "lenient_runs": 0, "loose_runs": 0}
         self.tier = 0  # adaptive: the decoder to start a chunk with (0 strict, 1 lax, 2 lenient)
         self.runs_since_tier = 0
         # identity (a workers part may leave it to another process)
@@ -145,8 +148,13 @@ class Engine:
         # vectorised converters per column
         used = set(self.stored) | (set(mapper.identity_index) if mapper.with_identity else set())
         ident = set(mapper.identity_index)
-        self.vec_strict = {ci: _vector_for(self.convs[ci], strict=True, identity=ci in ident) for ci in used}
-        self.vec_lenient = {ci: _vector_for(self.convs[ci], strict=False, identity=ci in ident) for ci in used}
+        vec_lenient = {ci: _vector_for(self.convs[ci], strict=False, identity=ci in ident) for ci in used}
+        self.vecs = {
+            "strict": {ci: _vector_for(self.convs[ci], strict=True, identity=ci in ident) for ci in used},
+            "lax": vec_lenient,
+            "lenient": vec_lenient,
+            "loose": {ci: (_string_loose if self.convs[ci].type == "string" else v) for ci, v in vec_lenient.items()},
+        }
 
     # ------------------------------------------------------------------ input units
 
@@ -190,12 +198,26 @@ class Engine:
             self._close_chunk()
         return end_line
 
-    def feed_raw(self, raws: list[bytes], lines: list[int | None] | None = None) -> None:
-        """Map records given as the raw JSON text of each (JSON array elements, endpoint values)."""
+    def feed_raw(self, raws: list[bytes], lines: list[int | None] | None = None, bad: dict[int, str] | None = None) -> None:
+        """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
+
+        ``bad`` marks elements that are not records at all (an endpoint body item that
+        is not ``{"value": ...}``): each is an error of its own.
+        """
         if not raws:
             return
         self._prepare(len(raws))
-        if self.fast:
+        if bad:
+            for i, raw in enumerate(raws):
+                pos, line = self.n, lines[i] if lines else None
+                if i in bad:
+                    self._pending_raw[pos] = raw
+                    self.rb.error(pos, line, None, None, "not_an_object", bad[i])
+                    self._blank_row(pos)
+                else:
+                    self._careful_raw(raw, pos, line)
+                self.n += 1
+        elif self.fast:
             data = b"[" + b",".join(raws) + b"]"
             seg = _Seg(self.n, None, lines)
             self._decode_run(data, seg, kind="array", raws=raws)
@@ -281,21 +303,64 @@ class Engine:
     # ------------------------------------------------------------------ the fast path
 
     def _decode_run(self, data: Any, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0) -> None:
-        """Decode a run of records and map them; on failure, split the run at the failing record."""
+        """Decode a run of records and map them; on failure, split the run at each failing record.
+
+        The loop is iterative (a chunk full of bad records must not recurse), and after a
+        few failures in one run the rest is decoded record by record, so the cost stays
+        linear however many records fail.
+        """
         if kind != "lines":
             count = len(raws or ())
+        bad = self._attempt(data, seg, kind, raws, count)
+        if bad is _DONE:
+            return
+        data = bytes(data)
+        if raws is None:
+            raws = data.split(b"\n")
+            if data.endswith(b"\n"):
+                raws.pop()
+            raws = [r.rstrip(b"\r") for r in raws]
+        lines = [seg.line(i) for i in range(count)]
+        self._pending_raw.update({self.n + i: r for i, r in enumerate(raws)})
+        i = failures = 0
+        while i < count:
+            if bad is None or not 0 <= bad < count - i:  # no position: the rest one by one
+                self._one_by_one(raws[i:], lines[i:])
+                return
+            if bad:
+                head = raws[i : i + bad]
+                if self._attempt(b"[" + b",".join(head) + b"]", _Seg(self.n, None, lines[i : i + bad]), "array", head, bad) is not _DONE:
+                    self._one_by_one(head, lines[i : i + bad])  # pragma: no cover - these decoded a moment ago
+            self._careful_raw(raws[i + bad], self.n, lines[i + bad])
+            self.n += 1
+            i += bad + 1
+            failures += 1
+            if i >= count:
+                return
+            if failures >= 8:
+                self._one_by_one(raws[i:], lines[i:])
+                return
+            rest = raws[i:]
+            bad = self._attempt(b"[" + b",".join(rest) + b"]", _Seg(self.n, None, lines[i:]), "array", rest, len(rest))
+            if bad is _DONE:
+                return
+
+    def _attempt(self, data: Any, seg: _Seg, kind: str, raws: list[bytes] | None, count: int) -> Any:
+        """Decode and map a run with the first decoder tier that takes it.
+
+        Returns _DONE, or the index (within the run) of the record that no tier takes
+        (None when the decoder gave no position).
+        """
         if not _is_ascii(data):
             # msgspec does not check UTF-8 in the parts it skips: check the run first.
             try:
                 str(data, "utf-8")
             except UnicodeDecodeError as exc:
-                data = bytes(data)
-                self._split_run(data, seg, kind, raws, count, self._record_at(data, exc.start, kind, raws))
-                return
+                return self._record_at(bytes(data), exc.start, kind, raws)
         tiers = self.m.tiers
         timer = perf_counter
         for level in range(self.tier, len(tiers)):
-            name, lines_decoder, list_decoder, extract, exact = tiers[level]
+            name, lines_decoder, list_decoder, extract, _tier = tiers[level]
             t0 = timer()
             try:
                 recs = lines_decoder.decode_lines(data) if kind == "lines" else list_decoder.decode(data)
@@ -304,18 +369,12 @@ class Engine:
                     # A laxer decoder may take it; start there for the next chunks too.
                     self.tier = max(self.tier, level + 1)
                     continue
-                data = bytes(data)
-                bad = self._failing_index(str(exc), data, kind, raws, count)
-                self._split_run(data, seg, kind, raws, count, bad)
-                return
-            except msgspec.DecodeError as exc:
-                data = bytes(data)
-                bad = self._failing_index(str(exc), data, kind, raws, count)
-                self._split_run(data, seg, kind, raws, count, bad)
-                return
+                return self._failing_index(str(exc), bytes(data), kind, raws, count)
+            except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+                # ValueError: e.g. an integer of more than 4,300 digits
+                return self._failing_index(str(exc), bytes(data), kind, raws, count)
             if len(recs) != count:  # cannot happen for clean runs; be safe
-                self._split_run(bytes(data), seg, kind, raws, count, None)
-                return
+                return None
             self.stats[name + "_runs"] += 1
             self.stats["fast_records"] += count
             if level and level == self.tier:
@@ -327,14 +386,53 @@ class Engine:
             lists = extract(recs)
             del recs
             t2 = timer()
-            self._fill(lists, seg, count, exact)
+            self._fill(lists, seg, count, name)
             t3 = timer()
             st = self.times
             st[0] += t1 - t0
             st[1] += t2 - t1
             st[2] += t3 - t2
             self.n += count
-            return
+            return _DONE
+        return None  # pragma: no cover - the last tier returns above
+
+    def _one_by_one(self, raws: list[bytes], lines: list[int | None]) -> None:
+        """Decode records singly (many fail here): the good ones still take the fast path, in runs."""
+        tier, _lines_decoder, list_decoder, extract, _name = self.m.tiers[-1]
+        block: list[Any] = []
+        block_lines: list[int | None] = []
+
+        def flush() -> None:
+            if block:
+                k = len(block)
+                self._fill(extract(block), _Seg(self.n, None, list(block_lines)), k, tier)
+                self.stats["fast_records"] += k
+                self.n += k
+                block.clear()
+                block_lines.clear()
+
+        for raw, line in zip(raws, lines):
+            self._pending_raw[self.n + len(block)] = raw
+            good = raw.isascii()
+            if not good:
+                try:
+                    raw.decode("utf-8")
+                    good = True
+                except UnicodeDecodeError:
+                    pass
+            if good:
+                try:
+                    decoded = list_decoder.decode(b"[" + raw + b"]")
+                except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+                    decoded = None
+                if decoded is not None and len(decoded) == 1:  # "{..},{..}" is two values: not one record
+                    block.append(decoded[0])
+                    block_lines.append(line)
+                    continue
+            flush()
+            self._careful_raw(raw, self.n, line)
+            self.n += 1
+        flush()
 
     @staticmethod
     def _record_at(data: bytes, offset: int, kind: str, raws: list[bytes] | None) -> int | None:
@@ -360,43 +458,18 @@ class Engine:
             return count - 1
         return None
 
-    def _split_run(self, data: bytes, seg: _Seg, kind: str, raws: list[bytes] | None, count: int, bad: int | None) -> None:
-        """Map records before ``bad`` fast, ``bad`` carefully, and go on after it."""
-        if raws is None:
-            raws = data.split(b"\n")
-            if data.endswith(b"\n"):
-                raws.pop()
-            raws = [r.rstrip(b"\r") for r in raws]
-        lines = [seg.line(i) for i in range(count)]
-        if bad is None or not 0 <= bad < count:
-            # No position: take every record carefully.
-            for i, raw in enumerate(raws):
-                self._careful_raw(raw, self.n, lines[i])
-                self.n += 1
-            return
-        self._pending_raw.update({self.n + i: r for i, r in enumerate(raws)})
-        if bad:
-            head = raws[:bad]
-            self._decode_run(b"[" + b",".join(head) + b"]", _Seg(self.n, None, lines[:bad]), kind="array", raws=head)
-        self._careful_raw(raws[bad], self.n, lines[bad])
-        self.n += 1
-        rest = raws[bad + 1 :]
-        if rest:
-            self._decode_run(b"[" + b",".join(rest) + b"]", _Seg(self.n, None, lines[bad + 1 :]), kind="array", raws=rest)
-
-    def _fill(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, strict: bool) -> None:
-        """Write the columns of ``k`` decoded records at rows ``seg.pos ...``."""
-        vecs = self.vec_strict if strict else self.vec_lenient
+    def _fill(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, tier: str) -> None:
+        """Write the columns of ``k`` decoded records (by decoder ``tier``) at rows ``seg.pos ...``."""
         with np.errstate(all="ignore"):  # overflows are caught by the range checks, not warned about
-            self._fill_columns(lists, seg, k, strict, vecs)
+            self._fill_columns(lists, seg, k, tier, self.vecs[tier])
 
-    def _fill_columns(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, strict: bool, vecs: dict[int, Any]) -> None:
+    def _fill_columns(self, lists: tuple[list[Any], ...], seg: _Seg, k: int, tier: str, vecs: dict[int, Any]) -> None:
         for ci in self.stored:
             self._fill_column(ci, lists[ci], seg, k, self.builders[ci], vecs[ci])
         if self.id_col is not None:
             self._fill_column(self.id_col, lists[self.id_col], seg, k, self.id_builder, vecs[self.id_col], identity=True)
         elif self.pk_cols:
-            self._fill_pk([lists[ci] for ci in self.pk_cols], seg, k, strict)
+            self._fill_pk([lists[ci] for ci in self.pk_cols], seg, k, tier)
 
     def _fill_column(self, ci: int, lst: list[Any], seg: _Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False) -> None:
         """Convert a column's list at once; redo only the elements the vector form cannot vouch for."""
@@ -432,10 +505,13 @@ class Engine:
                 counts = self.rb.report.warning_counts
                 counts[key] = counts.get(key, 0) + len(idx)
 
-    def _fill_pk(self, lists: list[list[Any]], seg: _Seg, k: int, strict: bool) -> None:
+    def _fill_pk(self, lists: list[list[Any]], seg: _Seg, k: int, tier: str) -> None:
         b = self.id_builder
         start = seg.pos - b.base
-        if self.pk_all_strings and (strict or all(all(lst) for lst in lists)):
+        plain = tier == "strict" or all(all(lst) for lst in lists)
+        if plain and tier == "loose":  # numbers and bools are truthy too: only strings will do
+            plain = all(bool((_by_type(lst)[1] == STR).all()) for lst in lists)
+        if self.pk_all_strings and plain:
             # string leaves hold str, None or UNSET; all() rules out None, UNSET and ""
             b.values[start : start + k] = lists[0] if self.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
@@ -461,9 +537,11 @@ class Engine:
         try:
             obj = _DECODE_ANY.decode(raw)
         except (msgspec.DecodeError, ValueError) as exc:
-            self.rb.error(pos, line, None, None, "invalid_json", _json_error_text(raw, str(exc)))
-            self._blank_row(pos)
-            return
+            obj = _lone_surrogates(raw)
+            if obj is _FAIL:
+                self.rb.error(pos, line, None, None, "invalid_json", _json_error_text(raw, str(exc)))
+                self._blank_row(pos)
+                return
         except RecursionError:
             self.rb.error(pos, line, None, None, "invalid_json", "Invalid JSON: nested too deeply")
             self._blank_row(pos)
@@ -554,6 +632,10 @@ class Engine:
             b.put_missing(pos)
             self.rb.error(pos, line, self.names[ci], self.paths[ci], exc.code, exc.reason)
             return
+        except RecursionError:
+            b.put_missing(pos)
+            self.rb.error(pos, line, self.names[ci], self.paths[ci], "invalid_value", f"`{type_name(v)}` value nested too deeply")
+            return
         if stored is NO_VALUE:
             b.put_missing(pos)
         else:
@@ -615,7 +697,14 @@ class Engine:
         if self.pk_single_str and isinstance(raw[0], str):
             key = raw[0]
         else:
-            texts = [go_text(v) for v in raw]
+            try:
+                texts = [go_text(v) for v in raw]
+            except (ConversionError, RecursionError) as exc:
+                b.put_missing(pos)
+                ci = self.pk_cols[0]
+                reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
+                self.rb.error(pos, line, self.names[ci], self.paths[ci], "invalid_id", reason)
+                return
             key = "|".join(texts)
             if any(_changed_text(v, t) for v, t in zip(raw, texts)):
                 sent = raw[0] if len(raw) == 1 else raw
@@ -679,6 +768,43 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
             report.reject_reason = f"{report.failed_records} records failed, more than max_errors ({what})"
 
 
+_FAIL: Any = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates(raw: bytes) -> Any:
+    """A record msgspec refuses only for an unpaired ``\\ud800``-style escape.
+
+    Go's decoder takes those and stores U+FFFD; Python's json module reads them as
+    lone surrogates, which are replaced here. Anything else it cannot read stays an
+    error (NaN and Infinity are not JSON for Go either).
+    """
+    if b"\\u" not in raw:
+        return _FAIL
+
+    def reject(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        obj = json.loads(raw, parse_constant=reject)
+    except (ValueError, RecursionError):
+        return _FAIL
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str):
+            return _SURROGATE.sub("\ufffd", v)
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {fix(k): fix(x) for k, x in v.items()}
+        return v
+
+    try:
+        return fix(obj)
+    except RecursionError:  # pragma: no cover
+        return _FAIL
+
+
 def _changed_text(value: Any, text: str) -> bool:
     """Whether Go's %v text of a key value reads differently from the JSON number sent."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -722,7 +848,7 @@ def _vector_for(conv: Converter, strict: bool, identity: bool = False) -> Callab
             hi = col.config.max if col.config.max is not None else 2**63 - 1
         if identity:
             lo = max(lo, 0)
-        return _int_strict(lo, hi) if strict else _int_lenient(lo, hi)
+        return _int_strict(lo, hi) if strict else _int_lenient(lo, hi, signed=t != "id")
     if t == "decimal":
         return _decimal_vector(conv.scale or 0, strict)
     if t == "bool":
@@ -750,9 +876,11 @@ def _int_strict(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
     return vec
 
 
-def _int_lenient(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
+def _int_lenient(lo: int, hi: int, signed: bool = True) -> Callable[[list[Any], np.ndarray], Any]:
     lo53, hi53 = max(lo, -TWO53), min(hi, TWO53)
-    flo, fhi = float(lo53), float(hi53)
+    # A float at +-2**53 may be an int above 2**53 rounded by numpy on the way in:
+    # only floats strictly inside are vouched for (the scalar path words int_precision).
+    flo, fhi = float(max(lo, -TWO53 + 1)), float(min(hi, TWO53 - 1))
 
     def vec(lst: list[Any], out: np.ndarray) -> Any:
         # numpy's type inference is the quickest test for "all numbers", but on a list
@@ -782,7 +910,7 @@ def _int_lenient(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
                 continue
             sub = objs[sel]
             if cls is str:
-                values = _digit_strings(sub)
+                values = _digit_strings(sub, signed)
                 if values is None:
                     continue
                 good = (values >= lo) & (values <= hi)  # strings parse exactly: no 2**53 limit
@@ -810,7 +938,7 @@ def _int_lenient(lo: int, hi: int) -> Callable[[list[Any], np.ndarray], Any]:
     return vec
 
 
-def _digit_strings(texts: np.ndarray) -> np.ndarray | None:
+def _digit_strings(texts: np.ndarray, signed: bool = True) -> np.ndarray | None:
     """int64 values of numeric strings as Go's ParseInt(TrimSpace(s)) reads them, or None.
 
     Every string must be an optional sign and ASCII digits, at most 18 characters
@@ -820,7 +948,7 @@ def _digit_strings(texts: np.ndarray) -> np.ndarray | None:
     the scalar converter.
     """
     joined = "\n".join(texts.tolist())
-    if not _SIGNED_DIGITS.fullmatch(joined):
+    if not (_SIGNED_DIGITS if signed else _UNSIGNED_DIGITS).fullmatch(joined):  # ParseUint takes no sign
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -832,6 +960,7 @@ def _digit_strings(texts: np.ndarray) -> np.ndarray | None:
 
 
 _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,18}(?:\n[+-]?[0-9]{1,18})*")
+_UNSIGNED_DIGITS = re.compile(r"[0-9]{1,18}(?:\n[0-9]{1,18})*")
 
 
 def _has_strings(lst: list[Any]) -> bool:
@@ -900,11 +1029,14 @@ def _decimal_vector(scale: int, strict: bool) -> Callable[[list[Any], np.ndarray
     def vec_numbers(arr: np.ndarray, out: np.ndarray) -> Any:
         product = arr * factor
         t = np.trunc(product)
-        if np.abs(product).max() < TWO53:
+        # Below 2**51 the float product is within 0.25 of the written number times
+        # 10**scale, so rounding it recovers that number exactly and the tests below are
+        # exact; bigger products (large values, high scales) go to the scalar converter.
+        if np.abs(product).max() < TWO51:
             ok = None
             out[:] = t
         else:
-            ok = np.abs(product) < TWO53
+            ok = np.abs(product) < TWO51
             out[:] = np.where(ok, t, 0.0)
         nearest = np.rint(product)
         short = nearest / factor == arr  # the written number has at most `scale` digits
@@ -953,6 +1085,14 @@ def _string_vector(lst: list[Any], out: np.ndarray) -> Any:
 def _string_strict(lst: list[str], out: np.ndarray) -> Any:
     out[:] = lst  # the strict decoder only lets non-empty strings through
     return None, []
+
+
+def _string_loose(lst: list[Any], out: np.ndarray) -> Any:
+    # Numbers and bools too: those (and "", None, UNSET) go to the scalar converter.
+    out[:] = lst
+    _objs, kinds = _by_type(lst)
+    ok = (kinds == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    return (None if ok.all() else ok), []
 
 
 def _timestamp_vector(conv: Converter, strict: bool) -> Callable[[list[Any], np.ndarray], Any] | None:

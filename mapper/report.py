@@ -204,8 +204,10 @@ class Report:
 
     ``errors`` holds the first :data:`KEEP` errors in full; ``error_counts`` counts every
     error by (column, code) and ``warning_counts`` every warning by (column, kind).
-    ``failed_records`` counts records with at least one error (the endpoint's
-    ``error_count``).
+    ``failed_records`` counts records with at least one error of their own;
+    ``error_count`` is the endpoint's: every record it answers with an error, which
+    is every record when the batch is rejected (``success_count + error_count ==
+    records`` always).
     """
 
     records: int = 0
@@ -227,8 +229,8 @@ class Report:
 
     @property
     def error_count(self) -> int:
-        """Records the endpoint would answer with an error."""
-        return self.failed_records
+        """Records the endpoint would answer with an error (all of them when the batch is rejected)."""
+        return self.records - self.success_count
 
     @property
     def success_count(self) -> int:
@@ -265,6 +267,7 @@ class Report:
             "records": self.records,
             "success_count": self.success_count,
             "error_count": self.error_count,
+            "failed_records": self.failed_records,
             "errors": [e.to_dict() for e in self.errors],
             "warnings": [w.to_dict() for w in self.warnings],
             "error_counts": [{"column": c, "code": k, "count": n} for (c, k), n in self.error_counts.items()],
@@ -289,7 +292,7 @@ class Report:
                 records.append({"status": "success"})
             else:
                 records.append({"status": "error", "error_code": "BatchRejected", "error_message": "the batch was discarded: " + (self.reject_reason or "another record failed")})
-        return {"success_count": self.success_count, "error_count": self.records - self.success_count, "records": records}
+        return {"success_count": self.success_count, "error_count": self.error_count, "records": records}
 
     def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
         """(column, code, count, first examples) groups, largest first: the human report."""

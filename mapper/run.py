@@ -265,7 +265,7 @@ def run_map(args: argparse.Namespace) -> int:
 
 def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
     verdict = "ACCEPTED" if report.accepted else "REJECTED"
-    line = f"{verdict}: {report.records} records, {report.success_count} would be stored, {report.error_count} failed"
+    line = f"{verdict}: {report.records} records, {report.success_count} would be stored, {report.failed_records} failed"
     if report.total_warnings:
         line += f", {report.total_warnings} warnings"
     if not report.accepted and report.reject_reason:
@@ -314,19 +314,34 @@ def write_ndjson(batch: Batch, out: str) -> None:
 
 
 def npz_arrays(batch: Batch) -> dict[str, Any]:
-    """The arrays ``write_npz`` stores, by key (string columns as fixed-width unicode)."""
+    """The arrays ``write_npz`` stores, by key.
+
+    Strings are fixed-width unicode, which loads without pickle; numpy drops trailing
+    NUL characters from such strings, so a string array holding one that ends in NUL
+    is stored instead as UTF-8 bytes (``<key>.utf8``) with int64 ``<key>.utf8_offsets``
+    (the header says which). Keys are unique: a column whose name is not a plain
+    identifier, or that would clash, gets ``col<i>``.
+    """
     import numpy as np
 
     header: dict[str, Any] = {"format": "mapper-npz/1", "rows": batch.count, "id": {"key": "_id", "kind": batch.sink.id_kind}, "columns": []}
-    arrays: dict[str, Any] = {"_id": _unicode(batch.ids) if batch.ids.dtype == object else batch.ids, "_record_index": batch.record_index}
+    arrays: dict[str, Any] = {"_record_index": batch.record_index}
+    header["id"]["strings"] = _put_values(arrays, "_id", batch.ids)
+    used = {"_id", "_record_index", "__header__"}
     for i, (name, col) in enumerate(batch.columns.items()):
-        key = name if name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_") else f"col{i}"
+        plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_")
+        key = name if plain else f"col{i}"
+        while key in used:
+            key = f"{key}_"
+        used.add(key)
         meta: dict[str, Any] = {"name": name, "key": key, "type": col.type}
         if col.scale is not None:
             meta["scale"] = col.scale
         if col.unit is not None:
             meta["unit"] = col.unit
-        arrays[key] = _unicode(col.values) if col.values.dtype == object else col.values
+        strings = _put_values(arrays, key, col.values)
+        if strings:
+            meta["strings"] = strings
         arrays[f"{key}.valid"] = col.valid
         arrays[f"{key}.present"] = col.present
         if col.offsets is not None:
@@ -336,10 +351,23 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
     return arrays
 
 
-def _unicode(values: Any) -> Any:
+def _put_values(arrays: dict[str, Any], key: str, values: Any) -> str | None:
+    """Store ``values`` under ``key``; for strings, return how ("unicode" or "utf8")."""
     import numpy as np
 
-    return np.array(["" if v is None else v for v in values.tolist()], dtype=str) if len(values) else np.array([], dtype="<U1")
+    if values.dtype != object:
+        arrays[key] = values
+        return None
+    items = ["" if v is None else v for v in values.tolist()]
+    if not any(s.endswith("\x00") for s in items):
+        arrays[key] = np.array(items, dtype=str) if items else np.array([], dtype="<U1")
+        return "unicode"
+    encoded = [s.encode("utf-8", "surrogatepass") for s in items]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    arrays[f"{key}.utf8"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    arrays[f"{key}.utf8_offsets"] = offsets
+    return "utf8"
 
 
 def write_npz(batch: Batch, out: str) -> None:

@@ -30,6 +30,7 @@ from .sink import TS_MAX_NANO_NS, TS_MAX_NS, TS_MIN_NANO_NS, TS_MIN_NS, Column
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 UINT64_MAX = 2**64 - 1
 TWO53 = 2**53
+TWO51 = 2**51
 UNIT_NS = {"d": 86400 * 10**9, "h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 # Go's unicode.IsSpace set, which strings.TrimSpace trims (Python's str.strip() trims
@@ -89,15 +90,16 @@ LOSSY_KINDS = {
 def show(value: Any, limit: int = 60) -> str:
     """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...]``."""
     if isinstance(value, str):
-        text = '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        text = '"' + value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + ('"' if len(value) <= limit * 2 else "")
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif value is None:
         text = "null"
     elif isinstance(value, float):
-        text = repr(value)
+        text = float.__repr__(value)
     elif isinstance(value, int):
-        text = str(value)
+        # str() of an int of more than 4,300 digits raises; such a number is not worth printing
+        text = str(value) if value.bit_length() < 4000 else f"<an integer of {value.bit_length() * 30103 // 100000} digits>"
     elif isinstance(value, list):
         text = f"[...] ({len(value)} items)" if value else "[]"
     elif isinstance(value, dict):
@@ -159,6 +161,8 @@ def go_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return go_float_text(as_go_float(value))
+    if isinstance(value, (list, tuple)) and len(value) > 10_000:
+        raise ConversionError("invalid_value", f"an array of {len(value)} items is too long to print as text")
     if isinstance(value, list):
         return "[" + " ".join(go_text(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -167,9 +171,11 @@ def go_text(value: Any) -> str:
 
 
 def as_go_float(value: int | float) -> float:
-    """A JSON number as Go's decoder sees it: the nearest float64."""
+    """A JSON number as Go's decoder sees it: the nearest float64 (a builtin float)."""
     if isinstance(value, float):
-        return value
+        if not math.isfinite(value):  # only Python callers can pass these: JSON has no NaN
+            raise ConversionError("invalid_value", f"{show(value)} is not a JSON number")
+        return float(value)
     try:
         return float(value)
     except OverflowError:
@@ -213,6 +219,8 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
         text = go_trim(value)
         if not _INT_RE.fullmatch(text):
             raise ConversionError("invalid_value", f"Expected {what} or a string of digits, got `str` {show(value)}")
+        if len(text) > 40:  # far beyond int64 (and Python refuses int() of 4,300+ digits)
+            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
         stored = int(text)
         if not INT64_MIN <= stored <= INT64_MAX:
             raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
@@ -237,6 +245,8 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
         if not _UINT_RE.fullmatch(text):
             why = "a negative id" if text.startswith("-") and _UINT_RE.fullmatch(text[1:]) else "not an unsigned integer"
             raise ConversionError("invalid_value", f"Expected {what} (an unsigned integer), got `str` {show(value)}: {why}")
+        if len(text) > 40:
+            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
         stored = int(text)
         if stored > UINT64_MAX:
             raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
@@ -249,6 +259,12 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
 
 
 def parse_decimal_text(text: str) -> tuple[int, int]:
+    """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale)``."""
+    value, scale, _dropped = parse_decimal_text_ex(text)
+    return value, scale
+
+
+def parse_decimal_text_ex(text: str) -> tuple[int, int, bool]:
     """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale)``.
 
     An optional sign, ASCII digits and at most one ``.``; no spaces, no exponent
@@ -270,15 +286,22 @@ def parse_decimal_text(text: str) -> tuple[int, int]:
     scale -= len(mantissa) - len(stripped)
     mantissa = stripped
     if not mantissa:
-        return 0, 0
+        return 0, 0, False
     limit = "9223372036854775808" if neg else "9223372036854775807"
-    while len(mantissa) > 19 or (len(mantissa) == 19 and mantissa > limit):
+    dropped = False
+    extra = len(mantissa) - 19
+    if extra > 0:  # drop fraction digits until 19 are left (pql does it one at a time)
+        if scale < extra:
+            raise OverflowError("value out of range")
+        dropped = mantissa[-extra:].strip("0") != ""
+        mantissa, scale = mantissa[:-extra], scale - extra
+    if len(mantissa) == 19 and mantissa > limit:
         if scale <= 0:
             raise OverflowError("value out of range")
-        mantissa = mantissa[:-1]
-        scale -= 1
+        dropped = dropped or mantissa[-1] != "0"
+        mantissa, scale = mantissa[:-1], scale - 1
     value = int(mantissa)
-    return (-value if neg else value), scale
+    return (-value if neg else value), scale, dropped
 
 
 def scale_int(value: int, from_scale: int, to_scale: int) -> int:
@@ -380,7 +403,7 @@ def _decimal(column: Column) -> Converter:
                     notes.append(Lossy("empty_string", value, None))
                 return NO_VALUE
             try:
-                v, s = parse_decimal_text(value)
+                v, s, dropped = parse_decimal_text_ex(value)
             except OverflowError:
                 raise ConversionError("out_of_range", f"decimal {show(value)} does not fit a 64-bit integer") from None
             except ValueError:
@@ -388,8 +411,9 @@ def _decimal(column: Column) -> Converter:
             stored = scale_int(v, s, scale)
             if not INT64_MIN <= stored <= INT64_MAX:
                 raise ConversionError("out_of_range", f"decimal {show(value)} at scale {scale} does not fit a 64-bit integer")
-            if notes is not None and s > scale and scale_int(stored, scale, s) != v:
-                notes.append(Lossy("decimal_truncated", value, format_decimal(stored, scale), f"Scale is {scale}: extra digits are cut, not rounded"))
+            if notes is not None and ((s > scale and scale_int(stored, scale, s) != v) or dropped):
+                why = "the endpoint keeps at most 19 significant digits" if dropped else f"Scale is {scale}: extra digits are cut, not rounded"
+                notes.append(Lossy("decimal_truncated", value, format_decimal(stored, scale), why))
             return stored
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise expected("`decimal` (a number or a decimal string)", value)
@@ -416,7 +440,7 @@ def decimal_note(value: int | float, stored: int, scale: int) -> Lossy | None:
         if stored == value * 10**scale:
             return None
         return Lossy("int_precision", value, format_decimal(stored, scale), "the endpoint decodes numbers as float64; send it as a string")
-    written = Decimal(repr(value))
+    written = Decimal(repr(float(value)))
     exponent = written.as_tuple().exponent
     assert isinstance(exponent, int)
     frac_digits = max(0, -exponent)
@@ -533,6 +557,8 @@ def _ids(column: Column) -> Converter:
                 text = go_trim(part)
                 if not _UINT_RE.fullmatch(text):
                     raise ConversionError("invalid_value", f"Expected `ids` (unsigned integers), got `str` {show(value)}: element {show(part)} is not an unsigned integer")
+                if len(text) > 40:
+                    raise ConversionError("out_of_range", f"element {show(part)} does not fit an unsigned 64-bit id")
                 n = int(text)
                 if n > UINT64_MAX:
                     raise ConversionError("out_of_range", f"element {show(part)} does not fit an unsigned 64-bit id")

@@ -152,3 +152,24 @@ def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
         outs[w] = (rep.stdout, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())
     assert outs["1"] == outs["2"]
     assert json.loads(outs["1"][0])["error_count"] > 0 and outs["1"][1]
+
+
+def test_error_order_within_a_record_matches_one_process():
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "k", "path": ["k"], "type": "string"},
+            {"name": "a", "path": ["a"], "type": "int"},
+            {"name": "s", "path": ["s"], "type": "string"},
+            {"name": "u", "path": ["u"], "type": "id"},
+        ],
+    }
+    m = mapper.compile_sink(sink)
+    recs = [{"a": "x", "u": -1, "s": 5} if i % 7 == 0 else {"k": f"r{i}", "a": i, "u": 12.5, "s": "v"} for i in range(700)]
+    data = "\n".join(json.dumps(r) for r in recs).encode()
+    one = m.validate(data, on_error="skip")
+    many = m.validate(data, on_error="skip", workers=2)
+    assert [e.to_dict() for e in many.errors] == [e.to_dict() for e in one.errors]
+    assert [w.to_dict() for w in many.warnings] == [w.to_dict() for w in one.warnings]
+    assert many.endpoint_answer() == one.endpoint_answer()
