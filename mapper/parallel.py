@@ -20,6 +20,7 @@ read twice (a stream such as stdin, a one-shot iterator), mapping runs in one pr
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import traceback
@@ -175,6 +176,7 @@ def _unpack_values(packed: Any) -> np.ndarray:
 def _worker(conn: Any, sink: Any, part: tuple[frozenset[int], bool], records: Any, output: bool, options: dict[str, Any], input_format: str, chunk_size: int) -> None:
     from .compiler import Mapper
 
+    gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
         mapper = Mapper(sink, part=part)
         columns, _ids, report = _map_part(mapper, records, output, options, input_format, chunk_size)
@@ -192,6 +194,9 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
     groups = assign_columns(mapper, workers)
     ctx = mp.get_context("fork")
     procs = []
+    # Keep the collector away from the pages parent and children share: collections
+    # touch every tracked object, and each touched page is copied (copy-on-write).
+    gc.freeze()
     for group in groups[1:]:
         if not group:
             continue
@@ -218,6 +223,7 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
             proc.join(timeout=10)
             if proc.is_alive():  # pragma: no cover
                 proc.terminate()
+        gc.unfreeze()
     merged = merge_reports(mapper, reports, options)
     if not output or not merged.accepted:
         return None, merged
