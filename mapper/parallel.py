@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
+import pickle
+from multiprocessing import resource_tracker, shared_memory
 import os
 import traceback
 from dataclasses import replace
@@ -180,11 +182,69 @@ def _worker(conn: Any, sink: Any, part: tuple[frozenset[int], bool], records: An
     try:
         mapper = Mapper(sink, part=part)
         columns, _ids, report = _map_part(mapper, records, output, options, input_format, chunk_size)
-        conn.send(("ok", {name: _pack_arrays(a) for name, a in columns.items()}, report))
+        conn.send(("ok", *_to_shared({name: _pack_arrays(a) for name, a in columns.items()}), report))
     except BaseException as exc:  # tell the parent instead of dying silently
-        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
+        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None))
     finally:
         conn.close()
+
+
+def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
+    """Pickle ``obj`` with its arrays out of band, in one shared-memory segment.
+
+    The arrays are written while the caller is still mapping its own share, instead
+    of waiting in a pipe for it to read them; only a small pickle crosses the pipe.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    payload = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    total = sum(r.nbytes for r in raws)
+    if not total:
+        return payload, None, []
+    shm = shared_memory.SharedMemory(create=True, size=total)
+    try:
+        # The caller unlinks it once copied: this process must not (its tracker would).
+        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - tracker internals vary across versions
+        pass
+    spans = []
+    offset = 0
+    for raw in raws:
+        shm.buf[offset : offset + raw.nbytes] = raw
+        spans.append((offset, raw.nbytes))
+        offset += raw.nbytes
+    name = shm.name
+    shm.close()
+    return payload, name, spans
+
+
+def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]]) -> Any:
+    if name is None:
+        return pickle.loads(payload)
+    shm = shared_memory.SharedMemory(name=name)
+    try:
+        views = [shm.buf[o : o + n] for o, n in spans]
+        obj = _copied(pickle.loads(payload, buffers=views))  # copy out: the segment goes away
+        for v in views:
+            v.release()
+        return obj
+    finally:
+        try:
+            shm.close()
+        finally:
+            shm.unlink()
+
+
+def _copied(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, tuple):
+        return tuple(_copied(x) for x in obj)
+    if isinstance(obj, list):
+        return [_copied(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: _copied(v) for k, v in obj.items()}
+    return obj
 
 
 def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, input_format: str, chunk_size: int, options: dict[str, Any]) -> tuple[Batch | None, Report]:
@@ -216,8 +276,10 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
                 raise MapperError("a worker process died without an answer") from None
             if answer[0] != "ok":
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
-            columns.update({name: _unpack_arrays(a) for name, a in answer[1].items()})
-            reports.append(answer[2])
+            _status, payload, shm_name, spans, part_report = answer
+            packed = _from_shared(payload, shm_name, spans)
+            columns.update({name: _unpack_arrays(a) for name, a in packed.items()})
+            reports.append(part_report)
     finally:
         for proc, _conn in procs:
             proc.join(timeout=10)
