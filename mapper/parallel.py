@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
-import pickle
-from multiprocessing import resource_tracker, shared_memory
 import os
+import pickle
 import traceback
 from dataclasses import replace
+from multiprocessing import resource_tracker, shared_memory
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -209,11 +209,14 @@ def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
         pass
     spans = []
     offset = 0
+    buf = shm.buf
+    assert buf is not None
     for raw in raws:
-        shm.buf[offset : offset + raw.nbytes] = raw
+        buf[offset : offset + raw.nbytes] = raw
         spans.append((offset, raw.nbytes))
         offset += raw.nbytes
     name = shm.name
+    del buf
     shm.close()
     return payload, name, spans
 
@@ -223,10 +226,13 @@ def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]])
         return pickle.loads(payload)
     shm = shared_memory.SharedMemory(name=name)
     try:
-        views = [shm.buf[o : o + n] for o, n in spans]
+        buf = shm.buf
+        assert buf is not None
+        views = [buf[o : o + n] for o, n in spans]
         obj = _copied(pickle.loads(payload, buffers=views))  # copy out: the segment goes away
         for v in views:
             v.release()
+        del buf, views
         return obj
     finally:
         try:
