@@ -36,9 +36,10 @@ class NdjsonChunk:
 
     data: bytes | memoryview
     first_line: int | None = None
+    ascii: bool = False  # known to be ASCII (so valid UTF-8) already
 
     def feed(self, engine: Engine) -> None:
-        engine.feed_ndjson(self.data, self.first_line)
+        engine.feed_ndjson(self.data, self.first_line, self.ascii)
 
 
 @dataclass
@@ -83,6 +84,9 @@ def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = 
     """
     n = len(data) if end is None else end
     view = memoryview(data)
+    # One pass over the whole input (bytes.isascii is very quick) spares every chunk
+    # its own UTF-8 check, which a memoryview slice could only do at numpy speed.
+    ascii_all = start == 0 and n == len(data) and data.isascii()
     first: int | None = 1
     while start < n:
         stop = start + chunk_size
@@ -93,7 +97,7 @@ def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = 
             if nl < 0:
                 nl = data.find(b"\n", stop, n)
             cut = n if nl < 0 else nl + 1
-        yield NdjsonChunk(view[start:cut], first)
+        yield NdjsonChunk(view[start:cut], first, ascii_all)
         first = None
         start = cut
 

@@ -159,7 +159,7 @@ class Engine:
 
     # ------------------------------------------------------------------ input units
 
-    def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None) -> int:
+    def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None, ascii: bool = False) -> int:
         """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).
 
         ``first_line`` is the 1-based line number of its first line (None: the line
@@ -182,7 +182,7 @@ class Engine:
         self._prepare(count)
         start = self.n
         if self.fast and _clean_lines(buf, newlines, ends_nl):
-            self._decode_run(data, _Seg(self.n, first_line), kind="lines", count=count)
+            self._decode_run(data, _Seg(self.n, first_line), kind="lines", count=count, ascii=ascii)
 
             def raw_of(rec: int) -> bytes | None:
                 # A rejected record's raw text: line ``rec - start`` of a clean chunk.
@@ -303,7 +303,7 @@ class Engine:
 
     # ------------------------------------------------------------------ the fast path
 
-    def _decode_run(self, data: Any, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0) -> None:
+    def _decode_run(self, data: Any, seg: _Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0, ascii: bool = False) -> None:
         """Decode a run of records and map them; on failure, split the run at each failing record.
 
         The loop is iterative (a chunk full of bad records must not recurse), and after a
@@ -312,7 +312,7 @@ class Engine:
         """
         if kind != "lines":
             count = len(raws or ())
-        bad = self._attempt(data, seg, kind, raws, count)
+        bad = self._attempt(data, seg, kind, raws, count, ascii)
         if bad is _DONE:
             return
         data = bytes(data)
@@ -346,13 +346,13 @@ class Engine:
             if bad is _DONE:
                 return
 
-    def _attempt(self, data: Any, seg: _Seg, kind: str, raws: list[bytes] | None, count: int) -> Any:
+    def _attempt(self, data: Any, seg: _Seg, kind: str, raws: list[bytes] | None, count: int, ascii: bool = False) -> Any:
         """Decode and map a run with the first decoder tier that takes it.
 
         Returns _DONE, or the index (within the run) of the record that no tier takes
         (None when the decoder gave no position).
         """
-        if not _is_ascii(data):
+        if not ascii and not _is_ascii(data):
             # msgspec does not check UTF-8 in the parts it skips: check the run first.
             try:
                 str(data, "utf-8")
