@@ -601,18 +601,12 @@ def _timestamp(column: Column) -> Converter:
 
         return Converter(column, "int64", convert, unit=gran, digits=digits)
 
-    layout_text = cfg.layout or "2006-01-02T15:04:05.999999999Z07:00"
-    layout = golayout.compile_layout(layout_text)
+    parse = _layout_parser("timestamp", cfg.layout or "2006-01-02T15:04:05.999999999Z07:00")
 
     def convert_text(value: Any, notes: list[Lossy] | None) -> Any:
-        if not isinstance(value, str):
-            raise expected(f"`timestamp` (a string in layout {layout_text})", value)
         if value == "":
             raise ConversionError("out_of_range", 'an empty string is read as Go\'s zero time 0001-01-01T00:00:00Z, which is out of range')
-        try:
-            ns = layout.parse(value)
-        except golayout.LayoutError as exc:
-            raise ConversionError("invalid_value", f"Expected `timestamp` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
+        ns = parse(value)
         if not lo <= ns <= hi:
             raise ConversionError("out_of_range", f"timestamp {show(value)} is outside the range FeatureBase takes" + (" at granularity ns (1833..2106)" if gran == "ns" else ""))
         stored = ns // gran_ns
@@ -621,6 +615,21 @@ def _timestamp(column: Column) -> Converter:
         return stored
 
     return Converter(column, "int64", convert_text, unit=gran, digits=digits)
+
+
+def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
+    """A string in a Go layout -> ns since 1970, or the ConversionError saying why not."""
+    layout = golayout.compile_layout(layout_text)
+
+    def parse(value: Any) -> int:
+        if not isinstance(value, str):
+            raise expected(f"`{what}` (a string in layout {layout_text})", value)
+        try:
+            return layout.parse(value)
+        except golayout.LayoutError as exc:
+            raise ConversionError("invalid_value", f"Expected `{what}` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
+
+    return parse
 
 
 def _record_time(column: Column) -> Converter:
@@ -640,20 +649,14 @@ def _record_time(column: Column) -> Converter:
 
         return Converter(column, "int64", convert, unit="ns", digits=9)
 
-    layout_text = cfg.layout or "2006-01-02T15:04:05Z07:00"
-    layout = golayout.compile_layout(layout_text)
+    parse = _layout_parser("recordTime", cfg.layout or "2006-01-02T15:04:05Z07:00")
 
     def convert_text(value: Any, notes: list[Lossy] | None) -> Any:
-        if not isinstance(value, str):
-            raise expected(f"`recordTime` (a string in layout {layout_text})", value)
         if value == "":
             if notes is not None:
                 notes.append(Lossy("empty_string", value, None))
             return NO_VALUE
-        try:
-            ns = layout.parse(value)
-        except golayout.LayoutError as exc:
-            raise ConversionError("invalid_value", f"Expected `recordTime` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
+        ns = parse(value)
         if not INT64_MIN <= ns <= INT64_MAX:
             raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
         return ns
@@ -663,22 +666,14 @@ def _record_time(column: Column) -> Converter:
 
 def _date_int(column: Column) -> Converter:
     cfg = column.config
-    layout_text = cfg.layout or "2006-01-02"
-    layout = golayout.compile_layout(layout_text)
+    parse = _layout_parser("dateInt", cfg.layout or "2006-01-02")
     unit = cfg.unit or "s"
     unit_ns = cfg.custom_unit_ns if unit == "c" and cfg.custom_unit_ns else UNIT_NS.get(unit, 10**9)
     zero_time_ns = -62135596800 * 10**9
 
     def convert(value: Any, notes: list[Lossy] | None) -> Any:
-        if not isinstance(value, str):
-            raise expected(f"`dateInt` (a date string in layout {layout_text})", value)
-        if value == "0000-00-00":  # the ingester's special case: Go's zero time
-            ns = zero_time_ns
-        else:
-            try:
-                ns = layout.parse(value)
-            except golayout.LayoutError as exc:
-                raise ConversionError("invalid_value", f"Expected `dateInt` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
+        # "0000-00-00" is the ingester's special case: Go's zero time
+        ns = zero_time_ns if value == "0000-00-00" else parse(value)
         dur = ns - cfg.epoch_ns
         clamped = min(max(dur, INT64_MIN), INT64_MAX)  # Go's Time.Sub saturates
         q = abs(clamped) // unit_ns
