@@ -74,11 +74,6 @@ def _jsonpath_step(key: str) -> str:
     return "[" + json.dumps(key, ensure_ascii=False) + "]"
 
 
-def jsonpath_of(keys: tuple[str, ...] | list[str]) -> str:
-    """``("data", "a.b")`` -> ``$.data["a.b"]``."""
-    return "$" + "".join(_jsonpath_step(k) for k in keys)
-
-
 def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     """The shortest path string that parses back to ``keys``."""
     parts = []
