@@ -22,7 +22,7 @@ import hashlib
 import itertools
 import linecache
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterable, Literal, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -243,7 +243,17 @@ def _fast_plan(columns: tuple[Column, ...], nodes: list[_Node], active: set[int]
     return None
 
 
-def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix: str, *, exact: bool, required: bool, loose: bool = False) -> Any:
+def _gen_structs(
+    src: _Source | None,
+    columns: tuple[Column, ...],
+    root: _Node,
+    prefix: str,
+    *,
+    exact: bool,
+    required: bool,
+    loose: bool = False,
+    literals: dict[int, tuple[str, ...]] | None = None,
+) -> Any:
     """Define one Struct per path node (children before parents); return the root Struct.
 
     ``exact``: leaves take only each column's plain JSON type (else the lax unions);
@@ -258,6 +268,8 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix:
             rename[name] = child.key or ""
             if child.children:
                 ftype: Any = build(child)
+            elif literals and child.columns[0] in literals:
+                ftype = Literal[literals[child.columns[0]]]  # type: ignore[valid-type]
             else:
                 ftype = fast_leaf_type(columns[child.columns[0]], exact, loose)
             if required:
@@ -265,7 +277,8 @@ def _gen_structs(src: _Source, columns: tuple[Column, ...], root: _Node, prefix:
             else:
                 fields.append((name, Optional[Union[ftype, UnsetType]], UNSET))
         cls = msgspec.defstruct(f"{prefix}{node.id}", fields, rename=rename, gc=False)
-        src.bind(f"_{prefix}{node.id}", cls)
+        if src is not None:
+            src.bind(f"_{prefix}{node.id}", cls)
         return cls
 
     return build(root)
@@ -335,6 +348,7 @@ class Mapper:
         self.converters: tuple[Converter, ...] = tuple(converter_for(c) for c in columns)
         self.jsonpaths = tuple(c.path.jsonpath() for c in columns)
         root, nodes = _build_trie(tuple(c for c in columns if c.index in active))
+        self._root = root
         self._prefix_keys = {n.id: n.keys for n in nodes}
 
         src = _Source()
@@ -384,6 +398,23 @@ class Mapper:
 
         self.stored_index = tuple(c.index for c in self.stored if c.index in self.handled)
         self.identity_index = identity
+
+    def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[Any, ...]:
+        """The decoder tiers with some string columns typed as the few values they hold.
+
+        msgspec then hands back one shared str object per distinct value instead of
+        allocating a new one for every record (keeping millions of small strings alive
+        is the costliest part of decoding them). Only the strict tier is specialised: a
+        value outside the set fails it, and the next tier (plain ``str`` leaves) maps
+        the chunk exactly as before.
+        """
+        out = []
+        for name, lines_decoder, list_decoder, extract, tier in self.tiers:
+            if name == "strict" and literals:
+                root = _gen_structs(None, self.columns, self._root, "S", exact=True, required=True, literals=literals)
+                lines_decoder, list_decoder = msgspec.json.Decoder(root), msgspec.json.Decoder(list[root])  # type: ignore[valid-type]
+            out.append((name, lines_decoder, list_decoder, extract, tier))
+        return tuple(out)
 
     def _down(self, value: Any, node_id: int) -> Any:
         if value is MISSING or value is None or isinstance(value, (NotObject, PathFailure)):

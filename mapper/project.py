@@ -45,6 +45,7 @@ _BYTE_RE = re.compile(r"\(byte (\d+)\)")
 _DECODE_ANY = msgspec.json.Decoder()
 
 CHUNK_SIZE = 256 * 1024
+LITERAL_MAX = 256  # a string column with at most this many distinct values is decoded as a Literal
 
 
 class _Seg:
@@ -138,6 +139,14 @@ class Engine:
         self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting (fast path)
         self.stats = {"fast_records": 0, "careful_records": 0, "strict_runs": 0, "lax_runs": 0, "lenient_runs": 0, "loose_runs": 0}
         self.tier = 0  # adaptive: the decoder to start a chunk with (0 strict, 1 lax, 2 lenient)
+        self.tiers = list(mapper.tiers) if mapper.fast_unavailable is None else []
+        # string columns that hold few distinct values: learnt from the first chunk, then
+        # decoded as Literal types by the strict tier (see Mapper.tiers_with)
+        self.literals: dict[int, tuple[str, ...]] | None = None
+        self.literal_rebuilds = 0
+        # only where a laxer tier is there to take a value outside the set
+        has_next = len(self.tiers) > 1 and self.tiers[0][0] == "strict"
+        self.literal_candidates = [ci for ci in self.stored if self.convs[ci].type == "string"] if has_next else []
         self.runs_since_tier = 0
         # identity (a workers part may leave it to another process)
         sink = mapper.sink
@@ -358,8 +367,9 @@ class Engine:
                 str(data, "utf-8")
             except UnicodeDecodeError as exc:
                 return self._record_at(bytes(data), exc.start, kind, raws)
-        tiers = self.m.tiers
+        tiers = self.tiers
         timer = perf_counter
+        new_value = False  # a Literal-typed string column met a value outside its set
         for level in range(self.tier, len(tiers)):
             name, lines_decoder, list_decoder, extract, _tier = tiers[level]
             t0 = timer()
@@ -369,6 +379,7 @@ class Engine:
                 if level + 1 < len(tiers):
                     # A laxer decoder may take it; start there for the next chunks too.
                     self.tier = max(self.tier, level + 1)
+                    new_value = new_value or str(exc).startswith("Invalid enum value")
                     continue
                 return self._failing_index(str(exc), bytes(data), kind, raws, count)
             except (msgspec.DecodeError, ValueError, RecursionError) as exc:
@@ -386,6 +397,8 @@ class Engine:
             t1 = timer()
             lists = extract(recs)
             del recs
+            if self.literal_candidates and (self.literals is None or new_value):
+                self._learn_literals(lists, count)
             t2 = timer()
             self._fill(lists, seg, count, name)
             t3 = timer()
@@ -397,9 +410,39 @@ class Engine:
             return _DONE
         return None  # pragma: no cover - the last tier returns above
 
+    def _learn_literals(self, lists: tuple[list[Any], ...], count: int) -> None:
+        """Find string columns with few distinct values and decode them as Literals from now on.
+
+        Called on the first chunk, and whenever the strict decoder refused a chunk for
+        a value outside a column's set: the set grows (or the column is dropped once it
+        holds too many values); a few rebuilds at most per batch.
+        """
+        if count < 64 or self.literal_rebuilds >= 6:
+            return
+        current = dict(self.literals or {})
+        changed = self.literals is None
+        for ci in self.literal_candidates:
+            values = {v for v in lists[ci] if v.__class__ is str and v}
+            if self.literals is None:
+                if 0 < len(values) <= LITERAL_MAX and len(values) * 8 <= count:
+                    current[ci] = tuple(sorted(values))
+            elif ci in current and not values <= set(current[ci]):
+                merged = values | set(current[ci])
+                if len(merged) <= LITERAL_MAX:
+                    current[ci] = tuple(sorted(merged))
+                else:
+                    del current[ci]
+                changed = True
+        self.literals = current
+        if not changed:
+            return
+        self.literal_rebuilds += 1
+        self.tiers = list(self.m.tiers_with(current))
+        self.tier = 0
+
     def _one_by_one(self, raws: list[bytes], lines: list[int | None]) -> None:
         """Decode records singly (many fail here): the good ones still take the fast path, in runs."""
-        tier, _lines_decoder, list_decoder, extract, _name = self.m.tiers[-1]
+        tier, _lines_decoder, list_decoder, extract, _name = self.tiers[-1]
         block: list[Any] = []
         block_lines: list[int | None] = []
 
