@@ -404,14 +404,18 @@ class Mapper:
 
         msgspec then hands back one shared str object per distinct value instead of
         allocating a new one for every record (keeping millions of small strings alive
-        is the costliest part of decoding them). Only the strict tier is specialised: a
-        value outside the set fails it, and the next tier (plain ``str`` leaves) maps
-        the chunk exactly as before.
+        is the costliest part of decoding them). The strict and lax tiers are
+        specialised (their string leaves take only ``str``; the lax one also takes ""):
+        a value outside the set fails the tier, and the lenient tier (plain ``str``
+        leaves) maps the chunk exactly as before.
         """
+        shapes = {"strict": ("S", True, ()), "lax": ("X", False, ("",))}
         out = []
         for name, lines_decoder, list_decoder, extract, tier in self.tiers:
-            if name == "strict" and literals:
-                root = _gen_structs(None, self.columns, self._root, "S", exact=True, required=True, literals=literals)
+            if name in shapes and literals:
+                prefix, exact, extra = shapes[name]
+                values = {ci: tuple(vs) + extra for ci, vs in literals.items()}
+                root = _gen_structs(None, self.columns, self._root, prefix, exact=exact, required=True, literals=values)
                 lines_decoder, list_decoder = msgspec.json.Decoder(root), msgspec.json.Decoder(list[root])  # type: ignore[valid-type]
             out.append((name, lines_decoder, list_decoder, extract, tier))
         return tuple(out)
