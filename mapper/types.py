@@ -40,6 +40,23 @@ _INT_RE = re.compile(r"[+-]?[0-9]+")
 _UINT_RE = re.compile(r"[0-9]+")
 
 
+def _integer_text(text: str, pattern: re.Pattern[str], lo: int, hi: int, too_big: str) -> int | None:
+    """The integer a (trimmed) string of digits spells, as Go's ParseInt/ParseUint read it.
+
+    None when ``text`` does not match ``pattern``; ``out_of_range`` (saying ``too_big``)
+    outside ``lo..hi``. Leading zeros do not count towards the length guard (Go reads
+    any number of them); the guard keeps ``int()`` off strings of 4,300+ digits.
+    """
+    if not pattern.fullmatch(text):
+        return None
+    if len(text.lstrip("+-").lstrip("0")) > 40:
+        raise ConversionError("out_of_range", too_big)
+    n = int(text)
+    if not lo <= n <= hi:
+        raise ConversionError("out_of_range", too_big)
+    return n
+
+
 class _NoValue:
     __slots__ = ()
 
@@ -216,14 +233,9 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
             raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
         return stored
     if isinstance(value, str):
-        text = go_trim(value)
-        if not _INT_RE.fullmatch(text):
+        stored = _integer_text(go_trim(value), _INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
+        if stored is None:
             raise ConversionError("invalid_value", f"Expected {what} or a string of digits, got `str` {show(value)}")
-        if len(text) > 40:  # far beyond int64 (and Python refuses int() of 4,300+ digits)
-            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
-        stored = int(text)
-        if not INT64_MIN <= stored <= INT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
         return stored
     raise expected(what, value)
 
@@ -242,14 +254,10 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
         return stored
     if isinstance(value, str):
         text = go_trim(value)
-        if not _UINT_RE.fullmatch(text):
+        stored = _integer_text(text, _UINT_RE, 0, UINT64_MAX, f"{show(value)} does not fit an unsigned 64-bit id")
+        if stored is None:
             why = "a negative id" if text.startswith("-") and _UINT_RE.fullmatch(text[1:]) else "not an unsigned integer"
             raise ConversionError("invalid_value", f"Expected {what} (an unsigned integer), got `str` {show(value)}: {why}")
-        if len(text) > 40:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
-        stored = int(text)
-        if stored > UINT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
         return stored
     raise expected(what, value)
 
@@ -554,14 +562,9 @@ def _ids(column: Column) -> Converter:
             parts = _split_set_text(value)
             out = []
             for part in parts:
-                text = go_trim(part)
-                if not _UINT_RE.fullmatch(text):
+                n = _integer_text(go_trim(part), _UINT_RE, 0, UINT64_MAX, f"element {show(part)} does not fit an unsigned 64-bit id")
+                if n is None:
                     raise ConversionError("invalid_value", f"Expected `ids` (unsigned integers), got `str` {show(value)}: element {show(part)} is not an unsigned integer")
-                if len(text) > 40:
-                    raise ConversionError("out_of_range", f"element {show(part)} does not fit an unsigned 64-bit id")
-                n = int(text)
-                if n > UINT64_MAX:
-                    raise ConversionError("out_of_range", f"element {show(part)} does not fit an unsigned 64-bit id")
                 out.append(n)
             result = list(dict.fromkeys(out))
             if notes is not None and "," in value:

@@ -100,6 +100,17 @@ def test_id_failures(value, code):
     assert fails("id", value) == code
 
 
+def test_digit_strings_take_any_number_of_leading_zeros_as_go_does():
+    # strconv.ParseInt/ParseUint read "000...07" as 7; only significant digits can overflow
+    zeros = "0" * 60
+    assert stored("id", zeros + "7") == (7, [])
+    assert stored("int", "-" + zeros + "7") == (-7, [])
+    assert stored("ids", f"{zeros}1,{zeros}2")[0] == [1, 2]
+    assert fails("id", zeros + "18446744073709551616") == "out_of_range"
+    assert fails("int", "+" + zeros + "9" * 41) == "out_of_range"
+    assert fails("ids", "1," + "9" * 5000) == "out_of_range"
+
+
 # --- int -----------------------------------------------------------------------------
 
 
