@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .gen import SINK, make_bad, make_lax, record
+from .gen import SINK, variant_record
 
 REPO = Path(__file__).resolve().parent.parent
 PIECE = 50_000
@@ -51,12 +51,7 @@ def write_records(path: Path, size_bytes: int, variant: str = "clean", piece: in
             rnd = random.Random(42 + k)
             lines = []
             for i in range(n, n + piece):
-                rec = record(i, rnd)
-                if variant == "lax":
-                    make_lax(rec, rnd)
-                elif variant == "bad" and rnd.random() < 0.01:
-                    make_bad(rec, rnd)
-                lines.append(dumps(rec))
+                lines.append(dumps(variant_record(i, rnd, variant)))
             chunk = ("\n".join(lines) + "\n").encode("utf-8")
             fh.write(chunk)
             written += len(chunk)

@@ -114,13 +114,18 @@ def generate(n: int, variant: str = "clean", seed: int = 42) -> bytes:
     lines = []
     dumps = json.JSONEncoder(separators=(", ", ": "), ensure_ascii=False).encode
     for i in range(n):
-        rec = record(i, rnd)
-        if variant == "lax":
-            make_lax(rec, rnd)
-        elif variant == "bad" and rnd.random() < 0.01:
-            make_bad(rec, rnd)
-        lines.append(dumps(rec))
+        lines.append(dumps(variant_record(i, rnd, variant)))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
+    """Record ``i`` of a variant: lax everywhere, or bad for about 1 in 100."""
+    rec = record(i, rnd)
+    if variant == "lax":
+        make_lax(rec, rnd)
+    elif variant == "bad" and rnd.random() < 0.01:
+        make_bad(rec, rnd)
+    return rec
 
 
 def main(argv: list[str] | None = None) -> None:
