@@ -233,10 +233,10 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
             raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
         return stored
     if isinstance(value, str):
-        stored = _integer_text(go_trim(value), _INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
-        if stored is None:
+        parsed = _integer_text(go_trim(value), _INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
+        if parsed is None:
             raise ConversionError("invalid_value", f"Expected {what} or a string of digits, got `str` {show(value)}")
-        return stored
+        return parsed
     raise expected(what, value)
 
 
@@ -254,11 +254,11 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
         return stored
     if isinstance(value, str):
         text = go_trim(value)
-        stored = _integer_text(text, _UINT_RE, 0, UINT64_MAX, f"{show(value)} does not fit an unsigned 64-bit id")
-        if stored is None:
+        parsed = _integer_text(text, _UINT_RE, 0, UINT64_MAX, f"{show(value)} does not fit an unsigned 64-bit id")
+        if parsed is None:
             why = "a negative id" if text.startswith("-") and _UINT_RE.fullmatch(text[1:]) else "not an unsigned integer"
             raise ConversionError("invalid_value", f"Expected {what} (an unsigned integer), got `str` {show(value)}: {why}")
-        return stored
+        return parsed
     raise expected(what, value)
 
 
