@@ -12,10 +12,12 @@ Locations are only built when something fails.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
+
+T = TypeVar("T")
 
 #: Stable error codes.
 ERROR_CODES = ("invalid_json", "not_an_object", "missing", "invalid_value", "out_of_range", "invalid_id", "lossy_value")
@@ -296,20 +298,21 @@ class Report:
 
     def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
         """(column, code, count, first examples) groups, largest first: the human report."""
-        examples: dict[tuple[str | None, str], list[RecordError]] = {}
-        for e in self.errors:
-            examples.setdefault((e.column, e.code), []).append(e)
-        groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in self.error_counts.items()]
-        groups.sort(key=lambda g: -g[2])
-        return groups
+        return _grouped(self.errors, [(e.column, e.code) for e in self.errors], self.error_counts)
 
     def warnings_by_column(self) -> list[tuple[str | None, str, int, list[ValueWarning]]]:
-        examples: dict[tuple[str | None, str], list[ValueWarning]] = {}
-        for w in self.warnings:
-            examples.setdefault((w.column, w.kind), []).append(w)
-        groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in self.warning_counts.items()]
-        groups.sort(key=lambda g: -g[2])
-        return groups
+        """(column, kind, count, first examples) groups, largest first."""
+        return _grouped(self.warnings, [(w.column, w.kind) for w in self.warnings], self.warning_counts)
+
+
+def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tuple[str | None, str], int]) -> list[tuple[str | None, str, int, list[T]]]:
+    # counts cover every record; items only the ones kept as examples
+    examples: dict[tuple[str | None, str], list[T]] = {}
+    for key, item in zip(keys, items):
+        examples.setdefault(key, []).append(item)
+    groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in counts.items()]
+    groups.sort(key=lambda g: -g[2])
+    return groups
 
 
 class ReportBuilder:
