@@ -96,7 +96,7 @@ def head_records(data: bytes, n: int) -> bytes:
 def measure(name: str, data: bytes, mapper_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Prepare contender ``name`` for the benchmark sink, then run it once on ``data`` and measure memory."""
     from mapper import load_sink
-    from mapper.contenders import get_contenders
+    from benchmarks.contenders import get_contenders
 
     from .gen import SINK
 
@@ -149,7 +149,7 @@ def in_subprocess(name: str, data_path: str | os.PathLike[str], records: int | N
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.rss", description="Peak RSS of one contender run, in this (fresh) process; prints one JSON line.")
-    p.add_argument("--contender", required=True, help="contender name (see mapper.contenders)")
+    p.add_argument("--contender", required=True, help="contender name (see benchmarks/contenders.py)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="PATH", help="NDJSON file to map")
     src.add_argument("--generate", metavar="N", type=int, help="generate N records with benchmarks.gen instead")

@@ -4,7 +4,7 @@
                              [--contenders mapper,pyarrow,...] [--json PATH] [--no-rss] [--targets]
 
 The records are generated once (:mod:`benchmarks.gen`); every available contender
-(:mod:`mapper.contenders`) is prepared, warmed up once, and then they run in turns
+(:mod:`benchmarks.contenders`) is prepared, warmed up once, and then they run in turns
 (A, B, C, A, B, C, ...) ``--repeat`` times, so machine noise spreads over all of them
 instead of landing on one. Reported per contender: the median time, records/s,
 MB/s, mapper's records/s divided by the contender's, and peak RSS measured by
@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from mapper import load_sink
-from mapper.contenders import CONTENDERS, Contender, Unsupported, get_contenders
-from mapper.sink import Sink
+from mapper.model import Sink
+
+from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
 
 from . import rss as rss_mod
 from .gen import SINK, generate

@@ -4,14 +4,15 @@
     python -m pytest benchmarks/test_stages.py --benchmark-only --benchmark-autosave   # keep a baseline
     python -m pytest benchmarks/test_stages.py --benchmark-only --benchmark-compare    # against it
 
-One benchmark per stage of :mod:`mapper.project`'s fast path over 2,000 clean
-records, cut into the engine's own chunks: load and compile the sink, parse
-(``strict_decoder.decode_lines``), extract (``extract_strict``), convert
-(``Engine._fill``), build (``Engine.finish``), and the whole ``map``/``validate``.
-Every benchmark checks its result (record counts, column lengths, values), so a
-stage that silently stopped working cannot look fast. The convert and build
-stages reach into engine internals: when one is renamed they skip with a message
-instead of failing. Not part of the main test suite (``testpaths`` is ``tests/``).
+One benchmark per stage of the fast path (:mod:`mapper.engine.fast`) over 2,000 clean
+records, cut into the engine's own chunks: load and compile the sink, parse (the
+exact tier's ``lines_decoder``), extract (its extractor), convert (``FastPath.fill``),
+build (``Engine.finish``), and the whole ``map``/``validate``. Every benchmark checks
+its result (record counts, column lengths, values), so a stage that silently stopped
+working cannot look fast. The stages reach into engine internals on purpose: CI runs
+this file with ``--benchmark-disable`` (each benchmark once, as a test), so a renamed
+internal fails there instead of rotting. Not part of the main test suite
+(``testpaths`` is ``tests/``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,16 @@ import numpy as np
 import pytest
 
 import mapper
-from mapper import compile_sink, load_sink, project
+from mapper import compile_sink, load_sink
+from mapper.engine.core import Engine
+from mapper.engine.fast import Seg
+from mapper.engine.reader import CHUNK_SIZE, iter_units, split_lines
 
 from .gen import SINK, generate
 
 pytest.importorskip("pytest_benchmark")
 
 N = 2_000
-CHUNK_SIZE: int = getattr(project, "CHUNK_SIZE", 256 * 1024)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +52,6 @@ def chunks(data: bytes) -> list[Any]:
     Kept in the engine's own form (bytes or memoryview slices), since the decoder's
     speed can depend on it.
     """
-    from mapper.io import split_lines
-
     out = [c.data for c in split_lines(data, CHUNK_SIZE)]
     assert sum(bytes(c).count(b"\n") for c in out) == N
     return out
@@ -58,21 +59,12 @@ def chunks(data: bytes) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def decoded(m: Any, chunks: list[Any]) -> list[Any]:
-    _need(m, "strict_decoder", "extract_strict")
-    return [m.tiers[0][1].decode_lines(c) for c in chunks]
+    return [m.compiled.tiers[0].lines_decoder.decode_lines(c) for c in chunks]
 
 
 @pytest.fixture(scope="module")
 def extracted(m: Any, decoded: list[Any]) -> list[tuple[list[Any], ...]]:
-    return [m.extract_strict(recs) for recs in decoded]
-
-
-def _need(obj: Any, *names: str) -> None:
-    """Skip (not fail) when an engine internal this benchmark uses has gone."""
-    missing = [n for n in names if not hasattr(obj, n)]
-    if missing:
-        label = getattr(obj, "__name__", type(obj).__name__)  # a module, or an instance's class
-        pytest.skip(f"{label} has no {', '.join(missing)} any more: update benchmarks/test_stages.py")
+    return [m.compiled.tiers[0].extract(recs) for recs in decoded]
 
 
 def _track_index(m: Any) -> int:
@@ -94,8 +86,8 @@ def test_compile(benchmark: Any) -> None:
 
 
 def test_parse(benchmark: Any, m: Any, chunks: list[Any]) -> None:
-    _need(m, "strict_decoder")
-    decode = m.tiers[0][1].decode_lines
+    assert m.compiled.tiers[0].tier.name == "exact"
+    decode = m.compiled.tiers[0].lines_decoder.decode_lines
 
     def parse() -> int:
         return sum(len(decode(c)) for c in chunks)
@@ -104,7 +96,7 @@ def test_parse(benchmark: Any, m: Any, chunks: list[Any]) -> None:
 
 
 def test_extract(benchmark: Any, m: Any, decoded: list[Any]) -> None:
-    extract = m.extract_strict
+    extract = m.compiled.tiers[0].extract
 
     def run() -> list[tuple[list[Any], ...]]:
         return [extract(recs) for recs in decoded]
@@ -115,20 +107,18 @@ def test_extract(benchmark: Any, m: Any, decoded: list[Any]) -> None:
 
 
 def _engine_with_rows(m: Any) -> Any:
-    engine = project.Engine(m)
-    _need(engine, "_prepare", "_fill", "builders")
-    _need(project, "_Seg")
-    engine._prepare(N)
+    engine = Engine(m.compiled)
+    engine.out.prepare(N)
     return engine
 
 
 def test_convert(benchmark: Any, m: Any, extracted: list[tuple[list[Any], ...]], data: bytes) -> None:
-    _engine_with_rows(m)  # skips here, not in setup, when an internal has gone
+    exact = m.compiled.tiers[0].tier
     segs = []
     pos = 0
     for lists in extracted:  # each chunk at its own rows, as the engine writes them
         k = len(lists[0])
-        segs.append((lists, project._Seg(pos, pos + 1), k))
+        segs.append((lists, Seg(pos, pos + 1), k))
         pos += k
 
     # A fresh engine each round: warnings (lossy decimals) are worded in full only
@@ -137,27 +127,22 @@ def test_convert(benchmark: Any, m: Any, extracted: list[tuple[list[Any], ...]],
         return (_engine_with_rows(m),), {}
 
     def convert(engine: Any) -> Any:
-        fill: Callable[..., None] = engine._fill
+        fill: Callable[..., None] = engine.fast.fill
         for lists, seg, k in segs:
-            fill(lists, seg, k, True)
+            fill(lists, seg, k, exact)
         return engine
 
     engine = benchmark.pedantic(convert, setup=setup, rounds=100, warmup_rounds=2)
-    values = engine.builders[_track_index(m)].values[:N]
+    values = engine.out.builders[_track_index(m)].values[:N]
     assert len(values) == N
     assert np.array_equal(values, m.map(data)["track"].values)
 
 
 def test_build(benchmark: Any, m: Any, data: bytes) -> None:
-    from mapper.io import iter_units
-
-    probe = project.Engine(m)
-    _need(probe, "finish")
-
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
-        engine = project.Engine(m)
+        engine = Engine(m.compiled)
         for unit in iter_units(data, chunk_size=CHUNK_SIZE):
-            unit.feed(engine)
+            engine.feed(unit)
         return (engine,), {}
 
     batch, report = benchmark.pedantic(lambda engine: engine.finish(), setup=setup, rounds=50, warmup_rounds=2)

@@ -5,22 +5,28 @@
     >>> batch = m.map(open("examples/aircraft/records.ndjson", "rb").read())
     >>> batch["altitude"].values
 
-The pipeline: :mod:`mapper.sink` (load and check a definition) -> :mod:`mapper.paths`
--> :mod:`mapper.compiler` (generated accessors) -> :mod:`mapper.types` (one converter
-per column type) -> :mod:`mapper.project` (fast and careful paths over chunks) ->
-:mod:`mapper.batch` / :mod:`mapper.report` -> :mod:`mapper.cli`.
+The pipeline, one layer per stage (``docs/architecture.md``): definition
+(:mod:`mapper.sink`, :mod:`mapper.checks`, :mod:`mapper.table`, :mod:`mapper.model`,
+:mod:`mapper.paths`) -> column types (:mod:`mapper.types`) -> compile
+(:mod:`mapper.compiler`, :mod:`mapper.tiers`) -> engine (:mod:`mapper.engine`) ->
+results (:mod:`mapper.batch`, :mod:`mapper.report`, :mod:`mapper.writers`) ->
+interfaces (:mod:`mapper.api`, :mod:`mapper.cli`). This module only re-exports the
+public names; everything else is implementation.
 """
 
 from __future__ import annotations
 
-from .batch import MISSING, Batch, ColumnData
-from .compiler import Mapper, compile_sink
-from .errors import BatchRejected, DefinitionError, InputError, MapperError, PathSyntaxError, Problem
+from ._version import __version__
+from .api import Mapper, compile_sink
+from .batch import Batch, ColumnData
+from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, PathSyntaxError, Problem
+from .infer import InferError, InferResult, infer
+from .model import MISSING, CheckResult, Column, ColumnConfig, Sink
+from .options import MapOptions
 from .paths import Path, parse_path
-from .report import RecordError, RejectedRecord, Report, ValueWarning
-from .sink import CheckResult, Column, ColumnConfig, Sink, check_sink, load_sink
-
-__version__ = "0.1.0"
+from .report import BatchRejected, RecordError, RejectedRecord, Report, ValueWarning
+from .sink import check_sink, load_sink
+from .table import TableSyntaxError, parse_create_table
 
 __all__ = [
     "Batch",
@@ -30,10 +36,15 @@ __all__ = [
     "ColumnConfig",
     "ColumnData",
     "DefinitionError",
+    "InferError",
+    "InferResult",
     "InputError",
     "MISSING",
+    "MapOptions",
     "Mapper",
     "MapperError",
+    "MissingDependencyError",
+    "OptionError",
     "Path",
     "PathSyntaxError",
     "Problem",
@@ -41,10 +52,14 @@ __all__ = [
     "RejectedRecord",
     "Report",
     "Sink",
+    "TableSyntaxError",
     "ValueWarning",
+    "__version__",
     "check_sink",
     "compile_sink",
+    "infer",
     "load_sink",
+    "parse_create_table",
     "parse_path",
 ]
 

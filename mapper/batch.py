@@ -25,27 +25,31 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .types import UNIT_NS, format_decimal
+from .errors import optional_import
+from .model import MISSING
 
 if TYPE_CHECKING:
+    from .model import Sink
     from .report import Report
-    from .sink import Sink
+    from .types import ColumnType
 
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
+_DTYPES = {"uint64": np.dtype(np.uint64), "int64": np.dtype(np.int64), "bool": np.dtype(np.bool_), "str": np.dtype(object), "uint64set": np.dtype(np.uint64), "strset": np.dtype(object)}
 
 
 class ColumnBuilder:
     """A growable column: values plus masks, written by row position.
 
-    Row positions are absolute; ``base`` is the position of slot 0 (validate-only
-    runs reuse the same memory chunk after chunk by moving ``base``).
+    ``kind`` is the type's storage (:attr:`mapper.types.ColumnType.storage`). Row
+    positions are absolute; ``base`` is the position of slot 0 (validate-only runs
+    reuse the same memory chunk after chunk by moving ``base``).
     """
 
     __slots__ = ("kind", "dtype", "values", "valid", "present", "sets", "base")
 
     def __init__(self, kind: str, capacity: int = 1024):
         self.kind = kind
-        self.dtype = np.dtype(object) if kind in ("str", "strset") else np.dtype({"uint64": np.uint64, "int64": np.int64, "bool": np.bool_, "uint64set": np.uint64}[kind])
+        self.dtype = _DTYPES[kind]
         capacity = max(capacity, 16)
         is_set = kind in ("uint64set", "strset")
         # np.empty: every row is written before it is read; for object arrays it is all
@@ -106,24 +110,18 @@ class ColumnBuilder:
         else:
             self.values[i] = _ZERO[self.kind]
 
-    def finish(self, end: int, keep: np.ndarray | None) -> ColumnArrays:
-        """The final arrays of rows ``base..end``, keeping only rows where ``keep`` is True (all when None)."""
+    def finish(self, end: int) -> ColumnArrays:
+        """The final arrays of rows ``base..end``."""
         n = end - self.base
         if self.sets is None:
-            if keep is not None:
-                return ColumnArrays(self.values[:n][keep], self.valid[:n][keep], self.present[:n][keep], None)
             return ColumnArrays(_shrink(self.values, n), _shrink(self.valid, n), _shrink(self.present, n), None)
-        valid, present = self.valid[:n], self.present[:n]
         rows = self.sets[:n]
-        if keep is not None:
-            rows = [r for r, k in zip(rows, keep.tolist()) if k]
-            valid, present = valid[keep], present[keep]
         lengths = np.fromiter((len(r) if r else 0 for r in rows), dtype=np.int64, count=len(rows))
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         flat = [v for r in rows if r for v in r]
         values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else _object_array(flat)
-        return ColumnArrays(values, valid.copy(), present.copy(), offsets)
+        return ColumnArrays(values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
 
 
 def _shrink(arr: np.ndarray, n: int) -> np.ndarray:
@@ -144,10 +142,24 @@ def _object_array(items: list[Any]) -> np.ndarray:
 
 
 class ColumnArrays:
+    """The arrays of one column: ``values``, ``valid``, ``present`` and, for sets, ``offsets``."""
+
     __slots__ = ("values", "valid", "present", "offsets")
 
     def __init__(self, values: np.ndarray, valid: np.ndarray, present: np.ndarray, offsets: np.ndarray | None):
         self.values, self.valid, self.present, self.offsets = values, valid, present, offsets
+
+
+def compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
+    """Only the rows where ``keep`` is True."""
+    if arrays.offsets is None:
+        return ColumnArrays(arrays.values[keep], arrays.valid[keep], arrays.present[keep], None)
+    offs = arrays.offsets
+    lengths = np.diff(offs)[keep]
+    new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    mask = np.repeat(keep, np.diff(offs))
+    return ColumnArrays(arrays.values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)
 
 
 class ColumnData:
@@ -155,20 +167,24 @@ class ColumnData:
 
     ``values`` holds the stored values (see the module docs for the dtype per type);
     for ``ids``/``strings`` the values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``.
+    ``type`` is the column type's name; ``scale`` (decimal), ``unit`` (timestamp
+    granularity, recordTime ``ns``, dateInt unit) and ``digits`` (fraction digits shown)
+    describe the stored numbers.
     """
 
-    __slots__ = ("name", "type", "values", "valid", "present", "offsets", "scale", "unit", "digits")
+    __slots__ = ("name", "type", "values", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
 
-    def __init__(self, name: str, type: str, arrays: ColumnArrays, *, scale: int | None = None, unit: str | None = None, digits: int = 0):
+    def __init__(self, name: str, ctype: ColumnType, arrays: ColumnArrays):
         self.name = name
-        self.type = type
+        self.ctype = ctype
+        self.type = ctype.type
         self.values = arrays.values
         self.valid = arrays.valid
         self.present = arrays.present
         self.offsets = arrays.offsets
-        self.scale = scale
-        self.unit = unit
-        self.digits = digits
+        self.scale = ctype.scale
+        self.unit = ctype.unit
+        self.digits = ctype.digits
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -191,7 +207,7 @@ class ColumnData:
         return int(np.count_nonzero(self.null))
 
     def canonical(self) -> list[Any]:
-        """Each row's value in the canonical JSON form (``MISSING`` for missing rows)."""
+        """Each row's value in the canonical JSON form (:data:`mapper.MISSING` for missing rows)."""
         n = len(self)
         valid = self.valid.tolist()
         present = self.present.tolist()
@@ -205,7 +221,7 @@ class ColumnData:
                 elif present[i]:
                     out[i] = None
             return out
-        render = _renderer(self)
+        render = self.ctype.render()
         values = self.values.tolist()
         for i in range(n):
             if valid[i]:
@@ -213,47 +229,6 @@ class ColumnData:
             elif present[i]:
                 out[i] = None
         return out
-
-
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-#: Marks a missing value in :meth:`ColumnData.canonical`.
-MISSING: Any = _Missing()
-
-
-def _renderer(col: ColumnData) -> Any:
-    from .golayout import format_rfc3339
-
-    if col.type == "decimal":
-        scale = col.scale or 0
-        return lambda v: format_decimal(v, scale)
-    if col.type == "timestamp":
-        gran_ns = UNIT_NS[col.unit or "s"]
-        digits = col.digits
-        return lambda v: format_rfc3339(v * gran_ns, digits)
-    if col.type == "recordTime":
-        return lambda v: format_rfc3339(v, _digits_needed(v))
-    if col.type == "bool":
-        return bool
-    if col.type == "string":
-        return lambda v: v
-    return int
-
-
-def _digits_needed(ns: int) -> int:
-    frac = ns % 10**9
-    if frac == 0:
-        return 0
-    if frac % 10**6 == 0:
-        return 3
-    if frac % 10**3 == 0:
-        return 6
-    return 9
 
 
 class Batch:
@@ -304,11 +279,35 @@ class Batch:
         return list(self.iter_rows())
 
     def to_arrow(self) -> Any:
-        """A ``pyarrow.Table`` (needs the ``arrow`` extra)."""
-        from .io import batch_to_arrow
-
-        return batch_to_arrow(self)
+        """A ``pyarrow.Table``: ``_id`` first, then the columns (null where no value); needs the ``arrow`` extra."""
+        pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
+        arrays = [pa.array(self.ids.tolist() if self.ids.dtype == object else self.ids)]
+        names = ["_id"]
+        for name, col in self.columns.items():
+            names.append(name)
+            arrays.append(col.ctype.to_arrow(col.values, col.valid, col.offsets, pa))
+        return pa.Table.from_arrays(arrays, names=names)
 
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` via Arrow (needs ``pyarrow`` and ``pandas``)."""
+        optional_import("pandas", "pandas", "Batch.to_pandas()")
         return self.to_arrow().to_pandas()
+
+
+def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:
+    """The batch of a finished, accepted run: columns in definition order, failed rows dropped.
+
+    ``columns`` holds every row of the run (one per record); ``report.failed_set`` says
+    which records failed.
+    """
+    n = report.records
+    keep = None
+    if report.failed_set:
+        keep = np.ones(n, dtype=bool)
+        keep[np.fromiter(report.failed_set, dtype=np.int64, count=len(report.failed_set))] = False
+    out: dict[str, ColumnData] = {}
+    for name, ctype in stored:
+        arrays = columns[name]
+        out[name] = ColumnData(name, ctype, arrays if keep is None else compact(arrays, keep))
+    record_index = np.arange(n, dtype=np.int64) if keep is None else np.flatnonzero(keep)
+    return Batch(sink, ids if keep is None else ids[keep], record_index, out, report)

@@ -8,16 +8,15 @@ Exit codes: 0 success (valid sink, accepted batch), 1 the batch would be rejecte
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Sequence
 
-from . import __version__
-from .errors import InputError, Problem
-from .sink import CheckResult, Sink, check_sink
+from ._version import __version__
+from .bench import add_bench_parser, cmd_bench
+from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
+from .infer import add_infer_parser, cmd_infer
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 
 
@@ -70,9 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
         _shared_options(p)
 
-    from .bench import add_bench_parser
-    from .infer import add_infer_parser
-
     add_infer_parser(sub)
     add_bench_parser(sub, _shared_options)
     return parser
@@ -102,132 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         except OSError:  # pragma: no cover
             pass
-        return EXIT_OK
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-# ---------------------------------------------------------------------------------------
-# Loading the sink
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    pk = None
-    if getattr(args, "primary_key_fields", None):
-        pk = [p.strip() for p in args.primary_key_fields.split(",") if p.strip()]
-    return {
-        "id_field": getattr(args, "id_field", None),
-        "primary_key_fields": pk,
-        "allow_missing_fields": getattr(args, "allow_missing", None),
-    }
-
-
-def _check(args: argparse.Namespace) -> CheckResult:
-    return check_sink(args.sink, **_overrides(args))
-
-
-def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
-    """Load the sink for a command; print its errors and return None when it is invalid."""
-    result = _check(args)
-    if result.sink is None:
-        print(f"mapper: invalid sink {args.sink}:", file=sys.stderr)
-        _print_problems(result.problems, sys.stderr, only_errors=True)
-        return None
-    if not quiet:
-        warnings = [p for p in result.problems if p.severity == "warning"]
-        if warnings:
-            print(f"mapper: {len(warnings)} warning(s) about {args.sink} (see: mapper check {args.sink})", file=sys.stderr)
-    return result.sink
-
-
-def _print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = False) -> None:
-    for p in problems:
-        if only_errors and p.severity != "error":
-            continue
-        where = p.pointer or "(document)"
-        first, *rest = p.message.split("\n")
-        print(f"  {p.severity}: {where}: {first}", file=out)
-        for line in rest:
-            print(f"      {line}", file=out)
-
-
-# ---------------------------------------------------------------------------------------
-# Commands
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    result = _check(args)
-    if args.format == "json":
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        return EXIT_OK if result.valid else EXIT_USAGE
-    if result.valid and result.sink is not None:
-        print(f"ok: {result.sink.summary()}")
-        if result.problems:
-            _print_problems(result.problems, sys.stdout)
-        return EXIT_OK
-    errors = len(result.errors)
-    warnings = len(result.warnings)
-    print(f"invalid: {args.sink}: {errors} error(s), {warnings} warning(s)")
-    _print_problems(result.problems, sys.stdout)
-    return EXIT_USAGE
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    sink = load_cli_sink(args, quiet=True)
-    if sink is None:
-        return EXIT_USAGE
-    from .compiler import compile_sink
-
-    m = compile_sink(sink)
-    print(f"# {m.filename}")
-    print(f"# {sink.summary()}")
-    if m.fast_unavailable:
-        print(f"# fast path off: {m.fast_unavailable}")
-    print(m.source, end="")
-    return EXIT_OK
-
-
-def _max_errors(text: str | None) -> int | float | None:
-    if text is None:
-        return None
-    t = text.strip()
-    try:
-        if t.endswith("%"):
-            value = float(t[:-1]) / 100.0
-            if not 0 <= value < 1:
-                raise ValueError
-            return value
-        n = int(t)
-        if n < 0:
-            raise ValueError
-        return n
-    except ValueError:
-        raise InputError(f"--max-errors takes a count (10) or a percentage below 100 (5%), not {text!r}") from None
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    from .run import run_validate
-
-    return run_validate(args)
-
-
-def cmd_map(args: argparse.Namespace) -> int:
-    from .run import run_map
-
-    return run_map(args)
-
-
-def cmd_infer(args: argparse.Namespace) -> int:
-    from .infer import run_infer
-
-    return run_infer(args)
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_bench
-
-    return run_bench(args)
 
 
 _COMMANDS = {

@@ -3,8 +3,13 @@
 * A bad *definition* (found while loading, checking or compiling a sink):
   :class:`DefinitionError`, carrying every :class:`Problem` found, and
   :class:`PathSyntaxError` for a path string that does not parse.
-* A bad *batch* (found while mapping records): :class:`BatchRejected`, carrying
-  the full report, and :class:`InputError` for input that cannot be read at all.
+* A bad *batch* (found while mapping records): :class:`~mapper.report.BatchRejected`,
+  carrying the full report (defined next to the report), and :class:`InputError` for
+  input that cannot be read at all.
+* A bad *option* (``on_error="drop"``, ``workers=0``): :class:`OptionError`, also a
+  ``ValueError``, raised before anything is read.
+* An optional package that is not installed (pyarrow for ``.parquet``):
+  :class:`MissingDependencyError`, also an ``ImportError``, naming the extra to install.
 
 Everything derives from :class:`MapperError`, so ``except mapper.MapperError``
 is enough to catch anything `mapper` raises on purpose.
@@ -12,11 +17,13 @@ is enough to catch anything `mapper` raises on purpose.
 
 from __future__ import annotations
 
+import difflib
+import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from types import ModuleType
+from typing import Literal
 
-if TYPE_CHECKING:
-    from .report import Report
+from ._version import DISTRIBUTION
 
 Severity = Literal["error", "warning", "note"]
 
@@ -33,6 +40,41 @@ def preview(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}...({len(text)} characters)"
+
+
+def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:
+    """`` (did you mean 'Scale'?)`` for a near miss among ``choices``, else ``""``."""
+    if not isinstance(word, str) or len(word) > 100:
+        return ""
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered:
+        return f" (did you mean {lowered[word.lower()]!r}?)"
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``."""
+    if isinstance(value, str):
+        text = '"' + value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + ('"' if len(value) <= limit * 2 else "")
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif value is None:
+        text = "null"
+    elif isinstance(value, float):
+        text = float.__repr__(value)
+    elif isinstance(value, int):
+        # str() of an int of more than 4,300 digits raises; such a number is not worth printing
+        text = str(value) if value.bit_length() < 4000 else f"<an integer of {value.bit_length() * 30103 // 100000} digits>"
+    elif isinstance(value, (list, tuple)):
+        text = f"[...] ({len(value)} items)" if value else "[]"
+    elif isinstance(value, dict):
+        text = f"{{...}} ({len(value)} keys)" if value else "{}"
+    else:
+        text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
 
 
 def type_name(value: object) -> str:
@@ -136,9 +178,20 @@ class InputError(MapperError):
     """Input that cannot be read at all (no such file, unreadable stream, unknown format)."""
 
 
-class BatchRejected(MapperError):
-    """The batch would be discarded by the endpoint; ``report`` says why, record by record."""
+class OptionError(MapperError, ValueError):
+    """An option that makes no sense (``on_error="drop"``, ``workers=0``, ``max_errors=-1``).
 
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(report.summary())
+    Raised when the options are checked, before any input is read.
+    """
+
+
+class MissingDependencyError(MapperError, ImportError):
+    """An optional package a feature needs is not installed; the message names the extra to install."""
+
+
+def optional_import(module: str, extra: str, what: str) -> ModuleType:
+    """Import an optional dependency, or raise :class:`MissingDependencyError` naming the extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(f"{what} needs {module.split('.')[0]}: pip install '{DISTRIBUTION}[{extra}]'") from None

@@ -51,13 +51,16 @@ from typing import IO, Any, Callable, Iterable
 
 import msgspec
 
-from .errors import InputError, MapperError
-from .io import INPUT_FORMATS, BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, iter_units, open_input
+from .checks import NAME_RE
+from .commands import Progress
+from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, ObjectRecords, RawRecords, iter_units, open_input
+from .errors import InputError, MapperError, show, type_name
+from .options import INPUT_FORMATS
 from .paths import parse_path, to_dot_notation
-from .sink import NAME_RE, check_sink
-from .types import ConversionError, Converter, converter_for, go_trim, parse_decimal_text
+from .sink import check_sink
+from .types import ColumnType, ConversionError, column_type, go_trim, parse_decimal_text
 
-__all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "run_infer", "column_name"]
+__all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -94,11 +97,11 @@ class InferError(MapperError):
 
 
 # ---------------------------------------------------------------------------------------
-# Converters of candidate columns, built through the real loader
+# ColumnTypes of candidate columns, built through the real loader
 
 
 @cache
-def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> Converter:
+def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> ColumnType:
     """The converter ``mapper`` uses for a column of this type and config."""
     entry: dict[str, Any] = {"name": "c", "path": ["c"], "type": ctype}
     if config:
@@ -110,10 +113,10 @@ def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> Converte
         sink = result.sink
     if sink is None:  # pragma: no cover - only our own candidates come here
         raise InferError(f"internal: candidate column {entry} does not check: {[str(p) for p in result.errors]}")
-    return converter_for(sink.columns[0])
+    return column_type(sink.columns[0])
 
 
-def _converts(conv: Converter, values: Iterable[Any]) -> bool:
+def _converts(conv: ColumnType, values: Iterable[Any]) -> bool:
     """Whether every value converts without an error."""
     try:
         for v in values:
@@ -129,7 +132,7 @@ def _timestamp_config(layout: str | None) -> tuple[tuple[str, Any], ...]:
     return () if layout is None else (("Layout", layout),)
 
 
-def _ts_candidates() -> list[tuple[str | None, Converter]]:
+def _ts_candidates() -> list[tuple[str | None, ColumnType]]:
     return [(layout, _converter("timestamp", _timestamp_config(layout))) for layout in TIMESTAMP_LAYOUTS]
 
 
@@ -144,7 +147,7 @@ class _PathStats:
         "keys", "present", "nulls", "counts", "first",
         "imin", "imax", "fmin", "fmax", "frac",
         "s_empty", "ts", "ts_hits", "int_text", "tmin", "tmax", "dec_text", "dmin", "dmax", "dmin_text", "dmax_text", "dscale", "bool_text",
-        "a_empty", "elems", "emin", "emax", "obj_empty", "deeper", "other",
+        "elems", "emin", "emax", "obj_empty", "deeper", "other",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -159,7 +162,7 @@ class _PathStats:
         self.fmax: float | None = None
         self.frac = 0
         self.s_empty = 0
-        self.ts: list[tuple[str | None, Converter]] | None = None
+        self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
         self.int_text = True
         self.tmin: int | None = None
@@ -171,7 +174,6 @@ class _PathStats:
         self.dmax_text = ""
         self.dscale = 0
         self.bool_text = True
-        self.a_empty = 0
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -249,7 +251,6 @@ class _PathStats:
     def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
         self.seen("array", index)
         if not v:
-            self.a_empty += 1
             return
         elems = self.elems
         for e in v:
@@ -320,9 +321,7 @@ class _Scanner:
         idx = self.index
         self.index += 1
         if not isinstance(obj, dict):
-            from .types import show, type_name
-
-            what = getattr(obj, "item", obj) if type(obj).__name__ == "_NotAnItem" else obj
+            what = obj.item if isinstance(obj, NotAnItem) else obj
             self.bad_record(idx, line, source, f"not a JSON object: `{type_name(what)}` {show(what)}")
             return
         self.records += 1
@@ -1145,9 +1144,8 @@ def add_infer_parser(subparsers: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
 
 
-def run_infer(args: argparse.Namespace) -> int:
+def cmd_infer(args: argparse.Namespace) -> int:
     """``mapper infer``: 0 on success, 2 on usage errors and unreadable input."""
-    from .run import Progress
 
     pk = None
     if getattr(args, "primary_key_fields", None):

@@ -6,21 +6,22 @@ Errors and warnings share one message shape (msgspec's, plus where it happened):
 
 A :class:`Report` keeps counts per (column, code) for the whole batch and the first
 :data:`KEEP` entries in full, so a huge batch with a broken column stays cheap.
-Locations are only built when something fails.
+Locations are only built when something fails. The batch policy (:func:`decide`:
+is the batch taken, and if not why) lives here, next to what it reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
+
+from .errors import MapperError, show
+from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
 
 T = TypeVar("T")
-
-#: Stable error codes.
-ERROR_CODES = ("invalid_json", "not_an_object", "missing", "invalid_value", "out_of_range", "invalid_id", "lossy_value")
 
 
 def location_text(path: str | None, record: int | None, line: int | None, column: str | None, file: str | None = None) -> str:
@@ -39,7 +40,12 @@ def location_text(path: str | None, record: int | None, line: int | None, column
 
 @dataclass(frozen=True, slots=True)
 class RecordError:
-    """One reason a record cannot be taken."""
+    """One reason a record cannot be taken.
+
+    ``path`` is where in the record (``$.data.altitude``); ``pointer`` is where the
+    column is defined (a JSON Pointer into the sink definition, ``/schema/definition/3``);
+    both are None for an error of the record as a whole.
+    """
 
     record: int
     line: int | None
@@ -48,6 +54,7 @@ class RecordError:
     code: str
     reason: str
     file: str | None = None
+    pointer: str | None = None
 
     @property
     def message(self) -> str:
@@ -59,6 +66,7 @@ class RecordError:
             "line": self.line,
             "column": self.column,
             "path": self.path,
+            "pointer": self.pointer,
             "code": self.code,
             "message": self.message,
         }
@@ -67,26 +75,93 @@ class RecordError:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class ValueWarning:
-    """A value the endpoint stores differently from how it was sent."""
+_UNRESOLVED: Any = object()
 
-    record: int
-    line: int | None
-    column: str | None
-    path: str | None
-    kind: str
-    sent: Any
-    stored: Any
-    hint: str = ""
+
+class ValueWarning:
+    """A value the endpoint stores differently from how it was sent.
+
+    The fast path knows that a value is lossy (and what it stores) from whole-array
+    tests; wording the warning (what was sent, what is stored, the hint) needs the
+    scalar converter. A warning made with :meth:`lazy` runs it only when one of those
+    is first read (most runs never read them); it then behaves, compares and pickles
+    as the plain warning it words.
+    """
+
+    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "_sent", "_stored", "_hint", "_convert", "_value")
+
+    def __init__(
+        self,
+        record: int,
+        line: int | None,
+        column: str | None,
+        path: str | None,
+        kind: str,
+        sent: Any,
+        stored: Any,
+        hint: str = "",
+        pointer: str | None = None,
+    ):
+        self.record, self.line, self.column, self.path, self.kind, self.pointer = record, line, column, path, kind, pointer
+        self._sent, self._stored, self._hint = sent, stored, hint
+        self._convert: Callable[[Any, list[Any]], Any] | None = None
+        self._value: Any = None
+
+    @classmethod
+    def lazy(
+        cls,
+        record: int,
+        line: int | None,
+        column: str | None,
+        path: str | None,
+        kind: str,
+        convert: Callable[[Any, list[Any]], Any],
+        value: Any,
+        pointer: str | None = None,
+    ) -> ValueWarning:
+        """A warning worded by ``convert(value, notes)`` when it is first read."""
+        w = cls(record, line, column, path, kind, _UNRESOLVED, None, "", pointer)
+        w._convert, w._value = convert, value
+        return w
+
+    def _resolve(self) -> None:
+        convert, value = self._convert, self._value
+        assert convert is not None
+        notes: list[Any] = []
+        try:
+            convert(value, notes)
+        except ConversionError:  # pragma: no cover - the vector form vouched for the value
+            pass
+        note = next((n for n in notes if n.kind == self.kind), notes[0] if notes else None)
+        if note is None:  # pragma: no cover - the vector form and the converter disagree
+            self._sent, self._stored = value, None
+        else:
+            self._sent, self._stored, self._hint = note.sent, note.stored, note.hint
+        self._convert = self._value = None
+
+    @property
+    def sent(self) -> Any:
+        if self._sent is _UNRESOLVED:
+            self._resolve()
+        return self._sent
+
+    @property
+    def stored(self) -> Any:
+        if self._sent is _UNRESOLVED:
+            self._resolve()
+        return self._stored
+
+    @property
+    def hint(self) -> str:
+        if self._sent is _UNRESOLVED:
+            self._resolve()
+        return self._hint
 
     @property
     def reason(self) -> str:
         """What changed, without where: ``float truncated: sent 12.9, stored 12``."""
-        from .types import show
-
         stored = "no value" if self.stored is None else show(self.stored)
-        text = f"{_KIND_TEXT.get(self.kind, self.kind)}: sent {show(self.sent)}, stored {stored}"
+        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {show(self.sent)}, stored {stored}"
         return f"{text} ({self.hint})" if self.hint else text
 
     @property
@@ -99,79 +174,32 @@ class ValueWarning:
             "line": self.line,
             "column": self.column,
             "path": self.path,
+            "pointer": self.pointer,
             "kind": self.kind,
             "sent": _jsonable(self.sent),
             "stored": _jsonable(self.stored),
             "message": self.message,
         }
 
-
-class LazyValueWarning:
-    """A :class:`ValueWarning` worded only when it is read.
-
-    The fast path knows a value is lossy (and what it stores) from whole-array tests;
-    wording the warning (what was sent, what is stored, the hint) needs the scalar
-    converter. A report keeps the first 1,000 warnings; most runs never read them, so
-    the converter runs when one is read (or pickled, which yields a plain ValueWarning).
-    """
-
-    __slots__ = ("record", "line", "column", "path", "kind", "_convert", "_value", "_done")
-
-    def __init__(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any):
-        self.record, self.line, self.column, self.path, self.kind = record, line, column, path, kind
-        self._convert, self._value = convert, value
-        self._done: ValueWarning | None = None
-
-    def resolve(self) -> ValueWarning:
-        if self._done is None:
-            notes: list[Any] = []
-            try:
-                self._convert(self._value, notes)
-            except Exception:  # pragma: no cover - the vector form vouched for the value
-                pass
-            note = next((n for n in notes if n.kind == self.kind), notes[0] if notes else None)
-            if note is None:  # pragma: no cover
-                self._done = ValueWarning(self.record, self.line, self.column, self.path, self.kind, self._value, None)
-            else:
-                self._done = ValueWarning(self.record, self.line, self.column, self.path, self.kind, note.sent, note.stored, note.hint)
-        return self._done
-
-    sent = property(lambda self: self.resolve().sent)
-    stored = property(lambda self: self.resolve().stored)
-    hint = property(lambda self: self.resolve().hint)
-    reason = property(lambda self: self.resolve().reason)
-    message = property(lambda self: self.resolve().message)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.resolve().to_dict()
+    def _key(self) -> tuple[Any, ...]:
+        return (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, LazyValueWarning):
-            other = other.resolve()
-        return self.resolve() == other
+        if not isinstance(other, ValueWarning):
+            return NotImplemented
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self.resolve())
+        return hash(self._key())
 
     def __repr__(self) -> str:
-        return repr(self.resolve())
+        return (
+            f"ValueWarning(record={self.record!r}, line={self.line!r}, column={self.column!r}, path={self.path!r}, "
+            f"kind={self.kind!r}, sent={self.sent!r}, stored={self.stored!r}, hint={self.hint!r})"
+        )
 
     def __reduce__(self) -> Any:
-        w = self.resolve()
-        return (ValueWarning, (w.record, w.line, w.column, w.path, w.kind, w.sent, w.stored, w.hint))
-
-
-_KIND_TEXT = {
-    "float_truncated": "float truncated",
-    "float_decimal": "float arithmetic changes the decimal",
-    "decimal_truncated": "more digits than Scale",
-    "int_precision": "integer beyond 2^53 changed by float decoding",
-    "string_from_value": "non-string stored as text",
-    "comma_split": "comma string split into a set",
-    "empty_string": "empty string taken as no value",
-    "timestamp_truncated": "time finer than the column's granularity",
-    "clamped": "date clamped",
-}
+        return (ValueWarning, (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer))
 
 
 def _jsonable(value: Any) -> Any:
@@ -226,8 +254,6 @@ class Report:
     # record index -> its errors, for the first KEEP failed records; every failed index in failed_set
     failed_index: dict[int, list[RecordError]] = field(default_factory=dict)
     failed_set: set[int] = field(default_factory=set)
-    # workers=N: every "not an object" error of a part, so the merge can count each once
-    all_not_objects: list[RecordError] = field(default_factory=list)
 
     @property
     def error_count(self) -> int:
@@ -316,7 +342,7 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
 
 
 class ReportBuilder:
-    """Collects errors and warnings while a batch is mapped."""
+    """Collects errors and warnings while a batch is mapped, closing them record by record."""
 
     def __init__(self, *, on_error: str = "reject", strict: bool = False, keep_rejected: bool = True, on_reject: Any = None):
         self.report = Report(on_error=on_error, strict=strict)
@@ -325,39 +351,47 @@ class ReportBuilder:
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
-        self.part = False  # mapping one share of the columns (workers=N)
 
-    def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str) -> None:
-        err = RecordError(record, line, column, path, code, reason, self.source)
+    def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str, pointer: str | None = None) -> None:
+        self.add_error(RecordError(record, line, column, path, code, reason, self.source, pointer))
+
+    def add_error(self, err: RecordError) -> None:
         rep = self.report
-        key = (column, code)
+        key = (err.column, err.code)
         rep.error_counts[key] = rep.error_counts.get(key, 0) + 1
-        self.bad.setdefault(record, []).append(err)
-        if self.part and code == "not_an_object" and column is not None:
-            rep.all_not_objects.append(err)
+        self.bad.setdefault(err.record, []).append(err)
 
-    def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "") -> None:
+    def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "", pointer: str | None = None) -> None:
+        self.add_warning(ValueWarning(record, line, column, path, kind, sent, stored, hint, pointer))
+
+    def warning_lazy(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None) -> None:
+        """A warning worded by ``convert(value, notes)`` when it is read (see :meth:`ValueWarning.lazy`)."""
         rep = self.report
         key = (column, kind)
+        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
+        if len(rep.warnings) < KEEP:
+            self.pending_warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer))
+
+    def add_warning(self, w: ValueWarning) -> None:
+        rep = self.report
+        key = (w.column, w.kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
         if len(rep.warnings) < KEEP:
             # Kept for the whole chunk, then sorted and cut at KEEP: "the first KEEP
             # warnings" are then the same however the input was chunked or split.
-            self.pending_warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint))
+            self.pending_warnings.append(w)
 
-    def warning_lazy(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any) -> None:
-        """A warning worded by ``convert(value, notes)`` when it is read (see LazyValueWarning)."""
-        rep = self.report
+    def count_warnings(self, column: str | None, kind: str, n: int) -> None:
+        """Warnings past the ones kept in full: only counted."""
         key = (column, kind)
-        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
-        if len(rep.warnings) < KEEP:
-            self.pending_warnings.append(LazyValueWarning(record, line, column, path, kind, convert, value))  # type: ignore[arg-type]
+        counts = self.report.warning_counts
+        counts[key] = counts.get(key, 0) + n
 
     @property
     def warnings_full(self) -> bool:
         return len(self.report.warnings) >= KEEP
 
-    def close_records(self, raw_of: Any = None) -> set[int]:
+    def close_records(self, raw_of: Callable[[int], bytes | None] | None = None) -> set[int]:
         """Finish the records seen so far (a chunk): keep their errors and warnings in record
         order, count failures, hand rejected records out. Returns the failed indices."""
         rep = self.report
@@ -384,3 +418,33 @@ class ReportBuilder:
                 rep.rejected.append(rejected)
         self.bad = {}
         return failed
+
+
+class BatchRejected(MapperError):
+    """The batch would be discarded by the endpoint; ``report`` says why, record by record."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(report.summary())
+
+
+# ---------------------------------------------------------------------------------------
+# The batch policy
+
+
+def decide(report: Report, allow_missing: bool, on_error: str, limit: int | float | None) -> None:
+    """Apply the batch policy to a finished report: is the batch accepted, and if not, why."""
+    if not report.failed_records:
+        return
+    if on_error == "reject":
+        report.accepted = False
+        if not allow_missing and any(code == "missing" for (_c, code) in report.error_counts):
+            report.reject_reason = "allow_missing_fields is false and a record is missing a mapped value"
+        else:
+            report.reject_reason = "a record failed and on_error is reject"
+    elif limit is not None:
+        ratio = isinstance(limit, float) and limit < 1
+        if report.failed_records > (limit * report.records if ratio else limit):
+            report.accepted = False
+            what = f"{limit:.0%} of {report.records} records" if ratio else f"{int(limit)} errors"
+            report.reject_reason = f"{report.failed_records} records failed, more than max_errors ({what})"

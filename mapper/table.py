@@ -55,21 +55,11 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple
 
 from . import golayout
-from .errors import MapperError, make_pointer, preview
+from .checks import Checker, check_config, check_path, check_paths, check_sink_name, json_type, show_json, split_pointer
+from .errors import MapperError, make_pointer, preview, suggest
+from .model import Column, Sink
 from .paths import Path
-from .sink import (
-    Column,
-    Sink,
-    _check_config,
-    _check_path,
-    _check_paths,
-    _Checker,
-    _json_type,
-    _show,
-    _split_pointer,
-    _suggest,
-    check_sink_name,
-)
+from .types import INT64_MAX, INT64_MIN, QUANTUMS
 
 __all__ = [
     "COLUMN_TYPES",
@@ -94,8 +84,6 @@ KEYWORDS = frozenset(
 
 _CONSTRAINT_STARTS = ("MIN", "MAX", "TIMEUNIT", "TIMEQUANTUM", "CACHETYPE")
 _TIME_UNITS = {"s": "s", "ms": "ms", "us": "us", "\u00b5s": "us", "ns": "ns"}
-_QUANTUMS = ("Y", "YM", "YMD", "YMDH", "M", "MD", "MDH", "D", "DH", "H")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 # Other databases' type names, and the FeatureBase type to use instead.
@@ -760,7 +748,7 @@ def _unsupported_type(col: TableColumn) -> str:
 def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, str, Position], None]) -> None:
     kw, value = c.keyword, c.value
     if kw in ("MIN", "MAX"):
-        if not _INT64_MIN <= value <= _INT64_MAX:
+        if not INT64_MIN <= value <= INT64_MAX:
             add("error", "table-constraint", f"{kw} {value} does not fit a signed 64-bit integer", c.value_position)
         elif col.type == "DECIMAL":
             add(
@@ -799,9 +787,9 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
                 "the column's Epoch is also the epoch of the numbers the records send",
                 c.position,
             )
-    elif kw == "TIMEQUANTUM" and value not in _QUANTUMS:
-        hint = f" (write it in capitals: {value.upper()!r})" if value.upper() in _QUANTUMS else ""
-        add("error", "table-constraint", f"TIMEQUANTUM {preview(value)!r} is not a time quantum; use one of {', '.join(_QUANTUMS)}{hint}", c.value_position)
+    elif kw == "TIMEQUANTUM" and value not in QUANTUMS:
+        hint = f" (write it in capitals: {value.upper()!r})" if value.upper() in QUANTUMS else ""
+        add("error", "table-constraint", f"TIMEQUANTUM {preview(value)!r} is not a time quantum; use one of {', '.join(QUANTUMS)}{hint}", c.value_position)
     elif kw == "TTL":
         try:
             ns = golayout.go_parse_duration(value)
@@ -863,7 +851,7 @@ def _derived_config(col: TableColumn) -> tuple[str, dict[str, Any]]:
     if col.type == "INT":
         lo, hi = col.get("MIN"), col.get("MAX")
         if hi is not None and lo is None:
-            lo = _INT64_MIN  # the table's default lower bound: the ingester needs Min with Max
+            lo = INT64_MIN  # the table's default lower bound: the ingester needs Min with Max
         if lo is not None:
             cfg["Min"] = lo
         if hi is not None:
@@ -898,11 +886,10 @@ class _Mapped:
     value: Any
     path: Path | None
     config: Any  # the user's config (None when not given)
-    config_given: bool
     ok: bool
 
 
-def check_ui_mapping(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> Sink | None:
+def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> Sink | None:
     """Check the UI form and build its :class:`~mapper.sink.Sink`, adding every problem to ``ck``.
 
     Pointers are into the UI document: ``/table`` for the statement (the message gives the
@@ -927,7 +914,7 @@ def check_ui_mapping(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, 
     if "table" not in doc or raw is None:
         ck.error(("table",), "missing", "the UI form needs the table: a FeatureBase SQL CREATE TABLE statement")
     elif not isinstance(raw, str):
-        ck.error(("table",), "wrong-type", f"the table must be a CREATE TABLE statement (a string), not {_json_type(raw)}")
+        ck.error(("table",), "wrong-type", f"the table must be a CREATE TABLE statement (a string), not {json_type(raw)}")
     elif not raw.strip():
         ck.error(("table",), "empty", "the table is empty: give the CREATE TABLE statement of the sink's table")
     elif len(raw) > 1_000_000:
@@ -945,7 +932,7 @@ def check_ui_mapping(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, 
     if "mapping" not in doc or mapping is None:
         ck.error(("mapping",), "missing", 'the UI form needs the mapping: {"<column>": "<dot.path>", ...} with at least _id')
     elif not isinstance(mapping, Mapping):
-        ck.error(("mapping",), "wrong-type", f'the mapping must be an object {{"<column>": "<dot.path>", ...}}, not {_json_type(mapping)}')
+        ck.error(("mapping",), "wrong-type", f'the mapping must be an object {{"<column>": "<dot.path>", ...}}, not {json_type(mapping)}')
         mapping = None
     else:
         ck.duplicates(mapping, ("mapping",))
@@ -982,7 +969,7 @@ def check_ui_mapping(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, 
     )
 
 
-def _allow_missing(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> bool | None:
+def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> bool | None:
     value = overrides.get("allow_missing_fields")
     if value is not None:
         if isinstance(doc.get("allow_missing_fields"), bool) and doc["allow_missing_fields"] != value:
@@ -997,51 +984,51 @@ def _allow_missing(ck: _Checker, doc: Mapping[str, Any], overrides: dict[str, An
         return None
     value = doc["allow_missing_fields"]
     if not isinstance(value, bool):
-        ck.error(("allow_missing_fields",), "wrong-type", f"allow_missing_fields must be true or false, not {_show(value)}")
+        ck.error(("allow_missing_fields",), "wrong-type", f"allow_missing_fields must be true or false, not {show_json(value)}")
         return None
     return value
 
 
-def _relay(ck: _Checker, tmp: _Checker, where: Callable[[tuple[str, ...]], tuple[str | int, ...]]) -> None:
+def _relay(ck: Checker, tmp: Checker, where: Callable[[tuple[str, ...]], tuple[str | int, ...]]) -> None:
     """Copy the problems of a scratch checker into ``ck``, moving their pointers with ``where``."""
     for p in tmp.problems:
-        ck.add(p.severity, where(_split_pointer(p.pointer)), p.code, p.message)
+        ck.add(p.severity, where(split_pointer(p.pointer)), p.code, p.message)
 
 
-def _check_value(ck: _Checker, key: str, value: Any) -> _Mapped:
+def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
     """A mapping value: a path string, an array of keys, or {"path", "config"}."""
     here: tuple[str | int, ...] = ("mapping", key)
     if value is None or value == "":
-        return _Mapped(key, value, None, None, False, True)  # left blank: not mapped
+        return _Mapped(key, value, None, None, True)  # left blank: not mapped
     if isinstance(value, (str, list)):
-        tmp = _Checker()
-        path = _check_path(tmp, {"name": key, "path": value}, (), "ui")
+        tmp = Checker()
+        path = check_path(tmp, {"name": key, "path": value}, (), "ui")
         _relay(ck, tmp, lambda t: here + tuple(t[1:]))  # "/path/..." -> "/mapping/<key>/..."
-        return _Mapped(key, value, path, None, False, path is not None)
+        return _Mapped(key, value, path, None, path is not None)
     if isinstance(value, Mapping):
         ck.duplicates(value, here)
         ck.unknown_keys(value, _VALUE_KEYS, here, "a mapping entry (path and config)")
-        tmp = _Checker()
-        path = _check_path(tmp, {"name": key, "path": value.get("path")}, (), "ui")
+        tmp = Checker()
+        path = check_path(tmp, {"name": key, "path": value.get("path")}, (), "ui")
         _relay(ck, tmp, lambda t: here + tuple(t))
         cfg = value.get("config")
         ok = path is not None
         if cfg is not None and not isinstance(cfg, Mapping):
-            ck.error(here + ("config",), "wrong-type", f"config must be an object, not {_json_type(cfg)}")
+            ck.error(here + ("config",), "wrong-type", f"config must be an object, not {json_type(cfg)}")
             ok = False
         elif cfg is not None:
             ck.duplicates(cfg, here + ("config",))
-        return _Mapped(key, value, path, cfg, cfg is not None, ok)
+        return _Mapped(key, value, path, cfg, ok)
     ck.error(
         here,
         "wrong-type",
         f'a mapping value is a path string such as "data.aircraftId", an array of keys, or '
-        f'{{"path": ..., "config": {{...}}}}, not {_json_type(value)}',
+        f'{{"path": ..., "config": {{...}}}}, not {json_type(value)}',
     )
-    return _Mapped(key, value, None, None, False, False)
+    return _Mapped(key, value, None, None, False)
 
 
-def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[list[Column], str | None, tuple[str, ...] | None]:
+def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[list[Column], str | None, tuple[str, ...] | None]:
     by_name = {c.name: c for c in table.columns}
     names = [c.name for c in table.columns]
     claimed: dict[str, str] = {}  # column name -> mapping key
@@ -1058,7 +1045,7 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
             ck.error(
                 here,
                 "unknown-column",
-                f"{preview(m.key)!r} is not a column of table {table.name!r}{_suggest(m.key, names)}{extra}",
+                f"{preview(m.key)!r} is not a column of table {table.name!r}{suggest(m.key, names)}{extra}",
             )
             continue
         else:
@@ -1125,8 +1112,8 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
         def spelled(canonical: str, names: Mapping[str, str] = spelled_user) -> str:
             return names.get(canonical.casefold(), canonical)
 
-        tmp = _Checker()
-        config = _check_config(tmp, merged, True, ctype, (), spelled)
+        tmp = Checker()
+        config = check_config(tmp, merged, True, ctype, (), spelled)
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:
             continue
@@ -1135,8 +1122,8 @@ def _build_columns(ck: _Checker, table: Table, mapped: list[_Mapped]) -> tuple[l
         )
 
     # Same-path and prefix-path warnings, pointing at the mapping entries as written.
-    tmp = _Checker()
-    _check_paths(tmp, columns)
+    tmp = Checker()
+    check_paths(tmp, columns)
 
     def path_where(tokens: tuple[str, ...]) -> tuple[str | int, ...]:
         key = tokens[1] if len(tokens) > 1 else ""

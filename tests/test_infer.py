@@ -3,7 +3,7 @@
 Every draft built here goes through :func:`roundtrip`: ``mapper.check_sink`` finds no error
 and ``compile_sink(draft).validate(same records)`` accepts the batch. The real corpora in
 ``/work/shared/data`` are read in place (never copied) and skipped when absent. The command
-line is exercised through ``add_infer_parser`` / ``run_infer`` on a fresh argparse parser.
+line is exercised through ``add_infer_parser`` / ``cmd_infer`` on a fresh argparse parser.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import mapper
 from mapper.errors import InputError, MapperError
-from mapper.infer import InferError, InferResult, add_infer_parser, column_name, infer, run_infer
+from mapper.infer import InferError, InferResult, add_infer_parser, column_name, infer, cmd_infer
 
 DATA = Path("/work/shared/data")
 
@@ -598,13 +598,13 @@ def test_corpus_webhooks_push_epochs() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# The command line (through run_infer; cli.py wires the subcommand)
+# The command line (through cmd_infer; cli.py wires the subcommand)
 
 
 def cli(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="mapper")
     add_infer_parser(parser.add_subparsers(dest="command"))
-    return run_infer(parser.parse_args(["infer", *argv]))
+    return cmd_infer(parser.parse_args(["infer", *argv]))
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Low-cardinality string columns decoded as Literal types (mapper.project.Engine._learn_literals).
+"""Low-cardinality string columns decoded as Literal types (mapper.engine.fast.FastPath.learn_literals).
 
 The optimisation must never change a result: every test compares against the careful
 path, and checks that the engine really took the specialised route it is testing.
@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 import mapper
-from mapper.io import iter_units
-from mapper.project import LITERAL_MAX, Engine
+from mapper.engine.reader import iter_units
+from mapper import MapOptions
+from mapper.engine.core import Engine
+from mapper.engine.fast import LITERAL_MAX
 
 SINK = {
     "id_field": "id",
@@ -25,9 +27,9 @@ SINK = {
 
 
 def run_engine(m, data: bytes, chunk_size: int = 8 * 1024):
-    engine = Engine(m, on_error="skip")
+    engine = Engine(m.compiled, MapOptions(on_error="skip"))
     for unit in iter_units(data, chunk_size=chunk_size):
-        unit.feed(engine)
+        engine.feed(unit)
     batch, report = engine.finish()
     return engine, batch, report
 
@@ -53,11 +55,11 @@ def test_few_values_are_learnt_and_new_ones_grow_the_set():
     data = ndjson(records)
     engine, batch, report = run_engine(m, data)
     kind = 1  # columns are indexed in definition order
-    assert engine.literals is not None and set(engine.literals) == {kind}  # "name" has a value per record
-    assert set(engine.literals[kind]) == {"alpha", "beta", "gamma"}
-    assert engine.literal_rebuilds == 2
+    assert engine.fast.literals is not None and set(engine.fast.literals) == {kind}  # "name" has a value per record
+    assert set(engine.fast.literals[kind]) == {"alpha", "beta", "gamma"}
+    assert engine.fast.literal_rebuilds == 2
     # the strict (specialised) decoder took most chunks, a laxer one only the chunk with the new value
-    assert engine.stats["strict_runs"] > engine.stats["lax_runs"] + engine.stats["lenient_runs"] >= 1
+    assert engine.stats["exact_runs"] > engine.stats["lax_runs"] + engine.stats["lenient_runs"] >= 1
     assert batch.to_rows()[-1]["kind"] == kinds[5999 % 3]
     # what the optimisation is for: one shared str object per value, not one per record
     values = batch["kind"].values
@@ -73,8 +75,8 @@ def test_a_column_whose_values_keep_growing_stops_being_a_literal():
     data = ndjson(records)
     engine, batch, report = run_engine(m, data)
     kind_index = 1
-    assert engine.literals is not None and kind_index not in engine.literals
-    assert engine.literal_rebuilds <= 6
+    assert engine.fast.literals is not None and kind_index not in engine.fast.literals
+    assert engine.fast.literal_rebuilds <= 6
     assert len({r["kind"] for r in batch.to_rows()}) == 10 + 6000
     assert_same_as_careful(m, data, batch, report)
 
@@ -88,7 +90,7 @@ def test_literal_columns_keep_nulls_missing_and_wrong_types_apart():
     records[2800]["kind"] = "on\u00e9\\\"x"  # a new value with escapes
     data = ndjson(records)
     engine, batch, report = run_engine(m, data)
-    assert engine.literals
+    assert engine.fast.literals
     rows = batch.to_rows()
     assert rows[2500]["kind"] is None and "kind" not in rows[2600]  # null vs missing
     assert rows[2700]["kind"] == "7"
@@ -100,10 +102,10 @@ def test_high_cardinality_and_tiny_batches_are_left_alone():
     m = mapper.compile_sink(SINK)
     many = [{"id": i, "kind": f"v{i % (LITERAL_MAX + 1)}", "name": str(i), "n": i} for i in range(LITERAL_MAX * 9)]
     engine, batch, report = run_engine(m, ndjson(many), chunk_size=1 << 20)
-    assert engine.literals == {}
+    assert engine.fast.literals == {}
     tiny = [{"id": i, "kind": "a", "name": "b", "n": i} for i in range(10)]
     engine, batch, report = run_engine(m, ndjson(tiny))
-    assert engine.literals is None and engine.literal_rebuilds == 0
+    assert engine.fast.literals is None and engine.fast.literal_rebuilds == 0
     assert [r["kind"] for r in batch.to_rows()] == ["a"] * 10
 
 
@@ -115,8 +117,8 @@ def test_lax_chunks_use_the_literal_set_too_and_take_empty_strings():
     records[3000]["kind"] = "sideways"
     data = ndjson(records)
     engine, batch, report = run_engine(m, data)
-    assert engine.literals == {1: ("down", "sideways", "up")}
-    assert engine.stats["strict_runs"] == 0 and engine.stats["lax_runs"] > 20
+    assert engine.fast.literals == {1: ("down", "sideways", "up")}
+    assert engine.stats["exact_runs"] == 0 and engine.stats["lax_runs"] > 20
     assert engine.stats["lenient_runs"] == 1  # the chunk holding the new value
     values = batch["kind"].values
     assert len({id(v) for v in values[1000:2900] if v == "up"}) == 1

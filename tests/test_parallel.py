@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import mapper
-from mapper.parallel import assign_columns, can_fork
+from mapper.engine.parallel import assign_columns, can_fork
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.gen import SINK, generate  # noqa: E402
@@ -118,7 +118,7 @@ def test_sets_and_nulls(tmp_path):
 
 
 def test_strings_stay_with_the_caller(m):
-    groups = assign_columns(m, 2)
+    groups = assign_columns(m.compiled, 2)
     string_cols = {c.index for c in m.stored if c.type == "string"}
     assert string_cols <= groups[0]
     assert groups[1] and not (groups[1] & string_cols)

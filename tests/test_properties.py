@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mapper
-from mapper.compiler import MISSING, NotObject
+from mapper import MISSING
+from mapper.compiler import NotObject
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -226,10 +227,10 @@ numeric_texts = st.one_of(
 def test_numeric_string_vector_agrees_with_go_parse_int(texts):
     import numpy as np
 
-    from mapper.project import _digit_strings
+    from mapper.types import digit_strings
     from mapper.types import ConversionError, to_int64
 
-    got = _digit_strings(np.fromiter(texts, dtype=object, count=len(texts)))
+    got = digit_strings(np.fromiter(texts, dtype=object, count=len(texts)))
     expected = []
     for t in texts:
         try:

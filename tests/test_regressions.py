@@ -129,7 +129,7 @@ def test_unreadable_record_sources_are_input_errors():
 
 
 def test_npz_keeps_every_column_and_trailing_nul(tmp_path):
-    from mapper.run import write_npz
+    from mapper.writers import write_npz
 
     m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [
         {"name": "k", "path": ["k"], "type": "string"}, {"name": "col1", "path": ["a"], "type": "int"},

@@ -12,7 +12,7 @@ import math
 import pytest
 
 from mapper.sink import load_sink
-from mapper.types import NO_VALUE, ConversionError, converter_for, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
+from mapper.types import NO_VALUE, ConversionError, column_type, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
 
 
 def conv(ctype: str, config: dict | None = None):
@@ -20,7 +20,7 @@ def conv(ctype: str, config: dict | None = None):
     if config is not None:
         entry["config"] = config
     sink = load_sink([entry, {"name": "k", "path": ["k"], "type": "id"}], id_field="k", allow_missing_fields=True)
-    return converter_for(sink.columns[0])
+    return column_type(sink.columns[0])
 
 
 def stored(ctype, value, config=None):

@@ -1,30 +1,34 @@
-"""Reading record batches in chunks, and writing mapped batches.
+"""Reading record batches: any accepted input cut into units the engine maps one at a time.
 
 Inputs: NDJSON (blank lines skipped, CRLF and a UTF-8 BOM accepted), a JSON array
 of records, the endpoint's request body ``{"records": [{"value": {...}}]}``, gzip
 files, streams, and Python objects. The format is detected from the first
-non-blank byte and can be forced. NDJSON streams in chunks of about 64 KB, with
-absolute line numbers; JSON arrays and request bodies are read whole.
+non-blank byte and can be forced. NDJSON streams in chunks of about
+:data:`CHUNK_SIZE` bytes (256 KB), with absolute line numbers; JSON arrays and
+request bodies are read whole.
+
+The units are plain data (:class:`NdjsonChunk`, :class:`RawRecords`,
+:class:`ObjectRecords`, :class:`BrokenDocument`): the reader knows nothing of the
+engine, which takes each unit by its type.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator, Union
 
 import msgspec
 
-from .errors import InputError
+from ..errors import InputError
+from ..options import INPUT_FORMATS
 
-if TYPE_CHECKING:
-    from .batch import Batch
-    from .project import Engine
-
-INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
+#: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
+CHUNK_SIZE = 256 * 1024
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 
@@ -38,9 +42,6 @@ class NdjsonChunk:
     first_line: int | None = None
     ascii: bool = False  # known to be ASCII (so valid UTF-8) already
 
-    def feed(self, engine: Engine) -> None:
-        engine.feed_ndjson(self.data, self.first_line, self.ascii)
-
 
 @dataclass
 class RawRecords:
@@ -50,16 +51,12 @@ class RawRecords:
     lines: list[int | None] | None = None
     bad: dict[int, str] | None = None
 
-    def feed(self, engine: Engine) -> None:
-        engine.feed_raw(self.raws, self.lines, self.bad)
-
 
 @dataclass
 class ObjectRecords:
-    objs: list[Any]
+    """Records given as Python objects (dicts, or :class:`NotAnItem` markers)."""
 
-    def feed(self, engine: Engine) -> None:
-        engine.feed_objects(self.objs)
+    objs: list[Any]
 
 
 @dataclass
@@ -69,8 +66,9 @@ class BrokenDocument:
     message: str
     line: int | None
 
-    def feed(self, engine: Engine) -> None:
-        engine.feed_broken(self.message, self.line)
+
+#: What :func:`iter_units` yields.
+Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument]
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,8 +139,6 @@ def _line_of(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _broken(data: bytes, exc: Exception, what: str) -> BrokenDocument:
-    import re
-
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
@@ -202,8 +198,6 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
 
 def _looks_like_body(data: bytes) -> bool:
     """A single JSON object whose first key is "records" holding an array."""
-    import re
-
     return re.match(rb'\s*\{\s*"records"\s*:\s*\[', data) is not None
 
 
@@ -298,14 +292,11 @@ def stream_units(stream: BinaryIO, input_format: str, chunk_size: int) -> Iterat
     if head.startswith(_BOM):
         head = head[3:]
     fmt = detect_format(head) if input_format == "auto" else input_format
-    try:
-        if fmt == "ndjson":
-            yield from stream_lines(_Reader(stream), chunk_size, head)  # type: ignore[arg-type]
-        else:
-            rest = _Reader(stream).read()
-            yield from bytes_units(head + rest, fmt, chunk_size)
-    except InputError:
-        raise
+    if fmt == "ndjson":
+        yield from stream_lines(_Reader(stream), chunk_size, head)  # type: ignore[arg-type]
+    else:
+        rest = _Reader(stream).read()
+        yield from bytes_units(head + rest, fmt, chunk_size)
 
 
 class _Reader:
@@ -321,7 +312,7 @@ class _Reader:
             raise InputError(f"cannot read the input: {exc}") from None
 
 
-def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 256 * 1024) -> Iterator[Any]:
+def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE) -> Iterator[Unit]:
     """Cut any accepted input into units the engine maps one at a time."""
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -337,7 +328,7 @@ def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 25
     elif isinstance(records, dict):
         body = records.get("records") if len(records) == 1 else None
         if isinstance(body, list) and input_format in ("auto", "endpoint"):
-            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, dict) else _NotAnItem(item) for item in body]
+            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, dict) else NotAnItem(item) for item in body]
             yield from _object_units(objs)
         else:
             yield ObjectRecords([records])
@@ -347,14 +338,14 @@ def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = 25
         raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
 
 
-class _NotAnItem:
-    """An element of ``records`` in a request body that is not ``{"value": ...}``."""
+class NotAnItem:
+    """An element of ``records`` in a request body that is not ``{"value": ...}`` (``item`` None: no "value")."""
 
     def __init__(self, item: Any):
         self.item = item
 
 
-_NO_VALUE_KEY: Any = _NotAnItem(None)
+_NO_VALUE_KEY: Any = NotAnItem(None)
 
 
 def _object_units(objs: Iterable[Any], size: int = 1024) -> Iterator[ObjectRecords]:
@@ -366,45 +357,3 @@ def _object_units(objs: Iterable[Any], size: int = 1024) -> Iterator[ObjectRecor
             batch = []
     if batch:
         yield ObjectRecords(batch)
-
-
-# ---------------------------------------------------------------------------------------
-# Writers
-
-
-def batch_to_arrow(batch: Batch) -> Any:
-    """The batch as a ``pyarrow.Table`` (``_id`` first, nulls where no value)."""
-    try:
-        import pyarrow as pa
-    except ImportError:
-        raise InputError("writing Arrow or Parquet needs pyarrow: pip install 'mapper[arrow]'") from None
-    import numpy as np
-
-    arrays = [pa.array(batch.ids.tolist() if batch.ids.dtype == object else batch.ids)]
-    names = ["_id"]
-    for name, col in batch.columns.items():
-        mask = ~col.valid
-        if col.offsets is not None:
-            child = pa.array(col.values.tolist() if col.values.dtype == object else col.values)
-            arr = pa.ListArray.from_arrays(pa.array(col.offsets.astype(np.int32) if len(col.values) < 2**31 else col.offsets), child, mask=pa.array(mask))
-        elif col.type == "decimal":
-            arr = _decimal_arrow(col, pa)
-        elif col.type == "timestamp":
-            arr = pa.array(col.values, mask=mask, type=pa.timestamp(col.unit or "s", tz="UTC"))
-        elif col.type == "recordTime":
-            arr = pa.array(col.values, mask=mask, type=pa.timestamp("ns", tz="UTC"))
-        elif col.values.dtype == object:
-            arr = pa.array(col.values.tolist(), type=pa.string(), mask=mask)
-        else:
-            arr = pa.array(col.values, mask=mask)
-        names.append(name)
-        arrays.append(arr)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
-def _decimal_arrow(col: Any, pa: Any) -> Any:
-    from decimal import Decimal
-
-    scale = col.scale or 0
-    vals = [None if not ok else Decimal(int(v)).scaleb(-scale) for v, ok in zip(col.values.tolist(), col.valid.tolist())]
-    return pa.array(vals, type=pa.decimal128(38, scale))

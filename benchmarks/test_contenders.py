@@ -1,4 +1,4 @@
-"""The benchmark contenders (mapper.contenders) run, count, and agree with mapper on the int columns.
+"""The benchmark contenders (benchmarks/contenders.py) run, count, and agree with mapper on the int columns.
 
 Small and fast (300 records): it guards the instrument, not the speed. Contenders
 whose optional package is missing (pyarrow, polars in CI) are skipped.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import mapper
-from mapper.contenders import CONTENDERS, Contender, Unsupported, get_contenders, leaf_kind, schema_tree
+from benchmarks.contenders import CONTENDERS, Contender, Unsupported, get_contenders, leaf_kind, schema_tree
 
 # benchmarks/ is not an installed package: import its generator from the repo root.
 _ROOT = str(Path(__file__).resolve().parent.parent)

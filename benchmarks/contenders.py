@@ -30,7 +30,7 @@ from typing import Any, Callable, ClassVar, Iterable, Union
 
 import numpy as np
 
-from .sink import Column, Sink
+from mapper.model import Column, Sink
 
 __all__ = [
     "CONTENDERS",
@@ -75,7 +75,7 @@ def leaf_kind(col: Column) -> str:
     ``bool``; ``string``; ``timestamp`` (and ``recordTime``) with ``Unit``/``Epoch``
     -> int64, else a string (a layout); ``dateInt`` -> string; ``strings`` and ``ids``
     -> lists. recordTime follows the engine's own fast path
-    (:func:`mapper.compiler.fast_leaf_type`), which reads numbers when Unit or Epoch is set.
+    (:meth:`mapper.types.ColumnType.json_shape`), which reads numbers when Unit or Epoch is set.
     """
     t = col.type
     if t == "id":
@@ -222,7 +222,7 @@ class MapperContender(Contender):
         self.mapper: Any = None
 
     def prepare(self, sink: Sink, data: bytes) -> None:
-        from .compiler import compile_sink
+        from mapper import compile_sink
 
         super().prepare(sink, data)
         self.mapper = compile_sink(sink)

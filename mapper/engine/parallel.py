@@ -5,11 +5,14 @@ reopen the file: nothing is pickled on the way in) but decodes only the fields o
 own columns: msgspec skips the others without building them. The calling process
 takes the string-like columns and ``_id`` (their Python strings must end up in its own
 memory anyway), the workers the numeric ones, balanced by an estimated cost per
-column. A worker's columns come back as whole arrays (strings, if it has any, as one
-text blob per column, dictionary-coded when a column repeats), never as one pickled
-object per value. Record indices and line numbers are the same in every process;
-the reports are merged (errors every process sees, such as a line that is not JSON,
-are kept once) and the batch policy is applied to the whole batch.
+column (:attr:`mapper.types.ColumnType.worker_cost`). A worker's columns come back as
+whole arrays (strings, if it has any, as one text blob per column, dictionary-coded
+when a column repeats), never as one pickled object per value. Record indices and
+line numbers are the same in every process; the reports are merged by replaying
+every failed record's errors from all parts into one report builder, record by
+record (errors every part sees, such as a line that is not JSON, are kept once), and
+the batch is finished as a single process finishes it
+(:func:`mapper.engine.core.finish_batch`).
 
 Why columns and not rows: the result's strings are Python objects, and a row split
 would make the calling process create every worker's strings again, serially.
@@ -27,18 +30,18 @@ import pickle
 import traceback
 from dataclasses import replace
 from multiprocessing import resource_tracker, shared_memory
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .batch import Batch, ColumnArrays, ColumnData
-from .errors import MapperError
-from .report import KEEP, RecordError, Report
-
-if TYPE_CHECKING:
-    from .compiler import Mapper
-
-_STRINGY = ("string", "strings", "ids", "dateInt")
+from ..batch import Batch, ColumnArrays
+from ..compiler import CompiledSink
+from ..errors import MapperError
+from ..model import Sink
+from ..options import MapOptions
+from ..report import KEEP, RecordError, Report, ReportBuilder, decide
+from .core import Engine, finish_batch
+from .reader import CHUNK_SIZE, iter_units
 
 
 def can_fork() -> bool:
@@ -50,19 +53,12 @@ def rereadable(records: Any) -> bool:
     return isinstance(records, (bytes, bytearray, memoryview, str, os.PathLike, list, tuple, dict))
 
 
-def column_cost(mapper: Mapper, ci: int) -> float:
-    col = mapper.columns[ci]
-    if col.type in _STRINGY or (col.type in ("timestamp", "recordTime") and not col.config.numeric_time):
-        return 3.0
-    return 1.0
-
-
 #: Estimated costs, in units of one numeric column: every process parses each whole
 #: record; a string column costs its decode and, in a worker, the trip back as text.
-PARSE_COST, STRING_COST, STRING_TRIP_COST, MERGE_COST = 4.0, 3.0, 20.0, 1.0
+PARSE_COST, STRING_TRIP_COST, MERGE_COST = 4.0, 20.0, 1.0
 
 
-def assign_columns(mapper: Mapper, workers: int) -> list[frozenset[int]]:
+def assign_columns(compiled: CompiledSink, workers: int) -> list[frozenset[int]]:
     """Split the stored columns into ``workers`` groups; group 0 (the caller) also makes _id.
 
     String-like columns start with the caller (their Python strings must end up in
@@ -70,39 +66,36 @@ def assign_columns(mapper: Mapper, workers: int) -> list[frozenset[int]]:
     go to the least loaded worker; then string columns move to a worker while that
     lowers the largest estimated load.
     """
+    cost = [ct.worker_cost for ct in compiled.ctypes]
     groups: list[set[int]] = [set() for _ in range(workers)]
     loads = [PARSE_COST] * workers
-    loads[0] += MERGE_COST + sum(column_cost(mapper, ci) for ci in mapper.identity_index)
-    strings = [ci for ci in mapper.stored_index if column_cost(mapper, ci) > 1.0]
+    loads[0] += MERGE_COST + sum(cost[ci] for ci in compiled.identity_index)
+    strings = [ci for ci in compiled.stored_index if cost[ci] > 1.0]
     for ci in strings:
         groups[0].add(ci)
-        loads[0] += STRING_COST
-    for ci in (c for c in mapper.stored_index if c not in strings):
+        loads[0] += cost[ci]
+    for ci in (c for c in compiled.stored_index if c not in strings):
         target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
         groups[target].add(ci)
-        loads[target] += 1.0
+        loads[target] += cost[ci]
     for ci in reversed(strings):
         target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
-        if target == 0 or max(loads[0] - STRING_COST, loads[target] + STRING_COST + STRING_TRIP_COST) >= max(loads):
+        if target == 0 or max(loads[0] - cost[ci], loads[target] + cost[ci] + STRING_TRIP_COST) >= max(loads):
             break
         groups[0].discard(ci)
         groups[target].add(ci)
-        loads[0] -= STRING_COST
-        loads[target] += STRING_COST + STRING_TRIP_COST
+        loads[0] -= cost[ci]
+        loads[target] += cost[ci] + STRING_TRIP_COST
     return [frozenset(g) for g in groups]
 
 
-def _map_part(mapper: Mapper, records: Any, output: bool, options: dict[str, Any], input_format: str, chunk_size: int) -> tuple[dict[str, Any], Any, Report]:
-    from .io import iter_units
-    from .project import Engine
-
-    opts = dict(options, on_error="skip", max_errors=None)
-    engine = Engine(mapper, output=True, **opts)
-    engine.rb.part = True
+def _map_part(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
+    """Map this process's share: every record, every failure kept (the policy is applied after the merge)."""
+    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1), output=True)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in iter_units(records, input_format=input_format, chunk_size=chunk_size):
-        unit.feed(engine)
+    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE):
+        engine.feed(unit)
     columns, ids, report = engine.finish_part()
     if not output:
         columns, ids = {}, None
@@ -175,13 +168,11 @@ def _unpack_values(packed: Any) -> np.ndarray:
     return out
 
 
-def _worker(conn: Any, sink: Any, part: tuple[frozenset[int], bool], records: Any, output: bool, options: dict[str, Any], input_format: str, chunk_size: int) -> None:
-    from .compiler import Mapper
-
+def _worker(conn: Any, sink: Sink, part: tuple[frozenset[int], bool], records: Any, options: MapOptions, output: bool) -> None:
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
-        mapper = Mapper(sink, part=part)
-        columns, _ids, report = _map_part(mapper, records, output, options, input_format, chunk_size)
+        compiled = CompiledSink(sink, part=part)
+        columns, _ids, report = _map_part(compiled, records, options, output)
         conn.send(("ok", *_to_shared({name: _pack_arrays(a) for name, a in columns.items()}), report))
     except BaseException as exc:  # tell the parent instead of dying silently
         conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None))
@@ -253,11 +244,9 @@ def _copied(obj: Any) -> Any:
     return obj
 
 
-def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, input_format: str, chunk_size: int, options: dict[str, Any]) -> tuple[Batch | None, Report]:
-    """Map ``records`` with ``workers`` processes, each decoding only its share of the columns."""
-    from .compiler import Mapper as _Mapper
-
-    groups = assign_columns(mapper, workers)
+def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> tuple[Batch | None, Report]:
+    """Map ``records`` with ``options.workers`` processes, each decoding only its share of the columns."""
+    groups = assign_columns(compiled, options.workers)
     ctx = mp.get_context("fork")
     procs = []
     # Keep the collector away from the pages parent and children share: collections
@@ -267,13 +256,13 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
         if not group:
             continue
         parent_conn, child_conn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(child_conn, mapper.sink, (group, False), records, output, options, input_format, chunk_size), daemon=True)
+        p = ctx.Process(target=_worker, args=(child_conn, compiled.sink, (group, False), records, options, output), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
     try:
-        own = _Mapper(mapper.sink, part=(groups[0], True))
-        columns, ids, report = _map_part(own, records, output, options, input_format, chunk_size)
+        own = CompiledSink(compiled.sink, part=(groups[0], True))
+        columns, ids, report = _map_part(own, records, options, output)
         reports = [report]
         for _proc, conn in procs:
             try:
@@ -292,27 +281,27 @@ def run_parallel(mapper: Mapper, records: Any, *, workers: int, output: bool, in
             if proc.is_alive():  # pragma: no cover
                 proc.terminate()
         gc.unfreeze()
-    merged = merge_reports(mapper, reports, options)
+    merged = merge_reports(compiled, reports, options)
     if not output or not merged.accepted:
         return None, merged
-    return assemble(mapper, columns, ids, merged), merged
+    assert ids is not None
+    return finish_batch(compiled, columns, ids.values, merged), merged
 
 
-def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]) -> Report:
+def merge_reports(compiled: CompiledSink, reports: list[Report], options: MapOptions) -> Report:
     """One report from the parts: every part saw every record, each for its own columns.
 
+    Each part kept every failed record with all its errors (``on_error="skip"``); they
+    are replayed record by record, in the order a single process reports them (the
+    stored columns in definition order, then the identity), into one report builder.
     Errors every part reports (column None: a line that is not JSON, a record that is
     not an object) count once; a path that is not an object counts once per record,
     under the first column it affects, as a single process reports it.
     """
-    from .project import decide
-
-    # Within a record a single process reports the stored columns in definition order,
-    # then the identity (_id): sort the parts' entries the same way.
-    order = {c.name: i for i, c in enumerate(mapper.columns)}
+    order = {c.name: i for i, c in enumerate(compiled.columns)}
     last = len(order)
-    stored_names = {c.name for c in mapper.stored}
-    for c in mapper.sink.identity_columns:
+    stored_names = {c.name for c in compiled.stored}
+    for c in compiled.sink.identity_columns:
         if c.name not in stored_names:
             order[c.name] = last
     order["_id"] = last
@@ -322,87 +311,29 @@ def merge_reports(mapper: Mapper, reports: list[Report], options: dict[str, Any]
             return -1
         return last if code == "invalid_id" else order.get(column, last)
 
-    out = Report(on_error=options.get("on_error", "reject"), strict=bool(options.get("strict", False)))
+    rb = ReportBuilder(on_error=options.on_error, strict=options.strict)
+    out = rb.report
     out.records = reports[0].records
-    seen_record_level: set[tuple[int, str]] = set()
-    seen_not_object: set[tuple[int, str]] = set()
-    errors: list[RecordError] = []
-    failed: dict[int, list[RecordError]] = {}
     for rep in reports:
-        out.failed_set |= rep.failed_set
-        for (col, code), n in rep.error_counts.items():
-            out.error_counts[(col, code)] = out.error_counts.get((col, code), 0) + n
-        for (col, kind), n in rep.warning_counts.items():
-            out.warning_counts[(col, kind)] = out.warning_counts.get((col, kind), 0) + n
-        for e in rep.all_not_objects:
-            key = (e.record, e.reason)
-            if key in seen_not_object:
-                out.error_counts[(e.column, e.code)] -= 1
-            seen_not_object.add(key)
-        for e in rep.errors:
-            if e.column is None:
-                if (e.record, e.code) in seen_record_level:
-                    continue
-                seen_record_level.add((e.record, e.code))
-            errors.append(e)
-    # record-level errors were counted by every part
-    for rep in reports[1:]:
-        for (col, code), n in rep.error_counts.items():
-            if col is None:
-                out.error_counts[(col, code)] -= n
-    out.error_counts = {k: n for k, n in out.error_counts.items() if n > 0}
-    errors.sort(key=lambda e: (e.record, rank(e.column, e.code)))
-    kept: list[RecordError] = []
-    nobj: set[tuple[int, str]] = set()
-    for e in errors:
-        if e.code == "not_an_object" and e.column is not None:
-            if (e.record, e.reason) in nobj:
-                continue
-            nobj.add((e.record, e.reason))
-        kept.append(e)
-        failed.setdefault(e.record, []).append(e)
-    out.errors = kept[:KEEP]
-    out.failed_records = len(out.failed_set)
-    out.failed_index = {r: failed[r] for r in sorted(failed)[:KEEP]}
-    warnings = [w for rep in reports for w in rep.warnings]
-    warnings.sort(key=lambda w: (w.record, rank(w.column)))
+        for key, n in rep.warning_counts.items():
+            out.warning_counts[key] = out.warning_counts.get(key, 0) + n
+    warnings = sorted((w for rep in reports for w in rep.warnings), key=lambda w: (w.record, rank(w.column)))
     out.warnings = warnings[:KEEP]
-    rejected: dict[int, Any] = {}
+    errors: dict[int, list[RecordError]] = {}
+    raws: dict[int, bytes | None] = {}
     for rep in reports:
         for rej in rep.rejected:
-            prev = rejected.get(rej.record)
-            if prev is None:
-                rejected[rej.record] = replace(rej, errors=list(failed.get(rej.record, rej.errors)))
-    out.rejected = [rejected[r] for r in sorted(rejected)]
-    decide(out, mapper.sink.allow_missing_fields, options.get("on_error", "reject"), options.get("max_errors"))
+            errors.setdefault(rej.record, []).extend(rej.errors)
+            raws.setdefault(rej.record, rej.raw)
+    for record in sorted(errors):
+        seen: set[tuple[str, str]] = set()
+        for e in sorted(errors[record], key=lambda e: rank(e.column, e.code)):
+            once = ("record", e.code) if e.column is None else ("path", e.reason) if e.code == "not_an_object" else None
+            if once is not None:
+                if once in seen:
+                    continue
+                seen.add(once)
+            rb.add_error(e)
+    rb.close_records(raws.get)
+    decide(out, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
     return out
-
-
-def assemble(mapper: Mapper, columns: dict[str, Any], ids: Any, report: Report) -> Batch:
-    """The batch: columns in definition order, failed rows dropped."""
-    n = report.records
-    keep = None
-    if report.failed_set:
-        keep = np.ones(n, dtype=bool)
-        keep[np.fromiter(report.failed_set, dtype=np.int64, count=len(report.failed_set))] = False
-    out: dict[str, ColumnData] = {}
-    for col in mapper.stored:
-        arrays = columns[col.name]
-        conv = mapper.converters[col.index]
-        if keep is not None:
-            arrays = _compact(arrays, keep)
-        out[col.name] = ColumnData(col.name, conv.type, arrays, scale=conv.scale, unit=conv.unit, digits=conv.digits)
-    id_values = ids.values if keep is None else ids.values[keep]
-    record_index = np.arange(n, dtype=np.int64) if keep is None else np.flatnonzero(keep)
-    return Batch(mapper.sink, id_values, record_index, out, report)
-
-
-def _compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
-    if arrays.offsets is None:
-        return ColumnArrays(arrays.values[keep], arrays.valid[keep], arrays.present[keep], None)
-    offs = arrays.offsets
-    lengths = np.diff(offs)[keep]
-    new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=new_offsets[1:])
-    mask = np.repeat(keep, np.diff(offs))
-    return ColumnArrays(arrays.values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)

@@ -1,0 +1,420 @@
+"""The definition checker: every problem of a sink definition, each with a JSON Pointer.
+
+:class:`Checker` collects :class:`~mapper.errors.Problem` entries; the functions here
+check the parts every form of a definition shares (the sink name, column entries,
+paths, configs, paths that collide). :mod:`mapper.sink` checks the document forms
+with them, :mod:`mapper.table` the UI's table mapping. A type's own config rules
+live with the type (:meth:`mapper.types.ColumnType.check_config`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable, Mapping
+
+from . import golayout
+from .errors import PathSyntaxError, Problem, Severity, make_pointer, preview, suggest, type_name
+from .model import Column, ColumnConfig
+from .paths import Path, parse_path, path_from_keys
+from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
+
+__all__ = [
+    "COLUMN_NAME_RE",
+    "NAME_RE",
+    "Checker",
+    "ConfigKeyWhere",
+    "check_config",
+    "check_definition",
+    "check_entry",
+    "check_path",
+    "check_paths",
+    "check_sink_name",
+    "json_type",
+    "show_json",
+    "split_pointer",
+]
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,229}")
+COLUMN_NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,229}")
+_ENTRY_KEYS = ("name", "path", "type", "config")
+#: every config key any type takes -> the JSON kind of its value
+_KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_keys.items()}
+
+
+_TYPE_PHRASES = {"null": "null", "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string", "array": "an array", "object": "an object"}
+
+
+def json_type(value: Any) -> str:
+    """``an integer``, ``a string``: a JSON type as definition messages phrase it."""
+    if isinstance(value, Mapping):
+        return "an object"
+    name = type_name(value)
+    return _TYPE_PHRASES.get(name, name)
+
+
+def show_json(value: Any) -> str:
+    """A short JSON rendering of a user value for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return preview(text, 80)
+
+
+class Checker:
+    """Collects the problems of one definition document, in the order they are found."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, severity: Severity, where: tuple[str | int, ...], code: str, message: str) -> None:
+        self.problems.append(Problem(severity, make_pointer(*where), message, code))
+
+    def error(self, where: tuple[str | int, ...], code: str, message: str) -> None:
+        self.add("error", where, code, message)
+
+    def warning(self, where: tuple[str | int, ...], code: str, message: str) -> None:
+        self.add("warning", where, code, message)
+
+    def note(self, where: tuple[str | int, ...], code: str, message: str) -> None:
+        self.add("note", where, code, message)
+
+    def duplicates(self, obj: Any, where: tuple[str | int, ...]) -> None:
+        for key in getattr(obj, "duplicates", ()):
+            self.warning(where + (key,), "duplicate-key", f"key {preview(key)!r} appears more than once; the last value wins")
+
+    def unknown_keys(self, obj: Mapping[str, Any], known: tuple[str, ...], where: tuple[str | int, ...], what: str) -> None:
+        for key in obj:
+            if key not in known:
+                self.warning(
+                    where + (key,),
+                    "unknown-key",
+                    f"unknown key {preview(str(key))!r} in {what}; it is ignored{suggest(str(key), known)}",
+                )
+
+
+
+def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int, ...]) -> str | None:
+    """The sink name rule: lowercase letters, digits, ``-`` and ``_``, starting with a letter, <= 230 chars."""
+    if "name" not in doc:
+        ck.error(where + ("name",), "missing", "the sink needs a name (lowercase letters, digits, '-' and '_', starting with a letter)")
+        return None
+    name = doc["name"]
+    if not isinstance(name, str):
+        ck.error(where + ("name",), "wrong-type", f"the sink name must be a string, not {json_type(name)}")
+        return None
+    if len(name) > 230:
+        ck.error(where + ("name",), "invalid-name", f"the sink name is {len(name)} characters long; at most 230 are allowed")
+    elif not name:
+        ck.error(where + ("name",), "invalid-name", "the sink name is empty")
+    elif not NAME_RE.fullmatch(name):
+        bad = next((i for i, c in enumerate(name) if not (c.isascii() and (c.islower() or c.isdigit() or c in "-_"))), None)
+        if not ("a" <= name[0] <= "z"):
+            why = f"it starts with {name[0]!r}; it must start with a lowercase letter"
+        elif bad is not None:
+            why = f"character {bad} is {name[bad]!r}; only lowercase letters, digits, '-' and '_' are allowed"
+        else:  # pragma: no cover - the regex and the scan agree
+            why = "only lowercase letters, digits, '-' and '_' are allowed"
+        hint = re.sub(r"[^a-z0-9_-]", "_", name.lower())[:230]
+        if hint and not hint[0].isalpha():
+            hint = "s" + hint[:229]
+        ck.error(where + ("name",), "invalid-name", f"invalid sink name {preview(name)!r}: {why} (e.g. {preview(hint)!r})")
+    return name
+
+
+
+def check_definition(
+    ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str
+) -> list[Column] | None:
+    if not present:
+        ck.error(where, "missing", "the definition (an array of column entries) is missing")
+        return None
+    if not isinstance(definition, list):
+        ck.error(where, "wrong-type", f"the definition must be an array of column entries, not {json_type(definition)}")
+        return None
+    if not definition:
+        ck.error(where, "empty", "the definition has no column entries")
+        return None
+    columns: list[Column] = []
+    names: dict[str, int] = {}
+    ok = True
+    record_times: list[int] = []
+    for i, entry in enumerate(definition):
+        col = check_entry(ck, entry, where + (i,), i, form)
+        if col is None:
+            ok = False
+            continue
+        if col.name in names:
+            ck.error(
+                where + (i, "name"),
+                "duplicate-name",
+                f"schema field {i} duplicates name of field {names[col.name]} ({preview(col.name)!r})",
+            )
+            ok = False
+        else:
+            names[col.name] = i
+        if col.type == "recordTime":
+            record_times.append(i)
+        columns.append(col)
+    if len(record_times) > 1:
+        for i in record_times[1:]:
+            ck.warning(where + (i,), "several-record-times", "more than one recordTime column: the last one read sets the record's time")
+    if record_times and ok and not any(c.config.quantum for c in columns):
+        ck.warning(
+            where + (record_times[0],),
+            "unused-record-time",
+            "recordTime only matters for columns with a Quantum, and no column has one",
+        )
+    return columns if ok else None
+
+
+def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str) -> Column | None:
+    if not isinstance(entry, Mapping):
+        ck.error(where, "wrong-type", f"a column entry must be an object with name, path, type and config, not {json_type(entry)}")
+        return None
+    ck.duplicates(entry, where)
+    ck.unknown_keys(entry, _ENTRY_KEYS, where, "a column entry")
+    ok = True
+
+    name = entry.get("name")
+    if "name" not in entry:
+        ck.error(where + ("name",), "missing", "the column entry has no name")
+        ok = False
+    elif not isinstance(name, str) or not name:
+        ck.error(where + ("name",), "wrong-type", f"the column name must be a non-empty string, not {show_json(name)}")
+        ok = False
+    elif not COLUMN_NAME_RE.fullmatch(name):
+        ck.warning(
+            where + ("name",),
+            "column-name",
+            f"{preview(name)!r} is not a valid FeatureBase column name (lowercase letters, digits, '_' and '-', "
+            f"starting with a letter, at most 230 characters)",
+        )
+
+    path = check_path(ck, entry, where, form)
+    if path is None:
+        ok = False
+
+    ctype = entry.get("type")
+    if "type" not in entry:
+        ck.error(where + ("type",), "missing", f"the column entry has no type (one of {', '.join(TYPES)})")
+        ok = False
+    elif not isinstance(ctype, str):
+        ck.error(where + ("type",), "wrong-type", f"the column type must be a string, not {json_type(ctype)}")
+        ok = False
+    elif ctype not in TYPES:
+        ck.error(where + ("type",), "unknown-type", f"unsupported type {preview(ctype)!r}{suggest(ctype, TYPES)}; types are {', '.join(TYPES)}")
+        ok = False
+
+    config = None
+    if ok:
+        assert isinstance(ctype, str)
+        config = check_config(ck, entry.get("config"), "config" in entry, ctype, where + ("config",), ConfigKeyWhere(entry))
+        if config is None:
+            ok = False
+    if not ok:
+        return None
+    assert isinstance(name, str) and path is not None and config is not None and isinstance(ctype, str)
+    return Column(index=index, name=name, path=path, type=ctype, config=config, pointer=make_pointer(*where))
+
+
+def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ...], form: str) -> Path | None:
+    raw = entry.get("path")
+    pw = where + ("path",)
+    if raw is None:
+        name = entry.get("name")
+        who = f"field {preview(name)!r}" if isinstance(name, str) else "the column entry"
+        ck.error(pw, "missing", f"{who} is missing a path")
+        return None
+    if isinstance(raw, list):
+        if not raw:
+            ck.error(pw, "empty-path", "the path is empty; give at least one key")
+            return None
+        good = True
+        for j, key in enumerate(raw):
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                ck.error(pw + (j,), "wrong-type", f"a path element must be a string (an object key), not {json_type(key)}")
+                good = False
+            elif isinstance(key, int):
+                ck.error(pw + (j,), "array-index", f"path element {key} is an array index; the endpoint's paths only take object keys")
+                good = False
+        return path_from_keys(raw) if good else None
+    if isinstance(raw, str):
+        try:
+            path = parse_path(raw)
+        except PathSyntaxError as exc:
+            ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
+            return None
+        if path.is_plain and form == "body":
+            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {json.dumps(path.as_array(), ensure_ascii=False)}")
+        elif not path.is_plain:
+            ck.warning(
+                pw,
+                "jmespath",
+                "a JMESPath expression: the endpoint only takes arrays of keys, so only mapper can evaluate this; "
+                "JMESPath gives null for a missing key, so mapper treats its null as missing",
+            )
+        return path
+    ck.error(pw, "wrong-type", f"the path must be an array of keys (or a path string), not {json_type(raw)}")
+    return None
+
+
+class ConfigKeyWhere:
+    """Maps canonical config keys to the spelling the document used (for pointers)."""
+
+    def __init__(self, entry: Mapping[str, Any]):
+        cfg = entry.get("config")
+        self.spelled: dict[str, str] = {}
+        if isinstance(cfg, Mapping):
+            for key in cfg:
+                if isinstance(key, str):
+                    self.spelled.setdefault(key.casefold(), key)
+
+    def __call__(self, canonical: str) -> str:
+        return self.spelled.get(canonical.casefold(), canonical)
+
+
+def check_config(
+    ck: Checker,
+    cfg: Any,
+    present: bool,
+    ctype: str,
+    where: tuple[str | int, ...],
+    spelled: Callable[[str], str],
+) -> ColumnConfig | None:
+    allowed = tuple(REGISTRY[ctype].config_keys)
+    values: dict[str, Any] = {}
+    invalid: set[str] = set()  # keys written with a value that did not check
+    ok = True
+    if present and cfg is not None and not isinstance(cfg, Mapping):
+        ck.error(where, "wrong-type", f"config must be an object, not {json_type(cfg)}")
+        return None
+    if isinstance(cfg, Mapping):
+        ck.duplicates(cfg, where)
+        folded = {k.casefold(): k for k in allowed}
+        seen: dict[str, str] = {}
+        for key, value in cfg.items():
+            canonical = folded.get(key.casefold()) if isinstance(key, str) else None
+            kw = where + (key,)
+            if canonical is None:
+                if _canonical_key(str(key)) in _KEY_KIND:
+                    why = f"{_canonical_key(key)} does not apply to a {ctype} column; the ingester ignores it"
+                else:
+                    why = f"unknown config key {preview(key)!r}; the ingester ignores it{suggest(key, allowed)}"
+                ck.warning(kw, "unknown-config-key", why)
+                continue
+            if canonical in seen:
+                ck.warning(kw, "duplicate-key", f"{canonical} is given twice ({seen[canonical]!r} and {key!r}); the last one wins")
+            seen[canonical] = key
+            if value is None:
+                values.pop(canonical, None)  # Go: null leaves the default
+                continue
+            parsed = _config_value(ck, canonical, value, kw)
+            if parsed is _INVALID:
+                ok = False
+                invalid.add(canonical)
+            else:
+                values[canonical] = parsed
+    fields = REGISTRY[ctype].check_config(values, invalid, _Rules(ck, where, spelled))
+    if fields is None or not ok:
+        return None
+    return ColumnConfig(given=tuple(sorted(values)), **fields)
+
+
+class _Rules:
+    """A type's config rules reporting into a Checker, at the config key as the document spelled it."""
+
+    def __init__(self, ck: Checker, where: tuple[str | int, ...], spelled: Callable[[str], str]):
+        self.ck, self.where, self.spelled = ck, where, spelled
+
+    def _at(self, key: str | None) -> tuple[str | int, ...]:
+        return self.where if key is None else self.where + (self.spelled(key),)
+
+    def error(self, key: str | None, code: str, message: str) -> None:
+        self.ck.error(self._at(key), code, message)
+
+    def warning(self, key: str | None, code: str, message: str) -> None:
+        self.ck.warning(self._at(key), code, message)
+
+    def note(self, key: str | None, code: str, message: str) -> None:
+        self.ck.note(self._at(key), code, message)
+
+
+_INVALID = object()
+
+
+def _canonical_key(key: str) -> str:
+    for k in _KEY_KIND:
+        if k.casefold() == key.casefold():
+            return k
+    return key
+
+
+def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...]) -> Any:
+    kind = _KEY_KIND[key]
+    if kind == "bool":
+        if not isinstance(value, bool):
+            ck.error(where, "wrong-type", f"{key} must be true or false, not {json_type(value)} {show_json(value)}")
+            return _INVALID
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            ck.error(where, "wrong-type", f"{key} must be a string, not {json_type(value)} {show_json(value)}")
+            return _INVALID
+        return value
+    if kind == "int64":
+        if isinstance(value, bool) or not isinstance(value, int):
+            ck.error(where, "wrong-type", f"{key} must be a whole number, not {json_type(value)} {show_json(value)}")
+            return _INVALID
+        if not INT64_MIN <= value <= INT64_MAX:
+            ck.error(where, "out-of-range", f"{key} {preview(str(value))} does not fit a signed 64-bit integer")
+            return _INVALID
+        return value
+    if kind == "time":
+        if not isinstance(value, str):
+            ck.error(where, "wrong-type", f"{key} must be an RFC 3339 time string such as \"1970-01-01T00:00:00Z\", not {json_type(value)} {show_json(value)}")
+            return _INVALID
+        try:
+            return (value, golayout.parse_rfc3339(value))
+        except golayout.LayoutError as exc:
+            ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} is not an RFC 3339 time: {exc.message}")
+            return _INVALID
+    raise AssertionError(kind)  # pragma: no cover
+
+
+
+def check_paths(ck: Checker, columns: list[Column]) -> None:
+    """Warn where two columns read the same path, or one path is a prefix of another's."""
+    plain = [(c, c.path.keys) for c in columns if c.path.keys is not None]
+    by_keys: dict[tuple[str, ...], Column] = {}
+    for col, keys in plain:
+        assert keys is not None
+        if keys in by_keys:
+            first = by_keys[keys]
+            ck.warning(
+                split_pointer(col.pointer) + ("path",),
+                "same-path",
+                f"columns {preview(first.name)!r} and {preview(col.name)!r} read the same path {col.path.jsonpath()}",
+            )
+        else:
+            by_keys[keys] = col
+    for col, keys in plain:
+        assert keys is not None
+        for n in range(1, len(keys)):
+            other = by_keys.get(keys[:n])
+            if other is not None:
+                ck.warning(
+                    split_pointer(col.pointer) + ("path",),
+                    "prefix-path",
+                    f"the path of {preview(col.name)!r} ({col.path.jsonpath()}) goes inside the value of "
+                    f"{preview(other.name)!r} ({other.path.jsonpath()}); that value cannot be both an object and a {other.type}",
+                )
+                break
+
+
+def split_pointer(pointer: str) -> tuple[str, ...]:
+    if not pointer:
+        return ()
+    return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
+

@@ -1,0 +1,338 @@
+"""What the commands do: ``check``, ``explain``, ``validate`` and ``map`` (and what ``infer``/``bench`` share).
+
+The command line adds no mapping logic: the sink is loaded and checked, inputs are
+read in chunks (bounded memory for ``validate``), a progress bar is drawn on a
+terminal, and outputs are written atomically (:mod:`mapper.writers`; a rejected batch
+leaves none). Exit codes: 0 success (valid sink, accepted batch), 1 the batch would
+be rejected, 2 usage errors, unreadable input or an invalid sink.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, Iterator, Sequence
+
+from .batch import Batch
+from .compiler import compile_definition
+from .engine.core import Engine
+from .engine.reader import BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, iter_units, open_input
+from .engine.runner import run
+from .errors import InputError, MapperError, OptionError, Problem
+from .model import CheckResult, Sink
+from .options import MapOptions
+from .report import BatchRejected, Report
+from .sink import check_sink
+from .writers import RejectsWriter, writer_for
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------------
+# Loading the sink
+
+
+def identity_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--id-field``, ``--primary-key-fields`` and ``--(no-)allow-missing-fields`` as check_sink options."""
+    pk = None
+    if getattr(args, "primary_key_fields", None):
+        pk = [p.strip() for p in args.primary_key_fields.split(",") if p.strip()]
+    return {
+        "id_field": getattr(args, "id_field", None),
+        "primary_key_fields": pk,
+        "allow_missing_fields": getattr(args, "allow_missing", None),
+    }
+
+
+def check_cli_sink(args: argparse.Namespace) -> CheckResult:
+    return check_sink(args.sink, **identity_overrides(args))
+
+
+def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
+    """Load the sink for a command; print its errors and return None when it is invalid."""
+    result = check_cli_sink(args)
+    if result.sink is None:
+        print(f"mapper: invalid sink {args.sink}:", file=sys.stderr)
+        print_problems(result.problems, sys.stderr, only_errors=True)
+        return None
+    if not quiet:
+        warnings = [p for p in result.problems if p.severity == "warning"]
+        if warnings:
+            print(f"mapper: {len(warnings)} warning(s) about {args.sink} (see: mapper check {args.sink})", file=sys.stderr)
+    return result.sink
+
+
+def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = False) -> None:
+    for p in problems:
+        if only_errors and p.severity != "error":
+            continue
+        where = p.pointer or "(document)"
+        first, *rest = p.message.split("\n")
+        print(f"  {p.severity}: {where}: {first}", file=out)
+        for line in rest:
+            print(f"      {line}", file=out)
+
+
+def parse_max_errors(text: str | None) -> int | float | None:
+    """``--max-errors``: a count (``10``) or a percentage below 100 (``5%``)."""
+    if text is None:
+        return None
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            value = float(t[:-1]) / 100.0
+            if not 0 <= value < 1:
+                raise ValueError
+            return value
+        n = int(t)
+        if n < 0:
+            raise ValueError
+        return n
+    except ValueError:
+        raise OptionError(f"--max-errors takes a count (10) or a percentage below 100 (5%), not {text!r}") from None
+
+
+def map_options(args: argparse.Namespace) -> MapOptions:
+    """The engine options of ``validate``/``map``/``bench``, checked once."""
+    return MapOptions(
+        on_error=args.on_error,
+        max_errors=parse_max_errors(args.max_errors),
+        strict=args.strict,
+        input_format=args.input_format,
+        workers=getattr(args, "workers", 1) or 1,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# check, explain
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = check_cli_sink(args)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK if result.valid else EXIT_USAGE
+    if result.valid and result.sink is not None:
+        print(f"ok: {result.sink.summary()}")
+        if result.problems:
+            print_problems(result.problems, sys.stdout)
+        return EXIT_OK
+    errors = len(result.errors)
+    warnings = len(result.warnings)
+    print(f"invalid: {args.sink}: {errors} error(s), {warnings} warning(s)")
+    print_problems(result.problems, sys.stdout)
+    return EXIT_USAGE
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    sink = load_cli_sink(args, quiet=True)
+    if sink is None:
+        return EXIT_USAGE
+    compiled = compile_definition(sink)
+    print(f"# {compiled.filename}")
+    print(f"# {sink.summary()}")
+    if compiled.fast_unavailable:
+        print(f"# fast path off: {compiled.fast_unavailable}")
+    print(compiled.source, end="")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------
+# validate, map
+
+
+class Progress:
+    """A progress line on stderr (records, MB, records/s), only on a terminal, after one second."""
+
+    def __init__(self, enabled: bool, stream: IO[str] | None = None):
+        stream = sys.stderr if stream is None else stream  # looked up now: sys.stderr may have been replaced
+        try:
+            self.enabled = enabled and stream.isatty()
+        except (ValueError, AttributeError):  # a closed or odd stream: no progress bar
+            self.enabled = False
+        self.stream = stream
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+        self.bytes = 0
+
+    def update(self, records: int, nbytes: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < 1.0 or now - self.last < 0.2:
+            return
+        self.last = now
+        rate = records / elapsed if elapsed else 0.0
+        self.stream.write(f"\r{records:,} records  {nbytes / 1e6:,.1f} MB  {rate:,.0f} records/s ")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+class _UsageExit(Exception):
+    pass
+
+
+def _inputs(args: argparse.Namespace) -> list[str]:
+    records = list(getattr(args, "records", None) or [])
+    return records or ["-"]
+
+
+def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | None, Report]:
+    """Run the engine over every input; return (batch, report)."""
+    options = map_options(args)
+    sink = load_cli_sink(args, quiet=args.quiet)
+    if sink is None:
+        raise _UsageExit()
+    compiled = compile_definition(sink)
+    inputs = _inputs(args)
+    if options.workers > 1 and len(inputs) == 1 and inputs[0] != "-":
+        return _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+    rejects = RejectsWriter(args.rejects) if args.rejects else None
+    engine = Engine(compiled, options, output=output, keep_rejected=False, on_reject=rejects)
+    progress = Progress(not args.quiet)
+    nbytes = 0
+    ok = False
+    try:
+        for name in inputs:
+            engine.rb.source = name if len(inputs) > 1 else None
+            with _opened(name) as fh:
+                for unit in iter_units(fh, input_format=options.input_format):
+                    engine.feed(unit)
+                    nbytes += _unit_size(unit)
+                    progress.update(engine.n, nbytes)
+        ok = True
+    finally:
+        progress.close()
+        if rejects is not None:
+            rejects.close(ok)
+    return engine.finish()
+
+
+def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
+    """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`)."""
+    if not path.is_file():
+        raise InputError(f"no such file: {path}" if not path.exists() else f"{path} is not a records file")
+    try:
+        result = run(compiled, path, options, output=output)
+    except BatchRejected as exc:
+        result = exc.report
+    report = result.report if isinstance(result, Batch) else result
+    if args.rejects:
+        writer = RejectsWriter(args.rejects)
+        try:
+            for rejected in report.rejected:
+                writer(rejected)
+        finally:
+            writer.close()
+    return (result if isinstance(result, Batch) else None), report
+
+
+@contextmanager
+def _opened(name: str) -> Iterator[Any]:
+    fh = open_input(name)
+    try:
+        yield fh
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+
+
+def _unit_size(unit: Any) -> int:
+    if isinstance(unit, NdjsonChunk):
+        return len(unit.data)
+    if isinstance(unit, RawRecords):
+        return sum(len(r) for r in unit.raws)
+    assert isinstance(unit, (ObjectRecords, BrokenDocument))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        _batch, report = stream_batch(args, output=False)
+    except _UsageExit:
+        return EXIT_USAGE
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.report == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+    elif args.report == "endpoint":
+        sys.stdout.write(json.dumps(report.endpoint_answer(), ensure_ascii=False) + "\n")
+    else:
+        print_report(report, sys.stdout)
+    return EXIT_OK if report.accepted else EXIT_REJECTED
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    out = args.output
+    writer = writer_for(out)
+    if writer is None:
+        print(f"mapper: cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)", file=sys.stderr)
+        return EXIT_USAGE
+    if out.endswith((".parquet", ".arrow")):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            print("mapper: writing .parquet or .arrow needs pyarrow: pip install 'mapper[arrow]'", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        batch, report = stream_batch(args, output=True)
+    except _UsageExit:
+        return EXIT_USAGE
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if batch is None:
+        if not args.quiet:
+            print_report(report, sys.stderr)
+        return EXIT_REJECTED
+    try:
+        writer(batch, out)
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.quiet:
+        target = "stdout" if out == "-" else out
+        print(f"mapper: {report.summary()}; {batch.count} rows written to {target}", file=sys.stderr)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------
+# The human report
+
+
+def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
+    verdict = "ACCEPTED" if report.accepted else "REJECTED"
+    line = f"{verdict}: {report.records} records, {report.success_count} would be stored, {report.failed_records} failed"
+    if report.total_warnings:
+        line += f", {report.total_warnings} warnings"
+    if not report.accepted and report.reject_reason:
+        line += f" ({report.reject_reason})"
+    print(line, file=out)
+    _print_groups("errors:", report.errors_by_column(), out, examples)
+    _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, examples)
+    if report.total_errors > len(report.errors):
+        print(f"(counts cover all {report.total_errors} errors; the first {len(report.errors)} are kept in full)", file=out)
+
+
+def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int) -> None:
+    """Groups of (column, code or kind, count, first entries), each with a few examples."""
+    if not groups:
+        return
+    print(title, file=out)
+    for column, code, count, items in groups:
+        print(f"  {column or '(record)'}  {code}  {count} time(s)", file=out)
+        for item in items[:examples]:
+            loc = f"record {item.record}" + (f", line {item.line}" if item.line is not None else "")
+            print(f"    {loc}: {item.reason}", file=out)

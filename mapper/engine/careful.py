@@ -1,0 +1,310 @@
+"""The careful path: one record at a time, every error located.
+
+A record the fast path cannot take (it does not decode into the tier Structs, or a
+value is not plainly clean) comes here alone: decoded into plain Python objects,
+walked by the generated ``walk`` and converted by the column types' scalar
+converters (:meth:`mapper.types.ColumnType.convert`), which word every error and
+every lossy value. The fast path also hands single elements here (:meth:`element`)
+when its vector form cannot vouch for them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from ..batch import ColumnBuilder
+from ..compiler import CompiledSink, NotObject, PathFailure
+from ..errors import show, type_name
+from ..model import MISSING
+from ..options import MapOptions
+from ..report import ValueWarning
+from ..types import NO_VALUE, ConversionError, Lossy, go_text
+from .output import RunOutput
+from .reader import NotAnItem
+
+_DECODE_ANY = msgspec.json.Decoder()
+_BYTE_RE = re.compile(r"\(byte (\d+)\)")
+
+
+class CarefulPath:
+    """Maps single records (raw JSON text or decoded objects) into a run's output."""
+
+    def __init__(self, compiled: CompiledSink, options: MapOptions, out: RunOutput):
+        self.c = compiled
+        self.out = out
+        self.rb = out.rb
+        self.strict = options.strict
+        self.allow_missing = compiled.sink.allow_missing_fields
+        self.ctypes = compiled.ctypes
+        self.names = tuple(col.name for col in compiled.columns)
+        self.paths = compiled.jsonpaths
+        self.pointers = tuple(col.pointer for col in compiled.columns)
+        self.stored = compiled.stored_index
+        sink = compiled.sink
+        # identity (a workers part may leave it to another process)
+        with_id = compiled.with_identity
+        self.id_col = compiled.identity_index[0] if sink.id_field is not None and with_id else None
+        self.pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
+        self.pk_single_str = len(self.pk_cols) == 1
+
+    def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str) -> None:
+        """An error of column ``ci`` (None: of the record as a whole)."""
+        if ci is None:
+            self.rb.error(pos, line, None, None, code, reason)
+        else:
+            self.rb.error(pos, line, self.names[ci], self.paths[ci], code, reason, self.pointers[ci])
+
+    def record_error(self, pos: int, line: int | None, code: str, reason: str, path: str | None = None) -> None:
+        """A record that is not a record at all: one error, every column missing."""
+        self.rb.error(pos, line, None, path, code, reason)
+        self.out.blank_row(pos)
+
+    # ------------------------------------------------------------------ whole records
+
+    def raw(self, raw: bytes, pos: int, line: int | None) -> None:
+        """One record given as its raw JSON text."""
+        self.out.pending_raw[pos] = raw
+        if not raw:
+            self.record_error(pos, line, "not_an_object", 'the request body item has no "value"')
+            return
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                col = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+                self.record_error(pos, line, "invalid_json", f"Invalid UTF-8: byte 0x{raw[exc.start]:02x} at char {col}")
+                return
+        try:
+            obj = _DECODE_ANY.decode(raw)
+        except (msgspec.DecodeError, ValueError) as exc:
+            obj = _lone_surrogates(raw)
+            if obj is _FAIL:
+                self.record_error(pos, line, "invalid_json", json_error_text(raw, str(exc)))
+                return
+        except RecursionError:
+            self.record_error(pos, line, "invalid_json", "Invalid JSON: nested too deeply")
+            return
+        self.obj(obj, pos, line)
+
+    def obj(self, obj: Any, pos: int, line: int | None) -> None:
+        """One record given as a decoded object."""
+        self.out.stats["careful_records"] += 1
+        if isinstance(obj, NotAnItem):
+            what = 'has no "value"' if obj.item is None else f"is `{type_name(obj.item)}`, not an object with \"value\""
+            self.record_error(pos, line, "not_an_object", f"the request body item {what}")
+            return
+        if not isinstance(obj, dict):
+            self.record_error(pos, line, "not_an_object", f"Expected `object`, got `{type_name(obj)}` {show(obj)}: a record must be a JSON object", "$")
+            return
+        try:
+            values = self.c.walk(obj)
+        except RecursionError:  # pragma: no cover - absurdly deep records
+            self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
+            return
+        builders = self.out.builders
+        reported: set[tuple[str, ...]] = set()
+        for ci in self.stored:
+            v = values[ci]
+            if isinstance(v, NotObject):
+                if v.keys not in reported:
+                    reported.add(v.keys)
+                    self.not_object(ci, v, pos, line)
+                builders[ci].put_missing(pos)
+                continue
+            self.element(ci, v, pos, line, builders[ci])
+        id_builder = self.out.id_builder
+        if self.id_col is not None:
+            v = values[self.id_col]
+            if isinstance(v, NotObject):
+                if v.keys not in reported:
+                    self.not_object(self.id_col, v, pos, line)
+                id_builder.put_missing(pos)
+            else:
+                self.id_element(v, pos, line)
+        elif self.pk_cols:
+            raw_vals = [values[ci] for ci in self.pk_cols]
+            for ci, v in zip(self.pk_cols, raw_vals):
+                if isinstance(v, NotObject) and v.keys not in reported:
+                    reported.add(v.keys)
+                    self.not_object(ci, v, pos, line)
+            if any(isinstance(v, NotObject) for v in raw_vals):
+                id_builder.put_missing(pos)
+            else:
+                self.pk_element(raw_vals, pos, line)
+
+    def not_object(self, ci: int, v: NotObject, pos: int, line: int | None) -> None:
+        # The ingester's wording: element at ["data"] is not an object
+        keys = json.dumps(list(v.keys), ensure_ascii=False)
+        self.error(ci, pos, line, "not_an_object", f"element at {keys} is not an object (got `{type_name(v.value)}` {show(v.value)})")
+
+    # ------------------------------------------------------------------ single values
+
+    def element(self, ci: int, v: Any, pos: int, line: int | None, b: ColumnBuilder) -> None:
+        """Convert one raw value into row ``pos`` of column ``ci`` (the reference path)."""
+        if v is None:
+            b.put_null(pos)
+            return
+        if v is MISSING or v is UNSET:
+            b.put_missing(pos)
+            if not self.allow_missing:
+                self.error(ci, pos, line, "missing", "Missing value (allow_missing_fields is false)")
+            return
+        if isinstance(v, PathFailure):
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
+            return
+        notes: list[Lossy] = []
+        try:
+            stored = self.ctypes[ci].convert(v, notes)
+        except ConversionError as exc:
+            b.put_missing(pos)
+            self.error(ci, pos, line, exc.code, exc.reason)
+            return
+        except RecursionError:
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_value", f"`{type_name(v)}` value nested too deeply")
+            return
+        if stored is NO_VALUE:
+            b.put_missing(pos)
+        else:
+            b.put(pos, stored)
+        if notes:
+            self.notes(ci, notes, pos, line)
+
+    def notes(self, ci: int | None, notes: list[Lossy], pos: int, line: int | None) -> None:
+        """Lossy values: warnings, or errors (``lossy_value``) under ``strict``."""
+        name = self.names[ci] if ci is not None else "_id"
+        path = self.paths[ci] if ci is not None else None
+        pointer = self.pointers[ci] if ci is not None else None
+        for note in notes:
+            if self.strict:
+                reason = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).reason
+                self.rb.error(pos, line, name, path, "lossy_value", reason, pointer)
+            else:
+                self.rb.warning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint, pointer)
+
+    def id_element(self, v: Any, pos: int, line: int | None) -> None:
+        """The ``id_field`` value of one record: the record's unsigned ``_id``."""
+        ci = self.id_col
+        assert ci is not None
+        b = self.out.id_builder
+        if v is None or v is MISSING or v is UNSET:
+            b.put_missing(pos)
+            what = "null" if v is None else "missing"
+            self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
+            return
+        notes: list[Lossy] = []
+        try:
+            stored = self.ctypes[ci].convert(v, notes)
+        except ConversionError as exc:
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", exc.reason)
+            return
+        if stored is NO_VALUE:
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", "the record's id is an empty string")
+            return
+        if stored < 0:
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", f"can't use negative value {stored} as ID")
+            return
+        b.put(pos, stored)
+        if notes and ci not in self.stored:
+            self.notes(ci, notes, pos, line)
+
+    def pk_element(self, raw: list[Any], pos: int, line: int | None) -> None:
+        """The primary key values of one record: the record's string ``_id``."""
+        b = self.out.id_builder
+        for ci, v in zip(self.pk_cols, raw):
+            if v is None or v is MISSING or v is UNSET:
+                what = "null" if v is None else "missing"
+                b.put_missing(pos)
+                self.error(ci, pos, line, "invalid_id", f"primary key field {self.names[ci]!r} is {what}")
+                return
+            if isinstance(v, PathFailure):
+                b.put_missing(pos)
+                self.error(ci, pos, line, "invalid_id", f"JMESPath expression failed: {v.message}")
+                return
+        if self.pk_single_str and isinstance(raw[0], str):
+            key = raw[0]
+        else:
+            try:
+                texts = [go_text(v) for v in raw]
+            except (ConversionError, RecursionError) as exc:
+                b.put_missing(pos)
+                reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
+                self.error(self.pk_cols[0], pos, line, "invalid_id", reason)
+                return
+            key = "|".join(texts)
+            if any(_changed_text(v, t) for v, t in zip(raw, texts)):
+                sent = raw[0] if len(raw) == 1 else raw
+                self.notes(None, [Lossy("string_from_value", sent, key, "the key is made of the values as Go prints them")], pos, line)
+        if key == "":
+            b.put_missing(pos)
+            self.error(self.pk_cols[0], pos, line, "invalid_id", "the primary key is empty")
+            return
+        b.put(pos, key)
+
+
+_FAIL: Any = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates(raw: bytes) -> Any:
+    """A record msgspec refuses only for an unpaired ``\\ud800``-style escape.
+
+    Go's decoder takes those and stores U+FFFD; Python's json module reads them as
+    lone surrogates, which are replaced here. Anything else it cannot read stays an
+    error (NaN and Infinity are not JSON for Go either).
+    """
+    if b"\\u" not in raw:
+        return _FAIL
+
+    def reject(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        obj = json.loads(raw, parse_constant=reject)
+    except (ValueError, RecursionError):
+        return _FAIL
+
+    def fix(v: Any) -> Any:
+        if isinstance(v, str):
+            return _SURROGATE.sub("\ufffd", v)
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {fix(k): fix(x) for k, x in v.items()}
+        return v
+
+    try:
+        return fix(obj)
+    except RecursionError:  # pragma: no cover
+        return _FAIL
+
+
+def _changed_text(value: Any, text: str) -> bool:
+    """Whether Go's %v text of a key value reads differently from the JSON number sent."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return "e" in text or (isinstance(value, int) and text != str(value))
+
+
+def json_error_text(raw: bytes, message: str) -> str:
+    """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record.
+
+    msgspec gives no structured position: the byte offset is read from its message
+    (``tests/test_engine_internals.py`` fails if that wording changes).
+    """
+    m = _BYTE_RE.search(message)
+    text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
+    if m:
+        offset = int(m.group(1))
+        col = len(raw[:offset].decode("utf-8", "replace")) + 1
+        text = _BYTE_RE.sub(f"at char {col}", text)
+    return f"Invalid JSON: {text}"

@@ -1,0 +1,232 @@
+"""The engine: one batch, unit by unit, through the fast and careful paths, into a Batch and a Report.
+
+:class:`Engine` takes the units of :mod:`mapper.engine.reader` in order. A clean NDJSON
+chunk (one object per line) and runs of raw record texts go to the fast path
+(:mod:`mapper.engine.fast`); a chunk that is not clean is cut into its lines first;
+decoded Python objects and documents that do not parse go to the careful path
+(:mod:`mapper.engine.careful`). After each unit the records it held are closed in the
+report (their errors kept in record order, rejected records handed out with their
+raw text). :meth:`Engine.finish` applies the batch policy and builds the
+:class:`~mapper.batch.Batch`. :func:`mapper.engine.runner.run` is the whole thing for one input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..batch import Batch, ColumnArrays, assemble
+from ..compiler import CompiledSink
+from ..options import MapOptions
+from ..report import RejectedRecord, Report, decide
+from .careful import CarefulPath
+from .fast import FastPath, Seg, clean_lines
+from .output import RunOutput
+from .reader import BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, Unit
+
+__all__ = ["Engine", "finish_batch"]
+
+
+class Engine:
+    """Maps one batch, unit by unit, into column builders and a report."""
+
+    def __init__(
+        self,
+        compiled: CompiledSink,
+        options: MapOptions | None = None,
+        *,
+        output: bool = True,
+        keep_rejected: bool = True,
+        on_reject: Callable[[RejectedRecord], None] | None = None,
+        capacity: int = 1024,
+    ):
+        options = options if options is not None else MapOptions()
+        self.c = compiled
+        self.options = options
+        self.output = output
+        self.out = RunOutput(compiled, options, keep_rejected=keep_rejected, on_reject=on_reject, capacity=capacity)
+        self.rb = self.out.rb
+        self.careful = CarefulPath(compiled, options, self.out)
+        self.fast = FastPath(compiled, options, self.out, self.careful) if options.fast and compiled.fast_unavailable is None else None
+        self.next_line = 1
+        self.expect_bytes = 0  # size of the whole input, when known, to reserve columns once
+
+    @property
+    def n(self) -> int:
+        """Records seen so far."""
+        return self.out.n
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return self.out.stats
+
+    @property
+    def times(self) -> list[float]:
+        """Seconds the fast path spent decoding, extracting and converting."""
+        return self.fast.times if self.fast is not None else [0.0, 0.0, 0.0]
+
+    # ------------------------------------------------------------------ input units
+
+    def feed(self, unit: Unit) -> None:
+        """Map one unit of input (see :func:`mapper.engine.reader.iter_units`)."""
+        if isinstance(unit, NdjsonChunk):
+            self.feed_ndjson(unit.data, unit.first_line, unit.ascii)
+        elif isinstance(unit, RawRecords):
+            self.feed_raw(unit.raws, unit.lines, unit.bad)
+        elif isinstance(unit, ObjectRecords):
+            self.feed_objects(unit.objs)
+        elif isinstance(unit, BrokenDocument):
+            self.feed_broken(unit.message, unit.line)
+        else:  # pragma: no cover - the reader grew a unit kind
+            raise TypeError(f"unknown input unit {type(unit).__name__}")
+
+    def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None, ascii: bool = False) -> int:
+        """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).
+
+        ``first_line`` is the 1-based line number of its first line (None: the line
+        after the previous chunk). Returns the line number after the chunk.
+        """
+        out = self.out
+        if first_line is None:
+            first_line = self.next_line
+        if not data:
+            return first_line
+        buf = np.frombuffer(data, dtype=np.uint8)
+        newlines = np.flatnonzero(buf == 10)
+        ends_nl = data[-1] == 10
+        count = len(newlines) + (0 if ends_nl else 1)
+        end_line = self.next_line = first_line + count
+        if self.expect_bytes and self.output:
+            # First chunk of a batch of known size: reserve what the whole batch will
+            # likely need, so columns are not regrown (and copied) along the way.
+            out.prepare(int(count * self.expect_bytes / len(data) * 1.02) + 64)
+            self.expect_bytes = 0
+        out.prepare(count)
+        start = out.n
+        if self.fast is not None and clean_lines(buf, newlines, ends_nl):
+            self.fast.run(data, Seg(out.n, first_line), kind="lines", count=count, ascii=ascii)
+
+            def raw_of(rec: int) -> bytes | None:
+                # A rejected record's raw text: line ``rec - start`` of a clean chunk.
+                if rec in out.pending_raw:
+                    return out.pending_raw[rec]
+                i = rec - start
+                lo = int(newlines[i - 1]) + 1 if i else 0
+                hi = int(newlines[i]) if i < len(newlines) else len(data)
+                return bytes(data[lo:hi]).rstrip(b"\r")
+
+            self._close_unit(raw_of)
+        else:
+            self._lines_one_by_one(bytes(data), first_line)
+            self._close_unit()
+        return end_line
+
+    def feed_raw(self, raws: list[bytes], lines: list[int | None] | None = None, bad: dict[int, str] | None = None) -> None:
+        """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
+
+        ``bad`` marks elements that are not records at all (an endpoint body item that
+        is not ``{"value": ...}``): each is an error of its own.
+        """
+        if not raws:
+            return
+        out = self.out
+        out.prepare(len(raws))
+        start = out.n
+        if bad:
+            for i, raw in enumerate(raws):
+                pos, line = out.n, lines[i] if lines else None
+                if i in bad:
+                    out.pending_raw[pos] = raw
+                    self.careful.record_error(pos, line, "not_an_object", bad[i])
+                else:
+                    self.careful.raw(raw, pos, line)
+                out.n += 1
+        elif self.fast is not None:
+            data = b"[" + b",".join(raws) + b"]"
+            self.fast.run(data, Seg(out.n, None, lines), kind="array", raws=raws)
+        else:
+            for i, raw in enumerate(raws):
+                self.careful.raw(raw, out.n, lines[i] if lines else None)
+                out.n += 1
+        self._close_unit(lambda rec: raws[rec - start])
+
+    def feed_objects(self, objs: list[Any]) -> None:
+        """Map records given as Python objects (dicts)."""
+        if not objs:
+            return
+        out = self.out
+        out.prepare(len(objs))
+        for obj in objs:
+            self.careful.obj(obj, out.n, None)
+            out.n += 1
+        self._close_unit()
+
+    def feed_broken(self, message: str, line: int | None) -> None:
+        """A document (JSON array, request body) that does not parse at all."""
+        out = self.out
+        out.prepare(1)
+        self.careful.record_error(out.n, line, "invalid_json", message)
+        out.n += 1
+        self._close_unit()
+
+    def _lines_one_by_one(self, data: bytes, first_line: int) -> None:
+        """A chunk that is not clean NDJSON: take its lines one at a time (blank lines skipped)."""
+        out = self.out
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        good: list[bytes] = []
+        good_lines: list[int | None] = []
+        for offset, line in enumerate(lines):
+            text = line.rstrip(b"\r")
+            if not text.strip(b" \t\r"):
+                continue
+            good.append(text)
+            good_lines.append(first_line + offset)
+        if not good:
+            return
+        out.pending_raw = {out.n + i: raw for i, raw in enumerate(good)}
+        if self.fast is not None:
+            # Each line alone is a complete value or an error; decoding them as one
+            # array keeps them apart (a line cannot swallow its neighbour's comma:
+            # that would make the count differ and send the run record by record).
+            self.fast.run(b"[" + b",".join(good) + b"]", Seg(out.n, None, good_lines), kind="array", raws=good)
+        else:
+            for text, lineno in zip(good, good_lines):
+                self.careful.raw(text, out.n, lineno)
+                out.n += 1
+
+    def _close_unit(self, raw_of: Callable[[int], bytes | None] | None = None) -> None:
+        out = self.out
+        self.rb.close_records(raw_of if raw_of is not None else out.pending_raw.get)
+        out.pending_raw = {}
+        if not self.output:
+            out.forget_rows()
+
+    # ------------------------------------------------------------------ the end
+
+    def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
+        """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``."""
+        report = self.rb.report
+        report.records = self.out.n
+        names = self.careful.names
+        columns = {names[ci]: self.out.builders[ci].finish(self.out.n) for ci in self.c.stored_index}
+        ids = self.out.id_builder.finish(self.out.n) if self.c.with_identity else None
+        return columns, ids, report
+
+    def finish(self) -> tuple[Batch | None, Report]:
+        """The batch (None when not kept or rejected) and the report, the batch policy applied."""
+        columns, ids, report = self.finish_part()
+        opts = self.options
+        decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
+        if not self.output or not report.accepted:
+            return None, report
+        assert ids is not None
+        return finish_batch(self.c, columns, ids.values, report), report
+
+
+def finish_batch(compiled: CompiledSink, columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:
+    """The batch of an accepted run from every row of its columns: failed rows dropped."""
+    stored = [(col.name, compiled.ctypes[col.index]) for col in compiled.stored]
+    return assemble(compiled.sink, stored, columns, ids, report)

@@ -1,0 +1,387 @@
+"""The fast path: a run of records decoded at once, converted column by column.
+
+For a run (a clean NDJSON chunk, or records given as raw JSON texts) the fast path
+
+1. decodes it with msgspec into Structs that hold *only the mapped fields* (no dicts,
+   not tracked by the GC), with the first decoder tier that takes it
+   (:mod:`mapper.tiers`: exact, lax, lenient, loose);
+2. pulls each column out with the generated list comprehensions;
+3. converts each column's list at once with the type's vector form
+   (:meth:`mapper.types.ColumnType.vector`), handing the elements it cannot vouch for
+   to the careful path's scalar converter one by one.
+
+A record that no tier takes is split out and goes down the careful path alone; the
+records around it stay on the fast path. Clean runs pay nothing for error reporting.
+"""
+
+from __future__ import annotations
+
+import re
+from time import perf_counter
+from typing import Any, Callable
+
+import msgspec
+import numpy as np
+
+from ..batch import ColumnBuilder
+from ..compiler import CompiledSink, CompiledTier
+from ..options import MapOptions
+from ..tiers import Tier
+from ..types import STR, by_type
+from .careful import CarefulPath
+from .output import RunOutput
+
+# msgspec's errors carry no structured position: the failing element and the byte
+# offset are read from its messages ("... - at `$[12]`", "... (byte 1234)"). If the
+# wording changes, runs fall back to record-by-record decoding (same results, slower);
+# tests/test_engine_internals.py fails so that the change is noticed.
+_IDX_RE = re.compile(r"at `\$\[(\d+)\]")
+_BYTE_RE = re.compile(r"\(byte (\d+)\)")
+
+LITERAL_MAX = 256  # a string column with at most this many distinct values is decoded as a Literal
+_MAX_SPLITS = 8  # failures in one run before the rest is decoded record by record
+
+_DONE: Any = object()  # attempt() mapped the whole run
+_SPLIT: Any = object()  # attempt(): the run decoded into a different number of values than records
+
+
+class Seg:
+    """Where the records of a decoded run sit: first row and the line of each record."""
+
+    __slots__ = ("pos", "first_line", "lines")
+
+    def __init__(self, pos: int, first_line: int | None, lines: list[int | None] | None = None):
+        self.pos = pos
+        self.first_line = first_line
+        self.lines = lines
+
+    def line(self, i: int) -> int | None:
+        if self.lines is not None:
+            return self.lines[i]
+        return None if self.first_line is None else self.first_line + i
+
+
+def is_ascii(data: bytes | memoryview) -> bool:
+    if isinstance(data, bytes):
+        return data.isascii()
+    return len(data) == 0 or int(np.frombuffer(data, dtype=np.uint8).max()) < 128
+
+
+def clean_lines(buf: np.ndarray, newlines: np.ndarray, ends_nl: bool) -> bool:
+    """True when every line of a chunk is one object, ``{...}``, with no blank lines.
+
+    Every newline sits between ``}`` (or ``}\\r``) and ``{``, so no object can span
+    lines (a raw newline cannot be inside a JSON string, and ``}`` then ``{`` is
+    never valid inside a value): decoding the chunk yields exactly one value per line.
+    """
+    if buf[0] != 123:  # "{"
+        return False
+    inner = newlines[:-1] if ends_nl else newlines
+    if len(inner) and not (buf[inner + 1] == 123).all():
+        return False
+    if len(newlines):
+        before = buf[newlines - 1]
+        if not (before == 125).all():  # "}": else allow CRLF line ends
+            if not (before == 13).all() or newlines[0] < 2 or not (buf[newlines - 2] == 125).all():
+                return False
+    if not ends_nl:
+        return bool(buf[-1] == 125)
+    return True
+
+
+class FastPath:
+    """Decodes runs of records with the compiled tiers and fills the output column by column."""
+
+    def __init__(self, compiled: CompiledSink, options: MapOptions, out: RunOutput, careful: CarefulPath):
+        self.c = compiled
+        self.out = out
+        self.careful = careful
+        self.rb = out.rb
+        self.strict = options.strict
+        self.tiers: list[CompiledTier] = list(compiled.tiers)
+        self.level = 0  # adaptive: the tier to start a run with
+        self.runs_since_level = 0
+        self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting
+        ctypes = compiled.ctypes
+        stored = compiled.stored_index
+        # string columns that hold few distinct values: learnt from the first chunk, then
+        # decoded as Literal types (see CompiledSink.tiers_with), only where a laxer tier
+        # is there to take a value outside the set
+        self.literals: dict[int, tuple[str, ...]] | None = None
+        self.literal_rebuilds = 0
+        has_next = len(self.tiers) > 1 and self.tiers[0].tier.takes_literals
+        self.literal_candidates = [ci for ci in stored if ctypes[ci].is_text] if has_next else []
+        # identity
+        careful_id = careful.id_col
+        self.id_col = careful_id
+        self.pk_cols = careful.pk_cols
+        self.pk_all_text = bool(self.pk_cols) and all(ctypes[ci].is_text for ci in self.pk_cols)
+        # vector converters per tier and column
+        used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
+        ident = set(compiled.identity_index)
+        self.vecs = {ct.tier.name: {ci: ctypes[ci].vector(ct.tier, identity=ci in ident) for ci in used} for ct in self.tiers}
+
+    # ------------------------------------------------------------------ runs
+
+    def run(self, data: Any, seg: Seg, *, kind: str, raws: list[bytes] | None = None, count: int = 0, ascii: bool = False) -> None:
+        """Decode a run of records and map them; on failure, split the run at each failing record.
+
+        ``kind`` is ``lines`` (a clean NDJSON chunk, ``count`` records) or ``array``
+        (``"[" + ",".join(raws) + "]"``). The loop is iterative (a chunk full of bad
+        records must not recurse), and after a few failures in one run the rest is
+        decoded record by record, so the cost stays linear however many records fail.
+        """
+        out = self.out
+        if kind != "lines":
+            count = len(raws or ())
+        bad = self.attempt(data, seg, kind, raws, count, ascii)
+        if bad is _DONE:
+            return
+        data = bytes(data)
+        if raws is None:
+            raws = data.split(b"\n")
+            if data.endswith(b"\n"):
+                raws.pop()
+            raws = [r.rstrip(b"\r") for r in raws]
+        lines = [seg.line(i) for i in range(count)]
+        out.pending_raw.update({out.n + i: r for i, r in enumerate(raws)})
+        i = failures = 0
+        while i < count:
+            if bad is None or bad is _SPLIT or not 0 <= bad < count - i:  # no position: the rest one by one
+                self.one_by_one(raws[i:], lines[i:])
+                return
+            if bad:
+                head = raws[i : i + bad]
+                if self.attempt(b"[" + b",".join(head) + b"]", Seg(out.n, None, lines[i : i + bad]), "array", head, bad) is not _DONE:
+                    self.one_by_one(head, lines[i : i + bad])  # pragma: no cover - these decoded a moment ago
+            self.careful.raw(raws[i + bad], out.n, lines[i + bad])
+            out.n += 1
+            i += bad + 1
+            failures += 1
+            if i >= count:
+                return
+            if failures >= _MAX_SPLITS:
+                self.one_by_one(raws[i:], lines[i:])
+                return
+            rest = raws[i:]
+            bad = self.attempt(b"[" + b",".join(rest) + b"]", Seg(out.n, None, lines[i:]), "array", rest, len(rest))
+            if bad is _DONE:
+                return
+
+    def attempt(self, data: Any, seg: Seg, kind: str, raws: list[bytes] | None, count: int, ascii: bool = False) -> Any:
+        """Decode and map a run with the first decoder tier that takes it.
+
+        Returns ``_DONE``; or the index (within the run) of the record that no tier
+        takes; or None when the decoder gave no position; or ``_SPLIT`` when the run
+        decoded into another number of values than it has records (a line holding
+        ``{..},{..}`` is two values): then every record is decoded on its own.
+        """
+        if not ascii and not is_ascii(data):
+            # msgspec does not check UTF-8 in the parts it skips: check the run first.
+            try:
+                str(data, "utf-8")
+            except UnicodeDecodeError as exc:
+                return self.record_at(bytes(data), exc.start, kind, raws)
+        tiers = self.tiers
+        timer = perf_counter
+        new_value = False  # a Literal-typed string column met a value outside its set
+        for level in range(self.level, len(tiers)):
+            ct = tiers[level]
+            t0 = timer()
+            try:
+                recs = ct.lines_decoder.decode_lines(data) if kind == "lines" else ct.array_decoder.decode(data)
+            except msgspec.ValidationError as exc:
+                if level + 1 < len(tiers):
+                    # A laxer decoder may take it; start there for the next chunks too.
+                    self.level = max(self.level, level + 1)
+                    new_value = new_value or str(exc).startswith("Invalid enum value")
+                    continue
+                return self.failing_index(str(exc), bytes(data), kind, raws, count)
+            except (msgspec.DecodeError, ValueError, RecursionError) as exc:
+                # ValueError: e.g. an integer of more than 4,300 digits
+                return self.failing_index(str(exc), bytes(data), kind, raws, count)
+            if len(recs) != count:
+                return _SPLIT
+            stats = self.out.stats
+            stats[ct.tier.name + "_runs"] += 1
+            stats["fast_records"] += count
+            if level and level == self.level:
+                self.runs_since_level += 1
+                if self.runs_since_level >= 8:  # try the exact, quicker decoders again now and then
+                    self.runs_since_level = 0
+                    self.level = 0
+            t1 = timer()
+            lists = ct.extract(recs)
+            del recs
+            if self.literal_candidates and (self.literals is None or new_value):
+                self.learn_literals(lists, count)
+            t2 = timer()
+            self.fill(lists, seg, count, ct.tier)
+            t3 = timer()
+            st = self.times
+            st[0] += t1 - t0
+            st[1] += t2 - t1
+            st[2] += t3 - t2
+            self.out.n += count
+            return _DONE
+        return None  # pragma: no cover - the last tier returns above
+
+    def learn_literals(self, lists: tuple[list[Any], ...], count: int) -> None:
+        """Find string columns with few distinct values and decode them as Literals from now on.
+
+        Called on the first chunk, and whenever the exact decoder refused a chunk for
+        a value outside a column's set: the set grows (or the column is dropped once it
+        holds too many values); a few rebuilds at most per batch.
+        """
+        if count < 64 or self.literal_rebuilds >= 6:
+            return
+        current = dict(self.literals or {})
+        changed = self.literals is None
+        for ci in self.literal_candidates:
+            values = {v for v in lists[ci] if v.__class__ is str and v}
+            if self.literals is None:
+                if 0 < len(values) <= LITERAL_MAX and len(values) * 8 <= count:
+                    current[ci] = tuple(sorted(values))
+            elif ci in current and not values <= set(current[ci]):
+                merged = values | set(current[ci])
+                if len(merged) <= LITERAL_MAX:
+                    current[ci] = tuple(sorted(merged))
+                else:
+                    del current[ci]
+                changed = True
+        self.literals = current
+        if not changed:
+            return
+        self.literal_rebuilds += 1
+        self.tiers = list(self.c.tiers_with(current))
+        self.level = 0
+
+    def one_by_one(self, raws: list[bytes], lines: list[int | None]) -> None:
+        """Decode records singly (many fail here): the good ones still take the fast path, in runs."""
+        out = self.out
+        ct = self.tiers[-1]
+        tier, list_decoder, extract = ct.tier, ct.array_decoder, ct.extract
+        block: list[Any] = []
+        block_lines: list[int | None] = []
+
+        def flush() -> None:
+            if block:
+                k = len(block)
+                self.fill(extract(block), Seg(out.n, None, list(block_lines)), k, tier)
+                out.stats["fast_records"] += k
+                out.n += k
+                block.clear()
+                block_lines.clear()
+
+        for raw, line in zip(raws, lines):
+            out.pending_raw[out.n + len(block)] = raw
+            good = raw.isascii()
+            if not good:
+                try:
+                    raw.decode("utf-8")
+                    good = True
+                except UnicodeDecodeError:
+                    pass
+            if good:
+                try:
+                    decoded = list_decoder.decode(b"[" + raw + b"]")
+                except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+                    decoded = None
+                if decoded is not None and len(decoded) == 1:  # "{..},{..}" is two values: not one record
+                    block.append(decoded[0])
+                    block_lines.append(line)
+                    continue
+            flush()
+            self.careful.raw(raw, out.n, line)
+            out.n += 1
+        flush()
+
+    @staticmethod
+    def record_at(data: bytes, offset: int, kind: str, raws: list[bytes] | None) -> int | None:
+        """The index of the record holding byte ``offset`` of a run."""
+        if kind == "lines":
+            return data.count(b"\n", 0, offset)
+        pos = 1  # after the opening bracket
+        for i, raw in enumerate(raws or ()):
+            pos += len(raw)
+            if offset < pos:
+                return i
+            pos += 1  # the comma
+        return None
+
+    def failing_index(self, message: str, data: bytes, kind: str, raws: list[bytes] | None, count: int) -> int | None:
+        """The record a decoder's error message points at (see ``_IDX_RE``), or None."""
+        m = _IDX_RE.search(message)
+        if m:
+            return int(m.group(1))
+        m = _BYTE_RE.search(message)
+        if m:
+            return self.record_at(data, int(m.group(1)), kind, raws)
+        if "truncated" in message:
+            return count - 1
+        return None
+
+    # ------------------------------------------------------------------ filling columns
+
+    def fill(self, lists: tuple[list[Any], ...], seg: Seg, k: int, tier: Tier) -> None:
+        """Write the columns of ``k`` decoded records (by decoder ``tier``) at rows ``seg.pos ...``."""
+        vecs = self.vecs[tier.name]
+        builders = self.out.builders
+        with np.errstate(all="ignore"):  # overflows are caught by the range checks, not warned about
+            for ci in self.c.stored_index:
+                self.fill_column(ci, lists[ci], seg, k, builders[ci], vecs[ci])
+            if self.id_col is not None:
+                self.fill_column(self.id_col, lists[self.id_col], seg, k, self.out.id_builder, vecs[self.id_col], identity=True)
+            elif self.pk_cols:
+                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, tier)
+
+    def fill_column(self, ci: int, lst: list[Any], seg: Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False) -> None:
+        """Convert a column's list at once; redo only the elements the vector form cannot vouch for."""
+        careful = self.careful
+        element: Callable[[Any, int, int | None], None]
+        if identity:
+            element = careful.id_element
+        else:
+            element = lambda v, pos, line: careful.element(ci, v, pos, line, b)  # noqa: E731
+        start = seg.pos - b.base
+        result = vec(lst, b.values[start : start + k]) if vec is not None and b.sets is None else None
+        if result is None:  # no vector form for this list: element by element
+            for i, v in enumerate(lst):
+                element(v, seg.pos + i, seg.line(i))
+            return
+        ok, lossy = result
+        if ok is not None:
+            for i in np.flatnonzero(~ok).tolist():
+                element(lst[i], seg.pos + i, seg.line(i))
+        if lossy:
+            self.lossy(ci, lst, seg, lossy, element)
+
+    def lossy(self, ci: int, lst: list[Any], seg: Seg, lossy: list[tuple[str, np.ndarray]], element: Any) -> None:
+        """Report values the vector form computed right but the endpoint stores differently from how they were sent."""
+        careful = self.careful
+        for kind, mask in lossy:
+            idx = np.flatnonzero(mask)
+            if not len(idx):
+                continue
+            if self.strict:
+                for i in idx.tolist():  # the scalar converter words the error
+                    element(lst[i], seg.pos + i, seg.line(i))
+            elif not self.rb.warnings_full:
+                name, path, pointer, convert = careful.names[ci], careful.paths[ci], careful.pointers[ci], careful.ctypes[ci].convert
+                for i in idx.tolist():  # worded when read: most runs never read them
+                    self.rb.warning_lazy(seg.pos + i, seg.line(i), name, path, kind, convert, lst[i], pointer)
+            else:  # past the warnings kept in full, only count them
+                self.rb.count_warnings(careful.names[ci], kind, len(idx))
+
+    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, tier: Tier) -> None:
+        b = self.out.id_builder
+        start = seg.pos - b.base
+        plain = tier.exact_types or all(all(lst) for lst in lists)
+        if plain and tier.values_as_text:  # numbers and bools are truthy too: only strings will do
+            plain = all(bool((by_type(lst)[1] == STR).all()) for lst in lists)
+        if self.pk_all_text and plain:
+            # string leaves hold str, None or UNSET; all() rules out None, UNSET and ""
+            b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
+            return
+        for i in range(k):
+            self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))

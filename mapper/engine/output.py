@@ -1,0 +1,60 @@
+"""What one run writes into: the column builders, the ``_id`` builder and the report.
+
+Both paths (:mod:`mapper.engine.fast`, :mod:`mapper.engine.careful`) write a record's
+values at its row (the record's index in the batch), so a record that falls from the
+fast path to the careful one lands where it would have anyway.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..batch import ColumnBuilder
+from ..compiler import CompiledSink
+from ..options import MapOptions
+from ..report import RejectedRecord, ReportBuilder
+
+
+class RunOutput:
+    """Column builders, the ``_id`` builder, the report builder and the record counter of one run."""
+
+    def __init__(
+        self,
+        compiled: CompiledSink,
+        options: MapOptions,
+        *,
+        keep_rejected: bool = True,
+        on_reject: Callable[[RejectedRecord], None] | None = None,
+        capacity: int = 1024,
+    ):
+        self.rb = ReportBuilder(on_error=options.on_error, strict=options.strict, keep_rejected=keep_rejected, on_reject=on_reject)
+        self.n = 0  # records seen: the next record's index (and row)
+        self.builders: dict[int, ColumnBuilder] = {ci: ColumnBuilder(compiled.ctypes[ci].storage, capacity) for ci in compiled.stored_index}
+        self.id_builder = ColumnBuilder("uint64" if compiled.sink.id_field is not None else "str", capacity)
+        self.capacity = 0  # rows every builder has room for
+        #: raw text of records of the current unit, where split out (for rejected records)
+        self.pending_raw: dict[int, bytes] = {}
+        self.stats = {"fast_records": 0, "careful_records": 0, "exact_runs": 0, "lax_runs": 0, "lenient_runs": 0, "loose_runs": 0}
+
+    def prepare(self, k: int) -> None:
+        """Room for ``k`` more records."""
+        end = self.n + k
+        if end <= self.capacity:
+            return
+        for b in self.builders.values():
+            b.reserve(end)
+        self.id_builder.reserve(end)
+        self.capacity = self.id_builder.base + len(self.id_builder.valid)
+
+    def blank_row(self, pos: int) -> None:
+        """A record that is not a record at all: every column missing."""
+        for b in self.builders.values():
+            b.put_missing(pos)
+        self.id_builder.put_missing(pos)
+
+    def forget_rows(self) -> None:
+        """Validate-only runs: the rows written so far are not kept; the memory is reused."""
+        for b in self.builders.values():
+            b.reset(self.n)
+        self.id_builder.reset(self.n)
+        self.capacity = self.id_builder.base + len(self.id_builder.valid)

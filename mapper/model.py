@@ -1,0 +1,225 @@
+"""The sink model: one immutable :class:`Sink` of :class:`Column` entries, whatever form it came in.
+
+This is the bottom of the definition layer: plain frozen data, no checking (that is
+:mod:`mapper.checks` and :mod:`mapper.sink`) and no behaviour of column types (that
+is :mod:`mapper.types`). Everything above reads the definition through these classes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import Problem
+from .paths import Path
+
+__all__ = ["CONFIG_ATTRS", "MISSING", "CheckResult", "Column", "ColumnConfig", "Sink"]
+
+
+class _MissingType:
+    """The one "nothing was sent" marker: an absent key in a record, a missing row in a column."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"  # pickles as this module's singleton
+
+
+#: A key absent from a record (JSON ``null`` is ``None``), and a missing row in
+#: :meth:`mapper.ColumnData.canonical`: one object, so ``v is mapper.MISSING`` always works.
+MISSING: Any = _MissingType()
+
+#: Config keys as the ingester's Go structs spell them -> :class:`ColumnConfig` attributes.
+CONFIG_ATTRS = {
+    "Mutex": "mutex",
+    "Quantum": "quantum",
+    "TTL": "ttl",
+    "CacheType": "cache_type",
+    "CacheSize": "cache_size",
+    "Min": "min",
+    "Max": "max",
+    "ForeignIndex": "foreign_index",
+    "Scale": "scale",
+    "Layout": "layout",
+    "Epoch": "epoch",
+    "Unit": "unit",
+    "Granularity": "granularity",
+    "CustomUnit": "custom_unit",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnConfig:
+    """A column's config, with the ingester's defaults applied.
+
+    Fields that do not apply to the column's type stay ``None``. ``given`` lists the
+    config keys that were written (in their canonical spelling).
+    """
+
+    mutex: bool = False
+    quantum: str | None = None
+    ttl: str | None = None
+    ttl_ns: int | None = None
+    cache_type: str | None = None
+    cache_size: int | None = None
+    min: int | None = None
+    max: int | None = None
+    foreign_index: str | None = None
+    scale: int | None = None
+    layout: str | None = None
+    epoch: str | None = None
+    epoch_ns: int = 0
+    unit: str | None = None
+    granularity: str | None = None
+    custom_unit: str | None = None
+    custom_unit_ns: int | None = None
+    given: tuple[str, ...] = ()
+
+    @property
+    def numeric_time(self) -> bool:
+        """timestamp/recordTime: values are numbers counted in Unit from Epoch (else strings with Layout)."""
+        return "Unit" in self.given or "Epoch" in self.given
+
+    def to_json(self) -> dict[str, Any]:
+        """The config keys that were written, in the endpoint's spelling."""
+        out: dict[str, Any] = {}
+        for key in self.given:
+            value = getattr(self, CONFIG_ATTRS[key])
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One entry of the definition: a table column fed from a path of the record.
+
+    ``pointer`` is the JSON Pointer of the entry in the definition as it was written
+    (``/schema/definition/3``, or ``/mapping/lat`` for the UI form).
+    """
+
+    index: int
+    name: str
+    path: Path
+    type: str
+    config: ColumnConfig
+    pointer: str
+
+    def to_entry(self) -> dict[str, Any]:
+        """The definition entry in the endpoint's JSON form."""
+        entry: dict[str, Any] = {"name": self.name}
+        entry["path"] = self.path.as_array() if self.path.is_plain else self.path.text
+        entry["type"] = self.type
+        cfg = self.config.to_json()
+        if cfg:
+            entry["config"] = cfg
+        return entry
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A checked sink definition. Build it with :func:`mapper.load_sink`; compile it with :func:`mapper.compile_sink`."""
+
+    columns: tuple[Column, ...]
+    allow_missing_fields: bool
+    id_field: str | None = None
+    primary_key_fields: tuple[str, ...] | None = None
+    name: str | None = None
+    sink_details: Mapping[str, Any] | None = None
+    form: str = "schema"
+    problems: tuple[Problem, ...] = ()
+    source: str | None = None
+    table: Any = None  # the parsed CREATE TABLE of the UI form, if any
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def identity_columns(self) -> tuple[Column, ...]:
+        """The columns that make the record's ``_id``, in order."""
+        names = [self.id_field] if self.id_field is not None else list(self.primary_key_fields or ())
+        return tuple(self.column(n) for n in names)
+
+    @property
+    def id_kind(self) -> str:
+        """``"uint64"`` for an ``id_field`` sink, ``"string"`` for a primary-key sink."""
+        return "uint64" if self.id_field is not None else "string"
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        """The columns the endpoint stores, in definition order.
+
+        The ingester does not index the ``id_field`` column separately, nor a single
+        primary key column of type ``string``: those only make ``_id``.
+        """
+        skip: set[str] = set()
+        if self.id_field is not None:
+            skip.add(self.id_field)
+        elif self.primary_key_fields and len(self.primary_key_fields) == 1:
+            col = self.column(self.primary_key_fields[0])
+            if col.type == "string":
+                skip.add(col.name)
+        return tuple(c for c in self.columns if c.name not in skip)
+
+    def to_schema(self) -> dict[str, Any]:
+        """The ``schema`` object of the ``POST /v1/sinks`` body."""
+        schema: dict[str, Any] = {"type": "json"}
+        if self.id_field is not None:
+            schema["id_field"] = self.id_field
+        else:
+            schema["primary_key_fields"] = list(self.primary_key_fields or ())
+        schema["allow_missing_fields"] = self.allow_missing_fields
+        schema["definition"] = [c.to_entry() for c in self.columns]
+        return schema
+
+    def to_body(self) -> dict[str, Any]:
+        """The full ``POST /v1/sinks`` body."""
+        return {
+            "name": self.name or "unnamed",
+            "sink_details": dict(self.sink_details or {"database_id": "<database_id>", "table": "<table>"}),
+            "schema": self.to_schema(),
+        }
+
+    def summary(self) -> str:
+        """One line: columns, types, identity, policy."""
+        types: dict[str, int] = {}
+        for c in self.columns:
+            types[c.type] = types.get(c.type, 0) + 1
+        type_text = ", ".join(f"{n} {t}" for t, n in types.items())
+        if self.id_field is not None:
+            ident = f"_id from id_field {self.id_field!r}"
+        else:
+            ident = "_id from primary_key_fields " + "|".join(self.primary_key_fields or ())
+        policy = "missing fields allowed" if self.allow_missing_fields else "missing fields reject the batch"
+        who = f"sink {self.name!r}" if self.name else "sink"
+        return f"{who}: {len(self.columns)} columns ({type_text}); {ident}; {policy}"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`mapper.check_sink` found: the sink (``None`` when it has errors) and every problem."""
+
+    sink: Sink | None
+    problems: tuple[Problem, ...]
+    source: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "problems": [p.to_dict() for p in self.problems]}

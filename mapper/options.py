@@ -1,0 +1,46 @@
+"""The options of one mapping run, checked once: :class:`MapOptions`.
+
+``Mapper.map``/``validate``, the CLI and the workers all build one :class:`MapOptions`;
+a bad value raises :class:`~mapper.errors.OptionError` before anything is read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import OptionError
+
+__all__ = ["INPUT_FORMATS", "ON_ERROR", "MapOptions"]
+
+#: Batch policies: ``reject`` (any bad record rejects the batch) and ``skip`` (keep the good records).
+ON_ERROR = ("reject", "skip")
+#: Input formats: detected from the first bytes (``auto``) or forced.
+INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
+
+
+@dataclass(frozen=True, slots=True)
+class MapOptions:
+    """How to map one batch (see :meth:`mapper.Mapper.map` for each option)."""
+
+    on_error: str = "reject"
+    max_errors: int | float | None = None
+    strict: bool = False
+    input_format: str = "auto"
+    workers: int = 1
+    fast: bool = True
+
+    def __post_init__(self) -> None:
+        if self.on_error not in ON_ERROR:
+            raise OptionError(f"on_error must be one of {', '.join(map(repr, ON_ERROR))}, not {self.on_error!r}")
+        m = self.max_errors
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not math.isfinite(m)) or m < 0):
+            raise OptionError(f"max_errors must be a count (an int >= 0) or a ratio (a float below 1), not {m!r}")
+        if not isinstance(self.strict, bool):
+            raise OptionError(f"strict must be True or False, not {self.strict!r}")
+        if self.input_format not in INPUT_FORMATS:
+            raise OptionError(f"unknown input format {self.input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise OptionError(f"workers must be a positive integer, not {self.workers!r}")
+        if not isinstance(self.fast, bool):
+            raise OptionError(f"fast must be True or False, not {self.fast!r}")

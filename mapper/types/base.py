@@ -1,0 +1,479 @@
+"""What every column type shares: the ColumnType interface and the endpoint's common rules.
+
+A column type is one subclass of :class:`ColumnType`, bound to one column (its config
+read once). It holds everything about the type, so adding a type is adding one module:
+
+* ``config_keys`` and :meth:`~ColumnType.check_config`: the config the type takes and
+  the ingester's rules on it (the definition checker calls them);
+* :meth:`~ColumnType.json_shape`: the JSON shape the fast decoders accept per tier;
+* :meth:`~ColumnType.convert`: the scalar conversion, the reference for everything
+  else: what the FeatureBase ingester (``idk/interfaces.go``) would store, or
+  :data:`NO_VALUE`, or a :class:`ConversionError`; a value stored differently from how
+  it was sent adds a :class:`Lossy` note;
+* :meth:`~ColumnType.vector`: the same conversion over a whole list at once (numpy),
+  vouching only for the elements it can, with whole-array lossy-value detection;
+* ``storage``, :meth:`~ColumnType.render` and :meth:`~ColumnType.to_arrow`: how the
+  stored values are kept, shown canonically, and handed to Arrow.
+
+The ingester decodes every JSON number as a 64-bit float before converting it; the
+shared numeric rules below (:func:`to_int64`, :func:`to_uint64`) reproduce that.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Protocol
+
+import numpy as np
+
+from .. import golayout
+from ..errors import preview, show, suggest, type_name
+from ..model import Column, ColumnConfig
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+UINT64_MAX = 2**64 - 1
+TWO53 = 2**53
+TWO51 = 2**51
+UNIT_NS = {"d": 86400 * 10**9, "h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+# Go's unicode.IsSpace set, which strings.TrimSpace trims (Python's str.strip() trims
+# more: \x1c-\x1f count as whitespace there).
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+INT_RE = re.compile(r"[+-]?[0-9]+")
+UINT_RE = re.compile(r"[0-9]+")
+
+#: What a vector converter returns: ``(ok, lossy)``, where ``ok`` is None (every element
+#: converted) or a bool mask of the elements it vouches for (the others are redone by
+#: the scalar converter), and ``lossy`` lists ``(kind, mask)`` of elements whose stored
+#: value is right but differs from what was sent. None instead of the pair: the list
+#: needs the scalar converter throughout.
+VectorResult = "tuple[np.ndarray | None, list[tuple[str, np.ndarray]]] | None"
+Vector = Callable[[list[Any], np.ndarray], Any]
+
+
+class _NoValue:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+#: Returned where the ingester stores nothing for a value that was sent (``""``).
+NO_VALUE: Any = _NoValue()
+
+
+class ConversionError(Exception):
+    """A value the endpoint cannot take. ``code`` is ``invalid_value`` or ``out_of_range``."""
+
+    def __init__(self, code: str, reason: str):
+        self.code = code
+        self.reason = reason
+        super().__init__(reason)
+
+
+class Lossy(NamedTuple):
+    """A value the endpoint stores differently from how it was sent."""
+
+    kind: str
+    sent: Any
+    stored: Any
+    hint: str = ""
+
+
+#: Warning kinds, one per silent change, as reports name them.
+LOSSY_KINDS = {
+    "float_truncated": "float truncated",
+    "float_decimal": "float arithmetic changes the decimal",
+    "decimal_truncated": "more digits than Scale",
+    "int_precision": "integer beyond 2^53 changed by float decoding",
+    "string_from_value": "non-string stored as text",
+    "comma_split": "comma string split into a set",
+    "empty_string": "empty string taken as no value",
+    "timestamp_truncated": "time finer than the column's granularity",
+    "clamped": "date clamped",
+}
+
+
+def empty(value: str, notes: list[Lossy] | None) -> Any:
+    """``""`` sent: the ingester stores nothing (noted, as a producer rarely means it)."""
+    if notes is not None:
+        notes.append(Lossy("empty_string", value, None))
+    return NO_VALUE
+
+
+# ---------------------------------------------------------------------------------------
+# Config rules
+
+
+class ConfigRules(Protocol):
+    """Where a type's config rules report: ``key`` is the canonical config key, or None for the config itself."""
+
+    def error(self, key: str | None, code: str, message: str) -> None: ...
+
+    def warning(self, key: str | None, code: str, message: str) -> None: ...
+
+    def note(self, key: str | None, code: str, message: str) -> None: ...
+
+
+QUANTUMS = ("Y", "YM", "YMD", "YMDH", "M", "MD", "MDH", "D", "DH", "H")
+CACHE_TYPES = ("ranked", "lru", "none")
+#: the config keys of the set and mutex field types (id, ids, string, strings)
+SET_KEYS = {"Quantum": "str", "TTL": "str", "CacheType": "str", "CacheSize": "int64"}
+
+
+def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | None:
+    """The rules of the set and mutex fields: Quantum, TTL, Mutex, cache (``id``, ``ids``, ``string``, ``strings``)."""
+    ok = True
+    mutex = bool(v.get("Mutex", False))
+    quantum, ttl = v.get("Quantum"), v.get("TTL")
+    kw: dict[str, Any] = {"mutex": mutex}
+    if quantum is not None and quantum != "":
+        if quantum not in QUANTUMS:
+            hint = f" (did you mean {quantum.upper()!r}?)" if quantum.upper() in QUANTUMS else ""
+            rules.error("Quantum", "invalid-quantum", f"Quantum {preview(quantum)!r} is not a time quantum; use one of {', '.join(QUANTUMS)}{hint}")
+            ok = False
+        if mutex:
+            rules.error("Quantum", "mutex-quantum", "a mutex column cannot have a Quantum")
+            ok = False
+        kw["quantum"] = quantum
+    if ttl is not None and ttl != "":
+        try:
+            ttl_ns = golayout.go_parse_duration(ttl)
+        except ValueError as exc:
+            rules.error("TTL", "invalid-ttl", f"TTL {preview(ttl)!r} is not a duration ({exc}); write it like \"720h\" or \"90m\" (units h, m, s, ms, us, ns)")
+            ok = False
+        else:
+            if ttl_ns < 0:
+                rules.error("TTL", "invalid-ttl", f"TTL {ttl!r} is negative")
+                ok = False
+            kw["ttl_ns"] = ttl_ns
+        if not quantum:
+            rules.error("TTL", "ttl-needs-quantum", "TTL needs a Quantum: only time-quantum columns expire")
+            ok = False
+        if mutex:
+            rules.error("TTL", "mutex-ttl", "a mutex column cannot have a TTL")
+            ok = False
+        kw["ttl"] = ttl
+    cache_type = v.get("CacheType")
+    if cache_type is not None:
+        if cache_type not in CACHE_TYPES and cache_type != "":
+            rules.error("CacheType", "invalid-cache-type", f"CacheType {preview(cache_type)!r} is not one of {', '.join(CACHE_TYPES)}{suggest(cache_type, CACHE_TYPES)}")
+            ok = False
+        kw["cache_type"] = cache_type
+    cache_size = v.get("CacheSize")
+    if cache_size is not None:
+        if cache_size < 0:
+            rules.error("CacheSize", "out-of-range", f"CacheSize must not be negative, got {cache_size}")
+            ok = False
+        elif cache_type == "none" and cache_size > 0:
+            rules.warning("CacheSize", "cache-size-ignored", "CacheSize has no effect with CacheType none")
+        kw["cache_size"] = cache_size
+    return kw if ok else None
+
+
+# ---------------------------------------------------------------------------------------
+# The interface
+
+
+class ColumnType:
+    """How one column type behaves, bound to one column (see the module docs)."""
+
+    #: the type as the endpoint spells it
+    type: ClassVar[str] = ""
+    #: config keys the ingester reads for this type -> the JSON kind of their value
+    #: (``bool``, ``str``, ``int64`` or ``time``, an RFC 3339 string)
+    config_keys: ClassVar[dict[str, str]] = {}
+    #: how values are kept: ``uint64``, ``int64``, ``bool``, ``str``, ``uint64set``, ``strset``
+    storage: ClassVar[str] = "int64"
+    #: one text per value, kept as sent: a candidate for ``Literal`` decoding, the
+    #: type whose numbers and bools the loose tier takes, a primary key kept verbatim
+    is_text: ClassVar[bool] = False
+
+    def __init__(self, column: Column):
+        self.column = column
+        self.config: ColumnConfig = column.config
+        #: decimal Scale, timestamp unit and digits shown: set by the types that have them
+        self.scale: int | None = None
+        self.unit: str | None = None
+        self.digits = 0
+
+    def __repr__(self) -> str:
+        return f"<{self.type} column {self.column.name!r}>"
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        """The ingester's rules on already type-checked config ``values``.
+
+        Returns the :class:`~mapper.model.ColumnConfig` fields the config sets, or None
+        after reporting an error. Keys in ``invalid`` were written but failed their own
+        check (already reported): rules about their absence do not apply.
+        """
+        return {}
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        """The stored value of one decoded JSON value (never ``None`` or missing)."""
+        raise NotImplementedError
+
+    def json_shape(self, tier: Tier) -> Any:
+        """The type the fast decoders of ``tier`` accept for this column's value."""
+        raise NotImplementedError
+
+    def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
+        """The vector form of :meth:`convert` for the lists of ``tier``, or None.
+
+        It writes into ``out`` (the column's slice) and returns a ``VectorResult``. For
+        the identity column a negative value is never vouched for (it fails the record).
+        """
+        return None
+
+    def render(self) -> Callable[[Any], Any]:
+        """A function from a stored value to its canonical JSON form."""
+        return int
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        """A ``pyarrow.Array`` of the stored values (null where ``valid`` is False)."""
+        return pa.array(values, mask=~valid)
+
+    @property
+    def worker_cost(self) -> float:
+        """Cost of this column in a worker, in units of one numeric column (see :mod:`mapper.engine.parallel`)."""
+        return 1.0
+
+
+class SetType(ColumnType):
+    """Shared by the set types (``ids``, ``strings``): a row holds a list of values.
+
+    Stored as one flat ``values`` array and int64 ``offsets`` (one more than rows); no
+    vector form: each row's elements are converted by the scalar converter.
+    """
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        assert offsets is not None
+        child = pa.array(values.tolist() if values.dtype == object else values)
+        offs = offsets.astype(np.int32) if len(values) < 2**31 else offsets
+        return pa.ListArray.from_arrays(pa.array(offs), child, mask=pa.array(~valid))
+
+    @property
+    def worker_cost(self) -> float:
+        return 3.0
+
+
+def split_set_text(value: str) -> list[str]:
+    """A set sent as one string: one pair of surrounding brackets stripped, split on ``,`` (not trimmed)."""
+    text = value
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return text.split(",")
+
+
+# ---------------------------------------------------------------------------------------
+# What a JSON value looks like in messages, and in Go
+
+
+def expected(what: str, value: Any) -> ConversionError:
+    """``Expected `int`, got `str` "high"``."""
+    return ConversionError("invalid_value", f"Expected {what}, got `{type_name(value)}` {show(value)}")
+
+
+def go_float_text(f: float) -> str:
+    """Go's ``fmt.Sprint(float64)``.
+
+    Go's %v on a float64 is strconv's 'g' format with the shortest precision, which
+    switches to exponent notation when the decimal exponent is < -4 or >= 6:
+    ``1234567`` -> ``1.234567e+06``, ``123456`` -> ``123456``, ``0.00001`` -> ``1e-05``.
+    """
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "+Inf" if f > 0 else "-Inf"
+    if f == 0:
+        return "-0" if math.copysign(1.0, f) < 0 else "0"
+    sign = "-" if f < 0 else ""
+    _, digits_t, exponent = Decimal(repr(abs(f))).normalize().as_tuple()
+    digits = "".join(map(str, digits_t))
+    assert isinstance(exponent, int)
+    nd = len(digits)
+    dp = nd + exponent  # position of the decimal point relative to the digits
+    exp = dp - 1
+    if exp < -4 or exp >= 6:
+        mant = digits[0] + ("." + digits[1:] if nd > 1 else "")
+        esign = "+" if exp >= 0 else "-"
+        return f"{sign}{mant}e{esign}{abs(exp):02d}"
+    if dp <= 0:
+        return f"{sign}0.{'0' * -dp}{digits}"
+    if dp >= nd:
+        return f"{sign}{digits}{'0' * (dp - nd)}"
+    return f"{sign}{digits[:dp]}.{digits[dp:]}"
+
+
+def go_text(value: Any) -> str:
+    """Go's ``fmt.Sprintf("%v", v)`` of a JSON value decoded into ``interface{}``.
+
+    Numbers are float64 there; arrays print as ``[a b]``; objects as ``map[k:v]``
+    with sorted keys; null as ``<nil>``.
+    """
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return go_float_text(as_go_float(value))
+    if isinstance(value, (list, tuple)) and len(value) > 10_000:
+        raise ConversionError("invalid_value", f"an array of {len(value)} items is too long to print as text")
+    if isinstance(value, list):
+        return "[" + " ".join(go_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(value)) + "]"
+    return str(value)
+
+
+def as_go_float(value: int | float) -> float:
+    """A JSON number as Go's decoder sees it: the nearest float64 (a builtin float)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):  # only Python callers can pass these: JSON has no NaN
+            raise ConversionError("invalid_value", f"{show(value)} is not a JSON number")
+        return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ConversionError("out_of_range", f"number {show(value)} is beyond the float64 range the endpoint decodes numbers into") from None
+
+
+def go_trim(text: str) -> str:
+    """Go's ``strings.TrimSpace``."""
+    return text.strip(GO_SPACE)
+
+
+# ---------------------------------------------------------------------------------------
+# The shared numeric rules (Go's toInt64 / toUint64 on decoded JSON)
+
+
+def integer_text(text: str, pattern: re.Pattern[str], lo: int, hi: int, too_big: str) -> int | None:
+    """The integer a (trimmed) string of digits spells, as Go's ParseInt/ParseUint read it.
+
+    None when ``text`` does not match ``pattern``; ``out_of_range`` (saying ``too_big``)
+    outside ``lo..hi``. Leading zeros do not count towards the length guard (Go reads
+    any number of them); the guard keeps ``int()`` off strings of 4,300+ digits.
+    """
+    if not pattern.fullmatch(text):
+        return None
+    if len(text.lstrip("+-").lstrip("0")) > 40:
+        raise ConversionError("out_of_range", too_big)
+    n = int(text)
+    if not lo <= n <= hi:
+        raise ConversionError("out_of_range", too_big)
+    return n
+
+
+def number_to_int(value: int | float, notes: list[Lossy] | None) -> int:
+    """float64 -> int64 truncation, as Go's ``int64(f)`` (out-of-range is an error here)."""
+    f = as_go_float(value)
+    if not math.isfinite(f):  # pragma: no cover - JSON has no inf/nan
+        raise ConversionError("out_of_range", f"number {show(value)} is not finite")
+    stored = int(f)
+    if notes is not None:
+        if isinstance(value, float):
+            if f != stored:
+                notes.append(Lossy("float_truncated", value, stored))
+        elif stored != value:
+            notes.append(Lossy("int_precision", value, stored, "the endpoint decodes numbers as float64; send it as a string"))
+    return stored
+
+
+def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
+    """Go's ``toInt64`` on a decoded JSON value."""
+    if isinstance(value, bool):
+        raise expected(what, value)
+    if isinstance(value, (int, float)):
+        stored = number_to_int(value, notes)
+        if not INT64_MIN <= stored <= INT64_MAX:
+            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
+        return stored
+    if isinstance(value, str):
+        parsed = integer_text(go_trim(value), INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
+        if parsed is None:
+            raise ConversionError("invalid_value", f"Expected {what} or a string of digits, got `str` {show(value)}")
+        return parsed
+    raise expected(what, value)
+
+
+def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
+    """Go's ``toUint64`` on a decoded JSON value (negative numbers are errors here)."""
+    if isinstance(value, bool):
+        raise expected(what, value)
+    if isinstance(value, (int, float)):
+        stored = number_to_int(value, None)  # truncated first: -0.5 is stored as 0
+        if stored < 0:
+            raise ConversionError("out_of_range", f"negative value {show(value)} cannot be an id")
+        stored = number_to_int(value, notes)
+        if stored > UINT64_MAX:
+            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
+        return stored
+    if isinstance(value, str):
+        text = go_trim(value)
+        parsed = integer_text(text, UINT_RE, 0, UINT64_MAX, f"{show(value)} does not fit an unsigned 64-bit id")
+        if parsed is None:
+            why = "a negative id" if text.startswith("-") and UINT_RE.fullmatch(text[1:]) else "not an unsigned integer"
+            raise ConversionError("invalid_value", f"Expected {what} (an unsigned integer), got `str` {show(value)}: {why}")
+        return parsed
+    raise expected(what, value)
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers of the vector converters
+
+
+#: Kind codes of decoded JSON values (anything else: OTHER).
+INT, FLOAT, STR, BOOL, OTHER = 0, 1, 2, 3, 4
+_KIND: dict[type, int] = defaultdict(lambda: OTHER, {int: INT, float: FLOAT, str: STR, bool: BOOL})
+
+
+def by_type(lst: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The values as an object array, and each one's kind code (``kinds == STR`` ...), at C speed."""
+    n = len(lst)
+    return np.fromiter(lst, dtype=object, count=n), np.fromiter(map(_KIND.__getitem__, map(type, lst)), dtype=np.int8, count=n)
+
+
+def as_array(lst: list[Any]) -> np.ndarray | None:
+    """numpy's own reading of a list (its type inference is the quickest "all numbers?" test), or None."""
+    if not lst:
+        return None
+    try:
+        arr = np.array(lst)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return arr if arr.ndim == 1 else None
+
+
+def has_strings(lst: list[Any]) -> bool:
+    """Whether a sample of the list holds strings (lax lists mix them in everywhere)."""
+    return any(v.__class__ is str for v in lst[:16])
+
+
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]{1,18}(?:\n[+-]?[0-9]{1,18})*")
+_UNSIGNED_DIGITS = re.compile(r"[0-9]{1,18}(?:\n[0-9]{1,18})*")
+
+
+def digit_strings(texts: np.ndarray, signed: bool = True) -> np.ndarray | None:
+    """int64 values of numeric strings as Go's ParseInt(TrimSpace(s)) reads them, or None.
+
+    Every string must be an optional sign and ASCII digits, at most 18 characters
+    (so nothing overflows; ParseUint takes no sign). The pattern vouches for the whole
+    text before numpy's C text parser reads it, which would otherwise be looser than Go
+    ("" and "-" read as 0, overflow saturates); the length check below is the second
+    guard (a parser that stopped early returns fewer values). Anything else (spaces,
+    points, exponents, Unicode digits) goes to the scalar converter.
+    """
+    joined = "\n".join(texts.tolist())
+    if not (_SIGNED_DIGITS if signed else _UNSIGNED_DIGITS).fullmatch(joined):
+        return None
+    values = np.fromstring(joined, dtype=np.int64, sep="\n")
+    return values if len(values) == len(texts) else None

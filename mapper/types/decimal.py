@@ -1,0 +1,271 @@
+"""``decimal`` columns: an int64 scaled by 10^Scale.
+
+Strings are parsed exactly, as ``pql.ParseDecimal`` does, then truncated to Scale
+digits (``decimal_truncated``); JSON numbers are float64 times ``10**Scale``, truncated
+(``4.35`` at Scale 2 is stored as 434: ``float_decimal``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+import numpy as np
+
+from ..errors import show
+from .base import (
+    FLOAT,
+    INT64_MAX,
+    INT64_MIN,
+    TWO51,
+    ColumnType,
+    ConfigRules,
+    ConversionError,
+    Lossy,
+    Vector,
+    as_array,
+    as_go_float,
+    by_type,
+    empty,
+    expected,
+)
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+_NUMBER = Union[int, float, str]
+
+
+class DecimalType(ColumnType):
+    type = "decimal"
+    config_keys = {"Scale": "int64"}
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        self.scale = scale = self.config.scale or 0
+        self._factor = 10.0**scale  # Go: math.Pow10(scale), exact for 0..19
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        if "Scale" in invalid:
+            return {"scale": 0}
+        if "Scale" not in values:
+            rules.warning(
+                None,
+                "default-scale",
+                "no Scale: the ingester's default is 0, so 4.35 would be stored as 4 (a Cloud table's decimal column defaults to 2); give Scale explicitly",
+            )
+            return {"scale": 0}
+        scale = values["Scale"]
+        if not 0 <= scale <= 19:
+            rules.error("Scale", "invalid-scale", f"Scale {scale} is outside 0..19")
+            return None
+        if scale > 18:
+            rules.warning("Scale", "large-scale", f"Scale {scale}: only values between -0.92 and 0.92 fit a 64-bit integer at this scale")
+        return {"scale": scale}
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        scale = self.scale or 0
+        if isinstance(value, str):
+            if value == "":
+                return empty(value, notes)
+            try:
+                v, s, dropped = parse_decimal_text_ex(value)
+            except OverflowError:
+                raise ConversionError("out_of_range", f"decimal {show(value)} does not fit a 64-bit integer") from None
+            except ValueError:
+                raise ConversionError("invalid_value", f"Expected `decimal` (a number or a decimal string), got `str` {show(value)}") from None
+            stored = scale_int(v, s, scale)
+            if not INT64_MIN <= stored <= INT64_MAX:
+                raise ConversionError("out_of_range", f"decimal {show(value)} at scale {scale} does not fit a 64-bit integer")
+            if notes is not None and ((s > scale and scale_int(stored, scale, s) != v) or dropped):
+                why = "the endpoint keeps at most 19 significant digits" if dropped else f"Scale is {scale}: extra digits are cut, not rounded"
+                notes.append(Lossy("decimal_truncated", value, format_decimal(stored, scale), why))
+            return stored
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise expected("`decimal` (a number or a decimal string)", value)
+        f = as_go_float(value)
+        product = f * self._factor
+        if not -9.223372036854776e18 <= product < 9.223372036854776e18:
+            raise ConversionError("out_of_range", f"{show(value)} at scale {scale} does not fit a 64-bit integer")
+        stored = int(product)
+        if notes is not None:
+            note = decimal_note(value, stored, scale)
+            if note is not None:
+                notes.append(note)
+        return stored
+
+    def json_shape(self, tier: Tier) -> Any:
+        return Union[int, float] if tier.exact_types else _NUMBER
+
+    def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
+        return decimal_vector(self.scale or 0, tier.exact_types)
+
+    def render(self) -> Callable[[Any], Any]:
+        scale = self.scale or 0
+        return lambda v: format_decimal(v, scale)
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        scale = self.scale or 0
+        vals = [Decimal(int(v)).scaleb(-scale) if ok else None for v, ok in zip(values.tolist(), valid.tolist())]
+        return pa.array(vals, type=pa.decimal128(38, scale))
+
+
+# ---------------------------------------------------------------------------------------
+# Decimal strings (pql.ParseDecimal + Decimal.ToInt64)
+
+
+def parse_decimal_text(text: str) -> tuple[int, int]:
+    """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale)``."""
+    value, scale, _dropped = parse_decimal_text_ex(text)
+    return value, scale
+
+
+def parse_decimal_text_ex(text: str) -> tuple[int, int, bool]:
+    """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale, digits dropped)``.
+
+    An optional sign, ASCII digits and at most one ``.``; no spaces, no exponent
+    (``"."`` alone reads as 0, as in pql). When the digits do not fit an int64,
+    fraction digits are dropped until they do, as pql does; raises OverflowError
+    when they still do not fit, ValueError when the text is not a decimal.
+    """
+    neg = text[:1] == "-"
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if body == "":
+        raise ValueError("decimal string is empty")
+    int_part, dot, frac_part = body.partition(".")
+    digits = int_part + frac_part
+    if "." in frac_part or (digits and not (digits.isascii() and digits.isdigit())):
+        raise ValueError("not a decimal number")
+    scale = len(frac_part)
+    mantissa = digits.lstrip("0")
+    stripped = mantissa.rstrip("0")
+    scale -= len(mantissa) - len(stripped)
+    mantissa = stripped
+    if not mantissa:
+        return 0, 0, False
+    limit = "9223372036854775808" if neg else "9223372036854775807"
+    dropped = False
+    extra = len(mantissa) - 19
+    if extra > 0:  # drop fraction digits until 19 are left (pql does it one at a time)
+        if scale < extra:
+            raise OverflowError("value out of range")
+        dropped = mantissa[-extra:].strip("0") != ""
+        mantissa, scale = mantissa[:-extra], scale - extra
+    if len(mantissa) == 19 and mantissa > limit:
+        if scale <= 0:
+            raise OverflowError("value out of range")
+        dropped = dropped or mantissa[-1] != "0"
+        mantissa, scale = mantissa[:-1], scale - 1
+    value = int(mantissa)
+    return (-value if neg else value), scale, dropped
+
+
+def scale_int(value: int, from_scale: int, to_scale: int) -> int:
+    """``Decimal.ToInt64``: move ``value`` from one scale to another, truncating toward zero."""
+    diff = to_scale - from_scale
+    if diff >= 0:
+        return value * 10**diff
+    q = abs(value) // 10 ** (-diff)
+    return -q if value < 0 else q
+
+
+def decimal_note(value: int | float, stored: int, scale: int) -> Lossy | None:
+    """Why a JSON number stored as ``stored`` at ``scale`` differs from how it was written, if it does.
+
+    The written number is the shortest text of the float (what a JSON writer emits).
+    """
+    if isinstance(value, int):
+        if stored == value * 10**scale:
+            return None
+        return Lossy("int_precision", value, format_decimal(stored, scale), "the endpoint decodes numbers as float64; send it as a string")
+    written = Decimal(repr(float(value)))
+    exponent = written.as_tuple().exponent
+    assert isinstance(exponent, int)
+    frac_digits = max(0, -exponent)
+    v, s = parse_decimal_text(format(written, "f"))
+    exact = scale_int(v, s, scale)
+    if frac_digits > scale and scale_int(exact, scale, s) != v:
+        return Lossy("decimal_truncated", value, format_decimal(stored, scale), f"Scale is {scale}: extra digits are cut, not rounded")
+    if exact != stored:
+        return Lossy("float_decimal", value, format_decimal(stored, scale), f'send the string "{format(written, "f")}" to store it exactly')
+    return None
+
+
+def format_decimal(stored: int, scale: int) -> str:
+    """A scaled integer as text with exactly ``scale`` digits after the point: 434, 2 -> ``"4.34"``."""
+    if scale == 0:
+        return str(stored)
+    sign = "-" if stored < 0 else ""
+    digits = str(abs(stored)).rjust(scale + 1, "0")
+    return f"{sign}{digits[:-scale]}.{digits[-scale:]}"
+
+
+# ---------------------------------------------------------------------------------------
+# The vector form
+
+
+def decimal_vector(scale: int, exact: bool) -> Vector:
+    """JSON numbers times ``10**scale`` at once; strings (exact by nature) are left to the scalar form."""
+    factor = 10.0**scale
+
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        sel = None  # the elements handled here, when not all of them
+        if exact:
+            try:  # ints and floats only; ints round as the endpoint's decoder does
+                arr = np.array(lst, dtype=np.float64)
+            except (OverflowError, ValueError, TypeError):
+                return None
+        else:
+            a = as_array(lst)
+            if a is not None and a.dtype.kind in "if":
+                arr = a.astype(np.float64)
+            else:  # strings, nulls, missing values: convert the numbers, leave the rest
+                objs, types = by_type(lst)
+                sel = np.flatnonzero(types <= FLOAT)
+                if not len(sel):
+                    return None
+                try:
+                    arr = objs[sel].astype(np.float64)
+                except OverflowError:
+                    return None
+        if sel is not None:
+            part = np.zeros(len(sel), dtype=out.dtype)
+            result = vec_numbers(arr, part)
+            out[sel] = part
+            ok = np.zeros(len(lst), dtype=bool)
+            ok[sel] = True if result[0] is None else result[0]
+            lossy = []
+            for kind, mask in result[1]:
+                full = np.zeros(len(lst), dtype=bool)
+                full[sel[mask]] = True
+                lossy.append((kind, full))
+            return ok, lossy
+        return vec_numbers(arr, out)
+
+    def vec_numbers(arr: np.ndarray, out: np.ndarray) -> Any:
+        product = arr * factor
+        t = np.trunc(product)
+        # Below 2**51 the float product is within 0.25 of the written number times
+        # 10**scale, so rounding it recovers that number exactly and the tests below are
+        # exact; bigger products (large values, high scales) go to the scalar converter.
+        if np.abs(product).max() < TWO51:
+            ok = None
+            out[:] = t
+        else:
+            ok = np.abs(product) < TWO51
+            out[:] = np.where(ok, t, 0.0)
+        nearest = np.rint(product)
+        short = nearest / factor == arr  # the written number has at most `scale` digits
+        lossy = []
+        changed = short & (t != nearest)
+        if ok is not None:
+            changed &= ok
+            short |= ~ok
+        if changed.any():
+            lossy.append(("float_decimal", changed))
+        if not short.all():
+            lossy.append(("decimal_truncated", ~short))
+        return ok, lossy
+
+    return vec

@@ -1,0 +1,71 @@
+"""``ids`` columns: a set of unsigned 64-bit ids.
+
+An array of ids (each element converted as an ``id``; ``[]`` stores nothing), or one
+string of ids split on ``,`` after one pair of brackets is stripped, each element
+trimmed (``comma_split``); duplicates stored once. A lone number fails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
+from ..errors import show
+from .base import (
+    NO_VALUE,
+    SET_KEYS,
+    UINT64_MAX,
+    UINT_RE,
+    ConfigRules,
+    ConversionError,
+    Lossy,
+    SetType,
+    empty,
+    expected,
+    go_trim,
+    integer_text,
+    set_field_rules,
+    split_set_text,
+    to_uint64,
+)
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+
+class IdsType(SetType):
+    type = "ids"
+    config_keys = dict(SET_KEYS)
+    storage = "uint64set"
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        return set_field_rules(values, rules)
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if isinstance(value, list):
+            if not value:
+                return NO_VALUE
+            out = []
+            for i, item in enumerate(value):
+                try:
+                    out.append(to_uint64(item, notes))
+                except ConversionError as exc:
+                    raise ConversionError(exc.code, f"{exc.reason} at index {i}") from None
+            return list(dict.fromkeys(out))
+        if isinstance(value, str):
+            if value == "":
+                return empty(value, notes)
+            out = []
+            for part in split_set_text(value):
+                n = integer_text(go_trim(part), UINT_RE, 0, UINT64_MAX, f"element {show(part)} does not fit an unsigned 64-bit id")
+                if n is None:
+                    raise ConversionError("invalid_value", f"Expected `ids` (unsigned integers), got `str` {show(value)}: element {show(part)} is not an unsigned integer")
+                out.append(n)
+            result = list(dict.fromkeys(out))
+            if notes is not None and "," in value:
+                notes.append(Lossy("comma_split", value, result, "send an array of integers"))
+            return result
+        raise expected("`ids` (an array of ids or a comma-separated string)", value)
+
+    def json_shape(self, tier: Tier) -> Any:
+        return list[int] if tier.exact_types else Union[list[int], str]

@@ -1,0 +1,205 @@
+"""Integer columns: ``id`` (unsigned 64-bit), ``int`` (signed, Min/Max) and ``signedIntBoolKey``.
+
+Go's ``toUint64`` / ``toInt64`` on the float64 the ingester decodes numbers into:
+floats truncate toward zero (``float_truncated``), integers beyond 2^53 change on the
+way (``int_precision``), strings are trimmed and parsed as base-10 digits (any number
+of leading zeros), ``""`` stores nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Union
+
+import numpy as np
+
+from .base import (
+    FLOAT,
+    INT,
+    INT64_MAX,
+    INT64_MIN,
+    SET_KEYS,
+    STR,
+    TWO53,
+    UINT64_MAX,
+    ColumnType,
+    ConfigRules,
+    ConversionError,
+    Lossy,
+    Vector,
+    as_array,
+    by_type,
+    digit_strings,
+    empty,
+    has_strings,
+    set_field_rules,
+    to_int64,
+    to_uint64,
+)
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+_NUMBER = Union[int, float, str]
+
+
+class _Integer(ColumnType):
+    """Shared by the three: the JSON shapes and the vector forms over int64/uint64 storage."""
+
+    signed = True
+    lo: int = INT64_MIN
+    hi: int = INT64_MAX
+
+    def json_shape(self, tier: Tier) -> Any:
+        return int if tier.exact_types else _NUMBER
+
+    def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
+        lo = max(self.lo, 0) if identity else self.lo
+        return int_exact(lo, self.hi) if tier.exact_types else int_lax(lo, self.hi, signed=self.signed)
+
+
+class IdType(_Integer):
+    type = "id"
+    config_keys = {"Mutex": "bool", **SET_KEYS}
+    storage = "uint64"
+    signed = False
+    lo, hi = 0, UINT64_MAX
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        return set_field_rules(values, rules)
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if value == "" and isinstance(value, str):
+            return empty(value, notes)
+        return to_uint64(value, notes)
+
+
+class IntType(_Integer):
+    type = "int"
+    config_keys = {"Min": "int64", "Max": "int64", "ForeignIndex": "str"}
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        cfg = self.config
+        self.lo = cfg.min if cfg.min is not None else INT64_MIN
+        self.hi = cfg.max if cfg.max is not None else INT64_MAX
+        self._bounds = f"[{self.lo}, {self.hi}]"
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        ok = True
+        lo, hi = values.get("Min"), values.get("Max")
+        if hi is not None and lo is None and "Min" not in invalid:
+            rules.error("Max", "max-without-min", "cannot create an integer field with only an upper bound: give Min too")
+            ok = False
+        if lo is not None and hi is not None and lo > hi:
+            rules.error("Min", "min-above-max", f"Min ({lo}) is greater than Max ({hi})")
+            ok = False
+        kw: dict[str, Any] = {"min": lo, "max": hi}
+        if values.get("ForeignIndex"):
+            kw["foreign_index"] = values["ForeignIndex"]
+            rules.note(
+                "ForeignIndex",
+                "foreign-index",
+                "with ForeignIndex, the ingester takes string values as keys of the foreign table; mapper only maps numbers and numeric strings here",
+            )
+        return kw if ok else None
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if isinstance(value, str) and value == "":
+            return empty(value, notes)
+        stored = to_int64(value, notes)
+        if not self.lo <= stored <= self.hi:
+            raise ConversionError("out_of_range", f"value {stored} is out of range for `int` {self._bounds}")
+        return stored
+
+
+class SignedIntBoolKeyType(_Integer):
+    type = "signedIntBoolKey"
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if isinstance(value, str) and value == "":
+            return empty(value, notes)
+        return to_int64(value, notes, "`signedIntBoolKey` (an integer)")
+
+
+# ---------------------------------------------------------------------------------------
+# Vector forms
+
+
+def int_exact(lo: int, hi: int) -> Vector:
+    """For the exact tier's lists, which hold only Python ints."""
+    # Ints within +-2**53 convert exactly through the endpoint's float64 decoding.
+    lo53, hi53 = max(lo, -TWO53), min(hi, TWO53)
+
+    def vec(lst: list[int], out: np.ndarray) -> Any:
+        try:
+            out[:] = lst
+        except (OverflowError, ValueError, TypeError):
+            return None
+        if out.min() >= lo53 and out.max() <= hi53:
+            return None, []
+        return (out >= lo53) & (out <= hi53), []
+
+    return vec
+
+
+def int_lax(lo: int, hi: int, signed: bool = True) -> Callable[[list[Any], np.ndarray], Any]:
+    """For lists that may also hold floats, numeric strings, None and UNSET."""
+    lo53, hi53 = max(lo, -TWO53), min(hi, TWO53)
+    # A float at +-2**53 may be an int above 2**53 rounded by numpy on the way in:
+    # only floats strictly inside are vouched for (the scalar path words int_precision).
+    flo, fhi = float(max(lo, -TWO53 + 1)), float(min(hi, TWO53 - 1))
+
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        # numpy's type inference is the quickest test for "all numbers", but on a list
+        # with strings it formats every number as text first: look before leaping.
+        arr = None if has_strings(lst) else as_array(lst)
+        if arr is not None and arr.dtype.kind == "i":
+            ok = (arr >= lo53) & (arr <= hi53)
+            out[:] = np.where(ok, arr, 0)
+            return (None if ok.all() else ok), []
+        if arr is not None and arr.dtype.kind == "f":  # ints and floats: the endpoint's float64 truncation
+            t = np.trunc(arr)
+            ok = (t >= flo) & (t <= fhi)
+            out[:] = np.where(ok, t, 0)
+            frac = ok & (t != arr)
+            return (None if ok.all() else ok), ([("float_truncated", frac)] if frac.any() else [])
+        # Mixed: numeric strings, nulls, missing values. Sort the values by type at C
+        # speed and convert each kind at once; only the rest goes element by element.
+        objs, types = by_type(lst)
+        ok = np.zeros(len(lst), dtype=bool)
+        lossy: list[tuple[str, np.ndarray]] = []
+        for code, mask in ((STR, types == STR), (FLOAT, types == FLOAT), (INT, types == INT)):
+            sel = np.flatnonzero(mask)
+            if not len(sel):
+                continue
+            sub = objs[sel]
+            if code == STR:
+                values = digit_strings(sub, signed)
+                if values is None:
+                    continue
+                good = (values >= lo) & (values <= hi)  # strings parse exactly: no 2**53 limit
+                out[sel] = np.where(good, values, 0)
+            elif code == INT:
+                try:
+                    values = sub.astype(np.int64)
+                except OverflowError:
+                    continue
+                good = (values >= lo53) & (values <= hi53)
+                out[sel] = np.where(good, values, 0)
+            else:
+                f = sub.astype(np.float64)
+                t = np.trunc(f)
+                good = (t >= flo) & (t <= fhi)
+                out[sel] = np.where(good, t, 0)
+                frac = good & (t != f)
+                if frac.any():
+                    full = np.zeros(len(lst), dtype=bool)
+                    full[sel[frac]] = True
+                    lossy.append(("float_truncated", full))
+            ok[sel] = good
+        return (None if ok.all() else ok), lossy
+
+    return vec
+

@@ -1,0 +1,139 @@
+"""Text columns: ``string`` (one keyed value, or a mutex) and ``strings`` (a set of keys).
+
+``string``: a string is kept as sent, ``""`` stores nothing, anything else is stored as
+Go's ``%v`` prints it (``1234567`` -> ``"1.234567e+06"``: ``string_from_value``).
+``strings``: an array of strings (a non-string element fails, ``[]`` is an empty set),
+or one string split on ``,`` after one pair of brackets is stripped (``comma_split``);
+empty elements are dropped, duplicates stored once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Union
+
+import msgspec
+import numpy as np
+
+from ..errors import show, type_name
+from .base import (
+    SET_KEYS,
+    STR,
+    ColumnType,
+    ConfigRules,
+    ConversionError,
+    Lossy,
+    SetType,
+    Vector,
+    by_type,
+    empty,
+    expected,
+    go_text,
+    set_field_rules,
+    split_set_text,
+)
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+#: A string the exact tier takes: "" means no value (or an error) for text-like types.
+NONEMPTY_STR = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class StringType(ColumnType):
+    type = "string"
+    config_keys = {"Mutex": "bool", **SET_KEYS}
+    storage = "str"
+    is_text = True
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        return set_field_rules(values, rules)
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if isinstance(value, str):
+            if value == "":
+                return empty(value, notes)
+            return value
+        text = go_text(value)
+        if notes is not None:
+            notes.append(Lossy("string_from_value", value, text, f"send the string {show(text)} if that is what you mean"))
+        return text
+
+    def json_shape(self, tier: Tier) -> Any:
+        if tier.values_as_text:
+            return Union[str, int, float, bool]  # the endpoint prints numbers and bools as text
+        return NONEMPTY_STR if tier.exact_types else str
+
+    def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
+        if tier.exact_types:
+            return _string_exact
+        return _string_loose if tier.values_as_text else _string_lax
+
+    def render(self) -> Callable[[Any], Any]:
+        return _same
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        return pa.array(values.tolist(), type=pa.string(), mask=~valid)
+
+    @property
+    def worker_cost(self) -> float:
+        return 3.0
+
+
+class StringsType(SetType):
+    type = "strings"
+    config_keys = dict(SET_KEYS)
+    storage = "strset"
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        return set_field_rules(values, rules)
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    raise ConversionError("invalid_value", f"Expected `strings` (an array of strings), got `{type_name(item)}` {show(item)} at index {i}")
+            return list(dict.fromkeys(v for v in value if v != ""))
+        if isinstance(value, str):
+            if value == "":
+                return empty(value, notes)
+            parts = list(dict.fromkeys(p for p in split_set_text(value) if p != ""))
+            if notes is not None and ("," in value or (value.startswith("[") and value.endswith("]"))):
+                notes.append(Lossy("comma_split", value, parts, "send an array of strings to control the elements"))
+            return parts
+        raise expected("`strings` (an array of strings or a comma-separated string)", value)
+
+    def json_shape(self, tier: Tier) -> Any:
+        return list[str] if tier.exact_types else Union[list[str], str]
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+# ---------------------------------------------------------------------------------------
+# Vector forms of ``string``
+
+
+def _string_exact(lst: list[str], out: np.ndarray) -> Any:
+    out[:] = lst  # the exact decoder only lets non-empty strings through
+    return None, []
+
+
+def _string_lax(lst: list[Any], out: np.ndarray) -> Any:
+    # The decoders only let str (or None / UNSET on the lenient path) through here, and
+    # "", None and UNSET are the only falsy ones: all() finds them in one C-level pass.
+    out[:] = lst
+    if all(lst):
+        return None, []
+    ok = np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    return ok, []
+
+
+def _string_loose(lst: list[Any], out: np.ndarray) -> Any:
+    # Numbers and bools too: those (and "", None, UNSET) go to the scalar converter.
+    out[:] = lst
+    _objs, kinds = by_type(lst)
+    ok = (kinds == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    return (None if ok.all() else ok), []

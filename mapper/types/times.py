@@ -1,0 +1,380 @@
+"""Time columns: ``timestamp``, ``recordTime`` and ``dateInt``.
+
+``timestamp``: without Unit and Epoch, a string in Layout (default RFC 3339 with
+nanoseconds); with either, a number (or numeric string) counted in Unit from Epoch.
+Stored as an int64 count of Granularity since 1970, within the ingester's range.
+``recordTime``: the same inputs, kept as int64 nanoseconds (the record's time for
+quantum columns, not a column). ``dateInt``: a date string in Layout, stored as a count
+of Unit (or CustomUnit) since Epoch, saturating as Go's duration arithmetic does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+
+import numpy as np
+
+from .. import golayout
+from ..errors import preview, show, suggest
+from .base import (
+    INT64_MAX,
+    INT64_MIN,
+    TWO53,
+    UNIT_NS,
+    ColumnType,
+    ConfigRules,
+    ConversionError,
+    Lossy,
+    Vector,
+    empty,
+    expected,
+    to_int64,
+)
+from .integers import int_lax
+from .text import NONEMPTY_STR
+
+if TYPE_CHECKING:
+    from ..tiers import Tier
+
+TIME_UNITS = ("d", "h", "m", "s", "ms", "us", "ns")
+GRANULARITIES = ("s", "ms", "us", "ns")
+_NUMBER = Union[int, float, str]
+
+# Go's time.Time zero value (0001-01-01T00:00:00Z) in ns since 1970: the ingester treats
+# an Epoch equal to it as "not set".
+GO_ZERO_TIME_NS = -62135596800 * 10**9
+# The ingester's valid timestamp range (idk/interfaces.go), in ns since 1970.
+TS_MIN_NS, TS_MAX_NS = -62135596799 * 10**9, 253402300799 * 10**9
+TS_MIN_NANO_NS, TS_MAX_NANO_NS = -(2**32) * 10**9, 2**32 * 10**9
+_RANGE_TEXT = "0001-01-01T00:00:01Z..9999-12-31T23:59:59Z"
+_NANO_RANGE_TEXT = "1833-11-24T17:31:44Z..2106-02-07T06:28:16Z"
+
+
+def ts_range(granularity: str) -> tuple[int, int]:
+    """The ingester's timestamp range in ns since 1970 at a granularity (narrower at ns)."""
+    return (TS_MIN_NANO_NS, TS_MAX_NANO_NS) if granularity == "ns" else (TS_MIN_NS, TS_MAX_NS)
+
+
+class _Time(ColumnType):
+    """The config rules every time type shares, and the JSON shapes of time values."""
+
+    config_keys = {"Layout": "str", "Epoch": "time", "Unit": "str"}
+    #: the Units this type takes
+    units: ClassVar[tuple[str, ...]] = TIME_UNITS
+    #: whether values may be numbers counted in Unit from Epoch (else always strings)
+    numeric_allowed: ClassVar[bool] = True
+
+    @classmethod
+    def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
+        ok = True
+        kw: dict[str, Any] = {}
+        unit = values.get("Unit")
+        if unit is not None and unit != "":
+            if unit.lower() not in cls.units:
+                rules.error("Unit", "invalid-unit", f"Unit {preview(unit)!r} is not one of {', '.join(cls.units)}{suggest(unit, cls.units)}")
+                ok = False
+            elif unit != unit.lower():
+                rules.warning("Unit", "unit-case", f"Unit {unit!r} is read as {unit.lower()!r}; write it in lowercase")
+            kw["unit"] = unit.lower()
+        else:
+            kw["unit"] = None
+        ok = cls._granularity_rules(values, rules, kw) and ok
+        epoch = values.get("Epoch")
+        if epoch is not None:
+            text, ns = epoch
+            if ns == GO_ZERO_TIME_NS:
+                rules.warning("Epoch", "zero-epoch", "Epoch 0001-01-01T00:00:00Z is Go's zero time: the ingester treats it as not set (1970-01-01)")
+                ns = 0
+            elif not cls._epoch_in_range(ns, kw):
+                rules.error("Epoch", "epoch-out-of-range", f"Epoch {preview(text)!r} is outside the range FeatureBase timestamps take at this granularity")
+                ok = False
+            kw["epoch"], kw["epoch_ns"] = text, ns
+        layout = values.get("Layout")
+        if layout is not None:
+            for severity, message, pos in golayout.check_layout(layout):
+                where_msg = f" (at character {pos})" if pos is not None else ""
+                report = rules.error if severity == "error" else rules.warning if severity == "warning" else rules.note
+                report("Layout", "layout", f"Layout {preview(layout)!r}: {message}{where_msg}")
+                if severity == "error":
+                    ok = False
+            kw["layout"] = layout
+        if cls.numeric_allowed and ("Unit" in values or "Epoch" in values):
+            if layout:
+                rules.warning("Layout", "layout-ignored", "Layout is not used when Unit or Epoch is set: values must then be numbers (or numeric strings)")
+            if "Unit" not in values:
+                rules.note("Epoch", "default-unit", "no Unit: numbers are counted in seconds from Epoch")
+        ok = cls._unit_rules(values, rules, kw) and ok
+        return kw if ok else None
+
+    @classmethod
+    def _granularity_rules(cls, values: dict[str, Any], rules: ConfigRules, kw: dict[str, Any]) -> bool:
+        """The rules on how the type stores times (fills ``kw``); False on an error."""
+        return True
+
+    @classmethod
+    def _unit_rules(cls, values: dict[str, Any], rules: ConfigRules, kw: dict[str, Any]) -> bool:
+        """The rules on the unit a count is made in, after the shared ones (fills ``kw``); False on an error."""
+        return True
+
+    @classmethod
+    def _epoch_in_range(cls, ns: int, kw: dict[str, Any]) -> bool:
+        return True
+
+    def json_shape(self, tier: Tier) -> Any:
+        if self.numeric_allowed and self.config.numeric_time:
+            return int if tier.exact_types else _NUMBER
+        # "" means no value (or an error) for these types: the exact decoder leaves it out
+        return NONEMPTY_STR if tier.exact_types else str
+
+    @property
+    def worker_cost(self) -> float:
+        return 1.0 if self.numeric_allowed and self.config.numeric_time else 3.0
+
+
+def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
+    """A string in a Go layout -> ns since 1970, or the ConversionError saying why not."""
+    layout = golayout.compile_layout(layout_text)
+
+    def parse(value: Any) -> int:
+        if not isinstance(value, str):
+            raise expected(f"`{what}` (a string in layout {layout_text})", value)
+        try:
+            return layout.parse(value)
+        except golayout.LayoutError as exc:
+            raise ConversionError("invalid_value", f"Expected `{what}` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
+
+    return parse
+
+
+class TimestampType(_Time):
+    type = "timestamp"
+    config_keys = {**_Time.config_keys, "Granularity": "str"}
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        cfg = self.config
+        gran = self.unit = cfg.granularity or "s"
+        self.digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[gran]
+        gran_ns = UNIT_NS[gran]
+        lo, hi = ts_range(gran)
+        self._range_ns = lo, hi
+        self._range_v = -(-lo // gran_ns), hi // gran_ns  # the range in granularity units
+        self._epoch_v = cfg.epoch_ns // gran_ns  # Go: TimestampToVal(granularity, epoch)
+        if cfg.numeric_time:
+            self._unit = unit = cfg.unit or "s"
+            self._ratio = float(UNIT_NS[unit]) / float(gran_ns)  # Go: float64(unitNanos) / float64(granNanos)
+        else:
+            self._parse = _layout_parser("timestamp", cfg.layout or "2006-01-02T15:04:05.999999999Z07:00")
+
+    @classmethod
+    def _granularity_rules(cls, values: dict[str, Any], rules: ConfigRules, kw: dict[str, Any]) -> bool:
+        gran = values.get("Granularity") or "s"
+        kw["granularity"] = gran
+        if gran not in GRANULARITIES:
+            hint = f" (write {gran.lower()!r} in lowercase)" if gran.lower() in GRANULARITIES else ""
+            rules.error("Granularity", "invalid-granularity", f"Granularity {preview(gran)!r} is not one of {', '.join(GRANULARITIES)}{hint}")
+            return False
+        return True
+
+    @classmethod
+    def _epoch_in_range(cls, ns: int, kw: dict[str, Any]) -> bool:
+        lo, hi = ts_range(kw.get("granularity") or "s")
+        return lo <= ns <= hi
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if self.config.numeric_time:
+            return self._convert_number(value, notes)
+        return self._convert_text(value, notes)
+
+    def _convert_number(self, value: Any, notes: list[Lossy] | None) -> int:
+        unit, gran = self._unit, self.unit or "s"
+        v = to_int64(value, notes, f"`timestamp` (a number of {unit})")
+        dur = int(float(v) * self._ratio) if abs(float(v) * self._ratio) < 9.223372036854776e18 else None
+        if dur is None or (dur >= 0 and v < 0) or (dur < 0 and v > 0):
+            raise ConversionError("out_of_range", f"timestamp {show(value)} {unit} is out of range at granularity {gran}")
+        stored = self._epoch_v + dur
+        lo_v, hi_v = self._range_v
+        if not lo_v <= stored <= hi_v:
+            raise ConversionError(
+                "out_of_range",
+                f"timestamp {show(value)} {unit} is outside {_RANGE_TEXT}" if gran != "ns" else f"timestamp {show(value)} {unit} is outside {_NANO_RANGE_TEXT} (granularity ns)",
+            )
+        if notes is not None:
+            gran_ns = UNIT_NS[gran]
+            exact_ns = self.config.epoch_ns + v * UNIT_NS[unit]
+            if exact_ns != stored * gran_ns:
+                notes.append(Lossy("timestamp_truncated", value, golayout.format_rfc3339(stored * gran_ns, self.digits), f"granularity is {gran}"))
+        return stored
+
+    def _convert_text(self, value: Any, notes: list[Lossy] | None) -> int:
+        gran = self.unit or "s"
+        if value == "":
+            raise ConversionError("out_of_range", "an empty string is read as Go's zero time 0001-01-01T00:00:00Z, which is out of range")
+        ns = self._parse(value)
+        lo, hi = self._range_ns
+        if not lo <= ns <= hi:
+            raise ConversionError("out_of_range", f"timestamp {show(value)} is outside the range FeatureBase takes" + (" at granularity ns (1833..2106)" if gran == "ns" else ""))
+        gran_ns = UNIT_NS[gran]
+        stored = ns // gran_ns
+        if notes is not None and ns % gran_ns:
+            notes.append(Lossy("timestamp_truncated", value, golayout.format_rfc3339(stored * gran_ns, self.digits), f"granularity is {gran}"))
+        return stored
+
+    def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
+        if not self.config.numeric_time:
+            return None
+        return _timestamp_vector(self, tier.exact_types)
+
+    def render(self) -> Callable[[Any], Any]:
+        gran_ns = UNIT_NS[self.unit or "s"]
+        digits = self.digits
+        return lambda v: golayout.format_rfc3339(v * gran_ns, digits)
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        return pa.array(values, mask=~valid, type=pa.timestamp(self.unit or "s", tz="UTC"))
+
+
+class RecordTimeType(_Time):
+    type = "recordTime"
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        self.unit, self.digits = "ns", 9
+        cfg = self.config
+        if cfg.numeric_time:
+            self._unit = cfg.unit or "s"
+        else:
+            self._parse = _layout_parser("recordTime", cfg.layout or "2006-01-02T15:04:05Z07:00")
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        if self.config.numeric_time:
+            unit = self._unit
+            unit_ns = UNIT_NS[unit]
+            v = to_int64(value, notes, f"`recordTime` (a number of {unit})")
+            if not INT64_MIN // unit_ns <= v <= INT64_MAX // unit_ns:
+                raise ConversionError("out_of_range", f"{v}{unit} is outside representable time scales")
+            ns = self.config.epoch_ns + v * unit_ns
+        else:
+            if value == "":
+                return empty(value, notes)
+            ns = self._parse(value)
+        if not INT64_MIN <= ns <= INT64_MAX:
+            raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
+        return ns
+
+    def render(self) -> Callable[[Any], Any]:
+        return lambda v: golayout.format_rfc3339(v, _digits_needed(v))
+
+    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        return pa.array(values, mask=~valid, type=pa.timestamp("ns", tz="UTC"))
+
+
+def _digits_needed(ns: int) -> int:
+    frac = ns % 10**9
+    if frac == 0:
+        return 0
+    if frac % 10**6 == 0:
+        return 3
+    if frac % 10**3 == 0:
+        return 6
+    return 9
+
+
+class DateIntType(_Time):
+    type = "dateInt"
+    config_keys = {**_Time.config_keys, "CustomUnit": "str"}
+    units = TIME_UNITS + ("c",)
+    numeric_allowed = False
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        cfg = self.config
+        self._parse = _layout_parser("dateInt", cfg.layout or "2006-01-02")
+        self.unit = unit = cfg.unit or "s"
+        self._unit_ns = cfg.custom_unit_ns if unit == "c" and cfg.custom_unit_ns else UNIT_NS.get(unit, 10**9)
+
+    @classmethod
+    def _unit_rules(cls, values: dict[str, Any], rules: ConfigRules, kw: dict[str, Any]) -> bool:
+        if kw["unit"] == "c":
+            cu = values.get("CustomUnit")
+            if not cu:
+                rules.error("Unit", "custom-unit", 'Unit c (custom) needs CustomUnit, a duration such as "168h"')
+                return False
+            kw["custom_unit"] = cu
+            try:
+                cu_ns = golayout.go_parse_duration(cu)
+            except ValueError as exc:
+                rules.error("CustomUnit", "custom-unit", f"CustomUnit {preview(cu)!r} is not a duration ({exc})")
+                return False
+            kw["custom_unit_ns"] = cu_ns
+            if cu_ns <= 0:
+                rules.error("CustomUnit", "custom-unit", f"CustomUnit {cu!r} must be a positive duration")
+                return False
+        elif values.get("CustomUnit"):
+            rules.warning("CustomUnit", "custom-unit-ignored", 'CustomUnit is only used with Unit "c"')
+        return True
+
+    def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
+        # "0000-00-00" is the ingester's special case: Go's zero time
+        ns = GO_ZERO_TIME_NS if value == "0000-00-00" else self._parse(value)
+        dur = ns - self.config.epoch_ns
+        clamped = min(max(dur, INT64_MIN), INT64_MAX)  # Go's Time.Sub saturates
+        q = abs(clamped) // self._unit_ns
+        stored = -q if clamped < 0 else q
+        if notes is not None and clamped != dur:
+            notes.append(Lossy("clamped", value, stored, "Go's time arithmetic saturates about 292 years from Epoch"))
+        return stored
+
+
+# ---------------------------------------------------------------------------------------
+# The vector form of numeric timestamps
+
+
+def _timestamp_vector(ts: TimestampType, exact: bool) -> Vector | None:
+    cfg = ts.config
+    gran_ns = UNIT_NS[ts.unit or "s"]
+    unit_ns = UNIT_NS[cfg.unit or "s"]
+    if cfg.epoch_ns % gran_ns:
+        return None
+    epoch_v = cfg.epoch_ns // gran_ns
+    ratio = float(unit_ns) / float(gran_ns)
+    lo_v, hi_v = ts._range_v
+    same = unit_ns == gran_ns and epoch_v == 0
+
+    ints = int_lax(INT64_MIN, INT64_MAX)
+
+    def vec(lst: list[Any], out: np.ndarray) -> Any:
+        pre_ok = None
+        if exact:
+            try:
+                v = np.array(lst, dtype=np.int64)
+            except (OverflowError, ValueError, TypeError):
+                return None
+        else:
+            v = np.zeros(len(lst), dtype=np.int64)
+            r = ints(lst, v)
+            if r is None:
+                return None
+            pre_ok, pre_lossy = r
+            for _kind, mask in pre_lossy:  # truncated floats: the scalar path words both notes
+                pre_ok = ~mask if pre_ok is None else pre_ok & ~mask
+        if pre_ok is None and same and v.min() >= lo_v and v.max() <= hi_v and np.abs(v).max() <= TWO53:
+            out[:] = v  # counted in the column's own unit from 1970: stored as sent
+            return None, []
+        small = np.abs(v) <= TWO53
+        dur_f = v.astype(np.float64) * ratio
+        fits = np.abs(dur_f) < 9.0e18
+        dur = np.where(fits, dur_f, 0.0).astype(np.int64)
+        stored = dur + epoch_v
+        good = small & fits & ~(((dur >= 0) & (v < 0)) | ((dur < 0) & (v > 0))) & (stored >= lo_v) & (stored <= hi_v)
+        if pre_ok is not None:
+            good &= pre_ok
+        out[:] = stored
+        if unit_ns >= gran_ns:
+            inexact = good & (dur != v * (unit_ns // gran_ns))
+        else:
+            k = gran_ns // unit_ns
+            inexact = good & ((v % k != 0) | (dur != v // k))
+        return (None if good.all() else good), ([("timestamp_truncated", inexact)] if inexact.any() else [])
+
+    return vec
