@@ -95,8 +95,8 @@ def head_records(data: bytes, n: int) -> bytes:
 
 def measure(name: str, data: bytes, mapper_options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Prepare contender ``name`` for the benchmark sink, then run it once on ``data`` and measure memory."""
-    from mapper import load_sink
     from benchmarks.contenders import get_contenders
+    from mapper import load_sink
 
     from .gen import SINK
 
@@ -129,7 +129,9 @@ def measure(name: str, data: bytes, mapper_options: dict[str, Any] | None = None
     }
 
 
-def in_subprocess(name: str, data_path: str | os.PathLike[str], records: int | None = None, mapper_options: dict[str, Any] | None = None, timeout: float = 900.0) -> dict[str, Any]:
+def in_subprocess(
+    name: str, data_path: str | os.PathLike[str], records: int | None = None, mapper_options: dict[str, Any] | None = None, timeout: float = 900.0
+) -> dict[str, Any]:
     """Run :func:`measure` for contender ``name`` in a fresh interpreter; its JSON result (or a failure status)."""
     cmd = [sys.executable, "-m", "benchmarks.rss", "--contender", name, "--data", str(data_path)]
     if records is not None:

@@ -39,9 +39,8 @@ from typing import Any, Callable, Sequence
 from mapper import load_sink
 from mapper.model import Sink
 
-from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
-
 from . import rss as rss_mod
+from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
 from .gen import SINK, generate
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -434,7 +433,12 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
     if bad_entry.status == "ok":
         bad_entry.contender.run(bad_entry.data)
         report = bad_entry.contender.last.report
-        variants["bad_report"] = {"records": report.records, "failed_records": report.failed_records, "accepted": report.accepted, "rows": bad_entry.contender.last.count}
+        variants["bad_report"] = {
+            "records": report.records,
+            "failed_records": report.failed_records,
+            "accepted": report.accepted,
+            "rows": bad_entry.contender.last.count,
+        }
         bad_entry.contender.clear()
     print(format_table(variants), flush=True)
     c = _rate(variants, "mapper clean")
@@ -471,7 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     p.add_argument("--records", type=int, default=200_000, help="records to generate (default 200000)")
-    p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean", help="record variant (default clean); with bad, mapper maps with on_error=skip")
+    p.add_argument(
+        "--variant", choices=("clean", "lax", "bad"), default="clean", help="record variant (default clean); with bad, mapper maps with on_error=skip"
+    )
     p.add_argument("--repeat", type=int, default=5, help="timed rounds after the warm-up, at least 5 (default 5)")
     p.add_argument("--contenders", metavar="A,B,...", help=f"which contenders (default all: {names})")
     p.add_argument("--naive-records", type=int, default=NAIVE_RECORDS, metavar="N", help=f"cap the naive contender's records (default {NAIVE_RECORDS}; 0: all)")

@@ -34,7 +34,14 @@ if TYPE_CHECKING:
     from .types import ColumnType
 
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
-_DTYPES = {"uint64": np.dtype(np.uint64), "int64": np.dtype(np.int64), "bool": np.dtype(np.bool_), "str": np.dtype(object), "uint64set": np.dtype(np.uint64), "strset": np.dtype(object)}
+_DTYPES = {
+    "uint64": np.dtype(np.uint64),
+    "int64": np.dtype(np.int64),
+    "bool": np.dtype(np.bool_),
+    "str": np.dtype(object),
+    "uint64set": np.dtype(np.uint64),
+    "strset": np.dtype(object),
+}
 
 
 class ColumnBuilder:

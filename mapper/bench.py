@@ -118,7 +118,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _print(own: dict[str, Any], nbytes: int) -> None:
     st = own["stages"]
     total = own["seconds"]
-    print(f"mapper: {own['records']:,} records, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})")
+    print(
+        f"mapper: {own['records']:,} records, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
+    )
     if any(st.values()) and total:
         parts = ", ".join(f"{k} {v * 1e3:,.0f} ms ({v / total:.0%})" for k, v in st.items())
         print(f"  stages: {parts}")

@@ -94,7 +94,6 @@ class Checker:
                 )
 
 
-
 def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int, ...]) -> str | None:
     """The sink name rule: lowercase letters, digits, ``-`` and ``_``, starting with a letter, <= 230 chars."""
     if "name" not in doc:
@@ -123,10 +122,7 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
     return name
 
 
-
-def check_definition(
-    ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str
-) -> list[Column] | None:
+def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:
     if not present:
         ck.error(where, "missing", "the definition (an array of column entries) is missing")
         return None
@@ -373,7 +369,7 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
         return value
     if kind == "time":
         if not isinstance(value, str):
-            ck.error(where, "wrong-type", f"{key} must be an RFC 3339 time string such as \"1970-01-01T00:00:00Z\", not {json_type(value)} {show_json(value)}")
+            ck.error(where, "wrong-type", f'{key} must be an RFC 3339 time string such as "1970-01-01T00:00:00Z", not {json_type(value)} {show_json(value)}')
             return _INVALID
         try:
             return (value, golayout.parse_rfc3339(value))
@@ -381,7 +377,6 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
             ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} is not an RFC 3339 time: {exc.message}")
             return _INVALID
     raise AssertionError(kind)  # pragma: no cover
-
 
 
 def check_paths(ck: Checker, columns: list[Column]) -> None:
@@ -417,4 +412,3 @@ def split_pointer(pointer: str) -> tuple[str, ...]:
     if not pointer:
         return ()
     return tuple(t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/"))
-

@@ -250,7 +250,9 @@ def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, tier: T
     internal = [n for n in _preorder(root) if n.children and n is not root]
     defaults = "" if tier.every_field else ", ".join(f"_{tier.prefix}{n.id}=_{tier.prefix}{n.id}" for n in internal)
     src.lines.append(f"def {name}(recs{', ' + defaults if defaults else ''}):")
-    src.emit(f'"""Decoded Structs of a chunk -> one list of raw values per column ({"required, non-null" if tier.every_field else "nullable, optional"} fields)."""')
+    src.emit(
+        f'"""Decoded Structs of a chunk -> one list of raw values per column ({"required, non-null" if tier.every_field else "nullable, optional"} fields)."""'
+    )
     out: dict[int, str] = {}
 
     def visit(node: _Node, var: str) -> None:

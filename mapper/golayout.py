@@ -7,6 +7,7 @@ works on bytes while this module works on ``str``. For valid UTF-8 the results a
 because every field that Go reads with a fixed width must be ASCII to parse. Error
 messages quote text as Go's ``quote`` does, with non-ASCII bytes written as ``\\xNN``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,53 +15,89 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["LayoutError", "GoLayout", "compile_layout", "check_layout", "go_parse_duration",
-           "parse_rfc3339", "format_rfc3339", "RFC3339", "RFC3339_NANO"]
+__all__ = ["LayoutError", "GoLayout", "compile_layout", "check_layout", "go_parse_duration", "parse_rfc3339", "format_rfc3339", "RFC3339", "RFC3339_NANO"]
 
 RFC3339 = "2006-01-02T15:04:05Z07:00"
 RFC3339_NANO = "2006-01-02T15:04:05.999999999Z07:00"
 
 # Layout element codes: the same set, recognised by the same rules, as Go's nextStdChunk.
-(_LONG_MONTH, _MONTH, _NUM_MONTH, _ZERO_MONTH, _LONG_WEEKDAY, _WEEKDAY, _DAY, _UNDER_DAY,
- _ZERO_DAY, _UNDER_YDAY, _ZERO_YDAY, _HOUR, _HOUR12, _ZERO_HOUR12, _MINUTE, _ZERO_MINUTE,
- _SECOND, _ZERO_SECOND, _LONG_YEAR, _YEAR, _PM, _PM_LOWER, _TZ, _ISO_TZ, _ISO_SEC_TZ,
- _ISO_SHORT_TZ, _ISO_COLON_TZ, _ISO_COLON_SEC_TZ, _NUM_TZ, _NUM_SEC_TZ, _NUM_SHORT_TZ,
- _NUM_COLON_TZ, _NUM_COLON_SEC_TZ, _FRAC0, _FRAC9) = range(1, 36)
+(
+    _LONG_MONTH,
+    _MONTH,
+    _NUM_MONTH,
+    _ZERO_MONTH,
+    _LONG_WEEKDAY,
+    _WEEKDAY,
+    _DAY,
+    _UNDER_DAY,
+    _ZERO_DAY,
+    _UNDER_YDAY,
+    _ZERO_YDAY,
+    _HOUR,
+    _HOUR12,
+    _ZERO_HOUR12,
+    _MINUTE,
+    _ZERO_MINUTE,
+    _SECOND,
+    _ZERO_SECOND,
+    _LONG_YEAR,
+    _YEAR,
+    _PM,
+    _PM_LOWER,
+    _TZ,
+    _ISO_TZ,
+    _ISO_SEC_TZ,
+    _ISO_SHORT_TZ,
+    _ISO_COLON_TZ,
+    _ISO_COLON_SEC_TZ,
+    _NUM_TZ,
+    _NUM_SEC_TZ,
+    _NUM_SHORT_TZ,
+    _NUM_COLON_TZ,
+    _NUM_COLON_SEC_TZ,
+    _FRAC0,
+    _FRAC9,
+) = range(1, 36)
 
 _STD0X = (_ZERO_MONTH, _ZERO_DAY, _ZERO_HOUR12, _ZERO_MINUTE, _ZERO_SECOND, _YEAR)
-_WORDS = {"J": ("Jan", "January", _LONG_MONTH, _MONTH),
-          "M": ("Mon", "Monday", _LONG_WEEKDAY, _WEEKDAY)}
+_WORDS = {"J": ("Jan", "January", _LONG_MONTH, _MONTH), "M": ("Mon", "Monday", _LONG_WEEKDAY, _WEEKDAY)}
 _SINGLE = {"1": _NUM_MONTH, "2": _DAY, "3": _HOUR12, "4": _MINUTE, "5": _SECOND}
-_ZONE_TEXT = {"-": (("-070000", _NUM_SEC_TZ), ("-07:00:00", _NUM_COLON_SEC_TZ),
-                    ("-0700", _NUM_TZ), ("-07:00", _NUM_COLON_TZ), ("-07", _NUM_SHORT_TZ)),
-              "Z": (("Z070000", _ISO_SEC_TZ), ("Z07:00:00", _ISO_COLON_SEC_TZ),
-                    ("Z0700", _ISO_TZ), ("Z07:00", _ISO_COLON_TZ), ("Z07", _ISO_SHORT_TZ))}
+_ZONE_TEXT = {
+    "-": (("-070000", _NUM_SEC_TZ), ("-07:00:00", _NUM_COLON_SEC_TZ), ("-0700", _NUM_TZ), ("-07:00", _NUM_COLON_TZ), ("-07", _NUM_SHORT_TZ)),
+    "Z": (("Z070000", _ISO_SEC_TZ), ("Z07:00:00", _ISO_COLON_SEC_TZ), ("Z0700", _ISO_TZ), ("Z07:00", _ISO_COLON_TZ), ("Z07", _ISO_SHORT_TZ)),
+}
 # zone code -> (length in the value, colon separated, has minutes, has seconds, accepts "Z")
-_ZONES = {code: (len(text), ":" in text, len(text.replace(":", "")) > 3,
-                 len(text.replace(":", "")) > 5, text[0] == "Z")
-          for texts in _ZONE_TEXT.values() for text, code in texts}
+_ZONES = {
+    code: (len(text), ":" in text, len(text.replace(":", "")) > 3, len(text.replace(":", "")) > 5, text[0] == "Z")
+    for texts in _ZONE_TEXT.values()
+    for text, code in texts
+}
 # getnum elements: code -> (field, fixed width, min, max, name in "... out of range")
-_NUM = {_ZERO_MONTH: (1, True, 1, 12, "month"), _NUM_MONTH: (1, False, 1, 12, "month"),
-        _ZERO_DAY: (2, True, 0, 99, ""), _DAY: (2, False, 0, 99, ""),
-        _UNDER_DAY: (2, False, 0, 99, ""), _HOUR: (3, False, 0, 23, "hour"),
-        _HOUR12: (3, False, 0, 12, "hour"), _ZERO_HOUR12: (3, True, 0, 12, "hour"),
-        _MINUTE: (4, False, 0, 59, "minute"), _ZERO_MINUTE: (4, True, 0, 59, "minute"),
-        _SECOND: (5, False, 0, 59, "second"), _ZERO_SECOND: (5, True, 0, 59, "second")}
+_NUM = {
+    _ZERO_MONTH: (1, True, 1, 12, "month"),
+    _NUM_MONTH: (1, False, 1, 12, "month"),
+    _ZERO_DAY: (2, True, 0, 99, ""),
+    _DAY: (2, False, 0, 99, ""),
+    _UNDER_DAY: (2, False, 0, 99, ""),
+    _HOUR: (3, False, 0, 23, "hour"),
+    _HOUR12: (3, False, 0, 12, "hour"),
+    _ZERO_HOUR12: (3, True, 0, 12, "hour"),
+    _MINUTE: (4, False, 0, 59, "minute"),
+    _ZERO_MINUTE: (4, True, 0, 59, "minute"),
+    _SECOND: (5, False, 0, 59, "second"),
+    _ZERO_SECOND: (5, True, 0, 59, "second"),
+}
 # Parsed fields live in a list: year, month, day, hour, minute, second, nanosecond, yday.
 _FIELDS0 = (0, -1, -1, 0, 0, 0, 0, -1)
 
-_DATE_CODES = frozenset({_LONG_MONTH, _MONTH, _NUM_MONTH, _ZERO_MONTH, _DAY, _UNDER_DAY,
-                         _ZERO_DAY, _UNDER_YDAY, _ZERO_YDAY, _LONG_YEAR, _YEAR})
-_TIME_CODES = frozenset({_HOUR, _HOUR12, _ZERO_HOUR12, _MINUTE, _ZERO_MINUTE, _SECOND,
-                         _ZERO_SECOND, _PM, _PM_LOWER})
+_DATE_CODES = frozenset({_LONG_MONTH, _MONTH, _NUM_MONTH, _ZERO_MONTH, _DAY, _UNDER_DAY, _ZERO_DAY, _UNDER_YDAY, _ZERO_YDAY, _LONG_YEAR, _YEAR})
+_TIME_CODES = frozenset({_HOUR, _HOUR12, _ZERO_HOUR12, _MINUTE, _ZERO_MINUTE, _SECOND, _ZERO_SECOND, _PM, _PM_LOWER})
 _ZONE_CODES = frozenset(_ZONES) | {_TZ}
 _FRAC_CODES = frozenset({_FRAC0, _FRAC9})
 
 _LONG_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December")
-_NAMES = {_MONTH: tuple(m[:3] for m in _LONG_MONTHS), _LONG_MONTH: _LONG_MONTHS,
-          _WEEKDAY: tuple(d[:3] for d in _LONG_DAYS), _LONG_WEEKDAY: _LONG_DAYS}
+_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+_NAMES = {_MONTH: tuple(m[:3] for m in _LONG_MONTHS), _LONG_MONTH: _LONG_MONTHS, _WEEKDAY: tuple(d[:3] for d in _LONG_DAYS), _LONG_WEEKDAY: _LONG_DAYS}
 _MONTH_INDEX = {n.lower(): k % 12 + 1 for k, n in enumerate(_NAMES[_MONTH] + _LONG_MONTHS)}
 
 _NS = 1_000_000_000
@@ -149,21 +186,19 @@ class LayoutError(ValueError):
     ``layout`` are the inputs; ``layout_elem``/``value_elem`` the parts that failed.
     """
 
-    def __init__(self, layout: str, value: str, layout_elem: str = "",
-                 value_elem: str | bytes = "", detail: str = "") -> None:
+    def __init__(self, layout: str, value: str, layout_elem: str = "", value_elem: str | bytes = "", detail: str = "") -> None:
         self.layout, self.value, self.layout_elem = layout, value, layout_elem
-        self.value_elem = (value_elem.decode("utf-8", "replace")
-                           if isinstance(value_elem, bytes) else value_elem)
+        self.value_elem = value_elem.decode("utf-8", "replace") if isinstance(value_elem, bytes) else value_elem
         if detail:
             msg = "parsing time " + _quote(value) + detail
         else:
-            msg = ("parsing time " + _quote(value) + " as " + _quote(layout)
-                   + ": cannot parse " + _quote(value_elem) + " as " + _quote(layout_elem))
+            msg = "parsing time " + _quote(value) + " as " + _quote(layout) + ": cannot parse " + _quote(value_elem) + " as " + _quote(layout_elem)
         self.message = msg
         super().__init__(msg)
 
 
 # ---------------------------------------------------------------- calendar arithmetic
+
 
 def _is_leap(y: int) -> bool:
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
@@ -202,6 +237,7 @@ def _civil_from_days(z: int) -> tuple[int, int, int]:
 
 # ---------------------------------------------------------------- Go parsing helpers
 
+
 def _atoi(s: str) -> Optional[int]:
     """Go's time.atoi: optional sign then [0-9]* (which may be empty!); None on failure."""
     neg = s[:1] == "-"
@@ -227,7 +263,7 @@ def _take_frac(s: str, i: int) -> tuple[int, int]:
     j = i + 2
     while _isd(s, j):
         j += 1
-    return int((s[i + 1:j] + "000000000")[:9]), j  # truncated to 9 digits, as Go
+    return int((s[i + 1 : j] + "000000000")[:9]), j  # truncated to 9 digits, as Go
 
 
 def _signed_offset_len(s: str) -> int:
@@ -331,8 +367,7 @@ _R_FRAC = "(?:[.,]([0-9]+)(?![0-9])|(?![.,][0-9]))"  # all the digits, or no fra
 
 
 def _literal_re(prefix: str) -> str:
-    return "".join("(?: +(?! )|\\Z)" if run[:1] == " " else re.escape(run)
-                   for run in re.split("( +)", prefix) if run)
+    return "".join("(?: +(?! )|\\Z)" if run[:1] == " " else re.escape(run) for run in re.split("( +)", prefix) if run)
 
 
 def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[int]]]:
@@ -430,6 +465,7 @@ def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[
 
 # ---------------------------------------------------------------- the layout object
 
+
 @dataclass(frozen=True)
 class GoLayout:
     """A compiled Go reference-time layout; ``parse`` behaves like Go's ``time.Parse``."""
@@ -512,12 +548,11 @@ class GoLayout:
                     rng = name
                 else:
                     f[fi] = x
-                    if fi == 5 and not arg and i + 1 < n and value[i] in ".," \
-                            and _isd(value, i + 1):
+                    if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
                         f[6], i = _take_frac(value, i)
             elif code in (_LONG_YEAR, _YEAR):  # 2006 needs a leading digit; 06 takes a sign
                 w = 4 if code == _LONG_YEAR else 2
-                v = _atoi(value[i:i + w]) if n - i >= w and (w == 2 or _isd(value, i)) else None
+                v = _atoi(value[i : i + w]) if n - i >= w and (w == 2 or _isd(value, i)) else None
                 if v is None:
                     bad = True
                 else:
@@ -527,8 +562,7 @@ class GoLayout:
                     f[6], i = _take_frac(value, i)
             elif code == _FRAC0:
                 k = min(arg, 9)
-                v = _atoi(value[i + 1:i + 1 + k]) if n - i >= 1 + arg and value[i] in ".," \
-                    else None
+                v = _atoi(value[i + 1 : i + 1 + k]) if n - i >= 1 + arg and value[i] in ".," else None
                 if v is None:
                     bad = True
                 elif v < 0:
@@ -537,29 +571,27 @@ class GoLayout:
                     f[6], i = v * 10 ** (9 - k), i + 1 + arg
             elif code in _ZONES:
                 ln, colon, has_mm, has_ss, has_z = _ZONES[code]
-                if has_z and value[i:i + 1] == "Z":
+                if has_z and value[i : i + 1] == "Z":
                     utc, i = True, i + 1
-                elif n - i < ln or (colon and (value[i + 3] != ":"
-                                               or (has_ss and value[i + 6] != ":"))):
+                elif n - i < ln or (colon and (value[i + 3] != ":" or (has_ss and value[i + 6] != ":"))):
                     bad = True
                 else:
-                    t, step = value[i:i + ln], (3 if colon else 2)
+                    t, step = value[i : i + ln], (3 if colon else 2)
                     hh, mm, ss = _getnum(t[1:3], 0, True)[0], 0, 0
                     if hh >= 0 and has_mm:  # Go stops at the first bad number
-                        mm = _getnum(t[1 + step:3 + step], 0, True)[0]
+                        mm = _getnum(t[1 + step : 3 + step], 0, True)[0]
                         if mm >= 0 and has_ss:
-                            ss = _getnum(t[1 + 2 * step:3 + 2 * step], 0, True)[0]
+                            ss = _getnum(t[1 + 2 * step : 3 + 2 * step], 0, True)[0]
                     bad = hh < 0 or mm < 0 or ss < 0 or t[0] not in "+-"
                     hh, mm, ss = max(hh, 0), max(mm, 0), max(ss, 0)
-                    for limit_hit, what in ((hh > 24, "hour"), (mm > 60, "minute"),
-                                            (ss > 60, "second")):
+                    for limit_hit, what in ((hh > 24, "hour"), (mm > 60, "minute"), (ss > 60, "second")):
                         if limit_hit:
                             rng = "time zone offset " + what
                     zone = (hh * 3600 + mm * 60 + ss) * (-1 if t[0] == "-" else 1)
                     i += ln
             elif code in _NAMES:
                 for k, name in enumerate(_NAMES[code]):
-                    part = value[i:i + len(name)]
+                    part = value[i : i + len(name)]
                     if part.isascii() and part.lower() == name.lower():
                         if code in (_MONTH, _LONG_MONTH):
                             f[1] = k + 1
@@ -568,7 +600,7 @@ class GoLayout:
                 else:
                     bad = True
             elif code in (_PM, _PM_LOWER):
-                p = value[i:i + 2]
+                p = value[i : i + 2]
                 if p == ("PM" if code == _PM else "pm"):
                     pm, i = True, i + 2
                 elif p == ("AM" if code == _PM else "am"):
@@ -623,8 +655,7 @@ def format_rfc3339(ns: int, digits: int) -> str:
 
 # ---------------------------------------------------------------- ParseDuration
 
-_UNITS = {"ns": 1, "us": 1000, "\u00b5s": 1000, "\u03bcs": 1000, "ms": 1_000_000,
-          "s": _NS, "m": 60 * _NS, "h": 3600 * _NS}
+_UNITS = {"ns": 1, "us": 1000, "\u00b5s": 1000, "\u03bcs": 1000, "ms": 1_000_000, "s": _NS, "m": 60 * _NS, "h": 3600 * _NS}
 
 
 def go_parse_duration(s: str) -> int:
@@ -692,17 +723,50 @@ def go_parse_duration(s: str) -> int:
 
 # ---------------------------------------------------------------- layout checking
 
-_STRFTIME = {"Y": "2006", "y": "06", "m": "01", "d": "02", "e": "_2", "H": "15", "I": "03",
-             "M": "04", "S": "05", "f": "000000", "p": "PM", "z": "-0700", ":z": "-07:00",
-             "Z": "MST", "j": "002", "b": "Jan", "h": "Jan", "B": "January", "a": "Mon",
-             "A": "Monday", "T": "15:04:05", "F": "2006-01-02", "D": "01/02/06", "R": "15:04",
-             "%": "%"}
+_STRFTIME = {
+    "Y": "2006",
+    "y": "06",
+    "m": "01",
+    "d": "02",
+    "e": "_2",
+    "H": "15",
+    "I": "03",
+    "M": "04",
+    "S": "05",
+    "f": "000000",
+    "p": "PM",
+    "z": "-0700",
+    ":z": "-07:00",
+    "Z": "MST",
+    "j": "002",
+    "b": "Jan",
+    "h": "Jan",
+    "B": "January",
+    "a": "Mon",
+    "A": "Monday",
+    "T": "15:04:05",
+    "F": "2006-01-02",
+    "D": "01/02/06",
+    "R": "15:04",
+    "%": "%",
+}
 _STRFTIME_RE = re.compile(r"%(:z|[aAbBcdDeFfgGhHIjmMnprRsStTuUVwWxXyYzZ%])")
-_JAVA = {"d": ("2", "02"), "H": ("15", "15"), "h": ("3", "03"), "m": ("4", "04"),
-         "s": ("5", "05"), "D": (None, None, "002"), "a": ("PM",), "z": ("MST",) * 3,
-         "Z": ("-0700", "-0700", "-0700", None, "Z07:00"), "X": ("Z07", "Z0700", "Z07:00"),
-         "x": ("-07", "-0700", "-07:00"), "M": ("1", "01", "Jan", "January"),
-         "L": ("1", "01", "Jan", "January"), "E": ("Mon", "Mon", "Mon", "Monday")}
+_JAVA = {
+    "d": ("2", "02"),
+    "H": ("15", "15"),
+    "h": ("3", "03"),
+    "m": ("4", "04"),
+    "s": ("5", "05"),
+    "D": (None, None, "002"),
+    "a": ("PM",),
+    "z": ("MST",) * 3,
+    "Z": ("-0700", "-0700", "-0700", None, "Z07:00"),
+    "X": ("Z07", "Z0700", "Z07:00"),
+    "x": ("-07", "-0700", "-07:00"),
+    "M": ("1", "01", "Jan", "January"),
+    "L": ("1", "01", "Jan", "January"),
+    "E": ("Mon", "Mon", "Mon", "Monday"),
+}
 _JAVA_STRONG = ("yyyy", "yy", "MM", "dd", "HH", "hh", "mm", "ss", "SSS", "EEE")
 _REF = "Go layouts spell out the reference time Mon Jan 2 15:04:05 MST 2006"
 
@@ -741,7 +805,7 @@ def _from_strftime(layout: str) -> Optional[str]:
         go = _STRFTIME.get(m.group(1))
         if go is None:
             return None
-        pieces += [(layout[pos:m.start()], False), (go, go != "%")]
+        pieces += [(layout[pos : m.start()], False), (go, go != "%")]
         pos = m.end()
     return _translate(pieces + [(layout[pos:], False)])
 
@@ -755,7 +819,7 @@ def _from_java(layout: str) -> Optional[str]:
             j = layout.find("'", i + 1) + 1
             if j == 0:
                 return None
-            pieces.append((layout[i + 1:j - 1] or "'", False))
+            pieces.append((layout[i + 1 : j - 1] or "'", False))
         elif c.isascii() and c.isalpha():
             while j < n and layout[j] == c:
                 j += 1
@@ -766,8 +830,7 @@ def _from_java(layout: str) -> Optional[str]:
                 go = "0" * k
             else:
                 opts = _JAVA.get(c, ())
-                go = opts[min(k, len(opts)) - 1] if opts and (k <= len(opts) or c in "MLE") \
-                    else None
+                go = opts[min(k, len(opts)) - 1] if opts and (k <= len(opts) or c in "MLE") else None
             if go is None:
                 return None
             pieces.append((go, True))
@@ -795,43 +858,63 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
     m = _STRFTIME_RE.search(layout)
     if m and m.group(1) != "%":
         go = _from_strftime(layout)
-        return [("error", "layout %r looks like a strftime format (%s); %s%s" % (
-            layout, m.group(0), _REF, "; the Go layout is %r" % go if go else ""), m.start())]
+        return [
+            ("error", "layout %r looks like a strftime format (%s); %s%s" % (layout, m.group(0), _REF, "; the Go layout is %r" % go if go else ""), m.start())
+        ]
     if not elems:
         if _looks_java(layout):
             go = _from_java(layout)
-            return [("error", "layout %r looks like a Java/ICU date pattern; %s%s" % (
-                layout, _REF, "; the Go layout is %r" % go if go else ""), None)]
-        return [("error", "layout %r contains no reference-time element (2006, 01, 02, 15, 04,"
-                 " 05, ...): every value would have to equal it literally" % layout, None)]
+            return [("error", "layout %r looks like a Java/ICU date pattern; %s%s" % (layout, _REF, "; the Go layout is %r" % go if go else ""), None)]
+        return [
+            (
+                "error",
+                "layout %r contains no reference-time element (2006, 01, 02, 15, 04, 05, ...): every value would have to equal it literally" % layout,
+                None,
+            )
+        ]
     out: list[tuple[str, str, Optional[int]]] = []
     if not codes & _DATE_CODES:
-        out.append(("warning", "layout has no date element (2006, 01, Jan, 02, 002, ...): every "
-                    "parsed time falls on January 1 of year 0", None))
+        out.append(("warning", "layout has no date element (2006, 01, Jan, 02, 002, ...): every parsed time falls on January 1 of year 0", None))
     elif not codes & {_LONG_YEAR, _YEAR}:
-        out.append(("warning", "layout has no year element (2006 or 06): the year will be 0",
-                    None))
+        out.append(("warning", "layout has no year element (2006 or 06): the year will be 0", None))
     for start, code, end in elems:
         if code in (_HOUR12, _ZERO_HOUR12) and not codes & {_PM, _PM_LOWER}:
-            out.append(("warning", "%r at position %d is a 12-hour clock hour and there is no PM"
-                        " element: hours 13-23 are rejected; use 15 for a 24-hour clock"
-                        % (layout[start:end], start), start))
+            out.append(
+                (
+                    "warning",
+                    "%r at position %d is a 12-hour clock hour and there is no PM"
+                    " element: hours 13-23 are rejected; use 15 for a 24-hour clock" % (layout[start:end], start),
+                    start,
+                )
+            )
         elif code == _TZ:
-            out.append(("warning", "zone abbreviations (MST) are only checked for syntax; their "
-                        "offset is not applied (the clock time is taken as UTC); prefer a "
-                        "numeric zone such as Z07:00", start))
+            out.append(
+                (
+                    "warning",
+                    "zone abbreviations (MST) are only checked for syntax; their "
+                    "offset is not applied (the clock time is taken as UTC); prefer a "
+                    "numeric zone such as Z07:00",
+                    start,
+                )
+            )
     for pstart, start, _c, _a, _e in scan:
         lit = layout[pstart:start]
         if "Z" in lit and not codes & _ZONE_CODES:
             pos = pstart + lit.index("Z")
-            out.append(("warning", "the 'Z' at position %d is literal text, not a zone: values "
-                        "must contain it and offsets such as +01:00 are rejected; use Z07:00 "
-                        "to accept both" % pos, pos))
+            out.append(
+                (
+                    "warning",
+                    "the 'Z' at position %d is literal text, not a zone: values "
+                    "must contain it and offsets such as +01:00 are rejected; use Z07:00 "
+                    "to accept both" % pos,
+                    pos,
+                )
+            )
             codes.add(_TZ)  # report once
         mo = re.search(r"\+0?7(:?00)?", lit)
         if mo:
             pos = pstart + mo.start()
-            out.append(("warning", "%r at position %d is literal text, not a zone offset; "
-                        "numeric zones are written -0700, -07:00 or Z07:00" % (mo.group(0), pos),
-                        pos))
+            out.append(
+                ("warning", "%r at position %d is literal text, not a zone offset; numeric zones are written -0700, -07:00 or Z07:00" % (mo.group(0), pos), pos)
+            )
     return out

@@ -106,7 +106,9 @@ def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> ColumnTy
     entry: dict[str, Any] = {"name": "c", "path": ["c"], "type": ctype}
     if config:
         entry["config"] = dict(config)
-    result = check_sink([entry], primary_key_fields=["c"] if ctype != "strings" else None, id_field="c" if ctype == "strings" else None, allow_missing_fields=True)
+    result = check_sink(
+        [entry], primary_key_fields=["c"] if ctype != "strings" else None, id_field="c" if ctype == "strings" else None, allow_missing_fields=True
+    )
     sink = result.sink
     if sink is None:  # a strings column cannot be a key: load it with a dummy identity instead
         result = check_sink([entry, {"name": "k", "path": ["k"], "type": "string"}], primary_key_fields=["k"], allow_missing_fields=True)
@@ -144,10 +146,35 @@ class _PathStats:
     """What was seen at one key path; bounded whatever the number of records."""
 
     __slots__ = (
-        "keys", "present", "nulls", "counts", "first",
-        "imin", "imax", "fmin", "fmax", "frac",
-        "s_empty", "ts", "ts_hits", "int_text", "tmin", "tmax", "dec_text", "dmin", "dmax", "dmin_text", "dmax_text", "dscale", "bool_text",
-        "elems", "emin", "emax", "obj_empty", "deeper", "other",
+        "keys",
+        "present",
+        "nulls",
+        "counts",
+        "first",
+        "imin",
+        "imax",
+        "fmin",
+        "fmax",
+        "frac",
+        "s_empty",
+        "ts",
+        "ts_hits",
+        "int_text",
+        "tmin",
+        "tmax",
+        "dec_text",
+        "dmin",
+        "dmax",
+        "dmin_text",
+        "dmax_text",
+        "dscale",
+        "bool_text",
+        "elems",
+        "emin",
+        "emax",
+        "obj_empty",
+        "deeper",
+        "other",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -552,7 +579,9 @@ def _decide(st: _PathStats) -> _Choice:
                 return _Choice("strings")
             if elems == {"int"} and st.emin is not None and st.emin >= 0 and _converts(_converter("ids"), [[st.emin, st.emax]]):
                 return _Choice("ids")
-            return _Choice(None, reason=f"array elements of type {'/'.join(sorted(elems))}: neither strings nor non-negative integers, so no set type takes them")
+            return _Choice(
+                None, reason=f"array elements of type {'/'.join(sorted(elems))}: neither strings nor non-negative integers, so no set type takes them"
+            )
         if elems <= {"str"} and kinds == {"array", "str"}:
             return _Choice("strings", reason="arrays of strings and strings: a set of strings (a string with commas is split)")
         return _as_string(st, f"{'/'.join(sorted(kinds))}: only a string column takes all (arrays become Go text such as [a b])")
@@ -729,7 +758,11 @@ class InferResult:
 
 def _sources(records_sources: Any) -> list[Any]:
     """One source or a list of them (a list of dicts is one source of records)."""
-    if isinstance(records_sources, (list, tuple)) and records_sources and all(isinstance(s, (str, os.PathLike, bytes, bytearray)) or hasattr(s, "read") for s in records_sources):
+    if (
+        isinstance(records_sources, (list, tuple))
+        and records_sources
+        and all(isinstance(s, (str, os.PathLike, bytes, bytearray)) or hasattr(s, "read") for s in records_sources)
+    ):
         return list(records_sources)
     return [records_sources]
 
@@ -879,7 +912,7 @@ def _draft(
             others = "/".join(sorted(st.kinds - {"object"}))
             skipped[_dot(keys) + ".*"] = (
                 f"{_dot(keys)} is an object in {st.counts['object']} records and {others} in others: its keys "
-                f"({under} paths) are not mapped, the endpoint would fail \"not an object\" on them"
+                f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
                 + ("; the path itself is mapped as a string" if choice.type else "")
             )
         choices[keys] = choice
@@ -940,7 +973,9 @@ def _draft(
         found = choices.get(keys)
         mapped_as = names.get(keys)
         if found is None or found.type is None:
-            resolution = skipped.get(_dot(keys)) or next((why for p, why in skipped.items() if p.endswith(".*") and _dot(keys).startswith(p[:-1])), "not mapped")
+            resolution = skipped.get(_dot(keys)) or next(
+                (why for p, why in skipped.items() if p.endswith(".*") and _dot(keys).startswith(p[:-1])), "not mapped"
+            )
         else:
             resolution = found.reason or f"typed {found.type}"
             if mapped_as is None:
@@ -1140,7 +1175,12 @@ def add_infer_parser(subparsers: Any) -> None:
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)")
     p.add_argument("--name", metavar="NAME", help="the sink name (default: from the first file name)")
     p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
-    p.add_argument("--report", choices=("text", "json"), default="text", help="text: the draft on stdout, the report on stderr (default); json: one JSON object with the draft and the report")
+    p.add_argument(
+        "--report",
+        choices=("text", "json"),
+        default="text",
+        help="text: the draft on stdout, the report on stderr (default); json: one JSON object with the draft and the report",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
 
 

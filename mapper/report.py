@@ -319,7 +319,13 @@ class Report:
             elif self.accepted:
                 records.append({"status": "success"})
             else:
-                records.append({"status": "error", "error_code": "BatchRejected", "error_message": "the batch was discarded: " + (self.reject_reason or "another record failed")})
+                records.append(
+                    {
+                        "status": "error",
+                        "error_code": "BatchRejected",
+                        "error_message": "the batch was discarded: " + (self.reject_reason or "another record failed"),
+                    }
+                )
         return {"success_count": self.success_count, "error_count": self.error_count, "records": records}
 
     def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
@@ -361,10 +367,14 @@ class ReportBuilder:
         rep.error_counts[key] = rep.error_counts.get(key, 0) + 1
         self.bad.setdefault(err.record, []).append(err)
 
-    def warning(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "", pointer: str | None = None) -> None:
+    def warning(
+        self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "", pointer: str | None = None
+    ) -> None:
         self.add_warning(ValueWarning(record, line, column, path, kind, sent, stored, hint, pointer))
 
-    def warning_lazy(self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None) -> None:
+    def warning_lazy(
+        self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None
+    ) -> None:
         """A warning worded by ``convert(value, notes)`` when it is read (see :meth:`ValueWarning.lazy`)."""
         rep = self.report
         key = (column, kind)

@@ -84,9 +84,7 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     try:
         return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise DefinitionError(
-            [Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid-json")]
-        ) from None
+        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid-json")]) from None
     except ValueError as exc:  # NaN / Infinity
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc}", "invalid-json")]) from None
     except RecursionError:
@@ -189,8 +187,7 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
         ck.error(
             (),
             "not-a-definition",
-            f"a sink definition is a JSON object (the POST /v1/sinks body or its schema) or an array of "
-            f"column entries, not {json_type(doc)}",
+            f"a sink definition is a JSON object (the POST /v1/sinks body or its schema) or an array of column entries, not {json_type(doc)}",
         )
         return None
     ck.duplicates(doc, ())
@@ -204,8 +201,8 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
     ck.error(
         (),
         "not-a-definition",
-        "not a sink definition: expected the POST /v1/sinks body (with \"schema\"), a schema object "
-        "(with \"definition\"), an array of column entries, or a UI mapping (\"table\" and \"mapping\")",
+        'not a sink definition: expected the POST /v1/sinks body (with "schema"), a schema object '
+        '(with "definition"), an array of column entries, or a UI mapping ("table" and "mapping")',
     )
     return None
 
@@ -307,8 +304,7 @@ def _check_schema_parts(
             ck.error(
                 where + (("allow_missing_fields",) if form != "definition" else ()),
                 "missing",
-                f"allow_missing_fields is required: true stores records with missing values as nulls, "
-                f"false discards the whole batch{hint}",
+                f"allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch{hint}",
             )
         elif not isinstance(schema["allow_missing_fields"], bool):
             ck.error(
@@ -358,5 +354,3 @@ def _check_schema_parts(
         primary_key_fields=pk_fields if id_field is None else None,
         form=form,
     )
-
-

@@ -79,7 +79,189 @@ COLUMN_TYPES = ("BOOL", "DECIMAL", "ID", "IDSET", "IDSETQ", "INT", "STRING", "ST
 
 # The reserved words of FeatureBase SQL (sql3/parser/token.go): an unquoted name cannot be one.
 KEYWORDS = frozenset(
-    ["ABORT", "ACTION", "ADD", "AFTER", "ALL", "ALTER", "ANALYZE", "AND", "AS", "ASC", "ASTERISK", "ATTACH", "AUTOINCREMENT", "BEFORE", "BEGIN", "BETWEEN", "BY", "BULK", "CACHETYPE", "CASCADE", "CASE", "CAST", "CHECK", "COLUMN", "COLUMNS", "COLUMNKW", "COMMIT", "COMMENT", "CONFLICT", "CONSTRAINT", "COPY", "CREATE", "CROSS", "CURRENT", "CURRENT_DATE", "CURRENT_TIMESTAMP", "DATABASE", "DATABASES", "DEFAULT", "DEFERRABLE", "DEFERRED", "DELETE", "DESC", "DETACH", "DISTINCT", "DO", "DROP", "EACH", "ELSE", "END", "EPOCH", "ESCAPE", "EXCEPT", "EXCLUDE", "EXCLUSIVE", "EXISTS", "EXPLAIN", "FAIL", "FILTER", "FIRST", "FOLLOWING", "FOR", "FOREIGN", "FROM", "FULL", "FUNCTION", "GLOB", "GROUP", "GROUPS", "HAVING", "IF", "IF_NULL_ROW", "IGNORE", "IMMEDIATE", "IN", "INDEX", "INDEXED", "INITIALLY", "INNER", "INSERT", "INSTEAD", "INTERSECT", "INTO", "IS", "ISNOT", "JOIN", "KEY", "KEYPARTITIONS", "LAST", "LEFT", "LIKE", "LIMIT", "LRU", "MAP", "MATCH", "MAX", "MIN", "MODEL", "NO", "NOT", "NOTBETWEEN", "NOTEXISTS", "NOTGLOB", "NOTHING", "NOTIN", "NOTLIKE", "NOTMATCH", "NOTREGEXP", "NULLS", "OF", "ON", "OR", "ORDER", "OTHERS", "OUTER", "OVER", "PARTITION", "PLAN", "PRAGMA", "PRECEDING", "PREDICT", "PRIMARY", "QUERY", "RANGE", "RANKED", "RECURSIVE", "REFERENCES", "REGEXP", "REGISTER", "REINDEX", "RELEASE", "RENAME", "REPLACE", "RESTRICT", "RETURNS", "RETURN", "RIGHT", "ROLLBACK", "ROW", "ROWS", "SAVEPOINT", "SELECT", "SELECT_COLUMN", "SET", "SIZE", "SHOW", "SPAN", "TABLE", "TABLES", "TEMP", "THEN", "TIES", "TIMEUNIT", "TIMEQUANTUM", "TO", "TOP", "TOPN", "TRANSACTION", "TRANSFORM", "TRIGGER", "TRUTH", "TTL", "UNBOUNDED", "UNION", "UNIQUE", "UNITS", "UPDATE", "USING", "VACUUM", "VALUES", "VECTOR", "VIEW", "VIRTUAL", "WHEN", "WHERE", "WINDOW", "WITH", "WITHOUT", "NULL", "TRUE", "FALSE"]
+    [
+        "ABORT",
+        "ACTION",
+        "ADD",
+        "AFTER",
+        "ALL",
+        "ALTER",
+        "ANALYZE",
+        "AND",
+        "AS",
+        "ASC",
+        "ASTERISK",
+        "ATTACH",
+        "AUTOINCREMENT",
+        "BEFORE",
+        "BEGIN",
+        "BETWEEN",
+        "BY",
+        "BULK",
+        "CACHETYPE",
+        "CASCADE",
+        "CASE",
+        "CAST",
+        "CHECK",
+        "COLUMN",
+        "COLUMNS",
+        "COLUMNKW",
+        "COMMIT",
+        "COMMENT",
+        "CONFLICT",
+        "CONSTRAINT",
+        "COPY",
+        "CREATE",
+        "CROSS",
+        "CURRENT",
+        "CURRENT_DATE",
+        "CURRENT_TIMESTAMP",
+        "DATABASE",
+        "DATABASES",
+        "DEFAULT",
+        "DEFERRABLE",
+        "DEFERRED",
+        "DELETE",
+        "DESC",
+        "DETACH",
+        "DISTINCT",
+        "DO",
+        "DROP",
+        "EACH",
+        "ELSE",
+        "END",
+        "EPOCH",
+        "ESCAPE",
+        "EXCEPT",
+        "EXCLUDE",
+        "EXCLUSIVE",
+        "EXISTS",
+        "EXPLAIN",
+        "FAIL",
+        "FILTER",
+        "FIRST",
+        "FOLLOWING",
+        "FOR",
+        "FOREIGN",
+        "FROM",
+        "FULL",
+        "FUNCTION",
+        "GLOB",
+        "GROUP",
+        "GROUPS",
+        "HAVING",
+        "IF",
+        "IF_NULL_ROW",
+        "IGNORE",
+        "IMMEDIATE",
+        "IN",
+        "INDEX",
+        "INDEXED",
+        "INITIALLY",
+        "INNER",
+        "INSERT",
+        "INSTEAD",
+        "INTERSECT",
+        "INTO",
+        "IS",
+        "ISNOT",
+        "JOIN",
+        "KEY",
+        "KEYPARTITIONS",
+        "LAST",
+        "LEFT",
+        "LIKE",
+        "LIMIT",
+        "LRU",
+        "MAP",
+        "MATCH",
+        "MAX",
+        "MIN",
+        "MODEL",
+        "NO",
+        "NOT",
+        "NOTBETWEEN",
+        "NOTEXISTS",
+        "NOTGLOB",
+        "NOTHING",
+        "NOTIN",
+        "NOTLIKE",
+        "NOTMATCH",
+        "NOTREGEXP",
+        "NULLS",
+        "OF",
+        "ON",
+        "OR",
+        "ORDER",
+        "OTHERS",
+        "OUTER",
+        "OVER",
+        "PARTITION",
+        "PLAN",
+        "PRAGMA",
+        "PRECEDING",
+        "PREDICT",
+        "PRIMARY",
+        "QUERY",
+        "RANGE",
+        "RANKED",
+        "RECURSIVE",
+        "REFERENCES",
+        "REGEXP",
+        "REGISTER",
+        "REINDEX",
+        "RELEASE",
+        "RENAME",
+        "REPLACE",
+        "RESTRICT",
+        "RETURNS",
+        "RETURN",
+        "RIGHT",
+        "ROLLBACK",
+        "ROW",
+        "ROWS",
+        "SAVEPOINT",
+        "SELECT",
+        "SELECT_COLUMN",
+        "SET",
+        "SIZE",
+        "SHOW",
+        "SPAN",
+        "TABLE",
+        "TABLES",
+        "TEMP",
+        "THEN",
+        "TIES",
+        "TIMEUNIT",
+        "TIMEQUANTUM",
+        "TO",
+        "TOP",
+        "TOPN",
+        "TRANSACTION",
+        "TRANSFORM",
+        "TRIGGER",
+        "TRUTH",
+        "TTL",
+        "UNBOUNDED",
+        "UNION",
+        "UNIQUE",
+        "UNITS",
+        "UPDATE",
+        "USING",
+        "VACUUM",
+        "VALUES",
+        "VECTOR",
+        "VIEW",
+        "VIRTUAL",
+        "WHEN",
+        "WHERE",
+        "WINDOW",
+        "WITH",
+        "WITHOUT",
+        "NULL",
+        "TRUE",
+        "FALSE",
+    ]
 )
 
 _CONSTRAINT_STARTS = ("MIN", "MAX", "TIMEUNIT", "TIMEQUANTUM", "CACHETYPE")
@@ -88,18 +270,46 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 # Other databases' type names, and the FeatureBase type to use instead.
 _OTHER_TYPES = {
-    "VARCHAR": "STRING", "CHAR": "STRING", "NVARCHAR": "STRING", "TEXT": "STRING", "UUID": "STRING",
-    "INTEGER": "INT", "BIGINT": "INT", "SMALLINT": "INT", "TINYINT": "INT", "INT64": "INT", "INT32": "INT",
-    "BOOLEAN": "BOOL", "FLOAT": "DECIMAL(s)", "DOUBLE": "DECIMAL(s)", "REAL": "DECIMAL(s)",
-    "NUMERIC": "DECIMAL(s)", "NUMBER": "DECIMAL(s)", "DATE": "TIMESTAMP", "DATETIME": "TIMESTAMP",
-    "TIME": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMP", "BLOB": "STRING", "JSON": "STRING",
-    "ARRAY": "STRINGSET or IDSET", "SET": "STRINGSET or IDSET", "VECTOR": None,
+    "VARCHAR": "STRING",
+    "CHAR": "STRING",
+    "NVARCHAR": "STRING",
+    "TEXT": "STRING",
+    "UUID": "STRING",
+    "INTEGER": "INT",
+    "BIGINT": "INT",
+    "SMALLINT": "INT",
+    "TINYINT": "INT",
+    "INT64": "INT",
+    "INT32": "INT",
+    "BOOLEAN": "BOOL",
+    "FLOAT": "DECIMAL(s)",
+    "DOUBLE": "DECIMAL(s)",
+    "REAL": "DECIMAL(s)",
+    "NUMERIC": "DECIMAL(s)",
+    "NUMBER": "DECIMAL(s)",
+    "DATE": "TIMESTAMP",
+    "DATETIME": "TIMESTAMP",
+    "TIME": "TIMESTAMP",
+    "TIMESTAMPTZ": "TIMESTAMP",
+    "BLOB": "STRING",
+    "JSON": "STRING",
+    "ARRAY": "STRINGSET or IDSET",
+    "SET": "STRINGSET or IDSET",
+    "VECTOR": None,
 }
 
 # The sink definition type of each table column type (the _id column is handled apart).
 _ENTRY_TYPE = {
-    "ID": "id", "STRING": "string", "IDSET": "ids", "STRINGSET": "strings", "IDSETQ": "ids",
-    "STRINGSETQ": "strings", "INT": "int", "DECIMAL": "decimal", "TIMESTAMP": "timestamp", "BOOL": "bool",
+    "ID": "id",
+    "STRING": "string",
+    "IDSET": "ids",
+    "STRINGSET": "strings",
+    "IDSETQ": "ids",
+    "STRINGSETQ": "strings",
+    "INT": "int",
+    "DECIMAL": "decimal",
+    "TIMESTAMP": "timestamp",
+    "BOOL": "bool",
 }
 # Which column types each constraint applies to (FeatureBase's planner rules).
 _APPLIES = {
@@ -380,8 +590,7 @@ class _Lexer:
             if dashes >= 0:
                 # FeatureBase reads `ID--note` as one name; that is never what was meant
                 raise self.error(
-                    f"{preview(word, 40)!r} is one name in FeatureBase SQL, where '-' is a name character: "
-                    "put a space before a -- comment (or quote the name)",
+                    f"{preview(word, 40)!r} is one name in FeatureBase SQL, where '-' is a name character: put a space before a -- comment (or quote the name)",
                     i + dashes,
                 )
             if word.upper() in KEYWORDS:
@@ -589,7 +798,7 @@ class _Parser:
         if tok.kind == "keyword":
             raise self.error(
                 tok,
-                f"expected {what}, found the reserved word {tok.value}; quote it to use it as a name: \"{tok.text.lower()}\"",
+                f'expected {what}, found the reserved word {tok.value}; quote it to use it as a name: "{tok.text.lower()}"',
                 found=False,
             )
         raise self.error(tok, f"expected {what}")
@@ -739,10 +948,7 @@ def _unsupported_type(col: TableColumn) -> str:
     else:
         close = difflib.get_close_matches(col.type, COLUMN_TYPES, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
-    return (
-        f"unsupported column type {preview(written, 40)!r} for column {col.name!r}: FeatureBase tables, "
-        f"and so the ingest endpoint, take {types}{hint}"
-    )
+    return f"unsupported column type {preview(written, 40)!r} for column {col.name!r}: FeatureBase tables, and so the ingest endpoint, take {types}{hint}"
 
 
 def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, str, Position], None]) -> None:
@@ -754,8 +960,7 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
             add(
                 "warning",
                 "constraint-ignored",
-                f"{kw} on a DECIMAL column bounds what FeatureBase stores, but an ingest definition has no Min/Max "
-                "for decimals, so mapper does not check it",
+                f"{kw} on a DECIMAL column bounds what FeatureBase stores, but an ingest definition has no Min/Max for decimals, so mapper does not check it",
                 c.position,
             )
         elif col.type != "INT":
@@ -778,7 +983,9 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
         try:
             golayout.parse_rfc3339(value)
         except golayout.LayoutError as exc:
-            add("error", "table-constraint", f"EPOCH {preview(value)!r} is not an RFC 3339 time such as '2020-01-01T00:00:00Z': {exc.message}", c.value_position)
+            add(
+                "error", "table-constraint", f"EPOCH {preview(value)!r} is not an RFC 3339 time such as '2020-01-01T00:00:00Z': {exc.message}", c.value_position
+            )
         else:
             add(
                 "note",
@@ -1022,8 +1229,7 @@ def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
     ck.error(
         here,
         "wrong-type",
-        f'a mapping value is a path string such as "data.aircraftId", an array of keys, or '
-        f'{{"path": ..., "config": {{...}}}}, not {json_type(value)}',
+        f'a mapping value is a path string such as "data.aircraftId", an array of keys, or {{"path": ..., "config": {{...}}}}, not {json_type(value)}',
     )
     return _Mapped(key, value, None, None, False)
 
@@ -1117,9 +1323,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[li
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:
             continue
-        columns.append(
-            Column(index=len(columns), name=target, path=m.path, type=ctype, config=config, pointer=make_pointer(*here))
-        )
+        columns.append(Column(index=len(columns), name=target, path=m.path, type=ctype, config=config, pointer=make_pointer(*here)))
 
     # Same-path and prefix-path warnings, pointing at the mapping entries as written.
     tmp = Checker()

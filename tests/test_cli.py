@@ -125,9 +125,7 @@ def f(tmp_path_factory: pytest.TempPathFactory) -> Files:
 
     # NDJSON with a BOM, CRLF line ends and blank lines (some of them whitespace-only).
     fs.crlf = d / "crlf.ndjson"
-    fs.crlf.write_bytes(
-        b"\xef\xbb\xbf" + good(0) + b"\r\n" + b"\r\n" + good(1) + b"\r\n" + b"  \r\n\r\n" + good(2) + b"\r\n" + good(3) + b"\r\n"
-    )
+    fs.crlf.write_bytes(b"\xef\xbb\xbf" + good(0) + b"\r\n" + b"\r\n" + good(1) + b"\r\n" + b"  \r\n\r\n" + good(2) + b"\r\n" + good(3) + b"\r\n")
     # The same with an error at line 6 (record 2) and one at line 7 (record 3), to check line numbers.
     fs.crlf_bad = d / "crlf_bad.ndjson"
     fs.crlf_bad.write_bytes(
@@ -326,7 +324,7 @@ def test_json_array(f: Files) -> None:
 
 
 def test_truncated_json_array_is_an_error_not_a_traceback(f: Files) -> None:
-    p = run("validate", f.sink, "--report", "json", input=b"[" + good(0) + b",\n {\"id\"")
+    p = run("validate", f.sink, "--report", "json", input=b"[" + good(0) + b',\n {"id"')
     assert p.returncode == EXIT_REJECTED
     rep = json_out(p)
     assert rep["accepted"] is False
@@ -770,7 +768,10 @@ def test_map_to_a_closed_pipe_is_quiet(f: Files, tmp_path: Path) -> None:
     src.write_bytes(b"".join(good(i) + b"\n" for i in range(30000)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "mapper", "map", str(f.sink), str(src), "-o", "-"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     first = proc.stdout.readline()
     proc.stdout.close()

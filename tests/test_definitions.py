@@ -16,6 +16,7 @@ Golden cases live in ``tests/cases/definitions/<case>/``:
   where the code is known to disagree with the contract (strict: it must still fail);
   ``"xfail_pointers"`` does the same for the pointer-resolution test only.
 """
+
 from __future__ import annotations
 
 import collections
@@ -39,10 +40,24 @@ UUID = "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e"
 
 # The seed page's example record: `data.aircraftId` maps to "40688E".
 SEED_RECORD = {
-    "id": "PD2tRswoE3:0:0", "timestamp": 1659981468260, "encoding": "json",
-    "data": {"aircraftId": "40688E", "lat": 45.1199, "long": -43.416, "track": 250, "altitude": 37996,
-             "speed": 495, "type": "B788", "reg": "G-ZBJA", "origin": "LHR", "destination": "BNA",
-             "iataId": "", "icaoId": "BAW223N", "airline": "BAW"},
+    "id": "PD2tRswoE3:0:0",
+    "timestamp": 1659981468260,
+    "encoding": "json",
+    "data": {
+        "aircraftId": "40688E",
+        "lat": 45.1199,
+        "long": -43.416,
+        "track": 250,
+        "altitude": 37996,
+        "speed": 495,
+        "type": "B788",
+        "reg": "G-ZBJA",
+        "origin": "LHR",
+        "destination": "BNA",
+        "iataId": "",
+        "icaoId": "BAW223N",
+        "airline": "BAW",
+    },
     "name": "data",
 }
 
@@ -171,13 +186,40 @@ def test_every_rule_has_a_golden_case():
         expected = json.loads((CASES_DIR / name / "expected.json").read_text())
         codes |= {p["code"] for p in expected["problems"]}
     needed = {
-        "invalid-name", "missing", "wrong-type", "identity", "unknown-column", "identity-type",
-        "duplicate-name", "empty-path", "array-index", "unknown-type", "unknown-config-key",
-        "duplicate-key", "invalid-quantum", "ttl-needs-quantum", "invalid-ttl", "mutex-quantum",
-        "mutex-ttl", "max-without-min", "min-above-max", "invalid-scale", "default-scale",
-        "invalid-unit", "invalid-granularity", "invalid-epoch", "layout", "custom-unit",
-        "same-path", "prefix-path", "path-syntax", "jmespath", "not-a-definition",
-        "invalid-json", "invalid-utf8", "empty",
+        "invalid-name",
+        "missing",
+        "wrong-type",
+        "identity",
+        "unknown-column",
+        "identity-type",
+        "duplicate-name",
+        "empty-path",
+        "array-index",
+        "unknown-type",
+        "unknown-config-key",
+        "duplicate-key",
+        "invalid-quantum",
+        "ttl-needs-quantum",
+        "invalid-ttl",
+        "mutex-quantum",
+        "mutex-ttl",
+        "max-without-min",
+        "min-above-max",
+        "invalid-scale",
+        "default-scale",
+        "invalid-unit",
+        "invalid-granularity",
+        "invalid-epoch",
+        "layout",
+        "custom-unit",
+        "same-path",
+        "prefix-path",
+        "path-syntax",
+        "jmespath",
+        "not-a-definition",
+        "invalid-json",
+        "invalid-utf8",
+        "empty",
     }
     assert needed <= codes, sorted(needed - codes)
 
@@ -216,8 +258,7 @@ def test_seed_language_project_model():
     assert sink.column("language").config.mutex is True
     assert sink.column("project_id").config.mutex is False
     assert sink.id_field == "project_id" and sink.primary_key_fields is None
-    same = mapper.load_sink(str(CASES_DIR / "seed-language-project-definition" / "sink.json"),
-                            id_field="project_id", allow_missing_fields=False)
+    same = mapper.load_sink(str(CASES_DIR / "seed-language-project-definition" / "sink.json"), id_field="project_id", allow_missing_fields=False)
     assert [(c.name, c.type, c.path.keys) for c in same.columns] == [(c.name, c.type, c.path.keys) for c in sink.columns]
 
 
@@ -241,9 +282,11 @@ def test_path_syntax_error_has_a_caret_under_the_character():
 
 
 def test_config_key_pointer_uses_the_spelling_written():
-    doc = {"id_field": "id", "allow_missing_fields": False, "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "a", "path": ["a"], "type": "decimal", "config": {"sCaLe": 30}}]}
+    doc = {
+        "id_field": "id",
+        "allow_missing_fields": False,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "decimal", "config": {"sCaLe": 30}}],
+    }
     result = mapper.check_sink(doc)
     assert _triples(result.problems) == collections.Counter({("error", "/definition/1/config/sCaLe", "invalid-scale"): 1})
 
@@ -345,29 +388,32 @@ def test_ten_megabyte_config_key_and_column_name():
     doc = _body([{"name": "id", "path": ["id"], "type": "id", "config": {key: 1}}])
     result = _check_ok(doc)
     assert result.valid
-    assert _triples(result.problems) == collections.Counter(
-        {("warning", "/schema/definition/0/config/" + key, "unknown-config-key"): 1})
-    doc = _body([{"name": "C" * BIG, "path": ["x" * BIG], "type": "int"},
-                 {"name": "id", "path": ["id"], "type": "id"}], id_field="i" * BIG)
+    assert _triples(result.problems) == collections.Counter({("warning", "/schema/definition/0/config/" + key, "unknown-config-key"): 1})
+    doc = _body([{"name": "C" * BIG, "path": ["x" * BIG], "type": "int"}, {"name": "id", "path": ["id"], "type": "id"}], id_field="i" * BIG)
     result = _check_ok(json.dumps(doc).encode())
     assert not result.valid
     assert ("error", "/schema/id_field", "unknown-column") in _triples(result.problems)
 
 
 def test_ten_megabyte_path_string():
-    doc = {"id_field": "id", "allow_missing_fields": True, "definition": [
-        {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "x", "path": "a." + "b" * BIG + "..c", "type": "int"}]}
+    doc = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "x", "path": "a." + "b" * BIG + "..c", "type": "int"}],
+    }
     result = _check_ok(doc)
     assert [(p.pointer, p.code) for p in result.errors] == [("/definition/1/path", "path-syntax")]
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000,
-    "{" * 100_000,
-    '{"a":' * 100_000,
-    '{"definition": ' + "[" * 100_000 + "]" * 100_000 + "}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "{" * 100_000,
+        '{"a":' * 100_000,
+        '{"definition": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+)
 def test_deeply_nested_text(text):
     for source in (text, text.encode()):
         result = _check_ok(source)
@@ -377,14 +423,15 @@ def test_deeply_nested_text(text):
 
 def test_deeply_nested_definition_entry():
     deep_text = '{"a":' * 5000 + "1" + "}" * 5000
-    text = ('{"id_field": "id", "allow_missing_fields": false, "definition": '
-            '[{"name": "id", "path": ["id"], "type": "id"}, ' + deep_text + "]}")
+    text = '{"id_field": "id", "allow_missing_fields": false, "definition": [{"name": "id", "path": ["id"], "type": "id"}, ' + deep_text + "]}"
     result = _check_ok(text)
     assert not result.valid
     _load_only_definition_error(text)
     doc = {  # the same as a Python value
-        "id_field": "id", "allow_missing_fields": False,
-        "definition": [{"name": "id", "path": ["id"], "type": "id"}, _nested_dict(5000)]}
+        "id_field": "id",
+        "allow_missing_fields": False,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, _nested_dict(5000)],
+    }
     result = _check_ok(doc)
     assert not result.valid
     errors = {(p.pointer, p.code) for p in result.errors}
@@ -409,8 +456,9 @@ def test_deep_junk_inside_config_name_and_path():
         assert not result.valid
         _load_only_definition_error(doc)
     # junk under an unknown config key is ignored (a warning), not a crash
-    doc = _body([{"name": "id", "path": ["id"], "type": "id"},
-                 {"name": "x", "path": ["x"], "type": "string", "config": {"junk": deep, "more": _nested_dict(5000)}}])
+    doc = _body(
+        [{"name": "id", "path": ["id"], "type": "id"}, {"name": "x", "path": ["x"], "type": "string", "config": {"junk": deep, "more": _nested_dict(5000)}}]
+    )
     result = _check_ok(doc)
     assert result.valid
 
@@ -424,8 +472,7 @@ def test_non_utf8_bytes_name_line_and_column(tmp_path):
         assert "line 2" in problem.message and "column 14" in problem.message
         _load_only_definition_error(source)
     # latin-1 text that is otherwise a valid definition
-    doc = json.dumps({"id_field": "id", "allow_missing_fields": True,
-                      "definition": [{"name": "id", "path": ["caf\u00e9"], "type": "id"}]}, ensure_ascii=False)
+    doc = json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["caf\u00e9"], "type": "id"}]}, ensure_ascii=False)
     result = _check_ok(doc.encode("latin-1"))
     assert not result.valid and "line 1" in result.problems[0].message
 
@@ -442,14 +489,16 @@ def test_invalid_json_text_names_line_and_column(tmp_path):
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
 def test_nan_literal(literal):
-    text = ('{"id_field": "id", "allow_missing_fields": false, "definition": '
-            '[{"name": "id", "path": ["id"], "type": "int", "config": {"Min": %s}}]}' % literal)
+    text = '{"id_field": "id", "allow_missing_fields": false, "definition": [{"name": "id", "path": ["id"], "type": "int", "config": {"Min": %s}}]}' % literal
     result = _check_ok(text)
     assert not result.valid
     _load_only_definition_error(text)
     # the same as a Python value: a float Min is not a whole number
-    doc = {"id_field": "id", "allow_missing_fields": False,
-           "definition": [{"name": "id", "path": ["id"], "type": "int", "config": {"Min": float(literal.lower().replace("infinity", "inf")), "Max": 1}}]}
+    doc = {
+        "id_field": "id",
+        "allow_missing_fields": False,
+        "definition": [{"name": "id", "path": ["id"], "type": "int", "config": {"Min": float(literal.lower().replace("infinity", "inf")), "Max": 1}}],
+    }
     result = _check_ok(doc)
     assert ("error", "/definition/0/config/Min", "wrong-type") in _triples(result.problems)
 
@@ -465,8 +514,7 @@ def test_empty_file_directory_and_missing_file(tmp_path):
 
 
 def test_five_thousand_valid_entries():
-    definition = [{"name": f"c{i}", "path": ["data", f"k{i}"], "type": "int", "config": {"Min": 0, "Max": i}}
-                  for i in range(5000)]
+    definition = [{"name": f"c{i}", "path": ["data", f"k{i}"], "type": "int", "config": {"Min": 0, "Max": i}} for i in range(5000)]
     doc = {"id_field": "c0", "allow_missing_fields": False, "definition": definition}
     start = time.perf_counter()
     result = _check_ok(doc)
@@ -492,18 +540,75 @@ def test_object_with_table_and_mapping_keys_does_not_raise():
 # ---------------------------------------------------------------------------------------
 # Random JSON-like values never make check_sink raise
 
-_KEYS = st.sampled_from([
-    "name", "path", "type", "config", "schema", "definition", "id_field", "primary_key_fields",
-    "allow_missing_fields", "sink_details", "database_id", "Mutex", "mutex", "Quantum", "TTL", "Min",
-    "Max", "Scale", "scale", "Unit", "Granularity", "Epoch", "Layout", "CustomUnit", "CacheType",
-    "CacheSize", "ForeignIndex", "a", "",
-]) | st.text(max_size=8)
+_KEYS = st.sampled_from(
+    [
+        "name",
+        "path",
+        "type",
+        "config",
+        "schema",
+        "definition",
+        "id_field",
+        "primary_key_fields",
+        "allow_missing_fields",
+        "sink_details",
+        "database_id",
+        "Mutex",
+        "mutex",
+        "Quantum",
+        "TTL",
+        "Min",
+        "Max",
+        "Scale",
+        "scale",
+        "Unit",
+        "Granularity",
+        "Epoch",
+        "Layout",
+        "CustomUnit",
+        "CacheType",
+        "CacheSize",
+        "ForeignIndex",
+        "a",
+        "",
+    ]
+) | st.text(max_size=8)
 _SCALARS = (
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=True, allow_infinity=True)
-    | st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime",
-                       "dateInt", "signedIntBoolKey", "Int", "YMD", "YDM", "720h", "abc", "ms", "c",
-                       "2006-01-02", "%Y", "1970-01-01T00:00:00Z", "data.x", "data..x", 'a."b.c"', "a[0]", "a[", "x"])
+    | st.sampled_from(
+        [
+            "id",
+            "ids",
+            "string",
+            "strings",
+            "bool",
+            "int",
+            "decimal",
+            "timestamp",
+            "recordTime",
+            "dateInt",
+            "signedIntBoolKey",
+            "Int",
+            "YMD",
+            "YDM",
+            "720h",
+            "abc",
+            "ms",
+            "c",
+            "2006-01-02",
+            "%Y",
+            "1970-01-01T00:00:00Z",
+            "data.x",
+            "data..x",
+            'a."b.c"',
+            "a[0]",
+            "a[",
+            "x",
+        ]
+    )
     | st.text(max_size=12)
 )
 _JSONISH = st.recursive(
@@ -511,20 +616,26 @@ _JSONISH = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(_KEYS, inner, max_size=5),
     max_leaves=30,
 )
-_ENTRY = st.fixed_dictionaries({}, optional={
-    "name": st.sampled_from(["id", "a", "b", "A"]) | _JSONISH,
-    "path": st.lists(st.sampled_from(["data", "x", "y"]) | _SCALARS, max_size=3) | _SCALARS,
-    "type": st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp",
-                             "recordTime", "dateInt", "signedIntBoolKey"]) | _SCALARS,
-    "config": st.dictionaries(_KEYS, _SCALARS, max_size=4) | _JSONISH,
-})
-_SCHEMA = st.fixed_dictionaries({}, optional={
-    "id_field": st.sampled_from(["id", "a", "nope"]) | _SCALARS,
-    "primary_key_fields": st.lists(st.sampled_from(["id", "a", "b", " a"]) | _SCALARS, max_size=3) | _SCALARS,
-    "allow_missing_fields": _SCALARS,
-    "definition": st.lists(_ENTRY | _JSONISH, max_size=4) | _JSONISH,
-    "type": _SCALARS,
-})
+_ENTRY = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.sampled_from(["id", "a", "b", "A"]) | _JSONISH,
+        "path": st.lists(st.sampled_from(["data", "x", "y"]) | _SCALARS, max_size=3) | _SCALARS,
+        "type": st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey"])
+        | _SCALARS,
+        "config": st.dictionaries(_KEYS, _SCALARS, max_size=4) | _JSONISH,
+    },
+)
+_SCHEMA = st.fixed_dictionaries(
+    {},
+    optional={
+        "id_field": st.sampled_from(["id", "a", "nope"]) | _SCALARS,
+        "primary_key_fields": st.lists(st.sampled_from(["id", "a", "b", " a"]) | _SCALARS, max_size=3) | _SCALARS,
+        "allow_missing_fields": _SCALARS,
+        "definition": st.lists(_ENTRY | _JSONISH, max_size=4) | _JSONISH,
+        "type": _SCALARS,
+    },
+)
 _DOCS = (
     _JSONISH
     | _SCHEMA
@@ -567,8 +678,7 @@ def test_random_bytes_never_raise(data):
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return subprocess.run([sys.executable, "-m", "mapper", "check", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, "-m", "mapper", "check", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
 
 
 def _case_path(name: str) -> str:
@@ -589,15 +699,19 @@ def test_cli_invalid_exits_2_and_lists_pointers():
     proc = _cli(_case_path("everything-at-once"))
     assert proc.returncode == 2
     out = proc.stdout + proc.stderr
-    for pointer in ("/name", "/schema/allow_missing_fields", "/schema/definition/1/config/TTL",
-                    "/schema/definition/2/type", "/schema/definition/3/config/Scale",
-                    "/schema/definition/4/config/mutx"):
+    for pointer in (
+        "/name",
+        "/schema/allow_missing_fields",
+        "/schema/definition/1/config/TTL",
+        "/schema/definition/2/type",
+        "/schema/definition/3/config/Scale",
+        "/schema/definition/4/config/mutx",
+    ):
         assert pointer in out
     assert "Traceback" not in out
 
 
-@pytest.mark.parametrize("name,valid", [("seed-aircraft-body", True), ("everything-at-once", False),
-                                        ("config-unknown-key-mutx", True)])
+@pytest.mark.parametrize("name,valid", [("seed-aircraft-body", True), ("everything-at-once", False), ("config-unknown-key-mutx", True)])
 def test_cli_json_format(name, valid):
     proc = _cli("--format", "json", _case_path(name))
     assert proc.returncode == (0 if valid else 2)
@@ -605,8 +719,9 @@ def test_cli_json_format(name, valid):
     assert set(data) == {"valid", "problems"}
     assert data["valid"] is valid
     expected = json.loads((CASES_DIR / name / "expected.json").read_text())
-    assert collections.Counter((p["severity"], p["pointer"], p["code"]) for p in data["problems"]) == \
-        collections.Counter((p["severity"], p["pointer"], p["code"]) for p in expected["problems"])
+    assert collections.Counter((p["severity"], p["pointer"], p["code"]) for p in data["problems"]) == collections.Counter(
+        (p["severity"], p["pointer"], p["code"]) for p in expected["problems"]
+    )
     for p in data["problems"]:
         assert {"severity", "pointer", "message"} <= set(p)
         assert set(p) <= {"severity", "pointer", "message", "code"}

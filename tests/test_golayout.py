@@ -3,6 +3,7 @@
 Expected instants are computed independently with Python's datetime (never with the code
 under test); year-0 dates use the 400-year Gregorian cycle (146097 days) from year 400.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,18 @@ STAMP_NANO = "Jan _2 15:04:05.000000000"
 
 WALL = ns(2010, 2, 4, 21, 0, 57)  # Thu Feb 4 21:00:57 2010 as UTC wall clock
 PST = ns(2010, 2, 4, 21, 0, 57, off=-8 * H)  # ... at -08:00
-F = [0, 0, 10_000_000, 12_000_000, 12_300_000, 12_340_000, 12_345_000, 12_345_600,
-     12_345_670, 12_345_678]  # "012345678" truncated to n digits, as checkTime does
+F = [
+    0,
+    0,
+    10_000_000,
+    12_000_000,
+    12_300_000,
+    12_340_000,
+    12_345_000,
+    12_345_600,
+    12_345_670,
+    12_345_678,
+]  # "012345678" truncated to n digits, as checkTime does
 
 PARSE_CASES = [
     # Go parseTests. With Local = UTC an abbreviation such as PST leaves the wall clock as UTC.
@@ -77,18 +88,15 @@ PARSE_CASES = [
     ("2006.01.02.15.04.05.0", "2010.02.04.21.00.57.0", WALL),
     ("2006.01.02.15.04.05.00", "2010.02.04.21.00.57.01", WALL + F[2]),
     # month and day names only match when not followed by a lower-case letter
-    ("Hi Janet, the Month is January: Jan _2 15:04:05 2006",
-     "Hi Janet, the Month is February: Feb  4 21:00:57 2010", WALL),
+    ("Hi Janet, the Month is January: Jan _2 15:04:05 2006", "Hi Janet, the Month is February: Feb  4 21:00:57 2010", WALL),
     ("Mon Jan _2 15:04:05 MST 2006", "Fri Feb  5 05:00:57 GMT-8 2010", ns(2010, 2, 5, 5, 0, 57)),
     # any number of fraction digits (including none) for .999, both separators
     ("2006-01-02 15:04:05.9999 -0700 MST", "2010-02-04 21:00:57 -0800 PST", PST),
     ("2006-01-02 15:04:05.999999999 -0700 MST", "2010-02-04 21:00:57 -0800 PST", PST),
     ("2006-01-02 15:04:05.9999 -0700 MST", "2010-02-04 21:00:57.0123 -0800 PST", PST + F[4]),
-    ("2006-01-02 15:04:05.9999 -0700 MST", "2010-02-04 21:00:57.012345678 -0800 PST",
-     PST + F[9]),
+    ("2006-01-02 15:04:05.9999 -0700 MST", "2010-02-04 21:00:57.012345678 -0800 PST", PST + F[9]),
     ("2006-01-02 15:04:05,9999 -0700 MST", "2010-02-04 21:00:57 -0800 PST", PST),
-    ("2006-01-02 15:04:05,999999999 -0700 MST", "2010-02-04 21:00:57.0123 -0800 PST",
-     PST + F[4]),
+    ("2006-01-02 15:04:05,999999999 -0700 MST", "2010-02-04 21:00:57.0123 -0800 PST", PST + F[4]),
     # issue 4502: no year in the layout means year 0
     (STAMP_NANO, "Feb  4 21:00:57.012345678", ns(0, 2, 4, 21, 0, 57, F[9])),
     ("Jan _2 15:04:05.999", "Feb  4 21:00:57.012300000", ns(0, 2, 4, 21, 0, 57, F[4])),
@@ -109,12 +117,10 @@ PARSE_CASES = [
     (RUBY_DATE, "Mon Jan 02 15:04:05 +0123 2006", ns(2006, 1, 2, 15, 4, 5, off=83 * 60)),
     # secondsTimeZoneOffsetTests
     ("2006-01-02T15:04:05-070000", "1871-01-01T05:33:02-003408", ns(1871, 1, 1, 5, 33, 2, off=-2048)),
-    ("2006-01-02T15:04:05-07:00:00", "1871-01-01T05:33:02-00:34:08",
-     ns(1871, 1, 1, 5, 33, 2, off=-2048)),
+    ("2006-01-02T15:04:05-07:00:00", "1871-01-01T05:33:02-00:34:08", ns(1871, 1, 1, 5, 33, 2, off=-2048)),
     ("2006-01-02T15:04:05-070000", "1871-01-01T05:33:02+003408", ns(1871, 1, 1, 5, 33, 2, off=2048)),
     ("2006-01-02T15:04:05Z070000", "1871-01-01T05:33:02-003408", ns(1871, 1, 1, 5, 33, 2, off=-2048)),
-    ("2006-01-02T15:04:05Z07:00:00", "1871-01-01T05:33:02+00:34:08",
-     ns(1871, 1, 1, 5, 33, 2, off=2048)),
+    ("2006-01-02T15:04:05Z07:00:00", "1871-01-01T05:33:02+00:34:08", ns(1871, 1, 1, 5, 33, 2, off=2048)),
     ("2006-01-02T15:04:05-07", "1871-01-01T05:33:02+01", ns(1871, 1, 1, 5, 33, 2, off=H)),
     ("2006-01-02T15:04:05Z07", "1871-01-01T05:33:02-02", ns(1871, 1, 1, 5, 33, 2, off=-2 * H)),
     ("2006-01-02T15:04:05Z07", "1871-01-01T05:33:02Z", ns(1871, 1, 1, 5, 33, 2)),
@@ -182,11 +188,23 @@ def test_rfc3339_fraction_digits(digits):
         assert compile_layout(layout).parse("2021-09-29T16:04:33.%s+05:30" % frac) == want
 
 
-@pytest.mark.parametrize("frac,want", [  # Go TestParseFractionalSecondsLongerThanNineDigits
-    ("000000000", 0), ("000000001", 1), ("100000000", 100_000_000), ("999999999", 999_999_999),
-    ("012345678", 12_345_678), ("0000000001", 0), ("1000000009", 100_000_000),
-    ("9999999999", 999_999_999), ("0123456789", 12_345_678), ("00123456789", 1_234_567),
-    ("000123456789", 123_456), ("9999999999999999", 999_999_999)])
+@pytest.mark.parametrize(
+    "frac,want",
+    [  # Go TestParseFractionalSecondsLongerThanNineDigits
+        ("000000000", 0),
+        ("000000001", 1),
+        ("100000000", 100_000_000),
+        ("999999999", 999_999_999),
+        ("012345678", 12_345_678),
+        ("0000000001", 0),
+        ("1000000009", 100_000_000),
+        ("9999999999", 999_999_999),
+        ("0123456789", 12_345_678),
+        ("00123456789", 1_234_567),
+        ("000123456789", 123_456),
+        ("9999999999999999", 999_999_999),
+    ],
+)
 def test_long_fractions(frac, want):
     for layout in (RFC3339, RFC3339_NANO):
         got = compile_layout(layout).parse("2021-09-29T16:04:33.%sZ" % frac)
@@ -199,13 +217,34 @@ def test_day_of_year_2020(yday):  # Go TestParseYday (extended to the leap day 3
     assert compile_layout("2006-002").parse("2020-%03d" % yday) == want
 
 
-DAY_RANGE = [("Jan 99", False), ("Jan 31", True), ("Jan 32", False), ("Feb 28", True),
-             ("Feb 29", False), ("Mar 31", True), ("Mar 32", False), ("Apr 30", True),
-             ("Apr 31", False), ("May 31", True), ("May 32", False), ("Jun 30", True),
-             ("Jun 31", False), ("Jul 31", True), ("Jul 32", False), ("Aug 31", True),
-             ("Aug 32", False), ("Sep 30", True), ("Sep 31", False), ("Oct 31", True),
-             ("Oct 32", False), ("Nov 30", True), ("Nov 31", False), ("Dec 31", True),
-             ("Dec 32", False), ("Dec 00", False)]
+DAY_RANGE = [
+    ("Jan 99", False),
+    ("Jan 31", True),
+    ("Jan 32", False),
+    ("Feb 28", True),
+    ("Feb 29", False),
+    ("Mar 31", True),
+    ("Mar 32", False),
+    ("Apr 30", True),
+    ("Apr 31", False),
+    ("May 31", True),
+    ("May 32", False),
+    ("Jun 30", True),
+    ("Jun 31", False),
+    ("Jul 31", True),
+    ("Jul 32", False),
+    ("Aug 31", True),
+    ("Aug 32", False),
+    ("Sep 30", True),
+    ("Sep 31", False),
+    ("Oct 31", True),
+    ("Oct 32", False),
+    ("Nov 30", True),
+    ("Nov 31", False),
+    ("Dec 31", True),
+    ("Dec 32", False),
+    ("Dec 00", False),
+]
 
 
 @pytest.mark.parametrize("md,ok", DAY_RANGE)
@@ -234,25 +273,19 @@ ERROR_CASES = [
     (ANSIC, "Thu Feb  4 24:00:60 2010", "hour out of range"),
     ("Mon Jan _2 15:04:05.000 2006", "Thu Feb  4 23:00:59x01 2010", "cannot parse"),
     ("Mon Jan _2 15:04:05.000 2006", "Thu Feb  4 23:00:59.xxx 2010", "cannot parse"),
-    ("Mon Jan _2 15:04:05.000 2006", "Thu Feb  4 23:00:59.-123 2010",
-     "fractional second out of range"),
+    ("Mon Jan _2 15:04:05.000 2006", "Thu Feb  4 23:00:59.-123 2010", "fractional second out of range"),
     (STAMP_NANO, "Dec  7 11:22:01.000000", 'cannot parse ".000000" as ".000000000"'),
     (STAMP_NANO, "Dec  7 11:22:01.0000000000", 'extra text: "0"'),
-    (RFC3339, "2006-01-02T15:04:05Z07:00",
-     'parsing time "2006-01-02T15:04:05Z07:00": extra text: "07:00"'),
-    (RFC3339, "2006-01-02T15:04_abc", 'parsing time "2006-01-02T15:04_abc" as '
-     '"2006-01-02T15:04:05Z07:00": cannot parse "_abc" as ":"'),
-    (RFC3339, "2006-01-02T15:04:05_abc", 'parsing time "2006-01-02T15:04:05_abc" as '
-     '"2006-01-02T15:04:05Z07:00": cannot parse "_abc" as "Z07:00"'),
-    (RFC3339, "2006-01-02T15:04:05Z_abc",
-     'parsing time "2006-01-02T15:04:05Z_abc": extra text: "_abc"'),
+    (RFC3339, "2006-01-02T15:04:05Z07:00", 'parsing time "2006-01-02T15:04:05Z07:00": extra text: "07:00"'),
+    (RFC3339, "2006-01-02T15:04_abc", 'parsing time "2006-01-02T15:04_abc" as "2006-01-02T15:04:05Z07:00": cannot parse "_abc" as ":"'),
+    (RFC3339, "2006-01-02T15:04:05_abc", 'parsing time "2006-01-02T15:04:05_abc" as "2006-01-02T15:04:05Z07:00": cannot parse "_abc" as "Z07:00"'),
+    (RFC3339, "2006-01-02T15:04:05Z_abc", 'parsing time "2006-01-02T15:04:05Z_abc": extra text: "_abc"'),
     (RFC3339, "2010-02-04T21:00:67.012345678-08:00", "second out of range"),
     ("_2 Jan 06 15:04 MST", "4 --- 00 00:00 GMT", "cannot parse"),
     ("_2 January 06 15:04 MST", "4 --- 00 00:00 GMT", "cannot parse"),
     ("Jan _2 002 2006", "Feb  4 034 2006", "day-of-year does not match day"),
     ("Jan _2 002 2006", "Feb  4 004 2006", "day-of-year does not match month"),
-    ('"2006-01-02T15:04:05Z07:00"', "0",
-     r'parsing time "0" as "\"2006-01-02T15:04:05Z07:00\"": cannot parse "0" as "\""'),
+    ('"2006-01-02T15:04:05Z07:00"', "0", r'parsing time "0" as "\"2006-01-02T15:04:05Z07:00\"": cannot parse "0" as "\""'),
     (RFC3339, '"', r'parsing time "\"" as "2006-01-02T15:04:05Z07:00": cannot parse "\"" as "2006"'),
     # TestStd0xParseError and TestParseMonthOutOfRange
     ("01 MST", "0 MST", 'cannot parse "0 MST" as "01"'),
@@ -337,18 +370,24 @@ def test_parse_rfc3339():
 # ---------------------------------------------------------------- fast path == general path
 
 FAST_PAIRS = [  # (layout, a matching value) to mutate
-    (RFC3339, "2010-02-04T21:00:57-08:00"), (RFC3339_NANO, "2010-02-04T21:00:57.012345-08:00"),
-    (ANSIC, "Thu Feb  4 21:00:57 2010"), (RUBY_DATE, "Thu Feb 04 21:00:57 -0800 2010"),
-    (RFC1123Z, "Thu, 04 Feb 2010 21:00:57 -0800"), ("2006-01-02 15:04:05", "2010-02-04 21:00:57"),
+    (RFC3339, "2010-02-04T21:00:57-08:00"),
+    (RFC3339_NANO, "2010-02-04T21:00:57.012345-08:00"),
+    (ANSIC, "Thu Feb  4 21:00:57 2010"),
+    (RUBY_DATE, "Thu Feb 04 21:00:57 -0800 2010"),
+    (RFC1123Z, "Thu, 04 Feb 2010 21:00:57 -0800"),
+    ("2006-01-02 15:04:05", "2010-02-04 21:00:57"),
     ("2006-01-02T15:04:05.000Z", "2010-02-04T21:00:57.123Z"),
     ("02/01/2006 3:04:05 pm", "29/02/2012 1:05:09 pm"),
-    ("Jan _2 06 15:04:05,999", "Feb  4 10 21:00:57,123"), ("20060102150405", "20100204210057"),
+    ("Jan _2 06 15:04:05,999", "Feb  4 10 21:00:57,123"),
+    ("20060102150405", "20100204210057"),
     ("2006-01-02T15:04:05Z0700", "2010-02-04T21:00:57+0530"),
     ("2006-1-2 15:4:5 -07:00:00", "2010-2-4 5:6:7 -00:34:08"),
     ("Monday, January 2 2006 03:04:05 PM Z07", "Thursday, February 4 2010 09:00:57 PM +05"),
     ("2006 01 02  15 04 05 .000000", "2010 02 04 05 06 07 .500000"),
-    ("15:04:05.2006", "21:00:57.2010"), ("15:04:052006", "21:00:57.12342010"),
-    ("1504 2", "2130 4"), ("2006 __2", "2010  35"),
+    ("15:04:05.2006", "21:00:57.2010"),
+    ("15:04:052006", "21:00:57.12342010"),
+    ("1504 2", "2130 4"),
+    ("2006 __2", "2010  35"),
 ]
 SAMPLES = {lay: GoLayout(lay) for lay, _ in FAST_PAIRS}
 ALPHABET = "0123456789 .,:-+TZ_PMAMpmamFebThu"
@@ -366,16 +405,13 @@ def test_fast_paths_exist():
 
 
 @settings(max_examples=4000, deadline=None)
-@given(st.sampled_from(FAST_PAIRS),
-       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2), st.sampled_from(ALPHABET)),
-                max_size=3))
+@given(st.sampled_from(FAST_PAIRS), st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2), st.sampled_from(ALPHABET)), max_size=3))
 def test_fast_path_agrees_with_general(pair, edits):
     """The regex path never accepts what Go rejects and never disagrees on the instant."""
     layout, value = pair
     for pos, op, ch in edits:
         pos = min(pos, len(value))
-        value = (value[:pos] + ch + value[pos + 1:], value[:pos] + ch + value[pos:],
-                 value[:pos] + value[pos + 1:])[op]
+        value = (value[:pos] + ch + value[pos + 1 :], value[:pos] + ch + value[pos:], value[:pos] + value[pos + 1 :])[op]
     lay = SAMPLES[layout]
     fast = lay._fast(value) if lay._fast else None
     try:
@@ -389,18 +425,22 @@ def test_fast_path_agrees_with_general(pair, edits):
 
 # ---------------------------------------------------------------- formatting
 
-@pytest.mark.parametrize("value,digits,want", [
-    (0, 0, "1970-01-01T00:00:00Z"),
-    (0, 3, "1970-01-01T00:00:00.000Z"),
-    (-1, 9, "1969-12-31T23:59:59.999999999Z"),
-    (-1, 3, "1969-12-31T23:59:59.999Z"),
-    (-1, 0, "1969-12-31T23:59:59Z"),
-    (ns(1969, 7, 20, 20, 17, 40, 123_456_789), 6, "1969-07-20T20:17:40.123456Z"),
-    (ns(1, 1, 1), 0, "0001-01-01T00:00:00Z"),
-    (ns(1, 1, 1), 9, "0001-01-01T00:00:00.000000000Z"),
-    (ns(9999, 12, 31, 23, 59, 59, 999_999_999), 9, "9999-12-31T23:59:59.999999999Z"),
-    (ns(2000, 2, 29, 12, 0, 0, 500_000_000), 3, "2000-02-29T12:00:00.500Z"),
-])
+
+@pytest.mark.parametrize(
+    "value,digits,want",
+    [
+        (0, 0, "1970-01-01T00:00:00Z"),
+        (0, 3, "1970-01-01T00:00:00.000Z"),
+        (-1, 9, "1969-12-31T23:59:59.999999999Z"),
+        (-1, 3, "1969-12-31T23:59:59.999Z"),
+        (-1, 0, "1969-12-31T23:59:59Z"),
+        (ns(1969, 7, 20, 20, 17, 40, 123_456_789), 6, "1969-07-20T20:17:40.123456Z"),
+        (ns(1, 1, 1), 0, "0001-01-01T00:00:00Z"),
+        (ns(1, 1, 1), 9, "0001-01-01T00:00:00.000000000Z"),
+        (ns(9999, 12, 31, 23, 59, 59, 999_999_999), 9, "9999-12-31T23:59:59.999999999Z"),
+        (ns(2000, 2, 29, 12, 0, 0, 500_000_000), 3, "2000-02-29T12:00:00.500Z"),
+    ],
+)
 def test_format_rfc3339(value, digits, want):
     assert format_rfc3339(value, digits) == want
 
@@ -425,23 +465,52 @@ def test_rfc3339_roundtrip(value, digits):
 
 SEC, MS, US, MIN, HOUR = 10**9, 10**6, 10**3, 60 * 10**9, 3600 * 10**9
 DURATIONS = [
-    ("0", 0), ("5s", 5 * SEC), ("30s", 30 * SEC), ("1478s", 1478 * SEC), ("-5s", -5 * SEC),
-    ("+5s", 5 * SEC), ("-0", 0), ("+0", 0), ("5.0s", 5 * SEC), ("5.6s", 5 * SEC + 600 * MS),
-    ("5.s", 5 * SEC), (".5s", 500 * MS), ("1.0s", SEC), ("1.00s", SEC), ("1.004s", SEC + 4 * MS),
-    ("1.0040s", SEC + 4 * MS), ("100.00100s", 100 * SEC + MS), ("10ns", 10), ("11us", 11 * US),
-    ("12\u00b5s", 12 * US), ("12\u03bcs", 12 * US), ("13ms", 13 * MS), ("14s", 14 * SEC),
-    ("15m", 15 * MIN), ("16h", 16 * HOUR), ("3h30m", 3 * HOUR + 30 * MIN),
-    ("10.5s4m", 4 * MIN + 10 * SEC + 500 * MS), ("-2m3.4s", -(2 * MIN + 3 * SEC + 400 * MS)),
+    ("0", 0),
+    ("5s", 5 * SEC),
+    ("30s", 30 * SEC),
+    ("1478s", 1478 * SEC),
+    ("-5s", -5 * SEC),
+    ("+5s", 5 * SEC),
+    ("-0", 0),
+    ("+0", 0),
+    ("5.0s", 5 * SEC),
+    ("5.6s", 5 * SEC + 600 * MS),
+    ("5.s", 5 * SEC),
+    (".5s", 500 * MS),
+    ("1.0s", SEC),
+    ("1.00s", SEC),
+    ("1.004s", SEC + 4 * MS),
+    ("1.0040s", SEC + 4 * MS),
+    ("100.00100s", 100 * SEC + MS),
+    ("10ns", 10),
+    ("11us", 11 * US),
+    ("12\u00b5s", 12 * US),
+    ("12\u03bcs", 12 * US),
+    ("13ms", 13 * MS),
+    ("14s", 14 * SEC),
+    ("15m", 15 * MIN),
+    ("16h", 16 * HOUR),
+    ("3h30m", 3 * HOUR + 30 * MIN),
+    ("10.5s4m", 4 * MIN + 10 * SEC + 500 * MS),
+    ("-2m3.4s", -(2 * MIN + 3 * SEC + 400 * MS)),
     ("1h2m3s4ms5us6ns", HOUR + 2 * MIN + 3 * SEC + 4 * MS + 5 * US + 6),
     ("39h9m14.425s", 39 * HOUR + 9 * MIN + 14 * SEC + 425 * MS),
-    ("52763797000ns", 52763797000), ("0.3333333333333333333h", 20 * MIN),
-    ("9007199254740993ns", (1 << 53) + 1), ("9223372036854775807ns", (1 << 63) - 1),
-    ("9223372036854775.807us", (1 << 63) - 1), ("9223372036s854ms775us807ns", (1 << 63) - 1),
-    ("-9223372036854775808ns", -(1 << 63)), ("-9223372036854775.808us", -(1 << 63)),
-    ("-9223372036s854ms775us808ns", -(1 << 63)), ("-2562047h47m16.854775808s", -(1 << 63)),
+    ("52763797000ns", 52763797000),
+    ("0.3333333333333333333h", 20 * MIN),
+    ("9007199254740993ns", (1 << 53) + 1),
+    ("9223372036854775807ns", (1 << 63) - 1),
+    ("9223372036854775.807us", (1 << 63) - 1),
+    ("9223372036s854ms775us807ns", (1 << 63) - 1),
+    ("-9223372036854775808ns", -(1 << 63)),
+    ("-9223372036854775.808us", -(1 << 63)),
+    ("-9223372036s854ms775us808ns", -(1 << 63)),
+    ("-2562047h47m16.854775808s", -(1 << 63)),
     ("0.100000000000000000000h", 6 * MIN),
     ("0.830103483285477580700h", 49 * MIN + 48 * SEC + 372539827),
-    ("1h30m", 90 * MIN), ("1.5h", 90 * MIN), ("-2m", -2 * MIN), ("300ms", 300 * MS),
+    ("1h30m", 90 * MIN),
+    ("1.5h", 90 * MIN),
+    ("-2m", -2 * MIN),
+    ("300ms", 300 * MS),
     ("1\u00b5s", US),
 ]
 
@@ -451,23 +520,31 @@ def test_parse_duration(text, want):
     assert go_parse_duration(text) == want
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", 'time: invalid duration ""'), ("3", 'time: missing unit in duration "3"'),
-    ("1", 'time: missing unit in duration "1"'), ("-", 'time: invalid duration "-"'),
-    ("s", 'time: invalid duration "s"'), (".", 'time: invalid duration "."'),
-    ("-.", 'time: invalid duration "-."'), (".s", 'time: invalid duration ".s"'),
-    ("+.s", 'time: invalid duration "+.s"'), ("1d", 'time: unknown unit "d" in duration "1d"'),
-    ("1x", 'time: unknown unit "x" in duration "1x"'),
-    ("\ufffd", r'time: invalid duration "\xef\xbf\xbd"'),
-    ("1\u00e9", r'time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9"'),
-    ("9223372036854775810ns", 'time: invalid duration "9223372036854775810ns"'),
-    ("9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'),
-    ("-9223372036854775809ns", 'time: invalid duration "-9223372036854775809ns"'),
-    ("9223372036854776us", 'time: invalid duration "9223372036854776us"'),
-    ("3000000h", 'time: invalid duration "3000000h"'),
-    ("9223372036854775.808us", 'time: invalid duration "9223372036854775.808us"'),
-    ("9223372036854ms775us808ns", 'time: invalid duration "9223372036854ms775us808ns"'),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", 'time: invalid duration ""'),
+        ("3", 'time: missing unit in duration "3"'),
+        ("1", 'time: missing unit in duration "1"'),
+        ("-", 'time: invalid duration "-"'),
+        ("s", 'time: invalid duration "s"'),
+        (".", 'time: invalid duration "."'),
+        ("-.", 'time: invalid duration "-."'),
+        (".s", 'time: invalid duration ".s"'),
+        ("+.s", 'time: invalid duration "+.s"'),
+        ("1d", 'time: unknown unit "d" in duration "1d"'),
+        ("1x", 'time: unknown unit "x" in duration "1x"'),
+        ("\ufffd", r'time: invalid duration "\xef\xbf\xbd"'),
+        ("1\u00e9", r'time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9"'),
+        ("9223372036854775810ns", 'time: invalid duration "9223372036854775810ns"'),
+        ("9223372036854775808ns", 'time: invalid duration "9223372036854775808ns"'),
+        ("-9223372036854775809ns", 'time: invalid duration "-9223372036854775809ns"'),
+        ("9223372036854776us", 'time: invalid duration "9223372036854776us"'),
+        ("3000000h", 'time: invalid duration "3000000h"'),
+        ("9223372036854775.808us", 'time: invalid duration "9223372036854775.808us"'),
+        ("9223372036854ms775us808ns", 'time: invalid duration "9223372036854ms775us808ns"'),
+    ],
+)
 def test_parse_duration_errors(text, message):
     with pytest.raises(ValueError) as info:
         go_parse_duration(text)
@@ -476,15 +553,19 @@ def test_parse_duration_errors(text, message):
 
 # ---------------------------------------------------------------- check_layout
 
+
 def _severities(layout):
     return [sev for sev, _msg, _pos in check_layout(layout)]
 
 
-@pytest.mark.parametrize("layout,translation", [
-    ("%Y-%m-%d", "2006-01-02"),
-    ("%Y-%m-%dT%H:%M:%S.%f%z", "2006-01-02T15:04:05.000000-0700"),
-    ("%d/%m/%Y %I:%M %p", "02/01/2006 03:04 PM"),
-])
+@pytest.mark.parametrize(
+    "layout,translation",
+    [
+        ("%Y-%m-%d", "2006-01-02"),
+        ("%Y-%m-%dT%H:%M:%S.%f%z", "2006-01-02T15:04:05.000000-0700"),
+        ("%d/%m/%Y %I:%M %p", "02/01/2006 03:04 PM"),
+    ],
+)
 def test_check_layout_strftime(layout, translation):
     (problem,) = check_layout(layout)
     assert problem[0] == "error" and "strftime" in problem[1]
@@ -492,13 +573,16 @@ def test_check_layout_strftime(layout, translation):
     assert problem[2] == layout.index("%")
 
 
-@pytest.mark.parametrize("layout,translation", [
-    ("yyyy-MM-dd", "2006-01-02"),
-    ("yyyy-MM-dd HH:mm:ss", "2006-01-02 15:04:05"),
-    ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "2006-01-02T15:04:05.000Z07:00"),
-    ("EEE, dd MMM yyyy HH:mm:ss z", "Mon, 02 Jan 2006 15:04:05 MST"),
-    ("dd/MM/yy hh:mm a", "02/01/06 03:04 PM"),
-])
+@pytest.mark.parametrize(
+    "layout,translation",
+    [
+        ("yyyy-MM-dd", "2006-01-02"),
+        ("yyyy-MM-dd HH:mm:ss", "2006-01-02 15:04:05"),
+        ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "2006-01-02T15:04:05.000Z07:00"),
+        ("EEE, dd MMM yyyy HH:mm:ss z", "Mon, 02 Jan 2006 15:04:05 MST"),
+        ("dd/MM/yy hh:mm a", "02/01/06 03:04 PM"),
+    ],
+)
 def test_check_layout_java(layout, translation):
     (problem,) = check_layout(layout)
     assert problem[0] == "error" and "Java" in problem[1]
@@ -513,8 +597,17 @@ def test_check_layout_translation_parses():
 
 
 def test_check_layout_clean_and_literal():
-    for good in ("2006-01-02", RFC3339, RFC3339_NANO, ANSIC, "02/01/2006 15:04", "2006-002",
-                 "20060102150405", "2006-01-02T15:04:05.000Z07:00", "3:04PM Jan 2 2006"):
+    for good in (
+        "2006-01-02",
+        RFC3339,
+        RFC3339_NANO,
+        ANSIC,
+        "02/01/2006 15:04",
+        "2006-002",
+        "20060102150405",
+        "2006-01-02T15:04:05.000Z07:00",
+        "3:04PM Jan 2 2006",
+    ):
         assert check_layout(good) == [], good
     (problem,) = check_layout("hello")
     assert problem[0] == "error" and "no reference-time element" in problem[1]

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import mapper
 from mapper.errors import InputError, MapperError
-from mapper.infer import InferError, InferResult, add_infer_parser, column_name, infer, cmd_infer
+from mapper.infer import InferError, InferResult, add_infer_parser, cmd_infer, column_name, infer
 
 DATA = Path("/work/shared/data")
 
@@ -110,7 +110,9 @@ def test_arrays_that_no_set_type_takes_are_skipped() -> None:
 
 
 def test_arrays_of_objects_empty_arrays_and_nulls_are_skipped() -> None:
-    r = roundtrip([{"id": 1, "labels": [{"name": "x"}], "empty": [], "nothing": None, "blank": {}}, {"id": 2, "labels": [], "empty": [], "nothing": None, "blank": {}}])
+    r = roundtrip(
+        [{"id": 1, "labels": [{"name": "x"}], "empty": [], "nothing": None, "blank": {}}, {"id": 2, "labels": [], "empty": [], "nothing": None, "blank": {}}]
+    )
     assert "array of objects" in r.skipped["labels"]
     assert "empty arrays" in r.skipped["empty"]
     assert "null" in r.skipped["nothing"]

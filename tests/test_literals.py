@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import mapper
-from mapper.engine.reader import iter_units
 from mapper import MapOptions
 from mapper.engine.core import Engine
 from mapper.engine.fast import LITERAL_MAX
+from mapper.engine.reader import iter_units
 
 SINK = {
     "id_field": "id",
@@ -87,14 +87,14 @@ def test_literal_columns_keep_nulls_missing_and_wrong_types_apart():
     records[2500]["kind"] = None
     del records[2600]["kind"]
     records[2700]["kind"] = 7  # a number into a string column: stored as "7", with a warning
-    records[2800]["kind"] = "on\u00e9\\\"x"  # a new value with escapes
+    records[2800]["kind"] = 'on\u00e9\\"x'  # a new value with escapes
     data = ndjson(records)
     engine, batch, report = run_engine(m, data)
     assert engine.fast.literals
     rows = batch.to_rows()
     assert rows[2500]["kind"] is None and "kind" not in rows[2600]  # null vs missing
     assert rows[2700]["kind"] == "7"
-    assert rows[2800]["kind"] == "on\u00e9\\\"x"
+    assert rows[2800]["kind"] == 'on\u00e9\\"x'
     assert_same_as_careful(m, data, batch, report)
 
 

@@ -139,8 +139,13 @@ def test_generated_code_is_debuggable_and_holds_no_key_text():
 
 
 def test_not_an_object_message_names_the_element_as_the_ingester_does():
-    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [
-        {"name": "k", "path": ["k"], "type": "id"}, {"name": "a", "path": ["data", "a"], "type": "int"}]})
+    m = mapper.compile_sink(
+        {
+            "id_field": "k",
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "a", "path": ["data", "a"], "type": "int"}],
+        }
+    )
     report = m.validate(b'{"k": 1, "data": 5}\n')
     assert report.errors[0].code == "not_an_object"
     assert report.errors[0].message.startswith('element at ["data"] is not an object (got `int` 5) - at `$.data.a` (record 0, line 1, column "a")')

@@ -140,13 +140,46 @@ def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
     outs = {}
     for w in ("1", "2"):
         rep = subprocess.run(
-            [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--on-error", "skip", "--report", "json", "--workers", w, "--rejects", str(tmp_path / f"rej{w}.ndjson")],
-            cwd=root, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "mapper",
+                "validate",
+                str(sink),
+                str(records),
+                "--on-error",
+                "skip",
+                "--report",
+                "json",
+                "--workers",
+                w,
+                "--rejects",
+                str(tmp_path / f"rej{w}.ndjson"),
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
         )
         assert rep.returncode == 0 and "Traceback" not in rep.stderr
         rows = subprocess.run(
-            [sys.executable, "-m", "mapper", "map", str(sink), str(records), "--on-error", "skip", "--workers", w, "-o", str(tmp_path / f"rows{w}.ndjson"), "-q"],
-            cwd=root, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "mapper",
+                "map",
+                str(sink),
+                str(records),
+                "--on-error",
+                "skip",
+                "--workers",
+                w,
+                "-o",
+                str(tmp_path / f"rows{w}.ndjson"),
+                "-q",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
         )
         assert rows.returncode == 0 and "Traceback" not in rows.stderr
         outs[w] = (rep.stdout, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())

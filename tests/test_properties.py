@@ -227,8 +227,7 @@ numeric_texts = st.one_of(
 def test_numeric_string_vector_agrees_with_go_parse_int(texts):
     import numpy as np
 
-    from mapper.types import digit_strings
-    from mapper.types import ConversionError, to_int64
+    from mapper.types import ConversionError, digit_strings, to_int64
 
     got = digit_strings(np.fromiter(texts, dtype=object, count=len(texts)))
     expected = []

@@ -63,7 +63,9 @@ def test_cli_reads_a_fifo(tmp_path):
     s.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
     fifo = tmp_path / "records"
     os.mkfifo(fifo)
-    proc = subprocess.Popen([sys.executable, "-m", "mapper", "validate", str(s), str(fifo), "--report", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "validate", str(s), str(fifo), "--report", "json"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     with open(fifo, "wb") as fh:
         fh.write(b'{"id": 1}\n{"id": 2}\n')
     out, err = proc.communicate(timeout=60)
@@ -109,7 +111,14 @@ def test_python_objects_that_are_not_json_never_escape():
     deep: list = []
     for _ in range(5000):
         deep = [deep]
-    for rec in ({"id": 1, "b": float("nan")}, {"id": 1, "d": np.float64(5.5)}, {"id": 1, "s": np.float64(5.5)}, {"id": 1, "s": deep}, {"id": 1, "d": decimal.Decimal("1.5")}, {"id": 1, "s": {1, 2}}):
+    for rec in (
+        {"id": 1, "b": float("nan")},
+        {"id": 1, "d": np.float64(5.5)},
+        {"id": 1, "s": np.float64(5.5)},
+        {"id": 1, "s": deep},
+        {"id": 1, "d": decimal.Decimal("1.5")},
+        {"id": 1, "s": {1, 2}},
+    ):
         report = m.validate([rec])
         assert report.records == 1
     assert m.map([{"id": 1, "d": np.float64(5.5)}]).to_rows() == [{"_id": 1, "d": "5.50"}]
@@ -131,9 +140,18 @@ def test_unreadable_record_sources_are_input_errors():
 def test_npz_keeps_every_column_and_trailing_nul(tmp_path):
     from mapper.writers import write_npz
 
-    m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [
-        {"name": "k", "path": ["k"], "type": "string"}, {"name": "col1", "path": ["a"], "type": "int"},
-        {"name": "a b", "path": ["b"], "type": "int"}, {"name": "s", "path": ["s"], "type": "string"}]})
+    m = mapper.compile_sink(
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "k", "path": ["k"], "type": "string"},
+                {"name": "col1", "path": ["a"], "type": "int"},
+                {"name": "a b", "path": ["b"], "type": "int"},
+                {"name": "s", "path": ["s"], "type": "string"},
+            ],
+        }
+    )
     batch = m.map(b'{"k": "x\\u0000", "a": 111, "b": 222, "s": "t\\u0000"}')
     out = tmp_path / "o.npz"
     write_npz(batch, str(out))

@@ -8,6 +8,7 @@ Golden cases live in ``tests/cases/table/<case>/`` in the format of the definiti
 ``sink.json``, ``expected.json`` (``valid``, the exact multiset of (severity, pointer, code),
 optional ``message_contains``).
 """
+
 from __future__ import annotations
 
 import collections
@@ -51,12 +52,23 @@ def _table(columns: str) -> Table:
 # The parser: each column type and constraint
 
 
-@pytest.mark.parametrize("sql_type,name,scale", [
-    ("ID", "ID", None), ("STRING", "STRING", None), ("INT", "INT", None), ("DECIMAL(2)", "DECIMAL", 2),
-    ("TIMESTAMP", "TIMESTAMP", None), ("BOOL", "BOOL", None), ("IDSET", "IDSET", None),
-    ("STRINGSET", "STRINGSET", None), ("IDSETQ", "IDSETQ", None), ("STRINGSETQ", "STRINGSETQ", None),
-    ("decimal(0)", "DECIMAL", 0), ("stringSet", "STRINGSET", None),
-])
+@pytest.mark.parametrize(
+    "sql_type,name,scale",
+    [
+        ("ID", "ID", None),
+        ("STRING", "STRING", None),
+        ("INT", "INT", None),
+        ("DECIMAL(2)", "DECIMAL", 2),
+        ("TIMESTAMP", "TIMESTAMP", None),
+        ("BOOL", "BOOL", None),
+        ("IDSET", "IDSET", None),
+        ("STRINGSET", "STRINGSET", None),
+        ("IDSETQ", "IDSETQ", None),
+        ("STRINGSETQ", "STRINGSETQ", None),
+        ("decimal(0)", "DECIMAL", 0),
+        ("stringSet", "STRINGSET", None),
+    ],
+)
 def test_each_column_type(sql_type, name, scale):
     col = _table(f"c {sql_type}").column("c")
     assert (col.type, col.scale, col.constraints) == (name, scale, ())
@@ -67,19 +79,22 @@ def test_every_type_name_is_covered():
     assert set(COLUMN_TYPES) == {"ID", "STRING", "INT", "DECIMAL", "TIMESTAMP", "BOOL", "IDSET", "STRINGSET", "IDSETQ", "STRINGSETQ"}
 
 
-@pytest.mark.parametrize("definition,expected", [
-    ("c INT MIN 0 MAX 360", [("MIN", 0), ("MAX", 360)]),
-    ("c INT MIN -2000 MAX 60000", [("MIN", -2000), ("MAX", 60000)]),
-    ("c INT MIN - 5 MAX +5", [("MIN", -5), ("MAX", 5)]),
-    ("c INT MAX 10", [("MAX", 10)]),
-    ("c TIMESTAMP TIMEUNIT 'ms'", [("TIMEUNIT", "ms")]),
-    ("c TIMESTAMP TIMEUNIT 's' EPOCH '2021-01-01T00:00:00Z'", [("TIMEUNIT", "s"), ("EPOCH", "2021-01-01T00:00:00Z")]),
-    ("c STRINGSETQ TIMEQUANTUM 'YMD'", [("TIMEQUANTUM", "YMD")]),
-    ("c IDSETQ TIMEQUANTUM 'YMDH' TTL '24h'", [("TIMEQUANTUM", "YMDH"), ("TTL", "24h")]),
-    ("c STRING CACHETYPE RANKED SIZE 1000", [("CACHETYPE", "ranked"), ("SIZE", 1000)]),
-    ("c IDSET cachetype lru", [("CACHETYPE", "lru")]),
-    ("c ID CACHETYPE none SIZE 0", [("CACHETYPE", "none"), ("SIZE", 0)]),
-])
+@pytest.mark.parametrize(
+    "definition,expected",
+    [
+        ("c INT MIN 0 MAX 360", [("MIN", 0), ("MAX", 360)]),
+        ("c INT MIN -2000 MAX 60000", [("MIN", -2000), ("MAX", 60000)]),
+        ("c INT MIN - 5 MAX +5", [("MIN", -5), ("MAX", 5)]),
+        ("c INT MAX 10", [("MAX", 10)]),
+        ("c TIMESTAMP TIMEUNIT 'ms'", [("TIMEUNIT", "ms")]),
+        ("c TIMESTAMP TIMEUNIT 's' EPOCH '2021-01-01T00:00:00Z'", [("TIMEUNIT", "s"), ("EPOCH", "2021-01-01T00:00:00Z")]),
+        ("c STRINGSETQ TIMEQUANTUM 'YMD'", [("TIMEQUANTUM", "YMD")]),
+        ("c IDSETQ TIMEQUANTUM 'YMDH' TTL '24h'", [("TIMEQUANTUM", "YMDH"), ("TTL", "24h")]),
+        ("c STRING CACHETYPE RANKED SIZE 1000", [("CACHETYPE", "ranked"), ("SIZE", 1000)]),
+        ("c IDSET cachetype lru", [("CACHETYPE", "lru")]),
+        ("c ID CACHETYPE none SIZE 0", [("CACHETYPE", "none"), ("SIZE", 0)]),
+    ],
+)
 def test_constraints(definition, expected):
     col = _table(definition).column("c")
     assert [(k.keyword, k.value) for k in col.constraints] == expected
@@ -90,9 +105,9 @@ def test_constraints(definition, expected):
 def test_statement_options_names_quoting_and_comments():
     sql = (
         "-- the seed's table\n"
-        "create table if not exists \"Air\"\"craft\" (\n"
+        'create table if not exists "Air""craft" (\n'
         "  _id STRING, -- string keys\n"
-        "  \"Aircraft ID\" string,\n"
+        '  "Aircraft ID" string,\n'
         "  lat decimal(4),\n"
         "  a-b int,\n"
         ") KEYPARTITIONS 12 COMMENT 'it''s here';  -- done\n"
@@ -110,7 +125,7 @@ def test_statement_options_names_quoting_and_comments():
 
 def test_to_sql_round_trips():
     t = parse_create_table(
-        "CREATE TABLE x (_id ID, \"min\" INT MIN -1 MAX 1, s STRING CACHETYPE RANKED SIZE 10, "
+        'CREATE TABLE x (_id ID, "min" INT MIN -1 MAX 1, s STRING CACHETYPE RANKED SIZE 10, '
         "q STRINGSETQ TIMEQUANTUM 'YM' TTL '1h', t TIMESTAMP TIMEUNIT 'us' EPOCH '2000-01-01T00:00:00Z', "
         "\"a'b\" DECIMAL(3)) COMMENT 'c''d' KEYPARTITIONS 3"
     )
@@ -123,74 +138,77 @@ def test_to_sql_round_trips():
 # Malformed statements: an error at the right line and column
 
 
-@pytest.mark.parametrize("sql,line,column,fragment", [
-    # a missing comma between two column definitions: at the second column's name
-    ("CREATE TABLE t (\n  _id ID,\n  lat DECIMAL(4)\n  long DECIMAL(4)\n)", 4, 3, "missing ','"),
-    # an unknown type: at the type
-    ("CREATE TABLE t (_id ID, name VARCHAR)", 1, 30, "unsupported column type 'VARCHAR'"),
-    ("CREATE TABLE t (_id ID,\n  v VECTOR(3))", 2, 5, "unsupported column type 'VECTOR'"),
-    ("CREATE TABLE t (_id ID, n INTEGER)", 1, 27, "use INT"),
-    ("CREATE TABLE t (_id ID, n STRNG)", 1, 27, "did you mean STRING?"),
-    ("CREATE TABLE t (_id ID, n ID-- no space\n)", 1, 29, "put a space before a -- comment"),
-    # an unterminated string: at its opening quote
-    ("CREATE TABLE t (_id ID,\n    q STRINGSETQ TIMEQUANTUM 'YMD)", 2, 30, "unterminated string"),
-    ("CREATE TABLE t (_id ID, q STRINGSETQ TIMEQUANTUM 'YM\nD')", 1, 50, "unterminated string"),
-    ('CREATE TABLE "t (_id ID)', 1, 14, "unterminated quoted name"),
-    # a missing closing parenthesis: just after the last token
-    ("CREATE TABLE t (_id ID, a INT\n\n", 1, 30, "missing ')' to close the column list opened at line 1 column 16"),
-    ("CREATE TABLE t (_id ID,", 1, 24, "missing ')'"),
-    ("CREATE TABLE t (_id ID, d DECIMAL(2 )", 1, 38, "missing ')'"),
-    ("CREATE TABLE t (_id ID, d DECIMAL(2, e INT)", 1, 36, "expected ')' after the scale of DECIMAL"),
-    # DECIMAL without a scale, or with a scale that is not a whole number
-    ("CREATE TABLE t (_id ID,\n d DECIMAL)", 2, 4, "DECIMAL needs a scale"),
-    ("CREATE TABLE t (_id ID, d DECIMAL(x))", 1, 35, "expected the scale of DECIMAL"),
-    ("CREATE TABLE t (_id ID, d DECIMAL(1.5))", 1, 35, "expected the scale of DECIMAL"),
-    # MIN / MAX not a number
-    ("CREATE TABLE t (_id ID, a INT MIN abc)", 1, 35, "MIN takes a whole number"),
-    ("CREATE TABLE t (_id ID, a INT MIN 1 MAX 2.5)", 1, 41, "MAX takes a whole number"),
-    ("CREATE TABLE t (_id ID, a INT MIN 'x')", 1, 35, "MIN takes a whole number"),
-    ("CREATE TABLE t (_id ID, a INT MIN -)", 1, 36, "MIN takes a whole number"),
-    ("CREATE TABLE t (_id ID, a INT MIN 99999999999999999999)", 1, 35, "does not fit a signed 64-bit integer"),
-    # other statements and structure
-    ("SELECT * FROM t", 1, 1, "expected a CREATE TABLE statement"),
-    ("  CREATE VIEW v AS SELECT 1", 1, 10, "not a VIEW"),
-    ("CREATE TABLE t _id ID", 1, 16, "expected '('"),
-    ("CREATE TABLE (_id ID)", 1, 14, "expected the table name"),
-    ("CREATE TABLE IF EXISTS t (_id ID)", 1, 17, "expected NOT"),
-    ("CREATE TABLE t (_id ID, 5 INT)", 1, 25, "expected a column name"),
-    ("CREATE TABLE t (_id ID, key STRING)", 1, 25, 'quote it to use it as a name: "key"'),
-    ("CREATE TABLE t (_id ID, a)", 1, 26, "expected the type of column 'a'"),
-    ("CREATE TABLE t (_id ID, a INT NOT NULL)", 1, 31, "column constraints are MIN, MAX"),
-    ("CREATE TABLE t (_id ID, a INT MAXX 5)", 1, 31, "did you mean the constraint MAX?"),
-    ("CREATE TABLE t (_id ID, a TIMESTAMP EPOCH '2020-01-01T00:00:00Z')", 1, 37, "EPOCH must directly follow TIMEUNIT"),
-    ("CREATE TABLE t (_id ID, a STRINGSETQ TTL '1h')", 1, 38, "TTL must directly follow TIMEQUANTUM"),
-    ("CREATE TABLE t (_id ID, a STRING CACHETYPE FIFO)", 1, 44, "CACHETYPE takes RANKED, LRU or NONE"),
-    ("CREATE TABLE t (_id ID, a STRING CACHETYPE LRU SIZE big)", 1, 53, "SIZE takes a whole number"),
-    ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT ms)", 1, 46, "TIMEUNIT takes a string in single quotes"),
-    ("CREATE TABLE t (_id ID) KEYPARTITIONS 0", 1, 39, "outside 1..10000"),
-    ("CREATE TABLE t (_id ID) COMMENT 5", 1, 33, "COMMENT takes a string"),
-    ("CREATE TABLE t (_id ID) WITH x", 1, 25, "expected the end of the statement"),
-    ("CREATE TABLE t (_id ID); CREATE TABLE u (_id ID)", 1, 26, "give one CREATE TABLE statement"),
-    ("CREATE TABLE t (_id ID /* key */)", 1, 24, "no /* */ comments"),
-    ("CREATE TABLE t (_id ID, a INT MIN 1e)", 1, 35, "malformed number"),
-    ("CREATE TABLE t (_id ID, é INT)", 1, 25, "expected a column name"),
-    # what FeatureBase's planner refuses after parsing
-    ("CREATE TABLE t (a INT)", 1, 1, "the table has no _id column"),
-    ("CREATE TABLE t (_id INT)", 1, 21, "_id column must be of type ID or STRING"),
-    ("CREATE TABLE t (_id STRING CACHETYPE RANKED)", 1, 28, "the _id column takes no constraints"),
-    ("CREATE TABLE t (_id ID, a INT, A STRING)", 1, 32, "column 'a' is defined twice (first at line 1 column 25"),
-    ("CREATE TABLE t (_id ID, a INT MIN 5 MAX 1)", 1, 31, "MIN (5) is greater than MAX (1)"),
-    ("CREATE TABLE t (_id ID, a STRING TIMEQUANTUM 'YMD')", 1, 34, "TIMEQUANTUM cannot be applied to a column of type STRING"),
-    ("CREATE TABLE t (_id ID, a STRINGSETQ CACHETYPE RANKED)", 1, 38, "CACHETYPE cannot be applied"),
-    ("CREATE TABLE t (_id ID, a INT TIMEUNIT 's')", 1, 31, "TIMEUNIT cannot be applied"),
-    ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT 'days')", 1, 46, "TIMEUNIT 'days' is not a time unit"),
-    ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT 's' EPOCH 'yesterday')", 1, 56, "is not an RFC 3339 time"),
-    ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YDM')", 1, 46, "'YDM' is not a time quantum"),
-    ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'ymd')", 1, 46, "write it in capitals: 'YMD'"),
-    ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YMD' TTL '1 week')", 1, 56, "is not a duration"),
-    ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YMD' TTL '-1h')", 1, 56, "is negative"),
-    ("CREATE TABLE t (_id ID, a ID CACHETYPE RANKED SIZE 4294967296)", 1, 52, "too large"),
-])
+@pytest.mark.parametrize(
+    "sql,line,column,fragment",
+    [
+        # a missing comma between two column definitions: at the second column's name
+        ("CREATE TABLE t (\n  _id ID,\n  lat DECIMAL(4)\n  long DECIMAL(4)\n)", 4, 3, "missing ','"),
+        # an unknown type: at the type
+        ("CREATE TABLE t (_id ID, name VARCHAR)", 1, 30, "unsupported column type 'VARCHAR'"),
+        ("CREATE TABLE t (_id ID,\n  v VECTOR(3))", 2, 5, "unsupported column type 'VECTOR'"),
+        ("CREATE TABLE t (_id ID, n INTEGER)", 1, 27, "use INT"),
+        ("CREATE TABLE t (_id ID, n STRNG)", 1, 27, "did you mean STRING?"),
+        ("CREATE TABLE t (_id ID, n ID-- no space\n)", 1, 29, "put a space before a -- comment"),
+        # an unterminated string: at its opening quote
+        ("CREATE TABLE t (_id ID,\n    q STRINGSETQ TIMEQUANTUM 'YMD)", 2, 30, "unterminated string"),
+        ("CREATE TABLE t (_id ID, q STRINGSETQ TIMEQUANTUM 'YM\nD')", 1, 50, "unterminated string"),
+        ('CREATE TABLE "t (_id ID)', 1, 14, "unterminated quoted name"),
+        # a missing closing parenthesis: just after the last token
+        ("CREATE TABLE t (_id ID, a INT\n\n", 1, 30, "missing ')' to close the column list opened at line 1 column 16"),
+        ("CREATE TABLE t (_id ID,", 1, 24, "missing ')'"),
+        ("CREATE TABLE t (_id ID, d DECIMAL(2 )", 1, 38, "missing ')'"),
+        ("CREATE TABLE t (_id ID, d DECIMAL(2, e INT)", 1, 36, "expected ')' after the scale of DECIMAL"),
+        # DECIMAL without a scale, or with a scale that is not a whole number
+        ("CREATE TABLE t (_id ID,\n d DECIMAL)", 2, 4, "DECIMAL needs a scale"),
+        ("CREATE TABLE t (_id ID, d DECIMAL(x))", 1, 35, "expected the scale of DECIMAL"),
+        ("CREATE TABLE t (_id ID, d DECIMAL(1.5))", 1, 35, "expected the scale of DECIMAL"),
+        # MIN / MAX not a number
+        ("CREATE TABLE t (_id ID, a INT MIN abc)", 1, 35, "MIN takes a whole number"),
+        ("CREATE TABLE t (_id ID, a INT MIN 1 MAX 2.5)", 1, 41, "MAX takes a whole number"),
+        ("CREATE TABLE t (_id ID, a INT MIN 'x')", 1, 35, "MIN takes a whole number"),
+        ("CREATE TABLE t (_id ID, a INT MIN -)", 1, 36, "MIN takes a whole number"),
+        ("CREATE TABLE t (_id ID, a INT MIN 99999999999999999999)", 1, 35, "does not fit a signed 64-bit integer"),
+        # other statements and structure
+        ("SELECT * FROM t", 1, 1, "expected a CREATE TABLE statement"),
+        ("  CREATE VIEW v AS SELECT 1", 1, 10, "not a VIEW"),
+        ("CREATE TABLE t _id ID", 1, 16, "expected '('"),
+        ("CREATE TABLE (_id ID)", 1, 14, "expected the table name"),
+        ("CREATE TABLE IF EXISTS t (_id ID)", 1, 17, "expected NOT"),
+        ("CREATE TABLE t (_id ID, 5 INT)", 1, 25, "expected a column name"),
+        ("CREATE TABLE t (_id ID, key STRING)", 1, 25, 'quote it to use it as a name: "key"'),
+        ("CREATE TABLE t (_id ID, a)", 1, 26, "expected the type of column 'a'"),
+        ("CREATE TABLE t (_id ID, a INT NOT NULL)", 1, 31, "column constraints are MIN, MAX"),
+        ("CREATE TABLE t (_id ID, a INT MAXX 5)", 1, 31, "did you mean the constraint MAX?"),
+        ("CREATE TABLE t (_id ID, a TIMESTAMP EPOCH '2020-01-01T00:00:00Z')", 1, 37, "EPOCH must directly follow TIMEUNIT"),
+        ("CREATE TABLE t (_id ID, a STRINGSETQ TTL '1h')", 1, 38, "TTL must directly follow TIMEQUANTUM"),
+        ("CREATE TABLE t (_id ID, a STRING CACHETYPE FIFO)", 1, 44, "CACHETYPE takes RANKED, LRU or NONE"),
+        ("CREATE TABLE t (_id ID, a STRING CACHETYPE LRU SIZE big)", 1, 53, "SIZE takes a whole number"),
+        ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT ms)", 1, 46, "TIMEUNIT takes a string in single quotes"),
+        ("CREATE TABLE t (_id ID) KEYPARTITIONS 0", 1, 39, "outside 1..10000"),
+        ("CREATE TABLE t (_id ID) COMMENT 5", 1, 33, "COMMENT takes a string"),
+        ("CREATE TABLE t (_id ID) WITH x", 1, 25, "expected the end of the statement"),
+        ("CREATE TABLE t (_id ID); CREATE TABLE u (_id ID)", 1, 26, "give one CREATE TABLE statement"),
+        ("CREATE TABLE t (_id ID /* key */)", 1, 24, "no /* */ comments"),
+        ("CREATE TABLE t (_id ID, a INT MIN 1e)", 1, 35, "malformed number"),
+        ("CREATE TABLE t (_id ID, é INT)", 1, 25, "expected a column name"),
+        # what FeatureBase's planner refuses after parsing
+        ("CREATE TABLE t (a INT)", 1, 1, "the table has no _id column"),
+        ("CREATE TABLE t (_id INT)", 1, 21, "_id column must be of type ID or STRING"),
+        ("CREATE TABLE t (_id STRING CACHETYPE RANKED)", 1, 28, "the _id column takes no constraints"),
+        ("CREATE TABLE t (_id ID, a INT, A STRING)", 1, 32, "column 'a' is defined twice (first at line 1 column 25"),
+        ("CREATE TABLE t (_id ID, a INT MIN 5 MAX 1)", 1, 31, "MIN (5) is greater than MAX (1)"),
+        ("CREATE TABLE t (_id ID, a STRING TIMEQUANTUM 'YMD')", 1, 34, "TIMEQUANTUM cannot be applied to a column of type STRING"),
+        ("CREATE TABLE t (_id ID, a STRINGSETQ CACHETYPE RANKED)", 1, 38, "CACHETYPE cannot be applied"),
+        ("CREATE TABLE t (_id ID, a INT TIMEUNIT 's')", 1, 31, "TIMEUNIT cannot be applied"),
+        ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT 'days')", 1, 46, "TIMEUNIT 'days' is not a time unit"),
+        ("CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT 's' EPOCH 'yesterday')", 1, 56, "is not an RFC 3339 time"),
+        ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YDM')", 1, 46, "'YDM' is not a time quantum"),
+        ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'ymd')", 1, 46, "write it in capitals: 'YMD'"),
+        ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YMD' TTL '1 week')", 1, 56, "is not a duration"),
+        ("CREATE TABLE t (_id ID, a IDSETQ TIMEQUANTUM 'YMD' TTL '-1h')", 1, 56, "is negative"),
+        ("CREATE TABLE t (_id ID, a ID CACHETYPE RANKED SIZE 4294967296)", 1, 52, "too large"),
+    ],
+)
 def test_malformed_statement_error_position(sql, line, column, fragment):
     with pytest.raises(TableSyntaxError) as info:
         parse_create_table(sql)
@@ -206,7 +224,7 @@ def test_malformed_statement_error_position(sql, line, column, fragment):
     assert under == (line_text[column - 1] if column <= len(line_text) else "")
     if column <= 40:
         assert caret.index("^") - 2 == column - 1
-        assert shown[2:].startswith(line_text[:column + 39])
+        assert shown[2:].startswith(line_text[: column + 39])
     # the offset agrees with line and column
     assert sql[: exc.position].count("\n") == line - 1
     assert isinstance(exc, mapper.MapperError)
@@ -218,13 +236,12 @@ def test_caret_on_a_long_line_stays_under_the_character():
         parse_create_table(sql)
     _head, shown, caret = str(info.value).split("\n")
     assert shown.startswith("  ...")
-    assert shown[caret.index("^"):].startswith("VARCHAR")
+    assert shown[caret.index("^") :].startswith("VARCHAR")
 
 
 def test_analyze_collects_every_planner_error_and_warnings():
     table, problems = analyze_create_table(
-        "CREATE TABLE t (\n _id ID,\n a VARCHAR,\n b DECIMAL,\n c INT(3),\n d DECIMAL(2) MIN 0,\n e BOOL MAX 1,\n"
-        " f INT MIN 1 MIN 2\n)"
+        "CREATE TABLE t (\n _id ID,\n a VARCHAR,\n b DECIMAL,\n c INT(3),\n d DECIMAL(2) MIN 0,\n e BOOL MAX 1,\n f INT MIN 1 MIN 2\n)"
     )
     assert table is not None
     got = [(p.severity, p.code, p.line) for p in problems]
@@ -247,11 +264,51 @@ def test_a_syntax_error_stops_analysis():
     assert table is None and [p.code for p in problems] == ["table-syntax"]
 
 
-_SQL_PIECES = st.sampled_from([
-    "CREATE", "TABLE", "t", "(", ")", ",", "_id", "ID", "STRING", "INT", "DECIMAL", "(2)", "MIN", "MAX", "-",
-    "5", "1.5", "'ms'", "'YMD", "TIMEUNIT", "EPOCH", "TIMEQUANTUM", "TTL", "CACHETYPE", "RANKED", "SIZE", "--",
-    "\n", '"', "'", "x'00'", "IF", "NOT", "EXISTS", ";", "KEYPARTITIONS", "COMMENT", "/*", "1e", ".", "é",
-])
+_SQL_PIECES = st.sampled_from(
+    [
+        "CREATE",
+        "TABLE",
+        "t",
+        "(",
+        ")",
+        ",",
+        "_id",
+        "ID",
+        "STRING",
+        "INT",
+        "DECIMAL",
+        "(2)",
+        "MIN",
+        "MAX",
+        "-",
+        "5",
+        "1.5",
+        "'ms'",
+        "'YMD",
+        "TIMEUNIT",
+        "EPOCH",
+        "TIMEQUANTUM",
+        "TTL",
+        "CACHETYPE",
+        "RANKED",
+        "SIZE",
+        "--",
+        "\n",
+        '"',
+        "'",
+        "x'00'",
+        "IF",
+        "NOT",
+        "EXISTS",
+        ";",
+        "KEYPARTITIONS",
+        "COMMENT",
+        "/*",
+        "1e",
+        ".",
+        "é",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -268,14 +325,18 @@ def test_random_text_raises_only_table_syntax_error(pieces, prefix):
         assert table.id_column is not None
 
 
-_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(lambda s: s.upper() not in KEYWORDS and s != "_id") \
-    | st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8)
+_NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(lambda s: s.upper() not in KEYWORDS and s != "_id") | st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8
+)
 _COLUMN_DEFS = st.one_of(
     st.tuples(st.just("INT"), st.none(), st.lists(st.tuples(st.sampled_from(["MIN", "MAX"]), st.integers(-(2**63), 2**63 - 1)), max_size=2)),
     st.tuples(st.just("DECIMAL"), st.integers(0, 19), st.just([])),
     st.tuples(st.just("TIMESTAMP"), st.none(), st.sampled_from([[], [("TIMEUNIT", "ms")], [("TIMEUNIT", "s"), ("EPOCH", "2020-01-01T00:00:00Z")]])),
-    st.tuples(st.sampled_from(["STRING", "ID", "IDSET", "STRINGSET"]), st.none(),
-              st.sampled_from([[], [("CACHETYPE", "ranked")], [("CACHETYPE", "lru"), ("SIZE", 7)]])),
+    st.tuples(
+        st.sampled_from(["STRING", "ID", "IDSET", "STRINGSET"]),
+        st.none(),
+        st.sampled_from([[], [("CACHETYPE", "ranked")], [("CACHETYPE", "lru"), ("SIZE", 7)]]),
+    ),
     st.tuples(st.sampled_from(["IDSETQ", "STRINGSETQ"]), st.none(), st.sampled_from([[], [("TIMEQUANTUM", "YMD"), ("TTL", "24h")]])),
     st.tuples(st.just("BOOL"), st.none(), st.just([])),
 )
@@ -309,6 +370,7 @@ def test_generated_tables_round_trip(table_name, columns, id_type):
 
 def _aircraft_body() -> dict:
     """The POST /v1/sinks body equivalent to tests/cases/table/aircraft-ui/sink.json."""
+
     def s(name, *path):
         return {"name": name, "path": list(path), "type": "string", "config": {"Mutex": True}}
 
@@ -321,8 +383,12 @@ def _aircraft_body() -> dict:
         {"name": "track", "path": ["data", "track"], "type": "int", "config": {"Min": 0, "Max": 360}},
         {"name": "altitude", "path": ["data", "altitude"], "type": "int", "config": {"Min": -2000, "Max": 60000}},
         {"name": "speed", "path": ["data", "speed"], "type": "int", "config": {"Min": 0, "Max": 2000}},
-        s("type", "data", "type"), s("reg", "data", "reg"), s("origin", "data", "origin"),
-        s("destination", "data", "destination"), s("icaoid", "data", "icaoId"), s("airline", "data", "airline"),
+        s("type", "data", "type"),
+        s("reg", "data", "reg"),
+        s("origin", "data", "origin"),
+        s("destination", "data", "destination"),
+        s("icaoid", "data", "icaoId"),
+        s("airline", "data", "airline"),
     ]
     return {
         "name": "aircraft_positions",
@@ -341,8 +407,12 @@ def test_seed_aircraft_ui_form_loads_like_the_body_form():
     body = mapper.load_sink(_aircraft_body())
     assert ui.form == "ui" and isinstance(ui.table, Table)
     assert _model(ui) == _model(body)
-    assert (ui.id_field, ui.primary_key_fields, ui.allow_missing_fields, ui.name) == \
-        (body.id_field, body.primary_key_fields, body.allow_missing_fields, body.name)
+    assert (ui.id_field, ui.primary_key_fields, ui.allow_missing_fields, ui.name) == (
+        body.id_field,
+        body.primary_key_fields,
+        body.allow_missing_fields,
+        body.name,
+    )
     assert ui.to_schema() == body.to_schema()
     assert ui.to_body()["sink_details"]["table"] == "aircraft"
     # mapping keys match the table's columns case-insensitively: aircraftId is the column aircraftid
@@ -371,8 +441,7 @@ def test_seed_aircraft_ui_form_maps_the_same_rows_as_the_body_form():
 def test_cli_check_accepts_the_ui_form():
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(AIRCRAFT_UI)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(AIRCRAFT_UI)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("ok: sink 'aircraft_positions': 14 columns")
@@ -380,8 +449,14 @@ def test_cli_check_accepts_the_ui_form():
     assert any("note: /table:" in line and "iataid" in line for line in lines[1:])
     assert "Traceback" not in proc.stdout + proc.stderr
 
-    bad = subprocess.run([sys.executable, "-m", "mapper", "check", str(CASES_DIR / "sql-missing-comma" / "sink.json")],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mapper", "check", str(CASES_DIR / "sql-missing-comma" / "sink.json")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2
     assert "/table: line 6 column 5: missing ','" in bad.stdout
     assert "^" in bad.stdout
@@ -403,10 +478,28 @@ def _problems(doc, **kw) -> list[tuple[str, str, str]]:
 
 def test_every_table_type_becomes_its_definition_entry():
     sink = mapper.load_sink(str(CASES_DIR / "every-type" / "sink.json"))
-    entries = {c.name: (c.type, {k: getattr(c.config, a) for k, a in [
-        ("Mutex", "mutex"), ("Min", "min"), ("Max", "max"), ("Scale", "scale"), ("Granularity", "granularity"),
-        ("Epoch", "epoch"), ("Quantum", "quantum"), ("TTL", "ttl"), ("CacheType", "cache_type"), ("CacheSize", "cache_size"),
-    ] if k in c.config.given}) for c in sink.columns}
+    entries = {
+        c.name: (
+            c.type,
+            {
+                k: getattr(c.config, a)
+                for k, a in [
+                    ("Mutex", "mutex"),
+                    ("Min", "min"),
+                    ("Max", "max"),
+                    ("Scale", "scale"),
+                    ("Granularity", "granularity"),
+                    ("Epoch", "epoch"),
+                    ("Quantum", "quantum"),
+                    ("TTL", "ttl"),
+                    ("CacheType", "cache_type"),
+                    ("CacheSize", "cache_size"),
+                ]
+                if k in c.config.given
+            },
+        )
+        for c in sink.columns
+    }
     assert entries == {
         "_id": ("id", {}),
         "i": ("int", {"Min": -5, "Max": 5}),
@@ -445,8 +538,7 @@ def test_int_with_only_max_gets_the_tables_default_min():
 def test_mapping_values_path_string_key_array_and_object():
     doc = _ui(
         "CREATE TABLE t (_id ID, a INT, b STRING, c STRING, ts TIMESTAMP TIMEUNIT 'ms')",
-        {"_id": "id", "a": ["x", "a.b"], "b": 'data."b.c"', "c": {"path": ["data", "c"]},
-         "ts": {"path": "sent", "config": {"unit": "ms"}}},
+        {"_id": "id", "a": ["x", "a.b"], "b": 'data."b.c"', "c": {"path": ["data", "c"]}, "ts": {"path": "sent", "config": {"unit": "ms"}}},
     )
     s = mapper.load_sink(doc)
     assert s.column("a").path.keys == ("x", "a.b")
@@ -500,11 +592,13 @@ def test_two_keys_for_one_column_and_the_id_column():
 def test_config_rules_apply_with_pointers_at_the_mapping_entry():
     doc = _ui(
         "CREATE TABLE t (_id ID, s STRING, q IDSETQ TIMEQUANTUM 'YMD', ts TIMESTAMP, d DECIMAL(2))",
-        {"_id": "id",
-         "s": {"path": "s", "config": {"Quantum": "YMD"}},          # a mutex column cannot have a Quantum
-         "q": {"path": "q", "config": {"TTL": "soon"}},              # TTL must be a duration
-         "ts": {"path": "ts", "config": {"Unit": "weeks", "mutx": 1}},
-         "d": {"path": "d", "config": {"Scale": "2"}, "type": "decimal"}},
+        {
+            "_id": "id",
+            "s": {"path": "s", "config": {"Quantum": "YMD"}},  # a mutex column cannot have a Quantum
+            "q": {"path": "q", "config": {"TTL": "soon"}},  # TTL must be a duration
+            "ts": {"path": "ts", "config": {"Unit": "weeks", "mutx": 1}},
+            "d": {"path": "d", "config": {"Scale": "2"}, "type": "decimal"},
+        },
     )
     got = _problems(doc)
     assert ("error", "/mapping/s/config/Quantum", "mutex-quantum") in got
@@ -516,8 +610,7 @@ def test_config_rules_apply_with_pointers_at_the_mapping_entry():
 
 
 def test_config_that_contradicts_the_table_is_a_warning():
-    doc = _ui("CREATE TABLE t (_id ID, ts TIMESTAMP TIMEUNIT 's')",
-              {"_id": "id", "ts": {"path": "ts", "config": {"Granularity": "ms"}}})
+    doc = _ui("CREATE TABLE t (_id ID, ts TIMESTAMP TIMEUNIT 's')", {"_id": "id", "ts": {"path": "ts", "config": {"Granularity": "ms"}}})
     result = mapper.check_sink(doc)
     assert result.valid
     assert [(p.pointer, p.code) for p in result.warnings] == [("/mapping/ts/config/Granularity", "overrides-table")]
@@ -526,8 +619,9 @@ def test_config_that_contradicts_the_table_is_a_warning():
 
 
 def test_bad_mapping_values():
-    got = _problems(_ui("CREATE TABLE t (_id ID, a INT, b INT, c INT, d INT)",
-                        {"_id": "id", "a": 5, "b": "x..y", "c": {"config": {}}, "d": {"path": "d", "config": [1]}}))
+    got = _problems(
+        _ui("CREATE TABLE t (_id ID, a INT, b INT, c INT, d INT)", {"_id": "id", "a": 5, "b": "x..y", "c": {"config": {}}, "d": {"path": "d", "config": [1]}})
+    )
     assert ("error", "/mapping/a", "wrong-type") in got
     assert ("error", "/mapping/b", "path-syntax") in got
     assert ("error", "/mapping/c/path", "missing") in got
@@ -535,8 +629,7 @@ def test_bad_mapping_values():
 
 
 def test_same_path_warning_points_at_the_mapping_entries():
-    result = mapper.check_sink(_ui("CREATE TABLE t (_id ID, a INT, b INT, c INT)",
-                                   {"_id": "id", "a": "x", "b": {"path": "x"}, "c": "x.y"}))
+    result = mapper.check_sink(_ui("CREATE TABLE t (_id ID, a INT, b INT, c INT)", {"_id": "id", "a": "x", "b": {"path": "x"}, "c": "x.y"}))
     assert ("/mapping/b/path", "same-path") in [(p.pointer, p.code) for p in result.warnings]
     assert ("/mapping/c", "prefix-path") in [(p.pointer, p.code) for p in result.warnings]
 
@@ -569,13 +662,16 @@ def test_policy_name_and_identity_overrides():
     assert ("/allow_missing_fields", "overridden") in codes and ("/table", "identity-from-table") in codes
 
 
-@pytest.mark.parametrize("doc", [
-    {"table": "x", "mapping": {}},
-    {"table": None, "mapping": None, "name": 5},
-    {"table": 5, "mapping": [], "name": "a", "allow_missing_fields": "yes"},
-    {"table": "", "mapping": {"_id": "id"}, "name": "a", "allow_missing_fields": True},
-    {"table": "CREATE TABLE t (_id ID)", "mapping": "id", "name": "a", "allow_missing_fields": True},
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"table": "x", "mapping": {}},
+        {"table": None, "mapping": None, "name": 5},
+        {"table": 5, "mapping": [], "name": "a", "allow_missing_fields": "yes"},
+        {"table": "", "mapping": {"_id": "id"}, "name": "a", "allow_missing_fields": True},
+        {"table": "CREATE TABLE t (_id ID)", "mapping": "id", "name": "a", "allow_missing_fields": True},
+    ],
+)
 def test_object_with_table_and_mapping_keys_is_invalid_without_raising(doc):
     result = mapper.check_sink(doc)
     assert not result.valid and result.sink is None
@@ -632,29 +728,45 @@ def test_golden_case(name):
 # ---------------------------------------------------------------------------------------
 # Random UI documents never make check_sink raise
 
-_MAP_VALUES = st.none() | st.sampled_from(["id", "data.x", "a..b", "", "x[0]", "a.\"b"]) | st.integers() \
-    | st.lists(st.sampled_from(["a", "b"]) | st.integers(), max_size=3) \
-    | st.fixed_dictionaries({}, optional={
-        "path": st.sampled_from(["p", "", "q.r"]) | st.integers() | st.none(),
-        "config": st.none() | st.integers() | st.dictionaries(
-            st.sampled_from(["Unit", "unit", "Granularity", "Quantum", "TTL", "Scale", "Min", "Max", "Mutex", "Epoch", "x"]),
-            st.none() | st.booleans() | st.integers(-3, 30) | st.sampled_from(["ms", "YMD", "1h", "bad", "2020-01-01T00:00:00Z"]),
-            max_size=3),
-        "type": st.just("int"),
-    })
-_TABLES = st.sampled_from([
-    "CREATE TABLE t (_id ID, a INT MIN 0 MAX 9, b STRING, c TIMESTAMP TIMEUNIT 'ms', d DECIMAL(2), q IDSETQ TIMEQUANTUM 'YMD')",
-    "CREATE TABLE t (_id STRING, a STRINGSET, b BOOL)",
-    "CREATE TABLE t (a INT)",
-    "CREATE TABLE t (_id ID, a INT",
-]) | st.text(max_size=30) | st.integers() | st.none()
+_MAP_VALUES = (
+    st.none()
+    | st.sampled_from(["id", "data.x", "a..b", "", "x[0]", 'a."b'])
+    | st.integers()
+    | st.lists(st.sampled_from(["a", "b"]) | st.integers(), max_size=3)
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "path": st.sampled_from(["p", "", "q.r"]) | st.integers() | st.none(),
+            "config": st.none()
+            | st.integers()
+            | st.dictionaries(
+                st.sampled_from(["Unit", "unit", "Granularity", "Quantum", "TTL", "Scale", "Min", "Max", "Mutex", "Epoch", "x"]),
+                st.none() | st.booleans() | st.integers(-3, 30) | st.sampled_from(["ms", "YMD", "1h", "bad", "2020-01-01T00:00:00Z"]),
+                max_size=3,
+            ),
+            "type": st.just("int"),
+        },
+    )
+)
+_TABLES = (
+    st.sampled_from(
+        [
+            "CREATE TABLE t (_id ID, a INT MIN 0 MAX 9, b STRING, c TIMESTAMP TIMEUNIT 'ms', d DECIMAL(2), q IDSETQ TIMEQUANTUM 'YMD')",
+            "CREATE TABLE t (_id STRING, a STRINGSET, b BOOL)",
+            "CREATE TABLE t (a INT)",
+            "CREATE TABLE t (_id ID, a INT",
+        ]
+    )
+    | st.text(max_size=30)
+    | st.integers()
+    | st.none()
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     table=_TABLES,
-    mapping=st.dictionaries(st.sampled_from(["_id", "a", "B", "c", "d", "q", "zz", "_timeQuantum"]), _MAP_VALUES, max_size=6)
-    | st.integers() | st.none(),
+    mapping=st.dictionaries(st.sampled_from(["_id", "a", "B", "c", "d", "q", "zz", "_timeQuantum"]), _MAP_VALUES, max_size=6) | st.integers() | st.none(),
     allow=st.none() | st.booleans() | st.integers(),
     name=st.none() | st.sampled_from(["ok_name", "Bad Name"]),
 )

@@ -95,7 +95,21 @@ def test_id(value, expect, kinds):
     assert stored("id", value) == (expect, kinds)
 
 
-@pytest.mark.parametrize("value, code", [("12.0", "invalid_value"), ("-1", "invalid_value"), ("+1", "invalid_value"), (-1, "out_of_range"), (True, "invalid_value"), ([1], "invalid_value"), ("18446744073709551616", "out_of_range"), (" ", "invalid_value"), ("1_000", "invalid_value"), ("١٢", "invalid_value")])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("12.0", "invalid_value"),
+        ("-1", "invalid_value"),
+        ("+1", "invalid_value"),
+        (-1, "out_of_range"),
+        (True, "invalid_value"),
+        ([1], "invalid_value"),
+        ("18446744073709551616", "out_of_range"),
+        (" ", "invalid_value"),
+        ("1_000", "invalid_value"),
+        ("١٢", "invalid_value"),
+    ],
+)
 def test_id_failures(value, code):
     assert fails("id", value) == code
 
@@ -134,7 +148,19 @@ def test_int(value, expect, kinds):
     assert stored("int", value) == (expect, kinds)
 
 
-@pytest.mark.parametrize("value, code", [("high", "invalid_value"), ("12.5", "invalid_value"), ("1e3", "invalid_value"), (True, "invalid_value"), ({}, "invalid_value"), (1e19, "out_of_range"), (2**63, "out_of_range"), ("9223372036854775808", "out_of_range")])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("high", "invalid_value"),
+        ("12.5", "invalid_value"),
+        ("1e3", "invalid_value"),
+        (True, "invalid_value"),
+        ({}, "invalid_value"),
+        (1e19, "out_of_range"),
+        (2**63, "out_of_range"),
+        ("9223372036854775808", "out_of_range"),
+    ],
+)
 def test_int_failures(value, code):
     assert fails("int", value) == code
 
@@ -175,7 +201,20 @@ def test_decimal(value, scale, expect, kinds):
     assert stored("decimal", value, {"Scale": scale}) == (expect, kinds)
 
 
-@pytest.mark.parametrize("value, code", [(" 1.5", "invalid_value"), ("1e5", "invalid_value"), ("1.2.3", "invalid_value"), ("abc", "invalid_value"), ("-", "invalid_value"), (True, "invalid_value"), ([1], "invalid_value"), ("99999999999999999999", "out_of_range"), (1e300, "out_of_range")])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        (" 1.5", "invalid_value"),
+        ("1e5", "invalid_value"),
+        ("1.2.3", "invalid_value"),
+        ("abc", "invalid_value"),
+        ("-", "invalid_value"),
+        (True, "invalid_value"),
+        ([1], "invalid_value"),
+        ("99999999999999999999", "out_of_range"),
+        (1e300, "out_of_range"),
+    ],
+)
 def test_decimal_failures(value, code):
     assert fails("decimal", value, {"Scale": 2}) == code
 
@@ -201,7 +240,22 @@ def test_format_decimal():
 
 @pytest.mark.parametrize(
     "value, expect",
-    [(True, True), (False, False), ("true", True), (" TRUE ", True), ("t", True), ("1", True), ("f", False), ("0", False), ("false", False), (" ", False), (1, True), (0, False), (2, True), (-1, True)],
+    [
+        (True, True),
+        (False, False),
+        ("true", True),
+        (" TRUE ", True),
+        ("t", True),
+        ("1", True),
+        ("f", False),
+        ("0", False),
+        ("false", False),
+        (" ", False),
+        (1, True),
+        (0, False),
+        (2, True),
+        (-1, True),
+    ],
 )
 def test_bool(value, expect):
     assert stored("bool", value)[0] is expect

@@ -95,7 +95,7 @@ class CarefulPath:
         """One record given as a decoded object."""
         self.out.stats["careful_records"] += 1
         if isinstance(obj, NotAnItem):
-            what = 'has no "value"' if obj.item is None else f"is `{type_name(obj.item)}`, not an object with \"value\""
+            what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
             self.record_error(pos, line, "not_an_object", f"the request body item {what}")
             return
         if not isinstance(obj, dict):

@@ -146,7 +146,7 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
         try:
             ttl_ns = golayout.go_parse_duration(ttl)
         except ValueError as exc:
-            rules.error("TTL", "invalid-ttl", f"TTL {preview(ttl)!r} is not a duration ({exc}); write it like \"720h\" or \"90m\" (units h, m, s, ms, us, ns)")
+            rules.error("TTL", "invalid-ttl", f'TTL {preview(ttl)!r} is not a duration ({exc}); write it like "720h" or "90m" (units h, m, s, ms, us, ns)')
             ok = False
         else:
             if ttl_ns < 0:
@@ -163,7 +163,9 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
     cache_type = v.get("CacheType")
     if cache_type is not None:
         if cache_type not in CACHE_TYPES and cache_type != "":
-            rules.error("CacheType", "invalid-cache-type", f"CacheType {preview(cache_type)!r} is not one of {', '.join(CACHE_TYPES)}{suggest(cache_type, CACHE_TYPES)}")
+            rules.error(
+                "CacheType", "invalid-cache-type", f"CacheType {preview(cache_type)!r} is not one of {', '.join(CACHE_TYPES)}{suggest(cache_type, CACHE_TYPES)}"
+            )
             ok = False
         kw["cache_type"] = cache_type
     cache_size = v.get("CacheSize")

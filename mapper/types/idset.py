@@ -59,7 +59,9 @@ class IdsType(SetType):
             for part in split_set_text(value):
                 n = integer_text(go_trim(part), UINT_RE, 0, UINT64_MAX, f"element {show(part)} does not fit an unsigned 64-bit id")
                 if n is None:
-                    raise ConversionError("invalid_value", f"Expected `ids` (unsigned integers), got `str` {show(value)}: element {show(part)} is not an unsigned integer")
+                    raise ConversionError(
+                        "invalid_value", f"Expected `ids` (unsigned integers), got `str` {show(value)}: element {show(part)} is not an unsigned integer"
+                    )
                 out.append(n)
             result = list(dict.fromkeys(out))
             if notes is not None and "," in value:

@@ -202,4 +202,3 @@ def int_lax(lo: int, hi: int, signed: bool = True) -> Callable[[list[Any], np.nd
         return (None if ok.all() else ok), lossy
 
     return vec
-

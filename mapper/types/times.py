@@ -197,7 +197,9 @@ class TimestampType(_Time):
         if not lo_v <= stored <= hi_v:
             raise ConversionError(
                 "out_of_range",
-                f"timestamp {show(value)} {unit} is outside {_RANGE_TEXT}" if gran != "ns" else f"timestamp {show(value)} {unit} is outside {_NANO_RANGE_TEXT} (granularity ns)",
+                f"timestamp {show(value)} {unit} is outside {_RANGE_TEXT}"
+                if gran != "ns"
+                else f"timestamp {show(value)} {unit} is outside {_NANO_RANGE_TEXT} (granularity ns)",
             )
         if notes is not None:
             gran_ns = UNIT_NS[gran]
@@ -213,7 +215,9 @@ class TimestampType(_Time):
         ns = self._parse(value)
         lo, hi = self._range_ns
         if not lo <= ns <= hi:
-            raise ConversionError("out_of_range", f"timestamp {show(value)} is outside the range FeatureBase takes" + (" at granularity ns (1833..2106)" if gran == "ns" else ""))
+            raise ConversionError(
+                "out_of_range", f"timestamp {show(value)} is outside the range FeatureBase takes" + (" at granularity ns (1833..2106)" if gran == "ns" else "")
+            )
         gran_ns = UNIT_NS[gran]
         stored = ns // gran_ns
         if notes is not None and ns % gran_ns:
