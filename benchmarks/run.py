@@ -163,10 +163,11 @@ def compare(
     with_rss: bool = True,
     naive_records: int = NAIVE_RECORDS,
     data: bytes | None = None,
+    sink: Sink | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The contenders side by side on ``records`` records of ``variant``; a JSON-ready result."""
-    sink = load_sink(SINK)
+    """The contenders side by side on ``records`` records of ``variant`` (or on ``data``, with ``sink``); a JSON-ready result."""
+    sink = sink if sink is not None else load_sink(SINK)
     if data is None:
         if progress:
             progress(f"generating {records:,} {variant} records")
@@ -484,7 +485,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="PATH", help="write the JSON result here (default benchmarks/results/<UTC time>-<variant>-<records>.json)")
     p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--targets", action="store_true", help="measure the issue's targets (several runs; takes several minutes) and print PASS/MISS")
+    p.add_argument("--sink", metavar="FILE", help="your own sink definition (with --data) instead of the seed sink")
+    p.add_argument("--data", metavar="FILE", help="your own NDJSON records (with --sink) instead of generated ones")
     args = p.parse_args(argv)
+    if (args.sink is None) != (args.data is None):
+        p.error("--sink and --data go together")
+    if args.sink is not None and args.targets:
+        p.error("--targets measures the seed records; it does not take --sink/--data")
     if args.repeat < 5:
         p.error("--repeat must be at least 5 (medians of fewer runs are noise on a shared machine)")
     selected = [n.strip() for n in args.contenders.split(",") if n.strip()] if args.contenders else None
@@ -510,7 +517,15 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"command": command, "environment": env, **out, "seconds": time.time() - started}
         path = Path(args.json) if args.json else default_json_path("targets", 200_000)
     else:
-        result = compare(args.records, args.variant, args.repeat, selected, with_rss=not args.no_rss, naive_records=args.naive_records, progress=progress)
+        sink = data = None
+        if args.sink is not None:
+            sink = load_sink(args.sink)
+            data = Path(args.data).read_bytes()
+            args.records = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+            args.variant = Path(args.data).name
+        result = compare(
+            args.records, args.variant, args.repeat, selected, with_rss=not args.no_rss, naive_records=args.naive_records, data=data, sink=sink, progress=progress
+        )
         print(f"{args.records:,} {args.variant} records ({result['bytes'] / 1e6:.1f} MB), median of {args.repeat} side-by-side rounds after a warm-up")
         print(format_table(result))
         for note in _notes(result):

@@ -1,0 +1,213 @@
+"""The architecture's promises: one registry, one tier table, an honest public surface.
+
+Also the canaries for the one place the engine reads another library's message text
+(msgspec gives no structured position for a failing element): if msgspec rewords its
+errors, these fail, so the silent fallback to record-by-record decoding is noticed.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+
+import msgspec
+import numpy as np
+import pytest
+
+import mapper
+from mapper.compiler import compile_definition
+from mapper.engine.fast import _BYTE_RE, _IDX_RE, FastPath
+from mapper.tiers import TIERS
+from mapper.types import REGISTRY, TYPES, ColumnType
+
+SINK = {
+    "name": "planes",
+    "sink_details": {"database_id": "00000000-0000-0000-0000-000000000000", "table": "t"},
+    "schema": {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "alt", "path": ["data", "alt"], "type": "int"},
+            {"name": "lat", "path": ["data", "lat"], "type": "decimal", "config": {"Scale": 2}},
+            {"name": "call", "path": ["call"], "type": "string"},
+        ],
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------
+# msgspec's message text: the canaries
+
+
+def test_msgspec_names_the_failing_element_of_an_array_as_the_engine_reads_it():
+    dec = msgspec.json.Decoder(list[int])
+    with pytest.raises(msgspec.ValidationError) as exc:
+        dec.decode(b"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \"x\"]")
+    m = _IDX_RE.search(str(exc.value))
+    assert m is not None and int(m.group(1)) == 12, str(exc.value)
+
+
+def test_msgspec_names_the_byte_offset_of_malformed_json_as_the_engine_reads_it():
+    data = b'[{"a": 1}, {"a": 2}, {"a": ]'
+    with pytest.raises(msgspec.DecodeError) as exc:
+        msgspec.json.decode(data)
+    m = _BYTE_RE.search(str(exc.value))
+    assert m is not None and data[int(m.group(1))] == ord("]"), str(exc.value)
+
+
+def test_msgspec_says_truncated_and_names_a_literal_miss_as_the_engine_reads_it():
+    with pytest.raises(msgspec.DecodeError) as exc:
+        msgspec.json.decode(b'{"a": [1, 2')
+    assert "truncated" in str(exc.value)
+    from typing import Literal
+
+    with pytest.raises(msgspec.ValidationError) as exc2:
+        msgspec.json.decode(b'"c"', type=Literal["a", "b"])
+    assert str(exc2.value).startswith("Invalid enum value")
+
+
+def test_a_failing_record_in_a_big_chunk_is_split_out_not_the_whole_chunk_made_careful():
+    m = mapper.compile_sink(SINK)
+    lines = [b'{"id": %d, "data": {"alt": %d, "lat": 1.5}, "call": "A"}' % (i, i) for i in range(2000)]
+    lines[1234] = b'{"id": 1234, "data": {"alt": 1234, "lat": }, "call": "A"}'
+    from mapper.engine.core import Engine
+    from mapper.engine.reader import iter_units
+
+    engine = Engine(m.compiled, mapper.MapOptions(on_error="skip"))
+    for unit in iter_units(b"\n".join(lines) + b"\n"):
+        engine.feed(unit)
+    batch, report = engine.finish()
+    assert report.failed_records == 1 and (report.errors[0].record, report.errors[0].line, report.errors[0].code) == (1234, 1235, "invalid_json")
+    assert engine.stats["careful_records"] == 0  # not even decoded: the record had no object to walk
+    assert engine.stats["fast_records"] == 1999  # the records around it stayed on the fast path
+    assert batch is not None and batch.count == 1999
+
+
+def test_a_line_holding_two_objects_is_one_bad_record_and_the_count_stays_right():
+    # a blank line makes the chunk "not clean": its lines are decoded as one array, where
+    # the line with two objects would make one value too many
+    data = b'{"id": 1, "call": "A"}\n\n{"id": 2, "call": "B"},{"id": 3, "call": "C"}\n{"id": 4, "call": "D"}\n'
+    report = mapper.compile_sink(SINK).validate(data, on_error="skip")
+    assert report.records == 3
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 3, "invalid_json")]
+
+
+# ---------------------------------------------------------------------------------------
+# The registry and the tiers
+
+
+def test_every_type_has_one_class_in_the_registry_that_names_itself():
+    assert tuple(REGISTRY) == TYPES == ("id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey")
+    for name, cls in REGISTRY.items():
+        assert issubclass(cls, ColumnType) and cls.type == name
+        assert cls.storage in ("uint64", "int64", "bool", "str", "uint64set", "strset")
+
+
+def test_a_config_key_of_another_type_is_named_as_such_by_the_checker():
+    result = mapper.check_sink([{"name": "a", "path": ["a"], "type": "int", "config": {"scale": 2}}], primary_key_fields=["a"], allow_missing_fields=True)
+    (p,) = [p for p in result.problems if p.code == "unknown-config-key"]
+    assert p.pointer == "/0/config/scale" and "Scale does not apply to a int column" in p.message
+
+
+def test_the_tier_table_in_order_with_one_word_per_idea():
+    assert [t.name for t in TIERS] == ["exact", "lax", "lenient", "loose"]
+    assert [(t.exact_types, t.every_field, t.values_as_text) for t in TIERS] == [(True, True, False), (False, True, False), (False, False, False), (False, False, True)]
+    assert [t.takes_literals for t in TIERS] == [True, True, False, False]
+
+
+def test_the_loose_tier_exists_only_where_a_text_column_can_take_numbers():
+    with_text = compile_definition(mapper.load_sink(SINK))
+    assert [ct.tier.name for ct in with_text.tiers] == ["exact", "lax", "lenient", "loose"]
+    numeric = dict(SINK, schema=dict(SINK["schema"], definition=SINK["schema"]["definition"][:3]))
+    assert [ct.tier.name for ct in compile_definition(mapper.load_sink(numeric)).tiers] == ["exact", "lax", "lenient"]
+
+
+# ---------------------------------------------------------------------------------------
+# The public surface
+
+
+def test_one_missing_object_for_absent_keys_and_missing_rows():
+    m = mapper.compile_sink(SINK)
+    assert m.walk({"id": 1})[1] is mapper.MISSING
+    batch = m.map(b'{"id": 1, "data": {}}\n')
+    assert batch["alt"].canonical() == [mapper.MISSING]
+    assert repr(mapper.MISSING) == "MISSING"
+    import pickle
+
+    assert pickle.loads(pickle.dumps(mapper.MISSING)) is mapper.MISSING
+
+
+def test_fast_path_warnings_are_value_warnings_equal_to_the_careful_ones():
+    data = b'{"id": 1, "data": {"alt": 1, "lat": 4.35}, "call": "A"}\n' * 70
+    fast = mapper.compile_sink(SINK).validate(data)
+    careful = mapper.compile_sink(SINK).validate(data, fast=False)
+    assert fast.warnings and all(isinstance(w, mapper.ValueWarning) for w in fast.warnings)
+    assert fast.warnings == careful.warnings
+    w = fast.warnings[0]
+    assert (w.kind, w.sent, w.stored) == ("float_decimal", 4.35, "4.34")
+    assert w.pointer == "/schema/definition/2"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"on_error": "drop"}, {"max_errors": -1}, {"max_errors": float("nan")}, {"max_errors": "5"}, {"workers": 0}, {"workers": True}, {"input_format": "xml"}, {"strict": "yes"}],
+)
+def test_bad_options_raise_one_documented_error_before_reading(options):
+    m = mapper.compile_sink(SINK)
+    never_read = iter(())  # would map to an empty batch if it were read
+
+    with pytest.raises(mapper.OptionError) as exc:
+        m.validate(never_read, **options)
+    assert isinstance(exc.value, ValueError) and isinstance(exc.value, mapper.MapperError)
+
+
+def test_each_record_error_names_its_column_in_the_definition():
+    report = mapper.compile_sink(SINK).validate(b'{"id": 1, "data": {"alt": "high"}, "call": "A"}\n{"id": -1}\n[]\n', on_error="skip")
+    got = [(e.record, e.column, e.pointer) for e in report.errors]
+    assert got == [(0, "alt", "/schema/definition/1"), (1, "id", "/schema/definition/0"), (2, None, None)]
+    assert report.to_dict()["errors"][0]["pointer"] == "/schema/definition/1"
+
+
+def test_generated_modules_never_share_a_linecache_name():
+    sink = mapper.load_sink(SINK)
+    full = compile_definition(sink)
+    other = dict(SINK, schema=dict(SINK["schema"], definition=SINK["schema"]["definition"][:2]))
+    same_name = compile_definition(mapper.load_sink(other))  # the same sink name, another definition
+    part = compile_definition(sink, part=(frozenset({1}), False))  # a workers share of the columns
+    names = {full.filename, same_name.filename, part.filename}
+    assert len(names) == 3
+    for c in (full, same_name, part):
+        assert "".join(linecache.getlines(c.filename)) == c.source
+    assert compile_definition(sink).filename == full.filename  # the same source reuses its name
+
+
+def test_a_missing_optional_package_names_this_distributions_extra(monkeypatch):
+    batch = mapper.compile_sink(SINK).map(b'{"id": 1}\n')
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(mapper.MissingDependencyError) as exc:
+        batch.to_pandas()
+    assert isinstance(exc.value, ImportError) and "pip install 'mapper[pandas]'" in str(exc.value)
+
+
+def test_the_package_exports_only_public_names():
+    for name in mapper.__all__:
+        assert not name.startswith("_") or name == "__version__"
+        assert hasattr(mapper, name)
+    assert "contenders" not in dir(mapper)
+    assert mapper.TableSyntaxError and mapper.infer and mapper.Mapper.__module__ == "mapper"
+
+
+def test_a_chunk_of_numeric_strings_maps_on_the_lax_tier():
+    m = mapper.compile_sink(SINK)
+    from mapper.engine.core import Engine
+    from mapper.engine.reader import iter_units
+
+    engine = Engine(m.compiled)
+    assert isinstance(engine.fast, FastPath)
+    lax = b"".join(b'{"id": %d, "data": {"alt": "%d", "lat": 1}, "call": "A"}\n' % (i, i) for i in range(100))
+    for unit in iter_units(lax):
+        engine.feed(unit)
+    assert engine.stats["lax_runs"] == 1 and engine.stats["exact_runs"] == 0
+    batch, _ = engine.finish()
+    assert batch is not None and np.array_equal(batch["alt"].values, np.arange(100))
