@@ -524,7 +524,15 @@ def main(argv: list[str] | None = None) -> int:
             args.records = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
             args.variant = Path(args.data).name
         result = compare(
-            args.records, args.variant, args.repeat, selected, with_rss=not args.no_rss, naive_records=args.naive_records, data=data, sink=sink, progress=progress
+            args.records,
+            args.variant,
+            args.repeat,
+            selected,
+            with_rss=not args.no_rss,
+            naive_records=args.naive_records,
+            data=data,
+            sink=sink,
+            progress=progress,
         )
         print(f"{args.records:,} {args.variant} records ({result['bytes'] / 1e6:.1f} MB), median of {args.repeat} side-by-side rounds after a warm-up")
         print(format_table(result))

@@ -43,7 +43,7 @@ SINK = {
 def test_msgspec_names_the_failing_element_of_an_array_as_the_engine_reads_it():
     dec = msgspec.json.Decoder(list[int])
     with pytest.raises(msgspec.ValidationError) as exc:
-        dec.decode(b"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \"x\"]")
+        dec.decode(b'[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, "x"]')
     m = _IDX_RE.search(str(exc.value))
     assert m is not None and int(m.group(1)) == 12, str(exc.value)
 
@@ -112,7 +112,12 @@ def test_a_config_key_of_another_type_is_named_as_such_by_the_checker():
 
 def test_the_tier_table_in_order_with_one_word_per_idea():
     assert [t.name for t in TIERS] == ["exact", "lax", "lenient", "loose"]
-    assert [(t.exact_types, t.every_field, t.values_as_text) for t in TIERS] == [(True, True, False), (False, True, False), (False, False, False), (False, False, True)]
+    assert [(t.exact_types, t.every_field, t.values_as_text) for t in TIERS] == [
+        (True, True, False),
+        (False, True, False),
+        (False, False, False),
+        (False, False, True),
+    ]
     assert [t.takes_literals for t in TIERS] == [True, True, False, False]
 
 
@@ -151,7 +156,16 @@ def test_fast_path_warnings_are_value_warnings_equal_to_the_careful_ones():
 
 @pytest.mark.parametrize(
     "options",
-    [{"on_error": "drop"}, {"max_errors": -1}, {"max_errors": float("nan")}, {"max_errors": "5"}, {"workers": 0}, {"workers": True}, {"input_format": "xml"}, {"strict": "yes"}],
+    [
+        {"on_error": "drop"},
+        {"max_errors": -1},
+        {"max_errors": float("nan")},
+        {"max_errors": "5"},
+        {"workers": 0},
+        {"workers": True},
+        {"input_format": "xml"},
+        {"strict": "yes"},
+    ],
 )
 def test_bad_options_raise_one_documented_error_before_reading(options):
     m = mapper.compile_sink(SINK)
