@@ -69,7 +69,7 @@ class Mapper:
         self,
         records: Any,
         *,
-        on_error: str = "reject",
+        on_error: str = "endpoint",
         max_errors: int | float | None = None,
         strict: bool = False,
         input_format: str = "auto",
@@ -82,10 +82,13 @@ class Mapper:
         ``{"records": [{"value": {...}}]}``, a ``pathlib.Path``, a binary file object,
         or an iterable of dicts.
 
-        ``on_error``: ``"reject"`` (any bad record rejects the batch, as the endpoint
-        does) or ``"skip"`` (keep the good records; the bad ones are in the report).
-        ``max_errors``: with ``"skip"``, reject once more than this many records (an
-        int) or this share of them (a float below 1) fail. ``strict``: values the
+        ``on_error``: ``"endpoint"`` (the default, the endpoint's own policy: a bad
+        record is refused alone, the others are stored; a record lacking a mapped value
+        under ``allow_missing_fields: false`` discards the whole batch), ``"reject"``
+        (any bad record discards the batch, as the IDK batch ingester does) or
+        ``"skip"`` (keep the good records, with ``max_errors``). ``max_errors``: with
+        ``"skip"`` only, discard the batch once more than this many records (an int) or
+        this share of them (a float below 1) fail. ``strict``: values the
         endpoint would store differently are errors (``lossy_value``), not warnings.
         ``input_format``: ``auto``, ``ndjson``, ``json`` or ``endpoint``. ``workers``:
         processes to map with (see :mod:`mapper.engine.parallel`). ``fast=False`` maps
@@ -101,7 +104,7 @@ class Mapper:
         self,
         records: Any,
         *,
-        on_error: str = "reject",
+        on_error: str = "endpoint",
         max_errors: int | float | None = None,
         strict: bool = False,
         input_format: str = "auto",

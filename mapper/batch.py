@@ -304,14 +304,15 @@ class Batch:
 def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:
     """The batch of a finished, accepted run: columns in definition order, failed rows dropped.
 
-    ``columns`` holds every row of the run (one per record); ``report.failed_set`` says
+    ``columns`` holds every row of the run (one per record); ``report.failed`` says
     which records failed.
     """
     n = report.records
     keep = None
-    if report.failed_set:
+    if report.failed_records:
+        assert len(report.failed) == report.failed_records, "a batch needs the failed indices (ReportBuilder(keep_failed=True))"
         keep = np.ones(n, dtype=bool)
-        keep[np.fromiter(report.failed_set, dtype=np.int64, count=len(report.failed_set))] = False
+        keep[report.failed_indices()] = False
     out: dict[str, ColumnData] = {}
     for name, ctype in stored:
         arrays = columns[name]

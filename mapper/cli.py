@@ -75,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _shared_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--on-error", choices=("reject", "skip"), default="reject", help="reject the batch on any bad record (default), or skip bad records")
+    p.add_argument(
+        "--on-error",
+        choices=("endpoint", "reject", "skip"),
+        default="endpoint",
+        help="endpoint (default): refuse a bad record alone, as the endpoint does (a missing value under allow_missing_fields false discards the batch); "
+        "reject: any bad record discards the batch; skip: keep the good records (with --max-errors)",
+    )
     p.add_argument("--max-errors", metavar="N|N%", help="with --on-error skip: reject once more than N records (or N%% of them) fail")
     p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")

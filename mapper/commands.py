@@ -2,9 +2,10 @@
 
 The command line adds no mapping logic: the sink is loaded and checked, inputs are
 read in chunks (bounded memory for ``validate``), a progress bar is drawn on a
-terminal, and outputs are written atomically (:mod:`mapper.writers`; a rejected batch
-leaves none). Exit codes: 0 success (valid sink, accepted batch), 1 the batch would
-be rejected, 2 usage errors, unreadable input or an invalid sink.
+terminal, and outputs are written atomically (:mod:`mapper.writers`; a discarded batch
+leaves none). Exit codes: 0 success (a valid sink; every record would be stored),
+1 the endpoint would refuse at least one record (``map`` still writes the stored ones
+unless the batch is discarded), 2 usage errors, unreadable input or an invalid sink.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .engine.runner import run
 from .errors import InputError, MapperError, OptionError, Problem
 from .model import CheckResult, Sink
 from .options import MapOptions
-from .report import BatchRejected, Report
+from .report import BatchRejected, Report, plural
 from .sink import check_sink
 from .writers import RejectsWriter, writer_for
 
@@ -199,7 +200,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
     if options.workers > 1 and len(inputs) == 1 and inputs[0] != "-":
         return _parallel_batch(compiled, Path(inputs[0]), args, options, output)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
-    engine = Engine(compiled, options, output=output, keep_rejected=False, on_reject=rejects)
+    engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False
@@ -271,7 +272,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.endpoint_answer(), ensure_ascii=False) + "\n")
     else:
         print_report(report, sys.stdout)
-    return EXIT_OK if report.accepted else EXIT_REJECTED
+    return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 
 def cmd_map(args: argparse.Namespace) -> int:
@@ -304,8 +305,10 @@ def cmd_map(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if not args.quiet:
         target = "stdout" if out == "-" else out
-        print(f"mapper: {report.summary()}; {batch.count} rows written to {target}", file=sys.stderr)
-    return EXIT_OK
+        if report.failed_records:
+            print_report(report, sys.stderr)
+        print(f"mapper: {report.summary()}; {plural(batch.count, 'row')} written to {target}", file=sys.stderr)
+    return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,13 +316,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
-    verdict = "ACCEPTED" if report.accepted else "REJECTED"
-    line = f"{verdict}: {report.records} records, {report.success_count} would be stored, {report.failed_records} failed"
-    if report.total_warnings:
-        line += f", {report.total_warnings} warnings"
-    if not report.accepted and report.reject_reason:
-        line += f" ({report.reject_reason})"
-    print(line, file=out)
+    verdict, _, rest = report.summary().partition(": ")
+    print(f"{verdict.upper()}: {rest}", file=out)
     _print_groups("errors:", report.errors_by_column(), out, examples)
     _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, examples)
     if report.total_errors > len(report.errors):

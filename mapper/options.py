@@ -13,8 +13,11 @@ from .errors import OptionError
 
 __all__ = ["INPUT_FORMATS", "ON_ERROR", "MapOptions"]
 
-#: Batch policies: ``reject`` (any bad record rejects the batch) and ``skip`` (keep the good records).
-ON_ERROR = ("reject", "skip")
+#: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
+#: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
+#: discards the batch, as the IDK batch ingester does) and ``skip`` (keep the good records, with an
+#: optional ``max_errors`` limit).
+ON_ERROR = ("endpoint", "reject", "skip")
 #: Input formats: detected from the first bytes (``auto``) or forced.
 INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
 
@@ -23,7 +26,7 @@ INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
 class MapOptions:
     """How to map one batch (see :meth:`mapper.Mapper.map` for each option)."""
 
-    on_error: str = "reject"
+    on_error: str = "endpoint"
     max_errors: int | float | None = None
     strict: bool = False
     input_format: str = "auto"
@@ -36,6 +39,8 @@ class MapOptions:
         m = self.max_errors
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not math.isfinite(m)) or m < 0):
             raise OptionError(f"max_errors must be a count (an int >= 0) or a ratio (a float below 1), not {m!r}")
+        if m is not None and self.on_error != "skip":
+            raise OptionError(f"max_errors only applies with on_error='skip' (the policy is {self.on_error!r}): drop it or choose skip")
         if not isinstance(self.strict, bool):
             raise OptionError(f"strict must be True or False, not {self.strict!r}")
         if self.input_format not in INPUT_FORMATS:

@@ -12,14 +12,31 @@ is the batch taken, and if not why) lives here, next to what it reads.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
+
+import numpy as np
 
 from .errors import MapperError, show
 from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
+
+#: The endpoint's ``error_code`` for a refused record, by why it was refused (see the README):
+#: its own bad value, JSON or shape (the documented ``InvalidBody``), only a missing mapped value
+#: under ``allow_missing_fields: false`` (``MissingField``), or nothing of its own: the batch was
+#: discarded because of another record (``BatchDiscarded``).
+INVALID_BODY, MISSING_FIELD, BATCH_DISCARDED = "InvalidBody", "MissingField", "BatchDiscarded"
+#: The endpoint's own message for a refused record (its documentation's only example).
+ENDPOINT_MESSAGE = "Incorrect values for one or more of record fields"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 record``, ``2 records``."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
 
 T = TypeVar("T")
 
@@ -249,11 +266,19 @@ class Report:
     rejected: list[RejectedRecord] = field(default_factory=list)
     accepted: bool = True
     reject_reason: str | None = None
-    on_error: str = "reject"
+    on_error: str = "endpoint"
     strict: bool = False
-    # record index -> its errors, for the first KEEP failed records; every failed index in failed_set
+    #: record index -> its errors, for the first KEEP failed records
     failed_index: dict[int, list[RecordError]] = field(default_factory=dict)
-    failed_set: set[int] = field(default_factory=set)
+    #: the index of every failed record, ascending, and per record whether only missing
+    #: values failed it (1) or an error of its own (0); kept when the run needs them (a
+    #: batch to build, an endpoint answer to give), else empty: memory stays bounded
+    failed: array[int] = field(default_factory=lambda: array("q"))
+    failed_only_missing: bytearray = field(default_factory=bytearray)
+
+    def failed_indices(self) -> np.ndarray:
+        """The failed records' indices as an int64 array (ascending)."""
+        return np.frombuffer(self.failed, dtype=np.int64) if len(self.failed) else np.zeros(0, dtype=np.int64)
 
     @property
     def error_count(self) -> int:
@@ -273,25 +298,52 @@ class Report:
     def total_warnings(self) -> int:
         return sum(self.warning_counts.values())
 
+    @property
+    def verdict(self) -> str:
+        """What the endpoint would do with the batch.
+
+        ``accepted``: every record stored; ``partial``: some stored, the others refused
+        one by one; ``refused``: every record refused, each for its own errors;
+        ``discarded``: the batch policy discards the whole batch (nothing stored).
+        """
+        if not self.accepted:
+            return "discarded"
+        if not self.failed_records:
+            return "accepted"
+        return "partial" if self.success_count else "refused"
+
+    def error_kinds(self) -> str:
+        """Every kind of error with its count, most first: ``invalid_value 2, invalid_json 1``."""
+        by_code: dict[str, int] = {}
+        for (_column, code), n in self.error_counts.items():
+            by_code[code] = by_code.get(code, 0) + n
+        return ", ".join(f"{code} {n:,}" for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def summary(self) -> str:
-        if self.accepted:
-            head = f"accepted: {self.records} records"
-            if self.failed_records:
-                head += f", {self.failed_records} skipped"
+        """One line: how many records would be stored, how many refused, and why, in every kind."""
+        n = self.records
+        if self.verdict == "accepted":
+            head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
+        elif self.verdict == "partial":
+            head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
+        elif self.verdict == "refused":
+            head = f"refused: {'the' if n == 1 else 'all'} {plural(n, 'record')} would be refused ({self.error_kinds()})"
         else:
-            head = f"rejected: {self.failed_records} of {self.records} records failed"
+            head = f"discarded: none of {plural(n, 'record')} would be stored"
             if self.reject_reason:
-                head += f" ({self.reject_reason})"
+                head += f": {self.reject_reason}"
+            if self.failed_records:
+                head += f"; {plural(self.failed_records, 'record')} failed ({self.error_kinds()})"
         if self.warning_counts:
-            head += f"; {self.total_warnings} warnings"
-        if not self.accepted and self.errors:
-            head += f"; first: {self.errors[0].message}"
+            head += f"; {plural(self.total_warnings, 'warning')}"
         return head
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--report json`` object."""
         return {
+            "verdict": self.verdict,
             "accepted": self.accepted,
+            "policy": self.on_error,
             "records": self.records,
             "success_count": self.success_count,
             "error_count": self.error_count,
@@ -304,28 +356,30 @@ class Report:
         }
 
     def endpoint_answer(self) -> dict[str, Any]:
-        """The endpoint's own answer shape, record by record.
+        """The endpoint's own answer, record by record (needs the failed indices: see ``failed``).
 
-        When the batch is rejected as a whole the endpoint stores nothing: records
-        without errors of their own are answered with ``BatchRejected``.
+        A refused record's ``error_code`` is ``InvalidBody`` (an error of its own) or
+        ``MissingField`` (only a missing mapped value, under ``allow_missing_fields:
+        false``); when the batch is discarded, the records without errors of their own
+        are answered ``BatchDiscarded``. ``error_message`` starts with the endpoint's own
+        words and goes on with the first error (the first 1,000 failed records; the
+        rest get the endpoint's words alone).
         """
         records: list[dict[str, Any]] = []
+        reason = "the batch was discarded: " + (self.reject_reason or "another record failed")
+        discarded = {"status": "error", "error_code": BATCH_DISCARDED, "error_message": reason}
+        success = {"status": "success"}
+        failed, only_missing = self.failed, self.failed_only_missing
+        k = 0
         for i in range(self.records):
-            errs = self.failed_index.get(i)
-            if errs:
-                records.append({"status": "error", "error_code": "InvalidBody", "error_message": errs[0].message})
-            elif i in self.failed_set:
-                records.append({"status": "error", "error_code": "InvalidBody", "error_message": "Incorrect values for one or more of record fields"})
-            elif self.accepted:
-                records.append({"status": "success"})
+            if k < len(failed) and failed[k] == i:
+                code = MISSING_FIELD if only_missing[k] else INVALID_BODY
+                errs = self.failed_index.get(i)
+                message = f"{ENDPOINT_MESSAGE}: {errs[0].message}" if errs else ENDPOINT_MESSAGE
+                records.append({"status": "error", "error_code": code, "error_message": message})
+                k += 1
             else:
-                records.append(
-                    {
-                        "status": "error",
-                        "error_code": "BatchRejected",
-                        "error_message": "the batch was discarded: " + (self.reject_reason or "another record failed"),
-                    }
-                )
+                records.append(success if self.accepted else discarded)
         return {"success_count": self.success_count, "error_count": self.error_count, "records": records}
 
     def errors_by_column(self) -> list[tuple[str | None, str, int, list[RecordError]]]:
@@ -350,9 +404,10 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
 class ReportBuilder:
     """Collects errors and warnings while a batch is mapped, closing them record by record."""
 
-    def __init__(self, *, on_error: str = "reject", strict: bool = False, keep_rejected: bool = True, on_reject: Any = None):
+    def __init__(self, *, on_error: str = "endpoint", strict: bool = False, keep_rejected: bool = True, on_reject: Any = None, keep_failed: bool = True):
         self.report = Report(on_error=on_error, strict=strict)
         self.keep_rejected = keep_rejected
+        self.keep_failed = keep_failed
         self.on_reject = on_reject
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
@@ -417,7 +472,9 @@ class ReportBuilder:
             if len(rep.errors) < KEEP:
                 rep.errors.extend(errs[: KEEP - len(rep.errors)])
             rep.failed_records += 1
-            rep.failed_set.add(rec)
+            if self.keep_failed:
+                rep.failed.append(rec)
+                rep.failed_only_missing.append(all(e.code == "missing" for e in errs))
             if len(rep.failed_index) < KEEP:
                 rep.failed_index[rec] = errs
             raw = raw_of(rec) if raw_of is not None else None
@@ -443,16 +500,23 @@ class BatchRejected(MapperError):
 
 
 def decide(report: Report, allow_missing: bool, on_error: str, limit: int | float | None) -> None:
-    """Apply the batch policy to a finished report: is the batch accepted, and if not, why."""
+    """Apply the batch policy to a finished report: is the batch accepted, and if not, why.
+
+    ``endpoint``: a record missing a mapped value under ``allow_missing_fields: false``
+    discards the batch; any other failure refuses that record alone. ``reject``: any
+    failure discards the batch. ``skip``: failures are refused alone, and more than
+    ``limit`` of them (a count, or a ratio below 1) discard the batch.
+    """
     if not report.failed_records:
         return
-    if on_error == "reject":
+    missing = 0 if allow_missing else sum(n for (_c, code), n in report.error_counts.items() if code == "missing")
+    if missing and on_error in ("endpoint", "reject"):
         report.accepted = False
-        if not allow_missing and any(code == "missing" for (_c, code) in report.error_counts):
-            report.reject_reason = "allow_missing_fields is false and a record is missing a mapped value"
-        else:
-            report.reject_reason = "a record failed and on_error is reject"
-    elif limit is not None:
+        report.reject_reason = f"allow_missing_fields is false and {plural(missing, 'mapped value is', 'mapped values are')} missing"
+    elif on_error == "reject":
+        report.accepted = False
+        report.reject_reason = "a record failed and on_error is reject"
+    elif on_error == "skip" and limit is not None:
         ratio = isinstance(limit, float) and limit < 1
         if report.failed_records > (limit * report.records if ratio else limit):
             report.accepted = False

@@ -214,6 +214,8 @@ def test_validate_exit_codes(f: Files) -> None:
         (["validate", "{sink}", "{good}", "--max-errors", "-1"], "max-errors"),
         (["validate", "{sink}", "{good}", "--max-errors", "100%"], "max-errors"),
         (["validate", "{sink}", "{good}", "--on-error", "maybe"], "on-error"),
+        (["validate", "{sink}", "{good}", "--max-errors", "5"], "max_errors only applies with on_error='skip'"),
+        (["map", "{sink}", "{good}", "-o", "-", "--on-error", "reject", "--max-errors", "5"], "max_errors only applies"),
         (["validate", "{sink}", "{good}", "--input-format", "xml"], "input-format"),
         (["validate", "{sink}", "{good}", "--report", "xml"], "report"),
         (["validate", "{sink}", "{mixed}", "--rejects", "{dir}/no_such_dir/rejects.ndjson"], "no_such_dir"),
@@ -281,7 +283,7 @@ def test_gzip_input(f: Files) -> None:
     assert rep["records"] == 6
     assert [(e["record"], e["line"], e["code"]) for e in rep["errors"]] == [(r, ln, c) for r, (ln, c) in sorted(MIXED_BAD.items())]
     p = run("map", f.sink, f.gz, "--on-error", "skip", "-o", "-")
-    assert p.returncode == EXIT_OK
+    assert p.returncode == EXIT_REJECTED  # 3 records refused: the 3 stored ones are still written
     assert [json.loads(x)["_id"] for x in p.out.splitlines()] == ["a", "c", "d"]
 
 
@@ -307,8 +309,8 @@ def test_endpoint_request_body(f: Files) -> None:
     rep = json_out(p)
     assert rep["records"] == 3
     assert [(e["record"], e["column"], e["code"]) for e in rep["errors"]] == [(1, "n", "out_of_range")]
-    p = run("map", f.sink, "-", "--on-error", "skip", "-o", "-", input=f.body.read_bytes())
-    assert p.returncode == EXIT_OK
+    p = run("map", f.sink, "-", "-o", "-", input=f.body.read_bytes())
+    assert p.returncode == EXIT_REJECTED  # one record refused; the others are written
     assert [json.loads(x)["_id"] for x in p.out.splitlines()] == ["r0", "r2"]
 
 
@@ -327,7 +329,7 @@ def test_truncated_json_array_is_an_error_not_a_traceback(f: Files) -> None:
     p = run("validate", f.sink, "--report", "json", input=b"[" + good(0) + b',\n {"id"')
     assert p.returncode == EXIT_REJECTED
     rep = json_out(p)
-    assert rep["accepted"] is False
+    assert (rep["verdict"], rep["records"], rep["success_count"]) == ("refused", 1, 0)  # the document is one bad record
     assert rep["errors"] and rep["errors"][0]["code"] == "invalid_json"
 
 
@@ -400,7 +402,7 @@ def test_large_input_lines_and_indices_absolute_across_chunks(f: Files) -> None:
     assert [(e["record"], e["line"]) for e in rep["errors"]] == expect
     p = run("validate", f.sink, "--report", "json", "--on-error", "skip", input=data)  # streamed from stdin
     rep = json_out(p)
-    assert p.returncode == EXIT_OK
+    assert p.returncode == EXIT_REJECTED
     assert rep["success_count"] == rec - 3
     assert [(e["record"], e["line"]) for e in rep["errors"]] == expect
 
@@ -410,21 +412,27 @@ def test_large_input_lines_and_indices_absolute_across_chunks(f: Files) -> None:
 
 
 def test_mixed_bad_input_lines_and_records(f: Files) -> None:
+    # the endpoint's policy (the default): each bad record is refused alone
     p = run("validate", f.sink, f.mixed, "--report", "json")
     assert p.returncode == EXIT_REJECTED
     rep = json_out(p)
-    assert rep["accepted"] is False
-    assert rep["records"] == 6
-    assert rep["failed_records"] == 3
-    assert rep["error_count"] == 6  # the endpoint answers every record of a discarded batch with an error
-    assert rep["success_count"] == 0
+    assert (rep["verdict"], rep["accepted"], rep["policy"]) == ("partial", True, "endpoint")
+    assert (rep["records"], rep["failed_records"], rep["success_count"], rep["error_count"]) == (6, 3, 3, 3)
     got = [(e["record"], e["line"], e["code"]) for e in rep["errors"]]
     assert got == [(1, 3, "invalid_json"), (3, 5, "not_an_object"), (4, 7, "invalid_json")]
     for e in rep["errors"]:
         assert f"line {e['line']}" in e["message"]
 
+    # all or nothing
+    p = run("validate", f.sink, f.mixed, "--report", "json", "--on-error", "reject")
+    assert p.returncode == EXIT_REJECTED
+    rep = json_out(p)
+    assert (rep["verdict"], rep["accepted"], rep["success_count"]) == ("discarded", False, 0)
+    assert rep["error_count"] == 6  # the endpoint answers every record of a discarded batch with an error
+    assert [(e["record"], e["line"], e["code"]) for e in rep["errors"]] == got
+
     p = run("validate", f.sink, f.mixed, "--report", "json", "--on-error", "skip")
-    assert p.returncode == EXIT_OK
+    assert p.returncode == EXIT_REJECTED  # some records would be refused
     rep = json_out(p)
     assert (rep["accepted"], rep["records"], rep["success_count"], rep["error_count"]) == (True, 6, 3, 3)
     assert [(e["record"], e["line"], e["code"]) for e in rep["errors"]] == got
@@ -451,7 +459,7 @@ def test_report_json_shape(f: Files) -> None:
         assert len(p.out.strip().splitlines()) == 1  # exactly one JSON object, nothing else
         rep = json_out(p)
         assert JSON_REPORT_KEYS <= set(rep)
-        assert isinstance(rep["accepted"], bool) and rep["accepted"] == (code == EXIT_OK)
+        assert isinstance(rep["accepted"], bool) and rep["verdict"] == ("accepted" if code == EXIT_OK else "partial")
         for k in ("records", "success_count", "error_count"):
             assert type(rep[k]) is int
         assert isinstance(rep["errors"], list) and isinstance(rep["warnings"], list)
@@ -471,10 +479,10 @@ def test_report_json_value_error_fields(f: Files) -> None:
     assert "5000" in e["message"]
 
 
-@pytest.mark.parametrize("skip", [False, True], ids=["reject", "skip"])
-def test_report_endpoint_shape(f: Files, skip: bool) -> None:
-    p = run("validate", f.sink, f.mixed, "--report", "endpoint", *(["--on-error", "skip"] if skip else []))
-    assert p.returncode == (EXIT_OK if skip else EXIT_REJECTED)
+@pytest.mark.parametrize("policy", ["endpoint", "reject", "skip"])
+def test_report_endpoint_shape(f: Files, policy: str) -> None:
+    p = run("validate", f.sink, f.mixed, "--report", "endpoint", "--on-error", policy)
+    assert p.returncode == EXIT_REJECTED
     ans = json_out(p)
     assert set(ans) == {"success_count", "error_count", "records"}
     assert len(ans["records"]) == 6  # one per record; blank lines are not records
@@ -487,14 +495,18 @@ def test_report_endpoint_shape(f: Files, skip: bool) -> None:
             assert isinstance(r["error_code"], str) and r["error_code"]
             assert isinstance(r["error_message"], str) and r["error_message"]
     statuses = [r["status"] for r in ans["records"]]
-    if skip:
+    codes = [r.get("error_code") for r in ans["records"]]
+    if policy != "reject":
         assert statuses == ["success", "error", "success", "error", "error", "success"]
+        assert codes == [None, "InvalidBody", None, "InvalidBody", "InvalidBody", None]
         assert (ans["success_count"], ans["error_count"]) == (3, 3)
     else:
-        assert statuses == ["error"] * 6  # a rejected batch stores nothing
+        assert statuses == ["error"] * 6  # a discarded batch stores nothing
+        assert codes == ["BatchDiscarded", "InvalidBody", "BatchDiscarded", "InvalidBody", "InvalidBody", "BatchDiscarded"]
         assert (ans["success_count"], ans["error_count"]) == (0, 6)
     for i in MIXED_BAD:
-        assert f"line {MIXED_BAD[i][0]}" in ans["records"][i]["error_message"]
+        message = ans["records"][i]["error_message"]
+        assert message.startswith("Incorrect values for one or more of record fields: ") and f"line {MIXED_BAD[i][0]}" in message
 
     p = run("validate", f.sink, f.good2, "--report", "endpoint")
     assert p.returncode == EXIT_OK
@@ -509,7 +521,7 @@ def test_human_report(f: Files) -> None:
     p = run("validate", f.sink, f.mixed)
     assert p.returncode == EXIT_REJECTED
     lines = p.out.splitlines()
-    assert lines[0].startswith("REJECTED")
+    assert lines[0] == "PARTIAL: 3 of 6 records would be stored, 3 refused (invalid_json 2, not_an_object 1)"
     # grouped by code with counts: two invalid_json, one not_an_object
     assert any("invalid_json" in ln and re.search(r"\b2\b", ln) for ln in lines[1:])
     assert any("not_an_object" in ln and re.search(r"\b1\b", ln) for ln in lines[1:])
@@ -521,7 +533,7 @@ def test_human_report(f: Files) -> None:
     p = run("validate", f.sink, input=data)
     assert p.returncode == EXIT_REJECTED
     lines = p.out.splitlines()
-    assert lines[0].startswith("REJECTED")
+    assert lines[0] == "REFUSED: all 11 records would be refused (invalid_value 11)"
     group = [ln for ln in lines if re.search(r"\bn\b", ln) and "invalid_value" in ln]
     assert len(group) == 1 and re.search(r"\b10\b", group[0])
     assert any(re.search(r"\bprice\b", ln) and "invalid_value" in ln and re.search(r"\b1\b", ln) for ln in lines)
@@ -538,8 +550,8 @@ def test_human_report(f: Files) -> None:
 
 def test_rejects_raw_is_byte_for_byte(f: Files, tmp_path: Path) -> None:
     rejects = tmp_path / "rejects.ndjson"
-    p = run("validate", f.sink, f.mixed, "--on-error", "skip", "--rejects", rejects, "--report", "json")
-    assert p.returncode == EXIT_OK
+    p = run("validate", f.sink, f.mixed, "--rejects", rejects, "--report", "json")
+    assert p.returncode == EXIT_REJECTED
     assert json_out(p)["success_count"] == 3
     entries = [json.loads(x) for x in rejects.read_bytes().splitlines()]
     assert [(e["record"], e["line"]) for e in entries] == [(1, 3), (3, 5), (4, 7)]
@@ -566,7 +578,7 @@ def test_rejects_raw_keeps_whitespace_and_escapes_and_drops_crlf(f: Files, tmp_p
     rejects = tmp_path / "rejects.ndjson"
     out = tmp_path / "out.ndjson"
     p = run("map", f.sink, src, "--on-error", "skip", "--rejects", rejects, "-o", out)
-    assert p.returncode == EXIT_OK
+    assert p.returncode == EXIT_REJECTED
     entries = [json.loads(x) for x in rejects.read_bytes().splitlines()]
     assert [(e["record"], e["line"]) for e in entries] == [(1, 2), (3, 4), (4, 5)]
     for e in entries:
@@ -576,8 +588,8 @@ def test_rejects_raw_keeps_whitespace_and_escapes_and_drops_crlf(f: Files, tmp_p
 
 def test_map_skip_writes_good_rows_and_rejects(f: Files, tmp_path: Path) -> None:
     out, rejects = tmp_path / "out.ndjson", tmp_path / "rej.ndjson"
-    p = run("map", f.sink, f.mixed, "--on-error", "skip", "--rejects", rejects, "-o", out)
-    assert p.returncode == EXIT_OK
+    p = run("map", f.sink, f.mixed, "--rejects", rejects, "-o", out)
+    assert p.returncode == EXIT_REJECTED
     rows = [json.loads(x) for x in out.read_bytes().splitlines()]
     assert [r["_id"] for r in rows] == ["a", "c", "d"]
     assert len(rejects.read_bytes().splitlines()) == 3
@@ -590,7 +602,7 @@ def test_map_skip_writes_good_rows_and_rejects(f: Files, tmp_path: Path) -> None
 def test_max_errors(f: Files, limit: str, accepted: bool) -> None:
     # 3 of the 6 mixed records fail
     p = run("validate", f.sink, f.mixed, "--on-error", "skip", "--max-errors", limit, "--report", "json")
-    assert p.returncode == (EXIT_OK if accepted else EXIT_REJECTED)
+    assert p.returncode == EXIT_REJECTED  # 3 records are refused either way
     rep = json_out(p)
     assert rep["accepted"] is accepted
     assert rep["success_count"] == (3 if accepted else 0)
@@ -604,7 +616,7 @@ def test_max_errors_in_map_rejects_without_output(f: Files, tmp_path: Path) -> N
     assert p.returncode == EXIT_REJECTED
     assert not out.exists()
     p = run("map", f.sink, f.mixed, "--on-error", "skip", "--max-errors", "50%", "-o", out)
-    assert p.returncode == EXIT_OK
+    assert p.returncode == EXIT_REJECTED
     assert len(out.read_bytes().splitlines()) == 3
 
 
@@ -733,18 +745,18 @@ def test_map_unknown_suffix_exit_2(f: Files, tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", ["ndjson", "npz"])
 def test_map_rejected_leaves_no_output_and_no_temp_files(f: Files, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"out.{suffix}"
-    p = run("map", f.sink, f.mixed, "-o", out)
+    p = run("map", f.sink, f.mixed, "--on-error", "reject", "-o", out)
     assert p.returncode == EXIT_REJECTED
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no temp file either
-    assert "REJECTED" in p.err or "rejected" in p.err
+    assert "DISCARDED" in p.err
 
 
 def test_map_rejected_leaves_existing_output_untouched(f: Files, tmp_path: Path) -> None:
     out = tmp_path / "out.ndjson"
     out.write_bytes(b"previous contents\n")
     before = out.stat()
-    p = run("map", f.sink, f.mixed, "-o", out)
+    p = run("map", f.sink, f.mixed, "--on-error", "reject", "-o", out)
     assert p.returncode == EXIT_REJECTED
     assert out.read_bytes() == b"previous contents\n"
     assert out.stat().st_mtime_ns == before.st_mtime_ns and out.stat().st_ino == before.st_ino
@@ -757,7 +769,7 @@ def test_map_rejected_leaves_existing_output_untouched(f: Files, tmp_path: Path)
 
 
 def test_map_rejected_to_stdout_writes_no_rows(f: Files) -> None:
-    p = run("map", f.sink, f.mixed, "-o", "-")
+    p = run("map", f.sink, f.mixed, "--on-error", "reject", "-o", "-")
     assert p.returncode == EXIT_REJECTED
     assert p.stdout == b""
 
@@ -957,7 +969,7 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(f: Files) -> None:
         if master is not None:
             stderr[name] = _read_pty(master)
         assert proc.returncode == EXIT_OK, (name, out, stderr[name])
-        assert out.startswith(b"ACCEPTED: %d records" % (2 * n)), (name, out)
+        assert out.startswith(b"ACCEPTED: %s records, all would be stored" % f"{2 * n:,}".encode()), (name, out)
         assert b"Traceback" not in stderr[name]
     assert b"records/s" not in stderr["pipe"]
     assert stderr["pipe"] == b""

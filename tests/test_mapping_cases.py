@@ -1,7 +1,8 @@
 """Golden mapping cases: tests/cases/mapping/<case>/{sink.json, records.ndjson, expected.json, options.json}.
 
-``expected.json`` says whether the batch is accepted, the canonical rows, and every
-error (record, line, column, code) and warning (record, column, kind, sent, stored).
+``expected.json`` says whether the batch is accepted (not discarded) and, where it
+matters, the verdict (accepted, partial, refused, discarded), the canonical rows, and
+every error (record, line, column, code) and warning (record, column, kind, sent, stored).
 Each case runs four ways that must agree: NDJSON on the fast path, NDJSON on the
 careful path only, a JSON array, and the endpoint's request body.
 """
@@ -29,13 +30,13 @@ def load_case(path: Path):
 
 
 def outcome(m: mapper.Mapper, records, options, *, lines=True):
-    """(accepted, rows or None, errors, warnings) in the expected.json shape."""
+    """(verdict, rows or None, errors, warnings) in the expected.json shape."""
     try:
         batch = m.map(records, **options)
         rows, report = batch.to_rows(), batch.report
     except mapper.BatchRejected as exc:
         rows, report = None, exc.report
-    return report.accepted, rows, errors_of(report, lines), warnings_of(report)
+    return report.verdict, rows, errors_of(report, lines), warnings_of(report)
 
 
 def errors_of(report: Report, lines: bool = True):
@@ -56,8 +57,10 @@ def warnings_of(report: Report):
 
 
 def compare(expected, got, lines=True):
-    accepted, rows, errors, warnings = got
-    assert accepted == expected["accepted"]
+    verdict, rows, errors, warnings = got
+    assert (verdict != "discarded") == expected["accepted"]
+    if "verdict" in expected:
+        assert verdict == expected["verdict"]
     if "rows" in expected:
         assert rows == expected["rows"]
     want_errors = sorted(

@@ -21,6 +21,7 @@ def snapshot(result):
     report = result.report if isinstance(result, mapper.Batch) else result
     out = {
         "accepted": report.accepted,
+        "verdict": report.verdict,
         "records": report.records,
         "failed": report.failed_records,
         "errors": [e.to_dict() for e in report.errors],
@@ -160,7 +161,7 @@ def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
             capture_output=True,
             text=True,
         )
-        assert rep.returncode == 0 and "Traceback" not in rep.stderr
+        assert rep.returncode == 1 and "Traceback" not in rep.stderr  # 1: some records are refused
         rows = subprocess.run(
             [
                 sys.executable,
@@ -181,7 +182,7 @@ def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
             capture_output=True,
             text=True,
         )
-        assert rows.returncode == 0 and "Traceback" not in rows.stderr
+        assert rows.returncode == 1 and "Traceback" not in rows.stderr
         outs[w] = (rep.stdout, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())
     assert outs["1"] == outs["2"]
     assert json.loads(outs["1"][0])["error_count"] > 0 and outs["1"][1]

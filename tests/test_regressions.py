@@ -76,7 +76,7 @@ def test_cli_reads_a_fifo(tmp_path):
 def test_int_precision_warned_when_big_ints_mix_with_floats():
     m = sink(i=("int", None))
     rep = both(m, b'{"id":1,"i":9007199254740993}\n{"id":2,"i":1.0}\n', strict=True)
-    assert not rep["accepted"] and rep["errors"][0]["code"] == "lossy_value"
+    assert rep["verdict"] == "partial" and rep["errors"][0]["code"] == "lossy_value"
     rep = both(m, b'{"id":1,"i":9007199254740993}\n{"id":2,"i":1.0}\n')
     assert [w["kind"] for w in rep["warnings"]] == ["int_precision"]
 
@@ -180,8 +180,8 @@ def test_lone_surrogate_is_stored_as_replacement_character():
 
 def test_counts_add_up_when_the_batch_is_rejected():
     m = sink(n=("int", None))
-    report = m.validate(b'{"id":1,"n":1}\n{"id":2,"n":"x"}\n{"id":3,"n":3}\n')
-    assert not report.accepted
+    report = m.validate(b'{"id":1,"n":1}\n{"id":2,"n":"x"}\n{"id":3,"n":3}\n', on_error="reject")
+    assert report.verdict == "discarded"
     assert (report.success_count, report.error_count, report.failed_records) == (0, 3, 1)
     answer = report.endpoint_answer()
     assert (answer["success_count"], answer["error_count"]) == (report.success_count, report.error_count)

@@ -38,14 +38,18 @@ class Engine:
         *,
         output: bool = True,
         keep_rejected: bool = True,
+        keep_failed: bool = True,
         on_reject: Callable[[RejectedRecord], None] | None = None,
         capacity: int = 1024,
     ):
+        """``keep_rejected``: keep every rejected record (with its raw text) in ``report.rejected``;
+        ``keep_failed``: keep every failed record's index (a batch, or an endpoint answer, needs
+        them; a plain validation does not, and then runs in bounded memory whatever fails)."""
         options = options if options is not None else MapOptions()
         self.c = compiled
         self.options = options
         self.output = output
-        self.out = RunOutput(compiled, options, keep_rejected=keep_rejected, on_reject=on_reject, capacity=capacity)
+        self.out = RunOutput(compiled, options, keep_rejected=keep_rejected, keep_failed=keep_failed or output, on_reject=on_reject, capacity=capacity)
         self.rb = self.out.rb
         self.careful = CarefulPath(compiled, options, self.out)
         self.fast = FastPath(compiled, options, self.out, self.careful) if options.fast and compiled.fast_unavailable is None else None

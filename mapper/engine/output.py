@@ -24,10 +24,11 @@ class RunOutput:
         options: MapOptions,
         *,
         keep_rejected: bool = True,
+        keep_failed: bool = True,
         on_reject: Callable[[RejectedRecord], None] | None = None,
         capacity: int = 1024,
     ):
-        self.rb = ReportBuilder(on_error=options.on_error, strict=options.strict, keep_rejected=keep_rejected, on_reject=on_reject)
+        self.rb = ReportBuilder(on_error=options.on_error, strict=options.strict, keep_rejected=keep_rejected, keep_failed=keep_failed, on_reject=on_reject)
         self.n = 0  # records seen: the next record's index (and row)
         self.builders: dict[int, ColumnBuilder] = {ci: ColumnBuilder(compiled.ctypes[ci].storage, capacity) for ci in compiled.stored_index}
         self.id_builder = ColumnBuilder("uint64" if compiled.sink.id_field is not None else "str", capacity)
