@@ -322,6 +322,9 @@ class CompiledSink:
             self.handled, self.with_identity = part
         active = set(self.handled) | (set(identity) if self.with_identity else set())
         self.ctypes: tuple[ColumnType, ...] = tuple(column_type(c) for c in columns)
+        #: some value is printed as text (a string column, a primary key): the sign of an
+        #: integer -0 then matters (Go decodes it as float64 -0, printed "-0")
+        self.prints_numbers = any(self.ctypes[i].is_text for i in active) or (sink.primary_key_fields is not None and self.with_identity)
         self.jsonpaths = tuple(c.path.jsonpath() for c in columns)
         root, nodes = _build_trie(tuple(c for c in columns if c.index in active))
         self._root = root

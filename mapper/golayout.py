@@ -258,12 +258,17 @@ def _getnum(s: str, i: int, fixed: bool) -> tuple[int, int]:
     return (ord(s[i]) - 48) * 10 + ord(s[i + 1]) - 48, i + 2
 
 
-def _take_frac(s: str, i: int) -> tuple[int, int]:
-    """s[i] is '.' or ',' followed by a digit: all the digits -> (nanoseconds, end)."""
+def _take_frac(s: str, i: int, most: int = 1 << 30) -> tuple[int, int]:
+    """s[i] is '.' or ',' followed by a digit: up to ``most`` digits -> (nanoseconds, end).
+
+    After seconds with no fraction in the layout Go takes every digit and keeps 9; for a
+    ``.999999999`` element Go 1.19 (the ingester's) takes at most 9 and leaves the rest
+    for the next element, which then fails ("cannot parse "1Z" as "Z07:00"").
+    """
     j = i + 2
-    while _isd(s, j):
+    while _isd(s, j) and j - i - 1 < most:
         j += 1
-    return int((s[i + 1 : j] + "000000000")[:9]), j  # truncated to 9 digits, as Go
+    return int((s[i + 1 : j] + "000000000")[:9]), j
 
 
 def _signed_offset_len(s: str) -> int:
@@ -406,7 +411,8 @@ def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[
             pat = "(PM|AM)" if code == _PM else "(pm|am)"
             ext.append((4, g, 0, 0, 0))
         elif code in _FRAC_CODES:
-            pat = "[.,]([0-9]{%d})" % arg if code == _FRAC0 else _R_FRAC
+            # .999: Go 1.19 takes at most 9 digits; a longer run fails (the general path words it)
+            pat = "[.,]([0-9]{%d})" % arg if code == _FRAC0 else "(?:[.,]([0-9]{1,9})(?![0-9])|(?![.,][0-9]))"
             ext.append((3, g, 0, 0, 0))
         elif code in _ZONES:
             _ln, colon, has_mm, has_ss, has_z = _ZONES[code]
@@ -559,7 +565,7 @@ class GoLayout:
                     f[0], i = (v if w == 4 else v + (1900 if v >= 69 else 2000)), i + w
             elif code == _FRAC9:
                 if i + 1 < n and value[i] in ".," and _isd(value, i + 1):
-                    f[6], i = _take_frac(value, i)
+                    f[6], i = _take_frac(value, i, 9)
             elif code == _FRAC0:
                 k = min(arg, 9)
                 v = _atoi(value[i + 1 : i + 1 + k]) if n - i >= 1 + arg and value[i] in ".," else None

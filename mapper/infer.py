@@ -557,8 +557,24 @@ def _epoch_choice(st: _PathStats) -> _Choice | None:
     return None
 
 
-def _decide(st: _PathStats) -> _Choice:
-    """The column of a leaf path (not an object in every record)."""
+def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
+    """The column of a leaf path (not an object in every record), one the endpoint takes for every value seen.
+
+    ``nulls_above``: records where an object on the way to this path is null (the
+    ingester reads the path as null there too).
+    """
+    choice = _decide_type(st)
+    nulls = st.nulls + nulls_above
+    if nulls and choice.type in ("strings", "ids"):
+        return _Choice(
+            None,
+            reason=f"{choice.type} with nulls: the endpoint cannot write null into an existing set column, so the "
+            f"{nulls} record(s) sending null would be refused; map it yourself if that is what you want",
+        )
+    return choice
+
+
+def _decide_type(st: _PathStats) -> _Choice:
     kinds = st.kinds
     if not kinds:
         return _Choice(None, reason="only null values: no type to infer")
@@ -906,7 +922,7 @@ def _draft(
             if st.obj_empty == st.counts.get("object", 0):
                 skipped[_dot(keys)] = "only empty objects: no keys to map"
             continue
-        choice = _decide(st)
+        choice = _decide(st, sum(stats[keys[:i]].nulls for i in range(1, len(keys)) if keys[:i] in stats))
         if keys in mixed:
             under = sum(1 for k in stats if len(k) > len(keys) and k[: len(keys)] == keys)
             others = "/".join(sorted(st.kinds - {"object"}))

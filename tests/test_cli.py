@@ -94,7 +94,7 @@ MIXED_LINES = [
     b'{"id":"c","n":3,"price":"2","ts":1700000001}',  # 4  record 2
     b"[1, 2]",  # 5  record 3: not an object
     b"",  # 6  blank
-    b'{"id":"\xff\xfe","n":4,"price":"3","ts":1700000002}',  # 7  record 4: invalid UTF-8
+    b'{"id":"e",\xff\xfe"n":4,"price":"3","ts":1700000002}',  # 7  record 4: invalid UTF-8 between the values
     b'{"id":"d","n":5,"price":"4.25","ts":1700000003}',  # 8  record 5
 ]
 MIXED_BAD = {1: (3, "invalid_json"), 3: (5, "not_an_object"), 4: (7, "invalid_json")}  # record -> (line, code)

@@ -19,7 +19,7 @@ SINK = {
     "allow_missing_fields": True,
     "definition": [
         {"name": "id", "path": ["id"], "type": "id"},
-        {"name": "kind", "path": ["kind"], "type": "string"},
+        {"name": "kind", "path": ["kind"], "type": "string", "config": {"Mutex": True}},  # a null clears it
         {"name": "name", "path": ["name"], "type": "string"},
         {"name": "n", "path": ["n"], "type": "int"},
     ],

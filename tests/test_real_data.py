@@ -123,7 +123,8 @@ WEBHOOK_COLUMNS = [
 def webhook_sink() -> dict[str, Any]:
     definition: list[dict[str, Any]] = [{"name": "n", "path": ["__line"], "type": "id"}]
     for name, keys in WEBHOOK_COLUMNS:
-        definition.append({"name": name, "path": keys, "type": "string" if name != "install" else "id"})
+        # mutex columns: a null clears them (into a set column null writes nothing)
+        definition.append({"name": name, "path": keys, "type": "string" if name != "install" else "id", "config": {"Mutex": True}})
     return {"id_field": "n", "allow_missing_fields": True, "definition": definition}
 
 
@@ -171,7 +172,7 @@ TWITTER_SINK = {
         {"name": "reply_to", "path": ["in_reply_to_status_id"], "type": "int"},
         {"name": "user", "path": ["user", "screen_name"], "type": "string"},
         {"name": "followers", "path": ["user", "followers_count"], "type": "int"},
-        {"name": "geo", "path": ["geo"], "type": "string"},
+        {"name": "geo", "path": ["geo"], "type": "string", "config": {"Mutex": True}},
         {"name": "created", "path": ["created_at"], "type": "timestamp", "config": {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}},
         {"name": "hashtags", "path": ["entities", "hashtags"], "type": "strings"},
     ],

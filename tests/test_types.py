@@ -12,7 +12,7 @@ import math
 import pytest
 
 from mapper.sink import load_sink
-from mapper.types import NO_VALUE, ConversionError, column_type, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
+from mapper.types import CLEARED, NO_VALUE, ConversionError, column_type, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
 
 
 def conv(ctype: str, config: dict | None = None):
@@ -263,7 +263,7 @@ def test_bool(value, expect):
 
 def test_bool_float_truncates():
     assert stored("bool", 0.5) == (False, ["float_truncated"])
-    assert stored("bool", "") == (NO_VALUE, ["empty_string"])
+    assert stored("bool", "") == (CLEARED, ["empty_string"])  # the ingester clears a BOOL column for ""
     assert fails("bool", "yes") == "invalid_value"
     assert fails("bool", [True]) == "invalid_value"
 

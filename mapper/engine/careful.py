@@ -11,10 +11,8 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
-import msgspec
 from msgspec import UNSET
 
 from ..batch import ColumnBuilder
@@ -23,12 +21,10 @@ from ..errors import show, type_name
 from ..model import MISSING
 from ..options import MapOptions
 from ..report import ValueWarning
-from ..types import NO_VALUE, ConversionError, Lossy, go_text
+from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, go_text
+from .gojson import RecordDecodeError, decode_record
 from .output import RunOutput
 from .reader import NotAnItem
-
-_DECODE_ANY = msgspec.json.Decoder()
-_BYTE_RE = re.compile(r"\(byte (\d+)\)")
 
 
 class CarefulPath:
@@ -72,23 +68,14 @@ class CarefulPath:
         if not raw:
             self.record_error(pos, line, "not_an_object", 'the request body item has no "value"')
             return
-        if not raw.isascii():
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                col = len(raw[: exc.start].decode("utf-8", "replace")) + 1
-                self.record_error(pos, line, "invalid_json", f"Invalid UTF-8: byte 0x{raw[exc.start]:02x} at char {col}")
-                return
         try:
-            obj = _DECODE_ANY.decode(raw)
-        except (msgspec.DecodeError, ValueError) as exc:
-            obj = _lone_surrogates(raw)
-            if obj is _FAIL:
-                self.record_error(pos, line, "invalid_json", json_error_text(raw, str(exc)))
-                return
-        except RecursionError:
-            self.record_error(pos, line, "invalid_json", "Invalid JSON: nested too deeply")
+            obj, replaced = decode_record(raw, self.c.prints_numbers)
+        except RecordDecodeError as exc:
+            self.record_error(pos, line, "invalid_json", exc.message)
             return
+        if replaced >= 0:
+            where = f"byte 0x{raw[replaced]:02x} at char {len(raw[:replaced].decode('utf-8', 'replace')) + 1}"
+            self.rb.warning(pos, line, None, "$", "utf8_replaced", where, "\ufffd", "the endpoint's JSON decoder replaces each invalid byte")
         self.obj(obj, pos, line)
 
     def obj(self, obj: Any, pos: int, line: int | None) -> None:
@@ -146,13 +133,28 @@ class CarefulPath:
 
     def element(self, ci: int, v: Any, pos: int, line: int | None, b: ColumnBuilder) -> None:
         """Convert one raw value into row ``pos`` of column ``ci`` (the reference path)."""
+        ct = self.ctypes[ci]
         if v is None:
-            b.put_null(pos)
+            effect = ct.on_null
+            if effect == "clear":
+                b.put_null(pos)
+            else:  # "keep": nothing is written; "error": nothing either, and the record fails
+                b.put_missing(pos)
+                if effect == "error":
+                    self.error(ci, pos, line, "invalid_value", ct.null_error())
             return
         if v is MISSING or v is UNSET:
-            b.put_missing(pos)
             if not self.allow_missing:
+                b.put_missing(pos)
                 self.error(ci, pos, line, "missing", "Missing value (allow_missing_fields is false)")
+                return
+            effect = ct.on_missing
+            if effect == "clear":
+                b.put_null(pos)
+            else:
+                b.put_missing(pos)
+                if effect == "error":
+                    self.error(ci, pos, line, "invalid_value", ct.missing_error())
             return
         if isinstance(v, PathFailure):
             b.put_missing(pos)
@@ -160,7 +162,7 @@ class CarefulPath:
             return
         notes: list[Lossy] = []
         try:
-            stored = self.ctypes[ci].convert(v, notes)
+            stored = ct.convert(v, notes)
         except ConversionError as exc:
             b.put_missing(pos)
             self.error(ci, pos, line, exc.code, exc.reason)
@@ -171,6 +173,8 @@ class CarefulPath:
             return
         if stored is NO_VALUE:
             b.put_missing(pos)
+        elif stored is CLEARED:
+            b.put_null(pos)
         else:
             b.put(pos, stored)
         if notes:
@@ -251,60 +255,8 @@ class CarefulPath:
         b.put(pos, key)
 
 
-_FAIL: Any = object()
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _lone_surrogates(raw: bytes) -> Any:
-    """A record msgspec refuses only for an unpaired ``\\ud800``-style escape.
-
-    Go's decoder takes those and stores U+FFFD; Python's json module reads them as
-    lone surrogates, which are replaced here. Anything else it cannot read stays an
-    error (NaN and Infinity are not JSON for Go either).
-    """
-    if b"\\u" not in raw:
-        return _FAIL
-
-    def reject(name: str) -> Any:
-        raise ValueError(name)
-
-    try:
-        obj = json.loads(raw, parse_constant=reject)
-    except (ValueError, RecursionError):
-        return _FAIL
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, str):
-            return _SURROGATE.sub("\ufffd", v)
-        if isinstance(v, list):
-            return [fix(x) for x in v]
-        if isinstance(v, dict):
-            return {fix(k): fix(x) for k, x in v.items()}
-        return v
-
-    try:
-        return fix(obj)
-    except RecursionError:  # pragma: no cover
-        return _FAIL
-
-
 def _changed_text(value: Any, text: str) -> bool:
     """Whether Go's %v text of a key value reads differently from the JSON number sent."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return "e" in text or (isinstance(value, int) and text != str(value))
-
-
-def json_error_text(raw: bytes, message: str) -> str:
-    """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record.
-
-    msgspec gives no structured position: the byte offset is read from its message
-    (``tests/test_engine_internals.py`` fails if that wording changes).
-    """
-    m = _BYTE_RE.search(message)
-    text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
-    if m:
-        offset = int(m.group(1))
-        col = len(raw[:offset].decode("utf-8", "replace")) + 1
-        text = _BYTE_RE.sub(f"at char {col}", text)
-    return f"Invalid JSON: {text}"

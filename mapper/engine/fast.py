@@ -29,6 +29,7 @@ from ..options import MapOptions
 from ..tiers import Tier
 from ..types import STR, by_type
 from .careful import CarefulPath
+from .gojson import neg_zero_at
 from .output import RunOutput
 
 # msgspec's errors carry no structured position: the failing element and the byte
@@ -111,6 +112,14 @@ class FastPath:
         self.literal_rebuilds = 0
         has_next = len(self.tiers) > 1 and self.tiers[0].tier.takes_literals
         self.literal_candidates = [ci for ci in stored if ctypes[ci].is_text] if has_next else []
+        self.neg_zero = compiled.prints_numbers
+        # per tier, the columns where a decoded integer 0 may have been sent as -0 and be
+        # printed as text: text columns where the tier lets numbers in, primary key
+        # columns that are not text (their values are joined as Go prints them)
+        pk_numbers = [
+            ci for ci in compiled.identity_index if compiled.sink.primary_key_fields is not None and compiled.with_identity and not ctypes[ci].is_text
+        ]
+        self.zero_cols = {ct.tier.name: [ci for ci in stored if ctypes[ci].is_text and ct.tier.values_as_text] + pk_numbers for ct in self.tiers}
         # identity
         careful_id = careful.id_col
         self.id_col = careful_id
@@ -202,6 +211,16 @@ class FastPath:
                 return self.failing_index(str(exc), bytes(data), kind, raws, count)
             if len(recs) != count:
                 return _SPLIT
+            t1 = timer()
+            lists = ct.extract(recs)
+            del recs
+            zero_cols = self.zero_cols[ct.tier.name]
+            if zero_cols and any(0 in lists[ci] for ci in zero_cols):
+                # msgspec decodes the integer -0 as 0; Go keeps a float64 -0, printed "-0"
+                # into text: a record holding one goes the careful way
+                at = neg_zero_at(data)
+                if at >= 0:
+                    return self.record_at(bytes(data), at, kind, raws)
             stats = self.out.stats
             stats[ct.tier.name + "_runs"] += 1
             stats["fast_records"] += count
@@ -210,9 +229,6 @@ class FastPath:
                 if self.runs_since_level >= 8:  # try the exact, quicker decoders again now and then
                     self.runs_since_level = 0
                     self.level = 0
-            t1 = timer()
-            lists = ct.extract(recs)
-            del recs
             if self.literal_candidates and (self.literals is None or new_value):
                 self.learn_literals(lists, count)
             t2 = timer()
@@ -275,13 +291,12 @@ class FastPath:
 
         for raw, line in zip(raws, lines):
             out.pending_raw[out.n + len(block)] = raw
-            good = raw.isascii()
-            if not good:
+            good = not (self.neg_zero and neg_zero_at(raw) >= 0)
+            if good and not raw.isascii():
                 try:
                     raw.decode("utf-8")
-                    good = True
                 except UnicodeDecodeError:
-                    pass
+                    good = False
             if good:
                 try:
                     decoded = list_decoder.decode(b"[" + raw + b"]")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..model import Column
 from .base import (
+    CLEARED,
     GO_SPACE,
     INT64_MAX,
     INT64_MIN,
@@ -30,6 +31,7 @@ from .base import (
     ConfigRules,
     ConversionError,
     Lossy,
+    OutOfRangeNumber,
     as_go_float,
     by_type,
     digit_strings,
@@ -80,6 +82,7 @@ __all__ = [
     "INT64_MAX",
     "INT64_MIN",
     "LOSSY_KINDS",
+    "CLEARED",
     "NO_VALUE",
     "QUANTUMS",
     "STR",
@@ -98,6 +101,7 @@ __all__ = [
     "ConfigRules",
     "ConversionError",
     "Lossy",
+    "OutOfRangeNumber",
     "as_go_float",
     "by_type",
     "column_type",

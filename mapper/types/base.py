@@ -68,6 +68,17 @@ class _NoValue:
 NO_VALUE: Any = _NoValue()
 
 
+class _Cleared:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "CLEARED"
+
+
+#: Returned where the ingester clears the stored value for a value that was sent (``""`` into a bool).
+CLEARED: Any = _Cleared()
+
+
 class ConversionError(Exception):
     """A value the endpoint cannot take. ``code`` is ``invalid_value`` or ``out_of_range``."""
 
@@ -97,6 +108,8 @@ LOSSY_KINDS = {
     "empty_string": "empty string taken as no value",
     "timestamp_truncated": "time finer than the column's granularity",
     "clamped": "date clamped",
+    "zero_time": "Go's zero time sets no time",
+    "utf8_replaced": "invalid UTF-8 replaced with U+FFFD",
 }
 
 
@@ -196,6 +209,11 @@ class ColumnType:
     #: one text per value, kept as sent: a candidate for ``Literal`` decoding, the
     #: type whose numbers and bools the loose tier takes, a primary key kept verbatim
     is_text: ClassVar[bool] = False
+    #: what the ingester does with a JSON null: ``clear`` the stored value, ``keep`` it
+    #: (nothing is written) or ``error`` (it cannot convert null for this type)
+    on_null: str = "clear"
+    #: what it does with a missing value (under ``allow_missing_fields: true``)
+    on_missing: str = "keep"
 
     def __init__(self, column: Column):
         self.column = column
@@ -219,8 +237,20 @@ class ColumnType:
         return {}
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
-        """The stored value of one decoded JSON value (never ``None`` or missing)."""
+        """The stored value of one decoded JSON value (never ``None`` or missing).
+
+        Or :data:`NO_VALUE` (nothing is written) or :data:`CLEARED` (the stored value is
+        cleared); raises :class:`ConversionError` for a value the ingester refuses.
+        """
         raise NotImplementedError
+
+    def null_error(self) -> str:
+        """Why null is an error for this type (when ``on_null`` is ``error``)."""
+        return f"null: the ingester cannot convert null for a `{self.type}` column, so this record can never be stored"
+
+    def missing_error(self) -> str:
+        """Why a missing value is an error for this type (when ``on_missing`` is ``error``)."""
+        return f"missing: the ingester cannot convert a missing value for this `{self.type}` column, so this record can never be stored"
 
     def json_shape(self, tier: Tier) -> Any:
         """The type the fast decoders of ``tier`` accept for this column's value."""
@@ -252,8 +282,15 @@ class SetType(ColumnType):
     """Shared by the set types (``ids``, ``strings``): a row holds a list of values.
 
     Stored as one flat ``values`` array and int64 ``offsets`` (one more than rows); no
-    vector form: each row's elements are converted by the scalar converter.
+    vector form: each row's elements are converted by the scalar converter. The
+    ingester cannot write null into a set column that exists already (the table's,
+    the endpoint's case): its recordizer fails on the delete sentinel.
     """
+
+    on_null = "error"
+
+    def null_error(self) -> str:
+        return f"null: the ingester cannot write null into an existing `{self.type}` column (it fails to convert its delete marker to a set), so this record can never be stored"
 
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
@@ -272,6 +309,20 @@ def split_set_text(value: str) -> list[str]:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     return text.split(",")
+
+
+class OutOfRangeNumber(float):
+    """A JSON number beyond float64's range (``1e400``), as the careful path decodes it: ``text`` is how it was written.
+
+    It is an infinite float, so it fails wherever a number is converted, with its text.
+    """
+
+    text: str
+
+    def __new__(cls, text: str) -> OutOfRangeNumber:
+        obj = super().__new__(cls, float("-inf") if text.startswith("-") else float("inf"))
+        obj.text = text
+        return obj
 
 
 # ---------------------------------------------------------------------------------------
@@ -340,8 +391,10 @@ def go_text(value: Any) -> str:
 def as_go_float(value: int | float) -> float:
     """A JSON number as Go's decoder sees it: the nearest float64 (a builtin float)."""
     if isinstance(value, float):
-        if not math.isfinite(value):  # only Python callers can pass these: JSON has no NaN
-            raise ConversionError("invalid_value", f"{show(value)} is not a JSON number")
+        if not math.isfinite(value):
+            if isinstance(value, OutOfRangeNumber):
+                raise ConversionError("out_of_range", f"number {preview(value.text)} is beyond the float64 range the endpoint decodes numbers into")
+            raise ConversionError("invalid_value", f"{show(value)} is not a JSON number")  # only Python callers: JSON has no NaN
         return float(value)
     try:
         return float(value)

@@ -1,8 +1,9 @@
 """``bool`` columns.
 
 Numbers are ``!= 0`` after float64 truncation; strings are trimmed and lower-cased:
-``""`` stores nothing, ``0 f false`` are false (a blank string too), ``1 t true`` are
-true, anything else fails (the ingester's rule since October 2022).
+``0 f false`` are false (a blank string too), ``1 t true`` are true, anything else
+fails (the ingester's rule since October 2022). A table's BOOL column is cleared by
+null, by ``""`` and by a missing value alike (the ingester writes a null for each).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 import numpy as np
 
 from ..errors import show
-from .base import BOOL, ColumnType, ConversionError, Lossy, Vector, as_array, as_go_float, by_type, empty, expected, go_trim
+from .base import BOOL, CLEARED, ColumnType, ConversionError, Lossy, Vector, as_array, as_go_float, by_type, expected, go_trim
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -21,13 +22,16 @@ if TYPE_CHECKING:
 class BoolType(ColumnType):
     type = "bool"
     storage = "bool"
+    on_missing = "clear"
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         if isinstance(value, bool):
             return value
         if isinstance(value, str):
             if value == "":
-                return empty(value, notes)
+                if notes is not None:
+                    notes.append(Lossy("empty_string", value, None, "the ingester clears the stored bool"))
+                return CLEARED
             text = go_trim(value.lower())
             if text in ("", "0", "f", "false"):
                 return False

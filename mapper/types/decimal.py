@@ -3,6 +3,19 @@
 Strings are parsed exactly, as ``pql.ParseDecimal`` does, then truncated to Scale
 digits (``decimal_truncated``); JSON numbers are float64 times ``10**Scale``, truncated
 (``4.35`` at Scale 2 is stored as 434: ``float_decimal``).
+
+Where the ingester's arithmetic breaks, mapper refuses the value and says what the
+ingester would do (``pql.Decimal.ToInt64`` with ``Pow10`` defined for 0..18 only):
+
+* a string with 19 or more digits beyond Scale (``"0.0000000000000000001"`` at Scale
+  0): the ingester divides by ``Pow10(19) == 0`` and crashes, so the record can never
+  be stored (``invalid_value``);
+* a string needing 19 or more powers of ten (``"10"`` at Scale 18): ``Pow10`` gives 0
+  and the ingester stores 0 (``out_of_range``, saying so);
+* a string whose scaled value leaves int64 (``"99999999999999999"`` at Scale 2): the
+  ingester's multiplication wraps silently (``out_of_range``, with the wrapped value);
+* a number whose value times 10^Scale leaves int64 (``1e20`` at Scale 2): Go's
+  conversion gives -9223372036854775808 on amd64 (``out_of_range``, saying so).
 """
 
 from __future__ import annotations
@@ -61,7 +74,12 @@ class DecimalType(ColumnType):
             rules.error("Scale", "invalid-scale", f"Scale {scale} is outside 0..19")
             return None
         if scale > 18:
-            rules.warning("Scale", "large-scale", f"Scale {scale}: only values between -0.92 and 0.92 fit a 64-bit integer at this scale")
+            rules.warning(
+                "Scale",
+                "large-scale",
+                f"Scale {scale} cannot hold any value of magnitude 0.93 or more (only |value| < 0.9223372036854775808 fits a 64-bit "
+                "integer at this scale): the ingester stores -9223372036854775808 for such numbers, and 0 or a wrapped value for such strings",
+            )
         return {"scale": scale}
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
@@ -75,9 +93,19 @@ class DecimalType(ColumnType):
                 raise ConversionError("out_of_range", f"decimal {show(value)} does not fit a 64-bit integer") from None
             except ValueError:
                 raise ConversionError("invalid_value", f"Expected `decimal` (a number or a decimal string), got `str` {show(value)}") from None
+            if s - scale >= 19:
+                raise ConversionError(
+                    "invalid_value",
+                    f"decimal {show(value)} has {s - scale} digits beyond Scale {scale}: the ingester cannot convert 19 or more "
+                    "(it fails with an integer divide by zero), so this record can never be stored",
+                )
             stored = scale_int(v, s, scale)
             if not INT64_MIN <= stored <= INT64_MAX:
-                raise ConversionError("out_of_range", f"decimal {show(value)} at scale {scale} does not fit a 64-bit integer")
+                would = 0 if scale - s >= 19 else (stored + 2**63) % 2**64 - 2**63
+                raise ConversionError(
+                    "out_of_range",
+                    f"decimal {show(value)} at Scale {scale} does not fit a 64-bit integer (the ingester would store {format_decimal(would, scale)})",
+                )
             if notes is not None and ((s > scale and scale_int(stored, scale, s) != v) or dropped):
                 why = "the endpoint keeps at most 19 significant digits" if dropped else f"Scale is {scale}: extra digits are cut, not rounded"
                 notes.append(Lossy("decimal_truncated", value, format_decimal(stored, scale), why))
@@ -87,7 +115,11 @@ class DecimalType(ColumnType):
         f = as_go_float(value)
         product = f * self._factor
         if not -9.223372036854776e18 <= product < 9.223372036854776e18:
-            raise ConversionError("out_of_range", f"{show(value)} at scale {scale} does not fit a 64-bit integer")
+            raise ConversionError(
+                "out_of_range",
+                f"{show(value)} at Scale {scale} does not fit a 64-bit integer (the ingester would store {format_decimal(INT64_MIN, scale)}, "
+                "Go's conversion of an out-of-range float on amd64)",
+            )
         stored = int(product)
         if notes is not None:
             note = decimal_note(value, stored, scale)

@@ -64,6 +64,11 @@ class IdType(_Integer):
     signed = False
     lo, hi = 0, UINT64_MAX
 
+    def __init__(self, column: Any):
+        super().__init__(column)
+        # null clears a mutex; into a set (a non-mutex id) it writes nothing
+        self.on_null = "clear" if self.config.mutex else "keep"
+
     @classmethod
     def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
         return set_field_rules(values, rules)
@@ -116,6 +121,7 @@ class IntType(_Integer):
 
 class SignedIntBoolKeyType(_Integer):
     type = "signedIntBoolKey"
+    on_null = "error"
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         if isinstance(value, str) and value == "":

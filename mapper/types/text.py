@@ -45,6 +45,11 @@ class StringType(ColumnType):
     storage = "str"
     is_text = True
 
+    def __init__(self, column: Any):
+        super().__init__(column)
+        # null clears a mutex; into a set (a non-mutex string) it writes nothing
+        self.on_null = "clear" if self.config.mutex else "keep"
+
     @classmethod
     def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
         return set_field_rules(values, rules)

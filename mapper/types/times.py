@@ -19,6 +19,7 @@ from ..errors import preview, show, suggest
 from .base import (
     INT64_MAX,
     INT64_MIN,
+    NO_VALUE,
     TWO53,
     UNIT_NS,
     ColumnType,
@@ -240,6 +241,7 @@ class TimestampType(_Time):
 
 class RecordTimeType(_Time):
     type = "recordTime"
+    on_null = "error"
 
     def __init__(self, column: Any):
         super().__init__(column)
@@ -247,8 +249,12 @@ class RecordTimeType(_Time):
         cfg = self.config
         if cfg.numeric_time:
             self._unit = cfg.unit or "s"
+            self.on_missing = "error"  # the ingester reads a number from Epoch: a missing one fails
         else:
             self._parse = _layout_parser("recordTime", cfg.layout or "2006-01-02T15:04:05Z07:00")
+
+    def missing_error(self) -> str:
+        return "missing: with Unit or Epoch set, the ingester cannot convert a missing recordTime (it reads a number), so this record can never be stored"
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         if self.config.numeric_time:
@@ -262,6 +268,10 @@ class RecordTimeType(_Time):
             if value == "":
                 return empty(value, notes)
             ns = self._parse(value)
+            if ns == GO_ZERO_TIME_NS:  # time.Time.IsZero(): the ingester sets no time
+                if notes is not None:
+                    notes.append(Lossy("zero_time", value, None, "0001-01-01T00:00:00Z is Go's zero time: the ingester sets no time for the record"))
+                return NO_VALUE
         if not INT64_MIN <= ns <= INT64_MAX:
             raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
         return ns
@@ -286,6 +296,7 @@ def _digits_needed(ns: int) -> int:
 
 class DateIntType(_Time):
     type = "dateInt"
+    on_null = "error"
     config_keys = {**_Time.config_keys, "CustomUnit": "str"}
     units = TIME_UNITS + ("c",)
     numeric_allowed = False
