@@ -13,7 +13,7 @@ from .batch import Batch
 from .compiler import CompiledSink, compile_definition
 from .engine.runner import run
 from .model import Column, Sink
-from .options import MapOptions
+from .options import MAX_RECORD_SIZE, MapOptions
 from .report import Report
 from .sink import load_sink
 
@@ -75,6 +75,7 @@ class Mapper:
         input_format: str = "auto",
         workers: int = 1,
         fast: bool = True,
+        max_record_size: int = MAX_RECORD_SIZE,
     ) -> Batch:
         """Map a batch into a :class:`~mapper.batch.Batch`; raise :class:`~mapper.errors.BatchRejected` if the endpoint would discard it.
 
@@ -88,14 +89,16 @@ class Mapper:
         (any bad record discards the batch, as the IDK batch ingester does) or
         ``"skip"`` (keep the good records, with ``max_errors``). ``max_errors``: with
         ``"skip"`` only, discard the batch once more than this many records (an int) or
-        this share of them (a float below 1) fail. ``strict``: values the
+        this share of them (a float from 0.0 to 1.0: ``1.0`` never discards) fail. ``strict``: values the
         endpoint would store differently are errors (``lossy_value``), not warnings.
         ``input_format``: ``auto``, ``ndjson``, ``json`` or ``endpoint``. ``workers``:
         processes to map with (see :mod:`mapper.engine.parallel`). ``fast=False`` maps
         every record on the careful path (for debugging; same results, slower).
+        ``max_record_size``: a record longer than this many bytes is refused (code
+        ``too_large``) and reading goes on at the next one (16 MiB by default).
         A bad option raises :class:`~mapper.errors.OptionError` before anything is read.
         """
-        options = MapOptions(on_error=on_error, max_errors=max_errors, strict=strict, input_format=input_format, workers=workers, fast=fast)
+        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size)
         result = run(self.compiled, records, options, output=True)
         assert isinstance(result, Batch)
         return result
@@ -110,6 +113,7 @@ class Mapper:
         input_format: str = "auto",
         workers: int = 1,
         fast: bool = True,
+        max_record_size: int = MAX_RECORD_SIZE,
     ) -> Report:
         """Validate a batch as the endpoint would and return the :class:`~mapper.report.Report`.
 
@@ -117,7 +121,7 @@ class Mapper:
         be taken); the options are those of :meth:`map`. Columns are not kept, so any
         input size runs in bounded memory.
         """
-        options = MapOptions(on_error=on_error, max_errors=max_errors, strict=strict, input_format=input_format, workers=workers, fast=fast)
+        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size)
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
         return result

@@ -38,6 +38,10 @@ __all__ = [
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,229}")
 COLUMN_NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,229}")
 _ENTRY_KEYS = ("name", "path", "type", "config")
+#: The largest definition mapper compiles (compiling is linear; this keeps it to seconds).
+MAX_COLUMNS = 10_000
+#: The deepest path (each key is a nested Struct for the decoders; real records nest far less).
+MAX_PATH_KEYS = 100
 #: every config key any type takes -> the JSON kind of its value
 _KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_keys.items()}
 
@@ -94,6 +98,14 @@ class Checker:
                 )
 
 
+def check_column_count(ck: Checker, count: int, where: tuple[str | int, ...]) -> bool:
+    """Past :data:`MAX_COLUMNS`, an error at ``where``; True when the count is too many."""
+    if count <= MAX_COLUMNS:
+        return False
+    ck.error(where, "too-many-columns", f"the definition has {count:,} columns; mapper compiles at most {MAX_COLUMNS:,}")
+    return True
+
+
 def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int, ...]) -> str | None:
     """The sink name rule: lowercase letters, digits, ``-`` and ``_``, starting with a letter, <= 230 chars."""
     if "name" not in doc:
@@ -132,6 +144,7 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
     if not definition:
         ck.error(where, "empty", "the definition has no column entries")
         return None
+    too_many = check_column_count(ck, len(definition), where)
     columns: list[Column] = []
     names: dict[str, int] = {}
     ok = True
@@ -162,7 +175,7 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
             "unused-record-time",
             "recordTime only matters for columns with a Quantum, and no column has one",
         )
-    return columns if ok else None
+    return columns if ok and not too_many else None
 
 
 def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str) -> Column | None:
@@ -235,12 +248,18 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             elif isinstance(key, int):
                 ck.error(pw + (j,), "array-index", f"path element {key} is an array index; the endpoint's paths only take object keys")
                 good = False
+        if good and len(raw) > MAX_PATH_KEYS:
+            ck.error(pw, "path-too-deep", f"the path has {len(raw):,} keys; mapper takes at most {MAX_PATH_KEYS}")
+            good = False
         return path_from_keys(raw) if good else None
     if isinstance(raw, str):
         try:
             path = parse_path(raw)
         except PathSyntaxError as exc:
             ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
+            return None
+        if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:
+            ck.error(pw, "path-too-deep", f"the path has {len(path.keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")
             return None
         if path.is_plain and form == "body":
             ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {json.dumps(path.as_array(), ensure_ascii=False)}")

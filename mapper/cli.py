@@ -1,8 +1,9 @@
 """The ``mapper`` command line: check, validate, map, explain, infer, bench.
 
 The CLI adds no mapping logic of its own: it reads, streams, reports and writes.
-Exit codes: 0 success (valid sink, accepted batch), 1 the batch would be rejected,
-2 usage errors, unreadable input or an invalid sink.
+Exit codes: 0 success (a valid sink; every record would be stored), 1 at least one
+record would be refused, 2 usage errors, unreadable input, unwritable output or an
+invalid sink. Options may come before or after the files.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mapper {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.set_defaults(commands=sub.choices)
 
     p = sub.add_parser("check", help="check a sink definition and print every problem")
     p.add_argument("sink", metavar="SINK", help=SINK_HELP)
@@ -82,29 +84,58 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
         help="endpoint (default): refuse a bad record alone, as the endpoint does (a missing value under allow_missing_fields false discards the batch); "
         "reject: any bad record discards the batch; skip: keep the good records (with --max-errors)",
     )
-    p.add_argument("--max-errors", metavar="N|N%", help="with --on-error skip: reject once more than N records (or N%% of them) fail")
+    p.add_argument(
+        "--max-errors", metavar="LIMIT", help="with --on-error skip: discard the batch once more than LIMIT records fail (a count, 10, or a percentage, 5%%)"
+    )
     p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently are errors, not warnings")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1; needs one regular file: otherwise one process is used)")
+    p.add_argument(
+        "--max-record-size",
+        metavar="BYTES",
+        help="a record longer than this is refused (code too_large) and reading goes on (default 16M; suffixes K, M, G)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
     _identity_options(p)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = parser.get_default("commands")
+    if argv and argv[0] in commands:
+        args = commands[argv[0]].parse_intermixed_args(argv[1:])
+        args.command = argv[0]
+        return args
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return EXIT_USAGE
+        raise SystemExit(EXIT_USAGE)
+    return args  # pragma: no cover - a known command is handled above
+
+
+def _quiet_stdout() -> None:
     try:
-        return _COMMANDS[args.command](args)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+    except OSError:  # pragma: no cover
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        code = _COMMANDS[args.command](args)
+        sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
+        return code
     except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        except OSError:  # pragma: no cover
-            pass
+        _quiet_stdout()
         return 0
+    except OSError as exc:  # writing standard output (files are written through OutputError)
+        _quiet_stdout()
+        print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

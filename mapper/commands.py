@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from contextlib import contextmanager
@@ -21,14 +22,14 @@ from typing import IO, Any, Iterator, Sequence
 from .batch import Batch
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.reader import BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, iter_units, open_input
+from .engine.reader import BrokenDocument, NdjsonChunk, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
 from .engine.runner import run
-from .errors import InputError, MapperError, OptionError, Problem
+from .errors import MapperError, OptionError, OutputError, Problem, optional_import
 from .model import CheckResult, Sink
-from .options import MapOptions
+from .options import MAX_RECORD_SIZE, MapOptions
 from .report import BatchRejected, Report, plural
 from .sink import check_sink
-from .writers import RejectsWriter, writer_for
+from .writers import RejectsWriter, check_output, same_file, writer_for
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -79,14 +80,14 @@ def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = Fa
 
 
 def parse_max_errors(text: str | None) -> int | float | None:
-    """``--max-errors``: a count (``10``) or a percentage below 100 (``5%``)."""
+    """``--max-errors``: a count (``10``) or a percentage from 0 to 100 (``5%``)."""
     if text is None:
         return None
     t = text.strip()
     try:
         if t.endswith("%"):
             value = float(t[:-1]) / 100.0
-            if not 0 <= value < 1:
+            if not 0 <= value <= 1:
                 raise ValueError
             return value
         n = int(t)
@@ -94,7 +95,17 @@ def parse_max_errors(text: str | None) -> int | float | None:
             raise ValueError
         return n
     except ValueError:
-        raise OptionError(f"--max-errors takes a count (10) or a percentage below 100 (5%), not {text!r}") from None
+        raise OptionError(f"--max-errors takes a count (10) or a percentage from 0 to 100 (5%), not {text!r}") from None
+
+
+def parse_size(text: str | None, default: int) -> int:
+    """A byte count: ``1048576``, ``512K``, ``16M``, ``1G`` (binary: K is 1024)."""
+    if text is None:
+        return default
+    m = re.fullmatch(r"\s*([0-9]+)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
+    if not m:
+        raise OptionError(f"--max-record-size takes a number of bytes (1048576, 512K, 16M, 1G), not {text!r}")
+    return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
 
 
 def map_options(args: argparse.Namespace) -> MapOptions:
@@ -104,8 +115,21 @@ def map_options(args: argparse.Namespace) -> MapOptions:
         max_errors=parse_max_errors(args.max_errors),
         strict=args.strict,
         input_format=args.input_format,
-        workers=getattr(args, "workers", 1) or 1,
+        workers=getattr(args, "workers", 1),
+        max_record_size=parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE),
     )
+
+
+def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
+    """Refuse, before reading, outputs that cannot be written or that would overwrite an input or each other."""
+    for i, (flag, path) in enumerate(outputs):
+        check_output(path)
+        for name in inputs:
+            if same_file(path, name):
+                raise OutputError(f"{flag} {path} is also an input: it would be overwritten")
+        for flag2, other in outputs[:i]:
+            if same_file(path, other):
+                raise OutputError(f"{flag2} and {flag} name the same file {path}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,13 +216,21 @@ def _inputs(args: argparse.Namespace) -> list[str]:
 def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | None, Report]:
     """Run the engine over every input; return (batch, report)."""
     options = map_options(args)
+    inputs = _inputs(args)
+    outputs = [("-o", args.output)] if getattr(args, "output", None) else []
+    if args.rejects:
+        outputs.append(("--rejects", args.rejects))
+    check_paths(inputs, outputs)
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         raise _UsageExit()
     compiled = compile_definition(sink)
-    inputs = _inputs(args)
-    if options.workers > 1 and len(inputs) == 1 and inputs[0] != "-":
-        return _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+    if options.workers > 1:
+        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file():
+            return _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+        if not args.quiet:
+            why = "several inputs" if len(inputs) > 1 else "the input is not a regular file, so it cannot be read twice"
+            print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     progress = Progress(not args.quiet)
@@ -208,7 +240,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
             with _opened(name) as fh:
-                for unit in iter_units(fh, input_format=options.input_format):
+                for unit in iter_units(fh, input_format=options.input_format, max_record=options.max_record_size):
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)
@@ -222,8 +254,6 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
 
 def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
     """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`)."""
-    if not path.is_file():
-        raise InputError(f"no such file: {path}" if not path.exists() else f"{path} is not a records file")
     try:
         result = run(compiled, path, options, output=output)
     except BatchRejected as exc:
@@ -254,8 +284,10 @@ def _unit_size(unit: Any) -> int:
         return len(unit.data)
     if isinstance(unit, RawRecords):
         return sum(len(r) for r in unit.raws)
+    if isinstance(unit, OversizedRecord):
+        return unit.size
     assert isinstance(unit, (ObjectRecords, BrokenDocument))
-    return 0
+    return len(unit.raw) if isinstance(unit, BrokenDocument) else 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -281,13 +313,9 @@ def cmd_map(args: argparse.Namespace) -> int:
     if writer is None:
         print(f"mapper: cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)", file=sys.stderr)
         return EXIT_USAGE
-    if out.endswith((".parquet", ".arrow")):
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            print("mapper: writing .parquet or .arrow needs pyarrow: pip install 'mapper[arrow]'", file=sys.stderr)
-            return EXIT_USAGE
     try:
+        if out.endswith((".parquet", ".arrow")):
+            optional_import("pyarrow", "arrow", "writing .parquet or .arrow")
         batch, report = stream_batch(args, output=True)
     except _UsageExit:
         return EXIT_USAGE

@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import linecache
+import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Optional, Union
 
 import jmespath.exceptions
 import msgspec
@@ -68,6 +69,7 @@ class _Node:
     key: str | None
     id: int
     parent: _Node | None
+    slot: int = 0  # position among its parent's children: the Struct field f<slot>
     children: dict[str, _Node] = field(default_factory=dict)
     columns: list[int] = field(default_factory=list)
 
@@ -92,7 +94,7 @@ def _build_trie(columns: tuple[Column, ...]) -> tuple[_Node, list[_Node]]:
         for key in col.path.keys:
             child = node.children.get(key)
             if child is None:
-                child = _Node(key, next(counter), node)
+                child = _Node(key, next(counter), node, len(node.children))
                 node.children[key] = child
                 nodes.append(child)
             node = child
@@ -100,10 +102,40 @@ def _build_trie(columns: tuple[Column, ...]) -> tuple[_Node, list[_Node]]:
     return root, nodes
 
 
-def _preorder(node: _Node) -> Iterable[_Node]:
-    yield node
-    for child in node.children.values():
-        yield from _preorder(child)
+def _preorder(root: _Node) -> list[_Node]:
+    """Every node below the root, parents before children (iteratively: paths may be deep)."""
+    out: list[_Node] = []
+    stack = list(reversed(root.children.values()))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node.children.values()))
+    return out
+
+
+#: Nodes per generated function. CPython's compiler takes superlinear time in the size
+#: of one function (its flow analysis), so a sink with thousands of columns gets its
+#: walk and extractors as several functions of this many path nodes, each re-walking the
+#: few ancestors it needs, joined by one function that puts the columns in order.
+PART_NODES = 200
+
+
+def _parts(root: _Node) -> list[tuple[list[_Node], set[int]]]:
+    """The path nodes cut into parts: (the nodes to emit, preorder, ancestors first; the ids the part owns)."""
+    pre = _preorder(root)
+    order = {n.id: i for i, n in enumerate(pre)}
+    parts = []
+    for start in range(0, max(len(pre), 1), PART_NODES):
+        chunk = pre[start : start + PART_NODES]
+        own = {n.id for n in chunk}
+        need: dict[int, _Node] = {}
+        for n in chunk:
+            a = n.parent
+            while a is not None and a.key is not None and a.id not in own and a.id not in need:
+                need[a.id] = a
+                a = a.parent
+        parts.append((sorted([*need.values(), *chunk], key=lambda n: order[n.id]), own))
+    return parts
 
 
 class _Source:
@@ -122,6 +154,30 @@ class _Source:
         self.lines.append("    " * indent + line)
 
 
+def _gen_joined(
+    src: _Source, name: str, arg: str, parts: list[str], pieces: list[list[int]], extra: list[tuple[int, str]], columns: tuple[Column, ...], doc: str
+) -> None:
+    """``name(arg)``: the parts' tuples joined and put in column order (None for columns no part has)."""
+    position: dict[int, int] = {}
+    k = 0
+    for piece in pieces:
+        for ci in piece:
+            position[ci] = k
+            k += 1
+    for ci, _expr in extra:
+        position[ci] = k
+        k += 1
+    none_at = k
+    perm = src.bind(f"_perm_{name}", operator.itemgetter(*[position.get(c.index, none_at) for c in columns]))
+    defaults = [f"{p}={p}" for p in parts] + [f"{perm}={perm}"]
+    defaults += sorted({expr.split("(")[0] + "=" + expr.split("(")[0] for _ci, expr in extra})
+    src.lines.append(f"def {name}({arg}, {', '.join(defaults)}):")
+    src.emit(f'"""{doc}"""')
+    joined = " + ".join([f"{p}({arg})" for p in parts] + [f"({', '.join(expr for _ci, expr in extra)},)" if extra else "()", "(None,)"])
+    src.emit(f"return {perm}({joined})")
+    src.lines.append("")
+
+
 # ---------------------------------------------------------------------------------------
 # The careful path: walk(rec)
 
@@ -136,37 +192,57 @@ def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: lis
     jmes = [c for c in columns if c.path.keys is None and c.index in active]
     for col in jmes:
         src.bind(f"_jp{col.index}", _jmespath_getter(col))
-    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down"]
-    defaults += [f"_k{n.id}=_k{n.id}" for n in nodes[1:]]
-    defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
-    src.lines.append(f"def walk(rec, {', '.join(defaults)}):")
-    src.emit('"""Walk one decoded record; return each column\'s raw value (MISSING, None, NotObject or the value)."""')
-    out: dict[int, str | None] = {c.index: None for c in columns}
+    doc = "Walk one decoded record; return each column's raw value (MISSING, None, NotObject or the value)."
+    parts = _parts(root)
+    if len(parts) > 1:
+        names, pieces = [], []
+        for p, (emit_nodes, own) in enumerate(parts):
+            names.append(f"_walk{p}")
+            pieces.append(_gen_walk_part(src, f"_walk{p}", emit_nodes, own, [], "Walk one part of the paths."))
+        _gen_joined(src, "walk", "rec", names, pieces, [(c.index, f"_jp{c.index}(rec)") for c in jmes], columns, doc)
+        return
+    emit_nodes, own = parts[0]
+    _gen_walk_part(src, "walk", emit_nodes, own, jmes, doc, columns)
 
-    def visit(node: _Node, var: str) -> None:
-        for child in node.children.values():
-            cvar = f"n{child.id}"
-            if var == "rec":
-                src.emit(f"{cvar} = rec.get(_k{child.id}, _M)")
-            else:
-                src.emit(f"{cvar} = {var}.get(_k{child.id}, _M) if _isdict({var}) else {var}")
-            for ci in child.columns:
-                if child.children:  # the value itself is a column, and the walk goes on inside it
+
+def _gen_walk_part(
+    src: _Source, name: str, emit_nodes: list[_Node], own: set[int], jmes: list[Column], doc: str, columns: tuple[Column, ...] | None = None
+) -> list[int]:
+    """One walk function over ``emit_nodes``; returns the columns (in its tuple's order) it yields.
+
+    With ``columns`` it returns a value for every column (None for the inactive ones).
+    """
+    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down"]
+    defaults += [f"_k{n.id}=_k{n.id}" for n in emit_nodes]
+    defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
+    src.lines.append(f"def {name}(rec, {', '.join(defaults)}):")
+    src.emit(f'"""{doc}"""')
+    out: dict[int, str] = {}
+    for node in emit_nodes:
+        cvar = f"n{node.id}"
+        parent = node.parent
+        assert parent is not None
+        if parent.key is None:
+            src.emit(f"{cvar} = rec.get(_k{node.id}, _M)")
+        else:
+            pvar = f"n{parent.id}"
+            src.emit(f"{cvar} = {pvar}.get(_k{node.id}, _M) if _isdict({pvar}) else {pvar}")
+        if node.id in own:
+            for ci in node.columns:
+                if node.children:  # the value itself is a column, and the walk goes on inside it
                     src.emit(f"c{ci} = {cvar}")
                     out[ci] = f"c{ci}"
                 else:
                     out[ci] = cvar
-            if child.children:
-                src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {child.id})")
-                visit(child, cvar)
-
-    visit(root, "rec")
+        if node.children:
+            src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {node.id})")
     for col in jmes:
         src.emit(f"c{col.index} = _jp{col.index}(rec)")
         out[col.index] = f"c{col.index}"
-    values = ", ".join(str(out[c.index]) for c in columns)
-    src.emit(f"return ({values},)")
+    order = [c.index for c in columns] if columns is not None else list(out)
+    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
     src.lines.append("")
+    return order
 
 
 def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
@@ -247,31 +323,46 @@ def _extractor_name(tier: Tier) -> str:
 
 def _gen_extract(src: _Source, columns: tuple[Column, ...], root: _Node, tier: Tier) -> None:
     name = _extractor_name(tier)
-    internal = [n for n in _preorder(root) if n.children and n is not root]
+    doc = f"Decoded Structs of a chunk -> one list of raw values per column ({'required, non-null' if tier.every_field else 'nullable, optional'} fields)."
+    parts = _parts(root)
+    if len(parts) > 1:
+        names, pieces = [], []
+        for p, (emit_nodes, own) in enumerate(parts):
+            names.append(f"_{name}{p}")
+            pieces.append(_gen_extract_part(src, f"_{name}{p}", tier, emit_nodes, own, "Extract one part of the columns."))
+        _gen_joined(src, name, "recs", names, pieces, [], columns, doc)
+        return
+    emit_nodes, own = parts[0]
+    _gen_extract_part(src, name, tier, emit_nodes, own, doc, columns)
+
+
+def _gen_extract_part(
+    src: _Source, name: str, tier: Tier, emit_nodes: list[_Node], own: set[int], doc: str, columns: tuple[Column, ...] | None = None
+) -> list[int]:
+    """One extractor over ``emit_nodes``; returns the columns (in its tuple's order) it yields."""
+    internal = [n for n in emit_nodes if n.children]  # their Structs: a child's parent may be None or UNSET
     defaults = "" if tier.every_field else ", ".join(f"_{tier.prefix}{n.id}=_{tier.prefix}{n.id}" for n in internal)
     src.lines.append(f"def {name}(recs{', ' + defaults if defaults else ''}):")
-    src.emit(
-        f'"""Decoded Structs of a chunk -> one list of raw values per column ({"required, non-null" if tier.every_field else "nullable, optional"} fields)."""'
-    )
+    src.emit(f'"""{doc}"""')
     out: dict[int, str] = {}
-
-    def visit(node: _Node, var: str) -> None:
-        for j, child in enumerate(node.children.values()):
-            target = f"n{child.id}" if child.children else f"v{child.id}"
-            if var == "recs":
-                src.emit(f"{target} = [r.f{j} for r in recs]")
-            elif tier.every_field:
-                src.emit(f"{target} = [x.f{j} for x in {var}]")
-            else:  # the parent may be None or UNSET: passed through as the value
-                src.emit(f"{target} = [x.f{j} if x.__class__ is _{tier.prefix}{node.id} else x for x in {var}]")
-            for ci in child.columns:
+    for node in emit_nodes:
+        parent = node.parent
+        assert parent is not None
+        target = f"n{node.id}" if node.children else f"v{node.id}"
+        j = node.slot
+        if parent.key is None:
+            src.emit(f"{target} = [r.f{j} for r in recs]")
+        elif tier.every_field:
+            src.emit(f"{target} = [x.f{j} for x in n{parent.id}]")
+        else:  # the parent may be None or UNSET: passed through as the value
+            src.emit(f"{target} = [x.f{j} if x.__class__ is _{tier.prefix}{parent.id} else x for x in n{parent.id}]")
+        if node.id in own:
+            for ci in node.columns:
                 out[ci] = target
-            if child.children:
-                visit(child, target)
-
-    visit(root, "recs")
-    src.emit(f"return ({', '.join(out.get(c.index, 'None') for c in columns)},)")
+    order = [c.index for c in columns] if columns is not None else list(out)
+    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
     src.lines.append("")
+    return order
 
 
 @dataclass(frozen=True, slots=True)

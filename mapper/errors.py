@@ -178,6 +178,10 @@ class InputError(MapperError):
     """Input that cannot be read at all (no such file, unreadable stream, unknown format)."""
 
 
+class OutputError(MapperError):
+    """An output that cannot be written: a missing or read-only directory, a full disk, an input's own path."""
+
+
 class OptionError(MapperError, ValueError):
     """An option that makes no sense (``on_error="drop"``, ``workers=0``, ``max_errors=-1``).
 

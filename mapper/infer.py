@@ -53,7 +53,7 @@ import msgspec
 
 from .checks import NAME_RE
 from .commands import Progress
-from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, ObjectRecords, RawRecords, iter_units, open_input
+from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
 from .errors import InputError, MapperError, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, to_dot_notation
@@ -425,7 +425,14 @@ class _Scanner:
             elif isinstance(unit, BrokenDocument):
                 where = f" ({name})" if name else ""
                 raise InputError(f"{unit.message}{where}")
-            else:  # pragma: no cover - io grew a unit kind
+            elif isinstance(unit, OversizedRecord):
+                if unit.first_line is not None:
+                    line = unit.first_line
+                self.index += 1
+                self.bad_record(self.index - 1, line, name, f"too large: {unit.size:,} bytes, more than {unit.limit:,}")
+                line += 1
+                self.nbytes += unit.size
+            else:  # pragma: no cover - the reader grew a unit kind
                 raise InferError(f"internal: unknown input unit {type(unit).__name__}")
             if self.progress is not None:
                 self.progress(self.index, self.nbytes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import OptionError
 
-__all__ = ["INPUT_FORMATS", "ON_ERROR", "MapOptions"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "ON_ERROR", "MapOptions"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -20,6 +20,8 @@ __all__ = ["INPUT_FORMATS", "ON_ERROR", "MapOptions"]
 ON_ERROR = ("endpoint", "reject", "skip")
 #: Input formats: detected from the first bytes (``auto``) or forced.
 INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
+#: The default maximum record size in bytes: 16 times the endpoint's 1 MB request body limit.
+MAX_RECORD_SIZE = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +34,18 @@ class MapOptions:
     input_format: str = "auto"
     workers: int = 1
     fast: bool = True
+    #: a record (an NDJSON line, a JSON array element, a body's value) longer than this
+    #: many bytes is refused (code ``too_large``), and reading goes on at the next one
+    max_record_size: int = MAX_RECORD_SIZE
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
             raise OptionError(f"on_error must be one of {', '.join(map(repr, ON_ERROR))}, not {self.on_error!r}")
         m = self.max_errors
-        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not math.isfinite(m)) or m < 0):
-            raise OptionError(f"max_errors must be a count (an int >= 0) or a ratio (a float below 1), not {m!r}")
+        if m is not None and (
+            isinstance(m, bool) or not isinstance(m, (int, float)) or (isinstance(m, float) and not (math.isfinite(m) and m <= 1.0)) or m < 0
+        ):
+            raise OptionError(f"max_errors must be a count (an int >= 0) or a share of the records (a float from 0.0 to 1.0), not {m!r}")
         if m is not None and self.on_error != "skip":
             raise OptionError(f"max_errors only applies with on_error='skip' (the policy is {self.on_error!r}): drop it or choose skip")
         if not isinstance(self.strict, bool):
@@ -49,3 +56,5 @@ class MapOptions:
             raise OptionError(f"workers must be a positive integer, not {self.workers!r}")
         if not isinstance(self.fast, bool):
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
+        if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < 1024:
+            raise OptionError(f"max_record_size must be a number of bytes, at least 1024, not {self.max_record_size!r}")

@@ -18,6 +18,7 @@ Unquoted keys may contain any character except whitespace and
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +159,9 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
 
 def _parse_jmespath(text: str) -> Path:
     try:
-        parsed = jmespath.compile(text)
+        with warnings.catch_warnings():  # jmespath warns on its old `literal` syntax; it still parses
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            parsed = jmespath.compile(text)
     except jmespath.exceptions.JMESPathError as exc:
         pos = getattr(exc, "lex_position", None)
         if not isinstance(pos, int):

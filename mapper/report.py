@@ -350,8 +350,9 @@ class Report:
             "failed_records": self.failed_records,
             "errors": [e.to_dict() for e in self.errors],
             "warnings": [w.to_dict() for w in self.warnings],
-            "error_counts": [{"column": c, "code": k, "count": n} for (c, k), n in self.error_counts.items()],
-            "warning_counts": [{"column": c, "kind": k, "count": n} for (c, k), n in self.warning_counts.items()],
+            # in one order however the batch was mapped (chunks, workers)
+            "error_counts": [{"column": c, "code": k, "count": n} for (c, k), n in sorted(self.error_counts.items(), key=_count_key)],
+            "warning_counts": [{"column": c, "kind": k, "count": n} for (c, k), n in sorted(self.warning_counts.items(), key=_count_key)],
             "truncated": self.total_errors > len(self.errors) or self.total_warnings > len(self.warnings),
         }
 
@@ -391,13 +392,18 @@ class Report:
         return _grouped(self.warnings, [(w.column, w.kind) for w in self.warnings], self.warning_counts)
 
 
+def _count_key(item: tuple[tuple[str | None, str], int]) -> tuple[str, str]:
+    (column, code), _n = item
+    return (column or "", code)
+
+
 def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tuple[str | None, str], int]) -> list[tuple[str | None, str, int, list[T]]]:
     # counts cover every record; items only the ones kept as examples
     examples: dict[tuple[str | None, str], list[T]] = {}
     for key, item in zip(keys, items):
         examples.setdefault(key, []).append(item)
     groups = [(c, k, n, examples.get((c, k), [])) for (c, k), n in counts.items()]
-    groups.sort(key=lambda g: -g[2])
+    groups.sort(key=lambda g: (-g[2], g[0] or "", g[1]))  # largest first, then one order whatever the mapping order
     return groups
 
 
@@ -505,7 +511,8 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
     ``endpoint``: a record missing a mapped value under ``allow_missing_fields: false``
     discards the batch; any other failure refuses that record alone. ``reject``: any
     failure discards the batch. ``skip``: failures are refused alone, and more than
-    ``limit`` of them (a count, or a ratio below 1) discard the batch.
+    ``limit`` of them (an int: a count; a float: a share of the records, 0.0 to 1.0)
+    discard the batch.
     """
     if not report.failed_records:
         return
@@ -517,7 +524,7 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
         report.accepted = False
         report.reject_reason = "a record failed and on_error is reject"
     elif on_error == "skip" and limit is not None:
-        ratio = isinstance(limit, float) and limit < 1
+        ratio = isinstance(limit, float)
         if report.failed_records > (limit * report.records if ratio else limit):
             report.accepted = False
             what = f"{limit:.0%} of {report.records} records" if ratio else f"{int(limit)} errors"

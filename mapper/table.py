@@ -55,7 +55,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple
 
 from . import golayout
-from .checks import Checker, check_config, check_path, check_paths, check_sink_name, json_type, show_json, split_pointer
+from .checks import Checker, check_column_count, check_config, check_path, check_paths, check_sink_name, json_type, show_json, split_pointer
 from .errors import MapperError, make_pointer, preview, suggest
 from .model import Column, Sink
 from .paths import Path
@@ -1157,7 +1157,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     columns: list[Column] = []
     id_field: str | None = None
     pk_fields: tuple[str, ...] | None = None
-    if table is not None and mapping is not None:
+    if table is not None and mapping is not None and not check_column_count(ck, len(mapped), ("mapping",)):
         columns, id_field, pk_fields = _build_columns(ck, table, mapped)
 
     if any(p.severity == "error" for p in ck.problems[start:]):

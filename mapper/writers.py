@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import secrets
+import stat
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -20,33 +22,128 @@ import numpy as np
 import orjson
 
 from .batch import Batch
-from .errors import InputError, optional_import
+from .errors import OutputError, optional_import
 from .report import RejectedRecord
 
-__all__ = ["RejectsWriter", "atomic_output", "npz_arrays", "write_arrow", "write_ndjson", "write_npz", "write_parquet", "writer_for"]
+__all__ = [
+    "RejectsWriter",
+    "atomic_output",
+    "check_output",
+    "npz_arrays",
+    "same_file",
+    "write_arrow",
+    "write_ndjson",
+    "write_npz",
+    "write_parquet",
+    "writer_for",
+]
+
+
+_TMP_SUFFIX = ".mapper-tmp"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _clean_stale(directory: str, name: str) -> None:
+    """Remove temporary files a killed run left next to ``name`` (their process is gone)."""
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
+def check_output(path: str) -> None:
+    """Refuse, before any mapping, an output that cannot be written (raises :class:`OutputError`)."""
+    if path == "-":
+        return
+    real = os.path.realpath(path)
+    if os.path.isdir(real):
+        raise OutputError(f"cannot write {path}: it is a directory")
+    directory = os.path.dirname(real) or "."
+    if not os.path.isdir(directory):
+        raise OutputError(f"cannot write {path}: no such directory {os.path.dirname(path) or '.'}")
+    if os.path.exists(real) and not stat.S_ISREG(os.stat(real).st_mode):
+        return  # a device or a FIFO: written through
+    if not os.access(directory, os.W_OK):
+        raise OutputError(f"cannot write {path}: permission denied (the directory {directory} is not writable)")
 
 
 @contextmanager
 def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
-    """Write to a temporary file next to ``path`` and rename it into place on success."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise InputError(f"cannot write {path}: no such directory {directory}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the output gets a normal file's mode
+    """Write ``path`` atomically: to a temporary file next to it, renamed into place on success.
+
+    Symlinks are followed (the link stays a link, its target gets the output), an existing
+    file keeps its mode, and a target that is not a regular file (``/dev/stdout``, a FIFO)
+    is written through instead of replaced. A failure (a full disk, a read-only directory)
+    is an :class:`OutputError` and leaves no file under the final name. Temporary files
+    are named after the process, so a run that was killed has its left-overs removed by
+    the next one.
+    """
+    check_output(path)
+    real = os.path.realpath(path)
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        try:
+            fh = open(real, mode)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        try:
+            with fh:
+                yield fh
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        return
+    directory, name = os.path.dirname(real) or ".", os.path.basename(real)
+    _clean_stale(directory, name)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
-        os.replace(tmp, target)
-    except BaseException:
+        os.replace(tmp, real)
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (through symlinks and hard links), or would."""
+    if a == "-" or b == "-":
+        return False
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+        return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 class RejectsWriter:
@@ -100,11 +197,11 @@ def write_ndjson(batch: Batch, out: str) -> None:
 def npz_arrays(batch: Batch) -> dict[str, Any]:
     """The arrays ``write_npz`` stores, by key.
 
-    Strings are fixed-width unicode, which loads without pickle; numpy drops trailing
-    NUL characters from such strings, so a string array holding one that ends in NUL
-    is stored instead as UTF-8 bytes (``<key>.utf8``) with int64 ``<key>.utf8_offsets``
-    (the header says which). Keys are unique: a column whose name is not a plain
-    identifier, or that would clash, gets ``col<i>``.
+    Strings are stored as UTF-8 bytes (``<key>.utf8``, uint8) with int64 offsets
+    (``<key>.utf8_offsets``, one more than values), the header saying ``"strings":
+    "utf8"``: a file that loads without pickle, sized by its bytes (fixed-width
+    unicode would size every value by the longest one). Keys are unique: a column whose
+    name is not a plain identifier, or that would clash, gets ``col<i>``.
     """
     header: dict[str, Any] = {"format": "mapper-npz/1", "rows": batch.count, "id": {"key": "_id", "kind": batch.sink.id_kind}, "columns": []}
     arrays: dict[str, Any] = {"_record_index": batch.record_index}
@@ -134,14 +231,11 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
 
 
 def _put_values(arrays: dict[str, Any], key: str, values: Any) -> str | None:
-    """Store ``values`` under ``key``; for strings, return how ("unicode" or "utf8")."""
+    """Store ``values`` under ``key``; for strings, return how (``utf8``)."""
     if values.dtype != object:
         arrays[key] = values
         return None
     items = ["" if v is None else v for v in values.tolist()]
-    if not any(s.endswith("\x00") for s in items):
-        arrays[key] = np.array(items, dtype=str) if items else np.array([], dtype="<U1")
-        return "unicode"
     encoded = [s.encode("utf-8", "surrogatepass") for s in items]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(e) for e in encoded], out=offsets[1:])

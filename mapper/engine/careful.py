@@ -160,6 +160,10 @@ class CarefulPath:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
             return
+        if not isinstance(v, _JSON_TYPES):
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_value", _not_json(v))
+            return
         notes: list[Lossy] = []
         try:
             stored = ct.convert(v, notes)
@@ -201,6 +205,10 @@ class CarefulPath:
             b.put_missing(pos)
             what = "null" if v is None else "missing"
             self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
+            return
+        if not isinstance(v, _JSON_TYPES):
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", _not_json(v))
             return
         notes: list[Lossy] = []
         try:
@@ -253,6 +261,15 @@ class CarefulPath:
             self.error(self.pk_cols[0], pos, line, "invalid_id", "the primary key is empty")
             return
         b.put(pos, key)
+
+
+#: What a decoded JSON value can be (Python callers may hand in anything else).
+_JSON_TYPES = (str, int, float, list, tuple, dict)
+
+
+def _not_json(value: Any) -> str:
+    kind = type(value)
+    return f"a Python {kind.__module__}.{kind.__qualname__} is not a JSON value (str, number, bool, array, object or null)"
 
 
 def _changed_text(value: Any, text: str) -> bool:

@@ -23,7 +23,7 @@ from ..report import RejectedRecord, Report, decide
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
-from .reader import BrokenDocument, NdjsonChunk, ObjectRecords, RawRecords, Unit
+from .reader import BrokenDocument, NdjsonChunk, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text
 
 __all__ = ["Engine", "finish_batch"]
 
@@ -81,7 +81,9 @@ class Engine:
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
         elif isinstance(unit, BrokenDocument):
-            self.feed_broken(unit.message, unit.line)
+            self.feed_broken(unit.message, unit.line, unit.raw)
+        elif isinstance(unit, OversizedRecord):
+            self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind
             raise TypeError(f"unknown input unit {type(unit).__name__}")
 
@@ -118,7 +120,7 @@ class Engine:
                 i = rec - start
                 lo = int(newlines[i - 1]) + 1 if i else 0
                 hi = int(newlines[i]) if i < len(newlines) else len(data)
-                return bytes(data[lo:hi]).rstrip(b"\r")
+                return line_text(bytes(data[lo:hi]))
 
             self._close_unit(raw_of)
         else:
@@ -137,12 +139,20 @@ class Engine:
         out = self.out
         out.prepare(len(raws))
         start = out.n
+        limit = self.options.max_record_size
+        if any(len(raw) > limit for raw in raws):
+            too_big = {
+                i: f"the record is {len(raw):,} bytes, more than the {limit:,} a record may have (max_record_size)"
+                for i, raw in enumerate(raws)
+                if len(raw) > limit
+            }
+            bad = {**(bad or {}), **too_big}
         if bad:
             for i, raw in enumerate(raws):
                 pos, line = out.n, lines[i] if lines else None
                 if i in bad:
                     out.pending_raw[pos] = raw
-                    self.careful.record_error(pos, line, "not_an_object", bad[i])
+                    self.careful.record_error(pos, line, "too_large" if len(raw) > limit else "not_an_object", bad[i])
                 else:
                     self.careful.raw(raw, pos, line)
                 out.n += 1
@@ -166,11 +176,25 @@ class Engine:
             out.n += 1
         self._close_unit()
 
-    def feed_broken(self, message: str, line: int | None) -> None:
-        """A document (JSON array, request body) that does not parse at all."""
+    def feed_broken(self, message: str, line: int | None, raw: bytes = b"") -> None:
+        """A document (JSON array, request body) that does not parse at all: one bad record, the whole text its raw."""
         out = self.out
         out.prepare(1)
+        out.pending_raw[out.n] = raw
         self.careful.record_error(out.n, line, "invalid_json", message)
+        out.n += 1
+        self._close_unit()
+
+    def feed_oversized(self, size: int, limit: int, prefix: bytes, first_line: int | None = None) -> None:
+        """An NDJSON line longer than the maximum record size: one refused record (its dead letter keeps the first bytes)."""
+        out = self.out
+        if first_line is not None:
+            self.next_line = first_line
+        out.prepare(1)
+        out.pending_raw[out.n] = prefix
+        reason = f"the record is {size:,} bytes, more than the {limit:,} a record may have (max_record_size); its first {len(prefix):,} bytes are kept"
+        self.careful.record_error(out.n, self.next_line, "too_large", reason)
+        self.next_line += 1
         out.n += 1
         self._close_unit()
 
@@ -183,7 +207,7 @@ class Engine:
         good: list[bytes] = []
         good_lines: list[int | None] = []
         for offset, line in enumerate(lines):
-            text = line.rstrip(b"\r")
+            text = line_text(line)
             if not text.strip(b" \t\r"):
                 continue
             good.append(text)

@@ -31,6 +31,7 @@ from ..types import STR, by_type
 from .careful import CarefulPath
 from .gojson import neg_zero_at
 from .output import RunOutput
+from .reader import line_text
 
 # msgspec's errors carry no structured position: the failing element and the byte
 # offset are read from its messages ("... - at `$[12]`", "... (byte 1234)"). If the
@@ -151,7 +152,7 @@ class FastPath:
             raws = data.split(b"\n")
             if data.endswith(b"\n"):
                 raws.pop()
-            raws = [r.rstrip(b"\r") for r in raws]
+            raws = [line_text(r) for r in raws]
         lines = [seg.line(i) for i in range(count)]
         out.pending_raw.update({out.n + i: r for i, r in enumerate(raws)})
         i = failures = 0

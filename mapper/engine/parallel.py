@@ -94,7 +94,7 @@ def _map_part(compiled: CompiledSink, records: Any, options: MapOptions, output:
     engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1), output=True)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE):
+    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE, max_record=options.max_record_size):
         engine.feed(unit)
     columns, ids, report = engine.finish_part()
     if not output:
@@ -190,8 +190,8 @@ def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
     payload = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
     raws = [b.raw() for b in buffers]
     total = sum(r.nbytes for r in raws)
-    if not total:
-        return payload, None, []
+    if not total:  # nothing to share (an empty batch), but the pickle still counts its buffers
+        return payload, None, [(0, 0)] * len(raws)
     shm = shared_memory.SharedMemory(create=True, size=total)
     try:
         # The caller unlinks it once copied: this process must not (its tracker would).
@@ -214,7 +214,7 @@ def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
 
 def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]]) -> Any:
     if name is None:
-        return pickle.loads(payload)
+        return pickle.loads(payload, buffers=[b""] * len(spans))
     shm = shared_memory.SharedMemory(name=name)
     try:
         buf = shm.buf

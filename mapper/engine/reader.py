@@ -2,19 +2,23 @@
 
 Inputs: NDJSON (blank lines skipped, CRLF and a UTF-8 BOM accepted), a JSON array
 of records, the endpoint's request body ``{"records": [{"value": {...}}]}``, gzip
-files, streams, and Python objects. The format is detected from the first
-non-blank byte and can be forced. NDJSON streams in chunks of about
-:data:`CHUNK_SIZE` bytes (256 KB), with absolute line numbers; JSON arrays and
-request bodies are read whole.
+(files, streams and bytes, recognised by their magic bytes), and Python objects. The
+format is detected from the content (see :func:`detect_format`) and can be forced.
+NDJSON streams in chunks of about :data:`CHUNK_SIZE` bytes (256 KB), with absolute line
+numbers, in linear time and bounded memory whatever the line lengths: a line longer
+than the maximum record size (:data:`MAX_RECORD_SIZE` by default) becomes one
+:class:`OversizedRecord` and reading goes on at the next line. JSON arrays and request
+bodies are read whole.
 
 The units are plain data (:class:`NdjsonChunk`, :class:`RawRecords`,
-:class:`ObjectRecords`, :class:`BrokenDocument`): the reader knows nothing of the
-engine, which takes each unit by its type.
+:class:`ObjectRecords`, :class:`BrokenDocument`, :class:`OversizedRecord`): the reader
+knows nothing of the engine, which takes each unit by its type.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import sys
@@ -25,12 +29,18 @@ from typing import Any, BinaryIO, Iterable, Iterator, Union
 import msgspec
 
 from ..errors import InputError
-from ..options import INPUT_FORMATS
+from ..options import INPUT_FORMATS, MAX_RECORD_SIZE
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
+#: Bytes of an oversized record kept for its dead letter.
+OVERSIZED_PREFIX = 1024
+#: Bytes the format is detected from.
+HEAD_SIZE = 1 << 16
+
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
+_GZIP = b"\x1f\x8b"
 
 
 @dataclass
@@ -61,62 +71,132 @@ class ObjectRecords:
 
 @dataclass
 class BrokenDocument:
-    """A JSON array or request body that does not parse: one error for the whole input."""
+    """A JSON array or request body that does not parse: one error for the whole input (``raw``: the document)."""
 
     message: str
     line: int | None
+    raw: bytes = b""
+
+
+@dataclass
+class OversizedRecord:
+    """An NDJSON line longer than the maximum record size: one record, refused (``prefix``: its first bytes)."""
+
+    size: int
+    limit: int
+    prefix: bytes
+    first_line: int | None = None  # as NdjsonChunk: set when it is the input's first line
 
 
 #: What :func:`iter_units` yields.
-Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument]
+Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument, OversizedRecord]
 
 
 # ---------------------------------------------------------------------------------------
-# Splitting
+# NDJSON
 
 
-def split_lines(data: bytes, chunk_size: int, start: int = 0, end: int | None = None) -> Iterator[NdjsonChunk]:
-    """Cut NDJSON bytes (``data[start:end]``) into chunks that end at line boundaries.
+def line_text(line: bytes) -> bytes:
+    """A line without its terminator's carriage return (CRLF); any other is part of the record."""
+    return line[:-1] if line.endswith(b"\r") else line
 
-    Chunks are memoryview slices: the input is not copied again on the way.
+
+def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
+    """Cut NDJSON bytes into chunks that end at line boundaries.
+
+    Chunks are memoryview slices: the input is not copied again on the way. A line with
+    no newline within ``chunk_size`` bytes is measured; past ``max_record`` it is an
+    :class:`OversizedRecord` (lines shorter than a chunk never are: the limit is larger).
     """
-    n = len(data) if end is None else end
+    n = len(data)
     view = memoryview(data)
     # One pass over the whole input (bytes.isascii is very quick) spares every chunk
     # its own UTF-8 check, which a memoryview slice could only do at numpy speed.
-    ascii_all = start == 0 and n == len(data) and data.isascii()
+    ascii_all = data.isascii()
     first: int | None = 1
+    start = 0
     while start < n:
         stop = start + chunk_size
         if stop >= n:
             cut = n
         else:
             nl = data.rfind(b"\n", start, stop)
-            if nl < 0:
+            if nl < 0:  # one line longer than a chunk
                 nl = data.find(b"\n", stop, n)
+                end = n if nl < 0 else nl
+                if end - start - (data[end - 1 : end] == b"\r") > max_record:
+                    yield OversizedRecord(end - start, max_record, data[start : start + OVERSIZED_PREFIX], first)
+                    first = None
+                    start = end + 1
+                    continue
             cut = n if nl < 0 else nl + 1
         yield NdjsonChunk(view[start:cut], first, ascii_all)
         first = None
         start = cut
 
 
-def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"") -> Iterator[NdjsonChunk]:
-    """Read NDJSON from a binary stream in chunks that end at line boundaries."""
+def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"", max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
+    """Read NDJSON from a binary stream in chunks that end at line boundaries.
+
+    Linear in the input and bounded in memory: each block is searched for newlines once,
+    and the partial line carried from block to block never grows past ``max_record``
+    (the rest of such a line is read and dropped, counted, up to its newline).
+    """
     first: int | None = 1
-    pending = head
-    while True:
-        block = stream.read(chunk_size)
-        if not block:
-            break
-        pending += block
-        nl = pending.rfind(b"\n")
-        if nl < 0:
+    tail = bytearray()  # the partial line carried over: never holds a newline
+    skipping = -1  # bytes of an oversized line read so far (-1: not in one)
+    prefix = b""
+
+    def blocks() -> Iterator[bytes]:
+        if head:
+            yield head
+        while True:
+            block = stream.read(chunk_size)
+            if not block:
+                return
+            yield block
+
+    for block in blocks():
+        pos = 0
+        if skipping >= 0:  # inside an oversized line: drop up to its newline
+            nl = block.find(b"\n")
+            if nl < 0:
+                skipping += len(block)
+                continue
+            yield OversizedRecord(skipping + nl, max_record, prefix, first)
+            first = None
+            skipping, pos = -1, nl + 1
+        last = block.rfind(b"\n", pos)
+        if last < 0:  # no line ends here: it all joins the partial line
+            tail += block[pos:] if pos else block
+            if len(tail) > max_record:
+                prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
+                tail = bytearray()
             continue
-        chunk, pending = pending[: nl + 1], pending[nl + 1 :]
+        first_nl = block.find(b"\n", pos)
+        if len(tail) + first_nl - pos > max_record:  # the partial line ends here, too long
+            yield OversizedRecord(len(tail) + first_nl - pos, max_record, bytes((tail + block[pos:first_nl])[:OVERSIZED_PREFIX]), first)
+            first = None
+            tail = bytearray()
+            pos = first_nl + 1
+            if pos > last:
+                tail += block[pos:]
+                continue
+        chunk = bytes(tail) + block[pos : last + 1] if tail else block[pos : last + 1]
+        tail = bytearray(block[last + 1 :])
         yield NdjsonChunk(chunk, first)
         first = None
-    if pending:
-        yield NdjsonChunk(pending, first)
+        if len(tail) > max_record:
+            prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
+            tail = bytearray()
+    if skipping >= 0:
+        yield OversizedRecord(skipping, max_record, prefix, first)
+    elif tail:
+        yield NdjsonChunk(bytes(tail), first)
+
+
+# ---------------------------------------------------------------------------------------
+# Documents: a JSON array, a request body
 
 
 class _Item(msgspec.Struct):
@@ -124,12 +204,14 @@ class _Item(msgspec.Struct):
     value: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b""))
 
 
-class _Body(msgspec.Struct):
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
+    # A request body is an object whose only key is "records"; any other key makes it a record.
     records: list[msgspec.Raw]
 
 
 _ITEMS = msgspec.json.Decoder(list[_Item])
 _ITEM = msgspec.json.Decoder(_Item)
+_DECODE_ANY = msgspec.json.Decoder()
 
 
 def _line_of(data: bytes, offset: int) -> tuple[int, int]:
@@ -139,43 +221,47 @@ def _line_of(data: bytes, offset: int) -> tuple[int, int]:
 
 
 def _broken(data: bytes, exc: Exception, what: str) -> BrokenDocument:
+    # msgspec gives no structured position: read the offset from its message (see fast.py)
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
         line, col = _line_of(data, int(m.group(1)))
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
-        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}", line)
+        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}", line, data)
     if "truncated" in msg:
-        return BrokenDocument(f"Invalid JSON: {what} is truncated", data.count(b"\n") + 1)
-    return BrokenDocument(f"Invalid JSON: {what}: {msg}", None)
+        return BrokenDocument(f"Invalid JSON: {what} is truncated", data.count(b"\n") + 1, data)
+    return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
 
 
-def json_array_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
+def json_array_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     """A JSON array of records, split into runs of raw record texts."""
     try:
         raws = msgspec.json.decode(data, type=list[msgspec.Raw])
     except msgspec.ValidationError:
-        yield BrokenDocument("Invalid JSON: expected a JSON array of records", 1)
+        yield BrokenDocument("Invalid JSON: expected a JSON array of records", 1, data)
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the JSON array")
         return
     except RecursionError:
-        yield BrokenDocument("Invalid JSON: the JSON array is nested too deeply", None)
+        yield BrokenDocument("Invalid JSON: the JSON array is nested too deeply", None, data)
         return
     for i in range(0, len(raws), chunk_records):
         yield RawRecords([bytes(r) for r in raws[i : i + chunk_records]])
 
 
-def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
+def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``."""
     try:
         body = msgspec.json.decode(data, type=_Body)
     except msgspec.ValidationError as exc:
-        yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1)
+        yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1, data)
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
+        return
+    except RecursionError:
+        yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
         return
     items = [bytes(r) for r in body.records]
     for i in range(0, len(items), chunk_records):
@@ -196,40 +282,75 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
         yield RawRecords(raws, None, bad)
 
 
-def _looks_like_body(data: bytes) -> bool:
-    """A single JSON object whose first key is "records" holding an array."""
-    return re.match(rb'\s*\{\s*"records"\s*:\s*\[', data) is not None
+# ---------------------------------------------------------------------------------------
+# Telling the format
+
+
+def _decoded(line: bytes) -> Any:
+    """The JSON value of one line, or ``_NOT_JSON``."""
+    try:
+        return _DECODE_ANY.decode(line)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return _NOT_JSON
+
+
+_NOT_JSON: Any = object()
+
+
+def _is_body(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("records"), list)
 
 
 def detect_format(head: bytes) -> str:
-    """``ndjson``, ``json`` or ``endpoint`` from the first bytes of an input."""
+    """``ndjson``, ``json`` or ``endpoint`` from the first bytes of an input (up to :data:`HEAD_SIZE`).
+
+    Anything that does not start with ``[`` or ``{`` is NDJSON. Otherwise the first line
+    decides when it is a complete JSON value: followed by more lines, the input is NDJSON
+    (a first record that is an array, or has a ``records`` key, is one bad or odd record,
+    not the whole file); alone, it is a JSON array, a request body (an object whose only
+    key is ``records``), or one NDJSON record. When the first line is not a JSON value by
+    itself, the next lines decide: if they are (up to three checked), the input is NDJSON
+    with a broken first line; if not, it is a document spread over lines.
+    """
     text = head[3:] if head.startswith(_BOM) else head
-    stripped = text.lstrip(_WS)
-    if stripped[:1] == b"[":
+    text = text.lstrip(_WS)
+    lead = text[:1]
+    if lead not in (b"[", b"{"):
+        return "ndjson"
+    lines = [ln.strip(_WS) for ln in text.split(b"\n", 8)[:8]]
+    lines = [ln for ln in lines if ln]
+    first = _decoded(lines[0])
+    more = lines[1:4]
+    if first is not _NOT_JSON:
+        if more:
+            return "ndjson"
+        if lead == b"[":
+            return "json"
+        return "endpoint" if _is_body(first) else "ndjson"
+    if more and all(isinstance(_decoded(ln), dict) for ln in more):
+        return "ndjson"
+    if lead == b"[":
         return "json"
-    if _looks_like_body(stripped):
-        # One object spanning the whole input is a request body; a first line that is
-        # a complete record of its own means NDJSON whose records have a "records" key.
-        first = stripped.split(b"\n", 1)[0]
-        try:
-            msgspec.json.decode(first)
-        except (msgspec.DecodeError, ValueError):
-            return "endpoint"
-        rest = stripped[len(first) :].strip(_WS)
-        return "endpoint" if not rest else "ndjson"
-    return "ndjson"
+    return "endpoint" if re.match(rb'\{\s*"records"\s*:', text) else "ndjson"
 
 
-def bytes_units(data: bytes, input_format: str, chunk_size: int) -> Iterator[Any]:
+# ---------------------------------------------------------------------------------------
+# Inputs
+
+
+def bytes_units(data: bytes, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
+    if data[:2] == _GZIP:  # gzip bytes, as a .gz file read into memory
+        yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record)
+        return
     if data.startswith(_BOM):
         data = data[3:]
-    fmt = detect_format(data[: 1 << 16]) if input_format == "auto" else input_format
+    fmt = detect_format(data[:HEAD_SIZE]) if input_format == "auto" else input_format
     if fmt == "json":
         yield from json_array_units(data)
     elif fmt == "endpoint":
         yield from endpoint_units(data)
     elif fmt == "ndjson":
-        yield from split_lines(data, chunk_size)
+        yield from split_lines(data, chunk_size, max_record)
     else:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
 
@@ -248,22 +369,9 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     magic = fh.peek(2)[:2]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
-    if magic == b"\x1f\x8b":
+    if magic == _GZIP:
         return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
     return fh
-
-
-class _Peek:
-    """A stream with its first bytes already read (to detect the format)."""
-
-    def __init__(self, stream: BinaryIO, size: int = 1 << 16):
-        try:
-            self.head = stream.read(size)
-        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:  # ValueError: a closed file
-            raise InputError(f"cannot read the input: {exc}") from None
-        if isinstance(self.head, str):
-            raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
-        self.stream = stream
 
 
 class _Prepend:
@@ -283,48 +391,50 @@ class _Prepend:
         return self.stream.read(n)
 
 
-def stream_units(stream: BinaryIO, input_format: str, chunk_size: int) -> Iterator[Any]:
-    peek = _Peek(stream)
-    head = peek.head
-    if head[:2] == b"\x1f\x8b":  # gzip, e.g. on stdin (files are unwrapped by open_input)
-        stream = gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb")  # type: ignore[assignment, arg-type, call-overload]
-        head = _Peek(stream).head
-    if head.startswith(_BOM):
-        head = head[3:]
-    fmt = detect_format(head) if input_format == "auto" else input_format
-    if fmt == "ndjson":
-        yield from stream_lines(_Reader(stream), chunk_size, head)  # type: ignore[arg-type]
-    else:
-        rest = _Reader(stream).read()
-        yield from bytes_units(head + rest, fmt, chunk_size)
-
-
 class _Reader:
     """Turns read errors of a (gzip) stream into InputError."""
 
-    def __init__(self, stream: BinaryIO):
+    def __init__(self, stream: Any):
         self.stream = stream
 
     def read(self, n: int = -1) -> bytes:
         try:
-            return self.stream.read(n)
-        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
+            data = self.stream.read(n)
+        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:  # ValueError: a closed file
             raise InputError(f"cannot read the input: {exc}") from None
+        if isinstance(data, str):
+            raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
+        return data
 
 
-def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE) -> Iterator[Unit]:
+def stream_units(stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
+    reader = _Reader(stream)
+    head = reader.read(HEAD_SIZE)
+    if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
+        reader = _Reader(gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb"))  # type: ignore[arg-type, call-overload]
+        head = reader.read(HEAD_SIZE)
+    if head.startswith(_BOM):
+        head = head[3:]
+    fmt = detect_format(head) if input_format == "auto" else input_format
+    if fmt == "ndjson":
+        yield from stream_lines(reader, chunk_size, head, max_record)  # type: ignore[arg-type]
+    else:
+        yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record)
+
+
+def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
     """Cut any accepted input into units the engine maps one at a time."""
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if isinstance(records, (bytes, bytearray, memoryview)):
-        yield from bytes_units(bytes(records), input_format, chunk_size)
+        yield from bytes_units(bytes(records), input_format, chunk_size, max_record)
     elif isinstance(records, str):
-        yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size)
+        yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size, max_record)
     elif isinstance(records, os.PathLike):
         with open_input(records) as fh:
-            yield from stream_units(fh, input_format, chunk_size)
+            yield from stream_units(fh, input_format, chunk_size, max_record)
     elif hasattr(records, "read"):
-        yield from stream_units(records, input_format, chunk_size)
+        yield from stream_units(records, input_format, chunk_size, max_record)
     elif isinstance(records, dict):
         body = records.get("records") if len(records) == 1 else None
         if isinstance(body, list) and input_format in ("auto", "endpoint"):

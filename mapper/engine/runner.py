@@ -43,6 +43,6 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
     engine = Engine(compiled, options, output=output)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE):
+    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE, max_record=options.max_record_size):
         engine.feed(unit)
     return engine.finish()

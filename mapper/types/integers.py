@@ -74,7 +74,7 @@ class IdType(_Integer):
         return set_field_rules(values, rules)
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
-        if value == "" and isinstance(value, str):
+        if isinstance(value, str) and value == "":
             return empty(value, notes)
         return to_uint64(value, notes)
 

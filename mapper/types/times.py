@@ -211,7 +211,7 @@ class TimestampType(_Time):
 
     def _convert_text(self, value: Any, notes: list[Lossy] | None) -> int:
         gran = self.unit or "s"
-        if value == "":
+        if isinstance(value, str) and value == "":
             raise ConversionError("out_of_range", "an empty string is read as Go's zero time 0001-01-01T00:00:00Z, which is out of range")
         ns = self._parse(value)
         lo, hi = self._range_ns
@@ -265,7 +265,7 @@ class RecordTimeType(_Time):
                 raise ConversionError("out_of_range", f"{v}{unit} is outside representable time scales")
             ns = self.config.epoch_ns + v * unit_ns
         else:
-            if value == "":
+            if isinstance(value, str) and value == "":
                 return empty(value, notes)
             ns = self._parse(value)
             if ns == GO_ZERO_TIME_NS:  # time.Time.IsZero(): the ingester sets no time
@@ -331,7 +331,7 @@ class DateIntType(_Time):
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         # "0000-00-00" is the ingester's special case: Go's zero time
-        ns = GO_ZERO_TIME_NS if value == "0000-00-00" else self._parse(value)
+        ns = GO_ZERO_TIME_NS if isinstance(value, str) and value == "0000-00-00" else self._parse(value)
         dur = ns - self.config.epoch_ns
         clamped = min(max(dur, INT64_MIN), INT64_MAX)  # Go's Time.Sub saturates
         q = abs(clamped) // self._unit_ns

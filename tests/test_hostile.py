@@ -1,0 +1,573 @@
+"""Issue 11: what a hostile run found, one regression test per item (the item's number in the name).
+
+Each test failed before its fix. Subprocess tests go through ``run`` (no traceback may
+reach stderr); everything is bounded in size and time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper.engine.reader import OversizedRecord, detect_format, iter_units, stream_lines
+
+ROOT = Path(__file__).parents[1]
+
+SINK = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "n", "path": ["n"], "type": "int"},
+    ],
+}
+
+
+def good(n: int) -> bytes:
+    return b"".join(b'{"k": %d, "s": "v%d", "n": %d}\n' % (i, i, i) for i in range(n))
+
+
+def run(*args: Any, input: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "mapper", *[str(a) for a in args]], input=input, capture_output=True, cwd=ROOT, timeout=timeout)
+    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    assert "Traceback" not in proc.err, proc.err
+    return proc
+
+
+@pytest.fixture()
+def sink_file(tmp_path: Path) -> Path:
+    p = tmp_path / "sink.json"
+    p.write_text(json.dumps(SINK))
+    return p
+
+
+def accounted(report: mapper.Report, rows: int) -> None:
+    """Every record ends as a row or a refused record."""
+    assert rows + report.failed_records == report.records
+
+
+# --- 1. a bad first line does not swallow the file -----------------------------------------
+
+
+@pytest.mark.parametrize("first", [b"[1]", b'{"records": [', b'{"records": [1, 2', b"[", b'[{"k": 1}'])
+def test_01_a_bad_first_line_is_one_bad_record_not_the_whole_file(sink_file: Path, tmp_path: Path, first: bytes) -> None:
+    src = tmp_path / "f.ndjson"
+    src.write_bytes(first + b"\n" + good(1000))
+    out, rejects = tmp_path / "o.ndjson", tmp_path / "r.ndjson"
+    p = run("map", sink_file, src, "-o", out, "--on-error", "skip", "--rejects", rejects)
+    assert p.returncode == 1  # one record refused
+    assert len(out.read_bytes().splitlines()) == 1000
+    (entry,) = [json.loads(x) for x in rejects.read_bytes().splitlines()]
+    assert entry["line"] == 1 and entry["raw"].encode() == first
+
+
+def test_01_documents_spread_over_lines_are_still_documents() -> None:
+    assert detect_format(b'[\n  {"k": 1},\n  {"k": 2}\n]\n') == "json"
+    assert detect_format(b'{\n "records": [\n  {"value": {"k": 1}}\n ]\n}\n') == "endpoint"
+    assert detect_format(b'[{"k": 1}, {"k": 2}]') == "json"
+    assert detect_format(b'{"records": [{"value": {"k": 1}}]}') == "endpoint"
+    assert detect_format(b'{"k": 1}\n{"k": 2}\n') == "ndjson"
+    assert detect_format(b"[1]\n[2]\n") == "ndjson"  # NDJSON whose lines are arrays: each a bad record
+
+
+# --- 2. a record with a "records" key is a record --------------------------------------------
+
+
+def test_02_only_an_object_whose_only_key_is_records_is_a_request_body() -> None:
+    m = mapper.compile_sink(SINK)
+    r = m.validate(b'{"records": ["a", "b"], "k": 1}')
+    assert r.records == 1 and r.verdict == "accepted"
+    batch = m.map(b'{"records": [{"value": {"k": 5}}], "k": 1}')
+    assert batch.ids.tolist() == [1]  # not silently the body's record 5
+    assert m.map(b'{"records": [{"value": {"k": 5}}]}').ids.tolist() == [5]
+    forced = m.validate(b'{"records": [{"value": {"k": 5}}], "k": 1}', input_format="endpoint")
+    assert forced.verdict == "refused" and forced.errors[0].code == "invalid_json"
+
+
+# --- 7. deep nesting in a document ----------------------------------------------------------
+
+
+def test_07_a_body_nested_a_thousand_deep_is_an_error_not_a_recursion_error() -> None:
+    m = mapper.compile_sink(SINK)
+    deep = b'{"records": [{"value": {"k": 1, "x": ' + b"[" * 1000 + b"]" * 1000 + b"}}]}"
+    r = m.validate(deep)
+    assert r.records == 1 and r.verdict == "refused" and r.errors[0].code == "invalid_json"
+    deep_array = b"[" * 5000 + b"]" * 5000
+    r = m.validate(deep_array)
+    assert r.verdict == "refused" and "nested too deeply" in r.errors[0].reason
+
+
+# --- 12. linear stream reading, a maximum record size ----------------------------------------
+
+
+class _Lazy(io.RawIOBase):
+    """A stream of ``size`` bytes of ``fill`` without a newline, then ``tail``: never held whole."""
+
+    def __init__(self, size: int, fill: bytes, tail: bytes):
+        self.left, self.fill, self.tail = size, fill, tail
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.left > 0:
+            k = min(self.left, n if n > 0 else 1 << 20)
+            self.left -= k
+            return self.fill * k
+        out, self.tail = self.tail[: n if n > 0 else None], self.tail[n if n > 0 else len(self.tail) :]
+        return out
+
+
+def test_12_a_huge_line_is_read_in_linear_time_and_bounded_memory() -> None:
+    m = mapper.compile_sink(SINK)
+    tracemalloc.start()
+    try:
+        report = m.validate(_Lazy(64 * 1024 * 1024, b"\x00", b"\n" + good(3)), on_error="skip")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024 * 1024  # the old reader held the whole 64 MB line (and copied it)
+    assert report.records == 4 and report.failed_records == 1
+    (err,) = report.errors
+    assert (err.record, err.line, err.code) == (0, 1, "too_large") and "67,108,864 bytes" in err.reason
+
+
+@pytest.mark.parametrize("where", ["stream", "bytes", "array"])
+def test_12_a_record_over_max_record_size_is_refused_and_the_rest_read(where: str) -> None:
+    m = mapper.compile_sink(SINK)
+    big = b'{"k": 9, "s": "' + b"x" * 300_000 + b'"}'
+    lines = good(2) + big + b"\n" + good(2)
+    data: Any
+    if where == "array":
+        data = b"[" + b",".join(lines.strip().split(b"\n")) + b"]"
+    elif where == "stream":
+        data = io.BytesIO(lines)
+    else:
+        data = lines
+    r = m.validate(data, on_error="skip", max_record_size=100_000)
+    assert r.records == 5 and r.failed_records == 1
+    assert r.errors[0].record == 2 and r.errors[0].code == "too_large"
+    if where != "array":
+        assert r.errors[0].line == 3
+    dead = r.rejected[0].raw
+    assert dead is not None and big.startswith(dead) and 0 < len(dead) <= len(big)
+
+
+def test_12_stream_lines_keeps_line_numbers_around_oversized_lines() -> None:
+    data = b"a\n" + b"x" * 5000 + b"\nb\n" + b"y" * 5000
+    units = list(stream_lines(io.BytesIO(data), 1024, max_record=2048))
+    kinds = [type(u).__name__ for u in units]
+    assert kinds.count("OversizedRecord") == 2
+    text = b"".join(bytes(u.data) for u in units if not isinstance(u, OversizedRecord))
+    assert text == b"a\nb\n"
+    assert [u.size for u in units if isinstance(u, OversizedRecord)] == [5000, 5000]
+
+
+# --- 17. only the terminator's carriage return leaves the dead letter ------------------------
+
+
+def test_17_a_line_ending_cr_cr_lf_keeps_one_cr_in_its_raw_text() -> None:
+    m = mapper.compile_sink(SINK)
+    for fast in (True, False):
+        r = m.validate(b'{"k": 1}\r\n{"k": "x"}\r\r\n{"k": 2}\r\n', on_error="skip", fast=fast)
+        assert [rej.raw for rej in r.rejected] == [b'{"k": "x"}\r']
+        r = m.validate(b'{"k": 1}\n\n{"k": "x"}\r\r\n', on_error="skip", fast=fast)  # a chunk that is not clean
+        assert [rej.raw for rej in r.rejected] == [b'{"k": "x"}\r']
+
+
+# --- 18. gzip bytes through the API ----------------------------------------------------------
+
+
+def test_18_gzip_bytes_given_to_the_api_are_gunzipped() -> None:
+    m = mapper.compile_sink(SINK)
+    batch = m.map(gzip.compress(good(5)))
+    assert batch.ids.tolist() == [0, 1, 2, 3, 4]
+    assert np.array_equal(batch["n"].values, np.arange(5))
+
+
+def test_invariant_rows_plus_refused_is_records_on_a_mixed_file(sink_file: Path, tmp_path: Path) -> None:
+    data = b"[1]\n" + good(10) + b'{"k": "x"}\n' + b"\xff\n" + b"{" * 3 + b"\n" + good(5)
+    m = mapper.compile_sink(SINK)
+    batch = m.map(data, on_error="skip")
+    accounted(batch.report, batch.count)
+    assert os.path.exists(sink_file)
+
+
+# --- 5. workers keep every error in the dead letters -----------------------------------------
+
+TWO_BAD = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "a", "path": ["a"], "type": "int"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "b", "path": ["b"], "type": "int"},
+        {"name": "t", "path": ["t"], "type": "bool"},
+    ],
+}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
+def test_05_workers_keep_every_error_of_every_record_in_the_dead_letters(tmp_path: Path) -> None:
+    data = b"".join(b'{"k": %d, "a": "x%d", "s": "v", "b": "y", "t": true}\n' % (i, i) for i in range(5000))
+    src = tmp_path / "bad.ndjson"
+    src.write_bytes(data)
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(TWO_BAD))
+    letters = {}
+    for w in ("1", "2"):
+        rej = tmp_path / f"rej{w}.ndjson"
+        p = run("validate", sink, src, "--workers", w, "--rejects", rej, "--report", "json")
+        assert p.returncode == 1
+        letters[w] = rej.read_bytes()
+    assert letters["1"] == letters["2"]
+    entries = [json.loads(x) for x in letters["2"].splitlines()]
+    assert len(entries) == 5000 and all(len(e["errors"]) == 2 for e in entries)
+    m = mapper.compile_sink(TWO_BAD)
+    one, two = m.validate(data, on_error="skip"), m.validate(data, on_error="skip", workers=2)
+    assert [r.errors for r in one.rejected] == [r.errors for r in two.rejected]
+    assert one.to_dict() == two.to_dict()
+
+
+# --- 6. workers on an empty batch --------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
+@pytest.mark.parametrize("data", [b"", b"\n", b"[]", "[]", []], ids=["empty", "newline", "array", "str", "list"])
+def test_06_workers_on_an_empty_batch(data: Any) -> None:
+    m = mapper.compile_sink(TWO_BAD)
+    batch = m.map(data, workers=2)
+    assert batch.count == 0 and batch.report.records == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
+def test_06_cli_map_with_workers_on_an_empty_file(tmp_path: Path) -> None:
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(TWO_BAD))
+    src = tmp_path / "empty.ndjson"
+    src.write_bytes(b"\n")
+    out = tmp_path / "o.npz"
+    p = run("map", sink, src, "-o", out, "--workers", "2")
+    assert p.returncode == 0 and out.exists()
+
+
+# --- 8. a path 1,000 keys deep; 14. compile time linear in columns ------------------------------
+
+
+def test_08_check_refuses_a_path_deeper_than_the_limit_with_a_pointer(sink_file: Path) -> None:
+    deep = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "d", "path": ["a"] * 1000, "type": "int"}],
+    }
+    result = mapper.check_sink(deep)
+    assert not result.valid
+    (p,) = result.errors
+    assert (p.pointer, p.code) == ("/definition/1/path", "path-too-deep") and "1,000 keys" in p.message
+    as_text = dict(deep, definition=[deep["definition"][0], {"name": "d", "path": ".".join(["a"] * 1000), "type": "int"}])
+    assert [e.code for e in mapper.check_sink(as_text).errors] == ["path-too-deep"]
+    sink_file.write_text(json.dumps(deep))
+    for cmd in (["explain", sink_file], ["validate", sink_file, "-"], ["map", sink_file, "-", "-o", "-"]):
+        p = run(*cmd, input=b'{"k": 1}\n')
+        assert p.returncode == 2 and "path-too-deep" in p.err + p.stdout.decode() or "1,000 keys" in p.err
+
+
+def test_08_a_path_at_the_limit_maps(tmp_path: Path) -> None:
+    from mapper.checks import MAX_PATH_KEYS
+
+    keys = [f"k{i}" for i in range(MAX_PATH_KEYS)]
+    sink = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "d", "path": keys, "type": "int"}],
+    }
+    rec: Any = 7
+    for key in reversed(keys):
+        rec = {key: rec}
+    rec["k"] = 1
+    m = mapper.compile_sink(sink)
+    for fast in (True, False):
+        assert m.map([rec], fast=fast).to_rows() == [{"_id": 1, "d": 7}]
+        assert m.map(json.dumps(rec), fast=fast).to_rows() == [{"_id": 1, "d": 7}]
+
+
+def test_14_compile_time_is_linear_in_columns_and_check_names_the_limit() -> None:
+    import time
+
+    from mapper.checks import MAX_COLUMNS
+    from mapper.compiler import compile_definition
+
+    def sink(n: int) -> dict[str, Any]:
+        cols = [{"name": f"c{i}", "path": ["d", f"g{i // 50}", f"f{i}"], "type": ["int", "string"][i % 2]} for i in range(n)]
+        return {"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}, *cols]}
+
+    def seconds(n: int) -> float:
+        s = mapper.load_sink(sink(n))
+        t0 = time.perf_counter()
+        compile_definition(s)
+        return time.perf_counter() - t0
+
+    small, big = min(seconds(500) for _ in range(2)), min(seconds(4000) for _ in range(2))
+    assert big < 8 * small * 2.5, (small, big)  # 8x the columns; the old generator took ~30x
+    too_many = mapper.check_sink(sink(MAX_COLUMNS))  # one more than the limit with the id column
+    assert [(e.pointer, e.code) for e in too_many.errors] == [("/definition", "too-many-columns")]
+
+
+def test_14_a_sink_cut_into_generated_parts_maps_as_a_small_one() -> None:
+    from mapper.compiler import PART_NODES
+
+    n = PART_NODES * 3
+    cols = [{"name": f"c{i}", "path": ["d", f"g{i % 7}", f"f{i}"], "type": "int"} for i in range(n)]
+    cols += [{"name": "j", "path": "d.g0.f0 || `5`", "type": "int"}]  # a JMESPath column in the mix
+    sink = {"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}, *cols]}
+    m = mapper.compile_sink(sink)
+    assert "_walk1" in m.source
+    recs = [{"k": r, "d": {f"g{i % 7}": {f"f{i}": i + r} for i in range(0, n, 3)}} for r in range(3)]
+    # several g objects per record: rebuild so every column sits under its group
+    for r, rec in enumerate(recs):
+        groups: dict[str, dict[str, int]] = {}
+        for i in range(0, n, 3):
+            groups.setdefault(f"g{i % 7}", {})[f"f{i}"] = i + r
+        rec["d"] = groups
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in recs)
+    assert m.fast_unavailable  # the JMESPath column: the parted walk maps everything
+    fast = mapper.compile_sink(dict(sink, definition=sink["definition"][:-1]))
+    assert fast.fast_unavailable is None and "_extract_required1" in fast.source
+    for batch in (m.map(recs), m.map(data), fast.map(data), fast.map(data + b'{"k": 9, "d": null}\n', fast=True)):
+        for i in range(0, n, 3):
+            assert batch[f"c{i}"].values.tolist()[:3] == [i, i + 1, i + 2]
+        assert not batch["c1"].present[:3].any()
+    assert m.map(data)["j"].values.tolist() == [0, 1, 2]
+    last = fast.map(data + b'{"k": 9, "d": null}\n')  # the lenient tier's parted extractor
+    assert last["c0"].null.tolist() == [False, False, False, True]
+
+
+# --- 4. an output that is an input, or two outputs that are one file ----------------------------
+
+
+def test_04_outputs_naming_an_input_or_each_other_are_refused_before_reading(sink_file: Path, tmp_path: Path) -> None:
+    src = tmp_path / "bad.ndjson"
+    data = good(3) + b'{"k": "x"}\n'
+    src.write_bytes(data)
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(src)
+    hard = tmp_path / "hard.ndjson"
+    os.link(src, hard)
+    for args in (
+        ["validate", sink_file, src, "--rejects", src],
+        ["validate", sink_file, src, "--rejects", link],
+        ["validate", sink_file, src, "--rejects", hard],
+        ["map", sink_file, src, "-o", link],
+        ["map", sink_file, src, "-o", tmp_path / "x.ndjson", "--rejects", tmp_path / "x.ndjson"],
+    ):
+        p = run(*args)
+        assert p.returncode == 2, args
+        assert "also an input" in p.err or "the same file" in p.err
+        assert src.read_bytes() == data  # the input is untouched
+    assert not (tmp_path / "x.ndjson").exists()
+
+
+# --- 9. outputs that cannot be written ------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_09_a_read_only_directory_is_a_clean_error(sink_file: Path, tmp_path: Path) -> None:  # pragma: no cover - CI runs as root
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    p = run("map", sink_file, "-", "-o", ro / "o.ndjson", input=good(2))
+    assert p.returncode == 2 and "cannot write" in p.err
+
+
+@pytest.mark.parametrize("target", ["dir", "missing_dir", "dev_full_o", "dev_full_rejects", "dev_full_stdout", "dev_full_report", "dev_full_explain"])
+def test_09_output_errors_are_a_message_and_exit_2(sink_file: Path, tmp_path: Path, target: str) -> None:
+    bad = good(2) + b'{"k": "x"}\n'
+    if target == "dir":
+        (tmp_path / "d.npz").mkdir()
+        p = run("map", sink_file, "-", "-o", tmp_path / "d.npz", input=bad)
+    elif target == "missing_dir":
+        p = run("map", sink_file, "-", "-o", tmp_path / "nope" / "o.npz", input=bad)
+    elif not os.path.exists("/dev/full"):  # pragma: no cover - Linux has it
+        pytest.skip("no /dev/full")
+    elif target == "dev_full_o":
+        link = tmp_path / "full2.ndjson"
+        link.symlink_to("/dev/full")
+        p = run("map", sink_file, "-", "-o", link, input=bad)
+    elif target == "dev_full_rejects":
+        link = tmp_path / "rej.ndjson"
+        link.symlink_to("/dev/full")
+        p = run("validate", sink_file, "-", "--rejects", link, input=bad)
+    else:
+        cmd = {
+            "dev_full_stdout": ["map", sink_file, "-", "-o", "-"],
+            "dev_full_report": ["validate", sink_file, "-", "--report", "json"],
+            "dev_full_explain": ["explain", sink_file],
+        }[target]
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, cmd)], input=bad, stdout=full, stderr=subprocess.PIPE, cwd=ROOT, timeout=60)
+        err = proc.stderr.decode()
+        assert "Traceback" not in err and proc.returncode == 2 and "cannot write standard output" in err, err
+        return
+    assert p.returncode == 2, p.err
+    assert "cannot write" in p.err or "directory" in p.err
+
+
+# --- 10. only MapperErrors escape the API -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", [np.array([1, 2]), object(), {1, 2}, b"x", np.float64("nan"), float("inf")], ids=["ndarray", "object", "set", "bytes", "nan", "inf"]
+)
+def test_10_python_values_that_are_not_json_are_record_errors(value: Any) -> None:
+    sink = {
+        "primary_key_fields": ["k", "n"],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "k", "path": ["k"], "type": "id"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            *(
+                {"name": t, "path": [t], "type": t}
+                for t in ("string", "strings", "ids", "bool", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey")
+            ),
+        ],
+    }
+    m = mapper.compile_sink(sink)
+    for key in ("k", "n", "string", "strings", "ids", "bool", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey"):
+        rec = {"k": 1, "n": 2, key: value}
+        report = m.validate([rec])
+        assert report.records == 1
+        if report.failed_records:
+            assert report.errors[0].code in ("invalid_value", "invalid_id", "out_of_range")
+
+
+# --- 11. atomic writes and what is not a regular file ------------------------------------------
+
+
+def test_11_a_symlinked_output_writes_its_target_and_stays_a_link(sink_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "data.ndjson"
+    target.write_bytes(b"old\n")
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(target)
+    p = run("map", sink_file, "-", "-o", link, input=good(2))
+    assert p.returncode == 0
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert len(target.read_bytes().splitlines()) == 2
+
+
+def test_11_an_existing_output_keeps_its_mode(sink_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.ndjson"
+    out.write_bytes(b"old\n")
+    out.chmod(0o444)
+    p = run("map", sink_file, "-", "-o", out, input=good(2))
+    assert p.returncode == 0 and len(out.read_bytes().splitlines()) == 2
+    assert (out.stat().st_mode & 0o777) == 0o444
+
+
+def test_11_a_fifo_or_device_is_written_through_not_replaced(sink_file: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "out.ndjson"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    p = run("map", sink_file, "-", "-o", fifo, input=good(2))
+    got = reader.communicate(timeout=30)[0]
+    assert p.returncode == 0 and len(got.splitlines()) == 2
+    assert fifo.is_fifo()  # still the FIFO, not a regular file renamed over it
+    link = tmp_path / "null.ndjson"  # as -o /dev/stdout: a link to a device, written through
+    link.symlink_to("/dev/null")
+    p = run("map", sink_file, "-", "-o", link, input=good(2))
+    assert p.returncode == 0 and not Path("/dev/null").is_file() and link.is_symlink()
+
+
+def test_18_a_killed_runs_temporary_files_are_cleaned_by_the_next(sink_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.ndjson"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".o.ndjson.{dead}.deadbeef.mapper-tmp"
+    stale.write_bytes(b"half")
+    other = tmp_path / f".o.ndjson.{os.getpid()}.cafe.mapper-tmp"  # a live process's: kept
+    other.write_bytes(b"live")
+    p = run("map", sink_file, "-", "-o", out, input=good(2))
+    assert p.returncode == 0
+    assert not stale.exists() and other.exists()
+    assert sorted(x.name for x in tmp_path.iterdir() if "mapper-tmp" in x.name) == [other.name]
+
+
+# --- 13. strings in .npz are sized by their bytes -----------------------------------------------
+
+
+def test_13_npz_strings_are_utf8_bytes_not_fixed_width(sink_file: Path, tmp_path: Path) -> None:
+    data = good(2000) + b'{"k": 5000, "s": "' + b"x" * 20_000 + b'"}\n'
+    out = tmp_path / "o.npz"
+    p = run("map", sink_file, "-", "-o", out, input=data)
+    assert p.returncode == 0
+    assert out.stat().st_size < 500_000  # fixed-width unicode: 2,001 x 20,000 x 4 bytes = 160 MB
+    with np.load(out, allow_pickle=False) as z:
+        header = json.loads(str(z["__header__"]))
+        key = next(c["key"] for c in header["columns"] if c["name"] == "s")
+        offsets = z[f"{key}.utf8_offsets"]
+        blob = z[f"{key}.utf8"].tobytes()
+        assert blob[offsets[-2] : offsets[-1]] == b"x" * 20_000
+
+
+# --- 15. validate runs in bounded memory whatever fails -------------------------------------------
+
+
+def test_15_validate_keeps_nothing_per_failed_record(sink_file: Path) -> None:
+    from mapper.engine.core import Engine
+
+    m = mapper.compile_sink(SINK)
+    data = b"".join(b'{"k": %d, "n": "bad%d"}\n' % (i, i) for i in range(60_000))
+    engine = Engine(m.compiled, mapper.MapOptions(), output=False, keep_rejected=False, keep_failed=False)
+    for unit in iter_units(data):
+        engine.feed(unit)
+    _, report = engine.finish()
+    assert report.failed_records == 60_000
+    assert len(report.failed) == 0 and len(report.rejected) == 0
+    assert len(report.errors) == len(report.failed_index) == 1000  # the first KEEP kept in full
+
+
+# --- 18. the rest -------------------------------------------------------------------------------
+
+
+def test_18_options_after_the_files_and_workers_rules(sink_file: Path, tmp_path: Path) -> None:
+    src = tmp_path / "f.ndjson"
+    src.write_bytes(good(3))
+    p = run("validate", sink_file, "--strict", src)
+    assert p.returncode == 0
+    p = run("validate", sink_file, src, "--report", "json", "--on-error", "skip")
+    assert p.returncode == 0 and json.loads(p.stdout)["records"] == 3
+    p = run("validate", sink_file, src, "--workers", "0")
+    assert p.returncode == 2 and "workers" in p.err
+    p = run("validate", sink_file, "/dev/null", "--workers", "2")  # not a regular file: one process, said so
+    assert p.returncode == 0 and "one process" in p.err
+
+
+def test_18_max_errors_floats_are_shares_ints_are_counts() -> None:
+    m = mapper.compile_sink(SINK)
+    data = good(2) + b'{"k": "x"}\n{"k": "y"}\n'
+    assert m.validate(data, on_error="skip", max_errors=1.0).verdict == "partial"  # 100%: never discards
+    assert m.validate(data, on_error="skip", max_errors=1).verdict == "discarded"  # a count: 2 > 1
+    assert m.validate(data, on_error="skip", max_errors=0.5).verdict == "partial"  # 2 of 4 is not more than half
+    assert m.validate(data, on_error="skip", max_errors=0.49).verdict == "discarded"
+    with pytest.raises(mapper.OptionError):
+        m.validate(data, on_error="skip", max_errors=1.5)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need fork")
+def test_18_error_and_warning_counts_are_listed_in_one_order_with_workers() -> None:
+    m = mapper.compile_sink(TWO_BAD)
+    data = b"".join(b'{"k": %d, "a": %s, "s": 5, "b": "y", "t": 1.5}\n' % (i, b'"x"' if i % 3 else b"1") for i in range(3000))
+    one, two = m.validate(data, on_error="skip"), m.validate(data, on_error="skip", workers=2)
+    assert one.to_dict() == two.to_dict()
+    assert [c["column"] for c in one.to_dict()["error_counts"]] == sorted(c["column"] for c in one.to_dict()["error_counts"])
