@@ -7,13 +7,17 @@ A thin layer over the stages: the sink is loaded (:mod:`mapper.sink`), compiled 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import threading
+from typing import Any, Callable, Iterator, Sequence
 
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
-from .engine.runner import run
+from .engine.check import RecordChecker, RecordProblem
+from .engine.runner import iter_batches, run
+from .errors import OptionError
 from .model import Column, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
+from .paths import records_path_keys
 from .report import Report
 from .sink import load_sink
 
@@ -28,6 +32,7 @@ class Mapper:
 
     def __init__(self, sink: Sink):
         self.compiled: CompiledSink = compile_definition(sink)
+        self._local = threading.local()  # one RecordChecker per thread (see check)
 
     @property
     def sink(self) -> Sink:
@@ -76,6 +81,7 @@ class Mapper:
         workers: int = 1,
         fast: bool = True,
         max_record_size: int = MAX_RECORD_SIZE,
+        records_path: str | Sequence[str] | None = None,
     ) -> Batch:
         """Map a batch into a :class:`~mapper.batch.Batch`; raise :class:`~mapper.errors.BatchRejected` if the endpoint would discard it.
 
@@ -96,9 +102,14 @@ class Mapper:
         every record on the careful path (for debugging; same results, slower).
         ``max_record_size``: a record longer than this many bytes is refused (code
         ``too_large``) and reading goes on at the next one (16 MiB by default).
+        ``records_path``: the records are the array at this path of each document
+        (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
+        or a list of keys): the input's one document, each line's document of NDJSON
+        (read line by line), or each Python mapping given; a document without that
+        array is one error (code ``no_records``) naming where arrays of objects are.
         A bad option raises :class:`~mapper.errors.OptionError` before anything is read.
         """
-        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size)
+        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
         result = run(self.compiled, records, options, output=True)
         assert isinstance(result, Batch)
         return result
@@ -114,6 +125,7 @@ class Mapper:
         workers: int = 1,
         fast: bool = True,
         max_record_size: int = MAX_RECORD_SIZE,
+        records_path: str | Sequence[str] | None = None,
     ) -> Report:
         """Validate a batch as the endpoint would and return the :class:`~mapper.report.Report`.
 
@@ -121,14 +133,64 @@ class Mapper:
         be taken); the options are those of :meth:`map`. Columns are not kept, so any
         input size runs in bounded memory.
         """
-        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size)
+        options = MapOptions(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
         return result
 
+    def iter_batches(
+        self,
+        source: Any,
+        *,
+        records: int = 100_000,
+        on_error: str = "endpoint",
+        max_errors: int | float | None = None,
+        strict: bool = False,
+        input_format: str = "auto",
+        fast: bool = True,
+        max_record_size: int = MAX_RECORD_SIZE,
+        records_path: str | Sequence[str] | None = None,
+    ) -> Iterator[Batch]:
+        """Map a big input in batches of at most ``records`` records, in bounded memory.
+
+        ``source``: anything :meth:`map` takes; a file (a path as ``str`` or
+        ``os.PathLike``, or a binary file object) is read as the batches are asked for.
+        Each batch is decided on its own, as the endpoint decides each request: one it
+        would discard comes out with no rows and its ``report`` saying why, and the next
+        goes on (nothing is raised). Record indices in a batch and its report count
+        from the batch's start; line numbers are the input's. The other options are
+        those of :meth:`map`.
+        """
+        if isinstance(records, bool) or not isinstance(records, int) or records < 1:
+            raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
+        options = MapOptions(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path))
+        return iter_batches(self.compiled, source, options, records)
+
+    def check(self, record: Any, *, strict: bool = False) -> list[RecordProblem]:
+        """The errors, then the warnings, of one record, as the endpoint would see it.
+
+        ``record``: a mapping (any :class:`collections.abc.Mapping`), or its JSON text
+        (bytes or str). An empty list means the endpoint would store the record exactly
+        as sent; a :class:`~mapper.report.RecordError` in it means the endpoint would
+        refuse it (``severity`` tells the two kinds apart). ``strict``: as in
+        :meth:`map`. Made for producers checking each message before it leaves: no
+        Batch, no report, a few tens of microseconds for a record of a dozen fields.
+        Safe to call from several threads (each has its own checker).
+        """
+        local = self._local
+        checker = getattr(local, "strict" if strict else "plain", None)
+        if checker is None:
+            checker = RecordChecker(self.compiled, strict=strict)
+            setattr(local, "strict" if strict else "plain", checker)
+        return checker.check(record)
+
     def explain(self) -> str:
         """The generated source, as compiled."""
         return self.compiled.source
+
+
+def _keys(records_path: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if records_path is None else records_path_keys(records_path)
 
 
 def compile_sink(sink: Sink | Any, **load_options: Any) -> Mapper:

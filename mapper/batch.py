@@ -301,12 +301,16 @@ class Batch:
         return self.to_arrow().to_pandas()
 
 
-def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:
+def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report, rows: bool = True) -> Batch:
     """The batch of a finished, accepted run: columns in definition order, failed rows dropped.
 
     ``columns`` holds every row of the run (one per record); ``report.failed`` says
-    which records failed.
+    which records failed. ``rows=False``: the batch of a discarded run, with no rows
+    (``columns`` and ``ids`` are then not read).
     """
+    if not rows:
+        empty = {name: ColumnData(name, ctype, ColumnBuilder(ctype.storage, 16).finish(0)) for name, ctype in stored}
+        return Batch(sink, ids[:0], np.empty(0, dtype=np.int64), empty, report)
     n = report.records
     keep = None
     if report.failed_records:

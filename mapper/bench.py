@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .commands import load_cli_sink, map_options
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
-from .engine.reader import iter_units, open_input
+from .engine.reader import open_input, units_for
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
@@ -67,7 +67,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes, repeat: int, options: Ma
             engine = Engine(compiled, options, output=True)
             engine.expect_bytes = len(data)
             start = time.perf_counter()
-            for unit in iter_units(data, input_format=options.input_format):
+            for unit in units_for(data, options):
                 engine.feed(unit)
             result, _report = engine.finish()
             total = time.perf_counter() - start

@@ -89,6 +89,11 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
+    p.add_argument(
+        "--records-path",
+        metavar="PATH",
+        help='the records are the array at PATH of each JSON document (aircraft for dump1090\'s {"now": ..., "aircraft": [...]}; data.items)',
+    )
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently are errors, not warnings")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1; needs one regular file: otherwise one process is used)")
     p.add_argument(

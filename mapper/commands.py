@@ -22,11 +22,12 @@ from typing import IO, Any, Iterator, Sequence
 from .batch import Batch
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.reader import BrokenDocument, NdjsonChunk, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
+from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
 from .engine.runner import run
 from .errors import MapperError, OptionError, OutputError, Problem, optional_import
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
+from .paths import records_path_keys
 from .report import BatchRejected, Report, plural
 from .sink import check_sink
 from .writers import RejectsWriter, check_output, same_file, writer_for
@@ -117,6 +118,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
         input_format=args.input_format,
         workers=getattr(args, "workers", 1),
         max_record_size=parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE),
+        records_path=records_path_keys(args.records_path) if getattr(args, "records_path", None) else None,
     )
 
 
@@ -240,7 +242,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
             with _opened(name) as fh:
-                for unit in iter_units(fh, input_format=options.input_format, max_record=options.max_record_size):
+                for unit in units_for(fh, options):
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)
@@ -286,7 +288,7 @@ def _unit_size(unit: Any) -> int:
         return sum(len(r) for r in unit.raws)
     if isinstance(unit, OversizedRecord):
         return unit.size
-    assert isinstance(unit, (ObjectRecords, BrokenDocument))
+    assert isinstance(unit, (ObjectRecords, BrokenDocument, Notice))
     return len(unit.raw) if isinstance(unit, BrokenDocument) else 0
 
 
@@ -350,6 +352,8 @@ def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
     _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, examples)
     if report.total_errors > len(report.errors):
         print(f"(counts cover all {report.total_errors} errors; the first {len(report.errors)} are kept in full)", file=out)
+    for note in report.notes:
+        print(f"note: {note}", file=out)
 
 
 def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int) -> None:

@@ -25,7 +25,7 @@ import itertools
 import linecache
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Optional, Union
+from typing import Any, Callable, Literal, Mapping, Optional, Union
 
 import jmespath.exceptions
 import msgspec
@@ -262,7 +262,93 @@ def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
 
 
 def _isdict(value: Any) -> bool:
-    return isinstance(value, dict)
+    return value.__class__ is dict or isinstance(value, Mapping)  # any mapping a producer hands in
+
+
+# ---------------------------------------------------------------------------------------
+# The fast path for Python dicts
+
+
+_DICTS = frozenset({dict})
+
+
+def _all_dicts(values: list[Any]) -> bool:
+    """Every value a plain dict (a C-speed test: the usual case of nested records)."""
+    return set(map(type, values)) <= _DICTS
+
+
+def _get_each(values: list[Any], get: Callable[[Any], Any], bad: set[int]) -> list[Any]:
+    """``get`` from each value that is a dict; None and UNSET pass down (null or missing below);
+    anything else (a list, another kind of mapping) marks its record for the careful path."""
+    out = []
+    for i, x in enumerate(values):
+        if x.__class__ is dict:
+            out.append(get(x))
+        elif x is None or x is UNSET:
+            out.append(x)
+        else:
+            bad.add(i)
+            out.append(UNSET)
+    return out
+
+
+def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -> None:
+    """``extract_dicts(recs, bad)``: a list of dicts -> one list per column (UNSET where missing).
+
+    Each path node is one ``map`` over its parent's list, so no bytecode runs per record:
+    ``operator.itemgetter(key)`` (the quickest lookup), or, when some dict lacks the key,
+    ``dict.get`` with the key and UNSET repeated. A parent list holding anything but
+    dicts takes the careful per-element form instead, which adds the records it cannot
+    walk to ``bad`` (they go the careful way).
+    """
+    doc = "Dicts of a run -> one list of raw values per column; records that are not walkable go to `bad`."
+    parts = _parts(root)
+    for emit_nodes, _own in parts:
+        for node in emit_nodes:
+            if f"_i{node.id}" not in src.namespace:
+                src.bind(f"_i{node.id}", operator.itemgetter(node.key))
+                src.bind(f"_r{node.id}", itertools.repeat(node.key))
+                src.bind(f"_g{node.id}", operator.methodcaller("get", node.key, UNSET))
+    if len(parts) > 1:
+        names, pieces = [], []
+        for p, (emit_nodes, own) in enumerate(parts):
+            names.append(f"_extract_dicts{p}")
+            pieces.append(_gen_extract_dicts_part(src, f"_extract_dicts{p}", emit_nodes, own, "Extract one part of the columns."))
+        _gen_joined(src, "extract_dicts", "recs, bad", names, pieces, [], columns, doc)
+        return
+    emit_nodes, own = parts[0]
+    _gen_extract_dicts_part(src, "extract_dicts", emit_nodes, own, doc, columns)
+
+
+def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], own: set[int], doc: str, columns: tuple[Column, ...] | None = None) -> list[int]:
+    defaults = ["_map=map", "_list=list", "_get=dict.get", "_RU=_RU", "_all_dicts=_all_dicts", "_get_each=_get_each"]
+    defaults += [f"{p}{n.id}={p}{n.id}" for n in emit_nodes for p in ("_i", "_r", "_g")]
+    src.lines.append(f"def {name}(recs, bad, {', '.join(defaults)}):")
+    src.emit(f'"""{doc}"""')
+    out: dict[int, str] = {}
+    for node in emit_nodes:
+        parent = node.parent
+        assert parent is not None
+        t = f"n{node.id}" if node.children else f"v{node.id}"
+        p, indent = ("recs", 1) if parent.key is None else (f"n{parent.id}", 2)  # the records: the caller passes only dicts
+        if indent == 2:
+            src.emit(f"if d{parent.id}:")
+        src.emit("try:", indent)
+        src.emit(f"{t} = _list(_map(_i{node.id}, {p}))", indent + 1)
+        src.emit("except KeyError:  # some dict lacks the key", indent)
+        src.emit(f"{t} = _list(_map(_get, {p}, _r{node.id}, _RU))", indent + 1)
+        if indent == 2:
+            src.emit("else:")
+            src.emit(f"{t} = _get_each({p}, _g{node.id}, bad)", 2)
+        if node.children:
+            src.emit(f"d{node.id} = _all_dicts({t})")
+        if node.id in own:
+            for ci in node.columns:
+                out[ci] = t
+    order = [c.index for c in columns] if columns is not None else list(out)
+    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
+    src.lines.append("")
+    return order
 
 
 # ---------------------------------------------------------------------------------------
@@ -393,6 +479,10 @@ def _unique_filename(base: str, lines: list[str]) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+#: Decoder sets with literals kept per sink (a producer's small batches repeat the same few).
+_LITERAL_SETS_KEPT = 16
+
+
 class CompiledSink:
     """A sink compiled once: the column types, the generated walk, and the decoder tiers.
 
@@ -430,6 +520,10 @@ class CompiledSink:
         roots: dict[str, Any] = {}
         tiers: list[Tier] = []
         if self.fast_unavailable is None:
+            src.bind("_all_dicts", _all_dicts)
+            src.bind("_get_each", _get_each)
+            src.bind("_RU", itertools.repeat(UNSET))
+            _gen_extract_dicts(src, columns, root)
             for tier in TIERS:
                 if tier.values_as_text and not any(self.ctypes[i].is_text for i in active):
                     continue  # the loose tier only differs from lenient for text columns
@@ -449,9 +543,16 @@ class CompiledSink:
         self.walk: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["walk"]
         self.walk.__qualname__ = f"CompiledSink.walk[{label}]"
         self.tiers: tuple[CompiledTier, ...] = tuple(_compiled_tier(t, roots[t.name], namespace[_extractor_name(t)]) for t in tiers)
+        #: dicts -> column lists (see _gen_extract_dicts), with the tier whose vector forms take them
+        self.extract_dicts: Callable[[list[Any], set[int]], tuple[list[Any], ...]] | None = namespace.get("extract_dicts")
+        self.dict_tier: Tier | None = self.tiers[-1].tier if self.tiers else None
         self.namespace = namespace
         self.stored_index = tuple(c.index for c in self.stored if c.index in self.handled)
         self.identity_index = identity
+        #: what later stages work out once per sink (the engine's plan, decoders with
+        #: literals), so that a run of one record pays none of it; entries are
+        #: deterministic, so two threads filling one at once is harmless
+        self.memo: dict[Any, Any] = {}
 
     def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[CompiledTier, ...]:
         """The decoder tiers with some string columns typed as the few values they hold.
@@ -463,6 +564,10 @@ class CompiledSink:
         fails the tier, and the next one maps the chunk exactly as before. An inexact
         tier's string leaves take ``""`` too, so its set does.
         """
+        key = ("tiers_with", tuple(sorted(literals.items())))
+        cached = self.memo.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         out = []
         for ct in self.tiers:
             if ct.tier.takes_literals and literals:
@@ -470,7 +575,12 @@ class CompiledSink:
                 values = {ci: tuple(vs) + extra for ci, vs in literals.items()}
                 ct = _compiled_tier(ct.tier, _gen_structs(None, self.ctypes, self._root, ct.tier, literals=values), ct.extract)
             out.append(ct)
-        return tuple(out)
+        kept = [k for k in list(self.memo) if isinstance(k, tuple) and k[0] == "tiers_with"]
+        if len(kept) >= _LITERAL_SETS_KEPT:
+            for k in kept:  # feeds whose sets keep changing: start again rather than grow
+                self.memo.pop(k, None)
+        self.memo[key] = result = tuple(out)
+        return result
 
     def _down(self, value: Any, node_id: int) -> Any:
         if value is MISSING or value is None or isinstance(value, (NotObject, PathFailure)):

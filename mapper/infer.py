@@ -47,22 +47,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FsPath
-from typing import IO, Any, Callable, Iterable
+from typing import IO, Any, Callable, Iterable, Sequence
 
 import msgspec
 
 from .checks import NAME_RE
 from .commands import Progress
-from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
+from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
 from .errors import InputError, MapperError, show, type_name
 from .options import INPUT_FORMATS
-from .paths import parse_path, to_dot_notation
+from .paths import parse_path, records_path_keys, to_dot_notation
 from .sink import check_sink
 from .types import ColumnType, ConversionError, column_type, go_trim, parse_decimal_text
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: Record indices kept per JSON type of a path (for the conflict report).
 FIRST_INDICES = 5
@@ -340,6 +340,7 @@ class _Scanner:
         self.bad_examples: list[dict[str, Any]] = []
         self.nbytes = 0
         self.progress = progress
+        self.notices: list[str] = []  # the reader's notes on the input (a document that seems to hold the records)
         self.sources: list[dict[str, Any]] = []
 
     # -- records
@@ -403,10 +404,10 @@ class _Scanner:
 
     # -- inputs
 
-    def feed(self, source: Any, name: str | None, input_format: str) -> None:
+    def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None) -> None:
         first_index = self.index
         line = 1
-        for unit in iter_units(source, input_format=input_format):
+        for unit in iter_units(source, input_format=input_format, records_path=records_path):
             if isinstance(unit, NdjsonChunk):
                 if unit.first_line is not None:
                     line = unit.first_line
@@ -422,9 +423,14 @@ class _Scanner:
             elif isinstance(unit, ObjectRecords):
                 for obj in unit.objs:
                     self.record(obj, None, name)
+            elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
+                self.index += 1
+                self.bad_record(self.index - 1, unit.line, name, unit.message)
             elif isinstance(unit, BrokenDocument):
                 where = f" ({name})" if name else ""
                 raise InputError(f"{unit.message}{where}")
+            elif isinstance(unit, Notice):
+                self.notices.append(f"{name}: {unit.message}" if name else unit.message)
             elif isinstance(unit, OversizedRecord):
                 if unit.first_line is not None:
                     line = unit.first_line
@@ -709,6 +715,19 @@ class InferResult:
     notes: list[str] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)  # name, path (dot), type, presence
     sources: list[dict[str, Any]] = field(default_factory=list)
+    #: the one record read is a document holding arrays of objects (see ``notes``)
+    document_hint: bool = False
+
+    @property
+    def unusable(self) -> str | None:
+        """Why the draft does not stand on the input, or None: most of the input was not
+        records, or the one record read is a document that seems to hold them."""
+        total = self.records + self.bad_records
+        if total and self.bad_records * 2 > total:
+            return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.records:,}"
+        if self.document_hint:
+            return "the draft maps the one JSON document read as a record, not the records it seems to hold (see the note)"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--report json`` object."""
@@ -721,6 +740,7 @@ class InferResult:
             "bad_records": self.bad_records,
             "bad_examples": self.bad_examples,
             "notes": self.notes,
+            "unusable": self.unusable,
         }
 
     def summary(self) -> str:
@@ -846,6 +866,7 @@ def infer(
     name: str | None = None,
     progress: Callable[[int, int], None] | Any = None,
     input_format: str = "auto",
+    records_path: str | Sequence[str] | None = None,
 ) -> InferResult:
     """Scan every record of ``records_sources`` and draft a sink definition for them.
 
@@ -856,13 +877,17 @@ def infer(
     names the draft gives them); without them an ``id``/``_id``/``uuid``/``key`` key present in
     every record is used, else the first string path present in every record (said in
     ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
-    its ``.update`` is). Only :class:`~mapper.errors.MapperError` subclasses are raised.
+    its ``.update`` is). ``records_path``: the records are the array at this path of each
+    document (see :meth:`mapper.Mapper.map`). Only :class:`~mapper.errors.MapperError`
+    subclasses are raised. :attr:`InferResult.unusable` says why the draft does not stand
+    on the input, if it does not (most of it not records, or one document holding them).
     """
     include = tuple(include or ())
     exclude = tuple(exclude or ())
     if primary_key_fields is not None and isinstance(primary_key_fields, str):
         primary_key_fields = [p for p in primary_key_fields.split(",")]
     _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
+    keys = None if records_path is None else records_path_keys(records_path)
     if progress is not None and not callable(progress) and hasattr(progress, "update"):
         progress = progress.update
     sources = _sources(records_sources)
@@ -873,12 +898,12 @@ def infer(
             if isinstance(src, (str, os.PathLike)):
                 fh = open_input(src)
                 try:
-                    scanner.feed(fh, label if len(sources) > 1 else None, input_format)
+                    scanner.feed(fh, label if len(sources) > 1 else None, input_format, keys)
                 finally:
                     if fh is not sys.stdin.buffer:
                         fh.close()
             else:
-                scanner.feed(src, label if len(sources) > 1 else None, input_format)
+                scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
         except MapperError:
             raise
         except OSError as exc:
@@ -1048,9 +1073,10 @@ def _draft(
         records=n,
         bad_records=sc.bad,
         bad_examples=sc.bad_examples,
-        notes=notes,
+        notes=sc.notices + notes,
         columns=columns,
         sources=sc.sources,
+        document_hint=bool(sc.notices) and n == 1,
     )
 
 
@@ -1198,6 +1224,7 @@ def add_infer_parser(subparsers: Any) -> None:
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)")
     p.add_argument("--name", metavar="NAME", help="the sink name (default: from the first file name)")
     p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
+    p.add_argument("--records-path", metavar="PATH", help="the records are the array at PATH of each JSON document (e.g. aircraft, data.items)")
     p.add_argument(
         "--report",
         choices=("text", "json"),
@@ -1208,7 +1235,8 @@ def add_infer_parser(subparsers: Any) -> None:
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
-    """``mapper infer``: 0 on success, 2 on usage errors and unreadable input."""
+    """``mapper infer``: 0 on success, 1 when the draft does not stand on the input
+    (:attr:`InferResult.unusable`; it is still written), 2 on usage errors and unreadable input."""
 
     pk = None
     if getattr(args, "primary_key_fields", None):
@@ -1226,6 +1254,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             name=args.name,
             progress=progress.update,
             input_format=args.input_format,
+            records_path=args.records_path,
         )
     except MapperError as exc:
         progress.close()
@@ -1242,4 +1271,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
         if not args.quiet:
             result.print_report(sys.stderr)
     sys.stdout.flush()
+    if result.unusable:
+        print(f"mapper: infer: {result.unusable}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK

@@ -37,6 +37,8 @@ class MapOptions:
     #: a record (an NDJSON line, a JSON array element, a body's value) longer than this
     #: many bytes is refused (code ``too_large``), and reading goes on at the next one
     max_record_size: int = MAX_RECORD_SIZE
+    #: the records are the array at these keys of each document (see mapper.paths.records_path_keys)
+    records_path: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -58,3 +60,6 @@ class MapOptions:
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
         if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < 1024:
             raise OptionError(f"max_record_size must be a number of bytes, at least 1024, not {self.max_record_size!r}")
+        rp = self.records_path
+        if rp is not None and (not isinstance(rp, tuple) or not rp or not all(isinstance(k, str) for k in rp)):
+            raise OptionError(f"records_path must be a non-empty tuple of keys, not {rp!r}")

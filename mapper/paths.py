@@ -25,7 +25,7 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 
-from .errors import PathSyntaxError
+from .errors import OptionError, PathSyntaxError
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -190,3 +190,25 @@ def _field_chain(node: dict[str, Any]) -> list[str] | None:
             out.extend(sub)
         return out
     return None
+
+
+def records_path_keys(value: Any) -> tuple[str, ...]:
+    """Where a document's records are, as the keys to them: ``"aircraft"``,
+    ``"data.items"``, ``'meta."a.b"'`` or ``["data", "items"]``.
+
+    Only a chain of object keys (the records are the array it reaches); raises
+    :class:`~mapper.errors.OptionError` otherwise, with what was wrong.
+    """
+    if isinstance(value, (list, tuple)):
+        if not value or not all(isinstance(k, str) for k in value):
+            raise OptionError(f"records_path as a list must hold one or more keys (strings), not {value!r}")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise OptionError(f"records_path must be a dotted path (aircraft, data.items) or a list of keys, not {type(value).__name__}")
+    try:
+        path = parse_path(value)
+    except PathSyntaxError as exc:
+        raise OptionError(f"records_path: {exc}") from None
+    if path.keys is None:
+        raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}")
+    return path.keys

@@ -73,6 +73,9 @@ class RecordError:
     file: str | None = None
     pointer: str | None = None
 
+    #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
+    severity = "error"
+
     @property
     def message(self) -> str:
         return self.reason + location_text(self.path, self.record, self.line, self.column, self.file)
@@ -106,6 +109,9 @@ class ValueWarning:
     """
 
     __slots__ = ("record", "line", "column", "path", "kind", "pointer", "_sent", "_stored", "_hint", "_convert", "_value")
+
+    #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
+    severity = "warning"
 
     def __init__(
         self,
@@ -275,6 +281,8 @@ class Report:
     #: batch to build, an endpoint answer to give), else empty: memory stays bounded
     failed: array[int] = field(default_factory=lambda: array("q"))
     failed_only_missing: bytearray = field(default_factory=bytearray)
+    #: notes about the input as a whole (e.g. where a document's records seem to be)
+    notes: list[str] = field(default_factory=list)
 
     def failed_indices(self) -> np.ndarray:
         """The failed records' indices as an int64 array (ascending)."""
@@ -354,6 +362,7 @@ class Report:
             "error_counts": [{"column": c, "code": k, "count": n} for (c, k), n in sorted(self.error_counts.items(), key=_count_key)],
             "warning_counts": [{"column": c, "kind": k, "count": n} for (c, k), n in sorted(self.warning_counts.items(), key=_count_key)],
             "truncated": self.total_errors > len(self.errors) or self.total_warnings > len(self.warnings),
+            "notes": list(self.notes),
         }
 
     def endpoint_answer(self) -> dict[str, Any]:

@@ -342,11 +342,15 @@ def test_input_format_forces_the_format(f: Files) -> None:
     p = run("validate", f.sink, "--report", "json", "--input-format", "ndjson", input=array)
     assert p.returncode == EXIT_REJECTED
     assert [(e["line"], e["code"]) for e in json_out(p)["errors"]] == [(1, "not_an_object")]
-    # forced JSON / endpoint on an NDJSON record: not an array / not a request body
-    for fmt in ("json", "endpoint"):
-        p = run("validate", f.sink, "--report", "json", "--input-format", fmt, input=good(0) + b"\n")
-        assert p.returncode == EXIT_REJECTED, fmt
-        assert json_out(p)["errors"][0]["code"] == "invalid_json"
+    # forced JSON: one document (an object is one record; two lines are not one document)
+    p = run("validate", f.sink, "--report", "json", "--input-format", "json", input=good(0) + b"\n")
+    assert p.returncode == EXIT_OK and json_out(p)["records"] == 1
+    p = run("validate", f.sink, "--report", "json", "--input-format", "json", input=good(0) + b"\n" + good(1) + b"\n")
+    assert p.returncode == EXIT_REJECTED and json_out(p)["errors"][0]["code"] == "invalid_json"
+    # forced endpoint on an NDJSON record: not a request body
+    p = run("validate", f.sink, "--report", "json", "--input-format", "endpoint", input=good(0) + b"\n")
+    assert p.returncode == EXIT_REJECTED
+    assert json_out(p)["errors"][0]["code"] == "invalid_json"
     # forced endpoint on a body; explicit ndjson on plain NDJSON
     p = run("validate", f.sink, f.body, "--report", "json", "--input-format", "endpoint")
     assert json_out(p)["records"] == 3

@@ -62,6 +62,8 @@ _ndjson = st.lists(st.tuples(_record_line, st.sampled_from([b"\n", b"\r\n", b"\r
 def _lines(data: bytes) -> list[bytes]:
     """The input's records' texts as the engine cuts them (blank lines are not records)."""
     out = []
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark opening the input is not part of it
+        data = data[3:]
     for line in data.split(b"\n"):
         text = line[:-1] if line.endswith(b"\r") else line
         if text.strip(b" \t\r"):

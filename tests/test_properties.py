@@ -209,7 +209,7 @@ def test_only_mapper_errors_escape(data, fmt):
 @given(st.lists(st.text(max_size=30), max_size=10))
 def test_text_lines_never_crash(lines):
     m = mapper.compile_sink(FULL_SINK)
-    report = m.validate("\n".join(lines))
+    report = m.validate("\n".join(lines) + "\n")  # a newline: text, never a file name
     assert report.error_count <= report.records
 
 

@@ -11,7 +11,7 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 from msgspec import UNSET
 
@@ -21,7 +21,7 @@ from ..errors import show, type_name
 from ..model import MISSING
 from ..options import MapOptions
 from ..report import ValueWarning
-from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, go_text
+from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, as_json, go_text
 from .gojson import RecordDecodeError, decode_record
 from .output import RunOutput
 from .reader import NotAnItem
@@ -85,11 +85,11 @@ class CarefulPath:
             what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
             self.record_error(pos, line, "not_an_object", f"the request body item {what}")
             return
-        if not isinstance(obj, dict):
+        if not isinstance(obj, Mapping):
             self.record_error(pos, line, "not_an_object", f"Expected `object`, got `{type_name(obj)}` {show(obj)}: a record must be a JSON object", "$")
             return
         try:
-            values = self.c.walk(obj)
+            values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get
         except RecursionError:  # pragma: no cover - absurdly deep records
             self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
             return
@@ -160,12 +160,10 @@ class CarefulPath:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
             return
-        if not isinstance(v, _JSON_TYPES):
-            b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_value", _not_json(v))
-            return
         notes: list[Lossy] = []
         try:
+            if v.__class__ not in _PLAIN:
+                v = as_json(v)
             stored = ct.convert(v, notes)
         except ConversionError as exc:
             b.put_missing(pos)
@@ -206,13 +204,15 @@ class CarefulPath:
             what = "null" if v is None else "missing"
             self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
             return
-        if not isinstance(v, _JSON_TYPES):
-            b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_id", _not_json(v))
-            return
         notes: list[Lossy] = []
         try:
+            if v.__class__ not in _PLAIN:
+                v = as_json(v)
             stored = self.ctypes[ci].convert(v, notes)
+        except RecursionError:
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", f"`{type_name(v)}` value nested too deeply")
+            return
         except ConversionError as exc:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_id", exc.reason)
@@ -246,7 +246,7 @@ class CarefulPath:
             key = raw[0]
         else:
             try:
-                texts = [go_text(v) for v in raw]
+                texts = [go_text(as_json(v)) for v in raw]
             except (ConversionError, RecursionError) as exc:
                 b.put_missing(pos)
                 reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
@@ -263,13 +263,9 @@ class CarefulPath:
         b.put(pos, key)
 
 
-#: What a decoded JSON value can be (Python callers may hand in anything else).
-_JSON_TYPES = (str, int, float, list, tuple, dict)
-
-
-def _not_json(value: Any) -> str:
-    kind = type(value)
-    return f"a Python {kind.__module__}.{kind.__qualname__} is not a JSON value (str, number, bool, array, object or null)"
+#: Values taken as they are; anything else (a Python caller's tuple, mapping,
+#: subclass or non-JSON object) goes through :func:`~mapper.types.as_json` first.
+_PLAIN = frozenset({str, int, float, bool, list, dict})
 
 
 def _changed_text(value: Any, text: str) -> bool:

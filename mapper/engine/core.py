@@ -23,9 +23,11 @@ from ..report import RejectedRecord, Report, decide
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
-from .reader import BrokenDocument, NdjsonChunk, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text
+from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text
 
 __all__ = ["Engine", "finish_batch"]
+
+_DICT = {dict}
 
 
 class Engine:
@@ -54,7 +56,8 @@ class Engine:
         self.careful = CarefulPath(compiled, options, self.out)
         self.fast = FastPath(compiled, options, self.out, self.careful) if options.fast and compiled.fast_unavailable is None else None
         self.next_line = 1
-        self.expect_bytes = 0  # size of the whole input, when known, to reserve columns once
+        self.expect_bytes = 0
+        self.notices: list[Notice] = []  # notes on the input as a whole, for the report  # size of the whole input, when known, to reserve columns once
 
     @property
     def n(self) -> int:
@@ -81,7 +84,9 @@ class Engine:
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
         elif isinstance(unit, BrokenDocument):
-            self.feed_broken(unit.message, unit.line, unit.raw)
+            self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
+        elif isinstance(unit, Notice):
+            self.notices.append(unit)
         elif isinstance(unit, OversizedRecord):
             self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind
@@ -166,22 +171,39 @@ class Engine:
         self._close_unit(lambda rec: raws[rec - start])
 
     def feed_objects(self, objs: list[Any]) -> None:
-        """Map records given as Python objects (dicts)."""
+        """Map records given as Python objects: runs of plain dicts on the fast path, anything else carefully."""
         if not objs:
             return
         out = self.out
         out.prepare(len(objs))
-        for obj in objs:
-            self.careful.obj(obj, out.n, None)
-            out.n += 1
+        fast = self.fast
+        if fast is None or fast.dict_tier is None:
+            for obj in objs:
+                self.careful.obj(obj, out.n, None)
+                out.n += 1
+        elif set(map(type, objs)) == _DICT:
+            fast.run_dicts(objs)
+        else:
+            i, n = 0, len(objs)
+            while i < n:
+                j = i
+                while j < n and objs[j].__class__ is dict:
+                    j += 1
+                if j > i:
+                    fast.run_dicts(objs[i:j])
+                if j < n:  # a mapping of another kind, a list, a marker: alone
+                    self.careful.obj(objs[j], out.n, None)
+                    out.n += 1
+                i = j + 1
         self._close_unit()
 
-    def feed_broken(self, message: str, line: int | None, raw: bytes = b"") -> None:
-        """A document (JSON array, request body) that does not parse at all: one bad record, the whole text its raw."""
+    def feed_broken(self, message: str, line: int | None, raw: bytes = b"", code: str = "invalid_json") -> None:
+        """A document (JSON array, request body) that does not parse at all, or has no records where
+        ``records_path`` says: one bad record, the whole text its raw."""
         out = self.out
         out.prepare(1)
         out.pending_raw[out.n] = raw
-        self.careful.record_error(out.n, line, "invalid_json", message)
+        self.careful.record_error(out.n, line, code, message)
         out.n += 1
         self._close_unit()
 
@@ -238,6 +260,7 @@ class Engine:
         """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``."""
         report = self.rb.report
         report.records = self.out.n
+        report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
         names = self.careful.names
         columns = {names[ci]: self.out.builders[ci].finish(self.out.n) for ci in self.c.stored_index}
         ids = self.out.id_builder.finish(self.out.n) if self.c.with_identity else None
@@ -252,6 +275,13 @@ class Engine:
             return None, report
         assert ids is not None
         return finish_batch(self.c, columns, ids.values, report), report
+
+
+def empty_batch(compiled: CompiledSink, report: Report) -> Batch:
+    """A batch with no rows, for a run the endpoint would discard (its report says why)."""
+    stored = [(col.name, compiled.ctypes[col.index]) for col in compiled.stored]
+    ids = np.empty(0, dtype=np.uint64 if compiled.sink.id_field is not None else object)
+    return assemble(compiled.sink, stored, {}, ids, report, rows=False)
 
 
 def finish_batch(compiled: CompiledSink, columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:

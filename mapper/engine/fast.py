@@ -17,17 +17,18 @@ records around it stay on the fast path. Clean runs pay nothing for error report
 from __future__ import annotations
 
 import re
+import typing
 from time import perf_counter
 from typing import Any, Callable
 
 import msgspec
 import numpy as np
+from msgspec import UNSET
 
 from ..batch import ColumnBuilder
 from ..compiler import CompiledSink, CompiledTier
 from ..options import MapOptions
 from ..tiers import Tier
-from ..types import STR, by_type
 from .careful import CarefulPath
 from .gojson import neg_zero_at
 from .output import RunOutput
@@ -63,6 +64,24 @@ class Seg:
         return None if self.first_line is None else self.first_line + i
 
 
+_ONLY_STR = {str}
+_ABSENT = frozenset({type(None), type(UNSET)})
+
+
+def _python_types(shape: Any) -> frozenset[type]:
+    """The Python types a JSON shape (``int``, ``Union[int, float, str]``, ``Annotated[str, ...]``) admits."""
+    origin = typing.get_origin(shape)
+    if origin is typing.Union:
+        return frozenset().union(*(_python_types(a) for a in typing.get_args(shape)))
+    if origin is typing.Annotated:
+        return _python_types(typing.get_args(shape)[0])
+    if origin is typing.Literal:
+        return frozenset(type(a) for a in typing.get_args(shape))
+    if origin is not None:  # list[str] ...
+        return frozenset({origin})
+    return frozenset({shape}) if isinstance(shape, type) else frozenset()
+
+
 def is_ascii(data: bytes | memoryview) -> bool:
     if isinstance(data, bytes):
         return data.isascii()
@@ -91,6 +110,54 @@ def clean_lines(buf: np.ndarray, newlines: np.ndarray, ends_nl: bool) -> bool:
     return True
 
 
+class FastPlan:
+    """What the fast path needs of a compiled sink, worked out once per sink (see :func:`plan_for`).
+
+    The vector converters per tier and column, the forms Python dicts take, the
+    columns where ``-0`` matters, the string columns that may be learnt as literals:
+    all constant for a sink, so a run of one record pays none of it.
+    """
+
+    def __init__(self, compiled: CompiledSink):
+        ctypes = compiled.ctypes
+        stored = compiled.stored_index
+        tiers = compiled.tiers
+        has_next = len(tiers) > 1 and tiers[0].tier.takes_literals
+        #: string columns that may hold few distinct values (see FastPath.learn_literals)
+        self.literal_candidates = [ci for ci in stored if ctypes[ci].is_text] if has_next else []
+        # per tier, the columns where a decoded integer 0 may have been sent as -0 and be
+        # printed as text: text columns where the tier lets numbers in, primary key
+        # columns that are not text (their values are joined as Go prints them)
+        pk_sink = compiled.sink.primary_key_fields is not None and compiled.with_identity
+        pk_numbers = [ci for ci in compiled.identity_index if pk_sink and not ctypes[ci].is_text]
+        self.zero_cols = {ct.tier.name: [ci for ci in stored if ctypes[ci].is_text and ct.tier.values_as_text] + pk_numbers for ct in tiers}
+        self.pk_all_text = pk_sink and all(ctypes[ci].is_text for ci in compiled.identity_index)
+        # vector converters per tier and column
+        used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
+        ident = set(compiled.identity_index)
+        self.vecs = {ct.tier.name: {ci: ctypes[ci].vector(ct.tier, identity=ci in ident) for ci in used} for ct in tiers}
+        # Python dicts: each column's list takes the vector form of the strictest tier
+        # whose JSON shape admits every Python type the list holds (one C-speed set of
+        # types per column); what no tier admits goes element by element
+        self.dict_forms: dict[int, list[tuple[frozenset[type], Any]]] = {}
+        for ci in used:
+            forms = []
+            for ct in tiers:
+                shape = ctypes[ci].json_shape(ct.tier)
+                if typing.get_origin(shape) is typing.Annotated:
+                    continue  # a constrained shape ("" excluded): its form relies on the decoder's check
+                forms.append((_python_types(shape) | (frozenset() if ct.tier.every_field else _ABSENT), self.vecs[ct.tier.name][ci]))
+            self.dict_forms[ci] = forms
+
+
+def plan_for(compiled: CompiledSink) -> FastPlan:
+    """The sink's :class:`FastPlan`, made on first use (two threads may both make it: the same)."""
+    plan = compiled.memo.get("fast_plan")
+    if plan is None:
+        plan = compiled.memo["fast_plan"] = FastPlan(compiled)
+    return plan
+
+
 class FastPath:
     """Decodes runs of records with the compiled tiers and fills the output column by column."""
 
@@ -104,32 +171,21 @@ class FastPath:
         self.level = 0  # adaptive: the tier to start a run with
         self.runs_since_level = 0
         self.times = [0.0, 0.0, 0.0]  # seconds spent decoding, extracting, converting
-        ctypes = compiled.ctypes
-        stored = compiled.stored_index
+        plan = plan_for(compiled)
         # string columns that hold few distinct values: learnt from the first chunk, then
         # decoded as Literal types (see CompiledSink.tiers_with), only where a laxer tier
         # is there to take a value outside the set
         self.literals: dict[int, tuple[str, ...]] | None = None
         self.literal_rebuilds = 0
-        has_next = len(self.tiers) > 1 and self.tiers[0].tier.takes_literals
-        self.literal_candidates = [ci for ci in stored if ctypes[ci].is_text] if has_next else []
+        self.literal_candidates = plan.literal_candidates
         self.neg_zero = compiled.prints_numbers
-        # per tier, the columns where a decoded integer 0 may have been sent as -0 and be
-        # printed as text: text columns where the tier lets numbers in, primary key
-        # columns that are not text (their values are joined as Go prints them)
-        pk_numbers = [
-            ci for ci in compiled.identity_index if compiled.sink.primary_key_fields is not None and compiled.with_identity and not ctypes[ci].is_text
-        ]
-        self.zero_cols = {ct.tier.name: [ci for ci in stored if ctypes[ci].is_text and ct.tier.values_as_text] + pk_numbers for ct in self.tiers}
-        # identity
-        careful_id = careful.id_col
-        self.id_col = careful_id
+        self.zero_cols = plan.zero_cols
+        self.id_col = careful.id_col
         self.pk_cols = careful.pk_cols
-        self.pk_all_text = bool(self.pk_cols) and all(ctypes[ci].is_text for ci in self.pk_cols)
-        # vector converters per tier and column
-        used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
-        ident = set(compiled.identity_index)
-        self.vecs = {ct.tier.name: {ci: ctypes[ci].vector(ct.tier, identity=ci in ident) for ci in used} for ct in self.tiers}
+        self.pk_all_text = plan.pk_all_text
+        self.vecs = plan.vecs
+        self.dict_tier = compiled.dict_tier
+        self.dict_forms = plan.dict_forms
 
     # ------------------------------------------------------------------ runs
 
@@ -337,6 +393,60 @@ class FastPath:
             return count - 1
         return None
 
+    # ------------------------------------------------------------------ Python dicts
+
+    def run_dicts(self, recs: list[Any]) -> None:
+        """Map a run of plain dicts at rows ``out.n ...``: the generated extractor, then the vector forms.
+
+        A record the extractor cannot walk (a path through a list, a non-dict mapping)
+        goes the careful way; the runs between such records are extracted again, so the
+        cost stays linear however many there are.
+        """
+        assert self.c.extract_dicts is not None
+        bad: set[int] = set()
+        lists = self.c.extract_dicts(recs, bad)
+        if not bad:
+            self.fill_dicts(lists, len(recs))
+            return
+        start = 0
+        for b in sorted(bad):
+            if b > start:
+                self.fill_dicts(self.c.extract_dicts(recs[start:b], set()), b - start)
+            self.careful.obj(recs[b], self.out.n, None)
+            self.out.n += 1
+            start = b + 1
+        if start < len(recs):
+            self.fill_dicts(self.c.extract_dicts(recs[start:], set()), len(recs) - start)
+
+    def fill_dicts(self, lists: tuple[list[Any], ...], k: int) -> None:
+        """Fill ``k`` rows from dict-extracted lists (see ``dict_forms``)."""
+        out = self.out
+        tier = self.dict_tier
+        assert tier is not None
+        seg = Seg(out.n, None)
+        builders = out.builders
+        with np.errstate(all="ignore"):
+            for ci in self.c.stored_index:
+                vec, vin = self._dict_form(ci, lists[ci])
+                self.fill_column(ci, lists[ci], seg, k, builders[ci], vec, vec_input=vin)
+            if self.id_col is not None:
+                vec, vin = self._dict_form(self.id_col, lists[self.id_col])
+                self.fill_column(self.id_col, lists[self.id_col], seg, k, out.id_builder, vec, identity=True, vec_input=vin)
+            elif self.pk_cols:
+                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=False)
+        out.stats["fast_records"] += k
+        out.n += k
+
+    def _dict_form(self, ci: int, lst: list[Any]) -> tuple[Any, list[Any]]:
+        """The vector form for a dict-extracted list, and the list it may see (UNSET where it must not look)."""
+        types = set(map(type, lst))
+        forms = self.dict_forms[ci]
+        for admits, vec in forms:
+            if types <= admits:
+                return vec, lst
+        admits, vec = forms[-1]
+        return vec, [v if type(v) in admits else UNSET for v in lst]  # UNSET: not vouched for, redone from lst
+
     # ------------------------------------------------------------------ filling columns
 
     def fill(self, lists: tuple[list[Any], ...], seg: Seg, k: int, tier: Tier) -> None:
@@ -349,10 +459,16 @@ class FastPath:
             if self.id_col is not None:
                 self.fill_column(self.id_col, lists[self.id_col], seg, k, self.out.id_builder, vecs[self.id_col], identity=True)
             elif self.pk_cols:
-                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, tier)
+                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=tier.exact_types)
 
-    def fill_column(self, ci: int, lst: list[Any], seg: Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False) -> None:
-        """Convert a column's list at once; redo only the elements the vector form cannot vouch for."""
+    def fill_column(
+        self, ci: int, lst: list[Any], seg: Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False, vec_input: list[Any] | None = None
+    ) -> None:
+        """Convert a column's list at once; redo only the elements the vector form cannot vouch for.
+
+        ``vec_input`` is what the vector form sees (by default ``lst``); the elements it
+        does not vouch for are redone from ``lst``.
+        """
         careful = self.careful
         element: Callable[[Any, int, int | None], None]
         if identity:
@@ -360,7 +476,7 @@ class FastPath:
         else:
             element = lambda v, pos, line: careful.element(ci, v, pos, line, b)  # noqa: E731
         start = seg.pos - b.base
-        result = vec(lst, b.values[start : start + k]) if vec is not None and b.sets is None else None
+        result = vec(lst if vec_input is None else vec_input, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
             for i, v in enumerate(lst):
                 element(v, seg.pos + i, seg.line(i))
@@ -389,14 +505,17 @@ class FastPath:
             else:  # past the warnings kept in full, only count them
                 self.rb.count_warnings(careful.names[ci], kind, len(idx))
 
-    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, tier: Tier) -> None:
+    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, trusted: bool) -> None:
+        """The ``_id`` of ``k`` records from their primary key lists.
+
+        Only non-empty strings are used as they are (``trusted``: the exact decoder
+        let nothing else through); numbers, null, missing, ``""`` and Python objects
+        go through the careful path.
+        """
         b = self.out.id_builder
         start = seg.pos - b.base
-        plain = tier.exact_types or all(all(lst) for lst in lists)
-        if plain and tier.values_as_text:  # numbers and bools are truthy too: only strings will do
-            plain = all(bool((by_type(lst)[1] == STR).all()) for lst in lists)
-        if self.pk_all_text and plain:
-            # string leaves hold str, None or UNSET; all() rules out None, UNSET and ""
+        plain = self.pk_all_text and (trusted or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists)))
+        if plain:
             b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
         for i in range(k):

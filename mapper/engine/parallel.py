@@ -41,7 +41,7 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RecordError, Report, ReportBuilder, decide
 from .core import Engine, finish_batch
-from .reader import CHUNK_SIZE, iter_units
+from .reader import units_for
 
 
 def can_fork() -> bool:
@@ -94,7 +94,7 @@ def _map_part(compiled: CompiledSink, records: Any, options: MapOptions, output:
     engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1), output=True)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE, max_record=options.max_record_size):
+    for unit in units_for(records, options):
         engine.feed(unit)
     columns, ids, report = engine.finish_part()
     if not output:

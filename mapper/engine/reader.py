@@ -24,12 +24,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Union
+from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Union
 
 import msgspec
 
 from ..errors import InputError
-from ..options import INPUT_FORMATS, MAX_RECORD_SIZE
+from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -76,6 +76,15 @@ class BrokenDocument:
     message: str
     line: int | None
     raw: bytes = b""
+    code: str = "invalid_json"  # or "no_records": a document without records where records_path says
+
+
+@dataclass
+class Notice:
+    """A note for the report about the input as a whole, kept when some record failed (``if_failed``) or always."""
+
+    message: str
+    if_failed: bool = True
 
 
 @dataclass
@@ -89,7 +98,7 @@ class OversizedRecord:
 
 
 #: What :func:`iter_units` yields.
-Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument, OversizedRecord]
+Unit = Union[NdjsonChunk, RawRecords, ObjectRecords, BrokenDocument, OversizedRecord, Notice]
 
 
 # ---------------------------------------------------------------------------------------
@@ -220,34 +229,154 @@ def _line_of(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _broken(data: bytes, exc: Exception, what: str) -> BrokenDocument:
+def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> BrokenDocument:
     # msgspec gives no structured position: read the offset from its message (see fast.py)
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
         line, col = _line_of(data, int(m.group(1)))
+        line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}", line, data)
     if "truncated" in msg:
-        return BrokenDocument(f"Invalid JSON: {what} is truncated", data.count(b"\n") + 1, data)
+        return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
 
 
-def json_array_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
-    """A JSON array of records, split into runs of raw record texts."""
+def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1) -> Iterator[Unit]:
+    """One JSON document: an array of records, one record (an object), or, with
+    ``records_path``, an object holding the array of records at that path.
+
+    Records get the line they start on (found in order in the text, so in linear
+    time). A lone object that holds arrays of objects gets a :class:`Notice` naming
+    them, shown if the record fails: it is likely a document of records read without
+    ``records_path``.
+    """
+    what = "the JSON document" if records_path else "the JSON array"
+    lead = data.lstrip(_WS)[:1]
+    if records_path is None and lead == b"{":
+        yield RawRecords([data.strip(_WS)], [first_line + _blank_lines(data)])
+        hint = _records_hint(data)
+        if hint:
+            yield Notice(f"the input is one JSON object, mapped as one record; {hint}")
+        return
     try:
-        raws = msgspec.json.decode(data, type=list[msgspec.Raw])
-    except msgspec.ValidationError:
-        yield BrokenDocument("Invalid JSON: expected a JSON array of records", 1, data)
+        if records_path is None:
+            raws = msgspec.json.decode(data, type=list[msgspec.Raw])
+        else:
+            raws = _path_decoder(records_path).decode(data)
+            for _key in records_path:
+                raws = raws.f
+    except msgspec.ValidationError as exc:
+        if records_path is None:
+            yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line, data)
+        else:
+            yield _no_records(data, records_path, str(exc), first_line)
         return
     except (msgspec.DecodeError, ValueError) as exc:
-        yield _broken(data, exc, "the JSON array")
+        yield _broken(data, exc, what, first_line)
         return
     except RecursionError:
-        yield BrokenDocument("Invalid JSON: the JSON array is nested too deeply", None, data)
+        yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
         return
-    for i in range(0, len(raws), chunk_records):
-        yield RawRecords([bytes(r) for r in raws[i : i + chunk_records]])
+    texts = [bytes(r) for r in raws]
+    lines = _record_lines(data, texts, first_line)
+    for i in range(0, len(texts), chunk_records):
+        yield RawRecords(texts[i : i + chunk_records], lines[i : i + chunk_records])
+
+
+def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...]) -> Iterator[Unit]:
+    """NDJSON of documents (one per line), each holding an array of records at ``records_path``."""
+    line = 1
+    for chunk in chunks:
+        if isinstance(chunk, OversizedRecord):
+            yield chunk
+            line += 1
+            continue
+        if chunk.first_line is not None:
+            line = chunk.first_line
+        for text in bytes(chunk.data).split(b"\n"):
+            doc = text.strip(_WS)
+            if doc:
+                yield from document_units(doc, records_path, first_line=line)
+            line += 1
+        if chunk.data[-1:] == b"\n":
+            line -= 1  # the split's last, empty piece is no line
+
+
+def _blank_lines(data: bytes) -> int:
+    """Lines before the first non-blank byte."""
+    return data[: len(data) - len(data.lstrip(_WS))].count(b"\n")
+
+
+def _record_lines(data: bytes, texts: list[bytes], first_line: int) -> list[int | None]:
+    """The line each record starts on: each is found after the one before, so linear overall."""
+    if b"\n" not in data.rstrip(_WS):
+        return [first_line] * len(texts)
+    out: list[int | None] = []
+    pos = 0
+    line = first_line
+    for text in texts:
+        at = data.find(text, pos)
+        if at < 0:  # pragma: no cover - a decoded element is a slice of the text
+            out.append(None)
+            continue
+        line += data.count(b"\n", pos, at)
+        out.append(line)
+        line += text.count(b"\n")
+        pos = at + len(text)
+    return out
+
+
+def _path_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
+    """A decoder taking the array at ``keys`` as raw records (nested Structs: any other key is skipped, not decoded)."""
+    found = _PATH_DECODERS.get(keys)
+    if found is None:
+        typ: Any = list[msgspec.Raw]
+        for key in reversed(keys):
+            typ = msgspec.defstruct("RecordsAt", [("f", typ)], rename={"f": key})
+        if len(_PATH_DECODERS) > 64:
+            _PATH_DECODERS.clear()
+        found = _PATH_DECODERS[keys] = msgspec.json.Decoder(typ)
+    return found
+
+
+_PATH_DECODERS: dict[tuple[str, ...], msgspec.json.Decoder[Any]] = {}
+
+
+def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> BrokenDocument:
+    """A document without an array at the records path: what msgspec says, and where arrays of objects are."""
+    where = ".".join(keys)
+    reason = why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", "")
+    hint = _records_hint(data)
+    message = f"no records at `{where}`: {reason}" + (f"; {hint}" if hint else "")
+    return BrokenDocument(message, line, data, "no_records")
+
+
+def _records_hint(data: bytes) -> str:
+    """Which keys of a document hold arrays of objects (the likely records), as a ``records_path`` suggestion."""
+    try:
+        doc = _DECODE_ANY.decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return ""
+    found: list[tuple[str, int]] = []
+
+    def look(node: Any, prefix: str, depth: int) -> None:
+        if not isinstance(node, dict) or depth > 3:
+            return
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value[:100]):
+                found.append((path, len(value)))
+            elif isinstance(value, dict):
+                look(value, path, depth + 1)
+
+    look(doc, "", 0)
+    if not found:
+        return ""
+    found.sort(key=lambda kv: -kv[1])
+    keys = ", ".join(f"`{k}` ({n:,} objects)" for k, n in found[:5])
+    return f"arrays of objects are at {keys}: if those are the records, use --records-path {found[0][0]} (records_path={found[0][0]!r})"
 
 
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
@@ -301,7 +430,7 @@ def _is_body(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("records"), list)
 
 
-def detect_format(head: bytes) -> str:
+def detect_format(head: bytes, complete: bool = False) -> str:
     """``ndjson``, ``json`` or ``endpoint`` from the first bytes of an input (up to :data:`HEAD_SIZE`).
 
     Anything that does not start with ``[`` or ``{`` is NDJSON. Otherwise the first line
@@ -310,7 +439,10 @@ def detect_format(head: bytes) -> str:
     not the whole file); alone, it is a JSON array, a request body (an object whose only
     key is ``records``), or one NDJSON record. When the first line is not a JSON value by
     itself, the next lines decide: if they are (up to three checked), the input is NDJSON
-    with a broken first line; if not, it is a document spread over lines.
+    with a broken first line; if not, it is a document spread over lines (``json``: an
+    array, one object, or with ``records_path`` an object holding the records) when
+    the whole input (``complete``: ``head`` is all of it) is one JSON value, or when the
+    first line ends as a document's does (``{``, ``[``, ``,`` or ``:``).
     """
     text = head[3:] if head.startswith(_BOM) else head
     text = text.lstrip(_WS)
@@ -331,28 +463,41 @@ def detect_format(head: bytes) -> str:
         return "ndjson"
     if lead == b"[":
         return "json"
-    return "endpoint" if re.match(rb'\{\s*"records"\s*:', text) else "ndjson"
+    if re.match(rb'\{\s*"records"\s*:', text):
+        return "endpoint"
+    # an object spread over lines (a pretty-printed document) or NDJSON with a broken
+    # first line: the whole input decides when it is all here, else how the first line ends
+    if complete:
+        return "json" if _decoded(text) is not _NOT_JSON else "ndjson"
+    return "json" if lines[0][-1:] in (b"{", b"[", b",", b":") else "ndjson"
 
 
 # ---------------------------------------------------------------------------------------
 # Inputs
 
 
-def bytes_units(data: bytes, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
+def bytes_units(
+    data: bytes, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
+) -> Iterator[Unit]:
     if data[:2] == _GZIP:  # gzip bytes, as a .gz file read into memory
-        yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record)
+        yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
     if data.startswith(_BOM):
         data = data[3:]
-    fmt = detect_format(data[:HEAD_SIZE]) if input_format == "auto" else input_format
-    if fmt == "json":
-        yield from json_array_units(data)
+    fmt = detect_format(data[:HEAD_SIZE], complete=len(data) <= HEAD_SIZE) if input_format == "auto" else input_format
+    if fmt not in INPUT_FORMATS[1:]:
+        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    if records_path is not None:  # documents holding records: one per line, or one in all
+        if fmt == "ndjson":
+            yield from documents_units(split_lines(data, chunk_size, max_record), records_path)
+        else:
+            yield from document_units(data, records_path)
+    elif fmt == "json":
+        yield from document_units(data)
     elif fmt == "endpoint":
         yield from endpoint_units(data)
-    elif fmt == "ndjson":
-        yield from split_lines(data, chunk_size, max_record)
     else:
-        raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+        yield from split_lines(data, chunk_size, max_record)
 
 
 def open_input(path: str | os.PathLike[str]) -> BinaryIO:
@@ -407,7 +552,9 @@ class _Reader:
         return data
 
 
-def stream_units(stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
+def stream_units(
+    stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
+) -> Iterator[Unit]:
     reader = _Reader(stream)
     head = reader.read(HEAD_SIZE)
     if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
@@ -415,26 +562,62 @@ def stream_units(stream: BinaryIO, input_format: str, chunk_size: int, max_recor
         head = reader.read(HEAD_SIZE)
     if head.startswith(_BOM):
         head = head[3:]
-    fmt = detect_format(head) if input_format == "auto" else input_format
-    if fmt == "ndjson":
+    fmt = detect_format(head, complete=len(head) < HEAD_SIZE) if input_format == "auto" else input_format
+    if fmt == "ndjson" and records_path is not None:
+        yield from documents_units(stream_lines(reader, chunk_size, head, max_record), records_path)  # type: ignore[arg-type]
+    elif fmt == "ndjson":
         yield from stream_lines(reader, chunk_size, head, max_record)  # type: ignore[arg-type]
     else:
-        yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record)
+        yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 
 
-def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, max_record: int = MAX_RECORD_SIZE) -> Iterator[Unit]:
-    """Cut any accepted input into units the engine maps one at a time."""
+def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE) -> Iterator[Unit]:
+    """:func:`iter_units` with a run's options (format, record size limit, records path)."""
+    return iter_units(records, input_format=options.input_format, chunk_size=chunk_size, max_record=options.max_record_size, records_path=options.records_path)
+
+
+def path_named(text: str) -> Path | None:
+    """The file a str names, or None when it holds JSON text.
+
+    As ``load_sink("sink.json")`` takes a file name, so does ``m.map("records.ndjson")``:
+    a str is records text when it starts with ``{`` or ``[`` (after blanks), holds a
+    newline, or is empty; anything else is a file name (``-`` is stdin).
+    """
+    head = text.lstrip(" \t\r\ufeff")
+    if not head or head[0] in "{[" or "\n" in text or len(text) > 4096:
+        return None
+    return Path(text)
+
+
+def iter_units(
+    records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
+) -> Iterator[Unit]:
+    """Cut any accepted input into units the engine maps one at a time.
+
+    ``records_path``: the records are the array at these keys of each document (the
+    input's one document, or each line's); Python objects are such documents too.
+    """
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if isinstance(records, (bytes, bytearray, memoryview)):
-        yield from bytes_units(bytes(records), input_format, chunk_size, max_record)
-    elif isinstance(records, str):
-        yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size, max_record)
-    elif isinstance(records, os.PathLike):
-        with open_input(records) as fh:
-            yield from stream_units(fh, input_format, chunk_size, max_record)
+        yield from bytes_units(bytes(records), input_format, chunk_size, max_record, records_path)
+    elif isinstance(records, str) and path_named(records) is None:
+        yield from bytes_units(records.encode("utf-8", "surrogatepass"), input_format, chunk_size, max_record, records_path)
+    elif isinstance(records, (str, os.PathLike)):
+        try:
+            fh = open_input(records)
+        except InputError as exc:
+            if isinstance(records, str):  # say why a str was read as a file name
+                raise InputError(f"{exc} (a str is a file name unless it holds JSON: starts with {{ or [, or has a newline)") from None
+            raise
+        with fh:
+            yield from stream_units(fh, input_format, chunk_size, max_record, records_path)
     elif hasattr(records, "read"):
-        yield from stream_units(records, input_format, chunk_size, max_record)
+        yield from stream_units(records, input_format, chunk_size, max_record, records_path)
+    elif records_path is not None:  # Python documents: each one's array at the path
+        docs = [records] if isinstance(records, Mapping) else records
+        for doc in docs:
+            yield from object_document_units(doc, records_path)
     elif isinstance(records, dict):
         body = records.get("records") if len(records) == 1 else None
         if isinstance(body, list) and input_format in ("auto", "endpoint"):
@@ -448,6 +631,24 @@ def iter_units(records: Any, *, input_format: str = "auto", chunk_size: int = CH
         raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
 
 
+def object_document_units(doc: Any, keys: tuple[str, ...]) -> Iterator[Unit]:
+    """A Python document: the records are the list at ``keys``."""
+    node = doc
+    for depth, key in enumerate(keys):
+        if not isinstance(node, Mapping):
+            where = ".".join(keys[:depth]) or "the document"
+            yield BrokenDocument(f"no records at `{'.'.join(keys)}`: {where} is a {type(node).__name__}, not an object", None, b"", "no_records")
+            return
+        if key not in node:
+            yield BrokenDocument(f"no records at `{'.'.join(keys)}`: no key `{key}`", None, b"", "no_records")
+            return
+        node = node[key]
+    if not isinstance(node, (list, tuple)):
+        yield BrokenDocument(f"no records at `{'.'.join(keys)}`: it holds a {type(node).__name__}, not an array", None, b"", "no_records")
+        return
+    yield from _object_units(node)
+
+
 class NotAnItem:
     """An element of ``records`` in a request body that is not ``{"value": ...}`` (``item`` None: no "value")."""
 
@@ -458,7 +659,7 @@ class NotAnItem:
 _NO_VALUE_KEY: Any = NotAnItem(None)
 
 
-def _object_units(objs: Iterable[Any], size: int = 1024) -> Iterator[ObjectRecords]:
+def _object_units(objs: Iterable[Any], size: int = 2048) -> Iterator[ObjectRecords]:
     batch: list[Any] = []
     for obj in objs:
         batch.append(obj)

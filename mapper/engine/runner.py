@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
-from .core import Engine
+from .core import Engine, empty_batch
 from .parallel import can_fork, rereadable, run_parallel
-from .reader import CHUNK_SIZE, iter_units
+from .reader import NdjsonChunk, ObjectRecords, RawRecords, Unit, units_for
 
-__all__ = ["run"]
+__all__ = ["iter_batches", "run"]
 
 
 def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> Batch | Report:
@@ -43,6 +45,74 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
     engine = Engine(compiled, options, output=output)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in iter_units(records, input_format=options.input_format, chunk_size=CHUNK_SIZE, max_record=options.max_record_size):
+    for unit in units_for(records, options):
         engine.feed(unit)
     return engine.finish()
+
+
+def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size: int) -> Iterator[Batch]:
+    """Batches of at most ``size`` records each, read as they are needed (bounded memory).
+
+    Each batch is decided on its own, as the endpoint decides each request: a batch
+    it would discard comes out empty (no rows), its report saying why, and the next
+    one goes on. Record indices count from each batch's start; line numbers are the
+    input's. The garbage collector is paused while a batch is mapped, not while the
+    caller holds it.
+    """
+    units = units_for(records, options)
+    pending: Unit | None = None
+    next_line = 1
+    while True:
+        engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
+        engine.next_line = next_line
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            while engine.n < size:
+                unit = pending if pending is not None else next(units, None)
+                pending = None
+                if unit is None:
+                    break
+                unit, pending = split_unit(unit, size - engine.n)
+                engine.feed(unit)
+            batch, report = engine.finish()
+        finally:
+            if was_enabled:
+                gc.enable()
+        next_line = engine.next_line
+        if report.records == 0:
+            return
+        yield batch if batch is not None else empty_batch(compiled, report)
+
+
+def split_unit(unit: Unit, room: int) -> tuple[Unit, Unit | None]:
+    """``unit`` cut after at most ``room`` records: the head, and the rest (None when it all fits).
+
+    NDJSON is cut at a line end (blank lines count here and are skipped when mapped,
+    so a batch may hold fewer records than ``room``); a cut chunk's rest carries on
+    counting lines where the head stopped.
+    """
+    if isinstance(unit, NdjsonChunk):
+        data = unit.data
+        newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        count = len(newlines) + (0 if len(data) and data[-1] == 10 else 1)
+        if count <= room:
+            return unit, None
+        at = int(newlines[room - 1]) + 1
+        return NdjsonChunk(data[:at], unit.first_line, unit.ascii), NdjsonChunk(data[at:], None, unit.ascii)
+    if isinstance(unit, RawRecords):
+        if len(unit.raws) <= room:
+            return unit, None
+        bad = unit.bad or {}
+        head_bad = {i: why for i, why in bad.items() if i < room} or None
+        rest_bad = {i - room: why for i, why in bad.items() if i >= room} or None
+        lines = unit.lines
+        return (
+            RawRecords(unit.raws[:room], lines[:room] if lines else None, head_bad),
+            RawRecords(unit.raws[room:], lines[room:] if lines else None, rest_bad),
+        )
+    if isinstance(unit, ObjectRecords):
+        if len(unit.objs) <= room:
+            return unit, None
+        return ObjectRecords(unit.objs[:room]), ObjectRecords(unit.objs[room:])
+    return unit, None  # one record: a broken document, an oversized line

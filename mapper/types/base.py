@@ -25,7 +25,7 @@ import math
 import re
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, NamedTuple, Protocol
 
 import numpy as np
 
@@ -379,13 +379,56 @@ def go_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return go_float_text(as_go_float(value))
-    if isinstance(value, (list, tuple)) and len(value) > 10_000:
-        raise ConversionError("invalid_value", f"an array of {len(value)} items is too long to print as text")
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
+        if len(value) > 10_000:
+            raise ConversionError("invalid_value", f"an array of {len(value)} items is too long to print as text")
         return "[" + " ".join(go_text(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(value)) + "]"
-    return str(value)
+    if isinstance(value, Mapping):
+        return "map[" + " ".join(f"{k}:{go_text(value[k])}" for k in sorted(_json_keys(value))) + "]"
+    raise ConversionError("invalid_value", not_json(value))
+
+
+def as_json(value: Any) -> Any:
+    """A Python value as the JSON value it stands for, or a ConversionError.
+
+    Producers hand in what ``json.dumps`` would take: tuples are arrays, any mapping
+    with string keys is an object; these become lists and dicts (copied only when
+    something inside changes). Anything else (``set``, ``bytes``, numpy scalars, a
+    mapping with non-string keys) is refused by name rather than guessed at. Deep or
+    cyclic values raise RecursionError, which the caller words.
+    """
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, list):
+        out = None
+        for i, v in enumerate(value):
+            w = as_json(v)
+            if w is not v:
+                if out is None:
+                    out = list(value)
+                out[i] = w
+        return value if out is None else out
+    if isinstance(value, tuple):
+        return [as_json(v) for v in value]
+    if isinstance(value, Mapping):
+        _json_keys(value)
+        if type(value) is dict:
+            changed = {k: w for k, v in value.items() if (w := as_json(v)) is not v}
+            return {**value, **changed} if changed else value
+        return {k: as_json(v) for k, v in value.items()}
+    raise ConversionError("invalid_value", not_json(value))
+
+
+def _json_keys(value: Mapping[Any, Any]) -> Mapping[str, Any]:
+    for k in value:
+        if not isinstance(k, str):
+            raise ConversionError("invalid_value", f"a Python mapping key {k!r} is not a string, as JSON object keys are")
+    return value
+
+
+def not_json(value: Any) -> str:
+    kind = type(value)
+    return f"a Python {kind.__module__}.{kind.__qualname__} is not a JSON value (str, number, bool, array, object or null)"
 
 
 def as_go_float(value: int | float) -> float:

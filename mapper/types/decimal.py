@@ -211,7 +211,13 @@ def decimal_note(value: int | float, stored: int, scale: int) -> Lossy | None:
         if stored == value * 10**scale:
             return None
         return Lossy("int_precision", value, format_decimal(stored, scale), "the endpoint decodes numbers as float64; send it as a string")
-    written = Decimal(repr(float(value)))
+    text = repr(float(value))
+    if "e" not in text and "n" not in text:  # plain notation (not 1e+16, inf, nan): often exact at this scale
+        whole, _, frac = text.partition(".")
+        frac = frac.rstrip("0")
+        if len(frac) <= scale and int(whole + frac) * 10 ** (scale - len(frac)) == stored:
+            return None
+    written = Decimal(text)
     exponent = written.as_tuple().exponent
     assert isinstance(exponent, int)
     frac_digits = max(0, -exponent)

@@ -1,0 +1,203 @@
+"""Records inside documents: ``records_path`` / ``--records-path``, and documents read without it.
+
+Real feeds wrap their records (dump1090's ``{"now": ..., "aircraft": [...]}``, a search
+API's ``{"statuses": [...]}``). With the path, the records map as if sent alone, with the
+lines they start on; without it, a pretty-printed document is one record, and the report
+says where arrays of objects are.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+import mapper
+from tests.test_real_data import data_file
+
+SINK = {
+    "primary_key_fields": ["hex"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "hex", "path": ["hex"], "type": "string"},
+        {"name": "alt", "path": ["alt_baro"], "type": "int"},
+        {"name": "flight", "path": ["flight"], "type": "string"},
+    ],
+}
+
+PLANES = [{"hex": f"a{i:05x}", "alt_baro": 1000 + i if i % 5 else "ground", "flight": f"F{i}"} for i in range(40)]
+
+
+def document(planes: list[dict[str, Any]], now: float = 1673799021.7) -> dict[str, Any]:
+    return {"now": now, "messages": 15, "aircraft": planes}
+
+
+def pretty(doc: Any) -> bytes:
+    """dump1090's layout: the envelope over lines, one record a line."""
+    inner = ",\n".join("    " + json.dumps(p) for p in doc["aircraft"])
+    return f'{{ "now" : {doc["now"]},\n  "messages" : {doc["messages"]},\n  "aircraft" : [\n{inner}\n  ]\n}}\n'.encode()
+
+
+def rows_and_errors(batch: mapper.Batch) -> tuple[Any, ...]:
+    rep = batch.report
+    return batch.to_rows(), [(e.record, e.column, e.code, e.reason) for e in rep.errors], rep.verdict
+
+
+@pytest.mark.parametrize("layout", ["pretty", "one-line", "compact-indent"])
+def test_records_at_a_path_map_as_the_records_sent_alone(layout):
+    m = mapper.compile_sink(SINK)
+    doc = document(PLANES)
+    data = {"pretty": pretty(doc), "one-line": json.dumps(doc).encode(), "compact-indent": json.dumps(doc, indent=2).encode()}[layout]
+    alone = m.map(PLANES)
+    inside = m.map(data, records_path="aircraft")
+    assert rows_and_errors(inside) == rows_and_errors(alone)
+    assert len(inside) == 32 and inside.report.verdict == "partial"
+
+
+def test_each_record_keeps_the_line_it_starts_on():
+    m = mapper.compile_sink(SINK)
+    report = m.validate(pretty(document(PLANES)), records_path="aircraft")
+    # the envelope takes three lines; record i is on line 4 + i
+    assert [(e.record, e.line) for e in report.errors] == [(i, 4 + i) for i in range(0, 40, 5)]
+
+
+def test_ndjson_of_documents_is_read_a_line_at_a_time():
+    m = mapper.compile_sink(SINK)
+    docs = [document(PLANES[i : i + 10], now=i) for i in range(0, 40, 10)]
+    data = b"".join(json.dumps(d).encode() + b"\n" for d in docs)
+    batch = m.map(data, records_path="aircraft")
+    assert rows_and_errors(batch) == rows_and_errors(m.map(PLANES))
+    # a record's line is its document's line
+    assert [(e.record, e.line) for e in batch.report.errors] == [(i, i // 10 + 1) for i in range(0, 40, 5)]
+
+
+def test_a_document_without_records_there_is_one_error_and_the_others_go_on():
+    m = mapper.compile_sink(SINK)
+    lines = [json.dumps(document(PLANES[:3])), json.dumps({"now": 1, "planes": PLANES[3:5]}), json.dumps({"now": 2, "aircraft": {"a": 1}}), "[1, 2]"]
+    report = m.validate(("\n".join(lines) + "\n").encode(), records_path="aircraft")
+    assert report.records == 6 and report.success_count == 2  # PLANES[0] says "ground"
+    bad = [(e.record, e.line, e.code) for e in report.errors if e.code == "no_records"]
+    assert bad == [(3, 2, "no_records"), (4, 3, "no_records"), (5, 4, "no_records")]
+    reasons = [e.reason for e in report.errors if e.code == "no_records"]
+    assert "no key `aircraft`" in reasons[0] and "`planes` (2 objects)" in reasons[0] and "--records-path planes" in reasons[0]
+    assert "Expected `array`, got `object`" in reasons[1]
+    assert "Expected `object`, got `array`" in reasons[2]
+
+
+def test_nested_and_quoted_paths_and_lists_of_keys():
+    m = mapper.compile_sink(SINK)
+    doc = {"meta": {"a.b": {"items": PLANES[:4]}}}
+    for path in ('meta."a.b".items', ["meta", "a.b", "items"]):
+        assert len(m.map(json.dumps(doc).encode(), records_path=path, on_error="skip")) == 3
+
+
+def test_python_documents_take_the_path_too():
+    m = mapper.compile_sink(SINK)
+    assert rows_and_errors(m.map(document(PLANES), records_path="aircraft")) == rows_and_errors(m.map(PLANES))
+    two = m.map([document(PLANES[:20]), document(PLANES[20:])], records_path="aircraft")
+    assert rows_and_errors(two) == rows_and_errors(m.map(PLANES))
+    report = m.validate([{"now": 1}], records_path="aircraft")
+    assert [(e.code, e.reason) for e in report.errors] == [("no_records", "no records at `aircraft`: no key `aircraft`")]
+
+
+@pytest.mark.parametrize("bad", ["aircraft[0]", "", "a..b", 7, []])
+def test_a_records_path_that_is_not_a_chain_of_keys_is_an_option_error(bad):
+    with pytest.raises(mapper.OptionError, match="records_path"):
+        mapper.compile_sink(SINK).validate(b"{}", records_path=bad)
+
+
+def test_a_pretty_printed_document_without_the_path_is_one_record_and_the_report_says_where_the_records_are():
+    m = mapper.compile_sink(SINK)
+    report = m.validate(pretty(document(PLANES)))
+    assert report.records == 1 and report.errors[0].code == "invalid_id"  # the envelope has no "hex"
+    (note,) = report.notes
+    assert "`aircraft` (40 objects)" in note and "--records-path aircraft" in note
+    assert report.to_dict()["notes"] == [note]
+    # a record that passes gets no note, even if it holds arrays of objects
+    ok = m.validate(json.dumps({"hex": "x", "legs": [{"a": 1}]}, indent=2).encode())
+    assert ok.verdict == "accepted" and ok.notes == []
+
+
+def test_iter_batches_takes_the_path(tmp_path):
+    m = mapper.compile_sink(SINK)
+    path = tmp_path / "docs.ndjson"
+    path.write_bytes(b"".join(json.dumps(document(PLANES[i : i + 10])).encode() + b"\n" for i in range(0, 40, 10)))
+    batches = list(m.iter_batches(path, records=15, records_path="aircraft"))
+    assert [b.report.records for b in batches] == [15, 15, 10]
+    assert sum((b.to_rows() for b in batches), []) == m.map(PLANES).to_rows()
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    r = subprocess.run([sys.executable, "-m", "mapper", *args], capture_output=True, text=True, timeout=120)
+    r.stderr = r.stdout + r.stderr if args[0] == "validate" else r.stderr  # validate reports on stdout
+    return r
+
+
+def test_cli_records_path_for_validate_map_and_infer(tmp_path):
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    data = tmp_path / "aircraft.json"
+    data.write_bytes(pretty(document(PLANES)))
+    r = run_cli("validate", str(sink), str(data), "--records-path", "aircraft")
+    assert r.returncode == 1 and "PARTIAL: 32 of 40 records would be stored" in r.stderr
+    r = run_cli("validate", str(sink), str(data))
+    assert r.returncode == 1 and "note: the input is one JSON object" in r.stderr and "--records-path aircraft" in r.stderr
+    out = tmp_path / "rows.ndjson"
+    r = run_cli("map", str(sink), str(data), "--records-path", "aircraft", "-o", str(out), "--on-error", "skip")
+    assert r.returncode == 1 and len(out.read_text().splitlines()) == 32
+    r = run_cli("infer", str(data), "--records-path", "aircraft", "-q")
+    assert r.returncode == 0 and {c["name"] for c in json.loads(r.stdout)["schema"]["definition"]} >= {"hex", "alt_baro", "flight"}
+
+
+def test_infer_does_not_exit_0_when_the_draft_does_not_stand_on_the_input(tmp_path):
+    data = tmp_path / "aircraft.json"
+    data.write_bytes(pretty(document(PLANES)))
+    r = run_cli("infer", str(data), "--primary-key-fields", "now", "-q")
+    assert r.returncode == 1 and "the one JSON document read as a record" in r.stderr
+    broken = tmp_path / "broken.ndjson"
+    broken.write_bytes(b'{"id": 1}\n' + b'{"id": \n' * 3)
+    r = run_cli("infer", str(broken), "-q")
+    assert r.returncode == 1 and "3 of 4 records could not be read as JSON objects" in r.stderr
+    fine = tmp_path / "fine.ndjson"
+    fine.write_bytes(b'{"id": 1}\n{"id": 2}\n{"id": \n')
+    assert run_cli("infer", str(fine), "-q").returncode == 0
+
+
+# --- the real documents ---------------------------------------------------------------------
+
+
+def test_the_real_piaware_capture_maps_with_records_path_aircraft():
+    path = data_file("adsb/aircraft-piaware-2023-01-15.json")
+    doc = json.loads(path.read_bytes())
+    m = mapper.compile_sink(SINK)
+    inside = m.map(path, records_path="aircraft", on_error="skip")
+    alone = m.map(doc["aircraft"], on_error="skip")
+    assert rows_and_errors(inside) == rows_and_errors(alone)
+    assert inside.report.records == len(doc["aircraft"]) > 100
+    # each record's line is where it starts in the file
+    text = path.read_bytes().split(b"\n")
+    for err in inside.report.errors:
+        assert json.dumps(doc["aircraft"][err.record]["hex"]).encode() in text[err.line - 1]
+
+
+def test_the_real_twitter_search_document_maps_with_records_path_statuses():
+    path = data_file("json-corpora/twitter.json")
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "text", "path": ["text"], "type": "string"}],
+    }
+    m = mapper.compile_sink(sink)
+    doc = json.loads(path.read_bytes())
+    batch = m.map(path, records_path="statuses")
+    # the endpoint decodes numbers as float64: 18-digit ids come back rounded, with a warning
+    assert batch.ids.tolist() == [int(float(s["id"])) for s in doc["statuses"]]
+    assert batch.report.warning_counts[("id", "int_precision")] == sum(int(float(s["id"])) != s["id"] for s in doc["statuses"]) > 0
+    without = m.validate(path)
+    assert without.records == 1 and "`statuses` (100 objects)" in without.notes[0]

@@ -1,0 +1,337 @@
+"""Python objects as input: dicts from producers map exactly as their JSON text does.
+
+The dict path has its own generated extractor (``extract_dicts``) and picks vector
+forms by the Python types it finds; these tests hold it to the bytes path and to the
+careful path, record for record, on messy data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict, UserDict
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import mapper
+from tests.test_properties import FULL_SINK, SETTINGS, messy_records
+
+SIMPLE = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "name", "path": ["data", "name"], "type": "string"},
+        {"name": "n", "path": ["data", "n"], "type": "int"},
+        {"name": "tags", "path": ["tags"], "type": "strings"},
+    ],
+}
+
+
+def outcome(batch: mapper.Batch, lines: bool = False) -> tuple[Any, ...]:
+    """Everything a caller can see of a batch, line numbers only when asked."""
+    rep = batch.report
+    return (
+        batch.to_rows(),
+        batch.record_index.tolist(),
+        [(e.record, e.line if lines else None, e.column, e.path, e.code, e.reason) for e in rep.errors],
+        [(w.record, w.column, w.kind, repr(w.sent), repr(w.stored)) for w in rep.warnings],
+        rep.verdict,
+    )
+
+
+@SETTINGS
+@given(messy_records())
+def test_dicts_map_as_their_json_text_does(recs):
+    m = mapper.compile_sink(FULL_SINK)
+    data = "\n".join(json.dumps(r) for r in recs).encode() + b"\n"
+    from_bytes = outcome(m.map(data, on_error="skip"))
+    from_dicts = outcome(m.map(recs, on_error="skip"))
+    careful_dicts = outcome(m.map(recs, on_error="skip", fast=False))
+    assert from_dicts == from_bytes
+    assert careful_dicts == from_bytes
+
+
+def test_dicts_take_the_fast_path():
+    m = mapper.compile_sink(SIMPLE)
+    recs = [{"id": i, "data": {"name": f"n{i}", "n": i}, "tags": ["a", "b"]} for i in range(5000)]
+    from mapper.engine.core import Engine
+
+    engine = Engine(m.compiled, mapper.MapOptions())
+    engine.feed_objects(recs)
+    batch, _report = engine.finish()
+    assert engine.stats["fast_records"] == 5000 and engine.stats["careful_records"] == 0
+    assert batch is not None
+    assert batch["n"].values.tolist() == list(range(5000))
+    assert batch.to_rows()[7] == {"_id": 7, "name": "n7", "n": 7, "tags": ["a", "b"]}
+
+
+def test_a_record_the_extractor_cannot_walk_goes_the_careful_way_and_keeps_its_place():
+    m = mapper.compile_sink(SIMPLE)
+    recs: list[Any] = [{"id": i, "data": {"name": "x", "n": i}} for i in range(10)]
+    recs[3] = {"id": 3, "data": ["not", "an", "object"]}
+    recs[6] = "not a record"
+    batch = m.map(recs, on_error="skip")
+    # a path through an array is the ingester's "not an object" error, as is a record that is no object
+    assert batch.record_index.tolist() == [0, 1, 2, 4, 5, 7, 8, 9]
+    assert [(e.record, e.column, e.code) for e in batch.report.errors] == [(3, "name", "not_an_object"), (6, None, "not_an_object")]
+    assert batch.to_rows()[3] == {"_id": 4, "name": "x", "n": 4}
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [OrderedDict, MappingProxyType, lambda d: UserDict(d)],
+    ids=["OrderedDict", "MappingProxyType", "UserDict"],
+)
+def test_other_mappings_are_records_too(wrap):
+    m = mapper.compile_sink(SIMPLE)
+    plain = [{"id": i, "data": {"name": f"n{i}", "n": -i}, "tags": ["t"]} for i in range(50)]
+    wrapped = [wrap({"id": r["id"], "data": wrap(r["data"]), "tags": r["tags"]}) for r in plain]
+    assert outcome(m.map(wrapped)) == outcome(m.map(plain))
+
+
+def test_tuples_are_arrays_and_mappings_objects_as_in_json():
+    m = mapper.compile_sink(SIMPLE)
+    got = m.map([{"id": 1, "tags": ("a", "b"), "data": {"name": ("x", 1, OrderedDict(b=2, a=(3,)))}}])
+    assert got.to_rows() == [{"_id": 1, "tags": ["a", "b"], "name": "[x 1 map[a:[3] b:2]]"}]
+    as_text = m.map(json.dumps([{"id": 1, "tags": ["a", "b"], "data": {"name": ["x", 1, {"b": 2, "a": [3]}]}}]).encode())
+    assert as_text.to_rows() == got.to_rows()
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [({1: "a"}, "mapping key 1 is not a string"), (["ok", {2}], "builtins.set is not a JSON value"), ((np.int64(1),), "numpy.int64 is not a JSON value")],
+    ids=["int-key", "set-inside", "numpy-inside"],
+)
+def test_non_json_values_inside_containers_are_refused_not_printed(value, words):
+    m = mapper.compile_sink(SIMPLE)
+    batch = m.map([{"id": 1, "data": {"name": value}}], on_error="skip")
+    (err,) = batch.report.errors
+    assert err.column == "name" and err.code == "invalid_value" and words in err.reason
+
+
+def test_a_cyclic_value_is_an_error_not_a_crash():
+    m = mapper.compile_sink(SIMPLE)
+    cyclic: list[Any] = ["a"]
+    cyclic.append(cyclic)
+    batch = m.map([{"id": 1, "data": {"name": cyclic}}, {"id": 2}], on_error="skip")
+    (err,) = batch.report.errors
+    assert err.record == 0 and "nested too deeply" in err.reason
+    assert batch.ids.tolist() == [2]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.int64(3), np.float32(1.5), np.array([1, 2]), object(), {1, 2}, b"bytes"],
+    ids=["np.int64", "np.float32", "ndarray", "object", "set", "bytes"],
+)
+def test_non_json_python_values_are_refused_by_name_not_guessed(value):
+    m = mapper.compile_sink(SIMPLE)
+    batch = m.map([{"id": 1, "data": {"n": value}}, {"id": 2, "data": {"n": 5}}], on_error="skip")
+    (err,) = batch.report.errors
+    assert (err.record, err.column, err.code) == (0, "n", "invalid_value")
+    assert type(value).__qualname__ in err.message and "not a JSON value" in err.message
+    assert batch.to_rows() == [{"_id": 2, "n": 5}]
+
+
+@pytest.mark.parametrize("value", [np.str_("k"), np.array(["a", "b"]), 3.5, None, ""], ids=["np.str_", "ndarray", "float", "null", "empty"])
+def test_primary_keys_from_dicts_are_checked_like_any_other_value(value):
+    sink = {
+        "primary_key_fields": ["k", "j"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "j", "path": ["j"], "type": "string"}],
+    }
+    m = mapper.compile_sink(sink)
+    recs = [{"k": "a", "j": "b"}, {"k": value, "j": "c"}]
+    from_dicts = m.map(recs, on_error="skip")
+    assert from_dicts.to_rows()[0]["_id"] == "a|b"
+    if isinstance(value, (np.ndarray, np.generic)) and not isinstance(value, str):
+        # refused as the stored column "k" and as the key
+        assert [(e.record, e.code) for e in from_dicts.report.errors] == [(1, "invalid_value"), (1, "invalid_id")]
+        assert all("numpy.ndarray is not a JSON value" in e.reason for e in from_dicts.report.errors)
+    elif isinstance(value, np.str_):  # a str subclass: a string, as in JSON
+        assert from_dicts.to_rows()[1]["_id"] == "k|c"
+    else:  # JSON values: the same as their text
+        from_text = m.map("\n".join(json.dumps(r) for r in recs).encode(), on_error="skip")
+        assert outcome(from_dicts) == outcome(from_text)
+
+
+def test_dicts_arrays_and_request_bodies_agree():
+    m = mapper.compile_sink(SIMPLE)
+    recs = [{"id": i, "data": {"name": f"n{i}", "n": i if i % 7 else "x"}, "tags": ["a"] if i % 3 else None} for i in range(300)]
+    expected = outcome(m.map(recs, on_error="skip"))
+    as_array = json.dumps(recs).encode()
+    as_body = json.dumps({"records": [{"value": r} for r in recs]}).encode()
+    for data in (as_array, as_body):
+        assert outcome(m.map(data, on_error="skip")) == expected
+
+
+# --- one record at a time: Mapper.check ------------------------------------------------
+
+
+def _problems(batch_or_report: Any) -> list[tuple[Any, ...]]:
+    rep = getattr(batch_or_report, "report", batch_or_report)
+    return [(e.severity, e.column, e.path, e.code, e.reason) for e in rep.errors] + [
+        (w.severity, w.column, w.path, w.kind, repr(w.sent), repr(w.stored)) for w in rep.warnings
+    ]
+
+
+def _checked(problems: list[Any]) -> list[tuple[Any, ...]]:
+    return [
+        (p.severity, p.column, p.path, p.code, p.reason) if p.severity == "error" else (p.severity, p.column, p.path, p.kind, repr(p.sent), repr(p.stored))
+        for p in problems
+    ]
+
+
+@SETTINGS
+@given(messy_records())
+def test_check_says_what_a_batch_of_that_one_record_says(recs):
+    m = mapper.compile_sink(FULL_SINK)
+    for strict in (False, True):
+        for rec in recs[:5]:
+            expected = _problems(m.validate([rec], on_error="skip", strict=strict))
+            assert _checked(m.check(rec, strict=strict)) == expected
+            assert _checked(m.check(json.dumps(rec), strict=strict)) == expected
+            assert _checked(m.check(json.dumps(rec).encode() + b"\n", strict=strict)) == expected
+
+
+def test_check_of_a_clean_record_is_empty_and_of_a_bad_one_names_the_place():
+    m = mapper.compile_sink(SIMPLE)
+    assert m.check({"id": 1, "data": {"name": "a", "n": 5}, "tags": ["x"]}) == []
+    (err,) = m.check({"id": 1, "data": {"n": "five"}})
+    assert (err.severity, err.column, err.path, err.code) == ("error", "n", "$.data.n", "invalid_value")
+    (warn,) = m.check({"id": 1, "data": {"n": 2**60 + 1}})
+    assert (warn.severity, warn.kind) == ("warning", "int_precision")
+    (strict_err,) = m.check({"id": 1, "data": {"n": 2**60 + 1}}, strict=True)
+    assert strict_err.code == "lossy_value"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [(b"", "invalid_json"), (b"  \n", "invalid_json"), (b'{"id": 1', "invalid_json"), (b"[1, 2]", "not_an_object"), (b'{"id": 1}\n{"id": 2}', "invalid_json")],
+    ids=["empty", "blank", "truncated", "array", "two-records"],
+)
+def test_check_of_text_that_is_not_one_record(text, code):
+    m = mapper.compile_sink(SIMPLE)
+    problems = m.check(text)
+    assert problems and problems[0].code == code and problems[0].severity == "error"
+
+
+def test_check_from_threads_keeps_each_threads_answers_apart():
+    import threading
+
+    m = mapper.compile_sink(SIMPLE)
+    failures: list[str] = []
+
+    def work(t: int) -> None:
+        for i in range(400):
+            bad = (i + t) % 3 == 0
+            rec = {"id": i, "data": {"n": f"x{t}" if bad else i}}
+            got = m.check(rec)
+            if bad != bool(got) or (bad and f'"x{t}"' not in got[0].reason):
+                failures.append(f"thread {t} record {i}: {got}")
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []
+
+
+# --- a str names a file unless it holds JSON ------------------------------------------------
+
+
+def test_a_str_is_a_file_name_unless_it_holds_json(tmp_path, monkeypatch):
+    m = mapper.compile_sink(SIMPLE)
+    (tmp_path / "records.ndjson").write_bytes(b'{"id": 1}\n{"id": 2}\n')
+    monkeypatch.chdir(tmp_path)
+    assert m.map("records.ndjson").ids.tolist() == [1, 2]
+    assert m.map(str(tmp_path / "records.ndjson")).ids.tolist() == [1, 2]
+    assert m.map('{"id": 3}').ids.tolist() == [3]  # JSON text
+    assert m.map('  [{"id": 4}]').ids.tolist() == [4]
+    with pytest.raises(mapper.InputError, match="no such file: nothere.ndjson .a str is a file name unless it holds JSON"):
+        m.map("nothere.ndjson")
+
+
+# --- big inputs in batches: Mapper.iter_batches -------------------------------------------
+
+
+def _skip_sink() -> mapper.Mapper:
+    return mapper.compile_sink(SIMPLE)
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    return [{"id": i, "data": {"name": f"n{i}", "n": "bad" if i % 97 == 5 else i}, "tags": ["a"]} for i in range(n)]
+
+
+@pytest.mark.parametrize("form", ["ndjson", "array", "body", "dicts", "generator", "file"])
+@pytest.mark.parametrize("size", [1, 7, 1000, 5000])
+def test_batches_together_are_the_whole_input(form, size, tmp_path):
+    m = _skip_sink()
+    recs = _records(2345)
+    ndjson = b"".join(json.dumps(r).encode() + b"\n" for r in recs)
+    source: Any = {
+        "ndjson": ndjson,
+        "array": json.dumps(recs).encode(),
+        "body": json.dumps({"records": [{"value": r} for r in recs]}).encode(),
+        "dicts": recs,
+        "generator": (r for r in recs),
+        "file": tmp_path / "r.ndjson",
+    }[form]
+    (tmp_path / "r.ndjson").write_bytes(ndjson)
+    batches = list(m.iter_batches(source, records=size))
+    assert [b.report.records for b in batches] == [min(size, 2345 - i) for i in range(0, 2345, size)]
+    whole = m.map(ndjson)  # the endpoint policy: bad records refused alone
+    assert np.concatenate([b.ids for b in batches]).tolist() == whole.ids.tolist()
+    assert sum((b["n"].values.tolist() for b in batches), []) == whole["n"].values.tolist()
+    errors = [(e.record + k * size, e.code) for k, b in enumerate(batches) for e in b.report.errors]
+    assert errors == [(e.record, e.code) for e in whole.report.errors]
+    if form in ("ndjson", "file"):  # lines are the input's
+        lines = [e.line for b in batches for e in b.report.errors]
+        assert lines == [e.line for e in whole.report.errors] == [i + 1 for i in range(2345) if i % 97 == 5]
+
+
+def test_a_batch_the_endpoint_would_discard_comes_out_empty_and_the_next_goes_on():
+    sink = dict(SIMPLE, allow_missing_fields=False)
+    m = mapper.compile_sink(sink)
+    recs = [{"id": i, "data": {"name": "x", "n": i}, "tags": []} for i in range(30)]
+    del recs[12]["data"]["n"]
+    batches = list(m.iter_batches(recs, records=10))
+    assert [(len(b), b.report.verdict) for b in batches] == [(10, "accepted"), (0, "discarded"), (10, "accepted")]
+    assert batches[1].report.errors[0].record == 2 and batches[1]["n"].values.dtype == np.int64
+
+
+def test_batches_are_read_as_they_are_asked_for():
+    m = _skip_sink()
+    read = []
+
+    class Counting:
+        def __init__(self, data: bytes):
+            self.f = __import__("io").BytesIO(data)
+
+        def read(self, n: int = -1) -> bytes:
+            out = self.f.read(n)
+            read.append(len(out))
+            return out
+
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in _records(200_000))
+    it = m.iter_batches(Counting(data), records=1000)
+    first = next(it)
+    assert len(first) == 1000 - sum(1 for i in range(1000) if i % 97 == 5)
+    assert sum(read) < len(data) / 2  # not the whole input for the first batch
+    assert sum(b.report.records for b in it) == 199_000
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+def test_iter_batches_wants_a_whole_number_of_records(bad):
+    with pytest.raises(mapper.OptionError, match="records must be a whole number"):
+        _skip_sink().iter_batches(b"", records=bad)
+
+
+def test_an_empty_input_gives_no_batches():
+    assert list(_skip_sink().iter_batches(b"", records=10)) == []
+    assert list(_skip_sink().iter_batches([], records=10)) == []
