@@ -177,6 +177,9 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Any]:
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
         return
+    except RecursionError:
+        yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None)
+        return
     items = [bytes(r) for r in body.records]
     for i in range(0, len(items), chunk_records):
         part = items[i : i + chunk_records]
