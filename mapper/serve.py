@@ -403,6 +403,25 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.busy = False
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
+        self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
+        self.close_connection = True
+        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or "the request cannot be read")
+        body = err.to_json()
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:
+            pass
+        if self.server.app.log is not None:
+            self.server.app.log(f"{code} {err.code}: {err.message}")
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle logs each request its own way (with the time it took)
 
@@ -411,6 +430,9 @@ class _Handler(BaseHTTPRequestHandler):
         log = self.server.app.log
         if log is not None:
             log(format % args)
+
+
+_HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
 
 
 class _HTTPServer(ThreadingHTTPServer):

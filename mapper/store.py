@@ -42,12 +42,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import numpy as np
 import orjson
 
 from .api import Mapper
+from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, parse_body
 from .errors import Problem
-from .model import Column, Sink
+from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
 from .sink import check_sink, load_sink
 
@@ -354,17 +356,19 @@ class Store:
             admit(count, len(body))
         m = self.mapper(sink_id)
         table = self._table(sink_id)
+        batch: Batch | None
         try:
             batch = m.map(body, input_format="endpoint")
             report = batch.report
-            rows = batch.to_rows()
         except BatchRejected as exc:
-            report, rows = exc.report, []
+            batch, report = None, exc.report
         answer = report.endpoint_answer()
+        written = batch.count if batch is not None else 0
         with self.lock:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
-                self._write(table, rows)
+                if batch is not None:
+                    self._write(table, batch)
                 self.db.execute(
                     "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ? WHERE id = ?",
                     (answer["success_count"], answer["error_count"], sink_id),
@@ -373,7 +377,7 @@ class Store:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise ServiceError(500, INTERNAL, f"the database refused the write: {exc}") from None
-        return IngestResult(answer, len(rows), report)
+        return IngestResult(answer, written, report)
 
     def note_error(self, sink_id: str, error: ServiceError) -> None:
         """Count a refused request and keep its error as the sink's last (for a UI)."""
@@ -392,20 +396,24 @@ class Store:
         except sqlite3.Error:  # no transaction open
             pass
 
-    def _write(self, table: _Table, rows: list[dict[str, Any]]) -> None:
+    def _write(self, table: _Table, batch: Batch) -> None:
         """Upsert the rows of one request (inside its transaction), in order: a later row sees an earlier one's writes."""
-        if not rows:
+        if not batch.count:
             return
         id_of = _id_encoder(table.id_kind)
-        keys = list(dict.fromkeys(id_of(r["_id"]) for r in rows))
+        keys = [id_of(k) for k in batch.ids.tolist()]
+        unique = list(dict.fromkeys(keys))
         current: dict[Any, tuple[list[str], list[Any]]] = {}
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
             sql = f"{table.select} WHERE _id IN ({', '.join('?' * len(part))})"
             for rec in self.db.execute(sql, part):
                 current[rec[0]] = (list(rec[1]), [_decode(v, t, w) for v, (_n, t, w, _q) in zip(rec[2:], table.columns)])
+        if not current and len(unique) == len(keys) and not any(w == "signed" for _n, _t, w, _q in table.columns):
+            self._write_new(table, batch, keys)
+            return
         width = len(table.columns)
-        for row in rows:
+        for row in batch.iter_rows():
             key = id_of(row["_id"])
             state, values = current.get(key) or (["-"] * width, [None] * width)
             for i, (name, _t, write, _q) in enumerate(table.columns):
@@ -423,10 +431,31 @@ class Store:
                 state[i] = "v"
             current[key] = (state, values)
         params = []
-        for key in keys:
+        for key in unique:
             state, values = current[key]
             params.append([key, "".join(state), *[_encode(v, w) if s == "v" else None for v, s, (_n, _t, w, _q) in zip(values, state, table.columns)]])
         self.db.executemany(table.upsert, params)
+
+    def _write_new(self, table: _Table, batch: Batch, keys: list[Any]) -> None:
+        """Rows whose ids are new to the table and distinct in the request (a stream's usual case): what was sent is what is held.
+
+        Column by column from the masks rather than row by row: the same result as the
+        general path, several times faster on wide requests.
+        """
+        states = []
+        values = []
+        for name, _t, write, _q in table.columns:
+            col = batch.columns[name]
+            states.append(np.where(col.valid, "v", np.where(col.present, "n", "-")).tolist())
+            canon = col.canonical()
+            if write != "replace":  # a set (or a non-mutex scalar: a set of one), as JSON text
+                values.append([None if v is MISSING or v is None else orjson.dumps(v if isinstance(v, list) else [v]).decode() for v in canon])
+            elif col.values.dtype == np.uint64 and len(col.values) and int(col.values.max()) > _INT64_MAX:
+                values.append([None if v is MISSING else _encode(v, write) for v in canon])
+            else:
+                values.append([None if v is MISSING else v for v in canon])
+        joined = list(map("".join, zip(*states))) if states else [""] * len(keys)
+        self.db.executemany(table.upsert, list(zip(keys, joined, *values)))
 
     # ------------------------------------------------------------------ query
 
