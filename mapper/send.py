@@ -57,6 +57,9 @@ from .report import RecordError, plural
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
 DEFAULT_TOKEN_ENV = "FEATUREBASE_TOKEN"
+#: Seconds a kept-alive connection may sit idle before a request opens a new one
+#: (servers close idle connections: mapper serve after 30 s, load balancers after 60).
+IDLE_RECONNECT = 15.0
 
 
 class SendError(MapperError):
@@ -217,6 +220,12 @@ class Sender:
 
     def _attempt(self, data: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
         conn = self._conn()
+        # A keep-alive connection idle for long may have been closed by the service; a request
+        # on it would fail after being written, and count as a possible re-send. Start afresh.
+        now = time.monotonic()
+        if conn.sock is not None and now - getattr(self._local, "used", now) > IDLE_RECONNECT:
+            conn.close()
+        self._local.used = now
         try:
             if conn.sock is None:
                 conn.connect()
@@ -469,7 +478,7 @@ def _document(fi: int, data: bytes, fmt: str, resume: Resume, index: int) -> Ite
 class SendTotals:
     """The account of a run (cumulative over resumed runs with one checkpoint)."""
 
-    records: int = 0  # records read and judged
+    records: int = 0  # records judged (up to the last acknowledged body while a run goes on)
     bodies: int = 0  # bodies acknowledged
     bytes: int = 0  # bytes of the acknowledged bodies
     sent: int = 0  # records in acknowledged bodies
@@ -649,6 +658,7 @@ class SendRun:
         }
         self._resend_upto = resend_upto
         self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet past the checkpoint
+        self._seen = start.index + 1  # records judged: the next run index
         self._letters = _DeadLetters(self.rejects, append=state is not None)
         self._progress = _Progress(self.progress)
         if self.sender is not None:
@@ -673,6 +683,7 @@ class SendRun:
             for body in self.batcher.flush():
                 self._send(body)
             self._pass(None)
+            self.totals.records = max(self.totals.records, self._seen)
             self.totals.seconds = base_seconds + time.monotonic() - t0
             self._state["done"] = True
             self._state["totals"] = self.totals.to_json()
@@ -707,7 +718,8 @@ class SendRun:
                 pos = v.tag
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), v.raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
-        self.totals.records += len(group)
+        if group:
+            self._seen = group[-1][1].index + 1
 
     def _pass(self, upto: int | None) -> list[dict[str, Any]]:
         """Pre-validation refusals up to run index ``upto`` (all: None): counted, and handed out to be written."""
@@ -741,6 +753,7 @@ class SendRun:
         letters.sort(key=lambda d: d["record"])
         self._letters.write(letters)
         t = self.totals
+        t.records = max(t.records, last.index + 1)  # judged up to the checkpoint (the rest is read again on resume)
         t.bodies += 1
         t.bytes += body.size
         t.sent += body.count

@@ -589,6 +589,8 @@ def _serve(store: Store, args: argparse.Namespace) -> int:
             f"bodies up to {app.max_body_bytes:,} bytes; token {'required' if token else 'not required'})",
             flush=True,
         )
+        if not token and args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"mapper serve: warning: listening on {args.host} without a token: anyone who reaches this port can write", file=sys.stderr, flush=True)
         for info in store.list_sinks():
             mark = " (created now)" if any(c.id == info.id for c in created) else ""
             print(f"  sink {info.id} {info.state}{mark}: POST {server.url}/v2/sinks/{info.id}", flush=True)

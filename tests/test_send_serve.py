@@ -704,6 +704,41 @@ def test_a_killed_send_resumes_after_the_last_acknowledged_body(tmp_path):
     store.close()
 
 
+def test_a_run_over_ndjson_and_a_json_array_resumes_and_names_each_file(tmp_path):
+    from mapper.send import Checkpoint, SendRun
+
+    first = write_records(tmp_path / "a.ndjson", 30)
+    second = tmp_path / "b.json"
+    second.write_bytes(orjson.dumps([aircraft(100 + i, speed=-1 if i % 7 == 3 else 400) for i in range(30)]))
+    expected = map_rows(SINK, first) + [r for r in map_rows(SINK, second)]
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    names = [str(first), str(second)]
+    store = Store(tmp_path / "m.db")
+    store.create_sink(SINK)
+    app = App(store)
+
+    def make_run(url: str) -> SendRun:
+        sender = mapper.Sender(f"{url}/v2/sinks/{SINK_ID}", body_records=20)
+        return SendRun(mapper.Batcher(SINK, max_records=20), sender, names, checkpoint=Checkpoint(str(checkpoint)), rejects=str(rejects))
+
+    with fault_server(app, ["ok", "ok", "401"]) as (url, _seen):
+        with pytest.raises(mapper.ServiceError):
+            make_run(url).run()
+        state = json.loads(checkpoint.read_text())
+        assert state["position"]["file"] == 1 and state["totals"]["bodies"] == 2  # the second body ended inside the JSON array
+        totals = make_run(url).run()  # the same endpoint (a checkpoint is refused for another)
+    refused = {i for i in range(30) if f"r{i}" in refused_ids(30)} | {30 + i for i in range(30) if i % 7 == 3}
+    assert totals.sent == totals.stored == len(expected) and totals.records == 60
+    assert totals.resent == sum(1 for i in range(state["in_flight"]["first"], state["in_flight"]["last"] + 1) if i not in refused) > 0
+    assert rows_in(store, SINK_ID) == expected
+    letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert sorted(json.loads(d["raw"])["id"] for d in letters) == sorted(refused_ids(30) | {f"r{100 + i}" for i in range(30) if i % 7 == 3})
+    in_array = [d for d in letters if d["file"] == str(second)]
+    assert in_array and all(d["line"] is None and d["record"] >= 30 for d in in_array)
+    assert {d["file"] for d in letters} == set(names)
+    store.close()
+
+
 def test_a_checkpoint_of_other_inputs_is_refused(tmp_path):
     records = write_records(tmp_path / "r.ndjson", 10)
     other = write_records(tmp_path / "o.ndjson", 10)
