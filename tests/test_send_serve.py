@@ -94,6 +94,16 @@ def request(url: str, method: str, path: str, body: bytes | None = None, headers
         conn.close()
 
 
+def recv_all(s: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    parts = []
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+
+
 def aircraft(i: int, **over: Any) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "id": f"r{i}",
@@ -842,12 +852,12 @@ def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
             s.sendall(
                 f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n".encode()
             )
-            reply = s.recv(65536)
+            reply = recv_all(s)
         assert reply.startswith(b"HTTP/1.1 413") and b"Connection: close" in reply
         # not HTTP at all
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
             s.sendall(b"\x16\x03\x01 garbage \r\n\r\n")
-            reply = s.recv(65536)
+            reply = recv_all(s)
         assert reply.startswith(b"HTTP/1.1 400") and orjson.loads(reply.split(b"\r\n\r\n", 1)[1])["code"] == "BadRequest"
         # still up, still right
         status, _h, answer = request(server.url, "POST", path, encode_body([orjson.dumps(aircraft(2))]), auth)
