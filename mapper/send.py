@@ -246,10 +246,11 @@ class Sender:
 
     # ------------------------------------------------------------------ sending
 
-    def send(self, body: Body | bytes, count: int | None = None) -> Ack:
+    def send(self, body: Body | bytes, count: int | None = None, *, before_sending: Callable[[], None] | None = None) -> Ack:
         """POST one body (a :class:`mapper.Body`, or body bytes) and read the service's answer record by record.
 
-        Raises :class:`EndpointUnreachable` when the retries are spent, and
+        ``before_sending`` is called once, when the pacing lets the body go, just before
+        its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
         :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
         (any 4xx but 429 and the throttling answer): the service's code and message.
         """
@@ -263,6 +264,8 @@ class Sender:
         maybe_stored = resent = False
         while True:
             self.pacer.acquire(n, len(data))
+            if not attempts and before_sending is not None:
+                before_sending()
             resent = resent or maybe_stored
             attempts += 1
             retry_after: float | None = None
@@ -741,8 +744,8 @@ class SendRun:
             self.totals.sent += body.count
             return
         self._state["in_flight"] = {"first": first.index, "last": last.index}
-        self.checkpoint.save(self._state)
-        ack = self.sender.send(body)
+        # marked in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
+        ack = self.sender.send(body, before_sending=lambda: self.checkpoint.save(self._state))
         # account: the body, its refusals, the pre-validation refusals before its end
         letters = self._pass(last.index)
         for i, code, message in ack.refused:

@@ -62,6 +62,17 @@ def cli(*args: Any, env: dict[str, str] | None = None, timeout: float = 60) -> s
     return proc
 
 
+def main_in_process(capsys: Any, *args: Any) -> tuple[int, str, str]:
+    """``mapper ARGS`` in this process (fast, for the paths that end early): (exit code, stdout, stderr)."""
+    from mapper.cli import main
+
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return rc, out, err
+
+
 def report_of(proc: subprocess.CompletedProcess) -> dict[str, Any]:
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
 
@@ -749,15 +760,15 @@ def test_a_run_over_ndjson_and_a_json_array_resumes_and_names_each_file(tmp_path
     store.close()
 
 
-def test_a_checkpoint_of_other_inputs_is_refused(tmp_path):
+def test_a_checkpoint_of_other_inputs_is_refused(tmp_path, capsys):
     records = write_records(tmp_path / "r.ndjson", 10)
     other = write_records(tmp_path / "o.ndjson", 10)
     checkpoint = tmp_path / "c.json"
     with serving(tmp_path, SINK) as (server, _app, _store):
         url = f"{server.url}/v2/sinks/{SINK_ID}"
-        assert cli("send", SINK, records, "--endpoint", url, "--checkpoint", checkpoint, "-q").returncode == EXIT_REJECTED
-        proc = cli("send", SINK, other, "--endpoint", url, "--checkpoint", checkpoint)
-        assert proc.returncode == EXIT_USAGE and "other inputs" in proc.err
+        assert main_in_process(capsys, "send", SINK, records, "--endpoint", url, "--checkpoint", checkpoint, "-q")[0] == EXIT_REJECTED
+        rc, _out, err = main_in_process(capsys, "send", SINK, other, "--endpoint", url, "--checkpoint", checkpoint)
+        assert rc == EXIT_USAGE and "other inputs" in err
 
 
 # ---------------------------------------------------------------------------------------
@@ -867,7 +878,7 @@ def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
     assert logged and not any(token in line for line in logged)
 
 
-def test_send_never_shows_the_token(tmp_path):
+def test_send_never_shows_the_token(tmp_path, capsys, monkeypatch):
     records = write_records(tmp_path / "r.ndjson", 10)
     checkpoint = tmp_path / "c.json"
     secret = "tok-4f9a1c-never-print-me"
@@ -889,11 +900,13 @@ def test_send_never_shows_the_token(tmp_path):
         )
         assert proc.returncode == EXIT_USAGE and "401 Unauthorized" in proc.err
         assert secret not in proc.out + proc.err + checkpoint.read_text()
-        proc = cli("send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "UNSET_VAR_FOR_TEST")
-        assert proc.returncode == EXIT_USAGE and "UNSET_VAR_FOR_TEST" in proc.err
-        env["MY_TOKEN"] = "another"
+        monkeypatch.delenv("UNSET_VAR_FOR_TEST", raising=False)
+        rc, _out, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "UNSET_VAR_FOR_TEST")
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST" in err
+        monkeypatch.setenv("MY_TOKEN", "another")
         assert (
-            cli("send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "MY_TOKEN", "-q", env=env).returncode == EXIT_REJECTED
+            main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "MY_TOKEN", "-q")[0]
+            == EXIT_REJECTED
         )
 
 
@@ -997,14 +1010,19 @@ def test_dry_run_prints_bodies_and_sends_nothing(tmp_path):
     assert cli("send", SINK, SEED, "--dry-run", "-q").returncode == EXIT_OK
 
 
-def test_send_usage_errors_exit_2(tmp_path):
-    assert cli("send", SINK, SEED).returncode == EXIT_USAGE  # no --endpoint
-    proc = cli("send", SINK, SEED, "--endpoint", "ftp://x/y")
-    assert proc.returncode == EXIT_USAGE and "http" in proc.err
-    proc = cli("send", SINK, SEED, "--endpoint", "http://user:pw@127.0.0.1:1/v2/sinks/x")
-    assert proc.returncode == EXIT_USAGE and "credentials" in proc.err and "pw" not in proc.err
-    proc = cli("send", SINK, "-", "--endpoint", "http://127.0.0.1:1/x", "--checkpoint", tmp_path / "c")
-    assert proc.returncode == EXIT_USAGE and "stdin" in proc.err
-    proc = cli("send", SINK, SEED, "--dry-run", "--body-records", 2000)
-    assert proc.returncode == EXIT_USAGE and "one second" in proc.err
-    assert cli("serve", "--db", tmp_path / "q.db", "--query", "nope").returncode == EXIT_USAGE
+def test_send_usage_errors_exit_2(tmp_path, capsys):
+    assert main_in_process(capsys, "send", SINK, SEED)[0] == EXIT_USAGE  # no --endpoint
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "ftp://x/y")
+    assert rc == EXIT_USAGE and "http" in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://user:pw@127.0.0.1:1/v2/sinks/x")
+    assert rc == EXIT_USAGE and "credentials" in err and "pw" not in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, "-", "--endpoint", "http://127.0.0.1:1/x", "--checkpoint", tmp_path / "c")
+    assert rc == EXIT_USAGE and "stdin" in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--dry-run", "--body-records", 2000)
+    assert rc == EXIT_USAGE and "one second" in err
+    rc, _out, err = main_in_process(capsys, "send", tmp_path / "no-such-sink.json", SEED, "--dry-run")
+    assert rc == EXIT_USAGE and "no such file" in err
+    assert main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")[0] == EXIT_USAGE
+    # the one path that needs a process: a usage error printed by the real command line
+    proc = cli("send", SINK, SEED)
+    assert proc.returncode == EXIT_USAGE and "--endpoint" in proc.err
