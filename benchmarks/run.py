@@ -39,6 +39,7 @@ from typing import Any, Callable, Sequence
 from mapper import load_sink
 from mapper.model import Sink
 
+from . import producers
 from . import rss as rss_mod
 from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
 from .gen import SINK, generate
@@ -340,20 +341,22 @@ class Target:
     threshold: float
     ratio: float | None = None
     note: str = ""
+    at_most: bool = False  # a cost: the ratio must stay at or below the threshold
 
     @property
     def verdict(self) -> str:
         if self.ratio is None:
             return self.note or "n/a"
-        return "PASS" if self.ratio >= self.threshold else "MISS"
+        ok = self.ratio <= self.threshold if self.at_most else self.ratio >= self.threshold
+        return "PASS" if ok else "MISS"
 
     def line(self) -> str:
         measured = "-" if self.ratio is None else f"{self.ratio:.2f}x"
         extra = f"  ({self.note})" if self.note and self.ratio is not None else ""
-        return f"{self.verdict:<16} {measured:>7}  target >= {self.threshold:g}x  {self.what}{extra}"
+        return f"{self.verdict:<16} {measured:>7}  target {'<=' if self.at_most else '>='} {self.threshold:g}x  {self.what}{extra}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.what, "threshold": self.threshold, "ratio": self.ratio, "verdict": self.verdict, "note": self.note}
+        return {"target": self.what, "threshold": self.threshold, "at_most": self.at_most, "ratio": self.ratio, "verdict": self.verdict, "note": self.note}
 
 
 def _rate(result: dict[str, Any], name: str) -> float | None:
@@ -393,7 +396,7 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
     runs: dict[str, Any] = {}
     targets: list[Target] = []
 
-    progress("1/4 200,000 clean records, every contender")
+    progress("1/5 200,000 clean records, every contender")
     main = runs["clean-200k"] = compare(200_000, "clean", repeat, None, with_rss=with_rss, naive_records=naive_records, progress=progress)
     print(format_table(main), flush=True)
     m = _rate(main, "mapper")
@@ -415,14 +418,14 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
         mem.note = "not measured (--no-rss)" if not with_rss else "not measured"
     targets.append(mem)
 
-    progress("2/4 flat scaling: mapper at 100,000 and 1,000,000 records")
+    progress("2/5 flat scaling: mapper at 100,000 and 1,000,000 records")
     big = generate(1_000_000, "clean")
     small = rss_mod.head_records(big, 100_000)
     scaling = runs["scaling"] = _side_by_side([_mapper_entry("mapper@100k", small), _mapper_entry("mapper@1M", big)], repeat, progress)
     print(format_table(scaling), flush=True)
     targets.append(Target("mapper records/s at 1M vs at 100k (flat scaling)", 0.9, _ratio(_rate(scaling, "mapper@1M"), _rate(scaling, "mapper@100k"))))
 
-    progress("3/4 lax and 1%-bad variants vs clean, 200,000 records")
+    progress("3/5 lax and 1%-bad variants vs clean, 200,000 records")
     clean = rss_mod.head_records(big, 200_000)
     entries = [
         _mapper_entry("mapper clean", clean),
@@ -446,7 +449,7 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
     targets.append(Target("mapper lax variant vs clean at 200k", 0.7, _ratio(_rate(variants, "mapper lax"), c)))
     targets.append(Target("mapper 1%-bad variant (on_error=skip, full report) vs clean at 200k", 0.5, _ratio(_rate(variants, "mapper bad"), c)))
 
-    progress("4/4 workers=2 vs 1 at 1,000,000 records")
+    progress("4/5 workers=2 vs 1 at 1,000,000 records")
     ok, why = workers_supported()
     wt = Target("mapper workers=2 vs workers=1 at 1M", 1.6)
     if ok:
@@ -459,7 +462,26 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
         wt.note = why
         runs["workers"] = {"status": why}
     targets.append(wt)
+
+    progress("5/5 producers: dicts, one record, small batches, the batcher (200,000 records)")
+    prod = runs["producers"] = producers.measure(200_000, repeat, progress)
+    print(producers.format_result(prod), flush=True)
+    targets.extend(producer_targets(prod))
     return {"runs": runs, "targets": [t.to_dict() for t in targets], "_lines": [t.line() for t in targets]}
+
+
+def producer_targets(prod: dict[str, Any]) -> list[Target]:
+    """The producers issue's targets from :func:`benchmarks.producers.measure`."""
+    one = prod["one_record"]
+    curve = prod["batches"]
+    return [
+        Target("list of dicts vs NDJSON bytes of the same records (records/s)", 1.0, prod["dicts"]["ratio"]),
+        Target("one-record check(dict) cost in orjson.loads of the line", 25.0, one["check(dict)"]["x_loads"], at_most=True),
+        Target("one-record validate(line) cost in orjson.loads of the line", 40.0, one["validate(line)"]["x_loads"], at_most=True),
+        Target("validate per-record cost, batches of 10 vs the full batch", 2.0, curve["10"]["x_full"], at_most=True),
+        Target("validate per-record cost, batches of 100 vs the full batch", 2.0, curve["100"]["x_full"], at_most=True),
+        Target("Batcher.add of each dict with its verdict vs map(list of dicts) (records/s)", 0.5, prod["batcher"]["ratio"]),
+    ]
 
 
 # ---------------------------------------------------------------------------------------

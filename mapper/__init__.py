@@ -19,23 +19,31 @@ from __future__ import annotations
 from ._version import __version__
 from .api import Mapper, compile_sink
 from .batch import Batch, ColumnData
+from .batcher import Batcher, Body, Verdict
+from .endpoint import ServiceError
 from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, PathSyntaxError, Problem
 from .infer import InferError, InferResult, infer
 from .model import MISSING, CheckResult, Column, ColumnConfig, Sink
 from .options import MapOptions
 from .paths import Path, parse_path
 from .report import BatchRejected, RecordError, RejectedRecord, Report, ValueWarning
+from .send import Ack, EndpointUnreachable, Sender, SendError
 from .sink import check_sink, load_sink
+from .store import Store
 from .table import TableSyntaxError, parse_create_table
 
 __all__ = [
+    "Ack",
     "Batch",
     "BatchRejected",
+    "Batcher",
+    "Body",
     "CheckResult",
     "Column",
     "ColumnConfig",
     "ColumnData",
     "DefinitionError",
+    "EndpointUnreachable",
     "InferError",
     "InferResult",
     "InputError",
@@ -51,9 +59,14 @@ __all__ = [
     "RecordError",
     "RejectedRecord",
     "Report",
+    "SendError",
+    "Sender",
+    "ServiceError",
     "Sink",
+    "Store",
     "TableSyntaxError",
     "ValueWarning",
+    "Verdict",
     "__version__",
     "check_sink",
     "compile_sink",

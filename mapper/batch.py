@@ -84,11 +84,11 @@ class ColumnBuilder:
         self.valid = np.concatenate([self.valid, np.ones(grow, dtype=bool)])
         self.present = np.concatenate([self.present, np.ones(grow, dtype=bool)])
 
-    def reset(self, base: int) -> None:
-        """Forget the rows written so far; the next row written is ``base``."""
+    def reset(self, base: int, used: int | None = None) -> None:
+        """Forget the rows written so far (the first ``used`` slots, or all); the next row written is ``base``."""
         self.base = base
-        self.valid[:] = True
-        self.present[:] = True
+        self.valid[:used] = True
+        self.present[:used] = True
 
     def put(self, pos: int, value: Any) -> None:
         i = pos - self.base

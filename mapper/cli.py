@@ -1,4 +1,4 @@
-"""The ``mapper`` command line: check, validate, map, explain, infer, bench.
+"""The ``mapper`` command line: check, validate, map, explain, infer, bench, send, serve.
 
 The CLI adds no mapping logic of its own: it reads, streams, reports and writes.
 Exit codes: 0 success (a valid sink; every record would be stored), 1 at least one
@@ -17,6 +17,8 @@ from ._version import __version__
 from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
+from .send import add_send_parser, cmd_send
+from .serve import add_serve_parser, cmd_serve
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_infer_parser(sub)
     add_bench_parser(sub, _shared_options)
+    add_send_parser(sub, _identity_options)
+    add_serve_parser(sub)
     return parser
 
 
@@ -153,6 +157,8 @@ _COMMANDS = {
     "map": cmd_map,
     "infer": cmd_infer,
     "bench": cmd_bench,
+    "send": cmd_send,
+    "serve": cmd_serve,
 }
 
 if __name__ == "__main__":  # pragma: no cover

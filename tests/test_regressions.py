@@ -194,3 +194,11 @@ def test_gzip_fifo_and_text_all_give_one_answer(tmp_path):
     path = tmp_path / "r.ndjson.gz"
     path.write_bytes(gzip.compress(data))
     assert m.validate(path, on_error="skip").to_dict() == m.validate(data, on_error="skip").to_dict()
+
+
+def test_request_body_nested_too_deeply_is_a_refused_record_not_a_recursion_error():
+    m = sink(n=("int", None))
+    deep = b'{"records": [{"value": {"id": 1, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}]}"
+    report = m.validate(deep, input_format="endpoint")
+    assert report.verdict == "refused" and [e.code for e in report.errors] == ["invalid_json"]
+    assert "nested too deeply" in report.errors[0].message

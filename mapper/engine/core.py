@@ -28,6 +28,9 @@ from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, Oversize
 __all__ = ["Engine", "finish_batch"]
 
 _DICT = {dict}
+#: Runs of at most this many records take the careful path: a vector form's fixed
+#: costs (a few numpy calls per column) outweigh one record's scalar conversions.
+SMALL_RUN = 2
 
 
 class Engine:
@@ -51,7 +54,9 @@ class Engine:
         self.c = compiled
         self.options = options
         self.output = output
-        self.out = RunOutput(compiled, options, keep_rejected=keep_rejected, keep_failed=keep_failed or output, on_reject=on_reject, capacity=capacity)
+        self.out = RunOutput(
+            compiled, options, keep_rejected=keep_rejected, keep_failed=keep_failed or output, on_reject=on_reject, capacity=capacity, scratch=not output
+        )
         self.rb = self.out.rb
         self.careful = CarefulPath(compiled, options, self.out)
         self.fast = FastPath(compiled, options, self.out, self.careful) if options.fast and compiled.fast_unavailable is None else None
@@ -115,7 +120,7 @@ class Engine:
             self.expect_bytes = 0
         out.prepare(count)
         start = out.n
-        if self.fast is not None and clean_lines(buf, newlines, ends_nl):
+        if self.fast is not None and count > SMALL_RUN and clean_lines(buf, newlines, ends_nl):
             self.fast.run(data, Seg(out.n, first_line), kind="lines", count=count, ascii=ascii)
 
             def raw_of(rec: int) -> bytes | None:
@@ -161,7 +166,7 @@ class Engine:
                 else:
                     self.careful.raw(raw, pos, line)
                 out.n += 1
-        elif self.fast is not None:
+        elif self.fast is not None and len(raws) > SMALL_RUN:
             data = b"[" + b",".join(raws) + b"]"
             self.fast.run(data, Seg(out.n, None, lines), kind="array", raws=raws)
         else:
@@ -177,7 +182,7 @@ class Engine:
         out = self.out
         out.prepare(len(objs))
         fast = self.fast
-        if fast is None or fast.dict_tier is None:
+        if fast is None or fast.dict_tier is None or len(objs) <= SMALL_RUN:
             for obj in objs:
                 self.careful.obj(obj, out.n, None)
                 out.n += 1
@@ -237,7 +242,7 @@ class Engine:
         if not good:
             return
         out.pending_raw = {out.n + i: raw for i, raw in enumerate(good)}
-        if self.fast is not None:
+        if self.fast is not None and len(good) > SMALL_RUN:
             # Each line alone is a complete value or an error; decoding them as one
             # array keeps them apart (a line cannot swallow its neighbour's comma:
             # that would make the count differ and send the run record by record).
@@ -256,11 +261,15 @@ class Engine:
 
     # ------------------------------------------------------------------ the end
 
-    def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
-        """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``."""
+    def _report(self) -> Report:
         report = self.rb.report
         report.records = self.out.n
         report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
+        return report
+
+    def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
+        """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``."""
+        report = self._report()
         names = self.careful.names
         columns = {names[ci]: self.out.builders[ci].finish(self.out.n) for ci in self.c.stored_index}
         ids = self.out.id_builder.finish(self.out.n) if self.c.with_identity else None
@@ -268,8 +277,13 @@ class Engine:
 
     def finish(self) -> tuple[Batch | None, Report]:
         """The batch (None when not kept or rejected) and the report, the batch policy applied."""
-        columns, ids, report = self.finish_part()
         opts = self.options
+        if not self.output:  # validate-only: no columns to finish; the scratch builders go back
+            report = self._report()
+            self.out.release()
+            decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
+            return None, report
+        columns, ids, report = self.finish_part()
         decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
         if not self.output or not report.accepted:
             return None, report

@@ -178,6 +178,10 @@ class FastPath:
         self.literals: dict[int, tuple[str, ...]] | None = None
         self.literal_rebuilds = 0
         self.literal_candidates = plan.literal_candidates
+        known = compiled.memo.get("literals") if self.literal_candidates else None
+        if known:  # what earlier runs of this sink learnt: small runs start with it (a value outside it falls to the next tier, and is learnt)
+            self.literals = dict(known)
+            self.tiers = list(compiled.tiers_with(self.literals))
         self.neg_zero = compiled.prints_numbers
         self.zero_cols = plan.zero_cols
         self.id_col = careful.id_col
@@ -327,6 +331,7 @@ class FastPath:
             return
         self.literal_rebuilds += 1
         self.tiers = list(self.c.tiers_with(current))
+        self.c.memo["literals"] = current  # for the sink's next runs
         self.level = 0
 
     def one_by_one(self, raws: list[bytes], lines: list[int | None]) -> None:

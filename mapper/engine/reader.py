@@ -451,6 +451,8 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "ndjson"
     lines = [ln.strip(_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
+    if len(lines) == 1 and lead == b"{" and not re.match(rb'\{\s*"records"\s*:', text):
+        return "ndjson"  # one line, an object that is no request body: one record, whole or broken
     first = _decoded(lines[0])
     more = lines[1:4]
     if first is not _NOT_JSON:

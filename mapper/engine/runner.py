@@ -42,7 +42,8 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
 def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
     if options.workers > 1 and can_fork() and rereadable(records) and len(compiled.stored_index) > 1:
         return run_parallel(compiled, records, options, output=output)
-    engine = Engine(compiled, options, output=output)
+    known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
+    engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
     for unit in units_for(records, options):

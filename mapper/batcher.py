@@ -1,0 +1,372 @@
+"""The producer's batcher: records in one at a time, a verdict for each, full request bodies out.
+
+    >>> b = mapper.Batcher("examples/aircraft/sink.json", max_records=500, max_bytes=500_000)
+    >>> verdict = b.add({"id": "a1", "timestamp": 1659981468260, "data": {...}})
+    >>> verdict.accepted, verdict.errors
+    >>> for body in b.ready():          # full bodies; b.flush() also seals the last one
+    ...     post(body.data)             # only records the endpoint would take
+    ...     batch = body.to_batch()     # the same records as columns (mapper.Batch)
+
+Each record is judged on its own, as the endpoint judges each record of a request: the
+engine's errors for it (``Verdict.errors``), or accepted. Only accepted records go into
+bodies, so the endpoint takes every record of every body (a record lacking a mapped
+value under ``allow_missing_fields: false`` would make it discard the whole body: the
+batcher keeps it out). A body holds at most ``max_records`` records and ``max_bytes``
+bytes; a record too big for any body is refused on its own (``too_large``).
+
+Before the engine, each record's text must be JSON the service's decoder takes
+(:func:`mapper.endpoint.json_problem`): the engine decodes only the mapped fields, and a
+number out of float64 range in a field nobody maps would make the service refuse the
+whole body.
+
+Thread-safe: producer threads may share one batcher. Records are numbered in the order
+``add`` took them (``Verdict.index``); bodies keep that order.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from bisect import bisect_right
+from collections import deque
+from dataclasses import dataclass, field, replace
+from itertools import accumulate
+from typing import Any, Iterable, Mapping, Sequence
+
+import orjson
+
+from .api import Mapper, compile_sink
+from .batch import Batch
+from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
+from .engine.core import Engine
+from .errors import OptionError
+from .options import MapOptions
+from .report import RecordError, RejectedRecord
+
+__all__ = ["Batcher", "Body", "Verdict"]
+
+#: Default body limits: half of what the endpoint takes in a second, so a paced producer
+#: never arrives at the edge of the service's bucket (see :class:`mapper.endpoint.Pacer`).
+DEFAULT_BODY_RECORDS = DEFAULT_RECORDS_PER_S // 2
+DEFAULT_BODY_BYTES = DEFAULT_BYTES_PER_S // 2
+
+#: Records judged together in one engine run (see :class:`Verdict`).
+JUDGE_RECORDS = 1024
+
+#: Error codes of the batcher's own (next to the engine's).
+TOO_LARGE = "too_large"
+INVALID_JSON = "invalid_json"
+
+
+class Verdict:
+    """What the endpoint would do with one record: ``accepted``, or refused for ``errors``.
+
+    ``index`` numbers the records in the order the batcher took them; ``tag`` is what the
+    producer attached (a file position, a message id); ``raw`` the record's JSON text as
+    it goes (or would have gone) into a body, None when it could not be encoded.
+
+    A verdict from :meth:`Batcher.add` is judged with the records added around it, in
+    one engine run per chunk (:data:`JUDGE_RECORDS`): reading ``accepted`` or
+    ``errors`` before its chunk is full judges the chunk so far, at once.
+    """
+
+    __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner")
+
+    def __init__(self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None):
+        self.index, self.tag, self.raw = index, tag, raw
+        self._accepted, self._errors = accepted, errors
+        self._owner: Batcher | None = None  # set while the verdict waits to be judged
+
+    @property
+    def accepted(self) -> bool:
+        if self._owner is not None:
+            self._owner._judge_pending()
+        return self._accepted
+
+    @property
+    def errors(self) -> tuple[RecordError, ...]:
+        if self._owner is not None:
+            self._owner._judge_pending()
+        return self._errors
+
+    def __repr__(self) -> str:
+        state = "pending" if self._owner is not None else ("accepted" if self._accepted else f"refused {[e.code for e in self._errors]}")
+        return f"<Verdict {self.index} {state}>"
+
+    def rejected(self) -> RejectedRecord:
+        """The dead letter of a refused record (what ``--rejects`` writes)."""
+        return RejectedRecord(self.index, None, list(self.errors), self.raw)
+
+
+@dataclass
+class Body:
+    """One request body: ``data`` is ready to POST; ``indices``/``tags``/``raws`` are its records in order."""
+
+    data: bytes
+    indices: list[int]
+    tags: list[Any]
+    raws: list[bytes]
+    mapper: Mapper = field(repr=False)
+
+    @property
+    def count(self) -> int:
+        """Records in the body."""
+        return len(self.indices)
+
+    @property
+    def size(self) -> int:
+        """Bytes of the body."""
+        return len(self.data)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def to_batch(self) -> Batch:
+        """The body's records as columns, as the endpoint would store them."""
+        return self.mapper.map(self.data, input_format="endpoint")
+
+
+class Batcher:
+    """Judge records one by one and pack the accepted ones into request bodies (see the module docs).
+
+    ``sink`` is a :class:`mapper.Sink`, a :class:`mapper.Mapper`, or anything
+    :func:`mapper.compile_sink` takes. ``strict``: values the endpoint would store
+    differently refuse their record (``lossy_value``).
+    """
+
+    def __init__(self, sink: Any, *, max_records: int = DEFAULT_BODY_RECORDS, max_bytes: int = DEFAULT_BODY_BYTES, strict: bool = False):
+        if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
+            raise OptionError(f"max_records must be a positive integer, not {max_records!r}")
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < body_size(1, 1):
+            raise OptionError(f"max_bytes must be an integer of at least {body_size(1, 1)}, not {max_bytes!r}")
+        self.mapper = sink if isinstance(sink, Mapper) else compile_sink(sink)
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        # "skip": each record is refused for its own errors only, a missing value included
+        # (the endpoint's policy would discard a whole body for it; such a record never
+        # gets into a body, so each body is taken whole).
+        self.options = MapOptions(on_error="skip", strict=strict)
+        self._lock = threading.RLock()
+        self._next = 0
+        self._pending: list[Verdict] = []  # added, not yet judged (their raw texts are good JSON)
+        self._raws: list[bytes] = []
+        self._indices: list[int] = []
+        self._tags: list[Any] = []
+        self._raw_bytes = 0
+        self._ready: deque[Body] = deque()
+        self._added = self._accepted = self._refused = self._bodies = 0
+        self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
+
+    def __repr__(self) -> str:
+        return f"<Batcher {self.mapper.sink.summary()}; {self._added} added, {self._accepted} accepted, {self._bodies} bodies>"
+
+    @property
+    def added(self) -> int:
+        """Records taken so far."""
+        return self._added
+
+    @property
+    def accepted(self) -> int:
+        """Records accepted so far (judging what is pending)."""
+        self._judge_pending()
+        return self._accepted
+
+    @property
+    def refused(self) -> int:
+        """Records refused so far (judging what is pending)."""
+        self._judge_pending()
+        return self._refused
+
+    @property
+    def bodies(self) -> int:
+        """Bodies sealed so far (judging what is pending)."""
+        self._judge_pending()
+        return self._bodies
+
+    # ------------------------------------------------------------------ records in
+
+    def add(self, record: Any, tag: Any = None) -> Verdict:
+        """Take one record (a dict, or its JSON text as bytes or str); its verdict is judged
+        with the records around it (see :class:`Verdict`), and if accepted it goes into a body."""
+        raw, problem = _text(record)
+        with self._lock:
+            if problem is None and raw is not None and len(raw) <= self._too_big:  # the usual case, inline
+                index = self._next
+                self._next = index + 1
+                self._added += 1
+                verdict = Verdict(index, False, (), tag, raw)
+                verdict._owner = self
+                pending = self._pending
+                pending.append(verdict)
+                if len(pending) >= JUDGE_RECORDS:
+                    self._judge()
+                return verdict
+            return self._take(raw, problem, tag)
+
+    def add_many(self, records: Iterable[Any], tags: Sequence[Any] | None = None) -> list[Verdict]:
+        """Take several records and judge them at once (their verdicts are final on return)."""
+        texts = [_text(r) for r in records]
+        if tags is not None and len(tags) != len(texts):
+            raise OptionError(f"{len(tags)} tags for {len(texts)} records")
+        with self._lock:
+            out = [self._take(raw, problem, tags[i] if tags is not None else None) for i, (raw, problem) in enumerate(texts)]
+            self._judge()
+            return out
+
+    def _take(self, raw: bytes | None, problem: str | None, tag: Any) -> Verdict:
+        """Number one record and refuse it at once, or queue it to be judged (lock held).
+
+        What is judged is the text taken now (a dict the producer changes after ``add``
+        is judged, and sent, as it was when added).
+        """
+        index = self._next
+        self._next += 1
+        self._added += 1
+        if problem is None and raw is not None and len(raw) > self._too_big:
+            self._refused += 1
+            why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
+            return _refused(index, TOO_LARGE, why, tag, raw)
+        if problem is not None or raw is None:
+            self._refused += 1
+            return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
+        verdict = Verdict(index, False, (), tag, raw)
+        verdict._owner = self
+        self._pending.append(verdict)
+        return verdict
+
+    def _judge_pending(self) -> None:
+        with self._lock:
+            if self._pending:
+                self._judge()
+
+    def _judge(self) -> None:
+        """Judge the pending records in one engine run; the accepted go into bodies, in order (lock held)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        failed: dict[int, list[RecordError]] = {}
+
+        def note(rejected: RejectedRecord) -> None:
+            failed[rejected.record] = rejected.errors
+
+        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
+        engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
+        engine.finish()
+        good = [v for k, v in enumerate(pending) if k not in failed] if failed else pending
+        for k in failed:
+            v = pending[k]
+            v._errors = tuple(replace(e, record=v.index, line=None) for e in failed[k])
+        for v in good:
+            v._accepted = True
+        self._refused += len(failed)
+        self._accepted += len(good)
+        self._pack([v.raw for v in good], [v.index for v in good], [v.tag for v in good])  # type: ignore[misc]
+        for v in pending:
+            v._owner = None  # last: a reader on another thread sees the verdict complete
+
+    def _pack(self, raws: list[bytes], indices: list[int], tags: list[Any]) -> None:
+        """Put accepted records into bodies, in order, sealing each body when full.
+
+        A body of ``c`` records of ``b`` bytes of text is ``body_size(c, b)`` bytes, that is
+        ``BODY_OVERHEAD - 1 + sum(len(text) + ITEM_OVERHEAD)``: running sums of the
+        per-record costs say how many of the next records fit, without a step per record.
+        """
+        budget = self.max_bytes - BODY_OVERHEAD + 1  # for sum(len(text) + ITEM_OVERHEAD)
+        cum = list(accumulate((len(r) + ITEM_OVERHEAD for r in raws), initial=0))
+        i, n = 0, len(raws)
+        while i < n:
+            count = len(self._raws)
+            used = self._raw_bytes + count * ITEM_OVERHEAD
+            j = min(bisect_right(cum, cum[i] + budget - used) - 1, i + self.max_records - count, n)
+            if j <= i:  # the next record does not fit the open body (it fits an empty one)
+                self._seal()
+                continue
+            self._raws.extend(raws[i:j])
+            self._indices.extend(indices[i:j])
+            self._tags.extend(tags[i:j])
+            self._raw_bytes += cum[j] - cum[i] - (j - i) * ITEM_OVERHEAD
+            i = j
+            # full: no room for another record, not even the smallest ("{}")
+            count = len(self._raws)
+            if count >= self.max_records or body_size(count + 1, self._raw_bytes + 2) > self.max_bytes:
+                self._seal()
+
+    def _seal(self) -> None:
+        if not self._raws:
+            return
+        self._ready.append(Body(encode_body(self._raws), self._indices, self._tags, self._raws, self.mapper))
+        self._bodies += 1
+        self._raws, self._indices, self._tags, self._raw_bytes = [], [], [], 0
+
+    # ------------------------------------------------------------------ bodies out
+
+    @property
+    def pending(self) -> int:
+        """Accepted records waiting in the open (not yet full) body (judging what is pending)."""
+        with self._lock:
+            self._judge_pending()
+            return len(self._raws)
+
+    def ready(self) -> list[Body]:
+        """Take the full bodies (oldest first), judging what is pending; the open body stays open."""
+        with self._lock:
+            self._judge_pending()
+            out = list(self._ready)
+            self._ready.clear()
+            return out
+
+    def flush(self) -> list[Body]:
+        """Judge what is pending, seal the open body and take every body."""
+        with self._lock:
+            self._judge_pending()
+            self._seal()
+            out = list(self._ready)
+            self._ready.clear()
+            return out
+
+
+def _text(record: Any) -> tuple[bytes | None, str | None]:
+    """A record's JSON text (surrounding whitespace dropped), or why there is none.
+
+    Text is checked with the service's decoder (:func:`mapper.endpoint.json_problem`);
+    a mapping is encoded with orjson, which writes NaN and infinities as ``null``: such
+    a record is refused rather than sent changed.
+    """
+    if record.__class__ is dict or (not isinstance(record, (bytes, bytearray, memoryview, str)) and isinstance(record, Mapping)):
+        try:
+            raw = orjson.dumps(record if isinstance(record, dict) else dict(record), default=_jsonable)
+        except TypeError as exc:  # orjson.JSONEncodeError: a key or value JSON has no form for
+            return None, f"the record cannot be encoded as JSON: {exc}"
+        if b"null" in raw and _non_finite(record):
+            return raw, "the record holds a float NaN or infinity, which JSON cannot carry (it would be sent as null)"
+        return raw, None
+    if isinstance(record, (bytes, bytearray, memoryview)):
+        raw = bytes(record).strip(b" \t\r\n")
+    elif isinstance(record, str):
+        raw = record.strip(" \t\r\n").encode("utf-8", "surrogatepass")
+    else:
+        return None, f"a record is a dict or its JSON text (bytes or str), not {type(record).__name__}"
+    if not raw:
+        return raw, "the record is empty"
+    return raw, json_problem(raw)
+
+
+def _jsonable(value: Any) -> Any:
+    """orjson's fallback: other mappings are objects, as in the engine; anything else has no JSON form."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_non_finite(v) for v in value)
+    return False
+
+
+def _refused(index: int, code: str, reason: str, tag: Any, raw: bytes | None) -> Verdict:
+    return Verdict(index, False, (RecordError(index, None, None, None, code, reason),), tag, raw)

@@ -1,0 +1,301 @@
+"""The ingest service's wire protocol and limits, shared by ``mapper send`` (the client) and ``mapper serve`` (a local service).
+
+What lives here is what both ends must agree on, so it has one home:
+
+* the request body ``{"records": [{"value": {...}}, ...]}``: how it is assembled from
+  each record's JSON text (:func:`encode_body`), how big it is (:func:`body_size`),
+  and what JSON the service's decoder takes (:func:`json_problem`, :func:`parse_body`);
+* the service's errors, ``{"code", "message"}`` with an HTTP status
+  (:class:`ServiceError`), and which of them a client retries (:func:`retryable`);
+* the documented limits per endpoint (1,000 records/s and 1 MB/s) and the token bucket
+  that both paces a client and throttles a server (:class:`TokenBucket`, :class:`Limits`).
+
+Facts from the service's documentation are in ``../shared/spec/featurebase-sink.md``
+section 4; the choices where it is silent are in ``docs/send-serve.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import orjson
+
+from .errors import MapperError, OptionError
+
+__all__ = [
+    "DEFAULT_BYTES_PER_S",
+    "DEFAULT_RECORDS_PER_S",
+    "Limits",
+    "ServiceError",
+    "TokenBucket",
+    "body_size",
+    "encode_body",
+    "json_problem",
+    "parse_body",
+    "retryable",
+]
+
+#: The documented limits of one endpoint.
+DEFAULT_RECORDS_PER_S = 1000
+DEFAULT_BYTES_PER_S = 1_000_000
+
+# The service's error codes (the documented ones, then the choices of `mapper serve`
+# where the documentation names none: see docs/send-serve.md).
+INVALID_BODY = "InvalidBody"
+INVALID_PARAMETER = "InvalidParameter"
+MISSING_PARAMETER = "MissingParameter"
+INVALID_CONTENT_TYPE = "InvalidContentType"
+THROTTLED = "ResourceThroughputExceeded"
+UNAUTHORIZED = "Unauthorized"
+MISSING_TOKEN = "MissingAuthenticationToken"
+NOT_FOUND = "ResourceNotFound"
+ALREADY_EXISTS = "ResourceAlreadyExists"
+TOO_LARGE = "RequestEntityTooLarge"
+METHOD_NOT_ALLOWED = "MethodNotAllowed"
+INTERNAL = "InternalError"
+
+# The body's fixed parts. A record's JSON text goes in verbatim: the service decodes the
+# very bytes the producer validated (re-encoding would change number spellings).
+_BODY_HEAD = b'{"records":['
+_BODY_TAIL = b"]}"
+_ITEM_HEAD = b'{"value":'
+_ITEM_TAIL = b"}"
+#: Bytes a record adds to a body besides its own text (the item wrapper and a comma).
+ITEM_OVERHEAD = len(_ITEM_HEAD) + len(_ITEM_TAIL) + 1
+#: Bytes of an empty body.
+BODY_OVERHEAD = len(_BODY_HEAD) + len(_BODY_TAIL)
+
+
+def encode_body(raws: list[bytes]) -> bytes:
+    """The request body holding these records' JSON texts, in order."""
+    return _BODY_HEAD + b",".join([_ITEM_HEAD + r + _ITEM_TAIL for r in raws]) + _BODY_TAIL
+
+
+def body_size(count: int, raw_bytes: int) -> int:
+    """The size of :func:`encode_body` for ``count`` records whose texts total ``raw_bytes``."""
+    return BODY_OVERHEAD + raw_bytes + count * ITEM_OVERHEAD - (1 if count else 0)
+
+
+# orjson's decoder is strict where the service's (Go's encoding/json) is: RFC 8259 only,
+# no NaN, numbers must fit a float64 (1e400 fails, as it does in Go), and nesting is
+# bounded. mapper's engine only decodes the mapped fields, so a number out of range in a
+# field nobody maps would pass it; the service would refuse the whole body for it.
+# One place orjson is stricter than Go: a lone UTF-16 surrogate escape ("\ud800"),
+# which Go (and the engine) take as U+FFFD. Such a text is read again with the json
+# module, numbers held to float64's range as Go holds them.
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" not in str(exc) or b"\\u" not in data:
+            raise
+        try:
+            return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            raise exc from None
+
+
+def _go_number(text: str) -> Any:
+    try:
+        value = float(text)
+    except OverflowError:  # pragma: no cover - float() of a decimal text gives inf rather than raising
+        value = math.inf
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of float64 range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_problem(raw: bytes) -> str | None:
+    """Why the service's JSON decoder would not take this text, or None."""
+    try:
+        _loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"not valid JSON for the service: {exc}"
+    except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
+        return "not valid JSON for the service: nested too deeply"
+    return None
+
+
+def parse_body(data: bytes) -> int:
+    """Check a request body as the service's decoder would; return how many records it holds.
+
+    Raises :class:`ServiceError` 400 ``InvalidBody`` for anything that is not strict
+    JSON of the shape ``{"records": [...]}``: the service refuses such a body whole.
+    (An item that is not ``{"value": {...}}`` is refused alone, in the per-record answer.)
+    """
+    try:
+        doc = _loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
+        raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise ServiceError(400, INVALID_BODY, 'the request body must be {"records": [{"value": {...}}, ...]}')
+    return len(doc["records"])
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+class ServiceError(MapperError):
+    """An error answer of the service: HTTP ``status`` with ``{"code", "message"}``.
+
+    ``mapper serve`` raises it to answer; ``mapper send`` raises it when the service
+    answered with an error it does not retry (the run stops with the service's message).
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+        super().__init__(f"{status} {code}: {message}")
+
+    def to_json(self) -> bytes:
+        """The service's error body."""
+        return orjson.dumps({"code": self.code, "message": self.message})
+
+
+def retryable(status: int, code: str | None) -> bool:
+    """Whether a client retries this answer: 429, 5xx, and the service's throttling answer."""
+    return status == 429 or status >= 500 or (status == 400 and code == THROTTLED)
+
+
+def error_of(status: int, payload: bytes) -> tuple[str, str]:
+    """(code, message) of an error answer, whatever its body holds."""
+    try:
+        doc: Any = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict) and isinstance(doc.get("code"), str):
+        message = doc.get("message")
+        return doc["code"], message if isinstance(message, str) else ""
+    text = payload[:200].decode("utf-8", "replace").strip()
+    return f"HTTP{status}", text
+
+
+# ---------------------------------------------------------------------------------------
+# Limits
+
+
+@dataclass(frozen=True)
+class Limits:
+    """An endpoint's throughput limits, and the largest body that fits them.
+
+    A body may hold at most ``body_records`` records and ``body_bytes`` bytes; both
+    default to the per-second limits (one second's worth), so a body can always be
+    admitted by a bucket holding one second of tokens.
+    """
+
+    records_per_s: float = DEFAULT_RECORDS_PER_S
+    bytes_per_s: float = DEFAULT_BYTES_PER_S
+    body_records: int | None = None
+    body_bytes: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.records_per_s > 0 and self.bytes_per_s > 0) or math.isinf(self.records_per_s + self.bytes_per_s):
+            raise OptionError("the limits must be positive numbers of records and bytes per second")
+        if self.body_records is not None and self.body_records < 1:
+            raise OptionError("a body holds at least one record")
+        if self.body_bytes is not None and self.body_bytes < BODY_OVERHEAD + ITEM_OVERHEAD + 1:
+            raise OptionError(f"a body of {self.body_bytes} bytes cannot hold a record")
+
+    @property
+    def max_records(self) -> int:
+        """Records a body may hold."""
+        return self.body_records if self.body_records is not None else max(1, int(self.records_per_s))
+
+    @property
+    def max_bytes(self) -> int:
+        """Bytes a body may hold."""
+        return self.body_bytes if self.body_bytes is not None else max(BODY_OVERHEAD + ITEM_OVERHEAD + 1, int(self.bytes_per_s))
+
+
+class TokenBucket:
+    """Tokens that refill at ``rate`` per second up to ``capacity``: a client's pacing, a server's throttle.
+
+    ``clock`` (seconds, monotonic) and ``sleep`` are injectable, so pacing is tested
+    without waiting. Thread-safe: several producer threads (or request handlers) share one.
+    The bucket starts full.
+    """
+
+    def __init__(self, rate: float, capacity: float, *, clock: Callable[[], float] = time.monotonic):
+        if rate <= 0 or capacity <= 0:
+            raise OptionError("a token bucket needs a positive rate and capacity")
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self.clock = clock
+        self.tokens = self.capacity
+        self.stamp = clock()
+        self.lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    def wait_time(self, amount: float) -> float:
+        """Seconds until ``amount`` tokens are there (0 when they are now)."""
+        with self.lock:
+            self._refill(self.clock())
+            return max(0.0, (amount - self.tokens) / self.rate)
+
+    def try_take(self, amount: float) -> bool:
+        """Take ``amount`` tokens if they are there now; never waits."""
+        with self.lock:
+            self._refill(self.clock())
+            if amount <= self.tokens:
+                self.tokens -= amount
+                return True
+            return False
+
+
+class Pacer:
+    """Two buckets, records/s and bytes/s: :meth:`acquire` waits until a body fits both.
+
+    The buckets hold one body's worth (``burst`` records and bytes), not a second's: a
+    client that starts with a full second of tokens would spend the service's burst
+    allowance at once, and then every body would arrive at the edge of the service's
+    bucket, throttled by the smallest network jitter.
+    """
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.limits = limits
+        self.records = TokenBucket(limits.records_per_s, limits.max_records, clock=clock)
+        self.bytes = TokenBucket(limits.bytes_per_s, limits.max_bytes, clock=clock)
+        self.sleep = sleep
+        self.lock = threading.Lock()  # one waiter at a time: bodies leave in the order they asked
+
+    def acquire(self, records: int, nbytes: int) -> float:
+        """Wait until a body of ``records`` records and ``nbytes`` bytes may leave; return the seconds waited."""
+        if records > self.records.capacity or nbytes > self.bytes.capacity:
+            raise OptionError(
+                f"a body of {records} records and {nbytes} bytes exceeds the body limits ({self.limits.max_records} records, {self.limits.max_bytes} bytes)"
+            )
+        waited = 0.0
+        with self.lock:
+            while True:
+                wait = max(self.records.wait_time(records), self.bytes.wait_time(nbytes))
+                if wait <= 0:
+                    # Both are there: take them (no one else takes while we hold the lock).
+                    self.records.try_take(records)
+                    self.bytes.try_take(nbytes)
+                    return waited
+                self.sleep(wait)
+                waited += wait

@@ -1,0 +1,929 @@
+"""``mapper send``: the producer's last mile, from record files to an ingest endpoint; and :class:`Sender`, its Python API.
+
+    mapper send SINK RECORDS... --endpoint URL [--checkpoint FILE] [--rejects FILE]
+
+Records are judged one by one with the engine (:class:`mapper.Batcher`); only those the
+endpoint would take are sent, packed into request bodies within the endpoint's limits
+and paced by a token bucket on records/s and bytes/s (:class:`mapper.endpoint.Pacer`).
+Every record is accounted for: stored, refused by pre-validation, or refused by the
+service (its per-record answer); refused ones go to the dead-letter file with a
+``source`` field saying which.
+
+The token comes from an environment variable (``--token-env``, default
+``FEATUREBASE_TOKEN``), never from the command line (it would show in ``ps``), and is
+never printed or logged.
+
+Delivery is at least once: connection errors, timeouts, 429, 5xx and the service's
+throttling answer (400 ``ResourceThroughputExceeded``) are retried with exponential
+backoff and jitter, up to ``--retries`` times; a body whose answer was lost may have
+been stored and is sent again. Records are keyed by ``_id``, so storing one twice
+writes the same row again (harmless); re-sent records are counted. ``--checkpoint``
+records the input position after each acknowledged body, atomically, so a killed run
+started again goes on after the last acknowledged body.
+
+Exit codes: 0 every record was stored; 1 at least one was refused (by pre-validation or
+by the service); 2 usage errors, an invalid sink, unreadable input, an unreachable
+endpoint (retries exhausted), an error answer the service does not want retried (the
+run stops with its message), or an interrupted run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import os
+import random
+import signal
+import ssl
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Callable, Iterator
+
+import orjson
+
+from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, load_cli_sink
+from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
+from .engine.reader import BrokenDocument, Notice, RawRecords, detect_format, document_units, endpoint_units, open_input
+from .errors import InputError, MapperError, OptionError
+from .report import RecordError, plural
+
+__all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
+
+DEFAULT_TOKEN_ENV = "FEATUREBASE_TOKEN"
+#: Seconds a kept-alive connection may sit idle before a request opens a new one
+#: (servers close idle connections: mapper serve after 30 s, load balancers after 60).
+IDLE_RECONNECT = 15.0
+
+
+class SendError(MapperError):
+    """A send that could not be completed (see :class:`EndpointUnreachable`)."""
+
+
+class EndpointUnreachable(SendError):
+    """The endpoint did not take a body within the retries: connection errors, timeouts, throttling, 5xx."""
+
+
+@dataclass
+class Ack:
+    """The service's answer to one body.
+
+    ``stored``: records it answered ``success``; ``refused``: (position in the body,
+    ``error_code``, ``error_message``) of the others. ``attempts`` HTTP requests were
+    made (``retries`` of them again after a retryable failure); ``resent`` is True when an
+    earlier attempt may have reached the service (its answer was lost), so the body may
+    have been stored twice (harmless: writes are keyed by ``_id``).
+    """
+
+    status: int
+    answer: dict[str, Any]
+    stored: int
+    refused: list[tuple[int, str, str]]
+    attempts: int
+    retries: int
+    resent: bool
+    seconds: float
+
+
+class _Failure(Exception):
+    """One failed attempt: why, and whether the request may have reached the service."""
+
+    def __init__(self, reason: str, maybe_stored: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.maybe_stored = maybe_stored
+
+
+class Sender:
+    """POST request bodies to one ingest endpoint, paced within its limits, retrying what may be retried.
+
+        >>> sender = mapper.Sender("https://.../v2/sinks/ID", token=os.environ["FEATUREBASE_TOKEN"])
+        >>> for body in batcher.flush():
+        ...     ack = sender.send(body)      # raises EndpointUnreachable or ServiceError
+        ...     ack.stored, ack.refused
+
+    ``records_per_s``/``bytes_per_s`` are the endpoint's limits (the documented ones by
+    default); bodies may hold at most ``body_records`` records and ``body_bytes`` bytes
+    (half the limits by default, see :class:`mapper.endpoint.Pacer`). ``retries``: how
+    many times one body is tried again (exponential backoff from ``backoff`` seconds,
+    doubling up to ``max_backoff``, with jitter; a ``Retry-After`` is honoured up to
+    ``max_backoff``). ``timeout``: seconds to connect and for each read. ``clock``,
+    ``sleep`` and ``rand`` are injectable for tests; ``on_retry(reason, delay)`` is told
+    of each retry. Thread-safe: producer threads may share one sender (one connection
+    per thread, one pacer for all).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        token: str | None = None,
+        records_per_s: float = DEFAULT_RECORDS_PER_S,
+        bytes_per_s: float = DEFAULT_BYTES_PER_S,
+        body_records: int | None = None,
+        body_bytes: int | None = None,
+        retries: int = 8,
+        timeout: float = 30.0,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        on_retry: Callable[[str, float], None] | None = None,
+    ):
+        parts = urllib.parse.urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}")
+        if parts.username or parts.password:
+            raise OptionError("the endpoint URL must not carry credentials: give the token in an environment variable")
+        try:
+            self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise OptionError(f"the endpoint's port is not a number: {endpoint[:100]!r}") from None
+        if retries < 0 or timeout <= 0 or backoff < 0 or max_backoff < 0:
+            raise OptionError("retries, backoff and max_backoff must be >= 0 and timeout > 0")
+        self.scheme, self.host = parts.scheme, parts.hostname
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+        self.limits = Limits(
+            records_per_s,
+            bytes_per_s,
+            body_records if body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(records_per_s / 2))),
+            body_bytes if body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(bytes_per_s / 2))),
+        )
+        self.pacer = Pacer(self.limits, clock=clock, sleep=sleep)
+        self.retries = retries
+        self.timeout = timeout
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.clock, self.sleep, self.rand = clock, sleep, rand
+        self.on_retry = on_retry
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._local = threading.local()
+        self._all: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # the token stays out of reprs
+        return f"<Sender {self.url} {self.limits.records_per_s:g} records/s {self.limits.bytes_per_s:g} bytes/s>"
+
+    @property
+    def max_records(self) -> int:
+        """Records a body may hold."""
+        return self.limits.max_records
+
+    @property
+    def max_bytes(self) -> int:
+        """Bytes a body may hold."""
+        return self.limits.max_bytes
+
+    # ------------------------------------------------------------------ connections
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.scheme == "https":
+                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+            else:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def close(self) -> None:
+        """Close every connection."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _attempt(self, data: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
+        conn = self._conn()
+        # A keep-alive connection idle for long may have been closed by the service; a request
+        # on it would fail after being written, and count as a possible re-send. Start afresh.
+        now = time.monotonic()
+        if conn.sock is not None and now - getattr(self._local, "used", now) > IDLE_RECONNECT:
+            conn.close()
+        self._local.used = now
+        try:
+            if conn.sock is None:
+                conn.connect()
+        except OSError as exc:  # refused, unreachable, DNS, connect timeout: nothing was sent
+            self._drop()
+            raise _Failure(f"cannot connect to {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=False) from None
+        try:
+            conn.request("POST", self.path, body=data, headers=self._headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            # timeouts, resets, a connection closed mid-answer: the service may have stored the body
+            self._drop()
+            raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
+        if resp.will_close:
+            self._drop()
+        return resp.status, resp.headers, payload
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, body: Body | bytes, count: int | None = None, *, before_sending: Callable[[], None] | None = None) -> Ack:
+        """POST one body (a :class:`mapper.Body`, or body bytes) and read the service's answer record by record.
+
+        ``before_sending`` is called once, when the pacing lets the body go, just before
+        its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
+        :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
+        (any 4xx but 429 and the throttling answer): the service's code and message.
+        """
+        if isinstance(body, Body):
+            data, n = body.data, body.count
+        else:
+            data = bytes(body)
+            n = count if count is not None else _count(data)
+        start = self.clock()
+        attempts = retries = 0
+        maybe_stored = resent = False
+        while True:
+            self.pacer.acquire(n, len(data))
+            if not attempts and before_sending is not None:
+                before_sending()
+            resent = resent or maybe_stored
+            attempts += 1
+            retry_after: float | None = None
+            try:
+                status, headers, payload = self._attempt(data)
+            except _Failure as failure:
+                reason = failure.reason
+                maybe_stored = maybe_stored or failure.maybe_stored
+            else:
+                if 200 <= status < 300:
+                    return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
+                code, message = error_of(status, payload)
+                if not retryable(status, code):
+                    raise ServiceError(status, code, message)
+                reason = f"{status} {code}" + (f": {message}" if message else "")
+                if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
+                    maybe_stored = True
+                retry_after = _retry_after(headers.get("Retry-After"))
+            if retries >= self.retries:
+                raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempts: {reason}")
+            delay = min(self.max_backoff, self.backoff * 2**retries) * (0.5 + 0.5 * self.rand())
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, self.max_backoff))
+            retries += 1
+            if self.on_retry is not None:
+                self.on_retry(reason, delay)
+            self.sleep(delay)
+
+    def _ack(self, status: int, payload: bytes, n: int, attempts: int, retries: int, resent: bool, seconds: float) -> Ack:
+        try:
+            answer = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            answer = None
+        records = answer.get("records") if isinstance(answer, dict) else None
+        if not isinstance(records, list) or len(records) != n or not all(isinstance(r, dict) for r in records):
+            got = f"{len(records)} answers" if isinstance(records, list) else "no per-record answer"
+            raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got} for a body of {n} records")
+        assert isinstance(answer, dict)
+        refused = []
+        for i, rec in enumerate(records):
+            if rec.get("status") != "success":
+                refused.append((i, str(rec.get("error_code") or "error"), str(rec.get("error_message") or "")))
+        return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
+
+
+def _count(data: bytes) -> int:
+    try:
+        return parse_body(data)
+    except ServiceError as exc:
+        raise InputError(f"not a request body: {exc.message}") from None
+
+
+def _oserror(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = str(exc) or type(exc).__name__
+    return text if type(exc).__name__ in text else f"{type(exc).__name__}: {text}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # an HTTP date: rare from an API; the backoff decides
+    return seconds if seconds >= 0 else None
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the inputs, with positions a checkpoint can resume from
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a record is: input ``file`` (index), ``offset`` after its line (NDJSON), its ``line``,
+    its index in the file (``record``) and in the whole run (``index``)."""
+
+    file: int
+    offset: int | None
+    line: int | None
+    record: int
+    index: int
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where to start reading: after the record at this position (all -1/0 at the start)."""
+
+    file: int = 0
+    offset: int = 0
+    line: int = 0
+    record: int = -1
+    index: int = -1
+
+
+_BLOCK = 1 << 20
+_GROUP = 2000  # records judged per engine run
+
+#: Why an input item is not a record at all: (error code, message), or None.
+NotARecord = tuple[str, str] | None
+
+
+def read_records(names: list[str], input_format: str, start: Resume) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
+    """Groups of (record text, position, why it is not a record) from every input, from ``start`` on."""
+    index = start.index + 1
+    for fi in range(start.file, len(names)):
+        resume = start if fi == start.file else Resume(fi)
+        fh = open_input(names[fi])
+        try:
+            head = _read(fh, 1 << 16)
+            if head[:2] == b"\x1f\x8b":  # gzip on stdin (files are unwrapped by open_input)
+                head = _gunzip(head + _read(fh, -1))
+                rest: BinaryIO | None = None
+            else:
+                rest = fh
+            fmt = input_format if input_format != "auto" else detect_format(head[3:] if head.startswith(b"\xef\xbb\xbf") else head)
+            if fmt == "ndjson":
+                source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
+            else:
+                data = head + (_read(rest, -1) if rest is not None else b"")
+                source = _document(fi, data, fmt, resume, index)
+            group: list[tuple[bytes | None, Position, NotARecord]] = []
+            for item in source:
+                group.append(item)
+                index = item[1].index + 1
+                if len(group) >= _GROUP:
+                    yield group
+                    group = []
+            if group:
+                yield group
+        finally:
+            if fh is not sys.stdin.buffer:
+                fh.close()
+
+
+def _read(fh: Any, n: int) -> bytes:
+    try:
+        return fh.read(n)  # type: ignore[no-any-return]
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read the input: {exc}") from None
+
+
+def _gunzip(data: bytes) -> bytes:
+    import gzip
+
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read the input: {exc}") from None
+
+
+def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    offset, line, record = 0, 0, -1
+    buf = head
+    if resume.offset:
+        if rest is None or not hasattr(rest, "seek"):
+            raise InputError("cannot resume inside this input: it is not a file")
+        try:
+            rest.seek(resume.offset)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot resume inside this input: {exc}") from None
+        offset, line, record, buf = resume.offset, resume.line, resume.record, b""
+    while True:
+        block = _read(rest, _BLOCK) if rest is not None else b""
+        if block:
+            buf += block
+            lines = buf.split(b"\n")
+            buf = lines.pop()  # a line not yet ended: wait for the next block
+        else:
+            lines = buf.split(b"\n") if buf else []
+        for text in lines:
+            start = offset
+            offset += len(text) + 1
+            line += 1
+            if start == 0 and text.startswith(b"\xef\xbb\xbf"):
+                text = text[3:]
+            text = text.strip(b" \t\r")
+            if not text:
+                continue  # blank lines are skipped, as validate skips them
+            record += 1
+            yield text, Position(fi, offset, line, record, index), None
+            index += 1
+        if not block:
+            return
+
+
+def _document(fi: int, data: bytes, fmt: str, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    """A JSON document (an array, one object) or a request body: read whole; positions are element indices."""
+    units = document_units(data) if fmt == "json" else endpoint_units(data)
+    record = -1
+    for unit in units:
+        items: list[tuple[bytes | None, NotARecord]]
+        if isinstance(unit, Notice):
+            continue  # a note for a report; send's account is per record
+        if isinstance(unit, BrokenDocument):
+            items = [(None, (unit.code, unit.message))]
+        else:
+            assert isinstance(unit, RawRecords)
+            bad = unit.bad or {}
+            items = [(raw, ("not_an_object", bad[i]) if i in bad else None) for i, raw in enumerate(unit.raws)]
+        for raw, problem in items:
+            record += 1
+            if record <= resume.record:
+                continue
+            yield raw, Position(fi, None, None, record, index), problem
+            index += 1
+
+
+# ---------------------------------------------------------------------------------------
+# The run: totals, dead letters, checkpoint
+
+
+@dataclass
+class SendTotals:
+    """The account of a run (cumulative over resumed runs with one checkpoint)."""
+
+    records: int = 0  # records judged (up to the last acknowledged body while a run goes on)
+    bodies: int = 0  # bodies acknowledged
+    bytes: int = 0  # bytes of the acknowledged bodies
+    sent: int = 0  # records in acknowledged bodies
+    stored: int = 0  # records the service answered "success"
+    refused_prevalidation: int = 0  # records pre-validation refused (never sent)
+    refused_service: int = 0  # records the service answered "error"
+    retried: int = 0  # HTTP attempts made again after a retryable failure
+    resent: int = 0  # records sent again after an attempt whose answer was lost, or after a resume
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _DeadLetters:
+    """The ``--rejects`` file: NDJSON, one refused record a line, written as the run goes (a killed run keeps what it had)."""
+
+    def __init__(self, path: str | None, append: bool):
+        self.fh: IO[bytes] | None = None
+        if path is not None:
+            try:
+                self.fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+    def write(self, letters: list[dict[str, Any]]) -> None:
+        if self.fh is None or not letters:
+            return
+        self.fh.write(b"".join(orjson.dumps(d) + b"\n" for d in letters))
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+def _letter(pos: Position, names: list[str], errors: list[dict[str, Any]], raw: bytes | None, source: str, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"record": pos.index, "line": pos.line}
+    if len(names) > 1:
+        out["file"] = names[pos.file]
+    out["source"] = source
+    out.update(extra)
+    out["errors"] = errors
+    if raw is not None:
+        try:
+            out["raw"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            out["raw_base64"] = base64.b64encode(raw).decode("ascii")
+    return out
+
+
+def _relocate(errors: tuple[RecordError, ...], pos: Position, names: list[str]) -> list[dict[str, Any]]:
+    """The batcher numbers records its own way: give each error the run's index, line and file."""
+    file = names[pos.file] if len(names) > 1 else None
+    return [replace(e, record=pos.index, line=pos.line, file=file).to_dict() for e in errors]
+
+
+class Checkpoint:
+    """The resume point of a run, in a small JSON file replaced atomically (write, fsync, rename).
+
+    ``position``: the last record of the last acknowledged body (and of everything before
+    it: pre-validation refusals up to there are counted and written); ``in_flight``: the
+    record indices of the body being sent, whose fate a killed run does not know (on
+    resume they are sent again, and counted as re-sent); ``totals``: the run so far.
+    """
+
+    def __init__(self, path: str | None):
+        self.path = path
+
+    def load(self) -> dict[str, Any] | None:
+        if self.path is None or not os.path.exists(self.path):
+            return None
+        try:
+            state = orjson.loads(Path(self.path).read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InputError(f"cannot read the checkpoint {self.path}: {exc}") from None
+        if not isinstance(state, dict) or state.get("version") != 1:
+            raise InputError(f"{self.path} is not a mapper send checkpoint")
+        return state
+
+    def save(self, state: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        target = Path(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:  # the rename itself survives a crash once the directory is synced
+            dfd = os.open(target.parent if str(target.parent) else ".", os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:  # pragma: no cover - not every filesystem syncs directories
+            pass
+
+
+class _Progress:
+    """records, bodies, records/s and retries on stderr, only on a terminal, after one second."""
+
+    def __init__(self, enabled: bool):
+        try:
+            self.enabled = enabled and sys.stderr.isatty()
+        except (ValueError, AttributeError):
+            self.enabled = False
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def update(self, totals: SendTotals) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < 1.0 or now - self.last < 0.2:
+            return
+        self.last = now
+        sys.stderr.write(f"\r{totals.sent:,} records sent  {totals.bodies:,} bodies  {totals.sent / elapsed:,.0f} records/s  {totals.retried:,} retries ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+@dataclass
+class SendRun:
+    """One ``mapper send`` run: judge, pack, send, account, checkpoint (the CLI's engine, usable from Python)."""
+
+    batcher: Batcher
+    sender: Sender | None  # None: a dry run
+    names: list[str]
+    input_format: str = "auto"
+    checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(None))
+    rejects: str | None = None
+    progress: bool = False
+    dry_run_out: IO[str] | None = None
+    totals: SendTotals = field(default_factory=SendTotals)
+    resumed_at: int | None = None  # the run index resumed after, when resumed
+
+    def run(self) -> SendTotals:
+        """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
+        state = self.checkpoint.load()
+        start = Resume()
+        resend_upto = -1
+        if state is not None:
+            self._check_same_run(state)
+            pos = state["position"]
+            start = Resume(pos["file"], pos["offset"] or 0, pos["line"] or 0, pos["record"], pos["index"])
+            self.totals = SendTotals(**state["totals"])
+            self.resumed_at = pos["index"]
+            if state.get("in_flight"):
+                resend_upto = state["in_flight"]["last"]
+            if state.get("done"):
+                return self.totals
+        self._state: dict[str, Any] = {
+            "version": 1,
+            "endpoint": self.sender.url if self.sender is not None else None,
+            "inputs": [os.path.abspath(n) if n != "-" else "-" for n in self.names],
+            "position": asdict(start),
+            "in_flight": None,
+            "totals": self.totals.to_json(),
+            "done": False,
+        }
+        self._resend_upto = resend_upto
+        self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet past the checkpoint
+        self._seen = start.index + 1  # records judged: the next run index
+        self._letters = _DeadLetters(self.rejects, append=state is not None)
+        self._progress = _Progress(self.progress)
+        if self.sender is not None:
+            told = self.sender.on_retry
+
+            def on_retry(reason: str, delay: float) -> None:
+                self.totals.retried += 1  # counted as they happen: a run that gives up still says how often it tried
+                if told is not None:
+                    told(reason, delay)
+
+            self.sender.on_retry = on_retry
+        t0 = time.monotonic()
+        base_seconds = self.totals.seconds
+        ok = False
+        try:
+            for group in read_records(self.names, self.input_format, start):
+                self._judge(group)
+                for body in self.batcher.ready():
+                    self._send(body)
+                self.totals.seconds = base_seconds + time.monotonic() - t0
+                self._progress.update(self.totals)
+            for body in self.batcher.flush():
+                self._send(body)
+            self._pass(None)
+            self.totals.records = max(self.totals.records, self._seen)
+            self.totals.seconds = base_seconds + time.monotonic() - t0
+            self._state["done"] = True
+            self._state["totals"] = self.totals.to_json()
+            if self.sender is not None:
+                self.checkpoint.save(self._state)
+            ok = True
+        finally:
+            self._progress.close()
+            self._letters.close()
+            if not ok:
+                self.totals.seconds = base_seconds + time.monotonic() - t0
+        return self.totals
+
+    def _check_same_run(self, state: dict[str, Any]) -> None:
+        inputs = [os.path.abspath(n) if n != "-" else "-" for n in self.names]
+        if state.get("inputs") != inputs:
+            raise OptionError(
+                f"the checkpoint {self.checkpoint.path} is for other inputs ({', '.join(state.get('inputs') or [])}): use another checkpoint file"
+            )
+        if self.sender is not None and state.get("endpoint") != self.sender.url:
+            raise OptionError(f"the checkpoint {self.checkpoint.path} is for another endpoint ({state.get('endpoint')}): use another checkpoint file")
+
+    def _judge(self, group: list[tuple[bytes | None, Position, NotARecord]]) -> None:
+        texts = [(raw, pos) for raw, pos, problem in group if problem is None]
+        for raw, pos, problem in group:
+            if problem is not None:
+                err = RecordError(pos.index, pos.line, None, None, problem[0], problem[1])
+                self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
+        verdicts = self.batcher.add_many([raw for raw, _pos in texts], [pos for _raw, pos in texts])
+        for v in verdicts:
+            if not v.accepted:
+                pos = v.tag
+                self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), v.raw, "pre-validation")))
+        self._pending.sort(key=lambda p: p[0])
+        if group:
+            self._seen = group[-1][1].index + 1
+
+    def _pass(self, upto: int | None) -> list[dict[str, Any]]:
+        """Pre-validation refusals up to run index ``upto`` (all: None): counted, and handed out to be written."""
+        k = len(self._pending) if upto is None else next((i for i, (idx, _d) in enumerate(self._pending) if idx > upto), len(self._pending))
+        out = [d for _idx, d in self._pending[:k]]
+        del self._pending[:k]
+        self.totals.refused_prevalidation += len(out)
+        if upto is None:
+            self._letters.write(out)
+        return out
+
+    def _send(self, body: Body) -> None:
+        first, last = body.tags[0], body.tags[-1]
+        if self.sender is None:
+            assert self.dry_run_out is not None
+            self.dry_run_out.write(f"body {self.totals.bodies + 1}: records {first.index}-{last.index} ({body.count:,} records), {body.size:,} bytes\n")
+            self.totals.bodies += 1
+            self.totals.bytes += body.size
+            self.totals.sent += body.count
+            return
+        self._state["in_flight"] = {"first": first.index, "last": last.index}
+        # marked in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
+        ack = self.sender.send(body, before_sending=lambda: self.checkpoint.save(self._state))
+        # account: the body, its refusals, the pre-validation refusals before its end
+        letters = self._pass(last.index)
+        for i, code, message in ack.refused:
+            pos = body.tags[i]
+            letters.append(
+                _letter(pos, self.names, [{"code": code, "message": message}], body.raws[i], "service", error_code=code, error_message=message),
+            )
+        letters.sort(key=lambda d: d["record"])
+        self._letters.write(letters)
+        t = self.totals
+        t.records = max(t.records, last.index + 1)  # judged up to the checkpoint (the rest is read again on resume)
+        t.bodies += 1
+        t.bytes += body.size
+        t.sent += body.count
+        t.stored += ack.stored
+        t.refused_service += len(ack.refused)
+        if ack.resent:
+            t.resent += body.count
+        elif self._resend_upto >= first.index:
+            t.resent += sum(1 for p in body.tags if p.index <= self._resend_upto)
+        self._state["position"] = asdict(Resume(last.file, last.offset or 0, last.line or 0, last.record, last.index))
+        self._state["in_flight"] = None
+        self._state["totals"] = t.to_json()
+        self.checkpoint.save(self._state)
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+
+
+def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("send", help="pre-validate records and send the good ones to an ingest endpoint (exit 0 all stored, 1 some refused, 2 aborted)")
+    p.add_argument("sink", metavar="SINK", help="sink definition file")
+    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, request body; .gz), '-' for stdin")
+    p.add_argument("--endpoint", metavar="URL", help="the ingest URL: https://.../v2/sinks/<sink_id> (not needed with --dry-run)")
+    p.add_argument("--token-env", metavar="VAR", help=f"environment variable holding the bearer token (default {DEFAULT_TOKEN_ENV}, if set)")
+    p.add_argument(
+        "--records-per-s", type=float, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"the endpoint's records/s limit (default {DEFAULT_RECORDS_PER_S:,})"
+    )
+    p.add_argument(
+        "--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"the endpoint's bytes/s limit (default {DEFAULT_BYTES_PER_S:,})"
+    )
+    p.add_argument("--body-records", type=int, metavar="N", help="records per body at most (default: half the records/s limit, at most 500)")
+    p.add_argument("--body-bytes", type=int, metavar="N", help="bytes per body at most (default: half the bytes/s limit, at most 500,000)")
+    p.add_argument("--retries", type=int, default=8, metavar="N", help="retries of one body before the run stops (default 8)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
+    p.add_argument("--backoff", type=float, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
+    p.add_argument("--max-backoff", type=float, default=30.0, metavar="S", help="longest retry delay (default 30)")
+    p.add_argument("--checkpoint", metavar="FILE", help="record the input position after each acknowledged body; resume from it when it exists")
+    p.add_argument("--rejects", metavar="FILE", help="dead letters: every refused record as NDJSON, with source pre-validation or service")
+    p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size, send nothing")
+    p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
+    p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
+    p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    identity_options(p)
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    var = args.token_env or DEFAULT_TOKEN_ENV
+    token = os.environ.get(var)
+    if args.token_env and not token:
+        raise OptionError(f"the environment variable {var} (--token-env) is not set")
+    return token or None
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    if not args.dry_run and not args.endpoint:
+        print("mapper send: --endpoint URL is required (or --dry-run)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.checkpoint and "-" in args.records:
+        print("mapper send: --checkpoint needs record files: stdin cannot be read again", file=sys.stderr)
+        return EXIT_USAGE
+    sink = load_cli_sink(args, quiet=args.quiet)
+    if sink is None:
+        return EXIT_USAGE
+    run: SendRun | None = None
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread (called from Python): leave signals alone
+        previous = None
+    try:
+        sender = None
+        if not args.dry_run:
+            sender = Sender(
+                args.endpoint,
+                token=_token(args),
+                records_per_s=args.records_per_s,
+                bytes_per_s=args.bytes_per_s,
+                body_records=args.body_records,
+                body_bytes=args.body_bytes,
+                retries=args.retries,
+                timeout=args.timeout,
+                backoff=args.backoff,
+                max_backoff=args.max_backoff,
+            )
+            limits = sender.limits
+        else:
+            limits = Limits(
+                args.records_per_s,
+                args.bytes_per_s,
+                args.body_records or max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
+                args.body_bytes or max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
+            )
+        if limits.max_records > limits.records_per_s or limits.max_bytes > limits.bytes_per_s:
+            raise OptionError("a body must fit in one second of the limits: --body-records <= --records-per-s and --body-bytes <= --bytes-per-s")
+        batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
+        run = SendRun(
+            batcher,
+            sender,
+            list(args.records),
+            args.input_format,
+            Checkpoint(args.checkpoint if not args.dry_run else None),
+            None if args.dry_run else args.rejects,
+            progress=not args.quiet,
+            dry_run_out=sys.stdout if args.dry_run else None,
+        )
+        try:
+            totals = run.run()
+        finally:
+            if sender is not None:
+                sender.close()
+    except (ServiceError, SendError) as exc:
+        what = "the service refused a body" if isinstance(exc, ServiceError) else "gave up"
+        _summary(run, args, aborted=f"{what}: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _summary(run, args, aborted="interrupted")
+        return EXIT_USAGE
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    _summary(run, args, aborted=None)
+    if totals.refused_prevalidation or totals.refused_service:
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None) -> None:
+    t = run.totals if run is not None else SendTotals()
+    if args.report == "json":
+        out = t.to_json()
+        out["completed"] = aborted is None
+        out["dry_run"] = bool(args.dry_run)
+        if aborted:
+            out["error"] = aborted
+        if run is not None and run.resumed_at is not None:
+            out["resumed_after"] = run.resumed_at
+        sys.stdout.write(orjson.dumps(out).decode() + "\n")
+        sys.stdout.flush()
+    if aborted:
+        print(f"mapper send: stopped: {aborted}", file=sys.stderr)
+        if args.checkpoint and run is not None:
+            print(f"mapper send: run it again with --checkpoint {args.checkpoint} to resume after the last acknowledged body", file=sys.stderr)
+    if args.quiet:
+        return
+    if args.dry_run:
+        rate = max(t.sent / args.records_per_s, t.bytes / args.bytes_per_s)
+        print(
+            f"dry run: {plural(t.records, 'record')} read, {t.sent:,} would be sent in {plural(t.bodies, 'body', 'bodies')} ({t.bytes:,} bytes, at least {rate:,.1f} s at the limits), "
+            f"{t.refused_prevalidation:,} refused by pre-validation",
+            file=sys.stderr,
+        )
+        return
+    resumed = f" (resumed after record {run.resumed_at:,})" if run is not None and run.resumed_at is not None else ""
+    print(
+        f"mapper send: {plural(t.sent, 'record')} sent in {plural(t.bodies, 'body', 'bodies')} ({t.bytes:,} bytes) in {t.seconds:,.1f} s{resumed}: "
+        f"{t.stored:,} stored, {t.refused_service:,} refused by the service, {t.refused_prevalidation:,} refused by pre-validation; "
+        f"{plural(t.retried, 'retry', 'retries')}, {plural(t.resent, 'record')} re-sent",
+        file=sys.stderr,
+    )

@@ -1,0 +1,612 @@
+"""``mapper serve``: a local ingest service speaking the cloud service's HTTP API, to develop and test producers offline.
+
+    mapper serve SINK... [--db FILE] [--port N] [--token-env VAR]
+
+Routes (one table, :data:`ROUTES`; a web UI adds its pages with :meth:`App.add_route`):
+
+=======  ========================  ===============================================================
+POST     ``/v1/sinks``             create a sink (the body ``mapper check`` reads), CREATING at first
+GET      ``/v2/sinks``             list the sinks with their state and counters
+GET      ``/v2/sinks/<id>``        one sink
+POST     ``/v2/sinks/<id>``        ingest ``{"records": [{"value": {...}}]}``: the per-record answer
+GET      ``/v2/sinks/<id>/rows``   the stored rows (``?offset=0&limit=100``), null and missing apart
+=======  ========================  ===============================================================
+
+Each ingest request is answered record by record exactly as ``mapper validate --report
+endpoint`` answers (the same engine), within the limits (the service's throttling answer,
+400 ``ResourceThroughputExceeded``), and stored in one SQLite transaction with
+FeatureBase's write semantics (:class:`mapper.store.Store`). Errors are the service's
+``{"code", "message"}`` with an HTTP status. A bearer token is required when one is
+configured (``--token-env``; the token is never printed or logged).
+
+Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
+connection, HTTP/1.1 keep-alive). It binds 127.0.0.1 unless told otherwise and stops
+cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
+transactions commit), the database is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from collections import deque
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+
+import orjson
+
+from ._version import __version__
+from .commands import EXIT_OK, EXIT_USAGE
+from .endpoint import (
+    DEFAULT_BYTES_PER_S,
+    DEFAULT_RECORDS_PER_S,
+    INTERNAL,
+    INVALID_BODY,
+    INVALID_CONTENT_TYPE,
+    INVALID_PARAMETER,
+    METHOD_NOT_ALLOWED,
+    MISSING_PARAMETER,
+    MISSING_TOKEN,
+    NOT_FOUND,
+    THROTTLED,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    Limits,
+    ServiceError,
+    TokenBucket,
+)
+from .errors import MapperError
+from .store import Store
+
+__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve"]
+
+
+# ---------------------------------------------------------------------------------------
+# Requests, responses, routes
+
+
+@dataclass
+class Request:
+    """One HTTP request as a handler sees it; the body is read on demand (:meth:`body`), after the checks that can refuse it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Message
+    params: dict[str, str] = field(default_factory=dict)
+    read_body: Callable[[int], bytes] = field(default=lambda limit: b"", repr=False)
+
+    def body(self, limit: int) -> bytes:
+        """The body, at most ``limit`` bytes (413 beyond, 411 without a length)."""
+        return self.read_body(limit)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+@dataclass
+class Response:
+    """What a handler answers."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, obj: Any) -> Response:
+    return Response(status, orjson.dumps(obj))
+
+
+def error_response(err: ServiceError) -> Response:
+    return Response(err.status, err.to_json(), headers=dict(err.headers))
+
+
+#: A handler: the app and the request in, a response out (or a ServiceError raised).
+Handler = Callable[["App", Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    """``method`` and ``pattern`` (a regular expression matched against the whole path; named groups become ``request.params``)."""
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    auth: bool = True  # needs the bearer token, when one is configured
+
+
+def route(method: str, pattern: str, handler: Handler, auth: bool = True) -> Route:
+    return Route(method, re.compile(pattern), handler, auth)
+
+
+# ---------------------------------------------------------------------------------------
+# The handlers
+
+
+def create_sink(app: App, req: Request) -> Response:
+    """``POST /v1/sinks``: checked as ``mapper check`` checks it; CREATING for ``create_delay`` seconds."""
+    body = req.body(app.max_body_bytes)
+    _require_json(req)
+    info = app.store.create_sink(body, activate_after=app.create_delay, body_form=True)
+    out = info.to_json()
+    out["ingest_url"] = f"/v2/sinks/{info.id}"
+    return json_response(200, out)
+
+
+def list_sinks(app: App, req: Request) -> Response:
+    """``GET /v2/sinks``."""
+    return json_response(200, {"sinks": [s.to_json() for s in app.store.list_sinks()]})
+
+
+def sink_details(app: App, req: Request) -> Response:
+    """``GET /v2/sinks/<id>``."""
+    return json_response(200, app.store.sink(req.params["sink_id"]).to_json())
+
+
+def ingest(app: App, req: Request) -> Response:
+    """``POST /v2/sinks/<id>``: the per-record answer, the accepted records stored in one transaction."""
+    sink_id = req.params["sink_id"]
+    app.store.sink(sink_id)  # 404 before reading a body for nobody
+    try:
+        body = req.body(app.max_body_bytes)
+        _require_json(req)
+        result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
+    except ServiceError as err:
+        app.store.note_error(sink_id, err)
+        raise
+    return json_response(200, result.answer)
+
+
+def sink_rows(app: App, req: Request) -> Response:
+    """``GET /v2/sinks/<id>/rows?offset=0&limit=100``: rows as ``mapper map -o -`` writes them (a missing column is left out, a cleared one is null)."""
+    try:
+        offset = int(req.arg("offset", "0") or 0)
+        limit = int(req.arg("limit", "100") or 100)
+    except ValueError:
+        raise ServiceError(400, INVALID_PARAMETER, "offset and limit are integers") from None
+    if offset < 0 or not 0 <= limit <= 10_000:
+        raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 10000")
+    return json_response(200, app.store.rows(req.params["sink_id"], offset=offset, limit=limit).to_json())
+
+
+def _require_json(req: Request) -> None:
+    ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+
+
+#: The service's routes; :meth:`App.add_route` adds more (a UI's pages).
+ROUTES: tuple[Route, ...] = (
+    route("POST", r"/v1/sinks", create_sink),
+    route("GET", r"/v2/sinks", list_sinks),
+    route("GET", r"/v2/sinks/(?P<sink_id>[^/]+)", sink_details),
+    route("POST", r"/v2/sinks/(?P<sink_id>[^/]+)", ingest),
+    route("GET", r"/v2/sinks/(?P<sink_id>[^/]+)/rows", sink_rows),
+)
+
+
+# ---------------------------------------------------------------------------------------
+# The application: routing, auth, limits
+
+
+class App:
+    """The service without sockets: :meth:`dispatch` turns a request into a response.
+
+    ``limits``: per sink (endpoint), records/s and bytes/s, each a token bucket holding
+    one second's worth; a request that does not fit is answered 400
+    ``ResourceThroughputExceeded`` and stores nothing. ``max_body_bytes``: larger bodies
+    are answered 413 (default: the bytes/s limit, the most one second admits).
+    ``token``: required as ``Authorization: Bearer <token>`` when set. ``create_delay``:
+    seconds a sink created with ``POST /v1/sinks`` stays CREATING.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        token: str | None = None,
+        limits: Limits | None = None,
+        max_body_bytes: int | None = None,
+        create_delay: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.store = store
+        self.token = token
+        self.limits = limits or Limits()
+        self.max_body_bytes = int(max_body_bytes if max_body_bytes is not None else self.limits.bytes_per_s)
+        self.create_delay = create_delay
+        self.clock = clock
+        self.log = log
+        self.routes: list[Route] = list(ROUTES)
+        self._buckets: dict[str, tuple[TokenBucket, TokenBucket]] = {}
+        self._lock = threading.Lock()
+        #: (time, sink id, records, bytes) of the latest admitted ingest requests (a test or a UI reads them)
+        self.admitted: deque[tuple[float, str, int, int]] = deque(maxlen=100_000)
+
+    def add_route(self, method: str, pattern: str, handler: Handler, *, auth: bool = True, first: bool = False) -> None:
+        """Serve ``handler`` for ``method`` on paths matching ``pattern`` (a UI page: return a ``text/html`` Response)."""
+        r = route(method, pattern, handler, auth)
+        if first:
+            self.routes.insert(0, r)
+        else:
+            self.routes.append(r)
+
+    def admit(self, sink_id: str, records: int, nbytes: int) -> None:
+        """Let a request of ``records`` records and ``nbytes`` bytes in, or raise the service's throttling answer."""
+        lim = self.limits
+        if records > lim.records_per_s:
+            raise ServiceError(413, TOO_LARGE, f"a request holds at most {int(lim.records_per_s):,} records (the endpoint's limit per second), not {records:,}")
+        with self._lock:
+            buckets = self._buckets.get(sink_id)
+            if buckets is None:
+                capacity_bytes = max(lim.bytes_per_s, self.max_body_bytes)
+                buckets = self._buckets[sink_id] = (
+                    TokenBucket(lim.records_per_s, lim.records_per_s, clock=self.clock),
+                    TokenBucket(lim.bytes_per_s, capacity_bytes, clock=self.clock),
+                )
+            rec, byt = buckets
+            if rec.wait_time(records) > 0 or byt.wait_time(nbytes) > 0:
+                raise ServiceError(
+                    400, THROTTLED, f"the limits of this endpoint are {lim.records_per_s:,.0f} records/s and {lim.bytes_per_s:,.0f} bytes/s: retry with backoff"
+                )
+            rec.try_take(records)
+            byt.try_take(nbytes)
+            self.admitted.append((self.clock(), sink_id, records, nbytes))
+
+    def dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
+        """Route one request; every error becomes the service's ``{"code", "message"}``."""
+        parts = urllib.parse.urlsplit(target)
+        path = urllib.parse.unquote(parts.path)
+        try:
+            found = None
+            allowed = []
+            for r in self.routes:
+                m = r.pattern.fullmatch(path)
+                if m is None:
+                    continue
+                if r.method == method:
+                    found = (r, m)
+                    break
+                allowed.append(r.method)
+            if found is None:
+                if allowed:
+                    raise ServiceError(405, METHOD_NOT_ALLOWED, f"{method} is not allowed on {path[:100]} (allowed: {', '.join(sorted(set(allowed)))})")
+                raise ServiceError(404, NOT_FOUND, f"no such resource: {path[:100]}")
+            r, m = found
+            if r.auth and self.token is not None:
+                self._authenticate(headers)
+            req = Request(method, path, urllib.parse.parse_qs(parts.query), headers, m.groupdict(), read_body)
+            return r.handler(self, req)
+        except ServiceError as err:
+            return error_response(err)
+        except MapperError as err:  # pragma: no cover - every handler speaks ServiceError; a bug otherwise
+            return error_response(ServiceError(500, INTERNAL, str(err)))
+
+    def _authenticate(self, headers: Message) -> None:
+        value = headers.get("Authorization")
+        if not value:
+            raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>")
+        scheme, _, given = value.partition(" ")
+        assert self.token is not None
+        # compare_digest: the time taken does not tell how much of a guess was right
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+            raise ServiceError(401, UNAUTHORIZED, "the token is not valid")
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Bytes in and out; everything else is the App's."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive: a producer sends body after body on one connection
+    # Without Nagle: the answer's body (a second write after the headers) would wait for
+    # the client's delayed ACK of the headers, 40 ms a request on Linux.
+    disable_nagle_algorithm = True
+    server_version = f"mapper-serve/{__version__}"
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.busy = False
+        self.server.track(self, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self, False)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        self.busy = True
+        start = time.perf_counter()
+        app = self.server.app
+        body_read = False
+        try:
+            length_text = self.headers.get("Content-Length")
+            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+            length: int | None = None
+            if length_text is not None:
+                try:
+                    length = int(length_text)
+                    if length < 0:
+                        raise ValueError
+                except ValueError:
+                    length = None
+                    chunked = True  # cannot tell where the body ends: answer, then close
+
+            def read_body(limit: int) -> bytes:
+                nonlocal body_read
+                if chunked:
+                    raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
+                n = length or 0
+                if n > limit:
+                    raise ServiceError(413, TOO_LARGE, f"the body is {n:,} bytes; this endpoint takes at most {limit:,}")
+                body_read = True
+                data = self.rfile.read(n)
+                if len(data) < n:
+                    self.close_connection = True
+                    raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length")
+                return data
+
+            try:
+                resp = app.dispatch(self.command, self.path, self.headers, read_body)
+            except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
+                print(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                resp = error_response(ServiceError(500, INTERNAL, "internal error"))
+            if chunked:
+                self.close_connection = True
+            elif not body_read and length:
+                # The body was refused unread: read it away to keep the connection, unless it is huge.
+                if length <= 4 * max(app.max_body_bytes, 1 << 16):
+                    self.rfile.read(length)
+                else:
+                    self.close_connection = True
+            if self.server.stopping:
+                self.close_connection = True
+            self.send_response(resp.status)
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
+            for k, v in resp.headers.items():
+                self.send_header(k, v)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(resp.body)
+            if app.log is not None:
+                app.log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True
+        finally:
+            self.busy = False
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
+        self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
+        self.close_connection = True
+        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or "the request cannot be read")
+        body = err.to_json()
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+        except OSError:
+            pass
+        if self.server.app.log is not None:
+            self.server.app.log(f"{code} {err.code}: {err.message}")
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # _handle logs each request its own way (with the time it took)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # http.server's own lines (malformed requests): to the app's log, never headers
+        log = self.server.app.log
+        if log is not None:
+            log(format % args)
+
+
+_HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # stop() waits for requests in progress itself, then lets idle ones go
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], app: App, idle_timeout: float):
+        self.app = app
+        self.stopping = False
+        self.conns: set[_Handler] = set()
+        self.conns_lock = threading.Lock()
+        # the handler's socket timeout is a class attribute: one subclass per server
+        super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
+
+    def track(self, handler: _Handler, alive: bool) -> None:
+        with self.conns_lock:
+            if alive:
+                self.conns.add(handler)
+            else:
+                self.conns.discard(handler)
+
+
+class Server:
+    """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
+
+    ``idle_timeout``: seconds an idle keep-alive connection is kept open.
+    """
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0):
+        self.app = app
+        try:
+            self.httpd = _HTTPServer((host, port), app, idle_timeout)
+        except OSError as exc:
+            raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in str(self.host) else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Server:
+        """Serve in a background thread."""
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="mapper-serve", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking requests, let the ones in progress finish (up to ``timeout`` s), close every connection."""
+        httpd = self.httpd
+        httpd.stopping = True
+        if self.thread is not None:
+            httpd.shutdown()
+            self.thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with httpd.conns_lock:
+                conns = list(httpd.conns)
+            if not conns:
+                break
+            for h in conns:
+                if not h.busy:  # idle between requests: wake it from its read, it ends
+                    try:
+                        h.connection.shutdown(socket.SHUT_RD)
+                    except OSError:
+                        pass
+            time.sleep(0.02)
+        httpd.server_close()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+
+
+def add_serve_parser(sub: Any) -> None:
+    p = sub.add_parser("serve", help="a local ingest endpoint: the service's HTTP API over a SQLite database")
+    p.add_argument("sinks", metavar="SINK", nargs="*", help="sink definitions to create (ACTIVE at once; a sink already in the database is kept)")
+    p.add_argument("--db", default="mapper-serve.db", metavar="FILE", help="the SQLite database (default mapper-serve.db; ':memory:' for none)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8080, metavar="N", help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--token-env", metavar="VAR", help="require Authorization: Bearer <the value of this environment variable>")
+    p.add_argument("--records-per-s", type=float, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
+    p.add_argument("--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
+    p.add_argument("--max-body-bytes", type=int, metavar="N", help="larger bodies are answered 413 (default: the bytes/s limit)")
+    p.add_argument("--create-delay", type=float, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
+    p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
+    p.add_argument("--offset", type=int, default=0, metavar="N", help="with --query: rows to skip")
+    p.add_argument("--limit", type=int, metavar="N", help="with --query: rows to print at most")
+    p.add_argument("-q", "--quiet", action="store_true", help="no request log on stderr")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        store = Store(args.db)
+    except ServiceError as exc:
+        print(f"mapper serve: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.query is not None:
+            return _query(store, args)
+        return _serve(store, args)
+    finally:
+        store.close()
+
+
+def _query(store: Store, args: argparse.Namespace) -> int:
+    try:
+        page = store.rows(args.query, offset=args.offset, limit=args.limit)
+    except ServiceError as exc:
+        print(f"mapper serve: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    out = sys.stdout.buffer
+    for row in page.rows:
+        out.write(orjson.dumps(row) + b"\n")
+    out.flush()
+    return EXIT_OK
+
+
+def _serve(store: Store, args: argparse.Namespace) -> int:
+    token = None
+    if args.token_env:
+        token = os.environ.get(args.token_env)
+        if not token:
+            print(f"mapper serve: the environment variable {args.token_env} (--token-env) is not set", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        created = [store.create_sink(path, exist_ok=True) for path in args.sinks]
+        limits = Limits(args.records_per_s, args.bytes_per_s)
+        app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
+        server = Server(app, args.host, args.port)
+    except ServiceError as exc:
+        print(f"mapper serve: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except MapperError as exc:
+        print(f"mapper serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        print(
+            f"mapper serve: listening on {server.url} (database {args.db}; per sink {limits.records_per_s:,.0f} records/s, {limits.bytes_per_s:,.0f} bytes/s, "
+            f"bodies up to {app.max_body_bytes:,} bytes; token {'required' if token else 'not required'})",
+            flush=True,
+        )
+        if not token and args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(f"mapper serve: warning: listening on {args.host} without a token: anyone who reaches this port can write", file=sys.stderr, flush=True)
+        for info in store.list_sinks():
+            mark = " (created now)" if any(c.id == info.id for c in created) else ""
+            print(f"  sink {info.id} {info.state}{mark}: POST {server.url}/v2/sinks/{info.id}", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("mapper serve: stopping", file=sys.stderr, flush=True)
+        server.stop()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    print("mapper serve: stopped", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _log(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)

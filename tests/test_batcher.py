@@ -1,0 +1,246 @@
+"""The producer's batcher (mapper.Batcher): verdicts per record, bodies within limits, thread safety."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import mapper
+from mapper.endpoint import body_size, encode_body
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+
+
+def aircraft(i: int, **over: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "id": f"r{i}",
+        "timestamp": 1659981468260 + i,
+        "data": {
+            "aircraftId": f"A{i % 97:04X}",
+            "lat": 45.1199,
+            "long": -43.416,
+            "track": i % 360,
+            "altitude": 1000 + i,
+            "speed": 400,
+            "type": "B788",
+            "reg": "G-ZBJA",
+            "origin": "LHR",
+            "destination": "BNA",
+            "icaoId": "BAW223N",
+            "airline": "BAW",
+        },
+    }
+    for key, value in over.items():
+        if value is None and key in rec["data"]:
+            del rec["data"][key]
+        else:
+            rec["data"][key] = value
+    return rec
+
+
+def body_values(body: mapper.Body) -> list[dict[str, Any]]:
+    return [item["value"] for item in orjson.loads(body.data)["records"]]
+
+
+def test_only_records_the_endpoint_takes_go_into_bodies_each_with_its_engine_verdict():
+    b = mapper.Batcher(SINK, max_records=3, max_bytes=100_000)
+    recs = [aircraft(0), aircraft(1, altitude="high"), aircraft(2, lat=None), aircraft(3), b"not json", aircraft(4, track=400)]
+    verdicts = [b.add(r) for r in recs]
+    assert [v.index for v in verdicts] == list(range(6))
+    assert [v.accepted for v in verdicts] == [True, False, False, True, False, False]
+    assert [e.code for e in verdicts[1].errors] == ["invalid_value"] and verdicts[1].errors[0].column == "altitude"
+    # a missing value under allow_missing_fields false refuses its record alone (the endpoint would discard the body)
+    assert [e.code for e in verdicts[2].errors] == ["missing"]
+    assert [e.code for e in verdicts[4].errors] == ["invalid_json"]
+    assert [e.code for e in verdicts[5].errors] == ["out_of_range"]
+    assert all(e.record == v.index for v in verdicts for e in v.errors)
+    assert verdicts[1].rejected().raw == orjson.dumps(recs[1])
+    bodies = b.flush()
+    assert [body.count for body in bodies] == [2]
+    assert [v["id"] for v in body_values(bodies[0])] == ["r0", "r3"]
+    assert (b.added, b.accepted, b.refused, b.bodies) == (6, 2, 4, 1)
+    # every record of a body is stored by the endpoint's own policy
+    answer = mapper.compile_sink(SINK).validate(bodies[0].data, input_format="endpoint").endpoint_answer()
+    assert answer["success_count"] == 2 and answer["error_count"] == 0
+
+
+def test_verdicts_agree_with_the_engine_record_by_record():
+    m = mapper.compile_sink(SINK)
+    recs = [aircraft(i) for i in range(40)]
+    recs[3] = aircraft(3, speed=-5)
+    recs[7] = aircraft(7, lat="north")
+    recs[11] = aircraft(11, origin=None)
+    recs[20] = {"id": "x"}
+    b = mapper.Batcher(m)
+    verdicts = b.add_many(recs)
+    for rec, v in zip(recs, verdicts):
+        alone = m.validate([rec], on_error="skip")
+        assert v.accepted == (alone.failed_records == 0)
+        assert sorted(e.code for e in v.errors) == sorted(e.code for e in alone.errors)
+
+
+def test_bodies_respect_both_limits_and_their_sizes_are_exact():
+    b = mapper.Batcher(SINK, max_records=7, max_bytes=2_000)
+    recs = [aircraft(i) for i in range(50)]
+    b.add_many(recs)
+    full = b.ready()
+    pending = b.pending
+    assert pending > 0 and all(body.count <= 7 and body.size <= 2_000 for body in full)
+    rest = b.flush()
+    bodies = full + rest
+    assert sum(body.count for body in bodies) == 50 and b.pending == 0
+    for body in bodies:
+        assert body.size == len(body.data) == body_size(body.count, sum(len(r) for r in body.raws))
+        assert body.data == encode_body(body.raws)
+        # a body is full: the next record would not have fitted
+    for body, nxt in zip(bodies, bodies[1:]):
+        assert body.count == 7 or body_size(body.count + 1, sum(map(len, body.raws)) + len(nxt.raws[0])) > 2_000
+    assert [v["id"] for body in bodies for v in body_values(body)] == [f"r{i}" for i in range(50)]
+
+
+def test_a_record_bigger_than_any_body_is_its_own_error():
+    b = mapper.Batcher(SINK, max_records=10, max_bytes=600)
+    big = aircraft(1, reg="x" * 1000)
+    v = b.add(big)
+    assert not v.accepted and [e.code for e in v.errors] == ["too_large"]
+    assert "600" in v.errors[0].message
+    assert b.add(aircraft(2)).accepted
+    assert [body.count for body in b.flush()] == [1]
+
+
+def test_dicts_bytes_and_str_make_the_same_bodies():
+    recs = [aircraft(i) for i in range(5)]
+    outs = []
+    for form in (lambda r: r, orjson.dumps, lambda r: orjson.dumps(r).decode()):
+        b = mapper.Batcher(SINK)
+        b.add_many([form(r) for r in recs])
+        outs.append([body.data for body in b.flush()])
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_text_the_service_would_not_decode_is_refused_although_the_engine_would_map_it():
+    raw = orjson.dumps(aircraft(1))[:-1] + b', "unmapped": 1e400}'
+    m = mapper.compile_sink(SINK)
+    assert m.validate(raw).verdict == "accepted"  # the engine decodes only the mapped fields
+    v = mapper.Batcher(m).add(raw)
+    assert not v.accepted and v.errors[0].code == "invalid_json" and "infinity" in v.errors[0].message
+    # a lone surrogate escape is taken, as Go takes it
+    assert mapper.Batcher(m).add(orjson.dumps(aircraft(2))[:-1] + rb', "note": "a\ud800b"}').accepted
+
+
+def test_odd_inputs_are_refused_not_raised():
+    b = mapper.Batcher(SINK)
+    assert [v.errors[0].code for v in b.add_many([b"", "   ", {"id": {1, 2}}, 12])] == ["invalid_json"] * 4
+    with pytest.raises(mapper.OptionError):
+        mapper.Batcher(SINK, max_records=0)
+    with pytest.raises(mapper.OptionError):
+        mapper.Batcher(SINK, max_bytes=10)
+    with pytest.raises(mapper.OptionError):
+        b.add_many([aircraft(1)], tags=[1, 2])
+
+
+def test_to_batch_gives_the_rows_map_gives_for_the_same_records():
+    m = mapper.compile_sink(SINK)
+    recs = [aircraft(i) for i in range(12)]
+    b = mapper.Batcher(m, max_records=5)
+    b.add_many(recs)
+    rows = [row for body in b.flush() for row in body.to_batch().to_rows()]
+    assert rows == m.map(recs).to_rows()
+
+
+def test_four_threads_share_one_batcher_nothing_lost_or_duplicated():
+    b = mapper.Batcher(SINK, max_records=9, max_bytes=5_000)
+    per_thread = 300
+    verdicts: list[list[mapper.Verdict]] = [[] for _ in range(4)]
+    bodies: list[mapper.Body] = []
+    lock = threading.Lock()
+
+    def produce(t: int) -> None:
+        for i in range(per_thread):
+            n = t * per_thread + i
+            rec = aircraft(n, altitude="high") if n % 13 == 0 else aircraft(n)
+            # mix single adds and small groups
+            if i % 3 == 0:
+                verdicts[t].append(b.add(rec, tag=n))
+            else:
+                verdicts[t].extend(b.add_many([rec], [n]))
+            got = b.ready()
+            with lock:
+                bodies.extend(got)
+
+    threads = [threading.Thread(target=produce, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+        assert not th.is_alive()
+    bodies.extend(b.flush())
+    all_verdicts = [v for vs in verdicts for v in vs]
+    assert sorted(v.index for v in all_verdicts) == list(range(4 * per_thread))
+    accepted = {v.tag for v in all_verdicts if v.accepted}
+    assert {v.tag for v in all_verdicts if not v.accepted} == {n for n in range(4 * per_thread) if n % 13 == 0}
+    sent = [v["id"] for body in bodies for v in body_values(body)]
+    assert len(sent) == len(set(sent)) == len(accepted)
+    assert set(sent) == {f"r{n}" for n in accepted}
+    assert sorted(i for body in bodies for i in body.indices) == sorted(v.index for v in all_verdicts if v.accepted)
+    assert all(body.count <= 9 and body.size <= 5_000 for body in bodies)
+    # within a body, records keep the order the batcher took them
+    assert all(body.indices == sorted(body.indices) for body in bodies)
+    assert (b.added, b.accepted) == (4 * per_thread, len(accepted))
+
+
+# --- packing: the same bodies as the plain greedy rule, however records arrive -----------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TINY = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "string"}]}
+
+
+def greedy(sizes: list[int], max_records: int, max_bytes: int) -> list[list[int]]:
+    """The packing rule written plainly: records in order; a body takes the next record while
+    it stays within both limits; a record too big for any body is refused (not packed)."""
+    bodies: list[list[int]] = []
+    cur: list[int] = []
+    for i, size in enumerate(sizes):
+        if body_size(1, size) > max_bytes:
+            continue
+        if cur and (len(cur) + 1 > max_records or body_size(len(cur) + 1, sum(sizes[k] for k in cur) + size) > max_bytes):
+            bodies.append(cur)
+            cur = []
+        cur.append(i)
+    if cur:
+        bodies.append(cur)
+    return bodies
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.integers(0, 120), min_size=1, max_size=60),
+    st.integers(1, 8),
+    st.integers(body_size(1, 1), 600),
+    st.lists(st.integers(1, 9), min_size=1, max_size=5),
+)
+def test_bodies_are_the_greedy_packing_exactly(pads, max_records, max_bytes, steps):
+    b = mapper.Batcher(TINY, max_records=max_records, max_bytes=max_bytes)
+    texts = [b'{"id":"r%d","p":"%s"}' % (i, b"x" * pad) for i, pad in enumerate(pads)]
+    i = k = 0
+    while i < len(texts):  # some one by one, some in groups, verdicts read now and then
+        step = steps[k % len(steps)]
+        if step == 1:
+            # reading the verdict judges the records pending so far
+            assert b.add(texts[i]).accepted == (body_size(1, len(texts[i])) <= max_bytes)
+        else:
+            b.add_many(texts[i : i + step])
+        i += step
+        k += 1
+    bodies = b.flush()
+    expected = greedy([len(t) for t in texts], max_records, max_bytes)
+    assert [body.indices for body in bodies] == expected
+    assert all(body.size == len(body.data) == body_size(body.count, sum(len(r) for r in body.raws)) <= max_bytes for body in bodies)
+    assert all(body.data == encode_body([texts[i] for i in body.indices]) for body in bodies)

@@ -1,0 +1,1028 @@
+"""``mapper send`` and ``mapper serve`` (issue 16): end to end, faults, a killed send resumed, load, security.
+
+Everything runs on 127.0.0.1 with small limits and short timeouts, each network test
+bounded in time. Servers run in this process (``mapper.serve.Server`` in a thread) unless
+the test is about the process itself (signals, a kill). Faults come from a tiny handler
+below that answers as told and otherwise hands the request to the real service.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+import mapper
+from mapper.endpoint import Limits, Pacer, TokenBucket, encode_body
+from mapper.serve import App, Server
+from mapper.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+SEED = ROOT / "examples" / "aircraft" / "records.ndjson"
+SINK_ID = "aircraft_positions"
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def shared_data() -> Path | None:
+    """../shared/data: next to the checkout, or next to the directory of worktrees."""
+    env = os.environ.get("MAPPER_SHARED_DATA")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+
+
+def cli(*args: Any, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, env=env, timeout=timeout)
+    proc.out = proc.stdout.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    assert "Traceback" not in proc.err and "Traceback" not in proc.out, proc.err
+    return proc
+
+
+def main_in_process(capsys: Any, *args: Any) -> tuple[int, str, str]:
+    """``mapper ARGS`` in this process (fast, for the paths that end early): (exit code, stdout, stderr)."""
+    from mapper.cli import main
+
+    capsys.readouterr()
+    rc = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return rc, out, err
+
+
+def report_of(proc: subprocess.CompletedProcess) -> dict[str, Any]:
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+@contextmanager
+def serving(tmp_path: Path, *sinks: Any, **app_kw: Any) -> Iterator[tuple[Server, App, Store]]:
+    store = Store(tmp_path / "serve.db")
+    for s in sinks:
+        store.create_sink(s, exist_ok=True)
+    app = App(store, **app_kw)
+    server = Server(app).start()
+    try:
+        yield server, app, store
+    finally:
+        server.stop()
+        store.close()
+
+
+def request(url: str, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], Any]:
+    parts = url.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(parts[0], int(parts[1]), timeout=10)
+    try:
+        hdrs = {"Content-Type": "application/json"} if body is not None else {}
+        hdrs.update(headers or {})
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, dict(resp.headers), orjson.loads(data) if data else None
+    finally:
+        conn.close()
+
+
+def recv_all(s: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    parts = []
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return b"".join(parts)
+        parts.append(chunk)
+
+
+def aircraft(i: int, **over: Any) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "id": f"r{i}",
+        "timestamp": 1659981468260 + i,
+        "data": {"aircraftId": f"A{i % 97:04X}", "lat": 45.1199, "long": -43.416, "track": i % 360, "altitude": 1000 + i, "speed": 400, "type": "B788"},
+    }
+    rec["data"].update({"reg": "G-ZBJA", "origin": "LHR", "destination": "BNA", "icaoId": "BAW223N", "airline": "BAW"})
+    for key, value in over.items():
+        if value is None:
+            del rec["data"][key]
+        else:
+            rec["data"][key] = value
+    return rec
+
+
+def write_records(path: Path, n: int) -> Path:
+    """n aircraft records: every 17th has a bad altitude, every 23rd lacks its latitude (both refused alone)."""
+    lines = []
+    for i in range(n):
+        if i % 17 == 5:
+            rec = aircraft(i, altitude="high")
+        elif i % 23 == 7:
+            rec = aircraft(i, lat=None)
+        else:
+            rec = aircraft(i)
+        lines.append(orjson.dumps(rec))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def refused_ids(n: int) -> set[str]:
+    return {f"r{i}" for i in range(n) if i % 17 == 5 or i % 23 == 7}
+
+
+def write_kind(col: mapper.Column) -> str:
+    if col.type in ("ids", "strings") or (col.type in ("id", "string") and not col.config.mutex):
+        return "set"
+    return "signed" if col.type == "signedIntBoolKey" else "replace"
+
+
+def fold(sink: mapper.Sink, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the table holds after these rows are written in order (a reference, independent of the store)."""
+    kinds = {c.name: write_kind(c) for c in sink.stored_columns}
+    table: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        cur = table.setdefault(row["_id"], {"_id": row["_id"]})
+        for name, value in row.items():
+            if name == "_id":
+                continue
+            if value is None or kinds[name] == "replace":
+                cur[name] = value
+                continue
+            old = cur.get(name) or []
+            new = value if isinstance(value, list) else [value]
+            if kinds[name] == "signed":
+                cur[name] = [v for v in old if v != -value] if value < 0 else old + [value] * (value not in old)
+            else:
+                cur[name] = old + [v for v in dict.fromkeys(new) if v not in old]
+    return list(table.values())
+
+
+def map_rows(sink_path: Path, records: Path) -> list[dict[str, Any]]:
+    """The rows ``mapper map`` writes, each record judged alone (what send sends)."""
+    proc = cli("map", sink_path, records, "--on-error", "skip", "-o", "-", "-q")
+    assert proc.returncode in (EXIT_OK, EXIT_REJECTED), proc.err
+    return [json.loads(line) for line in proc.out.splitlines()]
+
+
+def rows_in(store: Store, sink_id: str) -> list[dict[str, Any]]:
+    return list(store.iter_rows(sink_id))
+
+
+def wait_for(check: Any, timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
+# ---------------------------------------------------------------------------------------
+# A server with faults: answers as told, and otherwise hands the request to the real service
+
+
+@contextmanager
+def fault_server(app: App, faults: list[str]) -> Iterator[tuple[str, list[str]]]:
+    script = deque(faults)
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            except (OSError, ValueError):
+                pass
+
+        def answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:  # the client gave up (a timeout fault)
+                self.close_connection = True
+
+        def do_POST(self) -> None:
+            with lock:
+                fault = script.popleft() if script else "ok"
+                seen.append(fault)
+            n = int(self.headers.get("Content-Length") or 0)
+            if fault == "reset":  # read half the body, then reset the connection
+                self.rfile.read(n // 2)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
+            data = self.rfile.read(n)
+            if fault in ("429", "500", "502", "503"):
+                return self.answer(int(fault), b'{"code":"Injected","message":"injected fault"}')
+            if fault == "retry-after":
+                return self.answer(429, b'{"code":"TooManyRequests","message":"slow down"}', {"Retry-After": "0.3"})
+            if fault == "throttle":
+                return self.answer(400, b'{"code":"ResourceThroughputExceeded","message":"injected"}')
+            if fault == "401":
+                return self.answer(401, b'{"code":"Unauthorized","message":"the token is not valid"}')
+            if fault.startswith("sleep"):  # answer late: the client times out, the body is stored all the same
+                time.sleep(float(fault[5:]))
+            resp = app.dispatch("POST", self.path, self.headers, lambda limit: data)
+            self.answer(resp.status, resp.body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+# ---------------------------------------------------------------------------------------
+# Pacing (an injectable clock: no waiting)
+
+
+def test_pacer_holds_records_per_second():
+    clock = FakeClock()
+    pacer = Pacer(Limits(100, 1_000_000, 50, 100_000), clock=clock, sleep=clock.sleep)
+    for _ in range(10):
+        pacer.acquire(50, 1_000)
+    # the bucket holds one body (50 records); the other 450 records take 4.5 s at 100/s
+    assert clock.t - 1000.0 == pytest.approx(4.5)
+
+
+def test_pacer_holds_bytes_per_second_and_refuses_a_body_beyond_its_limits():
+    clock = FakeClock()
+    pacer = Pacer(Limits(1_000_000, 10_000, 1_000, 5_000), clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        pacer.acquire(10, 5_000)
+    assert clock.t - 1000.0 == pytest.approx(2.0)
+    with pytest.raises(mapper.OptionError):
+        pacer.acquire(10, 5_001)
+
+
+def test_token_bucket_refills_at_its_rate_up_to_its_capacity():
+    clock = FakeClock()
+    bucket = TokenBucket(10, 20, clock=clock)
+    assert bucket.try_take(20) and not bucket.try_take(1)
+    clock.t += 0.5
+    assert bucket.wait_time(10) == pytest.approx(0.5) and bucket.try_take(5)
+    clock.t += 100
+    assert bucket.try_take(20) and not bucket.try_take(0.5)
+
+
+def test_sender_paces_with_its_clock_and_backs_off_exponentially_with_jitter(tmp_path):
+    store = Store(tmp_path / "x.db")
+    store.create_sink(SINK)
+    app = App(store, limits=Limits(100_000, 100_000_000))
+    clock = FakeClock()
+    retries: list[tuple[str, float]] = []
+    bodies = [encode_body([orjson.dumps(aircraft(i * 10 + k)) for k in range(10)]) for i in range(6)]
+    with fault_server(app, ["503", "503", "503", "retry-after"]) as (url, seen):
+        sender = mapper.Sender(
+            f"{url}/v2/sinks/{SINK_ID}",
+            records_per_s=20,
+            body_records=10,
+            backoff=0.1,
+            clock=clock,
+            sleep=clock.sleep,
+            rand=lambda: 1.0,
+            on_retry=lambda r, d: retries.append((r, d)),
+        )
+        acks = [sender.send(b) for b in bodies]
+        sender.close()
+    assert [a.stored for a in acks] == [10] * 6 and seen[:4] == ["503", "503", "503", "retry-after"]
+    assert [round(d, 6) for _r, d in retries] == [0.1, 0.2, 0.4, 0.8]  # doubling; Retry-After 0.3 is below the backoff
+    assert retries[0][0].startswith("503 Injected")
+    assert acks[0].retries == 4 and acks[0].attempts == 5 and not acks[0].resent
+    # every attempt spends a body's tokens (10 records at 20/s: 0.5 s); a backoff refills some of them
+    # (0.1 s: 2 tokens, so 0.4 s more to wait), the 0.8 s one more than the bucket holds
+    assert [round(x, 6) for x in clock.sleeps] == [0.1, 0.4, 0.2, 0.3, 0.4, 0.1, 0.8] + [0.5] * 5
+    store.close()
+
+
+# ---------------------------------------------------------------------------------------
+# send -> serve, end to end
+
+
+def test_send_to_serve_stores_exactly_the_rows_map_produces_on_the_seed(tmp_path):
+    expected = map_rows(SINK, SEED)
+    assert len(expected) == 3
+    with serving(tmp_path, SINK) as (server, _app, store):
+        proc = cli("send", SINK, SEED, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--report", "json")
+        assert proc.returncode == EXIT_OK, proc.err
+        totals = report_of(proc)
+        assert (totals["sent"], totals["stored"], totals["bodies"], totals["refused_service"], totals["refused_prevalidation"]) == (3, 3, 1, 0, 0)
+        assert rows_in(store, SINK_ID) == expected
+        # the query command prints the same rows
+        query = cli("serve", "--db", tmp_path / "serve.db", "--query", SINK_ID)
+        assert [json.loads(x) for x in query.out.splitlines()] == expected
+        # the same again: _id upserts leave the table as it was
+        assert cli("send", SINK, SEED, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "-q").returncode == EXIT_OK
+        assert rows_in(store, SINK_ID) == expected
+        assert store.sink(SINK_ID).records_stored == 6
+
+
+def test_send_accounts_for_every_record_and_writes_dead_letters_with_their_source(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 120)
+    expected = map_rows(SINK, records)
+    assert len(expected) == 120 - len(refused_ids(120))
+    rejects = tmp_path / "rejects.ndjson"
+    with serving(tmp_path, SINK) as (server, _app, store):
+        proc = cli("send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--body-records", 25, "--rejects", rejects, "--report", "json")
+        assert proc.returncode == EXIT_REJECTED, proc.err
+        t = report_of(proc)
+        assert (t["records"], t["sent"], t["stored"], t["refused_prevalidation"]) == (120, len(expected), len(expected), len(refused_ids(120)))
+        assert t["bodies"] == -(-len(expected) // 25)
+        assert rows_in(store, SINK_ID) == expected
+    letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert {json.loads(d["raw"])["id"] for d in letters} == refused_ids(120)
+    assert all(d["source"] == "pre-validation" for d in letters)
+    assert [d["record"] for d in letters] == sorted(d["record"] for d in letters)
+    first = letters[0]
+    assert first["line"] == first["record"] + 1 and first["errors"][0]["code"] in ("invalid_value", "missing")
+    assert f"line {first['line']}" in first["errors"][0]["message"]
+    assert "mapper send:" in proc.err and "stored" in proc.err
+
+
+def test_refusals_by_the_service_are_dead_letters_with_its_code(tmp_path):
+    # the service knows a stricter sink than the producer: it refuses what pre-validation let through
+    strict = json.loads(SINK.read_text())
+    strict["schema"]["definition"][6]["config"] = {"Min": -2000, "Max": 1050}
+    strict_path = tmp_path / "strict.json"
+    strict_path.write_text(json.dumps(strict))
+    records = write_records(tmp_path / "r.ndjson", 80)
+    rejects = tmp_path / "rejects.ndjson"
+    with serving(tmp_path, strict_path) as (server, _app, store):
+        proc = cli("send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--rejects", rejects, "--report", "json", "-q")
+        assert proc.returncode == EXIT_REJECTED
+        t = report_of(proc)
+        service = [json.loads(x) for x in rejects.read_text().splitlines() if json.loads(x)["source"] == "service"]
+        too_high = {f"r{i}" for i in range(80) if 1000 + i > 1050} - refused_ids(80)
+        assert {json.loads(d["raw"])["id"] for d in service} == too_high
+        assert t["refused_service"] == len(too_high) and t["stored"] == t["sent"] - len(too_high)
+        assert all(d["error_code"] == "InvalidBody" and "out of range" in d["error_message"] for d in service)
+        assert store.sink(SINK_ID).records_refused == len(too_high)
+        assert {r["_id"] for r in rows_in(store, SINK_ID)} == {f"r{i}" for i in range(80)} - refused_ids(80) - too_high
+
+
+def test_the_service_answers_each_record_exactly_as_validate_report_endpoint(tmp_path):
+    lines = [orjson.dumps(aircraft(1)), orjson.dumps(aircraft(2, altitude="high")), b"[1, 2]", orjson.dumps(aircraft(3, speed=99999))]
+    body = encode_body(lines)
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body)
+        assert status == 200
+        proc = subprocess.run(
+            [sys.executable, "-m", "mapper", "validate", SINK, "--report", "endpoint", "--input-format", "endpoint"],
+            input=body,
+            capture_output=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+        assert answer == json.loads(proc.stdout)
+        assert [r["status"] for r in answer["records"]] == ["success", "error", "error", "error"]
+        # a missing value (allow_missing_fields false) discards the whole body, as the endpoint does
+        status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(4)), orjson.dumps(aircraft(5, lat=None))]))
+        assert status == 200 and answer["success_count"] == 0
+        assert [r["error_code"] for r in answer["records"]] == ["BatchDiscarded", "MissingField"]
+        assert [r["_id"] for r in rows_in(_store, SINK_ID)] == ["r1"]
+
+
+CORPORA = [
+    (
+        "adsb/aircraft.ndjson",
+        {
+            "name": "adsb",
+            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "adsb"},
+            "schema": {
+                "primary_key_fields": ["hex"],
+                "allow_missing_fields": True,
+                "definition": [
+                    {"name": "hex", "path": ["hex"], "type": "string"},
+                    {"name": "flight", "path": ["flight"], "type": "string"},
+                    {"name": "alt_baro", "path": ["alt_baro"], "type": "int"},
+                    {"name": "lat", "path": ["lat"], "type": "decimal", "config": {"Scale": 6}},
+                    {"name": "seen", "path": ["seen"], "type": "decimal", "config": {"Scale": 1}},
+                    {"name": "mlat", "path": ["mlat"], "type": "strings"},
+                    {"name": "squawk", "path": ["squawk"], "type": "string", "config": {"Mutex": True}},
+                ],
+            },
+        },
+    ),
+    (
+        "json-corpora/twitter-statuses.ndjson",
+        {
+            "name": "tweets",
+            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "tweets"},
+            "schema": {
+                "primary_key_fields": ["id_str"],
+                "allow_missing_fields": True,
+                "definition": [
+                    {"name": "id_str", "path": ["id_str"], "type": "string"},
+                    {"name": "user", "path": ["user", "screen_name"], "type": "string", "config": {"Mutex": True}},
+                    {"name": "followers", "path": ["user", "followers_count"], "type": "int"},
+                    {"name": "lang", "path": ["lang"], "type": "string"},
+                    {"name": "retweets", "path": ["retweet_count"], "type": "int"},
+                    {"name": "favorited", "path": ["favorited"], "type": "bool"},
+                    {"name": "reply_to", "path": ["in_reply_to_user_id"], "type": "id", "config": {"Mutex": True}},
+                    {"name": "created", "path": ["created_at"], "type": "timestamp", "config": {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}},
+                ],
+            },
+        },
+    ),
+    (
+        "github-webhooks-ndjson/all-events.ndjson",
+        {
+            "name": "webhooks",
+            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "webhooks"},
+            "schema": {
+                "primary_key_fields": ["login"],
+                "allow_missing_fields": True,
+                "definition": [
+                    {"name": "login", "path": ["sender", "login"], "type": "string"},
+                    {"name": "action", "path": ["action"], "type": "string", "config": {"Mutex": True}},
+                    {"name": "repos", "path": ["repository", "full_name"], "type": "string"},
+                    {"name": "repo_ids", "path": ["repository", "id"], "type": "id"},
+                    {"name": "private", "path": ["repository", "private"], "type": "bool"},
+                    {"name": "org", "path": ["organization", "login"], "type": "string", "config": {"Mutex": True}},
+                ],
+            },
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("rel", "definition"), CORPORA, ids=[c[0].split("/")[0] for c in CORPORA])
+def test_send_to_serve_on_the_shared_corpora(tmp_path, rel, definition):
+    data = shared_data()
+    if data is None or not (data / rel).exists():
+        pytest.skip("../shared/data is not here (it is only on the development machines)")
+    sink_path = tmp_path / "sink.json"
+    sink_path.write_text(json.dumps(definition))
+    sink = mapper.load_sink(sink_path)
+    expected = fold(sink, mapper.compile_sink(sink).map(data / rel, on_error="skip").to_rows())
+    with serving(tmp_path, sink_path, limits=Limits(100_000, 50_000_000)) as (server, _app, store):
+        proc = cli(
+            "send",
+            sink_path,
+            data / rel,
+            "--endpoint",
+            f"{server.url}/v2/sinks/{definition['name']}",
+            "--records-per-s",
+            100_000,
+            "--bytes-per-s",
+            50_000_000,
+            "--report",
+            "json",
+            "-q",
+        )
+        assert proc.returncode in (EXIT_OK, EXIT_REJECTED), proc.err
+        t = report_of(proc)
+        assert t["stored"] == t["sent"] and t["refused_service"] == 0
+        assert rows_in(store, definition["name"]) == expected
+    if rel.startswith("github"):  # many deliveries per sender: upserts accumulated sets
+        assert len(expected) < t["sent"] and any(len(r.get("repos") or []) > 1 for r in expected)
+
+
+# ---------------------------------------------------------------------------------------
+# Write semantics
+
+
+SEMANTICS = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "m", "path": ["m"], "type": "string", "config": {"Mutex": True}},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "tags", "path": ["tags"], "type": "strings"},
+        {"name": "ids", "path": ["ids"], "type": "ids"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
+        {"name": "b", "path": ["b"], "type": "bool"},
+        {"name": "t", "path": ["t"], "type": "timestamp"},
+        {"name": "k", "path": ["k"], "type": "signedIntBoolKey"},
+        {"name": "N", "path": ["N"], "type": "int"},
+    ],
+}
+
+
+def test_featurebase_write_semantics_upsert_replace_accumulate_clear_leave(tmp_path):
+    sink = mapper.load_sink(SEMANTICS)
+    store = Store(tmp_path / "sem.db")
+    store.create_sink(sink, sink_id="sem")
+    bodies = [
+        [
+            {"id": 1, "m": "a", "s": "x", "tags": ["p", "q"], "ids": [1, 2], "n": 5, "d": "1.25", "b": True, "t": "2020-01-01T00:00:00Z", "k": 3, "N": 7},
+            {"id": 2, "m": "z"},
+            {"id": 1, "s": "y", "tags": "q,r", "k": 4},  # the same _id twice in one body: the second sees the first
+        ],
+        [
+            {"id": 1, "m": "b", "n": None, "ids": [2, 3], "d": "", "k": -3},  # replace, clear, add, "" leaves alone, remove row 3
+            {"id": 18446744073709551000 // 4096 * 4096, "m": "big"},  # a uint64 id above 2**63-1
+            {"id": 2, "m": None, "b": False},
+        ],
+    ]
+    for body in bodies:
+        assert store.ingest("sem", encode_body([orjson.dumps(r) for r in body])).answer["error_count"] == 0
+    rows = store.rows("sem").rows
+    assert rows == [
+        {
+            "_id": 1,
+            "m": "b",
+            "s": ["x", "y"],
+            "tags": ["p", "q", "r"],
+            "ids": [1, 2, 3],
+            "n": None,
+            "d": "1.25",
+            "b": None,  # a missing bool clears a real bool column (the ingester's BoolField, see README)
+            "t": "2020-01-01T00:00:00Z",
+            "k": [4],
+            "N": 7,
+        },
+        {"_id": 2, "m": None, "b": False},
+        {"_id": 18446744073709551000 // 4096 * 4096, "m": "big", "b": None},
+    ]
+    # the same as the reference fold of the rows map produces
+    m = mapper.compile_sink(sink)
+    all_rows = [row for body in bodies for row in m.map(body).to_rows()]
+    assert rows == fold(sink, all_rows)
+    # "n" is null (cleared), "s" on row 2 is missing (never written): the page tells them apart
+    page = store.rows("sem", offset=1, limit=1)
+    assert page.total == 3 and page.rows == [rows[1]] and ("s" not in page.rows[0]) and page.rows[0]["m"] is None
+    # SQLite tells them apart too, through _state
+    db = store.db
+    state = db.execute('SELECT _state FROM "sem" WHERE _id = 2').fetchone()[0]
+    assert state[0] == "n" and state[1] == "-" and state[6] == "v"
+    store.close()
+    # nothing lost across a reopen
+    with Store(tmp_path / "sem.db") as again:
+        assert again.rows("sem").rows == rows
+
+
+def test_a_request_is_stored_whole_or_not_at_all(tmp_path, monkeypatch):
+    import sqlite3
+
+    store = Store(tmp_path / "t.db")
+    store.create_sink(SINK)
+    store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(0))]))
+    real = store.db.executemany
+
+    def half_then_fail(sql: str, params: Any) -> Any:
+        params = list(params)
+        real(sql, params[: len(params) // 2])
+        raise sqlite3.OperationalError("disk I/O error (injected)")
+
+    monkeypatch.setattr(store, "db", _Proxy(store.db, executemany=half_then_fail))
+    with pytest.raises(mapper.ServiceError) as info:
+        store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(i)) for i in range(1, 11)]))
+    assert info.value.status == 500
+    monkeypatch.undo()
+    assert [r["_id"] for r in rows_in(store, SINK_ID)] == ["r0"]
+    assert store.sink(SINK_ID).records_stored == 1
+    store.close()
+
+
+class _Proxy:
+    def __init__(self, target: Any, **over: Any) -> None:
+        self._target, self._over = target, over
+
+    def __getattr__(self, name: str) -> Any:
+        return self._over.get(name) or getattr(self._target, name)
+
+
+# ---------------------------------------------------------------------------------------
+# Faults
+
+
+def test_send_rides_out_429_5xx_throttling_a_reset_and_a_timeout(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 100)
+    expected = map_rows(SINK, records)
+    store = Store(tmp_path / "f.db")
+    store.create_sink(SINK)
+    app = App(store)
+    faults = ["429", "503", "503", "throttle", "reset", "sleep1.0", "ok", "500", "ok", "502"]
+    with fault_server(app, faults) as (url, seen):
+        proc = cli(
+            "send", SINK, records, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 20,
+            "--timeout", 0.4, "--backoff", 0.01, "--max-backoff", 0.05, "--retries", 8, "--report", "json", timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == EXIT_REJECTED, proc.err  # some records were refused by pre-validation
+        t = report_of(proc)
+        assert seen[: len(faults)] == faults
+        assert t["retried"] == 8  # one retry per fault
+        # the first body's answer was lost twice (reset, timeout) and the third's once (502): both re-sent
+        assert t["resent"] == 40
+        assert t["sent"] == t["stored"] == len(expected)
+        assert rows_in(store, SINK_ID) == expected
+        # the body that timed out was stored by the service before its re-send: counted twice there, once in the table
+        wait_for(lambda: store.sink(SINK_ID).records_stored == len(expected) + 20)
+    store.close()
+
+
+def test_send_stops_on_an_answer_not_to_retry_and_when_retries_run_out(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 30)
+    store = Store(tmp_path / "f.db")
+    store.create_sink(SINK)
+    with fault_server(App(store), ["401"]) as (url, _seen):
+        proc = cli("send", SINK, records, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--report", "json")
+        assert proc.returncode == EXIT_USAGE
+        assert "401 Unauthorized: the token is not valid" in proc.err and report_of(proc)["completed"] is False
+    with fault_server(App(store), ["503"] * 10) as (url, _seen):
+        proc = cli("send", SINK, records, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--retries", 2, "--backoff", 0.01, "--report", "json")
+        assert proc.returncode == EXIT_USAGE and "after 3 attempts" in proc.err
+        assert report_of(proc)["retried"] == 2
+    # nothing listens there: unreachable, not a traceback
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = cli("send", SINK, records, "--endpoint", f"http://127.0.0.1:{port}/v2/sinks/x", "--retries", 1, "--backoff", 0.01)
+    assert proc.returncode == EXIT_USAGE and "cannot connect" in proc.err
+    store.close()
+
+
+def test_a_killed_send_resumes_after_the_last_acknowledged_body(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 200)
+    expected = map_rows(SINK, records)
+    checkpoint = tmp_path / "send.checkpoint"
+    rejects = tmp_path / "rejects.ndjson"
+    store = Store(tmp_path / "k.db")
+    store.create_sink(SINK)
+    args = ["send", SINK, records, "--body-records", 30, "--checkpoint", checkpoint, "--rejects", rejects, "--timeout", 20, "--report", "json"]
+    # the fourth request is answered late: the send is killed while that body is in flight (the service stores it)
+    with fault_server(App(store), ["ok", "ok", "ok", "sleep2.0"]) as (url, seen):
+        endpoint = ["--endpoint", f"{url}/v2/sinks/{SINK_ID}"]
+        proc = subprocess.Popen([sys.executable, "-m", "mapper", *map(str, args + endpoint)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: len(seen) >= 4, timeout=20)
+            state = json.loads(checkpoint.read_text())
+            assert state["in_flight"] is not None and state["totals"]["bodies"] == 3
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=10)
+        acked_before_kill = state["totals"]["sent"]
+        in_flight = state["in_flight"]["last"] - state["in_flight"]["first"] + 1
+        wait_for(lambda: store.sink(SINK_ID).records_stored == acked_before_kill + 30, timeout=10)  # the late body landed
+        again = cli(*args, *endpoint)
+        assert again.returncode == EXIT_REJECTED, again.err
+        t = report_of(again)
+    assert t["resumed_after"] == state["position"]["index"]
+    assert t["sent"] == t["stored"] == len(expected)  # cumulative over both runs: every accepted record once
+    assert t["resent"] == 30 and in_flight >= 30  # the in-flight body was sent again, and counted
+    assert rows_in(store, SINK_ID) == expected
+    assert store.sink(SINK_ID).records_stored == len(expected) + 30
+    letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert sorted(json.loads(d["raw"])["id"] for d in letters) == sorted(refused_ids(200))  # each once
+    assert json.loads(checkpoint.read_text())["done"] is True
+    # a done checkpoint sends nothing more
+    third = cli(*args, *endpoint)
+    assert report_of(third)["sent"] == len(expected) and store.sink(SINK_ID).records_stored == len(expected) + 30
+    store.close()
+
+
+def test_a_run_over_ndjson_and_a_json_array_resumes_and_names_each_file(tmp_path):
+    from mapper.send import Checkpoint, SendRun
+
+    first = write_records(tmp_path / "a.ndjson", 30)
+    second = tmp_path / "b.json"
+    second.write_bytes(orjson.dumps([aircraft(100 + i, speed=-1 if i % 7 == 3 else 400) for i in range(30)]))
+    expected = map_rows(SINK, first) + [r for r in map_rows(SINK, second)]
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    names = [str(first), str(second)]
+    store = Store(tmp_path / "m.db")
+    store.create_sink(SINK)
+    app = App(store)
+
+    def make_run(url: str) -> SendRun:
+        sender = mapper.Sender(f"{url}/v2/sinks/{SINK_ID}", body_records=20)
+        return SendRun(mapper.Batcher(SINK, max_records=20), sender, names, checkpoint=Checkpoint(str(checkpoint)), rejects=str(rejects))
+
+    with fault_server(app, ["ok", "ok", "401"]) as (url, _seen):
+        with pytest.raises(mapper.ServiceError):
+            make_run(url).run()
+        state = json.loads(checkpoint.read_text())
+        assert state["position"]["file"] == 1 and state["totals"]["bodies"] == 2  # the second body ended inside the JSON array
+        totals = make_run(url).run()  # the same endpoint (a checkpoint is refused for another)
+    refused = {i for i in range(30) if f"r{i}" in refused_ids(30)} | {30 + i for i in range(30) if i % 7 == 3}
+    assert totals.sent == totals.stored == len(expected) and totals.records == 60
+    assert totals.resent == sum(1 for i in range(state["in_flight"]["first"], state["in_flight"]["last"] + 1) if i not in refused) > 0
+    assert rows_in(store, SINK_ID) == expected
+    letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert sorted(json.loads(d["raw"])["id"] for d in letters) == sorted(refused_ids(30) | {f"r{100 + i}" for i in range(30) if i % 7 == 3})
+    in_array = [d for d in letters if d["file"] == str(second)]
+    assert in_array and all(d["line"] is None and d["record"] >= 30 for d in in_array)
+    assert {d["file"] for d in letters} == set(names)
+    store.close()
+
+
+def test_a_checkpoint_of_other_inputs_is_refused(tmp_path, capsys):
+    records = write_records(tmp_path / "r.ndjson", 10)
+    other = write_records(tmp_path / "o.ndjson", 10)
+    checkpoint = tmp_path / "c.json"
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        assert main_in_process(capsys, "send", SINK, records, "--endpoint", url, "--checkpoint", checkpoint, "-q")[0] == EXIT_REJECTED
+        rc, _out, err = main_in_process(capsys, "send", SINK, other, "--endpoint", url, "--checkpoint", checkpoint)
+        assert rc == EXIT_USAGE and "other inputs" in err
+
+
+# ---------------------------------------------------------------------------------------
+# Load
+
+
+def test_eight_concurrent_senders_nothing_lost_and_the_endpoint_limits_held(tmp_path):
+    rate, byte_rate = 2_000, 2_000_000
+    with serving(tmp_path, SINK, limits=Limits(rate, byte_rate)) as (server, app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        errors: list[BaseException] = []
+        retried = [0] * 8
+
+        def producer(p: int) -> None:
+            try:
+                batcher = mapper.Batcher(SINK, max_records=50)
+                with mapper.Sender(url, records_per_s=rate, body_records=50, backoff=0.02, max_backoff=0.2, retries=60) as sender:
+                    batcher.add_many([aircraft(p * 1000 + i) for i in range(400)])
+                    for body in batcher.flush():
+                        ack = sender.send(body)
+                        assert ack.stored == body.count
+                        retried[p] += ack.retries
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=producer, args=(p,)) for p in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=40)
+        assert not any(th.is_alive() for th in threads) and not errors, errors
+        elapsed = time.monotonic() - start
+        ids = [r["_id"] for r in rows_in(store, SINK_ID)]
+        assert len(ids) == len(set(ids)) == 3200
+        assert sum(retried) > 0  # 8 senders at the full rate each: the service throttled them
+        admitted = list(app.admitted)
+        assert len(admitted) == 64 and sum(a[2] for a in admitted) == 3200
+        # in every window of admissions, no more than the bucket (one second) plus the rate over the window
+        for i in range(len(admitted)):
+            total_records = total_bytes = 0
+            for j in range(i, len(admitted)):
+                total_records += admitted[j][2]
+                total_bytes += admitted[j][3]
+                span = admitted[j][0] - admitted[i][0]
+                assert total_records <= rate * (1 + span) + 1e-6
+                assert total_bytes <= byte_rate * (1 + span) + 1e-6
+        assert elapsed >= (3200 - rate) / rate * 0.95
+        assert store.sink(SINK_ID).requests_refused == sum(retried)
+
+
+# ---------------------------------------------------------------------------------------
+# The HTTP API and its security
+
+
+def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
+    token = "s3cret-token-value"
+    logged: list[str] = []
+    with serving(tmp_path, SINK, token=token, max_body_bytes=10_000, log=logged.append) as (server, _app, store):
+        path = f"/v2/sinks/{SINK_ID}"
+        good = encode_body([orjson.dumps(aircraft(1))])
+        auth = {"Authorization": f"Bearer {token}"}
+        status, _h, err = request(server.url, "POST", path, good)
+        assert (status, err["code"]) == (401, "MissingAuthenticationToken") and set(err) == {"code", "message"}
+        status, _h, err = request(server.url, "POST", path, good, {"Authorization": "Bearer nope"})
+        assert (status, err["code"]) == (401, "Unauthorized")
+        status, _h, err = request(server.url, "GET", "/v2/sinks")
+        assert status == 401
+        status, _h, answer = request(server.url, "POST", path, good, auth)
+        assert status == 200 and answer["success_count"] == 1
+        cases = [
+            (b"\x00\xffjunk bytes", 400, "InvalidBody"),
+            (b'{"records": [{"value": ' + b"[" * 2000 + b"]" * 2000 + b"}]}", 400, "InvalidBody"),
+            (b'{"records": [{"value": {"id": "x", "n": 1e400}}]}', 400, "InvalidBody"),
+            (b'{"records": [{"value": {"id": "x", "n": 1' + b"0" * 400 + b"}}]}", 400, "InvalidBody"),
+            (b'{"records": 5}', 400, "InvalidBody"),
+            (b"[]", 400, "InvalidBody"),
+            (b"x" * 10_001, 413, "RequestEntityTooLarge"),
+        ]
+        for body, want_status, want_code in cases:
+            status, _h, err = request(server.url, "POST", path, body, auth)
+            assert (status, err["code"]) == (want_status, want_code), body[:40]
+            assert set(err) == {"code", "message"} and err["message"]
+        status, _h, err = request(server.url, "POST", path, good, {**auth, "Content-Type": "text/plain"})
+        assert (status, err["code"]) == (400, "InvalidContentType")
+        status, _h, err = request(server.url, "POST", "/v2/sinks/nope", good, auth)
+        assert (status, err["code"]) == (404, "ResourceNotFound")
+        status, _h, err = request(server.url, "DELETE", path, None, auth)
+        assert (status, err["code"]) == (405, "MethodNotAllowed")
+        # a Content-Length far beyond the cap, and no body: 413 at once, the connection closed
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n".encode()
+            )
+            reply = recv_all(s)
+        assert reply.startswith(b"HTTP/1.1 413") and b"Connection: close" in reply
+        # not HTTP at all
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01 garbage \r\n\r\n")
+            reply = recv_all(s)
+        assert reply.startswith(b"HTTP/1.1 400") and orjson.loads(reply.split(b"\r\n\r\n", 1)[1])["code"] == "BadRequest"
+        # still up, still right
+        status, _h, answer = request(server.url, "POST", path, encode_body([orjson.dumps(aircraft(2))]), auth)
+        assert status == 200 and answer["success_count"] == 1
+        info = store.sink(SINK_ID)
+        assert info.records_stored == 2 and info.requests_refused >= 9 and "413" in (info.last_error or "")
+    assert logged and not any(token in line for line in logged)
+
+
+def test_send_never_shows_the_token(tmp_path, capsys, monkeypatch):
+    records = write_records(tmp_path / "r.ndjson", 10)
+    checkpoint = tmp_path / "c.json"
+    secret = "tok-4f9a1c-never-print-me"
+    with serving(tmp_path, SINK, token="another") as (server, _app, _store):
+        env = {**os.environ, "MY_TOKEN": secret}
+        proc = cli(
+            "send",
+            SINK,
+            records,
+            "--endpoint",
+            f"{server.url}/v2/sinks/{SINK_ID}",
+            "--token-env",
+            "MY_TOKEN",
+            "--checkpoint",
+            checkpoint,
+            "--report",
+            "json",
+            env=env,
+        )
+        assert proc.returncode == EXIT_USAGE and "401 Unauthorized" in proc.err
+        assert secret not in proc.out + proc.err + checkpoint.read_text()
+        monkeypatch.delenv("UNSET_VAR_FOR_TEST", raising=False)
+        rc, _out, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "UNSET_VAR_FOR_TEST")
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST" in err
+        monkeypatch.setenv("MY_TOKEN", "another")
+        assert (
+            main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "MY_TOKEN", "-q")[0]
+            == EXIT_REJECTED
+        )
+
+
+def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tmp_path):
+    with serving(tmp_path, create_delay=0.4) as (server, _app, _store):
+        body = SINK.read_bytes()
+        status, _h, sink = request(server.url, "POST", "/v1/sinks", body)
+        assert status == 200 and sink["state"] == "CREATING" and sink["id"] == SINK_ID
+        status, _h, err = request(server.url, "POST", "/v1/sinks", body)
+        assert (status, err["code"]) == (409, "ResourceAlreadyExists")
+        good = encode_body([orjson.dumps(aircraft(1))])
+        status, _h, err = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)
+        assert (status, err["code"]) == (400, "InvalidParameter") and "CREATING" in err["message"]
+        time.sleep(0.45)
+        status, _h, listing = request(server.url, "GET", "/v2/sinks")
+        assert [(s["id"], s["state"]) for s in listing["sinks"]] == [(SINK_ID, "ACTIVE")]
+        assert request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)[0] == 200
+        bad = json.loads(body)
+        bad["schema"]["definition"][3]["config"]["Scale"] = 42
+        bad["name"] = "other"
+        status, _h, err = request(server.url, "POST", "/v1/sinks", json.dumps(bad).encode())
+        assert status == 400 and err["code"] == "InvalidParameter" and "/schema/definition/3/config/Scale" in err["message"]
+        status, _h, err = request(server.url, "POST", "/v1/sinks", b"{nope")
+        assert (status, err["code"]) == (400, "InvalidBody")
+        status, _h, page = request(server.url, "GET", f"/v2/sinks/{SINK_ID}/rows?limit=5")
+        assert status == 200 and page["total"] == 1 and page["rows"][0]["_id"] == "r1"
+
+
+# ---------------------------------------------------------------------------------------
+# The serve process: signals, a kill between requests
+
+
+def start_serve(tmp_path: Path, *extra: Any) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "serve", SINK, "--db", tmp_path / "p.db", "--port", "0", "-q", *map(str, extra)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert "listening on http://127.0.0.1:" in line, line + (proc.stderr.read().decode() if proc.poll() is not None and proc.stderr else "")
+    return proc, line.split("listening on ")[1].split()[0]
+
+
+def test_serve_stops_cleanly_on_sigterm_and_sigint_with_an_idle_connection_open(tmp_path):
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        proc, url = start_serve(tmp_path)
+        try:
+            host, port = url.split("//")[1].split(":")
+            idle = http.client.HTTPConnection(host, int(port), timeout=5)
+            idle.request("GET", "/v2/sinks")
+            assert idle.getresponse().read()
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=10)
+            assert proc.returncode == 0 and b"stopped" in err and b"Traceback" not in err
+            idle.close()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+def test_nothing_acknowledged_is_lost_when_serve_is_killed(tmp_path):
+    proc, url = start_serve(tmp_path)
+    try:
+        body = encode_body([orjson.dumps(aircraft(i)) for i in range(50)])
+        status, _h, answer = request(url, "POST", f"/v2/sinks/{SINK_ID}", body)
+        assert status == 200 and answer["success_count"] == 50
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    with Store(tmp_path / "p.db") as store:
+        assert [r["_id"] for r in rows_in(store, SINK_ID)] == [f"r{i}" for i in range(50)]
+    # and a restart serves the same database
+    proc, url = start_serve(tmp_path)
+    try:
+        status, _h, page = request(url, "GET", f"/v2/sinks/{SINK_ID}/rows?limit=1&offset=49")
+        assert status == 200 and page["total"] == 50 and page["rows"][0]["_id"] == "r49"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+
+
+# ---------------------------------------------------------------------------------------
+# The command line's other paths
+
+
+def test_dry_run_prints_bodies_and_sends_nothing(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 60)
+    proc = cli("send", SINK, records, "--dry-run", "--body-records", 20, "--report", "json")
+    assert proc.returncode == EXIT_REJECTED
+    lines = [x for x in proc.out.splitlines() if x.startswith("body ")]
+    accepted = 60 - len(refused_ids(60))
+    assert len(lines) == -(-accepted // 20) and "(20 records)" in lines[0] and "bytes" in lines[0]
+    t = report_of(proc)
+    assert (t["sent"], t["stored"], t["dry_run"]) == (accepted, 0, True)
+    assert cli("send", SINK, SEED, "--dry-run", "-q").returncode == EXIT_OK
+
+
+def test_send_usage_errors_exit_2(tmp_path, capsys):
+    assert main_in_process(capsys, "send", SINK, SEED)[0] == EXIT_USAGE  # no --endpoint
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "ftp://x/y")
+    assert rc == EXIT_USAGE and "http" in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://user:pw@127.0.0.1:1/v2/sinks/x")
+    assert rc == EXIT_USAGE and "credentials" in err and "pw" not in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, "-", "--endpoint", "http://127.0.0.1:1/x", "--checkpoint", tmp_path / "c")
+    assert rc == EXIT_USAGE and "stdin" in err
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--dry-run", "--body-records", 2000)
+    assert rc == EXIT_USAGE and "one second" in err
+    rc, _out, err = main_in_process(capsys, "send", tmp_path / "no-such-sink.json", SEED, "--dry-run")
+    assert rc == EXIT_USAGE and "no such file" in err
+    assert main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")[0] == EXIT_USAGE
+    # the one path that needs a process: a usage error printed by the real command line
+    proc = cli("send", SINK, SEED)
+    assert proc.returncode == EXIT_USAGE and "--endpoint" in proc.err
