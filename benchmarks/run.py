@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 from mapper import load_sink
 from mapper.model import Sink
 
-from . import producers
+from . import processes, producers
 from . import rss as rss_mod
 from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
 from .gen import SINK, generate
@@ -396,7 +396,7 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
     runs: dict[str, Any] = {}
     targets: list[Target] = []
 
-    progress("1/5 200,000 clean records, every contender")
+    progress("1/6 200,000 clean records, every contender")
     main = runs["clean-200k"] = compare(200_000, "clean", repeat, None, with_rss=with_rss, naive_records=naive_records, progress=progress)
     print(format_table(main), flush=True)
     m = _rate(main, "mapper")
@@ -418,14 +418,14 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
         mem.note = "not measured (--no-rss)" if not with_rss else "not measured"
     targets.append(mem)
 
-    progress("2/5 flat scaling: mapper at 100,000 and 1,000,000 records")
+    progress("2/6 flat scaling: mapper at 100,000 and 1,000,000 records")
     big = generate(1_000_000, "clean")
     small = rss_mod.head_records(big, 100_000)
     scaling = runs["scaling"] = _side_by_side([_mapper_entry("mapper@100k", small), _mapper_entry("mapper@1M", big)], repeat, progress)
     print(format_table(scaling), flush=True)
     targets.append(Target("mapper records/s at 1M vs at 100k (flat scaling)", 0.9, _ratio(_rate(scaling, "mapper@1M"), _rate(scaling, "mapper@100k"))))
 
-    progress("3/5 lax and 1%-bad variants vs clean, 200,000 records")
+    progress("3/6 lax and 1%-bad variants vs clean, 200,000 records")
     clean = rss_mod.head_records(big, 200_000)
     entries = [
         _mapper_entry("mapper clean", clean),
@@ -449,7 +449,7 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
     targets.append(Target("mapper lax variant vs clean at 200k", 0.7, _ratio(_rate(variants, "mapper lax"), c)))
     targets.append(Target("mapper 1%-bad variant (on_error=skip, full report) vs clean at 200k", 0.5, _ratio(_rate(variants, "mapper bad"), c)))
 
-    progress("4/5 workers=2 vs 1 at 1,000,000 records")
+    progress("4/6 workers=2 vs 1 at 1,000,000 records")
     ok, why = workers_supported()
     wt = Target("mapper workers=2 vs workers=1 at 1M", 1.6)
     if ok:
@@ -463,11 +463,31 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
         runs["workers"] = {"status": why}
     targets.append(wt)
 
-    progress("5/5 producers: dicts, one record, small batches, the batcher (200,000 records)")
+    progress("5/6 producers: dicts, one record, small batches, the batcher (200,000 records)")
     prod = runs["producers"] = producers.measure(200_000, repeat, progress)
     print(producers.format_result(prod), flush=True)
     targets.extend(producer_targets(prod))
+
+    progress("6/6 whole processes: map -o FILE vs a pyarrow script; --workers 2 vs 1 at 1M; to_arrow")
+    procs = runs["processes"] = processes.measure(200_000, max(3, repeat // 2), progress=progress)
+    wk = runs["processes_workers"] = processes.measure(1_000_000, 3, formats=(), workers=True, progress=progress)
+    share = runs["to_arrow"] = processes.arrow_share(200_000, repeat)
+    print(processes.format_result(procs), flush=True)
+    print(processes.format_result(wk), flush=True)
+    print(f"to_arrow of the 200k batch: {share['to_arrow_s']:.3f} s, map {share['map_s']:.3f} s ({share['share']:.0%})", flush=True)
+    targets.extend(process_targets(procs, wk, share))
     return {"runs": runs, "targets": [t.to_dict() for t in targets], "_lines": [t.line() for t in targets]}
+
+
+def process_targets(procs: dict[str, Any], workers: dict[str, Any], share: dict[str, Any]) -> list[Target]:
+    """The columnar issue's targets from :mod:`benchmarks.processes`."""
+    out = [
+        Target(f"map -o out.{fmt} vs a pyarrow script reading and writing the same (whole processes, fixed costs out)", 1.5, v["ratio"])
+        for fmt, v in procs["formats"].items()
+    ]
+    out.append(Target("--workers 2 vs --workers 1, map -o out.npz at 1M (whole processes)", 1.6, workers["workers"]["ratio"]))
+    out.append(Target("to_arrow() of the 200k batch, as a share of the map that made it", 0.10, share["share"], at_most=True))
+    return out
 
 
 def producer_targets(prod: dict[str, Any]) -> list[Target]:

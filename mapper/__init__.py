@@ -31,6 +31,7 @@ from .send import Ack, EndpointUnreachable, Sender, SendError
 from .sink import check_sink, load_sink
 from .store import Store
 from .table import TableSyntaxError, parse_create_table
+from .writers import read_batch
 
 __all__ = [
     "Ack",
@@ -74,6 +75,7 @@ __all__ = [
     "load_sink",
     "parse_create_table",
     "parse_path",
+    "read_batch",
 ]
 
 for _name in __all__:

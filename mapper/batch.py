@@ -13,20 +13,24 @@ missing   False      False        nothing sent (or ``""``): the stored value is 
 Storage per type: ``id`` uint64; ``int``, ``dateInt``, ``signedIntBoolKey`` int64;
 ``decimal`` int64 scaled by 10**scale (``ColumnData.scale``); ``timestamp`` int64 in
 granularity units since 1970-01-01T00:00:00Z (``ColumnData.unit``); ``recordTime``
-int64 nanoseconds since 1970; ``bool`` bool; ``string`` an object array of Python
-``str`` (``None`` where there is no value); ``ids`` / ``strings`` as ``offsets``
-(int64, one more than rows) into a flat ``values`` array (uint64 / object of str).
+int64 nanoseconds since 1970; ``bool`` bool; ``string`` a :class:`Strings` (Python
+``str`` objects, ``None`` where there is no value, or UTF-8 bytes with int64 offsets,
+as Arrow lays strings out: ``ColumnData.values`` and ``ColumnData.utf8`` give either,
+each made from the other when first asked for); ``ids`` / ``strings`` as ``offsets``
+(int64, one more than rows) into a flat array of their elements (uint64 / Strings).
 Slots without a value hold 0, False or None.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from .errors import optional_import
 from .model import MISSING
+from .types import arrow_strings
 
 if TYPE_CHECKING:
     from .model import Sink
@@ -62,8 +66,8 @@ class ColumnBuilder:
         # np.empty: every row is written before it is read; for object arrays it is all
         # None (NULL) at once, where np.zeros would store an int 0 object in each slot.
         self.values = np.empty(0 if is_set else capacity, dtype=self.dtype)
-        # Masks start True: the fast path writes whole runs of values and only marks
-        # the rows that are null or missing; the careful path writes every mask.
+        # Every writer sets the masks of its rows: the fast path marks a run present
+        # (mark_present), then only its nulls and missing; the careful path each mask.
         self.valid = np.ones(capacity, dtype=bool)
         self.present = np.ones(capacity, dtype=bool)
         self.sets: list[Any] | None = [None] * capacity if is_set else None
@@ -84,11 +88,16 @@ class ColumnBuilder:
         self.valid = np.concatenate([self.valid, np.ones(grow, dtype=bool)])
         self.present = np.concatenate([self.present, np.ones(grow, dtype=bool)])
 
-    def reset(self, base: int, used: int | None = None) -> None:
-        """Forget the rows written so far (the first ``used`` slots, or all); the next row written is ``base``."""
+    def reset(self, base: int) -> None:
+        """Forget the rows written so far; the next row written is ``base`` (slots are reused as they are:
+        every writer sets the masks of the rows it writes)."""
         self.base = base
-        self.valid[:used] = True
-        self.present[:used] = True
+
+    def mark_present(self, pos: int, k: int) -> None:
+        """Rows ``pos .. pos+k`` hold values (the fast path then marks only its nulls and missing)."""
+        i = pos - self.base
+        self.valid[i : i + k] = True
+        self.present[i : i + k] = True
 
     def put(self, pos: int, value: Any) -> None:
         i = pos - self.base
@@ -121,14 +130,35 @@ class ColumnBuilder:
         """The final arrays of rows ``base..end``."""
         n = end - self.base
         if self.sets is None:
-            return ColumnArrays(_shrink(self.values, n), _shrink(self.valid, n), _shrink(self.present, n), None)
+            valid = _shrink(self.valid, n)
+            shrunk = _shrink(self.values, n)
+            values: np.ndarray | Strings = Strings.from_objects(shrunk, valid) if self.kind == "str" else shrunk
+            return ColumnArrays(values, valid, _shrink(self.present, n), None)
         rows = self.sets[:n]
         lengths = np.fromiter((len(r) if r else 0 for r in rows), dtype=np.int64, count=len(rows))
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         flat = [v for r in rows if r for v in r]
-        values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else _object_array(flat)
+        values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else Strings.from_objects(_object_array(flat))
         return ColumnArrays(values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
+
+    def copy_rows(self, end: int) -> ColumnArrays:
+        """Copies of the arrays of rows ``base..end`` (the builder keeps its memory, for :meth:`reset`)."""
+        n = end - self.base
+        if self.sets is None:
+            valid = self.valid[:n].copy()
+            copied = self.values[:n].copy()
+            values: np.ndarray | Strings = Strings.from_objects(copied, valid) if self.kind == "str" else copied
+            return ColumnArrays(values, valid, self.present[:n].copy(), None)
+        rows = self.sets[:n]
+        lengths = np.fromiter((len(r) if r else 0 for r in rows), dtype=np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = [v for r in rows if r for v in r]
+        flat_values = np.array(flat, dtype=self.dtype) if self.kind == "uint64set" else Strings.from_objects(_object_array(flat))
+        for i in range(n):
+            self.sets[i] = None
+        return ColumnArrays(flat_values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
 
 
 def _shrink(arr: np.ndarray, n: int) -> np.ndarray:
@@ -148,25 +178,211 @@ def _object_array(items: list[Any]) -> np.ndarray:
     return out
 
 
+class Strings:
+    """``n`` strings held as Python ``str`` objects, as UTF-8 bytes with offsets, or both.
+
+    The engine makes Python strings (its decoders do); Arrow, the file writers and the
+    workers want UTF-8 bytes and int64 offsets (``data[offsets[i]:offsets[i + 1]]`` is
+    string ``i``, as Arrow lays strings out). Each form is made from the other the first
+    time it is asked for, in whole-array operations, and then kept. Rows where ``valid``
+    is False hold ``None`` as objects and the empty string as bytes.
+    """
+
+    __slots__ = ("n", "valid", "_objects", "_data", "_offsets")
+
+    def __init__(self, n: int, valid: np.ndarray | None, objects: np.ndarray | None = None, data: np.ndarray | None = None, offsets: np.ndarray | None = None):
+        self.n = n
+        self.valid = valid
+        self._objects = objects
+        self._data = data
+        self._offsets = offsets
+
+    @classmethod
+    def from_objects(cls, objects: np.ndarray, valid: np.ndarray | None = None) -> Strings:
+        return cls(len(objects), valid, objects=objects)
+
+    @classmethod
+    def from_utf8(cls, data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None = None) -> Strings:
+        return cls(len(offsets) - 1, valid, data=data, offsets=offsets)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        forms = [f for f, v in (("objects", self._objects), ("utf8", self._data)) if v is not None]
+        return f"<Strings n={self.n} held as {' and '.join(forms)}>"
+
+    @property
+    def has_objects(self) -> bool:
+        return self._objects is not None
+
+    @property
+    def objects(self) -> np.ndarray:
+        """An object array of ``str`` (``None`` where not valid)."""
+        if self._objects is None:
+            assert self._data is not None and self._offsets is not None
+            self._objects = utf8_to_objects(self._data, self._offsets, self.valid)
+        return self._objects
+
+    @property
+    def utf8(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(data, offsets)``: uint8 UTF-8 bytes and int64 offsets (``n + 1`` of them)."""
+        if self._data is None:
+            assert self._objects is not None
+            self._data, self._offsets = objects_to_utf8(self._objects, self.valid)
+        assert self._offsets is not None
+        return self._data, self._offsets
+
+    def take(self, keep: np.ndarray) -> Strings:
+        """The strings where the bool mask ``keep`` is True, in whichever forms are held."""
+        valid = self.valid[keep] if self.valid is not None else None
+        out = Strings(int(np.count_nonzero(keep)), valid)
+        if self._objects is not None:
+            out._objects = self._objects[keep]
+        if self._data is not None:
+            assert self._offsets is not None
+            out._data, out._offsets = utf8_take(self._data, self._offsets, keep)
+        return out
+
+    @staticmethod
+    def concat(parts: list[Strings]) -> Strings:
+        """One sequence of the parts in order (as UTF-8 when any part has no objects)."""
+        valid = np.concatenate([p.valid for p in parts]) if all(p.valid is not None for p in parts) else None
+        n = sum(p.n for p in parts)
+        if all(p.has_objects for p in parts):
+            return Strings(n, valid, objects=np.concatenate([p.objects for p in parts]) if parts else np.empty(0, dtype=object))
+        datas, offsets, base = [], [np.zeros(1, dtype=np.int64)], 0
+        for p in parts:
+            d, o = p.utf8
+            datas.append(d)
+            offsets.append(o[1:] + base)
+            base += int(o[-1])
+        return Strings(n, valid, data=np.concatenate(datas) if datas else np.empty(0, np.uint8), offsets=np.concatenate(offsets))
+
+
+def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes and offsets of an object array of ``str`` (``None`` and invalid rows: empty).
+
+    One join with NUL between the strings, one encode, and the separators found and
+    removed with numpy: a few nanoseconds a string, whatever the alphabet. Strings that
+    hold NUL themselves are encoded one by one. Lone surrogates (which no JSON decoder
+    here produces) are kept as ``surrogatepass`` writes them.
+    """
+    n = len(objects)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    if n == 0:
+        return np.empty(0, dtype=np.uint8), offsets
+    if valid is not None and not valid.all():
+        objects = np.where(valid, objects, "")
+    items = objects.tolist()
+    try:
+        joined = "\x00".join(items)
+    except TypeError:  # a None where valid says nothing
+        items = ["" if v is None else v for v in items]
+        joined = "\x00".join(items)
+    raw = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    seps = np.flatnonzero(raw == 0)
+    if len(seps) != n - 1:  # some string holds NUL: one by one
+        encoded = [s.encode("utf-8", "surrogatepass") for s in items]
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=n), out=offsets[1:])
+        return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+    offsets[1:n] = seps - np.arange(n - 1)  # string i+1 starts after i+1 separators
+    offsets[n] = len(raw) - (n - 1)
+    data = raw[raw != 0] if n > 1 else raw
+    return data, offsets
+
+
+def utf8_to_objects(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """An object array of ``str`` from UTF-8 bytes and offsets (``None`` where not valid)."""
+    n = len(offsets) - 1
+    out = np.empty(n, dtype=object)
+    raw = data.tobytes()
+    starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+    if raw.isascii():  # byte offsets are character offsets: slice one decoded str
+        text = raw.decode("ascii")
+        out[:] = [text[a:b] for a, b in zip(starts, ends)]
+    else:
+        out[:] = [raw[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends)]
+    if valid is not None and not valid.all():
+        out[~valid] = None
+    return out
+
+
+def utf8_take(data: np.ndarray, offsets: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The strings where ``keep`` is True, as UTF-8 bytes and offsets."""
+    lengths = np.diff(offsets)
+    kept = lengths[keep]
+    new_offsets = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum(kept, out=new_offsets[1:])
+    return data[np.repeat(keep, lengths)], new_offsets
+
+
 class ColumnArrays:
-    """The arrays of one column: ``values``, ``valid``, ``present`` and, for sets, ``offsets``."""
+    """The arrays of one column: ``values``, ``valid``, ``present`` and, for sets, ``offsets``.
+
+    ``values`` is a numpy array, or :class:`Strings` for ``string`` columns and the
+    elements of ``strings`` sets.
+    """
 
     __slots__ = ("values", "valid", "present", "offsets")
 
-    def __init__(self, values: np.ndarray, valid: np.ndarray, present: np.ndarray, offsets: np.ndarray | None):
+    def __init__(self, values: np.ndarray | Strings, valid: np.ndarray, present: np.ndarray, offsets: np.ndarray | None):
         self.values, self.valid, self.present, self.offsets = values, valid, present, offsets
+
+
+def plain(values: np.ndarray | Strings) -> np.ndarray:
+    """A column's values as a numpy array (strings as an object array of ``str``)."""
+    return values.objects if isinstance(values, Strings) else values
+
+
+def concat_arrays(parts: list[ColumnArrays]) -> ColumnArrays:
+    """One column's arrays from parts of its rows, in order."""
+    valid = np.concatenate([p.valid for p in parts])
+    present = np.concatenate([p.present for p in parts])
+    values: np.ndarray | Strings
+    if isinstance(parts[0].values, Strings):
+        values = Strings.concat([p.values for p in parts])  # type: ignore[misc]
+        if parts[0].offsets is None:
+            values.valid = valid
+    else:
+        values = np.concatenate([p.values for p in parts])  # type: ignore[misc]
+    offsets = None
+    if parts[0].offsets is not None:
+        pieces, base = [np.zeros(1, dtype=np.int64)], 0
+        for p in parts:
+            assert p.offsets is not None
+            pieces.append(p.offsets[1:] + base)
+            base += int(p.offsets[-1])
+        offsets = np.concatenate(pieces)
+    return ColumnArrays(values, valid, present, offsets)
+
+
+def concat_batches(parts: list[Batch]) -> Batch:
+    """One batch of the parts' rows, in order (the last part's report)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    columns = {}
+    for name, col in first.columns.items():
+        arrays = concat_arrays([ColumnArrays(p.columns[name].stored, p.columns[name].valid, p.columns[name].present, p.columns[name].offsets) for p in parts])
+        columns[name] = ColumnData(name, col.ctype, arrays)
+    ids = np.concatenate([p.ids for p in parts])
+    record_index = np.concatenate([p.record_index for p in parts])
+    return Batch(first.sink, ids, record_index, columns, parts[-1].report)
 
 
 def compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
     """Only the rows where ``keep`` is True."""
+    values = arrays.values
     if arrays.offsets is None:
-        return ColumnArrays(arrays.values[keep], arrays.valid[keep], arrays.present[keep], None)
+        kept = values.take(keep) if isinstance(values, Strings) else values[keep]
+        return ColumnArrays(kept, arrays.valid[keep], arrays.present[keep], None)
     offs = arrays.offsets
     lengths = np.diff(offs)[keep]
     new_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offsets[1:])
     mask = np.repeat(keep, np.diff(offs))
-    return ColumnArrays(arrays.values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)
+    return ColumnArrays(values.take(mask) if isinstance(values, Strings) else values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)
 
 
 class ColumnData:
@@ -179,19 +395,30 @@ class ColumnData:
     describe the stored numbers.
     """
 
-    __slots__ = ("name", "type", "values", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
+    __slots__ = ("name", "type", "stored", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
 
     def __init__(self, name: str, ctype: ColumnType, arrays: ColumnArrays):
         self.name = name
         self.ctype = ctype
         self.type = ctype.type
-        self.values = arrays.values
+        #: the values as kept: a numpy array, or :class:`Strings` (see :attr:`values`, :attr:`utf8`)
+        self.stored = arrays.values
         self.valid = arrays.valid
         self.present = arrays.present
         self.offsets = arrays.offsets
         self.scale = ctype.scale
         self.unit = ctype.unit
         self.digits = ctype.digits
+
+    @property
+    def values(self) -> np.ndarray:
+        """The stored values as a numpy array (strings as ``str`` objects, made when first asked for)."""
+        return plain(self.stored)
+
+    @property
+    def utf8(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets; else None."""
+        return self.stored.utf8 if isinstance(self.stored, Strings) else None
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -215,26 +442,15 @@ class ColumnData:
 
     def canonical(self) -> list[Any]:
         """Each row's value in the canonical JSON form (:data:`mapper.MISSING` for missing rows)."""
-        n = len(self)
-        valid = self.valid.tolist()
         present = self.present.tolist()
-        out: list[Any] = [MISSING] * n
-        if self.offsets is not None:
+        if self.offsets is None:
+            out = self.ctype.render_all(self.values)
+        else:
             flat = self.values.tolist()
             offs = self.offsets.tolist()
-            for i in range(n):
-                if valid[i]:
-                    out[i] = flat[offs[i] : offs[i + 1]]
-                elif present[i]:
-                    out[i] = None
-            return out
-        render = self.ctype.render()
-        values = self.values.tolist()
-        for i in range(n):
-            if valid[i]:
-                out[i] = render(values[i])
-            elif present[i]:
-                out[i] = None
+            out = [flat[a:b] for a, b in zip(offs[:-1], offs[1:])]
+        for i in np.flatnonzero(~self.valid).tolist():
+            out[i] = None if present[i] else MISSING
         return out
 
 
@@ -270,35 +486,62 @@ class Batch:
 
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """One dict per row in the canonical form: ``_id`` first, then the columns."""
-        names = list(self.columns)
-        rendered = [self.columns[n].canonical() for n in names]
-        ids = self.ids.tolist()
-        for i in range(self.count):
-            row: dict[str, Any] = {"_id": ids[i]}
-            for name, values in zip(names, rendered):
-                v = values[i]
-                if v is not MISSING:
-                    row[name] = v
-            yield row
+        yield from self.to_rows()
 
     def to_rows(self) -> list[dict[str, Any]]:
-        """All rows in the canonical form (see :meth:`iter_rows`)."""
-        return list(self.iter_rows())
+        """All rows in the canonical form: ``_id`` first, then each column sent (a missing value has no key).
 
-    def to_arrow(self) -> Any:
-        """A ``pyarrow.Table``: ``_id`` first, then the columns (null where no value); needs the ``arrow`` extra."""
-        pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
-        arrays = [pa.array(self.ids.tolist() if self.ids.dtype == object else self.ids)]
-        names = ["_id"]
+        Built column by column: each column rendered at once, the rows zipped from
+        them, and only the missing cells taken out again.
+        """
+        names = ["_id", *self.columns]
+        rendered = [self.ids.tolist()] + [col.canonical() for col in self.columns.values()]
+        rows = [dict(zip(names, values)) for values in zip(*rendered)]
         for name, col in self.columns.items():
-            names.append(name)
-            arrays.append(col.ctype.to_arrow(col.values, col.valid, col.offsets, pa))
-        return pa.Table.from_arrays(arrays, names=names)
+            for i in np.flatnonzero(~col.present).tolist():
+                del rows[i][name]
+        return rows
 
-    def to_pandas(self) -> Any:
-        """A ``pandas.DataFrame`` via Arrow (needs ``pyarrow`` and ``pandas``)."""
+    def to_arrow(self, *, presence: bool = True, record_index: bool = True) -> Any:
+        """A ``pyarrow.Table`` of the batch; needs the ``arrow`` extra.
+
+        Columns: ``_id``, ``_record_index`` (each row's index in the input), then each
+        column (null where no value was stored) followed by ``<name>.present`` (bool:
+        False where nothing was sent, so null is a JSON null only where it is True) -
+        the same convention as ``.npz`` files, and what :func:`mapper.read_batch` reads
+        back. ``presence=False`` / ``record_index=False`` leave those out. Strings,
+        sets, decimals (``decimal128(38, scale)``) and timestamps (the column's unit,
+        UTC) are handed over from the batch's own buffers, without Python objects.
+        The schema's metadata holds the sink definition (``mapper.sink``).
+        """
+        pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
+        arrays, names = [self._ids_arrow(pa)], ["_id"]
+        if record_index:
+            arrays.append(pa.array(self.record_index, type=pa.int64()))
+            names.append("_record_index")
+        for name, col in self.columns.items():
+            arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
+            names.append(name)
+            if presence:
+                arrays.append(pa.array(col.present, type=pa.bool_()))
+                names.append(f"{name}.present")
+        meta = {b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(), b"mapper.presence": b"<column>.present" if presence else b""}
+        return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
+
+    def _ids_arrow(self, pa: Any) -> Any:
+        if self.ids.dtype == object:
+            return arrow_strings(Strings.from_objects(self.ids), None, pa)
+        return pa.array(self.ids, type=pa.uint64())
+
+    def to_pandas(self, **options: Any) -> Any:
+        """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`."""
         optional_import("pandas", "pandas", "Batch.to_pandas()")
-        return self.to_arrow().to_pandas()
+        return self.to_arrow(**options).to_pandas()
+
+    def to_polars(self, **options: Any) -> Any:
+        """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
+        pl = optional_import("polars", "polars", "Batch.to_polars()")
+        return pl.from_arrow(self.to_arrow(**options))
 
 
 def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report, rows: bool = True) -> Batch:

@@ -22,15 +22,16 @@ from typing import IO, Any, Iterator, Sequence
 from .batch import Batch
 from .compiler import compile_definition
 from .engine.core import Engine
+from .engine.parallel import splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
 from .engine.runner import run
-from .errors import MapperError, OptionError, OutputError, Problem, optional_import
+from .errors import MapperError, OptionError, OutputError, Problem
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
 from .paths import records_path_keys
 from .report import BatchRejected, Report, plural
 from .sink import check_sink
-from .writers import RejectsWriter, check_output, same_file, writer_for
+from .writers import BatchWriter, RejectsWriter, check_output, open_writer, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -215,8 +216,17 @@ def _inputs(args: argparse.Namespace) -> list[str]:
     return records or ["-"]
 
 
-def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | None, Report]:
-    """Run the engine over every input; return (batch, report)."""
+#: ``map`` hands rows to its writer every this many records (its memory is about a part's).
+DRAIN_RECORDS = 65_536
+
+
+def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter | None = None) -> tuple[Batch | None, Report]:
+    """Run the engine over every input; return (batch, report).
+
+    With a ``writer`` (``map``), rows go to it part by part as they are mapped and the
+    batch returned is None: the writer is closed if the batch is accepted, aborted
+    (nothing written under the output's name) if not.
+    """
     options = map_options(args)
     inputs = _inputs(args)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
@@ -228,10 +238,19 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
         raise _UsageExit()
     compiled = compile_definition(sink)
     if options.workers > 1:
-        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file():
-            return _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options):
+            batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+            if writer is not None:
+                _write_all(writer, batch)
+                return None, report
+            return batch, report
         if not args.quiet:
-            why = "several inputs" if len(inputs) > 1 else "the input is not a regular file, so it cannot be read twice"
+            if len(inputs) > 1:
+                why = "several inputs"
+            elif inputs[0] == "-" or not Path(inputs[0]).is_file():
+                why = "the input is not a regular file, so it cannot be cut into ranges"
+            else:
+                why = "the input is not NDJSON (a JSON document, a request body or gzip cannot be cut at line ends)"
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
@@ -246,12 +265,30 @@ def stream_batch(args: argparse.Namespace, *, output: bool) -> tuple[Batch | Non
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)
+                    if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
+                        writer.write(engine.drain())
+        if writer is not None:
+            part, report = engine.finish_stream()
+            _write_all(writer, part if report.accepted else None)
+            ok = True
+            return None, report
         ok = True
     finally:
         progress.close()
         if rejects is not None:
             rejects.close(ok)
+        if writer is not None and not ok:
+            writer.abort()
     return engine.finish()
+
+
+def _write_all(writer: BatchWriter, last: Batch | None) -> None:
+    """The last part written and the output kept; None: the batch is discarded, the output dropped."""
+    if last is None:
+        writer.abort()
+        return
+    writer.write(last)
+    writer.close()
 
 
 def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
@@ -311,33 +348,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     out = args.output
-    writer = writer_for(out)
-    if writer is None:
-        print(f"mapper: cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)", file=sys.stderr)
-        return EXIT_USAGE
     try:
-        if out.endswith((".parquet", ".arrow")):
-            optional_import("pyarrow", "arrow", "writing .parquet or .arrow")
-        batch, report = stream_batch(args, output=True)
+        writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
+        _batch, report = stream_batch(args, output=True, writer=writer)
     except _UsageExit:
         return EXIT_USAGE
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if batch is None:
+    if not report.accepted:
         if not args.quiet:
             print_report(report, sys.stderr)
         return EXIT_REJECTED
-    try:
-        writer(batch, out)
-    except MapperError as exc:
-        print(f"mapper: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     if not args.quiet:
         target = "stdout" if out == "-" else out
         if report.failed_records:
             print_report(report, sys.stderr)
-        print(f"mapper: {report.summary()}; {plural(batch.count, 'row')} written to {target}", file=sys.stderr)
+        print(f"mapper: {report.summary()}; {plural(writer.rows, 'row')} written to {target}", file=sys.stderr)
     return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 

@@ -16,17 +16,22 @@ import stat
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import orjson
 
-from .batch import Batch
-from .errors import OutputError, optional_import
-from .report import RejectedRecord
+from .batch import Batch, ColumnArrays, ColumnData, Strings, concat_batches, plain
+from .errors import InputError, OutputError, optional_import
+from .report import RejectedRecord, Report
+from .sink import load_sink
+from .types import column_type
 
 __all__ = [
+    "BatchWriter",
     "RejectsWriter",
+    "open_writer",
+    "read_batch",
     "atomic_output",
     "check_output",
     "npz_arrays",
@@ -35,7 +40,6 @@ __all__ = [
     "write_ndjson",
     "write_npz",
     "write_parquet",
-    "writer_for",
 ]
 
 
@@ -173,25 +177,11 @@ class RejectsWriter:
             self.ctx.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
 
 
-def writer_for(out: str) -> Callable[[Batch, str], None] | None:
-    """The writer of an output name by its suffix (``-``: NDJSON on stdout), or None."""
-    if out == "-":
-        return write_ndjson
-    suffix = Path(out).suffix.lower()
-    return {".npz": write_npz, ".ndjson": write_ndjson, ".jsonl": write_ndjson, ".parquet": write_parquet, ".arrow": write_arrow}.get(suffix)
-
-
 def write_ndjson(batch: Batch, out: str) -> None:
     """Canonical rows, one JSON object per line."""
-    if out == "-":
-        buf = sys.stdout.buffer
-        for row in batch.iter_rows():
-            buf.write(orjson.dumps(row) + b"\n")
-        buf.flush()
-        return
-    with atomic_output(out) as fh:
-        for row in batch.iter_rows():
-            fh.write(orjson.dumps(row) + b"\n")
+    writer = NdjsonWriter(out)
+    writer.write(batch)
+    writer.close()
 
 
 def npz_arrays(batch: Batch) -> dict[str, Any]:
@@ -203,7 +193,13 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
     unicode would size every value by the longest one). Keys are unique: a column whose
     name is not a plain identifier, or that would clash, gets ``col<i>``.
     """
-    header: dict[str, Any] = {"format": "mapper-npz/1", "rows": batch.count, "id": {"key": "_id", "kind": batch.sink.id_kind}, "columns": []}
+    header: dict[str, Any] = {
+        "format": "mapper-npz/1",
+        "rows": batch.count,
+        "id": {"key": "_id", "kind": batch.sink.id_kind},
+        "columns": [],
+        "sink": batch.sink.to_body(),
+    }
     arrays: dict[str, Any] = {"_record_index": batch.record_index}
     header["id"]["strings"] = _put_values(arrays, "_id", batch.ids)
     used = {"_id", "_record_index", "__header__"}
@@ -218,7 +214,7 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
             meta["scale"] = col.scale
         if col.unit is not None:
             meta["unit"] = col.unit
-        strings = _put_values(arrays, key, col.values)
+        strings = _put_values(arrays, key, col.stored)
         if strings:
             meta["strings"] = strings
         arrays[f"{key}.valid"] = col.valid
@@ -232,14 +228,13 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
 
 def _put_values(arrays: dict[str, Any], key: str, values: Any) -> str | None:
     """Store ``values`` under ``key``; for strings, return how (``utf8``)."""
-    if values.dtype != object:
-        arrays[key] = values
-        return None
-    items = ["" if v is None else v for v in values.tolist()]
-    encoded = [s.encode("utf-8", "surrogatepass") for s in items]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in encoded], out=offsets[1:])
-    arrays[f"{key}.utf8"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    if not isinstance(values, Strings):
+        if values.dtype != object:
+            arrays[key] = values
+            return None
+        values = Strings.from_objects(values)
+    data, offsets = values.utf8
+    arrays[f"{key}.utf8"] = data
     arrays[f"{key}.utf8_offsets"] = offsets
     return "utf8"
 
@@ -251,14 +246,260 @@ def write_npz(batch: Batch, out: str) -> None:
 
 
 def write_parquet(batch: Batch, out: str) -> None:
-    pq = optional_import("pyarrow.parquet", "arrow", "writing Arrow or Parquet")
-    table = batch.to_arrow()
-    with atomic_output(out) as fh:
-        pq.write_table(table, fh)
+    writer = open_writer(out)
+    writer.write(batch)
+    writer.close()
 
 
 def write_arrow(batch: Batch, out: str) -> None:
-    pa = optional_import("pyarrow", "arrow", "writing Arrow or Parquet")
-    table = batch.to_arrow()
-    with atomic_output(out) as fh, pa.ipc.new_file(fh, table.schema) as w:
-        w.write_table(table)
+    writer = open_writer(out)
+    writer.write(batch)
+    writer.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Writing a batch part by part (``map`` streams: its memory is a part's, not the batch's)
+
+
+class BatchWriter:
+    """Writes a batch as it is mapped, part after part, into one output (see :func:`open_writer`).
+
+    :meth:`close` keeps the output (renamed into place); :meth:`abort` drops it (a
+    batch the endpoint would discard leaves no file). Rows go out in the parts' order.
+    """
+
+    def __init__(self, out: str):
+        self.out = out
+        self.rows = 0
+        self._ctx: Any = None
+        self.fh: Any = None
+
+    def _open(self) -> Any:
+        if self.fh is None:
+            if self.out == "-":
+                self.fh = sys.stdout.buffer
+            else:
+                self._ctx = atomic_output(self.out)
+                self.fh = self._ctx.__enter__()
+        return self.fh
+
+    def write(self, part: Batch) -> None:
+        self.rows += part.count
+        self._write(part)
+
+    def _write(self, part: Batch) -> None:  # pragma: no cover - every writer has its own
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Write what closes the file (footers)."""
+
+    def _drop(self) -> None:
+        """Let go of what writes into the file, which is about to be removed."""
+
+    def close(self) -> None:
+        try:
+            self._finish()
+        except BaseException:
+            self.abort()
+            raise
+        if self._ctx is not None:
+            self._ctx.__exit__(None, None, None)
+        elif self.fh is not None:
+            self.fh.flush()
+
+    def abort(self) -> None:
+        self._drop()
+        if self._ctx is not None:
+            ctx, self._ctx = self._ctx, None
+            try:
+                ctx.__exit__(_Aborted, _Aborted(), None)
+            except _Aborted:
+                pass
+
+
+class _Aborted(Exception):
+    pass
+
+
+class NdjsonWriter(BatchWriter):
+    """Canonical rows, one JSON object per line."""
+
+    def _write(self, part: Batch) -> None:
+        fh = self._open()
+        rows = part.to_rows()
+        if rows:
+            fh.write(b"\n".join(map(orjson.dumps, rows)) + b"\n")
+
+    def _finish(self) -> None:
+        self._open()  # an empty batch still makes an (empty) file
+
+
+class ArrowWriter(BatchWriter):
+    """An Arrow IPC file (``.arrow``) or a Parquet file (``.parquet``, a row group per part)."""
+
+    def __init__(self, out: str, parquet: bool):
+        super().__init__(out)
+        self.pa = optional_import("pyarrow", "arrow", "writing .parquet or .arrow")
+        self.pq = optional_import("pyarrow.parquet", "arrow", "writing .parquet") if parquet else None
+        self.writer: Any = None
+        self.schema: Any = None
+
+    def _write(self, part: Batch) -> None:
+        table = part.to_arrow()
+        if self.writer is None:
+            fh = self._open()
+            self.schema = table.schema
+            self.writer = self.pq.ParquetWriter(fh, table.schema) if self.pq is not None else self.pa.ipc.new_file(fh, table.schema)
+        elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
+            table = table.cast(self.schema)
+        if table.num_rows or self.pq is None:
+            self.writer.write_table(table)
+
+    def _finish(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.close()
+
+    def _drop(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001, S110 - the file goes anyway
+                pass
+
+
+class NpzWriter(BatchWriter):
+    """``.npz`` is a zip of whole arrays: the parts are kept and written at the end."""
+
+    def __init__(self, out: str):
+        super().__init__(out)
+        self.parts: list[Batch] = []
+
+    def _write(self, part: Batch) -> None:
+        self.parts.append(part)
+
+    def _finish(self) -> None:
+        batch = concat_batches(self.parts)
+        self.parts = []
+        np.savez(self._open(), **npz_arrays(batch))
+
+
+def open_writer(out: str) -> BatchWriter:
+    """The writer for an output name by its suffix (``-``: NDJSON on stdout); OutputError if none."""
+    suffix = Path(out).suffix.lower()
+    if out == "-" or suffix in (".ndjson", ".jsonl"):
+        return NdjsonWriter(out)
+    if suffix in (".parquet", ".arrow"):
+        return ArrowWriter(out, parquet=suffix == ".parquet")
+    if suffix == ".npz":
+        return NpzWriter(out)
+    raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)")
+
+
+# ---------------------------------------------------------------------------------------
+# Reading a written batch back
+
+
+def read_batch(path: str | os.PathLike[str]) -> Batch:
+    """A batch written by ``mapper map`` (``.npz``, ``.arrow`` or ``.parquet``), as it was mapped.
+
+    Values, null and missing (the ``<name>.present`` convention), ``_id`` and
+    ``_record_index`` come back; the sink is read from the file (``.npz`` header,
+    Arrow/Parquet schema metadata). The report is not kept in files: the batch's
+    report only counts its rows. Raises :class:`~mapper.errors.InputError` for a file
+    that is not one of these.
+    """
+    name = os.fspath(path)
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix == ".npz":
+            return _read_npz(name)
+        if suffix in (".arrow", ".parquet"):
+            return _read_arrow(name, parquet=suffix == ".parquet")
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
+    raise InputError(f"cannot tell the format of {name!r}: read_batch reads .npz, .arrow and .parquet files written by mapper")
+
+
+def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarray, arrays: dict[str, ColumnArrays]) -> Batch:
+    sink = load_sink(sink_body)
+    columns = {c.name: ColumnData(c.name, column_type(c), arrays[c.name]) for c in sink.stored_columns}
+    return Batch(sink, ids, record_index, columns, Report(records=rows))
+
+
+def _read_npz(name: str) -> Batch:
+    with np.load(name, allow_pickle=False) as z:
+        header = json.loads(str(z["__header__"]))
+        if "sink" not in header:
+            raise ValueError("its header holds no sink (written by an older mapper)")
+
+        def values(key: str, how: str | None, valid: np.ndarray | None) -> Any:
+            if how == "utf8":
+                return Strings.from_utf8(z[f"{key}.utf8"], z[f"{key}.utf8_offsets"], valid)
+            return z[key]
+
+        arrays = {}
+        for meta in header["columns"]:
+            key = meta["key"]
+            valid, present = z[f"{key}.valid"], z[f"{key}.present"]
+            offsets = z[f"{key}.offsets"] if f"{key}.offsets" in z.files else None
+            arrays[meta["name"]] = ColumnArrays(values(key, meta.get("strings"), valid if offsets is None else None), valid, present, offsets)
+        ids = plain(values("_id", header["id"].get("strings"), None))
+        return _batch_of(header["sink"], header["rows"], ids, z["_record_index"], arrays)
+
+
+def _read_arrow(name: str, parquet: bool) -> Batch:
+    pa = optional_import("pyarrow", "arrow", "read_batch()")
+    if parquet:
+        table = optional_import("pyarrow.parquet", "arrow", "read_batch()").read_table(name)
+    else:
+        with pa.memory_map(name) as source:
+            table = pa.ipc.open_file(source).read_all()
+    meta = table.schema.metadata or {}
+    if b"mapper.sink" not in meta:
+        raise ValueError("its schema metadata holds no sink (not written by mapper map)")
+    body = json.loads(meta[b"mapper.sink"])
+    sink = load_sink(body)
+    arrays = {}
+    n = table.num_rows
+    for column in sink.stored_columns:
+        col = column.name
+        arr = table.column(col).combine_chunks()
+        # the type mapper writes (Parquet keeps no second timestamps: they come back in ms)
+        want = column_type(column).to_arrow(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(1, dtype=np.int64), pa).type
+        if pa.types.is_timestamp(want) and arr.type != want:
+            arr = arr.cast(want)
+        valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)
+        present = table.column(f"{col}.present").to_numpy() if f"{col}.present" in table.column_names else valid.copy()
+        offsets = None
+        if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            offsets = np.asarray(arr.offsets, dtype=np.int64)
+            values = _arrow_values(arr.values, pa, None)
+        else:
+            values = _arrow_values(arr, pa, valid)
+        arrays[col] = ColumnArrays(values, valid, np.asarray(present, dtype=bool), offsets)
+    ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
+    record_index = table.column("_record_index").to_numpy() if "_record_index" in table.column_names else np.arange(n, dtype=np.int64)
+    return _batch_of(body, n, ids, np.asarray(record_index, dtype=np.int64), arrays)
+
+
+def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None) -> Any:
+    """A column's stored values from an Arrow array (the reverse of ``ColumnType.to_arrow``)."""
+    t = arr.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        arr = arr.cast(pa.large_string())
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8).copy()
+        data_buf = arr.buffers()[2]
+        data = np.frombuffer(data_buf, dtype=np.uint8).copy() if data_buf is not None else np.empty(0, dtype=np.uint8)
+        return Strings.from_utf8(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid)
+    if pa.types.is_decimal(t):
+        words = np.frombuffer(arr.buffers()[1], dtype="<i8", count=2 * (len(arr) + arr.offset)).reshape(-1, 2)[arr.offset :]
+        out = words[:, 0].copy()
+        if valid is not None:
+            out[~valid] = 0
+        return out
+    if pa.types.is_timestamp(t):
+        arr = arr.cast(pa.int64())
+    filled = arr.fill_null(False if pa.types.is_boolean(arr.type) else 0) if arr.null_count else arr
+    return np.asarray(filled.to_numpy(zero_copy_only=False))

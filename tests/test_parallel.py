@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import mapper
-from mapper.engine.parallel import assign_columns, can_fork
+from mapper.batch import Strings
+from mapper.engine.parallel import can_fork, cut_points
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.gen import SINK, generate  # noqa: E402
@@ -91,7 +92,8 @@ def test_file_and_json_array_inputs(m, tmp_path):
     path.write_bytes(data)
     assert snapshot(m.map(path, on_error="skip", workers=2)) == snapshot(m.map(data, on_error="skip"))
     array = json.dumps([json.loads(line) for line in data.splitlines()]).encode()
-    assert snapshot(m.map(array, on_error="skip", workers=2)) == snapshot(m.map(array, on_error="skip"))
+    assert snapshot(m.map(array, on_error="skip", workers=2)) == snapshot(m.map(array, on_error="skip"))  # one process
+    assert snapshot(m.map(str(path), on_error="skip", workers=2)) == snapshot(m.map(data, on_error="skip"))  # a str file name
 
 
 def test_sets_and_nulls(tmp_path):
@@ -118,11 +120,43 @@ def test_sets_and_nulls(tmp_path):
     assert snapshot(m.map(data, on_error="skip", workers=2)) == snapshot(m.map(data, on_error="skip"))
 
 
-def test_strings_stay_with_the_caller(m):
-    groups = assign_columns(m.compiled, 2)
-    string_cols = {c.index for c in m.stored if c.type == "string"}
-    assert string_cols <= groups[0]
-    assert groups[1] and not (groups[1] & string_cols)
+def test_ranges_are_cut_after_newlines_and_cover_the_input():
+    data = b"".join(b'{"i": %d, "pad": "%s"}\n' % (i, b"x" * (i % 17)) for i in range(500))
+    for parts in (1, 2, 3, 7):
+        cuts = cut_points(data, parts)
+        assert cuts[0] == 0 and cuts[-1] == len(data) and cuts == sorted(set(cuts))
+        assert all(data[c - 1 : c] == b"\n" for c in cuts[1:-1])
+        assert len(cuts) - 1 <= parts
+    assert cut_points(b'{"one": "line, no newline"}', 4) == [0, 27]
+    assert cut_points(b"", 2) == [0, 0]
+
+
+def test_workers_strings_come_back_as_utf8_not_objects(m):
+    data = generate(4000)
+    many = m.map(data, workers=2)
+    stored = many["reg"].stored
+    assert isinstance(stored, Strings) and not stored.has_objects  # made only when asked for
+    assert many["reg"].values.tolist() == m.map(data)["reg"].values.tolist()
+
+
+@pytest.mark.parametrize("workers", [2, 3, 5])
+def test_lines_and_records_at_the_cuts_keep_their_numbers(workers):
+    sink = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
+    }
+    m = mapper.compile_sink(sink)
+    lines = []
+    for i in range(900):
+        if i % 50 == 7:
+            lines.append(b"")  # blank lines count as lines, not records
+        lines.append(b'{"k": %d, "v": %s}' % (i, b'"bad"' if i % 37 == 0 else b"%d" % i))
+        if i % 111 == 3:
+            lines.append(b"not json at all")
+    data = b"\xef\xbb\xbf" + b"\r\n".join(lines) + b"\r\n"
+    assert snapshot(m.map(data, on_error="skip", workers=workers)) == snapshot(m.map(data, on_error="skip"))
+    assert snapshot(m.validate(data, workers=workers)) == snapshot(m.validate(data))
 
 
 def test_bad_workers_value(m):
@@ -207,3 +241,18 @@ def test_error_order_within_a_record_matches_one_process():
     assert [e.to_dict() for e in many.errors] == [e.to_dict() for e in one.errors]
     assert [w.to_dict() for w in many.warnings] == [w.to_dict() for w in one.warnings]
     assert many.endpoint_answer() == one.endpoint_answer()
+
+
+def test_cli_says_when_the_input_cannot_be_cut_into_ranges(tmp_path):
+    import subprocess
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    array = tmp_path / "records.json"
+    array.write_bytes(json.dumps([json.loads(line) for line in generate(50).splitlines()]).encode())
+    out = tmp_path / "rows.ndjson"
+    p = subprocess.run(
+        [sys.executable, "-m", "mapper", "map", str(sink), str(array), "-o", str(out), "--workers", "2"], capture_output=True, text=True, timeout=120
+    )
+    assert p.returncode == 0 and "the input is not NDJSON" in p.stderr and "mapping in one process" in p.stderr
+    assert len(out.read_text().splitlines()) == 50

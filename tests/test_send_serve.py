@@ -804,7 +804,10 @@ def test_eight_concurrent_senders_nothing_lost_and_the_endpoint_limits_held(tmp_
         elapsed = time.monotonic() - start
         ids = [r["_id"] for r in rows_in(store, SINK_ID)]
         assert len(ids) == len(set(ids)) == 3200
-        assert sum(retried) > 0  # 8 senders at the full rate each: the service throttled them
+        # 8 senders pacing at the full rate each reach the bucket's edge unless the machine
+        # is too busy to send that fast (then the run takes longer than the bucket lasts)
+        if elapsed < 3200 / rate:
+            assert sum(retried) > 0
         admitted = list(app.admitted)
         assert len(admitted) == 64 and sum(a[2] for a in admitted) == 3200
         # in every window of admissions, no more than the bucket (one second) plus the rate over the window

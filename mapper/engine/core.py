@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..batch import Batch, ColumnArrays, assemble
+from ..batch import Batch, ColumnArrays, ColumnData, assemble, compact, plain
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import RejectedRecord, Report, decide
@@ -62,7 +62,8 @@ class Engine:
         self.fast = FastPath(compiled, options, self.out, self.careful) if options.fast and compiled.fast_unavailable is None else None
         self.next_line = 1
         self.expect_bytes = 0
-        self.notices: list[Notice] = []  # notes on the input as a whole, for the report  # size of the whole input, when known, to reserve columns once
+        self.notices: list[Notice] = []  # notes on the input as a whole, for the report
+        self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
     @property
     def n(self) -> int:
@@ -275,6 +276,44 @@ class Engine:
         ids = self.out.id_builder.finish(self.out.n) if self.c.with_identity else None
         return columns, ids, report
 
+    def drain(self) -> Batch:
+        """The rows mapped since the last drain, failed records left out, as a Batch part.
+
+        For writers that stream (``map -o x.parquet``): the builders' memory is then
+        reused, so a run holds at most a part's rows. Call it between units (each
+        unit's records are closed, so which of them failed is known). Rows keep
+        their input record index; the part's report is the run's, so far.
+        """
+        out = self.out
+        start, end = self.drained, out.n
+        names = self.careful.names
+        columns = {names[ci]: out.builders[ci].copy_rows(end) for ci in self.c.stored_index}
+        ids = plain(out.id_builder.copy_rows(end).values)
+        failed = self.rb.report.failed_indices()
+        lo, hi = np.searchsorted(failed, [start, end])
+        keep = None
+        if hi > lo:
+            keep = np.ones(end - start, dtype=bool)
+            keep[failed[lo:hi] - start] = False
+        out.forget_rows()
+        self.drained = end
+        stored = [(col.name, self.c.ctypes[col.index]) for col in self.c.stored]
+        record_index = np.arange(start, end, dtype=np.int64)
+        if keep is not None:
+            columns = {name: compact(arrays, keep) for name, arrays in columns.items()}
+            ids, record_index = ids[keep], record_index[keep]
+        part = {name: ColumnData(name, ctype, columns[name]) for name, ctype in stored}
+        return Batch(self.c.sink, ids, record_index, part, self.rb.report)
+
+    def finish_stream(self) -> tuple[Batch, Report]:
+        """The last part (see :meth:`drain`) and the run's report, the batch policy applied: write the
+        part and keep the output if ``report.accepted``, else drop everything written."""
+        part = self.drain()
+        report = self._report()
+        opts = self.options
+        decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
+        return part, report
+
     def finish(self) -> tuple[Batch | None, Report]:
         """The batch (None when not kept or rejected) and the report, the batch policy applied."""
         opts = self.options
@@ -288,7 +327,7 @@ class Engine:
         if not self.output or not report.accepted:
             return None, report
         assert ids is not None
-        return finish_batch(self.c, columns, ids.values, report), report
+        return finish_batch(self.c, columns, plain(ids.values), report), report
 
 
 def empty_batch(compiled: CompiledSink, report: Report) -> Batch:

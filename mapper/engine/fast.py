@@ -475,6 +475,7 @@ class FastPath:
         does not vouch for are redone from ``lst``.
         """
         careful = self.careful
+        b.mark_present(seg.pos, k)
         element: Callable[[Any, int, int | None], None]
         if identity:
             element = careful.id_element
@@ -518,6 +519,7 @@ class FastPath:
         go through the careful path.
         """
         b = self.out.id_builder
+        b.mark_present(seg.pos, k)
         start = seg.pos - b.base
         plain = self.pk_all_text and (trusted or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists)))
         if plain:

@@ -86,6 +86,6 @@ class RunOutput:
     def forget_rows(self) -> None:
         """Validate-only runs: the rows written so far are not kept; the memory is reused."""
         for b in self.builders.values():
-            b.reset(self.n, self.n - b.base)
-        self.id_builder.reset(self.n, self.n - self.id_builder.base)
+            b.reset(self.n)
+        self.id_builder.reset(self.n)
         self.capacity = self.id_builder.base + len(self.id_builder.valid)

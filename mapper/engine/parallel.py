@@ -1,183 +1,146 @@
-"""``workers=N``: map one batch with several processes, each taking a share of the columns.
+"""``workers=N``: map one batch with several processes, each taking a share of the rows.
 
-Every process reads the whole input (forked workers inherit the bytes in memory or
-reopen the file: nothing is pickled on the way in) but decodes only the fields of its
-own columns: msgspec skips the others without building them. The calling process
-takes the string-like columns and ``_id`` (their Python strings must end up in its own
-memory anyway), the workers the numeric ones, balanced by an estimated cost per
-column (:attr:`mapper.types.ColumnType.worker_cost`). A worker's columns come back as
-whole arrays (strings, if it has any, as one text blob per column, dictionary-coded
-when a column repeats), never as one pickled object per value. Record indices and
-line numbers are the same in every process; the reports are merged by replaying
-every failed record's errors from all parts into one report builder, record by
-record (errors every part sees, such as a line that is not JSON, are kept once), and
-the batch is finished as a single process finishes it
-(:func:`mapper.engine.core.finish_batch`).
+The input (NDJSON bytes, or an NDJSON file) is cut into ``N`` ranges of about equal
+size at line ends. Forked workers map the ranges after the first (a file's range is
+read by the worker itself: nothing is pickled on the way in) while the calling
+process maps the first. Each part keeps every row and every failure of its records,
+numbered from its own start; its columns come back whole through one shared-memory
+segment (strings as UTF-8 bytes and offsets, never one pickled object per value),
+with its report. The parts are then joined in order: columns concatenated (strings
+stay UTF-8: their Python objects are made only if someone asks for them), record
+indices and line numbers shifted by the records and lines of the parts before, the
+reports merged in record order, and the batch policy applied once to the whole, as
+one process applies it (:func:`mapper.engine.core.finish_batch`).
 
-Why columns and not rows: the result's strings are Python objects, and a row split
-would make the calling process create every worker's strings again, serially.
-
-Fork is required (Linux, macOS); where it is not available, or the input cannot be
-read twice (a stream such as stdin, a one-shot iterator), mapping runs in one process.
+Inputs that cannot be cut at line ends (a JSON array, a request body, documents
+under ``records_path`` that are not NDJSON, gzip, a stream, Python objects) are
+mapped in one process. Fork is required (Linux, macOS).
 """
 
 from __future__ import annotations
 
 import gc
+import mmap
 import multiprocessing as mp
 import os
 import pickle
 import traceback
 from dataclasses import replace
 from multiprocessing import resource_tracker, shared_memory
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..batch import Batch, ColumnArrays
+from ..batch import Batch, ColumnArrays, Strings, concat_arrays, plain
 from ..compiler import CompiledSink
 from ..errors import MapperError
 from ..model import Sink
 from ..options import MapOptions
-from ..report import KEEP, RecordError, Report, ReportBuilder, decide
+from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide
 from .core import Engine, finish_batch
-from .reader import units_for
+from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, detect_format, documents_units, split_lines
 
 
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
-def rereadable(records: Any) -> bool:
-    """Inputs every process can read again from the start."""
-    return isinstance(records, (bytes, bytearray, memoryview, str, os.PathLike, list, tuple, dict))
+def splittable(records: Any, options: MapOptions) -> bool:
+    """Whether ``records`` is NDJSON that every process can reach (bytes in memory, or a regular file)."""
+    if options.input_format not in ("auto", "ndjson"):
+        return False
+    if isinstance(records, (bytes, bytearray, memoryview)):
+        head = bytes(records[:HEAD_SIZE])
+    elif isinstance(records, os.PathLike) and Path(records).is_file():
+        with open(records, "rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    else:
+        return False
+    if head[:2] == _GZIP:
+        return False
+    return options.input_format == "ndjson" or detect_format(head, complete=len(head) < HEAD_SIZE) == "ndjson"
 
 
-#: Estimated costs, in units of one numeric column: every process parses each whole
-#: record; a string column costs its decode and, in a worker, the trip back as text.
-PARSE_COST, STRING_TRIP_COST, MERGE_COST = 4.0, 20.0, 1.0
-
-
-def assign_columns(compiled: CompiledSink, workers: int) -> list[frozenset[int]]:
-    """Split the stored columns into ``workers`` groups; group 0 (the caller) also makes _id.
-
-    String-like columns start with the caller (their Python strings must end up in
-    its memory, and a worker's strings cost a trip back as text); numeric columns
-    go to the least loaded worker; then string columns move to a worker while that
-    lowers the largest estimated load.
-    """
-    cost = [ct.worker_cost for ct in compiled.ctypes]
-    groups: list[set[int]] = [set() for _ in range(workers)]
-    loads = [PARSE_COST] * workers
-    loads[0] += MERGE_COST + sum(cost[ci] for ci in compiled.identity_index)
-    strings = [ci for ci in compiled.stored_index if cost[ci] > 1.0]
-    for ci in strings:
-        groups[0].add(ci)
-        loads[0] += cost[ci]
-    for ci in (c for c in compiled.stored_index if c not in strings):
-        target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
-        groups[target].add(ci)
-        loads[target] += cost[ci]
-    for ci in reversed(strings):
-        target = min(range(1, workers), key=loads.__getitem__) if workers > 1 else 0
-        if target == 0 or max(loads[0] - cost[ci], loads[target] + cost[ci] + STRING_TRIP_COST) >= max(loads):
+def cut_points(view: Any, parts: int) -> list[int]:
+    """Byte offsets cutting ``view`` into ``parts`` ranges of about equal size, each after a newline."""
+    n = len(view)
+    cuts = [0]
+    for k in range(1, parts):
+        at = max(cuts[-1], n * k // parts)
+        nl = view.find(b"\n", at)
+        cut = n if nl < 0 else nl + 1
+        if cut >= n:
             break
-        groups[0].discard(ci)
-        groups[target].add(ci)
-        loads[0] -= cost[ci]
-        loads[target] += cost[ci] + STRING_TRIP_COST
-    return [frozenset(g) for g in groups]
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    cuts.append(n)
+    return cuts
 
 
-def _map_part(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
-    """Map this process's share: every record, every failure kept (the policy is applied after the merge)."""
-    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1), output=True)
-    if isinstance(records, (bytes, bytearray, memoryview, str)):
-        engine.expect_bytes = len(records)
-    for unit in units_for(records, options):
+class Part:
+    """What mapping one range gave: its columns and ``_id`` (every row), its report, its lines."""
+
+    __slots__ = ("columns", "ids", "report", "lines")
+
+    def __init__(self, columns: dict[str, ColumnArrays], ids: ColumnArrays | None, report: Report, lines: int):
+        self.columns, self.ids, self.report, self.lines = columns, ids, report, lines
+
+
+def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output: bool, first: bool) -> Part:
+    """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
+
+    Lines are counted from the range's start; a byte order mark is the input's only
+    at its very start (in a later range it is part of its line, as in one process).
+    """
+    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=True)
+    engine.expect_bytes = len(data)
+    if first and data.startswith(_BOM):
+        data = data[3:]
+    chunks = split_lines(data, CHUNK_SIZE, options.max_record_size)
+    units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
+    for unit in units:
         engine.feed(unit)
     columns, ids, report = engine.finish_part()
     if not output:
         columns, ids = {}, None
-    return columns, ids, report
+    return Part(columns, ids, report, engine.next_line - 1)
 
 
-def _pack_arrays(arrays: Any) -> Any:
-    return (_pack_values(arrays.values), arrays.valid, arrays.present, arrays.offsets)
+def _read_range(records: Any, start: int, end: int) -> bytes:
+    if isinstance(records, bytes):
+        return records[start:end]
+    with open(records, "rb") as fh:
+        return os.pread(fh.fileno(), end - start, start)
 
 
-def _unpack_arrays(packed: Any) -> Any:
-    values, valid, present, offsets = packed
-    return ColumnArrays(_unpack_values(values), valid, present, offsets)
-
-
-def _pack_values(values: np.ndarray) -> Any:
-    """Numbers as they are; strings as text, not one pickled object per value.
-
-    A column that repeats itself (a sample of 2,000 rows has fewer than 1,000
-    distinct values) goes as its distinct values plus an int32 code per row; other
-    columns as one NUL-joined text (with lengths instead, if a value contains NUL).
-    """
-    if values.dtype != object:
-        return ("array", values)
-    items = values.tolist()
-    nones = None
-    if None in items:
-        nones = np.fromiter((v is None for v in items), dtype=bool, count=len(items))
-        items = ["" if v is None else v for v in items]
-    sample = items[:2000]
-    if len(set(sample)) * 2 < len(sample):
-        uniques = list(dict.fromkeys(items))
-        lookup = dict(zip(uniques, range(len(uniques))))
-        codes = np.fromiter(map(lookup.__getitem__, items), dtype=np.int32, count=len(items))
-        return ("dict", _pack_texts(uniques), codes, nones, len(items))
-    return ("plain", _pack_texts(items), None, nones, len(items))
-
-
-def _pack_texts(texts: list[str]) -> tuple[bytes, np.ndarray | None]:
-    joined = "\x00".join(texts)
-    if joined.count("\x00") == max(0, len(texts) - 1):
-        return joined.encode("utf-8", "surrogatepass"), None
-    return "".join(texts).encode("utf-8", "surrogatepass"), np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-
-
-def _unpack_texts(packed: tuple[bytes, np.ndarray | None], count: int) -> list[str]:
-    blob, lengths = packed
-    text = blob.decode("utf-8", "surrogatepass")
-    if lengths is None:
-        return text.split("\x00") if count else []
-    ends = np.cumsum(lengths).tolist()
-    return [text[a:b] for a, b in zip([0] + ends[:-1], ends)]
-
-
-def _unpack_values(packed: Any) -> np.ndarray:
-    if packed[0] == "array":
-        return packed[1]
-    kind, texts, codes, nones, count = packed
-    out = np.empty(count, dtype=object)
-    if count:
-        if kind == "dict":
-            strings = _unpack_texts(texts, int(codes.max()) + 1)
-            table = np.empty(len(strings), dtype=object)
-            table[:] = strings
-            np.take(table, codes, out=out)
-        else:
-            out[:] = _unpack_texts(texts, count)
-        if nones is not None:
-            out[nones] = None
-    return out
-
-
-def _worker(conn: Any, sink: Sink, part: tuple[frozenset[int], bool], records: Any, options: MapOptions, output: bool) -> None:
+def _worker(conn: Any, sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool) -> None:
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
-        compiled = CompiledSink(sink, part=part)
-        columns, _ids, report = _map_part(compiled, records, options, output)
-        conn.send(("ok", *_to_shared({name: _pack_arrays(a) for name, a in columns.items()}), report))
+        compiled = CompiledSink(sink)
+        part = _map_range(compiled, _read_range(records, start, end), options, output, first=False)
+        packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
+        conn.send(("ok", *_to_shared(packed), part.report, part.lines))
     except BaseException as exc:  # tell the parent instead of dying silently
-        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None))
+        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
     finally:
         conn.close()
+
+
+def _packed(arrays: ColumnArrays) -> tuple[Any, ...]:
+    """A column for the trip back: numbers as they are, strings as UTF-8 bytes and offsets."""
+    values = arrays.values
+    if isinstance(values, Strings):
+        data, offsets = values.utf8
+        return ("utf8", data, offsets, arrays.valid, arrays.present, arrays.offsets)
+    return ("array", values, None, arrays.valid, arrays.present, arrays.offsets)
+
+
+def _unpacked(packed: tuple[Any, ...]) -> ColumnArrays:
+    kind, values, str_offsets, valid, present, offsets = packed
+    if kind == "utf8":
+        values = Strings.from_utf8(values, str_offsets, valid if offsets is None else None)
+    return ColumnArrays(values, valid, present, offsets)
 
 
 def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
@@ -245,25 +208,27 @@ def _copied(obj: Any) -> Any:
 
 
 def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> tuple[Batch | None, Report]:
-    """Map ``records`` with ``options.workers`` processes, each decoding only its share of the columns."""
-    groups = assign_columns(compiled, options.workers)
+    """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines."""
+    if isinstance(records, (bytearray, memoryview)):
+        records = bytes(records)
+    if isinstance(records, bytes):
+        cuts = cut_points(records, options.workers)
+    else:
+        with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
+            cuts = cut_points(mm, options.workers)
     ctx = mp.get_context("fork")
     procs = []
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
-    for group in groups[1:]:
-        if not group:
-            continue
+    for start, end in zip(cuts[1:-1], cuts[2:]):
         parent_conn, child_conn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(child_conn, compiled.sink, (group, False), records, options, output), daemon=True)
+        p = ctx.Process(target=_worker, args=(child_conn, compiled.sink, records, start, end, options, output), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
     try:
-        own = CompiledSink(compiled.sink, part=(groups[0], True))
-        columns, ids, report = _map_part(own, records, options, output)
-        reports = [report]
+        parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1]), options, output, first=True)]
         for _proc, conn in procs:
             try:
                 answer = conn.recv()
@@ -271,69 +236,74 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
                 raise MapperError("a worker process died without an answer") from None
             if answer[0] != "ok":
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
-            _status, payload, shm_name, spans, part_report = answer
-            packed = _from_shared(payload, shm_name, spans)
-            columns.update({name: _unpack_arrays(a) for name, a in packed.items()})
-            reports.append(part_report)
+            _status, payload, shm_name, spans, report, lines = answer
+            columns, ids = _from_shared(payload, shm_name, spans)
+            parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
     finally:
         for proc, _conn in procs:
             proc.join(timeout=10)
             if proc.is_alive():  # pragma: no cover
                 proc.terminate()
         gc.unfreeze()
-    merged = merge_reports(compiled, reports, options)
+    merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
         return None, merged
-    assert ids is not None
-    return finish_batch(compiled, columns, ids.values, merged), merged
+    columns = {name: concat_arrays([p.columns[name] for p in parts]) for name in parts[0].columns}
+    ids = concat_arrays([p.ids for p in parts if p.ids is not None])
+    return finish_batch(compiled, columns, plain(ids.values), merged), merged
 
 
-def merge_reports(compiled: CompiledSink, reports: list[Report], options: MapOptions) -> Report:
-    """One report from the parts: every part saw every record, each for its own columns.
+class _Empty(bytes):
+    """An empty file (mmap cannot map zero bytes)."""
 
-    Each part kept every failed record with all its errors (``on_error="skip"``); they
-    are replayed record by record, in the order a single process reports them (the
-    stored columns in definition order, then the identity), into one report builder.
-    Errors every part reports (column None: a line that is not JSON, a record that is
-    not an object) count once; a path that is not an object counts once per record,
-    under the first column it affects, as a single process reports it.
+    def __enter__(self) -> bytes:
+        return b""
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int], options: MapOptions) -> Report:
+    """One report from the parts' reports, in record order: indices and lines shifted by the parts before.
+
+    Each part kept every failed record with its errors (``on_error="skip"``), the first
+    :data:`~mapper.report.KEEP` errors and warnings in full and every count; joined in
+    order, cut at ``KEEP`` again, they are what one process reports. The batch policy
+    is applied once, to the whole.
     """
-    order = {c.name: i for i, c in enumerate(compiled.columns)}
-    last = len(order)
-    stored_names = {c.name for c in compiled.stored}
-    for c in compiled.sink.identity_columns:
-        if c.name not in stored_names:
-            order[c.name] = last
-    order["_id"] = last
+    out = Report(on_error=options.on_error, strict=options.strict)
+    record_base = line_base = 0
+    for rep, part_lines in zip(reports, lines):
 
-    def rank(column: str | None, code: str = "") -> int:
-        if column is None:
-            return -1
-        return last if code == "invalid_id" else order.get(column, last)
+        def moved(item: Any, record_base: int = record_base, line_base: int = line_base) -> Any:
+            line = None if item.line is None else item.line + line_base
+            return replace(item, record=item.record + record_base, line=line)
 
-    rb = ReportBuilder(on_error=options.on_error, strict=options.strict)
-    out = rb.report
-    out.records = reports[0].records
-    for rep in reports:
+        if len(out.errors) < KEEP:
+            out.errors.extend(moved(e) for e in rep.errors[: KEEP - len(out.errors)])
+        if len(out.warnings) < KEEP:
+            out.warnings.extend(_moved_warning(w, record_base, line_base) for w in rep.warnings[: KEEP - len(out.warnings)])
+        for key, n in rep.error_counts.items():
+            out.error_counts[key] = out.error_counts.get(key, 0) + n
         for key, n in rep.warning_counts.items():
             out.warning_counts[key] = out.warning_counts.get(key, 0) + n
-    warnings = sorted((w for rep in reports for w in rep.warnings), key=lambda w: (w.record, rank(w.column)))
-    out.warnings = warnings[:KEEP]
-    errors: dict[int, list[RecordError]] = {}
-    raws: dict[int, bytes | None] = {}
-    for rep in reports:
-        for rej in rep.rejected:
-            errors.setdefault(rej.record, []).extend(rej.errors)
-            raws.setdefault(rej.record, rej.raw)
-    for record in sorted(errors):
-        seen: set[tuple[str, str]] = set()
-        for e in sorted(errors[record], key=lambda e: rank(e.column, e.code)):
-            once = ("record", e.code) if e.column is None else ("path", e.reason) if e.code == "not_an_object" else None
-            if once is not None:
-                if once in seen:
-                    continue
-                seen.add(once)
-            rb.add_error(e)
-    rb.close_records(raws.get)
+        out.failed_records += rep.failed_records
+        for record, errs in rep.failed_index.items():
+            if len(out.failed_index) < KEEP:
+                out.failed_index[record + record_base] = [moved(e) for e in errs]
+        out.failed.extend(i + record_base for i in rep.failed)
+        out.failed_only_missing.extend(rep.failed_only_missing)
+        out.rejected.extend(
+            RejectedRecord(r.record + record_base, None if r.line is None else r.line + line_base, [moved(e) for e in r.errors], r.raw) for r in rep.rejected
+        )
+        out.notes.extend(n for n in rep.notes if n not in out.notes)
+        record_base += rep.records
+        line_base += part_lines
+    out.records = record_base
     decide(out, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
     return out
+
+
+def _moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
+    line = None if w.line is None else w.line + line_base
+    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer)

@@ -12,8 +12,8 @@ from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
 from .core import Engine, empty_batch
-from .parallel import can_fork, rereadable, run_parallel
-from .reader import NdjsonChunk, ObjectRecords, RawRecords, Unit, units_for
+from .parallel import can_fork, run_parallel, splittable
+from .reader import NdjsonChunk, ObjectRecords, RawRecords, Unit, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
@@ -40,8 +40,11 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
 
 
 def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
-    if options.workers > 1 and can_fork() and rereadable(records) and len(compiled.stored_index) > 1:
-        return run_parallel(compiled, records, options, output=output)
+    if options.workers > 1 and can_fork():
+        named = path_named(records) if isinstance(records, str) else None
+        source = named if named is not None else records
+        if splittable(source, options):
+            return run_parallel(compiled, source, options, output=output)
     known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if isinstance(records, (bytes, bytearray, memoryview, str)):

@@ -196,6 +196,11 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
 # The interface
 
 
+def same_value(value: Any) -> Any:
+    """The identity: the render of types stored as their canonical form (strings)."""
+    return value
+
+
 class ColumnType:
     """How one column type behaves, bound to one column (see the module docs)."""
 
@@ -268,14 +273,36 @@ class ColumnType:
         """A function from a stored value to its canonical JSON form."""
         return int
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+    def render_all(self, values: np.ndarray) -> list[Any]:
+        """Every stored value in its canonical JSON form (rows without a value: anything; the caller replaces them)."""
+        render = self.render()
+        if render in (int, bool, same_value):  # tolist() already gives these
+            return values.tolist()  # type: ignore[no-any-return]
+        return [render(v) for v in values.tolist()]
+
+    def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         """A ``pyarrow.Array`` of the stored values (null where ``valid`` is False)."""
         return pa.array(values, mask=~valid)
 
-    @property
-    def worker_cost(self) -> float:
-        """Cost of this column in a worker, in units of one numeric column (see :mod:`mapper.engine.parallel`)."""
-        return 1.0
+
+def arrow_validity(valid: np.ndarray | None, pa: Any) -> tuple[Any, int]:
+    """An Arrow validity bitmap of a bool mask (None when every row is valid) and the null count."""
+    if valid is None:
+        return None, 0
+    nulls = len(valid) - int(np.count_nonzero(valid))
+    if not nulls:
+        return None, 0
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
+
+
+def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
+    """A ``pyarrow`` string array over a column's UTF-8 bytes and offsets (``strings.utf8``), without copying them."""
+    data, offsets = strings.utf8
+    n = len(offsets) - 1
+    large = int(offsets[-1]) >= 2**31 - 1
+    offs = offsets if large else offsets.astype(np.int32)
+    validity, nulls = arrow_validity(valid, pa)
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), n, [validity, pa.py_buffer(offs), pa.py_buffer(data)], null_count=nulls)
 
 
 class SetType(ColumnType):
@@ -292,15 +319,14 @@ class SetType(ColumnType):
     def null_error(self) -> str:
         return f"null: the ingester cannot write null into an existing `{self.type}` column (it fails to convert its delete marker to a set), so this record can never be stored"
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+    def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
-        child = pa.array(values.tolist() if values.dtype == object else values)
-        offs = offsets.astype(np.int32) if len(values) < 2**31 else offsets
-        return pa.ListArray.from_arrays(pa.array(offs), child, mask=pa.array(~valid))
-
-    @property
-    def worker_cost(self) -> float:
-        return 3.0
+        child = arrow_strings(values, None, pa) if hasattr(values, "utf8") else pa.array(values)
+        large = len(child) >= 2**31 - 1
+        offs = offsets if large else offsets.astype(np.int32)
+        validity, nulls = arrow_validity(valid, pa)
+        typ = pa.large_list(child.type) if large else pa.list_(child.type)
+        return pa.Array.from_buffers(typ, len(valid), [validity, pa.py_buffer(offs)], null_count=nulls, children=[child])
 
 
 def split_set_text(value: str) -> list[str]:

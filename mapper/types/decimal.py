@@ -137,6 +137,19 @@ class DecimalType(ColumnType):
         scale = self.scale or 0
         return lambda v: format_decimal(v, scale)
 
+    def render_all(self, values: np.ndarray) -> list[Any]:
+        scale = self.scale or 0
+        strings = getattr(np, "strings", None)  # numpy >= 2: string ufuncs
+        if strings is None or not 0 < scale < 19 or not len(values) or int(values.min()) == INT64_MIN:
+            return [format_decimal(v, scale) for v in values.tolist()]
+        absv = np.abs(values)
+        whole, frac = np.divmod(absv, 10**scale)
+        text = strings.add(strings.add(whole.astype(str), "."), strings.zfill(frac.astype(str), scale))
+        neg = values < 0
+        if neg.any():
+            text = np.where(neg, strings.add("-", text), text)
+        return text.tolist()  # type: ignore[no-any-return]
+
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         scale = self.scale or 0
         vals = [Decimal(int(v)).scaleb(-scale) if ok else None for v, ok in zip(values.tolist(), valid.tolist())]

@@ -24,10 +24,12 @@ from .base import (
     Lossy,
     SetType,
     Vector,
+    arrow_strings,
     by_type,
     empty,
     expected,
     go_text,
+    same_value,
     set_field_rules,
     split_set_text,
 )
@@ -75,14 +77,12 @@ class StringType(ColumnType):
         return _string_loose if tier.values_as_text else _string_lax
 
     def render(self) -> Callable[[Any], Any]:
-        return _same
+        return same_value
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+    def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
+        if hasattr(values, "utf8"):  # mapper.batch.Strings
+            return arrow_strings(values, valid, pa)
         return pa.array(values.tolist(), type=pa.string(), mask=~valid)
-
-    @property
-    def worker_cost(self) -> float:
-        return 3.0
 
 
 class StringsType(SetType):
@@ -111,10 +111,6 @@ class StringsType(SetType):
 
     def json_shape(self, tier: Tier) -> Any:
         return list[str] if tier.exact_types else Union[list[str], str]
-
-
-def _same(v: Any) -> Any:
-    return v
 
 
 # ---------------------------------------------------------------------------------------

@@ -127,10 +127,6 @@ class _Time(ColumnType):
         # "" means no value (or an error) for these types: the exact decoder leaves it out
         return NONEMPTY_STR if tier.exact_types else str
 
-    @property
-    def worker_cost(self) -> float:
-        return 1.0 if self.numeric_allowed and self.config.numeric_time else 3.0
-
 
 def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
     """A string in a Go layout -> ns since 1970, or the ConversionError saying why not."""
@@ -234,6 +230,10 @@ class TimestampType(_Time):
         gran_ns = UNIT_NS[self.unit or "s"]
         digits = self.digits
         return lambda v: golayout.format_rfc3339(v * gran_ns, digits)
+
+    def render_all(self, values: np.ndarray) -> list[Any]:
+        unit = self.unit or "s"
+        return rfc3339_all(values, unit, self.render())
 
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         return pa.array(values, mask=~valid, type=pa.timestamp(self.unit or "s", tz="UTC"))
@@ -393,3 +393,20 @@ def _timestamp_vector(ts: TimestampType, exact: bool) -> Vector | None:
         return (None if good.all() else good), ([("timestamp_truncated", inexact)] if inexact.any() else [])
 
     return vec
+
+
+#: Nanoseconds from 1970 to 0001-01-01 and to 10000-01-01: numpy prints years 1..9999 as Go does.
+_YEAR_1_NS, _YEAR_10000_NS = -62_135_596_800 * 10**9, 253_402_300_800 * 10**9
+
+
+def rfc3339_all(values: np.ndarray, unit: str, render: Callable[[Any], Any]) -> list[Any]:
+    """Times in ``unit`` since 1970 as RFC 3339 UTC text with the unit's digits, at once
+    (numpy's ``datetime_as_string``); a column with a year outside 1..9999 goes value by value."""
+    if not len(values):
+        return []
+    per = UNIT_NS[unit]
+    lo, hi = int(values.min()), int(values.max())
+    if lo * per < _YEAR_1_NS or hi * per >= _YEAR_10000_NS or not hasattr(np, "strings"):
+        return [render(v) for v in values.tolist()]
+    text = np.datetime_as_string(values.astype(f"datetime64[{unit}]"), unit=unit)  # type: ignore[call-overload]
+    return np.strings.add(text, "Z").tolist()  # type: ignore[no-any-return]

@@ -1,0 +1,262 @@
+"""Columnar results: strings as UTF-8 + offsets, Arrow without Python objects, files that read back.
+
+Every format keeps value, null and missing apart (``<name>.present``) and each row's
+``_record_index``; ``mapper map`` streams its output part by part, and a batch the
+endpoint would discard leaves no file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mapper
+from mapper import cli, commands
+from mapper.batch import Strings, objects_to_utf8, utf8_take, utf8_to_objects
+from tests.test_properties import FULL_SINK, SETTINGS, messy_records
+
+# --- Strings: the two forms of a string column ---------------------------------------------
+
+texts = st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["", "\x00", "a\x00b", "é中", "\ud800"])), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_utf8_and_objects_are_the_same_strings(items):
+    objects = np.empty(len(items), dtype=object)
+    objects[:] = items
+    valid = np.array([v is not None for v in items], dtype=bool)
+    data, offsets = objects_to_utf8(objects, valid)
+    assert offsets[0] == 0 and len(offsets) == len(items) + 1 and offsets[-1] == len(data)
+    expected = [("" if v is None else v).encode("utf-8", "surrogatepass") for v in items]
+    assert [bytes(data[a:b]) for a, b in zip(offsets[:-1], offsets[1:])] == expected
+    assert utf8_to_objects(data, offsets, valid).tolist() == items
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, st.data())
+def test_take_and_concat_keep_both_forms_in_step(items, data):
+    objects = np.empty(len(items), dtype=object)
+    objects[:] = items
+    valid = np.array([v is not None for v in items], dtype=bool)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(items), max_size=len(items))), dtype=bool)
+    both = Strings.from_objects(objects, valid)
+    _ = both.utf8  # now held in both forms
+    by_objects = Strings.from_objects(objects, valid).take(keep)
+    by_utf8 = Strings.from_utf8(*objects_to_utf8(objects, valid), valid).take(keep)
+    expected = [v for v, k in zip(items, keep) if k]
+    assert by_objects.objects.tolist() == by_utf8.objects.tolist() == both.take(keep).objects.tolist() == expected
+    d, o = utf8_take(*objects_to_utf8(objects, valid), keep)
+    assert [bytes(d[a:b]) for a, b in zip(o[:-1], o[1:])] == [("" if v is None else v).encode("utf-8", "surrogatepass") for v in expected]
+    joined = Strings.concat([by_utf8, Strings.from_objects(objects, valid)])
+    assert joined.objects.tolist() == expected + items
+
+
+# --- files that read back --------------------------------------------------------------------
+
+
+def _run_map(sink_path: Path, records: Path, out: Path, *extra: str) -> int:
+    return cli.main(["map", str(sink_path), str(records), "-o", str(out), "-q", *extra])
+
+
+def _same(a: mapper.Batch, b: mapper.Batch) -> None:
+    assert a.to_rows() == b.to_rows()
+    assert a.record_index.tolist() == b.record_index.tolist()
+    for name, col in a.columns.items():
+        other = b[name]
+        assert col.valid.tolist() == other.valid.tolist(), name
+        assert col.present.tolist() == other.present.tolist(), name
+
+
+@pytest.mark.parametrize("fmt", ["npz", "arrow", "parquet", "ndjson"])
+@settings(SETTINGS, max_examples=40)
+@given(recs=messy_records())
+def test_map_streams_parts_and_every_format_reads_back_as_mapped(fmt, recs, tmp_path_factory, monkeypatch_module):
+    if fmt in ("arrow", "parquet"):
+        pytest.importorskip("pyarrow")
+    tmp = tmp_path_factory.mktemp("cols")
+    sink_path, records = tmp / "sink.json", tmp / "r.ndjson"
+    sink_path.write_text(json.dumps(FULL_SINK))
+    records.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in recs))
+    expected = mapper.compile_sink(FULL_SINK).map(records, on_error="skip")
+    out = tmp / f"out.{fmt}"
+    monkeypatch_module.setattr(commands, "DRAIN_RECORDS", 7)  # several parts even for small inputs
+    code = _run_map(sink_path, records, out, "--on-error", "skip")
+    assert code == (0 if expected.report.error_count == 0 else 1)
+    if fmt == "ndjson":
+        assert [json.loads(line) for line in out.read_bytes().splitlines()] == json.loads(json.dumps(expected.to_rows()))
+    else:
+        _same(mapper.read_batch(out), expected)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_a_discarded_batch_leaves_no_file_even_after_parts_were_written(tmp_path, monkeypatch):
+    sink = dict(FULL_SINK, allow_missing_fields=False)
+    sink_path, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink_path.write_text(json.dumps(sink))
+    full = {"id": "x", "ts": 1, "d": {"when": "2022-08-08T17:57:48Z", "i": 1, "big": 2, "u": 3, "dec": 1.5, "b": True, "s": "s"}}
+    full["e"] = {"ss": ["a"], "ii": [1], "di": "2022-08-08", "x": 1}
+    lines = [json.dumps(dict(full, id=f"r{i}")) for i in range(50)]
+    lines[40] = json.dumps({"id": "late"})  # missing values, long after the first parts went out
+    records.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(commands, "DRAIN_RECORDS", 8)
+    for fmt in ("npz", "ndjson", "parquet"):
+        if fmt == "parquet" and not _has_pyarrow():
+            continue
+        out = tmp_path / f"out.{fmt}"
+        assert _run_map(sink_path, records, out) == 1
+        assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(f".out.{fmt}")]
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_mapping(tmp_path, capsys):
+    sink_path, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink_path.write_text(json.dumps(FULL_SINK))
+    records.write_text('{"id": "a"}\n')
+    assert _run_map(sink_path, records, tmp_path / "missing_dir" / "x.npz") == 2
+    assert "no such directory" in capsys.readouterr().err
+    assert _run_map(sink_path, records, tmp_path / "x.csv") == 2
+    assert "cannot tell the output format" in capsys.readouterr().err
+
+
+def test_read_batch_refuses_what_it_cannot_read(tmp_path):
+    bad = tmp_path / "x.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(mapper.InputError, match="cannot read .* as a mapper batch"):
+        mapper.read_batch(bad)
+    with pytest.raises(mapper.InputError, match="cannot tell the format"):
+        mapper.read_batch(tmp_path / "x.csv")
+
+
+# --- Arrow, pandas, polars -----------------------------------------------------------------
+
+SEED = Path(__file__).resolve().parents[1] / "examples" / "aircraft"
+
+
+def _seed_batch() -> mapper.Batch:
+    m = mapper.compile_sink(FULL_SINK)
+    recs: list[dict[str, Any]] = [
+        {"id": "a", "ts": 1659981468260, "d": {"s": "é中", "dec": 4.35, "i": None, "b": True}, "e": {"ss": ["x", "y"], "ii": [1, 2]}},
+        {"id": "b", "d": {"s": None, "dec": "-0.001", "when": "2022-08-08T17:57:48.5Z"}, "e": {"ss": [], "di": "2022-08-08"}},
+        {"id": "c", "ts": 0, "d": {}, "e": {"x": -3}},
+    ]
+    return m.map(recs, on_error="skip")
+
+
+def test_to_arrow_keeps_presence_record_index_and_exact_types():
+    pa = pytest.importorskip("pyarrow")
+    batch = _seed_batch()
+    table = batch.to_arrow()
+    assert table.column_names[:2] == ["_id", "_record_index"]
+    assert table.column("_id").to_pylist() == ["a", "b", "c"]
+    assert table.column("s").to_pylist() == ["é中", None, None]
+    assert table.column("i").to_pylist() == [None, None, None]
+    assert table.column("i.present").to_pylist() == [True, False, False]  # a sent null (it clears an int), the others nothing
+    assert table.column("s.present").to_pylist() == [True, False, False]  # null into a non-mutex string writes nothing: missing
+    assert table.schema.field("dec").type == pa.decimal128(38, 3)
+    assert [str(v) if v is not None else None for v in table.column("dec").to_pylist()] == ["4.350", "-0.001", None]
+    assert table.schema.field("ts").type == pa.timestamp("ms", tz="UTC")
+    assert table.column("ss").to_pylist() == [["x", "y"], [], None]
+    assert table.column("ii").to_pylist() == [[1, 2], None, None]
+    assert json.loads(table.schema.metadata[b"mapper.sink"])["schema"]["primary_key_fields"] == ["rid"]
+    bare = batch.to_arrow(presence=False, record_index=False)
+    assert bare.column_names == ["_id", *batch.columns]
+
+
+def test_to_pandas_and_to_polars_come_from_arrow():
+    batch = _seed_batch()
+    pytest.importorskip("pyarrow")
+    if _importable("pandas"):
+        df = batch.to_pandas(presence=False)
+        assert list(df["_id"]) == ["a", "b", "c"]
+    if _importable("polars"):
+        pl_df = batch.to_polars()
+        assert pl_df["i.present"].to_list() == [True, False, False]
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def test_a_missing_extra_names_this_distribution(monkeypatch):
+    import builtins
+
+    from mapper._version import DISTRIBUTION
+
+    real = builtins.__import__
+
+    def no_polars(name, *args, **kwargs):
+        if name == "polars" or name.startswith("polars."):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_polars)
+    import importlib
+
+    monkeypatch.setattr(importlib, "import_module", lambda name, *a: no_polars(name))
+    with pytest.raises(mapper.MissingDependencyError, match=rf"pip install '{DISTRIBUTION}\[polars\]'"):
+        _seed_batch().to_polars()
+
+
+# --- rendering whole columns at once agrees with rendering each value --------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-(2**63) + 1, 2**63 - 1), min_size=1, max_size=30), st.sampled_from(["s", "ms", "us", "ns"]))
+def test_timestamp_columns_render_as_each_value_does(values, unit):
+    from mapper.types import column_type
+
+    sink = mapper.load_sink(
+        {
+            "id_field": "i",
+            "allow_missing_fields": True,
+            "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": unit}}],
+        }
+    )
+    ct = column_type(sink.column("t"))
+    render = ct.render()
+    per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+    values = [v // per_ns if abs(v) > 2**62 else v for v in values]  # also plain years, not only the far ends
+    values += [0, -1, 1659981468260 // (10**9 // per_ns) if per_ns < 10**9 else 1659981468]
+    arr = np.array(values, dtype=np.int64)
+    assert ct.render_all(arr) == [render(v) for v in values]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=30), st.integers(0, 19))
+def test_decimal_columns_render_as_each_value_does(values, scale):
+    from mapper.types import column_type
+    from mapper.types.decimal import format_decimal
+
+    sink = mapper.load_sink(
+        {
+            "id_field": "i",
+            "allow_missing_fields": True,
+            "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": scale}}],
+        }
+    )
+    ct = column_type(sink.column("d"))
+    assert ct.render_all(np.array(values, dtype=np.int64)) == [format_decimal(v, scale) for v in values]
