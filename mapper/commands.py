@@ -188,18 +188,26 @@ class Progress:
         self.shown = False
         self.bytes = 0
 
-    def update(self, records: int, nbytes: int) -> None:
+    def due(self) -> float | None:
+        """Seconds since the start when a new line is due (after one second, every 0.2 s), else None."""
         if not self.enabled:
-            return
+            return None
         now = time.monotonic()
         elapsed = now - self.start
         if elapsed < 1.0 or now - self.last < 0.2:
-            return
+            return None
         self.last = now
-        rate = records / elapsed if elapsed else 0.0
-        self.stream.write(f"\r{records:,} records  {nbytes / 1e6:,.1f} MB  {rate:,.0f} records/s ")
+        return elapsed
+
+    def show(self, text: str) -> None:
+        self.stream.write(f"\r{text} ")
         self.stream.flush()
         self.shown = True
+
+    def update(self, records: int, nbytes: int) -> None:
+        elapsed = self.due()
+        if elapsed is not None:
+            self.show(f"{records:,} records  {nbytes / 1e6:,.1f} MB  {records / elapsed:,.0f} records/s")
 
     def close(self) -> None:
         if self.shown:

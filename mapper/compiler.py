@@ -239,10 +239,7 @@ def _gen_walk_part(
     for col in jmes:
         src.emit(f"c{col.index} = _jp{col.index}(rec)")
         out[col.index] = f"c{col.index}"
-    order = [c.index for c in columns] if columns is not None else list(out)
-    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
-    src.lines.append("")
-    return order
+    return _emit_return(src, columns, out)
 
 
 def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
@@ -290,6 +287,14 @@ def _get_each(values: list[Any], get: Callable[[Any], Any], bad: set[int]) -> li
             bad.add(i)
             out.append(UNSET)
     return out
+
+
+def _emit_return(src: _Source, columns: Any, out: dict[int, str]) -> list[int]:
+    """An extractor's last line: the column lists in column order (None for columns it does not make)."""
+    order = [c.index for c in columns] if columns is not None else list(out)
+    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
+    src.lines.append("")
+    return order
 
 
 def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -> None:
@@ -345,10 +350,7 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
         if node.id in own:
             for ci in node.columns:
                 out[ci] = t
-    order = [c.index for c in columns] if columns is not None else list(out)
-    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
-    src.lines.append("")
-    return order
+    return _emit_return(src, columns, out)
 
 
 # ---------------------------------------------------------------------------------------
@@ -445,10 +447,7 @@ def _gen_extract_part(
         if node.id in own:
             for ci in node.columns:
                 out[ci] = target
-    order = [c.index for c in columns] if columns is not None else list(out)
-    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
-    src.lines.append("")
-    return order
+    return _emit_return(src, columns, out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterator
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, load_cli_sink
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, load_cli_sink
 from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
 from .engine.reader import BrokenDocument, Notice, RawRecords, detect_format, document_units, endpoint_units, open_input
 from .errors import InputError, MapperError, OptionError
@@ -592,34 +592,11 @@ class Checkpoint:
             pass
 
 
-class _Progress:
-    """records, bodies, records/s and retries on stderr, only on a terminal, after one second."""
-
-    def __init__(self, enabled: bool):
-        try:
-            self.enabled = enabled and sys.stderr.isatty()
-        except (ValueError, AttributeError):
-            self.enabled = False
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def update(self, totals: SendTotals) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        elapsed = now - self.start
-        if elapsed < 1.0 or now - self.last < 0.2:
-            return
-        self.last = now
-        sys.stderr.write(f"\r{totals.sent:,} records sent  {totals.bodies:,} bodies  {totals.sent / elapsed:,.0f} records/s  {totals.retried:,} retries ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+def _show_totals(progress: Progress, totals: SendTotals) -> None:
+    """records, bodies, records/s and retries on the progress line."""
+    elapsed = progress.due()
+    if elapsed is not None:
+        progress.show(f"{totals.sent:,} records sent  {totals.bodies:,} bodies  {totals.sent / elapsed:,.0f} records/s  {totals.retried:,} retries")
 
 
 @dataclass
@@ -665,7 +642,7 @@ class SendRun:
         self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet past the checkpoint
         self._seen = start.index + 1  # records judged: the next run index
         self._letters = _DeadLetters(self.rejects, append=state is not None)
-        self._progress = _Progress(self.progress)
+        self._progress = Progress(self.progress)
         if self.sender is not None:
             told = self.sender.on_retry
 
@@ -684,7 +661,7 @@ class SendRun:
                 for body in self.batcher.ready():
                     self._send(body)
                 self.totals.seconds = base_seconds + time.monotonic() - t0
-                self._progress.update(self.totals)
+                _show_totals(self._progress, self.totals)
             for body in self.batcher.flush():
                 self._send(body)
             self._pass(None)
