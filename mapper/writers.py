@@ -322,16 +322,35 @@ class _Aborted(Exception):
 
 
 class NdjsonWriter(BatchWriter):
-    """Canonical rows, one JSON object per line."""
+    """Canonical rows, one JSON object per line.
+
+    To a file, each part is written as it comes (the file is dropped if the batch is
+    discarded); to standard output, which cannot be taken back, the rows are held
+    until the batch is known to be kept.
+    """
+
+    def __init__(self, out: str):
+        super().__init__(out)
+        self.held: list[bytes] = []
 
     def _write(self, part: Batch) -> None:
-        fh = self._open()
         rows = part.to_rows()
-        if rows:
-            fh.write(b"\n".join(map(orjson.dumps, rows)) + b"\n")
+        if not rows:
+            return
+        text = b"\n".join(map(orjson.dumps, rows)) + b"\n"
+        if self.out == "-":
+            self.held.append(text)
+        else:
+            self._open().write(text)
 
     def _finish(self) -> None:
-        self._open()  # an empty batch still makes an (empty) file
+        fh = self._open()  # an empty batch still makes an (empty) file
+        for text in self.held:
+            fh.write(text)
+        self.held = []
+
+    def _drop(self) -> None:
+        self.held = []
 
 
 class ArrowWriter(BatchWriter):

@@ -260,3 +260,19 @@ def test_decimal_columns_render_as_each_value_does(values, scale):
     )
     ct = column_type(sink.column("d"))
     assert ct.render_all(np.array(values, dtype=np.int64)) == [format_decimal(v, scale) for v in values]
+
+
+def test_rows_on_stdout_wait_for_the_verdict(tmp_path, monkeypatch, capsysbinary):
+    sink = dict(FULL_SINK, allow_missing_fields=False)
+    sink_path, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink_path.write_text(json.dumps(sink))
+    full = {"id": "x", "ts": 1, "d": {"when": "2022-08-08T17:57:48Z", "i": 1, "big": 2, "u": 3, "dec": 1.5, "b": True, "s": "s"}}
+    full["e"] = {"ss": ["a"], "ii": [1], "di": "2022-08-08", "x": 1}
+    lines = [json.dumps(dict(full, id=f"r{i}")) for i in range(30)]
+    records.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(commands, "DRAIN_RECORDS", 4)
+    assert cli.main(["map", str(sink_path), str(records), "-o", "-", "-q"]) == 0
+    assert len(capsysbinary.readouterr().out.splitlines()) == 30
+    records.write_text("\n".join(lines[:25] + [json.dumps({"id": "late"})] + lines[25:]) + "\n")
+    assert cli.main(["map", str(sink_path), str(records), "-o", "-", "-q"]) == 1
+    assert capsysbinary.readouterr().out == b""  # discarded: not one row out, though parts were mapped before
