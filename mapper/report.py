@@ -235,8 +235,7 @@ class ValueWarning:
     def __repr__(self) -> str:
         return (
             f"ValueWarning(record={self.record!r}, line={self.line!r}, column={self.column!r}, path={self.path!r}, "
-            f"kind={self.kind!r}, sent={self.sent!r}, stored={self.stored!r}, hint={self.hint!r}"
-            + (f", file={self.file!r})" if self.file is not None else ")")
+            f"kind={self.kind!r}, sent={self.sent!r}, stored={self.stored!r}, hint={self.hint!r}" + (f", file={self.file!r})" if self.file is not None else ")")
         )
 
     def __reduce__(self) -> Any:
