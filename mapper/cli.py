@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from ._version import __version__
+from ._version import DISTRIBUTION, __version__
 from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mapper",
         description="Map and validate JSON records the way a FeatureBase ingest endpoint (sink) does.",
     )
-    parser.add_argument("--version", action="version", version=f"mapper {__version__}")
+    parser.add_argument("--version", action="version", version=f"mapper {__version__} (pip install {DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parser.set_defaults(commands=sub.choices)
 
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         _shared_options(p)
 
     add_infer_parser(sub)
-    add_bench_parser(sub, _shared_options)
+    add_bench_parser(sub, lambda p: _shared_options(p, rejects=False))  # bench writes no dead letters
     add_send_parser(sub, _identity_options)
     add_serve_parser(sub)
     return parser
@@ -114,7 +114,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _shared_options(p: argparse.ArgumentParser) -> None:
+def _shared_options(p: argparse.ArgumentParser, rejects: bool = True) -> None:
     p.add_argument(
         "--on-error",
         choices=("endpoint", "reject", "skip"),
@@ -125,7 +125,8 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-errors", metavar="LIMIT", help="with --on-error skip: discard the batch once more than LIMIT records fail (a count, 10, or a percentage, 5%%)"
     )
-    p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
+    if rejects:
+        p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument(
         "--records-path",
