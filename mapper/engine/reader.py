@@ -508,9 +508,20 @@ def bytes_units(
         yield from split_lines(data, chunk_size, max_record)
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (ValueError, AttributeError):  # a closed or odd stream
+        return False
+
+
 def open_input(path: str | os.PathLike[str]) -> BinaryIO:
     """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin."""
     if str(path) == "-":
+        if _is_terminal(sys.stdin):
+            # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
+            # is not sticky, and chunked reads would wait for a second one.
+            return io.BytesIO(sys.stdin.buffer.read())
         return sys.stdin.buffer
     p = Path(path)
     try:
