@@ -7,14 +7,18 @@ code it demonstrates.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mapper
+from mapper.cli import main
 from mapper.serve import App, Server
 from mapper.store import Store
 
@@ -25,12 +29,31 @@ ERRORS = EXAMPLES / "errors"
 ERROR_CODES = {"invalid_json", "not_an_object", "missing", "invalid_value", "out_of_range", "invalid_id", "too_large", "no_records", "lossy_value"}
 
 
-def run(*args: Any, script: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(script)] if script is not None else [sys.executable, "-m", "mapper"]
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    proc = subprocess.run([*cmd, *map(str, args)], capture_output=True, cwd=ROOT, env=full_env, timeout=60)
-    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
-    return proc
+@dataclass
+class Ran:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run(*args: Any, script: Path | None = None) -> Any:
+    """``python examples/SCRIPT ARGS`` in a subprocess, or ``mapper ARGS`` in this process (from the repository root)."""
+    if script is not None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, cwd=ROOT, env=env, timeout=60)
+        assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+        return proc
+    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
+    err = io.TextIOWrapper(err_bytes, encoding="utf-8", write_through=True)
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # the README's commands name files from the root
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        os.chdir(cwd)
+    return Ran(code, out_bytes.getvalue(), err_bytes.getvalue())
 
 
 def readme_commands() -> str:
