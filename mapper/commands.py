@@ -489,7 +489,8 @@ def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]
 def _print_records(report: Report, out: IO[str], columns: Mapping[str, PathSpec], limit: int) -> None:
     """``--group record``: each record's errors and warnings together, in record order."""
     by_record: dict[int, list[RecordError | ValueWarning]] = {}
-    for item in [*report.errors, *report.warnings]:
+    items: list[RecordError | ValueWarning] = [*report.errors, *report.warnings]
+    for item in items:
         by_record.setdefault(item.record, []).append(item)
     if not by_record:
         return

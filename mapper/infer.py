@@ -24,15 +24,27 @@ Rules, per leaf path (a path whose value is not an object):
 * several JSON types in one path (a *conflict*): a type every value converts to without an
   error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
   bools with 0/1 or bool words -> ``bool``, anything else -> ``string``, which takes numbers
-  and bools with a warning);
+  and bools with a warning), unless another type stores more than half of the values
+  exactly as sent (ints with a few words -> ``int``: the endpoint refuses the words'
+  records, and the report says so); every candidate's tally (stored as sent, changed,
+  refused) is in the conflict report, and ``types`` (``--type PATH=TYPE``) picks another;
+* integers beyond 2^53 with an exact string twin (``id`` / ``id_str``): left out, the twin
+  mapped (the endpoint decodes numbers as float64 and would store them changed);
 * a path that is an object in some records and not in others: its keys are not mapped (the
   endpoint fails "not an object" on them); the path itself becomes a ``string`` column;
 * skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs.
 
+The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
+``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
+string twin instead), else the first string field present in every record, one whose
+values all differ first. The scan keeps a hash of each string or integer value of a path
+while they all differ, so the identity's uniqueness is known and said.
+
 Record indices are 0-based and count every non-blank record of every input in order,
-the way ``mapper validate`` numbers them.
+the way ``mapper validate`` numbers them; a record that cannot be read is worded as
+``validate`` words it.
 """
 
 from __future__ import annotations

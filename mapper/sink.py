@@ -356,12 +356,12 @@ def _check_schema_parts(
     # The definition. The checks across entries (identity, colliding paths) run on the
     # entries that check even when others do not: one pass reports all it can know.
     entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form)
-    good = entries.columns if entries is not None else []
+    checked = entries.columns if entries is not None else []
     broken = entries.broken if entries is not None else set()
-    columns = good if entries is not None and entries.ok else None
+    columns = checked if entries is not None and entries.ok else None
 
     by_name: dict[str, Any] = {}
-    for c in good:
+    for c in checked:
         by_name.setdefault(c.name, c)
     if entries is not None:
         if id_field is not None and id_field not in broken:
@@ -386,7 +386,7 @@ def _check_schema_parts(
                 elif col is not None and col.type == "strings":
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
             pk_fields = tuple(p.strip() for p in pk_fields)
-        check_paths(ck, good)
+        check_paths(ck, checked)
     if columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
     return Sink(

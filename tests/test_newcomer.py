@@ -28,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
 SEED = ROOT / "examples" / "aircraft" / "records.ndjson"
 README = (ROOT / "README.md").read_text()
-DATA = Path(os.environ.get("MAPPER_SHARED_DATA", ROOT.parents[1] / "shared" / "data"))
+# ../shared/data: next to the checkout, or next to the directory of worktrees
+DATA = Path(
+    os.environ.get("MAPPER_SHARED_DATA")
+    or next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data") if p.is_dir()), ROOT.parent / "shared" / "data")
+)
 
 
 @dataclass
