@@ -30,6 +30,7 @@ from typing import Any, Callable, ClassVar, Iterable, Union
 
 import numpy as np
 
+from mapper._version import DISTRIBUTION
 from mapper.model import Column, Sink
 
 __all__ = [
@@ -154,7 +155,7 @@ def _version(dist: str) -> str:
 
 
 def _missing(package: str) -> tuple[bool, str]:
-    return False, f"{package} is not installed (pip install 'mapper[bench]')"
+    return False, f"{package} is not installed (pip install '{DISTRIBUTION}[bench]')"
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from mapper import load_sink
+from mapper import __version__, load_sink
 from mapper.model import Sink
 
 from . import processes, producers
@@ -232,7 +232,8 @@ def _rows(entries: Sequence[Entry], baseline: str | None) -> list[dict[str, Any]
 def environment() -> dict[str, Any]:
     """Versions of everything measured, and the machine."""
     versions: dict[str, str] = {"python": platform.python_version()}
-    for dist in ("mapper", "numpy", "orjson", "msgspec", "jmespath", "pyarrow", "polars"):
+    versions["mapper"] = __version__  # installed as DISTRIBUTION, or run from a checkout
+    for dist in ("numpy", "orjson", "msgspec", "jmespath", "pyarrow", "polars"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

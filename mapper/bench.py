@@ -27,11 +27,23 @@ from .report import BatchRejected, Report
 
 
 def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("bench", help="measure mapping throughput on your sink and records")
+    p = sub.add_parser(
+        "bench",
+        help="measure mapping throughput on your sink and records",
+        description="Map the records N times (--repeat) after one warm-up and print the median records/s and MB/s, the time of each stage "
+        "of the fast path (decode, extract, convert, the rest) and how many records took the careful path. The peers (pyarrow, "
+        "polars ...) run from a checkout: python -m benchmarks.run --sink SINK --data RECORDS.",
+    )
     p.add_argument("sink", metavar="SINK", help="sink definition file")
     p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (read into memory first), '-' for stdin")
-    p.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs per contender after one warm-up (default 5; the median is reported)")
-    p.add_argument("--json", dest="json_out", metavar="FILE", help="also write the figures as JSON ('-' for stdout instead of the table)")
+    p.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs after one warm-up (default 5); the median is reported")
+    p.add_argument(
+        "--json",
+        dest="json_out",
+        metavar="FILE",
+        help="also write the figures as JSON to FILE (records, bytes, and under mapper: the median seconds, records/s, MB/s and stage "
+        "times, the fast/careful path counts, every run's seconds); '-': the JSON on stdout instead of the table",
+    )
     shared_options(p)
 
 

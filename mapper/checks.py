@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, make_pointer, preview, suggest, type_name
+from .errors import PathSyntaxError, Problem, Severity, article, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
 from .paths import Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -24,8 +25,10 @@ __all__ = [
     "NAME_RE",
     "Checker",
     "ConfigKeyWhere",
+    "Entries",
     "check_config",
     "check_definition",
+    "check_entries",
     "check_entry",
     "check_path",
     "check_paths",
@@ -134,7 +137,23 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
     return name
 
 
-def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:
+@dataclass
+class Entries:
+    """The entries of a definition as checked: the ones that check, and whether all did.
+
+    ``columns`` lets the checks that look across entries (identity, colliding paths) run
+    even when some entry has errors, so that one ``check`` reports everything it can
+    know; ``broken`` names the entries with errors of their own (they exist, but cannot
+    be checked further).
+    """
+
+    columns: list[Column]
+    broken: set[str]
+    ok: bool
+
+
+def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> Entries | None:
+    """Check every entry of a definition; None when there is no array of entries to check."""
     if not present:
         ck.error(where, "missing", "the definition (an array of column entries) is missing")
         return None
@@ -146,6 +165,7 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
         return None
     too_many = check_column_count(ck, len(definition), where)
     columns: list[Column] = []
+    broken: set[str] = set()
     names: dict[str, int] = {}
     ok = True
     record_times: list[int] = []
@@ -153,6 +173,9 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
         col = check_entry(ck, entry, where + (i,), i, form)
         if col is None:
             ok = False
+            name = entry.get("name") if isinstance(entry, Mapping) else None
+            if isinstance(name, str):
+                broken.add(name)
             continue
         if col.name in names:
             ck.error(
@@ -169,13 +192,19 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
     if len(record_times) > 1:
         for i in record_times[1:]:
             ck.warning(where + (i,), "several-record-times", "more than one recordTime column: the last one read sets the record's time")
-    if record_times and ok and not any(c.config.quantum for c in columns):
+    if record_times and not any(c.config.quantum for c in columns):
         ck.warning(
             where + (record_times[0],),
             "unused-record-time",
             "recordTime only matters for columns with a Quantum, and no column has one",
         )
-    return columns if ok and not too_many else None
+    return Entries(columns, broken, ok and not too_many)
+
+
+def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:
+    """The columns of a definition, or None when any entry has an error (each reported to ``ck``)."""
+    entries = check_entries(ck, definition, present, where, form)
+    return entries.columns if entries is not None and entries.ok else None
 
 
 def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str) -> Column | None:
@@ -314,7 +343,7 @@ def check_config(
             kw = where + (key,)
             if canonical is None:
                 if _canonical_key(str(key)) in _KEY_KIND:
-                    why = f"{_canonical_key(key)} does not apply to a {ctype} column; the ingester ignores it"
+                    why = f"{_canonical_key(key)} does not apply to {article(ctype)} column; the ingester ignores it"
                 else:
                     why = f"unknown config key {preview(key)!r}; the ingester ignores it{suggest(key, allowed)}"
                 ck.warning(kw, "unknown-config-key", why)
@@ -422,7 +451,7 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
                     split_pointer(col.pointer) + ("path",),
                     "prefix-path",
                     f"the path of {preview(col.name)!r} ({col.path.jsonpath()}) goes inside the value of "
-                    f"{preview(other.name)!r} ({other.path.jsonpath()}); that value cannot be both an object and a {other.type}",
+                    f"{preview(other.name)!r} ({other.path.jsonpath()}); that value cannot be both an object and {article(other.type)}",
                 )
                 break
 

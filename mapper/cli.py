@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, Sequence
 
-from ._version import __version__
+from ._version import DISTRIBUTION, __version__
 from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
@@ -26,8 +26,17 @@ SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a defini
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {self._required(message)}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def _required(self, message: str) -> str:
+        """parse_intermixed_args calls optional positionals (RECORDS of ``validate``) required: name only the required ones."""
+        head = "the following arguments are required: "
+        if not message.startswith(head):
+            return message
+        optional = {a.metavar or a.dest for a in self._actions if not a.option_strings and a.nargs in ("*", "?")}
+        names = [n for n in message[len(head) :].split(", ") if n not in optional]
+        return head + ", ".join(names) if names else message
 
 
 def _identity_options(p: argparse.ArgumentParser) -> None:
@@ -47,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mapper",
         description="Map and validate JSON records the way a FeatureBase ingest endpoint (sink) does.",
     )
-    parser.add_argument("--version", action="version", version=f"mapper {__version__}")
+    parser.add_argument("--version", action="version", version=f"mapper {__version__} (pip install {DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parser.set_defaults(commands=sub.choices)
 
@@ -66,21 +75,46 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("sink", metavar="SINK", help=SINK_HELP)
-        p.add_argument("records", metavar="RECORDS", nargs="*" if name == "validate" else "+", help="record files, '-' for stdin (default: stdin)")
+        p.add_argument(
+            "records",
+            metavar="RECORDS",
+            nargs="*",
+            help="record files (NDJSON, JSON array, endpoint body; .gz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
+        )
         if name == "validate":
             p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
         else:
             p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
+        _report_options(p)
         _shared_options(p)
 
     add_infer_parser(sub)
-    add_bench_parser(sub, _shared_options)
+    add_bench_parser(sub, lambda p: _shared_options(p, rejects=False))  # bench writes no dead letters
     add_send_parser(sub, _identity_options)
     add_serve_parser(sub)
     return parser
 
 
-def _shared_options(p: argparse.ArgumentParser) -> None:
+def _report_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the text report")
+    g.add_argument(
+        "--group",
+        choices=("column", "record"),
+        default="column",
+        help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
+    )
+    g.add_argument(
+        "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
+    )
+    g.add_argument(
+        "--ignore-warning",
+        action="append",
+        metavar="KIND",
+        help="leave warnings of this kind out of the report, only counted (repeatable or comma-separated; all: every kind); --strict errors stay",
+    )
+
+
+def _shared_options(p: argparse.ArgumentParser, rejects: bool = True) -> None:
     p.add_argument(
         "--on-error",
         choices=("endpoint", "reject", "skip"),
@@ -91,7 +125,8 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-errors", metavar="LIMIT", help="with --on-error skip: discard the batch once more than LIMIT records fail (a count, 10, or a percentage, 5%%)"
     )
-    p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
+    if rejects:
+        p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument(
         "--records-path",
@@ -105,7 +140,9 @@ def _shared_options(p: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="a record longer than this is refused (code too_large) and reading goes on (default 16M; suffixes K, M, G)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="nothing on stderr (no progress bar, notes or report); validate's text report is its verdict line"
+    )
     _identity_options(p)
 
 

@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator, Sequence
+from typing import IO, Any, Iterator, Mapping, Sequence
 
 from .batch import Batch
 from .compiler import compile_definition
@@ -25,12 +25,14 @@ from .engine.core import Engine
 from .engine.parallel import splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
 from .engine.runner import run
-from .errors import MapperError, OptionError, OutputError, Problem
+from .errors import MapperError, OptionError, OutputError, Problem, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
+from .paths import Path as PathSpec
 from .paths import records_path_keys
-from .report import BatchRejected, Report, plural
+from .report import BatchRejected, RecordError, Report, ValueWarning, plural
 from .sink import check_sink
+from .types import LOSSY_KINDS
 from .writers import BatchWriter, RejectsWriter, check_output, open_writer, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
@@ -66,7 +68,7 @@ def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
     if not quiet:
         warnings = [p for p in result.problems if p.severity == "warning"]
         if warnings:
-            print(f"mapper: {len(warnings)} warning(s) about {args.sink} (see: mapper check {args.sink})", file=sys.stderr)
+            print(f"mapper: {plural(len(warnings), 'warning')} about {args.sink} (see: mapper check {args.sink})", file=sys.stderr)
     return result.sink
 
 
@@ -112,6 +114,8 @@ def parse_size(text: str | None, default: int) -> int:
 
 def map_options(args: argparse.Namespace) -> MapOptions:
     """The engine options of ``validate``/``map``/``bench``, checked once."""
+    if args.max_errors is not None and args.on_error != "skip":
+        raise OptionError(f"--max-errors only applies with --on-error skip (the policy is {args.on_error}): add --on-error skip, or drop --max-errors")
     return MapOptions(
         on_error=args.on_error,
         max_errors=parse_max_errors(args.max_errors),
@@ -151,7 +155,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     errors = len(result.errors)
     warnings = len(result.warnings)
-    print(f"invalid: {args.sink}: {errors} error(s), {warnings} warning(s)")
+    print(f"invalid: {args.sink}: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
     print_problems(result.problems, sys.stdout)
     return EXIT_USAGE
 
@@ -224,18 +228,58 @@ def _inputs(args: argparse.Namespace) -> list[str]:
     return records or ["-"]
 
 
+def ignored_warnings(args: argparse.Namespace) -> frozenset[str]:
+    """``--ignore-warning KIND`` (repeatable, or comma-separated; ``all`` for every kind), checked."""
+    kinds: set[str] = set()
+    for text in getattr(args, "ignore_warning", None) or ():
+        for kind in (k.strip() for k in text.split(",")):
+            if kind == "all":
+                kinds.update(LOSSY_KINDS)
+            elif kind in LOSSY_KINDS:
+                kinds.add(kind)
+            elif kind:
+                raise OptionError(
+                    f"--ignore-warning: unknown warning kind {kind!r}{suggest(kind, list(LOSSY_KINDS))}; the kinds are {', '.join(LOSSY_KINDS)}, or all"
+                )
+    return frozenset(kinds)
+
+
+def _stdin_note(inputs: list[str], quiet: bool) -> None:
+    """Say so when the records are about to be read from a terminal (it looks like a hang otherwise)."""
+    if quiet or "-" not in inputs:
+        return
+    try:
+        tty = sys.stdin.isatty()
+    except (ValueError, AttributeError):  # a closed or odd stdin
+        tty = False
+    if tty:
+        print("mapper: reading records from standard input (the terminal); end with Ctrl-D, or give RECORDS files instead", file=sys.stderr)
+
+
+class Run:
+    """What :func:`stream_batch` gives back: the batch (None when discarded or not built), the report and the sink."""
+
+    def __init__(self, batch: Batch | None, report: Report, sink: Sink):
+        self.batch, self.report, self.sink = batch, report, sink
+
+    def column_paths(self) -> dict[str, PathSpec]:
+        """Each column's path (shown as the definition wrote it, ``data.icaoId``), for the text report."""
+        return {c.name: c.path for c in self.sink.columns}
+
+
 #: ``map`` hands rows to its writer every this many records (its memory is about a part's).
 DRAIN_RECORDS = 65_536
 
 
-def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter | None = None) -> tuple[Batch | None, Report]:
-    """Run the engine over every input; return (batch, report).
+def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter | None = None) -> Run:
+    """Run the engine over every input; return the batch, the report and the sink.
 
     With a ``writer`` (``map``), rows go to it part by part as they are mapped and the
     batch returned is None: the writer is closed if the batch is accepted, aborted
     (nothing written under the output's name) if not.
     """
     options = map_options(args)
+    ignore = ignored_warnings(args)
     inputs = _inputs(args)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects:
@@ -248,10 +292,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if options.workers > 1:
         if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options):
             batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
+            report.silence(ignore)
             if writer is not None:
                 _write_all(writer, batch)
-                return None, report
-            return batch, report
+                return Run(None, report, sink)
+            return Run(batch, report, sink)
         if not args.quiet:
             if len(inputs) > 1:
                 why = "several inputs"
@@ -260,8 +305,10 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             else:
                 why = "the input is not NDJSON (a JSON document, a request body or gzip cannot be cut at line ends)"
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
+    _stdin_note(inputs, args.quiet)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
+    engine.rb.ignore_warnings = ignore
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False
@@ -279,7 +326,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             part, report = engine.finish_stream()
             _write_all(writer, part if report.accepted else None)
             ok = True
-            return None, report
+            return Run(None, report, sink)
         ok = True
     finally:
         progress.close()
@@ -287,7 +334,8 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             rejects.close(ok)
         if writer is not None and not ok:
             writer.abort()
-    return engine.finish()
+    batch, report = engine.finish()
+    return Run(batch, report, sink)
 
 
 def _write_all(writer: BatchWriter, last: Batch | None) -> None:
@@ -337,41 +385,53 @@ def _unit_size(unit: Any) -> int:
     return len(unit.raw) if isinstance(unit, BrokenDocument) else 0
 
 
+def _report_style(args: argparse.Namespace) -> dict[str, Any]:
+    """How the text report is laid out: ``--group``, ``--examples``, ``-q``."""
+    examples = getattr(args, "examples", None)
+    if examples is not None and examples < 0:
+        raise OptionError(f"--examples takes a count >= 0, not {examples}")
+    return {"group": getattr(args, "group", "column"), "examples": examples}
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        _batch, report = stream_batch(args, output=False)
+        style = _report_style(args)
+        result = stream_batch(args, output=False)
     except _UsageExit:
         return EXIT_USAGE
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    report = result.report
     if args.report == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
     elif args.report == "endpoint":
         sys.stdout.write(json.dumps(report.endpoint_answer(), ensure_ascii=False) + "\n")
     else:
-        print_report(report, sys.stdout)
+        print_report(report, sys.stdout, columns=result.column_paths(), brief=args.quiet, **style)
     return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 
 def cmd_map(args: argparse.Namespace) -> int:
     out = args.output
     try:
+        style = _report_style(args)
         writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
-        _batch, report = stream_batch(args, output=True, writer=writer)
+        result = stream_batch(args, output=True, writer=writer)
     except _UsageExit:
         return EXIT_USAGE
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    report = result.report
     if not report.accepted:
         if not args.quiet:
-            print_report(report, sys.stderr)
+            print_report(report, sys.stderr, columns=result.column_paths(), **style)
         return EXIT_REJECTED
     if not args.quiet:
         target = "stdout" if out == "-" else out
         if report.failed_records:
-            print_report(report, sys.stderr)
+            print_report(report, sys.stderr, columns=result.column_paths(), **style)
         print(f"mapper: {report.summary()}; {plural(writer.rows, 'row')} written to {target}", file=sys.stderr)
     return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
@@ -379,25 +439,106 @@ def cmd_map(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------
 # The human report
 
+#: Examples per group (``--group column``) and records shown (``--group record``) by default.
+EXAMPLES = {"column": 3, "record": 10}
 
-def print_report(report: Report, out: IO[str], examples: int = 3) -> None:
+
+def print_report(
+    report: Report,
+    out: IO[str],
+    *,
+    columns: Mapping[str, PathSpec] | None = None,
+    group: str = "column",
+    examples: int | None = None,
+    brief: bool = False,
+) -> None:
+    """The text report: the verdict line, then the errors and warnings with examples.
+
+    ``columns`` maps each column to its path, so that an entry names both the sink's
+    column and where the sender put the value (``lat (path data.lat)``). ``group``:
+    ``column`` groups by (column, code) with counts, largest first; ``record`` lists
+    each record's errors and warnings together, in record order. ``examples``: examples
+    per group, or records listed (defaults: :data:`EXAMPLES`). ``brief``: the verdict
+    line only (``-q``).
+    """
     verdict, _, rest = report.summary().partition(": ")
     print(f"{verdict.upper()}: {rest}", file=out)
-    _print_groups("errors:", report.errors_by_column(), out, examples)
-    _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, examples)
+    if brief:
+        return
+    columns = columns or {}
+    n = EXAMPLES[group] if examples is None else examples
+    if group == "record":
+        _print_records(report, out, columns, n)
+    else:
+        _print_groups("errors:", report.errors_by_column(), out, n, columns)
+        _print_groups("warnings (values the endpoint stores differently from how they were sent):", report.warnings_by_column(), out, n, columns)
     if report.total_errors > len(report.errors):
-        print(f"(counts cover all {report.total_errors} errors; the first {len(report.errors)} are kept in full)", file=out)
+        print(f"(counts cover all {plural(report.total_errors, 'error')}; the first {len(report.errors):,} are kept in full)", file=out)
+    if report.silenced_warnings:
+        silenced = ", ".join(f"{kind} {count:,}" for kind, count in sorted(report.silenced_warnings.items()))
+        print(f"silenced warnings (--ignore-warning): {silenced}", file=out)
     for note in report.notes:
         print(f"note: {note}", file=out)
 
 
-def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int) -> None:
+def _label(column: str | None, columns: Mapping[str, PathSpec]) -> str:
+    """``lat (path data.lat)``: the sink's column and the path in the record; ``(record)`` for the record as a whole."""
+    if column is None:
+        return "(record)"
+    path = columns.get(column)
+    return f"{column} (path {path})" if path is not None else column
+
+
+def _line(item: RecordError | ValueWarning) -> str:
+    """``, line 2``, or ``, b.ndjson line 2`` when the run read several files."""
+    if item.line is None:
+        return f", {item.file}" if item.file else ""
+    return f", {item.file} line {item.line}" if item.file else f", line {item.line}"
+
+
+def _elsewhere(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:
+    """`` at `$.data` `` where the entry's path is not its column's own (a value on the way that is not an object)."""
+    if not item.path or item.column is None:
+        return ""
+    own = columns.get(item.column)
+    return "" if own is not None and own.jsonpath() == item.path else f" at `{item.path}`"
+
+
+def _where(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:
+    """``record 4, line 2`` (``record 4, b.ndjson line 2`` with several files), and the path where it is not the column's own."""
+    return f"record {item.record}{_line(item)}{_elsewhere(item, columns)}"
+
+
+def _print_groups(title: str, groups: list[tuple[str | None, str, int, list[Any]]], out: IO[str], examples: int, columns: Mapping[str, PathSpec]) -> None:
     """Groups of (column, code or kind, count, first entries), each with a few examples."""
     if not groups:
         return
     print(title, file=out)
     for column, code, count, items in groups:
-        print(f"  {column or '(record)'}  {code}  {count} time(s)", file=out)
+        print(f"  {_label(column, columns)}  {code}  {plural(count, 'time')}", file=out)
         for item in items[:examples]:
-            loc = f"record {item.record}" + (f", line {item.line}" if item.line is not None else "")
-            print(f"    {loc}: {item.reason}", file=out)
+            print(f"    {_where(item, columns)}: {item.reason}", file=out)
+
+
+def _print_records(report: Report, out: IO[str], columns: Mapping[str, PathSpec], limit: int) -> None:
+    """``--group record``: each record's errors and warnings together, in record order."""
+    by_record: dict[int, list[RecordError | ValueWarning]] = {}
+    items: list[RecordError | ValueWarning] = [*report.errors, *report.warnings]
+    for item in items:
+        by_record.setdefault(item.record, []).append(item)
+    if not by_record:
+        return
+    order = sorted(by_record)
+    print("by record (errors, then warnings, of each record):", file=out)
+    for rec in order[:limit]:
+        items = by_record[rec]
+        errors = [i for i in items if isinstance(i, RecordError)]
+        warnings = [i for i in items if isinstance(i, ValueWarning)]
+        counts = ", ".join(t for t in (plural(len(errors), "error") if errors else "", plural(len(warnings), "warning") if warnings else "") if t)
+        print(f"  record {rec}{_line(items[0])}: {counts}", file=out)
+        for e in errors:
+            print(f"    error    {_label(e.column, columns)}  {e.code}{_elsewhere(e, columns)}: {e.reason}", file=out)
+        for w in warnings:
+            print(f"    warning  {_label(w.column, columns)}  {w.kind}{_elsewhere(w, columns)}: {w.reason}", file=out)
+    if len(order) > limit:
+        print(f"  ... and {plural(len(order) - limit, 'more record')} (--examples N lists more)", file=out)

@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import orjson
 
+from .engine.gojson import RecordDecodeError, decode_record
 from .errors import MapperError, OptionError
 
 __all__ = [
@@ -115,10 +116,19 @@ def _no_constant(name: str) -> Any:
 
 
 def json_problem(raw: bytes) -> str | None:
-    """Why the service's JSON decoder would not take this text, or None."""
+    """Why the service's JSON decoder would not take this text, or None.
+
+    Text that is not JSON at all is worded as ``mapper validate`` words it (one wording
+    per fault); text only the service's stricter decoder refuses (a number beyond
+    float64 in a field nobody maps, invalid UTF-8) says so.
+    """
     try:
         _loads(raw)
     except orjson.JSONDecodeError as exc:
+        try:
+            decode_record(raw, False)
+        except RecordDecodeError as bad:
+            return bad.message
         return f"not valid JSON for the service: {exc}"
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply"

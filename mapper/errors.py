@@ -77,6 +77,11 @@ def show(value: object, limit: int = 60) -> str:
     return text
 
 
+def article(word: str) -> str:
+    """``a string``, ``an int``, ``an id``: a word with its indefinite article."""
+    return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
+
+
 def type_name(value: object) -> str:
     """The JSON type of a decoded value, as messages name it (msgspec's names)."""
     if value is None:
@@ -141,7 +146,7 @@ class DefinitionError(MapperError):
         self.source = source
         errors = [p for p in self.problems if p.severity == "error"]
         head = f"invalid sink definition{f' {source}' if source else ''}"
-        lines = [f"{head}: {len(errors)} error(s)"]
+        lines = [f"{head}: {len(errors)} error{'' if len(errors) == 1 else 's'}"]
         lines += [f"  {p}" for p in errors[:20]]
         if len(errors) > 20:
             lines.append(f"  ... and {len(errors) - 20} more")

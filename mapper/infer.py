@@ -24,15 +24,27 @@ Rules, per leaf path (a path whose value is not an object):
 * several JSON types in one path (a *conflict*): a type every value converts to without an
   error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
   bools with 0/1 or bool words -> ``bool``, anything else -> ``string``, which takes numbers
-  and bools with a warning);
+  and bools with a warning), unless another type stores more than half of the values
+  exactly as sent (ints with a few words -> ``int``: the endpoint refuses the words'
+  records, and the report says so); every candidate's tally (stored as sent, changed,
+  refused) is in the conflict report, and ``types`` (``--type PATH=TYPE``) picks another;
+* integers beyond 2^53 with an exact string twin (``id`` / ``id_str``): left out, the twin
+  mapped (the endpoint decodes numbers as float64 and would store them changed);
 * a path that is an object in some records and not in others: its keys are not mapped (the
   endpoint fails "not an object" on them); the path itself becomes a ``string`` column;
 * skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs.
 
+The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
+``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
+string twin instead), else the first string field present in every record, one whose
+values all differ first. The scan keeps a hash of each string or integer value of a path
+while they all differ, so the identity's uniqueness is known and said.
+
 Record indices are 0-based and count every non-blank record of every input in order,
-the way ``mapper validate`` numbers them.
+the way ``mapper validate`` numbers them; a record that cannot be read is worded as
+``validate`` words it.
 """
 
 from __future__ import annotations
@@ -43,22 +55,26 @@ import json
 import os
 import re
 import sys
+from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FsPath
-from typing import IO, Any, Callable, Iterable, Sequence
+from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 
 import msgspec
+import numpy as np
 
 from .checks import NAME_RE
 from .commands import Progress
+from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
-from .errors import InputError, MapperError, show, type_name
+from .errors import InputError, MapperError, article, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
+from .report import not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
-from .types import ColumnType, ConversionError, column_type, go_trim, parse_decimal_text
+from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_trim, parse_decimal_text
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -89,6 +105,9 @@ _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 # a value it rejects is only typed string, never wrongly a timestamp).
 _TS_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Za-z]{3} [A-Za-z]{3} ")
 _BOOL_WORDS = frozenset({"", "0", "f", "false", "1", "t", "true"})
+_DEC_START = frozenset("+-.0123456789")
+#: What integer text may start with (Go's TrimSpace trims these spaces first).
+_NUM_START = frozenset("+-0123456789" + GO_SPACE)
 _DECODER = msgspec.json.Decoder()
 
 
@@ -175,6 +194,14 @@ class _PathStats:
         "obj_empty",
         "deeper",
         "other",
+        "not_int",
+        "n_int",
+        "n_dec",
+        "n_bool",
+        "huge",
+        "huge_first",
+        "uniq",
+        "unique",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -207,6 +234,16 @@ class _PathStats:
         self.obj_empty = 0
         self.deeper = 0
         self.other = 0
+        self.not_int: str | None = None  # the first string that is not integer text (what an int column refuses)
+        self.n_int = 0  # strings that are integer text, decimal text, bool words
+        self.n_dec = 0
+        self.n_bool = 0
+        self.huge = 0  # numbers beyond float64 (1e400): the endpoint refuses them whatever the column type
+        self.huge_first = -1
+        # Hashes of the values, kept while every value seen is a distinct string or int:
+        # whether a path can be the record identity (unique) is known after one scan.
+        self.uniq: array[int] | None = array("q")
+        self.unique: bool | None = True  # None: not a scalar key (other kinds seen)
 
     def seen(self, kind: str, index: int) -> None:
         counts = self.counts
@@ -215,8 +252,34 @@ class _PathStats:
         if n < FIRST_INDICES:
             self.first.setdefault(kind, []).append(index)
 
+    def track(self, value: str | int) -> None:
+        """Keep the value's hash while the path's values may all differ (see :meth:`finish`)."""
+        u = self.uniq
+        if u is None:
+            return
+        u.append(hash(value))
+        n = len(u)
+        if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
+            self.finish()
+
+    def untrack(self) -> None:
+        """A value that cannot be part of a key (null, a float, an array ...): not an identity."""
+        self.uniq = None
+        self.unique = None
+
+    def finish(self) -> None:
+        """Decide whether every value seen differs (``unique``) from the hashes kept."""
+        u = self.uniq
+        if u is None:
+            return
+        a = np.frombuffer(u, dtype=np.int64) if len(u) else np.zeros(0, dtype=np.int64)
+        if len(np.unique(a)) < len(a):
+            self.uniq = None
+            self.unique = False
+
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index)
+        self.track(v)
         if self.imin is None or v < self.imin:
             self.imin = v
         if self.imax is None or v > self.imax:
@@ -234,6 +297,7 @@ class _PathStats:
 
     def add_str(self, v: str, index: int) -> None:
         self.seen("str", index)
+        self.track(v)
         if not v:
             self.s_empty += 1
         ts = self.ts
@@ -249,22 +313,26 @@ class _PathStats:
                 self.ts = alive
         if v == "":  # "" is no value for int, decimal and bool columns: no error
             return
-        if self.int_text:
-            t = go_trim(v)
-            if _INT_TEXT.fullmatch(t):
-                n = int(t)
-                if self.tmin is None or n < self.tmin:
-                    self.tmin = n
-                if self.tmax is None or n > self.tmax:
-                    self.tmax = n
-            else:
-                self.int_text = False
-        if self.dec_text:
+        # Counted for every string: a conflict's report says how many values each type takes.
+        first = v[:1]
+        t = go_trim(v) if first in _NUM_START and len(v) < 400 else ""
+        if t and _INT_TEXT.fullmatch(t):
+            self.n_int += 1
+            n = int(t)
+            if self.tmin is None or n < self.tmin:
+                self.tmin = n
+            if self.tmax is None or n > self.tmax:
+                self.tmax = n
+        elif self.int_text:
+            self.int_text = False
+            self.not_int = v
+        if first in _DEC_START:
             try:
                 mant, scale = parse_decimal_text(v)
             except (ValueError, OverflowError):
                 self.dec_text = False
             else:
+                self.n_dec += 1
                 d = Decimal(mant).scaleb(-scale)
                 if scale > self.dscale:
                     self.dscale = scale
@@ -272,7 +340,11 @@ class _PathStats:
                     self.dmin, self.dmin_text = d, v
                 if self.dmax is None or d > self.dmax:
                     self.dmax, self.dmax_text = d, v
-        if self.bool_text and go_trim(v.lower()) not in _BOOL_WORDS:
+        else:
+            self.dec_text = False
+        if len(v) < 16 and go_trim(v.lower()) in _BOOL_WORDS:
+            self.n_bool += 1
+        else:
             self.bool_text = False
 
     def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
@@ -348,9 +420,12 @@ class _Scanner:
     def record(self, obj: Any, line: int | None, source: str | None) -> None:
         idx = self.index
         self.index += 1
+        if isinstance(obj, NotAnItem):  # worded as validate words it (mapper.engine.careful)
+            what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
+            self.bad_record(idx, line, source, f"the request body item {what}")
+            return
         if not isinstance(obj, dict):
-            what = obj.item if isinstance(obj, NotAnItem) else obj
-            self.bad_record(idx, line, source, f"not a JSON object: `{type_name(what)}` {show(what)}")
+            self.bad_record(idx, line, source, not_an_object_reason(obj))
             return
         self.records += 1
         try:
@@ -379,15 +454,23 @@ class _Scanner:
             t = type(value)
             if t is str:
                 st.add_str(value, idx)
-            elif t is int:
+                continue
+            if t is int:
                 st.add_int(value, idx)
-            elif t is float:
+                continue
+            if st.uniq is not None:
+                st.untrack()
+            if t is float:
                 st.add_float(value, idx)
             elif value is None:
                 st.nulls += 1
                 st.seen("null", idx)
             elif t is bool:
                 st.seen("bool", idx)
+            elif t is OutOfRangeNumber:  # decoded the way the engine does: the endpoint refuses it in any column
+                if not st.huge:
+                    st.huge_first = idx
+                st.huge += 1
             elif isinstance(value, dict):
                 st.seen("object", idx)
                 if not value:
@@ -435,7 +518,7 @@ class _Scanner:
                 if unit.first_line is not None:
                     line = unit.first_line
                 self.index += 1
-                self.bad_record(self.index - 1, line, name, f"too large: {unit.size:,} bytes, more than {unit.limit:,}")
+                self.bad_record(self.index - 1, line, name, too_large_reason(unit.size, unit.limit))
                 line += 1
                 self.nbytes += unit.size
             else:  # pragma: no cover - the reader grew a unit kind
@@ -465,17 +548,15 @@ class _Scanner:
             return
         try:
             obj = _DECODER.decode(raw)
-        except (msgspec.DecodeError, ValueError) as exc:
-            idx = self.index
-            self.index += 1
-            msg = str(exc).split(" (byte")[0] if isinstance(exc, msgspec.DecodeError) else f"invalid UTF-8 ({exc.__class__.__name__})"
-            self.bad_record(idx, line, name, f"invalid JSON: {msg}")
-            return
-        except RecursionError:
-            idx = self.index
-            self.index += 1
-            self.bad_record(idx, line, name, "invalid JSON: nested too deeply")
-            return
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            # decoded as validate decodes it (invalid UTF-8 replaced, Go's numbers), or
+            # refused with validate's words: one wording per fault
+            try:
+                obj, _replaced = decode_record(raw, False)
+            except RecordDecodeError as exc:
+                self.index += 1
+                self.bad_record(self.index - 1, line, name, exc.message)
+                return
         self.record(obj, line, name)
 
 
@@ -491,6 +572,9 @@ class _Choice:
     config: dict[str, Any] = field(default_factory=dict)
     reason: str = ""  # why skipped (type None), or how a conflict was resolved
     note: str = ""  # something the user should know (capped scale, timestamp fallback)
+    #: for a path with several JSON types: what each candidate type would do with the values
+    #: ({"type", "config", "exact", "changed", "refused"}), the chosen one first
+    alternatives: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _is_time_key(key: str) -> bool:
@@ -577,18 +661,156 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
     ingester reads the path as null there too).
     """
     choice = _decide_type(st)
+    if choice.type is not None and len(st.kinds) > 1 and st.kinds <= _SCALARS:
+        choice = _most_faithful(st, choice)
     nulls = st.nulls + nulls_above
     if nulls and choice.type in ("strings", "ids"):
         return _Choice(
             None,
             reason=f"{choice.type} with nulls: the endpoint cannot write null into an existing set column, so the "
-            f"{nulls} record(s) sending null would be refused; map it yourself if that is what you want",
+            f"{plural(nulls, 'record')} sending null would be refused; map it yourself if that is what you want",
         )
     return choice
 
 
+_SCALARS = frozenset({"int", "float", "str", "bool"})
+#: The JSON kinds a column type takes as they are (anything else it takes is converted: a change).
+_NATURAL = {
+    "int": {"int", "str"},
+    "id": {"int", "str"},
+    "decimal": {"int", "float", "str"},
+    "bool": {"bool", "str"},
+    "string": {"str"},
+    "timestamp": {"str"},
+}
+
+
+def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
+    """How many of the path's values of one JSON kind a column would store as sent, change, refuse."""
+    n = st.counts.get(kind, 0)
+    ctype = choice.type
+    assert ctype is not None
+    if kind == "str":
+        empty = st.s_empty  # "" is no value in every column type: changed
+        rest = n - empty
+        taken = {"string": rest, "int": st.n_int, "id": st.n_int, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
+        if ctype == "timestamp":
+            layout = choice.config.get("Layout")
+            taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
+        taken = taken or 0
+        values: list[Any] = []
+        if ctype in ("int", "id"):
+            values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
+        elif ctype == "decimal":
+            values = [t for t in (st.dmin_text, st.dmax_text) if t]
+        if not _converts(_converter(ctype, tuple(sorted(choice.config.items()))), values):
+            taken = 0
+        return taken, empty, rest - taken
+    if kind == "int":
+        values = [v for v in (st.imin, st.imax) if v is not None]
+    elif kind == "float":
+        values = [v for v in (st.fmin, st.fmax) if v is not None]
+    elif kind == "bool":
+        values = [True, False]
+    else:  # pragma: no cover - only scalar conflicts come here
+        return 0, 0, n
+    notes: list[Any] = []
+    conv = _converter(ctype, tuple(sorted(choice.config.items())))
+    try:
+        for v in values:
+            conv.convert(v, notes)
+    except (ConversionError, OverflowError, ValueError, TypeError):
+        return 0, 0, n
+    if notes or kind not in _NATURAL.get(ctype, ()):
+        return 0, n, 0
+    return n, 0, 0
+
+
+def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
+    exact = changed = refused = 0
+    for kind in st.kinds:
+        e, c, r = _fate(choice, st, kind)
+        exact, changed, refused = exact + e, changed + c, refused + r
+    return {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
+
+
+def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
+    """A path with several scalar JSON types: the column type that stores the most values as sent.
+
+    ``takes_all`` (the type every value converts to; ``string`` when nothing else does)
+    stays unless another type stores more than half of the values exactly as sent (and
+    more than it does): ADS-B ``alt_baro``, 108 ints and 10 ``"ground"``, is an ``int``
+    column whose 10 ``"ground"`` records the endpoint refuses, rather than a ``string``
+    column that stores every altitude as text. Every candidate's tally is kept for the
+    conflict report (and ``--type PATH=TYPE`` picks another).
+    """
+    candidates = [takes_all]
+    kinds = st.kinds
+    if "int" in kinds or "float" in kinds:
+        num = _epoch_choice(st) or (_int_choice(st, []) if "float" not in kinds else _decimal_choice(st, with_text=False))
+        if num is not None:
+            candidates.append(num)
+    if "int" in kinds and "float" in kinds:
+        whole = _int_choice(st, [])
+        if whole is not None:
+            candidates.append(whole)
+    if "bool" in kinds:
+        candidates.append(_Choice("bool"))
+    if "str" in kinds and takes_all.type != "string":
+        candidates.append(_Choice("string"))
+    tallies: list[tuple[_Choice, dict[str, Any]]] = []
+    for c in candidates:
+        if c.type is not None and not any(t["type"] == c.type and t["config"] == c.config for _c, t in tallies):
+            tallies.append((c, _tally(c, st)))
+    total = sum(n for k, n in st.counts.items() if k != "null")
+    at = 0
+    for i, (_c, t) in enumerate(tallies):
+        top = tallies[at][1]
+        if i and t["exact"] * 2 > total and (t["exact"], -t["refused"], -t["changed"]) > (top["exact"], -top["refused"], -top["changed"]):
+            at = i
+    best, tally = tallies[at]
+    if at:
+        best = _Choice(best.type, dict(best.config), reason=f"{best.type} stores {tally['exact']} of {total} values as sent", note=best.note)
+    best.alternatives = [tally] + [t for i, (_c, t) in enumerate(tallies) if i != at]
+    return best
+
+
+#: The types ``--type PATH=TYPE`` can give a path.
+FORCED_TYPES = ("string", "int", "id", "decimal", "bool", "timestamp", "strings", "ids")
+
+
+def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
+    """The column ``--type PATH=TYPE`` asks for, configured from what was seen (values it refuses are the user's choice)."""
+    why = f"typed {ctype} by --type"
+    if ctype not in FORCED_TYPES:
+        raise InferError(f"--type {text}={ctype}: the types infer can give a path are {', '.join(FORCED_TYPES)}")
+    if ctype == "decimal":
+        choice = _decimal_choice(st, with_text=st.dec_text and "str" in st.kinds) or _decimal_choice(st, with_text=False)
+        if choice is None:
+            raise InferError(f"--type {text}=decimal: no Scale holds the numbers seen in a signed 64-bit integer")
+        choice.reason = why
+        return choice
+    if ctype in ("int", "id"):
+        choice = _int_choice(st, [str(v) for v in (st.tmin, st.tmax) if v is not None]) or _int_choice(st, [])
+        if choice is None or (ctype == "id" and choice.type == "int" and st.imin is not None and st.imin < 0):
+            raise InferError(f"--type {text}={ctype}: the integers seen do not fit {article(ctype)} column")
+        return _Choice(ctype, reason=why)
+    if ctype == "timestamp":
+        choice = _epoch_choice(st) if not st.kinds - {"int", "float"} else None
+        if choice is None and st.ts:
+            layout = st.ts[0][0]
+            choice = _Choice("timestamp", {"Layout": layout} if layout is not None else {})
+        if choice is None:
+            raise InferError(f"--type {text}=timestamp: no layout parses every string seen (or the numbers are not epoch times under a time-like key)")
+        choice.reason = why
+        return choice
+    return _Choice(ctype, reason=why)
+
+
 def _decide_type(st: _PathStats) -> _Choice:
     kinds = st.kinds
+    if not kinds and st.huge:
+        return _Choice(None, reason="only numbers beyond the float64 range the endpoint decodes numbers into: it refuses them in any column")
     if not kinds:
         return _Choice(None, reason="only null values: no type to infer")
     if st.other:
@@ -621,7 +843,7 @@ def _decide_type(st: _PathStats) -> _Choice:
             layout = st.ts[0][0]
             return _Choice("timestamp", {"Layout": layout} if layout is not None else {})
         if st.ts_hits:
-            return _Choice("string", note=f"{st.ts_hits} value(s) read as timestamps, but no single layout parses every value: typed string")
+            return _Choice("string", note=f"{plural(st.ts_hits, 'value')} read as timestamps, but no single layout parses every value: typed string")
         return _Choice("string")
     if kinds <= {"int", "float"}:
         choice = _epoch_choice(st)
@@ -747,12 +969,12 @@ class InferResult:
         schema = self.body["schema"]
         ident = f"id_field {schema['id_field']}" if "id_field" in schema else "primary_key_fields " + ",".join(schema["primary_key_fields"])
         text = (
-            f"inferred {len(schema['definition'])} columns from {self.records} records ({ident}; "
+            f"inferred {plural(len(schema['definition']), 'column')} from {plural(self.records, 'record')} ({ident}; "
             f"allow_missing_fields {str(schema['allow_missing_fields']).lower()}); "
-            f"{len(self.conflicts)} conflicts, {len(self.skipped)} paths skipped"
+            f"{plural(len(self.conflicts), 'conflict')}, {plural(len(self.skipped), 'path')} skipped"
         )
         if self.bad_records:
-            text += f", {self.bad_records} bad records"
+            text += f", {plural(self.bad_records, 'bad record')}"
         return text
 
     def print_report(self, out: IO[str], limit: int = 25) -> None:
@@ -761,7 +983,7 @@ class InferResult:
         for note in self.notes:
             print(f"note: {note}", file=out)
         if self.bad_records:
-            print(f"bad records (not JSON objects): {self.bad_records}", file=out)
+            print(f"bad records (not JSON, or not JSON objects; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
                 where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['source']}" if ex.get("source") else "")
                 print(f"  {where}: {ex['reason']}", file=out)
@@ -778,8 +1000,17 @@ class InferResult:
                 nulls = f", null {c['nulls']}" if c.get("nulls") else ""
                 target = f"{c['column']}: {c['type']}" if c.get("column") else "skipped"
                 print(f"  {path}: {'; '.join(parts)}{nulls} -> {target}", file=out)
+                for k, alt in enumerate(c.get("alternatives") or []):
+                    fate = [f"{alt['exact']} stored as sent"]
+                    if alt["changed"]:
+                        fate.append(f"{alt['changed']} changed (see mapper validate's warnings)")
+                    if alt["refused"]:
+                        eg = f", e.g. {show(c['example_refused'])}" if k == 0 and c.get("example_refused") is not None else ""
+                        fate.append(f"{alt['refused']} refused with their records{eg}")
+                    how = "(chosen)" if k == 0 else f"--type {path}={alt['type']}"
+                    print(f"      {alt['type']:<9} {', '.join(fate)}  {how}", file=out)
         partial = [(p, r) for p, r in self.presence.items() if r < 1.0]
-        print(f"presence: {len(self.presence) - len(partial)} of {len(self.presence)} paths in every record", file=out)
+        print(f"presence: {len(self.presence) - len(partial)} of {plural(len(self.presence), 'path')} in every record", file=out)
         if partial:
             partial.sort(key=lambda pr: pr[1])
             for p, r in partial[:limit]:
@@ -867,6 +1098,7 @@ def infer(
     progress: Callable[[int, int], None] | Any = None,
     input_format: str = "auto",
     records_path: str | Sequence[str] | None = None,
+    types: Mapping[str, str] | None = None,
 ) -> InferResult:
     """Scan every record of ``records_sources`` and draft a sink definition for them.
 
@@ -881,6 +1113,8 @@ def infer(
     document (see :meth:`mapper.Mapper.map`). Only :class:`~mapper.errors.MapperError`
     subclasses are raised. :attr:`InferResult.unusable` says why the draft does not stand
     on the input, if it does not (most of it not records, or one document holding them).
+    ``types``: dot path (or column name) -> column type, for paths whose type you choose
+    (a conflict's alternative, ``{"alt_baro": "string"}``).
     """
     include = tuple(include or ())
     exclude = tuple(exclude or ())
@@ -910,7 +1144,7 @@ def infer(
             raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
         except RecursionError:
             raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
-    return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources))
+    return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
 
 
 def _draft(
@@ -922,10 +1156,11 @@ def _draft(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     name: str,
+    types: Mapping[str, str] | None = None,
 ) -> InferResult:
     n = sc.records
     if n == 0:
-        bad = f" ({sc.bad} records are not JSON objects)" if sc.bad else ""
+        bad = f" ({plural(sc.bad, 'record is', 'records are')} not JSON objects)" if sc.bad else ""
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []
@@ -943,10 +1178,23 @@ def _draft(
                 return keys[:i]
         return None
 
+    for st in stats.values():
+        st.finish()
+
     # Decide every leaf path.
     choices: dict[tuple[str, ...], _Choice] = {}
     for keys, st in stats.items():
         if blocked(keys) is not None:
+            continue
+        twin = _exact_twin(stats, keys)
+        if twin is not None:
+            choice = _Choice(
+                None,
+                reason=f"integers beyond 2^53, which the endpoint decodes as float64 and would store changed; "
+                f"{_dot(twin)} holds the same values as exact strings and is mapped instead",
+            )
+            choices[keys] = choice
+            skipped[_dot(keys)] = choice.reason
             continue
         if keys in objects:
             if st.deeper:
@@ -968,6 +1216,32 @@ def _draft(
             skipped[_dot(keys)] = choice.reason
         elif choice.note:
             notes.append(f"{_dot(keys)}: {choice.note}")
+        if choice.type is not None and st.huge:
+            notes.append(
+                f"{_dot(keys)}: {plural(st.huge, 'number')} beyond the float64 range the endpoint decodes numbers into (the first in record "
+                f"{st.huge_first}): the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type"
+            )
+
+    # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
+    for text, ctype in (types or {}).items():
+        keys = _resolve(text, choices, stats, "--type")
+        forced = _typed(stats[keys], ctype, text)
+        if len(stats[keys].kinds) > 1 and stats[keys].kinds <= _SCALARS:
+            forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
+        choices[keys] = forced
+        skipped.pop(_dot(keys), None)
+        notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
+    for keys, choice in choices.items():
+        tally = choice.alternatives[0] if choice.alternatives else None
+        if tally and tally["refused"]:
+            st = stats[keys]
+            eg = f" (e.g. {show(st.not_int)})" if choice.type in ("int", "id") and st.not_int is not None else ""
+            other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
+            offer = f"; --type {_dot(keys)}={other['type']} takes them all ({other['changed']} changed)" if other else ""
+            notes.append(
+                f"{_dot(keys)}: {choice.type} stores {tally['exact']} of {sum(n for k, n in st.counts.items() if k != 'null')} values as sent; "
+                f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}"
+            )
 
     # Filters: presence, globs (depth is applied while scanning).
     kept: list[tuple[str, ...]] = []
@@ -989,6 +1263,7 @@ def _draft(
 
     # Identity.
     ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes)
+    _identity_notes(stats, ident_keys, notes)
     for keys in ident_keys:
         if keys not in kept:
             if _dot(keys) in skipped:
@@ -1035,6 +1310,10 @@ def _draft(
             "column": mapped_as,
             "type": found.type if mapped_as is not None and found is not None else None,
             "resolution": resolution,
+            # what each candidate type would store as sent, change or refuse (the chosen one first)
+            "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
+            "refused": found.alternatives[0]["refused"] if found is not None and found.alternatives else 0,
+            "example_refused": st.not_int if found is not None and found.type in ("int", "id") and st.not_int is not None else None,
         }
 
     # Missing values: a column is missing in a record unless its key is there or an
@@ -1051,6 +1330,8 @@ def _draft(
     schema["allow_missing_fields"] = allow_missing
     schema["definition"] = definition
     body = {"name": name, "sink_details": {"database_id": "<database_id>", "table": "<table>"}, "schema": schema}
+    # said once, here: check notes the placeholders, validate and map do not need them
+    notes.append("sink_details holds placeholders: fill in <database_id> and <table> before creating the sink (POST /v1/sinks)")
 
     for keys in ident_keys:
         st = stats[keys]
@@ -1107,6 +1388,52 @@ def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tup
     raise InferError(f"{what} {text!r} is not a path of the records (nor a column name of the draft){hint}")
 
 
+#: Integers the endpoint's float64 decoding keeps exactly.
+EXACT_INT = 2**53
+
+
+def _imprecise(st: _PathStats) -> bool:
+    """Whether some integer of the path is beyond 2^53 (the endpoint would store it changed)."""
+    return (st.imax is not None and st.imax > EXACT_INT) or (st.imin is not None and st.imin < -EXACT_INT)
+
+
+def _exact_twin(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``id_str`` for ``id``: the sibling ``<key>_str`` holding the same integers as text (exactly),
+    when the path's integers go beyond 2^53 (twitter's ``id``, ``in_reply_to_status_id`` ...)."""
+    st = stats.get(keys)
+    if st is None or st.kinds != {"int"} or not _imprecise(st):
+        return None
+    twin = keys[:-1] + (keys[-1] + "_str",)
+    ts = stats.get(twin)
+    if ts is None or ts.kinds != {"str"} or not ts.int_text or ts.s_empty:
+        return None
+    if (ts.tmin, ts.tmax, ts.present, ts.nulls) != (st.imin, st.imax, st.present, st.nulls):
+        return None
+    return twin
+
+
+def _uniqueness(st: _PathStats) -> str:
+    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values."""
+    if st.unique:
+        return "every value distinct"
+    if st.unique is False:
+        return "values repeat"
+    return "not a key (nulls, numbers with a fraction, bools, arrays or objects)"
+
+
+def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: int = 5) -> list[str]:
+    """The paths that come closest to an identity: present in the most records, then values distinct, then shallow."""
+    n = sc.records
+    order = {k: i for i, k in enumerate(sc.stats)}
+    found = [
+        k
+        for k, st in sc.stats.items()
+        if st.kinds and st.kinds <= {"str", "int"} and st.unique is not None and choices.get(k) is not None and choices[k].type is not None
+    ]
+    found.sort(key=lambda k: (-sc.stats[k].present, not sc.stats[k].unique, len(k), order[k]))
+    return [f"{_dot(k)} (in {sc.stats[k].present / n:.1%} of records, {_uniqueness(sc.stats[k])})" for k in found[:limit]]
+
+
 def _id_type(st: _PathStats) -> str | None:
     """``int`` or ``id`` if every value can be the record's unsigned id, else None."""
     kinds = st.kinds
@@ -1114,8 +1441,8 @@ def _id_type(st: _PathStats) -> str | None:
         return None
     if "str" in kinds and not (st.int_text and st.s_empty == 0 and (st.tmin is None or st.tmin >= 0)):
         return None
-    if "int" in kinds and (st.imin is None or st.imin < 0):
-        return None
+    if "int" in kinds and (st.imin is None or st.imin < 0 or _imprecise(st)):
+        return None  # negative, or stored changed: not an identity
     values: list[Any] = [v for v in (st.imin, st.imax) if v is not None] + [str(v) for v in (st.tmin, st.tmax) if v is not None]
     if kinds == {"int"} and _converts(_converter("int"), values):
         return "int"
@@ -1167,11 +1494,20 @@ def _identity(
     def always(st: _PathStats) -> bool:
         return st.present == n and st.nulls == 0
 
-    # An id / _id / uuid / key at the top level, present in every record.
+    # An id / _id / uuid / key at the top level, present in every record; its exact string
+    # twin (id_str) where its integers go beyond 2^53 (the endpoint would store them changed).
     tops = [k for k in choices if len(k) == 1]
     for wanted in IDENTITY_NAMES:
         for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
             st, choice = stats[keys], choices[keys]
+            twin = _exact_twin(stats, keys)
+            if twin is not None and twin in choices and always(stats[twin]):
+                choices[twin] = _Choice("id", reason=f"typed id: it is the id_field (the exact text of {_dot(keys)})")
+                notes.append(
+                    f"identity: id_field {_dot(twin)}, the exact string twin of {_dot(keys)}, whose integers go beyond 2^53 "
+                    f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin])}"
+                )
+                return [twin], "id_field"
             if not always(st) or choice.type is None:
                 continue
             if st.kinds == {"str"} and st.s_empty == 0:
@@ -1182,21 +1518,45 @@ def _identity(
                     if choice.type != t:
                         choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
                     return [keys], "id_field"
-    # The first string path present in every record (kept paths first, plain strings before timestamps).
+    # The first string path present in every record whose values all differ (else the first
+    # present in every record); kept paths first, plain strings before timestamps.
     order = list(kept) + [k for k in choices if k not in kept]
-    for want_type in ("string", "timestamp"):
-        for keys in order:
-            st, choice = stats[keys], choices[keys]
-            if choice.type == want_type and st.kinds == {"str"} and always(st) and st.s_empty == 0:
-                notes.append(
-                    f"no id, _id, uuid or key field in every record: primary_key_fields is {_dot(keys)}, the first string "
-                    f"field present in every record (its values are not checked for uniqueness); choose with --id-field or --primary-key-fields"
-                )
-                return [keys], "primary_key_fields"
+    fits = [
+        k
+        for want_type in ("string", "timestamp")
+        for k in order
+        if choices[k].type == want_type and stats[k].kinds == {"str"} and always(stats[k]) and stats[k].s_empty == 0
+    ]
+    fits.sort(key=lambda k: not stats[k].unique)  # stable: the order above among equals
+    if fits:
+        keys = fits[0]
+        notes.append(
+            f"no id, _id, uuid or key field in every record: primary_key_fields is {_dot(keys)}, the first string field present "
+            f"in every record{' whose values all differ' if stats[keys].unique else ''} ({_uniqueness(stats[keys])}); "
+            f"choose with --id-field or --primary-key-fields"
+        )
+        return [keys], "primary_key_fields"
+    best = _candidates(sc, choices)
+    listed = "; the closest: " + ", ".join(best) if best else ""
     raise InferError(
         "no field can be the record identity (no id, _id, uuid or key field, and no non-empty string field in every record): "
-        "give --id-field PATH or --primary-key-fields PATH[,PATH...]"
+        f"give --id-field PATH or --primary-key-fields PATH[,PATH...]{listed}"
     )
+
+
+def _identity_notes(stats: dict[tuple[str, ...], _PathStats], ident: list[tuple[str, ...]], notes: list[str]) -> None:
+    """Say what the scan knows of the identity's uniqueness: repeated values are upserts (the last record wins)."""
+    if len(ident) == 1:
+        st = stats[ident[0]]
+        if st.unique is False:
+            notes.append(
+                f"identity {_dot(ident[0])}: its values repeat, so records share an _id: the endpoint keeps one row per _id "
+                f"(a later record overwrites the values it sends); choose another with --id-field or --primary-key-fields if that is not meant"
+            )
+        return
+    if any(stats[k].unique for k in ident):
+        return  # one field alone tells every record apart: so does the combination
+    notes.append(f"identity {' + '.join(_dot(k) for k in ident)}: each field's values repeat on their own; the combination is not checked for uniqueness")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1222,6 +1582,13 @@ def add_infer_parser(subparsers: Any) -> None:
     p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
     p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only map paths matching this glob on dot paths, e.g. 'data.*' (repeatable)")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)")
+    p.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="PATH=TYPE",
+        help=f"give PATH this column type ({', '.join(FORCED_TYPES)}), e.g. a conflict's alternative: alt_baro=string (repeatable)",
+    )
     p.add_argument("--name", metavar="NAME", help="the sink name (default: from the first file name)")
     p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
     p.add_argument("--records-path", metavar="PATH", help="the records are the array at PATH of each JSON document (e.g. aircraft, data.items)")
@@ -1232,6 +1599,17 @@ def add_infer_parser(subparsers: Any) -> None:
         help="text: the draft on stdout, the report on stderr (default); json: one JSON object with the draft and the report",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no report on stderr")
+
+
+def _type_options(texts: list[str]) -> dict[str, str]:
+    """``--type PATH=TYPE`` options as a dict (the last one for a path wins)."""
+    out: dict[str, str] = {}
+    for text in texts or ():
+        path, eq, ctype = text.rpartition("=")
+        if not eq or not path.strip() or not ctype.strip():
+            raise InferError(f"--type takes PATH=TYPE (alt_baro=string), not {text!r}")
+        out[path.strip()] = ctype.strip()
+    return out
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
@@ -1255,6 +1633,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             progress=progress.update,
             input_format=args.input_format,
             records_path=args.records_path,
+            types=_type_options(args.type),
         )
     except MapperError as exc:
         progress.close()

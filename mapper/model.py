@@ -198,7 +198,23 @@ class Sink:
             ident = "_id from primary_key_fields " + "|".join(self.primary_key_fields or ())
         policy = "missing fields allowed" if self.allow_missing_fields else "missing fields reject the batch"
         who = f"sink {self.name!r}" if self.name else "sink"
-        return f"{who}: {len(self.columns)} columns ({type_text}); {ident}; {policy}"
+        n = len(self.columns)
+        return f"{who}: {n} column{'' if n == 1 else 's'} ({type_text}); {ident}; {policy}"
+
+    def describe(self) -> dict[str, Any]:
+        """What :meth:`summary` says, as JSON (``mapper check --format json``)."""
+        types: dict[str, int] = {}
+        for c in self.columns:
+            types[c.type] = types.get(c.type, 0) + 1
+        out: dict[str, Any] = {"name": self.name, "form": self.form}
+        if self.id_field is not None:
+            out["id_field"] = self.id_field
+        else:
+            out["primary_key_fields"] = list(self.primary_key_fields or ())
+        out["allow_missing_fields"] = self.allow_missing_fields
+        out["types"] = types
+        out["columns"] = [{"name": c.name, "path": str(c.path), "type": c.type, "pointer": c.pointer} for c in self.columns]
+        return out
 
 
 @dataclass(frozen=True)
@@ -222,4 +238,11 @@ class CheckResult:
         return tuple(p for p in self.problems if p.severity == "warning")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "problems": [p.to_dict() for p in self.problems]}
+        """``mapper check --format json``: validity, for a valid sink its summary (the text form's
+        line, and the same as JSON under ``sink``), and every problem."""
+        out: dict[str, Any] = {"valid": self.valid}
+        if self.sink is not None:
+            out["summary"] = self.sink.summary()
+            out["sink"] = self.sink.describe()
+        out["problems"] = [p.to_dict() for p in self.problems]
+        return out

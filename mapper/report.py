@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
-from .errors import MapperError, show
+from .errors import MapperError, show, type_name
 from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
@@ -36,6 +36,16 @@ ENDPOINT_MESSAGE = "Incorrect values for one or more of record fields"
 def plural(n: int, word: str, words: str | None = None) -> str:
     """``1 record``, ``2 records``."""
     return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def not_an_object_reason(obj: Any) -> str:
+    """Why a record that is not a JSON object is refused (``validate`` and ``infer`` word it alike)."""
+    return f"Expected `object`, got `{type_name(obj)}` {show(obj)}: a record must be a JSON object"
+
+
+def too_large_reason(size: int, limit: int) -> str:
+    """Why a record over the maximum record size is refused (``validate`` and ``infer`` word it alike)."""
+    return f"the record is {size:,} bytes, more than the {limit:,} a record may have (max_record_size)"
 
 
 T = TypeVar("T")
@@ -108,7 +118,7 @@ class ValueWarning:
     as the plain warning it words.
     """
 
-    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "_sent", "_stored", "_hint", "_convert", "_value")
+    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_convert", "_value")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
     severity = "warning"
@@ -124,8 +134,11 @@ class ValueWarning:
         stored: Any,
         hint: str = "",
         pointer: str | None = None,
+        file: str | None = None,
     ):
         self.record, self.line, self.column, self.path, self.kind, self.pointer = record, line, column, path, kind, pointer
+        #: the input file, when a run reads several (as on :class:`RecordError`)
+        self.file = file
         self._sent, self._stored, self._hint = sent, stored, hint
         self._convert: Callable[[Any, list[Any]], Any] | None = None
         self._value: Any = None
@@ -141,9 +154,10 @@ class ValueWarning:
         convert: Callable[[Any, list[Any]], Any],
         value: Any,
         pointer: str | None = None,
+        file: str | None = None,
     ) -> ValueWarning:
         """A warning worded by ``convert(value, notes)`` when it is first read."""
-        w = cls(record, line, column, path, kind, _UNRESOLVED, None, "", pointer)
+        w = cls(record, line, column, path, kind, _UNRESOLVED, None, "", pointer, file)
         w._convert, w._value = convert, value
         return w
 
@@ -189,10 +203,10 @@ class ValueWarning:
 
     @property
     def message(self) -> str:
-        return self.reason + location_text(self.path, self.record, self.line, self.column)
+        return self.reason + location_text(self.path, self.record, self.line, self.column, self.file)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "record": self.record,
             "line": self.line,
             "column": self.column,
@@ -203,9 +217,12 @@ class ValueWarning:
             "stored": _jsonable(self.stored),
             "message": self.message,
         }
+        if self.file is not None:
+            out["file"] = self.file
+        return out
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint)
+        return (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.file)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ValueWarning):
@@ -218,11 +235,11 @@ class ValueWarning:
     def __repr__(self) -> str:
         return (
             f"ValueWarning(record={self.record!r}, line={self.line!r}, column={self.column!r}, path={self.path!r}, "
-            f"kind={self.kind!r}, sent={self.sent!r}, stored={self.stored!r}, hint={self.hint!r})"
+            f"kind={self.kind!r}, sent={self.sent!r}, stored={self.stored!r}, hint={self.hint!r}" + (f", file={self.file!r})" if self.file is not None else ")")
         )
 
     def __reduce__(self) -> Any:
-        return (ValueWarning, (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer))
+        return (ValueWarning, (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer, self.file))
 
 
 def _jsonable(value: Any) -> Any:
@@ -283,6 +300,20 @@ class Report:
     failed_only_missing: bytearray = field(default_factory=bytearray)
     #: notes about the input as a whole (e.g. where a document's records seem to be)
     notes: list[str] = field(default_factory=list)
+    #: warnings left out on request, counted by kind (``--ignore-warning``, :meth:`silence`)
+    silenced_warnings: dict[str, int] = field(default_factory=dict)
+
+    def silence(self, kinds: Iterable[str]) -> None:
+        """Leave warnings of these kinds out of the report (``--ignore-warning``): they are
+        only counted, by kind, in :attr:`silenced_warnings`. Errors are never silenced
+        (under ``strict`` a lossy value is an error, ``lossy_value``)."""
+        kinds = set(kinds)
+        if not kinds:
+            return
+        for key in [k for k in self.warning_counts if k[1] in kinds]:
+            n = self.warning_counts.pop(key)
+            self.silenced_warnings[key[1]] = self.silenced_warnings.get(key[1], 0) + n
+        self.warnings = [w for w in self.warnings if w.kind not in kinds]
 
     def failed_indices(self) -> np.ndarray:
         """The failed records' indices as an int64 array (ascending)."""
@@ -335,7 +366,7 @@ class Report:
         elif self.verdict == "partial":
             head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
         elif self.verdict == "refused":
-            head = f"refused: {'the' if n == 1 else 'all'} {plural(n, 'record')} would be refused ({self.error_kinds()})"
+            head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused ({self.error_kinds()})"
         else:
             head = f"discarded: none of {plural(n, 'record')} would be stored"
             if self.reject_reason:
@@ -363,6 +394,7 @@ class Report:
             "warning_counts": [{"column": c, "kind": k, "count": n} for (c, k), n in sorted(self.warning_counts.items(), key=_count_key)],
             "truncated": self.total_errors > len(self.errors) or self.total_warnings > len(self.warnings),
             "notes": list(self.notes),
+            "silenced_warnings": dict(sorted(self.silenced_warnings.items())),
         }
 
     def endpoint_answer(self) -> dict[str, Any]:
@@ -427,6 +459,15 @@ class ReportBuilder:
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
+        #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
+        self.ignore_warnings: frozenset[str] = frozenset()
+
+    def _silenced(self, kind: str, n: int = 1) -> bool:
+        if kind not in self.ignore_warnings:
+            return False
+        silenced = self.report.silenced_warnings
+        silenced[kind] = silenced.get(kind, 0) + n
+        return True
 
     def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str, pointer: str | None = None) -> None:
         self.add_error(RecordError(record, line, column, path, code, reason, self.source, pointer))
@@ -446,13 +487,19 @@ class ReportBuilder:
         self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None
     ) -> None:
         """A warning worded by ``convert(value, notes)`` when it is read (see :meth:`ValueWarning.lazy`)."""
+        if self.ignore_warnings and self._silenced(kind):
+            return
         rep = self.report
         key = (column, kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
         if len(rep.warnings) < KEEP:
-            self.pending_warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer))
+            self.pending_warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer, self.source))
 
     def add_warning(self, w: ValueWarning) -> None:
+        if self.ignore_warnings and self._silenced(w.kind):
+            return
+        if w.file is None:
+            w.file = self.source
         rep = self.report
         key = (w.column, w.kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
@@ -463,6 +510,8 @@ class ReportBuilder:
 
     def count_warnings(self, column: str | None, kind: str, n: int) -> None:
         """Warnings past the ones kept in full: only counted."""
+        if self.ignore_warnings and self._silenced(kind, n):
+            return
         key = (column, kind)
         counts = self.report.warning_counts
         counts[key] = counts.get(key, 0) + n
@@ -536,5 +585,5 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
         ratio = isinstance(limit, float)
         if report.failed_records > (limit * report.records if ratio else limit):
             report.accepted = False
-            what = f"{limit:.0%} of {report.records} records" if ratio else f"{int(limit)} errors"
-            report.reject_reason = f"{report.failed_records} records failed, more than max_errors ({what})"
+            what = f"{limit:.0%} of {plural(report.records, 'record')}" if ratio else plural(int(limit), "failed record")
+            report.reject_reason = f"{plural(report.failed_records, 'record')} failed, more than max_errors ({what})"

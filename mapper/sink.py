@@ -26,14 +26,16 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-from .checks import Checker, check_definition, check_paths, check_sink_name, json_type, show_json
-from .errors import DefinitionError, Problem, preview, suggest
+from .checks import Checker, check_entries, check_paths, check_sink_name, json_type, show_json
+from .errors import DefinitionError, Problem, article, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
 __all__ = ["check_sink", "load_sink", "read_json_document"]
 
 _BODY_KEYS = ("name", "sink_details", "schema")
+#: A blank of a draft for the user to fill in: ``<database_id>``, ``<table>`` (see ``mapper infer``).
+PLACEHOLDER = re.compile(r"<[A-Za-z_][A-Za-z0-9_ -]*>")
 _SCHEMA_KEYS = ("type", "id_field", "primary_key_fields", "allow_missing_fields", "definition")
 
 
@@ -55,6 +57,22 @@ class _Obj(dict):
             if k in self:
                 self.duplicates.append(k)
             self[k] = v
+
+
+def _records_hint(text: str) -> str:
+    """A definition that is several JSON values, one a line, is NDJSON: records given where the sink goes."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 2:
+        return ""
+    try:
+        first = json.loads(lines[0])
+    except ValueError:
+        return ""
+    if not isinstance(first, (dict, list)):
+        return ""
+    return (
+        ": it looks like NDJSON records (one JSON value a line), not a sink definition; the sink comes first, then the records (mapper validate SINK RECORDS)"
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -84,7 +102,10 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     try:
         return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", "invalid-json")]) from None
+        hint = _records_hint(text) if exc.msg == "Extra data" else ""
+        raise DefinitionError(
+            [Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]
+        ) from None
     except ValueError as exc:  # NaN / Infinity
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc}", "invalid-json")]) from None
     except RecursionError:
@@ -227,8 +248,23 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
                 ck.error(("sink_details", key), "missing", f"sink_details.{key} is required")
             elif not isinstance(value, str) or not value:
                 ck.error(("sink_details", key), "wrong-type", f"sink_details.{key} must be a non-empty string, not {show_json(value)}")
+        for key in ("database_id", "table"):
+            value = details.get(key)
+            if isinstance(value, str) and PLACEHOLDER.fullmatch(value):
+                # a draft's blank to fill (mapper infer writes them): said once, as a note, not
+                # warned about by every later validate and map (mapping does not read it)
+                ck.note(
+                    ("sink_details", key),
+                    "placeholder",
+                    f"sink_details.{key} is the placeholder {value!r}: fill it in before creating the sink (mapping does not use it)",
+                )
         db = details.get("database_id")
-        if isinstance(db, str) and db and not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", db):
+        if (
+            isinstance(db, str)
+            and db
+            and not PLACEHOLDER.fullmatch(db)
+            and not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", db)
+        ):
             ck.warning(("sink_details", "database_id"), "not-a-uuid", f"database_id {preview(db)!r} does not look like a database UUID")
     schema = doc.get("schema")
     if not isinstance(schema, Mapping):
@@ -317,17 +353,23 @@ def _check_schema_parts(
     elif "allow_missing_fields" in schema and form != "definition" and schema["allow_missing_fields"] != allow_missing:
         ck.note(where + ("allow_missing_fields",), "overridden", f"allow_missing_fields is overridden by the option ({str(allow_missing).lower()})")
 
-    # The definition.
-    columns = check_definition(ck, schema.get("definition"), "definition" in schema, definition_where, form)
+    # The definition. The checks across entries (identity, colliding paths) run on the
+    # entries that check even when others do not: one pass reports all it can know.
+    entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form)
+    checked = entries.columns if entries is not None else []
+    broken = entries.broken if entries is not None else set()
+    columns = checked if entries is not None and entries.ok else None
 
-    by_name = {c.name: c for c in columns} if columns is not None else {}
-    if columns is not None:
-        if id_field is not None:
+    by_name: dict[str, Any] = {}
+    for c in checked:
+        by_name.setdefault(c.name, c)
+    if entries is not None:
+        if id_field is not None and id_field not in broken:
             col = by_name.get(id_field)
             if col is None:
                 ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{suggest(id_field, list(by_name))}")
             elif col.type not in ("id", "int"):
-                ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is a {col.type} column; it must be of type id or int")
+                ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(col.type)} column; it must be of type id or int")
         if pk_fields is not None:
             seen: set[str] = set()
             for i, pk in enumerate(pk_fields):
@@ -339,12 +381,12 @@ def _check_schema_parts(
                     ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
                 seen.add(pk)
                 col = by_name.get(pk)
-                if col is None:
+                if col is None and pk not in broken:
                     ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{suggest(pk, list(by_name))}")
-                elif col.type == "strings":
+                elif col is not None and col.type == "strings":
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
             pk_fields = tuple(p.strip() for p in pk_fields)
-        check_paths(ck, columns)
+        check_paths(ck, checked)
     if columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
     return Sink(

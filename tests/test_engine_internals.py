@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import mapper
+from mapper._version import DISTRIBUTION
 from mapper.compiler import compile_definition
 from mapper.engine.fast import _BYTE_RE, _IDX_RE, FastPath
 from mapper.tiers import TIERS
@@ -107,7 +108,7 @@ def test_every_type_has_one_class_in_the_registry_that_names_itself():
 def test_a_config_key_of_another_type_is_named_as_such_by_the_checker():
     result = mapper.check_sink([{"name": "a", "path": ["a"], "type": "int", "config": {"scale": 2}}], primary_key_fields=["a"], allow_missing_fields=True)
     (p,) = [p for p in result.problems if p.code == "unknown-config-key"]
-    assert p.pointer == "/0/config/scale" and "Scale does not apply to a int column" in p.message
+    assert p.pointer == "/0/config/scale" and "Scale does not apply to an int column" in p.message
 
 
 def test_the_tier_table_in_order_with_one_word_per_idea():
@@ -203,7 +204,7 @@ def test_a_missing_optional_package_names_this_distributions_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(mapper.MissingDependencyError) as exc:
         batch.to_pandas()
-    assert isinstance(exc.value, ImportError) and "pip install 'mapper[pandas]'" in str(exc.value)
+    assert isinstance(exc.value, ImportError) and f"pip install '{DISTRIBUTION}[pandas]'" in str(exc.value)
 
 
 def test_the_package_exports_only_public_names():

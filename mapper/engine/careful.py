@@ -20,7 +20,7 @@ from ..compiler import CompiledSink, NotObject, PathFailure
 from ..errors import show, type_name
 from ..model import MISSING
 from ..options import MapOptions
-from ..report import ValueWarning
+from ..report import ValueWarning, not_an_object_reason
 from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, as_json, go_text
 from .gojson import RecordDecodeError, decode_record
 from .output import RunOutput
@@ -86,7 +86,7 @@ class CarefulPath:
             self.record_error(pos, line, "not_an_object", f"the request body item {what}")
             return
         if not isinstance(obj, Mapping):
-            self.record_error(pos, line, "not_an_object", f"Expected `object`, got `{type_name(obj)}` {show(obj)}: a record must be a JSON object", "$")
+            self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")
             return
         try:
             values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get

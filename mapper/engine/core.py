@@ -19,7 +19,7 @@ import numpy as np
 from ..batch import Batch, ColumnArrays, ColumnData, assemble, compact, plain
 from ..compiler import CompiledSink
 from ..options import MapOptions
-from ..report import RejectedRecord, Report, decide
+from ..report import RejectedRecord, Report, decide, too_large_reason
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
@@ -152,11 +152,7 @@ class Engine:
         start = out.n
         limit = self.options.max_record_size
         if any(len(raw) > limit for raw in raws):
-            too_big = {
-                i: f"the record is {len(raw):,} bytes, more than the {limit:,} a record may have (max_record_size)"
-                for i, raw in enumerate(raws)
-                if len(raw) > limit
-            }
+            too_big = {i: too_large_reason(len(raw), limit) for i, raw in enumerate(raws) if len(raw) > limit}
             bad = {**(bad or {}), **too_big}
         if bad:
             for i, raw in enumerate(raws):
@@ -220,7 +216,7 @@ class Engine:
             self.next_line = first_line
         out.prepare(1)
         out.pending_raw[out.n] = prefix
-        reason = f"the record is {size:,} bytes, more than the {limit:,} a record may have (max_record_size); its first {len(prefix):,} bytes are kept"
+        reason = f"{too_large_reason(size, limit)}; its first {len(prefix):,} bytes are kept"
         self.careful.record_error(out.n, self.next_line, "too_large", reason)
         self.next_line += 1
         out.n += 1

@@ -157,8 +157,8 @@ def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"", max_recor
     prefix = b""
 
     def blocks() -> Iterator[bytes]:
-        if head:
-            yield head
+        for i in range(0, len(head), chunk_size):  # the detection's head, in chunks too (a line within one is not measured)
+            yield head[i : i + chunk_size]
         while True:
             block = stream.read(chunk_size)
             if not block:
@@ -234,10 +234,16 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
-        line, col = _line_of(data, int(m.group(1)))
+        offset = int(m.group(1))
+        line, col = _line_of(data, offset)
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
-        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}", line, data)
+        hint = ""
+        before = data[:offset].rstrip(_WS)
+        if text == "trailing characters" and (before.endswith((b"]", b"}")) or before[:-1].rstrip(_WS).endswith((b"]", b"}"))):
+            # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
+            hint = "; the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
+        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}{hint}", line, data)
     if "truncated" in msg:
         return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
@@ -375,7 +381,7 @@ def _records_hint(data: bytes) -> str:
     if not found:
         return ""
     found.sort(key=lambda kv: -kv[1])
-    keys = ", ".join(f"`{k}` ({n:,} objects)" for k, n in found[:5])
+    keys = ", ".join(f"`{k}` ({n:,} object{'' if n == 1 else 's'})" for k, n in found[:5])
     return f"arrays of objects are at {keys}: if those are the records, use --records-path {found[0][0]} (records_path={found[0][0]!r})"
 
 
@@ -502,9 +508,20 @@ def bytes_units(
         yield from split_lines(data, chunk_size, max_record)
 
 
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (ValueError, AttributeError):  # a closed or odd stream
+        return False
+
+
 def open_input(path: str | os.PathLike[str]) -> BinaryIO:
     """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin."""
     if str(path) == "-":
+        if _is_terminal(sys.stdin):
+            # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
+            # is not sticky, and chunked reads would wait for a second one.
+            return io.BytesIO(sys.stdin.buffer.read())
         return sys.stdin.buffer
     p = Path(path)
     try:
@@ -574,7 +591,13 @@ def stream_units(
 
 
 def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE) -> Iterator[Unit]:
-    """:func:`iter_units` with a run's options (format, record size limit, records path)."""
+    """:func:`iter_units` with a run's options (format, record size limit, records path).
+
+    Chunks are at most ``max_record_size`` bytes: a line longer than a chunk is measured
+    (and refused past the limit), a line within one is not, so a limit below the chunk
+    size (``--max-record-size 1K``) needs chunks that small to be kept.
+    """
+    chunk_size = min(chunk_size, options.max_record_size)
     return iter_units(records, input_format=options.input_format, chunk_size=chunk_size, max_record=options.max_record_size, records_path=options.records_path)
 
 
