@@ -1051,16 +1051,19 @@ def split_statements(sql: str) -> list[tuple[int, int]]:
     lex = _Lexer(sql)
     spans: list[tuple[int, int]] = []
     start: int | None = None
+    end = 0
     while True:
         tok = lex.next()
         if tok.kind == "eof" or tok.is_op(";"):
             if start is not None:
-                spans.append((start, tok.start if tok.kind != "eof" else tok.end))
+                spans.append((start, end))
             if tok.kind == "eof":
                 return spans
             start = None
-        elif start is None:
-            start = tok.start
+        else:
+            if start is None:
+                start = tok.start
+            end = tok.end
 
 
 # ---------------------------------------------------------------------------------------
