@@ -389,8 +389,12 @@ def test_the_name_is_checked_as_you_type_and_the_form_works_from_the_keyboard(br
         assert active_id() == "table"
         driver.switch_to.active_element.send_keys("aircraft")
         wait(driver, lambda d: css(d, "#columns input.path"), "the columns")
-        driver.switch_to.active_element.send_keys(Keys.TAB)
-        assert active_id() == path_input(driver, "_id").get_attribute("id")
+        first_path = path_input(driver, "_id").get_attribute("id")
+        for _ in range(5):  # past the table's CREATE TABLE statement (a <details>)
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+            if active_id() == first_path:
+                break
+        assert active_id() == first_path
         driver.switch_to.active_element.send_keys("id", Keys.ENTER)
         # no missing-values choice yet: the problem is said, and the focus goes there
         wait(driver, lambda d: "allow_missing_fields is required" in text_of(d, "missing-check"), "the missing-values problem")

@@ -230,6 +230,8 @@
       }
       var body = clear($("columns").tBodies[0]);
       $("columns-box").hidden = !current;
+      $("table-sql-box").hidden = !current;
+      setText("table-sql", current ? current.sql : "");
       if (!current) return;
       var columns = current.columns.slice();
       var quantum = columns.some(function (c) { return c.type === "IDSETQ" || c.type === "STRINGSETQ"; });
