@@ -97,14 +97,14 @@ class Catalog:
         for start, end in spans:
             # Blank out what precedes the statement (newlines kept): positions in messages are the script's.
             padded = re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
+            line = sql.count("\n", 0, start) + 1
             table, problems = analyze_create_table(padded)
             errors = [p for p in problems if p.severity == "error"]
             if errors or table is None:
                 raise MapperError(f"{where}: {errors[0].render() if errors else 'not a CREATE TABLE statement'}")
             if table.name in db.tables:
-                line = padded.count("\n", 0, start) + 1
                 raise MapperError(f"{where}: line {line}: table {table.name!r} is registered twice in database {database!r}")
-            entry = CatalogTable(table.name, sql[start:end].strip(), table, f"{where}:{padded.count(chr(10), 0, start) + 1}")
+            entry = CatalogTable(table.name, sql[start:end].strip(), table, f"{where}:{line}")
             db.tables[table.name] = entry
             added.append(entry)
         return added
