@@ -193,6 +193,15 @@ def select(driver: Any, element_id: str, visible_text: str) -> None:
     Select(by_id(driver, element_id)).select_by_visible_text(visible_text)
 
 
+def paste(driver: Any, element_id: str, text: str) -> None:
+    """Paste ``text`` into a text box, as a user's paste does: the whole value at once, then one input event."""
+    driver.execute_script(
+        "var e = document.getElementById(arguments[0]); e.focus(); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+        element_id,
+        text,
+    )
+
+
 def path_input(driver: Any, column: str) -> Any:
     found = [e for e in css(driver, "#columns input.path") if e.get_attribute("data-column") == column]
     assert found, f"no path input for column {column!r}"
@@ -247,7 +256,7 @@ def new_source(driver: Any, server: Server, database: str, name: str, table: str
         path_input(driver, column).send_keys(path)
     by_id(driver, "missing-continue" if missing == "continue" else "missing-discard").click()
     if sample:
-        by_id(driver, "sample").send_keys(sample)
+        paste(driver, "sample", sample)
 
 
 def api(server: Server, method: str, path: str, body: Any = None) -> tuple[int, Any]:
@@ -272,7 +281,7 @@ def test_the_seed_walk(browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    with ui_server(create_delay=4.0) as server:
+    with ui_server(create_delay=3.0) as server:
         driver.get(server.url + "/")  # redirects to Data Sources
         wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
         assert driver.current_url == server.url + "/ui/"
@@ -312,7 +321,7 @@ def test_the_seed_walk(browser: Any) -> None:
         assert f"--request POST '{server.url}/v2/sinks/aircraft_positions'" in text_of(driver, "curl")
         assert "Discard the entire batch of records sent and log an error" in text_of(driver, "config")
         bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
-        by_id(driver, "records").send_keys(SEED + "\n" + bad)
+        paste(driver, "records", SEED + "\n" + bad)
         by_id(driver, "send").click()
         wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the endpoint's answer")
         ok, refused = css(driver, "#send-records li.record")
@@ -450,9 +459,7 @@ def test_the_sample_preview_is_the_engines(browser: Any) -> None:
         # fix the record in the box: the preview follows
         record["data"]["altitude"] = 1200
         record["data"]["reg"] = {"code": "G-ZBJA"}
-        box = by_id(driver, "sample")
-        box.clear()
-        box.send_keys(json.dumps(record))
+        paste(driver, "sample", json.dumps(record))
         wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the stored record")
         wait(driver, lambda d: row("altitude")["stored"] == "1200", "the altitude stored")
         assert row("lat")["stored"] == "null (the stored value is cleared)"
@@ -496,7 +503,7 @@ def test_a_hostile_key_is_rendered_as_text(browser: Any) -> None:
         driver.get(server.url + "/ui/sources/hostile")
         wait(driver, lambda d: HOSTILE in text_of(d, "api-body"), "the API body")
         assert [e.text for e in css(driver, "#definition tbody th")] == ["_id", HOSTILE, HOSTILE_IMG]
-        by_id(driver, "records").send_keys(json.dumps(record) + "\n" + json.dumps({"id": 8, HOSTILE_IMG: HOSTILE}))
+        paste(driver, "records", json.dumps(record) + "\n" + json.dumps({"id": 8, HOSTILE_IMG: HOSTILE}))
         by_id(driver, "send").click()
         wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the answer")
         refused = css(driver, "#send-records li.record")[1]
