@@ -544,6 +544,23 @@ def test_the_api_body_shown_is_what_mapper_check_accepts(browser: Any, tmp_path:
         assert b"sink 'numbers': 3 columns" in proc.stdout
         assert unlabeled(driver) == []
 
+        # the rows, 25 a page: Next and Previous
+        records = [{"id": i, "data": {"n": i % 7 if i % 2 else None, "tags": ["a", "b"]}} for i in range(1, 31)]
+        status, answer = api(server, "POST", "/v2/sinks/numbers", {"records": [{"value": r} for r in records]})
+        assert status == 200 and answer["success_count"] == 30
+        driver.get(server.url + "/ui/sources/numbers")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page of rows")
+        assert not by_id(driver, "rows-prev").is_enabled() and by_id(driver, "rows-next").is_enabled()
+        by_id(driver, "rows-next").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 30 of 30.", "the second page of rows")
+        assert by_id(driver, "rows-prev").is_enabled() and not by_id(driver, "rows-next").is_enabled()
+        from selenium.webdriver.common.by import By
+
+        last = [c.text for c in css(driver, "#rows tbody tr")[-1].find_elements(By.CSS_SELECTOR, "th, td")]
+        assert last == ["30", "null", '["a", "b"]']  # a null clears the int: shown as null
+        by_id(driver, "rows-prev").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page again")
+
 
 # ---------------------------------------------------------------------------------------
 # With a token
