@@ -18,7 +18,7 @@ from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
 from .send import add_send_parser, cmd_send
-from .serve import add_serve_parser, cmd_serve
+from .web import add_serve_parser, cmd_serve
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 

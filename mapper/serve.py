@@ -41,7 +41,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import orjson
 
@@ -517,8 +517,8 @@ class Server:
 # The command
 
 
-def add_serve_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="a local ingest endpoint: the service's HTTP API over a SQLite database")
+def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser("serve", help="a local ingest endpoint: the service's HTTP API over a SQLite database")
     p.add_argument("sinks", metavar="SINK", nargs="*", help="sink definitions to create (ACTIVE at once; a sink already in the database is kept)")
     p.add_argument("--db", default="mapper-serve.db", metavar="FILE", help="the SQLite database (default mapper-serve.db; ':memory:' for none)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -532,9 +532,14 @@ def add_serve_parser(sub: Any) -> None:
     p.add_argument("--offset", type=int, default=0, metavar="N", help="with --query: rows to skip")
     p.add_argument("--limit", type=int, metavar="N", help="with --query: rows to print at most")
     p.add_argument("-q", "--quiet", action="store_true", help="no request log on stderr")
+    return p
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+#: Called with the app before it listens (a web UI adds its routes); returns lines to print once listening ("{url}" is the server's URL).
+Setup = Callable[[App], Sequence[str]]
+
+
+def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
     try:
         store = Store(args.db)
     except ServiceError as exc:
@@ -543,7 +548,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         if args.query is not None:
             return _query(store, args)
-        return _serve(store, args)
+        return _serve(store, args, setup)
     finally:
         store.close()
 
@@ -561,7 +566,7 @@ def _query(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _serve(store: Store, args: argparse.Namespace) -> int:
+def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
         token = os.environ.get(args.token_env)
@@ -572,6 +577,7 @@ def _serve(store: Store, args: argparse.Namespace) -> int:
         created = [store.create_sink(path, exist_ok=True) for path in args.sinks]
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
+        announce = list(setup(app)) if setup is not None else []
         server = Server(app, args.host, args.port)
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
@@ -597,6 +603,8 @@ def _serve(store: Store, args: argparse.Namespace) -> int:
         for info in store.list_sinks():
             mark = " (created now)" if any(c.id == info.id for c in created) else ""
             print(f"  sink {info.id} {info.state}{mark}: POST {server.url}/v2/sinks/{info.id}", flush=True)
+        for line in announce:
+            print(f"  {line.replace('{url}', server.url)}", flush=True)
         while not stop.wait(0.5):
             pass
         print("mapper serve: stopping", file=sys.stderr, flush=True)

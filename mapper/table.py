@@ -72,6 +72,7 @@ __all__ = [
     "analyze_create_table",
     "check_ui_mapping",
     "parse_create_table",
+    "split_statements",
 ]
 
 #: The column types of a FeatureBase table (``dax`` base types), spelled as in SQL.
@@ -1038,6 +1039,31 @@ def parse_create_table(sql: str) -> Table:
             raise TableSyntaxError(p.message, sql, p.position.offset, p.code)
     assert table is not None
     return table
+
+
+def split_statements(sql: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` offsets of each statement of a script, cut at the ``;`` outside quotes and ``--`` comments.
+
+    A statement's span excludes its ``;``; spans holding only spaces and comments are
+    left out. A quote left open raises :class:`TableSyntaxError` at it (with the line
+    and column in the whole script).
+    """
+    lex = _Lexer(sql)
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    end = 0
+    while True:
+        tok = lex.next()
+        if tok.kind == "eof" or tok.is_op(";"):
+            if start is not None:
+                spans.append((start, end))
+            if tok.kind == "eof":
+                return spans
+            start = None
+        else:
+            if start is None:
+                start = tok.start
+            end = tok.end
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,275 @@
+"""The web UI's routes on a :class:`mapper.serve.App`, and ``mapper serve``'s options for it.
+
+Pages (no token needed: they hold no data; every datum comes from the JSON routes):
+
+=======  ===========================  ==================================================
+GET      ``/``                        redirects to ``/ui/``
+GET      ``/ui/``                     Data Sources: every source, its status and counts
+GET      ``/ui/new``                  New Source: the form
+GET      ``/ui/sources/<id>``         a source's details, Send records, the rows stored
+GET      ``/ui/static/<file>``        the page's script and style (package data)
+=======  ===========================  ==================================================
+
+JSON routes the pages call besides the service's own API (``POST /v1/sinks``, ``GET
+/v2/sinks``, ``GET /v2/sinks/<id>``, ``GET /v2/sinks/<id>/rows``), behind the same token:
+
+=======  ===============================  ==============================================
+GET      ``/ui/api/config``               whether a token is needed (no token needed)
+GET      ``/ui/api/catalog``              the databases and tables registered
+GET      ``/ui/api/name?name=``           the name checked as ``mapper check`` checks it
+POST     ``/ui/api/draft``                the form checked, its API body, the preview
+GET      ``/ui/api/sinks/<id>``           a source's details, its API body as text
+GET      ``/ui/api/sinks/<id>/rows``      a page of rows stored, each cell as text
+POST     ``/ui/api/sinks/<id>/send``      pasted records ingested as the endpoint ingests
+=======  ===============================  ==============================================
+
+Values reach the page as text made here (JSON with exact integers): JavaScript's numbers
+would round integers beyond 2**53 (an ``INT``'s Min of -2**63, a big id).
+
+Pages are served with a Content-Security-Policy that allows scripts, styles and
+requests from this origin only (no inline script can run), and the pages build every
+element with ``textContent``: whatever a user typed or sent is shown as text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+from typing import Any, Callable, Sequence
+
+import orjson
+
+from .. import serve
+from .._version import __version__
+from ..commands import EXIT_USAGE
+from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
+from ..errors import MapperError, preview
+from ..paths import to_dot_notation
+from ..serve import App, Request, Response, json_response
+from .catalog import Catalog, load_catalog
+from .draft import TIME_UNITS, check_name, compact, draft, format_body, paste_records
+
+__all__ = ["add_serve_parser", "cmd_serve", "install", "load_assets"]
+
+#: Headers of every page: only this origin's scripts, styles and requests; no framing; no sniffing.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+#: Bytes of a UI request (a draft with its sample record, pasted records): JSON text escapes grow what it carries.
+_UI_BODY_FACTOR = 4
+
+
+def load_assets() -> dict[str, tuple[bytes, str]]:
+    """The page files shipped in the package (``mapper/web/static``): name -> (bytes, content type)."""
+    out = {}
+    for item in resources.files("mapper.web").joinpath("static").iterdir():
+        suffix = "." + item.name.rsplit(".", 1)[-1]
+        if item.is_file() and suffix in _TYPES:
+            out[item.name] = (item.read_bytes(), _TYPES[suffix])
+    return out
+
+
+def _json_body(req: Request, limit: int) -> Any:
+    data = req.body(limit)
+    ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+
+
+def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None) -> None:
+    """Add the UI's pages and JSON routes to ``app``."""
+    files = load_assets() if assets is None else assets
+    ui_limit = app.max_body_bytes * _UI_BODY_FACTOR
+
+    def page(name: str) -> Callable[[App, Request], Response]:
+        data, ctype = files[name]
+
+        def handler(app: App, req: Request) -> Response:
+            return Response(200, data, ctype, headers=dict(PAGE_HEADERS))
+
+        return handler
+
+    def static(app: App, req: Request) -> Response:
+        found = files.get(req.params["name"])
+        if found is None or found[1].startswith("text/html"):
+            raise ServiceError(404, NOT_FOUND, f"no such file: {preview(req.params['name'])}")
+        return Response(200, found[0], found[1], headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+    def root(app: App, req: Request) -> Response:
+        return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": "/ui/"})
+
+    def config(app: App, req: Request) -> Response:
+        return json_response(200, {"token_required": app.token is not None, "version": __version__, "create_delay": app.create_delay, "time_units": TIME_UNITS})
+
+    def catalog_route(app: App, req: Request) -> Response:
+        return json_response(200, catalog.to_json())
+
+    def taken(name: str) -> bool:
+        try:
+            app.store.sink(name)
+        except ServiceError:
+            return False
+        return True
+
+    def name_route(app: App, req: Request) -> Response:
+        name = req.arg("name", "") or ""
+        message = check_name(name)
+        exists = message is None and taken(name)
+        if exists:
+            message = f"a source named {name!r} exists already: choose another name"
+        return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
+
+    def draft_route(app: App, req: Request) -> Response:
+        return json_response(200, draft(_json_body(req, ui_limit), catalog, taken))
+
+    def send_route(app: App, req: Request) -> Response:
+        sink_id = req.params["sink_id"]
+        app.store.sink(sink_id)  # 404 first
+        payload = _json_body(req, ui_limit)
+        body, lines, shown = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
+        try:
+            if len(body) > app.max_body_bytes:
+                raise ServiceError(413, TOO_LARGE, f"the body is {len(body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}")
+            result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
+        except ServiceError as err:
+            app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
+            raise
+        report = result.report
+        return json_response(
+            200,
+            {
+                "answer": result.answer,
+                "written": result.written,
+                "records": [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(lines, shown))],
+                "errors": [e.to_dict() | {"reason": e.reason} for e in report.errors],
+                "warnings": [w.to_dict() | {"reason": w.reason} for w in report.warnings],
+            },
+        )
+
+    def view_route(app: App, req: Request) -> Response:
+        info = app.store.sink(req.params["sink_id"])
+        details = info.definition.get("sink_details") or {}
+        schema = info.definition.get("schema") or {}
+        entries = []
+        for e in schema.get("definition") or []:
+            path = e.get("path")
+            entries.append(
+                {
+                    "name": e.get("name"),
+                    "path": to_dot_notation(path) if isinstance(path, list) else str(path),
+                    "type": e.get("type"),
+                    "config": compact(e["config"]) if e.get("config") else "",
+                }
+            )
+        if "id_field" in schema:
+            identity = f"id_field {schema['id_field']}"
+        else:
+            identity = "primary_key_fields " + ", ".join(map(str, schema.get("primary_key_fields") or []))
+        db_id = details.get("database_id")
+        return json_response(
+            200,
+            {
+                "id": info.id,
+                "name": info.name,
+                "state": info.state,
+                "database_id": db_id,
+                "database": catalog.name_of(db_id),
+                "table": details.get("table"),
+                "identity": identity,
+                "allow_missing_fields": schema.get("allow_missing_fields"),
+                "counts": info.to_json()["counts"],
+                "last_error": info.last_error,
+                "definition": entries,
+                "body_text": format_body({"name": info.name, "sink_details": details, "schema": schema}),
+                "ingest_path": f"/v2/sinks/{info.id}",
+            },
+        )
+
+    def rows_route(app: App, req: Request) -> Response:
+        try:
+            offset = int(req.arg("offset", "0") or 0)
+            limit = int(req.arg("limit", "25") or 25)
+        except ValueError:
+            raise ServiceError(400, INVALID_PARAMETER, "offset and limit are integers") from None
+        if offset < 0 or not 0 <= limit <= 1000:
+            raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 1000")
+        page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
+        names = [n for n, _t in page.columns]
+        rows = []
+        for row in page.rows:
+            cells = []
+            for n in names:
+                if n not in row:
+                    cells.append({"kind": "missing", "text": "missing"})
+                elif row[n] is None:
+                    cells.append({"kind": "null", "text": "null"})
+                else:
+                    cells.append({"kind": "value", "text": compact(row[n])})
+            rows.append({"id": compact(row["_id"]), "cells": cells})
+        columns = [{"name": n, "type": t} for n, t in page.columns]
+        return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "rows": rows})
+
+    app.add_route("GET", r"/", root, auth=False)
+    app.add_route("GET", r"/ui/?", page("sources.html"), auth=False)
+    app.add_route("GET", r"/ui/new", page("new.html"), auth=False)
+    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)", page("source.html"), auth=False)
+    app.add_route("GET", r"/ui/static/(?P<name>[^/]+)", static, auth=False)
+    app.add_route("GET", r"/ui/api/config", config, auth=False)
+    app.add_route("GET", r"/ui/api/catalog", catalog_route)
+    app.add_route("GET", r"/ui/api/name", name_route)
+    app.add_route("POST", r"/ui/api/draft", draft_route)
+    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)", view_route)
+    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)/rows", rows_route)
+    app.add_route("POST", r"/ui/api/sinks/(?P<sink_id>[^/]+)/send", send_route)
+
+
+# ---------------------------------------------------------------------------------------
+# The command: mapper serve with the UI
+
+
+def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
+    """``mapper serve``'s parser (:func:`mapper.serve.add_serve_parser`) with the UI's options."""
+    p = serve.add_serve_parser(sub)
+    p.add_argument(
+        "--table",
+        action="append",
+        default=[],
+        metavar="[DATABASE=]FILE",
+        help="a file of FeatureBase CREATE TABLE statements the web UI's New Source form offers, in DATABASE (default 'local'); repeatable",
+    )
+    p.add_argument("--no-ui", action="store_true", help="serve the API only: no web UI at /ui/")
+    return p
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``mapper serve``: the service, with the web UI at ``/ui/`` unless ``--no-ui``."""
+    tables = getattr(args, "table", None) or []
+    if args.query is not None or getattr(args, "no_ui", False):
+        if tables and args.query is None:
+            print("mapper serve: --table is for the web UI; it cannot go with --no-ui", file=sys.stderr)
+            return EXIT_USAGE
+        return serve.cmd_serve(args)
+    try:
+        catalog = load_catalog(tables)
+    except MapperError as exc:
+        print(f"mapper serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def setup(app: App) -> Sequence[str]:
+        install(app, catalog)
+        names = ", ".join(f"{db.name}/{t}" for db in catalog.databases.values() for t in db.tables)
+        return [f"web UI: {{url}}/ui/ (tables: {names or 'none; give --table FILE.sql to create sources from the UI'})"]
+
+    return serve.cmd_serve(args, setup=setup)

@@ -1,0 +1,153 @@
+"""The databases and tables a local service offers the New Source form.
+
+The seed's form picks "a database using a dropdown", then "a table using a dropdown ...
+populated by all the tables in your database". Locally those are registered when
+``mapper serve`` starts::
+
+    mapper serve --table examples/aircraft/table.sql              # database "local"
+    mapper serve --table flights=schema.sql --table web=clicks.sql
+
+Each FILE holds one or more FeatureBase ``CREATE TABLE`` statements (separated by
+``;``), read by :mod:`mapper.table` as ``mapper check`` reads the UI form's table. A
+database's id is a UUID derived from its name (``uuid5``), so the ``database_id`` in a
+sink's ``sink_details`` names the same database each time the service starts.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..endpoint import INVALID_PARAMETER, ServiceError
+from ..errors import MapperError, preview
+from ..table import Table, TableSyntaxError, analyze_create_table, split_statements
+
+__all__ = ["DEFAULT_DATABASE", "Catalog", "CatalogTable", "Database", "database_id", "load_catalog"]
+
+#: The database of a ``--table FILE`` given without ``DATABASE=``.
+DEFAULT_DATABASE = "local"
+
+_NAMESPACE = uuid.UUID("5d0c6c3e-7f1b-4a53-9d8e-6d6170706572")  # fixed: ids stay the same across restarts
+_DB_NAME = re.compile(r"[a-z][a-z0-9_-]{0,229}")
+
+
+def database_id(name: str) -> str:
+    """The UUID of the database called ``name`` (the same on every start)."""
+    return str(uuid.uuid5(_NAMESPACE, name))
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    """A registered table: the statement as written (``sql``), parsed (``table``), and where it came from."""
+
+    name: str
+    sql: str
+    table: Table = field(repr=False)
+    source: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sql": self.sql,
+            "comment": self.table.comment,
+            "source": self.source,
+            "columns": [{"name": c.name, "type": c.type, "sql_type": c.sql_type, "sql": c.to_sql()} for c in self.table.columns],
+        }
+
+
+@dataclass
+class Database:
+    """A database: its id (a UUID), its name and its tables by name."""
+
+    id: str
+    name: str
+    tables: dict[str, CatalogTable] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "tables": [t.to_json() for t in self.tables.values()]}
+
+
+class Catalog:
+    """Databases by id, in the order they were registered. Read-only once the service runs."""
+
+    def __init__(self) -> None:
+        self.databases: dict[str, Database] = {}
+
+    def add(self, database: str, sql: str, source: str = "") -> list[CatalogTable]:
+        """Register every ``CREATE TABLE`` statement of ``sql`` in ``database``; raise :class:`~mapper.errors.MapperError` naming the first error.
+
+        Errors name ``source``, the line and the column in the whole script.
+        """
+        if not _DB_NAME.fullmatch(database):
+            raise MapperError(f"database name {preview(database)!r}: lowercase letters, digits, '-' and '_', starting with a letter (at most 230 characters)")
+        where = source or "the tables"
+        try:
+            spans = split_statements(sql)
+        except TableSyntaxError as exc:
+            raise MapperError(f"{where}: {exc.render()}") from None
+        if not spans:
+            raise MapperError(f"{where}: no CREATE TABLE statement")
+        db = self.databases.get(database_id(database))
+        if db is None:
+            db = self.databases[database_id(database)] = Database(database_id(database), database)
+        added = []
+        for start, end in spans:
+            # Blank out what precedes the statement (newlines kept): positions in messages are the script's.
+            padded = re.sub(r"[^\n]", " ", sql[:start]) + sql[start:end]
+            line = sql.count("\n", 0, start) + 1
+            table, problems = analyze_create_table(padded)
+            errors = [p for p in problems if p.severity == "error"]
+            if errors or table is None:
+                raise MapperError(f"{where}: {errors[0].render() if errors else 'not a CREATE TABLE statement'}")
+            if table.name in db.tables:
+                raise MapperError(f"{where}: line {line}: table {table.name!r} is registered twice in database {database!r}")
+            entry = CatalogTable(table.name, sql[start:end].strip(), table, f"{where}:{line}")
+            db.tables[table.name] = entry
+            added.append(entry)
+        return added
+
+    def database(self, db_id: str) -> Database:
+        db = self.databases.get(db_id)
+        if db is None:
+            raise ServiceError(400, INVALID_PARAMETER, f"no database {preview(db_id)!r} is registered with this service")
+        return db
+
+    def table(self, db_id: str, name: str) -> CatalogTable:
+        db = self.database(db_id)
+        entry = db.tables.get(name)
+        if entry is None:
+            raise ServiceError(400, INVALID_PARAMETER, f"database {db.name!r} has no table {preview(name)!r}")
+        return entry
+
+    def name_of(self, db_id: Any) -> str | None:
+        db = self.databases.get(db_id) if isinstance(db_id, str) else None
+        return db.name if db is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"databases": [d.to_json() for d in self.databases.values()]}
+
+    def __len__(self) -> int:
+        return sum(len(d.tables) for d in self.databases.values())
+
+
+def load_catalog(specs: list[str]) -> Catalog:
+    """The catalog of ``--table [DATABASE=]FILE`` options; :class:`~mapper.errors.MapperError` for a file that cannot be read or holds an error."""
+    catalog = Catalog()
+    for spec in specs:
+        database, path = DEFAULT_DATABASE, spec
+        m = re.fullmatch(r"([^=/\\]+)=(.+)", spec, re.S)
+        if m is not None and not Path(spec).exists():
+            database, path = m.group(1), m.group(2)
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise MapperError(f"--table {preview(spec, 200)}: cannot read {preview(path, 200)}: {exc.strerror or exc}") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise MapperError(f"--table {preview(spec, 200)}: {preview(path, 200)} is not UTF-8 (byte {exc.start})") from None
+        catalog.add(database, text, path)
+    return catalog

@@ -1,0 +1,402 @@
+"""What the web UI computes: the New Source form checked and turned into the API body, a sample record previewed, pasted records read.
+
+Nothing here decides anything the engine does not: the form becomes the UI mapping
+document (:mod:`mapper.table`) and is checked by :func:`mapper.check_sink` as ``mapper
+check`` checks it; the preview asks the compiled sink (:meth:`mapper.Mapper.check` and
+:meth:`mapper.Mapper.map`, the careful path and the engine the endpoint uses); pasted
+records become the endpoint's request body, which the store ingests as the endpoint does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import jmespath
+import orjson
+
+from ..api import Mapper
+from ..checks import Checker, check_sink_name, json_type
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem
+from ..errors import MapperError, Problem, preview
+from ..model import MISSING, Sink
+from ..paths import parse_path
+from ..report import BatchRejected
+from ..sink import check_sink
+from ..table import RECORD_TIME_NAME
+from .catalog import Catalog, CatalogTable
+
+__all__ = ["TIME_UNITS", "check_name", "compact", "draft", "form_document", "format_body", "paste_records", "preview_record"]
+
+#: What a timestamp column's "Sent as" choice may be: the Unit of a number (else a string in RFC 3339).
+TIME_UNITS = ("s", "ms", "us", "ns", "m", "h", "d")
+#: Characters of a value shown in the preview (the rest is cut, with "...").
+SHOW_LIMIT = 300
+_FORM_KEYS = ("name", "database_id", "table", "columns", "allow_missing_fields", "sample")
+
+
+def _show(value: Any) -> str:
+    """A value as JSON text, cut at SHOW_LIMIT characters."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # pragma: no cover - decoded JSON is always JSON again
+        text = repr(value)
+    return text if len(text) <= SHOW_LIMIT else text[:SHOW_LIMIT] + "..."
+
+
+def compact(value: Any) -> str:
+    """JSON on one line, a space after each ``:`` and ``,`` (integers exact: a page's JavaScript would round those beyond 2**53)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _ordered(obj: Any, keys: tuple[str, ...]) -> Any:
+    if not isinstance(obj, dict):
+        return obj
+    out = {k: obj[k] for k in keys if k in obj}
+    out.update((k, v) for k, v in obj.items() if k not in out)
+    return out
+
+
+def format_body(body: dict[str, Any]) -> str:
+    """A ``POST /v1/sinks`` body as the documentation writes it: keys in its order, one definition entry a line."""
+    schema = _ordered(body.get("schema") or {}, ("type", "id_field", "primary_key_fields", "allow_missing_fields", "definition"))
+    lines = ["{", f'  "name": {compact(body.get("name"))},', f'  "sink_details": {compact(_ordered(body.get("sink_details"), ("database_id", "table")))},']
+    lines.append('  "schema": {')
+    items = list(schema.items())
+    for i, (key, value) in enumerate(items):
+        comma = "," if i < len(items) - 1 else ""
+        if key == "definition" and isinstance(value, list):
+            lines.append('    "definition": [')
+            for j, entry in enumerate(value):
+                lines.append("      " + compact(_ordered(entry, ("name", "path", "type", "config"))) + ("," if j < len(value) - 1 else ""))
+            lines.append("    ]" + comma)
+        else:
+            lines.append(f"    {compact(key)}: {compact(value)}{comma}")
+    lines += ["  }", "}"]
+    return "\n".join(lines)
+
+
+def check_name(name: Any) -> str | None:
+    """The message ``mapper check`` gives for this source name (its ``/name`` error), or None when the name is valid."""
+    ck = Checker()
+    check_sink_name(ck, {"name": name}, ())
+    errors = [p for p in ck.problems if p.severity == "error"]
+    return errors[0].message if errors else None
+
+
+# ---------------------------------------------------------------------------------------
+# The form
+
+
+def _form_field(form: dict[str, Any], key: str, kinds: tuple[type, ...], what: str) -> Any:
+    value = form.get(key)
+    if value is not None and not isinstance(value, kinds):
+        raise ServiceError(400, INVALID_PARAMETER, f"{key} must be {what}, not {json_type(value)}")
+    return value
+
+
+def form_document(form: Any, catalog: Catalog) -> tuple[dict[str, Any], CatalogTable | None, str | None, list[dict[str, Any]]]:
+    """The UI mapping document the form stands for, its table, its database id, and the problems of the form itself.
+
+    ``form``: ``{"name", "database_id", "table", "columns": {"<column>": {"path": "data.x",
+    "unit": "ms"}}, "allow_missing_fields": true | false | null, "sample"}`` (what the page
+    sends). A column whose path is blank is not mapped. A ``unit`` (timestamp columns:
+    the number's Unit) becomes the mapping's ``{"path", "config": {"Unit"}}``.
+    """
+    if not isinstance(form, dict):
+        raise ServiceError(400, INVALID_BODY, f"the form must be a JSON object, not {json_type(form)}")
+    unknown = [k for k in form if k not in _FORM_KEYS]
+    if unknown:
+        raise ServiceError(400, INVALID_PARAMETER, f"unknown form field {preview(str(unknown[0]))!r} (fields: {', '.join(_FORM_KEYS)})")
+    name = _form_field(form, "name", (str,), "a string")
+    db_id = _form_field(form, "database_id", (str,), "a string")
+    table_name = _form_field(form, "table", (str,), "a string")
+    columns = _form_field(form, "columns", (dict,), "an object")
+    allow = _form_field(form, "allow_missing_fields", (bool,), "true or false")
+    problems: list[dict[str, Any]] = []
+    entry: CatalogTable | None = None
+    if not db_id:
+        problems.append(_problem("error", "missing", "choose a database", "database"))
+    elif db_id not in catalog.databases:
+        problems.append(_problem("error", "unknown-database", f"no database {preview(db_id)!r} is registered with this service", "database"))
+    elif not table_name:
+        problems.append(_problem("error", "missing", "choose a table: choosing a table lists its columns to map", "table"))
+    else:
+        try:
+            entry = catalog.table(db_id, table_name)
+        except ServiceError as exc:
+            problems.append(_problem("error", "unknown-table", exc.message, "table"))
+    mapping: dict[str, Any] = {}
+    for key, spec in (columns or {}).items():
+        if not isinstance(spec, dict):
+            raise ServiceError(400, INVALID_PARAMETER, f'columns.{preview(key)} must be an object {{"path", "unit"}}, not {json_type(spec)}')
+        path = spec.get("path")
+        unit = spec.get("unit")
+        if path is not None and not isinstance(path, str):
+            raise ServiceError(400, INVALID_PARAMETER, f"the path of column {preview(key)!r} must be a string, not {json_type(path)}")
+        if unit is not None and unit != "" and unit not in TIME_UNITS:
+            raise ServiceError(400, INVALID_PARAMETER, f"the unit of column {preview(key)!r} is one of {', '.join(TIME_UNITS)}, not {preview(str(unit))!r}")
+        if not path or not path.strip():
+            continue  # left blank: not mapped
+        mapping[key] = {"path": path.strip(), "config": {"Unit": unit}} if unit else path.strip()
+    doc: dict[str, Any] = {"name": name if name is not None else "", "table": entry.sql if entry else "", "mapping": mapping}
+    if allow is not None:
+        doc["allow_missing_fields"] = allow
+    return doc, entry, db_id, problems
+
+
+def _problem(severity: str, code: str, message: str, field: str, column: str | None = None) -> dict[str, Any]:
+    return {"severity": severity, "code": code, "message": message, "field": field, "column": column}
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def _form_problem(p: Problem) -> dict[str, Any] | None:
+    """A check problem placed on the form: the field (and column) its JSON Pointer names."""
+    tokens = [_unescape(t) for t in p.pointer.split("/")[1:]] if p.pointer else []
+    head = tokens[0] if tokens else ""
+    if head == "mapping":
+        if len(tokens) > 1:
+            return _problem(p.severity, p.code, p.message, "column", tokens[1])
+        return _problem(p.severity, p.code, p.message, "columns")
+    if head == "allow_missing_fields":
+        return _problem(p.severity, p.code, p.message, "missing")
+    if head == "name":
+        return _problem(p.severity, p.code, p.message, "name")
+    if head == "table":
+        if p.code == "unmapped-column":
+            return None  # the form shows which columns are left blank
+        return _problem(p.severity, p.code, p.message, "table")
+    return _problem(p.severity, p.code, p.message, "form")
+
+
+class _Compiled:
+    """Compiled sinks of recent drafts (a page previews the same draft as its sample record changes)."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self.lock = threading.Lock()
+        self.cache: OrderedDict[str, Mapper] = OrderedDict()
+
+    def get(self, body: dict[str, Any], sink: Sink) -> Mapper:
+        key = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+        with self.lock:
+            m = self.cache.get(key)
+            if m is not None:
+                self.cache.move_to_end(key)
+                return m
+        m = Mapper(sink)
+        with self.lock:
+            self.cache[key] = m
+            while len(self.cache) > self.size:
+                self.cache.popitem(last=False)
+        return m
+
+
+_COMPILED = _Compiled()
+
+
+def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
+    """Check the New Source form; the answer the page renders.
+
+    ``{"valid", "problems": [{"severity", "code", "message", "field", "column"}], "body":
+    the POST /v1/sinks body or null, "preview": ... or null}``. ``taken(name)`` says
+    whether a source of that name exists already (the service would answer 409).
+    """
+    doc, entry, db_id, problems = form_document(form, catalog)
+    name = doc["name"]
+    message = check_name(name)
+    if message is not None:
+        problems.append(_problem("error", "invalid-name", message, "name"))
+    elif taken is not None and taken(name):
+        problems.append(_problem("error", "exists", f"a source named {name!r} exists already: choose another name", "name"))
+    sink: Sink | None = None
+    if entry is not None:
+        result = check_sink(doc)
+        for p in result.problems:
+            if p.pointer == "/name":
+                continue  # said above, in the same words
+            shown = _form_problem(p)
+            if shown is not None:
+                problems.append(shown)
+        sink = result.sink
+    body: dict[str, Any] | None = None
+    if sink is not None and entry is not None and db_id is not None:
+        body = sink.to_body()
+        body["name"] = name
+        body["sink_details"] = {"database_id": db_id, "table": entry.name}
+        again = check_sink(body)  # the body is what `mapper check` reads: it must stand on its own
+        if again.sink is None:  # pragma: no cover - a checked UI form always makes a valid body
+            problems.extend(_problem("error", p.code, p.message, "form") for p in again.errors)
+            body = None
+        else:
+            sink = again.sink
+    valid = body is not None and not any(p["severity"] == "error" for p in problems)
+    sample = form.get("sample") if isinstance(form, dict) else None
+    out: dict[str, Any] = {
+        "valid": valid,
+        "problems": problems,
+        "body": body if valid else None,
+        # the body as JSON text: the page posts this very text (JavaScript numbers would round int64 bounds)
+        "body_text": compact(body) if valid and body is not None else None,
+        "body_shown": format_body(body) if valid and body is not None else None,
+        "preview": None,
+    }
+    if isinstance(sample, str) and sample.strip() and entry is not None:
+        out["preview"] = preview_record(sample, entry, doc["mapping"], sink if body is not None else None, body)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The sample record
+
+
+def _found(record: Any, path_text: str) -> dict[str, Any]:
+    """What a path finds in a decoded record: ``{"kind": "value" | "null" | "missing" | "not_an_object" | "bad_path", "text"}``."""
+    try:
+        path = parse_path(path_text)
+    except MapperError as exc:
+        return {"kind": "bad_path", "text": str(exc).splitlines()[0]}
+    if path.keys is None:
+        try:
+            value = jmespath.search(path.expression or "", record)
+        except jmespath.exceptions.JMESPathError as exc:  # pragma: no cover - the expression parsed
+            return {"kind": "bad_path", "text": str(exc)}
+        # JMESPath gives null for an explicit null and for a missing key alike: mapper takes it as missing
+        return {"kind": "missing", "text": "missing"} if value is None else {"kind": "value", "text": _show(value)}
+    cur = record
+    for i, key in enumerate(path.keys):
+        if cur is None:
+            return {"kind": "null", "text": f"null (at {'.'.join(path.keys[:i])})"}
+        if not isinstance(cur, dict):
+            where = ".".join(path.keys[:i]) or "the record"
+            return {"kind": "not_an_object", "text": f"{where} is {json_type(cur)}, not an object"}
+        if key not in cur:
+            return {"kind": "missing", "text": "missing"}
+        cur = cur[key]
+    return {"kind": "null", "text": "null"} if cur is None else {"kind": "value", "text": _show(cur)}
+
+
+def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], sink: Sink | None, body: dict[str, Any] | None) -> dict[str, Any]:
+    """Per column of the table: the value its path finds in ``sample``, and what the endpoint would store (or the error).
+
+    ``{"error": str | None, "record_errors": [...], "stored": bool | None, "id": str | None,
+    "columns": [{"column", "path", "found": {"kind", "text"}, "stored": {"kind", "text"} | null,
+    "messages": [{"severity", "code", "message", "path"}]}]}``. ``stored`` kinds: ``value``,
+    ``null`` (the stored value is cleared), ``missing`` (left alone), ``id`` (the column
+    makes the record's ``_id``), ``refused`` (the record would not be stored). Without a
+    valid definition only the values found are given.
+    """
+    raw = sample.strip().encode("utf-8", "surrogatepass")
+    out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
+    problem = json_problem(raw)
+    if problem is not None:
+        out["error"] = f"the sample record: {problem}"
+        return out
+    record = orjson.loads(raw)
+    if not isinstance(record, dict):
+        out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
+        return out
+    names = [c.name for c in entry.table.columns]
+    if RECORD_TIME_NAME in mapping:
+        names.append(RECORD_TIME_NAME)
+    paths = {}
+    for key, value in mapping.items():
+        paths[key] = value["path"] if isinstance(value, dict) else value
+    messages: dict[str, list[dict[str, Any]]] = {}
+    row: dict[str, Any] | None = None
+    id_columns: set[str] = set()
+    stored_names: set[str] = set()
+    if sink is not None and body is not None:
+        m = _COMPILED.get(body, sink)
+        id_columns = {c.name for c in sink.identity_columns}
+        stored_names = {c.name for c in sink.stored_columns}
+        for p in m.check(raw):
+            item = {"severity": p.severity, "code": getattr(p, "code", None) or getattr(p, "kind", ""), "message": p.reason, "path": p.path}
+            if p.column is None:
+                out["record_errors"].append(item)
+            else:
+                messages.setdefault(p.column, []).append(item)
+        try:
+            batch = m.map(raw, input_format="json", on_error="skip")
+            rows = batch.to_rows()
+        except BatchRejected:  # pragma: no cover - skip without max_errors never discards
+            rows = []
+        row = rows[0] if rows else None
+        out["stored"] = row is not None
+        out["id"] = _show(row["_id"]) if row is not None else None
+    for name in names:
+        path_text = paths.get(name)
+        col: dict[str, Any] = {"column": name, "path": path_text, "found": None, "stored": None, "messages": messages.get(name, [])}
+        if path_text is None:
+            col["found"] = {"kind": "unmapped", "text": "not mapped"}
+        else:
+            col["found"] = _found(record, path_text)
+        if sink is not None and path_text is not None:
+            if row is None:
+                col["stored"] = {"kind": "refused", "text": "not stored: the record is refused"}
+            elif name in id_columns and name not in stored_names:
+                col["stored"] = {"kind": "id", "text": f"_id {_show(row['_id'])}"}
+            else:
+                value = row.get(name, MISSING)
+                if value is MISSING:
+                    col["stored"] = {"kind": "missing", "text": "nothing written (the stored value is left alone)"}
+                elif value is None:
+                    col["stored"] = {"kind": "null", "text": "null (the stored value is cleared)"}
+                else:
+                    col["stored"] = {"kind": "value", "text": _show(value)}
+        out["columns"].append(col)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Pasted records
+
+
+def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
+    """The request body for pasted records, each record's line, and each record's text (for display).
+
+    Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted),
+    one JSON object (pretty-printed or not: one record), or NDJSON (one record a line,
+    blank lines skipped). Records go into the body verbatim (``mapper.endpoint.encode_body``).
+    A line that is not JSON cannot be put in a body: 400 ``InvalidBody`` naming the line,
+    and nothing is sent (the service refuses a body that is not JSON whole).
+    """
+    if not isinstance(text, str):
+        raise ServiceError(400, INVALID_BODY, f"the records must be text, not {json_type(text)}")
+    data = text.encode("utf-8", "surrogatepass")
+    stripped = data.strip()
+    if not stripped:
+        raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
+    whole: Any = None
+    if stripped[:1] == b"{" and json_problem(stripped) is None:
+        whole = orjson.loads(stripped)
+    if isinstance(whole, dict) and list(whole) == ["records"] and isinstance(whole["records"], list):
+        shown = []
+        for item in whole["records"]:
+            value = item.get("value", item) if isinstance(item, dict) else item
+            shown.append(_show(value))
+        return stripped, [None] * len(shown), shown
+    if isinstance(whole, dict):
+        return encode_body([stripped]), [1], [_cut(stripped)]
+    raws: list[bytes] = []
+    lines: list[int | None] = []
+    for number, line in enumerate(data.split(b"\n"), 1):
+        line = line.strip()
+        if not line:
+            continue
+        problem = json_problem(line)
+        if problem is not None:
+            raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
+        raws.append(line)
+        lines.append(number)
+    return encode_body(raws), lines, [_cut(r) for r in raws]
+
+
+def _cut(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    return text if len(text) <= SHOW_LIMIT else text[:SHOW_LIMIT] + "..."

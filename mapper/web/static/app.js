@@ -1,0 +1,637 @@
+// The pages of mapper serve's web UI. No framework, nothing fetched from elsewhere.
+// Every element is built with createElement and textContent: whatever a user typed or
+// sent (names, keys, paths, values) is shown as text, never read as HTML.
+"use strict";
+
+(function () {
+  // ------------------------------------------------------------------ helpers
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  // el("td", {className: "x", title: "y"}, "text", otherNode): children are strings (text) or nodes.
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (key) {
+        var value = props[key];
+        if (value === undefined || value === null) return;
+        if (key === "className" || key === "textContent" || key === "value" || key === "htmlFor" || key === "id" ||
+            key === "type" || key === "disabled" || key === "checked" || key === "href" || key === "title" ||
+            key === "name" || key === "selected" || key === "required") {
+          node[key] = value;
+        } else {
+          node.setAttribute(key, String(value));
+        }
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === undefined || child === null || child === false) continue;
+      node.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function setText(id, text) {
+    var node = $(id);
+    if (node) node.textContent = text || "";
+  }
+
+  function debounce(fn, ms) {
+    var timer = null;
+    return function () {
+      var args = arguments;
+      clearTimeout(timer);
+      timer = setTimeout(function () { fn.apply(null, args); }, ms);
+    };
+  }
+
+  // ------------------------------------------------------------------ the service
+
+  var TOKEN_KEY = "mapper-serve-token";
+  var config = { token_required: false };
+
+  function token() {
+    try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
+  }
+
+  // fetch a JSON route: resolves {status, ok, data}; data is the parsed answer (or null).
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    var t = token();
+    if (t) headers["Authorization"] = "Bearer " + t;
+    var init = { method: method, headers: headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = typeof body === "string" ? body : JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (resp) {
+      return resp.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = { code: "HTTP" + resp.status, message: text.slice(0, 200) }; }
+        if (resp.status === 401) showTokenBox(data && data.message);
+        return { status: resp.status, ok: resp.ok, data: data };
+      });
+    });
+  }
+
+  // "400 InvalidParameter: message" of an error answer.
+  function serviceError(res) {
+    var d = res.data || {};
+    return "The service answered " + res.status + " " + (d.code || "") + ": " + (d.message || "");
+  }
+
+  function showTokenBox(message) {
+    var box = $("token-box");
+    if (!box) return;
+    box.hidden = false;
+    if (message) setText("token-hint", message + " - this service needs its token (mapper serve --token-env); it is kept in this tab only.");
+  }
+
+  function setupToken() {
+    var box = $("token-box");
+    if (!box) return;
+    box.addEventListener("submit", function (event) {
+      event.preventDefault();
+      try { sessionStorage.setItem(TOKEN_KEY, $("token").value); } catch (e) { /* private mode: the token lasts this page */ }
+      location.reload();
+    });
+  }
+
+  function loadConfig() {
+    return api("GET", "/ui/api/config").then(function (res) {
+      if (res.ok && res.data) config = res.data;
+      if (config.token_required && !token()) showTokenBox();
+      return config;
+    });
+  }
+
+  var catalog = { databases: [] };
+
+  function loadCatalog() {
+    return api("GET", "/ui/api/catalog").then(function (res) {
+      if (res.ok && res.data) catalog = res.data;
+      return catalog;
+    });
+  }
+
+  function databaseName(id) {
+    for (var i = 0; i < catalog.databases.length; i++) {
+      if (catalog.databases[i].id === id) return catalog.databases[i].name;
+    }
+    return id || "";
+  }
+
+  function statusNode(state) {
+    return el("span", { className: "status status-" + String(state).toLowerCase() }, String(state));
+  }
+
+  // ------------------------------------------------------------------ Data Sources
+
+  function sourcesPage() {
+    var params = new URLSearchParams(location.search);
+    var created = params.get("created");
+    if (created) setText("notice", "Source " + created + " is being created: it is CREATING for a few moments, then ACTIVE.");
+    var timer = null;
+
+    function refresh() {
+      api("GET", "/v2/sinks").then(function (res) {
+        if (!res.ok) {
+          setText("load-error", serviceError(res));
+          return;
+        }
+        setText("load-error", "");
+        var sinks = (res.data && res.data.sinks) || [];
+        var body = clear($("sources").tBodies[0]);
+        var creating = false;
+        sinks.forEach(function (s) {
+          var details = s.sink_details || {};
+          if (s.state !== "ACTIVE") creating = true;
+          var link = el("a", { href: "/ui/sources/" + encodeURIComponent(s.id) }, s.name || s.id);
+          body.appendChild(el("tr", { "data-sink": s.id },
+            el("th", { scope: "row" }, link),
+            el("td", null, databaseName(details.database_id)),
+            el("td", null, details.table || ""),
+            el("td", { className: "state" }, statusNode(s.state)),
+            el("td", { className: "num stored" }, String(s.counts.records_stored)),
+            el("td", { className: "num refused" }, String(s.counts.records_refused)),
+            el("td", { className: "last-error" }, s.last_error || "")));
+        });
+        $("empty").hidden = sinks.length > 0;
+        $("sources").hidden = sinks.length === 0;
+        clearTimeout(timer);
+        timer = setTimeout(refresh, creating ? 500 : 3000);
+      }).catch(function (err) {
+        setText("load-error", "Cannot reach the service: " + err);
+        clearTimeout(timer);
+        timer = setTimeout(refresh, 3000);
+      });
+    }
+
+    loadCatalog().then(refresh, refresh);
+  }
+
+  // ------------------------------------------------------------------ New Source
+
+  function newSourcePage() {
+    var form = $("source-form");
+    var dbSelect = $("database");
+    var tableSelect = $("table");
+    var nameInput = $("name");
+    var current = null; // the chosen table (catalog entry)
+    var draftSeq = 0;
+    var nameSeq = 0;
+    var lastDraft = null;
+    var units = config.time_units || ["s", "ms", "us", "ns"];
+
+    function fillDatabases() {
+      catalog.databases.forEach(function (db) {
+        dbSelect.appendChild(el("option", { value: db.id }, db.name));
+      });
+      if (catalog.databases.length === 0) {
+        setText("database-check", "No database is registered: start mapper serve with --table FILE.sql (FeatureBase CREATE TABLE statements).");
+      } else if (catalog.databases.length === 1) {
+        dbSelect.value = catalog.databases[0].id;
+        fillTables();
+      }
+    }
+
+    function chosenDatabase() {
+      for (var i = 0; i < catalog.databases.length; i++) {
+        if (catalog.databases[i].id === dbSelect.value) return catalog.databases[i];
+      }
+      return null;
+    }
+
+    function fillTables() {
+      var db = chosenDatabase();
+      clear(tableSelect).appendChild(el("option", { value: "" }, "Choose a table"));
+      tableSelect.disabled = !db;
+      if (db) {
+        db.tables.forEach(function (t) {
+          tableSelect.appendChild(el("option", { value: t.name }, t.name));
+        });
+      }
+      fillColumns();
+    }
+
+    function fillColumns() {
+      var db = chosenDatabase();
+      current = null;
+      if (db) {
+        db.tables.forEach(function (t) { if (t.name === tableSelect.value) current = t; });
+      }
+      var body = clear($("columns").tBodies[0]);
+      $("columns-box").hidden = !current;
+      $("table-sql-box").hidden = !current;
+      setText("table-sql", current ? current.sql : "");
+      if (!current) return;
+      var columns = current.columns.slice();
+      var quantum = columns.some(function (c) { return c.type === "IDSETQ" || c.type === "STRINGSETQ"; });
+      if (quantum) columns.push({ name: "_timeQuantum", type: "TIME", sql_type: "record time", sql: "the record's time, for the time-quantum columns" });
+      columns.forEach(function (c, i) {
+        var pathId = "path-" + i;
+        var checkId = "check-" + i;
+        var required = c.name === "_id";
+        var input = el("input", {
+          id: pathId, type: "text", className: "path", autocomplete: "off", spellcheck: "false",
+          "data-column": c.name, "aria-describedby": checkId, placeholder: required ? "required, e.g. id" : "optional",
+          required: required
+        });
+        if (required) input.setAttribute("aria-required", "true");
+        var label = el("label", { htmlFor: pathId }, c.name);
+        var unitCell = el("td", null);
+        if (c.type === "TIMESTAMP" || c.type === "TIME") {
+          var unitId = "unit-" + i;
+          var select = el("select", { id: unitId, className: "unit", "data-column": c.name, "aria-label": "Sent as, column " + c.name });
+          select.appendChild(el("option", { value: "" }, "text (RFC 3339)"));
+          units.forEach(function (u) { select.appendChild(el("option", { value: u }, "a number of " + u)); });
+          unitCell.appendChild(select);
+        }
+        body.appendChild(el("tr", { "data-column": c.name },
+          el("th", { scope: "row" }, label, required ? el("span", { className: "required" }, " (required)") : null),
+          el("td", { className: "type", title: c.sql }, c.sql_type),
+          el("td", null, input, el("p", { id: checkId, className: "check" })),
+          unitCell));
+      });
+    }
+
+    function formData() {
+      var columns = {};
+      Array.prototype.forEach.call(document.querySelectorAll("#columns input.path"), function (input) {
+        columns[input.getAttribute("data-column")] = { path: input.value };
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("#columns select.unit"), function (select) {
+        var key = select.getAttribute("data-column");
+        if (columns[key]) columns[key].unit = select.value || null;
+      });
+      var missing = null;
+      if ($("missing-continue").checked) missing = true;
+      if ($("missing-discard").checked) missing = false;
+      return {
+        name: nameInput.value,
+        database_id: dbSelect.value || null,
+        table: tableSelect.value || null,
+        columns: columns,
+        allow_missing_fields: missing,
+        sample: $("sample").value
+      };
+    }
+
+    // ---- the name, checked as you type (the rule and message of mapper check)
+    function checkName() {
+      var seq = ++nameSeq;
+      var value = nameInput.value;
+      if (!value) {
+        setText("name-check", "");
+        nameInput.removeAttribute("aria-invalid");
+        return;
+      }
+      api("GET", "/ui/api/name?name=" + encodeURIComponent(value)).then(function (res) {
+        if (seq !== nameSeq || !res.ok) return;
+        var node = $("name-check");
+        node.className = "check " + (res.data.valid ? "ok" : "bad");
+        node.textContent = res.data.valid ? value + " is a valid source name" : res.data.message;
+        if (res.data.valid) nameInput.removeAttribute("aria-invalid");
+        else nameInput.setAttribute("aria-invalid", "true");
+      });
+    }
+
+    // ---- the draft: problems per field, the preview
+    function runDraft() {
+      var seq = ++draftSeq;
+      return api("POST", "/ui/api/draft", formData()).then(function (res) {
+        if (seq !== draftSeq) return null;
+        if (!res.ok) {
+          setText("create-result", serviceError(res));
+          return null;
+        }
+        lastDraft = res.data;
+        showProblems(res.data.problems, false);
+        showPreview(res.data.preview);
+        return res.data;
+      });
+    }
+
+    function checkNodeFor(p) {
+      if (p.field === "column") {
+        var input = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
+        return input ? $(input.getAttribute("aria-describedby")) : $("columns-check");
+      }
+      if (p.field === "database") return $("database-check");
+      if (p.field === "table") return $("table-check");
+      if (p.field === "columns") return $("columns-check");
+      if (p.field === "missing") return $("missing-check");
+      return null;
+    }
+
+    function cssEscape(text) {
+      return window.CSS && CSS.escape ? CSS.escape(text) : String(text).replace(/["\\]/g, "\\$&");
+    }
+
+    // touched: a field shows its problem once it was edited, or after "Create source"
+    var touched = {};
+    var submitted = false;
+
+    function showProblems(problems, all) {
+      Array.prototype.forEach.call(document.querySelectorAll("#source-form .check"), function (node) {
+        if (node.id !== "name-check" && node.id !== "database-check") { node.textContent = ""; node.className = "check"; }
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("#columns input.path"), function (input) {
+        input.removeAttribute("aria-invalid");
+      });
+      var list = clear($("problems"));
+      var shown = 0;
+      problems.forEach(function (p) {
+        if (p.severity === "note") return;
+        var visible = all || submitted || touched[p.field === "column" ? "column:" + p.column : p.field];
+        if (p.field === "name") {
+          if (submitted) list.appendChild(el("li", { className: p.severity }, "Source name: " + p.message));
+          return; // the name has its own live check
+        }
+        var node = checkNodeFor(p);
+        if (node && visible) {
+          node.className = "check " + (p.severity === "error" ? "bad" : "warn");
+          node.textContent = (node.textContent ? node.textContent + " " : "") + p.message;
+          if (p.field === "column") {
+            var input = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
+            if (input && p.severity === "error") input.setAttribute("aria-invalid", "true");
+          }
+        }
+        if (visible) {
+          var where = p.field === "column" ? "Column " + p.column + ": " : "";
+          list.appendChild(el("li", { className: p.severity }, where + p.message));
+          shown++;
+        }
+      });
+      $("problems-box").hidden = list.childNodes.length === 0;
+      return shown;
+    }
+
+    function showPreview(preview) {
+      var box = $("preview");
+      box.hidden = !preview;
+      if (!preview) return;
+      var errs = clear($("preview-record-errors"));
+      var body = clear($("preview-table").tBodies[0]);
+      if (preview.error) {
+        setText("preview-summary", preview.error);
+        return;
+      }
+      preview.record_errors.forEach(function (m) {
+        errs.appendChild(el("li", { className: m.severity }, m.message));
+      });
+      var summary;
+      if (preview.stored === null) summary = "The values each path finds (what the endpoint would store shows once the definition is complete).";
+      else if (preview.stored) summary = "The endpoint would store this record with _id " + preview.id + ".";
+      else summary = "The endpoint would refuse this record.";
+      setText("preview-summary", summary);
+      preview.columns.forEach(function (c) {
+        var notes = el("ul", { className: "messages" });
+        c.messages.forEach(function (m) {
+          notes.appendChild(el("li", { className: m.severity }, (m.path ? m.path + ": " : "") + m.message));
+        });
+        body.appendChild(el("tr", { "data-column": c.column },
+          el("th", { scope: "row" }, c.column),
+          el("td", { className: "path" }, c.path === null ? "" : c.path),
+          el("td", { className: "found kind-" + c.found.kind }, c.found.text),
+          el("td", { className: "stored" + (c.stored ? " kind-" + c.stored.kind : "") }, c.stored ? c.stored.text : ""),
+          el("td", { className: "notes" }, notes)));
+      });
+    }
+
+    var draftSoon = debounce(runDraft, 250);
+    var nameSoon = debounce(checkName, 150);
+
+    dbSelect.addEventListener("change", function () { touched.database = true; fillTables(); draftSoon(); });
+    tableSelect.addEventListener("change", function () { touched.table = true; fillColumns(); draftSoon(); });
+    nameInput.addEventListener("input", function () { nameSoon(); draftSoon(); });
+    $("columns").addEventListener("input", function (event) {
+      var key = event.target.getAttribute("data-column");
+      if (key) touched["column:" + key] = true;
+      draftSoon();
+    });
+    $("columns").addEventListener("change", function () { draftSoon(); });
+    $("missing-box").addEventListener("change", function () { touched.missing = true; draftSoon(); });
+    $("sample").addEventListener("input", draftSoon);
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submitted = true;
+      setText("create-result", "");
+      var button = $("create");
+      button.disabled = true;
+      runDraft().then(function (d) {
+        if (!d) { button.disabled = false; return; }
+        if (!d.valid) {
+          var n = showProblems(d.problems, true);
+          setText("create-result", "The source cannot be created yet: " + (n || "some") + " problem" + (n === 1 ? "" : "s") + " to fix (listed above).");
+          focusFirstProblem(d.problems);
+          button.disabled = false;
+          return;
+        }
+        // The same POST /v1/sinks as the API, with the body the form became.
+        api("POST", "/v1/sinks", d.body_text).then(function (res) {
+          button.disabled = false;
+          if (!res.ok) {
+            setText("create-result", serviceError(res));
+            return;
+          }
+          location.href = "/ui/?created=" + encodeURIComponent(res.data.id);
+        });
+      }).catch(function (err) {
+        button.disabled = false;
+        setText("create-result", "Cannot reach the service: " + err);
+      });
+    });
+
+    function focusFirstProblem(problems) {
+      for (var i = 0; i < problems.length; i++) {
+        var p = problems[i];
+        if (p.severity !== "error") continue;
+        var target = null;
+        if (p.field === "name") target = nameInput;
+        else if (p.field === "database") target = dbSelect;
+        else if (p.field === "table") target = tableSelect;
+        else if (p.field === "missing") target = $("missing-continue");
+        else if (p.field === "column") target = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
+        if (target) { target.focus(); return; }
+      }
+    }
+
+    loadCatalog().then(function () {
+      fillDatabases();
+      if (nameInput.value) checkName();
+    }, function (err) {
+      setText("load-error", "Cannot reach the service: " + err);
+    });
+  }
+
+  // ------------------------------------------------------------------ a source: details, Send records, rows
+
+  function sourcePage() {
+    var match = location.pathname.match(/^\/ui\/sources\/([^/]+)$/);
+    var sinkId = match ? decodeURIComponent(match[1]) : "";
+    var viewPath = "/ui/api/sinks/" + encodeURIComponent(sinkId);
+    var rowsOffset = 0;
+    var pageSize = 25;
+    var timer = null;
+
+    function row(term, value) {
+      var dl = $("config");
+      dl.appendChild(el("dt", null, term));
+      dl.appendChild(el("dd", null, value));
+    }
+
+    function showSink(s) {
+      document.title = s.name + " - mapper serve";
+      setText("source-name", s.name);
+      clear($("status")).appendChild(statusNode(s.state));
+      clear($("config"));
+      row("Database", s.database ? s.database + " (" + s.database_id + ")" : String(s.database_id || ""));
+      row("Table", s.table || "");
+      row("_id", s.identity);
+      row("Records with missing values", s.allow_missing_fields ?
+        "Continue processing and store the record with the data that was found" :
+        "Discard the entire batch of records sent and log an error");
+      row("Records", s.counts.records_stored + " stored, " + s.counts.records_refused + " refused, in " + s.counts.requests + " requests");
+      row("Last error", s.last_error || "none");
+      var body = clear($("definition").tBodies[0]);
+      s.definition.forEach(function (entry) {
+        body.appendChild(el("tr", null,
+          el("th", { scope: "row" }, entry.name),
+          el("td", { className: "path" }, entry.path),
+          el("td", null, entry.type),
+          el("td", { className: "value" }, entry.config)));
+      });
+      var url = location.origin + s.ingest_path;
+      setText("endpoint", url);
+      var lines = ["curl --location --request POST '" + url + "' \\"];
+      if (config.token_required) lines.push("--header 'Authorization: Bearer <token>' \\");
+      lines.push("--header 'Content-Type: application/json' \\");
+      lines.push("--data-binary @records.json    # {\"records\": [{\"value\": {...}}, ...]}");
+      setText("curl", lines.join("\n"));
+      setText("api-body", s.body_text);
+      clearTimeout(timer);
+      if (s.state !== "ACTIVE") timer = setTimeout(loadSink, 500);
+    }
+
+    function loadSink() {
+      return api("GET", viewPath).then(function (res) {
+        if (!res.ok) {
+          setText("load-error", serviceError(res));
+          return;
+        }
+        setText("load-error", "");
+        showSink(res.data);
+      });
+    }
+
+    function loadRows() {
+      return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize).then(function (res) {
+        if (!res.ok) {
+          setText("rows-summary", serviceError(res));
+          return;
+        }
+        var page = res.data;
+        var head = clear($("rows").tHead);
+        var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
+        page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
+        head.appendChild(tr);
+        var body = clear($("rows").tBodies[0]);
+        page.rows.forEach(function (r) {
+          var line = el("tr", null, el("th", { scope: "row", className: "value" }, r.id));
+          r.cells.forEach(function (c) { line.appendChild(el("td", { className: c.kind }, c.text)); });
+          body.appendChild(line);
+        });
+        var first = page.total ? page.offset + 1 : 0;
+        var last = page.offset + page.rows.length;
+        setText("rows-summary", page.total ? "Rows " + first + " to " + last + " of " + page.total + "." : "No rows stored yet.");
+        $("rows-prev").disabled = page.offset <= 0;
+        $("rows-next").disabled = last >= page.total;
+      });
+    }
+
+    function showAnswer(res) {
+      var list = clear($("send-records"));
+      if (!res.ok) {
+        setText("send-summary", serviceError(res));
+        return;
+      }
+      var d = res.data;
+      var answer = d.answer;
+      setText("send-summary", answer.success_count + " stored, " + answer.error_count + " refused (the endpoint's answer: success_count " +
+        answer.success_count + ", error_count " + answer.error_count + ").");
+      var errors = {};
+      d.errors.forEach(function (e) { (errors[e.record] = errors[e.record] || []).push(e); });
+      var warnings = {};
+      d.warnings.forEach(function (w) { (warnings[w.record] = warnings[w.record] || []).push(w); });
+      answer.records.forEach(function (r, i) {
+        var rec = d.records[i] || {};
+        var item = el("li", { className: "record " + r.status, id: "record-" + i },
+          el("p", { className: "head" }, statusNode(r.status === "success" ? "success" : "error"),
+            " Record " + (i + 1) + (rec.line ? " (line " + rec.line + ")" : "")),
+          el("pre", { className: "record-text" }, rec.text || ""));
+        if (r.status !== "success") item.appendChild(el("p", { className: "answer" }, r.error_code + ": " + r.error_message));
+        var errs = el("ul", { className: "errors" });
+        (errors[i] || []).forEach(function (e) {
+          errs.appendChild(el("li", { className: "error" },
+            el("code", { className: "path" }, e.path || "(the record)"),
+            e.column ? " column " + e.column : "", " - ", e.reason));
+        });
+        (warnings[i] || []).forEach(function (w) {
+          errs.appendChild(el("li", { className: "warning" },
+            el("code", { className: "path" }, w.path || ""), w.column ? " column " + w.column : "", " - ", w.reason));
+        });
+        if (errs.childNodes.length) item.appendChild(errs);
+        list.appendChild(item);
+      });
+    }
+
+    $("send-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = $("send");
+      button.disabled = true;
+      setText("send-summary", "Sending...");
+      clear($("send-records"));
+      api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
+        button.disabled = false;
+        showAnswer(res);
+        loadSink();
+        loadRows();
+      }).catch(function (err) {
+        button.disabled = false;
+        setText("send-summary", "Cannot reach the service: " + err);
+      });
+    });
+    $("rows-prev").addEventListener("click", function () { rowsOffset = Math.max(0, rowsOffset - pageSize); loadRows(); });
+    $("rows-next").addEventListener("click", function () { rowsOffset += pageSize; loadRows(); });
+
+    loadSink();
+    loadRows();
+  }
+
+  // ------------------------------------------------------------------ start
+
+  function start() {
+    setupToken();
+    var page = document.body.getAttribute("data-page");
+    loadConfig().then(function () {
+      if (page === "sources") sourcesPage();
+      else if (page === "new") newSourcePage();
+      else if (page === "source") sourcePage();
+    }, function (err) {
+      setText("load-error", "Cannot reach the service: " + err);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

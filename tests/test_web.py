@@ -1,0 +1,536 @@
+"""The web UI of ``mapper serve`` (issue 18), without a browser: the catalog, the form, the preview, pasted records, the routes.
+
+The pages themselves are driven in a real browser in ``tests/test_web_browser.py``. Every
+server here binds 127.0.0.1, runs in this process (or, for the command, a bounded
+subprocess) and every request has a timeout.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+import mapper
+from mapper.endpoint import encode_body
+from mapper.errors import MapperError
+from mapper.serve import App, Server
+from mapper.store import Store
+from mapper.table import split_statements
+from mapper.web import check_name, database_id, draft, install, load_assets, load_catalog, paste_records
+from mapper.web.catalog import Catalog
+from mapper.web.draft import format_body
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "examples" / "aircraft" / "table.sql"
+SEED = (ROOT / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0]
+AIRCRAFT_PATHS = {
+    "_id": {"path": "id"},
+    "ts": {"path": "timestamp", "unit": "ms"},
+    "aircraftid": {"path": "data.aircraftId"},
+    "lat": {"path": "data.lat"},
+    "long": {"path": "data.long"},
+    "track": {"path": "data.track"},
+    "altitude": {"path": "data.altitude"},
+    "speed": {"path": "data.speed"},
+    "type": {"path": "data.type"},
+    "reg": {"path": "data.reg"},
+    "origin": {"path": "data.origin"},
+    "destination": {"path": "data.destination"},
+    "icaoid": {"path": "data.icaoId"},
+    "airline": {"path": "data.airline"},
+}
+
+
+def catalog() -> Catalog:
+    return load_catalog([str(TABLE)])
+
+
+def form(**over: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": "aircraft_positions",
+        "database_id": database_id("local"),
+        "table": "aircraft",
+        "columns": AIRCRAFT_PATHS,
+        "allow_missing_fields": False,
+        "sample": "",
+    }
+    out.update(over)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# The catalog: --table [DATABASE=]FILE
+
+
+def test_catalog_reads_statements_into_databases(tmp_path: Path) -> None:
+    script = tmp_path / "schema.sql"
+    script.write_text(
+        "-- two tables; a ';' inside a string or a comment does not cut\n"
+        "CREATE TABLE clicks (_id ID, url STRING) COMMENT 'a;b' ;\n"
+        "CREATE TABLE users (_id STRING, age INT MIN 0 MAX 150); -- trailing ; comment\n"
+    )
+    cat = load_catalog([str(TABLE), f"web={script}"])
+    assert [db.name for db in cat.databases.values()] == ["local", "web"]
+    web = cat.databases[database_id("web")]
+    assert list(web.tables) == ["clicks", "users"]
+    assert web.tables["users"].sql == "CREATE TABLE users (_id STRING, age INT MIN 0 MAX 150)"
+    assert web.tables["clicks"].source == f"{script}:2"
+    assert len(cat) == 3
+    # ids are UUIDs derived from the name: the same on every start
+    assert database_id("web") == load_catalog([f"web={script}"]).databases[database_id("web")].id
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", database_id("web"))
+    # the catalog offered to the page: columns with their SQL types
+    users = next(t for t in cat.to_json()["databases"][1]["tables"] if t["name"] == "users")
+    assert users["columns"][1] == {"name": "age", "type": "INT", "sql_type": "INT", "sql": "age INT MIN 0 MAX 150"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("CREATE TABLE a (_id ID);\n\nCREATE TABLE b (_id ID, n INTEGER);", "line 3 column 27: unsupported column type 'INTEGER'"),
+        ("CREATE TABLE a (_id ID);\nCREATE TABLE a (_id STRING);", "line 2: table 'a' is registered twice in database 'local'"),
+        ("CREATE TABLE a (_id ID) COMMENT 'x;", "line 1 column 33: unterminated string"),
+        ("-- nothing here\n", "no CREATE TABLE statement"),
+        ("CREATE TABLE a (n INT)", "_id"),
+    ],
+)
+def test_catalog_errors_name_the_file_line_and_column(tmp_path: Path, text: str, expected: str) -> None:
+    script = tmp_path / "bad.sql"
+    script.write_text(text)
+    with pytest.raises(MapperError) as err:
+        load_catalog([str(script)])
+    assert str(script) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_catalog_refuses_unreadable_files_and_bad_database_names(tmp_path: Path) -> None:
+    with pytest.raises(MapperError, match="cannot read .*nope.sql"):
+        load_catalog([str(tmp_path / "nope.sql")])
+    (tmp_path / "t.sql").write_text("CREATE TABLE t (_id ID)")
+    with pytest.raises(MapperError, match="database name 'Web'"):
+        load_catalog([f"Web={tmp_path / 't.sql'}"])
+    (tmp_path / "latin1.sql").write_bytes(b"CREATE TABLE t (_id ID) COMMENT '\xe9'")
+    with pytest.raises(MapperError, match="not UTF-8"):
+        load_catalog([str(tmp_path / "latin1.sql")])
+
+
+def test_split_statements_keeps_offsets_in_the_script() -> None:
+    sql = "CREATE TABLE a (_id ID);-- x;y\n  CREATE TABLE b (_id ID, s STRING) COMMENT ';'  ;  ;"
+    spans = split_statements(sql)
+    assert [sql[a:b] for a, b in spans] == ["CREATE TABLE a (_id ID)", "CREATE TABLE b (_id ID, s STRING) COMMENT ';'"]
+    assert split_statements("  -- only a comment\n") == []
+
+
+# ---------------------------------------------------------------------------------------
+# The form: checked as `mapper check` checks it, turned into the POST /v1/sinks body
+
+
+def test_the_form_becomes_the_body_mapper_check_accepts() -> None:
+    out = draft(form(), catalog())
+    assert out["valid"], out["problems"]
+    body = out["body"]
+    assert body["name"] == "aircraft_positions"
+    assert body["sink_details"] == {"database_id": database_id("local"), "table": "aircraft"}
+    schema = body["schema"]
+    assert schema["primary_key_fields"] == ["_id"] and schema["allow_missing_fields"] is False
+    entries = {e["name"]: e for e in schema["definition"]}
+    assert entries["ts"] == {"name": "ts", "path": ["timestamp"], "type": "timestamp", "config": {"Granularity": "ms", "Unit": "ms"}}
+    assert entries["aircraftid"] == {"name": "aircraftid", "path": ["data", "aircraftId"], "type": "string", "config": {"Mutex": True}}
+    assert entries["altitude"]["config"] == {"Min": -2000, "Max": 60000}
+    assert "iataid" not in entries  # left blank: not mapped
+    result = mapper.check_sink(json.dumps(body))
+    assert result.valid and result.sink is not None and result.sink.form == "body"
+    # body_text is the exact JSON the page posts, body_shown what the details page shows
+    assert orjson.loads(out["body_text"]) == body
+    assert json.loads(out["body_shown"]) == body
+    # the seed record maps the same through the body as through the UI form
+    ui = {"name": "aircraft_positions", "table": TABLE.read_text(), "allow_missing_fields": False, "mapping": {}}
+    for key, spec in AIRCRAFT_PATHS.items():
+        ui["mapping"][key] = {"path": spec["path"], "config": {"Unit": spec["unit"]}} if "unit" in spec else spec["path"]
+    rows = [mapper.compile_sink(s).map(SEED.encode()).to_rows() for s in (body, ui)]
+    assert rows[0] == rows[1] and rows[0][0]["aircraftid"] == "40688E"
+
+
+def test_int64_bounds_survive_as_text() -> None:
+    # INT MAX alone implies Min -2**63: JavaScript would round it, so the page gets and posts text
+    cat = Catalog()
+    cat.add("local", "CREATE TABLE t (_id ID, n INT MAX 100, big ID)")
+    out = draft(form(name="t", table="t", columns={"_id": {"path": "id"}, "n": {"path": "n"}}), cat)
+    assert out["valid"], out["problems"]
+    assert '"Min": -9223372036854775808' in out["body_text"] or '"Min":-9223372036854775808' in out["body_text"]
+    assert "-9223372036854775808" in out["body_shown"]
+    assert mapper.check_sink(out["body_text"]).valid
+
+
+def problems_of(out: dict[str, Any]) -> list[tuple[str, str | None, str]]:
+    return [(p["field"], p["column"], p["message"]) for p in out["problems"] if p["severity"] == "error"]
+
+
+def test_problems_are_placed_on_the_fields_they_concern() -> None:
+    cols = dict(AIRCRAFT_PATHS)
+    del cols["_id"]
+    cols["lat"] = {"path": "data..lat"}
+    out = draft(form(name="Aircraft", columns=cols, allow_missing_fields=None), catalog())
+    assert not out["valid"] and out["body"] is None and out["body_text"] is None
+    found = problems_of(out)
+    fields = {(f, c) for f, c, _m in found}
+    assert ("name", None) in fields and ("missing", None) in fields and ("column", "lat") in fields and ("columns", None) in fields
+    by_field = {(f, c): m for f, c, m in found}
+    assert "map the _id column" in by_field[("columns", None)]
+    assert "allow_missing_fields is required" in by_field[("missing", None)]
+    # the name: the rule and the message of `mapper check`
+    check = mapper.check_sink({**json.loads(json.dumps(draft(form(), catalog())["body"])), "name": "Aircraft"})
+    expected = next(p.message for p in check.problems if p.pointer == "/name")
+    assert by_field[("name", None)] == expected == check_name("Aircraft")
+    # nothing chosen yet
+    out = draft(form(database_id=None, table=None, columns={}), catalog())
+    assert problems_of(out)[0] == ("database", None, "choose a database")
+    out = draft(form(table="nope"), catalog())
+    assert ("table", None, "database 'local' has no table 'nope'") in problems_of(out)
+
+
+def test_a_taken_name_is_said_before_the_service_says_409() -> None:
+    out = draft(form(), catalog(), taken=lambda name: name == "aircraft_positions")
+    assert not out["valid"]
+    assert ("name", None, "a source named 'aircraft_positions' exists already: choose another name") in problems_of(out)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([], "the form must be a JSON object, not an array"),
+        ({"nme": "x"}, "unknown form field 'nme'"),
+        ({"columns": {"a": "x"}}, "columns.a must be an object"),
+        ({"columns": {"ts": {"path": "t", "unit": "fortnight"}}}, "the unit of column 'ts' is one of s, ms"),
+        ({"allow_missing_fields": "yes"}, "allow_missing_fields must be true or false, not a string"),
+    ],
+)
+def test_a_malformed_form_is_a_400_naming_the_field(bad: Any, message: str) -> None:
+    with pytest.raises(mapper.ServiceError) as err:
+        draft(bad, catalog())
+    assert err.value.status == 400 and message in err.value.message
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("web_clicks_production", None),
+        ("Web", "invalid sink name 'Web': it starts with 'W'; it must start with a lowercase letter (e.g. 'web')"),
+        ("web clicks", "invalid sink name 'web clicks': character 3 is ' '; only lowercase letters, digits, '-' and '_' are allowed (e.g. 'web_clicks')"),
+        ("", "the sink name is empty"),
+        ("a" * 231, "the sink name is 231 characters long; at most 230 are allowed"),
+    ],
+)
+def test_the_name_rule_is_mapper_checks(name: str, message: str | None) -> None:
+    assert check_name(name) == message
+    body = {**draft(form(), catalog())["body"], "name": name}
+    got = [p.message for p in mapper.check_sink(body).problems if p.pointer == "/name"]
+    assert got == ([message] if message else [])
+
+
+# ---------------------------------------------------------------------------------------
+# The sample record: per column, the value found and what the endpoint would store
+
+
+def columns_of(preview: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["column"]: c for c in preview["columns"]}
+
+
+def test_preview_of_the_seed_record() -> None:
+    out = draft(form(sample=SEED), catalog())
+    p = out["preview"]
+    assert p["error"] is None and p["stored"] is True and p["id"] == '"PD2tRswoE3:0:0"'
+    cols = columns_of(p)
+    assert cols["aircraftid"]["found"] == {"kind": "value", "text": '"40688E"'}
+    assert cols["aircraftid"]["stored"] == {"kind": "value", "text": '"40688E"'}
+    assert cols["ts"]["found"]["text"] == "1659981468260" and cols["ts"]["stored"]["text"] == '"2022-08-08T17:57:48.260Z"'
+    assert cols["lat"]["stored"]["text"] == '"45.1199"'
+    assert cols["_id"]["stored"] == {"kind": "id", "text": '_id "PD2tRswoE3:0:0"'}
+    assert cols["iataid"]["found"] == {"kind": "unmapped", "text": "not mapped"} and cols["iataid"]["stored"] is None
+    # -43.416 at Scale 4 is stored as -43.4159 (float arithmetic): the engine's warning, next to its column
+    assert cols["long"]["stored"]["text"] == '"-43.4159"'
+    assert [m["code"] for m in cols["long"]["messages"]] == ["float_decimal"]
+    assert cols["long"]["messages"][0]["path"] == "$.data.long"
+
+
+def test_preview_tells_null_missing_and_errors_apart() -> None:
+    record = json.loads(SEED)
+    record["data"]["lat"] = None
+    del record["data"]["speed"]
+    record["data"]["altitude"] = "high"
+    record["data"]["type"] = {"icao": "B788"}
+    cols = dict(AIRCRAFT_PATHS, reg={"path": "data.reg.code"}, origin={"path": "data.origin || data.reg"})
+    out = draft(form(columns=cols, allow_missing_fields=True, sample=json.dumps(record, indent=2)), catalog())
+    p = out["preview"]
+    assert p["stored"] is False  # refused: an invalid value
+    c = columns_of(p)
+    assert c["lat"]["found"] == {"kind": "null", "text": "null"}
+    assert c["speed"]["found"] == {"kind": "missing", "text": "missing"}
+    assert c["reg"]["found"] == {"kind": "not_an_object", "text": "data.reg is a string, not an object"}
+    assert c["origin"]["found"] == {"kind": "value", "text": '"LHR"'}  # a JMESPath expression
+    assert c["altitude"]["stored"]["kind"] == "refused"
+    assert [(m["code"], m["path"]) for m in c["altitude"]["messages"]] == [("invalid_value", "$.data.altitude")]
+    assert 'got `str` "high"' in c["altitude"]["messages"][0]["message"]
+    assert [m["code"] for m in c["reg"]["messages"]] == ["not_an_object"]
+    # the same record without its errors is stored: null clears, missing leaves alone
+    record["data"]["altitude"] = 1200
+    record["data"]["reg"] = {"code": "G-ZBJA"}
+    record["data"]["type"] = "B788"
+    c = columns_of(draft(form(columns=cols, allow_missing_fields=True, sample=json.dumps(record)), catalog())["preview"])
+    assert c["lat"]["stored"] == {"kind": "null", "text": "null (the stored value is cleared)"}
+    assert c["speed"]["stored"] == {"kind": "missing", "text": "nothing written (the stored value is left alone)"}
+    assert c["reg"]["stored"] == {"kind": "value", "text": '"G-ZBJA"'}
+    assert c["altitude"]["stored"] == {"kind": "value", "text": "1200"}
+
+
+def test_preview_before_the_form_is_complete_and_of_bad_samples() -> None:
+    out = draft(form(allow_missing_fields=None, sample=SEED), catalog())
+    assert not out["valid"]
+    cols = columns_of(out["preview"])
+    assert cols["aircraftid"]["found"]["text"] == '"40688E"' and cols["aircraftid"]["stored"] is None
+    assert out["preview"]["stored"] is None
+    assert draft(form(sample="{nope"), catalog())["preview"]["error"].startswith("the sample record: Invalid JSON: ")
+    assert draft(form(sample="[1, 2]"), catalog())["preview"]["error"] == "the sample record must be a JSON object, not an array"
+    missing_id = draft(form(sample='{"data": {}}'), catalog())["preview"]
+    assert missing_id["stored"] is False
+    assert any(m["code"] in ("invalid_id", "missing") for m in missing_id["record_errors"] + columns_of(missing_id)["_id"]["messages"])
+
+
+# ---------------------------------------------------------------------------------------
+# Pasted records
+
+
+def test_paste_takes_the_body_ndjson_or_one_object() -> None:
+    body_text = '{"records": [{"value": {"id": "a"}}, {"value": {"id": "b", "x": 4.350}}]}'
+    body, lines, shown = paste_records("\n" + body_text + "\n")
+    assert body == body_text.encode() and lines == [None, None] and shown == ['{"id":"a"}', '{"id":"b","x":4.35}']
+    body, lines, shown = paste_records('{"id": 1, "x": 4.350}\n\n  {"id": 2}\r\n')
+    assert body == encode_body([b'{"id": 1, "x": 4.350}', b'{"id": 2}']) and lines == [1, 3]  # verbatim: 4.350 stays
+    body, lines, _ = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
+    assert orjson.loads(body) == {"records": [{"value": {"id": 1, "data": {"a": 2}}}]} and lines == [1]
+    body, lines, _ = paste_records("[1, 2]\n")  # a line that is JSON but not an object: the endpoint refuses that record
+    assert lines == [1]
+    with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: unexpected end of the record \(truncated\); nothing was sent"):
+        paste_records('{"id": 1}\n{"id": 2\n')
+    with pytest.raises(mapper.ServiceError, match="nothing to send"):
+        paste_records("  \n ")
+
+
+# ---------------------------------------------------------------------------------------
+# The routes
+
+
+@contextmanager
+def ui_server(token: str | None = None, create_delay: float = 0.0, **kw: Any) -> Iterator[Server]:
+    store = Store(":memory:")
+    app = App(store, token=token, create_delay=create_delay, **kw)
+    install(app, catalog())
+    server = Server(app, idle_timeout=5.0).start()
+    try:
+        yield server
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
+
+
+def request(server: Server, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        data = body if isinstance(body, (bytes, type(None))) else orjson.dumps(body)
+        hdrs = {"Content-Type": "application/json"} if data is not None else {}
+        hdrs.update(headers or {})
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def test_pages_and_assets_are_local_and_locked_down() -> None:
+    with ui_server() as server:
+        for path, marker in (
+            ("/ui/", b'data-page="sources"'),
+            ("/ui", b'data-page="sources"'),
+            ("/ui/new", b'data-page="new"'),
+            ("/ui/sources/x", b'data-page="source"'),
+        ):
+            status, headers, body = request(server, "GET", path)
+            assert status == 200 and marker in body, path
+            assert headers["content-type"] == "text/html; charset=utf-8"
+            csp = headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+            assert headers["x-content-type-options"] == "nosniff"
+        status, headers, _ = request(server, "GET", "/")
+        assert status == 302 and headers["location"] == "/ui/"
+        status, headers, body = request(server, "GET", "/ui/static/app.js")
+        assert status == 200 and headers["content-type"] == "text/javascript; charset=utf-8" and b"textContent" in body
+        for bad in ("/ui/static/nope.js", "/ui/static/new.html", "/ui/static/..%2Fapp.py"):
+            status, _h, body = request(server, "GET", bad)
+            assert status == 404 and orjson.loads(body)["code"] == "ResourceNotFound", bad
+
+
+def test_assets_fetch_nothing_from_elsewhere_and_never_parse_html() -> None:
+    assets = load_assets()
+    assert set(assets) == {"app.js", "style.css", "sources.html", "new.html", "source.html"}
+    for name, (data, _ctype) in assets.items():
+        text = data.decode()
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), name  # no URL of another host
+        assert "@import" not in text and "url(" not in text, name
+        if name.endswith(".html"):
+            # one script, the package's, and no inline code (the CSP would refuse it anyway)
+            assert re.findall(r"<script\b([^>]*)>(.*?)</script>", text, re.S) == [(' src="/ui/static/app.js" defer', "")], name
+            assert not re.search(r"<[^>]+\son[a-z]+\s*=", text), name
+    js = assets["app.js"][0].decode()
+    # what a user sent reaches the page as text only
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in js, sink
+
+
+def test_the_static_files_are_package_data() -> None:
+    # pyproject's package-data globs must take every file the UI serves (else a wheel serves 404s)
+    m = re.search(r'^"mapper\.web" = (\[.*\])$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert m, "pyproject.toml: [tool.setuptools.package-data] has no mapper.web line"
+    globs = json.loads(m.group(1))
+    for path in (ROOT / "mapper" / "web" / "static").iterdir():
+        assert any(fnmatch(f"static/{path.name}", g) for g in globs), path.name
+
+
+def test_the_ui_routes_answer_as_the_api() -> None:
+    with ui_server(create_delay=0.4) as server:
+        status, _h, body = request(server, "GET", "/ui/api/catalog")
+        assert status == 200 and orjson.loads(body)["databases"][0]["tables"][0]["name"] == "aircraft"
+        status, _h, body = request(server, "GET", "/ui/api/name?name=Web")
+        assert orjson.loads(body) == {"name": "Web", "valid": False, "message": check_name("Web"), "taken": False}
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form())[2])
+        assert out["valid"]
+        # the page posts body_text to the API itself
+        status, _h, body = request(server, "POST", "/v1/sinks", out["body_text"].encode())
+        assert status == 200 and orjson.loads(body)["state"] == "CREATING"
+        assert orjson.loads(request(server, "GET", "/ui/api/name?name=aircraft_positions")[2])["taken"] is True
+        # CREATING: the paste is answered as the endpoint answers (and noted as the last error)
+        status, _h, body = request(server, "POST", "/ui/api/sinks/aircraft_positions/send", {"text": SEED})
+        assert status == 400 and orjson.loads(body)["code"] == "InvalidParameter" and "CREATING" in orjson.loads(body)["message"]
+        deadline = time.monotonic() + 5
+        while orjson.loads(request(server, "GET", "/v2/sinks/aircraft_positions")[2])["state"] != "ACTIVE":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
+        status, _h, body = request(server, "POST", "/ui/api/sinks/aircraft_positions/send", {"text": SEED + "\n" + bad})
+        got = orjson.loads(body)
+        assert status == 200
+        assert got["answer"]["success_count"] == 1 and got["answer"]["error_count"] == 1
+        assert [(e["record"], e["path"], e["code"]) for e in got["errors"]] == [(1, "$.data.altitude", "invalid_value")]
+        assert [r["line"] for r in got["records"]] == [1, 2]
+        # the answer is the endpoint's for the same body
+        api_status, _h, api_body = request(server, "POST", "/v2/sinks/aircraft_positions", encode_body([SEED.encode(), bad.encode()]))
+        assert api_status == 200 and orjson.loads(api_body) == got["answer"]
+        info = orjson.loads(request(server, "GET", "/ui/api/sinks/aircraft_positions")[2])
+        assert info["counts"]["records_stored"] == 2 and info["counts"]["records_refused"] == 2
+        assert info["last_error"].startswith("400 InvalidParameter") and info["database"] == "local"
+        assert json.loads(info["body_text"]) == {k: out["body"][k] for k in ("name", "sink_details", "schema")}
+        rows = orjson.loads(request(server, "GET", "/ui/api/sinks/aircraft_positions/rows?limit=5")[2])
+        assert rows["total"] == 1 and rows["rows"][0]["id"] == '"PD2tRswoE3:0:0"'
+        names = [c["name"] for c in rows["columns"]]
+        assert rows["rows"][0]["cells"][names.index("aircraftid")] == {"kind": "value", "text": '"40688E"'}
+        assert request(server, "GET", "/ui/api/sinks/aircraft_positions/rows?limit=5000")[0] == 400
+        assert request(server, "GET", "/ui/api/sinks/nope")[0] == 404
+
+
+def test_null_and_missing_rows_are_apart_in_the_ui_rows() -> None:
+    with ui_server() as server:
+        cols = {"_id": {"path": "id"}, "lat": {"path": "lat"}, "altitude": {"path": "alt"}}
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="nm", columns=cols, allow_missing_fields=True))[2])
+        assert request(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
+        text = '{"id": "a", "lat": null}\n{"id": "b", "lat": 1.5, "alt": 12}'
+        assert request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})[0] == 200
+        rows = orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["rows"]
+        assert rows[0]["cells"] == [{"kind": "null", "text": "null"}, {"kind": "missing", "text": "missing"}]
+        assert rows[1]["cells"] == [{"kind": "value", "text": '"1.5000"'}, {"kind": "value", "text": "12"}]
+
+
+def test_the_token_guards_the_data_not_the_pages() -> None:
+    with ui_server(token="s3cret") as server:
+        assert request(server, "GET", "/ui/new")[0] == 200
+        assert orjson.loads(request(server, "GET", "/ui/api/config")[2])["token_required"] is True
+        for method, path, body in (("GET", "/ui/api/catalog", None), ("POST", "/ui/api/draft", form()), ("GET", "/ui/api/name?name=x", None)):
+            assert request(server, method, path, body)[0] == 401, path
+        assert request(server, "GET", "/ui/api/catalog", headers={"Authorization": "Bearer s3cret"})[0] == 200
+
+
+def test_the_ui_takes_json_only_and_bounds_bodies() -> None:
+    with ui_server(max_body_bytes=2000) as server:
+        status, _h, body = request(server, "POST", "/ui/api/draft", b"{}", headers={"Content-Type": "text/plain"})
+        assert status == 400 and orjson.loads(body)["code"] == "InvalidContentType"  # a cross-site form cannot post here
+        status, _h, body = request(server, "POST", "/ui/api/draft", b"{nope")
+        assert status == 400 and orjson.loads(body)["code"] == "InvalidBody"
+        status, _h, _b = request(server, "POST", "/ui/api/draft", orjson.dumps({"sample": "x" * 9000}))
+        assert status == 413
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="t"))[2])
+        request(server, "POST", "/v1/sinks", out["body_text"].encode())
+        status, _h, body = request(server, "POST", "/ui/api/sinks/t/send", {"text": "\n".join([SEED] * 6)})
+        assert status == 413 and orjson.loads(body)["code"] == "RequestEntityTooLarge"
+        assert orjson.loads(request(server, "GET", "/v2/sinks/t")[2])["last_error"].startswith("413")
+
+
+def test_format_body_is_the_body() -> None:
+    body = draft(form(), catalog())["body"]
+    text = format_body(body)
+    assert json.loads(text) == body
+    assert text.splitlines()[0] == "{" and '      {"name": "_id", "path": ["id"], "type": "string"},' in text.splitlines()
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+
+
+def test_serve_with_tables_announces_the_ui(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "serve", "--db", str(tmp_path / "s.db"), "--port", "0", "--table", f"flights={TABLE}", "-q"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline().decode()
+            lines.append(line)
+            if "web UI" in line or not line:
+                break
+        m = re.search(r"web UI: (http://127\.0\.0\.1:(\d+))/ui/ \(tables: flights/aircraft\)", "".join(lines))
+        assert m, lines
+        conn = http.client.HTTPConnection("127.0.0.1", int(m.group(2)), timeout=10)
+        conn.request("GET", "/ui/api/catalog")
+        cat = orjson.loads(conn.getresponse().read())
+        conn.close()
+        assert cat["databases"][0]["name"] == "flights" and cat["databases"][0]["id"] == database_id("flights")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_serve_refuses_bad_tables_and_contradictory_options(tmp_path: Path, capsys: Any) -> None:
+    from mapper.cli import main
+
+    bad = tmp_path / "bad.sql"
+    bad.write_text("CREATE TABLE t (_id ID,\n  n INTEGER)")
+    assert main(["serve", "--db", ":memory:", "--table", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"mapper serve: {bad}: line 2 column 5: unsupported column type 'INTEGER'" in err
+    assert main(["serve", "--db", ":memory:", "--no-ui", "--table", str(TABLE)]) == 2
+    assert "--table is for the web UI" in capsys.readouterr().err

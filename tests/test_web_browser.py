@@ -1,0 +1,579 @@
+"""The web UI in a real browser (issue 18): Debian's chromium, driven by selenium through Debian's chromedriver.
+
+No browser is downloaded: the tests use the ``chromium`` and ``chromedriver`` on PATH
+(or ``MAPPER_CHROMIUM`` / ``MAPPER_CHROMEDRIVER``) and skip, saying why, when either or
+selenium is missing; ``.ci/run`` installs them and sets ``MAPPER_REQUIRE_BROWSER=1`` in
+CI, where a missing browser fails instead. The browser resolves no host name but the
+test server's 127.0.0.1 (``--host-resolver-rules``), so a page that fetched anything
+from elsewhere would break. Every wait is bounded, and so is every test (SIGALRM).
+
+Screenshots of each page go to ``MAPPER_UI_SCREENSHOTS`` (default: a
+``mapper-ui-screenshots`` directory in the temporary directory); ``docs/ui-*.png`` are
+two of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import orjson
+import pytest
+
+from mapper.serve import App, Server
+from mapper.store import Store
+from mapper.web import check_name, install
+from mapper.web.catalog import Catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "examples" / "aircraft" / "table.sql"
+SEED = (ROOT / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0]
+HOSTILE = "<script>alert(1)</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(2)>"
+TEST_SECONDS = 120
+WAIT_SECONDS = 15
+AIRCRAFT_PATHS = {
+    "_id": "id",
+    "ts": "timestamp",
+    "aircraftid": "data.aircraftId",
+    "lat": "data.lat",
+    "long": "data.long",
+    "track": "data.track",
+    "altitude": "data.altitude",
+    "speed": "data.speed",
+    "type": "data.type",
+    "reg": "data.reg",
+    "origin": "data.origin",
+    "destination": "data.destination",
+    "icaoid": "data.icaoId",
+    "airline": "data.airline",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# The browser, the server, the bounds
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("MAPPER_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}; MAPPER_REQUIRE_BROWSER=1 says the browser tests must run (.ci/run installs chromium and chromium-driver)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _unavailable("selenium is not installed (pip install -e '.[test]')")
+    chromium = os.environ.get("MAPPER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = os.environ.get("MAPPER_CHROMEDRIVER") or shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        _unavailable("chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",  # CI runs as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the test server resolves
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(20)
+    driver.set_script_timeout(10)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(autouse=True)
+def bounded() -> Iterator[None]:
+    """Every test here ends within TEST_SECONDS, whatever the browser does."""
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"a browser test ran over {TEST_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(TEST_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def aircraft_catalog() -> Catalog:
+    cat = Catalog()
+    cat.add("flights", TABLE.read_text(), str(TABLE))
+    cat.add("web", "CREATE TABLE clicks (_id ID, url STRING, at TIMESTAMP);\nCREATE TABLE t (_id ID, n INT MAX 100, tags STRINGSET);", "web.sql")
+    cat.add("hostile", f'CREATE TABLE "{HOSTILE}" (_id ID, "{HOSTILE}" STRING, "{HOSTILE_IMG}" INT)', "hostile.sql")
+    return cat
+
+
+@contextmanager
+def ui_server(token: str | None = None, create_delay: float = 0.0) -> Iterator[Server]:
+    store = Store(":memory:")
+    app = App(store, token=token, create_delay=create_delay)
+    install(app, aircraft_catalog())
+    server = Server(app, idle_timeout=5.0).start()
+    try:
+        yield server
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
+
+
+def shots_dir() -> Path:
+    path = Path(os.environ.get("MAPPER_UI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "mapper-ui-screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def screenshot(driver: Any, name: str) -> Path:
+    """The whole page, top to bottom, as ``<name>.png``."""
+    driver.execute_script("window.scrollTo(0, 0)")
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.set_window_size(1280, max(600, min(height + 140, 4000)))
+    time.sleep(0.2)
+    path = shots_dir() / f"{name}.png"
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 1000)
+    assert path.stat().st_size > 1000
+    return path
+
+
+def wait(driver: Any, condition: Callable[[Any], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(
+        condition, message=f"waited {timeout} s for {what}"
+    )
+
+
+def by_id(driver: Any, element_id: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id)
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def text_of(driver: Any, element_id: str) -> str:
+    return str(by_id(driver, element_id).text)
+
+
+def select(driver: Any, element_id: str, visible_text: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    Select(by_id(driver, element_id)).select_by_visible_text(visible_text)
+
+
+def paste(driver: Any, element_id: str, text: str) -> None:
+    """Paste ``text`` into a text box, as a user's paste does: the whole value at once, then one input event."""
+    driver.execute_script(
+        "var e = document.getElementById(arguments[0]); e.focus(); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true}));",
+        element_id,
+        text,
+    )
+
+
+def path_input(driver: Any, column: str) -> Any:
+    found = [e for e in css(driver, "#columns input.path") if e.get_attribute("data-column") == column]
+    assert found, f"no path input for column {column!r}"
+    return found[0]
+
+
+def unlabeled(driver: Any) -> list[str]:
+    """Visible form controls without a label (a <label for>, aria-label or aria-labelledby; a button's own text)."""
+    return list(
+        driver.execute_script(
+            """
+            return Array.from(document.querySelectorAll('input, select, textarea, button')).filter(function (e) {
+              if (e.offsetParent === null) return false;
+              if (e.labels && e.labels.length) return false;
+              if (e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')) return false;
+              if (e.tagName === 'BUTTON' && e.textContent.trim()) return false;
+              return true;
+            }).map(function (e) { return e.outerHTML.slice(0, 120); });
+            """
+        )
+    )
+
+
+def foreign_resources(driver: Any, origin: str) -> list[str]:
+    """URLs the page loaded from anywhere but the test server."""
+    urls = driver.execute_script("return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    return [u for u in urls if not u.startswith(origin + "/")]
+
+
+def assert_no_alert(driver: Any) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    try:
+        alert = driver.switch_to.alert
+    except NoAlertPresentException:
+        return
+    text = alert.text
+    alert.dismiss()
+    raise AssertionError(f"a script ran: alert({text!r})")
+
+
+def new_source(driver: Any, server: Server, database: str, name: str, table: str, paths: dict[str, str], missing: str, sample: str = "") -> None:
+    """Fill the New Source form (not submitted)."""
+    driver.get(server.url + "/ui/new")
+    wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+    select(driver, "database", database)
+    by_id(driver, "name").send_keys(name)
+    wait(driver, lambda d: len(css(d, "#table option")) > 1, "the tables of the database")
+    select(driver, "table", table)
+    wait(driver, lambda d: css(d, "#columns input.path"), "the columns of the table")
+    for column, path in paths.items():
+        path_input(driver, column).send_keys(path)
+    by_id(driver, "missing-continue" if missing == "continue" else "missing-discard").click()
+    if sample:
+        paste(driver, "sample", sample)
+
+
+def api(server: Server, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    import http.client
+
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        data = None if body is None else (body if isinstance(body, bytes) else orjson.dumps(body))
+        conn.request(method, path, body=data, headers={"Content-Type": "application/json"} if data is not None else {})
+        resp = conn.getresponse()
+        return resp.status, orjson.loads(resp.read() or b"null")
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------
+# The seed, walked
+
+
+def test_the_seed_walk(browser: Any) -> None:
+    """Create the aircraft source from its table through the form, watch CREATING turn ACTIVE, send the seed's record and a bad one."""
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    with ui_server(create_delay=3.0) as server:
+        driver.get(server.url + "/")  # redirects to Data Sources
+        wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
+        assert driver.current_url == server.url + "/ui/"
+        assert "No sources yet" in text_of(driver, "empty")
+        screenshot(driver, "1-data-sources-empty")
+        driver.find_element(By.LINK_TEXT, "New Source").click()
+        wait(driver, lambda d: d.current_url.endswith("/ui/new"), "the New Source page")
+
+        sample = SEED
+        paths = dict(AIRCRAFT_PATHS)
+        new_source(driver, server, "flights", "aircraft_positions", "aircraft", paths, "discard", sample)
+        assert [e.get_attribute("data-column") for e in css(driver, "#columns input.path")][:3] == ["_id", "ts", "aircraftid"]
+        assert path_input(driver, "_id").get_attribute("aria-required") == "true"
+        # the seed's timestamp is epoch milliseconds: "Sent as" a number of ms
+        wait(driver, lambda d: "would refuse" in text_of(d, "preview-summary"), "the preview refusing the timestamp sent as text")
+        select(driver, "unit-1", "a number of ms")
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview storing the seed's record")
+        wait(driver, lambda d: "is a valid source name" in text_of(d, "name-check"), "the name check")
+        assert unlabeled(driver) == []
+        screenshot(driver, "2-new-source")
+        by_id(driver, "create").click()
+
+        # returned to Data Sources: CREATING, then ACTIVE
+        wait(driver, lambda d: "/ui/?created=aircraft_positions" in d.current_url, "the Data Sources page")
+        state = wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.state")], "the new source in the list")
+        assert state == ["CREATING"]
+        row = css(driver, "#sources tbody tr")[0]
+        assert [c.text for c in row.find_elements(By.CSS_SELECTOR, "th, td")][:3] == ["aircraft_positions", "flights", "aircraft"]
+        screenshot(driver, "3-data-sources-creating")
+        wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.state")] == ["ACTIVE"], "CREATING to turn ACTIVE", timeout=10)
+        screenshot(driver, "4-data-sources-active")
+
+        # the details page: configuration, ingest endpoint, API body, Send records
+        driver.find_element(By.LINK_TEXT, "aircraft_positions").click()
+        wait(driver, lambda d: text_of(d, "api-body").startswith("{"), "the details page")
+        assert text_of(driver, "endpoint") == server.url + "/v2/sinks/aircraft_positions"
+        assert f"--request POST '{server.url}/v2/sinks/aircraft_positions'" in text_of(driver, "curl")
+        assert "Discard the entire batch of records sent and log an error" in text_of(driver, "config")
+        bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
+        paste(driver, "records", SEED + "\n" + bad)
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the endpoint's answer")
+        ok, refused = css(driver, "#send-records li.record")
+        assert "success" in ok.get_attribute("class").split() and "Record 1 (line 1)" in ok.text
+        assert "error" in refused.get_attribute("class").split() and "Record 2 (line 2)" in refused.text
+        error = refused.find_element(By.CSS_SELECTOR, "ul.errors li.error")
+        assert error.find_element(By.CSS_SELECTOR, "code.path").text == "$.data.altitude"
+        assert 'column altitude - Expected `int` or a string of digits, got `str` "high"' in error.text
+        assert refused.find_element(By.CSS_SELECTOR, "p.answer").text.startswith("InvalidBody: Incorrect values for one or more of record fields")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the stored row")
+        headers = [th.text for th in css(driver, "#rows thead th")]
+        cells = [c.text for c in css(driver, "#rows tbody tr")[0].find_elements(By.CSS_SELECTOR, "th, td")]
+        stored = dict(zip(headers, cells))
+        assert stored["_id"] == '"PD2tRswoE3:0:0"' and stored["aircraftid"] == '"40688E"' and stored["altitude"] == "37996"
+        assert stored["ts"] == '"2022-08-08T17:57:48.260Z"' and stored["lat"] == '"45.1199"'
+        assert "iataid" not in headers  # not mapped: no column
+        wait(driver, lambda d: "1 stored, 1 refused" in text_of(d, "config"), "the counts")
+        assert unlabeled(driver) == []
+        screenshot(driver, "5-source-details")
+        assert foreign_resources(driver, server.url) == []
+
+        # Data Sources counts what the endpoint answered
+        driver.find_element(By.LINK_TEXT, "Data Sources").click()
+        wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.stored")] == ["1"], "the counts in the list")
+        assert [e.text for e in css(driver, "#sources tbody td.refused")] == ["1"]
+        assert_no_alert(driver)
+
+
+# ---------------------------------------------------------------------------------------
+# The name, checked as you type; the form from the keyboard
+
+
+def test_the_name_is_checked_as_you_type_and_the_form_works_from_the_keyboard(browser: Any) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    with ui_server() as server:
+        status, _ = api(server, "POST", "/v1/sinks", json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text()))
+        assert status == 200
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+
+        def active_id() -> str:
+            return str(driver.switch_to.active_element.get_attribute("id"))
+
+        # from the top of the page: Tab until the database dropdown, type to choose, Tab on
+        for _ in range(10):
+            if active_id() == "database":
+                break
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert active_id() == "database"
+        driver.switch_to.active_element.send_keys("flights")
+        wait(driver, lambda d: len(css(d, "#table option")) > 1, "the tables of the database chosen from the keyboard")
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert active_id() == "name"
+        name = driver.switch_to.active_element
+        for typed in ("Web-Clicks", "9web", "web clicks"):
+            name.send_keys(Keys.CONTROL, "a", Keys.DELETE)
+            name.send_keys(typed)
+            expected = check_name(typed)
+            assert expected
+            wait(driver, lambda d, e=expected: text_of(d, "name-check") == e, f"the message of mapper check for {typed!r}")
+            assert name.get_attribute("aria-invalid") == "true"
+        name.send_keys(Keys.CONTROL, "a", Keys.DELETE)
+        name.send_keys("aircraft_positions")
+        wait(driver, lambda d: text_of(d, "name-check") == "a source named 'aircraft_positions' exists already: choose another name", "the taken name")
+        name.send_keys(Keys.CONTROL, "a", Keys.DELETE)
+        name.send_keys("web_clicks_production")
+        wait(driver, lambda d: text_of(d, "name-check") == "web_clicks_production is a valid source name", "a valid name")
+        assert name.get_attribute("aria-invalid") is None
+
+        # keyboard only from here: Tab to the table, pick it, Tab to _id's path, Enter submits
+        name.send_keys(Keys.TAB)
+        assert active_id() == "table"
+        driver.switch_to.active_element.send_keys("aircraft")
+        wait(driver, lambda d: css(d, "#columns input.path"), "the columns")
+        first_path = path_input(driver, "_id").get_attribute("id")
+        for _ in range(5):  # past the table's CREATE TABLE statement (a <details>)
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+            if active_id() == first_path:
+                break
+        assert active_id() == first_path
+        driver.switch_to.active_element.send_keys("id", Keys.ENTER)
+        # no missing-values choice yet: the problem is said, and the focus goes there
+        wait(driver, lambda d: "allow_missing_fields is required" in text_of(d, "missing-check"), "the missing-values problem")
+        assert "cannot be created yet" in text_of(driver, "create-result")
+        assert active_id() == "missing-continue"
+        driver.switch_to.active_element.send_keys(Keys.SPACE)
+        assert by_id(driver, "missing-continue").is_selected()
+        for _ in range(10):
+            if active_id() == "create":
+                break
+            driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert active_id() == "create"
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(driver, lambda d: "/ui/?created=web_clicks_production" in d.current_url, "the source created from the keyboard")
+        status, sink = api(server, "GET", "/v2/sinks/web_clicks_production")
+        assert status == 200 and sink["schema"]["allow_missing_fields"] is True
+        assert [e["name"] for e in sink["schema"]["definition"]] == ["_id"]
+
+
+# ---------------------------------------------------------------------------------------
+# The sample record's preview
+
+
+def test_the_sample_preview_is_the_engines(browser: Any) -> None:
+    driver = browser
+    with ui_server() as server:
+        paths = {"_id": "id", "ts": "timestamp", "lat": "data.lat", "speed": "data.speed", "altitude": "data.altitude", "reg": "data.reg.code"}
+        record = json.loads(SEED)
+        record["data"]["lat"] = None
+        del record["data"]["speed"]
+        record["data"]["altitude"] = "high"
+        new_source(driver, server, "flights", "preview", "aircraft", paths, "continue", json.dumps(record))
+        select(driver, "unit-1", "a number of ms")
+
+        def row(column: str) -> dict[str, str]:
+            found = [r for r in css(driver, "#preview-table tbody tr") if r.get_attribute("data-column") == column]
+            from selenium.webdriver.common.by import By
+
+            cells = found[0].find_elements(By.CSS_SELECTOR, "th, td")
+            return dict(zip(("column", "path", "found", "stored", "notes"), (c.text for c in cells)))
+
+        wait(driver, lambda d: "would refuse this record" in text_of(d, "preview-summary"), "the refused record")
+        wait(driver, lambda d: row("altitude")["found"] == '"high"', "the altitude found")
+        assert 'Expected `int` or a string of digits, got `str` "high"' in row("altitude")["notes"]
+        assert row("altitude")["notes"].startswith("$.data.altitude: ")
+        assert row("altitude")["stored"] == "not stored: the record is refused"
+        assert row("lat")["found"] == "null" and row("speed")["found"] == "missing"
+        assert row("reg")["found"] == "data.reg is a string, not an object"
+        assert "$.data.reg.code" in row("reg")["notes"]
+        assert row("origin")["found"] == "not mapped"
+        screenshot(driver, "6-new-source-preview-refused")
+
+        # fix the record in the box: the preview follows
+        record["data"]["altitude"] = 1200
+        record["data"]["reg"] = {"code": "G-ZBJA"}
+        paste(driver, "sample", json.dumps(record))
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the stored record")
+        wait(driver, lambda d: row("altitude")["stored"] == "1200", "the altitude stored")
+        assert row("lat")["stored"] == "null (the stored value is cleared)"
+        assert row("speed")["stored"] == "nothing written (the stored value is left alone)"
+        assert row("reg")["stored"] == '"G-ZBJA"'
+        assert row("ts")["found"] == "1659981468260" and row("ts")["stored"] == '"2022-08-08T17:57:48.260Z"'
+        assert row("_id")["stored"] == '_id "PD2tRswoE3:0:0"'
+        screenshot(driver, "7-new-source-preview-stored")
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile keys are text
+
+
+def test_a_hostile_key_is_rendered_as_text(browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    with ui_server() as server:
+        key_path = json.dumps(HOSTILE)  # a quoted key in dot notation
+        record = {"id": 7, HOSTILE: "<b>bold</b>", HOSTILE_IMG: 3, "x": HOSTILE}
+        new_source(
+            driver,
+            server,
+            "hostile",
+            "hostile",
+            HOSTILE,
+            {"_id": "id", HOSTILE: key_path, HOSTILE_IMG: json.dumps(HOSTILE_IMG)},
+            "continue",
+            json.dumps(record),
+        )
+        assert [o.text for o in css(driver, "#table option")][1] == HOSTILE
+        labels = [e.text for e in css(driver, "#columns tbody th label")]
+        assert labels == ["_id", HOSTILE, HOSTILE_IMG]
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        preview = [r.text for r in css(driver, "#preview-table tbody th")]
+        assert preview == ["_id", HOSTILE, HOSTILE_IMG]
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=hostile" in d.current_url, "the list")
+        wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td")][:2] == ["hostile", HOSTILE], "the hostile table name as text")
+        driver.get(server.url + "/ui/sources/hostile")
+        wait(driver, lambda d: HOSTILE in text_of(d, "api-body"), "the API body")
+        assert [e.text for e in css(driver, "#definition tbody th")] == ["_id", HOSTILE, HOSTILE_IMG]
+        paste(driver, "records", json.dumps(record) + "\n" + json.dumps({"id": 8, HOSTILE_IMG: HOSTILE}))
+        by_id(driver, "send").click()
+        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the answer")
+        refused = css(driver, "#send-records li.record")[1]
+        assert refused.find_element(By.CSS_SELECTOR, "code.path").text == f"$[{json.dumps(HOSTILE_IMG)}]"
+        assert HOSTILE in refused.find_element(By.CSS_SELECTOR, "pre.record-text").text
+        wait(driver, lambda d: [th.text for th in css(d, "#rows thead th")] == ["_id", HOSTILE, HOSTILE_IMG], "the rows")
+        assert [c.text for c in css(driver, "#rows tbody td")] == ['"<b>bold</b>"', "3"]
+        # nothing of it became markup: one script (the page's), no <b>, no <img>, no alert
+        assert driver.execute_script("return document.scripts.length") == 1
+        assert driver.execute_script("return document.querySelectorAll('b, img').length") == 0
+        assert_no_alert(driver)
+        screenshot(driver, "8-hostile-keys")
+
+
+# ---------------------------------------------------------------------------------------
+# The API body shown is the one `mapper check` accepts
+
+
+def test_the_api_body_shown_is_what_mapper_check_accepts(browser: Any, tmp_path: Path) -> None:
+    driver = browser
+    with ui_server() as server:
+        new_source(driver, server, "web", "numbers", "t", {"_id": "id", "n": "data.n", "tags": "data.tags"}, "discard")
+        wait(driver, lambda d: text_of(d, "name-check") == "numbers is a valid source name", "the name check")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=numbers" in d.current_url, "the list")
+        driver.get(server.url + "/ui/sources/numbers")
+        shown = wait(driver, lambda d: text_of(d, "api-body"), "the API body")
+        body = json.loads(shown)  # Python's json: integers exact
+        # INT MAX 100 alone means Min -2**63: shown exactly, not as JavaScript would round it
+        n = next(e for e in body["schema"]["definition"] if e["name"] == "n")
+        assert n["config"] == {"Min": -(2**63), "Max": 100}
+        status, sink = api(server, "GET", "/v2/sinks/numbers")
+        assert status == 200 and body == {"name": sink["name"], "sink_details": sink["sink_details"], "schema": sink["schema"]}
+        path = tmp_path / "numbers.json"
+        path.write_text(shown)
+        proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(path)], cwd=ROOT, capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert b"sink 'numbers': 3 columns" in proc.stdout
+        assert unlabeled(driver) == []
+
+        # the rows, 25 a page: Next and Previous
+        records = [{"id": i, "data": {"n": i % 7 if i % 2 else None, "tags": ["a", "b"]}} for i in range(1, 31)]
+        status, answer = api(server, "POST", "/v2/sinks/numbers", {"records": [{"value": r} for r in records]})
+        assert status == 200 and answer["success_count"] == 30
+        driver.get(server.url + "/ui/sources/numbers")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page of rows")
+        assert not by_id(driver, "rows-prev").is_enabled() and by_id(driver, "rows-next").is_enabled()
+        by_id(driver, "rows-next").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 30 of 30.", "the second page of rows")
+        assert by_id(driver, "rows-prev").is_enabled() and not by_id(driver, "rows-next").is_enabled()
+        from selenium.webdriver.common.by import By
+
+        last = [c.text for c in css(driver, "#rows tbody tr")[-1].find_elements(By.CSS_SELECTOR, "th, td")]
+        assert last == ["30", "null", '["a", "b"]']  # a null clears the int: shown as null
+        by_id(driver, "rows-prev").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page again")
+
+
+# ---------------------------------------------------------------------------------------
+# With a token
+
+
+def test_a_service_with_a_token_asks_for_it(browser: Any) -> None:
+    driver = browser
+    with ui_server(token="s3cret-token") as server:
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: by_id(d, "token-box").is_displayed(), "the token box")
+        wait(driver, lambda d: "401 MissingAuthenticationToken" in text_of(d, "load-error"), "the service's answer")
+        by_id(driver, "token").send_keys("s3cret-token")
+        by_id(driver, "token").submit()
+        wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the list, with the token")
+        assert text_of(driver, "load-error") == ""
+        driver.execute_script("sessionStorage.clear()")
