@@ -12,8 +12,9 @@ read once). It holds everything about the type, so adding a type is adding one m
   it was sent adds a :class:`Lossy` note;
 * :meth:`~ColumnType.vector`: the same conversion over a whole list at once (numpy),
   vouching only for the elements it can, with whole-array lossy-value detection;
-* ``storage``, :meth:`~ColumnType.render` and :meth:`~ColumnType.to_arrow`: how the
-  stored values are kept, shown canonically, and handed to Arrow.
+* ``storage``, :meth:`~ColumnType.render`, :meth:`~ColumnType.arrow_type` and
+  :meth:`~ColumnType.to_arrow`: how the stored values are kept, shown canonically,
+  and handed to Arrow.
 
 The ingester decodes every JSON number as a 64-bit float before converting it; the
 shared numeric rules below (:func:`to_int64`, :func:`to_uint64`) reproduce that.
@@ -238,14 +239,33 @@ class ColumnType:
         """A function from a stored value to its canonical JSON form."""
         return int
 
+    def arrow_type(self, pa: Any) -> Any:
+        """The ``pyarrow.DataType`` of :meth:`to_arrow`'s arrays, known before any row is mapped.
+
+        Schemas are declared from it ahead of the data (Spark's ``mapInArrow`` needs its
+        output schema before a batch exists).
+        """
+        return _ARROW_STORAGE[self.storage](pa)
+
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         """A ``pyarrow.Array`` of the stored values (null where ``valid`` is False)."""
-        return pa.array(values, mask=~valid)
+        return pa.array(values, mask=~valid, type=self.arrow_type(pa))
 
     @property
     def worker_cost(self) -> float:
         """Cost of this column in a worker, in units of one numeric column (see :mod:`mapper.engine.parallel`)."""
         return 1.0
+
+
+#: The Arrow type of each storage's (scalar) values.
+_ARROW_STORAGE: dict[str, Callable[[Any], Any]] = {
+    "int64": lambda pa: pa.int64(),
+    "uint64": lambda pa: pa.uint64(),
+    "bool": lambda pa: pa.bool_(),
+    "str": lambda pa: pa.string(),
+    "uint64set": lambda pa: pa.uint64(),
+    "strset": lambda pa: pa.string(),
+}
 
 
 class SetType(ColumnType):
@@ -255,9 +275,13 @@ class SetType(ColumnType):
     vector form: each row's elements are converted by the scalar converter.
     """
 
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.list_(_ARROW_STORAGE[self.storage](pa))
+
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
-        child = pa.array(values.tolist() if values.dtype == object else values)
+        child_type = _ARROW_STORAGE[self.storage](pa)
+        child = pa.array(values.tolist() if values.dtype == object else values, type=child_type)
         offs = offsets.astype(np.int32) if len(values) < 2**31 else offsets
         return pa.ListArray.from_arrays(pa.array(offs), child, mask=pa.array(~valid))
 

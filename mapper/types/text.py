@@ -73,7 +73,7 @@ class StringType(ColumnType):
         return _same
 
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        return pa.array(values.tolist(), type=pa.string(), mask=~valid)
+        return pa.array(values.tolist(), type=self.arrow_type(pa), mask=~valid)
 
     @property
     def worker_cost(self) -> float:

@@ -234,8 +234,8 @@ class TimestampType(_Time):
         digits = self.digits
         return lambda v: golayout.format_rfc3339(v * gran_ns, digits)
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        return pa.array(values, mask=~valid, type=pa.timestamp(self.unit or "s", tz="UTC"))
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.timestamp(self.unit or "s", tz="UTC")
 
 
 class RecordTimeType(_Time):
@@ -269,8 +269,8 @@ class RecordTimeType(_Time):
     def render(self) -> Callable[[Any], Any]:
         return lambda v: golayout.format_rfc3339(v, _digits_needed(v))
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        return pa.array(values, mask=~valid, type=pa.timestamp("ns", tz="UTC"))
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.timestamp("ns", tz="UTC")
 
 
 def _digits_needed(ns: int) -> int:
