@@ -1,4 +1,4 @@
-"""The ``mapper`` command line: check, validate, map, explain, infer, bench.
+"""The ``mapper`` command line: check, validate, map, explain, infer, bench, spark-validate.
 
 The CLI adds no mapping logic of its own: it reads, streams, reports and writes.
 Exit codes: 0 success (valid sink, accepted batch), 1 the batch would be rejected,
@@ -16,6 +16,7 @@ from ._version import __version__
 from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
+from .spark import add_spark_parser, cmd_spark_validate
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_infer_parser(sub)
     add_bench_parser(sub, _shared_options)
+    add_spark_parser(sub)
     return parser
 
 
@@ -117,6 +119,7 @@ _COMMANDS = {
     "map": cmd_map,
     "infer": cmd_infer,
     "bench": cmd_bench,
+    "spark-validate": cmd_spark_validate,
 }
 
 if __name__ == "__main__":  # pragma: no cover
