@@ -90,6 +90,14 @@ def spark() -> Any:
     env.undo()
 
 
+@pytest.fixture(autouse=True)
+def small_engine_calls(monkeypatch: Any) -> None:
+    """Workers map 700 rows at a time here (50,000 in use): a partition takes several engine calls."""
+    import mapper.spark
+
+    monkeypatch.setattr(mapper.spark, "MAP_ROWS", 700)
+
+
 # ---------------------------------------------------------------------------------------
 # The two sides, as stored values
 
