@@ -112,6 +112,8 @@ _SUSPECT[list(_JSON_SPACE) + [_BOM[0]]] = True
 #: the low-cardinality string columns, wording up to 1,000 warnings) is paid per call,
 #: and Spark's Arrow batches are 10,000 rows by default. About 17 MB of seed records.
 MAP_ROWS = 50_000
+#: ... unless their text reaches this many bytes first (large records: memory per task).
+MAP_BYTES = 64 << 20
 
 
 def _modules(what: str) -> tuple[Any, Any]:
@@ -195,8 +197,9 @@ class _Plan:
     #: column -> its JSON Pointer in the definition as the user wrote it (the workers'
     #: copy is the POST body, whose pointers may differ: ``/schema/definition/3``)
     pointers: tuple[tuple[str, str], ...] = ()
-    #: rows per engine call (:data:`MAP_ROWS` when the step was declared)
-    map_rows: int = 50_000
+    #: rows and text bytes per engine call (:data:`MAP_ROWS`, :data:`MAP_BYTES` when the step was declared)
+    map_rows: int = MAP_ROWS
+    map_bytes: int = MAP_BYTES
 
 
 class _Worker:
@@ -274,7 +277,9 @@ class _Worker:
     def _join(self, cells: Any) -> bytes:
         pa, pc = self.pa, self.pc
         is_text = pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
-        empty, newline = ("", "\n") if is_text else (pa.scalar(b"", cells.type), pa.scalar(b"\n", cells.type))
+        if cells.nbytes > 1 << 30:  # the joined text could pass 2 GB, beyond 32-bit offsets
+            cells = cells.cast(pa.large_string() if is_text else pa.large_binary())
+        empty, newline = (pa.scalar(v if is_text else v.encode(), cells.type) for v in ("", "\n"))
         joined = pc.binary_join_element_wise(cells, empty, newline)
         wide = pa.types.is_large_string(joined.type) or pa.types.is_large_binary(joined.type)
         offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if wide else np.int32)
@@ -410,15 +415,16 @@ def _map_partition(plan: _Plan, batches: Iterator[Any]) -> Iterator[Any]:
     base = (ctx.partitionId() << 33) if ctx is not None else 0
     worker = _worker_for(plan.key, plan.definition)
     pending: list[Any] = []
-    rows = 0
+    rows = size = 0
     for rb in batches:
         pending.append(rb)
         rows += rb.num_rows
+        size += rb.column(plan.text_index).nbytes
         STATS["batches"] += 1
-        if rows >= plan.map_rows:
+        if rows >= plan.map_rows or size >= plan.map_bytes:
             yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
             base += rows
-            pending, rows = [], 0
+            pending, rows, size = [], 0, 0
     if pending:
         yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
 
@@ -524,7 +530,7 @@ def map_dataframe(
     _check_unique([f.name for f in out_fields], [fields[i].name for i in passthrough])
 
     pointers = tuple((c.name, c.pointer) for c in loaded.columns)
-    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS)
+    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES)
     rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
 

@@ -92,10 +92,15 @@ def spark() -> Any:
 
 @pytest.fixture(autouse=True)
 def small_engine_calls(monkeypatch: Any) -> None:
-    """Workers map 700 rows at a time here (50,000 in use): a partition takes several engine calls."""
+    """Workers map 700 rows or 120 KB at a time here (50,000 rows or 64 MB in use): a partition takes several engine calls.
+
+    Seed records (500 a batch, about 167 KB) reach the byte limit first, one-line records
+    the row limit.
+    """
     import mapper.spark
 
     monkeypatch.setattr(mapper.spark, "MAP_ROWS", 700)
+    monkeypatch.setattr(mapper.spark, "MAP_BYTES", 120_000)
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,6 +288,12 @@ EDGE_SINK = {
         {"name": "d", "path": ["d"], "type": "dateInt"},
     ],
 }
+
+
+def test_many_small_records(spark: Any) -> None:
+    lines = [b'{"id": %d, "n": %d, "tags": "a,b"}' % (i, i - 1500) for i in range(3000)]
+    lines[1234] = b'{"id": 1234, "n": "x"}'
+    assert assert_same(spark, EDGE_SINK, lines) == (2999, 1)
 
 
 def test_spark_types(spark: Any) -> None:
@@ -507,6 +518,23 @@ def test_missing_pyspark_names_the_extra(monkeypatch: Any) -> None:
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(mapper.MissingDependencyError, match=r"mapper\[spark\]"):
         map_dataframe(object(), gen.SINK)
+
+
+@pytest.mark.parametrize("type_name", ["string", "large_string", "binary", "large_binary"])
+def test_cells_become_one_line_each(type_name: str) -> None:
+    """Without Spark: what a worker does to the text column, on every Arrow text type, sliced."""
+    pa = pytest.importorskip("pyarrow")
+    from mapper.spark import _worker_for
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    worker = _worker_for("test-" + type_name, definition)
+    texts = ["skipped by the slice", '{"id": 1}', None, "", " \r\n", '{"id":\n 2}', "\ufeff{}", '{"s": "a\nb"}']
+    values = [t if t is None or "string" in type_name else t.encode() for t in texts]
+    text = pa.array(values, type=getattr(pa, type_name)()).slice(1)
+    rows, cells, refused = worker.feed(text)
+    assert rows.tolist() == [0, 4, 5, 6]
+    assert [(r, m.split(": ")[1]) for r, m in refused] == [(1, "the text is null"), (2, "the text is empty"), (3, "the text is empty")]
+    assert worker.ndjson(cells) == b'{"id": 1}\n{"id":\r 2}\n{}\n{"s": "a\rb"}\n'
 
 
 @pytest.mark.parametrize("source", [gen.SINK, str(EXAMPLE_SINK), EDGE_SINK])
