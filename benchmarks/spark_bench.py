@@ -161,6 +161,7 @@ def run_master(master: str, clean: str, bad: str, sink_doc: Any, repeat: int, ba
     spark = session(master, batch_rows)
     try:
         cores = spark.sparkContext.defaultParallelism
+        idle = _worker_memory(spark, 2 * cores)  # the Python workers before they map anything
         text = spark.read.text(clean).cache()
         records = text.count()
         partitions = text.rdd.getNumPartitions()
@@ -203,6 +204,7 @@ def run_master(master: str, clean: str, bad: str, sink_doc: Any, repeat: int, ba
             "batch_rows": batch_rows,
             "times": times,
             "median_s": {k: statistics.median(v) for k, v in times.items()},
+            "worker_memory_idle": idle,
             "worker_memory": memory,
             "bad": {
                 "input": bad_input,
@@ -277,7 +279,8 @@ def report(results: list[dict[str, Any]]) -> list[str]:
         mem = r["worker_memory"]
         if mem:
             peaks = ", ".join(f"{m['hwm_kb'] / 1024:.0f} MB" for m in mem)
-            lines.append(f"python workers at {r['master']}: {len(mem)} process(es), peak RSS {peaks}")
+            idle = ", ".join(f"{m['hwm_kb'] / 1024:.0f} MB" for m in r.get("worker_memory_idle", []))
+            lines.append(f"python workers at {r['master']}: {len(mem)} process(es), peak RSS {peaks} (before mapping: {idle or '-'})")
     v = first["versions"]
     lines.append("versions: " + ", ".join(f"{k} {val}" for k, val in v.items()))
     return lines
