@@ -8,6 +8,7 @@ why, without pyspark (the spark extra) or Java.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ def test_spark_bench_runs_and_loses_nothing(tmp_path: Path) -> None:
     result = run_master("local[2]", str(clean), str(bad), SINK, repeat=1, batch_rows=200)
     assert result["records"] == 600 and result["cores"] == 2
     assert set(result["median_s"]) == {"mapper", "from_json", "from_json+cast", "scan"}
+    if sys.platform.startswith("linux"):
+        assert result["median_cpu_s"]["mapper"] > 0  # the JVM and the Python workers, counted from /proc
     b = result["bad"]
     assert b["input"] == 600 and b["refused"] > 0 and b["mapped"] + b["refused"] == 600
     assert b["from_json_rows"] == 600  # from_json keeps every row, bad or not
