@@ -1,4 +1,4 @@
-"""The ``mapper`` command line: check, validate, map, explain, infer, bench, send, serve.
+"""The ``mapper`` command line: check, validate, map, explain, infer, bench, send, serve, spark-validate.
 
 The CLI adds no mapping logic of its own: it reads, streams, reports and writes.
 Exit codes: 0 success (a valid sink; every record would be stored), 1 at least one
@@ -18,6 +18,7 @@ from .bench import add_bench_parser, cmd_bench
 from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
 from .infer import add_infer_parser, cmd_infer
 from .send import add_send_parser, cmd_send
+from .spark import add_spark_parser, cmd_spark_validate
 from .web import add_serve_parser, cmd_serve
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub, lambda p: _shared_options(p, rejects=False))  # bench writes no dead letters
     add_send_parser(sub, _identity_options)
     add_serve_parser(sub)
+    add_spark_parser(sub)
     return parser
 
 
@@ -196,6 +198,7 @@ _COMMANDS = {
     "bench": cmd_bench,
     "send": cmd_send,
     "serve": cmd_serve,
+    "spark-validate": cmd_spark_validate,
 }
 
 if __name__ == "__main__":  # pragma: no cover

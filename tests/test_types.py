@@ -372,3 +372,43 @@ def test_signed_int_bool_key():
 
 def test_no_nan_reaches_output():
     assert not math.isnan(stored("decimal", 1.5, {"Scale": 1})[0])
+
+
+# --- Arrow ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ctype, config, values",
+    [
+        ("id", None, [0, 2**64 - 1, None]),
+        ("int", None, [-(2**63), 2**63 - 1, None]),
+        ("decimal", {"Scale": 4}, ["-922337203685477.5808", "922337203685477.5807", "-0.0001", None]),
+        ("decimal", {"Scale": 0}, [-1, 0, None]),
+        ("bool", None, [True, None]),
+        ("string", None, ["x", None]),
+        ("strings", None, [["a", "b"], None]),
+        ("ids", None, [[1, 2], None]),
+        ("timestamp", {"Unit": "ms", "Granularity": "ms"}, [1659981468260, None]),
+        ("recordTime", None, ["2022-08-08T17:57:48Z", None]),
+        ("dateInt", None, ["2022-08-08", None]),
+    ],
+)
+def test_to_arrow_has_the_declared_arrow_type(ctype, config, values):
+    """Schemas are declared from ``arrow_type`` before any row exists (Spark's mapInArrow): the arrays must match it."""
+    pa = pytest.importorskip("pyarrow")
+    from decimal import Decimal
+
+    import mapper
+
+    entry = {"name": "c", "path": ["c"], "type": ctype, **({"config": config} if config else {})}
+    sink = load_sink([entry, {"name": "k", "path": ["k"], "type": "id"}], id_field="k", allow_missing_fields=True)
+    records = [{"k": i, **({} if v is None else {"c": v})} for i, v in enumerate(values)]
+    col = mapper.compile_sink(sink).map(records)["c"]
+    arr = col.ctype.to_arrow(col.values, col.valid, col.offsets, pa)
+    arr.validate(full=True)
+    assert arr.type == col.ctype.arrow_type(pa)
+    assert arr.null_count == values.count(None)
+    if ctype == "decimal":  # written straight into the decimal128 buffer: exact, negative values included
+        assert arr.to_pylist() == [None if v is None else Decimal(str(v)) for v in values]
+    empty = col.ctype.to_arrow(col.values[:0], col.valid[:0], None if col.offsets is None else col.offsets[:1], pa)
+    assert empty.type == col.ctype.arrow_type(pa)

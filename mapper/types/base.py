@@ -12,8 +12,9 @@ read once). It holds everything about the type, so adding a type is adding one m
   it was sent adds a :class:`Lossy` note;
 * :meth:`~ColumnType.vector`: the same conversion over a whole list at once (numpy),
   vouching only for the elements it can, with whole-array lossy-value detection;
-* ``storage``, :meth:`~ColumnType.render` and :meth:`~ColumnType.to_arrow`: how the
-  stored values are kept, shown canonically, and handed to Arrow.
+* ``storage``, :meth:`~ColumnType.render`, :meth:`~ColumnType.arrow_type` and
+  :meth:`~ColumnType.to_arrow`: how the stored values are kept, shown canonically,
+  and handed to Arrow.
 
 The ingester decodes every JSON number as a 64-bit float before converting it; the
 shared numeric rules below (:func:`to_int64`, :func:`to_uint64`) reproduce that.
@@ -280,9 +281,17 @@ class ColumnType:
             return values.tolist()  # type: ignore[no-any-return]
         return [render(v) for v in values.tolist()]
 
+    def arrow_type(self, pa: Any) -> Any:
+        """The ``pyarrow.DataType`` of :meth:`to_arrow`'s arrays, known before any row is mapped.
+
+        Schemas are declared from it ahead of the data (Spark's ``mapInArrow`` needs its
+        output schema before a batch exists).
+        """
+        return _ARROW_STORAGE[self.storage](pa)
+
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         """A ``pyarrow.Array`` of the stored values (null where ``valid`` is False)."""
-        return pa.array(values, mask=~valid)
+        return pa.array(values, mask=~valid, type=self.arrow_type(pa))
 
 
 def arrow_validity(valid: np.ndarray | None, pa: Any) -> tuple[Any, int]:
@@ -305,6 +314,17 @@ def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
     return pa.Array.from_buffers(pa.large_string() if large else pa.string(), n, [validity, pa.py_buffer(offs), pa.py_buffer(data)], null_count=nulls)
 
 
+#: The Arrow type of each storage's (scalar) values.
+_ARROW_STORAGE: dict[str, Callable[[Any], Any]] = {
+    "int64": lambda pa: pa.int64(),
+    "uint64": lambda pa: pa.uint64(),
+    "bool": lambda pa: pa.bool_(),
+    "str": lambda pa: pa.string(),
+    "uint64set": lambda pa: pa.uint64(),
+    "strset": lambda pa: pa.string(),
+}
+
+
 class SetType(ColumnType):
     """Shared by the set types (``ids``, ``strings``): a row holds a list of values.
 
@@ -316,12 +336,15 @@ class SetType(ColumnType):
 
     on_null = "error"
 
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.list_(_ARROW_STORAGE[self.storage](pa))
+
     def null_error(self) -> str:
         return f"null: the ingester cannot write null into an existing `{self.type}` column (it fails to convert its delete marker to a set), so this record can never be stored"
 
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
-        child = arrow_strings(values, None, pa) if hasattr(values, "utf8") else pa.array(values)
+        child = arrow_strings(values, None, pa) if hasattr(values, "utf8") else pa.array(values, type=_ARROW_STORAGE[self.storage](pa))
         large = len(child) >= 2**31 - 1
         offs = offsets if large else offsets.astype(np.int32)
         validity, nulls = arrow_validity(valid, pa)

@@ -36,6 +36,7 @@ from .base import (
     ConversionError,
     Lossy,
     Vector,
+    arrow_validity,
     as_array,
     as_go_float,
     by_type,
@@ -150,10 +151,19 @@ class DecimalType(ColumnType):
             text = np.where(neg, strings.add("-", text), text)
         return text.tolist()  # type: ignore[no-any-return]
 
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.decimal128(38, self.scale or 0)
+
     def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        scale = self.scale or 0
-        vals = [Decimal(int(v)).scaleb(-scale) if ok else None for v, ok in zip(values.tolist(), valid.tolist())]
-        return pa.array(vals, type=pa.decimal128(38, scale))
+        # A decimal128 value is the unscaled integer as 16 bytes of little-endian two's
+        # complement: the stored int64 and its sign extension. Written straight into the
+        # buffer, a column costs two numpy passes instead of a Decimal object per row.
+        n = len(values)
+        words = np.empty((n, 2), dtype="<i8")
+        words[:, 0] = values
+        words[:, 1] = words[:, 0] >> 63
+        validity, nulls = arrow_validity(valid, pa)
+        return pa.Array.from_buffers(self.arrow_type(pa), n, [validity, pa.py_buffer(words)], null_count=nulls)
 
 
 # ---------------------------------------------------------------------------------------

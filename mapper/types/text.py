@@ -82,7 +82,7 @@ class StringType(ColumnType):
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         if hasattr(values, "utf8"):  # mapper.batch.Strings
             return arrow_strings(values, valid, pa)
-        return pa.array(values.tolist(), type=pa.string(), mask=~valid)
+        return pa.array(values.tolist(), type=self.arrow_type(pa), mask=~valid)
 
 
 class StringsType(SetType):

@@ -235,8 +235,8 @@ class TimestampType(_Time):
         unit = self.unit or "s"
         return rfc3339_all(values, unit, self.render())
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        return pa.array(values, mask=~valid, type=pa.timestamp(self.unit or "s", tz="UTC"))
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.timestamp(self.unit or "s", tz="UTC")
 
 
 class RecordTimeType(_Time):
@@ -279,8 +279,8 @@ class RecordTimeType(_Time):
     def render(self) -> Callable[[Any], Any]:
         return lambda v: golayout.format_rfc3339(v, _digits_needed(v))
 
-    def to_arrow(self, values: np.ndarray, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        return pa.array(values, mask=~valid, type=pa.timestamp("ns", tz="UTC"))
+    def arrow_type(self, pa: Any) -> Any:
+        return pa.timestamp("ns", tz="UTC")
 
 
 def _digits_needed(ns: int) -> int:

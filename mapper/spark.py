@@ -1,0 +1,727 @@
+"""``mapper`` inside Spark: the endpoint's mapping and validation as a step of a DataFrame job.
+
+    >>> from mapper.spark import map_dataframe
+    >>> out = map_dataframe(spark.read.text("s3a://bucket/records/"), "sink.json")
+    >>> out.mapped.write.parquet("mapped/")    # _position, _id, the typed columns, _missing
+    >>> out.refused.write.json("refused/")     # _position, _errors, _raw
+
+Needs the ``spark`` extra (``pip install 'mapper[spark]'``: pyspark and pyarrow); both
+are imported inside the functions, so ``import mapper`` never needs them, and a missing
+one raises :class:`~mapper.errors.MissingDependencyError` naming the extra.
+
+**How it runs.** :func:`map_dataframe` declares one ``mapInArrow`` step: Spark hands each
+Python worker its partition as Arrow record batches (``spark.sql.execution.arrow.
+maxRecordsPerBatch`` rows each) and takes Arrow batches back, so no row becomes a
+Python object on the Spark side. Inside a batch the text column's cells are joined
+into NDJSON bytes by Arrow (one cell, one line), mapped by :meth:`mapper.Mapper.map`
+with ``on_error="skip"``, and the columns go back through each type's own Arrow form
+(:meth:`mapper.types.ColumnType.to_arrow`) cast to the Spark-facing types below. The
+sink is compiled once per Python worker process (a cache keyed by the definition's
+digest), not once per batch or task: Python workers are reused across tasks.
+
+**One output row per input row**, in one DataFrame (:attr:`SparkMapping.rows`): a mapped
+row has ``_errors`` null; a refused row has ``_errors`` and ``_raw`` and nulls in the
+mapped columns. :attr:`SparkMapping.mapped` and :attr:`SparkMapping.refused` are its two
+halves. The columns, in order:
+
+* every other column of the input DataFrame, carried through untouched (Kafka's
+  ``topic``/``partition``/``offset``, a file name: whatever locates the record for you);
+* ``_position`` (``long``): the input row's position, ``(Spark partition index << 33) +
+  its index within the partition``, the value ``monotonically_increasing_id()`` gives the
+  same row of the same input DataFrame;
+* ``_id``: the record's ``_id``, ``string`` for a primary-key sink, ``decimal(20,0)`` for
+  an ``id_field`` sink (see ids below);
+* one column per stored column of the sink, in definition order; a ``timestamp`` or
+  ``recordTime`` column whose granularity is ns is followed by ``<name>__ns`` (``long``,
+  the count of nanoseconds since 1970 exactly as mapper stores it);
+* ``_missing`` (``array<string>``): the names of the columns with *no value sent* in that
+  row (missing, or ``""``). A null column not named there was sent as JSON ``null`` (the
+  endpoint clears the stored value); one named there was not sent (the endpoint leaves
+  the stored value alone). One list instead of a boolean per column: wide sinks stay
+  narrow, and a row with every value present carries an empty list;
+* ``_errors`` (``array<struct<code, column, path, pointer, message>>``) and ``_raw`` (the
+  input text as it came, same type as the text column): only on refused rows.
+
+**Spark types.** Spark has no unsigned 64-bit integer. An ``id`` is an unsigned 64-bit
+value at the endpoint, so ``_id`` of an ``id_field`` sink, ``id`` columns and ``ids``
+elements are ``decimal(20,0)``, which holds every value up to 2^64-1 exactly; ``long``
+would wrap ids above 2^63-1 into negative numbers (or force refusing records the
+endpoint takes). ``int``, ``signedIntBoolKey`` and ``dateInt`` (a count of its Unit) are
+``long``; ``decimal`` is ``decimal(19, Scale)``: mapper stores it as an int64 count of
+10^-Scale, and 19 digits hold every int64; ``bool`` is ``boolean``; ``string`` is
+``string``; ``strings`` and ``ids`` are arrays. ``timestamp`` and ``recordTime`` are
+``timestamp`` (microseconds, UTC); where the granularity is ns (always for
+``recordTime``) the microseconds are the floor of the stored value and ``<name>__ns``
+keeps it whole.
+
+**The batch policy.** The endpoint applies ``allow_missing_fields: false`` per request
+body: one record lacking a mapped value discards everything sent with it. A Spark
+partition (or an Arrow batch) is not a request body, so here the policy is per record:
+a record lacking a mapped value is refused on its own with code ``missing``, like any
+other bad record, and the rest are mapped (``on_error="skip"``, with no
+``max_errors``). ``allow_missing_fields=`` overrides the sink's policy (``True``: a
+missing value is named in ``_missing`` and the record is kept).
+
+**Where this differs from** ``mapper map`` **on a file**: each cell is one record, so a
+null, empty or whitespace-only cell is a refused record (``invalid_json``) where
+``mapper map`` skips blank lines; a cell holding JSON over several lines (a Kafka
+message) is one record, and a leading UTF-8 BOM is dropped from every cell (``mapper
+map`` drops it only at the start of a file). Warnings (values the endpoint stores
+differently) are not carried; ``strict=True`` refuses those records instead
+(``lossy_value``). ``mapper spark-validate SINK PATH...`` runs the whole job on files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from .api import Mapper, compile_sink
+from .batch import Batch
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, load_cli_sink
+from .errors import InputError, MapperError, OptionError, optional_import
+from .model import Sink
+from .report import location_text, plural
+from .sink import load_sink
+
+__all__ = ["SparkMapping", "ValidateCounts", "add_spark_parser", "cmd_spark_validate", "map_dataframe", "validate_files"]
+
+#: The columns mapper adds (a pass-through column with one of these names is an error).
+POSITION, ID, MISSING_COLUMN, ERRORS, RAW = "_position", "_id", "_missing", "_errors", "_raw"
+#: Suffix of the exact nanosecond count next to a ns-granularity time column.
+NS_SUFFIX = "__ns"
+#: Code and messages of a cell that holds no record at all.
+_NO_RECORD = "invalid_json"
+_NULL_CELL = "Invalid JSON: the text is null: no record"
+_BLANK_CELL = "Invalid JSON: the text is empty: no record"
+_ERROR_FIELDS = ("code", "column", "path", "pointer", "message")
+_BOM = "\ufeff".encode("utf-8")
+_JSON_SPACE = b" \t\r\n"
+#: First bytes of a cell that may hold no record, or a BOM: JSON whitespace and 0xEF.
+_SUSPECT = np.zeros(256, dtype=bool)
+_SUSPECT[list(_JSON_SPACE) + [_BOM[0]]] = True
+#: The engine maps at least this many rows at a time: what it pays per call (learning
+#: the low-cardinality string columns, wording up to 1,000 warnings) is paid per call,
+#: and Spark's Arrow batches are 10,000 rows by default. About 17 MB of seed records.
+MAP_ROWS = 50_000
+#: ... unless their text reaches this many bytes first (large records: memory per task).
+MAP_BYTES = 64 << 20
+
+
+def _modules(what: str) -> tuple[Any, Any]:
+    """pyarrow and pyarrow.compute, or MissingDependencyError naming the ``spark`` extra."""
+    pa = optional_import("pyarrow", "spark", what)
+    pc = optional_import("pyarrow.compute", "spark", what)
+    return pa, pc
+
+
+# ---------------------------------------------------------------------------------------
+# The output layout: one description, used by the driver (Spark schema) and the workers
+
+
+@dataclass(frozen=True)
+class _Out:
+    """One column mapper adds: its name, what fills it, and its Arrow type as Spark receives it."""
+
+    name: str
+    kind: str  # "id", "column", "ns" (the raw count of a ns time column), "missing"
+    source: str | None  # the sink column it comes from
+    arrow: Any
+
+
+def _spark_arrow_type(t: Any, pa: Any) -> Any:
+    """The Arrow type Spark receives for a column type's own Arrow type (see the module docs)."""
+    if pa.types.is_list(t):
+        return pa.list_(_spark_arrow_type(t.value_type, pa))
+    if pa.types.is_uint64(t):
+        return pa.decimal128(20, 0)  # every unsigned 64-bit value, exactly: Spark has no uint64
+    if pa.types.is_decimal(t):
+        return pa.decimal128(19, t.scale)  # mapper's decimals are int64 counts of 10^-Scale
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz="UTC")  # Spark's TimestampType: microseconds since 1970, UTC
+    return t
+
+
+def _layout(m: Mapper, pa: Any) -> list[_Out]:
+    compiled = m.compiled
+    ctypes = {col.name: ctype for col, ctype in zip(compiled.columns, compiled.ctypes)}
+    outs = [_Out(ID, "id", None, pa.decimal128(20, 0) if m.sink.id_kind == "uint64" else pa.string())]
+    for col in compiled.stored:
+        own = ctypes[col.name].arrow_type(pa)
+        outs.append(_Out(col.name, "column", col.name, _spark_arrow_type(own, pa)))
+        if pa.types.is_timestamp(own) and own.unit == "ns":
+            outs.append(_Out(col.name + NS_SUFFIX, "ns", col.name, pa.int64()))
+    outs.append(_Out(MISSING_COLUMN, "missing", None, pa.list_(pa.string())))
+    return outs
+
+
+def _errors_type(pa: Any) -> Any:
+    return pa.list_(pa.struct([pa.field(f, pa.string()) for f in _ERROR_FIELDS]))
+
+
+def _spark_type(t: Any, pa: Any, T: Any) -> Any:
+    """The Spark SQL type of a Spark-facing Arrow type."""
+    if pa.types.is_list(t):
+        return T.ArrayType(_spark_type(t.value_type, pa, T), containsNull=False)
+    if pa.types.is_struct(t):
+        return T.StructType([T.StructField(f.name, _spark_type(f.type, pa, T), True) for f in t])
+    if pa.types.is_decimal(t):
+        return T.DecimalType(t.precision, t.scale)
+    if pa.types.is_timestamp(t):
+        return T.TimestampType()
+    simple = {pa.int64(): T.LongType(), pa.bool_(): T.BooleanType(), pa.string(): T.StringType()}
+    return simple[t]
+
+
+# ---------------------------------------------------------------------------------------
+# The worker side: one compiled sink per Python process, batches in, batches out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What each task receives (pickled with the function): the definition and where the text is."""
+
+    key: str  # digest of the definition: the worker's cache key
+    definition: str  # the sink's POST /v1/sinks body, as JSON
+    strict: bool
+    text_index: int
+    passthrough: tuple[int, ...]
+    #: column -> its JSON Pointer in the definition as the user wrote it (the workers'
+    #: copy is the POST body, whose pointers may differ: ``/schema/definition/3``)
+    pointers: tuple[tuple[str, str], ...] = ()
+    #: rows and text bytes per engine call (:data:`MAP_ROWS`, :data:`MAP_BYTES` when the step was declared)
+    map_rows: int = MAP_ROWS
+    map_bytes: int = MAP_BYTES
+
+
+class _Worker:
+    """A compiled sink and its output layout: built once per Python process and definition."""
+
+    def __init__(self, definition: str):
+        self.pa, self.pc = _modules("mapper.spark")
+        self.mapper = compile_sink(json.loads(definition))
+        self.layout = _layout(self.mapper, self.pa)
+        self.names = np.array([o.source for o in self.layout if o.kind == "column"], dtype=object)
+        self.errors_type = _errors_type(self.pa)
+
+    # -------------------------------------------------------------- the text column
+
+    def feed(self, text: Any) -> tuple[np.ndarray, Any, list[tuple[int, str]]]:
+        """The rows whose cells go to the engine, their cells, and the rows refused outright.
+
+        A null, empty or whitespace-only cell holds no record (the engine would skip it as
+        a blank line, and the rows would no longer line up with the records). Only cells
+        that start with whitespace or a BOM's first byte (or are empty or null) are looked
+        at one by one; the others are told apart from their first byte, with numpy.
+        """
+        pa = self.pa
+        n = len(text)
+        offsets, data = _cells(text, pa)
+        starts = offsets[:-1]
+        lengths = np.diff(offsets)
+        first = np.zeros(n, dtype=np.uint8)
+        filled = lengths > 0
+        first[filled] = data[starts[filled]]
+        suspect = ~filled | _SUSPECT[first]
+        nulls = np.zeros(n, dtype=bool) if not text.null_count else ~text.is_valid().to_numpy(zero_copy_only=False)
+        suspect |= nulls
+        if not suspect.any():
+            return np.arange(n), text, []
+        refused: list[tuple[int, str]] = []
+        keep = np.ones(n, dtype=bool)
+        boms = []
+        for i in np.flatnonzero(suspect).tolist():
+            if nulls[i]:
+                refused.append((i, _NULL_CELL))
+                keep[i] = False
+                continue
+            cell = data[starts[i] : starts[i] + lengths[i]].tobytes()
+            if not cell.strip(_JSON_SPACE):
+                refused.append((i, _BLANK_CELL))
+                keep[i] = False
+            elif cell.startswith(_BOM):
+                boms.append(i)
+        if boms:
+            # A cell is a document of its own (a Kafka message): its BOM goes, as at the start
+            # of a file. Rare, so done on Python values, for the batch that has one.
+            is_text = pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
+            values = text.to_pylist()
+            for i in boms:
+                values[i] = values[i][1:] if is_text else values[i][3:]
+            text = pa.array(values, type=text.type)
+        if not keep.all():
+            text = text.filter(pa.array(keep))
+        return np.flatnonzero(keep), text, refused
+
+    def ndjson(self, cells: Any) -> bytes:
+        """The cells as NDJSON, one line each, joined by Arrow.
+
+        A raw newline in a cell (JSON over several lines) would split it into several
+        records. It becomes a carriage return, which JSON reads exactly as it reads a
+        newline: whitespace between tokens, an invalid character inside a string. So a
+        record stays valid or invalid as it was, with every byte where it was.
+        """
+        data = self._join(cells)
+        if data.count(b"\n") != len(cells):
+            data = self._join(self.pc.replace_substring(cells, "\n", "\r"))
+        return data
+
+    def _join(self, cells: Any) -> bytes:
+        pa, pc = self.pa, self.pc
+        is_text = pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)
+        if cells.nbytes > 1 << 30:  # the joined text could pass 2 GB, beyond 32-bit offsets
+            cells = cells.cast(pa.large_string() if is_text else pa.large_binary())
+        empty, newline = (pa.scalar(v if is_text else v.encode(), cells.type) for v in ("", "\n"))
+        joined = pc.binary_join_element_wise(cells, empty, newline)
+        wide = pa.types.is_large_string(joined.type) or pa.types.is_large_binary(joined.type)
+        offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if wide else np.int32)
+        start, end = int(offsets[joined.offset]), int(offsets[joined.offset + len(joined)])
+        return joined.buffers()[2][start:end].to_pybytes()
+
+    # -------------------------------------------------------------- one Arrow batch
+
+    def map_batch(self, rb: Any, base: int, plan: _Plan) -> Iterator[Any]:
+        """The mapped rows, then the refused rows, of one input batch, as Arrow batches."""
+        pa = self.pa
+        n = rb.num_rows
+        if n == 0:
+            return
+        text = rb.column(plan.text_index)
+        rows, cells, own = self.feed(text)
+        refused: list[tuple[int, list[dict[str, Any]]]] = [(row, [_record_error(reason)]) for row, reason in own]
+        batch: Batch | None = None
+        if len(cells):
+            batch = self.mapper.map(self.ndjson(cells), on_error="skip", strict=plan.strict, input_format="ndjson")
+            if batch.report.records != len(cells):  # the rows would no longer line up with the records
+                raise InputError(f"mapper.spark: {len(cells)} cells made {batch.report.records} records; the batch cannot be mapped row by row")
+            pointers = dict(plan.pointers)
+            for rejected in batch.report.rejected:
+                refused.append((int(rows[rejected.record]), [_error_dict(e, pointers) for e in rejected.errors]))
+        schema = self._schema(rb, plan)
+        keep = [rb.column(i) for i in plan.passthrough]
+        if batch is not None and batch.count:
+            mapped_rows = rows[batch.record_index]
+            whole = len(mapped_rows) == n
+            index = None if whole else pa.array(mapped_rows)
+            arrays = [a if index is None else a.take(index) for a in keep]
+            arrays.append(pa.array(base + mapped_rows, type=pa.int64()))
+            arrays.extend(self._mapped(batch))
+            arrays.append(pa.nulls(batch.count, self.errors_type))
+            arrays.append(pa.nulls(batch.count, text.type))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        if refused:
+            refused.sort(key=lambda r: r[0])
+            k = len(refused)
+            index = pa.array(np.array([r for r, _ in refused], dtype=np.int64))
+            arrays = [a.take(index) for a in keep]
+            arrays.append(pa.array(base + np.array([r for r, _ in refused], dtype=np.int64), type=pa.int64()))
+            arrays.extend(pa.nulls(k, o.arrow) for o in self.layout)
+            arrays.append(pa.array([errs for _, errs in refused], type=self.errors_type))
+            arrays.append(text.take(index))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def _schema(self, rb: Any, plan: _Plan) -> Any:
+        pa = self.pa
+        fields = [rb.schema.field(i) for i in plan.passthrough]
+        fields.append(pa.field(POSITION, pa.int64()))
+        fields.extend(pa.field(o.name, o.arrow) for o in self.layout)
+        fields.append(pa.field(ERRORS, self.errors_type))
+        fields.append(pa.field(RAW, rb.schema.field(plan.text_index).type))
+        return pa.schema(fields)
+
+    def _mapped(self, batch: Batch) -> list[Any]:
+        """The layout's columns for the mapped rows, in the Spark-facing Arrow types."""
+        pa, pc = self.pa, self.pc
+        out = []
+        for o in self.layout:
+            if o.kind == "id":
+                ids = batch.ids
+                arr = pa.array(ids, type=pa.uint64()) if ids.dtype != object else pa.array(ids.tolist(), type=pa.string())
+                out.append(arr.cast(o.arrow))
+                continue
+            if o.kind == "missing":
+                out.append(self._missing(batch))
+                continue
+            col = batch[o.source or ""]
+            own = col.ctype.to_arrow(col.values, col.valid, col.offsets, pa)
+            if o.kind == "ns":
+                out.append(own.cast(pa.int64()))
+            elif pa.types.is_timestamp(own.type) and own.type.unit == "ns":
+                # floor, not truncation toward zero: the microsecond the instant falls in, before 1970 too
+                out.append(pc.floor_temporal(own, unit="microsecond").cast(o.arrow))
+            else:
+                out.append(own if own.type == o.arrow else own.cast(o.arrow))
+        return out
+
+    def _missing(self, batch: Batch) -> Any:
+        """``_missing``: per row, the names of the columns with no value sent."""
+        pa = self.pa
+        n = batch.count
+        if not len(self.names):
+            return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], type=pa.string()))
+        absent = np.stack([~batch[name].present for name in self.names], axis=1)
+        row, col = np.nonzero(absent)  # row-major: each row's names in definition order
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
+        return pa.ListArray.from_arrays(pa.array(offsets), pa.array(self.names[col].tolist(), type=pa.string()))
+
+
+def _cells(text: Any, pa: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (one more than cells) and the data bytes of a string or binary array, as numpy views."""
+    wide = pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
+    return offsets.astype(np.int64), data
+
+
+def _error_dict(e: Any, pointers: dict[str, str]) -> dict[str, Any]:
+    """A RecordError for ``_errors``: its record and line are the batch's, so the message leaves them out."""
+    pointer = pointers.get(e.column, e.pointer) if e.column is not None else e.pointer
+    return {"code": e.code, "column": e.column, "path": e.path, "pointer": pointer, "message": e.reason + location_text(e.path, None, None, e.column)}
+
+
+def _record_error(reason: str) -> dict[str, Any]:
+    return {"code": _NO_RECORD, "column": None, "path": None, "pointer": None, "message": reason}
+
+
+#: definition digest -> its worker: compiled once per Python process (Spark reuses its workers).
+_WORKERS: dict[str, _Worker] = {}
+#: What this process did: sinks compiled, Arrow batches mapped (the tests read it inside the workers).
+STATS = {"compiled": 0, "batches": 0}
+
+
+def _worker_for(key: str, definition: str) -> _Worker:
+    worker = _WORKERS.get(key)
+    if worker is None:
+        worker = _WORKERS[key] = _Worker(definition)
+        STATS["compiled"] += 1
+    return worker
+
+
+def _map_partition(plan: _Plan, batches: Iterator[Any]) -> Iterator[Any]:
+    """The ``mapInArrow`` function: every Arrow batch of one partition, in order."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    base = (ctx.partitionId() << 33) if ctx is not None else 0
+    worker = _worker_for(plan.key, plan.definition)
+    pending: list[Any] = []
+    rows = size = 0
+    for rb in batches:
+        pending.append(rb)
+        rows += rb.num_rows
+        size += rb.column(plan.text_index).nbytes
+        STATS["batches"] += 1
+        if rows >= plan.map_rows or size >= plan.map_bytes:
+            yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
+            base += rows
+            pending, rows, size = [], 0, 0
+    if pending:
+        yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
+
+
+def _concat(batches: list[Any], pa: Any) -> Any:
+    """One record batch of several (the same schema), contiguous."""
+    if len(batches) == 1:
+        return batches[0]
+    combined = pa.Table.from_batches(batches).combine_chunks().to_batches()
+    return combined[0] if combined else batches[0]
+
+
+# ---------------------------------------------------------------------------------------
+# The driver side
+
+
+@dataclass(frozen=True)
+class SparkMapping:
+    """What :func:`map_dataframe` returns: one DataFrame, and its mapped and refused halves.
+
+    Each is lazy, and each action runs the mapping step: to write both halves, persist
+    ``rows`` first (``mapper spark-validate`` does) rather than map everything twice.
+    """
+
+    #: One row per input row (``_errors`` null where it was mapped).
+    rows: Any
+    #: The input columns carried through, in order.
+    passthrough: tuple[str, ...]
+    #: The columns mapper adds for a mapped row: ``_id``, the sink's, ``<name>__ns``, ``_missing``.
+    columns: tuple[str, ...]
+
+    @property
+    def mapped(self) -> Any:
+        """The mapped rows: pass-through columns, ``_position``, ``_id``, the columns, ``_missing``."""
+        from pyspark.sql import functions as F
+
+        return self.rows.where(F.col(ERRORS).isNull()).select(*[_col(c) for c in (*self.passthrough, POSITION, *self.columns)])
+
+    @property
+    def refused(self) -> Any:
+        """The refused records: pass-through columns, ``_position``, ``_errors``, ``_raw``."""
+        from pyspark.sql import functions as F
+
+        return self.rows.where(F.col(ERRORS).isNotNull()).select(*[_col(c) for c in (*self.passthrough, POSITION, ERRORS, RAW)])
+
+
+def _col(name: str) -> Any:
+    """A column by its exact name (dots and backticks in a name are not paths)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def map_dataframe(
+    df: Any,
+    sink: Sink | Any,
+    *,
+    column: str = "value",
+    allow_missing_fields: bool | None = None,
+    strict: bool = False,
+) -> SparkMapping:
+    """Map and validate the JSON text in ``df[column]`` with ``sink``: a lazy :class:`SparkMapping`.
+
+    ``df``: any DataFrame with a string (or binary) column of JSON text, one record per
+    row: ``spark.read.text(...)`` (column ``value``), Kafka's ``value``. Its other columns
+    are carried through. ``sink``: a :class:`~mapper.Sink` or anything
+    :func:`mapper.load_sink` takes. ``allow_missing_fields``: the policy for a record
+    lacking a mapped value (default: the sink's; ``False`` refuses that record with code
+    ``missing``, see the module docs). ``strict``: values the endpoint would store
+    differently refuse their record (``lossy_value``).
+
+    Raises :class:`~mapper.errors.DefinitionError` for a bad sink,
+    :class:`~mapper.errors.OptionError` for a bad column or option, and
+    :class:`~mapper.errors.MissingDependencyError` without pyspark or pyarrow.
+    """
+    optional_import("pyspark.sql", "spark", "mapper.spark")
+    optional_import("pandas", "spark", "mapper.spark (pyspark's mapInArrow)")
+    pa, _pc = _modules("mapper.spark")
+    from pyspark.sql import types as T
+
+    if allow_missing_fields is not None and not isinstance(allow_missing_fields, bool):
+        raise OptionError(f"allow_missing_fields must be True, False or None (the sink's), not {allow_missing_fields!r}")
+    if not isinstance(strict, bool):
+        raise OptionError(f"strict must be True or False, not {strict!r}")
+    loaded = load_sink(sink)
+    if allow_missing_fields is not None and allow_missing_fields != loaded.allow_missing_fields:
+        loaded = replace(loaded, allow_missing_fields=allow_missing_fields)
+    definition = json.dumps(loaded.to_body(), sort_keys=True, ensure_ascii=False)
+    key = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+    worker = _worker_for(key, definition)  # the driver's copy: the layout, and the check that it compiles
+
+    fields = list(df.schema.fields)
+    text_index = _find_column(fields, column)
+    text_type = fields[text_index].dataType
+    if not isinstance(text_type, (T.StringType, T.BinaryType)):
+        raise OptionError(f"column {column!r} is {text_type.simpleString()}: give a string (or binary) column of JSON text, e.g. df.value.cast('string')")
+    passthrough = tuple(i for i in range(len(fields)) if i != text_index)
+    out_fields = [fields[i] for i in passthrough]
+    out_fields.append(T.StructField(POSITION, T.LongType(), False))
+    out_fields.extend(T.StructField(o.name, _spark_type(o.arrow, pa, T), True) for o in worker.layout)
+    out_fields.append(T.StructField(ERRORS, _spark_type(_errors_type(pa), pa, T), True))
+    out_fields.append(T.StructField(RAW, text_type, True))
+    _check_unique([f.name for f in out_fields], [fields[i].name for i in passthrough])
+
+    pointers = tuple((c.name, c.pointer) for c in loaded.columns)
+    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES)
+    rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
+    return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
+
+
+def _find_column(fields: list[Any], column: str) -> int:
+    names = [f.name for f in fields]
+    if column in names:
+        return names.index(column)
+    folded = [i for i, n in enumerate(names) if n.lower() == column.lower()]  # Spark resolves names case-insensitively
+    if len(folded) == 1:
+        return folded[0]
+    raise OptionError(f"the DataFrame has no column {column!r} of JSON text (its columns: {', '.join(names) or 'none'})")
+
+
+def _check_unique(names: list[str], passthrough: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for name in names:
+        low = name.lower()  # Spark's default resolution is case-insensitive
+        if low in seen:
+            where = "an input column" if name in passthrough or seen[low] in passthrough else "a sink column"
+            raise OptionError(
+                f"output column {name!r} clashes with {where} {seen[low]!r}: rename the input column (or the sink column) first; "
+                f"mapper adds {POSITION}, {ID}, {MISSING_COLUMN}, {ERRORS}, {RAW} and <column>{NS_SUFFIX}"
+            )
+        seen[low] = name
+
+
+# ---------------------------------------------------------------------------------------
+# Files: the job ``mapper spark-validate`` runs
+
+
+@dataclass(frozen=True)
+class ValidateCounts:
+    """What :func:`validate_files` wrote, counted from the files it wrote."""
+
+    input_records: int
+    mapped_rows: int
+    refused_records: int
+    error_counts: dict[str, int]
+
+    @property
+    def lost(self) -> int:
+        """Input records neither mapped nor refused (always 0 unless something is broken)."""
+        return self.input_records - self.mapped_rows - self.refused_records
+
+
+def validate_files(
+    spark: Any,
+    sink: Sink | Any,
+    paths: Sequence[str],
+    output: str,
+    *,
+    allow_missing_fields: bool | None = None,
+    strict: bool = False,
+    overwrite: bool = False,
+) -> ValidateCounts:
+    """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
+
+    A refused line is ``{"file", "position", "errors": [...], "raw"}``. The mapped rows are
+    persisted (memory, then local disk) while both halves are written, so each record is
+    mapped once. The counts are read back from what was written, and the input is
+    counted on its own: mapped rows + refused records == input records.
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    text = spark.read.text(list(paths))
+    # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
+    text = text.select(F.col("value"), F.col("_metadata.file_path").alias("file"))
+    result = map_dataframe(text, sink, allow_missing_fields=allow_missing_fields, strict=strict)
+    mode = "overwrite" if overwrite else "errorifexists"
+    mapped_dir, refused_dir = _join_path(output, "mapped"), _join_path(output, "refused")
+    rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        kept = SparkMapping(rows, result.passthrough, result.columns)
+        kept.mapped.drop("file").write.mode(mode).parquet(mapped_dir)
+        refused = kept.refused.select(F.col("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw"))
+        refused.write.mode(mode).json(refused_dir)
+        codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
+    finally:
+        rows.unpersist()
+    return ValidateCounts(
+        input_records=spark.read.text(list(paths)).count(),
+        mapped_rows=spark.read.parquet(mapped_dir).count(),
+        refused_records=spark.read.text(refused_dir).count(),
+        error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def _join_path(base: str, name: str) -> str:
+    return base.rstrip("/") + "/" + name
+
+
+def add_spark_parser(sub: Any) -> None:
+    """Add the ``spark-validate`` subcommand to the ``mapper`` parser's subparsers."""
+    p = sub.add_parser(
+        "spark-validate",
+        help="map and validate record files with Spark: mapped rows as Parquet, refused records as NDJSON",
+        description=(
+            "Map NDJSON files with Spark (needs the spark extra and Java): writes OUT/mapped (Parquet: _position, _id, the typed columns, "
+            "_missing) and OUT/refused (NDJSON: file, position, errors, raw), then prints the counts, read back from what was written. "
+            "Exit 0 when every record was mapped, 1 when some were refused, 2 on usage errors or a failed job."
+        ),
+    )
+    p.add_argument("sink", metavar="SINK", help="sink definition file")
+    p.add_argument("paths", metavar="PATH", nargs="+", help="NDJSON files, directories or globs Spark reads (local, hdfs://, s3a://; .gz ok)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output directory: OUT/mapped and OUT/refused")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT/mapped and OUT/refused if they exist")
+    p.add_argument("--master", metavar="URL", help="Spark master (default: local[*] unless spark-submit set one)")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
+    p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
+    p.add_argument("--id-field", metavar="COLUMN", help="the column whose value is the record's _id (for a bare definition array)")
+    p.add_argument("--primary-key-fields", metavar="COLUMNS", help="comma-separated columns joined with | into a string _id")
+    p.add_argument("--allow-missing-fields", dest="allow_missing", action="store_true", default=None, help="keep records lacking a mapped value")
+    p.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="refuse each record lacking a mapped value (code missing)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar; only the counts")
+
+
+def _confs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise OptionError(f"--conf takes KEY=VALUE, not {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("mapper spark-validate")
+    master = args.master or confs.get("spark.master") or os.environ.get("MASTER")
+    if master is None and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        master = "local[*]"
+    if master:
+        builder = builder.master(master)
+    if master and master.startswith("local") and "spark.pyspark.python" not in confs and not os.environ.get("PYSPARK_PYTHON"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, which has this mapper (pyspark reads the variable)
+    if args.quiet:
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    for key, value in confs.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def cmd_spark_validate(args: argparse.Namespace) -> int:
+    try:
+        confs = _confs(args.conf)
+        optional_import("pyspark.sql", "spark", "mapper spark-validate")
+        optional_import("pandas", "spark", "mapper spark-validate (pyspark's mapInArrow)")
+        _modules("mapper spark-validate")
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sink = load_cli_sink(args, quiet=args.quiet)
+    if sink is None:
+        return EXIT_USAGE
+    for path in args.paths:
+        if "://" not in path and not any(ch in path for ch in "*?[{") and not os.path.exists(path):
+            print(f"mapper: no such file: {path}", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        spark = _session(args, confs)
+        counts = validate_files(spark, sink, args.paths, args.output, strict=args.strict, overwrite=args.overwrite)
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a failed Spark job or session: its first line, never a Java or Python traceback
+        print(f"mapper: Spark failed: {_first_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    mapped_dir, refused_dir = _join_path(args.output, "mapped"), _join_path(args.output, "refused")
+    codes = ", ".join(f"{code} {n:,}" for code, n in counts.error_counts.items())
+    print(f"input:   {plural(counts.input_records, 'record')} in {plural(len(args.paths), 'path')}")
+    print(f"mapped:  {plural(counts.mapped_rows, 'row')} -> {mapped_dir} (Parquet)")
+    print(f"refused: {plural(counts.refused_records, 'record')} -> {refused_dir} (NDJSON)" + (f"; errors: {codes}" if codes else ""))
+    if counts.lost:
+        print(f"mapper: mapped + refused = {counts.mapped_rows + counts.refused_records:,}, not the {counts.input_records:,} input records", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"mapped + refused = input: {counts.mapped_rows:,} + {counts.refused_records:,} = {counts.input_records:,}")
+    return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("An error occurred while calling", "py4j", ": ")):
+            return line[:500]
+        if line.startswith(": "):  # py4j puts the Java exception after ": "
+            return line[2:502]
+    return text.splitlines()[0][:500]

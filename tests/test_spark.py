@@ -1,0 +1,551 @@
+"""``mapper.spark`` (issue 17): the rows Spark maps equal ``mapper map``'s, errors included.
+
+One SparkSession serves the whole test session: ``local[2]``, two shuffle partitions, no
+UI, bound to 127.0.0.1, and Arrow batches of 500 rows, so a partition spans several
+batches and a worker maps many. The Spark tests skip, saying why, only when pyspark (the
+``spark`` extra) or Java is absent; ``.ci/run`` installs the extra so they run in CI.
+
+Each comparison maps the same cells twice: with Spark (:func:`mapper.spark.map_dataframe`)
+and with :meth:`mapper.Mapper.map` (``on_error="skip"``) on the NDJSON they make. Both
+sides are brought to the stored values (decimals as exact ``Decimal``, timestamps as
+microseconds since 1970, ids as integers) and compared row by row and error by error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.report import location_text
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SINK = ROOT / "examples" / "aircraft" / "sink.json"
+EXAMPLE_RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+
+
+def _shared_data() -> Path:
+    """``../shared/data`` next to the checkout, or next to the folder of worktrees holding it."""
+    if os.environ.get("MAPPER_SHARED_DATA"):
+        return Path(os.environ["MAPPER_SHARED_DATA"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return ROOT.parent / "shared" / "data"
+
+
+DATA = _shared_data()
+
+if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import gen  # noqa: E402
+
+UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def _java() -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    for module in ("pyspark", "pyarrow", "pandas"):
+        pytest.importorskip(module, reason=f"{module} is not installed: the Spark tests need the spark extra (pip install -e '.[spark]')")
+    if _java() is None:
+        pytest.skip("Java is not installed: pyspark needs a JVM (Java 17), on the PATH or in JAVA_HOME")
+    from pyspark.sql import SparkSession
+
+    env = pytest.MonkeyPatch()
+    env.setenv("PYSPARK_PYTHON", sys.executable)  # the workers import this checkout's mapper (pyspark reads the variable, not a conf)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("mapper tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500")
+        .config("spark.log.level", "ERROR")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    env.undo()
+
+
+@pytest.fixture(autouse=True)
+def small_engine_calls(monkeypatch: Any) -> None:
+    """Workers map 700 rows or 120 KB at a time here (50,000 rows or 64 MB in use): a partition takes several engine calls.
+
+    Seed records (500 a batch, about 167 KB) reach the byte limit first, one-line records
+    the row limit.
+    """
+    import mapper.spark
+
+    monkeypatch.setattr(mapper.spark, "MAP_ROWS", 700)
+    monkeypatch.setattr(mapper.spark, "MAP_BYTES", 120_000)
+
+
+# ---------------------------------------------------------------------------------------
+# The two sides, as stored values
+
+
+def frame(spark: Any, cells: list[Any], binary: bool = False) -> Any:
+    """The cells as a DataFrame ``(line, value)`` over two partitions."""
+    return spark.createDataFrame(list(enumerate(cells)), f"line long, value {'binary' if binary else 'string'}")
+
+
+def spark_side(result: Any, key: str = "line") -> tuple[dict[int, dict[str, Any]], dict[int, list[tuple[Any, ...]]]]:
+    """Spark's rows by ``key``: the mapped columns, and the errors of the refused rows."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    cols = []
+    for field in result.rows.schema.fields:
+        c = F.col(f"`{field.name}`")
+        cols.append(F.unix_micros(c).alias(field.name) if isinstance(field.dataType, T.TimestampType) else c)
+    mapped: dict[int, dict[str, Any]] = {}
+    refused: dict[int, list[tuple[Any, ...]]] = {}
+    for row in result.rows.select(*cols).collect():
+        d = row.asDict(recursive=True)
+        k = d[key]
+        if d["_errors"] is None:
+            assert d["_raw"] is None
+            mapped[k] = {name: d[name] for name in result.columns}
+        else:
+            assert all(d[name] is None for name in result.columns)
+            refused[k] = [(e["code"], e["column"], e["path"], e["pointer"], e["message"]) for e in d["_errors"]]
+    return mapped, refused
+
+
+def expected_value(col: Any, i: int) -> Any:
+    """Row ``i`` of a mapper column as Spark holds it (None for null and missing alike)."""
+    if not col.valid[i]:
+        return None
+    if col.offsets is not None:
+        return col.values[col.offsets[i] : col.offsets[i + 1]].tolist()
+    v = col.values[i].item() if hasattr(col.values[i], "item") else col.values[i]
+    if col.type == "decimal":
+        return Decimal(v).scaleb(-(col.scale or 0))
+    if col.type in ("timestamp", "recordTime"):
+        return v * UNIT_NS[col.unit] // 1000  # microseconds, floored
+    return v
+
+
+def mapper_side(sink: Any, data: bytes, **options: Any) -> tuple[dict[int, dict[str, Any]], dict[int, list[tuple[Any, ...]]]]:
+    """``Mapper.map(data, on_error="skip")`` as rows by record index, and the refused records' errors."""
+    batch = mapper.compile_sink(sink).map(data, on_error="skip", **options)
+    ids = batch.ids.tolist()
+    mapped: dict[int, dict[str, Any]] = {}
+    for k, rec in enumerate(batch.record_index.tolist()):
+        row: dict[str, Any] = {"_id": ids[k]}
+        for name, col in batch.columns.items():
+            row[name] = expected_value(col, k)
+            if col.type in ("timestamp", "recordTime") and col.unit == "ns":
+                row[name + "__ns"] = col.values[k].item() if col.valid[k] else None
+        row["_missing"] = [name for name, col in batch.columns.items() if not col.present[k]]
+        mapped[rec] = row
+    refused = {
+        r.record: [(e.code, e.column, e.path, e.pointer, e.reason + location_text(e.path, None, None, e.column)) for e in r.errors]
+        for r in batch.report.rejected
+    }
+    assert len(mapped) + len(refused) == batch.report.records
+    return mapped, refused
+
+
+def assert_same(spark: Any, sink: Any, lines: list[bytes], **options: Any) -> tuple[int, int]:
+    """Spark's rows and errors equal mapper's on the same lines; returns (mapped, refused)."""
+    from mapper.spark import map_dataframe
+
+    result = map_dataframe(frame(spark, [ln.decode("utf-8") for ln in lines]), sink, **options)
+    got = spark_side(result)
+    allow = options.pop("allow_missing_fields", None)
+    loaded = mapper.load_sink(sink)
+    if allow is not None:
+        loaded = replace(loaded, allow_missing_fields=allow)
+    want = mapper_side(loaded, b"\n".join(lines) + b"\n", **options)
+    assert set(got[0]) == set(want[0])
+    assert set(got[1]) == set(want[1])
+    for k in want[0]:
+        assert got[0][k] == want[0][k], k
+    for k in want[1]:
+        assert got[1][k] == want[1][k], k
+    assert len(got[0]) + len(got[1]) == len(lines)  # nothing lost
+    return len(got[0]), len(got[1])
+
+
+def lines_of(data: bytes) -> list[bytes]:
+    return [ln for ln in data.split(b"\n") if ln.strip()]
+
+
+# ---------------------------------------------------------------------------------------
+# The seed data, the bad-lines batch, the corpora
+
+
+def test_aircraft_example_from_a_text_file(spark: Any) -> None:
+    from mapper.spark import map_dataframe
+
+    df = spark.read.text(str(EXAMPLE_RECORDS))
+    assert df.rdd.getNumPartitions() == 1  # one partition: _position is the line index
+    got = spark_side(map_dataframe(df, str(EXAMPLE_SINK)), key="_position")
+    assert got == mapper_side(str(EXAMPLE_SINK), EXAMPLE_RECORDS.read_bytes())
+    assert len(got[0]) == 3 and not got[1]
+
+
+@pytest.mark.parametrize("variant", ["clean", "bad"])
+def test_seed_records(spark: Any, variant: str) -> None:
+    mapped, refused = assert_same(spark, gen.SINK, lines_of(gen.generate(3000, variant)))
+    if variant == "bad":
+        assert refused > 0 and mapped + refused == 3000
+    else:
+        assert refused == 0
+
+
+def test_bad_lines_batch_with_broken_json(spark: Any) -> None:
+    lines = lines_of(gen.generate(1500, "bad"))
+    lines[7] = b'{"id": "x", "timestamp": 1659981468260, "data": {'  # truncated
+    lines[100] = b"[1, 2, 3]"  # not an object
+    lines[101] = b'"just a string"'
+    lines[900] = b'{"id": "PD2tRswoE3:9:9", "timestamp": "soon", "data": {}}'
+    mapped, refused = assert_same(spark, gen.SINK, lines)
+    assert refused >= 4
+
+
+def test_strict_refuses_lossy_values(spark: Any) -> None:
+    lines = lines_of(gen.generate(600))
+    _mapped, refused = assert_same(spark, gen.SINK, lines, strict=True)
+    assert refused > 0  # lat/long floats whose float arithmetic changes the 4th decimal
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_allow_missing_fields_is_per_record(spark: Any, allow: bool) -> None:
+    lines = lines_of(gen.generate(800, "bad"))
+    mapped, refused = assert_same(spark, gen.SINK, lines, allow_missing_fields=allow)
+    assert mapped + refused == 800
+    if not allow:
+        from mapper.spark import map_dataframe
+
+        result = map_dataframe(frame(spark, [ln.decode() for ln in lines]), gen.SINK, allow_missing_fields=False)
+        codes = {e["code"] for r in result.refused.collect() for e in r["_errors"]}
+        assert "missing" in codes  # refused alone: the other records of the batch are mapped
+
+
+CORPORA = [
+    ("json-corpora/twitter-statuses.ndjson", {}),
+    ("json-corpora/github_events.ndjson", {}),
+    ("json-corpora/amazon_cellphones.objects.ndjson", {}),
+    ("adsb/aircraft.ndjson", {}),
+    ("adsb/aircraft-dump1090mqtt-2026-07-29.ndjson", {"primary_key_fields": ["hex"]}),
+]
+
+
+@pytest.mark.parametrize("rel, options", CORPORA, ids=[c[0] for c in CORPORA])
+def test_shared_corpora(spark: Any, rel: str, options: dict[str, Any]) -> None:
+    path = DATA / rel
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data is only on the development machines)")
+    sink = mapper.infer(str(path), **options).body
+    lines = lines_of(path.read_bytes())
+    mapped, refused = assert_same(spark, sink, lines)
+    assert mapped > 0
+
+
+# ---------------------------------------------------------------------------------------
+# Cells that are not plain lines, and the Spark types
+
+EDGE_SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "tags", "path": ["tags"], "type": "strings"},
+        {"name": "refs", "path": ["refs"], "type": "ids"},
+        {"name": "ref", "path": ["ref"], "type": "id"},
+        {"name": "price", "path": ["price"], "type": "decimal", "config": {"Scale": 2}},
+        {"name": "at", "path": ["at"], "type": "timestamp", "config": {"Unit": "ns", "Granularity": "ns"}},
+        {"name": "day", "path": ["day"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "s"}},
+        {"name": "rt", "path": ["rt"], "type": "recordTime"},
+        {"name": "on", "path": ["on"], "type": "bool"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "d", "path": ["d"], "type": "dateInt"},
+    ],
+}
+
+
+def test_many_small_records(spark: Any) -> None:
+    lines = [b'{"id": %d, "n": %d, "tags": "a,b"}' % (i, i - 1500) for i in range(3000)]
+    lines[1234] = b'{"id": 1234, "n": "x"}'
+    assert assert_same(spark, EDGE_SINK, lines) == (2999, 1)
+
+
+def test_spark_types(spark: Any) -> None:
+    from pyspark.sql import types as T
+
+    from mapper.spark import map_dataframe
+
+    schema = {f.name: f.dataType for f in map_dataframe(frame(spark, ["{}"]), EDGE_SINK).rows.schema.fields}
+    assert schema["_position"] == T.LongType()
+    assert schema["_id"] == T.DecimalType(20, 0)  # unsigned 64-bit ids, never wrapped
+    assert schema["ref"] == T.DecimalType(20, 0)
+    assert schema["refs"] == T.ArrayType(T.DecimalType(20, 0), False)
+    assert schema["tags"] == T.ArrayType(T.StringType(), False)
+    assert schema["price"] == T.DecimalType(19, 2)
+    assert schema["at"] == T.TimestampType() and schema["at__ns"] == T.LongType()
+    assert schema["rt"] == T.TimestampType() and schema["rt__ns"] == T.LongType()
+    assert schema["day"] == T.TimestampType() and "day__ns" not in schema
+    assert schema["on"] == T.BooleanType() and schema["n"] == T.LongType() and schema["d"] == T.LongType()
+    assert schema["_missing"] == T.ArrayType(T.StringType(), False)
+    assert list(schema)[:3] == ["line", "_position", "_id"] and list(schema)[-2:] == ["_errors", "_raw"]
+
+
+def test_edge_values_match_mapper(spark: Any) -> None:
+    lines = [
+        b'{"id": "18446744073709551615", "ref": "9223372036854775808", "refs": [1, "18446744073709551615"], "s": "x"}',
+        b'{"id": 1, "at": -1, "rt": "1969-12-31T23:59:59.999999999Z", "day": 1659981468260, "price": "-12.34"}',
+        b'{"id": 2, "at": 1659981468260123456, "on": true, "n": -5, "d": "2024-02-29", "tags": ["a", "b"]}',
+        b'{"id": 3, "s": null, "n": null, "tags": ""}',  # (null into a set would be refused: the ingester cannot write it)
+        b'{"id": 4, "s": "", "price": null, "on": "maybe"}',
+        b'{"id": -1}',
+        b'{"id": 5, "price": 99999999999999999999}',
+        b'{"id": 6, "refs": [1, 18446744073709551615]}',  # a JSON number is a float64 at the endpoint: out of range
+    ]
+    mapped, refused = assert_same(spark, EDGE_SINK, lines)
+    assert (mapped, refused) == (4, 4)
+    from mapper.spark import map_dataframe
+
+    rows = {r["line"]: r for r in map_dataframe(frame(spark, [ln.decode() for ln in lines]), EDGE_SINK).mapped.collect()}
+    assert rows[0]["_id"] == Decimal(2**64 - 1) and rows[0]["ref"] == Decimal(2**63)  # not wrapped
+    assert rows[1]["at__ns"] == -1  # and "at" is -1 microsecond: the floor (compared in assert_same)
+    assert rows[2]["at__ns"] == 1659981468260123392  # as the endpoint stores it (float64 arithmetic), to the ns
+    assert rows[3]["n"] is None and "n" not in rows[3]["_missing"]  # null into an int: sent as null (clears)
+    assert rows[3]["s"] is None and "s" in rows[3]["_missing"]  # null into a non-mutex string writes nothing
+    assert "tags" in rows[3]["_missing"] and rows[3]["tags"] is None  # "": no value sent
+    assert "ref" in rows[3]["_missing"]  # missing
+    # definition order; not "on": a table's BOOL column is cleared when its value is missing (a null is stored)
+    assert rows[0]["_missing"] == ["tags", "price", "at", "day", "rt", "n", "d"] and rows[0]["on"] is None
+
+
+def test_cells_that_are_not_plain_lines(spark: Any) -> None:
+    from mapper.spark import map_dataframe
+
+    cells = [
+        '{"id": 1, "s": "a"}',
+        None,  # a null cell
+        "",  # empty
+        "  \t ",  # blank
+        '{"id": 2,\n "s": "over two lines"}',  # JSON over several lines (a Kafka message): one record
+        '{"id": 3, "s": "a raw\nnewline in a string"}',  # invalid JSON: a control character in a string
+        '\ufeff{"id": 4, "s": "after a BOM"}',
+        '{"id": 5, "s": "\\u00e9t\\u00e9 \u00e9t\u00e9"}',
+        "[1, 2]",
+    ]
+    result = map_dataframe(frame(spark, cells), EDGE_SINK)
+    mapped, refused = spark_side(result)
+    assert {k: v["s"] for k, v in mapped.items()} == {0: "a", 4: "over two lines", 6: "after a BOM", 7: "été été"}
+    assert refused[1] == [("invalid_json", None, None, None, "Invalid JSON: the text is null: no record")]
+    assert refused[2] == refused[3] == [("invalid_json", None, None, None, "Invalid JSON: the text is empty: no record")]
+    assert [e[0] for e in refused[5]] == ["invalid_json"] and "char 22" in refused[5][0][4]
+    assert refused[8][0][:3] == ("not_an_object", None, "$")
+    raws = {r["line"]: r["_raw"] for r in result.refused.collect()}
+    assert raws == {1: None, 2: "", 3: "  \t ", 5: cells[5], 8: "[1, 2]"}  # the text as it came
+    assert len(mapped) + len(refused) == len(cells)
+
+
+def test_binary_column_and_invalid_utf8(spark: Any) -> None:
+    from mapper.spark import map_dataframe
+
+    cells = [b'{"id": 1, "s": "ok"}', b'{"id": 2, "s": "\xff"}', b'\xef\xbb\xbf{"id": 3}']
+    result = map_dataframe(frame(spark, cells, binary=True), EDGE_SINK)
+    mapped, refused = spark_side(result)
+    # Go's decoder reads invalid UTF-8 inside a string as U+FFFD (mapper warns utf8_replaced): stored, not refused
+    assert sorted(mapped) == [0, 1, 2] and not refused
+    assert mapped[1]["s"] == "\ufffd" and mapped[0]["s"] == "ok"
+    assert result.refused.count() == 0
+
+
+def test_position_is_monotonically_increasing_id(spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from mapper.spark import map_dataframe
+
+    lines = [ln.decode() for ln in lines_of(gen.generate(2000, "bad"))]
+    df = frame(spark, lines).repartition(3).withColumn("mid", F.monotonically_increasing_id())
+    result = map_dataframe(df, gen.SINK)
+    rows = result.rows.select("line", "mid", "_position", "_errors").collect()
+    assert len(rows) == 2000 and all(r["mid"] == r["_position"] for r in rows)
+    assert len({r["_position"] for r in rows}) == 2000
+    assert result.mapped.count() + result.refused.count() == 2000
+    assert result.passthrough == ("line", "mid")
+
+
+def test_compiled_once_per_worker_process(spark: Any) -> None:
+    """Many batches over a reused Python worker: one compile per process and definition."""
+    from mapper.spark import map_dataframe
+
+    lines = [ln.decode() for ln in lines_of(gen.generate(4000))]
+    assert map_dataframe(frame(spark, lines), gen.SINK).rows.count() == 4000  # 8+ batches per worker
+
+    def probe(batches: Any) -> Any:
+        import os
+
+        import pyarrow as pa
+
+        from mapper import spark as ms
+
+        for _ in batches:
+            pass
+        yield pa.RecordBatch.from_arrays(
+            [pa.array([os.getpid()]), pa.array([ms.STATS["compiled"]]), pa.array([len(ms._WORKERS)]), pa.array([ms.STATS["batches"]])],
+            names=["pid", "compiled", "workers", "batches"],
+        )
+
+    stats = spark.range(0, 4, numPartitions=4).mapInArrow(probe, "pid long, compiled long, workers long, batches long").collect()
+    assert stats
+    for s in stats:
+        assert s["compiled"] == s["workers"]  # each definition compiled once in that process
+    assert max(s["batches"] - s["compiled"] for s in stats) > 0  # a process mapped more batches than it compiled sinks
+
+
+def test_options_are_checked_before_any_job(spark: Any) -> None:
+    from mapper.spark import map_dataframe
+
+    df = spark.createDataFrame([(1, "{}")], "_id long, value string")
+    with pytest.raises(mapper.OptionError, match="'_id' clashes"):
+        map_dataframe(df, gen.SINK)
+    with pytest.raises(mapper.OptionError, match="no column 'text'"):
+        map_dataframe(df, gen.SINK, column="text")
+    with pytest.raises(mapper.OptionError, match="bigint"):
+        map_dataframe(df, gen.SINK, column="_id")
+    with pytest.raises(mapper.OptionError):
+        map_dataframe(df.withColumnRenamed("_id", "k"), gen.SINK, allow_missing_fields="no")  # type: ignore[arg-type]
+    with pytest.raises(mapper.DefinitionError):
+        map_dataframe(df.withColumnRenamed("_id", "k"), {"definition": []})
+
+
+# ---------------------------------------------------------------------------------------
+# mapper spark-validate
+
+
+def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, capsys: Any) -> None:
+    import pyarrow.parquet as pq
+
+    from mapper.cli import main
+
+    data = gen.generate(2500, "bad")
+    records = tmp_path / "records.ndjson"
+    records.write_bytes(data)
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(gen.SINK))
+    out = tmp_path / "out"
+    code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
+    printed = capsys.readouterr().out
+    want = mapper.compile_sink(gen.SINK).map(data, on_error="skip")
+    refused = len(want.report.rejected)
+    assert code == 1 and refused > 0
+    assert f"input:   {2500:,} records" in printed
+    assert f"mapped + refused = input: {want.count:,} + {refused:,} = 2,500" in printed
+    table = pq.read_table(out / "mapped")
+    assert table.num_rows == want.count
+    assert sorted(table.column("_id").to_pylist()) == sorted(want.ids.tolist())
+    assert "file" not in table.column_names and "_errors" not in table.column_names
+    lines = [json.loads(ln) for f in sorted((out / "refused").glob("part-*")) for ln in f.read_text().splitlines() if ln]
+    assert len(lines) == refused
+    raw_by_text = {r.raw.decode(): r for r in want.report.rejected}
+    for line in lines:
+        assert set(line) == {"file", "position", "errors", "raw"} and line["file"].endswith("records.ndjson")
+        rejected = raw_by_text[line["raw"]]
+        assert [e["code"] for e in line["errors"]] == [e.code for e in rejected.errors]
+    # the output exists now: without --overwrite the job refuses, with a message and no traceback
+    code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
+    captured = capsys.readouterr()
+    assert code == 2 and "mapper: Spark failed:" in captured.err and "Traceback" not in captured.err
+    assert main(["spark-validate", str(sink), str(records), "-o", str(out), "-q", "--overwrite"]) == 1
+
+
+def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys: Any) -> None:
+    from mapper.cli import main
+
+    code = main(["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "o"), "-q"])
+    assert code == 0
+    assert "mapped + refused = input: 3 + 0 = 3" in capsys.readouterr().out
+
+
+def _cli(*args: Any) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_spark_validate_usage_errors_before_spark_starts(tmp_path: Path) -> None:
+    bad_sink = tmp_path / "bad.json"
+    bad_sink.write_text('{"schema": {"definition": []}}')
+    proc = _cli("spark-validate", bad_sink, EXAMPLE_RECORDS, "-o", tmp_path / "o")
+    assert proc.returncode == 2 and "invalid sink" in proc.stderr
+    proc = _cli("spark-validate", EXAMPLE_SINK, tmp_path / "nope.ndjson", "-o", tmp_path / "o")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    proc = _cli("spark-validate", EXAMPLE_SINK, EXAMPLE_RECORDS, "-o", tmp_path / "o", "--conf", "nonsense")
+    assert proc.returncode == 2 and "KEY=VALUE" in proc.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Without Spark
+
+
+def test_import_mapper_never_imports_pyspark() -> None:
+    code = "import sys, mapper, mapper.cli, mapper.spark; assert 'pyspark' not in sys.modules and 'pyarrow' not in sys.modules, sorted(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+
+
+def test_missing_pyspark_names_the_extra(monkeypatch: Any) -> None:
+    from mapper.spark import map_dataframe
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(mapper.MissingDependencyError, match=r"mapper\[spark\]"):
+        map_dataframe(object(), gen.SINK)
+
+
+@pytest.mark.parametrize("type_name", ["string", "large_string", "binary", "large_binary"])
+def test_cells_become_one_line_each(type_name: str) -> None:
+    """Without Spark: what a worker does to the text column, on every Arrow text type, sliced."""
+    pa = pytest.importorskip("pyarrow")
+    from mapper.spark import _worker_for
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    worker = _worker_for("test-" + type_name, definition)
+    texts = ["skipped by the slice", '{"id": 1}', None, "", " \r\n", '{"id":\n 2}', "\ufeff{}", '{"s": "a\nb"}']
+    values = [t if t is None or "string" in type_name else t.encode() for t in texts]
+    text = pa.array(values, type=getattr(pa, type_name)()).slice(1)
+    rows, cells, refused = worker.feed(text)
+    assert rows.tolist() == [0, 4, 5, 6]
+    assert [(r, m.split(": ")[1]) for r, m in refused] == [(1, "the text is null"), (2, "the text is empty"), (3, "the text is empty")]
+    assert worker.ndjson(cells) == b'{"id": 1}\n{"id":\r 2}\n{}\n{"s": "a\rb"}\n'
+
+
+@pytest.mark.parametrize("source", [gen.SINK, str(EXAMPLE_SINK), EDGE_SINK])
+def test_definition_survives_the_trip_to_the_workers(source: Any) -> None:
+    """Workers compile the sink from its POST body: the same sink, whatever form it came in."""
+    sink = mapper.load_sink(source)
+    body = sink.to_body()
+    again = mapper.load_sink(json.loads(json.dumps(body)))
+    assert again.to_body() == body
+    same = [replace(c, pointer="") for c in again.columns] == [replace(c, pointer="") for c in sink.columns]  # pointers: mapper.spark keeps the originals
+    assert same and again.allow_missing_fields == sink.allow_missing_fields
