@@ -63,7 +63,13 @@ SURVIVORS: list[tuple[str, str, str, str, str]] = [
         "TS_MIN_NANO_NS, TS_MAX_NANO_NS = -(2**32 + 1) * 10**9,",
         T + "test_kill_ns_range_bounds_of_epoch",
     ),
-    ("sink.py:63 INT64_MAX 2**63-1 -> 2**62-1", "mapper/types/base.py", "INT64_MAX = -(2**63), 2**63 - 1", "INT64_MAX = -(2**63), 2**62 - 1", T + "test_kill_int64_bounds_in_config"),
+    (
+        "sink.py:63 INT64_MAX 2**63-1 -> 2**62-1",
+        "mapper/types/base.py",
+        "INT64_MAX = -(2**63), 2**63 - 1",
+        "INT64_MAX = -(2**63), 2**62 - 1",
+        T + "test_kill_int64_bounds_in_config",
+    ),
     (
         "sink.py:63 INT64_MAX (values)",
         "mapper/types/base.py",
@@ -138,12 +144,36 @@ SURVIVORS: list[tuple[str, str, str, str, str]] = [
         T + "test_kill_several_record_times_warned_not_crashing",
     ),
     ("never run: negative TTL", "mapper/types/base.py", "if ttl_ns < 0:", "if ttl_ns < -1:", T + "test_kill_set_field_config_rules"),
-    ("never run: invalid CacheType", "mapper/types/base.py", 'if cache_type not in CACHE_TYPES and cache_type != "":', "if False:", T + "test_kill_set_field_config_rules"),
+    (
+        "never run: invalid CacheType",
+        "mapper/types/base.py",
+        'if cache_type not in CACHE_TYPES and cache_type != "":',
+        "if False:",
+        T + "test_kill_set_field_config_rules",
+    ),
     ("never run: negative CacheSize", "mapper/types/base.py", "if cache_size < 0:", "if cache_size < -1:", T + "test_kill_set_field_config_rules"),
-    ("never run: zero Epoch", "mapper/types/times.py", "if ns == GO_ZERO_TIME_NS:\n                rules.warning", "if False:\n                rules.warning", T + "test_kill_zero_epoch_warning_and_values"),
-    ("never run: Epoch out of range", "mapper/types/times.py", "return lo <= ns <= hi", "return lo - 10**9 <= ns <= hi", T + "test_kill_time_and_int_config_rules"),
+    (
+        "never run: zero Epoch",
+        "mapper/types/times.py",
+        "if ns == GO_ZERO_TIME_NS:\n                rules.warning",
+        "if False:\n                rules.warning",
+        T + "test_kill_zero_epoch_warning_and_values",
+    ),
+    (
+        "never run: Epoch out of range",
+        "mapper/types/times.py",
+        "return lo <= ns <= hi",
+        "return lo - 10**9 <= ns <= hi",
+        T + "test_kill_time_and_int_config_rules",
+    ),
     ("never run: CustomUnit not positive", "mapper/types/times.py", "if cu_ns <= 0:", "if cu_ns < 0:", T + "test_kill_time_and_int_config_rules"),
-    ("never run: CustomUnit not a duration", "mapper/types/times.py", "                return False\n            kw[\"custom_unit_ns\"] = cu_ns", "            kw[\"custom_unit_ns\"] = cu_ns", T + "test_kill_time_and_int_config_rules"),
+    (
+        "never run: CustomUnit not a duration",
+        "mapper/types/times.py",
+        '                return False\n            kw["custom_unit_ns"] = cu_ns',
+        '            kw["custom_unit_ns"] = cu_ns',
+        T + "test_kill_time_and_int_config_rules",
+    ),
     (
         "never run: JMESPath failures",
         "mapper/engine/careful.py",
@@ -169,7 +199,7 @@ SURVIVORS: list[tuple[str, str, str, str, str]] = [
         "never run: the empty primary key",
         "mapper/engine/careful.py",
         'if key == "":',
-        'if key is None:',
+        "if key is None:",
         T + "test_kill_primary_key_conversion_errors",
     ),
 ]
@@ -191,7 +221,10 @@ def main() -> int:
             path.write_text(original.replace(old, new))
             try:
                 proc = subprocess.run(
-                    [sys.executable, "-B", "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", test], cwd=tree, capture_output=True, text=True
+                    [sys.executable, "-B", "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", test],
+                    cwd=tree,
+                    capture_output=True,
+                    text=True,
                 )
             finally:
                 path.write_text(original)

@@ -56,7 +56,9 @@ def run(ctype: str, config: dict, values: list[Any], times: dict[str, TimeText] 
             assert i not in errors, f"{where}: unexpected error {errors[i].code}: {errors[i].message}"
             row = rows[i]
             if exp.effect == "store":
-                assert "v" in row and row["v"] == exp.stored and type(row["v"]) is type(exp.stored), f"{where}: expected {exp.stored!r}, got {row.get('v', 'nothing')!r}"
+                assert "v" in row and row["v"] == exp.stored and type(row["v"]) is type(exp.stored), (
+                    f"{where}: expected {exp.stored!r}, got {row.get('v', 'nothing')!r}"
+                )
             elif exp.effect == "clear":
                 assert "v" in row and row["v"] is None, f"{where}: expected a clear, got {row.get('v', 'nothing')!r}"
             else:
@@ -105,7 +107,9 @@ def test_id_matches_oracle(values, mutex):
     run("id", {"Mutex": mutex} if mutex else {}, values)
 
 
-BOUNDS = st.sampled_from([(None, None), (-(2**63), 2**63 - 1), (0, 100), (-(2**62), 2**62), (2**63 - 2, 2**63 - 1), (-(2**63), -(2**63) + 1), (-(2**53), 2**53), (-5, 5)])
+BOUNDS = st.sampled_from(
+    [(None, None), (-(2**63), 2**63 - 1), (0, 100), (-(2**62), 2**62), (2**63 - 2, 2**63 - 1), (-(2**63), -(2**63) + 1), (-(2**53), 2**53), (-5, 5)]
+)
 
 
 @SETTINGS
@@ -134,7 +138,10 @@ def test_bool_matches_oracle(values):
 
 
 @SETTINGS
-@given(st.lists(mixed(st.text(max_size=6), ints, floats, st.lists(st.one_of(st.text(max_size=2), st.integers(-3, 3), st.booleans()), max_size=3)), **BATCH), st.booleans())
+@given(
+    st.lists(mixed(st.text(max_size=6), ints, floats, st.lists(st.one_of(st.text(max_size=2), st.integers(-3, 3), st.booleans()), max_size=3)), **BATCH),
+    st.booleans(),
+)
 def test_string_matches_oracle(values, mutex):
     run("string", {"Mutex": mutex} if mutex else {}, values)
 
@@ -143,12 +150,16 @@ set_texts = st.one_of(st.from_regex(r"\[?[a-c ,]{0,6}\]?", fullmatch=True), st.s
 
 
 @SETTINGS
-@given(st.lists(mixed(set_texts, st.lists(st.sampled_from(["a", "b", "", " a"]), max_size=4), st.lists(st.integers(0, 3), min_size=1, max_size=2), ints), **BATCH))
+@given(
+    st.lists(mixed(set_texts, st.lists(st.sampled_from(["a", "b", "", " a"]), max_size=4), st.lists(st.integers(0, 3), min_size=1, max_size=2), ints), **BATCH)
+)
 def test_strings_matches_oracle(values):
     run("strings", {}, values)
 
 
-id_set_texts = st.one_of(st.from_regex(r"\[?[0-9 ,]{0,8}\]?", fullmatch=True), st.sampled_from(["18446744073709551615,1", "18446744073709551616", "-1", "1,x", "[3]", "1, 2"]))
+id_set_texts = st.one_of(
+    st.from_regex(r"\[?[0-9 ,]{0,8}\]?", fullmatch=True), st.sampled_from(["18446744073709551615,1", "18446744073709551616", "-1", "1,x", "[3]", "1, 2"])
+)
 
 
 @SETTINGS
@@ -162,7 +173,9 @@ def test_ids_matches_oracle(values):
 
 decimal_texts = st.one_of(
     st.from_regex(r"[+-]?[0-9]{0,21}(\.[0-9]{0,22})?", fullmatch=True),
-    st.sampled_from(["9223372036854775807", "-9223372036854775808", "9223372036854775808", "0.9223372036854775807", "92233720368547758.08", "1.2.3", ".", "-.5", "1e5"]),
+    st.sampled_from(
+        ["9223372036854775807", "-9223372036854775808", "9223372036854775808", "0.9223372036854775807", "92233720368547758.08", "1.2.3", ".", "-.5", "1e5"]
+    ),
 )
 
 
@@ -286,7 +299,9 @@ def date_int_cases(draw):
     if epoch is not None:
         cfg["Epoch"], cfg["_epoch_ns"] = epoch, EPOCHS[epoch]
     dates = st.builds(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}", st.dates())
-    values = draw(st.lists(st.one_of(dates, st.sampled_from(["0000-00-00", "2022-02-30", "2022-8-8", "", "20220808", "1677-09-21", "2262-04-12"]), nulls, ints), **BATCH))
+    values = draw(
+        st.lists(st.one_of(dates, st.sampled_from(["0000-00-00", "2022-02-30", "2022-8-8", "", "20220808", "1677-09-21", "2262-04-12"]), nulls, ints), **BATCH)
+    )
     return cfg, values
 
 
@@ -338,7 +353,18 @@ def test_oracle_on_hand_worked_values(ctype, cfg, value, effect, stored):
 
 def test_oracle_go_float_text_matches_gos_examples():
     # Go 1.19 fmt.Sprintf("%v", f), verified in the issue-10 research notes
-    cases = {100000.0: "100000", 999999.5: "999999.5", 1e6: "1e+06", 1000001.0: "1.000001e+06", 1e21: "1e+21", 0.0001: "0.0001", 0.00012: "0.00012", 1e-5: "1e-05", 5e-324: "5e-324", 1.0: "1"}
+    cases = {
+        100000.0: "100000",
+        999999.5: "999999.5",
+        1e6: "1e+06",
+        1000001.0: "1.000001e+06",
+        1e21: "1e+21",
+        0.0001: "0.0001",
+        0.00012: "0.00012",
+        1e-5: "1e-05",
+        5e-324: "5e-324",
+        1.0: "1",
+    }
     for f, text in cases.items():
         assert oracle.go_float(f) == text
 
@@ -352,7 +378,13 @@ def test_oracle_parse_decimal_matches_pql_examples():
     assert oracle.parse_decimal(".") == (0, 0, False)
     assert oracle.parse_decimal("-0") == (0, 0, False)
     assert oracle.parse_decimal("1.0000000000000000000000") == (1, 0, False)
-    for bad, code in (("-", "invalid_value"), ("1.2.3", "invalid_value"), ("1e5", "invalid_value"), ("9223372036854775808", "out_of_range"), ("12345678901234567890.5", "out_of_range")):
+    for bad, code in (
+        ("-", "invalid_value"),
+        ("1.2.3", "invalid_value"),
+        ("1e5", "invalid_value"),
+        ("9223372036854775808", "out_of_range"),
+        ("12345678901234567890.5", "out_of_range"),
+    ):
         with pytest.raises(oracle.Refused) as info:
             oracle.parse_decimal(bad)
         assert info.value.code == code, bad

@@ -708,6 +708,19 @@ def _resolves(doc, pointer: str) -> bool:
     return True
 
 
+def assert_messages(problems, expected_problems) -> None:
+    """Every expected problem names a stable substring of its message ("message"); each is found in a problem of the same (severity, pointer, code)."""
+    pool = collections.defaultdict(list)
+    for p in problems:
+        pool[(p.severity, p.pointer, p.code)].append(p.message)
+    for want in expected_problems:
+        assert want.get("message"), f"expected.json gives no message substring for {want}"
+        messages = pool[(want["severity"], want["pointer"], want["code"])]
+        hit = next((m for m in messages if want["message"] in m), None)
+        assert hit is not None, f"{want['message']!r} is in no message of {want['code']} at {want['pointer']!r}: {messages}"
+        messages.remove(hit)
+
+
 @pytest.mark.parametrize("name", _case_names())
 def test_golden_case(name):
     case = CASES_DIR / name
@@ -723,6 +736,7 @@ def test_golden_case(name):
         assert _resolves(doc, p.pointer), p
     for pointer, fragment in expected.get("message_contains", {}).items():
         assert any(fragment in p.message for p in result.problems if p.pointer == pointer), (pointer, fragment)
+    assert_messages(result.problems, expected["problems"])
 
 
 # ---------------------------------------------------------------------------------------
