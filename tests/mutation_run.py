@@ -10,8 +10,9 @@ the repository to a temporary directory (cosmic-ray rewrites the module under te
 place, so the working tree is never touched), enumerates the mutants with cosmic-ray's
 operators minus ``EXCLUDED_OPERATORS`` (replacements into bitwise, shift and power
 operators, and comparisons turned into identity tests: mostly crashes or duplicates of
-the kept ones), drops the mutants listed in ``tests/mutation-equivalents.json``
-(equivalent mutants, each with the reason), draws the sample (``random.Random(seed)``
+the kept ones), drops the equivalent mutants (those inside annotations, which
+``from __future__ import annotations`` leaves unevaluated, and those listed in
+``tests/mutation-equivalents.json``, each with the reason), draws the sample (``random.Random(seed)``
 over the mutants sorted by position: the same tree and seed give the same sample), and
 runs ``cosmic-ray exec`` in ``--jobs`` shards, each on its own copy. A mutant is killed
 when its test command fails or times out; a mutant that does not compile is
@@ -137,7 +138,31 @@ def enumerate_mutants(part: str, root: Path) -> list[dict]:
     return mutants
 
 
-def is_equivalent(m: dict, equivalents: list[dict[str, str]]) -> str | None:
+def annotation_spans(module: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the module's annotations are: every module here has ``from __future__ import annotations``,
+    so an annotation is a string nobody evaluates and a mutant inside one is equivalent."""
+    import ast
+
+    tree = ast.parse(module.read_text())
+    spans = []
+    for node in ast.walk(tree):
+        found: list[ast.expr | None] = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            a = node.args
+            found += [x.annotation for x in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if x is not None]
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        for ann in found:
+            if ann is not None and ann.end_lineno is not None and ann.end_col_offset is not None:
+                spans.append(((ann.lineno, ann.col_offset), (ann.end_lineno, ann.end_col_offset)))
+    return spans
+
+
+def is_equivalent(m: dict, equivalents: list[dict[str, str]], spans: list | None = None) -> str | None:
+    start = tuple(m["start"])
+    if spans and any(lo <= start < hi for lo, hi in spans):
+        return "inside an annotation (never evaluated: from __future__ import annotations)"
     for e in equivalents:
         if m["module"] == e["module"] and fnmatch.fnmatchcase(m["operator"], e["operator"]) and m["line"] == e["line"]:
             return e["reason"]
@@ -192,7 +217,8 @@ def run_part(part: str, sample: int | None, seed: int, jobs: int, timeout: float
             copy_tree(dest)
             copies.append(dest)
         all_mutants = enumerate_mutants(part, copies[0])
-        kept = [m for m in all_mutants if not is_equivalent(m, equivalents)]
+        spans = {str(p.relative_to(copies[0])): annotation_spans(p) for p in modules_of(part, copies[0])}
+        kept = [m for m in all_mutants if not is_equivalent(m, equivalents, spans[m["module"]])]
         chosen = choose(kept, sample, seed)
         command = test_command(part)
         t0 = time.monotonic()
@@ -290,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         equivalents = load_equivalents()
         for part in PARTS:
             ms = enumerate_mutants(part, ROOT)
-            eq = sum(1 for m in ms if is_equivalent(m, equivalents))
+            spans = {str(p.relative_to(ROOT)): annotation_spans(p) for p in modules_of(part, ROOT)}
+            eq = sum(1 for m in ms if is_equivalent(m, equivalents, spans[m["module"]]))
             mods = ", ".join(str(p.relative_to(ROOT)) for p in modules_of(part, ROOT))
             print(f"{part}: {len(ms)} mutants ({eq} equivalent) in {mods}\n    {test_command(part)}")
         return 0

@@ -218,8 +218,7 @@ def test_workers_take_string_columns_when_it_balances():
     groups = parallel.assign_columns(m.compiled, 2)
     assert any(any(m.sink.columns[ci].type == "string" for ci in g) for g in groups[1:])
     lines = [
-        '{"id": %d, %s}' % (i, ", ".join(f'"s{k}": "{"v" if i % 3 else "w"}{k}"' if (i + k) % 5 else f'"s{k}": null' for k in range(8)))
-        for i in range(3000)
+        '{"id": %d, %s}' % (i, ", ".join(f'"s{k}": "{"v" if i % 3 else "w"}{k}"' if (i + k) % 5 else f'"s{k}": null' for k in range(8))) for i in range(3000)
     ]
     data = ("\n".join(lines) + "\n").encode()
     assert m.map(data, workers=2).to_rows() == m.map(data).to_rows()
