@@ -81,8 +81,8 @@ EXCLUDED_OPERATORS = [
     r"core/RemoveDecorator",
 ]
 
-#: The CI sample: this many mutants per part, this seed, this floor.
-CI_SAMPLE, CI_SEED, CI_FLOOR = 10, 12, 0.90
+#: The CI sample: this many mutants per part, this seed, this floor, seconds per mutant.
+CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 6, 12, 0.90, 300.0
 
 
 def modules_of(part: str, root: Path) -> list[Path]:
@@ -164,7 +164,7 @@ def is_equivalent(m: dict, equivalents: list[dict[str, str]], spans: list | None
     if spans and any(lo <= start < hi for lo, hi in spans):
         return "inside an annotation (never evaluated: from __future__ import annotations)"
     for e in equivalents:
-        if m["module"] == e["module"] and fnmatch.fnmatchcase(m["operator"], e["operator"]) and m["line"] == e["line"]:
+        if fnmatch.fnmatchcase(m["module"], e["module"]) and fnmatch.fnmatchcase(m["operator"], e["operator"]) and m["line"] == e["line"]:
             return e["reason"]
     return None
 
@@ -206,7 +206,9 @@ def read_results(db: Path) -> dict[str, tuple[str, str | None, str]]:
         return {job: (r.worker_outcome.value, r.test_outcome.value if r.test_outcome else None, r.diff or "") for job, r in work_db.results}
 
 
-def run_part(part: str, sample: int | None, seed: int, jobs: int, timeout: float | None, keep: Path | None, quiet: bool = False) -> dict:
+def run_part(
+    part: str, sample: int | None, seed: int, jobs: int, timeout: float | None, keep: Path | None, quiet: bool = False, baseline: bool = True
+) -> dict:
     """Run one part's mutants (or a sample of them); return the tallies and the survivors."""
     equivalents = load_equivalents()
     work = Path(tempfile.mkdtemp(prefix=f"mapper-mutation-{part}-"))
@@ -222,10 +224,12 @@ def run_part(part: str, sample: int | None, seed: int, jobs: int, timeout: float
         chosen = choose(kept, sample, seed)
         command = test_command(part)
         t0 = time.monotonic()
-        base = subprocess.run(command.split(), cwd=copies[0], capture_output=True, text=True)
-        base_s = time.monotonic() - t0
-        if base.returncode != 0:
-            raise SystemExit(f"the tests of part {part} fail before any mutation:\n{base.stdout[-3000:]}\n{base.stderr[-2000:]}")
+        base_s = 60.0
+        if baseline:  # the part's tests must pass unmutated, or every mutant would count as killed
+            base = subprocess.run(command.split(), cwd=copies[0], capture_output=True, text=True)
+            base_s = time.monotonic() - t0
+            if base.returncode != 0:
+                raise SystemExit(f"the tests of part {part} fail before any mutation:\n{base.stdout[-3000:]}\n{base.stderr[-2000:]}")
         limit = timeout or max(60.0, 4 * base_s)
         procs = []
         for k, tree in enumerate(copies):
@@ -326,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(tallies, indent=1))
         return 0
-    tallies = [run_part(p, CI_SAMPLE, CI_SEED, args.jobs, None, None) for p in PARTS]
+    # .ci/run has just run the whole suite: no baseline runs here, and a fixed timeout
+    tallies = [run_part(p, CI_SAMPLE, CI_SEED, args.jobs, CI_TIMEOUT, None, baseline=False) for p in PARTS]
     killed = sum(t["killed"] for t in tallies)
     survived = sum(t["survived"] for t in tallies)
     score = killed / (killed + survived) if killed + survived else 1.0

@@ -561,3 +561,29 @@ def test_kill_primary_key_conversion_errors():
     single = mapper.compile_sink({"primary_key_fields": ["a"], "allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "string"}]})
     report = single.validate(b'{"a": ""}\n{"a": "k"}\n')
     assert [(e.record, e.code, e.message.split(" - ")[0]) for e in report.errors] == [(0, "invalid_id", "the primary key is empty")]
+
+
+# ---------------------------------------------------------------------------------------
+# Survivors of the mutation sample (tests/mutation_run.py), killed here
+
+
+def test_kill_prefix_path_warned_once_per_column():
+    # a.b.c goes inside both a and a.b: one warning for it, naming the shortest prefix (checks.check_paths' break)
+    d = schema(
+        {"name": "a", "path": ["a"], "type": "int"},
+        {"name": "ab", "path": ["a", "b"], "type": "int"},
+        {"name": "abc", "path": ["a", "b", "c"], "type": "int"},
+    )
+    assert problems(d) == [("warning", "/definition/2/path", "prefix-path"), ("warning", "/definition/3/path", "prefix-path")]
+    msgs = problem_messages(d)
+    assert "goes inside the value of 'a' ($.a)" in msgs[("/definition/3/path", "prefix-path")]
+
+
+def test_kill_primary_key_field_that_is_not_a_name():
+    d = {
+        "primary_key_fields": ["a", 5, " "],
+        "allow_missing_fields": True,
+        "definition": [{"name": "a", "path": ["a"], "type": "string"}],
+    }
+    assert problems(d) == [("error", "/primary_key_fields/1", "wrong-type"), ("error", "/primary_key_fields/2", "wrong-type")]
+    assert "a primary key field must be a column name, not 5" in problem_messages(d)[("/primary_key_fields/1", "wrong-type")]
