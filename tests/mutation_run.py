@@ -206,9 +206,7 @@ def read_results(db: Path) -> dict[str, tuple[str, str | None, str]]:
         return {job: (r.worker_outcome.value, r.test_outcome.value if r.test_outcome else None, r.diff or "") for job, r in work_db.results}
 
 
-def run_part(
-    part: str, sample: int | None, seed: int, jobs: int, timeout: float | None, keep: Path | None, quiet: bool = False, baseline: bool = True
-) -> dict:
+def run_part(part: str, sample: int | None, seed: int, jobs: int, timeout: float | None, keep: Path | None, quiet: bool = False, baseline: bool = True) -> dict:
     """Run one part's mutants (or a sample of them); return the tallies and the survivors."""
     equivalents = load_equivalents()
     work = Path(tempfile.mkdtemp(prefix=f"mapper-mutation-{part}-"))

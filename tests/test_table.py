@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_definitions import assert_messages  # the same rule as the definition cases
 
 import mapper
 from mapper.table import (
@@ -706,19 +707,6 @@ def _resolves(doc, pointer: str) -> bool:
         else:
             return False
     return True
-
-
-def assert_messages(problems, expected_problems) -> None:
-    """Every expected problem names a stable substring of its message ("message"); each is found in a problem of the same (severity, pointer, code)."""
-    pool = collections.defaultdict(list)
-    for p in problems:
-        pool[(p.severity, p.pointer, p.code)].append(p.message)
-    for want in expected_problems:
-        assert want.get("message"), f"expected.json gives no message substring for {want}"
-        messages = pool[(want["severity"], want["pointer"], want["code"])]
-        hit = next((m for m in messages if want["message"] in m), None)
-        assert hit is not None, f"{want['message']!r} is in no message of {want['code']} at {want['pointer']!r}: {messages}"
-        messages.remove(hit)
 
 
 @pytest.mark.parametrize("name", _case_names())
