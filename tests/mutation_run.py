@@ -46,17 +46,19 @@ PY = "python -B -m pytest -x -q -p no:cacheprovider -p no:randomly --benchmark-d
 PARTS: dict[str, tuple[list[str], list[str]]] = {
     "types": (
         ["mapper/types/*.py"],
-        ["tests/test_survivors.py", "tests/test_types.py", "tests/test_oracle.py", "tests/test_mapping_cases.py", "tests/test_regressions.py"],
+        ["tests/test_survivors.py", "tests/test_types.py", "tests/test_vectors.py", "tests/test_oracle.py", "tests/test_mapping_cases.py", "tests/test_regressions.py"],
     ),
     "sink": (
         ["mapper/sink.py", "mapper/checks.py", "mapper/model.py"],
-        ["tests/test_survivors.py", "tests/test_definitions.py", "tests/test_documents.py", "tests/test_table.py"],
+        ["tests/test_survivors.py", "tests/test_units.py", "tests/test_definitions.py", "tests/test_table.py", "tests/test_documents.py"],
     ),
     "engine": (
         ["mapper/engine/*.py", "mapper/compiler.py"],
         [
             "tests/test_survivors.py",
+            "tests/test_engine_edges.py",
             "tests/test_mapping_cases.py",
+            "tests/test_units.py",
             "tests/test_engine_internals.py",
             "tests/test_oracle.py",
             "tests/test_objects.py",
@@ -68,7 +70,7 @@ PARTS: dict[str, tuple[list[str], list[str]]] = {
         ],
     ),
     "golayout": (["mapper/golayout.py"], ["tests/test_golayout.py", "tests/test_survivors.py", "tests/test_oracle.py"]),
-    "paths": (["mapper/paths.py"], ["tests/test_survivors.py", "tests/test_definitions.py", "tests/test_properties.py", "tests/test_mapping_cases.py"]),
+    "paths": (["mapper/paths.py"], ["tests/test_survivors.py", "tests/test_units.py", "tests/test_definitions.py", "tests/test_properties.py"]),
 }
 
 #: Operators left out (regular expressions on cosmic-ray's operator names).
