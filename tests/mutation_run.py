@@ -46,7 +46,14 @@ PY = "python -B -m pytest -x -q -p no:cacheprovider -p no:randomly --benchmark-d
 PARTS: dict[str, tuple[list[str], list[str]]] = {
     "types": (
         ["mapper/types/*.py"],
-        ["tests/test_survivors.py", "tests/test_types.py", "tests/test_vectors.py", "tests/test_oracle.py", "tests/test_mapping_cases.py", "tests/test_regressions.py"],
+        [
+            "tests/test_survivors.py",
+            "tests/test_types.py",
+            "tests/test_vectors.py",
+            "tests/test_oracle.py",
+            "tests/test_mapping_cases.py",
+            "tests/test_regressions.py",
+        ],
     ),
     "sink": (
         ["mapper/sink.py", "mapper/checks.py", "mapper/model.py"],

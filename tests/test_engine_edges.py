@@ -176,3 +176,43 @@ def test_numbers_beyond_float64_and_lone_surrogates(fast):
     assert pk.map(b'{"a": {"k": "\\ud800x"}, "b": {"j": 1}}\n', fast=fast).to_rows() == [{"_id": "\ufffdx|1", "k": "\ufffdx", "j": 1}]
     # JSON -0 into an int is 0 (Go's int64(-0.0))
     assert m.map(b'{"a": {"id": 1, "n": -0}}\n', fast=fast).to_rows() == [{"_id": 1, "n": 0}]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    ("data", "rows", "errors", "warnings"),
+    [
+        # numbers Go's float64 cannot hold, however they are written, in a mapped field
+        (b'{"id": 1, "n": ' + b"9" * 5000 + b"}", [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "n": ' + b"1" * 350 + b"}", [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "n": 1e400}', [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "s": -1e400}', [], [("s", "out_of_range")], []),
+        # ... and ignored in an unmapped one (the README's deviation table)
+        (b'{"id": 1, "x": ' + b"1" * 5000 + b', "n": 2}', [{"_id": 1, "n": 2}], [], []),
+        # NaN is not JSON
+        (b'{"id": 1, "n": NaN}', [], [(None, "invalid_json")], []),
+        # -0 keeps its sign into a string, and is 0 in an int
+        (b'{"id": 1, "n": -0.0, "s": -0}', [{"_id": 1, "n": 0, "s": "-0"}], [], [("string_from_value", "-0")]),
+        # unpaired surrogate escapes anywhere become U+FFFD, as Go's decoder does
+        (b'{"id": 1, "n": 5, "s": "\\ud800", "x": ["\\udc00", {"\\ud801": 1}]}', [{"_id": 1, "n": 5, "s": "\ufffd"}], [], []),
+    ],
+)
+def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors, warnings):
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "n", "path": ["n"], "type": "int"},
+                {"name": "s", "path": ["s"], "type": "string"},
+            ],
+        }
+    )
+    batch = m.map(data, on_error="skip", fast=fast)
+    assert batch.to_rows() == rows
+    assert [(e.column, e.code) for e in batch.report.errors] == errors
+    assert [(w.kind, w.stored) for w in batch.report.warnings] == warnings
+    for e in batch.report.errors:
+        if e.code == "out_of_range":
+            assert "is beyond the float64 range the endpoint decodes numbers into" in e.message
