@@ -1,11 +1,13 @@
 """The benchmark contenders (benchmarks/contenders.py) run, count, and agree with mapper on the int columns.
 
-Small and fast (300 records): it guards the instrument, not the speed. Contenders
-whose optional package is missing (pyarrow, polars in CI) are skipped.
+Small and fast (300 records): it guards the instrument, not the speed. A contender
+whose optional package is missing (pyarrow, polars) is skipped, except under
+``MAPPER_REQUIRE_EXTRAS=1``, which ``.ci/run`` sets after installing the extras: there it fails.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -44,9 +46,12 @@ def expected(data: bytes) -> dict[str, np.ndarray]:
 
 
 def _ready(name: str) -> Contender:
+    """The contender, or a skip when its optional package is missing (a failure under MAPPER_REQUIRE_EXTRAS=1, as .ci/run sets)."""
     contender = get_contenders([name])[0]
     ok, why = contender.available()
     if not ok:
+        if os.environ.get("MAPPER_REQUIRE_EXTRAS") == "1":
+            pytest.fail(f"{name}: {why} (.ci/run installs the extras: pip install -e '.[test,arrow,bench,mutation]')")
         pytest.skip(why)
     return contender
 
@@ -94,13 +99,18 @@ def test_mapper_contender_skips_bad_records(sink: mapper.Sink) -> None:
 def test_schema_contenders_fail_cleanly_on_lax_records(sink: mapper.Sink) -> None:
     """pyarrow and polars refuse numeric strings in int columns: an exception the runner reports, no crash."""
     lax = generate(50, "lax")
-    for name in ("pyarrow", "polars"):
-        contender = get_contenders([name])[0]
-        if not contender.available()[0]:
-            continue
-        contender.prepare(sink, lax)
-        with pytest.raises(Exception):  # noqa: B017 - each library has its own error class
-            contender.run(lax)
+    contender = _ready("pyarrow")
+    import pyarrow as pa
+
+    contender.prepare(sink, lax)
+    with pytest.raises(pa.ArrowInvalid, match=r"JSON parse error: Column\(/timestamp\) changed from number to string"):
+        contender.run(lax)
+    contender = _ready("polars")
+    import polars as pl
+
+    contender.prepare(sink, lax)
+    with pytest.raises(pl.exceptions.ComputeError, match="cannot parse '[0-9]+' \\(string\\) as Int64"):
+        contender.run(lax)
 
 
 def test_get_contenders() -> None:
@@ -145,10 +155,9 @@ def test_jmespath_sink_is_unsupported_by_schema_contenders() -> None:
         schema_tree(s)
     records = b'{"k": "x", "tags": ["a", "b"]}\n{"k": "y", "tags": ["c"]}\n'
     for name in ("pyarrow", "polars", "msgspec-structs"):
-        contender = get_contenders([name])[0]
-        if contender.available()[0]:
-            with pytest.raises(Unsupported):
-                contender.prepare(s, records)
+        contender = _ready(name)
+        with pytest.raises(Unsupported, match="JMESPath"):
+            contender.prepare(s, records)
     naive = get_contenders(["naive-jmespath"])[0]
     naive.prepare(s, records)
     assert naive.run(records) == 2

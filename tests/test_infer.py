@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,8 @@ import mapper
 from mapper.errors import InputError, MapperError
 from mapper.infer import InferError, InferResult, add_infer_parser, cmd_infer, column_name, infer
 
-DATA = Path("/work/shared/data")
+# ../shared/data beside the checkout (read in place; MAPPER_SHARED_DATA points elsewhere), as in test_real_data.py
+DATA = Path(os.environ.get("MAPPER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def ndjson(*records: Any) -> bytes:

@@ -2,8 +2,8 @@
 
 ``expected.json`` says whether the batch is accepted (not discarded) and, where it
 matters, the verdict (accepted, partial, refused, discarded), the canonical rows, and
-every error (record, line, column, code, and a ``message`` substring where given) and
-warning (record, column, kind, sent, stored). Cases about the ingester's edge cases
+every error (record, line, column, code, and a ``message`` substring: required) and
+warning (record, column, kind, and the sent/stored pair: required). Cases about the ingester's edge cases
 also carry ``ingester``: what FeatureBase's ingester does with each record, with the
 source it was read from. Each case runs five ways that must agree: NDJSON on the fast
 path, NDJSON on the careful path only, a JSON array and the endpoint's request body
@@ -74,11 +74,13 @@ def compare(expected, got, lines=True):
     assert len(errors) == len(want_errors), (errors, want_errors)
     for got, want in zip(errors, want_errors):
         message = got.pop("message")
-        assert want.get("message", "") in message, (message, want)
+        assert want.get("message"), f"expected.json gives no message substring for {want}"
+        assert want["message"] in message, (message, want)
         assert got == {k: v for k, v in want.items() if k != "message"}
     want_warnings = expected.get("warnings", [])
     assert len(warnings) == len(want_warnings)
     for w, want in zip(warnings, sorted(want_warnings, key=lambda d: (d["record"], str(d["column"]), d["kind"]))):
+        assert "sent" in want and "stored" in want, f"expected.json gives no sent/stored pair for {want}"
         for key, value in want.items():
             assert w[key] == value, (key, w, want)
 

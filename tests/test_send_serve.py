@@ -775,6 +775,7 @@ def test_a_checkpoint_of_other_inputs_is_refused(tmp_path, capsys):
 # Load
 
 
+@pytest.mark.no_cover  # a load test: it needs the senders at full speed to be throttled, which coverage tracing prevents
 def test_eight_concurrent_senders_nothing_lost_and_the_endpoint_limits_held(tmp_path):
     rate, byte_rate = 2_000, 2_000_000
     with serving(tmp_path, SINK, limits=Limits(rate, byte_rate)) as (server, app, store):

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_definitions import assert_messages  # the same rule as the definition cases
 
 import mapper
 from mapper.table import (
@@ -723,6 +724,7 @@ def test_golden_case(name):
         assert _resolves(doc, p.pointer), p
     for pointer, fragment in expected.get("message_contains", {}).items():
         assert any(fragment in p.message for p in result.problems if p.pointer == pointer), (pointer, fragment)
+    assert_messages(result.problems, expected["problems"])
 
 
 # ---------------------------------------------------------------------------------------

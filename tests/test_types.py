@@ -7,8 +7,6 @@ and multiply floats; Go formats non-strings with %v.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from mapper.sink import load_sink
@@ -370,8 +368,12 @@ def test_signed_int_bool_key():
     assert fails("signedIntBoolKey", "x") == "invalid_value"
 
 
-def test_no_nan_reaches_output():
-    assert not math.isnan(stored("decimal", 1.5, {"Scale": 1})[0])
+def test_decimal_float_at_scale_one_is_an_exact_int():
+    # 1.5 * 10.0 == 15.0 exactly: stored as the int 15 (never a float, never NaN), no warning
+    out, kinds = stored("decimal", 1.5, {"Scale": 1})
+    assert (out, kinds) == (15, []) and type(out) is int
+    out, kinds = stored("decimal", 0.29, {"Scale": 2})  # 0.29 * 100.0 == 28.999999999999996: truncated to 28
+    assert (out, kinds) == (28, ["float_decimal"])
 
 
 # --- Arrow ------------------------------------------------------------------------------

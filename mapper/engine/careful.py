@@ -245,13 +245,15 @@ class CarefulPath:
         if self.pk_single_str and isinstance(raw[0], str):
             key = raw[0]
         else:
-            try:
-                texts = [go_text(as_json(v)) for v in raw]
-            except (ConversionError, RecursionError) as exc:
-                b.put_missing(pos)
-                reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
-                self.error(self.pk_cols[0], pos, line, "invalid_id", reason)
-                return
+            texts = []
+            for ci, v in zip(self.pk_cols, raw):
+                try:
+                    texts.append(go_text(as_json(v)))
+                except (ConversionError, RecursionError) as exc:  # the error names the key field that holds the value
+                    b.put_missing(pos)
+                    reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
+                    self.error(ci, pos, line, "invalid_id", reason)
+                    return
             key = "|".join(texts)
             if any(_changed_text(v, t) for v, t in zip(raw, texts)):
                 sent = raw[0] if len(raw) == 1 else raw

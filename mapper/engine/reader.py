@@ -144,6 +144,35 @@ def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE)
         start = cut
 
 
+def measured(chunks: Iterable[NdjsonChunk | OversizedRecord], max_record: int) -> Iterator[NdjsonChunk | OversizedRecord]:
+    """Split out the lines of a chunk that are longer than ``max_record``.
+
+    :func:`split_lines` and :func:`stream_lines` measure only the lines that do not fit
+    a chunk (or a block); with a limit below the chunk size (``--max-record-size 1K``)
+    a line between the two would pass. A chunk no longer than the limit cannot hold
+    such a line, so with the default limit (16 MiB) this costs one ``len`` per chunk.
+    """
+    for unit in chunks:
+        if not isinstance(unit, NdjsonChunk) or len(unit.data) <= max_record:
+            yield unit
+            continue
+        data = bytes(unit.data)
+        first, start, pos, n = unit.first_line, 0, 0, len(data)
+        while pos < n:
+            nl = data.find(b"\n", pos)
+            end = n if nl < 0 else nl
+            if end - pos - (data[end - 1 : end] == b"\r") > max_record:
+                if pos > start:
+                    yield NdjsonChunk(data[start:pos], first, unit.ascii)
+                    first = None
+                yield OversizedRecord(end - pos, max_record, data[pos : pos + OVERSIZED_PREFIX], first)
+                first = None
+                start = end + 1
+            pos = end + 1
+        if start < n:
+            yield NdjsonChunk(data[start:], first, unit.ascii)
+
+
 def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"", max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
     """Read NDJSON from a binary stream in chunks that end at line boundaries.
 
@@ -497,7 +526,7 @@ def bytes_units(
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if records_path is not None:  # documents holding records: one per line, or one in all
         if fmt == "ndjson":
-            yield from documents_units(split_lines(data, chunk_size, max_record), records_path)
+            yield from documents_units(measured(split_lines(data, chunk_size, max_record), max_record), records_path)
         else:
             yield from document_units(data, records_path)
     elif fmt == "json":
@@ -505,7 +534,7 @@ def bytes_units(
     elif fmt == "endpoint":
         yield from endpoint_units(data)
     else:
-        yield from split_lines(data, chunk_size, max_record)
+        yield from measured(split_lines(data, chunk_size, max_record), max_record)
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -583,9 +612,9 @@ def stream_units(
         head = head[3:]
     fmt = detect_format(head, complete=len(head) < HEAD_SIZE) if input_format == "auto" else input_format
     if fmt == "ndjson" and records_path is not None:
-        yield from documents_units(stream_lines(reader, chunk_size, head, max_record), records_path)  # type: ignore[arg-type]
+        yield from documents_units(measured(stream_lines(reader, chunk_size, head, max_record), max_record), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
-        yield from stream_lines(reader, chunk_size, head, max_record)  # type: ignore[arg-type]
+        yield from measured(stream_lines(reader, chunk_size, head, max_record), max_record)  # type: ignore[arg-type]
     else:
         yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 

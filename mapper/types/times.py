@@ -261,7 +261,8 @@ class RecordTimeType(_Time):
             unit = self._unit
             unit_ns = UNIT_NS[unit]
             v = to_int64(value, notes, f"`recordTime` (a number of {unit})")
-            if not INT64_MIN // unit_ns <= v <= INT64_MAX // unit_ns:
+            # Unit.DurationFromValue: math.MinInt64/scale and math.MaxInt64/scale, Go's division truncating toward zero
+            if not -(-INT64_MIN // unit_ns) <= v <= INT64_MAX // unit_ns:
                 raise ConversionError("out_of_range", f"{v}{unit} is outside representable time scales")
             ns = self.config.epoch_ns + v * unit_ns
         else:

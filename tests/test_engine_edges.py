@@ -1,0 +1,218 @@
+"""Engine branches no other test ran (issue 12): odd records on both paths, odd inputs, odd documents.
+
+Each expectation follows from the README (null/missing rules, the request body, records
+paths, input detection) and the ingester's wording where mapper copies it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+import pytest
+
+import mapper
+
+ID_UNDER_A = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["a", "id"], "type": "id"}, {"name": "n", "path": ["a", "n"], "type": "int"}],
+}
+PK_TWO = {
+    "primary_key_fields": ["k", "j"],
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["a", "k"], "type": "string"}, {"name": "j", "path": ["b", "j"], "type": "int"}],
+}
+
+
+def outcome(batch_or_report):
+    report = getattr(batch_or_report, "report", batch_or_report)
+    rows = batch_or_report.to_rows() if hasattr(batch_or_report, "to_rows") else None
+    return rows, [(e.record, e.line, e.column, e.code, e.message.split(" - at ")[0].split(" (record")[0]) for e in report.errors]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_identity_under_a_non_object_is_reported_once(fast):
+    m = mapper.compile_sink(ID_UNDER_A)
+    rows, errors = outcome(m.map(b'{"a": 5}\n{"a": {"id": 2, "n": 3}}\n', on_error="skip", fast=fast))
+    assert rows == [{"_id": 2, "n": 3}]
+    # the ingester's wording, once for the element (not once per column below it)
+    assert errors == [(0, 1, "n", "not_an_object", 'element at ["a"] is not an object (got `int` 5)')]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_primary_key_under_a_non_object(fast):
+    m = mapper.compile_sink(PK_TWO)
+    data = b'{"a": 5, "b": {"j": 1}}\n{"a": {"k": "x"}, "b": [1]}\n{"a": {"k": "x"}, "b": {"j": 2}}\n'
+    rows, errors = outcome(m.map(data, on_error="skip", fast=fast))
+    assert rows == [{"_id": "x|2", "k": "x", "j": 2}]
+    assert errors == [
+        (0, 1, "k", "not_an_object", 'element at ["a"] is not an object (got `int` 5)'),
+        (1, 2, "j", "not_an_object", 'element at ["b"] is not an object (got `array` [...] (1 items))'),
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_request_body_items_that_are_not_records(fast):
+    m = mapper.compile_sink(ID_UNDER_A)
+    body = b'{"records": [{"value": {"a": {"id": 1}}}, 5, {"nope": 1}, {"value": 7}, {"value": null}]}'
+    rows, errors = outcome(m.map(body, on_error="skip", fast=fast))
+    assert rows == [{"_id": 1}]
+    assert errors == [
+        (1, None, None, "not_an_object", 'the request body item is not an object with "value"'),
+        (2, None, None, "not_an_object", 'the request body item has no "value"'),
+        (3, None, None, "not_an_object", "Expected `object`, got `int` 7: a record must be a JSON object"),
+        (4, None, None, "not_an_object", "Expected `object`, got `null` null: a record must be a JSON object"),
+    ]
+
+
+def test_request_body_as_python_objects():
+    m = mapper.compile_sink(ID_UNDER_A)
+    rows, errors = outcome(m.map({"records": [{"value": {"a": {"id": 1}}}, 5, {"nope": 1}]}, on_error="skip"))
+    assert rows == [{"_id": 1}]
+    assert errors == [
+        (1, None, None, "not_an_object", 'the request body item is `int`, not an object with "value"'),
+        (2, None, None, "not_an_object", 'the request body item has no "value"'),
+    ]
+    # forced to one JSON document, the same dict is one record (with no id)
+    rows, errors = outcome(m.map({"records": [{"value": {"a": {"id": 1}}}]}, on_error="skip", input_format="json"))
+    assert rows == [] and errors == [(0, None, "id", "invalid_id", "the record's id (id) is missing")]
+
+
+@pytest.mark.parametrize(
+    ("doc", "path", "message"),
+    [
+        ({"x": []}, "data", "no records at `data`: no key `data`"),
+        ({"data": 5}, "data.items", "no records at `data.items`: data is a int, not an object"),
+        ({"data": {"a": 1}}, "data", "no records at `data`: it holds a dict, not an array"),
+    ],
+)
+def test_records_path_in_python_documents_that_lack_it(doc, path, message):
+    m = mapper.compile_sink(ID_UNDER_A)
+    rows, errors = outcome(m.map(doc, records_path=path, on_error="skip"))
+    assert rows == [] and errors == [(0, None, None, "no_records", message)]
+
+
+def test_records_path_over_several_python_documents():
+    m = mapper.compile_sink(ID_UNDER_A)
+    batch = m.map([{"data": [{"a": {"id": 4}}]}, {"data": ({"a": {"id": 5}}, {"a": {"id": 6}})}], records_path="data")
+    assert batch.to_rows() == [{"_id": 4}, {"_id": 5}, {"_id": 6}]
+
+
+def test_inputs_that_are_not_records_are_input_errors():
+    m = mapper.compile_sink(ID_UNDER_A)
+    with pytest.raises(mapper.InputError, match="cannot read records from a int"):
+        m.map(5)
+    with pytest.raises(mapper.InputError, match=r"no such file: nope.ndjson \(a str is a file name unless it holds JSON"):
+        m.map("nope.ndjson")
+    with pytest.raises(mapper.OptionError, match="unknown input format 'xml'"):
+        m.map(b"{}", input_format="xml")
+
+
+@pytest.mark.parametrize(
+    ("make", "ids"),
+    [
+        (lambda: io.BytesIO(gzip.compress(b'{"a": {"id": 1}}\n{"a": {"id": 2}}\n')), [1, 2]),  # gzip on a stream
+        (lambda: io.BytesIO(b'\xef\xbb\xbf{"a": {"id": 1}}\n'), [1]),  # a BOM on a stream
+        (lambda: io.BytesIO(b'[{"a": {"id": 1}},\n{"a": {"id": 2}}]'), [1, 2]),  # a JSON array over lines
+        (lambda: gzip.compress(b'{"a": {"id": 3}}\n'), [3]),  # gzip bytes
+    ],
+)
+def test_stream_inputs(make, ids):
+    m = mapper.compile_sink(ID_UNDER_A)
+    assert m.map(make()).ids.tolist() == ids
+
+
+def test_records_path_over_gzip_and_streams():
+    m = mapper.compile_sink(ID_UNDER_A)
+    batch = m.map(gzip.compress(b'{"d": [{"a": {"id": 1}}]}\n{"d": [{"a": {"id": 2}}]}\n'), records_path="d")
+    assert batch.ids.tolist() == [1, 2]
+    rows, errors = outcome(m.map(io.BytesIO(b'{"d": [{"a": {"id": 1}}]}\n{"x": 1}\n'), records_path="d", on_error="skip"))
+    assert rows == [{"_id": 1}] and errors == [(1, 2, None, "no_records", "no records at `d`: no key `d`")]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'[{"a": {"id": 1}},\n {"a": ', "Invalid JSON: the JSON array is truncated"),
+        (b'[{"a": {"id": 1}},\n {"a": x}]', "Invalid JSON: the JSON array is not valid JSON: invalid character at line 2 char 8"),
+    ],
+)
+def test_broken_documents_are_one_error_with_a_line(data, message):
+    m = mapper.compile_sink(ID_UNDER_A)
+    rows, errors = outcome(m.map(data, on_error="skip"))
+    assert rows == [] and errors == [(0, 2, None, "invalid_json", message)]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_oversized_records_in_the_middle_and_at_the_end(fast):
+    m = mapper.compile_sink(ID_UNDER_A)
+    big = b'{"a": {"id": 2, "s": "' + b"x" * 3000 + b'"}}'
+    # a limit below the chunk size (256 KiB): lines between the two are measured too, in bytes and in streams
+    for data, stored in ((b'{"a": {"id": 1}}\n' + big + b'\n{"a": {"id": 3}}\n', [1, 3]), (b'{"a": {"id": 1}}\n' + big, [1])):
+        for records in (data, io.BytesIO(data)):
+            batch = m.map(records, max_record_size=1024, on_error="skip", fast=fast)
+            assert batch.ids.tolist() == stored
+            assert [(e.record, e.line, e.code) for e in batch.report.errors] == [(1, 2, "too_large")]
+            assert batch.report.errors[0].message.startswith(f"the record is {len(big):,} bytes, more than the 1,024 a record may have")
+    # a line of exactly the limit is not too large; one byte more is (a CR before the newline does not count)
+    exact = b'{"a": {"id": 5, "s": "' + b"y" * (1024 - 22 - 3) + b'"}}'
+    assert len(exact) == 1024
+    batch = m.map(exact + b"\r\n" + exact[:-3] + b'y"}}\n', max_record_size=1024, on_error="skip", fast=fast)
+    assert batch.ids.tolist() == [5] and [(e.record, e.code) for e in batch.report.errors] == [(1, "too_large")]
+    # documents at a records path, one per line, measured the same way
+    docs = b'{"d": [{"a": {"id": 1}}]}\n{"d": [{"a": {"id": 2, "s": "' + b"z" * 2000 + b'"}}]}\n'
+    batch = m.map(docs, records_path="d", max_record_size=1024, on_error="skip", fast=fast)
+    assert batch.ids.tolist() == [1] and [e.code for e in batch.report.errors] == ["too_large"]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_numbers_beyond_float64_and_lone_surrogates(fast):
+    m = mapper.compile_sink(ID_UNDER_A)
+    rows, errors = outcome(m.map(b'{"a": {"id": 1, "n": ' + b"9" * 500 + b"}}\n", on_error="skip", fast=fast))
+    assert rows == [] and [(e[2], e[3]) for e in errors] == [("n", "out_of_range")]
+    assert errors[0][4].startswith("number 9999") and "beyond the float64 range" in errors[0][4]
+    pk = mapper.compile_sink(PK_TWO)
+    assert pk.map(b'{"a": {"k": "\\ud800x"}, "b": {"j": 1}}\n', fast=fast).to_rows() == [{"_id": "\ufffdx|1", "k": "\ufffdx", "j": 1}]
+    # JSON -0 into an int is 0 (Go's int64(-0.0))
+    assert m.map(b'{"a": {"id": 1, "n": -0}}\n', fast=fast).to_rows() == [{"_id": 1, "n": 0}]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize(
+    ("data", "rows", "errors", "warnings"),
+    [
+        # numbers Go's float64 cannot hold, however they are written, in a mapped field
+        (b'{"id": 1, "n": ' + b"9" * 5000 + b"}", [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "n": ' + b"1" * 350 + b"}", [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "n": 1e400}', [], [("n", "out_of_range")], []),
+        (b'{"id": 1, "s": -1e400}', [], [("s", "out_of_range")], []),
+        # ... and ignored in an unmapped one (the README's deviation table)
+        (b'{"id": 1, "x": ' + b"1" * 5000 + b', "n": 2}', [{"_id": 1, "n": 2}], [], []),
+        # NaN is not JSON
+        (b'{"id": 1, "n": NaN}', [], [(None, "invalid_json")], []),
+        # -0 keeps its sign into a string, and is 0 in an int
+        (b'{"id": 1, "n": -0.0, "s": -0}', [{"_id": 1, "n": 0, "s": "-0"}], [], [("string_from_value", "-0")]),
+        # unpaired surrogate escapes anywhere become U+FFFD, as Go's decoder does
+        (b'{"id": 1, "n": 5, "s": "\\ud800", "x": ["\\udc00", {"\\ud801": 1}]}', [{"_id": 1, "n": 5, "s": "\ufffd"}], [], []),
+    ],
+)
+def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors, warnings):
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "n", "path": ["n"], "type": "int"},
+                {"name": "s", "path": ["s"], "type": "string"},
+            ],
+        }
+    )
+    batch = m.map(data, on_error="skip", fast=fast)
+    assert batch.to_rows() == rows
+    assert [(e.column, e.code) for e in batch.report.errors] == errors
+    assert [(w.kind, w.stored) for w in batch.report.warnings] == warnings
+    for e in batch.report.errors:
+        if e.code == "out_of_range":
+            assert "is beyond the float64 range the endpoint decodes numbers into" in e.message

@@ -1,0 +1,224 @@
+"""Small parts with rules of their own (issue 12: every rule branch run): paths, the model, value helpers, worker transport.
+
+Expected values are worked out by hand from the docstrings and the README.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper.engine import parallel
+from mapper.errors import OptionError, PathSyntaxError
+from mapper.paths import parse_path, path_from_keys, records_path_keys, to_dot_notation
+from mapper.types import CLEARED, NO_VALUE, ConversionError, as_json, go_text
+from mapper.types.base import as_array, by_type
+
+# ---------------------------------------------------------------------------------------
+# paths
+
+
+def test_path_strings_render_and_compile():
+    plain = parse_path('data."a.b"')
+    assert plain.keys == ("data", "a.b") and str(plain) == 'data."a.b"' and plain.jsonpath() == '$.data["a.b"]'
+    with pytest.raises(ValueError, match="a plain key path has no JMESPath expression"):
+        plain.compiled()
+    expr = parse_path("items[0].id")
+    assert expr.keys is None and expr.as_array() is None and expr.jsonpath() == "$.items[0].id"
+    assert expr.compiled().search({"items": [{"id": 7}]}) == 7
+    assert str(path_from_keys(["a b", "c"])) == '"a b".c'
+    assert to_dot_notation(["", "x"]) == '"".x'
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ('"a\\"b".c', ('a"b', "c")),  # an escaped quote inside a quoted key
+        ('"\\u00e9"', ("é",)),
+        ("a.b.c", ("a", "b", "c")),
+        ("a . b", ("a", "b")),  # spaces end a key: JMESPath reads it, and it is a chain of fields
+    ],
+)
+def test_quoted_keys(text, keys):
+    path = parse_path(text)
+    assert path.keys == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "position"),
+    [
+        ('"a\x01b"', "control character in a quoted key (escape it)", 2),
+        ('"\\x"', "invalid quoted key", 1),
+        ('"abc', "unterminated quoted key", 0),
+        ("a..b", "empty key (two dots in a row, or a leading dot)", 2),
+        (".a", "empty key (two dots in a row, or a leading dot)", 0),
+        ("", "empty path", 0),
+        ("a[", "invalid path", 2),
+        ("foo(", "invalid path", None),
+    ],
+)
+def test_path_syntax_errors_say_where(text, message, position):
+    with pytest.raises(PathSyntaxError) as info:
+        parse_path(text)
+    assert info.value.message.startswith(message)
+    if position is not None:
+        assert info.value.position == position
+
+
+@pytest.mark.parametrize(
+    ("value", "keys"),
+    [("aircraft", ("aircraft",)), ("data.items", ("data", "items")), ('meta."a.b"', ("meta", "a.b")), (["data", "x.y"], ("data", "x.y")), (("a",), ("a",))],
+)
+def test_records_path_keys(value, keys):
+    assert records_path_keys(value) == keys
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "records_path as a list must hold one or more keys"),
+        (["a", 1], "records_path as a list must hold one or more keys"),
+        (5, "records_path must be a dotted path (aircraft, data.items) or a list of keys, not int"),
+        ("a..b", "records_path: empty key"),
+        ("items[0]", "records_path must be a chain of keys"),
+    ],
+)
+def test_records_path_keys_refused(value, message):
+    with pytest.raises(OptionError) as info:
+        records_path_keys(value)
+    assert str(info.value).startswith(message)
+
+
+# ---------------------------------------------------------------------------------------
+# the model
+
+
+def test_sink_summary_body_and_check_result():
+    sink = mapper.load_sink(
+        {
+            "primary_key_fields": ["k", "n"],
+            "allow_missing_fields": False,
+            "definition": [
+                {"name": "k", "path": ["k"], "type": "string"},
+                {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 9}},
+                {"name": "t", "path": ["t"], "type": "string"},
+            ],
+        }
+    )
+    assert sink.summary() == "sink: 3 columns (2 string, 1 int); _id from primary_key_fields k|n; missing fields reject the batch"
+    body = sink.to_body()
+    assert body["name"] == "unnamed" and body["sink_details"] == {"database_id": "<database_id>", "table": "<table>"}
+    assert body["schema"]["primary_key_fields"] == ["k", "n"] and body["schema"]["allow_missing_fields"] is False
+    assert body["schema"]["definition"][1] == {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 9}}
+    assert [c.name for c in sink.stored_columns] == ["k", "n", "t"]  # two key fields: every column is stored
+    assert sink.id_kind == "string" and [c.name for c in sink.identity_columns] == ["k", "n"]
+    with pytest.raises(KeyError):
+        sink.column("nope")
+    named = mapper.load_sink(
+        {
+            "name": "clicks",
+            "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+            "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+        }
+    )
+    assert named.summary() == "sink 'clicks': 1 columns (1 id); _id from id_field 'id'; missing fields allowed"
+    assert named.id_kind == "uint64" and named.stored_columns == ()
+    result = mapper.check_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id", "extra": 1}]})
+    assert result.valid and result.errors == () and [w.code for w in result.warnings] == ["unknown-key"]
+    assert result.to_dict() == {"valid": True, "problems": [result.problems[0].to_dict()]}
+    bad = mapper.check_sink({"id_field": "id", "allow_missing_fields": True, "definition": []})
+    assert not bad.valid and [e.code for e in bad.errors] == ["empty"] and bad.sink is None
+
+
+# ---------------------------------------------------------------------------------------
+# value helpers
+
+
+def test_markers_and_json_values():
+    assert repr(NO_VALUE) == "NO_VALUE" and repr(CLEARED) == "CLEARED"
+    # tuples are arrays, mappings objects; a list is copied only when something inside changes
+    inner = [1, 2]
+    same = [inner, "x"]
+    assert as_json(same) is same
+    assert as_json([1, (2, 3)]) == [1, [2, 3]]
+    from types import MappingProxyType
+
+    assert as_json({"a": (1,), "b": MappingProxyType({"c": 2})}) == {"a": [1], "b": {"c": 2}}
+    with pytest.raises(ConversionError, match="a Python mapping key 1 is not a string"):
+        as_json({1: 2})
+    assert go_text((1, "a")) == "[1 a]" and go_text(None) == "<nil>" and go_text({"b": [True], "a": None}) == "map[a:<nil> b:[true]]"
+    with pytest.raises(ConversionError, match="an array of 10001 items is too long to print as text"):
+        go_text([0] * 10_001)
+
+
+def test_numpy_reading_helpers():
+    assert as_array([]) is None
+    assert as_array([[1], [2, 3]]) is None  # ragged: numpy refuses
+    assert as_array([[1], [2]]) is None  # two-dimensional: not a column
+    assert as_array([1, 2.5]).dtype.kind == "f"
+    objs, kinds = by_type([1, 2.5, "x", True, None, [1]])
+    assert objs.tolist() == [1, 2.5, "x", True, None, [1]] and kinds.tolist() == [0, 1, 2, 3, 4, 4]
+
+
+def test_set_columns_to_arrow():
+    pa = pytest.importorskip("pyarrow")
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "ss", "path": ["ss"], "type": "strings"},
+                {"name": "ii", "path": ["ii"], "type": "ids"},
+                {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
+                {"name": "t", "path": ["t"], "type": "recordTime"},
+            ],
+        }
+    )
+    batch = m.map(b'{"id": 1, "ss": ["a", "b"], "ii": [3], "d": "1.5", "t": "2022-08-08T17:57:48Z"}\n{"id": 2}\n')
+    table = batch.to_arrow() if hasattr(batch, "to_arrow") else None
+    if table is None:
+        from mapper.writers import to_arrow_table
+
+        table = to_arrow_table(batch)
+    rows = table.to_pylist()
+    assert rows[0]["ss"] == ["a", "b"] and rows[0]["ii"] == [3] and str(rows[0]["d"]) == "1.50"
+    assert rows[1]["ss"] is None and rows[1]["ii"] is None and rows[1]["d"] is None
+    assert table.schema.field("t").type == pa.timestamp("ns", tz="UTC")
+
+
+# ---------------------------------------------------------------------------------------
+# worker transport: string columns travel as text, not pickled objects
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "b", "a", "a", "b", "a"],  # repetitive: distinct values + codes
+        ["x", None, "y\x00z", ""],  # a NUL inside: lengths instead of separators
+        ["p", "q", None],
+        [],
+        ["\ud800", "é中"],  # a lone surrogate survives the trip
+    ],
+)
+def test_string_columns_survive_the_trip(values):
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    out = parallel._unpack_values(parallel._pack_values(arr))
+    assert out.dtype == object and out.tolist() == values
+    nums = np.arange(5, dtype=np.int64)
+    assert parallel._unpack_values(parallel._pack_values(nums)) is nums
+
+
+def test_workers_take_string_columns_when_it_balances():
+    # eight string columns and one number: some strings go to the worker, and the rows agree
+    definition = [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"s{i}", "path": [f"s{i}"], "type": "string"} for i in range(8)]
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": definition})
+    groups = parallel.assign_columns(m.compiled, 2)
+    assert any(any(m.sink.columns[ci].type == "string" for ci in g) for g in groups[1:])
+    lines = [
+        '{"id": %d, %s}' % (i, ", ".join(f'"s{k}": "{"v" if i % 3 else "w"}{k}"' if (i + k) % 5 else f'"s{k}": null' for k in range(8))) for i in range(3000)
+    ]
+    data = ("\n".join(lines) + "\n").encode()
+    assert m.map(data, workers=2).to_rows() == m.map(data).to_rows()

@@ -1,0 +1,249 @@
+"""The vector forms (``ColumnType.vector``) against the oracle, element by element, and their speed contract.
+
+A vector form converts a whole list at once and vouches for the elements it can; the
+engine redoes the others with the scalar converter. Two properties per type and tier:
+
+* every element it vouches for holds the oracle's stored value, with the oracle's
+  warnings (a wrong vouch stores a wrong value: the scalar path never sees it);
+* on typical lists (values well inside every limit) it vouches for all of them: a
+  stricter test would still store the right values, only slowly, so this is what
+  catches it (and what the README's throughput figures rest on).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapper
+from mapper.tiers import TIERS
+from mapper.types import column_type
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import oracle  # noqa: E402
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+TIER = {t.name: t for t in TIERS}
+DTYPE = {"int64": np.int64, "uint64": np.uint64, "bool": np.bool_, "str": object}
+
+
+def column(ctype: str, config: dict):
+    entry: dict[str, Any] = {"name": "v", "path": ["v"], "type": ctype}
+    public = {k: v for k, v in config.items() if not k.startswith("_")}
+    if public:
+        entry["config"] = public
+    sink = mapper.load_sink([{"name": "k", "path": ["k"], "type": "id"}, entry], id_field="k", allow_missing_fields=True)
+    return column_type(sink.column("v"))
+
+
+def raw_expect(ctype: str, config: dict, v: Any) -> tuple[str, Any, list[str]]:
+    """(effect, the raw stored value as the column keeps it, warning kinds) from the oracle."""
+    warn: list = []
+    try:
+        if ctype == "id":
+            raw: Any = oracle.uint64_of(v, warn)
+        elif ctype in ("int", "signedIntBoolKey"):
+            raw = oracle.int64_of(v, warn)
+            if ctype == "int" and not config.get("Min", oracle.I64_LO) <= raw <= config.get("Max", oracle.I64_HI):
+                raise oracle.Refused("out_of_range")
+        elif ctype == "decimal":
+            raw = oracle.decimal_of(v, config.get("Scale", 0), warn)
+        elif ctype == "timestamp":
+            raw = oracle.timestamp_of(v, config, warn, {})
+        else:
+            exp = oracle.expect(ctype, config, v)
+            return exp.effect, exp.stored, [w[0] for w in exp.warnings]
+    except oracle.Refused as exc:
+        return "error", exc.code, []
+    return "store", raw, [w[0] for w in warn]
+
+
+def check(ctype: str, config: dict, tier: str, values: list[Any], *, vouch_all: bool = False, identity: bool = False) -> None:
+    ct = column(ctype, config)
+    vec = ct.vector(TIER[tier], identity=identity)
+    assert vec is not None, f"{ctype} has no vector form on the {tier} tier"
+    out = np.zeros(len(values), dtype=DTYPE[ct.storage])
+    result = vec(list(values), out)
+    if result is None:
+        assert not vouch_all, f"{ctype} {config} {tier}: the vector form gave up on {values!r}"
+        return
+    ok, lossy = result
+    flagged = [{kind for kind, mask in lossy if mask[i]} for i in range(len(values))]
+    for i, v in enumerate(values):
+        if ok is not None and not ok[i]:
+            assert not vouch_all, f"{ctype} {config} {tier}: not vouched for {v!r} in {values!r}"
+            continue
+        effect, raw, kinds = raw_expect(ctype, config, v)
+        if identity and effect == "store" and ct.storage != "str" and raw < 0:
+            effect = "error"
+        assert effect == "store", f"{ctype} {config} {tier}: vouched for {v!r}, which the endpoint refuses ({raw})"
+        got = out[i].item() if hasattr(out[i], "item") else out[i]
+        assert got == raw and type(got) is type(raw), f"{ctype} {config} {tier}: {v!r} stored as {got!r}, expected {raw!r}"
+        assert flagged[i] == set(kinds), f"{ctype} {config} {tier}: {v!r} warned {flagged[i]}, expected {kinds}"
+
+
+# ---------------------------------------------------------------------------------------
+# Integers: int_exact (exact tier) and int_lax
+
+TYPICAL_INT = st.integers(-(2**53), 2**53)
+ANY_INT = st.one_of(
+    TYPICAL_INT, st.integers(-(2**64), 2**64), st.sampled_from(oracle_edges := [2**53 + 1, -(2**53) - 1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1])
+)
+BOUNDS = st.sampled_from([{}, {"Min": -5, "Max": 5}, {"Min": 0, "Max": 2**62}, {"Min": -(2**63), "Max": 2**63 - 1}, {"Min": -(2**60), "Max": -(2**54)}])
+
+
+@SETTINGS
+@given(st.lists(ANY_INT, min_size=1, max_size=40), BOUNDS, st.sampled_from(["int", "id", "signedIntBoolKey"]), st.booleans())
+def test_int_exact_tier(values, bounds, ctype, identity):
+    config = bounds if ctype == "int" else {}
+    if ctype == "id":
+        values = [abs(v) for v in values]
+    check(ctype, config, "exact", values, identity=identity)
+
+
+@SETTINGS
+@given(st.lists(st.integers(-(2**53), 2**53), min_size=1, max_size=40), st.sampled_from(["int", "signedIntBoolKey"]))
+def test_int_exact_tier_vouches_for_typical_values(values, ctype):
+    check(ctype, {}, "exact", values, vouch_all=True)
+    check("id", {}, "exact", [abs(v) for v in values], vouch_all=True)
+
+
+LAX_NUMBER = st.one_of(
+    ANY_INT,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.from_regex(r"[+-]?[0-9]{1,19}", fullmatch=True),
+    st.sampled_from(["", " 7", "1e3", "-0", "+0", "0x1", "12.5"]),
+)
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.lists(LAX_NUMBER, min_size=1, max_size=40), st.lists(ANY_INT, min_size=1, max_size=20), st.lists(st.floats(-1e19, 1e19), min_size=1, max_size=20)
+    ),
+    BOUNDS,
+    st.sampled_from(["int", "id", "signedIntBoolKey"]),
+)
+def test_int_lax_tier(values, bounds, ctype):
+    check(ctype, bounds if ctype == "int" else {}, "lax", values)
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.lists(st.integers(-(2**53), 2**53), min_size=1, max_size=40),
+        st.lists(st.floats(-(2.0**52), 2.0**52, allow_nan=False), min_size=1, max_size=40),
+        st.lists(st.from_regex(r"-?[0-9]{1,17}", fullmatch=True), min_size=1, max_size=40),
+        st.lists(
+            st.one_of(st.integers(-1000, 1000), st.floats(-1000, 1000, allow_nan=False), st.from_regex(r"[0-9]{1,6}", fullmatch=True)), min_size=1, max_size=40
+        ),
+    )
+)
+def test_int_lax_tier_vouches_for_typical_values(values):
+    check("int", {}, "lax", values, vouch_all=True)
+    check("signedIntBoolKey", {}, "lax", values, vouch_all=True)
+
+
+# ---------------------------------------------------------------------------------------
+# decimal
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ANY_INT, st.floats(allow_nan=False, allow_infinity=False), st.floats(-1e4, 1e4, allow_nan=False)), min_size=1, max_size=40),
+    st.integers(0, 19),
+)
+def test_decimal_exact_tier(values, scale):
+    check("decimal", {"Scale": scale}, "exact", values)
+
+
+@SETTINGS
+@given(
+    st.lists(st.one_of(ANY_INT, st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(["4.35", "", "x", "1e3"])), min_size=1, max_size=40),
+    st.integers(0, 19),
+)
+def test_decimal_lax_tier(values, scale):
+    check("decimal", {"Scale": scale}, "lax", values)
+
+
+@SETTINGS
+@given(st.lists(st.one_of(st.integers(-(10**6), 10**6), st.floats(-(10.0**6), 10.0**6, allow_nan=False)), min_size=1, max_size=40), st.integers(0, 8))
+def test_decimal_vouches_for_typical_values(values, scale):
+    check("decimal", {"Scale": scale}, "exact", values, vouch_all=True)
+    check("decimal", {"Scale": scale}, "lax", values, vouch_all=True)
+
+
+# ---------------------------------------------------------------------------------------
+# bool, string
+
+
+@SETTINGS
+@given(
+    st.lists(st.booleans(), min_size=1, max_size=20),
+    st.lists(st.one_of(st.booleans(), st.integers(-3, 3), st.floats(-2, 2), st.sampled_from(["t", "false", "x", ""])), min_size=1, max_size=20),
+)
+def test_bool_tiers(bools, mixed):
+    check("bool", {}, "exact", bools, vouch_all=True)
+    check("bool", {}, "lax", bools, vouch_all=True)
+    check("bool", {}, "lax", mixed)
+
+
+@SETTINGS
+@given(
+    st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=20),
+    st.lists(st.one_of(st.text(max_size=3), st.integers(-5, 5), st.floats(-2, 2), st.booleans()), min_size=1, max_size=20),
+)
+def test_string_tiers(texts, mixed):
+    for tier in ("exact", "lax", "lenient", "loose"):
+        check("string", {}, tier, texts, vouch_all=True)
+    check("string", {}, "lax", [t for t in mixed if isinstance(t, str)] or [""])
+    check("string", {}, "loose", mixed)
+
+
+# ---------------------------------------------------------------------------------------
+# numeric timestamps
+
+UNITS = ["d", "h", "m", "s", "ms", "us", "ns"]
+
+
+@st.composite
+def ts_config(draw):
+    cfg: dict[str, Any] = {"Unit": draw(st.sampled_from(UNITS)), "Granularity": draw(st.sampled_from(["s", "ms", "us", "ns"]))}
+    epoch = draw(st.sampled_from([None, "2000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"]))
+    if epoch:
+        cfg["Epoch"], cfg["_epoch_ns"] = epoch, {"2000-01-01T00:00:00Z": 946684800 * 10**9, "1969-12-31T23:59:59Z": -(10**9)}[epoch]
+    return cfg
+
+
+@SETTINGS
+@given(ts_config(), st.lists(st.one_of(ANY_INT, st.integers(-(10**12), 10**12), st.integers(-3, 3)), min_size=1, max_size=40))
+def test_timestamp_exact_tier(cfg, values):
+    check("timestamp", cfg, "exact", values)
+
+
+@SETTINGS
+@given(
+    ts_config(),
+    st.lists(
+        st.one_of(ANY_INT, st.integers(-(10**9), 10**9), st.floats(-1e12, 1e12), st.from_regex(r"-?[0-9]{1,12}", fullmatch=True)), min_size=1, max_size=40
+    ),
+)
+def test_timestamp_lax_tier(cfg, values):
+    check("timestamp", cfg, "lax", values)
+
+
+@SETTINGS
+@given(st.sampled_from(["s", "ms", "us"]), st.lists(st.integers(0, 4 * 10**9), min_size=1, max_size=40))
+def test_timestamp_vouches_for_typical_values(gran, seconds):
+    # counted in the column's own unit from 1970, or in a coarser unit: every value vouched for
+    cfg = {"Unit": gran, "Granularity": gran}
+    factor = {"s": 1, "ms": 10**3, "us": 10**6}[gran]
+    check("timestamp", cfg, "exact", [s * factor for s in seconds], vouch_all=True)
+    check("timestamp", {"Unit": "s", "Granularity": gran}, "exact", seconds, vouch_all=True)
+    check("timestamp", {"Unit": "s", "Granularity": gran, "Epoch": "2000-01-01T00:00:00Z", "_epoch_ns": 946684800 * 10**9}, "lax", seconds, vouch_all=True)
