@@ -486,7 +486,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         col = column.name
         arr = table.column(col).combine_chunks()
         # the type mapper writes (Parquet keeps no second timestamps: they come back in ms)
-        want = column_type(column).to_arrow(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), np.zeros(1, dtype=np.int64), pa).type
+        want = column_type(column).arrow_type(pa)
         if pa.types.is_timestamp(want) and arr.type != want:
             arr = arr.cast(want)
         valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)

@@ -91,7 +91,7 @@ EXCLUDED_OPERATORS = [
 ]
 
 #: The CI sample: this many mutants per part, this seed, this floor, seconds per mutant.
-CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 6, 12, 0.90, 300.0
+CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 6, 12, 0.90, 90.0
 
 
 def modules_of(part: str, root: Path) -> list[Path]:

@@ -160,6 +160,15 @@ def test_the_producer_sends_to_a_service_and_every_record_is_stored(tmp_path: Pa
     assert stored == rows("examples/aircraft/sink.json")  # what mapper map writes, row for row
 
 
+def test_the_web_ui_table_statement_parses_clean_and_takes_the_seed_record() -> None:
+    from mapper.table import analyze_create_table
+
+    table, problems = analyze_create_table((AIRCRAFT / "table.sql").read_text())  # what `serve --table` offers
+    assert table is not None and problems == []
+    assert table.name == "aircraft" and [c.name for c in table.columns][:3] == ["_id", "ts", "aircraftid"]
+    assert {c.name: c.type for c in table.columns}["lat"] == "DECIMAL" and len(table.columns) == 15
+
+
 def test_every_example_file_is_run_by_a_test() -> None:
     here = Path(__file__).read_text()
     for path in EXAMPLES.rglob("*"):

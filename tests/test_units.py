@@ -51,6 +51,7 @@ def test_quoted_keys(text, keys):
         ('"a\x01b"', "control character in a quoted key (escape it)", 2),
         ('"\\x"', "invalid quoted key", 1),
         ('"abc', "unterminated quoted key", 0),
+        ('"ab\\', "unterminated quoted key", 0),  # an escape at the very end steps past the text
         ("a..b", "empty key (two dots in a row, or a leading dot)", 2),
         (".a", "empty key (two dots in a row, or a leading dot)", 0),
         ("", "empty path", 0),
@@ -122,11 +123,13 @@ def test_sink_summary_body_and_check_result():
             "schema": {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
         }
     )
-    assert named.summary() == "sink 'clicks': 1 columns (1 id); _id from id_field 'id'; missing fields allowed"
+    assert named.summary() == "sink 'clicks': 1 column (1 id); _id from id_field 'id'; missing fields allowed"
     assert named.id_kind == "uint64" and named.stored_columns == ()
     result = mapper.check_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id", "extra": 1}]})
     assert result.valid and result.errors == () and [w.code for w in result.warnings] == ["unknown-key"]
-    assert result.to_dict() == {"valid": True, "problems": [result.problems[0].to_dict()]}
+    as_dict = result.to_dict()
+    assert as_dict["valid"] is True and as_dict["problems"] == [result.problems[0].to_dict()]
+    assert as_dict["summary"] == result.sink.summary() and [c["name"] for c in as_dict["sink"]["columns"]] == ["id"]
     bad = mapper.check_sink({"id_field": "id", "allow_missing_fields": True, "definition": []})
     assert not bad.valid and [e.code for e in bad.errors] == ["empty"] and bad.sink is None
 
@@ -203,20 +206,28 @@ def test_set_columns_to_arrow():
     ],
 )
 def test_string_columns_survive_the_trip(values):
+    from mapper.batch import ColumnArrays, Strings
+
     arr = np.empty(len(values), dtype=object)
     arr[:] = values
-    out = parallel._unpack_values(parallel._pack_values(arr))
-    assert out.dtype == object and out.tolist() == values
+    valid = np.array([v is not None for v in values], dtype=bool)
+    strings = Strings.from_objects(arr, valid)
+    packed = parallel._packed(ColumnArrays(strings, valid, valid.copy(), None))
+    assert packed[0] == "utf8"  # text, not pickled str objects
+    back = parallel._unpacked(parallel._from_shared(*parallel._to_shared(packed)))
+    assert isinstance(back.values, Strings) and not back.values.has_objects  # objects only when asked for
+    got = back.values.objects.tolist()
+    assert [g if ok else None for g, ok in zip(got, valid.tolist())] == values
+    assert back.valid.tolist() == valid.tolist()
     nums = np.arange(5, dtype=np.int64)
-    assert parallel._unpack_values(parallel._pack_values(nums)) is nums
+    packed = parallel._packed(ColumnArrays(nums, np.ones(5, dtype=bool), np.ones(5, dtype=bool), None))
+    assert packed[0] == "array" and parallel._unpacked(parallel._from_shared(*parallel._to_shared(packed))).values.tolist() == [0, 1, 2, 3, 4]
 
 
-def test_workers_take_string_columns_when_it_balances():
-    # eight string columns and one number: some strings go to the worker, and the rows agree
+def test_workers_agree_on_many_string_columns():
+    # eight string columns and one number, nulls among them: the rows agree with one process
     definition = [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": f"s{i}", "path": [f"s{i}"], "type": "string"} for i in range(8)]
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": definition})
-    groups = parallel.assign_columns(m.compiled, 2)
-    assert any(any(m.sink.columns[ci].type == "string" for ci in g) for g in groups[1:])
     lines = [
         '{"id": %d, %s}' % (i, ", ".join(f'"s{k}": "{"v" if i % 3 else "w"}{k}"' if (i + k) % 5 else f'"s{k}": null' for k in range(8))) for i in range(3000)
     ]
