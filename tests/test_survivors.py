@@ -587,3 +587,67 @@ def test_kill_primary_key_field_that_is_not_a_name():
     }
     assert problems(d) == [("error", "/primary_key_fields/1", "wrong-type"), ("error", "/primary_key_fields/2", "wrong-type")]
     assert "a primary key field must be a column name, not 5" in problem_messages(d)[("/primary_key_fields/1", "wrong-type")]
+
+
+# ---------------------------------------------------------------------------------------
+# sink.py: the identity given as an option (the CI mutation sample's survivors)
+
+_TWO_COLUMNS = [{"name": "a", "path": ["a"], "type": "id"}, {"name": "b", "path": ["b"], "type": "string"}]
+
+
+def test_identity_option_over_a_schema_with_its_own_notes_the_override():
+    # kills sink.py `form != "definition"` -> `form <= "definition"` ("schema" sorts after "definition")
+    schema = {"id_field": "a", "allow_missing_fields": True, "definition": _TWO_COLUMNS}
+    problems = mapper.check_sink(schema, id_field="a").problems
+    assert [(p.code, p.severity) for p in problems] == [("overridden", "note")]
+    body = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}, "schema": schema}
+    assert [p.code for p in mapper.check_sink(body, id_field="a").problems] == ["overridden"]
+    assert mapper.check_sink(_TWO_COLUMNS, id_field="a", allow_missing_fields=True).problems == ()  # a bare array has none to override
+
+
+@pytest.mark.parametrize("fields", [[""], [5], ["a", ""], []])
+def test_primary_key_fields_option_must_be_non_empty_names(fields):
+    # kills sink.py `isinstance(p, str) and p` -> `or p` (an empty name, a number)
+    result = mapper.check_sink({"allow_missing_fields": True, "definition": _TWO_COLUMNS}, primary_key_fields=fields)
+    assert not result.valid
+    assert [(p.code, p.message) for p in result.errors] == [("identity", "primary key fields must be a non-empty list of column names")]
+
+
+# ---------------------------------------------------------------------------------------
+# engine/parallel.py: a worker's failure
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers need fork")
+def test_a_failing_worker_is_a_mapper_error_naming_its_exception(monkeypatch):
+    # kills parallel.py `answer[1]` -> `answer[2]`/`answer[3]` in the message. The worker is forked: a patched _map_range that fails outside the first range fails there only
+    from mapper.engine import parallel
+
+    real = parallel._map_range
+
+    def failing(compiled, data, options, output, first):
+        if not first:
+            raise RuntimeError("boom in a worker")
+        return real(compiled, data, options, output, first=first)
+
+    monkeypatch.setattr(parallel, "_map_range", failing)
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    data = b"".join(b'{"id": %d}\n' % i for i in range(2000))
+    with pytest.raises(mapper.MapperError) as info:
+        m.map(data, workers=2)
+    first, _, rest = str(info.value).partition("\n")
+    assert first == "a worker process failed: RuntimeError: boom in a worker"  # the exception, then its traceback
+    assert rest.startswith("Traceback (most recent call last):") and rest.rstrip().endswith("RuntimeError: boom in a worker")
+
+
+def test_empty_string_into_signed_int_bool_key_writes_nothing():
+    # kills integers.py `value == ""` -> `value < ""` (the type table: "" writes nothing, with a warning)
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "signedIntBoolKey"}],
+        }
+    )
+    batch = m.map([{"id": 1, "v": ""}, {"id": 2, "v": -3}])
+    assert batch.report.errors == [] and [(w.kind, w.sent, w.stored) for w in batch.report.warnings] == [("empty_string", "", None)]
+    assert batch["v"].present.tolist() == [False, True] and batch["v"].values.tolist()[1] == -3
