@@ -217,6 +217,10 @@ class Strings:
         return self._objects is not None
 
     @property
+    def has_utf8(self) -> bool:
+        return self._data is not None
+
+    @property
     def objects(self) -> np.ndarray:
         """An object array of ``str`` (``None`` where not valid)."""
         if self._objects is None:

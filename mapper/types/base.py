@@ -304,8 +304,27 @@ def arrow_validity(valid: np.ndarray | None, pa: Any) -> tuple[Any, int]:
     return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
 
 
+def is_strings(values: Any) -> bool:
+    """Whether ``values`` is a :class:`mapper.batch.Strings` (asked of its class: ``hasattr`` on the
+    instance would compute the ``utf8`` property, the very conversion a caller may want to skip)."""
+    return hasattr(type(values), "utf8")
+
+
 def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
-    """A ``pyarrow`` string array over a column's UTF-8 bytes and offsets (``strings.utf8``), without copying them."""
+    """A ``pyarrow`` string array over a column's UTF-8 bytes and offsets (``strings.utf8``), without copying them.
+
+    Strings held only as Python objects (what the decoders make) are handed to
+    ``pyarrow.array``, which reads them about 2.5x faster than making the UTF-8 form
+    first; a lone surrogate (which pyarrow refuses) or a column past 2 GB takes the
+    UTF-8 way.
+    """
+    if not strings.has_utf8:
+        try:
+            arr = pa.array(strings.objects, type=pa.string(), mask=None if valid is None or valid.all() else ~valid)
+        except (UnicodeEncodeError, pa.ArrowException):
+            arr = None
+        if isinstance(arr, pa.Array):
+            return arr
     data, offsets = strings.utf8
     n = len(offsets) - 1
     large = int(offsets[-1]) >= 2**31 - 1
@@ -344,7 +363,7 @@ class SetType(ColumnType):
 
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
-        child = arrow_strings(values, None, pa) if hasattr(values, "utf8") else pa.array(values, type=_ARROW_STORAGE[self.storage](pa))
+        child = arrow_strings(values, None, pa) if is_strings(values) else pa.array(values, type=_ARROW_STORAGE[self.storage](pa))
         large = len(child) >= 2**31 - 1
         offs = offsets if large else offsets.astype(np.int32)
         validity, nulls = arrow_validity(valid, pa)

@@ -29,6 +29,7 @@ from .base import (
     empty,
     expected,
     go_text,
+    is_strings,
     same_value,
     set_field_rules,
     split_set_text,
@@ -80,7 +81,7 @@ class StringType(ColumnType):
         return same_value
 
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
-        if hasattr(values, "utf8"):  # mapper.batch.Strings
+        if is_strings(values):
             return arrow_strings(values, valid, pa)
         return pa.array(values.tolist(), type=self.arrow_type(pa), mask=~valid)
 
