@@ -90,8 +90,8 @@ def validate(sink_path: Path, data_path: Path, map_to: str | None = None) -> dic
     """Run ``mapper validate`` (or ``mapper map -o FILE.<map_to>``) on the file; wall time, peak RSS, exit code and the report's verdict."""
     cmd = [sys.executable, "-m", "mapper", "validate", str(sink_path), str(data_path), "--quiet", "--report", "json"]
     if map_to is not None:
-        out = Path(tempfile.gettempdir()) / f"mapper-bigfile-out.{map_to}"
-        cmd = [sys.executable, "-m", "mapper", "map", str(sink_path), str(data_path), "--quiet", "-o", str(out)]
+        target = Path(tempfile.gettempdir()) / f"mapper-bigfile-out.{map_to}"
+        cmd = [sys.executable, "-m", "mapper", "map", str(sink_path), str(data_path), "--quiet", "-o", str(target)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO)
@@ -107,7 +107,7 @@ def validate(sink_path: Path, data_path: Path, map_to: str | None = None) -> dic
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if map_to is not None:
-        out.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
     maxrss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     report: dict[str, Any] = {}
     try:

@@ -229,6 +229,12 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         procs.append((p, parent_conn))
     try:
         parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1]), options, output, first=True)]
+        if output and procs:
+            # The workers' strings come back as UTF-8 and the parts are joined in that form:
+            # make this part's UTF-8 now, while the workers still map and pack theirs.
+            for arrays in [*parts[0].columns.values(), parts[0].ids]:
+                if arrays is not None and isinstance(arrays.values, Strings):
+                    arrays.values.utf8  # noqa: B018 - computed and kept
         for _proc, conn in procs:
             try:
                 answer = conn.recv()
