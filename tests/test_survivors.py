@@ -651,3 +651,10 @@ def test_empty_string_into_signed_int_bool_key_writes_nothing():
     batch = m.map([{"id": 1, "v": ""}, {"id": 2, "v": -3}])
     assert batch.report.errors == [] and [(w.kind, w.sent, w.stored) for w in batch.report.warnings] == [("empty_string", "", None)]
     assert batch["v"].present.tolist() == [False, True] and batch["v"].values.tolist()[1] == -3
+
+
+def test_check_json_counts_each_type_once_per_column():
+    # kills model.py `types.get(c.type, 0) + 1` -> `+ 2` (the "types" of `mapper check --format json`)
+    sink = mapper.load_sink({"id_field": "a", "allow_missing_fields": True, "definition": _TWO_COLUMNS + [{"name": "c", "path": ["c"], "type": "string"}]})
+    assert sink.describe()["types"] == {"id": 1, "string": 2}
+    assert sink.summary().startswith("sink: 3 columns (")
