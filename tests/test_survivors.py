@@ -658,3 +658,20 @@ def test_check_json_counts_each_type_once_per_column():
     sink = mapper.load_sink({"id_field": "a", "allow_missing_fields": True, "definition": _TWO_COLUMNS + [{"name": "c", "path": ["c"], "type": "string"}]})
     assert sink.describe()["types"] == {"id": 1, "string": 2}
     assert sink.summary().startswith("sink: 3 columns (")
+
+
+@pytest.mark.parametrize(
+    ("unit", "sent", "text"),
+    [
+        ("s", 1659981468, "2022-08-08T17:57:48Z"),
+        ("ms", 1659981468260, "2022-08-08T17:57:48.260Z"),  # Granularity ms: always 3 digits
+        ("us", 1659981468260123, "2022-08-08T17:57:48.260123Z"),
+        # a JSON number is a float64 at the endpoint: int(float(...)) is the independent reference
+        ("ns", 1659981468260123456, "2022-08-08T17:57:48.%09dZ" % (int(float(1659981468260123456)) % 10**9)),
+    ],
+)
+def test_timestamp_rows_show_the_granularitys_digits(unit, sent, text):
+    # kills times.py `self.digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[gran]` (any digit count changed)
+    entry = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": unit, "Granularity": unit}}
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, entry]})
+    assert m.map([{"id": 1, "t": sent}]).to_rows() == [{"_id": 1, "t": text}]
