@@ -91,7 +91,12 @@ EXCLUDED_OPERATORS = [
 ]
 
 #: The CI sample: this many mutants per part, this seed, this floor, seconds per mutant.
-CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 8, 12, 0.90, 60.0
+CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 6, 12, 0.90, 60.0
+#: The parts the CI sample draws from: the modules that hold the conversion and
+#: definition rules. The engine's mutants mostly change speed only, and the tests that
+#: see its behaviour (fast vs careful properties) are too slow for a CI sample: its score
+#: is measured with `run engine` (README).
+CI_PARTS = ("types", "sink", "golayout", "paths")
 #: In CI each mutant meets only the first this-many test files of its part (the most
 #: pointed, seconds each): a mutant they miss counts as a survivor, so the CI score is
 #: at most the full run's, and the sample stays within CI's time.
@@ -355,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # .ci/run has just run the whole suite: no baseline runs here, and a fixed timeout
     tallies = [
-        run_part(p, CI_SAMPLE, CI_SEED, args.jobs, CI_TIMEOUT, None, baseline=False, test_files=CI_TEST_FILES.get(p, CI_TEST_FILES_DEFAULT)) for p in PARTS
+        run_part(p, CI_SAMPLE, CI_SEED, args.jobs, CI_TIMEOUT, None, baseline=False, test_files=CI_TEST_FILES.get(p, CI_TEST_FILES_DEFAULT)) for p in CI_PARTS
     ]
     killed = sum(t["killed"] for t in tallies)
     survived = sum(t["survived"] for t in tallies)

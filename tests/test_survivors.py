@@ -675,3 +675,18 @@ def test_timestamp_rows_show_the_granularitys_digits(unit, sent, text):
     entry = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": unit, "Granularity": unit}}
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, entry]})
     assert m.map([{"id": 1, "t": sent}]).to_rows() == [{"_id": 1, "t": text}]
+
+
+def test_numeric_record_time_bound_is_an_integer_division():
+    # kills times.py `INT64_MAX // unit_ns` -> `/ unit_ns`: as a float, 9223372036854775.807 rounds up
+    # to 9223372036854776, so that count of us would pass Go's MaxInt64/scale check (it must not)
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "recordTime", "config": {"Unit": "us"}}],
+        }
+    )
+    report = m.validate([{"id": 1, "t": 9223372036854776}, {"id": 2, "t": 9223372036854774}])  # (2**63 - 1) // 1000 == 9223372036854775
+    assert [(e.record, e.code) for e in report.errors] == [(0, "out_of_range")]
+    assert report.errors[0].message.startswith("9223372036854776us is outside representable time scales")
