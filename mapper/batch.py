@@ -513,9 +513,10 @@ class Batch:
         column (null where no value was stored) followed by ``<name>.present`` (bool:
         False where nothing was sent, so null is a JSON null only where it is True) -
         the same convention as ``.npz`` files, and what :func:`mapper.read_batch` reads
-        back. ``presence=False`` / ``record_index=False`` leave those out. Strings,
-        sets, decimals (``decimal128(38, scale)``) and timestamps (the column's unit,
-        UTC) are handed over from the batch's own buffers, without Python objects.
+        back. ``presence=False`` / ``record_index=False`` leave those out. Numbers,
+        decimals (``decimal128(38, scale)``), timestamps (the column's unit, UTC), sets
+        and strings held as UTF-8 are handed over from the batch's own buffers; strings
+        held only as Python objects (what the decoders make) are read by ``pyarrow.array``.
         The schema's metadata holds the sink definition (``mapper.sink``).
         """
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")

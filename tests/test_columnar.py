@@ -276,3 +276,26 @@ def test_rows_on_stdout_wait_for_the_verdict(tmp_path, monkeypatch, capsysbinary
     records.write_text("\n".join(lines[:25] + [json.dumps({"id": "late"})] + lines[25:]) + "\n")
     assert cli.main(["map", str(sink_path), str(records), "-o", "-", "-q"]) == 1
     assert capsysbinary.readouterr().out == b""  # discarded: not one row out, though parts were mapped before
+
+
+def test_to_arrow_reads_object_strings_without_making_their_utf8_first():
+    # asking whether a column is Strings must not compute its UTF-8 form (hasattr on the
+    # instance did); object-held strings go to pyarrow as they are, with their nulls
+    pa = pytest.importorskip("pyarrow")
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "s", "path": ["s"], "type": "string"},
+            {"name": "ss", "path": ["ss"], "type": "strings"},
+        ],
+    }
+    batch = mapper.compile_sink(sink).map([{"id": 1, "s": "é", "ss": ["a", "b"]}, {"id": 2, "ss": ["c"]}, {"id": 3, "s": "x\x00y"}])
+    strings = batch["s"].stored
+    assert isinstance(strings, Strings) and strings.has_objects and not strings.has_utf8
+    table = batch.to_arrow()
+    assert not strings.has_utf8  # pyarrow read the objects
+    assert table.column("s").to_pylist() == ["é", None, "x\x00y"] and table.column("s").type == pa.string()
+    assert table.column("s.present").to_pylist() == [True, False, True]
+    assert table.column("ss").to_pylist() == [["a", "b"], ["c"], None]
