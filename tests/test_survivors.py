@@ -671,7 +671,7 @@ def test_check_json_counts_each_type_once_per_column():
     ],
 )
 def test_timestamp_rows_show_the_granularitys_digits(unit, sent, text):
-    # kills times.py `self.digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[gran]` (any digit count changed)
+    # the rows' text per Granularity (numpy's datetime_as_string; the warning test below checks the scalar render)
     entry = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": unit, "Granularity": unit}}
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, entry]})
     assert m.map([{"id": 1, "t": sent}]).to_rows() == [{"_id": 1, "t": text}]
@@ -690,3 +690,36 @@ def test_numeric_record_time_bound_is_an_integer_division():
     report = m.validate([{"id": 1, "t": 9223372036854776}, {"id": 2, "t": 9223372036854774}])  # (2**63 - 1) // 1000 == 9223372036854775
     assert [(e.record, e.code) for e in report.errors] == [(0, "out_of_range")]
     assert report.errors[0].message.startswith("9223372036854776us is outside representable time scales")
+
+
+def test_go_time_errors_quote_control_bytes_as_go_does():
+    # kills golayout._quote `c < 0x20` -> `c < 31`: Go's time.quote writes bytes below ' ' and
+    # from 0x80 as \xNN, and every other byte (space and DEL included) as itself
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "recordTime"}],
+        }
+    )
+    report = m.validate([{"id": 1, "t": "2022-08-08\x1fT1"}, {"id": 2, "t": "2022-08-08 T1"}, {"id": 3, "t": "2022-08-08\x7fT1"}])
+    go_parts = [e.message.split(": ", 1)[1].split(" - at ")[0] for e in report.errors]
+    assert go_parts == [
+        'parsing time "2022-08-08\\x1fT1" as "2006-01-02T15:04:05Z07:00": cannot parse "\\x1fT1" as "T"',
+        'parsing time "2022-08-08 T1" as "2006-01-02T15:04:05Z07:00": cannot parse " T1" as "T"',
+        'parsing time "2022-08-08\x7fT1" as "2006-01-02T15:04:05Z07:00": cannot parse "\x7fT1" as "T"',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("granularity", "stored"),
+    [("s", "2022-08-08T17:57:48Z"), ("ms", "2022-08-08T17:57:48.260Z"), ("us", "2022-08-08T17:57:48.260123Z")],
+)
+def test_truncated_timestamp_warning_shows_the_granularitys_digits(granularity, stored):
+    # kills times.py `self.digits = {"s": 0, "ms": 3, "us": 6, "ns": 9}[gran]` (the warning's stored
+    # text is rendered value by value; the rows go through numpy's datetime_as_string)
+    entry = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": granularity}}
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}, entry]})
+    batch = m.map([{"id": 1, "t": "2022-08-08T17:57:48.260123456Z"}])
+    assert [(w.kind, w.stored) for w in batch.report.warnings] == [("timestamp_truncated", stored)]
+    assert batch.to_rows() == [{"_id": 1, "t": stored}]
