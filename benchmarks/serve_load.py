@@ -35,7 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mapper.endpoint import encode_body
 
@@ -75,6 +75,18 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
+def _race(client: Callable[[int], None], clients: int, barrier: threading.Barrier) -> float:
+    """Start ``client(k)`` for every k, release them together at ``barrier``; the wall seconds until all are done."""
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - start
+
+
 def run_raw(url: str, path: str, bodies: list[bytes], clients: int) -> tuple[list[float], float, int]:
     """Each client posts its share as fast as it is answered; (latencies, wall seconds, non-200 answers)."""
     host, port = url.split("//")[1].rsplit(":", 1)
@@ -96,14 +108,7 @@ def run_raw(url: str, path: str, bodies: list[bytes], clients: int) -> tuple[lis
                 failures[k] += 1
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for th in threads:
-        th.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - start
+    wall = _race(client, clients, barrier)
     return [x for lat in latencies for x in lat], wall, sum(failures)
 
 
@@ -127,14 +132,7 @@ def run_paced(url: str, path: str, bodies: list[bytes], clients: int) -> tuple[l
                 latencies[k].append(time.perf_counter() - t0)
                 retries[k] += ack.retries
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for th in threads:
-        th.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - start
+    wall = _race(client, clients, barrier)
     return [x for lat in latencies for x in lat], wall, sum(retries)
 
 

@@ -520,7 +520,7 @@ class Batch:
         The schema's metadata holds the sink definition (``mapper.sink``).
         """
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
-        arrays, names = [self._ids_arrow(pa)], ["_id"]
+        arrays, names = [self.ids_to_arrow(pa)], ["_id"]
         if record_index:
             arrays.append(pa.array(self.record_index, type=pa.int64()))
             names.append("_record_index")
@@ -533,7 +533,8 @@ class Batch:
         meta = {b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(), b"mapper.presence": b"<column>.present" if presence else b""}
         return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
 
-    def _ids_arrow(self, pa: Any) -> Any:
+    def ids_to_arrow(self, pa: Any) -> Any:
+        """The ``_id`` column as a ``pyarrow`` array: ``uint64``, or ``string`` for string identities."""
         if self.ids.dtype == object:
             return arrow_strings(Strings.from_objects(self.ids), None, pa)
         return pa.array(self.ids, type=pa.uint64())

@@ -343,15 +343,13 @@ class _Worker:
         out = []
         for o in self.layout:
             if o.kind == "id":
-                ids = batch.ids
-                arr = pa.array(ids, type=pa.uint64()) if ids.dtype != object else pa.array(ids.tolist(), type=pa.string())
-                out.append(arr.cast(o.arrow))
+                out.append(batch.ids_to_arrow(pa).cast(o.arrow))
                 continue
             if o.kind == "missing":
                 out.append(self._missing(batch))
                 continue
             col = batch[o.source or ""]
-            own = col.ctype.to_arrow(col.values, col.valid, col.offsets, pa)
+            own = col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa)  # the batch's own buffers, as Batch.to_arrow
             if o.kind == "ns":
                 out.append(own.cast(pa.int64()))
             elif pa.types.is_timestamp(own.type) and own.type.unit == "ns":
