@@ -37,15 +37,21 @@ class CarefulPath:
         self.strict = options.strict
         self.allow_missing = compiled.sink.allow_missing_fields
         self.ctypes = compiled.ctypes
-        self.names = tuple(col.name for col in compiled.columns)
         self.paths = compiled.jsonpaths
-        self.pointers = tuple(col.pointer for col in compiled.columns)
         self.stored = compiled.stored_index
-        sink = compiled.sink
-        # identity (a workers part may leave it to another process)
-        with_id = compiled.with_identity
-        self.id_col = compiled.identity_index[0] if sink.id_field is not None and with_id else None
-        self.pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
+        # what every run of this sink needs: worked out once (one-record runs feel each microsecond)
+        fixed = compiled.memo.get("careful_fixed")
+        if fixed is None:
+            sink = compiled.sink
+            with_id = compiled.with_identity  # identity: a workers part may leave it to another process
+            pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
+            fixed = compiled.memo["careful_fixed"] = (
+                tuple(col.name for col in compiled.columns),
+                tuple(col.pointer for col in compiled.columns),
+                compiled.identity_index[0] if sink.id_field is not None and with_id else None,
+                pk_cols,
+            )
+        self.names, self.pointers, self.id_col, self.pk_cols = fixed
         self.pk_single_str = len(self.pk_cols) == 1
 
     def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str) -> None:
@@ -81,13 +87,14 @@ class CarefulPath:
     def obj(self, obj: Any, pos: int, line: int | None) -> None:
         """One record given as a decoded object."""
         self.out.stats["careful_records"] += 1
-        if isinstance(obj, NotAnItem):
-            what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
-            self.record_error(pos, line, "not_an_object", f"the request body item {what}")
-            return
-        if not isinstance(obj, Mapping):
-            self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")
-            return
+        if obj.__class__ is not dict:
+            if isinstance(obj, NotAnItem):
+                what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
+                self.record_error(pos, line, "not_an_object", f"the request body item {what}")
+                return
+            if not isinstance(obj, Mapping):
+                self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")
+                return
         try:
             values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get
         except RecursionError:  # pragma: no cover - absurdly deep records
@@ -97,7 +104,7 @@ class CarefulPath:
         reported: set[tuple[str, ...]] = set()
         for ci in self.stored:
             v = values[ci]
-            if isinstance(v, NotObject):
+            if v.__class__ is NotObject:
                 if v.keys not in reported:
                     reported.add(v.keys)
                     self.not_object(ci, v, pos, line)
@@ -134,6 +141,23 @@ class CarefulPath:
     def element(self, ci: int, v: Any, pos: int, line: int | None, b: ColumnBuilder) -> None:
         """Convert one raw value into row ``pos`` of column ``ci`` (the reference path)."""
         ct = self.ctypes[ci]
+        if v.__class__ in _SCALARS:  # the usual case first: a plain JSON value
+            notes: list[Lossy] = []
+            try:
+                stored = ct.convert(v, notes)
+            except ConversionError as exc:
+                b.put_missing(pos)
+                self.error(ci, pos, line, exc.code, exc.reason)
+                return
+            if stored is NO_VALUE:
+                b.put_missing(pos)
+            elif stored is CLEARED:
+                b.put_null(pos)
+            else:
+                b.put(pos, stored)
+            if notes:
+                self.notes(ci, notes, pos, line)
+            return
         if v is None:
             effect = ct.on_null
             if effect == "clear":
@@ -160,7 +184,7 @@ class CarefulPath:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
             return
-        notes: list[Lossy] = []
+        notes = []
         try:
             if v.__class__ not in _PLAIN:
                 v = as_json(v)
@@ -268,6 +292,8 @@ class CarefulPath:
 #: Values taken as they are; anything else (a Python caller's tuple, mapping,
 #: subclass or non-JSON object) goes through :func:`~mapper.types.as_json` first.
 _PLAIN = frozenset({str, int, float, bool, list, dict})
+#: Values no conversion can recurse into (lists and dicts can nest deeply: see :meth:`CarefulPath.element`).
+_SCALARS = frozenset({str, int, float, bool})
 
 
 def _changed_text(value: Any, text: str) -> bool:

@@ -31,6 +31,8 @@ _DICT = {dict}
 #: Runs of at most this many records take the careful path: a vector form's fixed
 #: costs (a few numpy calls per column) outweigh one record's scalar conversions.
 SMALL_RUN = 2
+#: NDJSON chunks up to this many bytes are looked at for being such a small run first.
+_SMALL_CHUNK = 1 << 16
 
 
 class Engine:
@@ -109,9 +111,18 @@ class Engine:
             first_line = self.next_line
         if not data:
             return first_line
+        ends_nl = data[-1] == 10
+        if len(data) <= _SMALL_CHUNK:  # a record or a few: counted without numpy's fixed costs
+            small = bytes(data)
+            count = small.count(b"\n") + (0 if ends_nl else 1)
+            if count <= SMALL_RUN:
+                self.next_line = first_line + count
+                out.prepare(count)
+                self._lines_one_by_one(small, first_line)
+                self._close_unit()
+                return first_line + count
         buf = np.frombuffer(data, dtype=np.uint8)
         newlines = np.flatnonzero(buf == 10)
-        ends_nl = data[-1] == 10
         count = len(newlines) + (0 if ends_nl else 1)
         end_line = self.next_line = first_line + count
         if self.expect_bytes and self.output:

@@ -459,6 +459,7 @@ def _decoded(line: bytes) -> Any:
 
 
 _NOT_JSON: Any = object()
+_BODY_START = re.compile(rb'\{\s*"records"\s*:')
 
 
 def _is_body(value: Any) -> bool:
@@ -486,7 +487,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "ndjson"
     lines = [ln.strip(_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
-    if len(lines) == 1 and lead == b"{" and not re.match(rb'\{\s*"records"\s*:', text):
+    if len(lines) == 1 and lead == b"{" and not _BODY_START.match(text):
         return "ndjson"  # one line, an object that is no request body: one record, whole or broken
     first = _decoded(lines[0])
     more = lines[1:4]
@@ -500,7 +501,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "ndjson"
     if lead == b"[":
         return "json"
-    if re.match(rb'\{\s*"records"\s*:', text):
+    if _BODY_START.match(text):
         return "endpoint"
     # an object spread over lines (a pretty-printed document) or NDJSON with a broken
     # first line: the whole input decides when it is all here, else how the first line ends
