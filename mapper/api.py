@@ -7,12 +7,11 @@ A thin layer over the stages: the sink is loaded (:mod:`mapper.sink`), compiled 
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Callable, Iterator, Sequence
 
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
-from .engine.check import RecordChecker, RecordProblem
+from .engine.check import RecordProblem, thread_checker
 from .engine.runner import iter_batches, run
 from .errors import OptionError
 from .model import Column, Sink
@@ -32,7 +31,6 @@ class Mapper:
 
     def __init__(self, sink: Sink):
         self.compiled: CompiledSink = compile_definition(sink)
-        self._local = threading.local()  # one RecordChecker per thread (see check)
 
     @property
     def sink(self) -> Sink:
@@ -177,12 +175,7 @@ class Mapper:
         Batch, no report, a few tens of microseconds for a record of a dozen fields.
         Safe to call from several threads (each has its own checker).
         """
-        local = self._local
-        checker = getattr(local, "strict" if strict else "plain", None)
-        if checker is None:
-            checker = RecordChecker(self.compiled, strict=strict)
-            setattr(local, "strict" if strict else "plain", checker)
-        return checker.check(record)
+        return thread_checker(self.compiled, strict).check(record)
 
     def explain(self) -> str:
         """The generated source, as compiled."""

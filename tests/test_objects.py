@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, UserDict
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -335,3 +336,110 @@ def test_iter_batches_wants_a_whole_number_of_records(bad):
 def test_an_empty_input_gives_no_batches():
     assert list(_skip_sink().iter_batches(b"", records=10)) == []
     assert list(_skip_sink().iter_batches([], records=10)) == []
+
+
+# --- one NDJSON line: validate takes the record checker's way, and says what a run says ----------
+
+
+def _engine_report(m: mapper.Mapper, data: bytes, **options: Any) -> mapper.Report:
+    """The reference: a full engine run over the input (units, builders, report), as any batch takes."""
+    from mapper.engine.core import Engine
+    from mapper.engine.reader import units_for
+    from mapper.options import MapOptions
+
+    opts = MapOptions(**options)
+    engine = Engine(m.compiled, opts, output=False)
+    for unit in units_for(data, opts):
+        engine.feed(unit)
+    return engine.finish()[1]
+
+
+def _everything(rep: mapper.Report) -> tuple[Any, ...]:
+    return (
+        rep.records,
+        rep.accepted,
+        rep.reject_reason,
+        rep.verdict,
+        [(e.record, e.line, e.column, e.path, e.code, e.reason, e.pointer) for e in rep.errors],
+        [(w.record, w.line, w.column, w.kind, repr(w.sent), repr(w.stored), w.reason) for w in rep.warnings],
+        sorted(rep.error_counts.items(), key=repr),
+        sorted(rep.warning_counts.items(), key=repr),
+        rep.failed_records,
+        list(rep.failed),
+        bytes(rep.failed_only_missing),
+        [(r.record, r.line, r.raw, [e.code for e in r.errors]) for r in rep.rejected],
+        rep.notes,
+    )
+
+
+@SETTINGS
+@given(messy_records())
+def test_validate_of_one_line_says_what_an_engine_run_says(recs):
+    m = mapper.compile_sink(FULL_SINK)
+    for rec in recs[:4]:
+        line = json.dumps(rec).encode()
+        for text in (line, line + b"\n", line + b"\r\n"):
+            for opts in ({}, {"strict": True}, {"on_error": "reject"}, {"on_error": "skip", "max_errors": 0}):
+                assert _everything(m.validate(text, **opts)) == _everything(_engine_report(m, text, **opts)), (text, opts)
+
+
+CASES = Path(__file__).parent / "cases" / "mapping"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
+def test_validate_of_each_golden_line_alone_says_what_an_engine_run_says(case):
+    path = CASES / case
+    m = mapper.compile_sink(mapper.load_sink(path / "sink.json"))
+    options = json.loads((path / "options.json").read_text()) if (path / "options.json").exists() else {}
+    options.pop("workers", None)
+    for line in (path / "records.ndjson").read_bytes().split(b"\n"):
+        if line.strip():
+            assert _everything(m.validate(line, **options)) == _everything(_engine_report(m, line, **options)), line
+
+
+def test_one_line_takes_the_checker_way_and_anything_else_the_engine(monkeypatch):
+    from mapper.engine import runner
+
+    m = mapper.compile_sink(SIMPLE)
+    line = b'{"id": 1, "data": {"n": "five"}}'
+    built: list[int] = []
+    real = runner.Engine
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "Engine", counting)
+    for text in (line, line + b"\n", line.decode()):
+        rep = m.validate(text)
+        assert (rep.records, rep.failed_records, rep.errors[0].line, rep.rejected[0].raw) == (1, 1, 1, line)
+    assert built == []
+    # two lines, a request body, a records path, a map (a Batch), a leading blank: a run of the engine
+    m.validate(line + b"\n" + line)
+    m.validate(b'{"records": [{"value": {"id": 1}}]}')
+    m.validate(b'{"items": [{"id": 1}]}', records_path="items")
+    m.map(b'{"id": 1}')
+    m.validate(b' {"id": 1}')
+    assert len(built) == 5
+
+
+def test_validate_of_one_line_from_threads_keeps_each_threads_report():
+    import threading
+
+    m = mapper.compile_sink(SIMPLE)
+    failures: list[str] = []
+
+    def work(t: int) -> None:
+        for i in range(300):
+            bad = (i + t) % 3 == 0
+            line = json.dumps({"id": i, "data": {"n": f"x{t}" if bad else i}}).encode()
+            rep = m.validate(line)
+            if rep.failed_records != bad or (bad and (f'"x{t}"' not in rep.errors[0].reason or rep.rejected[0].raw != line)):
+                failures.append(f"thread {t} record {i}: {rep.errors}")
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert failures == []

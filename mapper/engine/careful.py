@@ -40,7 +40,7 @@ class CarefulPath:
         self.paths = compiled.jsonpaths
         self.stored = compiled.stored_index
         # what every run of this sink needs: worked out once (one-record runs feel each microsecond)
-        fixed = compiled.memo.get("careful_fixed")
+        fixed: tuple[tuple[str, ...], tuple[str, ...], int | None, tuple[int, ...]] | None = compiled.memo.get("careful_fixed")
         if fixed is None:
             sink = compiled.sink
             with_id = compiled.with_identity  # identity: a workers part may leave it to another process

@@ -11,6 +11,7 @@ from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
+from .check import one_line, validate_one_line
 from .core import Engine, empty_batch
 from .parallel import can_fork, run_parallel, splittable
 from .reader import NdjsonChunk, ObjectRecords, RawRecords, Unit, path_named, units_for
@@ -45,6 +46,10 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
         source = named if named is not None else records
         if splittable(source, options):
             return run_parallel(compiled, source, options, output=output)
+    if not output:
+        line = one_line(records, options)
+        if line is not None:  # one record: the careful path, as the engine would take it, without a run's setup
+            return None, validate_one_line(compiled, line, options)
     known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
