@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import optional_import
 from .model import MISSING
-from .types import arrow_strings
+from .types import arrow_fixed, arrow_strings
 
 if TYPE_CHECKING:
     from .model import Sink
@@ -522,13 +522,13 @@ class Batch:
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
         arrays, names = [self.ids_to_arrow(pa)], ["_id"]
         if record_index:
-            arrays.append(pa.array(self.record_index, type=pa.int64()))
+            arrays.append(arrow_fixed(self.record_index, None, pa.int64(), pa))
             names.append("_record_index")
         for name, col in self.columns.items():
             arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
             names.append(name)
             if presence:
-                arrays.append(pa.array(col.present, type=pa.bool_()))
+                arrays.append(arrow_fixed(col.present, None, pa.bool_(), pa))
                 names.append(f"{name}.present")
         meta = {b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(), b"mapper.presence": b"<column>.present" if presence else b""}
         return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
@@ -537,7 +537,7 @@ class Batch:
         """The ``_id`` column as a ``pyarrow`` array: ``uint64``, or ``string`` for string identities."""
         if self.ids.dtype == object:
             return arrow_strings(Strings.from_objects(self.ids), None, pa)
-        return pa.array(self.ids, type=pa.uint64())
+        return arrow_fixed(self.ids, None, pa.uint64(), pa)
 
     def to_pandas(self, **options: Any) -> Any:
         """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`."""

@@ -278,10 +278,14 @@ def test_rows_on_stdout_wait_for_the_verdict(tmp_path, monkeypatch, capsysbinary
     assert capsysbinary.readouterr().out == b""  # discarded: not one row out, though parts were mapped before
 
 
-def test_to_arrow_reads_object_strings_without_making_their_utf8_first():
+def test_to_arrow_reads_object_strings_without_making_their_utf8_first(monkeypatch):
     # asking whether a column is Strings must not compute its UTF-8 form (hasattr on the
     # instance did); object-held strings go to pyarrow as they are, with their nulls
+    # (once the process has read enough strings the other way: see the next test)
     pa = pytest.importorskip("pyarrow")
+    from mapper.types import base
+
+    monkeypatch.setattr(base, "_utf8_way", [base._PANDAS_IMPORT_STRINGS])
     sink = {
         "id_field": "id",
         "allow_missing_fields": True,
@@ -299,3 +303,72 @@ def test_to_arrow_reads_object_strings_without_making_their_utf8_first():
     assert table.column("s").to_pylist() == ["é", None, "x\x00y"] and table.column("s").type == pa.string()
     assert table.column("s.present").to_pylist() == [True, False, True]
     assert table.column("ss").to_pylist() == [["a", "b"], ["c"], None]
+
+
+def test_strings_take_the_utf8_way_until_it_has_cost_what_importing_pandas_costs(monkeypatch):
+    # pyarrow.array imports pandas on its first call (~0.35 s): a small run reads its
+    # strings through their UTF-8 form instead, until that has cost about as much
+    pa = pytest.importorskip("pyarrow")
+    import sys
+
+    from mapper.types import base
+
+    monkeypatch.delitem(sys.modules, "pandas", raising=False)
+    monkeypatch.setattr(base, "_PANDAS_FOUND", {"pandas": True})
+    monkeypatch.setattr(base, "_utf8_way", [0])
+    monkeypatch.setattr(base, "_PANDAS_IMPORT_STRINGS", 5)
+    first = Strings.from_objects(np.array(["é", None, "b", "x\x00y"], dtype=object), np.array([True, False, True, True]))
+    arr = base.arrow_strings(first, first.valid, pa)
+    assert first.has_utf8 and base._utf8_way == [4]  # the UTF-8 way, counted
+    assert arr.to_pylist() == ["é", None, "b", "x\x00y"]
+    second = Strings.from_objects(np.array(["c", "d"], dtype=object))
+    base.arrow_strings(second, None, pa)
+    assert second.has_utf8 and base._utf8_way == [6]  # still renting: 4 < 5 before this call
+    third = Strings.from_objects(np.array(["e"], dtype=object))
+    assert base.arrow_strings(third, None, pa).to_pylist() == ["e"] and not third.has_utf8  # paid: pyarrow.array from now on
+    monkeypatch.setattr(base, "_utf8_way", [0])
+    monkeypatch.setattr(base, "_PANDAS_FOUND", {"pandas": False})  # no pandas to import: pyarrow.array at once
+    fourth = Strings.from_objects(np.array(["f"], dtype=object))
+    base.arrow_strings(fourth, None, pa)
+    assert not fourth.has_utf8
+
+
+def test_writing_arrow_and_parquet_does_not_import_pandas(tmp_path):
+    # every numpy buffer goes to Arrow by from_buffers (pyarrow.array would import pandas)
+    pytest.importorskip("pyarrow")
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "aircraft"
+    code = (
+        "import sys, mapper\n"
+        f"m = mapper.compile_sink({str(example / 'sink.json')!r})\n"
+        f"batch = m.map({str(example / 'records.ndjson')!r})\n"
+        "table = batch.to_arrow()\n"
+        "assert table.num_rows == len(batch) > 0, table.num_rows\n"
+        "from mapper import cli\n"
+        f"assert cli.main(['map', {str(example / 'sink.json')!r}, {str(example / 'records.ndjson')!r}, '-o', {str(tmp_path / 'x.parquet')!r}, '-q']) in (0, 1)\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    assert (tmp_path / "x.parquet").exists()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1000])
+def test_numpy_buffers_go_to_arrow_as_pyarrow_array_would_make_them(n):
+    pa = pytest.importorskip("pyarrow")
+    from mapper.types import arrow_fixed
+
+    rng = np.random.default_rng(n)
+    valid = rng.random(n) < 0.7
+    bools = rng.random(n) < 0.5
+    ints = rng.integers(-(2**62), 2**62, n)
+    uints = rng.integers(0, 2**63, n).astype(np.uint64) * np.uint64(2)
+    assert arrow_fixed(bools, valid, pa.bool_(), pa).equals(pa.array(bools, mask=~valid, type=pa.bool_()))
+    assert arrow_fixed(bools, None, pa.bool_(), pa).equals(pa.array(bools, type=pa.bool_()))
+    assert arrow_fixed(ints, valid, pa.int64(), pa).equals(pa.array(ints, mask=~valid, type=pa.int64()))
+    assert arrow_fixed(uints, None, pa.uint64(), pa).equals(pa.array(uints, type=pa.uint64()))
+    ts = pa.timestamp("ms", tz="UTC")
+    assert arrow_fixed(ints[::2], valid[::2], ts, pa).equals(pa.array(ints[::2], mask=~valid[::2], type=ts))  # strided: copied contiguous

@@ -22,8 +22,10 @@ shared numeric rules below (:func:`to_int64`, :func:`to_uint64`) reproduce that.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
+import sys
 from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, NamedTuple, Protocol
@@ -291,7 +293,22 @@ class ColumnType:
 
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         """A ``pyarrow.Array`` of the stored values (null where ``valid`` is False)."""
-        return pa.array(values, mask=~valid, type=self.arrow_type(pa))
+        return arrow_fixed(values, valid, self.arrow_type(pa), pa)
+
+
+def arrow_fixed(values: np.ndarray, valid: np.ndarray | None, typ: Any, pa: Any) -> Any:
+    """A ``pyarrow`` array of type ``typ`` over a numpy array of 8-byte numbers (its own buffer) or of bools (bit-packed).
+
+    Not ``pyarrow.array``: that looks for pandas objects first, and its first call
+    imports pandas when installed (~0.35 s, more than a small run takes to map).
+    """
+    if values.dtype == np.bool_:
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    else:
+        assert values.dtype.itemsize == 8 and typ.bit_width == 64, (values.dtype, typ)
+        data = pa.py_buffer(np.ascontiguousarray(values))
+    validity, nulls = arrow_validity(valid, pa)
+    return pa.Array.from_buffers(typ, len(values), [validity, data], null_count=nulls)
 
 
 def arrow_validity(valid: np.ndarray | None, pa: Any) -> tuple[Any, int]:
@@ -310,15 +327,45 @@ def is_strings(values: Any) -> bool:
     return hasattr(type(values), "utf8")
 
 
+#: Strings read the UTF-8 way so far in this process (see :func:`_objects_way_pays`).
+_utf8_way = [0]
+#: About as many strings as the UTF-8 way takes longer to read (~90 ns each) than importing pandas takes (~0.35 s).
+_PANDAS_IMPORT_STRINGS = 4_000_000
+
+
+def _objects_way_pays(n: int) -> bool:
+    """Whether ``pyarrow.array`` should read ``n`` Python strings, rather than their UTF-8 form.
+
+    It reads them about 3x faster, but its first call imports pandas when pandas is
+    installed (pyarrow looks for pandas objects): ~0.35 s, more than a small run's whole
+    conversion. So the UTF-8 way is taken until it has cost about what the import does,
+    then ``pyarrow.array`` (ski rental: never more than twice the better of the two).
+    """
+    if sys.modules.get("pandas") is not None or _utf8_way[0] >= _PANDAS_IMPORT_STRINGS or not _pandas_installed():
+        return True
+    _utf8_way[0] += n
+    return False
+
+
+def _pandas_installed() -> bool:
+    found = _PANDAS_FOUND.get("pandas")
+    if found is None:
+        found = _PANDAS_FOUND["pandas"] = importlib.util.find_spec("pandas") is not None
+    return found
+
+
+_PANDAS_FOUND: dict[str, bool] = {}
+
+
 def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
     """A ``pyarrow`` string array over a column's UTF-8 bytes and offsets (``strings.utf8``), without copying them.
 
     Strings held only as Python objects (what the decoders make) are handed to
     ``pyarrow.array``, which reads them about 2.5x faster than making the UTF-8 form
-    first; a lone surrogate (which pyarrow refuses) or a column past 2 GB takes the
-    UTF-8 way.
+    first, once that pays for the pandas import it brings (:func:`_objects_way_pays`);
+    a lone surrogate (which pyarrow refuses) or a column past 2 GB takes the UTF-8 way.
     """
-    if not strings.has_utf8:
+    if not strings.has_utf8 and _objects_way_pays(strings.n):
         try:
             arr = pa.array(strings.objects, type=pa.string(), mask=None if valid is None or valid.all() else ~valid)
         except (UnicodeEncodeError, pa.ArrowException):
@@ -363,7 +410,7 @@ class SetType(ColumnType):
 
     def to_arrow(self, values: Any, valid: np.ndarray, offsets: np.ndarray | None, pa: Any) -> Any:
         assert offsets is not None
-        child = arrow_strings(values, None, pa) if is_strings(values) else pa.array(values, type=_ARROW_STORAGE[self.storage](pa))
+        child = arrow_strings(values, None, pa) if is_strings(values) else arrow_fixed(values, None, _ARROW_STORAGE[self.storage](pa), pa)
         large = len(child) >= 2**31 - 1
         offs = offsets if large else offsets.astype(np.int32)
         validity, nulls = arrow_validity(valid, pa)
