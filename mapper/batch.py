@@ -186,16 +186,29 @@ class Strings:
     string ``i``, as Arrow lays strings out). Each form is made from the other the first
     time it is asked for, in whole-array operations, and then kept. Rows where ``valid``
     is False hold ``None`` as objects and the empty string as bytes.
+
+    Joined parts held in different forms (a workers batch: the caller's part as
+    objects, the workers' as UTF-8) stay ``chunks`` until one form of the whole is asked
+    for; Arrow takes each chunk in its own form.
     """
 
-    __slots__ = ("n", "valid", "_objects", "_data", "_offsets")
+    __slots__ = ("n", "valid", "_objects", "_data", "_offsets", "_chunks")
 
-    def __init__(self, n: int, valid: np.ndarray | None, objects: np.ndarray | None = None, data: np.ndarray | None = None, offsets: np.ndarray | None = None):
+    def __init__(
+        self,
+        n: int,
+        valid: np.ndarray | None,
+        objects: np.ndarray | None = None,
+        data: np.ndarray | None = None,
+        offsets: np.ndarray | None = None,
+        chunks: list[Strings] | None = None,
+    ):
         self.n = n
         self.valid = valid
         self._objects = objects
         self._data = data
         self._offsets = offsets
+        self._chunks = chunks
 
     @classmethod
     def from_objects(cls, objects: np.ndarray, valid: np.ndarray | None = None) -> Strings:
@@ -210,7 +223,8 @@ class Strings:
 
     def __repr__(self) -> str:
         forms = [f for f, v in (("objects", self._objects), ("utf8", self._data)) if v is not None]
-        return f"<Strings n={self.n} held as {' and '.join(forms)}>"
+        held = " and ".join(forms) if forms else f"{len(self._chunks or ())} chunks"
+        return f"<Strings n={self.n} held as {held}>"
 
     @property
     def has_objects(self) -> bool:
@@ -221,19 +235,33 @@ class Strings:
         return self._data is not None
 
     @property
+    def chunks(self) -> list[Strings] | None:
+        """The parts this is held as, in order, while no form of the whole is made (else None)."""
+        return self._chunks if self._objects is None and self._data is None else None
+
+    @property
     def objects(self) -> np.ndarray:
         """An object array of ``str`` (``None`` where not valid)."""
         if self._objects is None:
-            assert self._data is not None and self._offsets is not None
-            self._objects = utf8_to_objects(self._data, self._offsets, self.valid)
+            if self._chunks is not None:
+                objects = np.concatenate([c.objects for c in self._chunks])
+                if self.valid is not None and not self.valid.all():
+                    objects[~self.valid] = None
+                self._objects = objects
+            else:
+                assert self._data is not None and self._offsets is not None
+                self._objects = utf8_to_objects(self._data, self._offsets, self.valid)
         return self._objects
 
     @property
     def utf8(self) -> tuple[np.ndarray, np.ndarray]:
         """``(data, offsets)``: uint8 UTF-8 bytes and int64 offsets (``n + 1`` of them)."""
         if self._data is None:
-            assert self._objects is not None
-            self._data, self._offsets = objects_to_utf8(self._objects, self.valid)
+            if self._chunks is not None:
+                self._data, self._offsets = _joined_utf8(self._chunks)
+            else:
+                assert self._objects is not None
+                self._data, self._offsets = objects_to_utf8(self._objects, self.valid)
         assert self._offsets is not None
         return self._data, self._offsets
 
@@ -241,6 +269,13 @@ class Strings:
         """The strings where the bool mask ``keep`` is True, in whichever forms are held."""
         valid = self.valid[keep] if self.valid is not None else None
         out = Strings(int(np.count_nonzero(keep)), valid)
+        chunks = self.chunks
+        if chunks is not None:
+            out._chunks, at = [], 0
+            for c in chunks:
+                out._chunks.append(c.take(keep[at : at + c.n]))
+                at += c.n
+            return out
         if self._objects is not None:
             out._objects = self._objects[keep]
         if self._data is not None:
@@ -250,18 +285,26 @@ class Strings:
 
     @staticmethod
     def concat(parts: list[Strings]) -> Strings:
-        """One sequence of the parts in order (as UTF-8 when any part has no objects)."""
+        """One sequence of the parts in order: in the form they all hold, else as chunks (nothing converted)."""
         valid = np.concatenate([p.valid for p in parts]) if all(p.valid is not None for p in parts) else None
         n = sum(p.n for p in parts)
         if all(p.has_objects for p in parts):
             return Strings(n, valid, objects=np.concatenate([p.objects for p in parts]) if parts else np.empty(0, dtype=object))
-        datas, offsets, base = [], [np.zeros(1, dtype=np.int64)], 0
-        for p in parts:
-            d, o = p.utf8
-            datas.append(d)
-            offsets.append(o[1:] + base)
-            base += int(o[-1])
-        return Strings(n, valid, data=np.concatenate(datas) if datas else np.empty(0, np.uint8), offsets=np.concatenate(offsets))
+        if all(p.has_utf8 for p in parts):
+            data, offsets = _joined_utf8(parts)
+            return Strings(n, valid, data=data, offsets=offsets)
+        return Strings(n, valid, chunks=[c for p in parts for c in (p.chunks or [p])])
+
+
+def _joined_utf8(parts: list[Strings]) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 form of the parts one after the other."""
+    datas, offsets, base = [], [np.zeros(1, dtype=np.int64)], 0
+    for p in parts:
+        d, o = p.utf8
+        datas.append(d)
+        offsets.append(o[1:] + base)
+        base += int(o[-1])
+    return (np.concatenate(datas) if datas else np.empty(0, np.uint8)), np.concatenate(offsets)
 
 
 def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -465,14 +508,31 @@ class Batch:
     str for primary keys); ``record_index`` is each row's index in the input;
     ``columns`` maps column names (definition order, identity-only columns left
     out as the ingester does) to :class:`ColumnData`; ``report`` is the batch's report.
+    String ``_id`` values may be held as UTF-8 (a batch mapped with workers): the
+    object array is made the first time ``ids`` is read (:attr:`id_values` is the
+    held form, for writers and Arrow).
     """
 
-    def __init__(self, sink: Sink, ids: np.ndarray, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report):
+    def __init__(self, sink: Sink, ids: np.ndarray | Strings, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report):
         self.sink = sink
-        self.ids = ids
+        self._ids = ids
         self.record_index = record_index
         self.columns = columns
         self.report = report
+
+    @property
+    def ids(self) -> np.ndarray:
+        """``_id`` per row: uint64, or an object array of ``str`` for primary keys."""
+        return plain(self._ids)
+
+    @ids.setter
+    def ids(self, ids: np.ndarray | Strings) -> None:
+        self._ids = ids
+
+    @property
+    def id_values(self) -> np.ndarray | Strings:
+        """``_id`` per row as held: uint64, or :class:`Strings` / an object array for primary keys."""
+        return self._ids
 
     @property
     def count(self) -> int:
@@ -535,9 +595,12 @@ class Batch:
 
     def ids_to_arrow(self, pa: Any) -> Any:
         """The ``_id`` column as a ``pyarrow`` array: ``uint64``, or ``string`` for string identities."""
-        if self.ids.dtype == object:
-            return arrow_strings(Strings.from_objects(self.ids), None, pa)
-        return arrow_fixed(self.ids, None, pa.uint64(), pa)
+        ids = self._ids
+        if isinstance(ids, Strings):
+            return arrow_strings(ids, None, pa)
+        if ids.dtype == object:
+            return arrow_strings(Strings.from_objects(ids), None, pa)
+        return arrow_fixed(ids, None, pa.uint64(), pa)
 
     def to_pandas(self, **options: Any) -> Any:
         """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`."""
@@ -550,7 +613,9 @@ class Batch:
         return pl.from_arrow(self.to_arrow(**options))
 
 
-def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report, rows: bool = True) -> Batch:
+def assemble(
+    sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str, ColumnArrays], ids: np.ndarray | Strings, report: Report, rows: bool = True
+) -> Batch:
     """The batch of a finished, accepted run: columns in definition order, failed rows dropped.
 
     ``columns`` holds every row of the run (one per record); ``report.failed`` says
@@ -559,7 +624,7 @@ def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str
     """
     if not rows:
         empty = {name: ColumnData(name, ctype, ColumnBuilder(ctype.storage, 16).finish(0)) for name, ctype in stored}
-        return Batch(sink, ids[:0], np.empty(0, dtype=np.int64), empty, report)
+        return Batch(sink, plain(ids)[:0], np.empty(0, dtype=np.int64), empty, report)
     n = report.records
     keep = None
     if report.failed_records:
@@ -571,4 +636,6 @@ def assemble(sink: Sink, stored: list[tuple[str, ColumnType]], columns: dict[str
         arrays = columns[name]
         out[name] = ColumnData(name, ctype, arrays if keep is None else compact(arrays, keep))
     record_index = np.arange(n, dtype=np.int64) if keep is None else np.flatnonzero(keep)
-    return Batch(sink, ids if keep is None else ids[keep], record_index, out, report)
+    if keep is not None:
+        ids = ids.take(keep) if isinstance(ids, Strings) else ids[keep]
+    return Batch(sink, ids, record_index, out, report)

@@ -201,7 +201,7 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
         "sink": batch.sink.to_body(),
     }
     arrays: dict[str, Any] = {"_record_index": batch.record_index}
-    header["id"]["strings"] = _put_values(arrays, "_id", batch.ids)
+    header["id"]["strings"] = _put_values(arrays, "_id", batch.id_values)
     used = {"_id", "_record_index", "__header__"}
     for i, (name, col) in enumerate(batch.columns.items()):
         plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_")

@@ -58,6 +58,35 @@ def test_take_and_concat_keep_both_forms_in_step(items, data):
     assert joined.objects.tolist() == expected + items
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=4), st.data())
+def test_parts_in_different_forms_join_as_chunks_and_read_as_one(pieces, data):
+    # a workers batch: the caller's part as objects, the workers' as UTF-8; nothing is
+    # converted when they are joined, and every form of the whole is the same strings
+    parts, flat = [], []
+    for i, items in enumerate(pieces):
+        objects = np.empty(len(items), dtype=object)
+        objects[:] = items
+        valid = np.array([v is not None for v in items], dtype=bool)
+        parts.append(Strings.from_objects(objects, valid) if i % 2 == 0 else Strings.from_utf8(*objects_to_utf8(objects, valid), valid))
+        flat.extend(items)
+    joined = Strings.concat(parts)
+    assert (joined.chunks is not None) == (len(parts) > 1)  # mixed forms: held as they came
+    assert all(p.has_objects != p.has_utf8 for p in parts)  # and none of them was converted
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(flat), max_size=len(flat))), dtype=bool)
+    taken = joined.take(keep)
+    expected = [v for v, k in zip(flat, keep) if k]
+    pa = pytest.importorskip("pyarrow") if data.draw(st.booleans()) else None
+    if pa is not None and not any(isinstance(v, str) and "\ud800" in v for v in flat):  # (pyarrow refuses lone surrogates: the UTF-8 way then)
+        from mapper.types import arrow_strings
+
+        assert arrow_strings(taken, taken.valid, pa).to_pylist() == expected
+    assert taken.objects.tolist() == expected
+    d, o = joined.utf8
+    assert [bytes(d[a:b]) for a, b in zip(o[:-1], o[1:])] == [("" if v is None else v).encode("utf-8", "surrogatepass") for v in flat]
+    assert joined.objects.tolist() == flat and joined.chunks is None  # made once, then kept
+
+
 # --- files that read back --------------------------------------------------------------------
 
 

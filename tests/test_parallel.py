@@ -139,6 +139,40 @@ def test_workers_strings_come_back_as_utf8_not_objects(m):
     assert many["reg"].values.tolist() == m.map(data)["reg"].values.tolist()
 
 
+def test_workers_string_ids_stay_utf8_until_read_and_write_as_one_process(m, tmp_path):
+    data = generate(4000, "bad", seed=3)  # some records fail: their ids are dropped
+    one, many = m.map(data, on_error="skip"), m.map(data, on_error="skip", workers=2)
+    held = many.id_values
+    assert isinstance(held, Strings) and not held.has_objects
+    pa = pytest.importorskip("pyarrow")
+    assert many.to_arrow().column("_id").equals(pa.chunked_array([pa.array(one.ids.tolist(), type=pa.string())]))
+    assert not held.has_objects  # Arrow took the UTF-8 as it is
+    from mapper.writers import write_npz
+
+    write_npz(many, str(tmp_path / "many.npz"))
+    write_npz(one, str(tmp_path / "one.npz"))
+    assert mapper.read_batch(tmp_path / "many.npz").ids.tolist() == mapper.read_batch(tmp_path / "one.npz").ids.tolist() == one.ids.tolist()
+    assert many.ids.tolist() == one.ids.tolist() and len(one) < 4000
+
+
+def test_the_first_range_of_bytes_is_read_in_place(m, monkeypatch):
+    from mapper.engine import parallel
+
+    real = parallel._read_range
+    calls: list[int] = []
+
+    def no_copy(records, start, end):
+        calls.append(start)  # (in this process: the workers' calls are in theirs)
+        return real(records, start, end)
+
+    data = b"\xef\xbb\xbf" + generate(3000)  # a byte order mark: skipped, and the range still ends at its cut
+    monkeypatch.setattr(parallel, "_read_range", no_copy)
+    many = m.map(data, workers=2)
+    assert calls == []  # the first range was not copied out
+    assert snapshot(many) == snapshot(m.map(data))
+    assert many.report.records == 3000
+
+
 @pytest.mark.parametrize("workers", [2, 3, 5])
 def test_lines_and_records_at_the_cuts_keep_their_numbers(workers):
     sink = {

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..batch import Batch, ColumnArrays, ColumnData, assemble, compact, plain
+from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import RejectedRecord, Report, decide, too_large_reason
@@ -344,7 +344,7 @@ def empty_batch(compiled: CompiledSink, report: Report) -> Batch:
     return assemble(compiled.sink, stored, {}, ids, report, rows=False)
 
 
-def finish_batch(compiled: CompiledSink, columns: dict[str, ColumnArrays], ids: np.ndarray, report: Report) -> Batch:
+def finish_batch(compiled: CompiledSink, columns: dict[str, ColumnArrays], ids: np.ndarray | Strings, report: Report) -> Batch:
     """The batch of an accepted run from every row of its columns: failed rows dropped."""
     stored = [(col.name, compiled.ctypes[col.index]) for col in compiled.stored]
     return assemble(compiled.sink, stored, columns, ids, report)

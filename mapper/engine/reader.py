@@ -110,17 +110,18 @@ def line_text(line: bytes) -> bytes:
     return line[:-1] if line.endswith(b"\r") else line
 
 
-def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
-    """Cut NDJSON bytes into chunks that end at line boundaries.
+def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE, end: int | None = None) -> Iterator[NdjsonChunk | OversizedRecord]:
+    """Cut NDJSON bytes (up to ``end``, at a line end) into chunks that end at line boundaries.
 
     Chunks are memoryview slices: the input is not copied again on the way. A line with
     no newline within ``chunk_size`` bytes is measured; past ``max_record`` it is an
     :class:`OversizedRecord` (lines shorter than a chunk never are: the limit is larger).
     """
-    n = len(data)
+    n = len(data) if end is None else end
     view = memoryview(data)
     # One pass over the whole input (bytes.isascii is very quick) spares every chunk
-    # its own UTF-8 check, which a memoryview slice could only do at numpy speed.
+    # its own UTF-8 check, which a memoryview slice could only do at numpy speed (an
+    # all-ASCII input has all-ASCII ranges; otherwise each chunk checks its own).
     ascii_all = data.isascii()
     first: int | None = 1
     start = 0

@@ -365,6 +365,15 @@ def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
     first, once that pays for the pandas import it brings (:func:`_objects_way_pays`);
     a lone surrogate (which pyarrow refuses) or a column past 2 GB takes the UTF-8 way.
     """
+    chunks = strings.chunks
+    if chunks is not None:  # parts held in different forms: each read in its own
+        arrays, at = [], 0
+        for c in chunks:
+            arrays.append(arrow_strings(c, None if valid is None else valid[at : at + c.n], pa))
+            at += c.n
+        if len({a.type for a in arrays}) > 1:  # a part past 2 GB is large_string: all are
+            arrays = [a.cast(pa.large_string()) for a in arrays]
+        return pa.concat_arrays(arrays)
     if not strings.has_utf8 and _objects_way_pays(strings.n):
         try:
             arr = pa.array(strings.objects, type=pa.string(), mask=None if valid is None or valid.all() else ~valid)
