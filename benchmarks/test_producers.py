@@ -17,4 +17,5 @@ def test_producer_figures_and_targets_on_a_small_run():
     targets = producer_targets(result)
     assert len(targets) == 6 and all(t.verdict in ("PASS", "MISS") for t in targets)
     assert [t.at_most for t in targets] == [False, True, True, True, True, False]
-    assert "batcher" in producers.format_result(result)
+    assert result["batcher"]["encode_x_map"] > 0
+    assert "batcher" in producers.format_result(result) and "orjson.dumps" in producers.format_result(result)

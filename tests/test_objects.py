@@ -221,9 +221,18 @@ def test_check_of_text_that_is_not_one_record(text, code):
     assert problems and problems[0].code == code and problems[0].severity == "error"
 
 
-def test_check_from_threads_keeps_each_threads_answers_apart():
+def _in_threads(work: Any, count: int = 4) -> None:
+    """``work(t)`` for t in 0..count-1, each on its own thread, all at once."""
     import threading
 
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(count)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+def test_check_from_threads_keeps_each_threads_answers_apart():
     m = mapper.compile_sink(SIMPLE)
     failures: list[str] = []
 
@@ -235,11 +244,7 @@ def test_check_from_threads_keeps_each_threads_answers_apart():
             if bad != bool(got) or (bad and f'"x{t}"' not in got[0].reason):
                 failures.append(f"thread {t} record {i}: {got}")
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _in_threads(work)
     assert failures == []
 
 
@@ -424,8 +429,6 @@ def test_one_line_takes_the_checker_way_and_anything_else_the_engine(monkeypatch
 
 
 def test_validate_of_one_line_from_threads_keeps_each_threads_report():
-    import threading
-
     m = mapper.compile_sink(SIMPLE)
     failures: list[str] = []
 
@@ -437,9 +440,5 @@ def test_validate_of_one_line_from_threads_keeps_each_threads_report():
             if rep.failed_records != bad or (bad and (f'"x{t}"' not in rep.errors[0].reason or rep.rejected[0].raw != line)):
                 failures.append(f"thread {t} record {i}: {rep.errors}")
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    _in_threads(work)
     assert failures == []

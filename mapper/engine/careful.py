@@ -141,52 +141,37 @@ class CarefulPath:
     def element(self, ci: int, v: Any, pos: int, line: int | None, b: ColumnBuilder) -> None:
         """Convert one raw value into row ``pos`` of column ``ci`` (the reference path)."""
         ct = self.ctypes[ci]
-        if v.__class__ in _SCALARS:  # the usual case first: a plain JSON value
-            notes: list[Lossy] = []
-            try:
-                stored = ct.convert(v, notes)
-            except ConversionError as exc:
-                b.put_missing(pos)
-                self.error(ci, pos, line, exc.code, exc.reason)
+        cls = v.__class__
+        if cls not in _SCALARS:  # (the usual case, a plain JSON scalar, goes straight to convert)
+            if v is None:
+                effect = ct.on_null
+                if effect == "clear":
+                    b.put_null(pos)
+                else:  # "keep": nothing is written; "error": nothing either, and the record fails
+                    b.put_missing(pos)
+                    if effect == "error":
+                        self.error(ci, pos, line, "invalid_value", ct.null_error())
                 return
-            if stored is NO_VALUE:
-                b.put_missing(pos)
-            elif stored is CLEARED:
-                b.put_null(pos)
-            else:
-                b.put(pos, stored)
-            if notes:
-                self.notes(ci, notes, pos, line)
-            return
-        if v is None:
-            effect = ct.on_null
-            if effect == "clear":
-                b.put_null(pos)
-            else:  # "keep": nothing is written; "error": nothing either, and the record fails
-                b.put_missing(pos)
-                if effect == "error":
-                    self.error(ci, pos, line, "invalid_value", ct.null_error())
-            return
-        if v is MISSING or v is UNSET:
-            if not self.allow_missing:
-                b.put_missing(pos)
-                self.error(ci, pos, line, "missing", "Missing value (allow_missing_fields is false)")
+            if v is MISSING or v is UNSET:
+                if not self.allow_missing:
+                    b.put_missing(pos)
+                    self.error(ci, pos, line, "missing", "Missing value (allow_missing_fields is false)")
+                    return
+                effect = ct.on_missing
+                if effect == "clear":
+                    b.put_null(pos)
+                else:
+                    b.put_missing(pos)
+                    if effect == "error":
+                        self.error(ci, pos, line, "invalid_value", ct.missing_error())
                 return
-            effect = ct.on_missing
-            if effect == "clear":
-                b.put_null(pos)
-            else:
+            if isinstance(v, PathFailure):
                 b.put_missing(pos)
-                if effect == "error":
-                    self.error(ci, pos, line, "invalid_value", ct.missing_error())
-            return
-        if isinstance(v, PathFailure):
-            b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
-            return
-        notes = []
+                self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
+                return
+        notes: list[Lossy] = []
         try:
-            if v.__class__ not in _PLAIN:
+            if cls not in _PLAIN:
                 v = as_json(v)
             stored = ct.convert(v, notes)
         except ConversionError as exc:

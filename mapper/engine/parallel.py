@@ -1,16 +1,19 @@
 """``workers=N``: map one batch with several processes, each taking a share of the rows.
 
-The input (NDJSON bytes, or an NDJSON file) is cut into ``N`` ranges of about equal
-size at line ends. Forked workers map the ranges after the first (a file's range is
-read by the worker itself: nothing is pickled on the way in) while the calling
-process maps the first. Each part keeps every row and every failure of its records,
-numbered from its own start; its columns come back whole through one shared-memory
-segment (strings as UTF-8 bytes and offsets, never one pickled object per value),
-with its report. The parts are then joined in order: columns concatenated (strings
-stay UTF-8: their Python objects are made only if someone asks for them), record
-indices and line numbers shifted by the records and lines of the parts before, the
-reports merged in record order, and the batch policy applied once to the whole, as
-one process applies it (:func:`mapper.engine.core.finish_batch`).
+The input (NDJSON bytes, or an NDJSON file) is cut into ``N`` ranges at line ends,
+the first :data:`CALLER_SHARE` times the size of each other. Forked workers map the
+ranges after the first (a file's range is read by the worker itself: nothing is
+pickled on the way in) while the calling process maps the first (bytes in place, not
+copied out). Each part keeps every row and every failure of its records, numbered
+from its own start; its columns come back whole through one shared-memory segment
+(strings as UTF-8 bytes and offsets, never one pickled object per value), with its
+report. The parts are then joined in order: columns concatenated (the workers'
+strings stay UTF-8 and the caller's stay objects, as chunks of one
+:class:`~mapper.batch.Strings`: a form of the whole, string ``_id`` values included,
+is made only when someone asks for it; the caller makes its UTF-8 while a worker is
+still busy), record indices and line numbers shifted by the records and lines of the
+parts before, the reports merged in record order, and the batch policy applied once
+to the whole, as one process applies it (:func:`mapper.engine.core.finish_batch`).
 
 Inputs that cannot be cut at line ends (a JSON array, a request body, documents
 under ``records_path`` that are not NDJSON, gzip, a stream, Python objects) are
