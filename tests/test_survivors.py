@@ -624,10 +624,10 @@ def test_a_failing_worker_is_a_mapper_error_naming_its_exception(monkeypatch):
 
     real = parallel._map_range
 
-    def failing(compiled, data, options, output, first):
+    def failing(compiled, data, options, output, first, end=None):
         if not first:
             raise RuntimeError("boom in a worker")
-        return real(compiled, data, options, output, first=first)
+        return real(compiled, data, options, output, first=first, end=end)
 
     monkeypatch.setattr(parallel, "_map_range", failing)
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})

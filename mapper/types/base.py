@@ -304,9 +304,10 @@ def arrow_fixed(values: np.ndarray, valid: np.ndarray | None, typ: Any, pa: Any)
     """
     if values.dtype == np.bool_:
         data = pa.py_buffer(np.packbits(values, bitorder="little"))
-    else:
-        assert values.dtype.itemsize == 8 and typ.bit_width == 64, (values.dtype, typ)
+    elif values.dtype.kind in "iuf" and pa.types.is_primitive(typ) and typ.bit_width == values.dtype.itemsize * 8:
         data = pa.py_buffer(np.ascontiguousarray(values))
+    else:  # Python objects (a caller's object array of strings): pyarrow reads them
+        return pa.array(values, type=typ, mask=None if valid is None else ~valid)
     validity, nulls = arrow_validity(valid, pa)
     return pa.Array.from_buffers(typ, len(values), [validity, data], null_count=nulls)
 
