@@ -577,3 +577,30 @@ def test_a_service_with_a_token_asks_for_it(browser: Any) -> None:
         wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the list, with the token")
         assert text_of(driver, "load-error") == ""
         driver.execute_script("sessionStorage.clear()")
+
+
+def test_create_right_after_an_edit_is_not_dropped_when_a_newer_draft_overtakes_it(browser: Any) -> None:
+    # The form drafts itself 250 ms after each edit; a Create pressed within that time asks
+    # for a draft too, and the debounced one overtakes it. Its answer was then dropped as
+    # stale, and Create silently did nothing (seen in CI under load). Drafts are slowed
+    # here so the overtaking always happens.
+    driver = browser
+    with ui_server() as server:
+        new_source(driver, server, "web", "race_check", "clicks", {"_id": "id", "url": "url", "at": "at"}, "continue")
+        wait(driver, lambda d: "cannot" not in text_of(d, "create-result"), "the form's first drafts")
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.fetch = function (path, init) {
+              var answer = real(path, init);
+              if (String(path).indexOf("/ui/api/draft") < 0) return answer;
+              return answer.then(function (r) { return new Promise(function (ok) { setTimeout(function () { ok(r); }, 700); }); });
+            };
+            """
+        )
+        path_input(driver, "url").send_keys("s")  # an edit: a draft is due in 250 ms
+        by_id(driver, "create").click()  # at once: this draft is answered after the debounced one was asked for
+        wait(driver, lambda d: "/ui/?created=race_check" in d.current_url, "the source created right after an edit")
+        status, body = api(server, "GET", "/v2/sinks/race_check")
+        assert status == 200, body
+        assert "urls" in json.dumps(body), body  # created from the form as it was after the edit

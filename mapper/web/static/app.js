@@ -305,10 +305,13 @@
     }
 
     // ---- the draft: problems per field, the preview
+    // A draft answered after a newer one was asked for is stale: SUPERSEDED, not shown.
+    var SUPERSEDED = {};
+
     function runDraft() {
       var seq = ++draftSeq;
       return api("POST", "/ui/api/draft", formData()).then(function (res) {
-        if (seq !== draftSeq) return null;
+        if (seq !== draftSeq) return SUPERSEDED;
         if (!res.ok) {
           setText("create-result", serviceError(res));
           return null;
@@ -428,7 +431,12 @@
       setText("create-result", "");
       var button = $("create");
       button.disabled = true;
-      runDraft().then(function (d) {
+      // The draft of the form as it is now: a debounced draft (a field just changed) may
+      // overtake this one, and then its answer is asked for again, not dropped.
+      function settledDraft() {
+        return runDraft().then(function (d) { return d === SUPERSEDED ? settledDraft() : d; });
+      }
+      settledDraft().then(function (d) {
         if (!d) { button.disabled = false; return; }
         if (!d.valid) {
           var n = showProblems(d.problems, true);
