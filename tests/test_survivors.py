@@ -723,3 +723,56 @@ def test_truncated_timestamp_warning_shows_the_granularitys_digits(granularity, 
     batch = m.map([{"id": 1, "t": "2022-08-08T17:57:48.260123456Z"}])
     assert [(w.kind, w.stored) for w in batch.report.warnings] == [("timestamp_truncated", stored)]
     assert batch.to_rows() == [{"_id": 1, "t": stored}]
+
+
+def test_a_column_whose_epoch_is_out_of_range_is_not_built():
+    # kills times.py `ok = False` -> True after the epoch-out-of-range error: the
+    # column's config must come back as None, so no Column is made for later checks
+    from mapper.checks import Checker, check_entry
+
+    ck = Checker()
+    entry = {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": "ns", "Epoch": "1800-01-01T00:00:00Z", "Unit": "s"}}
+    assert check_entry(ck, entry, ("definition", 0), 0, "schema") is None
+    assert [p.code for p in ck.problems] == ["epoch-out-of-range"]
+    entry["config"]["Epoch"] = "1900-01-01T00:00:00Z"
+    fine = Checker()
+    assert check_entry(fine, entry, ("definition", 0), 0, "schema") is not None and fine.problems == []
+
+
+@pytest.mark.parametrize("gran", ["s", "ms", "us"])
+def test_the_ns_range_is_named_only_at_granularity_ns(gran):
+    # kills times.py `gran == "ns"` -> `>=` (and kin) in the out-of-range message: "s" and
+    # "us" sort after "ns", so only the exact test keeps "(1833..2106)" to ns columns
+    m = one_column("timestamp", {"Granularity": gran})
+    _rows, errors, _w = both_paths(m, [{"id": 0, "v": "0001-01-01T00:00:00Z"}], on_error="skip")
+    assert [e[2] for e in errors] == ["out_of_range"]
+    assert "outside the range FeatureBase takes" in errors[0][3] and "1833" not in errors[0][3]
+
+
+def test_as_json_copies_a_dict_only_where_a_value_changes():
+    # kills base.py `(w := as_json(v)) is not v` -> `< v` (a list and a tuple do not compare)
+    from mapper.types import as_json
+
+    inner = [1]
+    value = {"a": ("x",), "b": inner, "c": "s"}
+    out = as_json(value)
+    assert out == {"a": ["x"], "b": [1], "c": "s"} and out is not value and out["b"] is inner
+    same = {"b": inner, "c": "s", "d": {"e": 2}}
+    assert as_json(same) is same
+
+
+def test_a_decimal_string_past_19_significant_digits_warns_even_when_its_scale_fits():
+    # kills decimal.py `dropped = ... != ""` -> `== ""`: at Scale 19 the 19 digits kept
+    # fit the column exactly, so only the dropped 20th digit says the value changed
+    m = one_column("decimal", {"Scale": 19})
+    _rows, errors, warnings = both_paths(m, [{"id": 0, "v": "0.12345678901234567891"}, {"id": 1, "v": "0.1234567890123456789"}])
+    assert errors == []
+    assert [(w[0], w[2], w[4]) for w in warnings] == [(0, "decimal_truncated", "0.1234567890123456789")]
+
+
+def test_a_layout_problem_says_its_character_only_when_it_has_one():
+    # kills times.py `if pos is not None` -> `if not pos is not None` in the Layout message
+    at = problem_messages(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "2006-01-02 %Y"}}))
+    assert at[("/definition/1/config/Layout", "layout")].endswith("(at character 11)")
+    nowhere = problem_messages(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "yyyy-MM-dd"}}))
+    assert "at character" not in nowhere[("/definition/1/config/Layout", "layout")]
