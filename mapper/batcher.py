@@ -72,10 +72,10 @@ class Verdict:
 
     __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner")
 
-    def __init__(self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None):
+    def __init__(self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None, owner: Batcher | None = None):
         self.index, self.tag, self.raw = index, tag, raw
         self._accepted, self._errors = accepted, errors
-        self._owner: Batcher | None = None  # set while the verdict waits to be judged
+        self._owner = owner  # the batcher, while the verdict waits to be judged
 
     @property
     def accepted(self) -> bool:
@@ -190,12 +190,11 @@ class Batcher:
         with the records around it (see :class:`Verdict`), and if accepted it goes into a body."""
         raw, problem = _text(record)
         with self._lock:
-            if problem is None and raw is not None and len(raw) <= self._too_big:  # the usual case, inline
+            if problem is None and raw is not None and len(raw) <= self._too_big:
                 index = self._next
                 self._next = index + 1
                 self._added += 1
-                verdict = Verdict(index, False, (), tag, raw)
-                verdict._owner = self
+                verdict = Verdict(index, False, (), tag, raw, self)
                 pending = self._pending
                 pending.append(verdict)
                 if len(pending) >= JUDGE_RECORDS:
@@ -229,8 +228,7 @@ class Batcher:
         if problem is not None or raw is None:
             self._refused += 1
             return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
-        verdict = Verdict(index, False, (), tag, raw)
-        verdict._owner = self
+        verdict = Verdict(index, False, (), tag, raw, self)
         self._pending.append(verdict)
         return verdict
 

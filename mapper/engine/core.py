@@ -162,7 +162,7 @@ class Engine:
         out.prepare(len(raws))
         start = out.n
         limit = self.options.max_record_size
-        if any(len(raw) > limit for raw in raws):
+        if max(map(len, raws)) > limit:
             too_big = {i: too_large_reason(len(raw), limit) for i, raw in enumerate(raws) if len(raw) > limit}
             bad = {**(bad or {}), **too_big}
         if bad:
