@@ -72,7 +72,9 @@ class Verdict:
 
     __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner")
 
-    def __init__(self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None, owner: Batcher | None = None):
+    def __init__(
+        self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None, owner: Batcher | None = None
+    ):
         self.index, self.tag, self.raw = index, tag, raw
         self._accepted, self._errors = accepted, errors
         self._owner = owner  # the batcher, while the verdict waits to be judged
