@@ -413,7 +413,9 @@ def concat_batches(parts: list[Batch]) -> Batch:
     for name, col in first.columns.items():
         arrays = concat_arrays([ColumnArrays(p.columns[name].stored, p.columns[name].valid, p.columns[name].present, p.columns[name].offsets) for p in parts])
         columns[name] = ColumnData(name, col.ctype, arrays)
-    ids = np.concatenate([p.ids for p in parts])
+    held = [p.id_values for p in parts]
+    strings = [h for h in held if isinstance(h, Strings)]
+    ids = Strings.concat(strings) if len(strings) == len(held) else np.concatenate([p.ids for p in parts])  # string ids stay as held
     record_index = np.concatenate([p.record_index for p in parts])
     return Batch(first.sink, ids, record_index, columns, parts[-1].report)
 

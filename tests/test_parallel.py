@@ -152,6 +152,11 @@ def test_workers_string_ids_stay_utf8_until_read_and_write_as_one_process(m, tmp
     write_npz(many, str(tmp_path / "many.npz"))
     write_npz(one, str(tmp_path / "one.npz"))
     assert mapper.read_batch(tmp_path / "many.npz").ids.tolist() == mapper.read_batch(tmp_path / "one.npz").ids.tolist() == one.ids.tolist()
+    from mapper.batch import concat_batches
+
+    twice = concat_batches([many, many])  # (the .npz writer joins its parts so)
+    assert isinstance(twice.id_values, Strings) and not twice.id_values.has_objects
+    assert twice.ids.tolist() == one.ids.tolist() * 2
     assert many.ids.tolist() == one.ids.tolist() and len(one) < 4000
 
 
