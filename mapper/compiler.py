@@ -506,6 +506,8 @@ class CompiledSink:
         #: integer -0 then matters (Go decodes it as float64 -0, printed "-0")
         self.prints_numbers = any(self.ctypes[i].is_text for i in active) or (sink.primary_key_fields is not None and self.with_identity)
         self.jsonpaths = tuple(c.path.jsonpath() for c in columns)
+        self.names = tuple(c.name for c in columns)
+        self.pointers = tuple(c.pointer for c in columns)
         root, nodes = _build_trie(tuple(c for c in columns if c.index in active))
         self._root = root
         self._prefix_keys = {n.id: n.keys for n in nodes}

@@ -37,21 +37,15 @@ class CarefulPath:
         self.strict = options.strict
         self.allow_missing = compiled.sink.allow_missing_fields
         self.ctypes = compiled.ctypes
+        self.names = compiled.names
         self.paths = compiled.jsonpaths
+        self.pointers = compiled.pointers
         self.stored = compiled.stored_index
-        # what every run of this sink needs: worked out once (one-record runs feel each microsecond)
-        fixed: tuple[tuple[str, ...], tuple[str, ...], int | None, tuple[int, ...]] | None = compiled.memo.get("careful_fixed")
-        if fixed is None:
-            sink = compiled.sink
-            with_id = compiled.with_identity  # identity: a workers part may leave it to another process
-            pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
-            fixed = compiled.memo["careful_fixed"] = (
-                tuple(col.name for col in compiled.columns),
-                tuple(col.pointer for col in compiled.columns),
-                compiled.identity_index[0] if sink.id_field is not None and with_id else None,
-                pk_cols,
-            )
-        self.names, self.pointers, self.id_col, self.pk_cols = fixed
+        sink = compiled.sink
+        # identity (a workers part may leave it to another process)
+        with_id = compiled.with_identity
+        self.id_col = compiled.identity_index[0] if sink.id_field is not None and with_id else None
+        self.pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
         self.pk_single_str = len(self.pk_cols) == 1
 
     def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str) -> None:

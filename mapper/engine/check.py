@@ -124,10 +124,10 @@ def validate_one_line(compiled: CompiledSink, line: bytes, options: MapOptions) 
 
 
 def thread_checker(compiled: CompiledSink, strict: bool) -> RecordChecker:
+    """This thread's checker of ``compiled`` (one per thread and ``strict``; the compiled sink is shared)."""
     local = compiled.memo.get("record_checkers")
     if local is None:
         local = compiled.memo["record_checkers"] = threading.local()
-    """This thread's checker of ``compiled`` (one per thread and ``strict``; the compiled sink is shared)."""
     checker: RecordChecker | None = getattr(local, "strict" if strict else "plain", None)
     if checker is None:
         checker = RecordChecker(compiled, strict=strict)

@@ -31,8 +31,9 @@ _DICT = {dict}
 #: Runs of at most this many records take the careful path: a vector form's fixed
 #: costs (a few numpy calls per column) outweigh one record's scalar conversions.
 SMALL_RUN = 2
-#: NDJSON chunks up to this many bytes are looked at for being such a small run first.
-_SMALL_CHUNK = 1 << 16
+#: NDJSON chunks up to this many bytes are counted first (bytes.count, no numpy): a
+#: run of at most SMALL_RUN records needs nothing more.
+_SMALL_CHUNK = 1 << 12
 
 
 class Engine:
@@ -112,18 +113,12 @@ class Engine:
         if not data:
             return first_line
         ends_nl = data[-1] == 10
-        if len(data) <= _SMALL_CHUNK:  # a record or a few: counted without numpy's fixed costs
-            small = bytes(data)
-            count = small.count(b"\n") + (0 if ends_nl else 1)
-            if count <= SMALL_RUN:
-                self.next_line = first_line + count
-                out.prepare(count)
-                self._lines_one_by_one(small, first_line)
-                self._close_unit()
-                return first_line + count
-        buf = np.frombuffer(data, dtype=np.uint8)
-        newlines = np.flatnonzero(buf == 10)
-        count = len(newlines) + (0 if ends_nl else 1)
+        # a record or a few (a small chunk) are counted without numpy's fixed costs
+        count = bytes(data).count(b"\n") + (0 if ends_nl else 1) if len(data) <= _SMALL_CHUNK else SMALL_RUN + 1
+        if count > SMALL_RUN:
+            buf = np.frombuffer(data, dtype=np.uint8)
+            newlines = np.flatnonzero(buf == 10)
+            count = len(newlines) + (0 if ends_nl else 1)
         end_line = self.next_line = first_line + count
         if self.expect_bytes and self.output:
             # First chunk of a batch of known size: reserve what the whole batch will
