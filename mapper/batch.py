@@ -598,11 +598,9 @@ class Batch:
     def ids_to_arrow(self, pa: Any) -> Any:
         """The ``_id`` column as a ``pyarrow`` array: ``uint64``, or ``string`` for string identities."""
         ids = self._ids
-        if isinstance(ids, Strings):
-            return arrow_strings(ids, None, pa)
-        if ids.dtype == object:
-            return arrow_strings(Strings.from_objects(ids), None, pa)
-        return arrow_fixed(ids, None, pa.uint64(), pa)
+        if isinstance(ids, np.ndarray) and ids.dtype != object:
+            return arrow_fixed(ids, None, pa.uint64(), pa)
+        return arrow_strings(ids if isinstance(ids, Strings) else Strings.from_objects(ids), None, pa)
 
     def to_pandas(self, **options: Any) -> Any:
         """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`."""

@@ -343,7 +343,7 @@ def test_strings_take_the_utf8_way_until_it_has_cost_what_importing_pandas_costs
     from mapper.types import base
 
     monkeypatch.delitem(sys.modules, "pandas", raising=False)
-    monkeypatch.setattr(base, "_PANDAS_FOUND", {"pandas": True})
+    monkeypatch.setattr(base, "_pandas_installed", lambda: True)
     monkeypatch.setattr(base, "_utf8_way", [0])
     monkeypatch.setattr(base, "_PANDAS_IMPORT_STRINGS", 5)
     first = Strings.from_objects(np.array(["é", None, "b", "x\x00y"], dtype=object), np.array([True, False, True, True]))
@@ -356,7 +356,7 @@ def test_strings_take_the_utf8_way_until_it_has_cost_what_importing_pandas_costs
     third = Strings.from_objects(np.array(["e"], dtype=object))
     assert base.arrow_strings(third, None, pa).to_pylist() == ["e"] and not third.has_utf8  # paid: pyarrow.array from now on
     monkeypatch.setattr(base, "_utf8_way", [0])
-    monkeypatch.setattr(base, "_PANDAS_FOUND", {"pandas": False})  # no pandas to import: pyarrow.array at once
+    monkeypatch.setattr(base, "_pandas_installed", lambda: False)  # no pandas to import: pyarrow.array at once
     fourth = Strings.from_objects(np.array(["f"], dtype=object))
     base.arrow_strings(fourth, None, pa)
     assert not fourth.has_utf8

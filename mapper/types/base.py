@@ -22,6 +22,7 @@ shared numeric rules below (:func:`to_int64`, :func:`to_uint64`) reproduce that.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import re
@@ -348,14 +349,9 @@ def _objects_way_pays(n: int) -> bool:
     return False
 
 
+@functools.cache
 def _pandas_installed() -> bool:
-    found = _PANDAS_FOUND.get("pandas")
-    if found is None:
-        found = _PANDAS_FOUND["pandas"] = importlib.util.find_spec("pandas") is not None
-    return found
-
-
-_PANDAS_FOUND: dict[str, bool] = {}
+    return importlib.util.find_spec("pandas") is not None
 
 
 def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
