@@ -114,7 +114,7 @@ def format_result(r: dict[str, Any]) -> str:
         + ", ".join(f"{name} {v['x_loads']:.1f}x ({v['us']:.1f} us)" for name, v in r["one_record"].items() if name != "orjson.loads"),
         "validate per-record cost by batch size (x the full batch's): " + ", ".join(f"{k}: {v['x_full']:.2f}x" for k, v in r["batches"].items()),
         f"batcher, dicts one by one with verdicts: {r['batcher']['ratio']:.2f}x map(dicts) ({r['batcher']['records_per_s']:,.0f} records/s);"
-        f" encoding each dict (orjson.dumps) alone takes {r['batcher'].get('encode_x_map', float('nan')):.2f}x map(dicts)",
+        f" encoding each dict (orjson.dumps) alone takes {r['batcher']['encode_x_map']:.2f}x map(dicts)",
     ]
     return "\n".join(lines)
 

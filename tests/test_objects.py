@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, UserDict
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import given
 
 import mapper
+from tests.test_mapping_cases import CASES, load_case
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
 SIMPLE = {
@@ -388,16 +388,12 @@ def test_validate_of_one_line_says_what_an_engine_run_says(recs):
                 assert _everything(m.validate(text, **opts)) == _everything(_engine_report(m, text, **opts)), (text, opts)
 
 
-CASES = Path(__file__).parent / "cases" / "mapping"
-
-
-@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
-def test_validate_of_each_golden_line_alone_says_what_an_engine_run_says(case):
-    path = CASES / case
-    m = mapper.compile_sink(mapper.load_sink(path / "sink.json"))
-    options = json.loads((path / "options.json").read_text()) if (path / "options.json").exists() else {}
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)
+def test_validate_of_each_golden_line_alone_says_what_an_engine_run_says(path):
+    sink, records, _expected, options = load_case(path)
+    m = mapper.compile_sink(sink)
     options.pop("workers", None)
-    for line in (path / "records.ndjson").read_bytes().split(b"\n"):
+    for line in records.split(b"\n"):
         if line.strip():
             assert _everything(m.validate(line, **options)) == _everything(_engine_report(m, line, **options)), line
 
