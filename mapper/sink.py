@@ -130,6 +130,8 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None]:
             raise DefinitionError([Problem("error", "", f"{preview(str(path), 200)} is a directory, not a sink file", "unreadable")], str(path)) from None
         except OSError as exc:
             raise DefinitionError([Problem("error", "", f"cannot read {preview(str(path), 200)}: {exc.strerror}", "unreadable")], str(path)) from None
+        except ValueError:  # the OS takes no NUL in a file name
+            raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:
             return read_json_document(data, f"sink file {path.name}"), str(path)
         except DefinitionError as exc:

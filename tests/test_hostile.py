@@ -572,3 +572,15 @@ def test_18_error_and_warning_counts_are_listed_in_one_order_with_workers() -> N
     one, two = m.validate(data, on_error="skip"), m.validate(data, on_error="skip", workers=2)
     assert one.to_dict() == two.to_dict()
     assert [c["column"] for c in one.to_dict()["error_counts"]] == sorted(c["column"] for c in one.to_dict()["error_counts"])
+
+
+def test_a_file_name_holding_nul_is_a_clear_error_not_a_valueerror():
+    # the OS takes no NUL in a path; pathlib/open raise ValueError("embedded null byte")
+    with pytest.raises(mapper.DefinitionError) as sink_err:
+        mapper.load_sink("sink\x00.json")
+    assert "'sink\\x00.json' cannot be a file name: it holds a NUL byte" in str(sink_err.value)
+    assert [p.code for p in mapper.check_sink("\x00").problems] == ["unreadable"]
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    for call in (m.map, m.validate, lambda p: list(m.iter_batches(p))):
+        with pytest.raises(mapper.InputError, match="cannot be a file name: it holds a NUL byte"):
+            call("records\x00.ndjson")

@@ -563,6 +563,8 @@ def open_input(path: str | os.PathLike[str]) -> BinaryIO:
         raise InputError(f"{path} is a directory, not a records file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError:  # the OS takes no NUL in a file name
+        raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
     magic = fh.peek(2)[:2]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
     if magic == _GZIP:
         return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
