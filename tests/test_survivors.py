@@ -776,3 +776,22 @@ def test_a_layout_problem_says_its_character_only_when_it_has_one():
     assert at[("/definition/1/config/Layout", "layout")].endswith("(at character 11)")
     nowhere = problem_messages(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "yyyy-MM-dd"}}))
     assert "at character" not in nowhere[("/definition/1/config/Layout", "layout")]
+
+
+def test_a_layout_warning_stays_a_warning_and_an_error_an_error():
+    # kills times.py `report = rules.error if severity == "error" else ...` -> `if not ...`
+    warned = mapper.check_sink(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "2006-13-02"}}))
+    assert [(p.severity, p.code) for p in warned.problems] == [("warning", "layout")] and warned.valid
+    refused = mapper.check_sink(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "2006-01-02 %Y"}}))
+    assert [(p.severity, p.code) for p in refused.problems] == [("error", "layout")] and not refused.valid
+
+
+def test_as_json_turns_nested_mappings_into_plain_dicts_even_when_they_compare_equal():
+    # kills base.py `(w := as_json(v)) is not v` -> `!= v`: a UserDict equals the dict it becomes
+    from collections import UserDict
+
+    from mapper.types import as_json
+
+    out = as_json({"a": UserDict({"x": 1}), "b": [UserDict({"y": 2})]})
+    assert out == {"a": {"x": 1}, "b": [{"y": 2}]}
+    assert type(out["a"]) is dict and type(out["b"][0]) is dict
