@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 import mapper
-from mapper.paths import parse_path
+from mapper.paths import PathSyntaxError, parse_path
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -795,3 +795,79 @@ def test_as_json_turns_nested_mappings_into_plain_dicts_even_when_they_compare_e
     out = as_json({"a": UserDict({"x": 1}), "b": [UserDict({"y": 2})]})
     assert out == {"a": {"x": 1}, "b": [{"y": 2}]}
     assert type(out["a"]) is dict and type(out["b"][0]) is dict
+
+
+def test_allow_missing_fields_option_over_a_schema_with_its_own_notes_the_override():
+    # kills sink.py `form != "definition"` -> `==` / `<` in the allow_missing_fields override note
+    # ("schema" sorts after "definition"; a bare array has nothing to override)
+    schema = {"id_field": "a", "allow_missing_fields": True, "definition": _TWO_COLUMNS}
+    problems = mapper.check_sink(schema, allow_missing_fields=False).problems
+    assert [(p.pointer, p.code, p.severity) for p in problems] == [("/allow_missing_fields", "overridden", "note")]
+    assert mapper.check_sink(schema, allow_missing_fields=True).problems == ()  # the same value overrides nothing
+    assert mapper.check_sink(_TWO_COLUMNS, id_field="a", allow_missing_fields=False).problems == ()
+
+
+@pytest.mark.parametrize("form", ["array", "dotted"])
+def test_a_path_takes_at_most_a_hundred_keys(form):
+    # kills checks.py `MAX_PATH_KEYS = 100` -> 101 (the bound, both ways of writing a path)
+    def problems(keys: int) -> list[str]:
+        path: object = [f"k{i}" for i in range(keys)] if form == "array" else ".".join(f"k{i}" for i in range(keys))
+        entry = {"name": "v", "path": path, "type": "string"}
+        return [p.code for p in mapper.check_sink(schema(entry)).problems if p.severity == "error"]
+
+    assert problems(100) == []
+    assert problems(101) == ["path-too-deep"]
+
+
+def test_a_quoted_key_inside_a_dotted_path_ends_at_its_closing_quote():
+    # kills paths.py `return value, i + 1` -> `i // 1` (the parse resumed on the closing quote)
+    # (misread, the text would fall through to the JMESPath reading: no longer a plain path)
+    for text, keys in (('a."b.c".d', ["a", "b.c", "d"]), ('"x y"."z"', ["x y", "z"])):
+        path = parse_path(text)
+        assert path.is_plain and path.as_array() == keys
+    # the plain reader's own errors after a quoted key (JMESPath words them otherwise)
+    for text, message, position in (('"a".', "expected a key after '.'", 4), ('"a"..b', "empty key (two dots in a row, or a leading dot)", 4)):
+        with pytest.raises(PathSyntaxError) as caught:
+            parse_path(text)
+        assert (caught.value.message, caught.value.position) == (message, position)
+
+
+@pytest.mark.parametrize("zone", ["ABCTX", "ABCTXY"])
+def test_a_zone_of_five_or_six_capitals_needs_its_t_last(zone):
+    # kills golayout.py `n == 4 and s[3] == "T"` -> `n >= 4`: Go takes 4-letter zones ending in T
+    # and 5-letter ones ending in T, not longer names with a T fourth
+    from mapper.golayout import LayoutError, compile_layout
+
+    layout = compile_layout("2006-01-02 MST")
+    assert layout.parse("2010-02-04 ABCT") == layout.parse("2010-02-04 UTC")
+    assert layout.parse("2010-02-04 ABCDT") == layout.parse("2010-02-04 UTC")
+    with pytest.raises(LayoutError):
+        layout.parse(f"2010-02-04 {zone}")
+
+
+def test_decimal_note_of_a_float_written_in_e_notation():
+    # kills decimal.py `"e" not in text and "n" not in text` -> `or` (the plain-notation shortcut
+    # must not read "1e+16" or "1.5e-07" as digits)
+    from mapper.types.decimal import decimal_note
+
+    assert decimal_note(1e16, 10**18, 2) is None  # 1e+16 at Scale 2 is exact
+    note = decimal_note(1.5e-07, 0, 2)
+    assert note is not None and note.kind == "decimal_truncated"
+
+
+def test_february_has_29_days_in_leap_years_and_28_otherwise():
+    # kills golayout.py `return 29 if _is_leap(y) else 28` -> other day counts
+    from mapper.golayout import LayoutError, compile_layout
+
+    for layout in ("2006-01-02", "Jan 2 2006", "02/01/2006 15:04"):
+        parse = compile_layout(layout).parse
+        ok, bad = [], []
+        for y, d in ((2024, 29), (2000, 29), (2023, 28), (2024, 30), (2023, 29), (1900, 29)):
+            text = {"2006-01-02": f"{y}-02-{d:02d}", "Jan 2 2006": f"Feb {d} {y}", "02/01/2006 15:04": f"{d:02d}/02/{y} 00:00"}[layout]
+            try:
+                parse(text)
+                ok.append((y, d))
+            except LayoutError as exc:
+                assert "day out of range" in str(exc)
+                bad.append((y, d))
+        assert ok == [(2024, 29), (2000, 29), (2023, 28)] and bad == [(2024, 30), (2023, 29), (1900, 29)], layout
