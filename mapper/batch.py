@@ -579,20 +579,37 @@ class Batch:
         decimals (``decimal128(38, scale)``), timestamps (the column's unit, UTC), sets
         and strings held as UTF-8 are handed over from the batch's own buffers; strings
         held only as Python objects (what the decoders make) are read by ``pyarrow.array``.
-        The schema's metadata holds the sink definition (``mapper.sink``).
+        The schema's metadata holds the sink definition (``mapper.sink``) and the names
+        of the record index and presence fields (``mapper.fields``): when a column is
+        itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
+        name with ``_`` appended (as many as it needs to be unique).
         """
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
+        taken = {"_id", *self.columns}
+
+        def free(name: str) -> str:
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            return name
+
         arrays, names = [self.ids_to_arrow(pa)], ["_id"]
+        fields: dict[str, Any] = {"record_index": None, "presence": {}}
         if record_index:
             arrays.append(arrow_fixed(self.record_index, None, pa.int64(), pa))
-            names.append("_record_index")
+            fields["record_index"] = free("_record_index")
+            names.append(fields["record_index"])
         for name, col in self.columns.items():
             arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
             names.append(name)
             if presence:
                 arrays.append(arrow_fixed(col.present, None, pa.bool_(), pa))
-                names.append(f"{name}.present")
-        meta = {b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(), b"mapper.presence": b"<column>.present" if presence else b""}
+                names.append(fields["presence"].setdefault(name, free(f"{name}.present")))
+        meta = {
+            b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(),
+            b"mapper.presence": b"<column>.present" if presence else b"",
+            b"mapper.fields": json.dumps(fields, ensure_ascii=False).encode(),
+        }
         return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
 
     def ids_to_arrow(self, pa: Any) -> Any:

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any, Callable
 
-from .commands import load_cli_sink, map_options
+from .commands import check_paths, load_cli_sink, map_options
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.reader import open_input, units_for
@@ -24,6 +24,7 @@ from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
 from .report import BatchRejected, Report
+from .writers import atomic_output
 
 
 def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -110,6 +111,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print("mapper: --repeat must be at least 1", file=sys.stderr)
         return 2
     try:
+        if args.json_out and args.json_out != "-":
+            check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)
         data = _read_all(args.records)
         own = measure_mapper(compile_definition(sink), data, args.repeat, options)
@@ -121,8 +124,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2, default=str))
         return 0
     if args.json_out:
-        with open(args.json_out, "w") as fh:
-            json.dump(result, fh, indent=2, default=str)
+        try:
+            with atomic_output(args.json_out, "w") as fh:  # a kill leaves no half-written figures under the name
+                json.dump(result, fh, indent=2, default=str)
+        except MapperError as exc:
+            print(f"mapper: {exc}", file=sys.stderr)
+            return 2
     _print(own, len(data))
     return 0
 

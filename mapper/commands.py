@@ -128,7 +128,8 @@ def map_options(args: argparse.Namespace) -> MapOptions:
 
 
 def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
-    """Refuse, before reading, outputs that cannot be written or that would overwrite an input or each other."""
+    """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
+    file among them) or each other."""
     for i, (flag, path) in enumerate(outputs):
         check_output(path)
         for name in inputs:
@@ -282,9 +283,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     ignore = ignored_warnings(args)
     inputs = _inputs(args)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
+    if args.rejects == "-":  # not stdout: that carries the report or the rows
+        raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
-    check_paths(inputs, outputs)
+    check_paths([args.sink, *inputs], outputs)
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         raise _UsageExit()

@@ -86,13 +86,19 @@ def body_size(count: int, raw_bytes: int) -> int:
 # no NaN, numbers must fit a float64 (1e400 fails, as it does in Go), and nesting is
 # bounded. mapper's engine only decodes the mapped fields, so a number out of range in a
 # field nobody maps would pass it; the service would refuse the whole body for it.
-# One place orjson is stricter than Go: a lone UTF-16 surrogate escape ("\ud800"),
-# which Go (and the engine) take as U+FFFD. Such a text is read again with the json
-# module, numbers held to float64's range as Go holds them.
+# Two places orjson is stricter than Go: invalid UTF-8, each byte of which Go (and the
+# engine) read as U+FFFD, so the text is read again so repaired; and a lone UTF-16
+# surrogate escape ("\ud800"), which Go takes as U+FFFD: such a text is read again with
+# the json module, numbers held to float64's range as Go holds them.
 def _loads(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return _loads(data.decode("utf-8", "mapper-go-replace").encode("utf-8"))
         if "surrogate" not in str(exc) or b"\\u" not in data:
             raise
         try:

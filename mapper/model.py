@@ -156,14 +156,15 @@ class Sink:
         """The columns the endpoint stores, in definition order.
 
         The ingester does not index the ``id_field`` column separately, nor a single
-        primary key column of type ``string``: those only make ``_id``.
+        primary key column of type ``string`` or named ``_id`` (the table's identity
+        column itself, as later versions of the docs map it): those only make ``_id``.
         """
         skip: set[str] = set()
         if self.id_field is not None:
             skip.add(self.id_field)
         elif self.primary_key_fields and len(self.primary_key_fields) == 1:
             col = self.column(self.primary_key_fields[0])
-            if col.type == "string":
+            if col.type == "string" or col.name == "_id":
                 skip.add(col.name)
         return tuple(c for c in self.columns if c.name not in skip)
 

@@ -150,6 +150,8 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             except ValueError as exc:
                 pos = start + getattr(exc, "pos", 0)
                 raise PathSyntaxError(f"invalid quoted key: {getattr(exc, 'msg', exc)}", text, pos) from None
+            if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+                raise PathSyntaxError("the quoted key escapes half of a UTF-16 surrogate pair: it is not Unicode text", text, start)
             return value, i + 1
         if ord(c) < 0x20:
             raise PathSyntaxError("control character in a quoted key (escape it)", text, i)

@@ -133,7 +133,7 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None]:
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:
-            return read_json_document(data, f"sink file {path.name}"), str(path)
+            return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path)
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
     raise DefinitionError([Problem("error", "", f"cannot read a sink definition from a {type(source).__name__}", "unreadable")])
@@ -165,7 +165,7 @@ def check_sink(
         "name": name,
     }
     try:
-        sink = _check_document(ck, doc, overrides)
+        sink = _check_document(ck, doc, overrides) if _unicode_text(ck, doc) else None
     except RecursionError:
         ck.error((), "too-deep", "the definition is nested too deeply")
         sink = None
@@ -175,6 +175,36 @@ def check_sink(
         sink = replace(sink, problems=problems, source=display)
         return CheckResult(sink, problems, display)
     return CheckResult(None, problems, display)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode_text(ck: Checker, doc: Any) -> bool:
+    """Whether every key and string of the definition is Unicode text; each that is not is an error.
+
+    JSON text may escape half of a UTF-16 pair on its own (``"\\ud800"``), and Python
+    objects may hold one: that is no text the endpoint can store (Go reads U+FFFD) nor
+    mapper can compile or write, so the definition is refused where it holds one.
+    """
+    good = True
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(doc, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                ck.error(where, "invalid-unicode", f"the text {ascii(value)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                good = False
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    ck.error(where, "invalid-unicode", f"the key {ascii(key)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                    good = False
+                else:
+                    stack.append((item, (*where, key)))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, (*where, i)) for i, item in enumerate(value))
+    return good
 
 
 def load_sink(
@@ -391,10 +421,20 @@ def _check_schema_parts(
         check_paths(ck, checked)
     if columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
-    return Sink(
+    sink = Sink(
         columns=tuple(columns),
         allow_missing_fields=allow_missing,
         id_field=id_field,
         primary_key_fields=pk_fields if id_field is None else None,
         form=form,
     )
+    for c in sink.stored_columns:
+        if c.name == "_id":  # the table's record identity: a stored column of that name would write over it
+            ck.error(
+                definition_where + (c.index, "name"),
+                "reserved-name",
+                "_id is the record's identity in the table (what id_field / primary_key_fields make): "
+                "a stored column cannot have that name; name it otherwise, or make it the identity",
+            )
+            return None
+    return sink

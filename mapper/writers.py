@@ -14,6 +14,7 @@ import re
 import secrets
 import stat
 import sys
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -436,14 +437,36 @@ def read_batch(path: str | os.PathLike[str]) -> Batch:
             return _read_npz(name)
         if suffix in (".arrow", ".parquet"):
             return _read_arrow(name, parquet=suffix == ".parquet")
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:  # pyarrow's errors are ValueError or TypeError too
         raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
+    except Exception as exc:  # pyarrow's other errors (ArrowNotImplementedError of an impossible cast)
+        if type(exc).__module__.startswith("pyarrow"):
+            raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
+        raise
     raise InputError(f"cannot tell the format of {name!r}: read_batch reads .npz, .arrow and .parquet files written by mapper")
 
 
+#: The numpy dtype of each storage's values (strings are held as UTF-8: :class:`Strings`).
+_STORED_DTYPES = {"int64": np.dtype(np.int64), "uint64": np.dtype(np.uint64), "bool": np.dtype(bool), "uint64set": np.dtype(np.uint64)}
+
+
 def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarray, arrays: dict[str, ColumnArrays]) -> Batch:
+    """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused)."""
     sink = load_sink(sink_body)
-    columns = {c.name: ColumnData(c.name, column_type(c), arrays[c.name]) for c in sink.stored_columns}
+    if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
+        raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
+    columns = {}
+    for c in sink.stored_columns:
+        ctype = column_type(c)
+        a = arrays[c.name]
+        values = a.values
+        count = rows if a.offsets is None else int(a.offsets[-1]) if len(a.offsets) == rows + 1 else -1
+        held = "strings" if isinstance(values, Strings) else values.dtype
+        if held != _STORED_DTYPES.get(ctype.storage, "strings"):
+            raise ValueError(f"column {c.name!r} holds {held} values, not those of a {c.type} column")
+        if len(a.valid) != rows or len(a.present) != rows or count < 0 or len(values) != count:
+            raise ValueError(f"column {c.name!r} does not hold {rows} rows")
+        columns[c.name] = ColumnData(c.name, ctype, a)
     return Batch(sink, ids, record_index, columns, Report(records=rows))
 
 
@@ -480,17 +503,26 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         raise ValueError("its schema metadata holds no sink (not written by mapper map)")
     body = json.loads(meta[b"mapper.sink"])
     sink = load_sink(body)
+    # mapper's own fields: named in the metadata (a column may own the usual name), else by convention
+    fields = json.loads(meta[b"mapper.fields"]) if b"mapper.fields" in meta else {}
+    presence = fields.get("presence") or {}
+    index_field = fields.get("record_index", "_record_index")
     arrays = {}
     n = table.num_rows
     for column in sink.stored_columns:
         col = column.name
         arr = table.column(col).combine_chunks()
-        # the type mapper writes (Parquet keeps no second timestamps: they come back in ms)
+        # the type mapper writes (Parquet keeps no second timestamps: they come back in ms);
+        # a column of another type (a file written otherwise, or edited) is cast or refused
         want = column_type(column).arrow_type(pa)
-        if pa.types.is_timestamp(want) and arr.type != want:
-            arr = arr.cast(want)
+        if arr.type != want and not _same_layout(arr.type, want, pa):
+            try:
+                arr = arr.cast(want)
+            except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
+                raise ValueError(f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column ({exc})") from None
         valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)
-        present = table.column(f"{col}.present").to_numpy() if f"{col}.present" in table.column_names else valid.copy()
+        present_field = presence.get(col, f"{col}.present")
+        present = table.column(present_field).to_numpy() if present_field in table.column_names else valid.copy()
         offsets = None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             offsets = np.asarray(arr.offsets, dtype=np.int64)
@@ -499,8 +531,17 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             values = _arrow_values(arr, pa, valid)
         arrays[col] = ColumnArrays(values, valid, np.asarray(present, dtype=bool), offsets)
     ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
-    record_index = table.column("_record_index").to_numpy() if "_record_index" in table.column_names else np.arange(n, dtype=np.int64)
+    record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, np.asarray(record_index, dtype=np.int64), arrays)
+
+
+def _same_layout(got: Any, want: Any, pa: Any) -> bool:
+    """Types :func:`_arrow_values` reads alike: string and large_string, list and large_list of such."""
+    if (pa.types.is_string(got) or pa.types.is_large_string(got)) and pa.types.is_string(want):
+        return True
+    if (pa.types.is_list(got) or pa.types.is_large_list(got)) and pa.types.is_list(want):
+        return bool(got.value_type == want.value_type or _same_layout(got.value_type, want.value_type, pa))
+    return False
 
 
 def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None) -> Any:

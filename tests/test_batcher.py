@@ -131,6 +131,13 @@ def test_text_the_service_would_not_decode_is_refused_although_the_engine_would_
     assert not v.accepted and v.errors[0].code == "invalid_json" and "infinity" in v.errors[0].message
     # a lone surrogate escape is taken, as Go takes it
     assert mapper.Batcher(m).add(orjson.dumps(aircraft(2))[:-1] + rb', "note": "a\ud800b"}').accepted
+    # and invalid UTF-8 too (Go reads each bad byte as U+FFFD; refused as "not valid UTF-8" before)
+    bad_utf8 = orjson.dumps(aircraft(3))[:-1] + b', "note": "a\xffb"}'
+    assert m.validate(bad_utf8).verdict == "accepted"
+    b = mapper.Batcher(m)
+    assert b.add(bad_utf8).accepted and b.flush()[0].raws == [bad_utf8]
+    # ... but not with a number out of range besides
+    assert not mapper.Batcher(m).add(bad_utf8[:-1] + b', "x": 1e400}').accepted
 
 
 def test_odd_inputs_are_refused_not_raised():

@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+import mapper
+
 ROOT = Path(__file__).parents[1]
 EXAMPLE_SINK = ROOT / "examples" / "aircraft" / "sink.json"
 EXAMPLE_RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
@@ -301,6 +303,19 @@ def test_corrupt_gzip_is_a_clean_error(f: Files, tmp_path: Path) -> None:
     p = run("validate", f.sink, bad)
     assert p.returncode == EXIT_USAGE
     assert p.err.strip() and p.out == ""
+    # a damaged deflate stream (zlib's own error), among several files: the file is named
+    packed = gzip.compress(b"".join(b'{"id": "r%d", "n": 1}\n' % i for i in range(5000)))
+    damaged = tmp_path / "damaged.gz"
+    damaged.write_bytes(packed[:20] + b"\0" * 50 + packed[70:])
+    p = run("validate", f.sink, f.gz, damaged)
+    assert p.returncode == EXIT_USAGE and p.out == ""
+    assert p.err.startswith(f"mapper: cannot read {damaged}: ") and "Traceback" not in p.err
+    p = run("validate", f.sink, "-", input=damaged.read_bytes())
+    assert p.returncode == EXIT_USAGE and p.err.startswith("mapper: cannot read the input: ")
+    m = mapper.compile_sink(f.sink)
+    for given in (damaged.read_bytes(), damaged, str(damaged)):
+        with pytest.raises(mapper.InputError, match="cannot read"):
+            m.validate(given)
 
 
 def test_endpoint_request_body(f: Files) -> None:
@@ -342,10 +357,13 @@ def test_input_format_forces_the_format(f: Files) -> None:
     p = run("validate", f.sink, "--report", "json", "--input-format", "ndjson", input=array)
     assert p.returncode == EXIT_REJECTED
     assert [(e["line"], e["code"]) for e in json_out(p)["errors"]] == [(1, "not_an_object")]
-    # forced JSON: one document (an object is one record; two lines are not one document)
+    # forced JSON: one document (an object is one record), or objects one after another
+    # (each a record, as `jq .` prints them); an array followed by more is one broken document
     p = run("validate", f.sink, "--report", "json", "--input-format", "json", input=good(0) + b"\n")
     assert p.returncode == EXIT_OK and json_out(p)["records"] == 1
     p = run("validate", f.sink, "--report", "json", "--input-format", "json", input=good(0) + b"\n" + good(1) + b"\n")
+    assert p.returncode == EXIT_OK and json_out(p)["records"] == 2
+    p = run("validate", f.sink, "--report", "json", "--input-format", "json", input=array + array)
     assert p.returncode == EXIT_REJECTED and json_out(p)["errors"][0]["code"] == "invalid_json"
     # forced endpoint on an NDJSON record: not a request body
     p = run("validate", f.sink, "--report", "json", "--input-format", "endpoint", input=good(0) + b"\n")

@@ -176,6 +176,63 @@ def test_read_batch_refuses_what_it_cannot_read(tmp_path):
         mapper.read_batch(tmp_path / "x.csv")
 
 
+def test_read_batch_refuses_damaged_or_edited_files_by_name(tmp_path):
+    """A cut file, an edited header, arrays that do not fit the sink: InputError naming the file, never the reader's own error."""
+    from mapper.writers import npz_arrays, write_npz
+
+    batch = _seed_batch()
+    good = tmp_path / "good.npz"
+    write_npz(batch, str(good))
+    _same(mapper.read_batch(good), batch)
+
+    def refused(path: Path, *words: str) -> None:
+        with pytest.raises(mapper.InputError, match="cannot read .* as a mapper batch") as caught:
+            mapper.read_batch(path)
+        assert str(path) in str(caught.value) and all(w in str(caught.value) for w in words), str(caught.value)
+
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(good.read_bytes()[:3000])  # zipfile.BadZipFile before
+    refused(cut)
+
+    def edited(name: str, change: Any) -> Path:
+        arrays = npz_arrays(batch)
+        change(arrays)
+        path = tmp_path / name
+        np.savez(path, **arrays)
+        return path
+
+    def header(change: Any) -> Any:
+        def apply(arrays: dict[str, Any]) -> None:
+            h = json.loads(str(arrays["__header__"]))
+            change(h)
+            arrays["__header__"] = np.array(json.dumps(h))
+
+        return apply
+
+    refused(edited("cols.npz", header(lambda h: h.update(columns=5))))  # TypeError before
+    refused(edited("rows.npz", header(lambda h: h.update(rows=7))), "7 rows")
+    key = next(m["key"] for m in json.loads(str(npz_arrays(batch)["__header__"]))["columns"] if m["type"] == "int")
+    refused(edited("dtype.npz", lambda a: a.update({key: a[key].astype(np.float64)})), "float64")
+    refused(edited("short.npz", lambda a: a.update({f"{key}.valid": a[f"{key}.valid"][:1]})), "does not hold 3 rows")
+
+    if not _has_pyarrow():
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = batch.to_arrow()
+    name = next(c.name for c in batch.columns.values() if c.type == "int")
+    sets = next(c.name for c in batch.columns.values() if c.type == "strings")
+    for column, replacement, words in (
+        (name, pa.array(["x", "y", "z"]), ("string", "int column")),  # read back as 'x' before
+        (sets, pa.array([1, 2, 3]), ("int64", "strings column")),
+    ):
+        t = table.set_column(table.schema.get_field_index(column), column, replacement)
+        path = tmp_path / f"{column}.parquet"
+        pq.write_table(t.replace_schema_metadata(table.schema.metadata), path)
+        refused(path, *words)
+
+
 # --- Arrow, pandas, polars -----------------------------------------------------------------
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "aircraft"

@@ -121,6 +121,24 @@ def test_a_pretty_printed_document_without_the_path_is_one_record_and_the_report
     assert ok.verdict == "accepted" and ok.notes == []
 
 
+@pytest.mark.parametrize("ending", [b"", b"\n"])
+def test_a_document_on_one_line_gets_the_same_note(ending, tmp_path):
+    # one line is one NDJSON record: the note was only given to documents spread over lines
+    m = mapper.compile_sink(SINK)
+    line = json.dumps(document(PLANES)).encode() + ending
+    for given in (line, line + b"\n\n"):  # one record alone (the one-record check) and through an engine run
+        report = m.validate(given)
+        assert report.records == 1 and len(report.notes) == 1 and "--records-path aircraft" in report.notes[0]
+        assert m.map(given, on_error="skip").report.notes == report.notes
+    # not for a record that is stored, nor for one line of several
+    assert m.validate(json.dumps({"hex": "x", "legs": [{"a": 1}]}).encode()).notes == []
+    assert m.validate(line.rstrip() + b"\n" + line).notes == []
+    path = tmp_path / "doc.json"
+    path.write_bytes(line)
+    r = run_cli("infer", str(path), "--id-field", "messages")
+    assert r.returncode == 1 and "--records-path aircraft" in r.stderr
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"
@@ -201,3 +219,30 @@ def test_the_real_twitter_search_document_maps_with_records_path_statuses():
     assert batch.report.warning_counts[("id", "int_precision")] == sum(int(float(s["id"])) != s["id"] for s in doc["statuses"]) > 0
     without = m.validate(path)
     assert without.records == 1 and "`statuses` (100 objects)" in without.notes[0]
+
+
+@pytest.mark.parametrize("indent", [2, 4, None])
+def test_objects_one_after_another_are_a_record_each_on_the_line_it_starts(indent, tmp_path):
+    # `jq . file` prints each object over lines: read as NDJSON before, one bogus record per line
+    m = mapper.compile_sink(SINK)
+    planes = PLANES[:12]
+    text = b"".join(json.dumps(p, indent=indent or None).encode() + b"\n" + (b"\n" if i % 4 == 3 else b"") for i, p in enumerate(planes))
+    per_line = b"".join(json.dumps(p).encode() + b"\n" for p in planes)
+    expected = rows_and_errors(m.map(per_line, on_error="skip"))
+    starts, line = [], 1
+    for chunk in text.split(b"\n}\n") if indent else []:
+        starts.append(line + (1 if chunk.startswith(b"\n") else 0))
+        line += chunk.count(b"\n") + 2
+    for given in (text, str(tmp_path / "p.json")):
+        (tmp_path / "p.json").write_bytes(text)
+        batch = m.map(given, on_error="skip")
+        assert rows_and_errors(batch) == expected
+        if indent:
+            assert [e.line for e in batch.report.errors] == [starts[e.record] for e in batch.report.errors]
+    if indent:  # a value that does not parse ends the reading: one broken record from where it starts
+        report = m.validate(text + b'{\n  "hex": "zz",\n', on_error="skip")
+        assert report.records == len(planes) + 1 and [e.code for e in report.errors if e.record == len(planes)] == ["invalid_json"]
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    p = subprocess.run([sys.executable, "-m", "mapper", "validate", str(sink), "-", "--report", "json", "--on-error", "skip"], input=text, capture_output=True)
+    assert json.loads(p.stdout)["records"] == len(planes)

@@ -193,8 +193,10 @@ def test_numbers_beyond_float64_and_lone_surrogates(fast):
         (b'{"id": 1, "n": NaN}', [], [(None, "invalid_json")], []),
         # -0 keeps its sign into a string, and is 0 in an int
         (b'{"id": 1, "n": -0.0, "s": -0}', [{"_id": 1, "n": 0, "s": "-0"}], [], [("string_from_value", "-0")]),
-        # unpaired surrogate escapes anywhere become U+FFFD, as Go's decoder does
-        (b'{"id": 1, "n": 5, "s": "\\ud800", "x": ["\\udc00", {"\\ud801": 1}]}', [{"_id": 1, "n": 5, "s": "\ufffd"}], [], []),
+        # unpaired surrogate escapes anywhere become U+FFFD, as Go's decoder does (warned, like invalid UTF-8)
+        (b'{"id": 1, "n": 5, "s": "\\ud800", "x": ["\\udc00", {"\\ud801": 1}]}', [{"_id": 1, "n": 5, "s": "\ufffd"}], [], [("utf8_replaced", "\ufffd")]),
+        # a pair escaped as a pair is one character, nothing replaced
+        (b'{"id": 1, "s": "\\ud83d\\ude00", "x": 1e400}', [{"_id": 1, "s": "\U0001f600"}], [], []),
     ],
 )
 def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors, warnings):

@@ -584,3 +584,152 @@ def test_a_file_name_holding_nul_is_a_clear_error_not_a_valueerror():
     for call in (m.map, m.validate, lambda p: list(m.iter_batches(p))):
         with pytest.raises(mapper.InputError, match="cannot be a file name: it holds a NUL byte"):
             call("records\x00.ndjson")
+
+
+# --- 19. names that mapper's own output fields use ------------------------------------------------
+
+
+def test_a_stored_column_named_id_is_refused_and_the_identity_named_id_is_the_identity() -> None:
+    # a stored column "_id" would write over each row's identity (to_rows, .ndjson, Arrow)
+    entries = [{"name": "k", "path": ["k"], "type": "id"}, {"name": "_id", "path": ["other"], "type": "string"}]
+    result = mapper.check_sink({"id_field": "k", "allow_missing_fields": True, "definition": entries})
+    assert not result.valid
+    assert [(p.pointer, p.code) for p in result.problems] == [("/definition/1/name", "reserved-name")]
+    with pytest.raises(mapper.DefinitionError, match="_id is the record's identity"):
+        mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": entries})
+    # a key part named _id is stored too: refused the same
+    two = [{"name": "_id", "path": ["o"], "type": "int"}, {"name": "x", "path": ["x"], "type": "int"}]
+    assert [p.code for p in mapper.check_sink({"primary_key_fields": ["_id", "x"], "allow_missing_fields": True, "definition": two}).problems] == [
+        "reserved-name"
+    ]
+    # the entry that makes the identity may be named _id (later docs map it so): it is the table's _id, not a column
+    for identity, kind, expected in (({"id_field": "_id"}, "id", 5), ({"primary_key_fields": ["_id"]}, "int", "5")):
+        m = mapper.compile_sink({**identity, "allow_missing_fields": True, "definition": [{"name": "_id", "path": ["o"], "type": kind}, two[1]]})
+        batch = m.map(b'{"o": 5, "x": 1}\n')
+        assert list(batch.columns) == ["x"] and batch.to_rows() == [{"_id": expected, "x": 1}]
+
+
+def test_columns_named_like_mappers_own_fields_survive_every_format(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from mapper import writers
+
+    entries = [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "_record_index", "path": ["r"], "type": "string"},
+        {"name": "a", "path": ["a"], "type": "int"},
+        {"name": "a.present", "path": ["ap"], "type": "int"},
+    ]
+    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": entries})
+    batch = m.map(b'{"k": 7, "r": "zz", "a": null, "ap": 3}\n{"k": 8, "a": 1}\n')
+    table = batch.to_arrow()
+    assert len(set(table.column_names)) == len(table.column_names) == 8  # no name twice (readers refuse those)
+    fields = json.loads(table.schema.metadata[b"mapper.fields"])
+    assert table.column(fields["record_index"]).to_pylist() == [0, 1]
+    assert table.column("_record_index").to_pylist() == ["zz", None] and table.column("a.present").to_pylist() == [3, None]
+    assert table.column(fields["presence"]["a"]).to_pylist() == [True, True]  # a: null, then 1
+    assert table.column(fields["presence"]["a.present"]).to_pylist() == [True, False]
+    rows = [{"_id": 7, "_record_index": "zz", "a": None, "a.present": 3}, {"_id": 8, "a": 1}]
+    assert batch.to_rows() == rows
+    for ext in ("arrow", "parquet", "npz"):
+        out = tmp_path / f"x.{ext}"
+        getattr(writers, f"write_{ext}")(batch, str(out))
+        back = mapper.read_batch(out)
+        assert back.to_rows() == rows and back.record_index.tolist() == [0, 1], ext
+
+
+# --- 20. no output option writes over an input ------------------------------------------------------
+
+
+def test_rejects_and_bench_json_never_overwrite_the_sink_or_the_records(tmp_path: Path, sink_file: Path) -> None:
+    sink = sink_file
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(good(2) + b'{"k": "x"}\n')
+    before = {p: p.read_bytes() for p in (sink, records)}
+    for args, flag, target in (
+        (("map", sink, records, "-o", tmp_path / "out.npz", "--rejects", sink), "--rejects", sink),
+        (("validate", sink, records, "--rejects", sink), "--rejects", sink),
+        (("bench", sink, records, "--repeat", "1", "--json", records), "--json", records),
+        (("bench", sink, records, "--repeat", "1", "--json", sink), "--json", sink),
+    ):
+        p = run(*args)
+        assert p.returncode == 2, (args, p.stderr)
+        assert f"{flag} {target} is also an input: it would be overwritten" in p.stderr.decode()
+        assert {q: q.read_bytes() for q in before} == before
+    assert not (tmp_path / "out.npz").exists()
+    # '-' is no dead-letter file (it wrote a file named "-" before): stdout carries the report
+    p = run("validate", sink, records, "--rejects", "-")
+    assert p.returncode == 2 and "--rejects takes a file name, not '-'" in p.err and not (ROOT / "-").exists()
+    p = run("bench", sink, records, "--repeat", "1", "--json", tmp_path / "figures.json")
+    assert p.returncode == 0 and json.loads((tmp_path / "figures.json").read_text())["records"] == 3
+
+
+# --- 21. text that is not Unicode: unpaired surrogates ------------------------------------------------
+
+
+def test_a_definition_holding_an_unpaired_surrogate_is_refused_where_it_is(tmp_path: Path) -> None:
+    # JSON may escape half a UTF-16 pair; it compiled into msgspec structs and Arrow names before (tracebacks)
+    text = '{"allow_missing_fields": true, "id_field": "id", "definition": [{"name": "id", "path": ["id"], "type": "id"}, %s]}'
+    cases = [
+        ('{"name": "c", "path": ["o", "\\ud800"], "type": "string"}', "/definition/1/path/1"),
+        ('{"name": "c\\udc00", "path": ["o"], "type": "string"}', "/definition/1/name"),
+        ('{"name": "c", "path": ["o"], "type": "string", "config": {"\\ud800": 1}}', "/definition/1/config"),
+        ('{"name": "c", "path": "o.\\"\\\\ud800\\"", "type": "string"}', "/definition/1/path"),  # an escape inside a path string
+    ]
+    for entry, pointer in cases:
+        source = text % entry
+        result = mapper.check_sink(source)
+        assert not result.valid and pointer in [p.pointer for p in result.errors], (entry, result.problems)
+        with pytest.raises(mapper.DefinitionError):
+            mapper.compile_sink(source)
+        path = tmp_path / "sink.json"
+        path.write_text(source)
+        for args in (("check", path), ("validate", path, "-"), ("explain", path)):
+            p = run(*args, input=b'{"id": 1}\n')
+            assert p.returncode == 2 and "surrogate" in p.err + p.stdout.decode(), (args, p.err)
+    # a pair escaped as a pair is text
+    pair = mapper.compile_sink(text % '{"name": "c", "path": "o.\\"\\\\ud83d\\\\ude00\\"", "type": "string"}')
+    assert pair.map(b'{"id": 1, "o": {"\\ud83d\\ude00": "x"}}\n').to_rows() == [{"_id": 1, "c": "x"}]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_does(fast: bool, tmp_path: Path) -> None:
+    # stored unchanged before: invalid UTF-8 in Arrow and Parquet, a TypeError writing .ndjson
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "k", "path": ["k"], "type": "string"},
+            {"name": "s", "path": ["s"], "type": "string"},
+            {"name": "ss", "path": ["ss"], "type": "strings"},
+        ],
+    }
+    m = mapper.compile_sink(sink)
+    dicts = [{"k": "a", "s": "x\ud800", "ss": ["é", "\udc00"]}, {"k": "b\ud800", "s": "ok"}, {"k": "c", "s": "é", "unmapped": "\ud800"}]
+    as_text = b"".join(json.dumps(d).encode() + b"\n" for d in dicts)  # json.dumps escapes each as \udXXX
+    from_dicts, from_text = m.map(dicts, fast=fast), m.map(as_text, fast=fast)
+    rows = [{"_id": "a", "s": "x\ufffd", "ss": ["é", "\ufffd"]}, {"_id": "b\ufffd", "s": "ok"}, {"_id": "c", "s": "é"}]
+    assert from_dicts.to_rows() == from_text.to_rows() == rows
+    # each value named where it is (a dict's), the record's first escape (the text's)
+    assert [(w.record, w.column, w.kind, w.sent) for w in from_dicts.report.warnings] == [
+        (0, "s", "utf8_replaced", "x\\ud800"),
+        (0, "ss", "utf8_replaced", '["\\u00e9", "\\udc00"]'),
+        (1, "_id", "utf8_replaced", "b\\ud800"),
+    ]
+    assert [(w.record, w.path, w.kind) for w in from_text.report.warnings] == [(0, "$", "utf8_replaced"), (1, "$", "utf8_replaced"), (2, "$", "utf8_replaced")]
+    assert [w.kind for w in m.check(dicts[0])] == ["utf8_replaced", "utf8_replaced"]
+    assert all(isinstance(w.sent, str) and w.sent.isascii() for w in from_dicts.report.warnings)  # printable, JSON-encodable
+    json.dumps(from_dicts.report.to_dict(), ensure_ascii=False).encode("utf-8")
+    from mapper import writers
+
+    writers.write_ndjson(from_dicts, str(tmp_path / "x.ndjson"))
+    assert [json.loads(x) for x in (tmp_path / "x.ndjson").read_text().splitlines()] == rows
+    if pytest.importorskip("pyarrow"):
+        from_dicts.to_arrow().validate(full=True)
+        writers.write_parquet(from_dicts, str(tmp_path / "x.parquet"))
+        assert mapper.read_batch(tmp_path / "x.parquet").to_rows() == rows
+
+
+def test_an_empty_sink_file_is_named_by_its_path() -> None:
+    # was "sink file null is empty" for /dev/null (the last part of the path only)
+    result = mapper.check_sink("/dev/null")
+    assert [(p.code, p.message) for p in result.problems] == [("empty", "sink file /dev/null is empty")]

@@ -22,7 +22,7 @@ from ..model import MISSING
 from ..options import MapOptions
 from ..report import ValueWarning, not_an_object_reason
 from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, as_json, go_text
-from .gojson import RecordDecodeError, decode_record
+from .gojson import RecordDecodeError, decode_record, has_surrogates, without_surrogates
 from .output import RunOutput
 from .reader import NotAnItem
 
@@ -73,9 +73,17 @@ class CarefulPath:
         except RecordDecodeError as exc:
             self.record_error(pos, line, "invalid_json", exc.message)
             return
-        if replaced >= 0:
-            where = f"byte 0x{raw[replaced]:02x} at char {len(raw[:replaced].decode('utf-8', 'replace')) + 1}"
-            self.rb.warning(pos, line, None, "$", "utf8_replaced", where, "\ufffd", "the endpoint's JSON decoder replaces each invalid byte")
+        if replaced is not None:
+            self.rb.warning(
+                pos,
+                line,
+                None,
+                "$",
+                "utf8_replaced",
+                replaced,
+                "\ufffd",
+                "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape",
+            )
         self.obj(obj, pos, line)
 
     def obj(self, obj: Any, pos: int, line: int | None) -> None:
@@ -167,6 +175,8 @@ class CarefulPath:
         try:
             if cls not in _PLAIN:
                 v = as_json(v)
+            if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
+                v = self.unpaired(v, notes)
             stored = ct.convert(v, notes)
         except ConversionError as exc:
             b.put_missing(pos)
@@ -184,6 +194,13 @@ class CarefulPath:
             b.put(pos, stored)
         if notes:
             self.notes(ci, notes, pos, line)
+
+    @staticmethod
+    def unpaired(v: Any, notes: list[Lossy]) -> Any:
+        """A Python value whose strings hold unpaired surrogates, as its JSON text reaches the endpoint (U+FFFD for each), noted."""
+        fixed, sent = without_surrogates(v)
+        notes.append(Lossy("utf8_replaced", sent, fixed, "an unpaired UTF-16 surrogate is no text: JSON carries it as an escape the endpoint reads as U+FFFD"))
+        return fixed
 
     def notes(self, ci: int | None, notes: list[Lossy], pos: int, line: int | None) -> None:
         """Lossy values: warnings, or errors (``lossy_value``) under ``strict``."""
@@ -245,6 +262,10 @@ class CarefulPath:
                 b.put_missing(pos)
                 self.error(ci, pos, line, "invalid_id", f"JMESPath expression failed: {v.message}")
                 return
+        if any(map(has_surrogates, raw)):
+            fixed: list[Lossy] = []
+            raw = [self.unpaired(v, fixed) if has_surrogates(v) else v for v in raw]
+            self.notes(None, fixed, pos, line)
         if self.pk_single_str and isinstance(raw[0], str):
             key = raw[0]
         else:
@@ -271,6 +292,8 @@ class CarefulPath:
 #: Values taken as they are; anything else (a Python caller's tuple, mapping,
 #: subclass or non-JSON object) goes through :func:`~mapper.types.as_json` first.
 _PLAIN = frozenset({str, int, float, bool, list, dict})
+#: Values that hold no string (no unpaired surrogate to look for).
+_NUMBERS = frozenset({int, float, bool})
 #: Values no conversion can recurse into (lists and dicts can nest deeply: see :meth:`CarefulPath.element`).
 _SCALARS = frozenset({str, int, float, bool})
 

@@ -22,7 +22,7 @@ from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide
 from .careful import CarefulPath
 from .output import RunOutput
-from .reader import detect_format, line_text
+from .reader import detect_format, line_text, lone_object_notice
 
 __all__ = ["RecordChecker", "RecordProblem", "one_line", "thread_checker", "validate_one_line"]
 
@@ -120,6 +120,10 @@ def validate_one_line(compiled: CompiledSink, line: bytes, options: MapOptions) 
     report = rb.report
     report.records = 1
     decide(report, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
+    if report.failed_records:  # as an engine run notes it: a document holding the records?
+        notice = lone_object_notice(line)
+        if notice is not None:
+            report.notes = [notice.message]
     return report
 
 

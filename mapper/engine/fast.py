@@ -27,10 +27,11 @@ from msgspec import UNSET
 
 from ..batch import ColumnBuilder
 from ..compiler import CompiledSink, CompiledTier
+from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
 from .careful import CarefulPath
-from .gojson import neg_zero_at
+from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
 from .reader import line_text
 
@@ -148,6 +149,10 @@ class FastPlan:
                     continue  # a constrained shape ("" excluded): its form relies on the decoder's check
                 forms.append((_python_types(shape) | (frozenset() if ct.tier.every_field else _ABSENT), self.vecs[ct.tier.name][ci]))
             self.dict_forms[ci] = forms
+
+
+#: The Python types of dict-extracted values that hold no string (no surrogate to look for).
+_NO_TEXT = frozenset({int, float, bool, type(None), type(UNSET), type(MISSING)})
 
 
 def plan_for(compiled: CompiledSink) -> FastPlan:
@@ -446,10 +451,16 @@ class FastPath:
         """The vector form for a dict-extracted list, and the list it may see (UNSET where it must not look)."""
         types = set(map(type, lst))
         forms = self.dict_forms[ci]
-        for admits, vec in forms:
-            if types <= admits:
-                return vec, lst
+        # a string holding an unpaired surrogate is not vouched for either: the careful path
+        # stores it as its JSON text would arrive (U+FFFD), with a warning
+        odd = set(surrogate_rows(lst, types)) if not types <= _NO_TEXT else None
+        if not odd:
+            for admits, vec in forms:
+                if types <= admits:
+                    return vec, lst
         admits, vec = forms[-1]
+        if odd:
+            return vec, [UNSET if i in odd or type(v) not in admits else v for i, v in enumerate(lst)]
         return vec, [v if type(v) in admits else UNSET for v in lst]  # UNSET: not vouched for, redone from lst
 
     # ------------------------------------------------------------------ filling columns
@@ -521,7 +532,9 @@ class FastPath:
         b = self.out.id_builder
         b.mark_present(seg.pos, k)
         start = seg.pos - b.base
-        plain = self.pk_all_text and (trusted or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists)))
+        plain = self.pk_all_text and (
+            trusted or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists) and not any(map(surrogate_rows, lists)))
+        )
         if plain:
             b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return

@@ -19,13 +19,13 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from typing import Any
+from typing import Any, Mapping
 
 import msgspec
 
 from ..types import OutOfRangeNumber
 
-__all__ = ["RecordDecodeError", "decode_record", "neg_zero_at"]
+__all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "surrogate_rows", "without_surrogates"]
 
 _DECODE_ANY = msgspec.json.Decoder()
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
@@ -64,28 +64,46 @@ def neg_zero_at(data: bytes | memoryview) -> int:
     return -1
 
 
-def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, int]:
-    """The record as Go decodes it, and the offset of the first invalid UTF-8 byte replaced (-1: none).
+def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
+    """The record as Go decodes it, and where the decoder put U+FFFD for what it could not read (None: nowhere).
 
-    ``neg_zero``: the sink prints numbers as text (a string column, a primary key), so an
-    integer ``-0`` must stay a negative zero. Raises :class:`RecordDecodeError`.
+    That is the first invalid UTF-8 byte (``byte 0xff at char 7``), else the first
+    unpaired surrogate escape (``escape \\ud800 at char 7``). ``neg_zero``: the sink prints
+    numbers as text (a string column, a primary key), so an integer ``-0`` must stay a
+    negative zero. Raises :class:`RecordDecodeError`.
     """
-    replaced = -1
+    replaced: str | None = None
     if not raw.isascii():
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            replaced = exc.start
+            replaced = f"byte 0x{raw[exc.start]:02x} at char {len(raw[: exc.start].decode('utf-8', 'replace')) + 1}"
             raw = raw.decode("utf-8", "mapper-go-replace").encode("utf-8")
     try:
         obj = _DECODE_ANY.decode(raw)
     except (msgspec.DecodeError, ValueError) as exc:  # ValueError: an integer of 4,300+ digits
-        return _decode_like_go(raw, str(exc)), replaced
+        obj = _decode_like_go(raw, str(exc))
+        if replaced is None and b"\\u" in raw:
+            replaced = _unpaired_escape(raw)
+        return obj, replaced
     except RecursionError:
         raise RecordDecodeError("Invalid JSON: nested too deeply") from None
     if neg_zero and neg_zero_at(raw) >= 0:
         obj = _decode_like_go(raw, "")
     return obj, replaced
+
+
+#: A \\uXXXX escape of half a surrogate pair with no other half next to it (after an even run of backslashes).
+_UNPAIRED = re.compile(rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _unpaired_escape(raw: bytes) -> str | None:
+    """Where the first unpaired surrogate escape of a record is (what Go reads as U+FFFD), if any."""
+    m = _UNPAIRED.search(raw)
+    if m is None:
+        return None
+    start = m.start(1)
+    return f"escape {m.group(1).decode('ascii')} at char {len(raw[:start].decode('utf-8', 'replace')) + 1}"
 
 
 def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
@@ -128,11 +146,62 @@ def _fix_surrogates(v: Any) -> Any:
     """Go stores U+FFFD for an unpaired surrogate escape; Python's json keeps the lone surrogate."""
     if isinstance(v, str):
         return _SURROGATE.sub("\ufffd", v)
-    if isinstance(v, list):
+    if isinstance(v, (list, tuple)):
         return [_fix_surrogates(x) for x in v]
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         return {_fix_surrogates(k): _fix_surrogates(x) for k, x in v.items()}
     return v
+
+
+def has_surrogates(v: Any) -> bool:
+    """Whether a Python value holds a string with an unpaired UTF-16 surrogate (no JSON text carries one as text)."""
+    if v.__class__ is str:
+        return not v.isascii() and _SURROGATE.search(v) is not None
+    if isinstance(v, str):
+        return _SURROGATE.search(v) is not None
+    if isinstance(v, (list, tuple)):
+        return any(has_surrogates(x) for x in v)
+    if isinstance(v, Mapping):
+        return any(has_surrogates(k) or has_surrogates(x) for k, x in v.items())
+    return False
+
+
+def without_surrogates(v: Any) -> tuple[Any, str]:
+    """A value that holds unpaired surrogates as its JSON text would reach the endpoint (each one U+FFFD), and the value as sent, escaped."""
+    sent = v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else json.dumps(v, default=repr)
+    return _fix_surrogates(v), sent
+
+
+def surrogate_rows(values: list[Any], kinds: set[type] | None = None) -> list[int]:
+    """The rows of a column's list of Python values whose strings hold an unpaired surrogate (``kinds``: their types, if known)."""
+    try:
+        if not _any_surrogate(values, kinds):
+            return []
+        return [i for i, v in enumerate(values) if has_surrogates(v)]
+    except RecursionError:  # values nested this deep are refused by every conversion anyway
+        return []
+
+
+def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
+    """Whether any string in ``values`` (or in the lists among them) holds an unpaired surrogate.
+
+    The strings are joined and searched at C speed (most lists are all ASCII); a list's
+    elements are searched the same way, one level down; mappings are walked.
+    """
+    if kinds is None:
+        kinds = set(map(type, values))
+    if kinds == {str}:
+        text = "".join(values)
+        return not text.isascii() and _SURROGATE.search(text) is not None
+    deep = {k for k in kinds if k is not str and issubclass(k, (str, list, tuple, Mapping))}
+    strs = [v for v in values if v.__class__ is str]
+    if strs and _any_surrogate(strs):
+        return True
+    if not deep:
+        return False
+    if deep <= {list, tuple}:
+        return _any_surrogate([x for v in values if v.__class__ is list or v.__class__ is tuple for x in v])
+    return any(has_surrogates(v) for v in values if v.__class__ is not str)
 
 
 def json_error_text(raw: bytes, message: str) -> str:

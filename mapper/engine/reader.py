@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import re
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Union
@@ -291,6 +293,10 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     what = "the JSON document" if records_path else "the JSON array"
     lead = data.lstrip(_WS)[:1]
     if records_path is None and lead == b"{":
+        several = _concatenated(data, first_line)
+        if several is not None:  # objects one after another, as `jq .` prints them: each a record
+            yield from several
+            return
         yield RawRecords([data.strip(_WS)], [first_line + _blank_lines(data)])
         hint = _records_hint(data)
         if hint:
@@ -319,6 +325,46 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     lines = _record_lines(data, texts, first_line)
     for i in range(0, len(texts), chunk_records):
         yield RawRecords(texts[i : i + chunk_records], lines[i : i + chunk_records])
+
+
+def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> list[Unit] | None:
+    """Several JSON values one after another (pretty-printed objects, as ``jq .`` prints them),
+    each a record on the line it starts; None when ``data`` is one value (or starts as none).
+
+    Each value is found with the standard library's ``raw_decode`` (this is no format to be
+    fast in: NDJSON is); a value that does not parse ends the reading, as one broken record
+    from where it starts to the end.
+    """
+    text = data.decode("utf-8", "surrogateescape")
+    decoder = json.JSONDecoder()
+    ws = " \t\r\n"
+    pos = len(text) - len(text.lstrip(ws))
+    try:
+        _value, end = decoder.raw_decode(text, pos)
+    except (ValueError, RecursionError):
+        return None
+    rest = len(text) - len(text[end:].lstrip(ws))
+    if rest == len(text):
+        return None  # one value alone: the caller's one record
+    raws: list[bytes] = []
+    lines: list[int | None] = []
+    line = first_line + text.count("\n", 0, pos)
+    units: list[Unit] = []
+    while pos < len(text):
+        try:
+            _value, end = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            raws.append(text[pos:].rstrip(ws).encode("utf-8", "surrogateescape"))
+            lines.append(line)
+            break
+        raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
+        lines.append(line)
+        nxt = len(text) - len(text[end:].lstrip(ws))
+        line += text.count("\n", pos, nxt)
+        pos = nxt
+    for i in range(0, len(raws), chunk_records):
+        units.append(RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]))
+    return units
 
 
 def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...]) -> Iterator[Unit]:
@@ -387,6 +433,19 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
     hint = _records_hint(data)
     message = f"no records at `{where}`: {reason}" + (f"; {hint}" if hint else "")
     return BrokenDocument(message, line, data, "no_records")
+
+
+def lone_object_notice(data: bytes) -> Notice | None:
+    """For an input that is one object on one line (one NDJSON record) holding arrays of objects:
+    the note that names them (as for a document spread over lines), else None."""
+    text = data.strip(_WS)
+    if not text.startswith(b"{") or b"\n" in text or _ARRAY_OF_OBJECTS.search(text) is None:
+        return None
+    hint = _records_hint(text)
+    return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
+
+
+_ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
 
 
 def _records_hint(data: bytes) -> str:
@@ -506,9 +565,18 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "endpoint"
     # an object spread over lines (a pretty-printed document) or NDJSON with a broken
     # first line: the whole input decides when it is all here, else how the first line ends
-    if complete:
-        return "json" if _decoded(text) is not _NOT_JSON else "ndjson"
+    if complete:  # one value, or values one after another (pretty-printed objects, as `jq .` prints them)
+        return "json" if _decoded(text) is not _NOT_JSON or _starts_with_value(text) else "ndjson"
     return "json" if lines[0][-1:] in (b"{", b"[", b",", b":") else "ndjson"
+
+
+def _starts_with_value(text: bytes) -> bool:
+    """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
+    try:
+        _value, end = json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -537,6 +605,9 @@ def bytes_units(
         yield from endpoint_units(data)
     else:
         yield from measured(split_lines(data, chunk_size, max_record), max_record)
+        notice = lone_object_notice(data)
+        if notice is not None:
+            yield notice
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -597,8 +668,10 @@ class _Reader:
     def read(self, n: int = -1) -> bytes:
         try:
             data = self.stream.read(n)
-        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:  # ValueError: a closed file
-            raise InputError(f"cannot read the input: {exc}") from None
+        except (OSError, EOFError, ValueError, zlib.error) as exc:  # ValueError: a closed file; zlib: corrupt gzip data
+            name = getattr(self.stream, "name", None)  # a file's (a GzipFile names its file's)
+            where = name if isinstance(name, str) and name and not name.startswith("<") else "the input"
+            raise InputError(f"cannot read {where}: {exc}") from None
         if isinstance(data, str):
             raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
         return data
@@ -619,6 +692,9 @@ def stream_units(
         yield from documents_units(measured(stream_lines(reader, chunk_size, head, max_record), max_record), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
         yield from measured(stream_lines(reader, chunk_size, head, max_record), max_record)  # type: ignore[arg-type]
+        notice = lone_object_notice(head) if len(head) < HEAD_SIZE else None  # the whole input, when one line
+        if notice is not None:
+            yield notice
     else:
         yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 

@@ -614,7 +614,7 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
     if isinstance(value, (int, float)):
         stored = number_to_int(value, notes)
         if not INT64_MIN <= stored <= INT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer")
+            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer{_as_float64(value, stored)}")
         return stored
     if isinstance(value, str):
         parsed = integer_text(go_trim(value), INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
@@ -622,6 +622,13 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
             raise ConversionError("invalid_value", f"Expected {what} or a string of digits, got `str` {show(value)}")
         return parsed
     raise expected(what, value)
+
+
+def _as_float64(value: int | float, stored: int) -> str:
+    """Why an integer that fits is out of range: the endpoint reads it as a float64, rounded past the bound."""
+    if isinstance(value, int) and value != stored:
+        return f" as the endpoint reads it: a float64, {stored} (send it as a string of digits)"
+    return ""
 
 
 def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
@@ -634,7 +641,7 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
             raise ConversionError("out_of_range", f"negative value {show(value)} cannot be an id")
         stored = number_to_int(value, notes)
         if stored > UINT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id")
+            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id{_as_float64(value, stored)}")
         return stored
     if isinstance(value, str):
         text = go_trim(value)
