@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
+import math
 import os
 import random
 import signal
@@ -41,6 +42,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable, Iterator
@@ -48,7 +50,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterator
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, load_cli_sink
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
 from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
 from .engine.reader import BrokenDocument, Notice, RawRecords, detect_format, document_units, endpoint_units, open_input
 from .errors import InputError, MapperError, OptionError
@@ -137,7 +139,11 @@ class Sender:
         rand: Callable[[], float] = random.random,
         on_retry: Callable[[str, float], None] | None = None,
     ):
-        parts = urllib.parse.urlsplit(endpoint)
+        finite_options(records_per_s=records_per_s, bytes_per_s=bytes_per_s, timeout=timeout, backoff=backoff, max_backoff=max_backoff)
+        try:
+            parts = urllib.parse.urlsplit(endpoint)
+        except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
+            raise OptionError(f"the endpoint is not a URL ({exc}): {endpoint[:100]!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}")
         if parts.username or parts.password:
@@ -725,7 +731,12 @@ class SendRun:
         self._state["in_flight"] = {"first": first.index, "last": last.index}
         # marked in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
         ack = self.sender.send(body, before_sending=lambda: self.checkpoint.save(self._state))
-        # account: the body, its refusals, the pre-validation refusals before its end
+        # account: the body, its refusals, the pre-validation refusals before its end; the
+        # dead letters and the checkpoint after them are written together (a SIGTERM waits)
+        with uninterrupted():
+            self._account(body, ack, first, last)
+
+    def _account(self, body: Body, ack: Any, first: Any, last: Any) -> None:
         letters = self._pass(last.index)
         for i, code, message in ack.refused:
             pos = body.tags[i]
@@ -783,6 +794,13 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     identity_options(p)
 
 
+def finite_options(**values: float) -> None:
+    """Refuse NaN and infinities (argparse's float takes "nan" and "inf"), naming the option."""
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {value!r}")
+
+
 def _token(args: argparse.Namespace) -> str | None:
     var = args.token_env or DEFAULT_TOKEN_ENV
     token = os.environ.get(var)
@@ -798,15 +816,25 @@ def cmd_send(args: argparse.Namespace) -> int:
     if args.checkpoint and "-" in args.records:
         print("mapper send: --checkpoint needs record files: stdin cannot be read again", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        if "-" in (args.rejects, args.checkpoint):
+            raise OptionError("--rejects and --checkpoint take file names, not '-'")
+        # neither may write over an input, the sink file or each other (as validate and map refuse)
+        check_paths([args.sink, *args.records], [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path])
+        finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         return EXIT_USAGE
     run: SendRun | None = None
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        signal.signal(signal.SIGTERM, _interrupt)
+        for sig in previous:
+            signal.signal(sig, _interrupt)
     except ValueError:  # not the main thread (called from Python): leave signals alone
-        previous = None
+        previous = {}
     try:
         sender = None
         if not args.dry_run:
@@ -827,8 +855,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             limits = Limits(
                 args.records_per_s,
                 args.bytes_per_s,
-                args.body_records or max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
-                args.body_bytes or max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
+                args.body_records if args.body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
+                args.body_bytes if args.body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
             )
         if limits.max_records > limits.records_per_s or limits.max_bytes > limits.bytes_per_s:
             raise OptionError("a body must fit in one second of the limits: --body-records <= --records-per-s and --body-bytes <= --bytes-per-s")
@@ -859,15 +887,39 @@ def cmd_send(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            if handler is not None:
+                signal.signal(sig, handler)
     _summary(run, args, aborted=None)
     if totals.refused_prevalidation or totals.refused_service:
         return EXIT_REJECTED
     return EXIT_OK
 
 
+class _Deferred:
+    """SIGTERM/SIGINT inside :func:`uninterrupted`: noted, raised when the section ends."""
+
+    depth = 0
+    pending = False
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A section a SIGTERM or SIGINT does not cut: it is taken at the end (``mapper send`` installs the handler)."""
+    _Deferred.depth += 1
+    try:
+        yield
+    finally:
+        _Deferred.depth -= 1
+        if not _Deferred.depth and _Deferred.pending:
+            _Deferred.pending = False
+            raise KeyboardInterrupt
+
+
 def _interrupt(signum: int, frame: Any) -> None:
+    if _Deferred.depth:
+        _Deferred.pending = True
+        return
     raise KeyboardInterrupt
 
 

@@ -343,6 +343,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
+    # every other method is answered as the service answers it (405 on a known path, 404
+    # elsewhere), not by http.server's 501
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_OPTIONS(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
     def _handle(self) -> None:
         self.busy = True
         start = time.perf_counter()
@@ -398,7 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(resp.body)
+            if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
+                self.wfile.write(resp.body)
             if app.log is not None:
                 app.log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
         except (ConnectionError, TimeoutError, OSError):
@@ -554,6 +566,9 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
 
 
 def _query(store: Store, args: argparse.Namespace) -> int:
+    if args.offset < 0 or (args.limit is not None and args.limit < 0):
+        print("mapper serve: --offset and --limit cannot be negative", file=sys.stderr)
+        return 2
     try:
         page = store.rows(args.query, offset=args.offset, limit=args.limit)
     except ServiceError as exc:

@@ -187,6 +187,9 @@ class _Table:
     select: str = ""
 
 
+_MAX_SQL_INT = (1 << 63) - 1
+
+
 class Store:
     """The service's sinks and rows in one SQLite file (``":memory:"`` for a throwaway one).
 
@@ -473,10 +476,12 @@ class Store:
     def rows(self, sink_id: str, *, offset: int = 0, limit: int | None = 100) -> RowsPage:
         """A page of rows in insertion order (an upsert keeps a row's place), canonical as ``mapper map -o -`` writes them."""
         table = self._table(sink_id)
-        offset = max(0, int(offset))
+        offset = min(max(0, int(offset)), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
             total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
-            recs = self.db.execute(f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else max(0, int(limit)), offset)).fetchall()
+            recs = self.db.execute(
+                f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
+            ).fetchall()
         rows = [self._row(table, rec) for rec in recs]
         return RowsPage(sink_id, [(n, t) for n, t, _w, _q in table.columns], rows, total, offset, limit)
 

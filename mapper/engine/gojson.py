@@ -25,7 +25,7 @@ import msgspec
 
 from ..types import OutOfRangeNumber
 
-__all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "surrogate_rows", "without_surrogates"]
+__all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "same_length_escapes", "surrogate_rows", "without_surrogates"]
 
 _DECODE_ANY = msgspec.json.Decoder()
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
@@ -95,6 +95,11 @@ def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
 
 #: A \\uXXXX escape of half a surrogate pair with no other half next to it (after an even run of backslashes).
 _UNPAIRED = re.compile(rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def same_length_escapes(data: bytes) -> bytes:
+    """``data`` with each unpaired surrogate escape written ``\\ufffd`` (what Go reads it as), every byte in its place."""
+    return _UNPAIRED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + b"\\ufffd", data)
 
 
 def _unpaired_escape(raw: bytes) -> str | None:

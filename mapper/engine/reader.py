@@ -32,6 +32,7 @@ import msgspec
 
 from ..errors import InputError
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
+from .gojson import same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -245,8 +246,9 @@ class _Item(msgspec.Struct):
     value: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b""))
 
 
-class _Body(msgspec.Struct, forbid_unknown_fields=True):
-    # A request body is an object whose only key is "records"; any other key makes it a record.
+class _Body(msgspec.Struct):
+    # A request body: its "records" (other keys are ignored, as Go's decoder ignores them;
+    # telling a body from a record is detect_format's: an object whose only key is "records").
     records: list[msgspec.Raw]
 
 
@@ -475,7 +477,13 @@ def _records_hint(data: bytes) -> str:
 
 
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
-    """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``."""
+    """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``.
+
+    An unpaired surrogate escape (``"\\ud800"``), which msgspec refuses and Go reads as
+    U+FFFD, is read as ``"\\ufffd"`` (the same length: the records keep their places).
+    """
+    if b"\\u" in data:
+        data = same_length_escapes(data)
     try:
         body = msgspec.json.decode(data, type=_Body)
     except msgspec.ValidationError as exc:
