@@ -440,14 +440,20 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
 def lone_object_notice(data: bytes) -> Notice | None:
     """For an input that is one object on one line (one NDJSON record) holding arrays of objects:
     the note that names them (as for a document spread over lines), else None."""
-    text = data.strip(_WS)
-    if not text.startswith(b"{") or b"\n" in text or _ARRAY_OF_OBJECTS.search(text) is None:
+    first = _NON_BLANK.search(data)  # (no copy of the data: this runs on every NDJSON input)
+    if first is None or data[first.start() : first.start() + 1] != b"{":
         return None
-    hint = _records_hint(text)
+    newline = data.find(b"\n", first.start())
+    if newline >= 0 and _NON_BLANK.search(data, newline) is not None:
+        return None  # more than one line
+    if _ARRAY_OF_OBJECTS.search(data) is None:
+        return None
+    hint = _records_hint(data.strip(_WS))
     return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
 
 
 _ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
+_NON_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
 def _records_hint(data: bytes) -> str:
