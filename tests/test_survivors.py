@@ -871,3 +871,14 @@ def test_february_has_29_days_in_leap_years_and_28_otherwise():
                 assert "day out of range" in str(exc)
                 bad.append((y, d))
         assert ok == [(2024, 29), (2000, 29), (2023, 28)] and bad == [(2024, 30), (2023, 29), (1900, 29)], layout
+
+
+def test_a_quoted_key_escaping_half_a_surrogate_pair_is_a_syntax_error_at_its_quote():
+    # kills paths.py `"\ud800" <= ch <= "\udfff"` -> `<` / `>` (the bounds of the surrogate range;
+    # such a key compiled into msgspec structs and crashed before)
+    for key in ("\\ud800", "\\udfff", "a\\udbff", "\\udc00b"):
+        with pytest.raises(PathSyntaxError) as caught:
+            parse_path(f'x."{key}"')
+        assert caught.value.position == 2 and "surrogate" in caught.value.message
+    for key, text in (("\\ud7ff", "\ud7ff"), ("\\ue000", "\ue000"), ("é", "é"), ("\\ud83d\\ude00", "\U0001f600")):
+        assert parse_path(f'x."{key}"').as_array() == ["x", text]
