@@ -188,22 +188,32 @@ def _unicode_text(ck: Checker, doc: Any) -> bool:
     mapper can compile or write, so the definition is refused where it holds one.
     """
     good = True
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(doc, ())]
+    # where each value is, as a link to its parent's (a pointer is spelled out only for an
+    # error: definitions may nest junk 50,000 deep, and copying paths would be quadratic)
+    stack: list[tuple[Any, Any]] = [(doc, None)]
+
+    def where(link: Any) -> tuple[str | int, ...]:
+        keys: list[str | int] = []
+        while link is not None:
+            link, key = link
+            keys.append(key)
+        return tuple(reversed(keys))
+
     while stack:
-        value, where = stack.pop()
+        value, link = stack.pop()
         if isinstance(value, str):
             if _SURROGATE.search(value):
-                ck.error(where, "invalid-unicode", f"the text {ascii(value)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                ck.error(where(link), "invalid-unicode", f"the text {ascii(value)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
                 good = False
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 if isinstance(key, str) and _SURROGATE.search(key):
-                    ck.error(where, "invalid-unicode", f"the key {ascii(key)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                    ck.error(where(link), "invalid-unicode", f"the key {ascii(key)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
                     good = False
                 else:
-                    stack.append((item, (*where, key)))
+                    stack.append((item, (link, key)))
         elif isinstance(value, (list, tuple)):
-            stack.extend((item, (*where, i)) for i, item in enumerate(value))
+            stack.extend((item, (link, i)) for i, item in enumerate(value))
     return good
 
 

@@ -735,3 +735,14 @@ def test_an_empty_sink_file_is_named_by_its_path() -> None:
     # was "sink file null is empty" for /dev/null (the last part of the path only)
     result = mapper.check_sink("/dev/null")
     assert [(p.code, p.message) for p in result.problems] == [("empty", "sink file /dev/null is empty")]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_key_value_nested_too_deep_is_refused_not_a_recursion_error(fast: bool) -> None:
+    # the surrogate look at a Python key value must not recurse out of the careful path
+    m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    report = m.validate([{"k": deep}, {"k": "ok"}], on_error="skip", fast=fast)
+    assert (report.verdict, [(e.record, e.code) for e in report.errors]) == ("partial", [(0, "invalid_id")])

@@ -262,7 +262,11 @@ class CarefulPath:
                 b.put_missing(pos)
                 self.error(ci, pos, line, "invalid_id", f"JMESPath expression failed: {v.message}")
                 return
-        if any(map(has_surrogates, raw)):
+        try:
+            odd = any(map(has_surrogates, raw))
+        except RecursionError:  # a key value nested this deep is refused below
+            odd = False
+        if odd:
             fixed: list[Lossy] = []
             raw = [self.unpaired(v, fixed) if has_surrogates(v) else v for v in raw]
             self.notes(None, fixed, pos, line)
