@@ -331,29 +331,6 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self, False)
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    # every other method is answered as the service answers it (405 on a known path, 404
-    # elsewhere), not by http.server's 501
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_OPTIONS(self) -> None:
-        self._handle()
-
-    def do_PATCH(self) -> None:
-        self._handle()
-
     def _handle(self) -> None:
         self.busy = True
         start = time.perf_counter()
@@ -417,6 +394,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.busy = False
+
+    # every method goes through _handle: the service answers the ones it does not take (405 on
+    # a known path, 404 elsewhere) rather than http.server's 501; a HEAD answer has no body
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = do_PATCH = _handle
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
