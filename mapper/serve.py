@@ -533,6 +533,9 @@ Setup = Callable[[App], Sequence[str]]
 
 
 def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
+    if args.query is not None and args.db != ":memory:" and not os.path.exists(args.db):
+        print(f"mapper serve: no database {args.db} to query (--db names the file serve stored into)", file=sys.stderr)
+        return EXIT_USAGE  # (opening it would create an empty one)
     try:
         store = Store(args.db)
     except ServiceError as exc:

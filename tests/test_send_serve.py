@@ -1028,7 +1028,11 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     assert rc == EXIT_USAGE and "one second" in err
     rc, _out, err = main_in_process(capsys, "send", tmp_path / "no-such-sink.json", SEED, "--dry-run")
     assert rc == EXIT_USAGE and "no such file" in err
-    assert main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")[0] == EXIT_USAGE
+    rc, _out, err = main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")
+    assert rc == EXIT_USAGE and "no database" in err and not (tmp_path / "q.db").exists()  # not created empty
+    Store(tmp_path / "q.db").close()
+    rc, _out, err = main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")
+    assert rc == EXIT_USAGE and "nope" in err  # a database without that sink
     # the one path that needs a process: a usage error printed by the real command line
     proc = cli("send", SINK, SEED)
     assert proc.returncode == EXIT_USAGE and "--endpoint" in proc.err
