@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -204,3 +205,13 @@ def optional_import(module: str, extra: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError:
         raise MissingDependencyError(f"{what} needs {module.split('.')[0]}: pip install '{DISTRIBUTION}[{extra}]'") from None
+
+
+#: A UTF-16 surrogate code point: in a Python str, always one without its pair (a pair
+#: decodes to one character), so no UTF-8 and no JSON text carries it as text.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds an unpaired UTF-16 surrogate (JSON's ``"\\ud800"``, or a Python caller's string)."""
+    return not text.isascii() and SURROGATE.search(text) is not None

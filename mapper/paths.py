@@ -25,7 +25,7 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 
-from .errors import OptionError, PathSyntaxError
+from .errors import OptionError, PathSyntaxError, has_lone_surrogate
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -150,7 +150,7 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             except ValueError as exc:
                 pos = start + getattr(exc, "pos", 0)
                 raise PathSyntaxError(f"invalid quoted key: {getattr(exc, 'msg', exc)}", text, pos) from None
-            if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value):
+            if has_lone_surrogate(value):
                 raise PathSyntaxError("the quoted key escapes half of a UTF-16 surrogate pair: it is not Unicode text", text, start)
             return value, i + 1
         if ord(c) < 0x20:

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 from .checks import Checker, check_entries, check_paths, check_sink_name, json_type, show_json
-from .errors import DefinitionError, Problem, article, preview, suggest
+from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
@@ -177,9 +177,6 @@ def check_sink(
     return CheckResult(None, problems, display)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _unicode_text(ck: Checker, doc: Any) -> bool:
     """Whether every key and string of the definition is Unicode text; each that is not is an error.
 
@@ -202,12 +199,12 @@ def _unicode_text(ck: Checker, doc: Any) -> bool:
     while stack:
         value, link = stack.pop()
         if isinstance(value, str):
-            if _SURROGATE.search(value):
+            if has_lone_surrogate(value):
                 ck.error(where(link), "invalid-unicode", f"the text {ascii(value)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
                 good = False
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                if isinstance(key, str) and _SURROGATE.search(key):
+                if isinstance(key, str) and has_lone_surrogate(key):
                     ck.error(where(link), "invalid-unicode", f"the key {ascii(key)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
                     good = False
                 else:

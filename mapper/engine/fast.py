@@ -443,7 +443,7 @@ class FastPath:
                 vec, vin = self._dict_form(self.id_col, lists[self.id_col])
                 self.fill_column(self.id_col, lists[self.id_col], seg, k, out.id_builder, vec, identity=True, vec_input=vin)
             elif self.pk_cols:
-                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=False)
+                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=False, python=True)
         out.stats["fast_records"] += k
         out.n += k
 
@@ -522,18 +522,20 @@ class FastPath:
             else:  # past the warnings kept in full, only count them
                 self.rb.count_warnings(careful.names[ci], kind, len(idx))
 
-    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, trusted: bool) -> None:
+    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, trusted: bool, python: bool = False) -> None:
         """The ``_id`` of ``k`` records from their primary key lists.
 
         Only non-empty strings are used as they are (``trusted``: the exact decoder
         let nothing else through); numbers, null, missing, ``""`` and Python objects
-        go through the careful path.
+        go through the careful path, and (``python``: a caller's dicts, not decoded JSON)
+        strings holding an unpaired surrogate.
         """
         b = self.out.id_builder
         b.mark_present(seg.pos, k)
         start = seg.pos - b.base
         plain = self.pk_all_text and (
-            trusted or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists) and not any(map(surrogate_rows, lists)))
+            trusted
+            or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists) and not (python and any(map(surrogate_rows, lists))))
         )
         if plain:
             b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]

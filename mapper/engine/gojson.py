@@ -23,13 +23,13 @@ from typing import Any, Mapping
 
 import msgspec
 
+from ..errors import SURROGATE, has_lone_surrogate
 from ..types import OutOfRangeNumber
 
 __all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "same_length_escapes", "surrogate_rows", "without_surrogates"]
 
 _DECODE_ANY = msgspec.json.Decoder()
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _NEG_ZERO = re.compile(rb"-0")
 
 
@@ -150,7 +150,7 @@ def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
 def _fix_surrogates(v: Any) -> Any:
     """Go stores U+FFFD for an unpaired surrogate escape; Python's json keeps the lone surrogate."""
     if isinstance(v, str):
-        return _SURROGATE.sub("\ufffd", v)
+        return SURROGATE.sub("\ufffd", v)
     if isinstance(v, (list, tuple)):
         return [_fix_surrogates(x) for x in v]
     if isinstance(v, Mapping):
@@ -160,10 +160,8 @@ def _fix_surrogates(v: Any) -> Any:
 
 def has_surrogates(v: Any) -> bool:
     """Whether a Python value holds a string with an unpaired UTF-16 surrogate (no JSON text carries one as text)."""
-    if v.__class__ is str:
-        return not v.isascii() and _SURROGATE.search(v) is not None
     if isinstance(v, str):
-        return _SURROGATE.search(v) is not None
+        return has_lone_surrogate(v)
     if isinstance(v, (list, tuple)):
         return any(has_surrogates(x) for x in v)
     if isinstance(v, Mapping):
@@ -196,8 +194,7 @@ def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
     if kinds is None:
         kinds = set(map(type, values))
     if kinds == {str}:
-        text = "".join(values)
-        return not text.isascii() and _SURROGATE.search(text) is not None
+        return has_lone_surrogate("".join(values))
     deep = {k for k in kinds if k is not str and issubclass(k, (str, list, tuple, Mapping))}
     strs = [v for v in values if v.__class__ is str]
     if strs and _any_surrogate(strs):

@@ -587,7 +587,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 def _starts_with_value(text: bytes) -> bool:
     """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
     try:
-        _value, end = json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
+        json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError):
         return False
     return True
