@@ -14,11 +14,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 import mapper
 from tests.test_mapping_cases import CASES, load_case
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
+
+# The three agreement properties below run each example through several entry points
+# (about 0.15 s an example): 60 examples each keep the suite's CI time in bounds;
+# test_properties runs the same record strategy 150 times against the engine itself.
+OBJECT_SETTINGS = settings(SETTINGS, max_examples=60)
 
 SIMPLE = {
     "id_field": "id",
@@ -44,7 +49,7 @@ def outcome(batch: mapper.Batch, lines: bool = False) -> tuple[Any, ...]:
     )
 
 
-@SETTINGS
+@OBJECT_SETTINGS
 @given(messy_records())
 def test_dicts_map_as_their_json_text_does(recs):
     m = mapper.compile_sink(FULL_SINK)
@@ -187,7 +192,7 @@ def _checked(problems: list[Any]) -> list[tuple[Any, ...]]:
     ]
 
 
-@SETTINGS
+@OBJECT_SETTINGS
 @given(messy_records())
 def test_check_says_what_a_batch_of_that_one_record_says(recs):
     m = mapper.compile_sink(FULL_SINK)
@@ -377,7 +382,7 @@ def _everything(rep: mapper.Report) -> tuple[Any, ...]:
     )
 
 
-@SETTINGS
+@OBJECT_SETTINGS
 @given(messy_records())
 def test_validate_of_one_line_says_what_an_engine_run_says(recs):
     m = mapper.compile_sink(FULL_SINK)
