@@ -828,6 +828,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         return EXIT_USAGE
+    if args.dry_run and args.checkpoint and not args.quiet:
+        print(f"mapper send: --dry-run neither reads nor writes the checkpoint {args.checkpoint}", file=sys.stderr)
     run: SendRun | None = None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -867,7 +869,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             list(args.records),
             args.input_format,
             Checkpoint(args.checkpoint if not args.dry_run else None),
-            None if args.dry_run else args.rejects,
+            args.rejects,  # a dry run writes the records pre-validation refuses too
             progress=not args.quiet,
             dry_run_out=sys.stdout if args.dry_run else None,
         )

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import math
 import os
 import re
 import signal
@@ -65,7 +66,7 @@ from .endpoint import (
     ServiceError,
     TokenBucket,
 )
-from .errors import MapperError
+from .errors import MapperError, OptionError
 from .store import Store
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve"]
@@ -223,6 +224,10 @@ class App:
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] | None = None,
     ):
+        if max_body_bytes is not None and (isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1):
+            raise OptionError(f"the largest body (max_body_bytes, --max-body-bytes) must be a positive number of bytes, not {max_body_bytes!r}")
+        if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not 0 <= create_delay < math.inf:
+            raise OptionError(f"the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not {create_delay!r}")
         self.store = store
         self.token = token
         self.limits = limits or Limits()
@@ -459,6 +464,8 @@ class Server:
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0):
         self.app = app
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
         try:
             self.httpd = _HTTPServer((host, port), app, idle_timeout)
         except OSError as exc:

@@ -731,6 +731,23 @@ def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_doe
         assert mapper.read_batch(tmp_path / "x.parquet").to_rows() == rows
 
 
+def test_strict_refuses_a_record_whose_text_the_endpoint_would_repair() -> None:
+    # --strict left the record-level utf8_replaced (invalid bytes, lone surrogate escapes) a warning
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
+    }
+    m = mapper.compile_sink(sink)
+    text = b'{"k": "a", "s": "x\xff"}\n{"k": "b", "s": "ok"}\n{"k": "c", "s": "\\ud800"}\n'
+    lax, strict = m.map(text, on_error="skip"), m.map(text, on_error="skip", strict=True)
+    assert lax.to_rows() == [{"_id": "a", "s": "x\ufffd"}, {"_id": "b", "s": "ok"}, {"_id": "c", "s": "\ufffd"}]
+    assert [(w.record, w.path, w.kind) for w in lax.report.warnings] == [(0, "$", "utf8_replaced"), (2, "$", "utf8_replaced")]
+    assert strict.to_rows() == [{"_id": "b", "s": "ok"}] and not strict.report.warnings
+    assert [(e.record, e.line, e.path, e.code) for e in strict.report.errors] == [(0, 1, "$", "lossy_value"), (2, 3, "$", "lossy_value")]
+    assert "U+FFFD" in strict.report.errors[0].reason
+
+
 def test_an_empty_sink_file_is_named_by_its_path() -> None:
     # was "sink file null is empty" for /dev/null (the last part of the path only)
     result = mapper.check_sink("/dev/null")

@@ -1016,6 +1016,21 @@ def test_dry_run_prints_bodies_and_sends_nothing(tmp_path):
     assert cli("send", SINK, SEED, "--dry-run", "-q").returncode == EXIT_OK
 
 
+def test_dry_run_writes_the_dead_letters_and_leaves_the_checkpoint_alone(tmp_path):
+    records = write_records(tmp_path / "r.ndjson", 60)
+    rejects, checkpoint = tmp_path / "rej.ndjson", tmp_path / "ck.json"
+    proc = cli("send", SINK, records, "--dry-run", "--rejects", rejects, "--checkpoint", checkpoint, "--report", "json")
+    assert proc.returncode == EXIT_REJECTED
+    letters = [orjson.loads(x) for x in rejects.read_bytes().splitlines()]
+    assert (
+        {f"r{d['record']}" for d in letters} == refused_ids(60)
+        and len(letters) == len(refused_ids(60))
+        and {d["source"] for d in letters} == {"pre-validation"}
+    )
+    assert report_of(proc)["refused_prevalidation"] == len(letters)
+    assert not checkpoint.exists() and "neither reads nor writes the checkpoint" in proc.err
+
+
 def test_send_usage_errors_exit_2(tmp_path, capsys):
     assert main_in_process(capsys, "send", SINK, SEED)[0] == EXIT_USAGE  # no --endpoint
     rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "ftp://x/y")
@@ -1028,6 +1043,15 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     assert rc == EXIT_USAGE and "one second" in err
     rc, _out, err = main_in_process(capsys, "send", tmp_path / "no-such-sink.json", SEED, "--dry-run")
     assert rc == EXIT_USAGE and "no such file" in err
+    for option, value, words in (
+        ("--port", 65536, "0 to 65535"),
+        ("--port", -1, "0 to 65535"),
+        ("--max-body-bytes", 0, "positive number of bytes"),
+        ("--create-delay", "nan", "seconds >= 0"),
+        ("--create-delay", -1, "seconds >= 0"),
+    ):
+        rc, _out, err = main_in_process(capsys, "serve", "--db", ":memory:", option, value)
+        assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (option, value, err)
     rc, _out, err = main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")
     assert rc == EXIT_USAGE and "no database" in err and not (tmp_path / "q.db").exists()  # not created empty
     Store(tmp_path / "q.db").close()

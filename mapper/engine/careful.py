@@ -74,15 +74,12 @@ class CarefulPath:
             self.record_error(pos, line, "invalid_json", exc.message)
             return
         if replaced is not None:
-            self.rb.warning(
+            self.notes(
+                None,
+                [Lossy("utf8_replaced", replaced, "\ufffd", "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape")],
                 pos,
                 line,
-                None,
                 "$",
-                "utf8_replaced",
-                replaced,
-                "\ufffd",
-                "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape",
             )
         self.obj(obj, pos, line)
 
@@ -202,10 +199,14 @@ class CarefulPath:
         notes.append(Lossy("utf8_replaced", sent, fixed, "an unpaired UTF-16 surrogate is no text: JSON carries it as an escape the endpoint reads as U+FFFD"))
         return fixed
 
-    def notes(self, ci: int | None, notes: list[Lossy], pos: int, line: int | None) -> None:
-        """Lossy values: warnings, or errors (``lossy_value``) under ``strict``."""
-        name = self.names[ci] if ci is not None else "_id"
-        path = self.paths[ci] if ci is not None else None
+    def notes(self, ci: int | None, notes: list[Lossy], pos: int, line: int | None, record: str | None = None) -> None:
+        """Lossy values: warnings, or errors (``lossy_value``) under ``strict``.
+
+        ``ci`` None: the record's ``_id`` (``record`` None) or, ``record`` a path, the
+        record's whole text (its invalid UTF-8 may be in any value).
+        """
+        name = self.names[ci] if ci is not None else ("_id" if record is None else None)
+        path = self.paths[ci] if ci is not None else record
         pointer = self.pointers[ci] if ci is not None else None
         for note in notes:
             if self.strict:
