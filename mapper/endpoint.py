@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import orjson
 
-from .engine.gojson import RecordDecodeError, decode_record
+from .engine.gojson import RecordDecodeError, decode_record, same_length_escapes
 from .errors import MapperError, OptionError
 
 __all__ = [
@@ -119,6 +119,12 @@ def _go_number(text: str) -> Any:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def service_loads(data: bytes) -> Any:
+    """The JSON value the service's decoder reads from ``data``, which :func:`json_problem`
+    passed: invalid UTF-8 and unpaired surrogate escapes read as U+FFFD, as Go reads them."""
+    return _loads(same_length_escapes(data) if b"\\u" in data else data)
 
 
 def json_problem(raw: bytes) -> str | None:

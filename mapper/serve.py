@@ -342,30 +342,29 @@ class _Handler(BaseHTTPRequestHandler):
         app = self.server.app
         body_read = False
         try:
-            length_text = self.headers.get("Content-Length")
+            lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
             chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
             length: int | None = None
-            if length_text is not None:
-                try:
-                    length = int(length_text)
-                    if length < 0:
-                        raise ValueError
-                except ValueError:
-                    length = None
-                    chunked = True  # cannot tell where the body ends: answer, then close
+            if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
+                length = int(next(iter(lengths)))
+            elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
+                chunked = True  # answer, then close
 
             def read_body(limit: int) -> bytes:
                 nonlocal body_read
-                if chunked:
-                    raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
-                n = length or 0
-                if n > limit:
-                    raise ServiceError(413, TOO_LARGE, f"the body is {n:,} bytes; this endpoint takes at most {limit:,}")
-                body_read = True
-                data = self.rfile.read(n)
-                if len(data) < n:
+                if chunked or length is None:  # a POST with a body and no length (its body would be read as the next request)
                     self.close_connection = True
-                    raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length")
+                    raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
+                if length > limit:
+                    raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
+                body_read = True
+                try:
+                    data = self.rfile.read(length)
+                except OSError:  # the client stopped sending (the idle timeout) or went away
+                    data = b""
+                if len(data) < length:
+                    self.close_connection = True
+                    raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
                 return data
 
             try:
@@ -433,12 +432,15 @@ class _Handler(BaseHTTPRequestHandler):
             log(format % args)
 
 
+_DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
+
 _HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # stop() waits for requests in progress itself, then lets idle ones go
     allow_reuse_address = True
+    request_queue_size = 128  # the listen backlog (socketserver's 5 made a burst of clients wait 1 s for a SYN retry)
 
     def __init__(self, address: tuple[str, int], app: App, idle_timeout: float):
         self.app = app

@@ -206,13 +206,13 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+            # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
+            self._next_active: float | None = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+        except sqlite3.Error as exc:  # (a table of that name from another program fails here)
             raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: {exc}") from None
         self.lock = threading.RLock()
         self._mappers: dict[str, Mapper] = {}
         self._tables: dict[str, _Table] = {}
-        # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
-        self._next_active: float | None = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
 
     def close(self) -> None:
         with self.lock:
@@ -272,6 +272,11 @@ class Store:
                     return self.sink(sid)
                 raise ServiceError(409, ALREADY_EXISTS, f"a sink {sid!r} exists already" + (" with another definition" if exist_ok else ""))
             table = _plan_table(sid, sink, self._table_names())
+            most = _max_columns(self.db) - 2  # beside _id and _state
+            if len(table.columns) > most:
+                raise ServiceError(
+                    400, INVALID_PARAMETER, f"the sink stores {len(table.columns):,} columns: this local service (a SQLite table) holds at most {most:,}"
+                )
             try:
                 self.db.execute("BEGIN IMMEDIATE")
                 self.db.execute(
@@ -478,10 +483,13 @@ class Store:
         table = self._table(sink_id)
         offset = min(max(0, int(offset)), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
-            total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
-            recs = self.db.execute(
-                f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
-            ).fetchall()
+            try:
+                total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
+                recs = self.db.execute(
+                    f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
+                ).fetchall()
+            except sqlite3.Error as exc:  # a damaged file
+                raise ServiceError(500, INTERNAL, f"cannot read the rows of {sink_id!r} from the database {self.path}: {exc}") from None
         rows = [self._row(table, rec) for rec in recs]
         return RowsPage(sink_id, [(n, t) for n, t, _w, _q in table.columns], rows, total, offset, limit)
 
@@ -524,12 +532,21 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+_ROWID_NAMES = ("rowid", "oid", "_rowid_")
+
+
+def _max_columns(db: sqlite3.Connection) -> int:
+    """Columns a table may have in this SQLite build (2,000 by default)."""
+    getlimit, which = getattr(db, "getlimit", None), getattr(sqlite3, "SQLITE_LIMIT_COLUMN", None)
+    return int(getlimit(which)) if getlimit is not None and which is not None else 2000  # (getlimit: Python 3.11+)
+
+
 def _plan_table(sink_id: str, sink: Sink, taken: set[str]) -> _Table:
     """The data table's name and SQL column names: the sink's own where SQL can take them."""
     name = sink_id if not sink_id.startswith("sqlite_") and sink_id.lower() not in taken else f"t_{sink_id}"
     while name.lower() in taken:
         name += "_"
-    used = {"_id", "_state"}
+    used = {"_id", "_state", *_ROWID_NAMES}  # a column named rowid would hide SQLite's (the rows' order)
     cols = []
     for i, col in enumerate(sink.stored_columns):
         sql = col.name

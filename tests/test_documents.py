@@ -246,3 +246,50 @@ def test_objects_one_after_another_are_a_record_each_on_the_line_it_starts(inden
     sink.write_text(json.dumps(SINK))
     p = subprocess.run([sys.executable, "-m", "mapper", "validate", str(sink), "-", "--report", "json", "--on-error", "skip"], input=text, capture_output=True)
     assert json.loads(p.stdout)["records"] == len(planes)
+
+
+# --- found by a bug hunt: entry points that disagreed -------------------------------------
+
+
+def test_a_record_is_placed_on_its_own_line_when_the_same_text_stands_earlier_in_the_document():
+    # the first record was searched from the document's start: the copy under "previous" won
+    m = mapper.compile_sink(SINK)
+    plane = {"hex": "a1", "alt_baro": "ground"}
+    text = json.dumps({"previous": [plane], "aircraft": [plane, plane]}, indent=2).encode()
+    starts = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == b"{"][1:]  # the document's own "{" is first
+    assert [(e.record, e.line) for e in m.validate(text, records_path="aircraft").errors] == [(0, starts[1]), (1, starts[2])]
+
+
+def test_documents_one_after_another_each_give_their_records():
+    # `jq . a.json b.json` with --records-path: one invalid_json for all, with a hint that made it worse
+    m = mapper.compile_sink(SINK)
+    docs = [document(PLANES[:3]), document(PLANES[3:5])]
+    text = b"".join(json.dumps(d, indent=2).encode() + b"\n" for d in docs) + b'{"aircraft": [\n'
+    report = m.validate(text, records_path="aircraft")
+    lines = text.splitlines()
+    assert lines[3].strip() == b'"aircraft": [' and lines[4].strip() == b"{"  # record 0 (alt "ground") starts on line 5
+    assert report.records == 6 and report.error_counts == {("alt", "invalid_value"): 1, (None, "invalid_json"): 1}
+    assert [(e.record, e.line) for e in report.errors] == [(0, 5), (5, len(lines))]  # the broken last document: where it starts
+    assert m.map(text, records_path="aircraft", on_error="skip").to_rows() == m.map(PLANES[:5], on_error="skip").to_rows()
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("size", [(1 << 16) - 3, 1 << 16, (1 << 16) + 1, (1 << 16) + 2])
+def test_the_format_is_the_same_from_bytes_a_file_a_stream_and_workers(bom, size, tmp_path):
+    # a BOM file of more than 64 KiB was read as NDJSON (the cut head taken for all of it),
+    # and bytes, files and the workers' split disagreed at exactly 64 KiB
+    m = mapper.compile_sink(SINK)
+    body = json.dumps(document(PLANES), indent=2).encode()
+    pad = size - len(bom) - len(body) - 1
+    data = bom + body[:-1] + b" " * max(pad, 0) + body[-1:] + b"\n"
+    assert len(data) == size or pad < 0
+    path = tmp_path / "doc.json"
+    path.write_bytes(data)
+    want = m.validate(body, records_path="aircraft")
+    assert want.records == 40
+    for source in (data, path, str(path)):
+        for workers in (1, 2):
+            got = m.validate(source, records_path="aircraft", workers=workers)
+            assert (got.records, got.error_counts) == (want.records, want.error_counts), (source if isinstance(source, str) else type(source), workers)
+    with path.open("rb") as fh:
+        assert m.validate(fh, records_path="aircraft").records == 40

@@ -295,3 +295,34 @@ def test_cli_says_when_the_input_cannot_be_cut_into_ranges(tmp_path):
     )
     assert p.returncode == 0 and "the input is not NDJSON" in p.stderr and "mapping in one process" in p.stderr
     assert len(out.read_text().splitlines()) == 50
+
+
+# --- found by a bug hunt: what the workers' ranges did not carry --------------------------
+
+SMALL_SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 100}},
+        {"name": "s", "path": ["s"], "type": "string"},
+    ],
+}
+
+
+def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_workers():
+    m = mapper.compile_sink(SMALL_SINK)
+    # NDJSON of documents: lines started again at 1 in each worker's range
+    docs = b"".join(json.dumps({"items": [{"id": i, "n": 500}]}).encode() + b"\n" for i in range(6))
+    one, two = m.validate(docs, records_path="items"), m.validate(docs, records_path="items", workers=2)
+    assert [(e.record, e.line) for e in two.errors] == [(e.record, e.line) for e in one.errors] == [(i, i + 1) for i in range(6)]
+    # --max-record-size below the 256 KiB chunk was not applied in a worker's range
+    data = b"".join(b'{"id":%d,"s":"%s"}\n' % (i, b"x" * (1500 if i % 3 == 0 else 10)) for i in range(12))
+    one, two = m.validate(data, max_record_size=1024), m.validate(data, max_record_size=1024, workers=2)
+    assert snapshot(two) == snapshot(one) and one.error_counts == {(None, "too_large"): 4}
+    # the one-line-document note was lost with workers and in a full iter_batches batch
+    doc = b'{"aircraft":[{"id":1},{"id":2}],"now":5}\n'
+    note = m.validate(doc).notes
+    assert note and "--records-path aircraft" in note[0]
+    assert m.validate(doc, workers=2).notes == note
+    assert [b.report.notes for b in m.iter_batches(doc, records=1)] == [note]

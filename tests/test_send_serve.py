@@ -1139,3 +1139,92 @@ def test_a_signal_inside_the_accounting_waits_for_its_end():
         send._interrupt(signal.SIGTERM, None)
     with send.uninterrupted():  # and the note does not outlive its section
         pass
+
+
+# ---------------------------------------------------------------------------------------
+# Found by a bug hunt of serve: HTTP framing, the store's table, damaged databases
+
+
+def _post_raw(port: int, head: bytes, body: bytes = b"", wait: float = 5.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        s.sendall(head + b"\r\n" + body)
+        return recv_all(s)
+
+
+def test_body_framing_without_a_usable_length_is_411_or_400_and_the_connection_closes(tmp_path):
+    path = f"/v2/sinks/{SINK_ID}".encode()
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        start = b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        # no Content-Length: the body was taken as empty, then read as the next request
+        reply = _post_raw(server.port, start, b'{"records":[]}')
+        assert reply.startswith(b"HTTP/1.1 411") and reply.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in reply
+        # copies that disagree, or spellings only Python's int() takes
+        for lengths in (b"Content-Length: 14\r\nContent-Length: 15\r\n", b"Content-Length: 1_4\r\n", b"Content-Length: +14\r\n"):
+            reply = _post_raw(server.port, start + lengths, b'{"records":[]}')
+            assert reply.startswith(b"HTTP/1.1 411") and reply.count(b"HTTP/1.1 ") == 1, lengths
+        good = _post_raw(server.port, start + b"Content-Length: 14\r\nContent-Length: 14\r\nConnection: close\r\n", b'{"records":[]}')
+        assert good.startswith(b"HTTP/1.1 200")
+
+
+def test_a_body_that_stops_arriving_is_a_400_not_an_internal_error(tmp_path, capfd):
+    store = Store(":memory:")
+    store.create_sink(SINK)
+    server = Server(App(store), idle_timeout=1.0).start()
+    try:
+        head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n".encode()
+        reply = _post_raw(server.port, head, b'{"records":[]}', wait=10)
+        assert reply.startswith(b"HTTP/1.1 400") and b"InvalidBody" in reply and b"Connection: close" in reply
+    finally:
+        server.stop()
+        store.close()
+    err = capfd.readouterr().err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_columns_named_like_sqlites_rowid_keep_the_rows_in_insertion_order(tmp_path):
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "k", "path": ["k"], "type": "string"},
+            {"name": "rowid", "path": ["r"], "type": "int"},
+            {"name": "OID", "path": ["o"], "type": "int"},
+        ],
+    }
+    with Store(":memory:") as store:
+        sid = store.create_sink(sink, sink_id="odd").id
+        store.ingest(sid, encode_body([orjson.dumps({"k": k, "r": r, "o": -r}) for k, r in (("a", 30), ("b", 10), ("c", 20))]))
+        assert [(row["_id"], row["rowid"], row["OID"]) for row in store.rows(sid).rows] == [("a", 30, -30), ("b", 10, -10), ("c", 20, -20)]
+
+
+def test_a_sink_wider_than_a_sqlite_table_is_refused_with_a_400(tmp_path):
+    wide = {"primary_key_fields": ["c0"], "allow_missing_fields": True, "definition": [{"name": f"c{i}", "path": [f"c{i}"], "type": "int"} for i in range(2000)]}
+    with Store(":memory:") as store:
+        with pytest.raises(mapper.MapperError) as info:
+            store.create_sink(wide, sink_id="wide")
+        assert info.value.status == 400 and "at most 1,998" in info.value.message
+        assert store.list_sinks() == []
+
+
+def test_a_database_mapper_cannot_use_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    import sqlite3
+
+    foreign = tmp_path / "foreign.db"
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE _mapper_sinks (a)")  # another program's table of that name
+    con.commit()
+    con.close()
+    rc, _out, err = main_in_process(capsys, "serve", "--db", foreign, "--port", 0)
+    assert rc == EXIT_USAGE and "cannot open the database" in err and "Traceback" not in err
+    damaged = tmp_path / "damaged.db"
+    with Store(damaged) as store:
+        store.create_sink(SINK)
+        for i in range(40):
+            store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(i * 50 + j)) for j in range(50)]))
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = damaged.stat().st_size
+    with damaged.open("r+b") as fh:  # the data pages, not the header: the file still opens
+        fh.seek(size // 2)
+        fh.write(b"\xa5" * 8192)
+    rc, _out, err = main_in_process(capsys, "serve", "--db", damaged, "--query", SINK_ID)
+    assert rc == EXIT_USAGE and "cannot read the rows" in err and "Traceback" not in err

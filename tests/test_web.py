@@ -308,6 +308,16 @@ def test_preview_before_the_form_is_complete_and_of_bad_samples() -> None:
     assert any(m["code"] in ("invalid_id", "missing") for m in missing_id["record_errors"] + columns_of(missing_id)["_id"]["messages"])
 
 
+def test_a_lone_surrogate_escape_in_a_sample_or_a_paste_is_read_as_the_service_reads_it() -> None:
+    # the preview and the paste decoded with plain orjson after json_problem passed the text: a 500
+    columns = {"_id": {"path": "id"}}
+    preview = draft(form(columns=columns, allow_missing_fields=True, sample='{"id": "a\\ud800"}'), catalog())["preview"]
+    assert preview["error"] is None and preview["stored"] is True and preview["id"] == '"a\ufffd"'
+    assert [m["code"] for m in preview["record_errors"]] == ["utf8_replaced"]
+    body, lines, shown = paste_records('{"records": [{"value": {"id": "b\\udc00"}}]}')
+    assert lines == [None] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
+
+
 # ---------------------------------------------------------------------------------------
 # Pasted records
 

@@ -42,7 +42,7 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide
 from .core import Engine, finish_batch
-from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, detect_format, documents_units, split_lines
+from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, documents_units, format_of, lone_object_notice, measured, split_lines
 
 
 def can_fork() -> bool:
@@ -54,15 +54,15 @@ def splittable(records: Any, options: MapOptions) -> bool:
     if options.input_format not in ("auto", "ndjson"):
         return False
     if isinstance(records, (bytes, bytearray, memoryview)):
-        head = bytes(records[:HEAD_SIZE])
+        head = bytes(records[: HEAD_SIZE + 1])
     elif isinstance(records, os.PathLike) and Path(records).is_file():
         with open(records, "rb") as fh:
-            head = fh.read(HEAD_SIZE)
+            head = fh.read(HEAD_SIZE + 1)
     else:
         return False
     if head[:2] == _GZIP:
         return False
-    return options.input_format == "ndjson" or detect_format(head, complete=len(head) < HEAD_SIZE) == "ndjson"
+    return options.input_format == "ndjson" or format_of(head) == "ndjson"
 
 
 #: The calling process's range, in shares of a worker's: a worker also pays for reading
@@ -112,14 +112,21 @@ def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output:
     engine.expect_bytes = end
     if first and data.startswith(_BOM):
         data, end = data[3:end], end - 3
-    chunks = split_lines(data, CHUNK_SIZE, options.max_record_size, end=end)
+    limit = options.max_record_size  # chunks no longer than the limit, as in one process (reader.units_for)
+    chunks = measured(split_lines(data, min(CHUNK_SIZE, limit), limit, end=end), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     for unit in units:
         engine.feed(unit)
+    if first and options.records_path is None and end == len(data):  # the whole input: one line may be a document
+        notice = lone_object_notice(data)
+        if notice is not None:
+            engine.feed(notice)
     columns, ids, report = engine.finish_part()
     if not output:
         columns, ids = {}, None
-    return Part(columns, ids, report, engine.next_line - 1)
+    # counted here: under a records path the engine sees records, not lines
+    lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
+    return Part(columns, ids, report, lines)
 
 
 def _read_range(records: Any, start: int, end: int) -> bytes:

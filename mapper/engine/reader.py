@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Union
 
 import msgspec
+import numpy as np
 
 from ..errors import InputError
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
@@ -318,23 +319,38 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             yield _no_records(data, records_path, str(exc), first_line)
         return
     except (msgspec.DecodeError, ValueError) as exc:
+        documents = _values(data, first_line) if records_path is not None and "trailing characters" in str(exc) else None
+        if documents is not None:  # documents one after another (`jq .` output): the records of each
+            for text, line in zip(*documents):
+                yield from document_units(text, records_path, chunk_records, first_line if line is None else line)
+            return
         yield _broken(data, exc, what, first_line)
         return
     except RecursionError:
         yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
         return
     texts = [bytes(r) for r in raws]
-    lines = _record_lines(data, texts, first_line)
+    lines = _record_lines(data, texts, first_line, _offset_in(data, raws[0]) if records_path is not None and raws else 0)
     for i in range(0, len(texts), chunk_records):
         yield RawRecords(texts[i : i + chunk_records], lines[i : i + chunk_records])
 
 
 def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> list[Unit] | None:
     """Several JSON values one after another (pretty-printed objects, as ``jq .`` prints them),
-    each a record on the line it starts; None when ``data`` is one value (or starts as none).
+    each a record on the line it starts; None when ``data`` is one value (or starts as none)."""
+    several = _values(data, first_line)
+    if several is None:
+        return None
+    raws, lines = several
+    return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
+
+
+def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]] | None:
+    """The texts of several JSON values one after another, and the line each starts on;
+    None when ``data`` is one value (or starts as none).
 
     Each value is found with the standard library's ``raw_decode`` (this is no format to be
-    fast in: NDJSON is); a value that does not parse ends the reading, as one broken record
+    fast in: NDJSON is); a value that does not parse ends the reading, as one broken value
     from where it starts to the end.
     """
     text = data.decode("utf-8", "surrogateescape")
@@ -351,7 +367,6 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> lis
     raws: list[bytes] = []
     lines: list[int | None] = []
     line = first_line + text.count("\n", 0, pos)
-    units: list[Unit] = []
     while pos < len(text):
         try:
             _value, end = decoder.raw_decode(text, pos)
@@ -364,9 +379,7 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> lis
         nxt = len(text) - len(text[end:].lstrip(ws))
         line += text.count("\n", pos, nxt)
         pos = nxt
-    for i in range(0, len(raws), chunk_records):
-        units.append(RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]))
-    return units
+    return raws, lines
 
 
 def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...]) -> Iterator[Unit]:
@@ -393,13 +406,24 @@ def _blank_lines(data: bytes) -> int:
     return data[: len(data) - len(data.lstrip(_WS))].count(b"\n")
 
 
-def _record_lines(data: bytes, texts: list[bytes], first_line: int) -> list[int | None]:
-    """The line each record starts on: each is found after the one before, so linear overall."""
+def _offset_in(data: bytes, raw: msgspec.Raw) -> int:
+    """Where ``raw`` (decoded from ``data``) starts in it: msgspec's Raw is a view into the
+    decoded buffer, so the distance of their addresses; 0 when it is not (a copy)."""
+    at = np.frombuffer(raw, dtype=np.uint8).ctypes.data - np.frombuffer(data, dtype=np.uint8).ctypes.data
+    return at if 0 <= at < len(data) and data.startswith(bytes(raw), at) else 0
+
+
+def _record_lines(data: bytes, texts: list[bytes], first_line: int, start: int = 0) -> list[int | None]:
+    """The line each record starts on: each is found after the one before, so linear overall.
+
+    ``start``: where the first is searched from (under a records path, the array's first
+    element: the same text may stand in an earlier key).
+    """
     if b"\n" not in data.rstrip(_WS):
         return [first_line] * len(texts)
     out: list[int | None] = []
-    pos = 0
-    line = first_line
+    pos = start
+    line = first_line + data.count(b"\n", 0, start)
     for text in texts:
         at = data.find(text, pos)
         if at < 0:  # pragma: no cover - a decoded element is a slice of the text
@@ -540,6 +564,13 @@ def _is_body(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("records"), list)
 
 
+def format_of(prefix: bytes) -> str:
+    """The format of an input from its first ``HEAD_SIZE + 1`` bytes, as read (a byte order
+    mark included): the one rule every reader uses, so bytes, files, streams and the
+    workers' split agree (the extra byte says whether the head is all of the input)."""
+    return detect_format(prefix[:HEAD_SIZE], complete=len(prefix) <= HEAD_SIZE)
+
+
 def detect_format(head: bytes, complete: bool = False) -> str:
     """``ndjson``, ``json`` or ``endpoint`` from the first bytes of an input (up to :data:`HEAD_SIZE`).
 
@@ -603,9 +634,9 @@ def bytes_units(
     if data[:2] == _GZIP:  # gzip bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
+    fmt = format_of(data[: HEAD_SIZE + 1]) if input_format == "auto" else input_format
     if data.startswith(_BOM):
         data = data[3:]
-    fmt = detect_format(data[:HEAD_SIZE], complete=len(data) <= HEAD_SIZE) if input_format == "auto" else input_format
     if fmt not in INPUT_FORMATS[1:]:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if records_path is not None:  # documents holding records: one per line, or one in all
@@ -695,18 +726,19 @@ def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
     reader = _Reader(stream)
-    head = reader.read(HEAD_SIZE)
+    head = reader.read(HEAD_SIZE + 1)
     if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
         reader = _Reader(gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb"))  # type: ignore[arg-type, call-overload]
-        head = reader.read(HEAD_SIZE)
+        head = reader.read(HEAD_SIZE + 1)
+    complete = len(head) <= HEAD_SIZE  # the head is all of the input
+    fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(_BOM):
         head = head[3:]
-    fmt = detect_format(head, complete=len(head) < HEAD_SIZE) if input_format == "auto" else input_format
     if fmt == "ndjson" and records_path is not None:
         yield from documents_units(measured(stream_lines(reader, chunk_size, head, max_record), max_record), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
         yield from measured(stream_lines(reader, chunk_size, head, max_record), max_record)  # type: ignore[arg-type]
-        notice = lone_object_notice(head) if len(head) < HEAD_SIZE else None  # the whole input, when one line
+        notice = lone_object_notice(head) if complete else None  # the whole input, when one line
         if notice is not None:
             yield notice
     else:

@@ -14,7 +14,7 @@ from ..report import BatchRejected, Report
 from .check import one_line, validate_one_line
 from .core import Engine, empty_batch
 from .parallel import can_fork, run_parallel, splittable
-from .reader import NdjsonChunk, ObjectRecords, RawRecords, Unit, path_named, units_for
+from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
@@ -84,6 +84,11 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                     break
                 unit, pending = split_unit(unit, size - engine.n)
                 engine.feed(unit)
+            if pending is None:  # a full batch: a note on what it read (it follows its records) goes with it
+                pending = next(units, None)
+                while isinstance(pending, Notice):
+                    engine.feed(pending)
+                    pending = next(units, None)
             batch, report = engine.finish()
         finally:
             if was_enabled:

@@ -19,7 +19,7 @@ import orjson
 
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
-from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import parse_path
@@ -297,7 +297,7 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     if problem is not None:
         out["error"] = f"the sample record: {problem}"
         return out
-    record = orjson.loads(raw)
+    record = service_loads(raw)  # (json_problem passed it: as the service reads it)
     if not isinstance(record, dict):
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
         return out
@@ -374,7 +374,7 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
         raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
     whole: Any = None
     if stripped[:1] == b"{" and json_problem(stripped) is None:
-        whole = orjson.loads(stripped)
+        whole = service_loads(stripped)
     if isinstance(whole, dict) and list(whole) == ["records"] and isinstance(whole["records"], list):
         shown = []
         for item in whole["records"]:
