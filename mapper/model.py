@@ -163,8 +163,9 @@ class Sink:
         if self.id_field is not None:
             skip.add(self.id_field)
         elif self.primary_key_fields and len(self.primary_key_fields) == 1:
-            col = self.column(self.primary_key_fields[0])
-            if col.type == "string" or col.name == "_id":
+            key = self.primary_key_fields[0]
+            col = next((c for c in self.columns if c.name == key), None)  # (None: a definition being checked, named wrong)
+            if col is not None and (col.type == "string" or col.name == "_id"):
                 skip.add(col.name)
         return tuple(c for c in self.columns if c.name not in skip)
 

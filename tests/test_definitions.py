@@ -785,3 +785,14 @@ def test_cli_primary_key_fields_option():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = _cli(path, "--primary-key-fields", "record_id,nope", "--allow-missing-fields")
     assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("keys", [["zz"], ["zz", "pk"], ["pk", "zz"]])
+def test_a_primary_key_naming_no_column_is_an_error_where_it_is_not_a_keyerror(keys):
+    # one unknown key crashed check_sink (stored_columns looked it up), validate and the CLI
+    doc = {"primary_key_fields": keys, "allow_missing_fields": True, "definition": [{"name": "pk", "path": ["pk"], "type": "string"}]}
+    result = mapper.check_sink(doc)
+    assert result.sink is None
+    assert [(p.pointer, p.code) for p in result.problems if p.severity == "error"] == [(f"/primary_key_fields/{keys.index('zz')}", "unknown-column")]
+    with pytest.raises(mapper.DefinitionError, match="names no column"):
+        mapper.load_sink(doc)

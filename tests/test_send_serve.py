@@ -1198,7 +1198,11 @@ def test_columns_named_like_sqlites_rowid_keep_the_rows_in_insertion_order(tmp_p
 
 
 def test_a_sink_wider_than_a_sqlite_table_is_refused_with_a_400(tmp_path):
-    wide = {"primary_key_fields": ["c0"], "allow_missing_fields": True, "definition": [{"name": f"c{i}", "path": [f"c{i}"], "type": "int"} for i in range(2000)]}
+    wide = {
+        "primary_key_fields": ["c0"],
+        "allow_missing_fields": True,
+        "definition": [{"name": f"c{i}", "path": [f"c{i}"], "type": "int"} for i in range(2000)],
+    }
     with Store(":memory:") as store:
         with pytest.raises(mapper.MapperError) as info:
             store.create_sink(wide, sink_id="wide")

@@ -127,11 +127,19 @@ class FastPlan:
         #: string columns that may hold few distinct values (see FastPath.learn_literals)
         self.literal_candidates = [ci for ci in stored if ctypes[ci].is_text] if has_next else []
         # per tier, the columns where a decoded integer 0 may have been sent as -0 and be
-        # printed as text: text columns where the tier lets numbers in, primary key
-        # columns that are not text (their values are joined as Go prints them)
+        # printed as text: text columns where the tier lets numbers in, and primary key
+        # columns (their values are joined as Go prints them), stored or not (a single
+        # string key is not); a key of a set type (ids) holds its 0 inside a list, so
+        # there the text is always looked at (zero_always)
         pk_sink = compiled.sink.primary_key_fields is not None and compiled.with_identity
-        pk_numbers = [ci for ci in compiled.identity_index if pk_sink and not ctypes[ci].is_text]
-        self.zero_cols = {ct.tier.name: [ci for ci in stored if ctypes[ci].is_text and ct.tier.values_as_text] + pk_numbers for ct in tiers}
+        keys = list(compiled.identity_index) if pk_sink else []
+        self.zero_cols = {
+            ct.tier.name: list(
+                dict.fromkeys([ci for ci in [*stored, *keys] if ctypes[ci].is_text and ct.tier.values_as_text] + [ci for ci in keys if not ctypes[ci].is_text])
+            )
+            for ct in tiers
+        }
+        self.zero_always = any(ctypes[ci].storage.endswith("set") for ci in keys)
         self.pk_all_text = pk_sink and all(ctypes[ci].is_text for ci in compiled.identity_index)
         # vector converters per tier and column
         used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
@@ -189,6 +197,7 @@ class FastPath:
             self.tiers = list(compiled.tiers_with(self.literals))
         self.neg_zero = compiled.prints_numbers
         self.zero_cols = plan.zero_cols
+        self.zero_always = plan.zero_always
         self.id_col = careful.id_col
         self.pk_cols = careful.pk_cols
         self.pk_all_text = plan.pk_all_text
@@ -281,7 +290,7 @@ class FastPath:
             lists = ct.extract(recs)
             del recs
             zero_cols = self.zero_cols[ct.tier.name]
-            if zero_cols and any(0 in lists[ci] for ci in zero_cols):
+            if zero_cols and (self.zero_always or any(0 in lists[ci] for ci in zero_cols)):
                 # msgspec decodes the integer -0 as 0; Go keeps a float64 -0, printed "-0"
                 # into text: a record holding one goes the careful way
                 at = neg_zero_at(data)
