@@ -25,6 +25,7 @@ Thread-safe: producer threads may share one batcher. Records are numbered in the
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from bisect import bisect_right
@@ -335,8 +336,10 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict or (not isinstance(record, (bytes, bytearray, memoryview, str)) and isinstance(record, Mapping)):
         try:
             raw = orjson.dumps(record if isinstance(record, dict) else dict(record), default=_jsonable)
-        except TypeError as exc:  # orjson.JSONEncodeError: a key or value JSON has no form for
-            return None, f"the record cannot be encoded as JSON: {exc}"
+        except TypeError as exc:  # orjson.JSONEncodeError: a key or value JSON has no form for, or one orjson does not write
+            if not any(why in str(exc) for why in _STDLIB_WRITES):
+                return None, f"the record cannot be encoded as JSON: {exc}"
+            return _stdlib_text(record)
         if b"null" in raw and _non_finite(record):
             return raw, "the record holds a float NaN or infinity, which JSON cannot carry (it would be sent as null)"
         return raw, None
@@ -349,6 +352,34 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if not raw:
         return raw, "the record is empty"
     return raw, json_problem(raw)
+
+
+#: orjson's refusals of values JSON has a form for: a str holding an unpaired surrogate
+#: (JSON escapes it; the service reads U+FFFD, as check and map store it) and an integer
+#: beyond 64 bits (JSON has no such limit; the service decodes numbers as float64).
+_STDLIB_WRITES = ("surrogates not allowed", "64-bit range")
+
+
+def _stdlib_text(record: Any) -> tuple[bytes | None, str | None]:
+    """The JSON text of a record orjson does not write, by the standard library, checked as text is."""
+    if _odd_keys(record):
+        return None, "the record cannot be encoded as JSON: a key is not a string"
+    try:
+        raw = json.dumps(record, default=_jsonable, allow_nan=False, separators=(",", ":")).encode("ascii")
+    except ValueError:
+        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
+    except (TypeError, RecursionError) as exc:
+        return None, f"the record cannot be encoded as JSON: {exc}"
+    return raw, json_problem(raw)
+
+
+def _odd_keys(value: Any) -> bool:
+    """Whether a mapping anywhere in ``value`` has a key that is not a str (json.dumps would write 1 as "1")."""
+    if isinstance(value, Mapping):
+        return any(not isinstance(k, str) or _odd_keys(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_odd_keys(v) for v in value)
+    return False
 
 
 def _jsonable(value: Any) -> Any:

@@ -77,7 +77,9 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
+import uuid
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Iterator, Sequence
@@ -244,19 +246,22 @@ class _Worker:
                 keep[i] = False
                 continue
             cell = data[starts[i] : starts[i] + lengths[i]].tobytes()
-            if not cell.strip(_JSON_SPACE):
+            bom = cell.startswith(_BOM)
+            if not (cell[3:] if bom else cell).strip(_JSON_SPACE):  # a BOM alone is no record either
                 refused.append((i, _BLANK_CELL))
                 keep[i] = False
-            elif cell.startswith(_BOM):
+            elif bom:
                 boms.append(i)
         if boms:
             # A cell is a document of its own (a Kafka message): its BOM goes, as at the start
-            # of a file. Rare, so done on Python values, for the batch that has one.
-            is_text = pa.types.is_string(text.type) or pa.types.is_large_string(text.type)
-            values = text.to_pylist()
+            # of a file. Rare, so done on Python values, for the batch that has one: as bytes
+            # (a string column may hold invalid UTF-8, which the engine reads as U+FFFD).
+            wide = pa.types.is_large_string(text.type) or pa.types.is_large_binary(text.type)
+            raw_type = pa.large_binary() if wide else pa.binary()
+            values = text.view(raw_type).to_pylist()
             for i in boms:
-                values[i] = values[i][1:] if is_text else values[i][3:]
-            text = pa.array(values, type=text.type)
+                values[i] = values[i][3:]
+            text = pa.array(values, type=raw_type).view(text.type)
         if not keep.all():
             text = text.filter(pa.array(keep))
         return np.flatnonzero(keep), text, refused
@@ -299,7 +304,10 @@ class _Worker:
         refused: list[tuple[int, list[dict[str, Any]]]] = [(row, [_record_error(reason)]) for row, reason in own]
         batch: Batch | None = None
         if len(cells):
-            batch = self.mapper.map(self.ndjson(cells), on_error="skip", strict=plan.strict, input_format="ndjson")
+            data = self.ndjson(cells)
+            if data[:2] == _GZIP_MAGIC:  # a cell starting as gzip does: a leading blank line keeps the reader from unwrapping the batch
+                data = b"\n" + data
+            batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson")
             if batch.report.records != len(cells):  # the rows would no longer line up with the records
                 raise InputError(f"mapper.spark: {len(cells)} cells made {batch.report.records} records; the batch cannot be mapped row by row")
             pointers = dict(plan.pointers)
@@ -370,6 +378,9 @@ class _Worker:
         offsets = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array(self.names[col].tolist(), type=pa.string()))
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def _cells(text: Any, pa: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -595,27 +606,68 @@ def validate_files(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    text = spark.read.text(list(paths))
-    # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
-    text = text.select(F.col("value"), F.col("_metadata.file_path").alias("file"))
-    result = map_dataframe(text, sink, allow_missing_fields=allow_missing_fields, strict=strict)
-    mode = "overwrite" if overwrite else "errorifexists"
+    fs = _FileSystem(spark, output)
     mapped_dir, refused_dir = _join_path(output, "mapped"), _join_path(output, "refused")
-    rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
+    if not overwrite:
+        for where in (mapped_dir, refused_dir):
+            if fs.exists(where):
+                raise OptionError(f"{where} exists: choose another output directory, or --overwrite (overwrite=True) to replace it")
+    # Both halves are written under a staging directory and renamed into place when all
+    # is written and counted: a failed or killed job leaves nothing under the final names.
+    staging = _join_path(output, f".mapper-staging-{uuid.uuid4().hex}")
+    staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     try:
-        kept = SparkMapping(rows, result.passthrough, result.columns)
-        kept.mapped.drop("file").write.mode(mode).parquet(mapped_dir)
-        refused = kept.refused.select(F.col("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw"))
-        refused.write.mode(mode).json(refused_dir)
-        codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
+        text = _read_lines(spark, paths)
+        # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
+        text = text.select(F.col("value"), F.col("_metadata.file_path").alias("file"))
+        result = map_dataframe(text, sink, allow_missing_fields=allow_missing_fields, strict=strict)
+        rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            kept = SparkMapping(rows, result.passthrough, result.columns)
+            kept.mapped.drop("file").write.parquet(staged_mapped)
+            refused = kept.refused.select(F.col("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw"))
+            refused.write.json(staged_refused)
+            codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
+        finally:
+            rows.unpersist()
+        counts = ValidateCounts(
+            input_records=_read_lines(spark, paths).count(),
+            mapped_rows=spark.read.parquet(staged_mapped).count(),
+            refused_records=spark.read.text(staged_refused).count(),
+            error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+        for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
+            fs.delete(final)
+        fs.rename(staged_mapped, mapped_dir)
+        fs.rename(staged_refused, refused_dir)
     finally:
-        rows.unpersist()
-    return ValidateCounts(
-        input_records=spark.read.text(list(paths)).count(),
-        mapped_rows=spark.read.parquet(mapped_dir).count(),
-        refused_records=spark.read.text(refused_dir).count(),
-        error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
-    )
+        fs.delete(staging)
+    return counts
+
+
+def _read_lines(spark: Any, paths: Sequence[str]) -> Any:
+    """The files' lines as Spark rows: ended by a newline only (a bare CR is JSON whitespace,
+    as the engine reads it; Spark's text reader would also end a line there)."""
+    return spark.read.option("lineSep", "\n").text(list(paths))
+
+
+class _FileSystem:
+    """Hadoop's file system of ``path`` (local, hdfs://, s3a:// ...), through Spark's JVM."""
+
+    def __init__(self, spark: Any, path: str):
+        jvm = spark.sparkContext._jvm
+        self._path = jvm.org.apache.hadoop.fs.Path
+        self.fs = self._path(path).getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+    def exists(self, path: str) -> bool:
+        return bool(self.fs.exists(self._path(path)))
+
+    def delete(self, path: str) -> None:
+        self.fs.delete(self._path(path), True)
+
+    def rename(self, source: str, target: str) -> None:
+        if not self.fs.rename(self._path(source), self._path(target)):
+            raise InputError(f"cannot move {source} to {target}")
 
 
 def _join_path(base: str, name: str) -> str:
@@ -716,6 +768,10 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    # A Python worker's failure: its traceback is in the message; its last line says what
+    worker = [line.strip() for line in text.splitlines() if re.match(r"\s*(mapper\.)?[A-Za-z_.]*(Error|Exception): ", line)]
+    if "An exception was thrown from the Python worker" in text and worker:
+        return worker[-1][:500]
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("An error occurred while calling", "py4j", ": ")):

@@ -151,6 +151,29 @@ def test_odd_inputs_are_refused_not_raised():
         b.add_many([aircraft(1)], tags=[1, 2])
 
 
+def test_dicts_json_has_a_text_for_are_taken_though_orjson_does_not_write_them():
+    # refused as invalid_json: a lone surrogate (JSON escapes it; stored as U+FFFD) and an
+    # integer beyond 64 bits in an unmapped field (the service decodes it as a float64)
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+        }
+    )
+    b = mapper.Batcher(m)
+    records = [{"id": 1, "s": "a\ud800"}, {"id": 2, "other": 2**70}, {"id": 3, "other": [2**70, {"x": "\udc00"}]}]
+    verdicts = [b.add(r) for r in records]
+    assert [v.accepted for v in verdicts] == [True, True, True]
+    assert verdicts[0].raw == b'{"id":1,"s":"a\\ud800"}' and verdicts[1].raw == b'{"id":2,"other":1180591620717411303424}'
+    (body,) = b.flush()
+    assert body.to_batch().to_rows() == m.map(records).to_rows() == [{"_id": 1, "s": "a\ufffd"}, {"_id": 2}, {"_id": 3}]
+    # still refused: what JSON has no text for, or the service would not decode
+    odd = [{"id": 4, 5: "\ud800"}, {"id": 5, "n": float("nan"), "s": "\ud800"}, {"id": 6, "other": 10**400}, {"id": 7, "x": {1, 2}, "s": "\ud800"}]
+    codes = [v.errors[0].code if v.errors else None for v in (b.add(r) for r in odd)]
+    assert codes == ["invalid_json"] * 4
+
+
 def test_to_batch_gives_the_rows_map_gives_for_the_same_records():
     m = mapper.compile_sink(SINK)
     recs = [aircraft(i) for i in range(12)]

@@ -449,7 +449,8 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
 
     from mapper.cli import main
 
-    data = gen.generate(2500, "bad")
+    data = gen.generate(2499, "bad")
+    data += data.split(b"\n", 1)[0].replace(b", ", b",\r", 1) + b"\n"  # a bare CR is JSON whitespace, not a line end
     records = tmp_path / "records.ndjson"
     records.write_bytes(data)
     sink = tmp_path / "sink.json"
@@ -473,11 +474,18 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
         assert set(line) == {"file", "position", "errors", "raw"} and line["file"].endswith("records.ndjson")
         rejected = raw_by_text[line["raw"]]
         assert [e["code"] for e in line["errors"]] == [e.code for e in rejected.errors]
-    # the output exists now: without --overwrite the job refuses, with a message and no traceback
+    assert sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]  # the staging directory is gone
+    # the output exists now: without --overwrite the run refuses before any job, with a message and no traceback
     code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
     captured = capsys.readouterr()
-    assert code == 2 and "mapper: Spark failed:" in captured.err and "Traceback" not in captured.err
+    assert code == 2 and "mapped exists" in captured.err and "--overwrite" in captured.err and "Traceback" not in captured.err
     assert main(["spark-validate", str(sink), str(records), "-o", str(out), "-q", "--overwrite"]) == 1
+    assert pq.read_table(out / "mapped").num_rows == want.count and sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]
+    # one of the two left behind (another run's): refused before mapping, nothing written
+    other = tmp_path / "other"
+    (other / "refused").mkdir(parents=True)
+    assert main(["spark-validate", str(sink), str(records), "-o", str(other), "-q"]) == 2
+    assert "refused exists" in capsys.readouterr().err and [p.name for p in other.iterdir()] == ["refused"]
 
 
 def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys: Any) -> None:
@@ -538,6 +546,42 @@ def test_cells_become_one_line_each(type_name: str) -> None:
     assert rows.tolist() == [0, 4, 5, 6]
     assert [(r, m.split(": ")[1]) for r, m in refused] == [(1, "the text is null"), (2, "the text is empty"), (3, "the text is empty")]
     assert worker.ndjson(cells) == b'{"id": 1}\n{"id":\r 2}\n{}\n{"s": "a\rb"}\n'
+
+
+@pytest.mark.parametrize("type_name", ["string", "binary"])
+def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> None:
+    """Without Spark: cells that made a worker raise, failing the whole job."""
+    pa = pytest.importorskip("pyarrow")
+    from mapper.spark import _Plan, _worker_for
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    worker = _worker_for("odd-" + type_name, definition)
+    cases = [
+        # a first cell starting as gzip does: the joined batch was read as gzip
+        ([b"\x1f\x8b\x08junk", b'{"id": 1, "s": "a"}'], {1: "a"}, {0: "invalid_json"}),
+        # a BOM cell beside a cell of invalid UTF-8 in a string column: a UnicodeDecodeError
+        ([b'\xef\xbb\xbf{"id": 1, "s": "a"}', b'{"id": 2, "s": "\xff"}'], {0: "a", 1: "\ufffd"}, {}),
+        # a cell that is only a BOM (and blanks): "2 cells made 1 records"
+        ([b"\xef\xbb\xbf", b"\xef\xbb\xbf \r\n", b'{"id": 1, "s": "a"}'], {2: "a"}, {0: "invalid_json", 1: "invalid_json"}),
+    ]
+    for cells, want_mapped, want_refused in cases:
+        column = pa.array(cells, pa.binary())
+        rb = pa.RecordBatch.from_arrays([column if type_name == "binary" else column.view(pa.string())], names=["value"])
+        out = (
+            pa.Table.from_batches(list(worker.map_batch(rb, 0, _Plan("odd-" + type_name, definition, False, 0, ()))))
+            .select(["_position", "s", "_errors"])
+            .to_pylist()
+        )
+        mapped = {r["_position"]: r["s"] for r in out if r["_errors"] is None}
+        refused = {r["_position"]: r["_errors"][0]["code"] for r in out if r["_errors"] is not None}
+        assert (mapped, refused) == (want_mapped, want_refused), cells
+
+
+def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
+    from mapper.spark import _first_line
+
+    text = "An exception was thrown from the Python worker. Please see the stack trace below.\nTraceback (most recent call last):\n  File x\nmapper.errors.InputError: cannot read the input: boom\n"
+    assert _first_line(RuntimeError(text)) == "mapper.errors.InputError: cannot read the input: boom"
 
 
 @pytest.mark.parametrize("source", [gen.SINK, str(EXAMPLE_SINK), EDGE_SINK])
