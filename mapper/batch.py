@@ -620,9 +620,18 @@ class Batch:
         return arrow_strings(ids if isinstance(ids, Strings) else Strings.from_objects(ids), None, pa)
 
     def to_pandas(self, **options: Any) -> Any:
-        """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`."""
-        optional_import("pandas", "pandas", "Batch.to_pandas()")
-        return self.to_arrow(**options).to_pandas()
+        """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`.
+
+        Integer and bool columns are pandas' nullable dtypes (``Int64``, ``UInt64``,
+        ``boolean``): numpy's would turn a column holding a null into float64, which
+        rounds integers beyond 2**53 (and a uint64 id to 2**64).
+        """
+        pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
+        table = self.to_arrow(**options)
+        import pyarrow as pa  # (to_arrow has checked it is there)
+
+        nullable = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
+        return table.to_pandas(types_mapper=nullable.get)
 
     def to_polars(self, **options: Any) -> Any:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""

@@ -292,7 +292,8 @@ def _get_each(values: list[Any], get: Callable[[Any], Any], bad: set[int]) -> li
 def _emit_return(src: _Source, columns: Any, out: dict[int, str]) -> list[int]:
     """An extractor's last line: the column lists in column order (None for columns it does not make)."""
     order = [c.index for c in columns] if columns is not None else list(out)
-    src.emit(f"return ({', '.join(out.get(ci, 'None') for ci in order)},)")
+    items = [out.get(ci, "None") for ci in order]
+    src.emit(f"return ({', '.join(items)},)" if items else "return ()")  # (a part of path nodes alone makes no column)
     src.lines.append("")
     return order
 

@@ -455,6 +455,11 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
+    numbers = sink.id_kind == "uint64"
+    if ids.dtype != (np.uint64 if numbers else object) or (not numbers and not all(isinstance(v, str) for v in ids.tolist())):
+        raise ValueError(f"its _id holds {ids.dtype} values, not the {'uint64' if numbers else 'string'} ids of its sink")
+    if record_index.dtype != np.int64:
+        raise ValueError(f"its _record_index holds {record_index.dtype} values, not int64")
     columns = {}
     for c in sink.stored_columns:
         ctype = column_type(c)
@@ -505,8 +510,13 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     sink = load_sink(body)
     # mapper's own fields: named in the metadata (a column may own the usual name), else by convention
     fields = json.loads(meta[b"mapper.fields"]) if b"mapper.fields" in meta else {}
-    presence = fields.get("presence") or {}
-    index_field = fields.get("record_index", "_record_index")
+    presence = fields.get("presence") or {} if isinstance(fields, dict) else None
+    index_field = fields.get("record_index", "_record_index") if isinstance(fields, dict) else None
+    if not isinstance(presence, dict) or not isinstance(index_field, str):
+        raise ValueError("its schema metadata names mapper's fields wrongly (mapper.fields)")
+    for name in ("_id", index_field):
+        if name in table.column_names and table.column(name).null_count:
+            raise ValueError(f"its {name} holds nulls")
     arrays = {}
     n = table.num_rows
     for column in sink.stored_columns:
@@ -532,7 +542,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         arrays[col] = ColumnArrays(values, valid, np.asarray(present, dtype=bool), offsets)
     ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
-    return _batch_of(body, n, ids, np.asarray(record_index, dtype=np.int64), arrays)
+    return _batch_of(body, n, ids, record_index, arrays)
 
 
 def _same_layout(got: Any, want: Any, pa: Any) -> bool:

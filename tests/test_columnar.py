@@ -231,6 +231,27 @@ def test_read_batch_refuses_damaged_or_edited_files_by_name(tmp_path):
         path = tmp_path / f"{column}.parquet"
         pq.write_table(t.replace_schema_metadata(table.schema.metadata), path)
         refused(path, *words)
+    # ids and the record index edited (read back as 1.5, 0.0 and garbage before), mapper's
+    # field names not an object (an AttributeError before)
+    for field, replacement, words in (
+        ("_id", pa.array([1.5, 2.5, 3.5]), ("_id", "float64", "string ids")),
+        ("_id", pa.array(["a", None, "c"]), ("_id holds nulls",)),
+        ("_record_index", pa.array([0, None, 2]), ("_record_index holds nulls",)),
+        ("_record_index", pa.array([0, 1, 2], pa.int32()), ("int32",)),
+    ):
+        t = table.set_column(table.schema.get_field_index(field), field, replacement)
+        path = tmp_path / "ids.parquet"
+        pq.write_table(t.replace_schema_metadata(table.schema.metadata), path)
+        refused(path, *words)
+    path = tmp_path / "fields.parquet"
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, b"mapper.fields": b"[]"}), path)
+    refused(path, "mapper.fields")
+
+    def float_ids(arrays: dict[str, Any]) -> None:
+        header(lambda h: h["id"].pop("strings", None))(arrays)  # the ids as a plain array, not UTF-8
+        arrays["_id"] = np.array([1.5, 2.5, 3.5])
+
+    refused(edited("ids.npz", float_ids), "float64")
 
 
 # --- Arrow, pandas, polars -----------------------------------------------------------------
@@ -277,6 +298,29 @@ def test_to_pandas_and_to_polars_come_from_arrow():
     if _importable("polars"):
         pl_df = batch.to_polars()
         assert pl_df["i.present"].to_list() == [True, False, False]
+
+
+def test_to_pandas_keeps_integers_exact_beside_nulls():
+    # numpy's int64 has no null: pandas made such columns float64 (9007199254740993 -> ...992, a uint64 id -> 2**64)
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "n", "path": ["n"], "type": "int"},
+                {"name": "u", "path": ["u"], "type": "id"},
+                {"name": "b", "path": ["b"], "type": "bool"},
+            ],
+        }
+    )
+    batch = m.map(b'{"id": "18446744073709551615", "n": "9007199254740993", "u": "18446744073709551615", "b": true}\n{"id": 2, "n": null}\n')
+    df = batch.to_pandas()
+    assert [str(df[c].dtype) for c in ("_id", "n", "u", "b")] == ["UInt64", "Int64", "UInt64", "boolean"]
+    assert df["_id"].tolist() == [18446744073709551615, 2] and int(df["n"][0]) == 9007199254740993 and int(df["u"][0]) == 18446744073709551615
+    assert df["n"].isna().tolist() == [False, True] and df["n.present"].tolist() == [True, True] and df["u.present"].tolist() == [True, False]
 
 
 def _importable(name: str) -> bool:

@@ -763,3 +763,47 @@ def test_a_key_value_nested_too_deep_is_refused_not_a_recursion_error(fast: bool
         deep = [deep]
     report = m.validate([{"k": deep}, {"k": "ok"}], on_error="skip", fast=fast)
     assert (report.verdict, [(e.record, e.code) for e in report.errors]) == ("partial", [(0, "invalid_id")])
+
+
+@pytest.mark.parametrize("part_nodes", [1, 2, 3])
+def test_a_generated_part_of_path_nodes_alone_compiles(part_nodes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a part whose nodes made no column emitted `return (,)`: a SyntaxError (reachable only
+    # with more path nodes in a row than PART_NODES, so tried with a small one)
+    import mapper.compiler
+
+    monkeypatch.setattr(mapper.compiler, "PART_NODES", part_nodes)
+    sink = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "deep", "path": ["a", "b", "c", "d", "e"], "type": "int"}],
+    }
+    m = mapper.compile_sink(sink)
+    data = b'{"k": 1, "a": {"b": {"c": {"d": {"e": 5}}}}}\n{"k": 2, "a": {"b": null}}\n'
+    want = [{"_id": 1, "deep": 5}, {"_id": 2, "deep": None}]
+    assert m.map(data).to_rows() == m.map(data, fast=False).to_rows() == m.map([json.loads(x) for x in data.splitlines()]).to_rows() == want
+
+
+def test_a_lone_surrogate_escape_is_one_records_warning_in_every_input_format() -> None:
+    # an array or a records_path document was refused whole (msgspec refuses the escape), a
+    # request body stored the record with no warning (and --strict took it)
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+        }
+    )
+    rec, other = rb'{"id": 1, "s": "a\ud800b"}', b'{"id": 2, "s": "\\u00e9"}'
+    inputs = {
+        "ndjson": (rec + b"\n" + other + b"\n", {}),
+        "array": (b"[\n" + rec + b",\n" + other + b"\n]", {}),
+        "records_path": (b'{"seen": [' + rec + b'],\n "items": [\n' + rec + b",\n" + other + b"]}", {"records_path": "items"}),
+        "body": (b'{"records": [{"value": ' + rec + b'}, {"value": ' + other + b"}]}", {}),
+        "body, odd item": (b'{"records": [{"x": 1, "value": ' + rec + b'}, {"value": ' + other + b"}, 5]}", {}),
+    }
+    for label, (data, kw) in inputs.items():
+        batch = m.map(data, on_error="skip", **kw)
+        assert batch.to_rows()[:2] == [{"_id": 1, "s": "a\ufffdb"}, {"_id": 2, "s": "é"}], label
+        assert [(w.record, w.kind, w.sent) for w in batch.report.warnings] == [(0, "utf8_replaced", "escape \\ud800 at char 18")], label
+        strict = m.map(data, on_error="skip", strict=True, **kw)
+        assert strict.to_rows()[:1] == [{"_id": 2, "s": "é"}] and (0, "lossy_value") in [(e.record, e.code) for e in strict.report.errors], label

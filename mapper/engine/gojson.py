@@ -97,8 +97,24 @@ def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
 _UNPAIRED = re.compile(rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
 
 
+#: Quick looks first (the exact pattern above tries every position: ~100 ns a byte): any
+#: surrogate escape; a pair of them; a backslash before one (an escaped backslash, which
+#: may make a pair's first half text).
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_AFTER_BACKSLASH = re.compile(rb"\\\\u[dD][89a-fA-F]")
+
+
 def same_length_escapes(data: bytes) -> bytes:
-    """``data`` with each unpaired surrogate escape written ``\\ufffd`` (what Go reads it as), every byte in its place."""
+    """``data`` with each unpaired surrogate escape written ``\\ufffd`` (what Go reads it as), every byte in its place.
+
+    ``data`` itself when it holds none: no surrogate escape at all, or only pairs (each
+    surrogate escape inside a pair, none after a backslash), told by C-speed scans.
+    """
+    if _SURROGATE.search(data) is None:
+        return data
+    if _AFTER_BACKSLASH.search(data) is None and _SURROGATE.search(_PAIR.sub(b"", data)) is None:
+        return data  # every surrogate escape is in a pair
     return _UNPAIRED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + b"\\ufffd", data)
 
 

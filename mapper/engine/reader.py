@@ -26,7 +26,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Mapping, Union
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Union
 
 import msgspec
 import numpy as np
@@ -253,6 +253,7 @@ class _Body(msgspec.Struct):
     records: list[msgspec.Raw]
 
 
+_BODY = msgspec.json.Decoder(_Body)
 _ITEMS = msgspec.json.Decoder(list[_Item])
 _ITEM = msgspec.json.Decoder(_Item)
 _DECODE_ANY = msgspec.json.Decoder()
@@ -307,9 +308,9 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         return
     try:
         if records_path is None:
-            raws = msgspec.json.decode(data, type=list[msgspec.Raw])
+            raws, fixed = _tolerant(_DECODE_RAWS.decode, data)
         else:
-            raws = _path_decoder(records_path).decode(data)
+            raws, fixed = _tolerant(_path_decoder(records_path).decode, data)
             for _key in records_path:
                 raws = raws.f
     except msgspec.ValidationError as exc:
@@ -330,7 +331,10 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
         return
     texts = [bytes(r) for r in raws]
-    lines = _record_lines(data, texts, first_line, _offset_in(data, raws[0]) if records_path is not None and raws else 0)
+    start = _offset_in(fixed, raws[0]) if records_path is not None and raws else 0
+    if fixed is not data:
+        texts = _as_sent(data, fixed, texts, start)
+    lines = _record_lines(data, texts, first_line, start)
     for i in range(0, len(texts), chunk_records):
         yield RawRecords(texts[i : i + chunk_records], lines[i : i + chunk_records])
 
@@ -404,6 +408,34 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
 def _blank_lines(data: bytes) -> int:
     """Lines before the first non-blank byte."""
     return data[: len(data) - len(data.lstrip(_WS))].count(b"\n")
+
+
+def _tolerant(decode: Callable[[bytes], Any], data: bytes) -> tuple[Any, bytes]:
+    """``decode(data)``, and the text decoded: ``data``, or when msgspec refuses it for an
+    unpaired surrogate escape (which Go reads as U+FFFD), a copy with each written
+    ``\\ufffd`` (the same length: every record where it was; take them from ``data``
+    with :func:`_as_sent`). The copy is made only after a refusal: no cost otherwise."""
+    try:
+        return decode(data), data
+    except (msgspec.DecodeError, ValueError):
+        fixed = same_length_escapes(data) if b"\\u" in data else data
+        if fixed is data:
+            raise
+    return decode(fixed), fixed
+
+
+_DECODE_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _as_sent(data: bytes, fixed: bytes, texts: list[bytes], start: int = 0) -> list[bytes]:
+    """``texts`` (found in order in ``fixed`` from ``start``) as they stand in ``data``: the
+    two are the same length and differ only where an escape was rewritten."""
+    out, pos = [], start
+    for text in texts:
+        at = fixed.find(text, pos)
+        out.append(data[at : at + len(text)])
+        pos = at + len(text)
+    return out
 
 
 def _offset_in(data: bytes, raw: msgspec.Raw) -> int:
@@ -512,10 +544,8 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     An unpaired surrogate escape (``"\\ud800"``), which msgspec refuses and Go reads as
     U+FFFD, is read as ``"\\ufffd"`` (the same length: the records keep their places).
     """
-    if b"\\u" in data:
-        data = same_length_escapes(data)
     try:
-        body = msgspec.json.decode(data, type=_Body)
+        body, fixed = _tolerant(_BODY.decode, data)
     except msgspec.ValidationError as exc:
         yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1, data)
         return
@@ -526,22 +556,30 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
         return
     items = [bytes(r) for r in body.records]
+    # items holding a rewritten escape: their values are taken as sent (the careful path warns)
+    sent = {}
+    if fixed is not data and items:
+        for k, (item, original) in enumerate(zip(items, _as_sent(data, fixed, items, _offset_in(fixed, body.records[0])))):
+            if original != item:
+                sent[k] = original
     for i in range(0, len(items), chunk_records):
         part = items[i : i + chunk_records]
+        raws: list[bytes] = []
+        bad: dict[int, str] = {}
         try:
             raws = [bytes(item.value) for item in _ITEMS.decode(b"[" + b",".join(part) + b"]")]
-            yield RawRecords(raws)
-            continue
         except (msgspec.DecodeError, ValueError, RecursionError):
-            pass
-        raws, bad = [], {}
-        for j, text in enumerate(part):  # some item is not {"value": ...}: find which
-            try:
-                raws.append(bytes(_ITEM.decode(text).value))
-            except (msgspec.DecodeError, ValueError, RecursionError):
-                raws.append(text)
-                bad[j] = 'the request body item is not an object with "value"'
-        yield RawRecords(raws, None, bad)
+            for j, text in enumerate(part):  # some item is not {"value": ...}: find which
+                try:
+                    raws.append(bytes(_ITEM.decode(text).value))
+                except (msgspec.DecodeError, ValueError, RecursionError):
+                    raws.append(sent.get(i + j, text))
+                    bad[j] = 'the request body item is not an object with "value"'
+        for k in (k for k in sent if i <= k < i + len(part) and k - i not in bad):
+            value = _ITEM.decode(items[k]).value  # a view into the item's text: where the value stands in it
+            at = _offset_in(items[k], value)
+            raws[k - i] = sent[k][at : at + len(value)]
+        yield RawRecords(raws, None, bad or None)
 
 
 # ---------------------------------------------------------------------------------------
