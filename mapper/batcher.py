@@ -362,13 +362,15 @@ _STDLIB_WRITES = ("surrogates not allowed", "64-bit range")
 
 def _stdlib_text(record: Any) -> tuple[bytes | None, str | None]:
     """The JSON text of a record orjson does not write, by the standard library, checked as text is."""
-    if _odd_keys(record):
-        return None, "the record cannot be encoded as JSON: a key is not a string"
     try:
+        if _odd_keys(record):
+            return None, "the record cannot be encoded as JSON: a key is not a string"
         raw = json.dumps(record, default=_jsonable, allow_nan=False, separators=(",", ":")).encode("ascii")
+    except RecursionError:  # nested deeper than Python recurses (the service refuses far less deep)
+        return None, "the record cannot be encoded as JSON: it is nested too deeply"
     except ValueError:
         return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    except (TypeError, RecursionError) as exc:
+    except TypeError as exc:
         return None, f"the record cannot be encoded as JSON: {exc}"
     return raw, json_problem(raw)
 

@@ -393,6 +393,8 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:
                 data = head + (_read(rest, -1) if rest is not None else b"")
+                if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
+                    data = data[3:]
                 source = _document(fi, data, fmt, resume, index)
             group: list[tuple[bytes | None, Position, NotARecord]] = []
             for item in source:
@@ -827,6 +829,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
+        return EXIT_USAGE
+    if args.dry_run and args.rejects and os.path.exists(args.rejects) and os.path.getsize(args.rejects) > 0:
+        # (a run's dead letters, the service's refusals among them, cannot be made again)
+        print(f"mapper send: --rejects {args.rejects} holds dead letters: a dry run does not write over them (name another file)", file=sys.stderr)
         return EXIT_USAGE
     if args.dry_run and args.checkpoint and not args.quiet:
         print(f"mapper send: --dry-run neither reads nor writes the checkpoint {args.checkpoint}", file=sys.stderr)

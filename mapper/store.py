@@ -34,13 +34,14 @@ first written).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import numpy as np
 import orjson
@@ -190,6 +191,22 @@ class _Table:
 _MAX_SQL_INT = (1 << 63) - 1
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _reads(method: _Method) -> _Method:
+    """A Store method whose database errors (a damaged file) are a 500 naming the file, never sqlite3's exception."""
+
+    @functools.wraps(method)
+    def reading(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise ServiceError(500, INTERNAL, f"cannot read the database {self.path}: {exc}") from None
+
+    return reading  # type: ignore[return-value]
+
+
 class Store:
     """The service's sinks and rows in one SQLite file (``":memory:"`` for a throwaway one).
 
@@ -226,6 +243,7 @@ class Store:
 
     # ------------------------------------------------------------------ sinks
 
+    @_reads
     def create_sink(
         self,
         definition: Any,
@@ -302,6 +320,7 @@ class Store:
     def _table_names(self) -> set[str]:
         return {r[0].lower() for r in self.db.execute("SELECT name FROM sqlite_master")}
 
+    @_reads
     def list_sinks(self) -> list[SinkInfo]:
         """Every sink, oldest first."""
         with self.lock:
@@ -309,6 +328,7 @@ class Store:
             rows = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
         return [_sink_info(r) for r in rows]
 
+    @_reads
     def sink(self, sink_id: str) -> SinkInfo:
         """One sink's details; 404 ``ResourceNotFound`` when there is none."""
         with self.lock:
@@ -325,6 +345,7 @@ class Store:
         self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
         self._next_active = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
 
+    @_reads
     def mapper(self, sink_id: str) -> Mapper:
         """The compiled sink (compiled once per process)."""
         m = self._mappers.get(sink_id)
@@ -333,6 +354,7 @@ class Store:
             m = self._mappers[sink_id] = Mapper(load_sink(info.definition))
         return m
 
+    @_reads
     def _table(self, sink_id: str) -> _Table:
         t = self._tables.get(sink_id)
         if t is not None:
@@ -478,18 +500,16 @@ class Store:
 
     # ------------------------------------------------------------------ query
 
+    @_reads
     def rows(self, sink_id: str, *, offset: int = 0, limit: int | None = 100) -> RowsPage:
         """A page of rows in insertion order (an upsert keeps a row's place), canonical as ``mapper map -o -`` writes them."""
         table = self._table(sink_id)
         offset = min(max(0, int(offset)), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
-            try:
-                total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
-                recs = self.db.execute(
-                    f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
-                ).fetchall()
-            except sqlite3.Error as exc:  # a damaged file
-                raise ServiceError(500, INTERNAL, f"cannot read the rows of {sink_id!r} from the database {self.path}: {exc}") from None
+            total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
+            recs = self.db.execute(
+                f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
+            ).fetchall()
         rows = [self._row(table, rec) for rec in recs]
         return RowsPage(sink_id, [(n, t) for n, t, _w, _q in table.columns], rows, total, offset, limit)
 

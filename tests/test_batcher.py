@@ -170,8 +170,14 @@ def test_dicts_json_has_a_text_for_are_taken_though_orjson_does_not_write_them()
     assert body.to_batch().to_rows() == m.map(records).to_rows() == [{"_id": 1, "s": "a\ufffd"}, {"_id": 2}, {"_id": 3}]
     # still refused: what JSON has no text for, or the service would not decode
     odd = [{"id": 4, 5: "\ud800"}, {"id": 5, "n": float("nan"), "s": "\ud800"}, {"id": 6, "other": 10**400}, {"id": 7, "x": {1, 2}, "s": "\ud800"}]
+    deep: list[Any] = []
+    for _ in range(3000):
+        deep = [deep]
+    circular: dict[str, Any] = {"id": 8, "s": "\ud800"}
+    circular["me"] = circular
+    odd += [{"id": 9, "s": "\ud800", "deep": deep}, {"id": 10, "n": 2**70, "deep": deep}, circular]  # a RecursionError before
     codes = [v.errors[0].code if v.errors else None for v in (b.add(r) for r in odd)]
-    assert codes == ["invalid_json"] * 4
+    assert codes == ["invalid_json"] * 7
 
 
 def test_to_batch_gives_the_rows_map_gives_for_the_same_records():

@@ -326,3 +326,15 @@ def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_
     assert note and "--records-path aircraft" in note[0]
     assert m.validate(doc, workers=2).notes == note
     assert [b.report.notes for b in m.iter_batches(doc, records=1)] == [note]
+
+
+def test_a_long_first_line_is_not_taken_for_a_one_line_input_by_the_workers(tmp_path):
+    # the first range alone (a file's is read apart; a BOM is cut off) looked like the whole input
+    m = mapper.compile_sink(SMALL_SINK)
+    lines = [json.dumps({"id": i, "n": i}).encode() for i in range(50)]
+    doc = json.dumps({"items": [{"id": i} for i in range(4000)]}).encode()
+    data = doc + b"\n" + b"\n".join(lines) + b"\n"
+    path = tmp_path / "long-first.ndjson"
+    path.write_bytes(data)
+    for source in (path, data, b"\xef\xbb\xbf" + data):
+        assert m.validate(source).notes == m.validate(source, workers=2).notes == [], type(source)

@@ -1016,6 +1016,17 @@ def test_dry_run_prints_bodies_and_sends_nothing(tmp_path):
     assert cli("send", SINK, SEED, "--dry-run", "-q").returncode == EXIT_OK
 
 
+@pytest.mark.parametrize("form", ["array", "body"])
+def test_send_reads_a_document_after_a_byte_order_mark_as_validate_does(form, tmp_path):
+    records = [aircraft(i) for i in range(3)]
+    text = orjson.dumps(records) if form == "array" else encode_body([orjson.dumps(r) for r in records])
+    path = tmp_path / f"bom-{form}.json"
+    path.write_bytes(b"\xef\xbb\xbf" + text)
+    assert cli("validate", SINK, path, "-q").returncode == EXIT_OK
+    proc = cli("send", SINK, path, "--dry-run", "--report", "json")
+    assert proc.returncode == EXIT_OK and report_of(proc)["sent"] == 3
+
+
 def test_dry_run_writes_the_dead_letters_and_leaves_the_checkpoint_alone(tmp_path):
     records = write_records(tmp_path / "r.ndjson", 60)
     rejects, checkpoint = tmp_path / "rej.ndjson", tmp_path / "ck.json"
@@ -1029,6 +1040,10 @@ def test_dry_run_writes_the_dead_letters_and_leaves_the_checkpoint_alone(tmp_pat
     )
     assert report_of(proc)["refused_prevalidation"] == len(letters)
     assert not checkpoint.exists() and "neither reads nor writes the checkpoint" in proc.err
+    # a file that holds dead letters (a real run's: the service's refusals cannot be made again) is not written over
+    before = rejects.read_bytes()
+    again = cli("send", SINK, records, "--dry-run", "--rejects", rejects)
+    assert again.returncode == EXIT_USAGE and "holds dead letters" in again.err and rejects.read_bytes() == before
 
 
 def test_send_usage_errors_exit_2(tmp_path, capsys):
@@ -1231,4 +1246,15 @@ def test_a_database_mapper_cannot_use_is_a_usage_error_not_a_traceback(tmp_path,
         fh.seek(size // 2)
         fh.write(b"\xa5" * 8192)
     rc, _out, err = main_in_process(capsys, "serve", "--db", damaged, "--query", SINK_ID)
-    assert rc == EXIT_USAGE and "cannot read the rows" in err and "Traceback" not in err
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "Traceback" not in err
+    # damage in the catalog (mapper's own tables, at the file's start): the query and serve's start say so too
+    catalog = tmp_path / "catalog.db"
+    with Store(catalog) as store:
+        store.create_sink(SINK)
+    with catalog.open("r+b") as fh:
+        fh.seek(8192)
+        fh.write(b"\xa5" * 4096)
+    rc, _out, err = main_in_process(capsys, "serve", "--db", catalog, "--query", SINK_ID)
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "Traceback" not in err
+    rc, _out, err = main_in_process(capsys, "serve", "--db", catalog, "--port", 0, SINK)
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "Traceback" not in err

@@ -99,13 +99,14 @@ class Part:
         self.columns, self.ids, self.report, self.lines = columns, ids, report, lines
 
 
-def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output: bool, first: bool, end: int | None = None) -> Part:
+def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output: bool, first: bool, end: int | None = None, whole: bool = False) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
     ``data`` up to ``end`` (a line end; None: all of it) is the range: the first range
     of an input in memory is read in place, not copied out. Lines are counted from the
     range's start; a byte order mark is the input's only at its very start (in a later
-    range it is part of its line, as in one process).
+    range it is part of its line, as in one process). ``whole``: the range is the whole
+    input (a one-line input gets the note a one-line document gets).
     """
     engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=True)
     end = len(data) if end is None else end
@@ -117,7 +118,7 @@ def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output:
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     for unit in units:
         engine.feed(unit)
-    if first and options.records_path is None and end == len(data):  # the whole input: one line may be a document
+    if whole and options.records_path is None:  # the whole input in one range: one line may be a document
         notice = lone_object_notice(data)
         if notice is not None:
             engine.feed(notice)
@@ -251,9 +252,9 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         procs.append((p, parent_conn))
     try:
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
-            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1])]
+            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2)]
         else:
-            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1]), options, output, first=True)]
+            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1]), options, output, first=True, whole=len(cuts) == 2)]
         if output and procs:
             # The workers' strings come back as UTF-8; this part's stay objects, joined as
             # chunks (Strings.concat), unless a worker is still busy: then this process
