@@ -338,3 +338,46 @@ def test_a_long_first_line_is_not_taken_for_a_one_line_input_by_the_workers(tmp_
     path.write_bytes(data)
     for source in (path, data, b"\xef\xbb\xbf" + data):
         assert m.validate(source).notes == m.validate(source, workers=2).notes == [], type(source)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_killed_parent_leaves_no_worker_waiting_and_no_shared_memory(sig, tmp_path):
+    # a worker held its own pipe's read end: with the parent dead, its answer waited forever
+    # (and its shared-memory segment stayed); an interrupted parent left the segment of an answer it never read
+    import signal
+    import subprocess
+    import time
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(150_000, "clean"))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    out = tmp_path / "out.npz"
+    shm = Path("/dev/shm")
+    before = set(shm.iterdir()) if shm.is_dir() else set()
+    proc = subprocess.Popen([sys.executable, "-m", "mapper", "map", str(sink), str(records), "-o", str(out), "--workers", "2", "-q"])
+    deadline = time.monotonic() + 30
+    while len(_processes_mentioning(str(out))) < 2 and proc.poll() is None:  # the worker is forked
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)
+    proc.send_signal(getattr(signal, sig))
+    assert proc.wait(timeout=30) != 0
+    while _processes_mentioning(str(out)):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.1)
+    after = set(shm.iterdir()) if shm.is_dir() else set()
+    assert not {p for p in after - before if p.name.startswith("psm_")}
+    assert not out.exists()

@@ -137,17 +137,44 @@ def _read_range(records: Any, start: int, end: int) -> bytes:
         return os.pread(fh.fileno(), end - start, start)
 
 
-def _worker(conn: Any, sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool) -> None:
+def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool) -> None:
+    """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
+    one's included), closed at once, so that a dead parent leaves no reader: the answer
+    then fails (EPIPE) and the worker exits, its segment unlinked, instead of waiting."""
+    for parent_end in inherited:
+        parent_end.close()
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
         compiled = CompiledSink(sink)
         part = _map_range(compiled, _read_range(records, start, end), options, output, first=False)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
-        conn.send(("ok", *_to_shared(packed), part.report, part.lines))
+        payload, name, spans = _to_shared(packed)
+        try:
+            conn.send(("ok", payload, name, spans, part.report, part.lines))
+        except BaseException:
+            _unlink(name)  # nobody will read it
+            raise
+    except BrokenPipeError:
+        pass  # the parent is gone
     except BaseException as exc:  # tell the parent instead of dying silently
-        conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
+        try:
+            conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
+        except OSError:
+            pass
     finally:
         conn.close()
+
+
+def _unlink(name: str | None) -> None:
+    """Remove a shared-memory segment by name (None: there is none)."""
+    if name is None:
+        return
+    try:
+        shm = shared_memory.SharedMemory(name=name)
+    except FileNotFoundError:
+        return
+    shm.close()
+    shm.unlink()
 
 
 def _packed(arrays: ColumnArrays) -> tuple[Any, ...]:
@@ -240,16 +267,18 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             cuts = cut_points(mm, options.workers, CALLER_SHARE)
     ctx = mp.get_context("fork")
-    procs = []
+    procs: list[tuple[Any, Any]] = []
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
     for start, end in zip(cuts[1:-1], cuts[2:]):
         parent_conn, child_conn = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(child_conn, compiled.sink, records, start, end, options, output), daemon=True)
+        inherited = [conn for _p, conn in procs] + [parent_conn]
+        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
+    answered: set[int] = set()
     try:
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
             parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2)]
@@ -262,21 +291,27 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             for arrays in [*parts[0].columns.values(), parts[0].ids]:
                 if arrays is not None and isinstance(arrays.values, Strings) and not all(conn.poll() for _p, conn in procs):
                     arrays.values.utf8  # noqa: B018 - computed and kept
-        for _proc, conn in procs:
+        for k, (_proc, conn) in enumerate(procs):
             try:
                 answer = conn.recv()
             except EOFError:
                 raise MapperError("a worker process died without an answer") from None
+            answered.add(k)
             if answer[0] != "ok":
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
             _status, payload, shm_name, spans, report, lines = answer
             columns, ids = _from_shared(payload, shm_name, spans)
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
     finally:
-        for proc, _conn in procs:
+        for k, (proc, conn) in enumerate(procs):
+            if k not in answered:  # interrupted (Ctrl-C) or failed: stop it, and remove the segment of an answer not read
+                if proc.is_alive():
+                    proc.terminate()
+                _drop_answer(conn)
             proc.join(timeout=10)
             if proc.is_alive():  # pragma: no cover
-                proc.terminate()
+                proc.kill()
+            conn.close()
         gc.unfreeze()
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
@@ -285,6 +320,17 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     ids = concat_arrays([p.ids for p in parts if p.ids is not None])
     # string ids stay UTF-8 (as the workers sent them) until Batch.ids is read
     return finish_batch(compiled, columns, ids.values, merged), merged
+
+
+def _drop_answer(conn: Any) -> None:
+    """Read an answer that will not be used, if one is there, and unlink its segment."""
+    try:
+        if conn.poll(0.5):
+            answer = conn.recv()
+            if answer[0] == "ok":
+                _unlink(answer[2])
+    except (EOFError, OSError):
+        pass
 
 
 class _Empty(bytes):
