@@ -19,7 +19,7 @@ from typing import Any, Callable
 from .commands import check_paths, load_cli_sink, map_options
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
-from .engine.reader import open_input, units_for
+from .engine.reader import open_input, read_input, units_for
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
@@ -53,7 +53,7 @@ def _read_all(names: list[str]) -> bytes:
     for name in names:
         fh = open_input(name)
         try:
-            parts.append(fh.read())
+            parts.append(read_input(fh))
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()

@@ -123,7 +123,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
         input_format=args.input_format,
         workers=getattr(args, "workers", 1),
         max_record_size=parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE),
-        records_path=records_path_keys(args.records_path) if getattr(args, "records_path", None) else None,
+        records_path=records_path_keys(args.records_path) if getattr(args, "records_path", None) is not None else None,
     )
 
 

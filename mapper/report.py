@@ -12,6 +12,7 @@ is the batch taken, and if not why) lives here, next to what it reads.
 
 from __future__ import annotations
 
+import math
 from array import array
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
@@ -583,7 +584,9 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
         report.reject_reason = "a record failed and on_error is reject"
     elif on_error == "skip" and limit is not None:
         ratio = isinstance(limit, float)
-        if report.failed_records > (limit * report.records if ratio else limit):
+        allowed = limit * report.records if ratio else limit
+        # (a share times the records is a float: 0.29 * 100 is 28.999999999999996, which 29 failed records must not exceed)
+        if report.failed_records > allowed and not (ratio and math.isclose(report.failed_records, allowed, rel_tol=1e-9)):
             report.accepted = False
-            what = f"{limit:.0%} of {plural(report.records, 'record')}" if ratio else plural(int(limit), "failed record")
+            what = f"{limit * 100:g}% of {plural(report.records, 'record')}" if ratio else plural(int(limit), "failed record")
             report.reject_reason = f"{plural(report.failed_records, 'record')} failed, more than max_errors ({what})"

@@ -52,7 +52,7 @@ import orjson
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
 from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
-from .engine.reader import HEAD_SIZE, BrokenDocument, Notice, RawRecords, document_units, endpoint_units, format_of, open_input
+from .engine.reader import HEAD_SIZE, BrokenDocument, Notice, RawRecords, document_units, endpoint_units, format_of, open_input, read_input
 from .errors import InputError, MapperError, OptionError
 from .report import RecordError, plural
 
@@ -411,18 +411,16 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
 
 
 def _read(fh: Any, n: int) -> bytes:
-    try:
-        return fh.read(n)  # type: ignore[no-any-return]
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read the input: {exc}") from None
+    return read_input(fh, n)
 
 
 def _gunzip(data: bytes) -> bytes:
     import gzip
+    import zlib
 
     try:
         return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the input: {exc}") from None
 
 

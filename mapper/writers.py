@@ -8,6 +8,7 @@ the final name.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -57,9 +58,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _tmp_stem(name: str) -> str:
+    """The start of a temporary file's name for output ``name``: a long name (which with the
+    pid, a token and the suffix would pass the 255 bytes a file name may have) is hashed."""
+    if len(name.encode("utf-8", "surrogateescape")) <= 200:
+        return f".{name}."
+    return f".{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}."
+
+
 def _clean_stale(directory: str, name: str) -> None:
     """Remove temporary files a killed run left next to ``name`` (their process is gone)."""
-    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    pattern = re.compile(re.escape(_tmp_stem(name)) + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     try:
         entries = os.listdir(directory)
     except OSError:
@@ -77,16 +86,34 @@ def check_output(path: str) -> None:
     """Refuse, before any mapping, an output that cannot be written (raises :class:`OutputError`)."""
     if path == "-":
         return
+    if _special(path):
+        return  # a device or a FIFO: written through
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise OutputError(f"cannot write {path}: it is a directory")
     directory = os.path.dirname(real) or "."
     if not os.path.isdir(directory):
-        raise OutputError(f"cannot write {path}: no such directory {os.path.dirname(path) or '.'}")
-    if os.path.exists(real) and not stat.S_ISREG(os.stat(real).st_mode):
-        return  # a device or a FIFO: written through
+        shown = directory if os.path.islink(path) else os.path.dirname(path) or "."  # a link's target's directory
+        raise OutputError(f"cannot write {path}: no such directory {shown}")
     if not os.access(directory, os.W_OK):
         raise OutputError(f"cannot write {path}: permission denied (the directory {directory} is not writable)")
+
+
+def _special(path: str) -> bool:
+    """Whether ``path`` is there and is not a regular file or a directory (a device, a FIFO,
+    ``/dev/stderr`` on a pipe: stat follows its link, which realpath cannot name)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def clean_stale(path: str) -> None:
+    """Remove the temporary files a killed run writing ``path`` left (``-`` and devices have none)."""
+    if path != "-" and not _special(path):
+        real = os.path.realpath(path)
+        _clean_stale(os.path.dirname(real) or ".", os.path.basename(real))
 
 
 @contextmanager
@@ -101,14 +128,9 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
     the next one.
     """
     check_output(path)
-    real = os.path.realpath(path)
-    try:
-        st: os.stat_result | None = os.stat(real)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if _special(path):
         try:
-            fh = open(real, mode)  # noqa: SIM115 - closed below
+            fh = open(path, mode)  # noqa: SIM115 - closed below
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}") from None
         try:
@@ -117,9 +139,14 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}") from None
         return
+    real = os.path.realpath(path)
+    try:
+        st: os.stat_result | None = os.stat(real)
+    except FileNotFoundError:
+        st = None
     directory, name = os.path.dirname(real) or ".", os.path.basename(real)
     _clean_stale(directory, name)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+    tmp = os.path.join(directory, f"{_tmp_stem(name)}{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
         if st is not None:
@@ -274,6 +301,7 @@ class BatchWriter:
         self.rows = 0
         self._ctx: Any = None
         self.fh: Any = None
+        clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
     def _open(self) -> Any:
         if self.fh is None:

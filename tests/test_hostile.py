@@ -807,3 +807,49 @@ def test_a_lone_surrogate_escape_is_one_records_warning_in_every_input_format() 
         assert [(w.record, w.kind, w.sent) for w in batch.report.warnings] == [(0, "utf8_replaced", "escape \\ud800 at char 18")], label
         strict = m.map(data, on_error="skip", strict=True, **kw)
         assert strict.to_rows()[:1] == [{"_id": 2, "s": "é"}] and (0, "lossy_value") in [(e.record, e.code) for e in strict.report.errors], label
+
+
+def _run_cli(*args: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_outputs_and_inputs_found_by_a_bug_hunt_of_the_cli(tmp_path: Path) -> None:
+    sink = tmp_path / "s.json"
+    sink.write_text(
+        json.dumps(
+            {
+                "id_field": "id",
+                "allow_missing_fields": True,
+                "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+            }
+        )
+    )
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b'{"id": 1, "n": "x"}\n{"id": 2, "n": 2}\n')
+    # --rejects /dev/stderr with stderr a pipe: realpath named a /proc link that does not exist
+    p = _run_cli("validate", sink, records, "-q", "--rejects", "/dev/stderr")
+    assert p.returncode == 1 and '"record":0' in p.stderr
+    # an output name a file system takes, but not with the temporary file's additions (NAME_MAX)
+    long_name = tmp_path / ("a" * 240 + ".ndjson")
+    p = _run_cli("map", sink, records, "--on-error", "skip", "-q", "-o", long_name)
+    assert p.returncode == 1 and long_name.read_text().count("\n") == 1, p.stderr
+    # a killed run's temporary file goes though this run writes nothing (its batch is discarded)
+    dead = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".out.parquet.{dead}.0123abcd.mapper-tmp"
+    stale.touch()
+    p = _run_cli("map", sink, records, "-q", "--on-error", "reject", "-o", tmp_path / "out.parquet")
+    assert p.returncode == 1 and not stale.exists() and not (tmp_path / "out.parquet").exists()
+    # a dangling link: the directory missing is its target's
+    (tmp_path / "link.ndjson").symlink_to(tmp_path / "nowhere" / "x.ndjson")
+    p = _run_cli("map", sink, records, "--on-error", "skip", "-o", tmp_path / "link.ndjson")
+    assert p.returncode == 2 and f"no such directory {tmp_path / 'nowhere'}" in p.stderr
+    # --records-path '' was taken as no path
+    p = _run_cli("validate", sink, records, "--records-path", "")
+    assert p.returncode == 2 and "empty path" in p.stderr
+    # bench of a corrupt or cut gzip file: a traceback, or a message blaming stdout
+    data = gzip.compress(b'{"id": 1, "n": 1}\n' * 5000)
+    for name, damaged in (("cut.gz", data[: len(data) // 2]), ("crc.gz", data[:-5] + bytes([data[-5] ^ 0xFF]) + data[-4:])):
+        (tmp_path / name).write_bytes(damaged)
+        for command in (("bench", sink, tmp_path / name, "--repeat", "1"), ("send", sink, tmp_path / name, "--dry-run", "-q")):
+            p = _run_cli(*command)
+            assert p.returncode == 2 and f"cannot read {tmp_path / name}" in p.stderr and "Traceback" not in p.stderr, (command, p.stderr)

@@ -228,3 +228,14 @@ def test_a_negative_zero_in_a_primary_key_keeps_its_sign_in_a_batch_of_any_size(
     for n in (1, 2, 3, 50):
         batch = m.map(b"\n".join([record] * n) + b"\n")
         assert [row["_id"] for row in batch.to_rows()] == [want] * n, n
+
+
+@pytest.mark.parametrize("failed, share, kept", [(29, 0.29, True), (57, 0.57, True), (58, 0.58, True), (30, 0.29, False), (1, 0.005, False)])
+def test_max_errors_as_a_share_keeps_a_batch_exactly_at_the_limit(failed, share, kept):
+    # 0.29 * 100 is 28.999999999999996 in floats: 29 failed records of 100 discarded the batch at 29%
+    m = sink(n=("int", None))
+    data = b"".join(b'{"id": %d, "n": %s}\n' % (i + 1, b'"x"' if i < failed else b"1") for i in range(100))
+    report = m.validate(data, on_error="skip", max_errors=share)
+    assert report.accepted is kept and report.failed_records == failed
+    if not kept:
+        assert f"({share * 100:g}% of 100 records)" in report.reject_reason

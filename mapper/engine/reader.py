@@ -742,22 +742,28 @@ class _Prepend:
         return self.stream.read(n)
 
 
+def read_input(stream: Any, n: int = -1) -> bytes:
+    """``stream.read(n)``, its errors (a corrupt or cut gzip file, a closed file, a text
+    stream) an :class:`InputError` naming the file: every reader of records uses this."""
+    try:
+        data = stream.read(n)
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # ValueError: a closed file; zlib: corrupt gzip data
+        name = getattr(stream, "name", None)  # a file's (a GzipFile names its file's)
+        where = name if isinstance(name, str) and name and not name.startswith("<") else "the input"
+        raise InputError(f"cannot read {where}: {exc}") from None
+    if isinstance(data, str):
+        raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
+    return data  # type: ignore[no-any-return]
+
+
 class _Reader:
-    """Turns read errors of a (gzip) stream into InputError."""
+    """A stream whose reads go through :func:`read_input`."""
 
     def __init__(self, stream: Any):
         self.stream = stream
 
     def read(self, n: int = -1) -> bytes:
-        try:
-            data = self.stream.read(n)
-        except (OSError, EOFError, ValueError, zlib.error) as exc:  # ValueError: a closed file; zlib: corrupt gzip data
-            name = getattr(self.stream, "name", None)  # a file's (a GzipFile names its file's)
-            where = name if isinstance(name, str) and name and not name.startswith("<") else "the input"
-            raise InputError(f"cannot read {where}: {exc}") from None
-        if isinstance(data, str):
-            raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
-        return data
+        return read_input(self.stream, n)
 
 
 def stream_units(
