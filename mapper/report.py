@@ -584,9 +584,10 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
         report.reject_reason = "a record failed and on_error is reject"
     elif on_error == "skip" and limit is not None:
         ratio = isinstance(limit, float)
-        allowed = limit * report.records if ratio else limit
-        # (a share times the records is a float: 0.29 * 100 is 28.999999999999996, which 29 failed records must not exceed)
-        if report.failed_records > allowed and not (ratio and math.isclose(report.failed_records, allowed, rel_tol=1e-9)):
+        # a share times the records is a float (0.29 * 100 is 28.999999999999996, which 29
+        # failed records must not exceed): the whole records it allows, its error absorbed
+        allowed = math.floor(limit * report.records + 1e-6) if ratio else limit
+        if report.failed_records > allowed:
             report.accepted = False
             what = f"{limit * 100:g}% of {plural(report.records, 'record')}" if ratio else plural(int(limit), "failed record")
             report.reject_reason = f"{plural(report.failed_records, 'record')} failed, more than max_errors ({what})"
