@@ -233,11 +233,15 @@ def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]])
         buf = shm.buf
         assert buf is not None
         views = [buf[o : o + n] for o, n in spans]
-        obj = _copied(pickle.loads(payload, buffers=views))  # copy out: the segment goes away
-        for v in views:
-            v.release()
-        del buf, views
-        return obj
+        obj = None
+        try:
+            obj = _copied(pickle.loads(payload, buffers=views))  # copy out: the segment goes away
+        finally:  # (also when interrupted: a view left open makes close() raise BufferError over the interrupt)
+            loaded, obj = obj, None
+            for v in views:
+                v.release()
+            del buf, views
+        return loaded
     finally:
         try:
             shm.close()
