@@ -382,9 +382,9 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
         resume = start if fi == start.file else Resume(fi)
         fh = open_input(names[fi])
         try:
-            head = _read(fh, HEAD_SIZE + 1)
+            head = read_input(fh, HEAD_SIZE + 1)
             if head[:2] == b"\x1f\x8b":  # gzip on stdin (files are unwrapped by open_input)
-                head = _gunzip(head + _read(fh, -1))
+                head = _gunzip(head + read_input(fh, -1))
                 rest: BinaryIO | None = None
             else:
                 rest = fh
@@ -392,7 +392,7 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
             if fmt == "ndjson":
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:
-                data = head + (_read(rest, -1) if rest is not None else b"")
+                data = head + (read_input(rest, -1) if rest is not None else b"")
                 if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
                     data = data[3:]
                 source = _document(fi, data, fmt, resume, index)
@@ -408,10 +408,6 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
-
-
-def _read(fh: Any, n: int) -> bytes:
-    return read_input(fh, n)
 
 
 def _gunzip(data: bytes) -> bytes:
@@ -436,7 +432,7 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
             raise InputError(f"cannot resume inside this input: {exc}") from None
         offset, line, record, buf = resume.offset, resume.line, resume.record, b""
     while True:
-        block = _read(rest, _BLOCK) if rest is not None else b""
+        block = read_input(rest, _BLOCK) if rest is not None else b""
         if block:
             buf += block
             lines = buf.split(b"\n")
