@@ -27,6 +27,7 @@ import mmap
 import multiprocessing as mp
 import os
 import pickle
+import secrets
 import traceback
 from dataclasses import replace
 from multiprocessing import resource_tracker, shared_memory
@@ -137,10 +138,12 @@ def _read_range(records: Any, start: int, end: int) -> bytes:
         return os.pread(fh.fileno(), end - start, start)
 
 
-def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool) -> None:
+def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool, shm_name: str) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
-    then fails (EPIPE) and the worker exits, its segment unlinked, instead of waiting."""
+    then fails (EPIPE) and the worker exits, its segment unlinked, instead of waiting.
+    ``shm_name``: the parent's name for this worker's segment (the parent removes it
+    after stopping a worker it never heard from, whenever the worker was stopped)."""
     for parent_end in inherited:
         parent_end.close()
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
@@ -148,7 +151,7 @@ def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: in
         compiled = CompiledSink(sink)
         part = _map_range(compiled, _read_range(records, start, end), options, output, first=False)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
-        payload, name, spans = _to_shared(packed)
+        payload, name, spans = _to_shared(packed, shm_name)
         try:
             conn.send(("ok", payload, name, spans, part.report, part.lines))
         except BaseException:
@@ -193,8 +196,9 @@ def _unpacked(packed: tuple[Any, ...]) -> ColumnArrays:
     return ColumnArrays(values, valid, present, offsets)
 
 
-def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
-    """Pickle ``obj`` with its arrays out of band, in one shared-memory segment.
+def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, list[tuple[int, int]]]:
+    """Pickle ``obj`` with its arrays out of band, in one shared-memory segment (named
+    ``name``, when given).
 
     The arrays are written while the caller is still mapping its own share, instead
     of waiting in a pipe for it to read them; only a small pickle crosses the pipe.
@@ -205,7 +209,7 @@ def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
     total = sum(r.nbytes for r in raws)
     if not total:  # nothing to share (an empty batch), but the pickle still counts its buffers
         return payload, None, [(0, 0)] * len(raws)
-    shm = shared_memory.SharedMemory(create=True, size=total)
+    shm = shared_memory.SharedMemory(name=name, create=True, size=total)
     try:
         # The caller unlinks it once copied: this process must not (its tracker would).
         resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
@@ -223,6 +227,12 @@ def _to_shared(obj: Any) -> tuple[bytes, str | None, list[tuple[int, int]]]:
     del buf
     shm.close()
     return payload, name, spans
+
+
+def segment_name(k: int) -> str:
+    """A name for worker ``k``'s segment: this process's id, the worker's number and 32
+    random bits (unique among this process's runs; 31 characters at most, macOS's limit)."""
+    return f"psm_{os.getpid():x}_{k}_{secrets.token_hex(4)}"
 
 
 def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]]) -> Any:
@@ -272,13 +282,15 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             cuts = cut_points(mm, options.workers, CALLER_SHARE)
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
+    names: list[str] = []
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
     for start, end in zip(cuts[1:-1], cuts[2:]):
         parent_conn, child_conn = ctx.Pipe(duplex=False)
         inherited = [conn for _p, conn in procs] + [parent_conn]
-        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output), daemon=True)
+        names.append(segment_name(len(procs)))
+        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1]), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
@@ -308,14 +320,15 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
     finally:
         for k, (proc, conn) in enumerate(procs):
-            if k not in answered:  # interrupted (Ctrl-C) or failed: stop it, and remove the segment of an answer not read
-                if proc.is_alive():
-                    proc.terminate()
-                _drop_answer(conn)
+            if k not in answered and proc.is_alive():  # interrupted (Ctrl-C) or failed: stop it
+                proc.terminate()
             proc.join(timeout=10)
             if proc.is_alive():  # pragma: no cover
                 proc.kill()
+                proc.join()
             conn.close()
+            if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
+                _unlink(names[k])
         gc.unfreeze()
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
@@ -324,17 +337,6 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     ids = concat_arrays([p.ids for p in parts if p.ids is not None])
     # string ids stay UTF-8 (as the workers sent them) until Batch.ids is read
     return finish_batch(compiled, columns, ids.values, merged), merged
-
-
-def _drop_answer(conn: Any) -> None:
-    """Read an answer that will not be used, if one is there, and unlink its segment."""
-    try:
-        if conn.poll(0.5):
-            answer = conn.recv()
-            if answer[0] == "ok":
-                _unlink(answer[2])
-    except (EOFError, OSError):
-        pass
 
 
 class _Empty(bytes):
