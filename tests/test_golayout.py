@@ -314,8 +314,6 @@ ERROR_CASES = [
     ("2006-01-02", "2010-02-04T", 'parsing time "2010-02-04T": extra text: "T"'),
     ("2006-01-02", "", 'parsing time "" as "2006-01-02": cannot parse "" as "2006"'),
     (RFC3339, "2010-02-04 21:00:57Z", 'cannot parse " 21:00:57Z" as "T"'),
-    (RFC3339, "2010-02-04T21:00:57+25:00", "time zone offset hour out of range"),
-    (RFC3339, "2010-02-04T21:00:57+05:61", "time zone offset minute out of range"),
     (RFC3339, "2010-02-04T21:00:57+0530", 'cannot parse "+0530" as "Z07:00"'),
     (RFC3339, "2010-02-04T21:00:57", 'cannot parse "" as "Z07:00"'),
     (RFC3339, "2010-13-04T21:00:57Z", "month out of range"),
@@ -338,6 +336,47 @@ ERROR_CASES = [
     ("2006-01-02", "2010-02-04\u00e9", r'parsing time "2010-02-04\xc3\xa9": extra text: "\xc3\xa9"'),
     ("2006 \u00e9", "2006 \u00e8", r'cannot parse "\xa8" as " \xc3\xa9"'),  # Go compares bytes
 ]
+
+
+# Go 1.19.8's own answers (time.Parse, Local = UTC, run beside this module by a bug hunt;
+# None: an error): where Go 1.19, the ingester's build, differs from later Go. Zone fields
+# are read with atoi (a sign is taken) and not range-checked (Go 1.20 added both); "Z"
+# stands for a zone only in Z0700, Z07:00 and Z07; seconds that are no number but a
+# fraction are 0 seconds and the fraction; a fraction element of 10+ digits skips bytes.
+GO_119 = [
+    ("2006-01-02T15:04:05Z07:00", "2010-02-04T21:00:57+25:00", 1265227257000000000),
+    ("2006-01-02T15:04:05Z07:00", "2010-02-04T21:00:57+05:61", 1265295597000000000),
+    ("2006-01-02T15:04:05Z07:00", "2010-02-04T21:00:57+99:99", 1264954917000000000),
+    ("-07:00:00", "+01:00:61", -62167222861000000000),
+    ("Z07:00", "+-1:00", -62167215600000000000),
+    ("-0700", "+01+5", -62167223100000000000),
+    ("-07", "++9", -62167251600000000000),
+    ("-07:00", "--0:-0", -62167219200000000000),
+    ("2006-01-02T15:04:05Z07:00", "2010-02-04T21:00:57+-1:00", 1265320857000000000),
+    ("Z070000", "Z", None),
+    ("Z07:00:00", "Z", None),
+    ("Z0700", "Z", -62167219200000000000),
+    ("Z07", "Z", -62167219200000000000),
+    ("15:04:05", "10:00:.5", -62167183199500000000),
+    ("05", ".123", -62167219199877000000),
+    ("505", "21.521.5", -62167219199500000000),
+    ("2006-01-02T15:04:05Z07:00", "2010-02-04T21:00:.5Z", 1265317200500000000),
+    ("15:04:05", "10:00:5.5", None),
+    (".00000000000Z", ".123456789\u00e9Z", -62167219199876543211),
+    (".0000000000x", ".123456789\u00e9x", None),
+    (".0000000000x", ".1234567890x", -62167219199876543211),
+]
+
+
+@pytest.mark.parametrize("layout,value,want", GO_119)
+def test_go_1_19_where_later_go_differs(layout, value, want):
+    lay = compile_layout(layout)
+    for parse in (lay.parse, lay._parse_general):
+        if want is None:
+            with pytest.raises(LayoutError):
+                parse(value)
+        else:
+            assert parse(value) == want
 
 
 @pytest.mark.parametrize("layout,value,expect", ERROR_CASES)
