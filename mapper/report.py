@@ -2,7 +2,7 @@
 
 Errors and warnings share one message shape (msgspec's, plus where it happened)::
 
-    Expected `int`, got `str` "high" - at `$.data.altitude` (record 7777, line 7778, column "altitude")
+    Expected `int` or a string of digits, got `str` "high" - at `$.data.altitude` (record 7777, line 7778, column "altitude")
 
 A :class:`Report` keeps counts per (column, code) for the whole batch and the first
 :data:`KEEP` entries in full, so a huge batch with a broken column stays cheap.

@@ -35,7 +35,8 @@ halves. The columns, in order:
   ``recordTime`` column whose granularity is ns is followed by ``<name>__ns`` (``long``,
   the count of nanoseconds since 1970 exactly as mapper stores it);
 * ``_missing`` (``array<string>``): the names of the columns with *no value sent* in that
-  row (missing, or ``""``). A null column not named there was sent as JSON ``null`` (the
+  row (missing, or ``""`` where the type writes nothing for it: the columns the endpoint
+  leaves alone; a ``bool`` clears on both, so it is never named). A null column not named there was sent as JSON ``null`` (the
   endpoint clears the stored value); one named there was not sent (the endpoint leaves
   the stored value alone). One list instead of a boolean per column: wide sinks stay
   narrow, and a row with every value present carries an empty list;

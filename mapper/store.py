@@ -269,7 +269,8 @@ class Store:
             if result.sink is None:
                 errors = [p for p in result.problems if p.severity == "error"]
                 text = "; ".join(f"{p.pointer or '(document)'}: {p.message.splitlines()[0]}" for p in errors[:20])
-                unreadable = any(p.code in ("invalid-json", "invalid-utf8", "too-deep", "empty") for p in errors)
+                # the text is no definition (an empty *document*; an empty definition array is a parameter error)
+                unreadable = any(p.code in ("invalid-json", "invalid-utf8", "too-deep") or (p.code == "empty" and not p.pointer) for p in errors)
                 raise SinkRefused(400, INVALID_BODY if unreadable else INVALID_PARAMETER, f"invalid sink definition: {text}", result.problems)
             sink = result.sink
             if body_form and sink.form != "body":

@@ -937,6 +937,12 @@ def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tm
         assert status == 400 and err["code"] == "InvalidParameter" and "/schema/definition/3/config/Scale" in err["message"]
         status, _h, err = request(server.url, "POST", "/v1/sinks", b"{nope")
         assert (status, err["code"]) == (400, "InvalidBody")
+        status, _h, err = request(server.url, "POST", "/v1/sinks", b"")
+        assert (status, err["code"]) == (400, "InvalidBody")
+        # an empty definition array is a parameter of a readable body (its problem code, "empty", is the empty document's too)
+        bad["schema"]["definition"] = []
+        status, _h, err = request(server.url, "POST", "/v1/sinks", json.dumps(bad).encode())
+        assert (status, err["code"]) == (400, "InvalidParameter") and "/schema/definition" in err["message"]
         status, _h, page = request(server.url, "GET", f"/v2/sinks/{SINK_ID}/rows?limit=5")
         assert status == 200 and page["total"] == 1 and page["rows"][0]["_id"] == "r1"
 
