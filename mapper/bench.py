@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 from .commands import check_paths, load_cli_sink, map_options
@@ -48,7 +49,9 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
     shared_options(p)
 
 
-def _read_all(names: list[str]) -> bytes:
+def _read_all(names: list[str]) -> list[bytes]:
+    """Each input's bytes as read (gzip included: the engine takes gzip bytes as a file's),
+    one part per input: several inputs are one batch, each read in its own format."""
     parts = []
     for name in names:
         fh = open_input(name)
@@ -57,31 +60,39 @@ def _read_all(names: list[str]) -> bytes:
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
-    data = b"".join(p if p.endswith(b"\n") or not p else p + b"\n" for p in parts)
-    return data
+    return parts
 
 
-def measure_mapper(compiled: CompiledSink, data: bytes, repeat: int, options: MapOptions) -> dict[str, Any]:
-    """Median total and stage times of ``repeat`` runs (after a warm-up)."""
+def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> dict[str, Any]:
+    """The median run of ``repeat`` (after a warm-up) over ``data`` (one input, or each of
+    several in turn, as one batch): its total and stage times, records and path counts.
+
+    The median of an even count is the lower middle run (a run's stages go with its total).
+    With ``workers`` (one input only) the stages are not measured: ``stages`` is None.
+    """
+    parts = [data] if isinstance(data, bytes) else data
+    nbytes = sum(len(p) for p in parts)
+    parallel = options.workers > 1 and len(parts) == 1
     runs = []
     result: Any
     for i in range(repeat + 1):
-        if options.workers > 1:
+        if parallel:
             start = time.perf_counter()
             try:
-                result = run(compiled, data, options, output=True)
+                result = run(compiled, parts[0], options, output=True)
             except BatchRejected as exc:
                 result = exc.report
             total = time.perf_counter() - start
-            stages = [0.0, 0.0, 0.0]
+            stages = None
             stats = {}
             records = result.records if isinstance(result, Report) else result.report.records
         else:
-            engine = Engine(compiled, options, output=True)
-            engine.expect_bytes = len(data)
+            engine = Engine(compiled, replace(options, workers=1), output=True)
+            engine.expect_bytes = nbytes
             start = time.perf_counter()
-            for unit in units_for(data, options):
-                engine.feed(unit)
+            for part in parts:
+                for unit in units_for(part, options):
+                    engine.feed(unit)
             result, _report = engine.finish()
             total = time.perf_counter() - start
             stages = list(engine.times)
@@ -90,16 +101,15 @@ def measure_mapper(compiled: CompiledSink, data: bytes, repeat: int, options: Ma
         del result
         if i:  # the first run warms up
             runs.append((total, stages, stats, records))
-    runs.sort(key=lambda r: r[0])
-    total, stages, stats, records = runs[len(runs) // 2]
+    total, stages, stats, records = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
     return {
         "seconds": total,
         "records": records,
         "records_per_s": records / total if total else 0.0,
-        "mb_per_s": len(data) / 1e6 / total if total else 0.0,
-        "stages": {"decode": stages[0], "extract": stages[1], "convert": stages[2], "other": max(0.0, total - sum(stages))},
+        "mb_per_s": nbytes / 1e6 / total if total else 0.0,
+        "stages": None if stages is None else {"decode": stages[0], "extract": stages[1], "convert": stages[2], "other": max(0.0, total - sum(stages))},
         "stats": stats,
-        "runs": [r[0] for r in runs],
+        "runs": [r[0] for r in runs],  # in the order they ran
     }
 
 
@@ -114,12 +124,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.json_out and args.json_out != "-":
             check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)
-        data = _read_all(args.records)
-        own = measure_mapper(compile_definition(sink), data, args.repeat, options)
+        parts = _read_all(args.records)
+        if options.workers > 1 and len(parts) > 1 and not args.quiet:
+            print(f"mapper: --workers {options.workers}: several inputs: mapping in one process", file=sys.stderr)
+        own = measure_mapper(compile_definition(sink), parts, args.repeat, options)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
-    result = {"records": own["records"], "bytes": len(data), "mapper": own, "command": sys.argv}
+    nbytes = sum(len(p) for p in parts)
+    result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": sys.argv}
     if args.json_out == "-":
         print(json.dumps(result, indent=2, default=str))
         return 0
@@ -130,7 +143,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         except MapperError as exc:
             print(f"mapper: {exc}", file=sys.stderr)
             return 2
-    _print(own, len(data))
+    _print(own, nbytes)
     return 0
 
 
@@ -140,7 +153,9 @@ def _print(own: dict[str, Any], nbytes: int) -> None:
     print(
         f"mapper: {own['records']:,} records, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
     )
-    if any(st.values()) and total:
+    if st is None:
+        print("  stages: not measured with --workers (each worker times its own range)")
+    elif total:
         parts = ", ".join(f"{k} {v * 1e3:,.0f} ms ({v / total:.0%})" for k, v in st.items())
         print(f"  stages: {parts}")
     stats = own.get("stats") or {}

@@ -130,6 +130,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
 def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
     """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
     file among them) or each other."""
+    inputs = ["/dev/stdin" if name == "-" else name for name in inputs]  # read from a file or a pipe: that one
     for i, (flag, path) in enumerate(outputs):
         check_output(path)
         for name in inputs:

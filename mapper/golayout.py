@@ -595,8 +595,8 @@ class GoLayout:
             elif code == _FRAC0:
                 k = min(arg, 9)
                 end = _byte_end(value, i, 1 + arg)  # Go takes 1 + arg bytes; past the 9th digit, unread
-                v = _atoi(value[i + 1 : i + 1 + k]) if end is not None and value[i] in ".," else None
-                if v is None:
+                v = _atoi(value[i + 1 : i + 1 + k])
+                if end is None or value[i] not in ".," or v is None:
                     bad = True
                 elif v < 0:
                     rng = "fractional second"

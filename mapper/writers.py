@@ -168,14 +168,21 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
 
 
 def same_file(a: str, b: str) -> bool:
-    """Whether two paths name one file (through symlinks and hard links), or would."""
+    """Whether two paths name one file (through symlinks and hard links), or would.
+
+    Pass standard input as ``/dev/stdin``: redirected from a file, it is that file, and a
+    pipe read from is one too. A terminal or another device is never "the same file"
+    (writing to it overwrites nothing). ``-`` (standard output, as an output) is none.
+    """
     if a == "-" or b == "-":
         return False
     try:
         sa, sb = os.stat(a), os.stat(b)
-        return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
+    if (sa.st_dev, sa.st_ino) != (sb.st_dev, sb.st_ino):
+        return False
+    return stat.S_ISREG(sa.st_mode) or stat.S_ISFIFO(sa.st_mode) or stat.S_ISDIR(sa.st_mode)
 
 
 class RejectsWriter:

@@ -665,6 +665,52 @@ def test_rejects_and_bench_json_never_overwrite_the_sink_or_the_records(tmp_path
     assert p.returncode == 0 and json.loads((tmp_path / "figures.json").read_text())["records"] == 3
 
 
+def test_dev_stdin_as_an_output_is_the_input_when_the_records_come_on_stdin(tmp_path: Path, sink_file: Path) -> None:
+    # stdin redirected from the records file: /dev/stdin as an output replaced that file (an empty dead-letter file)
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(good(2) + b'{"k": "x"}\n')
+    before = records.read_bytes()
+    for args, flag in (
+        (("validate", sink_file, "--rejects", "/dev/stdin"), "--rejects"),
+        (("bench", sink_file, "-", "--repeat", "1", "--json", "/dev/stdin"), "--json"),
+    ):
+        with open(records, "rb") as fh:
+            p = subprocess.run([sys.executable, "-m", "mapper", *[str(a) for a in args]], stdin=fh, capture_output=True, cwd=ROOT, timeout=60)
+        assert p.returncode == 2 and f"{flag} /dev/stdin is also an input" in p.stderr.decode(), (args, p.stderr)
+        assert records.read_bytes() == before
+    # a pipe read from is refused too; a file given by name leaves /dev/stdin free
+    p = run("validate", sink_file, "-", "--rejects", "/dev/stdin", input=before)
+    assert p.returncode == 2 and "is also an input" in p.err
+    p = run("validate", sink_file, records, "--rejects", tmp_path / "dead.ndjson", "-q")
+    assert p.returncode == 1 and (tmp_path / "dead.ndjson").read_bytes().count(b"\n") == 1
+
+
+def test_bench_reads_each_input_as_validate_does(tmp_path: Path, sink_file: Path) -> None:
+    # gzip on stdin failed (a newline was appended after the gzip stream); several arrays or
+    # bodies were joined into one text (1 invalid_json "record", or one record per body)
+    import gzip
+
+    records = good(3)
+    array = tmp_path / "a.json"
+    array.write_bytes(b"[" + b",".join(records.splitlines()) + b"]")
+    body = tmp_path / "b.json"
+    body.write_bytes(b'{"records": [' + b",".join(b'{"value": ' + line + b"}" for line in records.splitlines()) + b"]}")
+    for args, stdin, want in (
+        (("-",), gzip.compress(records.rstrip(b"\n")), 3),
+        ((array, array), b"", 6),
+        ((body, body, array), b"", 9),
+    ):
+        p = run("bench", sink_file, *args, "--repeat", "2", "--json", "-", input=stdin)
+        assert p.returncode == 0, p.err
+        figures = json.loads(p.stdout)
+        assert figures["records"] == want and figures["mapper"]["records"] == want, (args, figures)
+        v = run("validate", sink_file, *args, "-q", input=stdin)
+        assert v.returncode == 0 and f"{want} records" in v.stdout.decode(), v.stdout
+        # the median of an even count is a run that happened (the lower middle one); runs in run order
+        runs = figures["mapper"]["runs"]
+        assert len(runs) == 2 and figures["mapper"]["seconds"] == min(runs)
+
+
 # --- 21. text that is not Unicode: unpaired surrogates ------------------------------------------------
 
 
