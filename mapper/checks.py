@@ -109,6 +109,11 @@ def check_column_count(ck: Checker, count: int, where: tuple[str | int, ...]) ->
     return True
 
 
+def bad_name_message(name: str, what: str) -> str:
+    """The warning for a column (or table) name FeatureBase's name rule refuses; every form words it so."""
+    return f"{preview(name)!r} is not a valid FeatureBase {what} name (lowercase letters, digits, '_' and '-', starting with a letter, at most 230 characters)"
+
+
 def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int, ...]) -> str | None:
     """The sink name rule: lowercase letters, digits, ``-`` and ``_``, starting with a letter, <= 230 chars."""
     if "name" not in doc:
@@ -222,13 +227,9 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
     elif not isinstance(name, str) or not name:
         ck.error(where + ("name",), "wrong-type", f"the column name must be a non-empty string, not {show_json(name)}")
         ok = False
-    elif not COLUMN_NAME_RE.fullmatch(name):
-        ck.warning(
-            where + ("name",),
-            "column-name",
-            f"{preview(name)!r} is not a valid FeatureBase column name (lowercase letters, digits, '_' and '-', "
-            f"starting with a letter, at most 230 characters)",
-        )
+    elif not COLUMN_NAME_RE.fullmatch(name) and entry.get("type") != "recordTime":
+        # (a recordTime entry names the record's time, not a FeatureBase column: the UI form calls it _timeQuantum)
+        ck.warning(where + ("name",), "column-name", bad_name_message(name, "column"))
 
     path = check_path(ck, entry, where, form)
     if path is None:

@@ -38,7 +38,9 @@ table column                definition entry
 
 The SQL is read by a small hand-written tokenizer and recursive-descent parser that
 follow FeatureBase's ``sql3`` grammar (keywords, quoting, ``--`` comments, names
-lower-cased), with one deliberate difference: a missing ``,`` between two column
+lower-cased, Go's ``unicode.IsSpace`` white space), and check what its planner checks
+(DECIMAL scales 0..19, MIN <= MAX, numbers that fit 64 bits; table and column names
+FeatureBase refuses are warnings, as in the body form), with one deliberate difference: a missing ``,`` between two column
 definitions is an error here (FeatureBase's parser lets it pass). ``EPOCH '<RFC 3339>'``
 after ``TIMEUNIT`` is accepted as in the 2022 grammar of the seed's era (FeatureBase
 removed it in February 2023). ``CACHETYPE NONE`` is accepted because FeatureBase's own
@@ -51,11 +53,25 @@ import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple
 
 from . import golayout
-from .checks import Checker, check_column_count, check_config, check_path, check_paths, check_sink_name, json_type, show_json, split_pointer
+from .checks import (
+    COLUMN_NAME_RE,
+    NAME_RE,
+    Checker,
+    bad_name_message,
+    check_column_count,
+    check_config,
+    check_path,
+    check_paths,
+    check_sink_name,
+    json_type,
+    show_json,
+    split_pointer,
+)
 from .errors import MapperError, make_pointer, preview, suggest
 from .model import Column, Sink
 from .paths import Path
@@ -265,6 +281,12 @@ KEYWORDS = frozenset(
     ]
 )
 
+#: The scales FeatureBase supports for DECIMAL(s) (pilosa.OptFieldTypeDecimal).
+DECIMAL_SCALES = range(0, 20)
+_MAX_CACHE_SIZE = 2**32 - 1
+#: The digits of the largest 64-bit number (2**64 - 1): a longer number fits nowhere in a table.
+_MAX_NUMBER_DIGITS = 20
+
 _CONSTRAINT_STARTS = ("MIN", "MAX", "TIMEUNIT", "TIMEQUANTUM", "CACHETYPE")
 _TIME_UNITS = {"s": "s", "ms": "ms", "us": "us", "\u00b5s": "us", "ns": "ns"}
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -363,6 +385,7 @@ class TableColumn:
     scale: int | None = None
     written_name: str = ""
     written_type: str = ""
+    scale_position: Position | None = None  # where the scale's number is (DECIMAL(s))
 
     def get(self, keyword: str, default: Any = None) -> Any:
         """The value of a constraint (the last one when given twice), or ``default``."""
@@ -404,6 +427,7 @@ class Table:
     if_not_exists: bool = False
     key_partitions: int | None = None
     comment: str | None = None
+    name_position: Position | None = None  # where the table's name is written
 
     def column(self, name: str) -> TableColumn:
         """The column named ``name`` (case-insensitive, as FeatureBase names are)."""
@@ -468,7 +492,8 @@ def _render(message: str, sql: str, offset: int) -> str:
     window = line[lo : col + 40]
     lead = "..." if lo else ""
     tail = "..." if col + 40 < len(line) else ""
-    shown = lead + "".join(" " if ch.isspace() else ch for ch in window) + tail
+    # (white space shows as a space; other space-like controls, which FeatureBase refuses, as U+FFFD)
+    shown = lead + "".join(" " if ch in _GO_SPACE else "\ufffd" if ch.isspace() else ch for ch in window) + tail
     caret = " " * (len(lead) + col - lo) + "^"
     return f"line {pos.line} column {pos.column}: {message}\n  {shown}\n  {caret}"
 
@@ -536,6 +561,11 @@ class _Tok:
         return self.kind == "op" and self.value == op
 
 
+# The white space of FeatureBase's scanner (Go's unicode.IsSpace); str.isspace also takes
+# \x1c-\x1f, which FeatureBase reads as an ILLEGAL token.
+_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
 def _is_name_start(c: str) -> bool:
     return c.isascii() and (c.isalpha() or c == "_")
 
@@ -558,7 +588,7 @@ class _Lexer:
         i = self.i
         while i < n:
             c = sql[i]
-            if c.isspace():
+            if c in _GO_SPACE:
                 i += 1
             elif sql.startswith("--", i):
                 j = sql.find("\n", i)
@@ -695,6 +725,18 @@ class _Parser:
             return TableSyntaxError(message, self.sql, tok.start)
         return TableSyntaxError(message, self.sql, tok)
 
+    def whole_number(self, tok: _Tok, too_large: str, sign: str = "") -> int:
+        """The value of an ``integer`` token (its digits: a sign is the caller's).
+
+        A number with more digits than any 64-bit number has is an error at the token,
+        ``too_large`` with ``{}`` standing for ``sign`` and the digits (cut when long): Python
+        refuses to convert some (more than 4300 digits), and none fits anywhere in a table.
+        """
+        digits = tok.value.lstrip("0") or "0"  # (leading zeros count against Python's limit too)
+        if len(digits) > _MAX_NUMBER_DIGITS:
+            raise self.error(tok, too_large.format(preview(sign + tok.value, 40)), found=False)
+        return int(digits)
+
     # statement := CREATE TABLE [IF NOT EXISTS] name '(' coldef {',' coldef} [','] ')' {option} [';']
     def statement(self) -> Table:
         create = self.next()
@@ -713,7 +755,8 @@ class _Parser:
                 if not tok.is_kw(word):
                     raise self.error(tok, f"expected {word} in IF NOT EXISTS")
             if_not_exists = True
-        name = self.name(self.next(), "the table name")
+        name_tok = self.next()
+        name = self.name(name_tok, "the table name")
         lparen = self.next()
         if not lparen.is_op("("):
             raise self.error(lparen, "expected '(' and the column definitions after the table name")
@@ -744,7 +787,7 @@ class _Parser:
                 value = self.next()
                 if value.kind != "integer":
                     raise self.error(value, "KEYPARTITIONS takes a whole number between 1 and 10000")
-                number = int(value.value)
+                number = self.whole_number(value, "KEYPARTITIONS {} is outside 1..10000")
                 if not 1 <= number <= 10000:
                     raise self.error(value, f"KEYPARTITIONS {number} is outside 1..10000", found=False)
                 key_partitions = number
@@ -771,6 +814,7 @@ class _Parser:
             if_not_exists=if_not_exists,
             key_partitions=key_partitions,
             comment=comment,
+            name_position=self.pos(name_tok.start),
         )
 
     def _unclosed(self, lparen: _Tok) -> str:
@@ -814,12 +858,14 @@ class _Parser:
         else:
             raise self.error(type_tok, f"expected the type of column {name!r} ({', '.join(COLUMN_TYPES)})")
         scale: int | None = None
+        scale_position: Position | None = None
         if self.peek().is_op("("):
             self.next()
             tok = self.next()
             if tok.kind != "integer":
                 raise self.error(tok, f"expected the scale of {ctype}, a whole number such as {ctype}(2)")
-            scale = int(tok.value)
+            scale_position = self.pos(tok.start)
+            scale = self.whole_number(tok, _scale_outside("{}"))
             tok = self.next()
             if not tok.is_op(")"):
                 raise self.error(tok, f"expected ')' after the scale of {ctype}")
@@ -835,6 +881,7 @@ class _Parser:
             scale=scale,
             written_name=name_tok.value,
             written_type=type_tok.text,
+            scale_position=scale_position,
         )
 
     def constraint(self) -> list[Constraint]:
@@ -852,7 +899,8 @@ class _Parser:
                 tok = _Tok("integer", tok.value, start.start, tok.end, self.sql[start.start : tok.end])
             elif tok.kind != "integer":
                 raise self.error(tok, f"{word} takes a whole number such as {word} 100")
-            return [Constraint(word, sign * int(tok.value), self.pos(kw.start), self.pos(tok.start))]
+            number = self.whole_number(tok, f"{word} {{}} does not fit a signed 64-bit integer", "-" if sign < 0 else "")
+            return [Constraint(word, sign * number, self.pos(kw.start), self.pos(tok.start))]
         if word == "CACHETYPE":
             tok = self.next()
             if tok.is_kw("RANKED", "LRU") or (tok.kind == "ident" and tok.value.upper() == "NONE"):
@@ -864,7 +912,8 @@ class _Parser:
                 tok = self.next()
                 if tok.kind != "integer":
                     raise self.error(tok, "SIZE takes a whole number (the cache size)")
-                out.append(Constraint("SIZE", int(tok.value), self.pos(size_kw.start), self.pos(tok.start)))
+                size = self.whole_number(tok, f"SIZE {{}} is too large (at most {_MAX_CACHE_SIZE})")
+                out.append(Constraint("SIZE", size, self.pos(size_kw.start), self.pos(tok.start)))
             return out
         # TIMEUNIT 'u' [EPOCH 't']  |  TIMEQUANTUM 'q' [TTL 'd']
         follow = "EPOCH" if word == "TIMEUNIT" else "TTL"
@@ -893,10 +942,26 @@ def _analyze(table: Table) -> list[TableProblem]:
     def add(severity: str, code: str, message: str, at: Position) -> None:
         out.append(TableProblem(severity, code, message, at, sql))
 
+    if not NAME_RE.fullmatch(table.name):
+        # FeatureBase's ValidateName, the sink name rule of the body form
+        add(
+            "warning",
+            "table-name",
+            bad_name_message(table.name, "table"),
+            table.name_position or table.position,
+        )
     seen: dict[str, TableColumn] = {}
     for col in table.columns:
         if not col.name:
             add("error", "table-column-name", "a column name cannot be empty", col.position)
+        elif not COLUMN_NAME_RE.fullmatch(col.name):
+            # the column name rule of the body form (mapper.checks.check_entry), in its words
+            add(
+                "warning",
+                "column-name",
+                bad_name_message(col.name, "column"),
+                col.position,
+            )
         first = seen.get(col.name)
         if first is not None:
             add(
@@ -919,6 +984,8 @@ def _analyze(table: Table) -> list[TableProblem]:
                 continue
         if col.type == "DECIMAL" and col.scale is None:
             add("error", "decimal-scale", "DECIMAL needs a scale, the digits kept after the point: DECIMAL(2)", col.type_position)
+        elif col.type == "DECIMAL" and col.scale not in DECIMAL_SCALES:
+            add("error", "decimal-scale", _scale_outside(col.scale), col.scale_position or col.type_position)
         elif col.scale is not None and col.type != "DECIMAL":
             add("warning", "scale-ignored", f"a scale only applies to DECIMAL; FeatureBase ignores it on {col.type}", col.type_position)
         counts: dict[str, int] = {}
@@ -930,6 +997,8 @@ def _analyze(table: Table) -> list[TableProblem]:
         lo, hi = col.find("MIN"), col.find("MAX")
         if col.type == "INT" and lo is not None and hi is not None and lo.value > hi.value:
             add("error", "min-above-max", f"MIN ({lo.value}) is greater than MAX ({hi.value})", lo.position)
+        elif col.type == "DECIMAL" and col.scale in DECIMAL_SCALES and (lo is not None or hi is not None):
+            _check_decimal_range(col, lo, hi, add)
     if table.id_column is None:
         add(
             "error",
@@ -938,6 +1007,52 @@ def _analyze(table: Table) -> list[TableProblem]:
             table.position,
         )
     return out
+
+
+def _scale_outside(scale: Any) -> str:
+    return f"the scale {preview(str(scale), 40)} of DECIMAL is outside {DECIMAL_SCALES[0]}..{DECIMAL_SCALES[-1]}, the scales FeatureBase supports"
+
+
+def _decimal_text(count: int, scale: int) -> str:
+    """``count`` units of 10**-scale, written as a decimal number."""
+    if not scale:
+        return str(count)
+    whole, frac = divmod(abs(count), 10**scale)
+    return f"{'-' if count < 0 else ''}{whole}.{frac:0{scale}d}"
+
+
+def _check_decimal_range(col: TableColumn, lo: Constraint | None, hi: Constraint | None, add: Callable[[str, str, str, Position], None]) -> None:
+    """MIN and MAX of a DECIMAL(s) column, as FeatureBase's planner takes them.
+
+    The planner cuts the bounds (whole numbers, the full int64 range when not given) to
+    what the scale holds (int64 counts of 10**-s), then refuses a bound the scale does not
+    hold and min > max (``pilosa.OptFieldTypeDecimal``: "... is not supported by scale",
+    "decimal field min cannot be greater than max").
+    """
+    scale = col.scale
+    assert isinstance(scale, int)
+    low = lo.value if lo is not None else INT64_MIN
+    high = hi.value if hi is not None else INT64_MAX
+    if not (INT64_MIN <= low <= INT64_MAX and INT64_MIN <= high <= INT64_MAX):
+        return  # reported with the constraint
+    if lo is not None and hi is not None and low > high:
+        add("error", "min-above-max", f"MIN ({low}) is greater than MAX ({high})", lo.position)
+        return
+    held_lo, held_hi = Fraction(INT64_MIN, 10**scale), Fraction(INT64_MAX, 10**scale)
+    if lo is not None and low > held_hi:
+        add(
+            "error",
+            "min-above-max",
+            f"MIN ({low}) is above the largest value {col.sql_type} holds ({_decimal_text(INT64_MAX, scale)}): FeatureBase refuses the column",
+            lo.position,
+        )
+    elif hi is not None and high < held_lo:
+        add(
+            "error",
+            "min-above-max",
+            f"MAX ({high}) is below the smallest value {col.sql_type} holds ({_decimal_text(INT64_MIN, scale)}): FeatureBase refuses the column",
+            hi.position,
+        )
 
 
 def _unsupported_type(col: TableColumn) -> str:
@@ -995,7 +1110,7 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
                 "the column's Epoch is also the epoch of the numbers the records send",
                 c.position,
             )
-    elif kw == "TIMEQUANTUM" and value not in QUANTUMS:
+    elif kw == "TIMEQUANTUM" and value and value not in QUANTUMS:  # '' is no quantum, as FeatureBase's TimeQuantum.Valid() takes it
         hint = f" (write it in capitals: {value.upper()!r})" if value.upper() in QUANTUMS else ""
         add("error", "table-constraint", f"TIMEQUANTUM {preview(value)!r} is not a time quantum; use one of {', '.join(QUANTUMS)}{hint}", c.value_position)
     elif kw == "TTL":
@@ -1006,8 +1121,10 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
         else:
             if ns < 0:
                 add("error", "table-constraint", f"TTL {value!r} is negative", c.value_position)
-    elif kw == "SIZE" and value > 2**32 - 1:
-        add("error", "table-constraint", f"SIZE {value} is too large (at most {2**32 - 1})", c.value_position)
+            elif not col.get("TIMEQUANTUM"):
+                add("warning", "constraint-ignored", f"TTL has no effect with TIMEQUANTUM '': column {col.name!r} keeps no time views to expire", c.position)
+    elif kw == "SIZE" and value > _MAX_CACHE_SIZE:
+        add("error", "table-constraint", f"SIZE {value} is too large (at most {_MAX_CACHE_SIZE})", c.value_position)
 
 
 def analyze_create_table(sql: str) -> tuple[Table | None, list[TableProblem]]:
@@ -1102,8 +1219,8 @@ def _derived_config(col: TableColumn) -> tuple[str, dict[str, Any]]:
         quantum, ttl = col.get("TIMEQUANTUM"), col.get("TTL")
         if quantum:
             cfg["Quantum"] = quantum
-        if ttl is not None:
-            cfg["TTL"] = ttl
+            if ttl is not None:
+                cfg["TTL"] = ttl  # (without a quantum nothing expires: the table's warning says so)
     cache = col.get("CACHETYPE")
     if cache is not None:
         cfg["CacheType"] = cache

@@ -786,3 +786,165 @@ def test_random_ui_documents_never_raise(table, mapping, allow, name):
         assert _resolves(doc, p.pointer), p
     if result.valid:
         mapper.compile_sink(result.sink)
+
+
+# ---------------------------------------------------------------------------------------
+# Bug hunt against FeatureBase (HEAD 6222e9eb5): numbers, scales, names, TIMEQUANTUM '', white space
+
+_NINES = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "sql, column, fragment",
+    [
+        # more digits than Python converts (4300): never a ValueError, always a located error
+        (f"CREATE TABLE t (_id ID, i INT MIN {_NINES})", 35, "MIN 9999"),
+        (f"CREATE TABLE t (_id ID, i INT MAX -{_NINES})", 35, "MAX -9999"),  # (at the sign)
+        (f"CREATE TABLE t (_id ID, i INT MIN - {_NINES})", 35, "MIN -9999"),
+        (f"CREATE TABLE t (_id ID) KEYPARTITIONS {_NINES}", 39, "KEYPARTITIONS 9999"),
+        (f"CREATE TABLE t (_id ID, d DECIMAL({_NINES}))", 35, "the scale 9999"),
+        (f"CREATE TABLE t (_id ID, s ID CACHETYPE LRU SIZE {_NINES})", 49, "SIZE 9999"),
+        # 21 digits already fit nowhere (the largest 64-bit number has 20)
+        ("CREATE TABLE t (_id ID, i INT MIN 100000000000000000000)", 35, "does not fit a signed 64-bit integer"),
+    ],
+)
+def test_a_very_long_number_is_a_located_error_not_a_traceback(sql, column, fragment):
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(sql)
+    exc = info.value
+    assert (exc.line, exc.column) == (1, column), str(exc)
+    assert fragment in exc.message
+    assert "(5001 characters)" in exc.message or "(5000 characters)" in exc.message or len(exc.message) < 200
+    expected = {"MIN": "does not fit a signed 64-bit integer", "MAX": "does not fit a signed 64-bit integer", "KEY": "is outside 1..10000"}
+    assert expected.get(fragment[:3], "") in exc.message
+    head, _shown, caret = str(exc).split("\n")
+    assert head.startswith(f"line 1 column {column}: ") and caret.endswith("^")
+    # the UI form: a /table error, no traceback
+    result = mapper.check_sink(_ui(sql, {"_id": "id"}))
+    assert [(p.pointer, p.code) for p in result.errors] == [("/table", "table-syntax")]
+    assert result.errors[0].message.startswith(f"line 1 column {column}: ")
+
+
+def test_leading_zeros_do_not_make_a_number_long():
+    table = parse_create_table("CREATE TABLE t (_id ID, d DECIMAL(" + "0" * 5000 + "2), i INT MIN -" + "0" * 5000 + "7) KEYPARTITIONS 0" + "0" * 5000 + "8")
+    assert (table.column("d").scale, table.column("i").get("MIN"), table.key_partitions) == (2, -7, 8)
+
+
+def test_cli_check_of_a_ui_form_with_a_very_long_number(tmp_path):
+    doc = tmp_path / "big.json"
+    doc.write_text(json.dumps(_ui(f"CREATE TABLE t (_id ID, i INT MIN {_NINES})", {"_id": "id", "i": "i"})))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(doc)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "/table: line 1 column 35: MIN 9999" in proc.stdout and "does not fit a signed 64-bit integer" in proc.stdout
+
+
+@pytest.mark.parametrize("mapping", [{"_id": "id"}, {"_id": "id", "d": "d"}])
+@pytest.mark.parametrize("scale", ["20", "25", "99999999999999999999"])
+def test_decimal_scale_outside_0_to_19_is_a_table_error_mapped_or_not(mapping, scale):
+    # pilosa.OptFieldTypeDecimal: "scale values outside the range [0,19] are not supported"
+    sql = f"CREATE TABLE t (_id ID,\n  d DECIMAL({scale}))"
+    result = mapper.check_sink(_ui(sql, mapping))
+    assert [(p.pointer, p.code) for p in result.errors] == [("/table", "decimal-scale")]
+    assert result.errors[0].message.startswith(f"line 2 column 13: the scale {scale} of DECIMAL is outside 0..19")
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(sql)
+    assert (info.value.line, info.value.column) == (2, 13)
+    # the bounds are fine
+    for ok in ("0", "19"):
+        assert parse_create_table(f"CREATE TABLE t (_id ID, d DECIMAL({ok}))").column("d").scale == int(ok)
+
+
+@pytest.mark.parametrize(
+    "columns, column, fragment",
+    [
+        ("d DECIMAL(2) MIN 5 MAX 1", 38, "MIN (5) is greater than MAX (1)"),
+        # the planner cuts MAX to what DECIMAL(19) holds (0.92...): MIN 5 is above it
+        ("d DECIMAL(19) MIN 5", 39, "MIN (5) is above the largest value DECIMAL(19) holds (0.9223372036854775807)"),
+        ("d DECIMAL(19) MAX -1", 39, "MAX (-1) is below the smallest value DECIMAL(19) holds (-0.9223372036854775808)"),
+    ],
+)
+def test_decimal_min_above_max_is_refused_as_featurebase_does(columns, column, fragment):
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(f"CREATE TABLE t (_id ID, {columns})")
+    assert info.value.code == "min-above-max" and fragment in info.value.message
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize("columns", ["d DECIMAL(2) MIN 1 MAX 1", "d DECIMAL(17) MIN 92 MAX 93", "d DECIMAL(19) MIN 0", "d DECIMAL(0) MIN -5"])
+def test_decimal_min_and_max_featurebase_takes(columns):
+    parse_create_table(f"CREATE TABLE t (_id ID, {columns})")
+
+
+def test_ui_form_warns_about_names_as_the_body_form_does():
+    sql = 'CREATE TABLE "Bad Name" (\n  _id ID, "Bad Col" INT, _x INT, "9x" INT, "a.b" INT, ok INT)'
+    mapping = {"_id": "id", "bad col": "a", "_x": "b", "9x": "c", "a.b": "d", "ok": "e"}
+    result = mapper.check_sink(_ui(sql, mapping))
+    assert result.valid
+    got = [p for p in result.problems if p.code in ("column-name", "table-name")]
+    named = {p.message.split("'")[1]: p for p in got}
+    assert set(named) == {"bad name", "bad col", "9x", "a.b"}
+    assert all(p.pointer == "/table" and p.severity == "warning" for p in got)
+    assert named["bad col"].message.startswith("line 2 column 11: 'bad col' is not a valid FeatureBase column name")
+    assert named["9x"].message.startswith("line 2 column 34: ")
+    assert named["bad name"].message.startswith("line 1 column 14: 'bad name' is not a valid FeatureBase table name")
+    # the body the UI form makes is warned about the same columns, in the same words
+    body = mapper.check_sink(result.sink.to_body())
+    body_names = {p.message.split("'")[1]: p.message for p in body.problems if p.code == "column-name"}
+    assert set(body_names) == {"bad col", "9x", "a.b"}
+    for name, message in body_names.items():
+        assert named[name].message.split(": ", 1)[1].split("\n")[0] == message
+
+
+def test_the_body_of_a_ui_form_with_record_time_checks_clean():
+    doc = _ui("CREATE TABLE t (_id ID, q IDSETQ TIMEQUANTUM 'YMD')", {"_id": "id", "q": "q", "_timeQuantum": "t"})
+    result = mapper.check_sink(doc)
+    assert result.valid and [p for p in result.problems if p.severity != "note"] == []
+    body = result.sink.to_body()
+    assert body["schema"]["definition"][2] == {"name": "_timeQuantum", "path": ["t"], "type": "recordTime"}
+    again = mapper.check_sink(body)
+    assert again.valid and [p for p in again.problems if p.severity != "note"] == [], again.problems
+    # a real column of that name is still warned about
+    bad = {
+        "name": "s",
+        "sink_details": {"database_id": "<database_id>", "table": "t"},
+        "schema": {
+            "type": "json",
+            "id_field": "_id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "_id", "path": ["id"], "type": "id"}, {"name": "_timeQuantum", "path": ["t"], "type": "int"}],
+        },
+    }
+    assert ("warning", "/schema/definition/1/name", "column-name") in _problems(bad)
+
+
+def test_an_empty_timequantum_is_no_quantum():
+    # FeatureBase's TimeQuantum.Valid() takes "": the same as no TIMEQUANTUM
+    result = mapper.check_sink(_ui("CREATE TABLE t (_id ID, q IDSETQ TIMEQUANTUM '')", {"_id": "id", "q": "q"}))
+    assert result.valid and [p for p in result.problems if p.severity != "note"] == []
+    assert result.sink.to_body()["schema"]["definition"][1] == {"name": "q", "path": ["q"], "type": "ids"}
+    assert parse_create_table("CREATE TABLE t (_id ID, q IDSETQ TIMEQUANTUM '')").column("q").to_sql() == "q IDSETQ TIMEQUANTUM ''"
+    # a TTL is still read (FeatureBase parses it), but expires nothing
+    result = mapper.check_sink(_ui("CREATE TABLE t (_id ID, q IDSETQ TIMEQUANTUM '' TTL '24h')", {"_id": "id", "q": "q"}))
+    assert result.valid and [(p.pointer, p.code) for p in result.problems if p.severity != "note"] == [("/table", "constraint-ignored")]
+    assert result.sink.to_body()["schema"]["definition"][1] == {"name": "q", "path": ["q"], "type": "ids"}
+    with pytest.raises(TableSyntaxError, match="TTL '-1h' is negative"):
+        parse_create_table("CREATE TABLE t (_id ID, q IDSETQ TIMEQUANTUM '' TTL '-1h')")
+
+
+@pytest.mark.parametrize("ch", ["\x1c", "\x1d", "\x1e", "\x1f"])
+def test_separators_are_not_white_space(ch):
+    # FeatureBase's scanner skips unicode.IsSpace, which \x1c-\x1f are not (str.isspace says they are)
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(f"CREATE TABLE t (_id ID{ch}, a INT)")
+    assert (info.value.line, info.value.column) == (1, 23)
+    assert repr(ch) in info.value.message
+    assert "\ufffd" in str(info.value).split("\n")[1]  # shown, not blanked out
+
+
+@pytest.mark.parametrize("ch", ["\t", "\v", "\f", "\r", "\x85", "\xa0", "\u1680", "\u2000", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000"])
+def test_gos_white_space_separates_tokens(ch):
+    table = parse_create_table(f"CREATE{ch}TABLE t (_id ID,{ch}a{ch}INT{ch}){ch}")
+    assert [c.name for c in table.columns] == ["_id", "a"]

@@ -544,3 +544,52 @@ def test_serve_refuses_bad_tables_and_contradictory_options(tmp_path: Path, caps
     assert f"mapper serve: {bad}: line 2 column 5: unsupported column type 'INTEGER'" in err
     assert main(["serve", "--db", ":memory:", "--no-ui", "--table", str(TABLE)]) == 2
     assert "--table is for the web UI" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------
+# Bug hunt against FeatureBase: the catalog and the preview agree with `mapper check`
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("CREATE TABLE a (_id ID);\nCREATE TABLE b (_id ID,\n  d DECIMAL(25));", "line 3 column 13: the scale 25 of DECIMAL is outside 0..19"),
+        ("CREATE TABLE b (_id ID, d DECIMAL(2) MIN 5 MAX 1)", "line 1 column 38: MIN (5) is greater than MAX (1)"),
+        ("CREATE TABLE b (_id ID, i INT MIN " + "9" * 5000 + ")", "line 1 column 35: MIN 9999"),
+        ("CREATE TABLE b (_id ID) KEYPARTITIONS " + "9" * 5000, "line 1 column 39: KEYPARTITIONS 9999"),
+    ],
+)
+def test_catalog_refuses_what_featurebase_refuses(tmp_path: Path, text: str, expected: str) -> None:
+    script = tmp_path / "bad.sql"
+    script.write_text(text)
+    with pytest.raises(MapperError) as err:
+        load_catalog([str(script)])
+    assert expected in str(err.value) and "^" in str(err.value)
+
+
+def test_a_ui_form_with_a_very_long_number_is_a_400_not_a_500() -> None:
+    doc = {"name": "big", "table": "CREATE TABLE t (_id ID, i INT MIN " + "9" * 5000 + ")", "mapping": {"_id": "id", "i": "i"}, "allow_missing_fields": False}
+    with ui_server() as server:
+        status, _h, body = request(server, "POST", "/v1/sinks", doc)
+    assert status == 400, body[:500]
+    assert b"does not fit a signed 64-bit integer" in body and b"line 1 column 35" in body
+
+
+def test_preview_reads_mapping_keys_as_check_does_case_insensitively() -> None:
+    cat = Catalog()
+    cat.add("local", "CREATE TABLE t (_id ID, n INT, q IDSETQ TIMEQUANTUM 'YMD', other STRING)")
+    cols = {"_ID": {"path": "id"}, "N": {"path": "n"}, "q": {"path": "q"}, "_timequantum": {"path": "t"}}
+    sample = json.dumps({"id": 7, "n": 3, "q": [1, 2], "t": "2023-01-02T03:04:05Z"})
+    out = draft({"name": "cased", "database_id": database_id("local"), "table": "t", "columns": cols, "allow_missing_fields": True, "sample": sample}, cat)
+    assert out["valid"], out["problems"]
+    assert [e["name"] for e in out["body"]["schema"]["definition"]] == ["_id", "n", "q", "_timeQuantum"]
+    c = columns_of(out["preview"])
+    assert list(c) == ["_id", "n", "q", "other", "_timeQuantum"]
+    assert c["_id"]["path"] == "id" and c["_id"]["found"] == {"kind": "value", "text": "7"}
+    assert c["_id"]["stored"] == {"kind": "id", "text": "_id 7"}
+    assert c["n"]["path"] == "n" and c["n"]["found"] == {"kind": "value", "text": "3"} and c["n"]["stored"] == {"kind": "value", "text": "3"}
+    assert c["_timeQuantum"]["path"] == "t" and c["_timeQuantum"]["found"] == {"kind": "value", "text": '"2023-01-02T03:04:05Z"'}
+    assert c["other"]["found"] == {"kind": "unmapped", "text": "not mapped"}
+    # every column the body maps is shown mapped, with the body's path
+    for entry in out["body"]["schema"]["definition"]:
+        assert c[entry["name"]]["found"]["kind"] != "unmapped", entry

@@ -302,11 +302,17 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
         return out
     names = [c.name for c in entry.table.columns]
-    if RECORD_TIME_NAME in mapping:
-        names.append(RECORD_TIME_NAME)
-    paths = {}
+    # Each mapping key names its column as check_ui_mapping reads it: case-insensitively
+    # (the first key of a column is the one taken; a key naming no column is not shown).
+    targets = {RECORD_TIME_NAME.lower(): RECORD_TIME_NAME}
+    targets.update((n, n) for n in names)  # (a column named _timequantum is that column)
+    paths: dict[str, Any] = {}
     for key, value in mapping.items():
-        paths[key] = value["path"] if isinstance(value, dict) else value
+        target = targets.get(str(key).lower())
+        if target is not None and target not in paths:
+            paths[target] = value["path"] if isinstance(value, dict) else value
+    if RECORD_TIME_NAME in paths:
+        names.append(RECORD_TIME_NAME)
     messages: dict[str, list[dict[str, Any]]] = {}
     row: dict[str, Any] | None = None
     id_columns: set[str] = set()
