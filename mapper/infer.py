@@ -17,7 +17,8 @@ Rules, per leaf path (a path whose value is not an object):
   (RFC 3339 needs no Layout; ``2006-01-02T15:04:05``, ``2006-01-02 15:04:05``, Twitter's
   ``Mon Jan 02 15:04:05 -0700 2006``, ``2006-01-02``) - checked value by value with the
   real converters of :mod:`mapper.types`;
-* numbers under a time-like key (time, ts, date, created, updated, _at, now, seen...) whose
+* numbers under a time-like key (a word of it, split at ``_ - .`` and camelCase, is ts, at,
+  now, seen ..., starts with time, date, created, updated ..., or ends with time or stamp) whose
   range lies in one epoch band -> ``timestamp`` with a Unit from the magnitude
   (1e9..1e10 s, 1e12..1e13 ms, 1e15..1e16 us, 1e18..1e19 ns) and the same Granularity;
 * bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids``;
@@ -34,13 +35,16 @@ Rules, per leaf path (a path whose value is not an object):
   endpoint fails "not an object" on them); the path itself becomes a ``string`` column;
 * skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
-  than ``min_presence`` of the records, or filtered by the include/exclude globs.
+  than ``min_presence`` of the records, or filtered by the include/exclude globs; always
+  paths deeper than mapper takes (``MAX_PATH_KEYS``), and keys of Python mappings no path
+  names (not strings, unpaired surrogates). More mapped paths than mapper compiles columns
+  (``MAX_COLUMNS``) is an :class:`InferError` naming the filters.
 
 The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
 ``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
 string twin instead), else the first string field present in every record, one whose
-values all differ first. The scan keeps a hash of each string or integer value of a path
-while they all differ, so the identity's uniqueness is known and said.
+values all differ first. The scan keeps each integer value of a path (a 64-bit hash of
+each string) while they all differ, so the identity's uniqueness is known and said.
 
 Record indices are 0-based and count every non-blank record of every input in order,
 the way ``mapper validate`` numbers them; a record that cannot be read is worded as
@@ -65,11 +69,11 @@ from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 import msgspec
 import numpy as np
 
-from .checks import NAME_RE
+from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
-from .errors import InputError, MapperError, article, show, type_name
+from .errors import InputError, MapperError, article, has_lone_surrogate, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_object_reason, plural, too_large_reason
@@ -179,6 +183,7 @@ class _PathStats:
         "ts",
         "ts_hits",
         "int_text",
+        "uint_text",
         "tmin",
         "tmax",
         "dec_text",
@@ -187,6 +192,7 @@ class _PathStats:
         "dmin_text",
         "dmax_text",
         "dscale",
+        "dscales",
         "bool_text",
         "elems",
         "emin",
@@ -200,7 +206,9 @@ class _PathStats:
         "n_bool",
         "huge",
         "huge_first",
+        "huge_text",
         "uniq",
+        "iuniq",
         "unique",
     )
 
@@ -219,6 +227,7 @@ class _PathStats:
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
         self.int_text = True
+        self.uint_text = True  # every integer text unsigned (no + or -): what an id column takes
         self.tmin: int | None = None
         self.tmax: int | None = None
         self.dec_text = True
@@ -227,6 +236,7 @@ class _PathStats:
         self.dmin_text = ""
         self.dmax_text = ""
         self.dscale = 0
+        self.dscales: dict[int, int] = {}  # decimal strings per digits after the point (a Scale 19 below refuses them)
         self.bool_text = True
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
@@ -238,11 +248,17 @@ class _PathStats:
         self.n_int = 0  # strings that are integer text, decimal text, bool words
         self.n_dec = 0
         self.n_bool = 0
-        self.huge = 0  # numbers beyond float64 (1e400): the endpoint refuses them whatever the column type
+        # numbers beyond float64 (1e400), a Python caller's NaN and infinities: the endpoint
+        # refuses them whatever the column type (the first one's record and text)
+        self.huge = 0
         self.huge_first = -1
-        # Hashes of the values, kept while every value seen is a distinct string or int:
-        # whether a path can be the record identity (unique) is known after one scan.
+        self.huge_text = ""
+        # The values, kept while every value seen is a distinct string or int: whether a path
+        # can be the record identity (unique) is known after one scan. Strings (and integers
+        # beyond int64, by their text) as 64-bit string hashes, other integers as themselves:
+        # Python's hash of an int collides (hash(-1) == hash(-2), hash(2**61) == hash(1)).
         self.uniq: array[int] | None = array("q")
+        self.iuniq: array[int] = array("q")
         self.unique: bool | None = True  # None: not a scalar key (other kinds seen)
 
     def seen(self, kind: str, index: int) -> None:
@@ -253,11 +269,15 @@ class _PathStats:
             self.first.setdefault(kind, []).append(index)
 
     def track(self, value: str | int) -> None:
-        """Keep the value's hash while the path's values may all differ (see :meth:`finish`)."""
+        """Keep the value (or its hash) while the path's values may all differ (see :meth:`finish`)."""
         u = self.uniq
         if u is None:
             return
-        u.append(hash(value))
+        if type(value) is int and -(2**63) <= value < 2**63:
+            u = self.iuniq
+            u.append(value)
+        else:
+            u.append(hash(value if type(value) is str else str(value)))
         n = len(u)
         if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
             self.finish()
@@ -265,17 +285,19 @@ class _PathStats:
     def untrack(self) -> None:
         """A value that cannot be part of a key (null, a float, an array ...): not an identity."""
         self.uniq = None
+        self.iuniq = array("q")
         self.unique = None
 
     def finish(self) -> None:
-        """Decide whether every value seen differs (``unique``) from the hashes kept."""
-        u = self.uniq
-        if u is None:
+        """Decide whether every value seen differs (``unique``) from the values and hashes kept."""
+        if self.uniq is None:
             return
-        a = np.frombuffer(u, dtype=np.int64) if len(u) else np.zeros(0, dtype=np.int64)
-        if len(np.unique(a)) < len(a):
-            self.uniq = None
-            self.unique = False
+        for u in (self.uniq, self.iuniq):
+            a = np.frombuffer(u, dtype=np.int64) if len(u) else np.zeros(0, dtype=np.int64)
+            if len(np.unique(a)) < len(a):
+                self.uniq = None
+                self.unique = False
+                return
 
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index)
@@ -318,6 +340,8 @@ class _PathStats:
         t = go_trim(v) if first in _NUM_START and len(v) < 400 else ""
         if t and _INT_TEXT.fullmatch(t):
             self.n_int += 1
+            if t[0] in "+-":
+                self.uint_text = False
             n = int(t)
             if self.tmin is None or n < self.tmin:
                 self.tmin = n
@@ -336,6 +360,7 @@ class _PathStats:
                 d = Decimal(mant).scaleb(-scale)
                 if scale > self.dscale:
                     self.dscale = scale
+                self.dscales[scale] = self.dscales.get(scale, 0) + 1
                 if self.dmin is None or d < self.dmin:
                     self.dmin, self.dmin_text = d, v
                 if self.dmax is None or d > self.dmax:
@@ -366,6 +391,8 @@ class _PathStats:
                 kind = "float"
             elif t is bool:
                 kind = "bool"
+            elif t is OutOfRangeNumber:
+                kind = "number beyond float64"
             elif e is None:
                 kind = "null"
             elif isinstance(e, dict):
@@ -405,7 +432,8 @@ def _frac_digits(v: float) -> int:
 class _Scanner:
     def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None):
         self.stats: dict[tuple[str, ...], _PathStats] = {}
-        self.max_depth = max_depth if max_depth is not None else 1 << 30
+        # never deeper than the paths mapper takes (check refuses longer ones)
+        self.max_depth = min(max_depth, MAX_PATH_KEYS) if max_depth is not None else MAX_PATH_KEYS
         self.records = 0  # JSON object records
         self.index = 0  # every non-blank record, objects or not (validate's numbering)
         self.bad = 0
@@ -414,6 +442,8 @@ class _Scanner:
         self.progress = progress
         self.notices: list[str] = []  # the reader's notes on the input (a document that seems to hold the records)
         self.sources: list[dict[str, Any]] = []
+        #: keys of Python mappings that no path can name (not strings, unpaired surrogates): where -> why
+        self.odd_keys: dict[str, str] = {}
 
     # -- records
 
@@ -444,8 +474,9 @@ class _Scanner:
     def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> None:
         stats = self.stats
         for key, value in obj.items():
-            if type(key) is not str:
-                key = str(key)
+            if type(key) is not str or (not key.isascii() and has_lone_surrogate(key)):
+                self.odd_key(prefix, key)
+                continue
             keys = prefix + (key,)
             st = stats.get(keys)
             if st is None:
@@ -460,16 +491,17 @@ class _Scanner:
                 continue
             if st.uniq is not None:
                 st.untrack()
-            if t is float:
+            if t is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
                 st.add_float(value, idx)
             elif value is None:
                 st.nulls += 1
                 st.seen("null", idx)
             elif t is bool:
                 st.seen("bool", idx)
-            elif t is OutOfRangeNumber:  # decoded the way the engine does: the endpoint refuses it in any column
+            elif t is OutOfRangeNumber or t is float:  # decoded the way the engine does (or NaN): refused in any column
                 if not st.huge:
                     st.huge_first = idx
+                    st.huge_text = value.text if t is OutOfRangeNumber else repr(value)
                 st.huge += 1
             elif isinstance(value, dict):
                 st.seen("object", idx)
@@ -484,6 +516,17 @@ class _Scanner:
             else:  # a Python object that JSON has no type for
                 st.other += 1
                 st.seen(type(value).__name__, idx)
+
+    def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:
+        """A Python mapping's key that no path can name: skipped, said why (the endpoint never reads it)."""
+        where = (_dot(prefix) + "." if prefix else "") + repr(key)
+        if where in self.odd_keys or len(self.odd_keys) >= 100:
+            return
+        if type(key) is not str:
+            why = f"a key of type {type(key).__name__}, not a string as JSON object keys are: no path names it"
+        else:
+            why = "a key holding an unpaired UTF-16 surrogate (its JSON text reaches the endpoint as U+FFFD): no path names it"
+        self.odd_keys[where] = why
 
     # -- inputs
 
@@ -578,11 +621,11 @@ class _Choice:
 
 
 def _is_time_key(key: str) -> bool:
-    low = key.lower()
-    if any(w in low for w in _TIME_WORDS):
-        return True
+    """Whether one of the key's words (split at ``_ - .`` and the like, and camelCase) names a time:
+    a time token (``ts``, ``at`` ...), a word starting with a time word (``timestamp``, ``dated``,
+    ``createdon``) or ending with ``time`` or ``stamp`` (``mtime``); ``candidate_id`` is not one."""
     snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
-    return any(t in _TIME_TOKENS for t in re.split(r"[^a-z0-9]+", snake))
+    return any(w in _TIME_TOKENS or w.startswith(_TIME_WORDS) or w.endswith(("time", "stamp")) for w in re.split(r"[^a-z0-9]+", snake))
 
 
 def _epoch_unit(lo: float, hi: float) -> str | None:
@@ -608,6 +651,11 @@ def _as_string(st: _PathStats, why: str, extra: Iterable[Any] = ()) -> _Choice:
     return _Choice(None, reason="no column type takes every value (numbers beyond the float64 range the endpoint decodes)")
 
 
+def _beyond(st: _PathStats, scale: int) -> int:
+    """Decimal strings with 19 or more digits beyond ``scale``: a decimal column of that Scale refuses them."""
+    return sum(n for s, n in st.dscales.items() if s - scale >= 19)
+
+
 def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
     """The smallest Scale that holds every digit seen, capped to fit int64; None if nothing fits."""
     want = min(st.frac, 19)
@@ -616,6 +664,8 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
         want = min(max(want, st.dscale), 19)
         values += [t for t in (st.dmin_text, st.dmax_text) if t]
     for scale in range(want, -1, -1):
+        if with_text and _beyond(st, scale):
+            break  # a smaller Scale refuses them too
         if _converts(_converter("decimal", (("Scale", scale),)), values):
             note = ""
             need = max(st.frac, st.dscale if with_text else 0)
@@ -703,6 +753,7 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
         elif ctype == "decimal":
             values = [t for t in (st.dmin_text, st.dmax_text) if t]
+            taken -= _beyond(st, choice.config.get("Scale", 0))
         if not _converts(_converter(ctype, tuple(sorted(choice.config.items()))), values):
             taken = 0
         return taken, empty, rest - taken
@@ -807,9 +858,24 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
     return _Choice(ctype, reason=why)
 
 
+def _not_objects(st: _PathStats) -> list[str]:
+    """The JSON types of a path other than objects (numbers beyond float64 included)."""
+    return sorted(st.kinds - {"object"}) + (["numbers the endpoint refuses"] if st.huge else [])
+
+
+def _refused_numbers(st: _PathStats) -> str:
+    """Why the endpoint refuses the path's numbers in any column (beyond float64, or NaN / infinity)."""
+    first = f"the first in record {st.huge_first}, {st.huge_text}"
+    if st.huge_text in ("nan", "inf", "-inf"):
+        return f"{plural(st.huge, 'number')} not a JSON number (a Python float NaN or infinity; {first})"
+    return f"{plural(st.huge, 'number')} beyond the float64 range the endpoint decodes numbers into ({first})"
+
+
 def _decide_type(st: _PathStats) -> _Choice:
     kinds = st.kinds
     if not kinds and st.huge:
+        if st.huge_text in ("nan", "inf", "-inf"):
+            return _Choice(None, reason="only numbers that are not JSON numbers (Python float NaN or infinity): the endpoint refuses them in any column")
         return _Choice(None, reason="only numbers beyond the float64 range the endpoint decodes numbers into: it refuses them in any column")
     if not kinds:
         return _Choice(None, reason="only null values: no type to infer")
@@ -817,7 +883,7 @@ def _decide_type(st: _PathStats) -> _Choice:
         odd = sorted(k for k in kinds if k not in ("null", "bool", "int", "float", "str", "array", "object"))
         return _Choice(None, reason=f"values of a type JSON has not ({', '.join(odd)})")
     if "object" in kinds:  # mixed: the object case is handled by the caller
-        others = sorted(kinds - {"object"})
+        others = _not_objects(st)
         return _as_string(st, f"sometimes an object, sometimes {'/'.join(others)}: mapped as a string (objects become Go map text)")
     if "array" in kinds:
         elems = {k for k, n in st.elems.items() if n}
@@ -828,8 +894,14 @@ def _decide_type(st: _PathStats) -> _Choice:
                 return _Choice(None, reason="only empty arrays: no element type to infer")
             if elems == {"str"}:
                 return _Choice("strings")
-            if elems == {"int"} and st.emin is not None and st.emin >= 0 and _converts(_converter("ids"), [[st.emin, st.emax]]):
-                return _Choice("ids")
+            if elems == {"int"} and st.emin is not None and st.emin >= 0:
+                if _converts(_converter("ids"), [[st.emin, st.emax]]):
+                    return _Choice("ids")
+                return _Choice(
+                    None,
+                    reason=f"arrays of integers up to {st.emax}, which the endpoint decodes as float64 beyond the unsigned 64-bit "
+                    "range of an ids column: no set type takes them",
+                )
             return _Choice(
                 None, reason=f"array elements of type {'/'.join(sorted(elems))}: neither strings nor non-negative integers, so no set type takes them"
             )
@@ -947,8 +1019,10 @@ class InferResult:
         total = self.records + self.bad_records
         if total and self.bad_records * 2 > total:
             return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.records:,}"
-        if self.document_hint:
+        if self.document_hint and self.records == 1:
             return "the draft maps the one JSON document read as a record, not the records it seems to hold (see the note)"
+        if self.document_hint:
+            return f"the draft maps the {self.records:,} JSON documents read as records, not the records they seem to hold (see the notes)"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -1144,7 +1218,13 @@ def infer(
             raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
         except RecursionError:
             raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
-    return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
+    try:
+        return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
+    except InferError as exc:
+        if not scanner.notices:
+            raise
+        # the reader's hint (the records seem to be inside the document) is said with the error
+        raise InferError("\n".join([str(exc)] + [f"note: {nt}" for nt in scanner.notices])) from None
 
 
 def _draft(
@@ -1160,7 +1240,11 @@ def _draft(
 ) -> InferResult:
     n = sc.records
     if n == 0:
-        bad = f" ({plural(sc.bad, 'record is', 'records are')} not JSON objects)" if sc.bad else ""
+        bad = ""
+        if sc.bad:  # the reader's words, as validate says them
+            ex = sc.bad_examples[0]
+            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['source']}" if ex.get("source") else "")
+            bad = f": {plural(sc.bad, 'record')} read, not JSON objects ({where}: {ex['reason']})"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []
@@ -1169,8 +1253,9 @@ def _draft(
     presence = {_dot(k): st.present / n for k, st in stats.items()}
 
     # Paths whose value is sometimes an object and sometimes not: nothing under them is mapped.
-    mixed = {k for k, st in stats.items() if "object" in st.kinds and len(st.kinds) > 1}
-    objects = {k for k, st in stats.items() if st.kinds == {"object"}}
+    # (a number beyond float64 counts: the endpoint fails "not an object" there too)
+    mixed = {k for k, st in stats.items() if "object" in st.kinds and (len(st.kinds) > 1 or st.huge)}
+    objects = {k for k, st in stats.items() if st.kinds == {"object"} and k not in mixed}
 
     def blocked(keys: tuple[str, ...]) -> tuple[str, ...] | None:
         for i in range(1, len(keys)):
@@ -1180,6 +1265,7 @@ def _draft(
 
     for st in stats.values():
         st.finish()
+    skipped.update(sc.odd_keys)
 
     # Decide every leaf path.
     choices: dict[tuple[str, ...], _Choice] = {}
@@ -1198,14 +1284,18 @@ def _draft(
             continue
         if keys in objects:
             if st.deeper:
-                skipped[_dot(keys) + ".*"] = f"keys deeper than --max-depth {max_depth}"
+                skipped[_dot(keys) + ".*"] = (
+                    f"keys deeper than --max-depth {max_depth}"
+                    if max_depth is not None and max_depth <= MAX_PATH_KEYS
+                    else f"keys deeper than {MAX_PATH_KEYS} (mapper takes paths of at most {MAX_PATH_KEYS} keys)"
+                )
             if st.obj_empty == st.counts.get("object", 0):
                 skipped[_dot(keys)] = "only empty objects: no keys to map"
             continue
         choice = _decide(st, sum(stats[keys[:i]].nulls for i in range(1, len(keys)) if keys[:i] in stats))
         if keys in mixed:
             under = sum(1 for k in stats if len(k) > len(keys) and k[: len(keys)] == keys)
-            others = "/".join(sorted(st.kinds - {"object"}))
+            others = "/".join(_not_objects(st))
             skipped[_dot(keys) + ".*"] = (
                 f"{_dot(keys)} is an object in {st.counts['object']} records and {others} in others: its keys "
                 f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
@@ -1218,13 +1308,14 @@ def _draft(
             notes.append(f"{_dot(keys)}: {choice.note}")
         if choice.type is not None and st.huge:
             notes.append(
-                f"{_dot(keys)}: {plural(st.huge, 'number')} beyond the float64 range the endpoint decodes numbers into (the first in record "
-                f"{st.huge_first}): the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type"
+                f"{_dot(keys)}: {_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type"
             )
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
+    user_typed: set[tuple[str, ...]] = set()  # the identity keeps these types
     for text, ctype in (types or {}).items():
         keys = _resolve(text, choices, stats, "--type")
+        user_typed.add(keys)
         forced = _typed(stats[keys], ctype, text)
         if len(stats[keys].kinds) > 1 and stats[keys].kinds <= _SCALARS:
             forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
@@ -1262,7 +1353,7 @@ def _draft(
         kept.append(keys)
 
     # Identity.
-    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes)
+    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed)
     _identity_notes(stats, ident_keys, notes)
     for keys in ident_keys:
         if keys not in kept:
@@ -1272,6 +1363,11 @@ def _draft(
     order = {k: i for i, k in enumerate(stats)}
     rest = sorted((k for k in kept if k not in ident_keys), key=order.__getitem__)
     ordered = list(ident_keys) + rest
+    if len(ordered) > MAX_COLUMNS:
+        raise InferError(
+            f"the records have {len(ordered):,} paths to map; mapper compiles at most {MAX_COLUMNS:,} columns: "
+            f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
+        )
 
     # Names and entries.
     used: set[str] = set()
@@ -1357,7 +1453,7 @@ def _draft(
         notes=sc.notices + notes,
         columns=columns,
         sources=sc.sources,
-        document_hint=bool(sc.notices) and n == 1,
+        document_hint=bool(sc.notices) and n == len(sc.notices),  # every record read is a document holding records
     )
 
 
@@ -1439,7 +1535,7 @@ def _id_type(st: _PathStats) -> str | None:
     kinds = st.kinds
     if not kinds or not kinds <= {"int", "str"}:
         return None
-    if "str" in kinds and not (st.int_text and st.s_empty == 0 and (st.tmin is None or st.tmin >= 0)):
+    if "str" in kinds and not (st.int_text and st.uint_text and st.s_empty == 0):
         return None
     if "int" in kinds and (st.imin is None or st.imin < 0 or _imprecise(st)):
         return None  # negative, or stored changed: not an identity
@@ -1458,18 +1554,23 @@ def _identity(
     id_field: str | None,
     pk_fields: list[str] | tuple[str, ...] | None,
     notes: list[str],
+    forced: set[tuple[str, ...]] | frozenset[tuple[str, ...]] = frozenset(),
 ) -> tuple[list[tuple[str, ...]], str]:
+    """The identity paths and kind; ``forced``: paths typed by ``--type``, whose type stands."""
     stats = sc.stats
     n = sc.records
     if id_field is not None:
         keys = _resolve(id_field, choices, stats, "--id-field")
         st = stats[keys]
         choice = choices[keys]
+        if keys in forced and choice.type not in ("int", "id"):
+            raise InferError(f"--id-field {id_field!r} is typed {choice.type} by --type; an id_field column is of type id or int")
         t = choice.type if choice.type in ("int", "id") else _id_type(st)
         if t is None:
             kinds = "/".join(sorted(st.kinds)) or "null"
+            signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and not st.uint_text else ""
             raise InferError(
-                f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers (an id_field column is of type id or int); "
+                f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
                 f"use --primary-key-fields {id_field} instead"
             )
         if choice.type != t:
@@ -1485,7 +1586,8 @@ def _identity(
             if choice.type is None:
                 raise InferError(f"--primary-key-fields {text!r}: {choice.reason}; it cannot be a key")
             if choice.type == "strings":
-                raise InferError(f"--primary-key-fields {text!r}: its values are arrays of strings; a set of strings cannot be a key")
+                why = "it is typed strings by --type" if keys in forced else "its values are arrays of strings"
+                raise InferError(f"--primary-key-fields {text!r}: {why}; a set of strings cannot be a key")
             if keys in out:
                 raise InferError(f"--primary-key-fields names {text!r} twice")
             out.append(keys)
@@ -1500,24 +1602,29 @@ def _identity(
     for wanted in IDENTITY_NAMES:
         for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
             st, choice = stats[keys], choices[keys]
+            if keys in forced:  # the user's type stands
+                if always(st) and choice.type in ("int", "id"):
+                    return [keys], "id_field"
+                if always(st) and choice.type not in (None, "strings"):
+                    return [keys], "primary_key_fields"
+                continue
             twin = _exact_twin(stats, keys)
-            if twin is not None and twin in choices and always(stats[twin]):
+            if twin is not None and twin in choices and twin not in forced and always(stats[twin]) and _id_type(stats[twin]) is not None:
                 choices[twin] = _Choice("id", reason=f"typed id: it is the id_field (the exact text of {_dot(keys)})")
                 notes.append(
                     f"identity: id_field {_dot(twin)}, the exact string twin of {_dot(keys)}, whose integers go beyond 2^53 "
                     f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin])}"
                 )
                 return [twin], "id_field"
-            if not always(st) or choice.type is None:
+            if not always(st) or choice.type in (None, "strings"):
                 continue
             if st.kinds == {"str"} and st.s_empty == 0:
                 return [keys], "primary_key_fields"
-            if st.kinds == {"int"}:
-                t = _id_type(st)
-                if t is not None:
-                    if choice.type != t:
-                        choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
-                    return [keys], "id_field"
+            t = _id_type(st)  # integers (with integer strings): the id_field
+            if t is not None:
+                if choice.type != t:
+                    choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
+                return [keys], "id_field"
     # The first string path present in every record whose values all differ (else the first
     # present in every record); kept paths first, plain strings before timestamps.
     order = list(kept) + [k for k in choices if k not in kept]

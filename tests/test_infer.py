@@ -696,3 +696,152 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, records_file: Path, capsys: pyt
     with pytest.raises(SystemExit) as exc:
         cli(str(records_file), "--id-field", "a", "--primary-key-fields", "b")
     assert exc.value.code == 2
+
+
+# ---------------------------------------------------------------------------------------
+# Bug hunt 1: the draft checks, validate stands on it, never an internal error
+
+
+def validated(result: InferResult, records: Any) -> Any:
+    """The draft checks; the report of validating ``records`` (bytes or dicts) with it."""
+    check = mapper.check_sink(result.body)
+    assert check.valid, [str(p) for p in check.errors]
+    return mapper.compile_sink(result.body).validate(records)
+
+
+def test_paths_deeper_than_mapper_takes_are_skipped() -> None:
+    for depth in (101, 500):
+        data = ('{"id":"x","d":' + '{"a":' * depth + "1" + "}" * depth + "}\n").encode()
+        r = roundtrip(data)
+        assert list(entries(r)) == ["id"]
+        ((where, why),) = r.skipped.items()
+        assert where.endswith(".*") and where.count(".") == 100 and "at most 100 keys" in why
+    r = roundtrip(('{"id":"x","d":' + '{"a":' * 99 + "1" + "}" * 99 + "}\n").encode())
+    assert len(entries(r)["d" + ".a" * 99]["path"]) == 100  # the deepest path mapper takes
+
+
+def test_more_paths_than_columns_mapper_compiles_is_a_clear_error() -> None:
+    with pytest.raises(InferError, match=r"10,002 paths.*at most 10,000 columns.*--include"):
+        infer([{"id": "x", **{f"k{i}": i for i in range(10001)}}])
+    r = infer([{"id": "x", **{f"k{i}": i for i in range(10001)}}], exclude=["k1*"])
+    assert validated(r, [{"id": "x", **{f"k{i}": i for i in range(10001)}}]).verdict == "accepted"
+
+
+def test_a_strings_column_is_never_a_key() -> None:
+    data = ndjson({"id": "a", "x": "p"}, {"id": "b", "x": "q"})
+    r = roundtrip(data, types={"id": "strings"})
+    assert r.body["schema"]["primary_key_fields"] == ["x"] and entry(r, "id")["type"] == "strings"
+    with pytest.raises(InferError, match="typed strings by --type"):
+        infer(data, types={"x": "strings"}, primary_key_fields=["x"])
+
+
+def test_keys_no_path_names_are_skipped_by_name() -> None:
+    for records, shown in (
+        ([{"id": "a", "\ud800": 1}, {"id": "b", "\ud800": 2}], "'\\ud800'"),
+        ([{"id": "a", 1: 2}, {"id": "b", 1: 3}], "1"),
+        ([{"id": "a", "x": {"y": 1, (1, 2): 3}}], "x.(1, 2)"),
+    ):
+        r = infer(records)
+        assert shown in r.skipped and "no path names it" in r.skipped[shown]
+        assert not any(e["path"][-1] in ("1", "\ud800") for e in r.body["schema"]["definition"])
+        assert validated(r, records).verdict == "accepted"
+
+
+def test_decimal_scale_counts_every_value() -> None:
+    data = ndjson({"id": "a", "x": 1}, {"id": "b", "x": "1000000000000000000"}, {"id": "c", "x": "0.0000000000000000001"}, {"id": "d", "x": "-1"})
+    r = roundtrip(data)  # every record accepted, or the refused ones named by the conflict
+    assert entry(r, "x")["type"] != "decimal"
+    data = ndjson({"id": "a", "x": 1.5}, {"id": "b", "x": "1000000000000000000"}, {"id": "c", "x": "0.0000000000000000001"}, {"id": "d", "x": "-1"})
+    roundtrip(data)
+
+
+def test_an_id_takes_unsigned_integer_text_only() -> None:
+    r = roundtrip(ndjson({"id": 9007199254740993, "id_str": "+9007199254740993"}, {"id": 9007199254740995, "id_str": "9007199254740995"}))
+    assert "id_field" not in r.body["schema"]
+    for sign in ("+5", "-0"):
+        with pytest.raises(InferError, match="with a sign"):
+            infer(ndjson({"k": sign}, {"k": "6"}), id_field="k")
+    r = roundtrip(ndjson({"k": "5"}, {"k": "6"}), id_field="k")
+    assert entry(r, "k")["type"] == "id"
+
+
+def test_a_number_beyond_float64_where_others_are_objects() -> None:
+    data = b'{"id":"a","x":{"y":1}}\n{"id":"b","x":1e400}\n{"id":"c","x":{"y":2}}\n'
+    r = infer(data)
+    assert "x.y" not in entries(r) and "x.*" in r.skipped
+    report = validated(r, data)
+    assert report.failed_records == 1 and report.errors[0].record == 1
+    assert any(n.startswith("x: 1 number") and "record 1" in n for n in r.notes)  # the refused record is named
+
+
+def test_nan_and_infinity_from_dicts_are_named() -> None:
+    records = [{"id": "a", "x": 1.5}, {"id": "b", "x": float("nan")}]
+    r = infer(records)
+    assert any(n.startswith("x: 1 number") and "record 1" in n and "not a JSON number" in n for n in r.notes)
+    report = validated(r, records)
+    assert report.failed_records == 1 and report.errors[0].record == 1
+    r = infer([{"id": "a", "x": float("inf")}])
+    assert "not JSON numbers" in r.skipped["x"] and "float64 range" not in r.skipped["x"]
+
+
+def test_several_documents_holding_records_exit_1(tmp_path: Path) -> None:
+    files = []
+    for i in range(2):
+        f = tmp_path / f"doc{i}.json"
+        f.write_text(json.dumps({"feed": f"f{i}", "items": [{"id": "a"}, {"id": "b"}]}, indent=1))
+        files.append(str(f))
+    r = infer(files)
+    assert r.records == 2 and r.unusable and "2 JSON documents" in r.unusable
+    assert cli("-q", *files) == 1
+
+
+def test_no_records_says_the_readers_reason(tmp_path: Path) -> None:
+    f = tmp_path / "doc.json"
+    f.write_text(json.dumps({"statuses": [{"id": "a"}, {"id": "b"}]}, indent=1))
+    with pytest.raises(InferError, match="use --records-path statuses"):
+        infer(str(f), records_path="nope")
+    with pytest.raises(InferError, match="1 record read, not JSON objects .*Invalid JSON"):
+        infer(b'{"a": 1\n')
+
+
+def test_identity_error_shows_the_readers_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "aircraft.json"
+    f.write_text(json.dumps({"now": 1.5, "messages": 3, "aircraft": [{"hex": "a1", "alt": 1}, {"hex": "b2", "alt": 2}]}, indent=1))
+    assert cli("-q", str(f)) == 2
+    err = capsys.readouterr().err
+    assert "no field can be the record identity" in err and "use --records-path aircraft" in err
+
+
+def test_the_users_type_of_the_identity_stands() -> None:
+    r = roundtrip(ndjson({"id": 1, "x": "p"}, {"id": 2, "x": "q"}), types={"id": "string"})
+    assert entry(r, "id")["type"] == "string" and r.body["schema"]["primary_key_fields"] == ["id"]
+    with pytest.raises(InferError, match="typed string by --type"):
+        infer(ndjson({"id": 1, "x": "p"}), types={"id": "string"}, id_field="id")
+
+
+def test_distinct_values_whose_python_hashes_collide_do_not_repeat() -> None:
+    assert hash(-1) == hash(-2) and hash(2**61) == hash(1)  # CPython
+    for values in ([-1, -2], [1, 2**61]):
+        r = roundtrip([{"k": v} for v in values], primary_key_fields=["k"])
+        assert not any("repeat" in n for n in r.notes)
+    r = roundtrip([{"k": -1}, {"k": -1}], primary_key_fields=["k"])
+    assert any("repeat" in n for n in r.notes)
+
+
+def test_time_keys_are_words_not_substrings() -> None:
+    rows = [{"id": "a", "candidate_id": 1700000000, "mandated_amount": 1700000001, "createdAt": 1700000000, "mtime": 1700000000}]
+    r = roundtrip(rows + [{"id": "b", "candidate_id": 1700000002, "mandated_amount": 1700000003, "createdAt": 1700000001, "mtime": 1700000001}])
+    assert entry(r, "candidate_id")["type"] == "int" and entry(r, "mandated_amount")["type"] == "int"
+    assert entry(r, "createdAt")["type"] == "timestamp" and entry(r, "mtime")["type"] == "timestamp"
+
+
+def test_an_id_of_integers_and_integer_strings_is_the_id_field() -> None:
+    r = roundtrip(ndjson({"id": 1}, {"id": "2"}))
+    assert r.body["schema"]["id_field"] == "id" and entry(r, "id")["type"] == "id"
+
+
+def test_skip_reasons_say_the_real_reason() -> None:
+    r = infer(b'{"id":"a","x":[0,5,18446744073709551615]}\n')
+    assert "float64" in r.skipped["x"] and "neither strings" not in r.skipped["x"]
+    r = infer(b'{"id":"a","x":[0,5,1e400]}\n')
+    assert "OutOfRangeNumber" not in r.skipped["x"] and "beyond float64" in r.skipped["x"]
