@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,229}")
-COLUMN_NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,229}")
+# FeatureBase's field name rule (pilosa.ValidateName: ``^[a-z][a-z0-9Θ_-]{0,229}$``), and
+# ``_id``, the name a UI form's id column has in the body it becomes
+COLUMN_NAME_RE = re.compile("_id|[a-z][a-z0-9\u0398_-]{0,229}")
 _ENTRY_KEYS = ("name", "path", "type", "config")
 #: The largest definition mapper compiles (compiling is linear; this keeps it to seconds).
 MAX_COLUMNS = 10_000
