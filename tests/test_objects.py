@@ -443,3 +443,40 @@ def test_validate_of_one_line_from_threads_keeps_each_threads_report():
 
     _in_threads(work)
     assert failures == []
+
+
+def test_jmespath_columns_read_a_callers_record_as_its_json_text():
+    # the jmespath library walks dict and list only: a tuple or another Mapping was missing
+    # (or a "invalid type" error), and a bytes leaf was read as missing instead of refused
+    import types
+
+    def sink(path, allow_missing=True):
+        definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "c", "path": path, "type": "string"}]
+        return mapper.compile_sink({"id_field": "id", "allow_missing_fields": allow_missing, "definition": definition})
+
+    cases = [
+        ("a[0]", {"id": 1, "a": ("x", "y")}),
+        ("length(a)", {"id": 1, "a": ("x", "y")}),
+        ("keys(a)[0]", {"id": 1, "a": types.MappingProxyType({"k": 1})}),
+        ("a.b[1].c", types.MappingProxyType({"id": 1, "a": {"b": ({"c": "p"}, types.MappingProxyType({"c": "q"}))}})),
+    ]
+    for path, rec in cases:
+        as_text = json.dumps({"id": 1, **{k: v for k, v in rec.items() if k != "id"}}, default=lambda o: dict(o) if isinstance(o, types.MappingProxyType) else list(o))
+        for m in (sink(path), sink(path, allow_missing=False)):
+            want = m.map(as_text).to_rows()
+            assert want[0].get("c") is not None, (path, want)
+            assert m.map([rec]).to_rows() == want and m.map([rec] * 40).to_rows() == want * 40, path
+            assert m.check(rec) == m.check(as_text) and not [p for p in m.check(rec) if isinstance(p, mapper.RecordError)], path
+    # no JSON text: refused by name, as a plain path refuses the value
+    report = sink("a[0]").validate([{"id": 1, "a": b"xy"}] * 3)
+    assert report.error_counts == {("c", "invalid_value"): 3}
+    assert "Python bytes at $.a, which has no JSON form" in report.errors[0].message
+    assert sink(["a"]).validate([{"id": 1, "a": b"xy"}]).errors[0].code == "invalid_value"
+    report = sink("to_string(a)").validate([{"id": 1, "a": "x", 7: "y"}])  # (a plain path reads only its own keys)
+    assert "a key of type int at $" in report.errors[0].message
+    import enum
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    assert sink("a").map([{"id": 1, "a": Level.HIGH}]).to_rows() == sink("a").map('{"id": 1, "a": 3}').to_rows()

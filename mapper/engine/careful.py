@@ -41,6 +41,9 @@ class CarefulPath:
         self.paths = compiled.jsonpaths
         self.pointers = compiled.pointers
         self.stored = compiled.stored_index
+        # JMESPath columns evaluate the whole record with the jmespath library, which knows
+        # dict and list only: a caller's record is read as its JSON text would decode
+        self.jmes = tuple(c.index for c in compiled.sink.columns if c.path.keys is None)
         sink = compiled.sink
         # identity (a workers part may leave it to another process)
         with_id = compiled.with_identity
@@ -81,10 +84,10 @@ class CarefulPath:
                 line,
                 "$",
             )
-        self.obj(obj, pos, line)
+        self.obj(obj, pos, line, decoded=True)
 
-    def obj(self, obj: Any, pos: int, line: int | None) -> None:
-        """One record given as a decoded object."""
+    def obj(self, obj: Any, pos: int, line: int | None, decoded: bool = False) -> None:
+        """One record given as an object: decoded JSON (``decoded``) or a caller's."""
         self.out.stats["careful_records"] += 1
         if obj.__class__ is not dict:
             if isinstance(obj, NotAnItem):
@@ -95,10 +98,17 @@ class CarefulPath:
                 self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")
                 return
         try:
+            odd = None
+            if self.jmes and not decoded:
+                obj, odd = as_decoded(obj)
             values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get
         except RecursionError:  # pragma: no cover - absurdly deep records
             self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
             return
+        if odd is not None:  # no JSON text: a JMESPath expression has nothing to read
+            values = list(values)
+            for ci in self.jmes:
+                values[ci] = PathFailure(f"the record holds {odd}, which has no JSON form, and a JMESPath expression reads the whole record")
         builders = self.out.builders
         reported: set[tuple[str, ...]] = set()
         for ci in self.stored:
@@ -308,3 +318,39 @@ def _changed_text(value: Any, text: str) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return "e" in text or (isinstance(value, int) and text != str(value))
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def as_decoded(value: Any, where: str = "$") -> tuple[Any, str | None]:
+    """``value`` as its JSON text decodes (every mapping a dict, every tuple a list: what
+    the jmespath library walks), and the first thing in it with no JSON form (a bytes, a
+    set, a key that is not a string), worded with where it is; None when there is none.
+    Plain dicts and lists whose contents need nothing are returned as they are."""
+    t = value.__class__
+    if t in _JSON_SCALARS:
+        return value, None
+    if t is dict or (t is not list and isinstance(value, Mapping)):
+        out: dict[Any, Any] = {}
+        odd = None
+        changed = t is not dict
+        for k, v in value.items():
+            if k.__class__ is not str and odd is None:
+                odd = f"a key of type {type_name(k)} at {where}"
+            w, o = as_decoded(v, f"{where}.{k}")
+            odd = odd or o
+            changed = changed or w is not v
+            out[k] = w
+        return (out if changed else value), odd
+    if t is list or t is tuple:
+        items, odd, changed = [], None, t is tuple
+        for i, v in enumerate(value):
+            w, o = as_decoded(v, f"{where}[{i}]")
+            odd = odd or o
+            changed = changed or w is not v
+            items.append(w)
+        return (items if changed else value), odd
+    if isinstance(value, (str, int, float)):  # subclasses (an IntEnum, a str subclass) are their JSON values
+        return value, None
+    return value, f"a Python {type_name(value)} at {where}"
