@@ -32,7 +32,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from .model import MISSING, Column, Sink
-from .tiers import TIERS, Tier
+from .tiers import TIERS, Tier, renameable
 from .types import ColumnType, column_type
 
 __all__ = ["CompiledSink", "CompiledTier", "NotObject", "PathFailure", "compile_definition"]
@@ -358,11 +358,6 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
 # The fast path: msgspec Structs for the mapped fields only, per tier
 
 
-def _renameable(key: str) -> bool:
-    # msgspec cannot rename a field to a key containing '\\', '"' or control characters.
-    return not any(c in key for c in '\\"') and all(ord(c) >= 0x20 for c in key)
-
-
 def _fast_plan(ctypes: tuple[ColumnType, ...], columns: tuple[Column, ...], nodes: list[_Node], active: set[int]) -> str | None:
     """Why the fast path cannot serve this sink, or None when it can."""
     if any(c.path.keys is None for c in columns if c.index in active):
@@ -370,7 +365,7 @@ def _fast_plan(ctypes: tuple[ColumnType, ...], columns: tuple[Column, ...], node
     for node in nodes[1:]:
         if node.columns and node.children:
             return "a column's path goes inside another column's value"
-        if not _renameable(node.key or ""):
+        if not renameable(node.key or ""):
             return "a key contains a quote, backslash or control character"
         if len(node.columns) > 1:
             if any(len({repr(ctypes[i].json_shape(tier)) for i in node.columns}) > 1 for tier in TIERS):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TIERS", "Tier"]
+__all__ = ["TIERS", "Tier", "renameable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +62,9 @@ TIERS: tuple[Tier, ...] = (
     Tier("lenient", "L", exact_types=False, every_field=False, values_as_text=False),
     Tier("loose", "W", exact_types=False, every_field=False, values_as_text=True),
 )
+
+
+def renameable(key: str) -> bool:
+    """Whether a Struct field can be renamed to ``key``: msgspec refuses a name holding
+    ``\\``, ``"`` or a control character (such a key is read another way)."""
+    return not any(c in key for c in '\\"') and all(ord(c) >= 0x20 for c in key)

@@ -293,3 +293,30 @@ def test_the_format_is_the_same_from_bytes_a_file_a_stream_and_workers(bom, size
             assert (got.records, got.error_counts) == (want.records, want.error_counts), (source if isinstance(source, str) else type(source), workers)
     with path.open("rb") as fh:
         assert m.validate(fh, records_path="aircraft").records == 40
+
+
+def test_records_paths_through_keys_msgspec_cannot_name():
+    # a key holding a backslash, a quote or a control character made valid JSON "invalid_json"
+    # (msgspec names no Struct field so); the dicts of the same document mapped
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "c", "path": ["v"], "type": "string"}],
+        }
+    )
+    cases = [
+        (["a\\b"], {"a\\b": [{"id": 1, "v": "x"}], "other": {"a\\b": 1}}),
+        ('meta."x\\"y"', {"meta": {'x"y': [{"id": 1, "v": "x"}, {"id": 2, "v": "y"}]}}),
+        (["m\n", "q", "z\x01"], {"m\n": {"q": {"z\x01": [{"id": 3, "v": "z"}]}}}),
+    ]
+    for path, doc in cases:
+        text = json.dumps(doc)
+        want = m.map([doc], records_path=path).to_rows()
+        assert want and m.map(text, records_path=path).to_rows() == want, path
+        ndjson = (text + "\n") * 3
+        assert m.map(ndjson.encode(), records_path=path).to_rows() == want * 3
+        assert m.map(ndjson.encode(), records_path=path, workers=2).to_rows() == want * 3
+    report = m.validate(json.dumps({"p": {"a\\b": 5}}), records_path=["p", "a\\b"])
+    assert report.errors[0].reason == "no records at `p.a\\b`: Expected `array`, got `int`"
+    assert "no key `a\\b`" in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason

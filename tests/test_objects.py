@@ -461,7 +461,9 @@ def test_jmespath_columns_read_a_callers_record_as_its_json_text():
         ("a.b[1].c", types.MappingProxyType({"id": 1, "a": {"b": ({"c": "p"}, types.MappingProxyType({"c": "q"}))}})),
     ]
     for path, rec in cases:
-        as_text = json.dumps({"id": 1, **{k: v for k, v in rec.items() if k != "id"}}, default=lambda o: dict(o) if isinstance(o, types.MappingProxyType) else list(o))
+        as_text = json.dumps(
+            {"id": 1, **{k: v for k, v in rec.items() if k != "id"}}, default=lambda o: dict(o) if isinstance(o, types.MappingProxyType) else list(o)
+        )
         for m in (sink(path), sink(path, allow_missing=False)):
             want = m.map(as_text).to_rows()
             assert want[0].get("c") is not None, (path, want)

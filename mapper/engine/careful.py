@@ -106,9 +106,8 @@ class CarefulPath:
             self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
             return
         if odd is not None:  # no JSON text: a JMESPath expression has nothing to read
-            values = list(values)
-            for ci in self.jmes:
-                values[ci] = PathFailure(f"the record holds {odd}, which has no JSON form, and a JMESPath expression reads the whole record")
+            failure = PathFailure(f"the record holds {odd}, which has no JSON form, and a JMESPath expression reads the whole record")
+            values = tuple(failure if ci in self.jmes else v for ci, v in enumerate(values))
         builders = self.out.builders
         reported: set[tuple[str, ...]] = set()
         for ci in self.stored:

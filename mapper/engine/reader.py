@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
+from ..tiers import renameable
 from .gojson import same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
@@ -310,9 +311,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         if records_path is None:
             raws, fixed = _tolerant(_DECODE_RAWS.decode, data)
         else:
-            raws, fixed = _tolerant(_path_decoder(records_path).decode, data)
-            for _key in records_path:
-                raws = raws.f
+            raws, fixed = _tolerant(_records_decoder(records_path), data)
     except msgspec.ValidationError as exc:
         if records_path is None:
             yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line, data)
@@ -468,20 +467,53 @@ def _record_lines(data: bytes, texts: list[bytes], first_line: int, start: int =
     return out
 
 
-def _path_decoder(keys: tuple[str, ...]) -> msgspec.json.Decoder[Any]:
-    """A decoder taking the array at ``keys`` as raw records (nested Structs: any other key is skipped, not decoded)."""
-    found = _PATH_DECODERS.get(keys)
+def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
+    """A function decoding a document into the raw records of the array at ``keys``.
+
+    Nested Structs take the keys (any other key is skipped, not decoded); msgspec cannot
+    name a field after a key holding ``\\``, ``"`` or a control character, so at such a
+    key the object is read as raw values by key and the rest is decoded from its value.
+    """
+    cut = next((i for i, key in enumerate(keys) if not renameable(key)), len(keys))
+    head = keys[:cut]
+    if cut == len(keys):
+        decoder = _path_decoder(head, list[msgspec.Raw])
+
+        def decode(data: bytes) -> list[msgspec.Raw]:
+            raws = decoder.decode(data)
+            for _key in head:
+                raws = raws.f
+            return raws  # type: ignore[no-any-return]
+
+        return decode
+    key, rest = keys[cut], _records_decoder(keys[cut + 1 :])
+    outer = _path_decoder(head, dict[str, msgspec.Raw])
+
+    def decode_at_odd_key(data: bytes) -> list[msgspec.Raw]:
+        values = outer.decode(data)
+        for _key in head:
+            values = values.f
+        if key not in values:
+            raise msgspec.ValidationError(f"Object missing required field `{key}`" + (f" - at `$.{'.'.join(head)}`" if head else ""))
+        return rest(values[key])
+
+    return decode_at_odd_key
+
+
+def _path_decoder(keys: tuple[str, ...], inner: Any) -> msgspec.json.Decoder[Any]:
+    """A decoder taking ``inner`` at ``keys`` (nested Structs: any other key is skipped, not decoded)."""
+    found = _PATH_DECODERS.get((keys, inner))
     if found is None:
-        typ: Any = list[msgspec.Raw]
+        typ: Any = inner
         for key in reversed(keys):
             typ = msgspec.defstruct("RecordsAt", [("f", typ)], rename={"f": key})
         if len(_PATH_DECODERS) > 64:
             _PATH_DECODERS.clear()
-        found = _PATH_DECODERS[keys] = msgspec.json.Decoder(typ)
+        found = _PATH_DECODERS[(keys, inner)] = msgspec.json.Decoder(typ)
     return found
 
 
-_PATH_DECODERS: dict[tuple[str, ...], msgspec.json.Decoder[Any]] = {}
+_PATH_DECODERS: dict[tuple[tuple[str, ...], Any], msgspec.json.Decoder[Any]] = {}
 
 
 def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> BrokenDocument:
