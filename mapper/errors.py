@@ -175,7 +175,8 @@ class PathSyntaxError(MapperError):
         window = expr[start : pos + 40]
         lead = "..." if start else ""
         tail = "..." if pos + 40 < len(expr) else ""
-        shown = lead + window.replace("\n", " ").replace("\t", " ") + tail
+        # one column per character: white space as a space, other unprintable ones (\r, NUL, U+2028) as U+FFFD
+        shown = lead + "".join(c if c.isprintable() else " " if c in "\t\n" else "\ufffd" for c in window) + tail
         caret = " " * (len(lead) + pos - start) + "^"
         return f"{self.message} at character {pos}\n  {shown}\n  {caret}"
 

@@ -17,6 +17,7 @@ Unquoted keys may contain any character except whitespace and
 
 from __future__ import annotations
 
+import difflib
 import json
 import warnings
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 
 import jmespath
 import jmespath.exceptions
+import jmespath.functions
 
 from .errors import OptionError, PathSyntaxError, has_lone_surrogate
 
@@ -175,7 +177,40 @@ def _parse_jmespath(text: str) -> Path:
     keys = _field_chain(parsed.parsed)
     if keys is not None:
         return Path(keys=tuple(keys), text=text)
+    _check_expression(parsed.parsed, text, None)
     return Path(keys=None, expression=text, text=text)
+
+
+def _check_expression(node: Any, text: str, parent: str | None) -> None:
+    """Refuse what the jmespath library parses but fails on for every record: an unknown
+    function, a function given the wrong number of arguments, a slice step of 0, an
+    expression reference (``&a``) anywhere but as a function's argument. (Located at the
+    function's name, the slice or the ``&`` in the text: the AST holds no positions.)"""
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "function_expression":
+        name = node.get("value")
+        at = max(text.find(f"{name}("), 0)
+        spec = _FUNCTIONS.get(str(name))
+        if spec is None:
+            near = difflib.get_close_matches(str(name), list(_FUNCTIONS), n=1)
+            raise PathSyntaxError(f"invalid path: unknown function {name}()" + (f" (did you mean {near[0]}()?)" if near else ""), text, at)
+        given, signature = len(node.get("children") or ()), spec["signature"]
+        variadic = bool(signature) and signature[-1].get("variadic", False)
+        if given < len(signature) or (given > len(signature) and not variadic):
+            wanted = ("at least " if variadic else "") + (f"{len(signature)} argument" + ("" if len(signature) == 1 else "s"))
+            raise PathSyntaxError(f"invalid path: {name}() takes {wanted}, not {given}", text, at)
+    elif kind == "slice" and len(node.get("children") or ()) == 3 and node["children"][2] == 0:
+        raise PathSyntaxError("invalid path: a slice step cannot be 0", text, max(text.find("::"), 0))
+    elif kind == "expref" and parent != "function_expression":
+        raise PathSyntaxError("invalid path: an expression reference (&...) is only a function's argument, as in sort_by(a, &b)", text, max(text.find("&"), 0))
+    for child in node.get("children") or ():
+        _check_expression(child, text, kind)
+
+
+#: The jmespath library's functions: name -> {"signature": (argument specs...)}.
+_FUNCTIONS: dict[str, Any] = jmespath.functions.Functions.FUNCTION_TABLE
 
 
 def _field_chain(node: dict[str, Any]) -> list[str] | None:

@@ -796,3 +796,41 @@ def test_a_primary_key_naming_no_column_is_an_error_where_it_is_not_a_keyerror(k
     assert [(p.pointer, p.code) for p in result.problems if p.severity == "error"] == [(f"/primary_key_fields/{keys.index('zz')}", "unknown-column")]
     with pytest.raises(mapper.DefinitionError, match="names no column"):
         mapper.load_sink(doc)
+
+
+@pytest.mark.parametrize(
+    "path,message",
+    [
+        ("lenght(tags)", "unknown function lenght() (did you mean length()?)"),
+        ("length(tags, tags)", "length() takes 1 argument, not 2"),
+        ("merge()", "merge() takes at least 1 argument, not 0"),
+        ("tags[::0]", "a slice step cannot be 0"),
+        ("&tags", "an expression reference (&...) is only a function's argument"),
+        ("[id, &tags]", "an expression reference (&...) is only a function's argument"),
+    ],
+)
+def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, message):
+    # the jmespath library parses them and fails only when a record is searched: check said ok
+    # and validate refused every record
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "c", "path": path, "type": "string"}],
+    }
+    result = mapper.check_sink(sink)
+    assert not result.valid
+    (problem,) = [p for p in result.errors if p.pointer.startswith("/definition/1/path")]
+    assert message in problem.message
+    # what they are near stays a path
+    for good in ("length(tags)", "merge(a, b)", "sort_by(tags, &name)", "tags[::-1]"):
+        sink["definition"][1]["path"] = good
+        assert mapper.check_sink(sink).valid, good
+
+
+def test_a_path_errors_caret_line_holds_no_control_characters():
+    # \r and NUL reached the terminal raw and garbled the caret line
+    with pytest.raises(mapper.PathSyntaxError) as info:
+        mapper.parse_path("a\rb\x00c..")
+    shown, caret = str(info.value).splitlines()[1:3]
+    assert all(c.isprintable() for c in shown) and len(shown) == len("  a\rb\x00c..")
+    assert caret.index("^") - 2 == info.value.position
