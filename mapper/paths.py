@@ -98,6 +98,9 @@ def parse_path(text: str) -> Path:
     """Parse a path string into a :class:`Path`; raise :class:`PathSyntaxError` with the position."""
     if not isinstance(text, str):  # pragma: no cover - callers check types first
         raise TypeError("a path string must be a str")
+    if not text.isascii() and has_lone_surrogate(text):
+        at = next(i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff")
+        raise PathSyntaxError("the path holds half of a UTF-16 surrogate pair: it is not Unicode text", text, at)
     keys = _parse_plain(text)
     if keys is not None:
         return Path(keys=tuple(keys), text=text)

@@ -834,3 +834,15 @@ def test_a_path_errors_caret_line_holds_no_control_characters():
     shown, caret = str(info.value).splitlines()[1:3]
     assert all(c.isprintable() for c in shown) and len(shown) == len("  a\rb\x00c..")
     assert caret.index("^") - 2 == info.value.position
+
+
+def test_a_lone_surrogate_in_a_path_string_is_refused_quoted_or_not():
+    # unquoted it was a key, quoted (an escape) an error: one rule, at its position
+    for text, at in (("\ud800", 0), ("a.\udc00", 2), ('"\\ud800"', 0), ("a[0].\ud800", 5)):
+        with pytest.raises(mapper.PathSyntaxError) as info:
+            mapper.parse_path(text)
+        assert info.value.position == at and "surrogate" in info.value.message, text
+    with pytest.raises(mapper.OptionError):
+        mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}).validate(
+            b'{"a": []}', records_path="\ud800"
+        )
