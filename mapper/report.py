@@ -119,7 +119,7 @@ class ValueWarning:
     as the plain warning it words.
     """
 
-    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_convert", "_value")
+    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
     severity = "warning"
@@ -141,8 +141,9 @@ class ValueWarning:
         #: the input file, when a run reads several (as on :class:`RecordError`)
         self.file = file
         self._sent, self._stored, self._hint = sent, stored, hint
-        self._convert: Callable[[Any, list[Any]], Any] | None = None
-        self._value: Any = None
+        # (convert, value) until worded: one attribute, read and cleared whole, so that
+        # threads reading one report's warnings at once never see half of it
+        self._lazy: tuple[Callable[[Any, list[Any]], Any], Any] | None = None
 
     @classmethod
     def lazy(
@@ -159,12 +160,14 @@ class ValueWarning:
     ) -> ValueWarning:
         """A warning worded by ``convert(value, notes)`` when it is first read."""
         w = cls(record, line, column, path, kind, _UNRESOLVED, None, "", pointer, file)
-        w._convert, w._value = convert, value
+        w._lazy = (convert, value)
         return w
 
     def _resolve(self) -> None:
-        convert, value = self._convert, self._value
-        assert convert is not None
+        lazy = self._lazy
+        if lazy is None:  # worded meanwhile by another thread (which set _sent last)
+            return
+        convert, value = lazy
         notes: list[Any] = []
         try:
             convert(value, notes)
@@ -172,10 +175,10 @@ class ValueWarning:
             pass
         note = next((n for n in notes if n.kind == self.kind), notes[0] if notes else None)
         if note is None:  # pragma: no cover - the vector form and the converter disagree
-            self._sent, self._stored = value, None
-        else:
-            self._sent, self._stored, self._hint = note.sent, note.stored, note.hint
-        self._convert = self._value = None
+            self._stored, self._sent = None, value
+        else:  # _sent last: a reader that sees it worded sees the rest
+            self._stored, self._hint, self._sent = note.stored, note.hint, note.sent
+        self._lazy = None
 
     @property
     def sent(self) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import linecache
 import sys
+from pathlib import Path
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -246,3 +248,73 @@ def test_same_length_escapes_quick_looks_agree_with_the_exact_pattern(atoms):
     got = gojson.same_length_escapes(data)
     assert got == exact and len(got) == len(data)
     assert (got is data) == (exact == data)
+
+
+def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(monkeypatch):
+    # each run saved and restored gc.isenabled() alone: a run ending re-enabled it under
+    # another thread's run, and the right interleaving left it off for good
+    import gc
+    import threading
+
+    from mapper.engine import runner
+
+    entered = {name: threading.Event() for name in "ab"}
+    leave = {name: threading.Event() for name in "ab"}
+    seen: dict[str, bool] = {}
+
+    def held_run(compiled, records, options, output):
+        name = records.decode()
+        entered[name].set()
+        assert leave[name].wait(10)
+        seen[name] = gc.isenabled()
+        return None, mapper.Report()
+
+    monkeypatch.setattr(runner, "_run", held_run)
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    assert gc.isenabled()
+    threads = {name: threading.Thread(target=m.validate, args=(name.encode(),)) for name in "ab"}
+    threads["a"].start()
+    assert entered["a"].wait(10)
+    threads["b"].start()
+    assert entered["b"].wait(10)
+    leave["a"].set()
+    threads["a"].join(10)
+    assert not gc.isenabled()  # b is still mapping
+    leave["b"].set()
+    threads["b"].join(10)
+    assert gc.isenabled() and seen == {"a": False, "b": False}
+
+
+def test_threads_reading_one_reports_lazy_warnings_at_once_see_them_whole():
+    # a warning worded on first read: a second thread found its converter cleared halfway
+    # (AssertionError, or a TypeError under -O) in about 2 of 5 rounds with a short switch interval
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.gen import SINK, generate
+
+    m = mapper.compile_sink(SINK)
+    data = generate(3000, "lax")
+    want = [w.message for w in m.validate(data).warnings]
+    assert len(want) > 50
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(20):
+            report = m.validate(data)
+            seen: list[Any] = []
+
+            def read(report: mapper.Report = report, seen: list[Any] = seen) -> None:
+                try:
+                    seen.append([w.message for w in report.warnings])
+                except BaseException as exc:  # noqa: BLE001 - the failure is the finding
+                    seen.append(exc)
+
+            threads = [threading.Thread(target=read) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert seen == [want] * 4
+    finally:
+        sys.setswitchinterval(old)

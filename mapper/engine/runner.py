@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import threading
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
@@ -18,6 +20,32 @@ from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, path_n
 
 __all__ = ["iter_batches", "run"]
 
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # runs under way in this process, on any thread
+_gc_was_enabled = False  # the collector's state when the first of them began
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while any run of this process is under way.
+
+    One count for every thread: the first run in switches it off, the last one out
+    switches it back on if it was on (each run saving and restoring it alone left it
+    off for good when two threads' runs overlapped)."""
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if not _gc_pauses:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if not _gc_pauses and _gc_was_enabled:
+                gc.enable()
+
 
 def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> Batch | Report:
     """Map (``output``: the Batch, or :class:`~mapper.errors.BatchRejected`) or validate (the Report) ``records``.
@@ -26,13 +54,8 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
     cycles, and in a process that already holds millions of tracked objects each
     collection our allocations trigger would rescan them all (a GC cliff).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         batch, report = _run(compiled, records, options, output)
-    finally:
-        if was_enabled:
-            gc.enable()
     if not output:
         return report
     if batch is None:
@@ -74,9 +97,7 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     while True:
         engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
         engine.next_line = next_line
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             while engine.n < size:
                 unit = pending if pending is not None else next(units, None)
                 pending = None
@@ -90,9 +111,6 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                     engine.feed(pending)
                     pending = next(units, None)
             batch, report = engine.finish()
-        finally:
-            if was_enabled:
-                gc.enable()
         next_line = engine.next_line
         if report.records == 0:
             return
