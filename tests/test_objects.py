@@ -472,10 +472,24 @@ def test_jmespath_columns_read_a_callers_record_as_its_json_text():
     # no JSON text: refused by name, as a plain path refuses the value
     report = sink("a[0]").validate([{"id": 1, "a": b"xy"}] * 3)
     assert report.error_counts == {("c", "invalid_value"): 3}
-    assert "Python bytes at $.a, which has no JSON form" in report.errors[0].message
+    assert "no JSON text, which a JMESPath expression reads whole: a Python builtins.bytes is not a JSON value" in report.errors[0].message
     assert sink(["a"]).validate([{"id": 1, "a": b"xy"}]).errors[0].code == "invalid_value"
     report = sink("to_string(a)").validate([{"id": 1, "a": "x", 7: "y"}])  # (a plain path reads only its own keys)
-    assert "a key of type int at $" in report.errors[0].message
+    assert "a Python mapping key 7 is not a string" in report.errors[0].message
+    # what json.dumps writes as JSON is read so: str and list subclasses; a cycle is refused, not a crash
+
+    class Key(str):
+        pass
+
+    class Items(list):
+        pass
+
+    assert sink("to_string(a.b)").map([{"id": 1, "a": {Key("b"): "v"}}]).to_rows() == [{"_id": 1, "c": "v"}]
+    assert sink("a[0]").map([{"id": 1, "a": Items(["x"])}]).to_rows() == [{"_id": 1, "c": "x"}]
+    cyclic: dict[str, Any] = {"id": 1, "a": "x"}
+    cyclic["self"] = cyclic
+    report = sink("to_string(a)").validate([cyclic])
+    assert report.error_counts == {("c", "invalid_value"): 1} and "holds itself" in report.errors[0].message
     import enum
 
     class Level(enum.IntEnum):

@@ -97,16 +97,21 @@ class CarefulPath:
             if not isinstance(obj, Mapping):
                 self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")
                 return
+        odd = None
+        if self.jmes and not decoded:  # as its JSON text decodes (tuples, other mappings): what jmespath walks
+            try:
+                obj = as_json(obj)
+            except ConversionError as exc:
+                odd = exc.reason
+            except RecursionError:
+                odd = "it is nested too deeply, or holds itself"
         try:
-            odd = None
-            if self.jmes and not decoded:
-                obj, odd = as_decoded(obj)
             values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get
         except RecursionError:  # pragma: no cover - absurdly deep records
             self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
             return
         if odd is not None:  # no JSON text: a JMESPath expression has nothing to read
-            failure = PathFailure(f"the record holds {odd}, which has no JSON form, and a JMESPath expression reads the whole record")
+            failure = PathFailure(f"the record has no JSON text, which a JMESPath expression reads whole: {odd}")
             values = tuple(failure if ci in self.jmes else v for ci, v in enumerate(values))
         builders = self.out.builders
         reported: set[tuple[str, ...]] = set()
@@ -317,39 +322,3 @@ def _changed_text(value: Any, text: str) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return "e" in text or (isinstance(value, int) and text != str(value))
-
-
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def as_decoded(value: Any, where: str = "$") -> tuple[Any, str | None]:
-    """``value`` as its JSON text decodes (every mapping a dict, every tuple a list: what
-    the jmespath library walks), and the first thing in it with no JSON form (a bytes, a
-    set, a key that is not a string), worded with where it is; None when there is none.
-    Plain dicts and lists whose contents need nothing are returned as they are."""
-    t = value.__class__
-    if t in _JSON_SCALARS:
-        return value, None
-    if t is dict or (t is not list and isinstance(value, Mapping)):
-        out: dict[Any, Any] = {}
-        odd = None
-        changed = t is not dict
-        for k, v in value.items():
-            if k.__class__ is not str and odd is None:
-                odd = f"a key of type {type_name(k)} at {where}"
-            w, o = as_decoded(v, f"{where}.{k}")
-            odd = odd or o
-            changed = changed or w is not v
-            out[k] = w
-        return (out if changed else value), odd
-    if t is list or t is tuple:
-        items, odd, changed = [], None, t is tuple
-        for i, v in enumerate(value):
-            w, o = as_decoded(v, f"{where}[{i}]")
-            odd = odd or o
-            changed = changed or w is not v
-            items.append(w)
-        return (items if changed else value), odd
-    if isinstance(value, (str, int, float)):  # subclasses (an IntEnum, a str subclass) are their JSON values
-        return value, None
-    return value, f"a Python {type_name(value)} at {where}"
