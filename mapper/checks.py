@@ -54,10 +54,27 @@ _KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_
 _TYPE_PHRASES = {"null": "null", "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string", "array": "an array", "object": "an object"}
 
 
+class LongInteger:
+    """An integer a definition writes with more digits than Python converts (4300): its text.
+
+    Valid JSON, which the ingester reads wherever it reads no number (an unknown key); a
+    number it reads does not fit 64 bits."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def json_type(value: Any) -> str:
     """``an integer``, ``a string``: a JSON type as definition messages phrase it."""
     if isinstance(value, Mapping):
         return "an object"
+    if isinstance(value, LongInteger):
+        return _TYPE_PHRASES.get("int", "an integer")
     name = type_name(value)
     return _TYPE_PHRASES.get(name, name)
 
@@ -307,6 +324,10 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
     return None
 
 
+#: The config fields idk decodes into pointers (null makes them unset again).
+_POINTER_KEYS = frozenset({"Min", "Max"})
+
+
 class ConfigKeyWhere:
     """Maps canonical config keys to the spelling the document used (for pointers)."""
 
@@ -316,7 +337,7 @@ class ConfigKeyWhere:
         if isinstance(cfg, Mapping):
             for key in cfg:
                 if isinstance(key, str):
-                    self.spelled.setdefault(key.casefold(), key)
+                    self.spelled[key.casefold()] = key  # the last spelling: its value is the one that counts
 
     def __call__(self, canonical: str) -> str:
         return self.spelled.get(canonical.casefold(), canonical)
@@ -354,8 +375,9 @@ def check_config(
             if canonical in seen:
                 ck.warning(kw, "duplicate-key", f"{canonical} is given twice ({seen[canonical]!r} and {key!r}); the last one wins")
             seen[canonical] = key
-            if value is None:
-                values.pop(canonical, None)  # Go: null leaves the default
+            if value is None:  # Go: null sets a pointer field (Min, Max) to nil, and leaves any other as it was
+                if canonical in _POINTER_KEYS:
+                    values.pop(canonical, None)
                 continue
             parsed = _config_value(ck, canonical, value, kw)
             if parsed is _INVALID:
@@ -411,6 +433,9 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
             return _INVALID
         return value
     if kind == "int64":
+        if isinstance(value, LongInteger):
+            ck.error(where, "out-of-range", f"{key} {preview(value.text)} does not fit a signed 64-bit integer")
+            return _INVALID
         if isinstance(value, bool) or not isinstance(value, int):
             ck.error(where, "wrong-type", f"{key} must be a whole number, not {json_type(value)} {show_json(value)}")
             return _INVALID

@@ -72,6 +72,7 @@ class ColumnConfig:
     layout: str | None = None
     epoch: str | None = None
     epoch_ns: int = 0
+    epoch_zero: bool = False  # Epoch was Go's zero time, which the ingester reads as not set
     unit: str | None = None
     granularity: str | None = None
     custom_unit: str | None = None
@@ -80,8 +81,10 @@ class ColumnConfig:
 
     @property
     def numeric_time(self) -> bool:
-        """timestamp/recordTime: values are numbers counted in Unit from Epoch (else strings with Layout)."""
-        return "Unit" in self.given or "Epoch" in self.given
+        """timestamp/recordTime: values are numbers counted in Unit from Epoch (else strings with
+        Layout), as the ingester decides: a Unit that is not ``""``, or an Epoch that is not Go's
+        zero time (idk's ``Epoch.IsZero() && Unit == ""`` reads strings)."""
+        return self.unit is not None or ("Epoch" in self.given and not self.epoch_zero)
 
     def to_json(self) -> dict[str, Any]:
         """The config keys that were written, in the endpoint's spelling."""

@@ -26,7 +26,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-from .checks import Checker, check_entries, check_paths, check_sink_name, json_type, show_json
+from .checks import Checker, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
 from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
@@ -56,7 +56,13 @@ class _Obj(dict):
         for k, v in pairs:
             if k in self:
                 self.duplicates.append(k)
+                del self[k]  # at its last place: keys read in order then see the winning value last, as Go does
             self[k] = v
+
+
+def _parse_int(text: str) -> int | LongInteger:
+    """A JSON integer; one too long for Python's int() (4300 digits) is kept as its text."""
+    return int(text) if len(text) < 4000 else LongInteger(text)
 
 
 def _records_hint(text: str) -> str:
@@ -100,7 +106,7 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     if not text.strip():
         raise DefinitionError([Problem("error", "", f"{what} is empty", "empty")])
     try:
-        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         hint = _records_hint(text) if exc.msg == "Extra data" else ""
         raise DefinitionError(

@@ -846,3 +846,52 @@ def test_a_lone_surrogate_in_a_path_string_is_refused_quoted_or_not():
         mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}).validate(
             b'{"a": []}', records_path="\ud800"
         )
+
+
+@pytest.mark.parametrize("typ", ["timestamp", "recordTime"])
+def test_time_values_are_strings_unless_a_unit_or_a_real_epoch_is_given(typ):
+    # idk reads strings when Epoch.IsZero() && Unit == "": Unit "" and Go's zero Epoch made mapper want numbers
+    def m(cfg):
+        entries = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": typ, "config": cfg}]
+        return mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": entries})
+
+    text, number = b'{"id": 1, "t": "2020-01-01T00:00:00Z"}\n', b'{"id": 1, "t": 1577836800}\n'
+    for cfg in ({"Unit": ""}, {"Epoch": "0001-01-01T00:00:00Z"}, {"Unit": "", "Epoch": "0001-01-01T00:00:00Z"}, {"Layout": ""}, {}):
+        assert not m(cfg).validate(text).errors and m(cfg).validate(number).errors, cfg
+    for cfg in ({"Unit": "s"}, {"Epoch": "1970-01-01T00:00:00Z"}, {"Unit": "", "Epoch": "2000-01-01T00:00:00Z"}):
+        assert not m(cfg).validate(number).errors and m(cfg).validate(text).errors, cfg
+    # "" is the default layout (the ingester's), not a layout with no reference-time element
+    result = mapper.check_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": typ, "config": {"Layout": ""}}],
+        }
+    )
+    assert result.valid and not [p for p in result.problems if p.code == "layout"]
+
+
+def test_config_keys_given_twice_and_nulls_read_as_go_reads_them():
+    def config(text):
+        doc = '{"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "p", "path": ["p"], "type": "decimal", "config": %s}]}'
+        return mapper.check_sink(doc % text)
+
+    # the last value wins, wherever the spellings interleave (the repeated key kept its first place)
+    assert config('{"Scale": 2, "scale": 3, "Scale": 4}').sink.columns[1].config.scale == 4
+    # null leaves a non-pointer field as it was (Go); Min and Max are pointers: null unsets them
+    assert config('{"Scale": 2, "scale": null}').sink.columns[1].config.scale == 2
+    assert config('{"Scale": 2, "Min": 1, "min": null}').sink.columns[1].config.min is None
+    # the problem points at the spelling whose value counts
+    result = config('{"Scale": 2, "scale": 40}')
+    assert [p.pointer for p in result.errors] == ["/definition/1/config/scale"]
+
+
+def test_an_integer_too_long_for_python_is_valid_json_in_a_definition():
+    # "is not valid JSON: Exceeds the limit (4300 digits) for integer string conversion" for the whole document
+    big = "1" + "0" * 5000
+    doc = '{"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int", "config": %s}]}'
+    assert mapper.check_sink(doc % ('{"zz": %s}' % big)).valid  # an unknown key: ignored, as the ingester does
+    result = mapper.check_sink(doc % ('{"Min": -%s}' % big))
+    (error,) = result.errors
+    assert error.pointer == "/definition/1/config/Min" and error.code == "out-of-range" and "does not fit a signed 64-bit integer" in error.message
+    assert len(error.message) < 300

@@ -86,12 +86,13 @@ class _Time(ColumnType):
             if ns == GO_ZERO_TIME_NS:
                 rules.warning("Epoch", "zero-epoch", "Epoch 0001-01-01T00:00:00Z is Go's zero time: the ingester treats it as not set (1970-01-01)")
                 ns = 0
+                kw["epoch_zero"] = True
             elif not cls._epoch_in_range(ns, kw):
                 rules.error("Epoch", "epoch-out-of-range", f"Epoch {preview(text)!r} is outside the range FeatureBase timestamps take at this granularity")
                 ok = False
             kw["epoch"], kw["epoch_ns"] = text, ns
         layout = values.get("Layout")
-        if layout is not None:
+        if layout:  # "" is the default layout, as in the ingester
             for severity, message, pos in golayout.check_layout(layout):
                 where_msg = f" (at character {pos})" if pos is not None else ""
                 report = rules.error if severity == "error" else rules.warning if severity == "warning" else rules.note
@@ -99,10 +100,10 @@ class _Time(ColumnType):
                 if severity == "error":
                     ok = False
             kw["layout"] = layout
-        if cls.numeric_allowed and ("Unit" in values or "Epoch" in values):
+        if cls.numeric_allowed and (kw["unit"] is not None or ("epoch" in kw and not kw.get("epoch_zero"))):
             if layout:
                 rules.warning("Layout", "layout-ignored", "Layout is not used when Unit or Epoch is set: values must then be numbers (or numeric strings)")
-            if "Unit" not in values:
+            if kw["unit"] is None:
                 rules.note("Epoch", "default-unit", "no Unit: numbers are counted in seconds from Epoch")
         ok = cls._unit_rules(values, rules, kw) and ok
         return kw if ok else None
