@@ -195,21 +195,19 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     record_times: list[int] = []
     for i, entry in enumerate(definition):
         col = check_entry(ck, entry, where + (i,), i, form)
+        # names repeat whether or not the entries check (every problem in one pass)
+        name = col.name if col is not None else _name_of(entry)
+        if isinstance(name, str) and name:
+            if name in names:
+                ck.error(where + (i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {names[name]} ({preview(name)!r})")
+                ok = False
+            else:
+                names[name] = i
         if col is None:
             ok = False
-            name = entry.get("name") if isinstance(entry, Mapping) else None
             if isinstance(name, str):
                 broken.add(name)
             continue
-        if col.name in names:
-            ck.error(
-                where + (i, "name"),
-                "duplicate-name",
-                f"schema field {i} duplicates name of field {names[col.name]} ({preview(col.name)!r})",
-            )
-            ok = False
-        else:
-            names[col.name] = i
         if col.type == "recordTime":
             record_times.append(i)
         columns.append(col)
@@ -236,39 +234,42 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
         ck.error(where, "wrong-type", f"a column entry must be an object with name, path, type and config, not {json_type(entry)}")
         return None
     ck.duplicates(entry, where)
-    ck.unknown_keys(entry, _ENTRY_KEYS, where, "a column entry")
+    entry, spelled = _entry_fields(ck, entry, where)
     ok = True
+
+    def at(key: str) -> tuple[str | int, ...]:
+        return where + (spelled.get(key, key),)
 
     name = entry.get("name")
     if "name" not in entry:
-        ck.error(where + ("name",), "missing", "the column entry has no name")
+        ck.error(at("name"), "missing", "the column entry has no name")
         ok = False
     elif not isinstance(name, str) or not name:
-        ck.error(where + ("name",), "wrong-type", f"the column name must be a non-empty string, not {show_json(name)}")
+        ck.error(at("name"), "wrong-type", f"the column name must be a non-empty string, not {show_json(name)}")
         ok = False
     elif not COLUMN_NAME_RE.fullmatch(name) and entry.get("type") != "recordTime":
         # (a recordTime entry names the record's time, not a FeatureBase column: the UI form calls it _timeQuantum)
-        ck.warning(where + ("name",), "column-name", bad_name_message(name, "column"))
+        ck.warning(at("name"), "column-name", bad_name_message(name, "column"))
 
-    path = check_path(ck, entry, where, form)
+    path = check_path(ck, entry, where, form, spelled.get("path", "path"))
     if path is None:
         ok = False
 
     ctype = entry.get("type")
     if "type" not in entry:
-        ck.error(where + ("type",), "missing", f"the column entry has no type (one of {', '.join(TYPES)})")
+        ck.error(at("type"), "missing", f"the column entry has no type (one of {', '.join(TYPES)})")
         ok = False
     elif not isinstance(ctype, str):
-        ck.error(where + ("type",), "wrong-type", f"the column type must be a string, not {json_type(ctype)}")
+        ck.error(at("type"), "wrong-type", f"the column type must be a string, not {json_type(ctype)}")
         ok = False
     elif ctype not in TYPES:
-        ck.error(where + ("type",), "unknown-type", f"unsupported type {preview(ctype)!r}{suggest(ctype, TYPES)}; types are {', '.join(TYPES)}")
+        ck.error(at("type"), "unknown-type", f"unsupported type {preview(ctype)!r}{suggest(ctype, TYPES)}; types are {', '.join(TYPES)}")
         ok = False
 
     config = None
     if ok:
         assert isinstance(ctype, str)
-        config = check_config(ck, entry.get("config"), "config" in entry, ctype, where + ("config",), ConfigKeyWhere(entry))
+        config = check_config(ck, entry.get("config"), "config" in entry, ctype, at("config"), ConfigKeyWhere(entry))
         if config is None:
             ok = False
     if not ok:
@@ -277,9 +278,41 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
     return Column(index=index, name=name, path=path, type=ctype, config=config, pointer=make_pointer(*where))
 
 
-def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ...], form: str) -> Path | None:
+def _name_of(entry: Any) -> Any:
+    """The name an entry gives (its last key that reads as ``name``), or None."""
+    if not isinstance(entry, Mapping):
+        return None
+    return next((v for k, v in reversed(list(entry.items())) if isinstance(k, str) and k.lower() == "name"), None)
+
+
+def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A column entry's fields as idk's decoder reads them (Go's encoding/json: a key matches
+    a field case-insensitively, the last one of a field wins), and each field's spelling in
+    the document (for pointers). Keys that name no field are warned about and left out."""
+    fields: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    folded = {k.lower(): k for k in _ENTRY_KEYS}
+    for key, value in entry.items():
+        canonical = folded.get(key.lower()) if isinstance(key, str) else None
+        if canonical is None:
+            ck.warning(where + (key,), "unknown-key", f"unknown key {preview(str(key))!r} in a column entry; it is ignored{suggest(str(key), _ENTRY_KEYS)}")
+            continue
+        if canonical in spelled and spelled[canonical] != key:
+            ck.warning(where + (key,), "duplicate-key", f"{canonical} is given twice ({spelled[canonical]!r} and {key!r}); the last one wins")
+        elif key != canonical:
+            ck.warning(
+                where + (key,),
+                "key-case",
+                f"{key!r} is read as {canonical!r} (keys match case-insensitively, as in the ingester's decoder); write it {canonical!r}",
+            )
+        fields[canonical] = value
+        spelled[canonical] = key
+    return fields, spelled
+
+
+def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ...], form: str, key: str = "path") -> Path | None:
     raw = entry.get("path")
-    pw = where + ("path",)
+    pw = where + (key,)
     if raw is None:
         name = entry.get("name")
         who = f"field {preview(name)!r}" if isinstance(name, str) else "the column entry"

@@ -895,3 +895,29 @@ def test_an_integer_too_long_for_python_is_valid_json_in_a_definition():
     (error,) = result.errors
     assert error.pointer == "/definition/1/config/Min" and error.code == "out-of-range" and "does not fit a signed 64-bit integer" in error.message
     assert len(error.message) < 300
+
+
+def test_entry_keys_match_case_insensitively_as_the_ingesters_decoder_reads_them():
+    # "Config" was an unknown key, ignored: a decimal stored with Scale 0 ("4" for 4.35)
+    entries = [{"name": "id", "path": ["id"], "type": "id"}, {"Name": "price", "PATH": ["price"], "Type": "decimal", "Config": {"Scale": 2}}]
+    result = mapper.check_sink(entries, id_field="id", allow_missing_fields=True)
+    assert result.valid and result.sink.columns[1].config.scale == 2
+    assert {(p.pointer, p.code) for p in result.problems} == {
+        ("/1/Name", "key-case"),
+        ("/1/PATH", "key-case"),
+        ("/1/Type", "key-case"),
+        ("/1/Config", "key-case"),
+    }
+    m = mapper.compile_sink(entries, id_field="id", allow_missing_fields=True)
+    assert m.map(b'{"id": 1, "price": 4.5}\n').to_rows() == [{"_id": 1, "price": "4.50"}]
+    # two spellings of one field: the last wins, said; problems point at the spelling read
+    twice = [entries[0], {"name": "p", "path": ["p"], "type": "int", "Type": "intt"}]
+    result = mapper.check_sink(twice, id_field="id", allow_missing_fields=True)
+    assert [(p.pointer, p.code) for p in result.errors] == [("/1/Type", "unknown-type")]
+    assert ("/1/Type", "duplicate-key") in [(p.pointer, p.code) for p in result.warnings]
+
+
+def test_a_repeated_name_is_reported_even_when_an_entry_has_another_error():
+    entries = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "int"}, {"name": "a", "path": ["b"], "type": "intt"}]
+    result = mapper.check_sink(entries, id_field="id", allow_missing_fields=True)
+    assert sorted((p.pointer, p.code) for p in result.errors) == [("/2/name", "duplicate-name"), ("/2/type", "unknown-type")]
