@@ -18,7 +18,8 @@ Rules, per leaf path (a path whose value is not an object):
   ``Mon Jan 02 15:04:05 -0700 2006``, ``2006-01-02``) - checked value by value with the
   real converters of :mod:`mapper.types`;
 * numbers under a time-like key (a word of it, split at ``_ - .`` and camelCase, is ts, at,
-  now, seen ..., starts with time, date, created, updated ..., or ends with time or stamp) whose
+  now, seen ..., starts with time, date, created, updated ..., or ends with time, stamp,
+  date, updated, modified or created) whose
   range lies in one epoch band -> ``timestamp`` with a Unit from the magnitude
   (1e9..1e10 s, 1e12..1e13 ms, 1e15..1e16 us, 1e18..1e19 ns) and the same Granularity;
 * bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids``;
@@ -209,6 +210,7 @@ class _PathStats:
         "huge_text",
         "uniq",
         "iuniq",
+        "nuniq",
         "unique",
     )
 
@@ -259,6 +261,7 @@ class _PathStats:
         # Python's hash of an int collides (hash(-1) == hash(-2), hash(2**61) == hash(1)).
         self.uniq: array[int] | None = array("q")
         self.iuniq: array[int] = array("q")
+        self.nuniq: array[int] = array("q")  # strings of digits as numbers: 1 and "1" are one id
         self.unique: bool | None = True  # None: not a scalar key (other kinds seen)
 
     def seen(self, kind: str, index: int) -> None:
@@ -278,6 +281,8 @@ class _PathStats:
             u.append(value)
         else:
             u.append(hash(value if type(value) is str else str(value)))
+            if type(value) is str and len(value) < 19 and value.isascii() and value.isdigit():
+                self.nuniq.append(int(value))
         n = len(u)
         if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
             self.finish()
@@ -286,13 +291,16 @@ class _PathStats:
         """A value that cannot be part of a key (null, a float, an array ...): not an identity."""
         self.uniq = None
         self.iuniq = array("q")
+        self.nuniq = array("q")
         self.unique = None
 
     def finish(self) -> None:
         """Decide whether every value seen differs (``unique``) from the values and hashes kept."""
         if self.uniq is None:
             return
-        for u in (self.uniq, self.iuniq):
+        # integers and strings of digits beside them are compared as numbers (one id column)
+        mixed = self.iuniq + self.nuniq if len(self.iuniq) and len(self.nuniq) else array("q")
+        for u in (self.uniq, self.iuniq, mixed):
             a = np.frombuffer(u, dtype=np.int64) if len(u) else np.zeros(0, dtype=np.int64)
             if len(np.unique(a)) < len(a):
                 self.uniq = None
@@ -474,7 +482,7 @@ class _Scanner:
     def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> None:
         stats = self.stats
         for key, value in obj.items():
-            if type(key) is not str or (not key.isascii() and has_lone_surrogate(key)):
+            if not isinstance(key, str) or (not key.isascii() and has_lone_surrogate(key)):
                 self.odd_key(prefix, key)
                 continue
             keys = prefix + (key,)
@@ -625,7 +633,18 @@ def _is_time_key(key: str) -> bool:
     a time token (``ts``, ``at`` ...), a word starting with a time word (``timestamp``, ``dated``,
     ``createdon``) or ending with ``time`` or ``stamp`` (``mtime``); ``candidate_id`` is not one."""
     snake = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower()
-    return any(w in _TIME_TOKENS or w.startswith(_TIME_WORDS) or w.endswith(("time", "stamp")) for w in re.split(r"[^a-z0-9]+", snake))
+    return any(w in _TIME_TOKENS or w.startswith(_TIME_WORDS) or _time_ending(w) for w in re.split(r"[^a-z0-9]+", snake))
+
+
+#: Words ending like a time word that are none (``candidate_id``): not time keys.
+_NOT_TIME = ("candidate", "validate", "mandate", "accommodate", "consolidate", "liquidate")
+
+
+def _time_ending(word: str) -> bool:
+    """A compound ending with a time word: ``mtime``, ``lastupdated``, ``birthdate``, ``lastupdate``."""
+    if word.endswith(("time", "stamp", "updated", "modified", "created")):
+        return True
+    return (word.endswith("date") and not word.endswith(_NOT_TIME) and word != "update") or (word.endswith("update") and word != "update")
 
 
 def _epoch_unit(lo: float, hi: float) -> str | None:

@@ -833,11 +833,28 @@ def test_time_keys_are_words_not_substrings() -> None:
     r = roundtrip(rows + [{"id": "b", "candidate_id": 1700000002, "mandated_amount": 1700000003, "createdAt": 1700000001, "mtime": 1700000001}])
     assert entry(r, "candidate_id")["type"] == "int" and entry(r, "mandated_amount")["type"] == "int"
     assert entry(r, "createdAt")["type"] == "timestamp" and entry(r, "mtime")["type"] == "timestamp"
+    # compounds ending with a time word stay time keys (the word rule first lost them)
+    keys = ("lastupdated", "LASTMODIFIED", "birthdate", "expirydate", "lastupdate")
+    r = roundtrip([{"id": str(i), **{k: 1700000000 + i for k in keys}} for i in range(2)])
+    assert all(entry(r, k)["type"] == "timestamp" for k in keys)
 
 
 def test_an_id_of_integers_and_integer_strings_is_the_id_field() -> None:
     r = roundtrip(ndjson({"id": 1}, {"id": "2"}))
     assert r.body["schema"]["id_field"] == "id" and entry(r, "id")["type"] == "id"
+    # 1 and "1" (or 2 and "02") are one _id: the repeat is said
+    r = infer(ndjson({"id": 1, "v": "a"}, {"id": "1", "v": "b"}, {"id": "02", "v": "c"}, {"id": 3, "v": "d"}))
+    assert r.body["schema"]["id_field"] == "id" and any("repeat" in n for n in r.notes), r.notes
+    r = infer(ndjson({"id": 1, "v": "a"}, {"id": "2", "v": "b"}))
+    assert not any("repeat" in n for n in r.notes)
+
+
+def test_keys_of_str_subclasses_are_keys() -> None:
+    class Key(str):
+        pass
+
+    r = infer([{"id": str(i), Key("name"): f"n{i}"} for i in range(3)])
+    assert entry(r, "name")["type"] == "string" and "name" not in r.skipped
 
 
 def test_skip_reasons_say_the_real_reason() -> None:
