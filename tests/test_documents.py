@@ -318,5 +318,12 @@ def test_records_paths_through_keys_msgspec_cannot_name():
         assert m.map(ndjson.encode(), records_path=path).to_rows() == want * 3
         assert m.map(ndjson.encode(), records_path=path, workers=2).to_rows() == want * 3
     report = m.validate(json.dumps({"p": {"a\\b": 5}}), records_path=["p", "a\\b"])
-    assert report.errors[0].reason == "no records at `p.a\\b`: Expected `array`, got `int`"
+    assert report.errors[0].reason == "no records at `p.a\\b`: Expected `array`, got `int` - at `p.a\\b`"
+    # what is wrong after such a key is located in the document, as after any other key
+    for doc, why in (
+        ({"c": {"d\n": {"e": 3}}}, "Expected `array`, got `int` - at `c.d\n.e`"),
+        ({"c": {"d\n": [3]}}, "Expected `object`, got `array` - at `c.d\n`"),
+        ({"c": {"d\n": {}}}, "no key `e` - at `c.d\n`"),
+    ):
+        assert m.validate(json.dumps(doc), records_path=["c", "d\n", "e"]).errors[0].reason.endswith(why), doc
     assert "no key `a\\b`" in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason

@@ -495,7 +495,12 @@ def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Ra
             values = values.f
         if key not in values:
             raise msgspec.ValidationError(f"Object missing required field `{key}`" + (f" - at `$.{'.'.join(head)}`" if head else ""))
-        return rest(values[key])
+        try:
+            return rest(values[key])
+        except msgspec.ValidationError as exc:  # said of the value at the key: said of the document
+            where = "$." + ".".join((*head, key))
+            text = str(exc)
+            raise msgspec.ValidationError(text.replace(" - at `$", f" - at `{where}", 1) if " - at `$" in text else f"{text} - at `{where}`") from None
 
     return decode_at_odd_key
 
