@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -184,17 +185,27 @@ def _parse_jmespath(text: str) -> Path:
     return Path(keys=None, expression=text, text=text)
 
 
-def _check_expression(node: Any, text: str, parent: str | None) -> None:
-    """Refuse what the jmespath library parses but fails on for every record: an unknown
-    function, a function given the wrong number of arguments, a slice step of 0, an
-    expression reference (``&a``) anywhere but as a function's argument. (Located at the
-    function's name, the slice or the ``&`` in the text: the AST holds no positions.)"""
+def _check_expression(node: Any, text: str, parent: str | None, cursor: list[int] | None = None) -> None:
+    """Refuse what the jmespath library parses but fails on wherever it is evaluated: an
+    unknown function, a function given the wrong number of arguments, a slice step of 0,
+    an expression reference (``&a``) anywhere but as a function's argument. Located at the
+    function's name, the slice or the ``&``: the AST holds no positions, so they are found
+    in the text outside quotes, each after the one before (``cursor``)."""
     if not isinstance(node, dict):
         return
+    cursor = [0] if cursor is None else cursor
     kind = node.get("type")
+
+    def find(pattern: str) -> int:
+        at = _code_match(text, pattern, cursor[0])
+        at = _code_match(text, pattern, 0) if at < 0 else at
+        if at >= 0:
+            cursor[0] = at + 1
+        return max(at, 0)
+
     if kind == "function_expression":
         name = node.get("value")
-        at = max(text.find(f"{name}("), 0)
+        at = find(re.escape(str(name)) + r"\s*\(")
         spec = _FUNCTIONS.get(str(name))
         if spec is None:
             near = difflib.get_close_matches(str(name), list(_FUNCTIONS), n=1)
@@ -205,11 +216,34 @@ def _check_expression(node: Any, text: str, parent: str | None) -> None:
             wanted = ("at least " if variadic else "") + (f"{len(signature)} argument" + ("" if len(signature) == 1 else "s"))
             raise PathSyntaxError(f"invalid path: {name}() takes {wanted}, not {given}", text, at)
     elif kind == "slice" and len(node.get("children") or ()) == 3 and node["children"][2] == 0:
-        raise PathSyntaxError("invalid path: a slice step cannot be 0", text, max(text.find("::"), 0))
-    elif kind == "expref" and parent != "function_expression":
-        raise PathSyntaxError("invalid path: an expression reference (&...) is only a function's argument, as in sort_by(a, &b)", text, max(text.find("&"), 0))
+        raise PathSyntaxError("invalid path: a slice step cannot be 0", text, find(r"\[[^\[\]]*:[^\[\]]*:\s*-?0+\s*\]"))
+    elif kind == "expref":
+        at = find(r"(?<!&)&(?!&)")
+        if parent != "function_expression":
+            raise PathSyntaxError("invalid path: an expression reference (&...) is only a function's argument, as in sort_by(a, &b)", text, at)
     for child in node.get("children") or ():
-        _check_expression(child, text, kind)
+        _check_expression(child, text, kind, cursor)
+
+
+def _code_match(text: str, pattern: str, start: int) -> int:
+    """Where ``pattern`` first matches ``text`` at or after ``start`` outside a quoted key or
+    a literal (``"..."``, ``'...'``, backticks); -1 when nowhere."""
+    quoted, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'`":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            quoted.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    for mt in re.finditer(pattern, text[start:]):
+        at = start + mt.start()
+        if not any(a <= at <= b for a, b in quoted):
+            return at
+    return -1
 
 
 #: The jmespath library's functions: name -> {"signature": (argument specs...)}.

@@ -921,3 +921,14 @@ def test_a_repeated_name_is_reported_even_when_an_entry_has_another_error():
     entries = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "int"}, {"name": "a", "path": ["b"], "type": "intt"}]
     result = mapper.check_sink(entries, id_field="id", allow_missing_fields=True)
     assert sorted((p.pointer, p.code) for p in result.errors) == [("/2/name", "duplicate-name"), ("/2/type", "unknown-type")]
+
+
+@pytest.mark.parametrize(
+    "path,at",
+    [("length(a) && length(b, c)", 13), ('"length(".x && length(b,c)', 15), ('foo."bar&" && &a', 14), ("b[::1] && a[::0]", 11), ("x || nofunc (b)", 5)],
+)
+def test_a_refused_jmespath_path_is_located_at_its_fault(path, at):
+    # positions came from the first text.find: inside a quoted key, or at an earlier good call
+    with pytest.raises(mapper.PathSyntaxError) as info:
+        mapper.parse_path(path)
+    assert info.value.position == at
