@@ -925,7 +925,14 @@ def test_a_repeated_name_is_reported_even_when_an_entry_has_another_error():
 
 @pytest.mark.parametrize(
     "path,at",
-    [("length(a) && length(b, c)", 13), ('"length(".x && length(b,c)', 15), ('foo."bar&" && &a', 14), ("b[::1] && a[::0]", 11), ("x || nofunc (b)", 5)],
+    [
+        ("length(a) && length(b, c)", 13),
+        ('"length(".x && length(b,c)', 15),
+        ('foo."bar&" && &a', 14),
+        ("b[::1] && a[::0]", 11),
+        ("x || nofunc (b)", 5),
+        ("x[?length(b, c) > `1`].sort_by(y, &z)", 3),  # the AST holds the filter's condition after what follows it
+    ],
 )
 def test_a_refused_jmespath_path_is_located_at_its_fault(path, at):
     # positions came from the first text.find: inside a quoted key, or at an earlier good call
