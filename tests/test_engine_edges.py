@@ -218,3 +218,21 @@ def test_numbers_and_escapes_as_gos_decoder_reads_them(fast, data, rows, errors,
     for e in batch.report.errors:
         if e.code == "out_of_range":
             assert "is beyond the float64 range the endpoint decodes numbers into" in e.message
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_inputs_start(fast):
+    # Python's json.loads, given bytes, took a BOM and UTF-16/32 text; Go refuses them
+    # ("invalid character 'ï' looking for beginning of value"); the input's own BOM stays fine
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+        }
+    )
+    lines = [b'{"id": 0, "s": "z"}', b'\xef\xbb\xbf{"id": 1, "s": "a"}', '{"id": 2, "s": "b"}'.encode("utf-16-le"), '{"id": 3, "s": "c"}'.encode("utf-32-le")]
+    report = m.validate(b"\n".join(lines) + b"\n", fast=fast)
+    assert report.error_counts == {(None, "invalid_json"): 3} and sorted(report.failed) == [1, 2, 3]
+    assert m.check(lines[1])[0].code == "invalid_json"
+    assert m.validate(b"\xef\xbb\xbf" + lines[0] + b"\n" + lines[0] + b"\n", fast=fast).errors == []

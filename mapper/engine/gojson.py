@@ -150,7 +150,9 @@ def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
         return OutOfRangeNumber(text) if f in (float("inf"), float("-inf")) else f
 
     try:
-        obj = json.loads(raw, parse_int=go_int, parse_float=go_float, parse_constant=reject)
+        # decoded here, not by json.loads: given bytes, it takes a byte order mark and
+        # UTF-16/32 text, which Go refuses ("invalid character 'ï' looking for beginning of value")
+        obj = json.loads(bytes(raw).decode("utf-8"), parse_int=go_int, parse_float=go_float, parse_constant=reject)
     except RecursionError:
         raise RecordDecodeError("Invalid JSON: nested too deeply") from None
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
