@@ -68,6 +68,9 @@ class LongInteger:
     def __str__(self) -> str:
         return self.text
 
+    def __repr__(self) -> str:
+        return preview(self.text, 40)
+
 
 def json_type(value: Any) -> str:
     """``an integer``, ``a string``: a JSON type as definition messages phrase it."""
@@ -292,19 +295,24 @@ def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int,
     fields: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     folded = {k.lower(): k for k in _ENTRY_KEYS}
-    for key, value in entry.items():
+    history = getattr(entry, "history", {})
+    # each value of a field in turn, as Go reads them
+    pairs = [(k, v) for k, last in entry.items() for v in (history.get(k, [last]) if isinstance(k, str) and k.lower() in folded else [last])]
+    for key, value in pairs:
         canonical = folded.get(key.lower()) if isinstance(key, str) else None
         if canonical is None:
             ck.warning(where + (key,), "unknown-key", f"unknown key {preview(str(key))!r} in a column entry; it is ignored{suggest(str(key), _ENTRY_KEYS)}")
             continue
         if canonical in spelled and spelled[canonical] != key:
             ck.warning(where + (key,), "duplicate-key", f"{canonical} is given twice ({spelled[canonical]!r} and {key!r}); the last one wins")
-        elif key != canonical:
+        elif key != canonical and spelled.get(canonical) != key:
             ck.warning(
                 where + (key,),
                 "key-case",
                 f"{key!r} is read as {canonical!r} (keys match case-insensitively, as in the ingester's decoder); write it {canonical!r}",
             )
+        if value is None and canonical in ("name", "type") and canonical in fields:
+            continue  # Go: null leaves a string field as it was
         fields[canonical] = value
         spelled[canonical] = key
     return fields, spelled
@@ -395,7 +403,10 @@ def check_config(
         ck.duplicates(cfg, where)
         folded = {k.casefold(): k for k in allowed}
         seen: dict[str, str] = {}
-        for key, value in cfg.items():
+        history = getattr(cfg, "history", {})
+        # each value of a field in turn, as Go reads them
+        pairs = [(k, v) for k, last in cfg.items() for v in (history.get(k, [last]) if isinstance(k, str) and k.casefold() in folded else [last])]
+        for key, value in pairs:
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
             kw = where + (key,)
             if canonical is None:
@@ -405,7 +416,7 @@ def check_config(
                     why = f"unknown config key {preview(key)!r}; the ingester ignores it{suggest(key, allowed)}"
                 ck.warning(kw, "unknown-config-key", why)
                 continue
-            if canonical in seen:
+            if canonical in seen and seen[canonical] != key:  # (a key written twice alike is warned about once, above)
                 ck.warning(kw, "duplicate-key", f"{canonical} is given twice ({seen[canonical]!r} and {key!r}); the last one wins")
             seen[canonical] = key
             if value is None:  # Go: null sets a pointer field (Min, Max) to nil, and leaves any other as it was

@@ -281,7 +281,7 @@ class _PathStats:
             u.append(value)
         else:
             u.append(hash(value if type(value) is str else str(value)))
-            if type(value) is str and len(value) < 19 and value.isascii() and value.isdigit():
+            if type(value) is str and value.isascii() and value.isdigit() and _canonical_int64_text(value):
                 self.nuniq.append(int(value))
         n = len(u)
         if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
@@ -626,6 +626,12 @@ class _Choice:
     #: for a path with several JSON types: what each candidate type would do with the values
     #: ({"type", "config", "exact", "changed", "refused"}), the chosen one first
     alternatives: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _canonical_int64_text(text: str) -> bool:
+    """Digits as an integer writes them (no leading zero) that fit int64: "7" is 7, "007" is text
+    (as a string key it differs from "7"; only such strings are compared with the integers)."""
+    return (text == "0" or text[0] != "0") and (len(text) < 19 or (len(text) == 19 and text <= "9223372036854775807"))
 
 
 def _is_time_key(key: str) -> bool:

@@ -198,14 +198,13 @@ def _check_expression(node: Any, text: str, parent: str | None, cursor: list[int
 
     def find(pattern: str) -> int:
         at = _code_match(text, pattern, cursor[0])
-        at = _code_match(text, pattern, 0) if at < 0 else at
         if at >= 0:
             cursor[0] = at + 1
         return max(at, 0)
 
     if kind == "function_expression":
         name = node.get("value")
-        at = find(re.escape(str(name)) + r"\s*\(")
+        at = find(r"(?<![A-Za-z0-9_])" + re.escape(str(name)) + r"\s*\(")
         spec = _FUNCTIONS.get(str(name))
         if spec is None:
             near = difflib.get_close_matches(str(name), list(_FUNCTIONS), n=1)
@@ -221,7 +220,10 @@ def _check_expression(node: Any, text: str, parent: str | None, cursor: list[int
         at = find(r"(?<!&)&(?!&)")
         if parent != "function_expression":
             raise PathSyntaxError("invalid path: an expression reference (&...) is only a function's argument, as in sort_by(a, &b)", text, at)
-    for child in node.get("children") or ():
+    children = list(node.get("children") or ())
+    if kind == "filter_projection" and len(children) == 3:  # [left, right, condition]: the condition is written before right
+        children = [children[0], children[2], children[1]]
+    for child in children:
         _check_expression(child, text, kind, cursor)
 
 

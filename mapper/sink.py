@@ -48,14 +48,18 @@ SinkSource = Union[str, bytes, os.PathLike, Mapping[str, Any], list]
 class _Obj(dict):
     """A JSON object that remembers keys it saw more than once (the last one wins, as in Go)."""
 
-    __slots__ = ("duplicates",)
+    __slots__ = ("duplicates", "history")
 
     def __init__(self, pairs: list[tuple[str, Any]]):
         super().__init__()
         self.duplicates: list[str] = []
+        #: every value of a key given more than once, in order (Go reads each in turn: a null
+        #: after a value leaves most fields as they were)
+        self.history: dict[str, list[Any]] = {}
         for k, v in pairs:
             if k in self:
                 self.duplicates.append(k)
+                self.history.setdefault(k, [self[k]]).append(v)
                 del self[k]  # at its last place: keys read in order then see the winning value last, as Go does
             self[k] = v
 
@@ -320,7 +324,23 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
     sink = _check_schema_parts(ck, schema, ("schema",), overrides, form="body", definition_where=("schema", "definition"))
     if sink is None:
         return None
-    return replace(sink, name=name, sink_details=MappingProxyType(dict(details)) if isinstance(details, Mapping) else None)
+    kept = None
+    if isinstance(details, Mapping):  # kept as written (to_body), but for integers no JSON writer here takes
+        kept = {k: v for k, v in details.items() if not _holds(v, LongInteger)}
+        for k in details.keys() - kept.keys():
+            ck.warning(("sink_details", k), "long-integer", f"sink_details.{preview(str(k))} holds an integer of thousands of digits: it is left out")
+    return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
+
+
+def _holds(value: Any, kind: type) -> bool:
+    """Whether ``value`` is, or holds anywhere, a ``kind``."""
+    if isinstance(value, kind):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds(v, kind) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds(v, kind) for v in value)
+    return False
 
 
 def _check_schema_parts(

@@ -932,6 +932,8 @@ def test_a_repeated_name_is_reported_even_when_an_entry_has_another_error():
         ("b[::1] && a[::0]", 11),
         ("x || nofunc (b)", 5),
         ("x[?length(b, c) > `1`].sort_by(y, &z)", 3),  # the AST holds the filter's condition after what follows it
+        ("a[?length(x)].length(y, z)", 14),
+        ("abs(a) || s(b)", 10),  # a name inside another's is not that function
     ],
 )
 def test_a_refused_jmespath_path_is_located_at_its_fault(path, at):
@@ -939,3 +941,33 @@ def test_a_refused_jmespath_path_is_located_at_its_fault(path, at):
     with pytest.raises(mapper.PathSyntaxError) as info:
         mapper.parse_path(path)
     assert info.value.position == at
+
+
+def test_a_long_integer_in_sink_details_is_left_out_not_a_crash_later(tmp_path):
+    # kept as written, it reached to_body: every writer's JSON metadata and serve's store raised
+    big = "9" * 5000
+    doc = (
+        '{"name": "s", "sink_details": {"database_id": "<database_id>", "table": "t", "extra": %s}, '
+        '"schema": {"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}}'
+    ) % big
+    result = mapper.check_sink(doc)
+    assert result.valid and ("/sink_details/extra", "long-integer") in [(p.pointer, p.code) for p in result.warnings]
+    assert "extra" not in result.sink.to_body()["sink_details"]
+    m = mapper.compile_sink(doc)
+    json.dumps(m.sink.to_body())  # serializable, as the writers' metadata needs it
+    records, out = tmp_path / "r.ndjson", tmp_path / "out.npz"
+    records.write_bytes(b'{"id": 1}\n')
+    (tmp_path / "sink.json").write_text(doc)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "map", str(tmp_path / "sink.json"), str(records), "-o", str(out), "-q"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and mapper.read_batch(out).count == 1, proc.stderr
+
+
+def test_a_null_after_a_value_leaves_it_in_every_spelling():
+    doc = '{"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, %s]}'
+    decimal = '{"name": "p", "path": ["p"], "type": "decimal", "config": {"Scale": 2, "Scale": null}}'
+    assert mapper.check_sink(doc % decimal).sink.columns[1].config.scale == 2  # Go keeps 2 (the exact repeat hid it)
+    named = '{"name": "d", "path": ["d"], "type": "int", "name": null}'
+    result = mapper.check_sink(doc % named)
+    assert result.valid and result.sink.columns[1].name == "d"

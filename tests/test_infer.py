@@ -862,3 +862,11 @@ def test_skip_reasons_say_the_real_reason() -> None:
     assert "float64" in r.skipped["x"] and "neither strings" not in r.skipped["x"]
     r = infer(b'{"id":"a","x":[0,5,1e400]}\n')
     assert "OutOfRangeNumber" not in r.skipped["x"] and "beyond float64" in r.skipped["x"]
+
+
+def test_strings_of_digits_are_compared_with_integers_only_as_integers_write_them() -> None:
+    # "02139" beside 2139 is another string key, not a repeat; "1000000000000000000" beside 10**18 is one
+    r = infer(ndjson({"zip": 2139, "v": 1}, {"zip": "02139", "v": 2}, {"zip": "10001", "v": 3}), primary_key_fields=["zip"], types={"zip": "string"})
+    assert not any("repeat" in n for n in r.notes), r.notes
+    r = infer(ndjson({"id": 10**18, "v": 1}, {"id": "1000000000000000000", "v": 2}), id_field="id")
+    assert any("repeat" in n for n in r.notes), r.notes

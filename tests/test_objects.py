@@ -496,3 +496,27 @@ def test_jmespath_columns_read_a_callers_record_as_its_json_text():
         HIGH = 3
 
     assert sink("a").map([{"id": 1, "a": Level.HIGH}]).to_rows() == sink("a").map('{"id": 1, "a": 3}').to_rows()
+
+
+def test_jmespath_functions_take_a_callers_subclasses_as_their_builtin_types():
+    # the jmespath library types arguments by class name: a list or str subclass or an IntEnum was "unknown"
+    import enum
+
+    class Tags(list):
+        pass
+
+    class Text(str):
+        pass
+
+    class Level(enum.IntEnum):
+        LOW = -3
+
+    def sink(path):
+        definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "c", "path": path, "type": "string"}]
+        return mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": definition})
+
+    rec = {"id": 1, "tags": Tags(["b", "a"]), "s": Text("xyz"), "e": Level.LOW, Text("k"): {"x": 1}}
+    text = '{"id": 1, "tags": ["b", "a"], "s": "xyz", "e": -3, "k": {"x": 1}}'
+    for path in ("length(tags)", "length(s)", "abs(e)", "sort(tags)[0]", "k.x"):
+        assert sink(path).map([rec]).to_rows() == sink(path).map(text).to_rows(), path
+        assert not sink(path).validate([rec]).errors, path

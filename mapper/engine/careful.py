@@ -100,7 +100,7 @@ class CarefulPath:
         odd = None
         if self.jmes and not decoded:  # as its JSON text decodes (tuples, other mappings): what jmespath walks
             try:
-                obj = as_json(obj)
+                obj = as_json(obj, exact=True)
             except ConversionError as exc:
                 odd = exc.reason
             except RecursionError:

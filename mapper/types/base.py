@@ -509,35 +509,53 @@ def go_text(value: Any) -> str:
     raise ConversionError("invalid_value", not_json(value))
 
 
-def as_json(value: Any) -> Any:
+def as_json(value: Any, exact: bool = False) -> Any:
     """A Python value as the JSON value it stands for, or a ConversionError.
 
     Producers hand in what ``json.dumps`` would take: tuples are arrays, any mapping
     with string keys is an object; these become lists and dicts (copied only when
     something inside changes). Anything else (``set``, ``bytes``, numpy scalars, a
     mapping with non-string keys) is refused by name rather than guessed at. Deep or
-    cyclic values raise RecursionError, which the caller words.
+    cyclic values raise RecursionError, which the caller words. ``exact``: subclasses
+    (a str or int subclass, an IntEnum, a list subclass) become the builtin type too, as
+    their JSON text would decode (the jmespath library types values by class name).
     """
-    if value is None or isinstance(value, (str, int, float)):
+    if value is None:
         return value
+    if isinstance(value, (str, int, float)):
+        return _builtin(value) if exact and value.__class__ not in _JSON_SCALARS else value
     if isinstance(value, list):
-        out = None
+        out = list(value) if exact and type(value) is not list else None
         for i, v in enumerate(value):
-            w = as_json(v)
+            w = as_json(v, exact)
             if w is not v:
                 if out is None:
                     out = list(value)
                 out[i] = w
         return value if out is None else out
     if isinstance(value, tuple):
-        return [as_json(v) for v in value]
+        return [as_json(v, exact) for v in value]
     if isinstance(value, Mapping):
         _json_keys(value)
+        if exact and any(k.__class__ is not str for k in value):
+            return {str.__str__(k): as_json(v, exact) for k, v in value.items()}
         if type(value) is dict:
-            changed = {k: w for k, v in value.items() if (w := as_json(v)) is not v}
+            changed = {k: w for k, v in value.items() if (w := as_json(v, exact)) is not v}
             return {**value, **changed} if changed else value
-        return {k: as_json(v) for k, v in value.items()}
+        return {k: as_json(v, exact) for k, v in value.items()}
     raise ConversionError("invalid_value", not_json(value))
+
+
+_JSON_SCALARS = frozenset({type(None), str, int, float, bool})
+
+
+def _builtin(value: str | int | float) -> str | int | float:
+    """A str, int or float subclass's value as the builtin type (bool stays bool: it is exact)."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    return float.__float__(value)
 
 
 def _json_keys(value: Mapping[Any, Any]) -> Mapping[str, Any]:
