@@ -882,3 +882,20 @@ def test_a_quoted_key_escaping_half_a_surrogate_pair_is_a_syntax_error_at_its_qu
         assert caught.value.position == 2 and "surrogate" in caught.value.message
     for key, text in (("\\ud7ff", "\ud7ff"), ("\\ue000", "\ue000"), ("é", "é"), ("\\ud83d\\ude00", "\U0001f600")):
         assert parse_path(f'x."{key}"').as_array() == ["x", text]
+
+
+def test_as_json_exact_makes_subclasses_builtins_and_leaves_plain_values_alone():
+    from mapper.types.base import as_json
+
+    class Tags(list):
+        pass
+
+    class Text(str):
+        pass
+
+    plain = {"k": [1, "a"], "n": None}
+    assert as_json(plain, exact=True) is plain  # nothing to change: the same object
+    got = as_json({"t": Tags(["a"]), Text("k"): Text("v")}, exact=True)
+    assert type(got["t"]) is list and got["t"] == ["a"]
+    assert [type(k) for k in got] == [str, str] and type(got["k"]) is str
+    assert type(as_json(Tags(["a"]))) is Tags  # (not exact: kept as it is)
