@@ -77,7 +77,7 @@ def json_type(value: Any) -> str:
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, LongInteger):
-        return _TYPE_PHRASES.get("int", "an integer")
+        return _TYPE_PHRASES["int"]
     name = type_name(value)
     return _TYPE_PHRASES.get(name, name)
 
@@ -282,10 +282,15 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
 
 
 def _name_of(entry: Any) -> Any:
-    """The name an entry gives (its last key that reads as ``name``), or None."""
-    if not isinstance(entry, Mapping):
-        return None
-    return next((v for k, v in reversed(list(entry.items())) if isinstance(k, str) and k.lower() == "name"), None)
+    """The name an entry gives, read as :func:`check_entry` reads it (its warnings said there), or None."""
+    return _entry_fields(Checker(), entry, ())[0].get("name") if isinstance(entry, Mapping) else None
+
+
+def _each_value(obj: Mapping[Any, Any], is_field: Callable[[str], bool]) -> list[tuple[Any, Any]]:
+    """(key, value) pairs in order, a field's key given more than once with each of its values
+    in turn (``history`` of a parsed document): Go's decoder reads them one after another."""
+    history = getattr(obj, "history", {})
+    return [(k, v) for k, last in obj.items() for v in (history.get(k, [last]) if isinstance(k, str) and is_field(k) else [last])]
 
 
 def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ...]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -295,10 +300,7 @@ def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int,
     fields: dict[str, Any] = {}
     spelled: dict[str, str] = {}
     folded = {k.lower(): k for k in _ENTRY_KEYS}
-    history = getattr(entry, "history", {})
-    # each value of a field in turn, as Go reads them
-    pairs = [(k, v) for k, last in entry.items() for v in (history.get(k, [last]) if isinstance(k, str) and k.lower() in folded else [last])]
-    for key, value in pairs:
+    for key, value in _each_value(entry, lambda k: k.lower() in folded):
         canonical = folded.get(key.lower()) if isinstance(key, str) else None
         if canonical is None:
             ck.warning(where + (key,), "unknown-key", f"unknown key {preview(str(key))!r} in a column entry; it is ignored{suggest(str(key), _ENTRY_KEYS)}")
@@ -403,10 +405,7 @@ def check_config(
         ck.duplicates(cfg, where)
         folded = {k.casefold(): k for k in allowed}
         seen: dict[str, str] = {}
-        history = getattr(cfg, "history", {})
-        # each value of a field in turn, as Go reads them
-        pairs = [(k, v) for k, last in cfg.items() for v in (history.get(k, [last]) if isinstance(k, str) and k.casefold() in folded else [last])]
-        for key, value in pairs:
+        for key, value in _each_value(cfg, lambda k: k.casefold() in folded):
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
             kw = where + (key,)
             if canonical is None:

@@ -530,7 +530,7 @@ class _Scanner:
         where = (_dot(prefix) + "." if prefix else "") + repr(key)
         if where in self.odd_keys or len(self.odd_keys) >= 100:
             return
-        if type(key) is not str:
+        if not isinstance(key, str):
             why = f"a key of type {type(key).__name__}, not a string as JSON object keys are: no path names it"
         else:
             why = "a key holding an unpaired UTF-16 surrogate (its JSON text reaches the endpoint as U+FFFD): no path names it"
@@ -650,7 +650,7 @@ def _time_ending(word: str) -> bool:
     """A compound ending with a time word: ``mtime``, ``lastupdated``, ``birthdate``, ``lastupdate``."""
     if word.endswith(("time", "stamp", "updated", "modified", "created")):
         return True
-    return (word.endswith("date") and not word.endswith(_NOT_TIME) and word != "update") or (word.endswith("update") and word != "update")
+    return word.endswith("date") and not word.endswith(_NOT_TIME) and word != "update"  # (lastupdate ends with date)
 
 
 def _epoch_unit(lo: float, hi: float) -> str | None:

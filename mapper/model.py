@@ -51,6 +51,13 @@ CONFIG_ATTRS = {
 }
 
 
+def counts_numbers(unit: str | None, epoch_given: bool, epoch_zero: bool) -> bool:
+    """Whether a time column's values are numbers counted in Unit from Epoch, as the ingester
+    decides: a Unit that is not ``""`` (``unit`` None), or an Epoch that is not Go's zero time
+    (idk reads strings when ``Epoch.IsZero() && Unit == ""``)."""
+    return unit is not None or (epoch_given and not epoch_zero)
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnConfig:
     """A column's config, with the ingester's defaults applied.
@@ -81,10 +88,8 @@ class ColumnConfig:
 
     @property
     def numeric_time(self) -> bool:
-        """timestamp/recordTime: values are numbers counted in Unit from Epoch (else strings with
-        Layout), as the ingester decides: a Unit that is not ``""``, or an Epoch that is not Go's
-        zero time (idk's ``Epoch.IsZero() && Unit == ""`` reads strings)."""
-        return self.unit is not None or ("Epoch" in self.given and not self.epoch_zero)
+        """timestamp/recordTime: values are numbers counted in Unit from Epoch (else strings with Layout)."""
+        return counts_numbers(self.unit, "Epoch" in self.given, self.epoch_zero)
 
     def to_json(self) -> dict[str, Any]:
         """The config keys that were written, in the endpoint's spelling."""

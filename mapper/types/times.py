@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import golayout
 from ..errors import preview, show, suggest
+from ..model import counts_numbers
 from .base import (
     INT64_MAX,
     INT64_MIN,
@@ -100,7 +101,7 @@ class _Time(ColumnType):
                 if severity == "error":
                     ok = False
             kw["layout"] = layout
-        if cls.numeric_allowed and (kw["unit"] is not None or ("epoch" in kw and not kw.get("epoch_zero"))):
+        if cls.numeric_allowed and counts_numbers(kw["unit"], "epoch" in kw, kw.get("epoch_zero", False)):
             if layout:
                 rules.warning("Layout", "layout-ignored", "Layout is not used when Unit or Epoch is set: values must then be numbers (or numeric strings)")
             if kw["unit"] is None:
