@@ -919,7 +919,8 @@ def test_send_never_shows_the_token(tmp_path, capsys, monkeypatch):
 
 
 def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tmp_path):
-    with serving(tmp_path, create_delay=0.4) as (server, _app, _store):
+    # CREATING lasts long enough for three requests on a loaded machine; ACTIVE is waited for, not slept to
+    with serving(tmp_path, create_delay=1.5) as (server, _app, _store):
         body = SINK.read_bytes()
         status, _h, sink = request(server.url, "POST", "/v1/sinks", body)
         assert status == 200 and sink["state"] == "CREATING" and sink["id"] == SINK_ID
@@ -928,8 +929,7 @@ def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tm
         good = encode_body([orjson.dumps(aircraft(1))])
         status, _h, err = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)
         assert (status, err["code"]) == (400, "InvalidParameter") and "CREATING" in err["message"]
-        time.sleep(0.45)
-        status, _h, listing = request(server.url, "GET", "/v2/sinks")
+        status, _h, listing = wait_for(lambda: (got := request(server.url, "GET", "/v2/sinks"))[2]["sinks"][0]["state"] == "ACTIVE" and got)
         assert [(s["id"], s["state"]) for s in listing["sinks"]] == [(SINK_ID, "ACTIVE")]
         assert request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)[0] == 200
         bad = json.loads(body)
