@@ -43,6 +43,7 @@ from .engine.core import Engine
 from .errors import OptionError
 from .options import MapOptions
 from .report import RecordError, RejectedRecord
+from .types import ConversionError, as_json
 
 __all__ = ["Batcher", "Body", "Verdict"]
 
@@ -192,6 +193,7 @@ class Batcher:
         """Take one record (a dict, or its JSON text as bytes or str); its verdict is judged
         with the records around it (see :class:`Verdict`), and if accepted it goes into a body."""
         raw, problem = _text(record)
+        found = self._checked(record) if problem is not None else ()
         with self._lock:
             if problem is None and raw is not None and len(raw) <= self._too_big:
                 index = self._next
@@ -203,23 +205,32 @@ class Batcher:
                 if len(pending) >= JUDGE_RECORDS:
                     self._judge()
                 return verdict
-            return self._take(raw, problem, tag)
+            return self._take(raw, problem, tag, found)
 
     def add_many(self, records: Iterable[Any], tags: Sequence[Any] | None = None) -> list[Verdict]:
         """Take several records and judge them at once (their verdicts are final on return)."""
-        texts = [_text(r) for r in records]
+        texts = [(raw, problem, self._checked(r) if problem is not None else ()) for r in records for raw, problem in (_text(r),)]
         if tags is not None and len(tags) != len(texts):
             raise OptionError(f"{len(tags)} tags for {len(texts)} records")
         with self._lock:
-            out = [self._take(raw, problem, tags[i] if tags is not None else None) for i, (raw, problem) in enumerate(texts)]
+            out = [self._take(raw, problem, tags[i] if tags is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
             self._judge()
             return out
 
-    def _take(self, raw: bytes | None, problem: str | None, tag: Any) -> Verdict:
+    def _checked(self, record: Any) -> tuple[RecordError, ...]:
+        """The engine's errors for a mapping the batcher cannot write as JSON (none for text:
+        a record whose text is not JSON is that, and nothing else, to the engine too)."""
+        if isinstance(record, (bytes, bytearray, memoryview, str)) or not isinstance(record, Mapping):
+            return ()
+        return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
+
+    def _take(self, raw: bytes | None, problem: str | None, tag: Any, found: tuple[RecordError, ...] = ()) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
 
         What is judged is the text taken now (a dict the producer changes after ``add``
-        is judged, and sent, as it was when added).
+        is judged, and sent, as it was when added). ``found``: a mapping with no JSON
+        text is refused for the engine's errors in it, as :meth:`Mapper.check` words
+        them, when it has any (a value with no JSON form in a mapped field).
         """
         index = self._next
         self._next += 1
@@ -230,6 +241,8 @@ class Batcher:
             return _refused(index, TOO_LARGE, why, tag, raw)
         if problem is not None or raw is None:
             self._refused += 1
+            if found:
+                return Verdict(index, False, tuple(replace(e, record=index) for e in found), tag, raw)
             return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
         verdict = Verdict(index, False, (), tag, raw, self)
         self._pending.append(verdict)
@@ -329,24 +342,32 @@ class Batcher:
 def _text(record: Any) -> tuple[bytes | None, str | None]:
     """A record's JSON text (surrounding whitespace dropped), or why there is none.
 
-    Text is checked with the service's decoder (:func:`mapper.endpoint.json_problem`);
-    a mapping is encoded with orjson, which writes NaN and infinities as ``null``: such
-    a record is refused rather than sent changed.
+    Text is checked with the service's decoder (:func:`mapper.endpoint.json_problem`).
+    A mapping's text is what the engine reads it as (:func:`mapper.types.as_json`, exact:
+    subclasses as their builtin type, tuples as arrays, other mappings as objects), so
+    the verdict and what is sent agree with :meth:`Mapper.check` of the same dict; what
+    has no JSON form (a datetime, an Enum member, a UUID, NaN) refuses the record rather
+    than being sent changed (orjson would write each its own way). A dict of builtin
+    values only, the usual record, is written by orjson at once.
     """
-    if record.__class__ is dict or (not isinstance(record, (bytes, bytearray, memoryview, str)) and isinstance(record, Mapping)):
+    if record.__class__ is dict:
         try:
-            raw = orjson.dumps(record if isinstance(record, dict) else dict(record), default=_jsonable)
-        except TypeError as exc:  # orjson.JSONEncodeError: a key or value JSON has no form for, or one orjson does not write
-            if not any(why in str(exc) for why in _STDLIB_WRITES):
-                return None, f"the record cannot be encoded as JSON: {exc}"
-            return _stdlib_text(record)
-        if b"null" in raw and _non_finite(record):
-            return raw, "the record holds a float NaN or infinity, which JSON cannot carry (it would be sent as null)"
-        return raw, None
+            if _plain(record):
+                # copied to its size: orjson (3.12 on) returns its text in a buffer of at least
+                # 4 KB, and the batcher holds every record's text until its body is taken
+                raw = bytes(memoryview(orjson.dumps(record)))
+                if b"null" in raw and _non_finite(record):
+                    return None, "the record holds a float NaN or infinity, which JSON cannot carry"
+                return raw, None
+        except (TypeError, RecursionError):  # a key orjson does not write, a str it does not, an int beyond 64 bits; deep: below
+            pass
+        return _exact_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
         raw = bytes(record).strip(b" \t\r\n")
     elif isinstance(record, str):
         raw = record.strip(" \t\r\n").encode("utf-8", "surrogatepass")
+    elif isinstance(record, Mapping):
+        return _exact_text(record)
     else:
         return None, f"a record is a dict or its JSON text (bytes or str), not {type(record).__name__}"
     if not raw:
@@ -354,49 +375,53 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     return raw, json_problem(raw)
 
 
-#: orjson's refusals of values JSON has a form for: a str holding an unpaired surrogate
-#: (JSON escapes it; the service reads U+FFFD, as check and map store it) and an integer
-#: beyond 64 bits (JSON has no such limit; the service decodes numbers as float64).
-_STDLIB_WRITES = ("surrogates not allowed", "64-bit range")
+#: The scalars orjson writes exactly as the engine reads them (subclasses, enums and the rest are not).
+_EXACT = frozenset({str, int, float, bool, type(None)})
 
 
-def _stdlib_text(record: Any) -> tuple[bytes | None, str | None]:
-    """The JSON text of a record orjson does not write, by the standard library, checked as text is."""
+def _plain(value: dict[Any, Any]) -> bool:
+    """Whether a dict holds only dicts, lists and the builtin scalars (its orjson text is its JSON text)."""
+    for v in value.values():
+        c = v.__class__
+        if c in _EXACT or (c is dict and _plain(v)) or (c is list and _plain_list(v)):
+            continue
+        return False
+    return True
+
+
+def _plain_list(value: list[Any]) -> bool:
+    for v in value:
+        c = v.__class__
+        if c in _EXACT or (c is dict and _plain(v)) or (c is list and _plain_list(v)):
+            continue
+        return False
+    return True
+
+
+def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
+    """The JSON text of a record as the engine reads it, or why it has none."""
     try:
-        if _odd_keys(record):
-            return None, "the record cannot be encoded as JSON: a key is not a string"
-        raw = json.dumps(record, default=_jsonable, allow_nan=False, separators=(",", ":")).encode("ascii")
-    except RecursionError:  # nested deeper than Python recurses (the service refuses far less deep)
-        return None, "the record cannot be encoded as JSON: it is nested too deeply"
-    except ValueError:
-        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    except TypeError as exc:
-        return None, f"the record cannot be encoded as JSON: {exc}"
+        value = as_json(record, exact=True)
+        if _non_finite(value):
+            return None, "the record holds a float NaN or infinity, which JSON cannot carry"
+        try:
+            return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
+        except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
+            raw = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
+    except ConversionError as exc:
+        return None, f"the record cannot be encoded as JSON: {exc.reason}"
+    except RecursionError:  # nested deeper than Python recurses, or holding itself (the service refuses far less deep)
+        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
     return raw, json_problem(raw)
 
 
-def _odd_keys(value: Any) -> bool:
-    """Whether a mapping anywhere in ``value`` has a key that is not a str (json.dumps would write 1 as "1")."""
-    if isinstance(value, Mapping):
-        return any(not isinstance(k, str) or _odd_keys(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_odd_keys(v) for v in value)
-    return False
-
-
-def _jsonable(value: Any) -> Any:
-    """orjson's fallback: other mappings are objects, as in the engine; anything else has no JSON form."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
-
-
 def _non_finite(value: Any) -> bool:
-    if isinstance(value, float):
+    """Whether a JSON value (dicts, lists and builtin scalars) holds a float NaN or infinity."""
+    if value.__class__ is float:
         return not math.isfinite(value)
-    if isinstance(value, Mapping):
+    if value.__class__ is dict:
         return any(_non_finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
+    if value.__class__ is list:
         return any(_non_finite(v) for v in value)
     return False
 

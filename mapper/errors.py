@@ -58,6 +58,8 @@ def show(value: object, limit: int = 60) -> str:
     """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``."""
     if isinstance(value, str):
         text = '"' + value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + ('"' if len(value) <= limit * 2 else "")
+        if not text.isascii():  # an unpaired surrogate as its escape: a message is text that encodes
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif value is None:

@@ -52,7 +52,7 @@ import orjson
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
 from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
-from .engine.reader import HEAD_SIZE, BrokenDocument, Notice, RawRecords, document_units, endpoint_units, format_of, open_input, read_input
+from .engine.reader import HEAD_SIZE, BrokenDocument, Notice, RawRecords, document_units, endpoint_units, format_of, open_input, read_head, read_input
 from .errors import InputError, MapperError, OptionError
 from .report import RecordError, plural
 
@@ -382,7 +382,7 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
         resume = start if fi == start.file else Resume(fi)
         fh = open_input(names[fi])
         try:
-            head = read_input(fh, HEAD_SIZE + 1)
+            head = read_head(fh, HEAD_SIZE + 1)
             if head[:2] == b"\x1f\x8b":  # gzip on stdin (files are unwrapped by open_input)
                 head = _gunzip(head + read_input(fh, -1))
                 rest: BinaryIO | None = None

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import decimal
+import enum
 import threading
+import types
+import uuid
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
@@ -142,7 +149,12 @@ def test_text_the_service_would_not_decode_is_refused_although_the_engine_would_
 
 def test_odd_inputs_are_refused_not_raised():
     b = mapper.Batcher(SINK)
-    assert [v.errors[0].code for v in b.add_many([b"", "   ", {"id": {1, 2}}, 12])] == ["invalid_json"] * 4
+    assert [v.errors[0].code for v in b.add_many([b"", "   ", {"id": {1, 2}}, 12])] == ["invalid_json", "invalid_json", "missing", "invalid_json"]
+    # a dict with no JSON text in a mapped field is refused for what check says of it (here: the
+    # missing fields of this sink, then the id that is a set); in an unmapped field, invalid_json
+    odd = {"id": {1, 2}}
+    (verdict,) = mapper.Batcher(SINK).add_many([odd])
+    assert verdict.errors == tuple(e for e in mapper.compile_sink(SINK).check(odd) if isinstance(e, mapper.RecordError))
     with pytest.raises(mapper.OptionError):
         mapper.Batcher(SINK, max_records=0)
     with pytest.raises(mapper.OptionError):
@@ -280,3 +292,72 @@ def test_bodies_are_the_greedy_packing_exactly(pads, max_records, max_bytes, ste
     assert [body.indices for body in bodies] == expected
     assert all(body.size == len(body.data) == body_size(body.count, sum(len(r) for r in body.raws)) <= max_bytes for body in bodies)
     assert all(body.data == encode_body([texts[i] for i in body.indices]) for body in bodies)
+
+
+class Color(enum.Enum):
+    RED = "red"
+    NAN = float("nan")
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+@dataclasses.dataclass
+class Point:
+    x: float
+
+
+def test_the_batcher_sends_what_check_reads_and_refuses_what_it_refuses():
+    # orjson writes enums, UUIDs, datetimes and dataclasses its own way; check and map refuse
+    # them (no JSON form). The batcher agreed with neither: it sent them changed (a NaN enum
+    # as null, clearing the int), and refused a numpy float64 (a float) that check takes.
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "s", "path": ["s"], "type": "string"},
+                {"name": "i", "path": ["i"], "type": "int"},
+                {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
+            ],
+        }
+    )
+    mapped_odd = [
+        {"id": 1, "s": datetime.datetime(2020, 1, 1)},
+        {"id": 2, "i": Color.NAN},
+        {"id": 3, "s": Point(float("nan"))},
+        {"id": 4, "s": uuid.UUID(int=5)},
+        {"id": 5, "s": Color.RED},
+        {"id": 6, "d": decimal.Decimal("1.5")},
+        {"id": 7, "i": np.int64(3)},
+    ]
+    for rec in mapped_odd:
+        errors = tuple(e for e in m.check(rec) if isinstance(e, mapper.RecordError))
+        assert errors and errors[0].code == "invalid_value", rec
+        b = mapper.Batcher(m)
+        v = b.add(rec)
+        assert not v.accepted and v.errors == errors and b.flush() == []
+    # the same values where nothing maps them: check has nothing to say, but they have no JSON text to send
+    for rec in [{"id": 8, "other": uuid.UUID(int=5)}, {"id": 9, "other": [Color.NAN]}, {"id": 10, "t": datetime.date(2020, 1, 1)}]:
+        assert m.check(rec) == []
+        v = mapper.Batcher(m).add(rec)
+        assert [(e.code, e.path) for e in v.errors] == [("invalid_json", None)] and "not a JSON value" in v.errors[0].reason
+    # what check reads as its builtin type is sent as that type
+    taken = [
+        {"id": 11, "i": np.float64(2.0), "s": np.str_("x")},
+        {"id": 12, "i": Level.HIGH, "s": Color.RED.value},
+        {"id": 13, "s": "u", "other": types.MappingProxyType({"k": (1, 2)})},
+    ]
+    b = mapper.Batcher(m)
+    verdicts = [b.add(r) for r in taken]
+    assert all(v.accepted for v in verdicts)
+    (body,) = b.flush()
+    assert [orjson.loads(r) for r in body.raws] == [
+        {"id": 11, "i": 2.0, "s": "x"},
+        {"id": 12, "i": 3, "s": "red"},
+        {"id": 13, "s": "u", "other": {"k": [1, 2]}},
+    ]
+    assert body.to_batch().to_rows() == m.map(taken).to_rows()
+    assert all(type(v) is str for v in m.map(taken)["s"].values if v is not None)

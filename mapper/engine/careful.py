@@ -184,8 +184,8 @@ class CarefulPath:
                 return
         notes: list[Lossy] = []
         try:
-            if cls not in _PLAIN:
-                v = as_json(v)
+            if cls not in _PLAIN:  # stored as the JSON text would arrive: subclasses as the builtin type
+                v = as_json(v, exact=True)
             if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
                 v = self.unpaired(v, notes)
             stored = ct.convert(v, notes)
@@ -208,8 +208,11 @@ class CarefulPath:
 
     @staticmethod
     def unpaired(v: Any, notes: list[Lossy]) -> Any:
-        """A Python value whose strings hold unpaired surrogates, as its JSON text reaches the endpoint (U+FFFD for each), noted."""
-        fixed, sent = without_surrogates(v)
+        """A Python value whose strings hold unpaired surrogates, as its JSON text reaches the endpoint (U+FFFD for each), noted.
+
+        A ConversionError if it has no JSON text at all (a mapping key that is not a string).
+        """
+        fixed, sent = without_surrogates(as_json(v, exact=True))
         notes.append(Lossy("utf8_replaced", sent, fixed, "an unpaired UTF-16 surrogate is no text: JSON carries it as an escape the endpoint reads as U+FFFD"))
         return fixed
 
@@ -242,7 +245,9 @@ class CarefulPath:
         notes: list[Lossy] = []
         try:
             if v.__class__ not in _PLAIN:
-                v = as_json(v)
+                v = as_json(v, exact=True)
+            if v.__class__ not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
+                v = self.unpaired(v, notes)
             stored = self.ctypes[ci].convert(v, notes)
         except RecursionError:
             b.put_missing(pos)
@@ -283,15 +288,18 @@ class CarefulPath:
             odd = False
         if odd:
             fixed: list[Lossy] = []
-            raw = [self.unpaired(v, fixed) if has_surrogates(v) else v for v in raw]
-            self.notes(None, fixed, pos, line)
+            try:
+                raw = [self.unpaired(v, fixed) if has_surrogates(v) else v for v in raw]
+                self.notes(None, fixed, pos, line)
+            except ConversionError:  # a key value with no JSON text: refused below, naming its field
+                pass
         if self.pk_single_str and isinstance(raw[0], str):
-            key = raw[0]
+            key = str.__str__(raw[0])
         else:
             texts = []
             for ci, v in zip(self.pk_cols, raw):
                 try:
-                    texts.append(go_text(as_json(v)))
+                    texts.append(go_text(as_json(v, exact=True)))
                 except (ConversionError, RecursionError) as exc:  # the error names the key field that holds the value
                     b.put_missing(pos)
                     reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
@@ -321,4 +329,4 @@ def _changed_text(value: Any, text: str) -> bool:
     """Whether Go's %v text of a key value reads differently from the JSON number sent."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return "e" in text or (isinstance(value, int) and text != str(value))
+    return "e" in text or (isinstance(value, int) and text != int.__repr__(value))

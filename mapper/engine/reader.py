@@ -790,7 +790,27 @@ def read_input(stream: Any, n: int = -1) -> bytes:
         raise InputError(f"cannot read {where}: {exc}") from None
     if isinstance(data, str):
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
+    if data is None:  # a non-blocking stream with nothing ready: not the end of the input, and nothing to wait on here
+        raise InputError("the records stream is non-blocking and had no data ready: give a blocking stream")
     return data  # type: ignore[no-any-return]
+
+
+def read_head(stream: Any, n: int) -> bytes:
+    """The first ``n`` bytes of a stream, or all of it if shorter: an unbuffered stream
+    (a pipe, a socket, a raw HTTP response) answers a read with what has arrived so far,
+    and a short first read is not the end of the input."""
+    head = read_input(stream, n)
+    if len(head) >= n or not head:
+        return head
+    parts = [head]
+    got = len(head)
+    while got < n:
+        more = read_input(stream, n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
 
 
 class _Reader:
@@ -807,10 +827,10 @@ def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
     reader = _Reader(stream)
-    head = reader.read(HEAD_SIZE + 1)
+    head = read_head(reader, HEAD_SIZE + 1)
     if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
         reader = _Reader(gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb"))  # type: ignore[arg-type, call-overload]
-        head = reader.read(HEAD_SIZE + 1)
+        head = read_head(reader, HEAD_SIZE + 1)
     complete = len(head) <= HEAD_SIZE  # the head is all of the input
     fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(_BOM):
@@ -879,10 +899,10 @@ def iter_units(
         docs = [records] if isinstance(records, Mapping) else records
         for doc in docs:
             yield from object_document_units(doc, records_path)
-    elif isinstance(records, dict):
+    elif isinstance(records, Mapping):  # one record, or a request body (tuples are arrays, any mapping an object, as everywhere)
         body = records.get("records") if len(records) == 1 else None
-        if isinstance(body, list) and input_format in ("auto", "endpoint"):
-            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, dict) else NotAnItem(item) for item in body]
+        if isinstance(body, (list, tuple)) and input_format in ("auto", "endpoint"):
+            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
             yield from _object_units(objs)
         else:
             yield ObjectRecords([records])

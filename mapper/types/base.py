@@ -546,7 +546,8 @@ def as_json(value: Any, exact: bool = False) -> Any:
     raise ConversionError("invalid_value", not_json(value))
 
 
-_JSON_SCALARS = frozenset({type(None), str, int, float, bool})
+#: Exact as they are (OutOfRangeNumber: the careful path's own decoding of ``1e400``, with its text).
+_JSON_SCALARS = frozenset({type(None), str, int, float, bool, OutOfRangeNumber})
 
 
 def _builtin(value: str | int | float) -> str | int | float:
