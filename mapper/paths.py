@@ -178,11 +178,56 @@ def _parse_jmespath(text: str) -> Path:
         raise PathSyntaxError(f"invalid path: {msg}", text, pos) from None
     except (RecursionError, ValueError, TypeError) as exc:  # jmespath internals on hostile input
         raise PathSyntaxError(f"invalid path: {exc.__class__.__name__}", text, 0) from None
-    keys = _field_chain(parsed.parsed)
-    if keys is not None:
-        return Path(keys=tuple(keys), text=text)
-    _check_expression(parsed.parsed, text, None)
+    try:
+        keys = _field_chain(parsed.parsed)
+        if keys is not None:
+            return Path(keys=tuple(keys), text=text)
+        _check_expression(parsed.parsed, text, None)
+        growth = _growth(parsed.parsed)
+    except RecursionError:  # the library evaluates as it parses, recursively: it would fail on every record
+        raise PathSyntaxError("invalid path: the expression is too long or nested too deeply to evaluate", text, 0) from None
+    if growth > MAX_GROWTH:
+        raise PathSyntaxError(
+            f"invalid path: the expression can repeat a record's values more than {MAX_GROWTH:,} times over"
+            " (multi-selects like [@, @] feeding one another): its result could outgrow any memory",
+            text,
+            0,
+        )
     return Path(keys=None, expression=text, text=text)
+
+
+#: How many times over an expression may repeat the values of the record it reads (see :func:`_growth`).
+MAX_GROWTH = 256
+
+#: JMESPath nodes that apply one child to the result of the one before: the growth multiplies.
+_CHAINED = frozenset({"subexpression", "pipe", "projection", "value_projection", "index_expression", "flatten"})
+#: Nodes that put their children's results side by side: the growth adds up.
+_SIDE_BY_SIDE = frozenset({"multi_select_list", "multi_select_dict", "function_expression", "key_val_pair", "expref"})
+
+
+def _growth(node: Any) -> int:
+    """An upper bound on how many times over an expression's result can hold the values of
+    its input (``a``: 1; ``[@, @]``: 2; ``[@, @] | [@, @]``: 4). Chained multi-selects of
+    the same value double it at each step: 30 of them make a result of 2^30 times the
+    record from a 200-byte path, which no walk of it (nor the endpoint) finishes."""
+    if not isinstance(node, dict):
+        return 1
+    kind = node.get("type")
+    children = [c for c in node.get("children") or () if isinstance(c, dict)]
+    if kind == "filter_projection":
+        children = children[:2]  # [left, right, condition]: the condition is a boolean
+    elif kind in ("comparator", "not_expression"):
+        return 1
+    elif kind in ("or_expression", "and_expression"):
+        return max(map(_growth, children), default=1)
+    if not children:
+        return 1
+    if kind in _SIDE_BY_SIDE:
+        return min(sum(map(_growth, children)), MAX_GROWTH + 1)
+    total = 1  # chained (and anything else, to be safe): each step can repeat what the one before made
+    for child in children:
+        total = min(total * _growth(child), MAX_GROWTH + 1)
+    return total
 
 
 def _check_expression(node: Any, text: str, parent: str | None, cursor: list[int] | None = None) -> None:

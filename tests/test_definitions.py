@@ -807,6 +807,12 @@ def test_a_primary_key_naming_no_column_is_an_error_where_it_is_not_a_keyerror(k
         ("tags[::0]", "a slice step cannot be 0"),
         ("&tags", "an expression reference (&...) is only a function's argument"),
         ("[id, &tags]", "an expression reference (&...) is only a function's argument"),
+        # evaluated recursively by the library: a RecursionError on every record (a 500 in serve's draft form)
+        ("a" + "|a" * 1200, "too long or nested too deeply to evaluate"),
+        # each [@, @] doubles the result: 2^30 times the record from a 250-byte path (serve crashed)
+        ("a" + " | [@, @]" * 30, "can repeat a record's values more than 256 times over"),
+        ("a" + " | join(`,`, [@, @])" * 9, "more than 256 times over"),
+        ("{" + ", ".join(f"k{i}: @" for i in range(300)) + "}", "more than 256 times over"),
     ],
 )
 def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, message):
@@ -822,7 +828,7 @@ def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, mes
     (problem,) = [p for p in result.errors if p.pointer.startswith("/definition/1/path")]
     assert message in problem.message
     # what they are near stays a path
-    for good in ("length(tags)", "merge(a, b)", "sort_by(tags, &name)", "tags[::-1]"):
+    for good in ("length(tags)", "merge(a, b)", "sort_by(tags, &name)", "tags[::-1]", "a" + " | [@, @]" * 8, "[a, b] | [@[0], @[1]]", "a[*].[b, c]"):
         sink["definition"][1]["path"] = good
         assert mapper.check_sink(sink).valid, good
 
