@@ -17,7 +17,15 @@ endpoint`` answers (the same engine), within the limits (the service's throttlin
 400 ``ResourceThroughputExceeded``), and stored in one SQLite transaction with
 FeatureBase's write semantics (:class:`mapper.store.Store`). Errors are the service's
 ``{"code", "message"}`` with an HTTP status. A bearer token is required when one is
-configured (``--token-env``; the token is never printed or logged).
+configured (``--token-env``; the token is never printed or logged; a non-ASCII token is
+compared as the UTF-8 bytes the client sent). HEAD is answered as GET without the body;
+a 405 lists the path's methods in ``Allow``; every answer says ``X-Content-Type-Options:
+nosniff``. Routes match the path as sent: ``%2F`` inside a sink id is part of the id.
+
+On a loopback address (the default), a request whose Host names anything but
+``localhost``, ``127.0.0.1`` or ``[::1]`` (any port) is refused with 421
+``MisdirectedRequest``: a web page of another site whose name resolves to 127.0.0.1
+(DNS rebinding) cannot use the service; a request without a Host header is served.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive). It binds 127.0.0.1 unless told otherwise and stops
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import ipaddress
 import math
 import os
 import re
@@ -69,7 +78,7 @@ from .endpoint import (
 from .errors import MapperError, OptionError
 from .store import Store
 
-__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve"]
+__all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -94,6 +103,19 @@ class Request:
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else default
+
+
+def query_int(req: Request, name: str, default: int) -> int:
+    """The query string's ``name`` as a whole number written with the digits 0-9 (``default`` when absent or blank); 400 otherwise.
+
+    ``int()`` would also take ``1_0``, ``+5``, `` 5`` and other scripts' digits (``５``).
+    """
+    text = req.arg(name)
+    if not text:
+        return default
+    if not _DIGITS.fullmatch(text):
+        raise ServiceError(400, INVALID_PARAMETER, f"{name} must be a whole number written with the digits 0-9, not {text[:40]!r}")
+    return int(text) if len(text) <= 100 else 10**100  # (past every limit; int() refuses thousands of digits)
 
 
 @dataclass
@@ -172,11 +194,8 @@ def ingest(app: App, req: Request) -> Response:
 
 def sink_rows(app: App, req: Request) -> Response:
     """``GET /v2/sinks/<id>/rows?offset=0&limit=100``: rows as ``mapper map -o -`` writes them (a missing column is left out, a cleared one is null)."""
-    try:
-        offset = int(req.arg("offset", "0") or 0)
-        limit = int(req.arg("limit", "100") or 100)
-    except ValueError:
-        raise ServiceError(400, INVALID_PARAMETER, "offset and limit are integers") from None
+    offset = query_int(req, "offset", 0)
+    limit = query_int(req, "limit", 100)
     if offset < 0 or not 0 <= limit <= 10_000:
         raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 10000")
     return json_response(200, app.store.rows(req.params["sink_id"], offset=offset, limit=limit).to_json())
@@ -272,28 +291,38 @@ class App:
             self.admitted.append((self.clock(), sink_id, records, nbytes))
 
     def dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
-        """Route one request; every error becomes the service's ``{"code", "message"}``."""
+        """Route one request; every error becomes the service's ``{"code", "message"}``.
+
+        Routes match the path as sent (an escaped ``/``, ``%2F``, inside a sink id is part
+        of the id, not a separator); each parameter is unescaped. HEAD is answered as GET
+        (the server leaves the body out); a 405 says the path's methods in ``Allow``.
+        """
         parts = urllib.parse.urlsplit(target)
-        path = urllib.parse.unquote(parts.path)
+        path = urllib.parse.unquote(parts.path)  # (for messages)
         try:
+            wanted = "GET" if method == "HEAD" else method
             found = None
-            allowed = []
+            allowed = set()
             for r in self.routes:
-                m = r.pattern.fullmatch(path)
+                m = r.pattern.fullmatch(parts.path)
                 if m is None:
                     continue
-                if r.method == method:
+                if r.method == wanted:
                     found = (r, m)
                     break
-                allowed.append(r.method)
+                allowed.add(r.method)
             if found is None:
                 if allowed:
-                    raise ServiceError(405, METHOD_NOT_ALLOWED, f"{method} is not allowed on {path[:100]} (allowed: {', '.join(sorted(set(allowed)))})")
+                    if "GET" in allowed:
+                        allowed.add("HEAD")
+                    allow = ", ".join(sorted(allowed))
+                    raise ServiceError(405, METHOD_NOT_ALLOWED, f"{method} is not allowed on {path[:100]} (allowed: {allow})", headers={"Allow": allow})
                 raise ServiceError(404, NOT_FOUND, f"no such resource: {path[:100]}")
             r, m = found
             if r.auth and self.token is not None:
                 self._authenticate(headers)
-            req = Request(method, path, urllib.parse.parse_qs(parts.query), headers, m.groupdict(), read_body)
+            params = {k: urllib.parse.unquote(v) for k, v in m.groupdict().items() if v is not None}
+            req = Request(method, path, urllib.parse.parse_qs(parts.query), headers, params, read_body)
             return r.handler(self, req)
         except ServiceError as err:
             return error_response(err)
@@ -306,9 +335,24 @@ class App:
             raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>")
         scheme, _, given = value.partition(" ")
         assert self.token is not None
+        # The header's bytes as sent (http.server decodes headers as latin-1: encoding back
+        # gives them), against the token's UTF-8 bytes: a client sending the token as UTF-8
+        # matches, one sending it in latin-1 does not.
+        try:
+            sent = given.encode("latin-1").strip(b" \t")
+        except UnicodeEncodeError:
+            sent = b""
         # compare_digest: the time taken does not tell how much of a guess was right
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(sent, _token_bytes(self.token)):
             raise ServiceError(401, UNAUTHORIZED, "the token is not valid")
+
+
+def _token_bytes(token: str) -> bytes:
+    """The token as UTF-8 (an environment variable's undecodable bytes, which Python keeps as surrogate escapes, as they were)."""
+    try:
+        return token.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return token.encode("utf-8", "surrogatepass")
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,10 +389,11 @@ class _Handler(BaseHTTPRequestHandler):
             lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
             chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
             length: int | None = None
+            bad_length = False
             if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
                 length = int(next(iter(lengths)))
             elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
-                chunked = True  # answer, then close
+                bad_length = True  # 400, then close (RFC 9112 6.3)
 
             def read_body(limit: int) -> bytes:
                 nonlocal body_read
@@ -367,17 +412,32 @@ class _Handler(BaseHTTPRequestHandler):
                     raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
                 return data
 
-            try:
-                resp = app.dispatch(self.command, self.path, self.headers, read_body)
-            except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
-                print(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                resp = error_response(ServiceError(500, INTERNAL, "internal error"))
-            if chunked:
+            refusal = self.server.host_refusal(self.headers, self.path)
+            if bad_length:
+                resp = error_response(
+                    ServiceError(
+                        400,
+                        _HTTP_CODES[400],
+                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {', '.join(sorted(lengths))[:60]!r}: where the body ends is unknown",
+                    )
+                )
+            elif refusal is not None:
+                resp = error_response(refusal)
+            else:
+                try:
+                    resp = app.dispatch(self.command, self.path, self.headers, read_body)
+                except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
+                    print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
+                    resp = error_response(ServiceError(500, INTERNAL, "internal error"))
+            if chunked or bad_length:
                 self.close_connection = True
             elif not body_read and length:
                 # The body was refused unread: read it away to keep the connection, unless it is huge.
                 if length <= 4 * max(app.max_body_bytes, 1 << 16):
-                    self.rfile.read(length)
+                    try:
+                        self.rfile.read(length)
+                    except OSError:  # it stopped arriving: answer all the same, then close
+                        self.close_connection = True
                 else:
                     self.close_connection = True
             if self.server.stopping:
@@ -385,15 +445,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(resp.status)
             self.send_header("Content-Type", resp.content_type)
             self.send_header("Content-Length", str(len(resp.body)))
-            for k, v in resp.headers.items():
+            for k, v in {**_ALWAYS, **resp.headers}.items():
                 self.send_header(k, v)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
                 self.wfile.write(resp.body)
-            if app.log is not None:
-                app.log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+            self._log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
@@ -413,28 +472,65 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            for k, v in _ALWAYS.items():
+                self.send_header(k, v)
             self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
         except OSError:
             pass
-        if self.server.app.log is not None:
-            self.server.app.log(f"{code} {err.code}: {err.message}")
+        self._log(f"{code} {err.code}: {err.message}")
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle logs each request its own way (with the time it took)
 
     def log_message(self, format: str, *args: Any) -> None:
         # http.server's own lines (malformed requests): to the app's log, never headers
+        self._log(format % args)
+
+    def _log(self, line: str) -> None:
+        """A line to the app's log, its control characters escaped (a request line may hold terminal escapes)."""
         log = self.server.app.log
         if log is not None:
-            log(format % args)
+            log(printable(line))
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable written as a Python escape (``\\x1b``, ``\\u202e``), as http.server's log does."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+
+
+#: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
+_ALWAYS = {"X-Content-Type-Options": "nosniff"}
 
 
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
 
 _HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
+
+
+#: Host names a server on a loopback address serves (besides the address it listens on).
+_LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", ""})
+MISDIRECTED = "MisdirectedRequest"
+
+
+def _host_of(value: str) -> str | None:
+    """The host of a Host header (lowercase, an IPv6 address in brackets), its port checked; None when it is not one."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            return None
+        host, rest = value[: end + 1], value[end + 1 :]
+    else:
+        host, sep, port = value.partition(":")
+        rest = sep + port
+    if rest and not (rest[:1] == ":" and (rest == ":" or _DIGITS.fullmatch(rest[1:]))):
+        return None
+    return host
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -449,6 +545,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.conns_lock = threading.Lock()
         # the handler's socket timeout is a class attribute: one subclass per server
         super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
+        bound = str(self.server_address[0]).lower()
+        try:
+            self.loopback = ipaddress.ip_address(bound.split("%")[0]).is_loopback
+        except ValueError:
+            self.loopback = False
+        self.local_names = {*_LOCAL_NAMES, f"[{bound}]" if ":" in bound else bound}
 
     def track(self, handler: _Handler, alive: bool) -> None:
         with self.conns_lock:
@@ -456,6 +558,27 @@ class _HTTPServer(ThreadingHTTPServer):
                 self.conns.add(handler)
             else:
                 self.conns.discard(handler)
+
+    def host_refusal(self, headers: Message, target: str) -> ServiceError | None:
+        """On a loopback address, a request for another host name is refused (421): a page of another site made to resolve to 127.0.0.1 (DNS rebinding) cannot use the service.
+
+        A request without a Host header is served.
+        """
+        if not self.loopback:
+            return None
+        names = list(headers.get_all("Host") or ())
+        netloc = urllib.parse.urlsplit(target).netloc  # an absolute-form target names its host itself
+        if netloc:
+            names.append(netloc)
+        for value in names:
+            if _host_of(value) not in self.local_names:
+                return ServiceError(
+                    421,
+                    MISDIRECTED,
+                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {value.strip()[:80]!r} "
+                    "(a page of another site cannot reach it through a DNS name); use http://127.0.0.1:<port>/",
+                )
+        return None
 
 
 class Server:
@@ -562,14 +685,13 @@ def _query(store: Store, args: argparse.Namespace) -> int:
     if args.offset < 0 or (args.limit is not None and args.limit < 0):
         print("mapper serve: --offset and --limit cannot be negative", file=sys.stderr)
         return 2
+    out = sys.stdout.buffer
     try:
-        page = store.rows(args.query, offset=args.offset, limit=args.limit)
+        for row in store.iter_rows(args.query, offset=args.offset, limit=args.limit):  # streamed: a big table is not held
+            out.write(orjson.dumps(row) + b"\n")
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE
-    out = sys.stdout.buffer
-    for row in page.rows:
-        out.write(orjson.dumps(row) + b"\n")
     out.flush()
     return EXIT_OK
 

@@ -283,13 +283,18 @@ class Store:
         body = sink.to_body()
         body["name"] = sink.name or sid
         text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+        with self.lock:
+            existing = self._existing(sid, text, exist_ok)
+        if existing is not None:
+            return existing
+        # Compiled outside the lock (a big definition takes seconds; every other request
+        # would wait): the sink is created below, under the lock, only if its id is still free.
+        compiled = Mapper(sink)
         now = self.clock()
         with self.lock:
-            row = self.db.execute("SELECT definition FROM _mapper_sinks WHERE id = ?", (sid,)).fetchone()
-            if row is not None:
-                if exist_ok and row[0] == text:
-                    return self.sink(sid)
-                raise ServiceError(409, ALREADY_EXISTS, f"a sink {sid!r} exists already" + (" with another definition" if exist_ok else ""))
+            existing = self._existing(sid, text, exist_ok)
+            if existing is not None:
+                return existing
             table = _plan_table(sid, sink, self._table_names())
             most = _max_columns(self.db) - 2  # beside _id and _state
             if len(table.columns) > most:
@@ -315,8 +320,17 @@ class Store:
             if activate_after > 0:
                 at = now + activate_after
                 self._next_active = at if self._next_active is None else min(self._next_active, at)
-            self._mappers[sid] = Mapper(sink)
+            self._mappers[sid] = compiled
             return self.sink(sid)
+
+    def _existing(self, sid: str, text: str, exist_ok: bool) -> SinkInfo | None:
+        """The sink ``sid`` when it exists with the definition ``text`` and ``exist_ok``; None when there is none; else 409 (under the lock)."""
+        row = self.db.execute("SELECT definition FROM _mapper_sinks WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            return None
+        if exist_ok and row[0] == text:
+            return self.sink(sid)
+        raise ServiceError(409, ALREADY_EXISTS, f"a sink {sid!r} exists already" + (" with another definition" if exist_ok else ""))
 
     def _table_names(self) -> set[str]:
         return {r[0].lower() for r in self.db.execute("SELECT name FROM sqlite_master")}
@@ -514,15 +528,35 @@ class Store:
         rows = [self._row(table, rec) for rec in recs]
         return RowsPage(sink_id, [(n, t) for n, t, _w, _q in table.columns], rows, total, offset, limit)
 
-    def iter_rows(self, sink_id: str, page: int = 1000) -> Iterator[dict[str, Any]]:
-        """Every row, page by page."""
-        offset = 0
-        while True:
-            got = self.rows(sink_id, offset=offset, limit=page)
-            yield from got.rows
-            if len(got.rows) < page:
+    def iter_rows(self, sink_id: str, page: int = 1000, *, offset: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row (past ``offset``, at most ``limit``), in insertion order, read ``page`` rows at a time.
+
+        Each page goes on after the last row read (by rowid): a page costs its own rows, where
+        paging by ``OFFSET`` cost every row before it (quadratic over a table).
+        """
+        table = self._table(sink_id)  # (a sink that does not exist: raised at the first row asked for)
+        select = table.select.replace("SELECT ", "SELECT rowid, ", 1)
+        page = max(1, int(page))
+        left = None if limit is None else max(0, int(limit))
+        after: int | None = None
+        while left is None or left > 0:
+            n = page if left is None else min(page, left)
+            try:
+                with self.lock:
+                    if after is None:
+                        start = min(max(0, int(offset)), _MAX_SQL_INT)
+                        recs = self.db.execute(f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (n, start)).fetchall()
+                    else:
+                        recs = self.db.execute(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, n)).fetchall()
+            except sqlite3.Error as exc:  # as @_reads words it (a generator's reads happen after the call)
+                raise ServiceError(500, INTERNAL, f"cannot read the database {self.path}: {exc}") from None
+            for rec in recs:
+                yield self._row(table, rec[1:])
+            if len(recs) < n:
                 return
-            offset += page
+            after = recs[-1][0]
+            if left is not None:
+                left -= len(recs)
 
     @staticmethod
     def _row(table: _Table, rec: tuple[Any, ...]) -> dict[str, Any]:
@@ -571,14 +605,26 @@ def _plan_table(sink_id: str, sink: Sink, taken: set[str]) -> _Table:
     cols = []
     for i, col in enumerate(sink.stored_columns):
         sql = col.name
-        # SQLite column names are case-insensitive: a clash gets a positional name
-        if sql.lower() in used or not sql:
+        # SQLite column names are case-insensitive: a clash gets a positional name; so does
+        # a name SQL text cannot hold (a NUL ends SQLite's statement text)
+        if sql.lower() in used or not sql or not _sql_spellable(sql):
             sql = f"c{i}"
             while sql.lower() in used:
                 sql += "_"
         used.add(sql.lower())
         cols.append((col.name, col.type, write_kind(col), sql))
     return _Table(name, cols, sink.id_kind)
+
+
+def _sql_spellable(name: str) -> bool:
+    """Whether ``name`` can be an SQL identifier (quoted): no NUL, and UTF-8 text."""
+    if "\x00" in name:
+        return False
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _id_encoder(kind: str) -> Callable[[Any], Any]:

@@ -46,7 +46,7 @@ from ..commands import EXIT_USAGE
 from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
 from ..errors import MapperError, preview
 from ..paths import to_dot_notation
-from ..serve import App, Request, Response, json_response
+from ..serve import App, Request, Response, json_response, query_int
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, check_name, compact, draft, format_body, paste_records
 
@@ -132,7 +132,13 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
     def draft_route(app: App, req: Request) -> Response:
-        return json_response(200, draft(_json_body(req, ui_limit), catalog, taken))
+        form = _json_body(req, ui_limit)
+        try:
+            return json_response(200, draft(form, catalog, taken))
+        except RecursionError:  # a path (or a value) nested beyond what Python's stack holds: the form's fault, not the service's
+            raise ServiceError(
+                400, INVALID_PARAMETER, "the form cannot be checked: a path or the sample record is nested too deeply (or a path is too long) to evaluate"
+            ) from None
 
     def send_route(app: App, req: Request) -> Response:
         sink_id = req.params["sink_id"]
@@ -198,11 +204,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         )
 
     def rows_route(app: App, req: Request) -> Response:
-        try:
-            offset = int(req.arg("offset", "0") or 0)
-            limit = int(req.arg("limit", "25") or 25)
-        except ValueError:
-            raise ServiceError(400, INVALID_PARAMETER, "offset and limit are integers") from None
+        offset = query_int(req, "offset", 0)
+        limit = query_int(req, "limit", 25)
         if offset < 0 or not 0 <= limit <= 1000:
             raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 1000")
         page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)

@@ -38,12 +38,57 @@ _FORM_KEYS = ("name", "database_id", "table", "columns", "allow_missing_fields",
 
 
 def _show(value: Any) -> str:
-    """A value as JSON text, cut at SHOW_LIMIT characters."""
-    try:
-        text = orjson.dumps(value).decode()
-    except TypeError:  # pragma: no cover - decoded JSON is always JSON again
-        text = repr(value)
+    """A value as JSON text, cut at SHOW_LIMIT characters.
+
+    Only what is shown is rendered: a value a path builds (a JMESPath multiselect over
+    itself, ``[@, @] | [@, @] | ...``) can be 2**30 items made of shared references,
+    which whole JSON text would never finish writing.
+    """
+    parts: list[str] = []
+    size = 0
+    # what is left to write, last first: text, or a value to render. Each value writes at
+    # least one character, so a container's items past the budget are never queued, and
+    # the depth reached is bounded by the budget too (each level writes a bracket).
+    todo: list[tuple[bool, Any]] = [(False, value)]
+    while todo and size <= SHOW_LIMIT:
+        is_text, item = todo.pop()
+        if is_text:
+            text = item
+        elif isinstance(item, (dict, list, tuple)):
+            text = "{" if isinstance(item, dict) else "["
+            todo.append((True, "}" if isinstance(item, dict) else "]"))
+            entries = item.items() if isinstance(item, dict) else item
+            queued: list[tuple[bool, Any]] = []
+            for i, entry in enumerate(entries):
+                if i > SHOW_LIMIT - size:
+                    break
+                if i:
+                    queued.append((True, ","))
+                if isinstance(item, dict):
+                    queued += [(False, str(entry[0])), (True, ":"), (False, entry[1])]
+                else:
+                    queued.append((False, entry))
+            todo.extend(reversed(queued))
+        else:
+            text = _scalar(item)
+        parts.append(text)
+        size += len(text)
+    text = "".join(parts)
     return text if len(text) <= SHOW_LIMIT else text[:SHOW_LIMIT] + "..."
+
+
+def _scalar(value: Any) -> str:
+    """A JSON scalar's text as ``orjson.dumps`` writes it (a string cut past what is shown)."""
+    if isinstance(value, str):
+        value = value[: SHOW_LIMIT + 1]
+    elif isinstance(value, bool) or value is None:
+        return "true" if value is True else "false" if value is False else "null"
+    elif isinstance(value, int):
+        return str(value)  # (orjson refuses integers beyond 64 bits)
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # pragma: no cover - decoded JSON is always JSON again
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
 
 
 def compact(value: Any) -> str:
@@ -255,17 +300,24 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
 # The sample record
 
 
+_TOO_DEEP = "invalid path: the expression is too long or nested too deeply to evaluate"
+
+
 def _found(record: Any, path_text: str) -> dict[str, Any]:
     """What a path finds in a decoded record: ``{"kind": "value" | "null" | "missing" | "not_an_object" | "bad_path", "text"}``."""
     try:
         path = parse_path(path_text)
     except MapperError as exc:
         return {"kind": "bad_path", "text": str(exc).splitlines()[0]}
+    except RecursionError:
+        return {"kind": "bad_path", "text": _TOO_DEEP}
     if path.keys is None:
         try:
             value = jmespath.search(path.expression or "", record)
         except jmespath.exceptions.JMESPathError as exc:  # pragma: no cover - the expression parsed
             return {"kind": "bad_path", "text": str(exc)}
+        except RecursionError:
+            return {"kind": "bad_path", "text": _TOO_DEEP}
         # JMESPath gives null for an explicit null and for a missing key alike: mapper takes it as missing
         return {"kind": "missing", "text": "missing"} if value is None else {"kind": "value", "text": _show(value)}
     cur = record

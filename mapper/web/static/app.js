@@ -486,7 +486,15 @@
 
   function sourcePage() {
     var match = location.pathname.match(/^\/ui\/sources\/([^/]+)$/);
-    var sinkId = match ? decodeURIComponent(match[1]) : "";
+    var sinkId = "";
+    try {
+      sinkId = match ? decodeURIComponent(match[1]) : "";
+    } catch (err) {  // a malformed escape (%E0%A4): say so rather than leave a blank page
+      setText("load-error", "This address does not name a source: " + location.pathname + " is not a valid URL path (" + err.message + ").");
+      setText("rows-summary", "");
+      $("send").disabled = true;
+      return;
+    }
     var viewPath = "/ui/api/sinks/" + encodeURIComponent(sinkId);
     var rowsOffset = 0;
     var pageSize = 25;

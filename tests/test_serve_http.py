@@ -1,0 +1,378 @@
+"""``mapper serve``'s HTTP edges and the web UI's, found by a bug hunt: methods, framing, hosts, tokens, logs, paths, the store's lock.
+
+Every server binds 127.0.0.1 on a free port in this process, every request has a
+timeout, and nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import http.client
+import importlib
+import json
+import socket
+import threading
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+# the browser as tests/test_web_browser.py drives it (skipped, or failed in CI, the same way)
+import test_web_browser as tb
+from test_web_browser import browser  # noqa: F401 - a fixture
+
+import mapper.store
+import mapper.web.app
+from mapper.serve import App, Server
+from mapper.store import Store
+from mapper.web import database_id, draft, install, load_catalog
+from mapper.web.draft import SHOW_LIMIT, _found, _show
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+TABLE = ROOT / "examples" / "aircraft" / "table.sql"
+SEED = (ROOT / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0]
+SINK_ID = "aircraft_positions"
+DRAFT = importlib.import_module("mapper.web.draft")  # (mapper.web.draft is also the function mapper.web exports)
+
+
+@contextmanager
+def serving(token: str | None = None, log: list[str] | None = None) -> Iterator[Server]:
+    store = Store(":memory:")
+    store.create_sink(SINK)
+    app = App(store, token=token, create_delay=0.0, log=None if log is None else log.append)
+    install(app, load_catalog([str(TABLE)]))
+    server = Server(app, idle_timeout=5.0).start()
+    try:
+        yield server
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
+
+
+def request(server: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, Any] | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        hdrs: dict[str, Any] = {"Content-Type": "application/json"} if body is not None else {}
+        hdrs.update(headers or {})
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def raw(server: Server, data: bytes) -> bytes:
+    """Send ``data`` as is on a new connection (closing our side for writing); everything the server answers until it closes."""
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        parts = []
+        while chunk := s.recv(65536):
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def status_of(reply: bytes) -> int:
+    return int(reply.split(b" ", 2)[1])
+
+
+def body_of(reply: bytes) -> Any:
+    return orjson.loads(reply.split(b"\r\n\r\n", 1)[1])
+
+
+# ---------------------------------------------------------------------------------------
+# 1. The draft: a path beyond the stack, a value too big to write
+
+
+def test_a_draft_that_overflows_the_stack_is_a_400_not_a_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = json.dumps({"id": 1, "a": 2})
+    cols = {"_id": {"path": "id"}, "lat": {"path": "|".join(["a"] * 1200)}}
+    form = {"name": "deep", "database_id": database_id("local"), "table": "aircraft", "columns": cols, "allow_missing_fields": True, "sample": sample}
+    with serving() as server:
+        status, _h, body = request(server, "POST", "/ui/api/draft", orjson.dumps(form))
+        assert status in (200, 400), body[:300]  # (a 500 before: RecursionError)
+        if status == 200:
+            lat = next(c for c in orjson.loads(body)["preview"]["columns"] if c["column"] == "lat")
+            assert lat["found"]["kind"] == "bad_path"
+
+        # whatever in the form's check runs out of stack: a 400 saying so
+        def overflow(*args: Any, **kwargs: Any) -> Any:
+            raise RecursionError("maximum recursion depth exceeded")
+
+        monkeypatch.setattr(mapper.web.app, "draft", overflow)
+        status, _h, body = request(server, "POST", "/ui/api/draft", orjson.dumps(form))
+        assert status == 400 and orjson.loads(body)["code"] == "InvalidParameter", body
+        assert "nested too deeply" in orjson.loads(body)["message"]
+    # the preview of a path that cannot be evaluated says so
+    monkeypatch.setattr(DRAFT, "parse_path", overflow)
+    assert _found({"a": 1}, "a")["kind"] == "bad_path"
+    monkeypatch.undo()
+    monkeypatch.setattr(DRAFT.jmespath, "search", overflow)
+    assert _found({"a": 1}, "a | b") == {"kind": "bad_path", "text": DRAFT._TOO_DEEP}
+
+
+def test_the_preview_renders_only_what_it_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a value a JMESPath path builds can be 2**60 items of shared references: writing it whole never ends
+    written: list[int] = []
+    real = orjson.dumps
+
+    class Spy:
+        JSONDecodeError = orjson.JSONDecodeError
+        OPT_SORT_KEYS = orjson.OPT_SORT_KEYS
+
+        @staticmethod
+        def dumps(value: Any, *args: Any, **kwargs: Any) -> bytes:
+            out = real(value, *args, **kwargs)
+            written.append(len(out))
+            return out
+
+    monkeypatch.setattr(DRAFT, "orjson", Spy)
+    wide = [list(range(1000))] * 100
+    text = _show(wide)
+    assert text == real(wide).decode()[:SHOW_LIMIT] + "..."
+    assert max(written, default=0) <= SHOW_LIMIT + 2  # never the whole value
+    monkeypatch.undo()
+    huge: Any = ["x"]
+    for _ in range(60):
+        huge = [huge, {"k": huge}]
+    text = _show(huge)
+    assert len(text) == SHOW_LIMIT + 3 and text.startswith("[[[[") and text.endswith("...")
+    deep: Any = 1
+    for _ in range(100_000):
+        deep = [deep]
+    assert _show(deep) == "[" * SHOW_LIMIT + "..."
+    # what fits is the JSON text itself, as before
+    for value in ({"a": [1, 2.5, None, True, 'é\n"\\'], "b": {}}, [], "x" * SHOW_LIMIT, 2**64 - 1, 2**70, -1.5e300, {"s": "y" * 400}):
+        try:
+            whole = real(value).decode()
+        except TypeError:  # (beyond 64 bits)
+            whole = str(value)
+        assert _show(value) == (whole if len(whole) <= SHOW_LIMIT else whole[:SHOW_LIMIT] + "..."), value
+    # and through the form: a path doubling the record 40 times
+    cols = {"_id": {"path": "id"}, "lat": {"path": "a" + " | [@, @]" * 40}}
+    form = {"name": "wide", "database_id": database_id("local"), "table": "aircraft", "columns": cols, "allow_missing_fields": True}
+    out = draft({**form, "sample": json.dumps({"id": 1, "a": "v"})}, load_catalog([str(TABLE)]))
+    lat = next(c for c in out["preview"]["columns"] if c["column"] == "lat")
+    assert lat["found"]["kind"] == "bad_path" or len(lat["found"]["text"]) == SHOW_LIMIT + 3, lat
+
+
+# ---------------------------------------------------------------------------------------
+# 2, 3. The store: any column name; sinks compiled outside the lock
+
+
+def _sink_body(name: str, column: str) -> bytes:
+    definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": column, "path": ["v"], "type": "int"}]
+    body = {
+        "name": name,
+        "sink_details": {"database_id": "x", "table": "t"},
+        "schema": {"type": "json", "id_field": "id", "allow_missing_fields": True, "definition": definition},
+    }
+    return orjson.dumps(body)
+
+
+def test_a_column_name_holding_a_nul_is_stored_under_another_sql_name() -> None:
+    with serving() as server:
+        status, _h, body = request(server, "POST", "/v1/sinks", _sink_body("nul", "a\x00b"))
+        assert status == 200, body  # (a 500 before: "the query contains a null character")
+        status, _h, body = request(server, "POST", "/v2/sinks/nul", b'{"records": [{"value": {"id": 1, "v": 5}}]}')
+        assert status == 200 and orjson.loads(body)["success_count"] == 1
+        status, _h, body = request(server, "GET", "/v2/sinks/nul/rows")
+        assert status == 200 and orjson.loads(body)["rows"] == [{"_id": 1, "a\x00b": 5}]
+        assert orjson.loads(body)["columns"] == [{"name": "a\x00b", "type": "int"}]
+
+
+def test_creating_a_sink_compiles_it_outside_the_store_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(":memory:")
+    real = mapper.store.Mapper
+    free_while_compiling: list[bool] = []
+
+    def compile_watched(sink: Any) -> Any:
+        # from another thread: is the store's lock free while the sink compiles?
+        t = threading.Thread(target=lambda: free_while_compiling.append(_try_lock(store)))
+        t.start()
+        t.join(10)
+        return real(sink)
+
+    monkeypatch.setattr(mapper.store, "Mapper", compile_watched)
+    try:
+        store.create_sink(_sink_body("one", "n"), body_form=True)
+        assert free_while_compiling == [True]  # (False before: every request waited for the compile)
+        assert [s.id for s in store.list_sinks()] == ["one"]
+        assert store.ingest("one", b'{"records": [{"value": {"id": 1, "v": 2}}]}').answer["success_count"] == 1
+
+        # two creates of one name compiling at the same time: one is created, the other is a 409
+        both_compiling = threading.Barrier(2, timeout=10)
+
+        def compile_together(sink: Any) -> Any:
+            both_compiling.wait()
+            return real(sink)
+
+        monkeypatch.setattr(mapper.store, "Mapper", compile_together)
+        results: list[Any] = []
+
+        def create() -> None:
+            try:
+                results.append(store.create_sink(_sink_body("two", "n"), body_form=True).id)
+            except Exception as exc:
+                results.append(exc)
+
+        threads = [threading.Thread(target=create) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert sorted(str(r) if isinstance(r, str) else str(getattr(r, "status", repr(r))) for r in results) == ["409", "two"], results
+        assert [s.id for s in store.list_sinks()] == ["one", "two"]
+        assert store.ingest("two", b'{"records": [{"value": {"id": 1, "v": 2}}]}').answer["success_count"] == 1
+    finally:
+        store.close()
+
+
+def _try_lock(store: Store) -> bool:
+    if store.lock.acquire(blocking=False):
+        store.lock.release()
+        return True
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# 4, 8. Methods, headers, framing, query numbers, escaped slashes
+
+
+def test_head_is_get_without_the_body_and_405_says_allow() -> None:
+    with serving() as server:
+        for path in ("/ui/", "/v2/sinks", f"/v2/sinks/{SINK_ID}", "/ui/static/app.js"):
+            get_status, get_headers, get_body = request(server, "GET", path)
+            status, headers, body = request(server, "HEAD", path)
+            assert (status, body) == (get_status, b""), path  # (405 before)
+            assert get_status == 200 and int(headers["content-length"]) == len(get_body) > 0, path
+            assert {k: v for k, v in headers.items() if k != "date"} == {k: v for k, v in get_headers.items() if k != "date"}, path
+        for method, path, allow in (
+            ("DELETE", "/v2/sinks", "GET, HEAD"),
+            ("GET", "/v1/sinks", "POST"),
+            ("HEAD", "/v1/sinks", "POST"),
+            ("PUT", f"/v2/sinks/{SINK_ID}", "GET, HEAD, POST"),
+            ("OPTIONS", "/ui/new", "GET, HEAD"),
+        ):
+            status, headers, body = request(server, method, path)
+            assert (status, headers.get("allow")) == (405, allow), (method, path)
+            assert method == "HEAD" or orjson.loads(body)["code"] == "MethodNotAllowed"
+
+
+def test_every_answer_says_nosniff() -> None:
+    with serving() as server:
+        for method, path in (("GET", "/v2/sinks"), ("GET", "/nope"), ("DELETE", "/v2/sinks"), ("POST", f"/v2/sinks/{SINK_ID}"), ("GET", "/ui/api/config")):
+            _status, headers, _body = request(server, method, path)
+            assert headers.get("x-content-type-options") == "nosniff", (method, path)
+        reply = raw(server, b"\x16\x03\x01 not http\r\n\r\n")  # http.server's own refusal
+        assert status_of(reply) == 400 and b"\r\nX-Content-Type-Options: nosniff\r\n" in reply
+
+
+@pytest.mark.parametrize(
+    "lengths", [b"Content-Length: 14\r\nContent-Length: 15\r\n", b"Content-Length: -1\r\n", b"Content-Length: 14, 15\r\n", b"Content-Length: 1_4\r\n"]
+)
+def test_a_content_length_that_is_not_one_number_is_a_400_and_the_connection_closes(lengths: bytes) -> None:
+    with serving() as server:
+        head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
+        reply = raw(server, head + lengths + b"\r\n" + b'{"records":[]}')
+        assert status_of(reply) == 400 and reply.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in reply, reply[:200]  # (411 before)
+        assert "Content-Length" in body_of(reply)["message"]
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff15", "+5", " 5", "5 ", "0x5", "-0", "5.0"])
+def test_query_numbers_are_ascii_digits_only(value: str) -> None:
+    with serving() as server:
+        for route in (f"/v2/sinks/{SINK_ID}/rows", f"/ui/api/sinks/{SINK_ID}/rows"):
+            for name in ("limit", "offset"):
+                status, _h, body = request(server, "GET", f"{route}?{name}={urllib.parse.quote(value, safe='')}")
+                assert status == 400 and orjson.loads(body)["code"] == "InvalidParameter", (route, name, body)
+            assert request(server, "GET", f"{route}?limit=05&offset=0")[0] == 200
+
+
+def test_an_escaped_slash_is_part_of_the_sink_id_not_a_separator() -> None:
+    with serving() as server:
+        for path in (f"/v2/sinks/{SINK_ID}%2Frows", f"/v2/sinks/{SINK_ID}%2frows", f"/ui/api/sinks/{SINK_ID}%2Frows"):
+            status, _h, body = request(server, "GET", path)
+            assert status == 404 and f"{SINK_ID}/rows" in orjson.loads(body)["message"], (path, body)  # (the rows before)
+        assert request(server, "GET", f"/v2/sinks/{SINK_ID}/rows")[0] == 200
+        assert request(server, "GET", "/v2/sinks/aircraft%5Fpositions")[0] == 200  # other escapes are the id's characters
+
+
+# ---------------------------------------------------------------------------------------
+# 5. The request log
+
+
+def test_the_log_escapes_control_characters() -> None:
+    logged: list[str] = []
+    with serving(log=logged) as server:
+        reply = raw(server, b"GET /\x1b[31mRED\x9b\x07 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(reply) == 404
+        raw(server, b"GET /\x1b[2J \x1b]0;x HTTP/1.1\r\n\r\n")  # malformed: http.server's own line
+    assert len(logged) >= 2
+    for line in logged:
+        assert line.isprintable(), line  # (the escape sequences reached the terminal before)
+    assert any("/\\x1b[31mRED\\x9b\\x07 404" in line for line in logged), logged
+
+
+# ---------------------------------------------------------------------------------------
+# 7. A token beyond ASCII
+
+
+def test_a_non_ascii_token_matches_a_client_sending_it_in_utf8() -> None:
+    token = "s\u00e9cr\u00e8t-\u263a"
+    with serving(token=token) as server:
+        utf8 = {"Authorization": b"Bearer " + token.encode("utf-8")}
+        assert request(server, "GET", "/v2/sinks", headers=utf8)[0] == 200  # (401 before)
+        latin = {"Authorization": b"Bearer " + "s\u00e9cr\u00e8t".encode("latin-1")}
+        assert request(server, "GET", "/v2/sinks", headers=latin)[0] == 401
+    with serving(token="s\u00e9cr\u00e8t") as server:  # the same token read as latin-1 is not it
+        assert request(server, "GET", "/v2/sinks", headers={"Authorization": b"Bearer s\xe9cr\xe8t"})[0] == 401
+        status, _h, _b = request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t".encode()})
+        assert status == 200
+        # UTF-8 whose last byte is one str.strip() would take for white space (U+00E0: C3 A0)
+        assert request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t\u00e0".encode()})[0] == 401
+
+
+# ---------------------------------------------------------------------------------------
+# 8. DNS rebinding: a server on a loopback address serves local host names only
+
+
+def test_a_loopback_server_refuses_other_host_names() -> None:
+    with serving() as server:
+        port = server.port
+        for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", "localhost.evil", f"[::2]:{port}", "127.0.0.1:x", "user@127.0.0.1"):
+            reply = raw(server, f"GET /v2/sinks HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            assert status_of(reply) == 421 and body_of(reply)["code"] == "MisdirectedRequest", host
+            assert "localhost, 127.0.0.1 or [::1]" in body_of(reply)["message"]
+        for host in ("localhost", f"localhost:{port}", "LOCALHOST", "127.0.0.1", f"127.0.0.1:{port}", "[::1]", f"[::1]:{port}"):
+            reply = raw(server, f"GET /v2/sinks HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            assert status_of(reply) == 200, host
+        assert status_of(raw(server, b"GET /v2/sinks HTTP/1.0\r\n\r\n")) == 200  # no Host header: served
+        assert status_of(raw(server, b"GET http://evil.example/v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) == 421
+        # a body refused unread is read away: the connection still serves the next request
+        reply = raw(
+            server,
+            b"POST /v1/sinks HTTP/1.1\r\nHost: evil\r\nContent-Length: 2\r\n\r\n{}GET /v2/sinks HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        assert reply.startswith(b"HTTP/1.1 421") and b"HTTP/1.1 200" in reply
+        # not on a loopback address (--host 0.0.0.0, a LAN address): the Host is whatever name the machine has
+        server.httpd.loopback = False
+        assert status_of(raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")) == 200
+
+
+# ---------------------------------------------------------------------------------------
+# 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
+
+
+def test_the_source_page_says_what_is_wrong_with_a_malformed_address(browser: Any) -> None:  # noqa: F811 - the fixture imported above
+    with serving() as server:
+        browser.get(server.url + "/ui/sources/%E0%A4")
+        message = tb.wait(browser, lambda d: tb.text_of(d, "load-error"), "the page's error message")
+        assert "does not name a source" in message and "%E0%A4" in message, message  # (a blank page before: URIError)
+        tb.assert_no_alert(browser)
+        browser.get(server.url + f"/ui/sources/{SINK_ID}")  # a good address still shows its source
+        tb.wait(browser, lambda d: tb.text_of(d, "source-name") == SINK_ID, "the source's name")
+        assert tb.text_of(browser, "load-error") == ""
