@@ -69,20 +69,27 @@ null, empty or whitespace-only cell is a refused record (``invalid_json``) where
 message) is one record, and a leading UTF-8 BOM is dropped from every cell (``mapper
 map`` drops it only at the start of a file). Warnings (values the endpoint stores
 differently) are not carried; ``strict=True`` refuses those records instead
-(``lossy_value``). ``mapper spark-validate SINK PATH...`` runs the whole job on files.
+(``lossy_value``). ``mapper spark-validate SINK PATH...`` runs the whole job on files,
+after refusing, before any job, the local inputs Spark would drop or misread (hidden
+names, a gzip/``.gz`` mismatch, a JSON document rather than NDJSON: :func:`check_inputs`).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import gzip
 import hashlib
 import json
 import os
 import re
 import sys
+import tempfile
 import uuid
+import zlib
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -90,12 +97,13 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, load_cli_sink
-from .errors import InputError, MapperError, OptionError, optional_import
+from .engine.reader import HEAD_SIZE, format_of
+from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
 from .report import location_text, plural
 from .sink import load_sink
 
-__all__ = ["SparkMapping", "ValidateCounts", "add_spark_parser", "cmd_spark_validate", "map_dataframe", "validate_files"]
+__all__ = ["SparkMapping", "ValidateCounts", "add_spark_parser", "check_inputs", "check_output", "cmd_spark_validate", "map_dataframe", "validate_files"]
 
 #: The columns mapper adds (a pass-through column with one of these names is an error).
 POSITION, ID, MISSING_COLUMN, ERRORS, RAW = "_position", "_id", "_missing", "_errors", "_raw"
@@ -306,7 +314,10 @@ class _Worker:
         batch: Batch | None = None
         if len(cells):
             data = self.ndjson(cells)
-            if data[:2] == _GZIP_MAGIC:  # a cell starting as gzip does: a leading blank line keeps the reader from unwrapping the batch
+            if data[:2] == _GZIP_MAGIC or data[:3] == _BOM:
+                # a first cell starting as gzip does, or with a BOM still there (a cell that began
+                # with two): a leading blank line keeps the reader from unwrapping the batch or
+                # dropping the BOM as a file's, so a cell maps the same wherever it falls
                 data = b"\n" + data
             batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson")
             if batch.report.records != len(cells):  # the rows would no longer line up with the records
@@ -599,7 +610,10 @@ def validate_files(
 ) -> ValidateCounts:
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
-    A refused line is ``{"file", "position", "errors": [...], "raw"}``. The mapped rows are
+    A refused line is ``{"file", "position", "errors": [...], "raw"}``, null fields
+    written (each error has its five keys); ``file`` comes from an internal column whose
+    name no sink column takes (:data:`FILE_COLUMN`). ``paths`` are given to Spark as they
+    are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
     mapped once. The counts are read back from what was written, and the input is
     counted on its own: mapped rows + refused records == input records.
@@ -617,17 +631,22 @@ def validate_files(
     # is written and counted: a failed or killed job leaves nothing under the final names.
     staging = _join_path(output, f".mapper-staging-{uuid.uuid4().hex}")
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
+    loaded = load_sink(sink)
+    file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
     try:
         text = _read_lines(spark, paths)
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
-        text = text.select(F.col("value"), F.col("_metadata.file_path").alias("file"))
-        result = map_dataframe(text, sink, allow_missing_fields=allow_missing_fields, strict=strict)
+        text = text.select(F.col("value"), F.col("_metadata.file_path").alias(file_column))
+        result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict)
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
-            kept.mapped.drop("file").write.parquet(staged_mapped)
-            refused = kept.refused.select(F.col("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw"))
-            refused.write.json(staged_refused)
+            kept.mapped.drop(file_column).write.parquet(staged_mapped)
+            refused = kept.refused.select(
+                _col(file_column).alias("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw")
+            )
+            # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default)
+            refused.write.option("ignoreNullFields", "false").json(staged_refused)
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
@@ -644,6 +663,20 @@ def validate_files(
     finally:
         fs.delete(staging)
     return counts
+
+
+#: The internal name of the file column in :func:`validate_files` (written as ``file`` in ``refused``).
+FILE_COLUMN = "_mapper_input_file"
+
+
+def _free_name(name: str, taken: Sequence[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``...: the first that no name in ``taken`` equals in any case."""
+    low = {t.lower() for t in taken}
+    candidate, n = name, 1
+    while candidate.lower() in low:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
 
 
 def _read_lines(spark: Any, paths: Sequence[str]) -> Any:
@@ -697,7 +730,10 @@ def add_spark_parser(sub: Any) -> None:
     p.add_argument("--primary-key-fields", metavar="COLUMNS", help="comma-separated columns joined with | into a string _id")
     p.add_argument("--allow-missing-fields", dest="allow_missing", action="store_true", default=None, help="keep records lacking a mapped value")
     p.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="refuse each record lacking a mapped value (code missing)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar; only the counts")
+    p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar or JVM warnings; only the counts")
+    # mapper map's input options, taken only to say why they do not apply here
+    p.add_argument("--records-path", help=argparse.SUPPRESS)
+    p.add_argument("--input-format", help=argparse.SUPPRESS)
 
 
 def _confs(items: list[str]) -> dict[str, str]:
@@ -708,6 +744,62 @@ def _confs(items: list[str]) -> dict[str, str]:
             raise OptionError(f"--conf takes KEY=VALUE, not {item!r}")
         out[key.strip()] = value
     return out
+
+
+def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
+    """Spark's own rule for a master URL, checked before spark-submit prints a Java trace for it."""
+    master = args.master or confs.get("spark.master")
+    if master is not None and not (master == "yarn" or master.startswith(("local", "spark", "k8s"))):
+        raise OptionError(f"--master {master!r}: Spark takes local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL")
+
+
+#: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
+#: by default, without the loggers that repeat a failed task's Java stack trace (mapper
+#: prints the failure's first line itself). The root stays at warn and the console's filter
+#: takes ``-q``'s level: a root level other than warn makes pyspark print "Setting default
+#: log level" (and lower the console's threshold to warn).
+_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.filter.threshold.type = ThresholdFilter
+appender.console.filter.threshold.level = {level}
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+logger.parquet1.name = org.apache.parquet
+logger.parquet1.level = error
+logger.parquet2.name = parquet
+logger.parquet2.level = error
+logger.meta.name = org.apache.spark.sql.execution.streaming.sinks.FileStreamSink
+logger.meta.level = error
+""" + "".join(
+    f"logger.quiet{i}.name = {name}\nlogger.quiet{i}.level = off\n"
+    for i, name in enumerate(
+        (
+            "org.apache.spark.executor.Executor",
+            "org.apache.spark.scheduler.TaskSetManager",
+            "org.apache.spark.api.python.PythonRunner",
+            "org.apache.spark.sql.execution.datasources.FileFormatWriter",
+            "org.apache.spark.internal.io.SparkHadoopWriter",
+            "org.apache.hadoop.mapreduce.lib.output.FileOutputCommitter",
+        )
+    )
+)
+
+
+def _log_options(confs: dict[str, str], quiet: bool, directory: str) -> str | None:
+    """``spark.driver.extraJavaOptions`` with mapper's log4j2 file (written in ``directory``),
+    or None when the user's own options name a log4j configuration already."""
+    own = confs.get("spark.driver.extraJavaOptions", "")
+    if "log4j" in own:
+        return None
+    path = os.path.join(directory, "log4j2.properties")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(_LOG4J2.format(level="error" if quiet else "warn"))
+    option = "-Dlog4j2.configurationFile=" + Path(path).as_uri()
+    return f"{own} {option}".strip()
 
 
 def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
@@ -725,7 +817,12 @@ def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     for key, value in confs.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    # the driver JVM reads its log4j2 file when it starts (a JVM already running keeps its own)
+    with tempfile.TemporaryDirectory(prefix="mapper-spark-") as directory:
+        options = _log_options(confs, args.quiet, directory)
+        if options is not None:
+            builder = builder.config("spark.driver.extraJavaOptions", options)
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -742,13 +839,17 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
         return EXIT_USAGE
-    for path in args.paths:
-        if "://" not in path and not any(ch in path for ch in "*?[{") and not os.path.exists(path):
-            print(f"mapper: no such file: {path}", file=sys.stderr)
-            return EXIT_USAGE
+    try:  # everything that can be checked before Spark starts
+        _check_input_options(args)
+        _check_master(args, confs)
+        paths = check_inputs(args.paths)
+        check_output(args.output)
+    except MapperError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         spark = _session(args, confs)
-        counts = validate_files(spark, sink, args.paths, args.output, strict=args.strict, overwrite=args.overwrite)
+        counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -765,6 +866,200 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"mapped + refused = input: {counts.mapped_rows:,} + {counts.refused_records:,} = {counts.input_records:,}")
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
+
+
+def _check_input_options(args: argparse.Namespace) -> None:
+    if args.records_path is not None:
+        raise OptionError(
+            "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
+            "extract the records first, e.g. jq -c '.PATH[]' FILE > records.ndjson"
+        )
+    if args.input_format not in (None, "ndjson"):
+        raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
+
+
+# ---------------------------------------------------------------------------------------
+# Local inputs and output, checked before any job: what Spark would drop or misread silently
+
+_GLOB = "*?[{"
+#: Hadoop's compression codecs, chosen by the file name's ending (case-sensitive).
+_CODECS = (".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy")
+
+
+def _local_path(path: str) -> str | None:
+    """The local file a path names (no scheme, or ``file:``), or None for a remote URI."""
+    if path.startswith("file://"):
+        rest = path[len("file://") :]
+        return rest if rest.startswith("/") else None  # file://host/...: not this machine's
+    if path.startswith("file:"):
+        return path[len("file:") :]
+    return None if "://" in path else path
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(("_", "."))
+
+
+def _hidden_error(shown: str, local: bool = True) -> OptionError:
+    name = os.path.basename(shown.rstrip("/"))
+    other = name.lstrip("_.") or "records.ndjson"
+    fix = f"rename it ({other}), or link it under a name Spark reads (ln -s {name} {other})" if local else f"rename it ({other})"
+    return OptionError(f"{shown}: Spark (Hadoop) skips files whose names start with '_' or '.' as hidden, so its records would be silently left out; {fix}")
+
+
+def check_inputs(paths: Sequence[str]) -> list[str]:
+    """The paths to give Spark (local ones absolute), after refusing what Spark would misread.
+
+    Local paths (no scheme, or ``file:``), and the files a local directory or glob holds:
+    a file named as hidden (``_x``, ``.x``: Spark skips it, no error), a name with ``:``
+    (Hadoop cannot read it), gzip content without ``.gz`` or ``.gz`` without gzip content
+    (Spark picks the codec by the name), and a JSON document or request body rather than
+    NDJSON (Spark reads one record per line). Remote URIs: a hidden file name. Raises
+    :class:`~mapper.errors.OptionError` (or :class:`~mapper.errors.InputError` for a file
+    that cannot be read) naming the file and what to do.
+    """
+    out = []
+    for path in paths:
+        local = _local_path(path)
+        if local is None:  # remote: only the name can be checked (a directory, named with a final /, may be hidden itself)
+            if not path.endswith("/") and _hidden(path.rsplit("/", 1)[-1]):
+                raise _hidden_error(path, local=False)
+            out.append(path)
+            continue
+        if any(ch in local for ch in _GLOB):
+            matches = sorted({m for pattern in _braces(local) for m in _glob(pattern)})
+            if not matches:
+                raise OptionError(f"no file matches {path}")
+            for match in matches:
+                try:
+                    _check_entry(match, explicit=False)
+                except MapperError as exc:
+                    raise type(exc)(f"{exc} (matched by {path})") from None
+        elif not os.path.exists(local):
+            raise OptionError(f"no such file: {path}")
+        else:
+            _check_entry(local, explicit=True, shown=path)
+        out.append(os.path.abspath(local) if local == path else path)
+    return out
+
+
+def _glob(pattern: str) -> list[str]:
+    hidden: dict[str, Any] = {"include_hidden": True} if sys.version_info >= (3, 11) else {}
+    return glob.glob(pattern, **hidden)
+
+
+def _braces(pattern: str) -> list[str]:
+    """Hadoop's ``{a,b}`` alternatives expanded into plain glob patterns (Python's glob has none)."""
+    start = pattern.find("{")
+    if start < 0:
+        return [pattern]
+    depth, parts, begin = 0, [], start + 1
+    for i in range(start, len(pattern)):
+        ch = pattern[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                parts.append(pattern[begin:i])
+                return [x for part in parts for x in _braces(pattern[:start] + part + pattern[i + 1 :])]
+        elif ch == "," and depth == 1:
+            parts.append(pattern[begin:i])
+            begin = i + 1
+    return [pattern]  # no closing brace: a literal one
+
+
+def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
+    """One named file or glob match, or every file Spark would read in a directory."""
+    if os.path.isdir(path):
+        for top, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not _hidden(d))  # Spark skips hidden files and directories in a directory
+            for name in sorted(files):
+                if not _hidden(name):
+                    _check_file(os.path.join(top, name))
+        return
+    name = os.path.basename(path)
+    if _hidden(name):
+        # explicitly named: always refused; a glob's match: unless Hadoop's own (a _SUCCESS
+        # marker, a .crc checksum) or empty, which Spark skipping loses nothing of
+        if explicit or not (name == "_SUCCESS" or name.endswith(".crc") or os.path.getsize(path) == 0):
+            raise _hidden_error(shown or path)
+        return
+    _check_file(path, shown)
+
+
+def _check_file(path: str, shown: str | None = None) -> None:
+    shown = shown or path
+    name = os.path.basename(path)
+    if ":" in name:
+        raise OptionError(
+            f"{shown}: Hadoop cannot read a file whose name holds ':' (java.net.URISyntaxException); rename it, or link it under a name without ':'"
+        )
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_SIZE + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    gz, magic = name.endswith(".gz"), head[:2] == _GZIP_MAGIC
+    if magic and not gz:
+        raise OptionError(
+            f"{shown} is gzip-compressed but its name does not end in .gz: Spark chooses the codec by the name "
+            f"and would read the compressed bytes as text; rename it to {name}.gz"
+        )
+    if gz and head and not magic:
+        raise OptionError(f"{shown} is named .gz but is not gzip-compressed: Spark would fail to unpack it; rename it without .gz (or gzip it)")
+    if gz:
+        try:
+            with gzip.open(path, "rb") as g:
+                head = g.read(HEAD_SIZE + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise OptionError(f"{shown} is not valid gzip: {exc}") from None
+    elif name.endswith(_CODECS):
+        return  # compressed otherwise: not looked into
+    fmt = format_of(head)
+    if fmt == "json":
+        raise OptionError(
+            f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "
+            f"convert it first, e.g. jq -c '.[]' FILE > records.ndjson (an array) or jq -c . FILE > records.ndjson (pretty-printed objects)"
+        )
+    if fmt == "endpoint":
+        raise OptionError(
+            f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
+            f"convert it first, e.g. jq -c '.records[].value' FILE > records.ndjson"
+        )
+
+
+def check_output(output: str) -> None:
+    """Refuse a local output directory that cannot be written, before any job (:class:`~mapper.errors.OutputError`).
+
+    Tried for real (a directory made and removed in it): the superuser passes every
+    permission check, not a read-only or virtual file system (``/proc``).
+    """
+    local = _local_path(output)
+    if local is None:
+        return
+    if os.path.exists(local) and not os.path.isdir(local):
+        raise OutputError(f"cannot write {output}: it is not a directory")
+    missing, d = [], os.path.abspath(local)
+    while not os.path.exists(d) and os.path.dirname(d) != d:
+        missing.append(d)
+        d = os.path.dirname(d)
+    if not os.path.isdir(d):
+        raise OutputError(f"cannot write {output}: {d} is not a directory")
+    made: list[str] = []
+    try:
+        for m in reversed(missing):
+            os.mkdir(m)
+            made.append(m)
+        os.rmdir(tempfile.mkdtemp(prefix=".mapper-probe-", dir=local))
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+    finally:
+        for m in reversed(made):  # nothing left behind: Spark makes them again
+            try:
+                os.rmdir(m)
+            except OSError:
+                pass
 
 
 def _first_line(exc: BaseException) -> str:

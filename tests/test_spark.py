@@ -453,27 +453,39 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     data += data.split(b"\n", 1)[0].replace(b", ", b",\r", 1) + b"\n"  # a bare CR is JSON whitespace, not a line end
     records = tmp_path / "records.ndjson"
     records.write_bytes(data)
+    # a second file in the same job: refused lines whose errors have null fields, a CR before
+    # the LF (kept in raw) and invalid UTF-8 (U+FFFD in raw: the line as text)
+    odd = tmp_path / "odd.ndjson"
+    odd.write_bytes(b'[1, 2]\r\n{"id": "\xff\n')
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(gen.SINK))
     out = tmp_path / "out"
-    code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
+    code = main(["spark-validate", str(sink), str(records), str(odd), "-o", str(out), "-q"])
     printed = capsys.readouterr().out
     want = mapper.compile_sink(gen.SINK).map(data, on_error="skip")
     refused = len(want.report.rejected)
     assert code == 1 and refused > 0
-    assert f"input:   {2500:,} records" in printed
-    assert f"mapped + refused = input: {want.count:,} + {refused:,} = 2,500" in printed
+    assert f"input:   {2502:,} records in 2 paths" in printed
+    assert f"mapped + refused = input: {want.count:,} + {refused + 2:,} = 2,502" in printed
     table = pq.read_table(out / "mapped")
     assert table.num_rows == want.count
     assert sorted(table.column("_id").to_pylist()) == sorted(want.ids.tolist())
     assert "file" not in table.column_names and "_errors" not in table.column_names
     lines = [json.loads(ln) for f in sorted((out / "refused").glob("part-*")) for ln in f.read_text().splitlines() if ln]
-    assert len(lines) == refused
+    assert len(lines) == refused + 2
     raw_by_text = {r.raw.decode(): r for r in want.report.rejected}
     for line in lines:
-        assert set(line) == {"file", "position", "errors", "raw"} and line["file"].endswith("records.ndjson")
+        assert set(line) == {"file", "position", "errors", "raw"}
+        assert all(list(e) == ["code", "column", "path", "pointer", "message"] for e in line["errors"])  # null fields written too
+        if line["file"].endswith("odd.ndjson"):
+            continue
+        assert line["file"].endswith("records.ndjson")
         rejected = raw_by_text[line["raw"]]
         assert [e["code"] for e in line["errors"]] == [e.code for e in rejected.errors]
+    odd_lines = {ln["raw"]: ln["errors"][0] for ln in lines if ln["file"].endswith("odd.ndjson")}
+    assert set(odd_lines) == {"[1, 2]\r", '{"id": "\ufffd'}
+    assert odd_lines["[1, 2]\r"]["code"] == "not_an_object" and odd_lines["[1, 2]\r"]["column"] is None
+    assert odd_lines['{"id": "\ufffd']["code"] == "invalid_json" and odd_lines['{"id": "\ufffd']["pointer"] is None
     assert sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]  # the staging directory is gone
     # the output exists now: without --overwrite the run refuses before any job, with a message and no traceback
     code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
@@ -489,11 +501,20 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
 
 
 def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys: Any) -> None:
+    import pyarrow.parquet as pq
+
     from mapper.cli import main
 
-    code = main(["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "o"), "-q"])
-    assert code == 0
-    assert "mapped + refused = input: 3 + 0 = 3" in capsys.readouterr().out
+    # a sink column named like the file column spark-validate adds inside the job ("file", any case)
+    body = json.loads(EXAMPLE_SINK.read_text())
+    body["schema"]["definition"].append({"name": "File", "path": ["encoding"], "type": "string"})
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(body))
+    code = main(["spark-validate", str(sink), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "o"), "-q"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "mapped + refused = input: 3 + 0 = 3" in captured.out
+    assert pq.read_table(tmp_path / "o" / "mapped").column("File").to_pylist() == ["json"] * 3
 
 
 def _cli(*args: Any) -> subprocess.CompletedProcess:
@@ -563,6 +584,13 @@ def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> N
         ([b'\xef\xbb\xbf{"id": 1, "s": "a"}', b'{"id": 2, "s": "\xff"}'], {0: "a", 1: "\ufffd"}, {}),
         # a cell that is only a BOM (and blanks): "2 cells made 1 records"
         ([b"\xef\xbb\xbf", b"\xef\xbb\xbf \r\n", b'{"id": 1, "s": "a"}'], {2: "a"}, {0: "invalid_json", 1: "invalid_json"}),
+        # two BOMs: refused wherever the cell falls (the engine dropped the second as a file's when first in the call)
+        (
+            [b'\xef\xbb\xbf\xef\xbb\xbf{"id": 1, "s": "a"}', b'\xef\xbb\xbf\xef\xbb\xbf{"id": 2}', b'{"id": 3, "s": "c"}'],
+            {2: "c"},
+            {0: "invalid_json", 1: "invalid_json"},
+        ),
+        ([b"\xef\xbb\xbf\xef\xbb\xbf", b'{"id": 3, "s": "c"}'], {1: "c"}, {0: "invalid_json"}),
     ]
     for cells, want_mapped, want_refused in cases:
         column = pa.array(cells, pa.binary())
@@ -575,6 +603,113 @@ def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> N
         mapped = {r["_position"]: r["s"] for r in out if r["_errors"] is None}
         refused = {r["_position"]: r["_errors"][0]["code"] for r in out if r["_errors"] is not None}
         assert (mapped, refused) == (want_mapped, want_refused), cells
+
+
+@pytest.fixture()
+def no_spark(monkeypatch: Any) -> None:
+    """``mapper spark-validate`` in this process, failing the test if it would start Spark."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    pytest.importorskip("pandas", reason="pandas is not installed: spark-validate stops at the missing extra")
+    import mapper.spark
+
+    def refuse(*_args: Any) -> None:
+        pytest.fail("Spark was started: the input should have been refused before")  # (a BaseException: not caught as a failed job)
+
+    monkeypatch.setattr(mapper.spark, "_session", refuse)
+
+
+def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_path: Path, capsys: Any) -> None:
+    """Without a JVM: the inputs and options Spark would drop, misread or fail on with a Java trace."""
+    import gzip
+
+    from mapper.cli import main
+
+    record = EXAMPLE_RECORDS.read_bytes().split(b"\n", 1)[0] + b"\n"
+    files = {
+        "_rec.ndjson": record,  # Hadoop's hidden files: silently left out
+        ".rec.ndjson": record,
+        "a:b.ndjson": record,  # java.net.URISyntaxException
+        "packed.ndjson": gzip.compress(record),  # gzip without .gz: read as garbage
+        "plain.ndjson.gz": record,  # .gz without gzip: the job fails
+        "array.json": b"[" + record.strip() + b",\n " + record.strip() + b"]\n",
+        "pretty.json": json.dumps(json.loads(record), indent=2).encode() + b"\n",
+        "body.json": json.dumps({"records": [{"value": json.loads(record)}]}).encode(),
+        "array.json.gz": gzip.compress(b"[\n" + record.strip() + b"\n]\n"),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    globbed = tmp_path / "globbed"
+    globbed.mkdir()
+    (globbed / "ok.ndjson").write_bytes(record)
+    (globbed / "_late.ndjson").write_bytes(record)
+    out = str(tmp_path / "out")
+
+    def run(*args: Any) -> str:
+        code = main(["spark-validate", str(EXAMPLE_SINK), *map(str, args), *(() if "-o" in args else ("-o", out)), "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("mapper: ") and "Traceback" not in err, err
+        return err
+
+    assert "skips files whose names start with '_' or '.'" in run(tmp_path / "_rec.ndjson") and "ln -s _rec.ndjson rec.ndjson" in run(tmp_path / "_rec.ndjson")
+    assert ".rec.ndjson" in run(tmp_path / ".rec.ndjson")
+    assert "matched by" in run(globbed / "*.ndjson") and "_late.ndjson" in run(globbed / "{ok,_late}.ndjson")
+    assert "s3a://bucket/in/_part.ndjson" in run(EXAMPLE_RECORDS, "s3a://bucket/in/_part.ndjson")  # remote: its name is all there is to check
+    assert "':'" in run(tmp_path / "a:b.ndjson")
+    assert "rename it to packed.ndjson.gz" in run(tmp_path / "packed.ndjson")
+    assert "not gzip-compressed" in run(tmp_path / "plain.ndjson.gz")
+    assert "jq -c '.[]'" in run(tmp_path / "array.json") and "jq -c '.[]'" in run(tmp_path / "array.json.gz")
+    assert "not NDJSON" in run(tmp_path / "pretty.json")
+    assert "jq -c '.records[].value'" in run(tmp_path / "body.json")
+    assert "no file matches" in run(tmp_path / "nothing*.ndjson")
+    assert "not supported by spark-validate" in run(EXAMPLE_RECORDS, "--records-path", "data")
+    assert "NDJSON only" in run(EXAMPLE_RECORDS, "--input-format", "json")
+    assert "--master 'bogus://x'" in run(EXAMPLE_RECORDS, "--master", "bogus://x")
+    assert "cannot write" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson") and "not a directory" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson")
+    if Path("/proc/self").is_dir():  # not writable even by the superuser
+        assert "cannot write /proc/nope" in run(EXAMPLE_RECORDS, "-o", "/proc/nope")
+
+
+def test_inputs_spark_reads_as_they_are() -> None:
+    """Without a JVM: what the checks let through, and what they give Spark."""
+    from mapper.spark import FILE_COLUMN, _free_name, check_inputs
+
+    here = ROOT / "examples" / "aircraft"
+    assert check_inputs([str(EXAMPLE_RECORDS), "s3a://bucket/_tmp/", "s3a://bucket/x.ndjson"]) == [
+        str(EXAMPLE_RECORDS),
+        "s3a://bucket/_tmp/",
+        "s3a://bucket/x.ndjson",
+    ]
+    assert check_inputs([str(here / "rec*.ndjson")]) == [str(here / "rec*.ndjson")]
+    assert check_inputs(["file:" + str(EXAMPLE_RECORDS)]) == ["file:" + str(EXAMPLE_RECORDS)]
+    assert _free_name(FILE_COLUMN, ["file", FILE_COLUMN.upper()]) == FILE_COLUMN + "_2"
+
+
+def test_spark_validate_output_checks_leave_nothing(tmp_path: Path) -> None:
+    import gzip
+
+    from mapper.spark import check_inputs, check_output
+
+    check_output(str(tmp_path / "new" / "deep" / "out"))
+    assert list(tmp_path.iterdir()) == []  # tried and removed: Spark makes the directories
+    spark_dir = tmp_path / "job"
+    spark_dir.mkdir()
+    (spark_dir / "part-0.ndjson.gz").write_bytes(gzip.compress(b'{"id": 1}\n'))
+    (spark_dir / "_SUCCESS").write_bytes(b"{}")  # a directory's (or a glob's) Hadoop files: skipped, and fine
+    (spark_dir / ".part-0.ndjson.gz.crc").write_bytes(b"crc")
+    (spark_dir / "_empty.ndjson").write_bytes(b"")
+    assert check_inputs([str(spark_dir), str(spark_dir / "*")]) == [str(spark_dir), str(spark_dir / "*")]
+
+
+def test_driver_log_configuration(tmp_path: Path) -> None:
+    """The driver's log4j2 file: WARN lines unless -q, no failed task's stack trace; the user's own one kept."""
+    from mapper.spark import _log_options
+
+    options = _log_options({"spark.driver.extraJavaOptions": "-Xss4m"}, True, str(tmp_path))
+    assert options is not None and options.startswith("-Xss4m -Dlog4j2.configurationFile=file:")
+    text = (tmp_path / "log4j2.properties").read_text()
+    assert "threshold.level = error" in text and "org.apache.spark.executor.Executor\nlogger.quiet0.level = off" in text
+    assert _log_options({}, False, str(tmp_path)) is not None and "threshold.level = warn" in (tmp_path / "log4j2.properties").read_text()
+    assert _log_options({"spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=mine.xml"}, True, str(tmp_path)) is None
 
 
 def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
