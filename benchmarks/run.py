@@ -515,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
         description=(
             "Run mapper and its peers side by side in one process (round-robin, medians after a warm-up) "
             "and print records/s, MB/s, mapper's ratio and peak RSS. The default run takes about 1 minute "
-            "on 2 cores; --targets takes longer (3-6 minutes: it also generates and maps 1,000,000 records)."
+            "on 2 cores; --targets takes longer (3-10 minutes: it also generates and maps 1,000,000 records)."
         ),
     )
     p.add_argument("--records", type=int, default=200_000, help="records to generate (default 200000)")

@@ -1,6 +1,6 @@
 """A producer in Python: records judged one at a time, the good ones sent in full bodies.
 
-Dry run (prints each body, sends nothing):
+Dry run (prints a line per body, sends nothing):
 
     python examples/producer.py examples/aircraft/sink.json examples/aircraft/records.ndjson
 

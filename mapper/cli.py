@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
         _report_options(p)
-        _shared_options(p)
+        _shared_options(p, quiet="its text report is its verdict line" if name == "validate" else "the report on stderr is left out")
 
     add_infer_parser(sub)
     add_bench_parser(sub, lambda p: _shared_options(p, rejects=False))  # bench writes no dead letters
@@ -116,7 +116,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _shared_options(p: argparse.ArgumentParser, rejects: bool = True) -> None:
+def _shared_options(p: argparse.ArgumentParser, rejects: bool = True, quiet: str = "") -> None:
     p.add_argument(
         "--on-error",
         choices=("endpoint", "reject", "skip"),
@@ -142,9 +142,7 @@ def _shared_options(p: argparse.ArgumentParser, rejects: bool = True) -> None:
         metavar="BYTES",
         help="a record longer than this is refused (code too_large) and reading goes on (default 16M; suffixes K, M, G)",
     )
-    p.add_argument(
-        "-q", "--quiet", action="store_true", help="nothing on stderr (no progress bar, notes or report); validate's text report is its verdict line"
-    )
+    p.add_argument("-q", "--quiet", action="store_true", help="nothing on stderr (no progress bar or notes)" + (f"; {quiet}" if quiet else ""))
     _identity_options(p)
 
 
