@@ -271,8 +271,12 @@ class Engine:
         return report
 
     def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
-        """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``."""
+        """Every row of this engine's columns (and _id, if it makes it), for ``workers=N``;
+        none when it keeps no output (a worker of ``validate``)."""
         report = self._report()
+        if not self.output:
+            self.out.release()
+            return {}, None, report
         names = self.careful.names
         columns = {names[ci]: self.out.builders[ci].finish(self.out.n) for ci in self.c.stored_index}
         ids = self.out.id_builder.finish(self.out.n) if self.c.with_identity else None

@@ -109,7 +109,8 @@ def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output:
     range it is part of its line, as in one process). ``whole``: the range is the whole
     input (a one-line input gets the note a one-line document gets).
     """
-    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=True)
+    # validate's workers keep no columns (they held every row of their range: memory grew with the input)
+    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=output)
     end = len(data) if end is None else end
     engine.expect_bytes = end
     if first and data.startswith(_BOM):
@@ -124,8 +125,6 @@ def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output:
         if notice is not None:
             engine.feed(notice)
     columns, ids, report = engine.finish_part()
-    if not output:
-        columns, ids = {}, None
     # counted here: under a records path the engine sees records, not lines
     lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
     return Part(columns, ids, report, lines)
