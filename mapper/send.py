@@ -170,9 +170,10 @@ class Sender:
         self.max_backoff = max_backoff
         self.clock, self.sleep, self.rand = clock, sleep, rand
         self.on_retry = on_retry
-        self._headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
+        self._headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
         if token:
-            self._headers["Authorization"] = f"Bearer {token}"
+            # http.client sends a str header as latin-1; a token beyond it goes as UTF-8 (as serve reads it)
+            self._headers["Authorization"] = b"Bearer " + token.encode("utf-8", "surrogateescape")
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()

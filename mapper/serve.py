@@ -336,23 +336,29 @@ class App:
         scheme, _, given = value.partition(" ")
         assert self.token is not None
         # The header's bytes as sent (http.server decodes headers as latin-1: encoding back
-        # gives them), against the token's UTF-8 bytes: a client sending the token as UTF-8
-        # matches, one sending it in latin-1 does not.
+        # gives them), against the token's UTF-8 bytes, or its latin-1 bytes: browsers and
+        # http.client send a header's text as latin-1, curl and most tools as UTF-8.
         try:
             sent = given.encode("latin-1").strip(b" \t")
         except UnicodeEncodeError:
             sent = b""
         # compare_digest: the time taken does not tell how much of a guess was right
-        if scheme.lower() != "bearer" or not hmac.compare_digest(sent, _token_bytes(self.token)):
+        if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token)):
             raise ServiceError(401, UNAUTHORIZED, "the token is not valid")
 
 
-def _token_bytes(token: str) -> bytes:
-    """The token as UTF-8 (an environment variable's undecodable bytes, which Python keeps as surrogate escapes, as they were)."""
+def _token_bytes(token: str) -> list[bytes]:
+    """The token as UTF-8 (an environment variable's undecodable bytes, which Python keeps as
+    surrogate escapes, as they were), and as latin-1 when it has that form."""
     try:
-        return token.encode("utf-8", "surrogateescape")
+        forms = [token.encode("utf-8", "surrogateescape")]
     except UnicodeEncodeError:
-        return token.encode("utf-8", "surrogatepass")
+        forms = [token.encode("utf-8", "surrogatepass")]
+    try:
+        forms.append(token.encode("latin-1"))
+    except UnicodeEncodeError:
+        pass
+    return forms
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,8 +23,10 @@ import pytest
 import test_web_browser as tb
 from test_web_browser import browser  # noqa: F401 - a fixture
 
+import mapper
 import mapper.store
 import mapper.web.app
+from mapper.endpoint import encode_body
 from mapper.serve import App, Server
 from mapper.store import Store
 from mapper.web import database_id, draft, install, load_catalog
@@ -321,17 +323,26 @@ def test_the_log_escapes_control_characters() -> None:
 # 7. A token beyond ASCII
 
 
-def test_a_non_ascii_token_matches_a_client_sending_it_in_utf8() -> None:
+def test_a_non_ascii_token_matches_a_client_sending_it_in_utf8_or_latin1() -> None:
     token = "s\u00e9cr\u00e8t-\u263a"
     with serving(token=token) as server:
         utf8 = {"Authorization": b"Bearer " + token.encode("utf-8")}
         assert request(server, "GET", "/v2/sinks", headers=utf8)[0] == 200  # (401 before)
         latin = {"Authorization": b"Bearer " + "s\u00e9cr\u00e8t".encode("latin-1")}
-        assert request(server, "GET", "/v2/sinks", headers=latin)[0] == 401
-    with serving(token="s\u00e9cr\u00e8t") as server:  # the same token read as latin-1 is not it
-        assert request(server, "GET", "/v2/sinks", headers={"Authorization": b"Bearer s\xe9cr\xe8t"})[0] == 401
+        assert request(server, "GET", "/v2/sinks", headers=latin)[0] == 401  # another token
+        # mapper's own Sender (http.client) could not send it at all (UnicodeEncodeError)
+        ack = mapper.Sender(f"{server.url}/v2/sinks/nope", token=token, retries=0)
+        with pytest.raises(mapper.ServiceError) as info:
+            ack.send(encode_body([b'{"id": 1}']))
+        assert info.value.status == 404
+    with serving(token="s\u00e9cr\u00e8t") as server:  # browsers and http.client send it as latin-1, curl as UTF-8
+        assert request(server, "GET", "/v2/sinks", headers={"Authorization": b"Bearer s\xe9cr\xe8t"})[0] == 200
         status, _h, _b = request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t".encode()})
         assert status == 200
+        ack = mapper.Sender(f"{server.url}/v2/sinks/nope", token="s\u00e9cr\u00e8t", retries=0)
+        with pytest.raises(mapper.ServiceError) as info:
+            ack.send(encode_body([b'{"id": 1}']))
+        assert info.value.status == 404  # past the token (401 in the commit before)
         # UTF-8 whose last byte is one str.strip() would take for white space (U+00E0: C3 A0)
         assert request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s\u00e9cr\u00e8t\u00e0".encode()})[0] == 401
 
