@@ -532,12 +532,14 @@ def test_empty_file_directory_and_missing_file(tmp_path):
 def test_five_thousand_valid_entries():
     definition = [{"name": f"c{i}", "path": ["data", f"k{i}"], "type": "int", "config": {"Min": 0, "Max": i}} for i in range(5000)]
     doc = {"id_field": "c0", "allow_missing_fields": False, "definition": definition}
-    start = time.perf_counter()
+    # this process's CPU time, not the wall clock: on a loaded 2-core CI machine the wall clock
+    # also counts the time other processes ran (8.9 s seen for ~0.6 s of work)
+    start = time.process_time()
     result = _check_ok(doc)
     assert result.valid and result.problems == ()
     assert len(result.sink.columns) == 5000
     assert len(mapper.load_sink(json.dumps(doc).encode()).columns) == 5000
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
 
 
 def test_five_thousand_entries_on_one_path_report_each():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import struct
@@ -78,8 +79,8 @@ def report_of(proc: subprocess.CompletedProcess) -> dict[str, Any]:
 
 
 @contextmanager
-def serving(tmp_path: Path, *sinks: Any, **app_kw: Any) -> Iterator[tuple[Server, App, Store]]:
-    store = Store(tmp_path / "serve.db")
+def serving(tmp_path: Path, *sinks: Any, store_clock: Any = None, **app_kw: Any) -> Iterator[tuple[Server, App, Store]]:
+    store = Store(tmp_path / "serve.db") if store_clock is None else Store(tmp_path / "serve.db", clock=store_clock)
     for s in sinks:
         store.create_sink(s, exist_ok=True)
     app = App(store, **app_kw)
@@ -201,6 +202,20 @@ def wait_for(check: Any, timeout: float = 10.0) -> Any:
 # A server with faults: answers as told, and otherwise hands the request to the real service
 
 
+def wait_closed(conn: socket.socket, limit: float = 30.0) -> None:
+    """Until the client closes ``conn`` (a timeout or a kill on its side), at most ``limit`` s: no race with a sleep."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        readable, _w, _x = select.select([conn], [], [], 0.05)
+        if readable:
+            try:
+                if not conn.recv(1, socket.MSG_PEEK):
+                    return
+            except OSError:
+                return
+            time.sleep(0.01)  # bytes of another request (not expected): keep waiting for the close
+
+
 @contextmanager
 def fault_server(app: App, faults: list[str]) -> Iterator[tuple[str, list[str]]]:
     script = deque(faults)
@@ -251,8 +266,8 @@ def fault_server(app: App, faults: list[str]) -> Iterator[tuple[str, list[str]]]
                 return self.answer(400, b'{"code":"ResourceThroughputExceeded","message":"injected"}')
             if fault == "401":
                 return self.answer(401, b'{"code":"Unauthorized","message":"the token is not valid"}')
-            if fault.startswith("sleep"):  # answer late: the client times out, the body is stored all the same
-                time.sleep(float(fault[5:]))
+            if fault == "late":  # answer late: held until the client has given up (timed out, or was killed), stored all the same
+                wait_closed(self.connection)
             resp = app.dispatch("POST", self.path, self.headers, lambda limit: data)
             self.answer(resp.status, resp.body)
 
@@ -644,12 +659,13 @@ def test_send_rides_out_429_5xx_throttling_a_reset_and_a_timeout(tmp_path):
     store.create_sink(SINK)
     app = App(store)
     # the timeout is long enough that only the scripted late answer misses it on a loaded CI machine
-    # (at 0.4 s an ordinary answer once took longer there: one more retry and re-send than scripted)
-    faults = ["429", "503", "503", "throttle", "reset", "sleep3.5", "ok", "500", "ok", "502"]
+    # (at 0.4 s an ordinary answer once took longer there: one more retry and re-send than scripted);
+    # the late answer waits for the client to give up, not for a time that must outlast the timeout
+    faults = ["429", "503", "503", "throttle", "reset", "late", "ok", "500", "ok", "502"]
     with fault_server(app, faults) as (url, seen):
         proc = cli(
             "send", SINK, records, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 20,
-            "--timeout", 2.0, "--backoff", 0.01, "--max-backoff", 0.05, "--retries", 8, "--report", "json", timeout=60,
+            "--timeout", 3.0, "--backoff", 0.01, "--max-backoff", 0.05, "--retries", 8, "--report", "json", timeout=60,
         )  # fmt: skip
         assert proc.returncode == EXIT_REJECTED, proc.err  # some records were refused by pre-validation
         t = report_of(proc)
@@ -676,11 +692,12 @@ def test_send_stops_on_an_answer_not_to_retry_and_when_retries_run_out(tmp_path)
         proc = cli("send", SINK, records, "--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--retries", 2, "--backoff", 0.01, "--report", "json")
         assert proc.returncode == EXIT_USAGE and "after 3 attempts" in proc.err
         assert report_of(proc)["retried"] == 2
-    # nothing listens there: unreachable, not a traceback
+    # nothing listens there: unreachable, not a traceback (the port stays bound, not listening, so that
+    # no server started meanwhile, by a test running beside this one, can take it)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = cli("send", SINK, records, "--endpoint", f"http://127.0.0.1:{port}/v2/sinks/x", "--retries", 1, "--backoff", 0.01)
+        proc = cli("send", SINK, records, "--endpoint", f"http://127.0.0.1:{port}/v2/sinks/x", "--retries", 1, "--backoff", 0.01)
     assert proc.returncode == EXIT_USAGE and "cannot connect" in proc.err
     store.close()
 
@@ -694,7 +711,7 @@ def test_a_killed_send_resumes_after_the_last_acknowledged_body(tmp_path):
     store.create_sink(SINK)
     args = ["send", SINK, records, "--body-records", 30, "--checkpoint", checkpoint, "--rejects", rejects, "--timeout", 20, "--report", "json"]
     # the fourth request is answered late: the send is killed while that body is in flight (the service stores it)
-    with fault_server(App(store), ["ok", "ok", "ok", "sleep2.0"]) as (url, seen):
+    with fault_server(App(store), ["ok", "ok", "ok", "late"]) as (url, seen):
         endpoint = ["--endpoint", f"{url}/v2/sinks/{SINK_ID}"]
         proc = subprocess.Popen([sys.executable, "-m", "mapper", *map(str, args + endpoint)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
@@ -919,8 +936,10 @@ def test_send_never_shows_the_token(tmp_path, capsys, monkeypatch):
 
 
 def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tmp_path):
-    # CREATING lasts long enough for three requests on a loaded machine; ACTIVE is waited for, not slept to
-    with serving(tmp_path, create_delay=1.5) as (server, _app, _store):
+    # the store's clock stands still unless moved here: CREATING lasts for any number of requests on a
+    # loaded machine, and turns ACTIVE exactly when the delay has passed on that clock
+    now = [1_700_000_000.0]
+    with serving(tmp_path, create_delay=1.5, store_clock=lambda: now[0]) as (server, _app, _store):
         body = SINK.read_bytes()
         status, _h, sink = request(server.url, "POST", "/v1/sinks", body)
         assert status == 200 and sink["state"] == "CREATING" and sink["id"] == SINK_ID
@@ -929,7 +948,10 @@ def test_created_sinks_are_creating_then_active_and_checked_like_mapper_check(tm
         good = encode_body([orjson.dumps(aircraft(1))])
         status, _h, err = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)
         assert (status, err["code"]) == (400, "InvalidParameter") and "CREATING" in err["message"]
-        status, _h, listing = wait_for(lambda: (got := request(server.url, "GET", "/v2/sinks"))[2]["sinks"][0]["state"] == "ACTIVE" and got)
+        now[0] += 1.0
+        assert request(server.url, "GET", "/v2/sinks")[2]["sinks"][0]["state"] == "CREATING"  # not before its time
+        now[0] += 0.5
+        status, _h, listing = request(server.url, "GET", "/v2/sinks")
         assert [(s["id"], s["state"]) for s in listing["sinks"]] == [(SINK_ID, "ACTIVE")]
         assert request(server.url, "POST", f"/v2/sinks/{SINK_ID}", good)[0] == 200
         bad = json.loads(body)

@@ -131,8 +131,8 @@ def aircraft_catalog() -> Catalog:
 
 
 @contextmanager
-def ui_server(token: str | None = None, create_delay: float = 0.0) -> Iterator[Server]:
-    store = Store(":memory:")
+def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: Any = None) -> Iterator[Server]:
+    store = Store(":memory:") if store_clock is None else Store(":memory:", clock=store_clock)
     app = App(store, token=token, create_delay=create_delay)
     install(app, aircraft_catalog())
     server = Server(app, idle_timeout=5.0).start()
@@ -281,7 +281,8 @@ def test_the_seed_walk(browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     driver = browser
-    with ui_server(create_delay=3.0) as server:
+    now = [1_700_000_000.0]  # the store's clock: CREATING lasts until it is moved below, however slow the browser is
+    with ui_server(create_delay=3.0, store_clock=lambda: now[0]) as server:
         driver.get(server.url + "/")  # redirects to Data Sources
         wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
         assert driver.current_url == server.url + "/ui/"
@@ -312,6 +313,7 @@ def test_the_seed_walk(browser: Any) -> None:
         cells = wait(driver, lambda d: [c.text for c in css(d, "#sources tbody tr")[0].find_elements(By.CSS_SELECTOR, "th, td")], "the new source's row")
         assert cells[:3] == ["aircraft_positions", "flights", "aircraft"]
         screenshot(driver, "3-data-sources-creating")
+        now[0] += 3.0
         wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td.state")] == ["ACTIVE"], "CREATING to turn ACTIVE", timeout=10)
         screenshot(driver, "4-data-sources-active")
 
