@@ -410,6 +410,8 @@ def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
             raw = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
     except ConversionError as exc:
         return None, f"the record cannot be encoded as JSON: {exc.reason}"
+    except ValueError:  # a float json refuses (allow_nan) that the test above did not see
+        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
     except RecursionError:  # nested deeper than Python recurses, or holding itself (the service refuses far less deep)
         return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
     return raw, json_problem(raw)
@@ -417,7 +419,7 @@ def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
 
 def _non_finite(value: Any) -> bool:
     """Whether a JSON value (dicts, lists and builtin scalars) holds a float NaN or infinity."""
-    if value.__class__ is float:
+    if isinstance(value, float):  # (OutOfRangeNumber, the careful path's 1e400, is an infinite float)
         return not math.isfinite(value)
     if value.__class__ is dict:
         return any(_non_finite(v) for v in value.values())

@@ -199,34 +199,54 @@ def _parse_jmespath(text: str) -> Path:
 #: How many times over an expression may repeat the values of the record it reads (see :func:`_growth`).
 MAX_GROWTH = 256
 
-#: JMESPath nodes that apply one child to the result of the one before: the growth multiplies.
-_CHAINED = frozenset({"subexpression", "pipe", "projection", "value_projection", "index_expression", "flatten"})
 #: Nodes that put their children's results side by side: the growth adds up.
 _SIDE_BY_SIDE = frozenset({"multi_select_list", "multi_select_dict", "function_expression", "key_val_pair", "expref"})
+#: Nodes whose result is a boolean: their children are evaluated all the same.
+_BOOLEAN = frozenset({"comparator", "not_expression", "or_expression", "and_expression"})
 
 
-def _growth(node: Any) -> int:
+def _growth(node: Any, worst: list[int] | None = None) -> int:
     """An upper bound on how many times over an expression's result can hold the values of
     its input (``a``: 1; ``[@, @]``: 2; ``[@, @] | [@, @]``: 4). Chained multi-selects of
     the same value double it at each step: 30 of them make a result of 2^30 times the
-    record from a 200-byte path, which no walk of it (nor the endpoint) finishes."""
+    record from a 200-byte path, which no walk of it (nor the endpoint) finishes.
+
+    What is checked is the largest growth of any part (``worst``), as every part is
+    evaluated (the one inside a filter's condition or ``to_string`` too). A function given
+    an expression reference (``map(&e, array)``, ``sort_by``) runs it on each element: the
+    growths multiply. Distinct plain keys side by side (``{a: x.a, b: x.b}``) select
+    separate parts of their input: together once, and once more for each that repeats,
+    or contains, another.
+    """
+    top = worst is None
+    worst = [1] if worst is None else worst
+    result = _node_growth(node, worst)
+    worst[0] = max(worst[0], result)
+    return worst[0] if top else result
+
+
+def _node_growth(node: Any, worst: list[int]) -> int:
     if not isinstance(node, dict):
         return 1
     kind = node.get("type")
     children = [c for c in node.get("children") or () if isinstance(c, dict)]
-    if kind == "filter_projection":
-        children = children[:2]  # [left, right, condition]: the condition is a boolean
-    elif kind in ("comparator", "not_expression"):
+    cap = MAX_GROWTH + 1
+    if kind in _BOOLEAN:
+        for child in children:
+            _growth(child, worst)
         return 1
-    elif kind in ("or_expression", "and_expression"):
-        return max(map(_growth, children), default=1)
+    if kind == "filter_projection" and len(children) == 3:  # [left, right, condition]: the condition runs per element
+        return min(_growth(children[0], worst) * _growth(children[1], worst) * _growth(children[2], worst), cap)
     if not children:
         return 1
-    if kind in _SIDE_BY_SIDE:
-        return min(sum(map(_growth, children)), MAX_GROWTH + 1)
+    if kind in _SIDE_BY_SIDE and not (kind == "function_expression" and any(c.get("type") == "expref" for c in children)):
+        keys = [k for c in children if (k := _field_chain(c.get("children", [{}])[0] if c.get("type") == "key_val_pair" else c)) is not None]
+        overlapping = sum(1 for i, a in enumerate(keys) if any(j != i and a[: len(b)] == b and (len(a) > len(b) or j < i) for j, b in enumerate(keys)))
+        rest = [c for c in children if _field_chain(c.get("children", [{}])[0] if c.get("type") == "key_val_pair" else c) is None]
+        return min((1 + overlapping if keys else 0) + sum(_growth(c, worst) for c in rest), cap)
     total = 1  # chained (and anything else, to be safe): each step can repeat what the one before made
     for child in children:
-        total = min(total * _growth(child), MAX_GROWTH + 1)
+        total = min(total * _growth(child, worst), cap)
     return total
 
 

@@ -792,7 +792,7 @@ logger.meta.level = error
 def _log_options(confs: dict[str, str], quiet: bool, directory: str) -> str | None:
     """``spark.driver.extraJavaOptions`` with mapper's log4j2 file (written in ``directory``),
     or None when the user's own options name a log4j configuration already."""
-    own = confs.get("spark.driver.extraJavaOptions", "")
+    own = confs.get("spark.driver.extraJavaOptions") or _spark_default("spark.driver.extraJavaOptions") or ""
     if "log4j" in own:
         return None
     path = os.path.join(directory, "log4j2.properties")
@@ -800,6 +800,32 @@ def _log_options(confs: dict[str, str], quiet: bool, directory: str) -> str | No
         f.write(_LOG4J2.format(level="error" if quiet else "warn"))
     option = "-Dlog4j2.configurationFile=" + Path(path).as_uri()
     return f"{own} {option}".strip()
+
+
+def _spark_default(key: str) -> str | None:
+    """``key``'s value in spark-defaults.conf (``$SPARK_CONF_DIR``, or the conf directory of
+    ``$SPARK_HOME`` or of pyspark's own Spark), which an option set here would replace."""
+    conf_dir = os.environ.get("SPARK_CONF_DIR")
+    if not conf_dir:
+        home = os.environ.get("SPARK_HOME")
+        if not home:
+            import pyspark
+
+            home = os.path.dirname(pyspark.__file__)
+        conf_dir = os.path.join(home, "conf")
+    value = None
+    try:
+        with open(os.path.join(conf_dir, "spark-defaults.conf"), encoding="utf-8") as f:
+            for line in f:
+                text = line.strip()
+                if not text or text.startswith("#"):
+                    continue
+                found = re.match(r"([^\s=:]+)\s*[\s=:]\s*(.*)", text)  # a Java properties line: key value, key=value or key: value
+                if found is not None and found.group(1) == key:
+                    value = found.group(2).strip()  # the last one counts, as Spark reads the file
+    except (OSError, UnicodeDecodeError):
+        return None
+    return value
 
 
 def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
@@ -926,6 +952,9 @@ def check_inputs(paths: Sequence[str]) -> list[str]:
                 raise _hidden_error(path, local=False)
             out.append(path)
             continue
+        if any(ch in local for ch in _GLOB) and ("[^" in local or "\\" in local):
+            out.append(path)  # Hadoop's glob syntax Python's glob reads otherwise (negation, escapes): Spark's to read
+            continue
         if any(ch in local for ch in _GLOB):
             matches = sorted({m for pattern in _braces(local) for m in _glob(pattern)})
             if not matches:
@@ -971,12 +1000,11 @@ def _braces(pattern: str) -> list[str]:
 
 def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
     """One named file or glob match, or every file Spark would read in a directory."""
-    if os.path.isdir(path):
-        for top, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not _hidden(d))  # Spark skips hidden files and directories in a directory
-            for name in sorted(files):
-                if not _hidden(name):
-                    _check_file(os.path.join(top, name))
+    if os.path.isdir(path):  # Spark reads a directory's own files, not its subdirectories', and skips hidden ones
+        for name in sorted(os.listdir(path)):
+            full = os.path.join(path, name)
+            if not _hidden(name) and os.path.isfile(full):
+                _check_file(full)
         return
     name = os.path.basename(path)
     if _hidden(name):

@@ -344,6 +344,11 @@ def test_the_batcher_sends_what_check_reads_and_refuses_what_it_refuses():
         assert m.check(rec) == []
         v = mapper.Batcher(m).add(rec)
         assert [(e.code, e.path) for e in v.errors] == [("invalid_json", None)] and "not a JSON value" in v.errors[0].reason
+    # the careful path's own 1e400 (a public type) raised ValueError from the batcher's json.dumps
+    from mapper.types import OutOfRangeNumber
+
+    v = mapper.Batcher(m).add({"id": 11, "other": OutOfRangeNumber("1e400")})
+    assert [e.code for e in v.errors] == ["invalid_json"] and "NaN or infinity" in v.errors[0].reason
     # what check reads as its builtin type is sent as that type
     taken = [
         {"id": 11, "i": np.float64(2.0), "s": np.str_("x")},

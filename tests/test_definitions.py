@@ -815,6 +815,10 @@ def test_a_primary_key_naming_no_column_is_an_error_where_it_is_not_a_keyerror(k
         ("a" + " | [@, @]" * 30, "can repeat a record's values more than 256 times over"),
         ("a" + " | join(`,`, [@, @])" * 9, "more than 256 times over"),
         ("{" + ", ".join(f"k{i}: @" for i in range(300)) + "}", "more than 256 times over"),
+        # (the review of the bound) map() runs its expression on each element; a condition is evaluated too
+        ("map(&[@, @], " * 9 + "tags" + ")" * 9, "more than 256 times over"),
+        ("!to_string(@" + " | [@, @]" * 24 + ")", "more than 256 times over"),
+        ("tags[?to_string(@" + " | [@, @]" * 24 + ") == 'x']", "more than 256 times over"),
     ],
 )
 def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, message):
@@ -830,7 +834,18 @@ def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, mes
     (problem,) = [p for p in result.errors if p.pointer.startswith("/definition/1/path")]
     assert message in problem.message
     # what they are near stays a path
-    for good in ("length(tags)", "merge(a, b)", "sort_by(tags, &name)", "tags[::-1]", "a" + " | [@, @]" * 8, "[a, b] | [@[0], @[1]]", "a[*].[b, c]"):
+    for good in (
+        "length(tags)",
+        "merge(a, b)",
+        "sort_by(tags, &name)",
+        "tags[::-1]",
+        "a" + " | [@, @]" * 8,
+        "[a, b] | [@[0], @[1]]",
+        "a[*].[b, c]",
+        "{" + ", ".join(f"f{i}: a.f{i}" for i in range(20)) + "} | [" + ", ".join(f"f{i}" for i in range(13)) + "]",
+        "[" + ", ".join(f"x{i}" for i in range(300)) + "]",
+        "sum(map(&price, items))",
+    ):
         sink["definition"][1]["path"] = good
         assert mapper.check_sink(sink).valid, good
 

@@ -712,6 +712,36 @@ def test_driver_log_configuration(tmp_path: Path) -> None:
     assert _log_options({"spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=mine.xml"}, True, str(tmp_path)) is None
 
 
+def test_driver_options_of_spark_defaults_are_kept(tmp_path: Path, monkeypatch: Any) -> None:
+    # (the review of the log change) an option set on the builder replaced the one in spark-defaults.conf
+    from mapper.spark import _log_options
+
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    (conf / "spark-defaults.conf").write_text("# site settings\nspark.driver.extraJavaOptions   -Dsite=1 -Xss8m\nspark.executor.memory 2g\n")
+    monkeypatch.setenv("SPARK_CONF_DIR", str(conf))
+    options = _log_options({}, True, str(tmp_path))
+    assert options is not None and options.startswith("-Dsite=1 -Xss8m -Dlog4j2.configurationFile=file:")
+    own = _log_options({"spark.driver.extraJavaOptions": "-Dmine=2"}, True, str(tmp_path))  # --conf wins over the file, as in Spark
+    assert own is not None and own.startswith("-Dmine=2 -Dlog4j2") and "site" not in own
+    (conf / "spark-defaults.conf").write_text("spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=site.xml\n")
+    assert _log_options({}, True, str(tmp_path)) is None  # the site's own log configuration
+
+
+def test_inputs_checked_as_hadoop_reads_them(tmp_path: Path) -> None:
+    # (the review of the input checks) Hadoop's glob negation and escapes, read otherwise by
+    # Python's glob, were refused; a directory's subdirectories, which Spark does not read, were checked
+    from mapper.spark import check_inputs
+
+    for pattern in (str(tmp_path / "[^_]*.json"), str(tmp_path / "c\\[1\\].json")):
+        assert check_inputs([pattern]) == [pattern]
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.ndjson").write_text('{"id": 1}\n')
+    (d / "sub" / "doc.json").write_text('[\n  {"id": 2}\n]\n')
+    assert check_inputs([str(d)]) == [str(d)]
+
+
 def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
     from mapper.spark import _first_line
 
