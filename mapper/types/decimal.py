@@ -20,6 +20,7 @@ ingester would do (``pql.Decimal.ToInt64`` with ``Pow10`` defined for 0..18 only
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Union
 
@@ -30,6 +31,7 @@ from .base import (
     FLOAT,
     INT64_MAX,
     INT64_MIN,
+    STR,
     TWO51,
     ColumnType,
     ConfigRules,
@@ -266,12 +268,49 @@ def format_decimal(stored: int, scale: int) -> str:
 # The vector form
 
 
+#: Digits a decimal string read at once may hold, its integer part and ``Scale`` together:
+#: below 10**15 the float64 nearest the text, times 10**scale, is within 0.25 of the
+#: stored integer, so rounding it gives that integer exactly.
+EXACT_DIGITS = 15
+
+
+def decimal_strings(texts: list[str], scale: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stored integers of the plain decimal strings among ``texts`` (``"-12.5"``), at once.
+
+    Plain: an optional sign, integer digits and at most ``scale`` fraction digits,
+    :data:`EXACT_DIGITS` in all (``parse_decimal_text_ex`` reads them so, with nothing cut
+    and nothing to warn about). Returns (which texts were plain, their integers), None when
+    none were; the rest (``".5"``, exponents, spaces, more digits) are the scalar form's.
+    """
+    if scale >= EXACT_DIGITS:
+        return None
+    pattern = _plain_decimal(scale)
+    plain = np.fromiter(map(bool, map(pattern, texts)), dtype=bool, count=len(texts))
+    if not plain.any():
+        return None
+    good = [t for t, p in zip(texts, plain.tolist()) if p] if not plain.all() else texts
+    values = np.fromstring("\n".join(good), dtype=np.float64, sep="\n")
+    if len(values) != len(good):  # (the pattern vouches for every text: a guard)
+        return None
+    return plain, np.rint(values * 10.0**scale).astype(np.int64)
+
+
+_PLAIN_DECIMALS: dict[int, Callable[[str], Any]] = {}
+
+
+def _plain_decimal(scale: int) -> Callable[[str], Any]:
+    found = _PLAIN_DECIMALS.get(scale)
+    if found is None:
+        fraction = rf"(?:\.[0-9]{{0,{scale}}})?" if scale else r"\.?"
+        found = _PLAIN_DECIMALS[scale] = re.compile(rf"[+-]?[0-9]{{1,{EXACT_DIGITS - scale}}}{fraction}").fullmatch
+    return found
+
+
 def decimal_vector(scale: int, exact: bool) -> Vector:
-    """JSON numbers times ``10**scale`` at once; strings (exact by nature) are left to the scalar form."""
+    """JSON numbers times ``10**scale`` at once, and plain decimal strings (:func:`decimal_strings`)."""
     factor = 10.0**scale
 
     def vec(lst: list[Any], out: np.ndarray) -> Any:
-        sel = None  # the elements handled here, when not all of them
         if exact:
             try:  # ints and floats only; ints round as the endpoint's decoder does
                 arr = np.array(lst, dtype=np.float64)
@@ -281,27 +320,34 @@ def decimal_vector(scale: int, exact: bool) -> Vector:
             a = as_array(lst)
             if a is not None and a.dtype.kind in "if":
                 arr = a.astype(np.float64)
-            else:  # strings, nulls, missing values: convert the numbers, leave the rest
+            else:  # strings, nulls, missing values: convert the numbers and plain decimal strings, leave the rest
                 objs, types = by_type(lst)
                 sel = np.flatnonzero(types <= FLOAT)
-                if not len(sel):
+                texts = np.flatnonzero(types == STR)
+                strings = decimal_strings(objs[texts].tolist(), scale) if len(texts) else None
+                if not len(sel) and strings is None:
                     return None
+                ok = np.zeros(len(lst), dtype=bool)
+                lossy: list[tuple[str, np.ndarray]] = []
+                if strings is not None:
+                    done = texts[strings[0]]
+                    out[done] = strings[1]
+                    ok[done] = True
+                if not len(sel):
+                    return ok, lossy
                 try:
                     arr = objs[sel].astype(np.float64)
                 except OverflowError:
-                    return None
-        if sel is not None:
-            part = np.zeros(len(sel), dtype=out.dtype)
-            result = vec_numbers(arr, part)
-            out[sel] = part
-            ok = np.zeros(len(lst), dtype=bool)
-            ok[sel] = True if result[0] is None else result[0]
-            lossy = []
-            for kind, mask in result[1]:
-                full = np.zeros(len(lst), dtype=bool)
-                full[sel[mask]] = True
-                lossy.append((kind, full))
-            return ok, lossy
+                    return ok, lossy
+                part = np.zeros(len(sel), dtype=out.dtype)
+                result = vec_numbers(arr, part)
+                out[sel] = part
+                ok[sel] = True if result[0] is None else result[0]
+                for kind, mask in result[1]:
+                    full = np.zeros(len(lst), dtype=bool)
+                    full[sel[mask]] = True
+                    lossy.append((kind, full))
+                return ok, lossy
         return vec_numbers(arr, out)
 
     def vec_numbers(arr: np.ndarray, out: np.ndarray) -> Any:
