@@ -21,15 +21,16 @@ import pytest
 
 # the browser as tests/test_web_browser.py drives it (skipped, or failed in CI, the same way)
 import test_web_browser as tb
+from test_web import ui_server
 from test_web_browser import browser  # noqa: F401 - a fixture
 
 import mapper
 import mapper.store
 import mapper.web.app
 from mapper.endpoint import encode_body
-from mapper.serve import App, Server
+from mapper.serve import Server
 from mapper.store import Store
-from mapper.web import database_id, draft, install, load_catalog
+from mapper.web import database_id, draft, load_catalog
 from mapper.web.draft import SHOW_LIMIT, _found, _show
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,16 +43,10 @@ DRAFT = importlib.import_module("mapper.web.draft")  # (mapper.web.draft is also
 
 @contextmanager
 def serving(token: str | None = None, log: list[str] | None = None) -> Iterator[Server]:
-    store = Store(":memory:")
-    store.create_sink(SINK)
-    app = App(store, token=token, create_delay=0.0, log=None if log is None else log.append)
-    install(app, load_catalog([str(TABLE)]))
-    server = Server(app, idle_timeout=5.0).start()
-    try:
+    """test_web's UI server, with the aircraft sink created (ACTIVE at once)."""
+    with ui_server(token=token, log=None if log is None else log.append) as server:
+        server.app.store.create_sink(SINK)
         yield server
-    finally:
-        server.stop(timeout=5.0)
-        store.close()
 
 
 def request(server: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, Any] | None = None) -> tuple[int, dict[str, str], bytes]:
