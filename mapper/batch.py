@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .errors import optional_import
+from .errors import OutputError, optional_import
 from .model import MISSING
 from .types import arrow_fixed, arrow_strings
 
@@ -636,6 +636,9 @@ class Batch:
     def to_polars(self, **options: Any) -> Any:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
         pl = optional_import("polars", "polars", "Batch.to_polars()")
+        for name in self.columns:
+            if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
+                raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         return pl.from_arrow(self.to_arrow(**options))
 
 

@@ -419,9 +419,10 @@ class ArrowWriter(BatchWriter):
             self.writer.write_table(table)
 
     def _finish(self) -> None:
-        if self.writer is not None:
-            writer, self.writer = self.writer, None
-            writer.close()
+        if self.writer is None:
+            raise _no_part(self.out)
+        writer, self.writer = self.writer, None
+        writer.close()
 
     def _drop(self) -> None:
         if self.writer is not None:
@@ -443,9 +444,19 @@ class NpzWriter(BatchWriter):
         self.parts.append(part)
 
     def _finish(self) -> None:
+        if not self.parts:
+            raise _no_part(self.out)
         batch = concat_batches(self.parts)
         self.parts = []
         np.savez(self._open(), **npz_arrays(batch))
+
+
+def _no_part(out: str) -> OutputError:
+    """A columnar file closed before any batch came: its columns come from a batch's sink."""
+    return OutputError(
+        f"cannot write {out}: no batch was written to it (an input with no records still makes one: "
+        "write m.map(b'') to get a file with the sink's columns and no rows)"
+    )
 
 
 def open_writer(out: str) -> BatchWriter:

@@ -542,3 +542,32 @@ def test_ndjson_rows_and_batcher_texts_are_not_held_in_orjson_s_oversized_buffer
         tracemalloc.stop()
     text = sum(len(v.raw) for v in verdicts)
     assert held < 3 * text + 2_000_000, (held, text)  # 4,000 x 4 KB = 16 MB before
+
+
+def test_a_columnar_writer_closed_before_any_batch_says_so_and_polars_names_its_limit(tmp_path):
+    # (a differential of the output forms) iter_batches over an empty input yields no batch:
+    # closing the writer then was an IndexError (.npz) or silently no file (.arrow, .parquet)
+    from mapper.writers import open_writer
+
+    m = mapper.compile_sink(
+        {
+            "id_field": "k",
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "a\x00b", "path": ["b"], "type": "int"}],
+        }
+    )
+    assert list(m.iter_batches(b"", records=10)) == []
+    for ext in ("npz", "arrow", "parquet"):
+        writer = open_writer(str(tmp_path / f"o.{ext}"))
+        with pytest.raises(mapper.errors.OutputError, match="no batch was written"):
+            writer.close()
+        writer = open_writer(str(tmp_path / f"e.{ext}"))
+        writer.write(m.map(b""))  # what the message says to do
+        writer.close()
+        assert len(mapper.read_batch(tmp_path / f"e.{ext}")) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.arrow", "e.npz", "e.parquet"]
+    # polars cuts names at NUL: "a\x00b" and "a\x00b.present" were one name (DuplicateError)
+    batch = m.map(b'{"k": 1, "b": 2}')
+    assert batch.to_rows() == [{"_id": 1, "a\x00b": 2}]
+    with pytest.raises(mapper.errors.OutputError, match="polars cuts names at the NUL"):
+        batch.to_polars()
