@@ -204,6 +204,8 @@ class FastPath:
         self.vecs = plan.vecs
         self.dict_tier = compiled.dict_tier
         self.dict_forms = plan.dict_forms
+        # set columns have no vector form: their plain rows are taken here, the rest by the careful path
+        self.quick_sets = {ci: _QUICK_SETS[t.storage] for ci, t in enumerate(careful.ctypes) if t.storage in _QUICK_SETS}
 
     # ------------------------------------------------------------------ runs
 
@@ -504,6 +506,16 @@ class FastPath:
         start = seg.pos - b.base
         result = vec(lst if vec_input is None else vec_input, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
+            quick = self.quick_sets.get(ci) if not identity else None
+            if quick is not None:
+                put = b.put
+                for i, v in enumerate(lst):
+                    stored = quick(v)
+                    if stored is None:
+                        element(v, seg.pos + i, seg.line(i))
+                    else:
+                        put(seg.pos + i, stored)
+                return
             for i, v in enumerate(lst):
                 element(v, seg.pos + i, seg.line(i))
             return
@@ -551,3 +563,23 @@ class FastPath:
             return
         for i in range(k):
             self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
+
+
+def _quick_strings(v: Any) -> list[str] | None:
+    """A ``strings`` row the careful path would store as it is, without its repeats: a
+    non-empty array of non-empty ASCII strings (no surrogate to look for, nothing to
+    warn about); None for anything else (the careful path's)."""
+    if v.__class__ is list and v and all([x.__class__ is str and x != "" and x.isascii() for x in v]):
+        return list(dict.fromkeys(v))
+    return None
+
+
+def _quick_ids(v: Any) -> list[int] | None:
+    """An ``ids`` row of plain ids: a non-empty array of ints from 0 to 2^53 (exact as
+    float64, as the endpoint decodes numbers: nothing to warn about)."""
+    if v.__class__ is list and v and all([x.__class__ is int and 0 <= x <= 9007199254740992 for x in v]):
+        return list(dict.fromkeys(v))
+    return None
+
+
+_QUICK_SETS = {"strset": _quick_strings, "uint64set": _quick_ids}
