@@ -401,7 +401,8 @@ class SetType(ColumnType):
     """Shared by the set types (``ids``, ``strings``): a row holds a list of values.
 
     Stored as one flat ``values`` array and int64 ``offsets`` (one more than rows); no
-    vector form: each row's elements are converted by the scalar converter. The
+    vector form: plain rows are taken as they are (``mapper.engine.fast._QUICK_SETS``),
+    the others converted by the scalar converter. The
     ingester cannot write null into a set column that exists already (the table's,
     the endpoint's case): its recordizer fails on the delete sentinel.
     """
