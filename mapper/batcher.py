@@ -352,7 +352,7 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     """
     if record.__class__ is dict:
         try:
-            if _plain(record):
+            if _plain(record.values()):
                 # copied to its size: orjson (3.12 on) returns its text in a buffer of at least
                 # 4 KB, and the batcher holds every record's text until its body is taken
                 raw = bytes(memoryview(orjson.dumps(record)))
@@ -379,20 +379,12 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
 _EXACT = frozenset({str, int, float, bool, type(None)})
 
 
-def _plain(value: dict[Any, Any]) -> bool:
-    """Whether a dict holds only dicts, lists and the builtin scalars (its orjson text is its JSON text)."""
-    for v in value.values():
+def _plain(values: Iterable[Any]) -> bool:
+    """Whether values (a dict's, a list's) are only dicts, lists and the builtin scalars, all the
+    way down (their orjson text is their JSON text)."""
+    for v in values:
         c = v.__class__
-        if c in _EXACT or (c is dict and _plain(v)) or (c is list and _plain_list(v)):
-            continue
-        return False
-    return True
-
-
-def _plain_list(value: list[Any]) -> bool:
-    for v in value:
-        c = v.__class__
-        if c in _EXACT or (c is dict and _plain(v)) or (c is list and _plain_list(v)):
+        if c in _EXACT or (c is dict and _plain(v.values())) or (c is list and _plain(v)):
             continue
         return False
     return True

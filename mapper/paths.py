@@ -185,7 +185,7 @@ def _parse_jmespath(text: str) -> Path:
         _check_expression(parsed.parsed, text, None)
         growth = _growth(parsed.parsed)
     except RecursionError:  # the library evaluates as it parses, recursively: it would fail on every record
-        raise PathSyntaxError("invalid path: the expression is too long or nested too deeply to evaluate", text, 0) from None
+        raise PathSyntaxError(TOO_DEEP, text, 0) from None
     if growth > MAX_GROWTH:
         raise PathSyntaxError(
             f"invalid path: the expression can repeat a record's values more than {MAX_GROWTH:,} times over"
@@ -195,6 +195,9 @@ def _parse_jmespath(text: str) -> Path:
         )
     return Path(keys=None, expression=text, text=text)
 
+
+#: Why an expression is refused that Python's stack cannot evaluate (the web form says it too).
+TOO_DEEP = "invalid path: the expression is too long or nested too deeply to evaluate"
 
 #: How many times over an expression may repeat the values of the record it reads (see :func:`_growth`).
 MAX_GROWTH = 256
@@ -240,10 +243,13 @@ def _node_growth(node: Any, worst: list[int]) -> int:
     if not children:
         return 1
     if kind in _SIDE_BY_SIDE and not (kind == "function_expression" and any(c.get("type") == "expref" for c in children)):
-        keys = [k for c in children if (k := _field_chain(c.get("children", [{}])[0] if c.get("type") == "key_val_pair" else c)) is not None]
+        values = [c["children"][0] if c.get("type") == "key_val_pair" and c.get("children") else c for c in children]  # {k: v}: v
+        chains = [_field_chain(v) for v in values]
+        keys = [k for k in chains if k is not None]
+        # a key path that repeats an earlier one, or lies inside another, selects a part once more
         overlapping = sum(1 for i, a in enumerate(keys) if any(j != i and a[: len(b)] == b and (len(a) > len(b) or j < i) for j, b in enumerate(keys)))
-        rest = [c for c in children if _field_chain(c.get("children", [{}])[0] if c.get("type") == "key_val_pair" else c) is None]
-        return min((1 + overlapping if keys else 0) + sum(_growth(c, worst) for c in rest), cap)
+        rest = sum(_growth(v, worst) for v, k in zip(values, chains) if k is None)
+        return min((1 + overlapping if keys else 0) + rest, cap)
     total = 1  # chained (and anything else, to be safe): each step can repeat what the one before made
     for child in children:
         total = min(total * _growth(child, worst), cap)

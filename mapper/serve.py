@@ -18,7 +18,7 @@ endpoint`` answers (the same engine), within the limits (the service's throttlin
 FeatureBase's write semantics (:class:`mapper.store.Store`). Errors are the service's
 ``{"code", "message"}`` with an HTTP status. A bearer token is required when one is
 configured (``--token-env``; the token is never printed or logged; a non-ASCII token is
-compared as the UTF-8 bytes the client sent). HEAD is answered as GET without the body;
+compared with the bytes the client sent, as UTF-8 or latin-1). HEAD is answered as GET without the body;
 a 405 lists the path's methods in ``Allow``; every answer says ``X-Content-Type-Options:
 nosniff``. Routes match the path as sent: ``%2F`` inside a sink id is part of the id.
 

@@ -952,10 +952,10 @@ def check_inputs(paths: Sequence[str]) -> list[str]:
                 raise _hidden_error(path, local=False)
             out.append(path)
             continue
-        if any(ch in local for ch in _GLOB) and ("[^" in local or "\\" in local):
-            out.append(path)  # Hadoop's glob syntax Python's glob reads otherwise (negation, escapes): Spark's to read
-            continue
         if any(ch in local for ch in _GLOB):
+            if "[^" in local or "\\" in local:
+                out.append(path)  # Hadoop's glob syntax Python's glob reads otherwise (negation, escapes): Spark's to read
+                continue
             matches = sorted({m for pattern in _braces(local) for m in _glob(pattern)})
             if not matches:
                 raise OptionError(f"no file matches {path}")

@@ -194,6 +194,10 @@ _MAX_SQL_INT = (1 << 63) - 1
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
+def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
+    return ServiceError(500, INTERNAL, f"cannot read the database {store.path}: {exc}")
+
+
 def _reads(method: _Method) -> _Method:
     """A Store method whose database errors (a damaged file) are a 500 naming the file, never sqlite3's exception."""
 
@@ -202,7 +206,7 @@ def _reads(method: _Method) -> _Method:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise ServiceError(500, INTERNAL, f"cannot read the database {self.path}: {exc}") from None
+            raise _read_error(self, exc) from None
 
     return reading  # type: ignore[return-value]
 
@@ -548,8 +552,8 @@ class Store:
                         recs = self.db.execute(f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (n, start)).fetchall()
                     else:
                         recs = self.db.execute(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, n)).fetchall()
-            except sqlite3.Error as exc:  # as @_reads words it (a generator's reads happen after the call)
-                raise ServiceError(500, INTERNAL, f"cannot read the database {self.path}: {exc}") from None
+            except sqlite3.Error as exc:  # (@_reads would see a generator's reads only after the call)
+                raise _read_error(self, exc) from None
             for rec in recs:
                 yield self._row(table, rec[1:])
             if len(recs) < n:

@@ -22,6 +22,7 @@ from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
+from ..paths import TOO_DEEP as _TOO_DEEP
 from ..paths import parse_path
 from ..report import BatchRejected
 from ..sink import check_sink
@@ -298,9 +299,6 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------
 # The sample record
-
-
-_TOO_DEEP = "invalid path: the expression is too long or nested too deeply to evaluate"
 
 
 def _found(record: Any, path_text: str) -> dict[str, Any]:
