@@ -269,7 +269,7 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
         seen[name] = gc.isenabled()
         return None, mapper.Report()
 
-    monkeypatch.setattr(runner, "_run", held_run)
+    monkeypatch.setattr(runner, "_run_engine", held_run)
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
     assert gc.isenabled()
     threads = {name: threading.Thread(target=m.validate, args=(name.encode(),)) for name in "ab"}

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mapper
 from tests.test_mapping_cases import CASES, load_case
@@ -403,8 +404,9 @@ def test_validate_of_each_golden_line_alone_says_what_an_engine_run_says(path):
             assert _everything(m.validate(line, **options)) == _everything(_engine_report(m, line, **options)), line
 
 
-def test_one_line_takes_the_checker_way_and_anything_else_the_engine(monkeypatch):
+def test_a_few_lines_take_the_checker_way_and_anything_else_the_engine(monkeypatch):
     from mapper.engine import runner
+    from mapper.engine.check import SMALL_INPUT
 
     m = mapper.compile_sink(SIMPLE)
     line = b'{"id": 1, "data": {"n": "five"}}'
@@ -416,17 +418,119 @@ def test_one_line_takes_the_checker_way_and_anything_else_the_engine(monkeypatch
         return real(*args, **kwargs)
 
     monkeypatch.setattr(runner, "Engine", counting)
-    for text in (line, line + b"\n", line.decode()):
+    for text in (line, line + b"\n", line.decode(), line + b"\r\n" + line, (line + b"\n") * SMALL_INPUT):
         rep = m.validate(text)
-        assert (rep.records, rep.failed_records, rep.errors[0].line, rep.rejected[0].raw) == (1, 1, 1, line)
+        n = len((text.encode() if isinstance(text, str) else text).rstrip(b"\n").split(b"\n"))
+        assert (rep.records, rep.failed_records, rep.errors[-1].line, rep.rejected[-1].raw) == (n, n, n, line)
     assert built == []
-    # two lines, a request body, a records path, a map (a Batch), a leading blank: a run of the engine
-    m.validate(line + b"\n" + line)
+    # too many lines, a blank line, a request body, a records path, a map (a Batch), a leading blank: a run of the engine
+    m.validate((line + b"\n") * (SMALL_INPUT + 1))
+    m.validate(line + b"\n\n" + line)
     m.validate(b'{"records": [{"value": {"id": 1}}]}')
     m.validate(b'{"items": [{"id": 1}]}', records_path="items")
     m.map(b'{"id": 1}')
     m.validate(b' {"id": 1}')
-    assert len(built) == 5
+    assert len(built) == 6
+
+
+#: FULL_SINK without the columns that have no quick form (a timestamp layout, dateInt):
+#: the few-lines route judges records by the quick forms; keyed by a string and by an id
+QUICK_SINK = dict(FULL_SINK, definition=[c for c in FULL_SINK["definition"] if c["name"] not in ("tsl", "di")])
+QUICK_ID_SINK = {k: v for k, v in QUICK_SINK.items() if k != "primary_key_fields"} | {"id_field": "u"}
+
+
+@OBJECT_SETTINGS
+@given(messy_records(), st.integers(1, 12))
+def test_validate_of_a_few_lines_says_what_an_engine_run_says(recs, n):
+    # the quick forms vouch for some records, the careful path takes the others: the
+    # report is the engine's, with record indices and lines in order
+    from mapper.engine.fast import plan_for
+
+    lines = [json.dumps(rec).encode() for rec in recs[:n]]
+    for sink in (FULL_SINK, QUICK_SINK, QUICK_ID_SINK):
+        m = mapper.compile_sink(sink)
+        assert (plan_for(m.compiled).quick is None) == (sink is FULL_SINK)
+        for text in (b"\n".join(lines), b"\n".join(lines) + b"\n", b"\r\n".join(lines)):
+            for opts in ({}, {"strict": True}, {"on_error": "reject"}, {"on_error": "skip", "max_errors": 1}):
+                assert _everything(m.validate(text, **opts)) == _everything(_engine_report(m, text, **opts)), (text, opts)
+
+
+#: Values of QUICK_SINK's columns of the exact tier's types: typical ones, and (one in
+#: twenty) ones near the quick forms' edges (ranges, 2**53, float products that truncate)
+_EXACT_TYPED = {
+    "id": (st.text(min_size=1, max_size=3), st.sampled_from(["", "\u00e9"])),
+    "ts": (st.integers(0, 2**45), st.sampled_from([-(2**53), 2**53, 2**53 + 1, -62135596799001, 253402300799999, 253402300800000])),
+    "i": (st.integers(-1000, 1000), st.sampled_from([-1000000, 1000000, 1000001, -1000001])),
+    "big": (st.integers(-(2**53), 2**53), st.sampled_from([2**53 + 1, -(2**53) - 1, 2**63 - 1, 2**64])),
+    "u": (st.integers(0, 2**53), st.sampled_from([2**53 + 1, -1, 2**64])),
+    "dec": (
+        st.one_of(st.integers(-(10**6), 10**6), st.decimals(-1000, 1000, places=3, allow_nan=False, allow_infinity=False).map(float)),
+        st.one_of(st.floats(-1e6, 1e6, allow_nan=False), st.sampled_from([-43.416, 4.1255, 2.0**51 / 1000, 1e15, 9.2e15, 2**53 + 1])),
+    ),
+    "b": (st.booleans(), st.booleans()),
+    "s": (st.text(min_size=1, max_size=3), st.sampled_from(["\u00e9", "\U0001f600"])),
+    "ss": (st.lists(st.text(min_size=1, max_size=2), max_size=3), st.lists(st.text(max_size=2), max_size=3)),
+    "ii": (st.lists(st.integers(0, 99), max_size=3), st.lists(st.sampled_from([0, 2**53, 2**53 + 1, 2**64 - 1]), max_size=3)),
+    "x": (st.integers(-50, 50), st.sampled_from([2**53, -(2**53) - 1])),
+}
+
+
+@st.composite
+def exact_typed_records(draw: Any) -> dict[str, Any]:
+    def value(key: str) -> Any:
+        typical, edge = _EXACT_TYPED[key]
+        pick = draw(st.integers(0, 79))
+        return draw(typical) if pick >= 4 else draw(edge) if pick else draw(st.sampled_from([None, "7", 1.5]))
+
+    rec: dict[str, Any] = {"id": value("id"), "ts": value("ts"), "d": {}, "e": {}}
+    for key in ("i", "big", "u", "dec", "b", "s"):
+        if draw(st.integers(0, 39)):  # now and then missing
+            rec["d"][key] = value(key)
+    for key in ("ss", "ii", "x"):
+        rec["e"][key] = value(key)
+    return rec
+
+
+@OBJECT_SETTINGS
+@given(st.lists(exact_typed_records(), min_size=1, max_size=10))
+def test_validate_of_a_few_exact_typed_lines_says_what_an_engine_run_says(recs):
+    # records the exact tier decodes: the quick forms judge each column's list, and
+    # value by value when a list has a value they do not vouch for
+    lines = [json.dumps(rec).encode() for rec in recs]
+    text = b"\n".join(lines)
+    for sink in (QUICK_SINK, QUICK_ID_SINK):
+        m = mapper.compile_sink(sink)
+        for opts in ({}, {"strict": True}, {"on_error": "skip", "max_errors": 1}):
+            assert _everything(m.validate(text, **opts)) == _everything(_engine_report(m, text, **opts)), (text, opts)
+        for rec, line in zip(recs, lines):  # check of the text (the quick forms) and of the dict (the careful path)
+            for strict in (False, True):
+                assert m.check(line, strict=strict) == m.check(rec, strict=strict), (line, strict)
+
+
+def test_the_quick_forms_vouch_for_clean_values_and_the_careful_path_words_the_rest(monkeypatch):
+    from mapper.engine import careful
+
+    m = mapper.compile_sink(QUICK_SINK)
+    good = {"id": "a", "ts": 1659981468260, "d": {"i": 5, "big": 7, "u": 3, "dec": 4.125, "b": True, "s": "x"}, "e": {"ss": ["p"], "ii": [1], "x": 2}}
+    lines = [json.dumps(dict(good, id=f"r{i}")).encode() for i in range(6)]
+    lines[2] = lines[2].replace(b'"dec": 4.125', b'"dec": 4.1255')  # Scale 3: truncated, a warning
+    lines[4] = lines[4].replace(b'"i": 5', b'"i": "five"')  # an error
+    lines[5] = lines[5].replace(b'"x"', b'"\xff"')  # not UTF-8: decoded line by line
+    seen: list[tuple[str, int]] = []
+    for name in ("raw", "element"):
+        real = getattr(careful.CarefulPath, name)
+        monkeypatch.setattr(
+            careful.CarefulPath, name, lambda self, *a, _real=real, _name=name: (seen.append((_name, a[2] if _name == "element" else a[1])), _real(self, *a))[1]
+        )
+    rep = m.validate(b"\n".join(lines))
+    # the undecodable records whole (each of their values too), the one lossy value alone
+    whole = {pos for name, pos in seen if name == "raw"}
+    assert whole == {4, 5} and [pos for name, pos in seen if name == "element" and pos not in whole] == [2]
+    assert [(w.record, w.line, w.column, w.kind) for w in rep.warnings] == [(2, 3, "dec", "decimal_truncated"), (5, 6, None, "utf8_replaced")]
+    assert [(e.record, e.line, e.column) for e in rep.errors] == [(4, 5, "i")]
+    assert (rep.records, rep.failed_records) == (6, 1)
+    monkeypatch.undo()
+    assert _everything(m.validate(b"\n".join(lines), fast=False)) == _everything(rep)  # every record carefully: the same report
 
 
 def test_validate_of_one_line_from_threads_keeps_each_threads_report():

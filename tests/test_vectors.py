@@ -72,9 +72,11 @@ def check(ctype: str, config: dict, tier: str, values: list[Any], *, vouch_all: 
         result = vec(list(values), out)
     if result is None:
         assert not vouch_all, f"{ctype} {config} {tier}: the vector form gave up on {values!r}"
+        check_quick(ct, tier, values, identity, None, ctype, config)
         return
     ok, lossy = result
     flagged = [{kind for kind, mask in lossy if mask[i]} for i in range(len(values))]
+    check_quick(ct, tier, values, identity, [(ok is None or bool(ok[i])) and not flagged[i] for i in range(len(values))], ctype, config)
     for i, v in enumerate(values):
         if ok is not None and not ok[i]:
             assert not vouch_all, f"{ctype} {config} {tier}: not vouched for {v!r} in {values!r}"
@@ -86,6 +88,24 @@ def check(ctype: str, config: dict, tier: str, values: list[Any], *, vouch_all: 
         got = out[i].item() if hasattr(out[i], "item") else out[i]
         assert got == raw and type(got) is type(raw), f"{ctype} {config} {tier}: {v!r} stored as {got!r}, expected {raw!r}"
         assert flagged[i] == set(kinds), f"{ctype} {config} {tier}: {v!r} warned {flagged[i]}, expected {kinds}"
+
+
+def check_quick(ct: Any, tier: str, values: list[Any], identity: bool, vouched: list[bool] | None, ctype: str, config: dict) -> None:
+    """The quick form (``ColumnType.quick``), where the type has one for the tier: it counts
+    a list's values up to the first it does not take alone, and only values the endpoint stores as sent (the
+    oracle: stored, no warning), which the vector form vouches for with nothing lossy
+    (``vouched``; None: the vector form gave up on the whole list)."""
+    quick = ct.quick(TIER[tier], identity=identity)
+    if quick is None:
+        return
+    verdicts = [quick([v]) == 1 for v in values]
+    assert quick(list(values)) == (verdicts.index(False) if False in verdicts else len(values)), values
+    for i, v in enumerate(values):
+        if not verdicts[i]:
+            continue
+        effect, raw, kinds = raw_expect(ctype, config, v)
+        assert effect == "store" and kinds == [] and not (identity and raw < 0), f"{ct} {tier}: the quick form takes {v!r} ({effect} {raw!r} {kinds})"
+        assert vouched is None or vouched[i], f"{ct} {tier}: the quick form takes {v!r}, which the vector form does not store as sent"
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,3 +319,51 @@ def test_quick_set_rows_are_what_the_scalar_converter_stores(value):
         assert quick == ct.convert(value, notes) and notes == [], (ctype, value)
     # and what the quick forms take, they take whole
     assert _QUICK_SETS["strset"](["b", "a", "b"]) == ["b", "a"] and _QUICK_SETS["uint64set"]([3, 1, 3]) == [3, 1]
+
+
+# ---------------------------------------------------------------------------------------
+# quick forms (ColumnType.quick): typical values taken, set rows against the scalar converter
+
+
+def test_quick_forms_take_typical_values_and_only_the_exact_tier():
+    cases = [
+        ("int", {"Min": 0, "Max": 360}, [0, 250, 360]),
+        ("id", {}, [0, 7, 2**53]),
+        ("signedIntBoolKey", {}, [-(2**53), 0, 2**53]),
+        ("decimal", {"Scale": 4}, [45.1199, -43.4165, 0, 12, -0.5, 1e-4]),
+        ("decimal", {"Scale": 0}, [1, -7, 3.0]),
+        ("timestamp", {"Unit": "ms", "Granularity": "ms"}, [1659981468260, 0, -5]),
+        ("bool", {}, [True, False]),
+        ("string", {}, ["x", "é", "G-ZBJA"]),
+        ("strings", {}, [["a", "b"], [], ["", "é"]]),
+        ("ids", {}, [[1, 2], [], [2**53]]),
+    ]
+    for ctype, config, values in cases:
+        ct = column(ctype, config)
+        quick = ct.quick(TIER["exact"])
+        assert quick is not None and quick(values) == len(values), (ctype, config, values)
+        assert all(ct.quick(TIER[t]) is None for t in ("lax", "lenient", "loose")), ctype
+    for ctype, config, values in [
+        ("int", {"Min": 0, "Max": 360}, [361]),
+        ("decimal", {"Scale": 2}, [4.35]),
+        ("decimal", {"Scale": 4}, [-43.416]),
+        ("ids", {}, [[2**53 + 1]]),
+    ]:
+        assert column(ctype, config).quick(TIER["exact"])([*values, *values]) == 0, (ctype, values)
+    # none where the value needs parsing or the arithmetic is not the identity
+    for ctype, config in [("timestamp", {}), ("timestamp", {"Unit": "s", "Granularity": "ms"}), ("dateInt", {}), ("recordTime", {})]:
+        assert column(ctype, config).quick(TIER["exact"]) is None, (ctype, config)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.one_of(st.integers(-(2**64), 2**64), st.integers(0, 2**53 + 2)), max_size=4), min_size=1, max_size=10))
+def test_ids_quick_form_takes_only_rows_stored_as_sent(rows):
+    ct = column("ids", {})
+    quick = ct.quick(TIER["exact"])
+    verdicts = [quick([row]) == 1 for row in rows]
+    for row, taken in zip(rows, verdicts):
+        if taken:
+            notes: list[Any] = []
+            ct.convert(row, notes)  # raises if refused
+            assert notes == [], (row, notes)
+    assert quick(rows) == (verdicts.index(False) if False in verdicts else len(rows))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import typing
 from time import perf_counter
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import msgspec
 import numpy as np
@@ -30,6 +30,7 @@ from ..compiler import CompiledSink, CompiledTier
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
+from ..types import Quick, quick_always
 from .careful import CarefulPath
 from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
@@ -157,6 +158,15 @@ class FastPlan:
                     continue  # a constrained shape ("" excluded): its form relies on the decoder's check
                 forms.append((_python_types(shape) | (frozenset() if ct.tier.every_field else _ABSENT), self.vecs[ct.tier.name][ci]))
             self.dict_forms[ci] = forms
+        # inputs of a few records (see map_few): the exact tier's quick forms of every
+        # column used; None when a column has none, or the record's identity needs more
+        # than its values (a key printed from numbers: -0 to look for)
+        exact = tiers[0].tier if tiers else None
+        quick = {ci: ctypes[ci].quick(exact, identity=ci in ident) for ci in used} if exact is not None else {}
+        usable = exact is not None and exact.exact_types and not self.zero_cols[exact.name] and (not pk_sink or self.pk_all_text)
+        self.quick: dict[int, Quick] | None = quick if usable and None not in quick.values() else None  # type: ignore[assignment]
+        #: the stored columns whose quick form may refuse a value (the others vouch for every value of the exact tier)
+        self.quick_judged = [ci for ci in compiled.stored_index if quick[ci] is not quick_always]
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
@@ -169,6 +179,85 @@ def plan_for(compiled: CompiledSink) -> FastPlan:
     if plan is None:
         plan = compiled.memo["fast_plan"] = FastPlan(compiled)
     return plan
+
+
+def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, first_line: int | None = 1) -> bool:
+    """Map an input of a few records, one NDJSON record per line (rows from 0, lines from
+    ``first_line``, None: no line numbers), as the fast path would, with the types' quick
+    forms in place of the vector forms.
+
+    The records the exact tier decodes (at once, else line by line) are judged column
+    by column by their types' quick forms (:meth:`mapper.types.ColumnType.quick`): plain
+    Python, no numpy, where a vector form's fixed costs would outweigh a few records;
+    a value a quick form does not vouch for goes to the careful path's scalar
+    converter, as the fast path redoes what its vector forms do not vouch for, and a
+    record the exact tier does not take goes down the careful path whole. Nothing is
+    written for vouched values: for validation only. Returns False (nothing done) when
+    the sink has no quick forms.
+    """
+    if compiled.fast_unavailable is not None:
+        return False
+    plan = plan_for(compiled)
+    quick = plan.quick
+    if quick is None:
+        return False
+    ct = compiled.tiers[0]
+    n = len(lines)
+    recs = _exact_records(ct, b"\n".join(lines), n)
+    rows: list[int] | range = range(n)
+    if recs is None:  # a record the exact tier does not take: the others, line by line
+        recs, rows = [], []
+        for i, line in enumerate(lines):
+            one = _exact_records(ct, line, 1)
+            if one is None:
+                careful.raw(line, i, None if first_line is None else first_line + i)
+            else:
+                recs.append(one[0])
+                rows.append(i)
+        if not recs:
+            return True
+    lists = ct.extract(recs)
+    k = len(recs)
+    builders = careful.out.builders
+    line_of = [None] * k if first_line is None else [first_line + i for i in rows]
+    for ci in plan.quick_judged:
+        lst = lists[ci]
+        first = quick[ci](lst)
+        if first < k:
+            for j in _not_vouched(quick[ci], lst, first):
+                careful.element(ci, lst[j], rows[j], line_of[j], builders[ci])
+    id_col = careful.id_col  # (a primary key has quick forms only when it is all strings: nothing to redo)
+    if id_col is not None:
+        lst = lists[id_col]
+        first = quick[id_col](lst)
+        if first < k:
+            for j in _not_vouched(quick[id_col], lst, first):
+                careful.id_element(lst[j], rows[j], line_of[j])
+    return True
+
+
+def _not_vouched(judge: Quick, lst: list[Any], i: int) -> Iterator[int]:
+    """The indices of the values of ``lst`` its quick form does not vouch for, the first being ``i``."""
+    n = len(lst)
+    while i < n:
+        yield i
+        i += 1
+        if i < n:
+            i += judge(lst[i:])
+
+
+def _exact_records(ct: CompiledTier, data: bytes, count: int) -> list[Any] | None:
+    """``data`` (``count`` NDJSON lines) decoded by the exact tier, or None if it does not take all of them."""
+    if not data.isascii():  # msgspec does not check UTF-8 in the parts it skips
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        recs = ct.lines_decoder.decode_lines(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+        return None
+    return recs if len(recs) == count else None
 
 
 class FastPath:

@@ -13,7 +13,7 @@ from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
-from .check import one_line, validate_one_line
+from .check import few_lines, validate_lines
 from .core import Engine, empty_batch
 from .parallel import can_fork, run_parallel, splittable
 from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, path_named, units_for
@@ -52,10 +52,11 @@ def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bo
 
     The cyclic garbage collector is paused meanwhile: mapping makes no reference
     cycles, and in a process that already holds millions of tracked objects each
-    collection our allocations trigger would rescan them all (a GC cliff).
+    collection our allocations trigger would rescan them all (a GC cliff). (Not for a
+    few records validated at once: too few allocations to matter, and the pause costs
+    more than their quick check.)
     """
-    with gc_paused():
-        batch, report = _run(compiled, records, options, output)
+    batch, report = _run(compiled, records, options, output)
     if not output:
         return report
     if batch is None:
@@ -68,11 +69,17 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
         named = path_named(records) if isinstance(records, str) else None
         source = named if named is not None else records
         if splittable(source, options):
-            return run_parallel(compiled, source, options, output=output)
+            with gc_paused():
+                return run_parallel(compiled, source, options, output=output)
     if not output:
-        line = one_line(records, options)
-        if line is not None:  # one record: the careful path, as the engine would take it, without a run's setup
-            return None, validate_one_line(compiled, line, options)
+        lines = few_lines(records, options)
+        if lines is not None:  # a few records: without a run's setup (see validate_lines)
+            return None, validate_lines(compiled, lines, options)
+    with gc_paused():
+        return _run_engine(compiled, records, options, output)
+
+
+def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
     known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if isinstance(records, (bytes, bytearray, memoryview, str)):

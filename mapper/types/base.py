@@ -12,6 +12,8 @@ read once). It holds everything about the type, so adding a type is adding one m
   it was sent adds a :class:`Lossy` note;
 * :meth:`~ColumnType.vector`: the same conversion over a whole list at once (numpy),
   vouching only for the elements it can, with whole-array lossy-value detection;
+* :meth:`~ColumnType.quick`: for runs too short to pay numpy's fixed costs, whether
+  every value of a list is stored exactly as sent (nothing to report), in plain Python;
 * ``storage``, :meth:`~ColumnType.render`, :meth:`~ColumnType.arrow_type` and
   :meth:`~ColumnType.to_arrow`: how the stored values are kept, shown canonically,
   and handed to Arrow.
@@ -59,6 +61,25 @@ UINT_RE = re.compile(r"[0-9]+")
 #: needs the scalar converter throughout.
 VectorResult = "tuple[np.ndarray | None, list[tuple[str, np.ndarray]]] | None"
 Vector = Callable[[list[Any], np.ndarray], Any]
+#: What :meth:`ColumnType.quick` returns: how many values from the start of a list would
+#: be stored exactly as sent (no error, no warning); ``len(lst)`` when all of them.
+Quick = Callable[[list[Any]], int]
+
+
+def quick_always(lst: list[Any]) -> int:
+    """The quick form of a type whose every value of the tier's shape is stored as sent."""
+    return len(lst)
+
+
+def quick_range(lo: int, hi: int) -> Quick:
+    """The quick form of ints stored as sent from ``lo`` to ``hi`` (the whole list at C speed first)."""
+
+    def quick(lst: list[int]) -> int:
+        if min(lst) >= lo and max(lst) <= hi:
+            return len(lst)
+        return next(i for i, v in enumerate(lst) if not lo <= v <= hi)
+
+    return quick
 
 
 class _NoValue:
@@ -270,6 +291,18 @@ class ColumnType:
 
         It writes into ``out`` (the column's slice) and returns a ``VectorResult``. For
         the identity column a negative value is never vouched for (it fails the record).
+        """
+        return None
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        """How many values from the start of a list of ``tier`` are stored exactly as sent, in plain Python; or None.
+
+        For runs of a few records, where the vector form's numpy calls cost more than
+        the values. A value counted must be one that :meth:`convert` takes with no
+        error and no :class:`Lossy` note (one the vector form vouches for with nothing
+        lossy); the first value not counted goes to the careful path, and the count
+        goes on after it. The values are as ``tier``'s decoder made them (of
+        :meth:`json_shape`). None: no quick form for this tier (the default).
         """
         return None
 

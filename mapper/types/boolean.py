@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 import numpy as np
 
 from ..errors import show
-from .base import BOOL, CLEARED, ColumnType, ConversionError, Lossy, Vector, as_array, as_go_float, by_type, expected, go_trim
+from .base import BOOL, CLEARED, ColumnType, ConversionError, Lossy, Quick, Vector, as_array, as_go_float, by_type, expected, go_trim, quick_always
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -53,6 +53,9 @@ class BoolType(ColumnType):
 
     def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
         return _bool_exact if tier.exact_types else _bool_lax
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        return quick_always if tier.exact_types else None  # true and false only
 
     def render(self) -> Callable[[Any], Any]:
         return bool

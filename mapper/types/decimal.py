@@ -20,6 +20,7 @@ ingester would do (``pql.Decimal.ToInt64`` with ``Pow10`` defined for 0..18 only
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Union
@@ -37,6 +38,7 @@ from .base import (
     ConfigRules,
     ConversionError,
     Lossy,
+    Quick,
     Vector,
     arrow_validity,
     as_array,
@@ -135,6 +137,9 @@ class DecimalType(ColumnType):
 
     def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
         return decimal_vector(self.scale or 0, tier.exact_types)
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        return decimal_quick(self.scale or 0) if tier.exact_types else None
 
     def render(self) -> Callable[[Any], Any]:
         scale = self.scale or 0
@@ -304,6 +309,29 @@ def _plain_decimal(scale: int) -> Callable[[str], Any]:
         fraction = rf"(?:\.[0-9]{{0,{scale}}})?" if scale else r"\.?"
         found = _PLAIN_DECIMALS[scale] = re.compile(rf"[+-]?[0-9]{{1,{EXACT_DIGITS - scale}}}{fraction}").fullmatch
     return found
+
+
+def decimal_quick(scale: int) -> Quick:
+    """The exact tier's JSON numbers, one by one as :func:`decimal_vector`'s ``vec_numbers``
+    vouches for them: the product below 2**51, and the number written with at most
+    ``scale`` fraction digits, so the product rounds and truncates to the same integer."""
+    factor = 10.0**scale
+
+    def quick(lst: list[Any]) -> int:
+        for i, v in enumerate(lst):
+            try:
+                f = float(v)  # an int as numpy converts it (an int too big for a float raises)
+            except OverflowError:
+                return i
+            product = f * factor
+            if not -TWO51 < product < TWO51:
+                return i
+            nearest = round(product)  # half to even, as numpy's rint
+            if nearest / factor != f or math.trunc(product) != nearest:
+                return i
+        return len(lst)
+
+    return quick
 
 
 def decimal_vector(scale: int, exact: bool) -> Vector:

@@ -13,11 +13,13 @@ from ..errors import show
 from .base import (
     NO_VALUE,
     SET_KEYS,
+    TWO53,
     UINT64_MAX,
     UINT_RE,
     ConfigRules,
     ConversionError,
     Lossy,
+    Quick,
     SetType,
     empty,
     expected,
@@ -71,3 +73,13 @@ class IdsType(SetType):
 
     def json_shape(self, tier: Tier) -> Any:
         return list[int] if tier.exact_types else Union[list[int], str]
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        return _quick_ids if tier.exact_types else None
+
+
+def _quick_ids(lst: list[list[int]]) -> int:
+    # ids from 0 to 2**53 are exact as float64, as the endpoint decodes numbers ([] stores nothing)
+    if all([0 <= x <= TWO53 for row in lst for x in row]):
+        return len(lst)
+    return next(i for i, row in enumerate(lst) if not all([0 <= x <= TWO53 for x in row]))

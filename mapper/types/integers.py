@@ -25,12 +25,14 @@ from .base import (
     ConfigRules,
     ConversionError,
     Lossy,
+    Quick,
     Vector,
     as_array,
     by_type,
     digit_strings,
     empty,
     has_strings,
+    quick_range,
     set_field_rules,
     to_int64,
     to_uint64,
@@ -55,6 +57,12 @@ class _Integer(ColumnType):
     def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
         lo = max(self.lo, 0) if identity else self.lo
         return int_exact(lo, self.hi) if tier.exact_types else int_lax(lo, self.hi, signed=self.signed)
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        if not tier.exact_types:
+            return None
+        # as int_exact vouches: ints within range and within +-2**53 (exact as float64)
+        return quick_range(max(max(self.lo, 0) if identity else self.lo, -TWO53), min(self.hi, TWO53))
 
 
 class IdType(_Integer):

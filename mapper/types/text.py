@@ -22,6 +22,7 @@ from .base import (
     ConfigRules,
     ConversionError,
     Lossy,
+    Quick,
     SetType,
     Vector,
     arrow_strings,
@@ -30,6 +31,7 @@ from .base import (
     expected,
     go_text,
     is_strings,
+    quick_always,
     same_value,
     set_field_rules,
     split_set_text,
@@ -77,6 +79,11 @@ class StringType(ColumnType):
             return _string_exact
         return _string_loose if tier.values_as_text else _string_lax
 
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        # the exact decoder lets only non-empty strings through (and a decoded JSON
+        # string holds no unpaired surrogate: msgspec refuses the escape)
+        return quick_always if tier.exact_types else None
+
     def render(self) -> Callable[[Any], Any]:
         return same_value
 
@@ -112,6 +119,10 @@ class StringsType(SetType):
 
     def json_shape(self, tier: Tier) -> Any:
         return list[str] if tier.exact_types else Union[list[str], str]
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        # an array of strings is stored as its distinct non-empty strings, nothing to warn about
+        return quick_always if tier.exact_types else None
 
 
 # ---------------------------------------------------------------------------------------

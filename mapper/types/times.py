@@ -27,9 +27,11 @@ from .base import (
     ConfigRules,
     ConversionError,
     Lossy,
+    Quick,
     Vector,
     empty,
     expected,
+    quick_range,
     to_int64,
 )
 from .integers import int_lax
@@ -227,6 +229,14 @@ class TimestampType(_Time):
         if not self.config.numeric_time:
             return None
         return _timestamp_vector(self, tier.exact_types)
+
+    def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
+        cfg = self.config
+        if not tier.exact_types or not cfg.numeric_time or (cfg.unit or "s") != (self.unit or "s") or cfg.epoch_ns:
+            return None
+        # counted in the column's own unit from 1970 (_timestamp_vector's "same"): stored as sent when within range
+        lo_v, hi_v = self._range_v
+        return quick_range(max(lo_v, -TWO53), min(hi_v, TWO53))
 
     def render(self) -> Callable[[Any], Any]:
         gran_ns = UNIT_NS[self.unit or "s"]
