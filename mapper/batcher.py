@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 
 import orjson
 
@@ -377,16 +377,21 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
 
 #: The scalars orjson writes exactly as the engine reads them (subclasses, enums and the rest are not).
 _EXACT = frozenset({str, int, float, bool, type(None)})
+_EXACT_OR_NESTED = _EXACT | {dict, list}
 
 
-def _plain(values: Iterable[Any]) -> bool:
+def _plain(values: Collection[Any]) -> bool:
     """Whether values (a dict's, a list's) are only dicts, lists and the builtin scalars, all the
     way down (their orjson text is their JSON text)."""
+    types = set(map(type, values))  # (the types at C speed: a dict of scalars is one step)
+    if types <= _EXACT:
+        return True
+    if not types <= _EXACT_OR_NESTED:
+        return False
     for v in values:
         c = v.__class__
-        if c in _EXACT or (c is dict and _plain(v.values())) or (c is list and _plain(v)):
-            continue
-        return False
+        if (c is dict and not _plain(v.values())) or (c is list and not _plain(v)):
+            return False
     return True
 
 
