@@ -451,3 +451,75 @@ def test_a_validate_worker_keeps_no_columns_of_its_range():
     assert peaks[False] < peaks[True] / 2, peaks
     # the same report either way
     assert mapper.compile_sink(SINK).validate(data, workers=2).error_counts == m.validate(data).error_counts
+
+
+@pytest.mark.parametrize("output", [True, False])
+@pytest.mark.parametrize("shape", ["plain", "bom-crlf-no-final-newline", "oversized", "documents"])
+def test_a_files_range_is_read_chunk_by_chunk_and_maps_as_the_same_bytes(m, messy, tmp_path, shape, output):
+    # a worker (and the caller, for a file) read its whole range into memory first:
+    # validate --workers N held about 1/N of the input per process however big it was
+    from dataclasses import replace
+
+    from mapper.engine import parallel
+    from mapper.engine.reader import CHUNK_SIZE
+    from mapper.options import MapOptions
+
+    options = replace(MapOptions(), workers=2)
+    first = True
+    data = messy
+    if shape == "bom-crlf-no-final-newline":
+        data = b"\xef\xbb\xbf" + messy.replace(b"\n", b"\r\n").rstrip(b"\r\n")
+    elif shape == "oversized":
+        options = replace(options, max_record_size=1024)
+        data = messy.replace(b"not json", b"x" * 3000)  # a line past the limit
+    elif shape == "documents":
+        data = b"".join(
+            b'{"now": 1, "items": [' + b",".join(messy.splitlines()[i : i + 50]) + b"]}\n"
+            for i in range(0, 600, 50)
+            if b"not json" not in b"".join(messy.splitlines()[i : i + 50])
+        )
+        options = replace(options, records_path=("items",))
+        first = False  # (a later range: a byte order mark would be its line's)
+    path = tmp_path / "records.ndjson"
+    path.write_bytes(data)
+    reads: list[int] = []
+    real_read = parallel.FileRange.read
+
+    def counted(self, n=-1):
+        block = real_read(self, n)
+        reads.append(len(block))
+        return block
+
+    parallel.FileRange.read = counted  # type: ignore[method-assign]
+    try:
+        streamed = parallel._map_range(m.compiled, parallel.FileRange(path, 0, len(data)), options, output, first=first)
+    finally:
+        parallel.FileRange.read = real_read  # type: ignore[method-assign]
+    whole = parallel._map_range(m.compiled, data, options, output, first=first)
+    assert streamed.lines == whole.lines == len(data.splitlines())
+    assert snapshot(streamed.report) == snapshot(whole.report) and streamed.report.records > 100
+    assert streamed.columns.keys() == whole.columns.keys()
+    for name, arrays in whole.columns.items():
+        assert arrays.valid.tolist() == streamed.columns[name].valid.tolist(), name
+    assert len(reads) > 1 and max(reads) <= CHUNK_SIZE, reads[:5]
+
+
+def test_validate_with_workers_on_a_file_holds_a_chunk_not_its_range(m, tmp_path):
+    import tracemalloc
+    from dataclasses import replace
+
+    from mapper.engine import parallel
+    from mapper.options import MapOptions
+
+    data = generate(40_000, "clean")  # ~13 MB
+    path = tmp_path / "records.ndjson"
+    path.write_bytes(data)
+    tracemalloc.start()
+    try:
+        part = parallel._map_range(m.compiled, parallel._read_range(path, 0, len(data)), replace(MapOptions(), workers=2), False, first=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert part.report.records == 40_000
+    assert peak < len(data) / 4, (peak, len(data))
+    assert snapshot(m.validate(path, workers=2)) == snapshot(m.validate(data))

@@ -3,8 +3,8 @@
 The input (NDJSON bytes, or an NDJSON file) is cut into ``N`` ranges at line ends,
 the first :data:`CALLER_SHARE` times the size of each other. Forked workers map the
 ranges after the first (a file's range is read by the worker itself: nothing is
-pickled on the way in) while the calling process maps the first (bytes in place, not
-copied out). Each part keeps every row and every failure of its records, numbered
+pickled on the way in, and read chunk by chunk: :class:`FileRange`) while the calling
+process maps the first (bytes in place, not copied out). Each part keeps every row and every failure of its records, numbered
 from its own start; its columns come back whole through one shared-memory segment
 (strings as UTF-8 bytes and offsets, never one pickled object per value), with its
 report. The parts are then joined in order: columns concatenated (the workers'
@@ -43,7 +43,7 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide
 from .core import Engine, finish_batch
-from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, documents_units, format_of, lone_object_notice, measured, split_lines
+from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, documents_units, format_of, lone_object_notice, measured, split_lines, stream_lines
 
 
 def can_fork() -> bool:
@@ -100,41 +100,82 @@ class Part:
         self.columns, self.ids, self.report, self.lines = columns, ids, report, lines
 
 
-def _map_range(compiled: CompiledSink, data: bytes, options: MapOptions, output: bool, first: bool, end: int | None = None, whole: bool = False) -> Part:
+def _map_range(
+    compiled: CompiledSink, data: bytes | FileRange, options: MapOptions, output: bool, first: bool, end: int | None = None, whole: bool = False
+) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
     ``data`` up to ``end`` (a line end; None: all of it) is the range: the first range
-    of an input in memory is read in place, not copied out. Lines are counted from the
-    range's start; a byte order mark is the input's only at its very start (in a later
-    range it is part of its line, as in one process). ``whole``: the range is the whole
-    input (a one-line input gets the note a one-line document gets).
+    of an input in memory is read in place, not copied out; a file's range is a
+    :class:`FileRange`, read chunk by chunk (a worker of ``validate`` holds one chunk of
+    its range at a time, not the range). Lines are counted from the range's start; a
+    byte order mark is the input's only at its very start (in a later range it is part
+    of its line, as in one process). ``whole``: the range is the whole input (a one-line
+    input gets the note a one-line document gets).
     """
     # validate's workers keep no columns (they held every row of their range: memory grew with the input)
     engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=output)
-    end = len(data) if end is None else end
-    engine.expect_bytes = end
-    if first and data.startswith(_BOM):
-        data, end = data[3:end], end - 3
     limit = options.max_record_size  # chunks no longer than the limit, as in one process (reader.units_for)
-    chunks = measured(split_lines(data, min(CHUNK_SIZE, limit), limit, end=end), limit)
+    if isinstance(data, FileRange):
+        if whole:  # one range (an input too small, or too few lines, to cut): read as in memory, for the note
+            return _map_range(compiled, data.read(), options, output, first, whole=True)
+        engine.expect_bytes = data.end - data.pos
+        head = data.read(len(_BOM)) if first else b""
+        chunks = measured(stream_lines(data, min(CHUNK_SIZE, limit), b"" if head == _BOM else head, limit), limit)
+    else:
+        end = len(data) if end is None else end
+        engine.expect_bytes = end
+        if first and data.startswith(_BOM):
+            data, end = data[3:end], end - 3
+        chunks = measured(split_lines(data, min(CHUNK_SIZE, limit), limit, end=end), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     for unit in units:
         engine.feed(unit)
     if whole and options.records_path is None:  # the whole input in one range: one line may be a document
+        assert isinstance(data, bytes)
         notice = lone_object_notice(data)
         if notice is not None:
             engine.feed(notice)
     columns, ids, report = engine.finish_part()
     # counted here: under a records path the engine sees records, not lines
-    lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
+    if isinstance(data, FileRange):
+        lines = data.lines
+    else:
+        lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
     return Part(columns, ids, report, lines)
 
 
-def _read_range(records: Any, start: int, end: int) -> bytes:
+class FileRange:
+    """Bytes ``start`` to ``end`` of a file, read as a stream (:func:`~mapper.engine.reader.stream_lines`
+    takes it), its lines counted on the way."""
+
+    def __init__(self, path: Any, start: int, end: int):
+        self.path, self.pos, self.end = path, start, end
+        self.newlines = 0
+        self.last = b""
+
+    def read(self, n: int = -1) -> bytes:
+        want = self.end - self.pos if n < 0 else min(n, self.end - self.pos)
+        if want <= 0:
+            return b""
+        with open(self.path, "rb") as fh:
+            block = os.pread(fh.fileno(), want, self.pos)
+        self.pos += len(block)
+        self.newlines += block.count(b"\n")
+        if block:
+            self.last = block[-1:]
+        return block
+
+    @property
+    def lines(self) -> int:
+        """The lines read so far (a last one without its newline counted)."""
+        return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
+
+
+def _read_range(records: Any, start: int, end: int) -> bytes | FileRange:
     if isinstance(records, bytes):
         return records[start:end]
-    with open(records, "rb") as fh:
-        return os.pread(fh.fileno(), end - start, start)
+    return FileRange(records, start, end)
 
 
 def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool, shm_name: str) -> None:

@@ -26,7 +26,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Union
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Union
 
 import msgspec
 import numpy as np
@@ -46,6 +46,12 @@ HEAD_SIZE = 1 << 16
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 _GZIP = b"\x1f\x8b"
+
+
+class Readable(Protocol):
+    """What :func:`stream_lines` reads from: a binary file, a pipe, a range of a file."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 @dataclass
@@ -179,7 +185,7 @@ def measured(chunks: Iterable[NdjsonChunk | OversizedRecord], max_record: int) -
             yield NdjsonChunk(data[start:], first, unit.ascii)
 
 
-def stream_lines(stream: BinaryIO, chunk_size: int, head: bytes = b"", max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
+def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_record: int = MAX_RECORD_SIZE) -> Iterator[NdjsonChunk | OversizedRecord]:
     """Read NDJSON from a binary stream in chunks that end at line boundaries.
 
     Linear in the input and bounded in memory: each block is searched for newlines once,
