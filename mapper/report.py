@@ -24,6 +24,11 @@ from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
+#: About how many bytes of sent values (:func:`value_weight`) the warnings a report keeps
+#: in full may hold: past it the rest are only counted, as past :data:`KEEP`. Warnings on
+#: ordinary values weigh tens of bytes (KEEP comes first); a run of warnings on big ones
+#: (``comma_split`` of 70 KB strings held 760 KB each, stored parts and all) stays bounded.
+KEEP_BYTES = 4 << 20
 
 #: The endpoint's ``error_code`` for a refused record, by why it was refused (see the README):
 #: its own bad value, JSON or shape (the documented ``InvalidBody``), only a missing mapped value
@@ -276,8 +281,10 @@ class RejectedRecord:
 class Report:
     """Everything the mapper found in one batch.
 
-    ``errors`` holds the first :data:`KEEP` errors in full; ``error_counts`` counts every
-    error by (column, code) and ``warning_counts`` every warning by (column, kind).
+    ``errors`` holds the first :data:`KEEP` errors in full, ``warnings`` the first
+    :data:`KEEP` warnings (fewer when their sent values hold over :data:`KEEP_BYTES`);
+    ``error_counts`` counts every error by (column, code) and ``warning_counts`` every
+    warning by (column, kind).
     ``failed_records`` counts records with at least one error of their own;
     ``error_count`` is the endpoint's: every record it answers with an error, which
     is every record when the batch is rejected (``success_count + error_count ==
@@ -463,6 +470,7 @@ class ReportBuilder:
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
+        self.kept_bytes = 0  # the weight of the warnings kept in full (see KEEP_BYTES)
         #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
         self.ignore_warnings: frozenset[str] = frozenset()
 
@@ -496,7 +504,7 @@ class ReportBuilder:
         rep = self.report
         key = (column, kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
-        if len(rep.warnings) < KEEP:
+        if not self.warnings_full:
             self.pending_warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer, self.source))
 
     def add_warning(self, w: ValueWarning) -> None:
@@ -507,9 +515,9 @@ class ReportBuilder:
         rep = self.report
         key = (w.column, w.kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
-        if len(rep.warnings) < KEEP:
-            # Kept for the whole chunk, then sorted and cut at KEEP: "the first KEEP
-            # warnings" are then the same however the input was chunked or split.
+        if not self.warnings_full:
+            # Kept for the whole chunk, then sorted and cut at KEEP (and KEEP_BYTES): "the
+            # first KEEP warnings" are then the same however the input was chunked or split.
             self.pending_warnings.append(w)
 
     def count_warnings(self, column: str | None, kind: str, n: int) -> None:
@@ -522,7 +530,7 @@ class ReportBuilder:
 
     @property
     def warnings_full(self) -> bool:
-        return len(self.report.warnings) >= KEEP
+        return len(self.report.warnings) >= KEEP or self.kept_bytes >= KEEP_BYTES
 
     def close_records(self, raw_of: Callable[[int], bytes | None] | None = None) -> set[int]:
         """Finish the records seen so far (a chunk): keep their errors and warnings in record
@@ -530,7 +538,7 @@ class ReportBuilder:
         rep = self.report
         if self.pending_warnings:
             self.pending_warnings.sort(key=lambda w: w.record)  # stable: column order within a record
-            rep.warnings.extend(self.pending_warnings[: max(0, KEEP - len(rep.warnings))])
+            self.kept_bytes = keep_warnings(rep.warnings, self.pending_warnings, self.kept_bytes)
             self.pending_warnings = []
         if not self.bad:
             return set()
@@ -553,6 +561,40 @@ class ReportBuilder:
                 rep.rejected.append(rejected)
         self.bad = {}
         return failed
+
+
+def value_weight(value: Any, limit: int = KEEP_BYTES) -> int:
+    """About how many bytes a JSON value holds: 64 a value, plus each string's length (counted up to about ``limit``)."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        v = stack.pop()
+        total += 64
+        c = v.__class__
+        if c is str or c is bytes:
+            total += len(v)
+        elif c is list or c is tuple:
+            stack.extend(v)
+        elif c is dict:
+            stack.extend(v)
+            stack.extend(v.values())
+    return total
+
+
+def keep_warnings(kept: list[ValueWarning], items: Iterable[ValueWarning], kept_bytes: int) -> int:
+    """Append ``items`` to ``kept``, in order, while it holds fewer than :data:`KEEP` warnings
+    weighing under :data:`KEEP_BYTES` (the sent values'); returns the weight then kept.
+
+    One rule for a run's chunks and for the parts of ``workers=N``: a prefix of the
+    warnings in record order, whatever the chunking. A lazy warning weighs its value,
+    which is what it says was sent, without being worded.
+    """
+    for w in items:
+        if len(kept) >= KEEP or kept_bytes >= KEEP_BYTES:
+            break
+        kept.append(w)
+        lazy = w._lazy  # (read once: another thread may word it meanwhile)
+        kept_bytes += value_weight(lazy[1] if lazy is not None else w._sent)
+    return kept_bytes
 
 
 class BatchRejected(MapperError):

@@ -543,6 +543,45 @@ def test_15_validate_keeps_nothing_per_failed_record(sink_file: Path) -> None:
     assert len(report.errors) == len(report.failed_index) == 1000  # the first KEEP kept in full
 
 
+def test_15_warnings_on_big_values_are_kept_in_full_up_to_a_byte_budget(tmp_path: Path) -> None:
+    # 1,000 kept comma_split warnings on 70 KB strings held ~760 KB each (the stored
+    # parts): `mapper validate` of 219 MB peaked at 984 MB. Past KEEP_BYTES of sent values
+    # the rest are only counted; the same prefix in one process, in chunks, with
+    # workers and on the careful path
+    from mapper.engine.core import Engine
+    from mapper.options import MapOptions
+    from mapper.report import KEEP, KEEP_BYTES, keep_warnings, value_weight
+
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "tags", "path": ["tags"], "type": "strings"}],
+    }
+    m = mapper.compile_sink(sink)
+    value = ",".join(f"t{i}" for i in range(3000))  # ~17 KB
+    small = 40  # records with a small value first: weighed little
+    data = b"".join(json.dumps({"id": i, "tags": "a,b" if i < small else value}).encode() + b"\n" for i in range(600))
+    one = m.validate(data)
+    assert one.warning_counts == {("tags", "comma_split"): 600}
+    expect = small + -(-(KEEP_BYTES - small * value_weight("a,b")) // value_weight(value))
+    assert len(one.warnings) == expect < 600, (len(one.warnings), expect)
+    assert [w.record for w in one.warnings] == list(range(expect))
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    engine = Engine(m.compiled, MapOptions(), output=False)  # in chunks of 50 records: the same prefix
+    lines = data.splitlines(keepends=True)
+    for i in range(0, len(lines), 50):
+        engine.feed_ndjson(b"".join(lines[i : i + 50]))
+    for other in (m.validate(path, workers=2), m.validate(data, fast=False), engine.finish()[1]):
+        assert [(w.record, w.kind, w.sent) for w in other.warnings] == [(w.record, w.kind, w.sent) for w in one.warnings]
+        assert other.warning_counts == one.warning_counts
+    # ordinary warnings: KEEP comes first
+    kept: list = []
+    weight = keep_warnings(kept, [mapper.ValueWarning(i, None, "c", None, "float_truncated", 1.5, 1) for i in range(KEEP + 5)], 0)
+    assert len(kept) == KEEP and weight == KEEP * value_weight(1.5) < KEEP_BYTES
+    assert value_weight({"a": ["xy", 1]}) == 64 * 5 + 1 + 2 and value_weight("x" * 10**6, limit=100) == 64 + 10**6
+
+
 # --- 18. the rest -------------------------------------------------------------------------------
 
 

@@ -41,7 +41,7 @@ from ..compiler import CompiledSink
 from ..errors import MapperError
 from ..model import Sink
 from ..options import MapOptions
-from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide
+from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
 from .core import Engine, finish_batch
 from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, documents_units, format_of, lone_object_notice, measured, split_lines, stream_lines
 
@@ -394,11 +394,12 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
 
     Each part kept every failed record with its errors (``on_error="skip"``), the first
     :data:`~mapper.report.KEEP` errors and warnings in full and every count; joined in
-    order, cut at ``KEEP`` again, they are what one process reports. The batch policy
+    order, cut at ``KEEP`` (and ``KEEP_BYTES``) again, they are what one process reports. The batch policy
     is applied once, to the whole.
     """
     out = Report(on_error=options.on_error, strict=options.strict)
     record_base = line_base = 0
+    kept_bytes = 0
     for rep, part_lines in zip(reports, lines):
 
         def moved(item: Any, record_base: int = record_base, line_base: int = line_base) -> Any:
@@ -407,8 +408,7 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
 
         if len(out.errors) < KEEP:
             out.errors.extend(moved(e) for e in rep.errors[: KEEP - len(out.errors)])
-        if len(out.warnings) < KEEP:
-            out.warnings.extend(_moved_warning(w, record_base, line_base) for w in rep.warnings[: KEEP - len(out.warnings)])
+        kept_bytes = keep_warnings(out.warnings, (_moved_warning(w, record_base, line_base) for w in rep.warnings), kept_bytes)
         for key, n in rep.error_counts.items():
             out.error_counts[key] = out.error_counts.get(key, 0) + n
         for key, n in rep.warning_counts.items():
