@@ -507,6 +507,25 @@ def test_validate_of_a_few_exact_typed_lines_says_what_an_engine_run_says(recs):
                 assert m.check(line, strict=strict) == m.check(rec, strict=strict), (line, strict)
 
 
+@OBJECT_SETTINGS
+@given(st.lists(exact_typed_records(), min_size=3, max_size=8), st.data())
+def test_a_few_lines_holding_two_values_or_half_of_one_are_what_the_engine_says(recs, data):
+    # the few-lines route decoded the lines with decode_lines and counted the values: a
+    # line holding two objects beside a record spread over two lines made as many values
+    # as lines, and both lines, invalid_json to the engine, were accepted (found by review)
+    lines = [json.dumps(rec).encode() for rec in recs]
+    i = data.draw(st.integers(0, len(lines) - 2))
+    lines[i : i + 2] = [lines[i] + data.draw(st.sampled_from([b" ", b"", b"\t"])) + lines[i + 1]]
+    j = data.draw(st.integers(0, len(lines) - 1))
+    cut = lines[j].index(b",") + 1
+    lines[j : j + 1] = [lines[j][:cut], lines[j][cut:].lstrip()]
+    text = b"\n".join(lines)
+    for sink in (QUICK_SINK, QUICK_ID_SINK):
+        m = mapper.compile_sink(sink)
+        for opts in ({}, {"on_error": "reject"}, {"input_format": "ndjson"}):
+            assert _everything(m.validate(text, **opts)) == _everything(_engine_report(m, text, **opts)), (text, opts)
+
+
 def test_the_quick_forms_vouch_for_clean_values_and_the_careful_path_words_the_rest(monkeypatch):
     from mapper.engine import careful
 

@@ -203,12 +203,12 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
         return False
     ct = compiled.tiers[0]
     n = len(lines)
-    recs = _exact_records(ct, b"\n".join(lines), n)
+    recs = _exact_records(ct, lines)
     rows: list[int] | range = range(n)
     if recs is None:  # a record the exact tier does not take: the others, line by line
         recs, rows = [], []
         for i, line in enumerate(lines):
-            one = _exact_records(ct, line, 1)
+            one = _exact_records(ct, [line])
             if one is None:
                 careful.raw(line, i, None if first_line is None else first_line + i)
             else:
@@ -246,18 +246,25 @@ def _not_vouched(judge: Quick, lst: list[Any], i: int) -> Iterator[int]:
             i += judge(lst[i:])
 
 
-def _exact_records(ct: CompiledTier, data: bytes, count: int) -> list[Any] | None:
-    """``data`` (``count`` NDJSON lines) decoded by the exact tier, or None if it does not take all of them."""
+def _exact_records(ct: CompiledTier, lines: list[bytes]) -> list[Any] | None:
+    """NDJSON ``lines`` decoded by the exact tier, one record each, or None if it does not take all of them.
+
+    Decoded as one array, as the engine decodes lines that are not a clean chunk: each
+    line must be one whole value (``{..} {..}`` on a line, or a record spread over two,
+    is no array of as many values; ``decode_lines`` would take either, whitespace being
+    whitespace to it).
+    """
+    data = b"[" + b",".join(lines) + b"]"
     if not data.isascii():  # msgspec does not check UTF-8 in the parts it skips
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return None
     try:
-        recs = ct.lines_decoder.decode_lines(data)
+        recs = ct.array_decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
         return None
-    return recs if len(recs) == count else None
+    return recs if len(recs) == len(lines) else None
 
 
 class FastPath:
