@@ -85,9 +85,10 @@ class RecordChecker:
 
 
 #: Inputs of at most this many lines take :func:`validate_lines` (measured on the seed
-#: records: up to about a hundred, the quick forms beat a run's setup and the vector
-#: forms' numpy calls; 1.5x quicker per record at 64, 3x at 10).
-SMALL_INPUT = 128
+#: records, side by side: the quick forms take 0.3x the engine's time at 10 lines, 0.44x
+#: at 32, 0.86x at 64, 0.92x at 80, 1.05x at 100: there the vector forms' numpy calls
+#: and a run's setup are paid off).
+SMALL_INPUT = 90
 #: ... and at most this many bytes when they are more than one line.
 _SMALL_BYTES = 1 << 20
 
