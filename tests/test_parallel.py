@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -523,3 +524,30 @@ def test_validate_with_workers_on_a_file_holds_a_chunk_not_its_range(m, tmp_path
     assert part.report.records == 40_000
     assert peak < len(data) / 4, (peak, len(data))
     assert snapshot(m.validate(path, workers=2)) == snapshot(m.validate(data))
+
+
+@pytest.mark.parametrize("change", ["truncated", "replaced"])
+def test_a_file_changed_after_it_was_cut_into_ranges_is_an_input_error(m, tmp_path, monkeypatch, change):
+    # a range read short was taken for the end of the file (7,270 of 12,000 records gone
+    # without a word), and each chunk reopened the name (a file replaced meanwhile was
+    # read half from each): now each range opens the file once and checks it
+    from mapper.engine import parallel
+
+    data = generate(12_000, "clean")
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    other = tmp_path / "other.ndjson"
+    other.write_bytes(generate(12_000, "bad", seed=3))
+    real = parallel.cut_points
+
+    def cut_then_change(view, parts, first_share=1.0):
+        cuts = real(view, parts, first_share)
+        if change == "truncated":
+            os.truncate(path, cuts[1])
+        else:
+            os.replace(other, path)
+        return cuts
+
+    monkeypatch.setattr(parallel, "cut_points", cut_then_change)
+    with pytest.raises(mapper.InputError, match="changed while it was read"):
+        m.validate(path, workers=3)

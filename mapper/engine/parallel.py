@@ -38,7 +38,7 @@ import numpy as np
 
 from ..batch import Batch, ColumnArrays, Strings, concat_arrays
 from ..compiler import CompiledSink
-from ..errors import MapperError
+from ..errors import InputError, MapperError
 from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
@@ -118,7 +118,11 @@ def _map_range(
     limit = options.max_record_size  # chunks no longer than the limit, as in one process (reader.units_for)
     if isinstance(data, FileRange):
         if whole:  # one range (an input too small, or too few lines, to cut): read as in memory, for the note
-            return _map_range(compiled, data.read(), options, output, first, whole=True)
+            try:
+                text = data.read()
+            finally:
+                data.close()
+            return _map_range(compiled, text, options, output, first, whole=True)
         engine.expect_bytes = data.end - data.pos
         head = data.read(len(_BOM)) if first else b""
         chunks = measured(stream_lines(data, min(CHUNK_SIZE, limit), b"" if head == _BOM else head, limit), limit)
@@ -129,8 +133,12 @@ def _map_range(
             data, end = data[3:end], end - 3
         chunks = measured(split_lines(data, min(CHUNK_SIZE, limit), limit, end=end), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
-    for unit in units:
-        engine.feed(unit)
+    try:
+        for unit in units:
+            engine.feed(unit)
+    finally:
+        if isinstance(data, FileRange):
+            data.close()
     if whole and options.records_path is None:  # the whole input in one range: one line may be a document
         assert isinstance(data, bytes)
         notice = lone_object_notice(data)
@@ -147,24 +155,44 @@ def _map_range(
 
 class FileRange:
     """Bytes ``start`` to ``end`` of a file, read as a stream (:func:`~mapper.engine.reader.stream_lines`
-    takes it), its lines counted on the way."""
+    takes it), its lines counted on the way.
 
-    def __init__(self, path: Any, start: int, end: int):
-        self.path, self.pos, self.end = path, start, end
+    ``ident``: the file's ``(st_dev, st_ino, st_size)`` when it was cut into ranges. The
+    file is opened once; another file under its name, or a file now shorter than the
+    range, is an :class:`~mapper.errors.InputError` (the ranges were cut in the file as
+    it was: records would be lost, or read from two files, without a word).
+    """
+
+    def __init__(self, path: Any, start: int, end: int, ident: tuple[int, int, int] | None = None):
+        self.path, self.pos, self.end, self.ident = path, start, end, ident
         self.newlines = 0
         self.last = b""
+        self._fh: Any = None
+
+    def _changed(self, what: str) -> InputError:
+        return InputError(f"{self.path} changed while it was read ({what}): map it again once it is written")
 
     def read(self, n: int = -1) -> bytes:
         want = self.end - self.pos if n < 0 else min(n, self.end - self.pos)
         if want <= 0:
             return b""
-        with open(self.path, "rb") as fh:
-            block = os.pread(fh.fileno(), want, self.pos)
+        if self._fh is None:
+            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            st = os.fstat(self._fh.fileno())
+            if self.ident is not None and ((st.st_dev, st.st_ino) != self.ident[:2] or st.st_size < self.end):
+                raise self._changed("another file, or a shorter one, is under its name now")
+        block = os.pread(self._fh.fileno(), want, self.pos)
+        if len(block) < want:
+            raise self._changed(f"it ended at byte {self.pos + len(block):,}, in a range cut up to byte {self.end:,}")
         self.pos += len(block)
         self.newlines += block.count(b"\n")
-        if block:
-            self.last = block[-1:]
+        self.last = block[-1:]
         return block
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
     @property
     def lines(self) -> int:
@@ -172,13 +200,15 @@ class FileRange:
         return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
 
 
-def _read_range(records: Any, start: int, end: int) -> bytes | FileRange:
+def _read_range(records: Any, start: int, end: int, ident: tuple[int, int, int] | None = None) -> bytes | FileRange:
     if isinstance(records, bytes):
         return records[start:end]
-    return FileRange(records, start, end)
+    return FileRange(records, start, end, ident)
 
 
-def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool, shm_name: str) -> None:
+def _worker(
+    conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool, shm_name: str, ident: Any = None
+) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
     then fails (EPIPE) and the worker exits, its segment unlinked, instead of waiting.
@@ -189,7 +219,7 @@ def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: in
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
         compiled = CompiledSink(sink)
-        part = _map_range(compiled, _read_range(records, start, end), options, output, first=False)
+        part = _map_range(compiled, _read_range(records, start, end, ident), options, output, first=False)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
         payload, name, spans = _to_shared(packed, shm_name)
         try:
@@ -201,7 +231,10 @@ def _worker(conn: Any, inherited: list[Any], sink: Sink, records: Any, start: in
         pass  # the parent is gone
     except BaseException as exc:  # tell the parent instead of dying silently
         try:
-            conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
+            if isinstance(exc, InputError):  # the input's fault, said as one process says it
+                conn.send(("input", str(exc), "", None, None))
+            else:
+                conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
         except OSError:
             pass
     finally:
@@ -315,10 +348,13 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines."""
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
+    ident = None
     if isinstance(records, bytes):
         cuts = cut_points(records, options.workers, CALLER_SHARE)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
+            st = os.fstat(fh.fileno())
+            ident = (st.st_dev, st.st_ino, st.st_size)
             cuts = cut_points(mm, options.workers, CALLER_SHARE)
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
@@ -330,7 +366,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         parent_conn, child_conn = ctx.Pipe(duplex=False)
         inherited = [conn for _p, conn in procs] + [parent_conn]
         names.append(segment_name(len(procs)))
-        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1]), daemon=True)
+        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident), daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
@@ -339,7 +375,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
             parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2)]
         else:
-            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1]), options, output, first=True, whole=len(cuts) == 2)]
+            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1], ident), options, output, first=True, whole=len(cuts) == 2)]
         if output and procs:
             # The workers' strings come back as UTF-8; this part's stay objects, joined as
             # chunks (Strings.concat), unless a worker is still busy: then this process
@@ -353,6 +389,8 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             except EOFError:
                 raise MapperError("a worker process died without an answer") from None
             answered.add(k)
+            if answer[0] == "input":
+                raise InputError(answer[1])
             if answer[0] != "ok":
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
             _status, payload, shm_name, spans, report, lines = answer
