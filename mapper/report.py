@@ -24,11 +24,12 @@ from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
-#: About how many bytes of sent values (:func:`value_weight`) the warnings a report keeps
-#: in full may hold: past it the rest are only counted, as past :data:`KEEP`. Warnings on
-#: ordinary values weigh tens of bytes (KEEP comes first); a run of warnings on big ones
-#: (``comma_split`` of 70 KB strings held 760 KB each, stored parts and all) stays bounded.
-KEEP_BYTES = 4 << 20
+#: About how many bytes the warnings a report keeps in full may hold (:func:`warning_weight`:
+#: what was sent and what is stored): past it the rest are only counted, as past
+#: :data:`KEEP`. Warnings on ordinary values weigh a few hundred bytes (KEEP comes
+#: first); a run of warnings on big ones (``comma_split`` of 70 KB strings held 760 KB
+#: each, stored parts and all) stays bounded.
+KEEP_BYTES = 16 << 20
 
 #: The endpoint's ``error_code`` for a refused record, by why it was refused (see the README):
 #: its own bad value, JSON or shape (the documented ``InvalidBody``), only a missing mapped value
@@ -282,7 +283,7 @@ class Report:
     """Everything the mapper found in one batch.
 
     ``errors`` holds the first :data:`KEEP` errors in full, ``warnings`` the first
-    :data:`KEEP` warnings (fewer when their sent values hold over :data:`KEEP_BYTES`);
+    :data:`KEEP` warnings (fewer when their values hold over :data:`KEEP_BYTES`);
     ``error_counts`` counts every error by (column, code) and ``warning_counts`` every
     warning by (column, kind).
     ``failed_records`` counts records with at least one error of their own;
@@ -471,6 +472,8 @@ class ReportBuilder:
         self.source: str | None = None  # the input file, when there are several
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
         self.kept_bytes = 0  # the weight of the warnings kept in full (see KEEP_BYTES)
+        self.pending_bytes = 0  # ... and of the pending ones
+        self.cutoff: int | None = None  # no warning of a record after this one can be kept (see _pend)
         #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
         self.ignore_warnings: frozenset[str] = frozenset()
 
@@ -505,7 +508,7 @@ class ReportBuilder:
         key = (column, kind)
         rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
         if not self.warnings_full:
-            self.pending_warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer, self.source))
+            self._pend(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer, self.source))
 
     def add_warning(self, w: ValueWarning) -> None:
         if self.ignore_warnings and self._silenced(w.kind):
@@ -518,7 +521,33 @@ class ReportBuilder:
         if not self.warnings_full:
             # Kept for the whole chunk, then sorted and cut at KEEP (and KEEP_BYTES): "the
             # first KEEP warnings" are then the same however the input was chunked or split.
-            self.pending_warnings.append(w)
+            self._pend(w)
+
+    def _pend(self, w: ValueWarning) -> None:
+        """Hold a warning of the current chunk; past twice what is kept, cut the chunk's down to what may still be kept.
+
+        The fast path adds a chunk's warnings column by column, so they are sorted only
+        when the chunk closes; a chunk of many records with big values (2,048 Python
+        records, each warning holding 760 KB) would hold them all until then. Sorted
+        here instead: the warnings up to the record where KEEP or KEEP_BYTES is reached
+        stay (later ones for those records may still come, and sort before), the ones
+        after that record go, and so does any that comes later for a record after it.
+        """
+        if self.cutoff is not None and w.record > self.cutoff:
+            return
+        self.pending_warnings.append(w)
+        self.pending_bytes += warning_weight(w)
+        if self.kept_bytes + self.pending_bytes < 2 * KEEP_BYTES and len(self.report.warnings) + len(self.pending_warnings) < 2 * KEEP:
+            return
+        pending = sorted(self.pending_warnings, key=_record_of)
+        probe: list[ValueWarning] = list(self.report.warnings)
+        keep_warnings(probe, pending, self.kept_bytes)
+        taken = len(probe) - len(self.report.warnings)
+        if taken < len(pending):  # pending[taken] is the first that would not be kept: nothing after its record can be
+            self.cutoff = pending[taken].record
+            pending = [p for p in pending if p.record <= self.cutoff]
+        self.pending_warnings = pending
+        self.pending_bytes = sum(map(warning_weight, pending))
 
     def count_warnings(self, column: str | None, kind: str, n: int) -> None:
         """Warnings past the ones kept in full: only counted."""
@@ -540,6 +569,7 @@ class ReportBuilder:
             self.pending_warnings.sort(key=lambda w: w.record)  # stable: column order within a record
             self.kept_bytes = keep_warnings(rep.warnings, self.pending_warnings, self.kept_bytes)
             self.pending_warnings = []
+            self.pending_bytes, self.cutoff = 0, None
         if not self.bad:
             return set()
         failed = set(self.bad)
@@ -580,20 +610,27 @@ def value_weight(value: Any, limit: int = KEEP_BYTES) -> int:
     return total
 
 
+def _record_of(w: ValueWarning) -> int:
+    return w.record
+
+
+def warning_weight(w: ValueWarning) -> int:
+    """About how many bytes a warning holds: what was sent and what is stored (a lazy one is worded)."""
+    return value_weight(w.sent) + value_weight(w.stored)
+
+
 def keep_warnings(kept: list[ValueWarning], items: Iterable[ValueWarning], kept_bytes: int) -> int:
     """Append ``items`` to ``kept``, in order, while it holds fewer than :data:`KEEP` warnings
-    weighing under :data:`KEEP_BYTES` (the sent values'); returns the weight then kept.
+    weighing under :data:`KEEP_BYTES` (:func:`warning_weight`); returns the weight then kept.
 
     One rule for a run's chunks and for the parts of ``workers=N``: a prefix of the
-    warnings in record order, whatever the chunking. A lazy warning weighs its value,
-    which is what it says was sent, without being worded.
+    warnings in record order, whatever the chunking.
     """
     for w in items:
         if len(kept) >= KEEP or kept_bytes >= KEEP_BYTES:
             break
         kept.append(w)
-        lazy = w._lazy  # (read once: another thread may word it meanwhile)
-        kept_bytes += value_weight(lazy[1] if lazy is not None else w._sent)
+        kept_bytes += warning_weight(w)
     return kept_bytes
 
 
