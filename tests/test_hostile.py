@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import mapper
-from mapper.engine.reader import OversizedRecord, detect_format, iter_units, stream_lines
+from mapper.engine.reader import OversizedRecord, detect_format, iter_units, measured, stream_lines
 
 ROOT = Path(__file__).parents[1]
 
@@ -967,3 +967,21 @@ def test_outputs_and_inputs_found_by_a_bug_hunt_of_the_cli(tmp_path: Path) -> No
         for command in (("bench", sink, tmp_path / name, "--repeat", "1"), ("send", sink, tmp_path / name, "--dry-run", "-q")):
             p = _run_cli(*command)
             assert p.returncode == 2 and f"cannot read {tmp_path / name}" in p.stderr and "Traceback" not in p.stderr, (command, p.stderr)
+
+
+@pytest.mark.parametrize("size", [1023, 1024, 1025])
+@pytest.mark.parametrize("block", [1024, 1025, 1026, 4096])
+def test_12_a_crlf_line_end_is_no_part_of_the_record_size_in_a_stream_either(tmp_path: Path, size: int, block: int) -> None:
+    # a stream counted the CR of CRLF against the record size limit (bytes did not):
+    # 1,024-byte records with CRLF were too_large from a file, fine from bytes (found by review)
+    m = mapper.compile_sink(SINK)
+    records = [b'{"k": %d, "n": 1, "pad": "' % i for i in range(6)]
+    records = [r + b"x" * (size - len(r) - 2) + b'"}' for r in records]
+    assert {len(r) for r in records} == {size}
+    data = b"\r\n".join(records) + b"\r\n"
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    got = {kind: m.validate(src, max_record_size=1024) for kind, src in (("bytes", data), ("file", path))}
+    assert got["bytes"].error_counts == got["file"].error_counts == ({} if size <= 1024 else {(None, "too_large"): 6})
+    units = list(measured(stream_lines(io.BytesIO(data), block, max_record=1024), 1024))
+    assert sum(isinstance(u, OversizedRecord) for u in units) == (0 if size <= 1024 else 6)

@@ -219,13 +219,14 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
         last = block.rfind(b"\n", pos)
         if last < 0:  # no line ends here: it all joins the partial line
             tail += block[pos:] if pos else block
-            if len(tail) > max_record:
+            if len(tail) - tail.endswith(b"\r") > max_record:  # (a CR that a newline may follow is no part of the record)
                 prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
                 tail = bytearray()
             continue
         first_nl = block.find(b"\n", pos)
-        if len(tail) + first_nl - pos > max_record:  # the partial line ends here, too long
-            yield OversizedRecord(len(tail) + first_nl - pos, max_record, bytes((tail + block[pos:first_nl])[:OVERSIZED_PREFIX]), first)
+        size = len(tail) + first_nl - pos
+        if size - ((block[first_nl - 1 : first_nl] if first_nl > pos else tail[-1:]) == b"\r") > max_record:  # the partial line ends here, too long
+            yield OversizedRecord(size, max_record, bytes((tail + block[pos:first_nl])[:OVERSIZED_PREFIX]), first)
             first = None
             tail = bytearray()
             pos = first_nl + 1
@@ -236,7 +237,7 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
         tail = bytearray(block[last + 1 :])
         yield NdjsonChunk(chunk, first)
         first = None
-        if len(tail) > max_record:
+        if len(tail) - tail.endswith(b"\r") > max_record:
             prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
             tail = bytearray()
     if skipping >= 0:
