@@ -124,6 +124,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
         workers=getattr(args, "workers", 1),
         max_record_size=parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE),
         records_path=records_path_keys(args.records_path) if getattr(args, "records_path", None) is not None else None,
+        ignore_warnings=ignored_warnings(args),
     )
 
 
@@ -281,7 +282,6 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     (nothing written under the output's name) if not.
     """
     options = map_options(args)
-    ignore = ignored_warnings(args)
     inputs = _inputs(args)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
@@ -296,7 +296,6 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if options.workers > 1:
         if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options):
             batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
-            report.silence(ignore)
             if writer is not None:
                 _write_all(writer, batch)
                 return Run(None, report, sink)
@@ -312,7 +311,6 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     _stdin_note(inputs, args.quiet)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
-    engine.rb.ignore_warnings = ignore
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False

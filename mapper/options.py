@@ -39,6 +39,10 @@ class MapOptions:
     max_record_size: int = MAX_RECORD_SIZE
     #: the records are the array at these keys of each document (see mapper.paths.records_path_keys)
     records_path: tuple[str, ...] | None = None
+    #: warning kinds left out of the report, only counted (``--ignore-warning``; see
+    #: :meth:`mapper.report.Report.silence`): left out as they come, so the warnings kept
+    #: in full are the first of the others, in every process of ``workers=N`` too
+    ignore_warnings: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:
@@ -60,6 +64,8 @@ class MapOptions:
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
         if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < 1024:
             raise OptionError(f"max_record_size must be a number of bytes, at least 1024, not {self.max_record_size!r}")
+        if not isinstance(self.ignore_warnings, frozenset) or not all(isinstance(k, str) for k in self.ignore_warnings):
+            raise OptionError(f"ignore_warnings must be a frozenset of warning kinds, not {self.ignore_warnings!r}")
         rp = self.records_path
         if rp is not None and (not isinstance(rp, tuple) or not rp or not all(isinstance(k, str) for k in rp)):
             raise OptionError(f"records_path must be a non-empty tuple of keys, not {rp!r}")

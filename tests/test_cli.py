@@ -1128,3 +1128,50 @@ def test_readme_parsers_on_a_sample() -> None:
     assert [a for s in ci if (a := _pytest_args(s)) is not None] == [["-q"]]
     assert [t for s in ci if (t := _pip_targets(s)) is not None] == [{".[test]"}]
     assert _mapper_args(["python", "-m", "mapper", "check", "x"]) == ["check", "x"]
+
+
+def test_ignore_warning_with_workers_keeps_the_first_of_the_other_warnings(tmp_path: Path) -> None:
+    # one process left ignored warnings out as they came; the workers' path silenced the
+    # merged report afterwards, when its kept warnings were the first 1,000 of every
+    # kind: 1,000 kept in one process, 0 with --workers 2 (found by review)
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            {"name": "tags", "path": ["tags"], "type": "strings"},
+        ],
+    }
+    sink_path = tmp_path / "sink.json"
+    sink_path.write_text(json.dumps(sink))
+    lines = [json.dumps({"id": i, "n": 1.5}) for i in range(3000)] + [json.dumps({"id": 3000 + i, "tags": "a,b"}) for i in range(3000)]
+    records = tmp_path / "r.ndjson"
+    records.write_text("\n".join(lines) + "\n")
+    reports = []
+    for workers in ("1", "2"):
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mapper",
+                "validate",
+                str(sink_path),
+                str(records),
+                "--ignore-warning",
+                "float_truncated",
+                "--report",
+                "json",
+                "--workers",
+                workers,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 0, p.stderr
+        reports.append(json.loads(p.stdout))
+    one, two = reports
+    assert len(one["warnings"]) == 1000 and {w["kind"] for w in one["warnings"]} == {"comma_split"}
+    assert one["warnings"] == two["warnings"]
+    assert one.get("silenced_warnings") == two.get("silenced_warnings")

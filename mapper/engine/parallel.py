@@ -451,6 +451,8 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
             out.error_counts[key] = out.error_counts.get(key, 0) + n
         for key, n in rep.warning_counts.items():
             out.warning_counts[key] = out.warning_counts.get(key, 0) + n
+        for kind, n in rep.silenced_warnings.items():
+            out.silenced_warnings[kind] = out.silenced_warnings.get(kind, 0) + n
         out.failed_records += rep.failed_records
         for record, errs in rep.failed_index.items():
             if len(out.failed_index) < KEEP:
