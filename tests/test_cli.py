@@ -1150,25 +1150,7 @@ def test_ignore_warning_with_workers_keeps_the_first_of_the_other_warnings(tmp_p
     records.write_text("\n".join(lines) + "\n")
     reports = []
     for workers in ("1", "2"):
-        p = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mapper",
-                "validate",
-                str(sink_path),
-                str(records),
-                "--ignore-warning",
-                "float_truncated",
-                "--report",
-                "json",
-                "--workers",
-                workers,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        p = run("validate", sink_path, records, "--ignore-warning", "float_truncated", "--report", "json", "--workers", workers, timeout=120)
         assert p.returncode == 0, p.stderr
         reports.append(json.loads(p.stdout))
     one, two = reports
