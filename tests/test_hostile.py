@@ -581,6 +581,12 @@ def test_15_warnings_on_big_values_are_kept_in_full_up_to_a_byte_budget(tmp_path
     weight = keep_warnings(kept, [mapper.ValueWarning(i, None, "c", None, "float_truncated", 1.5, 1) for i in range(KEEP + 5)], 0)
     assert len(kept) == KEEP and weight == KEEP * 128 < KEEP_BYTES
     assert value_weight({"a": ["xy", 1]}) == 64 * 5 + 1 + 2 and value_weight("x" * 10**6, limit=100) == 64 + 10**6
+    # a lazy warning weighs the same worded or not (and is not worded to be weighed)
+    from mapper.types import Lossy
+
+    lazy = mapper.ValueWarning.lazy(0, 1, "c", None, "decimal_truncated", lambda v, notes: notes.append(Lossy("decimal_truncated", v, "4.3400", "")), 4.34009)
+    before = warning_weight(lazy)
+    assert lazy._lazy is not None and lazy.stored == "4.3400" and warning_weight(lazy) == before
 
 
 def test_15_a_chunks_warnings_are_held_to_the_budget_as_they_come() -> None:
