@@ -551,3 +551,21 @@ def test_a_file_changed_after_it_was_cut_into_ranges_is_an_input_error(m, tmp_pa
     monkeypatch.setattr(parallel, "cut_points", cut_then_change)
     with pytest.raises(mapper.InputError, match="changed while it was read"):
         m.validate(path, workers=3)
+
+
+def test_a_file_removed_after_it_was_cut_into_ranges_is_an_input_error(m, tmp_path, monkeypatch):
+    from mapper.engine import parallel
+
+    data = generate(12_000, "clean")
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    real = parallel.cut_points
+
+    def cut_then_remove(view, parts, first_share=1.0):
+        cuts = real(view, parts, first_share)
+        path.unlink()
+        return cuts
+
+    monkeypatch.setattr(parallel, "cut_points", cut_then_remove)
+    with pytest.raises(mapper.InputError, match="cannot be opened"):
+        m.validate(path, workers=2)

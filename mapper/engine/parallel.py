@@ -2,12 +2,12 @@
 
 The input (NDJSON bytes, or an NDJSON file) is cut into ``N`` ranges at line ends,
 the first :data:`CALLER_SHARE` times the size of each other. Forked workers map the
-ranges after the first (a file's range is read by the worker itself: nothing is
-pickled on the way in, and read chunk by chunk: :class:`FileRange`) while the calling
-process maps the first (bytes in place, not copied out). Each part keeps every row and every failure of its records, numbered
-from its own start; its columns come back whole through one shared-memory segment
-(strings as UTF-8 bytes and offsets, never one pickled object per value), with its
-report. The parts are then joined in order: columns concatenated (the workers'
+ranges after the first (a file's range is read by the worker itself, chunk by chunk:
+:class:`FileRange`; nothing is pickled on the way in) while the calling process maps
+the first (bytes in place, not copied out). Each part keeps every row and every
+failure of its records, numbered from its own start; its columns come back whole
+through one shared-memory segment (strings as UTF-8 bytes and offsets, never one
+pickled object per value), with its report. The parts are then joined in order: columns concatenated (the workers'
 strings stay UTF-8 and the caller's stay objects, as chunks of one
 :class:`~mapper.batch.Strings`: a form of the whole, string ``_id`` values included,
 is made only when someone asks for it; the caller makes its UTF-8 while a worker is
@@ -177,7 +177,10 @@ class FileRange:
         if want <= 0:
             return b""
         if self._fh is None:
-            self._fh = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            try:
+                self._fh = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise self._changed(f"it cannot be opened: {exc.strerror}") from None
             st = os.fstat(self._fh.fileno())
             if self.ident is not None and ((st.st_dev, st.st_ino) != self.ident[:2] or st.st_size < self.end):
                 raise self._changed("another file, or a shorter one, is under its name now")
