@@ -6,7 +6,6 @@ timeout, and nothing sleeps.
 
 from __future__ import annotations
 
-import http.client
 import importlib
 import json
 import socket
@@ -21,7 +20,7 @@ import pytest
 
 # the browser as tests/test_web_browser.py drives it (skipped, or failed in CI, the same way)
 import test_web_browser as tb
-from test_web import ui_server
+from test_web import request, ui_server
 from test_web_browser import browser  # noqa: F401 - a fixture
 
 import mapper
@@ -47,18 +46,6 @@ def serving(token: str | None = None, log: list[str] | None = None) -> Iterator[
     with ui_server(token=token, log=None if log is None else log.append) as server:
         server.app.store.create_sink(SINK)
         yield server
-
-
-def request(server: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, Any] | None = None) -> tuple[int, dict[str, str], bytes]:
-    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
-    try:
-        hdrs: dict[str, Any] = {"Content-Type": "application/json"} if body is not None else {}
-        hdrs.update(headers or {})
-        conn.request(method, path, body=body, headers=hdrs)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 def raw(server: Server, data: bytes) -> bytes:

@@ -355,7 +355,8 @@ def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: 
         store.close()
 
 
-def request(server: Server, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(server: Server, method: str, path: str, body: Any = None, headers: dict[str, Any] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request: ``body`` as bytes, or a value sent as JSON; the status, headers (lower-case names) and body."""
     conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
     try:
         data = body if isinstance(body, (bytes, type(None))) else orjson.dumps(body)
