@@ -165,8 +165,12 @@ class FastPlan:
         quick = {ci: ctypes[ci].quick(exact, identity=ci in ident) for ci in used} if exact is not None else {}
         usable = exact is not None and exact.exact_types and not self.zero_cols[exact.name] and (not pk_sink or self.pk_all_text)
         self.quick: dict[int, Quick] | None = quick if usable and None not in quick.values() else None  # type: ignore[assignment]
-        #: the stored columns whose quick form may refuse a value (the others vouch for every value of the exact tier)
-        self.quick_judged = [ci for ci in compiled.stored_index if quick[ci] is not quick_always]
+        #: (column, as the identity?) whose quick form may refuse a value (the others vouch for
+        #: every value of the exact tier): the stored columns, then an id_field's (a primary
+        #: key has quick forms only when it is all strings: nothing to redo)
+        id_col = compiled.identity_index[0] if compiled.sink.id_field is not None and compiled.with_identity else None
+        judged = [(ci, False) for ci in compiled.stored_index] + ([(id_col, True)] if id_col is not None else [])
+        self.quick_judged = [(ci, identity) for ci, identity in judged if quick.get(ci, quick_always) is not quick_always]
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
@@ -219,20 +223,16 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
     lists = ct.extract(recs)
     k = len(recs)
     builders = careful.out.builders
-    line_of = [None] * k if first_line is None else [first_line + i for i in rows]
-    for ci in plan.quick_judged:
+    for ci, identity in plan.quick_judged:
         lst = lists[ci]
         first = quick[ci](lst)
         if first < k:
             for j in _not_vouched(quick[ci], lst, first):
-                careful.element(ci, lst[j], rows[j], line_of[j], builders[ci])
-    id_col = careful.id_col  # (a primary key has quick forms only when it is all strings: nothing to redo)
-    if id_col is not None:
-        lst = lists[id_col]
-        first = quick[id_col](lst)
-        if first < k:
-            for j in _not_vouched(quick[id_col], lst, first):
-                careful.id_element(lst[j], rows[j], line_of[j])
+                at = None if first_line is None else first_line + rows[j]  # (located only for what fails)
+                if identity:
+                    careful.id_element(lst[j], rows[j], at)
+                else:
+                    careful.element(ci, lst[j], rows[j], at, builders[ci])
     return True
 
 
