@@ -463,7 +463,16 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
 class ReportBuilder:
     """Collects errors and warnings while a batch is mapped, closing them record by record."""
 
-    def __init__(self, *, on_error: str = "endpoint", strict: bool = False, keep_rejected: bool = True, on_reject: Any = None, keep_failed: bool = True):
+    def __init__(
+        self,
+        *,
+        on_error: str = "endpoint",
+        strict: bool = False,
+        keep_rejected: bool = True,
+        on_reject: Any = None,
+        keep_failed: bool = True,
+        ignore_warnings: frozenset[str] = frozenset(),
+    ):
         self.report = Report(on_error=on_error, strict=strict)
         self.keep_rejected = keep_rejected
         self.keep_failed = keep_failed
@@ -475,7 +484,7 @@ class ReportBuilder:
         self.pending_bytes = 0  # ... and of the pending ones
         self.cutoff: int | None = None  # no warning of a record after this one can be kept (see _pend)
         #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
-        self.ignore_warnings: frozenset[str] = frozenset()
+        self.ignore_warnings = ignore_warnings
 
     def _silenced(self, kind: str, n: int = 1) -> bool:
         if kind not in self.ignore_warnings:

@@ -139,8 +139,7 @@ def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptio
     """
     checker = thread_checker(compiled, options.strict)
     careful, out = checker.careful, checker.out
-    rb = ReportBuilder(on_error=options.on_error, strict=options.strict)
-    rb.ignore_warnings = options.ignore_warnings
+    rb = ReportBuilder(on_error=options.on_error, strict=options.strict, ignore_warnings=options.ignore_warnings)
     careful.rb = out.rb = rb
     out.n = 0
     out.pending_raw = {}

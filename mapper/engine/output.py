@@ -35,8 +35,14 @@ class RunOutput:
     ):
         """``scratch``: the rows are never kept (validate-only runs): the builders come from
         a per-thread pool of the sink's, and go back with :meth:`release`."""
-        self.rb = ReportBuilder(on_error=options.on_error, strict=options.strict, keep_rejected=keep_rejected, keep_failed=keep_failed, on_reject=on_reject)
-        self.rb.ignore_warnings = options.ignore_warnings
+        self.rb = ReportBuilder(
+            on_error=options.on_error,
+            strict=options.strict,
+            keep_rejected=keep_rejected,
+            keep_failed=keep_failed,
+            on_reject=on_reject,
+            ignore_warnings=options.ignore_warnings,
+        )
         self.n = 0  # records seen: the next record's index (and row)
         self._pool: list[tuple[dict[int, ColumnBuilder], ColumnBuilder]] | None = None
         if scratch:
