@@ -329,6 +329,22 @@ def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_
     assert [b.report.notes for b in m.iter_batches(doc, records=1)] == [note]
 
 
+def test_a_broken_or_too_long_document_line_is_placed_on_its_line_with_or_without_workers():
+    # a document line that was not JSON named the line within the worker's range in its
+    # message ("at line 2" for line 5); a too-long one was at line 1 in one process (the
+    # engine counts no lines of documents) and at another wrong line with workers
+    m = mapper.compile_sink(SMALL_SINK)
+    docs = [json.dumps({"items": [{"id": i, "n": 1}]}) for i in range(8)]
+    docs[4] = '  {"items": [{"id": 4}], x}'
+    docs[6] = json.dumps({"items": [{"id": 6, "s": "y" * 2000}]})
+    data = ("\n".join(docs) + "\n").encode()
+    for workers in (1, 2):
+        rep = m.validate(data, records_path="items", workers=workers, max_record_size=1024, on_error="skip")
+        found = [(e.record, e.line, e.code, e.reason) for e in rep.errors]
+        assert found[0] == (4, 5, "invalid_json", "Invalid JSON: the JSON document is not valid JSON: object keys must be strings at char 26"), workers
+        assert found[1][:3] == (6, 7, "too_large"), workers
+        assert len(found) == 2 and rep.records == 8
+
 def test_a_long_first_line_is_not_taken_for_a_one_line_input_by_the_workers(tmp_path):
     # the first range alone (a file's is read apart; a BOM is cut off) looked like the whole input
     m = mapper.compile_sink(SMALL_SINK)

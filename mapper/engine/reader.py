@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Union
 
@@ -287,7 +287,10 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
         if text == "trailing characters" and (before.endswith((b"]", b"}")) or before[:-1].rstrip(_WS).endswith((b"]", b"}"))):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
             hint = "; the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
-        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at line {line} char {col}{hint}", line, data)
+        # a one-line document (a line of NDJSON documents, one record) names its column only:
+        # the error's line says which line, and is shifted with the rest when workers' parts merge
+        where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
+        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{hint}", line, data)
     if "truncated" in msg:
         return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
@@ -397,14 +400,16 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
     line = 1
     for chunk in chunks:
         if isinstance(chunk, OversizedRecord):
-            yield chunk
+            if chunk.first_line is not None:
+                line = chunk.first_line
+            yield replace(chunk, first_line=line)  # (the engine counts no lines here: documents are read as records)
             line += 1
             continue
         if chunk.first_line is not None:
             line = chunk.first_line
         for text in bytes(chunk.data).split(b"\n"):
-            doc = text.strip(_WS)
-            if doc:
+            doc = text.rstrip(_WS)  # (leading blanks kept: an error's char counts from the line's start)
+            if doc.lstrip(_WS):
                 yield from document_units(doc, records_path, first_line=line)
             line += 1
         if chunk.data[-1:] == b"\n":
