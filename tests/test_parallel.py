@@ -329,6 +329,24 @@ def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_
     assert [b.report.notes for b in m.iter_batches(doc, records=1)] == [note]
 
 
+@pytest.mark.parametrize("tail", [b"\n\n", b"\n \n\r\n\t"])
+def test_a_one_object_input_followed_by_blank_lines_gets_its_note_every_way(tail, tmp_path):
+    # the workers cut the blank lines off as a range of their own (so the object was no
+    # longer the whole input), and iter_batches closed the batch before the note that
+    # follows them: both said nothing where one process names the records' key
+    m = mapper.compile_sink(SMALL_SINK)
+    data = b'{"aircraft":[{"id":1},{"id":2}],"now":5}' + tail
+    path = tmp_path / "one.ndjson"
+    path.write_bytes(data)
+    note = m.validate(data).notes
+    assert len(note) == 1 and "--records-path aircraft" in note[0]
+    for source in (data, path):
+        assert m.validate(source, workers=2).notes == note
+        assert m.validate(source, workers=2, input_format="ndjson").notes == note
+        assert [b.report.notes for b in m.iter_batches(source, records=1)] == [note]
+    assert [e.line for e in m.validate(data + b'{"id": "x"}\n', workers=2).errors] == [1, len(data.split(b"\n"))]
+
+
 def test_a_broken_or_too_long_document_line_is_placed_on_its_line_with_or_without_workers():
     # a document line that was not JSON named the line within the worker's range in its
     # message ("at line 2" for line 5); a too-long one was at line 1 in one process (the

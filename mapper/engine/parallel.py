@@ -43,7 +43,7 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
 from .core import Engine, finish_batch
-from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, documents_units, format_of, lone_object_notice, measured, split_lines, stream_lines
+from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, blank, documents_units, format_of, lone_object_notice, measured, split_lines, stream_lines
 
 
 def can_fork() -> bool:
@@ -83,7 +83,7 @@ def cut_points(view: Any, parts: int, first_share: float = 1.0) -> list[int]:
         at = max(cuts[-1], int(n * (first_share + k - 1) / total))
         nl = view.find(b"\n", at)
         cut = n if nl < 0 else nl + 1
-        if cut >= n:
+        if cut >= n or blank(view, cut):  # (a range of blank lines alone: the one before takes them)
             break
         if cut > cuts[-1]:
             cuts.append(cut)

@@ -561,6 +561,12 @@ _ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
+def blank(data: Any, start: int = 0) -> bool:
+    """Whether ``data`` (bytes, a memoryview, an mmap) holds only blanks from ``start`` on
+    (stops at the first other byte: no copy, quick on any record)."""
+    return _NON_BLANK.search(data, start) is None
+
+
 def _records_hint(data: bytes) -> str:
     """Which keys of a document hold arrays of objects (the likely records), as a ``records_path`` suggestion."""
     try:

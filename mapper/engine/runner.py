@@ -16,7 +16,7 @@ from ..report import BatchRejected, Report
 from .check import few_lines, validate_lines
 from .core import Engine, empty_batch
 from .parallel import can_fork, run_parallel, splittable
-from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, path_named, units_for
+from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
@@ -112,11 +112,13 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                     break
                 unit, pending = split_unit(unit, size - engine.n)
                 engine.feed(unit)
-            if pending is None:  # a full batch: a note on what it read (it follows its records) goes with it
+            # a full batch: a note on what it read (it follows its records) goes with it,
+            # past the blank lines after its last record (no records: they only count lines)
+            if pending is None:
                 pending = next(units, None)
-                while isinstance(pending, Notice):
-                    engine.feed(pending)
-                    pending = next(units, None)
+            while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
+                engine.feed(pending)
+                pending = next(units, None)
             batch, report = engine.finish()
         next_line = engine.next_line
         if report.records == 0:
