@@ -58,7 +58,7 @@ class ColumnBuilder:
 
     __slots__ = ("kind", "dtype", "values", "valid", "present", "sets", "base")
 
-    def __init__(self, kind: str, capacity: int = 1024):
+    def __init__(self, kind: str, capacity: int = 1024, keep_sets: bool = True):
         self.kind = kind
         self.dtype = _DTYPES[kind]
         capacity = max(capacity, 16)
@@ -70,7 +70,9 @@ class ColumnBuilder:
         # (mark_present), then only its nulls and missing; the careful path each mask.
         self.valid = np.ones(capacity, dtype=bool)
         self.present = np.ones(capacity, dtype=bool)
-        self.sets: list[Any] | None = [None] * capacity if is_set else None
+        # a validate-only run's builders (keep_sets False) never read their rows back: a set
+        # column's rows (new lists, often many new strings each) are not held at all
+        self.sets: list[Any] | None = ([None] * capacity if keep_sets else _NO_ROWS) if is_set else None
         self.base = 0
 
     def reserve(self, end: int) -> None:
@@ -159,6 +161,21 @@ class ColumnBuilder:
         for i in range(n):
             self.sets[i] = None
         return ColumnArrays(flat_values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
+
+
+class _NoRows(list):  # type: ignore[type-arg]
+    """The rows of a set column nobody reads (a validate-only run's): writing one keeps nothing."""
+
+    __slots__ = ()
+
+    def __setitem__(self, i: Any, value: Any) -> None:
+        pass
+
+    def extend(self, items: Any) -> None:
+        pass
+
+
+_NO_ROWS: list[Any] = _NoRows()
 
 
 def _shrink(arr: np.ndarray, n: int) -> np.ndarray:

@@ -363,6 +363,7 @@ def test_a_broken_or_too_long_document_line_is_placed_on_its_line_with_or_withou
         assert found[1][:3] == (6, 7, "too_large"), workers
         assert len(found) == 2 and rep.records == 8
 
+
 def test_a_long_first_line_is_not_taken_for_a_one_line_input_by_the_workers(tmp_path):
     # the first range alone (a file's is read apart; a BOM is cut off) looked like the whole input
     m = mapper.compile_sink(SMALL_SINK)
