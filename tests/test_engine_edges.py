@@ -236,3 +236,39 @@ def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_in
     assert report.error_counts == {(None, "invalid_json"): 3} and sorted(report.failed) == [1, 2, 3]
     assert m.check(lines[1])[0].code == "invalid_json"
     assert m.validate(b"\xef\xbb\xbf" + lines[0] + b"\n" + lines[0] + b"\n", fast=fast).errors == []
+
+
+ID_AND_V = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "v", "path": ["v"], "type": "int"}],
+}
+
+
+@pytest.mark.parametrize("first", [b'{"id":1,"v":NaN}', b'{"id":1,"v":1e400}', b'{"id":1,"v":-Infinity}'])
+def test_a_first_line_the_service_refuses_does_not_make_ndjson_a_document(first, tmp_path):
+    # found by a bug hunt: a first line orjson refuses (NaN, 1e400) with a broken line
+    # among the next three made the input "objects one after another" (the standard
+    # library's decoder takes NaN and 1e400); the records after the broken line were
+    # swallowed into its raw text: 6 records in, 3 accounted for
+    data = first + b'\n{"id":2}\n{"id":3,\n{"id":4}\n{"id":5}\n{"id":6}\n'
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(data)
+    m = mapper.compile_sink(ID_AND_V)
+    for source in (data, path):
+        report = m.validate(source)
+        assert report.records == 6, source
+        assert [(e.record, e.line) for e in report.errors] == [(0, 1), (2, 3)]
+    assert len(m.map(data, on_error="skip")) == 4
+
+
+def test_objects_one_after_another_go_on_after_a_broken_one():
+    # a broken pretty-printed object took every object after it into its raw text (one
+    # error for several records): now it ends where the next top-level value starts
+    data = b'{\n  "id": 1\n}\n{\n  "id": 2,\n  "v": x\n}\n{\n  "id": 3,\n  "v": 7\n}\n[\n  1\n]\n'
+    m = mapper.compile_sink(ID_AND_V)
+    report = m.validate(data)
+    assert report.records == 4
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 4, "invalid_json"), (3, 12, "not_an_object")]
+    assert report.rejected[0].raw == b'{\n  "id": 2,\n  "v": x\n}'
+    assert m.map(data, on_error="skip").to_rows() == [{"_id": 1}, {"_id": 3, "v": 7}]

@@ -358,13 +358,17 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> lis
     return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
 
 
+_VALUE_START = re.compile(r"\n[{\[]")
+
+
 def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]] | None:
     """The texts of several JSON values one after another, and the line each starts on;
     None when ``data`` is one value (or starts as none).
 
     Each value is found with the standard library's ``raw_decode`` (this is no format to be
-    fast in: NDJSON is); a value that does not parse ends the reading, as one broken value
-    from where it starts to the end.
+    fast in: NDJSON is); a value that does not parse is one broken value up to the next
+    line that starts with ``{`` or ``[`` (where `jq .` starts each value), and reading goes
+    on there: the values after a broken one are not lost in it.
     """
     text = data.decode("utf-8", "surrogateescape")
     decoder = json.JSONDecoder()
@@ -384,9 +388,13 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
         try:
             _value, end = decoder.raw_decode(text, pos)
         except (ValueError, RecursionError):
-            raws.append(text[pos:].rstrip(ws).encode("utf-8", "surrogateescape"))
+            found = _VALUE_START.search(text, pos + 1)
+            end = len(text) if found is None else found.start() + 1
+            raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
             lines.append(line)
-            break
+            line += text.count("\n", pos, end)
+            pos = end
+            continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
         nxt = len(text) - len(text[end:].lstrip(ws))
@@ -642,11 +650,27 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
 
 
 def _decoded(line: bytes) -> Any:
-    """The JSON value of one line, or ``_NOT_JSON``."""
+    """The JSON value of one line, or ``_NOT_JSON`` (a number past float64's range, ``1e400``,
+    is JSON: the line is a value, whose record refuses that number where it is mapped)."""
     try:
         return _DECODE_ANY.decode(line)
-    except (msgspec.DecodeError, ValueError, RecursionError):
+    except msgspec.DecodeError as exc:
+        if "out of range" not in str(exc):
+            return _NOT_JSON
+    except (ValueError, RecursionError):
         return _NOT_JSON
+    try:
+        return _JSON_ONLY.decode(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # (UnicodeDecodeError is a ValueError)
+        return _NOT_JSON
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+#: The standard library's decoder, held to JSON: NaN and Infinity refused (it takes them by default).
+_JSON_ONLY = json.JSONDecoder(parse_constant=_not_json)
 
 
 _NOT_JSON: Any = object()
@@ -711,7 +735,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 def _starts_with_value(text: bytes) -> bool:
     """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
     try:
-        json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
+        _JSON_ONLY.raw_decode(text.decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError):
         return False
     return True
