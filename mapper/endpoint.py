@@ -103,8 +103,12 @@ def _loads(data: bytes) -> Any:
             raise
         try:
             return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
-        except (ValueError, RecursionError):
-            raise exc from None
+        except json.JSONDecodeError as fault:  # the text's own fault, past the surrogate orjson stopped at
+            raise orjson.JSONDecodeError(fault.msg, fault.doc, fault.pos) from None
+        except ValueError as fault:  # a number beyond float64, NaN: said without a position
+            found = orjson.JSONDecodeError(str(fault), data.decode("utf-8", "replace"), 0)
+            found.args = (str(fault),)
+            raise found from None
 
 
 def _go_number(text: str) -> Any:

@@ -64,6 +64,10 @@ DEFAULT_TOKEN_ENV = "FEATUREBASE_TOKEN"
 IDLE_RECONNECT = 15.0
 
 
+#: The longest wait an option may set (--timeout, --backoff, --max-backoff), in seconds.
+MAX_WAIT = 86_400
+
+
 class SendError(MapperError):
     """A send that could not be completed (see :class:`EndpointUnreachable`)."""
 
@@ -149,11 +153,18 @@ class Sender:
         if parts.username or parts.password:
             raise OptionError("the endpoint URL must not carry credentials: give the token in an environment variable")
         try:
-            self.port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = parts.port
         except ValueError:
             raise OptionError(f"the endpoint's port is not a number: {endpoint[:100]!r}") from None
+        if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
+            raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
+        self.port = port or (443 if parts.scheme == "https" else 80)
         if retries < 0 or timeout <= 0 or backoff < 0 or max_backoff < 0:
             raise OptionError("retries, backoff and max_backoff must be >= 0 and timeout > 0")
+        # (the socket's timeout and time.sleep overflow far below float's range: a traceback)
+        for name, value in (("timeout", timeout), ("backoff", backoff), ("max_backoff", max_backoff)):
+            if value > MAX_WAIT:
+                raise OptionError(f"--{name.replace('_', '-')} must be at most {MAX_WAIT:,} seconds (a day), not {value:g}")
         self.scheme, self.host = parts.scheme, parts.hostname
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
@@ -293,7 +304,7 @@ class Sender:
                 retry_after = _retry_after(headers.get("Retry-After"))
             if retries >= self.retries:
                 raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempts: {reason}")
-            delay = min(self.max_backoff, self.backoff * 2**retries) * (0.5 + 0.5 * self.rand())
+            delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
             if retry_after is not None:
                 delay = max(delay, min(retry_after, self.max_backoff))
             retries += 1

@@ -1088,6 +1088,17 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     assert rc == EXIT_USAGE and "one second" in err
     rc, _out, err = main_in_process(capsys, "send", tmp_path / "no-such-sink.json", SEED, "--dry-run")
     assert rc == EXIT_USAGE and "no such file" in err
+    # found by a bug hunt: waits beyond what a socket or time.sleep takes were a traceback
+    # (exit 1, read as "some refused"), and port 0 connected to port 80
+    for extra, words in (
+        (("--timeout", "1e300"), "--timeout must be at most 86,400"),
+        (("--backoff", "1e300", "--max-backoff", "1e300"), "--backoff must be at most"),
+        (("--max-backoff", "86401"), "--max-backoff must be at most"),
+    ):
+        rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://127.0.0.1:1/x", *extra)
+        assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (extra, err)
+    rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://127.0.0.1:0/x", "--retries", "0")
+    assert rc == EXIT_USAGE and "port must be 1-65535, not 0" in err
     for option, value, words in (
         ("--port", 65536, "0 to 65535"),
         ("--port", -1, "0 to 65535"),
@@ -1320,3 +1331,15 @@ def test_iter_rows_pages_after_the_last_row_not_by_offset(tmp_path):
     # linear: small pages cost about what big ones do (by OFFSET, page=10 cost ~40x page=600)
     assert cost(10) < 3 * cost(600)
     store.close()
+
+
+def test_a_text_with_a_lone_surrogate_is_refused_for_its_own_fault_where_it_is():
+    # found by a bug hunt: past a lone surrogate (which the service reads as U+FFFD) the
+    # standard library's decoder found the real fault, and the message named the surrogate
+    from mapper.endpoint import json_problem, parse_body
+
+    assert json_problem(b'{"id":2,"name":"\\ud800"}') is None
+    assert json_problem(b'{"id":2,"name":"\\ud800","z":1e400}') == "not valid JSON for the service: number 1e400 is out of float64 range"
+    with pytest.raises(mapper.MapperError) as err:
+        parse_body(b'{"records":[{"value":{"id":1,"name":"\\ud800"}},{"value":{"id":2,"name":"a\tb"}}]}')
+    assert "Invalid control character at: line 1 column 74" in str(err.value) and "surrogate" not in str(err.value)
