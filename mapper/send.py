@@ -72,6 +72,10 @@ class SendError(MapperError):
     """A send that could not be completed (see :class:`EndpointUnreachable`)."""
 
 
+class InputStopped(SendError):
+    """An input could not be read (on): what was read before it was sent and checkpointed."""
+
+
 class EndpointUnreachable(SendError):
     """The endpoint did not take a body within the retries: connection errors, timeouts, throttling, 5xx."""
 
@@ -515,20 +519,35 @@ class SendTotals:
 class _DeadLetters:
     """The ``--rejects`` file: NDJSON, one refused record a line, written as the run goes (a killed run keeps what it had)."""
 
-    def __init__(self, path: str | None, append: bool):
+    def __init__(self, path: str | None, append: bool, keep: int | None = None):
+        """``keep``: on resume, the bytes the checkpoint covers (letters written after it, by a
+        run killed before its checkpoint, are cut off: the resumed run writes them again)."""
         self.fh: IO[bytes] | None = None
+        self.size = 0  # bytes in the file
         if path is not None:
             try:
                 self.fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
+                self.size = self.fh.seek(0, os.SEEK_END)
+                if keep is not None and self.size > keep:
+                    self.fh.truncate(keep)
+                    self.size = keep
             except OSError as exc:
                 raise InputError(f"cannot write {path}: {exc.strerror}") from None
+            if keep is not None and self.size < keep:
+                self.fh.close()
+                raise OptionError(
+                    f"the dead letters {path} hold {self.size:,} bytes where the checkpoint says {keep:,}: letters of the earlier run are"
+                    " missing (restore the file, or name another --rejects file)"
+                )
 
     def write(self, letters: list[dict[str, Any]]) -> None:
         if self.fh is None or not letters:
             return
-        self.fh.write(b"".join(orjson.dumps(d) + b"\n" for d in letters))
+        data = b"".join(orjson.dumps(d) + b"\n" for d in letters)
+        self.fh.write(data)
         self.fh.flush()
         os.fsync(self.fh.fileno())
+        self.size += len(data)
 
     def close(self) -> None:
         if self.fh is not None:
@@ -606,6 +625,27 @@ class Checkpoint:
             pass
 
 
+def _identity(name: str) -> dict[str, int] | None:
+    """What says an input file is the one a checkpoint was written for (None: stdin, or unreadable)."""
+    if name == "-":
+        return None
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def _changed(was: dict[str, int], now: dict[str, int] | None) -> str:
+    if now is None:
+        return "it cannot be read now"
+    if now["inode"] != was["inode"]:
+        return "it is another file now"
+    if now["size"] != was["size"]:
+        return f"{was['size']:,} bytes then, {now['size']:,} now"
+    return "modified since"
+
+
 def _show_totals(progress: Progress, totals: SendTotals) -> None:
     """records, bodies, records/s and retries on the progress line."""
     elapsed = progress.due()
@@ -643,19 +683,25 @@ class SendRun:
                 resend_upto = state["in_flight"]["last"]
             if state.get("done"):
                 return self.totals
+        rejects = os.path.abspath(self.rejects) if self.rejects is not None else None
+        recorded = state.get("rejects") if state is not None else None
+        keep = recorded["bytes"] if isinstance(recorded, dict) and recorded.get("path") == rejects else None
+        self._letters = _DeadLetters(self.rejects, append=state is not None, keep=keep)
         self._state: dict[str, Any] = {
             "version": 1,
             "endpoint": self.sender.url if self.sender is not None else None,
             "inputs": [os.path.abspath(n) if n != "-" else "-" for n in self.names],
+            "input_files": [_identity(n) for n in self.names],
             "position": asdict(start),
             "in_flight": None,
             "totals": self.totals.to_json(),
+            "rejects": {"path": rejects, "bytes": self._letters.size} if rejects is not None else None,
             "done": False,
         }
         self._resend_upto = resend_upto
         self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet past the checkpoint
         self._seen = start.index + 1  # records judged: the next run index
-        self._letters = _DeadLetters(self.rejects, append=state is not None)
+        self._last: Position | None = None  # the last record judged
         self._progress = Progress(self.progress)
         if self.sender is not None:
             told = self.sender.on_retry
@@ -670,21 +716,17 @@ class SendRun:
         base_seconds = self.totals.seconds
         ok = False
         try:
-            for group in read_records(self.names, self.input_format, start):
-                self._judge(group)
-                for body in self.batcher.ready():
-                    self._send(body)
-                self.totals.seconds = base_seconds + time.monotonic() - t0
-                _show_totals(self._progress, self.totals)
-            for body in self.batcher.flush():
-                self._send(body)
-            self._pass(None)
-            self.totals.records = max(self.totals.records, self._seen)
-            self.totals.seconds = base_seconds + time.monotonic() - t0
-            self._state["done"] = True
-            self._state["totals"] = self.totals.to_json()
-            if self.sender is not None:
-                self.checkpoint.save(self._state)
+            try:
+                for group in read_records(self.names, self.input_format, start):
+                    self._judge(group)
+                    for body in self.batcher.ready():
+                        self._send(body)
+                    self.totals.seconds = base_seconds + time.monotonic() - t0
+                    _show_totals(self._progress, self.totals)
+            except InputError as exc:  # an input that cannot be read (on): what was read before it is sent first
+                self._finish(done=False)
+                raise InputStopped(str(exc)) from None
+            self._finish(done=True)
             ok = True
         finally:
             self._progress.close()
@@ -693,12 +735,42 @@ class SendRun:
                 self.totals.seconds = base_seconds + time.monotonic() - t0
         return self.totals
 
+    def _finish(self, done: bool) -> None:
+        """Send what is judged, write every refusal, and checkpoint after the last record judged
+        (``done``: the run is over; else stopped at an input that cannot be read, resumed after it)."""
+        for body in self.batcher.flush():
+            self._send(body)
+        with uninterrupted():
+            self._pass(None)
+            self.totals.records = max(self.totals.records, self._seen)
+            self._state["done"] = done
+            if self._last is not None:
+                last = self._last
+                self._state["position"] = asdict(Resume(last.file, last.offset or 0, last.line or 0, last.record, last.index))
+            self._state["totals"] = self.totals.to_json()
+            if self._state["rejects"] is not None:
+                self._state["rejects"]["bytes"] = self._letters.size
+            if self.sender is not None:
+                self.checkpoint.save(self._state)
+
     def _check_same_run(self, state: dict[str, Any]) -> None:
         inputs = [os.path.abspath(n) if n != "-" else "-" for n in self.names]
         if state.get("inputs") != inputs:
             raise OptionError(
                 f"the checkpoint {self.checkpoint.path} is for other inputs ({', '.join(state.get('inputs') or [])}): use another checkpoint file"
             )
+        # the position is a byte offset in the input it is in: that input changed since
+        # (replaced, appended to, rewritten) would be read from the middle of a record, or
+        # not at all (inputs before it are not read again; those after it not yet read)
+        pos, files = state["position"], state.get("input_files")
+        if files and pos["index"] >= 0 and pos["file"] < len(files):
+            name, was = self.names[pos["file"]], files[pos["file"]]
+            now = _identity(name)
+            if was is not None and now != was:
+                raise OptionError(
+                    f"{name} changed since the checkpoint {self.checkpoint.path} was written ({_changed(was, now)}): resuming would skip or"
+                    " repeat records; use another checkpoint file to send it from the start"
+                )
         if self.sender is not None and state.get("endpoint") != self.sender.url:
             raise OptionError(f"the checkpoint {self.checkpoint.path} is for another endpoint ({state.get('endpoint')}): use another checkpoint file")
 
@@ -715,7 +787,8 @@ class SendRun:
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), v.raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
-            self._seen = group[-1][1].index + 1
+            self._last = group[-1][1]
+            self._seen = self._last.index + 1
 
     def _pass(self, upto: int | None) -> list[dict[str, Any]]:
         """Pre-validation refusals up to run index ``upto`` (all: None): counted, and handed out to be written."""
@@ -767,6 +840,8 @@ class SendRun:
         self._state["position"] = asdict(Resume(last.file, last.offset or 0, last.line or 0, last.record, last.index))
         self._state["in_flight"] = None
         self._state["totals"] = t.to_json()
+        if self._state["rejects"] is not None:
+            self._state["rejects"]["bytes"] = self._letters.size
         self.checkpoint.save(self._state)
 
 
@@ -891,7 +966,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             if sender is not None:
                 sender.close()
     except (ServiceError, SendError) as exc:
-        what = "the service refused a body" if isinstance(exc, ServiceError) else "gave up"
+        what = "the service refused a body" if isinstance(exc, ServiceError) else "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
         _summary(run, args, aborted=f"{what}: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -1343,3 +1343,96 @@ def test_a_text_with_a_lone_surrogate_is_refused_for_its_own_fault_where_it_is()
     with pytest.raises(mapper.MapperError) as err:
         parse_body(b'{"records":[{"value":{"id":1,"name":"\\ud800"}},{"value":{"id":2,"name":"a\tb"}}]}')
     assert "Invalid control character at: line 1 column 74" in str(err.value) and "surrogate" not in str(err.value)
+
+
+# --- found by a bug hunt: resuming ------------------------------------------------------
+
+
+class _KilledAfter:
+    """A checkpoint whose ``n``-th save is a kill: the process dies before the file is replaced."""
+
+    def __init__(self, path: Any, n: int) -> None:
+        from mapper.send import Checkpoint
+
+        self.real, self.n = Checkpoint(str(path)), n
+        self.path = str(path)
+
+    def load(self) -> Any:
+        return self.real.load()
+
+    def save(self, state: Any) -> None:
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt
+        self.real.save(state)
+
+
+def test_dead_letters_written_before_a_kill_are_not_written_twice_on_resume(tmp_path):
+    # a kill between the dead letters of a body and the checkpoint after them left the
+    # position before the body: the resumed run appended the same letters again
+    from mapper.send import Checkpoint, SendRun
+
+    records = write_records(tmp_path / "r.ndjson", 120)
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    with serving(tmp_path, SINK) as (server, _app, store):
+
+        def make_run(cp: Any) -> SendRun:
+            sender = mapper.Sender(f"{server.url}/v2/sinks/{SINK_ID}", body_records=20)
+            return SendRun(mapper.Batcher(SINK, max_records=20), sender, [str(records)], checkpoint=cp, rejects=str(rejects))
+
+        # saves: before body 1, after it, before body 2, after it (the kill), ...
+        with pytest.raises(KeyboardInterrupt):
+            make_run(_KilledAfter(checkpoint, 4)).run()
+        written = [json.loads(x)["record"] for x in rejects.read_text().splitlines()]
+        state = json.loads(checkpoint.read_text())
+        assert written and max(written) > state["position"]["index"]  # letters past the checkpoint were on disk
+        totals = make_run(Checkpoint(str(checkpoint))).run()
+        letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+        assert sorted(json.loads(d["raw"])["id"] for d in letters) == sorted(refused_ids(120))  # each once
+        assert totals.refused_prevalidation == len(letters) and totals.sent == totals.stored == len(map_rows(SINK, records))
+        assert rows_in(store, SINK_ID) == map_rows(SINK, records)
+        # the letters file cut short meanwhile (letters lost) is said, not appended to
+        rejects.write_bytes(rejects.read_bytes()[:10])
+        state = json.loads(checkpoint.read_text())
+        state["done"] = False
+        checkpoint.write_text(json.dumps(state))
+        with pytest.raises(mapper.OptionError, match="letters of the earlier run are missing"):
+            make_run(Checkpoint(str(checkpoint))).run()
+
+
+def test_an_input_that_cannot_be_read_stops_the_run_after_what_was_read_before_it_is_sent(tmp_path, capsys):
+    # the records of the good file still waiting in the open body were never sent, nothing
+    # was printed to stdout with --report json, and no resume was possible
+    import gzip
+
+    good = write_records(tmp_path / "a.ndjson", 50)
+    bad = tmp_path / "b.ndjson.gz"
+    whole = gzip.compress(b"".join(orjson.dumps(aircraft(100 + i)) + b"\n" for i in range(10)))
+    bad.write_bytes(whole[: len(whole) // 2])
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    with serving(tmp_path, SINK) as (server, _app, store):
+        args = ["send", SINK, good, bad, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--checkpoint", checkpoint, "--rejects", rejects, "--report", "json"]
+        rc, out, err = main_in_process(capsys, *args)
+        assert rc == EXIT_USAGE and "an input could not be read" in err and str(bad) in err and "--checkpoint" in err
+        t = json.loads(out)
+        assert t["completed"] is False and t["sent"] == t["stored"] == len(map_rows(SINK, good))
+        assert rows_in(store, SINK_ID) == map_rows(SINK, good)
+        bad.write_bytes(whole)  # mended: the run resumes after the good file
+        rc, out, err = main_in_process(capsys, *args)
+        t = json.loads(out)
+        assert t["completed"] is True and t["sent"] == t["stored"] == len(map_rows(SINK, good)) + 10 and t["resent"] == 0
+        letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+        assert sorted(json.loads(d["raw"])["id"] for d in letters) == sorted(refused_ids(50))
+
+
+def test_an_input_changed_since_the_checkpoint_is_refused_not_read_from_its_offset(tmp_path, capsys):
+    records = write_records(tmp_path / "r.ndjson", 40)
+    checkpoint = tmp_path / "c.json"
+    with serving(tmp_path, SINK) as (server, _app, store):
+        args = ["send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--checkpoint", checkpoint, "-q"]
+        assert main_in_process(capsys, *args)[0] == EXIT_REJECTED
+        with records.open("ab") as fh:  # appended to after a done run: those records were never sent, and nothing said so
+            fh.write(orjson.dumps(aircraft(999)) + b"\n")
+        rc, _out, err = main_in_process(capsys, *args)
+        assert rc == EXIT_USAGE and "changed since the checkpoint" in err and "bytes then" in err
+        assert store.sink(SINK_ID).records_stored == len(map_rows(SINK, write_records(tmp_path / "again.ndjson", 40)))
