@@ -323,7 +323,13 @@ class Sender:
             answer = None
         records = answer.get("records") if isinstance(answer, dict) else None
         if not isinstance(records, list) or len(records) != n or not all(isinstance(r, dict) for r in records):
-            got = f"{len(records)} answers" if isinstance(records, list) else "no per-record answer"
+            if not isinstance(records, list):
+                got = "no per-record answer"
+            elif len(records) != n:
+                got = f"{len(records)} answers"
+            else:
+                odd = next(i for i, r in enumerate(records) if not isinstance(r, dict))
+                got = f"answer {odd} not an object ({type(records[odd]).__name__})"
             raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got} for a body of {n} records")
         assert isinstance(answer, dict)
         refused = []
@@ -678,7 +684,7 @@ class SendRun:
             pos = state["position"]
             start = Resume(pos["file"], pos["offset"] or 0, pos["line"] or 0, pos["record"], pos["index"])
             self.totals = SendTotals(**state["totals"])
-            self.resumed_at = pos["index"]
+            self.resumed_at = pos["index"]  # (-1: nothing was acknowledged before)
             if state.get("in_flight"):
                 resend_upto = state["in_flight"]["last"]
             if state.get("done"):
@@ -1021,7 +1027,7 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
         if aborted:
             out["error"] = aborted
         if run is not None and run.resumed_at is not None:
-            out["resumed_after"] = run.resumed_at
+            out["resumed_after"] = run.resumed_at if run.resumed_at >= 0 else None  # (null: resumed before any body was acknowledged)
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         sys.stdout.flush()
     if aborted:
@@ -1038,7 +1044,9 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
             file=sys.stderr,
         )
         return
-    resumed = f" (resumed after record {run.resumed_at:,})" if run is not None and run.resumed_at is not None else ""
+    resumed = ""
+    if run is not None and run.resumed_at is not None:
+        resumed = f" (resumed after record {run.resumed_at:,})" if run.resumed_at >= 0 else " (resumed: nothing was acknowledged before)"
     print(
         f"mapper send: {plural(t.sent, 'record')} sent in {plural(t.bodies, 'body', 'bodies')} ({t.bytes:,} bytes) in {t.seconds:,.1f} s{resumed}: "
         f"{t.stored:,} stored, {t.refused_service:,} refused by the service, {t.refused_prevalidation:,} refused by pre-validation; "

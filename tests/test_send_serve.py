@@ -1436,3 +1436,29 @@ def test_an_input_changed_since_the_checkpoint_is_refused_not_read_from_its_offs
         rc, _out, err = main_in_process(capsys, *args)
         assert rc == EXIT_USAGE and "changed since the checkpoint" in err and "bytes then" in err
         assert store.sink(SINK_ID).records_stored == len(map_rows(SINK, write_records(tmp_path / "again.ndjson", 40)))
+
+
+def test_an_answer_of_odd_items_and_a_resume_before_any_acknowledgement_are_worded_plainly(tmp_path, capsys):
+    import argparse
+
+    from mapper.send import Checkpoint, SendRun, _summary
+
+    sender = mapper.Sender("http://127.0.0.1:1/x")
+    with pytest.raises(mapper.ServiceError, match=r"answered 200 with answer 1 not an object \(int\) for a body of 2 records"):
+        sender._ack(200, b'{"records":[{"status":"success"},7]}', 2, 1, 0, False, 0.1)
+    records = write_records(tmp_path / "r.ndjson", 30)
+    checkpoint = tmp_path / "c.json"
+    with serving(tmp_path, SINK) as (server, _app, _store):
+
+        def make_run(cp: Any) -> SendRun:
+            return SendRun(
+                mapper.Batcher(SINK, max_records=20), mapper.Sender(f"{server.url}/v2/sinks/{SINK_ID}", body_records=20), [str(records)], checkpoint=cp
+            )
+
+        with pytest.raises(KeyboardInterrupt):  # killed once the first body is marked in flight
+            make_run(_KilledAfter(checkpoint, 2)).run()
+        run = make_run(Checkpoint(str(checkpoint)))
+        run.run()
+    _summary(run, argparse.Namespace(report="json", dry_run=False, quiet=False, checkpoint=str(checkpoint)), aborted=None)
+    out, err = capsys.readouterr()
+    assert json.loads(out)["resumed_after"] is None and "(resumed: nothing was acknowledged before)" in err and "-1" not in err
