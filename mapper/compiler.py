@@ -448,16 +448,15 @@ def _gen_extract_part(
 
 @dataclass(frozen=True, slots=True)
 class CompiledTier:
-    """A decoder tier of one sink: decoders for NDJSON lines and for ``[rec,...]`` runs, and the extractor."""
+    """A decoder tier of one sink: the record decoder (one text, or NDJSON lines at once) and the extractor."""
 
     tier: Tier
     lines_decoder: msgspec.json.Decoder[Any]
-    array_decoder: msgspec.json.Decoder[Any]
     extract: Callable[[list[Any]], tuple[list[Any], ...]]
 
 
 def _compiled_tier(tier: Tier, root: Any, extract: Callable[[list[Any]], tuple[list[Any], ...]]) -> CompiledTier:
-    return CompiledTier(tier, msgspec.json.Decoder(root), msgspec.json.Decoder(list[root]), extract)  # type: ignore[valid-type]
+    return CompiledTier(tier, msgspec.json.Decoder(root), extract)
 
 
 def _unique_filename(base: str, lines: list[str]) -> str:

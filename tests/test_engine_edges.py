@@ -272,3 +272,29 @@ def test_objects_one_after_another_go_on_after_a_broken_one():
     assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 4, "invalid_json"), (3, 12, "not_an_object")]
     assert report.rejected[0].raw == b'{\n  "id": 2,\n  "v": x\n}'
     assert m.map(data, on_error="skip").to_rows() == [{"_id": 1}, {"_id": 3, "v": 7}]
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_half_a_record_beside_a_line_of_two_is_not_taken_for_records(ending):
+    # found in review: lines that are not a clean chunk (a blank line among them) were
+    # decoded joined into one array, "[" + lines + "]": a line holding half a record (its
+    # comma then supplied by the join) beside a line holding "{..}, {..}" made as many
+    # values as lines, and both broken lines were stored as records
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "ids"}],
+        }
+    )
+    lines = [b'{"id":%d,"a":[%d]}' % (i, i) for i in range(200)]
+    lines[5], lines[6] = b'{"id":5,"a":[5', b"6]}"
+    lines[10] = b'{"id":10,"a":[2]}, {"id":11,"a":[3]}'
+    lines[50] = b""
+    data = ending.join(lines) + ending
+    for size in (200, 40):  # the engine's runs; the few-lines route (at most 90 lines)
+        text = ending.join(lines[:size]) + ending
+        report = m.validate(text)
+        assert [(e.record, e.line, e.code) for e in report.errors] == [(5, 6, "invalid_json"), (6, 7, "invalid_json"), (10, 11, "invalid_json")]
+        assert report.errors == m.validate(text, fast=False).errors
+    assert len(m.map(data, on_error="skip")) == 196

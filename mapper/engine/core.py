@@ -246,9 +246,8 @@ class Engine:
             return
         out.pending_raw = {out.n + i: raw for i, raw in enumerate(good)}
         if self.fast is not None and len(good) > SMALL_RUN:
-            # Each line alone is a complete value or an error; decoding them as one
-            # array keeps them apart (a line cannot swallow its neighbour's comma:
-            # that would make the count differ and send the run record by record).
+            # Each line alone is a complete value or an error: the run decodes each
+            # line's text alone (see FastPath.attempt).
             self.fast.run(b"[" + b",".join(good) + b"]", Seg(out.n, None, good_lines), kind="array", raws=good)
         else:
             for text, lineno in zip(good, good_lines):

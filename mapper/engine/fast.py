@@ -249,22 +249,21 @@ def _not_vouched(judge: Quick, lst: list[Any], i: int) -> Iterator[int]:
 def _exact_records(ct: CompiledTier, lines: list[bytes]) -> list[Any] | None:
     """NDJSON ``lines`` decoded by the exact tier, one record each, or None if it does not take all of them.
 
-    Decoded as one array, as the engine decodes lines that are not a clean chunk: each
-    line must be one whole value (``{..} {..}`` on a line, or a record spread over two,
-    is no array of as many values; ``decode_lines`` would take either, whitespace being
-    whitespace to it).
+    Each line is decoded alone, as the engine reads lines that are not a clean chunk: a
+    line must be one whole value. (Joined into one array, ``[`` + lines + ``]``, a record
+    spread over two lines beside a line of two records gave as many values as lines,
+    and two broken lines passed; ``decode_lines`` would take ``{..} {..}`` on a line.)
     """
-    data = b"[" + b",".join(lines) + b"]"
-    if not data.isascii():  # msgspec does not check UTF-8 in the parts it skips
+    if not all(map(bytes.isascii, lines)):  # msgspec does not check UTF-8 in the parts it skips
         try:
-            data.decode("utf-8")
+            for line in lines:
+                line.decode("utf-8")
         except UnicodeDecodeError:
             return None
     try:
-        recs = ct.array_decoder.decode(data)
+        return list(map(ct.lines_decoder.decode, lines))
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
         return None
-    return recs if len(recs) == len(lines) else None
 
 
 class FastPath:
@@ -309,7 +308,8 @@ class FastPath:
         """Decode a run of records and map them; on failure, split the run at each failing record.
 
         ``kind`` is ``lines`` (a clean NDJSON chunk, ``count`` records) or ``array``
-        (``"[" + ",".join(raws) + "]"``). The loop is iterative (a chunk full of bad
+        (the records' texts ``raws``, each decoded alone; ``data`` is them as
+        ``"[" + ",".join(raws) + "]"``, for byte positions). The loop is iterative (a chunk full of bad
         records must not recurse), and after a few failures in one run the rest is
         decoded record by record, so the cost stays linear however many records fail.
         """
@@ -370,18 +370,27 @@ class FastPath:
         for level in range(self.level, len(tiers)):
             ct = tiers[level]
             t0 = timer()
+            recs = []
             try:
-                recs = ct.lines_decoder.decode_lines(data) if kind == "lines" else ct.array_decoder.decode(data)
+                if kind == "lines":
+                    recs = ct.lines_decoder.decode_lines(data)
+                else:
+                    # each record's text alone, not "[" + texts + "]" as one array: a text
+                    # that is half a record beside one holding "{..},{..}" made as many
+                    # values as texts there, and both were taken (as lines, both are
+                    # invalid_json); one by one is no slower
+                    assert raws is not None
+                    recs.extend(map(ct.lines_decoder.decode, raws))  # (on an error, recs holds those before it)
             except msgspec.ValidationError as exc:
                 if level + 1 < len(tiers):
                     # A laxer decoder may take it; start there for the next chunks too.
                     self.level = max(self.level, level + 1)
                     new_value = new_value or str(exc).startswith("Invalid enum value")
                     continue
-                return self.failing_index(str(exc), bytes(data), kind, raws, count)
+                return len(recs) if kind != "lines" else self.failing_index(str(exc), bytes(data), kind, raws, count)
             except (msgspec.DecodeError, ValueError, RecursionError) as exc:
                 # ValueError: e.g. an integer of more than 4,300 digits
-                return self.failing_index(str(exc), bytes(data), kind, raws, count)
+                return len(recs) if kind != "lines" else self.failing_index(str(exc), bytes(data), kind, raws, count)
             if len(recs) != count:
                 return _SPLIT
             t1 = timer()
@@ -450,7 +459,7 @@ class FastPath:
         """Decode records singly (many fail here): the good ones still take the fast path, in runs."""
         out = self.out
         ct = self.tiers[-1]
-        tier, list_decoder, extract = ct.tier, ct.array_decoder, ct.extract
+        tier, decode, extract = ct.tier, ct.lines_decoder.decode, ct.extract
         block: list[Any] = []
         block_lines: list[int | None] = []
 
@@ -473,13 +482,11 @@ class FastPath:
                     good = False
             if good:
                 try:
-                    decoded = list_decoder.decode(b"[" + raw + b"]")
-                except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
-                    decoded = None
-                if decoded is not None and len(decoded) == 1:  # "{..},{..}" is two values: not one record
-                    block.append(decoded[0])
+                    block.append(decode(raw))  # ("{..},{..}" is no value: trailing characters)
                     block_lines.append(line)
                     continue
+                except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
+                    pass
             flush()
             self.careful.raw(raw, out.n, line)
             out.n += 1
