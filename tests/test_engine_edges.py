@@ -298,3 +298,21 @@ def test_half_a_record_beside_a_line_of_two_is_not_taken_for_records(ending):
         assert [(e.record, e.line, e.code) for e in report.errors] == [(5, 6, "invalid_json"), (6, 7, "invalid_json"), (10, 11, "invalid_json")]
         assert report.errors == m.validate(text, fast=False).errors
     assert len(m.map(data, on_error="skip")) == 196
+
+
+def test_a_too_large_record_s_size_leaves_out_a_crlf_s_cr_every_way_it_is_read(tmp_path):
+    # found by a bug hunt: the limit left the CR out, the size reported did not ("2,021
+    # bytes" for the same 2,020-byte record with CRLF); streams read 1 KiB blocks here, so
+    # the sizes below put the CR at a block's end and its newline at the next one's start
+    m = mapper.compile_sink(ID_AND_V)
+    for size in (2045, 2046, 2047, 2048, 3071, 3072):
+        rec = b'{"id":1,"v":2,"x":"' + b"y" * (size - 21) + b'"}'
+        assert len(rec) == size
+        for sep in (b"\n", b"\r\n"):
+            data = rec + sep + b'{"id":2}' + sep
+            path = tmp_path / "in.ndjson"
+            path.write_bytes(data)
+            for source in (data, io.BytesIO(data), path):
+                report = m.validate(source, max_record_size=1024)
+                assert [(e.record, e.code) for e in report.errors] == [(0, "too_large")], (size, sep, source)
+                assert report.errors[0].reason.startswith(f"the record is {size:,} bytes"), (size, sep, type(source), report.errors[0].reason)

@@ -145,8 +145,9 @@ def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE,
             if nl < 0:  # one line longer than a chunk
                 nl = data.find(b"\n", stop, n)
                 end = n if nl < 0 else nl
-                if end - start - (data[end - 1 : end] == b"\r") > max_record:
-                    yield OversizedRecord(end - start, max_record, data[start : start + OVERSIZED_PREFIX], first)
+                size = end - start - (data[end - 1 : end] == b"\r")  # (a CRLF's CR is no part of the record)
+                if size > max_record:
+                    yield OversizedRecord(size, max_record, data[start : start + OVERSIZED_PREFIX], first)
                     first = None
                     start = end + 1
                     continue
@@ -173,11 +174,12 @@ def measured(chunks: Iterable[NdjsonChunk | OversizedRecord], max_record: int) -
         while pos < n:
             nl = data.find(b"\n", pos)
             end = n if nl < 0 else nl
-            if end - pos - (data[end - 1 : end] == b"\r") > max_record:
+            size = end - pos - (data[end - 1 : end] == b"\r")
+            if size > max_record:
                 if pos > start:
                     yield NdjsonChunk(data[start:pos], first, unit.ascii)
                     first = None
-                yield OversizedRecord(end - pos, max_record, data[pos : pos + OVERSIZED_PREFIX], first)
+                yield OversizedRecord(size, max_record, data[pos : pos + OVERSIZED_PREFIX], first)
                 first = None
                 start = end + 1
             pos = end + 1
@@ -195,6 +197,7 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
     first: int | None = 1
     tail = bytearray()  # the partial line carried over: never holds a newline
     skipping = -1  # bytes of an oversized line read so far (-1: not in one)
+    skipped_cr = False  # whether the last of them is a CR (a CRLF's, if a newline follows)
     prefix = b""
 
     def blocks() -> Iterator[bytes]:
@@ -212,20 +215,22 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
             nl = block.find(b"\n")
             if nl < 0:
                 skipping += len(block)
+                skipped_cr = block.endswith(b"\r")
                 continue
-            yield OversizedRecord(skipping + nl, max_record, prefix, first)
+            cr = block[nl - 1 : nl] == b"\r" if nl else skipped_cr
+            yield OversizedRecord(skipping + nl - cr, max_record, prefix, first)
             first = None
             skipping, pos = -1, nl + 1
         last = block.rfind(b"\n", pos)
         if last < 0:  # no line ends here: it all joins the partial line
             tail += block[pos:] if pos else block
             if len(tail) - tail.endswith(b"\r") > max_record:  # (a CR that a newline may follow is no part of the record)
-                prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
+                prefix, skipping, skipped_cr = bytes(tail[:OVERSIZED_PREFIX]), len(tail), tail.endswith(b"\r")
                 tail = bytearray()
             continue
         first_nl = block.find(b"\n", pos)
-        size = len(tail) + first_nl - pos
-        if size - ((block[first_nl - 1 : first_nl] if first_nl > pos else tail[-1:]) == b"\r") > max_record:  # the partial line ends here, too long
+        size = len(tail) + first_nl - pos - ((block[first_nl - 1 : first_nl] if first_nl > pos else tail[-1:]) == b"\r")
+        if size > max_record:  # the partial line ends here, too long
             yield OversizedRecord(size, max_record, bytes((tail + block[pos:first_nl])[:OVERSIZED_PREFIX]), first)
             first = None
             tail = bytearray()
@@ -238,7 +243,7 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
         yield NdjsonChunk(chunk, first)
         first = None
         if len(tail) - tail.endswith(b"\r") > max_record:
-            prefix, skipping = bytes(tail[:OVERSIZED_PREFIX]), len(tail)
+            prefix, skipping, skipped_cr = bytes(tail[:OVERSIZED_PREFIX]), len(tail), tail.endswith(b"\r")
             tail = bytearray()
     if skipping >= 0:
         yield OversizedRecord(skipping, max_record, prefix, first)
