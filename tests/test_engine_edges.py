@@ -316,3 +316,29 @@ def test_a_too_large_record_s_size_leaves_out_a_crlf_s_cr_every_way_it_is_read(t
                 report = m.validate(source, max_record_size=1024)
                 assert [(e.record, e.code) for e in report.errors] == [(0, "too_large")], (size, sep, source)
                 assert report.errors[0].reason.startswith(f"the record is {size:,} bytes"), (size, sep, type(source), report.errors[0].reason)
+
+
+def test_a_record_nested_too_deeply_fails_alone_in_every_document_form():
+    # found by a bug hunt: one record deeper than the decoders go (valid JSON, the field not
+    # even mapped) made a JSON array, a request body or a records_path document one broken
+    # record: the others were lost with it, where NDJSON refuses that one record alone
+    m = mapper.compile_sink(ID_AND_V)
+    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    recs = [b'{"id":1,"v":1}', deep, b'{"id":2,"v":"2"}', b'{"id":3}']
+    forms = {
+        "ndjson": (b"\n".join(recs) + b"\n", {}),
+        "array": (b"[\n" + b",\n".join(recs) + b"\n]", {}),
+        "body": (b'{"records": [' + b", ".join(b'{"value": ' + r + b', "k": [1, {"a": 2}]}' for r in recs) + b'], "n": 1}', {}),
+        "path": (b'{"now": [{"a": 1}], "data": {"items": [' + b", ".join(recs) + b'], "more": 1}, "end": "]}"}', {"records_path": "data.items"}),
+    }
+    want = m.map(forms["ndjson"][0], on_error="skip").to_rows()
+    assert [r["_id"] for r in want] == [1, 2, 3]
+    for name, (data, options) in forms.items():
+        report = m.validate(data, on_error="skip", **options)
+        assert (report.records, report.failed_records) == (4, 1), name
+        assert [(e.record, e.code) for e in report.errors] == [(1, "invalid_json")] and "nested too deeply" in report.errors[0].reason, name
+        assert m.map(data, on_error="skip", **options).to_rows() == want, name
+    assert [e.line for e in m.validate(forms["array"][0], on_error="skip").errors] == [3]
+    # a deep document that cannot be read shallowly either (cut short) is still one error
+    report = m.validate(forms["array"][0][:-3], on_error="skip")
+    assert report.records == 1 and "nested too deeply" in report.errors[0].reason

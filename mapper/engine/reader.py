@@ -301,6 +301,95 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
 
 
+# --- reading a document too deep for the decoders: its top level only, without recursion
+
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]')
+
+
+def _top_level(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
+    """The ``,`` and ``:`` at the top level of the array or object opening at ``data[pos]``, as
+    (byte, offset), then its closing bracket's; strings and nested values are skipped with a
+    counter, not recursion. Stops early (no closing bracket) on a truncated text."""
+    depth = 0
+    for m in _TOKEN.finditer(data, pos + 1):
+        c = data[m.start()]
+        if c == 34:  # a string
+            continue
+        if c in b"[{":
+            depth += 1
+        elif c in b"]}":
+            if not depth:
+                yield c, m.start()
+                return
+            depth -= 1
+        elif not depth:
+            yield c, m.start()
+
+
+def _strip_span(data: bytes, a: int, b: int) -> tuple[int, int]:
+    while a < b and data[a] in _WS:
+        a += 1
+    while b > a and data[b - 1] in _WS:
+        b -= 1
+    return a, b
+
+
+def _shallow_items(data: bytes, pos: int) -> list[memoryview] | None:
+    """The texts of the elements of the array opening at ``data[pos]`` (views into ``data``;
+    None: not an array, or truncated): for a document whose records the decoders cannot
+    read because one of them is nested deeper than they go (that one then fails alone,
+    as on its own line)."""
+    if data[pos : pos + 1] != b"[":
+        return None
+    view = memoryview(data)
+    items: list[memoryview] = []
+    start = pos + 1
+    for c, at in _top_level(data, pos):
+        if c == 44 or c in b"]}":  # "," or the end
+            a, b = _strip_span(data, start, at)
+            if a < b or c == 44:
+                items.append(view[a:b])
+            if c != 44:
+                return items
+            start = at + 1
+    return None
+
+
+def _shallow_member(data: bytes, pos: int, key: str) -> tuple[int, int] | None:
+    """The span of the value of member ``key`` (its last) of the object opening at ``data[pos]``, or None."""
+    if data[pos : pos + 1] != b"{":
+        return None
+    found: tuple[int, int] | None = None
+    start, colon, name = pos + 1, -1, None
+    for c, at in _top_level(data, pos):
+        if c == 58:  # ":" after a key (a second one is the value's fault: it fails where it is read)
+            if colon < 0:
+                colon = at
+                a, b = _strip_span(data, start, at)
+                try:
+                    name = json.loads(data[a:b])
+                except (ValueError, RecursionError):
+                    name = None
+            continue
+        if colon >= 0 and name == key:  # "," or the end closes the member
+            found = _strip_span(data, colon + 1, at)
+        if c != 44:
+            return found
+        start, colon, name = at + 1, -1, None
+    return None
+
+
+def _shallow_records(data: bytes, records_path: tuple[str, ...] | None) -> list[memoryview] | None:
+    """A document's records read by :func:`_shallow_items` (at ``records_path``, if given)."""
+    pos = _strip_span(data, 0, len(data))[0]
+    for key in records_path or ():
+        found = _shallow_member(data, pos, key)
+        if found is None:
+            return None
+        pos = found[0]
+    return _shallow_items(data, pos)
+
+
 def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1) -> Iterator[Unit]:
     """One JSON document: an array of records, one record (an object), or, with
     ``records_path``, an object holding the array of records at that path.
@@ -341,9 +430,12 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             return
         yield _broken(data, exc, what, first_line)
         return
-    except RecursionError:
-        yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
-        return
+    except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
+        shallow = _shallow_records(data, records_path)
+        if shallow is None:
+            yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
+            return
+        raws, fixed = shallow, data
     texts = [bytes(r) for r in raws]
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws else 0
     if fixed is not data:
@@ -620,9 +712,13 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
         return
-    except RecursionError:
-        yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
-        return
+    except RecursionError:  # an item nested deeper than the decoder goes: the items one by one, that one failing alone
+        span = _shallow_member(data, _strip_span(data, 0, len(data))[0], "records")
+        shallow = None if span is None else _shallow_items(data, span[0])
+        if shallow is None:
+            yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
+            return
+        body, fixed = _Body(records=shallow), data  # type: ignore[arg-type]
     items = [bytes(r) for r in body.records]
     # items holding a rewritten escape: their values are taken as sent (the careful path warns)
     sent = {}
@@ -640,7 +736,14 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             for j, text in enumerate(part):  # some item is not {"value": ...}: find which
                 try:
                     raws.append(bytes(_ITEM.decode(text).value))
-                except (msgspec.DecodeError, ValueError, RecursionError):
+                except RecursionError:  # its value nested too deeply: the value, to fail on its own
+                    span = _shallow_member(text, 0, "value")
+                    if span is None:
+                        raws.append(text)
+                        bad[j] = 'the request body item is not an object with "value"'
+                    else:
+                        raws.append(text[span[0] : span[1]])
+                except (msgspec.DecodeError, ValueError):
                     raws.append(sent.get(i + j, text))
                     bad[j] = 'the request body item is not an object with "value"'
         for k in (k for k in sent if i <= k < i + len(part) and k - i not in bad):
