@@ -60,6 +60,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -73,7 +74,7 @@ import numpy as np
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress
 from .engine.gojson import RecordDecodeError, decode_record
-from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input
+from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
 from .errors import InputError, MapperError, article, has_lone_surrogate, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
@@ -1036,14 +1037,25 @@ class InferResult:
     sources: list[dict[str, Any]] = field(default_factory=list)
     #: the one record read is a document holding arrays of objects (see ``notes``)
     document_hint: bool = False
+    #: the draft validated on the input read again (None: not read again, a one-shot
+    #: iterable of Python records): records, refused, and the commonest errors (code: count)
+    verified: dict[str, Any] | None = None
 
     @property
     def unusable(self) -> str | None:
         """Why the draft does not stand on the input, or None: most of the input was not
-        records, or the one record read is a document that seems to hold them."""
+        records, the one record read is a document that seems to hold them, or the draft
+        itself refuses most of the records (validated on the input)."""
         total = self.records + self.bad_records
         if total and self.bad_records * 2 > total:
             return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.records:,}"
+        v = self.verified
+        if v is not None and v["refused"] * 2 > v["records"]:
+            why = ", ".join(f"{code} {n:,}" for code, n in v["errors"].items())
+            return (
+                f"validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({why}): see `mapper validate` with the"
+                " draft, and --type, --id-field or --primary-key-fields to choose otherwise"
+            )
         if self.document_hint and self.records == 1:
             return "the draft maps the one JSON document read as a record, not the records it seems to hold (see the note)"
         if self.document_hint:
@@ -1062,6 +1074,7 @@ class InferResult:
             "bad_examples": self.bad_examples,
             "notes": self.notes,
             "unusable": self.unusable,
+            "verified": self.verified,
         }
 
     def summary(self) -> str:
@@ -1127,6 +1140,44 @@ class InferResult:
 
 # ---------------------------------------------------------------------------------------
 # infer()
+
+
+class _Spool:
+    """A one-shot binary stream (stdin, a pipe) read through, its bytes kept to be read again
+    (in memory up to 64 MiB, then in a temporary file)."""
+
+    def __init__(self, src: Any):
+        self.src = src
+        self.name = getattr(src, "name", None)
+        self.copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - read again, then closed by the caller's GC
+
+    def read(self, n: int = -1, /) -> bytes:
+        data = read_input(self.src, n)
+        self.copy.write(data)
+        return data
+
+    def again(self) -> IO[bytes]:
+        self.copy.seek(0)
+        return self.copy  # type: ignore[return-value]
+
+
+def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: tuple[str, ...] | None) -> dict[str, Any] | None:
+    """The draft validated on the sources (read again): records, refused, the commonest errors."""
+    from .api import compile_sink  # (above the engine; infer is above both)
+
+    m = compile_sink(body)
+    records = refused = 0
+    errors: dict[str, int] = {}
+    for src in sources:
+        if hasattr(src, "seek"):
+            src.seek(0)
+        report = m.validate(src, on_error="skip", input_format=input_format, records_path=keys)
+        records += report.records
+        refused += report.failed_records
+        for (_column, code), n in report.error_counts.items():
+            errors[code] = errors.get(code, 0) + n
+    top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
+    return {"records": records, "refused": refused, "errors": top}
 
 
 def _sources(records_sources: Any) -> list[Any]:
@@ -1225,18 +1276,28 @@ def infer(
         progress = progress.update
     sources = _sources(records_sources)
     scanner = _Scanner(max_depth, progress)
+    again: list[Any] = []  # each source as it can be read a second time, to validate the draft on
     for src in sources:
         label = _source_name(src)
         try:
             if isinstance(src, (str, os.PathLike)):
                 fh = open_input(src)
+                spool = _Spool(fh) if str(src) == "-" else None
                 try:
-                    scanner.feed(fh, label if len(sources) > 1 else None, input_format, keys)
+                    scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys)
                 finally:
                     if fh is not sys.stdin.buffer:
                         fh.close()
+                again.append(spool.again() if spool is not None else src)
+            elif hasattr(src, "read"):
+                spool = _Spool(src)
+                scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys)
+                again.append(spool.again())
             else:
+                if not isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)):
+                    src = list(src)  # (an iterator of records: kept, to be read again)
                 scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
+                again.append(src)
         except MapperError:
             raise
         except OSError as exc:
@@ -1244,7 +1305,9 @@ def infer(
         except RecursionError:
             raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
     try:
-        return _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
+        result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
+        result.verified = _verify(result.body, again, input_format, keys)
+        return result
     except InferError as exc:
         if not scanner.notices:
             raise

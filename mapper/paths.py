@@ -90,8 +90,9 @@ def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
 
 
 def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
-    """A path given as the endpoint's array of keys."""
-    keys = tuple(keys)
+    """A path given as the endpoint's array of keys (a ``str`` subclass's key as its plain text,
+    as a JSON text of the definition would give it: msgspec takes only plain ``str`` names)."""
+    keys = tuple(k if k.__class__ is str else str.__str__(k) for k in keys)
     return Path(keys=keys, text=to_dot_notation(keys))
 
 

@@ -994,3 +994,20 @@ def test_a_null_after_a_value_leaves_it_in_every_spelling():
     named = '{"name": "d", "path": ["d"], "type": "int", "name": null}'
     result = mapper.check_sink(doc % named)
     assert result.valid and result.sink.columns[1].name == "d"
+
+
+def test_a_path_key_of_a_str_subclass_is_its_text():
+    # found when infer's drafts were first compiled: a key of a str subclass in a path array
+    # (a Python definition) was a TypeError from inside msgspec
+    class Key(str):
+        def __str__(self) -> str:
+            return "not the text"
+
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": [Key("name")], "type": "string"}],
+        }
+    )
+    assert m.map(b'{"id":1,"name":"x"}').to_rows() == [{"_id": 1, "n": "x"}]

@@ -870,3 +870,49 @@ def test_strings_of_digits_are_compared_with_integers_only_as_integers_write_the
     assert not any("repeat" in n for n in r.notes), r.notes
     r = infer(ndjson({"id": 10**18, "v": 1}, {"id": "1000000000000000000", "v": 2}), id_field="id")
     assert any("repeat" in n for n in r.notes), r.notes
+
+
+# --- found by a bug hunt: drafts that refuse most of the records they were drawn from ---
+
+
+@pytest.mark.parametrize(
+    ("lines", "options", "code"),
+    [
+        ([b'{"id":"a0","x":1}'] + [b'{"id":"k%d","x":1e999}' % i for i in range(20)], [], "out_of_range"),
+        ([b'{"id":-1,"x":1}', b'{"id":-2,"x":1}', b'{"id":-3,"x":1}', b'{"id":4,"x":1}'], ["--id-field", "id"], "invalid_id"),
+        ([b'{"a":{"b":"x%d"},"id":"%d"}' % (i, i) for i in range(5)], ["--type", "a.b=int"], "invalid_value"),
+        ([b'{"id":"a","x":1}'] + [b'{"x":%d}' % i for i in range(4)], ["--primary-key-fields", "id"], "invalid_id"),
+    ],
+)
+def test_a_draft_that_refuses_most_of_its_input_exits_1_however_it_is_read(lines, options, code, tmp_path, monkeypatch, capsys) -> None:
+    # infer exited 0 with a draft that validate then refused most records with (numbers
+    # beyond float64, negative ids, a --type the values cannot take, a key most lack): the
+    # draft is now validated on the input read again (stdin kept as it is read)
+    import io
+
+    data = b"\n".join(lines) + b"\n"
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(data)
+    assert cli(str(path), *options) == 1
+    err = capsys.readouterr().err
+    assert "validated on the input, the draft refuses" in err and code in err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert cli("-", *options) == 1
+    result = infer([io.BytesIO(data)], **({"types": {"a.b": "int"}} if "--type" in options else {}), **_identity_kwargs(options))
+    assert result.verified is not None and result.verified["refused"] * 2 > result.verified["records"] and result.unusable
+
+
+def _identity_kwargs(options: list[str]) -> dict[str, Any]:
+    if "--id-field" in options:
+        return {"id_field": options[options.index("--id-field") + 1]}
+    if "--primary-key-fields" in options:
+        return {"primary_key_fields": [options[options.index("--primary-key-fields") + 1]]}
+    return {}
+
+
+def test_a_draft_is_validated_on_its_input_and_says_so(records_file: Path) -> None:
+    result = infer([str(records_file)])
+    assert result.verified == {"records": 2, "refused": 0, "errors": {}} and result.unusable is None  # ("ground": alt is a string column)
+    records = [{"id": str(i), "n": i} for i in range(5)]
+    result = infer(iter(records))  # a one-shot iterator: kept, to be read again
+    assert result.verified == {"records": 5, "refused": 0, "errors": {}} and result.to_dict()["verified"] == result.verified
