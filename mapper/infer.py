@@ -775,14 +775,17 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
         taken = taken or 0
         values: list[Any] = []
+        cut = 0  # decimal strings with more digits after the point than the Scale: stored truncated
         if ctype in ("int", "id"):
             values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
         elif ctype == "decimal":
             values = [t for t in (st.dmin_text, st.dmax_text) if t]
-            taken -= _beyond(st, choice.config.get("Scale", 0))
+            scale = choice.config.get("Scale", 0)
+            cut = sum(n for digits, n in st.dscales.items() if scale < digits < scale + 19)
+            taken -= _beyond(st, scale) + cut
         if not _converts(_converter(ctype, tuple(sorted(choice.config.items()))), values):
-            taken = 0
-        return taken, empty, rest - taken
+            taken = cut = 0
+        return taken, empty + cut, rest - taken - cut
     if kind == "int":
         values = [v for v in (st.imin, st.imax) if v is not None]
     elif kind == "float":
@@ -824,7 +827,9 @@ def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
     candidates = [takes_all]
     kinds = st.kinds
     if "int" in kinds or "float" in kinds:
-        num = _epoch_choice(st) or (_int_choice(st, []) if "float" not in kinds else _decimal_choice(st, with_text=False))
+        # (a decimal's Scale holds the decimal strings' digits too, when there are any)
+        decimal = (_decimal_choice(st, with_text=True) if st.n_dec else None) or _decimal_choice(st, with_text=False)
+        num = _epoch_choice(st) or (_int_choice(st, []) if "float" not in kinds else decimal)
         if num is not None:
             candidates.append(num)
     if "int" in kinds and "float" in kinds:
@@ -862,7 +867,7 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
     if ctype not in FORCED_TYPES:
         raise InferError(f"--type {text}={ctype}: the types infer can give a path are {', '.join(FORCED_TYPES)}")
     if ctype == "decimal":
-        choice = _decimal_choice(st, with_text=st.dec_text and "str" in st.kinds) or _decimal_choice(st, with_text=False)
+        choice = (_decimal_choice(st, with_text=True) if st.n_dec else None) or _decimal_choice(st, with_text=False)
         if choice is None:
             raise InferError(f"--type {text}=decimal: no Scale holds the numbers seen in a signed 64-bit integer")
         choice.reason = why

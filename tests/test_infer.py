@@ -916,3 +916,21 @@ def test_a_draft_is_validated_on_its_input_and_says_so(records_file: Path) -> No
     records = [{"id": str(i), "n": i} for i in range(5)]
     result = infer(iter(records))  # a one-shot iterator: kept, to be read again
     assert result.verified == {"records": 5, "refused": 0, "errors": {}} and result.to_dict()["verified"] == result.verified
+
+
+def test_a_decimal_scale_holds_the_decimal_strings_beside_floats_and_words() -> None:
+    # found by a bug hunt: with floats and a word beside them, the decimal strings' digits
+    # were left out of the Scale (1 for "3.25": stored "3.2", a warning; refused under
+    # --strict) while the report said they were stored as sent; --type picked the same
+    data = ndjson({"id": "a", "w": 2.5}, {"id": "b", "w": 1.5}, {"id": "c", "w": "3.25"}, {"id": "d", "w": "x"})
+    for types in (None, {"w": "decimal"}):
+        result = infer(data, types=types)
+        assert entry(result, "w")["config"] == {"Scale": 2}, types
+        report = mapper.compile_sink(result.body).validate(data, strict=True)
+        assert report.warnings == [] and [(e.record, e.code) for e in report.errors] == [(3, "invalid_value")], types
+    alternatives = infer(data).conflicts["w"]["alternatives"]
+    assert alternatives[0] == {"type": "decimal", "config": {"Scale": 2}, "exact": 3, "changed": 0, "refused": 1}
+    # a Scale smaller than the strings' digits (chosen by hand) counts them as changed, not as sent
+    data = ndjson({"id": "a", "w": 2.5}, {"id": "b", "w": "3.25"}, {"id": "c", "w": "3.5"})
+    tallies = infer(data).conflicts.get("w", {}).get("alternatives", [])
+    assert len({(t["type"], json.dumps(t["config"])) for t in tallies}) == len(tallies)  # each candidate once
