@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -1190,6 +1191,14 @@ _UI_KEYS = ("name", "table", "mapping", "allow_missing_fields")
 _VALUE_KEYS = ("path", "config")
 
 
+def _json_text(value: Any) -> str:
+    """A config value as the definition spells it (``true``, ``"ms"``), not as Python does."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def _derived_config(col: TableColumn) -> tuple[str, dict[str, Any]]:
     """The definition entry type and config a table column implies."""
     if col.name == "_id":
@@ -1260,6 +1269,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
 
     # The table.
     table: Table | None = None
+    problems: list[TableProblem] = []
     raw = doc.get("table")
     if "table" not in doc or raw is None:
         ck.error(("table",), "missing", "the UI form needs the table: a FeatureBase SQL CREATE TABLE statement")
@@ -1270,11 +1280,11 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     elif len(raw) > 1_000_000:
         ck.error(("table",), "too-long", f"the CREATE TABLE statement is {len(raw)} characters long; at most 1000000 are taken")
     else:
-        parsed, problems = analyze_create_table(raw)
+        # a statement that parses is the table the mapping is checked against even when
+        # the table has errors of its own (MIN above MAX, DECIMAL(25)): every problem at once
+        table, problems = analyze_create_table(raw)
         for p in problems:
             ck.add(p.severity, ("table",), p.code, p.render())  # type: ignore[arg-type]
-        if not any(p.severity == "error" for p in problems):
-            table = parsed
 
     # The mapping's values: paths and configs, checked with or without a table.
     mapping = doc.get("mapping")
@@ -1301,7 +1311,8 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     id_field: str | None = None
     pk_fields: tuple[str, ...] | None = None
     if table is not None and mapping is not None and not check_column_count(ck, len(mapped), ("mapping",)):
-        columns, id_field, pk_fields = _build_columns(ck, table, mapped)
+        table_errors = any(p.severity == "error" for p in problems)
+        columns, id_field, pk_fields = _build_columns(ck, table, mapped, names_only=table_errors)
 
     if any(p.severity == "error" for p in ck.problems[start:]):
         return None
@@ -1377,7 +1388,10 @@ def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
     return _Mapped(key, value, None, None, False)
 
 
-def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[list[Column], str | None, tuple[str, ...] | None]:
+def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only: bool = False) -> tuple[list[Column], str | None, tuple[str, ...] | None]:
+    """The sink's columns from the table and the mapping; ``names_only``: the table has errors
+    of its own, so the mapping is checked against its column names alone (each column's
+    type and config would only repeat those errors)."""
     by_name = {c.name: c for c in table.columns}
     names = [c.name for c in table.columns]
     claimed: dict[str, str] = {}  # column name -> mapping key
@@ -1414,7 +1428,8 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[li
 
     # Identity: the _id column.
     id_col = table.id_column
-    assert id_col is not None  # the table checked
+    if id_col is None:  # (the table's own error says so)
+        return [], None, None
     id_field = "_id" if id_col.type == "ID" else None
     pk_fields = ("_id",) if id_col.type == "STRING" else None
     if "_id" not in chosen:
@@ -1424,6 +1439,8 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[li
             "missing",
             f"map the _id column: it is the table's primary key ({id_col.type}) and every record needs a value for it",
         )
+    if names_only:
+        return [], None, None
 
     columns: list[Column] = []
     ordered = [c.name for c in table.columns if c.name in chosen]
@@ -1450,7 +1467,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped]) -> tuple[li
                 ck.warning(
                     here + ("config", k),
                     "overrides-table",
-                    f"{canon} {v!r} replaces {base[canon]!r}, which the table's column `{col.to_sql() if col else target}` implies",
+                    f"{canon} {_json_text(v)} replaces {_json_text(base[canon])}, which the table's column `{col.to_sql() if col else target}` implies",
                 )
 
         def where(tokens: tuple[str, ...], here: tuple[str, str] = here, user: Mapping[str, Any] = user) -> tuple[str | int, ...]:

@@ -616,7 +616,21 @@ def test_config_that_contradicts_the_table_is_a_warning():
     assert result.valid
     assert [(p.pointer, p.code) for p in result.warnings] == [("/mapping/ts/config/Granularity", "overrides-table")]
     assert "TIMEUNIT 's'" in result.warnings[0].message
+    assert 'Granularity "ms" replaces "s"' in result.warnings[0].message  # as the definition spells them (was 'ms' / 's')
     assert result.sink.column("ts").config.granularity == "ms"
+
+
+@pytest.mark.parametrize("table", ["a INT MIN 5 MAX 1, b STRING", "a DECIMAL(25), b STRING", "a FOO, b STRING", "a TIMESTAMP TIMEUNIT 'xx', b STRING"])
+def test_a_table_with_errors_of_its_own_still_has_the_mapping_checked_against_its_columns(table):
+    # found by a bug hunt: any error in the table hid every problem of the mapping
+    # (check is to say every problem at once); the columns' own errors are said once
+    doc = _ui(f"CREATE TABLE t (_id ID, {table})", {"_id": "id", "a": "x", "b": "b", "zz": "q"})
+    got = _problems(doc)
+    assert ("error", "/mapping/zz", "unknown-column") in got
+    assert [p for p in got if p[1].startswith("/mapping/")] == [("error", "/mapping/zz", "unknown-column")], got
+    assert len([p for p in got if p[1] == "/table"]) == 1
+    no_id = _problems(_ui("CREATE TABLE t (_id ID, a INT MIN 5 MAX 1)", {"a": "x"}))
+    assert ("error", "/mapping", "missing") in no_id  # the _id mapping is missing
 
 
 def test_bad_mapping_values():
