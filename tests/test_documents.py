@@ -327,3 +327,26 @@ def test_records_paths_through_keys_msgspec_cannot_name():
     ):
         assert m.validate(json.dumps(doc), records_path=["c", "d\n", "e"]).errors[0].reason.endswith(why), doc
     assert "no key `a\\b`" in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("path", "doc"),
+    [
+        ("orders", {"meta": {"orders": [{"id": 1}]}}),
+        ("orders", 5),
+        ("orders", {"orders": None}),
+        ("orders", {"orders": {"a": 1}}),
+        ("orders", [1]),
+        ("meta.orders", {"meta": 3}),
+        ("meta.orders", {"meta": {"x": 1}, "list": [{"a": 1}, {"a": 2}]}),
+        ("orders", {"o": [{"a": 1}], "orders": "x"}),
+    ],
+)
+def test_a_python_document_without_records_is_worded_as_its_json_text_is(path, doc):
+    # found by a bug hunt: Python documents had their own words ("the document is a int",
+    # "it holds a NoneType") and no hint of where the arrays of objects are
+    m = mapper.compile_sink(SINK)
+    as_text = m.validate(json.dumps(doc).encode() + b"\n", records_path=path).errors
+    as_python = m.validate([doc], records_path=path).errors
+    assert [(e.code, e.reason) for e in as_python] == [(e.code, e.reason) for e in as_text]
+    assert as_text[0].code == "no_records"

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..tiers import renameable
 from .gojson import same_length_escapes
@@ -678,16 +678,23 @@ def _records_hint(data: bytes) -> str:
         doc = _DECODE_ANY.decode(data)
     except (msgspec.DecodeError, ValueError, RecursionError):
         return ""
+    return _hint_of(doc)
+
+
+def _hint_of(doc: Any) -> str:
+    """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
     found: list[tuple[str, int]] = []
 
     def look(node: Any, prefix: str, depth: int) -> None:
-        if not isinstance(node, dict) or depth > 3:
+        if not isinstance(node, Mapping) or depth > 3:
             return
         for key, value in node.items():
+            if not isinstance(key, str):
+                continue
             path = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value[:100]):
+            if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value[:100]):
                 found.append((path, len(value)))
-            elif isinstance(value, dict):
+            elif isinstance(value, Mapping):
                 look(value, path, depth + 1)
 
     look(doc, "", 0)
@@ -1063,21 +1070,32 @@ def iter_units(
 
 
 def object_document_units(doc: Any, keys: tuple[str, ...]) -> Iterator[Unit]:
-    """A Python document: the records are the list at ``keys``."""
+    """A Python document: the records are the list at ``keys`` (a document without it is worded
+    as the same document as JSON text is, where arrays of objects are included)."""
     node = doc
+    why = None
     for depth, key in enumerate(keys):
+        at = f" - at `{'.'.join(keys[:depth])}`" if depth else ""
         if not isinstance(node, Mapping):
-            where = ".".join(keys[:depth]) or "the document"
-            yield BrokenDocument(f"no records at `{'.'.join(keys)}`: {where} is a {type(node).__name__}, not an object", None, b"", "no_records")
-            return
+            why = f"Expected `object`, got `{_kind(node)}`{at}"
+            break
         if key not in node:
-            yield BrokenDocument(f"no records at `{'.'.join(keys)}`: no key `{key}`", None, b"", "no_records")
-            return
+            why = f"no key `{key}`{at}"
+            break
         node = node[key]
-    if not isinstance(node, (list, tuple)):
-        yield BrokenDocument(f"no records at `{'.'.join(keys)}`: it holds a {type(node).__name__}, not an array", None, b"", "no_records")
+    else:
+        if not isinstance(node, (list, tuple)):
+            why = f"Expected `array`, got `{_kind(node)}` - at `{'.'.join(keys)}`"
+    if why is not None:
+        hint = _hint_of(doc)
+        yield BrokenDocument(f"no records at `{'.'.join(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
         return
     yield from _object_units(node)
+
+
+def _kind(value: Any) -> str:
+    """A Python value's JSON type as msgspec names it (any mapping an object, as everywhere)."""
+    return "object" if isinstance(value, Mapping) else type_name(value)
 
 
 class NotAnItem:
