@@ -82,8 +82,23 @@ def json_type(value: Any) -> str:
     return _TYPE_PHRASES.get(name, name)
 
 
+class LongFloat(float):
+    """A number a definition writes beyond float64's range (``1e309``): infinite, and its text,
+    so that messages show what was written, not ``Infinity``."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> LongFloat:
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
 def show_json(value: Any) -> str:
     """A short JSON rendering of a user value for messages."""
+    if isinstance(value, LongFloat):
+        return preview(value.text, 80)
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError, RecursionError):

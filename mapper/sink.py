@@ -19,6 +19,7 @@ the single input of the compile stage.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import replace
@@ -26,7 +27,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-from .checks import Checker, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
+from .checks import Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
 from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
@@ -62,6 +63,12 @@ class _Obj(dict):
                 self.history.setdefault(k, [self[k]]).append(v)
                 del self[k]  # at its last place: keys read in order then see the winning value last, as Go does
             self[k] = v
+
+
+def _parse_float(text: str) -> float:
+    """A JSON number with a fraction or exponent; one beyond float64 keeps its text (:class:`LongFloat`)."""
+    value = float(text)
+    return LongFloat(text) if math.isinf(value) else value
 
 
 def _parse_int(text: str) -> int | LongInteger:
@@ -110,8 +117,12 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     if not text.strip():
         raise DefinitionError([Problem("error", "", f"{what} is empty", "empty")])
     try:
-        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int)
+        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
     except json.JSONDecodeError as exc:
+        if exc.msg.startswith("Unexpected UTF-8 BOM"):  # (Python's words name its own remedy)
+            raise DefinitionError(
+                [Problem("error", "", f"{what} is not valid JSON: a byte order mark (U+FEFF) stands where a value should at line 1 column 1", "invalid-json")]
+            ) from None
         hint = _records_hint(text) if exc.msg == "Extra data" else ""
         raise DefinitionError(
             [Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]

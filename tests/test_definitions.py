@@ -1011,3 +1011,18 @@ def test_a_path_key_of_a_str_subclass_is_its_text():
         }
     )
     assert m.map(b'{"id":1,"name":"x"}').to_rows() == [{"_id": 1, "n": "x"}]
+
+
+def test_numbers_beyond_float64_and_a_second_byte_order_mark_are_said_as_written(tmp_path):
+    # found by a bug hunt: "Scale must be a whole number, not a number Infinity" for 1e309,
+    # and Python's own remedy ("decode using utf-8-sig") for a file starting with two BOMs
+    text = (
+        '{"id_field":"id","allow_missing_fields":true,"definition":[{"name":"id","path":["id"],"type":"id"},'
+        '{"name":"d","path":["d"],"type":"decimal","config":{"Scale":1e309}},{"name":"i","path":["i"],"type":"int","config":{"Min":-1e400,"Max":1}}]}'
+    )
+    messages = [p.message for p in mapper.check_sink(text).problems]
+    assert messages == ["Scale must be a whole number, not a number 1e309", "Min must be a whole number, not a number -1e400"]
+    path = tmp_path / "two-boms.json"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
+    problems = mapper.check_sink(str(path)).problems
+    assert len(problems) == 1 and "byte order mark (U+FEFF)" in problems[0].message and "utf-8-sig" not in problems[0].message
