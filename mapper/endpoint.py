@@ -231,6 +231,12 @@ class Limits:
     def __post_init__(self) -> None:
         if not (self.records_per_s > 0 and self.bytes_per_s > 0) or math.isinf(self.records_per_s + self.bytes_per_s):
             raise OptionError("the limits must be positive numbers of records and bytes per second")
+        # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
+        smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
+        if self.records_per_s < 1 or self.bytes_per_s < smallest:
+            raise OptionError(
+                f"the limits must admit a body: at least 1 record and {smallest} bytes per second, not {self.records_per_s:g} and {self.bytes_per_s:g}"
+            )
         if self.body_records is not None and self.body_records < 1:
             raise OptionError("a body holds at least one record")
         if self.body_bytes is not None and self.body_bytes < BODY_OVERHEAD + ITEM_OVERHEAD + 1:

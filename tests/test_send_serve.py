@@ -1105,6 +1105,8 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
         ("--max-body-bytes", 0, "positive number of bytes"),
         ("--create-delay", "nan", "seconds >= 0"),
         ("--create-delay", -1, "seconds >= 0"),
+        ("--records-per-s", "1e-9", "must admit a body"),  # (found by a bug hunt: it served, answering 413 to every body)
+        ("--bytes-per-s", "20", "must admit a body"),
     ):
         rc, _out, err = main_in_process(capsys, "serve", "--db", ":memory:", option, value)
         assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (option, value, err)
