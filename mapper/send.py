@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import glob
 import http.client
 import math
 import os
@@ -594,7 +595,10 @@ class Checkpoint:
         self.path = path
 
     def load(self) -> dict[str, Any] | None:
-        if self.path is None or not os.path.exists(self.path):
+        if self.path is None:
+            return None
+        self._clean()
+        if not os.path.exists(self.path):
             return None
         try:
             state = orjson.loads(Path(self.path).read_bytes())
@@ -603,6 +607,16 @@ class Checkpoint:
         if not isinstance(state, dict) or state.get("version") != 1:
             raise InputError(f"{self.path} is not a mapper send checkpoint")
         return state
+
+    def _clean(self) -> None:
+        """Remove the temporary files of saves a killed run left (never under the checkpoint's name)."""
+        assert self.path is not None
+        target = Path(self.path)
+        for stale in (target.parent if str(target.parent) else Path(".")).glob(f".{glob.escape(target.name)}.*.tmp"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
 
     def save(self, state: dict[str, Any]) -> None:
         if self.path is None:

@@ -1464,3 +1464,19 @@ def test_an_answer_of_odd_items_and_a_resume_before_any_acknowledgement_are_word
     _summary(run, argparse.Namespace(report="json", dry_run=False, quiet=False, checkpoint=str(checkpoint)), aborted=None)
     out, err = capsys.readouterr()
     assert json.loads(out)["resumed_after"] is None and "(resumed: nothing was acknowledged before)" in err and "-1" not in err
+
+
+def test_a_checkpoint_save_killed_midway_leaves_no_temporary_file_for_good(tmp_path):
+    # found by a bug hunt: a kill while the checkpoint was being written left
+    # .NAME.XXXX.tmp beside it for ever (the checkpoint itself intact); the next run removes them
+    from mapper.send import Checkpoint
+
+    cp = Checkpoint(str(tmp_path / "c[1].json"))  # (a name glob would read as a pattern)
+    cp.save({"version": 1, "done": False})
+    stale = [tmp_path / ".c[1].json.abc123.tmp", tmp_path / ".c[1].json.x.tmp"]
+    for f in stale:
+        f.write_text("{")
+    other = tmp_path / ".other.json.abc.tmp"
+    other.write_text("{")
+    assert cp.load() == {"version": 1, "done": False}
+    assert not any(f.exists() for f in stale) and other.exists()
