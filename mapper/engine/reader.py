@@ -25,6 +25,7 @@ import re
 import sys
 import zlib
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Union
 
@@ -1109,11 +1110,13 @@ _NO_VALUE_KEY: Any = NotAnItem(None)
 
 
 def _object_units(objs: Iterable[Any], size: int = 2048) -> Iterator[ObjectRecords]:
-    batch: list[Any] = []
-    for obj in objs:
-        batch.append(obj)
-        if len(batch) >= size:
-            yield ObjectRecords(batch)
-            batch = []
-    if batch:
+    """Python records in units of ``size``, cut at C speed (a step per record here was ~15%
+    of mapping a list of dicts)."""
+    if isinstance(objs, (list, tuple)):
+        for i in range(0, len(objs), size):
+            part = objs[i : i + size]
+            yield ObjectRecords(part if isinstance(part, list) else list(part))
+        return
+    it = iter(objs)
+    while batch := list(islice(it, size)):
         yield ObjectRecords(batch)
