@@ -353,9 +353,16 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict:
         try:
             if _plain(record.values()):
-                # copied to its size: orjson (3.12 on) returns its text in a buffer of at least
-                # 4 KB, and the batcher holds every record's text until its body is taken
-                raw = bytes(memoryview(orjson.dumps(record)))
+                try:
+                    # copied to its size: orjson (3.12 on) returns its text in a buffer of at least
+                    # 4 KB, and the batcher holds every record's text until its body is taken
+                    raw = bytes(memoryview(orjson.dumps(record)))
+                except TypeError as exc:
+                    if "Recursion limit" not in str(exc):
+                        raise
+                    # deeper than orjson writes (255 levels): builtin values only, so the
+                    # standard library's encoder writes the same text (NaN refused below)
+                    return _deep_text(record)
                 if b"null" in raw and _non_finite(record):
                     return None, "the record holds a float NaN or infinity, which JSON cannot carry"
                 return raw, None
@@ -393,6 +400,17 @@ def _plain(values: Collection[Any]) -> bool:
         if (c is dict and not _plain(v.values())) or (c is list and not _plain(v)):
             return False
     return True
+
+
+def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    """The JSON text of a record of builtin values nested deeper than orjson writes."""
+    try:
+        raw = json.dumps(record, allow_nan=False, separators=(",", ":")).encode("ascii")  # (escapes: a lone surrogate too, as _exact_text)
+    except ValueError:
+        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
+    except RecursionError:
+        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+    return raw, json_problem(raw)
 
 
 def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
