@@ -59,6 +59,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from array import array
@@ -1166,9 +1167,23 @@ class _Spool:
         return self.copy  # type: ignore[return-value]
 
 
+def _regular_file(path: Any) -> bool:
+    """Whether a path names a regular file (one that can be read a second time)."""
+    if str(path) == "-":
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: tuple[str, ...] | None) -> dict[str, Any] | None:
-    """The draft validated on the sources (read again): records, refused, the commonest errors."""
+    """The draft validated on the sources (read again): records, refused, the commonest errors;
+    None when some source cannot be read again (an iterator of records)."""
     from .api import compile_sink  # (above the engine; infer is above both)
+
+    if any(src is None for src in sources):
+        return None
 
     m = compile_sink(body)
     records = refused = 0
@@ -1287,7 +1302,7 @@ def infer(
         try:
             if isinstance(src, (str, os.PathLike)):
                 fh = open_input(src)
-                spool = _Spool(fh) if str(src) == "-" else None
+                spool = None if _regular_file(src) else _Spool(fh)  # (stdin, a FIFO, <(...): read once)
                 try:
                     scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys)
                 finally:
@@ -1299,10 +1314,9 @@ def infer(
                 scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys)
                 again.append(spool.again())
             else:
-                if not isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)):
-                    src = list(src)  # (an iterator of records: kept, to be read again)
                 scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
-                again.append(src)
+                # an iterator of records is read once: not kept (its records may not fit in memory)
+                again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
         except MapperError:
             raise
         except OSError as exc:

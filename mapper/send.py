@@ -38,6 +38,7 @@ import os
 import random
 import signal
 import ssl
+import stat
 import sys
 import tempfile
 import threading
@@ -73,8 +74,9 @@ class SendError(MapperError):
     """A send that could not be completed (see :class:`EndpointUnreachable`)."""
 
 
-class InputStopped(SendError):
-    """An input could not be read (on): what was read before it was sent and checkpointed."""
+class InputStopped(SendError, InputError):
+    """An input could not be read (on): what was read before it was sent and checkpointed
+    (an :class:`InputError` too, as it was before the run sent what it had read)."""
 
 
 class EndpointUnreachable(SendError):
@@ -531,16 +533,19 @@ class _DeadLetters:
         run killed before its checkpoint, are cut off: the resumed run writes them again)."""
         self.fh: IO[bytes] | None = None
         self.size = 0  # bytes in the file
+        self.regular = False  # a regular file (a pipe, /dev/stderr: written, not measured, cut or synced)
         if path is not None:
             try:
                 self.fh = open(path, "ab" if append else "wb")  # noqa: SIM115 - closed by close()
-                self.size = self.fh.seek(0, os.SEEK_END)
-                if keep is not None and self.size > keep:
-                    self.fh.truncate(keep)
-                    self.size = keep
+                self.regular = stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode)
+                if self.regular:
+                    self.size = self.fh.seek(0, os.SEEK_END)
+                    if keep is not None and self.size > keep:
+                        self.fh.truncate(keep)
+                        self.size = keep
             except OSError as exc:
-                raise InputError(f"cannot write {path}: {exc.strerror}") from None
-            if keep is not None and self.size < keep:
+                raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            if keep is not None and self.regular and self.size < keep:
                 self.fh.close()
                 raise OptionError(
                     f"the dead letters {path} hold {self.size:,} bytes where the checkpoint says {keep:,}: letters of the earlier run are"
@@ -553,7 +558,8 @@ class _DeadLetters:
         data = b"".join(orjson.dumps(d) + b"\n" for d in letters)
         self.fh.write(data)
         self.fh.flush()
-        os.fsync(self.fh.fileno())
+        if self.regular:
+            os.fsync(self.fh.fileno())
         self.size += len(data)
 
     def close(self) -> None:

@@ -342,3 +342,44 @@ def test_a_record_nested_too_deeply_fails_alone_in_every_document_form():
     # a deep document that cannot be read shallowly either (cut short) is still one error
     report = m.validate(forms["array"][0][:-3], on_error="skip")
     assert report.records == 1 and "nested too deeply" in report.errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("form", "make"),
+    [
+        ("array, then more", lambda recs: b"[" + b",".join(recs) + b'] {"id": 7}'),
+        ("array, trailing comma", lambda recs: b"[" + b",".join(recs) + b",]"),
+        ("array, empty element", lambda recs: b"[" + recs[0] + b",," + b",".join(recs[1:]) + b"]"),
+        ("body, then more", lambda recs: b'{"records": [' + b",".join(b'{"value": ' + r + b"}" for r in recs) + b"]} xyz"),
+        ("body, cut short", lambda recs: b'{"records": [' + b",".join(b'{"value": ' + r + b"}" for r in recs) + b"]"),
+        ("path, then more", lambda recs: b'{"items": [' + b",".join(recs) + b"]} x"),
+        ("path, member without value", lambda recs: b'{"items": [' + b",".join(recs) + b'], "a":}'),
+    ],
+)
+def test_a_deep_record_in_a_document_that_is_not_json_leaves_it_one_broken_document(form, make):
+    # found in review: the reader of documents too deep for the decoders stopped at the
+    # array's end (what followed was dropped without a word) and took a trailing comma
+    m = mapper.compile_sink(ID_AND_V)
+    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    data = make([deep, b'{"id":1,"v":1}', b'{"id":2}'])
+    options = {"records_path": "items"} if form.startswith("path") else {"input_format": "endpoint"} if form.startswith("body") else {}
+    report = m.validate(data, on_error="skip", **options)
+    assert (report.records, report.failed_records) == (1, 1), form
+    assert report.errors[0].code == "invalid_json" and "nested too deeply" in report.errors[0].reason
+
+
+def test_a_lone_surrogate_beside_a_deep_record_in_a_body_is_read_as_go_reads_it():
+    m = mapper.compile_sink({**ID_AND_V, "definition": [*ID_AND_V["definition"], {"name": "s", "path": ["s"], "type": "string"}]})
+    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    body = b'{"records": [{"value": ' + deep + b'}, {"value": {"id": 5, "s": "a\\ud800"}}]}'
+    report = m.validate(body, on_error="skip")
+    assert [(e.record, e.code) for e in report.errors] == [(0, "invalid_json")]
+    assert [(w.record, w.kind) for w in report.warnings] == [(1, "utf8_replaced")]
+
+
+def test_a_pretty_printed_object_holding_nan_is_one_bad_record_not_one_a_line():
+    # found in review: holding the first value to JSON in format detection made it NDJSON
+    m = mapper.compile_sink(ID_AND_V)
+    data = b'{\n  "id": 1,\n  "v": NaN\n}\n{\n  "id": 2,\n  "v": 3\n}\n'
+    report = m.validate(data, on_error="skip")
+    assert report.records == 2 and [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json")]

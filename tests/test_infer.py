@@ -914,7 +914,7 @@ def test_a_draft_is_validated_on_its_input_and_says_so(records_file: Path) -> No
     result = infer([str(records_file)])
     assert result.verified == {"records": 2, "refused": 0, "errors": {}} and result.unusable is None  # ("ground": alt is a string column)
     records = [{"id": str(i), "n": i} for i in range(5)]
-    result = infer(iter(records))  # a one-shot iterator: kept, to be read again
+    result = infer(records)  # a list of records is read again
     assert result.verified == {"records": 5, "refused": 0, "errors": {}} and result.to_dict()["verified"] == result.verified
 
 
@@ -934,3 +934,28 @@ def test_a_decimal_scale_holds_the_decimal_strings_beside_floats_and_words() -> 
     data = ndjson({"id": "a", "w": 2.5}, {"id": "b", "w": "3.25"}, {"id": "c", "w": "3.5"})
     tallies = infer(data).conflicts.get("w", {}).get("alternatives", [])
     assert len({(t["type"], json.dumps(t["config"])) for t in tallies}) == len(tallies)  # each candidate once
+
+
+def test_infer_reads_a_fifo_once_and_an_iterator_is_not_kept(tmp_path: Path) -> None:
+    # found in review: the draft's validation opened a named pipe a second time (hung for
+    # ever: nobody writes it again); and an iterator of records was kept whole to be read again
+    import threading
+
+    fifo = tmp_path / "records.fifo"
+    os.mkfifo(fifo)
+    data = b"".join(b'{"id":-%d,"x":1}\n' % i for i in range(1, 5))
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    done: list[Any] = []
+    reader = threading.Thread(target=lambda: done.append(infer([str(fifo)], id_field="id")), daemon=True)
+    reader.start()
+    reader.join(20)
+    assert done, "infer hung on a FIFO"
+    assert done[0].verified == {"records": 4, "refused": 4, "errors": {"invalid_id": 4}} and done[0].unusable
+    result = infer(iter([{"id": str(i), "n": i} for i in range(5)]))
+    assert result.verified is None and result.unusable is None

@@ -1480,3 +1480,22 @@ def test_a_checkpoint_save_killed_midway_leaves_no_temporary_file_for_good(tmp_p
     other.write_text("{")
     assert cp.load() == {"version": 1, "done": False}
     assert not any(f.exists() for f in stale) and other.exists()
+
+
+def test_dead_letters_go_to_a_pipe_or_a_device_too(tmp_path, capsys):
+    # found in review: the resume bookkeeping sought to the end of --rejects (a pipe:
+    # "cannot write ...: None" before anything was sent), and fsync of a device failed
+    import threading
+
+    records = write_records(tmp_path / "r.ndjson", 60)
+    rc, out, err = main_in_process(capsys, "send", SINK, records, "--dry-run", "--rejects", "/dev/null", "--report", "json")
+    assert rc == EXIT_REJECTED and json.loads(out.splitlines()[-1])["refused_prevalidation"] == len(refused_ids(60)), err
+    fifo = tmp_path / "letters.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    rc, _out, err = main_in_process(capsys, "send", SINK, records, "--dry-run", "--rejects", fifo)
+    reader.join(10)
+    assert rc == EXIT_REJECTED, err
+    assert {f"r{orjson.loads(x)['record']}" for x in got[0].splitlines()} == refused_ids(60)

@@ -247,7 +247,7 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
             prefix, skipping, skipped_cr = bytes(tail[:OVERSIZED_PREFIX]), len(tail), tail.endswith(b"\r")
             tail = bytearray()
     if skipping >= 0:
-        yield OversizedRecord(skipping, max_record, prefix, first)
+        yield OversizedRecord(skipping - skipped_cr, max_record, prefix, first)
     elif tail:
         yield NdjsonChunk(bytes(tail), first)
 
@@ -335,60 +335,76 @@ def _strip_span(data: bytes, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _shallow_items(data: bytes, pos: int) -> list[memoryview] | None:
-    """The texts of the elements of the array opening at ``data[pos]`` (views into ``data``;
-    None: not an array, or truncated): for a document whose records the decoders cannot
-    read because one of them is nested deeper than they go (that one then fails alone,
-    as on its own line)."""
-    if data[pos : pos + 1] != b"[":
+def _parts(data: bytes, pos: int, end: int, opening: int) -> list[tuple[int, int, int]] | None:
+    """The top-level parts of the array (``opening`` ``[``) or object (``{``) at ``data[pos]``:
+    (start, end, first top-level ``:`` or -1) of each, blanks stripped; None unless it is
+    such a container holding no empty part (``[1,,2]``, ``[1,]``) and followed by blanks only
+    up to ``end`` (a document's own end, or its member's)."""
+    if pos >= end or data[pos] != opening:
         return None
-    view = memoryview(data)
-    items: list[memoryview] = []
-    start = pos + 1
+    parts: list[tuple[int, int, int]] = []
+    start, colon = pos + 1, -1
     for c, at in _top_level(data, pos):
-        if c == 44 or c in b"]}":  # "," or the end
-            a, b = _strip_span(data, start, at)
-            if a < b or c == 44:
-                items.append(view[a:b])
-            if c != 44:
-                return items
-            start = at + 1
-    return None
-
-
-def _shallow_member(data: bytes, pos: int, key: str) -> tuple[int, int] | None:
-    """The span of the value of member ``key`` (its last) of the object opening at ``data[pos]``, or None."""
-    if data[pos : pos + 1] != b"{":
-        return None
-    found: tuple[int, int] | None = None
-    start, colon, name = pos + 1, -1, None
-    for c, at in _top_level(data, pos):
-        if c == 58:  # ":" after a key (a second one is the value's fault: it fails where it is read)
+        if c == 58:  # ":"
             if colon < 0:
                 colon = at
-                a, b = _strip_span(data, start, at)
-                try:
-                    name = json.loads(data[a:b])
-                except (ValueError, RecursionError):
-                    name = None
             continue
-        if colon >= 0 and name == key:  # "," or the end closes the member
-            found = _strip_span(data, colon + 1, at)
-        if c != 44:
-            return found
-        start, colon, name = at + 1, -1, None
-    return None
+        a, b = _strip_span(data, start, at)
+        if c == 44 or a < b or parts:  # (only "[]" or "{}" may hold nothing)
+            if a >= b:
+                return None
+            parts.append((a, b, colon))
+        if c != 44:  # the closing bracket: the right one, then nothing but blanks
+            if c != opening + 2 or not blank(data[at + 1 : end]):
+                return None
+            return parts
+        start, colon = at + 1, -1
+    return None  # truncated
+
+
+def _shallow_items(data: bytes, pos: int, end: int) -> list[memoryview] | None:
+    """The texts of the elements of the array at ``data[pos]`` (views into ``data``; None: not
+    such an array, see :func:`_parts`): for a document whose records the decoders cannot
+    read because one of them is nested deeper than they go (that one then fails alone,
+    as on its own line)."""
+    parts = _parts(data, pos, end, 91)  # "["
+    if parts is None:
+        return None
+    view = memoryview(data)
+    return [view[a:b] for a, b, _colon in parts]
+
+
+def _shallow_member(data: bytes, pos: int, end: int, key: str) -> tuple[int, int] | None:
+    """The span of the value of member ``key`` (its last, as the decoders take it) of the object
+    at ``data[pos]``; None when it has no such member or is no such object (see :func:`_parts`)."""
+    parts = _parts(data, pos, end, 123)  # "{"
+    if parts is None:
+        return None
+    found = None
+    for a, b, colon in parts:
+        if colon < 0:
+            return None  # a member without its ":"
+        try:
+            name = json.loads(data[a:colon])
+        except (ValueError, RecursionError):
+            return None
+        value = _strip_span(data, colon + 1, b)
+        if value[0] >= value[1]:
+            return None
+        if name == key:
+            found = value
+    return found
 
 
 def _shallow_records(data: bytes, records_path: tuple[str, ...] | None) -> list[memoryview] | None:
     """A document's records read by :func:`_shallow_items` (at ``records_path``, if given)."""
-    pos = _strip_span(data, 0, len(data))[0]
+    pos, end = _strip_span(data, 0, len(data))
     for key in records_path or ():
-        found = _shallow_member(data, pos, key)
+        found = _shallow_member(data, pos, end, key)
         if found is None:
             return None
-        pos = found[0]
-    return _shallow_items(data, pos)
+        pos, end = found
+    return _shallow_items(data, pos, end)
 
 
 def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1) -> Iterator[Unit]:
@@ -721,8 +737,8 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         yield _broken(data, exc, "the request body")
         return
     except RecursionError:  # an item nested deeper than the decoder goes: the items one by one, that one failing alone
-        span = _shallow_member(data, _strip_span(data, 0, len(data))[0], "records")
-        shallow = None if span is None else _shallow_items(data, span[0])
+        span = _shallow_member(data, *_strip_span(data, 0, len(data)), "records")
+        shallow = None if span is None else _shallow_items(data, *span)
         if shallow is None:
             yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
             return
@@ -743,9 +759,12 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         except (msgspec.DecodeError, ValueError, RecursionError):
             for j, text in enumerate(part):  # some item is not {"value": ...}: find which
                 try:
-                    raws.append(bytes(_ITEM.decode(text).value))
+                    # (tolerant: an item read without the body's rewrite, below, may hold a lone surrogate)
+                    item, fixed_item = _tolerant(_ITEM.decode, text)
+                    at = _offset_in(fixed_item, item.value)
+                    raws.append(text[at : at + len(item.value)])
                 except RecursionError:  # its value nested too deeply: the value, to fail on its own
-                    span = _shallow_member(text, 0, "value")
+                    span = _shallow_member(text, 0, len(text), "value")
                     if span is None:
                         raws.append(text)
                         bad[j] = 'the request body item is not an object with "value"'
@@ -850,8 +869,8 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 
 def _starts_with_value(text: bytes) -> bool:
     """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
-    try:
-        _JSON_ONLY.raw_decode(text.decode("utf-8", "surrogateescape"))
+    try:  # (the standard library's leniency kept: a pretty-printed object holding NaN is one bad record, not one a line)
+        json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError):
         return False
     return True
