@@ -122,6 +122,17 @@ class ColumnBuilder:
         self.valid[i] = False
         self.present[i] = False
 
+    def put_missing_rows(self, rows: np.ndarray) -> None:
+        """:meth:`put_missing` of many rows at once (``rows``: absolute positions)."""
+        i = rows - self.base
+        if self.sets is not None:
+            for j in i.tolist():
+                self.sets[j] = None
+        else:
+            self.values[i] = _ZERO[self.kind]
+        self.valid[i] = False
+        self.present[i] = False
+
     def _clear(self, i: int) -> None:
         if self.sets is not None:
             self.sets[i] = None

@@ -146,9 +146,9 @@ def value_for(draw, key):
 
 
 @st.composite
-def messy_records(draw):
+def messy_records(draw, max_records=60):
     recs = []
-    for _ in range(draw(st.integers(1, 60))):
+    for _ in range(draw(st.integers(1, max_records))):
         rec: dict[str, Any] = {}
         if draw(st.integers(0, 19)):
             rec["id"] = value_for(draw, "id")
@@ -265,3 +265,57 @@ def test_numeric_string_vector_agrees_with_go_parse_int(texts):
     # it vouches for every list of plain ASCII digit strings of up to 18 characters (the fast case)
     if all(re.fullmatch(r"[+-]?[0-9]{1,17}", t) for t in texts):
         assert got is not None and got.tolist() == expected
+
+
+def test_sparse_columns_agree_with_the_careful_path() -> None:
+    """Columns most records lack: the fast path writes their missing rows at once
+    (as the careful path marks them one by one), the present ones as usual; whether
+    missing is allowed or an error, from bytes and from dicts."""
+    import random
+
+    keys = {"ts": ("ts",), **{k: ("d", k) for k in ("when", "i", "big", "u", "dec", "b", "s")}, **{k: ("e", k) for k in ("ss", "ii", "di", "x")}}
+    rng = random.Random(7)
+    samples = {
+        "ts": [0, 1659981468260, "1659981468260", 2.5],
+        "when": ["2022-08-08T17:57:48Z", "1999-12-31T23:59:59.5Z", "x", 3],
+        "i": [12, -7, "12", 2**70],
+        "big": [2**63 - 1, -(2**54), 1.5, "7"],
+        "u": [0, 2**64 - 1, -1, 3.0],
+        "dec": [4.35, "0.001", -12.3456, "x"],
+        "b": [True, False, 1, "t"],
+        "s": ["a", "", "é", 5],
+        "ss": [["a", "b"], [], "a,b", [1]],
+        "ii": [[1, 2], [], "1,2", [-1]],
+        "di": ["2022-08-08", "0000-00-00", "2400-02-29", 5],
+        "x": [-50, 0, 50, "x"],
+    }
+    recs = []
+    for n in range(300):
+        rec: dict[str, Any] = {"id": f"r{n}"}
+        for key, where in keys.items():
+            roll = rng.random()
+            if roll < 0.85:
+                continue
+            node = rec
+            for part in where[:-1]:
+                node = node.setdefault(part, {})
+            node[where[-1]] = None if roll < 0.88 else rng.choice(samples[key])
+        recs.append(rec)
+    data = "\n".join(json.dumps(r) for r in recs).encode() + b"\n"
+    for allow in (True, False):
+        m = mapper.compile_sink({**FULL_SINK, "allow_missing_fields": allow})
+        fast, careful = run_both(m, data)
+        assert fast == careful
+        assert any(e[3] == "missing" for e in fast[2]) is not allow
+        as_dicts = m.map(recs, on_error="skip")
+        assert as_dicts.to_rows() == fast[0]
+    m = mapper.compile_sink(FULL_SINK)
+    rows = m.map(data, on_error="skip").to_rows()
+    # a row holds a column only where its record sent that value (missing stays missing)
+    by_id = {r["_id"]: r for r in rows}
+    assert len(by_id) > 100
+    for rec in recs:
+        row = by_id.get(rec["id"], {})
+        for key in ("s", "i", "u", "ss"):
+            if key in row:
+                assert key in rec.get("d", {}) or key in rec.get("e", {}), (rec, row)

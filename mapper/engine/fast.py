@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import typing
 from time import perf_counter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import msgspec
 import numpy as np
@@ -301,6 +301,8 @@ class FastPath:
         self.dict_forms = plan.dict_forms
         # set columns have no vector form: their plain rows are taken here, the rest by the careful path
         self.quick_sets = {ci: _QUICK_SETS[t.storage] for ci, t in enumerate(careful.ctypes) if t.storage in _QUICK_SETS}
+        # columns whose missing values the careful path only marks missing (see missing_at_once)
+        self.missing_kept = [careful.allow_missing and t.on_missing == "keep" for t in careful.ctypes]
 
     # ------------------------------------------------------------------ runs
 
@@ -609,25 +611,46 @@ class FastPath:
         start = seg.pos - b.base
         result = vec(lst if vec_input is None else vec_input, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
+            rows = self.missing_at_once(ci, lst, range(k), seg, b) if not identity else range(k)
             quick = self.quick_sets.get(ci) if not identity else None
             if quick is not None:
                 put = b.put
-                for i, v in enumerate(lst):
+                for i in rows:
+                    v = lst[i]
                     stored = quick(v)
                     if stored is None:
                         element(v, seg.pos + i, seg.line(i))
                     else:
                         put(seg.pos + i, stored)
                 return
-            for i, v in enumerate(lst):
-                element(v, seg.pos + i, seg.line(i))
+            for i in rows:
+                element(lst[i], seg.pos + i, seg.line(i))
             return
         ok, lossy = result
         if ok is not None:
-            for i in np.flatnonzero(~ok).tolist():
+            redo = np.flatnonzero(~ok).tolist()
+            if not identity:
+                redo = self.missing_at_once(ci, lst, redo, seg, b)
+            for i in redo:
                 element(lst[i], seg.pos + i, seg.line(i))
         if lossy:
             self.lossy(ci, lst, seg, lossy, element)
+
+    def missing_at_once(self, ci: int, lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder) -> Sequence[int]:
+        """Write the rows of ``rows`` whose value is missing at once, where the column keeps
+        them missing (the careful path would do only that, one row at a time: a sparse
+        column, most of whose rows lack it, went cell by cell); the other rows, to redo.
+        """
+        if not self.missing_kept[ci] or len(rows) < 8:
+            return rows
+        absent = [i for i in rows if lst[i] is UNSET or lst[i] is MISSING]
+        if not absent:
+            return rows
+        b.put_missing_rows(np.array(absent, dtype=np.int64) + seg.pos)
+        if len(absent) == len(rows):
+            return ()
+        gone = set(absent)
+        return [i for i in rows if i not in gone]
 
     def lossy(self, ci: int, lst: list[Any], seg: Seg, lossy: list[tuple[str, np.ndarray]], element: Any) -> None:
         """Report values the vector form computed right but the endpoint stores differently from how they were sent."""
