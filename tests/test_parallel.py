@@ -397,7 +397,7 @@ def test_a_killed_parent_leaves_no_worker_waiting_and_no_shared_memory(sig, tmp_
     import time
 
     records = tmp_path / "r.ndjson"
-    records.write_bytes(generate(150_000, "clean"))
+    records.write_bytes(generate(15_000, "clean") * 10)  # long enough to be killed mid-run (generating 150,000 took 3 s)
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))
     out = tmp_path / "out.npz"
