@@ -229,8 +229,10 @@ class Limits:
     body_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        if not (self.records_per_s > 0 and self.bytes_per_s > 0) or math.isinf(self.records_per_s + self.bytes_per_s):
-            raise OptionError("the limits must be positive numbers of records and bytes per second")
+        if not (self.records_per_s > 0 and self.bytes_per_s > 0) or math.isinf(self.records_per_s) or math.isinf(self.bytes_per_s):
+            raise OptionError(
+                f"the limits must be positive finite numbers of records and bytes per second, not {self.records_per_s:g} and {self.bytes_per_s:g}"
+            )
         # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
         smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
         if self.records_per_s < 1 or self.bytes_per_s < smallest:

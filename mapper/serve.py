@@ -76,7 +76,7 @@ from .endpoint import (
     TokenBucket,
 )
 from .errors import MapperError, OptionError
-from .store import Store
+from .store import Store, stored_sinks_problem
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
 
@@ -386,6 +386,29 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self, False)
 
+    def parse_request(self) -> bool:
+        """http.server's reading of the request line and headers, and what it lets through refused."""
+        self.expect_continue = False
+        if self.raw_requestline in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.send_error(414, "the request line is too long")
+                return False
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)
+            self.send_error(400, "the request line has no HTTP version (HTTP/0.9 is not taken)")
+            return False
+        if self.headers.defects:  # a line that is not a header: the ones after it (Host, Content-Length) were dropped
+            self.send_error(400, "a header line is malformed (no colon): the headers cannot be read")
+            return False
+        return True
+
+    def handle_expect_100(self) -> bool:
+        """Expect: 100-continue: the 100 is sent when the body is read, not before the request is judged."""
+        self.expect_continue = True
+        return True
+
     def _handle(self) -> None:
         self.busy = True
         start = time.perf_counter()
@@ -397,7 +420,9 @@ class _Handler(BaseHTTPRequestHandler):
             length: int | None = None
             bad_length = False
             if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
-                length = int(next(iter(lengths)))
+                digits = next(iter(lengths)).lstrip("0") or "0"
+                # past any body served (int() refuses over 4,300 digits: a traceback, no answer)
+                length = int(digits) if len(digits) <= 30 else 10**30
             elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
                 bad_length = True  # 400, then close (RFC 9112 6.3)
 
@@ -409,6 +434,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if length > limit:
                     raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
                 body_read = True
+                if self.expect_continue:  # only now: a body refused unread is never asked for
+                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    self.wfile.flush()
                 try:
                     data = self.rfile.read(length)
                 except OSError:  # the client stopped sending (the idle timeout) or went away
@@ -438,8 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
             if chunked or bad_length:
                 self.close_connection = True
             elif not body_read and length:
-                # The body was refused unread: read it away to keep the connection, unless it is huge.
-                if length <= 4 * max(app.max_body_bytes, 1 << 16):
+                # The body was refused unread: read it away to keep the connection, unless it is
+                # huge or was never asked for (Expect: 100-continue: the client may not send it).
+                if length <= 4 * max(app.max_body_bytes, 1 << 16) and not self.expect_continue:
                     try:
                         self.rfile.read(length)
                     except OSError:  # it stopped arriving: answer all the same, then close
@@ -671,9 +700,11 @@ Setup = Callable[[App], Sequence[str]]
 
 
 def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
-    if args.query is not None and args.db != ":memory:" and not os.path.exists(args.db):
-        print(f"mapper serve: no database {args.db} to query (--db names the file serve stored into)", file=sys.stderr)
-        return EXIT_USAGE  # (opening it would create an empty one)
+    if args.query is not None and args.db != ":memory:":
+        problem = stored_sinks_problem(args.db)  # read only: opening another file as the store would write mapper's tables into it
+        if problem is not None:
+            print(f"mapper serve: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         store = Store(args.db)
     except ServiceError as exc:

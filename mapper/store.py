@@ -35,10 +35,12 @@ first written).
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sqlite3
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
@@ -211,6 +213,43 @@ def _reads(method: _Method) -> _Method:
     return reading  # type: ignore[return-value]
 
 
+def stored_sinks_problem(path: str) -> str | None:
+    """Why ``path`` is no database ``mapper serve`` stored sinks into (None when it is one), read without writing to it."""
+    if not Path(path).exists():
+        return f"no database {path} to query (--db names the file serve stored into)"
+    try:
+        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mapper_sinks'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return f"cannot read the database {path}: {exc}"
+    if found is None:
+        return f"{path} holds no sinks of mapper serve (--db names the file serve stored into)"
+    return None
+
+
+def _json_or_none(text: Any) -> Any:
+    """``text`` (bytes or str) read as JSON, None when it is not JSON (or JSON's null: check_sink says why)."""
+    if not isinstance(text, (bytes, bytearray, memoryview, str)):
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _shape(doc: Any) -> str:
+    """A few words on what a JSON document is, for a message."""
+    if isinstance(doc, Mapping):
+        keys = ", ".join(json.dumps(k, ensure_ascii=False)[:40] for k in list(doc)[:5])
+        return f"an object with keys {keys}" if keys else "an empty object"
+    if isinstance(doc, list):
+        return "an array (a bare definition: POST /v1/sinks takes the whole body)"
+    return f"the JSON value {json.dumps(doc)[:40]}"
+
+
 class Store:
     """The service's sinks and rows in one SQLite file (``":memory:"`` for a throwaway one).
 
@@ -269,6 +308,10 @@ class Store:
         if isinstance(definition, Sink):
             sink = definition
         else:
+            if body_form:  # the form first: a readable document that is no sink body is the body's fault, whatever else it has
+                doc = definition if isinstance(definition, Mapping) else _json_or_none(definition)
+                if doc is not None and not (isinstance(doc, Mapping) and "schema" in doc):
+                    raise ServiceError(400, INVALID_BODY, f'the body must be a sink: {{"name", "sink_details", "schema"}}, not {_shape(doc)}')
             result = check_sink(definition)
             if result.sink is None:
                 errors = [p for p in result.problems if p.severity == "error"]

@@ -91,7 +91,7 @@ EXCLUDED_OPERATORS = [
 ]
 
 #: The CI sample: this many mutants per part, this seed, this floor, seconds per mutant.
-CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 6, 12, 0.90, 60.0
+CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 4, 12, 0.90, 60.0
 #: The parts the CI sample draws from: the modules that hold the conversion and
 #: definition rules. The engine's mutants mostly change speed only, and the tests that
 #: see its behaviour (fast vs careful properties) are too slow for a CI sample: its score

@@ -1115,6 +1115,17 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
     Store(tmp_path / "q.db").close()
     rc, _out, err = main_in_process(capsys, "serve", "--db", tmp_path / "q.db", "--query", "nope")
     assert rc == EXIT_USAGE and "nope" in err  # a database without that sink
+    # a file that is not serve's database is read, never written: it held mapper's tables after (a bug hunt)
+    for other in (b"", b"not a database at all" * 10):
+        (tmp_path / "other.db").write_bytes(other)
+        rc, _out, err = main_in_process(capsys, "serve", "--db", tmp_path / "other.db", "--query", "nope")
+        assert rc == EXIT_USAGE and (tmp_path / "other.db").read_bytes() == other, err
+        assert ("holds no sinks" if not other else "cannot read the database") in err and "Traceback" not in err
+    from mapper.endpoint import Limits
+
+    assert Limits(1e308, 1e308).max_records > 0  # both finite: taken (their sum is infinite: it said 'must be positive')
+    with pytest.raises(mapper.OptionError, match="finite"):
+        Limits(float("inf"), 1e6)
     # the one path that needs a process: a usage error printed by the real command line
     proc = cli("send", SINK, SEED)
     assert proc.returncode == EXIT_USAGE and "--endpoint" in proc.err

@@ -369,3 +369,83 @@ def test_the_source_page_says_what_is_wrong_with_a_malformed_address(browser: An
         browser.get(server.url + f"/ui/sources/{SINK_ID}")  # a good address still shows its source
         tb.wait(browser, lambda d: tb.text_of(d, "source-name") == SINK_ID, "the source's name")
         assert tb.text_of(browser, "load-error") == ""
+
+
+# ---------------------------------------------------------------------------------------
+# Framing found by a later bug hunt: every request gets an HTTP answer in the service's shape
+
+
+def test_a_content_length_of_thousands_of_digits_is_a_413_not_a_traceback() -> None:
+    log: list[str] = []
+    with serving(log=log) as server:
+        head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n".encode()
+        reply = raw(server, head + b"Content-Length: " + b"1" * 5000 + b"\r\n\r\n")
+        assert status_of(reply) == 413 and body_of(reply)["code"] == "RequestEntityTooLarge", reply[:300]
+        reply = raw(server, head + b"Content-Length: " + b"0" * 5000 + b"14\r\n\r\n" + b'{"records":[]}')
+        assert status_of(reply) == 200, reply[:300]  # leading zeros: the number it is
+
+
+@pytest.mark.parametrize(
+    "request_bytes, code",
+    [
+        # a line that is no header: the ones after it (Host, Content-Length) were dropped, the body read as a request
+        (b"GET /v2/sinks/zzz HTTP/1.1\r\nHost: 127.0.0.1\r\nbogus\r\nContent-Length: 33\r\n\r\nGET /v2/sinks/smuggled HTTP/1.1\r\n\r\n", 400),
+        (b"GET /v2/sinks HTTP/1.1\r\nbogus\r\nHost: evil.example\r\n\r\n", 400),  # (was a 200: the Host check never saw the host)
+        (b"GET /v2/sinks\r\n", 400),  # HTTP/0.9: it was answered without a status line
+    ],
+)
+def test_requests_http_server_half_reads_are_refused_with_a_status_line(request_bytes: bytes, code: int) -> None:
+    with serving() as server:
+        reply = raw(server, request_bytes)
+        assert reply.startswith(b"HTTP/1.1 ") and status_of(reply) == code and reply.count(b"HTTP/1.1 ") == 1, reply[:300]
+        assert body_of(reply)["message"]
+
+
+def test_an_empty_line_before_the_request_line_is_ignored() -> None:
+    with serving() as server:
+        reply = raw(server, b"\r\nGET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(reply) == 200 and SINK_ID in reply.decode(), reply[:300]  # (RFC 9112 2.2; the connection closed unanswered)
+
+
+def test_expect_100_continue_is_answered_only_when_the_body_is_read() -> None:
+    with serving() as server:
+        body = encode_body([SEED.encode()])
+        head = f"POST /v2/sinks/{SINK_ID} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+        # too large: refused without asking for the body (it sent 100 Continue, then 413), and closed
+        big = (head + f"Content-Length: {10**12}\r\n\r\n").encode()
+        with socket.create_connection((server.host, server.port), timeout=10) as s:
+            s.sendall(big)
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 413") and b"100 Continue" not in reply and b"Connection: close" in reply, reply[:300]
+        # taken: 100 Continue, then the answer once the body came
+        with socket.create_connection((server.host, server.port), timeout=10) as s:
+            s.sendall((head + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode())
+            first = s.recv(65536)
+            assert first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first
+            s.sendall(body)
+            reply = first
+            while chunk := s.recv(65536):
+                reply += chunk
+        assert b"HTTP/1.1 200" in reply and body_of(reply.split(b"\r\n\r\n", 1)[1])["success_count"] == 1, reply[:400]
+
+
+@pytest.mark.parametrize(
+    "body", [b"{}", b"42", b'{"records": []}', b'[{"name": "a", "path": ["a"], "type": "id"}]', b'{"definition": [{"name": "a", "path": ["a"], "type": "id"}]}']
+)
+def test_post_v1_sinks_of_a_document_that_is_no_sink_body_is_invalid_body(body: bytes) -> None:
+    with serving() as server:
+        head = f"POST /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        reply = raw(server, head + body)
+        assert status_of(reply) == 400 and body_of(reply)["code"] == "InvalidBody", reply[:300]  # (InvalidParameter, naming CLI options)
+        assert "--id-field" not in body_of(reply)["message"]
+
+
+def test_a_pasted_body_with_other_keys_is_a_body_as_the_endpoint_reads_it() -> None:
+    seed = json.loads(SEED)
+    data, lines, shown = DRAFT.paste_records(json.dumps({"records": [{"value": seed}], "note": "batch 7"}))
+    assert len(shown) == 1 and lines == [None] and json.loads(data)["records"][0]["value"] == seed
+    # a record with a records key of its own (not the body's items) is one record
+    data, lines, shown = DRAFT.paste_records(json.dumps({"id": 1, "records": [1, 2], "x": 1}))
+    assert lines == [1] and json.loads(data)["records"][0]["value"]["records"] == [1, 2]

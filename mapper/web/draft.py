@@ -416,7 +416,8 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
 def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     """The request body for pasted records, each record's line, and each record's text (for display).
 
-    Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted),
+    Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted; other
+    keys beside ``records`` are ignored there, as the endpoint ignores them),
     one JSON object (pretty-printed or not: one record), or NDJSON (one record a line,
     blank lines skipped). Records go into the body verbatim (``mapper.endpoint.encode_body``).
     A line that is not JSON cannot be put in a body: 400 ``InvalidBody`` naming the line,
@@ -431,7 +432,7 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     whole: Any = None
     if stripped[:1] == b"{" and json_problem(stripped) is None:
         whole = service_loads(stripped)
-    if isinstance(whole, dict) and list(whole) == ["records"] and isinstance(whole["records"], list):
+    if _is_body(whole):
         shown = []
         for item in whole["records"]:
             value = item.get("value", item) if isinstance(item, dict) else item
@@ -451,6 +452,15 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
         raws.append(line)
         lines.append(number)
     return encode_body(raws), lines, [_cut(r) for r in raws]
+
+
+def _is_body(doc: Any) -> bool:
+    """Whether a pasted object is the endpoint's body: ``records`` alone, or ``records`` holding
+    ``{"value": ...}`` items beside other keys (the endpoint ignores those, as it would here);
+    any other object is one record, even one with a ``records`` key of its own."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        return False
+    return list(doc) == ["records"] or all(isinstance(item, dict) and "value" in item for item in doc["records"])
 
 
 def _cut(raw: bytes) -> str:

@@ -264,7 +264,8 @@
     }
 
     function formData() {
-      var columns = {};
+      // no prototype: a column named __proto__ or constructor is a key like any other
+      var columns = Object.create(null);
       Array.prototype.forEach.call(document.querySelectorAll("#columns input.path"), function (input) {
         columns[input.getAttribute("data-column")] = { path: input.value };
       });
@@ -356,8 +357,16 @@
         if (p.severity === "note") return;
         var visible = all || submitted || touched[p.field === "column" ? "column:" + p.column : p.field];
         if (p.field === "name") {
-          if (submitted) list.appendChild(el("li", { className: p.severity }, "Source name: " + p.message));
-          return; // the name has its own live check
+          if (submitted) {
+            list.appendChild(el("li", { className: p.severity }, "Source name: " + p.message));
+            shown++;
+            // the live check said what the name was when typed: another tab may have taken it since
+            var check = $("name-check");
+            check.className = "check " + (p.severity === "error" ? "bad" : "warn");
+            check.textContent = p.message;
+            nameInput.setAttribute("aria-invalid", "true");
+          }
+          return; // otherwise the name has its own live check
         }
         var node = checkNodeFor(p);
         if (node && visible) {
