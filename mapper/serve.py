@@ -389,7 +389,8 @@ class _Handler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         """http.server's reading of the request line and headers, and what it lets through refused."""
         self.expect_continue = False
-        if self.raw_requestline in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
+        line: bytes = self.raw_requestline  # type: ignore[has-type]  # (set by http.server before it calls this)
+        if line in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
                 self.send_error(414, "the request line is too long")
