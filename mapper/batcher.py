@@ -263,9 +263,13 @@ class Batcher:
         def note(rejected: RejectedRecord) -> None:
             failed[rejected.record] = rejected.errors
 
-        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
-        engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
-        engine.finish()
+        try:
+            engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
+            engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
+            engine.finish()
+        except BaseException:  # (Ctrl-C, MemoryError): the records stay pending, judged the next time, never lost
+            self._pending[:0] = pending
+            raise
         good = [v for k, v in enumerate(pending) if k not in failed] if failed else pending
         for k in failed:
             v = pending[k]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from typing import Any, Sequence
 
 from ._version import DISTRIBUTION, __version__
@@ -169,8 +171,23 @@ def _quiet_stdout() -> None:
         pass
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken as Ctrl-C is: outputs in progress are removed on the way out (the default
+    action killed the process where it stood, its temporary file left beside the output)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+#: The commands that take SIGTERM as an interruption here (send and serve handle it their own way).
+_TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     try:
         code = _COMMANDS[args.command](args)
         sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
@@ -182,9 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 _COMMANDS = {

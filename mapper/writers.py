@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from .batch import Batch, ColumnArrays, ColumnData, Strings, concat_batches, plain
-from .errors import InputError, OutputError, optional_import
+from .errors import DefinitionError, InputError, OutputError, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import column_type
@@ -308,6 +308,9 @@ class BatchWriter:
         self.rows = 0
         self._ctx: Any = None
         self.fh: Any = None
+        # standard output, a FIFO, a device: what was written cannot be taken back, so
+        # nothing is written until the batch is known to be kept (see hold)
+        self.stream = out == "-" or _special(out)
         clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
     def _open(self) -> Any:
@@ -321,7 +324,10 @@ class BatchWriter:
 
     def write(self, part: Batch) -> None:
         self.rows += part.count
-        self._write(part)
+        try:
+            self._write(part)
+        except OSError as exc:  # (pyarrow's and the file's own: a full disk, a file size limit)
+            raise OutputError(f"cannot write {self.out}: {exc.strerror or exc}") from None
 
     def _write(self, part: Batch) -> None:  # pragma: no cover - every writer has its own
         raise NotImplementedError
@@ -335,8 +341,10 @@ class BatchWriter:
     def close(self) -> None:
         try:
             self._finish()
-        except BaseException:
+        except BaseException as exc:
             self.abort()
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {self.out}: {exc.strerror or exc}") from None
             raise
         if self._ctx is not None:
             self._ctx.__exit__(None, None, None)
@@ -351,10 +359,21 @@ class BatchWriter:
                 ctx.__exit__(_Aborted, _Aborted(), None)
             except _Aborted:
                 pass
+        elif self.stream and self.out != "-":
+            _end_unopened(self.out)
 
 
 class _Aborted(Exception):
     pass
+
+
+def _end_unopened(path: str) -> None:
+    """Open and close a FIFO or device nothing was written to: a reader waiting on a FIFO gets
+    its end of file (without a reader, opening fails at once and nothing is done)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
 
 
 #: Rows made into NDJSON text at once (see :meth:`NdjsonWriter._write`).
@@ -365,8 +384,8 @@ class NdjsonWriter(BatchWriter):
     """Canonical rows, one JSON object per line.
 
     To a file, each part is written as it comes (the file is dropped if the batch is
-    discarded); to standard output, which cannot be taken back, the rows are held
-    until the batch is known to be kept.
+    discarded); to standard output, a FIFO or a device, which cannot be taken back, the
+    rows are held until the batch is known to be kept.
     """
 
     def __init__(self, out: str):
@@ -382,7 +401,7 @@ class NdjsonWriter(BatchWriter):
         # allocator's churn made the time per row grow with the part)
         step = ROWS_PER_JOIN
         text = b"".join([b"\n".join(map(orjson.dumps, rows[i : i + step])) + b"\n" for i in range(0, len(rows), step)])
-        if self.out == "-":
+        if self.stream:
             self.held.append(text)
         else:
             self._open().write(text)
@@ -406,11 +425,15 @@ class ArrowWriter(BatchWriter):
         self.pq = optional_import("pyarrow.parquet", "arrow", "writing .parquet") if parquet else None
         self.writer: Any = None
         self.schema: Any = None
+        self.buffer: Any = None
 
     def _write(self, part: Batch) -> None:
         table = part.to_arrow()
         if self.writer is None:
-            fh = self._open()
+            # to a stream (a FIFO, a device), in memory until the batch is known to be kept: its
+            # footer would make a file of the parts written so far look whole to the reader
+            fh = self.pa.BufferOutputStream() if self.stream else self._open()
+            self.buffer = fh if self.stream else None
             self.schema = table.schema
             self.writer = self.pq.ParquetWriter(fh, table.schema) if self.pq is not None else self.pa.ipc.new_file(fh, table.schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
@@ -423,8 +446,12 @@ class ArrowWriter(BatchWriter):
             raise _no_part(self.out)
         writer, self.writer = self.writer, None
         writer.close()
+        if self.buffer is not None:
+            buffer, self.buffer = self.buffer, None
+            self._open().write(memoryview(buffer.getvalue()))
 
     def _drop(self) -> None:
+        self.buffer = None
         if self.writer is not None:
             writer, self.writer = self.writer, None
             try:
@@ -491,8 +518,10 @@ def read_batch(path: str | os.PathLike[str]) -> Batch:
             return _read_npz(name)
         if suffix in (".arrow", ".parquet"):
             return _read_arrow(name, parquet=suffix == ".parquet")
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:  # pyarrow's errors are ValueError or TypeError too
-        raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:  # pyarrow's errors are ValueError or TypeError too
+        raise InputError(f"cannot read {name} as a mapper batch: {exc or type(exc).__name__}") from None
+    except DefinitionError as exc:  # the sink the file names
+        raise InputError(f"cannot read {name} as a mapper batch: the sink it holds: {exc}") from None
     except Exception as exc:  # pyarrow's other errors (ArrowNotImplementedError of an impossible cast)
         if type(exc).__module__.startswith("pyarrow"):
             raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
@@ -525,8 +554,33 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
             raise ValueError(f"column {c.name!r} holds {held} values, not those of a {c.type} column")
         if len(a.valid) != rows or len(a.present) != rows or count < 0 or len(values) != count:
             raise ValueError(f"column {c.name!r} does not hold {rows} rows")
+        if a.valid.dtype != np.bool_ or a.present.dtype != np.bool_:
+            raise ValueError(f"column {c.name!r} has masks of {a.valid.dtype} and {a.present.dtype}, not bool")
+        if a.offsets is not None:
+            _check_offsets(a.offsets, count, f"column {c.name!r}")
         columns[c.name] = ColumnData(c.name, ctype, a)
     return Batch(sink, ids, record_index, columns, Report(records=rows))
+
+
+def _check_offsets(offsets: np.ndarray, end: int, what: str) -> None:
+    """Offsets into ``end`` items: int64, from 0 to ``end``, never going back (an edited file's may point anywhere)."""
+    if offsets.dtype != np.int64 or not len(offsets) or offsets[0] != 0 or offsets[-1] != end or (len(offsets) > 1 and bool((np.diff(offsets) < 0).any())):
+        raise ValueError(f"{what} has offsets that do not run from 0 to its {end:,} items in order")
+
+
+def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None, what: str) -> Strings:
+    """Strings held as UTF-8 in a file, once their offsets and text are seen to be sound."""
+    if data.dtype != np.uint8:
+        raise ValueError(f"{what} holds {data.dtype} text, not UTF-8 bytes")
+    _check_offsets(offsets, len(data), what)
+    try:
+        data.tobytes().decode("utf-8")  # the text whole; then no string may start inside a character
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{what} holds text that is not UTF-8 ({exc.reason})") from None
+    starts = offsets[:-1][offsets[:-1] < len(data)]
+    if bool(((data[starts] & 0xC0) == 0x80).any()):
+        raise ValueError(f"{what} has a string starting inside a UTF-8 character")
+    return Strings.from_utf8(data, offsets, valid)
 
 
 def _read_npz(name: str) -> Batch:
@@ -537,7 +591,7 @@ def _read_npz(name: str) -> Batch:
 
         def values(key: str, how: str | None, valid: np.ndarray | None) -> Any:
             if how == "utf8":
-                return Strings.from_utf8(z[f"{key}.utf8"], z[f"{key}.utf8_offsets"], valid)
+                return _utf8_strings(z[f"{key}.utf8"], z[f"{key}.utf8_offsets"], valid, repr(key))
             return z[key]
 
         arrays = {}
@@ -564,8 +618,12 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     sink = load_sink(body)
     # mapper's own fields: named in the metadata (a column may own the usual name), else by convention
     fields = json.loads(meta[b"mapper.fields"]) if b"mapper.fields" in meta else {}
+    if meta.get(b"mapper.presence", b"<column>.present") == b"":
+        raise ValueError("it was written without presence fields (to_arrow(presence=False)): its nulls cannot be told from missing values")
     presence = fields.get("presence") or {} if isinstance(fields, dict) else None
     index_field = fields.get("record_index", "_record_index") if isinstance(fields, dict) else None
+    if index_field is None and isinstance(fields, dict):  # written without it (to_arrow(record_index=False)): rows in input order
+        index_field = ""
     if not isinstance(presence, dict) or not isinstance(index_field, str):
         raise ValueError("its schema metadata names mapper's fields wrongly (mapper.fields)")
     for name in ("_id", index_field):

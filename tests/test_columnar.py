@@ -571,3 +571,136 @@ def test_a_columnar_writer_closed_before_any_batch_says_so_and_polars_names_its_
     assert batch.to_rows() == [{"_id": 1, "a\x00b": 2}]
     with pytest.raises(mapper.errors.OutputError, match="polars cuts names at the NUL"):
         batch.to_polars()
+
+
+# ---------------------------------------------------------------------------------------
+# Outputs that cannot be taken back, and files read back that were edited (a bug hunt)
+
+AIRCRAFT = Path(__file__).resolve().parents[1] / "examples" / "aircraft"
+
+
+def _fifo_reader(path: Path) -> tuple[Any, list[bytes]]:
+    import threading
+
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(path.read_bytes()), daemon=True)
+    reader.start()
+    return reader, got
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".parquet", ".npz"])
+def test_a_fifo_output_gets_a_kept_batch_whole_and_a_discarded_one_as_nothing(tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    monkeypatch.setattr(commands, "DRAIN_RECORDS", 2)  # parts go out before the last record is seen
+    records = (AIRCRAFT / "records.ndjson").read_bytes()
+    good, bad = tmp_path / "good.ndjson", tmp_path / "bad.ndjson"
+    good.write_bytes(records)
+    bad.write_bytes(records + b'{"id": "x"}\n')  # missing values: the sink discards the batch
+    for source, kept in ((good, True), (bad, False), (tmp_path / "one_bad.ndjson", False)):
+        if not source.exists():
+            source.write_bytes(b'{"id": "x"}\n')  # no part at all was written: the reader still gets its end of file
+        fifo = tmp_path / f"out{suffix}"
+        os.mkfifo(fifo)
+        reader, got = _fifo_reader(fifo)
+        code = _run_map(AIRCRAFT / "sink.json", source, fifo)
+        reader.join(timeout=30)
+        assert not reader.is_alive(), "the reader of the FIFO was left waiting"
+        if kept:
+            assert code == 0 and got[0]
+            copy = tmp_path / f"copy{suffix}"
+            copy.write_bytes(got[0])
+            expected = mapper.compile_sink(AIRCRAFT / "sink.json").map(records)
+            if suffix == ".ndjson":
+                assert [json.loads(x) for x in got[0].splitlines()] == json.loads(json.dumps(expected.to_rows()))
+            else:
+                _same(mapper.read_batch(copy), expected)
+        else:
+            assert code == 1 and got == [b""], got[0][:100]  # (it got the parts written before the discard: a whole-looking file)
+        fifo.unlink()
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".parquet"])
+def test_a_write_that_fails_names_the_output_not_standard_output(tmp_path: Path, suffix: str) -> None:
+    import subprocess
+    import sys
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes((AIRCRAFT / "records.ndjson").read_bytes() * 2000)
+    out = tmp_path / f"out{suffix}"
+    script = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000)); from mapper.cli import main; "
+        f"sys.exit(main(['map', {str(AIRCRAFT / 'sink.json')!r}, {str(records)!r}, '-o', {str(out)!r}, '-q']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and f"cannot write {out}" in proc.stderr and "standard output" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists() and [p.name for p in tmp_path.iterdir()] == ["r.ndjson"]
+
+
+def test_sigterm_stops_map_as_ctrl_c_does_leaving_no_temporary_file(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.gen import SINK, generate
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(20_000, "clean") * 10)
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    out = tmp_path / "out.ndjson"
+    proc = subprocess.Popen([sys.executable, "-m", "mapper", "map", str(sink), str(records), "-o", str(out), "-q"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".out.ndjson")] and proc.poll() is None:  # writing has begun
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM and b"terminated" in err, err[-500:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.ndjson", "sink.json"]  # (the temporary file stayed, 100 MB at full size)
+
+
+def _npz_edited(tmp_path: Path, edit: Any) -> Path:
+    b = mapper.compile_sink(AIRCRAFT / "sink.json").map(AIRCRAFT / "records.ndjson")
+    path = tmp_path / "a.npz"
+    from mapper.writers import open_writer
+
+    w = open_writer(str(path))
+    w.write(b)
+    w.close()
+    z = dict(np.load(path))
+    edit(z)
+    np.savez(tmp_path / "edited.npz", **z)
+    return tmp_path / "edited.npz"
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda z: z.__setitem__("altitude.valid", z["altitude.valid"].astype(np.int64)), "not bool"),
+        (lambda z: z.__setitem__("reg.utf8_offsets", z["reg.utf8_offsets"] * 100), "offsets"),
+        (lambda z: z.__setitem__("reg.utf8_offsets", z["reg.utf8_offsets"][::-1].copy()), "offsets"),
+        (lambda z: z.__setitem__("reg.utf8", np.full_like(z["reg.utf8"], 0xFF)), "not UTF-8"),
+    ],
+)
+def test_read_batch_refuses_an_edited_npz_naming_what_is_wrong(tmp_path: Path, edit: Any, words: str) -> None:
+    path = _npz_edited(tmp_path, edit)
+    with pytest.raises(mapper.InputError, match=words) as err:
+        mapper.read_batch(path)
+    assert str(path) in str(err.value)
+
+
+def test_read_batch_of_an_empty_file_and_of_tables_written_without_mapper_fields(tmp_path: Path) -> None:
+    (tmp_path / "e.npz").write_bytes(b"")
+    with pytest.raises(mapper.InputError, match="e.npz"):  # (numpy's EOFError escaped)
+        mapper.read_batch(tmp_path / "e.npz")
+    pq = pytest.importorskip("pyarrow.parquet")
+    m = mapper.compile_sink(AIRCRAFT / "sink.json")
+    b = m.map(AIRCRAFT / "records.ndjson")
+    pq.write_table(b.to_arrow(presence=False), tmp_path / "p.parquet")
+    with pytest.raises(mapper.InputError, match="presence"):  # (its nulls came back as missing values)
+        mapper.read_batch(tmp_path / "p.parquet")
+    pq.write_table(b.to_arrow(record_index=False), tmp_path / "r.parquet")
+    back = mapper.read_batch(tmp_path / "r.parquet")  # (it said the metadata named mapper's fields wrongly)
+    assert back.to_rows() == b.to_rows() and back.record_index.tolist() == list(range(b.count))
