@@ -599,10 +599,12 @@ class Checkpoint:
 
     def __init__(self, path: str | None):
         self.path = path
+        self._lock_fd: int | None = None
 
     def load(self) -> dict[str, Any] | None:
         if self.path is None:
             return None
+        self._lock()
         self._clean()
         if not os.path.exists(self.path):
             return None
@@ -613,6 +615,33 @@ class Checkpoint:
         if not isinstance(state, dict) or state.get("version") != 1:
             raise InputError(f"{self.path} is not a mapper send checkpoint")
         return state
+
+    def _lock(self) -> None:
+        """Hold the checkpoint for this run: two runs on one checkpoint each sent the same records
+        and wrote the same dead letters (and removed each other's temporary files). The lock
+        is a file beside it (``.<name>.lock``), let go when the run ends or its process dies."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on Windows
+            return
+        assert self.path is not None
+        target = Path(self.path)
+        try:
+            fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise InputError(f"cannot lock the checkpoint {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise InputError(f"another mapper send is running with the checkpoint {self.path}: one run at a time resumes it") from None
+        self._lock_fd = fd
+
+    def release(self) -> None:
+        """Let go of the checkpoint (see :meth:`_lock`)."""
+        if self._lock_fd is not None:
+            fd, self._lock_fd = self._lock_fd, None
+            os.close(fd)
 
     def _clean(self) -> None:
         """Remove the temporary files of saves a killed run left (never under the checkpoint's name)."""
@@ -696,6 +725,12 @@ class SendRun:
 
     def run(self) -> SendTotals:
         """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
+        try:
+            return self._run()
+        finally:
+            self.checkpoint.release()
+
+    def _run(self) -> SendTotals:
         state = self.checkpoint.load()
         start = Resume()
         resend_upto = -1

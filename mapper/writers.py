@@ -313,6 +313,11 @@ class BatchWriter:
         self.stream = out == "-" or _special(out)
         clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
+    @property
+    def shown(self) -> str:
+        """The output as a message names it."""
+        return "standard output" if self.out == "-" else self.out
+
     def _open(self) -> Any:
         if self.fh is None:
             if self.out == "-":
@@ -327,7 +332,7 @@ class BatchWriter:
         try:
             self._write(part)
         except OSError as exc:  # (pyarrow's and the file's own: a full disk, a file size limit)
-            raise OutputError(f"cannot write {self.out}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
 
     def _write(self, part: Batch) -> None:  # pragma: no cover - every writer has its own
         raise NotImplementedError
@@ -344,7 +349,7 @@ class BatchWriter:
         except BaseException as exc:
             self.abort()
             if isinstance(exc, OSError):
-                raise OutputError(f"cannot write {self.out}: {exc.strerror or exc}") from None
+                raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
             raise
         if self._ctx is not None:
             self._ctx.__exit__(None, None, None)

@@ -1510,3 +1510,20 @@ def test_dead_letters_go_to_a_pipe_or_a_device_too(tmp_path, capsys):
     reader.join(10)
     assert rc == EXIT_REJECTED, err
     assert {f"r{orjson.loads(x)['record']}" for x in got[0].splitlines()} == refused_ids(60)
+
+
+def test_one_run_at_a_time_holds_a_checkpoint(tmp_path, capsys):
+    # two runs on one checkpoint sent the same records and wrote the same dead letters twice (a bug hunt)
+    from mapper.send import Checkpoint
+
+    records = write_records(tmp_path / "r.ndjson", 5)
+    checkpoint = tmp_path / "send.checkpoint"
+    held = Checkpoint(str(checkpoint))
+    assert held.load() is None  # this run holds it
+    args = ["send", SINK, records, "--checkpoint", checkpoint, "--endpoint", "http://127.0.0.1:9/v2/sinks/x", "--retries", 0]
+    rc, _out, err = main_in_process(capsys, *args)
+    assert rc == EXIT_USAGE and "another mapper send is running with the checkpoint" in err, err
+    assert not checkpoint.exists()
+    held.release()
+    rc, _out, err = main_in_process(capsys, *args)  # let go: the next run takes it (and meets the closed port)
+    assert "another mapper send" not in err and "127.0.0.1:9" in err, err
