@@ -83,13 +83,14 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import uuid
 import zlib
 from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Iterator, Sequence
 
 import numpy as np
@@ -746,11 +747,15 @@ def _confs(items: list[str]) -> dict[str, str]:
     return out
 
 
+#: Spark's master URLs (SparkContext.createTaskScheduler): local[N] with N a number or *, and F retries
+_MASTER = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|yarn|(spark|k8s|mesos)://\S+")
+
+
 def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
     """Spark's own rule for a master URL, checked before spark-submit prints a Java trace for it."""
-    master = args.master or confs.get("spark.master")
-    if master is not None and not (master == "yarn" or master.startswith(("local", "spark", "k8s"))):
-        raise OptionError(f"--master {master!r}: Spark takes local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL")
+    master = args.master or confs.get("spark.master") or os.environ.get("MASTER")
+    if master is not None and not _MASTER.fullmatch(master):
+        raise OptionError(f"--master {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
 
 
 #: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
@@ -870,6 +875,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         _check_master(args, confs)
         paths = check_inputs(args.paths)
         check_output(args.output)
+        check_output_apart(args.output, args.paths)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -910,6 +916,8 @@ def _check_input_options(args: argparse.Namespace) -> None:
 _GLOB = "*?[{"
 #: Hadoop's compression codecs, chosen by the file name's ending (case-sensitive).
 _CODECS = (".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy")
+#: The first bytes of a file of each codec that has them (Hadoop's .lz4 and .snappy are framed without a magic number).
+_CODEC_MAGIC = {".bz2": b"BZh", ".zst": b"\x28\xb5\x2f\xfd"}
 
 
 def _local_path(path: str) -> str | None:
@@ -1000,11 +1008,8 @@ def _braces(pattern: str) -> list[str]:
 
 def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
     """One named file or glob match, or every file Spark would read in a directory."""
-    if os.path.isdir(path):  # Spark reads a directory's own files, not its subdirectories', and skips hidden ones
-        for name in sorted(os.listdir(path)):
-            full = os.path.join(path, name)
-            if not _hidden(name) and os.path.isfile(full):
-                _check_file(full)
+    if os.path.isdir(path):
+        _check_directory(path)
         return
     name = os.path.basename(path)
     if _hidden(name):
@@ -1016,12 +1021,48 @@ def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
     _check_file(path, shown)
 
 
+def _check_directory(path: str) -> None:
+    """The files Spark reads in a directory: its own (hidden ones skipped) or, when it holds
+    only subdirectories named ``key=value``, theirs (partitions, read as Spark discovers them)."""
+    names = sorted(os.listdir(path))
+    files = [n for n in names if not _hidden(n) and not os.path.isdir(os.path.join(path, n))]
+    dirs = [n for n in names if not _hidden(n) and os.path.isdir(os.path.join(path, n))]
+    if files:
+        for name in files:
+            _check_file(os.path.join(path, name))
+        if dirs:
+            raise OptionError(
+                f"{path} holds files and subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads its files only, "
+                "and the subdirectories' records would be silently left out; name the subdirectories too (a glob: DIR/*), or move them"
+            )
+        return
+    partitions = [n for n in dirs if "=" in n]
+    if partitions and len(partitions) == len(dirs):
+        for name in partitions:
+            _check_directory(os.path.join(path, name))
+        return
+    if dirs:
+        raise OptionError(
+            f"{path} holds only subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads none of their files "
+            "(only partitions named key=value); name them (a glob: DIR/*/*)"
+        )
+
+
 def _check_file(path: str, shown: str | None = None) -> None:
     shown = shown or path
     name = os.path.basename(path)
     if ":" in name:
         raise OptionError(
             f"{shown}: Hadoop cannot read a file whose name holds ':' (java.net.URISyntaxException); rename it, or link it under a name without ':'"
+        )
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):  # (a pipe, /dev/stdin, <(...): Spark read another file of that name, or nothing, and exited 0)
+        raise OptionError(
+            f"{shown} is not a regular file (a pipe or a device): Spark reads files, by name, in other processes; "
+            "write the records to a file first, or check a stream with mapper validate"
         )
     try:
         with open(path, "rb") as f:
@@ -1043,6 +1084,10 @@ def _check_file(path: str, shown: str | None = None) -> None:
         except (OSError, EOFError, zlib.error) as exc:
             raise OptionError(f"{shown} is not valid gzip: {exc}") from None
     elif name.endswith(_CODECS):
+        codec = name[name.rfind(".") :]
+        magic_of = _CODEC_MAGIC.get(codec)
+        if head and magic_of is not None and not head.startswith(magic_of):  # (a plain file named .bz2 read as 0 records, exit 0)
+            raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
         return  # compressed otherwise: not looked into
     fmt = format_of(head)
     if fmt == "json":
@@ -1066,6 +1111,9 @@ def check_output(output: str) -> None:
     local = _local_path(output)
     if local is None:
         return
+    odd = sorted({ch for ch in local if ch in _GLOB + "]}\\:"})
+    if odd:  # (Spark reads the staged output back by name: a glob; ':' is no Hadoop path)
+        raise OutputError(f"cannot write {output}: Spark reads OUT back as a path pattern, and {' '.join(odd)} in it would be read otherwise; choose a name without them")
     if os.path.exists(local) and not os.path.isdir(local):
         raise OutputError(f"cannot write {output}: it is not a directory")
     missing, d = [], os.path.abspath(local)
@@ -1088,6 +1136,28 @@ def check_output(output: str) -> None:
                 os.rmdir(m)
             except OSError:
                 pass
+
+
+def check_output_apart(output: str, paths: Sequence[str]) -> None:
+    """Refuse an output directory an input reads, or that holds an input: a directory holding
+    it, a glob matching it or a directory above it (a second run read the first one's
+    results as records; ``--overwrite`` would remove the input)."""
+    local = _local_path(output)
+    if local is None:
+        return
+    out = os.path.realpath(local)
+    above = [out, *(str(p) for p in PurePath(out).parents)]
+    for path in paths:
+        src = _local_path(path)
+        if src is None:
+            continue
+        if any(ch in src for ch in _GLOB):
+            hit = any(PurePath(a).match(os.path.abspath(pattern)) for pattern in _braces(src) for a in above)
+        else:
+            real = os.path.realpath(src)
+            hit = out == real or out.startswith(real + os.sep) or real.startswith(out + os.sep)
+        if hit:
+            raise OutputError(f"cannot write {output}: the input {path} reads it, or is in it (its results would be read as records next time); write it elsewhere")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,6 +13,7 @@ microseconds since 1970, ids as integers) and compared row by row and error by e
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -739,7 +740,56 @@ def test_inputs_checked_as_hadoop_reads_them(tmp_path: Path) -> None:
     (d / "sub").mkdir(parents=True)
     (d / "a.ndjson").write_text('{"id": 1}\n')
     (d / "sub" / "doc.json").write_text('[\n  {"id": 2}\n]\n')
-    assert check_inputs([str(d)]) == [str(d)]
+    # (a later hunt) Spark reads the files only: the subdirectory's records were left out without a word
+    with pytest.raises(mapper.OptionError, match="holds files and subdirectories"):
+        check_inputs([str(d)])
+    (d / "sub" / "b.ndjson").write_text('{"id": 3}\n')
+    assert check_inputs([str(d / "a.ndjson"), str(d / "sub" / "*.ndjson")]) == [str(d / "a.ndjson"), str(d / "sub" / "*.ndjson")]
+
+
+def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp_path: Path) -> None:
+    # found by a bug hunt: each of these ran, and lost or misread records without a word
+    import gzip as gz
+
+    from mapper.errors import OutputError
+    from mapper.spark import _check_master, check_inputs, check_output, check_output_apart
+
+    parts = tmp_path / "p"
+    (parts / "date=2024-01-01").mkdir(parents=True)
+    (parts / "date=2024-01-02").mkdir()
+    (parts / "date=2024-01-01" / "a.ndjson").write_text('{"id": 1}\n')
+    (parts / "date=2024-01-02" / "b.ndjson").write_bytes(gz.compress(b'{"id": 2}\n'))  # gzip without .gz, inside a partition
+    with pytest.raises(mapper.OptionError, match="b.ndjson is gzip-compressed"):
+        check_inputs([str(parts)])
+    (parts / "date=2024-01-02" / "b.ndjson").write_text('{"id": 2}\n')
+    assert check_inputs([str(parts)]) == [str(parts)]
+    (tmp_path / "only").mkdir()
+    (tmp_path / "only" / "sub").mkdir()
+    with pytest.raises(mapper.OptionError, match="only subdirectories"):  # (Spark read 0 records, exit 0)
+        check_inputs([str(tmp_path / "only")])
+    fifo = tmp_path / "f.ndjson"
+    os.mkfifo(fifo)
+    with pytest.raises(mapper.OptionError, match="not a regular file"):  # (0 records, exit 0: or a jar read for /dev/fd/N)
+        check_inputs([str(fifo)])
+    (tmp_path / "plain.ndjson.bz2").write_text('{"id": 1}\n')
+    with pytest.raises(mapper.OptionError, match="not bz2-compressed"):  # (0 records, exit 0)
+        check_inputs([str(tmp_path / "plain.ndjson.bz2")])
+    for odd in ("res[1]", "o:1", "a*b"):  # (failed after the whole job ran, or once the JVM was up)
+        with pytest.raises(OutputError, match="path pattern"):
+            check_output(str(tmp_path / odd))
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a.ndjson").write_text('{"id": 1}\n')
+    for out, pattern in ((inputs / "out", str(inputs / "*")), (inputs, str(inputs / "a.ndjson")), (inputs / "x", str(inputs))):
+        with pytest.raises(OutputError, match="reads it"):  # (a second run read the first one's results as records)
+            check_output_apart(str(out), [pattern])
+    check_output_apart(str(tmp_path / "elsewhere"), [str(inputs / "*")])
+    ns = argparse.Namespace
+    for master in ("local[x]", "localhost", "local[2"):
+        with pytest.raises(mapper.OptionError, match="--master"):
+            _check_master(ns(master=master), {})
+    for master in ("local", "local[2]", "local[*]", "local[2,3]", "spark://h:7077", "yarn", "k8s://https://h:443"):
+        _check_master(ns(master=master), {})
 
 
 def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
