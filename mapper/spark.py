@@ -1113,7 +1113,9 @@ def check_output(output: str) -> None:
         return
     odd = sorted({ch for ch in local if ch in _GLOB + "]}\\:"})
     if odd:  # (Spark reads the staged output back by name: a glob; ':' is no Hadoop path)
-        raise OutputError(f"cannot write {output}: Spark reads OUT back as a path pattern, and {' '.join(odd)} in it would be read otherwise; choose a name without them")
+        raise OutputError(
+            f"cannot write {output}: Spark reads OUT back as a path pattern, and {' '.join(odd)} in it would be read otherwise; choose a name without them"
+        )
     if os.path.exists(local) and not os.path.isdir(local):
         raise OutputError(f"cannot write {output}: it is not a directory")
     missing, d = [], os.path.abspath(local)
@@ -1157,7 +1159,9 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
             real = os.path.realpath(src)
             hit = out == real or out.startswith(real + os.sep) or real.startswith(out + os.sep)
         if hit:
-            raise OutputError(f"cannot write {output}: the input {path} reads it, or is in it (its results would be read as records next time); write it elsewhere")
+            raise OutputError(
+                f"cannot write {output}: the input {path} reads it, or is in it (its results would be read as records next time); write it elsewhere"
+            )
 
 
 def _first_line(exc: BaseException) -> str:
