@@ -1373,6 +1373,9 @@ class _KilledAfter:
     def load(self) -> Any:
         return self.real.load()
 
+    def release(self) -> None:
+        self.real.release()
+
     def save(self, state: Any) -> None:
         self.n -= 1
         if self.n == 0:
