@@ -109,6 +109,15 @@ def _special(path: str) -> bool:
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
+def _null_device(path: str) -> bool:
+    """Whether ``path`` is the null device (``-o /dev/null``: nobody reads it, so nothing is held for it)."""
+    try:
+        a, b = os.stat(path), os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(a.st_mode) and a.st_rdev == b.st_rdev
+
+
 def clean_stale(path: str) -> None:
     """Remove the temporary files a killed run writing ``path`` left (``-`` and devices have none)."""
     if path != "-" and not _special(path):
@@ -310,7 +319,7 @@ class BatchWriter:
         self.fh: Any = None
         # standard output, a FIFO, a device: what was written cannot be taken back, so
         # nothing is written until the batch is known to be kept (see hold)
-        self.stream = out == "-" or _special(out)
+        self.stream = out == "-" or (_special(out) and not _null_device(out))
         clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
     @property

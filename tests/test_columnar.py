@@ -704,3 +704,16 @@ def test_read_batch_of_an_empty_file_and_of_tables_written_without_mapper_fields
     pq.write_table(b.to_arrow(record_index=False), tmp_path / "r.parquet")
     back = mapper.read_batch(tmp_path / "r.parquet")  # (it said the metadata named mapper's fields wrongly)
     assert back.to_rows() == b.to_rows() and back.record_index.tolist() == list(range(b.count))
+
+
+def test_only_outputs_that_a_reader_may_see_are_held(tmp_path: Path) -> None:
+    import os
+
+    from mapper.writers import open_writer
+
+    fifo = tmp_path / "f.ndjson"
+    os.mkfifo(fifo)
+    null = tmp_path / "null.ndjson"
+    null.symlink_to(os.devnull)  # (-o takes its format from the name: a link names /dev/null as NDJSON)
+    held = {str(fifo): True, "-": True, str(null): False, str(tmp_path / "file.ndjson"): False}
+    assert {out: open_writer(out).stream for out in held} == held  # (/dev/null: nothing held for nobody, at any size)
