@@ -876,6 +876,11 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         paths = check_inputs(args.paths)
         check_output(args.output)
         check_output_apart(args.output, args.paths)
+        local_out = _local_path(args.output)
+        if local_out is not None and not args.overwrite:  # (validate_files says so too, once the JVM is up: ~20 s later)
+            for part in ("mapped", "refused"):
+                if os.path.exists(os.path.join(local_out, part)):
+                    raise OptionError(f"{_join_path(args.output, part)} exists: choose another output directory, or --overwrite to replace it")
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -790,6 +791,15 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
             _check_master(ns(master=master), {})
     for master in ("local", "local[2]", "local[*]", "local[2,3]", "spark://h:7077", "yarn", "k8s://https://h:443"):
         _check_master(ns(master=master), {})
+    # an existing result is said before the JVM starts (it was, ~20 s later, after Spark's WARN lines)
+    pytest.importorskip("pyspark")
+    from mapper.cli import main
+
+    out = tmp_path / "out"
+    (out / "mapped").mkdir(parents=True)
+    started = time.monotonic()
+    assert main(["spark-validate", str(EXAMPLE_SINK), str(inputs / "a.ndjson"), "-o", str(out), "-q"]) == 2
+    assert time.monotonic() - started < 10 and [p.name for p in out.iterdir()] == ["mapped"]
 
 
 def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
