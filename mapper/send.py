@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import errno
 import glob
 import http.client
 import math
@@ -632,9 +633,11 @@ class Checkpoint:
             raise InputError(f"cannot lock the checkpoint {self.path}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
-            raise InputError(f"another mapper send is running with the checkpoint {self.path}: one run at a time resumes it") from None
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise InputError(f"another mapper send is running with the checkpoint {self.path}: one run at a time resumes it") from None
+            return  # a file system without locks (ENOLCK, EOPNOTSUPP): the run goes on unlocked, as before locks
         self._lock_fd = fd
 
     def release(self) -> None:

@@ -393,6 +393,7 @@ class _Handler(BaseHTTPRequestHandler):
         if line in (b"\r\n", b"\n"):  # RFC 9112 2.2: an empty line before a request line is ignored
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
+                self.command = self.requestline = ""  # (as http.server sets them before its own refusals)
                 self.send_error(414, "the request line is too long")
                 return False
         if not super().parse_request():

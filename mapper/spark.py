@@ -748,14 +748,16 @@ def _confs(items: list[str]) -> dict[str, str]:
 
 
 #: Spark's master URLs (SparkContext.createTaskScheduler): local[N] with N a number or *, and F retries
-_MASTER = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|yarn|(spark|k8s|mesos)://\S+")
+_MASTER = re.compile(r"local(\[\s*(\d+|\*)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]|yarn|(spark|k8s)://\S+")
 
 
 def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
     """Spark's own rule for a master URL, checked before spark-submit prints a Java trace for it."""
-    master = args.master or confs.get("spark.master") or os.environ.get("MASTER")
+    source, master = next(
+        ((s, m) for s, m in (("--master", args.master), ("spark.master", confs.get("spark.master")), ("MASTER", os.environ.get("MASTER"))) if m), ("", None)
+    )
     if master is not None and not _MASTER.fullmatch(master):
-        raise OptionError(f"--master {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
+        raise OptionError(f"{source} {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
 
 
 #: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
@@ -1026,7 +1028,7 @@ def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
     _check_file(path, shown)
 
 
-def _check_directory(path: str) -> None:
+def _check_directory(path: str, partition: bool = False) -> None:
     """The files Spark reads in a directory: its own (hidden ones skipped) or, when it holds
     only subdirectories named ``key=value``, theirs (partitions, read as Spark discovers them)."""
     names = sorted(os.listdir(path))
@@ -1035,7 +1037,7 @@ def _check_directory(path: str) -> None:
     if files:
         for name in files:
             _check_file(os.path.join(path, name))
-        if dirs:
+        if dirs and not partition:  # (inside a partition, what Spark lists is its own: not refused here)
             raise OptionError(
                 f"{path} holds files and subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads its files only, "
                 "and the subdirectories' records would be silently left out; name the subdirectories too (a glob: DIR/*), or move them"
@@ -1044,9 +1046,9 @@ def _check_directory(path: str) -> None:
     partitions = [n for n in dirs if "=" in n]
     if partitions and len(partitions) == len(dirs):
         for name in partitions:
-            _check_directory(os.path.join(path, name))
+            _check_directory(os.path.join(path, name), partition=True)
         return
-    if dirs:
+    if dirs and not partition:
         raise OptionError(
             f"{path} holds only subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads none of their files "
             "(only partitions named key=value); name them (a glob: DIR/*/*)"
@@ -1091,7 +1093,8 @@ def _check_file(path: str, shown: str | None = None) -> None:
     elif name.endswith(_CODECS):
         codec = name[name.rfind(".") :]
         magic_of = _CODEC_MAGIC.get(codec)
-        if head and magic_of is not None and not head.startswith(magic_of):  # (a plain file named .bz2 read as 0 records, exit 0)
+        skippable = codec == ".zst" and len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"  # (pzstd's first frame)
+        if head and magic_of is not None and not head.startswith(magic_of) and not skippable:  # (a plain file named .bz2 read as 0 records, exit 0)
             raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
         return  # compressed otherwise: not looked into
     fmt = format_of(head)
@@ -1158,6 +1161,8 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
         src = _local_path(path)
         if src is None:
             continue
+        if "[^" in src or "\\" in src:
+            continue  # Hadoop's glob syntax Python reads otherwise (as check_inputs leaves it to Spark)
         if any(ch in src for ch in _GLOB):
             hit = any(PurePath(a).match(os.path.abspath(pattern)) for pattern in _braces(src) for a in above)
         else:

@@ -340,6 +340,8 @@ class BatchWriter:
         self.rows += part.count
         try:
             self._write(part)
+        except BrokenPipeError:  # (`-o - | head`: the command line ends quietly)
+            raise
         except OSError as exc:  # (pyarrow's and the file's own: a full disk, a file size limit)
             raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
 
@@ -357,7 +359,7 @@ class BatchWriter:
             self._finish()
         except BaseException as exc:
             self.abort()
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
                 raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
             raise
         if self._ctx is not None:

@@ -1157,3 +1157,21 @@ def test_ignore_warning_with_workers_keeps_the_first_of_the_other_warnings(tmp_p
     assert len(one["warnings"]) == 1000 and {w["kind"] for w in one["warnings"]} == {"comma_split"}
     assert one["warnings"] == two["warnings"]
     assert one.get("silenced_warnings") == two.get("silenced_warnings")
+
+
+def test_map_to_a_pipe_closed_early_is_quiet_at_any_size(tmp_path: Path) -> None:
+    # (a review: rows held for standard output are written at the end, where a closed pipe
+    # became "cannot write standard output: Broken pipe", exit 2: 30,000 small rows fit the pipe)
+    from benchmarks.gen import SINK, generate
+
+    src, sink = tmp_path / "many.ndjson", tmp_path / "sink.json"
+    src.write_bytes(generate(20_000, "clean") * 7)
+    sink.write_text(json.dumps(SINK))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "map", str(sink), str(src), "-o", "-", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert proc.returncode == EXIT_OK and err == b"", (proc.returncode, err)

@@ -604,3 +604,33 @@ def test_a_file_removed_after_it_was_cut_into_ranges_is_an_input_error(m, tmp_pa
     monkeypatch.setattr(parallel, "cut_points", cut_then_remove)
     with pytest.raises(mapper.InputError, match="cannot be opened"):
         m.validate(path, workers=2)
+
+
+def test_sigterm_to_the_process_group_ends_the_workers_without_tracebacks(tmp_path):
+    # (a review) the command line takes SIGTERM as Ctrl-C; forked workers inherited that and
+    # printed 'Process ForkProcess-1: Traceback ... Terminated' when the group was signalled
+    import os
+    import signal
+    import subprocess
+    import time
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(15_000, "clean") * 10)
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    for attempt in range(2):
+        out = tmp_path / f"out{attempt}.parquet"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mapper", "map", str(sink), str(records), "-o", str(out), "--workers", "2", "-q"],
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while len(_processes_mentioning(str(out))) < 2 and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+        assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
+        assert not out.exists()

@@ -449,3 +449,17 @@ def test_a_pasted_body_with_other_keys_is_a_body_as_the_endpoint_reads_it() -> N
     # a record with a records key of its own (not the body's items) is one record
     data, lines, shown = DRAFT.paste_records(json.dumps({"id": 1, "records": [1, 2], "x": 1}))
     assert lines == [1] and json.loads(data)["records"][0]["value"]["records"] == [1, 2]
+
+
+def test_a_blank_line_then_a_request_line_too_long_is_a_whole_414() -> None:
+    log: list[str] = []
+    with serving(log=log) as server:
+        reply = raw(server, b"\r\nGET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert status_of(reply) == 414 and body_of(reply)["message"], reply[:300]  # (its body was missing: an AttributeError)
+
+
+def test_a_pasted_record_with_an_empty_records_key_is_one_record() -> None:
+    data, lines, shown = DRAFT.paste_records('{"id": 5, "records": []}')
+    assert lines == [1] and json.loads(data)["records"] == [{"value": {"id": 5, "records": []}}]  # (it was sent as no records)
+    data, lines, shown = DRAFT.paste_records('{"records": []}')
+    assert lines == [] and json.loads(data) == {"records": []}  # the body of no records, as before

@@ -789,8 +789,14 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
     for master in ("local[x]", "localhost", "local[2"):
         with pytest.raises(mapper.OptionError, match="--master"):
             _check_master(ns(master=master), {})
-    for master in ("local", "local[2]", "local[*]", "local[2,3]", "spark://h:7077", "yarn", "k8s://https://h:443"):
-        _check_master(ns(master=master), {})
+    for master in ("local", "local[2]", "local[*]", "local[2,3]", "local[4, 2]", "local-cluster[2, 1, 1024]", "spark://h:7077", "yarn", "k8s://https://h:443"):
+        _check_master(ns(master=master), {})  # (spaces as Spark's own patterns allow: a review)
+    with pytest.raises(mapper.OptionError, match="^spark.master 'localhost'"):  # named where it came from
+        _check_master(ns(master=None), {"spark.master": "localhost"})
+    zst = tmp_path / "pzstd.ndjson.zst"
+    zst.write_bytes(b"\x50\x2a\x4d\x18" + bytes(12) + b"\x28\xb5\x2f\xfd")  # pzstd's skippable first frame
+    assert check_inputs([str(zst)]) == [str(zst)]
+    check_output_apart(str(inputs / "out"), [str(inputs / "[^o]*")])  # Hadoop's negation: left to Spark, not misread
     # an existing result is said before the JVM starts (it was, ~20 s later, after Spark's WARN lines)
     pytest.importorskip("pyspark")
     from mapper.cli import main

@@ -28,6 +28,7 @@ import multiprocessing as mp
 import os
 import pickle
 import secrets
+import signal
 import traceback
 from dataclasses import replace
 from multiprocessing import resource_tracker, shared_memory
@@ -219,6 +220,9 @@ def _worker(
     after stopping a worker it never heard from, whenever the worker was stopped)."""
     for parent_end in inherited:
         parent_end.close()
+    # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
+    # with the process group, just ends (an inherited handler printed its traceback)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     try:
         compiled = CompiledSink(sink)

@@ -460,7 +460,8 @@ def _is_body(doc: Any) -> bool:
     any other object is one record, even one with a ``records`` key of its own."""
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         return False
-    return list(doc) == ["records"] or all(isinstance(item, dict) and "value" in item for item in doc["records"])
+    items = doc["records"]
+    return list(doc) == ["records"] or (bool(items) and all(isinstance(item, dict) and "value" in item for item in items))
 
 
 def _cut(raw: bytes) -> str:
