@@ -127,6 +127,7 @@ def aircraft_catalog() -> Catalog:
     cat.add("flights", TABLE.read_text(), str(TABLE))
     cat.add("web", "CREATE TABLE clicks (_id ID, url STRING, at TIMESTAMP);\nCREATE TABLE t (_id ID, n INT MAX 100, tags STRINGSET);", "web.sql")
     cat.add("hostile", f'CREATE TABLE "{HOSTILE}" (_id ID, "{HOSTILE}" STRING, "{HOSTILE_IMG}" INT)', "hostile.sql")
+    cat.add("protos", "CREATE TABLE weird (_id ID, __proto__ STRING, constructor STRING)", "protos.sql")
     return cat
 
 
@@ -606,3 +607,18 @@ def test_create_right_after_an_edit_is_not_dropped_when_a_newer_draft_overtakes_
         status, body = api(server, "GET", "/v2/sinks/race_check")
         assert status == 200, body
         assert "urls" in json.dumps(body), body  # created from the form as it was after the edit
+
+
+def test_columns_named_like_javascript_object_keys_keep_their_paths(browser: Any) -> None:
+    # (a bug hunt) the form's columns were a plain object: the path typed for __proto__ set its
+    # prototype instead, and the source was created without that column, without a word
+    driver = browser
+    with ui_server() as server:
+        record = {"id": 7, "p": "a", "c": "b"}
+        new_source(driver, server, "protos", "protos", "weird", {"_id": "id", "__proto__": "p", "constructor": "c"}, "continue", json.dumps(record))
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=protos" in d.current_url, "the list")
+        definition = server.app.store.sink("protos").definition
+        paths = {c["name"]: c["path"] for c in definition["schema"]["definition"]}
+        assert paths == {"_id": ["id"], "__proto__": ["p"], "constructor": ["c"]}, paths
