@@ -91,7 +91,7 @@ import zlib
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePath
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -625,9 +625,7 @@ def validate_files(
     fs = _FileSystem(spark, output)
     mapped_dir, refused_dir = _join_path(output, "mapped"), _join_path(output, "refused")
     if not overwrite:
-        for where in (mapped_dir, refused_dir):
-            if fs.exists(where):
-                raise OptionError(f"{where} exists: choose another output directory, or --overwrite (overwrite=True) to replace it")
+        _refuse_results(output, fs.exists)
     # Both halves are written under a staging directory and renamed into place when all
     # is written and counted: a failed or killed job leaves nothing under the final names.
     staging = _join_path(output, f".mapper-staging-{uuid.uuid4().hex}")
@@ -664,6 +662,14 @@ def validate_files(
     finally:
         fs.delete(staging)
     return counts
+
+
+def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
+    """Refuse an output whose ``mapped`` or ``refused`` is there already (``exists``: asked of the
+    local file system before Spark starts, of Hadoop's in :func:`validate_files`)."""
+    for where in (_join_path(output, "mapped"), _join_path(output, "refused")):
+        if exists(where):
+            raise OptionError(f"{where} exists: choose another output directory, or --overwrite (overwrite=True) to replace it")
 
 
 #: The internal name of the file column in :func:`validate_files` (written as ``file`` in ``refused``).
@@ -753,11 +759,11 @@ _MASTER = re.compile(r"local(\[\s*(\d+|\*)\s*(,\s*\d+\s*)?\])?|local-cluster\[\s
 
 def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
     """Spark's own rule for a master URL, checked before spark-submit prints a Java trace for it."""
-    source, master = next(
-        ((s, m) for s, m in (("--master", args.master), ("spark.master", confs.get("spark.master")), ("MASTER", os.environ.get("MASTER"))) if m), ("", None)
-    )
-    if master is not None and not _MASTER.fullmatch(master):
-        raise OptionError(f"{source} {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
+    for source, master in (("--master", args.master), ("spark.master", confs.get("spark.master")), ("MASTER", os.environ.get("MASTER"))):
+        if master:  # the first one given is the one Spark takes
+            if not _MASTER.fullmatch(master):
+                raise OptionError(f"{source} {master!r}: Spark takes local, local[N], local[*], local[N,F], spark://HOST:PORT, yarn or k8s://URL")
+            return
 
 
 #: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
@@ -879,10 +885,8 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         check_output(args.output)
         check_output_apart(args.output, args.paths)
         local_out = _local_path(args.output)
-        if local_out is not None and not args.overwrite:  # (validate_files says so too, once the JVM is up: ~20 s later)
-            for part in ("mapped", "refused"):
-                if os.path.exists(os.path.join(local_out, part)):
-                    raise OptionError(f"{_join_path(args.output, part)} exists: choose another output directory, or --overwrite to replace it")
+        if local_out is not None and not args.overwrite:  # now, not once the JVM is up (~20 s later)
+            _refuse_results(args.output, lambda where: os.path.exists(_local_path(where) or where))
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE

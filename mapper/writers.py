@@ -318,7 +318,7 @@ class BatchWriter:
         self._ctx: Any = None
         self.fh: Any = None
         # standard output, a FIFO, a device: what was written cannot be taken back, so
-        # nothing is written until the batch is known to be kept (see hold)
+        # nothing is written until the batch is known to be kept (NdjsonWriter.held, ArrowWriter.buffer)
         self.stream = out == "-" or (_special(out) and not _null_device(out))
         clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
@@ -336,14 +336,21 @@ class BatchWriter:
                 self.fh = self._ctx.__enter__()
         return self.fh
 
+    @contextmanager
+    def _said(self) -> Iterator[None]:
+        """A failed write (pyarrow's or the file's own: a full disk, a file size limit) as an
+        OutputError naming the output; a closed pipe as it is (``-o - | head`` ends quietly)."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
+
     def write(self, part: Batch) -> None:
         self.rows += part.count
-        try:
+        with self._said():
             self._write(part)
-        except BrokenPipeError:  # (`-o - | head`: the command line ends quietly)
-            raise
-        except OSError as exc:  # (pyarrow's and the file's own: a full disk, a file size limit)
-            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
 
     def _write(self, part: Batch) -> None:  # pragma: no cover - every writer has its own
         raise NotImplementedError
@@ -355,13 +362,12 @@ class BatchWriter:
         """Let go of what writes into the file, which is about to be removed."""
 
     def close(self) -> None:
-        try:
-            self._finish()
-        except BaseException as exc:
-            self.abort()
-            if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-                raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
-            raise
+        with self._said():
+            try:
+                self._finish()
+            except BaseException:
+                self.abort()
+                raise
         if self._ctx is not None:
             self._ctx.__exit__(None, None, None)
         elif self.fh is not None:
