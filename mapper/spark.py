@@ -77,15 +77,19 @@ names, a gzip/``.gz`` mismatch, a JSON document rather than NDJSON: :func:`check
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import gzip
 import hashlib
 import json
+import logging
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import time
 import uuid
 import zlib
 from dataclasses import dataclass, replace
@@ -659,9 +663,24 @@ def validate_files(
             fs.delete(final)
         fs.rename(staged_mapped, mapped_dir)
         fs.rename(staged_refused, refused_dir)
+    except KeyboardInterrupt:
+        # the job's tasks go on writing into the staging directory until cancelled:
+        # stop them before it is removed, or it comes back half written
+        _cancel_jobs(spark)
+        raise
     finally:
         fs.delete(staging)
     return counts
+
+
+def _cancel_jobs(spark: Any, wait: float = 30.0) -> None:
+    """Cancel the session's running jobs and wait (at most ``wait`` seconds) until none is active."""
+    context = spark.sparkContext
+    context.cancelAllJobs()
+    tracker = context.statusTracker()
+    deadline = time.monotonic() + wait
+    while tracker.getActiveJobsIds() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
@@ -891,8 +910,17 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        spark = _session(args, confs)
-        counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
+        with _quiet_interrupts():
+            spark = _session(args, confs)
+            # pyspark's own SIGINT handler cancels the jobs from inside the signal, on the
+            # py4j connection the main thread is waiting on (a "reentrant call" and pages
+            # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            try:
+                counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
+            except KeyboardInterrupt:
+                spark.stop()  # the tasks are cancelled: the JVM ends quietly, not torn down under them
+                raise
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -909,6 +937,25 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"mapped + refused = input: {counts.mapped_rows:,} + {counts.refused_records:,} = {counts.input_records:,}")
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
+
+
+@contextlib.contextmanager
+def _quiet_interrupts() -> Iterator[None]:
+    """Drop what py4j logs when a call is interrupted: on the root logger (``logging.exception``,
+    "KeyboardInterrupt while sending command" with its traceback) and on its own loggers, whose
+    records would reach the handler that call gives the root: Ctrl-C says "interrupted"."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return f"{os.sep}py4j{os.sep}" not in record.pathname
+
+    root, py4j = logging.getLogger(), logging.getLogger("py4j")
+    root.addFilter(keep)
+    propagate, py4j.propagate = py4j.propagate, False
+    try:
+        yield
+    finally:
+        root.removeFilter(keep)
+        py4j.propagate = propagate
 
 
 def _check_input_options(args: argparse.Namespace) -> None:

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -534,6 +535,36 @@ def test_spark_validate_usage_errors_before_spark_starts(tmp_path: Path) -> None
     assert proc.returncode == 2 and "no such file" in proc.stderr
     proc = _cli("spark-validate", EXAMPLE_SINK, EXAMPLE_RECORDS, "-o", tmp_path / "o", "--conf", "nonsense")
     assert proc.returncode == 2 and "KEY=VALUE" in proc.stderr
+
+
+def test_spark_validate_ctrl_c_stops_quietly_and_leaves_nothing(spark: Any, tmp_path: Path) -> None:
+    """Ctrl-C while the job writes (SIGINT to the whole process group, as a terminal sends it):
+    exit 130 and "interrupted", no py4j or Java traceback, and no staging directory left, not
+    even one the job's tasks write again after it was removed (they are cancelled first)."""
+    records = tmp_path / "records.ndjson"
+    records.write_bytes(gen.generate(100_000))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(gen.SINK))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    cmd = [sys.executable, "-m", "mapper", "spark-validate", str(sink), str(records), "-o", str(out), "--master", "local[2]", "-q"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out.is_dir() and any(out.iterdir())) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "the job ended before it could be interrupted"
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted"
+    assert "Traceback" not in err and "Exception" not in err and "ERROR" not in err, err
+    time.sleep(1)  # a task still running would write its files again now
+    assert list(out.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------------------
