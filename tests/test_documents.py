@@ -350,3 +350,39 @@ def test_a_python_document_without_records_is_worded_as_its_json_text_is(path, d
     as_python = m.validate([doc], records_path=path).errors
     assert [(e.code, e.reason) for e in as_python] == [(e.code, e.reason) for e in as_text]
     assert as_text[0].code == "no_records"
+
+
+# --- found by a bug hunt: a broken first value, and where JSON errors point ------------------
+
+
+@pytest.mark.parametrize("count", [3, 2000])  # all of it in the format head (64 KiB), and more than it
+def test_objects_one_after_another_whose_first_is_broken_lose_none_of_the_others(count):
+    # the first object failing made the whole input one record (over 64 KiB) or every line a
+    # record (under it): the good objects after it were refused
+    m = mapper.compile_sink(SINK)
+    planes = [{"hex": f"b{i}", "alt_baro": i, "flight": "x" * 40} for i in range(1, count)]
+    text = b'{\n  "hex": "b0",\n}\n' + b"".join(json.dumps(p, indent=2).encode() + b"\n" for p in planes)
+    report = m.validate(text)
+    assert (report.records, report.success_count) == (count, count - 1)
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json")]
+    assert "at line 3 char 1 of the record" in report.errors[0].message  # the "}" after the trailing comma
+    assert m.map(text, on_error="skip").to_rows() == m.map(planes).to_rows()
+
+
+def test_ndjson_whose_first_two_lines_are_broken_is_read_a_line_at_a_time_beyond_the_format_head():
+    # over 64 KiB, a first line cut after a comma and a second that is no object made the
+    # whole file one refused record
+    m = mapper.compile_sink(SINK)
+    good = [{"hex": f"c{i}", "alt_baro": i} for i in range(3000)]
+    text = b'{"hex": "c",\n[2]\n' + b"".join(json.dumps(p).encode() + b"\n" for p in good)
+    assert len(text) > 1 << 16
+    report = m.validate(text, on_error="skip")
+    assert (report.records, report.success_count) == (3002, 3000)
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json"), (1, 2, "not_an_object")]
+
+
+def test_trailing_characters_are_placed_on_the_first_of_them():
+    # msgspec points one byte past the first trailing character
+    m = mapper.compile_sink(SINK)
+    for text, after in ((b'{"hex": "a"} x\n', " "), (b'[{"hex": "a"}] x', ";")):
+        assert f"trailing characters at char {text.rindex(b'x') + 1}{after}" in m.validate(text).errors[0].message

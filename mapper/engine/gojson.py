@@ -224,6 +224,9 @@ def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
     return any(has_surrogates(v) for v in values if v.__class__ is not str)
 
 
+_NL = b"\n"
+
+
 def json_error_text(raw: bytes, message: str) -> str:
     """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record.
 
@@ -233,7 +236,16 @@ def json_error_text(raw: bytes, message: str) -> str:
     m = _BYTE_RE.search(message)
     text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
     if m:
-        offset = int(m.group(1))
-        col = len(raw[:offset].decode("utf-8", "replace")) + 1
-        text = _BYTE_RE.sub(f"at char {col}", text)
+        offset = error_offset(message, int(m.group(1)))
+        start = raw.rfind(b"\n", 0, offset) + 1
+        col = len(raw[start:offset].decode("utf-8", "replace")) + 1
+        # a record spread over lines (a pretty-printed array's, `jq .` output): its own line too
+        where = f"at char {col}" if not start else f"at line {raw.count(_NL, 0, offset) + 1} char {col} of the record"
+        text = _BYTE_RE.sub(where, text)
     return f"Invalid JSON: {text}"
+
+
+def error_offset(message: str, offset: int) -> int:
+    """The byte a msgspec error message's ``(byte N)`` points at: N, except for trailing
+    characters, where msgspec gives the byte after the first of them."""
+    return max(offset - 1, 0) if "trailing characters" in message else offset

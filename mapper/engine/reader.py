@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import InputError, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..tiers import renameable
-from .gojson import same_length_escapes
+from .gojson import error_offset, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -284,13 +284,12 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
-        offset = int(m.group(1))
+        offset = error_offset(msg, int(m.group(1)))
         line, col = _line_of(data, offset)
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         hint = ""
-        before = data[:offset].rstrip(_WS)
-        if text == "trailing characters" and (before.endswith((b"]", b"}")) or before[:-1].rstrip(_WS).endswith((b"]", b"}"))):
+        if text == "trailing characters" and data[:offset].rstrip(_WS).endswith((b"]", b"}")):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
             hint = "; the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
@@ -491,10 +490,11 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
     try:
         _value, end = decoder.raw_decode(text, pos)
     except (ValueError, RecursionError):
-        return None
-    rest = len(text) - len(text[end:].lstrip(ws))
-    if rest == len(text):
-        return None  # one value alone: the caller's one record
+        if _VALUE_START.search(text, pos + 1) is None:
+            return None  # one broken value: the caller's one bad record
+    else:
+        if len(text) - len(text[end:].lstrip(ws)) == len(text):
+            return None  # one value alone: the caller's one record
     raws: list[bytes] = []
     lines: list[int | None] = []
     line = first_line + text.count("\n", 0, pos)
@@ -835,7 +835,8 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     with a broken first line; if not, it is a document spread over lines (``json``: an
     array, one object, or with ``records_path`` an object holding the records) when
     the whole input (``complete``: ``head`` is all of it) is one JSON value, or when the
-    first line ends as a document's does (``{``, ``[``, ``,`` or ``:``).
+    first line ends as a document's does (``{``, ``[``, ``,`` or ``:``; also when the whole
+    input is here, for pretty-printed objects whose first is broken).
     """
     text = head[3:] if head.startswith(_BOM) else head
     text = text.lstrip(_WS)
@@ -862,8 +863,10 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "endpoint"
     # an object spread over lines (a pretty-printed document) or NDJSON with a broken
     # first line: the whole input decides when it is all here, else how the first line ends
-    if complete:  # one value, or values one after another (pretty-printed objects, as `jq .` prints them)
-        return "json" if _decoded(text) is not _NOT_JSON or _starts_with_value(text) else "ndjson"
+    if complete and (_decoded(text) is not _NOT_JSON or _starts_with_value(text)):
+        return "json"  # one value, or values one after another (pretty-printed objects, as `jq .` prints them)
+    # (a first value that is broken, `jq .`-style, is one bad record, and reading goes on
+    # at the next line starting with `{` or `[`: see _values)
     return "json" if lines[0][-1:] in (b"{", b"[", b",", b":") else "ndjson"
 
 
