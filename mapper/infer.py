@@ -9,7 +9,8 @@ accepts on the same records.
 
 Rules, per leaf path (a path whose value is not an object):
 
-* ints -> ``int`` (no Min/Max); beyond int64 but unsigned -> ``id``; beyond that -> ``string``;
+* ints -> ``int`` (no Min/Max); beyond int64 but unsigned -> ``id`` (not with integer strings
+  holding a sign, ``"+5"``, ``"-0"``: an id column refuses them); beyond that -> ``string``;
 * floats, or ints mixed with floats -> ``decimal`` with the Scale that holds every value
   seen (digits after the point of the shortest text of each float), capped so that
   ``max|value| * 10**Scale`` fits a signed 64-bit integer (noted when capped);
@@ -186,7 +187,8 @@ class _PathStats:
         "ts",
         "ts_hits",
         "int_text",
-        "uint_text",
+        "n_signed",
+        "signed",
         "tmin",
         "tmax",
         "dec_text",
@@ -231,7 +233,9 @@ class _PathStats:
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
         self.int_text = True
-        self.uint_text = True  # every integer text unsigned (no + or -): what an id column takes
+        # integer texts with a sign ("+5", "-0"): an int column takes them, an id column refuses them
+        self.n_signed = 0
+        self.signed: str | None = None  # the first of them
         self.tmin: int | None = None
         self.tmax: int | None = None
         self.dec_text = True
@@ -351,7 +355,9 @@ class _PathStats:
         if t and _INT_TEXT.fullmatch(t):
             self.n_int += 1
             if t[0] in "+-":
-                self.uint_text = False
+                self.n_signed += 1
+                if self.signed is None:
+                    self.signed = v
             n = int(t)
             if self.tmin is None or n < self.tmin:
                 self.tmin = n
@@ -705,11 +711,15 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
     return None
 
 
-def _int_choice(st: _PathStats, extra: list[Any]) -> _Choice | None:
-    values: list[Any] = [v for v in (st.imin, st.imax) if v is not None] + extra
+def _int_choice(st: _PathStats, with_text: bool) -> _Choice | None:
+    """``int``, else ``id`` (integers beyond int64), if it takes the path's integers (and its integer texts)."""
+    values: list[Any] = [v for v in (st.imin, st.imax) if v is not None]
+    if with_text:
+        values += [str(v) for v in (st.tmin, st.tmax) if v is not None]
     if _converts(_converter("int"), values):
         return _Choice("int")
-    if all(not isinstance(v, int) or v >= 0 for v in values) and _converts(_converter("id"), values):
+    # the texts' extremes are their integers, signs dropped ("-0" is 0): an id column refuses a signed text
+    if (not with_text or not st.n_signed) and all(not isinstance(v, int) or v >= 0 for v in values) and _converts(_converter("id"), values):
         return _Choice("id", note="integers beyond the signed 64-bit range: typed id (unsigned)")
     return None
 
@@ -770,15 +780,18 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     if kind == "str":
         empty = st.s_empty  # "" is no value in every column type: changed
         rest = n - empty
-        taken = {"string": rest, "int": st.n_int, "id": st.n_int, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
+        # (an id column refuses integer texts with a sign: "-0" and "+5" are no ids)
+        taken = {"string": rest, "int": st.n_int, "id": st.n_int - st.n_signed, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
         if ctype == "timestamp":
             layout = choice.config.get("Layout")
             taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
         taken = taken or 0
         values: list[Any] = []
         cut = 0  # decimal strings with more digits after the point than the Scale: stored truncated
-        if ctype in ("int", "id"):
+        if ctype == "int":
             values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
+        elif ctype == "id":  # (the unsigned texts lie within 0..tmax; the signed ones are refused above)
+            values = [str(st.tmax)] if st.tmax is not None and st.tmax >= 0 else []
         elif ctype == "decimal":
             values = [t for t in (st.dmin_text, st.dmax_text) if t]
             scale = choice.config.get("Scale", 0)
@@ -807,6 +820,15 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     return n, 0, 0
 
 
+def _refused_example(st: _PathStats, ctype: str | None) -> str | None:
+    """A string of the path that a column of this type refuses (for the report), if one is known."""
+    if ctype == "int":
+        return st.not_int
+    if ctype == "id":
+        return st.not_int if st.not_int is not None else st.signed
+    return None
+
+
 def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
     exact = changed = refused = 0
     for kind in st.kinds:
@@ -830,11 +852,11 @@ def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
     if "int" in kinds or "float" in kinds:
         # (a decimal's Scale holds the decimal strings' digits too, when there are any)
         decimal = (_decimal_choice(st, with_text=True) if st.n_dec else None) or _decimal_choice(st, with_text=False)
-        num = _epoch_choice(st) or (_int_choice(st, []) if "float" not in kinds else decimal)
+        num = _epoch_choice(st) or (_int_choice(st, with_text=False) if "float" not in kinds else decimal)
         if num is not None:
             candidates.append(num)
     if "int" in kinds and "float" in kinds:
-        whole = _int_choice(st, [])
+        whole = _int_choice(st, with_text=False)
         if whole is not None:
             candidates.append(whole)
     if "bool" in kinds:
@@ -874,7 +896,7 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
         choice.reason = why
         return choice
     if ctype in ("int", "id"):
-        choice = _int_choice(st, [str(v) for v in (st.tmin, st.tmax) if v is not None]) or _int_choice(st, [])
+        choice = _int_choice(st, with_text=True) or _int_choice(st, with_text=False)
         if choice is None or (ctype == "id" and choice.type == "int" and st.imin is not None and st.imin < 0):
             raise InferError(f"--type {text}={ctype}: the integers seen do not fit {article(ctype)} column")
         return _Choice(ctype, reason=why)
@@ -954,7 +976,7 @@ def _decide_type(st: _PathStats) -> _Choice:
         if choice is not None:
             return choice
         if kinds == {"int"}:
-            choice = _int_choice(st, [])
+            choice = _int_choice(st, with_text=False)
         else:
             choice = _decimal_choice(st, with_text=False)
         if choice is not None:
@@ -966,7 +988,7 @@ def _decide_type(st: _PathStats) -> _Choice:
         if ints_ok and ("str" not in kinds or st.bool_text):
             return _Choice("bool", reason="bools with 0/1 or bool words: every value converts to a bool")
     if kinds == {"int", "str"} and st.int_text:
-        choice = _int_choice(st, [str(v) for v in (st.tmin, st.tmax) if v is not None])
+        choice = _int_choice(st, with_text=True)
         if choice is not None:
             choice.reason = "integers and integer strings: every value converts to an integer"
             return choice
@@ -1433,7 +1455,8 @@ def _draft(
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:
             st = stats[keys]
-            eg = f" (e.g. {show(st.not_int)})" if choice.type in ("int", "id") and st.not_int is not None else ""
+            example = _refused_example(st, choice.type)
+            eg = f" (e.g. {show(example)})" if example is not None else ""
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
             offer = f"; --type {_dot(keys)}={other['type']} takes them all ({other['changed']} changed)" if other else ""
             notes.append(
@@ -1516,7 +1539,7 @@ def _draft(
             # what each candidate type would store as sent, change or refuse (the chosen one first)
             "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
             "refused": found.alternatives[0]["refused"] if found is not None and found.alternatives else 0,
-            "example_refused": st.not_int if found is not None and found.type in ("int", "id") and st.not_int is not None else None,
+            "example_refused": _refused_example(st, found.type) if found is not None else None,
         }
 
     # Missing values: a column is missing in a record unless its key is there or an
@@ -1642,7 +1665,7 @@ def _id_type(st: _PathStats) -> str | None:
     kinds = st.kinds
     if not kinds or not kinds <= {"int", "str"}:
         return None
-    if "str" in kinds and not (st.int_text and st.uint_text and st.s_empty == 0):
+    if "str" in kinds and not (st.int_text and not st.n_signed and st.s_empty == 0):
         return None
     if "int" in kinds and (st.imin is None or st.imin < 0 or _imprecise(st)):
         return None  # negative, or stored changed: not an identity
@@ -1675,7 +1698,7 @@ def _identity(
         t = choice.type if choice.type in ("int", "id") else _id_type(st)
         if t is None:
             kinds = "/".join(sorted(st.kinds)) or "null"
-            signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and not st.uint_text else ""
+            signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
             raise InferError(
                 f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
                 f"use --primary-key-fields {id_field} instead"

@@ -767,6 +767,22 @@ def test_an_id_takes_unsigned_integer_text_only() -> None:
     assert entry(r, "k")["type"] == "id"
 
 
+def test_signed_integer_texts_beside_integers_beyond_int64_make_no_id_column() -> None:
+    # found by a bug hunt: "+5" and "-0" beside integers beyond int64 were typed id (their
+    # extremes, 5 and 0, lost the sign), and the report said every value stored; validate refused them
+    for sign in ("+5", "-0"):
+        data = ndjson({"sid": "a", "v": 2**63}, {"sid": "b", "v": 2**63 + 1}, {"sid": "c", "v": "12"}, {"sid": "d", "v": sign})
+        r = roundtrip(data)
+        assert entry(r, "v")["type"] == "string", sign
+        (id_tally,) = [t for t in r.conflicts["v"]["alternatives"] if t["type"] == "id"]
+        assert id_tally["refused"] == 1, (sign, id_tally)
+    data = ndjson({"sid": "a", "v": 7}, {"sid": "b", "v": 8}, {"sid": "c", "v": "-0"})
+    r = roundtrip(data, types={"v": "id"})
+    assert r.conflicts["v"]["alternatives"][0] == {"type": "id", "config": {}, "exact": 2, "changed": 0, "refused": 1}
+    assert any(n.startswith("v: id stores 2 of 3 values") and '"-0"' in n for n in r.notes), r.notes
+    assert validated(r, data).failed_records == 1
+
+
 def test_a_number_beyond_float64_where_others_are_objects() -> None:
     data = b'{"id":"a","x":{"y":1}}\n{"id":"b","x":1e400}\n{"id":"c","x":{"y":2}}\n'
     r = infer(data)
