@@ -46,7 +46,9 @@ The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``
 ``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
 string twin instead), else the first string field present in every record, one whose
 values all differ first. The scan keeps each integer value of a path (a 64-bit hash of
-each string) while they all differ, so the identity's uniqueness is known and said.
+each string, and the integer of each integer string) while they all differ, so the
+identity's uniqueness is known and said, its values compared as its column stores them
+(``"007"`` and ``7`` are one in an ``id`` or ``int`` column, two in a ``string`` one).
 
 Record indices are 0-based and count every non-blank record of every input in order,
 the way ``mapper validate`` numbers them; a record that cannot be read is worded as
@@ -215,7 +217,9 @@ class _PathStats:
         "uniq",
         "iuniq",
         "nuniq",
+        "tuniq",
         "unique",
+        "unique_int",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -267,8 +271,13 @@ class _PathStats:
         # Python's hash of an int collides (hash(-1) == hash(-2), hash(2**61) == hash(1)).
         self.uniq: array[int] | None = array("q")
         self.iuniq: array[int] = array("q")
-        self.nuniq: array[int] = array("q")  # strings of digits as numbers: 1 and "1" are one id
+        # Integer strings within int64 as their integers: those an integer writes ("7", "-5"),
+        # which are one value with that integer in any column (7 and "7"), and the others
+        # ("007", "7 ", "+7"), which are that integer only in an int or id column.
+        self.nuniq: array[int] = array("q")
+        self.tuniq: array[int] = array("q")
         self.unique: bool | None = True  # None: not a scalar key (other kinds seen)
+        self.unique_int = True  # distinct as an int or id column stores them ("007" and 7 are one)
 
     def seen(self, kind: str, index: int) -> None:
         counts = self.counts
@@ -285,10 +294,8 @@ class _PathStats:
         if type(value) is int and -(2**63) <= value < 2**63:
             u = self.iuniq
             u.append(value)
-        else:
+        else:  # (integer strings are kept as integers too, by add_str)
             u.append(hash(value if type(value) is str else str(value)))
-            if type(value) is str and value.isascii() and value.isdigit() and _canonical_int64_text(value):
-                self.nuniq.append(int(value))
         n = len(u)
         if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
             self.finish()
@@ -298,20 +305,27 @@ class _PathStats:
         self.uniq = None
         self.iuniq = array("q")
         self.nuniq = array("q")
+        self.tuniq = array("q")
         self.unique = None
 
     def finish(self) -> None:
-        """Decide whether every value seen differs (``unique``) from the values and hashes kept."""
+        """Decide whether every value seen differs (``unique``, ``unique_int``) from the values and hashes kept."""
         if self.uniq is None:
             return
-        # integers and strings of digits beside them are compared as numbers (one id column)
+        # integers and the strings an integer writes beside them are one value in any column
         mixed = self.iuniq + self.nuniq if len(self.iuniq) and len(self.nuniq) else array("q")
-        for u in (self.uniq, self.iuniq, mixed):
-            a = np.frombuffer(u, dtype=np.int64) if len(u) else np.zeros(0, dtype=np.int64)
-            if len(np.unique(a)) < len(a):
-                self.uniq = None
-                self.unique = False
-                return
+        if any(_repeats(u) for u in (self.uniq, self.iuniq, mixed)):
+            self.uniq = None
+            self.unique = self.unique_int = False
+            return
+        # the other integer strings are their integers only in an int or id column
+        if self.unique_int and len(self.tuniq) and _repeats(self.iuniq + self.nuniq + self.tuniq):
+            self.unique_int = False
+            self.tuniq = array("q")  # (no longer needed: kept only while they may all differ)
+
+    def distinct(self, ctype: str | None) -> bool | None:
+        """Whether the values all differ as a column of this type stores them (None: not a key)."""
+        return self.unique_int if self.unique and ctype in ("int", "id") else self.unique
 
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index)
@@ -359,6 +373,11 @@ class _PathStats:
                 if self.signed is None:
                     self.signed = v
             n = int(t)
+            if self.uniq is not None and -(2**63) <= n < 2**63:
+                if str(n) == v:
+                    self.nuniq.append(n)
+                elif self.unique_int:
+                    self.tuniq.append(n)
             if self.tmin is None or n < self.tmin:
                 self.tmin = n
             if self.tmax is None or n > self.tmax:
@@ -424,6 +443,12 @@ class _PathStats:
     @property
     def kinds(self) -> set[str]:
         return {k for k in self.counts if k != "null"}
+
+
+def _repeats(values: array[int]) -> bool:
+    """Whether some value occurs twice."""
+    a = np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, dtype=np.int64)
+    return len(np.unique(a)) < len(a)
 
 
 def _frac_digits(v: float) -> int:
@@ -634,12 +659,6 @@ class _Choice:
     #: for a path with several JSON types: what each candidate type would do with the values
     #: ({"type", "config", "exact", "changed", "refused"}), the chosen one first
     alternatives: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _canonical_int64_text(text: str) -> bool:
-    """Digits as an integer writes them (no leading zero) that fit int64: "7" is 7, "007" is text
-    (as a string key it differs from "7"; only such strings are compared with the integers)."""
-    return (text == "0" or text[0] != "0") and (len(text) < 19 or (len(text) == 19 and text <= "9223372036854775807"))
 
 
 def _is_time_key(key: str) -> bool:
@@ -1484,7 +1503,7 @@ def _draft(
 
     # Identity.
     ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed)
-    _identity_notes(stats, ident_keys, notes)
+    _identity_notes(stats, choices, ident_keys, notes)
     for keys in ident_keys:
         if keys not in kept:
             if _dot(keys) in skipped:
@@ -1638,11 +1657,12 @@ def _exact_twin(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...])
     return twin
 
 
-def _uniqueness(st: _PathStats) -> str:
-    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values."""
-    if st.unique:
+def _uniqueness(st: _PathStats, ctype: str | None = None) -> str:
+    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values (as ``ctype`` stores them)."""
+    distinct = st.distinct(ctype)
+    if distinct:
         return "every value distinct"
-    if st.unique is False:
+    if distinct is False:
         return "values repeat"
     return "not a key (nulls, numbers with a fraction, bools, arrays or objects)"
 
@@ -1743,7 +1763,7 @@ def _identity(
                 choices[twin] = _Choice("id", reason=f"typed id: it is the id_field (the exact text of {_dot(keys)})")
                 notes.append(
                     f"identity: id_field {_dot(twin)}, the exact string twin of {_dot(keys)}, whose integers go beyond 2^53 "
-                    f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin])}"
+                    f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin], 'id')}"
                 )
                 return [twin], "id_field"
             if not always(st) or choice.type in (None, "strings"):
@@ -1781,17 +1801,17 @@ def _identity(
     )
 
 
-def _identity_notes(stats: dict[tuple[str, ...], _PathStats], ident: list[tuple[str, ...]], notes: list[str]) -> None:
-    """Say what the scan knows of the identity's uniqueness: repeated values are upserts (the last record wins)."""
+def _identity_notes(stats: dict[tuple[str, ...], _PathStats], choices: dict[tuple[str, ...], _Choice], ident: list[tuple[str, ...]], notes: list[str]) -> None:
+    """Say what the scan knows of the identity's uniqueness, its values compared as its column stores them
+    ("007" and 7 are one in an id column): repeated values are upserts (the last record wins)."""
     if len(ident) == 1:
-        st = stats[ident[0]]
-        if st.unique is False:
+        if stats[ident[0]].distinct(choices[ident[0]].type) is False:
             notes.append(
                 f"identity {_dot(ident[0])}: its values repeat, so records share an _id: the endpoint keeps one row per _id "
                 f"(a later record overwrites the values it sends); choose another with --id-field or --primary-key-fields if that is not meant"
             )
         return
-    if any(stats[k].unique for k in ident):
+    if any(stats[k].distinct(choices[k].type) for k in ident):
         return  # one field alone tells every record apart: so does the combination
     notes.append(f"identity {' + '.join(_dot(k) for k in ident)}: each field's values repeat on their own; the combination is not checked for uniqueness")
 

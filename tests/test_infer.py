@@ -890,6 +890,20 @@ def test_strings_of_digits_are_compared_with_integers_only_as_integers_write_the
     assert any("repeat" in n for n in r.notes), r.notes
 
 
+def test_an_integer_identity_compares_integer_strings_as_its_column_stores_them() -> None:
+    # found by a bug hunt: "007" (or "7 ") beside 7 in an id column is the _id 7 twice, but
+    # only strings an integer writes were compared with the integers: the repeat went unsaid
+    for text in ("007", "7 "):
+        r = infer(ndjson({"id": text}, {"id": 7}))
+        assert r.body["schema"]["id_field"] == "id" and any("its values repeat" in n for n in r.notes), (text, r.notes)
+    r = infer(ndjson({"k": "007", "v": 1}, {"k": 7, "v": 2}), primary_key_fields=["k"])  # an int key field: 7 and 7
+    assert entry(r, "k")["type"] == "int" and any("its values repeat" in n for n in r.notes), r.notes
+    # as strings they differ; in an id column they are one
+    data = ndjson({"k": "007"}, {"k": "7"})
+    assert not any("repeat" in n for n in infer(data, primary_key_fields=["k"]).notes)
+    assert any("its values repeat" in n for n in infer(data, id_field="k").notes)
+
+
 # --- found by a bug hunt: drafts that refuse most of the records they were drawn from ---
 
 
