@@ -780,19 +780,11 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
 
 
 _SCALARS = frozenset({"int", "float", "str", "bool"})
-#: The JSON kinds a column type takes as they are (anything else it takes is converted: a change).
-_NATURAL = {
-    "int": {"int", "str"},
-    "id": {"int", "str"},
-    "decimal": {"int", "float", "str"},
-    "bool": {"bool", "str"},
-    "string": {"str"},
-    "timestamp": {"str"},
-}
 
 
 def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
-    """How many of the path's values of one JSON kind a column would store as sent, change, refuse."""
+    """How many of the path's values of one JSON kind a column would store as sent, change (with a
+    warning from mapper validate), refuse."""
     n = st.counts.get(kind, 0)
     ctype = choice.type
     assert ctype is not None
@@ -834,7 +826,14 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             conv.convert(v, notes)
     except (ConversionError, OverflowError, ValueError, TypeError):
         return 0, 0, n
-    if notes or kind not in _NATURAL.get(ctype, ()):
+    # Changed: what mapper validate warns about (the extremes' warnings, or a fraction the
+    # column does not hold, which any float of the path may have); a conversion it does not
+    # warn about (1 into a bool column, an epoch into a timestamp) stores the value as sent.
+    # (A bool column also takes 2 as true without a warning, as the endpoint does: that is
+    # a value lost all the same, so bools beside integers other than 0 and 1 stay a string.)
+    held = choice.config.get("Scale", 0) if ctype == "decimal" else 0
+    lost = (kind == "float" and st.frac > held) or (ctype == "bool" and kind == "int" and not all(v in (0, 1) for v in values))
+    if notes or lost:
         return 0, n, 0
     return n, 0, 0
 

@@ -609,10 +609,16 @@ def test_corpus_webhooks_created_at_conflict() -> None:
     assert result.conflicts["workflow"]["type"] == "string"
     assert "workflow.*" in result.skipped
     assert any("identity sender.node_id is missing in 6" in n for n in result.notes)
-    # Every record is accepted but the six without a sender.node_id (their identity is missing).
+    # installation.created_at: 6 epochs (stored without a warning in a timestamp column: no
+    # longer counted as changed) and 2 RFC 3339 strings, the records it refuses, named
+    c = result.conflicts["installation.created_at"]
+    assert c["type"] == "timestamp" and c["alternatives"][0]["exact"] == 6 and c["refused"] == 2
+    assert any(n.startswith("installation.created_at: timestamp stores 6 of 8 values as sent") for n in result.notes)
+    # Every record is accepted but the six without a sender.node_id (their identity is missing)
+    # and the two sending installation.created_at (and updated_at) as strings.
     report = mapper.compile_sink(result.body).validate(path.read_bytes(), on_error="skip")
-    assert report.failed_records == 6
-    assert {code for (_col, code) in report.error_counts} == {"invalid_id"}
+    assert report.failed_records == 8
+    assert {code for (_col, code) in report.error_counts} == {"invalid_id", "invalid_value"}
 
 
 def test_corpus_webhooks_push_epochs() -> None:
@@ -902,6 +908,24 @@ def test_an_integer_identity_compares_integer_strings_as_its_column_stores_them(
     data = ndjson({"k": "007"}, {"k": "7"})
     assert not any("repeat" in n for n in infer(data, primary_key_fields=["k"]).notes)
     assert any("its values repeat" in n for n in infer(data, id_field="k").notes)
+
+
+def test_changed_counts_what_validate_warns_about() -> None:
+    # found by a bug hunt: ints in a bool column (and epochs in a timestamp one) were counted
+    # as changed, which validate does not warn about: bools with 0/1 became an int column
+    # refusing the bools' records, where a bool column stores them all without a warning
+    r = roundtrip(ndjson({"id": "a", "v": True}, {"id": "b", "v": 1}, {"id": "c", "v": 0}))
+    assert entry(r, "v")["type"] == "bool"
+    assert r.conflicts["v"]["alternatives"][0] == {"type": "bool", "config": {}, "exact": 3, "changed": 0, "refused": 0}
+    data = ndjson({"id": "a", "at": 1700000000}, {"id": "b", "at": 1700000001}, {"id": "c", "at": "x"})
+    (ts,) = [t for t in infer(data, types={"at": "string"}).conflicts["at"]["alternatives"] if t["type"] == "timestamp"]
+    assert (ts["exact"], ts["changed"], ts["refused"]) == (2, 0, 1)
+    # what the report sends to validate's warnings is what validate warns about
+    for values in ([1.5, 2, "3"], [True, 2], ["a", 5, 7]):
+        data = ndjson(*[{"id": str(i), "v": v} for i, v in enumerate(values)])
+        r = infer(data)
+        report = mapper.compile_sink(r.body).validate(data)
+        assert len(report.warnings) == r.conflicts["v"]["alternatives"][0]["changed"], (values, report.warnings)
 
 
 # --- found by a bug hunt: drafts that refuse most of the records they were drawn from ---
