@@ -201,6 +201,10 @@ class _PathStats:
         "dscale",
         "dscales",
         "bool_text",
+        "not_bool",
+        "s_split",
+        "arr_str",
+        "arr_uint",
         "elems",
         "emin",
         "emax",
@@ -250,6 +254,10 @@ class _PathStats:
         self.dscale = 0
         self.dscales: dict[int, int] = {}  # decimal strings per digits after the point (a Scale 19 below refuses them)
         self.bool_text = True
+        self.not_bool: str | None = None  # the first string that is no bool word (what a bool column refuses)
+        self.s_split = 0  # strings a strings column splits (commas, or [a b]): stored changed
+        self.arr_str = 0  # arrays of strings only (or empty): what a strings column takes
+        self.arr_uint = 0  # arrays of non-negative integers only (or empty): what an ids column takes
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -404,20 +412,26 @@ class _PathStats:
             self.dec_text = False
         if len(v) < 16 and go_trim(v.lower()) in _BOOL_WORDS:
             self.n_bool += 1
-        else:
+        elif self.bool_text:
             self.bool_text = False
+            self.not_bool = v
+        if "," in v or (v[0] == "[" and v[-1] == "]"):
+            self.s_split += 1
 
     def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
         self.seen("array", index)
-        if not v:
-            return
+        only_str = only_uint = True
         elems = self.elems
         for e in v:
             t = type(e)
             if t is str:
                 kind = "str"
+                only_uint = False
             elif t is int:
                 kind = "int"
+                only_str = False
+                if e < 0:
+                    only_uint = False
                 if self.emin is None or e < self.emin:
                     self.emin = e
                 if self.emax is None or e > self.emax:
@@ -436,7 +450,11 @@ class _PathStats:
                 kind = "array"
             else:
                 kind = type(e).__name__
+            if kind != "str" and kind != "int":
+                only_str = only_uint = False
             elems[kind] = elems.get(kind, 0) + 1
+        self.arr_str += only_str
+        self.arr_uint += only_uint
 
     # -- what was seen, without nulls
 
@@ -657,7 +675,8 @@ class _Choice:
     reason: str = ""  # why skipped (type None), or how a conflict was resolved
     note: str = ""  # something the user should know (capped scale, timestamp fallback)
     #: for a path with several JSON types: what each candidate type would do with the values
-    #: ({"type", "config", "exact", "changed", "refused"}), the chosen one first
+    #: ({"type", "config", "exact", "changed", "refused"}), the chosen one first (for a path
+    #: typed by --type, the chosen one at least)
     alternatives: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -791,8 +810,10 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     if kind == "str":
         empty = st.s_empty  # "" is no value in every column type: changed
         rest = n - empty
-        # (an id column refuses integer texts with a sign: "-0" and "+5" are no ids)
-        taken = {"string": rest, "int": st.n_int, "id": st.n_int - st.n_signed, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
+        # (an id column refuses integer texts with a sign: "-0" and "+5" are no ids; a strings
+        # column splits a string with commas, with a warning)
+        unsigned = st.n_int - st.n_signed
+        taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
         if ctype == "timestamp":
             layout = choice.config.get("Layout")
             taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
@@ -808,17 +829,27 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             scale = choice.config.get("Scale", 0)
             cut = sum(n for digits, n in st.dscales.items() if scale < digits < scale + 19)
             taken -= _beyond(st, scale) + cut
+        elif ctype == "strings":
+            cut = st.s_split
+            taken = rest - cut
         if not _converts(_converter(ctype, tuple(sorted(choice.config.items()))), values):
             taken = cut = 0
         return taken, empty + cut, rest - taken - cut
+    if kind == "array":  # (a string column prints them as Go does; the set types take their own arrays)
+        if ctype == "string":
+            return 0, n, 0
+        taken = {"strings": st.arr_str, "ids": st.arr_uint}.get(ctype, 0)
+        if ctype == "ids" and st.emax is not None and st.emax > EXACT_INT:
+            return 0, taken, n - taken  # decoded as float64: int_precision warnings
+        return taken, 0, n - taken
+    if kind not in _SCALARS:  # objects (printed by a string column) and what JSON has no type for
+        return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
     if kind == "int":
         values = [v for v in (st.imin, st.imax) if v is not None]
     elif kind == "float":
         values = [v for v in (st.fmin, st.fmax) if v is not None]
-    elif kind == "bool":
+    else:  # bool
         values = [True, False]
-    else:  # pragma: no cover - only scalar conflicts come here
-        return 0, 0, n
     notes: list[Any] = []
     conv = _converter(ctype, tuple(sorted(choice.config.items())))
     try:
@@ -844,11 +875,15 @@ def _refused_example(st: _PathStats, ctype: str | None) -> str | None:
         return st.not_int
     if ctype == "id":
         return st.not_int if st.not_int is not None else st.signed
+    if ctype == "bool":
+        return st.not_bool
     return None
 
 
 def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
-    exact = changed = refused = 0
+    """What a column would do with the path's values: stored as sent, changed, refused (each value once)."""
+    # a set column cannot take null: the ingester fails on its delete marker
+    exact, changed, refused = 0, 0, st.nulls if choice.type in ("strings", "ids") else 0
     for kind in st.kinds:
         e, c, r = _fate(choice, st, kind)
         exact, changed, refused = exact + e, changed + c, refused + r
@@ -1140,6 +1175,13 @@ class InferResult:
         print(f"mapper: {self.summary()}", file=out)
         for note in self.notes:
             print(f"note: {note}", file=out)
+        v = self.verified
+        if v is not None and v["refused"] and v["refused"] * 2 <= v["records"]:  # (more than half: said as unusable)
+            why = ", ".join(f"{code} {n:,}" for code, n in v["errors"].items())
+            print(
+                f"verified: validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({why}): see `mapper validate` with the draft",
+                file=out,
+            )
         if self.bad_records:
             print(f"bad records (not JSON, or not JSON objects; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
@@ -1464,8 +1506,8 @@ def _draft(
         keys = _resolve(text, choices, stats, "--type")
         user_typed.add(keys)
         forced = _typed(stats[keys], ctype, text)
-        if len(stats[keys].kinds) > 1 and stats[keys].kinds <= _SCALARS:
-            forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
+        # the values the type refuses are said (the user's choice, but maybe not a known one)
+        forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
         choices[keys] = forced
         skipped.pop(_dot(keys), None)
         notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
@@ -1477,8 +1519,9 @@ def _draft(
             eg = f" (e.g. {show(example)})" if example is not None else ""
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
             offer = f"; --type {_dot(keys)}={other['type']} takes them all ({other['changed']} changed)" if other else ""
+            by = " (--type)" if keys in user_typed else ""
             notes.append(
-                f"{_dot(keys)}: {choice.type} stores {tally['exact']} of {sum(n for k, n in st.counts.items() if k != 'null')} values as sent; "
+                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {tally['exact'] + tally['changed'] + tally['refused']} values as sent; "
                 f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}"
             )
 

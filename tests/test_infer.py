@@ -785,7 +785,7 @@ def test_signed_integer_texts_beside_integers_beyond_int64_make_no_id_column() -
     data = ndjson({"sid": "a", "v": 7}, {"sid": "b", "v": 8}, {"sid": "c", "v": "-0"})
     r = roundtrip(data, types={"v": "id"})
     assert r.conflicts["v"]["alternatives"][0] == {"type": "id", "config": {}, "exact": 2, "changed": 0, "refused": 1}
-    assert any(n.startswith("v: id stores 2 of 3 values") and '"-0"' in n for n in r.notes), r.notes
+    assert any(n.startswith("v: id (--type) stores 2 of 3 values") and '"-0"' in n for n in r.notes), r.notes
     assert validated(r, data).failed_records == 1
 
 
@@ -926,6 +926,24 @@ def test_changed_counts_what_validate_warns_about() -> None:
         r = infer(data)
         report = mapper.compile_sink(r.body).validate(data)
         assert len(report.warnings) == r.conflicts["v"]["alternatives"][0]["changed"], (values, report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("values", "ctype", "example"),
+    [(["true", "false", "maybe"], "bool", '"maybe"'), (["12", "13", "x"], "int", '"x"'), ([["a"], None, "b"], "strings", None)],
+)
+def test_a_type_the_values_cannot_take_is_said_with_the_records_it_refuses(values, ctype, example, tmp_path, capsys) -> None:
+    # found by a bug hunt: --type v=bool on a "maybe" (int on an "x", strings on a null)
+    # exited 0 with nothing on stderr, and validate refused the record
+    f = tmp_path / "typed.ndjson"
+    f.write_bytes(ndjson(*[{"id": f"k{i}", "v": v} for i, v in enumerate(values)]))
+    assert cli(str(f), "--type", f"v={ctype}") == 0  # one record of three: the draft stands
+    err = capsys.readouterr().err
+    assert f"note: v: {ctype} (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others" in err
+    assert example is None or f"(e.g. {example})" in err
+    assert "verified: validated on the input, the draft refuses 1 of 3 records (invalid_value 1)" in err
+    result = infer(str(f), types={"v": ctype})
+    assert validated(result, f.read_bytes()).failed_records == 1 and result.verified is not None and result.verified["refused"] == 1
 
 
 # --- found by a bug hunt: drafts that refuse most of the records they were drawn from ---
