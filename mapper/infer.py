@@ -17,7 +17,9 @@ Rules, per leaf path (a path whose value is not an object):
 * strings -> ``string``, or ``timestamp`` when one Go layout parses every string seen
   (RFC 3339 needs no Layout; ``2006-01-02T15:04:05``, ``2006-01-02 15:04:05``, Twitter's
   ``Mon Jan 02 15:04:05 -0700 2006``, ``2006-01-02``) - checked value by value with the
-  real converters of :mod:`mapper.types`;
+  real converters of :mod:`mapper.types` - with the Granularity that holds the finest
+  fraction of a second seen (``ms``, ``us``, ``ns``; none for whole seconds; ``us``, noted,
+  when Granularity ``ns``'s range, 1833..2106, does not hold every value);
 * numbers under a time-like key (a word of it, split at ``_ - .`` and camelCase, is ts, at,
   now, seen ..., starts with time, date, created, updated ..., or ends with time, stamp,
   date, updated, modified or created) whose
@@ -114,6 +116,8 @@ _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 # What every candidate layout needs at the start of a value (a cheap necessary condition:
 # a value it rejects is only typed string, never wrongly a timestamp).
 _TS_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Za-z]{3} [A-Za-z]{3} ")
+# The fraction of a second in a timestamp string (after the seconds, as Go's parser reads it).
+_FRACTION = re.compile(r":[0-9]{2}[.,]([0-9]+)")
 _BOOL_WORDS = frozenset({"", "0", "f", "false", "1", "t", "true"})
 _DEC_START = frozenset("+-.0123456789")
 #: What integer text may start with (Go's TrimSpace trims these spaces first).
@@ -147,16 +151,22 @@ def _converter(ctype: str, config: tuple[tuple[str, Any], ...] = ()) -> ColumnTy
     return column_type(sink.columns[0])
 
 
+_FAILED = object()
+
+
+def _converted(conv: ColumnType, value: Any) -> Any:
+    """The value as the column stores it, or ``_FAILED``."""
+    try:
+        return conv.convert(value, None)
+    except ConversionError:
+        return _FAILED
+    except (OverflowError, ValueError, TypeError):  # pragma: no cover - defensive
+        return _FAILED
+
+
 def _converts(conv: ColumnType, values: Iterable[Any]) -> bool:
     """Whether every value converts without an error."""
-    try:
-        for v in values:
-            conv.convert(v, None)
-    except ConversionError:
-        return False
-    except (OverflowError, ValueError, TypeError):  # pragma: no cover - defensive
-        return False
-    return True
+    return all(_converted(conv, v) is not _FAILED for v in values)
 
 
 def _timestamp_config(layout: str | None) -> tuple[tuple[str, Any], ...]:
@@ -188,6 +198,9 @@ class _PathStats:
         "s_empty",
         "ts",
         "ts_hits",
+        "ts_fracs",
+        "ts_lo",
+        "ts_hi",
         "int_text",
         "n_signed",
         "signed",
@@ -240,6 +253,10 @@ class _PathStats:
         self.s_empty = 0
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
+        self.ts_fracs: dict[int, int] = {}  # timestamp strings per digits of their fraction of a second
+        # the earliest and latest timestamp strings (seconds, text): the narrow range of Granularity ns
+        self.ts_lo: tuple[int, str] | None = None
+        self.ts_hi: tuple[int, str] | None = None
         self.int_text = True
         # integer texts with a sign ("+5", "-0"): an int column takes them, an id column refuses them
         self.n_signed = 0
@@ -364,9 +381,16 @@ class _PathStats:
         if ts and not _TS_SHAPE.match(v):
             self.ts = []  # no candidate layout can parse it: skip the (costly) failing parses
         elif ts:
-            alive = [c for c in ts if _converts(c[1], (v,))]
+            alive = []
+            secs = None  # the instant, in seconds (every layout that parses it reads the same one)
+            for c in ts:
+                got = _converted(c[1], v)
+                if got is not _FAILED:
+                    alive.append(c)
+                    secs = got if secs is None else secs
             if alive:
                 self.ts_hits += 1
+                self.add_time(v, secs)
             if len(alive) != len(ts):
                 self.ts = alive
         if v == "":  # "" is no value for int, decimal and bool columns: no error
@@ -417,6 +441,16 @@ class _PathStats:
             self.not_bool = v
         if "," in v or (v[0] == "[" and v[-1] == "]"):
             self.s_split += 1
+
+    def add_time(self, v: str, secs: Any) -> None:
+        """A string some timestamp layout parses: its fraction's digits, and whether it is the earliest or latest."""
+        m = _FRACTION.search(v)
+        digits = len(m.group(1).rstrip("0")) if m else 0
+        self.ts_fracs[digits] = self.ts_fracs.get(digits, 0) + 1
+        if self.ts_lo is None or secs < self.ts_lo[0]:
+            self.ts_lo = (secs, v)
+        if self.ts_hi is None or secs > self.ts_hi[0]:
+            self.ts_hi = (secs, v)
 
     def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
         self.seen("array", index)
@@ -762,6 +796,33 @@ def _int_choice(st: _PathStats, with_text: bool) -> _Choice | None:
     return None
 
 
+#: A timestamp Granularity -> the digits of a fraction of a second it holds.
+GRANULARITY_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+
+
+def _ts_choice(st: _PathStats) -> _Choice:
+    """A timestamp column for the path's strings (``st.ts`` holds a layout that parses every one), with
+    the Granularity that holds the finest fraction of a second seen (as a decimal's Scale holds its
+    digits): ns only where its narrower range (1833..2106) holds every value, else us (noted)."""
+    layout = st.ts[0][0] if st.ts else None
+    config: dict[str, Any] = {"Layout": layout} if layout is not None else {}
+    finest = min(max(st.ts_fracs, default=0), 9)
+    texts = [ext[1] for ext in (st.ts_lo, st.ts_hi) if ext is not None]
+    grans = list(GRANULARITY_DIGITS)  # s, ms, us, ns
+    holds = next(g for g in grans if GRANULARITY_DIGITS[g] >= finest)
+    for gran in reversed(grans[1 : grans.index(holds) + 1]):  # the one that holds every fraction, else finer than s
+        cfg = {**config, "Granularity": gran}
+        if _converts(_converter("timestamp", tuple(sorted(cfg.items()))), texts):
+            note = ""
+            if GRANULARITY_DIGITS[gran] < finest:
+                note = (
+                    f"Granularity {gran}: values have up to {finest} digits after the second, but Granularity ns holds only "
+                    f"1833..2106 (the range FeatureBase takes at ns); extra digits are truncated"
+                )
+            return _Choice("timestamp", cfg, note=note)
+    return _Choice("timestamp", config)  # Granularity s (the default): every string parsed at s when seen
+
+
 def _epoch_choice(st: _PathStats) -> _Choice | None:
     nums = _numbers(st)
     if not nums or not _is_time_key(st.keys[-1]):
@@ -812,14 +873,17 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         rest = n - empty
         # (an id column refuses integer texts with a sign: "-0" and "+5" are no ids; a strings
         # column splits a string with commas, with a warning)
+        cut = 0  # strings stored changed: more digits than a decimal's Scale, a timestamp's Granularity
         unsigned = st.n_int - st.n_signed
         taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
         if ctype == "timestamp":
             layout = choice.config.get("Layout")
             taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
+            held = GRANULARITY_DIGITS[choice.config.get("Granularity", "s")]
+            cut = sum(n for digits, n in st.ts_fracs.items() if digits > held) if taken else 0  # stored truncated
+            taken -= cut
         taken = taken or 0
         values: list[Any] = []
-        cut = 0  # decimal strings with more digits after the point than the Scale: stored truncated
         if ctype == "int":
             values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
         elif ctype == "id":  # (the unsigned texts lie within 0..tmax; the signed ones are refused above)
@@ -956,8 +1020,7 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
     if ctype == "timestamp":
         choice = _epoch_choice(st) if not st.kinds - {"int", "float"} else None
         if choice is None and st.ts:
-            layout = st.ts[0][0]
-            choice = _Choice("timestamp", {"Layout": layout} if layout is not None else {})
+            choice = _ts_choice(st)
         if choice is None:
             raise InferError(f"--type {text}=timestamp: no layout parses every string seen (or the numbers are not epoch times under a time-like key)")
         choice.reason = why
@@ -1019,8 +1082,7 @@ def _decide_type(st: _PathStats) -> _Choice:
         return _Choice("bool")
     if kinds == {"str"}:
         if st.ts:
-            layout = st.ts[0][0]
-            return _Choice("timestamp", {"Layout": layout} if layout is not None else {})
+            return _ts_choice(st)
         if st.ts_hits:
             return _Choice("string", note=f"{plural(st.ts_hits, 'value')} read as timestamps, but no single layout parses every value: typed string")
         return _Choice("string")
@@ -1511,6 +1573,8 @@ def _draft(
         choices[keys] = forced
         skipped.pop(_dot(keys), None)
         notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
+        if forced.note:  # (the type's own: a capped Scale or Granularity)
+            notes.append(f"{_dot(keys)}: {forced.note}")
     for keys, choice in choices.items():
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:

@@ -136,9 +136,9 @@ def test_arrays_of_objects_empty_arrays_and_nulls_are_skipped() -> None:
 @pytest.mark.parametrize(
     ("values", "config"),
     [
-        (["2023-05-13T22:09:38Z", "2023-05-13T22:09:38.000-04:00", "2019-05-15T15:20:41+00:00", "2024-01-01T00:00:00.123456789Z"], {}),
+        (["2023-05-13T22:09:38Z", "2023-05-13T22:09:38.000-04:00", "2019-05-15T15:20:41+00:00", "2024-01-01T00:00:00.123456789Z"], {"Granularity": "ns"}),
         (["2018-04-25 20:42:10", "2019-01-02 03:04:05"], {"Layout": "2006-01-02 15:04:05"}),
-        (["2018-04-25T20:42:10", "2019-01-02T03:04:05.5"], {"Layout": "2006-01-02T15:04:05"}),
+        (["2018-04-25T20:42:10", "2019-01-02T03:04:05.5"], {"Layout": "2006-01-02T15:04:05", "Granularity": "ms"}),
         (["Sun Aug 31 00:29:15 +0000 2014", "Mon Sep 01 10:00:00 -0700 2014"], {"Layout": "Mon Jan 02 15:04:05 -0700 2006"}),
         (["2014-08-31", "1999-12-31"], {"Layout": "2006-01-02"}),
     ],
@@ -149,6 +149,24 @@ def test_timestamp_strings_get_a_layout_that_parses_every_value(values: list[str
     e = entry(r, "when")
     assert e["type"] == "timestamp"
     assert e.get("config", {}) == config
+
+
+@pytest.mark.parametrize(
+    ("fractions", "granularity"),
+    [(["", ".000"], None), ([".5", ".123", ""], "ms"), ([".1234", ".120000"], "us"), ([".1234567", ".5"], "ns")],
+)
+def test_timestamp_strings_get_the_granularity_of_their_finest_fraction(fractions: list[str], granularity: str | None) -> None:
+    # found by a bug hunt: RFC 3339 strings with fractions were drafted with Granularity s, and
+    # validate warned timestamp_truncated on every one (epochs get their Unit's, decimals a Scale)
+    data = ndjson(*[{"id": str(i), "t": f"2024-01-0{i + 1}T10:20:30{f}Z"} for i, f in enumerate(fractions)])
+    r = roundtrip(data)
+    assert entry(r, "t").get("config", {}).get("Granularity") == granularity
+    assert mapper.compile_sink(r.body).validate(data).warnings == []
+    # Granularity ns holds 1833..2106 only: beyond, us, said; the conflict tally counts the truncated
+    data = ndjson({"id": "a", "t": "2024-01-01T00:00:00.123456789Z"}, {"id": "b", "t": "1700-01-01T00:00:00Z"}, {"id": "c", "t": 5})
+    r = infer(data, types={"t": "timestamp"})
+    assert entry(r, "t")["config"] == {"Granularity": "us"} and any(n.startswith("t: Granularity us: values have up to 9 digits") for n in r.notes)
+    assert r.conflicts["t"]["alternatives"][0] == {"type": "timestamp", "config": {"Granularity": "us"}, "exact": 1, "changed": 1, "refused": 1}
 
 
 def test_timestamps_in_several_layouts_fall_back_to_string() -> None:
