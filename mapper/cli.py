@@ -3,7 +3,8 @@
 The CLI adds no mapping logic of its own: it reads, streams, reports and writes.
 Exit codes: 0 success (a valid sink; every record would be stored), 1 at least one
 record would be refused, 2 usage errors, unreadable input, unwritable output or an
-invalid sink. Options may come before or after the files.
+invalid sink. Options may come before or after the files; every argument after ``--``
+is a file.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a defini
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {self._required(message)}", file=sys.stderr)
+        print(f"{self.prog}: error: {self._required(message.replace(_AFTER_DASHES, ''))}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
     def _required(self, message: str) -> str:
@@ -148,13 +149,37 @@ def _shared_options(p: argparse.ArgumentParser, rejects: bool = True, quiet: str
     _identity_options(p)
 
 
+#: Marks an argument given after ``--`` (no command-line argument can hold a NUL).
+_AFTER_DASHES = "\0"
+
+
+def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Options anywhere, and every argument after the first ``--`` a positional (a file named ``-w.ndjson``).
+
+    ``parse_intermixed_args`` mishandles ``--`` before positionals with ``nargs="+"`` (Python
+    3.11: ``infer -- -w.ndjson`` is "RECORDS required"), so the arguments after it are handed
+    to it marked (starting with a NUL, none looks like an option), and unmarked afterwards.
+    """
+    if "--" in argv:
+        at = argv.index("--")
+        argv = argv[:at] + [_AFTER_DASHES + a for a in argv[at + 1 :]]
+    args = parser.parse_intermixed_args(argv)
+    for name, value in vars(args).items():
+        if isinstance(value, str) and value.startswith(_AFTER_DASHES):
+            setattr(args, name, value[1:])
+        elif isinstance(value, list):
+            setattr(args, name, [v[1:] if isinstance(v, str) and v.startswith(_AFTER_DASHES) else v for v in value])
+    return args
+
+
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``)."""
+    """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``),
+    and every argument after ``--`` is a file (``infer -- -w.ndjson``)."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = parser.get_default("commands")
     if argv and argv[0] in commands:
-        args = commands[argv[0]].parse_intermixed_args(argv[1:])
+        args = _intermixed(commands[argv[0]], argv[1:])
         args.command = argv[0]
         return args
     args = parser.parse_args(argv)

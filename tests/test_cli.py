@@ -1175,3 +1175,39 @@ def test_map_to_a_pipe_closed_early_is_quiet_at_any_size(tmp_path: Path) -> None
     err = proc.stderr.read()
     proc.wait(timeout=120)
     assert proc.returncode == EXIT_OK and err == b"", (proc.returncode, err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "dest", "expected"),
+    [
+        (["check", "--", "-s.json"], "sink", "-s.json"),
+        (["explain", "--", "-s.json"], "sink", "-s.json"),
+        (["validate", "-q", "--", "-s.json", "-w.ndjson"], "records", ["-w.ndjson"]),
+        (["validate", "s.json", "a.ndjson", "--strict", "--", "-w.ndjson", "--", "-"], "records", ["a.ndjson", "-w.ndjson", "--", "-"]),
+        (["map", "s.json", "-o", "out.ndjson", "--", "-w.ndjson"], "records", ["-w.ndjson"]),
+        (["infer", "--", "-w.ndjson"], "records", ["-w.ndjson"]),
+        (["infer", "a.ndjson", "-q", "--", "-w.ndjson"], "records", ["a.ndjson", "-w.ndjson"]),
+        (["bench", "--", "s.json", "-w.ndjson"], "records", ["-w.ndjson"]),
+        (["send", "s.json", "--endpoint", "http://localhost:1", "--", "-w.ndjson"], "records", ["-w.ndjson"]),
+        (["serve", "--", "-s.json"], "sinks", ["-s.json"]),
+        (["spark-validate", "s.json", "-o", "out", "--", "-w.ndjson"], "paths", ["-w.ndjson"]),
+    ],
+)
+def test_every_argument_after_double_dash_is_a_file(argv: list[str], dest: str, expected: Any) -> None:
+    # found by a bug hunt: parse_intermixed_args (Python 3.11) took "-w.ndjson" after "--" for an
+    # option ("RECORDS required", "unrecognized arguments") for infer, and validate with -- before SINK
+    from mapper.cli import parse
+
+    args = parse(argv)
+    assert getattr(args, dest) == expected
+    assert not any(isinstance(v, str) and "\0" in v for v in vars(args).values())
+
+
+def test_double_dash_end_to_end(f: Files, tmp_path: Path) -> None:
+    dashed = tmp_path / "-w.ndjson"
+    dashed.write_bytes(good(1) + b"\n")
+    assert run("validate", "-q", "--", f.sink, dashed.name, cwd=tmp_path).returncode == EXIT_OK
+    p = run("infer", "-q", "--", dashed.name, cwd=tmp_path)
+    assert p.returncode == EXIT_OK and json.loads(p.out)["name"] == "w"
+    p = run("check", "--", f.sink, "-x", cwd=tmp_path)
+    assert p.returncode == EXIT_USAGE and "unrecognized arguments: -x" in p.err and "\0" not in p.err
