@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 from ._version import DISTRIBUTION, __version__
 from .bench import add_bench_parser, cmd_bench
-from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate
+from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate, field_option, fields_option
 from .infer import add_infer_parser, cmd_infer
 from .send import add_send_parser, cmd_send
 from .spark import add_spark_parser, cmd_spark_validate
@@ -45,9 +45,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _identity_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("identity and policy (for a bare definition array, or to override)")
-    g.add_argument("--id-field", metavar="COLUMN", help="the column whose value is the record's _id")
+    g.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id")
     g.add_argument(
         "--primary-key-fields",
+        type=fields_option,
         metavar="COLUMNS",
         help="comma-separated columns joined with | into a string _id",
     )

@@ -42,14 +42,26 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 # Loading the sink
 
 
+def field_option(text: str) -> str:
+    """``--id-field``'s value (argparse ``type``): a name, never empty (which would be as if not given)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"takes a name, not {text!r}")
+    return text.strip()
+
+
+def fields_option(text: str) -> list[str]:
+    """``--primary-key-fields``'s value (argparse ``type``): comma-separated names, none of them empty."""
+    names = [p.strip() for p in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"takes comma-separated names, none of them empty (a,b), not {text!r}")
+    return names
+
+
 def identity_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """``--id-field``, ``--primary-key-fields`` and ``--(no-)allow-missing-fields`` as check_sink options."""
-    pk = None
-    if getattr(args, "primary_key_fields", None):
-        pk = [p.strip() for p in args.primary_key_fields.split(",") if p.strip()]
+    """``--id-field``, ``--primary-key-fields`` (a list: :func:`fields_option`) and ``--(no-)allow-missing-fields`` as check_sink options."""
     return {
         "id_field": getattr(args, "id_field", None),
-        "primary_key_fields": pk,
+        "primary_key_fields": getattr(args, "primary_key_fields", None),
         "allow_missing_fields": getattr(args, "allow_missing", None),
     }
 

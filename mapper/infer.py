@@ -78,7 +78,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress
+from .commands import Progress, field_option, fields_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
 from .errors import InputError, MapperError, article, has_lone_surrogate, show, type_name
@@ -1939,8 +1939,10 @@ def add_infer_parser(subparsers: Any) -> None:
     )
     p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; .gz ok), '-' for stdin")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--id-field", metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id")
-    g.add_argument("--primary-key-fields", metavar="PATHS", help="comma-separated paths joined with | into a string _id")
+    g.add_argument(
+        "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
+    )
+    g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
     p.add_argument("--max-depth", type=int, metavar="N", help="leave out paths more than N keys deep")
     p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
     p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only map paths matching this glob on dot paths, e.g. 'data.*' (repeatable)")
@@ -1979,15 +1981,12 @@ def cmd_infer(args: argparse.Namespace) -> int:
     """``mapper infer``: 0 on success, 1 when the draft does not stand on the input
     (:attr:`InferResult.unusable`; it is still written), 2 on usage errors and unreadable input."""
 
-    pk = None
-    if getattr(args, "primary_key_fields", None):
-        pk = [p.strip() for p in args.primary_key_fields.split(",")]
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     try:
         result = infer(
             list(args.records) or ["-"],
             id_field=args.id_field,
-            primary_key_fields=pk,
+            primary_key_fields=args.primary_key_fields,
             max_depth=args.max_depth,
             min_presence=args.min_presence,
             include=args.include or (),

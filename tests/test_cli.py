@@ -225,6 +225,14 @@ def test_validate_exit_codes(f: Files) -> None:
         (["map", "{sink}", "{good}", "-o", "{dir}/no_such_dir/out.ndjson"], "no_such_dir"),
         (["bogus-command"], "bogus-command"),
         ([], "usage"),
+        # found by a bug hunt: '' was taken as not given (the definition's identity, or infer's
+        # own choice), and empty items were dropped ('id,,n' as id,n)
+        (["check", "{sink}", "--primary-key-fields", ""], "argument --primary-key-fields: takes comma-separated names"),
+        (["validate", "{sink}", "{good}", "--primary-key-fields", "id,,n"], "argument --primary-key-fields: takes comma-separated names"),
+        (["check", "{sink}", "--id-field", ""], "argument --id-field: takes a name"),
+        (["infer", "{good}", "--primary-key-fields", ""], "argument --primary-key-fields: takes comma-separated names"),
+        (["infer", "{good}", "--primary-key-fields", "id,"], "argument --primary-key-fields: takes comma-separated names"),
+        (["infer", "{good}", "--id-field", " "], "argument --id-field: takes a name"),
     ],
 )
 def test_usage_errors_exit_2(f: Files, args: list[str], needle: str) -> None:
