@@ -81,7 +81,7 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
-from .errors import InputError, MapperError, article, has_lone_surrogate, show, type_name
+from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_object_reason, plural, too_large_reason
@@ -1373,6 +1373,47 @@ def _default_name(sources: list[Any]) -> str:
     return "inferred"
 
 
+def _wrong(param: str, wanted: str, value: Any) -> OptionError:
+    return OptionError(f"infer(): {param} must be {wanted}, not {type(value).__name__} {value!r}"[:300])
+
+
+def _globs(param: str, value: Any) -> tuple[str, ...]:
+    """``include`` / ``exclude``: one glob, or an iterable of globs (a str is one glob, not its characters)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    try:
+        globs = tuple(value)
+    except TypeError:
+        raise _wrong(param, "a glob (str) or an iterable of globs", value) from None
+    for g in globs:
+        if not isinstance(g, str):
+            raise _wrong(param, "a glob (str) or an iterable of globs", g)
+    return globs
+
+
+def _check_types(id_field: Any, primary_key_fields: Any, types: Any, progress: Any) -> Callable[[int, int], None] | None:
+    """The Python callers' parameters of the wrong type (the command line's are strings): an OptionError
+    naming the parameter; the progress callable."""
+    if id_field is not None and not isinstance(id_field, str):
+        raise _wrong("id_field", "a path (str)", id_field)
+    if primary_key_fields is not None and not isinstance(primary_key_fields, (list, tuple)):
+        raise _wrong("primary_key_fields", "a list of paths (or one str, comma-separated)", primary_key_fields)
+    if types is not None:
+        if not isinstance(types, Mapping):
+            raise _wrong("types", "a mapping of path to column type ({'alt_baro': 'string'})", types)
+        for path, ctype in types.items():
+            if not isinstance(path, str) or not isinstance(ctype, str):
+                raise _wrong("types", "a mapping of path (str) to column type (str)", {path: ctype})
+    if progress is None or callable(progress):
+        return progress
+    update = getattr(progress, "update", None)
+    if not callable(update):
+        raise _wrong("progress", "a callable progress(records, bytes), or an object with such an update method", progress)
+    return update
+
+
 def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_presence: Any, name: Any, input_format: str) -> None:
     if id_field is not None and primary_key_fields is not None:
         raise InferError("give either --id-field or --primary-key-fields, not both")
@@ -1406,8 +1447,8 @@ def infer(
     primary_key_fields: list[str] | tuple[str, ...] | None = None,
     max_depth: int | None = None,
     min_presence: float = 0.0,
-    include: Iterable[str] = (),
-    exclude: Iterable[str] = (),
+    include: str | Iterable[str] = (),
+    exclude: str | Iterable[str] = (),
     name: str | None = None,
     progress: Callable[[int, int], None] | Any = None,
     input_format: str = "auto",
@@ -1424,20 +1465,20 @@ def infer(
     every record is used, else the first string path present in every record (said in
     ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
     its ``.update`` is). ``records_path``: the records are the array at this path of each
-    document (see :meth:`mapper.Mapper.map`). Only :class:`~mapper.errors.MapperError`
-    subclasses are raised. :attr:`InferResult.unusable` says why the draft does not stand
+    document (see :meth:`mapper.Mapper.map`). ``include`` / ``exclude``: a glob on dot paths, or
+    several. Only :class:`~mapper.errors.MapperError` subclasses are raised: a parameter of the
+    wrong type is an :class:`~mapper.errors.OptionError` (a ``ValueError`` too) naming it. :attr:`InferResult.unusable` says why the draft does not stand
     on the input, if it does not (most of it not records, or one document holding them).
     ``types``: dot path (or column name) -> column type, for paths whose type you choose
     (a conflict's alternative, ``{"alt_baro": "string"}``).
     """
-    include = tuple(include or ())
-    exclude = tuple(exclude or ())
+    include = _globs("include", include)
+    exclude = _globs("exclude", exclude)
     if primary_key_fields is not None and isinstance(primary_key_fields, str):
         primary_key_fields = [p for p in primary_key_fields.split(",")]
+    progress = _check_types(id_field, primary_key_fields, types, progress)
     _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
     keys = None if records_path is None else records_path_keys(records_path)
-    if progress is not None and not callable(progress) and hasattr(progress, "update"):
-        progress = progress.update
     sources = _sources(records_sources)
     scanner = _Scanner(max_depth, progress)
     again: list[Any] = []  # each source as it can be read a second time, to validate the draft on

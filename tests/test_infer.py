@@ -964,6 +964,27 @@ def test_a_type_the_values_cannot_take_is_said_with_the_records_it_refuses(value
     assert validated(result, f.read_bytes()).failed_records == 1 and result.verified is not None and result.verified["refused"] == 1
 
 
+def test_python_parameters_of_the_wrong_type_are_option_errors_naming_them() -> None:
+    # found by a bug hunt: include="alt_*" was iterated character by character ("*" matched
+    # everything), exclude="hex" excluded nothing, and an id_field, types or progress of the
+    # wrong type raised AttributeError or TypeError
+    data = ndjson({"hex": "a1", "alt_baro": 100, "alt_geom": 110, "gs": 1.5}, {"hex": "b2", "alt_baro": 200, "alt_geom": 210, "gs": 2.5})
+    assert list(entries(infer(data, include="alt_*", primary_key_fields=["hex"]))) == ["hex", "alt_baro", "alt_geom"]
+    assert list(entries(infer(data, exclude="gs"))) == ["hex", "alt_baro", "alt_geom"]
+    for kwargs, param in [
+        ({"id_field": 5}, "id_field"),
+        ({"primary_key_fields": 5}, "primary_key_fields"),
+        ({"types": [("gs", "string")]}, "types"),
+        ({"types": {"gs": 5}}, "types"),
+        ({"progress": object()}, "progress"),
+        ({"include": 5}, "include"),
+        ({"exclude": ["gs", None]}, "exclude"),
+    ]:
+        with pytest.raises(mapper.OptionError, match=f"infer\\(\\): {param} must be") as exc:
+            infer(data, **kwargs)
+        assert isinstance(exc.value, ValueError), kwargs
+
+
 # --- found by a bug hunt: drafts that refuse most of the records they were drawn from ---
 
 
