@@ -321,8 +321,8 @@ def timestamp_of(v: Any, cfg: dict, warn: list, times: dict[str, TimeText]) -> i
         return stored
     if not isinstance(v, str):
         raise err("invalid_value")
-    if v == "":
-        raise err("out_of_range")  # Go's zero time
+    if v in ("", "0000-00-00"):
+        raise err("out_of_range")  # Go's zero time ("0000-00-00": parseTimeWithLayout's special case)
     tt = times.get(v)
     if tt is None or tt.frac_digits > 9:  # Go 1.19's RFC3339Nano takes at most 9 digits
         raise err("invalid_value")
@@ -352,7 +352,7 @@ def record_time_of(v: Any, cfg: dict, warn: list, times: dict[str, TimeText]) ->
         if v == "":
             warn.append(("empty_string", "", None))
             return None
-        tt = times.get(v)
+        tt = TimeText(v, GO_ZERO_S * 10**9, 0) if v == "0000-00-00" else times.get(v)  # parseTimeWithLayout's special case
         if tt is None:
             raise err("invalid_value")
         ns = tt.ns  # RFC 3339 takes any number of fraction digits and keeps 9 (floor of the written value)

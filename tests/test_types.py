@@ -333,6 +333,8 @@ def test_timestamp_layout_failures():
     assert fails("timestamp", 1659981468) == "invalid_value"  # a number needs Unit or Epoch
     assert fails("timestamp", "2022-08-08") == "invalid_value"
     assert fails("timestamp", "") == "out_of_range"  # Go's zero time
+    assert fails("timestamp", "0000-00-00") == "out_of_range"  # so is this, in any layout (parseTimeWithLayout)
+    assert fails("timestamp", "0000-00-00", {"Layout": "2006-01-02"}) == "out_of_range"
     assert fails("timestamp", "2200-01-01T00:00:00Z", {"Granularity": "ns"}) == "out_of_range"
 
 
@@ -352,6 +354,11 @@ def test_date_int_default_seconds_since_1970():
     assert fails("dateInt", "") == "invalid_value"
 
 
+def test_date_int_zero_date_in_any_layout():
+    # Go's zero time, 0001-01-01, is more than 292 years before 1970: clamped as Time.Sub saturates
+    assert stored("dateInt", "0000-00-00", {"Layout": "01/02/2006"}) == (-9223372036, ["clamped"])
+
+
 def test_date_int_custom_unit():
     assert stored("dateInt", "1970-01-15", {"Unit": "c", "CustomUnit": "168h"}) == (2, [])
 
@@ -360,6 +367,10 @@ def test_record_time():
     assert stored("recordTime", "2022-08-08T17:57:48Z") == (1659981468 * 10**9, [])
     assert stored("recordTime", "") == (NO_VALUE, ["empty_string"])
     assert stored("recordTime", 1659981468, {"Unit": "s"}) == (1659981468 * 10**9, [])
+    # parseTimeWithLayout reads "0000-00-00" as Go's zero time whatever the layout: no time is set
+    assert stored("recordTime", "0000-00-00") == (NO_VALUE, ["zero_time"])
+    assert stored("recordTime", "0000-00-00", {"Layout": "2006-01-02"}) == (NO_VALUE, ["zero_time"])
+    assert fails("recordTime", "0000-00-00", {"Unit": "s"}) == "invalid_value"  # a number is read: not a date at all
 
 
 def test_signed_int_bool_key():

@@ -132,6 +132,11 @@ class _Time(ColumnType):
         return NONEMPTY_STR if tier.exact_types else str
 
 
+#: The text the ingester reads as Go's zero time whatever the layout (``parseTimeWithLayout``
+#: in idk/interfaces.go returns ``time.Time{}`` for it before calling ``time.Parse``).
+ZERO_DATE_TEXT = "0000-00-00"
+
+
 def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
     """A string in a Go layout -> ns since 1970, or the ConversionError saying why not."""
     layout = golayout.compile_layout(layout_text)
@@ -139,6 +144,8 @@ def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if not isinstance(value, str):
             raise expected(f"`{what}` (a string in layout {layout_text})", value)
+        if value == ZERO_DATE_TEXT:  # every type parses through parseTimeWithLayout, so each sees Go's zero time
+            return GO_ZERO_TIME_NS
         try:
             return layout.parse(value)
         except golayout.LayoutError as exc:
@@ -217,7 +224,11 @@ class TimestampType(_Time):
         lo, hi = self._range_ns
         if not lo <= ns <= hi:
             raise ConversionError(
-                "out_of_range", f"timestamp {show(value)} is outside the range FeatureBase takes" + (" at granularity ns (1833..2106)" if gran == "ns" else "")
+                "out_of_range",
+                f"timestamp {show(value)} is outside the range FeatureBase takes"
+                + (" at granularity ns (1833..2106)" if gran == "ns" else "")
+                # "0000-00-00" does not look like year 1: say how it got there
+                + (": the ingester reads it as Go's zero time 0001-01-01T00:00:00Z" if ns == GO_ZERO_TIME_NS else ""),
             )
         gran_ns = UNIT_NS[gran]
         stored = ns // gran_ns
@@ -283,7 +294,7 @@ class RecordTimeType(_Time):
             ns = self._parse(value)
             if ns == GO_ZERO_TIME_NS:  # time.Time.IsZero(): the ingester sets no time
                 if notes is not None:
-                    notes.append(Lossy("zero_time", value, None, "0001-01-01T00:00:00Z is Go's zero time: the ingester sets no time for the record"))
+                    notes.append(Lossy("zero_time", value, None, "read as Go's zero time 0001-01-01T00:00:00Z: the ingester sets no time for the record"))
                 return NO_VALUE
         if not INT64_MIN <= ns <= INT64_MAX:
             raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
@@ -343,8 +354,7 @@ class DateIntType(_Time):
         return True
 
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
-        # "0000-00-00" is the ingester's special case: Go's zero time
-        ns = GO_ZERO_TIME_NS if isinstance(value, str) and value == "0000-00-00" else self._parse(value)
+        ns = self._parse(value)
         dur = ns - self.config.epoch_ns
         clamped = min(max(dur, INT64_MIN), INT64_MAX)  # Go's Time.Sub saturates
         q = abs(clamped) // self._unit_ns
