@@ -68,6 +68,13 @@ class Refused(Exception):
         self.code = code
 
 
+class Misread(Exception):
+    """Text that is no decimal, which pql.ParseDecimal reads as ``value`` at ``scale`` all the same."""
+
+    def __init__(self, value: int, scale: int):
+        self.value, self.scale = value, scale
+
+
 def err(code: str) -> Refused:
     return Refused(code)
 
@@ -168,9 +175,14 @@ def go_v(v: Any) -> str:
 
 
 def parse_decimal(s: str) -> tuple[int, int, bool]:
-    """pql.ParseDecimal's state machine: (value, scale, nonzero digits dropped by reducePrecision)."""
+    """pql.ParseDecimal's state machine: (value, scale, nonzero digits dropped by reducePrecision).
+
+    Raises :class:`Misread` for text that is no decimal but that pql reads as one: the
+    bytes reducePrecision cut off held its other characters (mapper refuses it later,
+    out_of_range, after the checks of the value pql read).
+    """
     sign, state, found_zero, point, mant = False, "sign", False, -1, ""
-    for ch in s:
+    for ch in s.encode().decode("latin-1"):  # pql walks bytes: one char per byte
         if state == "sign":
             state = "lead"
             if ch in "+-":
@@ -189,8 +201,7 @@ def parse_decimal(s: str) -> tuple[int, int, bool]:
         mant += ch
     if state == "sign" or (state == "lead" and not found_zero):
         raise err("invalid_value")  # "decimal string is empty"
-    if not all("0" <= c <= "9" for c in mant):
-        raise err("invalid_value")  # strconv.ParseUint fails (mapper says so before any range question)
+    junk = not all("0" <= c <= "9" for c in mant)
     kept = mant.rstrip("0")
     scale = -(len(mant) - len(kept)) if point == -1 else len(kept) - point
     mant = kept
@@ -203,10 +214,14 @@ def parse_decimal(s: str) -> tuple[int, int, bool]:
     dropped = False
     while not (len(mant) <= 18 or (len(mant) == 19 and mant <= limit)):  # reducePrecision
         if scale <= 0:
-            raise err("out_of_range")  # "value out of range"
+            raise err("invalid_value" if junk else "out_of_range")  # "value out of range" (mapper: not a decimal, when it is not)
         dropped = dropped or mant[-1] != "0"
         mant, scale = mant[:-1], scale - 1
+    if not all("0" <= c <= "9" for c in mant):
+        raise err("invalid_value")  # strconv.ParseUint fails
     value = int(mant)
+    if junk:
+        raise Misread((-value if sign else value), scale)
     return (-value if sign else value), scale, dropped
 
 
@@ -216,7 +231,11 @@ def decimal_text(stored: int, scale: int) -> str:
 
 def decimal_of(v: Any, scale: int, warn: list) -> int:
     if isinstance(v, str):
-        value, vscale, dropped = parse_decimal(v)
+        misread = False
+        try:
+            value, vscale, dropped = parse_decimal(v)
+        except Misread as exc:
+            value, vscale, dropped, misread = exc.value, exc.scale, False, True
         diff = scale - vscale
         if diff < 0:
             if -diff >= 19:
@@ -229,6 +248,8 @@ def decimal_of(v: Any, scale: int, warn: list) -> int:
             stored = value * 10**diff
             if not I64_LO <= stored <= I64_HI:
                 raise err("out_of_range")  # the ingester's multiplication wraps
+        if misread:
+            raise err("out_of_range")  # the ingester stores the digits before the junk (mapper refuses)
         if dropped or Decimal(stored).scaleb(-scale) != Decimal(value).scaleb(-vscale):
             warn.append(("decimal_truncated", v, decimal_text(stored, scale)))
         return stored

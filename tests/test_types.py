@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from mapper.sink import load_sink
-from mapper.types import CLEARED, NO_VALUE, ConversionError, column_type, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
+from mapper.types import CLEARED, NO_VALUE, ConversionError, MisreadDecimal, column_type, format_decimal, go_float_text, go_text, go_trim, parse_decimal_text
 
 
 def conv(ctype: str, config: dict | None = None):
@@ -211,10 +211,33 @@ def test_decimal(value, scale, expect, kinds):
         ([1], "invalid_value"),
         ("99999999999999999999", "out_of_range"),
         (1e300, "out_of_range"),
+        ("12345678901234567890e5", "invalid_value"),  # no fraction digits to give up: pql says out of range
+        ("1.23456789012345678x9", "invalid_value"),  # the x is not cut off: strconv.ParseUint fails
     ],
 )
 def test_decimal_failures(value, code):
     assert fails("decimal", value, {"Scale": 2}) == code
+
+
+@pytest.mark.parametrize(
+    "value, scale, would",
+    [
+        ("1.2345678901234567890E-5", 6, "1.234567"),  # the exponent is cut off unread: off by 10^5
+        ("12.34567890123456789012 ", 6, "12.345678"),
+        ("1.23456789012345678901e5", 2, "1.23"),
+        ("-1.234567890123456789é", 2, "-1.23"),  # pql cuts bytes: é is two
+        ("1.234567890123456789x0", 2, "1.23"),  # the trailing zero goes first (pql trims zeros), then the x
+    ],
+)
+def test_decimal_strings_pql_misreads_are_refused_with_the_ingesters_value(value, scale, would):
+    # pql.ParseDecimal copies any byte but "." into the mantissa, and reducePrecision cuts
+    # bytes off its end past 19 significant digits before strconv.ParseUint sees them: the
+    # ingester stores these as the digits before the junk (found by a bug hunt)
+    with pytest.raises(ConversionError) as info:
+        conv("decimal", {"Scale": scale}).convert(value, [])
+    assert info.value.code == "out_of_range" and info.value.reason.endswith(f"would store {would}"), info.value.reason
+    with pytest.raises(ValueError):  # not a decimal string to infer either
+        parse_decimal_text(value)
 
 
 def test_parse_decimal_text_matches_pql():
@@ -225,6 +248,10 @@ def test_parse_decimal_text_matches_pql():
     assert parse_decimal_text("00.05") == (5, 2)
     # more than 19 significant digits: fraction digits are dropped, as pql does
     assert parse_decimal_text("1.23456789012345678901") == (1234567890123456789, 18)
+    # the bytes cut off may be anything: what is left is what pql reads
+    with pytest.raises(MisreadDecimal) as info:
+        parse_decimal_text("1.2345678901234567890E-5")
+    assert (info.value.value, info.value.scale) == (1234567890123456789, 18)
 
 
 def test_format_decimal():

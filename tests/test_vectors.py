@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -205,6 +206,7 @@ DECIMAL_TEXT = st.one_of(
     st.from_regex(r"[+-]?[0-9]{0,20}(\.[0-9]{0,20})?", fullmatch=True),
     st.from_regex(r"[+-]?0*[0-9]{1,16}\.?[0-9]{0,16}", fullmatch=True),
     st.sampled_from(["", ".", "-", "+", "1e3", " 1", "1 ", "1.2.3", "\u0661", "0x10", "9223372036854775807", "-9223372036854775808", "1.", "-0"]),
+    st.sampled_from(["1.2345678901234567890E-5", "12.34567890123456789012 ", "1.23456789012345678901e5", "1.234567890123456789x0"]),
 )
 
 
@@ -412,3 +414,14 @@ def test_zero_date_text_alone_and_in_a_batch():
         assert stored is None and [e[0] for e in errors] == ["out_of_range"] and "Go's zero time" in errors[0][1]
     stored, errors, warnings = alone_and_in_a_clean_batch("dateInt", {"Layout": "01/02/2006"}, "0000-00-00", "08/08/2022")
     assert (stored, errors, [w[0] for w in warnings]) == (-9223372036, [], ["clamped"])
+
+
+@pytest.mark.parametrize(
+    "value, scale, would",
+    [("1.2345678901234567890E-5", 6, "1.234567"), ("12.34567890123456789012 ", 6, "12.345678"), ("1.23456789012345678901e5", 2, "1.23")],
+)
+def test_decimal_strings_pql_misreads_alone_and_in_a_batch(value, scale, would):
+    # pql cuts the junk off unread past 19 significant digits: refused on every path,
+    # with the value the ingester would store (found by a bug hunt)
+    stored, errors, _ = alone_and_in_a_clean_batch("decimal", {"Scale": scale}, value, "4.35")
+    assert stored is None and [e[0] for e in errors] == ["out_of_range"] and errors[0][1].endswith(f"would store {would}")

@@ -49,7 +49,7 @@ from .base import (
     to_uint64,
 )
 from .boolean import BoolType
-from .decimal import DecimalType, decimal_note, format_decimal, parse_decimal_text, parse_decimal_text_ex, scale_int
+from .decimal import DecimalType, MisreadDecimal, decimal_note, format_decimal, parse_decimal_text, parse_decimal_text_ex, scale_int
 from .idset import IdsType
 from .integers import IdType, IntType, SignedIntBoolKeyType
 from .text import StringsType, StringType
@@ -107,6 +107,7 @@ __all__ = [
     "ConfigRules",
     "ConversionError",
     "Lossy",
+    "MisreadDecimal",
     "OutOfRangeNumber",
     "Quick",
     "quick_always",

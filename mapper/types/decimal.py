@@ -15,7 +15,11 @@ ingester would do (``pql.Decimal.ToInt64`` with ``Pow10`` defined for 0..18 only
 * a string whose scaled value leaves int64 (``"99999999999999999"`` at Scale 2): the
   ingester's multiplication wraps silently (``out_of_range``, with the wrapped value);
 * a number whose value times 10^Scale leaves int64 (``1e20`` at Scale 2): Go's
-  conversion gives -9223372036854775808 on amd64 (``out_of_range``, saying so).
+  conversion gives -9223372036854775808 on amd64 (``out_of_range``, saying so);
+* a string that is no decimal but holds more than 19 significant digits before its
+  other characters (``"1.2345678901234567890E-5"``): pql cuts those characters off
+  unread with the digits it drops and stores the rest, 1.234567 at Scale 6
+  (``out_of_range``, with that value; see :class:`MisreadDecimal`).
 """
 
 from __future__ import annotations
@@ -92,8 +96,11 @@ class DecimalType(ColumnType):
         if isinstance(value, str):
             if value == "":
                 return empty(value, notes)
+            misread = False
             try:
                 v, s, dropped = parse_decimal_text_ex(value)
+            except MisreadDecimal as exc:  # the ingester's value goes through the checks below, then is refused
+                v, s, dropped, misread = exc.value, exc.scale, False, True
             except OverflowError:
                 raise ConversionError("out_of_range", f"decimal {show(value)} does not fit a 64-bit integer") from None
             except ValueError:
@@ -110,6 +117,12 @@ class DecimalType(ColumnType):
                 raise ConversionError(
                     "out_of_range",
                     f"decimal {show(value)} at Scale {scale} does not fit a 64-bit integer (the ingester would store {format_decimal(would, scale)})",
+                )
+            if misread:
+                raise ConversionError(
+                    "out_of_range",
+                    f"decimal {show(value)} is not a decimal string, but past its 19th significant digit the ingester cuts characters off "
+                    f"the end unread (an exponent, a space) and would store {format_decimal(stored, scale)}",
                 )
             if notes is not None and ((s > scale and scale_int(stored, scale, s) != v) or dropped):
                 why = "the endpoint keeps at most 19 significant digits" if dropped else f"Scale is {scale}: extra digits are cut, not rounded"
@@ -177,8 +190,26 @@ class DecimalType(ColumnType):
 # Decimal strings (pql.ParseDecimal + Decimal.ToInt64)
 
 
+class MisreadDecimal(ValueError):
+    """Text that is no decimal but that ``pql.ParseDecimal`` reads as one: ``value`` at ``scale``.
+
+    pql copies every byte but ``.`` into the mantissa unchecked, and past 19 significant
+    digits cuts bytes off its end until it fits an int64, so an exponent, a space or a
+    letter at the end of a long string is cut off unread (``"1.2345678901234567890E-5"``
+    is read as 1.234567890123456789).
+    """
+
+    def __init__(self, value: int, scale: int):
+        super().__init__("not a decimal number")
+        self.value, self.scale = value, scale
+
+
 def parse_decimal_text(text: str) -> tuple[int, int]:
-    """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale)``."""
+    """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale)``.
+
+    Raises ValueError for text that is not a decimal (:class:`MisreadDecimal` when pql
+    reads it as one all the same), OverflowError when the digits do not fit.
+    """
     value, scale, _dropped = parse_decimal_text_ex(text)
     return value, scale
 
@@ -186,41 +217,49 @@ def parse_decimal_text(text: str) -> tuple[int, int]:
 def parse_decimal_text_ex(text: str) -> tuple[int, int, bool]:
     """Parse a decimal string the way ``pql.ParseDecimal`` does: ``(value, scale, digits dropped)``.
 
-    An optional sign, ASCII digits and at most one ``.``; no spaces, no exponent
-    (``"."`` alone reads as 0, as in pql). When the digits do not fit an int64,
-    fraction digits are dropped until they do, as pql does; raises OverflowError
-    when they still do not fit, ValueError when the text is not a decimal.
+    A decimal is an optional sign, ASCII digits and at most one ``.``; no spaces, no
+    exponent (``"."`` alone reads as 0, as in pql). When the digits do not fit an int64,
+    fraction digits are dropped until they do, as pql does; raises OverflowError when
+    they still do not fit, ValueError when the text is not a decimal, and
+    :class:`MisreadDecimal` when it is not but pql reads it as one.
     """
-    neg = text[:1] == "-"
-    body = text[1:] if text[:1] in ("+", "-") else text
-    if body == "":
+    data = text.encode()  # pql walks the UTF-8 bytes
+    neg = data[:1] == b"-"
+    body = data[1:] if data[:1] in (b"+", b"-") else data
+    if not body:
         raise ValueError("decimal string is empty")
-    int_part, dot, frac_part = body.partition(".")
-    digits = int_part + frac_part
-    if "." in frac_part or (digits and not (digits.isascii() and digits.isdigit())):
+    whole, dot, frac = body.partition(b".")
+    if b"." in frac:
         raise ValueError("not a decimal number")
-    scale = len(frac_part)
-    mantissa = digits.lstrip("0")
-    stripped = mantissa.rstrip("0")
-    scale -= len(mantissa) - len(stripped)
-    mantissa = stripped
+    whole = whole.lstrip(b"0")
+    mantissa = whole + frac  # every byte, digit or not, as pql copies it
+    kept = mantissa.rstrip(b"0")
+    scale = len(kept) - len(whole) if dot else len(kept) - len(mantissa)
+    mantissa = kept.lstrip(b"0")
     if not mantissa:
         return 0, 0, False
-    limit = "9223372036854775808" if neg else "9223372036854775807"
-    dropped = False
-    extra = len(mantissa) - 19
-    if extra > 0:  # drop fraction digits until 19 are left (pql does it one at a time)
-        if scale < extra:
-            raise OverflowError("value out of range")
-        dropped = mantissa[-extra:].strip("0") != ""
-        mantissa, scale = mantissa[:-extra], scale - extra
-    if len(mantissa) == 19 and mantissa > limit:
-        if scale <= 0:
-            raise OverflowError("value out of range")
-        dropped = dropped or mantissa[-1] != "0"
-        mantissa, scale = mantissa[:-1], scale - 1
-    value = int(mantissa)
-    return (-value if neg else value), scale, dropped
+    digits = mantissa.isdigit()
+    if len(mantissa) < 19:  # fits an int64 as it is (most strings)
+        if not digits:
+            raise ValueError("not a decimal number")
+        return (-int(mantissa) if neg else int(mantissa)), scale, False
+    # reducePrecision: cut bytes off the end, one for each fraction digit given up,
+    # until 19 are left (18 if those 19 are above the limit)
+    cut = len(mantissa) - 19
+    if mantissa[:19] > (b"9223372036854775808" if neg else b"9223372036854775807"):
+        cut += 1
+    if cut > max(scale, 0):
+        if not digits:
+            raise ValueError("not a decimal number")
+        raise OverflowError("value out of range")
+    if cut:  # its trailing zeros gone, the mantissa ends in a nonzero digit: any cut drops one
+        mantissa, scale = mantissa[:-cut], scale - cut
+    if not mantissa.isdigit():  # strconv.ParseUint
+        raise ValueError("not a decimal number")
+    value = -int(mantissa) if neg else int(mantissa)
+    if not digits:  # what was cut held the text's other characters
+        raise MisreadDecimal(value, scale)
+    return value, scale, cut > 0
 
 
 def scale_int(value: int, from_scale: int, to_scale: int) -> int:
