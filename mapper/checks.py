@@ -49,6 +49,9 @@ MAX_COLUMNS = 10_000
 MAX_PATH_KEYS = 100
 #: every config key any type takes -> the JSON kind of its value
 _KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_keys.items()}
+#: The config keys holding a time (casefolded, as the ingester matches keys): Go 1.19's
+#: ``time.Time.UnmarshalJSON`` parses their raw JSON text, so an escape there fails.
+TIME_KEYS = frozenset(key.casefold() for key, kind in _KEY_KIND.items() if kind == "time")
 
 
 _TYPE_PHRASES = {"null": "null", "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string", "array": "an array", "object": "an object"}
@@ -109,8 +112,11 @@ def show_json(value: Any) -> str:
 class Checker:
     """Collects the problems of one definition document, in the order they are found."""
 
-    def __init__(self) -> None:
+    def __init__(self, escaped: frozenset[tuple[str | int, ...]] = frozenset()) -> None:
         self.problems: list[Problem] = []
+        #: where the document's text writes a :data:`TIME_KEYS` value with a JSON escape
+        #: (known only when the definition came as text)
+        self.escaped = escaped
 
     def add(self, severity: Severity, where: tuple[str | int, ...], code: str, message: str) -> None:
         self.problems.append(Problem(severity, make_pointer(*where), message, code))
@@ -504,6 +510,14 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
     if kind == "time":
         if not isinstance(value, str):
             ck.error(where, "wrong-type", f'{key} must be an RFC 3339 time string such as "1970-01-01T00:00:00Z", not {json_type(value)} {show_json(value)}')
+            return _INVALID
+        if where in ck.escaped:
+            ck.error(
+                where,
+                "invalid-epoch",
+                f"{key} {preview(value)!r} is written with a JSON escape (\\u...): the ingester (Go 1.19's time.Time.UnmarshalJSON) "
+                "parses the raw text, escapes included, so it refuses the definition; write the characters themselves",
+            )
             return _INVALID
         try:
             return (value, golayout.parse_rfc3339(value))

@@ -27,7 +27,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-from .checks import Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
+from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
 from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
@@ -133,14 +133,58 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
         raise DefinitionError([Problem("error", "", f"{what} is nested too deeply to be a sink definition", "too-deep")]) from None
 
 
-def _read_source(source: SinkSource) -> tuple[Any, str | None]:
-    """Turn any accepted source into (parsed JSON value, display name)."""
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+
+
+def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[str | int, ...]]:
+    """Where valid JSON ``text`` writes a string with a backslash escape as the value of a
+    key in ``keys`` (casefolded): the pointers, as tuples of keys and indices.
+
+    The parsed document no longer shows how a string was written; a Go type that reads
+    its own raw text (``time.Time``) does see it. Walks the tokens with a stack, so any
+    depth costs no recursion; text without a backslash is not walked at all.
+    """
+    if isinstance(text, bytes):
+        if b"\\" not in text:
+            return frozenset()
+        text = text.decode("utf-8", "replace")
+    if "\\" not in text:
+        return frozenset()
+    found = set()
+    where: list[str | int] = []  # the key or index of each open container
+    objects: list[bool] = []  # whether each open container is an object
+    want_key = False
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in ("{", "["):
+            objects.append(tok == "{")
+            where.append(0)
+            want_key = tok == "{"
+        elif tok in ("}", "]"):
+            objects.pop()
+            where.pop()
+            want_key = False
+        elif tok == ",":
+            if objects[-1]:
+                want_key = True
+            else:
+                where[-1] = int(where[-1]) + 1
+        elif tok == ":":
+            want_key = False
+        elif tok[0] == '"':
+            if want_key:
+                where[-1] = json.loads(tok)
+            elif objects and objects[-1] and "\\" in tok and isinstance(where[-1], str) and where[-1].casefold() in keys:
+                found.add(tuple(where))
+    return frozenset(found)
+
+
+def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
+    """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
     if isinstance(source, (dict, list, Mapping)):
-        return source, None
-    if isinstance(source, bytes):
-        return read_json_document(source, "sink definition"), None
-    if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
-        return read_json_document(source, "sink definition"), None
+        return source, None, frozenset()
+    if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip()[:1] in ("{", "[")):
+        return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
     if isinstance(source, (str, os.PathLike)):
         path = FsPath(source)
         try:
@@ -154,7 +198,7 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None]:
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:
-            return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path)
+            return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path), escaped_values(data, TIME_KEYS)
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
     raise DefinitionError([Problem("error", "", f"cannot read a sink definition from a {type(source).__name__}", "unreadable")])
@@ -175,10 +219,10 @@ def check_sink(
     definition array does not carry.
     """
     try:
-        doc, display = _read_source(source)
+        doc, display, escaped = _read_source(source)
     except DefinitionError as exc:
         return CheckResult(None, exc.problems, exc.source)
-    ck = Checker()
+    ck = Checker(escaped)
     overrides = {
         "id_field": id_field,
         "primary_key_fields": tuple(primary_key_fields) if primary_key_fields is not None else None,

@@ -1478,7 +1478,8 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
         def spelled(canonical: str, names: Mapping[str, str] = spelled_user) -> str:
             return names.get(canonical.casefold(), canonical)
 
-        tmp = Checker()
+        prefix = here + ("config",)  # the config is checked at (): so are the escaped times under it
+        tmp = Checker(frozenset(t[len(prefix) :] for t in ck.escaped if t[: len(prefix)] == prefix))
         config = check_config(tmp, merged, True, ctype, (), spelled)
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:

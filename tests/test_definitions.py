@@ -1026,3 +1026,24 @@ def test_numbers_beyond_float64_and_a_second_byte_order_mark_are_said_as_written
     path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode())
     problems = mapper.check_sink(str(path)).problems
     assert len(problems) == 1 and "byte order mark (U+FEFF)" in problems[0].message and "utf-8-sig" not in problems[0].message
+
+
+def test_an_epoch_written_with_a_json_escape_fails_as_in_go(tmp_path):
+    # Go 1.19's time.Time.UnmarshalJSON parses the raw JSON text: "2000-01-01T00:00:00\u005a"
+    # fails there ("cannot parse \"\\u005a\"" as "Z07:00"), though it decodes to a valid time
+    # (found by a bug hunt). Only text shows the escape: a parsed value cannot.
+    entry = '{"name": "t", "path": ["t\\u0031"], "type": "timestamp", "config": {"Unit": "s", "%s": "2000-01-01T00:00:00\\u005a", "Layout": "2006\\u002d01"}}'
+    body = '{"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}, %s]}'
+    for key in ("Epoch", "epoch"):  # matched in any case, as Go matches field names
+        text = body % (entry % key)
+        sink_file = tmp_path / "sink.json"
+        sink_file.write_text(text)
+        for source in (text, text.encode(), str(sink_file)):
+            errors = [p for p in mapper.check_sink(source).problems if p.severity == "error"]
+            assert [(p.pointer, p.code) for p in errors] == [(f"/definition/1/config/{key}", "invalid-epoch")], source
+            assert "JSON escape" in errors[0].message and "'2000-01-01T00:00:00Z'" in errors[0].message
+        assert mapper.check_sink(json.loads(text)).valid  # the escapes elsewhere (a path key, Layout) are fine
+    ui = '{"name": "x", "allow_missing_fields": true, "table": "CREATE TABLE t (_id STRING, ts TIMESTAMP TIMEUNIT \'s\')", "mapping": {"_id": "id", "ts": {"path": "ts", "config": {"Epoch": "2000-01-01T00:00:00\\u005a"}}}}'
+    assert [(p.pointer, p.code) for p in mapper.check_sink(ui).problems if p.severity == "error"] == [("/mapping/ts/config/Epoch", "invalid-epoch")]
+    plain = (body % (entry % "Epoch")).replace("\\u005a", "Z")
+    assert mapper.check_sink(plain).valid
