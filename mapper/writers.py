@@ -100,13 +100,48 @@ def check_output(path: str) -> None:
 
 
 def _special(path: str) -> bool:
-    """Whether ``path`` is there and is not a regular file or a directory (a device, a FIFO,
-    ``/dev/stderr`` on a pipe: stat follows its link, which realpath cannot name)."""
+    """Whether ``path`` is written through, not replaced: a descriptor the process holds
+    (``/dev/stdout`` redirected to a file too, see :func:`_descriptor`), or a path that is
+    there and is not a regular file or a directory (a device, a FIFO, ``/dev/stderr`` on a
+    pipe: stat follows its link, which realpath cannot name)."""
+    if _descriptor(path) is not None:
+        return True
     try:
         mode = os.stat(path).st_mode
     except OSError:
         return False
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+_FD_PATH = re.compile(r"/dev/fd/(\d+)|/proc/(?:self|thread-self|(\d+))/fd/(\d+)")
+_STD_PATHS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor(path: str) -> int | None:
+    """The open descriptor ``path`` names (``/dev/stdout``, ``/dev/fd/3``, ``/proc/self/fd/1``,
+    or a link to one), or None. Such a path is written through that descriptor: with
+    ``--rejects /dev/stdout >> log``, opening the path would truncate ``log`` (Linux opens
+    the file anew) and an atomic rename would replace it; the descriptor appends where the
+    shell said."""
+    for _ in range(40):  # links to links, as the kernel follows them
+        fd = _STD_PATHS.get(path)
+        found = _FD_PATH.fullmatch(path)
+        if found is not None and found.group(2) in (None, str(os.getpid())):
+            fd = int(found.group(1) or found.group(3))
+        if fd is not None:
+            try:
+                os.fstat(fd)
+            except OSError:
+                return None
+            return fd
+        if not os.path.islink(path):
+            return None
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return None
 
 
 def _null_device(path: str) -> bool:
@@ -138,8 +173,9 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
     """
     check_output(path)
     if _special(path):
+        fd = _descriptor(path)
         try:
-            fh = open(path, mode)  # noqa: SIM115 - closed below
+            fh = open(path, mode) if fd is None else os.fdopen(os.dup(fd), mode)  # noqa: SIM115 - closed below
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}") from None
         try:

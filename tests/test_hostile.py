@@ -991,3 +991,34 @@ def test_12_a_crlf_line_end_is_no_part_of_the_record_size_in_a_stream_either(tmp
     assert got["bytes"].error_counts == got["file"].error_counts == ({} if size <= 1024 else {(None, "too_large"): 6})
     units = list(measured(stream_lines(io.BytesIO(data), block, max_record=1024), 1024))
     assert sum(isinstance(u, OversizedRecord) for u in units) == (0 if size <= 1024 else 6)
+
+
+def test_an_output_naming_a_descriptor_redirected_to_a_file_is_written_through_it(tmp_path: Path) -> None:
+    # `--rejects /dev/stdout >> log`: the atomic write renamed a new file over the log (its
+    # earlier lines and this run's report gone); opening the path would truncate it
+    sink = tmp_path / "s.json"
+    sink.write_text(
+        json.dumps(
+            {
+                "id_field": "id",
+                "allow_missing_fields": True,
+                "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+            }
+        )
+    )
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b'{"id": 1, "n": "x"}\n{"id": 2, "n": 2}\n')
+    log = tmp_path / "log.txt"
+    log.write_text("an earlier line\n")
+    inode = log.stat().st_ino
+    link = tmp_path / "rows.ndjson"
+    link.symlink_to("/dev/stdout")  # -o takes its format from the name: a link named .ndjson
+    for args in (("validate", sink, records, "--rejects", "/dev/stdout"), ("map", sink, records, "--on-error", "skip", "-o", link)):
+        with log.open("a") as out:
+            p = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], stdout=out, stderr=subprocess.STDOUT, timeout=120, cwd=ROOT)
+        assert p.returncode == 1
+    text = log.read_text()
+    assert log.stat().st_ino == inode and text.startswith("an earlier line\n")
+    assert '"record":0' in text and "PARTIAL" in text  # the rejects line and the report, both appended
+    assert '{"_id":2,"n":2}\n' in text and "1 row written" in text
+    assert [p.name for p in tmp_path.iterdir() if "mapper-tmp" in p.name] == []
