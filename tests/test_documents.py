@@ -386,3 +386,22 @@ def test_trailing_characters_are_placed_on_the_first_of_them():
     m = mapper.compile_sink(SINK)
     for text, after in ((b'{"hex": "a"} x\n', " "), (b'[{"hex": "a"}] x', ";")):
         assert f"trailing characters at char {text.rindex(b'x') + 1}{after}" in m.validate(text).errors[0].message
+
+
+def test_the_record_size_limit_is_each_records_not_a_one_line_documents(tmp_path):
+    # a compact document (or a line of NDJSON documents) longer than --max-record-size was
+    # one too_large record: every record in it lost
+    m = mapper.compile_sink(SINK)
+    planes = [{"hex": f"d{i}", "alt_baro": i, "flight": "x" * 100} for i in range(30)]
+    planes[7]["flight"] = "y" * 2000  # this one record is too large
+    doc = json.dumps(document(planes)).encode()
+    path = tmp_path / "docs.ndjson"
+    path.write_bytes(doc + b"\n" + doc + b"\n")
+    for source in (doc, doc + b"\n" + doc + b"\n", path, str(path)):
+        for workers in (1, 2):
+            report = m.validate(source, records_path="aircraft", max_record_size=1024, workers=workers, on_error="skip")
+            n = 30 if source is doc else 60
+            assert (report.records, report.success_count) == (n, n - n // 30), (type(source), workers)
+            assert {(e.record % 30, e.code) for e in report.errors} == {(7, "too_large")}
+    with path.open("rb") as fh:
+        assert m.validate(fh, records_path="aircraft", max_record_size=1024, on_error="skip").success_count == 58

@@ -44,7 +44,7 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
 from .core import Engine, finish_batch
-from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, blank, documents_units, format_of, lone_object_notice, measured, split_lines, stream_lines
+from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, blank, documents_units, format_of, line_limit, lone_object_notice, measured, split_lines, stream_lines
 
 
 def can_fork() -> bool:
@@ -116,7 +116,7 @@ def _map_range(
     """
     # validate's workers keep no columns (they held every row of their range: memory grew with the input)
     engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=output)
-    limit = options.max_record_size  # chunks no longer than the limit, as in one process (reader.units_for)
+    limit = line_limit(options.max_record_size, options.records_path)  # as in one process (reader.units_for)
     if isinstance(data, FileRange):
         if whole:  # one range (an input too small, or too few lines, to cut): read as in memory, for the note
             try:

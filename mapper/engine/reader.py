@@ -517,6 +517,13 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
     return raws, lines
 
 
+def line_limit(max_record: int, records_path: tuple[str, ...] | None) -> int:
+    """The longest NDJSON line kept: ``max_record``, but no limit when each line is a document
+    holding records (``records_path``): the limit is each record's (the engine's), and a
+    document is read whole, on one line as over several."""
+    return max_record if records_path is None else 1 << 62
+
+
 def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...]) -> Iterator[Unit]:
     """NDJSON of documents (one per line), each holding an array of records at ``records_path``."""
     line = 1
@@ -896,7 +903,8 @@ def bytes_units(
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
     if records_path is not None:  # documents holding records: one per line, or one in all
         if fmt == "ndjson":
-            yield from documents_units(measured(split_lines(data, chunk_size, max_record), max_record), records_path)
+            limit = line_limit(max_record, records_path)
+            yield from documents_units(measured(split_lines(data, chunk_size, limit), limit), records_path)
         else:
             yield from document_units(data, records_path)
     elif fmt == "json":
@@ -1016,7 +1024,8 @@ def stream_units(
     if head.startswith(_BOM):
         head = head[3:]
     if fmt == "ndjson" and records_path is not None:
-        yield from documents_units(measured(stream_lines(reader, chunk_size, head, max_record), max_record), records_path)  # type: ignore[arg-type]
+        limit = line_limit(max_record, records_path)
+        yield from documents_units(measured(stream_lines(reader, chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
         yield from measured(stream_lines(reader, chunk_size, head, max_record), max_record)  # type: ignore[arg-type]
         notice = lone_object_notice(head) if complete else None  # the whole input, when one line
