@@ -405,3 +405,35 @@ def test_the_record_size_limit_is_each_records_not_a_one_line_documents(tmp_path
             assert {(e.record % 30, e.code) for e in report.errors} == {(7, "too_large")}
     with path.open("rb") as fh:
         assert m.validate(fh, records_path="aircraft", max_record_size=1024, on_error="skip").success_count == 58
+
+
+def test_a_one_line_document_longer_than_the_format_head_gets_the_note_from_every_source(tmp_path):
+    # only bytes in memory got it: a file, a stream or gzip of more than 64 KiB did not, and
+    # infer exited 0 with a one-record draft
+    import gzip
+    import io
+
+    m = mapper.compile_sink(SINK)
+    planes = [dict(p, flight="x" * 2000) for p in PLANES]
+    line = json.dumps(document(planes)).encode() + b"\n"
+    assert len(line) > 1 << 16
+    path = tmp_path / "doc.json"
+    path.write_bytes(line)
+    zipped = tmp_path / "doc.json.gz"
+    zipped.write_bytes(gzip.compress(line))
+    for given in (line, path, zipped, io.BytesIO(line), io.BytesIO(gzip.compress(line))):
+        report = m.validate(given)
+        assert report.records == 1 and len(report.notes) == 1 and "--records-path aircraft" in report.notes[0], type(given)
+    assert m.validate(io.BytesIO(line + line)).notes == []  # two lines: two records, no note
+    r = run_cli("infer", str(path), "--id-field", "messages")
+    assert r.returncode == 1 and "--records-path aircraft" in r.stderr
+
+
+@pytest.mark.parametrize("key", ["a.b", "my key", "@odata.value"])
+def test_the_records_path_hint_quotes_the_keys_a_path_must_quote(key):
+    # the hint said meta.a.b, which names another path: following it gave no_records
+    m = mapper.compile_sink(SINK)
+    text = json.dumps({"meta": {key: PLANES[:3]}}).encode()
+    message = m.validate(text, records_path="nowhere").errors[0].message
+    suggested = message.split("records_path=")[1].rsplit(")", 2)[0]
+    assert m.validate(text, records_path=eval(suggested)).records == 3, message  # the Python form, as printed

@@ -338,6 +338,26 @@ def test_batches_are_read_as_they_are_asked_for():
     assert sum(b.report.records for b in it) == 199_000
 
 
+def test_an_iterator_is_read_no_further_ahead_than_a_batch_and_its_error_comes_after_the_batches_before_it():
+    # 2,048 records were pulled for a batch of 2, and a generator failing after a full
+    # batch lost that batch (its look-ahead raised before the batch was yielded)
+    m = _skip_sink()
+    recs = _records(10)
+    pulled = []
+
+    def records() -> Any:
+        for r in recs:
+            pulled.append(r)
+            yield r
+        raise KeyError("the caller's own")
+
+    it = m.iter_batches(records(), records=2)
+    assert next(it).ids.tolist() == [0, 1] and len(pulled) <= 4
+    assert [b.ids.tolist() for b in (next(it) for _ in range(4))] == [[2, 3], [4], [6, 7], [8, 9]]  # record 5 is refused
+    with pytest.raises(KeyError, match="the caller's own"):
+        next(it)
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
 def test_iter_batches_wants_a_whole_number_of_records(bad):
     with pytest.raises(mapper.OptionError, match="records must be a whole number"):

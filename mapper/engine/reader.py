@@ -22,6 +22,7 @@ import io
 import json
 import os
 import re
+import shlex
 import sys
 import zlib
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ import numpy as np
 
 from ..errors import InputError, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
+from ..paths import to_dot_notation
 from ..tiers import renameable
 from .gojson import error_offset, same_length_escapes
 
@@ -686,6 +688,22 @@ def lone_object_notice(data: bytes) -> Notice | None:
     return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
 
 
+def noticed(units: Iterable[NdjsonChunk | OversizedRecord]) -> Iterator[Unit]:
+    """NDJSON ``units`` as they come, then :func:`lone_object_notice` of the input when it was
+    one line (kept until the end only while it may be all of the input: a second line drops it)."""
+    only: bytes | memoryview | None = None
+    lines = 0  # non-blank chunks seen, up to 2 (chunks end at line ends: a line is never cut)
+    for unit in units:
+        if lines < 2 and (isinstance(unit, OversizedRecord) or not blank(unit.data)):
+            lines += 1
+            only = unit.data if lines == 1 and isinstance(unit, NdjsonChunk) else None
+        yield unit
+    if lines == 1 and only is not None:
+        notice = lone_object_notice(bytes(only))
+        if notice is not None:
+            yield notice
+
+
 _ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 
@@ -709,24 +727,25 @@ def _hint_of(doc: Any) -> str:
     """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
     found: list[tuple[str, int]] = []
 
-    def look(node: Any, prefix: str, depth: int) -> None:
+    def look(node: Any, prefix: tuple[str, ...], depth: int) -> None:
         if not isinstance(node, Mapping) or depth > 3:
             return
         for key, value in node.items():
             if not isinstance(key, str):
                 continue
-            path = f"{prefix}.{key}" if prefix else key
+            path = (*prefix, key)
             if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value[:100]):
-                found.append((path, len(value)))
+                found.append((to_dot_notation(path), len(value)))  # keys quoted where a path needs it: meta."a.b"
             elif isinstance(value, Mapping):
                 look(value, path, depth + 1)
 
-    look(doc, "", 0)
+    look(doc, (), 0)
     if not found:
         return ""
     found.sort(key=lambda kv: -kv[1])
     keys = ", ".join(f"`{k}` ({n:,} object{'' if n == 1 else 's'})" for k, n in found[:5])
-    return f"arrays of objects are at {keys}: if those are the records, use --records-path {found[0][0]} (records_path={found[0][0]!r})"
+    best = found[0][0]
+    return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
 
 
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
@@ -912,10 +931,7 @@ def bytes_units(
     elif fmt == "endpoint":
         yield from endpoint_units(data)
     else:
-        yield from measured(split_lines(data, chunk_size, max_record), max_record)
-        notice = lone_object_notice(data)
-        if notice is not None:
-            yield notice
+        yield from noticed(measured(split_lines(data, chunk_size, max_record), max_record))
 
 
 def _is_terminal(stream: Any) -> bool:
@@ -1019,7 +1035,6 @@ def stream_units(
     if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
         reader = _Reader(gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb"))  # type: ignore[arg-type, call-overload]
         head = read_head(reader, HEAD_SIZE + 1)
-    complete = len(head) <= HEAD_SIZE  # the head is all of the input
     fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(_BOM):
         head = head[3:]
@@ -1027,15 +1042,16 @@ def stream_units(
         limit = line_limit(max_record, records_path)
         yield from documents_units(measured(stream_lines(reader, chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
-        yield from measured(stream_lines(reader, chunk_size, head, max_record), max_record)  # type: ignore[arg-type]
-        notice = lone_object_notice(head) if complete else None  # the whole input, when one line
-        if notice is not None:
-            yield notice
+        yield from noticed(measured(stream_lines(reader, chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
     else:
         yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 
 
-def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE) -> Iterator[Unit]:
+#: Python records are taken from their iterable this many at a time (see _object_units).
+OBJECT_CHUNK = 2048
+
+
+def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, objects: int = OBJECT_CHUNK) -> Iterator[Unit]:
     """:func:`iter_units` with a run's options (format, record size limit, records path).
 
     Chunks are at most ``max_record_size`` bytes: a line longer than a chunk is measured
@@ -1043,7 +1059,14 @@ def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE) -
     size (``--max-record-size 1K``) needs chunks that small to be kept.
     """
     chunk_size = min(chunk_size, options.max_record_size)
-    return iter_units(records, input_format=options.input_format, chunk_size=chunk_size, max_record=options.max_record_size, records_path=options.records_path)
+    return iter_units(
+        records,
+        input_format=options.input_format,
+        chunk_size=chunk_size,
+        max_record=options.max_record_size,
+        records_path=options.records_path,
+        objects=objects,
+    )
 
 
 def path_named(text: str) -> Path | None:
@@ -1060,12 +1083,19 @@ def path_named(text: str) -> Path | None:
 
 
 def iter_units(
-    records: Any, *, input_format: str = "auto", chunk_size: int = CHUNK_SIZE, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
+    records: Any,
+    *,
+    input_format: str = "auto",
+    chunk_size: int = CHUNK_SIZE,
+    max_record: int = MAX_RECORD_SIZE,
+    records_path: tuple[str, ...] | None = None,
+    objects: int = OBJECT_CHUNK,
 ) -> Iterator[Unit]:
     """Cut any accepted input into units the engine maps one at a time.
 
     ``records_path``: the records are the array at these keys of each document (the
     input's one document, or each line's); Python objects are such documents too.
+    ``objects``: Python records per unit (an iterator is read that many ahead).
     """
     if input_format not in INPUT_FORMATS:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -1087,21 +1117,21 @@ def iter_units(
     elif records_path is not None:  # Python documents: each one's array at the path
         docs = [records] if isinstance(records, Mapping) else records
         for doc in docs:
-            yield from object_document_units(doc, records_path)
+            yield from object_document_units(doc, records_path, objects)
     elif isinstance(records, Mapping):  # one record, or a request body (tuples are arrays, any mapping an object, as everywhere)
         body = records.get("records") if len(records) == 1 else None
         if isinstance(body, (list, tuple)) and input_format in ("auto", "endpoint"):
             objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
-            yield from _object_units(objs)
+            yield from _object_units(objs, objects)
         else:
             yield ObjectRecords([records])
     elif isinstance(records, Iterable):
-        yield from _object_units(records)
+        yield from _object_units(records, objects)
     else:
         raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
 
 
-def object_document_units(doc: Any, keys: tuple[str, ...]) -> Iterator[Unit]:
+def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT_CHUNK) -> Iterator[Unit]:
     """A Python document: the records are the list at ``keys`` (a document without it is worded
     as the same document as JSON text is, where arrays of objects are included)."""
     node = doc
@@ -1122,7 +1152,7 @@ def object_document_units(doc: Any, keys: tuple[str, ...]) -> Iterator[Unit]:
         hint = _hint_of(doc)
         yield BrokenDocument(f"no records at `{'.'.join(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
         return
-    yield from _object_units(node)
+    yield from _object_units(node, objects)
 
 
 def _kind(value: Any) -> str:
@@ -1140,7 +1170,7 @@ class NotAnItem:
 _NO_VALUE_KEY: Any = NotAnItem(None)
 
 
-def _object_units(objs: Iterable[Any], size: int = 2048) -> Iterator[ObjectRecords]:
+def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK) -> Iterator[ObjectRecords]:
     """Python records in units of ``size``, cut at C speed (a step per record here was ~15%
     of mapping a list of dicts)."""
     if isinstance(objs, (list, tuple)):

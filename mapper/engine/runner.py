@@ -16,7 +16,7 @@ from ..report import BatchRejected, Report
 from .check import few_lines, validate_lines
 from .core import Engine, empty_batch
 from .parallel import can_fork, run_parallel, splittable
-from .reader import NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, path_named, units_for
+from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
@@ -98,12 +98,13 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     input's. The garbage collector is paused while a batch is mapped, not while the
     caller holds it.
     """
-    units = units_for(records, options)
+    units = units_for(records, options, objects=min(size, OBJECT_CHUNK))  # an iterator is read no further ahead than a batch
     pending: Unit | None = None
     next_line = 1
     while True:
         engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
         engine.next_line = next_line
+        failed: Exception | None = None
         with gc_paused():
             while engine.n < size:
                 unit = pending if pending is not None else next(units, None)
@@ -114,16 +115,22 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                 engine.feed(unit)
             # a full batch: a note on what it read (it follows its records) goes with it,
             # past the blank lines after its last record (no records: they only count lines)
-            if pending is None:
-                pending = next(units, None)
-            while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
-                engine.feed(pending)
-                pending = next(units, None)
+            try:
+                if pending is None:
+                    pending = next(units, None)
+                while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
+                    engine.feed(pending)
+                    pending = next(units, None)
+            except Exception as exc:  # the input failed after this batch's records (the caller's generator, a cut gzip): raised after it
+                failed, pending = exc, None
             batch, report = engine.finish()
         next_line = engine.next_line
-        if report.records == 0:
+        if report.records:
+            yield batch if batch is not None else empty_batch(compiled, report)
+        if failed is not None:
+            raise failed
+        if not report.records:
             return
-        yield batch if batch is not None else empty_batch(compiled, report)
 
 
 def split_unit(unit: Unit, room: int) -> tuple[Unit, Unit | None]:
