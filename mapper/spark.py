@@ -5,7 +5,7 @@
     >>> out.mapped.write.parquet("mapped/")    # _position, _id, the typed columns, _missing
     >>> out.refused.write.json("refused/")     # _position, _errors, _raw
 
-Needs the ``spark`` extra (``pip install 'mapper[spark]'``: pyspark and pyarrow); both
+Needs the ``spark`` extra (``pip install 'featurebase-mapper[spark]'``: pyspark and pyarrow); both
 are imported inside the functions, so ``import mapper`` never needs them, and a missing
 one raises :class:`~mapper.errors.MissingDependencyError` naming the extra.
 
