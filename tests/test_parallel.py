@@ -634,3 +634,63 @@ def test_sigterm_to_the_process_group_ends_the_workers_without_tracebacks(tmp_pa
         _out, err = proc.communicate(timeout=60)
         assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
         assert not out.exists()
+
+
+def test_a_one_object_input_after_blank_lines_gets_its_note_with_workers(tmp_path):
+    # the first range held only the blank lines, so the object was no longer the whole input
+    m = mapper.compile_sink(SMALL_SINK)
+    data = (b" " * 100 + b"\n") * 20 + b'{"aircraft":[{"id":1},{"id":2}],"now":5}\n'
+    path = tmp_path / "one.ndjson"
+    path.write_bytes(data)
+    note = m.validate(data).notes
+    assert len(note) == 1 and "--records-path aircraft" in note[0]
+    for source in (data, path):
+        assert m.validate(source, workers=2).notes == note
+    assert cut_points(data, 2) == [0, len(data)]
+
+
+def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_path):
+    # a small answer fits the pipe: the worker sent it and exited, and the parent, killed
+    # before reading it, left the worker's segment in /dev/shm for good
+    import re
+    import subprocess
+    import time
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir():
+        pytest.skip("no /dev/shm to look in")
+    records = tmp_path / "r.ndjson"
+    # decimals as strings: no lossy-value warnings, so the worker's answer is small enough to fit the pipe
+    records.write_bytes(re.sub(rb'"(lat|long)": (-?[0-9.]+)', rb'"\1": "\2"', generate(20_000, "clean")))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    # the caller is slow on its own range: the worker has answered long before it reads
+    script = (
+        "import time, mapper\n"
+        "from mapper.engine import parallel\n"
+        "real = parallel._map_range\n"
+        "def slow(compiled, data, options, output, first, end=None, whole=False):\n"
+        "    if first:\n"
+        "        time.sleep(60)\n"
+        "    return real(compiled, data, options, output, first, end, whole)\n"
+        "parallel._map_range = slow\n"
+        f"mapper.compile_sink({str(sink)!r}).map({str(records)!r}, workers=2, on_error='skip')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    prefix = f"psm_{proc.pid:x}_"
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(prefix) for p in shm.iterdir()):
+            assert proc.poll() is None and time.monotonic() < deadline, "no segment made"
+            time.sleep(0.01)
+        time.sleep(0.5)  # the answer sent: the old worker had exited by now
+        assert proc.poll() is None, "the caller finished before it could be killed"
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while any(p.name.startswith(prefix) for p in shm.iterdir()):
+        assert time.monotonic() < deadline, "the worker's segment was left behind"
+        time.sleep(0.05)

@@ -86,6 +86,8 @@ def cut_points(view: Any, parts: int, first_share: float = 1.0) -> list[int]:
         cut = n if nl < 0 else nl + 1
         if cut >= n or blank(view, cut):  # (a range of blank lines alone: the one before takes them)
             break
+        if blank(view, 0, cut):  # nothing but blank lines before: the next range takes them (a one-line
+            continue  # input after them is still the whole input, and gets its note)
         if cut > cuts[-1]:
             cuts.append(cut)
     cuts.append(n)
@@ -215,9 +217,12 @@ def _worker(
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
-    then fails (EPIPE) and the worker exits, its segment unlinked, instead of waiting.
-    ``shm_name``: the parent's name for this worker's segment (the parent removes it
-    after stopping a worker it never heard from, whenever the worker was stopped)."""
+    then fails (EPIPE), or the wait for the parent's word that it took the segment ends
+    (EOF), and the worker exits with its segment unlinked. (A small answer fits the pipe:
+    a worker that exited once it was sent left its segment behind for good when the
+    parent was killed before reading it.) ``shm_name``: the parent's name for this
+    worker's segment (the parent removes it after stopping a worker it never heard
+    from, whenever the worker was stopped)."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -231,9 +236,11 @@ def _worker(
         payload, name, spans = _to_shared(packed, shm_name)
         try:
             conn.send(("ok", payload, name, spans, part.report, part.lines))
-        except BaseException:
-            _unlink(name)  # nobody will read it
-            raise
+            conn.recv()  # the parent took it (and unlinked it), or is gone: EOF
+        except (EOFError, OSError):
+            pass
+        finally:
+            _unlink(name)  # nobody will read it (none left when the parent took it)
     except BrokenPipeError:
         pass  # the parent is gone
     except BaseException as exc:  # tell the parent instead of dying silently
@@ -370,7 +377,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
     for start, end in zip(cuts[1:-1], cuts[2:]):
-        parent_conn, child_conn = ctx.Pipe(duplex=False)
+        parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
         inherited = [conn for _p, conn in procs] + [parent_conn]
         names.append(segment_name(len(procs)))
         p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident), daemon=True)
@@ -402,16 +409,20 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
             _status, payload, shm_name, spans, report, lines = answer
             columns, ids = _from_shared(payload, shm_name, spans)
+            try:
+                conn.send("taken")  # the worker may end now
+            except OSError:
+                pass
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
     finally:
         for k, (proc, conn) in enumerate(procs):
             if k not in answered and proc.is_alive():  # interrupted (Ctrl-C) or failed: stop it
                 proc.terminate()
+            conn.close()  # (a worker still waiting for its word ends at the EOF)
             proc.join(timeout=10)
             if proc.is_alive():  # pragma: no cover
                 proc.kill()
                 proc.join()
-            conn.close()
             if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
                 _unlink(names[k])
         gc.unfreeze()

@@ -708,10 +708,10 @@ _ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
-def blank(data: Any, start: int = 0) -> bool:
+def blank(data: Any, start: int = 0, end: int | None = None) -> bool:
     """Whether ``data`` (bytes, a memoryview, an mmap) holds only blanks from ``start`` on
-    (stops at the first other byte: no copy, quick on any record)."""
-    return _NON_BLANK.search(data, start) is None
+    (up to ``end``; stops at the first other byte: no copy, quick on any record)."""
+    return (_NON_BLANK.search(data, start) if end is None else _NON_BLANK.search(data, start, end)) is None
 
 
 def _records_hint(data: bytes) -> str:
