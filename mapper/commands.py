@@ -22,18 +22,18 @@ from typing import IO, Any, Iterator, Mapping, Sequence
 from .batch import Batch
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.parallel import splittable
+from .engine.parallel import Keep, can_fork, run_parallel, splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
-from .engine.runner import run
+from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
 from .paths import Path as PathSpec
 from .paths import records_path_keys
-from .report import BatchRejected, RecordError, Report, ValueWarning, plural
+from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink
 from .types import LOSSY_KINDS
-from .writers import BatchWriter, RejectsWriter, check_output, open_writer, same_file
+from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, open_writer, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -283,7 +283,7 @@ class Run:
 
 
 #: ``map`` hands rows to its writer every this many records (its memory is about a part's).
-DRAIN_RECORDS = 65_536
+DRAIN_RECORDS = ROW_GROUP  # rows written as they are mapped, a Parquet row group at a time
 
 
 def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter | None = None) -> Run:
@@ -306,7 +306,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         raise _UsageExit()
     compiled = compile_definition(sink)
     if options.workers > 1:
-        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options):
+        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options) and can_fork():
             batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
             if writer is not None:
                 _write_all(writer, batch)
@@ -362,20 +362,23 @@ def _write_all(writer: BatchWriter, last: Batch | None) -> None:
 
 
 def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
-    """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`)."""
+    """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`).
+
+    As in one process, refused records are not kept: ``--rejects`` gets them in record
+    order as the parts finish (the workers spool theirs), and memory stays bounded
+    however many are refused.
+    """
+    rejects = RejectsWriter(args.rejects) if args.rejects else None
+    keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
+    ok = False
     try:
-        result = run(compiled, path, options, output=output)
-    except BatchRejected as exc:
-        result = exc.report
-    report = result.report if isinstance(result, Batch) else result
-    if args.rejects:
-        writer = RejectsWriter(args.rejects)
-        try:
-            for rejected in report.rejected:
-                writer(rejected)
-        finally:
-            writer.close()
-    return (result if isinstance(result, Batch) else None), report
+        with gc_paused():
+            batch, report = run_parallel(compiled, path, options, output=output, keep=keep)
+        ok = True
+    finally:
+        if rejects is not None:
+            rejects.close(ok)
+    return batch, report
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from .sink import load_sink
 from .types import column_type
 
 __all__ = [
+    "ROW_GROUP",
     "BatchWriter",
     "RejectsWriter",
     "open_writer",
@@ -255,6 +256,10 @@ class RejectsWriter:
             self.ctx.__exit__(None, None, None)
         else:  # pragma: no cover - interrupted
             self.ctx.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+
+
+#: Rows per Parquet row group (``map`` streams parts of as many records: see mapper.commands).
+ROW_GROUP = 65_536
 
 
 def write_ndjson(batch: Batch, out: str) -> None:
@@ -496,7 +501,9 @@ class ArrowWriter(BatchWriter):
             self.writer = self.pq.ParquetWriter(fh, table.schema) if self.pq is not None else self.pa.ipc.new_file(fh, table.schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
-        if table.num_rows or self.pq is None:
+        if self.pq is not None and table.num_rows:  # a part of more rows (the workers' joined batch) in several row groups
+            self.writer.write_table(table, row_group_size=ROW_GROUP)
+        elif self.pq is None:
             self.writer.write_table(table)
 
     def _finish(self) -> None:

@@ -444,7 +444,7 @@ def test_a_worker_stopped_while_its_segment_is_unsent_leaves_no_segment(monkeypa
         time.sleep(30)
         return payload, made_name, spans
 
-    def interrupted_map_range(compiled, data, options, output, first, end=None, whole=False):
+    def interrupted_map_range(compiled, data, options, output, first, end=None, whole=False, **kw):
         if first:  # the caller: interrupted once the worker's segment exists
             deadline = time.monotonic() + 20
             while not made.exists() or not made.read_text():
@@ -452,7 +452,7 @@ def test_a_worker_stopped_while_its_segment_is_unsent_leaves_no_segment(monkeypa
                 time.sleep(0.01)
             seen.append(made.read_text())
             raise KeyboardInterrupt
-        return real_map_range(compiled, data, options, output, first, end, whole)
+        return real_map_range(compiled, data, options, output, first, end, whole, **kw)
 
     monkeypatch.setattr(parallel, "_to_shared", slow_to_shared)
     monkeypatch.setattr(parallel, "_map_range", interrupted_map_range)
@@ -669,10 +669,10 @@ def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_pat
         "import time, mapper\n"
         "from mapper.engine import parallel\n"
         "real = parallel._map_range\n"
-        "def slow(compiled, data, options, output, first, end=None, whole=False):\n"
+        "def slow(compiled, data, options, output, first, end=None, whole=False, **kw):\n"
         "    if first:\n"
         "        time.sleep(60)\n"
-        "    return real(compiled, data, options, output, first, end, whole)\n"
+        "    return real(compiled, data, options, output, first, end, whole, **kw)\n"
         "parallel._map_range = slow\n"
         f"mapper.compile_sink({str(sink)!r}).map({str(records)!r}, workers=2, on_error='skip')\n"
     )
@@ -694,3 +694,58 @@ def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_pat
     while any(p.name.startswith(prefix) for p in shm.iterdir()):
         assert time.monotonic() < deadline, "the worker's segment was left behind"
         time.sleep(0.05)
+
+
+def test_refused_records_are_handed_on_in_order_not_kept_when_asked(tmp_path):
+    # validate --workers kept every refused record's text in each part and sent it back
+    # through the pipe (471 MB for 100 MB of refused records, 49 MB in one process), and
+    # wrote --rejects only at the end: now each worker spools them and the caller passes
+    # them on in record order
+    import subprocess
+
+    from mapper.engine.parallel import Keep, run_parallel
+
+    m = mapper.compile_sink(SINK)
+    data = generate(6000, "bad")
+    data = data.replace(b'"speed": 1', b'"speed": "x1"')  # many more refused records
+    want = m.validate(data, on_error="skip")
+    assert len(want.rejected) > 500
+    path = tmp_path / "bad.ndjson"
+    path.write_bytes(data)
+    for source in (data, path):
+        got: list = []
+        options = mapper.MapOptions(on_error="skip", workers=3)
+        batch, report = run_parallel(m.compiled, source, options, output=False, keep=Keep(False, False, got.append))
+        assert batch is None and not report.rejected and not len(report.failed)
+        assert [(r.record, r.line, r.raw, [(e.code, e.record, e.line) for e in r.errors]) for r in got] == [
+            (r.record, r.line, r.raw, [(e.code, e.record, e.line) for e in r.errors]) for r in want.rejected
+        ]
+        assert (report.records, report.failed_records, report.error_counts) == (want.records, want.failed_records, want.error_counts)
+    # the command line: the same --rejects file, in one process and with workers
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    outs = []
+    for workers in ("1", "3"):
+        out = tmp_path / f"rejects{workers}.ndjson"
+        cmd = [sys.executable, "-m", "mapper", "validate", str(sink), str(path), "-q", "--on-error", "skip", "--workers", workers, "--rejects", str(out)]
+        assert subprocess.run(cmd, timeout=120).returncode == 1
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == len(want.rejected)
+
+
+def test_map_with_workers_writes_parquet_in_row_groups(monkeypatch, tmp_path):
+    # the workers' joined batch was written as one row group (594,763 rows), where one
+    # process writes a row group per 65,536 records
+    pq = pytest.importorskip("pyarrow.parquet")
+    import mapper.writers
+    from mapper.cli import main
+
+    monkeypatch.setattr(mapper.writers, "ROW_GROUP", 700)
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(3000, "clean"))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    out = tmp_path / "out.parquet"
+    assert main(["map", str(sink), str(records), "-o", str(out), "--workers", "2", "-q"]) == 0
+    meta = pq.ParquetFile(out).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [700, 700, 700, 700, 200]

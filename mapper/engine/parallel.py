@@ -28,12 +28,15 @@ import multiprocessing as mp
 import os
 import pickle
 import secrets
+import shutil
 import signal
+import tempfile
 import traceback
 from dataclasses import replace
+from functools import partial
 from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -103,8 +106,29 @@ class Part:
         self.columns, self.ids, self.report, self.lines = columns, ids, report, lines
 
 
+class Keep:
+    """What a range keeps of its refused records: ``rejected`` (every one, with its text,
+    in the part's report), ``failed`` (their indices), or neither, each refused record
+    then handed to ``on_reject`` as it is found (a worker's goes to its spool file)."""
+
+    __slots__ = ("rejected", "failed", "on_reject")
+
+    def __init__(self, rejected: bool = True, failed: bool = True, on_reject: Callable[[RejectedRecord], None] | None = None):
+        self.rejected, self.failed, self.on_reject = rejected, failed, on_reject
+
+
+_KEEP_ALL = Keep()
+
+
 def _map_range(
-    compiled: CompiledSink, data: bytes | FileRange, options: MapOptions, output: bool, first: bool, end: int | None = None, whole: bool = False
+    compiled: CompiledSink,
+    data: bytes | FileRange,
+    options: MapOptions,
+    output: bool,
+    first: bool,
+    end: int | None = None,
+    whole: bool = False,
+    keep: Keep = _KEEP_ALL,
 ) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
@@ -117,7 +141,14 @@ def _map_range(
     input gets the note a one-line document gets).
     """
     # validate's workers keep no columns (they held every row of their range: memory grew with the input)
-    engine = Engine(compiled, replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"), output=output)
+    engine = Engine(
+        compiled,
+        replace(options, on_error="skip", max_errors=None, workers=1, input_format="ndjson"),
+        output=output,
+        keep_rejected=keep.rejected,
+        keep_failed=keep.failed,
+        on_reject=keep.on_reject,
+    )
     limit = line_limit(options.max_record_size, options.records_path)  # as in one process (reader.units_for)
     if isinstance(data, FileRange):
         if whole:  # one range (an input too small, or too few lines, to cut): read as in memory, for the note
@@ -125,7 +156,7 @@ def _map_range(
                 text = data.read()
             finally:
                 data.close()
-            return _map_range(compiled, text, options, output, first, whole=True)
+            return _map_range(compiled, text, options, output, first, whole=True, keep=keep)
         engine.expect_bytes = data.end - data.pos
         head = data.read(len(_BOM)) if first else b""
         chunks = measured(stream_lines(data, min(CHUNK_SIZE, limit), b"" if head == _BOM else head, limit), limit)
@@ -213,7 +244,17 @@ def _read_range(records: Any, start: int, end: int, ident: tuple[int, int, int] 
 
 
 def _worker(
-    conn: Any, inherited: list[Any], sink: Sink, records: Any, start: int, end: int, options: MapOptions, output: bool, shm_name: str, ident: Any = None
+    conn: Any,
+    inherited: list[Any],
+    sink: Sink,
+    records: Any,
+    start: int,
+    end: int,
+    options: MapOptions,
+    output: bool,
+    shm_name: str,
+    ident: Any = None,
+    keep: tuple[bool, bool, str | None] = (True, True, None),
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -222,16 +263,24 @@ def _worker(
     a worker that exited once it was sent left its segment behind for good when the
     parent was killed before reading it.) ``shm_name``: the parent's name for this
     worker's segment (the parent removes it after stopping a worker it never heard
-    from, whenever the worker was stopped)."""
+    from, whenever the worker was stopped). ``keep``: what the range keeps of its refused
+    records (see :class:`Keep`), and the spool file its refused records are written to
+    as they are found (None: none), for the parent to pass on in order."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
     # with the process group, just ends (an inherited handler printed its traceback)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
+    spool = None
     try:
         compiled = CompiledSink(sink)
-        part = _map_range(compiled, _read_range(records, start, end, ident), options, output, first=False)
+        rejected, failed, spool_path = keep
+        spool = open(spool_path, "wb") if spool_path is not None else None  # noqa: SIM115 - closed below
+        on_reject = None if spool is None else partial(pickle.dump, file=spool, protocol=pickle.HIGHEST_PROTOCOL)
+        part = _map_range(compiled, _read_range(records, start, end, ident), options, output, first=False, keep=Keep(rejected, failed, on_reject))
+        if spool is not None:
+            spool.close()  # (a write that fails is this worker's error, said to the parent)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
         payload, name, spans = _to_shared(packed, shm_name)
         try:
@@ -252,6 +301,8 @@ def _worker(
         except OSError:
             pass
     finally:
+        if spool is not None:
+            spool.close()
         conn.close()
 
 
@@ -358,8 +409,15 @@ def _copied(obj: Any) -> Any:
     return obj
 
 
-def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> tuple[Batch | None, Report]:
-    """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines."""
+def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool, keep: Keep = _KEEP_ALL) -> tuple[Batch | None, Report]:
+    """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines.
+
+    ``keep``: what the report keeps of the refused records (everything by default, as one
+    process keeps it); with an ``on_reject`` they are handed to it in record order as
+    the run goes (``mapper validate --workers N --rejects FILE``: memory bounded however
+    many are refused): the caller's own as it finds them, each worker's from a spool file
+    it writes, passed on once the parts before it are done.
+    """
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
     ident = None
@@ -373,6 +431,8 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
+    spools = tempfile.mkdtemp(prefix="mapper-rejected-") if keep.on_reject is not None else None
+    spool_of = (lambda k: os.path.join(spools, f"{k}.pickle")) if spools is not None else (lambda k: None)
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
@@ -380,16 +440,18 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
         inherited = [conn for _p, conn in procs] + [parent_conn]
         names.append(segment_name(len(procs)))
-        p = ctx.Process(target=_worker, args=(child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident), daemon=True)
+        spool = spool_of(len(procs))
+        args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool))
+        p = ctx.Process(target=_worker, args=args, daemon=True)
         p.start()
         child_conn.close()
         procs.append((p, parent_conn))
     answered: set[int] = set()
     try:
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
-            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2)]
+            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
         else:
-            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1], ident), options, output, first=True, whole=len(cuts) == 2)]
+            parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1], ident), options, output, first=True, whole=len(cuts) == 2, keep=keep)]
         if output and procs:
             # The workers' strings come back as UTF-8; this part's stay objects, joined as
             # chunks (Strings.concat), unless a worker is still busy: then this process
@@ -414,7 +476,12 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             except OSError:
                 pass
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
+            if spools is not None and keep.on_reject is not None:  # this worker's refused records, now that every part before it is done
+                record_base, line_base = sum(p.report.records for p in parts[:-1]), sum(p.lines for p in parts[:-1])
+                _replay(os.path.join(spools, f"{k}.pickle"), record_base, line_base, keep.on_reject)
     finally:
+        if spools is not None:
+            shutil.rmtree(spools, ignore_errors=True)
         for k, (proc, conn) in enumerate(procs):
             if k not in answered and proc.is_alive():  # interrupted (Ctrl-C) or failed: stop it
                 proc.terminate()
@@ -477,15 +544,31 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
                 out.failed_index[record + record_base] = [moved(e) for e in errs]
         out.failed.extend(i + record_base for i in rep.failed)
         out.failed_only_missing.extend(rep.failed_only_missing)
-        out.rejected.extend(
-            RejectedRecord(r.record + record_base, None if r.line is None else r.line + line_base, [moved(e) for e in r.errors], r.raw) for r in rep.rejected
-        )
+        out.rejected.extend(_moved_rejected(r, record_base, line_base) for r in rep.rejected)
         out.notes.extend(n for n in rep.notes if n not in out.notes)
         record_base += rep.records
         line_base += part_lines
     out.records = record_base
     decide(out, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
     return out
+
+
+def _replay(path: str, record_base: int, line_base: int, on_reject: Callable[[RejectedRecord], None]) -> None:
+    """Hand a worker's spooled refused records to ``on_reject``, numbered as in the whole input."""
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                rejected = pickle.load(fh)
+            except EOFError:
+                return
+            on_reject(_moved_rejected(rejected, record_base, line_base))
+
+
+def _moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:
+    def moved(e: Any) -> Any:
+        return replace(e, record=e.record + record_base, line=None if e.line is None else e.line + line_base)
+
+    return RejectedRecord(r.record + record_base, None if r.line is None else r.line + line_base, [moved(e) for e in r.errors], r.raw)
 
 
 def _moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
