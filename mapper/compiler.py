@@ -27,11 +27,11 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Union
 
-import jmespath.exceptions
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from .model import MISSING, Column, Sink
+from .paths import EVALUATION_ERRORS, evaluation_failure
 from .tiers import TIERS, Tier, renameable
 from .types import ColumnType, column_type
 
@@ -248,10 +248,8 @@ def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
     def get(rec: Any) -> Any:
         try:
             value = expr.search(rec)
-        except jmespath.exceptions.JMESPathError as exc:
-            return PathFailure(str(exc).splitlines()[0])
-        except (TypeError, ValueError, RecursionError) as exc:
-            return PathFailure(f"{exc.__class__.__name__}: {exc}")
+        except EVALUATION_ERRORS as exc:  # the record's failure alone (ceil() of 1e400 overflows)
+            return PathFailure(evaluation_failure(exc))
         return MISSING if value is None else value
 
     get.__qualname__ = get.__name__ = f"jmespath_{col.index}"

@@ -194,7 +194,42 @@ def _parse_jmespath(text: str) -> Path:
             text,
             0,
         )
+    if not _reads_record(parsed.parsed):
+        # nothing in it reads the record (floor(`1e400`)): what it does on {} it does on every record
+        try:
+            parsed.search({})
+        except EVALUATION_ERRORS as exc:
+            raise PathSyntaxError(f"invalid path: it reads nothing of the record, and its evaluation fails: {evaluation_failure(exc)}", text, 0) from None
     return Path(keys=None, expression=text, text=text)
+
+
+#: What evaluating a parsed expression can raise on some record: the library's own errors,
+#: and those of the Python operations its functions apply to the values (floor() of an
+#: infinity is an OverflowError, a deep value a RecursionError).
+EVALUATION_ERRORS = (jmespath.exceptions.JMESPathError, TypeError, ValueError, ArithmeticError, RecursionError)
+
+
+def evaluation_failure(exc: BaseException) -> str:
+    """Why the evaluation of an expression failed (one of :data:`EVALUATION_ERRORS`), in a line."""
+    if isinstance(exc, jmespath.exceptions.JMESPathError):
+        return str(exc).splitlines()[0]
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+#: The nodes that read the value an expression is evaluated on (``a``, ``@``, the ``[*]`` of a projection).
+_READING = frozenset({"field", "current", "identity"})
+
+
+def _reads_record(tree: Any) -> bool:
+    """Whether any node of a parsed expression reads its input (walked without recursion)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") in _READING:
+                return True
+            stack.extend(node.get("children") or ())
+    return False
 
 
 #: Why an expression is refused that Python's stack cannot evaluate (the web form says it too).

@@ -819,6 +819,10 @@ def test_a_primary_key_naming_no_column_is_an_error_where_it_is_not_a_keyerror(k
         ("map(&[@, @], " * 9 + "tags" + ")" * 9, "more than 256 times over"),
         ("!to_string(@" + " | [@, @]" * 24 + ")", "more than 256 times over"),
         ("tags[?to_string(@" + " | [@, @]" * 24 + ") == 'x']", "more than 256 times over"),
+        # (a bug hunt) reading nothing of the record, it fails on every record as on {}: an OverflowError crashed every run
+        ("floor(`1e400`)", "it reads nothing of the record, and its evaluation fails: OverflowError"),
+        ("ceil(to_number('1e400'))", "it reads nothing of the record, and its evaluation fails: OverflowError"),
+        ('abs(`"x"`)', "it reads nothing of the record, and its evaluation fails: In function abs()"),
     ],
 )
 def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, message):
@@ -845,6 +849,8 @@ def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, mes
         "{" + ", ".join(f"f{i}: a.f{i}" for i in range(20)) + "} | [" + ", ".join(f"f{i}" for i in range(13)) + "]",
         "[" + ", ".join(f"x{i}" for i in range(300)) + "]",
         "sum(map(&price, items))",
+        "floor(`2.5`)",  # reads nothing of the record, and works
+        "ceil(to_number(a))",  # fails only on a record whose a is 1e400
     ):
         sink["definition"][1]["path"] = good
         assert mapper.check_sink(sink).valid, good

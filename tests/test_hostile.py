@@ -1022,3 +1022,25 @@ def test_an_output_naming_a_descriptor_redirected_to_a_file_is_written_through_i
     assert '"record":0' in text and "PARTIAL" in text  # the rejects line and the report, both appended
     assert '{"_id":2,"n":2}\n' in text and "1 row written" in text
     assert [p.name for p in tmp_path.iterdir() if "mapper-tmp" in p.name] == []
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_jmespath_function_that_overflows_refuses_its_record_alone(fast: bool, tmp_path: Path) -> None:
+    # (a bug hunt) ceil() of an infinity raised OverflowError out of the whole run (a traceback on the CLI)
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": "ceil(to_number(a))", "type": "int"}],
+    }
+    data = b'{"k": "r0", "a": "2.5"}\n{"k": "r1", "a": "1e400"}\n'
+    m = mapper.compile_sink(sink)
+    for records in (data, [json.loads(line) for line in data.splitlines()]):
+        report = m.validate(records, fast=fast)
+        assert [(e.record, e.code, e.reason) for e in report.errors] == [
+            (1, "invalid_value", "JMESPath expression failed: OverflowError: cannot convert float infinity to integer")
+        ]
+        assert m.map(records, fast=fast).to_rows() == [{"_id": "r0", "v": 3}]
+    (tmp_path / "s.json").write_text(json.dumps(sink))
+    (tmp_path / "r.ndjson").write_bytes(data)
+    proc = run("validate", tmp_path / "s.json", tmp_path / "r.ndjson")
+    assert proc.returncode == 1 and "OverflowError" in proc.stdout.decode()

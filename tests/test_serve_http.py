@@ -96,6 +96,12 @@ def test_a_draft_that_overflows_the_stack_is_a_400_not_a_500(monkeypatch: pytest
     monkeypatch.undo()
     monkeypatch.setattr(DRAFT.jmespath, "search", overflow)
     assert _found({"a": 1}, "a | b") == {"kind": "bad_path", "text": DRAFT._TOO_DEEP}
+    monkeypatch.undo()
+    # (a bug hunt) a function that overflows on the sample's value (ceil() of 1e400) is that value's failure, as validate words it
+    assert _found({"a": "1e400"}, "ceil(to_number(a))") == {
+        "kind": "bad_path",
+        "text": "JMESPath expression failed: OverflowError: cannot convert float infinity to integer",
+    }
 
 
 def test_the_preview_renders_only_what_it_shows(monkeypatch: pytest.MonkeyPatch) -> None:

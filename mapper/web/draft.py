@@ -22,8 +22,8 @@ from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
+from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
 from ..paths import TOO_DEEP as _TOO_DEEP
-from ..paths import parse_path
 from ..report import BatchRejected
 from ..sink import check_sink
 from ..table import RECORD_TIME_NAME
@@ -312,10 +312,10 @@ def _found(record: Any, path_text: str) -> dict[str, Any]:
     if path.keys is None:
         try:
             value = jmespath.search(path.expression or "", record)
-        except jmespath.exceptions.JMESPathError as exc:  # pragma: no cover - the expression parsed
-            return {"kind": "bad_path", "text": str(exc)}
         except RecursionError:
             return {"kind": "bad_path", "text": _TOO_DEEP}
+        except EVALUATION_ERRORS as exc:  # this record's failure, as validate words it (ceil() of 1e400 overflows)
+            return {"kind": "bad_path", "text": f"JMESPath expression failed: {evaluation_failure(exc)}"}
         # JMESPath gives null for an explicit null and for a missing key alike: mapper takes it as missing
         return {"kind": "missing", "text": "missing"} if value is None else {"kind": "value", "text": _show(value)}
     cur = record
