@@ -177,15 +177,19 @@ def _parse_jmespath(text: str) -> Path:
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         raise PathSyntaxError(f"invalid path: {msg}", text, pos) from None
-    except (RecursionError, ValueError, TypeError) as exc:  # jmespath internals on hostile input
+    except RecursionError:  # the library parses recursively too
+        raise PathSyntaxError(TOO_DEEP, text, 0) from None
+    except (ValueError, TypeError) as exc:  # jmespath internals on hostile input
         raise PathSyntaxError(f"invalid path: {exc.__class__.__name__}", text, 0) from None
     try:
         keys = _field_chain(parsed.parsed)
         if keys is not None:
             return Path(keys=tuple(keys), text=text)
+        if _evaluation_frames(parsed.parsed) > MAX_EVALUATION_FRAMES:  # it would fail on every record
+            raise PathSyntaxError(TOO_DEEP, text, 0)
         _check_expression(parsed.parsed, text, None)
         growth = _growth(parsed.parsed)
-    except RecursionError:  # the library evaluates as it parses, recursively: it would fail on every record
+    except RecursionError:  # pragma: no cover - a caller deep in its stack: the checks recurse less than the bound lets the library
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     if growth > MAX_GROWTH:
         raise PathSyntaxError(
@@ -234,6 +238,35 @@ def _reads_record(tree: Any) -> bool:
 
 #: Why an expression is refused that Python's stack cannot evaluate (the web form says it too).
 TOO_DEEP = "invalid path: the expression is too long or nested too deeply to evaluate"
+
+#: The most Python frames the library's evaluation of an expression may nest (see
+#: :func:`_evaluation_frames`): Python allows 1,000, and the caller's own frames, the
+#: engine's and the functions' work on the values need the rest.
+MAX_EVALUATION_FRAMES = 600
+
+#: Frames the library's evaluation nests per node: ``visit`` and ``visit_<kind>`` for
+#: every node; an expression reference's body runs under the function's ``call_function``,
+#: the function itself, a key function and the reference's ``visit`` as well.
+_FRAMES = {"expref": 6}
+
+
+def _evaluation_frames(tree: Any) -> int:
+    """An upper bound on the Python frames the jmespath library nests to evaluate a parsed
+    expression: its interpreter recurses down the tree, the frames of every node on the
+    way adding up (``a | a | ...``: 2 a step; ``{a: {a: ...}}``: 4 a level, the key and
+    its value being nodes of their own). Walked without recursion, so that any depth is
+    measured, whatever the stack of the caller; the interpreter's depth does not depend
+    on the record but through how far it reads, which this bound does not count on."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        node, above = stack.pop()
+        if isinstance(node, dict):
+            here = above + _FRAMES.get(str(node.get("type")), 2)
+            deepest = max(deepest, here)
+            stack.extend((child, here) for child in node.get("children") or ())
+    return deepest
+
 
 #: How many times over an expression may repeat the values of the record it reads (see :func:`_growth`).
 MAX_GROWTH = 256

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -854,6 +855,65 @@ def test_jmespath_paths_that_fail_on_every_record_are_refused_by_check(path, mes
     ):
         sink["definition"][1]["path"] = good
         assert mapper.check_sink(sink).valid, good
+
+
+def _nested(depth: int) -> Any:
+    value: Any = {"a": 1, "b": 1}
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+#: Expressions nested n deep, one per kind of node the jmespath library recurses through,
+#: each with a record that its evaluation reads all the way down.
+_NESTINGS = {
+    "pipe": (lambda n: "a" + " | a" * n, {"a": 1}),
+    "multi-select dict": (lambda n: "{a: " * n + "a" + "}" * n, {"a": 1}),
+    "multi-select list": (lambda n: "[" * n + "a" + "]" * n, {"a": 1}),
+    "function": (lambda n: "abs(" * n + "a" + ")" * n, {"a": 1}),
+    "not": (lambda n: "!" * n + "a", {"a": 1}),
+    "or": (lambda n: " || ".join(["a"] * (n + 1)), {"a": 0}),
+    "and": (lambda n: " && ".join(["a"] * (n + 1)), {"a": 1}),
+    "comparator": (lambda n: "a" + " == a" * n, {"a": 1}),
+    "flatten": (lambda n: "a" + "[]" * n, {"a": _nested(700)}),
+    "projection": (lambda n: "a" + "[*]" * n, {"a": _nested(700)}),
+    "filter": (lambda n: "a" + "[?b]" * n, {"a": _nested(700)}),
+    "map": (lambda n: "map(&" * n + "@" + ", @)" * (n - 1) + ", a)", {"a": _nested(700)}),
+    "max_by": (lambda n: "max_by(`[1]`, &" * n + "@" + ")" * n, {}),
+}
+
+
+@pytest.mark.parametrize("kind", list(_NESTINGS))
+def test_check_refuses_a_jmespath_expression_deeper_than_the_library_evaluates(kind: str) -> None:
+    # (a bug hunt) the bound was the checker's own recursion, and the library's takes more
+    # frames for some kinds of node: {a: {a: ...}} 260 deep passed check and failed on every
+    # record with a RecursionError. The deepest of each kind that check takes now evaluates,
+    # from a caller's stack 250 frames deep too; one more level is refused.
+    make, record = _NESTINGS[kind]
+
+    def sink(n: int) -> dict[str, Any]:
+        return {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": make(n), "type": "string"}],
+        }
+
+    low, high = 1, 1000  # check takes n = low, refuses n = high
+    assert mapper.check_sink(sink(low)).valid and not mapper.check_sink(sink(high)).valid
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (mid, high) if mapper.check_sink(sink(mid)).valid else (low, mid)
+    (problem,) = mapper.check_sink(sink(high)).errors
+    assert problem.pointer == "/definition/1/path" and "the expression is too long or nested too deeply to evaluate" in problem.message
+    m = mapper.compile_sink(sink(low))
+
+    def deeper(frames: int) -> Any:
+        return deeper(frames - 1) if frames else m.validate([dict(record, k="r")])
+
+    for report in (m.validate([dict(record, k="r")]), deeper(250)):
+        assert "RecursionError" not in str([e.message for e in report.errors]), kind
+    if kind == "multi-select dict":
+        assert low >= 100  # (the hunt's 247 levels are well past it)
 
 
 def test_a_path_errors_caret_line_holds_no_control_characters():
