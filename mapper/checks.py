@@ -192,11 +192,12 @@ class Entries:
     ``columns`` lets the checks that look across entries (identity, colliding paths) run
     even when some entry has errors, so that one ``check`` reports everything it can
     know; ``broken`` names the entries with errors of their own (they exist, but cannot
-    be checked further).
+    be checked further), each with its type where it gives a valid one (an identity's
+    type is checked on that all the same).
     """
 
     columns: list[Column]
-    broken: set[str]
+    broken: dict[str, str | None]
     ok: bool
 
 
@@ -213,14 +214,15 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         return None
     too_many = check_column_count(ck, len(definition), where)
     columns: list[Column] = []
-    broken: set[str] = set()
+    broken: dict[str, str | None] = {}
     names: dict[str, int] = {}
     ok = True
     record_times: list[int] = []
     for i, entry in enumerate(definition):
         col = check_entry(ck, entry, where + (i,), i, form)
         # names repeat whether or not the entries check (every problem in one pass)
-        name = col.name if col is not None else _name_of(entry)
+        fields = _fields_of(entry) if col is None else {}
+        name = col.name if col is not None else fields.get("name")
         if isinstance(name, str) and name:
             if name in names:
                 ck.error(where + (i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {names[name]} ({preview(name)!r})")
@@ -230,7 +232,8 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         if col is None:
             ok = False
             if isinstance(name, str):
-                broken.add(name)
+                ctype = fields.get("type")
+                broken[name] = ctype if isinstance(ctype, str) and ctype in TYPES else None
             continue
         if col.type == "recordTime":
             record_times.append(i)
@@ -291,8 +294,7 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
         ok = False
 
     config = None
-    if ok:
-        assert isinstance(ctype, str)
+    if isinstance(ctype, str) and ctype in TYPES:  # the type alone says what the config holds: checked whatever else is wrong
         config = check_config(ck, entry.get("config"), "config" in entry, ctype, at("config"), ConfigKeyWhere(entry))
         if config is None:
             ok = False
@@ -302,9 +304,9 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
     return Column(index=index, name=name, path=path, type=ctype, config=config, pointer=make_pointer(*where))
 
 
-def _name_of(entry: Any) -> Any:
-    """The name an entry gives, read as :func:`check_entry` reads it (its warnings said there), or None."""
-    return _entry_fields(Checker(), entry, ())[0].get("name") if isinstance(entry, Mapping) else None
+def _fields_of(entry: Any) -> dict[str, Any]:
+    """The fields an entry gives, read as :func:`check_entry` reads them (its warnings said there)."""
+    return _entry_fields(Checker(), entry, ())[0] if isinstance(entry, Mapping) else {}
 
 
 def _each_value(obj: Mapping[Any, Any], is_field: Callable[[str], bool]) -> list[tuple[Any, Any]]:

@@ -477,19 +477,21 @@ def _check_schema_parts(
     # entries that check even when others do not: one pass reports all it can know.
     entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form)
     checked = entries.columns if entries is not None else []
-    broken = entries.broken if entries is not None else set()
+    broken = entries.broken if entries is not None else {}
     columns = checked if entries is not None and entries.ok else None
 
     by_name: dict[str, Any] = {}
     for c in checked:
         by_name.setdefault(c.name, c)
     if entries is not None:
-        if id_field is not None and id_field not in broken:
-            col = by_name.get(id_field)
-            if col is None:
+        # (a column with errors of its own is still its type: an identity of a wrong type is said too)
+        types = {**{name: ctype for name, ctype in broken.items() if ctype is not None}, **{c.name: c.type for c in checked}}
+        if id_field is not None:
+            ctype = types.get(id_field)
+            if ctype is None and id_field not in broken:
                 ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{suggest(id_field, list(by_name))}")
-            elif col.type not in ("id", "int"):
-                ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(col.type)} column; it must be of type id or int")
+            elif ctype is not None and ctype not in ("id", "int"):
+                ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column; it must be of type id or int")
         if pk_fields is not None:
             seen: set[str] = set()
             for i, pk in enumerate(pk_fields):
@@ -500,10 +502,9 @@ def _check_schema_parts(
                 if pk in seen:
                     ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
                 seen.add(pk)
-                col = by_name.get(pk)
-                if col is None and pk not in broken:
+                if pk not in types and pk not in broken:
                     ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{suggest(pk, list(by_name))}")
-                elif col is not None and col.type == "strings":
+                elif types.get(pk) == "strings":
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
             pk_fields = tuple(p.strip() for p in pk_fields)
         check_paths(ck, checked)

@@ -1113,3 +1113,32 @@ def test_an_epoch_written_with_a_json_escape_fails_as_in_go(tmp_path):
     assert [(p.pointer, p.code) for p in mapper.check_sink(ui).problems if p.severity == "error"] == [("/mapping/ts/config/Epoch", "invalid-epoch")]
     plain = (body % (entry % "Epoch")).replace("\\u005a", "Z")
     assert mapper.check_sink(plain).valid
+
+
+def test_check_reports_an_entrys_config_and_its_identity_type_whatever_else_is_wrong_with_it():
+    # (a bug hunt) the config was checked only when the name and the path were good, and a
+    # column with a broken config was no identity to check: one check did not say everything
+    result = mapper.check_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"path": ["x"], "type": "decimal", "config": {"Scale": "x", "Bogus": 1}},
+                {"name": "y", "path": "a[", "type": "int", "config": {"Min": 5, "Max": 1}},
+                {"name": "z", "path": ["z"], "type": "nope", "config": {"Scale": "x"}},
+            ],
+        }
+    )
+    assert [(p.pointer, p.code) for p in result.problems] == [
+        ("/definition/1/name", "missing"),
+        ("/definition/1/config/Scale", "wrong-type"),
+        ("/definition/1/config/Bogus", "unknown-config-key"),
+        ("/definition/2/path", "path-syntax"),
+        ("/definition/2/config/Min", "min-above-max"),
+        ("/definition/3/type", "unknown-type"),  # (no type: nothing to check a config against)
+    ]
+    for identity, pointer in (({"id_field": "id"}, "/id_field"), ({"primary_key_fields": ["id"]}, "/primary_key_fields/0")):
+        entry = {"name": "id", "path": ["id"], "type": "strings", "config": {"Quantum": "YQ"}}
+        result = mapper.check_sink({**identity, "allow_missing_fields": True, "definition": [entry]})
+        assert [(p.pointer, p.code) for p in result.errors] == [("/definition/0/config/Quantum", "invalid-quantum"), (pointer, "identity-type")]
