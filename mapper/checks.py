@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, article, make_pointer, preview, suggest, type_name
+from .errors import PathSyntaxError, Problem, Severity, article, has_lone_surrogate, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
 from .paths import Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -109,6 +109,13 @@ def show_json(value: Any) -> str:
     return preview(text, 80)
 
 
+def _text(text: str) -> str:
+    """``text`` with each unpaired UTF-16 surrogate written as its escape (``\\ud800``): a
+    definition holding one is refused, and its other problems, which may quote it, are
+    still printed and written as JSON."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if has_lone_surrogate(text) else text
+
+
 class Checker:
     """Collects the problems of one definition document, in the order they are found."""
 
@@ -119,7 +126,7 @@ class Checker:
         self.escaped = escaped
 
     def add(self, severity: Severity, where: tuple[str | int, ...], code: str, message: str) -> None:
-        self.problems.append(Problem(severity, make_pointer(*where), message, code))
+        self.problems.append(Problem(severity, _text(make_pointer(*where)), _text(message), code))
 
     def error(self, where: tuple[str | int, ...], code: str, message: str) -> None:
         self.add("error", where, code, message)

@@ -230,7 +230,11 @@ def check_sink(
         "name": name,
     }
     try:
-        sink = _check_document(ck, doc, overrides) if _unicode_text(ck, doc) else None
+        # a text that is not Unicode is an error where it is, and the rest is checked all the same
+        unicode = _unicode_text(ck, doc)
+        sink = _check_document(ck, doc, overrides)
+        if not unicode:
+            sink = None
     except RecursionError:
         ck.error((), "too-deep", "the definition is nested too deeply")
         sink = None

@@ -1142,3 +1142,28 @@ def test_check_reports_an_entrys_config_and_its_identity_type_whatever_else_is_w
         entry = {"name": "id", "path": ["id"], "type": "strings", "config": {"Quantum": "YQ"}}
         result = mapper.check_sink({**identity, "allow_missing_fields": True, "definition": [entry]})
         assert [(p.pointer, p.code) for p in result.errors] == [("/definition/0/config/Quantum", "invalid-quantum"), (pointer, "identity-type")]
+
+
+def test_an_unpaired_surrogate_hides_no_other_problem(tmp_path: Path):
+    # (a bug hunt) one lone surrogate anywhere was the only problem check reported; the others,
+    # which may quote it, are reported too, the surrogate written as its escape
+    text = (
+        '{"id_field": "nope", "allow_missing_fields": "yes", "definition": [{"name": "id", "path": ["id"], "type": "idd"},'
+        ' {"name": "b\\ud800", "path": ["b"], "type": "int", "config": {"Min": "\\ud800"}}]}'
+    )
+    result = mapper.check_sink(text)
+    assert [(p.pointer, p.code) for p in result.errors] == [
+        ("/definition/1/config/Min", "invalid-unicode"),
+        ("/definition/1/name", "invalid-unicode"),
+        ("/allow_missing_fields", "wrong-type"),
+        ("/definition/0/type", "unknown-type"),
+        ("/definition/1/config/Min", "wrong-type"),
+        ("/id_field", "unknown-column"),
+    ]
+    assert 'Min must be a whole number, not a string "\\ud800"' in [p.message for p in result.errors]
+    path = tmp_path / "sink.json"
+    path.write_text(text)
+    for fmt in ("text", "json"):
+        proc = _cli(str(path), "--format", fmt)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "idd" in proc.stdout and "\\ud800" in proc.stdout
