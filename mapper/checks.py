@@ -34,6 +34,7 @@ __all__ = [
     "check_paths",
     "check_sink_name",
     "json_type",
+    "near_miss",
     "show_json",
     "split_pointer",
 ]
@@ -151,6 +152,13 @@ class Checker:
                 )
 
 
+def near_miss(obj: Mapping[Any, Any], key: str) -> str:
+    """For an error saying ``obj`` lacks ``key``: `` (the document has 'schem': a typo of 'schema'?)``
+    when one of its keys is a near miss of it, else ``""``."""
+    near = [k for k in obj if isinstance(k, str) and k != key and suggest(k, (key,))]
+    return f" (the document has {preview(near[0])!r}: a typo of {key!r}?)" if near else ""
+
+
 def check_column_count(ck: Checker, count: int, where: tuple[str | int, ...]) -> bool:
     """Past :data:`MAX_COLUMNS`, an error at ``where``; True when the count is too many."""
     if count <= MAX_COLUMNS:
@@ -208,10 +216,11 @@ class Entries:
     ok: bool
 
 
-def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> Entries | None:
-    """Check every entry of a definition; None when there is no array of entries to check."""
+def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str, hint: str = "") -> Entries | None:
+    """Check every entry of a definition; None when there is no array of entries to check
+    (``hint`` ends the error when it is missing: see :func:`near_miss`)."""
     if not present:
-        ck.error(where, "missing", "the definition (an array of column entries) is missing")
+        ck.error(where, "missing", "the definition (an array of column entries) is missing" + hint)
         return None
     if not isinstance(definition, list):
         ck.error(where, "wrong-type", f"the definition must be an array of column entries, not {json_type(definition)}")

@@ -27,7 +27,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Mapping, Union
 
-from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, show_json
+from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
 from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
@@ -320,11 +320,12 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
         )
         return None
     ck.duplicates(doc, ())
-    if "table" in doc and "mapping" in doc:
+    form = _likely_form(doc)
+    if form == "ui":
         return check_ui_mapping(ck, doc, overrides)
-    if "schema" in doc:
+    if form == "body":
         return _check_body(ck, doc, overrides)
-    if "definition" in doc:
+    if form == "schema":
         ck.unknown_keys(doc, _SCHEMA_KEYS, (), "the schema")
         return _check_schema_parts(ck, doc, (), overrides, form="schema", definition_where=("definition",))
     ck.error(
@@ -336,6 +337,32 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
     return None
 
 
+def _likely_form(doc: Mapping[Any, Any]) -> str | None:
+    """The form an object most likely means: ``ui``, ``body`` or ``schema`` (None: none).
+
+    The key members first (``table`` and ``mapping``, ``schema``, ``definition``); then a
+    form's other keys, or a near miss of a key member (``schem``): such a document is
+    checked as that form, and says what it lacks, beside all its other problems."""
+    if "table" in doc and "mapping" in doc:
+        return "ui"
+    if "schema" in doc:
+        return "body"
+    if "definition" in doc:
+        return "schema"
+    keys = [k for k in doc if isinstance(k, str)]
+
+    def has(*wanted: str) -> bool:
+        return any(k in wanted or suggest(k, wanted) for k in keys)
+
+    if has("table", "mapping"):
+        return "ui"
+    if has("schema", "sink_details") or "name" in doc:  # (a UI mapping's name came with a table or a mapping)
+        return "body"
+    if has("definition", "id_field", "primary_key_fields") or "allow_missing_fields" in doc:
+        return "schema"
+    return None
+
+
 def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> Sink | None:
     ck.unknown_keys(doc, _BODY_KEYS, (), "the POST /v1/sinks body")
     name = check_sink_name(ck, doc, ())
@@ -343,7 +370,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         name = overrides["name"]
     details = doc.get("sink_details")
     if "sink_details" not in doc:
-        ck.error(("sink_details",), "missing", 'sink_details is required: {"database_id": "<uuid>", "table": "<table>"}')
+        ck.error(("sink_details",), "missing", 'sink_details is required: {"database_id": "<uuid>", "table": "<table>"}' + near_miss(doc, "sink_details"))
     elif not isinstance(details, Mapping):
         ck.error(("sink_details",), "wrong-type", f"sink_details must be an object, not {json_type(details)}")
         details = None
@@ -375,6 +402,13 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         ):
             ck.warning(("sink_details", "database_id"), "not-a-uuid", f"database_id {preview(db)!r} does not look like a database UUID")
     schema = doc.get("schema")
+    if "schema" not in doc:
+        ck.error(
+            ("schema",),
+            "missing",
+            'schema is required: {"id_field" or "primary_key_fields", "allow_missing_fields", "definition"}' + near_miss(doc, "schema"),
+        )
+        return None
     if not isinstance(schema, Mapping):
         ck.error(("schema",), "wrong-type", f"schema must be an object, not {json_type(schema)}")
         return None
@@ -479,7 +513,7 @@ def _check_schema_parts(
 
     # The definition. The checks across entries (identity, colliding paths) run on the
     # entries that check even when others do not: one pass reports all it can know.
-    entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form)
+    entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form, near_miss(schema, "definition"))
     checked = entries.columns if entries is not None else []
     broken = entries.broken if entries is not None else {}
     columns = checked if entries is not None and entries.ok else None

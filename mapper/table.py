@@ -70,6 +70,7 @@ from .checks import (
     check_paths,
     check_sink_name,
     json_type,
+    near_miss,
     show_json,
     split_pointer,
 )
@@ -1272,7 +1273,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     problems: list[TableProblem] = []
     raw = doc.get("table")
     if "table" not in doc or raw is None:
-        ck.error(("table",), "missing", "the UI form needs the table: a FeatureBase SQL CREATE TABLE statement")
+        ck.error(("table",), "missing", "the UI form needs the table: a FeatureBase SQL CREATE TABLE statement" + near_miss(doc, "table"))
     elif not isinstance(raw, str):
         ck.error(("table",), "wrong-type", f"the table must be a CREATE TABLE statement (a string), not {json_type(raw)}")
     elif not raw.strip():
@@ -1290,7 +1291,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     mapping = doc.get("mapping")
     mapped: list[_Mapped] = []
     if "mapping" not in doc or mapping is None:
-        ck.error(("mapping",), "missing", 'the UI form needs the mapping: {"<column>": "<dot.path>", ...} with at least _id')
+        ck.error(("mapping",), "missing", 'the UI form needs the mapping: {"<column>": "<dot.path>", ...} with at least _id' + near_miss(doc, "mapping"))
     elif not isinstance(mapping, Mapping):
         ck.error(("mapping",), "wrong-type", f'the mapping must be an object {{"<column>": "<dot.path>", ...}}, not {json_type(mapping)}')
         mapping = None

@@ -1167,3 +1167,32 @@ def test_an_unpaired_surrogate_hides_no_other_problem(tmp_path: Path):
         proc = _cli(str(path), "--format", fmt)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert "idd" in proc.stdout and "\\ud800" in proc.stdout
+
+
+def test_a_document_missing_its_forms_key_member_is_checked_as_that_form():
+    # (a bug hunt) without "schema", "definition" or both of "table" and "mapping", a document
+    # got one generic error at the root: what it lacked, a typo of it, a bad name, unsaid
+    schema = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    details = {"database_id": "<database_id>", "table": "t"}
+    cases = [
+        (
+            {"name": "Bad Name", "sink_details": details, "schem": schema},
+            [("/name", "invalid-name"), ("/schema", "missing", "(the document has 'schem': a typo of 'schema'?)")],
+        ),
+        ({"name": "clicks", "schema": schema, "sink_detail": details}, [("/sink_details", "missing", "a typo of 'sink_details'?")]),
+        (
+            {"name": "Bad Name", "table": "CREATE TABLE t (_id ID, a INT)"},
+            [("/name", "invalid-name"), ("/allow_missing_fields", "missing"), ("/mapping", "missing")],
+        ),
+        ({"name": "clicks", "allow_missing_fields": True, "mapping": {"_id": "id"}, "tabel": "x"}, [("/table", "missing", "a typo of 'table'?")]),
+        (
+            {**{k: v for k, v in schema.items() if k != "definition"}, "definitions": schema["definition"]},
+            [("/definition", "missing", "a typo of 'definition'?")],
+        ),
+        ({"hello": "world"}, [("", "not-a-definition")]),
+    ]
+    for doc, want in cases:
+        errors = mapper.check_sink(doc).errors
+        assert [(p.pointer, p.code) for p in errors] == [w[:2] for w in want], (doc, errors)
+        for w, p in zip(want, errors):
+            assert w[2:] == () or w[2] in p.message, p.message
