@@ -67,7 +67,8 @@ def identity_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def check_cli_sink(args: argparse.Namespace) -> CheckResult:
-    return check_sink(args.sink, **identity_overrides(args))
+    # a Path: SINK names a file, whatever its name looks like ([prod].json is no JSON text)
+    return check_sink(Path(args.sink), **identity_overrides(args))
 
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:

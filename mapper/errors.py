@@ -218,3 +218,20 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds an unpaired UTF-16 surrogate (JSON's ``"\\ud800"``, or a Python caller's string)."""
     return not text.isascii() and SURROGATE.search(text) is not None
+
+
+#: The rule of :func:`names_a_file`, for the messages of a str read the wrong way.
+FILE_NAME_RULE = "a str is a file name unless it holds JSON text: starts with { or [, or has a newline; a pathlib.Path is always a file"
+
+
+def names_a_file(text: str) -> bool:
+    """Whether a str given as a sink definition or as records names a file, not JSON text.
+
+    It names a file unless it starts with ``{`` or ``[`` (after blanks), holds a newline,
+    is blank, or is longer than any file name (4096 characters): one rule for
+    ``load_sink`` and ``Mapper.map``. A file whose name looks like JSON text is given as
+    a :class:`pathlib.Path` (or any ``os.PathLike``), which always names a file: the
+    command line passes its files so.
+    """
+    head = text.lstrip(" \t\r\ufeff")
+    return bool(head) and head[0] not in "{[" and "\n" not in text and len(text) <= 4096

@@ -51,6 +51,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import orjson
@@ -743,7 +744,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             print(f"mapper serve: the environment variable {args.token_env} (--token-env) is not set", file=sys.stderr)
             return EXIT_USAGE
     try:
-        created = [store.create_sink(path, exist_ok=True) for path in args.sinks]
+        created = [store.create_sink(Path(path), exist_ok=True) for path in args.sinks]  # file names, whatever they look like
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
-from .errors import DefinitionError, Problem, article, has_lone_surrogate, preview, suggest
+from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, has_lone_surrogate, names_a_file, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
@@ -183,8 +183,15 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
     if isinstance(source, (dict, list, Mapping)):
         return source, None, frozenset()
-    if isinstance(source, bytes) or (isinstance(source, str) and source.lstrip()[:1] in ("{", "[")):
-        return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
+    if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
+        try:
+            return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
+        except DefinitionError as exc:
+            if isinstance(source, str) and "\n" not in source and len(source) <= 4096 and "\0" not in source and FsPath(source).is_file():
+                # a file named like JSON text ([prod].json) was meant: say how to give it
+                (problem,) = exc.problems
+                raise DefinitionError([replace(problem, message=f"{problem.message} ({FILE_NAME_RULE})")]) from None
+            raise
     if isinstance(source, (str, os.PathLike)):
         path = FsPath(source)
         try:
@@ -214,7 +221,8 @@ def check_sink(
 ) -> CheckResult:
     """Load and check a sink definition, collecting every problem.
 
-    ``source`` is a file path, JSON text (str or bytes) or the parsed value. The keyword
+    ``source`` is a file path, JSON text (str or bytes) or the parsed value (a str is a
+    file name unless it holds JSON text: :func:`~mapper.errors.names_a_file`). The keyword
     arguments give (or override) the identity and the missing-field policy, which a bare
     definition array does not carry.
     """

@@ -33,7 +33,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import InputError, type_name
+from ..errors import FILE_NAME_RULE, InputError, names_a_file, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..tiers import renameable
@@ -1072,14 +1072,10 @@ def units_for(records: Any, options: MapOptions, chunk_size: int = CHUNK_SIZE, o
 def path_named(text: str) -> Path | None:
     """The file a str names, or None when it holds JSON text.
 
-    As ``load_sink("sink.json")`` takes a file name, so does ``m.map("records.ndjson")``:
-    a str is records text when it starts with ``{`` or ``[`` (after blanks), holds a
-    newline, or is empty; anything else is a file name (``-`` is stdin).
+    As ``load_sink("sink.json")`` takes a file name, so does ``m.map("records.ndjson")``,
+    by one rule (:func:`~mapper.errors.names_a_file`; ``-`` is stdin).
     """
-    head = text.lstrip(" \t\r\ufeff")
-    if not head or head[0] in "{[" or "\n" in text or len(text) > 4096:
-        return None
-    return Path(text)
+    return Path(text) if names_a_file(text) else None
 
 
 def iter_units(
@@ -1108,7 +1104,7 @@ def iter_units(
             fh = open_input(records)
         except InputError as exc:
             if isinstance(records, str):  # say why a str was read as a file name
-                raise InputError(f"{exc} (a str is a file name unless it holds JSON: starts with {{ or [, or has a newline)") from None
+                raise InputError(f"{exc} ({FILE_NAME_RULE})") from None
             raise
         with fh:
             yield from stream_units(fh, input_format, chunk_size, max_record, records_path)
