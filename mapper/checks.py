@@ -37,6 +37,7 @@ __all__ = [
     "near_miss",
     "show_json",
     "split_pointer",
+    "unknown_key_message",
 ]
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,229}")
@@ -145,11 +146,15 @@ class Checker:
     def unknown_keys(self, obj: Mapping[str, Any], known: tuple[str, ...], where: tuple[str | int, ...], what: str) -> None:
         for key in obj:
             if key not in known:
-                self.warning(
-                    where + (key,),
-                    "unknown-key",
-                    f"unknown key {preview(str(key))!r} in {what}; it is ignored{suggest(str(key), known)}",
-                )
+                self.warning(where + (str(key),), "unknown-key", unknown_key_message(key, what, known))
+
+
+def unknown_key_message(key: Any, what: str, known: tuple[str, ...]) -> str:
+    """The warning for a key of ``what`` that nothing reads: a near miss suggested, and a key
+    of a Python mapping that is not a string (which no JSON text holds) said to be one."""
+    if not isinstance(key, str):
+        return f"the key {preview(repr(key))} in {what} is not a string (a JSON object's keys are); it is ignored"
+    return f"unknown key {preview(key)!r} in {what}; it is ignored{suggest(key, known)}"
 
 
 def near_miss(obj: Mapping[Any, Any], key: str) -> str:
@@ -342,7 +347,7 @@ def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int,
     for key, value in _each_value(entry, lambda k: k.lower() in folded):
         canonical = folded.get(key.lower()) if isinstance(key, str) else None
         if canonical is None:
-            ck.warning(where + (key,), "unknown-key", f"unknown key {preview(str(key))!r} in a column entry; it is ignored{suggest(str(key), _ENTRY_KEYS)}")
+            ck.warning(where + (str(key),), "unknown-key", unknown_key_message(key, "a column entry", _ENTRY_KEYS))
             continue
         if canonical in spelled and spelled[canonical] != key:
             ck.warning(where + (key,), "duplicate-key", f"{canonical} is given twice ({spelled[canonical]!r} and {key!r}); the last one wins")
@@ -446,9 +451,11 @@ def check_config(
         seen: dict[str, str] = {}
         for key, value in _each_value(cfg, lambda k: k.casefold() in folded):
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
-            kw = where + (key,)
+            kw = where + (str(key),)
             if canonical is None:
-                if _canonical_key(str(key)) in _KEY_KIND:
+                if not isinstance(key, str):  # (a Python mapping's: 1 is not "1")
+                    why = unknown_key_message(key, "the config", allowed)
+                elif _canonical_key(key) in _KEY_KIND:
                     why = f"{_canonical_key(key)} does not apply to {article(ctype)} column; the ingester ignores it"
                 else:
                     why = f"unknown config key {preview(key)!r}; the ingester ignores it{suggest(key, allowed)}"

@@ -1196,3 +1196,20 @@ def test_a_document_missing_its_forms_key_member_is_checked_as_that_form():
         assert [(p.pointer, p.code) for p in errors] == [w[:2] for w in want], (doc, errors)
         for w, p in zip(want, errors):
             assert w[2:] == () or w[2] in p.message, p.message
+
+
+def test_a_python_mappings_key_that_is_not_a_string_is_said_to_be_one_everywhere():
+    # (a bug hunt) a config key 1 or None crashed check_sink with a TypeError (preview(1));
+    # elsewhere such a key was an "unknown key '1'", as if it were the string
+    entry = {"name": "a", "path": ["a"], "type": "int", "config": {1: 2, None: 3, "Min": 0}}
+    result = mapper.check_sink([entry], id_field="a", allow_missing_fields=True)
+    assert result.valid and [(p.pointer, p.code, p.message) for p in result.problems] == [
+        ("/0/config/1", "unknown-config-key", "the key 1 in the config is not a string (a JSON object's keys are); it is ignored"),
+        ("/0/config/None", "unknown-config-key", "the key None in the config is not a string (a JSON object's keys are); it is ignored"),
+    ]
+    assert result.sink is not None and result.sink.to_body()["schema"]["definition"][0]["config"] == {"Min": 0}
+    result = mapper.check_sink({"id_field": "a", "allow_missing_fields": True, 2: 1, "definition": [{**entry, "config": {}, (3,): 1}]})
+    assert [p.message for p in result.problems] == [
+        "the key 2 in the schema is not a string (a JSON object's keys are); it is ignored",
+        "the key (3,) in a column entry is not a string (a JSON object's keys are); it is ignored",
+    ]
