@@ -528,7 +528,9 @@ class CompiledSink:
         self.source = "\n".join(src.lines) + "\n"
         lines = self.source.splitlines(True)
         digest = hashlib.sha1(repr((sink.to_schema(), sorted(active))).encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        label = sink.name if sink.name else "unnamed"
+        # (a checked sink name is lowercase letters, digits, - and _; a Sink made otherwise may hold
+        # anything, and the label is a filename: compile() takes no NUL, a traceback no newline)
+        label = "".join(c if c.isprintable() and c not in "<>" else "?" for c in sink.name[:100]) if sink.name else "unnamed"
         self.filename = _unique_filename(f"<mapper generated sink {label} {digest}>", lines)
         code = compile(self.source, self.filename, "exec")
         namespace = dict(src.namespace)

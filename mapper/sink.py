@@ -237,6 +237,8 @@ def check_sink(
         "allow_missing_fields": allow_missing_fields,
         "name": name,
     }
+    if name is not None:
+        _check_name_option(ck, name)
     try:
         # a text that is not Unicode is an error where it is, and the rest is checked all the same
         unicode = _unicode_text(ck, doc)
@@ -246,12 +248,22 @@ def check_sink(
     except RecursionError:
         ck.error((), "too-deep", "the definition is nested too deeply")
         sink = None
+    if sink is not None and name is not None:  # the option names the sink, whatever the form
+        sink = replace(sink, name=name)
     problems = tuple(ck.problems)
     has_errors = any(p.severity == "error" for p in problems)
     if sink is not None and not has_errors:
         sink = replace(sink, problems=problems, source=display)
         return CheckResult(sink, problems, display)
     return CheckResult(None, problems, display)
+
+
+def _check_name_option(ck: Checker, name: Any) -> None:
+    """The ``name=`` option, by the sink name rule: its problems name the option, not a place in the document."""
+    own = Checker()
+    check_sink_name(own, {"name": name}, ())
+    for p in own.problems:
+        ck.add(p.severity, (), p.code, f"the name option: {p.message}")
 
 
 def _unicode_text(ck: Checker, doc: Any) -> bool:
@@ -373,9 +385,8 @@ def _likely_form(doc: Mapping[Any, Any]) -> str | None:
 
 def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> Sink | None:
     ck.unknown_keys(doc, _BODY_KEYS, (), "the POST /v1/sinks body")
-    name = check_sink_name(ck, doc, ())
-    if overrides.get("name") is not None:
-        name = overrides["name"]
+    # (the name option, given, replaces it: check_sink checks it for every form)
+    name = check_sink_name(ck, doc, ()) if "name" in doc or overrides.get("name") is None else None
     details = doc.get("sink_details")
     if "sink_details" not in doc:
         ck.error(("sink_details",), "missing", 'sink_details is required: {"database_id": "<uuid>", "table": "<table>"}' + near_miss(doc, "sink_details"))

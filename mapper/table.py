@@ -1259,12 +1259,8 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     start = len(ck.problems)
     ck.unknown_keys(doc, _UI_KEYS, (), "a UI mapping (name, table, mapping, allow_missing_fields)")
 
-    # The sink name.
-    name = overrides.get("name")
-    if name is None:
-        name = check_sink_name(ck, doc, ())
-    elif "name" in doc:
-        check_sink_name(ck, doc, ())
+    # The sink name (the name option, given, replaces it: mapper.sink checks it for every form).
+    name = check_sink_name(ck, doc, ()) if "name" in doc or overrides.get("name") is None else None
 
     allow_missing = _allow_missing(ck, doc, overrides)
 

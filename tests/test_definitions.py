@@ -1213,3 +1213,35 @@ def test_a_python_mappings_key_that_is_not_a_string_is_said_to_be_one_everywhere
         "the key 2 in the schema is not a string (a JSON object's keys are); it is ignored",
         "the key (3,) in a column entry is not a string (a JSON object's keys are); it is ignored",
     ]
+
+
+def test_the_name_option_is_checked_and_kept_for_every_form():
+    # (a bug hunt) name= was checked by no rule (load_sink(body, name="Bad Name") loaded, and
+    # its to_body() did not), kept only for the body and the UI form, and a NUL in it
+    # reached compile() as the generated code's filename: ValueError
+    import dataclasses
+
+    schema = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    body = {"name": "web", "sink_details": {"database_id": "<database_id>", "table": "t"}, "schema": schema}
+    ui = {"table": "CREATE TABLE t (_id ID)", "mapping": {"_id": "id"}, "allow_missing_fields": True}
+    forms = [
+        (body, {}),
+        ({k: v for k, v in body.items() if k != "name"}, {}),
+        (schema, {}),
+        (schema["definition"], {"id_field": "id", "allow_missing_fields": True}),
+        (ui, {}),
+        ({**ui, "name": "web"}, {}),
+    ]
+    for doc, options in forms:
+        sink = mapper.load_sink(doc, name="clicks", **options)
+        assert sink.name == "clicks" and mapper.load_sink(sink.to_body()).name == "clicks", doc
+        for bad, code in (("Bad Name", "invalid-name"), ("x\x00", "invalid-name"), (5, "wrong-type")):
+            result = mapper.check_sink(doc, name=bad, **options)  # type: ignore[arg-type]
+            assert [(p.pointer, p.code) for p in result.errors] == [("", code)], (doc, bad)
+            assert result.errors[0].message.startswith("the name option: ")
+            with pytest.raises(mapper.DefinitionError, match="the name option"):
+                mapper.compile_sink(doc, name=bad, **options)  # type: ignore[arg-type]
+    # a Sink made by hand may be named anything: its code's label stays a filename
+    odd = dataclasses.replace(mapper.load_sink(body), name="x\x00\n<y>")
+    m = mapper.compile_sink(odd)
+    assert m.map([{"id": 1}]).to_rows() == [{"_id": 1}]
