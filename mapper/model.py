@@ -205,7 +205,8 @@ class Sink:
         if self.id_field is not None:
             ident = f"_id from id_field {self.id_field!r}"
         else:
-            ident = "_id from primary_key_fields " + "|".join(self.primary_key_fields or ())
+            # each quoted as id_field is: a name may hold "|", ", " or a newline (the line is explain's comment)
+            ident = "_id from primary_key_fields " + ", ".join(repr(p) for p in self.primary_key_fields or ())
         policy = "missing fields allowed" if self.allow_missing_fields else "missing fields reject the batch"
         who = f"sink {self.name!r}" if self.name else "sink"
         n = len(self.columns)

@@ -1235,3 +1235,25 @@ def test_a_sink_file_named_like_json_text_is_that_file(tmp_path: Path, monkeypat
         assert mapper.check_sink(Path(name)).valid
         (problem,) = mapper.check_sink(name).problems
         assert problem.code == "invalid-json" and "a pathlib.Path is always a file" in problem.message
+
+
+def test_explain_and_check_quote_primary_key_fields_so_a_name_stays_on_its_line(tmp_path: Path) -> None:
+    # (a bug hunt) the key names were joined raw with "|": a name holding a newline broke
+    # explain's comment line (its output no longer Python) and check's, and ["a|b"] read as ["a", "b"]
+    sink = tmp_path / "s.json"
+    names = ["k\nprint(1)", "a|b"]
+    sink.write_text(
+        json.dumps(
+            {
+                "primary_key_fields": names,
+                "allow_missing_fields": True,
+                "definition": [{"name": n, "path": [f"p{i}"], "type": "string"} for i, n in enumerate(names)],
+            }
+        )
+    )
+    explain = run("explain", sink)
+    assert explain.returncode == EXIT_OK
+    compile(explain.out, "explain", "exec")  # every line it adds to the source is a comment
+    assert "_id from primary_key_fields 'k\\nprint(1)', 'a|b';" in explain.out.splitlines()[1]
+    check = run("check", sink)
+    assert check.returncode == EXIT_OK and "_id from primary_key_fields 'k\\nprint(1)', 'a|b'; missing fields allowed" in check.out.splitlines()[0]

@@ -446,7 +446,7 @@ def test_cli_check_accepts_the_ui_form():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("ok: sink 'aircraft_positions': 14 columns")
-    assert "_id from primary_key_fields _id" in lines[0]
+    assert "_id from primary_key_fields '_id'" in lines[0]
     assert any("note: /table:" in line and "iataid" in line for line in lines[1:])
     assert "Traceback" not in proc.stdout + proc.stderr
 

@@ -107,7 +107,7 @@ def test_sink_summary_body_and_check_result():
             ],
         }
     )
-    assert sink.summary() == "sink: 3 columns (2 string, 1 int); _id from primary_key_fields k|n; missing fields reject the batch"
+    assert sink.summary() == "sink: 3 columns (2 string, 1 int); _id from primary_key_fields 'k', 'n'; missing fields reject the batch"
     body = sink.to_body()
     assert body["name"] == "unnamed" and body["sink_details"] == {"database_id": "<database_id>", "table": "<table>"}
     assert body["schema"]["primary_key_fields"] == ["k", "n"] and body["schema"]["allow_missing_fields"] is False
