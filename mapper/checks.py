@@ -78,11 +78,15 @@ class LongInteger:
 
 
 def json_type(value: Any) -> str:
-    """``an integer``, ``a string``: a JSON type as definition messages phrase it."""
+    """``an integer``, ``a string``: a JSON type as definition messages phrase it; a Python
+    value that has none (a numpy bool, a set), by its class: ``a Python numpy.bool``."""
     if isinstance(value, Mapping):
         return "an object"
     if isinstance(value, LongInteger):
         return _TYPE_PHRASES["int"]
+    if value is not None and not isinstance(value, (str, int, float, list, tuple)):  # (its class may be named bool)
+        kind = type(value)
+        return f"a Python {kind.__module__}.{kind.__qualname__}"
     name = type_name(value)
     return _TYPE_PHRASES.get(name, name)
 
@@ -100,12 +104,18 @@ class LongFloat(float):
         return self
 
 
+def _long_integer_text(value: Any) -> str:
+    if isinstance(value, LongInteger):
+        return value.text
+    raise TypeError(type(value).__name__)
+
+
 def show_json(value: Any) -> str:
     """A short JSON rendering of a user value for messages."""
     if isinstance(value, LongFloat):
         return preview(value.text, 80)
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
+    try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
+        text = json.dumps(value, ensure_ascii=False, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
         text = repr(value)
     return preview(text, 80)
@@ -227,7 +237,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     if not present:
         ck.error(where, "missing", "the definition (an array of column entries) is missing" + hint)
         return None
-    if not isinstance(definition, list):
+    if not isinstance(definition, (list, tuple)):  # (a Python tuple is an array, as in records)
         ck.error(where, "wrong-type", f"the definition must be an array of column entries, not {json_type(definition)}")
         return None
     if not definition:
@@ -372,7 +382,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         who = f"field {preview(name)!r}" if isinstance(name, str) else "the column entry"
         ck.error(pw, "missing", f"{who} is missing a path")
         return None
-    if isinstance(raw, list):
+    if isinstance(raw, (list, tuple)):
         if not raw:
             ck.error(pw, "empty-path", "the path is empty; give at least one key")
             return None
@@ -474,20 +484,22 @@ def check_config(
                 invalid.add(canonical)
             else:
                 values[canonical] = parsed
-    fields = REGISTRY[ctype].check_config(values, invalid, _Rules(ck, where, spelled))
+    # a problem of the config as a whole (no Scale) is the entry's when it has no config to point at
+    fields = REGISTRY[ctype].check_config(values, invalid, _Rules(ck, where if present else where[:-1], spelled, where))
     if fields is None or not ok:
         return None
     return ColumnConfig(given=tuple(sorted(values)), **fields)
 
 
 class _Rules:
-    """A type's config rules reporting into a Checker, at the config key as the document spelled it."""
+    """A type's config rules reporting into a Checker, at the config key as the document
+    spelled it (``keys``: the config's pointer), or at ``where`` for the config as a whole."""
 
-    def __init__(self, ck: Checker, where: tuple[str | int, ...], spelled: Callable[[str], str]):
-        self.ck, self.where, self.spelled = ck, where, spelled
+    def __init__(self, ck: Checker, where: tuple[str | int, ...], spelled: Callable[[str], str], keys: tuple[str | int, ...]):
+        self.ck, self.where, self.spelled, self.keys = ck, where, spelled, keys
 
     def _at(self, key: str | None) -> tuple[str | int, ...]:
-        return self.where if key is None else self.where + (self.spelled(key),)
+        return self.where if key is None else self.keys + (self.spelled(key),)
 
     def error(self, key: str | None, code: str, message: str) -> None:
         self.ck.error(self._at(key), code, message)

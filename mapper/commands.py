@@ -25,7 +25,7 @@ from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, run_parallel, splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, OutputError, Problem, suggest
+from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
 from .paths import Path as PathSpec
@@ -504,7 +504,8 @@ def _label(column: str | None, columns: Mapping[str, PathSpec]) -> str:
     if column is None:
         return "(record)"
     path = columns.get(column)
-    return f"{column} (path {path})" if path is not None else column
+    # (cut as long values are: a JMESPath path may be kilobytes; the JSON report keeps it whole)
+    return f"{column} (path {preview(str(path), 100)})" if path is not None else column
 
 
 def _line(item: RecordError | ValueWarning) -> str:

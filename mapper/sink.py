@@ -43,7 +43,7 @@ _SCHEMA_KEYS = ("type", "id_field", "primary_key_fields", "allow_missing_fields"
 # ---------------------------------------------------------------------------------------
 # Reading the document
 
-SinkSource = Union[str, bytes, os.PathLike, Mapping[str, Any], list]
+SinkSource = Union[str, bytes, os.PathLike, Mapping[str, Any], list, tuple]
 
 
 class _Obj(dict):
@@ -127,13 +127,17 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
         raise DefinitionError(
             [Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]
         ) from None
-    except ValueError as exc:  # NaN / Infinity
-        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc}", "invalid-json")]) from None
+    except ValueError as exc:  # NaN / Infinity (the hook is not told where: the first one outside a string is it)
+        at = next((m.start() for m in _JSON_TOKEN.finditer(text) if m.group() in _CONSTANTS), 0)
+        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc} at line {line} column {col}", "invalid-json")]) from None
     except RecursionError:
         raise DefinitionError([Problem("error", "", f"{what} is nested too deeply to be a sink definition", "too-deep")]) from None
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+#: The words Python's decoder takes for numbers and JSON has not.
+_CONSTANTS = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[str | int, ...]]:
@@ -181,7 +185,7 @@ def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[s
 
 def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
-    if isinstance(source, (dict, list, Mapping)):
+    if isinstance(source, (dict, list, tuple, Mapping)):
         return source, None, frozenset()
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         try:
@@ -330,7 +334,7 @@ def load_sink(
 
 
 def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | None:
-    if isinstance(doc, list):
+    if isinstance(doc, (list, tuple)):
         return _check_schema_parts(ck, {"definition": doc}, (), overrides, form="definition", definition_where=())
     if not isinstance(doc, Mapping):
         ck.error(
@@ -450,7 +454,7 @@ def _holds(value: Any, kind: type) -> bool:
         return True
     if isinstance(value, Mapping):
         return any(_holds(v, kind) for v in value.values())
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return any(_holds(v, kind) for v in value)
     return False
 
@@ -498,7 +502,7 @@ def _check_schema_parts(
                 id_field = value
         if has_pk:
             value = schema["primary_key_fields"]
-            if not isinstance(value, list) or not value:
+            if not isinstance(value, (list, tuple)) or not value:
                 ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {show_json(value)}")
             else:
                 good = True

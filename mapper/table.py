@@ -1358,7 +1358,7 @@ def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
     here: tuple[str | int, ...] = ("mapping", key)
     if value is None or value == "":
         return _Mapped(key, value, None, None, True)  # left blank: not mapped
-    if isinstance(value, (str, list)):
+    if isinstance(value, (str, list, tuple)):
         tmp = Checker()
         path = check_path(tmp, {"name": key, "path": value}, (), "ui")
         _relay(ck, tmp, lambda t: here + tuple(t[1:]))  # "/path/..." -> "/mapping/<key>/..."

@@ -1257,3 +1257,26 @@ def test_explain_and_check_quote_primary_key_fields_so_a_name_stays_on_its_line(
     assert "_id from primary_key_fields 'k\\nprint(1)', 'a|b';" in explain.out.splitlines()[1]
     check = run("check", sink)
     assert check.returncode == EXIT_OK and "_id from primary_key_fields 'k\\nprint(1)', 'a|b'; missing fields allowed" in check.out.splitlines()[0]
+
+
+def test_the_text_report_cuts_a_long_path_in_its_headers(tmp_path: Path) -> None:
+    # (a bug hunt) a 3 KB JMESPath path was printed whole in each group's header; the JSON report keeps it whole
+    path = "b || '" + "x" * 3000 + "'"
+    sink = tmp_path / "s.json"
+    sink.write_text(
+        json.dumps(
+            {
+                "primary_key_fields": ["k"],
+                "allow_missing_fields": True,
+                "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": path, "type": "int"}],
+            }
+        )
+    )
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b'{"k": "x", "b": "zz"}\n')
+    for group in ("column", "record"):
+        proc = run("validate", sink, records, "--group", group)
+        assert proc.returncode == EXIT_REJECTED
+        (header,) = [line for line in proc.out.splitlines() if "(path " in line]
+        assert len(header) < 300 and "...(3007 characters))" in header, header
+    assert json_out(run("validate", sink, records, "--report", "json"))["errors"][0]["path"] == "$." + path

@@ -1245,3 +1245,25 @@ def test_the_name_option_is_checked_and_kept_for_every_form():
     odd = dataclasses.replace(mapper.load_sink(body), name="x\x00\n<y>")
     m = mapper.compile_sink(odd)
     assert m.map([{"id": 1}]).to_rows() == [{"_id": 1}]
+
+
+def test_small_wordings_a_bug_hunt_found():
+    import numpy as np
+
+    # NaN had no line and column, which read_json_document promises for every JSON error
+    (problem,) = mapper.check_sink('{"id_field": "NaN",\n "x": [1, -Infinity, NaN]}').problems
+    assert problem.message == "sink definition is not valid JSON: -Infinity is not valid JSON at line 2 column 11"
+    # a missing Scale pointed into a config the entry does not have
+    decimal = {"name": "d", "path": ["d"], "type": "decimal"}
+    for entry, pointer in ((decimal, "/1"), ({**decimal, "config": {}}, "/1/config")):
+        result = mapper.check_sink([{"name": "id", "path": ["id"], "type": "id"}, entry], id_field="id", allow_missing_fields=True)
+        assert [(p.pointer, p.code) for p in result.problems] == [(pointer, "default-scale")]
+    # a Python tuple is an array, as it is in records ("must be an array of keys ..., not an array")
+    sink = mapper.load_sink(({"name": "id", "path": ("a", "id"), "type": "id"},), primary_key_fields=("id",), allow_missing_fields=True)
+    assert sink.columns[0].path.keys == ("a", "id") and mapper.load_sink(
+        {"primary_key_fields": ("id",), "allow_missing_fields": True, "definition": (sink.to_body()["schema"]["definition"][0],)}
+    )
+    # a value with no JSON form is named by its class and shown as itself (was: not a boolean "True")
+    entry = {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": np.bool_(True)}}
+    (problem,) = mapper.check_sink([entry], primary_key_fields=["s"], allow_missing_fields=True).errors
+    assert problem.message == f"Mutex must be true or false, not a Python numpy.{type(np.bool_(True)).__qualname__} {np.bool_(True)!r}"
