@@ -55,7 +55,19 @@ import orjson
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
 from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
-from .engine.reader import HEAD_SIZE, BrokenDocument, Notice, RawRecords, document_units, endpoint_units, format_of, open_input, read_head, read_input
+from .engine.reader import (
+    HEAD_SIZE,
+    BrokenDocument,
+    Notice,
+    RawRecords,
+    document_units,
+    endpoint_units,
+    format_of,
+    line_text,
+    open_input,
+    read_head,
+    read_input,
+)
 from .errors import InputError, MapperError, OptionError
 from .report import RecordError, plural
 
@@ -471,8 +483,8 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
             line += 1
             if start == 0 and text.startswith(b"\xef\xbb\xbf"):
                 text = text[3:]
-            text = text.strip(b" \t\r")
-            if not text:
+            text = line_text(text)  # as sent: only a CRLF's CR goes (dead letters keep the raw text exactly, as validate's)
+            if not text.strip(b" \t\r"):
                 continue  # blank lines are skipped, as validate skips them
             record += 1
             yield text, Position(fi, offset, line, record, index), None
@@ -845,10 +857,9 @@ class SendRun:
                 err = RecordError(pos.index, pos.line, None, None, problem[0], problem[1])
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
         verdicts = self.batcher.add_many([raw for raw, _pos in texts], [pos for _raw, pos in texts])
-        for v in verdicts:
-            if not v.accepted:
-                pos = v.tag
-                self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), v.raw, "pre-validation")))
+        for v, (raw, pos) in zip(verdicts, texts):
+            if not v.accepted:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
+                self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
             self._last = group[-1][1]

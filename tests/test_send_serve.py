@@ -1530,3 +1530,17 @@ def test_one_run_at_a_time_holds_a_checkpoint(tmp_path, capsys):
     held.release()
     rc, _out, err = main_in_process(capsys, *args)  # let go: the next run takes it (and meets the closed port)
     assert "another mapper send" not in err and "127.0.0.1:9" in err, err
+
+
+def test_dead_letters_keep_the_raw_text_exactly_as_validate_does(tmp_path):
+    # send stripped spaces and tabs around each line: its dead letters' raw differed from
+    # `validate --rejects` for the same records (only a CRLF's CR is not the record's)
+    records = tmp_path / "r.ndjson"
+    lines = [b'  {"id": "a1", "timestamp": "x"}\t', b'{"id": "a2", "timestamp": "y"} \r', b"\t \r", b' {"id": "a3"}']
+    records.write_bytes(b"\n".join(lines) + b"\n")
+    sent, checked = tmp_path / "sent.ndjson", tmp_path / "checked.ndjson"
+    assert cli("send", SINK, records, "--dry-run", "--rejects", sent).returncode == EXIT_REJECTED
+    cli("validate", SINK, records, "-q", "--on-error", "skip", "--rejects", checked)
+    got = [(d["record"], d["line"], d["raw"]) for d in map(orjson.loads, sent.read_bytes().splitlines())]
+    want = [(d["record"], d["line"], d["raw"]) for d in map(orjson.loads, checked.read_bytes().splitlines())]
+    assert got == want and got[0][2].startswith("  {") and got[1][2].endswith("} ")
