@@ -624,10 +624,10 @@ def test_a_failing_worker_is_a_mapper_error_naming_its_exception(monkeypatch):
 
     real = parallel._map_range
 
-    def failing(compiled, data, options, output, first, end=None, whole=False):
+    def failing(compiled, data, options, output, first, end=None, whole=False, **kw):
         if not first:
             raise RuntimeError("boom in a worker")
-        return real(compiled, data, options, output, first=first, end=end, whole=whole)
+        return real(compiled, data, options, output, first=first, end=end, whole=whole, **kw)
 
     monkeypatch.setattr(parallel, "_map_range", failing)
     m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
