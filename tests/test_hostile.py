@@ -933,19 +933,18 @@ def _run_cli(*args: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
-def test_outputs_and_inputs_found_by_a_bug_hunt_of_the_cli(tmp_path: Path) -> None:
+def _id_n_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A sink of an id and an int column, and two records: the first refused (``"n": "x"``)."""
     sink = tmp_path / "s.json"
-    sink.write_text(
-        json.dumps(
-            {
-                "id_field": "id",
-                "allow_missing_fields": True,
-                "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-            }
-        )
-    )
+    definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}]
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": definition}))
     records = tmp_path / "r.ndjson"
     records.write_bytes(b'{"id": 1, "n": "x"}\n{"id": 2, "n": 2}\n')
+    return sink, records
+
+
+def test_outputs_and_inputs_found_by_a_bug_hunt_of_the_cli(tmp_path: Path) -> None:
+    sink, records = _id_n_files(tmp_path)
     # --rejects /dev/stderr with stderr a pipe: realpath named a /proc link that does not exist
     p = _run_cli("validate", sink, records, "-q", "--rejects", "/dev/stderr")
     assert p.returncode == 1 and '"record":0' in p.stderr
@@ -996,18 +995,7 @@ def test_12_a_crlf_line_end_is_no_part_of_the_record_size_in_a_stream_either(tmp
 def test_an_output_naming_a_descriptor_redirected_to_a_file_is_written_through_it(tmp_path: Path) -> None:
     # `--rejects /dev/stdout >> log`: the atomic write renamed a new file over the log (its
     # earlier lines and this run's report gone); opening the path would truncate it
-    sink = tmp_path / "s.json"
-    sink.write_text(
-        json.dumps(
-            {
-                "id_field": "id",
-                "allow_missing_fields": True,
-                "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-            }
-        )
-    )
-    records = tmp_path / "r.ndjson"
-    records.write_bytes(b'{"id": 1, "n": "x"}\n{"id": 2, "n": 2}\n')
+    sink, records = _id_n_files(tmp_path)
     log = tmp_path / "log.txt"
     log.write_text("an earlier line\n")
     inode = log.stat().st_ino

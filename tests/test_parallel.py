@@ -329,13 +329,14 @@ def test_records_path_lines_and_small_record_limits_and_notes_are_the_same_with_
     assert [b.report.notes for b in m.iter_batches(doc, records=1)] == [note]
 
 
-@pytest.mark.parametrize("tail", [b"\n\n", b"\n \n\r\n\t"])
-def test_a_one_object_input_followed_by_blank_lines_gets_its_note_every_way(tail, tmp_path):
+@pytest.mark.parametrize(("lead", "tail"), [(b"", b"\n\n"), (b"", b"\n \n\r\n\t"), ((b" " * 100 + b"\n") * 20, b"\n")])
+def test_a_one_object_input_followed_by_blank_lines_gets_its_note_every_way(lead, tail, tmp_path):
     # the workers cut the blank lines off as a range of their own (so the object was no
     # longer the whole input), and iter_batches closed the batch before the note that
-    # follows them: both said nothing where one process names the records' key
+    # follows them: both said nothing where one process names the records' key; blank
+    # lines before the object were a first range of their own
     m = mapper.compile_sink(SMALL_SINK)
-    data = b'{"aircraft":[{"id":1},{"id":2}],"now":5}' + tail
+    data = lead + b'{"aircraft":[{"id":1},{"id":2}],"now":5}' + tail
     path = tmp_path / "one.ndjson"
     path.write_bytes(data)
     note = m.validate(data).notes
@@ -344,7 +345,9 @@ def test_a_one_object_input_followed_by_blank_lines_gets_its_note_every_way(tail
         assert m.validate(source, workers=2).notes == note
         assert m.validate(source, workers=2, input_format="ndjson").notes == note
         assert [b.report.notes for b in m.iter_batches(source, records=1)] == [note]
-    assert [e.line for e in m.validate(data + b'{"id": "x"}\n', workers=2).errors] == [1, len(data.split(b"\n"))]
+    assert [e.line for e in m.validate(data + b'{"id": "x"}\n', workers=2).errors] == [lead.count(b"\n") + 1, len(data.split(b"\n"))]
+    if lead:
+        assert cut_points(data, 2) == [0, len(data)]
 
 
 def test_a_broken_or_too_long_document_line_is_placed_on_its_line_with_or_without_workers():
@@ -634,19 +637,6 @@ def test_sigterm_to_the_process_group_ends_the_workers_without_tracebacks(tmp_pa
         _out, err = proc.communicate(timeout=60)
         assert b"Traceback" not in err, err.decode(errors="replace")[-2000:]
         assert not out.exists()
-
-
-def test_a_one_object_input_after_blank_lines_gets_its_note_with_workers(tmp_path):
-    # the first range held only the blank lines, so the object was no longer the whole input
-    m = mapper.compile_sink(SMALL_SINK)
-    data = (b" " * 100 + b"\n") * 20 + b'{"aircraft":[{"id":1},{"id":2}],"now":5}\n'
-    path = tmp_path / "one.ndjson"
-    path.write_bytes(data)
-    note = m.validate(data).notes
-    assert len(note) == 1 and "--records-path aircraft" in note[0]
-    for source in (data, path):
-        assert m.validate(source, workers=2).notes == note
-    assert cut_points(data, 2) == [0, len(data)]
 
 
 def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_path):
