@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -167,6 +168,27 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
 
 
 def _parse_jmespath(text: str) -> Path:
+    """:func:`_parse_jmespath_here` on a thread of its own: the library parses recursively and
+    check evaluates what reads nothing of the record, so the verdict on a deep expression
+    depended on how deep in its stack the caller was (a test runner's or a web handler's
+    stack refused what a script's took). A new thread's stack is the same for every caller."""
+    result: list[Any] = []
+
+    def parse() -> None:
+        try:
+            result.append(_parse_jmespath_here(text))
+        except BaseException as exc:  # (handed to the caller: raised there)
+            result.append(exc)
+
+    worker = threading.Thread(target=parse, name="mapper-path-parse", daemon=True)
+    worker.start()
+    worker.join()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+def _parse_jmespath_here(text: str) -> Path:
     try:
         with warnings.catch_warnings():  # jmespath warns on its old `literal` syntax; it still parses
             warnings.simplefilter("ignore", PendingDeprecationWarning)

@@ -183,6 +183,14 @@ def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[s
     return frozenset(found)
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file (a name too long, or holding a NUL, names none)."""
+    try:
+        return FsPath(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
     if isinstance(source, (dict, list, tuple, Mapping)):
@@ -191,7 +199,7 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
         try:
             return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
         except DefinitionError as exc:
-            if isinstance(source, str) and "\n" not in source and len(source) <= 4096 and "\0" not in source and FsPath(source).is_file():
+            if isinstance(source, str) and _is_file(source):
                 # a file named like JSON text ([prod].json) was meant: say how to give it
                 (problem,) = exc.problems
                 raise DefinitionError([replace(problem, message=f"{problem.message} ({FILE_NAME_RULE})")]) from None
