@@ -636,6 +636,7 @@ def validate_files(
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     loaded = load_sink(sink)
     file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
+    interrupted = False
     try:
         text = _read_lines(spark, paths)
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
@@ -666,21 +667,45 @@ def validate_files(
     except KeyboardInterrupt:
         # the job's tasks go on writing into the staging directory until cancelled:
         # stop them before it is removed, or it comes back half written
+        interrupted = True
         _cancel_jobs(spark)
+        _twice(fs.delete, staging)  # (on a connection the interruption may have broken: never in place of it)
         raise
     finally:
-        fs.delete(staging)
+        if not interrupted:
+            fs.delete(staging)
     return counts
 
 
+def _twice(step: Callable[..., Any], *args: Any) -> None:
+    """``step(*args)``, tried again after half a second if py4j fails; a second failure is let go."""
+    for attempt in range(2):
+        try:
+            step(*args)
+            return
+        except Exception:  # noqa: BLE001 - py4j's errors, of a connection an interruption broke
+            if attempt:
+                return
+            time.sleep(0.5)
+
+
 def _cancel_jobs(spark: Any, wait: float = 30.0) -> None:
-    """Cancel the session's running jobs and wait (at most ``wait`` seconds) until none is active."""
+    """Cancel the session's running jobs and wait (at most ``wait`` seconds) until none is active.
+
+    Best effort, on the way out of an interruption: the interrupted call may have left
+    py4j's connection broken ("Answer from Java side is empty", seen in CI), so it is
+    tried twice and a failure is let go (the interruption is what the user is told).
+    """
     context = spark.sparkContext
-    context.cancelAllJobs()
-    tracker = context.statusTracker()
     deadline = time.monotonic() + wait
-    while tracker.getActiveJobsIds() and time.monotonic() < deadline:
-        time.sleep(0.1)
+
+    def cancel() -> None:
+        context.cancelAllJobs()
+        tracker = context.statusTracker()
+        while tracker.getActiveJobsIds() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    _twice(cancel)
 
 
 def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
@@ -919,7 +944,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             try:
                 counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
             except KeyboardInterrupt:
-                spark.stop()  # the tasks are cancelled: the JVM ends quietly, not torn down under them
+                _twice(spark.stop)  # the tasks are cancelled: the JVM ends quietly, not torn down under them
                 raise
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
