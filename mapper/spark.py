@@ -934,13 +934,20 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    interrupted = False
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
     try:
         with _quiet_interrupts():
             spark = _session(args, confs)
             # pyspark's own SIGINT handler cancels the jobs from inside the signal, on the
             # py4j connection the main thread is waiting on (a "reentrant call" and pages
             # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGINT, on_interrupt)
             try:
                 counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
             except KeyboardInterrupt:
@@ -950,6 +957,11 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:  # a failed Spark job or session: its first line, never a Java or Python traceback
+        if interrupted:
+            # Ctrl-C from a terminal reaches the whole process group, pyspark's Python
+            # workers too (they take SIGINT): the job can fail of it, or py4j's connection
+            # break, before this process's own interruption is raised (seen in CI)
+            raise KeyboardInterrupt from None
         print(f"mapper: Spark failed: {_first_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     mapped_dir, refused_dir = _join_path(args.output, "mapped"), _join_path(args.output, "refused")

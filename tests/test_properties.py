@@ -13,7 +13,7 @@ import mapper
 from mapper import MISSING
 from mapper.compiler import NotObject
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # --- a plain reference for the path walk (the ingester's PathTable.Lookup, with allowMissingFields) ---
 
