@@ -211,7 +211,7 @@ def _parse_jmespath_here(text: str) -> Path:
             raise PathSyntaxError(TOO_DEEP, text, 0)
         _check_expression(parsed.parsed, text, None)
         growth = _growth(parsed.parsed)
-    except RecursionError:  # pragma: no cover - a caller deep in its stack: the checks recurse less than the bound lets the library
+    except RecursionError:  # pragma: no cover - parsed on a thread of its own, the checks recurse less than the bound lets the library
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     if growth > MAX_GROWTH:
         raise PathSyntaxError(

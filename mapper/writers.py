@@ -501,10 +501,10 @@ class ArrowWriter(BatchWriter):
             self.writer = self.pq.ParquetWriter(fh, table.schema) if self.pq is not None else self.pa.ipc.new_file(fh, table.schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
-        if self.pq is not None and table.num_rows:  # a part of more rows (the workers' joined batch) in several row groups
-            self.writer.write_table(table, row_group_size=ROW_GROUP)
-        elif self.pq is None:
+        if self.pq is None:
             self.writer.write_table(table)
+        elif table.num_rows:  # a part of more rows (the workers' joined batch) in several row groups
+            self.writer.write_table(table, row_group_size=ROW_GROUP)
 
     def _finish(self) -> None:
         if self.writer is None:

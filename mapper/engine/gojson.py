@@ -224,9 +224,6 @@ def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
     return any(has_surrogates(v) for v in values if v.__class__ is not str)
 
 
-_NL = b"\n"
-
-
 def json_error_text(raw: bytes, message: str) -> str:
     """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record.
 
@@ -240,7 +237,8 @@ def json_error_text(raw: bytes, message: str) -> str:
         start = raw.rfind(b"\n", 0, offset) + 1
         col = len(raw[start:offset].decode("utf-8", "replace")) + 1
         # a record spread over lines (a pretty-printed array's, `jq .` output): its own line too
-        where = f"at char {col}" if not start else f"at line {raw.count(_NL, 0, offset) + 1} char {col} of the record"
+        line = raw.count(b"\n", 0, offset) + 1
+        where = f"at char {col}" if line == 1 else f"at line {line} char {col} of the record"
         text = _BYTE_RE.sub(where, text)
     return f"Invalid JSON: {text}"
 

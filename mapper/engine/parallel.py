@@ -432,7 +432,11 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
     spools = tempfile.mkdtemp(prefix="mapper-rejected-") if keep.on_reject is not None else None
-    spool_of = (lambda k: os.path.join(spools, f"{k}.pickle")) if spools is not None else (lambda k: None)
+
+    def spool_of(k: int) -> str | None:
+        """Worker ``k``'s file of refused records (None: they are not handed on)."""
+        return None if spools is None else os.path.join(spools, f"{k}.pickle")
+
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
     gc.freeze()
@@ -476,9 +480,10 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             except OSError:
                 pass
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
-            if spools is not None and keep.on_reject is not None:  # this worker's refused records, now that every part before it is done
+            spool = spool_of(k)
+            if spool is not None and keep.on_reject is not None:  # this worker's refused records, now that every part before it is done
                 record_base, line_base = sum(p.report.records for p in parts[:-1]), sum(p.lines for p in parts[:-1])
-                _replay(os.path.join(spools, f"{k}.pickle"), record_base, line_base, keep.on_reject)
+                _replay(spool, record_base, line_base, keep.on_reject)
     finally:
         if spools is not None:
             shutil.rmtree(spools, ignore_errors=True)
@@ -524,11 +529,7 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
     record_base = line_base = 0
     kept_bytes = 0
     for rep, part_lines in zip(reports, lines):
-
-        def moved(item: Any, record_base: int = record_base, line_base: int = line_base) -> Any:
-            line = None if item.line is None else item.line + line_base
-            return replace(item, record=item.record + record_base, line=line)
-
+        moved = partial(_moved, record_base=record_base, line_base=line_base)
         if len(out.errors) < KEEP:
             out.errors.extend(moved(e) for e in rep.errors[: KEEP - len(out.errors)])
         kept_bytes = keep_warnings(out.warnings, (_moved_warning(w, record_base, line_base) for w in rep.warnings), kept_bytes)
@@ -564,11 +565,13 @@ def _replay(path: str, record_base: int, line_base: int, on_reject: Callable[[Re
             on_reject(_moved_rejected(rejected, record_base, line_base))
 
 
-def _moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:
-    def moved(e: Any) -> Any:
-        return replace(e, record=e.record + record_base, line=None if e.line is None else e.line + line_base)
+def _moved(item: Any, record_base: int, line_base: int) -> Any:
+    """A part's error (or refused record), numbered as in the whole input."""
+    return replace(item, record=item.record + record_base, line=None if item.line is None else item.line + line_base)
 
-    return RejectedRecord(r.record + record_base, None if r.line is None else r.line + line_base, [moved(e) for e in r.errors], r.raw)
+
+def _moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:
+    return replace(_moved(r, record_base, line_base), errors=[_moved(e, record_base, line_base) for e in r.errors])
 
 
 def _moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
