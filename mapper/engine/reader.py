@@ -474,6 +474,7 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> lis
 
 
 _VALUE_START = re.compile(r"\n[{\[]")
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
 
 def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]] | None:
@@ -488,14 +489,15 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
     text = data.decode("utf-8", "surrogateescape")
     decoder = json.JSONDecoder()
     ws = " \t\r\n"
-    pos = len(text) - len(text.lstrip(ws))
+    skip = _JSON_SPACE.match  # where the JSON whitespace from a position ends (no copy of the rest: linear)
+    pos = skip(text).end()
     try:
         _value, end = decoder.raw_decode(text, pos)
     except (ValueError, RecursionError):
         if _VALUE_START.search(text, pos + 1) is None:
             return None  # one broken value: the caller's one bad record
     else:
-        if len(text) - len(text[end:].lstrip(ws)) == len(text):
+        if skip(text, end).end() == len(text):
             return None  # one value alone: the caller's one record
     raws: list[bytes] = []
     lines: list[int | None] = []
@@ -513,7 +515,7 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
-        nxt = len(text) - len(text[end:].lstrip(ws))
+        nxt = skip(text, end).end()
         line += text.count("\n", pos, nxt)
         pos = nxt
     return raws, lines
