@@ -477,6 +477,13 @@ _VALUE_START = re.compile(r"\n[{\[]")
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
 
+def _skip_space(text: str, pos: int = 0) -> int:
+    """Where the JSON whitespace at ``pos`` ends (matched in place: no copy of the rest of the text)."""
+    m = _JSON_SPACE.match(text, pos)
+    assert m is not None  # (the pattern matches the empty string)
+    return m.end()
+
+
 def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]] | None:
     """The texts of several JSON values one after another, and the line each starts on;
     None when ``data`` is one value (or starts as none).
@@ -489,15 +496,14 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
     text = data.decode("utf-8", "surrogateescape")
     decoder = json.JSONDecoder()
     ws = " \t\r\n"
-    skip = _JSON_SPACE.match  # where the JSON whitespace from a position ends (no copy of the rest: linear)
-    pos = skip(text).end()
+    pos = _skip_space(text)
     try:
         _value, end = decoder.raw_decode(text, pos)
     except (ValueError, RecursionError):
         if _VALUE_START.search(text, pos + 1) is None:
             return None  # one broken value: the caller's one bad record
     else:
-        if skip(text, end).end() == len(text):
+        if _skip_space(text, end) == len(text):
             return None  # one value alone: the caller's one record
     raws: list[bytes] = []
     lines: list[int | None] = []
@@ -515,7 +521,7 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
-        nxt = skip(text, end).end()
+        nxt = _skip_space(text, end)
         line += text.count("\n", pos, nxt)
         pos = nxt
     return raws, lines
