@@ -216,8 +216,10 @@ class _PathStats:
         "bool_text",
         "not_bool",
         "s_split",
+        "s_ids",
         "arr_str",
         "arr_uint",
+        "arr_ids",
         "elems",
         "emin",
         "emax",
@@ -275,6 +277,10 @@ class _PathStats:
         self.s_split = 0  # strings a strings column splits (commas, or [a b]): stored changed
         self.arr_str = 0  # arrays of strings only (or empty): what a strings column takes
         self.arr_uint = 0  # arrays of non-negative integers only (or empty): what an ids column takes
+        # what else an ids column takes, by the column's own converter: [stored as sent, with a
+        # warning] of the split strings ("1,2", "[3]") and of the other arrays (["1", 2.5])
+        self.s_ids = [0, 0]
+        self.arr_ids = [0, 0]
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -441,6 +447,7 @@ class _PathStats:
             self.not_bool = v
         if "," in v or (v[0] == "[" and v[-1] == "]"):
             self.s_split += 1
+            _count_ids(v, self.s_ids)
 
     def add_time(self, v: str, secs: Any) -> None:
         """A string some timestamp layout parses: its fraction's digits, and whether it is the earliest or latest."""
@@ -489,6 +496,8 @@ class _PathStats:
             elems[kind] = elems.get(kind, 0) + 1
         self.arr_str += only_str
         self.arr_uint += only_uint
+        if not only_uint:
+            _count_ids(v, self.arr_ids)
 
     # -- what was seen, without nulls
 
@@ -875,7 +884,9 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         # column splits a string with commas, with a warning)
         cut = 0  # strings stored changed: more digits than a decimal's Scale, a timestamp's Granularity
         unsigned = st.n_int - st.n_signed
-        taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned, "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
+        taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned + st.s_ids[0], "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
+        if ctype == "ids":
+            cut = st.s_ids[1]  # split at commas, with a warning
         if ctype == "timestamp":
             layout = choice.config.get("Layout")
             taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
@@ -902,10 +913,11 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     if kind == "array":  # (a string column prints them as Go does; the set types take their own arrays)
         if ctype == "string":
             return 0, n, 0
-        taken = {"strings": st.arr_str, "ids": st.arr_uint}.get(ctype, 0)
+        taken = {"strings": st.arr_str, "ids": st.arr_uint + st.arr_ids[0]}.get(ctype, 0)
+        changed = st.arr_ids[1] if ctype == "ids" else 0  # (digit strings, truncated floats)
         if ctype == "ids" and st.emax is not None and st.emax > EXACT_INT:
-            return 0, taken, n - taken  # decoded as float64: int_precision warnings
-        return taken, 0, n - taken
+            return 0, taken + changed, n - taken - changed  # decoded as float64: int_precision warnings
+        return taken, changed, n - taken - changed
     if kind not in _SCALARS:  # objects (printed by a string column) and what JSON has no type for
         return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
     if kind == "int":
@@ -931,6 +943,16 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     if notes or lost:
         return 0, n, 0
     return n, 0, 0
+
+
+def _count_ids(value: Any, counts: list[int]) -> None:
+    """Count a string or array an ``ids`` column takes: ``counts[0]`` as sent, ``counts[1]`` with a warning."""
+    notes: list[Any] = []
+    try:
+        _converter("ids").convert(value, notes)
+    except (ConversionError, OverflowError, ValueError, TypeError):
+        return
+    counts[1 if notes else 0] += 1
 
 
 def _refused_example(st: _PathStats, ctype: str | None) -> str | None:

@@ -946,6 +946,19 @@ def test_changed_counts_what_validate_warns_about() -> None:
         assert len(report.warnings) == r.conflicts["v"]["alternatives"][0]["changed"], (values, report.warnings)
 
 
+def test_an_ids_tally_counts_what_the_ids_column_takes() -> None:
+    # arrays of digit strings and of floats, and comma strings, are taken by an ids column
+    # (the floats' fractions and the commas with a warning): the tally counted them refused,
+    # and `--type x=ids` said the endpoint would refuse 4 records of 5 where it refuses 1
+    values = [["1", "2"], [3, 4], "5,6", ["a"], [" 7"], "[8]", [9.5], [-1], "x,1"]
+    data = ndjson(*[{"k": i, "x": v} for i, v in enumerate(values)])
+    r = infer(data, id_field="k", types={"x": "ids"})
+    (tally,) = [t for t in r.conflicts["x"]["alternatives"] if t["type"] == "ids"]
+    report = mapper.compile_sink(r.body).validate(data)
+    assert (tally["exact"], tally["changed"], tally["refused"]) == (4, 2, 3)
+    assert (report.failed_records, len(report.warnings)) == (tally["refused"], tally["changed"])
+
+
 @pytest.mark.parametrize(
     ("values", "ctype", "example"),
     [(["true", "false", "maybe"], "bool", '"maybe"'), (["12", "13", "x"], "int", '"x"'), ([["a"], None, "b"], "strings", None)],
