@@ -159,7 +159,9 @@ class Mapper:
         ``os.PathLike``, or a binary file object) is read as the batches are asked for.
         Each batch is decided on its own, as the endpoint decides each request: one it
         would discard comes out with no rows and its ``report`` saying why, and the next
-        goes on (nothing is raised). Record indices in a batch and its report count
+        goes on (nothing is raised). An input that fails (the caller's iterator raises,
+        a stream cannot be read) ends with a batch of the records read before the failure,
+        then its exception. Record indices in a batch and its report count
         from the batch's start; line numbers are the input's. The other options are
         those of :meth:`map`.
         """

@@ -358,6 +358,38 @@ def test_an_iterator_is_read_no_further_ahead_than_a_batch_and_its_error_comes_a
         next(it)
 
 
+@pytest.mark.parametrize("size", [2, 3, 10])
+def test_the_records_an_iterator_gave_before_it_failed_inside_a_batch_come_out_before_its_error(size):
+    # found by a bug hunt: a generator failing part way into a batch lost the records it
+    # had given for that batch (taken from it, never mapped nor reported): 0-4 with 10 a batch
+    m = _skip_sink()
+
+    def records() -> Any:
+        yield from _records(5)
+        raise KeyError("the caller's own")
+
+    got = []
+    with pytest.raises(KeyError, match="the caller's own"):
+        for batch in m.iter_batches(records(), records=size):
+            got.append(batch.ids.tolist())
+    assert sum(got, []) == [0, 1, 2, 3, 4]
+    assert got == [[0, 1, 2, 3, 4][i : i + size] for i in range(0, 5, size)]
+
+
+def test_a_cut_gzip_stream_gives_the_records_read_before_the_cut_then_its_error():
+    import gzip
+    import io
+
+    m = _skip_sink()
+    data = b"".join(json.dumps({"id": i, "data": {"name": "x", "n": i}, "tags": []}).encode() + b"\n" for i in range(60_000))
+    cut = gzip.compress(data)[:-100]
+    got = []
+    with pytest.raises(mapper.InputError, match="cannot read the input"):
+        for batch in m.iter_batches(io.BytesIO(cut), records=50_000):
+            got.append(len(batch))
+    assert got[0] == 50_000 and len(got) == 2 and got[1] > 0  # the second batch: what was read before the cut
+
+
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
 def test_iter_batches_wants_a_whole_number_of_records(bad):
     with pytest.raises(mapper.OptionError, match="records must be a whole number"):

@@ -1183,5 +1183,14 @@ def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK) -> Iterator[Obj
             yield ObjectRecords(part if isinstance(part, list) else list(part))
         return
     it = iter(objs)
-    while batch := list(islice(it, size)):
+    while True:
+        batch: list[Any] = []
+        try:
+            batch.extend(islice(it, size))
+        except Exception:  # the caller's iterator failed: the records it gave before go first
+            if batch:
+                yield ObjectRecords(batch)
+            raise
+        if not batch:
+            return
         yield ObjectRecords(batch)

@@ -101,13 +101,26 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     units = units_for(records, options, objects=min(size, OBJECT_CHUNK))  # an iterator is read no further ahead than a batch
     pending: Unit | None = None
     next_line = 1
+    failed: Exception | None = None
+
+    def pull() -> Unit | None:
+        # the input failing (the caller's generator, a cut gzip) ends it: the records read
+        # before are mapped into their batch, and the error is raised after that batch
+        nonlocal failed
+        if failed is not None:
+            return None
+        try:
+            return next(units, None)
+        except Exception as exc:
+            failed = exc
+            return None
+
     while True:
         engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
         engine.next_line = next_line
-        failed: Exception | None = None
         with gc_paused():
             while engine.n < size:
-                unit = pending if pending is not None else next(units, None)
+                unit = pending if pending is not None else pull()
                 pending = None
                 if unit is None:
                     break
@@ -115,14 +128,11 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                 engine.feed(unit)
             # a full batch: a note on what it read (it follows its records) goes with it,
             # past the blank lines after its last record (no records: they only count lines)
-            try:
-                if pending is None:
-                    pending = next(units, None)
-                while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
-                    engine.feed(pending)
-                    pending = next(units, None)
-            except Exception as exc:  # the input failed after this batch's records (the caller's generator, a cut gzip): raised after it
-                failed, pending = exc, None
+            if pending is None:
+                pending = pull()
+            while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
+                engine.feed(pending)
+                pending = pull()
             batch, report = engine.finish()
         next_line = engine.next_line
         if report.records:
