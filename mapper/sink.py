@@ -205,7 +205,7 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
                 raise DefinitionError([replace(problem, message=f"{problem.message} ({FILE_NAME_RULE})")]) from None
             raise
     if isinstance(source, (str, os.PathLike)):
-        path = FsPath(source)
+        path = FsPath(os.fsdecode(source))  # (a PathLike may name it in bytes: os.scandir(b"dir"))
         try:
             data = path.read_bytes()
         except FileNotFoundError:

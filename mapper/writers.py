@@ -567,7 +567,7 @@ def open_writer(out: str) -> BatchWriter:
 # Reading a written batch back
 
 
-def read_batch(path: str | os.PathLike[str]) -> Batch:
+def read_batch(path: str | os.PathLike[Any]) -> Batch:
     """A batch written by ``mapper map`` (``.npz``, ``.arrow`` or ``.parquet``), as it was mapped.
 
     Values, null and missing (the ``<name>.present`` convention), ``_id`` and
@@ -576,7 +576,10 @@ def read_batch(path: str | os.PathLike[str]) -> Batch:
     report only counts its rows. Raises :class:`~mapper.errors.InputError` for a file
     that is not one of these.
     """
-    name = os.fspath(path)
+    try:
+        name = os.fsdecode(path)  # (a PathLike may name it in bytes: os.scandir(b"dir"))
+    except TypeError:
+        raise InputError(f"cannot read a batch from a {type(path).__name__}: read_batch reads .npz, .arrow and .parquet files written by mapper") from None
     suffix = Path(name).suffix.lower()
     try:
         if suffix == ".npz":

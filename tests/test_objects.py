@@ -835,3 +835,39 @@ def test_validating_dicts_holds_no_set_rows_during_or_after_the_run():
     # a map keeps them, as it must
     batch = m.map(recs[:3])
     assert [len(row["tags"]) for row in batch.to_rows()] == [1000] * 3
+
+
+def test_a_file_may_be_any_os_pathlike_one_naming_it_in_bytes_too(tmp_path):
+    # found by a bug hunt: os.scandir(b"dir") gives entries whose os.fspath is bytes; the
+    # sink, the records and read_batch each raised pathlib's TypeError for them
+    import os
+
+    pytest.importorskip("pyarrow")
+    (tmp_path / "sink.json").write_text(json.dumps(SIMPLE))
+    (tmp_path / "r.ndjson").write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in _records(300)))
+    entries = {e.name: e for e in os.scandir(os.fsencode(tmp_path))}
+    assert isinstance(os.fspath(entries[b"sink.json"]), bytes)
+    m = mapper.compile_sink(entries[b"sink.json"])
+    assert mapper.check_sink(entries[b"sink.json"]).valid
+    records = entries[b"r.ndjson"]
+    whole = m.map(tmp_path / "r.ndjson")
+    assert m.map(records).to_rows() == whole.to_rows()
+    assert m.map(records, workers=2).to_rows() == whole.to_rows()
+    assert m.validate(records).error_counts == whole.report.error_counts
+    assert sum(len(b) for b in m.iter_batches(records, records=100)) == len(whole)
+    whole.to_arrow()  # (the extra is there)
+    out = tmp_path / "out.parquet"
+    __import__("pyarrow.parquet").parquet.write_table(whole.to_arrow(), out)
+    assert mapper.read_batch(os.fsencode(out)).to_rows() == whole.to_rows()
+    assert mapper.read_batch({e.name: e for e in os.scandir(os.fsencode(tmp_path))}[b"out.parquet"]).to_rows() == whole.to_rows()
+
+    class BytesPath(os.PathLike):  # type: ignore[type-arg]
+        def __fspath__(self) -> bytes:
+            return os.fsencode(tmp_path / "none.ndjson")
+
+    with pytest.raises(mapper.InputError, match=r"no such file: .*none\.ndjson$"):
+        m.map(BytesPath())
+    with pytest.raises(mapper.DefinitionError, match=r"no such file: .*none\.ndjson"):
+        mapper.load_sink(BytesPath())
+    with pytest.raises(mapper.InputError, match="read_batch reads"):
+        mapper.read_batch(None)  # type: ignore[arg-type]

@@ -60,7 +60,7 @@ def splittable(records: Any, options: MapOptions) -> bool:
         return False
     if isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[: HEAD_SIZE + 1])
-    elif isinstance(records, os.PathLike) and Path(records).is_file():
+    elif isinstance(records, os.PathLike) and Path(os.fsdecode(records)).is_file():
         with open(records, "rb") as fh:
             head = fh.read(HEAD_SIZE + 1)
     else:

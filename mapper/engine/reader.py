@@ -949,9 +949,12 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
-def open_input(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin."""
-    if str(path) == "-":
+def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
+    """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin.
+
+    ``path``: any ``os.PathLike``, one naming the file in bytes too (``os.scandir(b"dir")``'s entries)."""
+    path = os.fsdecode(path)
+    if path == "-":
         if _is_terminal(sys.stdin):
             # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
             # is not sticky, and chunked reads would wait for a second one.
