@@ -112,8 +112,8 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
             raise DefinitionError(
                 [Problem("error", "", f"{what} is not UTF-8: invalid byte 0x{data[exc.start]:02x} at line {line} column {col}", "invalid-utf8")]
             ) from None
-    else:
-        text = data
+    else:  # a str of a file read with its byte order mark (read_text() keeps it as U+FEFF), as its bytes
+        text = data[1:] if data.startswith("\ufeff") else data
     if not text.strip():
         raise DefinitionError([Problem("error", "", f"{what} is empty", "empty")])
     try:

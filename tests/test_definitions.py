@@ -1115,6 +1115,23 @@ def test_an_epoch_written_with_a_json_escape_fails_as_in_go(tmp_path):
     assert mapper.check_sink(plain).valid
 
 
+def test_a_definition_given_as_text_may_open_with_a_byte_order_mark_as_its_bytes_and_file_may():
+    # found by a bug hunt: Path("sink.json").read_text() of a file saved with a BOM keeps
+    # it as U+FEFF, and load_sink refused that str ("a byte order mark stands where a value
+    # should") while taking the file, its bytes, and map() records given so
+    text = '{"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}'
+    sink = mapper.load_sink(text)
+    for source in ("\ufeff" + text, b"\xef\xbb\xbf" + text.encode(), "\ufeff  \n" + text):
+        assert mapper.load_sink(source) == sink, source
+    escaped = text.replace(
+        '"type": "id"}]', '"type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": "s", "Epoch": "2000-01-01T00:00:00\\u005a"}}]'
+    )
+    for source in (escaped, "\ufeff" + escaped):  # the escape is still seen where it is
+        assert [(p.pointer, p.code) for p in mapper.check_sink(source).problems if p.severity == "error"] == [("/definition/1/config/Epoch", "invalid-epoch")]
+    problems = mapper.check_sink("\ufeff\ufeff" + text).problems  # a second one is no byte order mark: as for a file
+    assert len(problems) == 1 and "byte order mark (U+FEFF)" in problems[0].message
+
+
 def test_check_reports_an_entrys_config_and_its_identity_type_whatever_else_is_wrong_with_it():
     # (a bug hunt) the config was checked only when the name and the path were good, and a
     # column with a broken config was no identity to check: one check did not say everything
