@@ -758,6 +758,29 @@ def test_a_non_blocking_stream_with_nothing_ready_is_an_input_error():
         mapper.compile_sink(FLAT).validate(Empty())
 
 
+def test_a_stream_may_read_into_any_bytes_like_object_and_one_that_reads_no_bytes_is_an_input_error():
+    # found by a bug hunt: a read() answering a memoryview (zero-copy readers) raised
+    # AttributeError from the format's detection; a bytearray was taken
+    m = mapper.compile_sink(FLAT)
+    recs = [{"id": i, "s": "x", "t": ["a"]} for i in range(1, 4000)]
+    expected = m.map(recs).to_rows()
+
+    class Views(Trickle):
+        def read(self, n: int = -1) -> Any:
+            return memoryview(super().read(n))
+
+    for data in (b"".join(json.dumps(r).encode() + b"\n" for r in recs), json.dumps(recs).encode()):
+        assert m.map(Views(data, 1 << 20)).to_rows() == m.map(Views(data, 4096)).to_rows() == expected
+        assert [b.to_rows() for b in m.iter_batches(Views(data, 4096), records=5000)] == [expected]
+
+    class Numbers:
+        def read(self, n: int = -1) -> int:
+            return 5
+
+    with pytest.raises(mapper.InputError, match="read.. returned an int, not bytes"):
+        m.validate(Numbers())
+
+
 def test_reasons_hold_no_unpaired_surrogate_and_odd_keys_are_refused_not_raised():
     m = mapper.compile_sink(FLAT)
     for records in ([{"id": "\ud800"}], [{"id": 1, "s": {"x": "\ud800"}}, "\udc00"], [{"id": 1, "t": ["\ud800", 5]}]):

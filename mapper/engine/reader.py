@@ -33,7 +33,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import FILE_NAME_RULE, InputError, names_a_file, type_name
+from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..tiers import renameable
@@ -1007,6 +1007,10 @@ def read_input(stream: Any, n: int = -1) -> bytes:
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
     if data is None:  # a non-blocking stream with nothing ready: not the end of the input, and nothing to wait on here
         raise InputError("the records stream is non-blocking and had no data ready: give a blocking stream")
+    if data.__class__ is not bytes:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise InputError(f"the records stream's read() returned {article(type(data).__name__)}, not bytes")
+        data = bytes(data)  # (a zero-copy reader's memoryview: the readers search it as bytes)
     return data  # type: ignore[no-any-return]
 
 
