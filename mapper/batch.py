@@ -505,12 +505,14 @@ class ColumnData:
 
     @property
     def null(self) -> np.ndarray:
-        """Rows with an explicit JSON null."""
+        """Rows whose stored value is cleared: by a JSON null, or by what the type clears on
+        (a ``bool`` on a missing value or ``""`` too; README *Null, missing*)."""
         return self.present & ~self.valid
 
     @property
     def missing(self) -> np.ndarray:
-        """Rows with no value sent."""
+        """Rows that leave the column alone: nothing sent, or what the type writes nothing for
+        (a JSON null or ``""`` into a non-mutex ``string``, ...)."""
         return ~self.present
 
     @property
