@@ -603,7 +603,8 @@ class Batch:
 
         Columns: ``_id``, ``_record_index`` (each row's index in the input), then each
         column (null where no value was stored) followed by ``<name>.present`` (bool:
-        False where nothing was sent, so null is a JSON null only where it is True) -
+        False where the row leaves the column alone; a null where it is True clears the
+        stored value, see :attr:`ColumnData.null`) -
         the same convention as ``.npz`` files, and what :func:`mapper.read_batch` reads
         back. ``presence=False`` / ``record_index=False`` leave those out. Numbers,
         decimals (``decimal128(38, scale)``), timestamps (the column's unit, UTC), sets
