@@ -575,7 +575,12 @@ class Batch:
         return self.count
 
     def __getitem__(self, name: str) -> ColumnData:
-        return self.columns[name]
+        try:
+            return self.columns[name]
+        except (KeyError, TypeError):  # (TypeError: an unhashable name)
+            identity = [c.name for c in self.sink.columns if c.name not in self.columns]
+            hint = f"; {name!r} only makes the record's _id: batch.ids" if name in identity else ""
+            raise KeyError(f"no column {name!r} in the batch (columns: {', '.join(map(repr, self.columns))}){hint}") from None
 
     def __repr__(self) -> str:
         return f"<Batch rows={self.count} columns={list(self.columns)}>"

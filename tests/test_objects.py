@@ -894,3 +894,20 @@ def test_a_file_may_be_any_os_pathlike_one_naming_it_in_bytes_too(tmp_path):
         mapper.load_sink(BytesPath())
     with pytest.raises(mapper.InputError, match="read_batch reads"):
         mapper.read_batch(None)  # type: ignore[arg-type]
+
+
+def test_a_column_the_batch_does_not_hold_is_a_key_error_saying_what_it_holds() -> None:
+    # found by a bug hunt: batch["id"] of the id_field column was a bare KeyError('id')
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "b", "path": ["b"], "type": "bool"}],
+        }
+    )
+    batch = m.map([{"id": 1, "b": True}])
+    with pytest.raises(KeyError, match=r"no column 'id' in the batch \(columns: 'b'\); 'id' only makes the record's _id: batch.ids"):
+        batch["id"]
+    with pytest.raises(KeyError, match=r"no column 'nope' in the batch \(columns: 'b'\)\"?$"):
+        batch["nope"]
+    assert batch["b"].values.tolist() == [True]
