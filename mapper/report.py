@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
-from .errors import MapperError, show, type_name
+from .errors import MapperError, OptionError, show, suggest, type_name
 from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
@@ -319,7 +319,7 @@ class Report:
         """Leave warnings of these kinds out of the report (``--ignore-warning``): they are
         only counted, by kind, in :attr:`silenced_warnings`. Errors are never silenced
         (under ``strict`` a lossy value is an error, ``lossy_value``)."""
-        kinds = set(kinds)
+        kinds = warning_kinds(kinds, "silence")
         if not kinds:
             return
         for key in [k for k in self.warning_counts if k[1] in kinds]:
@@ -460,6 +460,16 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
     return groups
 
 
+def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
+    """The warning kinds named, checked: an unknown one (a typo) would silence nothing."""
+    if isinstance(kinds, str):  # one kind, not its letters
+        kinds = (kinds,)
+    out = frozenset(kinds)
+    for kind in sorted(k for k in out if k not in LOSSY_KINDS):
+        raise OptionError(f"{where}: unknown warning kind {kind!r}{suggest(kind, list(LOSSY_KINDS))}; the kinds are {', '.join(LOSSY_KINDS)}")
+    return out
+
+
 class ReportBuilder:
     """Collects errors and warnings while a batch is mapped, closing them record by record."""
 
@@ -484,7 +494,7 @@ class ReportBuilder:
         self.pending_bytes = 0  # ... and of the pending ones
         self.cutoff: int | None = None  # no warning of a record after this one can be kept (see _pend)
         #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
-        self.ignore_warnings = ignore_warnings
+        self.ignore_warnings = warning_kinds(ignore_warnings, "ignore_warnings")
 
     def _silenced(self, kind: str, n: int = 1) -> bool:
         if kind not in self.ignore_warnings:

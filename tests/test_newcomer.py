@@ -153,6 +153,16 @@ def test_a_kind_of_warning_can_be_silenced_and_is_still_counted(tmp_path: Path) 
     report_obj = mapper.compile_sink(SINK).validate(path.read_bytes())
     report_obj.silence({"empty_string"})
     assert report_obj.silenced_warnings == {"empty_string": 5} and all(w.kind != "empty_string" for w in report_obj.warnings)
+    # an unknown kind (a typo) silenced nothing without a word (found by a bug hunt): named, as on the CLI
+    with pytest.raises(mapper.OptionError, match=r"silence: unknown warning kind 'string_from_valu' \(did you mean 'string_from_value'\?\)"):
+        report_obj.silence({"string_from_valu"})
+    report_obj.silence("string_from_value")  # one kind as a str, not its letters
+    assert report_obj.silenced_warnings == {"empty_string": 5, "string_from_value": 5}
+    from mapper.engine.runner import run as run_engine
+
+    options = mapper.MapOptions(ignore_warnings=frozenset({"bogus"}))  # (what --ignore-warning fills in)
+    with pytest.raises(mapper.OptionError, match="ignore_warnings: unknown warning kind 'bogus'"):
+        run_engine(mapper.compile_sink(SINK).compiled, path.read_bytes(), options, output=False)
 
 
 def test_examples_caps_the_examples_of_each_group(tmp_path: Path) -> None:
