@@ -43,7 +43,7 @@ _SCHEMA_KEYS = ("type", "id_field", "primary_key_fields", "allow_missing_fields"
 # ---------------------------------------------------------------------------------------
 # Reading the document
 
-SinkSource = Union[str, bytes, os.PathLike, Mapping[str, Any], list, tuple]
+SinkSource = Union[str, bytes, bytearray, memoryview, os.PathLike, Mapping[str, Any], list, tuple]
 
 
 class _Obj(dict):
@@ -195,6 +195,8 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
     if isinstance(source, (dict, list, tuple, Mapping)):
         return source, None, frozenset()
+    if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
+        source = bytes(source)
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         try:
             return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
@@ -233,7 +235,7 @@ def check_sink(
 ) -> CheckResult:
     """Load and check a sink definition, collecting every problem.
 
-    ``source`` is a file path, JSON text (str or bytes) or the parsed value (a str is a
+    ``source`` is a file path, JSON text (str, or bytes-like) or the parsed value (a str is a
     file name unless it holds JSON text: :func:`~mapper.errors.names_a_file`). The keyword
     arguments give (or override) the identity and the missing-field policy, which a bare
     definition array does not carry.

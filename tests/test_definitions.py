@@ -1132,6 +1132,16 @@ def test_a_definition_given_as_text_may_open_with_a_byte_order_mark_as_its_bytes
     assert len(problems) == 1 and "byte order mark (U+FEFF)" in problems[0].message
 
 
+def test_a_definition_may_be_any_bytes_like_text_as_records_may():
+    # found by a bug hunt: load_sink(bytearray(text)) was "cannot read a sink definition from a bytearray"
+    text = b'{"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}'
+    sink = mapper.load_sink(text)
+    for source in (bytearray(text), memoryview(text), memoryview(b"  " + text)[2:]):
+        assert mapper.load_sink(source) == sink
+    (problem,) = mapper.check_sink(bytearray(b'{"definition": [')).errors
+    assert problem.code == "invalid-json"
+
+
 def test_check_reports_an_entrys_config_and_its_identity_type_whatever_else_is_wrong_with_it():
     # (a bug hunt) the config was checked only when the name and the path were good, and a
     # column with a broken config was no identity to check: one check did not say everything
