@@ -419,7 +419,12 @@ class _Handler(BaseHTTPRequestHandler):
         body_read = False
         try:
             lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
-            chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+            # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
+            # which serve does not take (411), or another, which leaves the end unknown (400), whatever
+            # a Content-Length beside it says
+            codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip()]
+            chunked = codings[-1:] == ["chunked"]
+            bad_coding = bool(codings) and not chunked
             length: int | None = None
             bad_length = False
             if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
@@ -450,7 +455,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return data
 
             refusal = self.server.host_refusal(self.headers, self.path)
-            if bad_length:
+            if bad_coding:
+                resp = error_response(
+                    ServiceError(
+                        400,
+                        _HTTP_CODES[400],
+                        f"a Transfer-Encoding of {', '.join(codings)[:60]!r}, not ending in chunked: where the body ends is unknown "
+                        "(send the body with a Content-Length and no Transfer-Encoding)",
+                    )
+                )
+            elif bad_length:
                 resp = error_response(
                     ServiceError(
                         400,
@@ -466,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
                     print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
-            if chunked or bad_length:
+            if chunked or bad_coding or bad_length:
                 self.close_connection = True
             elif not body_read and length:
                 # The body was refused unread: read it away to keep the connection, unless it is
