@@ -50,7 +50,7 @@ import orjson
 
 from .api import Mapper
 from .batch import Batch
-from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, parse_body
+from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, json_problem, parse_body, service_loads
 from .errors import Problem
 from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
@@ -230,14 +230,24 @@ def stored_sinks_problem(path: str) -> str | None:
     return None
 
 
-def _json_or_none(text: Any) -> Any:
-    """``text`` (bytes or str) read as JSON, None when it is not JSON (or JSON's null: check_sink says why)."""
+#: What :func:`_json_or_unread` gives for a value it does not read as JSON.
+_UNREAD = object()
+
+
+def _json_or_unread(text: Any) -> Any:
+    """``text`` (bytes or str) read as the service's decoder reads it (JSON's null as None); ``_UNREAD`` when it is no text."""
     if not isinstance(text, (bytes, bytearray, memoryview, str)):
-        return None
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
+        return _UNREAD
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    problem = json_problem(data)
+    return service_loads(data) if problem is None else _Unreadable(problem)
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """Text the service's decoder does not take, and why."""
+
+    problem: str
 
 
 def _shape(doc: Any) -> str:
@@ -309,15 +319,18 @@ class Store:
             sink = definition
         else:
             if body_form:  # the form first: a readable document that is no sink body is the body's fault, whatever else it has
-                doc = definition if isinstance(definition, Mapping) else _json_or_none(definition)
-                if doc is not None and not (isinstance(doc, Mapping) and "schema" in doc):
+                doc = definition if isinstance(definition, Mapping) else _json_or_unread(definition)
+                if doc is not _UNREAD and not isinstance(doc, _Unreadable) and not (isinstance(doc, Mapping) and "schema" in doc):
                     raise ServiceError(400, INVALID_BODY, f'the body must be a sink: {{"name", "sink_details", "schema"}}, not {_shape(doc)}')
             result = check_sink(definition)
+            errors = [p for p in result.problems if p.severity == "error"]
+            # the text is no definition (an empty *document*; an empty definition array is a parameter error)
+            unreadable = any(p.code in ("invalid-json", "invalid-utf8", "too-deep") or (p.code == "empty" and not p.pointer) for p in errors)
+            if body_form and isinstance(doc, _Unreadable) and not unreadable:
+                # text check_sink's reader takes but the service's decoder (Go's) does not: a number beyond float64
+                raise ServiceError(400, INVALID_BODY, f"the body is no JSON the service takes: {doc.problem}")
             if result.sink is None:
-                errors = [p for p in result.problems if p.severity == "error"]
                 text = "; ".join(f"{p.pointer or '(document)'}: {p.message.splitlines()[0]}" for p in errors[:20])
-                # the text is no definition (an empty *document*; an empty definition array is a parameter error)
-                unreadable = any(p.code in ("invalid-json", "invalid-utf8", "too-deep") or (p.code == "empty" and not p.pointer) for p in errors)
                 raise SinkRefused(400, INVALID_BODY if unreadable else INVALID_PARAMETER, f"invalid sink definition: {text}", result.problems)
             sink = result.sink
             if body_form and sink.form != "body":

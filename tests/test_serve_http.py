@@ -458,7 +458,19 @@ def test_expect_100_continue_is_answered_only_when_the_body_is_read() -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"{}", b"42", b'{"records": []}', b'[{"name": "a", "path": ["a"], "type": "id"}]', b'{"definition": [{"name": "a", "path": ["a"], "type": "id"}]}']
+    "body",
+    [
+        b"{}",
+        b"42",
+        b'{"records": []}',
+        b'[{"name": "a", "path": ["a"], "type": "id"}]',
+        b'{"definition": [{"name": "a", "path": ["a"], "type": "id"}]}',
+        # found by a bug hunt: JSON's null, and numbers beyond float64 (no JSON to the service's
+        # decoder), were InvalidParameter "a sink definition is a JSON object ..."
+        b"null",
+        b"1e400",
+        b"[1e400]",
+    ],
 )
 def test_post_v1_sinks_of_a_document_that_is_no_sink_body_is_invalid_body(body: bytes) -> None:
     with serving() as server:
