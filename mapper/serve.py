@@ -333,7 +333,7 @@ class App:
     def _authenticate(self, headers: Message) -> None:
         value = headers.get("Authorization")
         if not value:
-            raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>")
+            raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>", headers={"WWW-Authenticate": _CHALLENGE})
         scheme, _, given = value.partition(" ")
         assert self.token is not None
         # The header's bytes as sent (http.server decodes headers as latin-1: encoding back
@@ -345,7 +345,11 @@ class App:
             sent = b""
         # compare_digest: the time taken does not tell how much of a guess was right
         if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token)):
-            raise ServiceError(401, UNAUTHORIZED, "the token is not valid")
+            raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+
+
+#: The challenge of every 401 (HTTP requires one, RFC 9110 11.6.1; a bearer token's is RFC 6750's).
+_CHALLENGE = 'Bearer realm="mapper-serve"'
 
 
 def _token_bytes(token: str) -> list[bytes]:

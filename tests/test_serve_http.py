@@ -331,6 +331,22 @@ def test_the_log_escapes_control_characters() -> None:
 # 7. A token beyond ASCII
 
 
+def test_a_401_says_how_to_authenticate() -> None:
+    # found by a bug hunt: the 401s had no WWW-Authenticate, which HTTP requires of every 401
+    # (RFC 9110 11.6.1); a bearer token's challenge is RFC 6750's
+    with serving(token="s3cret") as server:
+        for headers, code, challenge in (
+            ({}, "MissingAuthenticationToken", 'Bearer realm="mapper-serve"'),
+            ({"Authorization": "Bearer nope"}, "Unauthorized", 'Bearer realm="mapper-serve", error="invalid_token"'),
+            ({"Authorization": "Basic czNjcmV0"}, "Unauthorized", 'Bearer realm="mapper-serve", error="invalid_token"'),
+        ):
+            for method, path in (("GET", "/v2/sinks"), ("POST", f"/v2/sinks/{SINK_ID}"), ("HEAD", "/v2/sinks")):
+                status, got, body = request(server, method, path, headers=headers)
+                assert status == 401 and got.get("www-authenticate") == challenge, (method, path, headers, got)
+                assert method == "HEAD" or orjson.loads(body)["code"] == code
+        assert request(server, "GET", "/v2/sinks", headers={"Authorization": "Bearer s3cret"})[0] == 200
+
+
 def test_a_non_ascii_token_matches_a_client_sending_it_in_utf8_or_latin1() -> None:
     token = "s\u00e9cr\u00e8t-\u263a"
     with serving(token=token) as server:
