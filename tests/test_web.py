@@ -143,6 +143,13 @@ def test_catalog_refuses_unreadable_files_and_bad_database_names(tmp_path: Path)
     (tmp_path / "latin1.sql").write_bytes(b"CREATE TABLE t (_id ID) COMMENT '\xe9'")
     with pytest.raises(MapperError, match="not UTF-8"):
         load_catalog([str(tmp_path / "latin1.sql")])
+    # where, as every other error of the file says it (found by a bug hunt: only "(byte 57)")
+    (tmp_path / "latin1.sql").write_bytes(b"CREATE TABLE t (_id ID);\nCREATE TABLE u (_id ID) COMMENT '\xe9'")
+    with pytest.raises(MapperError, match=r"latin1.sql is not UTF-8: invalid byte 0xe9 at line 2 column 34$"):
+        load_catalog([str(tmp_path / "latin1.sql")])
+    (tmp_path / "latin1.sql").write_bytes(b"\xef\xbb\xbfCREATE TABLE t (_id ID) COMMENT '\xe9'")  # after a byte order mark
+    with pytest.raises(MapperError, match=r"latin1.sql is not UTF-8: invalid byte 0xe9 at line 1 column 34$"):
+        load_catalog([str(tmp_path / "latin1.sql")])
 
 
 def test_split_statements_keeps_offsets_in_the_script() -> None:

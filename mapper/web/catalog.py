@@ -154,6 +154,10 @@ def load_catalog(specs: list[str]) -> Catalog:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise MapperError(f"--table {preview(spec, 200)}: {preview(path, 200)} is not UTF-8 (byte {exc.start})") from None
+            read = bytes(exc.object)  # (after a byte order mark: exc.start counts from there)
+            line = read.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (read.rfind(b"\n", 0, exc.start) + 1) + 1  # (in bytes, as mapper check says it)
+            where = f"invalid byte 0x{read[exc.start]:02x} at line {line} column {column}"
+            raise MapperError(f"--table {preview(spec, 200)}: {preview(path, 200)} is not UTF-8: {where}") from None
         catalog.add(database, text, path)
     return catalog
