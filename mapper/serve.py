@@ -763,6 +763,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             return EXIT_USAGE
     try:
         created = [store.create_sink(Path(path), exist_ok=True) for path in args.sinks]  # file names, whatever they look like
+        store.list_sinks()  # a catalog it cannot read: said now (exit 2), not once listening
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []

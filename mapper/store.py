@@ -51,7 +51,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, json_problem, parse_body, service_loads
-from .errors import Problem
+from .errors import MapperError, Problem
 from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
 from .sink import check_sink, load_sink
@@ -194,6 +194,10 @@ _MAX_SQL_INT = (1 << 63) - 1
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class _UnreadableRow(sqlite3.DatabaseError):
+    """A stored sink definition this mapper cannot read (damaged, edited, or written by a mapper whose checks differ): read as a damaged database."""
 
 
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
@@ -426,7 +430,12 @@ class Store:
         m = self._mappers.get(sink_id)
         if m is None:
             info = self.sink(sink_id)
-            m = self._mappers[sink_id] = Mapper(load_sink(info.definition))
+            try:
+                sink = load_sink(info.definition)
+            except MapperError as exc:
+                lines = str(exc).splitlines()
+                raise _UnreadableRow(f"the stored definition of sink {sink_id!r} does not load: {(lines[1:] or lines)[0].strip()}") from None
+            m = self._mappers[sink_id] = Mapper(sink)
         return m
 
     @_reads
@@ -734,7 +743,11 @@ _SINK_FIELDS = "id, name, state, definition, created_at, table_name, requests, r
 
 
 def _sink_info(row: tuple[Any, ...]) -> SinkInfo:
-    return SinkInfo(row[0], row[1], row[2], orjson.loads(row[3]), row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11])
+    try:
+        definition = orjson.loads(row[3])
+    except orjson.JSONDecodeError as exc:
+        raise _UnreadableRow(f"the stored definition of sink {row[0]!r} is not JSON ({exc})") from None
+    return SinkInfo(row[0], row[1], row[2], definition, row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11])
 
 
 def _iso(t: float) -> str:

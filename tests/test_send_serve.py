@@ -1314,6 +1314,38 @@ def test_a_database_mapper_cannot_use_is_a_usage_error_not_a_traceback(tmp_path,
     assert rc == EXIT_USAGE and "cannot read the database" in err and "Traceback" not in err
 
 
+def test_a_stored_definition_mapper_cannot_read_is_a_500_and_a_usage_error_not_a_traceback(tmp_path, capsys):
+    # found by a bug hunt: a sink whose stored definition is not JSON (the file damaged or edited), or
+    # no longer loads (written by a mapper whose checks differ), made --query, serve's start and the
+    # store's reads raise orjson's or the sink checker's exception: a traceback
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        store.create_sink(SINK)
+        store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(1))]))
+    con = sqlite3.connect(path)
+    con.execute("""UPDATE _mapper_sinks SET definition = replace(definition, '"type":"string"', '"type":"strang"')""")
+    con.commit()
+    con.close()
+    rc, _out, err = main_in_process(capsys, "serve", "--db", path, "--query", SINK_ID)
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "strang" in err
+    with Store(path) as store:
+        assert [s.id for s in store.list_sinks()] == [SINK_ID]  # the others stay readable
+        for read in (lambda: store.rows(SINK_ID), lambda: store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(2))]))):
+            with pytest.raises(mapper.ServiceError) as info:
+                read()
+            assert info.value.status == 500 and "strang" in info.value.message
+    con = sqlite3.connect(path)
+    con.execute("UPDATE _mapper_sinks SET definition = 'not json'")
+    con.commit()
+    con.close()
+    rc, _out, err = main_in_process(capsys, "serve", "--db", path, "--query", SINK_ID)
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "not JSON" in err
+    rc, _out, err = main_in_process(capsys, "serve", "--db", path, "--port", 0)  # refused before it listens
+    assert rc == EXIT_USAGE and "cannot read the database" in err
+
+
 def test_iter_rows_pages_after_the_last_row_not_by_offset(tmp_path):
     # paging by OFFSET made each page cost every row before it: 240,000 rows took 62 s at
     # page=100, and `serve --query` held the whole table (found by a hunt for slow paths)
