@@ -39,11 +39,16 @@ __all__ = [
     "json_problem",
     "parse_body",
     "retryable",
+    "TOKEN_SPACE",
 ]
 
 #: The documented limits of one endpoint.
 DEFAULT_RECORDS_PER_S = 1000
 DEFAULT_BYTES_PER_S = 1_000_000
+
+#: White space a token may be read with (a file's line end, a stray space) that no header's
+#: value begins or ends with (RFC 9110 5.5): dropped by ``send`` and by ``serve`` alike.
+TOKEN_SPACE = " \t\r\n"
 
 # The service's error codes (the documented ones, then the choices of `mapper serve`
 # where the documentation names none: see docs/send-serve.md).

@@ -54,7 +54,7 @@ import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
-from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, Limits, Pacer, ServiceError, error_of, parse_body, retryable
+from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, TOKEN_SPACE, Limits, Pacer, ServiceError, error_of, parse_body, retryable
 from .engine.reader import (
     HEAD_SIZE,
     BrokenDocument,
@@ -203,6 +203,10 @@ class Sender:
         self.on_retry = on_retry
         self._headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
         if token:
+            token = token.strip(TOKEN_SPACE)  # (read from a file with its line end: no header value has one)
+            if not token or any(c < " " or c == "\x7f" for c in token):
+                # http.client refuses such a header (ValueError) at the first request
+                raise OptionError("the token is empty or holds a line break or another control character: give the token alone")
             # http.client sends a str header as latin-1; a token beyond it goes as UTF-8 (as serve reads it)
             self._headers["Authorization"] = b"Bearer " + token.encode("utf-8", "surrogateescape")
         self._local = threading.local()

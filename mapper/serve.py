@@ -70,6 +70,7 @@ from .endpoint import (
     MISSING_TOKEN,
     NOT_FOUND,
     THROTTLED,
+    TOKEN_SPACE,
     TOO_LARGE,
     UNAUTHORIZED,
     Limits,
@@ -246,7 +247,7 @@ class App:
     ):
         if max_body_bytes is not None and (isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1):
             raise OptionError(f"the largest body (max_body_bytes, --max-body-bytes) must be a positive number of bytes, not {max_body_bytes!r}")
-        if token is not None and not token.strip(_AROUND):
+        if token is not None and not token.strip(TOKEN_SPACE):
             raise OptionError("the token (token, --token-env) is empty or white space: give a token, or none to take requests without one")
         if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not 0 <= create_delay < math.inf:
             raise OptionError(f"the CREATING delay (create_delay, --create-delay) must be a number of seconds >= 0, not {create_delay!r}")
@@ -348,12 +349,9 @@ class App:
         # compare_digest: the time taken does not tell how much of a guess was right
         # (and the token without white space around it: no header's value has any, RFC 9110 5.5; a
         # token read from a file with its line end could never match otherwise)
-        if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token.strip(_AROUND))):
+        if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token.strip(TOKEN_SPACE))):
             raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
 
-
-#: White space a header's value never begins or ends with (and a line's end).
-_AROUND = " \t\r\n"
 
 #: The challenge of every 401 (HTTP requires one, RFC 9110 11.6.1; a bearer token's is RFC 6750's).
 _CHALLENGE = 'Bearer realm="mapper-serve"'
