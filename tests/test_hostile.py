@@ -1032,3 +1032,18 @@ def test_a_jmespath_function_that_overflows_refuses_its_record_alone(fast: bool,
     (tmp_path / "r.ndjson").write_bytes(data)
     proc = run("validate", tmp_path / "s.json", tmp_path / "r.ndjson")
     assert proc.returncode == 1 and "OverflowError" in proc.stdout.decode()
+
+
+def test_bench_counts_the_records_bytes_of_gzip_on_stdin_as_of_a_gzip_file(tmp_path: Path, sink_file: Path) -> None:
+    # a .gz file is unpacked as it is read (bytes and MB/s counted of the records' text); gzip on
+    # stdin was kept packed: its bytes and MB/s were the compressed ones, its runs timed the unpacking
+    import gzip
+
+    records = good(50)
+    packed = tmp_path / "r.ndjson.gz"
+    packed.write_bytes(gzip.compress(records))
+    for args, stdin in (((packed,), b""), (("-",), packed.read_bytes())):
+        p = run("bench", sink_file, *args, "--repeat", "1", "--json", "-", input=stdin)
+        assert p.returncode == 0, p.err
+        figures = json.loads(p.stdout)
+        assert (figures["records"], figures["bytes"]) == (50, len(records)), args
