@@ -101,7 +101,7 @@ import numpy as np
 
 from .api import Mapper, compile_sink
 from .batch import Batch
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, load_cli_sink
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink
 from .engine.reader import HEAD_SIZE, format_of
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
@@ -777,8 +777,8 @@ def add_spark_parser(sub: Any) -> None:
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*] unless spark-submit set one)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
-    p.add_argument("--id-field", metavar="COLUMN", help="the column whose value is the record's _id (for a bare definition array)")
-    p.add_argument("--primary-key-fields", metavar="COLUMNS", help="comma-separated columns joined with | into a string _id")
+    p.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id (for a bare definition array)")
+    p.add_argument("--primary-key-fields", type=fields_option, metavar="COLUMNS", help="comma-separated columns joined with | into a string _id")
     p.add_argument("--allow-missing-fields", dest="allow_missing", action="store_true", default=None, help="keep records lacking a mapped value")
     p.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="refuse each record lacking a mapped value (code missing)")
     p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar or JVM warnings; only the counts")

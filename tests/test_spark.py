@@ -708,6 +708,35 @@ def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_pat
         assert "cannot write /proc/nope" in run(EXAMPLE_RECORDS, "-o", "/proc/nope")
 
 
+def test_spark_validate_identity_options_are_read_as_validate_reads_them(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """--primary-key-fields a,b is two fields (it was taken letter by letter: "ab" keyed on a and b, "a,b" on ','), and an empty name is a usage error, as for validate."""
+    import mapper.spark
+    from mapper.cli import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_validate(_spark: Any, sink: Any, *_args: Any, **_kwargs: Any) -> Any:
+        seen["sink"] = sink
+        return mapper.spark.ValidateCounts(1, 1, 0, {})
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: None)
+    monkeypatch.setattr(mapper.spark, "validate_files", fake_validate)
+    bare = tmp_path / "bare.json"
+    bare.write_text(
+        '[{"name": "a", "path": ["a"], "type": "string"}, {"name": "b", "path": ["b"], "type": "int"}, {"name": "ab", "path": ["ab"], "type": "int"}]'
+    )
+    base = ["spark-validate", str(bare), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q", "--allow-missing-fields"]
+    for option, value, want in (("--primary-key-fields", "a,b", ("a", "b")), ("--primary-key-fields", "ab", ("ab",)), ("--id-field", "ab", "ab")):
+        seen.clear()
+        assert main([*base, option, value]) == 0, capsys.readouterr().err
+        sink = seen["sink"]
+        assert (sink.primary_key_fields if option == "--primary-key-fields" else sink.id_field) == want
+    for option, value in (("--primary-key-fields", "a,,b"), ("--id-field", "")):
+        with pytest.raises(SystemExit) as exc:
+            main([*base, option, value])
+        assert exc.value.code == 2 and f"argument {option}:" in capsys.readouterr().err
+
+
 def test_inputs_spark_reads_as_they_are() -> None:
     """Without a JVM: what the checks let through, and what they give Spark."""
     from mapper.spark import FILE_COLUMN, _free_name, check_inputs
