@@ -17,11 +17,13 @@ import json
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Callable
 
 from .commands import check_paths, load_cli_sink, map_options
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
+from .engine.parallel import can_fork, splittable
 from .engine.reader import _GZIP, open_input, read_input, units_for
 from .engine.runner import run
 from .errors import MapperError
@@ -67,6 +69,20 @@ def _read_all(names: list[str]) -> list[bytes]:
             data = read_input(gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"))
         parts.append(data)
     return parts
+
+
+def one_process_reason(names: list[str], options: MapOptions) -> str | None:
+    """Why ``validate --workers`` would map these inputs in one process (in its words), or
+    None when it cuts the input into ranges, one per worker: bench then does the same."""
+    if len(names) > 1:
+        return "several inputs"
+    if names[0] == "-" or not Path(names[0]).is_file():
+        return "the input is not a regular file, so it cannot be cut into ranges"
+    if not splittable(Path(names[0]), options):
+        return "the input is not NDJSON (a JSON document, a request body or gzip cannot be cut at line ends)"
+    if not can_fork():
+        return "this platform cannot fork worker processes"
+    return None
 
 
 def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> dict[str, Any]:
@@ -131,8 +147,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
             check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)
         parts = _read_all(args.records)
-        if options.workers > 1 and len(parts) > 1 and not args.quiet:
-            print(f"mapper: --workers {options.workers}: several inputs: mapping in one process", file=sys.stderr)
+        why = one_process_reason(args.records, options) if options.workers > 1 else None
+        if why is not None:  # what validate would do with them: measured as it runs
+            if not args.quiet:
+                print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
+            options = replace(options, workers=1)
         own = measure_mapper(compile_definition(sink), parts, args.repeat, options)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)

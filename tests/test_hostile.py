@@ -1047,3 +1047,28 @@ def test_bench_counts_the_records_bytes_of_gzip_on_stdin_as_of_a_gzip_file(tmp_p
         assert p.returncode == 0, p.err
         figures = json.loads(p.stdout)
         assert (figures["records"], figures["bytes"]) == (50, len(records)), args
+
+
+def test_bench_with_workers_maps_in_one_process_where_validate_does_and_says_so(tmp_path: Path, sink_file: Path) -> None:
+    # a JSON array was mapped in one process while bench said "stages: not measured with --workers
+    # (each worker times its own range)" of workers that never ran; a .gz file or stdin, which
+    # validate --workers maps in one process, was unpacked and timed with workers
+    import gzip
+
+    array = tmp_path / "a.json"
+    array.write_bytes(b"[" + b",".join(good(20).splitlines()) + b"]")
+    packed = tmp_path / "r.ndjson.gz"
+    packed.write_bytes(gzip.compress(good(20)))
+    for args, stdin, why in (
+        ((array,), b"", "the input is not NDJSON"),
+        ((packed,), b"", "the input is not NDJSON"),
+        (("-",), good(20), "the input is not a regular file"),
+    ):
+        p = run("bench", sink_file, *args, "--repeat", "1", "--workers", "2", "--json", "-", input=stdin)
+        assert p.returncode == 0, p.err
+        assert f"--workers 2: {why}" in p.err and "mapping in one process" in p.err, (args, p.err)
+        assert f"--workers 2: {why}" in run("validate", sink_file, *args, "--workers", "2", input=stdin).err  # validate's own words
+        figures = json.loads(p.stdout)
+        assert figures["records"] == 20 and figures["mapper"]["stages"] is not None, args
+    p = run("bench", sink_file, array, "--repeat", "1", "--workers", "2", "-q")
+    assert p.returncode == 0 and p.err == "" and "not measured" not in p.stdout.decode()
