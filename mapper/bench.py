@@ -28,7 +28,7 @@ from .engine.reader import _GZIP, open_input, read_input, units_for
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
-from .report import BatchRejected, Report
+from .report import BatchRejected, Report, plural
 from .writers import atomic_output
 
 
@@ -176,7 +176,7 @@ def _print(own: dict[str, Any], nbytes: int) -> None:
     st = own["stages"]
     total = own["seconds"]
     print(
-        f"mapper: {own['records']:,} records, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
+        f"mapper: {plural(own['records'], 'record')}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
     )
     if st is None:
         print("  stages: not measured with --workers (each worker times its own range)")
@@ -186,4 +186,7 @@ def _print(own: dict[str, Any], nbytes: int) -> None:
     stats = own.get("stats") or {}
     if stats:
         runs = ", ".join(f"{stats.get(t + '_runs', 0)} {t}" for t in ("exact", "lax", "lenient", "loose") if stats.get(t + "_runs"))
-        print(f"  fast path: {stats.get('fast_records', 0):,} records ({runs or 'no runs'}); careful path: {stats.get('careful_records', 0):,} records")
+        fast, careful = stats.get("fast_records", 0), stats.get("careful_records", 0)
+        rest = own["records"] - fast - careful  # refused as read (invalid JSON, too large, no records array): neither path decodes them
+        undecoded = f"; refused before decoding: {plural(rest, 'record')}" if rest > 0 else ""
+        print(f"  fast path: {plural(fast, 'record')} ({runs or 'no runs'}); careful path: {plural(careful, 'record')}{undecoded}")

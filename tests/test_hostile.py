@@ -1072,3 +1072,15 @@ def test_bench_with_workers_maps_in_one_process_where_validate_does_and_says_so(
         assert figures["records"] == 20 and figures["mapper"]["stages"] is not None, args
     p = run("bench", sink_file, array, "--repeat", "1", "--workers", "2", "-q")
     assert p.returncode == 0 and p.err == "" and "not measured" not in p.stdout.decode()
+
+
+def test_bench_accounts_for_every_record_by_path(tmp_path: Path, sink_file: Path) -> None:
+    # a line that is not JSON takes neither path: "fast path: 1 records (1 loose); careful path: 2 records" of 4 records
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(good(1) + b"[1]\nnot json\n")
+    p = run("bench", sink_file, records, "--repeat", "1")
+    assert p.returncode == 0, p.err
+    line = p.stdout.decode().splitlines()[-1]
+    assert line.startswith("  fast path: 1 record (") and line.endswith("; careful path: 1 record; refused before decoding: 1 record"), line
+    records.write_bytes(good(1))
+    assert run("bench", sink_file, records, "--repeat", "1").stdout.decode().startswith("mapper: 1 record, ")
