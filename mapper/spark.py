@@ -949,7 +949,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels
             signal.signal(signal.SIGINT, on_interrupt)
             try:
-                counts = validate_files(spark, sink, paths, args.output, strict=args.strict, overwrite=args.overwrite)
+                counts = validate_files(spark, sink, paths, _spark_path(args.output), strict=args.strict, overwrite=args.overwrite)
             except KeyboardInterrupt:
                 _twice(spark.stop)  # the tasks are cancelled: the JVM ends quietly, not torn down under them
                 raise
@@ -1071,8 +1071,15 @@ def check_inputs(paths: Sequence[str]) -> list[str]:
             raise OptionError(f"no such file: {path}")
         else:
             _check_entry(local, explicit=True, shown=path)
-        out.append(os.path.abspath(local) if local == path else path)
+        out.append(_spark_path(path))
     return out
+
+
+def _spark_path(path: str) -> str:
+    """``path`` as Spark is given it: a local one absolute (``file:rel.ndjson`` too, which Hadoop
+    refuses as a relative path in an absolute URI), a remote one as it is."""
+    local = _local_path(path)
+    return os.path.abspath(local) if local is not None and (local == path or not os.path.isabs(local)) else path
 
 
 def _glob(pattern: str) -> list[str]:

@@ -752,6 +752,28 @@ def test_inputs_spark_reads_as_they_are() -> None:
     assert _free_name(FILE_COLUMN, ["file", FILE_COLUMN.upper()]) == FILE_COLUMN + "_2"
 
 
+def test_relative_file_uris_are_given_to_spark_as_absolute_paths(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """``file:rel.ndjson`` and ``-o file:out``: Hadoop refused them after the JVM had started (URISyntaxException: Relative path in absolute URI)."""
+    import mapper.spark
+    from mapper.cli import main
+    from mapper.spark import check_inputs
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLE_RECORDS, "rel.ndjson")
+    assert check_inputs(["file:rel.ndjson", "file:rel*.ndjson"]) == [str(tmp_path / "rel.ndjson"), str(tmp_path / "rel*.ndjson")]
+    seen: dict[str, Any] = {}
+
+    def fake_validate(_spark: Any, _sink: Any, paths: Any, output: str, **_kwargs: Any) -> Any:
+        seen.update(paths=paths, output=output)
+        return mapper.spark.ValidateCounts(3, 3, 0, {})
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: None)
+    monkeypatch.setattr(mapper.spark, "validate_files", fake_validate)
+    assert main(["spark-validate", str(EXAMPLE_SINK), "file:rel.ndjson", "-o", "file:out", "-q"]) == 0, capsys.readouterr().err
+    assert seen == {"paths": [str(tmp_path / "rel.ndjson")], "output": str(tmp_path / "out")}
+    assert "-> file:out/mapped" in capsys.readouterr().out  # what the user named
+
+
 def test_spark_validate_output_checks_leave_nothing(tmp_path: Path) -> None:
     import gzip
 
