@@ -1245,13 +1245,16 @@ def check_output(output: str) -> None:
 
 def check_output_apart(output: str, paths: Sequence[str]) -> None:
     """Refuse an output directory an input reads, or that holds an input: a directory holding
-    it, a glob matching it or a directory above it (a second run read the first one's
-    results as records; ``--overwrite`` would remove the input)."""
+    it, a glob matching it, a directory above it or what it will hold (a second run read the
+    first one's results as records; ``--overwrite`` would remove the input)."""
     local = _local_path(output)
     if local is None:
         return
     out = os.path.realpath(local)
     above = [out, *(str(p) for p in PurePath(out).parents)]
+    # what a glob may match below OUT: the result directories and the files Spark writes in them
+    below = [os.path.join(out, "mapped", "part-00000-0-c000.snappy.parquet"), os.path.join(out, "refused", "part-00000-0-c000.json")]
+    below += [os.path.dirname(p) for p in below]
     for path in paths:
         src = _local_path(path)
         if src is None:
@@ -1259,7 +1262,7 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
         if "[^" in src or "\\" in src:
             continue  # Hadoop's glob syntax Python reads otherwise (as check_inputs leaves it to Spark)
         if any(ch in src for ch in _GLOB):
-            hit = any(PurePath(a).match(os.path.abspath(pattern)) for pattern in _braces(src) for a in above)
+            hit = any(PurePath(a).match(os.path.abspath(pattern)) for pattern in _braces(src) for a in above + below)
         else:
             real = os.path.realpath(src)
             hit = out == real or out.startswith(real + os.sep) or real.startswith(out + os.sep)

@@ -873,6 +873,11 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
         with pytest.raises(OutputError, match="reads it"):  # (a second run read the first one's results as records)
             check_output_apart(str(out), [pattern])
     check_output_apart(str(tmp_path / "elsewhere"), [str(inputs / "*")])
+    # a glob reaching below OUT: 'in/*/*' read OUT/mapped's Parquet files as records on the second run
+    for pattern in ("*/*", "*/*/*", "{a.ndjson,out}/*", "out/m*", "*/refused/*.json"):
+        with pytest.raises(OutputError, match="reads it"):
+            check_output_apart(str(inputs / "out"), [str(inputs / pattern)])
+    check_output_apart(str(inputs / "out"), [str(inputs / "*/*.ndjson")])  # matches nothing mapper writes
     ns = argparse.Namespace
     for master in ("local[x]", "localhost", "local[2"):
         with pytest.raises(mapper.OptionError, match="--master"):
