@@ -85,6 +85,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import signal
 import stat
 import sys
@@ -105,6 +106,7 @@ from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_o
 from .engine.reader import HEAD_SIZE, format_of
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
+from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
 
@@ -997,9 +999,13 @@ def _quiet_interrupts() -> Iterator[None]:
 
 def _check_input_options(args: argparse.Namespace) -> None:
     if args.records_path is not None:
+        try:  # jq's path to the records: .data.items[], ."a.b"[]
+            jq = "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in records_path_keys(args.records_path))
+        except OptionError:
+            jq = ".PATH"
         raise OptionError(
             "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
-            "extract the records first, e.g. jq -c '.PATH[]' FILE > records.ndjson"
+            f"extract the records first, e.g. jq -c {shlex.quote(jq + '[]')} FILE > records.ndjson"
         )
     if args.input_format not in (None, "ndjson"):
         raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
