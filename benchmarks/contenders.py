@@ -1,8 +1,8 @@
 """The peers ``mapper`` is measured against: same input, same sink, numpy columns out.
 
 Every contender is a small class with one interface, so the benchmark runner
-(``python -m benchmarks.run``) and ``mapper bench --compare`` can run them side by
-side in one process:
+(``python -m benchmarks.run``, also ``--sink SINK --data RECORDS`` on your own) can run
+them side by side in one process (``mapper bench`` times mapper alone):
 
 * :meth:`Contender.available` - can it run here (optional packages are imported
   lazily, so a missing one is a note, not an ImportError)?
