@@ -1268,7 +1268,7 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
         if "[^" in src or "\\" in src:
             continue  # Hadoop's glob syntax Python reads otherwise (as check_inputs leaves it to Spark)
         if any(ch in src for ch in _GLOB):
-            hit = any(PurePath(a).match(os.path.abspath(pattern)) for pattern in _braces(src) for a in above + below)
+            hit = any(PurePath(a).match(_real_pattern(pattern)) for pattern in _braces(src) for a in above + below)
         else:
             real = os.path.realpath(src)
             hit = out == real or out.startswith(real + os.sep) or real.startswith(out + os.sep)
@@ -1276,6 +1276,13 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
             raise OutputError(
                 f"cannot write {output}: the input {path} reads it, or is in it (its results would be read as records next time); write it elsewhere"
             )
+
+
+def _real_pattern(pattern: str) -> str:
+    """A glob, absolute, its directories before the first glob character resolved as OUT's are (symlinks)."""
+    parts = PurePath(os.path.abspath(pattern)).parts
+    fixed = next((i for i, part in enumerate(parts) if any(ch in part for ch in _GLOB)), len(parts))
+    return os.path.join(os.path.realpath(os.path.join(*parts[:fixed])), *parts[fixed:])
 
 
 def _first_line(exc: BaseException) -> str:

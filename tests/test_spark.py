@@ -879,6 +879,10 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
         with pytest.raises(OutputError, match="reads it"):
             check_output_apart(str(inputs / "out"), [str(inputs / pattern)])
     check_output_apart(str(inputs / "out"), [str(inputs / "*/*.ndjson")])  # matches nothing mapper writes
+    (tmp_path / "link").symlink_to(inputs)  # a glob through a symlink reaches the same directory
+    for pattern in ("*", "*/*"):
+        with pytest.raises(OutputError, match="reads it"):
+            check_output_apart(str(inputs / "out"), [str(tmp_path / "link" / pattern)])
     ns = argparse.Namespace
     for master in ("local[x]", "localhost", "local[2"):
         with pytest.raises(mapper.OptionError, match="--master"):
