@@ -537,6 +537,8 @@ def map_dataframe(
         raise OptionError(f"allow_missing_fields must be True, False or None (the sink's), not {allow_missing_fields!r}")
     if not isinstance(strict, bool):
         raise OptionError(f"strict must be True or False, not {strict!r}")
+    if not isinstance(column, str):
+        raise OptionError(f"column must be the name of the DataFrame's column of JSON text (a str), not {column!r}")
     loaded = load_sink(sink)
     if allow_missing_fields is not None and allow_missing_fields != loaded.allow_missing_fields:
         loaded = replace(loaded, allow_missing_fields=allow_missing_fields)

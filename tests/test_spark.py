@@ -437,6 +437,9 @@ def test_options_are_checked_before_any_job(spark: Any) -> None:
         map_dataframe(df, gen.SINK, column="text")
     with pytest.raises(mapper.OptionError, match="bigint"):
         map_dataframe(df, gen.SINK, column="_id")
+    for column in (None, 1, ["value"]):  # (an AttributeError or TypeError of its own before)
+        with pytest.raises(mapper.OptionError, match="column must be"):
+            map_dataframe(df.withColumnRenamed("_id", "k"), gen.SINK, column=column)  # type: ignore[arg-type]
     with pytest.raises(mapper.OptionError):
         map_dataframe(df.withColumnRenamed("_id", "k"), gen.SINK, allow_missing_fields="no")  # type: ignore[arg-type]
     with pytest.raises(mapper.DefinitionError):
