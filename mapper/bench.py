@@ -11,7 +11,6 @@ the same sink and data.
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import json
 import sys
@@ -24,7 +23,7 @@ from .commands import check_paths, load_cli_sink, map_options
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import can_fork, splittable
-from .engine.reader import _GZIP, open_input, read_input, units_for
+from .engine.reader import MAGIC_SIZE, open_input, read_input, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
@@ -55,7 +54,7 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
 
 def _read_all(names: list[str]) -> list[bytes]:
     """Each input's bytes as read, one part per input: several inputs are one batch, each
-    read in its own format. gzip is unpacked here, on stdin as :func:`open_input` unpacks
+    read in its own format. A compressed input is unpacked here, on stdin as :func:`open_input` unpacks
     a file: the figures count the records' text, and the timed runs do not unpack."""
     parts = []
     for name in names:
@@ -65,8 +64,9 @@ def _read_all(names: list[str]) -> list[bytes]:
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
-        if data[:2] == _GZIP:
-            data = read_input(gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb"))
+        unpack = unpacker(data[:MAGIC_SIZE])
+        if unpack is not None:
+            data = read_input(unpack(io.BytesIO(data)))
         parts.append(data)
     return parts
 
@@ -79,7 +79,7 @@ def one_process_reason(names: list[str], options: MapOptions) -> str | None:
     if names[0] == "-" or not Path(names[0]).is_file():
         return "the input is not a regular file, so it cannot be cut into ranges"
     if not splittable(Path(names[0]), options):
-        return "the input is not NDJSON (a JSON document, a request body or gzip cannot be cut at line ends)"
+        return "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
     if not can_fork():
         return "this platform cannot fork worker processes"
     return None

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
             "records",
             metavar="RECORDS",
             nargs="*",
-            help="record files (NDJSON, JSON array, endpoint body; .gz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
+            help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
         )
         if name == "validate":
             p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")

@@ -319,7 +319,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             elif inputs[0] == "-" or not Path(inputs[0]).is_file():
                 why = "the input is not a regular file, so it cannot be cut into ranges"
             else:
-                why = "the input is not NDJSON (a JSON document, a request body or gzip cannot be cut at line ends)"
+                why = "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
     _stdin_note(inputs, args.quiet)
     rejects = RejectsWriter(args.rejects) if args.rejects else None

@@ -1280,3 +1280,35 @@ def test_the_text_report_cuts_a_long_path_in_its_headers(tmp_path: Path) -> None
         (header,) = [line for line in proc.out.splitlines() if "(path " in line]
         assert len(header) < 300 and "...(3007 characters))" in header, header
     assert json_out(run("validate", sink, records, "--report", "json"))["errors"][0]["path"] == "$." + path
+
+
+@pytest.mark.parametrize("kind", ["bz2", "xz"])
+def test_bzip2_and_xz_inputs_are_unpacked_as_gzip_is(f: Files, tmp_path: Path, kind: str) -> None:
+    """Found by a bug hunt: a .bz2 file was read as its compressed bytes (every record
+    invalid_json, exit 1), where spark-validate read it. bzip2 and xz by their first
+    bytes, whatever the name: a file, stdin, bytes given to the API, several streams."""
+    import bz2
+    import lzma
+
+    compress = {"bz2": bz2.compress, "xz": lzma.compress}[kind]
+    text = f.gz.read_bytes()
+    plain = gzip.decompress(text)
+    packed = tmp_path / f"records.ndjson.{kind}"
+    packed.write_bytes(compress(plain))
+    expected = [(r, ln, c) for r, (ln, c) in sorted(MIXED_BAD.items())]
+    for p in (run("validate", f.sink, packed, "--report", "json"), run("validate", f.sink, "-", "--report", "json", input=packed.read_bytes())):
+        rep = json_out(p)
+        assert p.returncode == EXIT_REJECTED and rep["records"] == 6
+        assert [(e["record"], e["line"], e["code"]) for e in rep["errors"]] == expected
+    twice = tmp_path / f"twice.{kind}"  # (cat a.bz2 b.bz2: two streams, one file)
+    twice.write_bytes(compress(plain) * 2)
+    m = mapper.compile_sink(f.sink)
+    assert m.validate(twice).records == 12 and m.validate(packed.read_bytes()).records == 6
+    cut = tmp_path / f"cut.{kind}"
+    cut.write_bytes(packed.read_bytes()[:60])
+    p = run("validate", f.sink, cut)
+    assert p.returncode == EXIT_USAGE and p.err.startswith(f"mapper: cannot read {cut}: ") and "Traceback" not in p.err
+    zstd = tmp_path / "records.ndjson.zst"  # the standard library cannot unpack zstd: said, not read as text
+    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(20))
+    p = run("validate", f.sink, zstd)
+    assert p.returncode == EXIT_USAGE and "zstd-compressed" in p.err

@@ -47,7 +47,21 @@ from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
 from .core import Engine, finish_batch
-from .reader import _BOM, _GZIP, CHUNK_SIZE, HEAD_SIZE, blank, documents_units, format_of, line_limit, lone_object_notice, measured, split_lines, stream_lines
+from .reader import (
+    _BOM,
+    CHUNK_SIZE,
+    HEAD_SIZE,
+    MAGIC_SIZE,
+    blank,
+    documents_units,
+    format_of,
+    line_limit,
+    lone_object_notice,
+    measured,
+    split_lines,
+    stream_lines,
+    unpacker,
+)
 
 
 def can_fork() -> bool:
@@ -65,7 +79,7 @@ def splittable(records: Any, options: MapOptions) -> bool:
             head = fh.read(HEAD_SIZE + 1)
     else:
         return False
-    if head[:2] == _GZIP:
+    if unpacker(head[:MAGIC_SIZE]) is not None:  # compressed: read from its start only
         return False
     return options.input_format == "ndjson" or format_of(head) == "ndjson"
 

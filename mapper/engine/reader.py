@@ -17,9 +17,11 @@ knows nothing of the engine, which takes each unit by its type.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import re
 import shlex
@@ -48,7 +50,36 @@ HEAD_SIZE = 1 << 16
 
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
-_GZIP = b"\x1f\x8b"
+
+#: Compressed inputs, by their first bytes, and the standard library's reader of each (a
+#: file of several streams, as `cat a.gz b.gz` makes, is read whole by each).
+_UNPACKERS: tuple[tuple[bytes, Callable[[Any], Any]], ...] = (
+    (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
+    (b"BZh", lambda f: _named(bz2.BZ2File(f, mode="rb"), f)),
+    (b"\xfd7zXZ\x00", lambda f: _named(lzma.LZMAFile(f, mode="rb"), f)),  # noqa: SIM115 - the caller closes it
+)
+#: The longest of those magics, and zstd's, which the standard library (3.10-3.13) cannot read.
+MAGIC_SIZE = 6
+_ZSTD = b"\x28\xb5\x2f\xfd"
+
+
+def _named(stream: Any, source: Any) -> Any:
+    """``stream`` with its file's name (a GzipFile has one; the others not), for errors to name the file."""
+    name = getattr(source, "name", None)
+    if isinstance(name, str):
+        stream.name = name
+    return stream
+
+
+def unpacker(head: bytes) -> Callable[[Any], BinaryIO] | None:
+    """The reader that unpacks an input starting with ``head`` (gzip, bzip2, xz), or None
+    when it is not compressed; zstd is an :class:`InputError` saying what to do."""
+    for magic, opener in _UNPACKERS:
+        if head.startswith(magic) and (magic != b"BZh" or head[3:4].isdigit()):
+            return opener
+    if head.startswith(_ZSTD):
+        raise InputError("the input is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc FILE | mapper ... -)")
+    return None
 
 
 class Readable(Protocol):
@@ -920,7 +951,7 @@ def _starts_with_value(text: bytes) -> bool:
 def bytes_units(
     data: bytes, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
-    if data[:2] == _GZIP:  # gzip bytes, as a .gz file read into memory
+    if unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
     fmt = format_of(data[: HEAD_SIZE + 1]) if input_format == "auto" else input_format
@@ -950,7 +981,7 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
-    """Open a records file for reading, gunzipping ``.gz`` (or gzip-magic) files; ``-`` is stdin.
+    """Open a records file for reading, unpacking a compressed one (gzip, bzip2, xz: by its first bytes, whatever its name); ``-`` is stdin.
 
     ``path``: any ``os.PathLike``, one naming the file in bytes too (``os.scandir(b"dir")``'s entries)."""
     path = os.fsdecode(path)
@@ -971,10 +1002,12 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     except ValueError:  # the OS takes no NUL in a file name
         raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
-    magic = fh.peek(2)[:2]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
-    if magic == _GZIP:
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[return-value]
-    return fh
+    try:
+        unpack = unpacker(fh.peek(MAGIC_SIZE)[:MAGIC_SIZE])  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
+    except BaseException:
+        fh.close()
+        raise
+    return fh if unpack is None else unpack(fh)
 
 
 class _Prepend:
@@ -999,7 +1032,7 @@ def read_input(stream: Any, n: int = -1) -> bytes:
     stream) an :class:`InputError` naming the file: every reader of records uses this."""
     try:
         data = stream.read(n)
-    except (OSError, EOFError, ValueError, zlib.error) as exc:  # ValueError: a closed file; zlib: corrupt gzip data
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
         name = getattr(stream, "name", None)  # a file's (a GzipFile names its file's)
         where = name if isinstance(name, str) and name and not name.startswith("<") else "the input"
         raise InputError(f"cannot read {where}: {exc}") from None
@@ -1047,8 +1080,9 @@ def stream_units(
 ) -> Iterator[Unit]:
     reader = _Reader(stream)
     head = read_head(reader, HEAD_SIZE + 1)
-    if head[:2] == _GZIP:  # gzip, e.g. on stdin (files are unwrapped by open_input)
-        reader = _Reader(gzip.GzipFile(fileobj=_Prepend(head, stream), mode="rb"))  # type: ignore[arg-type, call-overload]
+    unpack = unpacker(head[:MAGIC_SIZE])
+    if unpack is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
+        reader = _Reader(unpack(_Prepend(head, stream)))
         head = read_head(reader, HEAD_SIZE + 1)
     fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(_BOM):
