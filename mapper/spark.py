@@ -96,7 +96,7 @@ import zlib
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePath
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -610,7 +610,7 @@ class ValidateCounts:
 def validate_files(
     spark: Any,
     sink: Sink | Any,
-    paths: Sequence[str],
+    paths: Sequence[str] | str | os.PathLike[str],
     output: str,
     *,
     allow_missing_fields: bool | None = None,
@@ -630,6 +630,7 @@ def validate_files(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    paths = _path_list(paths)
     fs = _FileSystem(spark, output)
     mapped_dir, refused_dir = _join_path(output, "mapped"), _join_path(output, "refused")
     if not overwrite:
@@ -1044,7 +1045,23 @@ def _hidden_error(shown: str, local: bool = True) -> OptionError:
     return OptionError(f"{shown}: Spark (Hadoop) skips files whose names start with '_' or '.' as hidden, so its records would be silently left out; {fix}")
 
 
-def check_inputs(paths: Sequence[str]) -> list[str]:
+def _path_list(paths: Any) -> list[str]:
+    """``paths`` as a list of str: one path (a str or ``os.PathLike``) is a list of one, not of its letters."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    elif isinstance(paths, (bytes, bytearray)) or not isinstance(paths, Iterable):
+        raise OptionError(f"paths must be a path or a list of paths, not {type(paths).__name__}")
+    out = []
+    for p in paths:
+        if not isinstance(p, (str, os.PathLike)):
+            raise OptionError(f"a path must be a str or an os.PathLike, not {type(p).__name__}: {p!r}")
+        out.append(os.fsdecode(p))
+    if not out:
+        raise OptionError("no paths given")
+    return out
+
+
+def check_inputs(paths: Sequence[str] | str | os.PathLike[str]) -> list[str]:
     """The paths to give Spark (local ones absolute), after refusing what Spark would misread.
 
     Local paths (no scheme, or ``file:``), and the files a local directory or glob holds:
@@ -1056,7 +1073,7 @@ def check_inputs(paths: Sequence[str]) -> list[str]:
     that cannot be read) naming the file and what to do.
     """
     out = []
-    for path in paths:
+    for path in _path_list(paths):
         local = _local_path(path)
         if local is None:  # remote: only the name can be checked (a directory, named with a final /, may be hidden itself)
             if not path.endswith("/") and _hidden(path.rsplit("/", 1)[-1]):

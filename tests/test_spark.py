@@ -754,6 +754,11 @@ def test_inputs_spark_reads_as_they_are() -> None:
     assert check_inputs([str(here / "rec*.ndjson")]) == [str(here / "rec*.ndjson")]
     assert check_inputs(["file:" + str(EXAMPLE_RECORDS)]) == ["file:" + str(EXAMPLE_RECORDS)]
     assert _free_name(FILE_COLUMN, ["file", FILE_COLUMN.upper()]) == FILE_COLUMN + "_2"
+    # one path (a str or a Path) is a list of one: a str was read letter by letter ("no such file: /")
+    assert check_inputs(str(EXAMPLE_RECORDS)) == check_inputs(EXAMPLE_RECORDS) == [str(EXAMPLE_RECORDS)]
+    for bad, message in ((b"x.ndjson", "not bytes"), ([1], "not int"), ([], "no paths given"), (None, "not NoneType")):
+        with pytest.raises(mapper.OptionError, match=message):
+            check_inputs(bad)  # type: ignore[arg-type]
 
 
 def test_relative_file_uris_are_given_to_spark_as_absolute_paths(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
