@@ -98,15 +98,16 @@ from functools import partial
 from pathlib import Path, PurePath
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+import msgspec
 import numpy as np
 
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink
-from .engine.reader import HEAD_SIZE, format_of
+from .engine.reader import HEAD_SIZE, format_of, record_arrays
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
-from .paths import records_path_keys
+from .paths import records_path_keys, to_dot_notation
 from .report import location_text, plural
 from .sink import load_sink
 
@@ -1003,7 +1004,7 @@ def _quiet_interrupts() -> Iterator[None]:
 def _check_input_options(args: argparse.Namespace) -> None:
     if args.records_path is not None:
         try:  # jq's path to the records: .data.items[], ."a.b"[]
-            jq = "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in records_path_keys(args.records_path))
+            jq = _jq_path(records_path_keys(args.records_path))
         except OptionError:
             jq = ".PATH"
         raise OptionError(
@@ -1175,6 +1176,26 @@ def _check_directory(path: str, partition: bool = False) -> None:
         )
 
 
+#: The largest document whose arrays of objects a refusal names (read whole to find them).
+_HINT_BYTES = 64 << 20
+
+
+def _record_arrays(path: str, head: bytes) -> list[tuple[tuple[str, ...], int]]:
+    """Where a local JSON document (an object) holds arrays of objects, if it is small enough to read."""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"{" or os.path.getsize(path) > _HINT_BYTES:
+        return []
+    try:
+        with open(path, "rb") as f:
+            return record_arrays(msgspec.json.decode(f.read().removeprefix(b"\xef\xbb\xbf")))
+    except (OSError, msgspec.DecodeError, ValueError, RecursionError):
+        return []
+
+
+def _jq_path(keys: Sequence[str]) -> str:
+    """jq's path to ``keys``: ``.data.items``, ``."a.b"``."""
+    return "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in keys)
+
+
 def _check_file(path: str, shown: str | None = None) -> None:
     shown = shown or path
     name = os.path.basename(path)
@@ -1219,6 +1240,13 @@ def _check_file(path: str, shown: str | None = None) -> None:
         return  # compressed otherwise: not looked into
     fmt = format_of(head)
     if fmt == "json":
+        arrays = [] if gz else _record_arrays(path, head)
+        if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
+            where = ", ".join(f"`{to_dot_notation(keys)}` ({n:,} object{'' if n == 1 else 's'})" for keys, n in arrays[:5])
+            raise OptionError(
+                f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {where}: "
+                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(_jq_path(arrays[0][0]) + '[]')} FILE > records.ndjson"
+            )
         raise OptionError(
             f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "
             f"convert it first, e.g. jq -c '.[]' FILE > records.ndjson (an array) or jq -c . FILE > records.ndjson (pretty-printed objects)"

@@ -761,6 +761,24 @@ def test_inputs_spark_reads_as_they_are() -> None:
             check_inputs(bad)  # type: ignore[arg-type]
 
 
+def test_a_document_holding_its_records_is_refused_with_the_jq_that_reaches_them(tmp_path: Path) -> None:
+    """Found by a bug hunt: a search API's {"statuses": [...]} got jq -c '.[]' or jq -c ., neither
+    of which gives the records (validate names --records-path statuses)."""
+    from mapper.spark import check_inputs
+
+    doc = tmp_path / "search.json"
+    doc.write_text(json.dumps({"search_metadata": {"count": 2}, "statuses": [{"id": 1}, {"id": 2}], "meta": {"a.b": [{"x": 1}]}}, indent=2))
+    with pytest.raises(mapper.OptionError) as info:
+        check_inputs([str(doc)])
+    message = str(info.value)
+    assert 'its arrays of objects are at `statuses` (2 objects), `meta."a.b"` (1 object)' in message
+    assert message.endswith("e.g. jq -c '.statuses[]' FILE > records.ndjson")
+    array = tmp_path / "array.json"  # an array: the general advice still
+    array.write_text(json.dumps([{"id": 1}, {"id": 2}], indent=2))
+    with pytest.raises(mapper.OptionError, match=r"jq -c '\.\[\]' FILE > records.ndjson \(an array\)"):
+        check_inputs([str(array)])
+
+
 def test_relative_file_uris_are_given_to_spark_as_absolute_paths(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     """``file:rel.ndjson`` and ``-o file:out``: Hadoop refused them after the JVM had started (URISyntaxException: Relative path in absolute URI)."""
     import mapper.spark

@@ -762,9 +762,10 @@ def _records_hint(data: bytes) -> str:
     return _hint_of(doc)
 
 
-def _hint_of(doc: Any) -> str:
-    """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
-    found: list[tuple[str, int]] = []
+def record_arrays(doc: Any) -> list[tuple[tuple[str, ...], int]]:
+    """Where a decoded document (or a Python one: any mapping, lists and tuples) holds arrays
+    of objects, the likely records: each array's keys and length, the longest first."""
+    found: list[tuple[tuple[str, ...], int]] = []
 
     def look(node: Any, prefix: tuple[str, ...], depth: int) -> None:
         if not isinstance(node, Mapping) or depth > 3:
@@ -774,14 +775,20 @@ def _hint_of(doc: Any) -> str:
                 continue
             path = (*prefix, key)
             if isinstance(value, (list, tuple)) and value and all(isinstance(v, Mapping) for v in value[:100]):
-                found.append((to_dot_notation(path), len(value)))  # keys quoted where a path needs it: meta."a.b"
+                found.append((path, len(value)))
             elif isinstance(value, Mapping):
                 look(value, path, depth + 1)
 
     look(doc, (), 0)
+    found.sort(key=lambda kv: -kv[1])
+    return found
+
+
+def _hint_of(doc: Any) -> str:
+    """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
+    found = [(to_dot_notation(path), n) for path, n in record_arrays(doc)]  # keys quoted where a path needs it: meta."a.b"
     if not found:
         return ""
-    found.sort(key=lambda kv: -kv[1])
     keys = ", ".join(f"`{k}` ({n:,} object{'' if n == 1 else 's'})" for k, n in found[:5])
     best = found[0][0]
     return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
