@@ -51,7 +51,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, json_problem, parse_body, service_loads
-from .errors import MapperError, Problem
+from .errors import MapperError, Problem, preview
 from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
 from .sink import check_sink, load_sink
@@ -533,7 +533,7 @@ class Store:
             part = unique[i : i + 500]
             sql = f"{table.select} WHERE _id IN ({', '.join('?' * len(part))})"
             for rec in self.db.execute(sql, part):
-                current[rec[0]] = (list(rec[1]), [_decode(v, t, w) for v, (_n, t, w, _q) in zip(rec[2:], table.columns)])
+                current[rec[0]] = _stored(table, rec)
         if not current and len(unique) == len(keys) and not any(w == "signed" for _n, _t, w, _q in table.columns):
             self._write_new(table, batch, keys)
             return
@@ -620,7 +620,11 @@ class Store:
             except sqlite3.Error as exc:  # (@_reads would see a generator's reads only after the call)
                 raise _read_error(self, exc) from None
             for rec in recs:
-                yield self._row(table, rec[1:])
+                try:
+                    row = self._row(table, rec[1:])
+                except sqlite3.Error as exc:  # a damaged row (as above)
+                    raise _read_error(self, exc) from None
+                yield row
             if len(recs) < n:
                 return
             after = recs[-1][0]
@@ -629,13 +633,12 @@ class Store:
 
     @staticmethod
     def _row(table: _Table, rec: tuple[Any, ...]) -> dict[str, Any]:
+        state, values = _stored(table, rec)
         key = rec[0]
         out: dict[str, Any] = {"_id": int(key) if table.id_kind == "uint64" else key}
-        state = rec[1]
-        for i, ((name, ctype, write, _q), value) in enumerate(zip(table.columns, rec[2:])):
-            s = state[i]
+        for (name, _t, _w, _q), s, value in zip(table.columns, state, values):
             if s == "v":
-                out[name] = _decode(value, ctype, write)
+                out[name] = value
             elif s == "n":
                 out[name] = None
         return out
@@ -708,6 +711,21 @@ def _encode(value: Any, write: str) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value <= _INT64_MAX:
         return str(value)
     return value
+
+
+def _stored(table: _Table, rec: tuple[Any, ...]) -> tuple[list[str], list[Any]]:
+    """A data row's ``_state`` letters and decoded values; :class:`_UnreadableRow` when it is
+    damaged (edited by hand, or by another program): a 500 naming the file, not a traceback."""
+    key, state = rec[0], rec[1]
+    try:
+        if not isinstance(state, str) or len(state) != len(table.columns) or state.strip("vn-"):
+            raise ValueError(f"its _state {preview(repr(state), 80)} is not one of v, n, - per column ({len(table.columns)})")
+        if table.id_kind == "uint64":
+            int(key)
+        values = [_decode(v, t, w) if s == "v" else None for v, s, (_n, t, w, _q) in zip(rec[2:], state, table.columns)]
+    except (ValueError, TypeError, OverflowError) as exc:  # (orjson's JSONDecodeError is a ValueError)
+        raise _UnreadableRow(f"the row of _id {preview(repr(key), 80)} in table {table.name!r} is damaged: {exc}") from None
+    return list(state), values
 
 
 def _decode(value: Any, ctype: str, write: str) -> Any:

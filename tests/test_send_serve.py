@@ -1346,6 +1346,41 @@ def test_a_stored_definition_mapper_cannot_read_is_a_500_and_a_usage_error_not_a
     assert rc == EXIT_USAGE and "cannot read the database" in err
 
 
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        ("SET _state = 'v'", "is not one of v, n, - per column"),
+        ("SET _state = 7", "its _state '7' is not"),
+        ("SET _state = substr(_state, 1, length(_state) - 1) || 'x'", "vx' is not"),
+    ],
+)
+def test_a_damaged_data_row_is_a_500_and_a_usage_error_not_a_traceback(tmp_path, capsys, edit, said):
+    # found by a bug hunt: a row whose _state was edited (one letter for several columns) made
+    # --query and the next upsert of that _id raise IndexError: a traceback
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        store.create_sink(SINK)
+        store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(1))]))
+        table = store._table(SINK_ID).name
+    con = sqlite3.connect(path)
+    con.execute(f'UPDATE "{table}" {edit}')
+    con.commit()
+    con.close()
+    rc, _out, err = main_in_process(capsys, "serve", "--db", path, "--query", SINK_ID)
+    assert rc == EXIT_USAGE and "cannot read the database" in err and "is damaged" in err and said in err, err
+    with Store(path) as store:
+        for read in (
+            lambda: store.rows(SINK_ID),
+            lambda: list(store.iter_rows(SINK_ID)),
+            lambda: store.ingest(SINK_ID, encode_body([orjson.dumps(aircraft(1))])),
+        ):
+            with pytest.raises(mapper.ServiceError) as info:
+                read()
+            assert info.value.status == 500 and "is damaged" in info.value.message
+
+
 def test_iter_rows_pages_after_the_last_row_not_by_offset(tmp_path):
     # paging by OFFSET made each page cost every row before it: 240,000 rows took 62 s at
     # page=100, and `serve --query` held the whole table (found by a hunt for slow paths)
