@@ -381,6 +381,17 @@ def test_ndjson_whose_first_two_lines_are_broken_is_read_a_line_at_a_time_beyond
     assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json"), (1, 2, "not_an_object")]
 
 
+def test_ndjson_whose_first_line_holds_invalid_utf8_is_still_read_a_line_at_a_time():
+    # a first record with an invalid UTF-8 byte in a string (a record, stored with the byte
+    # replaced) was taken for no JSON, the input read as values one after another, and two
+    # broken lines after it merged into one refused record: a record gone from the count
+    m = mapper.compile_sink(SINK)
+    text = b'{"hex": "a\xff"}\nxx\nnot json\n{"hex": "b"}\n'
+    report = m.validate(text)
+    assert report.records == 4
+    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
+
+
 def test_trailing_characters_are_placed_on_the_first_of_them():
     # msgspec points one byte past the first trailing character
     m = mapper.compile_sink(SINK)

@@ -862,6 +862,8 @@ def _decoded(line: bytes) -> Any:
     try:
         return _DECODE_ANY.decode(line)
     except msgspec.DecodeError as exc:
+        if "Invalid UTF-8" in str(exc):  # a value all the same: the engine reads it with each invalid byte replaced
+            return _decoded(line.decode("utf-8", "replace").encode())
         if "out of range" not in str(exc):
             return _NOT_JSON
     except (ValueError, RecursionError):
