@@ -66,6 +66,15 @@ def test_request_body_items_that_are_not_records(fast):
     ]
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_request_body_items_that_are_not_records_keep_their_text(fast):
+    # an item without "value" went to the dead letters with an empty raw text: the item lost
+    m = mapper.compile_sink(ID_UNDER_A)
+    body = b'{"records": [{"value": {"a": {"id": 1}}}, 5, {"nope": 1}, {"value": 7}, {"value": null}]}'
+    report = m.validate(body, fast=fast)
+    assert [(r.record, r.raw) for r in report.rejected] == [(1, b"5"), (2, b'{"nope": 1}'), (3, b"7"), (4, b"null")]
+
+
 def test_request_body_as_python_objects():
     m = mapper.compile_sink(ID_UNDER_A)
     rows, errors = outcome(m.map({"records": [{"value": {"a": {"id": 1}}}, 5, {"nope": 1}]}, on_error="skip"))

@@ -849,6 +849,10 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             value = _ITEM.decode(items[k]).value  # a view into the item's text: where the value stands in it
             at = _offset_in(items[k], value)
             raws[k - i] = sent[k][at : at + len(value)]
+        for j, raw in enumerate(raws):
+            if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
+                raws[j] = sent.get(i + j, part[j])
+                bad[j] = 'the request body item has no "value"'
         yield RawRecords(raws, None, bad or None)
 
 
