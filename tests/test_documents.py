@@ -392,6 +392,15 @@ def test_ndjson_whose_first_line_holds_invalid_utf8_is_still_read_a_line_at_a_ti
     assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
 
 
+def test_ndjson_whose_first_line_holds_a_lone_surrogate_escape_is_still_read_a_line_at_a_time():
+    # the same with an unpaired surrogate escape (stored as U+FFFD): msgspec refuses it
+    m = mapper.compile_sink(SINK)
+    text = b'{"hex": "a\\ud800"}\nxx\nnot json\n{"hex": "b"}\n'
+    report = m.validate(text)
+    assert report.records == 4
+    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
+
+
 def test_trailing_characters_are_placed_on_the_first_of_them():
     # msgspec points one byte past the first trailing character
     m = mapper.compile_sink(SINK)

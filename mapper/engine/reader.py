@@ -864,7 +864,7 @@ def _decoded(line: bytes) -> Any:
     """The JSON value of one line, or ``_NOT_JSON`` (a number past float64's range, ``1e400``,
     is JSON: the line is a value, whose record refuses that number where it is mapped)."""
     try:
-        return _DECODE_ANY.decode(line)
+        return _tolerant(_DECODE_ANY.decode, line)[0]  # (a lone surrogate escape is U+FFFD, as the engine reads it)
     except msgspec.DecodeError as exc:
         if "Invalid UTF-8" in str(exc):  # a value all the same: the engine reads it with each invalid byte replaced
             return _decoded(line.decode("utf-8", "replace").encode())
