@@ -401,6 +401,18 @@ def test_ndjson_whose_first_line_holds_a_lone_surrogate_escape_is_still_read_a_l
     assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
 
 
+def test_ndjson_whose_first_line_holds_nan_is_still_read_a_line_at_a_time():
+    # the same with NaN (no JSON, which the standard library's reading of documents takes):
+    # the broken lines after it were one record of two lines, the records counted one short
+    m = mapper.compile_sink(SINK)
+    report = m.validate(b'{"hex": NaN}\nxx\nnot json\n{"hex": "b"}\n')
+    assert report.records == 4
+    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(0, 1, b'{"hex": NaN}'), (1, 2, b"xx"), (2, 3, b"not json")]
+    # pretty-printed, an object holding NaN is still one bad record over its lines
+    report = m.validate(b'{\n  "hex": NaN\n}\n{\n  "hex": "b"\n}\n')
+    assert report.records == 2 and [(r.record, r.line) for r in report.rejected] == [(0, 1)]
+
+
 def test_trailing_characters_are_placed_on_the_first_of_them():
     # msgspec points one byte past the first trailing character
     m = mapper.compile_sink(SINK)

@@ -950,11 +950,14 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 
 def _starts_with_value(text: bytes) -> bool:
     """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
+    text_ = text.decode("utf-8", "surrogateescape")
     try:  # (the standard library's leniency kept: a pretty-printed object holding NaN is one bad record, not one a line)
-        json.JSONDecoder().raw_decode(text.decode("utf-8", "surrogateescape"))
+        _value, end = json.JSONDecoder().raw_decode(text_)
     except (ValueError, RecursionError):
         return False
-    return True
+    # a value on the first line alone (a record holding NaN) is a line of NDJSON: the lines
+    # after it are records of their own, broken or not
+    return "\n" in text_[:end]
 
 
 # ---------------------------------------------------------------------------------------
