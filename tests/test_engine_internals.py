@@ -8,6 +8,7 @@ errors, these fail, so the silent fallback to record-by-record decoding is notic
 from __future__ import annotations
 
 import linecache
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -283,6 +284,52 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
     leave["b"].set()
     threads["b"].join(10)
     assert gc.isenabled() and seen == {"a": False, "b": False}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
+    # the child inherited the count of runs under way: the forking thread's peer never ends
+    # there, so no run of the child switched the collector back on (off for good)
+    import gc
+    import threading
+    import time
+
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    inside, release = threading.Event(), threading.Event()
+
+    def records() -> Any:
+        yield {"id": 1}
+        inside.set()  # (read under the pause)
+        release.wait(10)
+        yield {"id": 2}
+
+    assert gc.isenabled()
+    t = threading.Thread(target=m.map, args=(records(),))
+    t.start()
+    try:
+        assert inside.wait(10) and not gc.isenabled()
+        pid = os.fork()
+        if pid == 0:  # the child: its own runs, then the collector as it was before any
+            try:
+                m.map([{"id": 3}, {"id": 4}, {"id": 5}])
+                m.validate([{"id": 3}])
+                os._exit(0 if gc.isenabled() else 1)
+            except BaseException:  # noqa: BLE001 - a child must never return into pytest
+                os._exit(2)
+        deadline = time.monotonic() + 20
+        while True:  # (a child stuck on an inherited lock is killed, and fails)
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        if not done:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        assert done and os.waitstatus_to_exitcode(status) == 0
+    finally:
+        release.set()
+        t.join(10)
+    assert gc.isenabled()
 
 
 def test_threads_reading_one_reports_lazy_warnings_at_once_see_them_whole():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ __all__ = ["iter_batches", "run"]
 _gc_lock = threading.Lock()
 _gc_pauses = 0  # runs under way in this process, on any thread
 _gc_was_enabled = False  # the collector's state when the first of them began
+_gc_mine = threading.local()  # .pauses: the runs under way on this thread
 
 
 @contextmanager
@@ -38,13 +40,32 @@ def gc_paused() -> Iterator[None]:
             _gc_was_enabled = gc.isenabled()
             gc.disable()
         _gc_pauses += 1
+        _gc_mine.pauses = getattr(_gc_mine, "pauses", 0) + 1
     try:
         yield
     finally:
         with _gc_lock:
             _gc_pauses -= 1
+            _gc_mine.pauses -= 1
             if not _gc_pauses and _gc_was_enabled:
                 gc.enable()
+
+
+def _gc_after_fork() -> None:
+    """In a child forked while runs were under way: only the forking thread's go on there.
+
+    The other threads' runs never end in the child, so their count is dropped (else no
+    run of the child switched the collector back on), and the lock is made anew (another
+    thread may have held it at the fork)."""
+    global _gc_lock, _gc_pauses
+    _gc_lock = threading.Lock()
+    inherited, _gc_pauses = _gc_pauses, getattr(_gc_mine, "pauses", 0)
+    if inherited and not _gc_pauses and _gc_was_enabled:
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_gc_after_fork)
 
 
 def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> Batch | Report:
