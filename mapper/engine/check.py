@@ -58,6 +58,7 @@ class RecordChecker:
         options = MapOptions(strict=strict, fast=False)
         self.out = RunOutput(compiled, options, keep_rejected=False, keep_failed=False, capacity=16)
         self.careful = CarefulPath(compiled, options, self.out)
+        self.busy = False  # checking a mapping: its get may check again on this thread (see thread_checker)
 
     def check(self, record: Any) -> list[RecordProblem]:
         """The errors, then the warnings, of one record: a mapping, or its JSON text (bytes or str).
@@ -80,7 +81,11 @@ class RecordChecker:
             if not map_few(self.careful.c, [text], careful, first_line=None):
                 careful.raw(text, 0, None)
         else:
-            careful.obj(record, 0, None)
+            self.busy = True  # (only a mapping's own code runs while checking)
+            try:
+                careful.obj(record, 0, None)
+            finally:
+                self.busy = False
         return [*collector.errors, *collector.warnings]
 
 
@@ -159,7 +164,11 @@ def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptio
 
 
 def thread_checker(compiled: CompiledSink, strict: bool) -> RecordChecker:
-    """This thread's checker of ``compiled`` (one per thread and ``strict``; the compiled sink is shared)."""
+    """This thread's checker of ``compiled`` (one per thread and ``strict``; the compiled sink is shared).
+
+    A new one while it is busy checking a mapping whose code (its ``get``) checks or
+    validates again on this thread: sharing it, the outer record's errors went to the
+    inner call."""
     local = compiled.memo.get("record_checkers")
     if local is None:
         local = compiled.memo["record_checkers"] = threading.local()
@@ -167,4 +176,6 @@ def thread_checker(compiled: CompiledSink, strict: bool) -> RecordChecker:
     if checker is None:
         checker = RecordChecker(compiled, strict=strict)
         setattr(local, "strict" if strict else "plain", checker)
+    elif checker.busy:
+        return RecordChecker(compiled, strict=strict)
     return checker
