@@ -332,6 +332,42 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     assert gc.isenabled()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_frozen():
+    # a run with workers froze the objects before forking and unfroze them all after: a
+    # process's own gc.freeze() (a preforking server's) was undone, and of two runs on
+    # threads, the first to end unfroze the objects under the other's forks
+    import gc
+    import threading
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.gen import SINK, generate
+
+    m = mapper.compile_sink(SINK)
+    data = generate(8000, "clean")
+    want = len(m.map(data))
+    counts: list[Any] = []
+
+    def run() -> None:
+        counts.append(len(m.map(data, workers=2)))
+
+    assert gc.get_freeze_count() == 0
+    for freeze in (True, False):
+        if freeze:
+            gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            threads = [threading.Thread(target=run) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            assert gc.get_freeze_count() == frozen and bool(frozen) == freeze
+        finally:
+            gc.unfreeze()
+    assert counts == [want] * 4
+
+
 def test_threads_reading_one_reports_lazy_warnings_at_once_see_them_whole():
     # a warning worded on first read: a second thread found its converter cleared halfway
     # (AssertionError, or a TypeError under -O) in about 2 of 5 rounds with a short switch interval

@@ -31,6 +31,7 @@ import secrets
 import shutil
 import signal
 import tempfile
+import threading
 import traceback
 from dataclasses import replace
 from functools import partial
@@ -423,6 +424,53 @@ def _copied(obj: Any) -> Any:
     return obj
 
 
+_freeze_lock = threading.Lock()
+_freezes = 0  # runs with workers under way in this process, on any thread
+_froze = False  # the first of them froze the objects (the process held none frozen of its own)
+_freezes_mine = threading.local()  # .n: those of this thread
+
+
+def _freeze() -> None:
+    """Keep the collector away from the objects the workers about to be forked share (see :func:`_thaw`).
+
+    One count for every thread, as :func:`mapper.engine.runner.gc_paused` keeps: each run
+    freezing and unfreezing alone thawed the objects under another thread's forks, and
+    ``gc.unfreeze`` thaws every frozen object, so a process's own (a preforking server's
+    ``gc.freeze()``) are left alone: nothing is frozen or thawed then."""
+    global _freezes, _froze
+    with _freeze_lock:
+        if not _freezes:
+            _froze = gc.get_freeze_count() == 0
+        if _froze:
+            gc.freeze()  # (the objects made since the first run froze too)
+        _freezes += 1
+        _freezes_mine.n = getattr(_freezes_mine, "n", 0) + 1
+
+
+def _thaw() -> None:
+    """The end of a run's :func:`_freeze`: the last run out thaws the objects, if the first froze them."""
+    global _freezes
+    with _freeze_lock:
+        _freezes -= 1
+        _freezes_mine.n -= 1
+        if not _freezes and _froze:
+            gc.unfreeze()
+
+
+def _freezes_after_fork() -> None:
+    # a child forked while another thread's run froze the objects: that run never ends
+    # there (the forking thread's own go on: a worker); the lock may have been held
+    global _freeze_lock, _freezes
+    _freeze_lock = threading.Lock()
+    inherited, _freezes = _freezes, getattr(_freezes_mine, "n", 0)
+    if inherited and not _freezes and _froze:
+        gc.unfreeze()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_freezes_after_fork)
+
+
 def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool, keep: Keep = _KEEP_ALL) -> tuple[Batch | None, Report]:
     """Map ``records`` (see :func:`splittable`) with ``options.workers`` processes, each taking a range of lines.
 
@@ -451,21 +499,21 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         """Worker ``k``'s file of refused records (None: they are not handed on)."""
         return None if spools is None else os.path.join(spools, f"{k}.pickle")
 
+    answered: set[int] = set()
     # Keep the collector away from the pages parent and children share: collections
     # touch every tracked object, and each touched page is copied (copy-on-write).
-    gc.freeze()
-    for start, end in zip(cuts[1:-1], cuts[2:]):
-        parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
-        inherited = [conn for _p, conn in procs] + [parent_conn]
-        names.append(segment_name(len(procs)))
-        spool = spool_of(len(procs))
-        args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool))
-        p = ctx.Process(target=_worker, args=args, daemon=True)
-        p.start()
-        child_conn.close()
-        procs.append((p, parent_conn))
-    answered: set[int] = set()
-    try:
+    _freeze()
+    try:  # (a fork that fails: the workers started are stopped, the objects thawed)
+        for start, end in zip(cuts[1:-1], cuts[2:]):
+            parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
+            inherited = [conn for _p, conn in procs] + [parent_conn]
+            names.append(segment_name(len(procs)))
+            spool = spool_of(len(procs))
+            args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool))
+            p = ctx.Process(target=_worker, args=args, daemon=True)
+            p.start()
+            child_conn.close()
+            procs.append((p, parent_conn))
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
             parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
         else:
@@ -511,7 +559,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
                 proc.join()
             if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
                 _unlink(names[k])
-        gc.unfreeze()
+        _thaw()
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
         return None, merged
