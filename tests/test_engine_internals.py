@@ -287,6 +287,7 @@ def test_overlapping_runs_on_threads_keep_the_collector_off_until_the_last_ends(
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # (Python 3.12+)
 def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     # the child inherited the count of runs under way: the forking thread's peer never ends
     # there, so no run of the child switched the collector back on (off for good)
@@ -333,6 +334,7 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # (Python 3.12+)
 def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_frozen():
     # a run with workers froze the objects before forking and unfroze them all after: a
     # process's own gc.freeze() (a preforking server's) was undone, and of two runs on
