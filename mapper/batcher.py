@@ -83,14 +83,16 @@ class Verdict:
 
     @property
     def accepted(self) -> bool:
-        if self._owner is not None:
-            self._owner._judge_pending()
+        owner = self._owner  # (looked at once: another thread may judge it, and clear it, meanwhile)
+        if owner is not None:
+            owner._judge_pending()
         return self._accepted
 
     @property
     def errors(self) -> tuple[RecordError, ...]:
-        if self._owner is not None:
-            self._owner._judge_pending()
+        owner = self._owner
+        if owner is not None:
+            owner._judge_pending()
         return self._errors
 
     def __repr__(self) -> str:

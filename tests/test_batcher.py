@@ -201,6 +201,29 @@ def test_to_batch_gives_the_rows_map_gives_for_the_same_records():
     assert rows == m.map(recs).to_rows()
 
 
+@pytest.mark.parametrize("read", ["accepted", "errors"])
+def test_a_verdict_judged_by_another_thread_between_two_looks_is_read_whole(monkeypatch, read):
+    # the verdict looked at its batcher twice, "is it waiting?" then "judge it": another
+    # thread judging it in between left None to call (AttributeError). Under the GIL the two
+    # looks are never split, so the other thread's clearing is played here between them
+    # (free-threaded Python splits them)
+    from mapper.batcher import Verdict
+
+    b = mapper.Batcher(SINK)
+    v = b.add(aircraft(1))
+    slot = Verdict.__dict__["_owner"]
+    looks = [0]
+
+    def owner(self: Verdict) -> Any:
+        looks[0] += 1
+        if looks[0] == 2:  # the second look: another thread judged it meanwhile
+            b._judge_pending()
+        return slot.__get__(self, Verdict)
+
+    monkeypatch.setattr(Verdict, "_owner", property(owner, slot.__set__))
+    assert getattr(v, read) == (True if read == "accepted" else ())
+
+
 def test_four_threads_share_one_batcher_nothing_lost_or_duplicated():
     b = mapper.Batcher(SINK, max_records=9, max_bytes=5_000)
     per_thread = 300
