@@ -284,14 +284,17 @@ class Strings:
     @property
     def utf8(self) -> tuple[np.ndarray, np.ndarray]:
         """``(data, offsets)``: uint8 UTF-8 bytes and int64 offsets (``n + 1`` of them)."""
-        if self._data is None:
+        data = self._data
+        if data is None:
             if self._chunks is not None:
-                self._data, self._offsets = _joined_utf8(self._chunks)
+                data, offsets = _joined_utf8(self._chunks)
             else:
                 assert self._objects is not None
-                self._data, self._offsets = objects_to_utf8(self._objects, self.valid)
+                data, offsets = objects_to_utf8(self._objects, self.valid)
+            self._offsets = offsets
+            self._data = data  # last: a thread that finds it held finds the offsets too
         assert self._offsets is not None
-        return self._data, self._offsets
+        return data, self._offsets
 
     def take(self, keep: np.ndarray) -> Strings:
         """The strings where the bool mask ``keep`` is True, in whichever forms are held."""

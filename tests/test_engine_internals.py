@@ -370,6 +370,34 @@ def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_froz
     assert counts == [want] * 4
 
 
+@pytest.mark.parametrize("held", ["objects", "chunks"])
+def test_strings_utf8_made_by_another_thread_is_read_whole(monkeypatch, held):
+    # the UTF-8 form was kept as (data, offsets) in that order, and the test for it looks at
+    # data: another thread asking between the two stores found no offsets (AssertionError).
+    # The GIL never splits the two stores; free-threaded Python does: played here
+    from mapper.batch import Strings
+
+    whole = Strings.from_objects(np.array(["a", "bb", None, "ccc"], dtype=object), np.array([True, True, False, True]))
+    if held == "chunks":
+        second = Strings.from_objects(np.array([None, "ccc"], dtype=object), np.array([False, True]))
+        parts = [Strings.from_objects(np.array(["a", "bb"], dtype=object)), Strings.from_utf8(*second.utf8, second.valid)]  # (in two forms)
+        strings = Strings.concat(parts)
+        assert strings.chunks is not None
+    else:
+        strings = whole
+    want = tuple(a.tolist() for a in Strings.from_objects(whole.objects.copy(), whole.valid).utf8)
+    seen: list[Any] = []
+    slot = Strings.__dict__["_data"]
+
+    def put(self: Strings, value: Any) -> None:
+        slot.__set__(self, value)
+        if self is strings and value is not None and not seen:  # another thread asks now
+            seen.append(tuple(a.tolist() for a in strings.utf8))
+
+    monkeypatch.setattr(Strings, "_data", property(lambda self: slot.__get__(self, Strings), put))
+    assert tuple(a.tolist() for a in strings.utf8) == want and seen == [want]
+
+
 def test_threads_reading_one_reports_lazy_warnings_at_once_see_them_whole():
     # a warning worded on first read: a second thread found its converter cleared halfway
     # (AssertionError, or a TypeError under -O) in about 2 of 5 rounds with a short switch interval
