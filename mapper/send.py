@@ -882,8 +882,8 @@ class SendRun:
     def _send(self, body: Body) -> None:
         first, last = body.tags[0], body.tags[-1]
         if self.sender is None:
-            assert self.dry_run_out is not None
-            self.dry_run_out.write(f"body {self.totals.bodies + 1}: records {first.index}-{last.index} ({body.count:,} records), {body.size:,} bytes\n")
+            if self.dry_run_out is not None:
+                self.dry_run_out.write(f"body {self.totals.bodies + 1}: records {first.index}-{last.index} ({body.count:,} records), {body.size:,} bytes\n")
             self.totals.bodies += 1
             self.totals.bytes += body.size
             self.totals.sent += body.count
@@ -948,7 +948,7 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--max-backoff", type=float, default=30.0, metavar="S", help="longest retry delay (default 30)")
     p.add_argument("--checkpoint", metavar="FILE", help="record the input position after each acknowledged body; resume from it when it exists")
     p.add_argument("--rejects", metavar="FILE", help="dead letters: every refused record as NDJSON, with source pre-validation or service")
-    p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size, send nothing")
+    p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size (on stderr with --report json), send nothing")
     p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
@@ -1037,7 +1037,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             Checkpoint(args.checkpoint if not args.dry_run else None),
             args.rejects,  # a dry run writes the records pre-validation refuses too
             progress=not args.quiet,
-            dry_run_out=sys.stdout if args.dry_run else None,
+            # the body lines are the dry run's output, but with --report json standard output holds the JSON alone
+            dry_run_out=None if not args.dry_run else sys.stdout if args.report == "text" else None if args.quiet else sys.stderr,
         )
         try:
             totals = run.run()

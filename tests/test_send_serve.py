@@ -1036,13 +1036,18 @@ def test_nothing_acknowledged_is_lost_when_serve_is_killed(tmp_path):
 
 def test_dry_run_prints_bodies_and_sends_nothing(tmp_path):
     records = write_records(tmp_path / "r.ndjson", 60)
-    proc = cli("send", SINK, records, "--dry-run", "--body-records", 20, "--report", "json")
+    proc = cli("send", SINK, records, "--dry-run", "--body-records", 20)
     assert proc.returncode == EXIT_REJECTED
     lines = [x for x in proc.out.splitlines() if x.startswith("body ")]
     accepted = 60 - len(refused_ids(60))
     assert len(lines) == -(-accepted // 20) and "(20 records)" in lines[0] and "bytes" in lines[0]
-    t = report_of(proc)
+    # with --report json standard output is the JSON alone (`| jq .` works): the body lines go to stderr
+    proc = cli("send", SINK, records, "--dry-run", "--body-records", 20, "--report", "json")
+    t = json.loads(proc.out)
     assert (t["sent"], t["stored"], t["dry_run"]) == (accepted, 0, True)
+    assert [x for x in proc.err.splitlines() if x.startswith("body ")] == lines
+    quiet = cli("send", SINK, records, "--dry-run", "--body-records", 20, "--report", "json", "-q")
+    assert json.loads(quiet.out) == {**t, "seconds": json.loads(quiet.out)["seconds"]} and quiet.err == ""
     assert cli("send", SINK, SEED, "--dry-run", "-q").returncode == EXIT_OK
 
 
