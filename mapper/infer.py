@@ -570,7 +570,7 @@ class _Scanner:
         if len(self.bad_examples) < BAD_EXAMPLES:
             ex: dict[str, Any] = {"record": idx, "line": line, "reason": reason}
             if source is not None:
-                ex["source"] = source
+                ex["file"] = source
             self.bad_examples.append(ex)
 
     def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> None:
@@ -1187,7 +1187,8 @@ class InferResult:
     in which the key is present (null included), for every path seen. ``skipped``: dot path (or
     ``path.*`` for everything under it) -> why it is not in the draft. ``notes``: what else to know
     (identity fallback, capped scales). ``records``: JSON-object records read; ``bad_records``:
-    records that are not JSON objects or not JSON (examples in ``bad_examples``).
+    records that are not JSON objects or not JSON (examples in ``bad_examples``: ``record``, ``line``,
+    ``reason`` and, with several inputs, ``file``, as validate names it).
     """
 
     body: dict[str, Any]
@@ -1269,7 +1270,7 @@ class InferResult:
         if self.bad_records:
             print(f"bad records (not JSON, or not JSON objects; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
-                where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['source']}" if ex.get("source") else "")
+                where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
                 print(f"  {where}: {ex['reason']}", file=out)
         if self.conflicts:
             print("conflicts (paths with several JSON types; record indices are 0-based):", file=out)
@@ -1557,7 +1558,7 @@ def _draft(
         bad = ""
         if sc.bad:  # the reader's words, as validate says them
             ex = sc.bad_examples[0]
-            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['source']}" if ex.get("source") else "")
+            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
             bad = f": {plural(sc.bad, 'record')} read, not JSON objects ({where}: {ex['reason']})"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats

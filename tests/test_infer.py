@@ -685,6 +685,15 @@ def test_cli_report_json_is_one_object(records_file: Path, capsys: pytest.Captur
     assert obj["presence"] == {"hex": 1.0, "alt": 1.0, "data": 1.0, "data.t": 1.0}
 
 
+def test_cli_report_json_names_a_bad_records_file_as_validate_does(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # validate's errors and dead letters say `file`; infer said `source` for the same thing
+    (tmp_path / "a.ndjson").write_bytes(ndjson({"id": 1}, {"id": 2}))
+    (tmp_path / "b.ndjson").write_bytes(ndjson({"id": 3}) + b"not json\n")
+    assert cli(str(tmp_path / "a.ndjson"), str(tmp_path / "b.ndjson"), "--report", "json", "-q") == 0
+    (bad,) = json.loads(capsys.readouterr().out)["bad_examples"]
+    assert bad["file"] == str(tmp_path / "b.ndjson") and "source" not in bad and (bad["record"], bad["line"]) == (3, 2)
+
+
 def test_cli_options(records_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(str(records_file), "--quiet", "--exclude", "data.*", "--primary-key-fields", "hex") == 0
     out, err = capsys.readouterr()
