@@ -47,7 +47,7 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         dest="json_out",
         metavar="FILE",
         help="also write the figures as JSON to FILE (records, bytes, and under mapper: the median seconds, records/s, MB/s and stage "
-        "times, the fast/careful path counts, every run's seconds); '-': the JSON on stdout instead of the table",
+        "times, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
     )
     shared_options(p)
 
