@@ -2001,7 +2001,7 @@ def add_infer_parser(subparsers: Any) -> None:
             "presence of each path go to stderr, or into the object printed with --report json."
         ),
     )
-    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; .gz ok), '-' for stdin")
+    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin")
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
