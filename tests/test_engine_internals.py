@@ -364,7 +364,11 @@ def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_froz
                 t.start()
             for t in threads:
                 t.join(60)
-            assert gc.get_freeze_count() == frozen and bool(frozen) == freeze
+            after = gc.get_freeze_count()
+            if freeze:  # still frozen (thawed, it was 0); a frozen object that dies leaves the count
+                assert frozen * 0.9 < after <= frozen, (frozen, after)
+            else:  # the runs' own freeze thawed when they ended
+                assert frozen == after == 0
         finally:
             gc.unfreeze()
     assert counts == [want] * 4
