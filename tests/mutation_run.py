@@ -120,9 +120,22 @@ def test_command(part: str, files: int | None = None) -> str:
 
 
 def copy_tree(dest: Path) -> None:
-    # (.coverage*: .ci/run's tests write and remove their data files beside this copy: one
+    # (.coverage*, .hypothesis, .benchmarks: .ci/run's steps write and remove their files beside this copy: one
     # gone between listing and copying failed the copy, seen in a CI run)
-    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache", "mutants", ".coverage*")
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "__pycache__",
+        "*.egg-info",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        "mutants",
+        ".coverage*",
+        ".hypothesis",
+        ".benchmarks",
+        ".import_linter_cache",
+    )
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
 
 
