@@ -33,11 +33,12 @@ import signal
 import tempfile
 import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -424,51 +425,72 @@ def _copied(obj: Any) -> Any:
     return obj
 
 
-_freeze_lock = threading.Lock()
-_freezes = 0  # runs with workers under way in this process, on any thread
-_froze = False  # the first of them froze the objects (the process held none frozen of its own)
-_freezes_mine = threading.local()  # .n: those of this thread
+class SharedHold:
+    """A hold on the process (the collector paused, objects frozen) that runs overlapping on
+    any thread share: one count for all of them, as one run holding and releasing it alone
+    released it under another's feet.
+
+    ``first()`` takes it when the count leaves 0, and says whether there is something to
+    give back (``last()``, when the count returns to 0); ``each()``, if given, runs at every
+    later entry while it is held. A child forked meanwhile goes on with the forking
+    thread's runs only: the others' never end there, so their count is dropped (else
+    nothing gave the hold back there) and the lock is made anew (another thread may have
+    held it at the fork).
+    """
+
+    def __init__(self, first: Callable[[], bool], last: Callable[[], None], each: Callable[[], None] | None = None):
+        self._first, self._last, self._each = first, last, each
+        self._lock = threading.Lock()
+        self._count = 0
+        self._held = False  # first() said there is something to give back
+        self._mine = threading.local()  # .count: the runs under way on this thread
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def enter(self) -> None:
+        with self._lock:
+            if not self._count:
+                self._held = self._first()
+            elif self._held and self._each is not None:
+                self._each()
+            self._count += 1
+            self._mine.count = getattr(self._mine, "count", 0) + 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._count -= 1
+            self._mine.count -= 1
+            if not self._count and self._held:
+                self._last()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        self.enter()
+        try:
+            yield
+        finally:
+            self.exit()
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        inherited, self._count = self._count, getattr(self._mine, "count", 0)
+        if inherited and not self._count and self._held:
+            self._last()
 
 
-def _freeze() -> None:
-    """Keep the collector away from the objects the workers about to be forked share (see :func:`_thaw`).
-
-    One count for every thread, as :func:`mapper.engine.runner.gc_paused` keeps: each run
-    freezing and unfreezing alone thawed the objects under another thread's forks, and
-    ``gc.unfreeze`` thaws every frozen object, so a process's own (a preforking server's
-    ``gc.freeze()``) are left alone: nothing is frozen or thawed then."""
-    global _freezes, _froze
-    with _freeze_lock:
-        if not _freezes:
-            _froze = gc.get_freeze_count() == 0
-        if _froze:
-            gc.freeze()  # (the objects made since the first run froze too)
-        _freezes += 1
-        _freezes_mine.n = getattr(_freezes_mine, "n", 0) + 1
+def _freeze_first() -> bool:
+    # a process's own frozen objects (a preforking server's gc.freeze()) are left alone:
+    # gc.unfreeze thaws every frozen object, so nothing is frozen or thawed then
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    return True
 
 
-def _thaw() -> None:
-    """The end of a run's :func:`_freeze`: the last run out thaws the objects, if the first froze them."""
-    global _freezes
-    with _freeze_lock:
-        _freezes -= 1
-        _freezes_mine.n -= 1
-        if not _freezes and _froze:
-            gc.unfreeze()
-
-
-def _freezes_after_fork() -> None:
-    # a child forked while another thread's run froze the objects: that run never ends
-    # there (the forking thread's own go on: a worker); the lock may have been held
-    global _freeze_lock, _freezes
-    _freeze_lock = threading.Lock()
-    inherited, _freezes = _freezes, getattr(_freezes_mine, "n", 0)
-    if inherited and not _freezes and _froze:
-        gc.unfreeze()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_freezes_after_fork)
+#: Keep the collector away from the objects the workers about to be forked share with
+#: the parent: collections touch every tracked object, and each touched page is copied
+#: (copy-on-write). A later run freezes the objects made since the first one's too.
+_FROZEN = SharedHold(_freeze_first, gc.unfreeze, each=gc.freeze)
 
 
 def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool, keep: Keep = _KEEP_ALL) -> tuple[Batch | None, Report]:
@@ -500,9 +522,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         return None if spools is None else os.path.join(spools, f"{k}.pickle")
 
     answered: set[int] = set()
-    # Keep the collector away from the pages parent and children share: collections
-    # touch every tracked object, and each touched page is copied (copy-on-write).
-    _freeze()
+    _FROZEN.enter()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
         for start, end in zip(cuts[1:-1], cuts[2:]):
             parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
@@ -559,7 +579,7 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
                 proc.join()
             if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
                 _unlink(names[k])
-        _thaw()
+        _FROZEN.exit()
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
         return None, merged

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
-import threading
-from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
@@ -16,56 +13,23 @@ from ..options import MapOptions
 from ..report import BatchRejected, Report
 from .check import few_lines, validate_lines
 from .core import Engine, empty_batch
-from .parallel import can_fork, run_parallel, splittable
+from .parallel import SharedHold, can_fork, run_parallel, splittable
 from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
-_gc_lock = threading.Lock()
-_gc_pauses = 0  # runs under way in this process, on any thread
-_gc_was_enabled = False  # the collector's state when the first of them began
-_gc_mine = threading.local()  # .pauses: the runs under way on this thread
+
+def _pause_gc() -> bool:
+    was = gc.isenabled()
+    gc.disable()
+    return was  # switched back on by the last run out only if it was on
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while any run of this process is under way.
-
-    One count for every thread: the first run in switches it off, the last one out
-    switches it back on if it was on (each run saving and restoring it alone left it
-    off for good when two threads' runs overlapped)."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if not _gc_pauses:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-        _gc_mine.pauses = getattr(_gc_mine, "pauses", 0) + 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            _gc_mine.pauses -= 1
-            if not _gc_pauses and _gc_was_enabled:
-                gc.enable()
-
-
-def _gc_after_fork() -> None:
-    """In a child forked while runs were under way: only the forking thread's go on there.
-
-    The other threads' runs never end in the child, so their count is dropped (else no
-    run of the child switched the collector back on), and the lock is made anew (another
-    thread may have held it at the fork)."""
-    global _gc_lock, _gc_pauses
-    _gc_lock = threading.Lock()
-    inherited, _gc_pauses = _gc_pauses, getattr(_gc_mine, "pauses", 0)
-    if inherited and not _gc_pauses and _gc_was_enabled:
-        gc.enable()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_gc_after_fork)
+#: The cyclic garbage collector off while any run of this process is under way
+#: (``with gc_paused():``): the first run in switches it off, the last one out back on
+#: if it was on (each run saving and restoring it alone left it off for good when two
+#: threads' runs overlapped).
+gc_paused = SharedHold(_pause_gc, gc.enable)
 
 
 def run(compiled: CompiledSink, records: Any, options: MapOptions, *, output: bool) -> Batch | Report:
