@@ -381,33 +381,29 @@ def test_ndjson_whose_first_two_lines_are_broken_is_read_a_line_at_a_time_beyond
     assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json"), (1, 2, "not_an_object")]
 
 
-def test_ndjson_whose_first_line_holds_invalid_utf8_is_still_read_a_line_at_a_time():
-    # a first record with an invalid UTF-8 byte in a string (a record, stored with the byte
-    # replaced) was taken for no JSON, the input read as values one after another, and two
-    # broken lines after it merged into one refused record: a record gone from the count
+@pytest.mark.parametrize(
+    ("first", "refused"),
+    [
+        # an invalid UTF-8 byte in a string (a record, stored with the byte replaced)
+        (b'{"hex": "a\xff"}', False),
+        # an unpaired surrogate escape (stored as U+FFFD), which msgspec refuses
+        (b'{"hex": "a\\ud800"}', False),
+        # NaN: no JSON, which the standard library's reading of documents takes
+        (b'{"hex": NaN}', True),
+    ],
+)
+def test_ndjson_whose_first_line_is_odd_is_still_read_a_line_at_a_time(first, refused):
+    # the first record was taken for no JSON (or for a document), the input read as values one
+    # after another, and two broken lines after it merged into one refused record: a record
+    # gone from the count
     m = mapper.compile_sink(SINK)
-    text = b'{"hex": "a\xff"}\nxx\nnot json\n{"hex": "b"}\n'
-    report = m.validate(text)
+    report = m.validate(first + b'\nxx\nnot json\n{"hex": "b"}\n')
     assert report.records == 4
-    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
+    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(0, 1, first)] * refused + [(1, 2, b"xx"), (2, 3, b"not json")]
 
 
-def test_ndjson_whose_first_line_holds_a_lone_surrogate_escape_is_still_read_a_line_at_a_time():
-    # the same with an unpaired surrogate escape (stored as U+FFFD): msgspec refuses it
+def test_an_object_holding_nan_spread_over_lines_is_one_bad_record():
     m = mapper.compile_sink(SINK)
-    text = b'{"hex": "a\\ud800"}\nxx\nnot json\n{"hex": "b"}\n'
-    report = m.validate(text)
-    assert report.records == 4
-    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(1, 2, b"xx"), (2, 3, b"not json")]
-
-
-def test_ndjson_whose_first_line_holds_nan_is_still_read_a_line_at_a_time():
-    # the same with NaN (no JSON, which the standard library's reading of documents takes):
-    # the broken lines after it were one record of two lines, the records counted one short
-    m = mapper.compile_sink(SINK)
-    report = m.validate(b'{"hex": NaN}\nxx\nnot json\n{"hex": "b"}\n')
-    assert report.records == 4
-    assert [(r.record, r.line, r.raw) for r in report.rejected] == [(0, 1, b'{"hex": NaN}'), (1, 2, b"xx"), (2, 3, b"not json")]
     # pretty-printed, an object holding NaN is still one bad record over its lines
     report = m.validate(b'{\n  "hex": NaN\n}\n{\n  "hex": "b"\n}\n')
     assert report.records == 2 and [(r.record, r.line) for r in report.rejected] == [(0, 1)]
