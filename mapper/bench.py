@@ -16,13 +16,11 @@ import json
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Callable
 
-from .commands import check_paths, load_cli_sink, map_options
+from .commands import check_paths, load_cli_sink, map_options, one_process_reason
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
-from .engine.parallel import can_fork, splittable
 from .engine.reader import MAGIC_SIZE, open_input, read_input, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError
@@ -69,20 +67,6 @@ def _read_all(names: list[str]) -> list[bytes]:
             data = read_input(unpack(io.BytesIO(data)))
         parts.append(data)
     return parts
-
-
-def one_process_reason(names: list[str], options: MapOptions) -> str | None:
-    """Why ``validate --workers`` would map these inputs in one process (in its words), or
-    None when it cuts the input into ranges, one per worker: bench then does the same."""
-    if len(names) > 1:
-        return "several inputs"
-    if names[0] == "-" or not Path(names[0]).is_file():
-        return "the input is not a regular file, so it cannot be cut into ranges"
-    if not splittable(Path(names[0]), options):
-        return "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
-    if not can_fork():
-        return "this platform cannot fork worker processes"
-    return None
 
 
 def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> dict[str, Any]:

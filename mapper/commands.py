@@ -239,6 +239,20 @@ class _UsageExit(Exception):
     pass
 
 
+def one_process_reason(names: list[str], options: MapOptions) -> str | None:
+    """Why ``--workers`` maps these inputs in one process (said on stderr), or None when it
+    cuts the input into ranges, one per worker (validate, map and bench alike)."""
+    if len(names) > 1:
+        return "several inputs"
+    if names[0] == "-" or not Path(names[0]).is_file():
+        return "the input is not a regular file, so it cannot be cut into ranges"
+    if not splittable(Path(names[0]), options):
+        return "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
+    if not can_fork():
+        return "this platform cannot fork worker processes"
+    return None
+
+
 def _inputs(args: argparse.Namespace) -> list[str]:
     records = list(getattr(args, "records", None) or [])
     return records or ["-"]
@@ -307,19 +321,14 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         raise _UsageExit()
     compiled = compile_definition(sink)
     if options.workers > 1:
-        if len(inputs) == 1 and inputs[0] != "-" and Path(inputs[0]).is_file() and splittable(Path(inputs[0]), options) and can_fork():
+        why = one_process_reason(inputs, options)
+        if why is None:
             batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
             if writer is not None:
                 _write_all(writer, batch)
                 return Run(None, report, sink)
             return Run(batch, report, sink)
         if not args.quiet:
-            if len(inputs) > 1:
-                why = "several inputs"
-            elif inputs[0] == "-" or not Path(inputs[0]).is_file():
-                why = "the input is not a regular file, so it cannot be cut into ranges"
-            else:
-                why = "the input is not NDJSON (a JSON document, a request body or a compressed file cannot be cut at line ends)"
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
     _stdin_note(inputs, args.quiet)
     rejects = RejectsWriter(args.rejects) if args.rejects else None
