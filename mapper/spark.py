@@ -104,10 +104,10 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink
-from .engine.reader import HEAD_SIZE, format_of, record_arrays
+from .engine.reader import HEAD_SIZE, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
-from .paths import records_path_keys, to_dot_notation
+from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
 
@@ -1242,9 +1242,8 @@ def _check_file(path: str, shown: str | None = None) -> None:
     if fmt == "json":
         arrays = [] if gz else _record_arrays(path, head)
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
-            where = ", ".join(f"`{to_dot_notation(keys)}` ({n:,} object{'' if n == 1 else 's'})" for keys, n in arrays[:5])
             raise OptionError(
-                f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {where}: "
+                f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
                 f"if those are the records, extract them first, e.g. jq -c {shlex.quote(_jq_path(arrays[0][0]) + '[]')} FILE > records.ndjson"
             )
         raise OptionError(

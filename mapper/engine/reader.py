@@ -784,13 +784,19 @@ def record_arrays(doc: Any) -> list[tuple[tuple[str, ...], int]]:
     return found
 
 
+def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
+    """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
+    (keys quoted where a path needs it: ``meta."a.b"``)."""
+    return ", ".join(f"`{to_dot_notation(path)}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
+
+
 def _hint_of(doc: Any) -> str:
     """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
-    found = [(to_dot_notation(path), n) for path, n in record_arrays(doc)]  # keys quoted where a path needs it: meta."a.b"
+    found = record_arrays(doc)
     if not found:
         return ""
-    keys = ", ".join(f"`{k}` ({n:,} object{'' if n == 1 else 's'})" for k, n in found[:5])
-    best = found[0][0]
+    keys = record_arrays_text(found)
+    best = to_dot_notation(found[0][0])
     return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
 
 
@@ -950,14 +956,14 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 
 def _starts_with_value(text: bytes) -> bool:
     """Whether the text starts with a whole JSON value spread over lines (more may follow)."""
-    text_ = text.decode("utf-8", "surrogateescape")
+    decoded = text.decode("utf-8", "surrogateescape")
     try:  # (the standard library's leniency kept: a pretty-printed object holding NaN is one bad record, not one a line)
-        _value, end = json.JSONDecoder().raw_decode(text_)
+        _value, end = json.JSONDecoder().raw_decode(decoded)
     except (ValueError, RecursionError):
         return False
     # a value on the first line alone (a record holding NaN) is a line of NDJSON: the lines
     # after it are records of their own, broken or not
-    return "\n" in text_[:end]
+    return "\n" in decoded[:end]
 
 
 # ---------------------------------------------------------------------------------------
