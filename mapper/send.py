@@ -963,6 +963,14 @@ def finite_options(**values: float) -> None:
             raise OptionError(f"--{name.replace('_', '-')} must be a finite number, not {value!r}")
 
 
+def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
+    """Where a dry run's body lines go: they are its output, but with ``--report json``
+    standard output holds the JSON alone (stderr then, nowhere with ``-q``)."""
+    if not args.dry_run or (args.report != "text" and args.quiet):
+        return None
+    return sys.stdout if args.report == "text" else sys.stderr
+
+
 def _token(args: argparse.Namespace) -> str | None:
     var = args.token_env or DEFAULT_TOKEN_ENV
     token = os.environ.get(var)
@@ -1037,8 +1045,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             Checkpoint(args.checkpoint if not args.dry_run else None),
             args.rejects,  # a dry run writes the records pre-validation refuses too
             progress=not args.quiet,
-            # the body lines are the dry run's output, but with --report json standard output holds the JSON alone
-            dry_run_out=None if not args.dry_run else sys.stdout if args.report == "text" else None if args.quiet else sys.stderr,
+            dry_run_out=_dry_run_out(args),
         )
         try:
             totals = run.run()

@@ -197,7 +197,7 @@ _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 class _UnreadableRow(sqlite3.DatabaseError):
-    """A stored sink definition this mapper cannot read (damaged, edited, or written by a mapper whose checks differ): read as a damaged database."""
+    """A stored sink definition or data row this mapper cannot read (damaged, edited, or written by a mapper whose checks differ): read as a damaged database."""
 
 
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
