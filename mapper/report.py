@@ -465,7 +465,9 @@ def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
     if isinstance(kinds, str):  # one kind, not its letters
         kinds = (kinds,)
     out = frozenset(kinds)
-    for kind in sorted(k for k in out if k not in LOSSY_KINDS):
+    unknown = sorted(out - LOSSY_KINDS.keys())
+    if unknown:
+        kind = unknown[0]
         raise OptionError(f"{where}: unknown warning kind {kind!r}{suggest(kind, list(LOSSY_KINDS))}; the kinds are {', '.join(LOSSY_KINDS)}")
     return out
 
