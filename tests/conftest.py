@@ -1,6 +1,6 @@
 """Test-run order: the longest files first.
 
-`.ci/run` runs the tests in two processes, one file to a process at a time
+`.ci/run` runs the tests in three processes, one file to a process at a time
 (pytest-xdist's ``--dist loadfile``), handing out files in collection order. In
 alphabetical order the two longest files (the Spark and browser sessions) came last,
 and one process ran them alone for the last minute or two. Starting the longest files
@@ -11,7 +11,14 @@ their places after these.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# numpy's OpenBLAS starts a thread per core at import and they spin a while: ~0.1 s of CPU
+# in each of the several hundred `python -m mapper` processes (and workers) the tests
+# start, on a 2-core CI machine (0.48 -> 0.37 s of CPU a `mapper validate`). mapper makes
+# no BLAS calls; the tests' subprocesses inherit this.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 #: Files by the time they take under coverage, longest first (measured 2026-12-03:
 #: ~40-150 s each; every other file takes under 30 s).
