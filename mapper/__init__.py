@@ -16,22 +16,53 @@ public names; everything else is implementation.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
 from .api import Mapper, compile_sink
 from .batch import Batch, ColumnData
 from .batcher import Batcher, Body, Verdict
 from .endpoint import ServiceError
 from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, PathSyntaxError, Problem
-from .infer import InferError, InferResult, infer
+from .infer import InferError, InferResult, infer  # (eager: importing the module mapper.infer would rebind mapper.infer)
 from .model import MISSING, CheckResult, Column, ColumnConfig, Sink
 from .options import MapOptions
 from .paths import Path, parse_path
 from .report import BatchRejected, RecordError, RejectedRecord, Report, ValueWarning
-from .send import Ack, EndpointUnreachable, Sender, SendError
 from .sink import check_sink, load_sink
-from .store import Store
 from .table import TableSyntaxError, parse_create_table
 from .writers import read_batch
+
+if TYPE_CHECKING:
+    from .send import Ack, EndpointUnreachable, Sender, SendError
+    from .store import Store
+
+#: Names whose modules are imported when first asked for (``mapper.Sender``): sending
+#: (http.client, ssl) and the local endpoint's store (sqlite3) are ~30 ms of
+#: ``import mapper``, paid by every ``mapper validate`` that never uses them.
+_LAZY = {
+    "Ack": "send",
+    "EndpointUnreachable": "send",
+    "Sender": "send",
+    "SendError": "send",
+    "Store": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mapper' has no attribute {name!r}")
+    import importlib
+
+    value = _public(getattr(importlib.import_module(f".{module}", __name__), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Ack",
@@ -78,11 +109,18 @@ __all__ = [
     "read_batch",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
+
+def _public(obj: Any) -> Any:
+    """A public class is shown as ``mapper.Name`` (reprs, docs, pickles), wherever it is defined."""
+    if isinstance(obj, type):
         try:
-            _obj.__module__ = "mapper"
+            obj.__module__ = "mapper"
         except (AttributeError, TypeError):  # pragma: no cover
             pass
-del _name, _obj
+    return obj
+
+
+for _name in __all__:
+    if _name not in _LAZY:
+        _public(globals()[_name])
+del _name

@@ -10,19 +10,15 @@ is a file.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ._version import DISTRIBUTION, __version__
-from .bench import add_bench_parser, cmd_bench
-from .commands import EXIT_USAGE, cmd_check, cmd_explain, cmd_map, cmd_validate, field_option, fields_option
-from .infer import add_infer_parser, cmd_infer
-from .send import add_send_parser, cmd_send
-from .spark import add_spark_parser, cmd_spark_validate
-from .web import add_serve_parser, cmd_serve
+from .commands import EXIT_USAGE, field_option, fields_option
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
 
@@ -56,7 +52,10 @@ def _identity_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="a missing value rejects the whole batch")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``only``) the top level and that one command: the
+    modules of the others (http.client and ssl, sqlite3, the web pages, Spark's helpers)
+    are not imported by a run that does not use them."""
     parser = _Parser(
         prog="mapper",
         description="Map and validate JSON records the way a FeatureBase ingest endpoint (sink) does.",
@@ -64,41 +63,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mapper {__version__} (pip install {DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parser.set_defaults(commands=sub.choices)
+    for name, add in _PARSERS.items():
+        if only is None or name == only:
+            add(sub)
+    return parser
 
+
+def _add_check(sub: Any) -> None:
     p = sub.add_parser("check", help="check a sink definition and print every problem")
     p.add_argument("sink", metavar="SINK", help=SINK_HELP)
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _identity_options(p)
 
+
+def _add_explain(sub: Any) -> None:
     p = sub.add_parser("explain", help="print the generated accessor source of a sink")
     p.add_argument("sink", metavar="SINK", help=SINK_HELP)
     _identity_options(p)
 
-    for name, helptext in (
-        ("validate", "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected)"),
-        ("map", "map records into columns and write them"),
-    ):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("sink", metavar="SINK", help=SINK_HELP)
-        p.add_argument(
-            "records",
-            metavar="RECORDS",
-            nargs="*",
-            help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
-        )
-        if name == "validate":
-            p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
-        else:
-            p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
-        _report_options(p)
-        _shared_options(p, quiet="its text report is its verdict line" if name == "validate" else "the report on stderr is left out")
 
-    add_infer_parser(sub)
-    add_bench_parser(sub, lambda p: _shared_options(p, rejects=False))  # bench writes no dead letters
-    add_send_parser(sub, _identity_options)
-    add_serve_parser(sub)
-    add_spark_parser(sub)
-    return parser
+def _add_records_command(sub: Any, name: str, helptext: str) -> None:
+    p = sub.add_parser(name, help=helptext)
+    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
+    p.add_argument(
+        "records",
+        metavar="RECORDS",
+        nargs="*",
+        help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
+    )
+    if name == "validate":
+        p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
+    else:
+        p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
+    _report_options(p)
+    _shared_options(p, quiet="its text report is its verdict line" if name == "validate" else "the report on stderr is left out")
+
+
+def _from(module: str, name: str) -> Any:
+    """``name`` of ``mapper.<module>``, imported when a command needs it."""
+    return getattr(importlib.import_module(f".{module}", __package__), name)
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
@@ -176,8 +179,8 @@ def _intermixed(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Na
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``),
     and every argument after ``--`` is a file (``infer -- -w.ndjson``)."""
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     commands = parser.get_default("commands")
     if argv and argv[0] in commands:
         args = _intermixed(commands[argv[0]], argv[1:])
@@ -215,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     try:
-        code = _COMMANDS[args.command](args)
+        code = _from(*_COMMANDS[args.command])(args)
         sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
         return code
     except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
@@ -236,16 +239,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
+#: How each command's parser is built, in `mapper --help`'s order.
+_PARSERS: dict[str, Callable[[Any], None]] = {
+    "check": _add_check,
+    "explain": _add_explain,
+    "validate": lambda sub: _add_records_command(sub, "validate", "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected)"),
+    "map": lambda sub: _add_records_command(sub, "map", "map records into columns and write them"),
+    "infer": lambda sub: _from("infer", "add_infer_parser")(sub),
+    "bench": lambda sub: _from("bench", "add_bench_parser")(sub, lambda p: _shared_options(p, rejects=False)),  # bench writes no dead letters
+    "send": lambda sub: _from("send", "add_send_parser")(sub, _identity_options),
+    "serve": lambda sub: _from("web", "add_serve_parser")(sub),
+    "spark-validate": lambda sub: _from("spark", "add_spark_parser")(sub),
+}
+
+#: Each command's function: (module, name).
 _COMMANDS = {
-    "check": cmd_check,
-    "explain": cmd_explain,
-    "validate": cmd_validate,
-    "map": cmd_map,
-    "infer": cmd_infer,
-    "bench": cmd_bench,
-    "send": cmd_send,
-    "serve": cmd_serve,
-    "spark-validate": cmd_spark_validate,
+    "check": ("commands", "cmd_check"),
+    "explain": ("commands", "cmd_explain"),
+    "validate": ("commands", "cmd_validate"),
+    "map": ("commands", "cmd_map"),
+    "infer": ("infer", "cmd_infer"),
+    "bench": ("bench", "cmd_bench"),
+    "send": ("send", "cmd_send"),
+    "serve": ("web", "cmd_serve"),
+    "spark-validate": ("spark", "cmd_spark_validate"),
 }
 
 if __name__ == "__main__":  # pragma: no cover

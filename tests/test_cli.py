@@ -1312,3 +1312,22 @@ def test_bzip2_and_xz_inputs_are_unpacked_as_gzip_is(f: Files, tmp_path: Path, k
     zstd.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(20))
     p = run("validate", f.sink, zstd)
     assert p.returncode == EXIT_USAGE and "zstd-compressed" in p.err
+
+
+def test_a_command_imports_only_its_own_modules_and_the_help_lists_every_command() -> None:
+    # every run imported every command's module (http.client and ssl for send, sqlite3 for
+    # serve, Spark's helpers): ~60 ms of a ~300 ms start, in each of a producer's calls
+    code = (
+        "import sys; from mapper.cli import main; "
+        f"code = main(['validate', {str(EXAMPLE_SINK)!r}, {str(EXAMPLE_RECORDS)!r}, '-q']); "
+        "print(code, sorted(m for m in ('mapper.send', 'mapper.store', 'mapper.serve', 'mapper.web', 'mapper.spark', "
+        "'mapper.bench', 'sqlite3', 'ssl', 'http.client') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.stdout.splitlines()[-1] == "0 []", (proc.stdout, proc.stderr)
+    listed = run("--help").out
+    for name in ("check", "explain", "validate", "map", "infer", "bench", "send", "serve", "spark-validate"):
+        assert re.search(rf"^    {name}(  |$)", listed, re.M), listed
+        assert run(name, "--help").out.startswith(f"usage: mapper {name} ")
+    p = run("nonsense")
+    assert p.returncode == EXIT_USAGE and "invalid choice: 'nonsense'" in p.err and "spark-validate" in p.err
