@@ -32,7 +32,7 @@ from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
-from typing import Any, Collection, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping
 
 import orjson
 
@@ -209,13 +209,20 @@ class Batcher:
                 return verdict
             return self._take(raw, problem, tag, found)
 
-    def add_many(self, records: Iterable[Any], tags: Sequence[Any] | None = None) -> list[Verdict]:
-        """Take several records and judge them at once (their verdicts are final on return)."""
+    def add_many(self, records: Iterable[Any], tags: Iterable[Any] | None = None) -> list[Verdict]:
+        """Take several records and judge them at once (their verdicts are final on return).
+
+        ``records`` is an iterable of records: one record (a mapping, or its text) is an
+        :class:`~mapper.errors.OptionError` (iterated, its keys or characters were taken
+        as records, each refused); :meth:`add` takes one."""
+        if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
+            raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
+        tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [(raw, problem, self._checked(r) if problem is not None else ()) for r in records for raw, problem in (_text(r),)]
-        if tags is not None and len(tags) != len(texts):
-            raise OptionError(f"{len(tags)} tags for {len(texts)} records")
+        if tagged is not None and len(tagged) != len(texts):
+            raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
         with self._lock:
-            out = [self._take(raw, problem, tags[i] if tags is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
+            out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
             self._judge()
             return out
 

@@ -163,6 +163,18 @@ def test_odd_inputs_are_refused_not_raised():
         b.add_many([aircraft(1)], tags=[1, 2])
 
 
+def test_add_many_of_one_record_is_an_option_error_not_a_record_per_key():
+    # (a bug hunt: add_many(dict) took each key as a record, add_many(bytes) each byte, each
+    # refused and counted as added; tags had to be a sized sequence, an iterator raised TypeError)
+    b = mapper.Batcher(SINK)
+    for one in (aircraft(1), orjson.dumps(aircraft(1)), orjson.dumps(aircraft(1)).decode(), memoryview(orjson.dumps(aircraft(1)))):
+        with pytest.raises(mapper.OptionError, match="use add"):
+            b.add_many(one)
+    assert (b.added, b.refused) == (0, 0)
+    verdicts = b.add_many(iter([aircraft(1), aircraft(2)]), tags=iter(["a", "b"]))
+    assert [(v.tag, v.accepted) for v in verdicts] == [("a", True), ("b", True)]
+
+
 def test_dicts_json_has_a_text_for_are_taken_though_orjson_does_not_write_them():
     # refused as invalid_json: a lone surrogate (JSON escapes it; stored as U+FFFD) and an
     # integer beyond 64 bits in an unmapped field (the service decodes it as a float64)
