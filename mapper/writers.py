@@ -327,7 +327,16 @@ def _put_values(arrays: dict[str, Any], key: str, values: Any) -> str | None:
 def write_npz(batch: Batch, out: str) -> None:
     arrays = npz_arrays(batch)
     with atomic_output(out) as fh:
-        np.savez(fh, **arrays)
+        _savez(fh, arrays)
+
+
+def _savez(fh: Any, arrays: dict[str, Any]) -> None:
+    """What ``np.savez(fh, **arrays)`` writes (a zip of ``<key>.npy``), without passing keys as keyword
+    arguments: a column named ``file`` or ``allow_pickle`` is a key, not one of savez's own parameters."""
+    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for key, value in arrays.items():
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def write_parquet(batch: Batch, out: str) -> None:
@@ -540,7 +549,7 @@ class NpzWriter(BatchWriter):
             raise _no_part(self.out)
         batch = concat_batches(self.parts)
         self.parts = []
-        np.savez(self._open(), **npz_arrays(batch))
+        _savez(self._open(), npz_arrays(batch))
 
 
 def _no_part(out: str) -> OutputError:

@@ -717,3 +717,22 @@ def test_only_outputs_that_a_reader_may_see_are_held(tmp_path: Path) -> None:
     null.symlink_to(os.devnull)  # (-o takes its format from the name: a link names /dev/null as NDJSON)
     held = {str(fifo): True, "-": True, str(null): False, str(tmp_path / "file.ndjson"): False}
     assert {out: open_writer(out).stream for out in held} == held  # (/dev/null: nothing held for nobody, at any size)
+
+
+@pytest.mark.parametrize("name", ["file", "allow_pickle"])
+def test_a_column_named_as_a_savez_parameter_is_written_to_npz(tmp_path: Path, name: str) -> None:
+    # (np.savez(fh, **arrays) took them as its own arguments: `file` a TypeError, `allow_pickle` the column's values lost)
+    sink = {
+        "primary_key_fields": ["k"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": name, "path": ["v"], "type": "int"}],
+    }
+    b = mapper.compile_sink(sink).map(b'{"k": "a", "v": 5}\n{"k": "b"}')
+    mapper.writers.write_npz(b, str(tmp_path / "a.npz"))
+    sink_path, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink_path.write_text(json.dumps(sink))
+    records.write_bytes(b'{"k": "a", "v": 5}\n{"k": "b"}\n')
+    assert _run_map(sink_path, records, tmp_path / "b.npz") == 0
+    for path in (tmp_path / "a.npz", tmp_path / "b.npz"):
+        _same(mapper.read_batch(path), b)
+        assert np.load(path, allow_pickle=False)[name].tolist() == [5, 0]
