@@ -721,14 +721,21 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
                 raise ValueError(f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column ({exc})") from None
         valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)
         present_field = presence.get(col, f"{col}.present")
-        present = table.column(present_field).to_numpy() if present_field in table.column_names else valid.copy()
+        if not isinstance(present_field, str) or present_field not in table.column_names:  # (its nulls would come back as missing values)
+            raise ValueError(f"column {col!r} has no presence field {present_field!r}: its nulls cannot be told from missing values")
+        present_column = table.column(present_field)
+        if not pa.types.is_boolean(present_column.type):
+            raise ValueError(f"column {col!r} has its presence {present_field!r} as {present_column.type}, not bool")
+        if present_column.null_count:
+            raise ValueError(f"column {col!r} has nulls in its presence {present_field!r}")
+        present = present_column.to_numpy()
         offsets = None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             offsets = np.asarray(arr.offsets, dtype=np.int64)
             values = _arrow_values(arr.values, pa, None)
         else:
             values = _arrow_values(arr, pa, valid)
-        arrays[col] = ColumnArrays(values, valid, np.asarray(present, dtype=bool), offsets)
+        arrays[col] = ColumnArrays(values, valid, present, offsets)
     ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)

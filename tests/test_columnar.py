@@ -736,3 +736,22 @@ def test_a_column_named_as_a_savez_parameter_is_written_to_npz(tmp_path: Path, n
     for path in (tmp_path / "a.npz", tmp_path / "b.npz"):
         _same(mapper.read_batch(path), b)
         assert np.load(path, allow_pickle=False)[name].tolist() == [5, 0]
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t, pa: t.drop_columns(["reg.present"]), "no presence field 'reg.present'"),
+        (lambda t, pa: t.set_column(t.schema.get_field_index("reg.present"), "reg.present", pa.array([None] * len(t), pa.bool_())), "nulls in its presence"),
+        (lambda t, pa: t.set_column(t.schema.get_field_index("reg.present"), "reg.present", pa.array([0, 1, 2] * (len(t) // 3))), "int64, not bool"),
+    ],
+)
+def test_read_batch_refuses_an_arrow_table_whose_presence_is_gone_or_not_bool(tmp_path: Path, edit: Any, words: str) -> None:
+    # (a missing presence field came back as present = valid, nulls read as missing; one of ints or with nulls was cast to bool)
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    table = mapper.compile_sink(AIRCRAFT / "sink.json").map(AIRCRAFT / "records.ndjson").to_arrow()
+    assert len(table) % 3 == 0
+    pq.write_table(edit(table, pa), tmp_path / "e.parquet")
+    with pytest.raises(mapper.InputError, match=words) as err:
+        mapper.read_batch(tmp_path / "e.parquet")
+    assert str(tmp_path / "e.parquet") in str(err.value)
