@@ -363,12 +363,17 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
 
 
 def _write_all(writer: BatchWriter, last: Batch | None) -> None:
-    """The last part written and the output kept; None: the batch is discarded, the output dropped."""
+    """The last part written and the output kept; None: the batch is discarded, the output dropped.
+    A write that fails drops the output too (with ``--workers`` no caller's ``finally`` would)."""
     if last is None:
         writer.abort()
         return
-    writer.write(last)
-    writer.close()
+    try:
+        writer.write(last)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:

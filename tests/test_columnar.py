@@ -755,3 +755,27 @@ def test_read_batch_refuses_an_arrow_table_whose_presence_is_gone_or_not_bool(tm
     with pytest.raises(mapper.InputError, match=words) as err:
         mapper.read_batch(tmp_path / "e.parquet")
     assert str(tmp_path / "e.parquet") in str(err.value)
+
+
+def test_a_failed_write_with_workers_drops_the_temporary_file_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (with --workers the writer was not aborted: its temporary file stayed until the writer was collected,
+    # and pyarrow's ParquetWriter then said "Exception ignored ... write to closed file" on stderr)
+    pytest.importorskip("pyarrow")
+    from mapper import writers
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes((AIRCRAFT / "records.ndjson").read_bytes() * 50)
+    original = writers.ArrowWriter._write
+
+    def full_disk(self: Any, part: mapper.Batch) -> None:
+        original(self, part)
+        raise OSError(28, "No space left on device")
+
+    opened: list[writers.BatchWriter] = []  # (held: the temporary file must go without the writer being collected)
+    monkeypatch.setattr(writers.ArrowWriter, "_write", full_disk)
+    monkeypatch.setattr(commands, "open_writer", lambda out: opened.append(writers.open_writer(out)) or opened[-1])
+    assert _run_map(AIRCRAFT / "sink.json", records, tmp_path / "out.parquet", "--workers", "2") == 2
+    assert "cannot write" in capsys.readouterr().err and len(opened) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.ndjson"]
