@@ -687,7 +687,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         table = optional_import("pyarrow.parquet", "arrow", "read_batch()").read_table(name)
     else:
         with pa.memory_map(name) as source:
-            table = pa.ipc.open_file(source).read_all()
+            try:
+                table = pa.ipc.open_file(source).read_all()
+            except pa.ArrowInvalid:  # the IPC stream format (pa.ipc.new_stream, Arrow's own .arrows), as pyarrow reads it
+                source.seek(0)
+                table = pa.ipc.open_stream(source).read_all()
     meta = table.schema.metadata or {}
     if b"mapper.sink" not in meta:
         raise ValueError("its schema metadata holds no sink (not written by mapper map)")

@@ -779,3 +779,16 @@ def test_a_failed_write_with_workers_drops_the_temporary_file_at_once(
     assert _run_map(AIRCRAFT / "sink.json", records, tmp_path / "out.parquet", "--workers", "2") == 2
     assert "cannot write" in capsys.readouterr().err and len(opened) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.ndjson"]
+
+
+def test_read_batch_takes_a_table_saved_as_an_arrow_ipc_stream_too(tmp_path: Path) -> None:
+    # (a batch.to_arrow() a producer saved with pa.ipc.new_stream, Arrow's other layout, was "Not an Arrow file")
+    pa = pytest.importorskip("pyarrow")
+    batch = mapper.compile_sink(AIRCRAFT / "sink.json").map(AIRCRAFT / "records.ndjson")
+    table = batch.to_arrow()
+    with pa.OSFile(str(tmp_path / "s.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=1)
+    _same(mapper.read_batch(tmp_path / "s.arrow"), batch)
+    (tmp_path / "junk.arrow").write_bytes(b"ARROW1 but not really")
+    with pytest.raises(mapper.InputError, match="junk.arrow"):
+        mapper.read_batch(tmp_path / "junk.arrow")
