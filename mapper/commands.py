@@ -363,17 +363,13 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
 
 
 def _write_all(writer: BatchWriter, last: Batch | None) -> None:
-    """The last part written and the output kept; None: the batch is discarded, the output dropped.
-    A write that fails drops the output too (with ``--workers`` no caller's ``finally`` would)."""
+    """The last part written and the output kept; None: the batch is discarded, the output dropped
+    (a write that fails drops it too: :meth:`BatchWriter.write`)."""
     if last is None:
         writer.abort()
         return
-    try:
-        writer.write(last)
-        writer.close()
-    except BaseException:
-        writer.abort()
-        raise
+    writer.write(last)
+    writer.close()
 
 
 def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:

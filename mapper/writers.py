@@ -388,14 +388,16 @@ class BatchWriter:
 
     @contextmanager
     def _said(self) -> Iterator[None]:
-        """A failed write (pyarrow's or the file's own: a full disk, a file size limit) as an
-        OutputError naming the output; a closed pipe as it is (``-o - | head`` ends quietly)."""
+        """A failed write drops the output (whoever called) and is raised: pyarrow's or the
+        file's own (a full disk, a file size limit) as an OutputError naming the output, a
+        closed pipe as it is (``-o - | head`` ends quietly)."""
         try:
             yield
-        except BrokenPipeError:
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+                raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
             raise
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
 
     def write(self, part: Batch) -> None:
         self.rows += part.count
@@ -413,11 +415,7 @@ class BatchWriter:
 
     def close(self) -> None:
         with self._said():
-            try:
-                self._finish()
-            except BaseException:
-                self.abort()
-                raise
+            self._finish()
         if self._ctx is not None:
             self._ctx.__exit__(None, None, None)
         elif self.fh is not None:
