@@ -726,11 +726,9 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         if not isinstance(present_field, str) or present_field not in table.column_names:  # (its nulls would come back as missing values)
             raise ValueError(f"column {col!r} has no presence field {present_field!r}: its nulls cannot be told from missing values")
         present_column = table.column(present_field)
-        if not pa.types.is_boolean(present_column.type):
-            raise ValueError(f"column {col!r} has its presence {present_field!r} as {present_column.type}, not bool")
         if present_column.null_count:
             raise ValueError(f"column {col!r} has nulls in its presence {present_field!r}")
-        present = present_column.to_numpy()
+        present = present_column.to_numpy()  # (not bool: refused with every format's masks in _batch_of)
         offsets = None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             offsets = np.asarray(arr.offsets, dtype=np.int64)
