@@ -63,7 +63,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mapper {__version__} (pip install {DISTRIBUTION})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parser.set_defaults(commands=sub.choices)
-    for name, add in _PARSERS.items():
+    for name, (add, _module, _function) in _COMMANDS.items():
         if only is None or name == only:
             add(sub)
     return parser
@@ -218,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     try:
-        code = _from(*_COMMANDS[args.command])(args)
+        _add, module, function = _COMMANDS[args.command]
+        code = _from(module, function)(args)
         sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
         return code
     except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
@@ -239,30 +240,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
-#: How each command's parser is built, in `mapper --help`'s order.
-_PARSERS: dict[str, Callable[[Any], None]] = {
-    "check": _add_check,
-    "explain": _add_explain,
-    "validate": lambda sub: _add_records_command(sub, "validate", "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected)"),
-    "map": lambda sub: _add_records_command(sub, "map", "map records into columns and write them"),
-    "infer": lambda sub: _from("infer", "add_infer_parser")(sub),
-    "bench": lambda sub: _from("bench", "add_bench_parser")(sub, lambda p: _shared_options(p, rejects=False)),  # bench writes no dead letters
-    "send": lambda sub: _from("send", "add_send_parser")(sub, _identity_options),
-    "serve": lambda sub: _from("web", "add_serve_parser")(sub),
-    "spark-validate": lambda sub: _from("spark", "add_spark_parser")(sub),
-}
-
-#: Each command's function: (module, name).
-_COMMANDS = {
-    "check": ("commands", "cmd_check"),
-    "explain": ("commands", "cmd_explain"),
-    "validate": ("commands", "cmd_validate"),
-    "map": ("commands", "cmd_map"),
-    "infer": ("infer", "cmd_infer"),
-    "bench": ("bench", "cmd_bench"),
-    "send": ("send", "cmd_send"),
-    "serve": ("web", "cmd_serve"),
-    "spark-validate": ("spark", "cmd_spark_validate"),
+#: Each command: how its parser is built, and its function as (module, name), imported
+#: when it runs; in `mapper --help`'s order.
+_COMMANDS: dict[str, tuple[Callable[[Any], None], str, str]] = {
+    "check": (_add_check, "commands", "cmd_check"),
+    "explain": (_add_explain, "commands", "cmd_explain"),
+    "validate": (
+        lambda sub: _add_records_command(sub, "validate", "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected)"),
+        "commands",
+        "cmd_validate",
+    ),
+    "map": (lambda sub: _add_records_command(sub, "map", "map records into columns and write them"), "commands", "cmd_map"),
+    "infer": (lambda sub: _from("infer", "add_infer_parser")(sub), "infer", "cmd_infer"),
+    "bench": (lambda sub: _from("bench", "add_bench_parser")(sub, lambda p: _shared_options(p, rejects=False)), "bench", "cmd_bench"),  # no dead letters
+    "send": (lambda sub: _from("send", "add_send_parser")(sub, _identity_options), "send", "cmd_send"),
+    "serve": (lambda sub: _from("web", "add_serve_parser")(sub), "web", "cmd_serve"),
+    "spark-validate": (lambda sub: _from("spark", "add_spark_parser")(sub), "spark", "cmd_spark_validate"),
 }
 
 if __name__ == "__main__":  # pragma: no cover
