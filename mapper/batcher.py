@@ -43,6 +43,7 @@ from .engine.core import Engine
 from .errors import OptionError
 from .options import MapOptions
 from .report import RecordError, RejectedRecord
+from .stack import full_stack
 from .types import ConversionError, as_json
 
 __all__ = ["Batcher", "Body", "Verdict"]
@@ -418,7 +419,7 @@ def _plain(values: Collection[Any]) -> bool:
 def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
     """The JSON text of a record of builtin values nested deeper than orjson writes."""
     try:
-        raw = json.dumps(record, allow_nan=False, separators=(",", ":")).encode("ascii")  # (escapes: a lone surrogate too, as _exact_text)
+        raw = full_stack(_json_text, record)
     except ValueError:
         return None, "the record holds a float NaN or infinity, which JSON cannot carry"
     except RecursionError:
@@ -426,8 +427,21 @@ def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
     return raw, json_problem(raw)
 
 
+def _json_text(value: Any) -> bytes:
+    """The standard library's JSON text of a value (escapes: a lone surrogate too, as _exact_text; NaN: ValueError)."""
+    return json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
     """The JSON text of a record as the engine reads it, or why it has none."""
+    try:
+        return full_stack(_exact_text_here, record)
+    except RecursionError:  # nested deeper than Python recurses from the bottom of a stack, or holding itself
+        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+
+
+def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
+    """:func:`_exact_text` on the caller's stack (RecursionError if it runs out)."""
     try:
         value = as_json(record, exact=True)
         if _non_finite(value):
@@ -435,13 +449,11 @@ def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
         try:
             return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
         except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
-            raw = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
+            raw = _json_text(value)
     except ConversionError as exc:
         return None, f"the record cannot be encoded as JSON: {exc.reason}"
     except ValueError:  # a float json refuses (allow_nan) that the test above did not see
         return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    except RecursionError:  # nested deeper than Python recurses, or holding itself (the service refuses far less deep)
-        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
     return raw, json_problem(raw)
 
 

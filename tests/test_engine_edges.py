@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 
 import pytest
 
@@ -392,3 +393,74 @@ def test_a_pretty_printed_object_holding_nan_is_one_bad_record_not_one_a_line():
     data = b'{\n  "id": 1,\n  "v": NaN\n}\n{\n  "id": 2,\n  "v": 3\n}\n'
     report = m.validate(data, on_error="skip")
     assert report.records == 2 and [(e.record, e.line, e.code) for e in report.errors] == [(0, 1, "invalid_json")]
+
+
+def _called_from(frames: int, fn):
+    """``fn()`` called from ``frames`` frames further down the stack (a web handler, a test runner)."""
+    return fn() if frames == 0 else _called_from(frames - 1, fn)
+
+
+def test_how_deep_a_record_may_nest_does_not_depend_on_the_callers_stack():
+    # found by a bug hunt: the decoders count their levels against the recursion limit the
+    # caller's own frames use up too. A record 900 deep was read from a script's top level and
+    # refused 600 frames down; a batcher's verdict disagreed with the mapping of its own body.
+    import sys
+
+    assert sys.getrecursionlimit() >= 1000  # (the depths below are the default limit's)
+    m = mapper.compile_sink({**ID_AND_V, "definition": [*ID_AND_V["definition"], {"name": "j", "path": "x[0] | length(@)", "type": "int"}]})
+
+    def record(depth: int) -> bytes:
+        return b'{"id":9,"v":1,"x":' + b"[" * depth + b"]" * depth + b"}"
+
+    def nested(depth: int) -> list:
+        value: list = []
+        for _ in range(depth - 1):
+            value = [value]
+        return value
+
+    def outcomes(depth: int) -> list:
+        text = record(depth)
+        batcher = mapper.Batcher(ID_AND_V)
+        verdict = batcher.add(text)
+        bodies = list(batcher.flush())
+        return [
+            outcome(m.map(text + b'\n{"id": 2, "v": 2, "x": [[]]}\n', on_error="skip")),
+            outcome(m.validate(b"[" + text + b"]", on_error="skip")),
+            outcome(m.validate(b'{"records": [{"value": ' + text + b"}]}", on_error="skip")),
+            [p.code for p in m.check(text)],
+            [p.code for p in m.check({"id": 9, "v": 1, "x": nested(depth)})],  # a dict: the JMESPath column reads its JSON form whole
+            (verdict.accepted, [e.code for e in verdict.errors], [b.to_batch().to_rows() for b in bodies]),
+        ]
+
+    for depth in (900, 990, 1100):
+        here = outcomes(depth)
+        assert _called_from(600, lambda depth=depth: outcomes(depth)) == here, depth
+        if depth == 900:  # read, in every form (the JMESPath column: one [] inside x[0])
+            assert here[0] == ([{"_id": 9, "v": 1, "j": 1}, {"_id": 2, "v": 2, "j": 0}], []), here
+            assert here[5][0] is True and here[5][2] == [[{"_id": 9, "v": 1}]]
+        if depth == 1100:  # refused, in every form
+            assert [e[3] for e in here[0][1]] == ["invalid_json"] and here[3] == ["invalid_json"]
+            assert here[5][0] is False
+
+
+def test_full_stack_hands_back_the_second_runs_result_and_raises_its_exception():
+    from mapper.stack import full_stack
+
+    calls = []
+
+    def deep_then(outcome):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RecursionError("out of stack here")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    assert full_stack(deep_then, 7) == 7 and len(calls) == 2
+    calls.clear()
+    with pytest.raises(KeyError, match="from the new stack"):
+        full_stack(deep_then, KeyError("from the new stack"))
+    cyclic: list = []
+    cyclic.append(cyclic)
+    with pytest.raises(RecursionError):  # a value that holds itself: no stack is deep enough
+        full_stack(json.JSONEncoder(check_circular=False).encode, cyclic)  # (not checked for cycles: it recurses)

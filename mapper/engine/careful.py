@@ -21,7 +21,8 @@ from ..errors import show, type_name
 from ..model import MISSING
 from ..options import MapOptions
 from ..report import ValueWarning, not_an_object_reason
-from ..types import CLEARED, NO_VALUE, ConversionError, Lossy, as_json, go_text
+from ..stack import full_stack
+from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
 from .gojson import RecordDecodeError, decode_record, has_surrogates, without_surrogates
 from .output import RunOutput
 from .reader import NotAnItem
@@ -100,13 +101,13 @@ class CarefulPath:
         odd = None
         if self.jmes and not decoded:  # as its JSON text decodes (tuples, other mappings): what jmespath walks
             try:
-                obj = as_json(obj, exact=True)
+                obj = full_stack(as_json, obj, True)
             except ConversionError as exc:
                 odd = exc.reason
             except RecursionError:
                 odd = "it is nested too deeply, or holds itself"
         try:
-            values = self.c.walk(obj)  # type: ignore[arg-type]  # any Mapping: walk only calls .get
+            values = full_stack(self.c.walk, obj)  # any Mapping: walk only calls .get
         except RecursionError:  # pragma: no cover - absurdly deep records
             self.record_error(pos, line, "invalid_value", "record nested too deeply", "$")
             return
@@ -182,13 +183,9 @@ class CarefulPath:
                 b.put_missing(pos)
                 self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
                 return
-        notes: list[Lossy] = []
         try:
-            if cls not in _PLAIN:  # stored as the JSON text would arrive: subclasses as the builtin type
-                v = as_json(v, exact=True)
-            if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
-                v = self.unpaired(v, notes)
-            stored = ct.convert(v, notes)
+            # a list or dict may nest deeper than the caller's stack lets it recurse
+            stored, notes = _stored(ct, v) if cls in _SCALARS else full_stack(_stored, ct, v)
         except ConversionError as exc:
             b.put_missing(pos)
             self.error(ci, pos, line, exc.code, exc.reason)
@@ -242,13 +239,8 @@ class CarefulPath:
             what = "null" if v is None else "missing"
             self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
             return
-        notes: list[Lossy] = []
         try:
-            if v.__class__ not in _PLAIN:
-                v = as_json(v, exact=True)
-            if v.__class__ not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
-                v = self.unpaired(v, notes)
-            stored = self.ctypes[ci].convert(v, notes)
+            stored, notes = full_stack(_stored, self.ctypes[ci], v)
         except RecursionError:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_id", f"`{type_name(v)}` value nested too deeply")
@@ -283,7 +275,7 @@ class CarefulPath:
                 self.error(ci, pos, line, "invalid_id", f"JMESPath expression failed: {v.message}")
                 return
         try:
-            odd = any(map(has_surrogates, raw))
+            odd = full_stack(has_surrogates, raw)  # (a list: any of its values)
         except RecursionError:  # a key value nested this deep is refused below
             odd = False
         if odd:
@@ -299,7 +291,7 @@ class CarefulPath:
             texts = []
             for ci, v in zip(self.pk_cols, raw):
                 try:
-                    texts.append(go_text(as_json(v, exact=True)))
+                    texts.append(full_stack(_key_text, v))
                 except (ConversionError, RecursionError) as exc:  # the error names the key field that holds the value
                     b.put_missing(pos)
                     reason = exc.reason if isinstance(exc, ConversionError) else "a key value nested too deeply"
@@ -314,6 +306,26 @@ class CarefulPath:
             self.error(self.pk_cols[0], pos, line, "invalid_id", "the primary key is empty")
             return
         b.put(pos, key)
+
+
+def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
+    """What column type ``ct`` stores of a value, and what it noted: ConversionError if nothing.
+
+    A value stands for its JSON text: a subclass is its builtin type, a Python caller's
+    string with an unpaired surrogate is read as its escape arrives (U+FFFD, noted).
+    """
+    notes: list[Lossy] = []
+    cls = v.__class__
+    if cls not in _PLAIN:  # stored as the JSON text would arrive: subclasses as the builtin type
+        v = as_json(v, exact=True)
+    if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
+        v = CarefulPath.unpaired(v, notes)
+    return ct.convert(v, notes), notes
+
+
+def _key_text(v: Any) -> str:
+    """A primary key value as Go prints it into the key."""
+    return go_text(as_json(v, exact=True))
 
 
 #: Values taken as they are; anything else (a Python caller's tuple, mapping,

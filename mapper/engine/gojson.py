@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import msgspec
 
 from ..errors import SURROGATE, has_lone_surrogate
+from ..stack import full_stack
 from ..types import OutOfRangeNumber
 
 __all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "same_length_escapes", "surrogate_rows", "without_surrogates"]
@@ -70,8 +71,17 @@ def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
     That is the first invalid UTF-8 byte (``byte 0xff at char 7``), else the first
     unpaired surrogate escape (``escape \\ud800 at char 7``). ``neg_zero``: the sink prints
     numbers as text (a string column, a primary key), so an integer ``-0`` must stay a
-    negative zero. Raises :class:`RecordDecodeError`.
+    negative zero. Raises :class:`RecordDecodeError`, also for a record nested deeper than
+    the decoders go from the bottom of a stack (:func:`~mapper.stack.full_stack`: the same
+    for every caller).
     """
+    try:
+        return full_stack(_decode_record, raw, neg_zero)
+    except RecursionError:
+        raise RecordDecodeError("Invalid JSON: nested too deeply") from None
+
+
+def _decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
     replaced: str | None = None
     if not raw.isascii():
         try:
@@ -86,8 +96,6 @@ def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
         if replaced is None and b"\\u" in raw:
             replaced = _unpaired_escape(raw)
         return obj, replaced
-    except RecursionError:
-        raise RecordDecodeError("Invalid JSON: nested too deeply") from None
     if neg_zero and neg_zero_at(raw) >= 0:
         obj = _decode_like_go(raw, "")
     return obj, replaced
@@ -153,15 +161,10 @@ def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
         # decoded here, not by json.loads: given bytes, it takes a byte order mark and
         # UTF-16/32 text, which Go refuses ("invalid character 'ï' looking for beginning of value")
         obj = json.loads(bytes(raw).decode("utf-8"), parse_int=go_int, parse_float=go_float, parse_constant=reject)
-    except RecursionError:
-        raise RecordDecodeError("Invalid JSON: nested too deeply") from None
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
         raise RecordDecodeError(json_error_text(raw, msgspec_error or "JSON is malformed")) from None
     if b"\\u" in raw:
-        try:
-            obj = _fix_surrogates(obj)
-        except RecursionError:  # pragma: no cover - json.loads would have refused it first
-            raise RecordDecodeError("Invalid JSON: nested too deeply") from None
+        obj = _fix_surrogates(obj)
     return obj
 
 

@@ -1,0 +1,57 @@
+"""Recursion that does not depend on how deep the caller's stack already is.
+
+The decoders (msgspec, the standard library's ``json``) and the walks over decoded
+values recurse once per nesting level, and Python counts those levels against the
+same budget as the caller's own frames (``sys.getrecursionlimit()``). A record nested
+900 deep was read when ``validate`` was called from a script's top level and refused
+when it was called 100 frames down (a web handler, a test runner), and a batcher's
+verdict could disagree with the mapping of its own body.
+
+:func:`full_stack` gives every such call the same budget: it runs the call where it
+is, and if that runs out of stack, once more at the bottom of a new thread's stack
+(a bare ``_thread``: the call is two frames from its bottom, where any call into the
+engine is six or more frames from a script's top). What that second run refuses,
+every caller refuses: a record is read or refused by its own depth (and the process's
+recursion limit), never by its caller's.
+"""
+
+from __future__ import annotations
+
+import _thread
+from typing import Any, Callable, TypeVar
+
+__all__ = ["full_stack"]
+
+T = TypeVar("T")
+
+
+def full_stack(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``; if it raises :class:`RecursionError`, ``fn(*args)`` on a new thread's stack.
+
+    Only for calls that can be made twice (decoding, converting, encoding: no side effect
+    before the recursion fails). The second run's result is returned and its exception
+    raised here, :class:`RecursionError` included (a value that holds itself, or one
+    deeper than the recursion limit allows from the bottom of a stack).
+    """
+    try:
+        return fn(*args)
+    except RecursionError:
+        pass
+    outcome: list[Any] = []
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def run() -> None:  # (a bare thread: two frames below fn, fewer than any caller of the engine has)
+        try:
+            outcome.append((True, fn(*args)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, whatever it is
+            outcome.append((False, exc))
+        finally:
+            done.release()
+
+    _thread.start_new_thread(run, ())
+    done.acquire()
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
