@@ -30,9 +30,10 @@ import math
 import threading
 from bisect import bisect_right
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any, Collection, Iterable, Iterator, Mapping
 
 import orjson
 
@@ -162,6 +163,7 @@ class Batcher:
         self._raw_bytes = 0
         self._ready: deque[Body] = deque()
         self._added = self._accepted = self._refused = self._bodies = 0
+        self._judged = 0  # judgings that went through
         self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
 
     def __repr__(self) -> str:
@@ -194,19 +196,24 @@ class Batcher:
 
     def add(self, record: Any, tag: Any = None) -> Verdict:
         """Take one record (a dict, or its JSON text as bytes or str); its verdict is judged
-        with the records around it (see :class:`Verdict`), and if accepted it goes into a body."""
+        with the records around it (see :class:`Verdict`), and if accepted it goes into a body.
+
+        All or nothing: if ``add`` raises (Ctrl-C or MemoryError while it judges the
+        records queued before it), the record was not taken, and adding it again sends it once.
+        """
         raw, problem = _text(record)
         found = self._checked(record) if problem is not None else ()
         with self._lock:
             if problem is None and raw is not None and len(raw) <= self._too_big:
                 index = self._next
+                pending = self._pending
+                if len(pending) + 1 >= JUDGE_RECORDS:
+                    with self._untaken_on_failure():
+                        return self._take(raw, None, tag, judge=True)
                 self._next = index + 1
                 self._added += 1
                 verdict = Verdict(index, False, (), tag, raw, self)
-                pending = self._pending
                 pending.append(verdict)
-                if len(pending) >= JUDGE_RECORDS:
-                    self._judge()
                 return verdict
             return self._take(raw, problem, tag, found)
 
@@ -222,10 +229,24 @@ class Batcher:
         texts = [(raw, problem, self._checked(r) if problem is not None else ()) for r in records for raw, problem in (_text(r),)]
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
-        with self._lock:
+        with self._lock, self._untaken_on_failure():
             out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
             self._judge()
             return out
+
+    @contextmanager
+    def _untaken_on_failure(self) -> Iterator[None]:
+        """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
+        the engine, which leaves every record pending), the records it took are untaken
+        (lock held): the caller got no verdict for them, and would add them again."""
+        state = (self._next, self._added, self._refused, len(self._pending), self._judged)
+        try:
+            yield
+        except BaseException:
+            if self._judged == state[4]:
+                self._next, self._added, self._refused = state[:3]
+                del self._pending[state[3] :]
+            raise
 
     def _checked(self, record: Any) -> tuple[RecordError, ...]:
         """The engine's errors for a mapping the batcher cannot write as JSON (none for text:
@@ -234,7 +255,7 @@ class Batcher:
             return ()
         return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
 
-    def _take(self, raw: bytes | None, problem: str | None, tag: Any, found: tuple[RecordError, ...] = ()) -> Verdict:
+    def _take(self, raw: bytes | None, problem: str | None, tag: Any, found: tuple[RecordError, ...] = (), judge: bool = False) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
 
         What is judged is the text taken now (a dict the producer changes after ``add``
@@ -256,6 +277,8 @@ class Batcher:
             return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
         verdict = Verdict(index, False, (), tag, raw, self)
         self._pending.append(verdict)
+        if judge:
+            self._judge()
         return verdict
 
     def _judge_pending(self) -> None:
@@ -265,7 +288,7 @@ class Batcher:
 
     def _judge(self) -> None:
         """Judge the pending records in one engine run; the accepted go into bodies, in order (lock held)."""
-        pending, self._pending = self._pending, []
+        pending = self._pending
         if not pending:
             return
         failed: dict[int, list[RecordError]] = {}
@@ -274,12 +297,14 @@ class Batcher:
             failed[rejected.record] = rejected.errors
 
         try:
+            self._pending = []
             engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
             engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
             engine.finish()
         except BaseException:  # (Ctrl-C, MemoryError): the records stay pending, judged the next time, never lost
             self._pending[:0] = pending
             raise
+        self._judged += 1  # (from here the records are taken: see _untaken_on_failure)
         good = [v for k, v in enumerate(pending) if k not in failed] if failed else pending
         for k in failed:
             v = pending[k]

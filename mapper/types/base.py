@@ -571,13 +571,29 @@ def as_json(value: Any, exact: bool = False) -> Any:
         return [as_json(v, exact) for v in value]
     if isinstance(value, Mapping):
         _json_keys(value)
+        if type(value) is not dict:  # read as the engine reads a record: through its get
+            return _mapping_as_json(value, exact)
         if exact and any(k.__class__ is not str for k in value):
             return {str.__str__(k): as_json(v, exact) for k, v in value.items()}
-        if type(value) is dict:
-            changed = {k: w for k, v in value.items() if (w := as_json(v, exact)) is not v}
-            return {**value, **changed} if changed else value
-        return {k: as_json(v, exact) for k, v in value.items()}
+        changed = {k: w for k, v in value.items() if (w := as_json(v, exact)) is not v}
+        return {**value, **changed} if changed else value
     raise ConversionError("invalid_value", not_json(value))
+
+
+def _mapping_as_json(value: Mapping[str, Any], exact: bool) -> dict[str, Any]:
+    """A mapping other than a dict as a JSON object: each key it lists, with what its
+    ``get`` gives, as the generated walk reads a record (a dict subclass's own ``get``; a
+    key listed but not given, a ``KeyError``, is left out: missing, as the walk sees it)."""
+    out: dict[str, Any] = {}
+    get = value.get
+    for k in value:
+        v = get(k, _ABSENT)
+        if v is not _ABSENT:
+            out[str.__str__(k) if exact else k] = as_json(v, exact)
+    return out
+
+
+_ABSENT = object()
 
 
 #: Exact as they are (OutOfRangeNumber: the careful path's own decoding of ``1e400``, with its text).
