@@ -60,10 +60,10 @@ def test_request_body_items_that_are_not_records(fast):
     rows, errors = outcome(m.map(body, on_error="skip", fast=fast))
     assert rows == [{"_id": 1}]
     assert errors == [
-        (1, None, None, "not_an_object", 'the request body item is not an object with "value"'),
-        (2, None, None, "not_an_object", 'the request body item has no "value"'),
-        (3, None, None, "not_an_object", "Expected `object`, got `int` 7: a record must be a JSON object"),
-        (4, None, None, "not_an_object", "Expected `object`, got `null` null: a record must be a JSON object"),
+        (1, 1, None, "not_an_object", 'the request body item is not an object with "value"'),
+        (2, 1, None, "not_an_object", 'the request body item has no "value"'),
+        (3, 1, None, "not_an_object", "Expected `object`, got `int` 7: a record must be a JSON object"),
+        (4, 1, None, "not_an_object", "Expected `object`, got `null` null: a record must be a JSON object"),
     ]
 
 
@@ -464,3 +464,39 @@ def test_full_stack_hands_back_the_second_runs_result_and_raises_its_exception()
     cyclic.append(cyclic)
     with pytest.raises(RecursionError):  # a value that holds itself: no stack is deep enough
         full_stack(json.JSONEncoder(check_circular=False).encode, cyclic)  # (not checked for cycles: it recurses)
+
+
+def test_records_of_a_pretty_printed_request_body_are_located_by_line():
+    # found in review: an error of a request body's record said no line (only NDJSON,
+    # arrays and documents had them), so a producer's captured body could not be read back
+    m = mapper.compile_sink(ID_AND_V)
+    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    lines = [
+        b"{",
+        b'  "records": [',
+        b"    {",
+        b'      "value": {',
+        b'        "id": 1,',
+        b'        "v": "x"',
+        b"      }",
+        b"    },",
+        b'    {"value": {"id": 2, "v": 3}},',
+        b'    {"value": {"id": 3, "v": true, "s": "\\ud800"}}, {"k": 1},',
+        b"    5,",
+        b'    {"value": {"id": 4, "v": 4}, "k": {"id": 4, "v": 4}}, {"k": {"id": 5, "v": "y"},',
+        b'     "value": {"id": 5, "v": "y"}}',
+        b"  ]",
+        b"}",
+    ]
+    report = m.validate(b"\n".join(lines), on_error="skip")
+    got = [(e.record, e.line, e.code) for e in report.errors]
+    assert sorted(got) == [(0, 4, "invalid_value"), (2, 10, "invalid_value"), (3, 10, "not_an_object"), (4, 11, "not_an_object"), (6, 13, "invalid_value")]
+    # the same body on one line: line 1 for every record; the items read one by one (a deep one), the same lines
+    assert {e.line for e in m.validate(b"".join(lines), on_error="skip").errors} == {1}
+    deep_body = b"\n".join([*lines[:-2], b'    , {"value": ' + deep + b"}", *lines[-2:]])
+    report = m.validate(deep_body, on_error="skip")
+    assert sorted((e.record, e.line, e.code) for e in report.errors) == [*got, (7, 14, "invalid_json")]
+    # a body of many records, read in parts (the lines of each part are its own): the last one's line
+    items = [b'  {"value": {"id": %d, "v": %d}}' % (i, i) for i in range(5000)] + [b'  {"value":\n    {"id": 5000, "v": "z"}}']
+    report = m.validate(b'{"records": [\n' + b",\n".join(items) + b"\n]}", on_error="skip")
+    assert [(e.record, e.line) for e in report.errors] == [(5000, 5003)]

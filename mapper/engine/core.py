@@ -12,7 +12,7 @@ raw text). :meth:`Engine.finish` applies the batch policy and builds the
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -145,7 +145,7 @@ class Engine:
             self._close_unit()
         return end_line
 
-    def feed_raw(self, raws: list[bytes], lines: list[int | None] | None = None, bad: dict[int, str] | None = None) -> None:
+    def feed_raw(self, raws: list[bytes], lines: Sequence[int | None] | None = None, bad: dict[int, str] | None = None) -> None:
         """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
 
         ``bad`` marks elements that are not records at all (an endpoint body item that

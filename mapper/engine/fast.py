@@ -55,7 +55,7 @@ class Seg:
 
     __slots__ = ("pos", "first_line", "lines")
 
-    def __init__(self, pos: int, first_line: int | None, lines: list[int | None] | None = None):
+    def __init__(self, pos: int, first_line: int | None, lines: Sequence[int | None] | None = None):
         self.pos = pos
         self.first_line = first_line
         self.lines = lines

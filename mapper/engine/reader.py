@@ -30,7 +30,7 @@ import zlib
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Union
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union, overload
 
 import msgspec
 import numpy as np
@@ -103,7 +103,7 @@ class RawRecords:
     """Records given as their raw JSON text; ``bad`` maps an index to why that one is not a record."""
 
     raws: list[bytes]
-    lines: list[int | None] | None = None
+    lines: Sequence[int | None] | None = None  # (a request body's: BodyLines, looked up when asked)
     bad: dict[int, str] | None = None
 
 
@@ -859,7 +859,65 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = 'the request body item has no "value"'
-        yield RawRecords(raws, None, bad or None)
+        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part)), bad or None)
+
+
+class BodyLines(Sequence[Union[int, None]]):
+    """The line each record of a request body starts on (where its ``"value"`` starts), as a
+    sequence worked out per record when asked: only the records an error, a warning or a
+    dead letter names are looked up (a line for every record cost twice the mapping).
+
+    ``items``: the body's items as views into ``data`` (msgspec ``Raw``, or memoryviews;
+    ``data`` as decoded: a rewrite of escapes keeps every byte's place); ``start``/``n``:
+    this part of them. An item that is not a view has no line (None).
+    """
+
+    __slots__ = ("data", "items", "start", "n", "_newlines")
+
+    def __init__(self, data: bytes, items: Sequence[Any], start: int, n: int, newlines: Any = None):
+        self.data, self.items, self.start, self.n = data, items, start, n
+        self._newlines = newlines
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, i: int) -> int | None: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> BodyLines: ...
+
+    def __getitem__(self, i: int | slice) -> int | None | BodyLines:
+        if isinstance(i, slice):
+            a, b, step = i.indices(self.n)
+            assert step == 1
+            return BodyLines(self.data, self.items, self.start + a, max(0, b - a), self._newlines)
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        i = i % self.n
+        data = self.data
+        if self._newlines is None:
+            self._newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) if b"\n" in data else np.empty(0, np.int64)
+        if not len(self._newlines):
+            return 1
+        item = self.items[self.start + i]
+        at = _offset_in(data, item)
+        if at <= 0:
+            return None
+        found = _VALUE_KEY.match(data, at)  # the value is the item's first member, as the endpoint's producers write it
+        if found is not None:
+            at = found.end()
+        else:  # elsewhere in the item: where its decoded value stands (the body's rewrite of an escape keeps lengths)
+            try:
+                parsed, text = _tolerant(_ITEM.decode, bytes(item))
+                at += _offset_in(text, parsed.value)  # (0: not a view)
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                pass
+        return 1 + int(np.searchsorted(self._newlines, at))
+
+
+#: ``{"value":`` at an item's start, up to its value.
+_VALUE_KEY = re.compile(rb'\{[ \t\r\n]*"value"[ \t\r\n]*:[ \t\r\n]*')
 
 
 # ---------------------------------------------------------------------------------------
