@@ -20,6 +20,7 @@ filename registered in :mod:`linecache` (made unique, as attrs does, by appendin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import linecache
@@ -139,11 +140,17 @@ def _parts(root: _Node) -> list[tuple[list[_Node], set[int]]]:
 
 
 class _Source:
-    """Accumulates generated lines and the namespace they refer to."""
+    """Accumulates generated lines and the namespace they refer to, in sections: the lines
+    from one :meth:`section` call to the next define the function it names (last, after
+    its parts), compiled the first time that function is asked for (see :class:`CompiledSink`)."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
+        self.sections: list[tuple[str, int]] = []
+
+    def section(self, name: str) -> None:
+        self.sections.append((name, len(self.lines)))
 
     def bind(self, name: str, value: Any) -> str:
         assert name.isidentifier() and name not in self.namespace
@@ -444,17 +451,43 @@ def _gen_extract_part(
     return _emit_return(src, columns, out)
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledTier:
-    """A decoder tier of one sink: the record decoder (one text, or NDJSON lines at once) and the extractor."""
+    """A decoder tier of one sink: the record decoder (one text, or NDJSON lines at once) and the extractor.
 
-    tier: Tier
-    lines_decoder: msgspec.json.Decoder[Any]
-    extract: Callable[[list[Any]], tuple[list[Any], ...]]
+    Both are made the first time they are used (most inputs never need some tiers: a
+    definition of 3,000 columns took 1.4 s to compile whole, 0.2 s of it these decoders).
+    """
 
+    __slots__ = ("tier", "root", "_decoder", "_load", "_extract")
 
-def _compiled_tier(tier: Tier, root: Any, extract: Callable[[list[Any]], tuple[list[Any], ...]]) -> CompiledTier:
-    return CompiledTier(tier, msgspec.json.Decoder(root), extract)
+    def __init__(self, tier: Tier, root: Any, load: Callable[[str], Any]):
+        self.tier = tier
+        self.root = root  # the root Struct type
+        self._load = load  # the sink's loader of generated functions by name
+        self._decoder: msgspec.json.Decoder[Any] | None = None
+        self._extract: Callable[[list[Any]], tuple[list[Any], ...]] | None = None
+
+    @property
+    def lines_decoder(self) -> msgspec.json.Decoder[Any]:
+        decoder = self._decoder
+        if decoder is None:
+            decoder = self._decoder = msgspec.json.Decoder(self.root)
+        return decoder
+
+    @property
+    def extract(self) -> Callable[[list[Any]], tuple[list[Any], ...]]:
+        """Decoded records -> one list of raw values per column."""
+        extract = self._extract
+        if extract is None:
+            extract = self._extract = self._load(_extractor_name(self.tier))
+        return extract
+
+    def with_root(self, root: Any) -> CompiledTier:
+        """The same tier decoding into other Structs of the same shape (literals): the same extractor."""
+        return CompiledTier(self.tier, root, self._load)
+
+    def __repr__(self) -> str:
+        return f"<CompiledTier {self.tier.name}>"
 
 
 def _unique_filename(base: str, lines: list[str]) -> str:
@@ -509,6 +542,7 @@ class CompiledSink:
         src.bind("_M", MISSING)
         src.bind("_isdict", _isdict)
         src.bind("_down", self._down)
+        src.section("walk")
         _gen_walk(src, columns, root, nodes, active)
         self.fast_unavailable = _fast_plan(self.ctypes, columns, nodes, active)
         roots: dict[str, Any] = {}
@@ -517,6 +551,7 @@ class CompiledSink:
             src.bind("_all_dicts", _all_dicts)
             src.bind("_get_each", _get_each)
             src.bind("_RU", itertools.repeat(UNSET))
+            src.section("extract_dicts")
             _gen_extract_dicts(src, columns, root)
             for tier in TIERS:
                 if tier.values_as_text and not any(self.ctypes[i].is_text for i in active):
@@ -524,6 +559,7 @@ class CompiledSink:
                 tiers.append(tier)
                 roots[tier.name] = _gen_structs(src, self.ctypes, root, tier)
                 if not tier.every_field or tier is TIERS[0]:
+                    src.section(_extractor_name(tier))
                     _gen_extract(src, columns, root, tier)
         self.source = "\n".join(src.lines) + "\n"
         lines = self.source.splitlines(True)
@@ -532,23 +568,48 @@ class CompiledSink:
         # anything, and the label is a filename: compile() takes no NUL, a traceback no newline)
         label = "".join(c if c.isprintable() and c not in "<>" else "?" for c in sink.name[:100]) if sink.name else "unnamed"
         self.filename = _unique_filename(f"<mapper generated sink {label} {digest}>", lines)
-        code = compile(self.source, self.filename, "exec")
-        namespace = dict(src.namespace)
-        exec(code, namespace)
         linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
-        self.walk: Callable[[dict[str, Any]], tuple[Any, ...]] = namespace["walk"]
-        self.walk.__qualname__ = f"CompiledSink.walk[{label}]"
-        self.tiers: tuple[CompiledTier, ...] = tuple(_compiled_tier(t, roots[t.name], namespace[_extractor_name(t)]) for t in tiers)
-        #: dicts -> column lists (see _gen_extract_dicts), with the tier whose vector forms take them
-        self.extract_dicts: Callable[[list[Any], set[int]], tuple[list[Any], ...]] | None = namespace.get("extract_dicts")
+        self._label = label
+        # each section is compiled the first time its function is asked for (a definition of
+        # 3,000 columns: 0.95 s to compile whole, most of it for functions an input never uses)
+        ends = [start for _name, start in src.sections[1:]] + [len(src.lines)]
+        self._sections = {name: (start, end) for (name, start), end in zip(src.sections, ends)}
+        self._lines = src.lines
+        self.namespace = dict(src.namespace)
+        self.tiers: tuple[CompiledTier, ...] = tuple(CompiledTier(t, roots[t.name], self._load) for t in tiers)
         self.dict_tier: Tier | None = self.tiers[-1].tier if self.tiers else None
-        self.namespace = namespace
         self.stored_index = tuple(c.index for c in self.stored if c.index in self.handled)
         self.identity_index = identity
         #: what later stages work out once per sink (the engine's plan, decoders with
         #: literals), so that a run of one record pays none of it; entries are
         #: deterministic, so two threads filling one at once is harmless
         self.memo: dict[Any, Any] = {}
+
+    def _load(self, name: str) -> Any:
+        """The generated function ``name``, its section compiled the first time (at its lines
+        of :attr:`source`, so tracebacks point into it). Two threads doing so at once both
+        define the same functions; the function is its section's last definition, so a
+        thread that finds it finds its parts too."""
+        namespace = self.namespace
+        fn = namespace.get(name)
+        if fn is None:
+            start, end = self._sections[name]
+            text = "\n" * start + "\n".join(self._lines[start:end]) + "\n"
+            exec(compile(text, self.filename, "exec"), namespace)
+            fn = namespace[name]
+        return fn
+
+    @functools.cached_property
+    def walk(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+        """The careful path's walk of one record: its raw value per column (see _gen_walk)."""
+        walk = self._load("walk")
+        walk.__qualname__ = f"CompiledSink.walk[{self._label}]"
+        return walk  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def extract_dicts(self) -> Callable[[list[Any], set[int]], tuple[list[Any], ...]] | None:
+        """Dicts -> column lists (see _gen_extract_dicts), for the tier whose vector forms take them."""
+        return self._load("extract_dicts") if "extract_dicts" in self._sections else None
 
     def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[CompiledTier, ...]:
         """The decoder tiers with some string columns typed as the few values they hold.
@@ -569,7 +630,7 @@ class CompiledSink:
             if ct.tier.takes_literals and literals:
                 extra = () if ct.tier.exact_types else ("",)
                 values = {ci: tuple(vs) + extra for ci, vs in literals.items()}
-                ct = _compiled_tier(ct.tier, _gen_structs(None, self.ctypes, self._root, ct.tier, literals=values), ct.extract)
+                ct = ct.with_root(_gen_structs(None, self.ctypes, self._root, ct.tier, literals=values))
             out.append(ct)
         kept = [k for k in list(self.memo) if isinstance(k, tuple) and k[0] == "tiers_with"]
         if len(kept) >= _LITERAL_SETS_KEPT:
