@@ -205,11 +205,11 @@ class Batcher:
         found = self._checked(record) if problem is not None else ()
         with self._lock:
             if problem is None and raw is not None and len(raw) <= self._too_big:
-                index = self._next
                 pending = self._pending
-                if len(pending) + 1 >= JUDGE_RECORDS:
+                if len(pending) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
                     with self._untaken_on_failure():
                         return self._take(raw, None, tag, judge=True)
+                index = self._next
                 self._next = index + 1
                 self._added += 1
                 verdict = Verdict(index, False, (), tag, raw, self)
