@@ -466,19 +466,21 @@ def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
 
 
 def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
-    """:func:`_exact_text` on the caller's stack (RecursionError if it runs out)."""
+    """:func:`_exact_text` on the caller's stack (RecursionError if it runs out). What a
+    mapping's own code raises while it is read propagates, as from :meth:`Mapper.check`."""
     try:
         value = as_json(record, exact=True)
-        if _non_finite(value):
-            return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-        try:
-            return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
-        except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
-            raw = _json_text(value)
     except ConversionError as exc:
         return None, f"the record cannot be encoded as JSON: {exc.reason}"
-    except ValueError:  # a float json refuses (allow_nan) that the test above did not see
+    if _non_finite(value):
         return None, "the record holds a float NaN or infinity, which JSON cannot carry"
+    try:
+        return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
+    except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
+        try:
+            raw = _json_text(value)
+        except ValueError:  # a float json refuses (allow_nan) that the test above did not see
+            return None, "the record holds a float NaN or infinity, which JSON cannot carry"
     return raw, json_problem(raw)
 
 

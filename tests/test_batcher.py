@@ -530,3 +530,29 @@ def test_a_mapping_is_sent_as_check_and_map_read_it_through_its_get() -> None:
         assert m.map([record]).to_rows() == rows, record
         assert orjson.loads(body.data)["records"][0]["value"] == sent, record
         assert body.to_batch().to_rows() == rows, record
+
+
+def test_what_a_mappings_own_code_raises_while_its_text_is_written_propagates() -> None:
+    # found in review: a ValueError from a record's own __getitem__ (a key nothing maps, so
+    # check and map never read it) was taken for json's NaN refusal: the record was refused
+    # as "holds a float NaN or infinity". The caller's own exception is theirs, as check's is.
+    from collections.abc import Mapping
+
+    class Failing(Mapping):
+        def __iter__(self) -> Any:
+            return iter(["id", "w"])
+
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, k: str) -> Any:
+            if k == "w":
+                raise ValueError("the producer's own failure")
+            return "r1"
+
+    bt = mapper.Batcher(TINY)
+    with pytest.raises(ValueError, match="the producer's own failure"):
+        bt.add(Failing())
+    assert bt.added == 0
+    nan = bt.add({"id": "r2", "x": [float("nan")]})  # the NaN refusal itself stands
+    assert not nan.accepted and "NaN" in nan.errors[0].reason
