@@ -187,9 +187,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.command = argv[0]
         return args
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        raise SystemExit(EXIT_USAGE)
+    if args.command is None:  # a usage error: on stderr, as argparse's own (stdout is for an asked-for --help)
+        parser.print_help(sys.stderr)  # the whole help: its list of commands says what to type
+        parser.exit(EXIT_USAGE, f"{parser.prog}: error: the following arguments are required: COMMAND\n")
     return args  # pragma: no cover - a known command is handled above
 
 

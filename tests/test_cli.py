@@ -1331,3 +1331,19 @@ def test_a_command_imports_only_its_own_modules_and_the_help_lists_every_command
         assert run(name, "--help").out.startswith(f"usage: mapper {name} ")
     p = run("nonsense")
     assert p.returncode == EXIT_USAGE and "invalid choice: 'nonsense'" in p.err and "spark-validate" in p.err
+
+
+@pytest.mark.parametrize("args", [[], ["--"], ["nosuchcommand"], ["-x"], ["validate"], ["check", "--no-such-option"]])
+def test_a_usage_error_goes_to_stderr_and_only_an_asked_for_help_to_stdout(args: list[str]) -> None:
+    """argparse's convention, for every way of getting the usage: ``--help`` (exit 0) prints it on
+    stdout; a usage error (exit 2) prints it on stderr, with a ``mapper: error:`` line, and nothing
+    on stdout. ``mapper`` alone printed the whole help on stdout and exited 2, so ``mapper > out``
+    put a help text in the file and showed nothing."""
+    p = run(*args)
+    assert p.returncode == EXIT_USAGE and p.out == "", (p.out, p.err)
+    assert p.err.startswith("usage: mapper") and re.search(r"^mapper( \S+)?: error: ", p.err, re.M), p.err
+    if not args:  # no command: the help, whose list of commands says what to type
+        assert "the following arguments are required: COMMAND" in p.err and re.search(r"^    validate  ", p.err, re.M), p.err
+    for asked in (["--help"], ["-h"], ["validate", "--help"]):
+        p = run(*asked)
+        assert p.returncode == EXIT_OK and p.err == "" and p.out.startswith("usage: mapper"), (asked, p.out, p.err)
