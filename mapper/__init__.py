@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _start  # noqa: F401 - first: Ctrl-C while the command line imports its modules is not a traceback
 from ._version import __version__
 from .api import Mapper, compile_sink
 from .batch import Batch, ColumnData

@@ -17,6 +17,7 @@ import sys
 import threading
 from typing import Any, Callable, Sequence
 
+from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, field_option, fields_option
 
@@ -214,10 +215,15 @@ _TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(argv)
+    try:
+        args = parse(argv)  # which imports the command's module (send: http.client and ssl; spark-validate: Spark's helpers)
+    except KeyboardInterrupt:  # (main called by a program: python -m mapper and the script leave SIGINT to mapper._start till here)
+        print("interrupted", file=sys.stderr)
+        return 130
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     try:
+        _start.release()  # Ctrl-C is a KeyboardInterrupt again, taken below
         _add, module, function = _COMMANDS[args.command]
         code = _from(module, function)(args)
         sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -1347,3 +1348,111 @@ def test_a_usage_error_goes_to_stderr_and_only_an_asked_for_help_to_stdout(args:
     for asked in (["--help"], ["-h"], ["validate", "--help"]):
         p = run(*asked)
         assert p.returncode == EXIT_OK and p.err == "" and p.out.startswith("usage: mapper"), (asked, p.out, p.err)
+
+
+#: The text of the ``mapper`` script pip installs for ``[project.scripts]`` (mapper.cli:main).
+CONSOLE_SCRIPT = """import re
+import sys
+from mapper.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+
+def _interrupt_once_loaded(argv: list[str], loaded: str, delay: float, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Start ``argv`` with a standard input that stays open (a command reading it never ends on
+    its own), send it SIGINT ``delay`` s after a shared library whose path holds ``loaded`` shows
+    in its ``/proc/PID/maps``, and return its exit status and stderr.
+
+    Why this lands in the imports: numpy maps ``_multiarray_umath`` while ``import mapper``
+    imports numpy, and ``_ssl`` is mapped when ``ssl`` is imported, which only ``send``'s parser
+    does; each is about half-way through imports that take ~0.5 s (-X importtime), and longer
+    on a loaded machine. The real entries are run, nothing is added to them. Every wait is bounded."""
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    try:
+        _wait_loaded(proc, loaded)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=60)
+    return proc.returncode, err.decode("utf-8", "replace")
+
+
+def _wait_loaded(proc: subprocess.Popen, loaded: str) -> None:
+    """Until a shared library whose path holds ``loaded`` is mapped in ``proc`` (at most 60 s)."""
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if loaded in Path(f"/proc/{proc.pid}/maps").read_text():
+                return
+        except OSError:  # (not readable yet)
+            pass
+        time.sleep(0.001)
+    raise AssertionError(f"{loaded} never loaded (exit {proc.poll()})")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/PID/maps (Linux)")
+@pytest.mark.parametrize(
+    "entry, command, loaded, delay",
+    [
+        ("-m", "validate", "_multiarray_umath", 0),  # in import mapper (python -m mapper imports the package before any of its code runs)
+        ("-m", "validate", "_multiarray_umath", 0.1),
+        ("script", "validate", "_multiarray_umath", 0),  # the installed script: in its `from mapper.cli import main`
+        ("-m", "send", "_ssl", 0),  # in building send's parser, which imports mapper.send (http.client, ssl)
+        ("-m", "validate", "_multiarray_umath", 3),  # (reading stdin: as before)
+    ],
+)
+def test_ctrl_c_while_the_command_line_imports_its_modules_exits_130_without_a_traceback(
+    tmp_path: Path, entry: str, command: str, loaded: str, delay: float
+) -> None:
+    """Ctrl-C at any moment ends a command with "interrupted" and exit 130, the imports of its start
+    included: there it printed a KeyboardInterrupt traceback through numpy's or the standard
+    library's imports (and the shell saw the process killed by SIGINT)."""
+    args = [command, str(EXAMPLE_SINK), "-", *(["--dry-run"] if command == "send" else [])]
+    env = None
+    if entry == "-m":
+        argv = [sys.executable, "-m", "mapper", *args]
+    else:
+        script = tmp_path / "mapper"
+        script.write_text(CONSOLE_SCRIPT)
+        argv = [sys.executable, str(script), *args]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    code, err = _interrupt_once_loaded(argv, loaded, delay, env)
+    assert (code, err) == (130, "interrupted\n"), err
+
+
+def test_a_programs_own_import_mapper_leaves_ctrl_c_alone() -> None:
+    """The command line's way with Ctrl-C while it starts is its own: a program importing mapper (or
+    calling mapper.cli.main) keeps Python's KeyboardInterrupt."""
+    code = (
+        "import signal; assert signal.getsignal(signal.SIGINT) is signal.default_int_handler; import mapper, mapper.cli; "
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, mapper.cli.main(['check', 'no-such-sink.json']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.stdout.splitlines()[-1] == f"True {EXIT_USAGE}", (proc.stdout, proc.stderr)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/PID/maps (Linux)")
+def test_an_ignored_sigint_stays_ignored_while_the_command_line_starts() -> None:
+    """A command started with SIGINT ignored (``nohup``, ``cmd &`` in a script) is not made interruptible."""
+    argv = [sys.executable, "-m", "mapper", "validate", str(EXAMPLE_SINK), "-", "-q"]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, preexec_fn=_ignore_sigint)
+    try:
+        _wait_loaded(proc, "_multiarray_umath")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)  # (and once it reads its input)
+        out, err = proc.communicate(EXAMPLE_RECORDS.read_bytes(), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_OK and b"ACCEPTED" in out and err == b"", (out, err)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,65 @@
+"""Ctrl-C while the command line starts: its imports (~0.5 s: numpy and the whole package,
+most of it in ``import mapper``, before any code of the command runs) end it as any other
+moment does (mapper.cli.main): ``interrupted`` and exit 130, not a traceback.
+
+A KeyboardInterrupt raised there cannot be relied on to reach the command: an extension
+module's import may turn it into another error (numpy's, interrupted while it imports
+``datetime``, into an ImportError), and no code of the command is running yet to catch it.
+So the command line's start (only when this process is the command line, and SIGINT has
+Python's default handler: an inherited SIG_IGN stays) takes SIGINT with a handler that
+ends the process at once (nothing is open or written yet), until :func:`release` gives it
+back to Python's handler and the command's own handling.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+_PACKAGE = __name__.rpartition(".")[0]
+
+
+def command_line() -> bool:
+    """Whether this process is the command line starting: the program its real command line
+    (``sys.orig_argv``) names, where the program's arguments (``sys.argv``) begin, is this
+    package or its ``cli`` module run with ``-m`` (while runpy imports the package,
+    ``sys.argv[0]`` is ``-m``, as documented; the name stands alone or as ``-mNAME``), or
+    the installed ``mapper`` script (``from mapper.cli import main``, ``sys.argv[0]`` its
+    path: its name may end in ``.exe`` or ``-script.pyw`` on Windows). Both reach
+    ``mapper.cli.main``, which calls :func:`release`. Not a program's own ``import mapper``,
+    nor a process started with another's ``sys.argv`` (a spawned multiprocessing child)."""
+    argv, orig = sys.argv, getattr(sys, "orig_argv", [])
+    given = orig[len(orig) - len(argv)] if 0 < len(argv) <= len(orig) else ""
+    if argv[:1] == ["-m"]:
+        return (given.partition("m")[2] if given.startswith("-") else given) in (_PACKAGE, f"{_PACKAGE}.cli")
+    script = os.path.basename(argv[0]) if argv and given == argv[0] else ""
+    return script.removesuffix(".exe").removesuffix("-script.pyw").removesuffix("-script.py") == _PACKAGE
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    """SIGINT during the start: the line every interrupted command prints, and 130."""
+    try:
+        os.write(2, b"interrupted\n")
+    finally:
+        os._exit(128 + signal.SIGINT)
+
+
+def guard() -> None:
+    """The command line starting takes SIGINT (run by importing this module, which
+    ``import mapper`` does first)."""
+    if command_line() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        try:
+            signal.signal(signal.SIGINT, interrupted)
+        except ValueError:  # pragma: no cover - not the main thread: not a program's start
+            pass
+
+
+def release() -> None:
+    """The command runs: SIGINT is Python's KeyboardInterrupt again (if :func:`guard` took it)."""
+    if signal.getsignal(signal.SIGINT) is interrupted:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+guard()
