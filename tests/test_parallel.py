@@ -739,3 +739,109 @@ def test_map_with_workers_writes_parquet_in_row_groups(monkeypatch, tmp_path):
     assert main(["map", str(sink), str(records), "-o", str(out), "--workers", "2", "-q"]) == 0
     meta = pq.ParquetFile(out).metadata
     assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [700, 700, 700, 700, 200]
+
+
+def _under_file_size_limit(limit: int):
+    """For preexec_fn: the child's files (a shared-memory segment is one) may not grow beyond ``limit``
+    bytes; SIGXFSZ ignored (as Python ignores it), so a write beyond it fails with EFBIG."""
+    import resource
+    import signal
+
+    def set_limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return set_limit
+
+
+def _run_limited(args: list[str], tmp_path: Path, limit: int):
+    """``python -m mapper ARGS`` under a file size limit, its temporary files in ``tmp_path/tmp``:
+    (its exit status, stdout, stderr, that directory, its process id). No bytecode is written (a
+    .pyc written under the limit is cut short, and breaks the next run)."""
+    import subprocess
+
+    temp = tmp_path / "tmp"
+    temp.mkdir(exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "mapper", *args]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_under_file_size_limit(limit), cwd=Path(__file__).parents[1]
+    )
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=60)
+    return proc.returncode, out, err, temp, proc.pid
+
+
+def _segments_of(pid: int) -> list[str]:
+    """The shared-memory segments named for the process ``pid`` (parallel.segment_name) still in /dev/shm."""
+    shm = Path("/dev/shm")
+    return sorted(p.name for p in shm.iterdir() if p.name.startswith(f"psm_{pid:x}_")) if shm.is_dir() else []
+
+
+@pytest.mark.parametrize("out", ["out.npz", "out.ndjson"])
+def test_a_segment_beyond_the_file_size_limit_is_a_one_line_error_that_leaves_nothing(tmp_path, out):
+    # under `ulimit -f` a worker's segment (a file to the kernel) could not be sized: the
+    # worker's OSError came back as "a worker process failed" with its traceback, and the
+    # resource tracker printed a KeyError traceback of its own
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b"".join(json.dumps({"id": i, "n": i % 100}).encode() + b"\n" for i in range(40_000)))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SMALL_SINK))
+    target = tmp_path / out
+    # below the worker's segment (its share of 40,000 rows: ~300 KB), above the sink and the modules
+    code, out_text, err, temp, pid = _run_limited(["map", str(sink), str(records), "-o", str(target), "--workers", "2", "-q"], tmp_path, 100_000)
+    assert code == 2 and out_text == "", (out_text, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("mapper: a worker process could not make its shared-memory segment of ") and "the file size limit (ulimit -f) is 100000 bytes" in err
+    assert "--workers 1" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["r.ndjson", "sink.json", "tmp"])  # no output, whole or in part
+    assert list(temp.iterdir()) == [] and _segments_of(pid) == []
+
+
+def test_a_workers_refused_records_beyond_the_file_size_limit_are_a_one_line_error(tmp_path):
+    # validate --workers --rejects: a worker spools its refused records to a temporary file; one
+    # that could not be written came back as "a worker process failed" with its traceback (and
+    # the worker's own, from closing the file again on its way out)
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b"".join(json.dumps({"id": i, "n": "x" * 40}).encode() + b"\n" for i in range(40_000)))  # every record refused
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SMALL_SINK))
+    args = ["validate", str(sink), str(records), "--workers", "2", "-q", "--on-error", "skip", "--rejects", "/dev/null"]
+    code, out, err, temp, pid = _run_limited(args, tmp_path, 1_000_000)  # the spool of ~17,000 refused records: ~2.5 MB
+    assert code == 2 and out == "", (out, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"mapper: a worker process could not write its refused records to its temporary file {temp}")
+    assert ": File too large; " in err and "--workers 1" in err
+    assert list(temp.iterdir()) == [] and _segments_of(pid) == []
+    # the same in one process, as the message says: --rejects /dev/null needs no temporary file
+    args[args.index("--workers") + 1] = "1"
+    code, out, err, temp, pid = _run_limited(args, tmp_path, 1_000_000)
+    assert code == 1 and err == "", err
+
+
+def test_a_full_dev_shm_is_a_one_line_error_not_a_worker_killed_by_sigbus(tmp_path):
+    # a segment is sized without its memory: with /dev/shm full, the worker's first write into
+    # it raised SIGBUS, and the run ended with "a worker process died without an answer"
+    import shutil
+    import subprocess
+
+    unshare = shutil.which("unshare")
+    if unshare is None or subprocess.run([unshare, "-m", "true"], capture_output=True, timeout=30).returncode != 0:
+        pytest.skip("needs unshare -m (root): a /dev/shm of its own, too small")
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(b"".join(json.dumps({"id": i, "n": i % 100}).encode() + b"\n" for i in range(40_000)))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SMALL_SINK))
+    out = tmp_path / "out.npz"
+    script = 'mount -t tmpfs -o size=64k tmpfs /dev/shm && exec "$@"'
+    cmd = [unshare, "-m", "sh", "-c", script, "sh", sys.executable, "-m", "mapper", "map", str(sink), str(records), "-o", str(out), "--workers", "2", "-q"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("mapper: a worker process could not make its shared-memory segment of ")
+    assert "No space left on device (/dev/shm is full); " in proc.stderr and "--workers 1" in proc.stderr
+    assert not out.exists()

@@ -22,11 +22,13 @@ mapped in one process. Fork is required (Linux, macOS).
 
 from __future__ import annotations
 
+import errno
 import gc
 import mmap
 import multiprocessing as mp
 import os
 import pickle
+import resource
 import secrets
 import shutil
 import signal
@@ -292,11 +294,15 @@ def _worker(
     try:
         compiled = CompiledSink(sink)
         rejected, failed, spool_path = keep
-        spool = open(spool_path, "wb") if spool_path is not None else None  # noqa: SIM115 - closed below
-        on_reject = None if spool is None else partial(pickle.dump, file=spool, protocol=pickle.HIGHEST_PROTOCOL)
+        on_reject = None
+        if spool_path is not None:
+            with _spooling(spool_path):
+                spool = open(spool_path, "wb")  # noqa: SIM115 - closed below
+            on_reject = partial(_spool, spool, spool_path)
         part = _map_range(compiled, _read_range(records, start, end, ident), options, output, first=False, keep=Keep(rejected, failed, on_reject))
         if spool is not None:
-            spool.close()  # (a write that fails is this worker's error, said to the parent)
+            with _spooling(spool.name):
+                spool.close()  # (a write that fails is this worker's error, said to the parent)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
         payload, name, spans = _to_shared(packed, shm_name)
         try:
@@ -312,14 +318,35 @@ def _worker(
         try:
             if isinstance(exc, InputError):  # the input's fault, said as one process says it
                 conn.send(("input", str(exc), "", None, None))
+            elif isinstance(exc, WorkerError):  # what it could not set up, said in one line
+                conn.send(("setup", str(exc), "", None, None))
             else:
                 conn.send(("error", f"{exc.__class__.__name__}: {exc}", traceback.format_exc(), None, None))
         except OSError:
             pass
     finally:
         if spool is not None:
-            spool.close()
+            try:
+                spool.close()
+            except OSError:  # (its failure is said above)
+                pass
         conn.close()
+
+
+@contextmanager
+def _spooling(path: str) -> Iterator[None]:
+    """An OSError writing a worker's file of refused records (a full disk, the file size
+    limit), as a :class:`WorkerError` naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise WorkerError(f"a worker process could not write its refused records to its temporary file {path}: {exc.strerror or exc}; {ONE_PROCESS}") from None
+
+
+def _spool(spool: Any, path: str, rejected: RejectedRecord) -> None:
+    """A refused record into the worker's spool file, for the parent to pass on in order."""
+    with _spooling(path):
+        pickle.dump(rejected, spool, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _unlink(name: str | None) -> None:
@@ -363,7 +390,7 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     total = sum(r.nbytes for r in raws)
     if not total:  # nothing to share (an empty batch), but the pickle still counts its buffers
         return payload, None, [(0, 0)] * len(raws)
-    shm = shared_memory.SharedMemory(name=name, create=True, size=total)
+    shm = _new_segment(name, total)
     try:
         # The caller unlinks it once copied: this process must not (its tracker would).
         resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
@@ -381,6 +408,43 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     del buf
     shm.close()
     return payload, name, spans
+
+
+class WorkerError(MapperError):
+    """What a worker could not set up for its share (its shared-memory segment, its file of
+    refused records), said in one line with the way out, not as a failure with a traceback."""
+
+
+#: The way out of a worker's own failure: one process needs no segment and no spool file.
+ONE_PROCESS = "map in one process instead (--workers 1, or workers=1)"
+
+
+def _new_segment(name: str | None, size: int) -> shared_memory.SharedMemory:
+    """A new shared-memory segment of ``size`` bytes, its memory reserved, or a :class:`WorkerError`.
+
+    A segment is a file to the kernel: beyond the process's file size limit (``ulimit -f``)
+    it cannot be sized (EFBIG; and SharedMemory, failing there, unregisters a name it never
+    registered, which makes the resource tracker print a KeyError traceback), so that limit
+    is checked first. Its memory is reserved (``posix_fallocate``, where there is one): a
+    full ``/dev/shm`` is then ENOSPC here, not a SIGBUS killing the worker as it writes.
+    """
+    what = f"a worker process could not make its shared-memory segment of {size} bytes"
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and size > limit:
+        raise WorkerError(f"{what}: the file size limit (ulimit -f) is {limit} bytes; {ONE_PROCESS}")
+    try:
+        shm = shared_memory.SharedMemory(name=name, create=True, size=size)
+    except OSError as exc:
+        raise WorkerError(f"{what}: {exc.strerror or exc}; {ONE_PROCESS}") from None
+    try:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(shm._fd, 0, size)  # type: ignore[attr-defined]
+    except OSError as exc:
+        shm.close()
+        shm.unlink()
+        where = " (/dev/shm is full)" if exc.errno == errno.ENOSPC and os.path.isdir("/dev/shm") else ""
+        raise WorkerError(f"{what}: {exc.strerror or exc}{where}; {ONE_PROCESS}") from None
+    return shm
 
 
 def segment_name(k: int) -> str:
@@ -553,6 +617,8 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
             answered.add(k)
             if answer[0] == "input":
                 raise InputError(answer[1])
+            if answer[0] == "setup":
+                raise WorkerError(answer[1])
             if answer[0] != "ok":
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
             _status, payload, shm_name, spans, report, lines = answer
