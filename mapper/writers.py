@@ -621,7 +621,9 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
     columns = {}
     for c in sink.stored_columns:
         ctype = column_type(c)
-        a = arrays[c.name]
+        a = arrays.get(c.name)
+        if a is None:
+            raise ValueError(f"it holds no column {c.name!r}, a {c.type} column of its sink (a batch holds every column its sink stores)")
         values = a.values
         count = rows if a.offsets is None else int(a.offsets[-1]) if len(a.offsets) == rows + 1 else -1
         held = "strings" if isinstance(values, Strings) else values.dtype
@@ -660,23 +662,41 @@ def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
 
 def _read_npz(name: str) -> Batch:
     with np.load(name, allow_pickle=False) as z:
-        header = json.loads(str(z["__header__"]))
-        if "sink" not in header:
-            raise ValueError("its header holds no sink (written by an older mapper)")
 
-        def values(key: str, how: str | None, valid: np.ndarray | None) -> Any:
-            if how == "utf8":
-                return _utf8_strings(z[f"{key}.utf8"], z[f"{key}.utf8_offsets"], valid, repr(key))
+        def array(key: str, held: str) -> np.ndarray:
+            """The array ``key``, or what is missing, whose, and what the file holds for it (``held``)."""
+            if key not in z.files:
+                raise ValueError(f"it has no array {key!r}: {held}")
             return z[key]
 
+        header = json.loads(
+            str(array("__header__", "the header (sink, rows, columns) of an .npz written by mapper map; this is not an .npz written by mapper"))
+        )
+        if not isinstance(header, dict) or "sink" not in header:
+            raise ValueError("its header holds no sink (written by an older mapper)")
+        for item, kind in (("rows", int), ("id", dict), ("columns", list)):
+            if not isinstance(header.get(item), kind):
+                got = f"no {item!r}" if item not in header else f"{item!r} of the wrong kind ({type(header[item]).__name__})"
+                raise ValueError(f"its header has {got} (the header of an .npz written by mapper map holds rows, id, columns and sink)")
+
+        def values(key: str, how: str | None, valid: np.ndarray | None, held: str) -> Any:
+            if how == "utf8":
+                return _utf8_strings(array(f"{key}.utf8", held), array(f"{key}.utf8_offsets", held), valid, repr(key))
+            return array(key, held)
+
         arrays = {}
-        for meta in header["columns"]:
-            key = meta["key"]
-            valid, present = z[f"{key}.valid"], z[f"{key}.present"]
+        for i, meta in enumerate(header["columns"], 1):
+            for item in ("name", "key"):
+                if not isinstance(meta, dict) or item not in meta:
+                    raise ValueError(f"its header's entry for column {i} has no {item!r} (each column's entry holds its name and key)")
+            key, how = meta["key"], meta.get("strings")
+            stored = [f"{key}.utf8", f"{key}.utf8_offsets"] if how == "utf8" else [key]
+            held = f"column {meta['name']!r} ({meta.get('type', 'of its sink')}) is held as {', '.join(stored)}, {key}.valid and {key}.present"
+            valid, present = array(f"{key}.valid", held), array(f"{key}.present", held)
             offsets = z[f"{key}.offsets"] if f"{key}.offsets" in z.files else None
-            arrays[meta["name"]] = ColumnArrays(values(key, meta.get("strings"), valid if offsets is None else None), valid, present, offsets)
-        ids = plain(values("_id", header["id"].get("strings"), None))
-        return _batch_of(header["sink"], header["rows"], ids, z["_record_index"], arrays)
+            arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held), valid, present, offsets)
+        ids = plain(values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)"))
+        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays)
 
 
 def _read_arrow(name: str, parquet: bool) -> Batch:
@@ -705,6 +725,10 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         index_field = ""
     if not isinstance(presence, dict) or not isinstance(index_field, str):
         raise ValueError("its schema metadata names mapper's fields wrongly (mapper.fields)")
+    if "_id" not in table.column_names:
+        raise ValueError("it has no field '_id': the rows' ids")
+    if index_field and index_field not in table.column_names and "record_index" in fields:
+        raise ValueError(f"it has no field {index_field!r}, which its metadata names (mapper.fields) as the record index of its rows")
     for name in ("_id", index_field):
         if name in table.column_names and table.column(name).null_count:
             raise ValueError(f"its {name} holds nulls")
@@ -712,6 +736,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     n = table.num_rows
     for column in sink.stored_columns:
         col = column.name
+        if col not in table.column_names:
+            present_field = presence.get(col, f"{col}.present")
+            raise ValueError(
+                f"it has no field {col!r}: column {col!r} ({column.type}) of the sink in its metadata is held as the fields {col} and {present_field}"
+            )
         arr = table.column(col).combine_chunks()
         # the type mapper writes (Parquet keeps no second timestamps: they come back in ms);
         # a column of another type (a file written otherwise, or edited) is cast or refused

@@ -792,3 +792,68 @@ def test_read_batch_takes_a_table_saved_as_an_arrow_ipc_stream_too(tmp_path: Pat
     (tmp_path / "junk.arrow").write_bytes(b"ARROW1 but not really")
     with pytest.raises(mapper.InputError, match="junk.arrow"):
         mapper.read_batch(tmp_path / "junk.arrow")
+
+
+def _header_edited(change: Any) -> Any:
+    """An edit of an .npz's ``__header__`` (its JSON)."""
+
+    def edit(z: dict[str, Any]) -> None:
+        header = json.loads(str(z["__header__"]))
+        change(header)
+        z["__header__"] = np.array(json.dumps(header))
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        # an array gone: which one, whose, and what the file holds for it ('reg' alone before, or numpy's "... is not a file in the archive")
+        (lambda z: z.pop("reg.utf8"), ["no array 'reg.utf8'", "column 'reg' (string)", "reg.utf8, reg.utf8_offsets, reg.valid and reg.present"]),
+        (lambda z: z.pop("reg.present"), ["no array 'reg.present'", "column 'reg' (string)", "reg.utf8, reg.utf8_offsets, reg.valid and reg.present"]),
+        (lambda z: z.pop("altitude.valid"), ["no array 'altitude.valid'", "column 'altitude' (int)", "altitude, altitude.valid and altitude.present"]),
+        (lambda z: z.pop("altitude"), ["no array 'altitude'", "column 'altitude' (int)"]),
+        (lambda z: z.pop("_id.utf8_offsets"), ["no array '_id.utf8_offsets'", "_id is held as _id.utf8 and _id.utf8_offsets"]),
+        (lambda z: z.pop("_record_index"), ["no array '_record_index'", "record index"]),
+        (lambda z: z.pop("__header__"), ["no array '__header__'", "not an .npz written by mapper"]),
+        # the header: a column of its sink not listed ('reg' before), a key of it gone ('columns', 'key')
+        (_header_edited(lambda h: h.__setitem__("columns", [c for c in h["columns"] if c["name"] != "reg"])), ["no column 'reg'", "string column of its sink"]),
+        (_header_edited(lambda h: h.pop("columns")), ["its header has no 'columns'", "rows, id, columns and sink"]),
+        (_header_edited(lambda h: h.pop("rows")), ["its header has no 'rows'"]),
+        (_header_edited(lambda h: h.pop("id")), ["its header has no 'id'"]),
+        (_header_edited(lambda h: h.__setitem__("id", "_id")), ["its header has 'id' of the wrong kind (str)"]),  # (an AttributeError escaped)
+        (_header_edited(lambda h: h["columns"][3].pop("key")), ["its header's entry for column 4 has no 'key'", "name and key"]),
+    ],
+)
+def test_read_batch_of_an_npz_lacking_an_array_names_the_file_the_column_and_what_it_holds(tmp_path: Path, edit: Any, words: list[str]) -> None:
+    path = _npz_edited(tmp_path, edit)
+    with pytest.raises(mapper.InputError) as err:
+        mapper.read_batch(path)
+    message = str(err.value)
+    assert message.startswith(f"cannot read {path} as a mapper batch: ") and all(w in message for w in words), message
+
+
+@pytest.mark.parametrize("fmt", ["arrow", "parquet"])
+@pytest.mark.parametrize(
+    "field, words",
+    [
+        ("reg", ["no field 'reg'", "column 'reg' (string) of the sink in its metadata", "fields reg and reg.present"]),
+        ("altitude", ["no field 'altitude'", "column 'altitude' (int)"]),
+        ("_id", ["no field '_id'", "the rows' ids"]),
+        # named in its metadata (mapper.fields) but gone: the rows were read as numbered in order
+        ("_record_index", ["no field '_record_index'", "its metadata names", "record index"]),
+    ],
+)
+def test_read_batch_of_a_table_lacking_a_field_names_the_file_the_column_and_what_it_holds(tmp_path: Path, fmt: str, field: str, words: list[str]) -> None:
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    table = mapper.compile_sink(AIRCRAFT / "sink.json").map(AIRCRAFT / "records.ndjson").to_arrow().drop_columns([field])
+    path = tmp_path / f"e.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(table, path)
+    else:
+        with pa.ipc.new_file(path, table.schema) as w:
+            w.write_table(table)
+    with pytest.raises(mapper.InputError) as err:
+        mapper.read_batch(path)
+    message = str(err.value)
+    assert message.startswith(f"cannot read {path} as a mapper batch: ") and all(w in message for w in words), message
