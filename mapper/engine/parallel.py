@@ -28,7 +28,6 @@ import mmap
 import multiprocessing as mp
 import os
 import pickle
-import resource
 import secrets
 import shutil
 import signal
@@ -428,6 +427,8 @@ def _new_segment(name: str | None, size: int) -> shared_memory.SharedMemory:
     is checked first. Its memory is reserved (``posix_fallocate``, where there is one): a
     full ``/dev/shm`` is then ENOSPC here, not a SIGBUS killing the worker as it writes.
     """
+    import resource  # (POSIX only, as forked workers are)
+
     what = f"a worker process could not make its shared-memory segment of {size} bytes"
     limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
     if limit != resource.RLIM_INFINITY and size > limit:
