@@ -21,7 +21,7 @@ from typing import Any, Callable
 from .commands import check_paths, load_cli_sink, map_options, one_process_reason
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
-from .engine.reader import MAGIC_SIZE, open_input, read_input, units_for, unpacker
+from .engine.reader import MAGIC_SIZE, chunk_size_for, open_input, read_input, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
@@ -97,7 +97,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             engine.expect_bytes = nbytes
             start = time.perf_counter()
             for part in parts:
-                for unit in units_for(part, options):
+                for unit in units_for(part, options, chunk_size_for(len(compiled.stored_index))):
                     engine.feed(unit)
             result, _report = engine.finish()
             total = time.perf_counter() - start

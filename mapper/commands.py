@@ -23,7 +23,7 @@ from .batch import Batch
 from .compiler import compile_definition
 from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, run_parallel, splittable
-from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, open_input, units_for
+from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, chunk_size_for, open_input, units_for
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
 from .model import CheckResult, Sink
@@ -340,7 +340,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
             with _opened(name) as fh:
-                for unit in units_for(fh, options):
+                for unit in units_for(fh, options, chunk_size_for(len(compiled.stored_index))):
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)

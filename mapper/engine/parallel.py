@@ -52,10 +52,10 @@ from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_wa
 from .core import Engine, finish_batch
 from .reader import (
     _BOM,
-    CHUNK_SIZE,
     HEAD_SIZE,
     MAGIC_SIZE,
     blank,
+    chunk_size_for,
     documents_units,
     format_of,
     line_limit,
@@ -176,13 +176,13 @@ def _map_range(
             return _map_range(compiled, text, options, output, first, whole=True, keep=keep)
         engine.expect_bytes = data.end - data.pos
         head = data.read(len(_BOM)) if first else b""
-        chunks = measured(stream_lines(data, min(CHUNK_SIZE, limit), b"" if head == _BOM else head, limit), limit)
+        chunks = measured(stream_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), b"" if head == _BOM else head, limit), limit)
     else:
         end = len(data) if end is None else end
         engine.expect_bytes = end
         if first and data.startswith(_BOM):
             data, end = data[3:end], end - 3
-        chunks = measured(split_lines(data, min(CHUNK_SIZE, limit), limit, end=end), limit)
+        chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     try:
         for unit in units:

@@ -14,7 +14,7 @@ from ..report import BatchRejected, Report
 from .check import few_lines, validate_lines
 from .core import Engine, empty_batch
 from .parallel import SharedHold, can_fork, run_parallel, splittable
-from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, path_named, units_for
+from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, chunk_size_for, path_named, units_for
 
 __all__ = ["iter_batches", "run"]
 
@@ -69,7 +69,7 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if isinstance(records, (bytes, bytearray, memoryview, str)):
         engine.expect_bytes = len(records)
-    for unit in units_for(records, options):
+    for unit in units_for(records, options, chunk_size_for(len(compiled.stored_index))):
         engine.feed(unit)
     return engine.finish()
 
@@ -83,7 +83,9 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     input's. The garbage collector is paused while a batch is mapped, not while the
     caller holds it.
     """
-    units = units_for(records, options, objects=min(size, OBJECT_CHUNK))  # an iterator is read no further ahead than a batch
+    units = units_for(
+        records, options, chunk_size_for(len(compiled.stored_index)), objects=min(size, OBJECT_CHUNK)
+    )  # an iterator is read no further ahead than a batch
     pending: Unit | None = None
     next_line = 1
     failed: Exception | None = None
