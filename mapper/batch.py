@@ -124,6 +124,13 @@ class ColumnBuilder:
 
     def put_missing_rows(self, rows: np.ndarray) -> None:
         """:meth:`put_missing` of many rows at once (``rows``: absolute positions)."""
+        self._put_absent_rows(rows, False)
+
+    def put_null_rows(self, rows: np.ndarray) -> None:
+        """:meth:`put_null` of many rows at once (``rows``: absolute positions)."""
+        self._put_absent_rows(rows, True)
+
+    def _put_absent_rows(self, rows: np.ndarray, present: bool) -> None:
         i = rows - self.base
         if self.sets is not None:
             for j in i.tolist():
@@ -131,7 +138,7 @@ class ColumnBuilder:
         else:
             self.values[i] = _ZERO[self.kind]
         self.valid[i] = False
-        self.present[i] = False
+        self.present[i] = present
 
     def _clear(self, i: int) -> None:
         if self.sets is not None:

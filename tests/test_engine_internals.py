@@ -483,3 +483,39 @@ def test_a_wide_sink_reads_ndjson_in_chunks_sized_by_its_columns(monkeypatch):
     assert len(data) > 8 * CHUNK_SIZE and len(fed) <= len(data) // chunk_size_for(columns + 1) + 2  # (cut at line ends), not one per 256 KB
     assert batch.to_rows() == m.map(records).to_rows()  # (dicts: no chunks at all)
     assert chunk_size_for(14) == CHUNK_SIZE and chunk_size_for(10**6) == 4 << 20
+
+
+@pytest.mark.parametrize("allow_missing", [True, False])
+def test_nulls_and_missing_values_written_at_once_are_what_the_careful_path_writes(allow_missing):
+    # the fast path writes a column's nulls and missing values at once where the type only
+    # marks them (a null clears a mutex string, is left alone for a set or a plain string;
+    # missing is left alone), and leaves errors (a null id, a missing value under
+    # allow_missing_fields false) to the careful path, which words them
+    definition = [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
+        {"name": "t", "path": ["t"], "type": "string"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "b", "path": ["b"], "type": "bool"},
+        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Unit": "s"}},
+        {"name": "ss", "path": ["ss"], "type": "strings"},
+    ]
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": allow_missing, "definition": definition})
+    values = {"s": "x", "t": "y", "n": 3, "b": True, "ts": 1659981468, "ss": ["a"]}
+    records = []
+    for i in range(60):
+        rec = {"id": i}
+        for k, (name, v) in enumerate(values.items()):
+            shape = (i + k) % 3  # a value, a null, or missing
+            if shape == 0:
+                rec[name] = v
+            elif shape == 1:
+                rec[name] = None
+        records.append(rec)
+    text = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    fast, careful = m.map(text, on_error="skip"), m.map(text, on_error="skip", fast=False)
+    assert fast.report.to_dict()["errors"] == careful.report.to_dict()["errors"]
+    assert fast.to_rows() == careful.to_rows() and len(fast) == len(careful) and (len(fast) > 0) == allow_missing
+    for name in values:
+        a, b = fast[name], careful[name]
+        assert np.array_equal(a.valid, b.valid) and np.array_equal(a.present, b.present), name

@@ -301,8 +301,9 @@ class FastPath:
         self.dict_forms = plan.dict_forms
         # set columns have no vector form: their plain rows are taken here, the rest by the careful path
         self.quick_sets = {ci: _QUICK_SETS[t.storage] for ci, t in enumerate(careful.ctypes) if t.storage in _QUICK_SETS}
-        # columns whose missing values the careful path only marks missing (see missing_at_once)
-        self.missing_kept = [careful.allow_missing and t.on_missing == "keep" for t in careful.ctypes]
+        # what the careful path would do with each column's null and missing values when it
+        # only marks them (clears the stored value, or leaves it), never errs (see absent_at_once)
+        self.absent_writes = [(_MARKS.get(t.on_null), _MARKS.get(t.on_missing) if careful.allow_missing else None) for t in careful.ctypes]
 
     # ------------------------------------------------------------------ runs
 
@@ -611,7 +612,7 @@ class FastPath:
         start = seg.pos - b.base
         result = vec(lst if vec_input is None else vec_input, b.values[start : start + k]) if vec is not None and b.sets is None else None
         if result is None:  # no vector form for this list: element by element
-            rows = self.missing_at_once(ci, lst, range(k), seg, b) if not identity else range(k)
+            rows = self.absent_at_once(ci, lst, range(k), seg, b) if not identity else range(k)
             quick = self.quick_sets.get(ci) if not identity else None
             if quick is not None:
                 put = b.put
@@ -630,27 +631,36 @@ class FastPath:
         if ok is not None:
             redo = np.flatnonzero(~ok).tolist()
             if not identity:
-                redo = self.missing_at_once(ci, lst, redo, seg, b)
+                redo = self.absent_at_once(ci, lst, redo, seg, b)
             for i in redo:
                 element(lst[i], seg.pos + i, seg.line(i))
         if lossy:
             self.lossy(ci, lst, seg, lossy, element)
 
-    def missing_at_once(self, ci: int, lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder) -> Sequence[int]:
-        """Write the rows of ``rows`` whose value is missing at once, where the column keeps
-        them missing (the careful path would do only that, one row at a time: a sparse
-        column, most of whose rows lack it, went cell by cell); the other rows, to redo.
+    def absent_at_once(self, ci: int, lst: list[Any], rows: Sequence[int], seg: Seg, b: ColumnBuilder) -> Sequence[int]:
+        """Write the rows of ``rows`` whose value is null or missing at once, where the column
+        only marks them, cleared or left alone (the careful path would do only that, one row
+        at a time: a sparse column, most of whose rows lack it or hold null, went cell by
+        cell: GitHub payloads are full of nulls); the other rows, to redo.
         """
-        if not self.missing_kept[ci] or len(rows) < 8:
+        on_null, on_missing = self.absent_writes[ci]
+        if (on_null is None and on_missing is None) or len(rows) < 8:
             return rows
-        absent = [i for i in rows if lst[i] is UNSET or lst[i] is MISSING]
-        if not absent:
+        cleared: list[int] = []
+        left: list[int] = []
+        rest: list[int] = []
+        marks = {"clear": cleared, "leave": left}
+        to_null, to_missing = marks.get(on_null or "", rest), marks.get(on_missing or "", rest)
+        for i in rows:
+            v = lst[i]
+            (to_null if v is None else to_missing if v is UNSET or v is MISSING else rest).append(i)
+        if len(rest) == len(rows):
             return rows
-        b.put_missing_rows(np.array(absent, dtype=np.int64) + seg.pos)
-        if len(absent) == len(rows):
-            return ()
-        gone = set(absent)
-        return [i for i in rows if i not in gone]
+        if cleared:
+            b.put_null_rows(np.array(cleared, dtype=np.int64) + seg.pos)
+        if left:
+            b.put_missing_rows(np.array(left, dtype=np.int64) + seg.pos)
+        return rest
 
     def lossy(self, ci: int, lst: list[Any], seg: Seg, lossy: list[tuple[str, np.ndarray]], element: Any) -> None:
         """Report values the vector form computed right but the endpoint stores differently from how they were sent."""
@@ -689,6 +699,12 @@ class FastPath:
             return
         for i in range(k):
             self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
+
+
+#: A null or missing value's effect (ColumnType.on_null / on_missing) the fast path writes
+#: at once: "clear" (a null: the stored value cleared) or "keep" (missing: left alone);
+#: "error" is the careful path's, which words it.
+_MARKS = {"clear": "clear", "keep": "leave"}
 
 
 def _quick_strings(v: Any) -> list[str] | None:
