@@ -733,8 +733,13 @@ _KIND: dict[type, int] = defaultdict(lambda: OTHER, {int: INT, float: FLOAT, str
 
 def by_type(lst: list[Any]) -> tuple[np.ndarray, np.ndarray]:
     """The values as an object array, and each one's kind code (``kinds == STR`` ...), at C speed."""
+    return np.fromiter(lst, dtype=object, count=len(lst)), kinds_of(lst)
+
+
+def kinds_of(lst: list[Any]) -> np.ndarray:
+    """Each value's kind code (``kinds == STR`` ...), at C speed."""
     # (the codes through bytes(): a quarter quicker than np.fromiter's per-element conversion)
-    return np.fromiter(lst, dtype=object, count=len(lst)), np.frombuffer(bytes(map(_KIND.__getitem__, map(type, lst))), dtype=np.int8)
+    return np.frombuffer(bytes(map(_KIND.__getitem__, map(type, lst))), dtype=np.int8)
 
 
 def as_array(lst: list[Any]) -> np.ndarray | None:

@@ -26,11 +26,11 @@ from .base import (
     SetType,
     Vector,
     arrow_strings,
-    by_type,
     empty,
     expected,
     go_text,
     is_strings,
+    kinds_of,
     quick_always,
     same_value,
     set_field_rules,
@@ -147,6 +147,5 @@ def _string_lax(lst: list[Any], out: np.ndarray) -> Any:
 def _string_loose(lst: list[Any], out: np.ndarray) -> Any:
     # Numbers and bools too: those (and "", None, UNSET) go to the scalar converter.
     out[:] = lst
-    _objs, kinds = by_type(lst)
-    ok = (kinds == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
+    ok = (kinds_of(lst) == STR) & np.fromiter(map(bool, lst), dtype=bool, count=len(lst))
     return (None if ok.all() else ok), []
