@@ -172,6 +172,17 @@ class Sender:
             raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}")
         if parts.username or parts.password:
             raise OptionError("the endpoint URL must not carry credentials: give the token in an environment variable")
+        # http.client refuses a space or a control character in the host or the path, and writes
+        # the path as ASCII: each was a traceback, or a failure retried as a lost answer
+        path_query = parts.path + parts.query
+        bad = next((c for c in parts.netloc + path_query if c <= " " or c == "\x7f"), None) or next((c for c in path_query if not c.isascii()), None)
+        if bad is None and not parts.hostname.isascii():
+            try:
+                parts.hostname.encode("idna")  # (how http.client writes a host beyond ASCII)
+            except UnicodeError:
+                raise OptionError(f"the endpoint's host is not a host name: {endpoint[:100]!r}") from None
+        if bad is not None:
+            raise OptionError(f"the endpoint URL holds {bad!r}, which a request cannot carry there: percent-encode it ({endpoint[:100]!r})")
         try:
             port = parts.port
         except ValueError:

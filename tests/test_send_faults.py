@@ -1,0 +1,152 @@
+"""``mapper send`` and ``mapper.Sender`` against a fake endpoint that misbehaves (a bug hunt by fault injection).
+
+The fake endpoint is a raw socket server on 127.0.0.1 (an OS-chosen port, a thread per
+connection): it keeps every request body it read, and a handler decides each answer, so
+a test can compare what arrived with what was sent. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import mapper
+from mapper.errors import OptionError
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+SEED = ROOT / "examples" / "aircraft" / "records.ndjson"
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+#: handler(connection, request head, request body, request number from 1): None to keep the
+#: connection, "close" to close it
+Handler = Callable[[socket.socket, bytes, bytes, int], Any]
+
+
+class FakeEndpoint:
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.bodies: list[bytes] = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v2/sinks/aircraft_positions"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(15)
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                length = next((int(v) for k, _, v in (x.partition(b":") for x in head.split(b"\r\n")[1:]) if k.strip().lower() == b"content-length"), 0)
+                while len(buf) < length:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                body, buf = buf[:length], buf[length:]
+                with self.lock:
+                    self.bodies.append(body)
+                    n = len(self.bodies)
+                if self.handler(conn, head, body, n) == "close":
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def ids(self) -> Counter[str]:
+        """How often each record id arrived."""
+        with self.lock:
+            return Counter(r["value"]["id"] for b in self.bodies for r in json.loads(b)["records"])
+
+
+@contextmanager
+def endpoint(handler: Handler) -> Iterator[FakeEndpoint]:
+    fake = FakeEndpoint(handler)
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+def answer(conn: socket.socket, status: int, payload: bytes, headers: bytes = b"") -> None:
+    conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n" % (status, len(payload), headers) + payload)
+
+
+def success(body: bytes) -> bytes:
+    n = len(json.loads(body)["records"])
+    return json.dumps({"success_count": n, "error_count": 0, "records": [{"status": "success"}] * n}).encode()
+
+
+def stores(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+    answer(conn, 200, success(body))
+
+
+def cli(*args: Any, timeout: float = 60) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, timeout=timeout)
+    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return proc
+
+
+def report_of(proc: subprocess.CompletedProcess) -> dict[str, Any]:
+    return json.loads(proc.stdout.decode().strip().splitlines()[-1])
+
+
+def write_records(path: Path, n: int) -> Path:
+    """n copies of the seed's record, ids r0..r{n-1} (all accepted)."""
+    base = json.loads(SEED.read_text().splitlines()[0])
+    path.write_text("".join(json.dumps({**base, "id": f"r{i}"}) + "\n" for i in range(n)))
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "bad"),
+    [
+        ("http://127.0.0.1:{port}/v2/sinks/my sink", "' '"),  # was retried as a lost answer (a possible re-send), then "gave up"
+        ("http://127.0.0.1:{port}/v2/sinks/caf\u00e9", "'\u00e9'"),  # was a UnicodeEncodeError traceback
+        ("http://exa mple.com:{port}/v2/sinks/x", "' '"),  # was an InvalidURL traceback
+    ],
+)
+def test_an_endpoint_url_a_request_cannot_carry_is_a_usage_error_naming_it(tmp_path, url, bad):
+    with endpoint(stores) as fake:
+        url = url.format(port=fake.port)
+        with pytest.raises(OptionError, match="percent-encode") as info:
+            mapper.Sender(url)
+        assert bad in str(info.value) and url in str(info.value)
+        records = write_records(tmp_path / "r.ndjson", 3)
+        proc = cli("send", SINK, records, "--endpoint", url, "--retries", 2, "--backoff", 0.01)
+        assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
+        assert "percent-encode" in proc.err and url in proc.err
+        assert fake.bodies == []
