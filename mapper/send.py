@@ -34,6 +34,7 @@ import base64
 import errno
 import glob
 import http.client
+import io
 import math
 import os
 import random
@@ -117,6 +118,42 @@ class Ack:
     seconds: float
 
 
+class _Reader(io.RawIOBase):
+    """A socket's answer, read within one deadline: each read waits only for the time left."""
+
+    def __init__(self, sock: Any, deadline: float, held: Any):
+        self.sock, self.deadline = sock, deadline
+        self.held = held  # the socket's own file: the socket stays open until the answer is read (http.client
+        # closes a connection that will close as soon as the answer's head is in, and lets the answer read on)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self.held.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline < math.inf:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("timed out")
+            self.sock.settimeout(left)
+        return int(self.sock.recv_into(buffer))
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer that must be in whole within the connection's timeout of its request being
+    written: the socket's own timeout bounds each read, and an endpoint dribbling its answer
+    a byte at a time held a send as long as it liked."""
+
+    def __init__(self, sock: Any, *args: Any, **kw: Any):
+        super().__init__(sock, *args, **kw)
+        timeout = sock.gettimeout()
+        self.fp = io.BufferedReader(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
+
+
 class _Failure(Exception):
     """One failed attempt: why, and whether the request may have reached the service."""
 
@@ -139,7 +176,8 @@ class Sender:
     (half the limits by default, see :class:`mapper.endpoint.Pacer`). ``retries``: how
     many times one body is tried again (exponential backoff from ``backoff`` seconds,
     doubling up to ``max_backoff``, with jitter; a ``Retry-After`` is honoured up to
-    ``max_backoff``). ``timeout``: seconds to connect and for each read. ``clock``,
+    ``max_backoff``). ``timeout``: seconds to connect, and for the whole answer
+    once a body is written (not for each read: an answer dribbled out is a lost answer). ``clock``,
     ``sleep`` and ``rand`` are injectable for tests; ``on_retry(reason, delay)`` is told
     of each retry. Thread-safe: producer threads may share one sender (one connection
     per thread, one pacer for all).
@@ -246,6 +284,7 @@ class Sender:
                 conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
             else:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            conn.response_class = _Response
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -286,6 +325,8 @@ class Sender:
             self._drop()
             raise _Failure(f"cannot connect to {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=False) from None
         try:
+            assert conn.sock is not None
+            conn.sock.settimeout(self.timeout)  # (the last answer's read left its deadline's rest there)
             conn.request("POST", self.path, body=data, headers=self._headers)
             resp = conn.getresponse()
             payload = resp.read()

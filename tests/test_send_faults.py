@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,3 +151,45 @@ def test_an_endpoint_url_a_request_cannot_carry_is_a_usage_error_naming_it(tmp_p
         assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
         assert "percent-encode" in proc.err and url in proc.err
         assert fake.bodies == []
+
+
+def test_the_timeout_bounds_the_whole_answer_not_each_read():
+    # found by a bug hunt: --timeout bounded each read of the answer, so an endpoint (or a proxy)
+    # dribbling its answer a byte at a time held a send for as long as it liked (--timeout 1:
+    # 44 s for one body); the answer must be in within --timeout, else it is a lost answer
+    def dribbles_first(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        payload = success(body)
+        data = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
+        if n > 1:
+            return conn.sendall(data)
+        for i in range(len(data)):  # ~25 s in all: stops when the client goes
+            conn.sendall(data[i : i + 1])
+            time.sleep(0.15)
+        return "close"
+
+    body = b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}'
+    with endpoint(dribbles_first) as fake:
+        sender = mapper.Sender(fake.url, timeout=0.6, backoff=0.01, retries=2)
+        t0 = time.monotonic()
+        ack = sender.send(body)
+        took = time.monotonic() - t0
+        sender.close()
+    assert took < 4, took
+    assert ack.stored == 2 and ack.attempts == 2
+    assert ack.resent  # the dribbled answer was lost after the body was read: it may have been stored
+    assert len(fake.bodies) == 2
+
+
+def test_a_long_answer_on_a_connection_that_closes_after_it_is_read_whole():
+    # http.client closes a connection that will close once the answer's head is in, and reads the
+    # answer on through the socket's file: the answer read within a deadline must keep the socket
+    # open as that file does (a 500-record answer is over 10 KB: past the first read)
+    def answers_and_closes(conn: socket.socket, _head: bytes, _body: bytes, _n: int) -> str:
+        payload = json.dumps({"records": [{"status": "success", "note": "x" * 100_000}]}).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)
+        return "close"
+
+    with endpoint(answers_and_closes) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        for _ in range(2):
+            ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+            assert ack.stored == 1 and ack.attempts == 1 and len(ack.answer["records"][0]["note"]) == 100_000
