@@ -185,6 +185,10 @@ class ServiceError(MapperError):
     answered with an error it does not retry (the run stops with the service's message).
     """
 
+    #: (``mapper send``) whether the body may have been stored all the same: an earlier
+    #: attempt's answer was lost, or a 2xx answer could not be read
+    maybe_stored = True
+
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         self.status = status
         self.code = code

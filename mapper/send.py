@@ -94,7 +94,15 @@ class InputStopped(SendError, InputError):
 
 
 class EndpointUnreachable(SendError):
-    """The endpoint did not take a body within the retries: connection errors, timeouts, throttling, 5xx."""
+    """The endpoint did not take a body within the retries: connection errors, timeouts, throttling, 5xx.
+
+    ``maybe_stored``: whether an attempt may have reached the service (its answer lost), or
+    every one was refused before it was sent or answered "not stored".
+    """
+
+    def __init__(self, message: str, maybe_stored: bool = True):
+        super().__init__(message)
+        self.maybe_stored = maybe_stored
 
 
 @dataclass
@@ -373,13 +381,15 @@ class Sender:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
                 code, message = error_of(status, payload)
                 if not retryable(status, code):
-                    raise ServiceError(status, code, message)
+                    refused = ServiceError(status, code, message)
+                    refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
+                    raise refused
                 reason = f"{status} {code}" + (f": {message}" if message else "")
                 if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
                     maybe_stored = True
                 retry_after = _retry_after(headers.get("Retry-After"))
             if retries >= self.retries:
-                raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempts: {reason}")
+                raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempts: {reason}", maybe_stored)
             delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
             if retry_after is not None:
                 delay = max(delay, min(retry_after, self.max_backoff))
@@ -860,6 +870,9 @@ class SendRun:
                 raise InputStopped(str(exc)) from None
             self._finish(done=True)
             ok = True
+        except (ServiceError, SendError, KeyboardInterrupt):
+            self._stopped()
+            raise
         finally:
             self._progress.close()
             self._letters.close()
@@ -883,6 +896,13 @@ class SendRun:
             if self._state["rejects"] is not None:
                 self._state["rejects"]["bytes"] = self._letters.size
             if self.sender is not None:
+                self.checkpoint.save(self._state)
+
+    def _stopped(self) -> None:
+        """The run stops (an error answer, the retries spent, a signal): the checkpoint says
+        what is known, a body in flight only if it may have reached the service."""
+        if self.sender is not None:
+            with uninterrupted():
                 self.checkpoint.save(self._state)
 
     def _check_same_run(self, state: dict[str, Any]) -> None:
@@ -940,9 +960,17 @@ class SendRun:
             self.totals.bytes += body.size
             self.totals.sent += body.count
             return
-        self._state["in_flight"] = {"first": first.index, "last": last.index}
-        # marked in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
-        ack = self.sender.send(body, before_sending=lambda: self.checkpoint.save(self._state))
+
+        def mark() -> None:  # in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
+            self._state["in_flight"] = {"first": first.index, "last": last.index}
+            self.checkpoint.save(self._state)
+
+        try:
+            ack = self.sender.send(body, before_sending=mark)
+        except (ServiceError, EndpointUnreachable) as exc:
+            if not exc.maybe_stored:  # every attempt refused before it was sent, or answered "not stored"
+                self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)
+            raise
         # account: the body, its refusals, the pre-validation refusals before its end; the
         # dead letters and the checkpoint after them are written together (a SIGTERM waits)
         with uninterrupted():

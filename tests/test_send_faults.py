@@ -193,3 +193,44 @@ def test_a_long_answer_on_a_connection_that_closes_after_it_is_read_whole():
         for _ in range(2):
             ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
             assert ack.stored == 1 and ack.attempts == 1 and len(ack.answer["records"][0]["note"]) == 100_000
+
+
+def scripted(script: list[str]) -> Handler:
+    """Answers in turn as ``script`` says ("503", "400", "ok"), then "ok"."""
+
+    def handler(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        what = script[n - 1] if n <= len(script) else "ok"
+        if what == "503":
+            answer(conn, 503, b'{"code":"Unavailable","message":"try later"}')
+        elif what == "400":
+            answer(conn, 400, b'{"code":"InvalidBody","message":"not taken"}')
+        else:
+            answer(conn, 200, success(body))
+
+    return handler
+
+
+@pytest.mark.parametrize("refusal", ["503", "400"])
+def test_a_body_the_service_never_took_is_not_counted_as_re_sent_on_resume(tmp_path, refusal):
+    # found by a bug hunt: the body in flight when a run stopped was counted as re-sent on resume
+    # even when every attempt of it had been answered "not stored" (503s until the retries ran
+    # out, a 400) or had not connected: each record arrived once, and the summary said 20 re-sent
+    records = write_records(tmp_path / "r.ndjson", 50)
+    checkpoint = tmp_path / "c.json"
+    script = [refusal] * 3 if refusal == "503" else ["ok", refusal]
+    with endpoint(scripted(script)) as fake:
+        args = ["send", SINK, records, "--endpoint", fake.url, "--body-records", 20, "--checkpoint", checkpoint]
+        args += ["--retries", 2, "--backoff", 0.01, "--report", "json"]
+        first = cli(*args)
+        assert first.returncode == EXIT_USAGE and report_of(first)["completed"] is False, first.err
+        assert json.loads(checkpoint.read_text())["in_flight"] is None  # nothing of it may have been stored
+        again = cli(*args)
+        assert again.returncode == EXIT_OK, again.err
+        t = report_of(again)
+        stored_by_fake = fake.ids()  # each record's arrivals in bodies answered 200
+        refused_bodies = [json.loads(b) for b, what in zip(fake.bodies, script) if what != "ok"]
+        for b in refused_bodies:
+            for r in b["records"]:
+                stored_by_fake[r["value"]["id"]] -= 1
+    assert t["sent"] == t["stored"] == 50 and t["resent"] == 0
+    assert set(stored_by_fake.values()) == {1} and len(stored_by_fake) == 50
