@@ -854,31 +854,31 @@ class SendRun:
                     told(reason, delay)
 
             self.sender.on_retry = on_retry
-        t0 = time.monotonic()
-        base_seconds = self.totals.seconds
-        ok = False
+        self._t0, self._base_seconds = time.monotonic(), self.totals.seconds
         try:
             try:
                 for group in read_records(self.names, self.input_format, start):
                     self._judge(group)
                     for body in self.batcher.ready():
                         self._send(body)
-                    self.totals.seconds = base_seconds + time.monotonic() - t0
+                    self._tick()
                     _show_totals(self._progress, self.totals)
             except InputError as exc:  # an input that cannot be read (on): what was read before it is sent first
                 self._finish(done=False)
                 raise InputStopped(str(exc)) from None
             self._finish(done=True)
-            ok = True
         except (ServiceError, SendError, KeyboardInterrupt):
             self._stopped()
             raise
         finally:
             self._progress.close()
             self._letters.close()
-            if not ok:
-                self.totals.seconds = base_seconds + time.monotonic() - t0
+            self._tick()
         return self.totals
+
+    def _tick(self) -> None:
+        """The run's seconds so far (with those of the runs it resumes)."""
+        self.totals.seconds = self._base_seconds + time.monotonic() - self._t0
 
     def _finish(self, done: bool) -> None:
         """Send what is judged, write every refusal, and checkpoint after the last record judged
@@ -888,6 +888,7 @@ class SendRun:
         with uninterrupted():
             self._pass(None)
             self.totals.records = max(self.totals.records, self._seen)
+            self._tick()
             self._state["done"] = done
             if self._last is not None:
                 last = self._last
@@ -900,9 +901,12 @@ class SendRun:
 
     def _stopped(self) -> None:
         """The run stops (an error answer, the retries spent, a signal): the checkpoint says
-        what is known, a body in flight only if it may have reached the service."""
+        what is known, a body in flight only if it may have reached the service, and the
+        totals: the position's, with the retries and the seconds of this run to the stop."""
         if self.sender is not None:
             with uninterrupted():
+                self._tick()
+                self._state["totals"] = self.totals.to_json()
                 self.checkpoint.save(self._state)
 
     def _check_same_run(self, state: dict[str, Any]) -> None:
@@ -998,6 +1002,7 @@ class SendRun:
             t.resent += sum(1 for p in body.tags if p.index <= self._resend_upto)
         self._state["position"] = asdict(Resume(last.file, last.offset or 0, last.line or 0, last.record, last.index))
         self._state["in_flight"] = None
+        self._tick()
         self._state["totals"] = t.to_json()
         if self._state["rejects"] is not None:
             self._state["rejects"]["bytes"] = self._letters.size
