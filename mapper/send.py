@@ -404,19 +404,27 @@ class Sender:
         except orjson.JSONDecodeError:
             answer = None
         records = answer.get("records") if isinstance(answer, dict) else None
-        if not isinstance(records, list) or len(records) != n or not all(isinstance(r, dict) for r in records):
+        # each item says "success" or "error" (another is no answer for the record: it may have been stored)
+        if not isinstance(records, list) or len(records) != n or not all(isinstance(r, dict) and r.get("status") in ("success", "error") for r in records):
             if not isinstance(records, list):
                 got = "no per-record answer"
             elif len(records) != n:
                 got = f"{len(records)} answers"
             else:
-                odd = next(i for i, r in enumerate(records) if not isinstance(r, dict))
-                got = f"answer {odd} not an object ({type(records[odd]).__name__})"
+                odd = next(i for i, r in enumerate(records) if not isinstance(r, dict) or r.get("status") not in ("success", "error"))
+                item = records[odd]
+                got = (
+                    f"answer {odd} not an object ({type(item).__name__})"
+                    if not isinstance(item, dict)
+                    else f"answer {odd} without a status 'success' or 'error'"
+                    if item.get("status") is None
+                    else f"answer {odd} of status {str(item['status'])[:40]!r}, not 'success' or 'error'"
+                )
             raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got} for a body of {n} records")
         assert isinstance(answer, dict)
         refused = []
         for i, rec in enumerate(records):
-            if rec.get("status") != "success":
+            if rec["status"] == "error":
                 refused.append((i, str(rec.get("error_code") or "error"), str(rec.get("error_message") or "")))
         return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
 

@@ -259,3 +259,21 @@ def test_the_totals_count_the_last_body_and_a_stopped_run_s_retries_and_time(tmp
         t = report_of(cli(*args))
     assert t["completed"] is True and t["stored"] == 3
     assert t["retried"] == 2 and t["seconds"] >= 0.3  # cumulative over both runs (the second alone takes milliseconds)
+
+
+@pytest.mark.parametrize("item", [{"status": "SUCCESS"}, {"status": "stored"}, {}, {"error_code": "InvalidBody"}])
+def test_a_per_record_answer_of_an_unknown_status_is_an_invalid_answer_not_a_refusal(item):
+    # found by a bug hunt: every answer item but "success" was taken for a refusal (error_code
+    # "error" when it had none): an answer of another shape turned records the service may have
+    # stored into dead letters "refused by the service", exit 1, where an item that is not an
+    # object already stopped the run as an invalid answer (the body stays in flight)
+    def answers(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+        n = len(json.loads(body)["records"])
+        answer(conn, 200, json.dumps({"records": [{"status": "success"}] * (n - 1) + [item]}).encode())
+
+    with endpoint(answers) as fake:
+        sender = mapper.Sender(fake.url, retries=0)
+        with pytest.raises(mapper.ServiceError, match=r"InvalidAnswer.*answer 1 .*status") as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}')
+        assert info.value.maybe_stored
+        sender.close()
