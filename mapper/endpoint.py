@@ -206,6 +206,14 @@ def retryable(status: int, code: str | None) -> bool:
     return status == 429 or status >= 500 or (status == 400 and code == THROTTLED)
 
 
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable written as a Python escape (``\\x1b``, ``\\u202e``), as http.server's log does:
+    what the other end sent, on a terminal (serve's log of a request line; send's line of an error answer)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
+
+
 def error_of(status: int, payload: bytes) -> tuple[str, str]:
     """(code, message) of an error answer, whatever its body holds."""
     try:

@@ -55,7 +55,7 @@ import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
-from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, TOKEN_SPACE, Limits, Pacer, ServiceError, error_of, parse_body, retryable
+from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, TOKEN_SPACE, Limits, Pacer, ServiceError, error_of, parse_body, printable, retryable
 from .engine.reader import (
     HEAD_SIZE,
     BrokenDocument,
@@ -1205,7 +1205,7 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
         sys.stdout.write(orjson.dumps(out).decode() + "\n")
         sys.stdout.flush()
     if aborted:
-        print(f"mapper send: stopped: {aborted}", file=sys.stderr)
+        print(f"mapper send: stopped: {printable(aborted)}", file=sys.stderr)  # (the service's words: no terminal escapes)
         if args.checkpoint and run is not None:
             print(f"mapper send: run it again with --checkpoint {args.checkpoint} to resume after the last acknowledged body", file=sys.stderr)
     if args.quiet:

@@ -76,6 +76,7 @@ from .endpoint import (
     Limits,
     ServiceError,
     TokenBucket,
+    printable,
 )
 from .errors import MapperError, OptionError
 from .store import Store, stored_sinks_problem
@@ -555,13 +556,6 @@ class _Handler(BaseHTTPRequestHandler):
         log = self.server.app.log
         if log is not None:
             log(printable(line))
-
-
-def printable(text: str) -> str:
-    """``text`` with every character that is not printable written as a Python escape (``\\x1b``, ``\\u202e``), as http.server's log does."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
 
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)

@@ -277,3 +277,22 @@ def test_a_per_record_answer_of_an_unknown_status_is_an_invalid_answer_not_a_ref
             sender.send(b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}')
         assert info.value.maybe_stored
         sender.close()
+
+
+@pytest.mark.parametrize("status", [400, 503])
+def test_the_service_s_words_reach_the_terminal_with_their_control_characters_escaped(tmp_path, status):
+    # found by a bug hunt: the code and message of an error answer were printed as they came, so
+    # an endpoint (or whatever answers at its address) could clear the screen, retitle the
+    # terminal or rewrite the line before (serve's log already escapes what a client sends)
+    said = {"code": "InvalidBody\x1b[2J", "message": "bad\r\x1b]0;owned\x07 value\u202e"}
+
+    def hostile(conn: socket.socket, _head: bytes, _body: bytes, _n: int) -> None:
+        answer(conn, status, json.dumps(said).encode())
+
+    records = write_records(tmp_path / "r.ndjson", 2)
+    with endpoint(hostile) as fake:
+        proc = cli("send", SINK, records, "--endpoint", fake.url, "--retries", 0, "--report", "json")
+    assert proc.returncode == EXIT_USAGE
+    assert not any(c in proc.err for c in "\x1b\x07\r\u202e"), repr(proc.err)
+    assert "InvalidBody\\x1b[2J: bad\\r\\x1b]0;owned\\x07 value\\u202e" in proc.err
+    assert "InvalidBody\x1b[2J: bad\r\x1b]0;owned\x07 value\u202e" in report_of(proc)["error"]  # the JSON report keeps them, escaped by JSON
