@@ -296,3 +296,20 @@ def test_the_service_s_words_reach_the_terminal_with_their_control_characters_es
     assert not any(c in proc.err for c in "\x1b\x07\r\u202e"), repr(proc.err)
     assert "InvalidBody\\x1b[2J: bad\\r\\x1b]0;owned\\x07 value\\u202e" in proc.err
     assert "InvalidBody\x1b[2J: bad\r\x1b]0;owned\x07 value\u202e" in report_of(proc)["error"]  # the JSON report keeps them, escaped by JSON
+
+
+@pytest.mark.parametrize("status", [301, 307, 308])
+def test_a_redirect_stops_the_run_naming_where_it_points(tmp_path, status):
+    # found by a bug hunt: a redirect (an http:// endpoint moved to https://, a sink moved) stopped
+    # the run with "307 HTTP307: " and nothing more; it is not followed (the body and the token
+    # would go where the answer says), so the message must say where it points
+    def moved(conn: socket.socket, _head: bytes, _body: bytes, _n: int) -> None:
+        answer(conn, status, b"", b"Location: https://elsewhere.example/v2/sinks/aircraft_positions\r\n")
+
+    records = write_records(tmp_path / "r.ndjson", 2)
+    with endpoint(moved) as fake:
+        proc = cli("send", SINK, records, "--endpoint", fake.url, "--retries", 3, "--backoff", 0.01)
+        assert len(fake.bodies) == 1  # not retried
+    assert proc.returncode == EXIT_USAGE
+    assert f"{status} " in proc.err and "https://elsewhere.example/v2/sinks/aircraft_positions" in proc.err
+    assert "--endpoint" in proc.err
