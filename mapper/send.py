@@ -266,6 +266,7 @@ class Sender:
                 raise OptionError("the token is empty or holds a line break or another control character: give the token alone")
             # http.client sends a str header as latin-1; a token beyond it goes as UTF-8 (as serve reads it)
             self._headers["Authorization"] = b"Bearer " + token.encode("utf-8", "surrogateescape")
+        self._token = token or None  # (only to keep it out of what an answer says: see _hide)
         self._local = threading.local()
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -379,7 +380,7 @@ class Sender:
             else:
                 if 200 <= status < 300:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
-                code, message = error_of(status, payload)
+                code, message = map(self._hide, error_of(status, payload))
                 if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
                     message = f"redirected to {headers['Location'][:200]} (not followed: give that URL as --endpoint if it is the service's)"
                 if not retryable(status, code):
@@ -399,6 +400,11 @@ class Sender:
             if self.on_retry is not None:
                 self.on_retry(reason, delay)
             self.sleep(delay)
+
+    def _hide(self, text: str) -> str:
+        """An answer's words without the token: one that repeats the request (a debugging proxy, an echo
+        service at a wrong URL) would put it on the terminal, in the report and in the dead letters."""
+        return text.replace(self._token, "[the token]") if self._token else text
 
     def _ack(self, status: int, payload: bytes, n: int, attempts: int, retries: int, resent: bool, seconds: float) -> Ack:
         try:
@@ -427,7 +433,7 @@ class Sender:
         refused = []
         for i, rec in enumerate(records):
             if rec["status"] == "error":
-                refused.append((i, str(rec.get("error_code") or "error"), str(rec.get("error_message") or "")))
+                refused.append((i, self._hide(str(rec.get("error_code") or "error")), self._hide(str(rec.get("error_message") or ""))))
         return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
 
 

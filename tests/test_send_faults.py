@@ -8,6 +8,7 @@ a test can compare what arrived with what was sent. Every wait is bounded.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -313,3 +314,30 @@ def test_a_redirect_stops_the_run_naming_where_it_points(tmp_path, status):
     assert proc.returncode == EXIT_USAGE
     assert f"{status} " in proc.err and "https://elsewhere.example/v2/sinks/aircraft_positions" in proc.err
     assert "--endpoint" in proc.err
+
+
+def test_the_token_is_not_shown_when_the_answer_echoes_the_request(tmp_path):
+    # found by a bug hunt: an answer that repeats the request's headers (a debugging proxy, a
+    # misconfigured gateway, an echo service at a wrong URL) put the bearer token on stderr, in
+    # the JSON report and in the dead letters, which are documented never to show it
+    secret = "tok-9c1e7a-never-print-me"
+
+    def echoes(conn: socket.socket, head: bytes, body: bytes, n: int) -> None:
+        said = head.decode("latin-1")
+        if n == 1:  # per record: the second record refused with the request's head as the reason
+            k = len(json.loads(body)["records"])
+            items = [{"status": "success"}] * (k - 1) + [{"status": "error", "error_code": "InvalidBody", "error_message": said}]
+            return answer(conn, 200, json.dumps({"records": items}).encode())
+        return answer(conn, 503 if n == 2 else 400, json.dumps({"code": "Echo", "message": said}).encode())
+
+    records = write_records(tmp_path / "r.ndjson", 4)
+    rejects = tmp_path / "rejects.ndjson"
+    with endpoint(echoes) as fake:
+        env = {**os.environ, "MY_TOKEN": secret}
+        args = [sys.executable, "-m", "mapper", "send", SINK, records, "--endpoint", fake.url, "--token-env", "MY_TOKEN", "--body-records", 2]
+        args += ["--rejects", rejects, "--report", "json", "--retries", 1, "--backoff", 0.01]
+        proc = subprocess.run(list(map(str, args)), capture_output=True, cwd=ROOT, env=env, timeout=60)
+    assert proc.returncode == EXIT_USAGE
+    out, err, letters = proc.stdout.decode(), proc.stderr.decode(), rejects.read_text()
+    assert "Echo" in err and "InvalidBody" in letters  # the answers' words are there
+    assert secret not in out + err + letters
