@@ -165,10 +165,11 @@ class _Response(http.client.HTTPResponse):
 class _Failure(Exception):
     """One failed attempt: why, and whether the request may have reached the service."""
 
-    def __init__(self, reason: str, maybe_stored: bool):
+    def __init__(self, reason: str, maybe_stored: bool, final: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.maybe_stored = maybe_stored
+        self.final = final  # no retry can change it
 
 
 class Sender:
@@ -332,6 +333,9 @@ class Sender:
                 conn.connect()
         except OSError as exc:  # refused, unreachable, DNS, connect timeout: nothing was sent
             self._drop()
+            if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
+                # the two ends disagree (a certificate that does not verify, https:// at a plain HTTP port): not transient
+                raise _Failure(f"the TLS handshake with {self.host}:{self.port} failed: {_oserror(exc)}", maybe_stored=False, final=True) from None
             raise _Failure(f"cannot connect to {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=False) from None
         try:
             assert conn.sock is not None
@@ -377,6 +381,8 @@ class Sender:
             except _Failure as failure:
                 reason = failure.reason
                 maybe_stored = maybe_stored or failure.maybe_stored
+                if failure.final:
+                    raise EndpointUnreachable(f"the endpoint {self.url} cannot be reached: {reason}", maybe_stored) from None
             else:
                 if 200 <= status < 300:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)

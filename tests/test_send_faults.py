@@ -341,3 +341,25 @@ def test_the_token_is_not_shown_when_the_answer_echoes_the_request(tmp_path):
     out, err, letters = proc.stdout.decode(), proc.stderr.decode(), rejects.read_text()
     assert "Echo" in err and "InvalidBody" in letters  # the answers' words are there
     assert secret not in out + err + letters
+
+
+def test_a_tls_handshake_the_endpoint_refuses_is_not_retried():
+    # found by a bug hunt: an https:// URL at a plain HTTP port (or a certificate that does not
+    # verify) was retried as a connection error, with backoff: with the defaults, a minute or more
+    # of retries before the run stopped, though no retry can change the answer
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)  # answers a TLS hello with a 400
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    retries: list[str] = []
+    try:
+        url = f"https://127.0.0.1:{httpd.server_address[1]}/v2/sinks/aircraft_positions"
+        sender = mapper.Sender(url, timeout=3, on_retry=lambda reason, _delay: retries.append(reason))  # 8 retries from 0.5 s
+        t0 = time.monotonic()
+        with pytest.raises(mapper.EndpointUnreachable, match="TLS") as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+        assert time.monotonic() - t0 < 3 and retries == []
+        assert url in str(info.value) and not info.value.maybe_stored
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
