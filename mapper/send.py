@@ -38,6 +38,7 @@ import io
 import math
 import os
 import random
+import selectors
 import signal
 import ssl
 import stat
@@ -323,9 +324,10 @@ class Sender:
     def _attempt(self, data: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
         conn = self._conn()
         # A keep-alive connection idle for long may have been closed by the service; a request
-        # on it would fail after being written, and count as a possible re-send. Start afresh.
+        # on it would fail after being written, and count as a possible re-send. Start afresh
+        # (and at once when the service has closed it already: many do after a few seconds).
         now = time.monotonic()
-        if conn.sock is not None and now - getattr(self._local, "used", now) > IDLE_RECONNECT:
+        if conn.sock is not None and (now - getattr(self._local, "used", now) > IDLE_RECONNECT or _closed_by_peer(conn.sock)):
             conn.close()
         self._local.used = now
         try:
@@ -441,6 +443,17 @@ class Sender:
             if rec["status"] == "error":
                 refused.append((i, self._hide(str(rec.get("error_code") or "error")), self._hide(str(rec.get("error_message") or ""))))
         return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
+
+
+def _closed_by_peer(sock: Any) -> bool:
+    """Whether an idle kept-alive connection can be read from before a request is written: the
+    other end has closed it (or sent what no request asked for). Either way it is not reused."""
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(sock, selectors.EVENT_READ)
+            return bool(sel.select(0))
+    except (OSError, ValueError):
+        return True
 
 
 def _count(data: bytes) -> int:

@@ -363,3 +363,22 @@ def test_a_tls_handshake_the_endpoint_refuses_is_not_retried():
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_kept_alive_connection_the_server_closed_is_not_reused():
+    # found by a bug hunt: only a connection idle for 15 s was replaced before a request, but many
+    # servers close idle ones sooner (gunicorn after 2 s, uvicorn and Node after 5 s) without
+    # saying so in the answer: the next body was written to a closed connection, failed after it
+    # was sent, and was retried and counted as a possible re-send though nothing had reached the service
+    def answers_then_closes(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> str:
+        answer(conn, 200, success(body))
+        time.sleep(0.2)
+        return "close"
+
+    body = b'{"records":[{"value":{"id":"a"}}]}'
+    with endpoint(answers_then_closes) as fake, mapper.Sender(fake.url, backoff=0.01) as sender:
+        first = sender.send(body)
+        time.sleep(0.6)  # the server has closed the connection meanwhile
+        second = sender.send(body)
+        assert len(fake.bodies) == 2
+    assert first.attempts == second.attempts == 1 and not second.resent
