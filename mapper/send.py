@@ -81,6 +81,10 @@ DEFAULT_TOKEN_ENV = "FEATUREBASE_TOKEN"
 IDLE_RECONNECT = 15.0
 
 
+#: The most of an answer read (a per-record answer to a 500-record body is some 50 KB): an endpoint
+#: answering with gigabytes would otherwise be held in memory whole before it is judged.
+MAX_ANSWER = 16 << 20
+
 #: The longest wait an option may set (--timeout, --backoff, --max-backoff), in seconds.
 MAX_WAIT = 86_400
 
@@ -344,12 +348,17 @@ class Sender:
             conn.sock.settimeout(self.timeout)  # (the last answer's read left its deadline's rest there)
             conn.request("POST", self.path, body=data, headers=self._headers)
             resp = conn.getresponse()
-            payload = resp.read()
+            payload = resp.read(MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:
             # timeouts, resets, a connection closed mid-answer: the service may have stored the body
             self._drop()
             raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
-        if resp.will_close:
+        if len(payload) > MAX_ANSWER:  # the rest is not read: the connection cannot be used again
+            self._drop()
+            if 200 <= resp.status < 300:
+                raise ServiceError(resp.status, "InvalidAnswer", f"the service answered {resp.status} with more than {MAX_ANSWER >> 20} MiB")
+            payload = payload[:MAX_ANSWER]  # (an error answer: its code and message are at its start)
+        elif resp.will_close:
             self._drop()
         return resp.status, resp.headers, payload
 

@@ -382,3 +382,32 @@ def test_a_kept_alive_connection_the_server_closed_is_not_reused():
         second = sender.send(body)
         assert len(fake.bodies) == 2
     assert first.attempts == second.attempts == 1 and not second.resent
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_an_endless_answer_is_not_read_to_its_end(status):
+    # found by a bug hunt: the answer was read whole, whatever its length, so an endpoint
+    # answering with a body of gigabytes (a misrouted download, a hostile server) had the
+    # sender hold all of it in memory before judging it; it reads a bounded prefix and drops
+    # the connection
+    sent = [0]
+    total = 256 * 1024 * 1024
+
+    def floods(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> str:
+        conn.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (status, total))
+        chunk = b" " * (1 << 20)
+        try:
+            while sent[0] < total:
+                conn.sendall(chunk)
+                sent[0] += len(chunk)
+        except OSError:
+            pass
+        return "close"
+
+    with endpoint(floods) as fake, mapper.Sender(fake.url, retries=0, timeout=20) as sender:
+        with pytest.raises((mapper.ServiceError, mapper.EndpointUnreachable)) as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+        time.sleep(0.2)
+    if status == 200:  # an answer to a body it cannot read: the body may have been stored
+        assert "more than 16 MiB" in str(info.value) and info.value.maybe_stored
+    assert sent[0] < 64 * 1024 * 1024, sent[0]
