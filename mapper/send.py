@@ -381,7 +381,8 @@ class Sender:
         attempts = retries = 0
         maybe_stored = resent = False
         while True:
-            self.pacer.acquire(n, len(data))
+            with _waiting(maybe_stored):
+                self.pacer.acquire(n, len(data))
             if not attempts and before_sending is not None:
                 before_sending()
             resent = resent or maybe_stored
@@ -416,7 +417,8 @@ class Sender:
             retries += 1
             if self.on_retry is not None:
                 self.on_retry(reason, delay)
-            self.sleep(delay)
+            with _waiting(maybe_stored):
+                self.sleep(delay)
 
     def _hide(self, text: str) -> str:
         """An answer's words without the token: one that repeats the request (a debugging proxy, an echo
@@ -452,6 +454,18 @@ class Sender:
             if rec["status"] == "error":
                 refused.append((i, self._hide(str(rec.get("error_code") or "error")), self._hide(str(rec.get("error_message") or ""))))
         return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
+
+
+@contextmanager
+def _waiting(maybe_stored: bool) -> Iterator[None]:
+    """A wait before an attempt of a body: a KeyboardInterrupt (SIGINT, SIGTERM in mapper send)
+    there says whether an attempt so far may have been stored (``maybe_stored``), as the
+    errors that stop a send do; one elsewhere leaves it unsaid (it may have been)."""
+    try:
+        yield
+    except KeyboardInterrupt as stop:
+        stop.maybe_stored = maybe_stored  # type: ignore[attr-defined]
+        raise
 
 
 def _closed_by_peer(sock: Any) -> bool:
@@ -1015,8 +1029,8 @@ class SendRun:
 
         try:
             ack = self.sender.send(body, before_sending=mark)
-        except (ServiceError, EndpointUnreachable) as exc:
-            if not exc.maybe_stored:  # every attempt refused before it was sent, or answered "not stored"
+        except (ServiceError, EndpointUnreachable, KeyboardInterrupt) as exc:
+            if not getattr(exc, "maybe_stored", True):  # every attempt refused before it was sent, or answered "not stored"
                 self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)
             raise
         # account: the body, its refusals, the pre-validation refusals before its end; the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -411,3 +412,29 @@ def test_an_endless_answer_is_not_read_to_its_end(status):
     if status == 200:  # an answer to a body it cannot read: the body may have been stored
         assert "more than 16 MiB" in str(info.value) and info.value.maybe_stored
     assert sent[0] < 64 * 1024 * 1024, sent[0]
+
+
+def test_a_run_interrupted_while_it_waits_to_retry_a_body_never_taken_does_not_count_it_re_sent(tmp_path):
+    # found by a bug hunt: Ctrl-C while the run waited to retry a body answered 503 left the body
+    # in flight, and the resume counted its records as re-sent, though each reached the service once
+    records = write_records(tmp_path / "r.ndjson", 5)
+    checkpoint = tmp_path / "c.json"
+    with endpoint(scripted(["503"] * 2)) as fake:
+        args = ["send", SINK, records, "--endpoint", fake.url, "--checkpoint", checkpoint, "--report", "json"]
+        proc = subprocess.Popen([sys.executable, "-m", "mapper", *map(str, args + ["--backoff", 5])], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while len(fake.bodies) < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.3)  # answered 503: waiting 2.5-5 s to retry
+            proc.send_signal(signal.SIGINT)
+            out, _err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=10)
+        assert proc.returncode == EXIT_USAGE and json.loads(out)["error"] == "interrupted"
+        assert json.loads(checkpoint.read_text())["in_flight"] is None
+        t = report_of(cli(*args, "--backoff", 0.01))  # answered 503 once more, then taken
+    assert t["completed"] and t["stored"] == 5 and t["resent"] == 0
+    assert fake.ids() == Counter({f"r{i}": 3 for i in range(5)})  # twice answered 503, once taken
