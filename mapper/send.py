@@ -48,7 +48,7 @@ import threading
 import time
 import urllib.parse
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable, Iterator
 
@@ -819,6 +819,33 @@ class Checkpoint:
             pass
 
 
+def _damaged(state: dict[str, Any]) -> str | None:
+    """The field that makes a checkpoint of version 1 unusable (edited by hand, written by
+    something else), or None: each was a traceback, or a resume from nowhere."""
+
+    def ints(d: Any, keys: tuple[str, ...], nullable: tuple[str, ...] = (), least: float = -1) -> bool:
+        return isinstance(d, dict) and all(
+            (type(d.get(k)) is int and d[k] >= least) or (k in nullable and d.get(k) is None) for k in keys
+        )  # (bool is not an int here)
+
+    inputs, files, totals, rejects = state.get("inputs"), state.get("input_files"), state.get("totals"), state.get("rejects")
+    if not isinstance(inputs, list) or not all(isinstance(x, str) for x in inputs):
+        return "inputs"
+    pos: Any = state.get("position")
+    if not ints(pos, ("file", "record", "index", "offset", "line"), nullable=("offset", "line")) or not 0 <= pos["file"] < max(1, len(inputs)):
+        return "position"
+    if state.get("in_flight") is not None and not ints(state["in_flight"], ("first", "last")):
+        return "in_flight"
+    names = {f.name for f in fields(SendTotals)}
+    if not isinstance(totals, dict) or not set(totals) <= names or not all(type(v) in (int, float) for v in totals.values()):
+        return "totals"
+    if files is not None and not (isinstance(files, list) and all(f is None or ints(f, ("size", "mtime_ns", "inode"), least=-math.inf) for f in files)):
+        return "input_files"
+    if rejects is not None and not (isinstance(rejects, dict) and isinstance(rejects.get("path"), (str, type(None))) and type(rejects.get("bytes")) is int):
+        return "rejects"
+    return None
+
+
 def _identity(name: str) -> dict[str, int] | None:
     """What says an input file is the one a checkpoint was written for (None: stdin, or unreadable)."""
     if name == "-":
@@ -874,6 +901,9 @@ class SendRun:
         start = Resume()
         resend_upto = -1
         if state is not None:
+            damaged = _damaged(state)
+            if damaged is not None:
+                raise InputError(f"the checkpoint {self.checkpoint.path} is damaged (its {damaged}): restore it, or use another checkpoint file")
             self._check_same_run(state)
             pos = state["position"]
             start = Resume(pos["file"], pos["offset"] or 0, pos["line"] or 0, pos["record"], pos["index"])

@@ -438,3 +438,33 @@ def test_a_run_interrupted_while_it_waits_to_retry_a_body_never_taken_does_not_c
         t = report_of(cli(*args, "--backoff", 0.01))  # answered 503 once more, then taken
     assert t["completed"] and t["stored"] == 5 and t["resent"] == 0
     assert fake.ids() == Counter({f"r{i}": 3 for i in range(5)})  # twice answered 503, once taken
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s.pop("position"),
+        lambda s: s["position"].update(index="7"),
+        lambda s: s["position"].update(file=5),
+        lambda s: s.update(in_flight={"first": 0}),
+        lambda s: s["totals"].update(bogus=1),
+        lambda s: s.update(totals=[]),
+        lambda s: s.update(rejects={"path": None, "bytes": "x"}),
+    ],
+)
+def test_a_damaged_checkpoint_is_a_usage_error_not_a_traceback(tmp_path, damage):
+    # found by a bug hunt: a checkpoint edited by hand (or written by something else) with its
+    # version right but a field missing or of another type stopped the resume with a traceback
+    # (KeyError, TypeError, IndexError) instead of saying which file is unusable
+    records = write_records(tmp_path / "r.ndjson", 3)
+    checkpoint = tmp_path / "c.json"
+    with endpoint(scripted(["400"])) as fake:
+        args = ["send", SINK, records, "--endpoint", fake.url, "--checkpoint", checkpoint]
+        assert cli(*args).returncode == EXIT_USAGE  # stopped by the 400: the checkpoint is there
+        state = json.loads(checkpoint.read_text())
+        damage(state)
+        checkpoint.write_text(json.dumps(state))
+        proc = cli(*args)
+        assert len(fake.bodies) == 1  # nothing more sent
+    assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
+    assert f"the checkpoint {checkpoint} is damaged" in proc.err
