@@ -130,6 +130,16 @@ class ColumnBuilder:
         """:meth:`put_null` of many rows at once (``rows``: absolute positions)."""
         self._put_absent_rows(rows, True)
 
+    def put_absent_range(self, pos: int, k: int, present: bool) -> None:
+        """Rows ``pos .. pos+k`` hold no value: cleared (``present``) or left alone."""
+        i = pos - self.base
+        if self.sets is not None:
+            self.sets[i : i + k] = [None] * k
+        else:
+            self.values[i : i + k] = _ZERO[self.kind]
+        self.valid[i : i + k] = False
+        self.present[i : i + k] = present
+
     def _put_absent_rows(self, rows: np.ndarray, present: bool) -> None:
         i = rows - self.base
         if self.sets is not None:

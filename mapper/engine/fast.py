@@ -603,6 +603,9 @@ class FastPath:
         does not vouch for are redone from ``lst``.
         """
         careful = self.careful
+        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and lst.count(UNSET) == k:
+            b.put_absent_range(seg.pos, k, self.absent_writes[ci][1] == "clear")  # no record has it (wide, sparse sinks: most columns)
+            return
         b.mark_present(seg.pos, k)
         element: Callable[[Any, int, int | None], None]
         if identity:
