@@ -486,6 +486,32 @@ class NdjsonWriter(BatchWriter):
         self.held = []
 
 
+#: Rows of the first part looked at to tell a column of few distinct values from one of many.
+_DICTIONARY_SAMPLE = 4096
+
+
+def _repeating(table: Any, pa: Any) -> list[str]:
+    """The columns given a Parquet dictionary: those whose first rows hold few distinct values
+    (at most one in ten; not bools, which need none). pyarrow's default, a dictionary for
+    every column, tries one for ids and registrations too, and falls back to plain when it
+    fills: on the seed's 200,000 records that took the write from 0.12 s to 0.20 s of CPU
+    and made the file 13.3 MB instead of 10.5 MB."""
+    import pyarrow.compute as pc
+
+    sample = table.slice(0, _DICTIONARY_SAMPLE)
+    out = []
+    for field, column in zip(sample.schema, sample.columns):
+        if pa.types.is_boolean(field.type) or pa.types.is_nested(field.type):
+            continue
+        try:
+            distinct = pc.count_distinct(column, mode="all").as_py()
+        except pa.ArrowNotImplementedError:  # pragma: no cover - a type without a hash kernel: no dictionary
+            continue
+        if distinct * 10 <= max(sample.num_rows, 1):
+            out.append(field.name)
+    return out
+
+
 class ArrowWriter(BatchWriter):
     """An Arrow IPC file (``.arrow``) or a Parquet file (``.parquet``, a row group per part)."""
 
@@ -505,7 +531,10 @@ class ArrowWriter(BatchWriter):
             fh = self.pa.BufferOutputStream() if self.stream else self._open()
             self.buffer = fh if self.stream else None
             self.schema = table.schema
-            self.writer = self.pq.ParquetWriter(fh, table.schema) if self.pq is not None else self.pa.ipc.new_file(fh, table.schema)
+            if self.pq is not None:
+                self.writer = self.pq.ParquetWriter(fh, table.schema, use_dictionary=_repeating(table, self.pa))
+            else:
+                self.writer = self.pa.ipc.new_file(fh, table.schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
         if self.pq is None:

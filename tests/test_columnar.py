@@ -857,3 +857,26 @@ def test_read_batch_of_a_table_lacking_a_field_names_the_file_the_column_and_wha
         mapper.read_batch(path)
     message = str(err.value)
     assert message.startswith(f"cannot read {path} as a mapper batch: ") and all(w in message for w in words), message
+
+
+@pytest.mark.skipif(not _has_pyarrow(), reason="pyarrow is an optional extra")
+def test_parquet_gives_a_dictionary_only_to_columns_of_few_distinct_values(tmp_path):
+    # measured on the seed's 200,000 records: pyarrow's default, a dictionary for every
+    # column, tried one for the record ids and registrations too (then fell back to plain),
+    # which took the write from 0.12 to 0.20 s of CPU and made the file 13.3 MB, not 10.5
+    import pyarrow.parquet as pq
+
+    from benchmarks.gen import SINK as SEED_SINK
+    from benchmarks.gen import generate
+
+    sink, records, out = tmp_path / "sink.json", tmp_path / "r.ndjson", tmp_path / "out.parquet"
+    sink.write_text(json.dumps(SEED_SINK))
+    records.write_bytes(generate(20_000))
+    assert _run_map(sink, records, out) == 0
+    group = pq.ParquetFile(out).metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
+    dictionary = {name for name, used in encodings.items() if "RLE_DICTIONARY" in used or "PLAIN_DICTIONARY" in used}
+    assert {"type", "origin", "airline", "track"} <= dictionary  # 12, 18, 15 and 360 values
+    assert not dictionary & {"_id", "record_id", "aircraft_id", "reg", "lat", "ts", "_record_index"}  # about one a record
+    assert not any(name.endswith(".present") for name in dictionary)
+    _same(mapper.read_batch(out), mapper.compile_sink(sink).map(records))
