@@ -500,3 +500,25 @@ def test_records_of_a_pretty_printed_request_body_are_located_by_line():
     items = [b'  {"value": {"id": %d, "v": %d}}' % (i, i) for i in range(5000)] + [b'  {"value":\n    {"id": 5000, "v": "z"}}']
     report = m.validate(b'{"records": [\n' + b",\n".join(items) + b"\n]}", on_error="skip")
     assert [(e.record, e.line) for e in report.errors] == [(5000, 5003)]
+
+
+def test_a_request_bodys_newlines_are_found_once_for_all_its_parts(monkeypatch):
+    """Each part (512 items) of a body is a unit of its own; the body's newline index is
+    made once for all of them, not once per part (a scan of the whole body per part:
+    quadratic in the body's size)."""
+    import numpy as np
+
+    from mapper.engine.reader import RawRecords, endpoint_units
+
+    items = ",\n".join('{"value": {"n": %d}}' % k for k in range(40))
+    data = ('{"records": [\n' + items + "\n]}").encode()
+    scans = []
+    real = np.flatnonzero
+    monkeypatch.setattr(np, "flatnonzero", lambda a: scans.append(len(a)) or real(a))
+    units = [u for u in endpoint_units(data, chunk_records=4) if isinstance(u, RawRecords)]
+    assert len(units) == 10
+    got = [u.lines[j] for u in units for j in range(len(u.raws))]
+    assert got == [2 + k for k in range(40)]
+    assert len(scans) == 1  # the whole body's newlines, once
+    assert [u.lines[1:][0] for u in units] == [3 + 4 * k for k in range(10)]  # a part's slice: the same index
+    assert len(scans) == 1

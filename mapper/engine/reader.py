@@ -828,6 +828,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         for k, (item, original) in enumerate(zip(items, _as_sent(data, fixed, items, _offset_in(fixed, body.records[0])))):
             if original != item:
                 sent[k] = original
+    newlines = _Newlines(fixed)  # one index of the body's lines for all its parts
     for i in range(0, len(items), chunk_records):
         part = items[i : i + chunk_records]
         raws: list[bytes] = []
@@ -859,7 +860,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = 'the request body item has no "value"'
-        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part)), bad or None)
+        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part), newlines), bad or None)
 
 
 class BodyLines(Sequence[Union[int, None]]):
@@ -869,14 +870,15 @@ class BodyLines(Sequence[Union[int, None]]):
 
     ``items``: the body's items as views into ``data`` (msgspec ``Raw``, or memoryviews;
     ``data`` as decoded: a rewrite of escapes keeps every byte's place); ``start``/``n``:
-    this part of them. An item that is not a view has no line (None).
+    this part of them; ``newlines``: the body's, shared by all its parts (found once). An
+    item that is not a view has no line (None).
     """
 
     __slots__ = ("data", "items", "start", "n", "_newlines")
 
-    def __init__(self, data: bytes, items: Sequence[Any], start: int, n: int, newlines: Any = None):
+    def __init__(self, data: bytes, items: Sequence[Any], start: int, n: int, newlines: _Newlines | None = None):
         self.data, self.items, self.start, self.n = data, items, start, n
-        self._newlines = newlines
+        self._newlines = _Newlines(data) if newlines is None else newlines
 
     def __len__(self) -> int:
         return self.n
@@ -896,9 +898,8 @@ class BodyLines(Sequence[Union[int, None]]):
             raise IndexError(i)
         i = i % self.n
         data = self.data
-        if self._newlines is None:
-            self._newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) if b"\n" in data else np.empty(0, np.int64)
-        if not len(self._newlines):
+        newlines = self._newlines.offsets()
+        if not len(newlines):
             return 1
         item = self.items[self.start + i]
         at = _offset_in(data, item)
@@ -913,7 +914,24 @@ class BodyLines(Sequence[Union[int, None]]):
                 at += _offset_in(text, parsed.value)  # (0: not a view)
             except (msgspec.DecodeError, ValueError, RecursionError):
                 pass
-        return 1 + int(np.searchsorted(self._newlines, at))
+        return 1 + int(np.searchsorted(newlines, at))
+
+
+class _Newlines:
+    """Where a text's newlines are, found the first time they are asked for."""
+
+    __slots__ = ("data", "_offsets")
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._offsets: np.ndarray[Any, Any] | None = None
+
+    def offsets(self) -> np.ndarray[Any, Any]:
+        found = self._offsets
+        if found is None:
+            data = self.data
+            found = self._offsets = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) if b"\n" in data else np.empty(0, np.int64)
+        return found
 
 
 #: ``{"value":`` at an item's start, up to its value.
