@@ -10,7 +10,8 @@ verdict could disagree with the mapping of its own body.
 :func:`full_stack` gives every such call the same budget: it runs the call where it
 is, and if that runs out of stack, once more at the bottom of a new thread's stack
 (a bare ``_thread``: the call is two frames from its bottom, where any call into the
-engine is six or more frames from a script's top). What that second run refuses,
+engine is six or more frames from a script's top; its stack is :data:`STACK_BYTES`, not
+the size a program may have set for its own threads). What that second run refuses,
 every caller refuses: a record is read or refused by its own depth (and the process's
 recursion limit), never by its caller's.
 """
@@ -23,6 +24,13 @@ from typing import Any, Callable, TypeVar
 __all__ = ["full_stack"]
 
 T = TypeVar("T")
+
+#: The second run's thread's stack, whatever ``threading.stack_size`` a program set for its
+#: own threads (a 256 KiB one: a segfault decoding 990 levels). Reserved, not touched: the
+#: pages a run does not reach are never used.
+STACK_BYTES = 16 << 20
+
+_starting = _thread.allocate_lock()
 
 
 def full_stack(fn: Callable[..., T], *args: Any) -> T:
@@ -49,7 +57,12 @@ def full_stack(fn: Callable[..., T], *args: Any) -> T:
         finally:
             done.release()
 
-    _thread.start_new_thread(run, ())
+    with _starting:  # (the size is process-wide: set for this thread's start, then given back)
+        size = _thread.stack_size(STACK_BYTES)
+        try:
+            _thread.start_new_thread(run, ())
+        finally:
+            _thread.stack_size(size)
     done.acquire()
     ok, value = outcome[0]
     if ok:

@@ -522,3 +522,24 @@ def test_a_request_bodys_newlines_are_found_once_for_all_its_parts(monkeypatch):
     assert len(scans) == 1  # the whole body's newlines, once
     assert [u.lines[1:][0] for u in units] == [3 + 4 * k for k in range(10)]  # a part's slice: the same index
     assert len(scans) == 1
+
+
+def test_a_deep_record_does_not_crash_a_program_that_made_its_threads_stacks_small():
+    # threading.stack_size() is the program's to set for its own threads; the thread that
+    # full_stack starts must not take it (a 256 KiB stack: a segfault decoding 990 levels)
+    import subprocess
+    import sys
+
+    script = """if True:
+        import sys, threading
+        import mapper
+        m = mapper.compile_sink(%r)
+        deep = b'{"id": 1, "v": 2, "x": ' + b"[" * 990 + b"]" * 990 + b"}"
+        threading.stack_size(256 * 1024)
+        def down(n):
+            return down(n - 1) if n else m.map(deep).to_rows()
+        print(down(600), threading.stack_size())
+    """ % (ID_AND_V,)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["[{'_id':", "1,", "'v':", "2}]", str(256 * 1024)]
