@@ -543,3 +543,15 @@ def test_a_deep_record_does_not_crash_a_program_that_made_its_threads_stacks_sma
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["[{'_id':", "1,", "'v':", "2}]", str(256 * 1024)]
+
+
+def test_a_request_body_item_with_value_twice_is_located_at_the_value_that_is_read():
+    # an item's "value" given twice: the last is the record (as Go's decoder reads it), so
+    # the line is where that one starts, not the first "value" at the item's start
+    m = mapper.compile_sink(ID_AND_V)
+    body = b'{"records": [\n{"value": {"id": 1, "v": 1},\n "value":\n  {"id": 2, "v": "y"}},\n{"value": {"id": 3, "v": "z"}}\n]}'
+    report = m.validate(body, on_error="skip")
+    assert [(e.record, e.line, e.reason) for e in report.errors] == [
+        (0, 4, 'Expected `int` or a string of digits, got `str` "y"'),
+        (1, 5, 'Expected `int` or a string of digits, got `str` "z"'),
+    ]

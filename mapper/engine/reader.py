@@ -860,7 +860,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = 'the request body item has no "value"'
-        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part), newlines), bad or None)
+        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part), newlines, raws), bad or None)
 
 
 class BodyLines(Sequence[Union[int, None]]):
@@ -870,15 +870,18 @@ class BodyLines(Sequence[Union[int, None]]):
 
     ``items``: the body's items as views into ``data`` (msgspec ``Raw``, or memoryviews;
     ``data`` as decoded: a rewrite of escapes keeps every byte's place); ``start``/``n``:
-    this part of them; ``newlines``: the body's, shared by all its parts (found once). An
+    this part of them; ``newlines``: the body's, shared by all its parts (found once);
+    ``values``: this part's records' texts (their lengths: a ``"value"`` at an item's start is
+    the record only if the item ends with it, as the last of a key given twice is read). An
     item that is not a view has no line (None).
     """
 
-    __slots__ = ("data", "items", "start", "n", "_newlines")
+    __slots__ = ("data", "items", "start", "n", "_newlines", "values")
 
-    def __init__(self, data: bytes, items: Sequence[Any], start: int, n: int, newlines: _Newlines | None = None):
+    def __init__(self, data: bytes, items: Sequence[Any], start: int, n: int, newlines: _Newlines | None = None, values: Sequence[bytes] = ()):
         self.data, self.items, self.start, self.n = data, items, start, n
         self._newlines = _Newlines(data) if newlines is None else newlines
+        self.values = values
 
     def __len__(self) -> int:
         return self.n
@@ -893,7 +896,7 @@ class BodyLines(Sequence[Union[int, None]]):
         if isinstance(i, slice):
             a, b, step = i.indices(self.n)
             assert step == 1
-            return BodyLines(self.data, self.items, self.start + a, max(0, b - a), self._newlines)
+            return BodyLines(self.data, self.items, self.start + a, max(0, b - a), self._newlines, self.values[a:b])
         if not -self.n <= i < self.n:
             raise IndexError(i)
         i = i % self.n
@@ -905,8 +908,8 @@ class BodyLines(Sequence[Union[int, None]]):
         at = _offset_in(data, item)
         if at <= 0:
             return None
-        found = _VALUE_KEY.match(data, at)  # the value is the item's first member, as the endpoint's producers write it
-        if found is not None:
+        found = _VALUE_KEY.match(data, at)  # the value is the item's only member, as the endpoint's producers write it
+        if found is not None and i < len(self.values) and _ITEM_END.fullmatch(data, found.end() + len(self.values[i]), at + len(item)):
             at = found.end()
         else:  # elsewhere in the item: where its decoded value stands (the body's rewrite of an escape keeps lengths)
             try:
@@ -936,6 +939,8 @@ class _Newlines:
 
 #: ``{"value":`` at an item's start, up to its value.
 _VALUE_KEY = re.compile(rb'\{[ \t\r\n]*"value"[ \t\r\n]*:[ \t\r\n]*')
+#: What follows an item's last member: the item's end.
+_ITEM_END = re.compile(rb"[ \t\r\n]*\}")
 
 
 # ---------------------------------------------------------------------------------------
