@@ -555,3 +555,27 @@ def test_a_request_body_item_with_value_twice_is_located_at_the_value_that_is_re
         (0, 4, 'Expected `int` or a string of digits, got `str` "y"'),
         (1, 5, 'Expected `int` or a string of digits, got `str` "z"'),
     ]
+
+
+def test_a_deep_key_value_holding_a_lone_surrogate_is_judged_the_same_from_a_deep_caller():
+    # the key's surrogates were looked for at the bottom of a new stack (found), then replaced
+    # on the caller's: a RecursionError out of check, 500 frames down
+    m = mapper.compile_sink(
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": ["v"], "type": "int"}],
+        }
+    )
+    key: object = "\ud800"
+    for _ in range(300):
+        key = [key]
+    record = {"k": key, "v": 1}
+
+    def judged() -> list:
+        return [(type(p).__name__, getattr(p, "code", getattr(p, "kind", None)), p.reason) for p in m.check(record)]
+
+    here = judged()
+    assert [p[:2] for p in here] == [("ValueWarning", "utf8_replaced")]
+    assert _called_from(500, judged) == here
+    assert _called_from(500, lambda: m.map([record]).to_rows()) == m.map([record]).to_rows()

@@ -279,11 +279,10 @@ class CarefulPath:
         except RecursionError:  # a key value nested this deep is refused below
             odd = False
         if odd:
-            fixed: list[Lossy] = []
             try:
-                raw = [self.unpaired(v, fixed) if has_surrogates(v) else v for v in raw]
+                raw, fixed = full_stack(_key_values, raw)  # (found at a new stack's bottom: replaced there too)
                 self.notes(None, fixed, pos, line)
-            except ConversionError:  # a key value with no JSON text: refused below, naming its field
+            except (ConversionError, RecursionError):  # a key value with no JSON text, or too deep: refused below, naming its field
                 pass
         if self.pk_single_str and isinstance(raw[0], str):
             key = str.__str__(raw[0])
@@ -321,6 +320,12 @@ def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
     if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
         v = CarefulPath.unpaired(v, notes)
     return ct.convert(v, notes), notes
+
+
+def _key_values(raw: list[Any]) -> tuple[list[Any], list[Lossy]]:
+    """Primary key values as their JSON text arrives (a string's unpaired surrogate: U+FFFD), and the notes of it."""
+    notes: list[Lossy] = []
+    return [CarefulPath.unpaired(v, notes) if has_surrogates(v) else v for v in raw], notes
 
 
 def _key_text(v: Any) -> str:
