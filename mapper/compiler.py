@@ -33,6 +33,7 @@ from msgspec import UNSET, UnsetType
 
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
+from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
 from .types import ColumnType, column_type
 
@@ -254,7 +255,7 @@ def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
 
     def get(rec: Any) -> Any:
         try:
-            value = expr.search(rec)
+            value = full_stack(expr.search, rec)  # (as deep a value as any caller's: see mapper.stack)
         except EVALUATION_ERRORS as exc:  # the record's failure alone (ceil() of 1e400 overflows)
             return PathFailure(evaluation_failure(exc))
         return MISSING if value is None else value

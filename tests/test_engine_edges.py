@@ -579,3 +579,18 @@ def test_a_deep_key_value_holding_a_lone_surrogate_is_judged_the_same_from_a_dee
     assert [p[:2] for p in here] == [("ValueWarning", "utf8_replaced")]
     assert _called_from(500, judged) == here
     assert _called_from(500, lambda: m.map([record]).to_rows()) == m.map([record]).to_rows()
+
+
+def test_a_jmespath_column_reads_a_deep_value_the_same_from_a_deep_caller():
+    # an expression's evaluation that runs out of the caller's stack (to_string writes its
+    # value's JSON text) was that column's failure 600 frames down, read at a script's top
+    m = mapper.compile_sink({**ID_AND_V, "definition": [*ID_AND_V["definition"], {"name": "j", "path": "length(to_string(x))", "type": "int"}]})
+    text = b'{"id": 9, "v": 1, "x": ' + b"[" * 400 + b"]" * 400 + b"}"
+
+    def mapped() -> tuple:
+        batch = m.map(text, on_error="skip")
+        return batch.to_rows(), [e.reason for e in batch.report.errors]
+
+    here = mapped()
+    assert here == ([{"_id": 9, "v": 1, "j": 800}], [])
+    assert _called_from(600, mapped) == here
