@@ -19,6 +19,7 @@ recursion limit), never by its caller's.
 from __future__ import annotations
 
 import _thread
+import os
 from typing import Any, Callable, TypeVar
 
 __all__ = ["full_stack"]
@@ -31,6 +32,15 @@ T = TypeVar("T")
 STACK_BYTES = 16 << 20
 
 _starting = _thread.allocate_lock()
+
+
+def _after_fork() -> None:  # a child forked while another thread held the lock: a new one, not held
+    global _starting
+    _starting = _thread.allocate_lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def full_stack(fn: Callable[..., T], *args: Any) -> T:

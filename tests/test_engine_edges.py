@@ -594,3 +594,36 @@ def test_a_jmespath_column_reads_a_deep_value_the_same_from_a_deep_caller():
     here = mapped()
     assert here == ([{"_id": 9, "v": 1, "j": 800}], [])
     assert _called_from(600, mapped) == here
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork")
+def test_full_stack_in_a_child_forked_while_another_thread_started_its_thread():
+    # the lock held while the second run's thread is started (its stack size set) is not
+    # inherited held by a child forked meanwhile: the child's deep calls do not hang
+    import os
+
+    from mapper import stack
+
+    def deep(n: int) -> int:
+        return 0 if n == 0 else 1 + deep(n - 1)
+
+    with stack._starting:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                os._exit(0 if _called_from(900, lambda: stack.full_stack(deep, 500)) == 500 else 1)
+            except BaseException:
+                os._exit(2)
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
