@@ -521,3 +521,32 @@ def test_nulls_and_missing_values_written_at_once_are_what_the_careful_path_writ
     for name in [*values, *(f"none_{v}" for v in values)]:
         a, b = fast[name], careful[name]
         assert np.array_equal(a.valid, b.valid) and np.array_equal(a.present, b.present), name
+
+
+def test_the_careful_path_converts_a_plain_scalar_without_a_call_more(monkeypatch):
+    # the hot path of check(dict) and of every careful record: a str, int, float or bool is
+    # converted in place; only a list, dict or other object goes through _stored (and
+    # full_stack), which cost check() of a seed record 10% as a call for every value (the
+    # id's value: one call, not full_stack's too)
+    from mapper.engine import careful
+
+    calls = []
+    real = careful._stored
+    monkeypatch.setattr(careful, "_stored", lambda ct, v: calls.append(v) or real(ct, v))
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "id", "path": ["id"], "type": "id"},
+                {"name": "s", "path": ["s"], "type": "string"},
+                {"name": "f", "path": ["f"], "type": "int"},
+            ],
+        }
+    )
+    assert m.check({"id": 1, "s": "caf\u00e9", "f": 2}) == []
+    assert calls == [1]  # (the id: one call, not two)
+    problems = m.check({"id": 1, "s": ["a", ["b"]], "f": 2})  # a list into a string column: through _stored
+    assert calls == [1, ["a", ["b"]], 1] and [type(p).__name__ for p in problems] == ["ValueWarning"]
+    assert [p.to_dict()["stored"] for p in m.check({"id": 1, "s": "x\ud800", "f": 2})] == ["x\ufffd"]  # a lone surrogate: replaced in place too
+    assert len(calls) == 4

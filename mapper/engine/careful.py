@@ -184,8 +184,13 @@ class CarefulPath:
                 self.error(ci, pos, line, "invalid_value", f"JMESPath expression failed: {v.message}")
                 return
         try:
-            # a list or dict may nest deeper than the caller's stack lets it recurse
-            stored, notes = _stored(ct, v) if cls in _SCALARS else full_stack(_stored, ct, v)
+            if cls in _SCALARS:  # (the usual case: converted here, as _stored does, without a call more)
+                notes: list[Lossy] = []
+                if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
+                    v = self.unpaired(v, notes)
+                stored = ct.convert(v, notes)
+            else:  # a list or dict may nest deeper than the caller's stack lets it recurse
+                stored, notes = full_stack(_stored, ct, v)
         except ConversionError as exc:
             b.put_missing(pos)
             self.error(ci, pos, line, exc.code, exc.reason)
@@ -240,7 +245,7 @@ class CarefulPath:
             self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
             return
         try:
-            stored, notes = full_stack(_stored, self.ctypes[ci], v)
+            stored, notes = _stored(self.ctypes[ci], v) if v.__class__ in _SCALARS else full_stack(_stored, self.ctypes[ci], v)
         except RecursionError:
             b.put_missing(pos)
             self.error(ci, pos, line, "invalid_id", f"`{type_name(v)}` value nested too deeply")
