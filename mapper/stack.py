@@ -46,8 +46,8 @@ if hasattr(os, "register_at_fork"):
 def full_stack(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)``; if it raises :class:`RecursionError`, ``fn(*args)`` on a new thread's stack.
 
-    Only for calls that can be made twice (decoding, converting, encoding: no side effect
-    before the recursion fails). The second run's result is returned and its exception
+    Only for calls that can be made twice (decoding, converting, encoding): a caller's
+    mapping read by ``fn`` is read again, its ``get`` called on the new thread. The second run's result is returned and its exception
     raised here, :class:`RecursionError` included (a value that holds itself, or one
     deeper than the recursion limit allows from the bottom of a stack).
     """

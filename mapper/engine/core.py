@@ -160,23 +160,33 @@ class Engine:
         if max(map(len, raws)) > limit:
             too_big = {i: too_large_reason(len(raw), limit) for i, raw in enumerate(raws) if len(raw) > limit}
             bad = {**(bad or {}), **too_big}
-        if bad:
-            for i, raw in enumerate(raws):
-                pos, line = out.n, lines[i] if lines else None
+        if bad:  # each one an error of its own; the records between them, runs as usual
+            i, n = 0, len(raws)
+            while i < n:
                 if i in bad:
+                    pos, raw = out.n, raws[i]
                     out.pending_raw[pos] = raw
-                    self.careful.record_error(pos, line, "too_large" if len(raw) > limit else "not_an_object", bad[i])
-                else:
-                    self.careful.raw(raw, pos, line)
-                out.n += 1
-        elif self.fast is not None and len(raws) > SMALL_RUN:
+                    self.careful.record_error(pos, lines[i] if lines else None, "too_large" if len(raw) > limit else "not_an_object", bad[i])
+                    out.n += 1
+                    i += 1
+                    continue
+                j = next((k for k in range(i + 1, n) if k in bad), n)
+                self._raw_run(raws[i:j], lines[i:j] if lines else None)
+                i = j
+        else:
+            self._raw_run(raws, lines)
+        self._close_unit(lambda rec: raws[rec - start])
+
+    def _raw_run(self, raws: list[bytes], lines: Sequence[int | None] | None) -> None:
+        """Records as raw text, every one a record: decoded as one array, else one by one."""
+        out = self.out
+        if self.fast is not None and len(raws) > SMALL_RUN:
             data = b"[" + b",".join(raws) + b"]"
             self.fast.run(data, Seg(out.n, None, lines), kind="array", raws=raws)
         else:
             for i, raw in enumerate(raws):
                 self.careful.raw(raw, out.n, lines[i] if lines else None)
                 out.n += 1
-        self._close_unit(lambda rec: raws[rec - start])
 
     def feed_objects(self, objs: list[Any]) -> None:
         """Map records given as Python objects: runs of plain dicts on the fast path, anything else carefully."""

@@ -865,15 +865,17 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
 
 class BodyLines(Sequence[Union[int, None]]):
     """The line each record of a request body starts on (where its ``"value"`` starts), as a
-    sequence worked out per record when asked: only the records an error, a warning or a
-    dead letter names are looked up (a line for every record cost twice the mapping).
+    sequence worked out per record when asked: the records an error, a warning or a dead
+    letter names, and those the careful path maps one by one (a run of two records or
+    fewer), are looked up; a line for every record cost twice the mapping. A body on one
+    line: 1 for each.
 
     ``items``: the body's items as views into ``data`` (msgspec ``Raw``, or memoryviews;
     ``data`` as decoded: a rewrite of escapes keeps every byte's place); ``start``/``n``:
     this part of them; ``newlines``: the body's, shared by all its parts (found once);
     ``values``: this part's records' texts (their lengths: a ``"value"`` at an item's start is
     the record only if the item ends with it, as the last of a key given twice is read). An
-    item that is not a view has no line (None).
+    item that is not a view has no line (None: the decoders' items always are).
     """
 
     __slots__ = ("data", "items", "start", "n", "_newlines", "values")
@@ -895,7 +897,8 @@ class BodyLines(Sequence[Union[int, None]]):
     def __getitem__(self, i: int | slice) -> int | None | BodyLines:
         if isinstance(i, slice):
             a, b, step = i.indices(self.n)
-            assert step == 1
+            if step != 1:
+                raise ValueError("a request body's lines are sliced in order, one by one")
             return BodyLines(self.data, self.items, self.start + a, max(0, b - a), self._newlines, self.values[a:b])
         if not -self.n <= i < self.n:
             raise IndexError(i)
