@@ -574,8 +574,8 @@ class CompiledSink:
         # each section is compiled the first time its function is asked for (a definition of
         # 3,000 columns: 0.95 s to compile whole, most of it for functions an input never uses)
         ends = [start for _name, start in src.sections[1:]] + [len(src.lines)]
-        self._sections = {name: (start, end) for (name, start), end in zip(src.sections, ends)}
-        self._lines = src.lines
+        at = list(itertools.accumulate((len(line) + 1 for line in src.lines), initial=0))  # where each line starts in the source
+        self._sections = {name: (start, at[start], at[end]) for (name, start), end in zip(src.sections, ends)}
         self.namespace = dict(src.namespace)
         self.tiers: tuple[CompiledTier, ...] = tuple(CompiledTier(t, roots[t.name], self._load) for t in tiers)
         self.dict_tier: Tier | None = self.tiers[-1].tier if self.tiers else None
@@ -594,8 +594,8 @@ class CompiledSink:
         namespace = self.namespace
         fn = namespace.get(name)
         if fn is None:
-            start, end = self._sections[name]
-            text = "\n" * start + "\n".join(self._lines[start:end]) + "\n"
+            line, begin, end = self._sections[name]
+            text = "\n" * line + self.source[begin:end]
             exec(compile(text, self.filename, "exec"), namespace)
             fn = namespace[name]
         return fn
