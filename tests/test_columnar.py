@@ -860,7 +860,7 @@ def test_read_batch_of_a_table_lacking_a_field_names_the_file_the_column_and_wha
 
 
 @pytest.mark.skipif(not _has_pyarrow(), reason="pyarrow is an optional extra")
-def test_parquet_gives_a_dictionary_only_to_columns_of_few_distinct_values(tmp_path):
+def test_parquet_gives_a_dictionary_only_to_columns_of_few_distinct_values(tmp_path, monkeypatch):
     # measured on the seed's 200,000 records: pyarrow's default, a dictionary for every
     # column, tried one for the record ids and registrations too (then fell back to plain),
     # which took the write from 0.12 to 0.20 s of CPU and made the file 13.3 MB, not 10.5
@@ -868,7 +868,9 @@ def test_parquet_gives_a_dictionary_only_to_columns_of_few_distinct_values(tmp_p
 
     from benchmarks.gen import SINK as SEED_SINK
     from benchmarks.gen import generate
+    from mapper.writers import ROW_GROUP
 
+    monkeypatch.setattr(commands, "DRAIN_RECORDS", ROW_GROUP)  # parts as map writes them (a test above makes them 7 rows)
     sink, records, out = tmp_path / "sink.json", tmp_path / "r.ndjson", tmp_path / "out.parquet"
     sink.write_text(json.dumps(SEED_SINK))
     records.write_bytes(generate(20_000))
