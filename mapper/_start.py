@@ -35,7 +35,21 @@ def command_line() -> bool:
     if argv[:1] == ["-m"]:
         return (given.partition("m")[2] if given.startswith("-") else given) in (_PACKAGE, f"{_PACKAGE}.cli")
     script = os.path.basename(argv[0]) if argv and given == argv[0] else ""
-    return script.removesuffix(".exe").removesuffix("-script.pyw").removesuffix("-script.py") == _PACKAGE
+    if script.removesuffix(".exe").removesuffix("-script.pyw").removesuffix("-script.py") != _PACKAGE:
+        return False
+    return _runs_the_cli(argv[0])
+
+
+def _runs_the_cli(path: str) -> bool:
+    """Whether the script at ``path`` is the installed one (pip writes ``from mapper.cli import
+    main`` into it), not a program of the user's that happens to be named ``mapper``: that one
+    keeps Python's KeyboardInterrupt (its own cleanup runs)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return f"from {_PACKAGE}.cli import main".encode() in head
 
 
 def interrupted(signum: int, frame: Any) -> None:

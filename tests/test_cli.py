@@ -1436,6 +1436,25 @@ def test_a_programs_own_import_mapper_leaves_ctrl_c_alone() -> None:
     assert proc.stdout.splitlines()[-1] == f"True {EXIT_USAGE}", (proc.stdout, proc.stderr)
 
 
+def test_a_users_own_program_named_mapper_keeps_its_keyboardinterrupt(tmp_path: Path) -> None:
+    """Found in review: a program of one's own named ``mapper`` (not the installed script) that
+    imports mapper was taken for the command line: Ctrl-C then ended it at once, its cleanup
+    skipped, for its whole life (only mapper.cli.main gives the handler back)."""
+    program = tmp_path / "mapper"
+    program.write_text(
+        "import os, signal, sys\n"
+        "import mapper\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    signal.pause() if hasattr(signal, 'pause') else None\n"
+        "except KeyboardInterrupt:\n"
+        "    print('cleaned up')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.run([sys.executable, str(program)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "cleaned up\n"), proc.stderr
+
+
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/PID/maps (Linux)")
 def test_an_ignored_sigint_stays_ignored_while_the_command_line_starts() -> None:
     """A command started with SIGINT ignored (``nohup``, ``cmd &`` in a script) is not made interruptible."""
