@@ -580,10 +580,31 @@ AIRCRAFT = Path(__file__).resolve().parents[1] / "examples" / "aircraft"
 
 
 def _fifo_reader(path: Path) -> tuple[Any, list[bytes]]:
+    """A reader of the FIFO at ``path``, there before this returns: a thread that only started
+    to open it could come after mapper looked for a reader (found none: nothing to end) and
+    wait for ever, under load. Opened without waiting, it reads once a writer has come, up
+    to that writer's end (poll's POLLHUP: Linux says it only after a writer has come and gone)."""
+    import os
+    import select
     import threading
 
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(path.read_bytes()), daemon=True)
+
+    def read_all() -> None:
+        chunks, waiting = [], select.poll()
+        waiting.register(fd, select.POLLIN | select.POLLHUP)
+        try:
+            while waiting.poll(30_000):
+                data = os.read(fd, 1 << 16)
+                if not data:  # the writer has gone
+                    break
+                chunks.append(data)
+            got.append(b"".join(chunks))
+        finally:
+            os.close(fd)
+
+    reader = threading.Thread(target=read_all, daemon=True)
     reader.start()
     return reader, got
 
