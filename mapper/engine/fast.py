@@ -303,7 +303,7 @@ class FastPath:
         self.quick_sets = {ci: _QUICK_SETS[t.storage] for ci, t in enumerate(careful.ctypes) if t.storage in _QUICK_SETS}
         # what the careful path would do with each column's null and missing values when it
         # only marks them (clears the stored value, or leaves it), never errs (see absent_at_once)
-        self.absent_writes = [(_MARKS.get(t.on_null), _MARKS.get(t.on_missing) if careful.allow_missing else None) for t in careful.ctypes]
+        self.absent_writes = [(_marked(t.on_null), _marked(t.on_missing) if careful.allow_missing else None) for t in careful.ctypes]
 
     # ------------------------------------------------------------------ runs
 
@@ -652,8 +652,8 @@ class FastPath:
         cleared: list[int] = []
         left: list[int] = []
         rest: list[int] = []
-        marks = {"clear": cleared, "leave": left}
-        to_null, to_missing = marks.get(on_null or "", rest), marks.get(on_missing or "", rest)
+        marks = {"clear": cleared, "keep": left, None: rest}
+        to_null, to_missing = marks[on_null], marks[on_missing]
         for i in rows:
             v = lst[i]
             (to_null if v is None else to_missing if v is UNSET or v is MISSING else rest).append(i)
@@ -704,10 +704,11 @@ class FastPath:
             self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
 
 
-#: A null or missing value's effect (ColumnType.on_null / on_missing) the fast path writes
-#: at once: "clear" (a null: the stored value cleared) or "keep" (missing: left alone);
-#: "error" is the careful path's, which words it.
-_MARKS = {"clear": "clear", "keep": "leave"}
+def _marked(effect: str) -> str | None:
+    """A null or missing value's effect (ColumnType.on_null / on_missing) when the fast path
+    writes it at once: "clear" (the stored value cleared) or "keep" (left alone); None for
+    "error", the careful path's, which words it."""
+    return effect if effect in ("clear", "keep") else None
 
 
 def _quick_strings(v: Any) -> list[str] | None:

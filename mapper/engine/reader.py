@@ -1212,8 +1212,8 @@ def chunk_size_for(columns: int) -> int:
 
     Each chunk costs a vector conversion per column whatever it holds: GitHub webhook
     payloads (~10 KB) mapped whole by a 2,962-column draft were 21 records a 256 KB chunk,
-    and those fixed costs were 80% of the time (1 MB chunks halved it). A sink of a
-    hundred columns or fewer keeps 256 KB chunks, which measured fastest for the seed's
+    and those fixed costs were 80% of the time (1 MB chunks halved it). A sink of 128
+    columns or fewer keeps 256 KB chunks, which measured fastest for the seed's
     14 columns (the chunk's decoded records stay in the CPU's caches).
     """
     return min(max(CHUNK_SIZE, columns * 2048), 4 << 20)
