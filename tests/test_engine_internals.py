@@ -174,10 +174,19 @@ def test_fast_path_warnings_are_value_warnings_equal_to_the_careful_ones():
         {"workers": True},
         {"input_format": "xml"},
         {"strict": "yes"},
+        # equal to good options that were used before (the options are checked once per
+        # distinct arguments: 1 == True == 1.0, and they are not the same option)
+        {"strict": 1},
+        {"fast": 1},
+        {"workers": 1.0},
+        {"max_errors": True, "on_error": "skip"},
+        {"max_errors": [5], "on_error": "skip"},  # (unhashable)
     ],
 )
 def test_bad_options_raise_one_documented_error_before_reading(options):
     m = mapper.compile_sink(SINK)
+    m.validate(b"", strict=True, fast=True, workers=1)
+    m.validate(b"", max_errors=1, on_error="skip")
     never_read = iter(())  # would map to an empty batch if it were read
 
     with pytest.raises(mapper.OptionError) as exc:

@@ -501,19 +501,22 @@ def test_a_few_lines_take_the_checker_way_and_anything_else_the_engine(monkeypat
         return real(*args, **kwargs)
 
     monkeypatch.setattr(runner, "Engine", counting)
-    for text in (line, line + b"\n", line.decode(), line + b"\r\n" + line, (line + b"\n") * SMALL_INPUT):
+    most = (line + b"\n") * (SMALL_INPUT - 1) + line  # (no final newline)
+    for text in (line, line + b"\n", line.decode(), line + b"\r\n" + line, (line + b"\n") * SMALL_INPUT, most):
         rep = m.validate(text)
         n = len((text.encode() if isinstance(text, str) else text).rstrip(b"\n").split(b"\n"))
         assert (rep.records, rep.failed_records, rep.errors[-1].line, rep.rejected[-1].raw) == (n, n, n, line)
     assert built == []
     # too many lines, a blank line, a request body, a records path, a map (a Batch), a leading blank: a run of the engine
     m.validate((line + b"\n") * (SMALL_INPUT + 1))
+    m.validate(most + b"\n" + line)
     m.validate(line + b"\n\n" + line)
+    m.validate(line + b"\n \t\n")
     m.validate(b'{"records": [{"value": {"id": 1}}]}')
     m.validate(b'{"items": [{"id": 1}]}', records_path="items")
     m.map(b'{"id": 1}')
     m.validate(b' {"id": 1}')
-    assert len(built) == 6
+    assert len(built) == 8
 
 
 #: FULL_SINK without the columns that have no quick form (a timestamp layout, dateInt):

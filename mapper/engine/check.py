@@ -16,6 +16,7 @@ input units, numpy calls per column).
 from __future__ import annotations
 
 import threading
+from itertools import repeat
 from typing import Any, Union
 
 from ..compiler import CompiledSink
@@ -117,18 +118,20 @@ def few_lines(records: Any, options: MapOptions) -> list[bytes] | None:
         return None
     nl = records.find(b"\n")
     if 0 <= nl < len(records) - 1:  # more than one line
-        if len(records) > _SMALL_BYTES or records.count(b"\n", nl + 1) + (records[-1] != 10) >= SMALL_INPUT:
+        if len(records) > _SMALL_BYTES:
             return None
-        parts = records.split(b"\n")
-        if not parts[-1]:
+        parts = records.split(b"\n", SMALL_INPUT)
+        if not parts[-1]:  # (a final newline)
             parts.pop()
+        elif len(parts) > SMALL_INPUT:  # the last part holds more lines
+            return None
     else:
         parts = [records[:nl] if nl >= 0 else records]
     lines = [line_text(p) for p in parts] if b"\r" in records else parts
     limit = options.max_record_size
     if len(records) > limit and max(map(len, lines)) > limit:
         return None
-    if records.count(b"\n{") < len(lines) - 1 and not all(line.strip(b" \t\r") for line in lines):  # (each line "{...": none blank)
+    if not all(map(bytes.strip, lines, repeat(b" \t\r"))):  # a blank line
         return None
     if options.input_format == "auto" and format_of(records[: HEAD_SIZE + 1]) != "ndjson":
         return None

@@ -1011,6 +1011,9 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     lead = text[:1]
     if lead not in (b"[", b"{"):
         return "ndjson"
+    nl = text.find(b"\n")
+    if 0 < nl and text[nl + 1 : nl + 2] == b"{" and _decoded(text[:nl].strip(_WS)) is not _NOT_JSON:
+        return "ndjson"  # the usual NDJSON: the rule below at once (a whole first value, a line after it)
     lines = [ln.strip(_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
     if len(lines) == 1 and lead == b"{" and not _BODY_START.match(text):

@@ -355,20 +355,22 @@ def decimal_quick(scale: int) -> Quick:
     vouches for them: the product below 2**51, and the number written with at most
     ``scale`` fraction digits, so the product rounds and truncates to the same integer."""
     factor = 10.0**scale
+    low, high, trunc = -TWO51, TWO51, math.trunc
 
     def quick(lst: list[Any]) -> int:
-        for i, v in enumerate(lst):
+        i = 0
+        for v in lst:
             try:
-                f = float(v)  # an int as numpy converts it (an int too big for a float raises)
+                product = v * factor  # an int as numpy converts it (an int too big for a float raises)
             except OverflowError:
                 return i
-            product = f * factor
-            if not -TWO51 < product < TWO51:
+            if not low < product < high:
                 return i
             nearest = round(product)  # half to even, as numpy's rint
-            if nearest / factor != f or math.trunc(product) != nearest:
+            if nearest / factor != v or trunc(product) != nearest:  # (an int below 2**51 is its float)
                 return i
-        return len(lst)
+            i += 1
+        return i
 
     return quick
 
