@@ -28,7 +28,8 @@ On a loopback address (the default), a request whose Host names anything but
 (DNS rebinding) cannot use the service; a request without a Host header is served.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
-connection, HTTP/1.1 keep-alive). It binds 127.0.0.1 unless told otherwise and stops
+connection, HTTP/1.1 keep-alive; at most ``--max-connections`` open at once, and one
+more is answered 503 with ``Retry-After: 1`` and closed). It binds 127.0.0.1 unless told otherwise and stops
 cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
 transactions commit), the database is closed.
 """
@@ -40,6 +41,7 @@ import hmac
 import ipaddress
 import math
 import os
+import queue
 import re
 import signal
 import socket
@@ -588,16 +590,39 @@ def _host_of(value: str) -> str | None:
     return host
 
 
+#: Connections served at once by default (each has its thread; see :class:`Server`).
+MAX_CONNECTIONS = 256
+
+#: The answer to a connection past the limit: written whole by the accepting thread, then closed.
+_BUSY = ServiceError(
+    503, "ServiceUnavailable", "too many connections are open to this service: retry after the given seconds, or reuse a kept-alive connection"
+)
+
+
+def _busy_answer() -> bytes:
+    body = _BUSY.to_json()
+    head = (
+        f"HTTP/1.1 503 Service Unavailable\r\nServer: mapper-serve/{__version__}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nRetry-After: 1\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # stop() waits for requests in progress itself, then lets idle ones go
     allow_reuse_address = True
     request_queue_size = 128  # the listen backlog (socketserver's 5 made a burst of clients wait 1 s for a SYN retry)
 
-    def __init__(self, address: tuple[str, int], app: App, idle_timeout: float):
+    def __init__(self, address: tuple[str, int], app: App, idle_timeout: float, max_connections: int = MAX_CONNECTIONS):
         self.app = app
         self.stopping = False
         self.conns: set[_Handler] = set()
         self.conns_lock = threading.Lock()
+        self.max_connections = max_connections
+        self.open_connections = 0  # (counted from accept to the thread's end: conns only holds those whose handler started)
+        self.refused_connections = 0
+        self.refusals: queue.Queue[Any] = queue.Queue(maxsize=64)  # connections past the limit, to answer 503
+        self.refuser: threading.Thread | None = None
         # the handler's socket timeout is a class attribute: one subclass per server
         super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
         bound = str(self.server_address[0]).lower()
@@ -606,6 +631,62 @@ class _HTTPServer(ThreadingHTTPServer):
         except ValueError:
             self.loopback = False
         self.local_names = {*_LOCAL_NAMES, f"[{bound}]" if ":" in bound else bound}
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection; past ``max_connections`` open ones (or when no thread
+        can be started) the connection is answered 503 with ``Retry-After`` and closed at once,
+        on this thread: a flood of connections costs no threads and no memory per connection."""
+        with self.conns_lock:
+            full = self.open_connections >= self.max_connections
+            if not full:
+                self.open_connections += 1
+        if not full:
+            try:
+                super().process_request(request, client_address)
+                return
+            except RuntimeError:  # can't start new thread
+                with self.conns_lock:
+                    self.open_connections -= 1
+        with self.conns_lock:
+            self.refused_connections += 1
+            refuser = self.refuser
+            if refuser is None or not refuser.is_alive():
+                refuser = self.refuser = threading.Thread(target=self._refuse_queued, name="mapper-serve-busy", daemon=True)
+                refuser.start()
+        try:
+            self.refusals.put_nowait(request)
+        except queue.Full:  # a flood: closed unanswered
+            self.shutdown_request(request)
+
+    def _refuse_queued(self) -> None:
+        """Answer each queued connection 503 and close it once the client has read it (one
+        thread for all of them, at most a second each): closed with the request unread, the
+        connection is reset, and the client loses the answer."""
+        answer = _busy_answer()
+        while True:
+            request = self.refusals.get()
+            deadline = time.monotonic() + 1.0
+            try:
+                request.settimeout(1.0)
+                request.sendall(answer)
+                request.shutdown(socket.SHUT_WR)
+                read = 0
+                while read < 1 << 20 and (left := deadline - time.monotonic()) > 0:  # until the client closes
+                    request.settimeout(left)
+                    chunk = request.recv(65536)
+                    if not chunk:
+                        break
+                    read += len(chunk)
+            except OSError:
+                pass
+            request.close()
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.conns_lock:
+                self.open_connections -= 1
 
     def track(self, handler: _Handler, alive: bool) -> None:
         with self.conns_lock:
@@ -640,14 +721,19 @@ class Server:
     """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
 
     ``idle_timeout``: seconds an idle keep-alive connection is kept open.
+    ``max_connections``: connections open at once (each has a thread while it is open,
+    idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
+    and closed, as a client (``mapper send``) retries.
     """
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0):
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = 30.0, max_connections: int = MAX_CONNECTIONS):
         self.app = app
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
+        if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+            raise OptionError(f"the connection limit must be a positive number, not {max_connections!r}")
         try:
-            self.httpd = _HTTPServer((host, port), app, idle_timeout)
+            self.httpd = _HTTPServer((host, port), app, idle_timeout, max_connections)
         except OSError as exc:
             raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
@@ -707,6 +793,13 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--records-per-s", type=float, default=DEFAULT_RECORDS_PER_S, metavar="N", help=f"records/s per sink (default {DEFAULT_RECORDS_PER_S:,})")
     p.add_argument("--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"bytes/s per sink (default {DEFAULT_BYTES_PER_S:,})")
     p.add_argument("--max-body-bytes", type=int, metavar="N", help="larger bodies are answered 413 (default: the bytes/s limit)")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections open at once, idle ones included (default {MAX_CONNECTIONS}); one more is answered 503 with Retry-After and closed",
+    )
     p.add_argument("--create-delay", type=float, default=1.0, metavar="S", help="seconds a sink created with POST /v1/sinks stays CREATING (default 1)")
     p.add_argument("--query", metavar="SINK_ID", help="print the sink's stored rows as NDJSON (as mapper map -o - writes them) and exit")
     p.add_argument("--offset", type=int, default=0, metavar="N", help="with --query: rows to skip")
@@ -766,7 +859,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []
-        server = Server(app, args.host, args.port)
+        server = Server(app, args.host, args.port, max_connections=args.max_connections)
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,7 @@ import importlib
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from test_web import request, ui_server
 from test_web_browser import browser  # noqa: F401 - a fixture
 
 import mapper
+import mapper.serve
 import mapper.store
 import mapper.web.app
 from mapper.endpoint import encode_body
@@ -535,3 +537,38 @@ def test_a_pasted_record_with_an_empty_records_key_is_one_record() -> None:
     assert lines == [1] and json.loads(data)["records"] == [{"value": {"id": 5, "records": []}}]  # (it was sent as no records)
     data, lines, shown = DRAFT.paste_records('{"records": []}')
     assert lines == [] and json.loads(data) == {"records": []}  # the body of no records, as before
+
+
+# ---------------------------------------------------------------------------------------
+# Connections past the limit
+
+
+def test_connections_past_the_limit_are_answered_503_at_once_and_the_next_is_served_again() -> None:
+    store = Store(":memory:")
+    app = mapper.serve.App(store)
+    server = Server(app, idle_timeout=5.0, max_connections=2).start()
+    idle = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 5
+        while server.httpd.open_connections < 2 and time.monotonic() < deadline:  # (both taken by the server)
+            time.sleep(0.01)
+        started = time.monotonic()
+        reply = raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert time.monotonic() - started < 2  # answered by the accepting thread, not after an idle connection's timeout
+        assert status_of(reply) == 503 and b"\r\nRetry-After: 1\r\n" in reply and b"\r\nConnection: close\r\n" in reply
+        assert body_of(reply)["code"] == "ServiceUnavailable"
+        status, headers, body = request(server, "POST", "/v2/sinks/x", body=b"[" * 200_000)  # (a client writing a body first)
+        assert (status, headers["retry-after"], orjson.loads(body)["code"]) == (503, "1", "ServiceUnavailable")
+        assert server.httpd.refused_connections == 2
+        idle.pop().close()
+        while server.httpd.open_connections > 1 and time.monotonic() < deadline:  # (its thread ends)
+            time.sleep(0.01)
+        served = raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(served) == 405 and body_of(served)["code"] == "MethodNotAllowed"  # (the app's own answer)
+    finally:
+        for s in idle:
+            s.close()
+        server.stop(timeout=5.0)
+        store.close()
+    with pytest.raises(mapper.OptionError, match="connection limit"):
+        Server(app, max_connections=0)
