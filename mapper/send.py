@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.utils
 import errno
 import glob
 import http.client
@@ -49,6 +50,7 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import timezone
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Callable, Iterator
 
@@ -189,10 +191,10 @@ class Sender:
     default); bodies may hold at most ``body_records`` records and ``body_bytes`` bytes
     (half the limits by default, see :class:`mapper.endpoint.Pacer`). ``retries``: how
     many times one body is tried again (exponential backoff from ``backoff`` seconds,
-    doubling up to ``max_backoff``, with jitter; a ``Retry-After`` is honoured up to
-    ``max_backoff``). ``timeout``: seconds to connect, and for the whole answer
+    doubling up to ``max_backoff``, with jitter; a ``Retry-After``, in seconds or an HTTP
+    date, is honoured up to ``max_backoff``). ``timeout``: seconds to connect, and for the whole answer
     once a body is written (not for each read: an answer dribbled out is a lost answer). ``clock``,
-    ``sleep`` and ``rand`` are injectable for tests; ``on_retry(reason, delay)`` is told
+    ``sleep``, ``rand`` and ``wall_clock`` (the time a ``Retry-After`` date is counted from) are injectable for tests; ``on_retry(reason, delay)`` is told
     of each retry. Thread-safe: producer threads may share one sender (one connection
     per thread, one pacer for all).
     """
@@ -213,6 +215,7 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        wall_clock: Callable[[], float] = time.time,
         on_retry: Callable[[str, float], None] | None = None,
     ):
         finite_options(records_per_s=records_per_s, bytes_per_s=bytes_per_s, timeout=timeout, backoff=backoff, max_backoff=max_backoff)
@@ -262,7 +265,7 @@ class Sender:
         self.timeout = timeout
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.clock, self.sleep, self.rand = clock, sleep, rand
+        self.clock, self.sleep, self.rand, self.wall_clock = clock, sleep, rand, wall_clock
         self.on_retry = on_retry
         self._headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
         if token:
@@ -408,7 +411,7 @@ class Sender:
                 reason = f"{status} {code}" + (f": {message}" if message else "")
                 if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
                     maybe_stored = True
-                retry_after = _retry_after(headers.get("Retry-After"))
+                retry_after = _retry_after(headers.get("Retry-After"), self.wall_clock())
             if retries >= self.retries:
                 raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempts: {reason}", maybe_stored)
             delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
@@ -493,13 +496,22 @@ def _oserror(exc: BaseException) -> str:
     return text if type(exc).__name__ in text else f"{type(exc).__name__}: {text}"
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, now: float) -> float | None:
+    """The seconds a ``Retry-After`` asks for (RFC 9110 10.2.3): delta-seconds, or an HTTP date
+    less ``now`` (wall-clock seconds; a date past is 0: retry now); None when there is none or
+    it is neither (the backoff decides)."""
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
-        return None  # an HTTP date: rare from an API; the backoff decides
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            if when.tzinfo is None:  # "-0000": UTC, its source's zone unknown
+                when = when.replace(tzinfo=timezone.utc)
+            return max(0.0, when.timestamp() - now)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
     return seconds if seconds >= 0 else None
 
 

@@ -468,3 +468,35 @@ def test_a_damaged_checkpoint_is_a_usage_error_not_a_traceback(tmp_path, damage)
         assert len(fake.bodies) == 1  # nothing more sent
     assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
     assert f"the checkpoint {checkpoint} is damaged" in proc.err
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "waits"),
+    [
+        (12, 12.0),  # the date, counted from now
+        (3600, 30.0),  # clamped to max_backoff, as a number of seconds is
+        (-3600, 0.005),  # past: retry now (after the backoff)
+        ("soon", 0.005),  # neither form: the backoff decides
+    ],
+)
+def test_a_retry_after_given_as_an_http_date_is_honoured(retry_after, waits):
+    # found in review: only delta-seconds was read; RFC 9110 allows an HTTP date too
+    # (Retry-After: Wed, 21 Oct 2026 07:28:00 GMT), and one was ignored for the backoff
+    from email.utils import formatdate
+
+    now = 1_790_000_000.0  # a whole second: HTTP dates have no fractions
+    value = formatdate(now + retry_after, usegmt=True) if isinstance(retry_after, int) else retry_after
+
+    def throttles_first(conn: socket.socket, _head: bytes, body: bytes, n: int) -> None:
+        if n == 1:
+            return answer(conn, 503, b'{"code":"Unavailable","message":"later"}', b"Retry-After: %s\r\n" % value.encode())
+        return answer(conn, 200, success(body))
+
+    delays: list[float] = []
+    with endpoint(throttles_first) as fake:
+        sender = mapper.Sender(fake.url, backoff=0.01, max_backoff=30, rand=lambda: 0.0, sleep=delays.append, wall_clock=lambda: now)
+        with sender:
+            ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+        assert len(fake.bodies) == 2
+    assert ack.stored == 1 and ack.retries == 1
+    assert delays == [pytest.approx(waits)]
