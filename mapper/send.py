@@ -41,6 +41,7 @@ import os
 import random
 import selectors
 import signal
+import socket
 import ssl
 import stat
 import sys
@@ -86,6 +87,9 @@ IDLE_RECONNECT = 15.0
 #: The most of an answer read (a per-record answer to a 500-record body is some 50 KB): an endpoint
 #: answering with gigabytes would otherwise be held in memory whole before it is judged.
 MAX_ANSWER = 16 << 20
+
+#: getaddrinfo's answers that a host name does not exist (not "try again": EAI_AGAIN is retried).
+_NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
 
 #: The longest wait an option may set (--timeout, --backoff, --max-backoff), in seconds.
 MAX_WAIT = 86_400
@@ -345,7 +349,12 @@ class Sender:
             if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
                 # the two ends disagree (a certificate that does not verify, https:// at a plain HTTP port): not transient
                 raise _Failure(f"the TLS handshake with {self.host}:{self.port} failed: {_oserror(exc)}", maybe_stored=False, final=True) from None
-            raise _Failure(f"cannot connect to {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=False) from None
+            if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_HOST:
+                # the name does not exist (a typo, a sink's host gone): no retry can change that; a
+                # resolver that cannot answer now (EAI_AGAIN) is retried as any connection error
+                raise _Failure(f"the host name {self.host} does not resolve ({exc.strerror or exc})", maybe_stored=False, final=True) from None
+            why = f"its name does not resolve now ({exc.strerror or exc})" if isinstance(exc, socket.gaierror) else _oserror(exc)
+            raise _Failure(f"cannot connect to {self.host}:{self.port}: {why}", maybe_stored=False) from None
         try:
             assert conn.sock is not None
             conn.sock.settimeout(self.timeout)  # (the last answer's read left its deadline's rest there)

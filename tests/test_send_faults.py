@@ -500,3 +500,76 @@ def test_a_retry_after_given_as_an_http_date_is_honoured(retry_after, waits):
         assert len(fake.bodies) == 2
     assert ack.stored == 1 and ack.retries == 1
     assert delays == [pytest.approx(waits)]
+
+
+def resolving(monkeypatch: Any, answer_for_invalid: Callable[..., Any]) -> None:
+    """socket.getaddrinfo with the reserved ``.invalid`` names (RFC 6761: never resolved) answered
+    by ``answer_for_invalid`` at once: no resolver is asked, so no test waits on one."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            return answer_for_invalid(real, *args, **kw)
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def no_such_name(_real: Any, *_args: Any, **_kw: Any) -> Any:
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+def resolver_down(_real: Any, *_args: Any, **_kw: Any) -> Any:
+    raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+def test_a_host_name_that_does_not_exist_fails_at_once_and_a_resolver_that_cannot_answer_is_retried(monkeypatch):
+    # found in review: a host name that does not resolve (a typo in --endpoint) was retried as a
+    # transient connection error, with backoff: with the defaults, two minutes of retries before
+    # the run stopped, though no retry makes the name exist
+    body = b'{"records":[{"value":{"id":"a"}}]}'
+    retries: list[str] = []
+    resolving(monkeypatch, no_such_name)
+    sender = mapper.Sender("http://sink.invalid/v2/sinks/x", backoff=0.01, on_retry=lambda reason, _delay: retries.append(reason))
+    t0 = time.monotonic()
+    with pytest.raises(mapper.EndpointUnreachable, match=r"the host name sink\.invalid does not resolve \(Name or service not known\)") as info:
+        sender.send(body)
+    assert time.monotonic() - t0 < 2 and retries == [] and not info.value.maybe_stored
+
+    resolving(monkeypatch, resolver_down)  # EAI_AGAIN: the resolver may answer on a retry
+    sender = mapper.Sender("http://sink.invalid/v2/sinks/x", retries=2, backoff=0.01, on_retry=lambda reason, _delay: retries.append(reason))
+    with pytest.raises(
+        mapper.EndpointUnreachable,
+        match=r"after 3 attempts: cannot connect to sink\.invalid:80: its name does not resolve now \(Temporary failure in name resolution\)",
+    ) as info:
+        sender.send(body)
+    assert len(retries) == 2 and not info.value.maybe_stored
+
+
+def test_a_send_to_a_host_name_that_does_not_exist_stops_with_one_line_and_resumes_without_loss(tmp_path, monkeypatch, capsys):
+    from mapper.cli import main
+
+    records = write_records(tmp_path / "r.ndjson", 30)
+    checkpoint = tmp_path / "c.json"
+    with endpoint(stores) as fake:
+        url = f"http://sink.invalid:{fake.port}/v2/sinks/aircraft_positions"
+        args = ["send", str(SINK), str(records), "--endpoint", url, "--checkpoint", str(checkpoint), "--body-records", 10, "--report", "json"]
+        args += ["--retries", 3, "--backoff", 0.01]
+        resolving(monkeypatch, no_such_name)
+        capsys.readouterr()
+        assert main(list(map(str, args))) == EXIT_USAGE
+        out, err = capsys.readouterr()
+        stopped = [line for line in err.splitlines() if "stopped" in line]
+        assert "Traceback" not in err and stopped == [
+            f"mapper send: stopped: gave up: the endpoint {url} cannot be reached: the host name sink.invalid does not resolve (Name or service not known)"
+        ], err
+        first = json.loads(out)
+        assert first["completed"] is False and first["retried"] == 0 and first["sent"] == 0
+        state = json.loads(checkpoint.read_text())
+        assert state["in_flight"] is None and state["position"]["index"] == -1  # nothing was sent: the resume sends all, none as re-sent
+
+        resolving(monkeypatch, lambda real, *a, **kw: real("127.0.0.1", *a, **kw))  # the name exists now
+        assert main(list(map(str, args))) == EXIT_OK
+        t = json.loads(capsys.readouterr().out)
+        assert fake.ids() == Counter({f"r{i}": 1 for i in range(30)})
+    assert t["completed"] and t["sent"] == t["stored"] == 30 and t["resent"] == 0
