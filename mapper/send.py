@@ -344,6 +344,10 @@ class Sender:
         try:
             if conn.sock is None:
                 conn.connect()
+        except KeyboardInterrupt as stop:  # while resolving, connecting, in the TLS handshake: nothing of the body was sent
+            self._drop()
+            stop.unsent = True  # type: ignore[attr-defined]
+            raise
         except OSError as exc:  # refused, unreachable, DNS, connect timeout: nothing was sent
             self._drop()
             if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
@@ -396,7 +400,8 @@ class Sender:
             with _waiting(maybe_stored):
                 self.pacer.acquire(n, len(data))
             if not attempts and before_sending is not None:
-                before_sending()
+                with _waiting(maybe_stored):  # (a Ctrl-C while it is marked in flight: nothing of it was sent)
+                    before_sending()
             resent = resent or maybe_stored
             attempts += 1
             retry_after: float | None = None
@@ -407,6 +412,10 @@ class Sender:
                 maybe_stored = maybe_stored or failure.maybe_stored
                 if failure.final:
                     raise EndpointUnreachable(f"the endpoint {self.url} cannot be reached: {reason}", maybe_stored) from None
+            except KeyboardInterrupt as stop:
+                if getattr(stop, "unsent", False):  # stopped while connecting: as in a wait, only earlier attempts may have been stored
+                    stop.maybe_stored = maybe_stored  # type: ignore[attr-defined]
+                raise
             else:
                 if 200 <= status < 300:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)

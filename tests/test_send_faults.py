@@ -573,3 +573,46 @@ def test_a_send_to_a_host_name_that_does_not_exist_stops_with_one_line_and_resum
         t = json.loads(capsys.readouterr().out)
         assert fake.ids() == Counter({f"r{i}": 1 for i in range(30)})
     assert t["completed"] and t["sent"] == t["stored"] == 30 and t["resent"] == 0
+
+
+@pytest.mark.parametrize("where", ["marking the body in flight", "connecting"])
+def test_a_ctrl_c_before_a_body_is_written_does_not_leave_it_in_flight(tmp_path, monkeypatch, capsys, where):
+    # found in review: a Ctrl-C while the checkpoint was marking the first body in flight, or while
+    # its connection was being opened (resolving the name, a connect to a host that does not
+    # answer: up to --timeout), left the body in flight: nothing of it had been written, yet the
+    # resume counted its records as re-sent
+    from mapper import send
+    from mapper.cli import main
+
+    records = write_records(tmp_path / "r.ndjson", 30)
+    checkpoint = tmp_path / "c.json"
+    to_localhost = lambda real, *a, **kw: real("127.0.0.1", *a, **kw)  # noqa: E731
+    with endpoint(stores) as fake:
+        url = f"http://sink.invalid:{fake.port}/v2/sinks/aircraft_positions"
+        args = ["send", SINK, records, "--endpoint", url, "--checkpoint", checkpoint, "--body-records", 10, "--report", "json"]
+        if where == "connecting":
+            resolving(monkeypatch, lambda *_a, **_kw: send._interrupt(signal.SIGINT, None))  # (mapper send's handler: a KeyboardInterrupt)
+        else:
+            resolving(monkeypatch, to_localhost)
+            real_fsync, calls = os.fsync, []
+
+            def fsync(fd: int) -> None:  # the first: the mark's checkpoint, in its temporary file
+                calls.append(fd)
+                if len(calls) == 1:
+                    send._interrupt(signal.SIGINT, None)
+                real_fsync(fd)
+
+            monkeypatch.setattr(send.os, "fsync", fsync)
+        capsys.readouterr()
+        assert main(list(map(str, args))) == EXIT_USAGE
+        assert json.loads(capsys.readouterr().out)["error"] == "interrupted"
+        state = json.loads(checkpoint.read_text())
+        assert state["in_flight"] is None and state["position"]["index"] == -1
+        assert fake.bodies == []
+        monkeypatch.undo()
+        resolving(monkeypatch, to_localhost)
+        assert main(list(map(str, args))) == EXIT_OK
+        t = json.loads(capsys.readouterr().out)
+        assert fake.ids() == Counter({f"r{i}": 1 for i in range(30)})
+    assert t["completed"] and t["sent"] == t["stored"] == 30 and t["resent"] == 0
+    assert list(tmp_path.glob(".c.json.*.tmp")) == []
