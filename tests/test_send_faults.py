@@ -616,3 +616,47 @@ def test_a_ctrl_c_before_a_body_is_written_does_not_leave_it_in_flight(tmp_path,
         assert fake.ids() == Counter({f"r{i}": 1 for i in range(30)})
     assert t["completed"] and t["sent"] == t["stored"] == 30 and t["resent"] == 0
     assert list(tmp_path.glob(".c.json.*.tmp")) == []
+
+
+def test_a_second_ctrl_c_while_a_stopped_run_saves_its_checkpoint_waits_for_the_save(tmp_path, monkeypatch):
+    # the checkpoint is replaced atomically (a temporary file, fsynced, renamed), and the save of
+    # a run that stops takes a SIGINT/SIGTERM after it: a second Ctrl-C while the checkpoint of the
+    # first is written neither cuts it (the last body's fate, the retries) nor leaves half a file
+    from mapper import send
+
+    records = write_records(tmp_path / "r.ndjson", 30)
+    checkpoint = tmp_path / "c.json"
+    stopping: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stopping == [1]:  # the stop's checkpoint, written to its temporary file, not yet renamed
+            stopping.append(2)
+            send._interrupt(signal.SIGINT, None)  # the second Ctrl-C (mapper send's handler)
+        real_fsync(fd)
+
+    retried: list[str] = []
+
+    def sleep(seconds: float) -> None:
+        if retried and not stopping:  # the wait to retry the second body, answered 503: the first Ctrl-C
+            stopping.append(1)
+            send._interrupt(signal.SIGINT, None)
+        time.sleep(seconds)
+
+    monkeypatch.setattr(send.os, "fsync", fsync)
+    with endpoint(scripted(["ok", "503"])) as fake:
+
+        def run(**kw: Any) -> Any:
+            sender = mapper.Sender(fake.url, body_records=10, backoff=0.01, **kw)
+            return send.SendRun(mapper.Batcher(SINK, max_records=10), sender, [str(records)], checkpoint=send.Checkpoint(str(checkpoint))).run()
+
+        with pytest.raises(KeyboardInterrupt):
+            run(sleep=sleep, on_retry=lambda reason, _delay: retried.append(reason))
+        assert stopping == [1, 2]
+        state = json.loads(checkpoint.read_text())
+        assert state["in_flight"] is None and state["position"]["index"] == 9  # the 503 said: not stored
+        assert state["totals"]["sent"] == 10 and state["totals"]["retried"] == 1
+        assert list(tmp_path.glob(".c.json.*.tmp")) == []
+        totals = run()
+        assert fake.ids() == Counter({f"r{i}": 2 if 10 <= i < 20 else 1 for i in range(30)})  # r10-r19: answered 503, then taken
+    assert totals.sent == totals.stored == 30 and totals.resent == 0 and totals.retried == 1
