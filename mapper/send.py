@@ -73,7 +73,7 @@ from .engine.reader import (
     read_head,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError
+from .errors import InputError, MapperError, OptionError, OutputError
 from .report import RecordError, plural
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
@@ -102,6 +102,11 @@ class SendError(MapperError):
 class InputStopped(SendError, InputError):
     """An input could not be read (on): what was read before it was sent and checkpointed
     (an :class:`InputError` too, as it was before the run sent what it had read)."""
+
+
+class OutputStopped(SendError, OutputError):
+    """The dead letters or the checkpoint could not be written (a full disk, a file system gone
+    read-only): the run stops, its totals said (an :class:`OutputError` too)."""
 
 
 class EndpointUnreachable(SendError):
@@ -723,10 +728,18 @@ class _DeadLetters:
         if self.fh is None or not letters:
             return
         data = b"".join(orjson.dumps(d) + b"\n" for d in letters)
-        self.fh.write(data)
-        self.fh.flush()
-        if self.regular:
-            os.fsync(self.fh.fileno())
+        try:
+            self.fh.write(data)
+            self.fh.flush()
+            if self.regular:
+                os.fsync(self.fh.fileno())
+        except OSError as exc:  # (a letter half written is cut off on resume: the checkpoint says the size before it)
+            fh, self.fh = self.fh, None
+            try:
+                fh.close()  # (its buffer is dropped: closing would try to write it again)
+            except OSError:
+                pass
+            raise OutputStopped(f"cannot write the dead letters {fh.name}: {exc.strerror or exc}") from None
         self.size += len(data)
 
     def close(self) -> None:
@@ -825,6 +838,13 @@ class Checkpoint:
     def save(self, state: dict[str, Any]) -> None:
         if self.path is None:
             return
+        try:
+            self._save(state)
+        except OSError as exc:  # (the checkpoint before stays whole: the new one is renamed over it only once written)
+            raise OutputStopped(f"cannot write the checkpoint {self.path}: {exc.strerror or exc}") from None
+
+    def _save(self, state: dict[str, Any]) -> None:
+        assert self.path is not None
         target = Path(self.path)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
         try:
@@ -1064,13 +1084,13 @@ class SendRun:
             self._seen = self._last.index + 1
 
     def _pass(self, upto: int | None) -> list[dict[str, Any]]:
-        """Pre-validation refusals up to run index ``upto`` (all: None): counted, and handed out to be written."""
+        """Pre-validation refusals up to run index ``upto``, handed out to be written and counted (all: None, written and counted here)."""
         k = len(self._pending) if upto is None else next((i for i, (idx, _d) in enumerate(self._pending) if idx > upto), len(self._pending))
         out = [d for _idx, d in self._pending[:k]]
         del self._pending[:k]
-        self.totals.refused_prevalidation += len(out)
         if upto is None:
             self._letters.write(out)
+            self.totals.refused_prevalidation += len(out)  # (once written: a run stopped by a write that failed judges them again on resume)
         return out
 
     def _send(self, body: Body) -> None:
@@ -1100,6 +1120,7 @@ class SendRun:
 
     def _account(self, body: Body, ack: Any, first: Any, last: Any) -> None:
         letters = self._pass(last.index)
+        prevalidation = len(letters)
         for i, code, message in ack.refused:
             pos = body.tags[i]
             letters.append(
@@ -1108,6 +1129,7 @@ class SendRun:
         letters.sort(key=lambda d: d["record"])
         self._letters.write(letters)
         t = self.totals
+        t.refused_prevalidation += prevalidation
         t.records = max(t.records, last.index + 1)  # judged up to the checkpoint (the rest is read again on resume)
         t.bodies += 1
         t.bytes += body.size
@@ -1256,6 +1278,9 @@ def cmd_send(args: argparse.Namespace) -> int:
             if sender is not None:
                 sender.close()
     except (ServiceError, SendError) as exc:
+        if isinstance(exc, OutputStopped):
+            _summary(run, args, aborted=str(exc))
+            return EXIT_USAGE
         what = "the service refused a body" if isinstance(exc, ServiceError) else "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
         _summary(run, args, aborted=f"{what}: {exc}")
         return EXIT_USAGE

@@ -660,3 +660,35 @@ def test_a_second_ctrl_c_while_a_stopped_run_saves_its_checkpoint_waits_for_the_
         totals = run()
         assert fake.ids() == Counter({f"r{i}": 2 if 10 <= i < 20 else 1 for i in range(30)})  # r10-r19: answered 503, then taken
     assert totals.sent == totals.stored == 30 and totals.resent == 0 and totals.retried == 1
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_dead_letters_that_cannot_be_written_stop_the_run_with_a_line_naming_them_and_are_counted_once(tmp_path):
+    # found in review: a --rejects file that could not be written (a full disk) ended the run with
+    # "mapper: cannot write standard output: No space left on device", naming the wrong file, and
+    # without the summary (--report json: nothing on stdout); a checkpoint that could not be
+    # written, the same
+    base = json.loads(SEED.read_text().splitlines()[0])
+    bad = {3, 15, 25}  # refused by pre-validation
+    records = tmp_path / "r.ndjson"
+    records.write_text(
+        "".join(json.dumps({**base, "id": f"r{i}", "data": {**base["data"], "altitude": "high"} if i in bad else base["data"]}) + "\n" for i in range(30))
+    )
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    with endpoint(stores) as fake:
+        args = ["send", SINK, records, "--endpoint", fake.url, "--checkpoint", checkpoint, "--body-records", 10, "--report", "json"]
+        first = cli(*args, "--rejects", "/dev/full")
+        assert first.returncode == EXIT_USAGE and "Traceback" not in first.err, first.err
+        assert "mapper send: stopped: cannot write the dead letters /dev/full: No space left on device" in first.err.splitlines()
+        assert report_of(first)["completed"] is False
+        again = cli(*args, "--rejects", rejects)  # the first body's letter was not written: its body is sent again
+        assert again.returncode == EXIT_REJECTED, again.err
+    t = report_of(again)
+    assert t["completed"] and t["refused_prevalidation"] == 3 and t["sent"] == t["stored"] == 27
+    assert sorted(json.loads(x)["record"] for x in rejects.read_text().splitlines()) == sorted(bad)
+
+    from mapper.errors import OutputError
+    from mapper.send import Checkpoint
+
+    with pytest.raises(OutputError, match=f"cannot write the checkpoint {tmp_path / 'gone' / 'c.json'}: No such file or directory"):
+        Checkpoint(str(tmp_path / "gone" / "c.json")).save({"version": 1})
