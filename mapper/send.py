@@ -240,9 +240,10 @@ class Sender:
         # the path as ASCII: each was a traceback, or a failure retried as a lost answer
         path_query = parts.path + parts.query
         bad = next((c for c in parts.netloc + path_query if c <= " " or c == "\x7f"), None) or next((c for c in path_query if not c.isascii()), None)
-        if bad is None and not parts.hostname.isascii():
-            try:
-                parts.hostname.encode("idna")  # (how http.client writes a host beyond ASCII)
+        if bad is None:
+            try:  # (how http.client writes a host beyond ASCII, and how the resolver is asked for any: an empty
+                # label, a.b..c, or one of more than 63 characters was a UnicodeError traceback at the first connect)
+                parts.hostname.encode("idna")
             except UnicodeError:
                 raise OptionError(f"the endpoint's host is not a host name: {endpoint[:100]!r}") from None
         if bad is not None:

@@ -692,3 +692,16 @@ def test_dead_letters_that_cannot_be_written_stop_the_run_with_a_line_naming_the
 
     with pytest.raises(OutputError, match=f"cannot write the checkpoint {tmp_path / 'gone' / 'c.json'}: No such file or directory"):
         Checkpoint(str(tmp_path / "gone" / "c.json")).save({"version": 1})
+
+
+@pytest.mark.parametrize("host", ["a..b.invalid", "a" * 64 + ".invalid", ".invalid"])
+def test_an_endpoint_host_with_an_empty_or_overlong_label_is_a_usage_error_not_a_traceback(tmp_path, host):
+    # found in review: such a name passed the URL checks and, at the first connect, the resolver's
+    # IDNA encoding raised a UnicodeError: a traceback after the inputs were read
+    url = f"http://{host}/v2/sinks/aircraft_positions"
+    with pytest.raises(OptionError, match="is not a host name"):
+        mapper.Sender(url)
+    if host == ".invalid":
+        proc = cli("send", SINK, write_records(tmp_path / "r.ndjson", 2), "--endpoint", url, "--retries", 1, "--backoff", 0.01)
+        assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
+        assert "is not a host name" in proc.err
