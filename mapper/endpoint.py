@@ -23,9 +23,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import msgspec
 import orjson
 
 from .engine.gojson import RecordDecodeError, decode_record, same_length_escapes
+from .engine.reader import request_items
 from .errors import MapperError, OptionError
 
 __all__ = [
@@ -160,7 +162,9 @@ def parse_body(data: bytes) -> int:
     """Check a request body as the service's decoder would; return how many records it holds.
 
     Raises :class:`ServiceError` 400 ``InvalidBody`` for anything that is not strict
-    JSON of the shape ``{"records": [...]}``: the service refuses such a body whole.
+    JSON of the shape ``{"records": [...]}``: the service refuses such a body whole. Its
+    keys are matched as the service's decoder (Go's, into a struct) matches them:
+    ``"Records"`` is ``records`` too, and of several the last counts.
     (An item that is not ``{"value": {...}}`` is refused alone, in the per-record answer.)
     """
     try:
@@ -169,9 +173,15 @@ def parse_body(data: bytes) -> int:
         raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
-        raise ServiceError(400, INVALID_BODY, 'the request body must be {"records": [{"value": {...}}, ...]}')
-    return len(doc["records"])
+    shape = 'the request body must be {"records": [{"value": {...}}, ...]}'
+    if not isinstance(doc, dict):
+        raise ServiceError(400, INVALID_BODY, shape)
+    try:  # "records" found as the engine finds it (as Go's decoder matches a struct's field: "Records" too, the last given)
+        return len(request_items(data))
+    except (msgspec.DecodeError, ValueError):  # (a ValidationError is a DecodeError)
+        raise ServiceError(400, INVALID_BODY, shape) from None
+    except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
+        raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
 
 
 # ---------------------------------------------------------------------------------------

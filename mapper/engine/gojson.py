@@ -27,7 +27,17 @@ from ..errors import SURROGATE, has_lone_surrogate
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 
-__all__ = ["RecordDecodeError", "decode_record", "has_surrogates", "neg_zero_at", "same_length_escapes", "surrogate_rows", "without_surrogates"]
+__all__ = [
+    "RecordDecodeError",
+    "decode_record",
+    "go_field_key",
+    "go_member",
+    "has_surrogates",
+    "neg_zero_at",
+    "same_length_escapes",
+    "surrogate_rows",
+    "without_surrogates",
+]
 
 _DECODE_ANY = msgspec.json.Decoder()
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
@@ -42,6 +52,39 @@ def _replace_byte(exc: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error("mapper-go-replace", _replace_byte)
+
+
+# The request body is decoded into a struct (``{"records": [{"value": ...}]}``): Go's
+# encoding/json matches an object's key to a struct field by its exact name first, then
+# case-insensitively, and each member it matches is decoded in turn (of a key given twice,
+# or in two spellings, the last is what stays). Folding makes ASCII letters one case; of
+# the other runes, only the LONG S (U+017F) and the KELVIN SIGN (U+212A) fold onto an ASCII
+# letter in every Go version (bytes.EqualFold's special cases; Go 1.21's foldName also folds
+# U+0130 and U+0131 onto I, older versions do not: no field name mapper matches has an i).
+_GO_ASCII_FOLDS = {"\u017f": "S", "\u212a": "K"}
+
+
+def go_field_key(key: str, field: str) -> bool:
+    """Whether Go's encoding/json decodes a member named ``key`` (unescaped) into the struct
+    field whose JSON name is ``field`` (ASCII letters, no ``i``): ``"Records"``, ``"VALUE"``
+    and ``"recordſ"`` are taken."""
+    if key == field:
+        return True
+    if len(key) != len(field):
+        return False
+    return all(a == b or (a.upper() == b.upper() if a.isascii() else _GO_ASCII_FOLDS.get(a) == b.upper()) for a, b in zip(key, field))
+
+
+def go_member(obj: Mapping[Any, Any], field: str, default: Any = None) -> Any:
+    """The member of a decoded object that Go's decoder puts into the struct field ``field``:
+    the last key that matches it (:func:`go_field_key`), read through ``get``; ``default``
+    when none does. (A Python object holds a key once: a text's member given twice is
+    :mod:`mapper.engine.reader`'s.)"""
+    found = default
+    for key in obj:
+        if isinstance(key, str) and go_field_key(key, field):
+            found = obj.get(key, default)
+    return found
 
 
 class RecordDecodeError(Exception):

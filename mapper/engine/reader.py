@@ -18,6 +18,7 @@ knows nothing of the engine, which takes each unit by its type.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import json
@@ -39,7 +40,7 @@ from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, type_nam
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..tiers import renameable
-from .gojson import error_offset, same_length_escapes
+from .gojson import error_offset, go_field_key, go_member, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -305,6 +306,96 @@ _ITEMS = msgspec.json.Decoder(list[_Item])
 _ITEM = msgspec.json.Decoder(_Item)
 _DECODE_ANY = msgspec.json.Decoder()
 
+# The service decodes a body into a struct with Go's encoding/json, which matches the keys
+# "records" and "value" as Go does (mapper.engine.gojson.go_field_key: "Records", "VALUE"
+# taken; of a key given twice, or in two spellings, the last). msgspec's structs match the
+# exact names (the last of a key given twice too): a text that cannot spell them otherwise
+# (no other case of them, no escaped letter, no long s or Kelvin sign) is read so, and
+# any other through its members' names.
+_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
+_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ITEMS_MEMBERS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+
+
+def _spelled_otherwise(data: bytes) -> bool:
+    """Whether ``data`` may name ``records`` or ``value`` other than so spelled (a cheap over-approximation)."""
+    low = data.lower()
+    return (
+        low.count(b'"value"') != data.count(b'"value"')
+        or low.count(b'"records"') != data.count(b'"records"')
+        or b"\xc5\xbf" in data  # U+017F
+        or b"\xe2\x84\xaa" in data  # U+212A
+        or _LETTER_ESCAPE.search(data) is not None
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _body_spelled(key: str) -> msgspec.json.Decoder[Any]:
+    """A body decoder whose ``records`` is spelled ``key`` (each of its members is checked, as Go decodes each)."""
+    return msgspec.json.Decoder(msgspec.defstruct("Body", [("records", list[msgspec.Raw])], rename={"records": key}))
+
+
+def _last_member(members: dict[str, msgspec.Raw], field: str, data: bytes) -> str | None:
+    """The key of ``members`` (decoded from ``data``) that Go puts into ``field`` last: of several
+    spellings, the one whose value stands last in the text."""
+    keys = [k for k in members if go_field_key(k, field)]
+    if len(keys) <= 1:
+        return keys[0] if keys else None
+    return max(keys, key=lambda k: _offset_in(data, members[k]))
+
+
+def _body_records(data: bytes) -> list[msgspec.Raw]:
+    """The items of a request body's ``records``, as the service's decoder finds them."""
+    if not _spelled_otherwise(data):
+        return _BODY.decode(data).records
+    members = _MEMBERS.decode(data)
+    key = _last_member(members, "records", data)
+    if key is None:
+        return _BODY.decode(data).records  # (raises: no records)
+    for other in members:  # every spelling's members are decoded (an earlier one that is not an array fails the body, as in Go)
+        if other != key and go_field_key(other, "records"):
+            _body_spelled(other).decode(data)
+    return _body_spelled(key).decode(data).records
+
+
+def _item_value(text: bytes) -> msgspec.Raw:
+    """The ``value`` of one request body item (empty: it has none), as the service's decoder finds it."""
+    if not _spelled_otherwise(text):
+        return _ITEM.decode(text).value
+    members = _MEMBERS.decode(text)
+    key = _last_member(members, "value", text)
+    return msgspec.Raw(b"") if key is None else members[key]
+
+
+def _item_values(joined: bytes) -> list[msgspec.Raw]:
+    """The ``value`` of each item of a JSON array of request body items (empty: none)."""
+    if not _spelled_otherwise(joined):
+        return [item.value for item in _ITEMS.decode(joined)]
+    out = []
+    for members in _ITEMS_MEMBERS.decode(joined):
+        key = _last_member(members, "value", joined)
+        out.append(msgspec.Raw(b"") if key is None else members[key])
+    return out
+
+
+def request_items(data: bytes) -> list[bytes]:
+    """The items of a request body's ``records``, as the service's decoder finds them. Raises
+    ``msgspec.ValidationError`` for JSON that is no such body, ``msgspec.DecodeError`` for text
+    that is not JSON, ``RecursionError`` for a body nested too deeply to find its items."""
+    return [bytes(item) for item in _request_items(data)[0]]
+
+
+def _request_items(data: bytes) -> tuple[list[Any], bytes]:
+    """The items of a request body (views into the text decoded) and that text (see :func:`_tolerant`)."""
+    try:
+        return _tolerant(_body_records, data)
+    except RecursionError:  # an item nested deeper than the decoder goes: the items one by one, that one failing alone
+        span = _shallow_member(data, *_strip_span(data, 0, len(data)), "records", go=True)
+        shallow = None if span is None else _shallow_items(data, *span)
+        if shallow is None:
+            raise
+        return shallow, data
+
 
 def _line_of(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
@@ -406,9 +497,10 @@ def _shallow_items(data: bytes, pos: int, end: int) -> list[memoryview] | None:
     return [view[a:b] for a, b, _colon in parts]
 
 
-def _shallow_member(data: bytes, pos: int, end: int, key: str) -> tuple[int, int] | None:
+def _shallow_member(data: bytes, pos: int, end: int, key: str, go: bool = False) -> tuple[int, int] | None:
     """The span of the value of member ``key`` (its last, as the decoders take it) of the object
-    at ``data[pos]``; None when it has no such member or is no such object (see :func:`_parts`)."""
+    at ``data[pos]``; None when it has no such member or is no such object (see :func:`_parts`).
+    ``go``: a member Go's decoder puts into a struct field named ``key`` (a request body's)."""
     parts = _parts(data, pos, end, 123)  # "{"
     if parts is None:
         return None
@@ -423,7 +515,7 @@ def _shallow_member(data: bytes, pos: int, end: int, key: str) -> tuple[int, int
         value = _strip_span(data, colon + 1, b)
         if value[0] >= value[1]:
             return None
-        if name == key:
+        if name == key or (go and isinstance(name, str) and go_field_key(name, key)):
             found = value
     return found
 
@@ -807,25 +899,21 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     U+FFFD, is read as ``"\\ufffd"`` (the same length: the records keep their places).
     """
     try:
-        body, fixed = _tolerant(_BODY.decode, data)
+        records, fixed = _request_items(data)
     except msgspec.ValidationError as exc:
         yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1, data)
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
         return
-    except RecursionError:  # an item nested deeper than the decoder goes: the items one by one, that one failing alone
-        span = _shallow_member(data, *_strip_span(data, 0, len(data)), "records")
-        shallow = None if span is None else _shallow_items(data, *span)
-        if shallow is None:
-            yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
-            return
-        body, fixed = _Body(records=shallow), data  # type: ignore[arg-type]
-    items = [bytes(r) for r in body.records]
+    except RecursionError:
+        yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
+        return
+    items = [bytes(r) for r in records]
     # items holding a rewritten escape: their values are taken as sent (the careful path warns)
     sent = {}
     if fixed is not data and items:
-        for k, (item, original) in enumerate(zip(items, _as_sent(data, fixed, items, _offset_in(fixed, body.records[0])))):
+        for k, (item, original) in enumerate(zip(items, _as_sent(data, fixed, items, _offset_in(fixed, records[0])))):
             if original != item:
                 sent[k] = original
     newlines = _Newlines(fixed)  # one index of the body's lines for all its parts
@@ -834,16 +922,16 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         raws: list[bytes] = []
         bad: dict[int, str] = {}
         try:
-            raws = [bytes(item.value) for item in _ITEMS.decode(b"[" + b",".join(part) + b"]")]
+            raws = [bytes(value) for value in _item_values(b"[" + b",".join(part) + b"]")]
         except (msgspec.DecodeError, ValueError, RecursionError):
             for j, text in enumerate(part):  # some item is not {"value": ...}: find which
                 try:
                     # (tolerant: an item read without the body's rewrite, below, may hold a lone surrogate)
-                    item, fixed_item = _tolerant(_ITEM.decode, text)
-                    at = _offset_in(fixed_item, item.value)
-                    raws.append(text[at : at + len(item.value)])
+                    value, fixed_item = _tolerant(_item_value, text)
+                    at = _offset_in(fixed_item, value)
+                    raws.append(text[at : at + len(value)])
                 except RecursionError:  # its value nested too deeply: the value, to fail on its own
-                    span = _shallow_member(text, 0, len(text), "value")
+                    span = _shallow_member(text, 0, len(text), "value", go=True)
                     if span is None:
                         raws.append(text)
                         bad[j] = 'the request body item is not an object with "value"'
@@ -853,14 +941,14 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                     raws.append(sent.get(i + j, text))
                     bad[j] = 'the request body item is not an object with "value"'
         for k in (k for k in sent if i <= k < i + len(part) and k - i not in bad):
-            value = _ITEM.decode(items[k]).value  # a view into the item's text: where the value stands in it
+            value = _item_value(items[k])  # a view into the item's text: where the value stands in it
             at = _offset_in(items[k], value)
             raws[k - i] = sent[k][at : at + len(value)]
         for j, raw in enumerate(raws):
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = 'the request body item has no "value"'
-        yield RawRecords(raws, BodyLines(fixed, body.records, i, len(part), newlines, raws), bad or None)
+        yield RawRecords(raws, BodyLines(fixed, records, i, len(part), newlines, raws), bad or None)
 
 
 class BodyLines(Sequence[Union[int, None]]):
@@ -916,8 +1004,8 @@ class BodyLines(Sequence[Union[int, None]]):
             at = found.end()
         else:  # elsewhere in the item: where its decoded value stands (the body's rewrite of an escape keeps lengths)
             try:
-                parsed, text = _tolerant(_ITEM.decode, bytes(item))
-                at += _offset_in(text, parsed.value)  # (0: not a view)
+                value, text = _tolerant(_item_value, bytes(item))
+                at += _offset_in(text, value)  # (0: not a view)
             except (msgspec.DecodeError, ValueError, RecursionError):
                 pass
         return 1 + int(np.searchsorted(newlines, at))
@@ -1286,9 +1374,11 @@ def iter_units(
         for doc in docs:
             yield from object_document_units(doc, records_path, objects)
     elif isinstance(records, Mapping):  # one record, or a request body (tuples are arrays, any mapping an object, as everywhere)
-        body = records.get("records") if len(records) == 1 else None
+        # a body as detect_format tells one (its only key is "records"), or read as the
+        # service reads one (input_format="endpoint": its keys matched as Go matches them)
+        body = go_member(records, "records") if input_format == "endpoint" else records.get("records") if len(records) == 1 else None
         if isinstance(body, (list, tuple)) and input_format in ("auto", "endpoint"):
-            objs = [item.get("value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
+            objs = [go_member(item, "value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
             yield from _object_units(objs, objects)
         else:
             yield ObjectRecords([records])

@@ -20,6 +20,7 @@ import orjson
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
+from ..engine.gojson import go_member
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -434,8 +435,8 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
         whole = service_loads(stripped)
     if _is_body(whole):
         shown = []
-        for item in whole["records"]:
-            value = item.get("value", item) if isinstance(item, dict) else item
+        for item in go_member(whole, "records"):
+            value = go_member(item, "value", item) if isinstance(item, dict) else item
             shown.append(_show(value))
         return stripped, [None] * len(shown), shown
     if isinstance(whole, dict):
@@ -457,11 +458,19 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
 def _is_body(doc: Any) -> bool:
     """Whether a pasted object is the endpoint's body: ``records`` alone, or ``records`` holding
     ``{"value": ...}`` items beside other keys (the endpoint ignores those, as it would here);
-    any other object is one record, even one with a ``records`` key of its own."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+    any other object is one record, even one with a ``records`` key of its own. The keys are
+    matched as the endpoint's decoder matches them (``"Records"``, ``"VALUE"``: see
+    :func:`mapper.engine.gojson.go_field_key`), but for ``records`` alone, which must be so
+    spelled (``{"Records": [...]}`` is AWS's event document: one record, as ``validate`` detects it)."""
+    if not isinstance(doc, dict):
         return False
-    items = doc["records"]
-    return list(doc) == ["records"] or (bool(items) and all(isinstance(item, dict) and "value" in item for item in items))
+    items = go_member(doc, "records")
+    if not isinstance(items, list):
+        return False
+    return list(doc) == ["records"] or (bool(items) and all(isinstance(item, dict) and go_member(item, "value", _NONE) is not _NONE for item in items))
+
+
+_NONE = object()
 
 
 def _cut(raw: bytes) -> str:
