@@ -21,6 +21,11 @@ whole body.
 
 Thread-safe: producer threads may share one batcher. Records are numbered in the order
 ``add`` took them (``Verdict.index``); bodies keep that order.
+
+At the end, ``close()`` (or leaving ``with Batcher(...) as b:``) judges what is pending
+and seals the open body; ``add`` and ``add_many`` then raise
+:class:`~mapper.errors.OptionError`, while ``ready()`` and ``flush()`` hand out the
+bodies left, each once.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
+from types import TracebackType
 from typing import Any, Collection, Iterable, Iterator, Mapping
 
 import orjson
@@ -165,9 +171,40 @@ class Batcher:
         self._added = self._accepted = self._refused = self._bodies = 0
         self._judged = 0  # judgings that went through
         self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
+        self._closed = False
 
     def __repr__(self) -> str:
-        return f"<Batcher {self.mapper.sink.summary()}; {self._added} added, {self._accepted} accepted, {self._bodies} bodies>"
+        state = "closed; " if self._closed else ""
+        return f"<Batcher {self.mapper.sink.summary()}; {state}{self._added} added, {self._accepted} accepted, {self._bodies} bodies>"
+
+    def __enter__(self) -> Batcher:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Judge what is pending and seal the open body: the batcher takes no more records
+        (``add`` and ``add_many`` raise :class:`~mapper.errors.OptionError`), and ``ready()``
+        and ``flush()`` hand out every body left, each once. Closing again does nothing.
+
+        If the judging raises (Ctrl-C, MemoryError), the batcher stays open, nothing lost:
+        close it again."""
+        with self._lock:
+            if self._closed:
+                return
+            self._judge_pending()
+            self._seal()
+            self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (no more records are taken)."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise OptionError("the batcher is closed: it takes no more records (its bodies are still handed out by ready() and flush())")
 
     @property
     def added(self) -> int:
@@ -201,9 +238,11 @@ class Batcher:
         All or nothing: if ``add`` raises (Ctrl-C or MemoryError while it judges the
         records queued before it), the record was not taken, and adding it again sends it once.
         """
+        self._check_open()  # (at once, before the record is written; again below, where it counts)
         raw, problem = _text(record)
         found = self._checked(record) if problem is not None else ()
         with self._lock:
+            self._check_open()
             if problem is None and raw is not None and len(raw) <= self._too_big:
                 pending = self._pending
                 if len(pending) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
@@ -225,11 +264,13 @@ class Batcher:
         as records, each refused); :meth:`add` takes one."""
         if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
+        self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [(raw, problem, self._checked(r) if problem is not None else ()) for r in records for raw, problem in (_text(r),)]
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
         with self._lock, self._untaken_on_failure():
+            self._check_open()
             out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
             self._judge()
             return out

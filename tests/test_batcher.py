@@ -277,6 +277,91 @@ def test_four_threads_share_one_batcher_nothing_lost_or_duplicated():
     assert (b.added, b.accepted) == (4 * per_thread, len(accepted))
 
 
+# --- close: the end of a producer ---------------------------------------------------------
+
+
+def test_close_judges_the_pending_seals_the_open_body_and_refuses_more_records():
+    with mapper.Batcher(SINK, max_records=3) as b:
+        verdicts = [b.add(aircraft(i)) for i in range(4)] + [b.add(aircraft(4, altitude="high"))]
+        assert not b.closed
+    assert b.closed and "closed" in repr(b)
+    assert [v._owner for v in verdicts] == [None] * 5  # judged by close, not by a later look
+    assert (b.accepted, b.refused, b.pending) == (4, 1, 0)
+    with pytest.raises(mapper.OptionError, match="closed"):
+        b.add(aircraft(5))
+    with pytest.raises(ValueError, match="closed"):  # (an OptionError is a ValueError, as a closed file's)
+        b.add_many([aircraft(6)])
+    assert b.added == 5  # the refused adds took nothing
+    bodies = b.ready()  # the open body was sealed: ready() hands it out with the full one
+    assert [body.indices for body in bodies] == [[0, 1, 2], [3]]
+    assert b.ready() == [] and b.flush() == []  # each body once
+    b.close()  # again: nothing happens
+    assert b.flush() == []
+
+
+def test_close_leaves_the_bodies_for_flush_and_a_with_block_that_raises_closes_too():
+    b = mapper.Batcher(SINK)
+    with pytest.raises(KeyError):
+        with b:
+            b.add(aircraft(1))
+            raise KeyError("the producer's own error")
+    assert b.closed
+    assert [body.indices for body in b.flush()] == [[0]]
+
+
+def test_threads_adding_while_another_closes_lose_nothing_and_get_each_body_once():
+    b = mapper.Batcher(SINK, max_records=7, max_bytes=5_000)
+    verdicts: list[mapper.Verdict] = []
+    refused_adds = []
+    bodies: list[mapper.Body] = []
+    lock = threading.Lock()
+    started = threading.Barrier(5)
+
+    def produce(t: int) -> None:
+        started.wait(timeout=30)
+        for i in range(400):
+            n = t * 1000 + i
+            try:
+                got = [b.add(aircraft(n), tag=n)] if i % 2 else b.add_many([aircraft(n)], [n])
+            except mapper.OptionError:
+                with lock:
+                    refused_adds.append(n)
+                continue
+            taken = b.ready()
+            with lock:
+                verdicts.extend(got)
+                bodies.extend(taken)
+
+    def take() -> None:  # after the close, two threads take what is left side by side
+        taken = b.flush() + b.ready()
+        with lock:
+            bodies.extend(taken)
+
+    threads = [threading.Thread(target=produce, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    started.wait(timeout=30)
+    while b.added < 200:  # (bounded: the producers add 1,600 at most)
+        threading.Event().wait(0.001)
+    b.close()
+    for th in threads:
+        th.join(timeout=60)
+        assert not th.is_alive()
+    takers = [threading.Thread(target=take) for _ in range(2)]
+    for th in takers:
+        th.start()
+    for th in takers:
+        th.join(timeout=60)
+        assert not th.is_alive()
+    # every add either raised (after the close) or was judged and, accepted, sent exactly once
+    assert len(verdicts) == b.added and len(verdicts) + len(refused_adds) == 1600
+    assert all(v.accepted for v in verdicts)
+    sent = sorted(i for body in bodies for i in body.indices)
+    assert sent == sorted(v.index for v in verdicts) == list(range(b.added))
+    assert {v.tag for v in verdicts}.isdisjoint(refused_adds)
+    assert b.flush() == [] and b.ready() == []
+
+
 # --- packing: the same bodies as the plain greedy rule, however records arrive -----------------
 
 from hypothesis import given, settings  # noqa: E402
