@@ -689,18 +689,44 @@ def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
     return Strings.from_utf8(data, offsets, valid)
 
 
+def _open_npz(name: str) -> Any:
+    """``np.load`` of an .npz, or a ValueError saying what the file is instead."""
+    try:
+        z = np.load(name, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, ValueError, UnicodeDecodeError) as exc:
+        if os.path.getsize(name) == 0:
+            raise ValueError("it is empty") from None
+        with open(name, "rb") as fh:
+            zipped = fh.read(4) == b"PK\x03\x04"
+        what = "a zip archive cut short or damaged (its directory, at the end, cannot be read)" if zipped else "not a zip archive"
+        raise ValueError(f"it is {what}; an .npz is a zip of .npy arrays ({exc or type(exc).__name__})") from None
+    if not hasattr(z, "files"):  # a plain .npy renamed
+        raise ValueError("it is one .npy array, not an .npz (a zip of .npy arrays)")
+    return z
+
+
 def _read_npz(name: str) -> Batch:
-    with np.load(name, allow_pickle=False) as z:
+    with _open_npz(name) as z:
 
         def array(key: str, held: str) -> np.ndarray:
             """The array ``key``, or what is missing, whose, and what the file holds for it (``held``)."""
             if key not in z.files:
                 raise ValueError(f"it has no array {key!r}: {held}")
-            return z[key]
+            return member(key)
 
-        header = json.loads(
-            str(array("__header__", "the header (sink, rows, columns) of an .npz written by mapper map; this is not an .npz written by mapper"))
-        )
+        def member(key: str) -> np.ndarray:
+            """The array ``key`` (listed), or which member cannot be read and why: a cut or damaged
+            member raises zipfile's, zlib's, numpy's or struct's own errors, each its own way."""
+            try:
+                return z[key]
+            except Exception as exc:  # (MemoryError: a damaged .npy header asking for an impossible shape)
+                raise ValueError(f"its array {key!r} (the member {key}.npy) cannot be read, damaged or cut short: {exc or type(exc).__name__}") from None
+
+        text = str(array("__header__", "the header (sink, rows, columns) of an .npz written by mapper map; this is not an .npz written by mapper"))
+        try:
+            header = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"its header (__header__) is not JSON, damaged or edited: {exc}") from None
         if not isinstance(header, dict) or "sink" not in header:
             raise ValueError("its header holds no sink (written by an older mapper)")
         for item, kind in (("rows", int), ("id", dict), ("columns", list)):
@@ -722,7 +748,7 @@ def _read_npz(name: str) -> Batch:
             stored = [f"{key}.utf8", f"{key}.utf8_offsets"] if how == "utf8" else [key]
             held = f"column {meta['name']!r} ({meta.get('type', 'of its sink')}) is held as {', '.join(stored)}, {key}.valid and {key}.present"
             valid, present = array(f"{key}.valid", held), array(f"{key}.present", held)
-            offsets = z[f"{key}.offsets"] if f"{key}.offsets" in z.files else None
+            offsets = member(f"{key}.offsets") if f"{key}.offsets" in z.files else None
             arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held), valid, present, offsets)
         ids = plain(values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)"))
         return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays)
@@ -730,22 +756,14 @@ def _read_npz(name: str) -> Batch:
 
 def _read_arrow(name: str, parquet: bool) -> Batch:
     pa = optional_import("pyarrow", "arrow", "read_batch()")
-    if parquet:
-        table = optional_import("pyarrow.parquet", "arrow", "read_batch()").read_table(name)
-    else:
-        with pa.memory_map(name) as source:
-            try:
-                table = pa.ipc.open_file(source).read_all()
-            except pa.ArrowInvalid:  # the IPC stream format (pa.ipc.new_stream, Arrow's own .arrows), as pyarrow reads it
-                source.seek(0)
-                table = pa.ipc.open_stream(source).read_all()
+    table = _read_parquet(name, optional_import("pyarrow.parquet", "arrow", "read_batch()")) if parquet else _read_ipc(name, pa)
     meta = table.schema.metadata or {}
     if b"mapper.sink" not in meta:
         raise ValueError("its schema metadata holds no sink (not written by mapper map)")
-    body = json.loads(meta[b"mapper.sink"])
+    body = _metadata_json(meta, b"mapper.sink", "the sink")
     sink = load_sink(body)
     # mapper's own fields: named in the metadata (a column may own the usual name), else by convention
-    fields = json.loads(meta[b"mapper.fields"]) if b"mapper.fields" in meta else {}
+    fields = _metadata_json(meta, b"mapper.fields", "the names of mapper's fields") if b"mapper.fields" in meta else {}
     if meta.get(b"mapper.presence", b"<column>.present") == b"":
         raise ValueError("it was written without presence fields (to_arrow(presence=False)): its nulls cannot be told from missing values")
     presence = fields.get("presence") or {} if isinstance(fields, dict) else None
@@ -797,6 +815,78 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)
+
+
+def _read_parquet(name: str, pq: Any) -> Any:
+    """The table of a Parquet file, or a ValueError naming what cannot be read: the file (no
+    footer: cut short, or not Parquet) or the column and row group whose data is damaged."""
+    if os.path.getsize(name) == 0:
+        raise ValueError("it is empty")
+    try:
+        pf = pq.ParquetFile(name)
+    except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
+        raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {_first_line(exc)})") from None
+    try:
+        return pq.read_table(name)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
+    except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails
+        names = pf.schema_arrow.names
+        for group in range(pf.num_row_groups):
+            for column in names:
+                try:
+                    pf.read_row_group(group, columns=[column])
+                except Exception as exc:
+                    raise ValueError(
+                        f"its column {column!r} cannot be read in row group {group + 1} of {pf.num_row_groups} (damaged or cut short): {_first_line(exc)}"
+                    ) from None
+        raise ValueError(f"its data cannot be read (damaged or cut short): {_first_line(whole)}") from None
+
+
+#: The first bytes of an Arrow IPC file (the stream format has none).
+_ARROW_MAGIC = b"ARROW1"
+
+
+def _read_ipc(name: str, pa: Any) -> Any:
+    """The table of an Arrow IPC file (or stream: ``pa.ipc.new_stream``, Arrow's own .arrows),
+    or a ValueError naming what cannot be read: the file's footer, or which record batch."""
+    with pa.memory_map(name) as source:
+        if source.size() == 0:
+            raise ValueError("it is empty")
+        file_format = source.read(len(_ARROW_MAGIC)) == _ARROW_MAGIC
+        source.seek(0)
+        kind = "Arrow IPC file" if file_format else "Arrow IPC stream"
+        try:
+            reader = pa.ipc.open_file(source) if file_format else pa.ipc.open_stream(source)
+        except (OSError, ValueError, TypeError) as exc:
+            if file_format:
+                raise ValueError(f"it is an {kind} cut short or damaged (its footer, at the end, cannot be read: {_first_line(exc)})") from None
+            raise ValueError(
+                f"it is not an Arrow IPC file, and as an Arrow IPC stream its schema cannot be read (cut short, or not Arrow: {_first_line(exc)})"
+            ) from None
+        batches: list[Any] = []
+        count: int | None = reader.num_record_batches if file_format else None
+        try:
+            if count is not None:
+                batches.extend(reader.get_batch(i) for i in range(count))
+            else:
+                batches.extend(reader)
+        except (OSError, ValueError, TypeError) as exc:  # the batch after those read
+            of = f" of {count}" if count is not None else ""
+            raise ValueError(f"its record batch {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {_first_line(exc)}") from None
+        return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str) -> Any:
+    """A JSON item of a table's schema metadata, or a ValueError saying which is damaged."""
+    try:
+        return json.loads(meta[key])
+    except ValueError as exc:  # (UnicodeDecodeError too)
+        raise ValueError(f"its schema metadata's {key.decode()} ({what}) is not JSON, damaged or edited: {exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's message, its first line (pyarrow's run on over several), or its class."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _same_layout(got: Any, want: Any, pa: Any) -> bool:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import mapper
 from mapper import cli, commands
 from mapper.batch import Strings, objects_to_utf8, utf8_take, utf8_to_objects
+from mapper.writers import open_writer
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
 # --- Strings: the two forms of a string column ---------------------------------------------
@@ -903,3 +904,117 @@ def test_parquet_gives_a_dictionary_only_to_columns_of_few_distinct_values(tmp_p
     assert not dictionary & {"_id", "record_id", "aircraft_id", "reg", "lat", "ts", "_record_index"}  # about one a record
     assert not any(name.endswith(".present") for name in dictionary)
     _same(mapper.read_batch(out), mapper.compile_sink(sink).map(records))
+
+
+# --- damaged files: the message names the file and what cannot be read ---------------------
+
+
+def _written(tmp_path: Path, ext: str) -> Path:
+    if ext != "npz":
+        pytest.importorskip("pyarrow")
+    path = tmp_path / f"good.{ext}"
+    m = mapper.compile_sink(AIRCRAFT / "sink.json")
+    w = open_writer(str(path))
+    w.write(m.map(AIRCRAFT / "records.ndjson"))
+    w.close()
+    return path
+
+
+def _refused_saying(path: Path, *words: str) -> str:
+    with pytest.raises(mapper.InputError) as caught:
+        mapper.read_batch(path)
+    text = str(caught.value)
+    assert str(path) in text and all(w in text for w in words), text
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # (no numpy / pyarrow / zipfile traceback chained)
+    return text
+
+
+@pytest.mark.parametrize(
+    "ext, words", [("npz", ("zip archive cut short",)), ("arrow", ("Arrow IPC file cut short",)), ("parquet", ("not a whole Parquet file", "cut short"))]
+)
+@pytest.mark.parametrize("keep", [0.5, 0.99])
+def test_read_batch_of_a_file_cut_short_says_so(tmp_path: Path, ext: str, words: tuple[str, ...], keep: float) -> None:
+    data = _written(tmp_path, ext).read_bytes()
+    cut = tmp_path / f"cut.{ext}"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    _refused_saying(cut, *words)
+
+
+def test_read_batch_names_the_npz_member_that_is_cut_short_or_damaged(tmp_path: Path) -> None:
+    import zipfile
+
+    good = _written(tmp_path, "npz")
+    with zipfile.ZipFile(good) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    cut = tmp_path / "cut-member.npz"
+    with zipfile.ZipFile(cut, "w") as w:
+        for n, raw in members.items():
+            w.writestr(n, raw[: len(raw) // 2] if n == "track.valid.npy" else raw)
+    _refused_saying(cut, "'track.valid'", "track.valid.npy", "cut short")
+    # a member whose bytes changed (its CRC no longer matches)
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as z:
+        info = z.getinfo("altitude.npy")
+    extra = int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")  # (the local header's own extra field)
+    at = info.header_offset + 30 + len(info.filename) + extra + info.file_size // 2
+    data[at : at + 8] = b"\xff" * 8
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(bytes(data))
+    _refused_saying(damaged, "'altitude'", "altitude.npy", "damaged")
+
+
+def test_read_batch_names_the_parquet_column_whose_data_is_damaged(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    good = _written(tmp_path, "parquet")
+    chunk = next(
+        c
+        for c in (pq.ParquetFile(good).metadata.row_group(0).column(i) for i in range(pq.ParquetFile(good).metadata.num_columns))
+        if c.path_in_schema == "track"
+    )
+    data = bytearray(good.read_bytes())
+    start, size = chunk.data_page_offset, chunk.total_compressed_size
+    data[start + 2 : start + size - 2] = bytes((37 * k + 11) % 256 for k in range(size - 4))
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(bytes(data))
+    _refused_saying(damaged, "column 'track'", "row group 1 of 1")
+
+
+def test_read_batch_names_the_arrow_record_batch_that_is_damaged_or_cut(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    good = _written(tmp_path, "arrow")
+    table = pa.ipc.open_file(good).read_all()
+    stream = tmp_path / "stream.arrow"
+    with pa.ipc.new_stream(str(stream), table.schema) as w:
+        for part in table.to_batches(max_chunksize=2):
+            w.write_batch(part)
+    data = stream.read_bytes()
+    cut = tmp_path / "cut-stream.arrow"
+    cut.write_bytes(data[: len(data) - 100])  # the last batch cut
+    _refused_saying(cut, "record batch", "Arrow IPC stream damaged or cut short")
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+@pytest.mark.parametrize("column", ["reg", "track"])
+def test_read_batch_of_a_file_lacking_a_column_its_metadata_lists_names_it(tmp_path: Path, ext: str, column: str) -> None:
+    good = _written(tmp_path, ext)
+    lacking = tmp_path / f"lacking.{ext}"
+    if ext == "npz":
+        import zipfile
+
+        with zipfile.ZipFile(good) as z, zipfile.ZipFile(lacking, "w") as w:
+            for n in z.namelist():
+                if not n.startswith(f"{column}."):
+                    w.writestr(n, z.read(n))
+        words: tuple[str, ...] = (f"it has no array '{column}", f"column '{column}'")
+    else:
+        pa = pytest.importorskip("pyarrow")
+        pq = pytest.importorskip("pyarrow.parquet")
+        table = pq.read_table(good) if ext == "parquet" else pa.ipc.open_file(good).read_all()
+        table = table.drop_columns([column])
+        if ext == "parquet":
+            pq.write_table(table, lacking)
+        else:
+            with pa.ipc.new_file(str(lacking), table.schema) as w:
+                w.write_table(table)
+        words = (f"it has no field '{column}'", f"column '{column}'")
+    _refused_saying(lacking, *words)
