@@ -644,9 +644,14 @@ class _Scanner:
                 line += data.count(b"\n")
                 self.nbytes += len(data)
             elif isinstance(unit, RawRecords):
+                bad = unit.bad or {}
                 for i, raw in enumerate(unit.raws):
                     ln = unit.lines[i] if unit.lines else None
-                    self._raw(raw, ln, name)
+                    if i in bad:  # not a record (a request body's item without "value": its own text, kept for a dead letter)
+                        self.index += 1
+                        self.bad_record(self.index - 1, ln, name, bad[i])
+                    else:
+                        self._raw(raw, ln, name)
                     self.nbytes += len(raw)
             elif isinstance(unit, ObjectRecords):
                 for obj in unit.objs:
@@ -1186,9 +1191,11 @@ class InferResult:
     path seen with several JSON types (nulls aside). ``presence``: dot path -> the ratio of records
     in which the key is present (null included), for every path seen. ``skipped``: dot path (or
     ``path.*`` for everything under it) -> why it is not in the draft. ``notes``: what else to know
-    (identity fallback, capped scales). ``records``: JSON-object records read; ``bad_records``:
-    records that are not JSON objects or not JSON (examples in ``bad_examples``: ``record``, ``line``,
-    ``reason`` and, with several inputs, ``file``, as validate names it).
+    (identity fallback, capped scales). ``records``: every record read, as ``mapper validate``
+    counts them (its ``records`` for the same input); ``objects``: those that are JSON objects,
+    which the draft stands on; ``bad_records``: the others, not JSON objects or not JSON
+    (examples in ``bad_examples``: ``record``, ``line``, ``reason`` and, with several inputs,
+    ``file``, as validate names it).
     """
 
     body: dict[str, Any]
@@ -1197,6 +1204,7 @@ class InferResult:
     skipped: dict[str, str]
     records: int
     bad_records: int = 0
+    objects: int = 0
     bad_examples: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)  # name, path (dot), type, presence
@@ -1212,9 +1220,9 @@ class InferResult:
         """Why the draft does not stand on the input, or None: most of the input was not
         records, the one record read is a document that seems to hold them, or the draft
         itself refuses most of the records (validated on the input)."""
-        total = self.records + self.bad_records
+        total = self.records
         if total and self.bad_records * 2 > total:
-            return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.records:,}"
+            return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.objects:,}"
         v = self.verified
         if v is not None and v["refused"] * 2 > v["records"]:
             why = ", ".join(f"{code} {n:,}" for code, n in v["errors"].items())
@@ -1222,10 +1230,10 @@ class InferResult:
                 f"validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({why}): see `mapper validate` with the"
                 " draft, and --type, --id-field or --primary-key-fields to choose otherwise"
             )
-        if self.document_hint and self.records == 1:
+        if self.document_hint and self.objects == 1:
             return "the draft maps the one JSON document read as a record, not the records it seems to hold (see the note)"
         if self.document_hint:
-            return f"the draft maps the {self.records:,} JSON documents read as records, not the records they seem to hold (see the notes)"
+            return f"the draft maps the {self.objects:,} JSON documents read as records, not the records they seem to hold (see the notes)"
         return None
 
     def to_dict(self) -> dict[str, Any]:
@@ -1236,6 +1244,7 @@ class InferResult:
             "presence": self.presence,
             "skipped": self.skipped,
             "records": self.records,
+            "objects": self.objects,
             "bad_records": self.bad_records,
             "bad_examples": self.bad_examples,
             "notes": self.notes,
@@ -1247,7 +1256,9 @@ class InferResult:
         schema = self.body["schema"]
         ident = f"id_field {schema['id_field']}" if "id_field" in schema else "primary_key_fields " + ",".join(schema["primary_key_fields"])
         text = (
-            f"inferred {plural(len(schema['definition']), 'column')} from {plural(self.records, 'record')} ({ident}; "
+            f"inferred {plural(len(schema['definition']), 'column')} from "
+            + (f"{self.objects:,} of {plural(self.records, 'record')}" if self.objects != self.records else plural(self.records, "record"))
+            + f" ({ident}; "
             f"allow_missing_fields {str(schema['allow_missing_fields']).lower()}); "
             f"{plural(len(self.conflicts), 'conflict')}, {plural(len(self.skipped), 'path')} skipped"
         )
@@ -1766,7 +1777,8 @@ def _draft(
         conflicts=conflicts,
         presence=presence,
         skipped=skipped,
-        records=n,
+        records=sc.index,  # every record, as validate counts them
+        objects=n,
         bad_records=sc.bad,
         bad_examples=sc.bad_examples,
         notes=sc.notices + notes,

@@ -462,7 +462,7 @@ def test_an_identity_missing_in_some_records_is_noted() -> None:
 def test_bad_lines_are_counted_not_fatal() -> None:
     data = b'{"id": 1, "a": "x"}\n\n{bad json\n[1, 2]\n{"id": 2, "a": "y"}\n'
     r = infer(data)
-    assert r.records == 2 and r.bad_records == 2
+    assert (r.records, r.objects, r.bad_records) == (4, 2, 2)  # records as validate counts them: the two objects and the two bad lines
     assert [(e["record"], e["line"]) for e in r.bad_examples] == [(1, 3), (2, 4)]
     assert r.bad_examples[0]["reason"].startswith("Invalid JSON:") and "a record must be a JSON object" in r.bad_examples[1]["reason"]
     assert entry(r, "a")["type"] == "string"
@@ -1094,3 +1094,25 @@ def test_infer_reads_a_fifo_once_and_an_iterator_is_not_kept(tmp_path: Path) -> 
     assert done[0].verified == {"records": 4, "refused": 4, "errors": {"invalid_id": 4}} and done[0].unusable
     result = infer(iter([{"id": str(i), "n": i} for i in range(5)]))
     assert result.verified is None and result.unusable is None
+
+
+@pytest.mark.parametrize(
+    "text, input_format",
+    [
+        ('[{"id": "a", "n": 1}, 5, {"id": "b", "n": 2}, [1], {"id": "c"}]', "auto"),
+        ('{"id": "a", "n": 1}\n5\n{"id": "b"}\n[1, 2]\n', "auto"),
+        ('{\n "id": "a"\n}\n"text"\n{\n "id": "b"\n}\n', "json"),
+        ('{"records": [{"value": {"id": "a", "n": 1}}, {"value": {"id": "b"}}, 5, {"x": 1}]}', "auto"),
+    ],
+)
+def test_infer_counts_records_as_validate_does_and_the_objects_apart(tmp_path: Path, text: str, input_format: str) -> None:
+    path = tmp_path / "in.json"
+    path.write_text(text)
+    result = infer([str(path)], primary_key_fields=["id"], input_format=input_format)
+    report = mapper.compile_sink(result.body).validate(path, input_format=input_format, on_error="skip")
+    assert result.records == report.records == result.objects + result.bad_records
+    assert result.to_dict()["records"] == report.records and result.to_dict()["objects"] == result.objects
+    assert result.bad_records == report.failed_records  # each a record validate refuses alike
+    assert f"from {result.objects} of {report.records} records" in result.summary()
+    # a body's item without "value" is no record to infer from (its key "x" was a column before)
+    assert "x" not in {c["name"] for c in result.body["schema"]["definition"]}
