@@ -61,6 +61,10 @@ def test_of_a_key_given_in_two_spellings_the_last_counts() -> None:
     assert parse_body(body.encode()) == 2
     # the exact spelling last: it wins over an earlier other case
     assert stored('{"Records": [{"VALUE": %s, "value": %s}], "records": [{"Value": %s}]}' % (rec(1), rec(2), rec(3))) == [{"_id": 3, "n": 30}]
+    # beside other keys of the item, and with the body's other spelling before the array read as records
+    keyed = '{"RECORDS": [], "records": [{"key": "a", "value": %s}, {"key": "b", "value": %s, "vaLUE": %s}, {"value": %s, "key": "c"}]}'
+    assert stored(keyed % (rec(1), rec(2), rec(3), rec(4))) == [{"_id": 1, "n": 10}, {"_id": 3, "n": 30}, {"_id": 4, "n": 40}]
+    assert stored('{"records": [{"value": %s}], "RECORDS": []}' % rec(1)) == []
 
 
 def test_an_earlier_records_member_that_is_no_array_fails_the_body_as_in_go() -> None:
