@@ -333,14 +333,15 @@ class Strings:
 
     @staticmethod
     def concat(parts: list[Strings]) -> Strings:
-        """One sequence of the parts in order: in the form they all hold, else as chunks (nothing converted)."""
+        """One sequence of the parts in order: as objects when they all hold them, else as
+        chunks (nothing converted or copied: the UTF-8 of the whole is joined when it is
+        asked for, and Arrow takes each chunk as it is)."""
         valid = np.concatenate([p.valid for p in parts]) if all(p.valid is not None for p in parts) else None
         n = sum(p.n for p in parts)
         if all(p.has_objects for p in parts):
             return Strings(n, valid, objects=np.concatenate([p.objects for p in parts]) if parts else np.empty(0, dtype=object))
-        if all(p.has_utf8 for p in parts):
-            data, offsets = _joined_utf8(parts)
-            return Strings(n, valid, data=data, offsets=offsets)
+        if len(parts) == 1:
+            return Strings(n, valid, data=parts[0]._data, offsets=parts[0]._offsets, chunks=parts[0]._chunks)
         return Strings(n, valid, chunks=[c for p in parts for c in (p.chunks or [p])])
 
 

@@ -88,6 +88,20 @@ def test_parts_in_different_forms_join_as_chunks_and_read_as_one(pieces, data):
     assert joined.objects.tolist() == flat and joined.chunks is None  # made once, then kept
 
 
+def test_parts_that_all_hold_utf8_join_as_chunks_not_copied_until_the_whole_is_asked_for():
+    # a workers batch whose caller made its part's UTF-8 while a worker was busy: joining
+    # the parts copies no string data (it took a quarter of a second on 1M seed records)
+    objects = np.array(["ab", "ç", "", "x"], dtype=object)
+    caller = Strings.from_objects(objects)
+    _ = caller.utf8  # (both forms)
+    worker = Strings.from_utf8(*objects_to_utf8(np.array(["z", "é"], dtype=object)))
+    joined = Strings.concat([caller, worker])
+    assert joined.chunks is not None and not joined.has_utf8 and not joined.has_objects
+    d, o = joined.utf8
+    assert bytes(d).decode() == "abçxzé" and o.tolist() == [0, 2, 4, 4, 5, 6, 8]
+    assert Strings.concat([worker]).utf8[0] is worker.utf8[0]  # one part: held as it is
+
+
 # --- files that read back --------------------------------------------------------------------
 
 

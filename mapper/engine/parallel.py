@@ -604,9 +604,10 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
         else:
             parts = [_map_range(compiled, _read_range(records, cuts[0], cuts[1], ident), options, output, first=True, whole=len(cuts) == 2, keep=keep)]
         if output and procs:
-            # The workers' strings come back as UTF-8; this part's stay objects, joined as
-            # chunks (Strings.concat), unless a worker is still busy: then this process
-            # makes its UTF-8 meanwhile (writers and Arrow want it; it costs nothing now).
+            # The workers' strings come back as UTF-8; this part's are objects, and the
+            # parts are joined as chunks (Strings.concat: nothing copied). While a worker is
+            # still busy, this process makes its part's UTF-8 too (writers and Arrow want
+            # it; it costs nothing now).
             for arrays in [*parts[0].columns.values(), parts[0].ids]:
                 if arrays is not None and isinstance(arrays.values, Strings) and not all(conn.poll() for _p, conn in procs):
                     arrays.values.utf8  # noqa: B018 - computed and kept
