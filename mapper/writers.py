@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import orjson
 
-from .batch import Batch, ColumnArrays, ColumnData, Strings, concat_batches, plain
+from .batch import Batch, ColumnArrays, ColumnData, Strings, plain
 from .errors import DefinitionError, InputError, OutputError, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -38,6 +38,7 @@ __all__ = [
     "atomic_output",
     "check_output",
     "npz_arrays",
+    "npz_pieces",
     "same_file",
     "write_arrow",
     "write_ndjson",
@@ -270,7 +271,14 @@ def write_ndjson(batch: Batch, out: str) -> None:
 
 
 def npz_arrays(batch: Batch) -> dict[str, Any]:
-    """The arrays ``write_npz`` stores, by key.
+    """The arrays ``write_npz`` stores, by key (see :func:`npz_pieces`)."""
+    return {key: pieces[0] if len(pieces) == 1 else np.concatenate(pieces) for key, pieces in npz_pieces([batch]).items()}
+
+
+def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
+    """The arrays ``write_npz`` stores for the parts' rows one after the other, by key, each
+    as its pieces in order (offsets shifted): written one after the other into one member,
+    nothing is joined in memory.
 
     Strings are stored as UTF-8 bytes (``<key>.utf8``, uint8) with int64 offsets
     (``<key>.utf8_offsets``, one more than values), the header saying ``"strings":
@@ -278,17 +286,18 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
     unicode would size every value by the longest one). Keys are unique: a column whose
     name is not a plain identifier, or that would clash, gets ``col<i>``.
     """
+    first = parts[0]
     header: dict[str, Any] = {
         "format": "mapper-npz/1",
-        "rows": batch.count,
-        "id": {"key": "_id", "kind": batch.sink.id_kind},
+        "rows": sum(p.count for p in parts),
+        "id": {"key": "_id", "kind": first.sink.id_kind},
         "columns": [],
-        "sink": batch.sink.to_body(),
+        "sink": first.sink.to_body(),
     }
-    arrays: dict[str, Any] = {"_record_index": batch.record_index}
-    header["id"]["strings"] = _put_values(arrays, "_id", batch.id_values)
+    pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
+    header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
     used = {"_id", "_record_index", "__header__"}
-    for i, (name, col) in enumerate(batch.columns.items()):
+    for i, (name, col) in enumerate(first.columns.items()):
         plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_")
         key = name if plain else f"col{i}"
         while key in used:
@@ -299,44 +308,68 @@ def npz_arrays(batch: Batch) -> dict[str, Any]:
             meta["scale"] = col.scale
         if col.unit is not None:
             meta["unit"] = col.unit
-        strings = _put_values(arrays, key, col.stored)
+        cols = [p.columns[name] for p in parts]
+        strings = _put_values(pieces, key, [c.stored for c in cols])
         if strings:
             meta["strings"] = strings
-        arrays[f"{key}.valid"] = col.valid
-        arrays[f"{key}.present"] = col.present
+        pieces[f"{key}.valid"] = [c.valid for c in cols]
+        pieces[f"{key}.present"] = [c.present for c in cols]
         if col.offsets is not None:
-            arrays[f"{key}.offsets"] = col.offsets
+            pieces[f"{key}.offsets"] = _offset_pieces([c.offsets for c in cols])  # type: ignore[misc]
         header["columns"].append(meta)
-    arrays["__header__"] = np.array(json.dumps(header, ensure_ascii=False))
-    return arrays
+    pieces["__header__"] = [np.array(json.dumps(header, ensure_ascii=False))]
+    return pieces
 
 
-def _put_values(arrays: dict[str, Any], key: str, values: Any) -> str | None:
-    """Store ``values`` under ``key``; for strings, return how (``utf8``)."""
-    if not isinstance(values, Strings):
-        if values.dtype != object:
-            arrays[key] = values
-            return None
-        values = Strings.from_objects(values)
-    data, offsets = values.utf8
-    arrays[f"{key}.utf8"] = data
-    arrays[f"{key}.utf8_offsets"] = offsets
+def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
+    """Store the parts' ``values`` under ``key``; for strings, return how (``utf8``)."""
+    if not any(isinstance(v, Strings) or v.dtype == object for v in values):
+        pieces[key] = values
+        return None
+    datas, offsets = [], []
+    for v in values:
+        strings = v if isinstance(v, Strings) else Strings.from_objects(v)
+        for chunk in strings.chunks or [strings]:  # (a workers part: each chunk in its own form, nothing joined)
+            data, offs = chunk.utf8
+            datas.append(data)
+            offsets.append(offs)
+    pieces[f"{key}.utf8"] = datas
+    pieces[f"{key}.utf8_offsets"] = _offset_pieces(offsets)
     return "utf8"
 
 
+def _offset_pieces(offsets: list[np.ndarray]) -> list[np.ndarray]:
+    """Offsets (``n + 1`` each, from 0) of parts one after the other, as pieces of the whole's."""
+    out, base = [offsets[0]], int(offsets[0][-1])
+    for o in offsets[1:]:
+        out.append(o[1:] + base)
+        base += int(o[-1])
+    return out
+
+
 def write_npz(batch: Batch, out: str) -> None:
-    arrays = npz_arrays(batch)
+    pieces = npz_pieces([batch])
     with atomic_output(out) as fh:
-        _savez(fh, arrays)
+        _savez(fh, pieces)
 
 
-def _savez(fh: Any, arrays: dict[str, Any]) -> None:
-    """What ``np.savez(fh, **arrays)`` writes (a zip of ``<key>.npy``), without passing keys as keyword
+def _savez(fh: Any, pieces: dict[str, list[np.ndarray]]) -> None:
+    """What ``np.savez(fh, **arrays)`` writes (a zip of ``<key>.npy``), each array written from its
+    pieces in order (one .npy header for their whole length), and without passing keys as keyword
     arguments: a column named ``file`` or ``allow_pickle`` is a key, not one of savez's own parameters."""
     with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        for key, value in arrays.items():
+        for key, parts in pieces.items():
             with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+                if len(parts) == 1 or parts[0].ndim != 1:
+                    np.lib.format.write_array(member, np.asanyarray(parts[0] if len(parts) == 1 else np.concatenate(parts)), allow_pickle=False)
+                    continue
+                dtype = np.result_type(*parts)  # (as np.concatenate would make it)
+                head = np.lib.format.header_data_from_array_1_0(np.empty(0, dtype=dtype))
+                head["shape"] = (sum(len(p) for p in parts),)
+                np.lib.format.write_array_header_1_0(member, head)  # (a 1-d array of a plain dtype: a header of a few dozen bytes)
+                for p in parts:
+                    if len(p):
+                        member.write(memoryview(np.ascontiguousarray(p, dtype=dtype)).cast("B"))  # type: ignore[arg-type]  # (numpy arrays are buffers)
 
 
 def write_parquet(batch: Batch, out: str) -> None:
@@ -574,9 +607,8 @@ class NpzWriter(BatchWriter):
     def _finish(self) -> None:
         if not self.parts:
             raise _no_part(self.out)
-        batch = concat_batches(self.parts)
-        self.parts = []
-        _savez(self._open(), npz_arrays(batch))
+        parts, self.parts = self.parts, []
+        _savez(self._open(), npz_pieces(parts))  # (written part after part into each array: nothing joined)
 
 
 def _no_part(out: str) -> OutputError:
