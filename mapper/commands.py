@@ -27,7 +27,7 @@ from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, O
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
 from .model import CheckResult, Sink
-from .options import MAX_RECORD_SIZE, MapOptions
+from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, MapOptions
 from .paths import Path as PathSpec
 from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
@@ -125,18 +125,37 @@ def parse_size(text: str | None, default: int) -> int:
     return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
 
 
+def records_path_option(text: str | None) -> tuple[str, ...] | None:
+    """``--records-path``: its keys, or an OptionError naming the option as the command line spells it
+    (the API's message says ``records_path``)."""
+    if text is None:
+        return None
+    try:
+        return records_path_keys(text)
+    except OptionError as exc:
+        message = str(exc)
+        raise OptionError("--records-path" + message[len("records_path") :] if message.startswith("records_path") else message) from None
+
+
 def map_options(args: argparse.Namespace) -> MapOptions:
-    """The engine options of ``validate``/``map``/``bench``, checked once."""
+    """The engine options of ``validate``/``map``/``bench``, checked once; a bad value is an OptionError
+    naming the option as typed (``--workers``), not the API's parameter (``workers``)."""
     if args.max_errors is not None and args.on_error != "skip":
         raise OptionError(f"--max-errors only applies with --on-error skip (the policy is {args.on_error}): add --on-error skip, or drop --max-errors")
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        raise OptionError(f"--workers takes a number of processes >= 1, not {workers}")
+    max_record_size = parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE)
+    if max_record_size < MIN_RECORD_SIZE:
+        raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {args.max_record_size!r}")
     return MapOptions(
         on_error=args.on_error,
         max_errors=parse_max_errors(args.max_errors),
         strict=args.strict,
         input_format=args.input_format,
-        workers=getattr(args, "workers", 1),
-        max_record_size=parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE),
-        records_path=records_path_keys(args.records_path) if getattr(args, "records_path", None) is not None else None,
+        workers=workers,
+        max_record_size=max_record_size,
+        records_path=records_path_option(getattr(args, "records_path", None)),
         ignore_warnings=ignored_warnings(args),
     )
 

@@ -78,7 +78,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option
+from .commands import Progress, field_option, fields_option, records_path_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
 from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, show, type_name
@@ -2070,7 +2070,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             name=args.name,
             progress=progress.update,
             input_format=args.input_format,
-            records_path=args.records_path,
+            records_path=records_path_option(args.records_path),
             types=_type_options(args.type),
         )
     except MapperError as exc:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import OptionError
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "ON_ERROR", "MapOptions"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "ON_ERROR", "MapOptions"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -22,6 +22,8 @@ ON_ERROR = ("endpoint", "reject", "skip")
 INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
 #: The default maximum record size in bytes: 16 times the endpoint's 1 MB request body limit.
 MAX_RECORD_SIZE = 16 * 1024 * 1024
+#: the smallest ``max_record_size`` taken
+MIN_RECORD_SIZE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,8 @@ class MapOptions:
             raise OptionError(f"workers must be a positive integer, not {self.workers!r}")
         if not isinstance(self.fast, bool):
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
-        if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < 1024:
-            raise OptionError(f"max_record_size must be a number of bytes, at least 1024, not {self.max_record_size!r}")
+        if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < MIN_RECORD_SIZE:
+            raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {self.max_record_size!r}")
         if not isinstance(self.ignore_warnings, frozenset) or not all(isinstance(k, str) for k in self.ignore_warnings):
             raise OptionError(f"ignore_warnings must be a frozenset of warning kinds, not {self.ignore_warnings!r}")
         rp = self.records_path

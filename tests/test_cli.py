@@ -234,6 +234,12 @@ def test_validate_exit_codes(f: Files) -> None:
         (["infer", "{good}", "--primary-key-fields", ""], "argument --primary-key-fields: takes comma-separated names"),
         (["infer", "{good}", "--primary-key-fields", "id,"], "argument --primary-key-fields: takes comma-separated names"),
         (["infer", "{good}", "--id-field", " "], "argument --id-field: takes a name"),
+        # found by the docs audit: these named the API's parameters (workers, max_record_size,
+        # records_path), which no command line has
+        (["validate", "{sink}", "{good}", "--workers", "0"], "mapper: --workers takes a number of processes >= 1, not 0"),
+        (["map", "{sink}", "{good}", "-o", "-", "--max-record-size", "512"], "mapper: --max-record-size must be at least 1K (1024 bytes), not '512'"),
+        (["bench", "{sink}", "{good}", "--records-path", "a..b"], "mapper: --records-path: empty key"),
+        (["infer", "{good}", "--records-path", "a..b"], "mapper: --records-path: empty key"),
     ],
 )
 def test_usage_errors_exit_2(f: Files, args: list[str], needle: str) -> None:
