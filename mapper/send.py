@@ -255,8 +255,16 @@ class Sender:
         if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
             raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
         self.port = port or (443 if parts.scheme == "https" else 80)
-        if retries < 0 or timeout <= 0 or backoff < 0 or max_backoff < 0:
-            raise OptionError("retries, backoff and max_backoff must be >= 0 and timeout > 0")
+        # (named as the command line spells them, as the checks below and finite_options do: the
+        # message named the four at once and not the value, "retries, backoff and max_backoff ...")
+        for name, value, least in (
+            ("retries", retries, ">= 0"),
+            ("timeout", timeout, "> 0"),
+            ("backoff", backoff, ">= 0"),
+            ("max_backoff", max_backoff, ">= 0"),
+        ):
+            if value < 0 or (value == 0 and least == "> 0"):
+                raise OptionError(f"--{name.replace('_', '-')} must be {least}, not {value:g}")
         # (the socket's timeout and time.sleep overflow far below float's range: a traceback)
         for name, value in (("timeout", timeout), ("backoff", backoff), ("max_backoff", max_backoff)):
             if value > MAX_WAIT:

@@ -1101,6 +1101,12 @@ def test_send_usage_errors_exit_2(tmp_path, capsys):
         (("--timeout", "1e300"), "--timeout must be at most 86,400"),
         (("--backoff", "1e300", "--max-backoff", "1e300"), "--backoff must be at most"),
         (("--max-backoff", "86401"), "--max-backoff must be at most"),
+        # found by the docs audit: these four said "retries, backoff and max_backoff must be >= 0
+        # and timeout > 0", the API's names, all at once, without the value
+        (("--timeout", "0"), "--timeout must be > 0, not 0"),
+        (("--retries", "-1"), "--retries must be >= 0, not -1"),
+        (("--backoff", "-0.5"), "--backoff must be >= 0, not -0.5"),
+        (("--max-backoff", "-1"), "--max-backoff must be >= 0, not -1"),
     ):
         rc, _out, err = main_in_process(capsys, "send", SINK, SEED, "--endpoint", "http://127.0.0.1:1/x", *extra)
         assert rc == EXIT_USAGE and words in err and "Traceback" not in err, (extra, err)
