@@ -199,6 +199,33 @@ def test_lines_and_records_at_the_cuts_keep_their_numbers(workers):
     assert snapshot(m.validate(data, workers=workers)) == snapshot(m.validate(data))
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\n\n\n",
+        b'{"k": 1}',
+        b'{"k": 1}\n{"k": 2}',
+        b'{"k": 1}\r\n\r\n{"k": 2}\r\n',
+        b"\xef\xbb\xbf" + b'{"k": 1}\n' * 3,
+        b'{"k": 1}\n' + b'{"k": "' + b"x" * 3000 + b'"}\n' + b'{"k": 2}\n',  # a line past the record limit
+        b'{"k": 1}\n' + b'{"k": "' + b"x" * 3000 + b'"}',  # ... last, without its newline
+        b'{"k": "' + b"y" * 300_000 + b'"}\n{"k": 3}\n',  # a line longer than a chunk
+    ],
+)
+def test_a_range_counts_its_lines_as_the_engine_numbered_them(data):
+    # the lines of a range shift the next range's line numbers: the engine's count, not a recount of the bytes
+    from mapper.engine.parallel import _map_range
+    from mapper.options import MapOptions
+
+    m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}]})
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    expected = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    for output in (True, False):
+        part = _map_range(m.compiled, data, MapOptions(max_record_size=2048), output, first=True)
+        assert part.lines == expected
+
+
 def test_bad_workers_value(m):
     with pytest.raises(mapper.MapperError):
         m.map(b"{}", workers=0)

@@ -190,14 +190,17 @@ def _map_range(
     finally:
         if isinstance(data, FileRange):
             data.close()
+    lines_fed = engine.next_line - 1  # (each unit of NDJSON lines moves it on by its lines)
     if whole and options.records_path is None:  # the whole input in one range: one line may be a document
         assert isinstance(data, bytes)
         notice = lone_object_notice(data)
         if notice is not None:
             engine.feed(notice)
     columns, ids, report = engine.finish_part()
-    # counted here: under a records path the engine sees records, not lines
-    if isinstance(data, FileRange):
+    # under a records path the engine sees records, not lines: counted here
+    if options.records_path is None:
+        lines = lines_fed
+    elif isinstance(data, FileRange):
         lines = data.lines
     else:
         lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
@@ -386,7 +389,7 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     buffers: list[pickle.PickleBuffer] = []
     payload = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
     raws = [b.raw() for b in buffers]
-    total = sum(r.nbytes for r in raws)
+    total = sum(_aligned(r.nbytes) for r in raws)
     if not total:  # nothing to share (an empty batch), but the pickle still counts its buffers
         return payload, None, [(0, 0)] * len(raws)
     shm = _new_segment(name, total)
@@ -402,7 +405,7 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     for raw in raws:
         buf[offset : offset + raw.nbytes] = raw
         spans.append((offset, raw.nbytes))
-        offset += raw.nbytes
+        offset += _aligned(raw.nbytes)  # (each array starts aligned: the caller uses them in place)
     name = shm.name
     del buf
     shm.close()
@@ -454,9 +457,42 @@ def segment_name(k: int) -> str:
     return f"psm_{os.getpid():x}_{k}_{secrets.token_hex(4)}"
 
 
+def _aligned(n: int) -> int:
+    return -(-n // 64) * 64
+
+
+#: Where Linux keeps shared-memory segments as files (elsewhere a segment is copied out).
+_SHM_DIR = "/dev/shm"
+
+
+def _mapped(name: str) -> np.ndarray | None:
+    """A segment's bytes mapped into this process (None where segments are no files here):
+    the mapping lasts while an array views it, after the name is removed."""
+    try:
+        fd = os.open(os.path.join(_SHM_DIR, name), os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        return np.frombuffer(mmap.mmap(fd, size), dtype=np.uint8) if size else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def _from_shared(payload: bytes, name: str | None, spans: list[tuple[int, int]]) -> Any:
+    """What a worker sent: its arrays stay in its segment, mapped here (Linux), not copied
+    out (0.07 s of the caller's time for a worker's 430,000 seed records); the segment's
+    name is removed at once, and its memory goes with the last array that views it."""
     if name is None:
         return pickle.loads(payload, buffers=[b""] * len(spans))
+    whole = _mapped(name)
+    if whole is not None:
+        try:
+            return pickle.loads(payload, buffers=[whole[o : o + n] for o, n in spans])
+        finally:
+            _unlink(name)
     shm = shared_memory.SharedMemory(name=name)
     try:
         buf = shm.buf
