@@ -665,6 +665,8 @@ class _HTTPServer(ThreadingHTTPServer):
         answer = _busy_answer()
         while True:
             request = self.refusals.get()
+            if request is None:  # the server is closed
+                return
             deadline = time.monotonic() + 1.0
             try:
                 request.settimeout(1.0)
@@ -680,6 +682,14 @@ class _HTTPServer(ThreadingHTTPServer):
             except OSError:
                 pass
             request.close()
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.refuser is not None:
+            try:
+                self.refusals.put_nowait(None)  # the refuser ends (after the ones queued before)
+            except queue.Full:  # (a flood: it ends with the process, a daemon thread)
+                pass
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

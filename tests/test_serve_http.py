@@ -570,5 +570,9 @@ def test_connections_past_the_limit_are_answered_503_at_once_and_the_next_is_ser
             s.close()
         server.stop(timeout=5.0)
         store.close()
+    refuser = server.httpd.refuser
+    assert refuser is not None
+    refuser.join(timeout=5)
+    assert not refuser.is_alive()  # (one thread a server, ended with it)
     with pytest.raises(mapper.OptionError, match="connection limit"):
         Server(app, max_connections=0)
