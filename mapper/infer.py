@@ -36,7 +36,9 @@ Rules, per leaf path (a path whose value is not an object):
 * integers beyond 2^53 with an exact string twin (``id`` / ``id_str``): left out, the twin
   mapped (the endpoint decodes numbers as float64 and would store them changed);
 * a path that is an object in some records and not in others: its keys are not mapped (the
-  endpoint fails "not an object" on them); the path itself becomes a ``string`` column;
+  endpoint fails "not an object" on them); the path itself becomes a ``string`` column
+  (an object or array holding a number beyond float64, at any depth, is noted with its first
+  record: the endpoint refuses that record whatever the column type);
 * skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs; always
@@ -233,6 +235,9 @@ class _PathStats:
         "huge",
         "huge_first",
         "huge_text",
+        "huge_in",
+        "huge_in_first",
+        "huge_in_text",
         "uniq",
         "iuniq",
         "nuniq",
@@ -296,6 +301,11 @@ class _PathStats:
         self.huge = 0
         self.huge_first = -1
         self.huge_text = ""
+        # objects and arrays holding such a number at any depth (a string column takes them, the
+        # endpoint refuses their records all the same): how many, the first one's record and number
+        self.huge_in = 0
+        self.huge_in_first = -1
+        self.huge_in_text = ""
         # The values, kept while every value seen is a distinct string or int: whether a path
         # can be the record identity (unique) is known after one scan. Strings (and integers
         # beyond int64, by their text) as 64-bit string hashes, other integers as themselves:
@@ -316,6 +326,13 @@ class _PathStats:
         counts[kind] = n + 1
         if n < FIRST_INDICES:
             self.first.setdefault(kind, []).append(index)
+
+    def holds_refused(self, number: Any, index: int) -> None:
+        """The value (an object or array) holds ``number``, which the endpoint refuses in any column."""
+        if not self.huge_in:
+            self.huge_in_first = index
+            self.huge_in_text = number.text if type(number) is OutOfRangeNumber else repr(number)
+        self.huge_in += 1
 
     def track(self, value: str | int) -> None:
         """Keep the value (or its hash) while the path's values may all differ (see :meth:`finish`)."""
@@ -459,10 +476,12 @@ class _PathStats:
         if self.ts_hi is None or secs > self.ts_hi[0]:
             self.ts_hi = (secs, v)
 
-    def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> None:
+    def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> Any:
+        """Count an array; the first number in it the endpoint refuses in any column, or None."""
         self.seen("array", index)
         only_str = only_uint = True
         elems = self.elems
+        refused: Any = None  # the first number in it the endpoint refuses in any column
         for e in v:
             t = type(e)
             if t is str:
@@ -479,16 +498,24 @@ class _PathStats:
                     self.emax = e
             elif t is float:
                 kind = "float"
+                if refused is None and e - e != 0.0:  # NaN or infinity
+                    refused = e
             elif t is bool:
                 kind = "bool"
             elif t is OutOfRangeNumber:
                 kind = "number beyond float64"
+                if refused is None:
+                    refused = e
             elif e is None:
                 kind = "null"
             elif isinstance(e, dict):
                 kind = "object"
+                if refused is None:
+                    refused = _refused_in(e)
             elif isinstance(e, (list, tuple)):
                 kind = "array"
+                if refused is None:
+                    refused = _refused_in(e)
             else:
                 kind = type(e).__name__
             if kind != "str" and kind != "int":
@@ -498,12 +525,30 @@ class _PathStats:
         self.arr_uint += only_uint
         if not only_uint:
             _count_ids(v, self.arr_ids)
+        if refused is not None:
+            self.holds_refused(refused, index)
+        return refused
 
     # -- what was seen, without nulls
 
     @property
     def kinds(self) -> set[str]:
         return {k for k in self.counts if k != "null"}
+
+
+def _refused_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
+    """A number in an object or array, at any depth, that the endpoint refuses in any column
+    (beyond float64, or a Python float NaN or infinity), or None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        for e in v.values() if isinstance(v, dict) else v:
+            t = type(e)
+            if t is OutOfRangeNumber or (t is float and e - e != 0.0):
+                return e
+            if isinstance(e, (dict, list, tuple)):
+                stack.append(e)
+    return None
 
 
 def _repeats(values: array[int]) -> bool:
@@ -573,8 +618,10 @@ class _Scanner:
                 ex["file"] = source
             self.bad_examples.append(ex)
 
-    def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> None:
+    def _object(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int) -> Any:
+        """Scan one object's keys; the first number in it the endpoint refuses in any column, or None."""
         stats = self.stats
+        refused: Any = None
         for key, value in obj.items():
             if not isinstance(key, str) or (not key.isascii() and has_lone_surrogate(key)):
                 self.odd_key(prefix, key)
@@ -605,19 +652,30 @@ class _Scanner:
                     st.huge_first = idx
                     st.huge_text = value.text if t is OutOfRangeNumber else repr(value)
                 st.huge += 1
+                if refused is None:
+                    refused = value
             elif isinstance(value, dict):
                 st.seen("object", idx)
+                inner = None
                 if not value:
                     st.obj_empty += 1
                 elif depth < self.max_depth:
-                    self._object(value, keys, depth + 1, idx)
+                    inner = self._object(value, keys, depth + 1, idx)
                 else:
                     st.deeper += 1
+                    inner = _refused_in(value)
+                if inner is not None:  # (a string column takes the object: the endpoint refuses the record)
+                    st.holds_refused(inner, idx)
+                    if refused is None:
+                        refused = inner
             elif isinstance(value, (list, tuple)):
-                st.add_array(value, idx)
+                inner = st.add_array(value, idx)
+                if refused is None:
+                    refused = inner
             else:  # a Python object that JSON has no type for
                 st.other += 1
                 st.seen(type(value).__name__, idx)
+        return refused
 
     def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:
         """A Python mapping's key that no path can name: skipped, said why (the endpoint never reads it)."""
@@ -1066,6 +1124,14 @@ def _refused_numbers(st: _PathStats) -> str:
     if st.huge_text in ("nan", "inf", "-inf"):
         return f"{plural(st.huge, 'number')} not a JSON number (a Python float NaN or infinity; {first})"
     return f"{plural(st.huge, 'number')} beyond the float64 range the endpoint decodes numbers into ({first})"
+
+
+def _refused_inside(st: _PathStats) -> str:
+    """Why the endpoint refuses the path's objects and arrays that hold such a number at any depth."""
+    first = f"the first in record {st.huge_in_first}, {st.huge_in_text}"
+    if st.huge_in_text in ("nan", "inf", "-inf"):
+        return f"{plural(st.huge_in, 'value')} holding a number that is not a JSON number (a Python float NaN or infinity; {first})"
+    return f"{plural(st.huge_in, 'value')} holding a number beyond the float64 range the endpoint decodes numbers into ({first})"
 
 
 def _decide_type(st: _PathStats) -> _Choice:
@@ -1635,6 +1701,10 @@ def _draft(
         if choice.type is not None and st.huge:
             notes.append(
                 f"{_dot(keys)}: {_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type"
+            )
+        if choice.type is not None and st.huge_in:
+            notes.append(
+                f"{_dot(keys)}: {_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type"
             )
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.

@@ -835,6 +835,24 @@ def test_nan_and_infinity_from_dicts_are_named() -> None:
     assert "not JSON numbers" in r.skipped["x"] and "float64 range" not in r.skipped["x"]
 
 
+def test_a_number_beyond_float64_inside_a_value_a_string_column_takes_is_named() -> None:
+    # an object (or array) a string column prints holding 1e400 or NaN: the endpoint refuses its record
+    for data in (
+        b'{"id":"a","x":{"y":{"z":1e400}}}\n{"id":"b","x":"text"}\n',
+        b'{"id":"a","x":["s",[1e400]]}\n{"id":"b","x":"text"}\n',
+        b'{"id":"a","x":[true,-1e400]}\n{"id":"b","x":"text"}\n',
+    ):
+        r = infer(data)
+        assert entry(r, "x")["type"] == "string"
+        report = validated(r, data)
+        assert report.failed_records == 1 and report.errors[0].record == 0
+        assert any(n.startswith("x: 1 value holding") and "record 0" in n for n in r.notes), r.notes
+    records = [{"id": "a", "x": {"y": float("nan")}}, {"id": "b", "x": 5}]
+    r = infer(records, max_depth=1)  # (the object is not scanned key by key)
+    assert validated(r, records).failed_records == 1
+    assert any(n.startswith("x: 1 value holding") and "not a JSON number" in n for n in r.notes), r.notes
+
+
 def test_several_documents_holding_records_exit_1(tmp_path: Path) -> None:
     files = []
     for i in range(2):
