@@ -1831,6 +1831,8 @@ def _draft(
 
     for keys in ident_keys:
         st = stats[keys]
+        if ident_kind == "id_field" and min(st.imin or 0, st.tmin or 0) < 0:  # (integers, or integer strings beside them)
+            notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
         miss = n - st.present
         empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
         if miss or st.nulls or empty:
@@ -1977,8 +1979,6 @@ def _identity(
             )
         if choice.type != t:
             choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
-        if st.imin is not None and st.imin < 0:
-            notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
         return [keys], "id_field"
     if pk_fields is not None:
         out: list[tuple[str, ...]] = []

@@ -450,6 +450,22 @@ def test_explicit_primary_key_fields() -> None:
         infer(ndjson(*rows), primary_key_fields=["t"])
 
 
+def test_negative_ids_are_noted_however_the_id_field_was_chosen() -> None:
+    # negative integers, or integer strings with a minus beside integers: an id column refuses them
+    for data, options in (
+        (ndjson({"id": -1}, {"id": 2}), {"id_field": "id"}),
+        (ndjson({"id": "-1"}, {"id": 2}), {"id_field": "id"}),
+        (ndjson({"id": -1}, {"id": 2}), {"types": {"id": "int"}}),
+        (ndjson({"id": "-5"}, {"id": 2}), {"types": {"id": "int"}}),
+    ):
+        r = infer(data, **options)
+        assert r.body["schema"]["id_field"] == "id"
+        assert validated(r, data).failed_records == 1
+        assert "id_field id has negative values: the endpoint fails those records" in r.notes, (data, r.notes)
+    r = infer(ndjson({"id": "-0"}, {"id": 2}), id_field="id")  # -0 is 0: stored
+    assert not any("negative" in n for n in r.notes)
+
+
 def test_an_identity_missing_in_some_records_is_noted() -> None:
     r = infer(ndjson({"k": "a", "x": 1}, {"x": 2}, {"k": None}, {"k": ""}), primary_key_fields=["k"])
     assert any("identity k is missing in 1, null in 1, empty in 1 of 4 records" in n for n in r.notes)
