@@ -43,7 +43,9 @@ Rules, per leaf path (a path whose value is not an object):
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs; always
   paths deeper than mapper takes (``MAX_PATH_KEYS``), and keys of Python mappings no path
-  names (not strings, unpaired surrogates). More mapped paths than mapper compiles columns
+  names (not strings, unpaired surrogates), and paths holding Python values JSON has no type
+  for, named by class as validate names them (``numpy.bool``; a subclass of str, int or float,
+  an IntEnum or ``numpy.float64``, is the JSON value validate reads). More mapped paths than mapper compiles columns
   (``MAX_COLUMNS``) is an :class:`InferError` naming the filters.
 
 The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
@@ -517,7 +519,7 @@ class _PathStats:
                 if refused is None:
                     refused = _refused_in(e)
             else:
-                kind = type(e).__name__
+                kind = _python_kind(e)
             if kind != "str" and kind != "int":
                 only_str = only_uint = False
             elems[kind] = elems.get(kind, 0) + 1
@@ -534,6 +536,13 @@ class _PathStats:
     @property
     def kinds(self) -> set[str]:
         return {k for k in self.counts if k != "null"}
+
+
+def _python_kind(value: Any) -> str:
+    """A Python class JSON has no type for, named as validate names it (``numpy.bool``, ``builtins.object``:
+    never a JSON type's name, which some share)."""
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _refused_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
@@ -672,9 +681,15 @@ class _Scanner:
                 inner = st.add_array(value, idx)
                 if refused is None:
                     refused = inner
+            elif isinstance(value, (str, int, float)):  # a subclass (an IntEnum, numpy.float64): the JSON value validate reads
+                base = str if isinstance(value, str) else int if isinstance(value, int) else float
+                st.present -= 1  # (counted again when the value is scanned)
+                inner = self._object({key: base(value)}, prefix, depth, idx)
+                if refused is None:
+                    refused = inner
             else:  # a Python object that JSON has no type for
                 st.other += 1
-                st.seen(type(value).__name__, idx)
+                st.seen(_python_kind(value), idx)
         return refused
 
     def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:

@@ -9,6 +9,7 @@ line is exercised through ``add_infer_parser`` / ``cmd_infer`` on a fresh argpar
 from __future__ import annotations
 
 import argparse
+import enum
 import io
 import json
 import os
@@ -940,6 +941,32 @@ def test_keys_of_str_subclasses_are_keys() -> None:
 
     r = infer([{"id": str(i), Key("name"): f"n{i}"} for i in range(3)])
     assert entry(r, "name")["type"] == "string" and "name" not in r.skipped
+
+
+def test_python_values_json_has_no_type_for_are_never_taken_for_json_ones() -> None:
+    # (classes named like a JSON type: object, numpy's bool) validate refuses them as a Python class
+    records = [{"id": 1, "v": {"a": 1}}, {"id": 2, "v": object()}]
+    r = infer(records)
+    assert "v.a" not in entries(r)
+    assert validated(r, records).verdict == "accepted"
+    assert r.skipped["v"] == "values of a type JSON has not (builtins.object)"
+    np = pytest.importorskip("numpy")
+    r = infer([{"id": 1, "v": True}, {"id": 2, "v": np.True_}])
+    assert r.skipped["v"] == f"values of a type JSON has not ({type(np.True_).__module__}.{type(np.True_).__qualname__})"
+
+
+def test_values_of_subclasses_of_json_types_are_their_json_values() -> None:
+    # validate reads an IntEnum or a str subclass as the int or string it is
+    class Code(enum.IntEnum):
+        OK = 0
+
+    class Text(str):
+        pass
+
+    records = [{"id": 1, "n": Code.OK, "s": Text("x")}, {"id": 2, "n": 5, "s": "y"}]
+    r = infer(records)
+    assert entry(r, "n")["type"] == "int" and entry(r, "s")["type"] == "string"
+    assert validated(r, records).verdict == "accepted"
 
 
 def test_skip_reasons_say_the_real_reason() -> None:
