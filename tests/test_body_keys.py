@@ -115,3 +115,14 @@ def test_the_web_paste_shows_the_records_the_service_will_read() -> None:
     # an AWS-style document pasted is one record (its items hold no "value")
     _body, _lines, shown = paste_records('{"Records": [{"eventName": "put"}]}')
     assert len(shown) == 1 and json.loads(shown[0]) == {"Records": [{"eventName": "put"}]}
+
+
+def test_an_escaped_long_s_spells_records_as_the_raw_one_does() -> None:
+    # "record\u017f" is "recordſ" once unescaped: Go takes it, and last it wins over "records"
+    for spelled in ("record\\u017f", "record\\u017F", "recordſ"):
+        body = '{"records": [{"value": %s}], "%s": [{"value": %s}, {"value": %s}]}' % (rec(1), spelled, rec(2), rec(3))
+        assert stored(body) == stored(json.loads(body)) == [{"_id": 2, "n": 20}, {"_id": 3, "n": 30}], spelled
+        assert parse_body(body.encode()) == 2
+        # and an earlier one that is no array fails the body
+        report = mapper.compile_sink(SINK).validate('{"%s": 5, "records": [{"value": %s}]}' % (spelled, rec(1)), input_format="endpoint")
+        assert report.verdict == "refused", spelled

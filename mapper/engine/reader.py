@@ -310,9 +310,9 @@ _DECODE_ANY = msgspec.json.Decoder()
 # "records" and "value" as Go does (mapper.engine.gojson.go_field_key: "Records", "VALUE"
 # taken; of a key given twice, or in two spellings, the last). msgspec's structs match the
 # exact names (the last of a key given twice too): a text that cannot spell them otherwise
-# (no other case of them, no escaped letter, no long s or Kelvin sign) is read so, and
-# any other through its members' names.
-_LETTER_ESCAPE = re.compile(rb"\\u00[4-7][0-9a-fA-F]")
+# (no other case of them, no escaped letter, no long s or Kelvin sign, raw or escaped)
+# is read so, and any other through its members' names.
+_LETTER_ESCAPE = re.compile(rb"\\u(?:00[4-7][0-9a-fA-F]|017[fF]|212[aA])")
 _MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ITEMS_MEMBERS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 
@@ -325,7 +325,7 @@ def _spelled_otherwise(data: bytes) -> bool:
         or low.count(b'"records"') != data.count(b'"records"')
         or b"\xc5\xbf" in data  # U+017F
         or b"\xe2\x84\xaa" in data  # U+212A
-        or _LETTER_ESCAPE.search(data) is not None
+        or _LETTER_ESCAPE.search(data) is not None  # (an ASCII letter, U+017F or U+212A escaped)
     )
 
 
