@@ -691,6 +691,15 @@ class _HTTPServer(ThreadingHTTPServer):
             except queue.Full:  # (a flood: it ends with the process, a daemon thread)
                 pass
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection's handler failed: a client gone (reset, a broken pipe, a timeout: an
+        OSError) ends its connection quietly; anything else is one line on standard error.
+        (socketserver's own printed a traceback for each client that reset mid-request.)"""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return
+        print(f"mapper serve: a connection from {client_address[0]} ended on an error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)

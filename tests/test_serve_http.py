@@ -576,3 +576,36 @@ def test_connections_past_the_limit_are_answered_503_at_once_and_the_next_is_ser
     assert not refuser.is_alive()  # (one thread a server, ended with it)
     with pytest.raises(mapper.OptionError, match="connection limit"):
         Server(app, max_connections=0)
+
+
+def _reset(server: Server, payload: bytes | None) -> None:
+    """A client that sends ``payload`` (if any) and resets its connection (SO_LINGER 0)."""
+    import struct
+
+    s = socket.create_connection((server.host, server.port), timeout=10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    if payload:
+        s.sendall(payload)
+    time.sleep(0.05)
+    s.close()
+
+
+def test_a_client_that_resets_its_connection_prints_no_traceback_and_frees_its_place(capsys: pytest.CaptureFixture[str]) -> None:
+    # socketserver's handle_error printed "Exception occurred during processing of request" and
+    # a ConnectionResetError traceback for each client that reset while its request was read
+    store = Store(":memory:")
+    server = Server(mapper.serve.App(store), idle_timeout=5.0, max_connections=2).start()
+    try:
+        for payload in (b"GET /v1/sin", b"POST /v2/sinks/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n{{{", None):
+            _reset(server, payload)
+        deadline = time.monotonic() + 5
+        while server.httpd.open_connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.httpd.open_connections == 0
+        served = raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(served) == 405
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
