@@ -652,7 +652,14 @@ class _HTTPServer(ThreadingHTTPServer):
             refuser = self.refuser
             if refuser is None or not refuser.is_alive():
                 refuser = self.refuser = threading.Thread(target=self._refuse_queued, name="mapper-serve-busy", daemon=True)
-                refuser.start()
+                try:
+                    refuser.start()
+                except RuntimeError:  # no thread for the refusals either: closed unanswered (a later one tries again)
+                    self.refuser = None
+                    refuser = None
+        if refuser is None:
+            self.shutdown_request(request)
+            return
         try:
             self.refusals.put_nowait(request)
         except queue.Full:  # a flood: closed unanswered

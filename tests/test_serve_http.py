@@ -608,4 +608,34 @@ def test_a_client_that_resets_its_connection_prints_no_traceback_and_frees_its_p
         server.stop(timeout=5.0)
         store.close()
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "Exception occurred" not in err, err
+    assert "Traceback" not in err and "Exception occurred" not in err and "error" not in err, err
+
+
+def test_a_refusal_when_no_thread_can_be_started_closes_the_connection_quietly(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # a connection past the limit when its refuser cannot be started either: closed, no traceback
+    store = Store(":memory:")
+    server = Server(mapper.serve.App(store), idle_timeout=5.0, max_connections=1).start()
+    real_start = threading.Thread.start
+
+    def no_thread(self: threading.Thread) -> None:
+        if self.name != "mapper-serve":
+            raise RuntimeError("can't start new thread")
+        real_start(self)
+
+    try:
+        monkeypatch.setattr(threading.Thread, "start", no_thread)
+        try:
+            reply = raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        except OSError:  # (closed before the client's shutdown)
+            reply = b""
+        assert reply == b""  # closed unanswered
+        assert server.httpd.open_connections == 0 and server.httpd.refused_connections == 1
+        monkeypatch.undo()
+        served = raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(served) == 405
+    finally:
+        monkeypatch.undo()
+        server.stop(timeout=5.0)
+        store.close()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err and "error" not in err, err
