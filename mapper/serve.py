@@ -623,6 +623,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.refused_connections = 0
         self.refusals: queue.Queue[Any] = queue.Queue(maxsize=64)  # connections past the limit, to answer 503
         self.refuser: threading.Thread | None = None
+        self.closed = False  # (server_close: the refuser ends)
         # the handler's socket timeout is a class attribute: one subclass per server
         super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
         bound = str(self.server_address[0]).lower()
@@ -672,7 +673,7 @@ class _HTTPServer(ThreadingHTTPServer):
         answer = _busy_answer()
         while True:
             request = self.refusals.get()
-            if request is None:  # the server is closed
+            if request is None:  # the server is closed (server_close): those queued before were answered
                 return
             deadline = time.monotonic() + 1.0
             try:
@@ -689,13 +690,19 @@ class _HTTPServer(ThreadingHTTPServer):
             except OSError:
                 pass
             request.close()
+            if self.closed and self.refusals.empty():
+                return
 
     def server_close(self) -> None:
+        """Close the listening socket, and end the refusing thread once it has answered those queued."""
         super().server_close()
-        if self.refuser is not None:
+        with self.conns_lock:
+            refuser, self.refuser = self.refuser, None
+        self.closed = True
+        if refuser is not None and refuser.is_alive():
             try:
-                self.refusals.put_nowait(None)  # the refuser ends (after the ones queued before)
-            except queue.Full:  # (a flood: it ends with the process, a daemon thread)
+                self.refusals.put_nowait(None)
+            except queue.Full:  # (busy: it ends once it has emptied the queue)
                 pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -570,10 +570,6 @@ def test_connections_past_the_limit_are_answered_503_at_once_and_the_next_is_ser
             s.close()
         server.stop(timeout=5.0)
         store.close()
-    refuser = server.httpd.refuser
-    assert refuser is not None
-    refuser.join(timeout=5)
-    assert not refuser.is_alive()  # (one thread a server, ended with it)
     with pytest.raises(mapper.OptionError, match="connection limit"):
         Server(app, max_connections=0)
 
@@ -639,3 +635,24 @@ def test_a_refusal_when_no_thread_can_be_started_closes_the_connection_quietly(c
         store.close()
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Exception occurred" not in err and "error" not in err, err
+
+
+def test_the_refusing_thread_ends_with_the_server() -> None:
+    store = Store(":memory:")
+    server = Server(mapper.serve.App(store), idle_timeout=5.0, max_connections=1).start()
+    held = socket.create_connection((server.host, server.port), timeout=10)
+    try:
+        deadline = time.monotonic() + 5
+        while server.httpd.open_connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert status_of(raw(server, b"GET /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")) == 503
+        refuser = server.httpd.refuser
+        assert refuser is not None and refuser.is_alive()
+    finally:
+        held.close()
+        started = time.monotonic()
+        server.stop(timeout=5.0)
+        store.close()
+    assert time.monotonic() - started < 2
+    refuser.join(5.0)
+    assert not refuser.is_alive()  # (it waited for refusals forever: a thread and the server it holds, per server)
