@@ -190,13 +190,17 @@ class Mapper:
 
 #: The options of earlier calls, by their arguments and the arguments' types (``True``,
 #: ``1`` and ``1.0`` are equal keys, and not the same option): checking a call's options
-#: costs about 2 us, a twentieth of validating a few records.
+#: costs about 2 us, a twentieth of validating a few records. A float (a share of
+#: ``max_errors``) is no key: ``-0.0 == 0.0``, and the report says which it was.
 _OPTIONS: dict[tuple[Any, ...], MapOptions] = {}
 
 
 def _options(*args: Any) -> MapOptions:
     """``MapOptions(*args)``, made and checked once per distinct arguments."""
-    key = (*args, *map(type, args))
+    types = tuple(map(type, args))
+    if float in types:
+        return MapOptions(*args)
+    key = (*args, *types)
     try:
         found = _OPTIONS.get(key)
     except TypeError:  # an unhashable argument (which MapOptions refuses)

@@ -945,3 +945,17 @@ def test_a_column_the_batch_does_not_hold_is_a_key_error_saying_what_it_holds() 
     with pytest.raises(KeyError, match=r"no column 'nope' in the batch \(columns: 'b'\)\"?$"):
         batch["nope"]
     assert batch["b"].values.tolist() == [True]
+
+
+def test_the_options_of_a_call_are_its_own_however_alike_the_calls_before() -> None:
+    # the options are made once per distinct arguments: -0.0 == 0.0 (and hashes alike), but a
+    # share of -0.0 is reported as such, as MapOptions(max_errors=-0.0) holds it
+    m = mapper.compile_sink(SIMPLE)
+    line = b'{"id": 1, "data": {"n": "five"}}'
+    for first, then in ((0.0, -0.0), (-0.0, 0.0)):
+        m.validate(line, on_error="skip", max_errors=first)
+        rep = m.validate(line, on_error="skip", max_errors=then)
+        assert rep.reject_reason == f"1 record failed, more than max_errors ({then * 100:g}% of 1 record)", (first, then)
+    nan = float("nan")
+    with pytest.raises(mapper.OptionError, match="max_errors"):
+        m.validate(line, on_error="skip", max_errors=nan)
