@@ -725,7 +725,13 @@ def _open_npz(name: str) -> Any:
     """``np.load`` of an .npz, or a ValueError saying what the file is instead."""
     try:
         z = np.load(name, allow_pickle=False)
-    except (zipfile.BadZipFile, EOFError, ValueError, UnicodeDecodeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        ValueError,
+        UnicodeDecodeError,
+        NotImplementedError,
+    ) as exc:  # (NotImplementedError: a directory entry asking for a zip version zipfile lacks)
         if os.path.getsize(name) == 0:
             raise ValueError("it is empty") from None
         with open(name, "rb") as fh:

@@ -269,6 +269,23 @@ def test_read_batch_refuses_damaged_or_edited_files_by_name(tmp_path):
     refused(edited("ids.npz", float_ids), "float64")
 
 
+def test_read_batch_refuses_an_npz_whose_zip_directory_asks_for_another_version(tmp_path):
+    # a damaged byte in the zip's directory (the version needed to extract, or a member's
+    # compression method) is zipfile's NotImplementedError: it came out of read_batch as is
+    from mapper.writers import write_npz
+
+    good = tmp_path / "good.npz"
+    write_npz(_seed_batch(), str(good))
+    data = bytearray(good.read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the first central directory entry
+    data[entry + 6] = 99  # version needed to extract: 9.9
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(mapper.InputError, match="cannot read .* as a mapper batch") as caught:
+        mapper.read_batch(bad)
+    assert str(bad) in str(caught.value) and "zip" in str(caught.value)
+
+
 # --- Arrow, pandas, polars -----------------------------------------------------------------
 
 SEED = Path(__file__).resolve().parents[1] / "examples" / "aircraft"
