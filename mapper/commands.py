@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator, Mapping, Sequence
 
-from .batch import Batch
+from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.parallel import Keep, can_fork, run_parallel, splittable
+from .engine.parallel import Keep, can_fork, run_parallel_parts, splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, chunk_size_for, open_input, units_for
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
@@ -342,11 +342,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if options.workers > 1:
         why = one_process_reason(inputs, options)
         if why is None:
-            batch, report = _parallel_batch(compiled, Path(inputs[0]), args, options, output)
-            if writer is not None:
-                _write_all(writer, batch)
+            parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output)
+            if writer is not None:  # the processes' parts one after the other, not joined first
+                _write_all(writer, parts)
                 return Run(None, report, sink)
-            return Run(batch, report, sink)
+            return Run(concat_batches(parts) if parts is not None else None, report, sink)
         if not args.quiet:
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
     _stdin_note(inputs, args.quiet)
@@ -367,7 +367,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
                         writer.write(engine.drain())
         if writer is not None:
             part, report = engine.finish_stream()
-            _write_all(writer, part if report.accepted else None)
+            _write_all(writer, [part] if report.accepted else None)
             ok = True
             return Run(None, report, sink)
         ok = True
@@ -381,17 +381,18 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     return Run(batch, report, sink)
 
 
-def _write_all(writer: BatchWriter, last: Batch | None) -> None:
-    """The last part written and the output kept; None: the batch is discarded, the output dropped
+def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:
+    """The last parts written and the output kept; None: the batch is discarded, the output dropped
     (a write that fails drops it too: :meth:`BatchWriter.write`)."""
     if last is None:
         writer.abort()
         return
-    writer.write(last)
+    for part in last:
+        writer.write(part)
     writer.close()
 
 
-def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
+def _parallel_parts(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[list[Batch] | None, Report]:
     """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`).
 
     As in one process, refused records are not kept: ``--rejects`` gets them in record
@@ -403,12 +404,12 @@ def _parallel_batch(compiled: Any, path: Path, args: argparse.Namespace, options
     ok = False
     try:
         with gc_paused():
-            batch, report = run_parallel(compiled, path, options, output=output, keep=keep)
+            parts, report = run_parallel_parts(compiled, path, options, output=output, keep=keep)
         ok = True
     finally:
         if rejects is not None:
             rejects.close(ok)
-    return batch, report
+    return parts, report
 
 
 @contextmanager

@@ -546,7 +546,9 @@ def _repeating(table: Any, pa: Any) -> list[str]:
 
 
 class ArrowWriter(BatchWriter):
-    """An Arrow IPC file (``.arrow``) or a Parquet file (``.parquet``, a row group per part)."""
+    """An Arrow IPC file (``.arrow``, a record batch per part) or a Parquet file
+    (``.parquet``, row groups of :data:`ROW_GROUP` rows whatever the parts: the rows after
+    a part's last whole group wait for the next part)."""
 
     def __init__(self, out: str, parquet: bool):
         super().__init__(out)
@@ -555,6 +557,7 @@ class ArrowWriter(BatchWriter):
         self.writer: Any = None
         self.schema: Any = None
         self.buffer: Any = None
+        self.tail: Any = None  # (Parquet) the rows of the last part past its last whole row group
 
     def _write(self, part: Batch) -> None:
         table = part.to_arrow()
@@ -572,12 +575,20 @@ class ArrowWriter(BatchWriter):
             table = table.cast(self.schema)
         if self.pq is None:
             self.writer.write_table(table)
-        elif table.num_rows:  # a part of more rows (the workers' joined batch) in several row groups
-            self.writer.write_table(table, row_group_size=ROW_GROUP)
+            return
+        if self.tail is not None:
+            table = self.pa.concat_tables([self.tail, table])  # (chunks, not copied)
+        whole = table.num_rows - table.num_rows % ROW_GROUP
+        if whole:
+            self.writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP)
+        self.tail = table.slice(whole) if whole < table.num_rows else None
 
     def _finish(self) -> None:
         if self.writer is None:
             raise _no_part(self.out)
+        if self.tail is not None:
+            tail, self.tail = self.tail, None
+            self.writer.write_table(tail, row_group_size=ROW_GROUP)
         writer, self.writer = self.writer, None
         writer.close()
         if self.buffer is not None:
@@ -586,6 +597,7 @@ class ArrowWriter(BatchWriter):
 
     def _drop(self) -> None:
         self.buffer = None
+        self.tail = None
         if self.writer is not None:
             writer, self.writer = self.writer, None
             try:

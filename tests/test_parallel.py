@@ -167,9 +167,9 @@ def test_the_first_range_of_bytes_is_read_in_place(m, monkeypatch):
     real = parallel._read_range
     calls: list[int] = []
 
-    def no_copy(records, start, end, ident=None):
+    def no_copy(records, start, end, ident=None, count_lines=True):
         calls.append(start)  # (in this process: the workers' calls are in theirs)
-        return real(records, start, end, ident)
+        return real(records, start, end, ident, count_lines)
 
     data = b"\xef\xbb\xbf" + generate(3000)  # a byte order mark: skipped, and the range still ends at its cut
     monkeypatch.setattr(parallel, "_read_range", no_copy)
@@ -213,16 +213,21 @@ def test_lines_and_records_at_the_cuts_keep_their_numbers(workers):
         b'{"k": "' + b"y" * 300_000 + b'"}\n{"k": 3}\n',  # a line longer than a chunk
     ],
 )
-def test_a_range_counts_its_lines_as_the_engine_numbered_them(data):
+def test_a_range_counts_its_lines_as_the_engine_numbered_them(data, tmp_path):
     # the lines of a range shift the next range's line numbers: the engine's count, not a recount of the bytes
-    from mapper.engine.parallel import _map_range
+    from mapper.engine.parallel import FileRange, _map_range
     from mapper.options import MapOptions
 
     m = mapper.compile_sink({"id_field": "k", "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "id"}]})
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     expected = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
     for output in (True, False):
         part = _map_range(m.compiled, data, MapOptions(max_record_size=2048), output, first=True)
+        assert part.lines == expected
+        # a file's range (a worker's, or the caller's of a file), read without counting
+        part = _map_range(m.compiled, FileRange(path, 0, len(data), count_lines=False), MapOptions(max_record_size=2048), output, first=True)
         assert part.lines == expected
 
 
