@@ -22,7 +22,7 @@ from typing import IO, Any, Iterator, Mapping, Sequence
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.parallel import Keep, can_fork, run_parallel_parts, splittable
+from .engine.parallel import CALLER_SHARE, WRITER_CALLER_SHARE, Keep, can_fork, run_parallel_parts, splittable
 from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, chunk_size_for, open_input, units_for
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
@@ -342,7 +342,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if options.workers > 1:
         why = one_process_reason(inputs, options)
         if why is None:
-            parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output)
+            parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output, to_writer=writer is not None)
             if writer is not None:  # the processes' parts one after the other, not joined first
                 _write_all(writer, parts)
                 return Run(None, report, sink)
@@ -392,7 +392,9 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:
     writer.close()
 
 
-def _parallel_parts(compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool) -> tuple[list[Batch] | None, Report]:
+def _parallel_parts(
+    compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool, to_writer: bool = False
+) -> tuple[list[Batch] | None, Report]:
     """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`).
 
     As in one process, refused records are not kept: ``--rejects`` gets them in record
@@ -404,7 +406,8 @@ def _parallel_parts(compiled: Any, path: Path, args: argparse.Namespace, options
     ok = False
     try:
         with gc_paused():
-            parts, report = run_parallel_parts(compiled, path, options, output=output, keep=keep)
+            share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
+            parts, report = run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share)
         ok = True
     finally:
         if rejects is not None:

@@ -877,3 +877,26 @@ def test_a_full_dev_shm_is_a_one_line_error_not_a_worker_killed_by_sigbus(tmp_pa
     assert proc.stderr.startswith("mapper: a worker process could not make its shared-memory segment of ")
     assert "No space left on device (/dev/shm is full); " in proc.stderr and "--workers 1" in proc.stderr
     assert not out.exists()
+
+
+def test_the_callers_share_is_smaller_when_the_parts_go_to_a_writer(monkeypatch, tmp_path):
+    # the caller of map -o also makes its strings' UTF-8 for the writer (the workers make
+    # theirs as they pack): its range is cut smaller there than for validate
+    from mapper.cli import main
+    from mapper.engine import parallel
+
+    shares: list[float] = []
+    real = parallel.cut_points
+
+    def noting(view, parts, first_share=1.0):
+        shares.append(first_share)
+        return real(view, parts, first_share)
+
+    monkeypatch.setattr(parallel, "cut_points", noting)
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(2000, "clean"))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    assert main(["map", str(sink), str(records), "-o", str(tmp_path / "out.npz"), "--workers", "2", "-q"]) == 0
+    assert main(["validate", str(sink), str(records), "--workers", "2", "-q"]) == 0
+    assert shares == [parallel.WRITER_CALLER_SHARE, parallel.CALLER_SHARE] and parallel.WRITER_CALLER_SHARE < parallel.CALLER_SHARE
