@@ -462,6 +462,8 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
 
 def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
     """The warning kinds named, checked: an unknown one (a typo) would silence nothing."""
+    if kinds.__class__ is frozenset and not kinds:  # (every run's default: none)
+        return kinds  # type: ignore[return-value]
     if isinstance(kinds, str):  # one kind, not its letters
         kinds = (kinds,)
     out = frozenset(kinds)

@@ -959,3 +959,28 @@ def test_the_options_of_a_call_are_its_own_however_alike_the_calls_before() -> N
     nan = float("nan")
     with pytest.raises(mapper.OptionError, match="max_errors"):
         m.validate(line, on_error="skip", max_errors=nan)
+
+
+@OBJECT_SETTINGS
+@given(
+    st.lists(
+        st.one_of(
+            exact_typed_records().map(lambda r: json.dumps(r).encode()),
+            st.sampled_from([b"{", b"[", b"{}", b"[1]", b'{"records": [{"value": {}}]}', b'{"a": 1e400}', b'{"a": "\xff"}', b" ", b"{ ", b'{"a": [', b"}"]),
+        ),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_a_few_lines_told_ndjson_by_the_exact_decoder_are_ndjson_by_the_general_rule(lines):
+    # few_lines skips detect_format when the sink's exact decoder takes the first line and
+    # the next starts with "{": the general rule must say NDJSON for every such input
+    from mapper.engine.check import _usual_ndjson
+    from mapper.engine.reader import HEAD_SIZE, format_of
+
+    text = b"\n".join(lines)
+    nl = text.find(b"\n")
+    for sink in (QUICK_SINK, QUICK_ID_SINK):
+        compiled = mapper.compile_sink(sink).compiled
+        if _usual_ndjson(compiled, text, nl, text.split(b"\n")):
+            assert format_of(text[: HEAD_SIZE + 1]) == "ndjson", text

@@ -57,7 +57,7 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
             with gc_paused():
                 return run_parallel(compiled, source, options, output=output)
     if not output:
-        lines = few_lines(records, options)
+        lines = few_lines(records, options, compiled)
         if lines is not None:  # a few records: without a run's setup (see validate_lines)
             return None, validate_lines(compiled, lines, options)
     with gc_paused():
