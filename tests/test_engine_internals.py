@@ -559,3 +559,60 @@ def test_the_careful_path_converts_a_plain_scalar_without_a_call_more(monkeypatc
     assert calls == [1, ["a", ["b"]], 1] and [type(p).__name__ for p in problems] == ["ValueWarning"]
     assert [p.to_dict()["stored"] for p in m.check({"id": 1, "s": "x\ud800", "f": 2})] == ["x\ufffd"]  # a lone surrogate: replaced in place too
     assert len(calls) == 4
+
+
+def test_a_ctrl_c_as_a_run_takes_the_collector_pause_leaves_the_collector_as_it_was(monkeypatch):
+    # an interrupt as the hold's lock was let go (the counts up, the try after enter() not
+    # yet begun), or as gc.disable() returned (the hold not taken): the collector stayed
+    # off for the rest of the process (a notebook's interrupted map)
+    import gc
+    import threading
+
+    from mapper.engine import runner
+    from mapper.engine.parallel import SharedHold
+
+    class InterruptedOnce:
+        """A lock whose first release is followed by a KeyboardInterrupt."""
+
+        def __init__(self) -> None:
+            self.lock, self.fired = threading.Lock(), False
+
+        def __enter__(self) -> None:
+            self.lock.acquire()
+
+        def __exit__(self, *exc: object) -> None:
+            self.lock.release()
+            if not self.fired and exc[0] is None:
+                self.fired = True
+                raise KeyboardInterrupt
+
+    assert gc.isenabled()
+    hold = SharedHold(runner._pause_gc, gc.enable)
+    hold._lock = InterruptedOnce()  # type: ignore[assignment]
+    with pytest.raises(KeyboardInterrupt):
+        with hold():
+            pass
+    assert gc.isenabled() and hold._count == 0 and hold.depth() == 0
+
+    class FakeGc:
+        enabled = True
+
+        def isenabled(self) -> bool:
+            return gc.isenabled()
+
+        def disable(self) -> None:
+            gc.disable()
+            raise KeyboardInterrupt  # (as it returned)
+
+        def enable(self) -> None:
+            gc.enable()
+
+    monkeypatch.setattr(runner, "gc", FakeGc())
+    hold = SharedHold(runner._pause_gc, gc.enable)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with hold():
+                pass
+        assert gc.isenabled() and hold._count == 0
+    finally:
+        gc.enable()

@@ -564,12 +564,25 @@ class SharedHold:
 
     def enter(self) -> None:
         with self._lock:
+            mine = getattr(self._mine, "count", 0) + 1
             if not self._count:
                 self._held = self._first()
             elif self._held and self._each is not None:
                 self._each()
+            # both counts at once (no call between: an interrupt cannot fall between them)
             self._count += 1
-            self._mine.count = getattr(self._mine, "count", 0) + 1
+            self._mine.count = mine
+
+    def depth(self) -> int:
+        """The runs under way on this thread."""
+        return getattr(self._mine, "count", 0)
+
+    def exit_from(self, depth: int) -> None:
+        """:meth:`exit` if this thread entered since it was at ``depth``: an :meth:`enter` that an
+        interrupt (Ctrl-C) cut short after it took the hold (as the lock was let go) is given
+        back too, where a ``try`` after it would never have begun."""
+        if self.depth() > depth:
+            self.exit()
 
     def exit(self) -> None:
         with self._lock:
@@ -580,11 +593,12 @@ class SharedHold:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        self.enter()
+        depth = self.depth()
         try:
+            self.enter()
             yield
         finally:
-            self.exit()
+            self.exit_from(depth)
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
@@ -648,8 +662,9 @@ def run_parallel_parts(
         return None if spools is None else os.path.join(spools, f"{k}.pickle")
 
     answered: set[int] = set()
-    _FROZEN.enter()
+    frozen = _FROZEN.depth()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
+        _FROZEN.enter()
         for start, end in zip(cuts[1:-1], cuts[2:]):
             parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
             inherited = [conn for _p, conn in procs] + [parent_conn]
@@ -718,7 +733,7 @@ def run_parallel_parts(
                 proc.join()
             if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
                 _unlink(names[k])
-        _FROZEN.exit()
+        _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     if not output or not merged.accepted:
         return None, merged

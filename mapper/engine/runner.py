@@ -21,7 +21,12 @@ __all__ = ["iter_batches", "run"]
 
 def _pause_gc() -> bool:
     was = gc.isenabled()
-    gc.disable()
+    try:
+        gc.disable()
+    except BaseException:  # (Ctrl-C as it returned: the hold is not taken, so nothing would switch it back on)
+        if was:
+            gc.enable()
+        raise
     return was  # switched back on by the last run out only if it was on
 
 
