@@ -593,7 +593,7 @@ def _host_of(value: str) -> str | None:
 #: Connections served at once by default (each has its thread; see :class:`Server`).
 MAX_CONNECTIONS = 256
 
-#: The answer to a connection past the limit: written whole by the accepting thread, then closed.
+#: The answer to a connection past the limit (written by the refusing thread, then the connection closed).
 _BUSY = ServiceError(
     503, "ServiceUnavailable", "too many connections are open to this service: retry after the given seconds, or reuse a kept-alive connection"
 )
@@ -635,8 +635,9 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """A thread for the connection; past ``max_connections`` open ones (or when no thread
-        can be started) the connection is answered 503 with ``Retry-After`` and closed at once,
-        on this thread: a flood of connections costs no threads and no memory per connection."""
+        can be started) the connection is queued for the one refusing thread, which answers
+        503 with ``Retry-After`` and closes it: a flood of connections costs no thread each.
+        Past 64 queued, or with no thread for the refusals either, it is closed unanswered."""
         with self.conns_lock:
             full = self.open_connections >= self.max_connections
             if not full:

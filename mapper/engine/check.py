@@ -99,16 +99,16 @@ SMALL_INPUT = 90
 _SMALL_BYTES = 1 << 20
 
 
-def few_lines(records: Any, options: MapOptions, compiled: CompiledSink | None = None) -> list[bytes] | None:
+def few_lines(compiled: CompiledSink, records: Any, options: MapOptions) -> list[bytes] | None:
     """The records' lines, when ``records`` (bytes, or str holding JSON) is a few NDJSON
     records that :func:`validate_lines` maps as the engine would; else None (the engine's way).
 
     At most :data:`SMALL_INPUT` lines (a final newline allowed; one line of any size up
     to the record size limit), the first starting with ``{``, none blank or longer than
     the record size limit, read as NDJSON (not an endpoint body or a document), no
-    records path. With ``compiled``, a first line its exact decoder takes, followed by a
-    line starting with ``{``, is NDJSON without more ado (as :func:`detect_format` rules,
-    at a third of its cost).
+    records path. A first line the sink's exact decoder takes, followed by a line starting
+    with ``{``, is NDJSON without more ado (as :func:`detect_format` rules, at a third of
+    its cost).
     """
     if options.records_path is not None or options.input_format not in ("auto", "ndjson"):
         return None
@@ -140,11 +140,11 @@ def few_lines(records: Any, options: MapOptions, compiled: CompiledSink | None =
     return lines
 
 
-def _usual_ndjson(compiled: CompiledSink | None, records: bytes, nl: int, lines: list[bytes]) -> bool:
+def _usual_ndjson(compiled: CompiledSink, records: bytes, nl: int, lines: list[bytes]) -> bool:
     """Whether ``records`` is NDJSON by :func:`detect_format`'s first rule (a whole value on the
     first line, a line starting with ``{`` after it), the first line read by the sink's exact
     decoder (it takes only what the format's own decoder takes)."""
-    if compiled is None or compiled.fast_unavailable is not None or not 0 < nl < HEAD_SIZE - 1 or records[nl + 1 : nl + 2] != b"{":
+    if compiled.fast_unavailable is not None or not 0 < nl < HEAD_SIZE - 1 or records[nl + 1 : nl + 2] != b"{":
         return False
     try:
         compiled.tiers[0].lines_decoder.decode(lines[0])

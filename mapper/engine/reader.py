@@ -302,7 +302,6 @@ class _Body(msgspec.Struct):
 
 
 _BODY = msgspec.json.Decoder(_Body)
-_ITEMS = msgspec.json.Decoder(list[_Item])
 _ITEM = msgspec.json.Decoder(_Item)
 _DECODE_ANY = msgspec.json.Decoder()
 
@@ -338,7 +337,7 @@ def _body_spelled(key: str) -> msgspec.json.Decoder[Any]:
 def _last_member(members: dict[str, msgspec.Raw], field: str, data: bytes) -> str | None:
     """The key of ``members`` (decoded from ``data``) that Go puts into ``field`` last: of several
     spellings, the one whose value stands last in the text."""
-    keys = [k for k in members if go_field_key(k, field)]
+    keys = [k for k in members if len(k) == len(field) and go_field_key(k, field)]  # (Go folds no letter of them onto another length)
     if len(keys) <= 1:
         return keys[0] if keys else None
     return max(keys, key=lambda k: _offset_in(data, members[k]))
@@ -389,15 +388,8 @@ def _item_values(joined: bytes) -> list[msgspec.Raw]:
     one (a key given twice is held once, its last value, as Go keeps)."""
     out = []
     for members in _ITEMS_MEMBERS.decode(joined):
-        if len(members) == 1 and "value" in members:
-            out.append(members["value"])
-            continue
-        spellings = [k for k in members if len(k) == 5 and go_field_key(k, "value")]  # (Go folds no letter of "value" onto another length)
-        if spellings == ["value"]:  # beside other keys ("key", "timestamp")
-            out.append(members["value"])
-        else:
-            key = _last_member(members, "value", joined) if spellings else None
-            out.append(msgspec.Raw(b"") if key is None else members[key])
+        key = "value" if len(members) == 1 and "value" in members else _last_member(members, "value", joined)
+        out.append(msgspec.Raw(b"") if key is None else members[key])
     return out
 
 

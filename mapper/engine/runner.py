@@ -62,7 +62,7 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
             with gc_paused():
                 return run_parallel(compiled, source, options, output=output)
     if not output:
-        lines = few_lines(records, options, compiled)
+        lines = few_lines(compiled, records, options)
         if lines is not None:  # a few records: without a run's setup (see validate_lines)
             return None, validate_lines(compiled, lines, options)
     with gc_paused():
