@@ -82,6 +82,30 @@ def test_a_python_body_matches_its_keys_as_the_text_does() -> None:
     assert stored(body) == [{"_id": 1, "n": 10}, {"_id": 2, "n": 20}]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": 1, "n": 10},  # a record, not a body
+        [{"value": {"id": 1}}],
+        {"records": None},
+        {"Records": 5, "records": [{"value": {"id": 1}}]},  # an earlier spelling that is no array fails the body
+        {"records": [{"value": {"id": 1}}], "RECORDS": None},
+        {"RECORDS": ({"Value": {"id": 1}}, 5)},
+    ],
+    ids=["record", "array", "null", "earlier-int", "later-null", "tuple-items"],
+)
+def test_a_python_object_read_as_a_body_is_refused_or_taken_as_its_text_is(body: Any) -> None:
+    # input_format="endpoint" reads a Python object as the service reads its JSON text: one
+    # that is no body is refused whole, not mapped as records (a dict was one record, a list its records)
+    m = mapper.compile_sink(SINK)
+
+    def seen(report: Any) -> tuple[Any, ...]:
+        return (report.verdict, report.records, [(e.record, e.code, e.message.rsplit(" (record", 1)[0]) for e in report.errors])
+
+    assert seen(m.validate(body, input_format="endpoint")) == seen(m.validate(json.dumps(body), input_format="endpoint"))
+    assert m.validate(body, input_format="endpoint").errors  # (each of these is refused in part or whole)
+
+
 def test_detection_still_takes_a_body_only_when_records_is_spelled_so() -> None:
     # {"Records": [...]} is also AWS's event document: read without --input-format endpoint it is one record
     m = mapper.compile_sink(SINK)

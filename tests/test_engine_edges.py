@@ -60,7 +60,7 @@ def test_request_body_items_that_are_not_records(fast):
     rows, errors = outcome(m.map(body, on_error="skip", fast=fast))
     assert rows == [{"_id": 1}]
     assert errors == [
-        (1, 1, None, "not_an_object", 'the request body item is not an object with "value"'),
+        (1, 1, None, "not_an_object", 'the request body item is `int`, not an object with "value"'),
         (2, 1, None, "not_an_object", 'the request body item has no "value"'),
         (3, 1, None, "not_an_object", "Expected `object`, got `int` 7: a record must be a JSON object"),
         (4, 1, None, "not_an_object", "Expected `object`, got `null` null: a record must be a JSON object"),

@@ -949,12 +949,13 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                     span = _shallow_member(text, 0, len(text), "value", go=True)
                     if span is None:
                         raws.append(text)
-                        bad[j] = 'the request body item is not an object with "value"'
+                        kind = _json_kind(text)
+                        bad[j] = 'the request body item has no "value"' if kind == "object" else f'the request body item is `{kind}`, not an object with "value"'
                     else:
                         raws.append(text[span[0] : span[1]])
                 except (msgspec.DecodeError, ValueError):
                     raws.append(sent.get(i + j, text))
-                    bad[j] = 'the request body item is not an object with "value"'
+                    bad[j] = f'the request body item is `{_json_kind(text)}`, not an object with "value"'
         for k in (k for k in sent if i <= k < i + len(part) and k - i not in bad):
             value = _item_value(items[k])  # a view into the item's text: where the value stands in it
             at = _offset_in(items[k], value)
@@ -964,6 +965,17 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = 'the request body item has no "value"'
         yield RawRecords(raws, BodyLines(fixed, records, i, len(part), newlines, raws), bad or None)
+
+
+_KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f"): "bool", ord("n"): "null", ord("{"): "object"}
+
+
+def _json_kind(text: bytes) -> str:
+    """The JSON type of a value's text (no leading whitespace), named as :func:`~mapper.errors.type_name` names a decoded one."""
+    kind = _KIND_BY_FIRST.get(text[0]) if text else None
+    if kind is not None:
+        return kind
+    return "float" if any(c in text for c in b".eE") else "int"
 
 
 class BodyLines(Sequence[Union[int, None]]):
@@ -1388,19 +1400,45 @@ def iter_units(
         docs = [records] if isinstance(records, Mapping) else records
         for doc in docs:
             yield from object_document_units(doc, records_path, objects)
-    elif isinstance(records, Mapping):  # one record, or a request body (tuples are arrays, any mapping an object, as everywhere)
-        # a body as detect_format tells one (its only key is "records"), or read as the
-        # service reads one (input_format="endpoint": its keys matched as Go matches them)
-        body = go_member(records, "records") if input_format == "endpoint" else records.get("records") if len(records) == 1 else None
-        if isinstance(body, (list, tuple)) and input_format in ("auto", "endpoint"):
-            objs = [go_member(item, "value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
-            yield from _object_units(objs, objects)
+    elif input_format == "endpoint" and isinstance(records, (Mapping, Iterable)):  # a body, read as the service reads one (keys matched as Go matches them)
+        body, why = _object_body(records)
+        if body is None:
+            yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {why}', None)
+        else:
+            yield from _object_units(_object_items(body), objects)
+    elif isinstance(records, Mapping):  # one record, or a request body as detect_format tells one (its only key is "records")
+        body = records.get("records") if len(records) == 1 else None  # (tuples are arrays, any mapping an object, as everywhere)
+        if isinstance(body, (list, tuple)) and input_format == "auto":
+            yield from _object_units(_object_items(body), objects)
         else:
             yield ObjectRecords([records])
     elif isinstance(records, Iterable):
         yield from _object_units(records, objects)
     else:
         raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
+
+
+def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
+    """The ``records`` of a Python request body as the service's decoder finds them (the last
+    spelling Go matches), or None and why it is no body, worded as for its JSON text (every
+    spelling must be an array: Go fails a body on any of them, as :func:`_body_records`)."""
+    if not isinstance(doc, Mapping):  # (an iterable: a list, a tuple, a generator, each as an array)
+        return None, "Expected `object`, got `array`"
+    found: list[Any] | tuple[Any, ...] | None = None
+    for key in doc:
+        if isinstance(key, str) and go_field_key(key, "records"):
+            value = doc.get(key)
+            if not isinstance(value, (list, tuple)):
+                return None, f"Expected `array`, got `{_kind(value)}` - at `$.{key}`"
+            found = value
+    if found is None:
+        return None, "Object missing required field `records`"
+    return found, ""
+
+
+def _object_items(body: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """The records of a Python request body's items (``value``, as Go matches it; :class:`NotAnItem` for the others)."""
+    return [go_member(item, "value", _NO_VALUE_KEY) if isinstance(item, Mapping) else NotAnItem(item) for item in body]
 
 
 def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT_CHUNK) -> Iterator[Unit]:
