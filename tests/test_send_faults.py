@@ -212,6 +212,14 @@ def scripted(script: list[str]) -> Handler:
     return handler
 
 
+@pytest.mark.parametrize("retries, said", [(0, "after 1 attempt: 503"), (1, "after 2 attempts: 503")])
+def test_the_attempts_a_body_took_are_counted_in_the_stop_message(retries, said):
+    with endpoint(scripted(["503"] * 3)) as fake, mapper.Sender(fake.url, retries=retries, backoff=0.01) as sender:
+        with pytest.raises(mapper.EndpointUnreachable) as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert said in str(info.value) and len(fake.bodies) == retries + 1
+
+
 @pytest.mark.parametrize("refusal", ["503", "400"])
 def test_a_body_the_service_never_took_is_not_counted_as_re_sent_on_resume(tmp_path, refusal):
     # found by a bug hunt: the body in flight when a run stopped was counted as re-sent on resume
