@@ -655,7 +655,7 @@ def run_parallel_parts(
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
-    spools = tempfile.mkdtemp(prefix="mapper-rejected-") if keep.on_reject is not None else None
+    spools: str | None = None  # (made in the try: a Ctrl-C as it is made leaves nothing behind)
 
     def spool_of(k: int) -> str | None:
         """Worker ``k``'s file of refused records (None: they are not handed on)."""
@@ -664,6 +664,8 @@ def run_parallel_parts(
     answered: set[int] = set()
     frozen = _FROZEN.depth()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
+        if keep.on_reject is not None:
+            spools = tempfile.mkdtemp(prefix="mapper-rejected-")
         _FROZEN.enter()
         for start, end in zip(cuts[1:-1], cuts[2:]):
             parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
