@@ -161,6 +161,32 @@ def test_fast_path_warnings_are_value_warnings_equal_to_the_careful_ones():
     assert w.pointer == "/schema/definition/2"
 
 
+@pytest.mark.parametrize("records", [40, 700, 3000])
+def test_fast_path_warnings_taken_together_are_kept_and_counted_as_the_careful_path_keeps_them(records):
+    # the vector forms' warnings of a column are held together when they leave the chunk's
+    # under the cut (twice KEEP), one by one past it: the kept ones and the counts are the
+    # careful path's either way (3000: one column's warnings of a chunk pass the cut alone)
+    sink = {
+        "name": "w",
+        "sink_details": {"database_id": "d", "table": "t"},
+        "schema": {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}] + [{"name": c, "path": [c], "type": "decimal", "config": {"Scale": 2}} for c in "abc"],
+        },
+    }
+    m = mapper.compile_sink(sink)
+    rows = [{"id": i, "a": 0.125 + i, "b": 1.005 if i % 3 else 1.5, "c": i} for i in range(records)]
+    text = b"".join(orjson.dumps(r) + b"\n" for r in rows)
+    careful = m.validate(text, fast=False)
+    for fast, lines in ((m.validate(text), True), (m.validate(rows), False)):  # (dicts have no lines)
+        assert [(w.record, w.line, w.column, w.kind, w.sent, w.stored) for w in fast.warnings] == [
+            (w.record, w.line if lines else None, w.column, w.kind, w.sent, w.stored) for w in careful.warnings
+        ]
+        assert fast.warning_counts == careful.warning_counts == {("a", "decimal_truncated"): records, ("b", "decimal_truncated"): records - (records + 2) // 3}
+    assert len(careful.warnings) == min(1000, records + records - (records + 2) // 3)
+
+
 @pytest.mark.parametrize(
     "options",
     [
