@@ -718,19 +718,33 @@ def _check_offsets(offsets: np.ndarray, end: int, what: str) -> None:
         raise ValueError(f"{what} has offsets that do not run from 0 to its {end:,} items in order")
 
 
-def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None, what: str) -> Strings:
-    """Strings held as UTF-8 in a file, once their offsets and text are seen to be sound."""
+def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None, what: str, rows: np.ndarray | None = None) -> Strings:
+    """Strings held as UTF-8 in a file, once their offsets and text are seen to be sound.
+
+    The text is read as mapper writes it: UTF-8, a lone surrogate (which a batch may hold)
+    as ``surrogatepass`` encodes it; any other byte sequence is refused, naming the row
+    (``rows``: a set column's offsets, its strings being the rows' elements)."""
     if data.dtype != np.uint8:
         raise ValueError(f"{what} holds {data.dtype} text, not UTF-8 bytes")
     _check_offsets(offsets, len(data), what)
     try:
-        data.tobytes().decode("utf-8")  # the text whole; then no string may start inside a character
+        data.tobytes().decode("utf-8", "surrogatepass")  # the text whole; then no string may start inside a character
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{what} holds text that is not UTF-8 ({exc.reason})") from None
+        raise ValueError(f"{what} holds text that is not UTF-8 in {_row_of(offsets, exc.start, rows)} ({exc.reason})") from None
     starts = offsets[:-1][offsets[:-1] < len(data)]
-    if bool(((data[starts] & 0xC0) == 0x80).any()):
-        raise ValueError(f"{what} has a string starting inside a UTF-8 character")
+    inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
+    if len(inside):
+        raise ValueError(f"{what} has a string starting inside a UTF-8 character in {_row_of(offsets, int(starts[inside[0]]), rows)}")
     return Strings.from_utf8(data, offsets, valid)
+
+
+def _row_of(offsets: np.ndarray, at: int, rows: np.ndarray | None) -> str:
+    """The row (counted from 0) whose string holds byte ``at``; for a set column, its element too."""
+    string = int(np.searchsorted(offsets, at, side="right")) - 1
+    if rows is None:
+        return f"row {string} (counting from 0)"
+    row = int(np.searchsorted(rows, string, side="right")) - 1
+    return f"row {row} (counting from 0), its element {string - int(rows[row])}"
 
 
 def _open_npz(name: str) -> Any:
@@ -858,11 +872,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         offsets = None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
             offsets = np.asarray(arr.offsets, dtype=np.int64)
-            values = _arrow_values(arr.values, pa, None)
+            values = _arrow_values(arr.values, pa, None, f"column {col!r}", offsets)
         else:
-            values = _arrow_values(arr, pa, valid)
+            values = _arrow_values(arr, pa, valid, f"column {col!r}")
         arrays[col] = ColumnArrays(values, valid, present, offsets)
-    ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None))
+    ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None, "its _id"))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)
 
@@ -948,15 +962,17 @@ def _same_layout(got: Any, want: Any, pa: Any) -> bool:
     return False
 
 
-def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None) -> Any:
-    """A column's stored values from an Arrow array (the reverse of ``ColumnType.to_arrow``)."""
+def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str, rows: np.ndarray | None = None) -> Any:
+    """A column's stored values from an Arrow array (the reverse of ``ColumnType.to_arrow``).
+
+    Strings are read as an ``.npz``'s are: UTF-8 as mapper writes it (:func:`_utf8_strings`)."""
     t = arr.type
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         arr = arr.cast(pa.large_string())
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8).copy()
         data_buf = arr.buffers()[2]
         data = np.frombuffer(data_buf, dtype=np.uint8).copy() if data_buf is not None else np.empty(0, dtype=np.uint8)
-        return Strings.from_utf8(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid)
+        return _utf8_strings(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid, what, rows)
     if pa.types.is_decimal(t):
         words = np.frombuffer(arr.buffers()[1], dtype="<i8", count=2 * (len(arr) + arr.offset)).reshape(-1, 2)[arr.offset :]
         out = words[:, 0].copy()
