@@ -852,7 +852,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             raise ValueError(
                 f"it has no field {col!r}: column {col!r} ({column.type}) of the sink in its metadata is held as the fields {col} and {present_field}"
             )
-        arr = table.column(col).combine_chunks()
+        arr = _whole(table, col, pa, f"column {col!r}")
         # the type mapper writes (Parquet keeps no second timestamps: they come back in ms);
         # a column of another type (a file written otherwise, or edited) is cast or refused
         want = column_type(column).arrow_type(pa)
@@ -876,7 +876,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         else:
             values = _arrow_values(arr, pa, valid, f"column {col!r}")
         arrays[col] = ColumnArrays(values, valid, present, offsets)
-    ids = plain(_arrow_values(table.column("_id").combine_chunks(), pa, None, "its _id"))
+    ids = plain(_arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id"))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)
 
@@ -951,6 +951,35 @@ def _first_line(exc: BaseException) -> str:
     """An error's message, its first line (pyarrow's run on over several), or its class."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
+    """A field of a table read from a file, in one chunk, once each chunk's buffers are seen to
+    be sound: pyarrow reads a file's offsets as they are, so a damaged file's would join or read
+    as other rows' bytes (or past the buffer, crashing pyarrow, pandas or polars later). Text is
+    checked as binary here (a lone surrogate, which mapper writes as ``surrogatepass`` does, is
+    no UTF-8 to pyarrow): :func:`_utf8_strings` reads it."""
+    column = table.column(name)
+    as_bytes = _as_binary(column.type, pa)
+    for chunk in column.chunks:
+        try:
+            (chunk.view(as_bytes) if as_bytes != column.type else chunk).validate(full=True)
+        except (ValueError, TypeError) as exc:  # ArrowInvalid
+            raise ValueError(f"{what} is damaged: {_first_line(exc)}") from None
+    return column.combine_chunks()
+
+
+def _as_binary(t: Any, pa: Any) -> Any:
+    """The type ``t`` with its strings as bytes (the same buffers)."""
+    if pa.types.is_string(t):
+        return pa.binary()
+    if pa.types.is_large_string(t):
+        return pa.large_binary()
+    if pa.types.is_list(t):
+        return pa.list_(_as_binary(t.value_type, pa))
+    if pa.types.is_large_list(t):
+        return pa.large_list(_as_binary(t.value_type, pa))
+    return t
 
 
 def _same_layout(got: Any, want: Any, pa: Any) -> bool:

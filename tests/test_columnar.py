@@ -1097,3 +1097,33 @@ def test_a_lone_surrogate_a_batch_holds_is_written_and_read_back_in_every_format
     back = mapper.read_batch(path)
     _same(back, batch)
     assert [r.get("s") for r in back.to_rows()] == ["a\ud800b", "\udc00", "é\U0001f600\x00"]
+
+
+@pytest.mark.parametrize(
+    "column, offsets",
+    [
+        ("s", [0, 4, 2, 6]),  # read as "abcd", "" and "cdef" before (and to_pandas, to_polars crashed the process)
+        ("s", [0, -2, 4, 6]),  # "abcd" and "" ... (a negative length)
+        ("ss", [0, 2, 1, 3]),  # the set's strings: "xy", "" and "yz" (its own offsets were checked)
+        ("_id", [0, 2, 1, 3]),
+        # an int column held as text, its offsets damaged: the cast to int read outside the buffer
+        # (the message quoted whatever memory it found there)
+        ("i", [0, -1_000_000, 2, 6]),
+    ],
+)
+def test_read_batch_of_an_arrow_file_whose_offsets_go_back_names_the_field(tmp_path: Path, column: str, offsets: list[int]) -> None:
+    # found by a bug hunt: pyarrow reads a file's offsets as they are; a damaged file's read as
+    # other rows' bytes, silently, and crashed pyarrow's pandas conversion and polars later
+    pa = pytest.importorskip("pyarrow")
+    table = _text_batch().to_arrow()
+    arr = table.column(column).combine_chunks()
+    offs = pa.py_buffer(np.array(offsets, dtype=np.int32))
+    if pa.types.is_list(arr.type):
+        child = pa.Array.from_buffers(pa.string(), len(arr.values), [None, offs, arr.values.buffers()[2]])
+        bad = pa.Array.from_buffers(arr.type, len(arr), arr.buffers()[:2], children=[child])
+    elif pa.types.is_string(arr.type):
+        bad = pa.Array.from_buffers(arr.type, len(arr), [arr.buffers()[0], offs, arr.buffers()[2]])
+    else:
+        bad = pa.Array.from_buffers(pa.string(), len(arr), [None, offs, pa.py_buffer(b"123456")])
+    what = "its _id" if column == "_id" else f"column '{column}'"
+    _refused_saying(_arrow_with(tmp_path, table, column, bad), what, "damaged", "offset")
