@@ -1004,6 +1004,12 @@ def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str, rows: 
         return _utf8_strings(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid, what, rows)
     if pa.types.is_decimal(t):
         words = np.frombuffer(arr.buffers()[1], dtype="<i8", count=2 * (len(arr) + arr.offset)).reshape(-1, 2)[arr.offset :]
+        beyond = words[:, 1] != words[:, 0] >> 63  # (the high word is not the low one's sign: past int64)
+        if valid is not None:
+            beyond &= valid
+        if beyond.any():
+            row = int(np.flatnonzero(beyond)[0])
+            raise ValueError(f"{what} holds {arr[row].as_py()} in row {row} (counting from 0): past the 64-bit integer a decimal is stored as, at its scale")
         out = words[:, 0].copy()
         if valid is not None:
             out[~valid] = 0

@@ -1127,3 +1127,29 @@ def test_read_batch_of_an_arrow_file_whose_offsets_go_back_names_the_field(tmp_p
         bad = pa.Array.from_buffers(pa.string(), len(arr), [None, offs, pa.py_buffer(b"123456")])
     what = "its _id" if column == "_id" else f"column '{column}'"
     _refused_saying(_arrow_with(tmp_path, table, column, bad), what, "damaged", "offset")
+
+
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+def test_read_batch_refuses_a_decimal_past_64_bits_and_keeps_the_extremes_exact(tmp_path: Path, ext: str) -> None:
+    # found by a bug hunt: only a decimal128's low 64 bits were read, so 1e30 came back as
+    # 4089650035136921.600 and -9223372036854775.809 as 9223372036854775.807, silently
+    import decimal
+
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    table = _text_batch().to_arrow()
+    table = table.set_column(table.schema.get_field_index("dec.present"), "dec.present", pa.array([True] * 3))
+
+    def written(values: list[Any]) -> Path:
+        edited = table.set_column(table.schema.get_field_index("dec"), "dec", pa.array(values, pa.decimal128(38, 3)))
+        path = tmp_path / f"dec.{ext}"
+        if ext == "parquet":
+            pq.write_table(edited, path)
+        else:
+            with pa.ipc.new_file(str(path), edited.schema) as w:
+                w.write_table(edited)
+        return path
+
+    extremes = [decimal.Decimal("9223372036854775.807"), decimal.Decimal("-9223372036854775.808"), None]
+    assert [r["dec"] for r in mapper.read_batch(written(extremes)).to_rows()] == ["9223372036854775.807", "-9223372036854775.808", None]
+    _refused_saying(written([decimal.Decimal("1.5"), decimal.Decimal("1e30"), None]), "column 'dec'", "row 1", "64-bit")
+    _refused_saying(written([None, None, decimal.Decimal("-9223372036854775.809")]), "column 'dec'", "row 2", "64-bit")
