@@ -706,6 +706,11 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
             raise ValueError(f"column {c.name!r} does not hold {rows} rows")
         if a.valid.dtype != np.bool_ or a.present.dtype != np.bool_:
             raise ValueError(f"column {c.name!r} has masks of {a.valid.dtype} and {a.present.dtype}, not bool")
+        unsent = np.flatnonzero(a.valid & ~a.present)
+        if len(unsent):  # (to_rows would leave the value out: a missing value has no key)
+            raise ValueError(
+                f"column {c.name!r} holds a value in row {int(unsent[0])} (counting from 0) that its presence mask says was not sent: a stored value is always present"
+            )
         if a.offsets is not None:
             _check_offsets(a.offsets, count, f"column {c.name!r}")
         columns[c.name] = ColumnData(c.name, ctype, a)
