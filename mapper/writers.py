@@ -863,9 +863,20 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         want = column_type(column).arrow_type(pa)
         if arr.type != want and not _same_layout(arr.type, want, pa):
             try:
-                arr = arr.cast(want)
+                cast = arr.cast(want)
             except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
                 raise ValueError(f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column ({exc})") from None
+            if pa.types.is_floating(arr.type):  # (pyarrow rounds a float to a decimal's scale without a word)
+                import pyarrow.compute as pc
+
+                changed = np.flatnonzero(np.asarray(pc.not_equal(cast.cast(arr.type), arr).fill_null(False), dtype=bool))
+                if len(changed):
+                    row = int(changed[0])
+                    raise ValueError(
+                        f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column, and row {row} (counting from 0) "
+                        f"holds {arr[row].as_py()!r}, which it would read as {cast[row].as_py()}"
+                    )
+            arr = cast
         valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)
         present_field = presence.get(col, f"{col}.present")
         if not isinstance(present_field, str) or present_field not in table.column_names:  # (its nulls would come back as missing values)

@@ -1177,3 +1177,19 @@ def test_read_batch_refuses_a_value_its_presence_says_was_not_sent(tmp_path: Pat
             with pa.ipc.new_file(str(path), table.schema) as w:
                 w.write_table(table)
     _refused_saying(path, "column 's'", "row 1", "presence")
+
+
+def test_read_batch_refuses_floats_a_decimal_column_would_round(tmp_path: Path) -> None:
+    # found by a bug hunt: a Parquet file of another tool holding the decimal column as
+    # double was cast by pyarrow, which rounds to the scale: 1.23456 read back as 1.235
+    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    table = _text_batch().to_arrow()
+    table = table.set_column(table.schema.get_field_index("dec.present"), "dec.present", pa.array([True] * 3))
+
+    def written(values: list[Any]) -> Path:
+        path = tmp_path / "float.parquet"
+        pq.write_table(table.set_column(table.schema.get_field_index("dec"), "dec", pa.array(values, pa.float64())), path)
+        return path
+
+    assert [r["dec"] for r in mapper.read_batch(written([0.1, None, -2.5])).to_rows()] == ["0.100", None, "-2.500"]  # exact at the scale
+    _refused_saying(written([0.5, 1.23456, None]), "column 'dec'", "row 1", "1.23456", "1.235")
