@@ -503,7 +503,10 @@ class NdjsonWriter(BatchWriter):
         # at least 4 KB, so a part's 65,536 results held at once took ~500 MB (and the
         # allocator's churn made the time per row grow with the part)
         step = ROWS_PER_JOIN
-        text = b"".join([b"\n".join(map(orjson.dumps, rows[i : i + step])) + b"\n" for i in range(0, len(rows), step)])
+        try:
+            text = b"".join([b"\n".join(map(orjson.dumps, rows[i : i + step])) + b"\n" for i in range(0, len(rows), step)])
+        except TypeError:  # a lone surrogate a batch holds (read back from a file, or made by hand), which orjson refuses
+            text = b"".join([_row_text(row) + b"\n" for row in rows])
         if self.stream:
             self.held.append(text)
         else:
@@ -517,6 +520,15 @@ class NdjsonWriter(BatchWriter):
 
     def _drop(self) -> None:
         self.held = []
+
+
+def _row_text(row: dict[str, Any]) -> bytes:
+    """A row's JSON text: orjson's, or for a string holding a lone surrogate the standard library's,
+    which writes it as its escape (``"\\ud800"``), as JSON carries it."""
+    try:
+        return orjson.dumps(row)
+    except TypeError:
+        return json.dumps(row, separators=(",", ":")).encode("ascii")
 
 
 #: Rows of the first part looked at to tell a column of few distinct values from one of many.

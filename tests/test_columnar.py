@@ -1082,10 +1082,11 @@ def test_read_batch_of_an_arrow_file_whose_text_is_not_utf8_names_the_column_and
     _refused_saying(_arrow_with(tmp_path, table, "ss", bad_ss), "column 'ss'", "not UTF-8", "row 1", "element 0")
 
 
-@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet", "ndjson"])
 def test_a_lone_surrogate_a_batch_holds_is_written_and_read_back_in_every_format(tmp_path: Path, ext: str) -> None:
-    # the writers keep one as surrogatepass encodes it; the .npz reader refused what its writer wrote
-    if ext != "npz":
+    # the writers keep one as surrogatepass encodes it; the .npz reader refused what its writer
+    # wrote, and the NDJSON writer raised orjson's TypeError (now its JSON escape, "\ud800")
+    if ext in ("arrow", "parquet"):
         pytest.importorskip("pyarrow")
     batch = _text_batch()
     batch["s"].stored = Strings.from_objects(np.array(["a\ud800b", "\udc00", "é\U0001f600\x00"], dtype=object), batch["s"].valid)
@@ -1094,6 +1095,10 @@ def test_a_lone_surrogate_a_batch_holds_is_written_and_read_back_in_every_format
     w = open_writer(str(path))
     w.write(batch)
     w.close()
+    if ext == "ndjson":
+        assert b"\\ud800" in path.read_bytes()
+        assert [json.loads(line) for line in path.read_bytes().splitlines()] == batch.to_rows()
+        return
     back = mapper.read_batch(path)
     _same(back, batch)
     assert [r.get("s") for r in back.to_rows()] == ["a\ud800b", "\udc00", "é\U0001f600\x00"]
