@@ -799,9 +799,12 @@ def _read_npz(name: str) -> Batch:
             """The array ``key`` (listed), or which member cannot be read and why: a cut or damaged
             member raises zipfile's, zlib's, numpy's or struct's own errors, each its own way."""
             try:
-                return z[key]
+                got = z[key]
             except Exception as exc:  # (MemoryError: a damaged .npy header asking for an impossible shape)
                 raise ValueError(f"its array {key!r} (the member {key}.npy) cannot be read, damaged or cut short: {exc or type(exc).__name__}") from None
+            if got.ndim != (0 if key == "__header__" else 1):  # (a 2-d array's len() is its rows: it read as rows of pairs)
+                raise ValueError(f"its array {key!r} has the shape {got.shape}: mapper writes {'one string' if key == '__header__' else 'one dimension'}")
+            return got
 
         text = str(array("__header__", "the header (sink, rows, columns) of an .npz written by mapper map; this is not an .npz written by mapper"))
         try:

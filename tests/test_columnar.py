@@ -735,6 +735,10 @@ def _npz_edited(tmp_path: Path, edit: Any) -> Path:
         (lambda z: z.__setitem__("reg.utf8_offsets", z["reg.utf8_offsets"] * 100), "offsets"),
         (lambda z: z.__setitem__("reg.utf8_offsets", z["reg.utf8_offsets"][::-1].copy()), "offsets"),
         (lambda z: z.__setitem__("reg.utf8", np.full_like(z["reg.utf8"], 0xFF)), "not UTF-8"),
+        # arrays of two dimensions, their len() the rows: read, each value a list of one (a bug hunt)
+        (lambda z: z.__setitem__("altitude", z["altitude"].reshape(-1, 1)), r"'altitude' has the shape \(\d+, 1\)"),
+        (lambda z: z.__setitem__("_record_index", z["_record_index"].reshape(-1, 1)), "'_record_index' has the shape"),
+        (lambda z: z.__setitem__("altitude.present", np.array(True)), r"'altitude.present' has the shape \(\)"),
     ],
 )
 def test_read_batch_refuses_an_edited_npz_naming_what_is_wrong(tmp_path: Path, edit: Any, words: str) -> None:
