@@ -93,6 +93,8 @@ def check_output(path: str) -> None:
     real = os.path.realpath(path)
     if os.path.isdir(real):
         raise OutputError(f"cannot write {path}: it is a directory")
+    if path.endswith(("/", os.sep)):  # (realpath drops the slash: x.parquet/ would be written as the file x.parquet)
+        raise OutputError(f"cannot write {path}: a name ending in {path[-1]} is a directory's, and there is no such directory")
     directory = os.path.dirname(real) or "."
     if not os.path.isdir(directory):
         shown = directory if os.path.islink(path) else os.path.dirname(path) or "."  # a link's target's directory
@@ -644,7 +646,9 @@ def _no_part(out: str) -> OutputError:
 
 
 def open_writer(out: str) -> BatchWriter:
-    """The writer for an output name by its suffix (``-``: NDJSON on stdout); OutputError if none."""
+    """The writer for an output name by its suffix (``-``: NDJSON on stdout); OutputError if none,
+    or if ``out`` cannot be written (:func:`check_output`: a directory is said to be one)."""
+    check_output(out)
     suffix = Path(out).suffix.lower()
     if out == "-" or suffix in (".ndjson", ".jsonl"):
         return NdjsonWriter(out)

@@ -180,6 +180,13 @@ def test_an_output_that_cannot_be_written_is_refused_before_mapping(tmp_path, ca
     assert "no such directory" in capsys.readouterr().err
     assert _run_map(sink_path, records, tmp_path / "x.csv") == 2
     assert "cannot tell the output format" in capsys.readouterr().err
+    # a name ending in a slash is a directory's: not written as the file before the slash
+    assert _run_map(sink_path, records, f"{tmp_path / 'x.parquet'}/") == 2
+    assert "a name ending in / is a directory's" in capsys.readouterr().err and not (tmp_path / "x.parquet").exists()
+    # a directory is said to be one, whatever its name says of a format
+    (tmp_path / "plain").mkdir()
+    assert _run_map(sink_path, records, tmp_path / "plain") == 2
+    assert "it is a directory" in capsys.readouterr().err
 
 
 def test_read_batch_refuses_what_it_cannot_read(tmp_path):
