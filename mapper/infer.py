@@ -1723,10 +1723,12 @@ def _draft(
             )
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
-    user_typed: set[tuple[str, ...]] = set()  # the identity keeps these types
+    user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
     for text, ctype in (types or {}).items():
         keys = _resolve(text, choices, stats, "--type")
-        user_typed.add(keys)
+        if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
+            raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
+        user_typed[keys] = f"{text.strip()}={ctype}"
         forced = _typed(stats[keys], ctype, text)
         # the values the type refuses are said (the user's choice, but maybe not a known one)
         forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
@@ -1768,7 +1770,7 @@ def _draft(
         kept.append(keys)
 
     # Identity.
-    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed)
+    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, frozenset(user_typed))
     _identity_notes(stats, choices, ident_keys, notes)
     for keys in ident_keys:
         if keys not in kept:
@@ -2128,12 +2130,15 @@ def add_infer_parser(subparsers: Any) -> None:
 
 
 def _type_options(texts: list[str]) -> dict[str, str]:
-    """``--type PATH=TYPE`` options as a dict (the last one for a path wins)."""
+    """``--type PATH=TYPE`` options as a dict; a path given twice is a usage error naming both
+    (which one was meant cannot be told, and a dict would silently keep the last)."""
     out: dict[str, str] = {}
     for text in texts or ():
         path, eq, ctype = text.rpartition("=")
         if not eq or not path.strip() or not ctype.strip():
             raise InferError(f"--type takes PATH=TYPE (alt_baro=string), not {text!r}")
+        if path.strip() in out:
+            raise InferError(f"--type {path.strip()}={out[path.strip()]} and --type {path.strip()}={ctype.strip()} name the same path: give one type for it")
         out[path.strip()] = ctype.strip()
     return out
 

@@ -1047,6 +1047,26 @@ def test_a_type_the_values_cannot_take_is_said_with_the_records_it_refuses(value
     assert validated(result, f.read_bytes()).failed_records == 1 and result.verified is not None and result.verified["refused"] == 1
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--type", "a=int", "--type", "a=string"], "--type a=int and --type a=string name the same path"),
+        (["--type", "a=int", "--type", "a =int"], "--type a=int and --type a=int name the same path"),
+        (["--type", "b.c=int", "--type", "b_c=string"], "--type b.c=int and --type b_c=string name the same path b.c"),
+    ],
+)
+def test_a_path_typed_twice_is_a_usage_error_naming_both(options, named, tmp_path, capsys) -> None:
+    # found by a bug hunt: --type a=int --type a=string silently took the last one (and a
+    # path and its column name, b.c and b_c, the one given last)
+    f = tmp_path / "in.ndjson"
+    f.write_bytes(ndjson({"id": 1, "a": 1, "b": {"c": 2}}, {"id": 2, "a": "x", "b": {"c": 3}}))
+    assert cli(str(f), *options) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and f"mapper: {named}: give one type for it" in err
+    with pytest.raises(InferError, match="--type b.c=int and --type b_c=string name the same path b.c"):
+        infer(str(f), types={"b.c": "int", "b_c": "string"})
+
+
 def test_python_parameters_of_the_wrong_type_are_option_errors_naming_them() -> None:
     # found by a bug hunt: include="alt_*" was iterated character by character ("*" matched
     # everything), exclude="hex" excluded nothing, and an id_field, types or progress of the
