@@ -100,6 +100,19 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FIRST_INDICES = 5
 #: Examples of bad records kept in full.
 BAD_EXAMPLES = 5
+_NO_VALUE = 'a request body item without "value"'
+#: validate's error codes in plain words (what a record refused with that code holds), for infer's verdicts
+_CODE_WORDS = {
+    "invalid_json": "not valid JSON",
+    "not_an_object": "not a JSON object",
+    "missing": "a mapped value missing",
+    "invalid_value": "a value its column's type cannot take",
+    "out_of_range": "a number out of its column's range",
+    "invalid_id": "an identity value that makes no _id (negative, not a whole number, missing or empty)",
+    "too_large": "longer than --max-record-size",
+    "no_records": "a document without the --records-path array",
+    "lossy_value": "a value the endpoint would store changed",
+}
 
 #: Timestamp layouts tried on string paths, in order of preference (None: the default RFC 3339).
 TIMESTAMP_LAYOUTS: tuple[str | None, ...] = (
@@ -593,6 +606,8 @@ class _Scanner:
         self.records = 0  # JSON object records
         self.index = 0  # every non-blank record, objects or not (validate's numbering)
         self.bad = 0
+        #: the bad records by why they are not records, in plain words (for InferResult.unusable)
+        self.bad_kinds: dict[str, int] = {}
         self.bad_examples: list[dict[str, Any]] = []
         self.nbytes = 0
         self.progress = progress
@@ -608,19 +623,20 @@ class _Scanner:
         self.index += 1
         if isinstance(obj, NotAnItem):  # worded as validate words it (mapper.engine.careful)
             what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
-            self.bad_record(idx, line, source, f"the request body item {what}")
+            self.bad_record(idx, line, source, f"the request body item {what}", _NO_VALUE)
             return
         if not isinstance(obj, dict):
-            self.bad_record(idx, line, source, not_an_object_reason(obj))
+            self.bad_record(idx, line, source, not_an_object_reason(obj), "not a JSON object")
             return
         self.records += 1
         try:
             self._object(obj, (), 1, idx)
         except RecursionError:
-            self.bad_record(idx, line, source, "nested too deeply")
+            self.bad_record(idx, line, source, "nested too deeply", "nested too deeply")
 
-    def bad_record(self, idx: int, line: int | None, source: str | None, reason: str) -> None:
+    def bad_record(self, idx: int, line: int | None, source: str | None, reason: str, kind: str) -> None:
         self.bad += 1
+        self.bad_kinds[kind] = self.bad_kinds.get(kind, 0) + 1
         if len(self.bad_examples) < BAD_EXAMPLES:
             ex: dict[str, Any] = {"record": idx, "line": line, "reason": reason}
             if source is not None:
@@ -722,7 +738,7 @@ class _Scanner:
                     ln = unit.lines[i] if unit.lines else None
                     if i in bad:  # not a record (a request body's item without "value": its own text, kept for a dead letter)
                         self.index += 1
-                        self.bad_record(self.index - 1, ln, name, bad[i])
+                        self.bad_record(self.index - 1, ln, name, bad[i], _NO_VALUE)
                     else:
                         self._raw(raw, ln, name)
                     self.nbytes += len(raw)
@@ -731,7 +747,7 @@ class _Scanner:
                     self.record(obj, None, name)
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
-                self.bad_record(self.index - 1, unit.line, name, unit.message)
+                self.bad_record(self.index - 1, unit.line, name, unit.message, "a document without the --records-path array")
             elif isinstance(unit, BrokenDocument):
                 where = f" ({name})" if name else ""
                 raise InputError(f"{unit.message}{where}")
@@ -741,7 +757,7 @@ class _Scanner:
                 if unit.first_line is not None:
                     line = unit.first_line
                 self.index += 1
-                self.bad_record(self.index - 1, line, name, too_large_reason(unit.size, unit.limit))
+                self.bad_record(self.index - 1, line, name, too_large_reason(unit.size, unit.limit), "longer than --max-record-size")
                 line += 1
                 self.nbytes += unit.size
             else:  # pragma: no cover - the reader grew a unit kind
@@ -767,7 +783,7 @@ class _Scanner:
     def _raw(self, raw: bytes, line: int | None, name: str | None) -> None:
         if not raw:  # an item of an endpoint body without "value"
             self.index += 1
-            self.bad_record(self.index - 1, line, name, 'the request body item has no "value"')
+            self.bad_record(self.index - 1, line, name, 'the request body item has no "value"', _NO_VALUE)
             return
         try:
             obj = _DECODER.decode(raw)
@@ -778,7 +794,7 @@ class _Scanner:
                 obj, _replaced = decode_record(raw, False)
             except RecordDecodeError as exc:
                 self.index += 1
-                self.bad_record(self.index - 1, line, name, exc.message)
+                self.bad_record(self.index - 1, line, name, exc.message, "nested too deeply" if "nested too deeply" in exc.message else "not valid JSON")
                 return
         self.record(obj, line, name)
 
@@ -1287,6 +1303,8 @@ class InferResult:
     bad_records: int = 0
     objects: int = 0
     bad_examples: list[dict[str, Any]] = field(default_factory=list)
+    #: the bad records by why, in plain words ("not valid JSON": 3)
+    bad_kinds: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     columns: list[dict[str, Any]] = field(default_factory=list)  # name, path (dot), type, presence
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -1303,13 +1321,15 @@ class InferResult:
         itself refuses most of the records (validated on the input)."""
         total = self.records
         if total and self.bad_records * 2 > total:
-            return f"{self.bad_records:,} of {total:,} records could not be read as JSON objects: the draft stands on the other {self.objects:,}"
+            kinds = sorted(self.bad_kinds.items(), key=lambda kv: -kv[1]) or [("not JSON objects", self.bad_records)]
+            why = "; ".join(f"{kind}: {n:,}" for kind, n in kinds)
+            return f"{self.bad_records:,} of {total:,} records are unusable ({why}): the draft stands on the other {self.objects:,} only"
         v = self.verified
         if v is not None and v["refused"] * 2 > v["records"]:
-            why = ", ".join(f"{code} {n:,}" for code, n in v["errors"].items())
+            unread = f"; {self.bad_records:,} of them are no records at all, which no draft stores" if self.bad_records else ""
             return (
-                f"validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({why}): see `mapper validate` with the"
-                " draft, and --type, --id-field or --primary-key-fields to choose otherwise"
+                f"validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({_error_words(v['errors'])}{unread}): see `mapper validate`"
+                " with the draft, and --type, --id-field or --primary-key-fields to choose otherwise"
             )
         if self.document_hint and self.objects == 1:
             return "the draft maps the one JSON document read as a record, not the records it seems to hold (see the note)"
@@ -1354,9 +1374,8 @@ class InferResult:
             print(f"note: {note}", file=out)
         v = self.verified
         if v is not None and v["refused"] and v["refused"] * 2 <= v["records"]:  # (more than half: said as unusable)
-            why = ", ".join(f"{code} {n:,}" for code, n in v["errors"].items())
             print(
-                f"verified: validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({why}): see `mapper validate` with the draft",
+                f"verified: validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({_error_words(v['errors'])}): see `mapper validate` with the draft",
                 file=out,
             )
         if self.bad_records:
@@ -1401,6 +1420,11 @@ class InferResult:
                     print(f"  ... and {len(self.skipped) - limit} more (--report json lists all)", file=out)
                     break
                 print(f"  {p}: {why}", file=out)
+
+
+def _error_words(errors: dict[str, int]) -> str:
+    """validate's commonest errors (code: count), each with what it means: ``invalid_json 2: not valid JSON``."""
+    return "; ".join(f"{code} {n:,}" + (f": {_CODE_WORDS[code]}" if code in _CODE_WORDS else "") for code, n in errors.items())
 
 
 # ---------------------------------------------------------------------------------------
@@ -1870,6 +1894,7 @@ def _draft(
         objects=n,
         bad_records=sc.bad,
         bad_examples=sc.bad_examples,
+        bad_kinds=sc.bad_kinds,
         notes=sc.notices + notes,
         columns=columns,
         sources=sc.sources,

@@ -181,7 +181,7 @@ def test_infer_does_not_exit_0_when_the_draft_does_not_stand_on_the_input(tmp_pa
     broken = tmp_path / "broken.ndjson"
     broken.write_bytes(b'{"id": 1}\n' + b'{"id": \n' * 3)
     r = run_cli("infer", str(broken), "-q")
-    assert r.returncode == 1 and "3 of 4 records could not be read as JSON objects" in r.stderr
+    assert r.returncode == 1 and "3 of 4 records are unusable (not valid JSON: 3): the draft stands on the other 1 only" in r.stderr
     fine = tmp_path / "fine.ndjson"
     fine.write_bytes(b'{"id": 1}\n{"id": 2}\n{"id": \n')
     assert run_cli("infer", str(fine), "-q").returncode == 0

@@ -1042,7 +1042,7 @@ def test_a_type_the_values_cannot_take_is_said_with_the_records_it_refuses(value
     err = capsys.readouterr().err
     assert f"note: v: {ctype} (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others" in err
     assert example is None or f"(e.g. {example})" in err
-    assert "verified: validated on the input, the draft refuses 1 of 3 records (invalid_value 1)" in err
+    assert "verified: validated on the input, the draft refuses 1 of 3 records (invalid_value 1: a value its column's type cannot take)" in err
     result = infer(str(f), types={"v": ctype})
     assert validated(result, f.read_bytes()).failed_records == 1 and result.verified is not None and result.verified["refused"] == 1
 
@@ -1116,6 +1116,27 @@ def test_a_draft_that_refuses_most_of_its_input_exits_1_however_it_is_read(lines
     assert cli("-", *options) == 1
     result = infer([io.BytesIO(data)], **({"types": {"a.b": "int"}} if "--type" in options else {}), **_identity_kwargs(options))
     assert result.verified is not None and result.verified["refused"] * 2 > result.verified["records"] and result.unusable
+
+
+def test_an_unusable_input_is_said_with_how_much_and_why_in_plain_words(tmp_path, capsys) -> None:
+    # found by a bug hunt: "4 of 5 records could not be read as JSON objects" lumped text
+    # that is no JSON with JSON that is no object, and a draft refusing most records said
+    # only validate's codes ("invalid_json 2, out_of_range 1"), suggesting --type for lines
+    # that no type can read
+    f = tmp_path / "bad.ndjson"
+    f.write_bytes(b'{"id":1,"a":1}\n[1,2]\n3\nnot json\n"x"\n')
+    assert cli(str(f), "-q") == 1
+    assert capsys.readouterr().err == (
+        "mapper: infer: 4 of 5 records are unusable (not a JSON object: 3; not valid JSON: 1): the draft stands on the other 1 only\n"
+    )
+    f.write_bytes(b'x\ny\n{"id":"a","v":1e999}\n{"id":"b","v":1}\n{"id":"c","v":2}\n')
+    assert cli(str(f), "-q") == 1
+    err = capsys.readouterr().err
+    assert (
+        "the draft refuses 3 of 5 records (invalid_json 2: not valid JSON; out_of_range 1: a number out of its column's range;"
+        " 2 of them are no records at all, which no draft stores)"
+    ) in err
+    assert infer(str(f)).bad_kinds == {"not valid JSON": 2}
 
 
 def _identity_kwargs(options: list[str]) -> dict[str, Any]:
