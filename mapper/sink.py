@@ -247,7 +247,7 @@ def check_sink(
     ck = Checker(escaped)
     overrides = {
         "id_field": id_field,
-        "primary_key_fields": tuple(primary_key_fields) if primary_key_fields is not None else None,
+        "primary_key_fields": _names_option(primary_key_fields),
         "allow_missing_fields": allow_missing_fields,
         "name": name,
     }
@@ -270,6 +270,15 @@ def check_sink(
         sink = replace(sink, problems=problems, source=display)
         return CheckResult(sink, problems, display)
     return CheckResult(None, problems, display)
+
+
+def _names_option(value: Any) -> Any:
+    """The ``primary_key_fields=`` option as a tuple: a str is comma-separated names (as
+    ``--primary-key-fields`` and infer() take it), not its characters; a value that is no
+    list of names is kept as it is, for the checker to refuse by name."""
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(","))
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def _check_name_option(ck: Checker, name: Any) -> None:
@@ -491,10 +500,15 @@ def _check_schema_parts(
         if ("id_field" in schema or "primary_key_fields" in schema) and form != "definition":
             ck.note(where, "overridden", "the identity given as an option replaces the one in the definition")
         id_field = ov_id
-        pk_fields = tuple(ov_pk) if ov_pk is not None else None
+        pk_fields = ov_pk
         id_where = pk_where = where
-        if pk_fields is not None and (not pk_fields or not all(isinstance(p, str) and p for p in pk_fields)):
-            ck.error(where, "identity", "primary key fields must be a non-empty list of column names")
+        if id_field is not None and (not isinstance(id_field, str) or not id_field):  # (a Python caller's: the command line's is a name)
+            ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {show_json(id_field)}")
+            id_field = None
+        if pk_fields is not None and (not isinstance(pk_fields, tuple) or not pk_fields or not all(isinstance(p, str) and p for p in pk_fields)):
+            ck.error(
+                where, "identity", f"the primary_key_fields option must be a non-empty list of column names, not {json_type(pk_fields)} {show_json(pk_fields)}"
+            )
             pk_fields = None
     else:
         has_id, has_pk = "id_field" in schema, "primary_key_fields" in schema
@@ -525,7 +539,10 @@ def _check_schema_parts(
 
     # Missing-field policy.
     allow_missing: bool | None = overrides.get("allow_missing_fields")
-    if allow_missing is None:
+    if allow_missing is not None and not isinstance(allow_missing, bool):  # ("no" is truthy: never taken for a policy)
+        ck.error(where, "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(allow_missing)} {show_json(allow_missing)}")
+        allow_missing = None
+    elif allow_missing is None:
         if "allow_missing_fields" not in schema:
             hint = " (a bare definition array needs --allow-missing-fields or --no-allow-missing-fields)" if form == "definition" else ""
             ck.error(

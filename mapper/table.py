@@ -1329,6 +1329,9 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
 
 def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> bool | None:
     value = overrides.get("allow_missing_fields")
+    if value is not None and not isinstance(value, bool):  # ("no" is truthy: never taken for a policy)
+        ck.error((), "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(value)} {show_json(value)}")
+        return None
     if value is not None:
         if isinstance(doc.get("allow_missing_fields"), bool) and doc["allow_missing_fields"] != value:
             ck.note(("allow_missing_fields",), "overridden", f"allow_missing_fields is overridden by the option ({str(value).lower()})")

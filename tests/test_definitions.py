@@ -1294,3 +1294,29 @@ def test_small_wordings_a_bug_hunt_found():
     entry = {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": np.bool_(True)}}
     (problem,) = mapper.check_sink([entry], primary_key_fields=["s"], allow_missing_fields=True).errors
     assert problem.message == f"Mutex must be true or false, not a Python numpy.{type(np.bool_(True)).__qualname__} {np.bool_(True)!r}"
+
+
+def test_identity_and_policy_options_of_the_wrong_type_are_problems_not_guesses():
+    # found by a bug hunt: primary_key_fields="ab" was taken as the two columns a and b (its
+    # characters: a composite key, silently), allow_missing_fields="no" made a sink that
+    # allows missing fields ("no" is truthy; the UI form's too), and id_field=5 raised
+    # TypeError from inside the checker
+    two = [{"name": "a", "path": ["a"], "type": "string"}, {"name": "b", "path": ["b"], "type": "string"}]
+    result = mapper.check_sink(two, primary_key_fields="ab", allow_missing_fields=True)
+    assert [(p.code, p.message.split(" (")[0]) for p in result.errors] == [("unknown-column", "primary key field 'ab' names no column of the definition")]
+    # a str is comma-separated names, as --primary-key-fields and infer() take it
+    assert mapper.load_sink(two, primary_key_fields="a, b", allow_missing_fields=True).primary_key_fields == ("a", "b")
+    for options, message in [
+        ({"id_field": 5}, "the id_field option must be a column name (a non-empty str), not an integer 5"),
+        ({"id_field": ""}, 'the id_field option must be a column name (a non-empty str), not a string ""'),
+        ({"primary_key_fields": {"a"}}, "the primary_key_fields option must be a non-empty list of column names, not a Python builtins.set {'a'}"),
+        ({"primary_key_fields": ["a"], "allow_missing_fields": "no"}, 'the allow_missing_fields option must be True or False, not a string "no"'),
+        ({"primary_key_fields": ["a"], "allow_missing_fields": 0}, "the allow_missing_fields option must be True or False, not an integer 0"),
+    ]:
+        result = mapper.check_sink(two, **{"allow_missing_fields": True, **options})
+        assert [(p.pointer, p.message) for p in result.errors] == [("", message)], options
+        with pytest.raises(mapper.DefinitionError, match="option must be"):
+            mapper.compile_sink(two, **{"allow_missing_fields": True, **options})
+    ui = {"name": "s", "table": "CREATE TABLE t (_id STRING, a STRING)", "mapping": {"_id": "a", "a": "a"}, "allow_missing_fields": False}
+    result = mapper.check_sink(ui, allow_missing_fields="no")
+    assert [(p.pointer, p.message) for p in result.errors] == [("", 'the allow_missing_fields option must be True or False, not a string "no"')]
