@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, article, has_lone_surrogate, make_pointer, preview, suggest, type_name
+from .errors import PathSyntaxError, Problem, Severity, article, has_lone_surrogate, int_text, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
 from .paths import Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -117,7 +117,10 @@ def show_json(value: Any) -> str:
     try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
         text = json.dumps(value, ensure_ascii=False, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
-        text = repr(value)
+        try:
+            text = int_text(value, repr)
+        except ValueError:  # a container holding an int too long for Python's repr
+            text = f"<a {type(value).__name__} holding an integer of thousands of digits>"
     return preview(text, 80)
 
 
@@ -156,14 +159,14 @@ class Checker:
     def unknown_keys(self, obj: Mapping[str, Any], known: tuple[str, ...], where: tuple[str | int, ...], what: str) -> None:
         for key in obj:
             if key not in known:
-                self.warning(where + (str(key),), "unknown-key", unknown_key_message(key, what, known))
+                self.warning(where + (int_text(key),), "unknown-key", unknown_key_message(key, what, known))
 
 
 def unknown_key_message(key: Any, what: str, known: tuple[str, ...]) -> str:
     """The warning for a key of ``what`` that nothing reads: a near miss suggested, and a key
     of a Python mapping that is not a string (which no JSON text holds) said to be one."""
     if not isinstance(key, str):
-        return f"the key {preview(repr(key))} in {what} is not a string (a JSON object's keys are); it is ignored"
+        return f"the key {preview(int_text(key, repr))} in {what} is not a string (a JSON object's keys are); it is ignored"
     return f"unknown key {preview(key)!r} in {what}; it is ignored{suggest(key, known)}"
 
 
@@ -357,7 +360,7 @@ def _entry_fields(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int,
     for key, value in _each_value(entry, lambda k: k.lower() in folded):
         canonical = folded.get(key.lower()) if isinstance(key, str) else None
         if canonical is None:
-            ck.warning(where + (str(key),), "unknown-key", unknown_key_message(key, "a column entry", _ENTRY_KEYS))
+            ck.warning(where + (int_text(key),), "unknown-key", unknown_key_message(key, "a column entry", _ENTRY_KEYS))
             continue
         if canonical in spelled and spelled[canonical] != key:
             ck.warning(where + (key,), "duplicate-key", f"{canonical} is given twice ({spelled[canonical]!r} and {key!r}); the last one wins")
@@ -392,7 +395,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
                 ck.error(pw + (j,), "wrong-type", f"a path element must be a string (an object key), not {json_type(key)}")
                 good = False
             elif isinstance(key, int):
-                ck.error(pw + (j,), "array-index", f"path element {key} is an array index; the endpoint's paths only take object keys")
+                ck.error(pw + (j,), "array-index", f"path element {preview(int_text(key))} is an array index; the endpoint's paths only take object keys")
                 good = False
         if good and len(raw) > MAX_PATH_KEYS:
             ck.error(pw, "path-too-deep", f"the path has {len(raw):,} keys; mapper takes at most {MAX_PATH_KEYS}")
@@ -461,7 +464,7 @@ def check_config(
         seen: dict[str, str] = {}
         for key, value in _each_value(cfg, lambda k: k.casefold() in folded):
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
-            kw = where + (str(key),)
+            kw = where + (int_text(key),)
             if canonical is None:
                 if not isinstance(key, str):  # (a Python mapping's: 1 is not "1")
                     why = unknown_key_message(key, "the config", allowed)
@@ -541,7 +544,7 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
             ck.error(where, "wrong-type", f"{key} must be a whole number, not {json_type(value)} {show_json(value)}")
             return _INVALID
         if not INT64_MIN <= value <= INT64_MAX:
-            ck.error(where, "out-of-range", f"{key} {preview(str(value))} does not fit a signed 64-bit integer")
+            ck.error(where, "out-of-range", f"{key} {preview(int_text(value))} does not fit a signed 64-bit integer")
             return _INVALID
         return value
     if kind == "time":

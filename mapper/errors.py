@@ -22,7 +22,7 @@ import importlib
 import re
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Literal
+from typing import Any, Callable, Literal
 
 from ._version import DISTRIBUTION
 
@@ -41,6 +41,30 @@ def preview(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}...({len(text)} characters)"
+
+
+def long_int(value: Any) -> bool:
+    """Whether ``value`` is an int longer than Python converts to text (4300 digits): no JSON
+    writer here takes it (JSON text never gives one: :class:`mapper.checks.LongInteger`)."""
+    if not isinstance(value, int):
+        return False
+    try:
+        str(value)
+    except ValueError:
+        return True
+    return False
+
+
+def int_text(value: Any, convert: Callable[[Any], str] = str) -> str:
+    """``str(value)`` (or ``convert``), but an int longer than Python converts to text (4300
+    digits: a Python definition may hold one, JSON text never reaches here with it) is
+    described by its size, not a ValueError from inside a message."""
+    try:
+        return convert(value)
+    except ValueError:
+        if not isinstance(value, int):
+            raise
+        return f"{'-' if value < 0 else ''}<an integer of {abs(value).bit_length() * 30103 // 100000} digits>"  # (as show() words it)
 
 
 def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:

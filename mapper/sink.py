@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
-from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, has_lone_surrogate, names_a_file, preview, suggest
+from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, has_lone_surrogate, int_text, long_int, names_a_file, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
@@ -463,13 +463,16 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
     if isinstance(details, Mapping):  # kept as written (to_body), but for integers no JSON writer here takes
         kept = {k: v for k, v in details.items() if not _holds(v, LongInteger)}
         for k in details.keys() - kept.keys():
-            ck.warning(("sink_details", k), "long-integer", f"sink_details.{preview(str(k))} holds an integer of thousands of digits: it is left out")
+            ck.warning(
+                ("sink_details", int_text(k)), "long-integer", f"sink_details.{preview(int_text(k))} holds an integer of thousands of digits: it is left out"
+            )
     return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
 
 
 def _holds(value: Any, kind: type) -> bool:
-    """Whether ``value`` is, or holds anywhere, a ``kind``."""
-    if isinstance(value, kind):
+    """Whether ``value`` is, or holds anywhere, a ``kind`` (a :class:`LongInteger`: or a Python
+    int too long for JSON writers, as a Python definition may hold)."""
+    if isinstance(value, kind) or (kind is LongInteger and long_int(value)):
         return True
     if isinstance(value, Mapping):
         return any(_holds(v, kind) for v in value.values())

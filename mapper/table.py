@@ -74,7 +74,7 @@ from .checks import (
     show_json,
     split_pointer,
 )
-from .errors import MapperError, make_pointer, preview, suggest
+from .errors import MapperError, int_text, make_pointer, preview, suggest
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
@@ -1294,7 +1294,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
     else:
         ck.duplicates(mapping, ("mapping",))
         for key, value in mapping.items():
-            mapped.append(_check_value(ck, str(key), value))
+            mapped.append(_check_value(ck, int_text(key), value))
 
     given = [n for n in ("id_field", "primary_key_fields") if overrides.get(n) is not None]
     if given:

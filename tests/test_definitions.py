@@ -986,6 +986,34 @@ def test_an_integer_too_long_for_python_is_valid_json_in_a_definition():
     assert len(error.message) < 300
 
 
+def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerror():
+    # found by a bug hunt: JSON text keeps such an integer as its text, but a definition of
+    # Python objects holding one raised ValueError ("Exceeds the limit (4300 digits)") from
+    # inside the message naming it (a config value, a name, a path element, a key), and one
+    # kept in sink_details made every writer of the sink's JSON raise it
+    big = 10**5000
+    entries = [{"name": "id", "path": ["id"], "type": "id"}]
+
+    def errors(*more: Any, **options: Any) -> list[tuple[str, str]]:
+        result = mapper.check_sink([*entries, *more], id_field="id", allow_missing_fields=True, **options)
+        return [(p.pointer, p.message) for p in result.problems]
+
+    assert errors({"name": "n", "path": ["n"], "type": "int", "config": {"Min": -big}}) == [
+        ("/1/config/Min", "Min -<an integer of 5000 digits> does not fit a signed 64-bit integer")
+    ]
+    assert errors({"name": big, "path": ["n"], "type": "int"}) == [("/1/name", "the column name must be a non-empty string, not <an integer of 5000 digits>")]
+    assert errors({"name": "n", "path": [big], "type": "int"}) == [
+        ("/1/path/0", "path element <an integer of 5000 digits> is an array index; the endpoint's paths only take object keys")
+    ]
+    ((pointer, message),) = errors({"name": "n", "path": ["n"], "type": "int", big: 1})
+    assert pointer == "/1/<an integer of 5000 digits>" and message.startswith("the key <an integer of 5000 digits> in a column entry is not a string")
+    body = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "x": big}}
+    body["schema"] = {"id_field": "id", "allow_missing_fields": True, "definition": entries}
+    sink = mapper.load_sink(body)
+    assert "x" not in sink.to_body()["sink_details"] and json.loads(json.dumps(sink.to_body()))["sink_details"]["table"] == "t"
+    assert ("/sink_details/x", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
+
+
 def test_entry_keys_match_case_insensitively_as_the_ingesters_decoder_reads_them():
     # "Config" was an unknown key, ignored: a decimal stored with Scale 0 ("4" for 4.35)
     entries = [{"name": "id", "path": ["id"], "type": "id"}, {"Name": "price", "PATH": ["price"], "Type": "decimal", "Config": {"Scale": 2}}]
