@@ -85,7 +85,7 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, records_path_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
-from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, show, type_name
+from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, preview, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_object_reason, plural, too_large_reason
@@ -346,7 +346,7 @@ class _PathStats:
         """The value (an object or array) holds ``number``, which the endpoint refuses in any column."""
         if not self.huge_in:
             self.huge_in_first = index
-            self.huge_in_text = number.text if type(number) is OutOfRangeNumber else repr(number)
+            self.huge_in_text = preview(number.text, 40) if type(number) is OutOfRangeNumber else repr(number)
         self.huge_in += 1
 
     def track(self, value: str | int) -> None:
@@ -502,6 +502,10 @@ class _PathStats:
             if t is str:
                 kind = "str"
                 only_uint = False
+            elif t is int and e.bit_length() >= 1024 and _beyond_float(e):  # a Python int beyond float64, as validate refuses it
+                kind = "number beyond float64"
+                if refused is None:
+                    refused = _huge_int(e)
             elif t is int:
                 kind = "int"
                 only_str = False
@@ -568,9 +572,25 @@ def _refused_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
             t = type(e)
             if t is OutOfRangeNumber or (t is float and e - e != 0.0):
                 return e
+            if t is int and e.bit_length() >= 1024 and _beyond_float(e):
+                return _huge_int(e)
             if isinstance(e, (dict, list, tuple)):
                 stack.append(e)
     return None
+
+
+def _beyond_float(value: int) -> bool:
+    """Whether a Python int lies beyond float64's range (the endpoint's decoder, and validate, refuse it)."""
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def _huge_int(value: int) -> OutOfRangeNumber:
+    """A Python int beyond float64 as the number the engine refuses, its text cut for messages."""
+    return OutOfRangeNumber(preview(int_text(value), 40))
 
 
 def _repeats(values: array[int]) -> bool:
@@ -661,8 +681,10 @@ class _Scanner:
                 st.add_str(value, idx)
                 continue
             if t is int:
-                st.add_int(value, idx)
-                continue
+                if value.bit_length() < 1024 or not _beyond_float(value):
+                    st.add_int(value, idx)
+                    continue
+                value, t = _huge_int(value), OutOfRangeNumber  # a Python int beyond float64: as validate refuses it
             if st.uniq is not None:
                 st.untrack()
             if t is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
@@ -675,7 +697,7 @@ class _Scanner:
             elif t is OutOfRangeNumber or t is float:  # decoded the way the engine does (or NaN): refused in any column
                 if not st.huge:
                     st.huge_first = idx
-                    st.huge_text = value.text if t is OutOfRangeNumber else repr(value)
+                    st.huge_text = preview(value.text, 40) if t is OutOfRangeNumber else repr(value)
                 st.huge += 1
                 if refused is None:
                     refused = value
@@ -710,7 +732,7 @@ class _Scanner:
 
     def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:
         """A Python mapping's key that no path can name: skipped, said why (the endpoint never reads it)."""
-        where = (_dot(prefix) + "." if prefix else "") + repr(key)
+        where = (_dot(prefix) + "." if prefix else "") + preview(int_text(key, repr), 80)
         if where in self.odd_keys or len(self.odd_keys) >= 100:
             return
         if not isinstance(key, str):
