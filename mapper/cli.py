@@ -21,7 +21,7 @@ from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, field_option, fields_option
 
-SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping"
+SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -67,12 +67,19 @@ def identity_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def check_cli_sink(args: argparse.Namespace) -> CheckResult:
-    # a Path: SINK names a file, whatever its name looks like ([prod].json is no JSON text)
-    return check_sink(Path(args.sink), **identity_overrides(args))
+    """SINK checked: a file, whatever its name looks like ([prod].json is no JSON text, so a
+    Path), or ``-``: standard input (``mapper infer r.ndjson | mapper check -``), unless the
+    command reads its records from there too."""
+    if args.sink != "-":
+        return check_sink(Path(args.sink), **identity_overrides(args))
+    return check_sink(sys.stdin.buffer.read(), **identity_overrides(args))
 
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
     """Load the sink for a command; print its errors and return None when it is invalid."""
+    if args.sink == "-" and hasattr(args, "records") and "-" in _inputs(args):  # (records default to stdin)
+        print("mapper: SINK and RECORDS cannot both be standard input (-): give one of them as a file", file=sys.stderr)
+        return None
     result = check_cli_sink(args)
     if result.sink is None:
         print(f"mapper: invalid sink {args.sink}:", file=sys.stderr)

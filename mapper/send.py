@@ -445,7 +445,9 @@ class Sender:
                     maybe_stored = True
                 retry_after = _retry_after(headers.get("Retry-After"), self.wall_clock())
             if retries >= self.retries:
-                raise EndpointUnreachable(f"the endpoint {self.url} did not take a body after {attempts} attempt{'' if attempts == 1 else 's'}: {reason}", maybe_stored)
+                raise EndpointUnreachable(
+                    f"the endpoint {self.url} did not take a body after {attempts} attempt{'' if attempts == 1 else 's'}: {reason}", maybe_stored
+                )
             delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
             if retry_after is not None:
                 delay = max(delay, min(retry_after, self.max_backoff))

@@ -1481,3 +1481,19 @@ def test_an_ignored_sigint_stays_ignored_while_the_command_line_starts() -> None
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_a_sink_given_as_dash_is_read_from_standard_input(tmp_path):
+    # mapper infer r.ndjson | mapper check -: SINK "-" read as "no such file: -"
+    sink_text = EXAMPLE_SINK.read_bytes()
+    checked = run("check", "-", input=sink_text)
+    assert checked.returncode == EXIT_OK and checked.out.startswith("ok: sink"), checked.err
+    mapped = run("map", "-", EXAMPLE_RECORDS, "-o", tmp_path / "out.npz", "-q", input=sink_text)
+    assert mapped.returncode == EXIT_OK, mapped.err
+    assert len(mapper.read_batch(tmp_path / "out.npz")) == len(EXAMPLE_RECORDS.read_bytes().splitlines())
+    # the records cannot come from there too: a usage error before anything is read
+    for args in (["validate", "-"], ["validate", "-", "-"], ["send", "-", "-", "--dry-run"], ["bench", "-", "-"]):
+        both = run(*args, input=sink_text)
+        assert both.returncode == EXIT_USAGE and "SINK and RECORDS cannot both be standard input" in both.err, (args, both.err)
+    bad = run("check", "-", input=b"{")
+    assert bad.returncode == EXIT_USAGE and "not valid JSON" in bad.err + bad.out

@@ -950,7 +950,9 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                     if span is None:
                         raws.append(text)
                         kind = _json_kind(text)
-                        bad[j] = 'the request body item has no "value"' if kind == "object" else f'the request body item is `{kind}`, not an object with "value"'
+                        bad[j] = (
+                            'the request body item has no "value"' if kind == "object" else f'the request body item is `{kind}`, not an object with "value"'
+                        )
                     else:
                         raws.append(text[span[0] : span[1]])
                 except (msgspec.DecodeError, ValueError):
