@@ -496,6 +496,50 @@ def test_null_and_missing_rows_are_apart_in_the_ui_rows() -> None:
         assert rows[1]["cells"] == [{"kind": "value", "text": '"1.5000"'}, {"kind": "value", "text": "12"}]
 
 
+def paste_source(server: Server, name: str = "nm") -> None:
+    """A source taking {"id", "lat", "alt"} records, missing values allowed, to paste into."""
+    cols = {"_id": {"path": "id"}, "lat": {"path": "lat"}, "altitude": {"path": "alt"}}
+    out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name=name, columns=cols, allow_missing_fields=True))[2])
+    assert request(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
+
+
+def test_a_pasted_json_array_over_lines_is_its_records_as_typed() -> None:
+    # mapper validate reads a pretty-printed array as its elements; the paste read it a line
+    # at a time and refused "line 1: ... truncated" (the "[" alone)
+    first = '{"id": "a", "lat": 1.0, "n": 12345678901234567890}'
+    second = '{\n    "id": "b",\n    "alt": 12\n  }'
+    text = "[\n  " + first + ",\n  " + second + ",\n  3\n]\n"
+    with ui_server() as server:
+        paste_source(server)
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+        got = orjson.loads(body)
+        assert status == 200
+        # each element its own text, as typed (1.0 and the 20-digit integer not re-encoded), on the line it starts
+        assert [(r["line"], r["text"]) for r in got["records"]] == [(2, first), (3, second), (7, "3")]
+        assert got["answer"]["success_count"] == 2 and got["answer"]["error_count"] == 1
+        # an element that is not an object goes into the body and is refused alone, as the CLI reports it
+        assert [(e["record"], e["path"], e["code"]) for e in got["errors"]] == [(2, "$", "not_an_object")]
+        api_body = encode_body([first.encode(), second.encode(), b"3"])
+        assert paste_records(text)[0] == api_body
+        assert orjson.loads(request(server, "POST", "/v2/sinks/nm", api_body)[2]) == got["answer"]
+        rows = orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["rows"]
+        assert [r["id"] for r in rows] == ['"a"', '"b"'] and rows[0]["cells"][0] == {"kind": "value", "text": '"1.0000"'}
+
+
+def test_a_broken_pasted_array_is_refused_naming_its_line_and_nothing_is_sent() -> None:
+    with ui_server() as server:
+        paste_source(server)
+        for text, where in (
+            ('[\n  {"id": "a"},\n  {"id": "b"}\n  {"id": "c"}\n]', "at line 4 char 3"),  # a comma missing
+            ('[\n  {"id": "a"},\n  {"id": "b",\n', "line 4: "),  # cut short
+            ('[\n  {"id": "a"},\n  {"id": "b", "lat": 1e400}\n]', "line 3: "),  # a number the service's decoder refuses
+        ):
+            status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+            err = orjson.loads(body)
+            assert status == 400 and err["code"] == "InvalidBody" and where in err["message"] and "nothing was sent" in err["message"], text
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 0
+
+
 def test_the_token_guards_the_data_not_the_pages() -> None:
     with ui_server(token="s3cret") as server:
         assert request(server, "GET", "/ui/new")[0] == 200

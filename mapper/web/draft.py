@@ -21,6 +21,7 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import go_member
+from ..engine.reader import HEAD_SIZE, BrokenDocument, RawRecords, document_units, format_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -419,10 +420,14 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
 
     Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted; other
     keys beside ``records`` are ignored there, as the endpoint ignores them),
-    one JSON object (pretty-printed or not: one record), or NDJSON (one record a line,
-    blank lines skipped). Records go into the body verbatim (``mapper.endpoint.encode_body``).
-    A line that is not JSON cannot be put in a body: 400 ``InvalidBody`` naming the line,
-    and nothing is sent (the service refuses a body that is not JSON whole).
+    one JSON object (pretty-printed or not: one record), and otherwise what ``mapper
+    validate`` reads from the same text, by the engine's own rule
+    (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
+    skipped), or a JSON array of records spread over lines, each record on the line it
+    starts. Records go into the body verbatim, as typed (``mapper.endpoint.encode_body``);
+    one that is not an object goes in too, and the endpoint refuses it alone. A record
+    that is not JSON cannot be put in a body: 400 ``InvalidBody`` naming its line, and
+    nothing is sent (the service refuses a body that is not JSON whole).
     """
     if not isinstance(text, str):
         raise ServiceError(400, INVALID_BODY, f"the records must be text, not {json_type(text)}")
@@ -441,6 +446,17 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
         return stripped, [None] * len(shown), shown
     if isinstance(whole, dict):
         return encode_body([stripped]), [1], [_cut(stripped)]
+    # (an array on one line is one NDJSON line, one record that is not an object, as the
+    # paste has always read it: mapper validate reads it as an array)
+    if stripped[:1] == b"[" and b"\n" in stripped and format_of(data[: HEAD_SIZE + 1]) == "json":
+        raws, lines = _document_records(data)
+    else:
+        raws, lines = _ndjson_records(data)
+    return encode_body(raws), lines, [_cut(r) for r in raws]
+
+
+def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
+    """The records of NDJSON, one a line (blank lines skipped), each checked as the service checks it."""
     raws: list[bytes] = []
     lines: list[int | None] = []
     for number, line in enumerate(data.split(b"\n"), 1):
@@ -452,7 +468,30 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
             raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
         raws.append(line)
         lines.append(number)
-    return encode_body(raws), lines, [_cut(r) for r in raws]
+    return raws, lines
+
+
+def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
+    """The records of a JSON array spread over lines, as the engine reads them
+    (:func:`mapper.engine.reader.document_units`): each its own text, as typed, on the
+    line it starts; each checked as the service checks it."""
+    raws: list[bytes] = []
+    lines: list[int | None] = []
+    for unit in document_units(data):
+        if isinstance(unit, BrokenDocument):
+            where = "" if unit.line is None or f"line {unit.line} " in unit.message else f"line {unit.line}: "
+            raise ServiceError(400, INVALID_BODY, f"{where}{unit.message}; nothing was sent")
+        if isinstance(unit, RawRecords):
+            found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
+            for raw, number in zip(unit.raws, found):
+                problem = json_problem(raw)
+                if problem is not None:
+                    where = f"line {number}" if number is not None else f"record {len(raws)}"
+                    raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
+                raws.append(raw)
+                lines.append(number)
+        # (a Notice, about a lone object holding arrays, is for mapper validate's report)
+    return raws, lines
 
 
 def _is_body(doc: Any) -> bool:
