@@ -540,6 +540,28 @@ def test_a_broken_pasted_array_is_refused_naming_its_line_and_nothing_is_sent() 
         assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 0
 
 
+def test_pasted_objects_one_after_another_are_a_record_each() -> None:
+    # `jq .` prints each object over lines, one after another: mapper validate reads each as a
+    # record (on the line it starts); the paste refused "line 1: ... truncated"
+    first = '{\n  "id": "a",\n  "lat": 1.0\n}'
+    second = '{\n  "id": "b",\n  "n": 12345678901234567890\n}'
+    third = '{"id": "c", "alt": 7}'
+    text = first + "\n" + second + "\n\n" + third + "\n"
+    with ui_server() as server:
+        paste_source(server)
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+        got = orjson.loads(body)
+        assert status == 200 and got["answer"]["success_count"] == 3 and got["errors"] == []
+        assert [(r["line"], r["text"]) for r in got["records"]] == [(1, first), (5, second), (10, third)]
+        assert paste_records(text)[0] == encode_body([first.encode(), second.encode(), third.encode()])  # as typed
+        # one of them broken: refused naming the line it starts on, nothing sent
+        broken = first + "\n" + '{\n  "id": \n}' + "\n" + third
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": broken})
+        err = orjson.loads(body)
+        assert status == 400 and err["code"] == "InvalidBody" and err["message"].startswith("line 5: ") and "nothing was sent" in err["message"]
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 3
+
+
 def test_the_token_guards_the_data_not_the_pages() -> None:
     with ui_server(token="s3cret") as server:
         assert request(server, "GET", "/ui/new")[0] == 200
