@@ -562,6 +562,26 @@ def test_pasted_objects_one_after_another_are_a_record_each() -> None:
         assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 3
 
 
+def test_a_paste_starting_with_a_byte_order_mark_is_read_without_it() -> None:
+    # an editor's UTF-8 BOM (U+FEFF): the CLI takes it off; the paste refused "invalid character at char 1"
+    body_text = '{"records": [{"value": {"id": "c"}}]}'
+    with ui_server() as server:
+        paste_source(server)
+        for text, ids, lines in (
+            ('\ufeff{"id": "a", "lat": 1.0}\n{"id": "b"}\n', ['"a"', '"b"'], [1, 2]),
+            ("\ufeff" + body_text, ['"c"'], [None]),
+            ('\ufeff[\n  {"id": "d"}\n]', ['"d"'], [2]),
+            ('\ufeff{\n  "id": "e"\n}', ['"e"'], [1]),
+        ):
+            status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+            got = orjson.loads(body)
+            assert status == 200 and got["answer"]["success_count"] == len(ids), text
+            assert [r["line"] for r in got["records"]] == lines and "\ufeff" not in got["records"][0]["text"], text
+        rows = orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["rows"]
+        assert sorted(r["id"] for r in rows) == ['"a"', '"b"', '"c"', '"d"', '"e"']
+    assert paste_records("\ufeff" + body_text)[0] == body_text.encode()  # the body as pasted, but for the mark
+
+
 def test_the_token_guards_the_data_not_the_pages() -> None:
     with ui_server(token="s3cret") as server:
         assert request(server, "GET", "/ui/new")[0] == 200

@@ -424,15 +424,19 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     validate`` reads from the same text, by the engine's own rule
     (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
     skipped), a JSON array of records spread over lines, or JSON objects one after another
-    (pretty-printed, as ``jq .`` prints them), each record on the line it starts. Records
-    go into the body verbatim, as typed (``mapper.endpoint.encode_body``); one that is not
-    an object goes in too, and the endpoint refuses it alone. A record that is not JSON
-    cannot be put in a body: 400 ``InvalidBody`` naming its line, and nothing is sent (the
-    service refuses a body that is not JSON whole).
+    (pretty-printed, as ``jq .`` prints them), each record on the line it starts. A
+    leading UTF-8 byte order mark (U+FEFF) is taken off first, as the engine takes it off
+    (the endpoint's body too: Go's decoder refuses one). Records go into the body
+    verbatim, as typed (``mapper.endpoint.encode_body``); one that is not an object goes
+    in too, and the endpoint refuses it alone. A record that is not JSON cannot be put in
+    a body: 400 ``InvalidBody`` naming its line, and nothing is sent (the service refuses
+    a body that is not JSON whole).
     """
     if not isinstance(text, str):
         raise ServiceError(400, INVALID_BODY, f"the records must be text, not {json_type(text)}")
     data = text.encode("utf-8", "surrogatepass")
+    if data.startswith(_BOM):  # an editor's mark, taken off as the engine takes it off any input (the service refuses it)
+        data = data[len(_BOM) :]
     stripped = data.strip()
     if not stripped:
         raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
@@ -512,6 +516,8 @@ def _is_body(doc: Any) -> bool:
 
 
 _NONE = object()
+#: The UTF-8 byte order mark (U+FEFF) an editor may write first.
+_BOM = b"\xef\xbb\xbf"
 
 
 def _cut(raw: bytes) -> str:
