@@ -356,8 +356,10 @@ def test_paste_takes_the_body_ndjson_or_one_object() -> None:
     assert body == encode_body([b'{"id": 1, "x": 4.350}', b'{"id": 2}']) and lines == [1, 3]  # verbatim: 4.350 stays
     body, lines, _ = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1, "data": {"a": 2}}}]} and lines == [1]
-    body, lines, _ = paste_records("[1, 2]\n")  # a line that is JSON but not an object: the endpoint refuses that record
-    assert lines == [1]
+    body, lines, _ = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
+    assert lines == [1, 2]
+    body, lines, _ = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it
+    assert body == encode_body([b'{"id": 1}', b"2"]) and lines == [1, 1]
     with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: unexpected end of the record \(truncated\); nothing was sent"):
         paste_records('{"id": 1}\n{"id": 2\n')
     with pytest.raises(mapper.ServiceError, match="nothing to send"):

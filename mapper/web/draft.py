@@ -423,10 +423,10 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     one JSON object (pretty-printed or not: one record), and otherwise what ``mapper
     validate`` reads from the same text, by the engine's own rule
     (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
-    skipped), a JSON array of records spread over lines, or JSON objects one after another
-    (pretty-printed, as ``jq .`` prints them), each record on the line it starts. A
-    leading UTF-8 byte order mark (U+FEFF) is taken off first, as the engine takes it off
-    (the endpoint's body too: Go's decoder refuses one). Records go into the body
+    skipped), a JSON array of records (on one line or over several), or JSON objects one
+    after another (pretty-printed, as ``jq .`` prints them), each record on the line it
+    starts. A leading UTF-8 byte order mark (U+FEFF) is taken off first, as the engine
+    takes it off (the endpoint's body too: Go's decoder refuses one). Records go into the body
     verbatim, as typed (``mapper.endpoint.encode_body``); one that is not an object goes
     in too, and the endpoint refuses it alone. A record that is not JSON cannot be put in
     a body: 400 ``InvalidBody`` naming its line, and nothing is sent (the service refuses
@@ -451,9 +451,7 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
         return stripped, [None] * len(shown), shown
     if isinstance(whole, dict):
         return encode_body([stripped]), [1], [_cut(stripped)]
-    # (text on one line is NDJSON here: an array on one line is one record that is not an
-    # object, as the paste has always read it, where mapper validate reads it as an array)
-    if b"\n" in stripped and format_of(data[: HEAD_SIZE + 1]) == "json":
+    if format_of(data[: HEAD_SIZE + 1]) == "json":
         raws, lines = _document_records(data)
     else:
         raws, lines = _ndjson_records(data)
@@ -477,7 +475,7 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
 
 
 def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
-    """The records of a JSON array spread over lines, or of JSON values one after another,
+    """The records of a JSON array, or of JSON values one after another spread over lines,
     as the engine reads them (:func:`mapper.engine.reader.document_units`): each its own
     text, as typed, on the line it starts; each checked as the service checks it (a
     broken one is refused naming the line it starts on)."""
