@@ -90,6 +90,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import zlib
@@ -626,7 +627,10 @@ def validate_files(
     are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
     mapped once. The counts are read back from what was written, and the input is
-    counted on its own: mapped rows + refused records == input records.
+    counted on its own: mapped rows + refused records == input records. Both halves are
+    staged under ``output/.mapper-staging-<id>`` and renamed into place at the end; a
+    ``KeyboardInterrupt`` cancels the job (its Spark calls run in a thread of their own,
+    their jobs tagged) and removes the staging directory before it is raised.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -642,8 +646,8 @@ def validate_files(
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     loaded = load_sink(sink)
     file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
-    interrupted = False
-    try:
+
+    def run() -> ValidateCounts:
         text = _read_lines(spark, paths)
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
         text = text.select(F.col("value"), F.col("_metadata.file_path").alias(file_column))
@@ -670,17 +674,85 @@ def validate_files(
             fs.delete(final)
         fs.rename(staged_mapped, mapped_dir)
         fs.rename(staged_refused, refused_dir)
-    except KeyboardInterrupt:
-        # the job's tasks go on writing into the staging directory until cancelled:
-        # stop them before it is removed, or it comes back half written
-        interrupted = True
-        _cancel_jobs(spark)
-        _twice(fs.delete, staging)  # (on a connection the interruption may have broken: never in place of it)
+        return counts
+
+    try:
+        counts = _cancellable(spark, run)
+    except BaseException:
+        _remove(fs, staging, must=False)  # (never in place of the error, or the interruption)
         raise
-    finally:
-        if not interrupted:
-            fs.delete(staging)
+    _remove(fs, staging, must=True)
     return counts
+
+
+def _cancellable(spark: Any, step: Callable[[], ValidateCounts], wait: float = 30.0) -> ValidateCounts:
+    """``step()``, its Spark calls made from a thread of its own, its jobs tagged.
+
+    A Ctrl-C reaches the main thread, never in the middle of a py4j call: it cancels the
+    tagged jobs, again and again, until ``step`` has returned or failed (at most ``wait``
+    seconds), then is raised. The JVM goes on with a call whose caller was interrupted,
+    and may start its job only after a one-time cancellation (a write still being
+    planned): the staging directory may be removed only once every call has ended.
+    Further Ctrl-Cs meanwhile are the same interruption.
+    """
+    from pyspark import InheritableThread
+
+    context = spark.sparkContext
+    tag = f"mapper-spark-validate-{uuid.uuid4().hex}"
+    outcome: dict[str, Any] = {}
+    # (an Event, not Thread.join: a join that a Ctrl-C cuts can mark the thread stopped while it runs, bpo-45274's fix)
+    done = threading.Event()
+
+    def body() -> None:
+        try:
+            context.addJobTag(tag)
+            try:
+                outcome["counts"] = step()
+            finally:
+                context.removeJobTag(tag)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    InheritableThread(target=body, daemon=True).start()  # (the caller's local properties: its job group, pool, tags)
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        deadline = time.monotonic() + wait
+        while not done.is_set() and time.monotonic() < deadline:
+            try:
+                _twice(context.cancelJobsWithTag, tag)
+                done.wait(0.2)
+            except KeyboardInterrupt:
+                continue
+        raise
+    if "error" in outcome:
+        raise outcome.pop("error")
+    return outcome["counts"]
+
+
+def _remove(fs: _FileSystem, path: str, must: bool) -> None:
+    """Remove ``path``, tried twice (py4j may fail once, on a connection an interruption
+    broke). A Ctrl-C meanwhile is raised once that is done; a second failure is raised
+    when ``must``, and let go otherwise."""
+    interrupted, error = False, None
+    for attempt in range(2):
+        try:
+            if attempt:
+                time.sleep(0.5)
+            fs.delete(path)
+            error = None
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+        except Exception as exc:  # noqa: BLE001 - py4j's errors
+            error = exc
+    if interrupted:
+        raise KeyboardInterrupt
+    if error is not None and must:
+        raise error
 
 
 def _twice(step: Callable[..., Any], *args: Any) -> None:
@@ -693,25 +765,6 @@ def _twice(step: Callable[..., Any], *args: Any) -> None:
             if attempt:
                 return
             time.sleep(0.5)
-
-
-def _cancel_jobs(spark: Any, wait: float = 30.0) -> None:
-    """Cancel the session's running jobs and wait (at most ``wait`` seconds) until none is active.
-
-    Best effort, on the way out of an interruption: the interrupted call may have left
-    py4j's connection broken ("Answer from Java side is empty", seen in CI), so it is
-    tried twice and a failure is let go (the interruption is what the user is told).
-    """
-    context = spark.sparkContext
-    deadline = time.monotonic() + wait
-
-    def cancel() -> None:
-        context.cancelAllJobs()
-        tracker = context.statusTracker()
-        while tracker.getActiveJobsIds() and time.monotonic() < deadline:
-            time.sleep(0.1)
-
-    _twice(cancel)
 
 
 def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:

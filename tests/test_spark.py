@@ -558,7 +558,7 @@ def test_spark_validate_ctrl_c_stops_quietly_and_leaves_nothing(spark: Any, tmp_
         assert proc.poll() is None, "the job ended before it could be interrupted"
         # to this process only: a terminal's Ctrl-C reaches the whole group, pyspark's Python
         # workers too, and whether the job then fails first or this process is interrupted
-        # first is a race (both end as "interrupted", but the staging directory may stay)
+        # first is a race (both end as "interrupted")
         os.kill(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=90)
     finally:
@@ -569,11 +569,62 @@ def test_spark_validate_ctrl_c_stops_quietly_and_leaves_nothing(spark: Any, tmp_
     assert err.strip().splitlines()[-1] == "interrupted"
     assert "Traceback" not in err, err  # (py4j's logging.exception and pyspark's handler printed ~120 lines)
     time.sleep(1)  # a task still running would write its files again now
-    left = [p.name for p in out.iterdir()]
-    assert "mapped" not in left and "refused" not in left
-    # the staging directory goes too when the cancellation gets through (best effort: an
-    # interrupted py4j call can leave the connection broken, seen once in CI)
-    assert left == [] or all(name.startswith(".mapper-staging-") for name in left)
+    assert [p.name for p in out.iterdir()] == []  # nothing under the final names, and no staging directory
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_validate_files_ctrl_c_before_the_job_starts_leaves_no_staging(spark: Any, tmp_path: Path, signals: int) -> None:
+    """Ctrl-C while a write is still being planned on the JVM side (its job not yet
+    submitted): the job that starts after the interruption is cancelled too, and the
+    staging directory goes once the write has ended; a second Ctrl-C during that
+    cleanup does not cut it short. (The old cleanup cancelled the jobs running at the
+    interruption and removed the staging directory at once: the job that started next
+    wrote it again, whole.)"""
+    import threading
+
+    from pyspark import InheritableThread
+    from pyspark.sql.readwriter import DataFrameWriter
+
+    from mapper.spark import validate_files
+
+    records = tmp_path / "records.ndjson"
+    records.write_bytes(gen.generate(2000))
+    out = tmp_path / "out"
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+    real = DataFrameWriter.parquet
+    commands: list[Any] = []
+
+    def parquet(self: Any, path: str, *args: Any, **kwargs: Any) -> None:
+        def command() -> None:  # the JVM's side of the call, which an interruption of the caller does not stop
+            time.sleep(0.5)  # (still planning when the interruption comes)
+            try:
+                real(self, path, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - cancelled
+                if signals == 2:
+                    signal.pthread_kill(main_thread, signal.SIGINT)  # again, while the run cleans up
+
+        thread = InheritableThread(target=command, daemon=True)
+        thread.start()
+        commands.append(thread)
+        signal.pthread_kill(main_thread, signal.SIGINT)  # Ctrl-C (SIGINT reaches the main thread)
+        thread.join()  # the caller waits for its command, as a py4j call does
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (as spark-validate does: not pyspark's handler)
+    try:
+        DataFrameWriter.parquet = parquet  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            validate_files(spark, gen.SINK, [str(records)], str(out))
+        DataFrameWriter.parquet = real  # type: ignore[method-assign]
+        for thread in commands:
+            thread.join(60)
+        time.sleep(0.5)  # (a signal sent last is taken here, inside the try)
+    finally:
+        DataFrameWriter.parquet = real  # type: ignore[method-assign]
+        signal.signal(signal.SIGINT, previous)
+    assert commands and not any(t.is_alive() for t in commands)
+    assert not out.exists() or [p.name for p in out.iterdir()] == []
+    assert not spark.sparkContext.statusTracker().getActiveJobsIds()
 
 
 # ---------------------------------------------------------------------------------------
