@@ -1395,5 +1395,9 @@ def _first_line(exc: BaseException) -> str:
         if line and not line.startswith(("An error occurred while calling", "py4j", ": ")):
             return line[:500]
         if line.startswith(": "):  # py4j puts the Java exception after ": "
-            return line[2:502]
+            # ... and its root cause last ("Encountered error while reading file X" says
+            # which file, its cause why: "java.io.EOFException: Unexpected end of input stream")
+            causes = [c.strip()[len("Caused by: ") :] for c in text.splitlines() if c.strip().startswith("Caused by: ")]
+            head = line[2:502]
+            return head if not causes or causes[-1] in head else f"{head} (caused by {causes[-1][:400]})"
     return text.splitlines()[0][:500]

@@ -627,6 +627,25 @@ def test_validate_files_ctrl_c_before_the_job_starts_leaves_no_staging(spark: An
     assert not spark.sparkContext.statusTracker().getActiveJobsIds()
 
 
+def test_a_failed_read_is_named_with_its_cause_and_leaves_nothing(spark: Any, tmp_path: Path) -> None:
+    """A truncated .gz fails the job: the message names the file and why (Spark's own line
+    said only "Encountered error while reading file"), and no staging directory stays."""
+    import gzip
+
+    from mapper.spark import _first_line, validate_files
+
+    records = tmp_path / "records.ndjson.gz"
+    packed = gzip.compress(gen.generate(3000))
+    records.write_bytes(packed[: len(packed) // 2])
+    out = tmp_path / "out"
+    with pytest.raises(Exception) as failed:
+        validate_files(spark, gen.SINK, [str(records)], str(out))
+    line = _first_line(failed.value)
+    assert "records.ndjson.gz" in line and "Unexpected end of input stream" in line, line
+    assert "\n" not in line and len(line) <= 1000
+    assert not out.exists() or [p.name for p in out.iterdir()] == []
+
+
 # ---------------------------------------------------------------------------------------
 # Without Spark
 
