@@ -452,19 +452,21 @@ def _map_partition(plan: _Plan, batches: Iterator[Any]) -> Iterator[Any]:
         size += rb.column(plan.text_index).nbytes
         STATS["batches"] += 1
         if rows >= plan.map_rows or size >= plan.map_bytes:
-            yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
-            base += rows
+            for part in _contiguous(pending, worker.pa):
+                yield from worker.map_batch(part, base, plan)
+                base += part.num_rows
             pending, rows, size = [], 0, 0
-    if pending:
-        yield from worker.map_batch(_concat(pending, worker.pa), base, plan)
+    for part in _contiguous(pending, worker.pa):
+        yield from worker.map_batch(part, base, plan)
+        base += part.num_rows
 
 
-def _concat(batches: list[Any], pa: Any) -> Any:
-    """One record batch of several (the same schema), contiguous."""
-    if len(batches) == 1:
-        return batches[0]
-    combined = pa.Table.from_batches(batches).combine_chunks().to_batches()
-    return combined[0] if combined else batches[0]
+def _contiguous(batches: list[Any], pa: Any) -> list[Any]:
+    """Record batches of one schema as contiguous ones: one, unless Arrow splits the combined
+    columns (text past 2 GB), and then every one of them (the rows after the first were dropped)."""
+    if len(batches) <= 1:
+        return batches
+    return pa.Table.from_batches(batches).combine_chunks().to_batches() or batches
 
 
 # ---------------------------------------------------------------------------------------

@@ -717,6 +717,28 @@ def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> N
         assert (mapped, refused) == (want_mapped, want_refused), cells
 
 
+@pytest.mark.parametrize("map_rows", [3, 1000])
+def test_a_partition_arrow_splits_keeps_every_row(monkeypatch: Any, map_rows: int) -> None:
+    """Without Spark: batches joined for one engine call that Arrow hands back as several (text
+    past 2 GB) are each mapped: only the first of them was, the other rows dropped without a word."""
+    pa = pytest.importorskip("pyarrow")
+    from mapper import spark
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    texts = [json.dumps({"id": i, "s": f"v{i}"}) for i in range(10)]
+    batches = [pa.RecordBatch.from_arrays([pa.array(texts[i : i + 2])], names=["value"]) for i in range(0, 10, 2)]
+    joined = spark._contiguous
+
+    def split(parts: list[Any], pa_: Any) -> list[Any]:  # as Arrow splits a combined column past 2 GB
+        return [piece for b in joined(parts, pa_) for piece in (b.slice(0, 1), b.slice(1))]
+
+    monkeypatch.setattr(spark, "_contiguous", split)
+    plan = spark._Plan("split", definition, False, 0, (), map_rows=map_rows)
+    out = pa.Table.from_batches(list(spark._map_partition(plan, iter(batches)))).select(["_position", "s", "_errors"]).to_pylist()
+    assert sorted((r["_position"], r["s"]) for r in out) == [(i, f"v{i}") for i in range(10)]
+    assert all(r["_errors"] is None for r in out)
+
+
 @pytest.fixture()
 def no_spark(monkeypatch: Any) -> None:
     """``mapper spark-validate`` in this process, failing the test if it would start Spark."""
