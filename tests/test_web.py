@@ -344,6 +344,21 @@ def test_a_lone_surrogate_escape_in_a_sample_or_a_paste_is_read_as_the_service_r
     assert lines == [None] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
 
 
+def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
+    # str.strip() took a no-break space (copied from a web page) off the sample, and the preview
+    # said the record would be stored; pasted, the same text is refused as not JSON
+    for space in ("\u00a0", "\u2028", "\u3000"):
+        text = space + SEED
+        with pytest.raises(mapper.ServiceError, match="line 1: Invalid JSON: invalid character at char 1"):
+            paste_records(text)
+        preview = draft(form(sample=text), catalog())["preview"]
+        assert preview["stored"] is None and preview["error"] == "the sample record: Invalid JSON: invalid character at char 1", space
+    # JSON's own whitespace around the record is taken off both
+    preview = draft(form(sample=" \r\n\t" + SEED + "\n "), catalog())["preview"]
+    assert preview["error"] is None and preview["stored"] is True
+    assert paste_records(" \r\n\t" + SEED + "\n ")[0] == encode_body([SEED.encode()])
+
+
 # ---------------------------------------------------------------------------------------
 # Pasted records
 

@@ -343,7 +343,9 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     makes the record's ``_id``), ``refused`` (the record would not be stored). Without a
     valid definition only the values found are given.
     """
-    raw = sample.strip().encode("utf-8", "surrogatepass")
+    # stripped as a paste is (JSON's whitespace): str.strip() also took Unicode spaces
+    # (a no-break space copied from a page) that the service refuses
+    raw = sample.encode("utf-8", "surrogatepass").strip()
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
     problem = json_problem(raw)
     if problem is not None:
