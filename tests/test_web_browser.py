@@ -132,9 +132,9 @@ def aircraft_catalog() -> Catalog:
 
 
 @contextmanager
-def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: Any = None) -> Iterator[Server]:
+def ui_server(token: str | None = None, create_delay: float = 0.0, store_clock: Any = None, **kw: Any) -> Iterator[Server]:
     store = Store(":memory:") if store_clock is None else Store(":memory:", clock=store_clock)
-    app = App(store, token=token, create_delay=create_delay)
+    app = App(store, token=token, create_delay=create_delay, **kw)
     install(app, aircraft_catalog())
     server = Server(app, idle_timeout=5.0).start()
     try:
@@ -622,3 +622,18 @@ def test_columns_named_like_javascript_object_keys_keep_their_paths(browser: Any
         definition = server.app.store.sink("protos").definition
         paths = {c["name"]: c["path"] for c in definition["schema"]["definition"]}
         assert paths == {"_id": ["id"], "__proto__": ["p"], "constructor": ["c"]}, paths
+
+
+def test_a_draft_the_service_refuses_leaves_no_stale_preview_or_error(browser: Any) -> None:
+    # A sample too big for the service (413) left the previous sample's preview on show, as
+    # if it were this one's, and the error stayed under "Create source" after the sample was fixed
+    driver = browser
+    with ui_server(max_body_bytes=2000) as server:  # UI requests up to 8,000 bytes
+        new_source(driver, server, "flights", "big_sample", "aircraft", {"_id": "id"}, "continue", SEED)
+        wait(driver, lambda d: 'with _id "PD2tRswoE3:0:0"' in text_of(d, "preview-summary"), "the seed's preview")
+        paste(driver, "sample", json.dumps({"id": "x" * 9000}))
+        wait(driver, lambda d: "413 RequestEntityTooLarge" in text_of(d, "create-result"), "the service's refusal")
+        assert not by_id(driver, "preview").is_displayed()  # the seed's preview is not this sample's
+        paste(driver, "sample", json.dumps({"id": "small"}))
+        wait(driver, lambda d: 'with _id "small"' in text_of(d, "preview-summary"), "the new sample's preview")
+        assert text_of(driver, "create-result") == ""

@@ -309,18 +309,34 @@
     // A draft answered after a newer one was asked for is stale: SUPERSEDED, not shown.
     var SUPERSEDED = {};
 
+    // A draft the service refused (a sample too big, the service gone) leaves no preview or
+    // problems of an earlier form on show; its error goes once a draft is answered again.
+    var draftFailed = false;
+
+    function draftFailure(message) {
+      showProblems([], false);
+      showPreview(null);
+      setText("create-result", message);
+      draftFailed = true;
+      return null;
+    }
+
     function runDraft() {
       var seq = ++draftSeq;
       return api("POST", "/ui/api/draft", formData()).then(function (res) {
         if (seq !== draftSeq) return SUPERSEDED;
-        if (!res.ok) {
-          setText("create-result", serviceError(res));
-          return null;
+        if (!res.ok) return draftFailure(serviceError(res));
+        if (draftFailed) {
+          draftFailed = false;
+          setText("create-result", "");
         }
         lastDraft = res.data;
         showProblems(res.data.problems, false);
         showPreview(res.data.preview);
         return res.data;
+      }, function (err) {
+        if (seq !== draftSeq) return SUPERSEDED;
+        return draftFailure("Cannot reach the service: " + err);
       });
     }
 
