@@ -637,3 +637,25 @@ def test_a_draft_the_service_refuses_leaves_no_stale_preview_or_error(browser: A
         paste(driver, "sample", json.dumps({"id": "small"}))
         wait(driver, lambda d: 'with _id "small"' in text_of(d, "preview-summary"), "the new sample's preview")
         assert text_of(driver, "create-result") == ""
+
+
+def test_a_create_that_cannot_reach_the_service_says_so(browser: Any) -> None:
+    # The POST /v1/sinks promise was not chained: a network failure there was an unhandled
+    # rejection, the Create button stayed disabled and the page said nothing
+    driver = browser
+    with ui_server() as server:
+        new_source(driver, server, "web", "unreachable", "clicks", {"_id": "id"}, "continue")
+        wait(driver, lambda d: "cannot" not in text_of(d, "create-result"), "the form's first drafts")
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.fetch = function (path, init) {
+              if (String(path) === "/v1/sinks") return Promise.reject(new TypeError("Failed to fetch"));
+              return real(path, init);
+            };
+            """
+        )
+        by_id(driver, "create").click()
+        wait(driver, lambda d: text_of(d, "create-result") == "Cannot reach the service: TypeError: Failed to fetch", "the failure said")
+        assert by_id(driver, "create").is_enabled()
+        assert api(server, "GET", "/v2/sinks/unreachable")[0] == 404

@@ -470,8 +470,9 @@
           button.disabled = false;
           return;
         }
-        // The same POST /v1/sinks as the API, with the body the form became.
-        api("POST", "/v1/sinks", d.body_text).then(function (res) {
+        // The same POST /v1/sinks as the API, with the body the form became (chained: its
+        // failure to reach the service is caught below like the draft's).
+        return api("POST", "/v1/sinks", d.body_text).then(function (res) {
           button.disabled = false;
           if (!res.ok) {
             setText("create-result", serviceError(res));
