@@ -530,7 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
-        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or "the request cannot be read")
+        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or _HTTP_MESSAGES.get(code, "the request cannot be read"))
         body = err.to_json()
         try:
             self.send_response(code)
@@ -567,6 +567,8 @@ _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
 
 _HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
+#: What http.server refuses without saying why (its 414 has no message).
+_HTTP_MESSAGES = {414: "the request line (method, path and query string) is longer than the 65,536 bytes this server reads"}
 
 
 #: Host names a server on a loopback address serves (besides the address it listens on).

@@ -623,6 +623,18 @@ def test_the_ui_takes_json_only_and_bounds_bodies() -> None:
         assert orjson.loads(request(server, "GET", "/v2/sinks/t")[2])["last_error"].startswith("413")
 
 
+def test_a_request_line_too_long_says_what_is_too_long() -> None:
+    # http.server refuses a request line over 65,536 bytes (a name check of a pasted 70,000
+    # character name) without a message: the answer said only "the request cannot be read"
+    with ui_server() as server:
+        status, _h, body = request(server, "GET", "/ui/api/name?name=" + "a" * 70_000)
+    assert status == 414
+    assert orjson.loads(body) == {
+        "code": "RequestURITooLong",
+        "message": "the request line (method, path and query string) is longer than the 65,536 bytes this server reads",
+    }
+
+
 def test_format_body_is_the_body() -> None:
     body = draft(form(), catalog())["body"]
     text = format_body(body)
