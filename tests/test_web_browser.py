@@ -659,3 +659,22 @@ def test_a_create_that_cannot_reach_the_service_says_so(browser: Any) -> None:
         wait(driver, lambda d: text_of(d, "create-result") == "Cannot reach the service: TypeError: Failed to fetch", "the failure said")
         assert by_id(driver, "create").is_enabled()
         assert api(server, "GET", "/v2/sinks/unreachable")[0] == 404
+
+
+def test_a_name_check_the_service_refuses_replaces_the_last_verdict(browser: Any) -> None:
+    # An error answer to the name check (414 for a pasted 70,000-character name) was ignored:
+    # the verdict on the name typed before stayed, "okname is a valid source name"
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    with ui_server() as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        by_id(driver, "name").send_keys("okname")
+        wait(driver, lambda d: text_of(d, "name-check") == "okname is a valid source name", "the valid name")
+        paste(driver, "name", "okname" + "x" * 70_000)
+        wait(driver, lambda d: "414 RequestURITooLong" in text_of(d, "name-check"), "the service's refusal of the check")
+        assert text_of(driver, "name-check").startswith("The name cannot be checked: ")
+        by_id(driver, "name").send_keys(Keys.CONTROL, "a", Keys.DELETE)
+        by_id(driver, "name").send_keys("other")
+        wait(driver, lambda d: text_of(d, "name-check") == "other is a valid source name", "the check again")

@@ -295,13 +295,23 @@
         nameInput.removeAttribute("aria-invalid");
         return;
       }
+      function unchecked(why) {  // the verdict shown was on an earlier name: replaced by why this one has none
+        if (seq !== nameSeq) return;
+        var node = $("name-check");
+        node.className = "check bad";
+        node.textContent = "The name cannot be checked: " + why;
+        nameInput.removeAttribute("aria-invalid");
+      }
       api("GET", "/ui/api/name?name=" + encodeURIComponent(value)).then(function (res) {
-        if (seq !== nameSeq || !res.ok) return;
+        if (seq !== nameSeq) return;
+        if (!res.ok) return unchecked(serviceError(res));
         var node = $("name-check");
         node.className = "check " + (res.data.valid ? "ok" : "bad");
         node.textContent = res.data.valid ? value + " is a valid source name" : res.data.message;
         if (res.data.valid) nameInput.removeAttribute("aria-invalid");
         else nameInput.setAttribute("aria-invalid", "true");
+      }, function (err) {
+        unchecked("cannot reach the service: " + err);
       });
     }
 
