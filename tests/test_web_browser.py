@@ -678,3 +678,22 @@ def test_a_name_check_the_service_refuses_replaces_the_last_verdict(browser: Any
         by_id(driver, "name").send_keys(Keys.CONTROL, "a", Keys.DELETE)
         by_id(driver, "name").send_keys("other")
         wait(driver, lambda d: text_of(d, "name-check") == "other is a valid source name", "the check again")
+
+
+def test_the_created_notice_says_the_state_the_list_shows(browser: Any) -> None:
+    # "?created=<id>" was echoed as "Source <id> is being created: it is CREATING", whatever
+    # the id: a source that does not exist, or one ACTIVE for days (a reload, a bookmark)
+    driver = browser
+    now = [1_700_000_000.0]
+    with ui_server(create_delay=3.0, store_clock=lambda: now[0]) as server:
+        driver.get(server.url + "/ui/?created=bogus")
+        wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
+        assert text_of(driver, "notice") == ""
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        driver.get(server.url + "/ui/?created=" + body["name"])
+        wait(driver, lambda d: text_of(d, "notice").endswith("is being created: it is CREATING for a few moments, then ACTIVE."), "CREATING")
+        now[0] += 5
+        wait(driver, lambda d: text_of(d, "notice") == f"Source {body['name']} was created: it is ACTIVE.", "ACTIVE")
+        driver.refresh()
+        wait(driver, lambda d: text_of(d, "notice") == f"Source {body['name']} was created: it is ACTIVE.", "ACTIVE after a reload")

@@ -138,7 +138,17 @@
   function sourcesPage() {
     var params = new URLSearchParams(location.search);
     var created = params.get("created");
-    if (created) setText("notice", "Source " + created + " is being created: it is CREATING for a few moments, then ACTIVE.");
+    // the notice of a source just created says the state the list shows (a reload, or a
+    // bookmark, of ?created= comes back to a source long ACTIVE, or gone)
+    function createdNotice(sinks) {
+      if (!created) return;
+      var made = null;
+      sinks.forEach(function (s) { if (s.id === created) made = s; });
+      var name = made && (made.name || made.id);
+      var text = !made ? "" : made.state === "ACTIVE" ? "Source " + name + " was created: it is ACTIVE."
+        : "Source " + name + " is being created: it is " + made.state + " for a few moments, then ACTIVE.";
+      if ($("notice").textContent !== text) setText("notice", text);  // (a live region: said again only when it changes)
+    }
     var timer = null;
 
     function refresh() {
@@ -149,6 +159,7 @@
         }
         setText("load-error", "");
         var sinks = (res.data && res.data.sinks) || [];
+        createdNotice(sinks);
         var body = clear($("sources").tBodies[0]);
         var creating = false;
         sinks.forEach(function (s) {
