@@ -697,3 +697,27 @@ def test_the_created_notice_says_the_state_the_list_shows(browser: Any) -> None:
         wait(driver, lambda d: text_of(d, "notice") == f"Source {body['name']} was created: it is ACTIVE.", "ACTIVE")
         driver.refresh()
         wait(driver, lambda d: text_of(d, "notice") == f"Source {body['name']} was created: it is ACTIVE.", "ACTIVE after a reload")
+
+
+def test_the_list_keeps_refreshing_after_an_error_answer(browser: Any) -> None:
+    # An error answer to the list's refresh (a 500 while the database was busy) stopped the
+    # refreshing for good: the page showed that error and the old list until reloaded
+    driver = browser
+    with ui_server() as server:
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the empty list")
+        driver.execute_script(
+            """
+            var real = window.fetch, failed = false;
+            window.fetch = function (path, init) {
+              if (String(path) !== "/v2/sinks" || failed) return real(path, init);
+              failed = true;
+              return Promise.resolve(new Response('{"code": "InternalError", "message": "internal error"}', {status: 500}));
+            };
+            """
+        )
+        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 500 InternalError: internal error", "the error answer")
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == [body["name"]], "the list refreshed again")
+        assert text_of(driver, "load-error") == ""

@@ -153,8 +153,10 @@
 
     function refresh() {
       api("GET", "/v2/sinks").then(function (res) {
-        if (!res.ok) {
+        if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
+          clearTimeout(timer);
+          timer = setTimeout(refresh, 3000);
           return;
         }
         setText("load-error", "");
