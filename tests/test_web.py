@@ -371,6 +371,10 @@ def test_paste_takes_the_body_ndjson_or_one_object() -> None:
     assert body == encode_body([b'{"id": 1, "x": 4.350}', b'{"id": 2}']) and lines == [1, 3]  # verbatim: 4.350 stays
     body, lines, _ = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1, "data": {"a": 2}}}]} and lines == [1]
+    # after blank lines, the record's line is the one it starts on (it was always line 1)
+    body, lines, _ = paste_records('\n\n  {\n  "id": 1\n}\n')
+    assert orjson.loads(body) == {"records": [{"value": {"id": 1}}]} and lines == [3]
+    assert paste_records('\r\n{"id": 1}')[1] == [2] == paste_records('\r\n{"id": 1}\n{"id": 2}')[1][:1]
     body, lines, _ = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
     assert lines == [1, 2]
     body, lines, _ = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it

@@ -451,8 +451,8 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
             value = go_member(item, "value", item) if isinstance(item, dict) else item
             shown.append(_show(value))
         return stripped, [None] * len(shown), shown
-    if isinstance(whole, dict):
-        return encode_body([stripped]), [1], [_cut(stripped)]
+    if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1)
+        return encode_body([stripped]), [data[: len(data) - len(data.lstrip())].count(b"\n") + 1], [_cut(stripped)]
     if format_of(data[: HEAD_SIZE + 1]) == "json":
         raws, lines = _document_records(data)
     else:
