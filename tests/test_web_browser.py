@@ -721,3 +721,17 @@ def test_the_list_keeps_refreshing_after_an_error_answer(browser: Any) -> None:
         assert api(server, "POST", "/v1/sinks", body)[0] == 200
         wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == [body["name"]], "the list refreshed again")
         assert text_of(driver, "load-error") == ""
+
+
+def test_back_to_the_form_after_create_checks_the_name_again(browser: Any) -> None:
+    # Back from the list, the browser restores the form as it was (its back/forward cache):
+    # the name check still said "... is a valid source name" of the name just taken
+    driver = browser
+    with ui_server() as server:
+        new_source(driver, server, "web", "again", "clicks", {"_id": "id"}, "continue")
+        wait(driver, lambda d: text_of(d, "name-check") == "again is a valid source name", "the valid name")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=again" in d.current_url, "the list")
+        driver.back()
+        wait(driver, lambda d: d.current_url.endswith("/ui/new"), "the form again")
+        wait(driver, lambda d: text_of(d, "name-check") == "a source named 'again' exists already: choose another name", "the name taken")

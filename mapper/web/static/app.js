@@ -523,6 +523,14 @@
       }
     }
 
+    // Back to this page, the browser may restore it as it was left (its back/forward cache):
+    // the name just created is taken now, and the form is drafted again against the service.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      if (nameInput.value) checkName();
+      draftSoon();
+    });
+
     loadCatalog().then(function () {
       fillDatabases();
       if (nameInput.value) checkName();
