@@ -735,3 +735,30 @@ def test_back_to_the_form_after_create_checks_the_name_again(browser: Any) -> No
         driver.back()
         wait(driver, lambda d: d.current_url.endswith("/ui/new"), "the form again")
         wait(driver, lambda d: text_of(d, "name-check") == "a source named 'again' exists already: choose another name", "the name taken")
+
+
+def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> None:
+    # An error answer while the source page polled a CREATING source (a 500 while the
+    # database was busy) stopped the polling for good: CREATING stayed on show until reloaded
+    driver = browser
+    now = [1_700_000_000.0]  # the store's clock: CREATING lasts until it is moved below
+    with ui_server(create_delay=3.0, store_clock=lambda: now[0]) as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        status, created = api(server, "POST", "/v1/sinks", body)
+        assert status == 200
+        driver.get(server.url + "/ui/sources/" + created["id"])
+        wait(driver, lambda d: "CREATING" in text_of(d, "status"), "CREATING")
+        driver.execute_script(
+            """
+            var real = window.fetch, failed = false;
+            window.fetch = function (path, init) {
+              if (String(path).indexOf("/ui/api/sinks/") < 0 || failed) return real(path, init);
+              failed = true;
+              return Promise.resolve(new Response('{"code": "InternalError", "message": "internal error"}', {status: 500}));
+            };
+            """
+        )
+        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 500 InternalError: internal error", "the error answer")
+        now[0] += 10
+        wait(driver, lambda d: "ACTIVE" in text_of(d, "status"), "ACTIVE after the error", timeout=10)
+        assert text_of(driver, "load-error") == ""

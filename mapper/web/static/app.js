@@ -598,8 +598,10 @@
 
     function loadSink() {
       return api("GET", viewPath).then(function (res) {
-        if (!res.ok) {
+        if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
           setText("load-error", serviceError(res));
+          clearTimeout(timer);
+          if (res.status >= 500) timer = setTimeout(loadSink, 3000);
           return;
         }
         setText("load-error", "");
