@@ -478,7 +478,7 @@ def test_kill_zero_epoch_warning_and_values():
         ("timestamp", {"Epoch": "2000-01-01T00:00:00Z"}, [("note", "Epoch", "default-unit")]),
         ("dateInt", {"Unit": "c"}, [("error", "Unit", "custom-unit")]),
         ("dateInt", {"Unit": "c", "CustomUnit": "week"}, [("error", "CustomUnit", "custom-unit")]),
-        ("dateInt", {"Unit": "c", "CustomUnit": "-1h"}, [("error", "CustomUnit", "custom-unit")]),
+        ("dateInt", {"Unit": "c", "CustomUnit": "-1h"}, [("warning", "CustomUnit", "custom-unit-negative")]),
         ("dateInt", {"Unit": "c", "CustomUnit": "0s"}, [("error", "CustomUnit", "custom-unit")]),
         ("dateInt", {"Unit": "c", "CustomUnit": "1ns"}, []),
         ("dateInt", {"Unit": "d", "CustomUnit": "24h"}, [("warning", "CustomUnit", "custom-unit-ignored")]),

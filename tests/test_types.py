@@ -390,6 +390,19 @@ def test_date_int_custom_unit():
     assert stored("dateInt", "1970-01-15", {"Unit": "c", "CustomUnit": "168h"}) == (2, [])
 
 
+def test_date_int_negative_custom_unit_counts_backwards():
+    # idk DateIntField.PilosafyVal: int64(dur / unit) with the unit time.ParseDuration gives,
+    # negative too (no check): Go's division truncates toward zero, so counts come out negated
+    week = {"Unit": "c", "CustomUnit": "-168h"}
+    assert stored("dateInt", "1970-01-15", week) == (-2, [])
+    assert stored("dateInt", "1969-12-24", week) == (1, [])
+    assert stored("dateInt", "2022-08-08", {"Unit": "c", "CustomUnit": "-24h"}) == (-19212, [])
+    assert stored("dateInt", "9999-12-31", {"Unit": "c", "CustomUnit": "-24h"}) == (-106751, ["clamped"])
+    # Time.Sub saturates at math.MinInt64, and Go's MinInt64 / -1 wraps back to MinInt64
+    assert stored("dateInt", "0001-01-01", {"Unit": "c", "CustomUnit": "-1ns"}) == (-(2**63), ["clamped"])
+    assert stored("dateInt", "9999-01-01", {"Unit": "c", "CustomUnit": "-1ns"}) == (-(2**63) + 1, ["clamped"])
+
+
 def test_record_time():
     assert stored("recordTime", "2022-08-08T17:57:48Z") == (1659981468 * 10**9, [])
     assert stored("recordTime", "") == (NO_VALUE, ["empty_string"])

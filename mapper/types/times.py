@@ -346,9 +346,11 @@ class DateIntType(_Time):
                 rules.error("CustomUnit", "custom-unit", f"CustomUnit {preview(cu)!r} is not a duration ({exc})")
                 return False
             kw["custom_unit_ns"] = cu_ns
-            if cu_ns <= 0:
-                rules.error("CustomUnit", "custom-unit", f"CustomUnit {cu!r} must be a positive duration")
+            if cu_ns == 0:  # idk divides by it: the ingester panics (integer divide by zero)
+                rules.error("CustomUnit", "custom-unit", f"CustomUnit {cu!r} must not be zero: the ingester would divide by it")
                 return False
+            if cu_ns < 0:  # idk takes it: int64(dur / unit) counts backwards from Epoch
+                rules.warning("CustomUnit", "custom-unit-negative", f"CustomUnit {cu!r} is negative: the ingester stores every count negated")
         elif values.get("CustomUnit"):
             rules.warning("CustomUnit", "custom-unit-ignored", 'CustomUnit is only used with Unit "c"')
         return True
@@ -357,8 +359,11 @@ class DateIntType(_Time):
         ns = self._parse(value)
         dur = ns - self.config.epoch_ns
         clamped = min(max(dur, INT64_MIN), INT64_MAX)  # Go's Time.Sub saturates
-        q = abs(clamped) // self._unit_ns
-        stored = -q if clamped < 0 else q
+        unit_ns = self._unit_ns
+        q = abs(clamped) // abs(unit_ns)  # Go's division truncates toward zero
+        stored = -q if (clamped < 0) != (unit_ns < 0) else q
+        if stored > INT64_MAX:  # MinInt64 / -1 wraps to MinInt64 in Go
+            stored = INT64_MIN
         if notes is not None and clamped != dur:
             notes.append(Lossy("clamped", value, stored, "Go's time arithmetic saturates about 292 years from Epoch"))
         return stored
