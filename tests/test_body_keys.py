@@ -91,8 +91,9 @@ def test_a_python_body_matches_its_keys_as_the_text_does() -> None:
         {"Records": 5, "records": [{"value": {"id": 1}}]},  # an earlier spelling that is no array fails the body
         {"records": [{"value": {"id": 1}}], "RECORDS": None},
         {"RECORDS": ({"Value": {"id": 1}}, 5)},
+        {"records": [None, {"value": {"id": 1}}, 5]},  # a null item is one without "value", as Go decodes it
     ],
-    ids=["record", "array", "null", "earlier-int", "later-null", "tuple-items"],
+    ids=["record", "array", "null", "earlier-int", "later-null", "tuple-items", "null-item"],
 )
 def test_a_python_object_read_as_a_body_is_refused_or_taken_as_its_text_is(body: Any) -> None:
     # input_format="endpoint" reads a Python object as the service reads its JSON text: one

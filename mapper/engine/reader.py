@@ -949,15 +949,12 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                     span = _shallow_member(text, 0, len(text), "value", go=True)
                     if span is None:
                         raws.append(text)
-                        kind = _json_kind(text)
-                        bad[j] = (
-                            'the request body item has no "value"' if kind == "object" else f'the request body item is `{kind}`, not an object with "value"'
-                        )
+                        bad[j] = _item_problem(text)
                     else:
                         raws.append(text[span[0] : span[1]])
                 except (msgspec.DecodeError, ValueError):
                     raws.append(sent.get(i + j, text))
-                    bad[j] = f'the request body item is `{_json_kind(text)}`, not an object with "value"'
+                    bad[j] = _item_problem(text)
         for k in (k for k in sent if i <= k < i + len(part) and k - i not in bad):
             value = _item_value(items[k])  # a view into the item's text: where the value stands in it
             at = _offset_in(items[k], value)
@@ -970,6 +967,16 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
 
 
 _KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f"): "bool", ord("n"): "null", ord("{"): "object"}
+
+
+def _item_problem(text: bytes) -> str:
+    """Why a request body item (its text) gives no record, worded as for a Python one
+    (:mod:`mapper.engine.careful`): an object, or ``null`` (Go decodes it into the item as
+    nothing, as it does ``{}``), has no ``value``; any other value is not an object."""
+    kind = _json_kind(text)
+    if kind in ("object", "null"):
+        return 'the request body item has no "value"'
+    return f'the request body item is `{kind}`, not an object with "value"'
 
 
 def _json_kind(text: bytes) -> str:
