@@ -96,7 +96,9 @@ def check_output(path: str) -> None:
     if path.endswith(("/", os.sep)):  # (realpath drops the slash: x.parquet/ would be written as the file x.parquet)
         raise OutputError(f"cannot write {path}: a name ending in {path[-1]} is a directory's, and there is no such directory")
     directory = os.path.dirname(real) or "."
-    if not os.path.isdir(directory):
+    # (and the directory as the system reaches it: realpath also drops a last /. and a
+    # missing directory before .., so x.ndjson/. or gone/../x.ndjson would write x.ndjson)
+    if not os.path.isdir(directory) or not os.path.isdir(os.path.dirname(path) or "."):
         shown = directory if os.path.islink(path) else os.path.dirname(path) or "."  # a link's target's directory
         raise OutputError(f"cannot write {path}: no such directory {shown}")
     if not os.access(directory, os.W_OK):

@@ -183,6 +183,12 @@ def test_an_output_that_cannot_be_written_is_refused_before_mapping(tmp_path, ca
     # a name ending in a slash is a directory's: not written as the file before the slash
     assert _run_map(sink_path, records, f"{tmp_path / 'x.parquet'}/") == 2
     assert "a name ending in / is a directory's" in capsys.readouterr().err and not (tmp_path / "x.parquet").exists()
+    # so is one ending in /. or passing through a directory that is not there, which the
+    # system refuses to open (its real path, without them, would name the file x.ndjson)
+    assert _run_map(sink_path, records, f"{tmp_path / 'x.ndjson'}/.") == 2
+    assert "no such directory" in capsys.readouterr().err and not (tmp_path / "x.ndjson").exists()
+    assert _run_map(sink_path, records, f"{tmp_path / 'gone'}/../x.ndjson") == 2
+    assert "no such directory" in capsys.readouterr().err and not (tmp_path / "x.ndjson").exists()
     # a directory is said to be one, whatever its name says of a format
     (tmp_path / "plain").mkdir()
     assert _run_map(sink_path, records, tmp_path / "plain") == 2
