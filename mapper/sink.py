@@ -461,10 +461,12 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         return None
     kept = None
     if isinstance(details, Mapping):  # kept as written (to_body), but for integers no JSON writer here takes
-        kept = {k: v for k, v in details.items() if not _holds(v, LongInteger)}
+        # (a key too: a Python mapping's key may be such an integer, which json.dumps writes as text)
+        kept = {k: v for k, v in details.items() if not long_int(k) and not _holds(v, LongInteger)}
         for k in details.keys() - kept.keys():
+            what = "is" if long_int(k) else "holds"
             ck.warning(
-                ("sink_details", int_text(k)), "long-integer", f"sink_details.{preview(int_text(k))} holds an integer of thousands of digits: it is left out"
+                ("sink_details", int_text(k)), "long-integer", f"sink_details.{preview(int_text(k))} {what} an integer of thousands of digits: it is left out"
             )
     return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
 

@@ -1012,6 +1012,12 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
     sink = mapper.load_sink(body)
     assert "x" not in sink.to_body()["sink_details"] and json.loads(json.dumps(sink.to_body()))["sink_details"]["table"] == "t"
     assert ("/sink_details/x", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
+    # such an integer as a key of sink_details (a Python mapping's) is left out too: json.dumps
+    # writes a key as its text, and every JSON writer of the sink raised ValueError
+    body["sink_details"] = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", big: 1}
+    sink = mapper.load_sink(body)
+    assert json.loads(json.dumps(sink.to_body()))["sink_details"] == {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}
+    assert ("/sink_details/<an integer of 5000 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
 
 
 def test_entry_keys_match_case_insensitively_as_the_ingesters_decoder_reads_them():
