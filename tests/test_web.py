@@ -357,6 +357,15 @@ def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
     preview = draft(form(sample=" \r\n\t" + SEED + "\n "), catalog())["preview"]
     assert preview["error"] is None and preview["stored"] is True
     assert paste_records(" \r\n\t" + SEED + "\n ")[0] == encode_body([SEED.encode()])
+    # and only it: a form feed or a vertical tab is no JSON whitespace (bytes.strip() took
+    # them off, so the record was sent and stored where mapper validate refuses it)
+    for space in ("\x0c", "\x0b"):
+        for text in (space + SEED, SEED + space, SEED + "\n" + space + SEED + "\n"):
+            assert mapper.compile_sink(ROOT / "examples" / "aircraft" / "sink.json").validate(text.encode()).error_count == 1
+            with pytest.raises(mapper.ServiceError, match="Invalid JSON"):
+                paste_records(text)
+        preview = draft(form(sample=space + SEED), catalog())["preview"]
+        assert preview["stored"] is None and preview["error"].startswith("the sample record: Invalid JSON"), space
 
 
 # ---------------------------------------------------------------------------------------
