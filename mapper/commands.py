@@ -33,7 +33,7 @@ from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink
 from .types import LOSSY_KINDS
-from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, open_writer, same_file
+from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, open_writer, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -77,7 +77,7 @@ def check_cli_sink(args: argparse.Namespace) -> CheckResult:
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
     """Load the sink for a command; print its errors and return None when it is invalid."""
-    if args.sink == "-" and hasattr(args, "records") and "-" in _inputs(args):  # (records default to stdin)
+    if names_stdin(args.sink) and hasattr(args, "records") and any(map(names_stdin, _inputs(args))):  # (records default to stdin)
         print("mapper: SINK and RECORDS cannot both be standard input (-): give one of them as a file", file=sys.stderr)
         return None
     result = check_cli_sink(args)

@@ -150,6 +150,11 @@ def _descriptor(path: str) -> int | None:
     return None
 
 
+def names_stdin(path: str) -> bool:
+    """Whether ``path`` is standard input: ``-``, or a name of descriptor 0 (``/dev/stdin``, ``/dev/fd/0``, a link to one)."""
+    return path == "-" or _descriptor(path) == 0
+
+
 def _null_device(path: str) -> bool:
     """Whether ``path`` is the null device (``-o /dev/null``: nobody reads it, so nothing is held for it)."""
     try:
