@@ -460,27 +460,40 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
     if sink is None:
         return None
     kept = None
-    if isinstance(details, Mapping):  # kept as written (to_body), but for integers no JSON writer here takes
-        # (a key too: a Python mapping's key may be such an integer, which json.dumps writes as text)
-        kept = {k: v for k, v in details.items() if not long_int(k) and not _holds(v, LongInteger)}
-        for k in details.keys() - kept.keys():
-            what = "is" if long_int(k) else "holds"
-            ck.warning(
-                ("sink_details", int_text(k)), "long-integer", f"sink_details.{preview(int_text(k))} {what} an integer of thousands of digits: it is left out"
-            )
+    if isinstance(details, Mapping):  # kept as written (to_body), but for what no JSON writer here takes
+        kept = {}
+        for k, v in details.items():
+            # (a key too: a Python mapping's key may be an integer too long for text, which json.dumps writes as text)
+            why = "is an integer of thousands of digits" if long_int(k) else "is a key that is not a string" if not isinstance(k, str) else _unwritable(v)
+            if why is None:
+                kept[k] = v
+            else:
+                code = "long-integer" if "thousands of digits" in why else "not-json"
+                ck.warning(("sink_details", int_text(k)), code, f"sink_details.{preview(int_text(k))} {why}: it is left out")
     return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
 
 
-def _holds(value: Any, kind: type) -> bool:
-    """Whether ``value`` is, or holds anywhere, a ``kind`` (a :class:`LongInteger`: or a Python
-    int too long for JSON writers, as a Python definition may hold)."""
-    if isinstance(value, kind) or (kind is LongInteger and long_int(value)):
-        return True
+def _unwritable(value: Any) -> str | None:
+    """Why a value a sink's ``sink_details`` hold cannot be written as the JSON it was given as
+    (None: it can): an integer too long for JSON writers (:class:`LongInteger`, or a Python int
+    of a Python definition), a float JSON has no text for, or a Python value of no JSON type."""
+    if isinstance(value, LongInteger) or long_int(value):
+        return "holds an integer of thousands of digits"
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"holds {value!r}, which JSON has no text for"
     if isinstance(value, Mapping):
-        return any(_holds(v, kind) for v in value.values())
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"holds the key {preview(int_text(k, repr))}, which is not a string"
+            why = _unwritable(v)
+            if why is not None:
+                return why
+        return None
     if isinstance(value, (list, tuple)):
-        return any(_holds(v, kind) for v in value)
-    return False
+        return next((why for why in map(_unwritable, value) if why is not None), None)
+    return f"holds a {type(value).__name__}, which JSON has no type for"
 
 
 def _check_schema_parts(

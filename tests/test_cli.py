@@ -1492,7 +1492,14 @@ def test_a_sink_given_as_dash_is_read_from_standard_input(tmp_path):
     assert mapped.returncode == EXIT_OK, mapped.err
     assert len(mapper.read_batch(tmp_path / "out.npz")) == len(EXAMPLE_RECORDS.read_bytes().splitlines())
     # the records cannot come from there too: a usage error before anything is read
-    both_stdin = (["validate", "-"], ["validate", "-", "-"], ["validate", "-", "/dev/stdin"], ["validate", "/dev/stdin"], ["send", "-", "-", "--dry-run"], ["bench", "-", "-"])
+    both_stdin = (
+        ["validate", "-"],
+        ["validate", "-", "-"],
+        ["validate", "-", "/dev/stdin"],
+        ["validate", "/dev/stdin"],
+        ["send", "-", "-", "--dry-run"],
+        ["bench", "-", "-"],
+    )
     for args in both_stdin:
         both = run(*args, input=sink_text)
         assert both.returncode == EXIT_USAGE and "SINK and RECORDS cannot both be standard input" in both.err, (args, both.err)

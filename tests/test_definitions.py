@@ -1020,6 +1020,29 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
     assert ("/sink_details/<an integer of 5000 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
 
 
+@pytest.mark.parametrize(
+    "extra, said",
+    [
+        ({"extra": {1, 2}}, "holds a set, which JSON has no type for"),
+        ({"extra": [1, b"x"]}, "holds a bytes, which JSON has no type for"),
+        ({"extra": float("nan")}, "holds nan, which JSON has no text for"),
+        ({"extra": {"a": {3: 1}}}, "holds the key 3, which is not a string"),
+        ({5: 1}, "is a key that is not a string"),
+    ],
+)
+def test_sink_details_a_python_definition_holds_that_json_cannot_carry_are_left_out(extra, said):
+    # to_body() kept them as given: every JSON writer of the sink (the .npz header, Arrow's
+    # metadata, the Spark plan's sorted keys) raised TypeError or wrote other values
+    body = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", **extra}}
+    body["schema"] = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    sink = mapper.load_sink(body)
+    written = json.dumps(sink.to_body(), sort_keys=True)
+    assert json.loads(written)["sink_details"] == {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}
+    assert [p.code for p in sink.problems if said in p.message] == ["not-json"]
+    batch = mapper.compile_sink(sink).map(b'{"id": 1}\n')
+    assert batch.to_rows() == [{"_id": 1}]
+
+
 def test_entry_keys_match_case_insensitively_as_the_ingesters_decoder_reads_them():
     # "Config" was an unknown key, ignored: a decimal stored with Scale 0 ("4" for 4.35)
     entries = [{"name": "id", "path": ["id"], "type": "id"}, {"Name": "price", "PATH": ["price"], "Type": "decimal", "Config": {"Scale": 2}}]
