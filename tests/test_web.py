@@ -353,6 +353,9 @@ def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
             paste_records(text)
         preview = draft(form(sample=text), catalog())["preview"]
         assert preview["stored"] is None and preview["error"] == "the sample record: Invalid JSON: invalid character at char 1", space
+        # a sample of such a space alone is previewed (refused), not taken for no sample at all
+        preview = draft(form(sample=space), catalog())["preview"]
+        assert preview is not None and preview["stored"] is None and "Invalid JSON" in preview["error"], space
     # JSON's own whitespace around the record is taken off both
     preview = draft(form(sample=" \r\n\t" + SEED + "\n "), catalog())["preview"]
     assert preview["error"] is None and preview["stored"] is True

@@ -294,7 +294,7 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
         "body_shown": format_body(body) if valid and body is not None else None,
         "preview": None,
     }
-    if isinstance(sample, str) and sample.strip() and entry is not None:
+    if isinstance(sample, str) and sample.strip(" \t\r\n") and entry is not None:  # (JSON's whitespace: a no-break space is previewed, refused)
         out["preview"] = preview_record(sample, entry, doc["mapping"], sink if body is not None else None, body)
     return out
 
