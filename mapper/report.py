@@ -521,41 +521,17 @@ class ReportBuilder:
     ) -> None:
         self.add_warning(ValueWarning(record, line, column, path, kind, sent, stored, hint, pointer))
 
-    def warnings_lazy(
-        self,
-        records: list[int],
-        lines: list[int | None],
-        column: str | None,
-        path: str | None,
-        kind: str,
-        convert: Any,
-        values: list[Any],
-        pointer: str | None = None,
+    def warning_lazy(
+        self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None
     ) -> None:
-        """Warnings of one column and kind, each worded by ``convert(value, notes)`` when it is
-        read (see :meth:`ValueWarning.lazy`): ``records[i]``, ``lines[i]`` and ``values[i]`` are one's.
-
-        Held as :meth:`_pend` holds them one by one; at once when all of them leave the
-        chunk's warnings under what ``_pend`` cuts at (the usual case: a handful of a
-        batch's values, each warning ~2 us taken alone, a tenth of a 100-record batch)."""
-        n = len(records)
-        if self.ignore_warnings and self._silenced(kind, n):
+        """A warning worded by ``convert(value, notes)`` when it is read (see :meth:`ValueWarning.lazy`)."""
+        if self.ignore_warnings and self._silenced(kind):
             return
         rep = self.report
         key = (column, kind)
-        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + n
-        if self.warnings_full:
-            return
-        lazy, source = ValueWarning.lazy, self.source
-        made = [lazy(r, line, column, path, kind, convert, v, pointer, source) for r, line, v in zip(records, lines, values)]
-        if self.cutoff is None and len(rep.warnings) + len(self.pending_warnings) + n < 2 * KEEP:
-            weight = sum(map(value_weight, values)) + 64 * n  # (warning_weight of each: unworded, a scalar stored)
-            if self.kept_bytes + self.pending_bytes + weight < 2 * KEEP_BYTES:
-                self.pending_warnings.extend(made)
-                self.pending_bytes += weight
-                return
-        for w in made:
-            self._pend(w)
+        rep.warning_counts[key] = rep.warning_counts.get(key, 0) + 1
+        if not self.warnings_full:
+            self._pend(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer, self.source))
 
     def add_warning(self, w: ValueWarning) -> None:
         if self.ignore_warnings and self._silenced(w.kind):

@@ -162,10 +162,9 @@ def test_fast_path_warnings_are_value_warnings_equal_to_the_careful_ones():
 
 
 @pytest.mark.parametrize("records", [40, 700, 3000])
-def test_fast_path_warnings_taken_together_are_kept_and_counted_as_the_careful_path_keeps_them(records):
-    # the vector forms' warnings of a column are held together when they leave the chunk's
-    # under the cut (twice KEEP), one by one past it: the kept ones and the counts are the
-    # careful path's either way (3000: one column's warnings of a chunk pass the cut alone)
+def test_fast_path_warnings_are_kept_and_counted_as_the_careful_path_keeps_them(records):
+    # the vector forms' lazy warnings of a chunk are held, then cut at twice KEEP: the kept
+    # ones and the counts are the careful path's (3000: one column's warnings of a chunk pass the cut alone)
     sink = {
         "name": "w",
         "sink_details": {"database_id": "d", "table": "t"},

@@ -676,9 +676,9 @@ class FastPath:
                 for i in idx.tolist():  # the scalar converter words the error
                     element(lst[i], seg.pos + i, seg.line(i))
             elif not self.rb.warnings_full:
-                rows = idx.tolist()  # worded when read: most runs never read them
-                records, lines, values = [seg.pos + i for i in rows], [seg.line(i) for i in rows], [lst[i] for i in rows]
-                self.rb.warnings_lazy(records, lines, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, values, careful.pointers[ci])
+                name, path, pointer, convert = careful.names[ci], careful.paths[ci], careful.pointers[ci], careful.ctypes[ci].convert
+                for i in idx.tolist():  # worded when read: most runs never read them
+                    self.rb.warning_lazy(seg.pos + i, seg.line(i), name, path, kind, convert, lst[i], pointer)
             else:  # past the warnings kept in full, only count them
                 self.rb.count_warnings(careful.names[ci], kind, len(idx))
 
