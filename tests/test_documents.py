@@ -484,4 +484,4 @@ def test_objects_one_after_another_are_read_in_time_linear_in_their_number():
 
     runs = [(seconds(2_000), seconds(16_000)) for _ in range(2)]  # interleaved: both sizes see the same moments
     small, big = min(r[0] for r in runs), min(r[1] for r in runs)
-    assert big < 8 * small * 2.5, (small, big)  # 8x the objects; the copying reader took ~50x
+    assert big < 8 * small * 4, (small, big)  # 8x the objects; the copying reader took ~50x (and a loaded machine once 21x where 8x was due)
