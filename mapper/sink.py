@@ -464,36 +464,40 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
         kept = {}
         for k, v in details.items():
             # (a key too: a Python mapping's key may be an integer too long for text, which json.dumps writes as text)
-            why = "is an integer of thousands of digits" if long_int(k) else "is a key that is not a string" if not isinstance(k, str) else _unwritable(v)
-            if why is None:
-                kept[k] = v
+            if long_int(k):
+                found: tuple[str, str] | None = ("long-integer", "is an integer of thousands of digits")
+            elif not isinstance(k, str):
+                found = ("not-json", "is a key that is not a string")
             else:
-                code = "long-integer" if "thousands of digits" in why else "not-json"
-                ck.warning(("sink_details", int_text(k)), code, f"sink_details.{preview(int_text(k))} {why}: it is left out")
+                found = _unwritable(v)
+            if found is None:
+                kept[k] = v
+                continue
+            code, why = found
+            ck.warning(("sink_details", int_text(k)), code, f"sink_details.{preview(int_text(k))} {why}: it is left out")
     return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
 
 
-def _unwritable(value: Any) -> str | None:
-    """Why a value a sink's ``sink_details`` hold cannot be written as the JSON it was given as
-    (None: it can): an integer too long for JSON writers (:class:`LongInteger`, or a Python int
-    of a Python definition), a float JSON has no text for, or a Python value of no JSON type."""
+def _unwritable(value: Any) -> tuple[str, str] | None:
+    """Why a value a sink's ``sink_details`` hold cannot be written as the JSON it was given as,
+    as (problem code, words); None: it can. An integer too long for JSON writers
+    (:class:`LongInteger`, or a Python int of a Python definition), a float JSON has no text
+    for, or a Python value of no JSON type."""
     if isinstance(value, LongInteger) or long_int(value):
-        return "holds an integer of thousands of digits"
+        return "long-integer", "holds an integer of thousands of digits"
     if value is None or isinstance(value, (str, bool, int)):
         return None
     if isinstance(value, float):
-        return None if math.isfinite(value) else f"holds {value!r}, which JSON has no text for"
+        return None if math.isfinite(value) else ("not-json", f"holds {value!r}, which JSON has no text for")
     if isinstance(value, Mapping):
         for k, v in value.items():
-            if not isinstance(k, str):
-                return f"holds the key {preview(int_text(k, repr))}, which is not a string"
-            why = _unwritable(v)
-            if why is not None:
-                return why
+            found = ("not-json", f"holds the key {preview(int_text(k, repr))}, which is not a string") if not isinstance(k, str) else _unwritable(v)
+            if found is not None:
+                return found
         return None
     if isinstance(value, (list, tuple)):
-        return next((why for why in map(_unwritable, value) if why is not None), None)
-    return f"holds a {type(value).__name__}, which JSON has no type for"
+        return next((found for found in map(_unwritable, value) if found is not None), None)
+    return "not-json", f"holds a {type(value).__name__}, which JSON has no type for"
 
 
 def _check_schema_parts(
