@@ -105,7 +105,7 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink
-from .engine.reader import HEAD_SIZE, format_of, record_arrays, record_arrays_text
+from .engine.reader import BOM, HEAD_SIZE, JSON_WS, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
 from .paths import records_path_keys
@@ -123,11 +123,9 @@ _NO_RECORD = "invalid_json"
 _NULL_CELL = "Invalid JSON: the text is null: no record"
 _BLANK_CELL = "Invalid JSON: the text is empty: no record"
 _ERROR_FIELDS = ("code", "column", "path", "pointer", "message")
-_BOM = "\ufeff".encode("utf-8")
-_JSON_SPACE = b" \t\r\n"
 #: First bytes of a cell that may hold no record, or a BOM: JSON whitespace and 0xEF.
 _SUSPECT = np.zeros(256, dtype=bool)
-_SUSPECT[list(_JSON_SPACE) + [_BOM[0]]] = True
+_SUSPECT[list(JSON_WS) + [BOM[0]]] = True
 #: The engine maps at least this many rows at a time: what it pays per call (learning
 #: the low-cardinality string columns, wording up to 1,000 warnings) is paid per call,
 #: and Spark's Arrow batches are 10,000 rows by default. About 17 MB of seed records.
@@ -264,8 +262,8 @@ class _Worker:
                 keep[i] = False
                 continue
             cell = data[starts[i] : starts[i] + lengths[i]].tobytes()
-            bom = cell.startswith(_BOM)
-            if not (cell[3:] if bom else cell).strip(_JSON_SPACE):  # a BOM alone is no record either
+            bom = cell.startswith(BOM)
+            if not (cell[3:] if bom else cell).strip(JSON_WS):  # a BOM alone is no record either
                 refused.append((i, _BLANK_CELL))
                 keep[i] = False
             elif bom:
@@ -323,7 +321,7 @@ class _Worker:
         batch: Batch | None = None
         if len(cells):
             data = self.ndjson(cells)
-            if data[:2] == _GZIP_MAGIC or data[:3] == _BOM:
+            if data[:2] == _GZIP_MAGIC or data[:3] == BOM:
                 # a first cell starting as gzip does, or with a BOM still there (a cell that began
                 # with two): a leading blank line keeps the reader from unwrapping the batch or
                 # dropping the BOM as a file's, so a cell maps the same wherever it falls

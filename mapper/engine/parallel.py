@@ -51,7 +51,7 @@ from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
 from .core import Engine, finish_batch
 from .reader import (
-    _BOM,
+    BOM,
     HEAD_SIZE,
     MAGIC_SIZE,
     blank,
@@ -179,12 +179,12 @@ def _map_range(
                 data.close()
             return _map_range(compiled, text, options, output, first, whole=True, keep=keep)
         engine.expect_bytes = data.end - data.pos
-        head = data.read(len(_BOM)) if first else b""
-        chunks = measured(stream_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), b"" if head == _BOM else head, limit), limit)
+        head = data.read(len(BOM)) if first else b""
+        chunks = measured(stream_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), b"" if head == BOM else head, limit), limit)
     else:
         end = len(data) if end is None else end
         engine.expect_bytes = end
-        if first and data.startswith(_BOM):
+        if first and data.startswith(BOM):
             data, end = data[3:end], end - 3
         chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks

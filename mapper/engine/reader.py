@@ -49,8 +49,11 @@ OVERSIZED_PREFIX = 1024
 #: Bytes the format is detected from.
 HEAD_SIZE = 1 << 16
 
-_BOM = b"\xef\xbb\xbf"
-_WS = b" \t\r\n"
+#: The UTF-8 byte order mark (U+FEFF) an editor may write first, taken off any input.
+BOM = b"\xef\xbb\xbf"
+#: JSON's whitespace, the only text taken off around a record (bytes.strip() also takes a form
+#: feed and a vertical tab, which the service refuses as not JSON).
+JSON_WS = b" \t\r\n"
 
 #: Compressed inputs, by their first bytes, and the standard library's reader of each (a
 #: file of several streams, as `cat a.gz b.gz` makes, is read whole by each).
@@ -428,7 +431,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         hint = ""
-        if text == "trailing characters" and data[:offset].rstrip(_WS).endswith((b"]", b"}")):
+        if text == "trailing characters" and data[:offset].rstrip(JSON_WS).endswith((b"]", b"}")):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
             hint = "; the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
@@ -466,9 +469,9 @@ def _top_level(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
 
 
 def _strip_span(data: bytes, a: int, b: int) -> tuple[int, int]:
-    while a < b and data[a] in _WS:
+    while a < b and data[a] in JSON_WS:
         a += 1
-    while b > a and data[b - 1] in _WS:
+    while b > a and data[b - 1] in JSON_WS:
         b -= 1
     return a, b
 
@@ -556,13 +559,13 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     ``records_path``.
     """
     what = "the JSON document" if records_path else "the JSON array"
-    lead = data.lstrip(_WS)[:1]
+    lead = data.lstrip(JSON_WS)[:1]
     if records_path is None and lead == b"{":
         several = _concatenated(data, first_line)
         if several is not None:  # objects one after another, as `jq .` prints them: each a record
             yield from several
             return
-        yield RawRecords([data.strip(_WS)], [first_line + _blank_lines(data)])
+        yield RawRecords([data.strip(JSON_WS)], [first_line + _blank_lines(data)])
         hint = _records_hint(data)
         if hint:
             yield Notice(f"the input is one JSON object, mapped as one record; {hint}")
@@ -685,8 +688,8 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
         if chunk.first_line is not None:
             line = chunk.first_line
         for text in bytes(chunk.data).split(b"\n"):
-            doc = text.rstrip(_WS)  # (leading blanks kept: an error's char counts from the line's start)
-            if doc.lstrip(_WS):
+            doc = text.rstrip(JSON_WS)  # (leading blanks kept: an error's char counts from the line's start)
+            if doc.lstrip(JSON_WS):
                 yield from document_units(doc, records_path, first_line=line)
             line += 1
         if chunk.data[-1:] == b"\n":
@@ -695,7 +698,7 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
 
 def _blank_lines(data: bytes) -> int:
     """Lines before the first non-blank byte."""
-    return data[: len(data) - len(data.lstrip(_WS))].count(b"\n")
+    return data[: len(data) - len(data.lstrip(JSON_WS))].count(b"\n")
 
 
 def _tolerant(decode: Callable[[bytes], Any], data: bytes) -> tuple[Any, bytes]:
@@ -739,7 +742,7 @@ def _record_lines(data: bytes, texts: list[bytes], first_line: int, start: int =
     ``start``: where the first is searched from (under a records path, the array's first
     element: the same text may stand in an earlier key).
     """
-    if b"\n" not in data.rstrip(_WS):
+    if b"\n" not in data.rstrip(JSON_WS):
         return [first_line] * len(texts)
     out: list[int | None] = []
     pos = start
@@ -830,7 +833,7 @@ def lone_object_notice(data: bytes) -> Notice | None:
         return None  # more than one line
     if _ARRAY_OF_OBJECTS.search(data) is None:
         return None
-    hint = _records_hint(data.strip(_WS))
+    hint = _records_hint(data.strip(JSON_WS))
     return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
 
 
@@ -1130,15 +1133,15 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     first line ends as a document's does (``{``, ``[``, ``,`` or ``:``; also when the whole
     input is here, for pretty-printed objects whose first is broken).
     """
-    text = head[3:] if head.startswith(_BOM) else head
-    text = text.lstrip(_WS)
+    text = head[3:] if head.startswith(BOM) else head
+    text = text.lstrip(JSON_WS)
     lead = text[:1]
     if lead not in (b"[", b"{"):
         return "ndjson"
     nl = text.find(b"\n")
-    if 0 < nl and text[nl + 1 : nl + 2] == b"{" and _decoded(text[:nl].strip(_WS)) is not _NOT_JSON:
+    if 0 < nl and text[nl + 1 : nl + 2] == b"{" and _decoded(text[:nl].strip(JSON_WS)) is not _NOT_JSON:
         return "ndjson"  # the usual NDJSON: the rule below at once (a whole first value, a line after it)
-    lines = [ln.strip(_WS) for ln in text.split(b"\n", 8)[:8]]
+    lines = [ln.strip(JSON_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
     if len(lines) == 1 and lead == b"{" and not _BODY_START.match(text):
         return "ndjson"  # one line, an object that is no request body: one record, whole or broken
@@ -1188,7 +1191,7 @@ def bytes_units(
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
     fmt = format_of(data[: HEAD_SIZE + 1]) if input_format == "auto" else input_format
-    if data.startswith(_BOM):
+    if data.startswith(BOM):
         data = data[3:]
     if fmt not in INPUT_FORMATS[1:]:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -1318,7 +1321,7 @@ def stream_units(
         reader = _Reader(unpack(_Prepend(head, stream)))
         head = read_head(reader, HEAD_SIZE + 1)
     fmt = format_of(head) if input_format == "auto" else input_format
-    if head.startswith(_BOM):
+    if head.startswith(BOM):
         head = head[3:]
     if fmt == "ndjson" and records_path is not None:
         limit = line_limit(max_record, records_path)

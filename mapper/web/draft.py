@@ -21,7 +21,7 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import go_member
-from ..engine.reader import HEAD_SIZE, BrokenDocument, RawRecords, document_units, format_of
+from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, format_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -345,7 +345,7 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     """
     # stripped as a paste is (JSON's whitespace): str.strip() also took Unicode spaces
     # (a no-break space copied from a page) that the service refuses
-    raw = sample.encode("utf-8", "surrogatepass").strip(JSON_SPACE)
+    raw = sample.encode("utf-8", "surrogatepass").strip(JSON_WS)
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
     problem = json_problem(raw)
     if problem is not None:
@@ -437,9 +437,9 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     if not isinstance(text, str):
         raise ServiceError(400, INVALID_BODY, f"the records must be text, not {json_type(text)}")
     data = text.encode("utf-8", "surrogatepass")
-    if data.startswith(_BOM):  # an editor's mark, taken off as the engine takes it off any input (the service refuses it)
-        data = data[len(_BOM) :]
-    stripped = data.strip(JSON_SPACE)
+    if data.startswith(BOM):  # an editor's mark, taken off as the engine takes it off any input (the service refuses it)
+        data = data[len(BOM) :]
+    stripped = data.strip(JSON_WS)
     if not stripped:
         raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
     whole: Any = None
@@ -452,7 +452,7 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
             shown.append(_show(value))
         return stripped, [None] * len(shown), shown
     if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1)
-        return encode_body([stripped]), [data[: len(data) - len(data.lstrip(JSON_SPACE))].count(b"\n") + 1], [_cut(stripped)]
+        return encode_body([stripped]), [data[: len(data) - len(data.lstrip(JSON_WS))].count(b"\n") + 1], [_cut(stripped)]
     if format_of(data[: HEAD_SIZE + 1]) == "json":
         raws, lines = _document_records(data)
     else:
@@ -465,7 +465,7 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
     raws: list[bytes] = []
     lines: list[int | None] = []
     for number, line in enumerate(data.split(b"\n"), 1):
-        line = line.strip(JSON_SPACE)
+        line = line.strip(JSON_WS)
         if not line:
             continue
         problem = json_problem(line)
@@ -516,11 +516,6 @@ def _is_body(doc: Any) -> bool:
 
 
 _NONE = object()
-#: JSON's whitespace, the only text taken off around a record (bytes.strip() also takes a
-#: form feed and a vertical tab, which the service refuses as not JSON, as validate does)
-JSON_SPACE = b" \t\r\n"
-#: The UTF-8 byte order mark (U+FEFF) an editor may write first.
-_BOM = b"\xef\xbb\xbf"
 
 
 def _cut(raw: bytes) -> str:
