@@ -679,9 +679,9 @@ def validate_files(
     try:
         counts = _cancellable(spark, run)
     except BaseException:
-        _remove(fs, staging, must=False)  # (never in place of the error, or the interruption)
+        _twice(fs.delete, staging)  # (never in place of the error, or the interruption)
         raise
-    _remove(fs, staging, must=True)
+    _twice(fs.delete, staging, must=True)
     return counts
 
 
@@ -733,16 +733,16 @@ def _cancellable(spark: Any, step: Callable[[], ValidateCounts], wait: float = 3
     return outcome["counts"]
 
 
-def _remove(fs: _FileSystem, path: str, must: bool) -> None:
-    """Remove ``path``, tried twice (py4j may fail once, on a connection an interruption
-    broke). A Ctrl-C meanwhile is raised once that is done; a second failure is raised
-    when ``must``, and let go otherwise."""
+def _twice(step: Callable[..., Any], *args: Any, must: bool = False) -> None:
+    """``step(*args)``, tried again after half a second if it fails (py4j, on a connection an
+    interruption broke). A Ctrl-C meanwhile is raised once that is done; a second failure is
+    raised when ``must``, and let go otherwise."""
     interrupted, error = False, None
     for attempt in range(2):
         try:
             if attempt:
                 time.sleep(0.5)
-            fs.delete(path)
+            step(*args)
             error = None
             break
         except KeyboardInterrupt:
@@ -753,18 +753,6 @@ def _remove(fs: _FileSystem, path: str, must: bool) -> None:
         raise KeyboardInterrupt
     if error is not None and must:
         raise error
-
-
-def _twice(step: Callable[..., Any], *args: Any) -> None:
-    """``step(*args)``, tried again after half a second if py4j fails; a second failure is let go."""
-    for attempt in range(2):
-        try:
-            step(*args)
-            return
-        except Exception:  # noqa: BLE001 - py4j's errors, of a connection an interruption broke
-            if attempt:
-                return
-            time.sleep(0.5)
 
 
 def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
