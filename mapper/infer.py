@@ -88,7 +88,7 @@ from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, Objec
 from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, preview, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
-from .report import not_an_object_reason, plural, too_large_reason
+from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
 from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_trim, parse_decimal_text
 
@@ -642,8 +642,7 @@ class _Scanner:
         idx = self.index
         self.index += 1
         if isinstance(obj, NotAnItem):  # worded as validate words it (mapper.engine.careful)
-            what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
-            self.bad_record(idx, line, source, f"the request body item {what}", _NO_VALUE)
+            self.bad_record(idx, line, source, not_an_item_reason(None if obj.item is None else type_name(obj.item)), _NO_VALUE)
             return
         if not isinstance(obj, dict):
             self.bad_record(idx, line, source, not_an_object_reason(obj), "not a JSON object")
@@ -805,7 +804,7 @@ class _Scanner:
     def _raw(self, raw: bytes, line: int | None, name: str | None) -> None:
         if not raw:  # an item of an endpoint body without "value"
             self.index += 1
-            self.bad_record(self.index - 1, line, name, 'the request body item has no "value"', _NO_VALUE)
+            self.bad_record(self.index - 1, line, name, not_an_item_reason(None), _NO_VALUE)
             return
         try:
             obj = _DECODER.decode(raw)

@@ -50,6 +50,15 @@ def not_an_object_reason(obj: Any) -> str:
     return f"Expected `object`, got `{type_name(obj)}` {show(obj)}: a record must be a JSON object"
 
 
+def not_an_item_reason(kind: str | None) -> str:
+    """Why a request body item gives no record (``validate`` and ``infer``, from a body's text or a
+    Python one, word it alike): ``kind`` the JSON type of an item that is no object; None for an
+    object without ``"value"`` (or ``null``, which Go decodes into the item as nothing)."""
+    if kind is None:
+        return 'the request body item has no "value"'
+    return f'the request body item is `{kind}`, not an object with "value"'
+
+
 def too_large_reason(size: int, limit: int) -> str:
     """Why a record over the maximum record size is refused (``validate`` and ``infer`` word it alike)."""
     return f"the record is {size:,} bytes, more than the {limit:,} a record may have (max_record_size)"

@@ -20,7 +20,7 @@ from ..compiler import CompiledSink, NotObject, PathFailure
 from ..errors import show, type_name
 from ..model import MISSING
 from ..options import MapOptions
-from ..report import ValueWarning, not_an_object_reason
+from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
 from .gojson import RecordDecodeError, decode_record, has_surrogates, without_surrogates
@@ -70,7 +70,7 @@ class CarefulPath:
         """One record given as its raw JSON text."""
         self.out.pending_raw[pos] = raw
         if not raw:
-            self.record_error(pos, line, "not_an_object", 'the request body item has no "value"')
+            self.record_error(pos, line, "not_an_object", not_an_item_reason(None))
             return
         try:
             obj, replaced = decode_record(raw, self.c.prints_numbers)
@@ -92,8 +92,7 @@ class CarefulPath:
         self.out.stats["careful_records"] += 1
         if obj.__class__ is not dict:
             if isinstance(obj, NotAnItem):
-                what = 'has no "value"' if obj.item is None else f'is `{type_name(obj.item)}`, not an object with "value"'
-                self.record_error(pos, line, "not_an_object", f"the request body item {what}")
+                self.record_error(pos, line, "not_an_object", not_an_item_reason(None if obj.item is None else type_name(obj.item)))
                 return
             if not isinstance(obj, Mapping):
                 self.record_error(pos, line, "not_an_object", not_an_object_reason(obj), "$")

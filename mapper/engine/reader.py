@@ -39,6 +39,7 @@ import numpy as np
 from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
+from ..report import not_an_item_reason
 from ..tiers import renameable
 from .gojson import error_offset, go_field_key, go_member, same_length_escapes
 
@@ -965,7 +966,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         for j, raw in enumerate(raws):
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
-                bad[j] = 'the request body item has no "value"'
+                bad[j] = not_an_item_reason(None)
         yield RawRecords(raws, BodyLines(fixed, records, i, len(part), newlines, raws), bad or None)
 
 
@@ -974,12 +975,10 @@ _KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f")
 
 def _item_problem(text: bytes) -> str:
     """Why a request body item (its text) gives no record, worded as for a Python one
-    (:mod:`mapper.engine.careful`): an object, or ``null`` (Go decodes it into the item as
-    nothing, as it does ``{}``), has no ``value``; any other value is not an object."""
+    (:func:`~mapper.report.not_an_item_reason`): an object, or ``null`` (Go decodes it into
+    the item as nothing, as it does ``{}``), has no ``value``; any other value is not an object."""
     kind = _json_kind(text)
-    if kind in ("object", "null"):
-        return 'the request body item has no "value"'
-    return f'the request body item is `{kind}`, not an object with "value"'
+    return not_an_item_reason(None if kind in ("object", "null") else kind)
 
 
 def _json_kind(text: bytes) -> str:
