@@ -1,20 +1,20 @@
-"""Test-run order: the longest files first.
+"""Test-run order (the longest files first) and which files coverage traces.
 
 `.ci/run` runs the tests in three processes, one file to a process at a time
-(pytest-xdist's ``--dist loadfile``), handing out files in collection order. In
-alphabetical order the two longest files (the Spark and browser sessions) came last,
-and one process ran them alone for the last minute or two. Starting the longest files
-first (longest-processing-time order) lets the short ones fill in at the end. The
-order only changes when tests run, never what they check; files not named here keep
-their places after these. (xdist 3.8 reorders the files by their number of tests unless
-given ``--no-loadscope-reorder``: measured 2026-12-03, the order above is not what runs.)
+(pytest-xdist's ``--dist loadfile``), handing out files in collection order
+(``--no-loadscope-reorder``: without it xdist hands out the files with the most tests
+first, whatever their time). In alphabetical order the two longest files (the Spark and
+browser sessions) came last, and one process ran them alone for the last minute or two.
+Starting the longest files first (longest-processing-time order) lets the short ones
+fill in at the end. The order only changes when tests run, never what they check; files
+not named here keep their places after these.
 
 The coverage floor (pyproject.toml) is on the semantic modules (definitions, paths,
 types, engine). The tests of the other layers (CLI, serve, send, web, Spark, writers,
 infer, the Batcher) run untraced (pytest-cov's ``no_cover`` marker, ``NOT_TRACED``):
 under branch coverage their in-process parts took ~45 s more CPU, on a 2-core CI
 machine where a clean `.ci/run` took 588 s of its 600 (2026-12-03). The semantic
-modules' coverage without them: 95.9% (96.7% with them).
+modules' coverage without them: 95.9-96.1% (96.7% with them).
 """
 
 from __future__ import annotations
@@ -30,20 +30,20 @@ import pytest
 # no BLAS calls; the tests' subprocesses inherit this.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-#: Files by the time they take under coverage, longest first (measured 2026-12-03:
-#: ~40-150 s each; every other file takes under 30 s).
+#: Files by their wall time in a clean `.ci/run` (three processes, 2026-12-03: ~25-115 s
+#: each; every other file takes under 25 s), longest first.
 LONGEST_FIRST = (
     "test_spark.py",
-    "test_objects.py",
     "test_cli.py",
+    "test_objects.py",
     "test_hostile.py",
+    "test_parallel.py",
+    "test_web_browser.py",
+    "test_send_serve.py",
+    "test_definitions.py",
+    "test_send_faults.py",
     "test_columnar.py",
     "test_infer.py",
-    "test_send_serve.py",
-    "test_web_browser.py",
-    "test_parallel.py",
-    "test_properties.py",
-    "test_definitions.py",
 )
 
 
