@@ -34,7 +34,6 @@ import json
 import math
 import threading
 from bisect import bisect_right
-from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
@@ -87,25 +86,31 @@ class Verdict:
     ):
         self.index, self.tag, self.raw = index, tag, raw
         self._accepted, self._errors = accepted, errors
-        self._owner = owner  # the batcher, while the verdict waits to be judged
+        self._owner = owner  # the batcher, until the verdict is seen judged (its index below the batcher's _judged_upto)
+
+    def _judged(self) -> None:
+        """Wait for the verdict's chunk to be judged (judging it now if nobody has yet)."""
+        owner = self._owner  # (looked at once: another thread may judge it, and clear it, meanwhile)
+        if owner is not None:
+            if self.index >= owner._judged_upto:
+                owner._judge_pending()
+            self._owner = None  # (its chunk is judged: the batcher's books say so in one store)
 
     @property
     def accepted(self) -> bool:
-        owner = self._owner  # (looked at once: another thread may judge it, and clear it, meanwhile)
-        if owner is not None:
-            owner._judge_pending()
+        self._judged()
         return self._accepted
 
     @property
     def errors(self) -> tuple[RecordError, ...]:
-        owner = self._owner
-        if owner is not None:
-            owner._judge_pending()
+        self._judged()
         return self._errors
 
     def __repr__(self) -> str:
-        state = "pending" if self._owner is not None else ("accepted" if self._accepted else f"refused {[e.code for e in self._errors]}")
-        return f"<Verdict {self.index} {state}>"
+        owner = self._owner
+        if owner is not None and self.index >= owner._judged_upto:
+            return f"<Verdict {self.index} pending>"
+        return f"<Verdict {self.index} {'accepted' if self._accepted else f'refused {[e.code for e in self._errors]}'}>"
 
     def rejected(self) -> RejectedRecord:
         """The dead letter of a refused record (what ``--rejects`` writes)."""
@@ -167,9 +172,10 @@ class Batcher:
         self._indices: list[int] = []
         self._tags: list[Any] = []
         self._raw_bytes = 0
-        self._ready: deque[Body] = deque()
+        self._ready: tuple[Body, ...] = ()  # sealed, not yet handed out
         self._added = self._accepted = self._refused = self._bodies = 0
         self._judged = 0  # judgings that went through
+        self._judged_upto = 0  # every record numbered below it is judged
         self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
         self._closed = False
 
@@ -328,7 +334,14 @@ class Batcher:
                 self._judge()
 
     def _judge(self) -> None:
-        """Judge the pending records in one engine run; the accepted go into bodies, in order (lock held)."""
+        """Judge the pending records in one engine run; the accepted go into bodies, in order (lock held).
+
+        Interruptible anywhere (Ctrl-C, MemoryError): everything up to the last statement
+        only computes, and the books (pending records, open body, sealed bodies, counts)
+        change in that one statement, a single C call, or not at all. An interrupted
+        judging leaves its records pending, judged again the next time, never lost, and
+        never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
+        """
         pending = self._pending
         if not pending:
             return
@@ -337,60 +350,75 @@ class Batcher:
         def note(rejected: RejectedRecord) -> None:
             failed[rejected.record] = rejected.errors
 
-        try:
-            self._pending = []
-            engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
-            engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
-            engine.finish()
-        except BaseException:  # (Ctrl-C, MemoryError): the records stay pending, judged the next time, never lost
-            self._pending[:0] = pending
-            raise
-        self._judged += 1  # (from here the records are taken: see _untaken_on_failure)
+        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
+        engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
+        engine.finish()
+        # each verdict in full (again, if an earlier try was interrupted): read once the books say judged
+        for k, v in enumerate(pending):
+            errors = failed.get(k)
+            v._accepted, v._errors = (False, tuple(replace(e, record=v.index, line=None) for e in errors)) if errors else (True, ())
         good = [v for k, v in enumerate(pending) if k not in failed] if failed else pending
-        for k in failed:
-            v = pending[k]
-            v._errors = tuple(replace(e, record=v.index, line=None) for e in failed[k])
-        for v in good:
-            v._accepted = True
-        self._refused += len(failed)
-        self._accepted += len(good)
-        self._pack([v.raw for v in good], [v.index for v in good], [v.tag for v in good])  # type: ignore[misc]
-        for v in pending:
-            v._owner = None  # last: a reader on another thread sees the verdict complete
+        books = self._packed([v.raw for v in good], [v.index for v in good], [v.tag for v in good])  # type: ignore[misc]
+        books.update(
+            _pending=[],
+            _judged_upto=pending[-1].index + 1,
+            _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
+            _refused=self._refused + len(failed),
+            _accepted=self._accepted + len(good),
+        )
+        self.__dict__.update(books)  # the one change
 
-    def _pack(self, raws: list[bytes], indices: list[int], tags: list[Any]) -> None:
-        """Put accepted records into bodies, in order, sealing each body when full.
+    def _packed(self, raws: list[bytes], indices: list[int], tags: list[Any], seal: bool = False) -> dict[str, Any]:
+        """The books after putting accepted records into bodies, in order, sealing each body
+        when full (and the open one if ``seal``); nothing of the batcher changes here.
 
         A body of ``c`` records of ``b`` bytes of text is ``body_size(c, b)`` bytes, that is
         ``BODY_OVERHEAD - 1 + sum(len(text) + ITEM_OVERHEAD)``: running sums of the
         per-record costs say how many of the next records fit, without a step per record.
         """
+        open_raws, open_indices, open_tags, open_bytes = list(self._raws), list(self._indices), list(self._tags), self._raw_bytes
+        sealed: list[Body] = []
+
+        def seal_open() -> None:
+            nonlocal open_raws, open_indices, open_tags, open_bytes
+            if open_raws:
+                sealed.append(Body(encode_body(open_raws), open_indices, open_tags, open_raws, self.mapper))
+                open_raws, open_indices, open_tags, open_bytes = [], [], [], 0
+
         budget = self.max_bytes - BODY_OVERHEAD + 1  # for sum(len(text) + ITEM_OVERHEAD)
         cum = list(accumulate((len(r) + ITEM_OVERHEAD for r in raws), initial=0))
         i, n = 0, len(raws)
         while i < n:
-            count = len(self._raws)
-            used = self._raw_bytes + count * ITEM_OVERHEAD
+            count = len(open_raws)
+            used = open_bytes + count * ITEM_OVERHEAD
             j = min(bisect_right(cum, cum[i] + budget - used) - 1, i + self.max_records - count, n)
             if j <= i:  # the next record does not fit the open body (it fits an empty one)
-                self._seal()
+                seal_open()
                 continue
-            self._raws.extend(raws[i:j])
-            self._indices.extend(indices[i:j])
-            self._tags.extend(tags[i:j])
-            self._raw_bytes += cum[j] - cum[i] - (j - i) * ITEM_OVERHEAD
+            open_raws.extend(raws[i:j])
+            open_indices.extend(indices[i:j])
+            open_tags.extend(tags[i:j])
+            open_bytes += cum[j] - cum[i] - (j - i) * ITEM_OVERHEAD
             i = j
             # full: no room for another record, not even the smallest ("{}")
-            count = len(self._raws)
-            if count >= self.max_records or body_size(count + 1, self._raw_bytes + 2) > self.max_bytes:
-                self._seal()
+            count = len(open_raws)
+            if count >= self.max_records or body_size(count + 1, open_bytes + 2) > self.max_bytes:
+                seal_open()
+        if seal:
+            seal_open()
+        return {
+            "_raws": open_raws,
+            "_indices": open_indices,
+            "_tags": open_tags,
+            "_raw_bytes": open_bytes,
+            "_ready": (*self._ready, *sealed),
+            "_bodies": self._bodies + len(sealed),
+        }
 
     def _seal(self) -> None:
-        if not self._raws:
-            return
-        self._ready.append(Body(encode_body(self._raws), self._indices, self._tags, self._raws, self.mapper))
-        self._bodies += 1
-        self._raws, self._indices, self._tags, self._raw_bytes = [], [], [], 0
+        """Seal the open body (lock held; one change of the books, as in :meth:`_judge`)."""
+        if self._raws:
+            self.__dict__.update(self._packed([], [], [], seal=True))
 
     # ------------------------------------------------------------------ bodies out
 
@@ -405,8 +433,7 @@ class Batcher:
         """Take the full bodies (oldest first), judging what is pending; the open body stays open."""
         with self._lock:
             self._judge_pending()
-            out = list(self._ready)
-            self._ready.clear()
+            out, self._ready = list(self._ready), ()
             return out
 
     def flush(self) -> list[Body]:
@@ -414,8 +441,7 @@ class Batcher:
         with self._lock:
             self._judge_pending()
             self._seal()
-            out = list(self._ready)
-            self._ready.clear()
+            out, self._ready = list(self._ready), ()
             return out
 
 

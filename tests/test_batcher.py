@@ -285,7 +285,7 @@ def test_close_judges_the_pending_seals_the_open_body_and_refuses_more_records()
         verdicts = [b.add(aircraft(i)) for i in range(4)] + [b.add(aircraft(4, altitude="high"))]
         assert not b.closed
     assert b.closed and "closed" in repr(b)
-    assert [v._owner for v in verdicts] == [None] * 5  # judged by close, not by a later look
+    assert ["pending" in repr(v) for v in verdicts] == [False] * 5  # judged by close, not by a later look
     assert (b.accepted, b.refused, b.pending) == (4, 1, 0)
     with pytest.raises(mapper.OptionError, match="closed"):
         b.add(aircraft(5))
@@ -641,3 +641,71 @@ def test_what_a_mappings_own_code_raises_while_its_text_is_written_propagates() 
     assert bt.added == 0
     nan = bt.add({"id": "r2", "x": [float("nan")]})  # the NaN refusal itself stands
     assert not nan.accepted and "NaN" in nan.errors[0].reason
+
+
+#: The batcher's functions a judging runs through (and the comprehensions inside them).
+_JUDGING = {"_judge_pending", "_judge", "note", "_packed", "seal_open", "_seal"}
+
+
+def _interrupt_at(n: int) -> Any:
+    """A trace function raising KeyboardInterrupt at the n-th line run in a judging (a Ctrl-C there)."""
+    seen = [0]
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        code = frame.f_code
+        inside = code.co_name in _JUDGING or (code.co_name.startswith("<") and frame.f_back is not None and frame.f_back.f_code.co_name in _JUDGING)
+        if event == "line" and inside:
+            seen[0] += 1
+            if seen[0] == n:
+                raise KeyboardInterrupt
+        return local
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename.endswith("batcher.py") else None
+
+    return tracer, seen
+
+
+@pytest.mark.parametrize("how", ["ready", "add"])
+def test_a_ctrl_c_at_any_line_of_a_judging_loses_nothing_and_sends_nothing_twice(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    # a Ctrl-C after the engine's run, while the verdicts were set and the accepted packed,
+    # lost the records judged so far (accepted, in no body) or made add() raise with its
+    # record taken: the books now change in one statement at the end of a judging
+    import sys
+
+    from mapper import batcher as mb
+
+    monkeypatch.setattr(mb, "JUDGE_RECORDS", 4)
+    m = mapper.compile_sink(SINK)
+    records = [aircraft(i, altitude="high") if i in (2, 5) else aircraft(i) for i in range(8)]
+    interrupted = 0
+    for n in range(1, 10_000):
+        bt = mapper.Batcher(m, max_records=3)
+        verdicts = [bt.add(r) for r in records[:3]]
+        bodies = []
+        if how == "ready":  # 0..2 judged (a body of 0, 1 and the open one), 3..5 judged by the traced ready()
+            bodies += bt.ready()
+            verdicts += [bt.add(r) for r in records[3:6]]
+        tracer, seen = _interrupt_at(n)
+        sys.settrace(tracer)
+        try:
+            if how == "ready":
+                bodies += bt.ready()
+            else:
+                verdicts.append(bt.add(records[3]))  # the add that judges 0..3
+        except KeyboardInterrupt:
+            interrupted += 1
+            assert bt.added == len(verdicts), n  # an add that raised took nothing
+        finally:
+            sys.settrace(None)
+        verdicts += [bt.add(r) for r in records[len(verdicts) :]]
+        bodies += bt.flush()
+        sent = [v["id"] for body in bodies for v in body_values(body)]
+        assert sent == [f"r{i}" for i in range(8) if i not in (2, 5)], n  # each once, in order
+        assert [v.index for v in verdicts] == list(range(8)), n
+        assert [v.accepted for v in verdicts] == [i not in (2, 5) for i in range(8)], n
+        assert all(v.errors[0].code == "invalid_value" for v in verdicts if not v.accepted), n
+        assert all(b.count <= 3 for b in bodies) and (bt.added, bt.accepted, bt.refused) == (8, 6, 2), n
+        if seen[0] < n:  # the judging ran to its end before the n-th line: every line was tried
+            break
+    assert interrupted > 20  # (the trace did reach the judging's lines)
