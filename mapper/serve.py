@@ -407,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.raw_requestline = self.rfile.readline(65537)
             if len(self.raw_requestline) > 65536:
                 self.command = self.requestline = ""  # (as http.server sets them before its own refusals)
-                self.send_error(414, "the request line is too long")
+                self.send_error(414)  # worded as http.server's own 414 is (_HTTP_MESSAGES): one refusal, one message
                 return False
         if not super().parse_request():
             return False

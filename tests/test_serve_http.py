@@ -530,6 +530,10 @@ def test_a_blank_line_then_a_request_line_too_long_is_a_whole_414() -> None:
     with serving(log=log) as server:
         reply = raw(server, b"\r\nGET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert status_of(reply) == 414 and body_of(reply)["message"], reply[:300]  # (its body was missing: an AttributeError)
+        # worded as the 414 without the blank line (it said only "the request line is too long")
+        first = raw(server, b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert status_of(first) == 414 and body_of(reply) == body_of(first), (reply[:300], first[:300])
+        assert "65,536 bytes" in body_of(reply)["message"]
 
 
 def test_a_pasted_record_with_an_empty_records_key_is_one_record() -> None:
