@@ -340,8 +340,8 @@ def test_a_lone_surrogate_escape_in_a_sample_or_a_paste_is_read_as_the_service_r
     preview = draft(form(columns=columns, allow_missing_fields=True, sample='{"id": "a\\ud800"}'), catalog())["preview"]
     assert preview["error"] is None and preview["stored"] is True and preview["id"] == '"a\ufffd"'
     assert [m["code"] for m in preview["record_errors"]] == ["utf8_replaced"]
-    body, lines, shown = paste_records('{"records": [{"value": {"id": "b\\udc00"}}]}')
-    assert lines == [None] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
+    body, lines, shown, _held = paste_records('{"records": [{"value": {"id": "b\\udc00"}}]}')
+    assert lines == [1] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
 
 
 def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
@@ -377,19 +377,19 @@ def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
 
 def test_paste_takes_the_body_ndjson_or_one_object() -> None:
     body_text = '{"records": [{"value": {"id": "a"}}, {"value": {"id": "b", "x": 4.350}}]}'
-    body, lines, shown = paste_records("\n" + body_text + "\n")
-    assert body == body_text.encode() and lines == [None, None] and shown == ['{"id":"a"}', '{"id":"b","x":4.35}']
-    body, lines, shown = paste_records('{"id": 1, "x": 4.350}\n\n  {"id": 2}\r\n')
+    body, lines, shown, _held = paste_records("\n" + body_text + "\n")
+    assert body == body_text.encode() and lines == [2, 2] and shown == ['{"id":"a"}', '{"id":"b","x":4.35}']
+    body, lines, shown, _held = paste_records('{"id": 1, "x": 4.350}\n\n  {"id": 2}\r\n')
     assert body == encode_body([b'{"id": 1, "x": 4.350}', b'{"id": 2}']) and lines == [1, 3]  # verbatim: 4.350 stays
-    body, lines, _ = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
+    body, lines, _, _held = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1, "data": {"a": 2}}}]} and lines == [1]
     # after blank lines, the record's line is the one it starts on (it was always line 1)
-    body, lines, _ = paste_records('\n\n  {\n  "id": 1\n}\n')
+    body, lines, _, _held = paste_records('\n\n  {\n  "id": 1\n}\n')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1}}]} and lines == [3]
     assert paste_records('\r\n{"id": 1}')[1] == [2] == paste_records('\r\n{"id": 1}\n{"id": 2}')[1][:1]
-    body, lines, _ = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
+    body, lines, _, _held = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
     assert lines == [1, 2]
-    body, lines, _ = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it
+    body, lines, _, _held = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it
     assert body == encode_body([b'{"id": 1}', b"2"]) and lines == [1, 1]
     with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: unexpected end of the record \(truncated\); nothing was sent"):
         paste_records('{"id": 1}\n{"id": 2\n')
@@ -565,7 +565,6 @@ def test_a_broken_pasted_array_is_refused_naming_its_line_and_nothing_is_sent() 
         for text, where in (
             ('[\n  {"id": "a"},\n  {"id": "b"}\n  {"id": "c"}\n]', "at line 4 char 3"),  # a comma missing
             ('[\n  {"id": "a"},\n  {"id": "b",\n', "line 4: "),  # cut short
-            ('[\n  {"id": "a"},\n  {"id": "b", "lat": 1e400}\n]', "line 3: "),  # a number the service's decoder refuses
         ):
             status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
             err = orjson.loads(body)
@@ -602,7 +601,7 @@ def test_a_paste_starting_with_a_byte_order_mark_is_read_without_it() -> None:
         paste_source(server)
         for text, ids, lines in (
             ('\ufeff{"id": "a", "lat": 1.0}\n{"id": "b"}\n', ['"a"', '"b"'], [1, 2]),
-            ("\ufeff" + body_text, ['"c"'], [None]),
+            ("\ufeff" + body_text, ['"c"'], [1]),
             ('\ufeff[\n  {"id": "d"}\n]', ['"d"'], [2]),
             ('\ufeff{\n  "id": "e"\n}', ['"e"'], [1]),
         ):
@@ -613,6 +612,58 @@ def test_a_paste_starting_with_a_byte_order_mark_is_read_without_it() -> None:
         rows = orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["rows"]
         assert sorted(r["id"] for r in rows) == ['"a"', '"b"', '"c"', '"d"', '"e"']
     assert paste_records("\ufeff" + body_text)[0] == body_text.encode()  # the body as pasted, but for the mark
+
+
+def test_errors_name_the_pastes_lines_and_records_not_the_built_bodys() -> None:
+    # the body the page builds is on one line: the endpoint's messages said "(record 1, line 1, ...)"
+    # for the record the page shows as "Record 2 (line 3)"
+    with ui_server() as server:
+        paste_source(server)
+        text = '{"id": "a", "lat": "x"}\n\n{"id": "b", "alt": "zz", "lat": 4.35555}\n'
+        got = orjson.loads(request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})[2])
+        assert [(r["index"], r["line"], r["status"]) for r in got["records"]] == [(0, 1, "error"), (1, 3, "error")]
+        assert [(e["record"], e["line"]) for e in got["errors"]] == [(0, 1), (1, 3)]
+        assert got["errors"][1]["message"].endswith('(record 2, line 3, column "altitude")')
+        assert got["records"][1]["error_message"].endswith('- at `$.alt` (record 2, line 3, column "altitude")')
+        assert [(w["record"], w["line"]) for w in got["warnings"]] == [(1, 3)] and "(record 2, line 3," in got["warnings"][0]["message"]
+        # the endpoint's own answer is kept as it gave it, for the body sent
+        api = orjson.loads(request(server, "POST", "/v2/sinks/nm", paste_records(text).body)[2])
+        assert got["answer"] == api and "(record 1, line 1," in api["records"][1]["error_message"]
+        # a pasted body after blank lines, over lines: each record on the line of the paste its value starts on
+        body = '{"records": [\n  {"value": {"id": "c"}},\n  {"value":\n    {"id": "d", "lat": "y"}}\n]}'
+        got = orjson.loads(request(server, "POST", "/ui/api/sinks/nm/send", {"text": "\n\n" + body})[2])
+        assert [r["line"] for r in got["records"]] == [4, 6] and [(e["record"], e["line"]) for e in got["errors"]] == [(1, 6)]
+        assert got["records"][1]["error_message"].endswith('(record 2, line 6, column "lat")')
+
+
+def test_a_number_beyond_float64_keeps_its_record_out_of_the_body_and_says_where() -> None:
+    # the endpoint's decoder refuses a whole body holding 1e400: the paste was refused whole,
+    # naming "line 1 column 20" of the record's own text; now that record alone is not sent
+    text = '[\n  {"id": "a"},\n  {"id": "b",\n   "x": {"q": [1, -2E+999]}},\n  {"id": "c", "lat": 1.5}\n]'
+    with ui_server() as server:
+        paste_source(server)
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+        got = orjson.loads(body)
+        assert status == 200 and got["not_sent"] == 1 and got["answer"]["success_count"] == 2 and got["written"] == 2
+        assert [(r["line"], r["status"]) for r in got["records"]] == [(2, "success"), (3, "not_sent"), (5, "success")]
+        held = got["records"][1]
+        assert held["error_code"] is None and held["error_message"].startswith("number -2E+999 (line 4 char 19) is beyond the float64 range")
+        assert held["error_message"].endswith("- at `$.x.q[1]` (record 2, line 3)")
+        assert [(e["record"], e["code"], e["path"]) for e in got["errors"]] == [(1, "out_of_range", "$.x.q[1]")]
+        rows = orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["rows"]
+        assert [r["id"] for r in rows] == ['"a"', '"c"']
+        # only such records: nothing is sent (no request counted), each said
+        got = orjson.loads(request(server, "POST", "/ui/api/sinks/nm/send", {"text": '{"id": "e", "lat": 1e400}'})[2])
+        assert got["answer"] is None and got["not_sent"] == 1 and got["records"][0]["error_message"].startswith("number 1e400 (line 1 char 20)")
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm")[2])["counts"]["requests"] == 1
+        # the endpoint's body, sent as pasted: refused whole, as the endpoint refuses it, naming the record and where
+        body_text = '{"records": [\n  {"value": {"id": "f"}},\n  {"value": {"id": "g", "lat": 1e400}}\n]}'
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": "\n" + body_text})
+        err = orjson.loads(body)
+        assert status == 400 and err["code"] == "InvalidBody", err
+        assert err["message"].startswith("record 2, line 4 char 32: number 1e400 at `$.records[1].value.lat` is beyond the float64 range")
+        assert "nothing was sent" in err["message"]
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 2
 
 
 def test_the_token_guards_the_data_not_the_pages() -> None:

@@ -46,6 +46,7 @@ from ..commands import EXIT_USAGE
 from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
 from ..errors import MapperError, preview
 from ..paths import to_dot_notation
+from ..report import ENDPOINT_MESSAGE, RecordError, ValueWarning, location_text
 from ..serve import App, Request, Response, json_response, query_int
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, check_name, compact, draft, format_body, paste_records
@@ -86,6 +87,18 @@ def _json_body(req: Request, limit: int) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+
+
+def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) -> dict[str, Any]:
+    """An error or warning of the body sent, placed in the paste: its record as the page numbers
+    records (``index`` in the paste; "record 2" in the message, from 1, as the page's headings),
+    its line the paste's (the body the page built is on one line)."""
+    return item.to_dict() | {
+        "record": index,
+        "line": line,
+        "message": item.reason + location_text(item.path, index + 1, line, item.column),
+        "reason": item.reason,
+    }
 
 
 def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None) -> None:
@@ -144,24 +157,38 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         sink_id = req.params["sink_id"]
         app.store.sink(sink_id)  # 404 first
         payload = _json_body(req, ui_limit)
-        body, lines, shown = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
-        try:
-            if len(body) > app.max_body_bytes:
-                raise ServiceError(413, TOO_LARGE, f"the body is {len(body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}")
-            result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
-        except ServiceError as err:
-            app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
-            raise
-        report = result.report
+        paste = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
+        sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
+        answer: dict[str, Any] | None = None
+        written = 0
+        report = None
+        if sent or not paste.held:  # (a paste of held records only: nothing to send)
+            try:
+                if len(paste.body) > app.max_body_bytes:
+                    raise ServiceError(413, TOO_LARGE, f"the body is {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}")
+                result = app.store.ingest(sink_id, paste.body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
+            except ServiceError as err:
+                app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
+                raise
+            answer, written, report = result.answer, result.written, result.report
+        records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
+        errors: list[dict[str, Any]] = []
+        warnings: list[dict[str, Any]] = []
+        for i, held in paste.held.items():
+            records[i].update(status="not_sent", error_code=None, error_message=_in_paste(held, i, held.line)["message"])
+            errors.append(_in_paste(held, i, held.line))
+        if answer is not None and report is not None:
+            for k, (i, item) in enumerate(zip(sent, answer["records"])):
+                records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
+                first = report.failed_index.get(k)
+                if first and item.get("error_message") == f"{ENDPOINT_MESSAGE}: {first[0].message}":  # the endpoint's words, the paste's place
+                    records[i]["error_message"] = f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"
+            errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
+            warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in report.warnings]
+        errors.sort(key=lambda e: e["record"])
         return json_response(
             200,
-            {
-                "answer": result.answer,
-                "written": result.written,
-                "records": [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(lines, shown))],
-                "errors": [e.to_dict() | {"reason": e.reason} for e in report.errors],
-                "warnings": [w.to_dict() | {"reason": w.reason} for w in report.warnings],
-            },
+            {"answer": answer, "written": written, "not_sent": len(paste.held), "records": records, "errors": errors, "warnings": warnings},
         )
 
     def view_route(app: App, req: Request) -> Response:

@@ -10,9 +10,11 @@ records become the endpoint's request body, which the store ingests as the endpo
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import jmespath
 import orjson
@@ -20,18 +22,18 @@ import orjson
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
-from ..engine.gojson import go_member
-from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, format_of
+from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member
+from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, endpoint_units, format_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
-from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
+from ..paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
 from ..paths import TOO_DEEP as _TOO_DEEP
-from ..report import BatchRejected
+from ..report import BatchRejected, RecordError
 from ..sink import check_sink
 from ..table import RECORD_TIME_NAME
 from .catalog import Catalog, CatalogTable
 
-__all__ = ["TIME_UNITS", "check_name", "compact", "draft", "form_document", "format_body", "paste_records", "preview_record"]
+__all__ = ["TIME_UNITS", "Paste", "check_name", "compact", "draft", "form_document", "format_body", "paste_records", "preview_record"]
 
 #: What a timestamp column's "Sent as" choice may be: the Unit of a number (else a string in RFC 3339).
 TIME_UNITS = ("s", "ms", "us", "ns", "m", "h", "d")
@@ -417,11 +419,28 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
 # Pasted records
 
 
-def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
+class Paste(NamedTuple):
+    """Pasted records read (:func:`paste_records`).
+
+    ``body``: the request body of the records that can be sent; ``lines`` and ``shown``:
+    per pasted record, in the paste's order, the line of the paste it starts on (None: not
+    known) and its text as shown; ``held``: the records kept out of the body (by their
+    index in the paste), each with why: JSON the endpoint's decoder refuses (a number beyond
+    float64), which would make it refuse the whole body.
+    """
+
+    body: bytes
+    lines: list[int | None]
+    shown: list[str]
+    held: dict[int, RecordError]
+
+
+def paste_records(text: Any) -> Paste:
     """The request body for pasted records, each record's line, and each record's text (for display).
 
     Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted; other
-    keys beside ``records`` are ignored there, as the endpoint ignores them),
+    keys beside ``records`` are ignored there, as the endpoint ignores them; each record on
+    the line of the paste its value starts on),
     one JSON object (pretty-printed or not: one record), and otherwise what ``mapper
     validate`` reads from the same text, by the engine's own rule
     (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
@@ -432,7 +451,11 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     verbatim, as typed (``mapper.endpoint.encode_body``); one that is not an object goes
     in too, and the endpoint refuses it alone. A record that is not JSON cannot be put in
     a body: 400 ``InvalidBody`` naming its line, and nothing is sent (the service refuses
-    a body that is not JSON whole).
+    a body that is not JSON whole). A record that is JSON but holds a number beyond
+    float64 (``1e400``), which the endpoint's decoder refuses with the whole body holding
+    it, is kept out of the body and refused alone (``held``), as ``mapper send`` refuses
+    it; in a pasted body, sent as pasted, it refuses the whole paste, naming the record
+    and where the number is, as the endpoint would refuse that body.
     """
     if not isinstance(text, str):
         raise ServiceError(400, INVALID_BODY, f"the records must be text, not {json_type(text)}")
@@ -442,22 +465,143 @@ def paste_records(text: Any) -> tuple[bytes, list[int | None], list[str]]:
     stripped = data.strip(JSON_WS)
     if not stripped:
         raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
-    whole: Any = None
-    if stripped[:1] == b"{" and json_problem(stripped) is None:
-        whole = service_loads(stripped)
+    lead = len(data) - len(data.lstrip(JSON_WS))  # (where the text starts in the paste: lines are the paste's)
+    whole: Any = _as_json(stripped) if stripped[:1] == b"{" else _NOT_JSON
     if _is_body(whole):
+        problem = json_problem(stripped)
+        if problem is not None:  # JSON, but not for the endpoint's decoder: it refuses this body whole
+            raise ServiceError(400, INVALID_BODY, _body_refusal(data, lead, stripped, problem))
         shown = []
         for item in go_member(whole, "records"):
             value = go_member(item, "value", item) if isinstance(item, dict) else item
             shown.append(_show(value))
-        return stripped, [None] * len(shown), shown
+        return Paste(stripped, _body_lines(stripped, data.count(b"\n", 0, lead)), shown, {})
+    raws: list[bytes]
+    lines: list[int | None]
     if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1)
-        return encode_body([stripped]), [data[: len(data) - len(data.lstrip(JSON_WS))].count(b"\n") + 1], [_cut(stripped)]
-    if format_of(data[: HEAD_SIZE + 1]) == "json":
+        raws, lines = [stripped], [data.count(b"\n", 0, lead) + 1]
+    elif format_of(data[: HEAD_SIZE + 1]) == "json":
         raws, lines = _document_records(data)
     else:
         raws, lines = _ndjson_records(data)
-    return encode_body(raws), lines, [_cut(r) for r in raws]
+    held = _held(data, raws, lines)
+    return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held)
+
+
+_NOT_JSON: Any = object()
+
+
+def _as_json(raw: bytes) -> Any:
+    """``raw`` decoded as the engine (Go's decoder) decodes it, a number beyond float64 as an
+    :class:`~mapper.types.OutOfRangeNumber`; ``_NOT_JSON`` for text that is no JSON."""
+    try:
+        return decode_record(raw, False)[0]
+    except RecordDecodeError:
+        return _NOT_JSON
+
+
+def _refusable(raw: bytes) -> str | None:
+    """Why ``raw`` cannot go into a body as the endpoint reads it, when that is because it is not JSON (refuse the paste); None otherwise."""
+    problem = json_problem(raw)
+    if problem is None or _as_json(raw) is not _NOT_JSON:
+        return None  # fine, or JSON the endpoint's decoder refuses: held back alone (_held)
+    return problem
+
+
+def _held(data: bytes, raws: list[bytes], lines: list[int | None]) -> dict[int, RecordError]:
+    """The records (JSON, every one) that the endpoint's decoder would refuse, with the body holding them: by index, why."""
+    held: dict[int, RecordError] = {}
+    pos = 0
+    for i, (raw, line) in enumerate(zip(raws, lines)):
+        at = data.find(raw, pos)  # (each record's text is the paste's, in order: where it stands)
+        if at >= 0:
+            pos = at + len(raw)
+        problem = json_problem(raw)
+        if problem is None:
+            continue
+        found = _huge_number(raw)
+        if found is None:  # pragma: no cover - orjson and Go's decoder differ only in numbers beyond float64 here
+            held[i] = RecordError(i, line, None, None, "invalid_json", f"{problem}: the endpoint refuses a whole body holding this record, so it was not sent")
+            continue
+        keys, offset, number = found
+        where = f" ({_position(data, at + offset)})" if at >= 0 else ""
+        reason = (
+            f"number {preview(number)}{where} is beyond the float64 range the endpoint decodes numbers into: "
+            "the endpoint refuses a whole body holding one, so this record was not sent"
+        )
+        held[i] = RecordError(i, line, None, _jsonpath(keys), "out_of_range", reason)
+    return held
+
+
+def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
+    """Why a pasted body is refused whole (it is JSON, but holds what the endpoint's decoder refuses): the record, where."""
+    found = _huge_number(body)
+    if found is None:  # pragma: no cover - orjson and Go's decoder differ only in numbers beyond float64 here
+        return f"the body: {problem}; nothing was sent"
+    keys, offset, number = found
+    record = ""
+    if len(keys) >= 2 and isinstance(keys[0], str) and isinstance(keys[1], int) and go_field_key(keys[0], "records"):
+        record = f"record {keys[1] + 1}, "
+    return (
+        f"{record}{_position(data, lead + offset)}: number {preview(number)} at `{_jsonpath(keys)}` is beyond the float64 range the "
+        "endpoint decodes numbers into, and the endpoint refuses a whole body holding one; nothing was sent "
+        "(paste the records alone, one a line, to send the others)"
+    )
+
+
+def _position(data: bytes, offset: int) -> str:
+    """``line 3 char 20``: where a byte of the paste is, as an editor counts (characters, from 1)."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    line = data.count(b"\n", 0, offset) + 1
+    return f"line {line} char {len(data[start:offset].decode('utf-8', 'replace')) + 1}"
+
+
+#: JSON's tokens as the number scan below needs them: strings (skipped whole), punctuation, numbers.
+_SCAN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*')
+
+
+def _huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
+    """The first number of a JSON text (which the engine's decoder read) beyond float64, as
+    Go's decoder finds it: its path (keys and indices), its offset in ``raw``, its text."""
+    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key]
+    for m in _SCAN.finditer(raw):
+        token = m.group()
+        c = token[:1]
+        if c == b"{":
+            stack.append([True, None, True])
+        elif c == b"[":
+            stack.append([False, 0, False])
+        elif c in (b"}", b"]"):
+            stack.pop()
+        elif c == b",":
+            top = stack[-1]
+            if top[0]:
+                top[2] = True
+            else:
+                top[1] += 1
+        elif c == b":":
+            stack[-1][2] = False
+        elif c == b'"':
+            if stack and stack[-1][0] and stack[-1][2]:
+                stack[-1][1] = json.loads(token.decode("utf-8", "replace"))
+        elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
+            return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
+    return None
+
+
+def _jsonpath(keys: list[str | int]) -> str:
+    """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
+    return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
+
+
+def _body_lines(body: bytes, first: int) -> list[int | None]:
+    """The line of the paste each record of a pasted body starts on (where its value starts): the body's own lines, after ``first`` lines before it."""
+    lines: list[int | None] = []
+    for unit in endpoint_units(body):
+        if isinstance(unit, RawRecords):
+            found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
+            lines.extend(None if n is None else n + first for n in found)
+    return lines
 
 
 def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
@@ -468,7 +612,7 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
         line = line.strip(JSON_WS)
         if not line:
             continue
-        problem = json_problem(line)
+        problem = _refusable(line)
         if problem is not None:
             raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
         raws.append(line)
@@ -490,9 +634,9 @@ def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
         if isinstance(unit, RawRecords):
             found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
             for raw, number in zip(unit.raws, found):
-                problem = json_problem(raw)
+                problem = _refusable(raw)
                 if problem is not None:
-                    where = f"line {number}" if number is not None else f"record {len(raws)}"
+                    where = f"line {number}" if number is not None else f"record {len(raws) + 1}"  # (from 1, as the page numbers records)
                     raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
                 raws.append(raw)
                 lines.append(number)

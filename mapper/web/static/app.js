@@ -641,20 +641,26 @@
         return;
       }
       var d = res.data;
-      var answer = d.answer;
-      setText("send-summary", answer.success_count + " stored, " + answer.error_count + " refused (the endpoint's answer: success_count " +
-        answer.success_count + ", error_count " + answer.error_count + ").");
+      // answer: the endpoint's, for the records sent (null when none could be); records: every
+      // pasted record, in the paste's order, its status and message placed in the paste
+      var answer = d.answer || { success_count: 0, error_count: 0 };
+      var summary = answer.success_count + " stored, " + answer.error_count + " refused";
+      if (d.not_sent) summary += ", " + d.not_sent + " not sent (the endpoint refuses a whole body holding such a record)";
+      summary += d.answer ? " (the endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + ")." :
+        ": nothing was sent.";
+      setText("send-summary", summary);
       var errors = {};
       d.errors.forEach(function (e) { (errors[e.record] = errors[e.record] || []).push(e); });
       var warnings = {};
       d.warnings.forEach(function (w) { (warnings[w.record] = warnings[w.record] || []).push(w); });
-      answer.records.forEach(function (r, i) {
-        var rec = d.records[i] || {};
-        var item = el("li", { className: "record " + r.status, id: "record-" + i },
-          el("p", { className: "head" }, statusNode(r.status === "success" ? "success" : "error"),
+      d.records.forEach(function (rec, i) {
+        var ok = rec.status === "success";
+        var label = rec.status === "not_sent" ? "not sent" : ok ? "success" : "error";
+        var item = el("li", { className: "record " + (ok ? "success" : "error"), id: "record-" + i },
+          el("p", { className: "head" }, el("span", { className: "status status-" + (ok ? "success" : "error") }, label),
             " Record " + (i + 1) + (rec.line ? " (line " + rec.line + ")" : "")),
           el("pre", { className: "record-text" }, rec.text || ""));
-        if (r.status !== "success") item.appendChild(el("p", { className: "answer" }, r.error_code + ": " + r.error_message));
+        if (!ok) item.appendChild(el("p", { className: "answer" }, (rec.error_code ? rec.error_code + ": " : "Not sent: ") + rec.error_message));
         var errs = el("ul", { className: "errors" });
         (errors[i] || []).forEach(function (e) {
           errs.appendChild(el("li", { className: "error" },
