@@ -666,6 +666,22 @@ def test_a_number_beyond_float64_keeps_its_record_out_of_the_body_and_says_where
         assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 2
 
 
+def test_a_lone_surrogate_in_a_paste_is_said_at_its_line_in_the_paste() -> None:
+    # half an emoji copied: the page's JSON.stringify escapes it, and orjson refused the UI's
+    # request naming the request's own position ("no low surrogate in string: line 1 column 23")
+    with ui_server() as server:
+        paste_source(server)
+        raw = b'{"text": "{\\"id\\": \\"a\\"}\\n{\\"id\\": \\"b\\ud83d\\"}"}'
+        assert json.loads(raw)["text"] == '{"id": "a"}\n{"id": "b\ud83d"}'
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", raw)
+        err = orjson.loads(body)
+        assert status == 400 and err["code"] == "InvalidBody", err
+        assert err["message"].startswith("the records: line 2 char 10 holds U+D83D, half of a UTF-16 surrogate pair") and "nothing was sent" in err["message"]
+        status, _h, body = request(server, "POST", "/ui/api/draft", orjson.dumps(form()).replace(b'"sample":""', b'"sample":"\\udc00"'))
+        assert status == 400 and orjson.loads(body)["message"].startswith("the sample record: line 1 char 1 holds U+DC00")
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/nm/rows")[2])["total"] == 0
+
+
 def test_the_token_guards_the_data_not_the_pages() -> None:
     with ui_server(token="s3cret") as server:
         assert request(server, "GET", "/ui/new")[0] == 200

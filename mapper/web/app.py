@@ -34,6 +34,7 @@ element with ``textContent``: whatever a user typed or sent is shown as text.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from importlib import resources
 from typing import Any, Callable, Sequence
@@ -44,7 +45,7 @@ from .. import serve
 from .._version import __version__
 from ..commands import EXIT_USAGE
 from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
-from ..errors import MapperError, preview
+from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, ValueWarning, location_text
 from ..serve import App, Request, Response, json_response, query_int
@@ -86,7 +87,43 @@ def _json_body(req: Request, limit: int) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+        found = _lone_surrogate(data) if "surrogate" in str(exc) else None
+        raise ServiceError(400, INVALID_BODY, found or f"the request body is not valid JSON: {exc}") from None
+
+
+#: What the page's fields are, in messages (else the field's name).
+_FIELDS: dict[tuple[str, ...], str] = {("text",): "the records", ("sample",): "the sample record", ("name",): "the name"}
+
+
+def _lone_surrogate(data: bytes) -> str | None:
+    """Where a field of a UI request holds half of a UTF-16 surrogate pair, which orjson refuses
+    with the request's own position ("no low surrogate in string: line 1 column 23"): said in the
+    field's own lines (a page's JSON.stringify escapes a lone surrogate of a pasted text so)."""
+    try:
+        doc = json.loads(data)  # (keeps a lone surrogate)
+    except (ValueError, RecursionError):
+        return None
+    todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
+    while todo:
+        keys, value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(((*keys, str(k)), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend(((*keys, str(i)), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str):
+            m = SURROGATE.search(value)
+            if m is None:
+                continue
+            at = m.start()
+            line = value.count("\n", 0, at) + 1
+            char = at - (value.rfind("\n", 0, at) + 1) + 1
+            what = _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
+            return (
+                f"{what}: line {line} char {char} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
+                "in two when it was copied), which no UTF-8 text can carry: delete it, or copy the character whole"
+                + ("; nothing was sent" if keys == ("text",) else "")
+            )
+    return None
 
 
 def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) -> dict[str, Any]:
