@@ -397,6 +397,18 @@ def test_paste_takes_the_body_ndjson_or_one_object() -> None:
         paste_records("  \n ")
 
 
+def test_an_empty_array_or_a_second_byte_order_mark_is_said_as_such() -> None:
+    # "[]" was sent as a body of no records ("0 stored, 0 refused", a request counted)
+    for text in ("[]", "\ufeff[\n]\n"):
+        with pytest.raises(mapper.ServiceError, match=r"nothing to send: the paste holds no records \(an empty array\)"):
+            paste_records(text)
+    assert paste_records('{"records": []}').body == b'{"records": []}'  # the endpoint's body: as pasted
+    # files joined, each with its mark: the second said to be one (it was "invalid character at char 1")
+    for text, line in (('{"id": "a"}\n\ufeff{"id": "b"}', 2), ('\ufeff\ufeff{"id": "a"}', 1)):
+        with pytest.raises(mapper.ServiceError, match=rf"line {line}: Invalid JSON: invalid character at char 1 \(a byte order mark, U\+FEFF"):
+            paste_records(text)
+
+
 # ---------------------------------------------------------------------------------------
 # The routes
 

@@ -484,6 +484,8 @@ def paste_records(text: Any) -> Paste:
         raws, lines = _document_records(data)
     else:
         raws, lines = _ndjson_records(data)
+    if not raws:  # an array of no records ([] as typed): a body of none would only count a request
+        raise ServiceError(400, INVALID_BODY, "nothing to send: the paste holds no records (an empty array); nothing was sent")
     held = _held(data, raws, lines)
     return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held)
 
@@ -614,10 +616,19 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
             continue
         problem = _refusable(line)
         if problem is not None:
-            raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
+            raise ServiceError(
+                400, INVALID_BODY, f"line {number}: {problem}{_bom_hint(line)}; nothing was sent (one JSON record a line, or the endpoint's body)"
+            )
         raws.append(line)
         lines.append(number)
     return raws, lines
+
+
+def _bom_hint(text: bytes) -> str:
+    """What an "invalid character at char 1" is when it is a byte order mark (files joined, each with its mark)."""
+    if text.startswith(BOM):
+        return " (a byte order mark, U+FEFF: only one, at the very start of the paste, is taken off)"
+    return ""
 
 
 def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
