@@ -344,6 +344,15 @@ def test_a_lone_surrogate_escape_in_a_sample_or_a_paste_is_read_as_the_service_r
     assert lines == [1] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
 
 
+def test_the_preview_says_where_a_number_beyond_float64_is_as_the_paste_does() -> None:
+    # it said "not valid JSON for the service: number is infinity when parsed as double: line 1 column 20 (char 19)"
+    preview = draft(form(sample='\n\n{"id": "x", "zz": [1e400]}'), catalog())["preview"]
+    assert preview["stored"] is None and preview["error"] == (
+        "the sample record: number 1e400 (line 3 char 20) at `$.zz[0]` is beyond the float64 range the endpoint decodes numbers into: "
+        "the endpoint refuses a whole body holding one"
+    )
+
+
 def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
     # str.strip() took a no-break space (copied from a web page) off the sample, and the preview
     # said the record would be stored; pasted, the same text is refused as not JSON

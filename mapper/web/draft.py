@@ -351,6 +351,15 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
     problem = json_problem(raw)
     if problem is not None:
+        found = _huge_number(raw) if _as_json(raw) is not _NOT_JSON else None
+        if found is not None:  # worded as Send records words the record it keeps out of a body
+            data = sample.encode("utf-8", "surrogatepass")
+            keys, offset, number = found
+            where = _position(data, len(data) - len(data.lstrip(JSON_WS)) + offset)
+            problem = (
+                f"number {preview(number)} ({where}) at `{_jsonpath(keys)}` is beyond the float64 range the endpoint decodes numbers into: "
+                "the endpoint refuses a whole body holding one"
+            )
         out["error"] = f"the sample record: {problem}"
         return out
     record = service_loads(raw)  # (json_problem passed it: as the service reads it)
