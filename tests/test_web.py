@@ -353,6 +353,15 @@ def test_the_preview_says_where_a_number_beyond_float64_is_as_the_paste_does() -
     )
 
 
+def test_positions_in_refusals_count_a_lines_indent_and_the_samples_leading_lines() -> None:
+    # the line was checked stripped: "invalid character at char 8" for the x at char 11 of the paste's line
+    with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: invalid character at char 11;"):
+        paste_records('{"id": 1}\n   {"id": x}\n')
+    # the sample likewise, and its leading blank lines: line 4 char 8 of the sample box (it said line 2)
+    preview = draft(form(sample='\n\n  {"id": "x",\n "zz": x}'), catalog())["preview"]
+    assert preview["error"] == "the sample record: Invalid JSON: invalid character at line 4 char 8 of the record"
+
+
 def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
     # str.strip() took a no-break space (copied from a web page) off the sample, and the preview
     # said the record would be stored; pasted, the same text is refused as not JSON

@@ -347,13 +347,13 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     """
     # stripped as a paste is (JSON's whitespace): str.strip() also took Unicode spaces
     # (a no-break space copied from a page) that the service refuses
-    raw = sample.encode("utf-8", "surrogatepass").strip(JSON_WS)
+    data = sample.encode("utf-8", "surrogatepass")
+    raw = data.strip(JSON_WS)
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
-    problem = json_problem(raw)
+    problem = json_problem(data.rstrip(JSON_WS))  # (its leading lines kept: a position it names is the sample box's)
     if problem is not None:
         found = _huge_number(raw) if _as_json(raw) is not _NOT_JSON else None
         if found is not None:  # worded as Send records words the record it keeps out of a body
-            data = sample.encode("utf-8", "surrogatepass")
             keys, offset, number = found
             where = _position(data, len(data) - len(data.lstrip(JSON_WS)) + offset)
             problem = (
@@ -619,11 +619,12 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
     """The records of NDJSON, one a line (blank lines skipped), each checked as the service checks it."""
     raws: list[bytes] = []
     lines: list[int | None] = []
-    for number, line in enumerate(data.split(b"\n"), 1):
-        line = line.strip(JSON_WS)
+    for number, text in enumerate(data.split(b"\n"), 1):
+        text = text.rstrip(JSON_WS)  # (its indent kept for the check: a position it names is the paste line's)
+        line = text.lstrip(JSON_WS)
         if not line:
             continue
-        problem = _refusable(line)
+        problem = _refusable(text)
         if problem is not None:
             raise ServiceError(
                 400, INVALID_BODY, f"line {number}: {problem}{_bom_hint(line)}; nothing was sent (one JSON record a line, or the endpoint's body)"
