@@ -427,6 +427,16 @@ def test_an_empty_array_or_a_second_byte_order_mark_is_said_as_such() -> None:
             paste_records(text)
 
 
+def test_a_paste_of_several_json_values_is_told_what_the_page_takes_not_a_cli_option() -> None:
+    # the reader's hint said "say so with --input-format ndjson (input_format='ndjson')": no such thing on the page
+    with pytest.raises(mapper.ServiceError) as err:
+        paste_records('[{"id": 1},\n {"id": 2}]\n[{"id": 3}]')
+    assert err.value.message == (
+        "Invalid JSON: the JSON array is not valid JSON: trailing characters at line 3 char 1; the paste holds several JSON values: "
+        "put each record on a line of its own, or all of them in one array; nothing was sent"
+    )
+
+
 # ---------------------------------------------------------------------------------------
 # The routes
 
