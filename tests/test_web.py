@@ -737,12 +737,24 @@ def test_the_ui_takes_json_only_and_bounds_bodies() -> None:
         assert status == 400 and orjson.loads(body)["code"] == "InvalidContentType"  # a cross-site form cannot post here
         status, _h, body = request(server, "POST", "/ui/api/draft", b"{nope")
         assert status == 400 and orjson.loads(body)["code"] == "InvalidBody"
-        status, _h, _b = request(server, "POST", "/ui/api/draft", orjson.dumps({"sample": "x" * 9000}))
+        status, _h, body = request(server, "POST", "/ui/api/draft", orjson.dumps({"sample": "x" * 9000}))
         assert status == 413
+        # the UI's own cap, said as such (it said "this endpoint takes at most 8,000", the endpoint's limit being 2,000)
+        assert orjson.loads(body)["message"].startswith(
+            "the form (with its sample record) is too big: as the page sends it (JSON text) it is more than the 8,000 bytes"
+        )
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nope/send", {"text": "x" * 9000})
+        assert status == 404  # (no such source: said before the paste is read)
         out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="t"))[2])
         request(server, "POST", "/v1/sinks", out["body_text"].encode())
         status, _h, body = request(server, "POST", "/ui/api/sinks/t/send", {"text": "\n".join([SEED] * 6)})
         assert status == 413 and orjson.loads(body)["code"] == "RequestEntityTooLarge"
+        status, _h, body = request(server, "POST", "/ui/api/sinks/t/send", {"text": "\n".join([SEED] * 30)})
+        assert (
+            status == 413
+            and "the paste is too big" in orjson.loads(body)["message"]
+            and "endpoint's body limit of 2,000 bytes" in orjson.loads(body)["message"]
+        )
         assert orjson.loads(request(server, "GET", "/v2/sinks/t")[2])["last_error"].startswith("413")
 
 

@@ -79,8 +79,20 @@ def load_assets() -> dict[str, tuple[bytes, str]]:
     return out
 
 
-def _json_body(req: Request, limit: int) -> Any:
-    data = req.body(limit)
+def _json_body(req: Request, limit: int, what: str, app: App) -> Any:
+    try:
+        data = req.body(limit)
+    except ServiceError as err:
+        if err.status != 413:
+            raise
+        # the UI's own cap (four times the endpoint's: JSON escapes grow a paste), said as such:
+        # "this endpoint takes at most" it was not the endpoint's limit
+        raise ServiceError(
+            413,
+            err.code,
+            f"{what} is too big: as the page sends it (JSON text) it is more than the {limit:,} bytes this page takes "
+            f"(four times the endpoint's body limit of {app.max_body_bytes:,} bytes); send it in parts",
+        ) from None
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
@@ -182,7 +194,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
     def draft_route(app: App, req: Request) -> Response:
-        form = _json_body(req, ui_limit)
+        form = _json_body(req, ui_limit, "the form (with its sample record)", app)
         try:
             return json_response(200, draft(form, catalog, taken))
         except RecursionError:  # a path (or a value) nested beyond what Python's stack holds: the form's fault, not the service's
@@ -193,7 +205,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     def send_route(app: App, req: Request) -> Response:
         sink_id = req.params["sink_id"]
         app.store.sink(sink_id)  # 404 first
-        payload = _json_body(req, ui_limit)
+        payload = _json_body(req, ui_limit, "the paste", app)
         paste = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
         sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
         answer: dict[str, Any] | None = None
