@@ -362,6 +362,13 @@ def test_positions_in_refusals_count_a_lines_indent_and_the_samples_leading_line
     assert preview["error"] == "the sample record: Invalid JSON: invalid character at line 4 char 8 of the record"
 
 
+def test_the_preview_takes_a_leading_byte_order_mark_off_as_the_paste_does() -> None:
+    # the paste took it off and sent the record; the preview refused it: "invalid character at char 1"
+    assert paste_records("\ufeff" + SEED).body == encode_body([SEED.encode()])
+    preview = draft(form(sample="\ufeff" + SEED), catalog())["preview"]
+    assert preview["error"] is None and preview["stored"] is True
+
+
 def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
     # str.strip() took a no-break space (copied from a web page) off the sample, and the preview
     # said the record would be stored; pasted, the same text is refused as not JSON

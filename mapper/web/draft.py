@@ -346,8 +346,11 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     valid definition only the values found are given.
     """
     # stripped as a paste is (JSON's whitespace): str.strip() also took Unicode spaces
-    # (a no-break space copied from a page) that the service refuses
+    # (a no-break space copied from a page) that the service refuses; a leading byte order
+    # mark taken off as a paste takes it off
     data = sample.encode("utf-8", "surrogatepass")
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
     raw = data.strip(JSON_WS)
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
     problem = json_problem(data.rstrip(JSON_WS))  # (its leading lines kept: a position it names is the sample box's)
