@@ -15,13 +15,14 @@ Details and choices: ``docs/send-serve.md`` (section "The web UI").
 
 from .app import add_serve_parser, cmd_serve, install, load_assets
 from .catalog import DEFAULT_DATABASE, Catalog, CatalogTable, Database, database_id, load_catalog
-from .draft import check_name, draft, paste_records, preview_record
+from .draft import Paste, check_name, draft, paste_records, preview_record
 
 __all__ = [
     "DEFAULT_DATABASE",
     "Catalog",
     "CatalogTable",
     "Database",
+    "Paste",
     "add_serve_parser",
     "check_name",
     "cmd_serve",
