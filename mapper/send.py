@@ -177,6 +177,17 @@ class _Response(http.client.HTTPResponse):
         timeout = sock.gettimeout()
         self.fp = io.BufferedReader(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
 
+    def _read_status(self) -> tuple[str, int, str]:
+        """The final answer's status line: interim answers before it (102 Processing, 103 Early
+        Hints, from the service or a proxy) are read past, as RFC 9110 15.2 asks. http.client
+        skips only a 100: a 103 was taken as the answer, a refusal that stopped the run, and
+        the body, stored by the 200 after it, was sent again on resume not counted as re-sent."""
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 <= status < 200 or status == 101:  # (101: a protocol switch nobody asked for, an answer to refuse)
+                return version, status, reason
+            http.client.parse_headers(self.fp)  # its headers (bounded as the final answer's are), then the next status line
+
 
 class _Failure(Exception):
     """One failed attempt: why, and whether the request may have reached the service."""

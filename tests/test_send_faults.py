@@ -713,3 +713,20 @@ def test_an_endpoint_host_with_an_empty_or_overlong_label_is_a_usage_error_not_a
         proc = cli("send", SINK, write_records(tmp_path / "r.ndjson", 2), "--endpoint", url, "--retries", 1, "--backoff", 0.01)
         assert proc.returncode == EXIT_USAGE and "Traceback" not in proc.err, proc.err
         assert "is not a host name" in proc.err
+
+
+@pytest.mark.parametrize("interim", [b"102 Processing", b"103 Early Hints"])
+def test_an_interim_1xx_answer_is_read_past_to_the_final_one(interim):
+    # found by a bug hunt: http.client skips only a 100 Continue; a 102 or a 103 (from the
+    # service or a proxy in front of it) was taken as the answer: the run stopped on "103
+    # HTTP103", and the body, stored by the 200 that followed, was marked not stored (a resume
+    # sent it again without counting it re-sent)
+    def hints_first(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+        conn.sendall(b"HTTP/1.1 " + interim + b"\r\nLink: </a.css>; rel=preload\r\n\r\n" + b"HTTP/1.1 " + interim + b"\r\n\r\n")
+        answer(conn, 200, success(body))
+
+    with endpoint(hints_first) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        for _ in range(2):  # the connection is kept: nothing of the answers is left over for the next
+            ack = sender.send(b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}')
+            assert ack.status == 200 and ack.stored == 2 and ack.attempts == 1
+    assert len(fake.bodies) == 2
