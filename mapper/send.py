@@ -387,7 +387,13 @@ class Sender:
         try:
             assert conn.sock is not None
             conn.sock.settimeout(self.timeout)  # (the last answer's read left its deadline's rest there)
-            conn.request("POST", self.path, body=data, headers=self._headers)
+            try:
+                conn.request("POST", self.path, body=data, headers=self._headers)
+            except (BrokenPipeError, ConnectionResetError):
+                early = self._early_answer(conn)
+                if early is None:
+                    raise
+                return early
             resp = conn.getresponse()
             payload = resp.read(MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:
@@ -401,6 +407,25 @@ class Sender:
             payload = payload[:MAX_ANSWER]  # (an error answer: its code and message are at its start)
         elif resp.will_close:
             self._drop()
+        return resp.status, resp.headers, payload
+
+    def _early_answer(self, conn: http.client.HTTPConnection) -> tuple[int, http.client.HTTPMessage, bytes] | None:
+        """The error answer a service wrote before it had read the whole body, and closed (413 for a body too
+        big, 401 for a token it does not take): the write failed, but the answer is there to read, as curl and
+        urllib3 read it. Without it the run retried a refusal as a lost answer, counted a re-send and stopped
+        with "Broken pipe" instead of the service's words. None when there is no such answer (a 2xx to a body
+        not written whole is none either: the write's failure stands)."""
+        try:
+            if conn.sock is None:
+                return None
+            resp = conn.getresponse()
+            payload = resp.read(MAX_ANSWER)  # (an error answer: its code and message are at its start)
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            self._drop()  # (the connection is broken either way)
+        if 200 <= resp.status < 300:
+            return None
         return resp.status, resp.headers, payload
 
     # ------------------------------------------------------------------ sending

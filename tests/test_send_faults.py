@@ -730,3 +730,42 @@ def test_an_interim_1xx_answer_is_read_past_to_the_final_one(interim):
             ack = sender.send(b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}')
             assert ack.status == 200 and ack.stored == 2 and ack.attempts == 1
     assert len(fake.bodies) == 2
+
+
+def test_an_error_answer_written_before_the_body_was_read_is_the_answer_not_a_lost_one():
+    # found by a bug hunt: a service (or its gateway) that refuses a request on its head (413 for
+    # a body too big, 401) answers before reading the body and closes; the write then failed
+    # (a broken pipe), the answer was never read: the refusal was retried as a lost answer,
+    # counted as a possible re-send, and the run stopped on "Broken pipe", not the service's words
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # (the body cannot sit in buffers: the write must fail)
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    connections = []
+
+    def refuse_on_the_head() -> None:
+        while True:
+            try:
+                conn, _addr = server.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            conn.settimeout(10)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(1024) or b"\r\n\r\n"
+            payload = b'{"code":"RequestEntityTooLarge","message":"a body holds at most 1,000,000 bytes"}'
+            conn.sendall(b"HTTP/1.1 413 X\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(payload) + payload)
+            conn.close()  # the body unread: a reset
+
+    threading.Thread(target=refuse_on_the_head, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/v2/sinks/aircraft_positions"
+    body = b'{"records":[{"value":{"id":"' + b"x" * 8_000_000 + b'"}}]}'
+    try:
+        with mapper.Sender(url, retries=2, backoff=0.01, bytes_per_s=10_000_000, body_bytes=10_000_000) as sender:
+            with pytest.raises(mapper.ServiceError) as info:
+                sender.send(body)
+    finally:
+        server.close()
+    assert info.value.status == 413 and "at most 1,000,000 bytes" in info.value.message
+    assert info.value.maybe_stored is False and len(connections) == 1  # not retried, and known not stored
