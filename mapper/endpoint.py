@@ -36,6 +36,7 @@ __all__ = [
     "Limits",
     "ServiceError",
     "TokenBucket",
+    "body_data",
     "body_size",
     "encode_body",
     "json_problem",
@@ -156,6 +157,18 @@ def json_problem(raw: bytes) -> str | None:
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply"
     return None
+
+
+def body_data(body: Any) -> bytes:
+    """A request body given from Python as the bytes that go on the wire: bytes-like as they are, a
+    ``str`` as its UTF-8 (a lone surrogate as the bytes Go reads as U+FFFD). Anything else is an
+    :class:`~mapper.errors.OptionError` naming its type: a ``str`` was a TypeError from inside numpy,
+    a dict an AttributeError, an ``int`` n sent as n NUL bytes."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8", "surrogatepass")
+    raise OptionError(f"a request body is bytes or str (its JSON text), not {type(body).__name__}")
 
 
 def parse_body(data: bytes) -> int:

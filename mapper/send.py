@@ -59,7 +59,19 @@ import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
-from .endpoint import DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, TOKEN_SPACE, Limits, Pacer, ServiceError, error_of, parse_body, printable, retryable
+from .endpoint import (
+    DEFAULT_BYTES_PER_S,
+    DEFAULT_RECORDS_PER_S,
+    TOKEN_SPACE,
+    Limits,
+    Pacer,
+    ServiceError,
+    body_data,
+    error_of,
+    parse_body,
+    printable,
+    retryable,
+)
 from .engine.reader import (
     HEAD_SIZE,
     BrokenDocument,
@@ -430,8 +442,8 @@ class Sender:
 
     # ------------------------------------------------------------------ sending
 
-    def send(self, body: Body | bytes, count: int | None = None, *, before_sending: Callable[[], None] | None = None) -> Ack:
-        """POST one body (a :class:`mapper.Body`, or body bytes) and read the service's answer record by record.
+    def send(self, body: Body | bytes | str, count: int | None = None, *, before_sending: Callable[[], None] | None = None) -> Ack:
+        """POST one body (a :class:`mapper.Body`, or the body as bytes or str) and read the service's answer record by record.
 
         ``before_sending`` is called once, when the pacing lets the body go, just before
         its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
@@ -441,7 +453,7 @@ class Sender:
         if isinstance(body, Body):
             data, n = body.data, body.count
         else:
-            data = bytes(body)
+            data = body_data(body)
             n = count if count is not None else _count(data)
         start = self.clock()
         attempts = retries = 0

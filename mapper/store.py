@@ -50,7 +50,7 @@ import orjson
 
 from .api import Mapper
 from .batch import Batch
-from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, json_problem, parse_body, service_loads
+from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
 from .errors import MapperError, Problem, preview
 from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
@@ -460,7 +460,7 @@ class Store:
 
     # ------------------------------------------------------------------ ingest
 
-    def ingest(self, sink_id: str, body: bytes, *, admit: Callable[[int, int], None] | None = None) -> IngestResult:
+    def ingest(self, sink_id: str, body: bytes | str, *, admit: Callable[[int, int], None] | None = None) -> IngestResult:
         """Take one request body as the service does, in one transaction.
 
         Answers record by record as ``mapper validate --report endpoint`` does (the same
@@ -470,6 +470,7 @@ class Store:
         bytes)`` raises (the server's throttle), 500 when the database fails (then nothing
         of the body is stored).
         """
+        body = body_data(body)
         info = self.sink(sink_id)
         count = parse_body(body)
         if info.state != ACTIVE:

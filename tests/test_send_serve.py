@@ -1630,3 +1630,20 @@ def test_dead_letters_keep_the_raw_text_exactly_as_validate_does(tmp_path):
     got = [(d["record"], d["line"], d["raw"]) for d in map(orjson.loads, sent.read_bytes().splitlines())]
     want = [(d["record"], d["line"], d["raw"]) for d in map(orjson.loads, checked.read_bytes().splitlines())]
     assert got == want and got[0][2].startswith("  {") and got[1][2].endswith("} ")
+
+
+def test_a_body_given_from_python_is_bytes_or_str_and_anything_else_is_an_option_error():
+    # found by a bug hunt: Store.ingest of a str body was a TypeError from inside numpy, of a dict an
+    # AttributeError; Sender.send(5) sent five NUL bytes' worth of "body" (bytes(5))
+    store = Store(":memory:")
+    store.create_sink(SINK)
+    record = json.loads(SEED.read_text().splitlines()[0])
+    text = json.dumps({"records": [{"value": record}]})
+    assert store.ingest(SINK_ID, text).answer["success_count"] == 1
+    assert store.ingest(SINK_ID, bytearray(text.encode())).answer["success_count"] == 1
+    for wrong in ({"records": [{"value": record}]}, None, 5):
+        with pytest.raises(mapper.OptionError, match=f"bytes or str .*not {type(wrong).__name__}"):
+            store.ingest(SINK_ID, wrong)  # type: ignore[arg-type]
+        with pytest.raises(mapper.OptionError, match=f"bytes or str .*not {type(wrong).__name__}"):
+            mapper.Sender("http://127.0.0.1:9/v2/sinks/x", retries=0).send(wrong)  # type: ignore[arg-type]  # (refused before connecting)
+    store.close()
