@@ -283,6 +283,13 @@ class Limits:
             raise OptionError("a body holds at least one record")
         if self.body_bytes is not None and self.body_bytes < BODY_OVERHEAD + ITEM_OVERHEAD + 1:
             raise OptionError(f"a body of {self.body_bytes} bytes cannot hold a record")
+        # (the service admits one second's worth at most: a bigger body is throttled however long it
+        # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
+        if self.max_records > self.records_per_s or self.max_bytes > self.bytes_per_s:
+            raise OptionError(
+                f"a body must fit in one second of the limits: --body-records ({self.max_records:,}) <= --records-per-s ({_number(self.records_per_s)})"
+                f" and --body-bytes ({self.max_bytes:,}) <= --bytes-per-s ({_number(self.bytes_per_s)})"
+            )
 
     @property
     def max_records(self) -> int:
@@ -293,6 +300,11 @@ class Limits:
     def max_bytes(self) -> int:
         """Bytes a body may hold."""
         return self.body_bytes if self.body_bytes is not None else max(BODY_OVERHEAD + ITEM_OVERHEAD + 1, int(self.bytes_per_s))
+
+
+def _number(x: float) -> str:
+    """A limit as its option was written: ``1,000,000``, ``2.5``."""
+    return f"{x:,.0f}" if x == int(x) and abs(x) < 1e18 else f"{x:,g}"
 
 
 class TokenBucket:

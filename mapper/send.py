@@ -1318,8 +1318,6 @@ def cmd_send(args: argparse.Namespace) -> int:
                 args.body_records if args.body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
                 args.body_bytes if args.body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
             )
-        if limits.max_records > limits.records_per_s or limits.max_bytes > limits.bytes_per_s:
-            raise OptionError("a body must fit in one second of the limits: --body-records <= --records-per-s and --body-bytes <= --bytes-per-s")
         batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
         run = SendRun(
             batcher,

@@ -1647,3 +1647,13 @@ def test_a_body_given_from_python_is_bytes_or_str_and_anything_else_is_an_option
         with pytest.raises(mapper.OptionError, match=f"bytes or str .*not {type(wrong).__name__}"):
             mapper.Sender("http://127.0.0.1:9/v2/sinks/x", retries=0).send(wrong)  # type: ignore[arg-type]  # (refused before connecting)
     store.close()
+
+
+@pytest.mark.parametrize("body", [{"body_records": 2000}, {"body_bytes": 2_000_000}, {"records_per_s": 100, "body_records": 101}])
+def test_a_sender_refuses_body_limits_beyond_one_second_of_the_rate_as_send_does(body):
+    # found by a bug hunt: mapper send refused --body-records beyond --records-per-s, but a Sender
+    # made in Python took it, paced bodies of 2,000 records at 1,000 records/s, and the service
+    # throttled or refused every one of them
+    with pytest.raises(mapper.OptionError, match="one second of the limits"):
+        mapper.Sender("http://127.0.0.1:9/v2/sinks/x", **body)
+    assert mapper.Sender("http://127.0.0.1:9/v2/sinks/x", records_per_s=100).max_records == 50  # (the default: half a second's)
