@@ -28,7 +28,7 @@ import orjson
 
 from .engine.gojson import RecordDecodeError, decode_record, same_length_escapes
 from .engine.reader import request_items
-from .errors import MapperError, OptionError
+from .errors import MapperError, OptionError, preview
 
 __all__ = [
     "DEFAULT_BYTES_PER_S",
@@ -237,17 +237,18 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii") for c in text)
 
 
-def error_of(status: int, payload: bytes) -> tuple[str, str]:
-    """(code, message) of an error answer, whatever its body holds."""
+def error_of(status: int, payload: bytes, hide: Callable[[str], str] = str) -> tuple[str, str]:
+    """(code, message) of an error answer, whatever its body holds, each cut to a line's length
+    (an answer of megabytes was one line of megabytes on the terminal and in the report);
+    ``hide`` is applied before the cut (a secret cut in two would not be found)."""
     try:
         doc: Any = orjson.loads(payload)
     except orjson.JSONDecodeError:
         doc = None
     if isinstance(doc, dict) and isinstance(doc.get("code"), str):
         message = doc.get("message")
-        return doc["code"], message if isinstance(message, str) else ""
-    text = payload[:200].decode("utf-8", "replace").strip()
-    return f"HTTP{status}", text
+        return preview(hide(doc["code"]), 100), preview(hide(message), 1000) if isinstance(message, str) else ""
+    return f"HTTP{status}", hide(payload[:1000].decode("utf-8", "replace").strip())[:200]  # (an HTML page's start)
 
 
 # ---------------------------------------------------------------------------------------

@@ -481,9 +481,9 @@ class Sender:
             else:
                 if 200 <= status < 300:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
-                code, message = map(self._hide, error_of(status, payload))
+                code, message = error_of(status, payload, self._hide)
                 if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
-                    message = f"redirected to {headers['Location'][:200]} (not followed: give that URL as --endpoint if it is the service's)"
+                    message = f"redirected to {self._hide(headers['Location'])[:200]} (not followed: give that URL as --endpoint if it is the service's)"
                 if not retryable(status, code):
                     refused = ServiceError(status, code, message)
                     refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)

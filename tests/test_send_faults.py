@@ -769,3 +769,29 @@ def test_an_error_answer_written_before_the_body_was_read_is_the_answer_not_a_lo
         server.close()
     assert info.value.status == 413 and "at most 1,000,000 bytes" in info.value.message
     assert info.value.maybe_stored is False and len(connections) == 1  # not retried, and known not stored
+
+
+def test_an_error_answer_of_megabytes_is_said_in_a_line_and_the_token_is_hidden_before_the_cut():
+    # found by a bug hunt: the code and message of an error answer were said whole: an answer of
+    # 5 MB was a 5 MB line on the terminal, in the report and in each retry's note; and a redirect's
+    # Location, which may repeat the request, was said without the token hidden
+    secret = "tok-5b0d-never-print-me"
+
+    def floods(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> None:
+        if n == 1:
+            return answer(conn, 503, json.dumps({"code": "C" * 10_000, "message": "m" * 2_000_000 + secret}).encode())
+        if n == 2:
+            return answer(conn, 400, json.dumps({"code": "InvalidBody", "message": "x" * 990 + secret}).encode())
+        return answer(conn, 307, b"", b"Location: https://elsewhere.example/?echo=" + secret.encode() + b"\r\n")
+
+    reasons: list[str] = []
+    with endpoint(floods) as fake, mapper.Sender(fake.url, token=secret, retries=1, backoff=0.01, on_retry=lambda why, _s: reasons.append(why)) as sender:
+        with pytest.raises(mapper.ServiceError) as refused:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+        with pytest.raises(mapper.ServiceError) as moved:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert len(reasons) == 1 and len(reasons[0]) < 1300 and "characters)" in reasons[0]
+    said = str(refused.value)
+    assert len(said) < 1200 and secret not in said and secret[:6] not in said[-40:]  # hidden, then cut: no half of it either
+    assert "[the token]" in said or said.endswith("characters)")
+    assert "elsewhere.example" in str(moved.value) and secret not in str(moved.value)
