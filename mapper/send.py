@@ -687,13 +687,18 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot resume inside this input: {exc}") from None
         offset, line, record, buf = resume.offset, resume.line, resume.record, b""
+    parts = [buf]  # the text not yet split: joined once a line end is in (a line of 100 MB, 100 blocks, was
+    # copied and scanned again with each block: seconds per 100 MB, growing with the square of its length)
     while True:
         block = read_input(rest, _BLOCK) if rest is not None else b""
         if block:
-            buf += block
-            lines = buf.split(b"\n")
-            buf = lines.pop()  # a line not yet ended: wait for the next block
+            parts.append(block)
+            if b"\n" not in block:
+                continue
+            lines = b"".join(parts).split(b"\n")
+            parts = [lines.pop()]  # a line not yet ended: wait for the next block
         else:
+            buf = b"".join(parts)
             lines = buf.split(b"\n") if buf else []
         for text in lines:
             start = offset
