@@ -774,6 +774,8 @@ class Server:
             raise MapperError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = str(self.httpd.server_address[0]), int(self.httpd.server_address[1])
         self.thread: threading.Thread | None = None
+        #: set (a second Ctrl-C): :meth:`stop` waits no longer for the requests in progress
+        self.hurry = threading.Event()
 
     @property
     def url(self) -> str:
@@ -787,14 +789,14 @@ class Server:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking requests, let the ones in progress finish (up to ``timeout`` s), close every connection."""
+        """Stop taking requests, let the ones in progress finish (up to ``timeout`` s, or until :attr:`hurry` is set), close every connection."""
         httpd = self.httpd
         httpd.stopping = True
         if self.thread is not None:
             httpd.shutdown()
             self.thread.join(timeout)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.hurry.is_set():
             with httpd.conns_lock:
                 conns = list(httpd.conns)
             if not conns:
@@ -905,6 +907,8 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second one: the requests in progress are not waited for (a transaction under way still
+            server.hurry.set()  # ends first: closing the store waits for its lock); a client sending slowly held the stop 10 s
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -924,7 +928,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             print(f"  {line.replace('{url}', server.url)}", flush=True)
         while not stop.wait(0.5):
             pass
-        print("mapper serve: stopping", file=sys.stderr, flush=True)
+        print("mapper serve: stopping (Ctrl-C again not to wait for the requests in progress)", file=sys.stderr, flush=True)
         server.stop()
     finally:
         for s, h in previous.items():

@@ -1009,6 +1009,27 @@ def test_serve_stops_cleanly_on_sigterm_and_sigint_with_an_idle_connection_open(
                 proc.communicate()
 
 
+def test_a_second_ctrl_c_stops_serve_without_waiting_for_a_client_sending_slowly(tmp_path):
+    # found by a bug hunt: a stopping serve waits up to 10 s for the requests in progress, and a
+    # client sending its body slowly held it all of them: a second Ctrl-C was taken and ignored
+    proc, url = start_serve(tmp_path)
+    slow = socket.create_connection(tuple(url.split("//")[1].split(":")), timeout=5)  # type: ignore[arg-type]
+    try:
+        slow.sendall(b"POST /v2/sinks/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{" % SINK_ID.encode())
+        time.sleep(0.2)  # (its handler is reading the body)
+        proc.send_signal(signal.SIGINT)
+        assert proc.stderr is not None and b"stopping" in proc.stderr.readline()
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=5)
+        assert time.monotonic() - t0 < 3 and proc.returncode == 0 and b"stopped" in err and b"Traceback" not in err
+    finally:
+        slow.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_nothing_acknowledged_is_lost_when_serve_is_killed(tmp_path):
     proc, url = start_serve(tmp_path)
     try:
