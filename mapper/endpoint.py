@@ -225,8 +225,11 @@ class ServiceError(MapperError):
 
 
 def retryable(status: int, code: str | None) -> bool:
-    """Whether a client retries this answer: 429, 5xx, and the service's throttling answer."""
-    return status == 429 or status >= 500 or (status == 400 and code == THROTTLED)
+    """Whether a client retries this answer: 408, 429, 5xx, and the service's throttling answer.
+
+    (408 Request Timeout: the request did not arrive whole in the server's time, so nothing of it
+    was taken; a load balancer in front of a service answers it, and RFC 9110 15.5.9 says retry.)"""
+    return status in (408, 429) or status >= 500 or (status == 400 and code == THROTTLED)
 
 
 def printable(text: str) -> str:

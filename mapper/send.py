@@ -13,7 +13,7 @@ The token comes from an environment variable (``--token-env``, default
 ``FEATUREBASE_TOKEN``), never from the command line (it would show in ``ps``), and is
 never printed or logged.
 
-Delivery is at least once: connection errors, timeouts, 429, 5xx and the service's
+Delivery is at least once: connection errors, timeouts, 408, 429, 5xx and the service's
 throttling answer (400 ``ResourceThroughputExceeded``) are retried with exponential
 backoff and jitter, up to ``--retries`` times; a body whose answer was lost may have
 been stored and is sent again. Records are keyed by ``_id``, so storing one twice
@@ -448,7 +448,7 @@ class Sender:
         ``before_sending`` is called once, when the pacing lets the body go, just before
         its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
         :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
-        (any 4xx but 429 and the throttling answer): the service's code and message.
+        (any 4xx but 408, 429 and the throttling answer): the service's code and message.
         """
         if isinstance(body, Body):
             data, n = body.data, body.count

@@ -795,3 +795,17 @@ def test_an_error_answer_of_megabytes_is_said_in_a_line_and_the_token_is_hidden_
     assert len(said) < 1200 and secret not in said and secret[:6] not in said[-40:]  # hidden, then cut: no half of it either
     assert "[the token]" in said or said.endswith("characters)")
     assert "elsewhere.example" in str(moved.value) and secret not in str(moved.value)
+
+
+def test_a_408_request_timeout_is_retried_and_not_counted_as_a_re_send():
+    # found by a bug hunt: a 408 (a load balancer's answer to a request that did not arrive whole
+    # in its time; RFC 9110 says repeat it) stopped the run as a refusal of the body
+    def times_out_first(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        if n == 1:
+            answer(conn, 408, b"<html>Request Timeout</html>", b"Connection: close\r\n")
+            return "close"
+        return answer(conn, 200, success(body))
+
+    with endpoint(times_out_first) as fake, mapper.Sender(fake.url, retries=1, backoff=0.01) as sender:
+        ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert ack.stored == 1 and ack.retries == 1 and not ack.resent and len(fake.bodies) == 2
