@@ -245,8 +245,8 @@ def error_of(status: int, payload: bytes, hide: Callable[[str], str] = str) -> t
     (an answer of megabytes was one line of megabytes on the terminal and in the report);
     ``hide`` is applied before the cut (a secret cut in two would not be found)."""
     try:
-        doc: Any = orjson.loads(payload)
-    except orjson.JSONDecodeError:
+        doc: Any = service_loads(payload)  # (invalid UTF-8, a lone surrogate escape: U+FFFD, as Go reads them)
+    except (orjson.JSONDecodeError, RecursionError):
         doc = None
     if isinstance(doc, dict) and isinstance(doc.get("code"), str):
         message = doc.get("message")

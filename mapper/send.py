@@ -71,6 +71,7 @@ from .endpoint import (
     parse_body,
     printable,
     retryable,
+    service_loads,
 )
 from .engine.reader import (
     HEAD_SIZE,
@@ -511,9 +512,9 @@ class Sender:
         return text.replace(self._token, "[the token]") if self._token else text
 
     def _ack(self, status: int, payload: bytes, n: int, attempts: int, retries: int, resent: bool, seconds: float) -> Ack:
-        try:
-            answer = orjson.loads(payload)
-        except orjson.JSONDecodeError:
+        try:  # read as Go's decoder reads JSON: a message quoting a record's invalid UTF-8 or a lone surrogate escape as
+            answer = service_loads(payload)  # U+FFFD (orjson refused the whole answer: a run stopped on "no per-record answer")
+        except (orjson.JSONDecodeError, RecursionError):
             answer = None
         records = answer.get("records") if isinstance(answer, dict) else None
         # each item says "success" or "error" (another is no answer for the record: it may have been stored)

@@ -809,3 +809,21 @@ def test_a_408_request_timeout_is_retried_and_not_counted_as_a_re_send():
     with endpoint(times_out_first) as fake, mapper.Sender(fake.url, retries=1, backoff=0.01) as sender:
         ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
     assert ack.stored == 1 and ack.retries == 1 and not ack.resent and len(fake.bodies) == 2
+
+
+def test_an_answer_quoting_invalid_utf8_or_a_lone_surrogate_is_read_as_go_reads_it():
+    # found by a bug hunt: a per-record answer whose message quoted a record's bad bytes (invalid
+    # UTF-8, or a lone surrogate escape \ud800: JSON Go's decoder reads, as U+FFFD) was refused
+    # whole by orjson: "no per-record answer", the run stopped, the body left in flight
+    def quotes(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> None:
+        items = b'[{"status":"success"},{"status":"error","error_code":"InvalidBody","error_message":"bad \\ud800 and \xff"}]'
+        if n == 1:
+            return answer(conn, 200, b'{"records":' + items + b"}")
+        return answer(conn, 400, b'{"code":"InvalidBody","message":"no \\udc80 \xfe"}')
+
+    with endpoint(quotes) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        ack = sender.send(b'{"records":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}')
+        with pytest.raises(mapper.ServiceError) as refused:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert ack.stored == 1 and ack.refused == [(1, "InvalidBody", "bad \ufffd and \ufffd")]
+    assert refused.value.code == "InvalidBody" and refused.value.message == "no \ufffd \ufffd"
