@@ -405,6 +405,8 @@ class Store:
         with self.lock:
             self._activate()
             rows = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
+            if any(r[2] == CREATING for r in rows) and self._activate(others=True):
+                rows = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
         return [_sink_info(r) for r in rows]
 
     @_reads
@@ -413,16 +415,24 @@ class Store:
         with self.lock:
             self._activate()
             row = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
+            if row is not None and row[2] == CREATING and self._activate(others=True):
+                row = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
         if row is None:
             raise ServiceError(404, NOT_FOUND, f"no sink {sink_id[:80]!r}")
         return _sink_info(row)
 
-    def _activate(self) -> None:
-        # A sink is CREATING for a moment, as the service's are; it turns ACTIVE when read after its time.
+    def _activate(self, others: bool = False) -> bool:
+        """A sink is CREATING for a moment, as the service's are; it turns ACTIVE when read after its time.
+        Whether any turned. ``others``: a CREATING sink was read, maybe one another process on this database
+        created, whose time this one's cache (``_next_active``) does not hold: read it from the database
+        (else a second serve, or a Store in a script, answered "CREATING" for it for as long as it ran)."""
+        if others:
+            self._next_active = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
         if self._next_active is None or self.clock() < self._next_active:
-            return
+            return False
         self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
         self._next_active = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+        return True
 
     @_reads
     def mapper(self, sink_id: str) -> Mapper:

@@ -1695,3 +1695,19 @@ def test_a_long_ndjson_line_is_read_in_time_linear_in_its_length(tmp_path, monke
     assert [len(raw or b"") for raw, _pos, _why in items] == [400_010, 11]
     assert [pos.offset for _raw, pos, _why in items] == [400_011, 400_023]
     assert took < 1.0, took
+
+
+def test_a_sink_another_process_created_turns_active_here_too(tmp_path):
+    # found by a bug hunt: a store turned a CREATING sink ACTIVE only when its own cache held the
+    # time, and the cache only knew the sinks it had created: a second serve on the database (or
+    # a Store in a script) answered "CREATING" for a sink the first created, as long as it ran
+    now = [1_000_000.0]
+    first, second = Store(tmp_path / "p.db", clock=lambda: now[0]), Store(tmp_path / "p.db", clock=lambda: now[0])
+    first.create_sink(SINK, activate_after=1.0)
+    assert second.sink(SINK_ID).state == "CREATING"
+    now[0] += 1.5
+    assert second.sink(SINK_ID).state == "ACTIVE" and [s.state for s in second.list_sinks()] == ["ACTIVE"]
+    body = encode_body([orjson.dumps(json.loads(SEED.read_text().splitlines()[0]))])
+    assert second.ingest(SINK_ID, body).answer["success_count"] == 1
+    first.close()
+    second.close()
