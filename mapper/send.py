@@ -49,6 +49,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timezone
@@ -1044,7 +1045,9 @@ class SendRun:
             "done": False,
         }
         self._resend_upto = resend_upto
-        self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet past the checkpoint
+        self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet written
+        self._unacked: deque[int] = deque()  # run indices of the accepted records not yet in an acknowledged body
+        self._early = 0  # refusals written before the checkpoint passed them (counted when it does)
         self._seen = start.index + 1  # records judged: the next run index
         self._last: Position | None = None  # the last record judged
         self._progress = Progress(self.progress)
@@ -1064,6 +1067,7 @@ class SendRun:
                     self._judge(group)
                     for body in self.batcher.ready():
                         self._send(body)
+                    self._release()
                     self._tick()
                     _show_totals(self._progress, self.totals)
             except InputError as exc:  # an input that cannot be read (on): what was read before it is sent first
@@ -1141,7 +1145,9 @@ class SendRun:
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
         verdicts = self.batcher.add_many([raw for raw, _pos in texts], [pos for _raw, pos in texts])
         for v, (raw, pos) in zip(verdicts, texts):
-            if not v.accepted:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
+            if v.accepted:
+                self._unacked.append(pos.index)
+            else:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
@@ -1155,8 +1161,24 @@ class SendRun:
         del self._pending[:k]
         if upto is None:
             self._letters.write(out)
-            self.totals.refused_prevalidation += len(out)  # (once written: a run stopped by a write that failed judges them again on resume)
+            self.totals.refused_prevalidation += len(out) + self._early  # (once written: a run stopped by a write that failed judges them again on resume)
+            self._early = 0
         return out
+
+    def _release(self) -> None:
+        """Write the pre-validation refusals that no record still to be acknowledged comes before (the
+        dead letters stay in record order). They were held until the next acknowledged body: an input
+        of refusals alone (a wrong sink, a dry run) was held whole in memory, 800 MB for a 96 MB input.
+        They are counted once the checkpoint passes them: letters written past it are cut off on resume
+        (the checkpoint says the size before them) and written again, as a killed run's are."""
+        upto = self._unacked[0] if self._unacked else None
+        k = len(self._pending) if upto is None else next((i for i, (idx, _d) in enumerate(self._pending) if idx > upto), len(self._pending))
+        if not k:
+            return
+        with uninterrupted():
+            self._letters.write([d for _idx, d in self._pending[:k]])
+            del self._pending[:k]
+            self._early += k
 
     def _send(self, body: Body) -> None:
         first, last = body.tags[0], body.tags[-1]
@@ -1166,6 +1188,7 @@ class SendRun:
             self.totals.bodies += 1
             self.totals.bytes += body.size
             self.totals.sent += body.count
+            self._acknowledged(last.index)
             return
 
         def mark() -> None:  # in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
@@ -1183,6 +1206,10 @@ class SendRun:
         with uninterrupted():
             self._account(body, ack, first, last)
 
+    def _acknowledged(self, last: int) -> None:
+        while self._unacked and self._unacked[0] <= last:
+            self._unacked.popleft()
+
     def _account(self, body: Body, ack: Any, first: Any, last: Any) -> None:
         letters = self._pass(last.index)
         prevalidation = len(letters)
@@ -1194,7 +1221,9 @@ class SendRun:
         letters.sort(key=lambda d: d["record"])
         self._letters.write(letters)
         t = self.totals
-        t.refused_prevalidation += prevalidation
+        t.refused_prevalidation += prevalidation + self._early
+        self._early = 0
+        self._acknowledged(last.index)
         t.records = max(t.records, last.index + 1)  # judged up to the checkpoint (the rest is read again on resume)
         t.bodies += 1
         t.bytes += body.size

@@ -1711,3 +1711,29 @@ def test_a_sink_another_process_created_turns_active_here_too(tmp_path):
     assert second.ingest(SINK_ID, body).answer["success_count"] == 1
     first.close()
     second.close()
+
+
+def test_refusals_alone_are_written_as_the_run_goes_not_held_to_its_end(tmp_path, monkeypatch):
+    # found by a bug hunt: pre-validation refusals were held until the next acknowledged body passed
+    # them; an input of refusals alone (a wrong sink, a dry run to see them) was held whole in
+    # memory to the end of the run: 800 MB for a 96 MB input
+    from mapper import send
+
+    monkeypatch.setattr(send, "_GROUP", 100)
+    held: list[int] = []
+    judge = send.SendRun._judge
+
+    def judging(self: Any, group: Any) -> None:
+        held.append(len(self._pending))  # refusals carried over from the groups before
+        judge(self, group)
+
+    monkeypatch.setattr(send.SendRun, "_judge", judging)
+    good = SEED.read_text().splitlines()[0]
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(json.dumps({"id": f"r{i}"}) + "\n" for i in range(1000)) + good + "\n")
+    rejects = tmp_path / "rejects.ndjson"
+    run = send.SendRun(mapper.Batcher(SINK), None, [str(records)], rejects=str(rejects))
+    totals = run.run()
+    assert max(held) == 0 and len(held) == 11
+    assert totals.refused_prevalidation == 1000 and totals.sent == 1
+    assert [json.loads(line)["record"] for line in rejects.read_text().splitlines()] == list(range(1000))
