@@ -1294,7 +1294,7 @@ def _token(args: argparse.Namespace) -> str | None:
     var = args.token_env or DEFAULT_TOKEN_ENV
     token = os.environ.get(var)
     if args.token_env and not token:
-        raise OptionError(f"the environment variable {var} (--token-env) is not set")
+        raise OptionError(f"the environment variable {var} (--token-env) is {'empty' if var in os.environ else 'not set'}")
     return token or None
 
 

@@ -889,7 +889,10 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     if args.token_env:
         token = os.environ.get(args.token_env)
         if not token:
-            print(f"mapper serve: the environment variable {args.token_env} (--token-env) is not set", file=sys.stderr)
+            print(
+                f"mapper serve: the environment variable {args.token_env} (--token-env) is {'empty' if args.token_env in os.environ else 'not set'}",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
     try:
         created = [store.create_sink(Path(path), exist_ok=True) for path in args.sinks]  # file names, whatever they look like

@@ -930,7 +930,15 @@ def test_send_never_shows_the_token(tmp_path, capsys, monkeypatch):
         assert secret not in proc.out + proc.err + checkpoint.read_text()
         monkeypatch.delenv("UNSET_VAR_FOR_TEST", raising=False)
         rc, _out, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "UNSET_VAR_FOR_TEST")
-        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST" in err
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST (--token-env) is not set" in err
+        monkeypatch.setenv("UNSET_VAR_FOR_TEST", "")  # set but empty: said so (it said "not set")
+        rc, _out, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "UNSET_VAR_FOR_TEST")
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST (--token-env) is empty" in err
+        rc, _out, err = main_in_process(capsys, "serve", "--db", ":memory:", "--port", "0", "--token-env", "UNSET_VAR_FOR_TEST")
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST (--token-env) is empty" in err  # (before it listens)
+        monkeypatch.delenv("UNSET_VAR_FOR_TEST")
+        rc, _out, err = main_in_process(capsys, "serve", "--db", ":memory:", "--port", "0", "--token-env", "UNSET_VAR_FOR_TEST")
+        assert rc == EXIT_USAGE and "UNSET_VAR_FOR_TEST (--token-env) is not set" in err
         monkeypatch.setenv("MY_TOKEN", "another")
         assert (
             main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--token-env", "MY_TOKEN", "-q")[0]
