@@ -252,7 +252,17 @@ class Sender:
         wall_clock: Callable[[], float] = time.time,
         on_retry: Callable[[str, float], None] | None = None,
     ):
-        finite_options(records_per_s=records_per_s, bytes_per_s=bytes_per_s, timeout=timeout, backoff=backoff, max_backoff=max_backoff)
+        # (from Python: a wrong type was a TypeError or AttributeError from the checks below, or from urllib)
+        if not isinstance(endpoint, str):
+            raise OptionError(f"the endpoint is a URL (a str), not {type(endpoint).__name__}")
+        if token is not None and not isinstance(token, str):
+            raise OptionError(f"token= is a str (or None), not {type(token).__name__}")
+        numbers = {"records_per_s": records_per_s, "bytes_per_s": bytes_per_s, "timeout": timeout, "backoff": backoff, "max_backoff": max_backoff}
+        wholes = {"retries": retries, "body_records": body_records, "body_bytes": body_bytes}
+        for name, value in [*numbers.items(), *wholes.items()]:
+            if isinstance(value, bool) or not isinstance(value, int if name in wholes else (int, float)) and not (value is None and name.startswith("body_")):
+                raise OptionError(f"{name}= is {'an integer' if name in wholes else 'a number'}, not {value!r}")
+        finite_options(**numbers)
         try:
             parts = urllib.parse.urlsplit(endpoint)
         except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host

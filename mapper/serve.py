@@ -250,6 +250,10 @@ class App:
     ):
         if max_body_bytes is not None and (isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1):
             raise OptionError(f"the largest body (max_body_bytes, --max-body-bytes) must be a positive number of bytes, not {max_body_bytes!r}")
+        if token is not None and not isinstance(token, str):
+            raise OptionError(f"the token (token=) is a str (or None), not {type(token).__name__}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise OptionError(f"limits= is a mapper.endpoint.Limits (or None), not {type(limits).__name__}")
         if token is not None and not token.strip(TOKEN_SPACE):
             raise OptionError("the token (token, --token-env) is empty or white space: give a token, or none to take requests without one")
         if isinstance(create_delay, bool) or not isinstance(create_delay, (int, float)) or not 0 <= create_delay < math.inf:

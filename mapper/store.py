@@ -51,7 +51,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
-from .errors import MapperError, Problem, preview
+from .errors import MapperError, OptionError, Problem, preview
 from .model import MISSING, Column, Sink
 from .report import BatchRejected, Report
 from .sink import check_sink, load_sink
@@ -412,6 +412,7 @@ class Store:
     @_reads
     def sink(self, sink_id: str) -> SinkInfo:
         """One sink's details; 404 ``ResourceNotFound`` when there is none."""
+        _sink_id(sink_id)
         with self.lock:
             self._activate()
             row = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
@@ -450,7 +451,7 @@ class Store:
 
     @_reads
     def _table(self, sink_id: str) -> _Table:
-        t = self._tables.get(sink_id)
+        t = self._tables.get(_sink_id(sink_id))
         if t is not None:
             return t
         with self.lock:
@@ -598,6 +599,9 @@ class Store:
     @_reads
     def rows(self, sink_id: str, *, offset: int = 0, limit: int | None = 100) -> RowsPage:
         """A page of rows in insertion order (an upsert keeps a row's place), canonical as ``mapper map -o -`` writes them."""
+        for name, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) and not (value is None and name == "limit"):
+                raise OptionError(f"{name}= is an integer{' (or None)' if name == 'limit' else ''}, not {value!r}")
         table = self._table(sink_id)
         offset = min(max(0, int(offset)), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
@@ -781,3 +785,11 @@ def _sink_info(row: tuple[Any, ...]) -> SinkInfo:
 
 def _iso(t: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int((t % 1) * 1000):03d}Z"
+
+
+def _sink_id(sink_id: Any) -> str:
+    """A sink id given from Python, or an OptionError (a wrong type was a TypeError or an
+    AttributeError from inside sqlite3 or the 404's wording)."""
+    if not isinstance(sink_id, str):
+        raise OptionError(f"a sink id is a str, not {type(sink_id).__name__}")
+    return sink_id

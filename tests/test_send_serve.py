@@ -1745,3 +1745,36 @@ def test_refusals_alone_are_written_as_the_run_goes_not_held_to_its_end(tmp_path
     assert max(held) == 0 and len(held) == 11
     assert totals.refused_prevalidation == 1000 and totals.sent == 1
     assert [json.loads(line)["record"] for line in rejects.read_text().splitlines()] == list(range(1000))
+
+
+_URL = "http://127.0.0.1:9/v2/sinks/x"
+
+
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda st: mapper.Sender(None), "the endpoint is a URL (a str), not NoneType"),
+        (lambda st: mapper.Sender(_URL, token=123), "token= is a str (or None), not int"),
+        (lambda st: mapper.Sender(_URL, retries="3"), "retries= is an integer, not '3'"),
+        (lambda st: mapper.Sender(_URL, retries=True), "retries= is an integer, not True"),
+        (lambda st: mapper.Sender(_URL, timeout="5"), "timeout= is a number, not '5'"),
+        (lambda st: mapper.Sender(_URL, body_records=2.5), "body_records= is an integer, not 2.5"),
+        (lambda st: App(st, limits=5), "limits= is a mapper.endpoint.Limits (or None), not int"),
+        (lambda st: App(st, token=5), "the token (token=) is a str (or None), not int"),
+        (lambda st: st.rows("x", offset="x"), "offset= is an integer, not 'x'"),
+        (lambda st: st.rows("x", limit=1.5), "limit= is an integer (or None), not 1.5"),
+        (lambda st: st.rows(5), "a sink id is a str, not int"),
+        (lambda st: st.ingest(None, b'{"records": []}'), "a sink id is a str, not NoneType"),
+        (lambda st: st.sink(b"x"), "a sink id is a str, not bytes"),
+    ],
+)
+def test_python_options_of_a_wrong_type_are_option_errors(make: Any, words: str) -> None:
+    # found in a hunt: each was a TypeError, AttributeError or ValueError from our own code or sqlite3
+    store = Store(":memory:")
+    try:
+        with pytest.raises(mapper.OptionError) as err:
+            make(store)
+        assert str(err.value) == words
+    finally:
+        store.close()
+    mapper.Sender(_URL, body_records=None, retries=3, timeout=5, backoff=0)  # (the right types still taken: an int for a float too)
