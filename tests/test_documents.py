@@ -139,6 +139,40 @@ def test_a_document_on_one_line_gets_the_same_note(ending, tmp_path):
     assert r.returncode == 1 and "--records-path aircraft" in r.stderr
 
 
+def test_a_record_holding_a_few_arrays_of_objects_is_no_document(tmp_path):
+    # a GitHub webhook payload is one record (one delivery, one file) that holds small arrays
+    # of objects (issue.labels); it was noted as a document of records, so `mapper infer` on a
+    # directory of them exited 1 ("the draft maps the JSON documents read as records, not the
+    # records they seem to hold") and printed a --records-path note per file
+    def payload(i: int) -> dict[str, Any]:
+        return {
+            "action": "opened",
+            "issue": {"id": i, "title": f"t{i}", "state": "open", "labels": [{"id": 7, "name": "bug"}]},
+            "repository": {"id": 5, "name": "r", "full_name": "o/r", "private": False, "owner": {"login": "o", "id": 9}},
+            "sender": {"login": "u", "id": 3, "type": "User"},
+        }
+
+    m = mapper.compile_sink(SINK)
+    assert m.validate(json.dumps(payload(1), indent=2).encode()).notes == []  # no "hex": refused, and no note
+    assert m.validate(json.dumps(payload(1)).encode()).notes == []  # on one line alike
+    files = []
+    for i in range(3):
+        f = tmp_path / f"p{i}.json"
+        f.write_text(json.dumps(payload(i), indent=2))
+        files.append(f)
+    r = mapper.infer(files, id_field="issue.id")
+    assert r.unusable is None and not [n for n in r.notes if "--records-path" in n]
+    # an envelope whose records hold most of its values still gets the note
+    assert "--records-path aircraft" in m.validate(json.dumps(document(PLANES[:2]), indent=2).encode()).notes[0]
+
+
+def test_the_real_webhook_payloads_are_records():
+    issues = sorted(data_file("github-webhooks/issues").glob("*.json"))
+    r = mapper.infer(issues, primary_key_fields=["issue.node_id", "action"])
+    assert r.records == len(issues) > 20 and r.unusable is None
+    assert not [n for n in r.notes if "--records-path" in n]
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"

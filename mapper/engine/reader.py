@@ -567,7 +567,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             yield from several
             return
         yield RawRecords([data.strip(JSON_WS)], [first_line + _blank_lines(data)])
-        hint = _records_hint(data)
+        hint = _records_hint(data, mostly=True)
         if hint:
             yield Notice(f"the input is one JSON object, mapped as one record; {hint}")
         return
@@ -834,7 +834,7 @@ def lone_object_notice(data: bytes) -> Notice | None:
         return None  # more than one line
     if _ARRAY_OF_OBJECTS.search(data) is None:
         return None
-    hint = _records_hint(data.strip(JSON_WS))
+    hint = _records_hint(data.strip(JSON_WS), mostly=True)
     return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
 
 
@@ -864,13 +864,14 @@ def blank(data: Any, start: int = 0, end: int | None = None) -> bool:
     return (_NON_BLANK.search(data, start) if end is None else _NON_BLANK.search(data, start, end)) is None
 
 
-def _records_hint(data: bytes) -> str:
-    """Which keys of a document hold arrays of objects (the likely records), as a ``records_path`` suggestion."""
+def _records_hint(data: bytes, mostly: bool = False) -> str:
+    """Which keys of a document hold arrays of objects (the likely records), as a ``records_path``
+    suggestion (``mostly``: only when they hold most of it, see :func:`_hint_of`)."""
     try:
         doc = _DECODE_ANY.decode(data)
     except (msgspec.DecodeError, ValueError, RecursionError):
         return ""
-    return _hint_of(doc)
+    return _hint_of(doc, mostly)
 
 
 def record_arrays(doc: Any) -> list[tuple[tuple[str, ...], int]]:
@@ -895,16 +896,47 @@ def record_arrays(doc: Any) -> list[tuple[tuple[str, ...], int]]:
     return found
 
 
+def _values_in(node: Any) -> int:
+    """How many values (scalars, empty arrays and objects) a decoded document holds, counted without recursion."""
+    count, stack = 0, [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping) and item:
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)) and item:
+            stack.extend(item)
+        else:
+            count += 1
+    return count
+
+
+def _member(doc: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` (keys :func:`record_arrays` found) of a document."""
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
 def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
     (keys quoted where a path needs it: ``meta."a.b"``)."""
     return ", ".join(f"`{to_dot_notation(path)}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
 
 
-def _hint_of(doc: Any) -> str:
-    """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples)."""
+def _hint_of(doc: Any, mostly: bool = False) -> str:
+    """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples).
+
+    ``mostly``: only if the arrays of objects hold at least two thirds of the document's
+    values, as a feed's envelope does (dump1090's ``aircraft``, a search API's ``statuses``:
+    all but a few of them). A record that merely holds a few arrays of objects (a GitHub
+    webhook payload's ``issue.labels``, ``workflow_job.steps``: at most a third of its
+    values) is a record, and saying otherwise made ``mapper infer`` call a directory of
+    such payloads, one a file, documents it cannot stand on.
+    """
     found = record_arrays(doc)
     if not found:
+        return ""
+    if mostly and 3 * sum(_values_in(_member(doc, path)) for path, _n in found) < 2 * _values_in(doc):
         return ""
     keys = record_arrays_text(found)
     best = to_dot_notation(found[0][0])
