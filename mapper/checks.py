@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from . import golayout
 from .errors import PathSyntaxError, Problem, Severity, article, has_lone_surrogate, int_text, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
-from .paths import Path, parse_path, path_from_keys
+from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
@@ -47,8 +47,6 @@ COLUMN_NAME_RE = re.compile("_id|[a-z][a-z0-9\u0398_-]{0,229}")
 _ENTRY_KEYS = ("name", "path", "type", "config")
 #: The largest definition mapper compiles (compiling is linear; this keeps it to seconds).
 MAX_COLUMNS = 10_000
-#: The deepest path (each key is a nested Struct for the decoders; real records nest far less).
-MAX_PATH_KEYS = 100
 #: every config key any type takes -> the JSON kind of its value
 _KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_keys.items()}
 #: The config keys holding a time (casefolded, as the ingester matches keys): Go 1.19's

@@ -36,6 +36,9 @@ from .errors import OptionError, PathSyntaxError, has_lone_surrogate
 _SPECIAL = set(" \t\r\n\f\v.\"'[]{}()|*@&!,:?=<>`\\")
 _IDENTIFIER_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _IDENTIFIER_REST = _IDENTIFIER_START | set("0123456789")
+#: The deepest path, a column's or the records' (each key is a nested Struct for the decoders,
+#: which cannot be built past about 1,000; real records nest far less).
+MAX_PATH_KEYS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,8 +442,8 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     """
     if isinstance(value, (list, tuple)):
         if not value or not all(isinstance(k, str) for k in value):
-            raise OptionError(f"records_path as a list must hold one or more keys (strings), not {value!r}")
-        return tuple(value)
+            raise OptionError(f"records_path as a list must hold one or more keys (strings), not {value!r}"[:300])
+        return _not_too_deep(tuple(value))
     if not isinstance(value, str):
         raise OptionError(f"records_path must be a dotted path (aircraft, data.items) or a list of keys, not {type(value).__name__}")
     try:
@@ -449,4 +452,11 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
         raise OptionError(f"records_path: {exc}") from None
     if path.keys is None:
         raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}")
-    return path.keys
+    return _not_too_deep(path.keys)
+
+
+def _not_too_deep(keys: tuple[str, ...]) -> tuple[str, ...]:
+    # (a path of 1,000 keys was read as a document "nested too deeply", code invalid_json)
+    if len(keys) > MAX_PATH_KEYS:
+        raise OptionError(f"records_path has {len(keys):,} keys; mapper takes paths of at most {MAX_PATH_KEYS}")
+    return keys

@@ -173,6 +173,23 @@ def test_the_real_webhook_payloads_are_records():
     assert not [n for n in r.notes if "--records-path" in n]
 
 
+def test_a_records_path_of_more_than_a_hundred_keys_is_an_option_error():
+    # a path of 1,000 keys was refused as "Invalid JSON: the JSON document is nested too deeply"
+    # (code invalid_json, of a one-line document): the decoder for it could not be built
+    m = mapper.compile_sink(SINK)
+    deep = ["a"] * 100
+    doc: Any = [{"hex": "x"}]
+    for key in deep:
+        doc = {key: doc}
+    assert len(m.map(json.dumps(doc).encode(), records_path=deep)) == 1
+    assert m.validate(b'{"a": [{"hex": "x"}]}', records_path=deep).errors[0].code == "no_records"
+    for path in (["a"] * 1000, ".".join(["a"] * 101)):
+        with pytest.raises(mapper.OptionError, match=r"records_path has 1,000 keys|records_path has 101 keys; mapper takes paths of at most 100"):
+            m.validate(b'{"a": [{"hex": "x"}]}', records_path=path)
+    with pytest.raises(mapper.OptionError, match="records_path has 101 keys"):
+        mapper.infer(b'{"a": [{"hex": "x"}]}', records_path=".".join(["a"] * 101))
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"

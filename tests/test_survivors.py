@@ -811,7 +811,7 @@ def test_allow_missing_fields_option_over_a_schema_with_its_own_notes_the_overri
 
 @pytest.mark.parametrize("form", ["array", "dotted"])
 def test_a_path_takes_at_most_a_hundred_keys(form):
-    # kills checks.py `MAX_PATH_KEYS = 100` -> 101 (the bound, both ways of writing a path)
+    # kills paths.py `MAX_PATH_KEYS = 100` -> 101 (the bound, both ways of writing a path)
     def problems(keys: int) -> list[str]:
         path: object = [f"k{i}" for i in range(keys)] if form == "array" else ".".join(f"k{i}" for i in range(keys))
         entry = {"name": "v", "path": path, "type": "string"}
