@@ -6,9 +6,12 @@ paths, input detection) and the ingester's wording where mapper copies it.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
 import json
+import lzma
+from typing import Any
 
 import pytest
 
@@ -139,6 +142,31 @@ def test_records_path_over_gzip_and_streams():
     assert batch.ids.tolist() == [1, 2]
     rows, errors = outcome(m.map(io.BytesIO(b'{"d": [{"a": {"id": 1}}]}\n{"x": 1}\n'), records_path="d", on_error="skip"))
     assert rows == [{"_id": 1}] and errors == [(1, 2, None, "no_records", "no records at `d`: no key `d`")]
+
+
+@pytest.mark.parametrize("pack", [gzip.compress, bz2.compress, lzma.compress])
+def test_a_compressed_files_own_handle_is_closed_with_its_reader(pack, tmp_path, monkeypatch):
+    # GzipFile, BZ2File and LZMAFile given a file object leave it open: each compressed input's
+    # file was left to the garbage collector (a ResourceWarning), open after iter_batches ended
+    from mapper.engine import reader
+
+    opened: list[Any] = []
+    real_open = open
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        fh = real_open(*args, **kwargs)
+        opened.append(fh)
+        return fh
+
+    monkeypatch.setattr(reader, "open", spy, raising=False)
+    path = tmp_path / "r.ndjson.z"
+    path.write_bytes(pack(b'{"a": {"id": 1}}\n{"a": {"id": 2}}\n{"a": {"id": 3}}\n'))
+    m = mapper.compile_sink(ID_UNDER_A)
+    assert m.validate(path).records == 3
+    batches = m.iter_batches(path, records=1)
+    assert len(next(batches)) == 1
+    batches.close()  # left early
+    assert len(opened) == 2 and all(fh.closed for fh in opened)
 
 
 @pytest.mark.parametrize(

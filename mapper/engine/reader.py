@@ -1271,10 +1271,26 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
         raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
     try:
         unpack = unpacker(fh.peek(MAGIC_SIZE)[:MAGIC_SIZE])  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
+        return fh if unpack is None else _closing(unpack(fh), fh)
     except BaseException:
         fh.close()
         raise
-    return fh if unpack is None else unpack(fh)
+
+
+def _closing(stream: BinaryIO, fh: BinaryIO) -> BinaryIO:
+    """``stream`` (an unpacker reading ``fh``) closing ``fh`` too when it is closed: a GzipFile,
+    BZ2File or LZMAFile given a file object leaves it open (each compressed input's file was
+    left to the garbage collector, a ResourceWarning, and open after ``iter_batches`` ended)."""
+    close = stream.close
+
+    def close_both() -> None:
+        try:
+            close()
+        finally:
+            fh.close()
+
+    setattr(stream, "close", close_both)  # noqa: B010 - (mypy: a method is not assigned to)
+    return stream
 
 
 class _Prepend:
