@@ -85,7 +85,7 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, records_path_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
-from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, preview, show, type_name
+from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, type_name
 from .options import INPUT_FORMATS
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
@@ -1505,14 +1505,31 @@ def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: t
 
 
 def _sources(records_sources: Any) -> list[Any]:
-    """One source or a list of them (a list of dicts is one source of records)."""
+    """One source or a list of them (a list of dicts is one source of records); a str holding
+    JSON text is that text, as ``Mapper.map`` reads it (:func:`~mapper.errors.names_a_file`)."""
     if (
         isinstance(records_sources, (list, tuple))
         and records_sources
         and all(isinstance(s, (str, os.PathLike, bytes, bytearray)) or hasattr(s, "read") for s in records_sources)
     ):
-        return list(records_sources)
-    return [records_sources]
+        sources = list(records_sources)
+    else:
+        sources = [records_sources]
+    return [s.encode("utf-8", "surrogatepass") if isinstance(s, str) and not names_a_file(s) else s for s in sources]
+
+
+class _FileName(os.PathLike):  # type: ignore[type-arg]
+    """A file name from the command line: a file whatever it looks like (``[prod].ndjson`` too, which
+    as a str is JSON text), as it was typed (``str()`` gives it back unchanged, unlike a ``Path``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __fspath__(self) -> str:
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def _source_name(src: Any) -> str | None:
@@ -1619,8 +1636,9 @@ def infer(
 
     ``records_sources``: one source or a list of sources. A source is a file path (``str``
     or ``os.PathLike``; ``"-"`` is stdin; ``.gz`` is read through), NDJSON / JSON text as
-    ``bytes``, a binary stream, or records as Python objects (a dict, an iterable of
-    dicts). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
+    ``bytes`` or as a ``str`` (one that starts with ``{`` or ``[`` or has a newline, as
+    :meth:`mapper.Mapper.map` tells text from a file name), a binary stream, or records as
+    Python objects (a dict, an iterable of dicts). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
     names the draft gives them); without them an ``id``/``_id``/``uuid``/``key`` key present in
     every record is used, else the first string path present in every record (said in
     ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
@@ -2196,7 +2214,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     try:
         result = infer(
-            list(args.records) or ["-"],
+            [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
             id_field=args.id_field,
             primary_key_fields=args.primary_key_fields,
             max_depth=args.max_depth,

@@ -1240,3 +1240,22 @@ def test_infer_counts_records_as_validate_does_and_the_objects_apart(tmp_path: P
     assert f"from {result.objects} of {report.records} records" in result.summary()
     # a body's item without "value" is no record to infer from (its key "x" was a column before)
     assert "x" not in {c["name"] for c in result.body["schema"]["definition"]}
+
+
+def test_a_str_holding_json_text_is_that_text_and_a_cli_file_name_is_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # infer read every str as a file name ("no such file: " and the whole text), where
+    # Mapper.map reads JSON text; and the command line's `[a].ndjson`, read as a file for the
+    # scan, was read as JSON text when the draft was verified: "the draft refuses 1 of 1
+    # records (invalid_json 1)", exit 1
+    text = '{"id": "a", "v": 1}\n{"id": "b", "v": 2}\n'
+    r = infer(text)
+    assert r.records == 2 and r.verified == {"records": 2, "refused": 0, "errors": {}} and r.body["name"] == "inferred"
+    assert infer('{"doc": [{"id": "a"}, {"id": "b"}]}', records_path="doc").records == 2
+    odd = tmp_path / "[a].ndjson"
+    odd.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    assert cli("[a].ndjson", "--report", "json") == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["verified"] == {"records": 2, "refused": 0, "errors": {}} and got["unusable"] is None
