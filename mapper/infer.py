@@ -1456,10 +1456,11 @@ class _Spool:
     """A one-shot binary stream (stdin, a pipe) read through, its bytes kept to be read again
     (in memory up to 64 MiB, then in a temporary file)."""
 
-    def __init__(self, src: Any):
+    def __init__(self, src: Any, held: list[_Spool]):
         self.src = src
         self.name = getattr(src, "name", None)
-        self.copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - read again, then closed by the caller's GC
+        self.copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - read again, then closed by infer
+        held.append(self)
 
     def read(self, n: int = -1, /) -> bytes:
         data = read_input(self.src, n)
@@ -1659,42 +1660,47 @@ def infer(
     keys = None if records_path is None else records_path_keys(records_path)
     sources = _sources(records_sources)
     scanner = _Scanner(max_depth, progress)
-    again: list[Any] = []  # each source as it can be read a second time, to validate the draft on
-    for src in sources:
-        label = _source_name(src)
-        try:
-            if isinstance(src, (str, os.PathLike)):
-                fh = open_input(src)
-                spool = None if _regular_file(src) else _Spool(fh)  # (stdin, a FIFO, <(...): read once)
-                try:
-                    scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys)
-                finally:
-                    if fh is not sys.stdin.buffer:
-                        fh.close()
-                again.append(spool.again() if spool is not None else src)
-            elif hasattr(src, "read"):
-                spool = _Spool(src)
-                scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys)
-                again.append(spool.again())
-            else:
-                scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
-                # an iterator of records is read once: not kept (its records may not fit in memory)
-                again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
-        except MapperError:
-            raise
-        except OSError as exc:
-            raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
-        except RecursionError:
-            raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
+    spools: list[_Spool] = []  # the copies of one-shot streams: closed (a temporary file removed) when done
     try:
-        result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
-        result.verified = _verify(result.body, again, input_format, keys)
-        return result
-    except InferError as exc:
-        if not scanner.notices:
-            raise
-        # the reader's hint (the records seem to be inside the document) is said with the error
-        raise InferError("\n".join([str(exc)] + [f"note: {nt}" for nt in scanner.notices])) from None
+        again: list[Any] = []  # each source as it can be read a second time, to validate the draft on
+        for src in sources:
+            label = _source_name(src)
+            try:
+                if isinstance(src, (str, os.PathLike)):
+                    fh = open_input(src)
+                    spool = None if _regular_file(src) else _Spool(fh, spools)  # (stdin, a FIFO, <(...): read once)
+                    try:
+                        scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys)
+                    finally:
+                        if fh is not sys.stdin.buffer:
+                            fh.close()
+                    again.append(spool.again() if spool is not None else src)
+                elif hasattr(src, "read"):
+                    spool = _Spool(src, spools)
+                    scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys)
+                    again.append(spool.again())
+                else:
+                    scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
+                    # an iterator of records is read once: not kept (its records may not fit in memory)
+                    again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
+            except MapperError:
+                raise
+            except OSError as exc:
+                raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
+            except RecursionError:
+                raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
+        try:
+            result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
+            result.verified = _verify(result.body, again, input_format, keys)
+            return result
+        except InferError as exc:
+            if not scanner.notices:
+                raise
+            # the reader's hint (the records seem to be inside the document) is said with the error
+            raise InferError("\n".join([str(exc)] + [f"note: {nt}" for nt in scanner.notices])) from None
+    finally:
+        for spool in spools:
+            spool.copy.close()
 
 
 def _draft(

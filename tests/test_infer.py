@@ -1259,3 +1259,22 @@ def test_a_str_holding_json_text_is_that_text_and_a_cli_file_name_is_a_file(
     assert cli("[a].ndjson", "--report", "json") == 0
     got = json.loads(capsys.readouterr().out)
     assert got["verified"] == {"records": 2, "refused": 0, "errors": {}} and got["unusable"] is None
+
+
+def test_the_copies_of_streams_kept_to_verify_the_draft_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a stream is copied as it is read (to validate the draft on it again); the copies were left
+    # to the garbage collector (a ResourceWarning; past 64 MiB a temporary file on disk meanwhile)
+    import tempfile
+
+    made: list[Any] = []
+    real = tempfile.SpooledTemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", spy)
+    assert infer(io.BytesIO(b'{"id": "a"}\n{"id": "b"}\n')).verified == {"records": 2, "refused": 0, "errors": {}}
+    with pytest.raises(InferError, match="identity"):
+        infer([io.BytesIO(b'{"n": 1}\n'), io.BytesIO(b'{"n": 2}\n')])
+    assert len(made) == 3 and all(copy.closed for copy in made)
