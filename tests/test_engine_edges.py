@@ -169,6 +169,29 @@ def test_a_compressed_files_own_handle_is_closed_with_its_reader(pack, tmp_path,
     assert len(opened) == 2 and all(fh.closed for fh in opened)
 
 
+@pytest.mark.parametrize("records_path", [None, "d"])
+def test_a_stream_cut_midway_says_after_which_line(records_path, tmp_path):
+    # "cannot read r.gz: Compressed file ended before the end-of-stream marker was reached"
+    # said nothing of where: the batches before it hold the records up to the line it names
+    import random
+
+    rnd = random.Random(5)  # (incompressible enough that the cut leaves lines after the first block)
+    line = (lambda i: json.dumps({"d": [{"a": {"id": i, "n": rnd.random()}}]})) if records_path else (lambda i: json.dumps({"a": {"id": i, "n": rnd.random()}}))
+    text = "".join(line(i) + "\n" for i in range(6_000)).encode()
+    path = tmp_path / "r.gz"
+    path.write_bytes(gzip.compress(text)[:-2000])
+    m = mapper.compile_sink(ID_UNDER_A)
+    seen = 0
+    with pytest.raises(mapper.InputError, match=r"cannot read .*r\.gz: Compressed file ended .* \(after line ([\d,]+)\)$") as caught:
+        for batch in m.iter_batches(path, records=1000, records_path=records_path):
+            seen += batch.report.records
+    after = int(caught.value.args[0].rpartition("after line ")[2].rstrip(")").replace(",", ""))
+    assert 1000 < seen == after < 6_000
+    long_line = json.dumps({"a": {"id": 1, "s": rnd.randbytes(150_000).hex()}}).encode() + b"\n"
+    with pytest.raises(mapper.InputError, match=r"\(in line 1\)$"):  # cut past the format's head, within its first line
+        m.validate(io.BytesIO(gzip.compress(long_line)[:-1000]))
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

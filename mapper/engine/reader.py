@@ -1358,6 +1358,24 @@ class _Reader:
         return read_input(self.stream, n)
 
 
+class _Counted:
+    """An NDJSON stream (read through :func:`read_input`) counting the lines read whole, so that
+    a read failing midway (a cut gzip file) says where: the records before it were read and
+    mapped (``iter_batches`` yields them), and the error is the line to start again after."""
+
+    def __init__(self, reader: _Reader, head: bytes):
+        self.reader = reader
+        self.lines = head.count(b"\n")
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            data = self.reader.read(n)
+        except InputError as exc:
+            raise InputError(f"{exc} (after line {self.lines:,})" if self.lines else f"{exc} (in line 1)") from None
+        self.lines += data.count(b"\n")
+        return data
+
+
 def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
@@ -1372,9 +1390,9 @@ def stream_units(
         head = head[3:]
     if fmt == "ndjson" and records_path is not None:
         limit = line_limit(max_record, records_path)
-        yield from documents_units(measured(stream_lines(reader, chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
+        yield from documents_units(measured(stream_lines(_Counted(reader, head), chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
-        yield from noticed(measured(stream_lines(reader, chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
+        yield from noticed(measured(stream_lines(_Counted(reader, head), chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
     else:
         yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 
