@@ -27,7 +27,7 @@ from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, O
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
 from .model import CheckResult, Sink
-from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, MapOptions
+from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
 from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
@@ -155,6 +155,8 @@ def map_options(args: argparse.Namespace) -> MapOptions:
     max_record_size = parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE)
     if max_record_size < MIN_RECORD_SIZE:
         raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {args.max_record_size!r}")
+    if getattr(args, "records_path", None) is not None and args.input_format == "endpoint":
+        raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
     return MapOptions(
         on_error=args.on_error,
         max_errors=parse_max_errors(args.max_errors),

@@ -86,7 +86,7 @@ from .commands import Progress, field_option, fields_option, records_path_option
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
 from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, type_name
-from .options import INPUT_FORMATS
+from .options import INPUT_FORMATS, RECORDS_PATH_AND_BODY
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
@@ -1658,6 +1658,8 @@ def infer(
     progress = _check_types(id_field, primary_key_fields, types, progress)
     _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
     keys = None if records_path is None else records_path_keys(records_path)
+    if keys is not None and input_format == "endpoint":
+        raise InferError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
     sources = _sources(records_sources)
     scanner = _Scanner(max_depth, progress)
     spools: list[_Spool] = []  # the copies of one-shot streams: closed (a temporary file removed) when done

@@ -26,6 +26,10 @@ MAX_RECORD_SIZE = 16 * 1024 * 1024
 MIN_RECORD_SIZE = 1024
 
 
+#: Why a records path and a request body do not go together (said by every reader of the options).
+RECORDS_PATH_AND_BODY = "a request body's records are the values of its items; drop one of them"
+
+
 @dataclass(frozen=True, slots=True)
 class MapOptions:
     """How to map one batch (see :meth:`mapper.Mapper.map` for each option)."""
@@ -71,3 +75,5 @@ class MapOptions:
         rp = self.records_path
         if rp is not None and (not isinstance(rp, tuple) or not rp or not all(isinstance(k, str) for k in rp)):
             raise OptionError(f"records_path must be a non-empty tuple of keys, not {rp!r}")
+        if rp is not None and self.input_format == "endpoint":  # (it was ignored: each item, {"value": ...}, read as a record)
+            raise OptionError(f"records_path does not go with input_format='endpoint': {RECORDS_PATH_AND_BODY}")

@@ -190,6 +190,25 @@ def test_a_records_path_of_more_than_a_hundred_keys_is_an_option_error():
         mapper.infer(b'{"a": [{"hex": "x"}]}', records_path=".".join(["a"] * 101))
 
 
+def test_a_records_path_with_the_endpoint_format_is_an_option_error(tmp_path, capsys):
+    # the format was ignored: the body's items, {"value": {...}}, were read as the records
+    # (every mapped value missing, the batch discarded), and infer drafted value.* columns
+    body = b'{"records": [{"value": {"hex": "a"}}]}'
+    m = mapper.compile_sink(SINK)
+    for call in (m.validate, m.map, lambda data, **kw: list(m.iter_batches(data, **kw)), mapper.infer):
+        with pytest.raises(mapper.MapperError, match=r"records.path does not go with .*endpoint.*: a request body's records are the values of its items"):
+            call(body, records_path="records", input_format="endpoint")
+    f = tmp_path / "body.json"
+    f.write_bytes(body)
+    from mapper.cli import main
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    for command in (["infer", str(f)], ["validate", str(sink), str(f)]):
+        assert main([*command, "--records-path", "records", "--input-format", "endpoint"]) == 2
+        assert "mapper: --records-path does not go with --input-format endpoint" in capsys.readouterr().err
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"
