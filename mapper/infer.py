@@ -84,7 +84,19 @@ import numpy as np
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, records_path_option
 from .engine.gojson import RecordDecodeError, decode_record
-from .engine.reader import BrokenDocument, NdjsonChunk, NotAnItem, Notice, ObjectRecords, OversizedRecord, RawRecords, iter_units, open_input, read_input
+from .engine.reader import (
+    BrokenDocument,
+    NdjsonChunk,
+    NotAnItem,
+    Notice,
+    ObjectRecords,
+    OversizedRecord,
+    RawRecords,
+    document_hint,
+    iter_units,
+    open_input,
+    read_input,
+)
 from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, type_name
 from .options import INPUT_FORMATS, RECORDS_PATH_AND_BODY
 from .paths import parse_path, records_path_keys, to_dot_notation
@@ -100,6 +112,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FIRST_INDICES = 5
 #: Examples of bad records kept in full.
 BAD_EXAMPLES = 5
+#: The first records of each input looked at as documents of records (arrays of objects holding
+#: most of their values): all of them are, and the input is said to be NDJSON of documents.
+DOCUMENT_SAMPLE = 3
 _NO_VALUE = 'a request body item without "value"'
 #: validate's error codes in plain words (what a record refused with that code holds), for infer's verdicts
 _CODE_WORDS = {
@@ -635,6 +650,10 @@ class _Scanner:
         self.sources: list[dict[str, Any]] = []
         #: keys of Python mappings that no path can name (not strings, unpaired surrogates): where -> why
         self.odd_keys: dict[str, str] = {}
+        #: records (JSON objects) read as documents that seem to hold the records (see ``notices``)
+        self.documents = 0
+        #: the first records of the source being read, looked at as documents: [looked at, how many are, the first's hint]
+        self.sample: list[Any] = [0, 0, ""]
 
     # -- records
 
@@ -648,6 +667,12 @@ class _Scanner:
             self.bad_record(idx, line, source, not_an_object_reason(obj), "not a JSON object")
             return
         self.records += 1
+        if self.sample[0] < DOCUMENT_SAMPLE:  # (a few records of each input: whether they are documents of records)
+            self.sample[0] += 1
+            hint = document_hint(obj)
+            if hint:
+                self.sample[1] += 1
+                self.sample[2] = self.sample[2] or hint
         try:
             self._object(obj, (), 1, idx)
         except RecursionError:
@@ -743,7 +768,8 @@ class _Scanner:
     # -- inputs
 
     def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None) -> None:
-        first_index = self.index
+        first_index, first_object, noticed = self.index, self.records, len(self.notices)
+        self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
         line = 1
         for unit in iter_units(source, input_format=input_format, records_path=records_path):
             if isinstance(unit, NdjsonChunk):
@@ -785,6 +811,15 @@ class _Scanner:
                 raise InferError(f"internal: unknown input unit {type(unit).__name__}")
             if self.progress is not None:
                 self.progress(self.index, self.nbytes)
+        looked, documents, hint = self.sample
+        objects = self.records - first_object
+        if len(self.notices) > noticed:  # the reader's note: the input is one object, a document
+            self.documents += objects
+        elif looked and documents == looked:  # NDJSON of documents (a dump1090 capture a line): said as for one
+            self.documents += objects
+            first = "the only record" if objects == 1 else f"each of the first {looked} records" if looked < objects else "each record"
+            note = f"{first} read looks like a document holding the records; {hint}"
+            self.notices.append(f"{name}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})
 
     def _chunk(self, data: bytes, first_line: int, name: str | None) -> None:
@@ -1953,7 +1988,7 @@ def _draft(
         notes=sc.notices + notes,
         columns=columns,
         sources=sc.sources,
-        document_hint=bool(sc.notices) and n == len(sc.notices),  # every record read is a document holding records
+        document_hint=sc.documents == n,  # every record read is a document holding records
     )
 
 

@@ -209,6 +209,27 @@ def test_a_records_path_with_the_endpoint_format_is_an_option_error(tmp_path, ca
         assert "mapper: --records-path does not go with --input-format endpoint" in capsys.readouterr().err
 
 
+def test_infer_on_ndjson_of_documents_without_the_path_says_so_and_exits_1(tmp_path, capsys):
+    # one dump1090 snapshot a line: one line got the note and exit 1, several lines a draft of
+    # the envelope (now, messages; aircraft skipped) with nothing said, and exit 0
+    lines = b"".join(json.dumps(document(PLANES[i : i + 10], now=1673799021.7 + i)).encode() + b"\n" for i in range(0, 40, 10))
+    r = mapper.infer(lines, id_field="messages")
+    assert r.records == 4 and r.unusable and "4 JSON documents" in r.unusable
+    (note,) = [n for n in r.notes if "--records-path aircraft" in n]
+    assert note.startswith("each of the first 3 records read looks like a document holding the records; arrays of objects are at `aircraft`")
+    with pytest.raises(mapper.MapperError, match="(?s)no field can be the record identity.*note: each of the first 3 records"):
+        mapper.infer(lines)
+    assert mapper.infer(lines, records_path="aircraft").unusable is None  # (the records: not looked at as documents)
+    # records that hold a few arrays of objects are records; a file of documents beside files of records is not all
+    assert mapper.infer(b'{"id": "a", "legs": [{"a": 1}], "x": 1, "y": 2}\n' * 3).unusable is None
+    f = tmp_path / "docs.ndjson"
+    f.write_bytes(lines)
+    g = tmp_path / "planes.ndjson"
+    g.write_bytes(b"".join(json.dumps({**p, "messages": 15}).encode() + b"\n" for p in PLANES))
+    mixed = mapper.infer([f, g], id_field="messages")
+    assert mixed.unusable is None and any(n.startswith(f"{f}: each of the first 3 records") for n in mixed.notes)
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"

@@ -923,6 +923,12 @@ def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     return ", ".join(f"`{to_dot_notation(path)}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
 
 
+def document_hint(doc: Any) -> str:
+    """For a record (a decoded or Python mapping) that looks like a document of records, its
+    arrays of objects holding most of it: the ``--records-path`` suggestion; else ``""``."""
+    return _hint_of(doc, mostly=True) if isinstance(doc, Mapping) else ""
+
+
 def _hint_of(doc: Any, mostly: bool = False) -> str:
     """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples).
 
