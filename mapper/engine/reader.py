@@ -597,7 +597,8 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             return
         raws, fixed = shallow, data
     texts = [bytes(r) for r in raws]
-    start = _offset_in(fixed, raws[0]) if records_path is not None and raws else 0
+    # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
+    start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
     if fixed is not data:
         texts = _as_sent(data, fixed, texts, start)
     lines = _record_lines(data, texts, first_line, start)
@@ -676,13 +677,28 @@ def line_limit(max_record: int, records_path: tuple[str, ...] | None) -> int:
     return max_record if records_path is None else 1 << 62
 
 
-def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...]) -> Iterator[Unit]:
-    """NDJSON of documents (one per line), each holding an array of records at ``records_path``."""
+def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...], chunk_records: int = 512) -> Iterator[Unit]:
+    """NDJSON of documents (one per line), each holding an array of records at ``records_path``.
+
+    The records of consecutive documents go out together, up to ``chunk_records`` a unit: each
+    unit costs the engine a run of its vector converters, and a unit a document made NDJSON of
+    small documents (a few records each) five times slower to map than the records alone.
+    """
+    raws: list[bytes] = []
+    lines: list[int | None] = []
+
+    def gathered() -> Iterator[Unit]:
+        if raws:
+            yield RawRecords(raws[:], lines[:])
+            raws.clear()
+            lines.clear()
+
     line = 1
     for chunk in chunks:
         if isinstance(chunk, OversizedRecord):
             if chunk.first_line is not None:
                 line = chunk.first_line
+            yield from gathered()
             yield replace(chunk, first_line=line)  # (the engine counts no lines here: documents are read as records)
             line += 1
             continue
@@ -691,10 +707,19 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
         for text in bytes(chunk.data).split(b"\n"):
             doc = text.rstrip(JSON_WS)  # (leading blanks kept: an error's char counts from the line's start)
             if doc.lstrip(JSON_WS):
-                yield from document_units(doc, records_path, first_line=line)
+                for unit in document_units(doc, records_path, first_line=line):
+                    if isinstance(unit, RawRecords) and unit.bad is None and unit.lines is not None:
+                        raws.extend(unit.raws)
+                        lines.extend(unit.lines)
+                        if len(raws) >= chunk_records:
+                            yield from gathered()
+                    else:  # (a document without records: one record, in its place)
+                        yield from gathered()
+                        yield unit
             line += 1
         if chunk.data[-1:] == b"\n":
             line -= 1  # the split's last, empty piece is no line
+        yield from gathered()
 
 
 def _blank_lines(data: bytes) -> int:
@@ -760,6 +785,7 @@ def _record_lines(data: bytes, texts: list[bytes], first_line: int, start: int =
     return out
 
 
+@functools.lru_cache(maxsize=64)  # (made once per path, not once per document of NDJSON)
 def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
     """A function decoding a document into the raw records of the array at ``keys``.
 
