@@ -29,7 +29,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .errors import OptionError, PathSyntaxError, has_lone_surrogate
+from .errors import OptionError, PathSyntaxError, has_lone_surrogate, preview
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -443,6 +443,9 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
         if not value or not all(isinstance(k, str) for k in value):
             raise OptionError(f"records_path as a list must hold one or more keys (strings), not {value!r}"[:300])
+        for key in value:  # (as the dotted form refuses one: the document was "Invalid JSON", a codec's words)
+            if has_lone_surrogate(key):
+                raise OptionError(f"records_path: the key {preview(key)!r} holds half of a UTF-16 surrogate pair: it is not Unicode text")
         return _not_too_deep(tuple(value))
     if not isinstance(value, str):
         raise OptionError(f"records_path must be a dotted path (aircraft, data.items) or a list of keys, not {type(value).__name__}")

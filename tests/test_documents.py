@@ -244,6 +244,15 @@ def test_small_documents_of_ndjson_go_to_the_engine_together():
     assert report.records == 41 and {e.line for e in report.errors if e.record > 30} == {32}
 
 
+def test_a_records_path_key_holding_a_lone_surrogate_is_an_option_error():
+    # the dotted form refused it; as a list, every document was "Invalid JSON: the JSON document:
+    # 'utf-8' codec can't encode character '\\ud800' ...", a codec's words as the record's error
+    m = mapper.compile_sink(SINK)
+    for call in (m.validate, mapper.infer):
+        with pytest.raises(mapper.MapperError, match="records_path: the key 'x\\\\ud800' holds half of a UTF-16 surrogate pair"):
+            call(b'{"x\\ud800": [{"hex": "a"}]}', records_path=["x\ud800"])
+
+
 def test_iter_batches_takes_the_path(tmp_path):
     m = mapper.compile_sink(SINK)
     path = tmp_path / "docs.ndjson"
