@@ -1758,6 +1758,10 @@ def _draft(
             ex = sc.bad_examples[0]
             where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
             bad = f": {plural(sc.bad, 'record')} read, not JSON objects ({where}: {ex['reason']})"
+        elif len(sc.sources) > 1:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays)
+            bad = f": none of the {len(sc.sources)} inputs holds any (each empty, blank, or an empty array)"
+        else:
+            bad = ": the input holds none (it is empty, blank, or an empty array)"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []

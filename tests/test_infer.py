@@ -1294,3 +1294,13 @@ def test_integers_beyond_2_53_are_noted_where_the_draft_maps_them() -> None:
     assert "(e.g. 1152921504606846976)" in [n for n in infer(b'{"id": "a", "n": 1152921504606846976}\n').notes if "2^53" in n][0]
     twin = infer(b'{"id": 505874924095815681, "id_str": "505874924095815681"}\n')
     assert not [n for n in twin.notes if n.startswith("id: integers beyond")] and "id" in twin.skipped
+
+
+def test_no_records_at_all_says_the_input_holds_none(tmp_path: Path) -> None:
+    # an empty file was "no records to infer a sink from", with no word of why
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"")
+    with pytest.raises(InferError, match=r"^no records to infer a sink from: the input holds none \(it is empty, blank, or an empty array\)$"):
+        infer(empty)
+    with pytest.raises(InferError, match="none of the 2 inputs holds any"):
+        infer([empty, io.BytesIO(b'{"a": []}\n\n')], records_path="a")
