@@ -815,8 +815,9 @@ class _Scanner:
         objects = self.records - first_object
         if len(self.notices) > noticed:  # the reader's note: the input is one object, a document
             self.documents += objects
-        elif looked and documents == looked:  # NDJSON of documents (a dump1090 capture a line): said as for one
-            self.documents += objects
+        elif looked and documents == looked:  # NDJSON of documents (a dump1090 capture a line): said as for one,
+            # but not a draft that does not stand: records that each hold many objects (an order and its
+            # twenty line items) look the same, and are records
             first = "the only record" if objects == 1 else f"each of the first {looked} records" if looked < objects else "each record"
             note = f"{first} read looks like a document holding the records; {hint}"
             self.notices.append(f"{name}: {note}" if name else note)

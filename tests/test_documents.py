@@ -209,12 +209,16 @@ def test_a_records_path_with_the_endpoint_format_is_an_option_error(tmp_path, ca
         assert "mapper: --records-path does not go with --input-format endpoint" in capsys.readouterr().err
 
 
-def test_infer_on_ndjson_of_documents_without_the_path_says_so_and_exits_1(tmp_path, capsys):
+def test_infer_on_ndjson_of_documents_without_the_path_says_so(tmp_path, capsys):
     # one dump1090 snapshot a line: one line got the note and exit 1, several lines a draft of
-    # the envelope (now, messages; aircraft skipped) with nothing said, and exit 0
+    # the envelope (now, messages; aircraft skipped) with nothing said. Now they get the note too,
+    # but the draft stands (exit 0): records that each hold many objects look the same
     lines = b"".join(json.dumps(document(PLANES[i : i + 10], now=1673799021.7 + i)).encode() + b"\n" for i in range(0, 40, 10))
     r = mapper.infer(lines, id_field="messages")
-    assert r.records == 4 and r.unusable and "4 JSON documents" in r.unusable
+    assert r.records == 4 and r.unusable is None
+    orders = b"".join(json.dumps({"id": f"o{i}", "total": i, "items": [{"sku": f"s{k}", "qty": 1} for k in range(20)]}).encode() + b"\n" for i in range(5))
+    r2 = mapper.infer(orders, primary_key_fields=["id"])
+    assert r2.unusable is None and any("--records-path items" in n for n in r2.notes)  # (said, not held against the draft)
     (note,) = [n for n in r.notes if "--records-path aircraft" in n]
     assert note.startswith("each of the first 3 records read looks like a document holding the records; arrays of objects are at `aircraft`")
     with pytest.raises(mapper.MapperError, match="(?s)no field can be the record identity.*note: each of the first 3 records"):
