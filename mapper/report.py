@@ -61,7 +61,7 @@ def not_an_item_reason(kind: str | None) -> str:
 
 def too_large_reason(size: int, limit: int) -> str:
     """Why a record over the maximum record size is refused (``validate`` and ``infer`` word it alike)."""
-    return f"the record is {size:,} bytes, more than the {limit:,} a record may have (max_record_size)"
+    return f"the record is {size:,} bytes, more than the {limit:,} a record may have (--max-record-size, max_record_size=)"
 
 
 T = TypeVar("T")

@@ -215,7 +215,9 @@ def test_oversized_records_in_the_middle_and_at_the_end(fast):
             batch = m.map(records, max_record_size=1024, on_error="skip", fast=fast)
             assert batch.ids.tolist() == stored
             assert [(e.record, e.line, e.code) for e in batch.report.errors] == [(1, 2, "too_large")]
-            assert batch.report.errors[0].message.startswith(f"the record is {len(big):,} bytes, more than the 1,024 a record may have")
+            assert batch.report.errors[0].message.startswith(
+                f"the record is {len(big):,} bytes, more than the 1,024 a record may have (--max-record-size, max_record_size=)"
+            )  # (both spellings: the command line's too)
     # a line of exactly the limit is not too large; one byte more is (a CR before the newline does not count)
     exact = b'{"a": {"id": 5, "s": "' + b"y" * (1024 - 22 - 3) + b'"}}'
     assert len(exact) == 1024
