@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from .batch import Batch, ColumnArrays, ColumnData, Strings, plain
-from .errors import DefinitionError, InputError, OutputError, optional_import
+from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import column_type
@@ -885,24 +885,10 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             )
         arr = _whole(table, col, pa, f"column {col!r}")
         # the type mapper writes (Parquet keeps no second timestamps: they come back in ms);
-        # a column of another type (a file written otherwise, or edited) is cast or refused
+        # a column of another type (a file written otherwise, or edited) is read if every value reads exactly
         want = column_type(column).arrow_type(pa)
         if arr.type != want and not _same_layout(arr.type, want, pa):
-            try:
-                cast = arr.cast(want)
-            except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
-                raise ValueError(f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column ({exc})") from None
-            if pa.types.is_floating(arr.type):  # (pyarrow rounds a float to a decimal's scale without a word)
-                import pyarrow.compute as pc
-
-                changed = np.flatnonzero(np.asarray(pc.not_equal(cast.cast(arr.type), arr).fill_null(False), dtype=bool))
-                if len(changed):
-                    row = int(changed[0])
-                    raise ValueError(
-                        f"column {col!r} holds {arr.type}, not the {want} of a {column.type} column, and row {row} (counting from 0) "
-                        f"holds {arr[row].as_py()!r}, which it would read as {cast[row].as_py()}"
-                    )
-            arr = cast
+            arr = _cast_exactly(arr, want, pa, f"column {col!r} holds {arr.type}, not the {want} of {article(column.type)} column")
         valid = ~np.asarray(arr.is_null(), dtype=bool) if arr.null_count else np.ones(n, dtype=bool)
         present_field = presence.get(col, f"{col}.present")
         if not isinstance(present_field, str) or present_field not in table.column_names:  # (its nulls would come back as missing values)
@@ -1031,6 +1017,84 @@ def _same_layout(got: Any, want: Any, pa: Any) -> bool:
     if (pa.types.is_list(got) or pa.types.is_large_list(got)) and pa.types.is_list(want):
         return bool(got.value_type == want.value_type or _same_layout(got.value_type, want.value_type, pa))
     return False
+
+
+def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
+    """``arr`` cast to the type mapper writes, if every value reads exactly; else a ValueError
+    (``said``: what the column holds, and what mapper writes) naming the first row that does not.
+
+    pyarrow's safe casts still change values without a word: text is parsed ("007" reads as 7,
+    "1.5" as a decimal's 1.500), a float rounded to a decimal's scale, an int read as a bool. So
+    the cast is undone and compared: a value that does not come back is not read. Text is read
+    only from text (a number has many texts: 7.0 would read as "7")."""
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(arr.type):  # (its values, as they are)
+        arr = arr.dictionary_decode()
+        if arr.type == want or _same_layout(arr.type, want, pa):
+            return arr
+    listed = pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)
+    got_t, want_t = (arr.type.value_type, want.value_type) if listed and pa.types.is_list(want) else (arr.type, want)
+    if _is_text(want_t, pa) and not _is_text(got_t, pa):
+        raise ValueError(f"{said}: mapper reads text only from text (a number's text is not one: 7.0 would read as '7')")
+    try:
+        cast = arr.cast(want)
+    except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
+        failing = _first_failing_row(arr, want)
+        if failing is None:
+            raise ValueError(f"{said} ({_first_line(exc)})") from None
+        row, why = failing
+        raise ValueError(f"{said}, and row {row} (counting from 0) holds {_shown(arr, row, pa)}, which cannot be read as {want} ({why})") from None
+    flat, flat_cast = (arr.flatten(), cast.flatten()) if listed else (arr, cast)
+    try:
+        changed = np.asarray(pc.not_equal(flat_cast.cast(flat.type), flat).fill_null(False), dtype=bool)
+    except (ValueError, TypeError, NotImplementedError) as exc:  # (a cast that cannot be undone cannot be checked)
+        raise ValueError(f"{said} ({_first_line(exc)}, undoing the cast)") from None
+    at = np.flatnonzero(changed)
+    if len(at):
+        k = int(at[0])
+        where = f"row {k} (counting from 0)"
+        if listed:
+            parents = np.asarray(pc.list_parent_indices(arr))
+            row = int(parents[k])
+            where = f"row {row} (counting from 0), its element {k - int(np.searchsorted(parents, row))},"
+        raise ValueError(f"{said}, and {where} holds {_shown(flat, k, pa)}, which it would read as {_shown(flat_cast, k, pa)}")
+    return cast
+
+
+def _shown(arr: Any, k: int, pa: Any) -> str:
+    """Value ``k`` of an Arrow array for a message: a time as its count of units (a datetime
+    cannot hold one far out), a decimal as its digits, text as its repr."""
+    if pa.types.is_timestamp(arr.type):
+        return f"{arr.cast(pa.int64())[k].as_py()} ({arr.type.unit} since 1970)"
+    value = arr[k].as_py()
+    return str(value) if pa.types.is_decimal(arr.type) else repr(value)
+
+
+def _is_text(t: Any, pa: Any) -> bool:
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t))
+
+
+def _first_failing_row(arr: Any, want: Any) -> tuple[int, str] | None:
+    """The first row whose value pyarrow cannot cast to ``want``, and why (pyarrow's message
+    of the whole column may be another row's); None: the cast fails whatever the values."""
+    try:
+        arr.slice(0, 0).cast(want)
+    except Exception:  # noqa: BLE001 - the types themselves
+        return None
+    lo, hi = 0, len(arr)  # arr[:lo] casts, arr[:hi] does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            arr.slice(0, mid).cast(want)
+            lo = mid
+        except Exception:  # noqa: BLE001 - pyarrow's, whichever
+            hi = mid
+    try:
+        arr.slice(lo, 1).cast(want)
+    except Exception as exc:  # noqa: BLE001
+        return lo, _first_line(exc)
+    return lo, "as part of its column"  # pragma: no cover - a row that fails only beside others
 
 
 def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str, rows: np.ndarray | None = None) -> Any:

@@ -1215,3 +1215,36 @@ def test_read_batch_refuses_floats_a_decimal_column_would_round(tmp_path: Path) 
 
     assert [r["dec"] for r in mapper.read_batch(written([0.1, None, -2.5])).to_rows()] == ["0.100", None, "-2.500"]  # exact at the scale
     _refused_saying(written([0.5, 1.23456, None]), "column 'dec'", "row 1", "1.23456", "1.235")
+
+
+def _with_column(tmp_path: Path, ext: str, column: str, array: Any) -> Path:
+    """An .arrow or .parquet file of :func:`_text_batch` whose ``column`` is ``array``, every row of it sent."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = _text_batch().to_arrow()
+    table = table.set_column(table.schema.get_field_index(column), column, array)
+    table = table.set_column(table.schema.get_field_index(f"{column}.present"), f"{column}.present", pa.array([True] * len(array)))
+    path = tmp_path / f"{column}.{ext}"
+    if ext == "parquet":
+        pq.write_table(table, path)
+    else:
+        with pa.ipc.new_file(str(path), table.schema) as w:
+            w.write_table(table)
+    return path
+
+
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+def test_read_batch_reads_a_foreign_column_only_where_every_value_reads_exactly(tmp_path: Path, ext: str) -> None:
+    # found by a bug hunt: pyarrow's cast parsed text into the int column ("007" read as 7), read
+    # an int as a bool (2 as True) and numbers as text (7.0 as "7"), without a word
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow.parquet")
+    back = mapper.read_batch(_with_column(tmp_path, ext, "i", pa.array(["7", "-12", None])))
+    assert [r.get("i") for r in back.to_rows()] == [7, -12, None]  # canonical text: read exactly
+    _refused_saying(_with_column(tmp_path, ext, "i", pa.array(["7", "007", None])), "column 'i'", "row 1", "'007'", "read as 7")
+    _refused_saying(_with_column(tmp_path, ext, "i", pa.array(["7", " 5", "x"])), "column 'i'", "row 1", "' 5'", "Failed to parse string: ' 5'")
+    _refused_saying(_with_column(tmp_path, ext, "b", pa.array([1, 2, 0])), "column 'b'", "row 1", "holds 2", "read as True")
+    _refused_saying(_with_column(tmp_path, ext, "s", pa.array([7.0, 1.5, None])), "column 's'", "text only from text")
+    lists = pa.array([["7"], ["1", "07"], None], pa.list_(pa.string()))
+    _refused_saying(_with_column(tmp_path, ext, "ii", lists), "column 'ii'", "row 1", "element 1", "'07'", "read as 7")
