@@ -27,7 +27,9 @@ from .batch import Batch, ColumnArrays, ColumnData, Strings, plain
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
-from .types import column_type
+from .types import ColumnType, column_type
+from .types.integers import IntType
+from .types.times import DateIntType, TimestampType
 
 __all__ = [
     "ROW_GROUP",
@@ -714,6 +716,9 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
         raise ValueError(f"its _id holds {ids.dtype} values, not the {'uint64' if numbers else 'string'} ids of its sink")
     if record_index.dtype != np.int64:
         raise ValueError(f"its _record_index holds {record_index.dtype} values, not int64")
+    if rows and int(record_index.min()) < 0:
+        row = int(np.argmin(record_index))
+        raise ValueError(f"its _record_index holds {int(record_index[row])} in row {row} (counting from 0): a record's index in its input is never negative")
     columns = {}
     for c in sink.stored_columns:
         ctype = column_type(c)
@@ -736,8 +741,44 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
             )
         if a.offsets is not None:
             _check_offsets(a.offsets, count, f"column {c.name!r}")
+        else:
+            _check_range(ctype, values, a.valid)  # type: ignore[arg-type]  # (a string column has no range)
         columns[c.name] = ColumnData(c.name, ctype, a)
     return Batch(sink, ids, record_index, columns, Report(records=rows))
+
+
+def _stored_range(ctype: ColumnType) -> tuple[int, int] | None:
+    """The values a column of this type is ever stored with, where narrower than its storage's:
+    an ``int``'s Min..Max, a ``timestamp``'s FeatureBase range at its granularity (what mapping
+    refuses outside), a ``dateInt``'s count of units within the 292 years Go's time arithmetic
+    saturates at."""
+    if isinstance(ctype, IntType):
+        lo, hi = ctype.lo, ctype.hi
+    elif isinstance(ctype, TimestampType):
+        lo, hi = ctype._range_v
+    elif isinstance(ctype, DateIntType) and abs(ctype._unit_ns) > 1:
+        to_max, to_min = (2**63 - 1) // abs(ctype._unit_ns), 2**63 // abs(ctype._unit_ns)  # (Go's division truncates toward zero)
+        lo, hi = (-to_min, to_max) if ctype._unit_ns > 0 else (-to_max, to_min)
+    else:
+        return None
+    return None if lo <= -(2**63) and hi >= 2**63 - 1 else (lo, hi)
+
+
+def _check_range(ctype: ColumnType, values: np.ndarray, valid: np.ndarray) -> None:
+    """Refuse a stored value the column's type could never have produced (an edited file's far-out
+    timestamp, an int past its Max): mapping refuses such a record, so a batch never holds one."""
+    bounds = _stored_range(ctype)
+    if bounds is None or not len(values):
+        return
+    lo, hi = bounds
+    outside = ((values < lo) | (values > hi)) & valid
+    if outside.any():
+        row = int(np.argmax(outside))
+        render = ctype.render()
+        raise ValueError(
+            f"column {ctype.column.name!r} holds {render(int(values[row]))} in row {row} (counting from 0), outside the {render(lo)}..{render(hi)} "
+            f"{article(ctype.type)} column is stored with: mapping refuses such a value"
+        )
 
 
 def _check_offsets(offsets: np.ndarray, end: int, what: str) -> None:

@@ -1248,3 +1248,43 @@ def test_read_batch_reads_a_foreign_column_only_where_every_value_reads_exactly(
     _refused_saying(_with_column(tmp_path, ext, "s", pa.array([7.0, 1.5, None])), "column 's'", "text only from text")
     lists = pa.array([["7"], ["1", "07"], None], pa.list_(pa.string()))
     _refused_saying(_with_column(tmp_path, ext, "ii", lists), "column 'ii'", "row 1", "element 1", "'07'", "read as 7")
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_read_batch_refuses_a_value_the_column_s_type_never_stores(tmp_path: Path, ext: str) -> None:
+    # found by a bug hunt: an edited file's timestamp 2**62 ms (year 146140482) and an int past
+    # the column's Max read back as they were, though mapping refuses both
+    from mapper.writers import npz_arrays
+
+    if ext != "npz":
+        pytest.importorskip("pyarrow")
+        pytest.importorskip("pyarrow.parquet")
+    last_ms = 253402300799000  # 9999-12-31T23:59:59Z, the last time FeatureBase takes
+
+    def edited(column: str, values: list[int]) -> Path:
+        if ext != "npz":
+            import pyarrow as pa
+
+            typ = pa.timestamp("ms", tz="UTC") if column == "ts" else pa.int64()
+            return _with_column(tmp_path, ext, column, pa.array(values, typ))
+        arrays = npz_arrays(_text_batch())
+        arrays[column], arrays[f"{column}.valid"], arrays[f"{column}.present"] = np.array(values, dtype=np.int64), np.ones(3, bool), np.ones(3, bool)
+        path = tmp_path / f"{column}.npz"
+        np.savez(path, **arrays)
+        return path
+
+    assert [r["ts"] for r in mapper.read_batch(edited("ts", [0, last_ms, -62135596799000])).to_rows()] == [
+        "1970-01-01T00:00:00.000Z",
+        "9999-12-31T23:59:59.000Z",
+        "0001-01-01T00:00:01.000Z",
+    ]
+    _refused_saying(edited("ts", [0, 2**62, 0]), "column 'ts'", "row 1", "146140482-04-24", "9999-12-31T23:59:59.000Z")
+    _refused_saying(edited("ts", [0, 0, last_ms + 1]), "column 'ts'", "row 2")
+    assert [r["i"] for r in mapper.read_batch(edited("i", [-1_000_000, 0, 1_000_000])).to_rows()] == [-1_000_000, 0, 1_000_000]  # its Min and Max
+    _refused_saying(edited("i", [0, 1_000_001, 0]), "column 'i'", "row 1", "1000001", "-1000000..1000000")
+    _refused_saying(edited("di", [0, 0, 10**10]), "column 'di'", "row 2", "10000000000")  # seconds: past Go's 292 years
+    if ext == "npz":
+        arrays = npz_arrays(_text_batch())
+        arrays["_record_index"] = np.array([0, -1, 2])
+        np.savez(tmp_path / "index.npz", **arrays)
+        _refused_saying(tmp_path / "index.npz", "_record_index", "row 1", "never negative")
