@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from .errors import OutputError, optional_import
+from .errors import OutputError, article, optional_import
 from .model import MISSING
 from .types import arrow_fixed, arrow_strings
 
@@ -490,6 +490,58 @@ def compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
     return ColumnArrays(values.take(mask) if isinstance(values, Strings) else values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)
 
 
+def _described(x: Any) -> str:
+    """What an array a message names is: ``int64 of shape (3,)``, or its Python type."""
+    return f"{x.dtype} of shape {x.shape}" if isinstance(x, np.ndarray) else f"a {type(x).__name__}"
+
+
+def _check_offsets(offsets: Any, rows: int, what: str) -> int:
+    """The items int64 ``offsets`` (one more than ``rows``, from 0, never going back) point into,
+    or an OutputError (``what``: the offsets, as the message names them)."""
+    if not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.shape != (rows + 1,):
+        raise OutputError(f"{what} are {_described(offsets)}, not {rows + 1} int64 (one more than its rows)")
+    if offsets[0] != 0:
+        raise OutputError(f"{what} start at {int(offsets[0])}, not 0")
+    _check_ascending(offsets, what)
+    return int(offsets[-1])
+
+
+def _check_ascending(offsets: np.ndarray, what: str) -> None:
+    back = offsets[1:] < offsets[:-1]
+    if back.any():
+        row = int(np.argmax(back))
+        raise OutputError(f"{what} go back at row {row} (counting from 0): {int(offsets[row])} then {int(offsets[row + 1])}")
+
+
+def _check_strings(strings: Strings, n: int, what: str) -> None:
+    """A :class:`Strings` of ``n`` strings whose forms are sound, or an OutputError naming ``what`` (its column)."""
+    if strings.n != n:
+        raise OutputError(f"{what} cannot be read: it holds {strings.n} strings, not {n}")
+    valid = strings.valid
+    if valid is not None and (not isinstance(valid, np.ndarray) or valid.dtype != np.bool_ or valid.shape != (n,)):
+        raise OutputError(f"{what} cannot be read: its strings' valid mask is {_described(valid)}, not {n} bools")
+    chunks = strings.chunks
+    if chunks is not None:
+        if sum(c.n for c in chunks) != n:
+            raise OutputError(f"{what} cannot be read: its parts hold {sum(c.n for c in chunks)} strings, not {n}")
+        for c in chunks:
+            _check_strings(c, c.n, what)
+        return
+    objects, data, offsets = strings._objects, strings._data, strings._offsets
+    if objects is not None and (not isinstance(objects, np.ndarray) or objects.shape != (n,)):
+        raise OutputError(f"{what} cannot be read: its strings are {_described(objects)}, not {n} str objects")
+    if data is None:
+        return
+    said = f"{what} cannot be read: its string offsets"
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1:
+        raise OutputError(f"{what} cannot be read: its text is {_described(data)}, not uint8 UTF-8 bytes")
+    if not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.shape != (n + 1,):
+        raise OutputError(f"{said} are {_described(offsets)}, not {n + 1} int64 (one more than its strings)")
+    if offsets[0] < 0 or offsets[-1] > len(data):
+        raise OutputError(f"{said} run from {int(offsets[0])} to {int(offsets[-1])}, outside its {len(data)} bytes of text")
+    _check_ascending(offsets, said)
+
+
 class ColumnData:
     """One stored column of a :class:`Batch`.
 
@@ -546,6 +598,31 @@ class ColumnData:
     @property
     def null_count(self) -> int:
         return int(np.count_nonzero(self.null))
+
+    def check(self, rows: int) -> None:
+        """Raise :class:`~mapper.errors.OutputError` naming the column if its arrays are not ``rows``
+        rows of its type (a batch made or edited by hand): read as they are, numpy and pyarrow would
+        read other rows' values, or past the buffers, crashing the process. O(1), and one numpy pass
+        over the offsets of a set or of strings held as UTF-8."""
+        what = f"column {self.name!r}"
+        for mask, which in ((self.valid, "valid"), (self.present, "present")):
+            if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (rows,):
+                raise OutputError(f"{what} cannot be read: its {which} mask is {_described(mask)}, not {rows} bools")
+        count = rows
+        if self.ctype.storage in ("uint64set", "strset"):
+            count = _check_offsets(self.offsets, rows, f"{what} cannot be read: its set offsets")
+        elif self.offsets is not None:
+            raise OutputError(f"{what} cannot be read: it has set offsets, and {article(self.type)} column holds one value a row")
+        values = self.stored
+        if self.offsets is not None and len(values) != count:
+            raise OutputError(f"{what} cannot be read: its set offsets end at {count}, and it holds {len(values)} elements")
+        if isinstance(values, Strings):
+            _check_strings(values, count, what)
+            return
+        want = _DTYPES[self.ctype.storage]
+        if not isinstance(values, np.ndarray) or values.dtype != want or values.shape != (count,):
+            held = "str objects" if want.kind == "O" else f"{want} values"
+            raise OutputError(f"{what} cannot be read: its values are {_described(values)}, not the {count} {held} of {article(self.type)} column")
 
     def canonical(self) -> list[Any]:
         """Each row's value in the canonical JSON form (:data:`mapper.MISSING` for missing rows)."""
@@ -613,6 +690,24 @@ class Batch:
     def __repr__(self) -> str:
         return f"<Batch rows={self.count} columns={list(self.columns)}>"
 
+    def check(self) -> None:
+        """Raise :class:`~mapper.errors.OutputError` naming what is wrong if the batch's arrays do not
+        fit together (a batch made or edited by hand): ``to_rows``, ``to_arrow``, ``to_pandas`` and
+        ``to_polars`` check first, as numpy and pyarrow would read them as they are, other rows'
+        values or past the buffers (crashing the process). See :meth:`ColumnData.check`."""
+        index = self.record_index
+        if not isinstance(index, np.ndarray) or index.dtype != np.int64 or index.ndim != 1:
+            raise OutputError(f"the batch cannot be read: its record_index is {_described(index)}, not int64 of one dimension")
+        rows = len(index)
+        ids = self._ids
+        if isinstance(ids, Strings):
+            _check_strings(ids, rows, "its _id")
+        elif not isinstance(ids, np.ndarray) or ids.dtype != (np.uint64 if self.sink.id_kind == "uint64" else object) or ids.shape != (rows,):
+            want = "uint64 ids" if self.sink.id_kind == "uint64" else "string ids (str objects)"
+            raise OutputError(f"the batch cannot be read: its _id is {_described(ids)}, not the {rows} {want} of its sink (one a row of its record_index)")
+        for col in self.columns.values():
+            col.check(rows)
+
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """One dict per row in the canonical form: ``_id`` first, then the columns."""
         yield from self.to_rows()
@@ -623,8 +718,9 @@ class Batch:
         Built column by column: each column rendered at once, the rows zipped from
         them, and only the missing cells taken out again.
         """
+        self.check()
         names = ["_id", *self.columns]
-        rendered = [self.ids.tolist()] + [col.canonical() for col in self.columns.values()]
+        rendered = [self.ids.tolist()] + [_canonical(col) for col in self.columns.values()]
         rows = [dict(zip(names, values)) for values in zip(*rendered)]
         for name, col in self.columns.items():
             for i in np.flatnonzero(~col.present).tolist():
@@ -649,6 +745,7 @@ class Batch:
         name with ``_`` appended (as many as it needs to be unique).
         """
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
+        self.check()
         taken = {"_id", *self.columns}
 
         def free(name: str) -> str:
@@ -664,7 +761,10 @@ class Batch:
             fields["record_index"] = free("_record_index")
             names.append(fields["record_index"])
         for name, col in self.columns.items():
-            arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
+            try:
+                arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
+            except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str in a string column, made by hand)
+                raise OutputError(f"column {name!r} cannot be made an Arrow array: {exc}") from None
             names.append(name)
             if presence:
                 arrays.append(arrow_fixed(col.present, None, pa.bool_(), pa))
@@ -695,7 +795,17 @@ class Batch:
         import pyarrow as pa  # (to_arrow has checked it is there)
 
         nullable = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
-        return table.to_pandas(types_mapper=nullable.get)
+        try:
+            return table.to_pandas(types_mapper=nullable.get)
+        except (ValueError, pa.ArrowException) as exc:  # text that is not UTF-8 (a lone surrogate a batch holds): where
+            held: dict[str, tuple[Any, np.ndarray | None]] = {"_id": (self._ids, None), **{n: (c.stored, c.offsets) for n, c in self.columns.items()}}
+            for name in table.column_names:
+                values, rows = held.get(name, (None, None))
+                where = _not_utf8(values, rows, "strict")
+                if where is not None:
+                    what = "its _id" if name == "_id" else f"column {name!r}"
+                    raise OutputError(f"{what} cannot be a pandas column: it holds text that is not UTF-8 in {where}") from None
+            raise OutputError(f"the batch cannot be a pandas DataFrame: {_first_line(exc)}") from None
 
     def to_polars(self, **options: Any) -> Any:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
@@ -704,6 +814,41 @@ class Batch:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         return pl.from_arrow(self.to_arrow(**options))
+
+
+def _canonical(col: ColumnData) -> list[Any]:
+    """``col.canonical()``, text that is not UTF-8 (in a batch made by hand) an OutputError naming the column and row."""
+    try:
+        return col.canonical()
+    except UnicodeDecodeError:
+        where = _not_utf8(col.stored, col.offsets, "surrogatepass")  # (a lone surrogate a batch holds is kept)
+        if where is None:  # pragma: no cover - the error was another string's
+            raise
+        raise OutputError(f"column {col.name!r} holds text that is not UTF-8 in {where}") from None
+
+
+def _not_utf8(values: Any, rows: np.ndarray | None, errors: str) -> str | None:
+    """Where strings held as UTF-8 first hold bytes that do not decode (``errors``: ``strict``, or
+    ``surrogatepass``, which takes a lone surrogate), as a message names it; None if nowhere or not strings."""
+    if not isinstance(values, Strings):
+        return None
+    data, offsets = values.utf8
+    raw = data.tobytes()
+    for i, (a, b) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist())):
+        try:
+            raw[a:b].decode("utf-8", errors)
+        except UnicodeDecodeError as exc:
+            if rows is None:
+                return f"row {i} (counting from 0): {exc.reason}"
+            row = int(np.searchsorted(rows, i, side="right")) - 1
+            return f"row {row} (counting from 0), its element {i - int(rows[row])}: {exc.reason}"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    """An error's message, its first line (pyarrow's run on over several), or its class."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def assemble(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import mapper
 from mapper import cli, commands
 from mapper.batch import Strings, objects_to_utf8, utf8_take, utf8_to_objects
+from mapper.errors import OutputError
 from mapper.writers import open_writer
 from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
@@ -1288,3 +1289,67 @@ def test_read_batch_refuses_a_value_the_column_s_type_never_stores(tmp_path: Pat
         arrays["_record_index"] = np.array([0, -1, 2])
         np.savez(tmp_path / "index.npz", **arrays)
         _refused_saying(tmp_path / "index.npz", "_record_index", "row 1", "never negative")
+
+
+def _hand_edited(case: str) -> mapper.Batch:
+    """:func:`_text_batch` with one column's arrays replaced by hand as ``case`` says."""
+    batch = _text_batch()
+    s, text = batch["s"], np.frombuffer(b"abcdef", dtype=np.uint8)
+    if case == "offsets go back":
+        s.stored = Strings.from_utf8(text, np.array([0, 4, 2, 6]), s.valid)
+    elif case == "offsets past the text":
+        s.stored = Strings.from_utf8(text, np.array([0, 2, 4, 1_000_000]), s.valid)
+    elif case == "a set's offsets go back":
+        batch["ss"].offsets = np.array([0, 3, 1, 3])
+    elif case == "a set's strings' offsets go back":
+        batch["ss"].stored = Strings.from_utf8(np.frombuffer(b"xyz", np.uint8), np.array([0, 2, 1, 3]))
+    elif case == "a mask of ints":
+        batch["i"].valid = np.array([1, 0, 1])
+    elif case == "floats in a decimal column":
+        batch["dec"].stored = np.array([1.5, 0.0, 0.0])
+    elif case == "an int in a string column":
+        s.stored = Strings.from_objects(np.array(["a", 5, "c"], dtype=object), s.valid)
+    elif case == "text that is not UTF-8":
+        s.stored = Strings.from_utf8(np.frombuffer(b"ab\xffdef", np.uint8), np.array([0, 2, 4, 6]), s.valid)
+    return batch
+
+
+@pytest.mark.parametrize(
+    "case, words",
+    [
+        ("offsets go back", ["column 's'", "offsets go back at row 1"]),
+        ("offsets past the text", ["column 's'", "outside its 6 bytes"]),
+        ("a set's offsets go back", ["column 'ss'", "set offsets go back at row 1"]),
+        ("a set's strings' offsets go back", ["column 'ss'", "string offsets go back"]),
+        ("a mask of ints", ["column 'i'", "valid mask is int64"]),
+        ("floats in a decimal column", ["column 'dec'", "float64", "int64"]),
+    ],
+)
+def test_a_batch_whose_arrays_do_not_fit_converts_to_a_mapper_error_naming_the_column(case: str, words: list[str]) -> None:
+    # found by a bug hunt: such a hand-built batch crashed the process in to_pandas and to_polars
+    # (pyarrow read its offsets as they were, past the buffers), raised pyarrow's ArrowInvalid from
+    # to_arrow, or converted silently into other rows' strings or values
+    pytest.importorskip("pyarrow")
+    batch = _hand_edited(case)
+    conversions = [batch.to_arrow, batch.to_rows] + [getattr(batch, f"to_{lib}") for lib in ("pandas", "polars") if _importable(lib)]
+    for convert in conversions:
+        with pytest.raises(OutputError) as caught:
+            convert()
+        assert all(w in str(caught.value) for w in words), (convert.__name__, str(caught.value))
+
+
+def test_a_batch_holding_what_pyarrow_or_pandas_cannot_take_says_which_column() -> None:
+    pytest.importorskip("pyarrow")
+    with pytest.raises(OutputError, match="column 's' cannot be made an Arrow array"):
+        _hand_edited("an int in a string column").to_arrow()
+    batch = _hand_edited("text that is not UTF-8")
+    batch.to_arrow()  # (handed over as held: a lone surrogate a batch holds is not UTF-8 to pyarrow either)
+    with pytest.raises(OutputError, match=r"column 's' holds text that is not UTF-8 in row 1 \(counting from 0\)"):
+        batch.to_rows()
+    if _importable("pandas"):
+        with pytest.raises(OutputError, match=r"column 's' cannot be a pandas column: it holds text that is not UTF-8 in row 1"):
+            batch.to_pandas()
+        lone = _text_batch()
+        lone["ss"].stored = Strings.from_objects(np.array(["x", "y", "\ud800"], dtype=object))
+        with pytest.raises(OutputError, match=r"column 'ss' cannot be a pandas column: .* in row 1 \(counting from 0\), its element 0"):
+            lone.to_pandas()
