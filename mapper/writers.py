@@ -706,8 +706,13 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
 _STORED_DTYPES = {"int64": np.dtype(np.int64), "uint64": np.dtype(np.uint64), "bool": np.dtype(bool), "uint64set": np.dtype(np.uint64)}
 
 
-def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarray, arrays: dict[str, ColumnArrays]) -> Batch:
-    """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused)."""
+def _batch_of(
+    sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarray, arrays: dict[str, ColumnArrays], described: dict[str, Any] | None = None
+) -> Batch:
+    """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
+
+    ``described``: an ``.npz`` header's entry for each column, which says what its numbers
+    mean (type, scale, unit): the sink must say the same (Arrow's types say it themselves)."""
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
@@ -725,11 +730,21 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
         a = arrays.get(c.name)
         if a is None:
             raise ValueError(f"it holds no column {c.name!r}, a {c.type} column of its sink (a batch holds every column its sink stores)")
+        entry = (described or {}).get(c.name)
+        if isinstance(entry, dict):
+            said = {k: entry.get(k) for k in ("type", "scale", "unit")}
+            made = {"type": ctype.type, "scale": ctype.scale, "unit": ctype.unit}
+            if said != made:
+                differ = ", ".join(f"{k} {said[k]!r} (its sink: {made[k]!r})" for k in said if said[k] != made[k])
+                raise ValueError(f"column {c.name!r} is held with {differ}, not as the sink in its header makes it: one of them was edited")
+        if (a.offsets is not None) != (ctype.storage in ("uint64set", "strset")):
+            has = "has offsets" if a.offsets is not None else "has no offsets"
+            raise ValueError(f"column {c.name!r} {has}, and {article(c.type)} column {'does not hold sets' if a.offsets is not None else 'holds a set a row'}")
         values = a.values
         count = rows if a.offsets is None else int(a.offsets[-1]) if len(a.offsets) == rows + 1 else -1
         held = "strings" if isinstance(values, Strings) else values.dtype
         if held != _STORED_DTYPES.get(ctype.storage, "strings"):
-            raise ValueError(f"column {c.name!r} holds {held} values, not those of a {c.type} column")
+            raise ValueError(f"column {c.name!r} holds {held} values, not those of {article(c.type)} column")
         if len(a.valid) != rows or len(a.present) != rows or count < 0 or len(values) != count:
             raise ValueError(f"column {c.name!r} does not hold {rows} rows")
         if a.valid.dtype != np.bool_ or a.present.dtype != np.bool_:
@@ -744,7 +759,12 @@ def _batch_of(sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarr
         else:
             _check_range(ctype, values, a.valid)  # type: ignore[arg-type]  # (a string column has no range)
         columns[c.name] = ColumnData(c.name, ctype, a)
-    return Batch(sink, ids, record_index, columns, Report(records=rows))
+    batch = Batch(sink, ids, record_index, columns, Report(records=rows))
+    try:
+        batch.check()  # (what the conversions check first: a file that passes above passes here)
+    except OutputError as exc:  # pragma: no cover - a check above missed
+        raise ValueError(str(exc)) from None
+    return batch
 
 
 def _stored_range(ctype: ColumnType) -> tuple[int, int] | None:
@@ -887,7 +907,8 @@ def _read_npz(name: str) -> Batch:
             offsets = member(f"{key}.offsets") if f"{key}.offsets" in z.files else None
             arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held), valid, present, offsets)
         ids = plain(values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)"))
-        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays)
+        described = {meta["name"]: meta for meta in header["columns"]}
+        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described)
 
 
 def _read_arrow(name: str, parquet: bool) -> Batch:

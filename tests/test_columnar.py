@@ -1353,3 +1353,36 @@ def test_a_batch_holding_what_pyarrow_or_pandas_cannot_take_says_which_column() 
         lone["ss"].stored = Strings.from_objects(np.array(["x", "y", "\ud800"], dtype=object))
         with pytest.raises(OutputError, match=r"column 'ss' cannot be a pandas column: .* in row 1 \(counting from 0\), its element 0"):
             lone.to_pandas()
+
+
+def _sink_config(name: str, key: str, value: Any) -> Any:
+    """An edit of an .npz header's sink: column ``name``'s config ``key`` set to ``value``."""
+    return _header_edited(lambda h: next(c for c in h["sink"]["schema"]["definition"] if c["name"] == name)["config"].__setitem__(key, value))
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        # the sink in the header made to say Scale 1: 1.234 (1234 at scale 3) read as 123.4
+        (_sink_config("dec", "Scale", 1), ["column 'dec'", "scale 3 (its sink: 1)", "edited"]),
+        # a granularity of s: 1000 ms read as 1000 s
+        (_sink_config("ts", "Granularity", "s"), ["column 'ts'", "unit 'ms' (its sink: 's')"]),
+        (_header_edited(lambda h: next(c for c in h["columns"] if c["name"] == "i").__setitem__("type", "timestamp")), ["column 'i'", "type 'timestamp'"]),
+        # (read, then to_rows() read the int column as sets, or to_arrow() failed an assert)
+        (lambda z: z.__setitem__("i.offsets", np.arange(4)), ["column 'i' has offsets", "an int column does not hold sets"]),
+        (lambda z: z.pop("ss.offsets"), ["column 'ss' has no offsets", "a strings column holds a set a row"]),
+    ],
+)
+def test_read_batch_refuses_an_npz_whose_header_or_arrays_say_otherwise_than_its_sink(tmp_path: Path, edit: Any, words: list[str]) -> None:
+    # found by a bug hunt: the values were read as the sink in the header says, whatever the
+    # header's entry for the column says they were written as
+    from mapper.writers import npz_arrays
+
+    arrays = npz_arrays(_text_batch())
+    arrays["dec"], arrays["dec.valid"], arrays["dec.present"] = np.array([1234, 0, 0]), np.array([True, False, False]), np.array([True, True, False])
+    arrays["ts"], arrays["ts.valid"], arrays["ts.present"] = np.array([1000, 0, 0]), np.array([True, False, False]), np.array([True, True, False])
+    np.savez(tmp_path / "good.npz", **arrays)
+    assert mapper.read_batch(tmp_path / "good.npz").to_rows()[0]["dec"] == "1.234"
+    edit(arrays)
+    np.savez(tmp_path / "edited.npz", **arrays)
+    _refused_saying(tmp_path / "edited.npz", *words)
