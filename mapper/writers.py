@@ -961,6 +961,8 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         present = present_column.to_numpy()  # (not bool: refused with every format's masks in _batch_of)
         offsets = None
         if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+            if arr.values.null_count:  # (read as 0 or "": a set of mapper's holds no nulls)
+                _refuse_null_elements(arr, pa, f"column {col!r}")
             offsets = np.asarray(arr.offsets, dtype=np.int64)
             values = _arrow_values(arr.values, pa, None, f"column {col!r}", offsets)
         else:
@@ -1122,6 +1124,21 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
             where = f"row {row} (counting from 0), its element {k - int(np.searchsorted(parents, row))},"
         raise ValueError(f"{said}, and {where} holds {_shown(flat, k, pa)}, which it would read as {_shown(flat_cast, k, pa)}")
     return cast
+
+
+def _refuse_null_elements(arr: Any, pa: Any, what: str) -> None:
+    """A ValueError naming the first null element of a list array's rows (a null row's elements are not read)."""
+    import pyarrow.compute as pc
+
+    elements = arr.flatten()
+    nulls = np.flatnonzero(np.asarray(elements.is_null(), dtype=bool))
+    if len(nulls):
+        k = int(nulls[0])
+        parents = np.asarray(pc.list_parent_indices(arr))
+        row = int(parents[k])
+        raise ValueError(
+            f"{what} holds a null in row {row} (counting from 0), its element {k - int(np.searchsorted(parents, row))}: a set's elements are values"
+        )
 
 
 def _shown(arr: Any, k: int, pa: Any) -> str:

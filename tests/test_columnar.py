@@ -1386,3 +1386,15 @@ def test_read_batch_refuses_an_npz_whose_header_or_arrays_say_otherwise_than_its
     edit(arrays)
     np.savez(tmp_path / "edited.npz", **arrays)
     _refused_saying(tmp_path / "edited.npz", *words)
+
+
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+def test_read_batch_refuses_a_null_element_in_a_set(tmp_path: Path, ext: str) -> None:
+    # found by a bug hunt: a foreign file's [1, null] in an ids column read back as [1, 0], and
+    # ["a", null] in a strings column as ["a", ""]
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow.parquet")
+    ids = pa.array([[1], None, [2, 3, None]], pa.list_(pa.uint64()))
+    _refused_saying(_with_column(tmp_path, ext, "ii", ids), "column 'ii'", "null in row 2", "element 2")
+    strings = pa.array([["a", None], ["z"], None], pa.list_(pa.string()))
+    _refused_saying(_with_column(tmp_path, ext, "ss", strings), "column 'ss'", "null in row 0", "element 1")
