@@ -931,6 +931,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         raise ValueError("its schema metadata names mapper's fields wrongly (mapper.fields)")
     if "_id" not in table.column_names:
         raise ValueError("it has no field '_id': the rows' ids")
+    _check_fields_once(table.column_names, sink, presence, index_field)
     if index_field and index_field not in table.column_names and "record_index" in fields:
         raise ValueError(f"it has no field {index_field!r}, which its metadata names (mapper.fields) as the record index of its rows")
     for name in ("_id", index_field):
@@ -971,6 +972,26 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     ids = plain(_arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id"))
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)
+
+
+def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], index_field: str) -> None:
+    """Refuse a table with two fields of one name, or whose metadata (``mapper.fields``) names
+    one field as two things (a column's presence as another column's values, or presence):
+    mapper writes each once, and the field would be read for both."""
+    seen: set[str] = set()
+    for field in names:
+        if field in seen:
+            raise ValueError(f"it has {names.count(field)} fields named {field!r} (mapper writes each field once)")
+        seen.add(field)
+    claimed = {"_id": "the rows' ids", **({index_field: "the record index of its rows"} if index_field else {})}
+    for column in sink.stored_columns:
+        for field, what in (
+            (column.name, f"the values of column {column.name!r}"),
+            (presence.get(column.name, f"{column.name}.present"), f"the presence of column {column.name!r}"),
+        ):
+            if isinstance(field, str) and field in claimed:
+                raise ValueError(f"its metadata (mapper.fields) makes the field {field!r} both {claimed[field]} and {what}")
+            claimed[field] = what
 
 
 def _read_parquet(name: str, pq: Any) -> Any:

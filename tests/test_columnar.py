@@ -1398,3 +1398,23 @@ def test_read_batch_refuses_a_null_element_in_a_set(tmp_path: Path, ext: str) ->
     _refused_saying(_with_column(tmp_path, ext, "ii", ids), "column 'ii'", "null in row 2", "element 2")
     strings = pa.array([["a", None], ["z"], None], pa.list_(pa.string()))
     _refused_saying(_with_column(tmp_path, ext, "ss", strings), "column 'ss'", "null in row 0", "element 1")
+
+
+def test_read_batch_refuses_a_table_naming_one_field_as_two_things(tmp_path: Path) -> None:
+    # found by a bug hunt: metadata naming 'b.present' as the presence of 'i' too (or the values
+    # of 'b' as it) read i's nulls and missing values from another column's, silently
+    pa = pytest.importorskip("pyarrow")
+    table = _text_batch().to_arrow()
+    meta = dict(table.schema.metadata)
+
+    def with_fields(change: Any) -> Any:
+        fields = json.loads(meta[b"mapper.fields"])
+        change(fields)
+        return table.replace_schema_metadata({**meta, b"mapper.fields": json.dumps(fields).encode()})
+
+    shared = with_fields(lambda f: f["presence"].__setitem__("i", "b.present"))
+    _refused_saying(_arrow_with(tmp_path, shared, "i", shared.column("i")), "'b.present'", "presence of column 'i'", "presence of column 'b'")
+    values = with_fields(lambda f: f["presence"].__setitem__("i", "b"))
+    _refused_saying(_arrow_with(tmp_path, values, "i", values.column("i")), "field 'b'", "values of column 'b'", "presence of column 'i'")
+    twice = table.append_column("i", pa.array([1, 2, 3]))
+    _refused_saying(_arrow_with(tmp_path, twice, "s", twice.column("s")), "2 fields named 'i'")
