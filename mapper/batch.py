@@ -813,7 +813,16 @@ class Batch:
         for name in self.columns:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
-        return pl.from_arrow(self.to_arrow(**options))
+        table = self.to_arrow(**options)
+        # polars takes text that is not UTF-8 (a lone surrogate a batch holds) without a word, and
+        # panics on it later (PanicException, out of the caller's hands): refused here, naming where
+        held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", self._ids, None)]
+        held += [(f"column {n!r}", c.stored, c.offsets) for n, c in self.columns.items()]
+        for what, values, rows in held:
+            if isinstance(values, Strings) and not _utf8_sound(values):
+                where = _not_utf8(values, rows, "strict")
+                raise OutputError(f"{what} cannot be a polars column: it holds text that is not UTF-8 in {where} (polars takes UTF-8 only)")
+        return pl.from_arrow(table)
 
 
 def _canonical(col: ColumnData) -> list[Any]:
@@ -843,6 +852,26 @@ def _not_utf8(values: Any, rows: np.ndarray | None, errors: str) -> str | None:
             row = int(np.searchsorted(rows, i, side="right")) - 1
             return f"row {row} (counting from 0), its element {i - int(rows[row])}: {exc.reason}"
     return None
+
+
+def _utf8_sound(strings: Strings) -> bool:
+    """Whether each string is UTF-8 (strictly: no lone surrogate), in whole-buffer passes. Parts held
+    only as ``str`` objects are (pyarrow encoded them: one with a lone surrogate it refuses is held as UTF-8)."""
+    for part in strings.chunks or [strings]:
+        if not part.has_utf8:
+            continue
+        data, offsets = part.utf8
+        raw = data.tobytes()
+        if raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        inside = offsets[offsets < len(data)]
+        if ((data[inside] & 0xC0) == 0x80).any():  # a string starting or ending inside a character
+            return False
+    return True
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1418,3 +1418,19 @@ def test_read_batch_refuses_a_table_naming_one_field_as_two_things(tmp_path: Pat
     _refused_saying(_arrow_with(tmp_path, values, "i", values.column("i")), "field 'b'", "values of column 'b'", "presence of column 'i'")
     twice = table.append_column("i", pa.array([1, 2, 3]))
     _refused_saying(_arrow_with(tmp_path, twice, "s", twice.column("s")), "2 fields named 'i'")
+
+
+def test_to_polars_refuses_text_that_is_not_utf8_naming_the_column_and_row() -> None:
+    # found by a bug hunt: polars took a lone surrogate a batch holds (or a hand-built batch's bad
+    # bytes) without a word, and its frame then panicked (pyo3's PanicException) when read
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("polars")
+    batch = _text_batch()
+    batch["s"].stored = Strings.from_objects(np.array(["a", "x", "y\ud800"], dtype=object), batch["s"].valid)
+    with pytest.raises(OutputError, match=r"column 's' cannot be a polars column: it holds text that is not UTF-8 in row 2 \(counting from 0\)"):
+        batch.to_polars()
+    batch = _text_batch()
+    batch["ss"].stored = Strings.from_utf8(np.frombuffer("xyé".encode(), np.uint8), np.array([0, 1, 3, 4]))  # "y" and the é's first byte
+    with pytest.raises(OutputError, match=r"column 'ss' .* in row 0 \(counting from 0\), its element 1"):
+        batch.to_polars()
+    assert _text_batch().to_polars()["s"].to_list() == ["ab", "cd", "ef"]
