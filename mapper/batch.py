@@ -618,6 +618,12 @@ class ColumnData:
             raise OutputError(f"{what} cannot be read: its set offsets end at {count}, and it holds {len(values)} elements")
         if isinstance(values, Strings):
             _check_strings(values, count, what)
+            own = values.valid  # (None: a set's elements; else as ``valid``, or to_rows and to_arrow would tell two stories)
+            if self.offsets is None and own is not None and own is not self.valid and not np.array_equal(own, self.valid):
+                row = int(np.argmax(own != self.valid))
+                raise OutputError(
+                    f"{what} cannot be read: its strings' valid mask says {bool(own[row])} in row {row} (counting from 0), its valid mask {bool(self.valid[row])}"
+                )
             return
         want = _DTYPES[self.ctype.storage]
         if not isinstance(values, np.ndarray) or values.dtype != want or values.shape != (count,):
