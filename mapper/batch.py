@@ -616,6 +616,8 @@ class ColumnData:
         values = self.stored
         if self.offsets is not None and len(values) != count:
             raise OutputError(f"{what} cannot be read: its set offsets end at {count}, and it holds {len(values)} elements")
+        if isinstance(values, Strings) and self.ctype.storage not in ("str", "strset"):
+            raise OutputError(f"{what} cannot be read: it holds strings, and {article(self.type)} column holds numbers")
         if isinstance(values, Strings):
             _check_strings(values, count, what)
             own = values.valid  # (None: a set's elements; else as ``valid``, or to_rows and to_arrow would tell two stories)

@@ -1305,6 +1305,8 @@ def _hand_edited(case: str) -> mapper.Batch:
         batch["ss"].stored = Strings.from_utf8(np.frombuffer(b"xyz", np.uint8), np.array([0, 2, 1, 3]))
     elif case == "strings whose own mask says otherwise":  # (to_rows showed row 1 as null, to_arrow as "cd")
         s.stored = Strings.from_utf8(text, np.array([0, 2, 4, 6]), np.array([True, False, True]))
+    elif case == "strings in an int column":  # (to_arrow made it a string array in an int64 field's place)
+        batch["i"].stored = Strings.from_objects(np.array(["1", "2", "3"], dtype=object))
     elif case == "a mask of ints":
         batch["i"].valid = np.array([1, 0, 1])
     elif case == "floats in a decimal column":
@@ -1324,6 +1326,7 @@ def _hand_edited(case: str) -> mapper.Batch:
         ("a set's offsets go back", ["column 'ss'", "set offsets go back at row 1"]),
         ("a set's strings' offsets go back", ["column 'ss'", "string offsets go back"]),
         ("strings whose own mask says otherwise", ["column 's'", "strings' valid mask says False in row 1"]),
+        ("strings in an int column", ["column 'i'", "holds strings", "an int column holds numbers"]),
         ("a mask of ints", ["column 'i'", "valid mask is int64"]),
         ("floats in a decimal column", ["column 'dec'", "float64", "int64"]),
     ],
