@@ -1118,10 +1118,17 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
         arr = arr.dictionary_decode()
         if arr.type == want or _same_layout(arr.type, want, pa):
             return arr
+    if pa.types.is_null(arr.type):  # (a field of nulls only, as some writers type one: read as it is, all nulls)
+        return arr.cast(want)
     listed = pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)
     got_t, want_t = (arr.type.value_type, want.value_type) if listed and pa.types.is_list(want) else (arr.type, want)
     if _is_text(want_t, pa) and not _is_text(got_t, pa):
-        raise ValueError(f"{said}: mapper reads text only from text (a number's text is not one: 7.0 would read as '7')")
+        many = (
+            " (a number has many texts: 7.0 would read as '7')"
+            if pa.types.is_integer(got_t) or pa.types.is_floating(got_t) or pa.types.is_decimal(got_t)
+            else ""
+        )
+        raise ValueError(f"{said}: mapper reads text only from text{many}")
     try:
         cast = arr.cast(want)
     except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
@@ -1134,7 +1141,7 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
     try:
         changed = np.asarray(pc.not_equal(flat_cast.cast(flat.type), flat).fill_null(False), dtype=bool)
     except (ValueError, TypeError, NotImplementedError) as exc:  # (a cast that cannot be undone cannot be checked)
-        raise ValueError(f"{said} ({_first_line(exc)}, undoing the cast)") from None
+        raise ValueError(f"{said}, and its values cannot be checked to read exactly ({_first_line(exc)})") from None
     at = np.flatnonzero(changed)
     if len(at):
         k = int(at[0])

@@ -1243,10 +1243,11 @@ def test_read_batch_reads_a_foreign_column_only_where_every_value_reads_exactly(
     pytest.importorskip("pyarrow.parquet")
     back = mapper.read_batch(_with_column(tmp_path, ext, "i", pa.array(["7", "-12", None])))
     assert [r.get("i") for r in back.to_rows()] == [7, -12, None]  # canonical text: read exactly
+    assert [r.get("i") for r in mapper.read_batch(_with_column(tmp_path, ext, "i", pa.nulls(3))).to_rows()] == [None] * 3  # (a field of type null)
     _refused_saying(_with_column(tmp_path, ext, "i", pa.array(["7", "007", None])), "column 'i'", "row 1", "'007'", "read as 7")
     _refused_saying(_with_column(tmp_path, ext, "i", pa.array(["7", " 5", "x"])), "column 'i'", "row 1", "' 5'", "Failed to parse string: ' 5'")
     _refused_saying(_with_column(tmp_path, ext, "b", pa.array([1, 2, 0])), "column 'b'", "row 1", "holds 2", "read as True")
-    _refused_saying(_with_column(tmp_path, ext, "s", pa.array([7.0, 1.5, None])), "column 's'", "text only from text")
+    _refused_saying(_with_column(tmp_path, ext, "s", pa.array([7.0, 1.5, None])), "column 's'", "text only from text", "many texts")
     lists = pa.array([["7"], ["1", "07"], None], pa.list_(pa.string()))
     _refused_saying(_with_column(tmp_path, ext, "ii", lists), "column 'ii'", "row 1", "element 1", "'07'", "read as 7")
 
