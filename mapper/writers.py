@@ -754,6 +754,13 @@ def _batch_of(
             raise ValueError(
                 f"column {c.name!r} holds a value in row {int(unsent[0])} (counting from 0) that its presence mask says was not sent: a stored value is always present"
             )
+        if ctype.on_null != "clear" and ctype.on_missing != "clear":  # (to_rows would show a JSON null the endpoint never gets)
+            cleared = np.flatnonzero(a.present & ~a.valid)
+            if len(cleared):
+                raise ValueError(
+                    f"column {c.name!r} has no value in row {int(cleared[0])} (counting from 0) where its presence mask says one was sent (a clear), "
+                    f"and mapping never clears this {c.type} column: a null or missing value leaves it alone, or fails the record"
+                )
         if a.offsets is not None:
             _check_offsets(a.offsets, count, f"column {c.name!r}")
         else:

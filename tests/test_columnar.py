@@ -1441,3 +1441,22 @@ def test_to_polars_refuses_text_that_is_not_utf8_naming_the_column_and_row() -> 
     with pytest.raises(OutputError, match=r"column 'ss' .* in row 0 \(counting from 0\), its element 1"):
         batch.to_polars()
     assert _text_batch().to_polars()["s"].to_list() == ["ab", "cd", "ef"]
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow"])
+def test_read_batch_refuses_a_clear_mapping_never_makes(tmp_path: Path, ext: str) -> None:
+    # found by a bug hunt: an edited file's non-mutex string column with no value where its
+    # presence said sent read back as a clear (to_rows showed "s": null), which mapping never
+    # makes of such a column (a null leaves it alone); an int column's clear reads back
+    from mapper.writers import npz_arrays
+
+    if ext == "npz":
+        arrays = npz_arrays(_text_batch())
+        arrays["s.valid"] = np.array([True, False, True])
+        path = tmp_path / "s.npz"
+        np.savez(path, **arrays)
+    else:
+        pa = pytest.importorskip("pyarrow")
+        path = _with_column(tmp_path, ext, "s", pa.array(["ab", None, "ef"]))
+        assert [r.get("i") for r in mapper.read_batch(_with_column(tmp_path, ext, "i", pa.array([1, None, 3]))).to_rows()] == [1, None, 3]
+    _refused_saying(path, "column 's'", "row 1", "never clears this string column")
