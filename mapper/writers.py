@@ -28,8 +28,6 @@ from .errors import DefinitionError, InputError, OutputError, article, optional_
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import ColumnType, column_type
-from .types.integers import IntType
-from .types.times import DateIntType, TimestampType
 
 __all__ = [
     "ROW_GROUP",
@@ -774,27 +772,10 @@ def _batch_of(
     return batch
 
 
-def _stored_range(ctype: ColumnType) -> tuple[int, int] | None:
-    """The values a column of this type is ever stored with, where narrower than its storage's:
-    an ``int``'s Min..Max, a ``timestamp``'s FeatureBase range at its granularity (what mapping
-    refuses outside), a ``dateInt``'s count of units within the 292 years Go's time arithmetic
-    saturates at."""
-    if isinstance(ctype, IntType):
-        lo, hi = ctype.lo, ctype.hi
-    elif isinstance(ctype, TimestampType):
-        lo, hi = ctype._range_v
-    elif isinstance(ctype, DateIntType) and abs(ctype._unit_ns) > 1:
-        to_max, to_min = (2**63 - 1) // abs(ctype._unit_ns), 2**63 // abs(ctype._unit_ns)  # (Go's division truncates toward zero)
-        lo, hi = (-to_min, to_max) if ctype._unit_ns > 0 else (-to_max, to_min)
-    else:
-        return None
-    return None if lo <= -(2**63) and hi >= 2**63 - 1 else (lo, hi)
-
-
 def _check_range(ctype: ColumnType, values: np.ndarray, valid: np.ndarray) -> None:
     """Refuse a stored value the column's type could never have produced (an edited file's far-out
     timestamp, an int past its Max): mapping refuses such a record, so a batch never holds one."""
-    bounds = _stored_range(ctype)
+    bounds = ctype.stored_range()
     if bounds is None or not len(values):
         return
     lo, hi = bounds

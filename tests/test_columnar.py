@@ -1460,3 +1460,26 @@ def test_read_batch_refuses_a_clear_mapping_never_makes(tmp_path: Path, ext: str
         path = _with_column(tmp_path, ext, "s", pa.array(["ab", None, "ef"]))
         assert [r.get("i") for r in mapper.read_batch(_with_column(tmp_path, ext, "i", pa.array([1, None, 3]))).to_rows()] == [1, None, 3]
     _refused_saying(path, "column 's'", "row 1", "never clears this string column")
+
+
+@pytest.mark.parametrize(
+    "entry, expected",
+    [
+        ({"type": "int", "config": {"Min": -5, "Max": 7}}, (-5, 7)),
+        ({"type": "int"}, None),  # (any int64)
+        ({"type": "timestamp", "config": {"Granularity": "s"}}, (-62135596799, 253402300799)),  # FeatureBase: 0001-01-01T00:00:01Z..9999-12-31T23:59:59Z
+        ({"type": "dateInt", "config": {"Unit": "d"}}, (-(2**63) // 86400_000000000 + 1, (2**63 - 1) // 86400_000000000)),
+        ({"type": "dateInt", "config": {"Unit": "c", "CustomUnit": "-1h"}}, (-((2**63 - 1) // 3600_000000000), 2**63 // 3600_000000000)),
+        ({"type": "dateInt", "config": {"Unit": "ns"}}, None),
+        ({"type": "string"}, None),
+        ({"type": "id"}, None),
+    ],
+)
+def test_a_column_type_says_the_range_mapping_stores_it_with(entry: dict[str, Any], expected: Any) -> None:
+    # read_batch's range refusals ask the type (stored_range), not its private attributes
+    from mapper.types import column_type
+
+    sink = mapper.load_sink(
+        {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, dict(entry, name="c", path=["c"])]}
+    )
+    assert column_type(sink.column("c")).stored_range() == expected

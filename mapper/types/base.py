@@ -221,6 +221,11 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
 # The interface
 
 
+def narrower(lo: int, hi: int) -> tuple[int, int] | None:
+    """``(lo, hi)``, or None where it is int64's whole range (see :meth:`ColumnType.stored_range`)."""
+    return None if lo <= INT64_MIN and hi >= INT64_MAX else (lo, hi)
+
+
 def same_value(value: Any) -> Any:
     """The identity: the render of types stored as their canonical form (strings)."""
     return value
@@ -304,6 +309,16 @@ class ColumnType:
         goes on after it. The values are as ``tier``'s decoder made them (of
         :meth:`json_shape`). None: no quick form for this tier (the default).
         """
+        return None
+
+    def stored_range(self) -> tuple[int, int] | None:
+        """The least and greatest value mapping ever stores in this column, where narrower than
+        its storage's (an ``int``'s Min..Max, a ``timestamp``'s FeatureBase range at its
+        granularity, a ``dateInt``'s counts of Unit within the 292 years Go's time arithmetic
+        saturates at); None where any value of its storage may be stored (the default).
+
+        A reader of a file refuses a value outside it: mapping refuses such a record, so
+        only an edited file holds one."""
         return None
 
     def render(self) -> Callable[[Any], Any]:

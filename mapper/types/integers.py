@@ -32,6 +32,7 @@ from .base import (
     digit_strings,
     empty,
     has_strings,
+    narrower,
     quick_range,
     set_field_rules,
     to_int64,
@@ -97,6 +98,9 @@ class IntType(_Integer):
         self.lo = cfg.min if cfg.min is not None else INT64_MIN
         self.hi = cfg.max if cfg.max is not None else INT64_MAX
         self._bounds = f"[{self.lo}, {self.hi}]"
+
+    def stored_range(self) -> tuple[int, int] | None:
+        return narrower(self.lo, self.hi)
 
     @classmethod
     def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:

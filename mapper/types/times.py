@@ -31,6 +31,7 @@ from .base import (
     Vector,
     empty,
     expected,
+    narrower,
     quick_range,
     to_int64,
 )
@@ -261,6 +262,9 @@ class TimestampType(_Time):
     def arrow_type(self, pa: Any) -> Any:
         return pa.timestamp(self.unit or "s", tz="UTC")
 
+    def stored_range(self) -> tuple[int, int] | None:
+        return narrower(*self._range_v)
+
 
 class RecordTimeType(_Time):
     type = "recordTime"
@@ -331,6 +335,13 @@ class DateIntType(_Time):
         self._parse = _layout_parser("dateInt", cfg.layout or "2006-01-02")
         self.unit = unit = cfg.unit or "s"
         self._unit_ns = cfg.custom_unit_ns if unit == "c" and cfg.custom_unit_ns else UNIT_NS.get(unit, 10**9)
+
+    def stored_range(self) -> tuple[int, int] | None:
+        unit_ns = abs(self._unit_ns)
+        if unit_ns <= 1:
+            return None
+        to_max, to_min = INT64_MAX // unit_ns, -INT64_MIN // unit_ns  # (Go's division truncates toward zero)
+        return narrower(*((-to_min, to_max) if self._unit_ns > 0 else (-to_max, to_min)))
 
     @classmethod
     def _unit_rules(cls, values: dict[str, Any], rules: ConfigRules, kw: dict[str, Any]) -> bool:
