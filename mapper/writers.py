@@ -23,6 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import orjson
 
+from . import golayout
 from .batch import Batch, ColumnArrays, ColumnData, Strings, plain
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
@@ -312,11 +313,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         while key in used:
             key = f"{key}_"
         used.add(key)
-        meta: dict[str, Any] = {"name": name, "key": key, "type": col.type}
-        if col.scale is not None:
-            meta["scale"] = col.scale
-        if col.unit is not None:
-            meta["unit"] = col.unit
+        meta: dict[str, Any] = {"name": name, "key": key, **column_meaning(col.ctype)}
         cols = [p.columns[name] for p in parts]
         strings = _put_values(pieces, key, [c.stored for c in cols])
         if strings:
@@ -328,6 +325,37 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         header["columns"].append(meta)
     pieces["__header__"] = [np.array(json.dumps(header, ensure_ascii=False))]
     return pieces
+
+
+#: The key of an Arrow field's metadata that says what the column's values mean (:func:`column_meaning`).
+MEANING_KEY = b"mapper.column"
+
+#: What a file says of each column, beside its values, that the sink it holds must say too.
+#: The first three every ``.npz`` mapper wrote says; the others (a dateInt's) only newer files.
+_MEANING = ("type", "scale", "unit")
+_MEANING_IF_SAID = ("custom_unit_ns", "epoch")
+
+
+def column_meaning(ctype: ColumnType) -> dict[str, Any]:
+    """What a column's stored values mean, as a file says it beside them (an ``.npz`` header's
+    entry for the column, an Arrow field's ``mapper.column`` metadata): its type, a decimal's
+    scale, a timestamp's granularity or a dateInt's unit, and a dateInt's CustomUnit (in ns)
+    and Epoch, which its counts start from.
+
+    The reader compares it with the sink the file holds: an edited Scale, Granularity, Unit,
+    CustomUnit or Epoch there would silently change what every stored number reads as (a
+    dateInt's field is a plain int64, which says none of it)."""
+    said: dict[str, Any] = {"type": ctype.type}
+    if ctype.scale is not None:
+        said["scale"] = ctype.scale
+    if ctype.unit is not None:
+        said["unit"] = ctype.unit
+    if ctype.type == "dateInt":
+        cfg = ctype.config
+        if ctype.unit == "c":
+            said["custom_unit_ns"] = cfg.custom_unit_ns
+        said["epoch"] = golayout.format_rfc3339(cfg.epoch_ns, 0 if cfg.epoch_ns % 10**9 == 0 else 9)  # (the instant: an Epoch written otherwise is the same)
+    return said
 
 
 def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
@@ -566,6 +594,17 @@ def _repeating(table: Any, pa: Any) -> list[str]:
     return out
 
 
+def _with_meanings(schema: Any, part: Batch, pa: Any) -> Any:
+    """``schema`` with each column's field saying what its values mean (:func:`column_meaning`,
+    as ``mapper.column`` metadata), which :func:`read_batch` holds against the sink."""
+    columns = part.columns
+    fields = [
+        f.with_metadata({**(f.metadata or {}), MEANING_KEY: json.dumps(column_meaning(columns[f.name].ctype)).encode()}) if f.name in columns else f
+        for f in schema
+    ]
+    return pa.schema(fields, metadata=schema.metadata)
+
+
 class ArrowWriter(BatchWriter):
     """An Arrow IPC file (``.arrow``, a record batch per part) or a Parquet file
     (``.parquet``, row groups of :data:`ROW_GROUP` rows whatever the parts: the rows after
@@ -588,10 +627,12 @@ class ArrowWriter(BatchWriter):
             fh = self.pa.BufferOutputStream() if self.stream else self._open()
             self.buffer = fh if self.stream else None
             self.schema = table.schema
+            # (the writer's schema is the file's: the parts' tables, without the fields' metadata, go in as they are)
+            schema = _with_meanings(table.schema, part, self.pa)
             if self.pq is not None:
-                self.writer = self.pq.ParquetWriter(fh, table.schema, use_dictionary=_repeating(table, self.pa))
+                self.writer = self.pq.ParquetWriter(fh, schema, use_dictionary=_repeating(table, self.pa))
             else:
-                self.writer = self.pa.ipc.new_file(fh, table.schema)
+                self.writer = self.pa.ipc.new_file(fh, schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
         if self.pq is None:
@@ -705,12 +746,17 @@ _STORED_DTYPES = {"int64": np.dtype(np.int64), "uint64": np.dtype(np.uint64), "b
 
 
 def _batch_of(
-    sink_body: Any, rows: int, ids: np.ndarray, record_index: np.ndarray, arrays: dict[str, ColumnArrays], described: dict[str, Any] | None = None
+    sink_body: Any,
+    rows: int,
+    ids: np.ndarray,
+    record_index: np.ndarray,
+    arrays: dict[str, ColumnArrays],
+    described: dict[str, Any] | None = None,
 ) -> Batch:
     """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
 
     ``described``: an ``.npz`` header's entry for each column, which says what its numbers
-    mean (type, scale, unit): the sink must say the same (Arrow's types say it themselves)."""
+    mean (:func:`column_meaning`): the sink must say the same (:func:`_check_meaning`)."""
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
@@ -730,11 +776,7 @@ def _batch_of(
             raise ValueError(f"it holds no column {c.name!r}, a {c.type} column of its sink (a batch holds every column its sink stores)")
         entry = (described or {}).get(c.name)
         if isinstance(entry, dict):
-            said = {k: entry.get(k) for k in ("type", "scale", "unit")}
-            made = {"type": ctype.type, "scale": ctype.scale, "unit": ctype.unit}
-            if said != made:
-                differ = ", ".join(f"{k} {said[k]!r} (its sink: {made[k]!r})" for k in said if said[k] != made[k])
-                raise ValueError(f"column {c.name!r} is held with {differ}, not as the sink in its header makes it: one of them was edited")
+            _check_meaning(ctype, entry, "header")
         if (a.offsets is not None) != (ctype.storage in ("uint64set", "strset")):
             has = "has offsets" if a.offsets is not None else "has no offsets"
             raise ValueError(f"column {c.name!r} {has}, and {article(c.type)} column {'does not hold sets' if a.offsets is not None else 'holds a set a row'}")
@@ -770,6 +812,17 @@ def _batch_of(
     except OutputError as exc:  # pragma: no cover - a check above missed
         raise ValueError(str(exc)) from None
     return batch
+
+
+def _check_meaning(ctype: ColumnType, said: dict[str, Any], where: str) -> None:
+    """Refuse a column whose file says its values mean otherwise (``said``, of
+    :func:`column_meaning`) than the sink in its ``where`` makes them: one of the two was
+    edited, and read as the sink says, every number would silently mean another."""
+    meaning = column_meaning(ctype)
+    keys = _MEANING + tuple(k for k in _MEANING_IF_SAID if k in said)
+    differ = ", ".join(f"{k} {said.get(k)!r} (its sink: {meaning.get(k)!r})" for k in keys if said.get(k) != meaning.get(k))
+    if differ:
+        raise ValueError(f"column {ctype.column.name!r} is held with {differ}, not as the sink in its {where} makes it: one of them was edited")
 
 
 def _check_range(ctype: ColumnType, values: np.ndarray, valid: np.ndarray) -> None:
@@ -934,6 +987,12 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             raise ValueError(
                 f"it has no field {col!r}: column {col!r} ({column.type}) of the sink in its metadata is held as the fields {col} and {present_field}"
             )
+        field_meta = table.schema.field(col).metadata or {}
+        if MEANING_KEY in field_meta:  # (a file of an older mapper says nothing: read as its sink says)
+            said = _metadata_json(field_meta, MEANING_KEY, f"what column {col!r} holds", f"its field {col!r}'s metadata")
+            if not isinstance(said, dict):
+                raise ValueError(f"its field {col!r}'s metadata says what the column holds wrongly ({MEANING_KEY.decode()} is not a JSON object)")
+            _check_meaning(column_type(column), said, "schema metadata")  # (before any cast: a granularity edited is said as such)
         arr = _whole(table, col, pa, f"column {col!r}")
         # the type mapper writes (Parquet keeps no second timestamps: they come back in ms);
         # a column of another type (a file written otherwise, or edited) is read if every value reads exactly
@@ -1040,12 +1099,12 @@ def _read_ipc(name: str, pa: Any) -> Any:
         return pa.Table.from_batches(batches, schema=reader.schema)
 
 
-def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str) -> Any:
-    """A JSON item of a table's schema metadata, or a ValueError saying which is damaged."""
+def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str, whose: str = "its schema metadata") -> Any:
+    """A JSON item of a table's schema (or a field's) metadata, or a ValueError saying which is damaged."""
     try:
         return json.loads(meta[key])
     except ValueError as exc:  # (UnicodeDecodeError too)
-        raise ValueError(f"its schema metadata's {key.decode()} ({what}) is not JSON, damaged or edited: {exc}") from None
+        raise ValueError(f"{whose}'s {key.decode()} ({what}) is not JSON, damaged or edited: {exc}") from None
 
 
 def _first_line(exc: BaseException) -> str:

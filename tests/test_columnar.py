@@ -1483,3 +1483,96 @@ def test_a_column_type_says_the_range_mapping_stores_it_with(entry: dict[str, An
         {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, dict(entry, name="c", path=["c"])]}
     )
     assert column_type(sink.column("c")).stored_range() == expected
+
+
+_MEANT_SINK = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "day", "path": ["day"], "type": "dateInt", "config": {"Unit": "d", "Epoch": "2000-01-01T00:00:00Z"}},
+        {"name": "wk", "path": ["wk"], "type": "dateInt", "config": {"Unit": "c", "CustomUnit": "168h"}},
+        {"name": "dec", "path": ["dec"], "type": "decimal", "config": {"Scale": 2}},
+        {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Granularity": "ms"}},
+    ],
+}
+
+
+def _meant_file(tmp_path: Path, ext: str, edit: Any = None, fields: bool = True) -> Path:
+    """A file ``mapper map`` writes of two records of :data:`_MEANT_SINK`, its sink edited by
+    ``edit`` (of the column ``definition``), its fields' metadata removed unless ``fields``
+    (as the writer before it recorded each column's meaning wrote it)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    records = b'{"k": 1, "day": "2000-01-11", "wk": "1970-01-15", "dec": 1.25, "t": "2022-08-08T17:57:48.5Z"}\n{"k": 2}\n'
+    path = tmp_path / f"written.{ext}"
+    w = open_writer(str(path))
+    w.write(mapper.compile_sink(_MEANT_SINK).map(records))
+    w.close()
+    table = pq.read_table(path) if ext == "parquet" else pa.ipc.open_file(str(path)).read_all()
+    sink = json.loads(table.schema.metadata[b"mapper.sink"])
+    if edit is not None:
+        edit({c["name"]: c for c in sink["schema"]["definition"]})
+    schema = pa.schema(
+        [f.remove_metadata() if not fields else f for f in table.schema], metadata={**table.schema.metadata, b"mapper.sink": json.dumps(sink).encode()}
+    )
+    table = table.cast(schema)
+    out = tmp_path / f"edited.{ext}"
+    if ext == "parquet":
+        pq.write_table(table, out)
+    else:
+        with pa.ipc.new_file(str(out), table.schema) as wr:
+            wr.write_table(table)
+    return out
+
+
+def _config(name: str, key: str, value: Any) -> Any:
+    return lambda cols: cols[name]["config"].__setitem__(key, value)
+
+
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        # 10 days from 2000-01-01 read as 10 hours, or as 10 days from 1970
+        (_config("day", "Unit", "h"), ["column 'day'", "unit 'd' (its sink: 'h')"]),
+        (_config("day", "Epoch", "1970-01-01T00:00:00Z"), ["column 'day'", "epoch '2000-01-01T00:00:00Z' (its sink: '1970-01-01T00:00:00Z')"]),
+        (_config("wk", "CustomUnit", "24h"), ["column 'wk'", "custom_unit_ns 604800000000000 (its sink: 86400000000000)"]),
+        (_config("dec", "Scale", 3), ["column 'dec'", "scale 2 (its sink: 3)"]),
+        (_config("t", "Granularity", "s"), ["column 't'", "unit 'ms' (its sink: 's')"]),
+    ],
+)
+def test_read_batch_refuses_an_arrow_file_whose_sink_says_otherwise_than_its_fields(tmp_path: Path, ext: str, edit: Any, words: list[str]) -> None:
+    # a dateInt's field is a plain int64: the Unit, CustomUnit or Epoch of the sink in the
+    # metadata, edited, silently changed what its numbers read as; each column's field now
+    # says what they mean, as an .npz header's entry does
+    pytest.importorskip("pyarrow")
+    rows = mapper.read_batch(_meant_file(tmp_path, ext)).to_rows()
+    assert rows[0] == {"_id": 1, "day": 10, "wk": 2, "dec": "1.25", "t": "2022-08-08T17:57:48.500Z"}
+    _refused_saying(_meant_file(tmp_path, ext, edit), *words, "schema metadata", "edited")
+
+
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+def test_read_batch_reads_an_arrow_file_of_an_older_mapper_as_before(tmp_path: Path, ext: str) -> None:
+    # no field says what its column holds: the sink in the metadata is all there is, as before
+    pytest.importorskip("pyarrow")
+    rows = mapper.read_batch(_meant_file(tmp_path, ext, fields=False)).to_rows()
+    assert rows[0] == {"_id": 1, "day": 10, "wk": 2, "dec": "1.25", "t": "2022-08-08T17:57:48.500Z"}
+    edited = mapper.read_batch(_meant_file(tmp_path, ext, _config("day", "Epoch", "1970-01-01T00:00:00Z"), fields=False))
+    assert edited.to_rows()[0]["day"] == 10  # (read as its sink now says: nothing tells otherwise)
+
+
+def test_an_npz_header_says_a_dateint_s_custom_unit_and_epoch(tmp_path: Path) -> None:
+    # as an Arrow field does: an edited CustomUnit or Epoch in the header's sink is refused
+    from mapper.writers import npz_arrays
+
+    arrays = npz_arrays(mapper.compile_sink(_MEANT_SINK).map(b'{"k": 1, "day": "2000-01-11", "wk": "1970-01-15"}\n'))
+    header = json.loads(str(arrays["__header__"]))
+    np.savez(tmp_path / "good.npz", **arrays)
+    assert mapper.read_batch(tmp_path / "good.npz").to_rows()[0]["day"] == 10
+    for name, key, value, said in (("wk", "CustomUnit", "24h", "custom_unit_ns"), ("day", "Epoch", "1970-01-01T00:00:00Z", "epoch")):
+        edited = json.loads(json.dumps(header))
+        next(c for c in edited["sink"]["schema"]["definition"] if c["name"] == name)["config"][key] = value
+        np.savez(tmp_path / "edited.npz", **dict(arrays, __header__=np.array(json.dumps(edited))))
+        _refused_saying(tmp_path / "edited.npz", f"column {name!r}", said, "header")
