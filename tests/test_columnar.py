@@ -1576,3 +1576,15 @@ def test_an_npz_header_says_a_dateint_s_custom_unit_and_epoch(tmp_path: Path) ->
         next(c for c in edited["sink"]["schema"]["definition"] if c["name"] == name)["config"][key] = value
         np.savez(tmp_path / "edited.npz", **dict(arrays, __header__=np.array(json.dumps(edited))))
         _refused_saying(tmp_path / "edited.npz", f"column {name!r}", said, "header")
+
+
+@pytest.mark.parametrize("said, words", [(b"{", ["its field 'day''s metadata's mapper.column", "not JSON"]), (b"[]", ["its field 'day'", "not a JSON object"])])
+def test_read_batch_refuses_a_field_saying_what_it_holds_wrongly(tmp_path: Path, said: bytes, words: list[str]) -> None:
+    pa = pytest.importorskip("pyarrow")
+    table = pa.ipc.open_file(str(_meant_file(tmp_path, "arrow"))).read_all()
+    at = table.schema.get_field_index("day")
+    table = table.cast(table.schema.set(at, table.schema.field(at).with_metadata({b"mapper.column": said})))
+    path = tmp_path / "damaged.arrow"
+    with pa.ipc.new_file(str(path), table.schema) as w:
+        w.write_table(table)
+    _refused_saying(path, *words)
