@@ -436,15 +436,16 @@ def test_records_paths_through_keys_msgspec_cannot_name():
         assert m.map(ndjson.encode(), records_path=path).to_rows() == want * 3
         assert m.map(ndjson.encode(), records_path=path, workers=2).to_rows() == want * 3
     report = m.validate(json.dumps({"p": {"a\\b": 5}}), records_path=["p", "a\\b"])
-    assert report.errors[0].reason == "no records at `p.a\\b`: Expected `array`, got `int` - at `p.a\\b`"
+    # (named as the path is written: the key quoted, as --records-path takes it)
+    assert report.errors[0].reason == 'no records at `p."a\\\\b"`: Expected `array`, got `int` - at `p."a\\\\b"`'
     # what is wrong after such a key is located in the document, as after any other key
     for doc, why in (
-        ({"c": {"d\n": {"e": 3}}}, "Expected `array`, got `int` - at `c.d\n.e`"),
-        ({"c": {"d\n": [3]}}, "Expected `object`, got `array` - at `c.d\n`"),
-        ({"c": {"d\n": {}}}, "no key `e` - at `c.d\n`"),
+        ({"c": {"d\n": {"e": 3}}}, 'Expected `array`, got `int` - at `c."d\\n".e`'),
+        ({"c": {"d\n": [3]}}, 'Expected `object`, got `array` - at `c."d\\n"`'),
+        ({"c": {"d\n": {}}}, 'no key `e` - at `c."d\\n"`'),
     ):
         assert m.validate(json.dumps(doc), records_path=["c", "d\n", "e"]).errors[0].reason.endswith(why), doc
-    assert "no key `a\\b`" in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason
+    assert 'no key `"a\\\\b"`' in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason
 
 
 @pytest.mark.parametrize(
@@ -603,3 +604,14 @@ def test_objects_one_after_another_are_read_in_time_linear_in_their_number():
     runs = [(seconds(2_000), seconds(16_000)) for _ in range(2)]  # interleaved: both sizes see the same moments
     small, big = min(r[0] for r in runs), min(r[1] for r in runs)
     assert big < 8 * small * 4, (small, big)  # 8x the objects; the copying reader took ~50x (and a loaded machine once 21x where 8x was due)
+
+
+def test_no_records_names_the_path_as_written_and_cuts_a_long_key():
+    m = mapper.compile_sink(SINK)
+    doc = json.dumps({"a": {"b": PLANES[:2]}})
+    assert m.validate(doc, records_path=["a.b"]).errors[0].reason.startswith('no records at `"a.b"`: no key `"a.b"`; arrays of objects are at `a.b`')
+    assert m.validate(doc, records_path=["a", ""]).errors[0].reason.startswith('no records at `a.""`: no key `""` - at `a`')
+    key = "k" * 100_000
+    for given in (doc, json.loads(doc), (doc + "\n") * 3):
+        for e in m.validate(given, records_path=[key, "b"]).errors:
+            assert len(e.reason) < 500 and "(100002 characters)" in e.reason and "(100000 characters)" in e.reason, type(given)

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, type_name
+from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, preview, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import not_an_item_reason
@@ -841,11 +841,14 @@ _PATH_DECODERS: dict[tuple[tuple[str, ...], Any], msgspec.json.Decoder[Any]] = {
 
 
 def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> BrokenDocument:
-    """A document without an array at the records path: what msgspec says, and where arrays of objects are."""
-    where = ".".join(keys)
-    reason = why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", "")
-    hint = _records_hint(data)
-    message = f"no records at `{where}`: {reason}" + (f"; {hint}" if hint else "")
+    """A document without an array at the records path: why (as for a Python document), and where arrays of objects are."""
+    try:
+        doc = _DECODE_ANY.decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError):  # (too deep to walk: what msgspec said, cut)
+        reason, hint = preview(why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", ""), 200), ""
+    else:
+        reason, hint = _path_problem(doc, keys) or preview(why, 200), _hint_of(doc)
+    message = f"no records at `{_path_text(keys)}`: {reason}" + (f"; {hint}" if hint else "")
     return BrokenDocument(message, line, data, "no_records")
 
 
@@ -1553,25 +1556,34 @@ def _object_items(body: list[Any] | tuple[Any, ...]) -> list[Any]:
 def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT_CHUNK) -> Iterator[Unit]:
     """A Python document: the records are the list at ``keys`` (a document without it is worded
     as the same document as JSON text is, where arrays of objects are included)."""
-    node = doc
-    why = None
-    for depth, key in enumerate(keys):
-        at = f" - at `{'.'.join(keys[:depth])}`" if depth else ""
-        if not isinstance(node, Mapping):
-            why = f"Expected `object`, got `{_kind(node)}`{at}"
-            break
-        if key not in node:
-            why = f"no key `{key}`{at}"
-            break
-        node = node[key]
-    else:
-        if not isinstance(node, (list, tuple)):
-            why = f"Expected `array`, got `{_kind(node)}` - at `{'.'.join(keys)}`"
+    why = _path_problem(doc, keys)
     if why is not None:
         hint = _hint_of(doc)
-        yield BrokenDocument(f"no records at `{'.'.join(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
+        yield BrokenDocument(f"no records at `{_path_text(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
         return
-    yield from _object_units(node, objects)
+    yield from _object_units(_member(doc, keys), objects)
+
+
+def _path_text(keys: tuple[str, ...]) -> str:
+    """``keys`` as a message names them: in dot notation as a path is written (``meta."a.b"``, ``a.""``),
+    cut to 100 characters (a key of 100,000 characters, named once per document, made each
+    document's message as long)."""
+    return preview(to_dot_notation(keys), 100)
+
+
+def _path_problem(doc: Any, keys: tuple[str, ...]) -> str | None:
+    """Why a decoded (or Python) document has no array at ``keys``, or None when it has one."""
+    node = doc
+    for depth, key in enumerate(keys):
+        at = f" - at `{_path_text(keys[:depth])}`" if depth else ""
+        if not isinstance(node, Mapping):
+            return f"Expected `object`, got `{_kind(node)}`{at}"
+        if key not in node:
+            return f"no key `{_path_text((key,))}`{at}"
+        node = node[key]
+    if not isinstance(node, (list, tuple)):
+        return f"Expected `array`, got `{_kind(node)}` - at `{_path_text(keys)}`"
+    return None
 
 
 def _kind(value: Any) -> str:
