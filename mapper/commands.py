@@ -23,7 +23,22 @@ from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
 from .engine.parallel import CALLER_SHARE, WRITER_CALLER_SHARE, Keep, can_fork, run_parallel_parts, splittable
-from .engine.reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, chunk_size_for, open_input, units_for
+from .engine.reader import (
+    HEAD_BYTES,
+    HEAD_RECORDS,
+    BrokenDocument,
+    NdjsonChunk,
+    Notice,
+    ObjectRecords,
+    OversizedRecord,
+    RawRecords,
+    chunk_size_for,
+    head_lines,
+    head_note,
+    open_input,
+    read_head,
+    units_for,
+)
 from .engine.runner import gc_paused
 from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
 from .model import CheckResult, Sink
@@ -352,6 +367,9 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         why = one_process_reason(inputs, options)
         if why is None:
             parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output, to_writer=writer is not None)
+            if _unexplained(report, options):
+                with _opened(inputs[0]) as fh:  # (a regular file: read again from its start)
+                    _explain(report, read_head(fh, HEAD_BYTES))
             if writer is not None:  # the processes' parts one after the other, not joined first
                 _write_all(writer, parts)
                 return Run(None, report, sink)
@@ -364,18 +382,28 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False
+    head = bytearray()  # the first input's first lines, kept to explain its records if they fail (_explain)
+    keep = options.records_path is None
     try:
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
             with _opened(name) as fh:
                 for unit in units_for(fh, options, chunk_size_for(len(compiled.stored_index))):
+                    if keep:  # (the first units only: never the hot path)
+                        keep = isinstance(unit, NdjsonChunk) and len(head) < HEAD_BYTES
+                        if isinstance(unit, NdjsonChunk) and keep:
+                            head += unit.data[: HEAD_BYTES - len(head)]
+                            keep = head.count(b"\n") <= HEAD_RECORDS
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)
                     if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
                         writer.write(engine.drain())
+            keep = False  # (the first input's lines only)
         if writer is not None:
             part, report = engine.finish_stream()
+            if _unexplained(report, options):
+                _explain(report, head)
             _write_all(writer, [part] if report.accepted else None)
             ok = True
             return Run(None, report, sink)
@@ -387,7 +415,23 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         if writer is not None and not ok:
             writer.abort()
     batch, report = engine.finish()
+    if _unexplained(report, options):
+        _explain(report, head)
     return Run(batch, report, sink)
+
+
+def _unexplained(report: Report, options: MapOptions) -> bool:
+    """Whether records of an input read without ``--records-path`` failed and no note says why yet."""
+    return bool(report.failed_records) and not report.notes and options.records_path is None
+
+
+def _explain(report: Report, head: bytes | bytearray) -> None:
+    """The note on why the records failed, from the input's first lines (``head``), if they show
+    it: documents holding the records, or arrays of records a line (:func:`head_note`)."""
+    arrays = 2 * report.error_counts.get((None, "not_an_object"), 0) > report.failed_records
+    note = head_note(head_lines(bytes(head)), report.records, arrays)
+    if note:
+        report.notes.append(note)
 
 
 def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:

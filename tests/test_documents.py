@@ -606,6 +606,64 @@ def test_objects_one_after_another_are_read_in_time_linear_in_their_number():
     assert big < 8 * small * 4, (small, big)  # 8x the objects; the copying reader took ~50x (and a loaded machine once 21x where 8x was due)
 
 
+def cli_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """``mapper ARGS`` run in this process (fast: no interpreter started)."""
+    from mapper.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def refusing_sink(tmp_path: Any) -> str:
+    """SINK, but every value required: a dump1090 snapshot read as a record is refused."""
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(dict(SINK, allow_missing_fields=False)))
+    return str(sink)
+
+
+def test_ndjson_of_documents_read_as_records_gets_the_records_path_note(tmp_path, capsys):
+    # infer named --records-path aircraft for such an input; validate and map said nothing
+    sink = refusing_sink(tmp_path)
+    lines = tmp_path / "dumps.ndjson"
+    lines.write_text("".join(json.dumps(document(PLANES[i : i + 4], now=i)) + "\n" for i in range(5)))
+    for command in (["validate"], ["map", "-o", str(tmp_path / "out.ndjson")]):
+        code, out, err = cli_main(capsys, *command, sink, str(lines))
+        assert code == 1, command  # a note only: the verdict stands
+        assert "note: each of the first 3 records read looks like a document holding the records" in out + err
+        assert "use --records-path aircraft" in out + err
+    code, out, _ = cli_main(capsys, "validate", sink, str(lines), "--report", "json", "--workers", "2")
+    assert code == 1 and "--records-path aircraft" in json.loads(out)["notes"][0]
+    # with the path, the records: no note; records that pass: none either
+    code, out, _ = cli_main(capsys, "validate", sink, str(lines), "--records-path", "aircraft")
+    assert "note:" not in out
+    two = tmp_path / "two.ndjson"
+    two.write_text("".join(json.dumps(dict(document(PLANES[:3]), **PLANES[i + 1])) + "\n" for i in range(2)))
+    code, out, _ = cli_main(capsys, "validate", sink, str(two))
+    assert code == 0 and "note:" not in out
+
+
+def test_records_holding_a_few_objects_get_no_document_note(tmp_path, capsys):
+    # an order with its line items is a record: refused for a missing value, it is not called a document
+    sink = refusing_sink(tmp_path)
+    orders = tmp_path / "orders.ndjson"
+    orders.write_text("".join(json.dumps({"hex": f"o{i}", "flight": "x", "customer": "Ada", "total": 3, "items": [{"sku": 1}]}) + "\n" for i in range(4)))
+    code, out, _ = cli_main(capsys, "validate", sink, str(orders))
+    assert code == 1 and "note:" not in out
+
+
+def test_ndjson_of_arrays_of_records_says_how_to_get_one_record_a_line(tmp_path, capsys):
+    sink = refusing_sink(tmp_path)
+    arrays = tmp_path / "arrays.ndjson"
+    arrays.write_text('[{"hex":"1"},{"hex":"2"}]\n[{"hex":"3"}]\n')
+    code, out, _ = cli_main(capsys, "validate", sink, str(arrays))
+    assert code == 1 and "not_an_object 2" in out
+    assert "note: each line holds a JSON array of objects, not one record" in out and "jq -c '.[]' FILE" in out
+    # arrays of other things, or a few among records: no such note
+    arrays.write_text("[1, 2]\n[3]\n")
+    assert "note:" not in cli_main(capsys, "validate", sink, str(arrays))[1]
+
+
 def test_no_records_names_the_path_as_written_and_cuts_a_long_key():
     m = mapper.compile_sink(SINK)
     doc = json.dumps({"a": {"b": PLANES[:2]}})

@@ -958,6 +958,60 @@ def document_hint(doc: Any) -> str:
     return _hint_of(doc, mostly=True) if isinstance(doc, Mapping) else ""
 
 
+#: How many of an NDJSON input's first records :func:`head_note` looks at (as ``mapper infer`` does).
+HEAD_RECORDS = 3
+#: The most of an input's start :func:`head_note` is given (a dump1090 snapshot is ~100 KB a line).
+HEAD_BYTES = 4 << 20
+
+
+def head_lines(data: bytes | memoryview, n: int = HEAD_RECORDS) -> list[bytes]:
+    """The first ``n`` non-blank lines of ``data`` (a line cut by its end is left out)."""
+    out: list[bytes] = []
+    pos = 0
+    view = bytes(data[:HEAD_BYTES])
+    while len(out) < n and pos < len(view):
+        end = view.find(b"\n", pos)
+        if end < 0:
+            if len(data) > HEAD_BYTES:
+                break  # cut: not a whole line
+            end = len(view)
+        line = view[pos:end].strip(JSON_WS)
+        if line:
+            out.append(line)
+        pos = end + 1
+    return out
+
+
+def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
+    """Why an NDJSON input read without ``records_path`` was refused, from its first records
+    (``lines``: :func:`head_lines`), or ``""``. Only asked when records failed, so that valid
+    input pays nothing.
+
+    - each is a document holding the records (a dump1090 snapshot a line): the note
+      ``mapper infer`` gives, naming the ``--records-path`` (a note only: records that each
+      hold many objects, an order and its line items, look the same and are records);
+    - ``arrays`` (most refused records are not objects) and each is an array of objects:
+      each line holds records, which ``jq -c '.[]'`` puts one a line.
+    """
+    if len(lines) < 2:  # one record: lone_object_notice's
+        return ""
+    try:
+        docs = [_DECODE_ANY.decode(line) for line in lines]
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        return ""
+    first = f"each of the first {len(docs)} records" if records > len(docs) else "each record"
+    line = f"each of the first {len(docs)} lines" if records > len(docs) else "each line"
+    hints = [document_hint(doc) for doc in docs]
+    if all(hints):
+        return f"{first} read looks like a document holding the records; {hints[0]}"
+    if arrays and all(isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc[:100]) for doc in docs):
+        return (
+            f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
+            " (`jq -c '.[]' FILE`, NDJSON of records) and map that"
+        )
+    return ""
+
+
 def _hint_of(doc: Any, mostly: bool = False) -> str:
     """:func:`_records_hint` of a decoded document (or a Python one: any mapping, lists and tuples).
 
