@@ -676,3 +676,13 @@ def test_no_records_names_the_path_as_written_and_cuts_a_long_key():
     for given in (doc, json.loads(doc), (doc + "\n") * 3):
         for e in m.validate(given, records_path=[key, "b"]).errors:
             assert len(e.reason) < 500 and "(100002 characters)" in e.reason and "(100000 characters)" in e.reason, type(given)
+
+
+def test_the_head_kept_to_explain_failures_leaves_out_a_line_its_end_cuts():
+    from mapper.engine.reader import HEAD_BYTES, head_lines, head_note
+
+    line = json.dumps(document(PLANES)).encode() + b"\n"
+    head = (line * (HEAD_BYTES // len(line) + 1))[:HEAD_BYTES]  # as validate keeps it: cut at HEAD_BYTES
+    lines = head_lines(head, 10_000)
+    assert lines and all(text == line.strip() for text in lines)
+    assert "--records-path aircraft" in head_note(head_lines(head), 100, arrays=False)

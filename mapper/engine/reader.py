@@ -975,7 +975,7 @@ def head_lines(data: bytes | memoryview, n: int = HEAD_RECORDS) -> list[bytes]:
     while len(out) < n and pos < len(view):
         end = view.find(b"\n", pos)
         if end < 0:
-            if len(data) > HEAD_BYTES:
+            if len(data) >= HEAD_BYTES:  # (as kept by the caller: its last line may be cut)
                 break  # cut: not a whole line
             end = len(view)
         line = view[pos:end].strip(JSON_WS)
