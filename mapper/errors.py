@@ -94,9 +94,9 @@ def show(value: object, limit: int = 60) -> str:
         # str() of an int of more than 4,300 digits raises; such a number is not worth printing
         text = str(value) if value.bit_length() < 4000 else f"<an integer of {value.bit_length() * 30103 // 100000} digits>"
     elif isinstance(value, (list, tuple)):
-        text = f"[...] ({len(value)} items)" if value else "[]"
+        text = f"[...] ({len(value)} item{'' if len(value) == 1 else 's'})" if value else "[]"
     elif isinstance(value, dict):
-        text = f"{{...}} ({len(value)} keys)" if value else "{}"
+        text = f"{{...}} ({len(value)} key{'' if len(value) == 1 else 's'})" if value else "{}"
     else:
         text = repr(value)
     if len(text) > limit:

@@ -52,7 +52,7 @@ def test_primary_key_under_a_non_object(fast):
     assert rows == [{"_id": "x|2", "k": "x", "j": 2}]
     assert errors == [
         (0, 1, "k", "not_an_object", 'element at ["a"] is not an object (got `int` 5)'),
-        (1, 2, "j", "not_an_object", 'element at ["b"] is not an object (got `array` [...] (1 items))'),
+        (1, 2, "j", "not_an_object", 'element at ["b"] is not an object (got `array` [...] (1 item))'),
     ]
 
 
