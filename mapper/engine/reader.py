@@ -63,6 +63,8 @@ _UNPACKERS: tuple[tuple[bytes, Callable[[Any], Any]], ...] = (
     (b"BZh", lambda f: _named(bz2.BZ2File(f, mode="rb"), f)),
     (b"\xfd7zXZ\x00", lambda f: _named(lzma.LZMAFile(f, mode="rb"), f)),  # noqa: SIM115 - the caller closes it
 )
+#: The streams those make (:func:`stream_units` counts their lines: their reads can fail midway).
+_COMPRESSED = (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)
 #: The longest of those magics, and zstd's, which the standard library (3.10-3.13) cannot read.
 MAGIC_SIZE = 6
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -1451,7 +1453,7 @@ class _Reader:
 
 
 class _Counted:
-    """An NDJSON stream (read through :func:`read_input`) counting the lines read whole, so that
+    """A compressed NDJSON stream (read through :func:`read_input`) counting the lines read whole, so that
     a read failing midway (a cut gzip file) says where: the records before it were read and
     mapped (``iter_batches`` yields them), and the error is the line to start again after."""
 
@@ -1480,11 +1482,13 @@ def stream_units(
     fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(BOM):
         head = head[3:]
+    # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
+    lines: Readable = _Counted(reader, head) if isinstance(reader.stream, _COMPRESSED) else reader
     if fmt == "ndjson" and records_path is not None:
         limit = line_limit(max_record, records_path)
-        yield from documents_units(measured(stream_lines(_Counted(reader, head), chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
+        yield from documents_units(measured(stream_lines(lines, chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
     elif fmt == "ndjson":
-        yield from noticed(measured(stream_lines(_Counted(reader, head), chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
+        yield from noticed(measured(stream_lines(lines, chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
     else:
         yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
 
