@@ -93,6 +93,7 @@ from .engine.reader import (
     OversizedRecord,
     RawRecords,
     document_hint,
+    documents_note,
     iter_units,
     open_input,
     read_input,
@@ -818,8 +819,7 @@ class _Scanner:
         elif looked and documents == looked:  # NDJSON of documents (a dump1090 capture a line): said as for one,
             # but not a draft that does not stand: records that each hold many objects (an order and its
             # twenty line items) look the same, and are records
-            first = "the only record" if objects == 1 else f"each of the first {looked} records" if looked < objects else "each record"
-            note = f"{first} read looks like a document holding the records; {hint}"
+            note = documents_note(looked, objects, hint)
             self.notices.append(f"{name}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})
 

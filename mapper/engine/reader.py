@@ -987,6 +987,13 @@ def head_lines(data: bytes | memoryview, n: int = HEAD_RECORDS) -> list[bytes]:
     return out
 
 
+def documents_note(looked: int, records: int, hint: str) -> str:
+    """The note on an input whose first ``looked`` records of ``records`` each look like a
+    document holding the records (``hint``: :func:`document_hint`'s), as validate and infer say it."""
+    first = "the only record" if records == 1 else f"each of the first {looked} records" if looked < records else "each record"
+    return f"{first} read looks like a document holding the records; {hint}"
+
+
 def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
     """Why an NDJSON input read without ``records_path`` was refused, from its first records
     (``lines``: :func:`head_lines`), or ``""``. Only asked when records failed, so that valid
@@ -1004,11 +1011,10 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
         docs = [_DECODE_ANY.decode(line) for line in lines]
     except (msgspec.DecodeError, ValueError, RecursionError):
         return ""
-    first = f"each of the first {len(docs)} records" if records > len(docs) else "each record"
     line = f"each of the first {len(docs)} lines" if records > len(docs) else "each line"
     hints = [document_hint(doc) for doc in docs]
     if all(hints):
-        return f"{first} read looks like a document holding the records; {hints[0]}"
+        return documents_note(len(docs), records, hints[0])
     if arrays and all(isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc[:100]) for doc in docs):
         return (
             f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
