@@ -614,7 +614,7 @@ class ColumnData:
         elif self.offsets is not None:
             raise OutputError(f"{what} cannot be read: it has set offsets, and {article(self.type)} column holds one value a row")
         values = self.stored
-        if self.offsets is not None and len(values) != count:
+        if self.offsets is not None and isinstance(values, (Strings, np.ndarray)) and len(values) != count:
             raise OutputError(f"{what} cannot be read: its set offsets end at {count}, and it holds {len(values)} elements")
         if isinstance(values, Strings) and self.ctype.storage not in ("str", "strset"):
             raise OutputError(f"{what} cannot be read: it holds strings, and {article(self.type)} column holds numbers")
@@ -728,7 +728,11 @@ class Batch:
         """
         self.check()
         names = ["_id", *self.columns]
-        rendered = [self.ids.tolist()] + [_canonical(col) for col in self.columns.values()]
+        try:
+            ids = self.ids.tolist()
+        except UnicodeDecodeError:  # (string ids held as UTF-8 that is not, made by hand)
+            raise OutputError(f"its _id holds text that is not UTF-8 in {_not_utf8(self._ids, None, 'surrogatepass')}") from None
+        rendered = [ids] + [_canonical(col) for col in self.columns.values()]
         rows = [dict(zip(names, values)) for values in zip(*rendered)]
         for name, col in self.columns.items():
             for i in np.flatnonzero(~col.present).tolist():
@@ -762,7 +766,10 @@ class Batch:
             taken.add(name)
             return name
 
-        arrays, names = [self.ids_to_arrow(pa)], ["_id"]
+        try:
+            arrays, names = [self.ids_to_arrow(pa)], ["_id"]
+        except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str among string ids, made by hand)
+            raise OutputError(f"its _id cannot be made an Arrow array: {exc}") from None
         fields: dict[str, Any] = {"record_index": None, "presence": {}}
         if record_index:
             arrays.append(arrow_fixed(self.record_index, None, pa.int64(), pa))
@@ -800,20 +807,14 @@ class Batch:
         """
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         table = self.to_arrow(**options)
+        self._refuse_non_utf8("pandas")
         import pyarrow as pa  # (to_arrow has checked it is there)
 
         nullable = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
         try:
             return table.to_pandas(types_mapper=nullable.get)
-        except (ValueError, pa.ArrowException) as exc:  # text that is not UTF-8 (a lone surrogate a batch holds): where
-            held: dict[str, tuple[Any, np.ndarray | None]] = {"_id": (self._ids, None), **{n: (c.stored, c.offsets) for n, c in self.columns.items()}}
-            for name in table.column_names:
-                values, rows = held.get(name, (None, None))
-                where = _not_utf8(values, rows, "strict")
-                if where is not None:
-                    what = "its _id" if name == "_id" else f"column {name!r}"
-                    raise OutputError(f"{what} cannot be a pandas column: it holds text that is not UTF-8 in {where}") from None
-            raise OutputError(f"the batch cannot be a pandas DataFrame: {_first_line(exc)}") from None
+        except (ValueError, pa.ArrowException) as exc:
+            raise OutputError(f"the batch cannot be a pandas DataFrame: {first_line(exc)}") from None
 
     def to_polars(self, **options: Any) -> Any:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
@@ -822,15 +823,20 @@ class Batch:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         table = self.to_arrow(**options)
-        # polars takes text that is not UTF-8 (a lone surrogate a batch holds) without a word, and
-        # panics on it later (PanicException, out of the caller's hands): refused here, naming where
+        self._refuse_non_utf8("polars")
+        return pl.from_arrow(table)
+
+    def _refuse_non_utf8(self, target: str) -> None:
+        """An OutputError naming the first column (or the _id) holding text that is not UTF-8 (a lone
+        surrogate a batch holds, or a hand-built batch's bytes): pandas' conversion refuses it with
+        pyarrow's words, polars takes it without a word and panics on it later (PanicException).
+        Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too."""
         held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", self._ids, None)]
         held += [(f"column {n!r}", c.stored, c.offsets) for n, c in self.columns.items()]
         for what, values, rows in held:
-            if isinstance(values, Strings) and not _utf8_sound(values):
-                where = _not_utf8(values, rows, "strict")
-                raise OutputError(f"{what} cannot be a polars column: it holds text that is not UTF-8 in {where} (polars takes UTF-8 only)")
-        return pl.from_arrow(table)
+            where = _not_utf8(values, rows, "strict")
+            if where is not None:
+                raise OutputError(f"{what} cannot be a {target} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
 
 
 def _canonical(col: ColumnData) -> list[Any]:
@@ -844,45 +850,52 @@ def _canonical(col: ColumnData) -> list[Any]:
         raise OutputError(f"column {col.name!r} holds text that is not UTF-8 in {where}") from None
 
 
-def _not_utf8(values: Any, rows: np.ndarray | None, errors: str) -> str | None:
-    """Where strings held as UTF-8 first hold bytes that do not decode (``errors``: ``strict``, or
-    ``surrogatepass``, which takes a lone surrogate), as a message names it; None if nowhere or not strings."""
-    if not isinstance(values, Strings):
+def utf8_fault(data: np.ndarray, offsets: np.ndarray, errors: str, rows: np.ndarray | None = None) -> tuple[str, str] | None:
+    """Where strings held as UTF-8 (``data`` cut at sound ``offsets``) first fail to decode, and why:
+    ``("row 3 (counting from 0)", "invalid start byte")``; None if they are sound. ``errors``:
+    ``"strict"``, or ``"surrogatepass"``, which takes the lone surrogates a batch may hold;
+    ``rows``: a set column's offsets (the strings its rows' elements), the element named too.
+    Whole-buffer passes: one decode of the bytes the strings cover, then no string may end
+    inside a character (the next one would start inside it)."""
+    start, end = int(offsets[0]), int(offsets[-1])
+    raw = data[start:end].tobytes()
+    if raw.isascii():
         return None
-    data, offsets = values.utf8
-    raw = data.tobytes()
-    for i, (a, b) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist())):
-        try:
-            raw[a:b].decode("utf-8", errors)
-        except UnicodeDecodeError as exc:
-            if rows is None:
-                return f"row {i} (counting from 0): {exc.reason}"
-            row = int(np.searchsorted(rows, i, side="right")) - 1
-            return f"row {row} (counting from 0), its element {i - int(rows[row])}: {exc.reason}"
+    try:
+        raw.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        return row_of(offsets, start + exc.start, rows), exc.reason
+    starts = offsets[:-1][offsets[:-1] < end]
+    inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
+    if len(inside):
+        # (the string before it is cut: the one holding the byte before; the whole decoded, that byte is no first one)
+        return row_of(offsets, int(starts[inside[0]]) - 1, rows), "its text ends inside a UTF-8 character"
     return None
 
 
-def _utf8_sound(strings: Strings) -> bool:
-    """Whether each string is UTF-8 (strictly: no lone surrogate), in whole-buffer passes. Parts held
-    only as ``str`` objects are (pyarrow encoded them: one with a lone surrogate it refuses is held as UTF-8)."""
-    for part in strings.chunks or [strings]:
-        if not part.has_utf8:
-            continue
-        data, offsets = part.utf8
-        raw = data.tobytes()
-        if raw.isascii():
-            continue
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-        inside = offsets[offsets < len(data)]
-        if ((data[inside] & 0xC0) == 0x80).any():  # a string starting or ending inside a character
-            return False
-    return True
+def row_of(offsets: np.ndarray, at: int, rows: np.ndarray | None = None) -> str:
+    """The row (counted from 0) whose string holds byte ``at``; for a set column (``rows``: its offsets), its element too."""
+    string = int(np.searchsorted(offsets, at, side="right")) - 1
+    if rows is None:
+        return f"row {string} (counting from 0)"
+    row = int(np.searchsorted(rows, string, side="right")) - 1
+    return f"row {row} (counting from 0), its element {string - int(rows[row])}"
 
 
-def _first_line(exc: BaseException) -> str:
+def _not_utf8(values: Any, rows: np.ndarray | None, errors: str) -> str | None:
+    """Where strings first hold bytes that do not decode (:func:`utf8_fault`), as a message names
+    it; None if nowhere or not strings. Parts held only as ``str`` objects are sound (pyarrow
+    encoded them: one with a lone surrogate it refuses is held as UTF-8): only the parts held
+    as UTF-8 are looked at, and the whole's form is made only for a part that fails."""
+    if not isinstance(values, Strings):
+        return None
+    if not any(part.has_utf8 and utf8_fault(*part.utf8, errors) is not None for part in values.chunks or [values]):
+        return None
+    fault = utf8_fault(*values.utf8, errors, rows)
+    return None if fault is None else f"{fault[0]}: {fault[1]}"
+
+
+def first_line(exc: BaseException) -> str:
     """An error's message, its first line (pyarrow's run on over several), or its class."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from . import golayout
-from .batch import Batch, ColumnArrays, ColumnData, Strings, plain
+from .batch import Batch, ColumnArrays, ColumnData, Strings, first_line, plain, utf8_fault
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -857,24 +857,10 @@ def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
     if data.dtype != np.uint8:
         raise ValueError(f"{what} holds {data.dtype} text, not UTF-8 bytes")
     _check_offsets(offsets, len(data), what)
-    try:
-        data.tobytes().decode("utf-8", "surrogatepass")  # the text whole; then no string may start inside a character
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{what} holds text that is not UTF-8 in {_row_of(offsets, exc.start, rows)} ({exc.reason})") from None
-    starts = offsets[:-1][offsets[:-1] < len(data)]
-    inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
-    if len(inside):
-        raise ValueError(f"{what} has a string starting inside a UTF-8 character in {_row_of(offsets, int(starts[inside[0]]), rows)}")
+    fault = utf8_fault(data, offsets, "surrogatepass", rows)
+    if fault is not None:
+        raise ValueError(f"{what} holds text that is not UTF-8 in {fault[0]} ({fault[1]})")
     return Strings.from_utf8(data, offsets, valid)
-
-
-def _row_of(offsets: np.ndarray, at: int, rows: np.ndarray | None) -> str:
-    """The row (counted from 0) whose string holds byte ``at``; for a set column, its element too."""
-    string = int(np.searchsorted(offsets, at, side="right")) - 1
-    if rows is None:
-        return f"row {string} (counting from 0)"
-    row = int(np.searchsorted(rows, string, side="right")) - 1
-    return f"row {row} (counting from 0), its element {string - int(rows[row])}"
 
 
 def _open_npz(name: str) -> Any:
@@ -1049,7 +1035,7 @@ def _read_parquet(name: str, pq: Any) -> Any:
     try:
         pf = pq.ParquetFile(name)
     except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
-        raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {_first_line(exc)})") from None
+        raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {first_line(exc)})") from None
     try:
         return pq.read_table(name)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
     except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails
@@ -1060,9 +1046,9 @@ def _read_parquet(name: str, pq: Any) -> Any:
                     pf.read_row_group(group, columns=[column])
                 except Exception as exc:
                     raise ValueError(
-                        f"its column {column!r} cannot be read in row group {group + 1} of {pf.num_row_groups} (damaged or cut short): {_first_line(exc)}"
+                        f"its column {column!r} cannot be read in row group {group + 1} of {pf.num_row_groups} (damaged or cut short): {first_line(exc)}"
                     ) from None
-        raise ValueError(f"its data cannot be read (damaged or cut short): {_first_line(whole)}") from None
+        raise ValueError(f"its data cannot be read (damaged or cut short): {first_line(whole)}") from None
 
 
 #: The first bytes of an Arrow IPC file (the stream format has none).
@@ -1082,9 +1068,9 @@ def _read_ipc(name: str, pa: Any) -> Any:
             reader = pa.ipc.open_file(source) if file_format else pa.ipc.open_stream(source)
         except (OSError, ValueError, TypeError) as exc:
             if file_format:
-                raise ValueError(f"it is an {kind} cut short or damaged (its footer, at the end, cannot be read: {_first_line(exc)})") from None
+                raise ValueError(f"it is an {kind} cut short or damaged (its footer, at the end, cannot be read: {first_line(exc)})") from None
             raise ValueError(
-                f"it is not an Arrow IPC file, and as an Arrow IPC stream its schema cannot be read (cut short, or not Arrow: {_first_line(exc)})"
+                f"it is not an Arrow IPC file, and as an Arrow IPC stream its schema cannot be read (cut short, or not Arrow: {first_line(exc)})"
             ) from None
         batches: list[Any] = []
         count: int | None = reader.num_record_batches if file_format else None
@@ -1095,7 +1081,7 @@ def _read_ipc(name: str, pa: Any) -> Any:
                 batches.extend(reader)
         except (OSError, ValueError, TypeError) as exc:  # the batch after those read
             of = f" of {count}" if count is not None else ""
-            raise ValueError(f"its record batch {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {_first_line(exc)}") from None
+            raise ValueError(f"its record batch {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {first_line(exc)}") from None
         return pa.Table.from_batches(batches, schema=reader.schema)
 
 
@@ -1105,12 +1091,6 @@ def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str, whose: str =
         return json.loads(meta[key])
     except ValueError as exc:  # (UnicodeDecodeError too)
         raise ValueError(f"{whose}'s {key.decode()} ({what}) is not JSON, damaged or edited: {exc}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    """An error's message, its first line (pyarrow's run on over several), or its class."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
@@ -1125,7 +1105,7 @@ def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
         try:
             (chunk.view(as_bytes) if as_bytes != column.type else chunk).validate(full=True)
         except (ValueError, TypeError) as exc:  # ArrowInvalid
-            raise ValueError(f"{what} is damaged: {_first_line(exc)}") from None
+            raise ValueError(f"{what} is damaged: {first_line(exc)}") from None
     return column.combine_chunks()
 
 
@@ -1181,14 +1161,14 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
     except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
         failing = _first_failing_row(arr, want)
         if failing is None:
-            raise ValueError(f"{said} ({_first_line(exc)})") from None
+            raise ValueError(f"{said} ({first_line(exc)})") from None
         row, why = failing
         raise ValueError(f"{said}, and row {row} (counting from 0) holds {_shown(arr, row, pa)}, which cannot be read as {want} ({why})") from None
     flat, flat_cast = (arr.flatten(), cast.flatten()) if listed else (arr, cast)
     try:
         changed = np.asarray(pc.not_equal(flat_cast.cast(flat.type), flat).fill_null(False), dtype=bool)
     except (ValueError, TypeError, NotImplementedError) as exc:  # (a cast that cannot be undone cannot be checked)
-        raise ValueError(f"{said}, and its values cannot be checked to read exactly ({_first_line(exc)})") from None
+        raise ValueError(f"{said}, and its values cannot be checked to read exactly ({first_line(exc)})") from None
     at = np.flatnonzero(changed)
     if len(at):
         k = int(at[0])
@@ -1247,7 +1227,7 @@ def _first_failing_row(arr: Any, want: Any) -> tuple[int, str] | None:
     try:
         arr.slice(lo, 1).cast(want)
     except Exception as exc:  # noqa: BLE001
-        return lo, _first_line(exc)
+        return lo, first_line(exc)
     return lo, "as part of its column"  # pragma: no cover - a row that fails only beside others
 
 

@@ -1588,3 +1588,32 @@ def test_read_batch_refuses_a_field_saying_what_it_holds_wrongly(tmp_path: Path,
     with pa.ipc.new_file(str(path), table.schema) as w:
         w.write_table(table)
     _refused_saying(path, *words)
+
+
+def test_a_hand_built_id_or_set_is_named_not_raised_from_inside() -> None:
+    # found in review: the _id went to Arrow outside the columns' wrapping (TypeError: sequence item 0:
+    # expected str instance), its text to to_rows unchecked (UnicodeDecodeError), and a set column
+    # holding None had its length taken before its type was looked at (TypeError)
+    pytest.importorskip("pyarrow")
+    batch = _text_batch()
+    batch._ids = np.array([5, "b", "c"], dtype=object)
+    with pytest.raises(OutputError, match=r"its _id cannot be made an Arrow array"):
+        batch.to_arrow()
+    batch = _text_batch()
+    batch._ids = Strings.from_utf8(np.frombuffer(b"ab\xffc", np.uint8), np.array([0, 1, 3, 4]))
+    with pytest.raises(OutputError, match=r"its _id holds text that is not UTF-8 in row 1 \(counting from 0\)"):
+        batch.to_rows()
+    batch = _text_batch()
+    batch["ss"].stored = None
+    with pytest.raises(OutputError, match=r"column 'ss' cannot be read: its values are a NoneType"):
+        batch.check()
+
+
+def test_bytes_past_the_last_string_are_no_string_of_the_column() -> None:
+    # found in review: the whole buffer was decoded, a bad byte past the last offset found, and
+    # then looked for string by string: "not UTF-8 in None"
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("polars")
+    batch = _text_batch()
+    batch["s"].stored = Strings.from_utf8(np.frombuffer(b"abcdef\xff", np.uint8), np.array([0, 2, 4, 6]), batch["s"].valid)
+    assert batch.to_polars()["s"].to_list() == ["ab", "cd", "ef"]
