@@ -878,3 +878,12 @@ def test_preview_reads_mapping_keys_as_check_does_case_insensitively() -> None:
     # every column the body maps is shown mapped, with the body's path
     for entry in out["body"]["schema"]["definition"]:
         assert c[entry["name"]]["found"]["kind"] != "unmapped", entry
+
+
+def test_a_pasted_body_deeper_than_the_engines_decoder_goes_is_still_sent_as_pasted() -> None:
+    # found in review: the body was told by the engine's decoder, which stops about 30 levels before
+    # the service's; a body holding a value 1,005 arrays deep was wrapped as one record, the body itself
+    deep = "[" * 1005 + "]" * 1005
+    body = '{"records": [{"value": {"id": "a", "a": ' + deep + "}}]}"
+    pasted = paste_records(body)
+    assert pasted.body == body.encode() and pasted.lines == [1] and not pasted.held

@@ -478,9 +478,12 @@ def paste_records(text: Any) -> Paste:
     if not stripped:
         raise ServiceError(400, INVALID_BODY, 'nothing to send: paste {"records": [{"value": {...}}]} or one JSON record a line')
     lead = len(data) - len(data.lstrip(JSON_WS))  # (where the text starts in the paste: lines are the paste's)
-    whole: Any = _as_json(stripped) if stripped[:1] == b"{" else _NOT_JSON
-    if _is_body(whole):
+    whole: Any = _NOT_JSON
+    problem = None
+    if stripped[:1] == b"{":  # (as the service reads it; only what it refuses as the engine decodes it: a body holding 1e400 is one)
         problem = json_problem(stripped)
+        whole = service_loads(stripped) if problem is None else _as_json(stripped)
+    if _is_body(whole):
         if problem is not None:  # JSON, but not for the endpoint's decoder: it refuses this body whole
             raise ServiceError(400, INVALID_BODY, _body_refusal(data, lead, stripped, problem))
         shown = []
