@@ -599,15 +599,13 @@ class Store:
     @_reads
     def rows(self, sink_id: str, *, offset: int = 0, limit: int | None = 100) -> RowsPage:
         """A page of rows in insertion order (an upsert keeps a row's place), canonical as ``mapper map -o -`` writes them."""
-        for name, value in (("offset", offset), ("limit", limit)):
-            if isinstance(value, bool) or not isinstance(value, int) and not (value is None and name == "limit"):
-                raise OptionError(f"{name}= is an integer{' (or None)' if name == 'limit' else ''}, not {value!r}")
+        _whole_options(offset=offset, limit=limit)
         table = self._table(sink_id)
-        offset = min(max(0, int(offset)), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
+        offset = min(max(0, offset), _MAX_SQL_INT)  # SQLite's (and JSON's) integers end at 2^63 - 1: past every row anyway
         with self.lock:
             total = self.db.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
             recs = self.db.execute(
-                f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, int(limit)), _MAX_SQL_INT), offset)
+                f"{table.select} ORDER BY rowid LIMIT ? OFFSET ?", (-1 if limit is None else min(max(0, limit), _MAX_SQL_INT), offset)
             ).fetchall()
         rows = [self._row(table, rec) for rec in recs]
         return RowsPage(sink_id, [(n, t) for n, t, _w, _q in table.columns], rows, total, offset, limit)
@@ -618,17 +616,18 @@ class Store:
         Each page goes on after the last row read (by rowid): a page costs its own rows, where
         paging by ``OFFSET`` cost every row before it (quadratic over a table).
         """
+        _whole_options(page=page, offset=offset, limit=limit)  # (at the first row asked for, as a sink that does not exist)
         table = self._table(sink_id)  # (a sink that does not exist: raised at the first row asked for)
         select = table.select.replace("SELECT ", "SELECT rowid, ", 1)
-        page = max(1, int(page))
-        left = None if limit is None else max(0, int(limit))
+        page = max(1, page)
+        left = None if limit is None else max(0, limit)
         after: int | None = None
         while left is None or left > 0:
             n = page if left is None else min(page, left)
             try:
                 with self.lock:
                     if after is None:
-                        start = min(max(0, int(offset)), _MAX_SQL_INT)
+                        start = min(max(0, offset), _MAX_SQL_INT)
                         recs = self.db.execute(f"{select} ORDER BY rowid LIMIT ? OFFSET ?", (n, start)).fetchall()
                     else:
                         recs = self.db.execute(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (after, n)).fetchall()
@@ -793,3 +792,10 @@ def _sink_id(sink_id: Any) -> str:
     if not isinstance(sink_id, str):
         raise OptionError(f"a sink id is a str, not {type(sink_id).__name__}")
     return sink_id
+
+
+def _whole_options(**values: Any) -> None:
+    """Integer options given from Python (``limit`` may be None), or an OptionError naming the one that is not."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) and not (value is None and name == "limit"):
+            raise OptionError(f"{name}= is an integer{' (or None)' if name == 'limit' else ''}, not {value!r}")

@@ -224,13 +224,13 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         errors: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
         for i, held in paste.held.items():
-            records[i].update(status="not_sent", error_code=None, error_message=_in_paste(held, i, held.line)["message"])
             errors.append(_in_paste(held, i, held.line))
+            records[i].update(status="not_sent", error_code=None, error_message=errors[-1]["message"])
         if answer is not None and report is not None:
             for k, (i, item) in enumerate(zip(sent, answer["records"])):
                 records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
                 first = report.failed_index.get(k)
-                if first and item.get("error_message") == f"{ENDPOINT_MESSAGE}: {first[0].message}":  # the endpoint's words, the paste's place
+                if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
                     records[i]["error_message"] = f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"
             errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
             warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in report.warnings]
