@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "body_data",
     "body_size",
     "encode_body",
+    "env_token",
     "json_problem",
     "parse_body",
     "retryable",
@@ -389,3 +391,12 @@ class Pacer:
                     return waited
                 self.sleep(wait)
                 waited += wait
+
+
+def env_token(var: str) -> str:
+    """The token held in the environment variable ``var`` (``--token-env`` of send and serve), or an
+    OptionError saying the variable is not set, or set but empty."""
+    token = os.environ.get(var)
+    if not token:
+        raise OptionError(f"the environment variable {var} (--token-env) is {'empty' if var in os.environ else 'not set'}")
+    return token

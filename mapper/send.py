@@ -68,6 +68,7 @@ from .endpoint import (
     Pacer,
     ServiceError,
     body_data,
+    env_token,
     error_of,
     parse_body,
     printable,
@@ -1301,11 +1302,9 @@ def _dry_run_out(args: argparse.Namespace) -> IO[str] | None:
 
 
 def _token(args: argparse.Namespace) -> str | None:
-    var = args.token_env or DEFAULT_TOKEN_ENV
-    token = os.environ.get(var)
-    if args.token_env and not token:
-        raise OptionError(f"the environment variable {var} (--token-env) is {'empty' if var in os.environ else 'not set'}")
-    return token or None
+    if args.token_env:
+        return env_token(args.token_env)
+    return os.environ.get(DEFAULT_TOKEN_ENV) or None
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -40,7 +40,6 @@ import argparse
 import hmac
 import ipaddress
 import math
-import os
 import queue
 import re
 import signal
@@ -78,6 +77,7 @@ from .endpoint import (
     Limits,
     ServiceError,
     TokenBucket,
+    env_token,
     printable,
 )
 from .errors import MapperError, OptionError
@@ -891,12 +891,10 @@ def _query(store: Store, args: argparse.Namespace) -> int:
 def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
-        token = os.environ.get(args.token_env)
-        if not token:
-            print(
-                f"mapper serve: the environment variable {args.token_env} (--token-env) is {'empty' if args.token_env in os.environ else 'not set'}",
-                file=sys.stderr,
-            )
+        try:
+            token = env_token(args.token_env)
+        except OptionError as exc:
+            print(f"mapper serve: {exc}", file=sys.stderr)
             return EXIT_USAGE
     try:
         created = [store.create_sink(Path(path), exist_ok=True) for path in args.sinks]  # file names, whatever they look like
