@@ -418,7 +418,8 @@ def _request_items(data: bytes) -> tuple[list[Any], bytes]:
         return shallow, data
 
 
-def _line_of(data: bytes, offset: int) -> tuple[int, int]:
+def line_of(data: bytes, offset: int) -> tuple[int, int]:
+    """The line and character (from 1, as an editor counts characters) of byte ``offset`` of ``data``."""
     line = data.count(b"\n", 0, offset) + 1
     col = len(data[data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")) + 1
     return line, col
@@ -430,7 +431,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
         offset = error_offset(msg, int(m.group(1)))
-        line, col = _line_of(data, offset)
+        line, col = line_of(data, offset)
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         hint = ""

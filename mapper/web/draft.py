@@ -23,7 +23,7 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member
-from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, endpoint_units, format_of
+from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, endpoint_units, format_of, line_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
@@ -359,10 +359,7 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
         if found is not None:  # worded as Send records words the record it keeps out of a body
             keys, offset, number = found
             where = _position(data, len(data) - len(data.lstrip(JSON_WS)) + offset)
-            problem = (
-                f"number {preview(number)} ({where}) at `{_jsonpath(keys)}` is beyond the float64 range the endpoint decodes numbers into: "
-                "the endpoint refuses a whole body holding one"
-            )
+            problem = f"{_beyond_float64(number, f' ({where}) at `{_jsonpath(keys)}`')}: the endpoint refuses a whole body holding one"
         out["error"] = f"the sample record: {problem}"
         return out
     record = service_loads(raw)  # (json_problem passed it: as the service reads it)
@@ -542,10 +539,7 @@ def _held(data: bytes, raws: list[bytes], lines: list[int | None]) -> dict[int, 
             continue
         keys, offset, number = found
         where = f" ({_position(data, at + offset)})" if at >= 0 else ""
-        reason = (
-            f"number {preview(number)}{where} is beyond the float64 range the endpoint decodes numbers into: "
-            "the endpoint refuses a whole body holding one, so this record was not sent"
-        )
+        reason = f"{_beyond_float64(number, where)}: the endpoint refuses a whole body holding one, so this record was not sent"
         held[i] = RecordError(i, line, None, _jsonpath(keys), "out_of_range", reason)
     return held
 
@@ -560,17 +554,20 @@ def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
     if len(keys) >= 2 and isinstance(keys[0], str) and isinstance(keys[1], int) and go_field_key(keys[0], "records"):
         record = f"record {keys[1] + 1}, "
     return (
-        f"{record}{_position(data, lead + offset)}: number {preview(number)} at `{_jsonpath(keys)}` is beyond the float64 range the "
-        "endpoint decodes numbers into, and the endpoint refuses a whole body holding one; nothing was sent "
+        f"{record}{_position(data, lead + offset)}: {_beyond_float64(number, f' at `{_jsonpath(keys)}`')}, "
+        "and the endpoint refuses a whole body holding one; nothing was sent "
         "(paste the records alone, one a line, to send the others)"
     )
 
 
+def _beyond_float64(number: str, where: str) -> str:
+    """A number the endpoint's decoder refuses, as Send records and the sample preview word it (``where``: after the number)."""
+    return f"number {preview(number)}{where} is beyond the float64 range the endpoint decodes numbers into"
+
+
 def _position(data: bytes, offset: int) -> str:
     """``line 3 char 20``: where a byte of the paste is, as an editor counts (characters, from 1)."""
-    start = data.rfind(b"\n", 0, offset) + 1
-    line = data.count(b"\n", 0, offset) + 1
-    return f"line {line} char {len(data[start:offset].decode('utf-8', 'replace')) + 1}"
+    return "line {} char {}".format(*line_of(data, offset))
 
 
 #: JSON's tokens as the number scan below needs them: strings (skipped whole), punctuation, numbers.
