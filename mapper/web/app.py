@@ -79,19 +79,20 @@ def load_assets() -> dict[str, tuple[bytes, str]]:
     return out
 
 
-def _json_body(req: Request, limit: int, what: str, app: App) -> Any:
+def _json_body(req: Request, what: str, app: App) -> Any:
+    limit = app.max_body_bytes * _UI_BODY_FACTOR
     try:
         data = req.body(limit)
     except ServiceError as err:
         if err.status != 413:
             raise
-        # the UI's own cap (four times the endpoint's: JSON escapes grow a paste), said as such:
+        # the UI's own cap (a multiple of the endpoint's: JSON escapes grow a paste), said as such:
         # "this endpoint takes at most" it was not the endpoint's limit
         raise ServiceError(
             413,
             err.code,
             f"{what} is too big: as the page sends it (JSON text) it is more than the {limit:,} bytes this page takes "
-            f"(four times the endpoint's body limit of {app.max_body_bytes:,} bytes); send it in parts",
+            f"({_UI_BODY_FACTOR} times the endpoint's body limit of {app.max_body_bytes:,} bytes); send it in parts",
         ) from None
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
@@ -153,7 +154,6 @@ def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) ->
 def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None) -> None:
     """Add the UI's pages and JSON routes to ``app``."""
     files = load_assets() if assets is None else assets
-    ui_limit = app.max_body_bytes * _UI_BODY_FACTOR
 
     def page(name: str) -> Callable[[App, Request], Response]:
         data, ctype = files[name]
@@ -194,7 +194,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
     def draft_route(app: App, req: Request) -> Response:
-        form = _json_body(req, ui_limit, "the form (with its sample record)", app)
+        form = _json_body(req, "the form (with its sample record)", app)
         try:
             return json_response(200, draft(form, catalog, taken))
         except RecursionError:  # a path (or a value) nested beyond what Python's stack holds: the form's fault, not the service's
@@ -205,7 +205,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     def send_route(app: App, req: Request) -> Response:
         sink_id = req.params["sink_id"]
         app.store.sink(sink_id)  # 404 first
-        payload = _json_body(req, ui_limit, "the paste", app)
+        payload = _json_body(req, "the paste", app)
         paste = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
         sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
         answer: dict[str, Any] | None = None
