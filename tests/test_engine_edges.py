@@ -355,7 +355,7 @@ def test_half_a_record_beside_a_line_of_two_is_not_taken_for_records(ending):
     lines[10] = b'{"id":10,"a":[2]}, {"id":11,"a":[3]}'
     lines[50] = b""
     data = ending.join(lines) + ending
-    for size in (200, 40):  # the engine's runs; the few-lines route (at most 90 lines)
+    for size in (200, 40):  # the engine's runs; the few-lines route (at most SMALL_INPUT lines)
         text = ending.join(lines[:size]) + ending
         report = m.validate(text)
         assert [(e.record, e.line, e.code) for e in report.errors] == [(5, 6, "invalid_json"), (6, 7, "invalid_json"), (10, 11, "invalid_json")]

@@ -92,9 +92,10 @@ class RecordChecker:
 
 #: Inputs of at most this many lines take :func:`validate_lines` (measured on the seed
 #: records, side by side: the quick forms take 0.3x the engine's time at 10 lines, 0.44x
-#: at 32, 0.86x at 64, 0.92x at 80, 1.05x at 100: there the vector forms' numpy calls
-#: and a run's setup are paid off).
-SMALL_INPUT = 90
+#: at 32, 0.86x at 64; on 2026-12-04, nine rounds, 0.77x at 100 and 0.90x at 128, while
+#: at 150 and 200 the engine was faster: there the vector forms' numpy calls and a run's
+#: setup are paid off. An earlier host measured 1.05x at 100, and the switch was 90).
+SMALL_INPUT = 128
 #: ... and at most this many bytes when they are more than one line.
 _SMALL_BYTES = 1 << 20
 
