@@ -11,7 +11,9 @@ with it (the machines are noisy; absolute rates are printed for context only):
 * ``one record``: ``m.check(dict)``, ``m.check(line)`` and ``m.validate(line)`` vs
   ``orjson.loads(line)`` (how many loads one call costs);
 * ``batches``: ``m.validate`` per-record cost at batch sizes 1 .. 100,000 vs at the
-  full size (the curve of fixed costs);
+  full size (the curve of fixed costs); for context (no target), the same curve for
+  ``m.validate`` of a list of dicts and for ``m.map`` of NDJSON bytes (a batch kept:
+  its columns made and finished), each against its own full size;
 * ``batcher``: ``Batcher.add`` of each dict, one by one, then ``flush``, with every
   verdict read, vs ``m.map(list of dicts)``; and ``orjson.dumps`` of each dict (the
   JSON text a batcher must make to send) vs the same map.
@@ -90,6 +92,12 @@ def measure(records: int = 200_000, repeat: int = 5, progress: Callable[[str], N
     per_call = _interleaved(fns, repeat, inner={f"{k}": max(1, records // 4 // k) for k in sizes})
     full = per_call[f"{records}"] / records
     out["batches"] = {f"{k}": {"us_per_record": per_call[f"{k}"] / k * 1e6, "x_full": per_call[f"{k}"] / k / full} for k in sizes}
+    for name, parts, call in (("batches_dicts", {k: dicts[:k] for k in sizes}, m.validate), ("batches_map", inputs, m.map)):
+        say(f"batch-size curve ({name})")
+        fns = {f"{k}": (lambda d=parts[k], call=call: call(d)) for k in sizes}
+        per_call = _interleaved(fns, repeat, inner={f"{k}": max(1, records // 4 // k) for k in sizes})
+        full = per_call[f"{records}"] / records
+        out[name] = {f"{k}": {"us_per_record": per_call[f"{k}"] / k * 1e6, "x_full": per_call[f"{k}"] / k / full} for k in sizes}
 
     say(f"batcher, {records:,} dicts one by one")
 
@@ -115,6 +123,8 @@ def format_result(r: dict[str, Any]) -> str:
         "one record (x orjson.loads of the line): "
         + ", ".join(f"{name} {v['x_loads']:.1f}x ({v['us']:.1f} us)" for name, v in r["one_record"].items() if name != "orjson.loads"),
         "validate per-record cost by batch size (x the full batch's): " + ", ".join(f"{k}: {v['x_full']:.2f}x" for k, v in r["batches"].items()),
+        "  the same, a list of dicts: " + ", ".join(f"{k}: {v['x_full']:.2f}x" for k, v in r["batches_dicts"].items()),
+        "  the same, map (a batch kept): " + ", ".join(f"{k}: {v['x_full']:.2f}x" for k, v in r["batches_map"].items()),
         f"batcher, dicts one by one with verdicts: {r['batcher']['ratio']:.2f}x map(dicts) ({r['batcher']['records_per_s']:,.0f} records/s);"
         f" encoding each dict (orjson.dumps, kept at its size) alone takes {r['batcher']['encode_x_map']:.2f}x map(dicts)",
     ]

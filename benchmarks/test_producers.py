@@ -11,6 +11,8 @@ def test_producer_figures_and_targets_on_a_small_run():
     assert list(result["batches"]) == ["1", "10", "100", "300"]
     assert result["batches"]["300"]["x_full"] == 1.0
     assert all(v["us_per_record"] > 0 for v in result["batches"].values())
+    for curve in ("batches_dicts", "batches_map"):
+        assert list(result[curve]) == ["1", "10", "100", "300"] and result[curve]["300"]["x_full"] == 1.0
     assert set(result["one_record"]) == {"orjson.loads", "check(dict)", "check(line)", "validate(line)"}
     assert result["one_record"]["orjson.loads"]["x_loads"] == 1.0
     assert result["dicts"]["ratio"] > 0 and result["batcher"]["ratio"] > 0
