@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import threading
 from itertools import repeat
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide
 from .careful import CarefulPath
-from .fast import map_few
+from .fast import map_few, map_few_dicts, plan_for
 from .output import RunOutput
 from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice
 
-__all__ = ["SMALL_INPUT", "RecordChecker", "RecordProblem", "few_lines", "thread_checker", "validate_lines"]
+__all__ = ["SMALL_INPUT", "RecordChecker", "RecordProblem", "few_dicts", "few_lines", "thread_checker", "validate_dicts", "validate_lines"]
 
 #: What :meth:`RecordChecker.check` returns items of: errors first, then warnings.
 RecordProblem = Union[RecordError, ValueWarning]
@@ -154,6 +154,27 @@ def _usual_ndjson(compiled: CompiledSink, records: bytes, nl: int, lines: list[b
     return True
 
 
+def few_dicts(compiled: CompiledSink, records: Any, options: MapOptions) -> list[dict[str, Any]] | None:
+    """The records, when ``records`` is a list (or tuple) of at most :data:`SMALL_INPUT`
+    plain dicts that :func:`validate_dicts` maps as the engine would; else None."""
+    if records.__class__ not in (list, tuple) or not 0 < len(records) <= SMALL_INPUT:
+        return None
+    if not options.fast or options.records_path is not None or options.input_format != "auto" or set(map(type, records)) != _DICT:
+        return None
+    plan = plan_for(compiled)
+    return list(records) if plan.dict_exact is not None and compiled.fast_unavailable is None else None
+
+
+_DICT = {dict}
+
+
+def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], options: MapOptions) -> Report:
+    """The report of validating a few of a caller's dicts (see :func:`few_dicts`), the batch
+    policy applied: :func:`~mapper.engine.fast.map_few_dicts`, as :func:`validate_lines`
+    does lines."""
+    return _validate_few(compiled, len(records), options, lambda careful: map_few_dicts(compiled, records, careful), None)
+
+
 def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions) -> Report:
     """The report of validating a few NDJSON records (see :func:`few_lines`), the batch policy applied.
 
@@ -161,24 +182,39 @@ def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptio
     else the careful path for each record: without a run's setup (column builders,
     input units) or numpy's fixed costs per column.
     """
+
+    def judge(careful: CarefulPath) -> None:
+        if not (options.fast and map_few(compiled, lines, careful)):
+            for i, line in enumerate(lines):
+                careful.raw(line, i, i + 1)
+
+    report = _validate_few(compiled, len(lines), options, judge, lines.__getitem__)
+    if report.failed_records and len(lines) == 1:  # as an engine run notes it: a document holding the records?
+        notice = lone_object_notice(lines[0])
+        if notice is not None:
+            report.notes = [notice.message]
+    return report
+
+
+def _validate_few(compiled: CompiledSink, n: int, options: MapOptions, judge: Callable[[CarefulPath], object], raw_of: Callable[[int], bytes] | None) -> Report:
+    """A report of ``n`` records that ``judge`` maps onto this thread's checker's careful path
+    (its output reused, rows from 0), the batch policy applied."""
     checker = thread_checker(compiled, options.strict)
     careful, out = checker.careful, checker.out
     rb = ReportBuilder(on_error=options.on_error, strict=options.strict, ignore_warnings=options.ignore_warnings)
     careful.rb = out.rb = rb
     out.n = 0
     out.pending_raw = {}
-    out.prepare(len(lines))
-    if not (options.fast and map_few(compiled, lines, careful)):
-        for i, line in enumerate(lines):
-            careful.raw(line, i, i + 1)
-    rb.close_records(lines.__getitem__)
+    out.prepare(n)
+    checker.busy = True  # (a nested mapping's get may validate again on this thread: see thread_checker)
+    try:
+        judge(careful)
+    finally:
+        checker.busy = False
+    rb.close_records(raw_of)
     report = rb.report
-    report.records = len(lines)
+    report.records = n
     decide(report, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
-    if report.failed_records and len(lines) == 1:  # as an engine run notes it: a document holding the records?
-        notice = lone_object_notice(lines[0])
-        if notice is not None:
-            report.notes = [notice.message]
     return report
 
 

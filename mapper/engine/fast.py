@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import typing
 from time import perf_counter
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, Union
 
 import msgspec
 import numpy as np
@@ -171,10 +171,61 @@ class FastPlan:
         id_col = compiled.identity_index[0] if compiled.sink.id_field is not None and compiled.with_identity else None
         judged = [(ci, False) for ci in compiled.stored_index] + ([(id_col, True)] if id_col is not None else [])
         self.quick_judged = [(ci, identity) for ci, identity in judged if quick.get(ci, quick_always) is not quick_always]
+        #: a few caller's dicts (see map_few_dicts): per column used, what the exact tier's
+        #: decoder lets through, as Python values; None when a column's shape says more
+        screens = {ci: _exact_screen(ctypes[ci].json_shape(exact)) for ci in used} if self.quick is not None and exact is not None else {}
+        usable_dicts = self.quick is not None and compiled.extract_dicts is not None and None not in screens.values()
+        self.dict_exact: dict[int, _Screen] | None = screens if usable_dicts else None  # type: ignore[assignment]
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
 _NO_TEXT = frozenset({int, float, bool, type(None), type(UNSET), type(MISSING)})
+
+
+#: What the exact tier's decoder lets through for a column, as Python values: the exact
+#: types, only non-empty strings, and an array's element types (None: not an array).
+_Screen = tuple[frozenset[type], bool, Union[frozenset[type], None]]
+_NONEMPTY = (msgspec.Meta(min_length=1),)
+
+
+def _exact_screen(shape: Any) -> _Screen | None:
+    """The :data:`_Screen` of an exact tier's JSON shape (``str``, ``Union[int, float]``,
+    ``Annotated[str, Meta(min_length=1)]``, ``list[int]``); None for any other constraint."""
+    origin = typing.get_origin(shape)
+    if origin is typing.Annotated:
+        base, *meta = typing.get_args(shape)
+        return (frozenset({str}), True, None) if base is str and tuple(meta) == _NONEMPTY else None
+    if origin is list:
+        (element,) = typing.get_args(shape)
+        return (frozenset({list}), False, frozenset({element})) if element in (int, str) else None
+    if origin not in (None, typing.Union):
+        return None
+    types = _python_types(shape)
+    return (types, False, None) if types and types <= _SCREENED else None
+
+
+#: The scalar types a screen admits as they are (the exact decoder's).
+_SCREENED = frozenset({str, int, float, bool})
+
+
+def _fits(lst: list[Any], screen: _Screen) -> bool:
+    """Whether every value of a dict-extracted list is one the exact tier's decoder could
+    have made (a few values, at C speed where it can): its exact type, no empty string
+    where the tier takes none, no string holding an unpaired surrogate (msgspec refuses
+    the escape), an array's elements likewise. (A NaN or an infinity, which JSON does not
+    have, is a float all the same: a quick form counts only what its type's converter
+    takes without a word, which refuses them.)"""
+    types, nonempty, elements = screen
+    kinds = set(map(type, lst))
+    if not kinds <= types or (nonempty and "" in lst):
+        return False
+    if str in kinds and surrogate_rows(lst, kinds):
+        return False
+    if elements is not None:
+        for row in lst:
+            if not set(map(type, row)) <= elements or (str in elements and surrogate_rows(row)):
+                return False
+    return True
 
 
 def plan_for(compiled: CompiledSink) -> FastPlan:
@@ -233,6 +284,47 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
                     careful.id_element(lst[j], rows[j], at)
                 else:
                     careful.element(ci, lst[j], rows[j], at, builders[ci])
+    return True
+
+
+def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath) -> bool:
+    """:func:`map_few` for a few of a caller's dicts (rows from 0, no lines): validation only.
+
+    The dicts' values go to the quick forms when they are values the exact tier's decoder
+    could have made (:func:`_fits`, column by column at once); a record holding any other
+    (a null, a missing field, a subclass, a float where an int goes, a lone surrogate) or
+    one the generated walk cannot take goes down the careful path whole, as
+    :meth:`~mapper.engine.careful.CarefulPath.obj` takes it. Returns False (nothing done)
+    when the sink has no quick forms or an exact shape the screen does not know.
+    """
+    plan = plan_for(compiled)
+    screens, quick, extract = plan.dict_exact, plan.quick, compiled.extract_dicts
+    if screens is None or quick is None or extract is None:
+        return False
+    bad: set[int] = set()
+    lists = extract(recs, bad)
+    for ci, screen in screens.items():
+        lst = lists[ci]
+        if not _fits(lst, screen):
+            bad.update(i for i, v in enumerate(lst) if not _fits([v], screen))
+    rows: list[int] | range = range(len(recs))
+    if bad:
+        for i in sorted(bad):
+            careful.obj(recs[i], i, None)
+        rows = [i for i in rows if i not in bad]
+        if not rows:
+            return True
+        lists = extract([recs[i] for i in rows], set())
+    builders = careful.out.builders
+    for ci, identity in plan.quick_judged:
+        lst = lists[ci]
+        first = quick[ci](lst)
+        if first < len(lst):
+            for j in _not_vouched(quick[ci], lst, first):
+                if identity:
+                    careful.id_element(lst[j], rows[j], None)
+                else:
+                    careful.element(ci, lst[j], rows[j], None, builders[ci])
     return True
 
 

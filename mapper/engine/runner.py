@@ -11,7 +11,7 @@ from ..batch import Batch
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import BatchRejected, Report
-from .check import few_lines, validate_lines
+from .check import few_dicts, few_lines, validate_dicts, validate_lines
 from .core import Engine, empty_batch
 from .parallel import SharedHold, can_fork, run_parallel, splittable
 from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, chunk_size_for, path_named, units_for
@@ -65,6 +65,9 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
         lines = few_lines(compiled, records, options)
         if lines is not None:  # a few records: without a run's setup (see validate_lines)
             return None, validate_lines(compiled, lines, options)
+        dicts = few_dicts(compiled, records, options)
+        if dicts is not None:  # a few dicts: likewise
+            return None, validate_dicts(compiled, dicts, options)
     with gc_paused():
         return _run_engine(compiled, records, options, output)
 
