@@ -271,20 +271,26 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
                 rows.append(i)
         if not recs:
             return True
-    lists = ct.extract(recs)
-    k = len(recs)
+    _judge_quick(plan, quick, ct.extract(recs), rows, careful, first_line)
+    return True
+
+
+def _judge_quick(
+    plan: FastPlan, quick: dict[int, Quick], lists: tuple[list[Any], ...], rows: Sequence[int], careful: CarefulPath, first_line: int | None
+) -> None:
+    """Judge column lists by the quick forms; what they do not vouch for goes to the careful
+    path's converter at its row (``rows[j]``: the record of the lists' ``j``-th values)."""
     builders = careful.out.builders
     for ci, identity in plan.quick_judged:
         lst = lists[ci]
         first = quick[ci](lst)
-        if first < k:
+        if first < len(lst):
             for j in _not_vouched(quick[ci], lst, first):
                 at = None if first_line is None else first_line + rows[j]  # (located only for what fails)
                 if identity:
                     careful.id_element(lst[j], rows[j], at)
                 else:
                     careful.element(ci, lst[j], rows[j], at, builders[ci])
-    return True
 
 
 def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath) -> bool:
@@ -315,16 +321,7 @@ def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: C
         if not rows:
             return True
         lists = extract([recs[i] for i in rows], set())
-    builders = careful.out.builders
-    for ci, identity in plan.quick_judged:
-        lst = lists[ci]
-        first = quick[ci](lst)
-        if first < len(lst):
-            for j in _not_vouched(quick[ci], lst, first):
-                if identity:
-                    careful.id_element(lst[j], rows[j], None)
-                else:
-                    careful.element(ci, lst[j], rows[j], None, builders[ci])
+    _judge_quick(plan, quick, lists, rows, careful, None)
     return True
 
 
