@@ -103,6 +103,12 @@ IDLE_RECONNECT = 15.0
 #: answering with gigabytes would otherwise be held in memory whole before it is judged.
 MAX_ANSWER = 16 << 20
 
+#: Answers that are not HTTP (a status line that is none, more than 100 header lines, a line over
+#: 64 KiB, another protocol's greeting) one body may get before the run stops: no retry changes
+#: what a server at that address speaks (a wrong port, a proxy in the way), and the backoff of
+#: --retries retries took about 90 s. Two retries all the same, for an answer cut in its head.
+UNREADABLE_ATTEMPTS = 3
+
 #: getaddrinfo's answers that a host name does not exist (not "try again": EAI_AGAIN is retried).
 _NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
 
@@ -125,7 +131,8 @@ class OutputStopped(SendError, OutputError):
 
 
 class EndpointUnreachable(SendError):
-    """The endpoint did not take a body within the retries: connection errors, timeouts, throttling, 5xx.
+    """The endpoint did not take a body within the retries (connection errors, timeouts, throttling, 5xx),
+    or answered what is not HTTP :data:`UNREADABLE_ATTEMPTS` times.
 
     ``maybe_stored``: whether an attempt may have reached the service (its answer lost), or
     every one was refused before it was sent or answered "not stored".
@@ -207,11 +214,12 @@ class _Response(http.client.HTTPResponse):
 class _Failure(Exception):
     """One failed attempt: why, and whether the request may have reached the service."""
 
-    def __init__(self, reason: str, maybe_stored: bool, final: bool = False):
+    def __init__(self, reason: str, maybe_stored: bool, final: bool = False, unreadable: str | None = None):
         super().__init__(reason)
         self.reason = reason
         self.maybe_stored = maybe_stored
         self.final = final  # no retry can change it
+        self.unreadable = unreadable  # an answer came, and it is not HTTP: what is wrong with it
 
 
 class Sender:
@@ -424,6 +432,9 @@ class Sender:
         except (OSError, http.client.HTTPException) as exc:
             # timeouts, resets, a connection closed mid-answer: the service may have stored the body
             self._drop()
+            what = _not_http(exc)
+            if what is not None:  # (the body was written whole and something read it: it may have been stored)
+                raise _Failure(f"{self.host}:{self.port} answered what is not HTTP: {what}", maybe_stored=True, unreadable=what) from None
             raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
         if len(payload) > MAX_ANSWER:  # the rest is not read: the connection cannot be used again
             self._drop()
@@ -469,7 +480,7 @@ class Sender:
             data = body_data(body)
             n = count if count is not None else _count(data)
         start = self.clock()
-        attempts = retries = 0
+        attempts = retries = unreadable = 0
         maybe_stored = resent = False
         while True:
             with _waiting(maybe_stored):
@@ -487,6 +498,13 @@ class Sender:
                 maybe_stored = maybe_stored or failure.maybe_stored
                 if failure.final:
                     raise EndpointUnreachable(f"the endpoint {self.url} cannot be reached: {reason}", maybe_stored) from None
+                if failure.unreadable is not None:
+                    unreadable += 1
+                    if unreadable >= UNREADABLE_ATTEMPTS:
+                        raise EndpointUnreachable(
+                            f"the endpoint {self.url} answered {unreadable} times with what is not HTTP (is it the service's address?): {failure.unreadable}",
+                            maybe_stored,
+                        ) from None
             except KeyboardInterrupt as stop:
                 if getattr(stop, "unsent", False):  # stopped while connecting: as in a wait, only earlier attempts may have been stored
                     stop.maybe_stored = maybe_stored  # type: ignore[attr-defined]
@@ -582,6 +600,22 @@ def _count(data: bytes) -> int:
         return parse_body(data)
     except ServiceError as exc:
         raise InputError(f"not a request body: {exc.message}") from None
+
+
+def _not_http(exc: BaseException) -> str | None:
+    """What is wrong with an answer http.client could not read as HTTP, or None when the answer
+    was lost rather than unreadable (a timeout, a reset, a connection closed before or during it)."""
+    if isinstance(exc, (OSError, http.client.IncompleteRead, http.client.ImproperConnectionState)):  # (RemoteDisconnected is an OSError)
+        return None
+    if isinstance(exc, http.client.BadStatusLine):
+        return f"its first line is not an HTTP status line: {str(exc.args[0] if exc.args else '').strip()[:100]!r}"  # (repr: escaped)
+    if isinstance(exc, http.client.UnknownProtocol):
+        return f"its status line names another protocol: {str(exc.args[0] if exc.args else exc)[:40]!r}"
+    if isinstance(exc, http.client.LineTooLong):
+        return f"a {str(exc).rpartition('when reading ')[2] or 'line'} of more than {http.client._MAXLINE:,} bytes"  # type: ignore[attr-defined]
+    if type(exc) is http.client.HTTPException and str(exc).startswith("got more than"):
+        return f"more than {http.client._MAXHEADERS} header lines"  # type: ignore[attr-defined]
+    return printable(str(exc)[:200]) or type(exc).__name__
 
 
 def _oserror(exc: BaseException) -> str:

@@ -827,3 +827,69 @@ def test_an_answer_quoting_invalid_utf8_or_a_lone_surrogate_is_read_as_go_reads_
             sender.send(b'{"records":[{"value":{"id":"a"}}]}')
     assert ack.stored == 1 and ack.refused == [(1, "InvalidBody", "bad \ufffd and \ufffd")]
     assert refused.value.code == "InvalidBody" and refused.value.message == "no \ufffd \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("says", "named"),
+    [
+        (b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 101 + b"Content-Length: 2\r\n\r\n{}", "more than 100 header lines"),
+        (b"SSH-2.0-OpenSSH_9.6\x1b[2J\r\n", "not an HTTP status line: 'SSH-2.0-OpenSSH_9.6\\x1b[2J'"),
+        (b"HTTP/1.1 200 OK\r\nX-A: " + b"b" * 70_000 + b"\r\n\r\n", "a header line of more than 65,536 bytes"),
+        (b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", "another protocol: 'HTTP/2.0'"),
+    ],
+    ids=["101-headers", "ssh-greeting", "long-header-line", "http2"],
+)
+def test_an_answer_that_is_not_http_stops_the_send_after_three_attempts_naming_what_is_wrong(says, named):
+    # found in review: an answer http.client cannot read (a server at the wrong port, a proxy in
+    # the way) was retried as a lost answer through every retry's backoff, ~90 s by default, then
+    # "no answer"; no retry changes what is at that address: three such answers stop the body,
+    # which stays "may have been stored" (its bytes were read by whatever answered)
+    def speaks_otherwise(conn: socket.socket, _head: bytes, _body: bytes, _n: int) -> str:
+        conn.sendall(says)
+        return "close"
+
+    waits: list[float] = []
+    with endpoint(speaks_otherwise) as fake, mapper.Sender(fake.url, sleep=waits.append) as sender:  # (8 retries by default)
+        with pytest.raises(mapper.EndpointUnreachable) as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    said = str(info.value)
+    assert len(fake.bodies) == 3 and len(waits) == 2 and info.value.maybe_stored
+    assert fake.url in said and "3 times with what is not HTTP" in said and named in said and "\x1b" not in said
+
+
+def test_a_run_stopped_by_answers_that_are_not_http_keeps_the_body_in_flight_and_resumes_without_loss(tmp_path):
+    # the body stopped by unreadable answers may have been stored: the checkpoint keeps it in
+    # flight, and the resumed run sends it again counted as re-sent; every record accounted for
+    records = write_records(tmp_path / "r.ndjson", 50)
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    garbled = {"on": True}
+
+    def garbles_the_second_body(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        if garbled["on"] and n > 1:
+            conn.sendall(b"\x15\x03\x01\x00\x02\x02\x16")  # a TLS alert: an https:// port asked in plain HTTP
+            return "close"
+        return answer(conn, 200, success(body))
+
+    sink = mapper.load_sink(SINK)
+
+    def run() -> mapper.send.SendRun:
+        batcher = mapper.Batcher(sink, max_records=20)
+        sender = mapper.Sender(fake.url, backoff=0.001, body_records=20)
+        return mapper.send.SendRun(batcher, sender, [str(records)], checkpoint=mapper.send.Checkpoint(str(checkpoint)), rejects=str(rejects))
+
+    with endpoint(garbles_the_second_body) as fake:
+        first = run()
+        with pytest.raises(mapper.EndpointUnreachable, match="not HTTP"):
+            first.run()
+        first.sender.close()
+        state = json.loads(checkpoint.read_text())
+        assert state["in_flight"] == {"first": 20, "last": 39} and state["position"]["index"] == 19
+        assert first.totals.stored == 20 and first.totals.retried == 2
+        garbled["on"] = False
+        again = run()
+        t = again.run()
+        again.sender.close()
+        arrived = fake.ids()
+    assert t.stored == t.sent == 50 and t.resent == 20 and t.refused_service == t.refused_prevalidation == 0
+    assert set(arrived) == {f"r{i}" for i in range(50)} and sum(arrived.values()) == 50 + 3 * 20
+    assert not rejects.exists() or rejects.read_text() == ""
