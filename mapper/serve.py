@@ -496,16 +496,17 @@ class _Handler(BaseHTTPRequestHandler):
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
                     print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
+            unread = 0  # a body the route did not read, read away after the answer
             if chunked or bad_coding or bad_length:
                 self.close_connection = True
             elif not body_read and length:
-                # The body was refused unread: read it away to keep the connection, unless it is
-                # huge or was never asked for (Expect: 100-continue: the client may not send it).
+                # The body was refused unread (or the route takes none: a GET with a Content-Length):
+                # read it away after the answer to keep the connection, unless it is huge or was never
+                # asked for (Expect: 100-continue: the client may not send it). Read before the answer,
+                # a body that never came (a GET saying Content-Length: 100 and sending nothing) held
+                # the answer and the thread for the idle timeout, 30 s.
                 if length <= 4 * max(app.max_body_bytes, 1 << 16) and not self.expect_continue:
-                    try:
-                        self.rfile.read(length)
-                    except OSError:  # it stopped arriving: answer all the same, then close
-                        self.close_connection = True
+                    unread = length
                 else:
                     self.close_connection = True
             if self.server.stopping:
@@ -521,10 +522,32 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
                 self.wfile.write(resp.body)
             self._log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+            if unread:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
+                self._read_away(unread)
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
             self.busy = False
+
+    def _read_away(self, length: int) -> None:
+        """Read an answered request's unread body away, so the connection can carry the next
+        request; a body that stops arriving for :data:`LINGER` seconds (or ends early) closes the
+        connection instead (what was sent of it is read, so the close is no reset that could
+        take the answer with it)."""
+        self.connection.settimeout(LINGER)
+        try:
+            while length > 0:
+                chunk = self.rfile.read1(min(length, 1 << 16))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        except OSError:
+            pass
+        finally:
+            if length > 0:
+                self.close_connection = True
+            else:
+                self.connection.settimeout(self.timeout)
 
     # every method goes through _handle: the service answers the ones it does not take (405 on
     # a known path, 404 elsewhere) rather than http.server's 501; a HEAD answer has no body
@@ -598,6 +621,11 @@ def _host_of(value: str) -> str | None:
 
 #: Connections served at once by default (each has its thread; see :class:`Server`).
 MAX_CONNECTIONS = 256
+
+#: Seconds the unread body of an answered request (a refusal, a route that takes none) may pause
+#: while it is read away before the connection is closed instead (Apache's lingering close waits
+#: 2 s too); the answer itself never waits for it.
+LINGER = 2.0
 
 #: The answer to a connection past the limit (written by the refusing thread, then the connection closed).
 _BUSY = ServiceError(

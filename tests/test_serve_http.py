@@ -660,3 +660,32 @@ def test_the_refusing_thread_ends_with_the_server() -> None:
     assert time.monotonic() - started < 2
     refuser.join(5.0)
     assert not refuser.is_alive()  # (it waited for refusals forever: a thread and the server it holds, per server)
+
+
+def test_a_get_saying_a_content_length_it_never_sends_is_answered_at_once_and_its_connection_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # found in review: the body of a request its route does not read (a GET saying Content-Length:
+    # 100) was read away before the answer: a client that never sent it waited the idle timeout
+    # (30 s in mapper serve) for its answer, and held a server thread all that while. Now the
+    # answer goes first; the body is read away after it, and one that does not come within
+    # LINGER seconds closes the connection.
+    monkeypatch.setattr(mapper.serve, "LINGER", 0.05)
+    with serving() as server, socket.create_connection((server.host, server.port), timeout=2) as s:  # (the idle timeout is 5 s)
+        s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n")
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply.split(b"\r\n\r\n", 1)[1]) < int(reply.split(b"Content-Length: ")[1].split(b"\r\n")[0]):
+            reply += s.recv(65536)  # (a timeout here: the answer waited for the body)
+        assert status_of(reply) == 200 and body_of(reply)["sinks"][0]["id"] == SINK_ID
+        assert s.recv(65536) == b""  # closed once the body did not come: what came next would be read as it
+
+
+def test_a_body_a_route_does_not_read_is_read_away_after_the_answer_and_the_connection_kept() -> None:
+    with serving() as server, socket.create_connection((server.host, server.port), timeout=5) as s:
+        first = b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\n"
+        s.sendall(first)
+        got = s.recv(65536)  # answered before the body is sent
+        assert got.startswith(b"HTTP/1.1 200 ") and b"Connection: close" not in got
+        s.sendall(b"hello" + b"GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        rest = b""
+        while chunk := s.recv(65536):
+            rest += chunk
+    assert status_of(rest) == 404 and rest.count(b"HTTP/1.1 ") == 1  # the body was not read as a request
