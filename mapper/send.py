@@ -39,6 +39,7 @@ import io
 import math
 import os
 import random
+import re
 import selectors
 import signal
 import socket
@@ -313,7 +314,8 @@ class Sender:
         for name, value in (("timeout", timeout), ("backoff", backoff), ("max_backoff", max_backoff)):
             if value > MAX_WAIT:
                 raise OptionError(f"--{name.replace('_', '-')} must be at most {MAX_WAIT:,} seconds (a day), not {value:g}")
-        self.scheme, self.host = parts.scheme, parts.hostname
+        self.scheme = parts.scheme
+        self.host, host_header = _host_of(parts, self.port, endpoint)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
         self.limits = Limits(
@@ -330,6 +332,8 @@ class Sender:
         self.clock, self.sleep, self.rand, self.wall_clock = clock, sleep, rand, wall_clock
         self.on_retry = on_retry
         self._headers: dict[str, str | bytes] = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "mapper-send"}
+        if host_header is not None:
+            self._headers["Host"] = host_header  # (given, http.client writes no Host of its own)
         if token:
             token = token.strip(TOKEN_SPACE)  # (read from a file with its line end: no header value has one)
             if not token or any(c < " " or c == "\x7f" for c in token):
@@ -600,6 +604,33 @@ def _count(data: bytes) -> int:
         return parse_body(data)
     except ServiceError as exc:
         raise InputError(f"not a request body: {exc.message}") from None
+
+
+#: What RFC 6874 lets a zone id hold (unreserved characters), once its escapes are decoded.
+_ZONE = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _host_of(parts: urllib.parse.SplitResult, port: int, endpoint: str) -> tuple[str, str | None]:
+    """The host to connect to, and the Host header to send when http.client's own would be wrong.
+
+    An IPv6 zone id is written ``%25`` in a URL (RFC 6874: ``http://[fe80::1%25eth0]:8080/``), and
+    was given to the resolver so, escaped: a name that does not resolve. It is decoded (the bare
+    ``%eth0`` that browsers and curl take too), its case kept (interface names have case), and left
+    out of the Host header, as Go's client leaves it out (and http.client since Python 3.11.4, not
+    before): the zone means something only on this machine, and ``[fe80::1%eth0]`` is not a host a
+    server can read."""
+    host = parts.hostname or ""
+    if "%" not in host or not parts.netloc.rpartition("@")[2].startswith("["):
+        return host, None
+    address = host.partition("%")[0]
+    written = parts.netloc.rpartition("@")[2][1:].partition("]")[0].partition("%")[2]  # (as written: hostname lowers its case)
+    zone = urllib.parse.unquote(written[2:] if written.startswith("25") else written)
+    if not _ZONE.fullmatch(zone):
+        raise OptionError(
+            f"the endpoint's IPv6 zone is not an interface name or number (write it %25 then the name, as in [fe80::1%25eth0]): {endpoint[:100]!r}"
+        )
+    default = 443 if parts.scheme == "https" else 80
+    return f"{address}%{zone}", f"[{address}]" + (f":{port}" if port != default else "")
 
 
 def _not_http(exc: BaseException) -> str | None:

@@ -893,3 +893,47 @@ def test_a_run_stopped_by_answers_that_are_not_http_keeps_the_body_in_flight_and
     assert t.stored == t.sent == 50 and t.resent == 20 and t.refused_service == t.refused_prevalidation == 0
     assert set(arrived) == {f"r{i}" for i in range(50)} and sum(arrived.values()) == 50 + 3 * 20
     assert not rejects.exists() or rejects.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "header"),
+    [
+        ("http://[fe80::1%25eth0]:8080/v2/sinks/s", "fe80::1%eth0", b"[fe80::1]:8080"),  # RFC 6874's spelling
+        ("http://[FE80::1%25Eth0]/v2/sinks/s", "fe80::1%Eth0", b"[fe80::1]"),  # (an interface name keeps its case)
+        ("http://[fe80::1%eth0]:8443/v2/sinks/s", "fe80::1%eth0", b"[fe80::1]:8443"),  # the bare % browsers and curl take
+        ("http://[fe80::1%2525]:8080/v2/sinks/s", "fe80::1%25", b"[fe80::1]:8080"),  # zone "25"
+    ],
+)
+def test_an_ipv6_zone_id_in_the_endpoint_is_decoded_and_left_out_of_the_host_header(monkeypatch, url, host, header):
+    # found in review: the zone of a link-local address was given to the resolver as written in
+    # the URL, %25 and all ("fe80::1%25eth0": a host name that does not exist, the run stopped);
+    # and http.client would have written it into the Host header, where no server can read it
+    heads: list[bytes] = []
+
+    def keeps_head(conn: socket.socket, head: bytes, body: bytes, _n: int) -> None:
+        heads.append(head)
+        answer(conn, 200, success(body))
+
+    asked: list[Any] = []
+    real = socket.create_connection
+
+    with endpoint(keeps_head) as fake:
+
+        def to_the_fake(address: Any, *args: Any, **kw: Any) -> socket.socket:  # (no network to fe80::: the address asked is kept)
+            asked.append(address)
+            return real(("127.0.0.1", fake.port), *args, **kw)
+
+        monkeypatch.setattr(socket, "create_connection", to_the_fake)
+        sender = mapper.Sender(url, retries=0)
+        assert sender.host == host and sender.url == url
+        ack = sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+        sender.close()
+    port = int(header.rpartition(b":")[2]) if b"]:" in header else 80
+    assert ack.stored == 1 and asked == [(host, port)]
+    assert [h for h in heads[0].split(b"\r\n") if h.lower().startswith(b"host:")] == [b"Host: " + header]
+
+
+@pytest.mark.parametrize("url", ["http://[fe80::1%25]:8080/x", "http://[fe80::1%25a!b]:8080/x"])
+def test_an_ipv6_zone_that_is_no_interface_name_is_a_usage_error(url):
+    with pytest.raises(OptionError, match="IPv6 zone"):
+        mapper.Sender(url)
