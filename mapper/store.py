@@ -281,7 +281,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
-            self._next_active: float | None = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+            self._next_active: float | None = self._first_active_at()
         except sqlite3.Error as exc:  # (a table of that name from another program fails here)
             raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: {exc}") from None
         self.lock = threading.RLock()
@@ -428,12 +428,17 @@ class Store:
         created, whose time this one's cache (``_next_active``) does not hold: read it from the database
         (else a second serve, or a Store in a script, answered "CREATING" for it for as long as it ran)."""
         if others:
-            self._next_active = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+            self._next_active = self._first_active_at()
         if self._next_active is None or self.clock() < self._next_active:
             return False
         self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
-        self._next_active = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+        self._next_active = self._first_active_at()
         return True
+
+    def _first_active_at(self) -> float | None:
+        """When the first CREATING sink turns ACTIVE (None: none is CREATING)."""
+        at: float | None = self.db.execute("SELECT min(active_at) FROM _mapper_sinks WHERE state = ?", (CREATING,)).fetchone()[0]
+        return at
 
     @_reads
     def mapper(self, sink_id: str) -> Mapper:
