@@ -110,6 +110,9 @@ MAX_ANSWER = 16 << 20
 #: --retries retries took about 90 s. Two retries all the same, for an answer cut in its head.
 UNREADABLE_ATTEMPTS = 3
 
+#: Interim (1xx) answers read past before the final answer, at most (Go's client takes 5).
+MAX_INTERIM = 10
+
 #: getaddrinfo's answers that a host name does not exist (not "try again": EAI_AGAIN is retried).
 _NO_SUCH_HOST = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name))
 
@@ -205,11 +208,14 @@ class _Response(http.client.HTTPResponse):
         Hints, from the service or a proxy) are read past, as RFC 9110 15.2 asks. http.client
         skips only a 100: a 103 was taken as the answer, a refusal that stopped the run, and
         the body, stored by the 200 after it, was sent again on resume not counted as re-sent."""
-        while True:
+        for _ in range(MAX_INTERIM + 1):
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if not 100 <= status < 200 or status == 101:  # (101: a protocol switch nobody asked for, an answer to refuse)
                 return version, status, reason
             http.client.parse_headers(self.fp)  # its headers (bounded as the final answer's are), then the next status line
+        # an endpoint sending interim answers without end held each attempt for the whole --timeout,
+        # retried as a lost answer (minutes): it is an answer that is not HTTP, as Go's client takes it
+        raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers before the final one")
 
 
 class _Failure(Exception):

@@ -937,3 +937,24 @@ def test_an_ipv6_zone_id_in_the_endpoint_is_decoded_and_left_out_of_the_host_hea
 def test_an_ipv6_zone_that_is_no_interface_name_is_a_usage_error(url):
     with pytest.raises(OptionError, match="IPv6 zone"):
         mapper.Sender(url)
+
+
+@pytest.mark.parametrize("interims", [10, 11])  # (mapper.send.MAX_INTERIM: 10)
+def test_interim_answers_without_end_are_an_answer_that_is_not_http(interims):
+    # found by a bug hunt: interim answers were read past without a bound, so an endpoint sending
+    # 102s without end held each attempt for the whole --timeout, retried as a lost answer (about
+    # 5 minutes with the defaults); past MAX_INTERIM of them the answer is one that is not HTTP
+    def keeps_processing(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> str:
+        conn.sendall(b"HTTP/1.1 102 Processing\r\n\r\n" * interims)
+        if interims <= 10:
+            answer(conn, 200, success(body))
+        conn.recv(1)  # (until the client goes)
+        return "close"
+
+    with endpoint(keeps_processing) as fake, mapper.Sender(fake.url, timeout=0.5, sleep=lambda _s: None) as sender:
+        if interims <= 10:
+            assert sender.send(b'{"records":[{"value":{"id":"a"}}]}').stored == 1
+            return
+        with pytest.raises(mapper.EndpointUnreachable, match=r"3 times with what is not HTTP .*more than 10 interim \(1xx\) answers"):
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert len(fake.bodies) == 3
