@@ -658,6 +658,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self.refusals: queue.Queue[Any] = queue.Queue(maxsize=64)  # connections past the limit, to answer 503
         self.refuser: threading.Thread | None = None
         self.closed = False  # (server_close: the refuser ends)
+        # an IPv6 address needs an IPv6 socket (socketserver's is IPv4: --host ::1 could not listen)
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         # the handler's socket timeout is a class attribute: one subclass per server
         super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
         bound = str(self.server_address[0]).lower()
@@ -800,6 +802,8 @@ class Server:
             raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
             raise OptionError(f"the connection limit must be a positive number, not {max_connections!r}")
+        if isinstance(host, str) and host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
+            host = host[1:-1]
         try:
             self.httpd = _HTTPServer((host, port), app, idle_timeout, max_connections)
         except OSError as exc:
@@ -811,7 +815,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in str(self.host) else self.host
+        host = f"[{self.host.replace('%', '%25')}]" if ":" in self.host else self.host  # (an IPv6 zone is %25 in a URL: RFC 6874)
         return f"http://{host}:{self.port}"
 
     def start(self) -> Server:
@@ -952,7 +956,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             f"bodies up to {app.max_body_bytes:,} bytes; token {'required' if token else 'not required'})",
             flush=True,
         )
-        if not token and args.host not in ("127.0.0.1", "localhost", "::1"):
+        if not token and not server.httpd.loopback:
             print(f"mapper serve: warning: listening on {args.host} without a token: anyone who reaches this port can write", file=sys.stderr, flush=True)
         for info in store.list_sinks():
             mark = " (created now)" if any(c.id == info.id for c in created) else ""

@@ -689,3 +689,28 @@ def test_a_body_a_route_does_not_read_is_read_away_after_the_answer_and_the_conn
         while chunk := s.recv(65536):
             rest += chunk
     assert status_of(rest) == 404 and rest.count(b"HTTP/1.1 ") == 1  # the body was not read as a request
+
+
+@pytest.mark.parametrize(
+    ("host", "family", "url", "loopback"),
+    [
+        ("::1", socket.AF_INET6, "http://[::1]:8080", True),
+        ("[::1]", socket.AF_INET6, "http://[::1]:8080", True),  # (as a URL writes it)
+        ("fe80::1%eth0", socket.AF_INET6, "http://[fe80::1%25eth0]:8080", False),  # (a zone is %25 in a URL)
+        ("127.0.0.1", socket.AF_INET, "http://127.0.0.1:8080", True),
+    ],
+)
+def test_serve_listens_on_an_ipv6_address_and_says_its_url(monkeypatch: pytest.MonkeyPatch, host: str, family: int, url: str, loopback: bool) -> None:
+    # found by a bug hunt: the server's socket was always IPv4, so mapper serve --host ::1 stopped
+    # with "Address family for hostname not supported". (Nothing is bound here: the tests bind
+    # 127.0.0.1 only; the socket's family and what the server says of its address are checked.)
+    def bind(self: Any) -> None:
+        self.server_address = (self.server_address[0], 8080)
+
+    monkeypatch.setattr(mapper.serve._HTTPServer, "server_bind", bind)
+    monkeypatch.setattr(mapper.serve._HTTPServer, "server_activate", lambda self: None)
+    server = Server(mapper.serve.App(Store(":memory:")), host)
+    try:
+        assert server.httpd.socket.family == family and server.url == url and server.httpd.loopback is loopback
+    finally:
+        server.httpd.server_close()
