@@ -203,6 +203,20 @@ class _Response(http.client.HTTPResponse):
         timeout = sock.gettimeout()
         self.fp = io.BufferedReader(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
 
+    def begin(self) -> None:
+        """The answer's head; a Content-Length that is not one number of plain digits is an answer that is
+        not HTTP (RFC 9112 6.3): http.client took "-1", "abc" or "5, 5" for no length and read until the
+        connection closed, so an answer on a kept-alive connection was waited for the whole --timeout and
+        retried as a lost one, and it read "1_0" (Python's int) as 10."""
+        super().begin()
+        lengths = self.headers.get_all("Content-Length") or []
+        if (
+            lengths
+            and self.chunked is False
+            and (len({v.strip() for v in lengths}) != 1 or not lengths[0].strip().isdigit() or not lengths[0].strip().isascii())
+        ):
+            raise http.client.HTTPException(f"a Content-Length that is not one number: {', '.join(lengths)[:60]!r}")
+
     def _read_status(self) -> tuple[str, int, str]:
         """The final answer's status line: interim answers before it (102 Processing, 103 Early
         Hints, from the service or a proxy) are read past, as RFC 9110 15.2 asks. http.client

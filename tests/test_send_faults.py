@@ -958,3 +958,20 @@ def test_interim_answers_without_end_are_an_answer_that_is_not_http(interims):
         with pytest.raises(mapper.EndpointUnreachable, match=r"3 times with what is not HTTP .*more than 10 interim \(1xx\) answers"):
             sender.send(b'{"records":[{"value":{"id":"a"}}]}')
     assert len(fake.bodies) == 3
+
+
+@pytest.mark.parametrize("length", [b"-1", b"abc", b"5, 5", b"1_0", b"\xb2"])
+def test_an_answer_whose_content_length_is_not_one_number_is_not_http(length):
+    # found by a bug hunt: http.client takes a Content-Length it cannot read ("-1", "abc", copies
+    # "5, 5") for none and reads until the connection closes: on a kept-alive connection each
+    # attempt waited the whole --timeout and was retried as a lost answer; and "1_0" (Python's
+    # int) was read as 10 bytes. Such an answer is one that is not HTTP (RFC 9112 6.3).
+    def says_a_bad_length(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> str:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + length + b"\r\n\r\n" + success(body))
+        conn.recv(1)  # (kept open until the client goes)
+        return "close"
+
+    with endpoint(says_a_bad_length) as fake, mapper.Sender(fake.url, timeout=0.5, retries=2, sleep=lambda _s: None) as sender:
+        with pytest.raises(mapper.EndpointUnreachable, match="not HTTP .*a Content-Length that is not one number") as info:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert info.value.maybe_stored and len(fake.bodies) == 3
