@@ -16,7 +16,8 @@ never printed or logged.
 Delivery is at least once: connection errors, timeouts, 408, 429, 5xx and the service's
 throttling answer (400 ``ResourceThroughputExceeded``) are retried with exponential
 backoff and jitter, up to ``--retries`` times; a body whose answer was lost may have
-been stored and is sent again. Records are keyed by ``_id``, so storing one twice
+been stored and is sent again (an answer that is not HTTP, at most three times: no retry
+changes what answers at an address). Records are keyed by ``_id``, so storing one twice
 writes the same row again (harmless); re-sent records are counted. ``--checkpoint``
 records the input position after each acknowledged body, atomically, so a killed run
 started again goes on after the last acknowledged body.
