@@ -1407,7 +1407,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         check_paths([args.sink, *args.records], [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path])
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
     except MapperError as exc:
-        print(f"mapper: {exc}", file=sys.stderr)
+        print(f"mapper send: {exc}", file=sys.stderr)
         return EXIT_USAGE
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
@@ -1475,7 +1475,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         _summary(run, args, aborted="interrupted")
         return EXIT_USAGE
     except MapperError as exc:
-        print(f"mapper: {exc}", file=sys.stderr)
+        print(f"mapper send: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         for sig, handler in previous.items():

@@ -1781,3 +1781,13 @@ def test_python_options_of_a_wrong_type_are_option_errors(make: Any, words: str)
     finally:
         store.close()
     mapper.Sender(_URL, body_records=None, retries=3, timeout=5, backoff=0)  # (the right types still taken: an int for a float too)
+
+
+def test_send_names_itself_in_every_option_error(capsys, tmp_path):
+    # found by the README pass: values refused after the command line was read (a
+    # timeout that is not finite, an endpoint with credentials) were printed as
+    # 'mapper: ...' where send's other option errors say 'mapper send: ...'
+    records = ROOT / "examples" / "aircraft" / "records.ndjson"
+    for extra in (["--dry-run", "--timeout", "nan"], ["--endpoint", "http://user:pw@127.0.0.1:1/v2/sinks/a"]):
+        rc, _out, err = main_in_process(capsys, "send", SINK, records, *extra)
+        assert rc == 2 and err.startswith("mapper send: ") and err.count("\n") == 1, err
