@@ -495,22 +495,27 @@ def _described(x: Any) -> str:
     return f"{x.dtype} of shape {x.shape}" if isinstance(x, np.ndarray) else f"a {type(x).__name__}"
 
 
-def _check_offsets(offsets: Any, rows: int, what: str) -> int:
-    """The items int64 ``offsets`` (one more than ``rows``, from 0, never going back) point into,
-    or an OutputError (``what``: the offsets, as the message names them)."""
+def check_offsets(offsets: Any, rows: int, what: str, text: int | None = None) -> int:
+    """The end of ``rows`` rows' sound ``offsets`` (row ``i`` is items ``offsets[i]:offsets[i + 1]``),
+    or an :class:`~mapper.errors.OutputError` whose message begins with ``what`` (the offsets, as
+    it names them: ``"column 'tags' cannot be read: its set offsets"``).
+
+    Sound: int64, ``rows + 1`` of them, never going back; a set's from 0 (into its elements),
+    strings' (``text``: the bytes of text they cut) from 0 or more to at most ``text``. The one
+    check of offsets: a batch's before it is converted (:meth:`Batch.check`) and a file's as it
+    is read (``read_batch``, which says it as the file's fault), once each. One numpy pass."""
     if not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.shape != (rows + 1,):
-        raise OutputError(f"{what} are {_described(offsets)}, not {rows + 1} int64 (one more than its rows)")
-    if offsets[0] != 0:
-        raise OutputError(f"{what} start at {int(offsets[0])}, not 0")
-    _check_ascending(offsets, what)
-    return int(offsets[-1])
-
-
-def _check_ascending(offsets: np.ndarray, what: str) -> None:
+        raise OutputError(f"{what} are {_described(offsets)}, not {rows + 1} int64 (one more than its {'rows' if text is None else 'strings'})")
+    if text is None:
+        if offsets[0] != 0:
+            raise OutputError(f"{what} start at {int(offsets[0])}, not 0")
+    elif offsets[0] < 0 or offsets[-1] > text:
+        raise OutputError(f"{what} run from {int(offsets[0])} to {int(offsets[-1])}, outside its {text} bytes of text")
     back = offsets[1:] < offsets[:-1]
     if back.any():
         row = int(np.argmax(back))
         raise OutputError(f"{what} go back at row {row} (counting from 0): {int(offsets[row])} then {int(offsets[row + 1])}")
+    return int(offsets[-1])
 
 
 def _check_strings(strings: Strings, n: int, what: str) -> None:
@@ -532,14 +537,9 @@ def _check_strings(strings: Strings, n: int, what: str) -> None:
         raise OutputError(f"{what} cannot be read: its strings are {_described(objects)}, not {n} str objects")
     if data is None:
         return
-    said = f"{what} cannot be read: its string offsets"
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1:
         raise OutputError(f"{what} cannot be read: its text is {_described(data)}, not uint8 UTF-8 bytes")
-    if not isinstance(offsets, np.ndarray) or offsets.dtype != np.int64 or offsets.shape != (n + 1,):
-        raise OutputError(f"{said} are {_described(offsets)}, not {n + 1} int64 (one more than its strings)")
-    if offsets[0] < 0 or offsets[-1] > len(data):
-        raise OutputError(f"{said} run from {int(offsets[0])} to {int(offsets[-1])}, outside its {len(data)} bytes of text")
-    _check_ascending(offsets, said)
+    check_offsets(offsets, n, f"{what} cannot be read: its string offsets", len(data))
 
 
 class ColumnData:
@@ -610,7 +610,7 @@ class ColumnData:
                 raise OutputError(f"{what} cannot be read: its {which} mask is {_described(mask)}, not {rows} bools")
         count = rows
         if self.ctype.storage in ("uint64set", "strset"):
-            count = _check_offsets(self.offsets, rows, f"{what} cannot be read: its set offsets")
+            count = check_offsets(self.offsets, rows, f"{what} cannot be read: its set offsets")
         elif self.offsets is not None:
             raise OutputError(f"{what} cannot be read: it has set offsets, and {article(self.type)} column holds one value a row")
         values = self.stored

@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from . import golayout
-from .batch import Batch, ColumnArrays, ColumnData, Strings, first_line, plain, utf8_fault
+from .batch import Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -748,7 +748,7 @@ _STORED_DTYPES = {"int64": np.dtype(np.int64), "uint64": np.dtype(np.uint64), "b
 def _batch_of(
     sink_body: Any,
     rows: int,
-    ids: np.ndarray,
+    ids: np.ndarray | Strings,
     record_index: np.ndarray,
     arrays: dict[str, ColumnArrays],
     described: dict[str, Any] | None = None,
@@ -756,13 +756,18 @@ def _batch_of(
     """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
 
     ``described``: an ``.npz`` header's entry for each column, which says what its numbers
-    mean (:func:`column_meaning`): the sink must say the same (:func:`_check_meaning`)."""
+    mean (:func:`column_meaning`): the sink must say the same (:func:`_check_meaning`).
+
+    Offsets (of sets, and of strings held as UTF-8) are checked once, by :meth:`Batch.check`
+    (:func:`mapper.batch.check_offsets`, as a conversion checks a batch's), before any text is
+    decoded: its OutputError is said as the file's fault."""
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
     numbers = sink.id_kind == "uint64"
-    if ids.dtype != (np.uint64 if numbers else object) or (not numbers and not all(isinstance(v, str) for v in ids.tolist())):
-        raise ValueError(f"its _id holds {ids.dtype} values, not the {'uint64' if numbers else 'string'} ids of its sink")
+    if (not numbers and not isinstance(ids, Strings)) or (numbers and (isinstance(ids, Strings) or ids.dtype != np.uint64)):
+        held = "string" if isinstance(ids, Strings) else ids.dtype
+        raise ValueError(f"its _id holds {held} values, not the {'uint64' if numbers else 'string'} ids of its sink")
     if record_index.dtype != np.int64:
         raise ValueError(f"its _record_index holds {record_index.dtype} values, not int64")
     if rows and int(record_index.min()) < 0:
@@ -801,17 +806,29 @@ def _batch_of(
                     f"column {c.name!r} has no value in row {int(cleared[0])} (counting from 0) where its presence mask says one was sent (a clear), "
                     f"and mapping never clears this {c.type} column: a null or missing value leaves it alone, or fails the record"
                 )
-        if a.offsets is not None:
-            _check_offsets(a.offsets, count, f"column {c.name!r}")
-        else:
+        if a.offsets is None:
             _check_range(ctype, values, a.valid)  # type: ignore[arg-type]  # (a string column has no range)
         columns[c.name] = ColumnData(c.name, ctype, a)
     batch = Batch(sink, ids, record_index, columns, Report(records=rows))
     try:
-        batch.check()  # (what the conversions check first: a file that passes above passes here)
-    except OutputError as exc:  # pragma: no cover - a check above missed
+        batch.check()  # (what the conversions check first; of a file, its offsets)
+    except OutputError as exc:
         raise ValueError(str(exc)) from None
+    _check_text(batch)
     return batch
+
+
+def _check_text(batch: Batch) -> None:
+    """Refuse text a file holds that is not UTF-8 as mapper writes it (a lone surrogate, which a
+    batch may hold, as ``surrogatepass`` encodes it), naming the row and, of a set, the element.
+    After :meth:`Batch.check`: the offsets it cuts the text at are sound."""
+    held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", batch.id_values, None)]
+    held += [(f"column {name!r}", col.stored, col.offsets) for name, col in batch.columns.items()]
+    for what, values, rows in held:
+        if isinstance(values, Strings):
+            fault = utf8_fault(*values.utf8, "surrogatepass", rows)
+            if fault is not None:
+                raise ValueError(f"{what} holds text that is not UTF-8 in {fault[0]} ({fault[1]})")
 
 
 def _check_meaning(ctype: ColumnType, said: dict[str, Any], where: str) -> None:
@@ -842,24 +859,13 @@ def _check_range(ctype: ColumnType, values: np.ndarray, valid: np.ndarray) -> No
         )
 
 
-def _check_offsets(offsets: np.ndarray, end: int, what: str) -> None:
-    """Offsets into ``end`` items: int64, from 0 to ``end``, never going back (an edited file's may point anywhere)."""
-    if offsets.dtype != np.int64 or not len(offsets) or offsets[0] != 0 or offsets[-1] != end or (len(offsets) > 1 and bool((np.diff(offsets) < 0).any())):
-        raise ValueError(f"{what} has offsets that do not run from 0 to its {end:,} items in order")
-
-
-def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None, what: str, rows: np.ndarray | None = None) -> Strings:
-    """Strings held as UTF-8 in a file, once their offsets and text are seen to be sound.
-
-    The text is read as mapper writes it: UTF-8, a lone surrogate (which a batch may hold)
-    as ``surrogatepass`` encodes it; any other byte sequence is refused, naming the row
-    (``rows``: a set column's offsets, its strings being the rows' elements)."""
+def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | None, what: str) -> Strings:
+    """Strings held as UTF-8 in a file, not yet decoded: :func:`_batch_of` checks their
+    offsets (:meth:`Batch.check`), then their text (:func:`_check_text`)."""
     if data.dtype != np.uint8:
         raise ValueError(f"{what} holds {data.dtype} text, not UTF-8 bytes")
-    _check_offsets(offsets, len(data), what)
-    fault = utf8_fault(data, offsets, "surrogatepass", rows)
-    if fault is not None:
-        raise ValueError(f"{what} holds text that is not UTF-8 in {fault[0]} ({fault[1]})")
+    if offsets.dtype != np.int64 or not len(offsets):  # (its count of strings is one less)
+        raise ValueError(f"{what} has {offsets.dtype} offsets of shape {offsets.shape}, not int64 (one more than its strings)")
     return Strings.from_utf8(data, offsets, valid)
 
 
@@ -933,7 +939,7 @@ def _read_npz(name: str) -> Batch:
             valid, present = array(f"{key}.valid", held), array(f"{key}.present", held)
             offsets = member(f"{key}.offsets") if f"{key}.offsets" in z.files else None
             arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held), valid, present, offsets)
-        ids = plain(values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)"))
+        ids = values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)")
         described = {meta["name"]: meta for meta in header["columns"]}
         return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described)
 
@@ -998,11 +1004,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             if arr.values.null_count:  # (read as 0 or "": a set of mapper's holds no nulls)
                 _refuse_null_elements(arr, pa, f"column {col!r}")
             offsets = np.asarray(arr.offsets, dtype=np.int64)
-            values = _arrow_values(arr.values, pa, None, f"column {col!r}", offsets)
+            values = _arrow_values(arr.values, pa, None, f"column {col!r}")
         else:
             values = _arrow_values(arr, pa, valid, f"column {col!r}")
         arrays[col] = ColumnArrays(values, valid, present, offsets)
-    ids = plain(_arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id"))
+    ids = _arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id")
     record_index = table.column(index_field).to_numpy() if index_field in table.column_names else np.arange(n, dtype=np.int64)
     return _batch_of(body, n, ids, record_index, arrays)
 
@@ -1231,7 +1237,7 @@ def _first_failing_row(arr: Any, want: Any) -> tuple[int, str] | None:
     return lo, "as part of its column"  # pragma: no cover - a row that fails only beside others
 
 
-def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str, rows: np.ndarray | None = None) -> Any:
+def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str) -> Any:
     """A column's stored values from an Arrow array (the reverse of ``ColumnType.to_arrow``).
 
     Strings are read as an ``.npz``'s are: UTF-8 as mapper writes it (:func:`_utf8_strings`)."""
@@ -1241,7 +1247,7 @@ def _arrow_values(arr: Any, pa: Any, valid: np.ndarray | None, what: str, rows: 
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8).copy()
         data_buf = arr.buffers()[2]
         data = np.frombuffer(data_buf, dtype=np.uint8).copy() if data_buf is not None else np.empty(0, dtype=np.uint8)
-        return _utf8_strings(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid, what, rows)
+        return _utf8_strings(data[offsets[0] : offsets[-1]], offsets - offsets[0], valid, what)
     if pa.types.is_decimal(t):
         words = np.frombuffer(arr.buffers()[1], dtype="<i8", count=2 * (len(arr) + arr.offset)).reshape(-1, 2)[arr.offset :]
         beyond = words[:, 1] != words[:, 0] >> 63  # (the high word is not the low one's sign: past int64)
