@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from .report import Report
     from .types import ColumnType
 
+#: The key of an Arrow field's metadata that says what the column's values mean
+#: (:meth:`mapper.types.ColumnType.meaning`, as JSON): :meth:`Batch.to_arrow` writes it, ``read_batch`` checks it.
+MEANING_KEY = b"mapper.column"
+
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
 _DTYPES = {
     "uint64": np.dtype(np.uint64),
@@ -754,7 +758,10 @@ class Batch:
         The schema's metadata holds the sink definition (``mapper.sink``) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
-        name with ``_`` appended (as many as it needs to be unique).
+        name with ``_`` appended (as many as it needs to be unique). Each column's field
+        says what its numbers mean (``mapper.column``: :meth:`mapper.types.ColumnType.meaning`,
+        JSON), which :func:`mapper.read_batch` holds against the sink of a file saved
+        from the table (with ``pyarrow.parquet.write_table``, say).
         """
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
         self.check()
@@ -767,29 +774,30 @@ class Batch:
             return name
 
         try:
-            arrays, names = [self.ids_to_arrow(pa)], ["_id"]
+            arrays = [self.ids_to_arrow(pa)]
         except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str among string ids, made by hand)
             raise OutputError(f"its _id cannot be made an Arrow array: {exc}") from None
         fields: dict[str, Any] = {"record_index": None, "presence": {}}
+        schema = [pa.field("_id", arrays[0].type)]
         if record_index:
             arrays.append(arrow_fixed(self.record_index, None, pa.int64(), pa))
             fields["record_index"] = free("_record_index")
-            names.append(fields["record_index"])
+            schema.append(pa.field(fields["record_index"], pa.int64()))
         for name, col in self.columns.items():
             try:
                 arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
             except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str in a string column, made by hand)
                 raise OutputError(f"column {name!r} cannot be made an Arrow array: {exc}") from None
-            names.append(name)
+            schema.append(pa.field(name, arrays[-1].type, metadata={MEANING_KEY: json.dumps(col.ctype.meaning()).encode()}))
             if presence:
                 arrays.append(arrow_fixed(col.present, None, pa.bool_(), pa))
-                names.append(fields["presence"].setdefault(name, free(f"{name}.present")))
+                schema.append(pa.field(fields["presence"].setdefault(name, free(f"{name}.present")), pa.bool_()))
         meta = {
             b"mapper.sink": json.dumps(self.sink.to_body(), ensure_ascii=False).encode(),
             b"mapper.presence": b"<column>.present" if presence else b"",
             b"mapper.fields": json.dumps(fields, ensure_ascii=False).encode(),
         }
-        return pa.Table.from_arrays(arrays, names=names).replace_schema_metadata(meta)
+        return pa.Table.from_arrays(arrays, schema=pa.schema(schema, metadata=meta))
 
     def ids_to_arrow(self, pa: Any) -> Any:
         """The ``_id`` column as a ``pyarrow`` array: ``uint64``, or ``string`` for string identities."""

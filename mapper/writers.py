@@ -23,8 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import orjson
 
-from . import golayout
-from .batch import Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
+from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -313,7 +312,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         while key in used:
             key = f"{key}_"
         used.add(key)
-        meta: dict[str, Any] = {"name": name, "key": key, **column_meaning(col.ctype)}
+        meta: dict[str, Any] = {"name": name, "key": key, **col.ctype.meaning()}
         cols = [p.columns[name] for p in parts]
         strings = _put_values(pieces, key, [c.stored for c in cols])
         if strings:
@@ -327,35 +326,11 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     return pieces
 
 
-#: The key of an Arrow field's metadata that says what the column's values mean (:func:`column_meaning`).
-MEANING_KEY = b"mapper.column"
-
-#: What a file says of each column, beside its values, that the sink it holds must say too.
-#: The first three every ``.npz`` mapper wrote says; the others (a dateInt's) only newer files.
+#: What a file says of each column, beside its values, that the sink it holds must say too
+#: (:meth:`ColumnType.meaning`). The first three every ``.npz`` mapper wrote says; the others
+#: (a dateInt's) only newer files.
 _MEANING = ("type", "scale", "unit")
 _MEANING_IF_SAID = ("custom_unit_ns", "epoch")
-
-
-def column_meaning(ctype: ColumnType) -> dict[str, Any]:
-    """What a column's stored values mean, as a file says it beside them (an ``.npz`` header's
-    entry for the column, an Arrow field's ``mapper.column`` metadata): its type, a decimal's
-    scale, a timestamp's granularity or a dateInt's unit, and a dateInt's CustomUnit (in ns)
-    and Epoch, which its counts start from.
-
-    The reader compares it with the sink the file holds: an edited Scale, Granularity, Unit,
-    CustomUnit or Epoch there would silently change what every stored number reads as (a
-    dateInt's field is a plain int64, which says none of it)."""
-    said: dict[str, Any] = {"type": ctype.type}
-    if ctype.scale is not None:
-        said["scale"] = ctype.scale
-    if ctype.unit is not None:
-        said["unit"] = ctype.unit
-    if ctype.type == "dateInt":
-        cfg = ctype.config
-        if ctype.unit == "c":
-            said["custom_unit_ns"] = cfg.custom_unit_ns
-        said["epoch"] = golayout.format_rfc3339(cfg.epoch_ns, 0 if cfg.epoch_ns % 10**9 == 0 else 9)  # (the instant: an Epoch written otherwise is the same)
-    return said
 
 
 def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
@@ -594,17 +569,6 @@ def _repeating(table: Any, pa: Any) -> list[str]:
     return out
 
 
-def _with_meanings(schema: Any, part: Batch, pa: Any) -> Any:
-    """``schema`` with each column's field saying what its values mean (:func:`column_meaning`,
-    as ``mapper.column`` metadata), which :func:`read_batch` holds against the sink."""
-    columns = part.columns
-    fields = [
-        f.with_metadata({**(f.metadata or {}), MEANING_KEY: json.dumps(column_meaning(columns[f.name].ctype)).encode()}) if f.name in columns else f
-        for f in schema
-    ]
-    return pa.schema(fields, metadata=schema.metadata)
-
-
 class ArrowWriter(BatchWriter):
     """An Arrow IPC file (``.arrow``, a record batch per part) or a Parquet file
     (``.parquet``, row groups of :data:`ROW_GROUP` rows whatever the parts: the rows after
@@ -627,12 +591,11 @@ class ArrowWriter(BatchWriter):
             fh = self.pa.BufferOutputStream() if self.stream else self._open()
             self.buffer = fh if self.stream else None
             self.schema = table.schema
-            # (the writer's schema is the file's: the parts' tables, without the fields' metadata, go in as they are)
-            schema = _with_meanings(table.schema, part, self.pa)
+            # (the first part's schema is the file's, its fields saying what their values mean: Batch.to_arrow)
             if self.pq is not None:
-                self.writer = self.pq.ParquetWriter(fh, schema, use_dictionary=_repeating(table, self.pa))
+                self.writer = self.pq.ParquetWriter(fh, table.schema, use_dictionary=_repeating(table, self.pa))
             else:
-                self.writer = self.pa.ipc.new_file(fh, schema)
+                self.writer = self.pa.ipc.new_file(fh, table.schema)
         elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
         if self.pq is None:
@@ -756,7 +719,7 @@ def _batch_of(
     """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
 
     ``described``: an ``.npz`` header's entry for each column, which says what its numbers
-    mean (:func:`column_meaning`): the sink must say the same (:func:`_check_meaning`).
+    mean (:meth:`ColumnType.meaning`): the sink must say the same (:func:`_check_meaning`).
 
     Offsets (of sets, and of strings held as UTF-8) are checked once, by :meth:`Batch.check`
     (:func:`mapper.batch.check_offsets`, as a conversion checks a batch's), before any text is
@@ -833,9 +796,9 @@ def _check_text(batch: Batch) -> None:
 
 def _check_meaning(ctype: ColumnType, said: dict[str, Any], where: str) -> None:
     """Refuse a column whose file says its values mean otherwise (``said``, of
-    :func:`column_meaning`) than the sink in its ``where`` makes them: one of the two was
+    :meth:`ColumnType.meaning`) than the sink in its ``where`` makes them: one of the two was
     edited, and read as the sink says, every number would silently mean another."""
-    meaning = column_meaning(ctype)
+    meaning = ctype.meaning()
     keys = _MEANING + tuple(k for k in _MEANING_IF_SAID if k in said)
     differ = ", ".join(f"{k} {said.get(k)!r} (its sink: {meaning.get(k)!r})" for k in keys if said.get(k) != meaning.get(k))
     if differ:

@@ -321,6 +321,21 @@ class ColumnType:
         only an edited file holds one."""
         return None
 
+    def meaning(self) -> dict[str, Any]:
+        """What the column's stored numbers mean, as a file says it beside them (an ``.npz``
+        header's entry for the column, an Arrow field's ``mapper.column`` metadata): its type,
+        and a decimal's scale or a time's unit (a timestamp's granularity, recordTime's ``ns``,
+        a dateInt's Unit). JSON-ready; a type whose numbers mean more says it too.
+
+        A reader holds it against the sink the file holds: an edited Scale, Granularity or
+        Unit there would silently change what every stored number reads as."""
+        said: dict[str, Any] = {"type": self.type}
+        if self.scale is not None:
+            said["scale"] = self.scale
+        if self.unit is not None:
+            said["unit"] = self.unit
+        return said
+
     def render(self) -> Callable[[Any], Any]:
         """A function from a stored value to its canonical JSON form."""
         return int

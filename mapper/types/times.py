@@ -336,6 +336,17 @@ class DateIntType(_Time):
         self.unit = unit = cfg.unit or "s"
         self._unit_ns = cfg.custom_unit_ns if unit == "c" and cfg.custom_unit_ns else UNIT_NS.get(unit, 10**9)
 
+    def meaning(self) -> dict[str, Any]:
+        """Also the CustomUnit (in ns, of Unit ``c``) and the Epoch its counts start from (the
+        instant, as RFC 3339: an Epoch written otherwise is the same): its field is a plain
+        int64, which says none of it."""
+        said = super().meaning()
+        cfg = self.config
+        if self.unit == "c":
+            said["custom_unit_ns"] = cfg.custom_unit_ns
+        said["epoch"] = golayout.format_rfc3339(cfg.epoch_ns, 0 if cfg.epoch_ns % 10**9 == 0 else 9)
+        return said
+
     def stored_range(self) -> tuple[int, int] | None:
         unit_ns = abs(self._unit_ns)
         if unit_ns <= 1:
