@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 #: (:meth:`mapper.types.ColumnType.meaning`, as JSON): :meth:`Batch.to_arrow` writes it, ``read_batch`` checks it.
 MEANING_KEY = b"mapper.column"
 
+_INT64_MIN = -(2**63)
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
 _DTYPES = {
     "uint64": np.dtype(np.uint64),
@@ -812,11 +813,26 @@ class Batch:
         Integer and bool columns are pandas' nullable dtypes (``Int64``, ``UInt64``,
         ``boolean``): numpy's would turn a column holding a null into float64, which
         rounds integers beyond 2**53 (and a uint64 id to 2**64).
+
+        A time pandas cannot hold is an OutputError naming its column and row, not a
+        value lost: pandas' NaT *is* the least int64 (-2**63), so a ``recordTime`` (ns)
+        of 1677-09-21T00:12:43.145224192Z, which mapping stores, would read as a null
+        (``to_arrow`` and ``to_polars`` keep it).
         """
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         table = self.to_arrow(**options)
         self._refuse_non_utf8("pandas")
         import pyarrow as pa  # (to_arrow has checked it is there)
+
+        for name, col in self.columns.items():
+            if pa.types.is_timestamp(col.ctype.arrow_type(pa)):
+                nat = (col.stored == _INT64_MIN) & col.valid  # type: ignore[operator]  # (a time column holds int64)
+                if nat.any():
+                    row = int(np.argmax(nat))
+                    raise OutputError(
+                        f"column {name!r} cannot be a pandas column: row {row} (counting from 0) holds {col.ctype.render()(_INT64_MIN)}, "
+                        "the least 64-bit count of its unit, which pandas reads as NaT (a null); to_arrow and to_polars keep it"
+                    )
 
         nullable = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
         try:

@@ -1,0 +1,78 @@
+"""Odd batches through the conversions and writers: a value at the edge of its storage, empty
+sets, no rows, no columns (found by a bug hunt; each kept as it was found)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.errors import OutputError
+from mapper.writers import open_writer
+
+#: a recordTime's least instant: -2**63 ns, pandas' NaT
+_LEAST_NS = "1677-09-21T00:12:43.145224192Z"
+
+_RT_SINK = {
+    "primary_key_fields": ["rid"],
+    "allow_missing_fields": True,
+    "definition": [{"name": "rid", "path": ["id"], "type": "string"}, {"name": "rt", "path": ["rt"], "type": "recordTime"}],
+}
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def test_to_pandas_refuses_a_time_pandas_would_read_as_a_null() -> None:
+    # to_pandas gave NaT for the stored -2**63 ns: the row read as a clear of the stored value
+    pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    batch = mapper.compile_sink(_RT_SINK).map([{"id": "a", "rt": "2022-08-08T00:00:00Z"}, {"id": "b", "rt": _LEAST_NS}])
+    assert batch.to_rows()[1] == {"_id": "b", "rt": _LEAST_NS}  # (mapping stores it)
+    with pytest.raises(OutputError) as caught:
+        batch.to_pandas()
+    assert str(caught.value) == (
+        f"column 'rt' cannot be a pandas column: row 1 (counting from 0) holds {_LEAST_NS}, "
+        "the least 64-bit count of its unit, which pandas reads as NaT (a null); to_arrow and to_polars keep it"
+    )
+    assert batch.to_arrow().column("rt").null_count == 0
+    if _importable("polars"):
+        assert batch.to_polars()["rt"].null_count() == 0
+    fine = mapper.compile_sink(_RT_SINK).map([{"id": "a", "rt": "1677-09-21T00:12:43.145224193Z"}])  # (one ns later: pandas' least time)
+    assert fine.to_pandas()["rt"].astype("int64").tolist() == [-(2**63) + 1]
+
+
+def _write_read(batch: mapper.Batch, path: Path) -> mapper.Batch:
+    w = open_writer(str(path))
+    w.write(batch)
+    w.close()
+    return mapper.read_batch(path)
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_odd_batches_come_back_as_written(tmp_path: Path, ext: str) -> None:
+    if ext != "npz":
+        pytest.importorskip("pyarrow")
+    from tests.test_properties import FULL_SINK
+
+    m = mapper.compile_sink(FULL_SINK)
+    only_id = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    batches: dict[str, Any] = {
+        "no rows": m.map([]),
+        "empty sets": m.map([{"id": "a", "e": {"ss": [], "ii": []}}, {"id": "b", "e": {"ss": ["x"]}}]),
+        "all missing": m.map([{"id": "a"}, {"id": "b"}]),
+        "no columns": only_id.map([{"id": 2**64 - 1}, {"id": 0}]),
+        "no columns, no rows": only_id.map([]),
+        "least ns": mapper.compile_sink(_RT_SINK).map([{"id": "b", "rt": _LEAST_NS}]),
+    }
+    for what, batch in batches.items():
+        back = _write_read(batch, tmp_path / f"{what}.{ext}")
+        assert back.to_rows() == batch.to_rows(), what
+        assert back.ids.tolist() == batch.ids.tolist(), what
