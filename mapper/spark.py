@@ -14,8 +14,9 @@ Python worker its partition as Arrow record batches (``spark.sql.execution.arrow
 maxRecordsPerBatch`` rows each) and takes Arrow batches back, so no row becomes a
 Python object on the Spark side. Inside a batch the text column's cells are joined
 into NDJSON bytes by Arrow (one cell, one line), mapped by :meth:`mapper.Mapper.map`
-with ``on_error="skip"``, and the columns go back through each type's own Arrow form
-(:meth:`mapper.types.ColumnType.to_arrow`) cast to the Spark-facing types below. The
+with ``on_error="skip"``, and the columns go back as :meth:`mapper.Batch.to_arrow` makes
+them (each type's own Arrow form, :meth:`mapper.types.ColumnType.to_arrow`) cast to the
+Spark-facing types below. The
 sink is compiled once per Python worker process (a cache keyed by the definition's
 digest), not once per batch or task: Python workers are reused across tasks.
 
@@ -365,18 +366,26 @@ class _Worker:
         return pa.schema(fields)
 
     def _mapped(self, batch: Batch) -> list[Any]:
-        """The layout's columns for the mapped rows, in the Spark-facing Arrow types."""
+        """The layout's columns for the mapped rows, in the Spark-facing Arrow types.
+
+        Made by :meth:`Batch.to_arrow` (without its presence and record index fields), the
+        conversion every other output takes: the batch is checked first (a batch whose
+        arrays did not fit would be an OutputError naming the column, not pyarrow reading
+        past a buffer in a Spark worker), each column is handed over from the batch's own
+        buffers, then cast here. Its fields are ``_id`` and then each column, in order."""
         pa, pc = self.pa, self.pc
+        table = batch.to_arrow(presence=False, record_index=False)
+        ids = table.column(0).chunk(0)
+        arrays = {name: table.column(i).chunk(0) for i, name in enumerate(batch.columns, 1)}
         out = []
         for o in self.layout:
             if o.kind == "id":
-                out.append(batch.ids_to_arrow(pa).cast(o.arrow))
+                out.append(ids.cast(o.arrow))
                 continue
             if o.kind == "missing":
                 out.append(self._missing(batch))
                 continue
-            col = batch[o.source or ""]
-            own = col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa)  # the batch's own buffers, as Batch.to_arrow
+            own = arrays[o.source or ""]
             if o.kind == "ns":
                 out.append(own.cast(pa.int64()))
             elif pa.types.is_timestamp(own.type) and own.type.unit == "ns":

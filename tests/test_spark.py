@@ -739,6 +739,35 @@ def test_a_partition_arrow_splits_keeps_every_row(monkeypatch: Any, map_rows: in
     assert all(r["_errors"] is None for r in out)
 
 
+def test_a_worker_converts_its_batch_as_batch_to_arrow_does(monkeypatch: Any) -> None:
+    """Without Spark: a worker's columns are made by Batch.to_arrow, which checks the batch first.
+    It called each type's to_arrow itself: a batch whose arrays did not fit (a mapper bug) went to
+    pyarrow as it was, which raised its own ArrowTypeError (or read past a buffer) in the worker."""
+    pa = pytest.importorskip("pyarrow")
+    import numpy as np
+
+    from mapper.batch import Strings
+    from mapper.errors import OutputError
+    from mapper.spark import _Plan, _worker_for
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    worker = _worker_for("checked", definition)
+    rb = pa.RecordBatch.from_arrays([pa.array(['{"id": 1, "s": "a", "tags": ["x"]}', '{"id": 2, "s": "b"}'])], names=["value"])
+    plan = _Plan("checked", definition, False, 0, ())
+    out = pa.Table.from_batches(list(worker.map_batch(rb, 0, plan))).select(["_id", "s", "tags"]).to_pylist()
+    assert out == [{"_id": 1, "s": "a", "tags": ["x"]}, {"_id": 2, "s": "b", "tags": None}]
+    real = worker.mapper.map
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        batch = real(*args, **kwargs)
+        batch["s"].stored = Strings.from_objects(np.array(["a", 5], dtype=object), batch["s"].valid)
+        return batch
+
+    monkeypatch.setattr(worker.mapper, "map", broken)
+    with pytest.raises(OutputError, match="column 's' cannot be made an Arrow array"):
+        list(worker.map_batch(rb, 0, plan))
+
+
 @pytest.fixture()
 def no_spark(monkeypatch: Any) -> None:
     """``mapper spark-validate`` in this process, failing the test if it would start Spark."""
