@@ -586,17 +586,15 @@ class ArrowWriter(BatchWriter):
     def _write(self, part: Batch) -> None:
         table = part.to_arrow()
         if self.writer is None:
-            # to a stream (a FIFO, a device), in memory until the batch is known to be kept: its
-            # footer would make a file of the parts written so far look whole to the reader
-            fh = self.pa.BufferOutputStream() if self.stream else self._open()
-            self.buffer = fh if self.stream else None
-            self.schema = table.schema
             # (the first part's schema is the file's, its fields saying what their values mean: Batch.to_arrow)
-            if self.pq is not None:
-                self.writer = self.pq.ParquetWriter(fh, table.schema, use_dictionary=_repeating(table, self.pa))
-            else:
-                self.writer = self.pa.ipc.new_file(fh, table.schema)
-        elif not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
+            self.schema = self.schema or table.schema
+            if self.pq is not None and not table.num_rows:
+                # Parquet's dictionaries are chosen from the first rows: a part of none (a first
+                # chunk whose records all failed) gave every column one (13.3 MB for the seed's
+                # 200,000 records instead of 10.8). The writer waits for rows, or for close.
+                return
+            self._start(table)
+        if not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
             table = table.cast(self.schema)
         if self.pq is None:
             self.writer.write_table(table)
@@ -608,9 +606,22 @@ class ArrowWriter(BatchWriter):
             self.writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP)
         self.tail = table.slice(whole) if whole < table.num_rows else None
 
+    def _start(self, sample: Any) -> None:
+        """Open the file's writer with its schema, a Parquet file's dictionaries chosen from the rows of ``sample``."""
+        # to a stream (a FIFO, a device), in memory until the batch is known to be kept: its
+        # footer would make a file of the parts written so far look whole to the reader
+        fh = self.pa.BufferOutputStream() if self.stream else self._open()
+        self.buffer = fh if self.stream else None
+        if self.pq is not None:
+            self.writer = self.pq.ParquetWriter(fh, self.schema, use_dictionary=_repeating(sample, self.pa))
+        else:
+            self.writer = self.pa.ipc.new_file(fh, self.schema)
+
     def _finish(self) -> None:
         if self.writer is None:
-            raise _no_part(self.out)
+            if self.schema is None:
+                raise _no_part(self.out)
+            self._start(self.schema.empty_table())  # (only parts of no rows: a file of the columns)
         if self.tail is not None:
             tail, self.tail = self.tail, None
             self.writer.write_table(tail, row_group_size=ROW_GROUP)

@@ -76,3 +76,28 @@ def test_odd_batches_come_back_as_written(tmp_path: Path, ext: str) -> None:
         back = _write_read(batch, tmp_path / f"{what}.{ext}")
         assert back.to_rows() == batch.to_rows(), what
         assert back.ids.tolist() == batch.ids.tolist(), what
+
+
+def _dictionary_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    return [group.column(i).path_in_schema for i in range(group.num_columns) if group.column(i).has_dictionary_page]
+
+
+def test_a_parquet_file_whose_first_part_has_no_rows_chooses_its_dictionaries_from_the_rows(tmp_path: Path) -> None:
+    # the dictionaries were chosen from the first part's rows: none (a first chunk whose records
+    # all failed) gave every column one, the ids and times too (the seed's 200,000 records: 13.3 MB, not 10.8)
+    pytest.importorskip("pyarrow")
+    m = mapper.compile_sink(_RT_SINK)
+    rows = m.map([{"id": f"r{i}", "rt": f"2022-08-08T00:00:0{i % 2}Z"} for i in range(40)])  # (ids all distinct, two times)
+    alone, after_empty, only_empty = tmp_path / "alone.parquet", tmp_path / "after.parquet", tmp_path / "empty.parquet"
+    for path, parts in ((alone, [rows]), (after_empty, [m.map(b""), rows, m.map(b"")]), (only_empty, [m.map(b""), m.map(b"")])):
+        w = open_writer(str(path))
+        for part in parts:
+            w.write(part)
+        w.close()
+    assert _dictionary_columns(after_empty) == _dictionary_columns(alone) == ["rt"]
+    assert mapper.read_batch(after_empty).to_rows() == rows.to_rows()
+    back = mapper.read_batch(only_empty)
+    assert back.count == 0 and list(back.columns) == ["rt"]
