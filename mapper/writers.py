@@ -293,7 +293,8 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     (``<key>.utf8_offsets``, one more than values), the header saying ``"strings":
     "utf8"``: a file that loads without pickle, sized by its bytes (fixed-width
     unicode would size every value by the longest one). Keys are unique: a column whose
-    name is not a plain identifier, or that would clash, gets ``col<i>``.
+    name is not ASCII letters, digits, ``_`` and ``-`` (or starts with ``_``) gets
+    ``col<i>``, and a key already taken gets ``_`` appended (the header names each column).
     """
     first = parts[0]
     header: dict[str, Any] = {
