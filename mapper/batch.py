@@ -102,11 +102,6 @@ class ColumnBuilder:
         present[:cap] = self.present
         self.valid, self.present = valid, present
 
-    def reset(self, base: int) -> None:
-        """Forget the rows written so far; the next row written is ``base`` (slots are reused as they are:
-        every writer sets the masks of the rows it writes)."""
-        self.base = base
-
     def mark_present(self, pos: int, k: int) -> None:
         """Rows ``pos .. pos+k`` hold values (the fast path then marks only its nulls and missing)."""
         i = pos - self.base
@@ -185,7 +180,7 @@ class ColumnBuilder:
         return ColumnArrays(values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
 
     def copy_rows(self, end: int) -> ColumnArrays:
-        """Copies of the arrays of rows ``base..end`` (the builder keeps its memory, for :meth:`reset`)."""
+        """Copies of the arrays of rows ``base..end`` (the builder keeps its memory, reused from a moved ``base``)."""
         n = end - self.base
         if self.sets is None:
             valid = self.valid[:n].copy()

@@ -95,6 +95,6 @@ class RunOutput:
         """Validate-only runs: the rows written so far are not kept; the memory is reused."""
         n = self.n
         for b in self.builders.values():
-            b.base = n  # ColumnBuilder.reset, inlined: one-record runs feel each call
+            b.base = n  # (a plain store: one-record runs feel each call)
         self.id_builder.base = n
         self.capacity = n + len(self.id_builder.valid)
