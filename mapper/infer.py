@@ -126,7 +126,7 @@ _CODE_WORDS = {
     "out_of_range": "a number out of its column's range",
     "invalid_id": "an identity value that makes no _id (negative, not a whole number, missing or empty)",
     "too_large": "longer than --max-record-size",
-    "no_records": "a document without the --records-path array",
+    "no_records": "a document without the --records-path array",  # (how the scan counts such documents too)
     "lossy_value": "a value the endpoint would store changed",
 }
 
@@ -795,7 +795,7 @@ class _Scanner:
                     self.record(obj, None, name)
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
-                self.bad_record(self.index - 1, unit.line, name, unit.message, "a document without the --records-path array")
+                self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS["no_records"])
             elif isinstance(unit, BrokenDocument):
                 where = f" ({name})" if name else ""
                 raise InputError(f"{unit.message}{where}")
@@ -1758,7 +1758,11 @@ def _draft(
         if sc.bad:  # the reader's words, as validate says them
             ex = sc.bad_examples[0]
             where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
-            bad = f": {plural(sc.bad, 'record')} read, not JSON objects ({where}: {ex['reason']})"
+            if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
+                what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
+            else:
+                what = f"{plural(sc.bad, 'record')} read, not JSON objects"
+            bad = f": {what} ({where}: {ex['reason']})"
         elif len(sc.sources) > 1:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays)
             bad = f": none of the {len(sc.sources)} inputs holds any (each empty, blank, or an empty array)"
         else:

@@ -686,3 +686,35 @@ def test_the_head_kept_to_explain_failures_leaves_out_a_line_its_end_cuts():
     lines = head_lines(head, 10_000)
     assert lines and all(text == line.strip() for text in lines)
     assert "--records-path aircraft" in head_note(head_lines(head), 100, arrays=False)
+
+
+def test_an_array_of_documents_at_a_records_path_is_told_how_to_read_them(tmp_path, capsys):
+    # a JSON file of snapshots, [{"now": ..., "aircraft": [...]}, ...]: validate, map and infer said
+    # only "no records at `aircraft`: Expected `object`, got `array`" (infer: "1 record read, not JSON objects")
+    docs = [document(PLANES[:2], now=1), document(PLANES[2:4], now=2)]
+    path = tmp_path / "snapshots.json"
+    path.write_text(json.dumps(docs, indent=1))
+    hint = (
+        "the document is an array of 2 documents that each hold `aircraft`: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path aircraft"
+    )
+    code, out, _ = cli_main(capsys, "validate", refusing_sink(tmp_path), str(path), "--records-path", "aircraft")
+    assert code == 1 and "no_records 1" in out and f"no records at `aircraft`: Expected `object`, got `array`; {hint}" in out
+    code, out, err = cli_main(capsys, "infer", str(path), "--records-path", "aircraft")
+    assert code == 2 and out == ""
+    assert err.startswith("mapper: no records to infer a sink from: 1 document read, none holding the --records-path array (record 0, line 1: ") and hint in err
+    # NDJSON of such arrays: the same, each line
+    lines = tmp_path / "snapshots.ndjson"
+    lines.write_text((json.dumps(docs) + "\n") * 2)
+    code, out, _ = cli_main(capsys, "validate", refusing_sink(tmp_path), str(lines), "--records-path", "aircraft")
+    assert code == 1 and out.count(hint) == 2
+    # the documents themselves, one a line, as the hint says: the records
+    lines.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    code, out, _ = cli_main(capsys, "validate", refusing_sink(tmp_path), str(lines), "--records-path", "aircraft", "--report", "json")
+    assert json.loads(out)["records"] == 4 and "no_records" not in out
+    # from Python, a list holding the documents' list: worded for the API
+    m = mapper.compile_sink(SINK)
+    reason = m.validate([docs], records_path="aircraft").errors[0].reason
+    assert "a list of 2 documents that each hold `aircraft`: give the documents themselves as the records" in reason
+    assert m.validate(docs, records_path="aircraft").records == 4
+    # an array whose elements do not all hold the path: no such hint
+    assert "documents that each hold" not in m.validate(json.dumps([docs[0], {"now": 3}]), records_path="aircraft").errors[0].reason

@@ -853,7 +853,7 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
     except (msgspec.DecodeError, ValueError, RecursionError):  # (too deep to walk: what msgspec said, cut)
         reason, hint = preview(why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", ""), 200), ""
     else:
-        reason, hint = _path_problem(doc, keys) or preview(why, 200), _hint_of(doc)
+        reason, hint = _path_problem(doc, keys) or preview(why, 200), no_records_hint(doc, keys)
     message = f"no records at `{_path_text(keys)}`: {reason}" + (f"; {hint}" if hint else "")
     return BrokenDocument(message, line, data, "no_records")
 
@@ -1626,10 +1626,31 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
     as the same document as JSON text is, where arrays of objects are included)."""
     why = _path_problem(doc, keys)
     if why is not None:
-        hint = _hint_of(doc)
+        hint = no_records_hint(doc, keys, python=True)
         yield BrokenDocument(f"no records at `{_path_text(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
         return
     yield from _object_units(_member(doc, keys), objects)
+
+
+def no_records_hint(doc: Any, keys: tuple[str, ...], python: bool = False) -> str:
+    """What to do about a document without the array at ``keys`` (decoded, or a Python one):
+    when it is an array of documents that each hold it (a JSON file of dump1090 snapshots),
+    how to read those; else where its arrays of objects are (:func:`_hint_of`), or ``""``.
+
+    ``records_path`` reads the input's one document or each line's (each Python mapping
+    given): an array of documents is not taken apart, as an array of records is not searched
+    for their documents; the hint says how to give the documents instead (``python``: as
+    the API takes them).
+    """
+    if isinstance(doc, (list, tuple)) and doc and all(isinstance(d, Mapping) and _path_problem(d, keys) is None for d in doc[:100]):
+        path = _path_text(keys)
+        n = f"{len(doc):,} documents that each hold `{path}`" if len(doc) > 1 else f"one document holding `{path}`"
+        if python:
+            return f"the value is a list of {n}: give the documents themselves as the records (records_path is read in each)"
+        return (
+            f"the document is an array of {n}: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path {shlex.quote(to_dot_notation(keys))}"
+        )
+    return _hint_of(doc)
 
 
 def _path_text(keys: tuple[str, ...]) -> str:
