@@ -252,7 +252,11 @@ _COMMANDS: dict[str, tuple[Callable[[Any], None], str, str]] = {
     "check": (_add_check, "commands", "cmd_check"),
     "explain": (_add_explain, "commands", "cmd_explain"),
     "validate": (
-        lambda sub: _add_records_command(sub, "validate", "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected)"),
+        lambda sub: _add_records_command(
+            sub,
+            "validate",
+            "pre-validate records as the endpoint would (exit 0 accepted, 1 rejected; no records at all is accepted, exit 0, its verdict line saying the input holds none)",
+        ),
         "commands",
         "cmd_validate",
     ),

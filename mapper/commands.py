@@ -6,6 +6,10 @@ terminal, and outputs are written atomically (:mod:`mapper.writers`; a discarded
 leaves none). Exit codes: 0 success (a valid sink; every record would be stored),
 1 the endpoint would refuse at least one record (``map`` still writes the stored ones
 unless the batch is discarded), 2 usage errors, unreadable input or an invalid sink.
+
+Input holding no records at all (an empty file, blank lines, ``[]``) is accepted, exit 0,
+as the endpoint answers a request of no records; the verdict line says the input holds
+none (:func:`verdict`), and of several inputs, one that holds none is named in a note.
 """
 
 from __future__ import annotations
@@ -384,9 +388,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     ok = False
     head = bytearray()  # the first input's first lines, kept to explain its records if they fail (_explain)
     keep = options.records_path is None
+    empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
     try:
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
+            before = engine.n
             with _opened(name) as fh:
                 for unit in units_for(fh, options, chunk_size_for(len(compiled.stored_index))):
                     if keep:  # (the first units only: never the hot path)
@@ -400,8 +406,11 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
                     if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
                         writer.write(engine.drain())
             keep = False  # (the first input's lines only)
+            if engine.n == before and len(inputs) > 1:
+                empty.append(name)
         if writer is not None:
             part, report = engine.finish_stream()
+            _note_empty(report, empty)
             if _unexplained(report, options):
                 _explain(report, head)
             _write_all(writer, [part] if report.accepted else None)
@@ -415,9 +424,36 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         if writer is not None and not ok:
             writer.abort()
     batch, report = engine.finish()
+    _note_empty(report, empty)
     if _unexplained(report, options):
         _explain(report, head)
     return Run(batch, report, sink)
+
+
+def _note_empty(report: Report, empty: list[str]) -> None:
+    """The note naming the inputs, of several, that held no records (a producer's file left empty
+    goes unseen in a total otherwise); none when no input held any: the verdict line says so."""
+    if empty and report.records:
+        report.notes.append(f"{_names(empty)} {'holds' if len(empty) == 1 else 'hold'} no records (empty, blank lines only, or an empty array)")
+
+
+def _names(names: list[str]) -> str:
+    """``a.ndjson``, ``a.ndjson and b.ndjson``, ``a.ndjson, b.ndjson and 3 more``."""
+    shown = names[:3] if len(names) <= 3 else names[:2]
+    rest = [f"{len(names) - 2} more"] if len(names) > 3 else []
+    words = shown + rest
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def verdict(report: Report, inputs: int = 1) -> str:
+    """:meth:`Report.summary`, and for no records at all, that the input held none (said plainly:
+    the verdict stays ``accepted``, exit 0, as the endpoint answers a request of no records; a
+    pipeline that must have records tests ``records`` in ``--report json``)."""
+    text = report.summary()
+    if report.records == 0 and report.verdict == "accepted":
+        held = "the input holds none" if inputs == 1 else f"none of the {inputs} inputs holds any"
+        text += f": {held} (empty, blank lines only, or an empty array), so nothing would be stored"
+    return text
 
 
 def _unexplained(report: Report, options: MapOptions) -> bool:
@@ -494,7 +530,7 @@ def _report_style(args: argparse.Namespace) -> dict[str, Any]:
     examples = getattr(args, "examples", None)
     if examples is not None and examples < 0:
         raise OptionError(f"--examples takes a count >= 0, not {examples}")
-    return {"group": getattr(args, "group", "column"), "examples": examples}
+    return {"group": getattr(args, "group", "column"), "examples": examples, "inputs": len(_inputs(args))}
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -536,7 +572,10 @@ def cmd_map(args: argparse.Namespace) -> int:
         target = "stdout" if out == "-" else out
         if report.failed_records:
             print_report(report, sys.stderr, columns=result.column_paths(), **style)
-        print(f"mapper: {report.summary()}; {plural(writer.rows, 'row')} written to {target}", file=sys.stderr)
+        else:  # (an input of several that held no records)
+            for note in report.notes:
+                print(f"mapper: note: {note}", file=sys.stderr)
+        print(f"mapper: {verdict(report, style['inputs'])}; {plural(writer.rows, 'row')} written to {target}", file=sys.stderr)
     return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 
@@ -555,6 +594,7 @@ def print_report(
     group: str = "column",
     examples: int | None = None,
     brief: bool = False,
+    inputs: int = 1,
 ) -> None:
     """The text report: the verdict line, then the errors and warnings with examples.
 
@@ -563,10 +603,10 @@ def print_report(
     ``column`` groups by (column, code) with counts, largest first; ``record`` lists
     each record's errors and warnings together, in record order. ``examples``: examples
     per group, or records listed (defaults: :data:`EXAMPLES`). ``brief``: the verdict
-    line only (``-q``).
+    line only (``-q``). ``inputs``: how many inputs were read (for the words of no records: :func:`verdict`).
     """
-    verdict, _, rest = report.summary().partition(": ")
-    print(f"{verdict.upper()}: {rest}", file=out)
+    head, _, rest = verdict(report, inputs).partition(": ")
+    print(f"{head.upper()}: {rest}", file=out)
     if brief:
         return
     columns = columns or {}
