@@ -90,7 +90,7 @@ def _add_records_command(sub: Any, name: str, helptext: str) -> None:
         "records",
         metavar="RECORDS",
         nargs="*",
-        help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin; none: stdin (on a terminal, mapper says it is reading it)",
+        help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once); none: stdin (on a terminal, mapper says it is reading it)",
     )
     if name == "validate":
         p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")

@@ -188,6 +188,19 @@ def map_options(args: argparse.Namespace) -> MapOptions:
     )
 
 
+def stdin_once(records: list[str]) -> None:
+    """Refuse RECORDS naming standard input more than once (``- -``, ``- /dev/stdin``): it is one
+    stream, read once (a pipe's second reading held nothing, a redirected file's was read twice),
+    so the run would count records that are not there, or miss that they are."""
+    named = [name for name in records if names_stdin(name)]
+    if len(named) > 1:
+        if len(set(named)) == 1:
+            given = f"'{named[0]}' " + ("twice" if len(named) == 2 else f"{len(named)} times")
+        else:
+            given = " and ".join(f"'{n}'" for n in named)
+        raise OptionError(f"RECORDS name standard input more than once ({given}): it is one stream, read once; name it once")
+
+
 def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
     """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
     file among them) or each other."""
@@ -357,6 +370,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     """
     options = map_options(args)
     inputs = _inputs(args)
+    stdin_once(inputs)
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")

@@ -82,7 +82,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, records_path_option
+from .commands import Progress, field_option, fields_option, records_path_option, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     BrokenDocument,
@@ -2235,7 +2235,9 @@ def add_infer_parser(subparsers: Any) -> None:
             "presence of each path go to stderr, or into the object printed with --report json."
         ),
     )
-    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin")
+    p.add_argument(
+        "records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)"
+    )
     g = p.add_mutually_exclusive_group()
     g.add_argument(
         "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
@@ -2284,6 +2286,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     try:
+        stdin_once(args.records or [])
         result = infer(
             [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
             id_field=args.id_field,

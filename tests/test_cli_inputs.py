@@ -72,3 +72,25 @@ def test_an_input_of_several_that_holds_no_records_is_named(tmp_path, sink, caps
     assert code == 0 and f"mapper: note: {empty} holds no records" in err and "1 row written" in err
     # one input, or inputs that all hold records: no such note
     assert "note:" not in cli(capsys, "validate", sink, good, good)[1]
+
+
+@pytest.mark.parametrize(
+    ("names", "said"),
+    [(["-", "-"], "'-' twice"), (["-", "/dev/stdin"], "'-' and '/dev/stdin'"), (["-", "-", "-"], "'-' 3 times")],
+)
+def test_standard_input_named_twice_is_an_option_error(tmp_path, sink, capsys, monkeypatch, names, said):
+    # validate - - read stdin once (a pipe's second reading held nothing); - /dev/stdin with a
+    # redirected file read it twice (6 records of 3): now a usage error before anything is read
+    good = tmp_path / "good.ndjson"
+    good.write_text('{"id": "a", "n": 1}\n')
+    message = f"mapper: RECORDS name standard input more than once ({said}): it is one stream, read once; name it once\n"
+    for command in (["validate", sink], ["map", sink, "-o", tmp_path / "rows.ndjson"], ["infer"]):
+        with good.open("rb") as fh:
+            monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": fh, "isatty": lambda self: False})())
+            assert cli(capsys, *command, *names) == (2, "", message), command
+    assert not (tmp_path / "rows.ndjson").exists()
+    # once, among files: read
+    with good.open("rb") as fh:
+        monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": fh, "isatty": lambda self: False})())
+        code, out, _ = cli(capsys, "validate", sink, good, "-", "--report", "json")
+    assert code == 0 and json.loads(out)["records"] == 2
