@@ -7,17 +7,19 @@ A thin layer over the stages: the sink is loaded (:mod:`mapper.sink`), compiled 
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Iterator, Sequence
 
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
 from .engine.check import RecordProblem, thread_checker
+from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, path_named, read_head
 from .engine.runner import iter_batches, run
-from .errors import OptionError
+from .errors import InputError, OptionError
 from .model import Column, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
 from .paths import records_path_keys
-from .report import Report
+from .report import BatchRejected, Report
 from .sink import load_sink
 
 __all__ = ["Mapper", "compile_sink"]
@@ -105,11 +107,20 @@ class Mapper:
         or a list of keys): the input's one document, each line's document of NDJSON
         (read line by line), or each Python mapping given; a document without that
         array is one error (code ``no_records``) naming where arrays of objects are.
+        When records fail, ``report.notes`` says why where the input shows it, as ``mapper
+        validate`` says it: one document holding the records, and, for NDJSON given as text
+        or as a file (read again for its first lines; not a stream or an iterator, read
+        once), lines that are each such a document or each an array of records.
         A bad option raises :class:`~mapper.errors.OptionError` before anything is read.
         """
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
-        result = run(self.compiled, records, options, output=True)
+        try:
+            result = run(self.compiled, records, options, output=True)
+        except BatchRejected as exc:
+            _explain(exc.report, records, options)
+            raise
         assert isinstance(result, Batch)
+        _explain(result.report, records, options)
         return result
 
     def validate(
@@ -138,6 +149,7 @@ class Mapper:
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
+        _explain(result, records, options)
         return result
 
     def iter_batches(
@@ -210,6 +222,30 @@ def _options(*args: Any) -> MapOptions:
         if len(_OPTIONS) < 256:
             _OPTIONS[key] = found
     return found
+
+
+def _explain(report: Report, records: Any, options: MapOptions) -> None:
+    """The note the command line gives on why records failed (NDJSON of documents holding the
+    records, an array of records a line: :func:`~mapper.engine.reader.explain_failures`), from
+    the first lines of an NDJSON input given as text or as a regular file, read again. A stream
+    or an iterator was read once, and Python objects have no lines: no such note for them (a
+    lone document's note, from the reader, is given for every input)."""
+    if not report.failed_records or report.notes or options.records_path is not None or options.input_format not in ("auto", "ndjson"):
+        return
+    if isinstance(records, (bytes, bytearray, memoryview)):
+        head = bytes(records[:HEAD_BYTES])
+    elif isinstance(records, str) and path_named(records) is None:
+        head = records[:HEAD_BYTES].encode("utf-8", "surrogatepass")
+    elif isinstance(records, (str, os.PathLike)) and records != "-" and os.path.isfile(records):
+        try:
+            with open_input(records) as fh:
+                head = read_head(fh, HEAD_BYTES)
+        except (InputError, OSError):  # (gone or changed since: no note, the report stands)
+            return
+    else:
+        return
+    if options.input_format == "ndjson" or format_of(head) == "ndjson":
+        explain_failures(report, head)
 
 
 def _keys(records_path: str | Sequence[str] | None) -> tuple[str, ...] | None:

@@ -37,8 +37,7 @@ from .engine.reader import (
     OversizedRecord,
     RawRecords,
     chunk_size_for,
-    head_lines,
-    head_note,
+    explain_failures,
     open_input,
     read_head,
     units_for,
@@ -387,7 +386,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output, to_writer=writer is not None)
             if _unexplained(report, options):
                 with _opened(inputs[0]) as fh:  # (a regular file: read again from its start)
-                    _explain(report, read_head(fh, HEAD_BYTES))
+                    explain_failures(report, read_head(fh, HEAD_BYTES))
             if writer is not None:  # the processes' parts one after the other, not joined first
                 _write_all(writer, parts)
                 return Run(None, report, sink)
@@ -400,7 +399,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     progress = Progress(not args.quiet)
     nbytes = 0
     ok = False
-    head = bytearray()  # the first input's first lines, kept to explain its records if they fail (_explain)
+    head = bytearray()  # the first input's first lines, kept to explain its records if they fail (explain_failures)
     keep = options.records_path is None
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
     try:
@@ -426,7 +425,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             part, report = engine.finish_stream()
             _note_empty(report, empty)
             if _unexplained(report, options):
-                _explain(report, head)
+                explain_failures(report, head)
             _write_all(writer, [part] if report.accepted else None)
             ok = True
             return Run(None, report, sink)
@@ -440,7 +439,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     batch, report = engine.finish()
     _note_empty(report, empty)
     if _unexplained(report, options):
-        _explain(report, head)
+        explain_failures(report, head)
     return Run(batch, report, sink)
 
 
@@ -471,17 +470,9 @@ def verdict(report: Report, inputs: int = 1) -> str:
 
 
 def _unexplained(report: Report, options: MapOptions) -> bool:
-    """Whether records of an input read without ``--records-path`` failed and no note says why yet."""
+    """Whether records of an input read without ``--records-path`` failed and no note says why yet
+    (then the input's first lines are looked at: :func:`~mapper.engine.reader.explain_failures`)."""
     return bool(report.failed_records) and not report.notes and options.records_path is None
-
-
-def _explain(report: Report, head: bytes | bytearray) -> None:
-    """The note on why the records failed, from the input's first lines (``head``), if they show
-    it: documents holding the records, or arrays of records a line (:func:`head_note`)."""
-    arrays = 2 * report.error_counts.get((None, "not_an_object"), 0) > report.failed_records
-    note = head_note(head_lines(bytes(head)), report.records, arrays)
-    if note:
-        report.notes.append(note)
 
 
 def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:

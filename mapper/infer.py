@@ -85,6 +85,7 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, records_path_option, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
+    HEAD_BYTES,
     BrokenDocument,
     NdjsonChunk,
     NotAnItem,
@@ -94,6 +95,8 @@ from .engine.reader import (
     RawRecords,
     document_hint,
     documents_note,
+    head_lines,
+    head_note,
     iter_units,
     open_input,
     read_input,
@@ -117,6 +120,7 @@ BAD_EXAMPLES = 5
 #: most of their values): all of them are, and the input is said to be NDJSON of documents.
 DOCUMENT_SAMPLE = 3
 _NO_VALUE = 'a request body item without "value"'
+_NOT_OBJECT = "not a JSON object"
 #: validate's error codes in plain words (what a record refused with that code holds), for infer's verdicts
 _CODE_WORDS = {
     "invalid_json": "not valid JSON",
@@ -665,7 +669,7 @@ class _Scanner:
             self.bad_record(idx, line, source, not_an_item_reason(None if obj.item is None else type_name(obj.item)), _NO_VALUE)
             return
         if not isinstance(obj, dict):
-            self.bad_record(idx, line, source, not_an_object_reason(obj), "not a JSON object")
+            self.bad_record(idx, line, source, not_an_object_reason(obj), _NOT_OBJECT)
             return
         self.records += 1
         if self.sample[0] < DOCUMENT_SAMPLE:  # (a few records of each input: whether they are documents of records)
@@ -770,13 +774,17 @@ class _Scanner:
 
     def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None) -> None:
         first_index, first_object, noticed = self.index, self.records, len(self.notices)
+        not_objects = self.bad_kinds.get(_NOT_OBJECT, 0)
         self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
         line = 1
+        head = b""  # the first lines of NDJSON, to say why its records are no objects (arrays of them a line)
         for unit in iter_units(source, input_format=input_format, records_path=records_path):
             if isinstance(unit, NdjsonChunk):
                 if unit.first_line is not None:
                     line = unit.first_line
                 data = unit.data if isinstance(unit.data, bytes) else bytes(unit.data)  # a memoryview slice
+                if unit.first_line is not None and records_path is None:
+                    head = data[:HEAD_BYTES]
                 self._chunk(data, line, name)
                 line += data.count(b"\n")
                 self.nbytes += len(data)
@@ -821,6 +829,11 @@ class _Scanner:
             # twenty line items) look the same, and are records
             note = documents_note(looked, objects, hint)
             self.notices.append(f"{name}: {note}" if name else note)
+        records = self.index - first_index
+        if head and 2 * (self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects) > records:  # mostly no objects: arrays of them?
+            note = head_note(head_lines(head), records, arrays=True)  # (validate's note, in its words)
+            if note:
+                self.notices.append(f"{name}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})
 
     def _chunk(self, data: bytes, first_line: int, name: str | None) -> None:

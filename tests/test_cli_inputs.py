@@ -94,3 +94,52 @@ def test_standard_input_named_twice_is_an_option_error(tmp_path, sink, capsys, m
         monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": fh, "isatty": lambda self: False})())
         code, out, _ = cli(capsys, "validate", sink, good, "-", "--report", "json")
     assert code == 0 and json.loads(out)["records"] == 2
+
+
+SNAPSHOT = {"now": 1.5, "messages": 3, "aircraft": [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]}
+DOCUMENTS_NOTE = "each record read looks like a document holding the records; arrays of objects are at `aircraft` (3 objects): if those are the records, use --records-path aircraft (records_path='aircraft')"
+ARRAYS_NOTE = "each line holds a JSON array of objects, not one record: if those are the records, put them one a line (`jq -c '.[]' FILE`, NDJSON of records) and give that instead"
+
+
+@pytest.mark.parametrize(("line", "note"), [(json.dumps(SNAPSHOT), DOCUMENTS_NOTE), (json.dumps(SNAPSHOT["aircraft"]), ARRAYS_NOTE)])
+def test_the_api_gives_the_notes_the_command_line_gives_on_how_ndjson_is_laid_out(tmp_path, sink, capsys, line, note):
+    # NDJSON of documents, or of arrays of records: only `mapper validate` and `map` said why the
+    # records failed; Mapper.validate / Mapper.map reports had no note
+    import mapper
+
+    path = tmp_path / "lines.ndjson"
+    path.write_text((line + "\n") * 3)
+    code, out, _ = cli(capsys, "validate", sink, path, "--report", "json")
+    assert code == 1 and json.loads(out)["notes"] == [note]
+    m = mapper.compile_sink(SINK)
+    data = path.read_bytes()
+    for given in (data, data.decode(), str(path), path):
+        assert m.validate(given).notes == [note], type(given)
+        assert m.map(given, on_error="skip").report.notes == [note], type(given)
+        with pytest.raises(mapper.BatchRejected) as caught:
+            m.map(given, on_error="reject")
+        assert caught.value.report.notes == [note], type(given)
+    # forced NDJSON: the same; another format, a path, or a stream (read once): none
+    assert m.validate(data, input_format="ndjson").notes == [note]
+    assert m.validate(data, input_format="json").notes != [note]
+    assert m.validate(data, records_path="aircraft").notes == []
+    with path.open("rb") as fh:
+        assert m.validate(fh).notes == []
+    # records that pass: nothing looked at, nothing said
+    assert m.validate(b'{"id": "a", "n": 1}\n' * 3).notes == []
+
+
+def test_infer_on_ndjson_of_arrays_of_records_says_to_put_them_one_a_line(tmp_path, capsys):
+    # infer said only "no records to infer a sink from: 3 records read, not JSON objects (...)"
+    path = tmp_path / "arrays.ndjson"
+    path.write_text((json.dumps(SNAPSHOT["aircraft"]) + "\n") * 3)
+    code, out, err = cli(capsys, "infer", path)
+    assert code == 2 and out == "" and err.endswith(f"\nnote: {ARRAYS_NOTE}\n")
+    assert err.startswith("mapper: no records to infer a sink from: 3 records read, not JSON objects")
+    # of several inputs, the note names its file; most lines objects: no note
+    good = tmp_path / "good.ndjson"
+    good.write_text('{"id": "a", "n": 1}\n' * 4)
+    code, _, err = cli(capsys, "infer", path, good)
+    assert code == 0 and f"{path}: {ARRAYS_NOTE}" in err
+    good.write_text('{"id": "a", "n": 1}\n' * 4 + json.dumps(SNAPSHOT["aircraft"]) + "\n")
+    assert "jq" not in cli(capsys, "infer", good)[2]

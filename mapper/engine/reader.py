@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import FILE_NAME_RULE, InputError, article, names_a_file, preview, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
-from ..report import not_an_item_reason
+from ..report import Report, not_an_item_reason
 from ..tiers import renameable
 from .gojson import error_offset, go_field_key, go_member, same_length_escapes
 
@@ -1012,16 +1012,37 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
         docs = [_DECODE_ANY.decode(line) for line in lines]
     except (msgspec.DecodeError, ValueError, RecursionError):
         return ""
-    line = f"each of the first {len(docs)} lines" if records > len(docs) else "each line"
     hints = [document_hint(doc) for doc in docs]
     if all(hints):
         return documents_note(len(docs), records, hints[0])
     if arrays and all(isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc[:100]) for doc in docs):
-        return (
-            f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
-            " (`jq -c '.[]' FILE`, NDJSON of records) and map that"
-        )
+        return arrays_note(len(docs), records)
     return ""
+
+
+def arrays_note(looked: int, records: int) -> str:
+    """The note on NDJSON whose first ``looked`` lines of ``records`` each hold an array of
+    objects (:func:`head_note`): each line is one record that is no object, and the objects in
+    it are likely the records, which ``jq -c '.[]'`` puts one a line (as validate and infer say it)."""
+    line = f"each of the first {looked} lines" if records > looked else "each line"
+    return (
+        f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
+        " (`jq -c '.[]' FILE`, NDJSON of records) and give that instead"
+    )
+
+
+def explain_failures(report: Report, head: bytes | bytearray | memoryview) -> None:
+    """Add to ``report`` the note on why its records failed, if the first lines of its NDJSON
+    input (``head``, at most :data:`HEAD_BYTES`) show it and no note says why yet: documents
+    holding the records, or an array of records a line (:func:`head_note`). Valid input pays
+    nothing: asked only when records failed. The one home of these notes, for the command line
+    and the API (an input read with ``records_path`` has its records: its caller asks not)."""
+    if not report.failed_records or report.notes:
+        return
+    arrays = 2 * report.error_counts.get((None, "not_an_object"), 0) > report.failed_records
+    note = head_note(head_lines(bytes(head)), report.records, arrays)
+    if note:
+        report.notes.append(note)
 
 
 def _hint_of(doc: Any, mostly: bool = False) -> str:
