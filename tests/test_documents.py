@@ -720,3 +720,25 @@ def test_an_array_of_documents_at_a_records_path_is_told_how_to_read_them(tmp_pa
     assert m.validate(docs, records_path="aircraft").records == 4
     # an array whose elements do not all hold the path: no such hint
     assert "documents that each hold" not in m.validate(json.dumps([docs[0], {"now": 3}]), records_path="aircraft").errors[0].reason
+
+
+def test_a_broken_document_carries_the_readers_hint_apart_from_its_reason():
+    # the web UI's paste replaced the hint (it names --input-format, which the page has not) by
+    # matching the message's words; the hint is now an attribute, and reason the message without it
+    from mapper.engine.reader import BrokenDocument, document_units
+
+    for data, starts in (
+        (b'[{"a": 1}]\n{"a": 3}\n', "the input holds several JSON values: if each line is a record"),
+        (b'[{"a": 1},\n {"a": 2}]\n[{"a": 3}]\n', "the input holds several JSON values: arrays one after another"),
+    ):
+        broken = [u for u in document_units(data) if isinstance(u, BrokenDocument)]
+        assert len(broken) == 1
+        unit = broken[0]
+        assert unit.hint.startswith(starts) and unit.message == f"{unit.reason}; {unit.hint}"
+        assert unit.reason.startswith("Invalid JSON: ") and "several JSON values" not in unit.reason
+    unit = next(u for u in document_units(b"[1, 2") if isinstance(u, BrokenDocument))
+    assert unit.hint == "" and unit.reason == unit.message
+    # a document without the records path: the hint where arrays of objects are
+    unit = next(document_units(json.dumps({"planes": PLANES[:2]}).encode(), records_path=("aircraft",)))
+    assert isinstance(unit, BrokenDocument) and unit.code == "no_records"
+    assert unit.reason == "no records at `aircraft`: no key `aircraft`" and unit.hint.startswith("arrays of objects are at `planes` (2 objects)")

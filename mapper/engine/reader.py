@@ -129,6 +129,15 @@ class BrokenDocument:
     line: int | None
     raw: bytes = b""
     code: str = "invalid_json"  # or "no_records": a document without records where records_path says
+    #: the reader's advice that ``message`` ends with (after ``"; "``), or ``""``: a caller that
+    #: words its own (the web UI's paste, which has no --input-format) takes ``reason`` and this,
+    #: never the message's words
+    hint: str = ""
+
+    @property
+    def reason(self) -> str:
+        """``message`` without the ``hint``."""
+        return self.message[: -len(self.hint) - 2] if self.hint else self.message
 
 
 @dataclass
@@ -425,6 +434,11 @@ def line_of(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
+def _advised(reason: str, hint: str, line: int | None, data: bytes, code: str = "invalid_json") -> BrokenDocument:
+    """A :class:`BrokenDocument` whose message is ``reason``, then ``hint`` (kept apart too) if any."""
+    return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint)
+
+
 def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> BrokenDocument:
     # msgspec gives no structured position: read the offset from its message (see fast.py)
     msg = str(exc)
@@ -437,14 +451,14 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
         hint = ""
         if text == "trailing characters" and data[:offset].rstrip(JSON_WS).endswith((b"]", b"}")):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
-            hint = "; the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
+            hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
             if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
                 # arrays of objects one after another: as NDJSON each would be one record that is no object
-                hint = "; the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and map that"
+                hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and map that"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
-        return BrokenDocument(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{hint}", line, data)
+        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}", hint, line, data)
     if "truncated" in msg:
         return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
@@ -854,8 +868,7 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
         reason, hint = preview(why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", ""), 200), ""
     else:
         reason, hint = _path_problem(doc, keys) or preview(why, 200), no_records_hint(doc, keys)
-    message = f"no records at `{_path_text(keys)}`: {reason}" + (f"; {hint}" if hint else "")
-    return BrokenDocument(message, line, data, "no_records")
+    return _advised(f"no records at `{_path_text(keys)}`: {reason}", hint, line, data, "no_records")
 
 
 def lone_object_notice(data: bytes) -> Notice | None:
@@ -1648,7 +1661,7 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
     why = _path_problem(doc, keys)
     if why is not None:
         hint = no_records_hint(doc, keys, python=True)
-        yield BrokenDocument(f"no records at `{_path_text(keys)}`: {why}" + (f"; {hint}" if hint else ""), None, b"", "no_records")
+        yield _advised(f"no records at `{_path_text(keys)}`: {why}", hint, None, b"", "no_records")
         return
     yield from _object_units(_member(doc, keys), objects)
 
