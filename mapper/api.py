@@ -86,8 +86,11 @@ class Mapper:
         """Map a batch into a :class:`~mapper.batch.Batch`; raise :class:`~mapper.errors.BatchRejected` if the endpoint would discard it.
 
         ``records``: NDJSON (bytes or str), a JSON array, the endpoint's request body
-        ``{"records": [{"value": {...}}]}``, a ``pathlib.Path``, a binary file object,
-        or an iterable of dicts.
+        ``{"records": [{"value": {...}}]}``, a file (a ``pathlib.Path``, a str naming one:
+        see :func:`~mapper.errors.names_a_file`), a binary file object, or an iterable of
+        records: dicts (any mapping), or each record's JSON text (a ``str`` or ``bytes`` item,
+        as :meth:`check` and :meth:`mapper.Batcher.add` take one; no item is a file name, and
+        errors name the record, having no line).
 
         ``on_error``: ``"endpoint"`` (the default, the endpoint's own policy: a bad
         record is refused alone, the others are stored; a record lacking a mapped value
@@ -105,7 +108,7 @@ class Mapper:
         ``records_path``: the records are the array at this path of each document
         (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
         or a list of keys): the input's one document, each line's document of NDJSON
-        (read line by line), or each Python mapping given; a document without that
+        (read line by line), or each Python mapping (or JSON text) given; a document without that
         array is one error (code ``no_records``) naming where arrays of objects are.
         When records fail, ``report.notes`` says why where the input shows it, as ``mapper
         validate`` says it: one document holding the records, and, for NDJSON given as text

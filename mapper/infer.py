@@ -1688,7 +1688,11 @@ def infer(
     or ``os.PathLike``; ``"-"`` is stdin; ``.gz`` is read through), NDJSON / JSON text as
     ``bytes`` or as a ``str`` (one that starts with ``{`` or ``[`` or has a newline, as
     :meth:`mapper.Mapper.map` tells text from a file name), a binary stream, or records as
-    Python objects (a dict, an iterable of dicts). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
+    Python objects (a dict, an iterable of dicts). A list of records' JSON texts
+    (``['{"id": 1}', '{"id": 2}']``) is thus read as ``Mapper.map`` reads it, each text its
+    record (a text holding several, an array, gives each; a str that is no JSON text is a file
+    name here, a list of files being sources too, where ``Mapper.map``, which reads one input,
+    takes every str item as a record's text). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
     names the draft gives them); without them an ``id``/``_id``/``uuid``/``key`` key present in
     every record is used, else the first string path present in every record (said in
     ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or

@@ -80,7 +80,7 @@ def test_a_record_the_extractor_cannot_walk_goes_the_careful_way_and_keeps_its_p
     m = mapper.compile_sink(SIMPLE)
     recs: list[Any] = [{"id": i, "data": {"name": "x", "n": i}} for i in range(10)]
     recs[3] = {"id": 3, "data": ["not", "an", "object"]}
-    recs[6] = "not a record"
+    recs[6] = 6  # (a str item is a record's JSON text: test_records_given_as_their_json_texts_in_a_list_are_read_as_records)
     batch = m.map(recs, on_error="skip")
     # a path through an array is the ingester's "not an object" error, as is a record that is no object
     assert batch.record_index.tolist() == [0, 1, 2, 4, 5, 7, 8, 9]
@@ -984,3 +984,43 @@ def test_a_few_lines_told_ndjson_by_the_exact_decoder_are_ndjson_by_the_general_
         compiled = mapper.compile_sink(sink).compiled
         if _usual_ndjson(compiled, text, nl, text.split(b"\n")):
             assert format_of(text[: HEAD_SIZE + 1]) == "ndjson", text
+
+
+def test_records_given_as_their_json_texts_in_a_list_are_read_as_records():
+    # Mapper.map(["{...}", ...]) refused each item ("Expected `object`, got `str`"), while
+    # mapper.infer read the same list as records, and Batcher.add_many and check took JSON text
+    m = mapper.compile_sink(SIMPLE)
+    records = [{"id": 1, "data": {"name": "a", "n": 5}, "tags": ["x"]}, {"id": 2, "data": {"n": "many"}}, {"id": 3, "data": {"name": "c\ud800"}}]
+    texts = [json.dumps(r) for r in records]
+    ndjson = ("\n".join(texts) + "\n").encode("utf-8", "surrogatepass")
+
+    def outcome(report: Any) -> Any:
+        return report.records, [(e.record, e.column, e.code) for e in report.errors], [(w.record, w.column, w.kind) for w in report.warnings]
+
+    expected = outcome(m.validate(ndjson))
+    assert expected[0] == 3 and expected[1] == [(1, "n", "invalid_value")] and [(w[0], w[2]) for w in expected[2]] == [(2, "utf8_replaced")]
+    pretty = [json.dumps(r, indent=2) for r in records]  # a record's text over lines is one record
+    for items in (texts, tuple(texts), iter(texts), [t.encode("utf-8", "surrogatepass") for t in texts], pretty, [texts[0], records[1], texts[2]]):
+        assert outcome(m.validate(items)) == expected
+    assert m.map(texts, on_error="skip").to_rows() == m.map(ndjson, on_error="skip").to_rows()
+    assert [b.report.records for b in m.iter_batches(texts * 3, records=4)] == [4, 4, 1]
+    # a text that is not a record: refused as the same line of a file is, with no line
+    report = m.validate(['{"id": 1', "[1, 2]", "records.ndjson", texts[0]])
+    assert [(e.record, e.code, e.line) for e in report.errors] == [(0, "invalid_json", None), (1, "not_an_object", None), (2, "invalid_json", None)]
+    assert report.success_count == 1
+    # with records_path, each text is a document
+    docs = [json.dumps({"now": 1, "items": records[:2]}), json.dumps({"now": 2, "items": records[2:]})]
+    assert outcome(m.validate(docs, records_path="items")) == expected
+    # a str inside a Python request body or document is the JSON string it is there: no record
+    for body, kw in (
+        ({"records": [{"value": texts[0]}]}, {"input_format": "endpoint"}),
+        ({"records": [{"value": texts[0]}]}, {}),
+        ({"items": texts}, {"records_path": "items"}),
+    ):
+        report = m.validate(body, **kw)
+        assert report.success_count == 0 and {e.code for e in report.errors} == {"not_an_object"}, (body, kw)
+    # mapper.infer reads them alike, and its draft takes them
+    result = mapper.infer(texts, id_field="id")
+    assert result.records == 3 and result.bad_records == 0 and result.verified == {"records": 3, "refused": 0, "errors": {}}
+    assert mapper.compile_sink(result.body).validate(texts).records == 3
+    assert mapper.infer(docs, records_path="items", id_field="id").records == 3
