@@ -95,8 +95,7 @@ from .engine.reader import (
     RawRecords,
     document_hint,
     documents_note,
-    head_lines,
-    head_note,
+    input_note,
     iter_units,
     open_input,
     read_input,
@@ -774,7 +773,7 @@ class _Scanner:
 
     def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None) -> None:
         first_index, first_object, noticed = self.index, self.records, len(self.notices)
-        not_objects = self.bad_kinds.get(_NOT_OBJECT, 0)
+        not_objects, bad_before = self.bad_kinds.get(_NOT_OBJECT, 0), self.bad
         self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
         line = 1
         head = b""  # the first lines of NDJSON, to say why its records are no objects (arrays of them a line)
@@ -829,9 +828,9 @@ class _Scanner:
             # twenty line items) look the same, and are records
             note = documents_note(looked, objects, hint)
             self.notices.append(f"{name}: {note}" if name else note)
-        records = self.index - first_index
-        if head and 2 * (self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects) > records:  # mostly no objects: arrays of them?
-            note = head_note(head_lines(head), records, arrays=True)  # (validate's note, in its words)
+        records, failed = self.index - first_index, self.bad - bad_before
+        if head and 2 * failed > records:  # mostly no records: UTF-16 text, arrays of them a line? (validate's note, in its words)
+            note = input_note(head, records, failed, self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects)
             if note:
                 self.notices.append(f"{name}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})

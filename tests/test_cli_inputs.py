@@ -143,3 +143,23 @@ def test_infer_on_ndjson_of_arrays_of_records_says_to_put_them_one_a_line(tmp_pa
     assert code == 0 and f"{path}: {ARRAYS_NOTE}" in err
     good.write_text('{"id": "a", "n": 1}\n' * 4 + json.dumps(SNAPSHOT["aircraft"]) + "\n")
     assert "jq" not in cli(capsys, "infer", good)[2]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"), [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32")]
+)
+def test_records_in_utf16_or_utf32_text_are_told_to_be_converted(tmp_path, sink, capsys, encoding, name):
+    # every record failed "Invalid JSON: invalid character at char 1", and nothing said why
+    path = tmp_path / "wide.ndjson"
+    path.write_bytes('{"id": "a", "n": 1}\n{"id": "b", "n": 2}\n{"id": "c", "n": 3}\n'.encode(encoding))
+    note = f"the input is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`"
+    code, out, _ = cli(capsys, "validate", sink, path)
+    assert code == 1 and out.startswith("REFUSED: ") and out.endswith(f"\nnote: {note}\n")
+    code, _, err = cli(capsys, "infer", path)
+    assert code == 2 and err.endswith(f"\nnote: {note}\n")
+    import mapper
+
+    assert mapper.compile_sink(SINK).validate(path).notes == [note]
+    # UTF-8, with or without its byte order mark: no such note
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a", "n": "x"}\n{"id": "b", "n": "y"}\n')
+    assert "note:" not in cli(capsys, "validate", sink, path)[1]

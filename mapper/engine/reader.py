@@ -1046,16 +1046,41 @@ def arrays_note(looked: int, records: int) -> str:
 
 def explain_failures(report: Report, head: bytes | bytearray | memoryview) -> None:
     """Add to ``report`` the note on why its records failed, if the first lines of its NDJSON
-    input (``head``, at most :data:`HEAD_BYTES`) show it and no note says why yet: documents
-    holding the records, or an array of records a line (:func:`head_note`). Valid input pays
-    nothing: asked only when records failed. The one home of these notes, for the command line
-    and the API (an input read with ``records_path`` has its records: its caller asks not)."""
+    input (``head``, at most :data:`HEAD_BYTES`) show it and no note says why yet
+    (:func:`input_note`). Valid input pays nothing: asked only when records failed. The one
+    home of these notes, for the command line and the API (an input read with
+    ``records_path`` has its records: its caller asks not)."""
     if not report.failed_records or report.notes:
         return
-    arrays = 2 * report.error_counts.get((None, "not_an_object"), 0) > report.failed_records
-    note = head_note(head_lines(bytes(head)), report.records, arrays)
+    note = input_note(head, report.records, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
     if note:
         report.notes.append(note)
+
+
+def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, not_objects: int) -> str:
+    """Why ``failed`` of the ``records`` of an NDJSON input failed (``not_objects`` of them being
+    no JSON objects), from its first bytes (``head``), or ``""``: text in UTF-16 or UTF-32
+    (:func:`encoding_note`), or its lines' layout (:func:`head_note`). As validate, map,
+    the API and infer say it."""
+    head = bytes(head[:HEAD_BYTES])
+    return encoding_note(head) or head_note(head_lines(head), records, 2 * not_objects > failed)
+
+
+#: The start of JSON text in UTF-32 or UTF-16 (a byte order mark, or ``{`` / ``[`` with its zero bytes).
+_WIDE_TEXT = (
+    ("UTF-32", re.compile(rb"\A(?:\xff\xfe\x00\x00|\x00\x00\xfe\xff|[{\[]\x00\x00\x00|\x00\x00\x00[{\[])")),
+    ("UTF-16", re.compile(rb"\A(?:\xff\xfe|\xfe\xff|[{\[]\x00|\x00[{\[])")),
+)
+
+
+def encoding_note(head: bytes) -> str:
+    """The note on an input written in UTF-16 or UTF-32 (a Windows tool's "Unicode"), which no
+    JSON reader of the endpoint's takes (JSON is UTF-8, RFC 8259): every record of it fails
+    "invalid character at char 1", which says nothing of why; else ``""``."""
+    for name, start in _WIDE_TEXT:
+        if start.match(head):
+            return f"the input is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`"
+    return ""
 
 
 def _hint_of(doc: Any, mostly: bool = False) -> str:
