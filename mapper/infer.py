@@ -803,6 +803,9 @@ class _Scanner:
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS["no_records"])
+            elif isinstance(unit, BrokenDocument) and unit.one_record:  # a blank text among records given as texts
+                self.index += 1
+                self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS[unit.code])
             elif isinstance(unit, BrokenDocument):
                 where = f" ({name})" if name else ""
                 raise InputError(f"{unit.message}{where}")

@@ -1024,3 +1024,17 @@ def test_records_given_as_their_json_texts_in_a_list_are_read_as_records():
     assert result.records == 3 and result.bad_records == 0 and result.verified == {"records": 3, "refused": 0, "errors": {}}
     assert mapper.compile_sink(result.body).validate(texts).records == 3
     assert mapper.infer(docs, records_path="items", id_field="id").records == 3
+
+
+def test_a_blank_json_text_among_records_given_as_texts_is_refused_as_check_refuses_it():
+    # a blank str item was read as a request body's item without "value" ('the request body item
+    # has no "value"'), as was a blank one in mapper.infer's list of records
+    m = mapper.compile_sink(SIMPLE)
+    report = m.validate(["", '{"id": 1}', "  \n", b"", '{"id": 2}'])
+    assert report.records == 5 and report.success_count == 2
+    reason = m.check("")[0].reason
+    assert reason == "no record: the text is empty"
+    assert [(e.record, e.code, e.reason, e.line) for e in report.errors] == [(i, "invalid_json", reason, None) for i in (0, 2, 3)]
+    result = mapper.infer([{"id": "a"}, "", '{"id": "b"}'])
+    assert result.records == 3 and result.objects == 2 and result.bad_examples == [{"record": 1, "line": None, "reason": reason}]
+    assert result.bad_kinds == {"not valid JSON": 1}

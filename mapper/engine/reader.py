@@ -133,6 +133,9 @@ class BrokenDocument:
     #: words its own (the web UI's paste, which has no --input-format) takes ``reason`` and this,
     #: never the message's words
     hint: str = ""
+    #: one record of the input, not the whole of it (a blank JSON text among records given as
+    #: texts): the others are read on
+    one_record: bool = False
 
     @property
     def reason(self) -> str:
@@ -1753,7 +1756,7 @@ class NotAnItem:
 _NO_VALUE_KEY: Any = NotAnItem(None)
 
 
-def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK, texts: bool = False) -> Iterator[ObjectRecords | RawRecords]:
+def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK, texts: bool = False) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
     """Python records in units of ``size``, cut at C speed (a step per record here was ~15%
     of mapping a list of dicts). ``texts``: the caller's own iterable of records, where a str
     or bytes is a record's JSON text (:func:`_texts_apart`); not the values of a Python request
@@ -1787,7 +1790,7 @@ def _objects(part: list[Any]) -> Iterator[ObjectRecords]:
 _TEXT_TYPES = frozenset({str, bytes, bytearray, memoryview})
 
 
-def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords]:
+def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
     """A unit of Python records, where each ``str`` or ``bytes`` is a record's JSON text, as
     ``Mapper.check`` and ``Batcher.add`` take one (not a string value, which no record is): runs
     of them are raw records (no lines: they have none), read as a file's are. The types are
@@ -1800,7 +1803,21 @@ def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords]:
         if i == len(part) or (type(part[i]) in _TEXT_TYPES) != (type(part[start]) in _TEXT_TYPES):
             run = part[start:i]
             if type(run[0]) in _TEXT_TYPES:
-                yield RawRecords([r.encode("utf-8", "surrogatepass") if isinstance(r, str) else bytes(r) for r in run])
+                yield from _text_records([r.encode("utf-8", "surrogatepass") if isinstance(r, str) else bytes(r) for r in run])
             else:
                 yield ObjectRecords(run)
             start = i
+
+
+def _text_records(raws: list[bytes]) -> Iterator[RawRecords | BrokenDocument]:
+    """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
+    raw record is a request body's item without ``"value"`` to the engine: never one of these)."""
+    start = 0
+    for i, raw in enumerate(raws):
+        if blank(raw):
+            if start < i:
+                yield RawRecords(raws[start:i])
+            yield BrokenDocument("no record: the text is empty", None, raw, one_record=True)  # (check's words)
+            start = i + 1
+    if start < len(raws):
+        yield RawRecords(raws[start:])
