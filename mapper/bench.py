@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .commands import check_paths, load_cli_sink, map_options, one_process_reason
+from .commands import check_paths, load_cli_sink, map_options, one_process_reason, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.reader import MAGIC_SIZE, chunk_size_for, open_input, read_input, units_for, unpacker
@@ -127,6 +127,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print("mapper: --repeat must be at least 1", file=sys.stderr)
         return 2
     try:
+        stdin_once(args.records)
         if args.json_out and args.json_out != "-":
             check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)

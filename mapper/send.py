@@ -61,7 +61,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterator
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink, stdin_once
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -1404,6 +1404,7 @@ def cmd_send(args: argparse.Namespace) -> int:
         if "-" in (args.rejects, args.checkpoint):
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
         # neither may write over an input, the sink file or each other (as validate and map refuse)
+        stdin_once(args.records)
         check_paths([args.sink, *args.records], [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path])
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
     except MapperError as exc:

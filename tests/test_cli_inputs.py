@@ -84,10 +84,13 @@ def test_standard_input_named_twice_is_an_option_error(tmp_path, sink, capsys, m
     good = tmp_path / "good.ndjson"
     good.write_text('{"id": "a", "n": 1}\n')
     message = f"mapper: RECORDS name standard input more than once ({said}): it is one stream, read once; name it once\n"
-    for command in (["validate", sink], ["map", sink, "-o", tmp_path / "rows.ndjson"], ["infer"]):
+    for command in (["validate", sink], ["map", sink, "-o", tmp_path / "rows.ndjson"], ["infer"], ["bench", sink]):
         with good.open("rb") as fh:
             monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": fh, "isatty": lambda self: False})())
             assert cli(capsys, *command, *names) == (2, "", message), command
+    with good.open("rb") as fh:  # send words its option errors as its own
+        monkeypatch.setattr("sys.stdin", type("In", (), {"buffer": fh, "isatty": lambda self: False})())
+        assert cli(capsys, "send", sink, *names, "--dry-run") == (2, "", message.replace("mapper:", "mapper send:", 1))
     assert not (tmp_path / "rows.ndjson").exists()
     # once, among files: read
     with good.open("rb") as fh:

@@ -457,7 +457,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
             hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
             if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
                 # arrays of objects one after another: as NDJSON each would be one record that is no object
-                hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and map that"
+                hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"

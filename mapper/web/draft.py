@@ -637,10 +637,6 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
     return raws, lines
 
 
-#: How the reader's hint about several JSON values begins (it goes on with mapper validate's option).
-_CLI_HINT = "; the input holds several JSON values:"
-
-
 def _bom_hint(text: bytes) -> str:
     """What an "invalid character at char 1" is when it is a byte order mark (files joined, each with its mark)."""
     if text.startswith(BOM):
@@ -658,8 +654,8 @@ def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
     for unit in document_units(data):
         if isinstance(unit, BrokenDocument):
             where = "" if unit.line is None or f"line {unit.line} " in unit.message else f"line {unit.line}: "
-            message, cli, _ = unit.message.partition(_CLI_HINT)
-            if cli:  # (the reader's hint names mapper validate's option: the page has none)
+            message = unit.reason
+            if unit.hint:  # (the reader's hint names mapper validate's option: the page has none)
                 message += "; the paste holds several JSON values: put each record on a line of its own, or all of them in one array"
             raise ServiceError(400, INVALID_BODY, f"{where}{message}; nothing was sent")
         if isinstance(unit, RawRecords):
