@@ -1139,7 +1139,11 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
     for kind in st.kinds:
         e, c, r = _fate(choice, st, kind)
         exact, changed, refused = exact + e, changed + c, refused + r
-    return {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
+    tally = {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
+    if choice.type == "bool" and st.counts.get("int") and not all(v in (0, 1) for v in (st.imin, st.imax) if v is not None):
+        # (see _fate: the endpoint stores them as true without a word, and so validate warns of none)
+        tally["unwarned"] = "integers other than 0 and 1 stored as true, which mapper validate does not warn about"
+    return tally
 
 
 def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
@@ -1471,7 +1475,8 @@ class InferResult:
                 for k, alt in enumerate(c.get("alternatives") or []):
                     fate = [f"{alt['exact']} stored as sent"]
                     if alt["changed"]:
-                        fate.append(f"{alt['changed']} changed (see mapper validate's warnings)")
+                        why = alt.get("unwarned") or "see mapper validate's warnings"
+                        fate.append(f"{alt['changed']} changed ({why})")
                     if alt["refused"]:
                         eg = f", e.g. {show(c['example_refused'])}" if k == 0 and c.get("example_refused") is not None else ""
                         fate.append(f"{alt['refused']} refused with their records{eg}")
@@ -2172,6 +2177,7 @@ def _identity(
     # An id / _id / uuid / key at the top level, present in every record; its exact string
     # twin (id_str) where its integers go beyond 2^53 (the endpoint would store them changed).
     tops = [k for k in choices if len(k) == 1]
+    passed: list[str] = []  # why a field named as an identity could not be one (for the error below)
     for wanted in IDENTITY_NAMES:
         for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
             st, choice = stats[keys], choices[keys]
@@ -2190,6 +2196,7 @@ def _identity(
                 )
                 return [twin], "id_field"
             if not always(st) or choice.type in (None, "strings"):
+                passed.append(f"{_dot(keys)} is " + ("missing or null in some records" if not always(st) else f"typed {choice.type or 'nothing'}"))
                 continue
             if st.kinds == {"str"} and st.s_empty == 0:
                 return [keys], "primary_key_fields"
@@ -2198,6 +2205,8 @@ def _identity(
                 if choice.type != t:
                     choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
                 return [keys], "id_field"
+            held = " and ".join(_KIND_WORDS.get(k, k) for k in sorted(st.kinds)) + (" (some empty)" if st.s_empty else "")
+            passed.append(f"{_dot(keys)} holds {held}: an id_field takes integers (or their digit strings), a primary key non-empty strings")
     # The first string path present in every record whose values all differ (else the first
     # present in every record); kept paths first, plain strings before timestamps.
     order = list(kept) + [k for k in choices if k not in kept]
@@ -2218,10 +2227,15 @@ def _identity(
         return [keys], "primary_key_fields"
     best = _candidates(sc, choices)
     listed = "; the closest: " + ", ".join(best) if best else ""
+    why = f" ({'; '.join(passed)})" if passed else ""
     raise InferError(
-        "no field can be the record identity (no id, _id, uuid or key field, and no non-empty string field in every record): "
+        f"no field can be the record identity (no id, _id, uuid or key field that can be one{why}, and no non-empty string field in every record): "
         f"give --id-field PATH or --primary-key-fields PATH[,PATH...]{listed}"
     )
+
+
+#: A JSON kind of _PathStats.kinds in words.
+_KIND_WORDS = {"int": "integers", "float": "non-integer numbers", "str": "strings", "bool": "booleans", "array": "arrays", "object": "objects"}
 
 
 def _identity_notes(stats: dict[tuple[str, ...], _PathStats], choices: dict[tuple[str, ...], _Choice], ident: list[tuple[str, ...]], notes: list[str]) -> None:

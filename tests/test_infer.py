@@ -1304,3 +1304,39 @@ def test_no_records_at_all_says_the_input_holds_none(tmp_path: Path) -> None:
         infer(empty)
     with pytest.raises(InferError, match="none of the 2 inputs holds any"):
         infer([empty, io.BytesIO(b'{"a": []}\n\n')], records_path="a")
+
+
+def test_a_bool_alternative_says_its_silent_changes_are_not_in_validates_warnings() -> None:
+    # found by the README pass: the report sent the reader to mapper validate's warnings
+    # for integers other than 0 and 1 a bool column stores as true, which validate (as the
+    # endpoint) takes without a word
+    r = roundtrip(recs([True, 2, False]))
+    (as_bool,) = [a for a in r.conflicts["v"]["alternatives"] if a["type"] == "bool"]
+    assert (as_bool["exact"], as_bool["changed"]) == (2, 1) and "does not warn" in as_bool["unwarned"]
+    err = io.StringIO()
+    r.print_report(err)
+    line = next(x for x in err.getvalue().splitlines() if x.strip().startswith("bool"))
+    assert "1 changed (integers other than 0 and 1 stored as true, which mapper validate does not warn about)" in line
+    report = mapper.compile_sink(infer(ndjson(*recs([True, 2, False])), types={"v": "bool"}).body).validate(ndjson(*recs([True, 2, False])))
+    assert report.accepted and not report.warnings  # (what the words say)
+    # 0 and 1 beside bools: stored as sent, no such words
+    r = roundtrip(recs([True, 1, 0]))
+    assert all("unwarned" not in a for a in r.conflicts["v"]["alternatives"])
+
+
+@pytest.mark.parametrize(
+    ("values", "why"),
+    [
+        ([1, "abc"], "id holds integers and strings: an id_field takes integers (or their digit strings), a primary key non-empty strings"),
+        (["", "x"], "id holds strings (some empty)"),
+        ([1, ...], "id is missing or null in some records"),
+        ([1, None], "id is missing or null in some records"),
+    ],
+)
+def test_no_identity_says_why_the_id_field_could_not_be_one(values: list[Any], why: str) -> None:
+    # found by the README pass: the error said there was no id field, then listed id as
+    # the closest candidate, without saying what kept it from being the identity
+    records = [{"n": [i]} if v is ... else {"id": v, "n": [i]} for i, v in enumerate(values)]
+    with pytest.raises(mapper.MapperError, match="no field can be the record identity") as err:
+        infer(ndjson(*records))
+    assert f"({why}" in str(err.value)
