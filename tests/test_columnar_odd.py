@@ -11,6 +11,7 @@ import pytest
 import mapper
 from mapper.errors import OutputError
 from mapper.writers import open_writer
+from tests.test_columnar import _importable
 
 #: a recordTime's least instant: -2**63 ns, pandas' NaT
 _LEAST_NS = "1677-09-21T00:12:43.145224192Z"
@@ -20,14 +21,6 @@ _RT_SINK = {
     "allow_missing_fields": True,
     "definition": [{"name": "rid", "path": ["id"], "type": "string"}, {"name": "rt", "path": ["rt"], "type": "recordTime"}],
 }
-
-
-def _importable(name: str) -> bool:
-    try:
-        __import__(name)
-    except ImportError:
-        return False
-    return True
 
 
 def test_to_pandas_refuses_a_time_pandas_would_read_as_a_null() -> None:

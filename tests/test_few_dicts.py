@@ -22,6 +22,7 @@ import mapper
 from mapper.engine import runner
 from mapper.engine.check import SMALL_INPUT, few_dicts
 from mapper.options import MapOptions
+from tests.test_objects import Hooked
 from tests.test_properties import SETTINGS
 
 # every type here has a quick form, so the route applies (a Layout timestamp or a dateInt has none)
@@ -207,28 +208,7 @@ def test_a_few_messy_dicts_say_what_an_engine_run_says(recs, options):
 def test_a_nested_mapping_whose_get_validates_again_keeps_each_answer_apart():
     # the careful path walks a nested mapping with its own get: a hook there that validates
     # or checks on the same thread must not take the thread's checker from under the outer run
-    from collections.abc import Mapping
-
     m = mapper.compile_sink(QUICK_SINK)
-
-    class Hooked(Mapping):  # type: ignore[type-arg]
-        def __init__(self, d: dict[str, Any], hook: Any) -> None:
-            self.d, self.hook = d, hook
-
-        def __getitem__(self, key: str) -> Any:
-            self.hook()
-            return self.d[key]
-
-        def get(self, key: str, default: Any = None) -> Any:
-            self.hook()
-            return self.d.get(key, default)
-
-        def __iter__(self) -> Any:
-            return iter(self.d)
-
-        def __len__(self) -> int:
-            return len(self.d)
-
     bad = dict(GOOD["d"], n="x", s=5)
     plain = [GOOD, {"id": 1, "ts": 2, "d": bad}, GOOD]
     want = _everything(_engine_report(m, plain))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, UserDict
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -254,28 +255,28 @@ def test_check_from_threads_keeps_each_threads_answers_apart():
     assert failures == []
 
 
+class Hooked(Mapping):  # type: ignore[type-arg]
+    """A mapping that calls ``hook`` each time a key is read (a caller's code running mid-walk)."""
+
+    def __init__(self, d: dict[str, Any], hook: Any) -> None:
+        self.d, self.hook = d, hook
+
+    def __getitem__(self, key: str) -> Any:
+        self.hook()
+        return self.d[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.d)
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+
 def test_check_of_a_mapping_whose_get_checks_or_validates_keeps_its_own_answer():
     # the thread's one checker was taken again from inside a mapping's get (a hook that
     # checks or validates something else): the outer record's errors went to the inner
     # call's collector, and a bad record came back with no problems
-    from collections.abc import Mapping
-
     m = mapper.compile_sink(SIMPLE)
-
-    class Hooked(Mapping):  # type: ignore[type-arg]
-        def __init__(self, d: dict[str, Any], hook: Any) -> None:
-            self.d, self.hook = d, hook
-
-        def __getitem__(self, key: str) -> Any:
-            self.hook()
-            return self.d[key]
-
-        def __iter__(self) -> Any:
-            return iter(self.d)
-
-        def __len__(self) -> int:
-            return len(self.d)
-
     rec = {"id": 1, "data": {"n": "x", "name": 5}}
     want = [p.message for p in m.check(rec)]
     assert len(want) == 2
