@@ -22,7 +22,7 @@ import mapper
 from mapper.engine import runner
 from mapper.engine.check import SMALL_INPUT, few_dicts
 from mapper.options import MapOptions
-from tests.test_objects import Hooked
+from tests.test_objects import Hooked, _everything
 from tests.test_properties import SETTINGS
 
 # every type here has a quick form, so the route applies (a Layout timestamp or a dateInt has none)
@@ -110,20 +110,6 @@ def _with(key: str, value: Any) -> dict[str, Any]:
 def _engine_report(m: mapper.Mapper, records: Any, **options: Any) -> mapper.Report:
     """The reference: an engine run over the same records (units, builders, report)."""
     return runner._run_engine(m.compiled, records, MapOptions(**options), output=False)[1]
-
-
-def _everything(rep: mapper.Report) -> tuple[Any, ...]:
-    return (
-        rep.records,
-        rep.accepted,
-        rep.reject_reason,
-        rep.verdict,
-        [(e.record, e.line, e.column, e.path, e.code, e.reason, e.pointer) for e in rep.errors],
-        [(w.record, w.line, w.column, w.kind, repr(w.sent), repr(w.stored), w.reason) for w in rep.warnings],
-        sorted(rep.error_counts.items(), key=repr),
-        [(r.record, r.line, r.raw, len(r.errors)) for r in rep.rejected],
-        rep.failed_records,
-    )
 
 
 def test_the_route_is_taken_for_a_few_plain_dicts_only():
