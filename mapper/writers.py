@@ -889,7 +889,7 @@ def _read_npz(name: str) -> Batch:
         text = str(array("__header__", "the header (sink, rows, columns) of an .npz written by mapper map; this is not an .npz written by mapper"))
         try:
             header = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # (RecursionError: nested past Python's limit, as no header mapper writes)
             raise ValueError(f"its header (__header__) is not JSON, damaged or edited: {exc}") from None
         if not isinstance(header, dict) or "sink" not in header:
             raise ValueError("its header holds no sink (written by an older mapper)")
@@ -1070,7 +1070,7 @@ def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str, whose: str =
     """A JSON item of a table's schema (or a field's) metadata, or a ValueError saying which is damaged."""
     try:
         return json.loads(meta[key])
-    except ValueError as exc:  # (UnicodeDecodeError too)
+    except (ValueError, RecursionError) as exc:  # (UnicodeDecodeError too; RecursionError: nested past Python's limit)
         raise ValueError(f"{whose}'s {key.decode()} ({what}) is not JSON, damaged or edited: {exc}") from None
 
 
