@@ -795,13 +795,20 @@ def _batch_of(
 
 def _check_text(batch: Batch) -> None:
     """Refuse text a file holds that is not UTF-8 as mapper writes it (a lone surrogate, which a
-    batch may hold, as ``surrogatepass`` encodes it), naming the row and, of a set, the element.
+    batch may hold, as ``surrogatepass`` encodes it), naming the row and, of a set, the element,
+    and offsets that leave bytes of its text out of every string (mapper's run from 0 to its end).
     After :meth:`Batch.check`: the offsets it cuts the text at are sound."""
     held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", batch.id_values, None)]
     held += [(f"column {name!r}", col.stored, col.offsets) for name, col in batch.columns.items()]
     for what, values, rows in held:
         if isinstance(values, Strings):
-            fault = utf8_fault(*values.utf8, "surrogatepass", rows)
+            data, offsets = values.utf8
+            if len(offsets) and (offsets[0] != 0 or offsets[-1] != len(data)):  # (a batch's may cut a longer text; a file's, as mapper writes it, may not)
+                raise ValueError(
+                    f"{what} cannot be read: its string offsets run from {int(offsets[0])} to {int(offsets[-1])}, "
+                    f"not over its {len(data)} bytes of text, from 0 to the end (bytes of no string: edited or damaged)"
+                )
+            fault = utf8_fault(data, offsets, "surrogatepass", rows)
             if fault is not None:
                 raise ValueError(f"{what} holds text that is not UTF-8 in {fault[0]} ({fault[1]})")
 

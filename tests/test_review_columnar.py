@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,3 +38,27 @@ def test_an_npz_header_nested_past_the_recursion_limit_is_refused(tmp_path: Path
     with pytest.raises(mapper.InputError) as caught:
         mapper.read_batch(path)
     assert "its header (__header__) is not JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("offsets", [[1, 2, 4, 6], [0, 2, 4, 5]], ids=["from 1", "short of the end"])
+def test_npz_string_offsets_that_leave_text_out_are_refused(tmp_path: Path, offsets: list[int]) -> None:
+    # read_batch checked a file's string offsets run from 0 to its text's end (mapper writes no
+    # other); since the one offsets check (which takes a batch's strings cut from a longer text)
+    # a file whose offsets were edited to start past 0 or stop short loaded, row 0 reading "b"
+    # for "ab" (or row 2 "e" for "ef"), with no word said
+    arrays = npz_arrays(_text_batch())
+    assert arrays["s.utf8"].tobytes() == b"abcdef"
+    arrays["s.utf8_offsets"] = np.array(offsets, dtype=np.int64)
+    path = tmp_path / "edited.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(mapper.InputError) as caught:
+        mapper.read_batch(path)
+    said = str(caught.value)
+    assert "'s'" in said and f"from {offsets[0]} to {offsets[-1]}" in said and "6 bytes" in said
+
+
+def test_npz_string_offsets_as_written_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "b.npz"
+    np.savez(path, **npz_arrays(_text_batch()))
+    rows = mapper.read_batch(path).to_rows()
+    assert [r.get("s") for r in rows] == ["ab", "cd", "ef"] and json.dumps(rows)
