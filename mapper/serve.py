@@ -664,7 +664,9 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(address, type("_Handler", (_Handler,), {"timeout": idle_timeout}))
         bound = str(self.server_address[0]).lower()
         try:
-            self.loopback = ipaddress.ip_address(bound.split("%")[0]).is_loopback
+            ip = ipaddress.ip_address(bound.split("%")[0])
+            # (::ffff:127.0.0.1 is 127.0.0.1 on an IPv6 socket; ipaddress says it is no loopback before Python 3.13)
+            self.loopback = ip.is_loopback or (isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None and ip.ipv4_mapped.is_loopback)
         except ValueError:
             self.loopback = False
         self.local_names = {*_LOCAL_NAMES, f"[{bound}]" if ":" in bound else bound}
