@@ -1142,7 +1142,7 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
     tally = {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
     if choice.type == "bool" and st.counts.get("int") and not all(v in (0, 1) for v in (st.imin, st.imax) if v is not None):
         # (see _fate: the endpoint stores them as true without a word, and so validate warns of none)
-        tally["unwarned"] = "integers other than 0 and 1 stored as true, which mapper validate does not warn about"
+        tally["unwarned"] = "integers stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about"
     return tally
 
 

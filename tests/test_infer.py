@@ -1316,7 +1316,7 @@ def test_a_bool_alternative_says_its_silent_changes_are_not_in_validates_warning
     err = io.StringIO()
     r.print_report(err)
     line = next(x for x in err.getvalue().splitlines() if x.strip().startswith("bool"))
-    assert "1 changed (integers other than 0 and 1 stored as true, which mapper validate does not warn about)" in line
+    assert "1 changed (integers stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about)" in line
     report = mapper.compile_sink(infer(ndjson(*recs([True, 2, False])), types={"v": "bool"}).body).validate(ndjson(*recs([True, 2, False])))
     assert report.accepted and not report.warnings  # (what the words say)
     # 0 and 1 beside bools: stored as sent, no such words
