@@ -1158,19 +1158,11 @@ def test_read_batch_refuses_a_decimal_past_64_bits_and_keeps_the_extremes_exact(
     # 4089650035136921.600 and -9223372036854775.809 as 9223372036854775.807, silently
     import decimal
 
-    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
-    table = _text_batch().to_arrow()
-    table = table.set_column(table.schema.get_field_index("dec.present"), "dec.present", pa.array([True] * 3))
+    pa = pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow.parquet")
 
     def written(values: list[Any]) -> Path:
-        edited = table.set_column(table.schema.get_field_index("dec"), "dec", pa.array(values, pa.decimal128(38, 3)))
-        path = tmp_path / f"dec.{ext}"
-        if ext == "parquet":
-            pq.write_table(edited, path)
-        else:
-            with pa.ipc.new_file(str(path), edited.schema) as w:
-                w.write_table(edited)
-        return path
+        return _with_column(tmp_path, ext, "dec", pa.array(values, pa.decimal128(38, 3)))
 
     extremes = [decimal.Decimal("9223372036854775.807"), decimal.Decimal("-9223372036854775.808"), None]
     assert [r["dec"] for r in mapper.read_batch(written(extremes)).to_rows()] == ["9223372036854775.807", "-9223372036854775.808", None]

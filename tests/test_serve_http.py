@@ -698,6 +698,13 @@ def test_a_body_a_route_does_not_read_is_read_away_after_the_answer_and_the_conn
         ("[::1]", socket.AF_INET6, "http://[::1]:8080", True),  # (as a URL writes it)
         ("fe80::1%eth0", socket.AF_INET6, "http://[fe80::1%25eth0]:8080", False),  # (a zone is %25 in a URL)
         ("127.0.0.1", socket.AF_INET, "http://127.0.0.1:8080", True),
+        # found in review: 127.0.0.1 as an IPv6 socket takes it; ipaddress (before Python 3.13)
+        # says an IPv4-mapped address is not loopback, so the Host check against DNS
+        # rebinding was off and serve warned "listening ... without a token"
+        ("::ffff:127.0.0.1", socket.AF_INET6, "http://[::ffff:127.0.0.1]:8080", True),
+        ("[::ffff:127.0.0.1]", socket.AF_INET6, "http://[::ffff:127.0.0.1]:8080", True),
+        ("::ffff:7f00:1", socket.AF_INET6, "http://[::ffff:7f00:1]:8080", True),
+        ("::ffff:10.0.0.1", socket.AF_INET6, "http://[::ffff:10.0.0.1]:8080", False),
     ],
 )
 def test_serve_listens_on_an_ipv6_address_and_says_its_url(monkeypatch: pytest.MonkeyPatch, host: str, family: int, url: str, loopback: bool) -> None:
