@@ -1105,7 +1105,7 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     # (A bool column also takes 2 as true without a warning, as the endpoint does: that is
     # a value lost all the same, so bools beside integers other than 0 and 1 stay a string.)
     held = choice.config.get("Scale", 0) if ctype == "decimal" else 0
-    lost = (kind == "float" and st.frac > held) or (ctype == "bool" and kind == "int" and not all(v in (0, 1) for v in values))
+    lost = (kind == "float" and st.frac > held) or (ctype == "bool" and kind == "int" and _bool_loses(st))
     if notes or lost:
         return 0, n, 0
     return n, 0, 0
@@ -1132,6 +1132,12 @@ def _refused_example(st: _PathStats, ctype: str | None) -> str | None:
     return None
 
 
+def _bool_loses(st: _PathStats) -> bool:
+    """Whether a bool column would store the path's integers changed: any other than 0 and 1
+    is stored as true, without a warning (its extremes say; then all of them count changed)."""
+    return not all(v in (0, 1) for v in (st.imin, st.imax) if v is not None)
+
+
 def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
     """What a column would do with the path's values: stored as sent, changed, refused (each value once)."""
     # a set column cannot take null: the ingester fails on its delete marker
@@ -1140,8 +1146,7 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
         e, c, r = _fate(choice, st, kind)
         exact, changed, refused = exact + e, changed + c, refused + r
     tally = {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
-    if choice.type == "bool" and st.counts.get("int") and not all(v in (0, 1) for v in (st.imin, st.imax) if v is not None):
-        # (see _fate: the endpoint stores them as true without a word, and so validate warns of none)
+    if choice.type == "bool" and st.counts.get("int") and _bool_loses(st):  # (the endpoint says nothing of it, nor validate)
         tally["unwarned"] = "integers stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about"
     return tally
 
