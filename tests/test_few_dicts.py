@@ -205,3 +205,15 @@ def test_a_nested_mapping_whose_get_validates_again_keeps_each_answer_apart():
         assert few_dicts(m.compiled, hooked, MapOptions()) is not None
         assert _everything(m.validate(hooked)) == want
         assert _everything(m.validate(plain)) == want  # and the thread's checker is whole after
+
+
+def test_records_the_quick_route_declines_are_judged_the_careful_way(monkeypatch):
+    # validate_dicts counts its records whatever happens: were the quick route to decline
+    # them, they would have been counted and never judged (accepted unseen)
+    from mapper.engine import check
+
+    m = mapper.compile_sink(QUICK_SINK)
+    recs = [GOOD, _with("n", "x"), GOOD]
+    want = _everything(_engine_report(m, recs))
+    monkeypatch.setattr(check, "map_few_dicts", lambda *args: False)
+    assert _everything(m.validate(recs)) == want and want[4]  # (the bad record's error is there)

@@ -172,7 +172,13 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     """The report of validating a few of a caller's dicts (see :func:`few_dicts`), the batch
     policy applied: :func:`~mapper.engine.fast.map_few_dicts`, as :func:`validate_lines`
     does lines."""
-    return _validate_few(compiled, len(records), options, lambda careful: map_few_dicts(compiled, records, careful), None)
+
+    def judge(careful: CarefulPath) -> None:
+        if not map_few_dicts(compiled, records, careful):  # (few_dicts asked first: never, but never unjudged)
+            for i, record in enumerate(records):
+                careful.obj(record, i, None)
+
+    return _validate_few(compiled, len(records), options, judge, None)
 
 
 def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions) -> Report:
@@ -196,7 +202,7 @@ def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptio
     return report
 
 
-def _validate_few(compiled: CompiledSink, n: int, options: MapOptions, judge: Callable[[CarefulPath], object], raw_of: Callable[[int], bytes] | None) -> Report:
+def _validate_few(compiled: CompiledSink, n: int, options: MapOptions, judge: Callable[[CarefulPath], None], raw_of: Callable[[int], bytes] | None) -> Report:
     """A report of ``n`` records that ``judge`` maps onto this thread's checker's careful path
     (its output reused, rows from 0), the batch policy applied."""
     checker = thread_checker(compiled, options.strict)
