@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Sequence
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
 from .engine.check import RecordProblem, thread_checker
-from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, path_named, read_head
+from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, path_named, read_head, unexplained
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError
 from .model import Column, Sink
@@ -233,7 +233,7 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     the first lines of an NDJSON input given as text or as a regular file, read again. A stream
     or an iterator was read once, and Python objects have no lines: no such note for them (a
     lone document's note, from the reader, is given for every input)."""
-    if not report.failed_records or report.notes or options.records_path is not None or options.input_format not in ("auto", "ndjson"):
+    if not unexplained(report, options) or options.input_format not in ("auto", "ndjson"):
         return
     if isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[:HEAD_BYTES])

@@ -40,6 +40,7 @@ from .engine.reader import (
     explain_failures,
     open_input,
     read_head,
+    unexplained,
     units_for,
 )
 from .engine.runner import gc_paused
@@ -384,7 +385,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         why = one_process_reason(inputs, options)
         if why is None:
             parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output, to_writer=writer is not None)
-            if _unexplained(report, options):
+            if unexplained(report, options):
                 with _opened(inputs[0]) as fh:  # (a regular file: read again from its start)
                     explain_failures(report, read_head(fh, HEAD_BYTES))
             if writer is not None:  # the processes' parts one after the other, not joined first
@@ -424,7 +425,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         if writer is not None:
             part, report = engine.finish_stream()
             _note_empty(report, empty)
-            if _unexplained(report, options):
+            if unexplained(report, options):
                 explain_failures(report, head)
             _write_all(writer, [part] if report.accepted else None)
             ok = True
@@ -438,7 +439,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             writer.abort()
     batch, report = engine.finish()
     _note_empty(report, empty)
-    if _unexplained(report, options):
+    if unexplained(report, options):
         explain_failures(report, head)
     return Run(batch, report, sink)
 
@@ -467,12 +468,6 @@ def verdict(report: Report, inputs: int = 1) -> str:
         held = "the input holds none" if inputs == 1 else f"none of the {inputs} inputs holds any"
         text += f": {held} (empty, blank lines only, or an empty array), so nothing would be stored"
     return text
-
-
-def _unexplained(report: Report, options: MapOptions) -> bool:
-    """Whether records of an input read without ``--records-path`` failed and no note says why yet
-    (then the input's first lines are looked at: :func:`~mapper.engine.reader.explain_failures`)."""
-    return bool(report.failed_records) and not report.notes and options.records_path is None
 
 
 def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:

@@ -1403,8 +1403,8 @@ def cmd_send(args: argparse.Namespace) -> int:
     try:
         if "-" in (args.rejects, args.checkpoint):
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
-        # neither may write over an input, the sink file or each other (as validate and map refuse)
         stdin_once(args.records)
+        # neither may write over an input, the sink file or each other (as validate and map refuse)
         check_paths([args.sink, *args.records], [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path])
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
     except MapperError as exc:

@@ -1047,6 +1047,12 @@ def arrays_note(looked: int, records: int) -> str:
     )
 
 
+def unexplained(report: Report, options: MapOptions) -> bool:
+    """Whether records of an input read without a records path failed and no note says why yet:
+    then its first lines are worth reading (again) for :func:`explain_failures`."""
+    return bool(report.failed_records) and not report.notes and options.records_path is None
+
+
 def explain_failures(report: Report, head: bytes | bytearray | memoryview) -> None:
     """Add to ``report`` the note on why its records failed, if the first lines of its NDJSON
     input (``head``, at most :data:`HEAD_BYTES`) show it and no note says why yet
