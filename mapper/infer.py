@@ -1146,7 +1146,7 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
         e, c, r = _fate(choice, st, kind)
         exact, changed, refused = exact + e, changed + c, refused + r
     tally = {"type": choice.type, "config": dict(choice.config), "exact": exact, "changed": changed, "refused": refused}
-    if choice.type == "bool" and st.counts.get("int") and _bool_loses(st):  # (the endpoint says nothing of it, nor validate)
+    if choice.type == "bool" and _bool_loses(st):  # (the endpoint says nothing of it, nor validate)
         tally["unwarned"] = "integers stored as booleans (those other than 0 and 1 as true), which mapper validate does not warn about"
     return tally
 
