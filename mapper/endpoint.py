@@ -230,8 +230,9 @@ def retryable(status: int, code: str | None) -> bool:
     """Whether a client retries this answer: 408, 429, 5xx, and the service's throttling answer.
 
     (408 Request Timeout: the request did not arrive whole in the server's time, so nothing of it
-    was taken; a load balancer in front of a service answers it, and RFC 9110 15.5.9 says retry.)"""
-    return status in (408, 429) or status >= 500 or (status == 400 and code == THROTTLED)
+    was taken; a load balancer in front of a service answers it, and RFC 9110 15.5.9 says retry.
+    A status past 599 is no server error: no HTTP status, a refusal like any other.)"""
+    return status in (408, 429) or 500 <= status <= 599 or (status == 400 and code == THROTTLED)
 
 
 def printable(text: str) -> str:

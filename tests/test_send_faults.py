@@ -975,3 +975,15 @@ def test_an_answer_whose_content_length_is_not_one_number_is_not_http(length):
         with pytest.raises(mapper.EndpointUnreachable, match="not HTTP .*a Content-Length that is not one number") as info:
             sender.send(b'{"records":[{"value":{"id":"a"}}]}')
     assert info.value.maybe_stored and len(fake.bodies) == 3
+
+
+def test_a_status_past_599_is_no_server_error_to_retry():
+    # found in review: every status from 500 up was retried, so an endpoint answering 700
+    # (no HTTP status: http.client reads three digits) had the body sent --retries more times
+    def odd(conn: socket.socket, _head: bytes, _body: bytes, _n: int) -> None:
+        answer(conn, 700, b'{"code":"Odd","message":"what is this"}')
+
+    with endpoint(odd) as fake, mapper.Sender(fake.url, retries=3, backoff=0.01) as sender:
+        with pytest.raises(mapper.ServiceError) as refused:
+            sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert refused.value.status == 700 and refused.value.code == "Odd" and len(fake.bodies) == 1
