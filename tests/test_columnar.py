@@ -369,6 +369,18 @@ def test_to_pandas_keeps_integers_exact_beside_nulls():
     assert df["n"].isna().tolist() == [False, True] and df["n.present"].tolist() == [True, True] and df["u.present"].tolist() == [True, False]
 
 
+def _save(table: Any, path: Path) -> None:
+    """Write an Arrow table as its file name says: ``.parquet``, else an Arrow IPC file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        with pa.ipc.new_file(str(path), table.schema) as w:
+            w.write_table(table)
+
+
 def _importable(name: str) -> bool:
     try:
         __import__(name)
@@ -916,14 +928,10 @@ def test_read_batch_of_an_npz_lacking_an_array_names_the_file_the_column_and_wha
     ],
 )
 def test_read_batch_of_a_table_lacking_a_field_names_the_file_the_column_and_what_it_holds(tmp_path: Path, fmt: str, field: str, words: list[str]) -> None:
-    pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("pyarrow.parquet")
     table = mapper.compile_sink(AIRCRAFT / "sink.json").map(AIRCRAFT / "records.ndjson").to_arrow().drop_columns([field])
     path = tmp_path / f"e.{fmt}"
-    if fmt == "parquet":
-        pq.write_table(table, path)
-    else:
-        with pa.ipc.new_file(path, table.schema) as w:
-            w.write_table(table)
+    _save(table, path)
     with pytest.raises(mapper.InputError) as err:
         mapper.read_batch(path)
     message = str(err.value)
@@ -1060,11 +1068,7 @@ def test_read_batch_of_a_file_lacking_a_column_its_metadata_lists_names_it(tmp_p
         pq = pytest.importorskip("pyarrow.parquet")
         table = pq.read_table(good) if ext == "parquet" else pa.ipc.open_file(good).read_all()
         table = table.drop_columns([column])
-        if ext == "parquet":
-            pq.write_table(table, lacking)
-        else:
-            with pa.ipc.new_file(str(lacking), table.schema) as w:
-                w.write_table(table)
+        _save(table, lacking)
         words = (f"it has no field '{column}'", f"column '{column}'")
     _refused_saying(lacking, *words)
 
@@ -1183,14 +1187,11 @@ def test_read_batch_refuses_a_value_its_presence_says_was_not_sent(tmp_path: Pat
         arrays["s.present"] = np.array([True, False, True])
         np.savez(path, **arrays)
     else:
-        pa, pq = pytest.importorskip("pyarrow"), pytest.importorskip("pyarrow.parquet")
+        pa = pytest.importorskip("pyarrow")
+        pytest.importorskip("pyarrow.parquet")
         table = batch.to_arrow()
         table = table.set_column(table.schema.get_field_index("s.present"), "s.present", pa.array([True, False, True]))
-        if ext == "parquet":
-            pq.write_table(table, path)
-        else:
-            with pa.ipc.new_file(str(path), table.schema) as w:
-                w.write_table(table)
+        _save(table, path)
     _refused_saying(path, "column 's'", "row 1", "presence")
 
 
@@ -1213,17 +1214,12 @@ def test_read_batch_refuses_floats_a_decimal_column_would_round(tmp_path: Path) 
 def _with_column(tmp_path: Path, ext: str, column: str, array: Any) -> Path:
     """An .arrow or .parquet file of :func:`_text_batch` whose ``column`` is ``array``, every row of it sent."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = _text_batch().to_arrow()
     table = table.set_column(table.schema.get_field_index(column), column, array)
     table = table.set_column(table.schema.get_field_index(f"{column}.present"), f"{column}.present", pa.array([True] * len(array)))
     path = tmp_path / f"{column}.{ext}"
-    if ext == "parquet":
-        pq.write_table(table, path)
-    else:
-        with pa.ipc.new_file(str(path), table.schema) as w:
-            w.write_table(table)
+    _save(table, path)
     return path
 
 
@@ -1511,11 +1507,7 @@ def _meant_file(tmp_path: Path, ext: str, edit: Any = None, fields: bool = True)
     )
     table = table.cast(schema)
     out = tmp_path / f"edited.{ext}"
-    if ext == "parquet":
-        pq.write_table(table, out)
-    else:
-        with pa.ipc.new_file(str(out), table.schema) as wr:
-            wr.write_table(table)
+    _save(table, out)
     return out
 
 
