@@ -66,15 +66,15 @@ class ColumnBuilder:
     def __init__(self, kind: str, capacity: int = 1024, keep_sets: bool = True):
         self.kind = kind
         self.dtype = _DTYPES[kind]
-        capacity = max(capacity, 16)
+        capacity = max(capacity, 1)
         is_set = kind in ("uint64set", "strset")
         # np.empty: every row is written before it is read; for object arrays it is all
         # None (NULL) at once, where np.zeros would store an int 0 object in each slot.
         self.values = np.empty(0 if is_set else capacity, dtype=self.dtype)
         # Every writer sets the masks of its rows: the fast path marks a run present
         # (mark_present), then only its nulls and missing; the careful path each mask.
-        self.valid = np.ones(capacity, dtype=bool)
-        self.present = np.ones(capacity, dtype=bool)
+        self.valid = _all_true(capacity)
+        self.present = _all_true(capacity)
         # a validate-only run's builders (keep_sets False) never read their rows back: a set
         # column's rows (new lists, often many new strings each) are not held at all
         self.sets: list[Any] | None = ([None] * capacity if keep_sets else _NO_ROWS) if is_set else None
@@ -96,9 +96,9 @@ class ColumnBuilder:
             self.values = values
         else:
             self.sets.extend([None] * (new_cap - cap))
-        valid = np.ones(new_cap, dtype=bool)
+        valid = _all_true(new_cap)
         valid[:cap] = self.valid
-        present = np.ones(new_cap, dtype=bool)
+        present = _all_true(new_cap)
         present[:cap] = self.present
         self.valid, self.present = valid, present
 
@@ -196,6 +196,16 @@ class ColumnBuilder:
         for i in range(n):
             self.sets[i] = None
         return ColumnArrays(flat_values, self.valid[:n].copy(), self.present[:n].copy(), offsets)
+
+
+#: Copied for the masks of builders of up to this many rows (np.ones is a Python function:
+#: a few microseconds a call, paid twice per column by a run of a few records).
+_TRUE = np.ones(4096, dtype=bool)
+
+
+def _all_true(n: int) -> np.ndarray:
+    """A new bool array of ``n`` True."""
+    return _TRUE[:n].copy() if n <= len(_TRUE) else np.ones(n, dtype=bool)
 
 
 class _NoRows(list):  # type: ignore[type-arg]

@@ -122,8 +122,10 @@ class Engine:
         end_line = self.next_line = first_line + count
         if self.expect_bytes and self.output:
             # First chunk of a batch of known size: reserve what the whole batch will
-            # likely need, so columns are not regrown (and copied) along the way.
-            out.prepare(int(count * self.expect_bytes / len(data) * 1.02) + 64)
+            # likely need, so columns are not regrown (and copied) along the way (a batch
+            # in one chunk needs its count: a margin would be cut off again by finish).
+            if len(data) < self.expect_bytes:
+                out.prepare(int(count * self.expect_bytes / len(data) * 1.02) + 64)
             self.expect_bytes = 0
         out.prepare(count)
         start = out.n

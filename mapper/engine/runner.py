@@ -74,8 +74,12 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
 
 def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
     known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
+    text = isinstance(records, (bytes, bytearray, memoryview)) or (isinstance(records, str) and path_named(records) is None)
+    if text and not isinstance(records, memoryview) and options.records_path is None:
+        # a few lines: builders of their size (a run of 10 records then resizes nothing)
+        known = min(records.count("\n" if isinstance(records, str) else b"\n") + 1, 1024)
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
-    if isinstance(records, (bytes, bytearray, memoryview, str)):
+    if text:
         engine.expect_bytes = len(records)
     for unit in units_for(records, options, chunk_size_for(len(compiled.stored_index))):
         engine.feed(unit)
