@@ -43,6 +43,8 @@ from .reader import line_text
 _IDX_RE = re.compile(r"at `\$\[(\d+)\]")
 _BYTE_RE = re.compile(r"\(byte (\d+)\)")
 
+#: Runs of at most this many records write a column by its quick form when it vouches for every value (see FastPath.fill).
+FEW_VALUES = 128
 LITERAL_MAX = 256  # a string column with at most this many distinct values is decoded as a Literal
 _MAX_SPLITS = 8  # failures in one run before the rest is decoded record by record
 
@@ -171,6 +173,14 @@ class FastPlan:
         id_col = compiled.identity_index[0] if compiled.sink.id_field is not None and compiled.with_identity else None
         judged = [(ci, False) for ci in compiled.stored_index] + ([(id_col, True)] if id_col is not None else [])
         self.quick_judged = [(ci, identity) for ci, identity in judged if quick.get(ci, quick_always) is not quick_always]
+        #: runs of a few records of the exact tier (see FastPath.fill): per stored column with
+        #: a quick form and its stored values in plain Python, the two
+        self.few_store: dict[int, tuple[Quick, Callable[[list[Any]], list[Any]]]] = {}
+        if self.quick is not None and exact is not None:
+            for ci in compiled.stored_index:
+                writes = ctypes[ci].quick_stored(exact)
+                if writes is not None and ctypes[ci].storage not in _QUICK_SETS:
+                    self.few_store[ci] = (self.quick[ci], writes)
         #: a few caller's dicts (see map_few_dicts): per column used, what the exact tier's
         #: decoder lets through, as Python values; None when a column's shape says more
         screens = {ci: _exact_screen(ctypes[ci].json_shape(exact)) for ci in used} if self.quick is not None and exact is not None else {}
@@ -386,6 +396,7 @@ class FastPath:
         self.pk_cols = careful.pk_cols
         self.pk_all_text = plan.pk_all_text
         self.vecs = plan.vecs
+        self.few_store = plan.few_store
         self.dict_tier = compiled.dict_tier
         self.dict_forms = plan.dict_forms
         # set columns have no vector form: their plain rows are taken here, the rest by the careful path
@@ -672,11 +683,26 @@ class FastPath:
     # ------------------------------------------------------------------ filling columns
 
     def fill(self, lists: tuple[list[Any], ...], seg: Seg, k: int, tier: Tier) -> None:
-        """Write the columns of ``k`` decoded records (by decoder ``tier``) at rows ``seg.pos ...``."""
+        """Write the columns of ``k`` decoded records (by decoder ``tier``) at rows ``seg.pos ...``.
+
+        A run of at most :data:`FEW_VALUES` records of the exact tier writes each column
+        whose quick form vouches for all its values in plain Python (the types'
+        :meth:`~mapper.types.ColumnType.quick_stored`): a vector form's numpy calls cost
+        more than a few values (map of 10 records spent most of its time in them).
+        """
         vecs = self.vecs[tier.name]
         builders = self.out.builders
+        few = self.few_store if tier.exact_types and 0 < k <= FEW_VALUES else None
         with np.errstate(all="ignore"):  # overflows are caught by the range checks, not warned about
             for ci in self.c.stored_index:
+                if few and ci in few:
+                    vouch, stored = few[ci]
+                    if vouch(lists[ci]) == k:
+                        b = builders[ci]
+                        b.mark_present(seg.pos, k)
+                        start = seg.pos - b.base
+                        b.values[start : start + k] = stored(lists[ci])
+                        continue
                 self.fill_column(ci, lists[ci], seg, k, builders[ci], vecs[ci])
             if self.id_col is not None:
                 self.fill_column(self.id_col, lists[self.id_col], seg, k, self.out.id_builder, vecs[self.id_col], identity=True)

@@ -45,6 +45,7 @@ from .base import (
     go_text,
     go_trim,
     quick_always,
+    stored_as_sent,
     to_int64,
     to_uint64,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "OutOfRangeNumber",
     "Quick",
     "quick_always",
+    "stored_as_sent",
     "arrow_fixed",
     "arrow_strings",
     "arrow_validity",

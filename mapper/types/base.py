@@ -71,6 +71,11 @@ def quick_always(lst: list[Any]) -> int:
     return len(lst)
 
 
+def stored_as_sent(lst: list[Any]) -> list[Any]:
+    """The stored values of a list its quick form vouched for, where a type stores what was sent."""
+    return lst
+
+
 def quick_range(lo: int, hi: int) -> Quick:
     """The quick form of ints stored as sent from ``lo`` to ``hi`` (the whole list at C speed first)."""
 
@@ -308,6 +313,16 @@ class ColumnType:
         lossy); the first value not counted goes to the careful path, and the count
         goes on after it. The values are as ``tier``'s decoder made them (of
         :meth:`json_shape`). None: no quick form for this tier (the default).
+        """
+        return None
+
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        """The stored values (of :attr:`storage`) of a list of ``tier`` that :meth:`quick` vouched
+        for whole, in plain Python; or None (the vector form writes them: the default).
+
+        A run of a few records then writes such a column without the vector form's numpy
+        calls (:meth:`mapper.engine.fast.FastPath.fill`). :func:`stored_as_sent` where
+        the stored value is the decoded one.
         """
         return None
 

@@ -13,7 +13,22 @@ from typing import TYPE_CHECKING, Any, Callable, Union
 import numpy as np
 
 from ..errors import show
-from .base import BOOL, CLEARED, ColumnType, ConversionError, Lossy, Quick, Vector, as_array, as_go_float, by_type, expected, go_trim, quick_always
+from .base import (
+    BOOL,
+    CLEARED,
+    ColumnType,
+    ConversionError,
+    Lossy,
+    Quick,
+    Vector,
+    as_array,
+    as_go_float,
+    by_type,
+    expected,
+    go_trim,
+    quick_always,
+    stored_as_sent,
+)
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -56,6 +71,9 @@ class BoolType(ColumnType):
 
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
         return quick_always if tier.exact_types else None  # true and false only
+
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        return stored_as_sent if tier.exact_types else None
 
     def render(self) -> Callable[[Any], Any]:
         return bool

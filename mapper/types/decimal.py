@@ -154,6 +154,13 @@ class DecimalType(ColumnType):
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
         return decimal_quick(self.scale or 0) if tier.exact_types else None
 
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        if not tier.exact_types:
+            return None
+        factor = 10.0 ** (self.scale or 0)
+        # vouched for: the product below 2**51 and integral once rounded, as vec_numbers stores it
+        return lambda lst: [round(v * factor) for v in lst]
+
     def render(self) -> Callable[[Any], Any]:
         scale = self.scale or 0
         return lambda v: format_decimal(v, scale)

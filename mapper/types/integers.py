@@ -35,6 +35,7 @@ from .base import (
     narrower,
     quick_range,
     set_field_rules,
+    stored_as_sent,
     to_int64,
     to_uint64,
 )
@@ -64,6 +65,9 @@ class _Integer(ColumnType):
             return None
         # as int_exact vouches: ints within range and within +-2**53 (exact as float64)
         return quick_range(max(max(self.lo, 0) if identity else self.lo, -TWO53), min(self.hi, TWO53))
+
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        return stored_as_sent if tier.exact_types else None
 
 
 class IdType(_Integer):

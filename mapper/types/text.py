@@ -35,6 +35,7 @@ from .base import (
     same_value,
     set_field_rules,
     split_set_text,
+    stored_as_sent,
 )
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ class StringType(ColumnType):
         # the exact decoder lets only non-empty strings through (and a decoded JSON
         # string holds no unpaired surrogate: msgspec refuses the escape)
         return quick_always if tier.exact_types else None
+
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        return stored_as_sent if tier.exact_types else None
 
     def render(self) -> Callable[[Any], Any]:
         return same_value

@@ -33,6 +33,7 @@ from .base import (
     expected,
     narrower,
     quick_range,
+    stored_as_sent,
     to_int64,
 )
 from .integers import int_lax
@@ -249,6 +250,9 @@ class TimestampType(_Time):
         # counted in the column's own unit from 1970 (_timestamp_vector's "same"): stored as sent when within range
         lo_v, hi_v = self._range_v
         return quick_range(max(lo_v, -TWO53), min(hi_v, TWO53))
+
+    def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
+        return stored_as_sent if self.quick(tier) is not None else None
 
     def render(self) -> Callable[[Any], Any]:
         gran_ns = UNIT_NS[self.unit or "s"]
