@@ -100,6 +100,7 @@ def check_quick(ct: Any, tier: str, values: list[Any], identity: bool, vouched: 
     quick = ct.quick(TIER[tier], identity=identity)
     if quick is None:
         return
+    stored = None if identity else ct.quick_stored(TIER[tier])
     verdicts = [quick([v]) == 1 for v in values]
     assert quick(list(values)) == (verdicts.index(False) if False in verdicts else len(values)), values
     for i, v in enumerate(values):
@@ -108,6 +109,9 @@ def check_quick(ct: Any, tier: str, values: list[Any], identity: bool, vouched: 
         effect, raw, kinds = raw_expect(ctype, config, v)
         assert effect == "store" and kinds == [] and not (identity and raw < 0), f"{ct} {tier}: the quick form takes {v!r} ({effect} {raw!r} {kinds})"
         assert vouched is None or vouched[i], f"{ct} {tier}: the quick form takes {v!r}, which the vector form does not store as sent"
+        if stored is not None:  # what a run of a few records writes for it (FastPath.fill)
+            got = stored([v])
+            assert got == [raw] and type(got[0]) is type(raw), f"{ct} {tier}: {v!r} stored as {got!r} by quick_stored, expected {raw!r}"
 
 
 # ---------------------------------------------------------------------------------------
