@@ -357,9 +357,26 @@ def test_quick_forms_take_typical_values_and_only_the_exact_tier():
         ("ids", {}, [[2**53 + 1]]),
     ]:
         assert column(ctype, config).quick(TIER["exact"])([*values, *values]) == 0, (ctype, values)
-    # none where the value needs parsing or the arithmetic is not the identity
-    for ctype, config in [("timestamp", {}), ("timestamp", {"Unit": "s", "Granularity": "ms"}), ("dateInt", {}), ("recordTime", {})]:
-        assert column(ctype, config).quick(TIER["exact"]) is None, (ctype, config)
+    # where the value needs parsing or the arithmetic is not the identity, the converter
+    # itself: it counts what it stores cleanly, and stops at a note, an error, a non-scalar
+    parsed = [
+        ("timestamp", {}, ["2022-08-08T17:57:48Z", "2022-08-08T17:57:48+02:00"], ["2022-08-08T17:57:48.5Z", "2022-08-08", 1659981468, ["x"]]),
+        ("timestamp", {"Unit": "s", "Granularity": "ms"}, [1659981468, 0, "1659981468"], [2**62, 1.5]),
+        ("dateInt", {}, ["2022-08-08", "1970-01-01"], ["2022-08-08T00:00:00Z", 20220808, None]),
+        ("recordTime", {}, ["2022-08-08T17:57:48Z"], ["", 1659981468]),
+    ]
+    for ctype, config, good, bad in parsed:
+        ct = column(ctype, config)
+        quick = ct.quick(TIER["exact"])
+        assert quick is not None and quick(good) == len(good), (ctype, config, good)
+        for v in good:
+            notes: list = []
+            ct.convert(v, notes)
+            assert not notes
+        for v in bad:
+            assert quick([*good, v, *good]) == len(good), (ctype, config, v)
+        assert ct.quick_stored(TIER["exact"]) is None or ctype == "timestamp" and config.get("Unit") == config.get("Granularity")
+        assert all(ct.quick(TIER[t]) is None for t in ("lax", "lenient", "loose")), ctype
 
 
 @SETTINGS

@@ -76,6 +76,31 @@ def stored_as_sent(lst: list[Any]) -> list[Any]:
     return lst
 
 
+def converted_quick(convert: Callable[[Any, list[Lossy] | None], Any]) -> Quick:
+    """A quick form that asks the type's converter: a value counts when it is a plain scalar
+    ``convert`` stores with no error, no note, and not as nothing or a clear (the careful
+    path's converter, without its writes; for types whose values need parsing anyway)."""
+
+    def quick(lst: list[Any]) -> int:
+        notes: list[Lossy] = []
+        for i, v in enumerate(lst):
+            if v.__class__ not in _PLAIN_SCALARS:
+                return i
+            try:
+                stored = convert(v, notes)
+            except ConversionError:
+                return i
+            if notes or stored is NO_VALUE or stored is CLEARED:
+                return i
+        return len(lst)
+
+    return quick
+
+
+#: The scalars :func:`converted_quick` asks about (a lone surrogate is no exact decoder's: msgspec refuses the escape).
+_PLAIN_SCALARS = frozenset({str, int, float, bool})
+
+
 def quick_range(lo: int, hi: int) -> Quick:
     """The quick form of ints stored as sent from ``lo`` to ``hi`` (the whole list at C speed first)."""
 
@@ -312,9 +337,14 @@ class ColumnType:
         error and no :class:`Lossy` note (one the vector form vouches for with nothing
         lossy); the first value not counted goes to the careful path, and the count
         goes on after it. The values are as ``tier``'s decoder made them (of
-        :meth:`json_shape`). None: no quick form for this tier (the default).
+        :meth:`json_shape`). None: no quick form for this tier.
+
+        The default, for the exact tier's scalars: :meth:`convert` itself, value by value
+        (:func:`converted_quick`); types with a quicker test override it.
         """
-        return None
+        if not tier.exact_types or identity:
+            return None
+        return converted_quick(self.convert)
 
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
         """The stored values (of :attr:`storage`) of a list of ``tier`` that :meth:`quick` vouched

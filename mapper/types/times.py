@@ -244,15 +244,19 @@ class TimestampType(_Time):
         return _timestamp_vector(self, tier.exact_types)
 
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
-        cfg = self.config
-        if not tier.exact_types or not cfg.numeric_time or (cfg.unit or "s") != (self.unit or "s") or cfg.epoch_ns:
-            return None
+        if not self._counted_as_stored(tier):
+            return super().quick(tier, identity)  # (converted one by one: a layout, another unit or epoch)
         # counted in the column's own unit from 1970 (_timestamp_vector's "same"): stored as sent when within range
         lo_v, hi_v = self._range_v
         return quick_range(max(lo_v, -TWO53), min(hi_v, TWO53))
 
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
-        return stored_as_sent if self.quick(tier) is not None else None
+        return stored_as_sent if self._counted_as_stored(tier) else None
+
+    def _counted_as_stored(self, tier: Tier) -> bool:
+        """Whether the tier's values are numbers counted as the column stores them (its unit, from 1970)."""
+        cfg = self.config
+        return tier.exact_types and cfg.numeric_time and (cfg.unit or "s") == (self.unit or "s") and not cfg.epoch_ns
 
     def render(self) -> Callable[[Any], Any]:
         gran_ns = UNIT_NS[self.unit or "s"]
