@@ -737,8 +737,10 @@ def _batch_of(
     (:func:`mapper.batch.check_offsets`, as a conversion checks a batch's), before any text is
     decoded: its OutputError is said as the file's fault."""
     sink = load_sink(sink_body)
-    if not isinstance(rows, int) or len(ids) != rows or len(record_index) != rows:
+    if not isinstance(rows, int) or len(ids) == len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
+    _check_length("_id", ids, rows, "id")
+    _check_length("_record_index", record_index, rows, "value")
     numbers = sink.id_kind == "uint64"
     if (not numbers and not isinstance(ids, Strings)) or (numbers and (isinstance(ids, Strings) or ids.dtype != np.uint64)):
         held = "string" if isinstance(ids, Strings) else ids.dtype
@@ -761,12 +763,10 @@ def _batch_of(
             has = "has offsets" if a.offsets is not None else "has no offsets"
             raise ValueError(f"column {c.name!r} {has}, and {article(c.type)} column {'does not hold sets' if a.offsets is not None else 'holds a set a row'}")
         values = a.values
-        count = rows if a.offsets is None else int(a.offsets[-1]) if len(a.offsets) == rows + 1 else -1
         held = "strings" if isinstance(values, Strings) else values.dtype
         if held != _STORED_DTYPES.get(ctype.storage, "strings"):
             raise ValueError(f"column {c.name!r} holds {held} values, not those of {article(c.type)} column")
-        if len(a.valid) != rows or len(a.present) != rows or count < 0 or len(values) != count:
-            raise ValueError(f"column {c.name!r} does not hold {rows} rows")
+        _check_lengths(c.name, a, rows)
         if a.valid.dtype != np.bool_ or a.present.dtype != np.bool_:
             raise ValueError(f"column {c.name!r} has masks of {a.valid.dtype} and {a.present.dtype}, not bool")
         unsent = np.flatnonzero(a.valid & ~a.present)
@@ -791,6 +791,48 @@ def _batch_of(
         raise ValueError(str(exc)) from None
     _check_text(batch)
     return batch
+
+
+def _check_lengths(name: str, a: ColumnArrays, rows: int) -> None:
+    """Refuse a column whose arrays do not hold the batch's ``rows`` rows (a file edited, or
+    arrays of two files mixed), naming the array and what it holds: read as they are, numpy
+    would pair one row's mask with another's value, or fail in its own words. The offsets'
+    soundness (from 0, never going back) is :func:`mapper.batch.check_offsets`'s, later."""
+    what = f"column {name!r}"
+    for mask, which in ((a.valid, "valid"), (a.present, "presence")):
+        if len(mask) != rows:
+            raise ValueError(f"{what}: its {which} mask holds {_many(len(mask), 'row')}, the batch has {_many(rows, 'row')}")
+    if a.offsets is None:
+        _check_length(what, a.values, rows, "value")
+        return
+    if len(a.offsets) != rows + 1:
+        raise ValueError(f"{what}: its set offsets hold {_bounds(len(a.offsets), 'row')}, the batch has {_many(rows, 'row')} ({rows + 1} offsets)")
+    end, values = int(a.offsets[-1]), a.values
+    if isinstance(values, Strings) and values.n != end:
+        raise ValueError(f"{what}: its set offsets end at element {end}, and its elements' string offsets hold {_bounds(values.n + 1, 'string')}")
+    if len(values) != end:
+        raise ValueError(f"{what}: its set offsets end at element {end}, and it holds {_many(len(values), 'element')}")
+
+
+def _check_length(what: str, values: np.ndarray | Strings, rows: int, item: str) -> None:
+    """Refuse ``values`` (``what``: whose) that are not one a row: a value array's length, or
+    the bounds its string offsets hold."""
+    if isinstance(values, Strings):
+        if values.n != rows:
+            raise ValueError(f"{what}: its string offsets hold {_bounds(values.n + 1, 'string')}, the batch has {_many(rows, 'row')} ({rows + 1} offsets)")
+    elif len(values) != rows:
+        raise ValueError(f"{what}: it holds {_many(len(values), item)}, the batch has {_many(rows, 'row')}")
+
+
+def _bounds(offsets: int, item: str) -> str:
+    """What ``offsets`` offsets bound, for a message: ``"2 rows' bounds (3 offsets)"``."""
+    k = max(offsets - 1, 0)
+    return f"{k} {item}{'' if k == 1 else 's'}' bounds ({_many(offsets, 'offset')})"
+
+
+def _many(k: int, item: str) -> str:
+    """``"1 row"``, ``"3 rows"``."""
+    return f"{k} {item}{'' if k == 1 else 's'}"
 
 
 def _check_text(batch: Batch) -> None:
@@ -847,7 +889,7 @@ def _utf8_strings(data: np.ndarray, offsets: np.ndarray, valid: np.ndarray | Non
     if data.dtype != np.uint8:
         raise ValueError(f"{what} holds {data.dtype} text, not UTF-8 bytes")
     if offsets.dtype != np.int64 or not len(offsets):  # (its count of strings is one less)
-        raise ValueError(f"{what} has {offsets.dtype} offsets of shape {offsets.shape}, not int64 (one more than its strings)")
+        raise ValueError(f"{what} has {offsets.dtype} string offsets of shape {offsets.shape}, not int64 (one more than its strings)")
     return Strings.from_utf8(data, offsets, valid)
 
 
@@ -905,9 +947,9 @@ def _read_npz(name: str) -> Batch:
                 got = f"no {item!r}" if item not in header else f"{item!r} of the wrong kind ({type(header[item]).__name__})"
                 raise ValueError(f"its header has {got} (the header of an .npz written by mapper map holds rows, id, columns and sink)")
 
-        def values(key: str, how: str | None, valid: np.ndarray | None, held: str) -> Any:
+        def values(key: str, how: str | None, valid: np.ndarray | None, held: str, what: str) -> Any:
             if how == "utf8":
-                return _utf8_strings(array(f"{key}.utf8", held), array(f"{key}.utf8_offsets", held), valid, repr(key))
+                return _utf8_strings(array(f"{key}.utf8", held), array(f"{key}.utf8_offsets", held), valid, what)
             return array(key, held)
 
         arrays = {}
@@ -920,8 +962,9 @@ def _read_npz(name: str) -> Batch:
             held = f"column {meta['name']!r} ({meta.get('type', 'of its sink')}) is held as {', '.join(stored)}, {key}.valid and {key}.present"
             valid, present = array(f"{key}.valid", held), array(f"{key}.present", held)
             offsets = member(f"{key}.offsets") if f"{key}.offsets" in z.files else None
-            arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held), valid, present, offsets)
-        ids = values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)")
+            what = f"column {meta['name']!r}"
+            arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held, what), valid, present, offsets)
+        ids = values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)", "its _id")
         described = {meta["name"]: meta for meta in header["columns"]}
         return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described)
 
@@ -1069,8 +1112,31 @@ def _read_ipc(name: str, pa: Any) -> Any:
                 batches.extend(reader)
         except (OSError, ValueError, TypeError) as exc:  # the batch after those read
             of = f" of {count}" if count is not None else ""
-            raise ValueError(f"its record batch {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {first_line(exc)}") from None
+            field = _failing_field(source, file_format, len(batches), reader.schema.names, pa)
+            which = f"its field {field!r} in record batch" if field is not None else "its record batch"
+            raise ValueError(f"{which} {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {first_line(exc)}") from None
         return pa.Table.from_batches(batches, schema=reader.schema)
+
+
+def _failing_field(source: Any, file_format: bool, k: int, names: list[str], pa: Any) -> str | None:
+    """The first field whose part of record batch ``k`` (counted from 0) cannot be read alone,
+    as :func:`_read_parquet` finds a column: pyarrow's message of the whole batch ("Array length
+    did not match record batch length") names none. None if each reads alone, or none does
+    (the batch's body itself is cut short or damaged: no one field is to blame)."""
+    failing = []
+    for i, name in enumerate(names):
+        source.seek(0)
+        options = pa.ipc.IpcReadOptions(included_fields=[i])
+        try:
+            if file_format:
+                pa.ipc.open_file(source, options=options).get_batch(k)
+            else:
+                for j, _ in enumerate(pa.ipc.open_stream(source, options=options)):
+                    if j == k:
+                        break
+        except Exception:  # noqa: BLE001 - pyarrow's, whichever
+            failing.append(name)
+    return failing[0] if 0 < len(failing) < len(names) else None
 
 
 def _metadata_json(meta: dict[bytes, bytes], key: bytes, what: str, whose: str = "its schema metadata") -> Any:

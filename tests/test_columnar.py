@@ -242,7 +242,9 @@ def test_read_batch_refuses_damaged_or_edited_files_by_name(tmp_path):
     refused(edited("rows.npz", header(lambda h: h.update(rows=7))), "7 rows")
     key = next(m["key"] for m in json.loads(str(npz_arrays(batch)["__header__"]))["columns"] if m["type"] == "int")
     refused(edited("dtype.npz", lambda a: a.update({key: a[key].astype(np.float64)})), "float64")
-    refused(edited("short.npz", lambda a: a.update({f"{key}.valid": a[f"{key}.valid"][:1]})), "does not hold 3 rows")
+    refused(
+        edited("short.npz", lambda a: a.update({f"{key}.valid": a[f"{key}.valid"][:1]})), f"column {key!r}: its valid mask holds 1 row, the batch has 3 rows"
+    )
 
     if not _has_pyarrow():
         return

@@ -13,7 +13,7 @@ import mapper
 import mapper.batch
 from mapper.errors import OutputError
 from mapper.writers import npz_arrays
-from tests.test_columnar import _text_batch
+from tests.test_columnar import _save, _text_batch
 
 #: An edit of the arrays ``npz_arrays`` makes of :func:`_text_batch` (columns ``s`` and ``ss``,
 #: three rows), the same edit of the batch itself, and the words both refusals say.
@@ -97,3 +97,84 @@ def _write(batch: mapper.Batch, path: Path) -> None:
     w = open_writer(str(path))
     w.write(batch)
     w.close()
+
+
+#: An edit of :func:`_text_batch`'s ``.npz`` arrays (three rows; ``ss``: ``[x, y]``, ``[z]``, nothing)
+#: that leaves an array not one a row, and the words naming the array and what it holds.
+_SHORT = [
+    ("ss.offsets", lambda z: z["ss.offsets"][:-1], "column 'ss': its set offsets hold 2 rows' bounds (3 offsets), the batch has 3 rows (4 offsets)"),
+    ("ss.offsets", lambda z: np.append(z["ss.offsets"], 3), "column 'ss': its set offsets hold 4 rows' bounds (5 offsets), the batch has 3 rows (4 offsets)"),
+    ("ii.offsets", lambda z: z["ii.offsets"][:0], "column 'ii': its set offsets hold 0 rows' bounds (0 offsets), the batch has 3 rows (4 offsets)"),
+    (
+        "ss.offsets",
+        lambda z: np.array([0, 2, 3, 9]),
+        "column 'ss': its set offsets end at element 9, and its elements' string offsets hold 3 strings' bounds (4 offsets)",
+    ),
+    (
+        "ss.utf8_offsets",
+        lambda z: z["ss.utf8_offsets"][:-1],
+        "column 'ss': its set offsets end at element 3, and its elements' string offsets hold 2 strings' bounds (3 offsets)",
+    ),
+    (
+        "s.utf8_offsets",
+        lambda z: z["s.utf8_offsets"][:-1],
+        "column 's': its string offsets hold 2 strings' bounds (3 offsets), the batch has 3 rows (4 offsets)",
+    ),
+    ("s.utf8_offsets", lambda z: z["s.utf8_offsets"][:0], "column 's' has int64 string offsets of shape (0,), not int64 (one more than its strings)"),
+    ("_id.utf8_offsets", lambda z: z["_id.utf8_offsets"][:-1], "_id: its string offsets hold 2 strings' bounds (3 offsets), the batch has 3 rows (4 offsets)"),
+    ("_record_index", lambda z: z["_record_index"][:-1], "_record_index: it holds 2 values, the batch has 3 rows"),
+    ("s.valid", lambda z: z["s.valid"][:-1], "column 's': its valid mask holds 2 rows, the batch has 3 rows"),
+    ("ss.present", lambda z: np.append(z["ss.present"], True), "column 'ss': its presence mask holds 4 rows, the batch has 3 rows"),
+    ("i", lambda z: z["i"][:1], "column 'i': it holds 1 value, the batch has 3 rows"),
+]
+
+
+@pytest.mark.parametrize("key, edit, words", _SHORT, ids=[f"{s[0]}-{i}" for i, s in enumerate(_SHORT)])
+def test_an_npz_array_not_one_a_row_is_refused_naming_the_array_and_what_it_holds(tmp_path: Path, key: str, edit: Any, words: str) -> None:
+    # each was "column 'ss' does not hold 3 rows" (or "it says 3 rows but holds 2 ids and 3
+    # record indexes"), naming neither the array nor what was wrong with it
+    arrays = npz_arrays(_text_batch())
+    arrays[key] = edit(arrays)
+    path = tmp_path / "edited.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(mapper.InputError) as caught:
+        mapper.read_batch(path)
+    assert str(caught.value) == f"cannot read {path} as a mapper batch: {words}"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def _field_length_patched(table: Any, field: str, path: Path) -> None:
+    """An Arrow IPC file of ``table`` (3 rows) whose record batch says ``field`` holds 2 rows:
+    its field node (int64 length, int64 null count; one a field, in schema order) edited. The
+    nodes up to the first list's child all say 3: the longest run of 3s 16 bytes apart."""
+    import struct
+
+    _save(table, path)
+    raw = bytearray(path.read_bytes())
+    three = struct.pack("<q", 3)
+    at = [i for i in range(0, len(raw) - 8, 8) if raw[i : i + 8] == three]
+    runs = []
+    for i in at:
+        run = [i]
+        while run[-1] + 16 in at:
+            run.append(run[-1] + 16)
+        runs.append(run)
+    nodes = max(runs, key=len)
+    k = table.column_names.index(field)
+    first_list = next(i for i, f in enumerate(table.schema) if str(f.type).startswith("list"))
+    assert k < first_list < len(nodes), "the field nodes were not found where Arrow puts them"
+    raw[nodes[k] : nodes[k] + 8] = struct.pack("<q", 2)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("field", ["_id", "_record_index", "s", "s.present"])
+def test_an_arrow_field_not_one_a_row_is_refused_naming_the_field(tmp_path: Path, field: str) -> None:
+    # pyarrow's message of the whole record batch ("Array length did not match record batch
+    # length") was all the error said: which of 26 fields was left to guess
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "edited.arrow"
+    _field_length_patched(_text_batch().to_arrow(), field, path)
+    with pytest.raises(mapper.InputError) as caught:
+        mapper.read_batch(path)
+    assert str(caught.value).startswith(f"cannot read {path} as a mapper batch: its field {field!r} in record batch 1 of 1 cannot be read"), str(caught.value)
+    assert caught.value.__cause__ is None
