@@ -941,7 +941,9 @@ def assemble(
     """
     if not rows:
         empty = {name: ColumnData(name, ctype, ColumnBuilder(ctype.storage, 16).finish(0)) for name, ctype in stored}
-        return Batch(sink, plain(ids)[:0], np.empty(0, dtype=np.int64), empty, report)
+        # (not plain(ids)[:0]: string ids held as UTF-8 would all be decoded, to keep none)
+        none = Strings.from_objects(np.empty(0, dtype=object)) if isinstance(ids, Strings) else ids[:0]
+        return Batch(sink, none, np.empty(0, dtype=np.int64), empty, report)
     n = report.records
     keep = None
     if report.failed_records:

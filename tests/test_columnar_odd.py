@@ -94,3 +94,60 @@ def test_a_parquet_file_whose_first_part_has_no_rows_chooses_its_dictionaries_fr
     assert mapper.read_batch(after_empty).to_rows() == rows.to_rows()
     back = mapper.read_batch(only_empty)
     assert back.count == 0 and list(back.columns) == ["rt"]
+
+
+_DISCARDED_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": False,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "string"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "t", "path": ["t"], "type": "strings"},
+    ],
+}
+
+
+def test_a_batch_the_endpoint_discards_finishes_no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # every column was finished (each set made flat, its strings an array) and then thrown away:
+    # 10-20% of a discarded run's time
+    from mapper.batch import ColumnBuilder
+
+    finished: list[int] = []
+    real = ColumnBuilder.finish
+
+    def counting(self: ColumnBuilder, end: int) -> Any:
+        finished.append(end)
+        return real(self, end)
+
+    monkeypatch.setattr(ColumnBuilder, "finish", counting)
+    m = mapper.compile_sink(_DISCARDED_SINK)
+    records = [{"k": "a", "n": 1, "t": ["x", "y"]}, {"k": "b", "t": ["z"]}]  # b lacks n: the batch is discarded
+    with pytest.raises(mapper.BatchRejected) as caught:
+        m.map(records)
+    assert caught.value.report.reject_reason == "allow_missing_fields is false and 1 mapped value is missing"
+    assert [e for e in finished if e] == []
+    # a batch of iter_batches that is discarded is one of no rows, every column there
+    (part,) = m.iter_batches(records)
+    assert len(part) == 0 and list(part.columns) == ["n", "t"] and part.to_rows() == [] and not part.report.accepted
+    assert m.map(records[:1]).to_rows() == [{"_id": "a", "n": 1, "t": ["x", "y"]}]  # (an accepted one is finished)
+    assert [e for e in finished if e] == [1, 1, 1]
+
+
+def test_a_batch_of_no_rows_keeps_string_ids_held_as_utf8_undecoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # assemble(rows=False) took plain(ids)[:0]: every id held as UTF-8 decoded, to keep none
+    import numpy as np
+
+    import mapper.batch
+    from mapper.batch import Strings, assemble
+    from mapper.report import Report
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("the ids were decoded")
+
+    monkeypatch.setattr(mapper.batch, "utf8_to_objects", refuse)
+    m = mapper.compile_sink(_DISCARDED_SINK)
+    stored = [(c.name, m.compiled.ctypes[c.index]) for c in m.compiled.stored]
+    ids = Strings.from_utf8(np.frombuffer(b"abc", np.uint8), np.array([0, 1, 2, 3]))
+    batch = assemble(m.sink, stored, {}, ids, Report(records=3), rows=False)
+    assert len(batch) == 0 and len(batch.id_values) == 0 and batch.to_rows() == []
+    assert batch.ids.dtype == object and list(batch.columns) == ["n", "t"]

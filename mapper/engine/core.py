@@ -334,15 +334,14 @@ class Engine:
     def finish(self) -> tuple[Batch | None, Report]:
         """The batch (None when not kept or rejected) and the report, the batch policy applied."""
         opts = self.options
-        if not self.output:  # validate-only: no columns to finish; the scratch builders go back
-            report = self._report()
-            self.out.release()
-            decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
-            return None, report
-        columns, ids, report = self.finish_part()
+        report = self._report()
         decide(report, self.c.sink.allow_missing_fields, opts.on_error, opts.max_errors)
         if not self.output or not report.accepted:
+            # validate-only, or a batch the endpoint discards: no columns to finish (a discarded
+            # run's were 10-20% of its time, sets made flat and thrown away); scratch builders go back
+            self.out.release()
             return None, report
+        columns, ids, _report = self.finish_part()
         assert ids is not None
         return finish_batch(self.c, columns, plain(ids.values), report), report
 
