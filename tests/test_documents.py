@@ -742,3 +742,63 @@ def test_a_broken_document_carries_the_readers_hint_apart_from_its_reason():
     unit = next(document_units(json.dumps({"planes": PLANES[:2]}).encode(), records_path=("aircraft",)))
     assert isinstance(unit, BrokenDocument) and unit.code == "no_records"
     assert unit.reason == "no records at `aircraft`: no key `aircraft`" and unit.hint.startswith("arrays of objects are at `planes` (2 objects)")
+
+
+# --- documents given as text items -----------------------------------------------------------
+
+
+def _made_ndjson(items: list[Any]) -> bytes:
+    """The NDJSON the items make, one a line (a text item ending in a newline keeps it)."""
+    texts = [i.encode() if isinstance(i, str) else i if isinstance(i, bytes) else json.dumps(i).encode() for i in items]
+    return b"".join(t if t.endswith(b"\n") else t + b"\n" for t in texts)
+
+
+@pytest.mark.parametrize("layout", ["one-line", "pretty", "mixed"])
+def test_text_documents_give_their_records_the_lines_of_the_ndjson_they_make(layout):
+    # each text's lines were counted from 1: a record failing in the third document was on
+    # "line 1" (one-line documents) or on its line within its own text (pretty ones)
+    m = mapper.compile_sink(SINK)
+    docs = [document(PLANES[i : i + 4], now=i) for i in (2, 7, 12)]  # PLANES[5], [10] and [15] say "ground": record 3 of each
+    text = {"one-line": lambda d: json.dumps(d), "pretty": lambda d: pretty(d).decode(), "mixed": lambda d: pretty(d)}[layout]
+    items: list[Any] = [text(d) for d in docs]
+    if layout == "mixed":
+        items[0] = docs[0]  # a Python document: one line
+    report = m.validate(items, records_path="aircraft")
+    assert [(e.record, e.code) for e in report.errors] == [(3, "invalid_value"), (7, "invalid_value"), (11, "invalid_value")]
+    joined = _made_ndjson(items)
+    if layout != "mixed":  # (as NDJSON of documents, or documents one after another as `jq .` prints them)
+        assert [e.line for e in report.errors] == [e.line for e in m.validate(joined, records_path="aircraft").errors]
+    lines = joined.split(b"\n")
+    for e, hex_ in zip(report.errors, ("a00005", "a0000a", "a0000f")):
+        if e.line is None:  # (a Python document's records have no line)
+            assert layout == "mixed" and e.record == 3
+            continue
+        assert f'"hex": "{hex_}"'.encode() in lines[e.line - 1], (e, lines[e.line - 1])
+    assert [e.line for e in report.errors] == {"one-line": [1, 2, 3], "pretty": [7, 16, 25], "mixed": [None, 8, 17]}[layout]
+
+
+def test_the_lines_of_a_files_readlines_are_the_files(tmp_path):
+    m = mapper.compile_sink(SINK)
+    path = tmp_path / "docs.ndjson"
+    path.write_bytes(b"".join(json.dumps(document(PLANES[i : i + 10], now=i)).encode() + b"\n" for i in range(0, 40, 10)))
+    from_file = [(e.record, e.line) for e in m.validate(path, records_path="aircraft").errors]
+    assert from_file[-1] == (35, 4)
+    with open(path, "rb") as fh:
+        items = fh.readlines()
+    assert [(e.record, e.line) for e in m.validate(items, records_path="aircraft").errors] == from_file
+
+
+def test_real_captures_given_as_text_documents_name_the_lines_of_their_ndjson():
+    piaware = data_file("adsb/aircraft-piaware-2023-01-15.json").read_bytes()
+    mqtt = data_file("adsb/aircraft-dump1090mqtt-2026-07-29.json").read_bytes()
+    m = mapper.compile_sink(SINK)
+    items = [mqtt, piaware.decode(), mqtt, piaware]
+    report = m.validate(items, records_path="aircraft", on_error="skip")
+    docs = [json.loads(t) for t in items]
+    records = [p for d in docs for p in d["aircraft"]]
+    assert report.records == len(records) and report.errors
+    lines = _made_ndjson(items).split(b"\n")
+    third_and_fourth = len(docs[0]["aircraft"]) + len(docs[1]["aircraft"])
+    assert any(e.record >= third_and_fourth for e in report.errors)
+    for e in report.errors:
+        assert json.dumps(records[e.record]["hex"]).encode() in lines[e.line - 1], (e, lines[e.line - 1])

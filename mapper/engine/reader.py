@@ -1659,13 +1659,7 @@ def iter_units(
     elif hasattr(records, "read"):
         yield from stream_units(records, input_format, chunk_size, max_record, records_path)
     elif records_path is not None:  # Python documents: each one's array at the path
-        docs = [records] if isinstance(records, Mapping) else records
-        for doc in docs:
-            if type(doc) in _TEXT_TYPES:  # a document's JSON text (as a record's is read: _texts_apart)
-                text = doc.encode("utf-8", "surrogatepass") if isinstance(doc, str) else bytes(doc)
-                yield from bytes_units(text, input_format, chunk_size, max_record, records_path)
-            else:
-                yield from object_document_units(doc, records_path, objects)
+        yield from _documents_given(records, input_format, chunk_size, max_record, records_path, objects)
     elif input_format == "endpoint" and isinstance(records, (Mapping, Iterable)):  # a body, read as the service reads one (keys matched as Go matches them)
         body, why = _object_body(records)
         if body is None:
@@ -1682,6 +1676,56 @@ def iter_units(
         yield from _object_units(records, objects, texts=True)
     else:
         raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
+
+
+def _documents_given(records: Any, input_format: str, chunk_size: int, max_record: int, records_path: tuple[str, ...], objects: int) -> Iterator[Unit]:
+    """Python documents (one mapping, or an iterable of them), each one's array at ``records_path``;
+    a ``str`` or ``bytes`` item is a document's JSON text (as a record's is read: :func:`_texts_apart`).
+
+    Lines are counted over the items, as in the NDJSON they make one an item (each item
+    starting a line; one of several lines, as NDJSON of documents or pretty-printed, takes
+    them all; a Python document, one): the lines of a file's ``readlines()`` are those of
+    the file, and a record failing in the third document is not said to be on line 1 (each
+    text's lines were counted from 1)."""
+    docs = [records] if isinstance(records, Mapping) else records
+    line = 1
+    for doc in docs:
+        if type(doc) not in _TEXT_TYPES:
+            yield from object_document_units(doc, records_path, objects)
+            line += 1
+            continue
+        text = doc.encode("utf-8", "surrogatepass") if isinstance(doc, str) else bytes(doc)
+        lines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
+        last = 0
+        for unit in bytes_units(text, input_format, chunk_size, max_record, records_path):
+            if line > 1:
+                unit = _moved_down(unit, line - 1)
+            last = max(last, _last_line(unit))
+            yield unit
+        packed = unpacker(text[:MAGIC_SIZE]) is not None  # (its lines are the unpacked text's: the last one seen)
+        line = last + 1 if packed else line + lines
+
+
+def _moved_down(unit: Unit, by: int) -> Unit:
+    """``unit`` (of a text read alone, from line 1) with its lines ``by`` further down."""
+    if isinstance(unit, RawRecords) and isinstance(unit.lines, list):
+        return replace(unit, lines=[None if ln is None else ln + by for ln in unit.lines])
+    if isinstance(unit, BrokenDocument) and unit.line is not None:
+        return replace(unit, line=unit.line + by)
+    if isinstance(unit, (OversizedRecord, NdjsonChunk)) and unit.first_line is not None:
+        return replace(unit, first_line=unit.first_line + by)
+    return unit
+
+
+def _last_line(unit: Unit) -> int:
+    """The last line a unit names (0: none)."""
+    if isinstance(unit, RawRecords) and isinstance(unit.lines, list):
+        return max((ln for ln in unit.lines if ln is not None), default=0)
+    if isinstance(unit, BrokenDocument):
+        return unit.line or 0
+    if isinstance(unit, OversizedRecord):
+        return unit.first_line or 0
+    return 0
 
 
 def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
