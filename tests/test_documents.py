@@ -788,6 +788,21 @@ def test_the_lines_of_a_files_readlines_are_the_files(tmp_path):
     assert [(e.record, e.line) for e in m.validate(items, records_path="aircraft").errors] == from_file
 
 
+@pytest.mark.parametrize("blank_text", ["", b"", "  \n", b"\t"])
+def test_a_blank_text_document_is_refused_as_a_blank_text_record_is(blank_text):
+    # it was passed over without a word (records 4, no error): as a blank text among records
+    # given as texts is refused, so is a blank document's; a blank line of NDJSON stays skipped
+    m = mapper.compile_sink(SINK)
+    items = [json.dumps(document(PLANES[1:3])), blank_text, json.dumps(document(PLANES[3:5]))]
+    report = m.validate(items, records_path="aircraft", on_error="skip")
+    assert report.records == 5 and report.failed_records == 1
+    assert [(e.record, e.line, e.code, e.reason) for e in report.errors] == [(2, 2, "invalid_json", "no document: the text is empty")]
+    batch = m.map(items, records_path="aircraft", on_error="skip")
+    assert [r["_id"] for r in batch.to_rows()] == ["a00001", "a00002", "a00003", "a00004"]
+    as_ndjson = m.validate(b"\n".join(i.encode() if isinstance(i, str) else i for i in items) + b"\n", records_path="aircraft")
+    assert as_ndjson.records == 4 and not as_ndjson.errors  # (NDJSON: blank lines skipped, with or without a records path)
+
+
 def test_real_captures_given_as_text_documents_name_the_lines_of_their_ndjson():
     piaware = data_file("adsb/aircraft-piaware-2023-01-15.json").read_bytes()
     mqtt = data_file("adsb/aircraft-dump1090mqtt-2026-07-29.json").read_bytes()

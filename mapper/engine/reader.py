@@ -1686,7 +1686,8 @@ def _documents_given(records: Any, input_format: str, chunk_size: int, max_recor
     starting a line; one of several lines, as NDJSON of documents or pretty-printed, takes
     them all; a Python document, one): the lines of a file's ``readlines()`` are those of
     the file, and a record failing in the third document is not said to be on line 1 (each
-    text's lines were counted from 1)."""
+    text's lines were counted from 1). A blank text is no document: refused, as a blank
+    text among records is (:func:`_text_records`), not passed over without a word."""
     docs = [records] if isinstance(records, Mapping) else records
     line = 1
     for doc in docs:
@@ -1696,6 +1697,10 @@ def _documents_given(records: Any, input_format: str, chunk_size: int, max_recor
             continue
         text = doc.encode("utf-8", "surrogatepass") if isinstance(doc, str) else bytes(doc)
         lines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
+        if blank(text):
+            yield BrokenDocument("no document: the text is empty", line, text, one_record=True)
+            line += lines
+            continue
         last = 0
         for unit in bytes_units(text, input_format, chunk_size, max_record, records_path):
             if line > 1:
