@@ -143,13 +143,19 @@ def test_an_npz_array_not_one_a_row_is_refused_naming_the_array_and_what_it_hold
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-def _field_length_patched(table: Any, field: str, path: Path) -> None:
-    """An Arrow IPC file of ``table`` (3 rows) whose record batch says ``field`` holds 2 rows:
-    its field node (int64 length, int64 null count; one a field, in schema order) edited. The
-    nodes up to the first list's child all say 3: the longest run of 3s 16 bytes apart."""
+def _field_length_patched(table: Any, field: str, path: Path, stream: bool = False) -> None:
+    """An Arrow IPC file (or ``stream``) of ``table`` (3 rows) whose record batch says ``field``
+    holds 2 rows: its field node (int64 length, int64 null count; one a field, in schema order)
+    edited. The nodes up to the first list's child all say 3: the longest run of 3s 16 bytes apart."""
     import struct
 
-    _save(table, path)
+    import pyarrow as pa
+
+    if stream:
+        with pa.ipc.new_stream(str(path), table.schema) as w:
+            w.write_table(table)
+    else:
+        _save(table, path)
     raw = bytearray(path.read_bytes())
     three = struct.pack("<q", 3)
     at = [i for i in range(0, len(raw) - 8, 8) if raw[i : i + 8] == three]
@@ -167,14 +173,16 @@ def _field_length_patched(table: Any, field: str, path: Path) -> None:
     path.write_bytes(bytes(raw))
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["file", "stream"])
 @pytest.mark.parametrize("field", ["_id", "_record_index", "s", "s.present"])
-def test_an_arrow_field_not_one_a_row_is_refused_naming_the_field(tmp_path: Path, field: str) -> None:
+def test_an_arrow_field_not_one_a_row_is_refused_naming_the_field(tmp_path: Path, field: str, stream: bool) -> None:
     # pyarrow's message of the whole record batch ("Array length did not match record batch
     # length") was all the error said: which of 26 fields was left to guess
     pytest.importorskip("pyarrow")
     path = tmp_path / "edited.arrow"
-    _field_length_patched(_text_batch().to_arrow(), field, path)
+    _field_length_patched(_text_batch().to_arrow(), field, path, stream)
     with pytest.raises(mapper.InputError) as caught:
         mapper.read_batch(path)
-    assert str(caught.value).startswith(f"cannot read {path} as a mapper batch: its field {field!r} in record batch 1 of 1 cannot be read"), str(caught.value)
+    of = "" if stream else " of 1"
+    assert str(caught.value).startswith(f"cannot read {path} as a mapper batch: its field {field!r} in record batch 1{of} cannot be read"), str(caught.value)
     assert caught.value.__cause__ is None
