@@ -23,7 +23,7 @@ from mapper.engine import runner
 from mapper.engine.check import SMALL_INPUT, few_dicts
 from mapper.options import MapOptions
 from tests.test_objects import Hooked, _everything
-from tests.test_properties import SETTINGS
+from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 
 # every type here has a quick form, so the route applies (a Layout timestamp or a dateInt has none)
 QUICK_SINK = {
@@ -217,3 +217,12 @@ def test_records_the_quick_route_declines_are_judged_the_careful_way(monkeypatch
     want = _everything(_engine_report(m, recs))
     monkeypatch.setattr(check, "map_few_dicts", lambda *args: False)
     assert _everything(m.validate(recs)) == want and want[4]  # (the bad record's error is there)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(messy_records(max_records=12), st.sampled_from([{}, {"strict": True}, {"on_error": "skip"}]))
+def test_a_sink_whose_quick_forms_convert_says_what_an_engine_run_says(recs, options):
+    # FULL_SINK has a timestamp layout and a dateInt: their quick forms are their converters
+    m = mapper.compile_sink(FULL_SINK)
+    assert few_dicts(m.compiled, recs, MapOptions(**options)) is not None
+    assert _everything(m.validate(recs, **options)) == _everything(_engine_report(m, recs, **options))
