@@ -84,7 +84,7 @@ def _same(a: Any, b: Any) -> None:
     assert [(w.record, w.column, w.kind, w.stored) for w in a.report.warnings] == [(w.record, w.column, w.kind, w.stored) for w in b.report.warnings]
 
 
-def _both(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+def _both(data: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     quick = M.map(data, on_error="skip")
     with monkeypatch.context() as m:
         m.setattr(fast, "FEW_VALUES", 0)
@@ -102,7 +102,30 @@ def test_a_few_records_store_what_the_vector_forms_store(data: Any, k: int) -> N
     _same(quick, vector)
 
 
-def test_the_shortcut_is_taken_and_writes_scaled_decimals(monkeypatch: pytest.MonkeyPatch) -> None:
+class Int(int):
+    pass
+
+
+class Str(str):
+    pass
+
+
+_ODD = st.sampled_from([Int(3), Str("s"), float("nan"), float("inf"), True, None, "", "\ud800", 2**64, [1], {"a": 1}])
+
+
+@SETTINGS
+@given(st.data(), st.integers(3, 40))
+def test_a_few_dicts_store_what_the_vector_forms_store(data: Any, k: int) -> None:
+    records = [_record(i, data.draw) for i in range(k)]
+    for _ in range(data.draw(st.integers(0, 2))):  # a Python value no JSON decoder makes, here and there
+        records[data.draw(st.integers(0, k - 1))][data.draw(st.sampled_from(["s", "n", "d2", "b", "ts"]))] = data.draw(_ODD)
+    with pytest.MonkeyPatch.context() as mp:
+        quick, vector = _both(records, mp)
+    _same(quick, vector)
+
+
+@pytest.mark.parametrize("as_text", [True, False], ids=["lines", "dicts"])
+def test_the_shortcut_is_taken_and_writes_scaled_decimals(as_text: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [{"id": i, "s": "x", "n": i, "d0": 7, "d2": 1.25, "d6": -0.000001, "b": True, "ts": 1659981468277} for i in range(5)]
     calls: list[int] = []
     real = fast.FastPath.fill_column
@@ -112,7 +135,7 @@ def test_the_shortcut_is_taken_and_writes_scaled_decimals(monkeypatch: pytest.Mo
         real(self, ci, *args, **kwargs)
 
     monkeypatch.setattr(fast.FastPath, "fill_column", counted)
-    batch = M.map(_lines(records))
+    batch = M.map(_lines(records) if as_text else records)
     assert calls and not set(calls) & set(M.compiled.stored_index)  # only the id column took the vector way
     assert batch["d2"].values.tolist() == [125] * 5
     assert batch["d6"].values.tolist() == [-1] * 5

@@ -397,6 +397,7 @@ class FastPath:
         self.pk_all_text = plan.pk_all_text
         self.vecs = plan.vecs
         self.few_store = plan.few_store
+        self.dict_screens = plan.dict_exact
         self.dict_tier = compiled.dict_tier
         self.dict_forms = plan.dict_forms
         # set columns have no vector form: their plain rows are taken here, the rest by the careful path
@@ -652,8 +653,13 @@ class FastPath:
         assert tier is not None
         seg = Seg(out.n, None)
         builders = out.builders
+        # a few dicts: a column whose values the exact decoder could have made, by its quick form (see fill)
+        screens = self.dict_screens if 0 < k <= FEW_VALUES else None
+        few = self.few_store
         with np.errstate(all="ignore"):
             for ci in self.c.stored_index:
+                if screens and ci in few and _fits(lists[ci], screens[ci]) and self._write_quick(few[ci], lists[ci], seg, k, builders[ci]):
+                    continue
                 vec, vin = self._dict_form(ci, lists[ci])
                 self.fill_column(ci, lists[ci], seg, k, builders[ci], vec, vec_input=vin)
             if self.id_col is not None:
@@ -695,19 +701,24 @@ class FastPath:
         few = self.few_store if tier.exact_types and 0 < k <= FEW_VALUES else None
         with np.errstate(all="ignore"):  # overflows are caught by the range checks, not warned about
             for ci in self.c.stored_index:
-                if few and ci in few:
-                    vouch, stored = few[ci]
-                    if vouch(lists[ci]) == k:
-                        b = builders[ci]
-                        b.mark_present(seg.pos, k)
-                        start = seg.pos - b.base
-                        b.values[start : start + k] = stored(lists[ci])
-                        continue
+                if few and ci in few and self._write_quick(few[ci], lists[ci], seg, k, builders[ci]):
+                    continue
                 self.fill_column(ci, lists[ci], seg, k, builders[ci], vecs[ci])
             if self.id_col is not None:
                 self.fill_column(self.id_col, lists[self.id_col], seg, k, self.out.id_builder, vecs[self.id_col], identity=True)
             elif self.pk_cols:
                 self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=tier.exact_types)
+
+    @staticmethod
+    def _write_quick(form: tuple[Quick, Callable[[list[Any]], list[Any]]], lst: list[Any], seg: Seg, k: int, b: ColumnBuilder) -> bool:
+        """Write a column's ``k`` values by its quick form, if it vouches for every one (see :meth:`fill`)."""
+        vouch, stored = form
+        if vouch(lst) != k:
+            return False
+        b.mark_present(seg.pos, k)
+        start = seg.pos - b.base
+        b.values[start : start + k] = stored(lst)
+        return True
 
     def fill_column(
         self, ci: int, lst: list[Any], seg: Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False, vec_input: list[Any] | None = None
