@@ -194,6 +194,14 @@ class _Reader(io.RawIOBase):
         return int(self.sock.recv_into(buffer))
 
 
+class _NotHTTP(http.client.HTTPException):
+    """An answer's head or framing that no HTTP server writes: what is wrong with it, in words."""
+
+
+#: The hexadecimal digits of a chunk size (RFC 9112 7.1: 1*HEXDIG).
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
 class _Response(http.client.HTTPResponse):
     """An answer that must be in whole within the connection's timeout of its request being
     written: the socket's own timeout bounds each read, and an endpoint dribbling its answer
@@ -231,6 +239,24 @@ class _Response(http.client.HTTPResponse):
         # an endpoint sending interim answers without end held each attempt for the whole --timeout,
         # retried as a lost answer (minutes): it is an answer that is not HTTP, as Go's client takes it
         raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers before the final one")
+
+    def _read_next_chunk_size(self) -> int:
+        """The next chunk's size (RFC 9112 7.1): hexadecimal digits, at most 16 (64 bits, as Go's
+        client reads them), then extensions after a ";". Anything else is an answer that is not HTTP:
+        http.client took any text Python's int() reads ("0x1b", "-1", "1_0") and called the rest an
+        answer cut short, retried as a lost one (a "-1" read on to the connection's end: the whole
+        --timeout). A line the connection ended is an answer cut short (lost) all the same."""
+        line = self.fp.readline(http.client._MAXLINE + 1)  # type: ignore[attr-defined]
+        if len(line) > http.client._MAXLINE:  # type: ignore[attr-defined]
+            raise http.client.LineTooLong("chunk size")
+        if not line.endswith(b"\n"):
+            raise http.client.IncompleteRead(b"")
+        size = line.partition(b";")[0].strip(b" \t\r\n")
+        if not 0 < len(size) <= 16 or not _HEX.issuperset(size):
+            self._close_conn()  # type: ignore[attr-defined]
+            written = line.rstrip(b"\r\n")[:40].decode("latin-1")
+            raise _NotHTTP(f"a chunk size that is not a hexadecimal number: {written!r}")
+        return int(size, 16)
 
 
 class _Failure(Exception):

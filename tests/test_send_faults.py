@@ -987,3 +987,60 @@ def test_a_status_past_599_is_no_server_error_to_retry():
         with pytest.raises(mapper.ServiceError) as refused:
             sender.send(b'{"records":[{"value":{"id":"a"}}]}')
     assert refused.value.status == 700 and refused.value.code == "Odd" and len(fake.bodies) == 1
+
+
+BODY = b'{"records":[{"value":{"id":"a"}}]}'
+
+
+def says(raw: Callable[[bytes], bytes]) -> Handler:
+    """A handler writing raw(request body) as the answer, then keeping the connection until the client goes."""
+
+    def handler(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> str:
+        conn.sendall(raw(body))
+        conn.recv(1)
+        return "close"
+
+    return handler
+
+
+def chunked(size: bytes, payload: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\n" + payload + b"\r\n0\r\n\r\n"
+
+
+@pytest.mark.parametrize("size", [b"zz", b"-%x", b"0x%x", b"+%x", b"%x_0", b"0" * 17 + b"%x", b""])
+def test_a_chunk_size_that_is_not_hexadecimal_is_an_answer_that_is_not_http(size):
+    # found by a bug hunt: http.client reads a chunk size with Python's int(), and called what it
+    # could not read an answer cut short: retried as a lost answer through every retry (and "-1"
+    # read on to the connection's end: the whole --timeout each time); "0x24" and "+24" it read
+    def odd_chunk(body: bytes) -> bytes:
+        payload = success(body)
+        return chunked(size.replace(b"%x", b"%x" % len(payload)), payload)
+
+    with endpoint(says(odd_chunk)) as fake, mapper.Sender(fake.url, timeout=0.5, sleep=lambda _s: None) as sender:  # (8 retries)
+        with pytest.raises(mapper.EndpointUnreachable) as info:
+            sender.send(BODY)
+    assert "3 times with what is not HTTP" in str(info.value) and "a chunk size that is not a hexadecimal number: " in str(info.value)
+    assert info.value.maybe_stored and len(fake.bodies) == 3
+
+
+def test_chunk_sizes_with_extensions_or_leading_zeros_are_read_and_a_chunk_cut_by_the_connection_is_a_lost_answer():
+    def chunks(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        payload = success(body)
+        if n == 1:  # the connection ends inside a chunk size line: an answer lost, not one that is not HTTP
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1")
+            return "close"
+        half = len(payload) // 2
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%04X ; name=value\r\n" % half
+            + payload[:half]
+            + b"\r\n%x\r\n" % (len(payload) - half)
+            + payload[half:]
+            + b"\r\n0\r\n\r\n"
+        )
+        return None
+
+    with endpoint(chunks) as fake, mapper.Sender(fake.url, retries=2, sleep=lambda _s: None) as sender:
+        ack = sender.send(BODY)
+        again = sender.send(BODY)  # (the chunked answer was read to its end: the connection is used again)
+    assert ack.stored == 1 and ack.retries == 1 and ack.resent and again.stored == 1 and not again.resent
