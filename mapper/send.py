@@ -230,10 +230,19 @@ class _Response(http.client.HTTPResponse):
         """The final answer's status line: interim answers before it (102 Processing, 103 Early
         Hints, from the service or a proxy) are read past, as RFC 9110 15.2 asks. http.client
         skips only a 100: a 103 was taken as the answer, a refusal that stopped the run, and
-        the body, stored by the 200 after it, was sent again on resume not counted as re-sent."""
+        the body, stored by the 200 after it, was sent again on resume not counted as re-sent.
+
+        A 101 Switching Protocols is an answer that is not HTTP: the connection speaks another
+        protocol from there on, and no request of mapper send asks for one (RFC 9110 15.2.2: a
+        server switches only to a protocol the request's Upgrade names). It was taken as a refusal,
+        "101 HTTP101:" with no words, the body marked not stored."""
         for _ in range(MAX_INTERIM + 1):
             version, status, reason = super()._read_status()  # type: ignore[misc]
-            if not 100 <= status < 200 or status == 101:  # (101: a protocol switch nobody asked for, an answer to refuse)
+            if status == 101:
+                upgrade = http.client.parse_headers(self.fp).get("Upgrade")
+                to = f" to {printable(upgrade.strip()[:40])!r}" if upgrade and upgrade.strip() else ""
+                raise _NotHTTP(f"101 Switching Protocols{to}, an upgrade that no request of mapper send asks for")
+            if not 100 <= status < 200:
                 return version, status, reason
             http.client.parse_headers(self.fp)  # its headers (bounded as the final answer's are), then the next status line
         # an endpoint sending interim answers without end held each attempt for the whole --timeout,
