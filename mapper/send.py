@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import email.errors
 import email.utils
 import errno
 import glob
@@ -194,6 +195,17 @@ class _Reader(io.RawIOBase):
         return int(self.sock.recv_into(buffer))
 
 
+class _Buffered(io.BufferedReader):
+    """An answer's bytes, the last line read remembered: a head that ends without its blank line
+    ended with the connection (a lost answer), not with the answer's head."""
+
+    last_line = b""
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self.last_line = super().readline(size)
+        return self.last_line
+
+
 class _NotHTTP(http.client.HTTPException):
     """An answer's head or framing that no HTTP server writes: what is wrong with it, in words."""
 
@@ -210,14 +222,34 @@ class _Response(http.client.HTTPResponse):
     def __init__(self, sock: Any, *args: Any, **kw: Any):
         super().__init__(sock, *args, **kw)
         timeout = sock.gettimeout()
-        self.fp = io.BufferedReader(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
+        self.fp = _Buffered(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
 
     def begin(self) -> None:
         """The answer's head; a Content-Length that is not one number of plain digits is an answer that is
         not HTTP (RFC 9112 6.3): http.client took "-1", "abc" or "5, 5" for no length and read until the
         connection closed, so an answer on a kept-alive connection was waited for the whole --timeout and
-        retried as a lost one, and it read "1_0" (Python's int) as 10."""
+        retried as a lost one, and it read "1_0" (Python's int) as 10.
+
+        So are a header line that is not ``name: value`` (http.client's parser dropped it and every
+        header after it, the Content-Length too) and a Transfer-Encoding other than ``chunked`` alone
+        (http.client read ``gzip, chunked`` as no framing: the chunks' sizes became the answer's text).
+        A head the connection ended before its blank line is a lost answer (it was read as a whole
+        answer of no body: "no per-record answer", a refusal that stopped the run)."""
         super().begin()
+        if not getattr(self.fp, "last_line", b"\n").endswith(b"\n"):
+            raise http.client.RemoteDisconnected("the connection closed in the answer's head")
+        for defect in self.headers.defects:
+            if isinstance(defect, (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)):
+                line = (str(getattr(defect, "line", None) or self.headers.get_payload() or "").splitlines() or [""])[0]
+                raise _NotHTTP(f"a header line that is not 'name: value': {line[:60]!r}")
+        codings = self.headers.get_all("Transfer-Encoding") or []
+        if codings:
+            said = [c.strip().lower() for value in codings for c in value.split(",") if c.strip()]
+            if said != ["chunked"]:
+                raise _NotHTTP(f"a Transfer-Encoding other than chunked: {', '.join(codings)[:60]!r}")
+            if not self.chunked and self.status not in (204, 304):  # ("chunked " or "chunked,": http.client matches the value whole)
+                self.chunked, self.chunk_left, self.length = True, None, None
+                self.will_close = self._check_close()  # type: ignore[attr-defined]
         lengths = self.headers.get_all("Content-Length") or []
         if (
             lengths

@@ -1057,3 +1057,41 @@ def test_a_101_switching_protocols_to_a_post_that_asked_no_upgrade_is_an_answer_
             sender.send(BODY)
     assert "3 times with what is not HTTP" in str(info.value) and "101 Switching Protocols to 'websocket'" in str(info.value)
     assert info.value.maybe_stored and len(fake.bodies) == 3
+
+
+@pytest.mark.parametrize(
+    ("head", "named"),
+    [
+        (b"Garbage\r\nContent-Length: %d", "a header line that is not 'name: value': 'Garbage'"),
+        (b"Content-Length : %d", "a header line that is not 'name: value': 'Content-Length : "),
+        (b" X-Folded: a\r\nContent-Length: %d", "a header line that is not 'name: value': ' X-Folded: a'"),
+        (b"Transfer-Encoding: gzip, chunked", "a Transfer-Encoding other than chunked: 'gzip, chunked'"),
+        (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked", "a Transfer-Encoding other than chunked: 'chunked, chunked'"),
+    ],
+    ids=["no-colon", "space-before-colon", "first-line-folded", "gzip-chunked", "chunked-twice"],
+)
+def test_a_header_line_that_is_none_or_a_transfer_encoding_besides_chunked_is_not_http(head, named):
+    # found by a bug hunt: http.client's parser dropped a line that is not "name: value" and every
+    # header after it (the Content-Length too: on a kept-alive connection each attempt waited the
+    # whole --timeout, retried as a lost answer), and read "gzip, chunked" as no framing at all
+    def odd_head(body: bytes) -> bytes:
+        payload = success(body)
+        return b"HTTP/1.1 200 OK\r\n" + (head % len(payload) if b"%d" in head else head) + b"\r\n\r\n" + payload
+
+    with endpoint(says(odd_head)) as fake, mapper.Sender(fake.url, timeout=0.5, sleep=lambda _s: None) as sender:
+        t0 = time.monotonic()
+        with pytest.raises(mapper.EndpointUnreachable) as info:
+            sender.send(BODY)
+    assert "3 times with what is not HTTP" in str(info.value) and named in str(info.value) and time.monotonic() - t0 < 0.5
+    assert info.value.maybe_stored and len(fake.bodies) == 3
+
+
+def test_a_transfer_encoding_of_chunked_written_loosely_is_read_as_chunked():
+    # ("chunked " or "Chunked,": http.client matched the value whole and read the chunks' sizes as text)
+    def loose(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+        payload = success(body)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked ,\r\n\r\n%x\r\n" % len(payload) + payload + b"\r\n0\r\n\r\n")
+
+    with endpoint(loose) as fake, mapper.Sender(fake.url, timeout=0.5, retries=0) as sender:
+        assert sender.send(BODY).stored == 1 and sender.send(BODY).stored == 1  # (and the connection is used again)
+    assert len(fake.bodies) == 2
