@@ -520,7 +520,7 @@ class Sender:
                     raise
                 return early
             resp = conn.getresponse()
-            payload = resp.read(MAX_ANSWER + 1)
+            payload = _read_answer(resp, MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:
             # timeouts, resets, a connection closed mid-answer: the service may have stored the body
             self._drop()
@@ -547,7 +547,7 @@ class Sender:
             if conn.sock is None:
                 return None
             resp = conn.getresponse()
-            payload = resp.read(MAX_ANSWER)  # (an error answer: its code and message are at its start)
+            payload = _read_answer(resp, MAX_ANSWER)  # (an error answer: its code and message are at its start)
         except (OSError, http.client.HTTPException):
             return None
         finally:
@@ -721,6 +721,22 @@ def _host_of(parts: urllib.parse.SplitResult, port: int, endpoint: str) -> tuple
     return f"{address}%{zone}", f"[{address}]" + (f":{port}" if port != default else "")
 
 
+class _AnswerCut(ConnectionError):
+    """The connection closed before the answer's Content-Length was in: a lost answer."""
+
+
+def _read_answer(resp: http.client.HTTPResponse, limit: int) -> bytes:
+    """An answer's body, at most ``limit`` bytes of it. One the connection ended before its Content-Length
+    is an answer lost (:class:`_AnswerCut`): http.client returns what came, unsaid, and the start of a
+    200's answer was judged "no per-record answer", a refusal that stopped the run; an error answer's
+    start was taken as its words."""
+    expected = resp.length  # (None: chunked, whose cuts http.client says, or read to the connection's end)
+    payload = resp.read(limit)
+    if expected is not None and len(payload) < min(expected, limit):
+        raise _AnswerCut(f"the connection closed {len(payload):,} bytes into an answer of {expected:,}")
+    return payload
+
+
 def _not_http(exc: BaseException) -> str | None:
     """What is wrong with an answer http.client could not read as HTTP, or None when the answer
     was lost rather than unreadable (a timeout, a reset, a connection closed before or during it)."""
@@ -741,7 +757,7 @@ def _oserror(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
     text = str(exc) or type(exc).__name__
-    return text if type(exc).__name__ in text else f"{type(exc).__name__}: {text}"
+    return text if type(exc).__name__ in text or isinstance(exc, _AnswerCut) else f"{type(exc).__name__}: {text}"
 
 
 def _retry_after(value: str | None, now: float) -> float | None:

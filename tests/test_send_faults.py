@@ -1095,3 +1095,28 @@ def test_a_transfer_encoding_of_chunked_written_loosely_is_read_as_chunked():
     with endpoint(loose) as fake, mapper.Sender(fake.url, timeout=0.5, retries=0) as sender:
         assert sender.send(BODY).stored == 1 and sender.send(BODY).stored == 1  # (and the connection is used again)
     assert len(fake.bodies) == 2
+
+
+def test_an_answer_cut_short_of_its_content_length_or_in_its_head_is_a_lost_answer():
+    # found by a bug hunt: http.client returns what came of a body when the connection closes short
+    # of its Content-Length, unsaid, and takes a head the connection ended for a whole one: a 200's
+    # answer cut so was "no per-record answer", a refusal that stopped the run
+    def cuts(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        if n == 1:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + success(body)[:10])
+            return "close"
+        if n == 2:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
+            return "close"
+        if n == 3:
+            conn.sendall(b"HTTP/1.1 400 X\r\nContent-Length: 100\r\n\r\n" + b'{"code":"InvalidBody"')  # (not its words: lost too)
+            return "close"
+        return answer(conn, 200, success(body))
+
+    reasons: list[str] = []
+    with endpoint(cuts) as fake, mapper.Sender(fake.url, retries=3, sleep=lambda _s: None, on_retry=lambda why, _d: reasons.append(why)) as sender:
+        ack = sender.send(BODY)
+    assert ack.stored == 1 and ack.retries == 3 and ack.resent and len(fake.bodies) == 4
+    assert reasons[0].endswith("the connection closed 10 bytes into an answer of 100")
+    assert reasons[1].endswith("RemoteDisconnected: the connection closed in the answer's head")
+    assert reasons[2].endswith("the connection closed 21 bytes into an answer of 100")
