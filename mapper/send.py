@@ -57,7 +57,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timezone
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable, Iterator
+from typing import IO, Any, BinaryIO, Callable, Iterator, NamedTuple
 
 import orjson
 
@@ -300,6 +300,15 @@ class _Response(http.client.HTTPResponse):
         return int(size, 16)
 
 
+class _Answer(NamedTuple):
+    """An answer read whole: its status line's code and reason, its head, and its body."""
+
+    status: int
+    reason: str
+    headers: http.client.HTTPMessage
+    payload: bytes
+
+
 class _Failure(Exception):
     """One failed attempt: why, and whether the request may have reached the service."""
 
@@ -482,7 +491,7 @@ class Sender:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def _attempt(self, data: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
+    def _attempt(self, data: bytes) -> _Answer:
         conn = self._conn()
         # A keep-alive connection idle for long may have been closed by the service; a request
         # on it would fail after being written, and count as a possible re-send. Start afresh
@@ -535,9 +544,9 @@ class Sender:
             payload = payload[:MAX_ANSWER]  # (an error answer: its code and message are at its start)
         elif resp.will_close:
             self._drop()
-        return resp.status, resp.headers, payload
+        return _Answer(resp.status, resp.reason, resp.headers, payload)
 
-    def _early_answer(self, conn: http.client.HTTPConnection) -> tuple[int, http.client.HTTPMessage, bytes] | None:
+    def _early_answer(self, conn: http.client.HTTPConnection) -> _Answer | None:
         """The error answer a service wrote before it had read the whole body, and closed (413 for a body too
         big, 401 for a token it does not take): the write failed, but the answer is there to read, as curl and
         urllib3 read it. Without it the run retried a refusal as a lost answer, counted a re-send and stopped
@@ -554,7 +563,7 @@ class Sender:
             self._drop()  # (the connection is broken either way)
         if 200 <= resp.status < 300:
             return None
-        return resp.status, resp.headers, payload
+        return _Answer(resp.status, resp.reason, resp.headers, payload)
 
     # ------------------------------------------------------------------ sending
 
@@ -584,7 +593,7 @@ class Sender:
             attempts += 1
             retry_after: float | None = None
             try:
-                status, headers, payload = self._attempt(data)
+                status, reason_phrase, headers, payload = self._attempt(data)
             except _Failure as failure:
                 reason = failure.reason
                 maybe_stored = maybe_stored or failure.maybe_stored
@@ -605,6 +614,8 @@ class Sender:
                 if 200 <= status < 300:
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
                 code, message = error_of(status, payload, self._hide)
+                if not message:  # (no body, or one without words: the status line's reason, not "503 HTTP503:" alone)
+                    message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
                 if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
                     message = f"redirected to {self._hide(headers['Location'])[:200]} (not followed: give that URL as --endpoint if it is the service's)"
                 if not retryable(status, code):
@@ -735,6 +746,16 @@ def _read_answer(resp: http.client.HTTPResponse, limit: int) -> bytes:
     if expected is not None and len(payload) < min(expected, limit):
         raise _AnswerCut(f"the connection closed {len(payload):,} bytes into an answer of {expected:,}")
     return payload
+
+
+def _reason(reason: str, hide: Callable[[str], str]) -> str:
+    """An answer's reason phrase as words on a line: http.client reads the status line as Latin-1,
+    so a reason written in UTF-8 (``Überlastet``) is read back as such."""
+    try:
+        reason = reason.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # (Latin-1 it is, or bytes of neither: each byte its character)
+        pass
+    return printable(hide(reason.strip())[:200])
 
 
 def _not_http(exc: BaseException) -> str | None:

@@ -1120,3 +1120,20 @@ def test_an_answer_cut_short_of_its_content_length_or_in_its_head_is_a_lost_answ
     assert reasons[0].endswith("the connection closed 10 bytes into an answer of 100")
     assert reasons[1].endswith("RemoteDisconnected: the connection closed in the answer's head")
     assert reasons[2].endswith("the connection closed 21 bytes into an answer of 100")
+
+
+def test_an_error_answer_without_words_says_its_reason_phrase_read_as_utf8():
+    # found by a bug hunt: an error answer of no body said "418 HTTP418: " and no more; its status
+    # line's reason says what it is (written in UTF-8, read back from http.client's Latin-1)
+    def wordless(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> None:
+        reason = "Überlastet \x1b[2J" if n == 1 else "I'm a teapot" if n == 2 else ""
+        conn.sendall(b"HTTP/1.1 %d %s\r\nContent-Length: 0\r\n\r\n" % (503 if n == 1 else 418, reason.encode()))
+
+    reasons: list[str] = []
+    with endpoint(wordless) as fake, mapper.Sender(fake.url, retries=1, sleep=lambda _s: None, on_retry=lambda why, _d: reasons.append(why)) as sender:
+        with pytest.raises(mapper.ServiceError) as teapot:
+            sender.send(BODY)
+        with pytest.raises(mapper.ServiceError) as bare:
+            sender.send(BODY)
+    assert reasons == ["503 HTTP503: Überlastet \\x1b[2J"]
+    assert str(teapot.value) == "418 HTTP418: I'm a teapot" and str(bare.value) == "418 HTTP418: an answer without a body or a reason"
