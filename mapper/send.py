@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import zlib
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -301,12 +302,14 @@ class _Response(http.client.HTTPResponse):
 
 
 class _Answer(NamedTuple):
-    """An answer read whole: its status line's code and reason, its head, and its body."""
+    """An answer read whole: its status line's code and reason, its head, and its body (decoded as its
+    Content-Encoding says); ``undecoded`` says why the body could not be decoded, or is None."""
 
     status: int
     reason: str
     headers: http.client.HTTPMessage
     payload: bytes
+    undecoded: str | None
 
 
 class _Failure(Exception):
@@ -537,14 +540,19 @@ class Sender:
             if what is not None:  # (the body was written whole and something read it: it may have been stored)
                 raise _Failure(f"{self.host}:{self.port} answered what is not HTTP: {what}", maybe_stored=True, unreadable=what) from None
             raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
-        if len(payload) > MAX_ANSWER:  # the rest is not read: the connection cannot be used again
+        whole = len(payload) <= MAX_ANSWER
+        if not whole or resp.will_close:  # (the rest is not read: the connection cannot be used again)
             self._drop()
+        too_long = ServiceError(resp.status, "InvalidAnswer", f"the service answered {resp.status} with more than {MAX_ANSWER >> 20} MiB")
+        if not whole and 200 <= resp.status < 300:
+            raise too_long
+        # (of an error answer too long, its start: its code and message are there)
+        payload, undecoded = _decoded(resp.headers, payload[:MAX_ANSWER], MAX_ANSWER + 1, whole)
+        if len(payload) > MAX_ANSWER:  # (decoded: a few KB of gzip make megabytes)
             if 200 <= resp.status < 300:
-                raise ServiceError(resp.status, "InvalidAnswer", f"the service answered {resp.status} with more than {MAX_ANSWER >> 20} MiB")
-            payload = payload[:MAX_ANSWER]  # (an error answer: its code and message are at its start)
-        elif resp.will_close:
-            self._drop()
-        return _Answer(resp.status, resp.reason, resp.headers, payload)
+                raise too_long
+            payload = payload[:MAX_ANSWER]
+        return _Answer(resp.status, resp.reason, resp.headers, payload, undecoded)
 
     def _early_answer(self, conn: http.client.HTTPConnection) -> _Answer | None:
         """The error answer a service wrote before it had read the whole body, and closed (413 for a body too
@@ -563,7 +571,8 @@ class Sender:
             self._drop()  # (the connection is broken either way)
         if 200 <= resp.status < 300:
             return None
-        return _Answer(resp.status, resp.reason, resp.headers, payload)
+        payload, undecoded = _decoded(resp.headers, payload, MAX_ANSWER, whole=len(payload) < MAX_ANSWER)
+        return _Answer(resp.status, resp.reason, resp.headers, payload, undecoded)
 
     # ------------------------------------------------------------------ sending
 
@@ -593,7 +602,7 @@ class Sender:
             attempts += 1
             retry_after: float | None = None
             try:
-                status, reason_phrase, headers, payload = self._attempt(data)
+                status, reason_phrase, headers, payload, undecoded = self._attempt(data)
             except _Failure as failure:
                 reason = failure.reason
                 maybe_stored = maybe_stored or failure.maybe_stored
@@ -612,8 +621,10 @@ class Sender:
                 raise
             else:
                 if 200 <= status < 300:
+                    if undecoded is not None:  # (it may have been stored: the body stays in flight)
+                        raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with a body that {undecoded}")
                     return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
-                code, message = error_of(status, payload, self._hide)
+                code, message = error_of(status, payload, self._hide) if undecoded is None else (f"HTTP{status}", f"its body {undecoded}")
                 if not message:  # (no body, or one without words: the status line's reason, not "503 HTTP503:" alone)
                     message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
                 if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
@@ -746,6 +757,56 @@ def _read_answer(resp: http.client.HTTPResponse, limit: int) -> bytes:
     if expected is not None and len(payload) < min(expected, limit):
         raise _AnswerCut(f"the connection closed {len(payload):,} bytes into an answer of {expected:,}")
     return payload
+
+
+#: The content codings mapper send reads (it asks for none: http.client sends Accept-Encoding: identity),
+#: with zlib's window bits for each: a proxy may compress answers all the same.
+_CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def _decoded(headers: http.client.HTTPMessage, payload: bytes, limit: int, whole: bool = True) -> tuple[bytes, str | None]:
+    """An answer's body decoded as its Content-Encoding says (gzip and deflate, at most ``limit`` bytes
+    of it: a small answer may inflate to gigabytes), and None; or the body as it came, and why it
+    could not be decoded (a coding mapper send does not read, br or zstd; a gzip that is none). The
+    body was read as it came: a 200 was "no per-record answer", an error answer's message was the
+    compressed bytes shown as text. ``whole``: False for the start of a body (its end is not
+    looked for)."""
+    said = [value for value in headers.get_all("Content-Encoding") or [] if value.strip()]
+    codings = [c.strip().lower() for value in said for c in value.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not codings or not payload:
+        return payload, None
+    header = printable(", ".join(said)[:60])
+    if len(codings) > 2:  # (each decoding may make 16 MiB of the last: a few, not thousands)
+        return payload, f"is encoded {len(codings)} times (Content-Encoding: {header}), which mapper send did not ask for and cannot read"
+    for coding in reversed(codings):  # (the last applied is listed last)
+        if coding not in _CODINGS:
+            return payload, f"is {printable(coding[:20])}-encoded (Content-Encoding: {header}), which mapper send did not ask for and cannot read"
+        try:
+            payload = _inflate(payload, _CODINGS[coding], limit, whole)
+        except zlib.error as exc:
+            return payload, f"is not the {coding} its Content-Encoding says ({header}): {exc}"
+    return payload, None
+
+
+def _inflate(data: bytes, wbits: int, limit: int, whole: bool) -> bytes:
+    """``data`` decompressed, at most ``limit`` bytes of it (zlib.error when it is not whole; a gzip of
+    several members is read on). A deflate without zlib's header (raw, as some servers write it) is
+    read too, as browsers and curl read it."""
+    try:
+        inflate = zlib.decompressobj(wbits)
+        out = inflate.decompress(data, limit)
+    except zlib.error:
+        if wbits != zlib.MAX_WBITS:
+            raise
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = inflate.decompress(data, limit)
+    while inflate.eof and inflate.unused_data and wbits > zlib.MAX_WBITS and len(out) < limit:
+        rest = inflate.unused_data
+        inflate = zlib.decompressobj(wbits)
+        out += inflate.decompress(rest, limit - len(out))
+    if whole and not inflate.eof and len(out) < limit:
+        raise zlib.error("its compressed data ends short of its end")
+    return out
 
 
 def _reason(reason: str, hide: Callable[[str], str]) -> str:

@@ -1137,3 +1137,50 @@ def test_an_error_answer_without_words_says_its_reason_phrase_read_as_utf8():
             sender.send(BODY)
     assert reasons == ["503 HTTP503: Überlastet \\x1b[2J"]
     assert str(teapot.value) == "418 HTTP418: I'm a teapot" and str(bare.value) == "418 HTTP418: an answer without a body or a reason"
+
+
+def test_an_answer_in_gzip_or_deflate_is_read_and_one_in_another_coding_names_it():
+    # found by a bug hunt: an answer with a Content-Encoding (a proxy compressing whatever passes)
+    # was read as it came: a 200 was "no per-record answer", a refusal's message was the compressed
+    # bytes shown as text. gzip and deflate are read; another coding is named.
+    import gzip
+    import zlib
+
+    heads: list[bytes] = []
+
+    def encodes(conn: socket.socket, head: bytes, body: bytes, n: int) -> None:
+        heads.append(head)
+        refusal = b'{"code":"InvalidBody","message":"not this one"}'
+        raw_deflate = zlib.compressobj(wbits=-15)
+        if n == 1:
+            return answer(conn, 200, gzip.compress(success(body)), b"Content-Encoding: gzip\r\n")
+        if n == 2:
+            return answer(conn, 200, gzip.compress(success(body)[:9]) + gzip.compress(success(body)[9:]), b"Content-Encoding: GZIP, identity\r\n")
+        if n == 3:
+            return answer(conn, 400, zlib.compress(refusal), b"Content-Encoding: deflate\r\n")
+        if n == 4:
+            return answer(conn, 400, raw_deflate.compress(refusal) + raw_deflate.flush(), b"Content-Encoding: deflate\r\n")
+        if n == 5:
+            return answer(conn, 503, b"\x1b\x0e\x00\xf8\x8d\x94", b"Content-Encoding: br\r\n")
+        if n == 6:
+            return answer(conn, 400, b"\x8b\x02\x80not brotli\x03", b"Content-Encoding: br\r\n")
+        if n == 7:
+            return answer(conn, 200, gzip.compress(success(body))[:-12], b"Content-Encoding: gzip\r\n")  # cut
+        return answer(conn, 200, gzip.compress(b" " * (17 << 20)), b"Content-Encoding: gzip\r\n")  # 17 MiB from 17 KB
+
+    retried: list[str] = []
+    with endpoint(encodes) as fake, mapper.Sender(fake.url, retries=1, sleep=lambda _s: None, on_retry=lambda why, _d: retried.append(why)) as sender:
+        assert sender.send(BODY).stored == 1
+        assert sender.send(BODY).stored == 1
+        errors = []
+        for _ in range(5):
+            with pytest.raises(mapper.ServiceError) as info:
+                sender.send(BODY)
+            errors.append(info.value)
+    deflated, raw, br, cut, bomb = errors
+    assert deflated.code == raw.code == "InvalidBody" and deflated.message == raw.message == "not this one"
+    assert retried == ["503 HTTP503: its body is br-encoded (Content-Encoding: br), which mapper send did not ask for and cannot read"]
+    assert br.status == 400 and br.message == "its body is br-encoded (Content-Encoding: br), which mapper send did not ask for and cannot read"
+    assert cut.status == 200 and cut.code == "InvalidAnswer" and "is not the gzip its Content-Encoding says (gzip)" in cut.message and cut.maybe_stored
+    assert bomb.code == "InvalidAnswer" and "more than 16 MiB" in bomb.message and bomb.maybe_stored
+    assert all(b"\r\nAccept-Encoding: identity" in h for h in heads)  # (what mapper send asks for: no coding)
