@@ -301,6 +301,16 @@ class _Response(http.client.HTTPResponse):
         return int(size, 16)
 
 
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """A TLS connection whose certificate is checked against the host without an IPv6 zone: http.client
+    gave the resolver's ``fe80::1%eth0`` to TLS as the server's name, which no certificate holds (an
+    address's is ``fe80::1``): https:// to a link-local address always stopped on "Hostname mismatch"."""
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host.partition("%")[0])  # type: ignore[attr-defined]
+
+
 class _Answer(NamedTuple):
     """An answer read whole: its status line's code and reason, its head, and its body (decoded as its
     Content-Encoding says); ``undecoded`` says why the body could not be decoded, or is None."""
@@ -465,7 +475,7 @@ class Sender:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
             if self.scheme == "https":
-                conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+                conn = _HTTPSConnection(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
             else:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
             conn.response_class = _Response
