@@ -1226,3 +1226,47 @@ def test_an_https_endpoint_with_an_ipv6_zone_checks_its_certificate_for_the_addr
             ack = sender.send(BODY)
     assert ack.stored == 1 and asked == [(host, port)] and names == ["fe80::1"]
     assert [h for h in heads[0].split(b"\r\n") if h.lower().startswith(b"host:")] == [b"Host: " + header]
+
+
+@pytest.mark.parametrize(
+    ("says_back", "stops", "attempts"),
+    [
+        (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n", "3 times with what is not HTTP", 3),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "3 times with what is not HTTP", 3),
+        (b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 4\r\n\r\n\x8b\x01\x80\x03", "br-encoded", 1),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b'{"records":[', "did not take a body after 3 attempts", 3),
+    ],
+    ids=["101", "chunk-size", "br", "cut-short"],
+)
+def test_a_body_whose_answer_was_never_judged_stays_in_flight_and_a_resume_counts_it_re_sent(tmp_path, says_back, stops, attempts):
+    # nothing lost: a body stopped by an answer that is not HTTP, one that cannot be decoded or one
+    # cut short may have been stored; it is never counted stored, and the resumed run sends it again
+    records = write_records(tmp_path / "r.ndjson", 40)
+    checkpoint = tmp_path / "c.json"
+    odd = {"on": True}
+
+    def second_body_odd(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        if odd["on"] and n > 1:
+            conn.sendall(says_back)
+            return "close"
+        return answer(conn, 200, success(body))
+
+    sink = mapper.load_sink(SINK)
+
+    def run() -> mapper.send.SendRun:
+        sender = mapper.Sender(fake.url, retries=2, sleep=lambda _s: None, body_records=20)
+        return mapper.send.SendRun(mapper.Batcher(sink, max_records=20), sender, [str(records)], checkpoint=mapper.send.Checkpoint(str(checkpoint)))
+
+    with endpoint(second_body_odd) as fake:
+        first = run()
+        with pytest.raises((mapper.EndpointUnreachable, mapper.ServiceError), match=stops):
+            first.run()
+        first.sender.close()
+        assert json.loads(checkpoint.read_text())["in_flight"] == {"first": 20, "last": 39} and first.totals.stored == 20
+        odd["on"] = False
+        again = run()
+        t = again.run()
+        again.sender.close()
+        arrived = fake.ids()
+    assert t.stored == t.sent == 40 and t.resent == 20
+    assert set(arrived) == {f"r{i}" for i in range(40)} and sum(arrived.values()) == 40 + attempts * 20
