@@ -553,14 +553,13 @@ class Sender:
         whole = len(payload) <= MAX_ANSWER
         if not whole or resp.will_close:  # (the rest is not read: the connection cannot be used again)
             self._drop()
-        too_long = ServiceError(resp.status, "InvalidAnswer", f"the service answered {resp.status} with more than {MAX_ANSWER >> 20} MiB")
         if not whole and 200 <= resp.status < 300:
-            raise too_long
+            raise _too_long(resp.status)
         # (of an error answer too long, its start: its code and message are there)
         payload, undecoded = _decoded(resp.headers, payload[:MAX_ANSWER], MAX_ANSWER + 1, whole)
         if len(payload) > MAX_ANSWER:  # (decoded: a few KB of gzip make megabytes)
             if 200 <= resp.status < 300:
-                raise too_long
+                raise _too_long(resp.status)
             payload = payload[:MAX_ANSWER]
         return _Answer(resp.status, resp.reason, resp.headers, payload, undecoded)
 
@@ -774,6 +773,10 @@ def _read_answer(resp: http.client.HTTPResponse, limit: int) -> bytes:
 _CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
+def _too_long(status: int) -> ServiceError:
+    return ServiceError(status, "InvalidAnswer", f"the service answered {status} with more than {MAX_ANSWER >> 20} MiB")
+
+
 def _decoded(headers: http.client.HTTPMessage, payload: bytes, limit: int, whole: bool = True) -> tuple[bytes, str | None]:
     """An answer's body decoded as its Content-Encoding says (gzip and deflate, at most ``limit`` bytes
     of it: a small answer may inflate to gigabytes), and None; or the body as it came, and why it
@@ -781,6 +784,8 @@ def _decoded(headers: http.client.HTTPMessage, payload: bytes, limit: int, whole
     body was read as it came: a 200 was "no per-record answer", an error answer's message was the
     compressed bytes shown as text. ``whole``: False for the start of a body (its end is not
     looked for)."""
+    if "Content-Encoding" not in headers:
+        return payload, None
     said = [value for value in headers.get_all("Content-Encoding") or [] if value.strip()]
     codings = [c.strip().lower() for value in said for c in value.split(",") if c.strip() and c.strip().lower() != "identity"]
     if not codings or not payload:
