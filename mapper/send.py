@@ -273,7 +273,7 @@ class _Response(http.client.HTTPResponse):
             version, status, reason = super()._read_status()  # type: ignore[misc]
             if status == 101:
                 upgrade = http.client.parse_headers(self.fp).get("Upgrade")
-                to = f" to {printable(upgrade.strip()[:40])!r}" if upgrade and upgrade.strip() else ""
+                to = f" to {upgrade.strip()[:40]!r}" if upgrade and upgrade.strip() else ""  # (repr: escaped)
                 raise _NotHTTP(f"101 Switching Protocols{to}, an upgrade that no request of mapper send asks for")
             if not 100 <= status < 200:
                 return version, status, reason

@@ -1051,12 +1051,12 @@ def test_a_101_switching_protocols_to_a_post_that_asked_no_upgrade_is_an_answer_
     # found by a bug hunt: a 101 was taken as the answer, a refusal "101 HTTP101:" with no words,
     # the body marked not stored though whatever answered had read it
     def switches(_body: bytes) -> bytes:
-        return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x05hello"
+        return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\x1b[2J\r\nConnection: Upgrade\r\n\r\n\x81\x05hello"
 
     with endpoint(says(switches)) as fake, mapper.Sender(fake.url, timeout=0.5, sleep=lambda _s: None) as sender:
         with pytest.raises(mapper.EndpointUnreachable) as info:
             sender.send(BODY)
-    assert "3 times with what is not HTTP" in str(info.value) and "101 Switching Protocols to 'websocket'" in str(info.value)
+    assert "3 times with what is not HTTP" in str(info.value) and "101 Switching Protocols to 'websocket\\x1b[2J'" in str(info.value)
     assert info.value.maybe_stored and len(fake.bodies) == 3
 
 
