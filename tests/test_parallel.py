@@ -900,3 +900,26 @@ def test_the_callers_share_is_smaller_when_the_parts_go_to_a_writer(monkeypatch,
     assert main(["map", str(sink), str(records), "-o", str(tmp_path / "out.npz"), "--workers", "2", "-q"]) == 0
     assert main(["validate", str(sink), str(records), "--workers", "2", "-q"]) == 0
     assert shares == [parallel.WRITER_CALLER_SHARE, parallel.CALLER_SHARE] and parallel.WRITER_CALLER_SHARE < parallel.CALLER_SHARE
+
+
+def test_more_workers_than_cpus_start_one_process_per_cpu_and_say_so(monkeypatch):
+    # workers=100000 forked a process per range until the machine ran out of memory
+    from mapper.engine import parallel
+
+    asked: list[int] = []
+    real = parallel.cut_points
+
+    def counted(view, parts, first_share=1.0):
+        asked.append(parts)
+        assert parts <= 64, "a process per range would be forked"  # (stops a regression before it forks them)
+        return real(view, parts, first_share)
+
+    monkeypatch.setattr(parallel, "cut_points", counted)
+    m = mapper.compile_sink(SINK)
+    data = generate(3000, "clean")
+    report = m.validate(data, workers=100_000)
+    assert asked == [parallel.most_workers()] and 2 <= asked[0] <= (os.cpu_count() or 1) + 2
+    assert report.records == 3000 and report.accepted
+    assert any(n.startswith("workers=100000: mapped with") for n in report.notes), report.notes
+    asked.clear()
+    assert not m.validate(data, workers=2).notes and asked == [2]  # (at most the CPUs, at least 2: as asked)

@@ -71,6 +71,26 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def most_workers() -> int:
+    """The most processes ``workers=N`` starts: one per CPU this process may run on, at least 2.
+
+    More only take turns on the same CPUs, each with its share of the input's memory
+    (``workers=100000`` forked until the machine ran out of memory)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # (macOS has no affinity)
+        cpus = os.cpu_count() or 1
+    return max(2, cpus)
+
+
+def workers_note(asked: int) -> str | None:
+    """What a report says when fewer processes than ``asked`` were started (see :func:`most_workers`)."""
+    most = most_workers()
+    if asked <= most:
+        return None
+    return f"workers={asked}: mapped with {most} processes, one per CPU this process may run on (more would only take turns)"
+
+
 def splittable(records: Any, options: MapOptions) -> bool:
     """Whether ``records`` is NDJSON that every process can reach (bytes in memory, or a regular file)."""
     if options.input_format not in ("auto", "ndjson"):
@@ -645,13 +665,14 @@ def run_parallel_parts(
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
     ident = None
+    processes = min(options.workers, most_workers())
     if isinstance(records, bytes):
-        cuts = cut_points(records, options.workers, caller_share)
+        cuts = cut_points(records, processes, caller_share)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             st = os.fstat(fh.fileno())
             ident = (st.st_dev, st.st_ino, st.st_size)
-            cuts = cut_points(mm, options.workers, caller_share)
+            cuts = cut_points(mm, processes, caller_share)
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
@@ -737,6 +758,9 @@ def run_parallel_parts(
                 _unlink(names[k])
         _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
+    note = workers_note(options.workers)
+    if note is not None:
+        merged.notes.append(note)
     if not output or not merged.accepted:
         return None, merged
     batches, base = [], 0
