@@ -92,6 +92,19 @@ def _both(data: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
     return quick, vector
 
 
+def _vector_columns(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The columns (indices) that will go the vector way (FastPath.fill_column), in call order."""
+    calls: list[int] = []
+    real = fast.FastPath.fill_column
+
+    def counted(self: Any, ci: int, *args: Any, **kwargs: Any) -> None:
+        calls.append(ci)
+        real(self, ci, *args, **kwargs)
+
+    monkeypatch.setattr(fast.FastPath, "fill_column", counted)
+    return calls
+
+
 @SETTINGS
 @given(st.data(), st.integers(3, 40))
 def test_a_few_records_store_what_the_vector_forms_store(data: Any, k: int) -> None:
@@ -127,14 +140,7 @@ def test_a_few_dicts_store_what_the_vector_forms_store(data: Any, k: int) -> Non
 @pytest.mark.parametrize("as_text", [True, False], ids=["lines", "dicts"])
 def test_the_shortcut_is_taken_and_writes_scaled_decimals(as_text: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [{"id": i, "s": "x", "n": i, "d0": 7, "d2": 1.25, "d6": -0.000001, "b": True, "ts": 1659981468277} for i in range(5)]
-    calls: list[int] = []
-    real = fast.FastPath.fill_column
-
-    def counted(self: Any, ci: int, *args: Any, **kwargs: Any) -> None:
-        calls.append(ci)
-        real(self, ci, *args, **kwargs)
-
-    monkeypatch.setattr(fast.FastPath, "fill_column", counted)
+    calls = _vector_columns(monkeypatch)
     batch = M.map(_lines(records) if as_text else records)
     assert calls and not set(calls) & set(M.compiled.stored_index)  # only the id column took the vector way
     assert batch["d2"].values.tolist() == [125] * 5
@@ -154,15 +160,8 @@ def test_the_shortcut_is_taken_and_writes_scaled_decimals(as_text: bool, monkeyp
 def test_a_value_the_quick_form_does_not_vouch_for_sends_its_column_the_vector_way(column: str, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [{"id": i, "s": "x", "n": i, "d0": 7, "d2": 1.25, "d6": 0.5, "b": False, "ts": 1} for i in range(6)]
     records[3][column] = value
-    calls: list[int] = []
-    real = fast.FastPath.fill_column
-
-    def counted(self: Any, ci: int, *args: Any, **kwargs: Any) -> None:
-        calls.append(ci)
-        real(self, ci, *args, **kwargs)
-
     with monkeypatch.context() as mp:
-        mp.setattr(fast.FastPath, "fill_column", counted)
+        calls = _vector_columns(mp)
         quick = M.map(_lines(records), on_error="skip")
     assert [M.compiled.sink.columns[ci].name for ci in calls if ci in M.compiled.stored_index] == [column]
     _, vector = _both(_lines(records), monkeypatch)
