@@ -65,13 +65,6 @@ def _lines(records: list[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(r) + b"\n" for r in records)
 
 
-def _map(data: bytes) -> tuple[Any, Any]:
-    try:
-        return M.map(data, on_error="skip"), None
-    except mapper.BatchRejected as exc:  # (on_error=skip: never; the comparison says so if it does)
-        return None, exc.report
-
-
 def _same(a: Any, b: Any) -> None:
     assert a.count == b.count
     assert a.ids.tolist() == b.ids.tolist()
