@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .commands import check_paths, load_cli_sink, map_options, one_process_reason, stdin_once
+from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.reader import MAGIC_SIZE, chunk_size_for, open_input, read_input, units_for, unpacker
@@ -37,12 +37,13 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         "of the fast path (decode, extract, convert, the rest) and how many records took the careful path. The peers (pyarrow, "
         "polars ...) run from a checkout: python -m benchmarks.run --sink SINK --data RECORDS.",
     )
-    p.add_argument("sink", metavar="SINK", help="sink definition file")
-    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (read into memory first), '-' for stdin")
+    p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
+    p.add_argument("records", metavar="RECORDS", nargs="+", type=file_name, help="record files (read into memory first), '-' for stdin")
     p.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs after one warm-up (default 5); the median is reported")
     p.add_argument(
         "--json",
         dest="json_out",
+        type=file_name,
         metavar="FILE",
         help="also write the figures as JSON to FILE (records, bytes, and under mapper: the median seconds, records/s, MB/s and stage "
         "times, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from . import _start
 from ._version import DISTRIBUTION, __version__
-from .commands import EXIT_USAGE, field_option, fields_option
+from .commands import EXIT_USAGE, field_option, fields_option, file_name
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
@@ -72,30 +72,33 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _add_check(sub: Any) -> None:
     p = sub.add_parser("check", help="check a sink definition and print every problem")
-    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
+    p.add_argument("sink", metavar="SINK", type=file_name, help=SINK_HELP)
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     _identity_options(p)
 
 
 def _add_explain(sub: Any) -> None:
     p = sub.add_parser("explain", help="print the generated accessor source of a sink")
-    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
+    p.add_argument("sink", metavar="SINK", type=file_name, help=SINK_HELP)
     _identity_options(p)
 
 
 def _add_records_command(sub: Any, name: str, helptext: str) -> None:
     p = sub.add_parser(name, help=helptext)
-    p.add_argument("sink", metavar="SINK", help=SINK_HELP)
+    p.add_argument("sink", metavar="SINK", type=file_name, help=SINK_HELP)
     p.add_argument(
         "records",
         metavar="RECORDS",
         nargs="*",
+        type=file_name,
         help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once); none: stdin (on a terminal, mapper says it is reading it)",
     )
     if name == "validate":
         p.add_argument("--report", choices=("text", "json", "endpoint"), default="text", help="report format (default: text)")
     else:
-        p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout")
+        p.add_argument(
+            "-o", "--output", required=True, type=file_name, metavar="OUT", help="output file: .npz, .ndjson, .parquet, .arrow; '-' for NDJSON rows on stdout"
+        )
     _report_options(p)
     _shared_options(p, quiet="its text report is its verdict line" if name == "validate" else "the report on stderr is left out")
 
@@ -136,7 +139,7 @@ def _shared_options(p: argparse.ArgumentParser, rejects: bool = True, quiet: str
         "--max-errors", metavar="LIMIT", help="with --on-error skip: discard the batch once more than LIMIT records fail (a count, 10, or a percentage, 5%%)"
     )
     if rejects:
-        p.add_argument("--rejects", metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
+        p.add_argument("--rejects", type=file_name, metavar="FILE", help="write rejected records (index, line, errors, raw text) as NDJSON")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument(
         "--records-path",

@@ -68,6 +68,15 @@ def field_option(text: str) -> str:
     return text.strip()
 
 
+def file_name(text: str) -> str:
+    """A file argument's value (argparse ``type``): never empty. An empty name (``--rejects
+    "$UNSET"``) was taken as not given (no dead letters written, no figures) or as the working
+    directory ("cannot write : it is a directory")."""
+    if text in ("", "\0"):  # ("\0": an empty name after --, as mapper.cli marks what follows --)
+        raise argparse.ArgumentTypeError("takes a file name, not an empty one ('')")
+    return text
+
+
 def fields_option(text: str) -> list[str]:
     """``--primary-key-fields``'s value (argparse ``type``): comma-separated names, none of them empty."""
     names = [p.strip() for p in text.split(",")]

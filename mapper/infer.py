@@ -82,7 +82,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, records_path_option, stdin_once
+from .commands import Progress, field_option, fields_option, file_name, records_path_option, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
@@ -2274,7 +2274,7 @@ def add_infer_parser(subparsers: Any) -> None:
         ),
     )
     p.add_argument(
-        "records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)"
+        "records", metavar="RECORDS", nargs="+", type=file_name, help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)"
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument(

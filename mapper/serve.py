@@ -58,7 +58,7 @@ from typing import Any, Callable, Sequence
 import orjson
 
 from ._version import __version__
-from .commands import EXIT_OK, EXIT_USAGE
+from .commands import EXIT_OK, EXIT_USAGE, file_name
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -861,8 +861,10 @@ class Server:
 
 def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser("serve", help="a local ingest endpoint: the service's HTTP API over a SQLite database")
-    p.add_argument("sinks", metavar="SINK", nargs="*", help="sink definitions to create (ACTIVE at once; a sink already in the database is kept)")
-    p.add_argument("--db", default="mapper-serve.db", metavar="FILE", help="the SQLite database (default mapper-serve.db; ':memory:' for none)")
+    p.add_argument(
+        "sinks", metavar="SINK", nargs="*", type=file_name, help="sink definitions to create (ACTIVE at once; a sink already in the database is kept)"
+    )
+    p.add_argument("--db", default="mapper-serve.db", type=file_name, metavar="FILE", help="the SQLite database (default mapper-serve.db; ':memory:' for none)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8080, metavar="N", help="port (default 8080; 0 picks a free one)")
     p.add_argument("--token-env", metavar="VAR", help="require Authorization: Bearer <the value of this environment variable>")

@@ -43,7 +43,7 @@ import orjson
 
 from .. import serve
 from .._version import __version__
-from ..commands import EXIT_USAGE
+from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
@@ -325,6 +325,7 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         "--table",
         action="append",
         default=[],
+        type=file_name,
         metavar="[DATABASE=]FILE",
         help="a file of FeatureBase CREATE TABLE statements the web UI's New Source form offers, in DATABASE (default 'local'); repeatable",
     )

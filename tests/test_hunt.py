@@ -1,0 +1,82 @@
+"""Found by a bug hunt as a newcomer and a hostile user (the CLI and the Python API): one test per finding.
+
+The command line runs in this process (``mapper.cli.main``), as tests/test_newcomer.py runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapper.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+ERRORS = ROOT / "examples" / "errors"
+SINK = ERRORS / "sink.json"
+RECORDS = ERRORS / "records.ndjson"
+
+
+@dataclass
+class Ran:
+    returncode: int
+    out: str
+    err: str
+
+
+def run(*args: Any, input: bytes = b"") -> Ran:
+    """``mapper ARGS`` in this process, stdin from ``input``."""
+    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
+    err = io.TextIOWrapper(err_bytes, encoding="utf-8", write_through=True)
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(input))
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse: usage errors
+                code = int(exc.code or 0)
+    finally:
+        sys.stdin = saved
+    return Ran(code, out_bytes.getvalue().decode(), err_bytes.getvalue().decode())
+
+
+# ---------------------------------------------------------------------------------------
+# An empty file name ("$UNSET" in a script) was taken as no file: --rejects '' wrote no dead
+# letters and bench --json '' no figures, both exiting as if asked for nothing; -o '' and
+# RECORDS '' said "cannot write : it is a directory", " is a directory", a SINK '' ". is a
+# directory", and serve --db '' kept its rows in an unnamed temporary database.
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["validate", SINK, RECORDS, "--rejects", ""], "--rejects"),
+        (["map", SINK, RECORDS, "-o", "-", "--rejects", ""], "--rejects"),
+        (["map", SINK, RECORDS, "-o", ""], "-o/--output"),
+        (["bench", SINK, RECORDS, "--repeat", "1", "--json", ""], "--json"),
+        (["validate", SINK, ""], "RECORDS"),
+        (["validate", SINK, "--", ""], "RECORDS"),
+        (["infer", ""], "RECORDS"),
+        (["bench", SINK, ""], "RECORDS"),
+        (["check", ""], "SINK"),
+        (["explain", ""], "SINK"),
+        (["validate", "", RECORDS], "SINK"),
+        (["bench", "", RECORDS], "SINK"),
+        (["serve", "--query", "s", "--db", ""], "--db"),  # (--query: the run ends, fix or no fix)
+        (["serve", "--query", "s", "--db", ":memory:", ""], "SINK"),
+        (["serve", "--query", "s", "--db", ":memory:", "--table", ""], "--table"),
+    ],
+)
+def test_an_empty_file_name_is_a_usage_error_naming_the_argument(args: list[Any], option: str) -> None:
+    p = run(*args)
+    assert p.returncode == 2, (p.out, p.err)
+    assert f"error: argument {option}: takes a file name, not an empty one ('')" in p.err
+    assert p.out == ""
