@@ -804,7 +804,9 @@ class Server:
             raise OptionError(f"the port must be a number from 0 to 65535 (0 picks a free one), not {port!r}")
         if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
             raise OptionError(f"the connection limit must be a positive number, not {max_connections!r}")
-        if isinstance(host, str) and host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
+        if not isinstance(host, str) or not host.strip():  # the socket takes "" as every interface: a --host "$UNSET" was open to the network
+            raise OptionError(f"the host must be an address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface), not {host!r}")
+        if host.startswith("[") and host.endswith("]"):  # (an IPv6 address as a URL writes it)
             host = host[1:-1]
         try:
             self.httpd = _HTTPServer((host, port), app, idle_timeout, max_connections)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,3 +79,17 @@ def test_an_empty_file_name_is_a_usage_error_naming_the_argument(args: list[Any]
     assert p.returncode == 2, (p.out, p.err)
     assert f"error: argument {option}: takes a file name, not an empty one ('')" in p.err
     assert p.out == ""
+
+
+# ---------------------------------------------------------------------------------------
+# serve --host '' (a --host "$HOST" left unset) listened on every interface, the socket
+# taking "" as 0.0.0.0, and its warning said "listening on  without a token".
+
+
+@pytest.mark.parametrize("host", ["", " "])
+def test_serve_refuses_an_empty_host_rather_than_listening_everywhere(host: str) -> None:
+    import mapper
+    from mapper.serve import App, Server
+
+    with pytest.raises(mapper.OptionError, match="the host must be an address to listen on"):
+        Server(App(mapper.Store(":memory:")), host, 0)
