@@ -221,6 +221,8 @@ def stored_sinks_problem(path: str) -> str | None:
     """Why ``path`` is no database ``mapper serve`` stored sinks into (None when it is one), read without writing to it."""
     if not Path(path).exists():
         return f"no database {path} to query (--db names the file serve stored into)"
+    if Path(path).is_dir():  # (SQLite says "disk I/O error")
+        return f"cannot read the database {path}: it is a directory, not a database file"
     try:
         con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
         try:
@@ -275,6 +277,12 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time):
         self.path = str(path)
         self.clock = clock
+        if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
+            where = Path(self.path)
+            if where.is_dir():
+                raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: it is a directory, not a database file")
+            if not where.parent.is_dir():
+                raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: no such directory {where.parent}")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")

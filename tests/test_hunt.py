@@ -93,3 +93,20 @@ def test_serve_refuses_an_empty_host_rather_than_listening_everywhere(host: str)
 
     with pytest.raises(mapper.OptionError, match="the host must be an address to listen on"):
         Server(App(mapper.Store(":memory:")), host, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# serve --db DIR said "unable to open database file" (--query: "disk I/O error"), and a
+# --db in a directory that does not exist said the same: neither said what was wrong.
+
+
+def test_a_database_that_is_a_directory_or_in_no_directory_is_named_so(tmp_path: Path) -> None:
+    import mapper
+
+    with pytest.raises(mapper.MapperError, match="it is a directory, not a database file"):
+        mapper.Store(str(tmp_path))
+    with pytest.raises(mapper.MapperError, match=f"no such directory {tmp_path / 'gone'}$"):
+        mapper.Store(tmp_path / "gone" / "s.db")
+    p = run("serve", "--query", "s", "--db", tmp_path)
+    assert p.returncode == 2
+    assert p.err == f"mapper serve: cannot read the database {tmp_path}: it is a directory, not a database file\n"
