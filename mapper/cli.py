@@ -10,6 +10,7 @@ is a file.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import signal
@@ -20,6 +21,7 @@ from typing import Any, Callable, Sequence
 from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, field_option, fields_option, file_name
+from .errors import InputError, MapperError
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
@@ -213,6 +215,41 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
 
 
+class _Closed:
+    """Standard input or output whose descriptor is closed (``<&-``, ``>&-``), where Python
+    leaves ``sys.stdin`` / ``sys.stdout`` None: reading it is an InputError and writing it an
+    OSError, each said in a line (an AttributeError's traceback, exit 1, came out instead,
+    which ``validate`` means as records refused)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    @property
+    def buffer(self) -> _Closed:
+        return self
+
+    def read(self, *args: Any) -> bytes:
+        raise InputError("standard input is closed (no file descriptor 0, as <&- leaves it): nothing to read; name files instead of -")
+
+    read1 = readline = read
+
+    def readinto(self, buffer: Any) -> int:
+        self.read()
+        return 0  # pragma: no cover - read raised
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, "it is closed (no file descriptor 1, as >&- leaves it)")
+
+    def flush(self) -> None:  # (nothing was written: a command that writes no standard output runs as it would)
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, f"standard {'output' if self.name == 'stdout' else 'input'} is closed")
+
+
 #: The commands that take SIGTERM as an interruption here (send and serve handle it their own way).
 _TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
 
@@ -225,6 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
+    # (serve, and send, print only what a run started with >&- may leave unsaid: print() skips a None)
+    closed_in, closed_out = sys.stdin is None, sys.stdout is None and args.command in _TERM_AS_INTERRUPT
+    if closed_in:
+        sys.stdin = _Closed("stdin")  # type: ignore[assignment]
+    if closed_out:
+        sys.stdout = _Closed("stdout")  # type: ignore[assignment]
     try:
         _start.release()  # Ctrl-C is a KeyboardInterrupt again, taken below
         _add, module, function = _COMMANDS[args.command]
@@ -238,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
+        print(f"mapper: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except Terminated:
         print("terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
@@ -247,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if installed:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        if closed_in:
+            sys.stdin = None  # type: ignore[assignment]
+        if closed_out:
+            sys.stdout = None  # type: ignore[assignment]
 
 
 #: Each command: how its parser is built, and its function as (module, name), imported

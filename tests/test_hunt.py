@@ -110,3 +110,61 @@ def test_a_database_that_is_a_directory_or_in_no_directory_is_named_so(tmp_path:
     p = run("serve", "--query", "s", "--db", tmp_path)
     assert p.returncode == 2
     assert p.err == f"mapper serve: cannot read the database {tmp_path}: it is a directory, not a database file\n"
+
+
+# ---------------------------------------------------------------------------------------
+# A closed standard input or output (<&-, >&-: Python makes sys.stdin / sys.stdout None) gave an
+# AttributeError's traceback, exit 1, which validate means as "records refused".
+
+
+def run_closed(monkeypatch: pytest.MonkeyPatch, *args: Any, stdin: bool = False, stdout: bool = False) -> Ran:
+    err = io.StringIO()
+    with monkeypatch.context() as mp:
+        if stdin:
+            mp.setattr(sys, "stdin", None)
+        if stdout:
+            mp.setattr(sys, "stdout", None)
+        with contextlib.redirect_stderr(err):
+            code = main([str(a) for a in args])
+        assert (sys.stdin is None) == stdin and (sys.stdout is None) == stdout  # (put back as found)
+    return Ran(code, "", err.getvalue())
+
+
+CLOSED_IN = "mapper: standard input is closed (no file descriptor 0, as <&- leaves it): nothing to read; name files instead of -\n"
+CLOSED_OUT = "mapper: cannot write standard output: it is closed (no file descriptor 1, as >&- leaves it)\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["validate", SINK], ["validate", SINK, "-"], ["map", SINK, "-o", "-"], ["infer", "-"], ["bench", SINK, "-"], ["check", "-"], ["explain", "-"]],
+)
+def test_a_closed_standard_input_is_said_when_read(monkeypatch: pytest.MonkeyPatch, args: list[Any]) -> None:
+    p = run_closed(monkeypatch, *args, stdin=True)
+    assert (p.returncode, p.err) == (2, CLOSED_IN)
+
+
+def test_a_closed_standard_input_unread_is_no_matter(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = run_closed(monkeypatch, "validate", SINK, RECORDS, "-q", stdin=True)
+    assert (p.returncode, p.err) == (1, "")  # (the example's records: some refused)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", SINK, RECORDS, "-q"],
+        ["validate", SINK, RECORDS, "--report", "json"],
+        ["map", SINK, RECORDS, "-o", "-", "--on-error", "skip"],
+        ["check", SINK],
+        ["infer", ROOT / "examples" / "aircraft" / "records.ndjson", "-q"],
+    ],
+)
+def test_a_closed_standard_output_is_said_when_written(monkeypatch: pytest.MonkeyPatch, args: list[Any]) -> None:
+    p = run_closed(monkeypatch, *args, stdout=True)
+    assert p.returncode == 2
+    assert p.err.endswith(CLOSED_OUT)
+
+
+def test_a_closed_standard_output_unwritten_is_no_matter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    p = run_closed(monkeypatch, "map", SINK, RECORDS, "-o", tmp_path / "out.npz", "--on-error", "skip", "-q", stdout=True)
+    assert (p.returncode, p.err) == (1, "")
+    assert (tmp_path / "out.npz").exists()
