@@ -78,10 +78,21 @@ def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+#: Control characters, escaped in a shown value as JSON escapes them: a record's ESC, CR or BEL
+#: printed as such moved the terminal's cursor, cleared its screen or set its title (a report
+#: is read on a terminal), and a tab or a CR made the line show other than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(m: re.Match[str]) -> str:
+    return _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}"
+
+
 def show(value: object, limit: int = 60) -> str:
     """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``."""
     if isinstance(value, str):
-        text = '"' + value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + ('"' if len(value) <= limit * 2 else "")
+        text = '"' + _CONTROL.sub(_escape, value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"')) + ('"' if len(value) <= limit * 2 else "")
         if not text.isascii():  # an unpaired surrogate as its escape: a message is text that encodes
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     elif isinstance(value, bool):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,3 +169,21 @@ def test_a_closed_standard_output_unwritten_is_no_matter(monkeypatch: pytest.Mon
     p = run_closed(monkeypatch, "map", SINK, RECORDS, "-o", tmp_path / "out.npz", "--on-error", "skip", "-q", stdout=True)
     assert (p.returncode, p.err) == (1, "")
     assert (tmp_path / "out.npz").exists()
+
+
+# ---------------------------------------------------------------------------------------
+# A value quoted in a message wrote its control characters as they are (only a newline was
+# escaped): a record's ESC sequence cleared the terminal reading `mapper validate`, a CR wrote
+# over the line, an OSC set the terminal's title. They are escaped as JSON escapes them.
+
+
+def test_values_in_messages_show_control_characters_escaped(tmp_path: Path) -> None:
+    from mapper.errors import show
+
+    assert show('\x1b[2J\r\nFAKE\t\x07\x7f\x85é\\"') == '"\\u001b[2J\\r\\nFAKE\\t\\u0007\\u007f\\u0085é\\\\\\""'
+    data = tmp_path / "r.ndjson"
+    data.write_text(json.dumps({"id": "o-1", "qty": "\x1b]0;owned\x07\x1b[2J\rok"}) + "\n")
+    p = run("validate", SINK, data, "--group", "record")
+    assert p.returncode == 1
+    assert 'got `str` "\\u001b]0;owned\\u0007\\u001b[2J\\rok"' in p.out
+    assert not any(c in p.out + p.err for c in "\x1b\x07\r")
