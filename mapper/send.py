@@ -63,7 +63,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterator, NamedTuple
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, load_cli_sink, stdin_once
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, load_cli_sink, stdin_once
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -1526,8 +1526,8 @@ class SendRun:
 
 def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("send", help="pre-validate records and send the good ones to an ingest endpoint (exit 0 all stored, 1 some refused, 2 aborted)")
-    p.add_argument("sink", metavar="SINK", help="sink definition file")
-    p.add_argument("records", metavar="RECORDS", nargs="+", help="record files (NDJSON, JSON array, request body; gzip, bzip2, xz ok), '-' for stdin")
+    p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
+    p.add_argument("records", metavar="RECORDS", nargs="+", type=file_name, help="record files (NDJSON, JSON array, request body; gzip, bzip2, xz ok), '-' for stdin")
     p.add_argument("--endpoint", metavar="URL", help="the ingest URL: https://.../v2/sinks/<sink_id> (not needed with --dry-run)")
     p.add_argument("--token-env", metavar="VAR", help=f"environment variable holding the bearer token (default {DEFAULT_TOKEN_ENV}, if set)")
     p.add_argument(
@@ -1542,8 +1542,8 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
     p.add_argument("--backoff", type=float, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
     p.add_argument("--max-backoff", type=float, default=30.0, metavar="S", help="longest retry delay (default 30)")
-    p.add_argument("--checkpoint", metavar="FILE", help="record the input position after each acknowledged body; resume from it when it exists")
-    p.add_argument("--rejects", metavar="FILE", help="dead letters: every refused record as NDJSON, with source pre-validation or service")
+    p.add_argument("--checkpoint", metavar="FILE", type=file_name, help="record the input position after each acknowledged body; resume from it when it exists")
+    p.add_argument("--rejects", metavar="FILE", type=file_name, help="dead letters: every refused record as NDJSON, with source pre-validation or service")
     p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size (on stderr with --report json), send nothing")
     p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")

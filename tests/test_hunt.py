@@ -73,6 +73,10 @@ def run(*args: Any, input: bytes = b"") -> Ran:
         (["serve", "--query", "s", "--db", ""], "--db"),  # (--query: the run ends, fix or no fix)
         (["serve", "--query", "s", "--db", ":memory:", ""], "SINK"),
         (["serve", "--query", "s", "--db", ":memory:", "--table", ""], "--table"),
+        (["send", SINK, RECORDS, "--dry-run", "--rejects", ""], "--rejects"),  # (taken as not given: no dead letters)
+        (["send", SINK, RECORDS, "--dry-run", "--checkpoint", ""], "--checkpoint"),
+        (["send", "", RECORDS, "--dry-run"], "SINK"),
+        (["send", SINK, "", "--dry-run"], "RECORDS"),
     ],
 )
 def test_an_empty_file_name_is_a_usage_error_naming_the_argument(args: list[Any], option: str) -> None:
