@@ -2274,7 +2274,11 @@ def add_infer_parser(subparsers: Any) -> None:
         ),
     )
     p.add_argument(
-        "records", metavar="RECORDS", nargs="+", type=file_name, help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)"
+        "records",
+        metavar="RECORDS",
+        nargs="+",
+        type=file_name,
+        help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)",
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument(

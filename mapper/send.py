@@ -1527,7 +1527,9 @@ class SendRun:
 def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("send", help="pre-validate records and send the good ones to an ingest endpoint (exit 0 all stored, 1 some refused, 2 aborted)")
     p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
-    p.add_argument("records", metavar="RECORDS", nargs="+", type=file_name, help="record files (NDJSON, JSON array, request body; gzip, bzip2, xz ok), '-' for stdin")
+    p.add_argument(
+        "records", metavar="RECORDS", nargs="+", type=file_name, help="record files (NDJSON, JSON array, request body; gzip, bzip2, xz ok), '-' for stdin"
+    )
     p.add_argument("--endpoint", metavar="URL", help="the ingest URL: https://.../v2/sinks/<sink_id> (not needed with --dry-run)")
     p.add_argument("--token-env", metavar="VAR", help=f"environment variable holding the bearer token (default {DEFAULT_TOKEN_ENV}, if set)")
     p.add_argument(
