@@ -629,7 +629,8 @@ def test_a_deep_key_value_holding_a_lone_surrogate_is_judged_the_same_from_a_dee
         return [(type(p).__name__, getattr(p, "code", getattr(p, "kind", None)), p.reason) for p in m.check(record)]
 
     here = judged()
-    assert [p[:2] for p in here] == [("ValueWarning", "utf8_replaced")]
+    # (and the key is an array's Go text: string_from_value)
+    assert [p[:2] for p in here] == [("ValueWarning", "utf8_replaced"), ("ValueWarning", "string_from_value")]
     assert _called_from(500, judged) == here
     assert _called_from(500, lambda: m.map([record]).to_rows()) == m.map([record]).to_rows()
 
@@ -680,3 +681,14 @@ def test_full_stack_in_a_child_forked_while_another_thread_started_its_thread():
         os.waitpid(pid, 0)
         raise AssertionError("the forked child hung")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(("value", "warned"), [({"$ref": 1}, "map[$ref:1]"), ([1], "[1]"), (["a", 2], "[a 2]"), (True, None), (1.5, None), (12, None), ("k", None)])
+def test_a_key_made_of_an_object_or_an_array_is_warned_as_its_go_text(value, warned):
+    # the key of a single key field holding an object was stored as "map[$ref:1]" without a word
+    m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    for records in ([{"k": value}], json.dumps({"k": value}).encode()):
+        report = m.validate(records)
+        assert [(w.column, w.kind, w.stored) for w in report.warnings] == ([("_id", "string_from_value", warned)] if warned else [])
+        strict = m.validate(records, strict=True)
+        assert [(e.column, e.code) for e in strict.errors] == ([("_id", "lossy_value")] if warned else [])

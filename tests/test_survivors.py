@@ -552,6 +552,7 @@ def test_kill_primary_key_conversion_errors():
         (3, "a", "string_from_value", 1234567, "1.234567e+06"),
         (3, "_id", "string_from_value", [1234567, 2], "1.234567e+06|2"),
         (4, "a", "string_from_value", [1, "y"], "[1 y]"),
+        (4, "_id", "string_from_value", [[1, "y"], 3], "[1 y]|3"),  # (an array's Go text in the key)
     ]
     # a key value that is not a JSON value (Python callers): the error names the field that holds it
     batch = m.map([{"a": "x", "b": {1, 2}}, {"a": "", "b": 1}], on_error="skip")
