@@ -683,7 +683,9 @@ def test_full_stack_in_a_child_forked_while_another_thread_started_its_thread():
     assert os.waitstatus_to_exitcode(status) == 0
 
 
-@pytest.mark.parametrize(("value", "warned"), [({"$ref": 1}, "map[$ref:1]"), ([1], "[1]"), (["a", 2], "[a 2]"), (True, None), (1.5, None), (12, None), ("k", None)])
+@pytest.mark.parametrize(
+    ("value", "warned"), [({"$ref": 1}, "map[$ref:1]"), ([1], "[1]"), (["a", 2], "[a 2]"), (True, None), (1.5, None), (12, None), ("k", None)]
+)
 def test_a_key_made_of_an_object_or_an_array_is_warned_as_its_go_text(value, warned):
     # the key of a single key field holding an object was stored as "map[$ref:1]" without a word
     m = mapper.compile_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
