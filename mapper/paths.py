@@ -86,11 +86,16 @@ def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     """The shortest path string that parses back to ``keys``."""
     parts = []
     for k in keys:
-        if k and not any(c in _SPECIAL for c in k):
+        # (a control character is quoted too, as its JSON escape: a label printed raw could move a terminal's cursor)
+        if k and not any(c in _SPECIAL or c < " " or "\x7f" <= c <= "\x9f" for c in k):
             parts.append(k)
         else:
-            parts.append(json.dumps(k, ensure_ascii=False))
+            parts.append(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(k, ensure_ascii=False)))
     return ".".join(parts)
+
+
+#: DEL and the C1 controls, which JSON text may hold raw: escaped in a quoted key all the same.
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:

@@ -29,6 +29,10 @@ def test_path_strings_render_and_compile():
     assert expr.compiled().search({"items": [{"id": 7}]}) == 7
     assert str(path_from_keys(["a b", "c"])) == '"a b".c'
     assert to_dot_notation(["", "x"]) == '"".x'
+    # control characters (C0, DEL, C1) are written as escapes, never raw: a path label is printed in reports
+    for keys in (("ctl\x01key",), ("a", "b\x1b[2J"), ("x\x7fy", "z\x85")):
+        text = to_dot_notation(keys)
+        assert text.isprintable() and parse_path(text).keys == keys, text
 
 
 @pytest.mark.parametrize(
