@@ -83,12 +83,13 @@ def most_workers() -> int:
     return max(2, cpus)
 
 
-def workers_note(asked: int) -> str | None:
-    """What a report says when fewer processes than ``asked`` were started (see :func:`most_workers`)."""
+def workers_note(asked: int, used: int) -> str | None:
+    """What a report says when fewer processes than ``asked`` may start (see :func:`most_workers`):
+    ``used``, the processes that mapped (one per range: a small input has fewer ranges)."""
     most = most_workers()
     if asked <= most:
         return None
-    return f"workers={asked}: mapped with {most} processes, one per CPU this process may run on (more would only take turns)"
+    return f"workers={asked}: mapped with {used} process{'es' if used != 1 else ''}, at most one per CPU this process may run on ({most}; more would only take turns)"
 
 
 def splittable(records: Any, options: MapOptions) -> bool:
@@ -758,7 +759,7 @@ def run_parallel_parts(
                 _unlink(names[k])
         _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
-    note = workers_note(options.workers)
+    note = workers_note(options.workers, len(cuts) - 1)
     if note is not None:
         merged.notes.append(note)
     if not output or not merged.accepted:
