@@ -270,3 +270,35 @@ def names_a_file(text: str) -> bool:
     """
     head = text.lstrip(" \t\r\ufeff")
     return bool(head) and head[0] not in "{[" and "\n" not in text and len(text) <= 4096
+
+
+#: The start of JSON text in UTF-32 or UTF-16 (a byte order mark, or ``{`` / ``[`` with its zero bytes).
+_WIDE_TEXT = (
+    ("UTF-32", re.compile(rb"\A(?:\xff\xfe\x00\x00|\x00\x00\xfe\xff|[{\[]\x00\x00\x00|\x00\x00\x00[{\[])")),
+    ("UTF-16", re.compile(rb"\A(?:\xff\xfe|\xfe\xff|[{\[]\x00|\x00[{\[])")),
+)
+
+
+def encoding_note(head: bytes, subject: str = "the input") -> str:
+    """The note on JSON text written in UTF-16 or UTF-32 (a Windows tool's "Unicode"), which no
+    JSON reader of the endpoint's takes (JSON is UTF-8, RFC 8259): every record of such an
+    input fails "invalid character at char 1", a sink definition "invalid byte 0xff", which
+    says nothing of why; else ``""``. ``head``: the text's first bytes (256 are plenty)."""
+    for name, start in _WIDE_TEXT:
+        if start.match(head) and _reads_as_json(head, name):
+            return f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`"
+    return ""
+
+
+def _reads_as_json(head: bytes, name: str) -> bool:
+    """Whether ``head`` read as ``name`` (UTF-16 or UTF-32, its byte order from the mark or the
+    zero bytes) starts with JSON text (a JSON value's first character after blanks): a byte order mark alone
+    (a stray line of UTF-8 NDJSON, the records after it stored) is no such text."""
+    unit = 2 if name == "UTF-16" else 4
+    if head[:unit] in (b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        codec = name.lower()  # (the mark says the byte order, and is dropped)
+    else:
+        codec = f"{name.lower()}-{'le' if head[:1] in (b'{', b'[') else 'be'}"
+    text = head[: min(len(head), 256) // unit * unit].decode(codec, errors="replace")
+    first = text.lstrip("\ufeff \t\r\n")[:1]
+    return first != "" and first in '{["-0123456789tfn'

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
-from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, has_lone_surrogate, int_text, long_int, names_a_file, preview, suggest
+from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, encoding_note, has_lone_surrogate, int_text, long_int, names_a_file, preview, suggest
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
@@ -104,6 +104,8 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        elif note := encoding_note(data[:256], what):  # (UTF-16's "{" is "{" and a NUL: valid UTF-8, then "invalid JSON at column 2")
+            raise DefinitionError([Problem("error", "", note, "invalid-utf8")])
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:

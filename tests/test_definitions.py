@@ -1189,6 +1189,27 @@ def test_a_definition_given_as_text_may_open_with_a_byte_order_mark_as_its_bytes
     assert len(problems) == 1 and "byte order mark (U+FEFF)" in problems[0].message
 
 
+def test_a_definition_saved_as_utf16_or_utf32_is_said_so_with_its_remedy(tmp_path):
+    # found by a bug hunt: a sink.json saved as "Unicode" by a Windows editor was "invalid byte
+    # 0xff at line 1 column 1" (with a byte order mark), or invalid JSON at column 2 (without:
+    # UTF-16's "{" is "{" and a NUL byte, valid UTF-8), neither naming the encoding
+    text = '{"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}'
+    for codec, name in (("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-32-le", "UTF-32")):
+        path = tmp_path / f"{codec}.json"
+        path.write_bytes(text.encode(codec))
+        for source, subject in ((str(path), f"sink file {path}"), (text.encode(codec), "sink definition")):
+            problems = mapper.check_sink(source).problems
+            assert [(p.code, p.message) for p in problems] == [
+                (
+                    "invalid-utf8",
+                    f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`",
+                )
+            ], codec
+    # UTF-8 with a stray 0xff is still named by its byte
+    problems = mapper.check_sink(b'{"id_field": "k\xff"}').problems
+    assert [p.code for p in problems] == ["invalid-utf8"] and "invalid byte 0xff at line 1 column 16" in problems[0].message
+
+
 def test_a_definition_may_be_any_bytes_like_text_as_records_may():
     # found by a bug hunt: load_sink(bytearray(text)) was "cannot read a sink definition from a bytearray"
     text = b'{"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}'
