@@ -331,6 +331,8 @@ def ignored_warnings(args: argparse.Namespace) -> frozenset[str]:
     """``--ignore-warning KIND`` (repeatable, or comma-separated; ``all`` for every kind), checked."""
     kinds: set[str] = set()
     for text in getattr(args, "ignore_warning", None) or ():
+        if not text.replace(",", "").strip():  # (--ignore-warning "$UNSET" silenced nothing, without a word)
+            raise OptionError(f"--ignore-warning {text!r} names no warning kind; the kinds are {', '.join(LOSSY_KINDS)}, or all")
         for kind in (k.strip() for k in text.split(",")):
             if kind == "all":
                 kinds.update(LOSSY_KINDS)

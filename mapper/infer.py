@@ -71,6 +71,7 @@ import re
 import stat
 import sys
 import tempfile
+import unicodedata
 from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -100,7 +101,7 @@ from .engine.reader import (
     open_input,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, type_name
+from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, suggest, type_name
 from .options import INPUT_FORMATS, RECORDS_PATH_AND_BODY
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
@@ -1202,7 +1203,7 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
     """The column ``--type PATH=TYPE`` asks for, configured from what was seen (values it refuses are the user's choice)."""
     why = f"typed {ctype} by --type"
     if ctype not in FORCED_TYPES:
-        raise InferError(f"--type {text}={ctype}: the types infer can give a path are {', '.join(FORCED_TYPES)}")
+        raise InferError(f"--type {text}={ctype}: the types infer can give a path are {', '.join(FORCED_TYPES)}{suggest(ctype, FORCED_TYPES)}")
     if ctype == "decimal":
         choice = (_decimal_choice(st, with_text=True) if st.n_dec else None) or _decimal_choice(st, with_text=False)
         if choice is None:
@@ -1324,9 +1325,16 @@ def _decide_type(st: _PathStats) -> _Choice:
 # Names
 
 
+def _folded(text: str) -> str:
+    """``text`` lowercased, its accented letters as their base letters (``Ünï`` is ``uni``: the
+    name rules take ASCII only, and ``_n_`` said nothing of the file or key it came from)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def column_name(keys: Iterable[str]) -> str:
     """A FeatureBase column name for a path: lowercase, ``[a-z0-9_-]``, starting with a letter, <= 230 chars."""
-    name = re.sub(r"[^a-z0-9_-]", "_", "_".join(keys).lower()).lstrip("_-")
+    name = re.sub(r"[^a-z0-9_-]", "_", _folded("_".join(keys))).lstrip("_-")
     if not name:
         name = "col"
     elif not name[0].isalpha():
@@ -1347,7 +1355,7 @@ def _unique(base: str, used: set[str]) -> str:
 
 def sink_name(text: str) -> str:
     """A sink name from any text (a file stem): the same rules as column names."""
-    name = re.sub(r"[^a-z0-9_-]", "_", text.lower())
+    name = re.sub(r"[^a-z0-9_-]", "_", _folded(text))
     name = name.lstrip("_-0123456789")
     return (name or "inferred")[:230]
 

@@ -350,6 +350,8 @@ def test_column_names_are_sanitized_and_unique() -> None:
     assert by_path[(long_key,)] == "k" * 230
     assert len(set(by_path.values())) == len(by_path)
     assert column_name(["A", "B-c"]) == "a_b-c"
+    # accented letters keep their base letter (found by a bug hunt: "Ünï" was named "n_")
+    assert column_name(["Ünï", "Größe"]) == "uni_gro_e" and column_name(["ﬁle"]) == "file" and column_name(["Ärger"]) == "arger"
 
 
 def test_sink_name_from_the_file_and_the_option(tmp_path: Path) -> None:
@@ -358,6 +360,9 @@ def test_sink_name_from_the_file_and_the_option(tmp_path: Path) -> None:
     assert infer(str(f)).body["name"] == "aircraft-2026"
     assert infer(f, name="planes").body["name"] == "planes"
     assert infer(ndjson({"id": 1})).body["name"] == "inferred"
+    accented = tmp_path / "Flüge-Zürich.ndjson"
+    accented.write_bytes(ndjson({"id": 1}))
+    assert infer(str(accented)).body["name"] == "fluge-zurich"
     with pytest.raises(InferError, match="invalid sink name"):
         infer(f, name="Bad Name")
 
@@ -1087,6 +1092,18 @@ def test_a_path_typed_twice_is_a_usage_error_naming_both(options, named, tmp_pat
     assert out == "" and f"mapper: {named}: give one type for it" in err
     with pytest.raises(InferError, match="--type b.c=int and --type b_c=string name the same path b.c"):
         infer(str(f), types={"b.c": "int", "b_c": "string"})
+
+
+@pytest.mark.parametrize(("given", "meant"), [("STRING", "string"), ("Decimal", "decimal"), ("integer", "int"), ("timestmp", "timestamp")])
+def test_a_type_infer_cannot_give_suggests_the_near_one(given, meant, tmp_path, capsys) -> None:
+    # found by a bug hunt: --type x=STRING listed the types without naming the one meant
+    f = tmp_path / "in.ndjson"
+    f.write_bytes(ndjson({"id": 1, "x": 1}))
+    assert cli(str(f), "--type", f"x={given}") == 2
+    assert (
+        f"--type x={given}: the types infer can give a path are string, int, id, decimal, bool, timestamp, strings, ids (did you mean '{meant}'?)"
+        in capsys.readouterr().err
+    )
 
 
 def test_python_parameters_of_the_wrong_type_are_option_errors_naming_them() -> None:

@@ -149,6 +149,9 @@ def test_a_kind_of_warning_can_be_silenced_and_is_still_counted(tmp_path: Path) 
     assert strict.returncode == 1 and "lossy_value" in strict.out
     p = run("validate", SINK, path, "--ignore-warning", "empty_strin")
     assert p.returncode == 2 and "unknown warning kind 'empty_strin' (did you mean 'empty_string'?)" in p.err
+    for blank in ("", " , "):  # found by a bug hunt: --ignore-warning "$UNSET" was taken, silencing nothing without a word
+        p = run("validate", SINK, path, "--ignore-warning", blank)
+        assert p.returncode == 2 and p.out == "" and f"--ignore-warning {blank!r} names no warning kind; the kinds are float_truncated" in p.err
     # the API: the same on a report
     report_obj = mapper.compile_sink(SINK).validate(path.read_bytes())
     report_obj.silence({"empty_string"})
