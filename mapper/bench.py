@@ -143,7 +143,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     nbytes = sum(len(p) for p in parts)
-    result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": sys.argv}
+    result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
     if args.json_out == "-":
         print(json.dumps(result, indent=2, default=str))
         return 0

@@ -191,6 +191,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if argv and argv[0] in commands:
         args = _intermixed(commands[argv[0]], argv[1:])
         args.command = argv[0]
+        args.argv = ["mapper", *argv]  # (what bench --json records as its command: not the host's sys.argv when main(argv) is called)
         return args
     args = parser.parse_args(argv)
     if args.command is None:  # a usage error: on stderr, as argparse's own (stdout is for an asked-for --help)

@@ -776,6 +776,15 @@ def test_bench_reads_each_input_as_validate_does(tmp_path: Path, sink_file: Path
         # the median of an even count is a run that happened (the lower middle one); runs in run order
         runs = figures["mapper"]["runs"]
         assert len(runs) == 2 and figures["mapper"]["seconds"] == min(runs)
+        # the command as typed (found by a bug hunt: python -m mapper recorded mapper/__main__.py's path)
+        assert figures["command"] == ["mapper", "bench", str(sink_file), *map(str, args), "--repeat", "2", "--json", "-"]
+    # from Python, main(argv) records its argv, not the host program's (pytest's, here)
+    from mapper.cli import main
+
+    out = tmp_path / "figures.json"
+    array_args = [str(sink_file), str(array), "--repeat", "1", "--json", str(out), "-q"]
+    assert main(["bench", *array_args]) == 0
+    assert json.loads(out.read_text())["command"] == ["mapper", "bench", *array_args]
 
 
 # --- 21. text that is not Unicode: unpaired surrogates ------------------------------------------------
