@@ -1210,6 +1210,8 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
             else ""
         )
         raise ValueError(f"{said}: mapper reads text only from text{many}")
+    if pa.types.is_boolean(got_t) and not pa.types.is_boolean(want_t):  # (true casts to 1 and back: no column of numbers stores true)
+        raise ValueError(f"{said}: mapper reads numbers and times only from numbers and times, not from booleans (true would read as 1)")
     try:
         cast = arr.cast(want)
     except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...
