@@ -772,7 +772,8 @@ class _Scanner:
 
     # -- inputs
 
-    def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None) -> None:
+    def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None, several: bool = False) -> None:
+        """Scan one source (``several``: one of several sources, so a document of it that does not parse is one bad record)."""
         first_index, first_object, noticed = self.index, self.records, len(self.notices)
         not_objects, bad_before = self.bad_kinds.get(_NOT_OBJECT, 0), self.bad
         self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
@@ -804,7 +805,10 @@ class _Scanner:
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS["no_records"])
-            elif isinstance(unit, BrokenDocument) and unit.one_record:  # a blank text among records given as texts
+            elif isinstance(unit, BrokenDocument) and (unit.one_record or several or _documents_listed(source)):
+                # a blank text among records given as texts, or a document that does not parse among several
+                # (a truncated API response of a list, one file of several): the others are read on, as validate
+                # reads them, and it counts as one record refused (a draft from none says so: exit 1)
                 self.index += 1
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS[unit.code])
             elif isinstance(unit, BrokenDocument):
@@ -1360,6 +1364,11 @@ def sink_name(text: str) -> str:
     return (name or "inferred")[:230]
 
 
+def _documents_listed(source: Any) -> bool:
+    """Whether ``source`` is several documents given from Python (a list of dicts), each read on its own."""
+    return not isinstance(source, (bytes, bytearray, memoryview, str, os.PathLike, Mapping)) and not hasattr(source, "read")
+
+
 def _dot(keys: tuple[str, ...]) -> str:
     return to_dot_notation(keys)
 
@@ -1745,17 +1754,17 @@ def infer(
                     fh = open_input(src)
                     spool = None if _regular_file(src) else _Spool(fh, spools)  # (stdin, a FIFO, <(...): read once)
                     try:
-                        scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys)
+                        scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
                     finally:
                         if fh is not sys.stdin.buffer:
                             fh.close()
                     again.append(spool.again() if spool is not None else src)
                 elif hasattr(src, "read"):
                     spool = _Spool(src, spools)
-                    scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys)
+                    scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
                     again.append(spool.again())
                 else:
-                    scanner.feed(src, label if len(sources) > 1 else None, input_format, keys)
+                    scanner.feed(src, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
                     # an iterator of records is read once: not kept (its records may not fit in memory)
                     again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
             except MapperError:

@@ -307,6 +307,31 @@ def test_infer_does_not_exit_0_when_the_draft_does_not_stand_on_the_input(tmp_pa
     assert run_cli("infer", str(fine), "-q").returncode == 0
 
 
+def test_infer_reads_on_past_a_broken_document_among_several_as_validate_does(tmp_path):
+    # found by a bug hunt: one truncated API response in a list of them (or one broken file of
+    # several) stopped infer for the whole run, while validate refuses it as one record
+    texts = [json.dumps(document(PLANES[:20])), json.dumps(document(PLANES[20:25]))[:-9], json.dumps(document(PLANES[25:]))]
+    r = mapper.infer(texts, records_path="aircraft")
+    assert (r.records, r.objects, r.bad_records, r.unusable) == (36, 35, 1, None)
+    assert r.bad_examples[0]["reason"] == "Invalid JSON: the JSON document is truncated"
+    assert r.verified == {"records": 36, "refused": 8, "errors": {"invalid_json": 1, "invalid_value": 7}}  # (the "ground" altitudes: a conflict's refusals)
+    dicts = [document(PLANES[:20]), document(PLANES[20:])]
+    assert mapper.infer([texts[0], json.dumps(dicts[1])], records_path="aircraft").objects == 40
+    files = []
+    for i, text in enumerate(texts):
+        files.append(tmp_path / f"{i}.json")
+        files[-1].write_text(text)
+    r = run_cli("infer", *map(str, files), "--records-path", "aircraft", "-q")
+    assert r.returncode == 0 and "1 bad record" not in r.stderr  # (-q)
+    report = json.loads(run_cli("infer", *map(str, files), "--records-path", "aircraft", "--report", "json").stdout)
+    assert report["bad_records"] == 1 and report["bad_examples"][0]["file"] == str(files[1])
+    # one document alone that does not parse leaves nothing to infer from: said as before (exit 2)
+    r = run_cli("infer", str(files[1]), "--records-path", "aircraft")
+    assert r.returncode == 2 and "Invalid JSON: the JSON document is truncated" in r.stderr
+    with pytest.raises(mapper.InputError, match="truncated"):
+        mapper.infer(texts[1], records_path="aircraft")
+
+
 # --- the real documents ---------------------------------------------------------------------
 
 
