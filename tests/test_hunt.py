@@ -9,43 +9,18 @@ import contextlib
 import io
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mapper.cli import main
+from tests.test_newcomer import Ran, run
 
 ROOT = Path(__file__).resolve().parents[1]
 ERRORS = ROOT / "examples" / "errors"
 SINK = ERRORS / "sink.json"
 RECORDS = ERRORS / "records.ndjson"
-
-
-@dataclass
-class Ran:
-    returncode: int
-    out: str
-    err: str
-
-
-def run(*args: Any, input: bytes = b"") -> Ran:
-    """``mapper ARGS`` in this process, stdin from ``input``."""
-    out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
-    out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)
-    err = io.TextIOWrapper(err_bytes, encoding="utf-8", write_through=True)
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(input))
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as exc:  # argparse: usage errors
-                code = int(exc.code or 0)
-    finally:
-        sys.stdin = saved
-    return Ran(code, out_bytes.getvalue().decode(), err_bytes.getvalue().decode())
 
 
 # ---------------------------------------------------------------------------------------
