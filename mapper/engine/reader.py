@@ -316,7 +316,8 @@ class _Item(msgspec.Struct):
 class _Body(msgspec.Struct):
     # A request body: its "records" (other keys are ignored, as Go's decoder ignores them;
     # telling a body from a record is detect_format's: an object whose only key is "records").
-    records: list[msgspec.Raw]
+    # null is no records, as Go decodes null into a slice: nil, no error.
+    records: Union[list[msgspec.Raw], None]
 
 
 _BODY = msgspec.json.Decoder(_Body)
@@ -349,7 +350,7 @@ def _spelled_otherwise(data: bytes) -> bool:
 @functools.lru_cache(maxsize=64)
 def _body_spelled(key: str) -> msgspec.json.Decoder[Any]:
     """A body decoder whose ``records`` is spelled ``key`` (each of its members is checked, as Go decodes each)."""
-    return msgspec.json.Decoder(msgspec.defstruct("Body", [("records", list[msgspec.Raw])], rename={"records": key}))
+    return msgspec.json.Decoder(msgspec.defstruct("Body", [("records", Union[list[msgspec.Raw], None])], rename={"records": key}))
 
 
 def _last_member(members: dict[str, msgspec.Raw], field: str, data: bytes) -> str | None:
@@ -367,7 +368,7 @@ def _body_records(data: bytes) -> list[msgspec.Raw]:
     Another spelling of ``records`` can only be a member of the body itself: only the text
     around the array read as ``records`` is looked at (the array is most of the body)."""
     try:
-        records = _BODY.decode(data).records
+        records = _BODY.decode(data).records or []
     except msgspec.ValidationError:  # no "records" so spelled, or not an array: another spelling may be
         pass
     else:
@@ -382,11 +383,11 @@ def _body_records(data: bytes) -> list[msgspec.Raw]:
     members = _MEMBERS.decode(data)
     key = _last_member(members, "records", data)
     if key is None:
-        return _BODY.decode(data).records  # (raises: no records)
+        return _BODY.decode(data).records or []  # (raises: no records)
     for other in members:  # every spelling's members are decoded (an earlier one that is not an array fails the body, as in Go)
         if other != key and go_field_key(other, "records"):
             _body_spelled(other).decode(data)
-    return _body_spelled(key).decode(data).records
+    return _body_spelled(key).decode(data).records or []
 
 
 def _item_value(text: bytes) -> msgspec.Raw:
@@ -1712,8 +1713,10 @@ def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
     for key in doc:
         if isinstance(key, str) and go_field_key(key, "records"):
             value = doc.get(key)
+            if value is None:  # (null: no records, as Go decodes it)
+                value = []
             if not isinstance(value, (list, tuple)):
-                return None, f"Expected `array`, got `{_kind(value)}` - at `$.{key}`"
+                return None, f"Expected `array | null`, got `{_kind(value)}` - at `$.{key}`"  # (as msgspec words the text's)
             found = value
     if found is None:
         return None, "Object missing required field `records`"
