@@ -224,7 +224,18 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
             return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path), escaped_values(data, TIME_KEYS)
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
-    raise DefinitionError([Problem("error", "", f"cannot read a sink definition from a {type(source).__name__}", "unreadable")])
+    kind = type(source)  # named as json_type names a Python value with no JSON form ("a int" read wrong)
+    raise DefinitionError(
+        [
+            Problem(
+                "error",
+                "",
+                f"cannot read a sink definition from a Python {kind.__module__}.{kind.__qualname__}: give a file name (str or os.PathLike),"
+                " its JSON text (str or bytes), or the definition as dicts and lists",
+                "unreadable",
+            )
+        ]
+    )
 
 
 def check_sink(

@@ -1398,3 +1398,13 @@ def test_identity_and_policy_options_of_the_wrong_type_are_problems_not_guesses(
     ui = {"name": "s", "table": "CREATE TABLE t (_id STRING, a STRING)", "mapping": {"_id": "a", "a": "a"}, "allow_missing_fields": False}
     result = mapper.check_sink(ui, allow_missing_fields="no")
     assert [(p.pointer, p.message) for p in result.errors] == [("", 'the allow_missing_fields option must be True or False, not a string "no"')]
+
+
+def test_a_source_of_no_accepted_kind_is_named_by_its_class_with_what_is_accepted():
+    # (README audit) check_sink(5) said "cannot read a sink definition from a int", and None "from a NoneType"
+    for source, name in ((5, "builtins.int"), (None, "builtins.NoneType"), (1.5, "builtins.float")):
+        (problem,) = mapper.check_sink(source).problems  # type: ignore[arg-type]
+        assert problem.code == "unreadable"
+        assert problem.message.startswith(f"cannot read a sink definition from a Python {name}: give a file name"), problem.message
+    with pytest.raises(mapper.DefinitionError, match="from a Python builtins.int: give a file name"):
+        mapper.load_sink(5)  # type: ignore[arg-type]

@@ -114,8 +114,10 @@ def test_records_path_over_several_python_documents():
 
 def test_inputs_that_are_not_records_are_input_errors():
     m = mapper.compile_sink(ID_UNDER_A)
-    with pytest.raises(mapper.InputError, match="cannot read records from a int"):
+    with pytest.raises(mapper.InputError, match="cannot read records from a Python builtins.int: give NDJSON"):
         m.map(5)
+    with pytest.raises(mapper.InputError, match="cannot read records from a Python builtins.NoneType: give NDJSON"):
+        m.validate(None)
     with pytest.raises(mapper.InputError, match=r"no such file: nope.ndjson \(a str is a file name unless it holds JSON"):
         m.map("nope.ndjson")
     with pytest.raises(mapper.OptionError, match="unknown input format 'xml'"):

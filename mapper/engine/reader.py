@@ -1645,7 +1645,8 @@ def iter_units(
     elif isinstance(records, Iterable):
         yield from _object_units(records, objects, texts=True)
     else:
-        raise InputError(f"cannot read records from a {type(records).__name__}: give NDJSON or JSON text, a file, or an iterable of dicts")
+        kind = type(records)  # named by its class, as a value with no JSON form is ("a int" read wrong)
+        raise InputError(f"cannot read records from a Python {kind.__module__}.{kind.__qualname__}: give NDJSON or JSON text, a file, or an iterable of dicts")
 
 
 def _documents_given(records: Any, input_format: str, chunk_size: int, max_record: int, records_path: tuple[str, ...], objects: int) -> Iterator[Unit]:
