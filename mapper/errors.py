@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import math
 import re
 from dataclasses import dataclass
 from types import ModuleType
@@ -64,7 +65,26 @@ def int_text(value: Any, convert: Callable[[Any], str] = str) -> str:
     except ValueError:
         if not isinstance(value, int):
             raise
-        return f"{'-' if value < 0 else ''}<an integer of {abs(value).bit_length() * 30103 // 100000} digits>"  # (as show() words it)
+        return f"{'-' if value < 0 else ''}{long_int_text(value)}"  # (as show() words it)
+
+
+#: Past this many bits (about a million digits) a digit count would cost 10**n (0.15 s at
+#: a million digits, growing faster than the size): the count is then given as "about".
+_EXACT_DIGITS_BITS = 3_300_000
+
+
+def long_int_text(value: int) -> str:
+    """``<an integer of 5000 digits>``: an int too long to print, named by its size (of ``abs(value)``).
+
+    The digit count is exact: ``bits * log10(2)`` alone is one short for most numbers
+    (10**5000, 5001 digits, read as 5000): 2**(bits-1) <= v < 2**bits leaves two
+    candidates, told apart by one comparison with a power of ten."""
+    v = abs(value)
+    bits = v.bit_length()
+    low = int((bits - 1) * math.log10(2)) + 1  # the digits of 2**(bits-1): v has these or one more
+    if bits > _EXACT_DIGITS_BITS:
+        return f"<an integer of about {low} digits>"
+    return f"<an integer of {low + (v >= 10**low)} digits>"
 
 
 def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:
@@ -103,7 +123,7 @@ def show(value: object, limit: int = 60) -> str:
         text = float.__repr__(value)
     elif isinstance(value, int):
         # str() of an int of more than 4,300 digits raises; such a number is not worth printing
-        text = str(value) if value.bit_length() < 4000 else f"<an integer of {value.bit_length() * 30103 // 100000} digits>"
+        text = str(value) if value.bit_length() < 4000 else long_int_text(value)
     elif isinstance(value, (list, tuple)):
         text = f"[...] ({len(value)} item{'' if len(value) == 1 else 's'})" if value else "[]"
     elif isinstance(value, dict):

@@ -991,7 +991,7 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
     # Python objects holding one raised ValueError ("Exceeds the limit (4300 digits)") from
     # inside the message naming it (a config value, a name, a path element, a key), and one
     # kept in sink_details made every writer of the sink's JSON raise it
-    big = 10**5000
+    big = 10**5000  # 5001 digits
     entries = [{"name": "id", "path": ["id"], "type": "id"}]
 
     def errors(*more: Any, **options: Any) -> list[tuple[str, str]]:
@@ -999,14 +999,14 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
         return [(p.pointer, p.message) for p in result.problems]
 
     assert errors({"name": "n", "path": ["n"], "type": "int", "config": {"Min": -big}}) == [
-        ("/1/config/Min", "Min -<an integer of 5000 digits> does not fit a signed 64-bit integer")
+        ("/1/config/Min", "Min -<an integer of 5001 digits> does not fit a signed 64-bit integer")
     ]
-    assert errors({"name": big, "path": ["n"], "type": "int"}) == [("/1/name", "the column name must be a non-empty string, not <an integer of 5000 digits>")]
+    assert errors({"name": big, "path": ["n"], "type": "int"}) == [("/1/name", "the column name must be a non-empty string, not <an integer of 5001 digits>")]
     assert errors({"name": "n", "path": [big], "type": "int"}) == [
-        ("/1/path/0", "path element <an integer of 5000 digits> is an array index; the endpoint's paths only take object keys")
+        ("/1/path/0", "path element <an integer of 5001 digits> is an array index; the endpoint's paths only take object keys")
     ]
     ((pointer, message),) = errors({"name": "n", "path": ["n"], "type": "int", big: 1})
-    assert pointer == "/1/<an integer of 5000 digits>" and message.startswith("the key <an integer of 5000 digits> in a column entry is not a string")
+    assert pointer == "/1/<an integer of 5001 digits>" and message.startswith("the key <an integer of 5001 digits> in a column entry is not a string")
     body = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "x": big}}
     body["schema"] = {"id_field": "id", "allow_missing_fields": True, "definition": entries}
     sink = mapper.load_sink(body)
@@ -1017,7 +1017,7 @@ def test_a_python_int_too_long_to_print_is_a_problem_where_it_is_not_a_valueerro
     body["sink_details"] = {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", big: 1}
     sink = mapper.load_sink(body)
     assert json.loads(json.dumps(sink.to_body()))["sink_details"] == {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}
-    assert ("/sink_details/<an integer of 5000 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
+    assert ("/sink_details/<an integer of 5001 digits>", "long-integer") in [(p.pointer, p.code) for p in sink.problems]
 
 
 @pytest.mark.parametrize(
@@ -1408,3 +1408,21 @@ def test_a_source_of_no_accepted_kind_is_named_by_its_class_with_what_is_accepte
         assert problem.message.startswith(f"cannot read a sink definition from a Python {name}: give a file name"), problem.message
     with pytest.raises(mapper.DefinitionError, match="from a Python builtins.int: give a file name"):
         mapper.load_sink(5)  # type: ignore[arg-type]
+
+
+def test_an_integer_too_long_to_print_is_named_by_its_exact_digit_count():
+    # (README audit) the count was bits * log10(2), one short for most numbers: 10**5000,
+    # 5001 digits, was "<an integer of 5000 digits>", and 10**4999 "of 4999"
+    def named(value: int) -> str:
+        result = mapper.check_sink(
+            [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": value}}],
+            id_field="id",
+            allow_missing_fields=True,
+        )
+        (message,) = [p.message for p in result.problems if p.pointer == "/1/config/Max"]
+        return message
+
+    # (past Python's 4300 digits: shorter ones are printed.) Worked out by hand: 10**k has
+    # k + 1 digits, 10**k - 1 has k; 2**16610 has 5001 (16610 * log10(2) = 5000.14), 2**16609 5000
+    for value, digits in ((10**5000, 5001), (10**5000 - 1, 5000), (10**4999, 5000), (10**4400, 4401), (10**4400 - 1, 4400), (2**16610, 5001), (2**16609, 5000)):
+        assert named(value) == f"Max <an integer of {digits} digits> does not fit a signed 64-bit integer", (digits, named(value))

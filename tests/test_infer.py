@@ -880,7 +880,7 @@ def test_a_python_int_beyond_float64_is_a_number_the_endpoint_refuses_not_a_valu
     # the limit (4300 digits)") from inside the scan (as a value, in an array, as a key),
     # where validate refuses its record (out_of_range); and the note on such a number written
     # in JSON text quoted all its 5000 digits
-    big = 10**5000
+    big = 10**5000  # 5001 digits
     for records, path in (
         ([{"id": "a", "x": big}, {"id": "b", "x": 1}, {"id": "c", "x": 2}], "x"),
         ([{"id": "a", "x": {"y": -big}}, {"id": "b", "x": "t"}, {"id": "c", "x": "u"}], "x"),
@@ -889,9 +889,9 @@ def test_a_python_int_beyond_float64_is_a_number_the_endpoint_refuses_not_a_valu
         r = infer(records)
         assert validated(r, records).failed_records == 1
         (note,) = [n for n in r.notes if n.startswith(f"{path}: 1 ")]
-        assert "beyond the float64 range" in note and "<an integer of 5000 digits>" in note and len(note) < 300, note
+        assert "beyond the float64 range" in note and "<an integer of 5001 digits>" in note and len(note) < 300, note
     r = infer([{"id": "a", big: 1}, {"id": "b"}])
-    assert r.skipped == {"<an integer of 5000 digits>": "a key of type int, not a string as JSON object keys are: no path names it"}
+    assert r.skipped == {"<an integer of 5001 digits>": "a key of type int, not a string as JSON object keys are: no path names it"}
     r = infer(b'{"id":"a","x":1' + b"0" * 5000 + b'}\n{"id":"b","x":1}\n{"id":"c","x":2}\n')
     (note,) = [n for n in r.notes if n.startswith("x: 1 ")]
     assert "1000000000000000000000000000000000000000...(5001 characters)" in note and len(note) < 300, note
