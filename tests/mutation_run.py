@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(tallies, indent=1))
         return 0
-    # .ci/run has just run the whole suite: no baseline runs here, and a fixed timeout
+    # .ci/run runs the whole suite after this sample (the tests of each part pass there, so no baseline runs here), with a fixed timeout
     tallies = [
         run_part(p, CI_SAMPLE, CI_SEED, args.jobs, CI_TIMEOUT, None, baseline=False, test_files=CI_TEST_FILES.get(p, CI_TEST_FILES_DEFAULT)) for p in CI_PARTS
     ]
