@@ -948,10 +948,12 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         print(f"mapper serve: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
+    stopped_by: list[int] = []  # the signals taken
 
     def on_signal(signum: int, frame: Any) -> None:
         if stop.is_set():  # a second one: the requests in progress are not waited for (a transaction under way still
             server.hurry.set()  # ends first: closing the store waits for its lock); a client sending slowly held the stop 10 s
+        stopped_by.append(signum)
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -971,7 +973,9 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
             print(f"  {line.replace('{url}', server.url)}", flush=True)
         while not stop.wait(0.5):
             pass
-        print("mapper serve: stopping (Ctrl-C again not to wait for the requests in progress)", file=sys.stderr, flush=True)
+        # (a service manager's SIGTERM is no Ctrl-C: the words name what came, and what a second one does)
+        again = "Ctrl-C again" if not stopped_by or stopped_by[0] == signal.SIGINT else "a second SIGTERM or Ctrl-C"
+        print(f"mapper serve: stopping ({again} not to wait for the requests in progress)", file=sys.stderr, flush=True)
         server.stop()
     finally:
         for s, h in previous.items():

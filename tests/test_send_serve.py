@@ -1010,6 +1010,9 @@ def test_serve_stops_cleanly_on_sigterm_and_sigint_with_an_idle_connection_open(
             proc.send_signal(sig)
             out, err = proc.communicate(timeout=10)
             assert proc.returncode == 0 and b"stopped" in err and b"Traceback" not in err
+            # the stopping line names what a second signal does, in the words of the one that came
+            again = b"(Ctrl-C again not to wait" if sig == signal.SIGINT else b"(a second SIGTERM or Ctrl-C not to wait"
+            assert again in err, err
             idle.close()
         finally:
             if proc.poll() is None:
