@@ -350,7 +350,7 @@ def _changed_text(value: Any, text: str) -> bool:
     """Whether Go's %v text of a key value reads differently from the JSON value sent: a number
     printed otherwise (``1.234567e+06``), an object or an array (``map[a:1]``, ``[x 1]``: no
     producer means that text as a key; it was stored without a word)."""
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, (Mapping, list, tuple)):  # (any mapping is an object, as its JSON text: map[...])
         return True
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
