@@ -21,6 +21,7 @@ import difflib
 import importlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Literal
@@ -126,7 +127,7 @@ def show(value: object, limit: int = 60) -> str:
         text = str(value) if value.bit_length() < 4000 else long_int_text(value)
     elif isinstance(value, (list, tuple)):
         text = f"[...] ({len(value)} item{'' if len(value) == 1 else 's'})" if value else "[]"
-    elif isinstance(value, dict):
+    elif isinstance(value, Mapping):  # (any mapping is a JSON object, as a record's: never its repr)
         text = f"{{...}} ({len(value)} key{'' if len(value) == 1 else 's'})" if value else "{}"
     else:
         text = repr(value)

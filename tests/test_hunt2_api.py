@@ -60,3 +60,11 @@ def test_a_key_value_that_is_any_mapping_is_warned_as_a_dict_is(sink: dict[str, 
         assert sum(w.column == "_id" for w in by_obj.warnings) == n
         assert m.validate([as_obj] * n, strict=True).failed_records == n
 
+
+def test_a_mapping_in_a_message_is_shown_as_an_object_never_its_repr() -> None:
+    """Messages show a JSON object as ``{...} (1 key)``; a mapping other than a dict showed its
+    Python repr, ``<...Obj object at 0x7f...>`` (the primary key's warning)."""
+    m = mapper.compile_sink(PK1)
+    (warning,) = m.check({"k": Obj({"a": 1})})
+    assert "sent {...} (1 key)" in warning.message
+    assert "object at 0x" not in warning.message
