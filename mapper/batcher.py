@@ -296,9 +296,11 @@ class Batcher:
             raise
 
     def _checked(self, record: Any) -> tuple[RecordError, ...]:
-        """The engine's errors for a mapping the batcher cannot write as JSON (none for text:
-        a record whose text is not JSON is that, and nothing else, to the engine too)."""
-        if isinstance(record, (bytes, bytearray, memoryview, str)) or not isinstance(record, Mapping):
+        """The engine's errors for a record the batcher cannot write as JSON: a mapping holding a
+        value with no JSON form, or no mapping at all (a list, None: ``not_an_object``, as
+        :meth:`Mapper.check` and ``validate`` say). None for text: a record whose text is not
+        JSON is that, and nothing else, to the engine too."""
+        if isinstance(record, (bytes, bytearray, memoryview, str)):
             return ()
         return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
 

@@ -164,7 +164,7 @@ def test_text_the_service_would_not_decode_is_refused_although_the_engine_would_
 
 def test_odd_inputs_are_refused_not_raised():
     b = mapper.Batcher(SINK)
-    assert [v.errors[0].code for v in b.add_many([b"", "   ", {"id": {1, 2}}, 12])] == ["invalid_json", "invalid_json", "missing", "invalid_json"]
+    assert [v.errors[0].code for v in b.add_many([b"", "   ", {"id": {1, 2}}, 12])] == ["invalid_json", "invalid_json", "missing", "not_an_object"]
     # a dict with no JSON text in a mapped field is refused for what check says of it (here: the
     # missing fields of this sink, then the id that is a set); in an unmapped field, invalid_json
     odd = {"id": {1, 2}}

@@ -68,3 +68,20 @@ def test_a_mapping_in_a_message_is_shown_as_an_object_never_its_repr() -> None:
     (warning,) = m.check({"k": Obj({"a": 1})})
     assert "sent {...} (1 key)" in warning.message
     assert "object at 0x" not in warning.message
+
+
+AIRCRAFT = "examples/aircraft/sink.json"
+
+
+@pytest.mark.parametrize("record", [[1, 2], (1,), [{"id": "a"}], None, 5, 1.5, True], ids=repr)
+def test_the_batcher_refuses_a_record_that_is_no_object_as_check_does(record: Any) -> None:
+    """A Python value that is not a mapping is not a record: ``not_an_object`` at ``$`` from
+    ``check`` and ``validate``; ``Batcher.add`` said ``invalid_json``, as if its text were broken."""
+    m = mapper.compile_sink(AIRCRAFT)
+    (expected,) = m.check(record)
+    assert expected.code == "not_an_object" and [e.code for e in m.validate([record]).errors] == ["not_an_object"]
+    batcher = mapper.Batcher(m)
+    for verdict in (batcher.add(record), batcher.add_many([record])[0]):
+        assert not verdict.accepted
+        assert [(e.code, e.path, e.reason) for e in verdict.errors] == [(expected.code, expected.path, expected.reason)]
+    assert batcher.flush() == [] and batcher.refused == 2
