@@ -85,3 +85,41 @@ def test_the_batcher_refuses_a_record_that_is_no_object_as_check_does(record: An
         assert not verdict.accepted
         assert [(e.code, e.path, e.reason) for e in verdict.errors] == [(expected.code, expected.path, expected.reason)]
     assert batcher.flush() == [] and batcher.refused == 2
+
+
+SURROGATE_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "string"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "ss", "path": ["ss"], "type": "strings"},
+    ],
+}
+
+
+@pytest.mark.parametrize("n", [1, 3, 200], ids=["one", "few", "many"])
+def test_a_python_string_holding_a_surrogate_pair_is_stored_as_the_character_its_escapes_make(n: int) -> None:
+    """A Python str may hold a UTF-16 surrogate pair as two code points (``"\\ud83d\\ude00"``, as a
+    UTF-16 source decoded with ``surrogatepass`` gives it). Its JSON text carries the two escapes,
+    which the endpoint's decoder joins into one character: the batcher's body stored 😀, while
+    ``map`` of the dict stored two U+FFFD with a ``utf8_replaced`` warning (a ``lossy_value``
+    error under strict). An unpaired one is still U+FFFD, warned, next to a pair too."""
+    m = mapper.compile_sink(SURROGATE_SINK)
+    pair, lone = "\ud83d\ude00", "\ud800"
+    records = [{"k": f"a{pair}", "s": pair, "ss": [pair, "x"]}, {"k": "b", "s": f"{lone}{pair}", "ss": f"{pair},{lone}"}] * n
+    expected = [
+        {"_id": "a\U0001f600", "s": "\U0001f600", "ss": ["\U0001f600", "x"]},
+        {"_id": "b", "s": "\ufffd\U0001f600", "ss": ["\U0001f600", "\ufffd"]},
+    ] * n
+    batcher = mapper.Batcher(m)
+    for record in records:
+        batcher.add(record)
+    assert [row for body in batcher.flush() for row in body.to_batch().to_rows()] == expected  # what the endpoint gets
+    for fast in (True, False):
+        batch = m.map(records, fast=fast)
+        assert batch.to_rows() == expected
+        replaced = {(w.record % 2, w.column) for w in batch.report.warnings if w.kind == "utf8_replaced"}
+        assert replaced == {(1, "s"), (1, "ss")}
+        assert {e.record % 2 for e in m.validate(records, strict=True, fast=fast).errors} == {1}
+    assert m.check(records[0], strict=True) == []

@@ -23,7 +23,7 @@ from ..options import MapOptions
 from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
-from .gojson import RecordDecodeError, decode_record, has_surrogates, without_surrogates
+from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, without_surrogates
 from .output import RunOutput
 from .reader import NotAnItem
 
@@ -213,8 +213,12 @@ class CarefulPath:
 
         A ConversionError if it has no JSON text at all (a mapping key that is not a string).
         """
-        fixed, sent = without_surrogates(as_json(v, exact=True))
-        notes.append(Lossy("utf8_replaced", sent, fixed, "an unpaired UTF-16 surrogate is no text: JSON carries it as an escape the endpoint reads as U+FFFD"))
+        value = as_json(v, exact=True)
+        fixed, sent = without_surrogates(value)
+        if has_unpaired(value):  # (a pair's two escapes arrive as the one character they make: nothing replaced)
+            notes.append(
+                Lossy("utf8_replaced", sent, fixed, "an unpaired UTF-16 surrogate is no text: JSON carries it as an escape the endpoint reads as U+FFFD")
+            )
         return fixed
 
     def notes(self, ci: int | None, notes: list[Lossy], pos: int, line: int | None, record: str | None = None) -> None:

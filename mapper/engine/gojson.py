@@ -33,6 +33,7 @@ __all__ = [
     "go_field_key",
     "go_member",
     "has_surrogates",
+    "has_unpaired",
     "neg_zero_at",
     "same_length_escapes",
     "surrogate_rows",
@@ -212,9 +213,13 @@ def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
 
 
 def _fix_surrogates(v: Any) -> Any:
-    """Go stores U+FFFD for an unpaired surrogate escape; Python's json keeps the lone surrogate."""
+    """Go stores U+FFFD for an unpaired surrogate escape; Python's json keeps the lone surrogate.
+
+    A pair (a Python caller's ``"\ud83d\ude00"``: its JSON escapes are one character to
+    every decoder) is the character it makes, as Go joins the two escapes: UTF-16's own
+    decoding does both, each unpaired one U+FFFD, exactly as Go's ``unquote``."""
     if isinstance(v, str):
-        return SURROGATE.sub("\ufffd", v)
+        return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace") if SURROGATE.search(v) else v
     if isinstance(v, (list, tuple)):
         return [_fix_surrogates(x) for x in v]
     if isinstance(v, Mapping):
@@ -230,6 +235,22 @@ def has_surrogates(v: Any) -> bool:
         return any(has_surrogates(x) for x in v)
     if isinstance(v, Mapping):
         return any(has_surrogates(k) or has_surrogates(x) for k, x in v.items())
+    return False
+
+
+#: A surrogate pair in a Python string: its two JSON escapes arrive as one character.
+_PAIRED = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def has_unpaired(v: Any) -> bool:
+    """Whether a Python value holds a surrogate that is not half of a pair (which JSON carries
+    as an escape read as U+FFFD): pairs alone arrive as the characters they make."""
+    if isinstance(v, str):
+        return has_lone_surrogate(v) and SURROGATE.search(_PAIRED.sub("", v)) is not None
+    if isinstance(v, (list, tuple)):
+        return any(has_unpaired(x) for x in v)
+    if isinstance(v, Mapping):
+        return any(has_unpaired(k) or has_unpaired(x) for k, x in v.items())
     return False
 
 
