@@ -115,6 +115,8 @@ def show(value: object, limit: int = 60) -> str:
     if isinstance(value, str):
         text = '"' + _CONTROL.sub(_escape, value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"')) + ('"' if len(value) <= limit * 2 else "")
         if not text.isascii():  # an unpaired surrogate as its escape: a message is text that encodes
+            # (a pair, as a Python caller's str may hold one, is the character its escapes make)
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
             text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     elif isinstance(value, bool):
         text = "true" if value else "false"

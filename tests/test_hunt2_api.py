@@ -6,10 +6,14 @@ Each test here pins a disagreement the bug hunt found, or a claim it checked."""
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from typing import Any, Iterator
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 import mapper
 
@@ -123,3 +127,119 @@ def test_a_python_string_holding_a_surrogate_pair_is_stored_as_the_character_its
         assert replaced == {(1, "s"), (1, "ss")}
         assert {e.record % 2 for e in m.validate(records, strict=True, fast=fast).errors} == {1}
     assert m.check(records[0], strict=True) == []
+
+
+# --- every way in, one answer -------------------------------------------------------------
+
+FORMS_SINK = {
+    "primary_key_fields": ["k", "n"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "string"},
+        {"name": "n", "path": ["d", "n"], "type": "int", "config": {"Min": -1000, "Max": 1000}},
+        {"name": "dec", "path": ["d", "dec"], "type": "decimal", "config": {"Scale": 2}},
+        {"name": "b", "path": ["d", "b"], "type": "bool"},
+        {"name": "ss", "path": ["d", "ss"], "type": "strings"},
+        {"name": "ts", "path": ["t"], "type": "timestamp", "config": {"Unit": "ms", "Granularity": "ms"}},
+        {"name": "di", "path": ["di"], "type": "dateInt"},
+    ],
+}
+_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-1100, 1100),
+    st.sampled_from([2**53 + 1, 2**63, 2.0**53, 4.35, 0.29, -0.0, 1e20, 12.9]),
+    st.sampled_from(["", "x", "12", "4.359", "t", "a,b", "[x]", "2022-08-08", "0000-00-00", "1659981468260", "\U0001f600", "\ud83d\ude00"]),
+    st.lists(st.sampled_from(["a", "", "b", 1]), max_size=3),
+    st.just({"a": 1}),
+)
+_RECORD = st.fixed_dictionaries(
+    {},
+    optional={
+        "k": st.one_of(st.sampled_from(["a", "b", "c"]), _VALUE),
+        "d": st.one_of(st.fixed_dictionaries({}, optional={"n": _VALUE, "dec": _VALUE, "b": _VALUE, "ss": _VALUE}), _VALUE),
+        "t": _VALUE,
+        "di": _VALUE,
+    },
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _forms_mapper() -> mapper.Mapper:
+    return mapper.compile_sink(FORMS_SINK)  # (once: compiling costs more than an example)
+
+
+def _deep_obj(v: Any) -> Any:
+    if isinstance(v, dict):
+        return Obj({k: _deep_obj(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_deep_obj(x) for x in v)
+    return v
+
+
+def _seen(batch: mapper.Batch, base: int = 0) -> tuple[dict[int, Any], list[Any], list[Any]]:
+    rows = {i + base: row for i, row in zip(batch.record_index.tolist(), batch.to_rows())}
+    errors = sorted((e.record + base, e.column, e.path, e.code, e.reason) for e in batch.report.errors)
+    warnings = sorted((w.record + base, w.column, w.path, w.kind, repr(w.stored)) for w in batch.report.warnings)
+    return rows, errors, warnings
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(_RECORD, min_size=1, max_size=6), st.sampled_from([1, 2, 3]))
+@example(
+    [{"k": "a", "d": {"n": 7, "dec": "4.359", "b": 1, "ss": "a,b"}, "t": 1659981468260, "di": "2022-08-08"}, {"k": {"a": 1}, "d": {"n": 2000}, "t": "x"}], 43
+)
+def test_every_way_in_gives_the_same_rows_errors_and_warnings(records: list[dict[str, Any]], times: int) -> None:
+    """The same records as NDJSON (bytes, str), a JSON array, a request body, JSON texts, dicts,
+    other mappings with tuples, a generator; mapped, validated (the few-records shortcuts below
+    128 values and, in the example of 130 records, the engine above), in batches, one at a time
+    by ``check``, and through a Batcher's bodies: the same rows, errors (codes, records, paths,
+    reasons) and warnings."""
+    m = _forms_mapper()
+    records = (records * times)[: max(len(records), 130 if times == 43 else 0)]
+    lines = [json.dumps(r).encode() for r in records]
+    forms: dict[str, Any] = {
+        "ndjson": b"\n".join(lines) + b"\n",
+        "str": "\n".join(x.decode() for x in lines),
+        "array": b"[" + b",".join(lines) + b"]",
+        "body": b'{"records":[' + b",".join(b'{"value":' + x + b"}" for x in lines) + b"]}",
+        "texts": [x.decode() for x in lines],
+        "dicts": records,
+        "mappings": [_deep_obj(r) for r in records],
+    }
+    expected = _seen(m.map(records, on_error="skip"))
+    for name, data in [*forms.items(), ("generator", None)]:
+        given_ = (r for r in records) if data is None else data
+        assert _seen(m.map(given_, on_error="skip")) == expected, name
+        if name in ("ndjson", "dicts"):
+            assert _seen(m.map(data, on_error="skip", fast=False)) == expected, name
+        report = m.validate((r for r in records) if data is None else data, on_error="skip")
+        assert sorted((e.record, e.column, e.path, e.code, e.reason) for e in report.errors) == expected[1], name
+        assert sorted((w.record, w.column, w.path, w.kind, repr(w.stored)) for w in report.warnings) == expected[2], name
+    rows: dict[int, Any] = {}
+    errors: list[Any] = []
+    base = 0
+    for batch in m.iter_batches(forms["ndjson"], records=7, on_error="skip"):
+        got = _seen(batch, base)
+        rows.update(got[0])
+        errors += got[1]
+        base += batch.report.records
+    assert (rows, sorted(errors)) == expected[:2]
+    checked = [(i, p.column, p.path, p.code, p.reason) for i, r in enumerate(records) for p in m.check(r) if p.severity == "error"]
+    assert sorted(checked) == expected[1]
+    batcher = mapper.Batcher(m, max_records=5)
+    verdicts = [batcher.add(r) for r in records]
+    assert sorted((v.index, e.column, e.path, e.code, e.reason) for v in verdicts for e in v.errors) == expected[1]
+    sent = {body.indices[i]: row for body in batcher.flush() for i, row in zip(body.to_batch().record_index.tolist(), body.to_batch().to_rows())}
+    assert sent == expected[0]
+
+
+def test_a_message_shows_a_python_strings_surrogate_pair_as_the_character_it_makes() -> None:
+    """A message quotes a value as it arrives: a pair as its character (its JSON text's error said
+    😀, the dict's ``\\ud83d\\ude00``), an unpaired surrogate as its escape."""
+    m = mapper.compile_sink(FORMS_SINK)
+    for value, shown in (("\ud83d\ude00", '"\U0001f600"'), ("\ud800", '"\\ud800"')):
+        (error,) = [p for p in m.check({"k": "a", "d": value}) if p.severity == "error"]
+        assert f"(got `str` {shown})" in error.reason
+        if value == "\ud83d\ude00":
+            assert [p.reason for p in m.check(json.dumps({"k": "a", "d": value}))] == [error.reason]
