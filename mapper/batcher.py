@@ -477,13 +477,10 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
         except (TypeError, RecursionError):  # a key orjson does not write, a str it does not, an int beyond 64 bits; deep: below
             pass
         return _exact_text(record)
-    # a byte order mark opening a record's text is not part of it (as validate drops an input's;
-    # in a body it would stand inside the array, which the service's decoder refuses)
     if isinstance(record, (bytes, bytearray, memoryview)):
-        raw = bytes(record)
-        raw = (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).strip(b" \t\r\n")
+        raw = bytes(record).strip(b" \t\r\n")
     elif isinstance(record, str):
-        raw = (record[1:] if record.startswith("\ufeff") else record).strip(" \t\r\n").encode("utf-8", "surrogatepass")
+        raw = record.strip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):
         return _exact_text(record)
     else:

@@ -130,21 +130,6 @@ def test_dicts_bytes_and_str_make_the_same_bodies():
     assert outs[0] == outs[1] == outs[2]
 
 
-def test_a_byte_order_mark_opening_a_records_text_is_dropped_as_validate_drops_it():
-    # found by the README audit: m.check and Batcher.add refused '\ufeff{...}' (invalid_json at char 1)
-    # while m.validate of the same text took it (an input's byte order mark is not part of it)
-    m = mapper.compile_sink(SINK)
-    text = orjson.dumps(aircraft(1))
-    for marked in (b"\xef\xbb\xbf" + text, "\ufeff" + text.decode()):
-        assert m.check(marked) == m.check(text) and m.validate(marked).verdict == "accepted"
-        b = mapper.Batcher(m)
-        assert b.add(marked).accepted
-        assert b.flush()[0].data == encode_body([text])  # sent without it
-    # only where it opens the text: after a blank it is a character, as validate reads it
-    assert [e.code for e in m.check(b" \xef\xbb\xbf" + text)] == ["invalid_json"] and m.validate(b" \xef\xbb\xbf" + text).verdict == "refused"
-    assert not mapper.Batcher(m).add(b" \xef\xbb\xbf" + text).accepted
-
-
 def test_text_the_service_would_not_decode_is_refused_although_the_engine_would_map_it():
     raw = orjson.dumps(aircraft(1))[:-1] + b', "unmapped": 1e400}'
     m = mapper.compile_sink(SINK)

@@ -76,10 +76,7 @@ class RecordChecker:
         if isinstance(record, str):
             record = record.encode("utf-8", "surrogatepass")
         if isinstance(record, (bytes, bytearray, memoryview)):
-            text = bytes(record)
-            if text.startswith(b"\xef\xbb\xbf"):  # a byte order mark opening the text is not part of it, as validate drops an input's
-                text = text[3:]
-            text = text.strip(b" \t\r\n")
+            text = bytes(record).strip(b" \t\r\n")
             if not text:
                 return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
             if not map_few(self.careful.c, [text], careful, first_line=None):
