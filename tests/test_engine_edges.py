@@ -300,6 +300,11 @@ def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_in
     report = m.validate(b"\n".join(lines) + b"\n", fast=fast)
     assert report.error_counts == {(None, "invalid_json"): 3} and sorted(report.failed) == [1, 2, 3]
     assert m.check(lines[1])[0].code == "invalid_json"
+    # the mark is named (found by the README audit: "invalid character at char 1" said nothing of it)
+    bom = "invalid character at char 1: a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a record within one"
+    assert m.check(lines[1])[0].reason == f"Invalid JSON: {bom}"
+    assert [e.reason for e in report.errors if e.record == 1] == [f"Invalid JSON: {bom}"]
+    assert mapper.Batcher(m).add(lines[1]).errors[0].reason == f"Invalid JSON: {bom}"
     assert m.validate(b"\xef\xbb\xbf" + lines[0] + b"\n" + lines[0] + b"\n", fast=fast).errors == []
 
 

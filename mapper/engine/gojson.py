@@ -307,6 +307,8 @@ def json_error_text(raw: bytes, message: str) -> str:
         line = raw.count(b"\n", 0, offset) + 1
         where = f"at char {col}" if line == 1 else f"at line {line} char {col} of the record"
         text = _BYTE_RE.sub(where, text)
+        if raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
+            text += ": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a record within one"
     return f"Invalid JSON: {text}"
 
 
