@@ -104,7 +104,9 @@ class Mapper:
         processes to map with (see :mod:`mapper.engine.parallel`). ``fast=False`` maps
         every record on the careful path (for debugging; same results, slower).
         ``max_record_size``: a record longer than this many bytes is refused (code
-        ``too_large``) and reading goes on at the next one (16 MiB by default).
+        ``too_large``) and reading goes on at the next one (16 MiB by default); it
+        limits records read as text (bytes, str, files, streams), not Python mappings,
+        which have no bytes until they are written (``Batcher`` bodies have ``max_bytes``).
         ``records_path``: the records are the array at this path of each document
         (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
         or a list of keys): the input's one document, each line's document of NDJSON
