@@ -611,6 +611,8 @@ class ValidateCounts:
     mapped_rows: int
     refused_records: int
     error_counts: dict[str, int]
+    #: Lines holding no record (empty, or JSON whitespace only), skipped as ``mapper validate`` skips them.
+    blank_lines: int = 0
 
     @property
     def lost(self) -> int:
@@ -636,7 +638,9 @@ def validate_files(
     are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
     mapped once. The counts are read back from what was written, and the input is
-    counted on its own: mapped rows + refused records == input records. Both halves are
+    counted on its own: mapped rows + refused records == input records. A blank line
+    (empty, or JSON whitespace only) is no record: skipped, as ``mapper validate`` skips
+    it, and counted in :attr:`ValidateCounts.blank_lines`. Both halves are
     staged under ``output/.mapper-staging-<id>`` and renamed into place at the end; a
     ``KeyboardInterrupt`` cancels the job (its Spark calls run in a thread of their own,
     their jobs tagged) and removes the staging directory before it is raised.
@@ -657,7 +661,7 @@ def validate_files(
     file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
 
     def run() -> ValidateCounts:
-        text = _read_lines(spark, paths)
+        text = _read_lines(spark, paths).where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
         text = text.select(F.col("value"), F.col("_metadata.file_path").alias(file_column))
         result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict)
@@ -673,11 +677,14 @@ def validate_files(
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
+        lines = _read_lines(spark, paths).select(F.count(F.lit(1)).alias("lines"), F.sum(_blank_line(F.col("value")).cast("long")).alias("blank")).first()
+        blank = int(lines["blank"] or 0)
         counts = ValidateCounts(
-            input_records=_read_lines(spark, paths).count(),
+            input_records=int(lines["lines"]) - blank,
             mapped_rows=spark.read.parquet(staged_mapped).count(),
             refused_records=spark.read.text(staged_refused).count(),
             error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
+            blank_lines=blank,
         )
         for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
             fs.delete(final)
@@ -784,6 +791,19 @@ def _free_name(name: str, taken: Sequence[str]) -> str:
         n += 1
         candidate = f"{name}_{n}"
     return candidate
+
+
+def _blank_line(value: Any) -> Any:
+    """Whether a line holds no record: empty, or JSON whitespace only (after a BOM, which opens a file).
+
+    ``mapper validate`` skips such lines; a cell of :func:`map_dataframe` is refused instead (a
+    Kafka message is a record). Only lines starting with whitespace or a BOM meet the regular
+    expression; ``\\z``, not ``$``, which Java also matches before a final line terminator (U+2028, NEL).
+    """
+    from pyspark.sql import functions as F
+
+    first = F.substring(value, 1, 1)
+    return (F.length(value) == 0) | (first.isin(" ", "\t", "\r", "\ufeff") & value.rlike("^\ufeff?[ \t\r]*\\z"))
 
 
 def _read_lines(spark: Any, paths: Sequence[str]) -> Any:
@@ -1022,7 +1042,8 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     mapped_dir, refused_dir = _join_path(args.output, "mapped"), _join_path(args.output, "refused")
     codes = ", ".join(f"{code} {n:,}" for code, n in counts.error_counts.items())
-    print(f"input:   {plural(counts.input_records, 'record')} in {plural(len(args.paths), 'path')}")
+    blank = f" ({plural(counts.blank_lines, 'blank line')} skipped, as mapper validate skips them)" if counts.blank_lines else ""
+    print(f"input:   {plural(counts.input_records, 'record')} in {plural(len(args.paths), 'path')}{blank}")
     print(f"mapped:  {plural(counts.mapped_rows, 'row')} -> {mapped_dir} (Parquet)")
     print(f"refused: {plural(counts.refused_records, 'record')} -> {refused_dir} (NDJSON)" + (f"; errors: {codes}" if codes else ""))
     if counts.lost:

@@ -462,7 +462,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     # a second file in the same job: refused lines whose errors have null fields, a CR before
     # the LF (kept in raw) and invalid UTF-8 (U+FFFD in raw: the line as text)
     odd = tmp_path / "odd.ndjson"
-    odd.write_bytes(b'[1, 2]\r\n{"id": "\xff\n')
+    odd.write_bytes(b'[1, 2]\r\n\n \t\r\n{"id": "\xff\n')  # (and blank lines: no record, skipped as validate skips them)
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(gen.SINK))
     out = tmp_path / "out"
@@ -471,7 +471,8 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     want = mapper.compile_sink(gen.SINK).map(data, on_error="skip")
     refused = len(want.report.rejected)
     assert code == 1 and refused > 0
-    assert f"input:   {2502:,} records in 2 paths" in printed
+    # (blank lines were refused records: a clean file with one exited 1)
+    assert f"input:   {2502:,} records in 2 paths (2 blank lines skipped, as mapper validate skips them)" in printed
     assert f"mapped + refused = input: {want.count:,} + {refused + 2:,} = 2,502" in printed
     table = pq.read_table(out / "mapped")
     assert table.num_rows == want.count
