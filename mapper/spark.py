@@ -105,10 +105,11 @@ import numpy as np
 
 from .api import Mapper, compile_sink
 from .batch import Batch
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, parse_size
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
+from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE
 from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
@@ -219,6 +220,8 @@ class _Plan:
     #: rows and text bytes per engine call (:data:`MAP_ROWS`, :data:`MAP_BYTES` when the step was declared)
     map_rows: int = MAP_ROWS
     map_bytes: int = MAP_BYTES
+    #: a longer cell is refused (``too_large``), as ``mapper validate --max-record-size`` refuses a line
+    max_record_size: int = MAX_RECORD_SIZE
 
 
 class _Worker:
@@ -327,7 +330,7 @@ class _Worker:
                 # with two): a leading blank line keeps the reader from unwrapping the batch or
                 # dropping the BOM as a file's, so a cell maps the same wherever it falls
                 data = b"\n" + data
-            batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson")
+            batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson", max_record_size=plan.max_record_size)
             if batch.report.records != len(cells):  # the rows would no longer line up with the records
                 raise InputError(f"mapper.spark: {len(cells)} cells made {batch.report.records} records; the batch cannot be mapped row by row")
             pointers = dict(plan.pointers)
@@ -423,7 +426,10 @@ def _cells(text: Any, pa: Any) -> tuple[np.ndarray, np.ndarray]:
 def _error_dict(e: Any, pointers: dict[str, str]) -> dict[str, Any]:
     """A RecordError for ``_errors``: its record and line are the batch's, so the message leaves them out."""
     pointer = pointers.get(e.column, e.pointer) if e.column is not None else e.pointer
-    return {"code": e.code, "column": e.column, "path": e.path, "pointer": pointer, "message": e.reason + location_text(e.path, None, None, e.column)}
+    reason = e.reason
+    if e.code == "too_large":  # ("its first 1,024 bytes are kept": _raw keeps the whole cell)
+        reason = re.sub(r"; its first [0-9,]+ bytes are kept$", "", reason)
+    return {"code": e.code, "column": e.column, "path": e.path, "pointer": pointer, "message": reason + location_text(e.path, None, None, e.column)}
 
 
 def _record_error(reason: str) -> dict[str, Any]:
@@ -524,6 +530,7 @@ def map_dataframe(
     column: str = "value",
     allow_missing_fields: bool | None = None,
     strict: bool = False,
+    max_record_size: int = MAX_RECORD_SIZE,
 ) -> SparkMapping:
     """Map and validate the JSON text in ``df[column]`` with ``sink``: a lazy :class:`SparkMapping`.
 
@@ -533,7 +540,9 @@ def map_dataframe(
     :func:`mapper.load_sink` takes. ``allow_missing_fields``: the policy for a record
     lacking a mapped value (default: the sink's; ``False`` refuses that record with code
     ``missing``, see the module docs). ``strict``: values the endpoint would store
-    differently refuse their record (``lossy_value``).
+    differently refuse their record (``lossy_value``). ``max_record_size``: a cell longer
+    than this many bytes is refused (``too_large``, its whole text kept in ``_raw``), as
+    ``mapper validate --max-record-size`` refuses a longer line (default 16 MiB, at least 1024).
 
     Raises :class:`~mapper.errors.DefinitionError` for a bad sink,
     :class:`~mapper.errors.OptionError` for a bad column or option, and
@@ -548,6 +557,8 @@ def map_dataframe(
         raise OptionError(f"allow_missing_fields must be True, False or None (the sink's), not {allow_missing_fields!r}")
     if not isinstance(strict, bool):
         raise OptionError(f"strict must be True or False, not {strict!r}")
+    if isinstance(max_record_size, bool) or not isinstance(max_record_size, int) or max_record_size < MIN_RECORD_SIZE:
+        raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {max_record_size!r}")
     if not isinstance(column, str):
         raise OptionError(f"column must be the name of the DataFrame's column of JSON text (a str), not {column!r}")
     loaded = load_sink(sink)
@@ -571,7 +582,7 @@ def map_dataframe(
     _check_unique([f.name for f in out_fields], [fields[i].name for i in passthrough])
 
     pointers = tuple((c.name, c.pointer) for c in loaded.columns)
-    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES)
+    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size)
     rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
 
@@ -629,6 +640,7 @@ def validate_files(
     allow_missing_fields: bool | None = None,
     strict: bool = False,
     overwrite: bool = False,
+    max_record_size: int = MAX_RECORD_SIZE,
 ) -> ValidateCounts:
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
@@ -664,7 +676,7 @@ def validate_files(
         text = _read_lines(spark, paths).where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
         text = text.select(F.col("value"), F.col("_metadata.file_path").alias(file_column))
-        result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict)
+        result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict, max_record_size=max_record_size)
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
@@ -857,6 +869,11 @@ def add_spark_parser(sub: Any) -> None:
     p.add_argument("--primary-key-fields", type=fields_option, metavar="COLUMNS", help="comma-separated columns joined with | into a string _id")
     p.add_argument("--allow-missing-fields", dest="allow_missing", action="store_true", default=None, help="keep records lacking a mapped value")
     p.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="refuse each record lacking a mapped value (code missing)")
+    p.add_argument(
+        "--max-record-size",
+        metavar="BYTES",
+        help="a line longer than this is refused (code too_large), as mapper validate refuses it (default 16M; suffixes K, M, G)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no Spark progress bar or JVM warnings; only the counts")
     # mapper map's input options, taken only to say why they do not apply here
     p.add_argument("--records-path", help=argparse.SUPPRESS)
@@ -1000,6 +1017,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:  # everything that can be checked before Spark starts
         _check_input_options(args)
+        max_record_size = parse_size(args.max_record_size, MAX_RECORD_SIZE)
+        if max_record_size < MIN_RECORD_SIZE:
+            raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {args.max_record_size!r}")
         _check_master(args, confs)
         paths = check_inputs(args.paths)
         check_output(args.output)
@@ -1025,7 +1045,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels
             signal.signal(signal.SIGINT, on_interrupt)
             try:
-                counts = validate_files(spark, sink, paths, _spark_path(args.output), strict=args.strict, overwrite=args.overwrite)
+                counts = validate_files(
+                    spark, sink, paths, _spark_path(args.output), strict=args.strict, overwrite=args.overwrite, max_record_size=max_record_size
+                )
             except KeyboardInterrupt:
                 _twice(spark.stop)  # the tasks are cancelled: the JVM ends quietly, not torn down under them
                 raise

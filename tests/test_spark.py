@@ -444,6 +444,9 @@ def test_options_are_checked_before_any_job(spark: Any) -> None:
         map_dataframe(df.withColumnRenamed("_id", "k"), gen.SINK, allow_missing_fields="no")  # type: ignore[arg-type]
     with pytest.raises(mapper.DefinitionError):
         map_dataframe(df.withColumnRenamed("_id", "k"), {"definition": []})
+    for size in (1023, True, "16M"):  # (as Mapper.map checks it)
+        with pytest.raises(mapper.OptionError, match="max_record_size must be"):
+            map_dataframe(df.withColumnRenamed("_id", "k"), gen.SINK, max_record_size=size)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------
@@ -716,6 +719,59 @@ def test_odd_cells_are_refused_one_by_one_not_the_whole_job(type_name: str) -> N
         mapped = {r["_position"]: r["s"] for r in out if r["_errors"] is None}
         refused = {r["_position"]: r["_errors"][0]["code"] for r in out if r["_errors"] is not None}
         assert (mapped, refused) == (want_mapped, want_refused), cells
+
+
+def test_a_cell_over_max_record_size_is_refused_as_validate_refuses_a_line() -> None:
+    """Without Spark: the limit of mapper validate --max-record-size, per cell (spark-validate had no
+    such option, though its too_large message named it); the message does not say "its first 1,024
+    bytes are kept": _raw keeps the whole cell."""
+    pa = pytest.importorskip("pyarrow")
+    from mapper.spark import _Plan, _worker_for
+
+    definition = json.dumps(mapper.load_sink(EDGE_SINK).to_body(), sort_keys=True)
+    worker = _worker_for("sized", definition)
+    long = json.dumps({"id": 2, "s": "x" * 3000})
+    rb = pa.RecordBatch.from_arrays([pa.array(['{"id": 1, "s": "a"}', long])], names=["value"])
+    for size, refused in ((1024, {1}), (4096, set())):
+        plan = _Plan("sized", definition, False, 0, (), max_record_size=size)
+        out = pa.Table.from_batches(list(worker.map_batch(rb, 0, plan))).select(["_position", "_errors", "_raw"]).to_pylist()
+        assert {r["_position"] for r in out if r["_errors"] is not None} == refused
+    error = next(
+        r
+        for r in pa.Table.from_batches(list(worker.map_batch(rb, 0, _Plan("sized", definition, False, 0, (), max_record_size=1024)))).to_pylist()
+        if r["_errors"]
+    )
+    assert error["_raw"] == long
+    assert error["_errors"] == [
+        {
+            "code": "too_large",
+            "column": None,
+            "path": None,
+            "pointer": None,
+            "message": f"the record is {len(long):,} bytes, more than the 1,024 a record may have (--max-record-size, max_record_size=)",
+        }
+    ]
+
+
+def test_spark_validate_takes_max_record_size_as_validate_does(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    import mapper.spark
+    from mapper.cli import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_validate(*_args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return mapper.spark.ValidateCounts(3, 3, 0, {})
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: None)
+    monkeypatch.setattr(mapper.spark, "validate_files", fake_validate)
+    base = ["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"]
+    assert main(base) == 0 and seen["max_record_size"] == 16 << 20
+    assert main([*base, "--max-record-size", "2K"]) == 0 and seen["max_record_size"] == 2048
+    capsys.readouterr()
+    for bad, message in (("12", "at least 1K"), ("1x", "takes a number of bytes")):
+        assert main([*base, "--max-record-size", bad]) == 2
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("map_rows", [3, 1000])
