@@ -87,6 +87,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import signal
 import stat
 import sys
@@ -1024,6 +1025,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         paths = check_inputs(args.paths)
         check_output(args.output)
         check_output_apart(args.output, args.paths)
+        _check_java()
         local_out = _local_path(args.output)
         if local_out is not None and not args.overwrite:  # now, not once the JVM is up (~20 s later)
             _refuse_results(args.output, lambda where: os.path.exists(_local_path(where) or where))
@@ -1060,7 +1062,10 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             # workers too (they take SIGINT): the job can fail of it, or py4j's connection
             # break, before this process's own interruption is raised (seen in CI)
             raise KeyboardInterrupt from None
-        print(f"mapper: Spark failed: {_first_line(exc)}", file=sys.stderr)
+        line = _first_line(exc)
+        if "JAVA_GATEWAY_EXITED" in line:  # (the JVM did not start: a Java too old, a bad option; its own lines are above)
+            line += " The JVM did not start: see its messages above (Spark needs Java 17 or later; java -version says which runs)."
+        print(f"mapper: Spark failed: {line}", file=sys.stderr)
         return EXIT_USAGE
     mapped_dir, refused_dir = _join_path(args.output, "mapped"), _join_path(args.output, "refused")
     codes = ", ".join(f"{code} {n:,}" for code, n in counts.error_counts.items())
@@ -1092,6 +1097,29 @@ def _quiet_interrupts() -> Iterator[None]:
     finally:
         root.removeFilter(keep)
         py4j.propagate = propagate
+
+
+def _check_java() -> None:
+    """The ``java`` Spark's launcher runs (``$JAVA_HOME/bin/java``, else the PATH's), unless a JVM is
+    there already (spark-submit's, or this process's): without it the launcher printed "JAVA_HOME is
+    not set" and "bad array subscript", and pyspark "Java gateway process exited" (exit 2)."""
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return
+    from pyspark import SparkContext
+
+    if SparkContext._gateway is not None:  # (a session of this process)
+        return
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = os.path.join(home, "bin", "java")
+        if not (os.path.isfile(java) and os.access(java, os.X_OK)):
+            raise OptionError(
+                f"Spark needs Java 17 or later, and JAVA_HOME ({home}) has no bin/java: set JAVA_HOME to a JDK's directory, or unset it to use the java on the PATH"
+            )
+    elif shutil.which("java") is None:
+        raise OptionError(
+            "Spark needs Java 17 or later: no java on the PATH, and JAVA_HOME is not set; install a JDK (e.g. OpenJDK 17) or set JAVA_HOME to one"
+        )
 
 
 def _check_input_options(args: argparse.Namespace) -> None:

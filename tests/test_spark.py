@@ -836,6 +836,7 @@ def no_spark(monkeypatch: Any) -> None:
         pytest.fail("Spark was started: the input should have been refused before")  # (a BaseException: not caught as a failed job)
 
     monkeypatch.setattr(mapper.spark, "_session", refuse)
+    monkeypatch.setattr(mapper.spark, "_check_java", lambda: None)  # (these run without Java too; its own test below)
 
 
 def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_path: Path, capsys: Any) -> None:
@@ -917,6 +918,32 @@ def test_spark_validate_identity_options_are_read_as_validate_reads_them(no_spar
         with pytest.raises(SystemExit) as exc:
             main([*base, option, value])
         assert exc.value.code == 2 and f"argument {option}:" in capsys.readouterr().err
+
+
+def test_spark_validate_without_java_says_so_before_spark_starts(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    """Found by a bug hunt: without Java, Spark's launcher printed "JAVA_HOME is not set" and "CMD:
+    bad array subscript", then mapper "Spark failed: [JAVA_GATEWAY_EXITED] Java gateway process exited"."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    pytest.importorskip("pandas", reason="pandas is not installed: spark-validate stops at the missing extra")
+    from pyspark import SparkContext
+
+    import mapper.spark
+    from mapper.cli import main
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: pytest.fail("Spark was started"))
+    monkeypatch.setattr(SparkContext, "_gateway", None)  # (no JVM in this process: the session fixture's may be up)
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    base = ["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"]
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "jdk"))
+    assert main(base) == 2
+    assert (
+        capsys.readouterr().err
+        == f"mapper: Spark needs Java 17 or later, and JAVA_HOME ({tmp_path / 'jdk'}) has no bin/java: set JAVA_HOME to a JDK's directory, or unset it to use the java on the PATH\n"
+    )
+    monkeypatch.delenv("JAVA_HOME")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(base) == 2
+    assert "no java on the PATH, and JAVA_HOME is not set" in capsys.readouterr().err
 
 
 def test_inputs_spark_reads_as_they_are() -> None:
