@@ -107,7 +107,7 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, parse_size
-from .engine.reader import BOM, HEAD_SIZE, JSON_WS, format_of, record_arrays, record_arrays_text
+from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, format_of, record_arrays, record_arrays_text, unpacker
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE
@@ -326,10 +326,11 @@ class _Worker:
         batch: Batch | None = None
         if len(cells):
             data = self.ndjson(cells)
-            if data[:2] == _GZIP_MAGIC or data[:3] == BOM:
-                # a first cell starting as gzip does, or with a BOM still there (a cell that began
-                # with two): a leading blank line keeps the reader from unwrapping the batch or
-                # dropping the BOM as a file's, so a cell maps the same wherever it falls
+            if data[:3] == BOM or _packed(data[:MAGIC_SIZE]):
+                # a first cell starting as compressed bytes do (gzip, bzip2, xz, zstd), or with a BOM
+                # still there (a cell that began with two): a leading blank line keeps the reader from
+                # unwrapping the batch (or failing the job: zstd, a cut xz stream) or dropping the BOM
+                # as a file's, so a cell maps the same wherever it falls
                 data = b"\n" + data
             batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson", max_record_size=plan.max_record_size)
             if batch.report.records != len(cells):  # the rows would no longer line up with the records
@@ -413,6 +414,14 @@ class _Worker:
 
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _packed(head: bytes) -> bool:
+    """Whether the engine would read bytes starting with ``head`` as compressed (or refuse them: zstd)."""
+    try:
+        return unpacker(head) is not None
+    except InputError:
+        return True
 
 
 def _cells(text: Any, pa: Any) -> tuple[np.ndarray, np.ndarray]:
