@@ -1348,10 +1348,15 @@ def _check_file(path: str, shown: str | None = None) -> None:
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     gz, magic = name.endswith(".gz"), head[:2] == _GZIP_MAGIC
-    if magic and not gz:
+    packed = _packed_as(head)
+    if packed == ".xz":  # (mapper validate reads it; Spark read its bytes as lines of text, all refused, or failed)
         raise OptionError(
-            f"{shown} is gzip-compressed but its name does not end in .gz: Spark chooses the codec by the name "
-            f"and would read the compressed bytes as text; rename it to {name}.gz"
+            f"{shown} is xz-compressed: Spark (Hadoop) has no xz codec and would read the compressed bytes as text; unpack it (xz -d), or recompress it with gzip"
+        )
+    if packed is not None and not name.endswith(packed):
+        raise OptionError(
+            f"{shown} is {_PACKED_NAMES[packed]}-compressed but its name does not end in {packed}: Spark chooses the codec by the name "
+            f"and would read the compressed bytes as text; rename it to {name}{packed}"
         )
     if gz and head and not magic:
         raise OptionError(f"{shown} is named .gz but is not gzip-compressed: Spark would fail to unpack it; rename it without .gz (or gzip it)")
@@ -1385,6 +1390,18 @@ def _check_file(path: str, shown: str | None = None) -> None:
             f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
             f"convert it first, e.g. jq -c '.records[].value' FILE > records.ndjson"
         )
+
+
+#: Compressed content by its first bytes (the name Hadoop needs to unpack it, xz: none), and the codecs' names.
+_PACKED_MAGIC = ((_GZIP_MAGIC, ".gz"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"))
+_PACKED_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
+
+
+def _packed_as(head: bytes) -> str | None:
+    """The file name ending Hadoop needs to unpack content starting with ``head`` (``.xz``: none does), or None."""
+    if head[:3] == b"BZh" and head[3:4].isdigit():
+        return ".bz2"
+    return next((ext for magic, ext in _PACKED_MAGIC if head.startswith(magic)), None)
 
 
 def check_output(output: str) -> None:

@@ -1100,6 +1100,22 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
     (tmp_path / "plain.ndjson.bz2").write_text('{"id": 1}\n')
     with pytest.raises(mapper.OptionError, match="not bz2-compressed"):  # (0 records, exit 0)
         check_inputs([str(tmp_path / "plain.ndjson.bz2")])
+    # (a later hunt) xz, which mapper validate reads and Hadoop has no codec for, and bzip2 or zstd
+    # content under another name: Spark read the compressed bytes as lines of text (or failed)
+    import bz2
+    import lzma
+
+    for name, data, message in (
+        ("x.ndjson.xz", lzma.compress(b'{"id": 1}\n'), "xz-compressed: Spark \\(Hadoop\\) has no xz codec"),
+        ("x.ndjson", lzma.compress(b'{"id": 1}\n'), "no xz codec"),
+        ("b.ndjson", bz2.compress(b'{"id": 1}\n'), "bzip2-compressed but its name does not end in .bz2.*rename it to b.ndjson.bz2"),
+        ("z.ndjson", b"\x28\xb5\x2f\xfd" + bytes(12), "zstd-compressed but its name does not end in .zst"),
+    ):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(mapper.OptionError, match=message):
+            check_inputs([str(tmp_path / name)])
+    (tmp_path / "b.ndjson.bz2").write_bytes(bz2.compress(b'{"id": 1}\n'))
+    assert check_inputs([str(tmp_path / "b.ndjson.bz2")]) == [str(tmp_path / "b.ndjson.bz2")]
     for odd in ("res[1]", "o:1", "a*b"):  # (failed after the whole job ran, or once the JVM was up)
         with pytest.raises(OutputError, match="path pattern"):
             check_output(str(tmp_path / odd))
