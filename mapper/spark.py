@@ -1215,6 +1215,12 @@ def check_inputs(paths: Sequence[str] | str | os.PathLike[str]) -> list[str]:
             if "[^" in local or "\\" in local:
                 out.append(path)  # Hadoop's glob syntax Python's glob reads otherwise (negation, escapes): Spark's to read
                 continue
+            if os.path.lexists(local):  # (data[1].ndjson: Spark read data1.ndjson, or failed on an unclosed '{' once the JVM was up)
+                escaped = re.sub(r"([*?\[\]{}])", r"\\\1", path)
+                raise OptionError(
+                    f"{path}: the path holds glob characters ({' '.join(sorted({ch for ch in local if ch in _GLOB + ']}'}))}), and Spark reads a path as a pattern, "
+                    f"not this file; rename it, or escape them with a backslash as Hadoop's glob reads them ({escaped})"
+                )
             matches = sorted({m for pattern in _braces(local) for m in _glob(pattern)})
             if not matches:
                 raise OptionError(f"no file matches {path}")

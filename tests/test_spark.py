@@ -1071,6 +1071,14 @@ def test_inputs_checked_as_hadoop_reads_them(tmp_path: Path) -> None:
         check_inputs([str(d)])
     (d / "sub" / "b.ndjson").write_text('{"id": 3}\n')
     assert check_inputs([str(d / "a.ndjson"), str(d / "sub" / "*.ndjson")]) == [str(d / "a.ndjson"), str(d / "sub" / "*.ndjson")]
+    # (a later hunt) a file whose name holds glob characters: Spark read data1.ndjson for data[1].ndjson
+    # (here "no file matches"), and failed on an unclosed '{' once the JVM was up
+    for name, escaped in (("data[1].ndjson", "data\\[1\\].ndjson"), ("a{b.ndjson", "a\\{b.ndjson")):
+        (tmp_path / name).write_text('{"id": 4}\n')
+        with pytest.raises(mapper.OptionError, match="the path holds glob characters") as info:
+            check_inputs([str(tmp_path / name)])
+        assert str(info.value).endswith(f"({tmp_path}/{escaped})")
+        assert check_inputs([f"{tmp_path}/{escaped}"]) == [f"{tmp_path}/{escaped}"]  # escaped: Hadoop reads the file (checked by hand)
 
 
 def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp_path: Path) -> None:
