@@ -1086,6 +1086,11 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         print(f"mapper: mapped + refused = {counts.mapped_rows + counts.refused_records:,}, not the {counts.input_records:,} input records", file=sys.stderr)
         return EXIT_USAGE
     print(f"mapped + refused = input: {counts.mapped_rows:,} + {counts.refused_records:,} = {counts.input_records:,}")
+    if counts.error_counts.get("missing") and not sink.allow_missing_fields:  # (mapper validate says DISCARDED for the same file)
+        print(
+            "note: allow_missing_fields is false: the endpoint discards a whole request body holding a record refused as missing; "
+            "here each is refused alone and the others are mapped (docs/spark.md: The batch policy, per record)"
+        )
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
 
 

@@ -477,6 +477,11 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     # (blank lines were refused records: a clean file with one exited 1)
     assert f"input:   {2502:,} records in 2 paths (2 blank lines skipped, as mapper validate skips them)" in printed
     assert f"mapped + refused = input: {want.count:,} + {refused + 2:,} = 2,502" in printed
+    # (validate says DISCARDED for the same records: the policy applied per record is said)
+    assert printed.endswith(
+        "note: allow_missing_fields is false: the endpoint discards a whole request body holding a record refused as missing; "
+        "here each is refused alone and the others are mapped (docs/spark.md: The batch policy, per record)\n"
+    )
     table = pq.read_table(out / "mapped")
     assert table.num_rows == want.count
     assert sorted(table.column("_id").to_pylist()) == sorted(want.ids.tolist())
@@ -523,7 +528,7 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
     code = main(["spark-validate", str(sink), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "o"), "-q"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "mapped + refused = input: 3 + 0 = 3" in captured.out
+    assert "mapped + refused = input: 3 + 0 = 3" in captured.out and "note:" not in captured.out
     assert pq.read_table(tmp_path / "o" / "mapped").column("File").to_pylist() == ["json"] * 3
 
 
