@@ -265,7 +265,9 @@ def optional_import(module: str, extra: str, what: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingDependencyError(f"{what} needs {module.split('.')[0]}: pip install '{DISTRIBUTION}[{extra}]'") from None
+        raise MissingDependencyError(
+            f"{what} needs {module.split('.')[0]}: pip install '{DISTRIBUTION}[{extra}]' (from a checkout of mapper: pip install -e '.[{extra}]')"
+        ) from None
 
 
 #: A UTF-16 surrogate code point: in a Python str, always one without its pair (a pair

@@ -425,7 +425,7 @@ def test_the_distribution_name_is_ours_and_hints_name_it() -> None:
     try:
         mapper.errors.optional_import("no_such_module_for_mapper", "arrow", "something")
     except err as exc:
-        assert f"pip install '{DISTRIBUTION}[arrow]'" in str(exc)
+        assert f"pip install '{DISTRIBUTION}[arrow]' (from a checkout of mapper: pip install -e '.[arrow]')" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("no MissingDependencyError")
 
