@@ -428,9 +428,12 @@ def test_an_empty_array_or_a_second_byte_order_mark_is_said_as_such() -> None:
         with pytest.raises(mapper.ServiceError, match=r"nothing to send: the paste holds no records \(an empty array\)"):
             paste_records(text)
     assert paste_records('{"records": []}').body == b'{"records": []}'  # the endpoint's body: as pasted
-    # files joined, each with its mark: the second said to be one (it was "invalid character at char 1")
+    # files joined, each with its mark: the second said to be one (it was "invalid character at char 1"),
+    # in the words every reader uses for a mark before a record within an input
     for text, line in (('{"id": "a"}\n\ufeff{"id": "b"}', 2), ('\ufeff\ufeff{"id": "a"}', 1)):
-        with pytest.raises(mapper.ServiceError, match=rf"line {line}: Invalid JSON: invalid character at char 1 \(a byte order mark, U\+FEFF"):
+        with pytest.raises(
+            mapper.ServiceError, match=rf"line {line}: Invalid JSON: invalid character at char 1: a byte order mark \(U\+FEFF\), which may open an input"
+        ):
             paste_records(text)
 
 

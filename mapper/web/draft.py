@@ -629,19 +629,10 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
             continue
         problem = _refusable(text)
         if problem is not None:
-            raise ServiceError(
-                400, INVALID_BODY, f"line {number}: {problem}{_bom_hint(line)}; nothing was sent (one JSON record a line, or the endpoint's body)"
-            )
+            raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
         raws.append(line)
         lines.append(number)
     return raws, lines
-
-
-def _bom_hint(text: bytes) -> str:
-    """What an "invalid character at char 1" is when it is a byte order mark (files joined, each with its mark)."""
-    if text.startswith(BOM):
-        return " (a byte order mark, U+FEFF: only one, at the very start of the paste, is taken off)"
-    return ""
 
 
 def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
