@@ -574,9 +574,7 @@ def map_dataframe(
     loaded = load_sink(sink)
     if allow_missing_fields is not None and allow_missing_fields != loaded.allow_missing_fields:
         loaded = replace(loaded, allow_missing_fields=allow_missing_fields)
-    definition = json.dumps(loaded.to_body(), sort_keys=True, ensure_ascii=False)
-    key = hashlib.sha256(definition.encode("utf-8")).hexdigest()
-    worker = _worker_for(key, definition)  # the driver's copy: the layout, and the check that it compiles
+    key, definition, worker = _driver_worker(loaded)
 
     fields = list(df.schema.fields)
     text_index = _find_column(fields, column)
@@ -595,6 +593,23 @@ def map_dataframe(
     plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size)
     rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
+
+
+def _driver_worker(loaded: Sink) -> tuple[str, str, _Worker]:
+    """The sink's key, its definition text and the driver's worker: the layout, and the check that it compiles."""
+    definition = json.dumps(loaded.to_body(), sort_keys=True, ensure_ascii=False)
+    key = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+    return key, definition, _worker_for(key, definition)
+
+
+def check_sink_columns(loaded: Sink, inputs: Sequence[str] = ()) -> None:
+    """An :class:`~mapper.errors.OptionError` when a column mapper adds for a mapped row
+    clashes with another output column (a sink column ``_missing``, a recordTime ``x``
+    beside a column ``x__ns``) or with an input column (``inputs``) that rides along: as
+    :func:`map_dataframe` finds it, but without Spark (``mapper spark-validate`` checks it
+    before the JVM starts: it was said ~10 s later)."""
+    _key, _definition, worker = _driver_worker(loaded)
+    _check_unique([*inputs, POSITION, *(o.name for o in worker.layout), ERRORS, RAW], list(inputs))
 
 
 def _find_column(fields: list[Any], column: str) -> int:
@@ -1034,6 +1049,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         paths = check_inputs(args.paths)
         check_output(args.output)
         check_output_apart(args.output, args.paths)
+        check_sink_columns(sink)  # (the file column rides along under a name no sink column has)
         _check_java()
         local_out = _local_path(args.output)
         if local_out is not None and not args.overwrite:  # now, not once the JVM is up (~20 s later)

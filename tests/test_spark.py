@@ -1171,6 +1171,32 @@ def test_partitions_fifos_codecs_and_outputs_are_checked_as_spark_reads_them(tmp
     assert time.monotonic() - started < 10 and [p.name for p in out.iterdir()] == ["mapped"]
 
 
+def test_spark_validate_refuses_a_sink_whose_columns_clash_with_mappers_before_the_jvm_starts(tmp_path: Path) -> None:
+    # found by the Spark hunt: a sink column "_missing", or a recordTime "t" beside a column
+    # "t__ns", was refused only once the JVM had started (~10 s later); map_dataframe still says the same
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    from mapper.cli import main
+    from mapper.spark import check_sink_columns
+
+    records = tmp_path / "r.ndjson"
+    records.write_text('{"id": "a"}\n')
+    for extra, clash in (
+        ({"name": "_missing", "path": ["m"], "type": "string"}, "'_missing'"),
+        ({"name": "t__ns", "path": ["n"], "type": "int"}, "'t__ns'"),
+    ):
+        definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "recordTime", "config": {"Granularity": "ns"}}, extra]
+        sink = {"id_field": "id", "allow_missing_fields": True, "definition": definition}
+        path = tmp_path / "sink.json"
+        path.write_text(json.dumps(sink))
+        with pytest.raises(mapper.OptionError, match=f"output column {clash} clashes with a sink column"):
+            check_sink_columns(mapper.load_sink(sink))
+        started = time.monotonic()
+        assert main(["spark-validate", str(path), str(records), "-o", str(tmp_path / "out"), "-q"]) == 2
+        assert time.monotonic() - started < 5 and not (tmp_path / "out").exists()
+    check_sink_columns(mapper.load_sink(EXAMPLE_SINK))  # (a sink of no clash passes)
+
+
 def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
     from mapper.spark import _first_line
 
