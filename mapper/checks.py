@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, article, has_lone_surrogate, int_text, make_pointer, preview, suggest, type_name
+from .errors import PathSyntaxError, Problem, Severity, article, class_name, has_lone_surrogate, int_text, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
 from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -83,8 +83,7 @@ def json_type(value: Any) -> str:
     if isinstance(value, LongInteger):
         return _TYPE_PHRASES["int"]
     if value is not None and not isinstance(value, (str, int, float, list, tuple)):  # (its class may be named bool)
-        kind = type(value)
-        return f"a Python {kind.__module__}.{kind.__qualname__}"
+        return f"a Python {class_name(value)}"
     name = type_name(value)
     return _TYPE_PHRASES.get(name, name)
 

@@ -143,6 +143,13 @@ def article(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
 
 
+def class_name(value: object) -> str:
+    """A Python value's class as messages name one JSON has no type for: ``numpy.bool``,
+    ``builtins.int`` (module and qualified name: never a JSON type's name, which some share)."""
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def type_name(value: object) -> str:
     """The JSON type of a decoded value, as messages name it (msgspec's names)."""
     if value is None:

@@ -101,7 +101,7 @@ from .engine.reader import (
     open_input,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError, article, has_lone_surrogate, int_text, names_a_file, preview, show, suggest, type_name
+from .errors import InputError, MapperError, OptionError, article, class_name, has_lone_surrogate, int_text, names_a_file, preview, show, suggest, type_name
 from .options import INPUT_FORMATS, RECORDS_PATH_AND_BODY
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
@@ -556,7 +556,7 @@ class _PathStats:
                 if refused is None:
                     refused = _refused_in(e)
             else:
-                kind = _python_kind(e)
+                kind = class_name(e)
             if kind != "str" and kind != "int":
                 only_str = only_uint = False
             elems[kind] = elems.get(kind, 0) + 1
@@ -573,13 +573,6 @@ class _PathStats:
     @property
     def kinds(self) -> set[str]:
         return {k for k in self.counts if k != "null"}
-
-
-def _python_kind(value: Any) -> str:
-    """A Python class JSON has no type for, named as validate names it (``numpy.bool``, ``builtins.object``:
-    never a JSON type's name, which some share)."""
-    kind = type(value)
-    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _refused_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
@@ -756,7 +749,7 @@ class _Scanner:
                     refused = inner
             else:  # a Python object that JSON has no type for
                 st.other += 1
-                st.seen(_python_kind(value), idx)
+                st.seen(class_name(value), idx)
         return refused
 
     def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:

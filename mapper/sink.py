@@ -28,7 +28,20 @@ from types import MappingProxyType
 from typing import Any, Mapping, Union
 
 from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
-from .errors import FILE_NAME_RULE, DefinitionError, Problem, article, encoding_note, has_lone_surrogate, int_text, long_int, names_a_file, preview, suggest
+from .errors import (
+    FILE_NAME_RULE,
+    DefinitionError,
+    Problem,
+    article,
+    class_name,
+    encoding_note,
+    has_lone_surrogate,
+    int_text,
+    long_int,
+    names_a_file,
+    preview,
+    suggest,
+)
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
 
@@ -224,13 +237,12 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
             return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path), escaped_values(data, TIME_KEYS)
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
-    kind = type(source)  # named as json_type names a Python value with no JSON form ("a int" read wrong)
-    raise DefinitionError(
+    raise DefinitionError(  # (named by its class, as a value with no JSON form is: "a int" read wrong)
         [
             Problem(
                 "error",
                 "",
-                f"cannot read a sink definition from a Python {kind.__module__}.{kind.__qualname__}: give a file name (str or os.PathLike),"
+                f"cannot read a sink definition from a Python {class_name(source)}: give a file name (str or os.PathLike),"
                 " its JSON text (str or bytes), or the definition as dicts and lists",
                 "unreadable",
             )

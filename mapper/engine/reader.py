@@ -36,7 +36,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import FILE_NAME_RULE, InputError, article, encoding_note, names_a_file, preview, type_name
+from ..errors import FILE_NAME_RULE, InputError, article, class_name, encoding_note, names_a_file, preview, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
@@ -1645,8 +1645,8 @@ def iter_units(
     elif isinstance(records, Iterable):
         yield from _object_units(records, objects, texts=True)
     else:
-        kind = type(records)  # named by its class, as a value with no JSON form is ("a int" read wrong)
-        raise InputError(f"cannot read records from a Python {kind.__module__}.{kind.__qualname__}: give NDJSON or JSON text, a file, or an iterable of dicts")
+        # named by its class, as a value with no JSON form is ("a int" read wrong)
+        raise InputError(f"cannot read records from a Python {class_name(records)}: give NDJSON or JSON text, a file, or an iterable of dicts")
 
 
 def _documents_given(records: Any, input_format: str, chunk_size: int, max_record: int, records_path: tuple[str, ...], objects: int) -> Iterator[Unit]:

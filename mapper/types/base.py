@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, NamedTuple, 
 import numpy as np
 
 from .. import golayout
-from ..errors import preview, show, suggest, type_name
+from ..errors import class_name, preview, show, suggest, type_name
 from ..model import Column, ColumnConfig
 
 if TYPE_CHECKING:
@@ -692,8 +692,7 @@ def _json_keys(value: Mapping[Any, Any]) -> Mapping[str, Any]:
 
 
 def not_json(value: Any) -> str:
-    kind = type(value)
-    return f"a Python {kind.__module__}.{kind.__qualname__} is not a JSON value (str, number, bool, array, object or null)"
+    return f"a Python {class_name(value)} is not a JSON value (str, number, bool, array, object or null)"
 
 
 def as_go_float(value: int | float) -> float:
