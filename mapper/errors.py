@@ -277,13 +277,16 @@ def optional_import(module: str, extra: str, what: str) -> ModuleType:
         ) from None
 
 
-#: A UTF-16 surrogate code point: in a Python str, always one without its pair (a pair
-#: decodes to one character), so no UTF-8 and no JSON text carries it as text.
+#: A UTF-16 surrogate code point: no UTF-8 and no JSON text carries one as text. Decoded
+#: JSON holds only unpaired ones (an escaped pair decodes to one character); a Python
+#: caller's str may also hold a pair as two code points (``"\ud83d\ude00"``, from
+#: ``surrogatepass``), which JSON sends as the character it makes (gojson.has_unpaired).
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def has_lone_surrogate(text: str) -> bool:
-    """Whether ``text`` holds an unpaired UTF-16 surrogate (JSON's ``"\\ud800"``, or a Python caller's string)."""
+    """Whether ``text`` holds a UTF-16 surrogate code point (JSON's ``"\\ud800"`` decoded, or a Python
+    caller's string: there it may be half of a pair, see :func:`mapper.engine.gojson.has_unpaired`)."""
     return not text.isascii() and SURROGATE.search(text) is not None
 
 
