@@ -107,7 +107,7 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, parse_size
-from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, format_of, record_arrays, record_arrays_text, unpacker
+from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE
@@ -326,7 +326,7 @@ class _Worker:
         batch: Batch | None = None
         if len(cells):
             data = self.ndjson(cells)
-            if data[:3] == BOM or _packed(data[:MAGIC_SIZE]):
+            if data[:3] == BOM or compression_of(data[:MAGIC_SIZE]) is not None:
                 # a first cell starting as compressed bytes do (gzip, bzip2, xz, zstd), or with a BOM
                 # still there (a cell that began with two): a leading blank line keeps the reader from
                 # unwrapping the batch (or failing the job: zstd, a cut xz stream) or dropping the BOM
@@ -411,17 +411,6 @@ class _Worker:
         offsets = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
         return pa.ListArray.from_arrays(pa.array(offsets), pa.array(self.names[col].tolist(), type=pa.string()))
-
-
-_GZIP_MAGIC = b"\x1f\x8b"
-
-
-def _packed(head: bytes) -> bool:
-    """Whether the engine would read bytes starting with ``head`` as compressed (or refuse them: zstd)."""
-    try:
-        return unpacker(head) is not None
-    except InputError:
-        return True
 
 
 def _cells(text: Any, pa: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -1374,16 +1363,16 @@ def _check_file(path: str, shown: str | None = None) -> None:
             head = f.read(HEAD_SIZE + 1)
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
-    gz, magic = name.endswith(".gz"), head[:2] == _GZIP_MAGIC
-    packed = _packed_as(head)
-    if packed == ".xz":  # (mapper validate reads it; Spark read its bytes as lines of text, all refused, or failed)
+    packed = compression_of(head)
+    gz, magic = name.endswith(".gz"), packed == "gzip"
+    if packed == "xz":  # (mapper validate reads it; Spark read its bytes as lines of text, all refused, or failed)
         raise OptionError(
             f"{shown} is xz-compressed: Spark (Hadoop) has no xz codec and would read the compressed bytes as text; unpack it (xz -d), or recompress it with gzip"
         )
-    if packed is not None and not name.endswith(packed):
+    if packed is not None and not name.endswith(_HADOOP_SUFFIX[packed]):
         raise OptionError(
-            f"{shown} is {_PACKED_NAMES[packed]}-compressed but its name does not end in {packed}: Spark chooses the codec by the name "
-            f"and would read the compressed bytes as text; rename it to {name}{packed}"
+            f"{shown} is {packed}-compressed but its name does not end in {_HADOOP_SUFFIX[packed]}: Spark chooses the codec by the name "
+            f"and would read the compressed bytes as text; rename it to {name}{_HADOOP_SUFFIX[packed]}"
         )
     if gz and head and not magic:
         raise OptionError(f"{shown} is named .gz but is not gzip-compressed: Spark would fail to unpack it; rename it without .gz (or gzip it)")
@@ -1419,16 +1408,8 @@ def _check_file(path: str, shown: str | None = None) -> None:
         )
 
 
-#: Compressed content by its first bytes (the name Hadoop needs to unpack it, xz: none), and the codecs' names.
-_PACKED_MAGIC = ((_GZIP_MAGIC, ".gz"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"))
-_PACKED_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
-
-
-def _packed_as(head: bytes) -> str | None:
-    """The file name ending Hadoop needs to unpack content starting with ``head`` (``.xz``: none does), or None."""
-    if head[:3] == b"BZh" and head[3:4].isdigit():
-        return ".bz2"
-    return next((ext for magic, ext in _PACKED_MAGIC if head.startswith(magic)), None)
+#: The name ending Hadoop picks a codec by, for each compression the reader knows (xz: Hadoop has none).
+_HADOOP_SUFFIX = {"gzip": ".gz", "bzip2": ".bz2", "xz": ".xz", "zstd": ".zst"}
 
 
 def check_output(output: str) -> None:

@@ -58,10 +58,10 @@ JSON_WS = b" \t\r\n"
 
 #: Compressed inputs, by their first bytes, and the standard library's reader of each (a
 #: file of several streams, as `cat a.gz b.gz` makes, is read whole by each).
-_UNPACKERS: tuple[tuple[bytes, Callable[[Any], Any]], ...] = (
-    (b"\x1f\x8b", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
-    (b"BZh", lambda f: _named(bz2.BZ2File(f, mode="rb"), f)),
-    (b"\xfd7zXZ\x00", lambda f: _named(lzma.LZMAFile(f, mode="rb"), f)),  # noqa: SIM115 - the caller closes it
+_UNPACKERS: tuple[tuple[bytes, str, Callable[[Any], Any]], ...] = (
+    (b"\x1f\x8b", "gzip", lambda f: gzip.GzipFile(fileobj=f, mode="rb")),
+    (b"BZh", "bzip2", lambda f: _named(bz2.BZ2File(f, mode="rb"), f)),
+    (b"\xfd7zXZ\x00", "xz", lambda f: _named(lzma.LZMAFile(f, mode="rb"), f)),  # noqa: SIM115 - the caller closes it
 )
 #: The streams those make (:func:`stream_units` counts their lines: their reads can fail midway).
 _COMPRESSED = (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)
@@ -78,15 +78,21 @@ def _named(stream: Any, source: Any) -> Any:
     return stream
 
 
+def compression_of(head: bytes) -> str | None:
+    """The compression of bytes starting with ``head`` (``gzip``, ``bzip2``, ``xz``, ``zstd``), or None."""
+    for magic, name, _opener in _UNPACKERS:
+        if head.startswith(magic) and (magic != b"BZh" or head[3:4].isdigit()):
+            return name
+    return "zstd" if head.startswith(_ZSTD) else None
+
+
 def unpacker(head: bytes) -> Callable[[Any], BinaryIO] | None:
     """The reader that unpacks an input starting with ``head`` (gzip, bzip2, xz), or None
     when it is not compressed; zstd is an :class:`InputError` saying what to do."""
-    for magic, opener in _UNPACKERS:
-        if head.startswith(magic) and (magic != b"BZh" or head[3:4].isdigit()):
-            return opener
-    if head.startswith(_ZSTD):
+    name = compression_of(head)
+    if name == "zstd":
         raise InputError("the input is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc FILE | mapper ... -)")
-    return None
+    return next((opener for _magic, known, opener in _UNPACKERS if known == name), None)
 
 
 class Readable(Protocol):
