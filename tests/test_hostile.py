@@ -815,18 +815,22 @@ def test_a_definition_holding_an_unpaired_surrogate_is_refused_where_it_is(tmp_p
     assert pair.map(b'{"id": 1, "o": {"\\ud83d\\ude00": "x"}}\n').to_rows() == [{"_id": 1, "c": "x"}]
 
 
+#: A primary key and text columns: where a Python string's surrogates show.
+SURROGATE_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "string"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "ss", "path": ["ss"], "type": "strings"},
+    ],
+}
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_does(fast: bool, tmp_path: Path) -> None:
     # stored unchanged before: invalid UTF-8 in Arrow and Parquet, a TypeError writing .ndjson
-    sink = {
-        "primary_key_fields": ["k"],
-        "allow_missing_fields": True,
-        "definition": [
-            {"name": "k", "path": ["k"], "type": "string"},
-            {"name": "s", "path": ["s"], "type": "string"},
-            {"name": "ss", "path": ["ss"], "type": "strings"},
-        ],
-    }
+    sink = SURROGATE_SINK
     m = mapper.compile_sink(sink)
     dicts = [{"k": "a", "s": "x\ud800", "ss": ["é", "\udc00"]}, {"k": "b\ud800", "s": "ok"}, {"k": "c", "s": "é", "unmapped": "\ud800"}]
     as_text = b"".join(json.dumps(d).encode() + b"\n" for d in dicts)  # json.dumps escapes each as \udXXX

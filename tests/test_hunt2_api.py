@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mapper
+from tests.test_hostile import SURROGATE_SINK
 
 
 class Obj(Mapping):  # type: ignore[type-arg]
@@ -89,17 +90,6 @@ def test_the_batcher_refuses_a_record_that_is_no_object_as_check_does(record: An
         assert not verdict.accepted
         assert [(e.code, e.path, e.reason) for e in verdict.errors] == [(expected.code, expected.path, expected.reason)]
     assert batcher.flush() == [] and batcher.refused == 2
-
-
-SURROGATE_SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "s", "path": ["s"], "type": "string"},
-        {"name": "ss", "path": ["ss"], "type": "strings"},
-    ],
-}
 
 
 @pytest.mark.parametrize("n", [1, 3, 200], ids=["one", "few", "many"])
