@@ -463,6 +463,10 @@ def run_targets(repeat: int, with_rss: bool, naive_records: int, progress: Calla
         wt.note = why
         runs["workers"] = {"status": why}
     targets.append(wt)
+    # The 1M records (and the parts cut from them) are not needed again: the producer figures
+    # and the forks of step 6 are measured without them held, as a producer's process runs.
+    del big, small, clean, entries, bad_entry
+    gc.collect()
 
     progress("5/6 producers: dicts, one record, small batches, the batcher (200,000 records)")
     prod = runs["producers"] = producers.measure(200_000, repeat, progress)
