@@ -46,7 +46,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.core import Engine
-from .errors import OptionError
+from .errors import OptionError, record_file_note
 from .options import MapOptions
 from .report import RecordError, RejectedRecord
 from .stack import full_stack
@@ -246,6 +246,8 @@ class Batcher:
         """
         self._check_open()  # (at once, before the record is written; again below, where it counts)
         raw, problem = _text(record)
+        if problem is not None:
+            problem = _with_file_note(problem, record)
         found = self._checked(record) if problem is not None else ()
         with self._lock:
             self._check_open()
@@ -272,7 +274,9 @@ class Batcher:
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
-        texts = [(raw, problem, self._checked(r) if problem is not None else ()) for r in records for raw, problem in (_text(r),)]
+        texts = [
+            (raw, _with_file_note(problem, r), self._checked(r)) if problem is not None else (raw, None, ()) for r in records for raw, problem in (_text(r),)
+        ]
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
         with self._lock, self._untaken_on_failure():
@@ -562,6 +566,12 @@ def _non_finite(value: Any) -> bool:
     if value.__class__ is list:
         return any(_non_finite(v) for v in value)
     return False
+
+
+def _with_file_note(problem: str, record: Any) -> str:
+    """A refusal's reason, with why a record that names a file was not read from it."""
+    note = record_file_note(record)
+    return problem if note is None else f"{problem} ({note})"
 
 
 def _refused(index: int, code: str, reason: str, tag: Any, raw: bytes | None) -> Verdict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -305,6 +306,19 @@ def names_a_file(text: str) -> bool:
     """
     head = text.lstrip(" \t\r\ufeff")
     return bool(head) and head[0] not in "{[" and "\n" not in text and len(text) <= 4096
+
+
+def record_file_note(record: object) -> str | None:
+    """Why a record given to a one-record call (``Mapper.check``, ``Batcher.add``) that names
+    a file was not read from it: a ``os.PathLike``, or a str naming a file that exists
+    (such a str is taken as the record's JSON text, and is not JSON). None otherwise."""
+    if isinstance(record, os.PathLike):
+        name = os.fspath(record)
+    elif isinstance(record, str) and names_a_file(record) and os.path.isfile(record):
+        name = record
+    else:
+        return None
+    return f"{show(name)} names a file: one record is a mapping or its JSON text; map() and validate() read files"
 
 
 #: The start of JSON text in UTF-32 or UTF-16 (a byte order mark, or ``{`` / ``[`` with its zero bytes).

@@ -709,3 +709,20 @@ def test_a_ctrl_c_at_any_line_of_a_judging_loses_nothing_and_sends_nothing_twice
         if seen[0] < n:  # the judging ran to its end before the n-th line: every line was tried
             break
     assert interrupted > 20  # (the trace did reach the judging's lines)
+
+
+def test_a_record_that_names_a_file_says_why_it_was_not_read(tmp_path):
+    # A file name given where one record goes is taken as the record's JSON text (or, as a
+    # Path, as no record at all): the reason says the file was not read, and what reads files.
+    f = tmp_path / "records.ndjson"
+    f.write_text(orjson.dumps(aircraft(0)).decode() + "\n")
+    m = mapper.compile_sink(SINK)
+    b = mapper.Batcher(m)
+    for record, code in ((str(f), "invalid_json"), (f, "not_an_object")):
+        for errors in (m.check(record), b.add(record).errors, b.add_many([record])[0].errors):
+            assert [e.code for e in errors] == [code]
+            assert "names a file" in errors[0].reason and "validate() read files" in errors[0].reason
+    # a name no file has, and JSON text, are judged as before: no note
+    assert "names a file" not in m.check(str(tmp_path / "absent.ndjson"))[0].reason
+    assert "names a file" not in b.add(str(tmp_path / "absent.ndjson")).errors[0].reason
+    assert not [e for e in m.check(f.read_text()) if isinstance(e, mapper.RecordError)] and b.add(f.read_text()).accepted

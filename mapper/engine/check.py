@@ -16,10 +16,12 @@ input units, numpy calls per column).
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from itertools import repeat
 from typing import Any, Callable, Union
 
 from ..compiler import CompiledSink
+from ..errors import record_file_note
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide
 from .careful import CarefulPath
@@ -66,7 +68,7 @@ class RecordChecker:
 
         An empty list: the endpoint would store the record exactly as sent.
         """
-        collector = _Collector()
+        original, collector = record, _Collector()
         careful = self.careful
         careful.rb = collector  # type: ignore[assignment]  # the two calls the careful path makes
         out = self.out
@@ -87,7 +89,12 @@ class RecordChecker:
                 careful.obj(record, 0, None)
             finally:
                 self.busy = False
-        return [*collector.errors, *collector.warnings]
+        errors = collector.errors
+        if len(errors) == 1 and errors[0].code in ("invalid_json", "not_an_object"):
+            note = record_file_note(original)  # (looked for only when the record failed so: it asks the file system)
+            if note is not None:
+                errors = [replace(errors[0], reason=f"{errors[0].reason} ({note})")]
+        return [*errors, *collector.warnings]
 
 
 #: Inputs of at most this many lines take :func:`validate_lines` (measured on the seed
