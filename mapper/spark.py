@@ -834,8 +834,13 @@ def _blank_line(value: Any) -> Any:
 
 def _read_lines(spark: Any, paths: Sequence[str]) -> Any:
     """The files' lines as Spark rows: ended by a newline only (a bare CR is JSON whitespace,
-    as the engine reads it; Spark's text reader would also end a line there)."""
-    return spark.read.option("lineSep", "\n").text(list(paths))
+    as the engine reads it; Spark's text reader would also end a line there).
+
+    A file Spark cannot read (a truncated gzip) or that went away fails the job whatever
+    the session says (``spark.sql.files.ignoreCorruptFiles`` / ``ignoreMissingFiles``
+    would drop the rest of such a file without a word: records lost, not refused)."""
+    reader = spark.read.option("lineSep", "\n").option("ignoreCorruptFiles", "false").option("ignoreMissingFiles", "false")
+    return reader.text(list(paths))
 
 
 class _FileSystem:

@@ -636,9 +636,11 @@ def test_validate_files_ctrl_c_before_the_job_starts_leaves_no_staging(spark: An
     assert not spark.sparkContext.statusTracker().getActiveJobsIds()
 
 
-def test_a_failed_read_is_named_with_its_cause_and_leaves_nothing(spark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("ignore_corrupt", [None, "true"])
+def test_a_failed_read_is_named_with_its_cause_and_leaves_nothing(spark: Any, tmp_path: Path, ignore_corrupt: str | None) -> None:
     """A truncated .gz fails the job: the message names the file and why (Spark's own line
-    said only "Encountered error while reading file"), and no staging directory stays."""
+    said only "Encountered error while reading file"), and no staging directory stays; also
+    when the session ignores corrupt files (its records would be lost without a word)."""
     import gzip
 
     from mapper.spark import _first_line, validate_files
@@ -647,8 +649,15 @@ def test_a_failed_read_is_named_with_its_cause_and_leaves_nothing(spark: Any, tm
     packed = gzip.compress(gen.generate(3000))
     records.write_bytes(packed[: len(packed) // 2])
     out = tmp_path / "out"
-    with pytest.raises(Exception) as failed:
-        validate_files(spark, gen.SINK, [str(records)], str(out))
+    key = "spark.sql.files.ignoreCorruptFiles"
+    before = spark.conf.get(key)
+    if ignore_corrupt is not None:
+        spark.conf.set(key, ignore_corrupt)
+    try:
+        with pytest.raises(Exception) as failed:
+            validate_files(spark, gen.SINK, [str(records)], str(out))
+    finally:
+        spark.conf.set(key, before)
     line = _first_line(failed.value)
     assert "records.ndjson.gz" in line and "Unexpected end of input stream" in line, line
     assert "\n" not in line and len(line) <= 1000
