@@ -235,7 +235,13 @@ class _Response(http.client.HTTPResponse):
         header after it, the Content-Length too) and a Transfer-Encoding other than ``chunked`` alone
         (http.client read ``gzip, chunked`` as no framing: the chunks' sizes became the answer's text).
         A head the connection ended before its blank line is a lost answer (it was read as a whole
-        answer of no body: "no per-record answer", a refusal that stopped the run)."""
+        answer of no body: "no per-record answer", a refusal that stopped the run).
+
+        A 204, a 304 or an answer to HEAD has no body whatever its head says (RFC 9112 6.3): http.client
+        read one that said ``Transfer-Encoding: chunked`` as chunked and waited for a chunk that never
+        comes, the whole --timeout (then a lost answer: a retry, a re-send). Its framing is ignored; a
+        connection whose server said one (or wrote bytes after the head anyway) is not used again, as
+        those bytes would be read as the start of the next answer."""
         super().begin()
         if not getattr(self.fp, "last_line", b"\n").endswith(b"\n"):
             raise http.client.RemoteDisconnected("the connection closed in the answer's head")
@@ -243,12 +249,18 @@ class _Response(http.client.HTTPResponse):
             if isinstance(defect, (email.errors.MissingHeaderBodySeparatorDefect, email.errors.FirstHeaderLineIsContinuationDefect)):
                 line = (str(getattr(defect, "line", None) or self.headers.get_payload() or "").splitlines() or [""])[0]
                 raise _NotHTTP(f"a header line that is not 'name: value': {line[:60]!r}")
+        if self.status in (204, 304) or self._method == "HEAD":  # type: ignore[attr-defined]
+            framed = "Transfer-Encoding" in self.headers or any(v.strip() != "0" for v in self.headers.get_all("Content-Length") or [])
+            self.chunked, self.chunk_left, self.length = False, None, 0
+            if framed:
+                self.will_close = True
+            return
         codings = self.headers.get_all("Transfer-Encoding") or []
         if codings:
             said = [c.strip().lower() for value in codings for c in value.split(",") if c.strip()]
             if said != ["chunked"]:
                 raise _NotHTTP(f"a Transfer-Encoding other than chunked: {', '.join(codings)[:60]!r}")
-            if not self.chunked and self.status not in (204, 304):  # ("chunked " or "chunked,": http.client matches the value whole)
+            if not self.chunked:  # ("chunked " or "chunked,": http.client matches the value whole)
                 self.chunked, self.chunk_left, self.length = True, None, None
                 self.will_close = self._check_close()  # type: ignore[attr-defined]
         lengths = self.headers.get_all("Content-Length") or []
@@ -686,7 +698,7 @@ class Sender:
                     if item.get("status") is None
                     else f"answer {odd} of status {str(item['status'])[:40]!r}, not 'success' or 'error'"
                 )
-            raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got} for a body of {n} records")
+            raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with {got} for a body of {plural(n, 'record')}")
         assert isinstance(answer, dict)
         refused = []
         for i, rec in enumerate(records):
