@@ -15,7 +15,8 @@ never printed or logged.
 
 Delivery is at least once: connection errors, timeouts, 408, 429, 5xx and the service's
 throttling answer (400 ``ResourceThroughputExceeded``) are retried with exponential
-backoff and jitter, up to ``--retries`` times; a body whose answer was lost may have
+backoff and jitter, up to ``--retries`` times, and so is a 400 naming the sink's state
+CREATING (a sink just created; past the retries the run stops saying so); a body whose answer was lost may have
 been stored and is sent again (an answer that is not HTTP, at most three times: no retry
 changes what answers at an address). Records are keyed by ``_id``, so storing one twice
 writes the same row again (harmless); re-sent records are counted. ``--checkpoint``
@@ -112,6 +113,13 @@ MAX_ANSWER = 16 << 20
 #: what a server at that address speaks (a wrong port, a proxy in the way), and the backoff of
 #: --retries retries took about 90 s. Two retries all the same, for an answer cut in its head.
 UNREADABLE_ATTEMPTS = 3
+
+#: A refusal because the sink is not ACTIVE yet (the spec: "Only sinks in state ACTIVE accept data (a
+#: new sink is CREATING for a few moments)"; what the service answers is not documented, mapper serve
+#: answers 400 InvalidParameter "sink 'x' is CREATING: ..."): a 400 whose message names the state
+#: CREATING is retried as throttling is, within --retries (about a minute by default), then stops
+#: the run saying so. A body sent right after POST /v1/sinks stopped the run on the first answer.
+_CREATING = re.compile(r"\bCREATING\b")
 
 #: Interim (1xx) answers read past before the final answer, at most (Go's client takes 5).
 MAX_INTERIM = 10
@@ -603,7 +611,8 @@ class Sender:
         ``before_sending`` is called once, when the pacing lets the body go, just before
         its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
         :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
-        (any 4xx but 408, 429 and the throttling answer): the service's code and message.
+        (any 4xx but 408, 429 and the throttling answer): the service's code and message. A 400
+        naming the sink's state CREATING is retried within the retries, then raised so.
         """
         if isinstance(body, Body):
             data, n = body.data, body.count
@@ -650,7 +659,12 @@ class Sender:
                     message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
                 if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
                     message = f"redirected to {self._hide(headers['Location'])[:200]} (not followed: give that URL as --endpoint if it is the service's)"
-                if not retryable(status, code):
+                creating = status == 400 and _CREATING.search(message) is not None
+                if creating and retries >= self.retries:
+                    message += (
+                        f" (still CREATING after {plural(attempts, 'attempt')} in {self.clock() - start:,.1f} s: run again once GET /v2/sinks lists it ACTIVE)"
+                    )
+                if not retryable(status, code) and (not creating or retries >= self.retries):
                     refused = ServiceError(status, code, message)
                     refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
                     raise refused

@@ -10,11 +10,13 @@ import socket
 import time
 from typing import Any
 
+import orjson
 import pytest
 from test_send_faults import BODY, answer, endpoint, success
+from test_send_serve import EXIT_USAGE, SINK, SINK_ID, aircraft, cli, report_of, request, serving
 
 import mapper
-from mapper.endpoint import ServiceError
+from mapper.endpoint import ServiceError, encode_body
 
 # ---------------------------------------------------------------------------------------
 # Answers that carry no body by definition (RFC 9112 6.3: 204, 304, and answers to HEAD end at
@@ -57,3 +59,45 @@ def test_an_answer_without_a_body_by_definition_is_not_waited_for_nor_misframes_
         ack: Any = sender.send(BODY)  # the next body: its own answer, not the bytes left of the last one
         assert ack.stored == 1 and ack.attempts == 1 and not ack.resent
     assert len(fake.bodies) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# A sink still CREATING (the spec: only an ACTIVE sink takes data; a new one is CREATING for a
+# few moments). mapper serve answers 400 InvalidParameter naming the state.
+
+
+def test_a_sink_still_creating_is_waited_for_within_the_retries_and_nothing_is_counted_re_sent(tmp_path):
+    # found by a bug hunt: a body sent right after POST /v1/sinks stopped the run on the 400, though
+    # the sink turns ACTIVE a moment later: a producer that creates then sends had to sleep and guess
+    now = [1_700_000_000.0]
+    retried: list[str] = []
+
+    def sleep(seconds: float) -> None:  # the backoff moves the store's clock, not the test's
+        now[0] += seconds
+
+    with serving(tmp_path, create_delay=2.0, store_clock=lambda: now[0]) as (server, _app, _store):
+        assert request(server.url, "POST", "/v1/sinks", SINK.read_bytes())[2]["state"] == "CREATING"
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        with mapper.Sender(url, backoff=1.0, rand=lambda: 1.0, sleep=sleep, on_retry=lambda why, _d: retried.append(why)) as sender:
+            ack = sender.send(encode_body([orjson.dumps(aircraft(1))]))
+    assert ack.stored == 1 and ack.retries == 2 and not ack.resent  # (1 s, then 2 s: ACTIVE at 2 s)
+    assert all(why.startswith("400 InvalidParameter: ") and "is CREATING" in why for why in retried)
+
+
+def test_a_sink_that_stays_creating_stops_the_run_saying_so_and_what_to_do(tmp_path):
+    # the wait is the retries' (--retries, --backoff): past them the run stops, naming the state, and
+    # the body is not left in flight (the service said it stored nothing): a resume sends it afresh
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(orjson.dumps(aircraft(i)).decode() + "\n" for i in range(3)))
+    with serving(tmp_path, create_delay=3600.0) as (server, _app, _store):
+        assert request(server.url, "POST", "/v1/sinks", SINK.read_bytes())[2]["state"] == "CREATING"
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        t0 = time.monotonic()
+        args = ("send", SINK, records, "--endpoint", url, "--retries", "2", "--backoff", "0.01", "--checkpoint", tmp_path / "ck", "--report", "json")
+        proc = cli(*args, "-q")
+    report = report_of(proc)
+    assert proc.returncode == EXIT_USAGE and time.monotonic() - t0 < 5  # (a Python start-up, then 2 retries of 10-20 ms)
+    assert "is CREATING" in report["error"] and "still CREATING after 3 attempts" in report["error"]
+    assert "once GET /v2/sinks lists it ACTIVE" in report["error"] and "Traceback" not in proc.err
+    assert (report["retried"], report["sent"], report["stored"], report["resent"]) == (2, 0, 0, 0)
+    assert orjson.loads((tmp_path / "ck").read_bytes())["in_flight"] is None
