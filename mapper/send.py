@@ -698,8 +698,9 @@ class Sender:
         records = answer.get("records") if isinstance(answer, dict) else None
         # each item says "success" or "error" (another is no answer for the record: it may have been stored)
         if not isinstance(records, list) or len(records) != n or not all(isinstance(r, dict) and r.get("status") in ("success", "error") for r in records):
-            if not isinstance(records, list):
-                got = "no per-record answer"
+            if not isinstance(records, list):  # (what came instead: a proxy's page, another API at a wrong path)
+                start = printable(self._hide(payload[:4096].decode("utf-8", "replace"))[:60])
+                got = f"no per-record answer (its body begins '{start}')" if payload.strip() else "no per-record answer (an empty body)"
             elif len(records) != n:
                 got = f"{len(records)} answers"
             else:
@@ -1677,7 +1678,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         if isinstance(exc, OutputStopped):
             _summary(run, args, aborted=str(exc))
             return EXIT_USAGE
-        what = "the service refused a body" if isinstance(exc, ServiceError) else "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
+        if isinstance(exc, ServiceError):  # (a 2xx it could not read is no refusal: the body may well be stored, and stays in flight)
+            what = "the service's answer could not be read (the body may have been stored)" if 200 <= exc.status < 300 else "the service refused a body"
+        else:
+            what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
         _summary(run, args, aborted=f"{what}: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:

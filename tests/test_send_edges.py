@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from test_send_faults import BODY, answer, endpoint, success
-from test_send_serve import EXIT_USAGE, SINK, SINK_ID, aircraft, cli, report_of, request, serving
+from test_send_serve import EXIT_USAGE, SINK, SINK_ID, aircraft, main_in_process, request, serving
 
 import mapper
 from mapper.endpoint import ServiceError, encode_body
@@ -55,7 +55,7 @@ def test_an_answer_without_a_body_by_definition_is_not_waited_for_nor_misframes_
         assert time.monotonic() - t0 < 0.5  # (not the --timeout)
         status = int(head.split()[1])
         assert info.value.status == status
-        assert str(info.value).endswith("no per-record answer for a body of 1 record") if status == 204 else ("Not Modified" in str(info.value))
+        assert str(info.value).endswith("no per-record answer (an empty body) for a body of 1 record") if status == 204 else ("Not Modified" in str(info.value))
         ack: Any = sender.send(BODY)  # the next body: its own answer, not the bytes left of the last one
         assert ack.stored == 1 and ack.attempts == 1 and not ack.resent
     assert len(fake.bodies) == 2
@@ -84,7 +84,7 @@ def test_a_sink_still_creating_is_waited_for_within_the_retries_and_nothing_is_c
     assert all(why.startswith("400 InvalidParameter: ") and "is CREATING" in why for why in retried)
 
 
-def test_a_sink_that_stays_creating_stops_the_run_saying_so_and_what_to_do(tmp_path):
+def test_a_sink_that_stays_creating_stops_the_run_saying_so_and_what_to_do(tmp_path, capsys):
     # the wait is the retries' (--retries, --backoff): past them the run stops, naming the state, and
     # the body is not left in flight (the service said it stored nothing): a resume sends it afresh
     records = tmp_path / "r.ndjson"
@@ -94,10 +94,45 @@ def test_a_sink_that_stays_creating_stops_the_run_saying_so_and_what_to_do(tmp_p
         url = f"{server.url}/v2/sinks/{SINK_ID}"
         t0 = time.monotonic()
         args = ("send", SINK, records, "--endpoint", url, "--retries", "2", "--backoff", "0.01", "--checkpoint", tmp_path / "ck", "--report", "json")
-        proc = cli(*args, "-q")
-    report = report_of(proc)
-    assert proc.returncode == EXIT_USAGE and time.monotonic() - t0 < 5  # (a Python start-up, then 2 retries of 10-20 ms)
+        rc, out, _err = main_in_process(capsys, *args, "-q")
+    report = orjson.loads(out)
+    assert rc == EXIT_USAGE and time.monotonic() - t0 < 1  # (2 retries of 10-20 ms)
     assert "is CREATING" in report["error"] and "still CREATING after 3 attempts" in report["error"]
-    assert "once GET /v2/sinks lists it ACTIVE" in report["error"] and "Traceback" not in proc.err
+    assert "once GET /v2/sinks lists it ACTIVE" in report["error"]
     assert (report["retried"], report["sent"], report["stored"], report["resent"]) == (2, 0, 0, 0)
     assert orjson.loads((tmp_path / "ck").read_bytes())["in_flight"] is None
+
+
+# ---------------------------------------------------------------------------------------
+# A 2xx whose answer cannot be read
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        (b"<html><body>Accepted</body></html>", "no per-record answer (its body begins '<html><body>Accepted</body></html>')"),
+        (b"", "no per-record answer (an empty body)"),
+        (b'{"message": "ok \x1b[31m"}', 'no per-record answer (its body begins \'{"message": "ok \\x1b[31m"}\')'),
+    ],
+    ids=["html", "empty", "escape"],
+)
+def test_a_2xx_that_is_no_per_record_answer_says_what_came_and_is_not_called_a_refusal(tmp_path, capsys, payload, said):
+    # found by a bug hunt: a 200 whose body is not the per-record answer (a proxy's page, another API
+    # at a wrong path) stopped the run with "the service refused a body: ... no per-record answer":
+    # neither what came nor that the body may well have been stored (it is left in flight)
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(orjson.dumps(aircraft(i)).decode() + "\n" for i in range(4)))
+
+    def odd(conn: socket.socket, _head: bytes, body: bytes, n: int) -> None:
+        answer(conn, 200, success(body) if n == 1 else payload)
+
+    with endpoint(odd) as fake:
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--retries", 0, "--checkpoint", tmp_path / "ck", "--report", "json")
+        rc, out, _err = main_in_process(capsys, *args)
+    report = orjson.loads(out)
+    assert rc == EXIT_USAGE and (report["sent"], report["stored"], report["records"]) == (2, 2, 2)
+    assert (
+        report["error"]
+        == f"the service's answer could not be read (the body may have been stored): 200 InvalidAnswer: the service answered 200 with {said} for a body of 2 records"
+    )
+    assert orjson.loads((tmp_path / "ck").read_bytes())["in_flight"] == {"first": 2, "last": 3}  # (a resume sends it again, counted re-sent)
