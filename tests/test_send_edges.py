@@ -6,8 +6,10 @@ connection); every wait is bounded well under a second or two.
 
 from __future__ import annotations
 
+import email.utils
 import socket
 import time
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -136,3 +138,74 @@ def test_a_2xx_that_is_no_per_record_answer_says_what_came_and_is_not_called_a_r
         == f"the service's answer could not be read (the body may have been stored): 200 InvalidAnswer: the service answered 200 with {said} for a body of 2 records"
     )
     assert orjson.loads((tmp_path / "ck").read_bytes())["in_flight"] == {"first": 2, "last": 3}  # (a resume sends it again, counted re-sent)
+
+
+# ---------------------------------------------------------------------------------------
+# Nothing lost, whatever the endpoint does: every input record ends stored, refused with its reason
+# (a dead letter), or re-sent and counted; the totals add up to the input at every stop.
+
+N = 14  # records 5 and 11 are refused by pre-validation, r7 by the service
+
+
+def _faulty(fault: str, stored: Counter[str]) -> Any:
+    """The endpoint: the second request meets ``fault``; ``stored`` counts each record's stores."""
+
+    def handler(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        ids = [r["value"]["id"] for r in orjson.loads(body)["records"]]
+        items = [{"status": "error", "error_code": "InvalidBody", "error_message": "sevens"} if i.endswith("7") else {"status": "success"} for i in ids]
+        ok = orjson.dumps({"records": items})
+        if not (n == 2 and fault in ("429-seconds", "503-date")):  # (those say "not stored"; the others stored it)
+            stored.update(i for i in ids if not i.endswith("7"))
+        if n != 2 or fault == "none":
+            return answer(conn, 200, ok)
+        if fault == "reset-mid-answer":  # (after the head and some of the answer: an answer lost)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(ok) + ok[:8])
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            return "close"
+        if fault == "429-seconds":
+            return answer(conn, 429, b'{"code":"TooManyRequests","message":"slow down"}', b"Retry-After: 1\r\n")
+        if fault == "503-date":
+            return answer(conn, 503, b"", b"Retry-After: " + email.utils.formatdate(time.time() + 1, usegmt=True).encode() + b"\r\n")
+        if fault == "200-not-json":
+            return answer(conn, 200, b"<html>OK</html>")
+        if fault == "slow":  # past --timeout: an answer lost, the body sent again
+            time.sleep(0.4)
+            return answer(conn, 200, ok)
+        if fault == "too-many-answers":
+            return answer(conn, 200, orjson.dumps({"records": items * 2}))
+        assert fault == "short-of-length"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(ok) + 40) + ok)
+        return "close"
+
+    return handler
+
+
+@pytest.mark.parametrize("fault", ["none", "reset-mid-answer", "429-seconds", "503-date", "200-not-json", "slow", "too-many-answers", "short-of-length"])
+def test_every_record_ends_stored_refused_or_counted_re_sent_whatever_the_endpoint_does(tmp_path, capsys, fault):
+    lines = [orjson.dumps(aircraft(i)).decode() for i in range(N)]
+    lines[5], lines[11] = "[1]", "{not json"
+    records = tmp_path / "r.ndjson"
+    records.write_text("\n".join(lines) + "\n")
+    rejects = tmp_path / "rejects.ndjson"
+    stored: Counter[str] = Counter()
+    with endpoint(_faulty(fault, stored)) as fake:
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 3, "--checkpoint", tmp_path / "ck", "--rejects", rejects)
+        args += ("--timeout", 0.3, "--backoff", 0.01, "--max-backoff", 0.05, "--retries", 2, "--report", "json", "-q")
+        runs = []
+        for _ in range(2):  # a run the fault stopped, then its resume
+            rc, out, err = main_in_process(capsys, *args)
+            t = orjson.loads(out)
+            letters = [orjson.loads(line) for line in rejects.read_text().splitlines()]
+            # at every stop: what was judged is sent or refused, what was sent is answered, every refusal is a letter
+            assert t["records"] == t["sent"] + t["refused_prevalidation"] and t["sent"] == t["stored"] + t["refused_service"], t
+            assert len(letters) == t["refused_prevalidation"] + t["refused_service"]
+            assert "Traceback" not in err and "http.client" not in err and "socket" not in err
+            runs.append(rc)
+            if rc != EXIT_USAGE:
+                break
+    assert runs[-1] == 1 and runs[:-1] == ([EXIT_USAGE] if fault in ("200-not-json", "too-many-answers") else [])
+    assert (t["records"], t["stored"], t["refused_service"], t["refused_prevalidation"]) == (N, N - 3, 1, 2)
+    assert sorted(d["record"] for d in letters) == [5, 7, 11]
+    assert all(d.get("error_code") == "InvalidBody" for d in letters if d["source"] == "service")
+    assert set(stored) == {f"r{i}" for i in range(N) if i not in (5, 7, 11)}  # every record the service takes is stored
+    assert t["resent"] == sum(n - 1 for n in stored.values())  # and each second store of one is counted re-sent
