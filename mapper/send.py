@@ -26,7 +26,8 @@ started again goes on after the last acknowledged body.
 Exit codes: 0 every record was stored; 1 at least one was refused (by pre-validation or
 by the service); 2 usage errors, an invalid sink, unreadable input, an unreachable
 endpoint (retries exhausted), an error answer the service does not want retried (the
-run stops with its message), or an interrupted run.
+run stops with its message), a 2xx that is no per-record answer (the body stays in
+flight), or an interrupted run.
 """
 
 from __future__ import annotations
