@@ -60,10 +60,17 @@ def interrupted(signum: int, frame: Any) -> None:
         os._exit(128 + signal.SIGINT)
 
 
+#: Whether this process is the command line (:func:`command_line`, as it started: under ``-m``,
+#: ``sys.argv`` names the package only while runpy imports it).
+started_as_command_line = False
+
+
 def guard() -> None:
     """The command line starting takes SIGINT (run by importing this module, which
     ``import mapper`` does first)."""
-    if command_line() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    global started_as_command_line
+    started_as_command_line = command_line()
+    if started_as_command_line and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         try:
             signal.signal(signal.SIGINT, interrupted)
         except ValueError:  # pragma: no cover - not the main thread: not a program's start

@@ -212,8 +212,44 @@ class Terminated(KeyboardInterrupt):
     action killed the process where it stood, its temporary file left beside the output)."""
 
 
+#: The process whose command line :func:`main` runs (0 while none: main called by a program
+#: keeps its own signals). Its SIGINT and SIGTERM are taken once: see :func:`_settle`.
+_owner = 0
+
+
+def _settle() -> None:
+    """The command line's end is settled: its command returned (its code is the exit status),
+    or an interruption is being said and cleaned up after. A later SIGINT or SIGTERM is
+    ignored to the process's end: one that came in the teardown killed it (exit -2, with a
+    traceback from main's last lines, or none once Python had given the signals back),
+    after a summary saying the output was written; a second Ctrl-C came through the
+    cleanup of the first (a temporary file left) and its "interrupted" line (a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    if os.getpid() == _owner:  # (a forked worker, which inherits this, is interrupted as Python's default does)
+        _settle()
+    raise KeyboardInterrupt
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    if os.getpid() == _owner:
+        _settle()
     raise Terminated
+
+
+def _drop_stdout() -> None:
+    """Interrupted: nothing more reaches standard output. What its buffer still held was written
+    at exit (after the "interrupted" line), and into a full pipe nobody reads that write
+    never ended, with SIGINT ignored (:func:`_settle`): standard output is the null device from here."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+    except OSError:  # pragma: no cover - no null device
+        pass
 
 
 class _Closed:
@@ -256,12 +292,22 @@ _TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line (``argv``: its arguments; None: ``sys.argv``'s) and return its exit status.
+
+    Run as the command line itself (``python -m mapper``, the ``mapper`` script: no ``argv``),
+    it takes SIGINT and SIGTERM once (:func:`_settle`): an interruption at any moment up to
+    its return is ``interrupted`` (``terminated``) and 130 (143), and the teardown after it
+    keeps the status returned."""
+    global _owner
     try:
         args = parse(argv)  # which imports the command's module (send: http.client and ssl; spark-validate: Spark's helpers)
     except KeyboardInterrupt:  # (main called by a program: python -m mapper and the script leave SIGINT to mapper._start till here)
         print("interrupted", file=sys.stderr)
         return 130
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
+    own = installed and argv is None and _start.started_as_command_line
+    if own:
+        _owner = os.getpid()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     # (serve, and send, print only what a run started with >&- may leave unsaid: print() skips a None)
     closed_in, closed_out = sys.stdin is None, sys.stdout is None and args.command in _TERM_AS_INTERRUPT
@@ -270,29 +316,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     if closed_out:
         sys.stdout = _Closed("stdout")  # type: ignore[assignment]
     try:
-        _start.release()  # Ctrl-C is a KeyboardInterrupt again, taken below
-        _add, module, function = _COMMANDS[args.command]
-        code = _from(module, function)(args)
-        sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
-        return code
-    except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
-        _quiet_stdout()
-        return 0
-    except OSError as exc:  # writing standard output (files are written through OutputError)
-        _quiet_stdout()
-        print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
-        print(f"mapper: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except Terminated:
-        print("terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        try:
+            _start.release()  # Ctrl-C is a KeyboardInterrupt again, taken below
+            if own and signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # (an inherited SIG_IGN stays)
+                signal.signal(signal.SIGINT, _on_sigint)
+            _add, module, function = _COMMANDS[args.command]
+            code = _from(module, function)(args)
+            sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
+            if own:
+                _settle()
+            return code
+        # (an interruption while one of these is said is taken below, as any other)
+        except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
+            _quiet_stdout()
+            return 0
+        except OSError as exc:  # writing standard output (files are written through OutputError)
+            _quiet_stdout()
+            print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
+            print(f"mapper: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        if own:
+            _settle()  # (taken by _on_sigint already, unless a KeyboardInterrupt was raised otherwise)
+            if not closed_out:
+                _drop_stdout()
+        terminated = isinstance(exc, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 128 + signal.SIGTERM if terminated else 130
     finally:
-        if installed:
+        if installed and not own:  # (the command line's stay ignored to its end: _settle)
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         if closed_in:
             sys.stdin = None  # type: ignore[assignment]

@@ -1,0 +1,191 @@
+"""The command line under signals, closed pipes and interrupted writes.
+
+Each run is the real command line (a script named ``mapper`` holding pip's ``from mapper.cli
+import main``, which mapper takes for its command line), with a few lines put before it that
+send the process a signal at one chosen point: no timing race, the moment is the point's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mapper
+from benchmarks.gen import SINK, generate
+
+ROOT = Path(__file__).parents[1]
+
+#: pip's ``mapper`` script (as tests/test_cli.py's), after the lines of the point tried.
+SCRIPT = """import os, signal, sys
+{before}
+import re
+from mapper.cli import main
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(main())
+"""
+
+#: Lines that send the process a signal at one point of a run.
+POINTS = {
+    # once main has returned its status: in the exit handlers, and in the interpreter's
+    # teardown after Python gave the signals back (its objects freed: ~50-120 ms after a
+    # 200,000-record map)
+    "exit handlers": "import atexit; atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))",
+    "teardown": ("import mapper\nclass Late:\n    def __del__(self): os.kill(os.getpid(), signal.SIGINT)\nmapper._late = Late()"),
+    # a first Ctrl-C as the rows are written, a second as the output is dropped
+    "twice": (
+        "import mapper.writers as w\n"
+        "write, abort = w.BatchWriter.write, w.BatchWriter.abort\n"
+        "def first(self, part): write(self, part); os.kill(os.getpid(), signal.SIGINT)\n"
+        "def second(self): os.kill(os.getpid(), signal.SIGINT); abort(self)\n"
+        "w.BatchWriter.write, w.BatchWriter.abort = first, second"
+    ),
+    # the text report printed (held in standard output's buffer: a pipe), then Ctrl-C
+    "after the report": (
+        "import mapper.commands as c\nreport = c.print_report\ndef then(*a, **k): report(*a, **k); os.kill(os.getpid(), signal.SIGINT)\nc.print_report = then"
+    ),
+}
+
+
+def _at(signum: str) -> str:
+    """Lines that send ``signum`` as the complete temporary file is about to be renamed into place."""
+    return f"import mapper.writers as w\nreplace = os.replace\ndef at(a, b): os.kill(os.getpid(), signal.{signum}); replace(a, b)\nw.os.replace = at"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("signals")
+    (d / "sink.json").write_text(json.dumps(SINK))
+    (d / "r.ndjson").write_bytes(generate(500, "clean"))
+    return d
+
+
+def _env() -> dict[str, str]:
+    """This environment, standard output buffered as a user's is (not PYTHONUNBUFFERED)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+
+
+def mapper_run(tmp_path: Path, before: str, *args: str | Path, stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess:
+    script = tmp_path / "mapper"
+    script.write_text(SCRIPT.format(before=before))
+    env = _env()
+    argv = [sys.executable, str(script), *map(str, args)]
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE, env=env, timeout=60, text=True)
+
+
+def _left(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith((".out", "out")))
+
+
+@pytest.mark.parametrize("point", ["exit handlers", "teardown"])
+def test_a_ctrl_c_once_map_has_returned_keeps_its_exit_status(tmp_path: Path, inputs: Path, point: str) -> None:
+    """A Ctrl-C after ``map`` said its summary and returned: the process ended killed by SIGINT
+    (exit -2, no word: Python had given SIGINT back to the system), or exit 0 with a
+    KeyboardInterrupt traceback from the exit handlers. The status returned stands."""
+    out = tmp_path / "out.ndjson"
+    p = mapper_run(tmp_path, POINTS[point], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out)
+    assert p.returncode == 0 and p.stderr.count("\n") == 1 and "500 rows written to" in p.stderr, (p.returncode, p.stderr)
+    assert len(out.read_bytes().splitlines()) == 500 and _left(tmp_path) == ["out.ndjson"]
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".ndjson"])
+def test_a_second_ctrl_c_while_an_interrupted_map_cleans_up_leaves_no_temporary_file(tmp_path: Path, inputs: Path, suffix: str) -> None:
+    """Ctrl-C twice (the first seemed to do nothing): the second came through the removal of the
+    output's temporary file, which stayed."""
+    p = mapper_run(tmp_path, POINTS["twice"], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / f"out{suffix}", "-q")
+    assert (p.returncode, p.stderr) == (130, "interrupted\n")
+    assert _left(tmp_path) == []
+
+
+def test_nothing_reaches_standard_output_after_an_interruption(tmp_path: Path, inputs: Path) -> None:
+    """What standard output's buffer held when Ctrl-C came was written at exit, after the
+    "interrupted" line (into a full pipe nobody reads, that write would never end)."""
+    p = mapper_run(tmp_path, POINTS["after the report"], "validate", inputs / "sink.json", inputs / "r.ndjson")
+    assert (p.returncode, p.stderr, p.stdout) == (130, "interrupted\n", "")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".npz", ".ndjson"])
+def test_sigterm_as_the_output_is_renamed_into_place_leaves_no_file(tmp_path: Path, inputs: Path, suffix: str) -> None:
+    """SIGTERM with the output whole in its temporary file, not yet renamed: exit 143, neither
+    the output nor its temporary file left (the brief: a kill leaves no half-written output
+    under the final name)."""
+    p = mapper_run(tmp_path, _at("SIGTERM"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / f"out{suffix}", "-q")
+    assert (p.returncode, p.stderr) == (128 + signal.SIGTERM, "terminated\n")
+    assert _left(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npz"])
+def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(tmp_path: Path, inputs: Path, suffix: str) -> None:
+    out = tmp_path / f"out{suffix}"
+    p = mapper_run(tmp_path, _at("SIGKILL"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "-q")
+    assert p.returncode == -signal.SIGKILL
+    (left,) = _left(tmp_path)
+    assert re.fullmatch(rf"\.out{re.escape(suffix)}\.\d+\.[0-9a-f]+\.mapper-tmp", left), left
+    p = mapper_run(tmp_path, "", "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "-q")
+    assert p.returncode == 0 and _left(tmp_path) == [out.name] and len(mapper.read_batch(out)) == 500
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["map", "{d}/sink.json", "{d}/r.ndjson", "-o", "-"],
+        ["validate", "{d}/sink.json", "{d}/r.ndjson", "--report", "json"],
+        ["check", "{d}/sink.json", "--format", "json"],
+    ],
+)
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, inputs: Path, args: list[str]) -> None:
+    """``mapper ... | head -1``: the reader gone, no traceback and no word (as ``head`` asked)."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        p = mapper_run(tmp_path, "", *[a.format(d=inputs) for a in args], stdout=write)
+    finally:
+        os.close(write)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs /proc/PID/wchan (Linux)")
+def test_ctrl_c_while_a_json_report_waits_on_a_full_pipe(tmp_path: Path, inputs: Path) -> None:
+    """Ctrl-C while ``validate --report json`` is blocked writing into a pipe nobody reads: exit
+    130 and one line, no traceback; what the pipe holds is the document's start, which does not
+    parse (a JSON report is one document: a cut one is never taken for a whole one), and
+    nothing follows it."""
+    records = tmp_path / "bad.ndjson"
+    records.write_bytes(generate(3000, "bad"))
+    read, write = os.pipe()
+    script = tmp_path / "mapper"
+    script.write_text(SCRIPT.format(before=""))
+    env = _env()
+    argv = [sys.executable, str(script), "validate", str(inputs / "sink.json"), str(records), "--report", "json"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=write, stderr=subprocess.PIPE, env=env)
+    os.close(write)
+    try:
+        deadline = time.monotonic() + 30
+        while "pipe" not in Path(f"/proc/{proc.pid}/wchan").read_text():  # blocked writing the full pipe
+            assert proc.poll() is None and time.monotonic() < deadline, proc.poll()
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        with os.fdopen(read, "rb") as fh:
+            got = fh.read()
+        err = proc.stderr.read() if proc.stderr else b""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+    assert err == b"interrupted\n", err
+    whole = subprocess.run([*argv[:-2], "--report", "json"], capture_output=True, env=env, timeout=60, cwd=ROOT).stdout
+    assert 0 < len(got) < len(whole) and whole.startswith(got)
+    with pytest.raises(ValueError):
+        json.loads(got)
