@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 from . import _start
 from ._version import DISTRIBUTION, __version__
-from .commands import EXIT_USAGE, field_option, fields_option, file_name
+from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name
 from .errors import InputError, MapperError
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
@@ -327,9 +327,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _settle()
             return code
         # (an interruption while one of these is said is taken below, as any other)
-        except BrokenPipeError:  # e.g. `mapper map ... -o - | head`
+        except BrokenPipeError as exc:  # e.g. `mapper map ... -o - | head`: the reader had what it wanted
             _quiet_stdout()
-            return 0
+            return exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
         except OSError as exc:  # writing standard output (files are written through OutputError)
             _quiet_stdout()
             print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)

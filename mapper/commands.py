@@ -15,13 +15,15 @@ none (:func:`verdict`), and of several inputs, one that holds none is named in a
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import re
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterator, Mapping, Sequence
+from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
@@ -228,21 +230,45 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
 # check, explain
 
 
+class ReaderGone(BrokenPipeError):
+    """Standard output's reader went away (``mapper validate ... | head -1``) as a command wrote the
+    report of a status already settled (validate's verdict, check's validity): that status
+    stands. It was 0 whatever the verdict once the report outgrew the pipe (a rejected batch's
+    report, with its examples, does), so the exit status hung on the report's length."""
+
+    def __init__(self, status: int):
+        super().__init__(errno.EPIPE, os.strerror(errno.EPIPE))
+        self.status = status
+
+
+def reported(status: int, write: Callable[[], object]) -> int:
+    """``status``, once ``write`` has written its report to standard output (flushed: a reader gone
+    shows here), or :class:`ReaderGone` carrying it."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise ReaderGone(status) from None
+    return status
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     result = check_cli_sink(args)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-        return EXIT_OK if result.valid else EXIT_USAGE
+        return reported(EXIT_OK if result.valid else EXIT_USAGE, lambda: print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+    return reported(EXIT_OK if result.valid and result.sink is not None else EXIT_USAGE, lambda: _print_check(args, result))
+
+
+def _print_check(args: argparse.Namespace, result: CheckResult) -> None:
     if result.valid and result.sink is not None:
         print(f"ok: {result.sink.summary()}")
         if result.problems:
             print_problems(result.problems, sys.stdout)
-        return EXIT_OK
+        return
     errors = len(result.errors)
     warnings = len(result.warnings)
     print(f"invalid: {args.sink}: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
     print_problems(result.problems, sys.stdout)
-    return EXIT_USAGE
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -553,6 +579,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    return reported(EXIT_OK if result.report.error_count == 0 else EXIT_REJECTED, lambda: _print_validate(args, result, style))
+
+
+def _print_validate(args: argparse.Namespace, result: Run, style: dict[str, Any]) -> None:
     report = result.report
     if args.report == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
@@ -560,7 +590,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report.endpoint_answer(), ensure_ascii=False) + "\n")
     else:
         print_report(report, sys.stdout, columns=result.column_paths(), brief=args.quiet, **style)
-    return EXIT_OK if report.error_count == 0 else EXIT_REJECTED
 
 
 def cmd_map(args: argparse.Namespace) -> int:

@@ -65,6 +65,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("signals")
     (d / "sink.json").write_text(json.dumps(SINK))
     (d / "r.ndjson").write_bytes(generate(500, "clean"))
+    (d / "bad.ndjson").write_bytes(generate(500, "bad"))  # (a few records refused)
+    (d / "bad-sink.json").write_text(json.dumps({**SINK, "schema": [{"name": "x", "type": "nope"}]}))
     return d
 
 
@@ -135,22 +137,27 @@ def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(t
 
 
 @pytest.mark.parametrize(
-    "args",
+    "args, status",
     [
-        ["map", "{d}/sink.json", "{d}/r.ndjson", "-o", "-"],
-        ["validate", "{d}/sink.json", "{d}/r.ndjson", "--report", "json"],
-        ["check", "{d}/sink.json", "--format", "json"],
+        (["map", "{d}/sink.json", "{d}/r.ndjson", "-o", "-"], 0),
+        (["validate", "{d}/sink.json", "{d}/r.ndjson", "--report", "json"], 0),
+        (["validate", "{d}/sink.json", "{d}/bad.ndjson"], 1),
+        (["validate", "{d}/sink.json", "{d}/bad.ndjson", "--report", "json"], 1),
+        (["check", "{d}/sink.json", "--format", "json"], 0),
+        (["check", "{d}/bad-sink.json"], 2),
     ],
 )
-def test_a_closed_pipe_ends_quietly(tmp_path: Path, inputs: Path, args: list[str]) -> None:
-    """``mapper ... | head -1``: the reader gone, no traceback and no word (as ``head`` asked)."""
+def test_a_closed_pipe_ends_quietly_keeping_the_verdict(tmp_path: Path, inputs: Path, args: list[str], status: int) -> None:
+    """``mapper ... | head -1``: the reader gone, no traceback and no word (as ``head`` asked).
+    validate's verdict and check's validity stay the exit status: they were 0 (accepted, valid)
+    whenever the report outgrew what the pipe took before its reader left."""
     read, write = os.pipe()
     os.close(read)
     try:
         p = mapper_run(tmp_path, "", *[a.format(d=inputs) for a in args], stdout=write)
     finally:
         os.close(write)
-    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+    assert (p.returncode, p.stderr) == (status, ""), p.stderr
 
 
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs /proc/PID/wchan (Linux)")
