@@ -229,8 +229,13 @@ def _settle() -> None:
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
-    if os.getpid() == _owner:  # (a forked worker, which inherits this, is interrupted as Python's default does)
-        _settle()
+    if os.getpid() != _owner:
+        # a forked worker (mapper.engine.parallel), which inherits this: its parent, interrupted
+        # too by a Ctrl-C (sent to the whole process group), stops it; raised here, where the
+        # worker's own handling did not reach (as multiprocessing called it), multiprocessing
+        # printed its traceback
+        return
+    _settle()
     raise KeyboardInterrupt
 
 

@@ -48,6 +48,13 @@ POINTS = {
         "def second(self): os.kill(os.getpid(), signal.SIGINT); abort(self)\n"
         "w.BatchWriter.write, w.BatchWriter.abort = first, second"
     ),
+    # a Ctrl-C to the whole process group (as a terminal sends it) as a worker starts
+    "group as a worker starts": (
+        "import mapper.engine.parallel as par\n"
+        "worker = par._worker\n"
+        "def started(*a, **k): os.kill(os.getppid(), signal.SIGINT); os.kill(os.getpid(), signal.SIGINT); worker(*a, **k)\n"
+        "par._worker = started"
+    ),
     # the text report printed (held in standard output's buffer: a pipe), then Ctrl-C
     "after the report": (
         "import mapper.commands as c\nreport = c.print_report\ndef then(*a, **k): report(*a, **k); os.kill(os.getpid(), signal.SIGINT)\nc.print_report = then"
@@ -104,6 +111,16 @@ def test_a_second_ctrl_c_while_an_interrupted_map_cleans_up_leaves_no_temporary_
     """Ctrl-C twice (the first seemed to do nothing): the second came through the removal of the
     output's temporary file, which stayed."""
     p = mapper_run(tmp_path, POINTS["twice"], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / f"out{suffix}", "-q")
+    assert (p.returncode, p.stderr) == (130, "interrupted\n")
+    assert _left(tmp_path) == []
+
+
+def test_ctrl_c_to_the_process_group_with_workers_is_one_line(tmp_path: Path, inputs: Path) -> None:
+    """Ctrl-C with ``--workers 2``: a worker it reached outside its own handling (as it started)
+    printed multiprocessing's "Process ForkProcess-1: Traceback ... KeyboardInterrupt"; its
+    parent, interrupted too, stops it."""
+    out = tmp_path / "out.ndjson"
+    p = mapper_run(tmp_path, POINTS["group as a worker starts"], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "--workers", "2", "-q")
     assert (p.returncode, p.stderr) == (130, "interrupted\n")
     assert _left(tmp_path) == []
 
