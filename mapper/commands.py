@@ -426,7 +426,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
                 with _opened(inputs[0]) as fh:  # (a regular file: read again from its start)
                     explain_failures(report, read_head(fh, HEAD_BYTES))
             if writer is not None:  # the processes' parts one after the other, not joined first
-                _write_all(writer, parts)
+                _write_all(writer, parts, report)
                 return Run(None, report, sink)
             return Run(concat_batches(parts) if parts is not None else None, report, sink)
         if not args.quiet:
@@ -464,7 +464,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             _note_empty(report, empty)
             if unexplained(report, options):
                 explain_failures(report, head)
-            _write_all(writer, [part] if report.accepted else None)
+            _write_all(writer, [part] if report.accepted else None, report)
             ok = True
             return Run(None, report, sink)
         ok = True
@@ -507,15 +507,20 @@ def verdict(report: Report, inputs: int = 1) -> str:
     return text
 
 
-def _write_all(writer: BatchWriter, last: list[Batch] | None) -> None:
+def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report) -> None:
     """The last parts written and the output kept; None: the batch is discarded, the output dropped
-    (a write that fails drops it too: :meth:`BatchWriter.write`)."""
+    (a write that fails drops it too: :meth:`BatchWriter.write`). Rows to standard output or a
+    FIFO whose reader went away (``-o - | head``): :class:`ReaderGone`, with the status the
+    report settled (1 when records were refused: it was 0)."""
     if last is None:
         writer.abort()
         return
-    for part in last:
-        writer.write(part)
-    writer.close()
+    try:
+        for part in last:
+            writer.write(part)
+        writer.close()
+    except BrokenPipeError:
+        raise ReaderGone(EXIT_OK if report.error_count == 0 else EXIT_REJECTED) from None
 
 
 def _parallel_parts(

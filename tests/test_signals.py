@@ -157,6 +157,8 @@ def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(t
     "args, status",
     [
         (["map", "{d}/sink.json", "{d}/r.ndjson", "-o", "-"], 0),
+        (["map", "{d}/sink.json", "{d}/bad.ndjson", "-o", "-", "--on-error", "skip", "-q"], 1),
+        (["map", "{d}/sink.json", "{d}/bad.ndjson", "-o", "-", "--on-error", "skip", "-q", "--workers", "2"], 1),
         (["validate", "{d}/sink.json", "{d}/r.ndjson", "--report", "json"], 0),
         (["validate", "{d}/sink.json", "{d}/bad.ndjson"], 1),
         (["validate", "{d}/sink.json", "{d}/bad.ndjson", "--report", "json"], 1),
@@ -166,8 +168,9 @@ def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(t
 )
 def test_a_closed_pipe_ends_quietly_keeping_the_verdict(tmp_path: Path, inputs: Path, args: list[str], status: int) -> None:
     """``mapper ... | head -1``: the reader gone, no traceback and no word (as ``head`` asked).
-    validate's verdict and check's validity stay the exit status: they were 0 (accepted, valid)
-    whenever the report outgrew what the pipe took before its reader left."""
+    validate's verdict, check's validity and map's status (1: records refused) stay the exit
+    status: they were 0 (accepted, valid) whenever the report or the rows outgrew what the pipe
+    took before its reader left."""
     read, write = os.pipe()
     os.close(read)
     try:
