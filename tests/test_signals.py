@@ -132,18 +132,24 @@ def test_nothing_reaches_standard_output_after_an_interruption(tmp_path: Path, i
     assert (p.returncode, p.stderr, p.stdout) == (130, "interrupted\n", "")
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".npz", ".ndjson"])
-def test_sigterm_as_the_output_is_renamed_into_place_leaves_no_file(tmp_path: Path, inputs: Path, suffix: str) -> None:
-    """SIGTERM with the output whole in its temporary file, not yet renamed: exit 143, neither
-    the output nor its temporary file left (the brief: a kill leaves no half-written output
-    under the final name)."""
-    p = mapper_run(tmp_path, _at("SIGTERM"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / f"out{suffix}", "-q")
-    assert (p.returncode, p.stderr) == (128 + signal.SIGTERM, "terminated\n")
+@pytest.mark.parametrize(
+    "suffix, signum",
+    [(".parquet", "SIGTERM"), (".arrow", "SIGTERM"), (".npz", "SIGTERM"), (".ndjson", "SIGTERM"), (".parquet", "SIGINT")],
+)
+def test_a_signal_as_the_output_is_renamed_into_place_leaves_no_file(tmp_path: Path, inputs: Path, suffix: str, signum: str) -> None:
+    """SIGTERM (Ctrl-C) with the output whole in its temporary file, not yet renamed: exit 143
+    (130) and one line, neither the output nor its temporary file left (a kill leaves no
+    half-written output under the final name)."""
+    p = mapper_run(tmp_path, _at(signum), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", tmp_path / f"out{suffix}", "-q")
+    said = (128 + signal.SIGTERM, "terminated\n") if signum == "SIGTERM" else (130, "interrupted\n")
+    assert (p.returncode, p.stderr) == said
     assert _left(tmp_path) == []
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".npz"])
-def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(tmp_path: Path, inputs: Path, suffix: str) -> None:
+def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(tmp_path: Path, inputs: Path) -> None:
+    """SIGKILL (no cleanup can run) with the output whole in its temporary file: only that file,
+    named after the output and the process, never the output's name; the next run removes it."""
+    suffix = ".npz"
     out = tmp_path / f"out{suffix}"
     p = mapper_run(tmp_path, _at("SIGKILL"), "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "-q")
     assert p.returncode == -signal.SIGKILL
