@@ -328,20 +328,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             _add, module, function = _COMMANDS[args.command]
             code = _from(module, function)(args)
             sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
-            if own:
-                _settle()
-            return code
         # (an interruption while one of these is said is taken below, as any other)
         except BrokenPipeError as exc:  # e.g. `mapper map ... -o - | head`: the reader had what it wanted
             _quiet_stdout()
-            return exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
+            code = exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
         except OSError as exc:  # writing standard output (files are written through OutputError)
             _quiet_stdout()
             print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_USAGE
+            code = EXIT_USAGE
         except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
             print(f"mapper: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            code = EXIT_USAGE
+        if own:
+            _settle()  # (a signal before this is taken below)
+        return code
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         if own:
             _settle()  # (taken by _on_sigint already, unless a KeyboardInterrupt was raised otherwise)

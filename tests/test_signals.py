@@ -186,6 +186,17 @@ def test_a_closed_pipe_ends_quietly_keeping_the_verdict(tmp_path: Path, inputs: 
     assert (p.returncode, p.stderr) == (status, ""), p.stderr
 
 
+def test_a_ctrl_c_in_the_teardown_after_a_closed_pipe_keeps_the_verdict(tmp_path: Path, inputs: Path) -> None:
+    """As after a run that ends as it should: the status of one that ended on its reader gone stands."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        p = mapper_run(tmp_path, POINTS["teardown"], "validate", inputs / "sink.json", inputs / "bad.ndjson", stdout=write)
+    finally:
+        os.close(write)
+    assert (p.returncode, p.stderr) == (1, ""), p.stderr
+
+
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs /proc/PID/wchan (Linux)")
 def test_ctrl_c_while_a_json_report_waits_on_a_full_pipe(tmp_path: Path, inputs: Path) -> None:
     """Ctrl-C while ``validate --report json`` is blocked writing into a pipe nobody reads: exit
