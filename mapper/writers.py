@@ -17,6 +17,7 @@ import stat
 import sys
 import zipfile
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -1257,8 +1258,15 @@ def _shown(arr: Any, k: int, pa: Any) -> str:
     cannot hold one far out), a decimal as its digits, text as its repr."""
     if pa.types.is_timestamp(arr.type):
         return f"{arr.cast(pa.int64())[k].as_py()} ({arr.type.unit} since 1970)"
-    value = arr[k].as_py()
-    return str(value) if pa.types.is_decimal(arr.type) else repr(value)
+    if pa.types.is_decimal(arr.type):
+        try:
+            return str(arr[k].as_py())
+        except ArithmeticError:  # (decimal.InvalidOperation: a scale past 38, decimal128(38, 40), which pyarrow cannot turn into a Decimal)
+            width = arr.type.bit_width // 8
+            at = (arr.offset + k) * width
+            unscaled = int.from_bytes(arr.buffers()[1].to_pybytes()[at : at + width], "little", signed=True)
+            return str(Decimal(f"{unscaled}E{-arr.type.scale}"))
+    return repr(arr[k].as_py())
 
 
 def _is_text(t: Any, pa: Any) -> bool:
