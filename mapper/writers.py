@@ -615,7 +615,7 @@ class ArrowWriter(BatchWriter):
         fh = self.pa.BufferOutputStream() if self.stream else self._open()
         self.buffer = fh if self.stream else None
         if self.pq is not None:
-            self.writer = self.pq.ParquetWriter(fh, self.schema, use_dictionary=_repeating(sample, self.pa))
+            self.writer = self.pq.ParquetWriter(fh, self.schema, use_dictionary=_repeating(sample, self.pa), **_page_checksums(self.pa, "write_page_checksum"))
         else:
             self.writer = self.pa.ipc.new_file(fh, self.schema)
 
@@ -972,7 +972,7 @@ def _read_npz(name: str) -> Batch:
 
 def _read_arrow(name: str, parquet: bool) -> Batch:
     pa = optional_import("pyarrow", "arrow", "read_batch()")
-    table = _read_parquet(name, optional_import("pyarrow.parquet", "arrow", "read_batch()")) if parquet else _read_ipc(name, pa)
+    table = _read_parquet(name, optional_import("pyarrow.parquet", "arrow", "read_batch()"), pa) if parquet else _read_ipc(name, pa)
     meta = table.schema.metadata or {}
     if b"mapper.sink" not in meta:
         raise ValueError("its schema metadata holds no sink (not written by mapper map)")
@@ -1059,17 +1059,18 @@ def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], in
             claimed[field] = what
 
 
-def _read_parquet(name: str, pq: Any) -> Any:
+def _read_parquet(name: str, pq: Any, pa: Any) -> Any:
     """The table of a Parquet file, or a ValueError naming what cannot be read: the file (no
     footer: cut short, or not Parquet) or the column and row group whose data is damaged."""
     if os.path.getsize(name) == 0:
         raise ValueError("it is empty")
+    checked = _page_checksums(pa, "page_checksum_verification")
     try:
-        pf = pq.ParquetFile(name)
+        pf = pq.ParquetFile(name, **checked)
     except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
         raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {first_line(exc)})") from None
     try:
-        return pq.read_table(name)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
+        return pq.read_table(name, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
     except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails
         names = pf.schema_arrow.names
         for group in range(pf.num_row_groups):
@@ -1081,6 +1082,17 @@ def _read_parquet(name: str, pq: Any) -> Any:
                         f"its column {column!r} cannot be read in row group {group + 1} of {pf.num_row_groups} (damaged or cut short): {first_line(exc)}"
                     ) from None
         raise ValueError(f"its data cannot be read (damaged or cut short): {first_line(whole)}") from None
+
+
+def _page_checksums(pa: Any, option: str) -> dict[str, bool]:
+    """``{option: True}`` where pyarrow (15 on) writes and checks a CRC of each Parquet page: a bit
+    of a page's data changed on the way (a disk's, a copy's) read back as another value without a
+    word. A file written without them (an older mapper's, another tool's) reads as before."""
+    try:
+        major = int(pa.__version__.split(".")[0])
+    except ValueError:  # pragma: no cover - a version that is not numbers
+        return {}
+    return {option: True} if major >= 15 else {}
 
 
 #: The first bytes of an Arrow IPC file (the stream format has none).
