@@ -54,7 +54,7 @@ from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink
 from .types import LOSSY_KINDS
-from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, open_writer, same_file
+from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -411,6 +411,8 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     outputs = [("-o", args.output)] if getattr(args, "output", None) else []
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")
+    if args.rejects and outputs == [("-o", "-")] and names_stdout(args.rejects):  # (mixed into the rows, or the file they go to replaced)
+        raise OptionError(f"--rejects {args.rejects} is standard output, which -o - writes the rows to; name another file (/dev/stderr works)")
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
     check_paths([args.sink, *inputs], outputs)

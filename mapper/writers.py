@@ -40,6 +40,7 @@ __all__ = [
     "check_output",
     "npz_arrays",
     "npz_pieces",
+    "names_stdout",
     "same_file",
     "write_arrow",
     "write_ndjson",
@@ -154,6 +155,20 @@ def _descriptor(path: str) -> int | None:
 def names_stdin(path: str) -> bool:
     """Whether ``path`` is standard input: ``-``, or a name of descriptor 0 (``/dev/stdin``, ``/dev/fd/0``, a link to one)."""
     return path == "-" or _descriptor(path) == 0
+
+
+def names_stdout(path: str) -> bool:
+    """Whether writing ``path`` writes where standard output goes: a name of descriptor 1
+    (``/dev/stdout``, ``/dev/fd/1``, a link to one), or the pipe or file standard output is
+    open on (``3>&1`` and ``/dev/fd/3``; ``> out.ndjson`` and ``out.ndjson``, which an atomic
+    write would replace). A terminal or another device is not (what goes there overwrites nothing)."""
+    if path == "-" or _descriptor(path) == 1:
+        return True
+    try:
+        a, b = os.stat(path), os.fstat(1)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) and (stat.S_ISREG(a.st_mode) or stat.S_ISFIFO(a.st_mode))
 
 
 def _null_device(path: str) -> bool:

@@ -10,6 +10,7 @@ order and types.
 from __future__ import annotations
 
 import json
+import os
 from unittest import mock
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,30 @@ def test_read_batch_of_a_parquet_file_whose_page_data_was_changed_says_so(tmp_pa
     with pytest.raises(mapper.InputError) as info:
         mapper.read_batch(path)
     assert str(path) in str(info.value) and "'n'" in str(info.value) and "row group 1" in str(info.value)
+
+
+# --- outputs that are one another ---------------------------------------------------------------
+
+
+def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path) -> None:
+    # -o - writes the rows to standard output: --rejects /dev/stdout would mix the rejects into
+    # them, and --rejects naming the file standard output is redirected to would replace it
+    # (renamed into place), the rows lost; '-' itself is refused, these were taken
+    sink, recs = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    recs.write_text('{"id": 1}\n{"id": "bad"}\n')
+    out = tmp_path / "stdout.ndjson"
+    saved = os.dup(1)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.close(fd)
+        codes = [cli.main(["map", str(sink), str(recs), "-o", "-", "--rejects", rejects, "-q"]) for rejects in ("/dev/stdout", "/dev/fd/1", str(out))]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert codes == [2, 2, 2]
+    assert out.exists() and out.read_bytes() == b""
+    # a file of its own, or standard error, is taken
+    assert cli.main(["map", str(sink), str(recs), "-o", "-", "--rejects", str(tmp_path / "rej.ndjson"), "-q"]) == 1
+    assert json.loads((tmp_path / "rej.ndjson").read_text())["record"] == 1
