@@ -716,6 +716,14 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
     except TypeError:
         raise InputError(f"cannot read a batch from a {type(path).__name__}: read_batch reads .npz, .arrow and .parquet files written by mapper") from None
     suffix = Path(name).suffix.lower()
+    if suffix in (".npz", ".arrow", ".parquet"):  # (said alike, not in each library's words: a dataset directory was "cut short")
+        if os.path.isdir(name):
+            raise InputError(
+                f"cannot read {name} as a mapper batch: it is a directory, not a file (read_batch reads one .npz, .arrow or .parquet file; "
+                "a Parquet dataset's part files one at a time)"
+            )
+        if not os.path.exists(name):
+            raise InputError(f"cannot read {name} as a mapper batch: no such file")
     try:
         if suffix == ".npz":
             return _read_npz(name)

@@ -365,3 +365,14 @@ def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path
     # a file of its own, or standard error, is taken
     assert cli.main(["map", str(sink), str(recs), "-o", "-", "--rejects", str(tmp_path / "rej.ndjson"), "-q"]) == 1
     assert json.loads((tmp_path / "rej.ndjson").read_text())["record"] == 1
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_read_batch_of_a_directory_or_of_no_file_says_so_in_one_way(tmp_path: Path, ext: str) -> None:
+    # a directory named x.parquet (a dataset, as Spark writes one) was "not a whole Parquet file:
+    # cut short" to the Parquet reader; each format said a missing file in its own library's words
+    (tmp_path / f"d.{ext}").mkdir()
+    with pytest.raises(mapper.InputError, match=r"d\.\w+ as a mapper batch: it is a directory, not a file"):
+        mapper.read_batch(tmp_path / f"d.{ext}")
+    with pytest.raises(mapper.InputError, match=r"none\.\w+ as a mapper batch: no such file$"):
+        mapper.read_batch(tmp_path / f"none.{ext}")
