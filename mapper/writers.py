@@ -102,6 +102,8 @@ def check_output(path: str) -> None:
     # missing directory before .., so x.ndjson/. or gone/../x.ndjson would write x.ndjson)
     if not os.path.isdir(directory) or not os.path.isdir(os.path.dirname(path) or "."):
         shown = directory if os.path.islink(path) else os.path.dirname(path) or "."  # a link's target's directory
+        if os.path.exists(shown) and not os.path.isdir(shown):  # (x.ndjson/out.npz: there, but a file)
+            raise OutputError(f"cannot write {path}: {shown} is a file, not a directory")
         raise OutputError(f"cannot write {path}: no such directory {shown}")
     if not os.access(directory, os.W_OK):
         raise OutputError(f"cannot write {path}: permission denied (the directory {directory} is not writable)")

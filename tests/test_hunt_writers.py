@@ -376,3 +376,12 @@ def test_read_batch_of_a_directory_or_of_no_file_says_so_in_one_way(tmp_path: Pa
         mapper.read_batch(tmp_path / f"d.{ext}")
     with pytest.raises(mapper.InputError, match=r"none\.\w+ as a mapper batch: no such file$"):
         mapper.read_batch(tmp_path / f"none.{ext}")
+
+
+def test_an_output_under_a_file_says_the_file_is_no_directory(tmp_path: Path) -> None:
+    # (it was "no such directory", of a path that is there)
+    (tmp_path / "r.ndjson").write_text("{}\n")
+    with pytest.raises(mapper.MapperError, match=r"cannot write .*/r\.ndjson/x\.npz: .*/r\.ndjson is a file, not a directory"):
+        writers.check_output(str(tmp_path / "r.ndjson" / "x.npz"))
+    with pytest.raises(mapper.MapperError, match=r"no such directory .*/gone$"):
+        writers.check_output(str(tmp_path / "gone" / "x.npz"))
