@@ -86,7 +86,7 @@ any_value = st.one_of(st.none(), st.booleans(), numbers, st.text(max_size=4), od
 #: column names: plain ones, and those that are keys of mapper's own fields or not plain keys of an .npz
 NAMES = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True),
-    st.sampled_from(["_record_index", "a.present", "x.present", "col0", "col1", "é", "a b", "__header__", "b-c", "_x", "present"]),
+    st.sampled_from(["_record_index", "a.present", "x.present", "col0", "col1", "é", "a b", "__header__", "b-c", "_x", "present", "a\x00b", "😀"]),
 )
 
 
