@@ -1250,6 +1250,11 @@ def _cast_exactly(arr: Any, want: Any, pa: Any, said: str) -> Any:
         raise ValueError(f"{said}: mapper reads text only from text{many}")
     if pa.types.is_boolean(got_t) and not pa.types.is_boolean(want_t):  # (true casts to 1 and back: no column of numbers stores true)
         raise ValueError(f"{said}: mapper reads numbers and times only from numbers and times, not from booleans (true would read as 1)")
+    if pa.types.is_temporal(got_t) and not pa.types.is_timestamp(want_t):  # (a time is read into a time column, as the same instant)
+        raise ValueError(
+            f"{said}: mapper reads numbers only from numbers, not from times (a time's count depends on its unit, which a file may change: "
+            "Parquet keeps no seconds, so a time in s would read as 1000 times its count)"
+        )
     try:
         cast = arr.cast(want)
     except (ValueError, TypeError, NotImplementedError) as exc:  # ArrowInvalid, ArrowNotImplementedError, ...

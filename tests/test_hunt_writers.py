@@ -394,3 +394,28 @@ def test_an_output_under_a_file_says_the_file_is_no_directory(tmp_path: Path) ->
         writers.check_output(str(tmp_path / "r.ndjson" / "x.npz"))
     with pytest.raises(mapper.MapperError, match=r"no such directory .*/gone$"):
         writers.check_output(str(tmp_path / "gone" / "x.npz"))
+
+
+@pytest.mark.parametrize("ext", ["parquet", "arrow"])
+def test_read_batch_reads_no_number_from_a_time(tmp_path: Path, ext: str) -> None:
+    # a time's count depends on its unit, which a file may change: Parquet keeps no seconds, so an
+    # int column saved as timestamp[s] came back in ms and read as 1000 times each number
+    sink = {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+    }
+    table = mapper.compile_sink(sink).map(b'{"id": 1, "n": 5}\n{"id": 2, "n": null}\n').to_arrow()
+    i = table.column_names.index("n")
+    times = table.column(i).cast(pa.timestamp("s"))
+    table = table.set_column(i, table.schema.field(i).with_type(times.type), times)
+    path = tmp_path / f"x.{ext}"
+    if ext == "parquet":
+        pq.write_table(table, path)
+    else:
+        with pa.ipc.new_file(str(path), table.schema) as w:
+            w.write_table(table)
+    with pytest.raises(
+        mapper.InputError, match=r"x\.\w+ as a mapper batch: column 'n' holds timestamp\[m?s\], not the int64 of an int column: .*not from times"
+    ):
+        mapper.read_batch(path)
