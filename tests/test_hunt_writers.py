@@ -419,3 +419,23 @@ def test_read_batch_reads_no_number_from_a_time(tmp_path: Path, ext: str) -> Non
         mapper.InputError, match=r"x\.\w+ as a mapper batch: column 'n' holds timestamp\[m?s\], not the int64 of an int column: .*not from times"
     ):
         mapper.read_batch(path)
+
+
+class _Unread:
+    """Standard input that must not be read."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"standard input was used ({name}) before the outputs were checked")
+
+
+@pytest.mark.parametrize("flag", ["-o", "--rejects"])
+def test_an_output_in_a_missing_directory_fails_before_any_input_is_read(tmp_path: Path, flag: str, capsys: Any) -> None:
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    outputs = {"-o": str(tmp_path / "out.npz"), "--rejects": str(tmp_path / "rej.ndjson")}
+    outputs[flag] = str(tmp_path / "gone" / Path(outputs[flag]).name)
+    with mock.patch("sys.stdin", _Unread()):
+        code = cli.main(["map", str(sink), "-", "-o", outputs["-o"], "--rejects", outputs["--rejects"]])
+    assert code == 2
+    assert f"cannot write {outputs[flag]}: no such directory {tmp_path / 'gone'}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sink.json"]
