@@ -54,7 +54,7 @@ from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink
 from .types import LOSSY_KINDS
-from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, same_file
+from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, replaces_stdout, same_file
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -413,6 +413,10 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")
     if args.rejects and outputs == [("-o", "-")] and names_stdout(args.rejects):  # (mixed into the rows, or the file they go to replaced)
         raise OptionError(f"--rejects {args.rejects} is standard output, which -o - writes the rows to; name another file (/dev/stderr works)")
+    if args.rejects and not output and replaces_stdout(args.rejects):  # (validate's report goes to standard output)
+        raise OptionError(
+            f"--rejects {args.rejects} is the file standard output is redirected to: writing it would replace the report; name another file (--rejects /dev/stdout writes them after the report)"
+        )
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
     check_paths([args.sink, *inputs], outputs)

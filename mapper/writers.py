@@ -41,6 +41,7 @@ __all__ = [
     "npz_arrays",
     "npz_pieces",
     "names_stdout",
+    "replaces_stdout",
     "same_file",
     "write_arrow",
     "write_ndjson",
@@ -171,6 +172,19 @@ def names_stdout(path: str) -> bool:
     except OSError:
         return False
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) and (stat.S_ISREG(a.st_mode) or stat.S_ISFIFO(a.st_mode))
+
+
+def replaces_stdout(path: str) -> bool:
+    """Whether writing ``path`` (atomically: a temporary file renamed into place) would replace
+    the regular file standard output is open on (``> f`` with ``f`` named): what was written
+    to standard output would be lost. A name of a descriptor (``/dev/stdout``) is written
+    through, after what is there, and is not."""
+    if path == "-" or _descriptor(path) is not None or not names_stdout(path):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # pragma: no cover - gone since names_stdout looked
+        return False
 
 
 def _null_device(path: str) -> bool:

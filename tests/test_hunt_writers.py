@@ -376,6 +376,30 @@ def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path
     assert json.loads((tmp_path / "rej.ndjson").read_text())["record"] == 1
 
 
+def test_validate_refuses_rejects_that_would_replace_the_file_its_report_goes_to(tmp_path: Path, capsys: Any) -> None:
+    # validate prints its report to standard output: `--rejects f > f` renamed the rejects over
+    # f, the report lost; /dev/stdout is written through, after the report, as documented
+    sink, recs = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    recs.write_text('{"id": 1}\n{"id": "bad"}\n')
+    out = tmp_path / "report.txt"
+    saved = os.dup(1)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.close(fd)
+        replaced = cli.main(["validate", str(sink), str(recs), "--rejects", str(out), "--report", "json"])
+        through = cli.main(["validate", str(sink), str(recs), "--rejects", "/dev/stdout", "--report", "json"])
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert (replaced, through) == (2, 1)
+    said = capsys.readouterr()  # (pytest holds sys.stdout: the report is here, the rejects went to descriptor 1)
+    assert "is the file standard output is redirected to" in said.err
+    assert json.loads(said.out)["failed_records"] == 1
+    assert [json.loads(line)["record"] for line in out.read_text().splitlines()] == [1]
+
+
 @pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
 def test_read_batch_of_a_directory_or_of_no_file_says_so_in_one_way(tmp_path: Path, ext: str) -> None:
     # a directory named x.parquet (a dataset, as Spark writes one) was "not a whole Parquet file:
