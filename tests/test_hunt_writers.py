@@ -9,10 +9,11 @@ order and types.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from unittest import mock
 
 import numpy as np
@@ -352,23 +353,36 @@ def test_read_batch_of_a_parquet_file_whose_page_data_was_changed_says_so(tmp_pa
 # --- outputs that are one another ---------------------------------------------------------------
 
 
+def _one_good_one_bad(tmp_path: Path) -> tuple[Path, Path]:
+    """A sink of one id column, and two records: the second refused."""
+    sink, recs = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    recs.write_text('{"id": 1}\n{"id": "bad"}\n')
+    return sink, recs
+
+
+@contextlib.contextmanager
+def _descriptor_1_to(path: Path) -> Iterator[None]:
+    """Standard output's descriptor open on ``path`` (truncated), as ``> path`` does."""
+    saved = os.dup(1)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.close(fd)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path) -> None:
     # -o - writes the rows to standard output: --rejects /dev/stdout would mix the rejects into
     # them, and --rejects naming the file standard output is redirected to would replace it
     # (renamed into place), the rows lost; '-' itself is refused, these were taken
-    sink, recs = tmp_path / "sink.json", tmp_path / "r.ndjson"
-    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
-    recs.write_text('{"id": 1}\n{"id": "bad"}\n')
+    sink, recs = _one_good_one_bad(tmp_path)
     out = tmp_path / "stdout.ndjson"
-    saved = os.dup(1)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(fd, 1)
-        os.close(fd)
+    with _descriptor_1_to(out):
         codes = [cli.main(["map", str(sink), str(recs), "-o", "-", "--rejects", rejects, "-q"]) for rejects in ("/dev/stdout", "/dev/fd/1", str(out))]
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
     assert codes == [2, 2, 2]
     assert out.exists() and out.read_bytes() == b""
     # a file of its own, or standard error, is taken
@@ -379,20 +393,11 @@ def test_map_to_standard_output_refuses_rejects_that_go_there_too(tmp_path: Path
 def test_validate_refuses_rejects_that_would_replace_the_file_its_report_goes_to(tmp_path: Path, capsys: Any) -> None:
     # validate prints its report to standard output: `--rejects f > f` renamed the rejects over
     # f, the report lost; /dev/stdout is written through, after the report, as documented
-    sink, recs = tmp_path / "sink.json", tmp_path / "r.ndjson"
-    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
-    recs.write_text('{"id": 1}\n{"id": "bad"}\n')
+    sink, recs = _one_good_one_bad(tmp_path)
     out = tmp_path / "report.txt"
-    saved = os.dup(1)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        os.dup2(fd, 1)
-        os.close(fd)
+    with _descriptor_1_to(out):
         replaced = cli.main(["validate", str(sink), str(recs), "--rejects", str(out), "--report", "json"])
         through = cli.main(["validate", str(sink), str(recs), "--rejects", "/dev/stdout", "--report", "json"])
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
     assert (replaced, through) == (2, 1)
     said = capsys.readouterr()  # (pytest holds sys.stdout: the report is here, the rejects went to descriptor 1)
     assert "is the file standard output is redirected to" in said.err
