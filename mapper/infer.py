@@ -412,7 +412,8 @@ class _PathStats:
 
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index)
-        self.track(v)
+        # kept as the endpoint stores it: it decodes numbers as float64, so 2^53 and 2^53 + 1 are one _id
+        self.track(v if -EXACT_INT <= v <= EXACT_INT else int(float(v)))
         if self.imin is None or v < self.imin:
             self.imin = v
         if self.imax is None or v > self.imax:
