@@ -2221,6 +2221,15 @@ def _identity(
                 if choice.type != t:
                     choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
                 return [keys], "id_field"
+            if "int" in st.kinds and _imprecise(st):  # (no exact string twin: see above)
+                passed.append(
+                    f"{_dot(keys)} holds integers beyond 2^53, which the endpoint decodes as float64 and stores changed, "
+                    f"and no exact string twin {_dot(keys[:-1] + (keys[-1] + '_str',))} beside it"
+                )
+                continue
+            if "int" in st.kinds and st.imin is not None and st.imin < 0:
+                passed.append(f"{_dot(keys)} holds negative integers: an _id is a non-negative integer")
+                continue
             held = " and ".join(_KIND_WORDS.get(k, k) for k in sorted(st.kinds)) + (" (some empty)" if st.s_empty else "")
             passed.append(f"{_dot(keys)} holds {held}: an id_field takes integers (or their digit strings), a primary key non-empty strings")
     # The first string path present in every record whose values all differ (else the first

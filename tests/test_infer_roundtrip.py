@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 import mapper
-from mapper.infer import infer
+from mapper.infer import InferError, infer
 
 
 def ndjson(*records: Any) -> bytes:
@@ -26,3 +28,15 @@ def test_integers_beyond_2_53_that_float64_makes_one_are_a_repeated_identity() -
     # distinct as float64 too: no repeat said
     r = infer(ndjson({"id": 2**53, "v": 1}, {"id": 2**53 + 2, "v": 2}), id_field="id")
     assert not any("repeat" in n for n in r.notes), r.notes
+
+
+def test_an_id_refused_as_identity_says_why() -> None:
+    # found by the round-trip hunt: an id of integers beyond 2^53 (no id_str twin), or of negative
+    # integers, was passed over "because an id_field takes integers": the reason it holds exactly
+    for records, why in (
+        ([{"id": 2**53 + 1, "v": 1}, {"id": 2**53 + 3, "v": 2}], "id holds integers beyond 2^53"),
+        ([{"id": -1, "v": 1}, {"id": 2, "v": 2}], "id holds negative integers"),
+    ):
+        with pytest.raises(InferError) as err:
+            infer(ndjson(*records))
+        assert why in str(err.value) and "an id_field takes integers" not in str(err.value), str(err.value)
