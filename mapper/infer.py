@@ -1810,6 +1810,13 @@ def _draft(
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []
+    # the notes of one path (its type, its values): dropped when the filters leave the path out
+    noted: dict[str, tuple[str, ...]] = {}
+
+    def path_note(keys: tuple[str, ...], text: str) -> None:
+        noted[text] = keys
+        notes.append(text)
+
     skipped: dict[str, str] = {}
     conflicts: dict[str, dict[str, Any]] = {}
     presence = {_dot(k): st.present / n for k, st in stats.items()}
@@ -1867,22 +1874,25 @@ def _draft(
         if choice.type is None:
             skipped[_dot(keys)] = choice.reason
         elif choice.note:
-            notes.append(f"{_dot(keys)}: {choice.note}")
+            path_note(keys, f"{_dot(keys)}: {choice.note}")
         if choice.type is not None and st.huge:
-            notes.append(
-                f"{_dot(keys)}: {_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type"
+            path_note(
+                keys,
+                f"{_dot(keys)}: {_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type",
             )
         if choice.type is not None and "int" in st.kinds and _imprecise(st):  # (a twin's path is skipped above)
             # validate warns of each (int_precision, string_from_value); the draft stood silent on them
             far = st.imax if st.imax is not None and st.imax > EXACT_INT else st.imin
             assert far is not None  # (_imprecise: one of them is beyond)
-            notes.append(
+            path_note(
+                keys,
                 f"{_dot(keys)}: integers beyond 2^53 (e.g. {int_text(far)}{_float_text(far)}): the endpoint decodes numbers as float64, "
-                "and stores such integers changed unless a float64 holds them exactly: send them as strings to keep them exact"
+                "and stores such integers changed unless a float64 holds them exactly: send them as strings to keep them exact",
             )
         if choice.type is not None and st.huge_in:
-            notes.append(
-                f"{_dot(keys)}: {_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type"
+            path_note(
+                keys,
+                f"{_dot(keys)}: {_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type",
             )
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
@@ -1899,7 +1909,7 @@ def _draft(
         skipped.pop(_dot(keys), None)
         notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
         if forced.note:  # (the type's own: a capped Scale or Granularity)
-            notes.append(f"{_dot(keys)}: {forced.note}")
+            path_note(keys, f"{_dot(keys)}: {forced.note}")
     for keys, choice in choices.items():
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:
@@ -1909,9 +1919,10 @@ def _draft(
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
             offer = f"; --type {_dot(keys)}={other['type']} takes them all ({other['changed']} changed)" if other else ""
             by = " (--type)" if keys in user_typed else ""
-            notes.append(
+            path_note(
+                keys,
                 f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {tally['exact'] + tally['changed'] + tally['refused']} values as sent; "
-                f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}"
+                f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}",
             )
 
     # Filters: presence, globs (depth is applied while scanning).
@@ -1940,6 +1951,8 @@ def _draft(
             if _dot(keys) in skipped:
                 notes.append(f"{_dot(keys)} is the identity: kept in the draft although {skipped.pop(_dot(keys))}")
             kept.append(keys)
+    mapped = set(kept)
+    notes[:] = [nt for nt in notes if nt not in noted or noted[nt] in mapped]
     order = {k: i for i, k in enumerate(stats)}
     rest = sorted((k for k in kept if k not in ident_keys), key=order.__getitem__)
     ordered = list(ident_keys) + rest
@@ -1988,7 +2001,7 @@ def _draft(
             "resolution": resolution,
             # what each candidate type would store as sent, change or refuse (the chosen one first)
             "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
-            "refused": found.alternatives[0]["refused"] if found is not None and found.alternatives else 0,
+            "refused": found.alternatives[0]["refused"] if mapped_as is not None and found is not None and found.alternatives else 0,
             "example_refused": _refused_example(st, found.type) if found is not None else None,
         }
 
