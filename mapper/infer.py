@@ -2175,6 +2175,12 @@ def _identity(
         if keys in forced and choice.type not in ("int", "id"):
             raise InferError(f"--id-field {id_field!r} is typed {choice.type} by --type; an id_field column is of type id or int")
         t = choice.type if choice.type in ("int", "id") else _id_type(st)
+        twin = _exact_twin(stats, keys)
+        if t is None and twin is not None and twin in choices:
+            raise InferError(
+                f"--id-field {id_field!r}: its integers go beyond 2^53, which the endpoint decodes as float64 and stores changed; "
+                f"{_dot(twin)} holds the same values as exact strings: use --id-field {_dot(twin)}"
+            )
         if t is None:
             kinds = "/".join(sorted(st.kinds)) or "null"
             signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""

@@ -56,3 +56,16 @@ def test_paths_the_filters_leave_out_have_no_notes_of_refusals() -> None:
         assert mapper.compile_sink(r.body).validate(data).verdict == "accepted"
     r = infer(data)  # mapped: both are said
     assert any(n.startswith("alt: int stores 2 of 3") for n in r.notes) and any(n.startswith("big: integers beyond 2^53") for n in r.notes), r.notes
+
+
+def test_id_field_beyond_2_53_with_a_string_twin_names_the_twin() -> None:
+    # found by the round-trip hunt on twitter statuses: --id-field id (integers beyond 2^53, id_str
+    # beside them) failed "its values are int, not non-negative integers ... use --primary-key-fields
+    # id", which contradicts itself and whose advice fails too (id is left out for its twin)
+    data = ndjson({"id": 2**60 + 1, "id_str": str(2**60 + 1)}, {"id": 2**60 + 3, "id_str": str(2**60 + 3)})
+    with pytest.raises(InferError) as err:
+        infer(data, id_field="id")
+    assert "beyond 2^53" in str(err.value) and "--id-field id_str" in str(err.value), str(err.value)
+    r = infer(data, id_field="id_str")
+    assert r.body["schema"]["id_field"] == "id_str"
+    assert mapper.compile_sink(r.body).validate(data).verdict == "accepted"
