@@ -68,6 +68,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 import tempfile
@@ -1367,6 +1368,12 @@ def _dot(keys: tuple[str, ...]) -> str:
     return to_dot_notation(keys)
 
 
+def _type_option(path: str, ctype: str) -> str:
+    """``--type PATH=TYPE`` as a shell takes it: a key with a dot is quoted in the dot path (``"a.b"``),
+    and a shell would strip those quotes unquoted, typing the path ``a`` -> ``b`` instead."""
+    return "--type " + shlex.quote(f"{path}={ctype}")
+
+
 # ---------------------------------------------------------------------------------------
 # The result
 
@@ -1496,7 +1503,7 @@ class InferResult:
                     if alt["refused"]:
                         eg = f", e.g. {show(c['example_refused'])}" if k == 0 and c.get("example_refused") is not None else ""
                         fate.append(f"{alt['refused']} refused with their records{eg}")
-                    how = "(chosen)" if k == 0 else f"--type {path}={alt['type']}"
+                    how = "(chosen)" if k == 0 else _type_option(path, alt["type"])
                     print(f"      {alt['type']:<9} {', '.join(fate)}  {how}", file=out)
         partial = [(p, r) for p, r in self.presence.items() if r < 1.0]
         print(f"presence: {len(self.presence) - len(partial)} of {plural(len(self.presence), 'path')} in every record", file=out)
@@ -1917,7 +1924,7 @@ def _draft(
             example = _refused_example(st, choice.type)
             eg = f" (e.g. {show(example)})" if example is not None else ""
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
-            offer = f"; --type {_dot(keys)}={other['type']} takes them all ({other['changed']} changed)" if other else ""
+            offer = f"; {_type_option(_dot(keys), other['type'])} takes them all ({other['changed']} changed)" if other else ""
             by = " (--type)" if keys in user_typed else ""
             path_note(
                 keys,
@@ -2179,14 +2186,14 @@ def _identity(
         if t is None and twin is not None and twin in choices:
             raise InferError(
                 f"--id-field {id_field!r}: its integers go beyond 2^53, which the endpoint decodes as float64 and stores changed; "
-                f"{_dot(twin)} holds the same values as exact strings: use --id-field {_dot(twin)}"
+                f"{_dot(twin)} holds the same values as exact strings: use --id-field {shlex.quote(_dot(twin))}"
             )
         if t is None:
             kinds = "/".join(sorted(st.kinds)) or "null"
             signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
             raise InferError(
                 f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
-                f"use --primary-key-fields {id_field} instead"
+                f"use --primary-key-fields {shlex.quote(id_field.strip())} instead"
             )
         if choice.type != t:
             choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")

@@ -3,7 +3,9 @@ disagreements a hunt over ../shared/data and synthetic edge cases found, one sma
 
 from __future__ import annotations
 
+import io
 import json
+import shlex
 from typing import Any
 
 import pytest
@@ -69,3 +71,21 @@ def test_id_field_beyond_2_53_with_a_string_twin_names_the_twin() -> None:
     r = infer(data, id_field="id_str")
     assert r.body["schema"]["id_field"] == "id_str"
     assert mapper.compile_sink(r.body).validate(data).verdict == "accepted"
+
+
+def test_a_type_option_offered_for_a_dotted_key_survives_the_shell() -> None:
+    # found by the round-trip hunt: a key "a.b" beside an object a holding b: the note offered
+    # --type "a.b"=string, which a shell reads as a.b=string, the path a -> b: pasted, it typed the
+    # other column and left the refusing one as it was
+    data = ndjson({"id": 1, "a.b": 1, "a": {"b": 2}}, {"id": 2, "a.b": "x", "a": {"b": 4}}, {"id": 3, "a.b": 3, "a": {"b": 5}})
+    r = infer(data)
+    note = next(n for n in r.notes if n.startswith('"a.b": int stores'))
+    argv = shlex.split(note.split("; --type ", 1)[1].split(" takes")[0])
+    assert argv == ['"a.b"=string'], (note, argv)
+    path, _, ctype = argv[0].rpartition("=")
+    r = infer(data, types={path: ctype})
+    assert {tuple(e["path"]): e["type"] for e in r.body["schema"]["definition"]}[("a.b",)] == "string"
+    assert mapper.compile_sink(r.body).validate(data).verdict == "accepted"
+    text = io.StringIO()
+    infer(data).print_report(text)
+    assert "--type '\"a.b\"=string'" in text.getvalue(), text.getvalue()
