@@ -2285,6 +2285,12 @@ def _identity(
     )
 
 
+def _not_key_kinds(st: _PathStats) -> str:
+    """The kinds of a path's values that untrack it as a key (nulls, floats, bools, arrays, objects), in words."""
+    words = [_KIND_WORDS.get(k, k) for k in sorted(st.kinds - {"str", "int"})] + (["nulls"] if st.nulls else [])
+    return " and ".join(words) or "numbers beyond float64"
+
+
 #: A JSON kind of _PathStats.kinds in words.
 _KIND_WORDS = {"int": "integers", "float": "non-integer numbers", "str": "strings", "bool": "booleans", "array": "arrays", "object": "objects"}
 
@@ -2293,10 +2299,16 @@ def _identity_notes(stats: dict[tuple[str, ...], _PathStats], choices: dict[tupl
     """Say what the scan knows of the identity's uniqueness, its values compared as its column stores them
     ("007" and 7 are one in an id column): repeated values are upserts (the last record wins)."""
     if len(ident) == 1:
-        if stats[ident[0]].distinct(choices[ident[0]].type) is False:
+        distinct = stats[ident[0]].distinct(choices[ident[0]].type)
+        if distinct is False:
             notes.append(
                 f"identity {_dot(ident[0])}: its values repeat, so records share an _id: the endpoint keeps one row per _id "
                 f"(a later record overwrites the values it sends); choose another with --id-field or --primary-key-fields if that is not meant"
+            )
+        elif distinct is None:  # (only a field the user named: infer picks string and integer fields)
+            notes.append(
+                f"identity {_dot(ident[0])}: it holds {_not_key_kinds(stats[ident[0]])}, whose values infer "
+                f"does not compare: whether records share an _id (the endpoint keeps one row per _id) is not known"
             )
         return
     if any(stats[k].distinct(choices[k].type) for k in ident):

@@ -89,3 +89,17 @@ def test_a_type_option_offered_for_a_dotted_key_survives_the_shell() -> None:
     text = io.StringIO()
     infer(data).print_report(text)
     assert "--type '\"a.b\"=string'" in text.getvalue(), text.getvalue()
+
+
+def test_an_identity_whose_uniqueness_is_not_known_says_so() -> None:
+    # found by the round-trip hunt: --primary-key-fields on a path holding a number with a
+    # fraction beside strings: "a" twice made one _id (map wrote it twice), and infer said nothing
+    # of uniqueness at all (its scan stops comparing values at the first float, bool or array)
+    data = ndjson({"k": "a", "v": 1}, {"k": "a", "v": 2}, {"k": 1.5, "v": 3})
+    r = infer(data, primary_key_fields=["k"])
+    assert any(n.startswith("identity k: it holds non-integer numbers") and "not known" in n for n in r.notes), r.notes
+    ids = list(mapper.compile_sink(r.body).map(data).ids)
+    assert ids[0] == ids[1]
+    # strings and integers only: known, and said when they repeat
+    r = infer(ndjson({"k": "a"}, {"k": "a"}), primary_key_fields=["k"])
+    assert any("its values repeat" in n for n in r.notes) and not any("not known" in n for n in r.notes), r.notes
