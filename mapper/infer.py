@@ -245,6 +245,7 @@ class _PathStats:
         "tmin",
         "tmax",
         "dec_text",
+        "not_dec",
         "dmin",
         "dmax",
         "dmin_text",
@@ -307,6 +308,7 @@ class _PathStats:
         self.tmin: int | None = None
         self.tmax: int | None = None
         self.dec_text = True
+        self.not_dec: str | None = None  # the first string that is not decimal text (what a decimal column refuses)
         self.dmin: Decimal | None = None
         self.dmax: Decimal | None = None
         self.dmin_text = ""
@@ -481,7 +483,8 @@ class _PathStats:
             try:
                 mant, scale = parse_decimal_text(v)
             except (ValueError, OverflowError):
-                self.dec_text = False
+                if self.dec_text:
+                    self.dec_text, self.not_dec = False, v
             else:
                 self.n_dec += 1
                 d = Decimal(mant).scaleb(-scale)
@@ -492,8 +495,8 @@ class _PathStats:
                     self.dmin, self.dmin_text = d, v
                 if self.dmax is None or d > self.dmax:
                     self.dmax, self.dmax_text = d, v
-        else:
-            self.dec_text = False
+        elif self.dec_text:
+            self.dec_text, self.not_dec = False, v
         if len(v) < 16 and go_trim(v.lower()) in _BOOL_WORDS:
             self.n_bool += 1
         elif self.bool_text:
@@ -1129,6 +1132,8 @@ def _refused_example(st: _PathStats, ctype: str | None) -> str | None:
         return st.not_int if st.not_int is not None else st.signed
     if ctype == "bool":
         return st.not_bool
+    if ctype == "decimal":
+        return st.not_dec
     return None
 
 
