@@ -1566,7 +1566,7 @@ def _regular_file(path: Any) -> bool:
         return False
 
 
-def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: tuple[str, ...] | None) -> dict[str, Any] | None:
+def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: tuple[str, ...] | None, notes: list[str] | None = None) -> dict[str, Any] | None:
     """The draft validated on the sources (read again): records, refused, the commonest errors;
     None when some source cannot be read again (an iterator of records)."""
     from .api import compile_sink  # (above the engine; infer is above both)
@@ -1577,6 +1577,9 @@ def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: t
     m = compile_sink(body)
     records = refused = 0
     errors: dict[str, int] = {}
+    # floats a decimal column stores changed (float64 times 10^Scale, truncated): no Scale avoids
+    # it and the scan keeps no values to count them, so the validation counts them for a note
+    cut: dict[str, list[Any]] = {}  # column -> [count, first warning]
     for src in sources:
         if hasattr(src, "seek"):
             src.seek(0)
@@ -1585,6 +1588,21 @@ def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: t
         refused += report.failed_records
         for (_column, code), n in report.error_counts.items():
             errors[code] = errors.get(code, 0) + n
+        for (column, kind), n in report.warning_counts.items():
+            if kind == "float_decimal" and column is not None:
+                cut.setdefault(column, [0, None])[0] += n
+        for w in report.warnings:
+            if w.kind == "float_decimal" and w.column in cut and cut[w.column][1] is None:
+                cut[w.column][1] = w
+    if notes is not None:
+        entries = {e["name"]: e for e in body["schema"]["definition"]}
+        for column, (n, w) in cut.items():
+            e = entries[column]
+            eg = f"; e.g. sent {w.sent!r}, stored {w.stored}" if w is not None else ""
+            notes.append(
+                f"{_dot(tuple(e['path']))}: {plural(n, 'float')} stored changed at Scale {e.get('config', {}).get('Scale', 0)}: the endpoint "
+                f"multiplies the float64 by 10^Scale and truncates{eg}; no Scale avoids it: send such numbers as strings to store them exactly"
+            )
     top = dict(sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     return {"records": records, "refused": refused, "errors": top}
 
@@ -1781,7 +1799,7 @@ def infer(
                 raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
         try:
             result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
-            result.verified = _verify(result.body, again, input_format, keys)
+            result.verified = _verify(result.body, again, input_format, keys, result.notes)
             return result
         except InferError as exc:
             if not scanner.notices:

@@ -113,3 +113,24 @@ def test_a_decimal_columns_refusal_note_shows_a_refused_value() -> None:
     assert any(n.startswith("v: decimal stores 2 of 3") and '(e.g. "Infinity")' in n for n in r.notes), r.notes
     assert r.conflicts["v"]["example_refused"] == "Infinity"
     assert mapper.compile_sink(r.body).validate(data).failed_records == 1
+
+
+def test_floats_a_decimal_column_stores_changed_are_said() -> None:
+    # found by the round-trip hunt on the ADS-B corpus: lat became decimal Scale 6 and validate
+    # warned that 5 values are stored changed (33.488004 -> 33.488003: float64 times 10^6,
+    # truncated), while infer said nothing; no Scale avoids it (the value must be sent as text)
+    data = ndjson({"id": 1, "lat": 33.488004}, {"id": 2, "lat": 33.5}, {"id": 3, "lat": 33.4813})
+    r = infer(data)
+    assert entry_type(r, "lat") == ("decimal", 6)
+    report = mapper.compile_sink(r.body).validate(data)
+    warned = sum(n for (col, kind), n in report.warning_counts.items() if kind == "float_decimal")
+    assert warned == 2
+    note = next(n for n in r.notes if n.startswith("lat: "))
+    assert note.startswith("lat: 2 floats stored changed at Scale 6") and "sent 33.488004, stored 33.488003" in note, note
+    # floats that keep their digits: no note
+    assert not any(n.startswith("lat: ") for n in infer(ndjson({"id": 1, "lat": 33.5}, {"id": 2, "lat": 1.25})).notes)
+
+
+def entry_type(r: Any, path: str) -> tuple[str, Any]:
+    e = next(e for e in r.body["schema"]["definition"] if ".".join(e["path"]) == path)
+    return e["type"], e.get("config", {}).get("Scale")
