@@ -152,14 +152,18 @@ def parse_max_errors(text: str | None) -> int | float | None:
         raise OptionError(f"--max-errors takes a count (10) or a percentage from 0 to 100 (5%), not {text!r}") from None
 
 
-def parse_size(text: str | None, default: int) -> int:
-    """A byte count: ``1048576``, ``512K``, ``16M``, ``1G`` (binary: K is 1024)."""
+def max_record_size_option(text: str | None) -> int:
+    """``--max-record-size``: a byte count, ``1048576``, ``512K``, ``16M``, ``1G`` (binary: K is
+    1024; 16M when not given), at least 1K."""
     if text is None:
-        return default
+        return MAX_RECORD_SIZE
     m = re.fullmatch(r"\s*([0-9]+)\s*([kKmMgG]?)(?:i?[bB])?\s*", text)
     if not m:
         raise OptionError(f"--max-record-size takes a number of bytes (1048576, 512K, 16M, 1G), not {text!r}")
-    return int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    size = int(m.group(1)) * 1024 ** " KMG".index(m.group(2).upper() or " ")
+    if size < MIN_RECORD_SIZE:
+        raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {text!r}")
+    return size
 
 
 def records_path_option(text: str | None) -> tuple[str, ...] | None:
@@ -182,9 +186,7 @@ def map_options(args: argparse.Namespace) -> MapOptions:
     workers = getattr(args, "workers", 1)
     if workers < 1:
         raise OptionError(f"--workers takes a number of processes >= 1, not {workers}")
-    max_record_size = parse_size(getattr(args, "max_record_size", None), MAX_RECORD_SIZE)
-    if max_record_size < MIN_RECORD_SIZE:
-        raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {args.max_record_size!r}")
+    max_record_size = max_record_size_option(getattr(args, "max_record_size", None))
     if getattr(args, "records_path", None) is not None and args.input_format == "endpoint":
         raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
     return MapOptions(

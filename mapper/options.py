@@ -26,6 +26,12 @@ MAX_RECORD_SIZE = 16 * 1024 * 1024
 MIN_RECORD_SIZE = 1024
 
 
+def check_max_record_size(value: object) -> None:
+    """An OptionError unless ``value`` is a byte count ``max_record_size`` takes (an int, at least :data:`MIN_RECORD_SIZE`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_RECORD_SIZE:
+        raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {value!r}")
+
+
 #: Why a records path and a request body do not go together (said by every reader of the options).
 RECORDS_PATH_AND_BODY = "a request body's records are the values of its items; drop one of them"
 
@@ -68,8 +74,7 @@ class MapOptions:
             raise OptionError(f"workers must be a positive integer, not {self.workers!r}")
         if not isinstance(self.fast, bool):
             raise OptionError(f"fast must be True or False, not {self.fast!r}")
-        if isinstance(self.max_record_size, bool) or not isinstance(self.max_record_size, int) or self.max_record_size < MIN_RECORD_SIZE:
-            raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {self.max_record_size!r}")
+        check_max_record_size(self.max_record_size)
         if not isinstance(self.ignore_warnings, frozenset) or not all(isinstance(k, str) for k in self.ignore_warnings):
             raise OptionError(f"ignore_warnings must be a frozenset of warning kinds, not {self.ignore_warnings!r}")
         rp = self.records_path

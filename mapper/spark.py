@@ -106,11 +106,11 @@ import numpy as np
 
 from .api import Mapper, compile_sink
 from .batch import Batch
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, parse_size
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
-from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE
+from .options import MAX_RECORD_SIZE, check_max_record_size
 from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
@@ -556,8 +556,7 @@ def map_dataframe(
         raise OptionError(f"allow_missing_fields must be True, False or None (the sink's), not {allow_missing_fields!r}")
     if not isinstance(strict, bool):
         raise OptionError(f"strict must be True or False, not {strict!r}")
-    if isinstance(max_record_size, bool) or not isinstance(max_record_size, int) or max_record_size < MIN_RECORD_SIZE:
-        raise OptionError(f"max_record_size must be a number of bytes, at least {MIN_RECORD_SIZE}, not {max_record_size!r}")
+    check_max_record_size(max_record_size)
     if not isinstance(column, str):
         raise OptionError(f"column must be the name of the DataFrame's column of JSON text (a str), not {column!r}")
     loaded = load_sink(sink)
@@ -1036,9 +1035,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:  # everything that can be checked before Spark starts
         _check_input_options(args)
-        max_record_size = parse_size(args.max_record_size, MAX_RECORD_SIZE)
-        if max_record_size < MIN_RECORD_SIZE:
-            raise OptionError(f"--max-record-size must be at least 1K (1024 bytes), not {args.max_record_size!r}")
+        max_record_size = max_record_size_option(args.max_record_size)
         _check_master(args, confs)
         paths = check_inputs(args.paths)
         check_output(args.output)

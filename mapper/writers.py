@@ -179,12 +179,13 @@ def replaces_stdout(path: str) -> bool:
     the regular file standard output is open on (``> f`` with ``f`` named): what was written
     to standard output would be lost. A name of a descriptor (``/dev/stdout``) is written
     through, after what is there, and is not."""
-    if path == "-" or _descriptor(path) is not None or not names_stdout(path):
+    if path == "-" or _descriptor(path) is not None:
         return False
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:  # pragma: no cover - gone since names_stdout looked
+        a, b = os.stat(path), os.fstat(1)
+    except OSError:
         return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) and stat.S_ISREG(a.st_mode)
 
 
 def _null_device(path: str) -> bool:
