@@ -1039,3 +1039,74 @@ def test_a_blank_json_text_among_records_given_as_texts_is_refused_as_check_refu
     result = mapper.infer([{"id": "a"}, "", '{"id": "b"}'])
     assert result.records == 3 and result.objects == 2 and result.bad_examples == [{"record": 1, "line": None, "reason": reason}]
     assert result.bad_kinds == {"not valid JSON": 1}
+
+
+# A sink whose path nodes have several children at two levels: the dict extractor reads a
+# node's keys together (one itemgetter of all of them, then transposed), and falls back to
+# key by key when some dict lacks one; split into parts (PART_NODES), a node's children
+# are read in several groups.
+SIBLINGS = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "a", "path": ["a"], "type": "string"},
+        {"name": "x", "path": ["d", "x"], "type": "int"},
+        {"name": "y", "path": ["d", "y"], "type": "string"},
+        {"name": "p", "path": ["d", "e", "p"], "type": "int"},
+        {"name": "q", "path": ["d", "e", "q"], "type": "bool"},
+        {"name": "z", "path": ["d", "z"], "type": "decimal", "config": {"Scale": 2}},
+    ],
+}
+
+
+def _sibling_records(n: int, seed: int) -> list[dict[str, Any]]:
+    import random
+
+    rnd = random.Random(seed)
+    recs = []
+    for i in range(n):
+        e: Any = {"p": i, "q": i % 2 == 0}
+        d: Any = {"x": i, "y": f"y{i}", "e": e, "z": i / 4}
+        rec: dict[str, Any] = {"id": i, "a": f"a{i}", "d": d}
+        kind = rnd.randrange(12)
+        if kind == 0:
+            del rec["a"]  # a key missing at the top
+        elif kind == 1:
+            del d["y"]  # ... in a nested dict
+        elif kind == 2:
+            del e["q"]  # ... two levels down
+        elif kind == 3:
+            rec["d"] = None  # null where the walk goes on
+        elif kind == 4:
+            d["e"] = [1, 2]  # not an object where the walk goes on
+        elif kind == 5:
+            rec["extra"] = {"x": 1}  # keys nobody maps
+        recs.append(rec)
+    return recs
+
+
+@pytest.mark.parametrize("part_nodes", [1, 2, 3, 200])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dicts_with_keys_missing_here_and_there_map_as_their_json_text(part_nodes: int, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mapper.compiler
+
+    monkeypatch.setattr(mapper.compiler, "PART_NODES", part_nodes)
+    m = mapper.compile_sink(SIBLINGS)
+    recs = _sibling_records(300, seed)
+    data = "\n".join(json.dumps(r) for r in recs).encode() + b"\n"
+    from_dicts = m.map(recs, on_error="skip")
+    assert outcome(from_dicts) == outcome(m.map(data, on_error="skip")) == outcome(m.map(recs, on_error="skip", fast=False))
+    # and the values are the records' own (not another key's, not another record's)
+    rows = {r["_id"]: r for r in from_dicts.to_rows()}
+    for rec in recs:
+        d = rec.get("d")
+        if rec["id"] in rows and isinstance(d, dict):
+            row = rows[rec["id"]]
+            assert (row.get("a"), row["x"], row.get("y")) == (rec.get("a"), d["x"], d.get("y"))  # (a missing value: no key)
+            if isinstance(d["e"], dict):
+                assert (row["p"], row.get("q")) == (d["e"]["p"], d["e"].get("q"))
+    # every group read at once, where no dict lacks a key
+    whole = [r for r in _sibling_records(50, seed) if "a" in r and isinstance(r["d"], dict) and set(r["d"]) == {"x", "y", "e", "z"}]
+    whole = [r for r in whole if isinstance(r["d"]["e"], dict) and "q" in r["d"]["e"]]
+    assert outcome(m.map(whole)) == outcome(m.map("\n".join(json.dumps(r) for r in whole) + "\n"))
