@@ -247,6 +247,10 @@ class CarefulPath:
             what = "null" if v is None else "missing"
             self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
             return
+        if isinstance(v, PathFailure):  # (as element and pk_element say it: never the marker's class name)
+            b.put_missing(pos)
+            self.error(ci, pos, line, "invalid_id", f"JMESPath expression failed: {v.message}")
+            return
         try:
             stored, notes = _stored(self.ctypes[ci], v) if v.__class__ in _SCALARS else full_stack(_stored, self.ctypes[ci], v)
         except RecursionError:
