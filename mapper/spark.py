@@ -106,7 +106,7 @@ import numpy as np
 
 from .api import Mapper, compile_sink
 from .batch import Batch
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, load_cli_sink, max_record_size_option
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, optional_import
 from .model import Sink
@@ -876,9 +876,9 @@ def add_spark_parser(sub: Any) -> None:
             "Exit 0 when every record was mapped, 1 when some were refused, 2 on usage errors or a failed job."
         ),
     )
-    p.add_argument("sink", metavar="SINK", help="sink definition file")
-    p.add_argument("paths", metavar="PATH", nargs="+", help="NDJSON files, directories or globs Spark reads (local, hdfs://, s3a://; .gz ok)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output directory: OUT/mapped and OUT/refused")
+    p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
+    p.add_argument("paths", metavar="PATH", nargs="+", type=file_name, help="NDJSON files, directories or globs Spark reads (local, hdfs://, s3a://; .gz ok)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", type=file_name, help="output directory: OUT/mapped and OUT/refused")
     p.add_argument("--overwrite", action="store_true", help="replace OUT/mapped and OUT/refused if they exist")
     p.add_argument("--master", metavar="URL", help="Spark master (default: local[*] unless spark-submit set one)")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable)")
