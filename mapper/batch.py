@@ -760,7 +760,9 @@ class Batch:
         back. ``presence=False`` / ``record_index=False`` leave those out. Numbers,
         decimals (``decimal128(38, scale)``), timestamps (the column's unit, UTC), sets
         and strings held as UTF-8 are handed over from the batch's own buffers; strings
-        held only as Python objects (what the decoders make) are read by ``pyarrow.array``.
+        held only as Python objects (what the decoders make) are made UTF-8 first, or read
+        by ``pyarrow.array`` once the process has made about 4M strings that way (its first
+        call imports pandas: see :func:`mapper.types.base.arrow_strings`).
         The schema's metadata holds the sink definition (``mapper.sink``) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
