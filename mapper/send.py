@@ -187,9 +187,14 @@ class _Reader(io.RawIOBase):
         self.sock, self.deadline = sock, deadline
         self.held = held  # the socket's own file: the socket stays open until the answer is read (http.client
         # closes a connection that will close as soon as the answer's head is in, and lets the answer read on)
+        self.received = 0
 
     def readable(self) -> bool:
         return True
+
+    def tell(self) -> int:
+        """The bytes received: the buffer above it tells how many of them it has not handed out."""
+        return self.received
 
     def close(self) -> None:
         if not self.closed:
@@ -202,7 +207,9 @@ class _Reader(io.RawIOBase):
             if left <= 0:
                 raise TimeoutError("timed out")
             self.sock.settimeout(left)
-        return int(self.sock.recv_into(buffer))
+        n = int(self.sock.recv_into(buffer))
+        self.received += n
+        return n
 
 
 class _Buffered(io.BufferedReader):
@@ -227,12 +234,25 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 class _Response(http.client.HTTPResponse):
     """An answer that must be in whole within the connection's timeout of its request being
     written: the socket's own timeout bounds each read, and an endpoint dribbling its answer
-    a byte at a time held a send as long as it liked."""
+    a byte at a time held a send as long as it liked.
+
+    ``unasked``: bytes that came after the answer's end in the same reads (what was read ahead
+    of it, dropped with the answer: a second answer to one request, or a Content-Length short
+    of what was written); 0 for an answer whose head says bytes may follow (a framed 204)."""
+
+    unasked = 0
 
     def __init__(self, sock: Any, *args: Any, **kw: Any):
         super().__init__(sock, *args, **kw)
         timeout = sock.gettimeout()
         self.fp = _Buffered(_Reader(sock, time.monotonic() + timeout if timeout is not None else math.inf, self.fp))
+        self.trailing = False  # a head that says bytes follow which are not its body (see begin)
+
+    def _close_conn(self) -> None:
+        fp = self.fp
+        if isinstance(fp, _Buffered) and not fp.closed and not self.trailing:
+            self.unasked = fp.raw.tell() - fp.tell()  # (read ahead past the answer's end, dropped with its buffer)
+        super()._close_conn()  # type: ignore[misc]
 
     def begin(self) -> None:
         """The answer's head; a Content-Length that is not one number of plain digits is an answer that is
@@ -262,7 +282,7 @@ class _Response(http.client.HTTPResponse):
             framed = "Transfer-Encoding" in self.headers or any(v.strip() != "0" for v in self.headers.get_all("Content-Length") or [])
             self.chunked, self.chunk_left, self.length = False, None, 0
             if framed:
-                self.will_close = True
+                self.will_close = self.trailing = True
             return
         codings = self.headers.get_all("Transfer-Encoding") or []
         if codings:
@@ -371,7 +391,9 @@ class Sender:
     once a body is written (not for each read: an answer dribbled out is a lost answer). ``clock``,
     ``sleep``, ``rand`` and ``wall_clock`` (the time a ``Retry-After`` date is counted from) are injectable for tests; ``on_retry(reason, delay)`` is told
     of each retry. Thread-safe: producer threads may share one sender (one connection
-    per thread, one pacer for all).
+    per thread, one pacer for all). A connection is kept alive from body to body, until the
+    server writes what no request asked for (a second answer to one request): from then on
+    each request goes on a new connection (see docs/send-serve.md, "Retries").
     """
 
     def __init__(
@@ -474,6 +496,7 @@ class Sender:
             self._headers["Authorization"] = b"Bearer " + token.encode("utf-8", "surrogateescape")
         self._token = token or None  # (only to keep it out of what an answer says: see _hide)
         self._local = threading.local()
+        self._reuse = True  # False once the server wrote what no request asked for: a new connection per request
         self._all: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -531,11 +554,17 @@ class Sender:
         # on it would fail after being written, and count as a possible re-send. Start afresh
         # (and at once when the service has closed it already: many do after a few seconds).
         now = time.monotonic()
-        if conn.sock is not None and (now - getattr(self._local, "used", now) > IDLE_RECONNECT or _closed_by_peer(conn.sock)):
-            conn.close()
+        if conn.sock is not None:
+            readable = _closed_by_peer(conn.sock)
+            unasked = _unasked(conn.sock)  # (looked at second: what made it readable is there to see)
+            if unasked:  # an answer after the last one: this server's answers can be a request behind (see below)
+                self._reuse = False
+            if readable or unasked or now - getattr(self._local, "used", now) > IDLE_RECONNECT:
+                conn.close()
         self._local.used = now
+        fresh = conn.sock is None  # (a new connection's first answer is its request's, whatever comes after it)
         try:
-            if conn.sock is None:
+            if fresh:
                 conn.connect()
         except KeyboardInterrupt as stop:  # while resolving, connecting, in the TLS handshake: nothing of the body was sent
             self._drop()
@@ -572,8 +601,24 @@ class Sender:
                 raise _Failure(f"{self.host}:{self.port} answered what is not HTTP: {what}", maybe_stored=True, unreadable=what) from None
             raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
         whole = len(payload) <= MAX_ANSWER
-        if not whole or resp.will_close:  # (the rest is not read: the connection cannot be used again)
+        # Bytes after the answer that no request asked for (read ahead with it, or there to be read): a server
+        # that answered a request twice, or wrote more than its Content-Length. On a kept-alive connection the
+        # answer read may then be an earlier request's, its second (the previous body's answer taken for this
+        # one's: records counted stored that the service refused, or the other way round), and this body's
+        # own answer is the bytes after it. That answer is lost, as a reset's is: the body may have been
+        # stored and goes again, on a new connection; and this server gets a new connection for every
+        # request from now on, where the first answer is surely the request's.
+        unasked = whole and ((isinstance(resp, _Response) and resp.unasked > 0) or (not resp.will_close and conn.sock is not None and _unasked(conn.sock)))
+        if not whole or resp.will_close or unasked or not self._reuse:  # (the rest is not read: the connection cannot be used again)
             self._drop()
+        if unasked:
+            self._reuse = False
+            if not fresh:
+                raise _Failure(
+                    f"{self.host}:{self.port} wrote more than its answer on a kept-alive connection (two answers to one request, or a Content-Length"
+                    " short of what it wrote): the answer read may be an earlier request's",
+                    maybe_stored=True,
+                )
         if not whole and 200 <= resp.status < 300:
             raise _too_long(resp.status)
         # (of an error answer too long, its start: its code and message are there)
@@ -744,6 +789,28 @@ def _closed_by_peer(sock: Any) -> bool:
             return bool(sel.select(0))
     except (OSError, ValueError):
         return True
+
+
+def _unasked(sock: Any) -> bool:
+    """Whether bytes are there to be read on a connection between its answers, which no request asked for
+    (a connection's end is not: a server may close one after any answer). Never waits; a byte of a TLS
+    connection's is read to know (the connection is not used again then), a plain one's only peeked at."""
+    try:
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        if not isinstance(sock, ssl.SSLSocket):
+            with selectors.DefaultSelector() as sel:
+                sel.register(sock, selectors.EVENT_READ)
+                if not sel.select(0):
+                    return False
+        timeout = sock.gettimeout()
+        sock.settimeout(0)
+        try:  # (a TLS record that holds no data, a session ticket or its close_notify: SSLWantReadError, or b"")
+            return bool(sock.recv(1) if isinstance(sock, ssl.SSLSocket) else sock.recv(1, socket.MSG_PEEK))
+        finally:
+            sock.settimeout(timeout)
+    except (OSError, ValueError):  # (broken: said by the next request's check, or by its write)
+        return False
 
 
 def _count(data: bytes) -> int:

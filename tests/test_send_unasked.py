@@ -1,0 +1,119 @@
+"""``mapper send`` against an endpoint that writes what no request asked for, and the lines it says as it retries.
+
+Fault servers are the raw socket endpoint of test_send_faults (127.0.0.1, a thread per
+connection); every wait is bounded well under a second or two.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections import Counter
+from typing import Any
+
+import orjson
+import pytest
+from test_send_faults import endpoint
+from test_send_serve import EXIT_REJECTED, SINK, aircraft, main_in_process
+
+import mapper
+
+# ---------------------------------------------------------------------------------------
+# An endpoint that answers one request twice: on a kept-alive connection the second answer was
+# read as the answer of the next body (its records counted stored or refused by another body's
+# answer: a refused record could be counted stored, and no dead letter written for it)
+
+N = 10  # records r0..r9 in bodies of 2: the service refuses the odd ones, naming each by its id
+
+
+def _its_answer(body: bytes) -> bytes:
+    """The per-record answer to ``body``: r1, r3, ... refused with their own id as the message."""
+    ids = [r["value"]["id"] for r in orjson.loads(body)["records"]]
+    items = [{"status": "error", "error_code": "Odd", "error_message": i} if int(i[1:]) % 2 else {"status": "success"} for i in ids]
+    return orjson.dumps({"records": items})
+
+
+def _framed(payload: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
+
+
+def _answers_twice(how: str, stored: Counter[str]) -> Any:
+    """The second body's answer is written twice, as ``how`` says; the others once."""
+    last: list[bytes] = []
+
+    def handler(conn: socket.socket, _head: bytes, body: bytes, n: int) -> None:
+        ids = [r["value"]["id"] for r in orjson.loads(body)["records"]]
+        stored.update(i for i in ids if not int(i[1:]) % 2)
+        own = _framed(_its_answer(body))
+        if how == "with-the-next" and n == 3:  # the second body's answer again, then the third's own: in one write
+            conn.sendall(last[0] + own)
+        elif how == "back-to-back" and n == 2:  # its own answer twice, in one write
+            conn.sendall(own + own)
+        elif how == "late" and n == 2:  # again a moment later, while the client waits to send the next body
+            conn.sendall(own)
+            time.sleep(0.03)
+            conn.sendall(own)
+        else:
+            conn.sendall(own)
+        last[:] = [own]
+
+    return handler
+
+
+@pytest.mark.parametrize("how", ["with-the-next", "back-to-back", "late"])
+def test_an_answer_written_twice_is_never_taken_for_another_body_s_and_every_record_is_accounted_for(tmp_path, capsys, how):
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(orjson.dumps(aircraft(i)).decode() + "\n" for i in range(N)))
+    rejects = tmp_path / "rejects.ndjson"
+    stored: Counter[str] = Counter()
+    with endpoint(_answers_twice(how, stored)) as fake:
+        # (20 records/s: a body of 2 leaves every 0.1 s, so a late second answer is there before the next body is written)
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--records-per-s", 20, "--rejects", rejects)
+        rc, out, err = main_in_process(capsys, *args, "--backoff", 0.01, "--retries", 2, "--timeout", 2, "--report", "json", "-q")
+        arrived = fake.ids()
+    t = orjson.loads(out)
+    letters = [orjson.loads(line) for line in rejects.read_text().splitlines()]
+    assert rc == EXIT_REJECTED and t["completed"], err
+    # each refusal is its own record's (the service named it by its id), and every record is in one place
+    assert [(d["record"], d["error_message"]) for d in letters] == [(i, f"r{i}") for i in range(1, N, 2)]
+    assert (t["records"], t["sent"], t["stored"], t["refused_service"], t["refused_prevalidation"]) == (N, N, N // 2, N // 2, 0)
+    assert set(stored) == {f"r{i}" for i in range(0, N, 2)}
+    assert t["resent"] == sum(arrived.values()) - N  # a body sent again is counted, and only then
+    if how == "late":  # (seen before the next body was written: that connection is not used, nothing is sent again)
+        assert t["resent"] == 0 and t["retried"] == 0
+    else:  # (the body whose answer came with more after it is sent again on a new connection)
+        assert t["resent"] == 2 and t["retried"] == 1
+
+
+def test_an_answer_with_more_after_it_on_a_new_connection_is_the_request_s_own_and_later_connections_are_not_reused():
+    # the first answer on a connection is its first request's: the bytes after it make the connection
+    # unusable, not the answer doubtful. A server seen writing what was not asked for is not trusted
+    # with a second request on a connection again: each body goes on a new one
+    peers: set[Any] = set()
+
+    def twice_always(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+        peers.add(conn.getpeername())
+        own = _framed(_its_answer(body))
+        conn.sendall(own + own)
+
+    bodies = [b'{"records":[{"value":{"id":"r%d"}}]}' % i for i in range(4)]
+    with endpoint(twice_always) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        acks = [sender.send(b) for b in bodies]
+    assert [(a.stored, a.refused, a.attempts, a.resent) for a in acks] == [(1 - i % 2, [(0, "Odd", f"r{i}")] * (i % 2), 1, False) for i in range(4)]
+    assert len(fake.bodies) == 4 and len(peers) == 4
+
+
+def test_a_connection_closed_right_after_its_answer_is_no_answer_written_twice():
+    # (its end can be read as the answer ends: that is no byte anyone wrote, and the answer stands)
+    def closes_after_the_second(conn: socket.socket, _head: bytes, body: bytes, n: int) -> Any:
+        conn.sendall(_framed(_its_answer(body)))
+        return "close" if n == 2 else None
+
+    bodies = [b'{"records":[{"value":{"id":"r%d"}}]}' % i for i in range(3)]
+    with endpoint(closes_after_the_second) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        acks = []
+        for b in bodies:
+            acks.append(sender.send(b))
+            time.sleep(0.05)  # (the end is in before the next body)
+    assert [(a.stored, a.attempts, a.resent) for a in acks] == [(1, 1, False), (0, 1, False), (1, 1, False)] and len(fake.bodies) == 3
+    assert sender._reuse
