@@ -326,10 +326,15 @@ class Progress:
         if elapsed is not None:
             self.show(f"{records:,} records  {nbytes / 1e6:,.1f} MB  {records / elapsed:,.0f} records/s")
 
-    def close(self) -> None:
+    def clear(self) -> None:
+        """Take the progress line off the terminal, for a line written in its place (the next update draws it again)."""
         if self.shown:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+            self.shown = False
+
+    def close(self) -> None:
+        self.clear()
 
 
 class _UsageExit(Exception):

@@ -15,7 +15,7 @@ never printed or logged.
 
 Delivery is at least once: connection errors, timeouts, 408, 429, 5xx and the service's
 throttling answer (400 ``ResourceThroughputExceeded``) are retried with exponential
-backoff and jitter, up to ``--retries`` times, and so is a 400 naming the sink's state
+backoff and jitter, up to ``--retries`` times (each said in a line on stderr, unless ``--quiet``), and so is a 400 naming the sink's state
 CREATING (a sink just created; past the retries the run stops saying so); a body whose answer was lost may have
 been stored and is sent again (an answer that is not HTTP, at most three times: no retry
 changes what answers at an address). Records are keyed by ``_id``, so storing one twice
@@ -94,7 +94,7 @@ from .engine.reader import (
     read_head,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError, OutputError
+from .errors import InputError, MapperError, OptionError, OutputError, preview
 from .report import RecordError, plural
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
@@ -1374,6 +1374,7 @@ class SendRun:
     rejects: str | None = None
     progress: bool = False
     dry_run_out: IO[str] | None = None
+    retry_out: IO[str] | None = None  # a line for each retry (the command: stderr, unless --quiet)
     totals: SendTotals = field(default_factory=SendTotals)
     resumed_at: int | None = None  # the run index resumed after, when resumed
 
@@ -1423,11 +1424,16 @@ class SendRun:
         self._seen = start.index + 1  # records judged: the next run index
         self._last: Position | None = None  # the last record judged
         self._progress = Progress(self.progress)
+        self._sending = (0, -1, -1)  # the body being sent: its number, its first and last record (said by a retry's line)
+        self._body_retries = 0
         if self.sender is not None:
             told = self.sender.on_retry
 
             def on_retry(reason: str, delay: float) -> None:
                 self.totals.retried += 1  # counted as they happen: a run that gives up still says how often it tried
+                self._body_retries += 1
+                if self.retry_out is not None:
+                    self._say_retry(reason, delay)
                 if told is not None:
                     told(reason, delay)
 
@@ -1454,6 +1460,18 @@ class SendRun:
             self._letters.close()
             self._tick()
         return self.totals
+
+    def _say_retry(self, reason: str, delay: float) -> None:
+        """A line for a retry: the body and its records, what was answered, the wait and how many of the
+        retries it is (a run waiting on 429s, 503s or lost answers said nothing until its summary)."""
+        assert self.retry_out is not None and self.sender is not None
+        number, first, last = self._sending
+        wait = f"{delay:,.1f} s" if delay >= 1 else f"{delay * 1000:.0f} ms"
+        self._progress.clear()  # (a terminal's progress line: the next update draws it again, below)
+        self.retry_out.write(
+            f"mapper send: body {number:,} (records {first}-{last}): {printable(preview(reason, 300))}; retry {self._body_retries} of {self.sender.retries} in {wait}\n"
+        )
+        self.retry_out.flush()
 
     def _tick(self) -> None:
         """The run's seconds so far (with those of the runs it resumes)."""
@@ -1567,6 +1585,7 @@ class SendRun:
             self._state["in_flight"] = {"first": first.index, "last": last.index}
             self.checkpoint.save(self._state)
 
+        self._sending, self._body_retries = (self.totals.bodies + 1, first.index, last.index), 0
         try:
             ack = self.sender.send(body, before_sending=mark)
         except (ServiceError, EndpointUnreachable, KeyboardInterrupt) as exc:
@@ -1645,7 +1664,7 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no line per retry and no summary on stderr")
     identity_options(p)
 
 
@@ -1736,6 +1755,7 @@ def cmd_send(args: argparse.Namespace) -> int:
             args.rejects,  # a dry run writes the records pre-validation refuses too
             progress=not args.quiet,
             dry_run_out=_dry_run_out(args),
+            retry_out=None if args.quiet else sys.stderr,
         )
         try:
             totals = run.run()

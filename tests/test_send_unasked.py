@@ -6,6 +6,7 @@ connection); every wait is bounded well under a second or two.
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections import Counter
@@ -13,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from test_send_faults import endpoint
+from test_send_faults import answer, endpoint
 from test_send_serve import EXIT_REJECTED, SINK, aircraft, main_in_process
 
 import mapper
@@ -117,3 +118,31 @@ def test_a_connection_closed_right_after_its_answer_is_no_answer_written_twice()
             time.sleep(0.05)  # (the end is in before the next body)
     assert [(a.stored, a.attempts, a.resent) for a in acks] == [(1, 1, False), (0, 1, False), (1, 1, False)] and len(fake.bodies) == 3
     assert sender._reuse
+
+
+# ---------------------------------------------------------------------------------------
+# A line for each retry: a run that waits on 429s, 503s or lost answers said nothing of it until its summary
+
+
+def _unavailable_first(conn: socket.socket, _head: bytes, body: bytes, n: int) -> None:
+    if n == 1:
+        answer(conn, 503, b'{"code":"Unavailable","message":"try later \\u001b[2J"}')
+    else:
+        answer(conn, 200, _its_answer(body))
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_each_retry_says_on_stderr_what_was_answered_for_which_body_and_how_long_it_waits_unless_quiet(tmp_path, capsys, quiet):
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(orjson.dumps(aircraft(i)).decode() + "\n" for i in range(0, 6, 2)))  # (all stored)
+    with endpoint(_unavailable_first) as fake:
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--backoff", 0.01, "--retries", 3, "--report", "json")
+        rc, out, err = main_in_process(capsys, *args, *(["-q"] if quiet else []))
+    t = orjson.loads(out)
+    assert rc == 0 and (t["stored"], t["retried"], t["resent"]) == (3, 1, 0) and len(fake.bodies) == 3
+    lines = [line for line in err.splitlines() if line.startswith("mapper send: body")]
+    if quiet:
+        assert err == ""
+    else:  # (the service's words with their escapes shown, not sent to the terminal)
+        assert len(lines) == 1, err
+        assert re.fullmatch(r"mapper send: body 1 \(records 0-1\): 503 Unavailable: try later \\x1b\[2J; retry 1 of 3 in \d+ ms", lines[0]), lines
