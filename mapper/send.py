@@ -323,6 +323,21 @@ class _Response(http.client.HTTPResponse):
         # retried as a lost answer (minutes): it is an answer that is not HTTP, as Go's client takes it
         raise http.client.HTTPException(f"more than {MAX_INTERIM} interim (1xx) answers before the final one")
 
+    def _read_and_discard_trailer(self) -> None:
+        """The trailer after the last chunk (RFC 9112 7.1.2): header lines, at most as many as a head's
+        (http.client's 100), then a blank line. http.client read lines until the blank one however many
+        came: an endpoint writing trailer lines without end held each attempt for the whole --timeout, then
+        was retried as a lost answer (minutes, by default); it is an answer that is not HTTP, as a head of
+        more than 100 lines is. (A connection ended in the trailer: the answer is whole, as http.client
+        takes it.)"""
+        for _ in range(http.client._MAXHEADERS + 1):  # type: ignore[attr-defined]
+            line = self.fp.readline(http.client._MAXLINE + 1)  # type: ignore[attr-defined]
+            if len(line) > http.client._MAXLINE:  # type: ignore[attr-defined]
+                raise http.client.LineTooLong("trailer line")
+            if line in (b"\r\n", b"\n", b""):
+                return
+        raise _NotHTTP(f"more than {http.client._MAXHEADERS} trailer lines")  # type: ignore[attr-defined]
+
     def _read_next_chunk_size(self) -> int:
         """The next chunk's size (RFC 9112 7.1): hexadecimal digits, at most 16 (64 bits, as Go's
         client reads them), then extensions after a ";". Anything else is an answer that is not HTTP:

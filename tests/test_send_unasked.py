@@ -146,3 +146,39 @@ def test_each_retry_says_on_stderr_what_was_answered_for_which_body_and_how_long
     else:  # (the service's words with their escapes shown, not sent to the terminal)
         assert len(lines) == 1, err
         assert re.fullmatch(r"mapper send: body 1 \(records 0-1\): 503 Unavailable: try later \\x1b\[2J; retry 1 of 3 in \d+ ms", lines[0]), lines
+
+
+# ---------------------------------------------------------------------------------------
+# Trailer lines without end after an answer's last chunk: each attempt was held the whole --timeout,
+# then retried as a lost answer (8 retries of 30 s by default), where more than 100 header lines
+# are an answer that is not HTTP at once
+
+
+def test_trailer_lines_without_end_are_an_answer_that_is_not_http_not_a_wait_for_the_timeout():
+    def trails(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> str:
+        payload = _its_answer(body)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n" % (len(payload), payload))
+        try:
+            for _ in range(10_000):  # (11 MB at most: ends when the client goes)
+                conn.sendall(b"X-Trailer: on and on\r\n" * 50)
+        except OSError:
+            pass
+        return "close"
+
+    with endpoint(trails) as fake, mapper.Sender(fake.url, retries=0, timeout=3) as sender:
+        t0 = time.monotonic()
+        with pytest.raises(mapper.EndpointUnreachable) as info:
+            sender.send(b'{"records":[{"value":{"id":"r0"}}]}')
+        took = time.monotonic() - t0
+    assert took < 1.5, took
+    assert "answered what is not HTTP: more than 100 trailer lines" in str(info.value) and info.value.maybe_stored
+
+
+def test_a_few_trailer_lines_are_read_past():
+    def trails(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+        payload = _its_answer(body)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\nX-A: 1\r\nX-B: 2\r\n\r\n" % (len(payload), payload))
+
+    with endpoint(trails) as fake, mapper.Sender(fake.url, retries=0) as sender:
+        acks = [sender.send(b'{"records":[{"value":{"id":"r%d"}}]}' % i) for i in range(2)]
+    assert [(a.stored, a.attempts) for a in acks] == [(1, 1), (0, 1)] and len(fake.bodies) == 2
