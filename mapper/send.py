@@ -1374,7 +1374,9 @@ def _show_totals(progress: Progress, totals: SendTotals) -> None:
     """records, bodies, records/s and retries on the progress line."""
     elapsed = progress.due()
     if elapsed is not None:
-        progress.show(f"{totals.sent:,} records sent  {totals.bodies:,} bodies  {totals.sent / elapsed:,.0f} records/s  {totals.retried:,} retries")
+        progress.show(
+            f"{plural(totals.sent, 'record')} sent  {plural(totals.bodies, 'body', 'bodies')}  {totals.sent / elapsed:,.0f} records/s  {plural(totals.retried, 'retry', 'retries')}"
+        )
 
 
 @dataclass

@@ -182,3 +182,20 @@ def test_a_few_trailer_lines_are_read_past():
     with endpoint(trails) as fake, mapper.Sender(fake.url, retries=0) as sender:
         acks = [sender.send(b'{"records":[{"value":{"id":"r%d"}}]}' % i) for i in range(2)]
     assert [(a.stored, a.attempts) for a in acks] == [(1, 1), (0, 1)] and len(fake.bodies) == 2
+
+
+def test_the_progress_line_counts_in_words_that_agree_with_their_numbers() -> None:
+    import io
+
+    from mapper.commands import Progress
+    from mapper.send import SendTotals, _show_totals
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    progress = Progress(True, out)
+    progress.start -= 2.0  # (a line is due after a second)
+    _show_totals(progress, SendTotals(sent=1, bodies=1, retried=1))
+    assert "1 record sent  1 body " in out.getvalue() and out.getvalue().endswith("1 retry ")
