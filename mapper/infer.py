@@ -84,7 +84,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, file_name, records_path_option, stdin_once
+from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
@@ -98,12 +98,12 @@ from .engine.reader import (
     document_hint,
     documents_note,
     input_note,
-    iter_units,
     open_input,
     read_input,
+    units_for,
 )
 from .errors import InputError, MapperError, OptionError, article, class_name, has_lone_surrogate, int_text, names_a_file, preview, show, suggest, type_name
-from .options import INPUT_FORMATS, RECORDS_PATH_AND_BODY
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
@@ -770,14 +770,17 @@ class _Scanner:
 
     # -- inputs
 
-    def feed(self, source: Any, name: str | None, input_format: str, records_path: tuple[str, ...] | None = None, several: bool = False) -> None:
-        """Scan one source (``several``: one of several sources, so a document of it that does not parse is one bad record)."""
+    def feed(self, source: Any, name: str | None, options: MapOptions, several: bool = False) -> None:
+        """Scan one source read as ``options`` say (its format, records path and record size limit, as
+        ``validate`` reads it); ``several``: one of several sources, so a document of it that does not
+        parse is one bad record."""
+        records_path = options.records_path
         first_index, first_object, noticed = self.index, self.records, len(self.notices)
         not_objects, bad_before = self.bad_kinds.get(_NOT_OBJECT, 0), self.bad
         self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
         line = 1
         head = b""  # the first lines of NDJSON, to say why its records are no objects (arrays of them a line)
-        for unit in iter_units(source, input_format=input_format, records_path=records_path):
+        for unit in units_for(source, options):
             if isinstance(unit, NdjsonChunk):
                 if unit.first_line is not None:
                     line = unit.first_line
@@ -1483,7 +1486,9 @@ class InferResult:
                 file=out,
             )
         if self.bad_records:
-            print(f"bad records (not JSON, or not JSON objects; validate refuses them alike): {self.bad_records:,}", file=out)
+            # (by what they are: a record too large, or a document without the records, is no "not JSON")
+            kinds = "; ".join(f"{kind}: {n:,}" for kind, n in sorted(self.bad_kinds.items(), key=lambda kv: -kv[1])) or "not JSON objects"
+            print(f"bad records ({kinds}; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
                 where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
                 print(f"  {where}: {ex['reason']}", file=out)
@@ -1566,7 +1571,7 @@ def _regular_file(path: Any) -> bool:
         return False
 
 
-def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: tuple[str, ...] | None, notes: list[str] | None = None) -> dict[str, Any] | None:
+def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes: list[str] | None = None) -> dict[str, Any] | None:
     """The draft validated on the sources (read again): records, refused, the commonest errors;
     None when some source cannot be read again (an iterator of records)."""
     from .api import compile_sink  # (above the engine; infer is above both)
@@ -1583,7 +1588,7 @@ def _verify(body: dict[str, Any], sources: list[Any], input_format: str, keys: t
     for src in sources:
         if hasattr(src, "seek"):
             src.seek(0)
-        report = m.validate(src, on_error="skip", input_format=input_format, records_path=keys)
+        report = m.validate(src, on_error="skip", input_format=options.input_format, records_path=options.records_path, max_record_size=options.max_record_size)
         records += report.records
         refused += report.failed_records
         for (_column, code), n in report.error_counts.items():
@@ -1734,6 +1739,7 @@ def infer(
     input_format: str = "auto",
     records_path: str | Sequence[str] | None = None,
     types: Mapping[str, str] | None = None,
+    max_record_size: int = MAX_RECORD_SIZE,
 ) -> InferResult:
     """Scan every record of ``records_sources`` and draft a sink definition for them.
 
@@ -1755,7 +1761,10 @@ def infer(
     wrong type is an :class:`~mapper.errors.OptionError` (a ``ValueError`` too) naming it. :attr:`InferResult.unusable` says why the draft does not stand
     on the input, if it does not (most of it not records, or one document holding them).
     ``types``: dot path (or column name) -> column type, for paths whose type you choose
-    (a conflict's alternative, ``{"alt_baro": "string"}``).
+    (a conflict's alternative, ``{"alt_baro": "string"}``). ``max_record_size``: a record
+    longer than this many bytes is a bad record, refused as ``validate`` refuses it with the
+    same limit (code ``too_large``), and the draft is verified with that limit (16 MiB by
+    default, at least 1024; records read as text, not Python mappings, as :meth:`mapper.Mapper.map`).
     """
     include = _globs("include", include)
     exclude = _globs("exclude", exclude)
@@ -1766,6 +1775,9 @@ def infer(
     keys = None if records_path is None else records_path_keys(records_path)
     if keys is not None and input_format == "endpoint":
         raise InferError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
+    check_max_record_size(max_record_size)
+    # how the input is read, by the scan and by the draft's verification alike (as validate reads it)
+    options = MapOptions(input_format=input_format, records_path=keys, max_record_size=max_record_size)
     sources = _sources(records_sources)
     scanner = _Scanner(max_depth, progress)
     spools: list[_Spool] = []  # the copies of one-shot streams: closed (a temporary file removed) when done
@@ -1778,17 +1790,17 @@ def infer(
                     fh = open_input(src)
                     spool = None if _regular_file(src) else _Spool(fh, spools)  # (stdin, a FIFO, <(...): read once)
                     try:
-                        scanner.feed(spool or fh, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
+                        scanner.feed(spool or fh, label if len(sources) > 1 else None, options, len(sources) > 1)
                     finally:
                         if fh is not sys.stdin.buffer:
                             fh.close()
                     again.append(spool.again() if spool is not None else src)
                 elif hasattr(src, "read"):
                     spool = _Spool(src, spools)
-                    scanner.feed(spool, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
+                    scanner.feed(spool, label if len(sources) > 1 else None, options, len(sources) > 1)
                     again.append(spool.again())
                 else:
-                    scanner.feed(src, label if len(sources) > 1 else None, input_format, keys, len(sources) > 1)
+                    scanner.feed(src, label if len(sources) > 1 else None, options, len(sources) > 1)
                     # an iterator of records is read once: not kept (its records may not fit in memory)
                     again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
             except MapperError:
@@ -1799,7 +1811,7 @@ def infer(
                 raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
         try:
             result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
-            result.verified = _verify(result.body, again, input_format, keys, result.notes)
+            result.verified = _verify(result.body, again, options, result.notes)
             return result
         except InferError as exc:
             if not scanner.notices:
@@ -2381,6 +2393,11 @@ def add_infer_parser(subparsers: Any) -> None:
     p.add_argument("--input-format", choices=INPUT_FORMATS, default="auto", help="input format (default: detected)")
     p.add_argument("--records-path", metavar="PATH", help="the records are the array at PATH of each JSON document (e.g. aircraft, data.items)")
     p.add_argument(
+        "--max-record-size",
+        metavar="BYTES",
+        help="a record longer than this is a bad record (code too_large, as validate refuses it with the same option) and reading goes on (default 16M; suffixes K, M, G)",
+    )
+    p.add_argument(
         "--report",
         choices=("text", "json"),
         default="text",
@@ -2423,6 +2440,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
             input_format=args.input_format,
             records_path=records_path_option(args.records_path),
             types=_type_options(args.type),
+            max_record_size=max_record_size_option(args.max_record_size),
         )
     except MapperError as exc:
         progress.close()
