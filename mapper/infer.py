@@ -1939,11 +1939,13 @@ def _draft(
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
     user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
+    natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
     for text, ctype in (types or {}).items():
         keys = _resolve(text, choices, stats, "--type")
         if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
             raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
         user_typed[keys] = f"{text.strip()}={ctype}"
+        natural[keys] = choices[keys].type
         forced = _typed(stats[keys], ctype, text)
         # the values the type refuses are said (the user's choice, but maybe not a known one)
         forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
@@ -1986,7 +1988,7 @@ def _draft(
         kept.append(keys)
 
     # Identity.
-    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, frozenset(user_typed))
+    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed, natural)
     _identity_notes(stats, choices, ident_keys, notes)
     for keys in ident_keys:
         if keys not in kept:
@@ -2198,6 +2200,11 @@ def _id_type(st: _PathStats) -> str | None:
     return None
 
 
+#: Column types holding a set: no key (a set cannot be one).
+_SET_TYPES = ("strings", "ids")
+_NOTHING_FORCED: Mapping[tuple[str, ...], Any] = {}
+
+
 def _identity(
     sc: _Scanner,
     choices: dict[tuple[str, ...], _Choice],
@@ -2205,9 +2212,16 @@ def _identity(
     id_field: str | None,
     pk_fields: list[str] | tuple[str, ...] | None,
     notes: list[str],
-    forced: set[tuple[str, ...]] | frozenset[tuple[str, ...]] = frozenset(),
+    forced: Mapping[tuple[str, ...], str] = _NOTHING_FORCED,
+    natural: Mapping[tuple[str, ...], str | None] = _NOTHING_FORCED,
 ) -> tuple[list[tuple[str, ...]], str]:
-    """The identity paths and kind; ``forced``: paths typed by ``--type``, whose type stands."""
+    """The identity paths and kind; ``forced``: paths typed by ``--type`` (each one's option, as
+    given), whose type stands; ``natural``: the type infer gives each of those.
+
+    A ``--type`` changes the column's type, not which field is the identity: the field infer
+    would pick stays the identity with the type given, unless that type is a set (``strings``,
+    ``ids``), which cannot be a key: then infer picks another, and if none fits, the error
+    names the option that took the field away."""
     stats = sc.stats
     n = sc.records
     if id_field is not None:
@@ -2261,8 +2275,13 @@ def _identity(
             if keys in forced:  # the user's type stands
                 if always(st) and choice.type in ("int", "id"):
                     return [keys], "id_field"
-                if always(st) and choice.type not in (None, "strings"):
+                if always(st) and choice.type not in (None, *_SET_TYPES):
                     return [keys], "primary_key_fields"
+                passed.append(
+                    f"{_dot(keys)} is missing or null in some records"
+                    if not always(st)
+                    else f"{_dot(keys)} is typed {choice.type} by --type {forced[keys]}: a set cannot be a key"
+                )
                 continue
             twin = _exact_twin(stats, keys)
             if twin is not None and twin in choices and twin not in forced and always(stats[twin]) and _id_type(stats[twin]) is not None:
@@ -2295,22 +2314,34 @@ def _identity(
             passed.append(f"{_dot(keys)} holds {held}: an id_field takes integers (or their digit strings), a primary key non-empty strings")
     # The first string path present in every record whose values all differ (else the first
     # present in every record); kept paths first, plain strings before timestamps.
+    # A path typed by --type is a candidate as infer types it (its type stands), unless typed a set.
     order = list(kept) + [k for k in choices if k not in kept]
     fits = [
         k
         for want_type in ("string", "timestamp")
         for k in order
-        if choices[k].type == want_type and stats[k].kinds == {"str"} and always(stats[k]) and stats[k].s_empty == 0
+        if natural.get(k, choices[k].type) == want_type and stats[k].kinds == {"str"} and always(stats[k]) and stats[k].s_empty == 0
     ]
     fits.sort(key=lambda k: not stats[k].unique)  # stable: the order above among equals
+    sets = [k for k in fits if k in forced and choices[k].type in _SET_TYPES]
+    fits = [k for k in fits if k not in sets]
     if fits:
         keys = fits[0]
+        none = f"no id, _id, uuid or key field can be the identity ({'; '.join(passed)})" if passed else "no id, _id, uuid or key field in every record"
+        typed = f", typed {choices[keys].type} by --type {forced[keys]}" if keys in forced else ""
         notes.append(
-            f"no id, _id, uuid or key field in every record: primary_key_fields is {_dot(keys)}, the first string field present "
-            f"in every record{' whose values all differ' if stats[keys].unique else ''} ({_uniqueness(stats[keys])}); "
+            f"{none}: primary_key_fields is {_dot(keys)}, the first string field present "
+            f"in every record{' whose values all differ' if stats[keys].unique else ''}{typed} ({_uniqueness(stats[keys])}); "
             f"choose with --id-field or --primary-key-fields"
         )
         return [keys], "primary_key_fields"
+    if sets:  # the field infer would pick, made a set by --type: said so, by option and field
+        k = sets[0]
+        raise InferError(
+            f"no field can be the record identity: {_dot(k)}, a string field in every record, would be its primary key, but "
+            f"--type {forced[k]} makes it a set of {'strings' if choices[k].type == 'strings' else 'ids'}, which cannot be a key: "
+            f"give --primary-key-fields PATH (or --id-field PATH) naming another field, or drop --type {forced[k]}"
+        )
     best = _candidates(sc, choices)
     listed = "; the closest: " + ", ".join(best) if best else ""
     why = f" ({'; '.join(passed)})" if passed else ""

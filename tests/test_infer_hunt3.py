@@ -12,7 +12,7 @@ import pytest
 
 from mapper.cli import build_parser, main
 from mapper.commands import max_record_size_option
-from mapper.errors import OptionError
+from mapper.errors import MapperError, OptionError
 from mapper.infer import _CODE_WORDS, infer
 from mapper.report import too_large_reason
 
@@ -83,3 +83,54 @@ def test_every_option_infer_names_in_its_words_is_one_it_takes() -> None:
     taken = {s for a in infer_parser._actions for s in a.option_strings}
     named = set(re.findall(r"--[a-z][a-z-]*", " ".join(_CODE_WORDS.values()) + too_large_reason(2, 1)))
     assert named and named <= taken, named - taken
+
+
+# ---------------------------------------------------------------------------------------
+# --type on the field infer picks as the identity
+
+NAMES = ndjson({"name": "a", "v": 1.5}, {"name": "b", "v": 2})
+
+
+@pytest.mark.parametrize("ctype", ["int", "id", "bool", "decimal", "string"])
+def test_a_type_given_to_the_fallback_identity_stands_and_it_stays_the_key(ctype: str) -> None:
+    # found by a bug hunt: --type name=int on the string field infer picks as the primary key
+    # took it out of the running: "no field can be the record identity ... the closest: name"
+    r = infer(NAMES, types={"name": ctype})
+    assert r.body["schema"]["primary_key_fields"] == ["name"]
+    assert {k: v for k, v in r.body["schema"]["definition"][0].items() if k != "config"} == {"name": "name", "path": ["name"], "type": ctype}
+    said = [n for n in r.notes if n.startswith("no id, _id, uuid or key field")]
+    assert said and f"typed {ctype} by --type name={ctype}" in said[0], r.notes
+
+
+@pytest.mark.parametrize("ctype", ["strings", "ids"])
+def test_a_set_type_given_to_the_fallback_identity_is_an_error_naming_the_option_and_the_field(ctype: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(MapperError) as exc:
+        infer(NAMES, types={"name": ctype})
+    message = str(exc.value)
+    assert f"--type name={ctype}" in message and "name, a string field in every record, would be its primary key" in message
+    assert "cannot be a key" in message and "the closest" not in message
+    # another string field in every record is the key instead
+    r = infer(ndjson({"name": "a", "city": "x"}, {"name": "b", "city": "y"}), types={"name": ctype})
+    assert r.body["schema"]["primary_key_fields"] == ["city"]
+
+
+@pytest.mark.parametrize("ctype", ["strings", "ids"])
+def test_a_set_type_given_to_an_id_field_sends_infer_elsewhere_and_says_why(ctype: str) -> None:
+    # ids was taken as a key type ("--type id=ids": every record refused); strings sent infer elsewhere
+    # saying "no id, _id, uuid or key field in every record" of an id that is in every record
+    r = infer(ndjson({"id": 1, "name": "a"}, {"id": 2, "name": "b"}), types={"id": ctype})
+    assert r.body["schema"]["primary_key_fields"] == ["name"]
+    said = [n for n in r.notes if n.startswith("no id, _id, uuid or key field")]
+    assert said and f"id is typed {ctype} by --type id={ctype}: a set cannot be a key" in said[0], r.notes
+    with pytest.raises(MapperError, match=f"id is typed {ctype} by --type id={ctype}: a set cannot be a key"):
+        infer(ndjson({"id": 1, "v": 1}, {"id": 2, "v": 2}), types={"id": ctype})
+
+
+def test_type_on_the_identity_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "names.ndjson"
+    f.write_bytes(NAMES)
+    assert main(["infer", str(f), "--type", "name=strings", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mapper: no field can be the record identity: name") and "--type name=strings" in err
+    assert main(["infer", str(f), "--type", "name=string", "-q"]) == 0
+    assert json.loads(capsys.readouterr().out)["schema"]["primary_key_fields"] == ["name"]
