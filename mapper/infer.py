@@ -53,8 +53,11 @@ The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``
 string twin instead), else the first string field present in every record, one whose
 values all differ first. The scan keeps each integer value of a path (a 64-bit hash of
 each string, and the integer of each integer string) while they all differ, so the
-identity's uniqueness is known and said, its values compared as its column stores them
-(``"007"`` and ``7`` are one in an ``id`` or ``int`` column, two in a ``string`` one).
+identity's uniqueness is known and said, its values compared as the endpoint makes the
+_id of them: an ``id_field``'s as its column stores them (``"007"`` and ``7`` are one id),
+a primary key's as text, each number as Go's ``%v`` prints its float64 whatever the column's
+type (``1000000`` is the key ``"1e+06"``: one with the string ``"1e+06"``, not with
+``"1000000"``; ``"007"`` and ``7`` are two keys).
 
 Record indices are 0-based and count every non-blank record of every input in order,
 the way ``mapper validate`` numbers them; a record that cannot be read is worded as
@@ -107,7 +110,7 @@ from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapO
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
-from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_trim, parse_decimal_text
+from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -156,6 +159,8 @@ _INT_TEXT = re.compile(r"[+-]?[0-9]+")
 _TS_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[A-Za-z]{3} [A-Za-z]{3} ")
 # The fraction of a second in a timestamp string (after the seconds, as Go's parser reads it).
 _FRACTION = re.compile(r":[0-9]{2}[.,]([0-9]+)")
+#: What Go's %v writes for a float64 of 10^6 or more: one digit, maybe a fraction, an exponent.
+_GO_EXPONENT = re.compile(r"-?[1-9](?:\.[0-9]*[1-9])?e\+[0-9]{2,3}")
 _BOOL_WORDS = frozenset({"", "0", "f", "false", "1", "t", "true"})
 _DEC_START = frozenset("+-.0123456789")
 #: What integer text may start with (Go's TrimSpace trims these spaces first).
@@ -279,6 +284,9 @@ class _PathStats:
         "iuniq",
         "nuniq",
         "tuniq",
+        "guniq",
+        "buniq",
+        "kuniq",
         "unique",
         "unique_int",
     )
@@ -345,18 +353,25 @@ class _PathStats:
         self.huge_in_first = -1
         self.huge_in_text = ""
         # The values, kept while every value seen is a distinct string or int: whether a path
-        # can be the record identity (unique) is known after one scan. Strings (and integers
-        # beyond int64, by their text) as 64-bit string hashes, other integers as themselves:
-        # Python's hash of an int collides (hash(-1) == hash(-2), hash(2**61) == hash(1)).
+        # can be the record identity is known after one scan, in the two ways the endpoint makes
+        # an _id of it: as a primary key's text (``unique``: a string as sent, a number as Go's
+        # %v prints its float64, 1000000 as "1e+06") and as an id_field's integer (``unique_int``:
+        # "007" and 7 are one). Strings as 64-bit string hashes, integers within int64 as
+        # themselves (Python's hash of an int collides: hash(-1) == hash(-2), hash(2**61) == hash(1)),
+        # integers beyond int64 as the hash of their digits (an id's value) and of their %v text (a key's).
         self.uniq: array[int] | None = array("q")
         self.iuniq: array[int] = array("q")
-        # Integer strings within int64 as their integers: those an integer writes ("7", "-5"),
-        # which are one value with that integer in any column (7 and "7"), and the others
-        # ("007", "7 ", "+7"), which are that integer only in an int or id column.
+        self.buniq: array[int] = array("q")
+        self.kuniq: array[int] = array("q")
+        # Integer strings within int64 as their integers, as an id column reads them: those an
+        # integer writes ("7", "-5") and the others ("007", "7 ", "+7").
         self.nuniq: array[int] = array("q")
         self.tuniq: array[int] = array("q")
-        self.unique: bool | None = True  # None: not a scalar key (other kinds seen)
-        self.unique_int = True  # distinct as an int or id column stores them ("007" and 7 are one)
+        # Strings that Go's %v writes for an integer within int64 ("7", "1e+06", "1.5e+07"), as
+        # that integer: one key with it (the endpoint prints the number 1000000 as "1e+06").
+        self.guniq: array[int] = array("q")
+        self.unique: bool | None = True  # distinct as primary key text; None: not a scalar key (other kinds seen)
+        self.unique_int = True  # distinct as an id_field's integers ("007" and 7 are one)
 
     def seen(self, kind: str, index: int) -> None:
         counts = self.counts
@@ -377,41 +392,60 @@ class _PathStats:
         u = self.uniq
         if u is None:
             return
-        if type(value) is int and -(2**63) <= value < 2**63:
+        if type(value) is not int:  # (integer strings and Go's texts of integers are kept as integers too, by add_str)
+            u.append(hash(value))
+        elif -(2**63) <= value < 2**63:
             u = self.iuniq
             u.append(value)
-        else:  # (integer strings are kept as integers too, by add_str)
-            u.append(hash(value if type(value) is str else str(value)))
+        else:  # (a float64's integer: printed as Go prints the float64 into a key)
+            u = self.buniq
+            u.append(hash(str(value)))
+            self.kuniq.append(hash(go_float_text(float(value))))
         n = len(u)
         if n >= 1024 and not n & (n - 1):  # at powers of two: drop the path once a value repeats
             self.finish()
 
     def untrack(self) -> None:
         """A value that cannot be part of a key (null, a float, an array ...): not an identity."""
-        self.uniq = None
-        self.iuniq = array("q")
-        self.nuniq = array("q")
-        self.tuniq = array("q")
+        self._drop()
         self.unique = None
 
-    def finish(self) -> None:
-        """Decide whether every value seen differs (``unique``, ``unique_int``) from the values and hashes kept."""
-        if self.uniq is None:
-            return
-        # integers and the strings an integer writes beside them are one value in any column
-        mixed = self.iuniq + self.nuniq if len(self.iuniq) and len(self.nuniq) else array("q")
-        if any(_repeats(u) for u in (self.uniq, self.iuniq, mixed)):
-            self.uniq = None
-            self.unique = self.unique_int = False
-            return
-        # the other integer strings are their integers only in an int or id column
-        if self.unique_int and len(self.tuniq) and _repeats(self.iuniq + self.nuniq + self.tuniq):
-            self.unique_int = False
-            self.tuniq = array("q")  # (no longer needed: kept only while they may all differ)
+    def _drop(self) -> None:
+        self.uniq = None
+        self.iuniq = self.buniq = self.kuniq = self.nuniq = self.tuniq = self.guniq = array("q")
 
-    def distinct(self, ctype: str | None) -> bool | None:
-        """Whether the values all differ as a column of this type stores them (None: not a key)."""
-        return self.unique_int if self.unique and ctype in ("int", "id") else self.unique
+    def finish(self) -> None:
+        """Decide whether every value seen differs (``unique``, ``unique_int``) from the values and hashes kept;
+        what a view no longer needs is dropped, and everything once both know of a repeat."""
+        uniq = self.uniq
+        if uniq is None:
+            return
+        if _repeats(uniq) or _repeats(self.iuniq):  # the same string, or integers one float64: a repeat both ways
+            self.unique = self.unique_int = False
+        # Only mixes are compared below: strings that repeat among themselves repeat in uniq
+        # (nuniq and guniq hold each integer's one text, buniq and kuniq each float64's one text).
+        # As key text: an integer and the string Go prints it as (7 and "7", 1000000 and "1e+06").
+        if self.unique and ((len(self.kuniq) and _repeats(uniq + self.kuniq)) or (len(self.guniq) and len(self.iuniq) and _repeats(self.iuniq + self.guniq))):
+            self.unique = False
+        # As an id_field's integers: an integer and any integer string of it (7, "7", "007", "7 ").
+        if self.unique_int and (
+            (len(self.buniq) and _repeats(uniq + self.buniq))
+            or (len(self.tuniq) and _repeats(self.iuniq + self.nuniq + self.tuniq))
+            or (len(self.iuniq) and len(self.nuniq) and _repeats(self.iuniq + self.nuniq))
+        ):
+            self.unique_int = False
+        if not self.unique and not self.unique_int:
+            self._drop()
+            return
+        if not self.unique:  # (no longer needed: kept only while the values may all differ that way)
+            self.kuniq = self.guniq = array("q")
+        if not self.unique_int:
+            self.buniq = self.nuniq = self.tuniq = array("q")
+
+    def distinct(self, as_id: bool = False) -> bool | None:
+        """Whether the values all differ as the endpoint makes an _id of them: as an id_field's
+        integers (``as_id``), or as a primary key's text (None: not a key)."""
+        return None if self.unique is None else self.unique_int if as_id else self.unique
 
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index)
@@ -468,17 +502,23 @@ class _PathStats:
                     self.signed = v
             n = int(t)
             if self.uniq is not None and -(2**63) <= n < 2**63:
-                if str(n) == v:
-                    self.nuniq.append(n)
-                elif self.unique_int:
-                    self.tuniq.append(n)
+                canonical = str(n) == v
+                if self.unique_int:
+                    (self.nuniq if canonical else self.tuniq).append(n)
+                if canonical and self.unique and -(10**6) < n < 10**6:  # (Go prints 10^6 and beyond with an exponent)
+                    self.guniq.append(n)
             if self.tmin is None or n < self.tmin:
                 self.tmin = n
             if self.tmax is None or n > self.tmax:
                 self.tmax = n
-        elif self.int_text:
-            self.int_text = False
-            self.not_int = v
+        else:
+            if self.int_text:
+                self.int_text = False
+                self.not_int = v
+            if self.unique and self.uniq is not None and "e+" in v:
+                k = _go_integer(v)
+                if k is not None:
+                    self.guniq.append(k)
         if first in _DEC_START:
             try:
                 mant, scale = parse_decimal_text(v)
@@ -609,6 +649,17 @@ def _beyond_float(value: int) -> bool:
 def _huge_int(value: int) -> OutOfRangeNumber:
     """A Python int beyond float64 as the number the engine refuses, its text cut for messages."""
     return OutOfRangeNumber(preview(int_text(value), 40))
+
+
+def _go_integer(text: str) -> int | None:
+    """The integer within int64 whose float64 Go's %v prints as ``text`` with an exponent
+    (``1e+06``, ``-1.5e+07``), or None: the string is one key with that number."""
+    if len(text) > 30 or not _GO_EXPONENT.fullmatch(text):
+        return None
+    f = float(text)
+    if not f.is_integer() or go_float_text(f) != text or not -(2**63) <= f < 2**63:
+        return None
+    return int(f)
 
 
 def _repeats(values: array[int]) -> bool:
@@ -1989,7 +2040,7 @@ def _draft(
 
     # Identity.
     ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed, natural)
-    _identity_notes(stats, choices, ident_keys, notes)
+    _identity_notes(stats, ident_keys, ident_kind, notes)
     for keys in ident_keys:
         if keys not in kept:
             if _dot(keys) in skipped:
@@ -2160,9 +2211,9 @@ def _exact_twin(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...])
     return twin
 
 
-def _uniqueness(st: _PathStats, ctype: str | None = None) -> str:
-    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values (as ``ctype`` stores them)."""
-    distinct = st.distinct(ctype)
+def _uniqueness(st: _PathStats, as_id: bool = False) -> str:
+    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values (as an id_field's, ``as_id``, or a primary key's)."""
+    distinct = st.distinct(as_id)
     if distinct:
         return "every value distinct"
     if distinct is False:
@@ -2288,7 +2339,7 @@ def _identity(
                 choices[twin] = _Choice("id", reason=f"typed id: it is the id_field (the exact text of {_dot(keys)})")
                 notes.append(
                     f"identity: id_field {_dot(twin)}, the exact string twin of {_dot(keys)}, whose integers go beyond 2^53 "
-                    f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin], 'id')}"
+                    f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin], as_id=True)}"
                 )
                 return [twin], "id_field"
             if not always(st) or choice.type in (None, "strings"):
@@ -2361,11 +2412,13 @@ def _not_key_kinds(st: _PathStats) -> str:
 _KIND_WORDS = {"int": "integers", "float": "non-integer numbers", "str": "strings", "bool": "booleans", "array": "arrays", "object": "objects"}
 
 
-def _identity_notes(stats: dict[tuple[str, ...], _PathStats], choices: dict[tuple[str, ...], _Choice], ident: list[tuple[str, ...]], notes: list[str]) -> None:
-    """Say what the scan knows of the identity's uniqueness, its values compared as its column stores them
-    ("007" and 7 are one in an id column): repeated values are upserts (the last record wins)."""
+def _identity_notes(stats: dict[tuple[str, ...], _PathStats], ident: list[tuple[str, ...]], kind: str, notes: list[str]) -> None:
+    """Say what the scan knows of the identity's uniqueness, its values compared as the endpoint makes
+    the _id of them: an id_field's as its column stores them ("007" and 7 are one id), a primary key's
+    as text, a number as Go's %v prints it (1000000 is "1e+06", not "1000000"; "007" and 7 are two
+    keys, whatever the column's type): repeated values are upserts (the last record wins)."""
     if len(ident) == 1:
-        distinct = stats[ident[0]].distinct(choices[ident[0]].type)
+        distinct = stats[ident[0]].distinct(as_id=kind == "id_field")
         if distinct is False:
             notes.append(
                 f"identity {_dot(ident[0])}: its values repeat, so records share an _id: the endpoint keeps one row per _id "
@@ -2377,7 +2430,7 @@ def _identity_notes(stats: dict[tuple[str, ...], _PathStats], choices: dict[tupl
                 f"does not compare: whether records share an _id (the endpoint keeps one row per _id) is not known"
             )
         return
-    if any(stats[k].distinct(choices[k].type) for k in ident):
+    if any(stats[k].distinct() for k in ident):
         return  # one field alone tells every record apart: so does the combination
     notes.append(f"identity {' + '.join(_dot(k) for k in ident)}: each field's values repeat on their own; the combination is not checked for uniqueness")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mapper.cli import build_parser, main
 from mapper.commands import max_record_size_option
@@ -134,3 +136,103 @@ def test_type_on_the_identity_on_the_command_line(tmp_path: Path, capsys: pytest
     assert err.startswith("mapper: no field can be the record identity: name") and "--type name=strings" in err
     assert main(["infer", str(f), "--type", "name=string", "-q"]) == 0
     assert json.loads(capsys.readouterr().out)["schema"]["primary_key_fields"] == ["name"]
+
+
+# ---------------------------------------------------------------------------------------
+# A string identity's repeats, its numbers compared as the endpoint prints them into the key
+
+REPEATS = "its values repeat"
+
+
+def _key_repeats(values: list[Any], **options: Any) -> bool:
+    """Whether infer says the identity ``k`` (a primary key typed string) repeats."""
+    options = options or {"primary_key_fields": ["k"], "types": {"k": "string"}}
+    r = infer(ndjson(*({"k": v, "n": i} for i, v in enumerate(values))), **options)
+    return any(REPEATS in n for n in r.notes)
+
+
+def _engine_repeats(values: list[Any], **options: Any) -> bool:
+    """Whether the draft's _ids repeat when the engine maps the same records."""
+    import mapper
+
+    data = ndjson(*({"k": v, "n": i} for i, v in enumerate(values)))
+    options = options or {"primary_key_fields": ["k"], "types": {"k": "string"}}
+    ids = [row["_id"] for row in mapper.compile_sink(infer(data, **options).body).map(data, on_error="skip").to_rows()]
+    return len(set(ids)) < len(ids)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1000000, "1e+06"],  # Go prints the number 1000000 as 1e+06
+        [15000000, "1.5e+07"],
+        [-1000000, "-1e+06"],
+        [999999, "999999"],  # below 10^6 Go prints the digits
+        [12345678901234567, "1.2345678901234568e+16"],  # the float64 nearest, as Go prints it
+        [2**64, "1.8446744073709552e+19"],  # beyond int64
+        [2**53, 2**53 + 1],  # one float64
+    ],
+)
+def test_a_string_key_repeats_when_a_number_prints_as_another_value(values: list[Any]) -> None:
+    # found by a bug hunt: the number 1000000 and the string "1e+06" are one key ("1e+06") at
+    # the endpoint, but infer compared the number with "1000000" and said nothing
+    assert _engine_repeats(values)
+    assert _key_repeats(values) and _key_repeats(values[::-1])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1000000, "1000000"],  # the key of the number is "1e+06": two keys (infer said they repeat)
+        [1000000, "1e+6"],  # not as Go prints it
+        [1000000, "1.0e+06"],
+        [1234567, "1.234567e+06 "],
+        [2**64, "18446744073709551616"],
+        [7, "007"],
+        [1500000, "1.5e+07"],
+        [12345678, "1.2345677e+07", 12345679],  # distinct numbers and texts of numbers
+    ],
+)
+def test_a_string_key_does_not_repeat_when_the_texts_differ(values: list[Any]) -> None:
+    assert not _engine_repeats(values)
+    assert not _key_repeats(values) and not _key_repeats(values[::-1])
+
+
+def test_a_key_of_any_type_is_the_text_of_its_values_and_an_id_field_their_integers() -> None:
+    # the _id of a primary key is the value's text whatever the column's type: "007" and 7 are
+    # two keys in an int column too (infer said they repeat); as an id_field they are one id
+    pk = {"primary_key_fields": ["k"]}
+    assert not _engine_repeats(["007", 7], **pk) and not _key_repeats(["007", 7], **pk)
+    idf = {"id_field": "k"}
+    for values in (["007", 7], [1000000, "1000000"]):
+        assert _engine_repeats(values, **idf) and _key_repeats(values, **idf)
+    # "1e+06" is no id (refused): it repeats nothing as an id_field
+    assert not _key_repeats([1000000, "1e+06"], **{"types": {"k": "id"}, "id_field": "k"})
+
+
+def test_repeats_are_found_past_the_first_thousands_of_values() -> None:
+    # the scan compares at powers of two from 1024 on, and drops a view once it repeats
+    values: list[Any] = list(range(999_000, 1_002_000))  # 3,000 numbers, 1000000 among them
+    assert not _key_repeats(values)
+    assert _key_repeats([*values, "1e+06"]) and _key_repeats(["1e+06", *values])
+    assert not _key_repeats([*values, "1000000"])  # the number's key is "1e+06"
+    assert _key_repeats([*values, "1000000"], id_field="k")  # one id
+    assert _key_repeats(["007", *values[:2000], "7"], id_field="k")  # one id
+    assert not _key_repeats(["007", *values[:2000], "7"], primary_key_fields=["k"], types={"k": "string"})  # two keys
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0, 7, 999999, 10**6, 1500000, 15000000, 2**53, 2**53 + 1, 12345678901234567, 2**64, -(10**6)]),
+            st.integers(min_value=-(2**70), max_value=2**70),
+            st.sampled_from(["7", "007", "999999", "1000000", "1e+06", "1.5e+06", "1.5e+07", "-1e+06", "1e+6", "9.007199254740992e+15"]),
+            st.sampled_from(["1.2345678901234568e+16", "1.8446744073709552e+19", "18446744073709551616", "a"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_string_keys_repeats_are_the_engines(values: list[Any]) -> None:
+    assert _key_repeats(values) == _engine_repeats(values), values
