@@ -2320,30 +2320,44 @@ def _identity(
     # twin (id_str) where its integers go beyond 2^53 (the endpoint would store them changed).
     tops = [k for k in choices if len(k) == 1]
     passed: list[str] = []  # why a field named as an identity could not be one (for the error below)
+
+    def typed_by_user(keys: tuple[str, ...]) -> str | None:
+        """The identity kind of a path typed by --type (the user's type stands), or None, said why."""
+        st, choice = stats[keys], choices[keys]
+        if always(st) and choice.type in ("int", "id"):
+            return "id_field"
+        if always(st) and choice.type not in (None, *_SET_TYPES):
+            return "primary_key_fields"
+        passed.append(
+            f"{_dot(keys)} is missing or null in some records"
+            if not always(st)
+            else f"{_dot(keys)} is typed {choice.type} by --type {forced[keys]}: a set cannot be a key"
+        )
+        return None
+
     for wanted in IDENTITY_NAMES:
         for keys in [k for k in tops if k[0] == wanted] + [k for k in tops if k[0] != wanted and k[0].lower() == wanted]:
             st, choice = stats[keys], choices[keys]
-            if keys in forced:  # the user's type stands
-                if always(st) and choice.type in ("int", "id"):
-                    return [keys], "id_field"
-                if always(st) and choice.type not in (None, *_SET_TYPES):
-                    return [keys], "primary_key_fields"
-                passed.append(
-                    f"{_dot(keys)} is missing or null in some records"
-                    if not always(st)
-                    else f"{_dot(keys)} is typed {choice.type} by --type {forced[keys]}: a set cannot be a key"
-                )
+            if keys in forced:
+                kind = typed_by_user(keys)
+                if kind is not None:
+                    return [keys], kind
                 continue
             twin = _exact_twin(stats, keys)
-            if twin is not None and twin in choices and twin not in forced and always(stats[twin]) and _id_type(stats[twin]) is not None:
+            if twin is not None and twin in forced and twin in choices:  # (the twin infer would make the id_field, typed by the user)
+                kind = typed_by_user(twin)
+                if kind is not None:
+                    return [twin], kind
+            elif twin is not None and twin in choices and always(stats[twin]) and _id_type(stats[twin]) is not None:
                 choices[twin] = _Choice("id", reason=f"typed id: it is the id_field (the exact text of {_dot(keys)})")
                 notes.append(
                     f"identity: id_field {_dot(twin)}, the exact string twin of {_dot(keys)}, whose integers go beyond 2^53 "
                     f"(the endpoint decodes JSON numbers as float64 and would store them changed); {_uniqueness(stats[twin], as_id=True)}"
                 )
                 return [twin], "id_field"
-            if not always(st) or choice.type in (None, "strings"):
-                passed.append(f"{_dot(keys)} is " + ("missing or null in some records" if not always(st) else f"typed {choice.type or 'nothing'}"))
+            if not always(st) or choice.type in (None, *_SET_TYPES):
+                why = "missing or null in some records" if not always(st) else f"typed {choice.type}: a set cannot be a key" if choice.type else "not mapped"
+                passed.append(f"{_dot(keys)} is {why}" + (f" ({choice.reason})" if choice.type is None and choice.reason else ""))
                 continue
             if st.kinds == {"str"} and st.s_empty == 0:
                 return [keys], "primary_key_fields"

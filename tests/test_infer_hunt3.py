@@ -236,3 +236,19 @@ def test_repeats_are_found_past_the_first_thousands_of_values() -> None:
 )
 def test_a_string_keys_repeats_are_the_engines(values: list[Any]) -> None:
     assert _key_repeats(values) == _engine_repeats(values), values
+
+
+TWINS = ndjson({"id": 2**60 + 1, "id_str": str(2**60 + 1), "v": "a"}, {"id": 2**60 + 3, "id_str": str(2**60 + 3), "v": "b"})
+
+
+def test_a_type_given_to_the_exact_string_twin_keeps_it_the_identity() -> None:
+    # id (beyond 2^53) gives way to id_str; a --type on id_str took it out of the running, and the
+    # note said "id is typed nothing"
+    assert infer(TWINS).body["schema"]["id_field"] == "id_str"
+    assert infer(TWINS, types={"id_str": "int"}).body["schema"]["id_field"] == "id_str"
+    assert infer(TWINS, types={"id_str": "string"}).body["schema"]["primary_key_fields"] == ["id_str"]
+    r = infer(TWINS, types={"id_str": "strings"})
+    assert r.body["schema"]["primary_key_fields"] == ["v"]
+    (said,) = [n for n in r.notes if n.startswith("no id, _id, uuid or key field")]
+    assert "id_str is typed strings by --type id_str=strings: a set cannot be a key" in said
+    assert "id is not mapped (integers beyond 2^53" in said and "typed nothing" not in said
