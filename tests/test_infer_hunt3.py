@@ -3,6 +3,7 @@ compared as the endpoint makes their keys (Go's ``%v`` of numbers)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -74,6 +75,9 @@ def test_infer_api_takes_max_record_size() -> None:
     r = infer(MID, max_record_size=2048)
     assert r.bad_records == 1 and r.verified is not None and r.verified["errors"] == {"too_large": 1}
     assert infer(MID).bad_records == 0
+    # a stream, kept as it is read and read again to verify the draft: with the same limit
+    r = infer(io.BytesIO(MID), max_record_size=2048)
+    assert r.bad_records == 1 and r.verified == {"records": 3, "refused": 1, "errors": {"too_large": 1}}
     for bad in (1023, True, "2K", None):
         with pytest.raises(OptionError, match="max_record_size"):
             infer(MID, max_record_size=bad)  # type: ignore[arg-type]
