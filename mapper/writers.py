@@ -1213,7 +1213,20 @@ def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
             (chunk.view(as_bytes) if as_bytes != column.type else chunk).validate(full=True)
         except (ValueError, TypeError) as exc:  # ArrowInvalid
             raise ValueError(f"{what} is damaged: {first_line(exc)}") from None
-    return column.combine_chunks()
+    return _decoded(column.combine_chunks(), pa)
+
+
+def _decoded(arr: Any, pa: Any) -> Any:
+    """A dictionary-encoded field (another tool's: pyarrow's ``dictionary_encode``, a pandas
+    category, a polars Categorical; a set's elements so encoded too) as the values it stands for.
+    mapper writes none, but its ids and text read as the plain strings they are."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return arr.dictionary_decode()
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_dictionary(t.value_type):
+        plain = t.value_type.value_type
+        return arr.cast(pa.list_(plain) if pa.types.is_list(t) else pa.large_list(plain))
+    return arr
 
 
 def _as_binary(t: Any, pa: Any) -> Any:
