@@ -25,12 +25,14 @@ import hashlib
 import itertools
 import linecache
 import operator
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from .errors import as_unescaped, has_lone_surrogate
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
@@ -224,7 +226,7 @@ def _gen_walk_part(
 
     With ``columns`` it returns a value for every column (None for the inactive ones).
     """
-    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down"]
+    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down", "_jg=_jg"]
     defaults += [f"_k{n.id}=_k{n.id}" for n in emit_nodes]
     defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
     src.lines.append(f"def {name}(rec, {', '.join(defaults)}):")
@@ -234,11 +236,13 @@ def _gen_walk_part(
         cvar = f"n{node.id}"
         parent = node.parent
         assert parent is not None
+        # (a key a caller's key holding surrogates may arrive as is looked up as it arrives: joined_get)
+        obj = "rec" if parent.key is None else f"n{parent.id}"
+        get = f"_jg({obj}, _k{node.id}, _M)" if _joins(node.key) else f"{obj}.get(_k{node.id}, _M)"
         if parent.key is None:
-            src.emit(f"{cvar} = rec.get(_k{node.id}, _M)")
+            src.emit(f"{cvar} = {get}")
         else:
-            pvar = f"n{parent.id}"
-            src.emit(f"{cvar} = {pvar}.get(_k{node.id}, _M) if _isdict({pvar}) else {pvar}")
+            src.emit(f"{cvar} = {get} if _isdict({obj}) else {obj}")
         if node.id in own:
             for ci in node.columns:
                 if node.children:  # the value itself is a column, and the walk goes on inside it
@@ -266,6 +270,42 @@ def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
 
     get.__qualname__ = get.__name__ = f"jmespath_{col.index}"
     return get
+
+
+#: The characters a key holding UTF-16 surrogates arrives with: a pair is one character beyond
+#: the Basic Multilingual Plane, an unpaired surrogate U+FFFD (:func:`~mapper.errors.as_unescaped`).
+_JOINED = re.compile("[\U00010000-\U0010ffff\ufffd]")
+
+
+def _joins(key: str | None) -> bool:
+    """Whether a Python caller's key holding surrogates may arrive at the endpoint as path key ``key``."""
+    return key is not None and not key.isascii() and _JOINED.search(key) is not None
+
+
+_NOT_FOUND = object()
+
+
+def joined_get(obj: Mapping[Any, Any], key: str, default: Any) -> Any:
+    """The member ``key`` of a record's object as its JSON text reaches the endpoint, for a path
+    key a key holding surrogates may arrive as (:func:`_joins`; every other key is a plain ``get``).
+
+    A Python caller's key holding a surrogate pair as two code points (``"\\ud83d\\ude00"``, as
+    UTF-16 decoded with ``surrogatepass`` holds it) is sent as their escapes, which the endpoint's
+    decoder joins into the one character (``"😀"``), as it reads the same record's JSON text; an
+    unpaired surrogate arrives as U+FFFD, half of a pair never as the character. Of keys arriving
+    as one, the last counts, as Go's decoder keeps the last member of a name; the value is read
+    through ``get`` (a mapping's own)."""
+    if obj.__class__ is dict:
+        try:
+            if not has_lone_surrogate("".join(obj)):  # (the usual object: at C speed)
+                return obj.get(key, default)
+        except TypeError:  # a key that is not a string
+            pass
+    found: Any = _NOT_FOUND
+    for k in obj:
+        if k == key or (isinstance(k, str) and has_lone_surrogate(k) and as_unescaped(k) == key):
+            found = k
+    return default if found is _NOT_FOUND else obj.get(found, default)
 
 
 def _isdict(value: Any) -> bool:
@@ -326,7 +366,8 @@ def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -
             if f"_i{node.id}" not in src.namespace:
                 src.bind(f"_i{node.id}", operator.itemgetter(node.key))
                 src.bind(f"_r{node.id}", itertools.repeat(node.key))
-                src.bind(f"_g{node.id}", operator.methodcaller("get", node.key, UNSET))
+                get = functools.partial(joined_get, key=node.key, default=UNSET) if _joins(node.key) else operator.methodcaller("get", node.key, UNSET)
+                src.bind(f"_g{node.id}", get)
     if len(parts) > 1:
         names, pieces = [], []
         for p, (emit_nodes, own) in enumerate(parts):
@@ -342,7 +383,9 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
     defaults = ["_map=map", "_list=list", "_get=dict.get", "_RU=_RU", "_all_dicts=_all_dicts", "_get_each=_get_each", "_columns=_columns"]
     defaults += [f"{p}{n.id}={p}{n.id}" for n in emit_nodes for p in ("_i", "_r", "_g")]
     groups = _sibling_groups(emit_nodes)
-    getters = {pid: src.bind_new("_m", operator.itemgetter(*(n.key for n in sib))) for pid, sib in groups.items() if len(sib) > 1}
+    # (a key holding surrogates may arrive as a joining key: each dict is looked at, see joined_get)
+    plain = {pid: [n for n in sib if not _joins(n.key)] for pid, sib in groups.items()}
+    getters = {pid: src.bind_new("_m", operator.itemgetter(*(n.key for n in sib))) for pid, sib in plain.items() if len(sib) > 1}
     defaults += [f"{g}={g}" for g in getters.values()]
     src.lines.append(f"def {name}(recs, bad, {', '.join(defaults)}):")
     src.emit(f'"""{doc}"""')
@@ -350,30 +393,35 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
     for parent_id, siblings in groups.items():
         parent = siblings[0].parent
         assert parent is not None
-        targets = [f"n{n.id}" if n.children else f"v{n.id}" for n in siblings]
+        target = {n.id: f"n{n.id}" if n.children else f"v{n.id}" for n in siblings}
         p, indent = ("recs", 1) if parent.key is None else (f"n{parent.id}", 2)  # the records: the caller passes only dicts
         if indent == 2:
             src.emit(f"if d{parent.id}:")
-        if len(siblings) > 1:  # every key at once, one tuple per record (each dict is read once)
+        for node in siblings:
+            if _joins(node.key):
+                src.emit(f"{target[node.id]} = _list(_map(_g{node.id}, {p}))", indent)
+        group = plain[parent_id]
+        if parent_id in getters:  # every key at once, one tuple per record (each dict is read once)
             src.emit("try:", indent)
-            src.emit(f"{', '.join(targets)} = _columns(_map({getters[parent_id]}, {p}), {len(siblings)})", indent + 1)
+            src.emit(f"{', '.join(target[n.id] for n in group)} = _columns(_map({getters[parent_id]}, {p}), {len(group)})", indent + 1)
             src.emit("except KeyError:  # some dict lacks a key: key by key", indent)
             indent += 1
-        for node, t in zip(siblings, targets):
+        for node in group:
+            t = target[node.id]
             src.emit("try:", indent)
             src.emit(f"{t} = _list(_map(_i{node.id}, {p}))", indent + 1)
             src.emit("except KeyError:  # some dict lacks the key", indent)
             src.emit(f"{t} = _list(_map(_get, {p}, _r{node.id}, _RU))", indent + 1)
         if parent.key is not None:
             src.emit("else:")
-            for node, t in zip(siblings, targets):
-                src.emit(f"{t} = _get_each({p}, _g{node.id}, bad)", 2)
-        for node, t in zip(siblings, targets):
+            for node in siblings:
+                src.emit(f"{target[node.id]} = _get_each({p}, _g{node.id}, bad)", 2)
+        for node in siblings:
             if node.children:
-                src.emit(f"d{node.id} = _all_dicts({t})")
+                src.emit(f"d{node.id} = _all_dicts({target[node.id]})")
             if node.id in own:
                 for ci in node.columns:
-                    out[ci] = t
+                    out[ci] = target[node.id]
     return _emit_return(src, columns, out)
 
 
@@ -583,6 +631,7 @@ class CompiledSink:
         src.bind("_M", MISSING)
         src.bind("_isdict", _isdict)
         src.bind("_down", self._down)
+        src.bind("_jg", joined_get)
         src.section("walk")
         _gen_walk(src, columns, root, nodes, active)
         self.fast_unavailable = _fast_plan(self.ctypes, columns, nodes, active)

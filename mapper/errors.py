@@ -291,6 +291,13 @@ def has_lone_surrogate(text: str) -> bool:
     return not text.isascii() and SURROGATE.search(text) is not None
 
 
+def as_unescaped(text: str) -> str:
+    """The string the endpoint's decoder makes of ``text``'s JSON escapes: a surrogate pair
+    (``"\\ud83d\\ude00"``, a Python caller's two code points) joined into its character, an
+    unpaired surrogate U+FFFD, as Go's ``unquote`` does (UTF-16's own decoding does both)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 #: The rule of :func:`names_a_file`, for the messages of a str read the wrong way.
 FILE_NAME_RULE = "a str is a file name unless it holds JSON text: starts with { or [, or has a newline; a pathlib.Path is always a file"
 

@@ -71,3 +71,84 @@ def test_read_batch_takes_dictionary_encoded_strings_as_the_strings(tmp_path: Pa
     assert back.to_rows() == batch.to_rows()
     assert list(back.ids) == ["a", "b", "c", "é😀"]
     assert back["s"].values.tolist() == batch["s"].values.tolist()
+
+
+# --- a key holding a surrogate pair is the character it makes --------------------------------
+
+from types import MappingProxyType  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PAIR = "\ud83d\ude00"  # 😀 as UTF-16 decoded with surrogatepass holds it: two code points
+FACE = "😀"
+
+_KEYED = _sink(
+    [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "top", "path": [FACE], "type": "int"},
+        {"name": "deep", "path": "data.😀", "type": "int"},
+        {"name": "mixed", "path": ["data", "a" + FACE + "b"], "type": "string"},
+        {"name": "plain", "path": ["data", "a"], "type": "int"},
+        {"name": "replaced", "path": ["\ufffd"], "type": "int"},
+        {"name": "jmes", "path": 'data."😀" | @', "type": "int"},
+    ]
+)
+
+
+def _text(record: dict[str, Any]) -> str:
+    """A record's JSON text as a producer's encoder writes it (a surrogate as its \\u escape)."""
+    return json.dumps(record)
+
+
+def _codes(problems: list[Any]) -> list[tuple[str | None, str]]:
+    return sorted((p.column, p.code) for p in problems if p.severity == "error")
+
+
+def _agree(m: mapper.Mapper, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The record's rows and errors, the same as a dict (alone, in a batch) as its JSON text (alone, in a batch)."""
+    text = _text(record)
+    rows = m.map([record], on_error="skip").to_rows()
+    assert rows == m.map(text, on_error="skip").to_rows() == m.map([text], on_error="skip").to_rows()
+    assert _codes(m.check(record)) == _codes(m.check(text)) == _codes(m.validate([record]).errors) == _codes(m.validate(text).errors)
+    with mapper.Batcher(m) as b:
+        assert _codes(b.add(record).errors) == _codes(m.check(record))
+    return rows
+
+
+def test_a_key_holding_a_surrogate_pair_matches_the_character_as_its_text_does() -> None:
+    m = mapper.compile_sink(_KEYED)
+    rec = {"id": 1, PAIR: 5, "data": {PAIR: 6, "a" + PAIR + "b": "v", "a": 7}}
+    assert _agree(m, rec) == [{"_id": 1, "top": 5, "deep": 6, "mixed": "v", "plain": 7, "jmes": 6}]
+    assert m.walk({"id": 1, PAIR: 5})[1] == 5
+    # the careful path too (a null elsewhere sends the record there), and a mapping that is not a dict
+    assert _agree(m, {**rec, "data": {**rec["data"], "a": None}})[0]["top"] == 5
+    assert m.map([MappingProxyType({"id": 1, PAIR: 5})]).to_rows() == [{"_id": 1, "top": 5}]
+    # a half of the pair alone is U+FFFD to the endpoint: never the character
+    for half in ("\ud83d", "\ude00", "\ude00\ud83d"):
+        rows = _agree(m, {"id": 1, half: 5, "data": {half: 6}})
+        assert "top" not in rows[0] and "deep" not in rows[0] and "jmes" not in rows[0]
+
+
+def test_of_keys_arriving_as_one_the_last_counts_as_in_the_text() -> None:
+    m = mapper.compile_sink(_KEYED)
+    assert _agree(m, {"id": 1, FACE: 1, PAIR: 2})[0]["top"] == 2
+    assert _agree(m, {"id": 1, PAIR: 2, FACE: 1})[0]["top"] == 1
+    assert _agree(m, {"id": 1, "data": {PAIR: None, FACE: 3}})[0]["deep"] == 3
+
+
+def test_an_unpaired_surrogate_key_arrives_as_u_fffd() -> None:
+    # (the text's decoder warns utf8_replaced for it wherever it is; a dict's unmapped keys are not looked at)
+    m = mapper.compile_sink(_KEYED)
+    assert _agree(m, {"id": 1, "\ud800": 4})[0]["replaced"] == 4
+
+
+_KEYS = st.sampled_from([FACE, PAIR, "\ud83d", "\ude00", "a", "a" + PAIR + "b", "a" + FACE + "b", "\ufffd", "data"])
+_VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["x", PAIR, "1"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(_KEYS, _VALUES, max_size=5), st.dictionaries(_KEYS, _VALUES, max_size=5))
+def test_keys_with_surrogates_map_as_their_text_does(top: dict[str, Any], data: dict[str, Any]) -> None:
+    m = mapper.compile_sink(_KEYED)
+    _agree(m, {**top, "id": 1, "data": data})

@@ -23,7 +23,7 @@ from ..options import MapOptions
 from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
-from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, without_surrogates
+from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, joined_keys, without_surrogates
 from .output import RunOutput
 from .reader import NotAnItem
 
@@ -100,7 +100,7 @@ class CarefulPath:
         odd = None
         if self.jmes and not decoded:  # as its JSON text decodes (tuples, other mappings): what jmespath walks
             try:
-                obj = full_stack(as_json, obj, True)
+                obj = full_stack(_json_record, obj)
             except ConversionError as exc:
                 odd = exc.reason
             except RecursionError:
@@ -332,6 +332,11 @@ def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
     if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
         v = CarefulPath.unpaired(v, notes)
     return ct.convert(v, notes), notes
+
+
+def _json_record(obj: Any) -> Any:
+    """A caller's record as its JSON text decodes, whole (what a JMESPath expression reads): keys holding surrogates as they arrive."""
+    return joined_keys(as_json(obj, True))
 
 
 def _key_values(raw: list[Any]) -> tuple[list[Any], list[Lossy]]:

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 import msgspec
 
-from ..errors import SURROGATE, has_lone_surrogate
+from ..errors import SURROGATE, as_unescaped, has_lone_surrogate
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 
@@ -34,6 +34,7 @@ __all__ = [
     "go_member",
     "has_surrogates",
     "has_unpaired",
+    "joined_keys",
     "neg_zero_at",
     "same_length_escapes",
     "surrogate_rows",
@@ -219,12 +220,33 @@ def _fix_surrogates(v: Any) -> Any:
     every decoder) is the character it makes, as Go joins the two escapes: UTF-16's own
     decoding does both, each unpaired one U+FFFD, exactly as Go's ``unquote``."""
     if isinstance(v, str):
-        return v.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace") if SURROGATE.search(v) else v
+        return as_unescaped(v) if SURROGATE.search(v) else v
     if isinstance(v, (list, tuple)):
         return [_fix_surrogates(x) for x in v]
     if isinstance(v, Mapping):
         return {_fix_surrogates(k): _fix_surrogates(x) for k, x in v.items()}
     return v
+
+
+def joined_keys(v: Any) -> Any:
+    """A JSON value (dicts, lists and scalars) with each key holding surrogates as it reaches the
+    endpoint (:func:`~mapper.errors.as_unescaped`: a pair is its character; of keys arriving as
+    one, the last counts, as Go's decoder keeps it), as the generated walk reads keys
+    (:func:`mapper.compiler.joined_get`); its strings are left as they are (their notes are
+    the column's). ``v`` itself when nothing changes."""
+    if v.__class__ is list:
+        out = [joined_keys(x) for x in v]
+        return v if all(a is b for a, b in zip(out, v)) else out
+    if v.__class__ is not dict:
+        return v
+    odd = any(has_lone_surrogate(k) for k in v)
+    changed = {k: w for k, x in v.items() if (w := joined_keys(x)) is not x}
+    if not odd:
+        return {**v, **changed} if changed else v
+    out: dict[str, Any] = {}
+    for k, x in v.items():
+        out[as_unescaped(k) if has_lone_surrogate(k) else k] = changed.get(k, x)  # (the last value, at the first one's place, as its text decodes)
+    return out
 
 
 def has_surrogates(v: Any) -> bool:
