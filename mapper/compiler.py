@@ -366,7 +366,9 @@ def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -
             if f"_i{node.id}" not in src.namespace:
                 src.bind(f"_i{node.id}", operator.itemgetter(node.key))
                 src.bind(f"_r{node.id}", itertools.repeat(node.key))
-                get = functools.partial(joined_get, key=node.key, default=UNSET) if _joins(node.key) else operator.methodcaller("get", node.key, UNSET)
+                get: Any = operator.methodcaller("get", node.key, UNSET)
+                if node.key is not None and _joins(node.key):
+                    get = functools.partial(joined_get, key=node.key, default=UNSET)
                 src.bind(f"_g{node.id}", get)
     if len(parts) > 1:
         names, pieces = [], []

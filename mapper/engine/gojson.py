@@ -235,8 +235,8 @@ def joined_keys(v: Any) -> Any:
     (:func:`mapper.compiler.joined_get`); its strings are left as they are (their notes are
     the column's). ``v`` itself when nothing changes."""
     if v.__class__ is list:
-        out = [joined_keys(x) for x in v]
-        return v if all(a is b for a, b in zip(out, v)) else out
+        items = [joined_keys(x) for x in v]
+        return v if all(a is b for a, b in zip(items, v)) else items
     if v.__class__ is not dict:
         return v
     odd = any(has_lone_surrogate(k) for k in v)
