@@ -499,25 +499,40 @@ _EXACT = frozenset({str, int, float, bool, type(None)})
 _EXACT_OR_NESTED = _EXACT | {dict, list}
 
 
+#: How deep :func:`_plain` and :func:`_flat_text` go (Go's decoder takes 10,000 levels; the
+#: engine's decoders, about 995: a text deeper than they read is refused there, invalid_json,
+#: as a text added as such is): a value holding itself stops here (RecursionError).
+_DEEPEST = 10_000
+
+
 def _plain(values: Collection[Any]) -> bool:
     """Whether values (a dict's, a list's) are only dicts, lists and the builtin scalars, all the
-    way down (their orjson text is their JSON text)."""
-    types = set(map(type, values))  # (the types at C speed: a dict of scalars is one step)
-    if types <= _EXACT:
-        return True
-    if not types <= _EXACT_OR_NESTED:
-        return False
-    for v in values:
-        c = v.__class__
-        if (c is dict and not _plain(v.values())) or (c is list and not _plain(v)):
+    way down (their orjson text is their JSON text). Iterative, to any depth the text can be read
+    at (a recursion ran out 4 levels before the engine's decoder did, from a stack's bottom);
+    RecursionError past :data:`_DEEPEST` (a value holding itself)."""
+    todo = [(values, 1)]
+    while todo:
+        vals, depth = todo.pop()
+        types = set(map(type, vals))  # (the types at C speed: a dict of scalars is one step)
+        if types <= _EXACT:
+            continue
+        if not types <= _EXACT_OR_NESTED:
             return False
+        if depth >= _DEEPEST:
+            raise RecursionError("nested too deeply")
+        for v in vals:
+            c = v.__class__
+            if c is dict:
+                todo.append((v.values(), depth + 1))
+            elif c is list:
+                todo.append((v, depth + 1))
     return True
 
 
 def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
     """The JSON text of a record of builtin values nested deeper than orjson writes."""
     try:
-        raw = full_stack(_json_text, record)
+        raw = _flat_text(record)
     except ValueError:
         return None, "the record holds a float NaN or infinity, which JSON cannot carry"
     except RecursionError:
@@ -525,9 +540,68 @@ def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
     return raw, json_problem(raw)
 
 
-def _json_text(value: Any) -> bytes:
-    """The standard library's JSON text of a value (escapes: a lone surrogate too, as _exact_text; NaN: ValueError)."""
-    return json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
+class _Token(str):
+    """Text :func:`_flat_text` writes as it is (a bracket, a key and its colon, a comma)."""
+
+
+class _Close(str):
+    """A closing bracket (:func:`_flat_text`: one level up)."""
+
+
+_END_OBJECT, _END_ARRAY, _COMMA = _Close("}"), _Close("]"), _Token(",")
+
+
+def _flat_text(value: Any) -> bytes:
+    """The standard library's JSON text of a value of dicts (string keys), lists and builtin
+    scalars (``json.dumps`` with ``separators=(",", ":")``: a lone surrogate as its escape,
+    an integer beyond 64 bits with all its digits; NaN: ValueError), written without recursion:
+    ``json.dumps`` ran out of stack 4 levels before the engine's decoder did, so a record
+    ``check`` took was refused by ``Batcher.add`` as having no JSON text. RecursionError past
+    :data:`_DEEPEST` levels (a value holding itself)."""
+    string = json.encoder.encode_basestring_ascii
+    parts: list[str] = []
+    todo: list[Any] = [value]
+    depth = 0
+    while todo:
+        v = todo.pop()
+        c = v.__class__
+        if c is _Token:
+            parts.append(v)
+        elif c is _Close:
+            parts.append(v)
+            depth -= 1
+        elif c is str:
+            parts.append(string(v))
+        elif c is dict or c is list:
+            if not v:
+                parts.append("{}" if c is dict else "[]")
+                continue
+            depth += 1
+            if depth > _DEEPEST:
+                raise RecursionError("nested too deeply")
+            items: list[Any] = []
+            if c is dict:
+                parts.append("{")
+                for k, x in v.items():
+                    if k.__class__ is not str:
+                        raise TypeError(f"a key {k!r} is not a string")
+                    items += (_Token(f"{',' if items else ''}{string(k)}:"), x)
+                todo.append(_END_OBJECT)
+            else:
+                parts.append("[")
+                for x in v:
+                    if items:
+                        items.append(_COMMA)
+                    items.append(x)
+                todo.append(_END_ARRAY)
+            todo.extend(reversed(items))
+        elif c is int:
+            parts.append(int.__repr__(v))
+        elif c is float and math.isfinite(v):
+            parts.append(float.__repr__(v))
+        else:  # another builtin scalar (the callers' values hold nothing else); NaN: ValueError
+            parts.append(json.dumps(v, allow_nan=False))
+    return "".join(parts).encode("ascii")
 
 
 def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
@@ -551,7 +625,7 @@ def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
         return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
     except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
         try:
-            raw = _json_text(value)
+            raw = _flat_text(value)
         except ValueError:  # a float json refuses (allow_nan) that the test above did not see
             return None, "the record holds a float NaN or infinity, which JSON cannot carry"
     return raw, json_problem(raw)

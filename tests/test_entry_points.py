@@ -152,3 +152,43 @@ _VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["x", PAIR, "
 def test_keys_with_surrogates_map_as_their_text_does(top: dict[str, Any], data: dict[str, Any]) -> None:
     m = mapper.compile_sink(_KEYED)
     _agree(m, {**top, "id": 1, "data": data})
+
+
+# --- a deep record: Batcher.add of a dict judges it as check does -----------------------------
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    """A record whose objects nest ``depth`` levels (itself the first), nothing mapped below the top."""
+    rec: dict[str, Any] = {"id": 1}
+    inner = rec
+    for _ in range(depth - 1):
+        inner["x"] = {}
+        inner = inner["x"]
+    return rec
+
+
+def _nested_text(depth: int) -> str:
+    return '{"id":1' + (',"x":' + '{"x":' * (depth - 2) + "{}" + "}" * (depth - 2) if depth > 1 else "") + "}"
+
+
+def test_a_deep_dict_is_added_as_deep_as_its_text_is_read() -> None:
+    m = mapper.compile_sink(_sink([{"name": "id", "path": ["id"], "type": "id"}]))
+    assert json.loads(_nested_text(5)) == _nested(5)
+    # the depth the engine's decoder stops at (about 995 levels, Python's recursion limit's):
+    # the first its JSON text is refused at, invalid_json
+    limit = next(d for d in range(900, 1100) if m.check(_nested_text(d)))
+    assert [p.code for p in m.check(_nested_text(limit))] == ["invalid_json"]
+    with mapper.Batcher(m) as b:
+        for depth in range(limit - 8, limit):  # (json.dumps ran out 4 levels before the decoder: refused, no JSON text)
+            assert m.check(_nested(depth)) == m.check(_nested_text(depth)) == []
+            verdict = b.add(_nested(depth))
+            assert verdict.accepted, (depth, verdict.errors)
+            assert verdict.raw == _nested_text(depth).encode()
+        for depth in (limit, limit + 1):  # past the decoder: the text added is refused as the text alone is
+            assert [e.code for e in b.add(_nested(depth)).errors] == [p.code for p in m.check(_nested_text(depth))] == ["invalid_json"]
+        # a dict holding itself has no JSON text at all
+        loop: dict[str, Any] = {"id": 1}
+        loop["x"] = [loop]
+        assert "holds itself" in b.add(loop).errors[0].reason
+    (body,) = b.flush()
+    assert body.count == 8 and body.to_batch().report.verdict == "accepted"
