@@ -45,6 +45,7 @@ import orjson
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
+from .engine.check import beyond_float64
 from .engine.core import Engine
 from .errors import OptionError, record_file_note
 from .options import MapOptions
@@ -248,7 +249,7 @@ class Batcher:
         raw, problem = _text(record)
         if problem is not None:
             problem = _with_file_note(problem, record)
-        found = self._checked(record) if problem is not None else ()
+        found = self._checked(record, raw) if problem is not None else ()
         with self._lock:
             self._check_open()
             if problem is None and raw is not None and len(raw) <= self._too_big:
@@ -275,7 +276,9 @@ class Batcher:
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [
-            (raw, _with_file_note(problem, r), self._checked(r)) if problem is not None else (raw, None, ()) for r in records for raw, problem in (_text(r),)
+            (raw, _with_file_note(problem, r), self._checked(r, raw)) if problem is not None else (raw, None, ())
+            for r in records
+            for raw, problem in (_text(r),)
         ]
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
@@ -299,13 +302,20 @@ class Batcher:
                 del self._pending[state[3] :]
             raise
 
-    def _checked(self, record: Any) -> tuple[RecordError, ...]:
-        """The engine's errors for a record the batcher cannot write as JSON: a mapping holding a
-        value with no JSON form, or no mapping at all (a list, None: ``not_an_object``, as
-        :meth:`Mapper.check` and ``validate`` say). None for text: a record whose text is not
-        JSON is that, and nothing else, to the engine too."""
+    def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
+        """The errors of a record the batcher cannot send (its text ``raw`` is no JSON the service
+        takes, or it has none), as :meth:`Mapper.check` says them: a mapping holding a value with
+        no JSON form, or no mapping at all (a list, None: ``not_an_object``, as ``check`` and
+        ``validate`` say); a number beyond float64 (``out_of_range``, at the column that maps it
+        or where it is). None for other text: a record whose text is not JSON is that, and
+        nothing else, to the engine too (``invalid_json``)."""
+        beyond = beyond_float64(raw) if raw else None
         if isinstance(record, (bytes, bytearray, memoryview, str)):
-            return ()
+            return () if beyond is None else self._errors(record)
+        found = self._errors(record)
+        return found if found or beyond is None else (beyond,)  # (check reads a dict's mapped values only)
+
+    def _errors(self, record: Any) -> tuple[RecordError, ...]:
         return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
 
     def _take(self, raw: bytes | None, problem: str | None, tag: Any, found: tuple[RecordError, ...] = (), judge: bool = False) -> Verdict:

@@ -192,3 +192,60 @@ def test_a_deep_dict_is_added_as_deep_as_its_text_is_read() -> None:
         assert "holds itself" in b.add(loop).errors[0].reason
     (body,) = b.flush()
     assert body.count == 8 and body.to_batch().report.verdict == "accepted"
+
+
+# --- a number beyond float64: out_of_range from check and from the batcher, wherever it is ---
+
+_NUMBERS = _sink(
+    [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "s", "path": ["data", "s"], "type": "string"},
+        {"name": "tags", "path": ["tags"], "type": "strings"},
+    ]
+)
+_HUGE = ["1e400", "-1E+400", "9" * 400, "0.1e310", "1" + "0" * 309]
+
+
+def _said(problems: Any) -> list[tuple[str | None, str | None, str, str]]:
+    return [(p.column, p.path, p.code, p.reason) for p in problems if p.severity == "error"]
+
+
+@pytest.mark.parametrize("number", _HUGE)
+@pytest.mark.parametrize(
+    "template, column, path",
+    [
+        ('{"id":1,"n":%s}', "n", "$.n"),  # mapped
+        ('{"id":1,"data":{"s":%s}}', "s", "$.data.s"),  # mapped, printed as text
+        ('{"id":1,"u":%s}', None, "$.u"),  # nobody maps it
+        ('{"id":1,"u":{"v":[1,%s]},"n":2}', None, "$.u.v[1]"),
+        ('{"id":1,"tags":["a",%s]}', "tags", "$.tags"),  # inside a mapped value that fails for it anyway
+    ],
+)
+def test_a_number_beyond_float64_is_out_of_range_from_check_and_the_batcher(number: str, template: str, column: str | None, path: str) -> None:
+    m = mapper.compile_sink(_NUMBERS)
+    text = template % number
+    said = _said(m.check(text))
+    assert len(said) == 1 and said[0][:2] == (column, path), said
+    assert said[0][2] == ("invalid_value" if column == "tags" else "out_of_range")
+    with mapper.Batcher(m) as b:
+        verdict = b.add(text)
+        assert _said(verdict.errors) == said == _said(m.check(text.encode()))
+        assert [_said(v.errors) for v in b.add_many([text, text.encode()])] == [said, said]
+    if column is not None:  # the engine reads a mapped one in a batch too, and says the same
+        assert _said(m.validate(text).errors) == _said(m.validate([text]).errors) == said
+        answer = m.validate(text).endpoint_answer()
+        assert answer["records"][0]["error_code"] == "InvalidBody"
+
+
+def test_a_python_int_beyond_float64_is_out_of_range_from_check_and_the_batcher() -> None:
+    m = mapper.compile_sink(_NUMBERS)
+    mapped, unmapped = {"id": 1, "n": 10**400}, {"id": 1, "u": [0, -(10**400)]}
+    with mapper.Batcher(m) as b:
+        said = _said(m.check(mapped))
+        assert [s[:3] for s in said] == [("n", "$.n", "out_of_range")]
+        assert _said(b.add(mapped).errors) == said == _said(m.validate([mapped]).errors)
+        # a dict's unmapped values are not read by check (README); its text cannot be sent, said alike
+        assert [s[1:3] for s in _said(b.add(unmapped).errors)] == [("$.u[1]", "out_of_range")]
+        assert _said(b.add(unmapped).errors) == _said(m.check(json.dumps(unmapped)))
+    assert b.accepted == 0

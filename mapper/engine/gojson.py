@@ -9,21 +9,25 @@ need it:
 * the integer ``-0``: Go decodes every number as a float64, so it is ``-0.0`` and
   prints as ``"-0"`` into a string column (msgspec gives the int ``0``);
 * a number beyond float64's range (``1e400``, a 400-digit integer): Go refuses the
-  whole record. mapper judges such a number where the sink maps it (``out_of_range`` at
-  that column) and ignores it elsewhere: the fast decoders never read unmapped values,
-  and both paths must agree (a deliberate deviation, listed in the README).
+  whole record. A batch's engine judges such a number where the sink maps it
+  (``out_of_range`` at that column) and ignores it elsewhere: the fast decoders never
+  read unmapped values, and both paths must agree (a deliberate deviation, listed in the
+  README). ``Mapper.check`` and the batcher look at one record's whole text
+  (:func:`huge_number`: ``out_of_range`` where it is).
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from typing import Any, Mapping
 
 import msgspec
 
 from ..errors import SURROGATE, as_unescaped, has_lone_surrogate
+from ..paths import Path
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 
@@ -34,7 +38,9 @@ __all__ = [
     "go_member",
     "has_surrogates",
     "has_unpaired",
+    "huge_number",
     "joined_keys",
+    "json_path",
     "neg_zero_at",
     "same_length_escapes",
     "surrogate_rows",
@@ -311,6 +317,44 @@ def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
     if deep <= {list, tuple}:
         return _any_surrogate([x for v in values if v.__class__ is list or v.__class__ is tuple for x in v])
     return any(has_surrogates(v) for v in values if v.__class__ is not str)
+
+
+#: JSON's tokens as the number scan below needs them: strings (skipped whole), punctuation, numbers.
+_SCAN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*')
+
+
+def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
+    """The first number of a JSON text (which the engine's decoder read) beyond float64, as
+    Go's decoder finds it: its path (keys and indices), its offset in ``raw``, its text."""
+    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key]
+    for m in _SCAN.finditer(raw):
+        token = m.group()
+        c = token[:1]
+        if c == b"{":
+            stack.append([True, None, True])
+        elif c == b"[":
+            stack.append([False, 0, False])
+        elif c in (b"}", b"]"):
+            stack.pop()
+        elif c == b",":
+            top = stack[-1]
+            if top[0]:
+                top[2] = True
+            else:
+                top[1] += 1
+        elif c == b":":
+            stack[-1][2] = False
+        elif c == b'"':
+            if stack and stack[-1][0] and stack[-1][2]:
+                stack[-1][1] = json.loads(token.decode("utf-8", "replace"))
+        elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
+            return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
+    return None
+
+
+def json_path(keys: list[str | int]) -> str:
+    """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
+    return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
 def json_error_text(raw: bytes, message: str) -> str:

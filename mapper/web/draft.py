@@ -10,8 +10,6 @@ records become the endpoint's request body, which the store ingests as the endpo
 from __future__ import annotations
 
 import json
-import math
-import re
 import threading
 from collections import OrderedDict
 from typing import Any, NamedTuple
@@ -22,11 +20,11 @@ import orjson
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
-from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member
+from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path
 from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, endpoint_units, format_of, line_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
-from ..paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
+from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
 from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError
 from ..sink import check_sink
@@ -355,11 +353,11 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     out: dict[str, Any] = {"error": None, "record_errors": [], "stored": None, "id": None, "columns": []}
     problem = json_problem(data.rstrip(JSON_WS))  # (its leading lines kept: a position it names is the sample box's)
     if problem is not None:
-        found = _huge_number(raw) if _as_json(raw) is not _NOT_JSON else None
+        found = huge_number(raw) if _as_json(raw) is not _NOT_JSON else None
         if found is not None:  # worded as Send records words the record it keeps out of a body
             keys, offset, number = found
             where = _position(data, len(data) - len(data.lstrip(JSON_WS)) + offset)
-            problem = f"{_beyond_float64(number, f' ({where}) at `{_jsonpath(keys)}`')}: the endpoint refuses a whole body holding one"
+            problem = f"{_beyond_float64(number, f' ({where}) at `{json_path(keys)}`')}: the endpoint refuses a whole body holding one"
         out["error"] = f"the sample record: {problem}"
         return out
     record = service_loads(raw)  # (json_problem passed it: as the service reads it)
@@ -533,20 +531,20 @@ def _held(data: bytes, raws: list[bytes], lines: list[int | None]) -> dict[int, 
         problem = json_problem(raw)
         if problem is None:
             continue
-        found = _huge_number(raw)
+        found = huge_number(raw)
         if found is None:  # pragma: no cover - orjson and Go's decoder differ only in numbers beyond float64 here
             held[i] = RecordError(i, line, None, None, "invalid_json", f"{problem}: the endpoint refuses a whole body holding this record, so it was not sent")
             continue
         keys, offset, number = found
         where = f" ({_position(data, at + offset)})" if at >= 0 else ""
         reason = f"{_beyond_float64(number, where)}: the endpoint refuses a whole body holding one, so this record was not sent"
-        held[i] = RecordError(i, line, None, _jsonpath(keys), "out_of_range", reason)
+        held[i] = RecordError(i, line, None, json_path(keys), "out_of_range", reason)
     return held
 
 
 def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
     """Why a pasted body is refused whole (it is JSON, but holds what the endpoint's decoder refuses): the record, where."""
-    found = _huge_number(body)
+    found = huge_number(body)
     if found is None:  # pragma: no cover - orjson and Go's decoder differ only in numbers beyond float64 here
         return f"the body: {problem}; nothing was sent"
     keys, offset, number = found
@@ -554,7 +552,7 @@ def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
     if len(keys) >= 2 and isinstance(keys[0], str) and isinstance(keys[1], int) and go_field_key(keys[0], "records"):
         record = f"record {keys[1] + 1}, "
     return (
-        f"{record}{_position(data, lead + offset)}: {_beyond_float64(number, f' at `{_jsonpath(keys)}`')}, "
+        f"{record}{_position(data, lead + offset)}: {_beyond_float64(number, f' at `{json_path(keys)}`')}, "
         "and the endpoint refuses a whole body holding one; nothing was sent "
         "(paste the records alone, one a line, to send the others)"
     )
@@ -568,44 +566,6 @@ def _beyond_float64(number: str, where: str) -> str:
 def _position(data: bytes, offset: int) -> str:
     """``line 3 char 20``: where a byte of the paste is, as an editor counts (characters, from 1)."""
     return "line {} char {}".format(*line_of(data, offset))
-
-
-#: JSON's tokens as the number scan below needs them: strings (skipped whole), punctuation, numbers.
-_SCAN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*')
-
-
-def _huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
-    """The first number of a JSON text (which the engine's decoder read) beyond float64, as
-    Go's decoder finds it: its path (keys and indices), its offset in ``raw``, its text."""
-    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key]
-    for m in _SCAN.finditer(raw):
-        token = m.group()
-        c = token[:1]
-        if c == b"{":
-            stack.append([True, None, True])
-        elif c == b"[":
-            stack.append([False, 0, False])
-        elif c in (b"}", b"]"):
-            stack.pop()
-        elif c == b",":
-            top = stack[-1]
-            if top[0]:
-                top[2] = True
-            else:
-                top[1] += 1
-        elif c == b":":
-            stack[-1][2] = False
-        elif c == b'"':
-            if stack and stack[-1][0] and stack[-1][2]:
-                stack[-1][1] = json.loads(token.decode("utf-8", "replace"))
-        elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
-            return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
-    return None
-
-
-def _jsonpath(keys: list[str | int]) -> str:
-    """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
-    return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
 def _body_lines(body: bytes, first: int) -> list[int | None]:
