@@ -47,6 +47,7 @@ from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64
 from .engine.core import Engine
+from .engine.gojson import same_length_escapes
 from .errors import OptionError, record_file_note
 from .options import MapOptions
 from .report import RecordError, RejectedRecord
@@ -80,14 +81,22 @@ class Verdict:
     ``errors`` before its chunk is full judges the chunk so far, at once.
     """
 
-    __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner")
+    __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner", "_own")
 
     def __init__(
-        self, index: int, accepted: bool, errors: tuple[RecordError, ...] = (), tag: Any = None, raw: bytes | None = None, owner: Batcher | None = None
+        self,
+        index: int,
+        accepted: bool,
+        errors: tuple[RecordError, ...] = (),
+        tag: Any = None,
+        raw: bytes | None = None,
+        owner: Batcher | None = None,
+        own: tuple[RecordError, ...] | None = None,
     ):
         self.index, self.tag, self.raw = index, tag, raw
         self._accepted, self._errors = accepted, errors
         self._owner = owner  # the batcher, until the verdict is seen judged (its index below the batcher's _judged_upto)
+        self._own = own  # the errors check gave the record itself (a dict its text cannot speak for), judged so
 
     def _judged(self) -> None:
         """Wait for the verdict's chunk to be judged (judging it now if nobody has yet)."""
@@ -250,17 +259,18 @@ class Batcher:
         if problem is not None:
             problem = _with_file_note(problem, record)
         found = self._checked(record, raw) if problem is not None else ()
+        own = self._own_errors(record, raw) if problem is None else None
         with self._lock:
             self._check_open()
             if problem is None and raw is not None and len(raw) <= self._too_big:
                 pending = self._pending
                 if len(pending) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
                     with self._untaken_on_failure():
-                        return self._take(raw, None, tag, judge=True)
+                        return self._take(raw, None, tag, judge=True, own=own)
                 index = self._next
                 self._next = index + 1
                 self._added += 1
-                verdict = Verdict(index, False, (), tag, raw, self)
+                verdict = Verdict(index, False, (), tag, raw, self, own)
                 pending.append(verdict)
                 return verdict
             return self._take(raw, problem, tag, found)
@@ -276,7 +286,7 @@ class Batcher:
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [
-            (raw, _with_file_note(problem, r), self._checked(r, raw)) if problem is not None else (raw, None, ())
+            (raw, _with_file_note(problem, r), self._checked(r, raw), None) if problem is not None else (raw, None, (), self._own_errors(r, raw))
             for r in records
             for raw, problem in (_text(r),)
         ]
@@ -284,7 +294,7 @@ class Batcher:
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
         with self._lock, self._untaken_on_failure():
             self._check_open()
-            out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found) for i, (raw, problem, found) in enumerate(texts)]
+            out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own) for i, (raw, problem, found, own) in enumerate(texts)]
             self._judge()
             return out
 
@@ -318,7 +328,30 @@ class Batcher:
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
         return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
 
-    def _take(self, raw: bytes | None, problem: str | None, tag: Any, found: tuple[RecordError, ...] = (), judge: bool = False) -> Verdict:
+    def _own_errors(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...] | None:
+        """The errors :meth:`Mapper.check` gives a mapping whose text cannot speak for it, to judge
+        it by; None for the rest (judged by their text, with the records around them).
+
+        Under ``strict``, a mapping holding a string with an unpaired surrogate: its text
+        escapes it (``\\ud800``, which the endpoint reads as U+FFFD), and the engine refuses such
+        a text at ``$`` wherever the escape is, as it cannot tell which value held it; ``check``
+        of the mapping can (``lossy_value`` at the column that maps it; nothing where nobody
+        does), and the verdict is check's."""
+        if not self.options.strict or raw is None or isinstance(record, (str, bytes, bytearray, memoryview)):
+            return None
+        if b"\\u" not in raw or same_length_escapes(raw) is raw:
+            return None
+        return self._errors(record)
+
+    def _take(
+        self,
+        raw: bytes | None,
+        problem: str | None,
+        tag: Any,
+        found: tuple[RecordError, ...] = (),
+        judge: bool = False,
+        own: tuple[RecordError, ...] | None = None,
+    ) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
 
         What is judged is the text taken now (a dict the producer changes after ``add``
@@ -338,7 +371,7 @@ class Batcher:
             if found:
                 return Verdict(index, False, tuple(replace(e, record=index) for e in found), tag, raw)
             return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
-        verdict = Verdict(index, False, (), tag, raw, self)
+        verdict = Verdict(index, False, (), tag, raw, self, own)
         self._pending.append(verdict)
         if judge:
             self._judge()
@@ -369,6 +402,12 @@ class Batcher:
         engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
         engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
         engine.finish()
+        for k, v in enumerate(pending):  # (judged by check of the record itself: see _own_errors)
+            if v._own is not None:
+                if v._own:
+                    failed[k] = list(v._own)
+                else:
+                    failed.pop(k, None)
         # each verdict in full (again, if an earlier try was interrupted): read once the books say judged
         for k, v in enumerate(pending):
             errors = failed.get(k)

@@ -249,3 +249,36 @@ def test_a_python_int_beyond_float64_is_out_of_range_from_check_and_the_batcher(
         assert [s[1:3] for s in _said(b.add(unmapped).errors)] == [("$.u[1]", "out_of_range")]
         assert _said(b.add(unmapped).errors) == _said(m.check(json.dumps(unmapped)))
     assert b.accepted == 0
+
+
+# --- strict: a dict holding an unpaired surrogate is judged as check judges it ---------------
+
+
+def test_a_strict_batcher_judges_a_dict_with_an_unpaired_surrogate_as_check_does() -> None:
+    # its text escapes the surrogate (read as U+FFFD), and the engine refuses such a text at $
+    # wherever the escape is; check of the dict knows which value holds it
+    m = mapper.compile_sink(_sink([{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}]))
+    records = [{"id": 1, "u": "a\ud800"}, {"id": 2, "\udc00": 1}, {"id": 3, "s": "a\ud800"}, {"id": 4, "s": PAIR, "u": ["\ud800"]}, {"id": 5, "s": "x"}]
+    expected = [_said(m.check(r, strict=True)) for r in records]
+    assert [[s[:3] for s in e] for e in expected] == [[], [], [("s", "$.s", "lossy_value")], [], []]
+    for how in ("add", "add_many", "a full queue"):
+        with mapper.Batcher(m, strict=True) as b:
+            if how == "add":
+                verdicts = [b.add(r) for r in records]
+            elif how == "add_many":
+                verdicts = b.add_many(records)
+            else:  # (the add that fills the queue judges it: its own verdict too)
+                filler = b.add_many([{"id": 10 + i} for i in range(1024 - len(records) + 1)])
+                verdicts = [b.add(r) for r in records]
+                assert all(v.accepted for v in filler)
+            assert [_said(v.errors) for v in verdicts] == expected
+            assert [v.accepted for v in verdicts] == [True, True, False, True, True]
+        sent = [raw for body in b.flush() for raw in body.raws]
+        assert [v.raw in sent for v in verdicts] == [True, True, False, True, True]
+        assert b'"u":"a\\ud800"' in verdicts[0].raw  # (sent as JSON carries it; stored nowhere)
+    # not strict: the same verdicts as before (a warning is no error); a text is judged as text
+    with mapper.Batcher(m) as b:
+        assert all(b.add(r).accepted for r in records)
+        assert [s[:3] for s in _said(b.add(_text(records[0])).errors)] == []
+    with mapper.Batcher(m, strict=True) as b:
+        assert [s[:3] for s in _said(b.add(_text(records[0])).errors)] == [(None, "$", "lossy_value")]
