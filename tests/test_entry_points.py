@@ -282,3 +282,27 @@ def test_a_strict_batcher_judges_a_dict_with_an_unpaired_surrogate_as_check_does
         assert [s[:3] for s in _said(b.add(_text(records[0])).errors)] == []
     with mapper.Batcher(m, strict=True) as b:
         assert [s[:3] for s in _said(b.add(_text(records[0])).errors)] == [(None, "$", "lossy_value")]
+
+
+# --- records_path in a Python document: its keys as its text's -------------------------------
+
+
+@pytest.mark.parametrize("records_path", [FACE, [FACE], "a.😀"])
+def test_records_path_finds_a_python_documents_surrogate_pair_key_as_in_its_text(records_path: Any) -> None:
+    m = mapper.compile_sink(_sink([{"name": "id", "path": ["id"], "type": "id"}]))
+    nested = records_path == "a.😀"
+    doc: dict[str, Any] = {PAIR: [{"id": 1}, {"id": 2}]}
+    if nested:
+        doc = {"a": doc}
+    for source in (doc, json.dumps(doc), [json.dumps(doc)]):
+        assert m.map(source, records_path=records_path).to_rows() == [{"_id": 1}, {"_id": 2}], type(source)
+    # of keys arriving as one, the last (Go's decoder keeps it)
+    two = {FACE: [{"id": 7}], PAIR: [{"id": 8}]}
+    for source in (two, json.dumps(two)):
+        assert m.map(
+            ({"a": source} if nested else source) if isinstance(source, dict) else (f'{{"a":{source}}}' if nested else source), records_path=records_path
+        ).to_rows() == [{"_id": 8}]
+    # a hint names such a key as it arrives, a records_path that reads it
+    other = {"x": doc}
+    reasons = {m.validate(source, records_path="nope").errors[0].reason for source in (other, json.dumps(other))}
+    assert len(reasons) == 1 and ("x.a.😀" if nested else "x.😀") in reasons.pop()

@@ -36,7 +36,8 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 import msgspec
 import numpy as np
 
-from ..errors import FILE_NAME_RULE, InputError, article, class_name, encoding_note, names_a_file, preview, type_name
+from ..compiler import joined_get
+from ..errors import FILE_NAME_RULE, InputError, article, as_unescaped, class_name, encoding_note, has_lone_surrogate, names_a_file, preview, type_name
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
@@ -978,7 +979,12 @@ def _member(doc: Any, path: tuple[str, ...]) -> Any:
 def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
     (keys quoted where a path needs it: ``meta."a.b"``)."""
-    return ", ".join(f"`{to_dot_notation(path)}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
+    return ", ".join(f"`{to_dot_notation(_keys_as_sent(path))}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
+
+
+def _keys_as_sent(path: tuple[str, ...]) -> tuple[str, ...]:
+    """A Python document's keys as their JSON text arrives (a surrogate pair the character it makes, as records_path finds it)."""
+    return tuple(as_unescaped(k) if has_lone_surrogate(k) else k for k in path)
 
 
 def document_hint(doc: Any) -> str:
@@ -1098,7 +1104,7 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     if mostly and 3 * sum(_values_in(_member(doc, path)) for path, _n in found) < 2 * _values_in(doc):
         return ""
     keys = record_arrays_text(found)
-    best = to_dot_notation(found[0][0])
+    best = to_dot_notation(_keys_as_sent(found[0][0]))
     return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
 
 
@@ -1743,7 +1749,7 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
         hint = no_records_hint(doc, keys, python=True)
         yield _advised(f"no records at `{_path_text(keys)}`: {why}", hint, None, b"", "no_records")
         return
-    yield from _object_units(_member(doc, keys), objects)
+    yield from _object_units(_at(doc, keys), objects)
 
 
 def no_records_hint(doc: Any, keys: tuple[str, ...], python: bool = False) -> str:
@@ -1781,12 +1787,22 @@ def _path_problem(doc: Any, keys: tuple[str, ...]) -> str | None:
         at = f" - at `{_path_text(keys[:depth])}`" if depth else ""
         if not isinstance(node, Mapping):
             return f"Expected `object`, got `{_kind(node)}`{at}"
-        if key not in node:
+        node = joined_get(node, key, _NO_KEY)  # (a Python key holding a surrogate pair is the character it makes, as in a record)
+        if node is _NO_KEY:
             return f"no key `{_path_text((key,))}`{at}"
-        node = node[key]
     if not isinstance(node, (list, tuple)):
         return f"Expected `array`, got `{_kind(node)}` - at `{_path_text(keys)}`"
     return None
+
+
+_NO_KEY = object()
+
+
+def _at(doc: Any, keys: tuple[str, ...]) -> Any:
+    """The value at ``keys`` of a document :func:`_path_problem` found it in (its keys as their JSON text arrives)."""
+    for key in keys:
+        doc = joined_get(doc, key, None)
+    return doc
 
 
 def _kind(value: Any) -> str:
