@@ -88,7 +88,7 @@ import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_once
-from .engine.gojson import RecordDecodeError, decode_record
+from .engine.gojson import RecordDecodeError, decode_record, has_unpaired
 from .engine.reader import (
     HEAD_BYTES,
     BrokenDocument,
@@ -105,7 +105,21 @@ from .engine.reader import (
     read_input,
     units_for,
 )
-from .errors import InputError, MapperError, OptionError, article, class_name, has_lone_surrogate, int_text, names_a_file, preview, show, suggest, type_name
+from .errors import (
+    InputError,
+    MapperError,
+    OptionError,
+    article,
+    as_unescaped,
+    class_name,
+    has_lone_surrogate,
+    int_text,
+    names_a_file,
+    preview,
+    show,
+    suggest,
+    type_name,
+)
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
@@ -746,9 +760,14 @@ class _Scanner:
         stats = self.stats
         refused: Any = None
         for key, value in obj.items():
-            if not isinstance(key, str) or (not key.isascii() and has_lone_surrogate(key)):
+            if not isinstance(key, str):
                 self.odd_key(prefix, key)
                 continue
+            if not key.isascii() and has_lone_surrogate(key):
+                if has_unpaired(key):
+                    self.odd_key(prefix, key)
+                    continue
+                key = as_unescaped(key)  # a surrogate pair: the character its escapes arrive as, as a path names it
             keys = prefix + (key,)
             st = stats.get(keys)
             if st is None:

@@ -306,3 +306,12 @@ def test_records_path_finds_a_python_documents_surrogate_pair_key_as_in_its_text
     other = {"x": doc}
     reasons = {m.validate(source, records_path="nope").errors[0].reason for source in (other, json.dumps(other))}
     assert len(reasons) == 1 and ("x.a.😀" if nested else "x.😀") in reasons.pop()
+
+
+def test_infer_drafts_a_surrogate_pair_key_as_its_character_from_dicts_as_from_their_text() -> None:
+    recs = [{"id": i, PAIR: "x", "d": {"a" + PAIR: i}} for i in range(5)]
+    drafts = [mapper.infer(source).to_dict()["sink"]["schema"]["definition"] for source in (recs, [_text(r) for r in recs])]
+    assert drafts[0] == drafts[1]
+    assert [c["path"] for c in drafts[0]] == [["id"], [FACE], ["d", "a" + FACE]]
+    m = mapper.compile_sink(json.dumps(mapper.infer(recs).to_dict()["sink"]))  # (a draft that maps the dicts it was drawn from)
+    assert m.map(recs).to_rows()[1] == m.map([_text(r) for r in recs]).to_rows()[1] and len(m.map(recs).to_rows()[1]) == 3
