@@ -49,7 +49,7 @@ from .engine.check import beyond_float64
 from .engine.core import Engine
 from .engine.gojson import same_length_escapes
 from .errors import OptionError, record_file_note
-from .options import MapOptions
+from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .stack import full_stack
 from .types import ConversionError, as_json
@@ -174,7 +174,10 @@ class Batcher:
         # "skip": each record is refused for its own errors only, a missing value included
         # (the endpoint's policy would discard a whole body for it; such a record never
         # gets into a body, so each body is taken whole).
-        self.options = MapOptions(on_error="skip", strict=strict)
+        # The size rule is the batcher's own (too_large: a record no body holds): the engine's
+        # max_record_size (16 MiB by default, an option the batcher has not) must not cut in first
+        # when bodies may be larger, refusing what check takes.
+        self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE))
         self._lock = threading.RLock()
         self._next = 0
         self._pending: list[Verdict] = []  # added, not yet judged (their raw texts are good JSON)

@@ -315,3 +315,20 @@ def test_infer_drafts_a_surrogate_pair_key_as_its_character_from_dicts_as_from_t
     assert [c["path"] for c in drafts[0]] == [["id"], [FACE], ["d", "a" + FACE]]
     m = mapper.compile_sink(json.dumps(mapper.infer(recs).to_dict()["sink"]))  # (a draft that maps the dicts it was drawn from)
     assert m.map(recs).to_rows()[1] == m.map([_text(r) for r in recs]).to_rows()[1] and len(m.map(recs).to_rows()[1]) == 3
+
+
+# --- a record over the engine's default max_record_size, in a batcher whose bodies hold it ----
+
+
+def test_a_batcher_whose_bodies_hold_a_record_takes_it_as_check_does() -> None:
+    from mapper import options
+
+    limit = options.MAX_RECORD_SIZE  # (16 MiB: a record just past it, in bodies of up to 17 MiB)
+    m = mapper.compile_sink(_sink([{"name": "id", "path": ["id"], "type": "id"}]))
+    big = {"id": 1, "pad": "x" * (limit + 10)}
+    assert m.check(big) == m.check(_text(big)) == []
+    with mapper.Batcher(m, max_bytes=limit + (1 << 20)) as b:
+        assert b.add(big).accepted and b.add(_text(big)).accepted
+    with mapper.Batcher(m, max_bytes=limit) as b:  # (a body cannot hold it: the batcher's own too_large)
+        verdict = b.add(big)
+        assert [e.code for e in verdict.errors] == ["too_large"] and "request body" in verdict.errors[0].reason
