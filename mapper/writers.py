@@ -1217,16 +1217,28 @@ def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
 
 
 def _decoded(arr: Any, pa: Any) -> Any:
-    """A dictionary-encoded field (another tool's: pyarrow's ``dictionary_encode``, a pandas
-    category, a polars Categorical; a set's elements so encoded too) as the values it stands for.
-    mapper writes none, but its ids and text read as the plain strings they are."""
-    t = arr.type
+    """A field in a layout another tool may write for plain strings, as those strings: dictionary-encoded
+    (pyarrow's ``dictionary_encode``, a pandas category, a polars Categorical) or as views (Arrow's
+    ``string_view``, which polars writes); a set's elements so written too. mapper writes neither,
+    but its ids and text read as the strings they are."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    plain = _plain_layout(arr.type, pa)
+    return arr if plain is None else arr.cast(plain)
+
+
+def _plain_layout(t: Any, pa: Any) -> Any:
+    """The type :func:`_arrow_values` reads for ``t`` when it holds strings in another layout (see :func:`_decoded`); None when it is one already."""
     if pa.types.is_dictionary(t):
-        return arr.dictionary_decode()
-    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_dictionary(t.value_type):
-        plain = t.value_type.value_type
-        return arr.cast(pa.list_(plain) if pa.types.is_list(t) else pa.large_list(plain))
-    return arr
+        return _plain_layout(t.value_type, pa) or t.value_type
+    view = getattr(pa.types, "is_string_view", None)  # (pyarrow 16 on)
+    if view is not None and view(t):
+        return pa.large_string()
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        inner = _plain_layout(t.value_type, pa)
+        if inner is not None:
+            return pa.list_(inner) if pa.types.is_list(t) else pa.large_list(inner)
+    return None
 
 
 def _as_binary(t: Any, pa: Any) -> Any:

@@ -73,6 +73,33 @@ def test_read_batch_takes_dictionary_encoded_strings_as_the_strings(tmp_path: Pa
     assert back["s"].values.tolist() == batch["s"].values.tolist()
 
 
+@pytest.mark.parametrize("ext", ["arrow", "parquet"])
+def test_read_batch_takes_string_views_as_the_strings(tmp_path: Path, ext: str) -> None:
+    pa = _pyarrow()
+    import pyarrow.ipc
+    import pyarrow.parquet as pq
+
+    if not hasattr(pa, "string_view"):
+        pytest.skip("pyarrow before 16 has no string_view")
+    sink = _sink(
+        [{"name": "k", "path": ["k"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}, {"name": "ss", "path": ["ss"], "type": "strings"}],
+        primary_key_fields=["k"],
+    )
+    batch = mapper.compile_sink(sink).map([{"k": "a", "s": "x", "ss": ["p", "q"]}, {"k": "b" * 20, "s": None}, {"k": "c", "s": "ü" * 30, "ss": []}])
+    table = batch.to_arrow()
+    for name in ("_id", "s", "ss"):  # (Arrow's Utf8View: what polars writes strings as)
+        i = table.column_names.index(name)
+        want = pa.list_(pa.string_view()) if name == "ss" else pa.string_view()
+        table = table.set_column(i, table.schema.field(i).with_type(want), table.column(name).cast(want))
+    path = tmp_path / f"views.{ext}"
+    if ext == "arrow":
+        with pyarrow.ipc.new_file(path, table.schema) as out:
+            out.write_table(table)
+    else:
+        pq.write_table(table, path)
+    assert mapper.read_batch(path).to_rows() == batch.to_rows()
+
+
 # --- a key holding a surrogate pair is the character it makes --------------------------------
 
 from types import MappingProxyType  # noqa: E402
