@@ -717,8 +717,17 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
     """
     raws: list[bytes] = []
     lines: list[int | None] = []
+    # A broken document is one record of the input when another document is in it (infer
+    # reads on past it, as validate does); the first document, broken, is held until the
+    # input shows whether it is all of it (a lone document that does not parse is the input's fault).
+    held: BrokenDocument | None = None
+    seen = False  # (a document read: what follows is one of several)
 
     def gathered() -> Iterator[Unit]:
+        nonlocal held
+        if held is not None:
+            yield replace(held, one_record=True)
+            held = None
         if raws:
             yield RawRecords(raws[:], lines[:])
             raws.clear()
@@ -730,6 +739,7 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             if chunk.first_line is not None:
                 line = chunk.first_line
             yield from gathered()
+            seen = True
             yield replace(chunk, first_line=line)  # (the engine counts no lines here: documents are read as records)
             line += 1
             continue
@@ -738,19 +748,31 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
         for text in bytes(chunk.data).split(b"\n"):
             doc = text.rstrip(JSON_WS)  # (leading blanks kept: an error's char counts from the line's start)
             if doc.lstrip(JSON_WS):
+                if held is not None:  # (another document: the broken first is one record of several)
+                    yield from gathered()
                 for unit in document_units(doc, records_path, first_line=line):
                     if isinstance(unit, RawRecords) and unit.bad is None and unit.lines is not None:
+                        if held is not None:  # (documents one after another on the line)
+                            yield from gathered()
                         raws.extend(unit.raws)
                         lines.extend(unit.lines)
                         if len(raws) >= chunk_records:
                             yield from gathered()
                     else:  # (a document without records: one record, in its place)
                         yield from gathered()
-                        yield unit
+                        if isinstance(unit, BrokenDocument) and not seen:
+                            held = unit
+                        else:
+                            yield replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
+                    seen = True
+                seen = True  # (a document of no records too)
             line += 1
         if chunk.data[-1:] == b"\n":
             line -= 1  # the split's last, empty piece is no line
-        yield from gathered()
+        if raws:
+            yield from gathered()
+    if held is not None:
+        yield held  # the only document, broken: the input's fault
 
 
 def _blank_lines(data: bytes) -> int:
