@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import mapper
 from tests.test_documents import SINK, run_cli
 
@@ -35,3 +37,61 @@ def test_infer_reads_on_past_a_broken_line_of_ndjson_of_documents(tmp_path):
     path.write_text("\n".join([lines[1], lines[0], lines[2]]) + "\n")
     r = mapper.infer(path, records_path="aircraft")
     assert (r.records, r.objects, r.bad_records, r.bad_examples[0]["line"]) == (7, 6, 1, 1)
+
+
+# a broken value and the character an error must name (1-based, on the value's line): the
+# first byte that cannot continue valid JSON (where Go's decoder stops)
+BROKEN_VALUES = [
+    ("tru}", 4),  # a literal cut short: the `}` where `e` should be (was char 2 inside a document, 5 past it in a record)
+    ("nulx", 4),
+    ("fals}", 5),
+    ("nu,l", 3),
+    ('"\\q"', 3),  # a bad escape: the `q` (was one past it in a record)
+    ('"\\ug234"', 4),  # a bad \u escape: its first non-hex digit (was one past it everywhere)
+    ('"\\u12g4"', 6),
+    ('"\\u12"', 6),
+    ("1.}", 3),  # (these were right: kept so)
+    ("-}", 2),
+    ("+1", 1),
+    ('"a\x01"', 3),
+]
+
+
+def _char(reason: str) -> int:
+    import re
+
+    m = re.search(r"char (\d+)", reason)
+    assert m, reason
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize(("value", "at"), BROKEN_VALUES)
+def test_a_broken_value_is_placed_on_its_first_bad_character(value, at):
+    m = mapper.compile_sink(SINK)
+    prefix = '{"hex": "é1", "x": '  # (a non-ASCII character before it: characters are counted, not bytes)
+    record = prefix + value + "}"
+    want = len(prefix) + at
+    # a record of NDJSON
+    (err,) = m.validate((record + "\n").encode()).errors
+    assert (err.code, err.line, _char(err.reason)) == ("invalid_json", 1, want), err.reason
+    # a record inside a document: on its line (a one-line document, then a pretty-printed one)
+    line = '{"now": 1, "aircraft": [' + record + "]}"
+    (err,) = m.validate((line + "\n").encode(), records_path="aircraft").errors
+    assert (err.line, _char(err.reason)) == (1, len('{"now": 1, "aircraft": [') + want), err.reason
+    pretty = '{\n  "now": 1,\n  "aircraft": [\n    {"hex": "a"},\n    ' + record + "\n  ]\n}\n"
+    (err,) = m.validate(pretty.encode(), records_path="aircraft").errors
+    assert (err.line, _char(err.reason)) == (5, 4 + want), err.reason
+    assert f"line 5 char {4 + want}" in err.reason
+    # a JSON array of records
+    (err,) = m.validate(("[\n  " + record + "\n]\n").encode()).errors
+    assert (err.line, _char(err.reason)) == (2, 2 + want), err.reason
+
+
+def test_a_literal_like_word_inside_a_string_is_not_taken_for_a_literal():
+    m = mapper.compile_sink(SINK)
+    # the control character is the fault, not the `nulx` before it (a string, not a literal)
+    record = '{"hex": "a, nulx\x01"}'
+    (err,) = m.validate((record + "\n").encode()).errors
+    assert _char(err.reason) == record.index("\x01") + 1, err.reason
+    (err,) = m.validate(('{"aircraft": [' + record + "]}\n").encode(), records_path="aircraft").errors
+    assert _char(err.reason) == len('{"aircraft": [') + record.index("\x01") + 1, err.reason

@@ -366,7 +366,7 @@ def json_error_text(raw: bytes, message: str) -> str:
     m = _BYTE_RE.search(message)
     text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
     if m:
-        offset = error_offset(message, int(m.group(1)))
+        offset = error_offset(message, int(m.group(1)), raw)
         start = raw.rfind(b"\n", 0, offset) + 1
         col = len(raw[start:offset].decode("utf-8", "replace")) + 1
         # a record spread over lines (a pretty-printed array's, `jq .` output): its own line too
@@ -378,7 +378,55 @@ def json_error_text(raw: bytes, message: str) -> str:
     return f"Invalid JSON: {text}"
 
 
-def error_offset(message: str, offset: int) -> int:
-    """The byte a msgspec error message's ``(byte N)`` points at: N, except for trailing
-    characters, where msgspec gives the byte after the first of them."""
-    return max(offset - 1, 0) if "trailing characters" in message else offset
+def error_offset(message: str, offset: int, data: bytes = b"") -> int:
+    """The byte of ``data`` a msgspec error message's ``(byte N)`` is about: the first that
+    cannot continue valid JSON (where Go's decoder stops). N, except where msgspec points
+    elsewhere: one byte on for trailing characters, a bad ``\\u`` escape's digit and (its
+    decoder of values, not of raw ones) a bad escape; a broken literal (``tru}``) one byte
+    into it (raw values) or past its length (values), where it is the first byte that differs."""
+    if "trailing characters" in message:
+        return max(offset - 1, 0)
+    if "unicode escape" in message:
+        at = data.rfind(b"\\u", max(offset - 6, 0), offset + 1)
+        if at >= 0:
+            at += 2
+            while at < offset and data[at : at + 1] in _HEX:
+                at += 1
+            return at
+    elif "invalid escape character" in message and data[offset - 2 : offset - 1] == b"\\":  # (values: one past the character)
+        return offset - 1
+    elif "invalid character" in message:
+        return _literal_error(data, offset)
+    return offset
+
+
+_HEX = frozenset(bytes([c]) for c in b"0123456789abcdefABCDEF")
+_LITERALS = {116: b"true", 102: b"false", 110: b"null"}
+_STRINGS = re.compile(rb'"(?:[^"\\\n]|\\.)*"')
+
+
+def _literal_error(data: bytes, offset: int) -> int:
+    """For msgspec's "invalid character" at ``offset``: the first byte that differs from the
+    literal (``true``, ``false``, ``null``) a broken one starts with, when that is the fault
+    (msgspec names the literal's second byte, or the byte past its length); else ``offset``."""
+    for start in range(offset - 1, max(offset - 6, -1), -1):
+        literal = _LITERALS.get(data[start]) if start < len(data) else None
+        if literal is None or offset not in (start + 1, start + len(literal)):
+            continue
+        text = bytes(data[start : start + len(literal)])
+        if text == literal or not _at_value(data, start):
+            continue
+        return start + next(i for i, (a, b) in enumerate(zip(text + b"\0", literal)) if a != b)
+    return offset
+
+
+def _at_value(data: bytes, at: int) -> bool:
+    """Whether byte ``at`` of ``data`` (valid JSON before it) starts a value: after ``[``, ``:``,
+    ``,`` or nothing, and outside a string (its line's strings are all closed before it, as a
+    string cannot span lines). Only the line is copied (a document may be large)."""
+    before = at - 1
+    while before >= 0 and data[before] in b" \t\r\n":
+        before -= 1
+    if before >= 0 and data[before] not in b"[:,":
+        return False
+    return b'"' not in _STRINGS.sub(b"", data[data.rfind(b"\n", 0, at) + 1 : at])

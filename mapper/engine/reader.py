@@ -455,7 +455,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
     msg = str(exc)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
-        offset = error_offset(msg, int(m.group(1)))
+        offset = error_offset(msg, int(m.group(1)), data)
         line, col = line_of(data, offset)
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
