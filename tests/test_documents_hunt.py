@@ -95,3 +95,33 @@ def test_a_literal_like_word_inside_a_string_is_not_taken_for_a_literal():
     assert _char(err.reason) == record.index("\x01") + 1, err.reason
     (err,) = m.validate(('{"aircraft": [' + record + "]}\n").encode(), records_path="aircraft").errors
     assert _char(err.reason) == len('{"aircraft": [') + record.index("\x01") + 1, err.reason
+
+
+OPEN = '{"aircraft": ['
+
+
+@pytest.mark.parametrize(("value", "at"), [("t}", 2), ("n]", 2), ("fa}", 3), ("nul}", 4)])
+def test_a_broken_literal_near_the_end_is_no_truncation(value, at):
+    # msgspec reads a literal's length at once and said "truncated" when fewer bytes were left
+    # (`{"a": t}` is whole; its `}` is the fault)
+    m = mapper.compile_sink(SINK)
+    record = '{"hex": "a", "x": ' + value + "}"
+    want = len('{"hex": "a", "x": ') + at
+    (err,) = m.validate(record.encode()).errors
+    assert err.reason == f"Invalid JSON: invalid character at char {want}"
+    (err,) = m.validate((OPEN + record + "]}").encode(), records_path="aircraft").errors
+    assert err.reason == f"Invalid JSON: the JSON document is not valid JSON: invalid character at char {len(OPEN) + want}"
+    (err,) = m.validate((OPEN + value[:-1] + "]}").encode(), records_path="aircraft").errors  # (a record that is the literal)
+    assert err.reason == f"Invalid JSON: the JSON document is not valid JSON: invalid character at char {len(OPEN) + at}"
+
+
+@pytest.mark.parametrize("value", ["-", "1.", "1e", '"a\\'])
+def test_a_document_cut_inside_a_value_is_truncated_not_an_error_past_its_end(value):
+    # "invalid character at char 24" named a character past the document's last
+    m = mapper.compile_sink(SINK)
+    cut = OPEN + '{"hex": ' + value
+    for text in (cut, cut + "\n"):
+        (err,) = m.validate(text.encode(), records_path="aircraft").errors
+        assert err.reason == "Invalid JSON: the JSON document is truncated", err.reason
+    (err,) = m.validate(cut[len(OPEN) :].encode()).errors
+    assert err.reason == "Invalid JSON: unexpected end of the record (truncated)", err.reason

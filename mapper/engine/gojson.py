@@ -363,6 +363,7 @@ def json_error_text(raw: bytes, message: str) -> str:
     msgspec gives no structured position: the byte offset is read from its message
     (``tests/test_engine_internals.py`` fails if that wording changes).
     """
+    message = malformed_text(message, raw)
     m = _BYTE_RE.search(message)
     text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
     if m:
@@ -376,6 +377,39 @@ def json_error_text(raw: bytes, message: str) -> str:
         if raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += ": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a record within one"
     return f"Invalid JSON: {text}"
+
+
+_TRUNCATED = "Input data was truncated"
+
+
+def malformed_text(message: str, data: bytes) -> str:
+    """msgspec's error ``message`` on ``data``, said as it is: a broken literal near the end
+    (``{"a": t}``, of which msgspec wanted four bytes at once) is an invalid character, not a
+    truncation; an error past the last byte (``[-``, ``[1.``: the text ends inside a value) is one."""
+    if _TRUNCATED in message:
+        at = _literal_cut(data)
+        return message if at is None else f"JSON is malformed: invalid character (byte {at})"
+    m = _BYTE_RE.search(message)
+    if m and "trailing characters" not in message:
+        end = len(data)
+        while end and data[end - 1] in b" \t\r\n":
+            end -= 1
+        if error_offset(message, int(m.group(1)), data) >= end:
+            return _TRUNCATED
+    return message
+
+
+def _literal_cut(data: bytes) -> int | None:
+    """Where a literal among the last bytes of ``data`` first differs from the literal it starts
+    (``t}``: the ``}``), if it does before the end; None when it does not."""
+    for start in range(len(data) - 1, max(len(data) - 5, -1), -1):
+        literal = _LITERALS.get(data[start])
+        if literal is None or len(data) - start >= len(literal) or not _at_value(data, start):
+            continue
+        text = data[start:]
+        if not literal.startswith(text):
+            return start + next(i for i, (a, b) in enumerate(zip(text, literal)) if a != b)
+    return None
 
 
 def error_offset(message: str, offset: int, data: bytes = b"") -> int:

@@ -42,7 +42,7 @@ from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
 from ..tiers import renameable
-from .gojson import error_offset, go_field_key, go_member, same_length_escapes
+from .gojson import error_offset, go_field_key, go_member, malformed_text, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -452,7 +452,7 @@ def _advised(reason: str, hint: str, line: int | None, data: bytes, code: str = 
 
 def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> BrokenDocument:
     # msgspec gives no structured position: read the offset from its message (see fast.py)
-    msg = str(exc)
+    msg = malformed_text(str(exc), data)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
         offset = error_offset(msg, int(m.group(1)), data)
