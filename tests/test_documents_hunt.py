@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -125,3 +127,35 @@ def test_a_document_cut_inside_a_value_is_truncated_not_an_error_past_its_end(va
         assert err.reason == "Invalid JSON: the JSON document is truncated", err.reason
     (err,) = m.validate(cut[len(OPEN) :].encode()).errors
     assert err.reason == "Invalid JSON: unexpected end of the record (truncated)", err.reason
+
+
+PEAK = """
+import json, sys, tracemalloc
+import mapper
+m = mapper.compile_sink(json.loads(sys.argv[1]))
+tracemalloc.start()
+if sys.argv[3] == "validate":
+    n = m.validate(sys.argv[2], records_path="aircraft").records
+else:
+    n = sum(len(b) for b in m.iter_batches(sys.argv[2], records=2_000, records_path="aircraft", on_error="skip"))
+print(n, tracemalloc.get_traced_memory()[1])
+"""
+
+
+@pytest.mark.parametrize("how", ["validate", "iter_batches"])
+def test_a_large_document_is_held_once_while_its_records_are_read(tmp_path, how):
+    # a dump1090-like document (records over lines, a newline at its end): the reader held
+    # it, a copy for the read (head + rest), the bytes of every record at once and a copy of
+    # it stripped (to ask whether it is one line): about 3.5 times its size at the peak
+    path = tmp_path / "big.json"
+    n = 20_000
+    with open(path, "w") as f:
+        f.write('\n{"now": 1.5, "aircraft": [\n')
+        f.write(",\n".join(json.dumps({"hex": f"a{i:06x}", "alt_baro": i, "flight": f"F{i}", "pad": "x" * 120}) for i in range(n)))
+        f.write("\n]}\n")
+    size = path.stat().st_size
+    r = subprocess.run([sys.executable, "-c", PEAK, json.dumps(SINK), str(path), how], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    records, peak = map(int, r.stdout.split())
+    assert records == n
+    assert peak < 2 * size, f"the peak was {peak / size:.1f} times the document's size"

@@ -26,6 +26,7 @@ import lzma
 import os
 import re
 import shlex
+import stat
 import sys
 import zlib
 from dataclasses import dataclass, replace
@@ -591,7 +592,8 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     ``records_path``.
     """
     what = "the JSON document" if records_path else "the JSON array"
-    lead = data.lstrip(JSON_WS)[:1]
+    first = _NON_BLANK.search(data)  # (not data.lstrip(): a copy of a large document)
+    lead = data[first.start() : first.start() + 1] if first else b""
     if records_path is None and lead == b"{":
         several = _concatenated(data, first_line)
         if several is not None:  # objects one after another, as `jq .` prints them: each a record
@@ -627,14 +629,43 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
             return
         raws, fixed = shallow, data
-    texts = [bytes(r) for r in raws]
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
-    if fixed is not data:
-        texts = _as_sent(data, fixed, texts, start)
-    lines = _record_lines(data, texts, first_line, start)
-    for i in range(0, len(texts), chunk_records):
-        yield RawRecords(texts[i : i + chunk_records], lines[i : i + chunk_records])
+    yield from _placed(data, fixed, raws, first_line, start, chunk_records)
+
+
+def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int) -> Iterator[RawRecords]:
+    """The records ``raws`` (views into ``fixed``, see :func:`_tolerant`) as they stand in ``data``,
+    each with the line it starts on, ``chunk_records`` a unit.
+
+    Each is found after the one before (from ``start``: under a records path the array's first
+    element, as the same text may stand in an earlier key), so in linear time; their bytes are
+    made a unit at a time, so that a large document is held once, with views of its records,
+    not also as the bytes of every record at once.
+    """
+    end = len(data)
+    while end and data[end - 1] in JSON_WS:
+        end -= 1
+    one_line = data.find(b"\n", 0, end) < 0  # (all on the first line: nothing to find)
+    pos, line = start, first_line + data.count(b"\n", 0, start)
+    for i in range(0, len(raws), chunk_records):
+        texts = [bytes(r) for r in raws[i : i + chunk_records]]
+        if one_line and fixed is data:
+            yield RawRecords(texts, [first_line] * len(texts))
+            continue
+        lines: list[int | None] = []
+        for k, text in enumerate(texts):
+            at = fixed.find(text, pos)
+            if at < 0:  # pragma: no cover - a decoded element is a slice of the text
+                lines.append(None)
+                continue
+            if fixed is not data:  # (an escape rewritten: the record as sent)
+                texts[k] = data[at : at + len(text)]
+            line += data.count(b"\n", pos, at)
+            lines.append(line)
+            line += text.count(b"\n")
+            pos = at + len(text)
+        yield RawRecords(texts, lines)
 
 
 def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> list[Unit] | None:
@@ -813,29 +844,6 @@ def _offset_in(data: bytes, raw: msgspec.Raw) -> int:
     decoded buffer, so the distance of their addresses; 0 when it is not (a copy)."""
     at = np.frombuffer(raw, dtype=np.uint8).ctypes.data - np.frombuffer(data, dtype=np.uint8).ctypes.data
     return at if 0 <= at < len(data) and data.startswith(bytes(raw), at) else 0
-
-
-def _record_lines(data: bytes, texts: list[bytes], first_line: int, start: int = 0) -> list[int | None]:
-    """The line each record starts on: each is found after the one before, so linear overall.
-
-    ``start``: where the first is searched from (under a records path, the array's first
-    element: the same text may stand in an earlier key).
-    """
-    if b"\n" not in data.rstrip(JSON_WS):
-        return [first_line] * len(texts)
-    out: list[int | None] = []
-    pos = start
-    line = first_line + data.count(b"\n", 0, start)
-    for text in texts:
-        at = data.find(text, pos)
-        if at < 0:  # pragma: no cover - a decoded element is a slice of the text
-            out.append(None)
-            continue
-        line += data.count(b"\n", pos, at)
-        out.append(line)
-        line += text.count(b"\n")
-        pos = at + len(text)
-    return out
 
 
 @functools.lru_cache(maxsize=64)  # (made once per path, not once per document of NDJSON)
@@ -1567,14 +1575,17 @@ def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
     reader = _Reader(stream)
+    origin = _file_origin(stream)
     head = read_head(reader, HEAD_SIZE + 1)
     unpack = unpacker(head[:MAGIC_SIZE])
     if unpack is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
         reader = _Reader(unpack(_Prepend(head, stream)))
         head = read_head(reader, HEAD_SIZE + 1)
+        origin = None
     fmt = format_of(head) if input_format == "auto" else input_format
     if head.startswith(BOM):
         head = head[3:]
+        origin = None if origin is None else origin + 3
     # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
     lines: Readable = _Counted(reader, head) if isinstance(reader.stream, _COMPRESSED) else reader
     if fmt == "ndjson" and records_path is not None:
@@ -1583,7 +1594,34 @@ def stream_units(
     elif fmt == "ndjson":
         yield from noticed(measured(stream_lines(lines, chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
     else:
-        yield from bytes_units(head + reader.read(), fmt, chunk_size, max_record, records_path)
+        yield from bytes_units(_whole(stream, origin, head, reader), fmt, chunk_size, max_record, records_path)
+
+
+def _file_origin(stream: Any) -> int | None:
+    """Where a stream reading a regular file stands (it can be read again from there), else None."""
+    try:
+        if not stream.seekable() or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            return None
+        return int(stream.tell())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _whole(stream: Any, origin: int | None, head: bytes, reader: _Reader) -> bytes:
+    """The whole input (a JSON document, read whole) from its ``head`` on: a regular file is
+    read again from ``origin`` in one read of its size, into one object (``head`` joined to the
+    rest held a large document twice at once)."""
+    if origin is not None:
+        try:
+            size = os.fstat(stream.fileno()).st_size - origin
+            stream.seek(origin)
+        except (OSError, ValueError):
+            pass
+        else:
+            data = read_input(stream, size) if size > 0 else b""
+            more = reader.read()  # (a file that grew meanwhile)
+            return data + more if more else data
+    return head + reader.read()
 
 
 #: Python records are taken from their iterable this many at a time (see _object_units).
