@@ -1598,9 +1598,10 @@ def stream_units(
 
 
 def _file_origin(stream: Any) -> int | None:
-    """Where a stream reading a regular file stands (it can be read again from there), else None."""
+    """Where a stream reading a regular file stands (it can be read again from there), else None
+    (also for a compressed file: its size is not the size of its text)."""
     try:
-        if not stream.seekable() or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        if isinstance(stream, _COMPRESSED) or not stream.seekable() or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
             return None
         return int(stream.tell())
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
