@@ -159,3 +159,16 @@ def test_a_large_document_is_held_once_while_its_records_are_read(tmp_path, how)
     records, peak = map(int, r.stdout.split())
     assert records == n
     assert peak < 2 * size, f"the peak was {peak / size:.1f} times the document's size"
+
+
+def test_a_byte_order_mark_opening_a_later_document_is_named():
+    # files joined (`cat a.ndjson b.ndjson`), the second with its mark: a record there says
+    # what the character is; a document said only "invalid character at char 1"
+    m = mapper.compile_sink(SINK)
+    data = b'{"aircraft": [{"hex": "a"}]}\n\xef\xbb\xbf{"aircraft": [{"hex": "b"}]}\n'
+    (err,) = m.validate(data, records_path="aircraft").errors
+    assert (err.record, err.line) == (1, 2)
+    assert err.reason == (
+        "Invalid JSON: the JSON document is not valid JSON: invalid character at char 1: a byte order mark (U+FEFF),"
+        " which may open an input (a file's first bytes) but not a document within one"
+    )

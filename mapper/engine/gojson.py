@@ -375,7 +375,7 @@ def json_error_text(raw: bytes, message: str) -> str:
         where = f"at char {col}" if line == 1 else f"at line {line} char {col} of the record"
         text = _BYTE_RE.sub(where, text)
         if raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
-            text += ": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a record within one"
+            text += bom_note("record")
     return f"Invalid JSON: {text}"
 
 
@@ -410,6 +410,11 @@ def _literal_cut(data: bytes) -> int | None:
         if not literal.startswith(text):
             return start + next(i for i, (a, b) in enumerate(zip(text, literal)) if a != b)
     return None
+
+
+def bom_note(what: str) -> str:
+    """What a byte order mark is, where one stands inside an input (``what``: a record, a document)."""
+    return f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
 
 
 def error_offset(message: str, offset: int, data: bytes = b"") -> int:

@@ -43,7 +43,7 @@ from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
 from ..tiers import renameable
-from .gojson import error_offset, go_field_key, go_member, malformed_text, same_length_escapes
+from .gojson import bom_note, error_offset, go_field_key, go_member, malformed_text, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -460,6 +460,9 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
         line, col = line_of(data, offset)
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
+        bom = ""
+        if data[offset : offset + 3] == BOM:  # (files joined, each with its mark)
+            bom = bom_note("document" if blank(data, 0, offset) else "value")
         hint = ""
         if text == "trailing characters" and data[:offset].rstrip(JSON_WS).endswith((b"]", b"}")):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
@@ -470,7 +473,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> Brok
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
-        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}", hint, line, data)
+        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{bom}", hint, line, data)
     if "truncated" in msg:
         return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
