@@ -172,3 +172,20 @@ def test_a_byte_order_mark_opening_a_later_document_is_named():
         "Invalid JSON: the JSON document is not valid JSON: invalid character at char 1: a byte order mark (U+FEFF),"
         " which may open an input (a file's first bytes) but not a document within one"
     )
+
+
+@pytest.mark.parametrize(
+    ("doc", "code"),
+    [
+        ('{\n  "now": 1\n}\n', "no_records"),  # no key there
+        ('{\n  "aircraft": 5\n}\n', "no_records"),  # no array there
+        ('[\n  {"hex": "a"}\n]\n', "no_records"),  # no object
+        ('{\n  "junk": ' + "[" * 20_000 + "]" * 20_000 + ',\n  "aircraft": 5\n}\n', "invalid_json"),  # nested too deeply
+    ],
+)
+def test_a_document_without_records_is_placed_on_the_line_it_starts(doc, code):
+    # after blank lines (a file that opens with some), its error named line 1; an object read
+    # as one record is placed where it starts, and so is a record of a document
+    m = mapper.compile_sink(SINK)
+    (err,) = m.validate(("\n\n" + doc).encode(), records_path="aircraft").errors
+    assert (err.code, err.line) == (code, 3), err.reason

@@ -612,11 +612,11 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             raws, fixed = _tolerant(_DECODE_RAWS.decode, data)
         else:
             raws, fixed = _tolerant(_records_decoder(records_path), data)
-    except msgspec.ValidationError as exc:
+    except msgspec.ValidationError as exc:  # (said on the line the document starts)
         if records_path is None:
-            yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line, data)
+            yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line + _blank_lines(data), data)
         else:
-            yield _no_records(data, records_path, str(exc), first_line)
+            yield _no_records(data, records_path, str(exc), first_line + _blank_lines(data))
         return
     except (msgspec.DecodeError, ValueError) as exc:
         documents = _values(data, first_line) if records_path is not None and "trailing characters" in str(exc) else None
@@ -629,7 +629,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
         shallow = _shallow_records(data, records_path)
         if shallow is None:
-            yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line, data)
+            yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line + _blank_lines(data), data)
             return
         raws, fixed = shallow, data
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
@@ -810,8 +810,9 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
 
 
 def _blank_lines(data: bytes) -> int:
-    """Lines before the first non-blank byte."""
-    return data[: len(data) - len(data.lstrip(JSON_WS))].count(b"\n")
+    """Lines before the first non-blank byte (found, not stripped: no copy of a large document)."""
+    first = _NON_BLANK.search(data)
+    return data.count(b"\n", 0, len(data) if first is None else first.start())
 
 
 def _tolerant(decode: Callable[[bytes], Any], data: bytes) -> tuple[Any, bytes]:
