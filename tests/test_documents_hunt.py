@@ -189,3 +189,20 @@ def test_a_document_without_records_is_placed_on_the_line_it_starts(doc, code):
     m = mapper.compile_sink(SINK)
     (err,) = m.validate(("\n\n" + doc).encode(), records_path="aircraft").errors
     assert (err.code, err.line) == (code, 3), err.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "doc", "reason"),
+    [
+        ("aircraft", '{"junk": DEEP, "now": 1}', "no records at `aircraft`: no key `aircraft`"),
+        ("data.items", '{"data": {"junk": DEEP}}', "no records at `data.items`: no key `items` - at `data`"),
+        (['a"b'], '{"junk": DEEP, "aircraft": []}', 'no records at `"a\\"b"`: no key `"a\\"b"`'),
+    ],
+)
+def test_a_document_too_deep_to_decode_without_the_path_says_no_records(path, doc, reason):
+    # msgspec gives up on a member nested deeper than it goes; the document is read a level at a
+    # time then: a key the path names that is not there is no_records, as in any document
+    # (it was "nested too deeply", which no change to the records would mend)
+    m = mapper.compile_sink(SINK)
+    (err,) = m.validate(doc.replace("DEEP", "[" * 20_000 + "]" * 20_000).encode(), records_path=path).errors
+    assert (err.code, err.reason) == ("no_records", reason)

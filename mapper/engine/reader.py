@@ -585,6 +585,21 @@ def _shallow_records(data: bytes, records_path: tuple[str, ...] | None) -> list[
     return _shallow_items(data, pos, end)
 
 
+def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
+    """Why a document too deep for the decoders has no records at ``records_path`` when it is
+    that a key is missing (its objects read a level at a time, see :func:`_shallow_member`), as
+    :func:`_path_problem` says it; else None."""
+    pos, end = _strip_span(data, 0, len(data))
+    for depth, key in enumerate(records_path):
+        found = _shallow_member(data, pos, end, key)
+        if found is None:
+            if _parts(data, pos, end, 123) is None:
+                return None  # no object (or not one that reads): not a missing key
+            return f"no key `{_path_text((key,))}`" + (f" - at `{_path_text(records_path[:depth])}`" if depth else "")
+        pos, end = found
+    return None
+
+
 def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1) -> Iterator[Unit]:
     """One JSON document: an array of records, one record (an object), or, with
     ``records_path``, an object holding the array of records at that path.
@@ -629,6 +644,10 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
         shallow = _shallow_records(data, records_path)
         if shallow is None:
+            missing = None if records_path is None else _shallow_missing(data, records_path)
+            if missing is not None:  # (a valid document, only deep: without the key, as any other)
+                yield _no_records(data, records_path, missing, first_line + _blank_lines(data))  # type: ignore[arg-type]
+                return
             yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line + _blank_lines(data), data)
             return
         raws, fixed = shallow, data
