@@ -206,3 +206,10 @@ def test_a_document_too_deep_to_decode_without_the_path_says_no_records(path, do
     m = mapper.compile_sink(SINK)
     (err,) = m.validate(doc.replace("DEEP", "[" * 20_000 + "]" * 20_000).encode(), records_path=path).errors
     assert (err.code, err.reason) == ("no_records", reason)
+
+
+@pytest.mark.parametrize("doc", ['{"junk": DEEP, "a":}', '{"junk": DEEP, 1: 2}', '{"junk": DEEP, "a" 2}', '{"junk": DEEP'])
+def test_a_document_too_deep_to_decode_that_is_not_json_stays_one_broken_document(doc):
+    m = mapper.compile_sink(SINK)
+    (err,) = m.validate(doc.replace("DEEP", "[" * 20_000 + "]" * 20_000).encode(), records_path="aircraft").errors
+    assert (err.code, err.reason) == ("invalid_json", "Invalid JSON: the JSON document is nested too deeply")

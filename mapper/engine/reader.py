@@ -593,8 +593,15 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     for depth, key in enumerate(records_path):
         found = _shallow_member(data, pos, end, key)
         if found is None:
-            if _parts(data, pos, end, 123) is None:
-                return None  # no object (or not one that reads): not a missing key
+            parts = _parts(data, pos, end, 123)
+            if parts is None or any(colon < 0 or blank(data, colon + 1, b) for _a, b, colon in parts):
+                return None  # no object, or one that does not read (a member without its value)
+            try:
+                names = {json.loads(data[a:colon]) for a, _b, colon in parts}
+            except (ValueError, RecursionError, TypeError):
+                return None
+            if key in names or not all(isinstance(name, str) for name in names):
+                return None  # (a key that is no string: the document is not JSON)
             return f"no key `{_path_text((key,))}`" + (f" - at `{_path_text(records_path[:depth])}`" if depth else "")
         pos, end = found
     return None
