@@ -213,3 +213,21 @@ def test_a_document_too_deep_to_decode_that_is_not_json_stays_one_broken_documen
     m = mapper.compile_sink(SINK)
     (err,) = m.validate(doc.replace("DEEP", "[" * 20_000 + "]" * 20_000).encode(), records_path="aircraft").errors
     assert (err.code, err.reason) == ("invalid_json", "Invalid JSON: the JSON document is nested too deeply")
+
+
+@pytest.mark.parametrize(("end", "most"), [("", 2.3), ("\n", 2.8)])
+def test_a_large_one_line_document_is_not_held_thrice(tmp_path, end, most):
+    # `jq -c` of a large answer: one line, read as NDJSON of one document. The line reader
+    # joined its pieces as bytes(tail) + rest (three copies at once) and kept a last line
+    # without a newline twice while it was read: at the peak 3.1 times the size with the
+    # newline, 2.5 without (now 2.5 and 2.1: the line, the document cut from it, the views)
+    path = tmp_path / "one.json"
+    n = 20_000
+    doc = {"now": 1.5, "aircraft": [{"hex": f"a{i:06x}", "alt_baro": i, "flight": f"F{i}", "pad": "x" * 120} for i in range(n)]}
+    path.write_text(json.dumps(doc) + end)
+    size = path.stat().st_size
+    r = subprocess.run([sys.executable, "-c", PEAK, json.dumps(SINK), str(path), "validate"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    records, peak = map(int, r.stdout.split())
+    assert records == n
+    assert peak < most * size, f"the peak was {peak / size:.1f} times the document's size"

@@ -299,7 +299,8 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
             if pos > last:
                 tail += block[pos:]
                 continue
-        chunk = bytes(tail) + block[pos : last + 1] if tail else block[pos : last + 1]
+        # (joined: bytes(tail) + ... held a long line three times at once)
+        chunk = b"".join((tail, block[pos : last + 1])) if tail else block[pos : last + 1]
         tail = bytearray(block[last + 1 :])
         yield NdjsonChunk(chunk, first)
         first = None
@@ -309,7 +310,8 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
     if skipping >= 0:
         yield OversizedRecord(skipping - skipped_cr, max_record, prefix, first)
     elif tail:
-        yield NdjsonChunk(bytes(tail), first)
+        last_line, tail = bytes(tail), bytearray()  # (not held twice while the last line is read)
+        yield NdjsonChunk(last_line, first)
 
 
 # ---------------------------------------------------------------------------------------
