@@ -231,3 +231,19 @@ def test_a_large_one_line_document_is_not_held_thrice(tmp_path, end, most):
     records, peak = map(int, r.stdout.split())
     assert records == n
     assert peak < most * size, f"the peak was {peak / size:.1f} times the document's size"
+
+
+@pytest.mark.parametrize("bad", [b"\xe2\x82", b"\xff", b"\xc3", b"\xf0\x9f\x98"])
+def test_invalid_utf8_before_an_error_counts_a_character_a_byte_everywhere(bad):
+    # a record alone counted each invalid byte as a character (as Go's decoder replaces each
+    # with U+FFFD, and as the record is stored); a record inside a document or an array counted
+    # Python's way (one U+FFFD for a cut sequence), one or two characters fewer
+    m = mapper.compile_sink(SINK)
+    rec = b'{"s": "' + bad + b'"", "x": 1}'
+    want = len('{"s": "') + len(bad) + 2
+    (err,) = m.validate(rec + b"\n").errors
+    assert _char(err.reason) == want, err.reason
+    (err,) = m.validate(b'{"aircraft": [' + rec + b"]}\n", records_path="aircraft").errors
+    assert _char(err.reason) == len('{"aircraft": [') + want, err.reason
+    (err,) = m.validate(b"[\n" + rec + b"\n]\n").errors
+    assert (err.line, _char(err.reason)) == (2, want), err.reason

@@ -442,9 +442,10 @@ def _request_items(data: bytes) -> tuple[list[Any], bytes]:
 
 
 def line_of(data: bytes, offset: int) -> tuple[int, int]:
-    """The line and character (from 1, as an editor counts characters) of byte ``offset`` of ``data``."""
+    """The line and character (from 1, as an editor counts characters) of byte ``offset`` of ``data``
+    (an invalid UTF-8 byte one character, as Go's decoder makes it a U+FFFD, and as a record alone counts it)."""
     line = data.count(b"\n", 0, offset) + 1
-    col = len(data[data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")) + 1
+    col = len(data[data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "mapper-go-replace")) + 1
     return line, col
 
 
