@@ -247,3 +247,16 @@ def test_invalid_utf8_before_an_error_counts_a_character_a_byte_everywhere(bad):
     assert _char(err.reason) == len('{"aircraft": [') + want, err.reason
     (err,) = m.validate(b"[\n" + rec + b"\n]\n").errors
     assert (err.line, _char(err.reason)) == (2, want), err.reason
+
+
+@pytest.mark.parametrize(("value", "at"), [('"\\uz"', 4), ('"\\u1"', 5), ('"\\u12"', 6)])
+def test_a_bad_unicode_escape_near_the_end_is_no_truncation(value, at):
+    # msgspec wants an escape's four digits at once and said "truncated" when fewer bytes
+    # were left, though the escape is broken where it stands (Go: invalid character in \u escape)
+    m = mapper.compile_sink(SINK)
+    rec = '{"hex": ' + value + "}"
+    want = len('{"hex": ') + at
+    (err,) = m.validate(rec.encode()).errors
+    assert err.reason == f"Invalid JSON: invalid character in unicode escape at char {want}"
+    (err,) = m.validate(b'{"aircraft": [{"hex": ' + value.encode() + b"]}", records_path="aircraft").errors
+    assert err.reason == f"Invalid JSON: the JSON document is not valid JSON: invalid character in unicode escape at char {len(OPEN) + want}"

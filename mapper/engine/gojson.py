@@ -388,7 +388,10 @@ def malformed_text(message: str, data: bytes) -> str:
     truncation; an error past the last byte (``[-``, ``[1.``: the text ends inside a value) is one."""
     if _TRUNCATED in message:
         at = _literal_cut(data)
-        return message if at is None else f"JSON is malformed: invalid character (byte {at})"
+        if at is not None:
+            return f"JSON is malformed: invalid character (byte {at})"
+        at = _escape_cut(data)
+        return message if at is None else f"JSON is malformed: invalid character in unicode escape (byte {at})"
     m = _BYTE_RE.search(message)
     if m and "trailing characters" not in message:
         end = len(data)
@@ -415,6 +418,23 @@ def _literal_cut(data: bytes) -> int | None:
 def bom_note(what: str) -> str:
     """What a byte order mark is, where one stands inside an input (``what``: a record, a document)."""
     return f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
+
+
+def _escape_cut(data: bytes) -> int | None:
+    """Where a ``\\u`` escape among the last bytes of ``data`` has a byte that is no hex digit
+    before the end (``"\\uz"}``: the ``z``), if one does; None when it does not."""
+    at = data.rfind(b"\\u", max(len(data) - 6, 0))
+    if at < 0:
+        return None
+    slashes = at
+    while slashes > 0 and data[slashes - 1] == 92:  # (an escaped backslash before it: "\\\\u" is no escape)
+        slashes -= 1
+    if (at - slashes) % 2:
+        return None
+    for i in range(at + 2, len(data)):
+        if data[i : i + 1] not in _HEX:
+            return i
+    return None
 
 
 def error_offset(message: str, offset: int, data: bytes = b"") -> int:
