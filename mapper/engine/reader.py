@@ -1631,10 +1631,12 @@ def stream_units(
 
 
 def _file_origin(stream: Any) -> int | None:
-    """Where a stream reading a regular file stands (it can be read again from there), else None
-    (also for a compressed file: its size is not the size of its text)."""
+    """Where a plain file object (``open(path, "rb")``, stdin from a file) reading a regular file
+    stands (it can be read again from there), else None: another reader may give other bytes
+    than the file's (a compressed file's text, a member of an archive sharing its file)."""
     try:
-        if isinstance(stream, _COMPRESSED) or not stream.seekable() or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+        plain = type(stream) is io.FileIO or (type(stream) is io.BufferedReader and type(stream.raw) is io.FileIO)
+        if not plain or not stream.seekable() or not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
             return None
         return int(stream.tell())
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
