@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -60,8 +61,6 @@ BROKEN_VALUES = [
 
 
 def _char(reason: str) -> int:
-    import re
-
     m = re.search(r"char (\d+)", reason)
     assert m, reason
     return int(m.group(1))

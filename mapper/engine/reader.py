@@ -810,7 +810,7 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             line = chunk.first_line
         for text in bytes(chunk.data).split(b"\n"):
             doc = text.rstrip(JSON_WS)  # (leading blanks kept: an error's char counts from the line's start)
-            if doc.lstrip(JSON_WS):
+            if not blank(doc):  # (not doc.lstrip(): a copy of a long line)
                 if held is not None:  # (another document: the broken first is one record of several)
                     yield from gathered()
                 for unit in document_units(doc, records_path, first_line=line):
