@@ -79,7 +79,14 @@ PARTS: dict[str, tuple[list[str], list[str]]] = {
     "golayout": (["mapper/golayout.py"], ["tests/test_golayout.py", "tests/test_survivors.py", "tests/test_oracle.py"]),
     "producer": (
         ["mapper/batcher.py", "mapper/endpoint.py"],
-        ["tests/test_batcher.py", "tests/test_body_keys.py", "tests/test_send_edges.py", "tests/test_objects.py", "tests/test_send_serve.py"],
+        [
+            "tests/test_producer_units.py",
+            "tests/test_batcher.py",
+            "tests/test_body_keys.py",
+            "tests/test_entry_points.py",
+            "tests/test_send_edges.py",
+            "tests/test_send_faults.py",
+        ],
     ),
     "paths": (["mapper/paths.py"], ["tests/test_survivors.py", "tests/test_units.py", "tests/test_definitions.py", "tests/test_properties.py"]),
 }

@@ -1,0 +1,81 @@
+"""Small rules of the producer's side, pinned where the mutation sample of ``producer``
+(tests/mutation_run.py: batcher.py, endpoint.py) found them unwatched."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import mapper
+from mapper.batcher import Batcher
+from mapper.endpoint import THROTTLED, TokenBucket, body_size, retryable
+from mapper.errors import OptionError
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retried"),
+    [
+        (408, None, True),  # Request Timeout: nothing of the request was taken
+        (409, None, False),
+        (429, None, True),
+        (500, None, True),
+        (599, None, True),
+        (600, None, False),  # no HTTP status: a refusal like any other
+        (499, None, False),
+        (400, THROTTLED, True),  # the service's throttling answer
+        (399, THROTTLED, False),
+        (400, "InvalidBody", False),
+    ],
+)
+def test_which_answers_are_retried(status: int, code: str | None, retried: bool) -> None:
+    assert retryable(status, code) is retried
+
+
+@pytest.mark.parametrize(("rate", "capacity"), [(0, 1), (1, 0), (-1, 1), (1, -0.5)])
+def test_a_token_bucket_needs_a_positive_rate_and_capacity(rate: float, capacity: float) -> None:
+    with pytest.raises(OptionError, match="positive rate and capacity"):
+        TokenBucket(rate, capacity)
+
+
+def test_a_token_bucket_of_the_least_capacity_is_made_full() -> None:
+    bucket = TokenBucket(1, 1, clock=lambda: 0.0)
+    assert bucket.tokens == 1.0
+
+
+def test_max_bytes_names_the_least_it_takes_and_takes_it() -> None:
+    least = body_size(1, 1)  # one record of one byte: no record is smaller
+    Batcher(SINK, max_bytes=least)
+    with pytest.raises(OptionError) as caught:
+        Batcher(SINK, max_bytes=least - 1)
+    assert f"at least {least}," in str(caught.value)
+
+
+def test_a_body_with_no_room_left_for_the_smallest_record_is_sealed_at_once() -> None:
+    rec = b'{"id": 1, "s": "x"}'
+    # room for this record and two bytes more, not for another item ("{}" and its wrapping)
+    b = Batcher(SINK, max_bytes=body_size(1, len(rec) + 2))
+    assert b.add(rec).accepted
+    bodies = b.ready()  # sealed when the record went in, not when the next one arrives
+    assert [body.count for body in bodies] == [1]
+    # with room for "{}" still, the body stays open
+    b = Batcher(SINK, max_bytes=body_size(2, len(rec) + 2))
+    assert b.add(rec).accepted
+    assert b.ready() == [] and b.pending == 1
+
+
+def test_a_deep_record_holding_nan_is_refused_for_the_nan() -> None:
+    # deeper than orjson writes (255 levels): the batcher writes its text itself, and NaN has none
+    record: dict = {"id": 1, "s": "x", "deep": math.nan}
+    for _ in range(300):
+        record = {"id": 1, "s": "x", "deep": record}
+    verdict = mapper.Batcher(SINK).add(record)
+    assert not verdict.accepted
+    assert [e.code for e in verdict.errors] == ["invalid_json"]
+    assert "NaN or infinity" in verdict.errors[0].reason
