@@ -28,8 +28,10 @@ import argparse
 import fnmatch
 import hashlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -318,12 +320,19 @@ def run_part(
             )
             db = work / f"{part}-{k}.sqlite"
             write_session(db, [(i, dict(m, module=m["module"])) for i, m in share], tree)
-            procs.append((db, subprocess.Popen([sys.executable, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=tree)))
+            # (each shard in its own process group: stopped with it, below, when this run stops)
+            procs.append((db, subprocess.Popen([sys.executable, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=tree, start_new_session=True)))
         results: dict[str, tuple[str, str | None, str]] = {}
-        for db, proc in procs:
-            if proc.wait() != 0:
-                raise SystemExit(f"cosmic-ray exec failed on {db}")
-            results.update(read_results(db))
+        try:
+            for db, proc in procs:
+                if proc.wait() != 0:
+                    raise SystemExit(f"cosmic-ray exec failed on {db}")
+                results.update(read_results(db))
+        finally:  # stopped (Ctrl-C, `timeout`'s SIGTERM, a failed shard): a shard's test run went on alone, for good on a mutant that loops
+            for _db, proc in procs:
+                if proc.poll() is None:
+                    _kill_tree(proc.pid)
+                    proc.wait()
         killed = survived = incompetent = 0
         survivors = []
         for i, m in enumerate(chosen):
@@ -372,7 +381,40 @@ def report(t: dict) -> None:
                 print(f"      {line}")
 
 
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and every process below it (cosmic-ray starts each test run in a
+    session of its own, so its process group is not enough), found through /proc where
+    there is one; the group otherwise."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat") if Path("/proc/self/stat").exists() else []:
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.parent.name))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    for p in tree:  # (all found first: a child whose parent is gone would be another's)
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if len(tree) == 1:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # (the shards' process groups are stopped on the way out: see run_part)
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stopped)  # (`timeout`, CI's own end)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="the parts, their modules, mutant counts and test commands")
