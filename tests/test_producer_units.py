@@ -79,3 +79,23 @@ def test_a_deep_record_holding_nan_is_refused_for_the_nan() -> None:
     assert not verdict.accepted
     assert [e.code for e in verdict.errors] == ["invalid_json"]
     assert "NaN or infinity" in verdict.errors[0].reason
+
+
+def test_a_body_is_filled_to_max_bytes_exactly() -> None:
+    recs = [b'{"id": 1, "s": "x"}', b'{"id": 2, "s": "yy"}']
+    limit = body_size(2, sum(map(len, recs)))  # both, to the byte
+    b = Batcher(SINK, max_bytes=limit)
+    assert all(b.add(r).accepted for r in recs)
+    (body,) = b.flush()
+    assert body.count == 2 and len(body.data) == limit
+    b = Batcher(SINK, max_bytes=limit - 1)  # a byte short: two bodies
+    assert all(b.add(r).accepted for r in recs)
+    assert [body.count for body in b.flush()] == [1, 1]
+
+
+def test_an_error_answer_that_is_not_the_service_s_is_shown_from_its_first_1000_bytes() -> None:
+    from mapper.endpoint import error_of
+
+    # (a proxy's page of megabytes is not decoded whole: its head only, cut to a line's length)
+    assert error_of(502, b" " * 999 + b"ab") == ("HTTP502", "a")
+    assert error_of(502, b"<html>" + b"x" * 5_000_000) == ("HTTP502", "<html>" + "x" * 194)
