@@ -612,12 +612,20 @@ class ColumnData:
     def check(self, rows: int) -> None:
         """Raise :class:`~mapper.errors.OutputError` naming the column if its arrays are not ``rows``
         rows of its type (a batch made or edited by hand): read as they are, numpy and pyarrow would
-        read other rows' values, or past the buffers, crashing the process. O(1), and one numpy pass
-        over the offsets of a set or of strings held as UTF-8."""
+        read other rows' values, or past the buffers, crashing the process; or if a row holds a value
+        it says is not present (``to_rows`` would leave it out, and a file written from it would not
+        read back). A numpy pass over the masks, and one over the offsets of a set or of strings
+        held as UTF-8."""
         what = f"column {self.name!r}"
         for mask, which in ((self.valid, "valid"), (self.present, "present")):
             if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (rows,):
                 raise OutputError(f"{what} cannot be read: its {which} mask is {_described(mask)}, not {rows} bools")
+        stray = self.valid & ~self.present
+        if stray.any():  # (to_rows left such a value out, and read_batch refused the file it was written to)
+            row = int(np.argmax(stray))
+            raise OutputError(
+                f"{what} cannot be read: it holds a value in row {row} (counting from 0) that its presence mask says was not sent: a stored value is always present"
+            )
         count = rows
         if self.ctype.storage in ("uint64set", "strset"):
             count = check_offsets(self.offsets, rows, f"{what} cannot be read: its set offsets")

@@ -328,7 +328,11 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     unicode would size every value by the longest one). Keys are unique: a column whose
     name is not ASCII letters, digits, ``_`` and ``-`` (or starts with ``_``) gets
     ``col<i>``, and a key already taken gets ``_`` appended (the header names each column).
+    Each part is checked first (:meth:`Batch.check`), as ``to_arrow`` checks it: a batch edited
+    by hand was written as it stood, wrong offsets and all.
     """
+    for p in parts:
+        p.check()
     first = parts[0]
     header: dict[str, Any] = {
         "format": "mapper-npz/1",

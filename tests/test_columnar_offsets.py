@@ -12,7 +12,7 @@ import pytest
 import mapper
 import mapper.batch
 from mapper.errors import OutputError
-from mapper.writers import npz_arrays
+from mapper.writers import npz_arrays, write_npz
 from tests.test_columnar import _save, _text_batch
 
 #: An edit of the arrays ``npz_arrays`` makes of :func:`_text_batch` (columns ``s`` and ``ss``,
@@ -186,3 +186,28 @@ def test_an_arrow_field_not_one_a_row_is_refused_naming_the_field(tmp_path: Path
     of = "" if stream else " of 1"
     assert str(caught.value).startswith(f"cannot read {path} as a mapper batch: its field {field!r} in record batch 1{of} cannot be read"), str(caught.value)
     assert caught.value.__cause__ is None
+
+
+def test_a_value_in_a_row_not_present_is_refused_before_it_is_left_out_or_written(tmp_path: Path) -> None:
+    # a hand-edited mask: to_rows left the value out (no key), and a file written from it was refused by read_batch
+    batch = _text_batch()
+    col = batch.columns["ss"]
+    assert not col.present[2]
+    col.valid[2] = True
+    words = "column 'ss' cannot be read: it holds a value in row 2 (counting from 0) that its presence mask says was not sent: a stored value is always present"
+    with pytest.raises(OutputError) as caught:
+        batch.to_rows()
+    assert str(caught.value) == words
+    with pytest.raises(OutputError) as caught:
+        write_npz(batch, str(tmp_path / "out.npz"))
+    assert str(caught.value) == words
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_write_npz_checks_a_hand_edited_batch_as_to_arrow_does(tmp_path: Path) -> None:
+    # offsets that go back were written as they stood (a file read_batch then refused)
+    batch = _text_batch()
+    batch.columns["ss"].offsets = np.array([0, 3, 1, 3])
+    with pytest.raises(OutputError, match=r"column 'ss' cannot be read: its set offsets go back at row 1"):
+        write_npz(batch, str(tmp_path / "out.npz"))
+    assert not (tmp_path / "out.npz").exists()
