@@ -26,6 +26,7 @@ from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide
+from ..types import beyond_float64_reason
 from .careful import CarefulPath
 from .fast import map_few, map_few_dicts, plan_for
 from .gojson import RecordDecodeError, decode_record, huge_number, json_path
@@ -137,9 +138,7 @@ def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:
     if found is None:
         return None
     keys, _offset, number = found
-    reason = (
-        f"number {preview(number)} is beyond the float64 range the endpoint decodes numbers into: its decoder refuses the whole record, wherever the number is"
-    )
+    reason = f"{beyond_float64_reason(preview(number))}: its decoder refuses the whole record, wherever the number is"
     return RecordError(record, None, None, json_path(keys), "out_of_range", reason)
 
 

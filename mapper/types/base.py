@@ -695,18 +695,24 @@ def not_json(value: Any) -> str:
     return f"a Python {class_name(value)} is not a JSON value (str, number, bool, array, object or null)"
 
 
+def beyond_float64_reason(number: str) -> str:
+    """Why a number (``number``: as the message shows it, and where) is refused: the one wording of
+    the engine, ``check``, the batcher and the web UI."""
+    return f"number {number} is beyond the float64 range the endpoint decodes numbers into"
+
+
 def as_go_float(value: int | float) -> float:
     """A JSON number as Go's decoder sees it: the nearest float64 (a builtin float)."""
     if isinstance(value, float):
         if not math.isfinite(value):
             if isinstance(value, OutOfRangeNumber):
-                raise ConversionError("out_of_range", f"number {preview(value.text)} is beyond the float64 range the endpoint decodes numbers into")
+                raise ConversionError("out_of_range", beyond_float64_reason(preview(value.text)))
             raise ConversionError("invalid_value", f"{show(value)} is not a JSON number")  # only Python callers: JSON has no NaN
         return float(value)
     try:
         return float(value)
     except OverflowError:
-        raise ConversionError("out_of_range", f"number {show(value)} is beyond the float64 range the endpoint decodes numbers into") from None
+        raise ConversionError("out_of_range", beyond_float64_reason(show(value))) from None
 
 
 def go_trim(text: str) -> str:

@@ -29,6 +29,7 @@ from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError
 from ..sink import check_sink
 from ..table import RECORD_TIME_NAME
+from ..types import beyond_float64_reason
 from .catalog import Catalog, CatalogTable
 
 __all__ = ["TIME_UNITS", "Paste", "check_name", "compact", "draft", "form_document", "format_body", "paste_records", "preview_record"]
@@ -560,7 +561,7 @@ def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
 
 def _beyond_float64(number: str, where: str) -> str:
     """A number the endpoint's decoder refuses, as Send records and the sample preview word it (``where``: after the number)."""
-    return f"number {preview(number)}{where} is beyond the float64 range the endpoint decodes numbers into"
+    return beyond_float64_reason(f"{preview(number)}{where}")
 
 
 def _position(data: bytes, offset: int) -> str:
