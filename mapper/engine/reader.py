@@ -1032,13 +1032,6 @@ def _values_in(node: Any) -> int:
     return count
 
 
-def _member(doc: Any, path: tuple[str, ...]) -> Any:
-    """The value at ``path`` (keys :func:`record_arrays` found) of a document."""
-    for key in path:
-        doc = doc[key]
-    return doc
-
-
 def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
     (keys quoted where a path needs it: ``meta."a.b"``)."""
@@ -1164,7 +1157,7 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     found = record_arrays(doc)
     if not found:
         return ""
-    if mostly and 3 * sum(_values_in(_member(doc, path)) for path, _n in found) < 2 * _values_in(doc):
+    if mostly and 3 * sum(_values_in(_at(doc, path)) for path, _n in found) < 2 * _values_in(doc):
         return ""
     keys = record_arrays_text(found)
     best = to_dot_notation(_keys_as_sent(found[0][0]))
@@ -1895,7 +1888,8 @@ _NO_KEY = object()
 
 
 def _at(doc: Any, keys: tuple[str, ...]) -> Any:
-    """The value at ``keys`` of a document :func:`_path_problem` found it in (its keys as their JSON text arrives)."""
+    """The value at ``keys`` of a document (keys :func:`record_arrays` found, or a records path
+    :func:`_path_problem` found there: its keys as their JSON text arrives)."""
     for key in keys:
         doc = joined_get(doc, key, None)
     return doc
