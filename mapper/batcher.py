@@ -40,6 +40,7 @@ from itertools import accumulate
 from types import TracebackType
 from typing import Any, Collection, Iterable, Iterator, Mapping
 
+import msgspec
 import orjson
 
 from .api import Mapper, compile_sink
@@ -69,7 +70,28 @@ TOO_LARGE = "too_large"
 INVALID_JSON = "invalid_json"
 
 
-class Verdict:
+#: Tags that cannot hold their verdict (see :class:`Verdict`).
+_ATOMIC_TAGS = frozenset({type(None), int, str, bytes, float, bool})
+
+
+class _Chunk:
+    """Records judged together in one engine run (:data:`JUDGE_RECORDS` at most, as
+    :meth:`Batcher.add` queues them; ``add_many``'s at once): ``items`` holds each one's
+    ``(raw, tag, index, own)``. ``failed`` is None until the chunk is judged, then the
+    errors of each refused record by its position; ``owner`` is the batcher until then
+    (a verdict read early asks it to judge the chunk).
+
+    Verdicts point at their chunk; the chunk never points at them."""
+
+    __slots__ = ("owner", "items", "failed")
+
+    def __init__(self, owner: Batcher | None, items: list[Any], failed: dict[int, tuple[RecordError, ...]] | None = None):
+        self.owner = owner
+        self.items = items
+        self.failed = failed
+
+
+class Verdict(msgspec.Struct, gc=False, eq=False):
     """What the endpoint would do with one record: ``accepted``, or refused for ``errors``.
 
     ``index`` numbers the records in the order the batcher took them; ``tag`` is what the
@@ -79,52 +101,64 @@ class Verdict:
     A verdict from :meth:`Batcher.add` is judged with the records added around it, in
     one engine run per chunk (:data:`JUDGE_RECORDS`): reading ``accepted`` or
     ``errors`` before its chunk is full judges the chunk so far, at once.
+
+    A verdict is one small object that points at its chunk's books: not one the garbage
+    collector follows (a producer holding 200,000 of them pays no collections for them),
+    except when its tag is an object that could hold the verdict (a producer's message
+    keeping its verdict), which is followed, so such a cycle is freed.
     """
 
-    __slots__ = ("index", "tag", "raw", "_accepted", "_errors", "_owner", "_own")
+    index: int
+    _k: int  # the record's position in its chunk
+    _chunk: _Chunk
 
-    def __init__(
-        self,
-        index: int,
-        accepted: bool,
-        errors: tuple[RecordError, ...] = (),
-        tag: Any = None,
-        raw: bytes | None = None,
-        owner: Batcher | None = None,
-        own: tuple[RecordError, ...] | None = None,
-    ):
-        self.index, self.tag, self.raw = index, tag, raw
-        self._accepted, self._errors = accepted, errors
-        self._owner = owner  # the batcher, until the verdict is seen judged (its index below the batcher's _judged_upto)
-        self._own = own  # the errors check gave the record itself (a dict its text cannot speak for), judged so
-
-    def _judged(self) -> None:
-        """Wait for the verdict's chunk to be judged (judging it now if nobody has yet)."""
-        owner = self._owner  # (looked at once: another thread may judge it, and clear it, meanwhile)
-        if owner is not None:
-            if self.index >= owner._judged_upto:
+    def _failed(self) -> dict[int, tuple[RecordError, ...]]:
+        """The chunk's refused records (judging the chunk now if nobody has yet)."""
+        chunk = self._chunk
+        failed = chunk.failed
+        if failed is None:
+            owner = chunk.owner  # (cleared only once failed is set: read once, another thread may judge meanwhile)
+            if owner is not None:
                 owner._judge_pending()
-            self._owner = None  # (its chunk is judged: the batcher's books say so in one store)
+            failed = chunk.failed
+            if failed is None:  # (cannot be: a chunk loses its owner only once judged)
+                raise RuntimeError(f"record {self.index}: its chunk was never judged")
+        return failed
 
     @property
     def accepted(self) -> bool:
-        self._judged()
-        return self._accepted
+        return self._k not in self._failed()
 
     @property
     def errors(self) -> tuple[RecordError, ...]:
-        self._judged()
-        return self._errors
+        return self._failed().get(self._k, ())
+
+    @property
+    def tag(self) -> Any:
+        return self._chunk.items[self._k][1]
+
+    @property
+    def raw(self) -> bytes | None:
+        return self._chunk.items[self._k][0]
 
     def __repr__(self) -> str:
-        owner = self._owner
-        if owner is not None and self.index >= owner._judged_upto:
+        failed = self._chunk.failed
+        if failed is None:
             return f"<Verdict {self.index} pending>"
-        return f"<Verdict {self.index} {'accepted' if self._accepted else f'refused {[e.code for e in self._errors]}'}>"
+        errors = failed.get(self._k)
+        return f"<Verdict {self.index} {'accepted' if errors is None else f'refused {[e.code for e in errors]}'}>"
 
     def rejected(self) -> RejectedRecord:
         """The dead letter of a refused record (what ``--rejects`` writes)."""
         return RejectedRecord(self.index, None, list(self.errors), self.raw)
+
+
+class _TaggedVerdict(Verdict, gc=True):
+    """A verdict whose tag may hold it (see :class:`Verdict`): followed by the garbage collector."""
+
+
+def _verdict(index: int, k: int, chunk: _Chunk, tag: Any) -> Verdict:
+    return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, k, chunk)
 
 
 @dataclass
@@ -180,7 +214,7 @@ class Batcher:
         self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE))
         self._lock = threading.RLock()
         self._next = 0
-        self._pending: list[Verdict] = []  # added, not yet judged (their raw texts are good JSON)
+        self._chunk = _Chunk(self, [])  # added, not yet judged (their raw texts are good JSON)
         self._raws: list[bytes] = []
         self._indices: list[int] = []
         self._tags: list[Any] = []
@@ -188,7 +222,6 @@ class Batcher:
         self._ready: tuple[Body, ...] = ()  # sealed, not yet handed out
         self._added = self._accepted = self._refused = self._bodies = 0
         self._judged = 0  # judgings that went through
-        self._judged_upto = 0  # every record numbered below it is judged
         self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
         self._closed = False
 
@@ -257,25 +290,33 @@ class Batcher:
         All or nothing: if ``add`` raises (Ctrl-C or MemoryError while it judges the
         records queued before it), the record was not taken, and adding it again sends it once.
         """
-        self._check_open()  # (at once, before the record is written; again below, where it counts)
-        raw, problem = _text(record)
-        if problem is not None:
-            problem = _with_file_note(problem, record)
-        found = self._checked(record, raw) if problem is not None else ()
-        own = self._own_errors(record, raw) if problem is None else None
-        with self._lock:
+        if self._closed:  # (at once, before the record is written; again below, where it counts)
             self._check_open()
-            if problem is None and raw is not None and len(raw) <= self._too_big:
-                pending = self._pending
-                if len(pending) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
+        raw, problem = _text(record)
+        if problem is None and raw is not None and len(raw) <= self._too_big:
+            own = self._own_errors(record, raw) if self.options.strict else None
+            with self._lock:
+                if self._closed:
+                    self._check_open()
+                chunk = self._chunk
+                items = chunk.items
+                k = len(items)
+                if k + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
                     with self._untaken_on_failure():
                         return self._take(raw, None, tag, judge=True, own=own)
+                # (what _queue does, written out: the path every record takes)
                 index = self._next
                 self._next = index + 1
                 self._added += 1
-                verdict = Verdict(index, False, (), tag, raw, self, own)
-                pending.append(verdict)
-                return verdict
+                items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
+                return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, k, chunk)
+        if problem is not None:
+            problem = _with_file_note(problem, record)
+            found = self._checked(record, raw)
+        else:
+            found = ()
+        with self._lock:
+            self._check_open()
             return self._take(raw, problem, tag, found)
 
     def add_many(self, records: Iterable[Any], tags: Iterable[Any] | None = None) -> list[Verdict]:
@@ -306,13 +347,13 @@ class Batcher:
         """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
         the engine, which leaves every record pending), the records it took are untaken
         (lock held): the caller got no verdict for them, and would add them again."""
-        state = (self._next, self._added, self._refused, len(self._pending), self._judged)
+        state = (self._next, self._added, self._refused, len(self._chunk.items), self._judged)
         try:
             yield
         except BaseException:
-            if self._judged == state[4]:
+            if self._judged == state[4]:  # (so the chunk is the one the block queued into)
                 self._next, self._added, self._refused = state[:3]
-                del self._pending[state[3] :]
+                del self._chunk.items[state[3] :]
             raise
 
     def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
@@ -362,68 +403,79 @@ class Batcher:
         text is refused for the engine's errors in it, as :meth:`Mapper.check` words
         them, when it has any (a value with no JSON form in a mapped field).
         """
+        if problem is None and raw is not None and len(raw) <= self._too_big:
+            verdict = self._queue(raw, tag, own)
+            if judge:
+                self._judge()
+            return verdict
         index = self._next
         self._next += 1
         self._added += 1
-        if problem is None and raw is not None and len(raw) > self._too_big:
-            self._refused += 1
+        self._refused += 1
+        if problem is None and raw is not None:
             why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
-            return _refused(index, TOO_LARGE, why, tag, raw)
-        if problem is not None or raw is None:
-            self._refused += 1
-            if found:
-                return Verdict(index, False, tuple(replace(e, record=index) for e in found), tag, raw)
-            return _refused(index, INVALID_JSON, problem or "the record has no JSON text", tag, raw)
-        verdict = Verdict(index, False, (), tag, raw, self, own)
-        self._pending.append(verdict)
-        if judge:
-            self._judge()
-        return verdict
+            return _refused(index, tag, raw, (RecordError(index, None, None, None, TOO_LARGE, why),))
+        if found:
+            return _refused(index, tag, raw, tuple(replace(e, record=index) for e in found))
+        return _refused(index, tag, raw, (RecordError(index, None, None, None, INVALID_JSON, problem or "the record has no JSON text"),))
+
+    def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None) -> Verdict:
+        """Number one record and queue it to be judged with its chunk (lock held)."""
+        index = self._next
+        self._next = index + 1
+        self._added += 1
+        items = self._chunk.items
+        k = len(items)
+        items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
+        return _verdict(index, k, self._chunk, tag)
 
     def _judge_pending(self) -> None:
         with self._lock:
-            if self._pending:
+            if self._chunk.items:
                 self._judge()
 
     def _judge(self) -> None:
-        """Judge the pending records in one engine run; the accepted go into bodies, in order (lock held).
+        """Judge the queued records in one engine run; the accepted go into bodies, in order (lock held).
 
-        Interruptible anywhere (Ctrl-C, MemoryError): everything up to the last statement
-        only computes, and the books (pending records, open body, sealed bodies, counts)
-        change in that one statement, a single C call, or not at all. An interrupted
-        judging leaves its records pending, judged again the next time, never lost, and
-        never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
+        Interruptible anywhere (Ctrl-C, MemoryError): everything up to the last statements
+        only computes, and the books (queued records, open body, sealed bodies, counts)
+        change in one statement, a single C call, or not at all. The chunk's verdicts read
+        as judged just before (judged again, the same, if the books did not change). An
+        interrupted judging leaves its records queued, judged again the next time, never
+        lost, and never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
         """
-        pending = self._pending
-        if not pending:
+        chunk = self._chunk
+        items = chunk.items
+        if not items:
             return
-        failed: dict[int, list[RecordError]] = {}
+        found: dict[int, list[RecordError]] = {}
 
         def note(rejected: RejectedRecord) -> None:
-            failed[rejected.record] = rejected.errors
+            found[rejected.record] = rejected.errors
 
-        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(pending))
-        engine.feed_raw([v.raw for v in pending])  # type: ignore[misc]  # pending verdicts always have their text
+        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(items))
+        engine.feed_raw([item[0] for item in items])
         engine.finish()
-        for k, v in enumerate(pending):  # (judged by check of the record itself: see _own_errors)
-            if v._own is not None:
-                if v._own:
-                    failed[k] = list(v._own)
-                else:
-                    failed.pop(k, None)
-        # each verdict in full (again, if an earlier try was interrupted): read once the books say judged
-        for k, v in enumerate(pending):
-            errors = failed.get(k)
-            v._accepted, v._errors = (False, tuple(replace(e, record=v.index, line=None) for e in errors)) if errors else (True, ())
-        good = [v for k, v in enumerate(pending) if k not in failed] if failed else pending
-        books = self._packed([v.raw for v in good], [v.index for v in good], [v.tag for v in good])  # type: ignore[misc]
+        if self.options.strict:  # judged by check of the record itself: see _own_errors
+            for k, item in enumerate(items):
+                own = item[3]
+                if own is not None:
+                    if own:
+                        found[k] = list(own)
+                    else:
+                        found.pop(k, None)
+        failed = {k: tuple(replace(e, record=items[k][2], line=None) for e in errors) for k, errors in found.items()}
+        good = [item for k, item in enumerate(items) if k not in failed] if failed else items
+        raws, tags, indices = ([item[c] for item in good] for c in range(3))
+        books = self._packed(raws, indices, tags)
         books.update(
-            _pending=[],
-            _judged_upto=pending[-1].index + 1,
+            _chunk=_Chunk(self, []),
             _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
             _refused=self._refused + len(failed),
             _accepted=self._accepted + len(good),
         )
+        chunk.failed = failed  # its verdicts read judged from here (judged again, the same, if the books do not change)
+        chunk.owner = None
         self.__dict__.update(books)  # the one change
 
     def _packed(self, raws: list[bytes], indices: list[int], tags: list[Any], seal: bool = False) -> dict[str, Any]:
@@ -700,5 +752,6 @@ def _with_file_note(problem: str, record: Any) -> str:
     return problem if note is None else f"{problem} ({note})"
 
 
-def _refused(index: int, code: str, reason: str, tag: Any, raw: bytes | None) -> Verdict:
-    return Verdict(index, False, (RecordError(index, None, None, None, code, reason),), tag, raw)
+def _refused(index: int, tag: Any, raw: bytes | None, errors: tuple[RecordError, ...]) -> Verdict:
+    """The verdict of a record refused as it is taken (a chunk of its own, judged)."""
+    return _verdict(index, 0, _Chunk(None, [(raw, tag, index, None)], {0: errors}), tag)

@@ -217,25 +217,62 @@ def test_to_batch_gives_the_rows_map_gives_for_the_same_records():
 
 @pytest.mark.parametrize("read", ["accepted", "errors"])
 def test_a_verdict_judged_by_another_thread_between_two_looks_is_read_whole(monkeypatch, read):
-    # the verdict looked at its batcher twice, "is it waiting?" then "judge it": another
-    # thread judging it in between left None to call (AttributeError). Under the GIL the two
-    # looks are never split, so the other thread's clearing is played here between them
-    # (free-threaded Python splits them)
-    from mapper.batcher import Verdict
+    # the verdict looks at its chunk twice, "judged yet?" then "who judges it?": another
+    # thread judging it in between clears the chunk's owner (an earlier form called the None
+    # left there: AttributeError). Under the GIL the two looks are never split, so the other
+    # thread's judging is played here between them (free-threaded Python splits them)
+    from mapper.batcher import _Chunk
 
     b = mapper.Batcher(SINK)
     v = b.add(aircraft(1))
-    slot = Verdict.__dict__["_owner"]
+    slot = _Chunk.__dict__["owner"]
     looks = [0]
 
-    def owner(self: Verdict) -> Any:
+    def owner(self: Any) -> Any:
         looks[0] += 1
-        if looks[0] == 2:  # the second look: another thread judged it meanwhile
+        if looks[0] == 1:  # the verdict's look after "not judged yet": another thread judges meanwhile
             b._judge_pending()
-        return slot.__get__(self, Verdict)
+        return slot.__get__(self, _Chunk)
 
-    monkeypatch.setattr(Verdict, "_owner", property(owner, slot.__set__))
+    monkeypatch.setattr(_Chunk, "owner", property(owner, slot.__set__))
     assert getattr(v, read) == (True if read == "accepted" else ())
+    assert looks[0] == 1
+
+
+def test_verdicts_cost_the_garbage_collector_nothing_unless_their_tag_could_hold_them() -> None:
+    # 200,000 tracked verdicts held by a producer cost full collections (a third of the
+    # batcher's time): a verdict is untracked, unless its tag is an object that could hold
+    # it (a message keeping its verdict), whose cycle must still be freed
+    import gc
+    import weakref
+
+    class Message:
+        verdict: Any = None
+
+    b = mapper.Batcher(SINK)
+    plain = [b.add(aircraft(i), tag=t) for i, t in enumerate([None, 7, "m-1", b"k", 1.5, True])]
+    assert not any(gc.is_tracked(v) for v in plain)
+    msg = Message()
+    msg.verdict = b.add(aircraft(9), tag=msg)
+    assert gc.is_tracked(msg.verdict) and msg.verdict.tag is msg
+    refused = b.add(b"{", tag=Message())  # refused at once: a chunk of its own
+    assert gc.is_tracked(refused) and not refused.accepted
+    assert all(v.accepted for v in plain) and [v.tag for v in plain] == [None, 7, "m-1", b"k", 1.5, True]
+    gone = weakref.ref(msg)
+    b.flush()
+    del msg, b, plain  # (each verdict holds its chunk's books, every tag in them)
+    gc.collect()
+    assert gone() is None  # message -> verdict -> its records' books -> message: freed
+
+
+def test_a_verdict_outlives_its_batcher_and_is_judged_when_read() -> None:
+    b = mapper.Batcher(SINK)
+    verdicts = [b.add(aircraft(1)), b.add(aircraft(2, altitude="high"))]
+    assert repr(verdicts[0]) == "<Verdict 0 pending>"
+    del b
+    assert [v.accepted for v in verdicts] == [True, False]
+    assert [v.index for v in verdicts] == [0, 1] and verdicts[1].errors[0].code == "invalid_value"
+    assert repr(verdicts[1]) == "<Verdict 1 refused ['invalid_value']>" and verdicts[1].rejected().raw == verdicts[1].raw
 
 
 def test_four_threads_share_one_batcher_nothing_lost_or_duplicated():
