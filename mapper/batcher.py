@@ -53,7 +53,7 @@ from .errors import OptionError, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .stack import full_stack
-from .types import ConversionError, as_json
+from .types import LOSSY_KINDS, ConversionError, as_json
 
 __all__ = ["Batcher", "Body", "Verdict"]
 
@@ -211,7 +211,9 @@ class Batcher:
         # The size rule is the batcher's own (too_large: a record no body holds): the engine's
         # max_record_size (16 MiB by default, an option the batcher has not) must not cut in first
         # when bodies may be larger, refusing what check takes.
-        self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE))
+        # Warnings are not worded: a verdict holds errors only (under ``strict`` the values
+        # warned of are errors, found where the warnings would be).
+        self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE), ignore_warnings=frozenset(LOSSY_KINDS))
         self._lock = threading.RLock()
         self._next = 0
         self._chunk = _Chunk(self, [])  # added, not yet judged (their raw texts are good JSON)
