@@ -127,11 +127,13 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
 
     @property
     def accepted(self) -> bool:
-        return self._k not in self._failed()
+        failed = self._chunk.failed
+        return self._k not in (self._failed() if failed is None else failed)
 
     @property
     def errors(self) -> tuple[RecordError, ...]:
-        return self._failed().get(self._k, ())
+        failed = self._chunk.failed
+        return (self._failed() if failed is None else failed).get(self._k, ())
 
     @property
     def tag(self) -> Any:
