@@ -75,19 +75,18 @@ _ATOMIC_TAGS = frozenset({type(None), int, str, bytes, float, bool})
 
 
 class _Chunk:
-    """Records judged together in one engine run (:data:`JUDGE_RECORDS` at most, as
-    :meth:`Batcher.add` queues them; ``add_many``'s at once): ``items`` holds each one's
-    ``(raw, tag, index, own)``. ``failed`` is None until the chunk is judged, then the
-    errors of each refused record by its position; ``owner`` is the batcher until then
-    (a verdict read early asks it to judge the chunk).
+    """The books of records judged together in one engine run (:data:`JUDGE_RECORDS` at
+    most, as :meth:`Batcher.add` queues them; ``add_many``'s at once): ``failed`` is None
+    until they are judged, then the errors of each refused record by its position;
+    ``owner`` is the batcher until then (a verdict read early asks it to judge them).
 
-    Verdicts point at their chunk; the chunk never points at them."""
+    Verdicts point at their chunk; the chunk never points at them, nor at their texts (a
+    verdict kept, a refused one for its dead letter, keeps its own record's text only)."""
 
-    __slots__ = ("owner", "items", "failed")
+    __slots__ = ("owner", "failed")
 
-    def __init__(self, owner: Batcher | None, items: list[Any], failed: dict[int, tuple[RecordError, ...]] | None = None):
+    def __init__(self, owner: Batcher | None, failed: dict[int, tuple[RecordError, ...]] | None = None):
         self.owner = owner
-        self.items = items
         self.failed = failed
 
 
@@ -109,6 +108,8 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
     """
 
     index: int
+    raw: bytes | None
+    tag: Any
     _k: int  # the record's position in its chunk
     _chunk: _Chunk
 
@@ -135,14 +136,6 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
         failed = self._chunk.failed
         return (self._failed() if failed is None else failed).get(self._k, ())
 
-    @property
-    def tag(self) -> Any:
-        return self._chunk.items[self._k][1]
-
-    @property
-    def raw(self) -> bytes | None:
-        return self._chunk.items[self._k][0]
-
     def __repr__(self) -> str:
         failed = self._chunk.failed
         if failed is None:
@@ -159,8 +152,8 @@ class _TaggedVerdict(Verdict, gc=True):
     """A verdict whose tag may hold it (see :class:`Verdict`): followed by the garbage collector."""
 
 
-def _verdict(index: int, k: int, chunk: _Chunk, tag: Any) -> Verdict:
-    return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, k, chunk)
+def _verdict(index: int, raw: bytes | None, tag: Any, k: int, chunk: _Chunk) -> Verdict:
+    return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, raw, tag, k, chunk)
 
 
 @dataclass
@@ -218,7 +211,10 @@ class Batcher:
         self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE), ignore_warnings=frozenset(LOSSY_KINDS))
         self._lock = threading.RLock()
         self._next = 0
-        self._chunk = _Chunk(self, [])  # added, not yet judged (their raw texts are good JSON)
+        self._queued: list[
+            tuple[bytes, Any, int, tuple[RecordError, ...] | None]
+        ] = []  # (raw, tag, index, own) of each record added, not yet judged (its text good JSON)
+        self._chunk = _Chunk(self)  # the queued records' books
         self._raws: list[bytes] = []
         self._indices: list[int] = []
         self._tags: list[Any] = []
@@ -302,9 +298,8 @@ class Batcher:
             with self._lock:
                 if self._closed:
                     self._check_open()
-                chunk = self._chunk
-                items = chunk.items
-                k = len(items)
+                queued = self._queued
+                k = len(queued)
                 if k + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
                     with self._untaken_on_failure():
                         return self._take(raw, None, tag, judge=True, own=own)
@@ -312,8 +307,8 @@ class Batcher:
                 index = self._next
                 self._next = index + 1
                 self._added += 1
-                items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
-                return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, k, chunk)
+                queued.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
+                return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, raw, tag, k, self._chunk)
         if problem is not None:
             problem = _with_file_note(problem, record)
             found = self._checked(record, raw)
@@ -351,13 +346,13 @@ class Batcher:
         """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
         the engine, which leaves every record pending), the records it took are untaken
         (lock held): the caller got no verdict for them, and would add them again."""
-        state = (self._next, self._added, self._refused, len(self._chunk.items), self._judged)
+        state = (self._next, self._added, self._refused, len(self._queued), self._judged)
         try:
             yield
         except BaseException:
-            if self._judged == state[4]:  # (so the chunk is the one the block queued into)
+            if self._judged == state[4]:  # (so the queue is the one the block queued into)
                 self._next, self._added, self._refused = state[:3]
-                del self._chunk.items[state[3] :]
+                del self._queued[state[3] :]
             raise
 
     def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
@@ -428,14 +423,14 @@ class Batcher:
         index = self._next
         self._next = index + 1
         self._added += 1
-        items = self._chunk.items
+        items = self._queued
         k = len(items)
         items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
-        return _verdict(index, k, self._chunk, tag)
+        return _verdict(index, raw, tag, k, self._chunk)
 
     def _judge_pending(self) -> None:
         with self._lock:
-            if self._chunk.items:
+            if self._queued:
                 self._judge()
 
     def _judge(self) -> None:
@@ -448,8 +443,7 @@ class Batcher:
         interrupted judging leaves its records queued, judged again the next time, never
         lost, and never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
         """
-        chunk = self._chunk
-        items = chunk.items
+        chunk, items = self._chunk, self._queued
         if not items:
             return
         found: dict[int, list[RecordError]] = {}
@@ -473,7 +467,8 @@ class Batcher:
         raws, tags, indices = ([item[c] for item in good] for c in range(3))
         books = self._packed(raws, indices, tags)
         books.update(
-            _chunk=_Chunk(self, []),
+            _queued=[],
+            _chunk=_Chunk(self),
             _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
             _refused=self._refused + len(failed),
             _accepted=self._accepted + len(good),
@@ -758,4 +753,4 @@ def _with_file_note(problem: str, record: Any) -> str:
 
 def _refused(index: int, tag: Any, raw: bytes | None, errors: tuple[RecordError, ...]) -> Verdict:
     """The verdict of a record refused as it is taken (a chunk of its own, judged)."""
-    return _verdict(index, 0, _Chunk(None, [(raw, tag, index, None)], {0: errors}), tag)
+    return _verdict(index, raw, tag, 0, _Chunk(None, {0: errors}))

@@ -265,6 +265,31 @@ def test_verdicts_cost_the_garbage_collector_nothing_unless_their_tag_could_hold
     assert gone() is None  # message -> verdict -> its records' books -> message: freed
 
 
+def test_a_kept_verdict_keeps_its_own_records_text_not_its_neighbours() -> None:
+    # a producer keeping the refused verdicts (their dead letters) of a long run must not keep
+    # every record judged beside them: 4,000 records of 8 KB, one in a thousand refused and kept
+    import tracemalloc
+
+    b = mapper.Batcher(SINK, max_records=100, max_bytes=1_000_000)
+    pad = "x" * 8_000
+    tracemalloc.start()
+    try:
+        kept = []
+        for i in range(4_000):
+            v = b.add({**aircraft(i, altitude="high" if i % 1000 == 7 else 35000), "pad": f"{i}{pad}"})
+            if i % 1000 == 7:
+                kept.append(v)
+        for body in b.flush():
+            assert body.count
+        del body, v
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [v.index for v in kept if not v.accepted] == [7, 1007, 2007, 3007]
+    assert all(v.raw is not None and b'"pad"' in v.raw for v in kept)
+    assert held < 2_000_000, held  # four texts of 8 KB and some books, not 32 MB of records
+
+
 def test_a_verdict_outlives_its_batcher_and_is_judged_when_read() -> None:
     b = mapper.Batcher(SINK)
     verdicts = [b.add(aircraft(1)), b.add(aircraft(2, altitude="high"))]
