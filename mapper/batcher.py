@@ -464,8 +464,7 @@ class Batcher:
                         found.pop(k, None)
         failed = {k: tuple(replace(e, record=items[k][2], line=None) for e in errors) for k, errors in found.items()}
         good = [item for k, item in enumerate(items) if k not in failed] if failed else items
-        raws, tags, indices = ([item[c] for item in good] for c in range(3))
-        books = self._packed(raws, indices, tags)
+        books = self._packed([item[0] for item in good], [item[2] for item in good], [item[1] for item in good])
         books.update(
             _queued=[],
             _chunk=_Chunk(self),
