@@ -194,6 +194,8 @@ def ingest(app: App, req: Request) -> Response:
     except ServiceError as err:
         app.store.note_error(sink_id, err)
         raise
+    if result.error is not None and app.log is not None:  # a body discarded whole: the endpoint logs an error (the seed page)
+        app.log(printable(f"sink {sink_id}: {result.error}"))
     return json_response(200, result.answer)
 
 

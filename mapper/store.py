@@ -53,7 +53,7 @@ from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
 from .errors import MapperError, OptionError, Problem, preview
 from .model import MISSING, Column, Sink
-from .report import BatchRejected, Report
+from .report import BATCH_DISCARDED, BatchRejected, Report
 from .sink import check_sink, load_sink
 
 __all__ = ["IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
@@ -172,11 +172,13 @@ class RowsPage:
 
 @dataclass
 class IngestResult:
-    """What one request did: the per-record ``answer`` (as ``validate --report endpoint``), rows written, the report."""
+    """What one request did: the per-record ``answer`` (as ``validate --report endpoint``), rows written, the report, the error logged."""
 
     answer: dict[str, Any]
     written: int
     report: Report = field(repr=False)
+    #: the error logged as the sink's last for this body (one discarded whole), or None
+    error: str | None = None
 
 
 @dataclass
@@ -514,6 +516,7 @@ class Store:
             batch, report = None, exc.report
         answer = report.endpoint_answer()
         written = batch.count if batch is not None else 0
+        error = None if batch is not None else _discarded_error(answer, report)[:2000]
         with self.lock:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -523,11 +526,13 @@ class Store:
                     "UPDATE _mapper_sinks SET requests = requests + 1, records_stored = records_stored + ?, records_refused = records_refused + ? WHERE id = ?",
                     (answer["success_count"], answer["error_count"], sink_id),
                 )
+                if error is not None:  # (in the same transaction: the log and the counters agree, whatever kills the process)
+                    self.db.execute("UPDATE _mapper_sinks SET last_error = ?, last_error_at = ? WHERE id = ?", (error, self.clock(), sink_id))
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
                 raise ServiceError(500, INTERNAL, f"the database refused the write: {exc}") from None
-        return IngestResult(answer, written, report)
+        return IngestResult(answer, written, report, error)
 
     def note_error(self, sink_id: str, error: ServiceError) -> None:
         """Count a refused request and keep its error as the sink's last (for a UI)."""
@@ -673,6 +678,17 @@ class Store:
 
 # ---------------------------------------------------------------------------------------
 # Values in and out of SQLite
+
+
+def _discarded_error(answer: dict[str, Any], report: Report) -> str:
+    """The sink's last error for a body discarded whole (the seed page: the endpoint "discard[s] the entire
+    batch of records sent and log[s] an error"): how many records, why, and the first record that failed."""
+    first = next((r["error_message"] for r in answer["records"] if r.get("error_code") not in (None, BATCH_DISCARDED)), "")
+    n = len(answer["records"])
+    why = report.reject_reason or "a record failed"
+    return f"{BATCH_DISCARDED}: the body's {n:,} record{'s' * (n != 1)} {'was' if n == 1 else 'were'} discarded ({why})" + (
+        f"; the first that failed: {first}" if first else ""
+    )
 
 
 def _slug(text: str) -> str:

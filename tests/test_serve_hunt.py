@@ -1,0 +1,237 @@
+"""``mapper serve`` under a bug hunt: hostile bodies, the store against the engine, kills while writing, concurrent posts.
+
+Every server binds 127.0.0.1 on a free port, every request has a timeout; the one
+subprocess (a serve killed while it writes) is bounded by its own deadline.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+from test_send_serve import SINK, SINK_ID, aircraft, fold, request, rows_in, serving
+
+import mapper
+from mapper.endpoint import Limits, encode_body
+from mapper.report import BatchRejected
+from mapper.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+UNLIMITED = Limits(1e9, 1e12)
+
+#: A sink with every way of writing: replace, sets (accumulated), signed, and a bool a missing value clears.
+SETS = {
+    "name": "sets",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+    "schema": {
+        "type": "json",
+        "id_field": "pk",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "pk", "path": ["pk"], "type": "id"},
+            {"name": "tags", "path": ["tags"], "type": "strings"},
+            {"name": "nums", "path": ["nums"], "type": "ids"},
+            {"name": "s", "path": ["s"], "type": "string"},
+            {"name": "sib", "path": ["sib"], "type": "signedIntBoolKey"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            {"name": "b", "path": ["b"], "type": "bool"},
+        ],
+    },
+}
+
+
+def post(server: Any, path: str, body: bytes) -> tuple[int, Any]:
+    status, _h, answer = request(server.url, "POST", path, body)
+    return status, answer
+
+
+# ---------------------------------------------------------------------------------------
+# 1. A discarded body is logged (the seed: "discard the entire batch of records sent and log an error")
+
+
+def test_a_discarded_body_is_logged_as_the_sinks_last_error_with_its_reason(tmp_path: Path) -> None:
+    # found by the hunt: a body discarded whole (a missing value, allow_missing_fields false)
+    # was answered, but nothing said so anywhere after: last_error stayed empty
+    log: list[str] = []
+    with serving(tmp_path, SINK, log=log.append) as (server, _app, store):
+        body = encode_body([orjson.dumps(aircraft(1)), orjson.dumps(aircraft(2, lat=None))])
+        status, answer = post(server, f"/v2/sinks/{SINK_ID}", body)
+        assert status == 200 and answer["success_count"] == 0
+        assert [r["error_code"] for r in answer["records"]] == ["BatchDiscarded", "MissingField"]
+        assert rows_in(store, SINK_ID) == []
+        status, _h, info = request(server.url, "GET", f"/v2/sinks/{SINK_ID}")
+        assert status == 200 and info["last_error"] is not None and info["last_error_at"] is not None
+        err = info["last_error"]
+        assert err.startswith("BatchDiscarded:") and "2 records" in err and "$.data.lat" in err and "record 1" in err, err
+        assert f"sink {SINK_ID}: {err}" in log  # and on serve's log (stderr)
+        # a request still answered 200: no refused request, two refused records
+        assert info["counts"] == {"requests": 1, "requests_refused": 0, "records_stored": 0, "records_refused": 2}
+        # a body taken afterwards leaves the log as it was (it holds the last error, not the last request)
+        status, answer = post(server, f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(3))]))
+        assert status == 200 and answer["success_count"] == 1
+        assert request(server.url, "GET", f"/v2/sinks/{SINK_ID}")[2]["last_error"] == err
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Hostile bodies: each answered as the service would, the store holding exactly what the answers say
+
+
+HOSTILE: list[tuple[str, bytes, int]] = [
+    ("invalid UTF-8 in a value", b'{"records":[{"value":{"pk":1,"s":"a\xffb"}}]}', 200),
+    ("a byte order mark", b'\xef\xbb\xbf{"records":[{"value":{"pk":2}}]}', 400),
+    ("1e400 in a field nobody maps", b'{"records":[{"value":{"pk":3}},{"value":{"pk":4,"zz":1e400}}]}', 400),
+    ("an integer beyond 2^64 in a mapped id", b'{"records":[{"value":{"pk":5}},{"value":{"pk":184467440737095516160}}]}', 200),
+    ("duplicate keys: the last counts", b'{"records":[{"value":{"pk":6,"n":"x","n":7}}]}', 200),
+    ("nesting past the decoder's depth", b'{"records":[{"value":{"pk":7,"zz":' + b"[" * 1100 + b"]" * 1100 + b"}}]}", 400),
+    ("an empty body", b"", 400),
+    ("no records", b'{"records":[]}', 200),
+    ("items that are not objects", b'{"records":[1,"x",null,[],{"value":5},{"value":null},{}]}', 200),
+    ("an item without value", b'{"records":[{"v":{"pk":8}},{"value":{"pk":9}}]}', 200),
+    ("records given twice: the last counts", b'{"records":[{"value":{"pk":10}}],"records":[{"value":{"pk":11}}]}', 200),
+    ("trailing junk", b'{"records":[{"value":{"pk":12}}]}x', 400),
+]
+
+
+def test_hostile_bodies_store_exactly_what_their_answers_say(tmp_path: Path) -> None:
+    m = mapper.Mapper(mapper.load_sink(SETS))
+    expected: list[dict[str, Any]] = []
+    with serving(tmp_path, SETS, limits=UNLIMITED) as (server, _app, store):
+        for what, body, want in HOSTILE:
+            status, answer = post(server, "/v2/sinks/sets", body)
+            assert status == want, (what, answer)
+            if status != 200:
+                assert set(answer) == {"code", "message"}, what
+                continue
+            # the answer is validate's, record by record, and the accepted records are map's rows
+            assert answer == m.validate(body, input_format="endpoint").endpoint_answer(), what
+            assert answer["success_count"] + answer["error_count"] == len(answer["records"]), what
+            try:
+                expected.extend(m.map(body, input_format="endpoint").to_rows())
+            except BatchRejected:
+                pass
+        info = store.sink("sets")
+        assert rows_in(store, "sets") == fold(m.sink, expected)
+        assert {r["_id"] for r in rows_in(store, "sets")} == {1, 5, 6, 9, 11}
+        assert info.requests == len(HOSTILE) and info.requests_refused == sum(w != 200 for _w, _b, w in HOSTILE)
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Concurrent posts to one sink: every answer counted, upserts and sets as a fold says
+
+
+def test_concurrent_posts_to_one_sink_add_up_and_upsert(tmp_path: Path) -> None:
+    threads, bodies, per_body, ids = 6, 12, 20, 40
+    successes: list[int] = []
+    sent: list[dict[str, Any]] = []
+    lock = threading.Lock()
+    with serving(tmp_path, SETS, limits=UNLIMITED) as (server, _app, store):
+
+        def client(t: int) -> None:
+            conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+            try:
+                for n in range(bodies):
+                    recs = [{"pk": (t * 7 + n * 3 + k) % ids, "tags": [f"t{t}"], "nums": [t], "sib": t + 1, "n": n} for k in range(per_body)]
+                    conn.request(
+                        "POST", "/v2/sinks/sets", body=orjson.dumps({"records": [{"value": r} for r in recs]}), headers={"Content-Type": "application/json"}
+                    )
+                    answer = orjson.loads(conn.getresponse().read())
+                    with lock:
+                        successes.append(answer["success_count"])
+                        sent.extend(recs)
+            finally:
+                conn.close()
+
+        workers = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(30)
+        assert sum(successes) == threads * bodies * per_body == len(sent)
+        rows = rows_in(store, "sets")
+        info = store.sink("sets")
+    assert info.records_stored == len(sent) and info.requests == threads * bodies
+    assert sorted(r["_id"] for r in rows) == sorted({r["pk"] for r in sent})  # one row per _id
+    for row in rows:
+        mine = [r for r in sent if r["pk"] == row["_id"]]
+        # sets hold each member once, whatever order the requests committed in
+        assert sorted(row["tags"]) == sorted({r["tags"][0] for r in mine})
+        assert sorted(row["nums"]) == sorted({r["nums"][0] for r in mine})
+        assert sorted(row["sib"]) == sorted({r["sib"] for r in mine})
+        assert row["n"] in {r["n"] for r in mine}
+
+
+# ---------------------------------------------------------------------------------------
+# 5. A serve killed while it writes: no half body, nothing acknowledged lost
+
+
+def _post_until(port: int, client: int, per_body: int, stop: threading.Event, acknowledged: list[int]) -> None:
+    """Post bodies of ``per_body`` new records until ``stop`` (or the server is gone); the first id of each body answered all stored goes to ``acknowledged``."""
+    for n in range(40):  # (ids below 48,000: aircraft(i)'s altitude, 1000 + i, stays in range)
+        if stop.is_set():
+            return
+        first = (client * 40 + n) * per_body
+        body = encode_body([orjson.dumps(aircraft(first + j)) for j in range(per_body)])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("POST", f"/v2/sinks/{SINK_ID}", body=body, headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            ok = resp.status == 200 and orjson.loads(resp.read())["success_count"] == per_body
+            conn.close()
+        except (OSError, http.client.HTTPException, json.JSONDecodeError):
+            return  # the kill
+        if ok:
+            acknowledged.append(first)  # (list.append is atomic)
+
+
+def test_a_serve_killed_while_it_writes_keeps_every_acknowledged_body_whole(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    per_body = 200
+    acknowledged: list[int] = []
+    for round_ in range(2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mapper", "serve", str(SINK), "--db", str(db), "--port", "0", "-q", "--records-per-s", "1e9", "--bytes-per-s", "1e12"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline().decode()
+            assert "listening on http://127.0.0.1:" in line, line
+            port = int(line.split("127.0.0.1:")[1].split()[0])
+            stop = threading.Event()
+            workers = [threading.Thread(target=_post_until, args=(port, round_ * 3 + t, per_body, stop, acknowledged)) for t in range(3)]
+            for w in workers:
+                w.start()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(acknowledged) < 6 * (round_ + 1):
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=10)
+            stop.set()
+            for w in workers:
+                w.join(15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        with Store(db) as store:
+            ids = [int(r["_id"][1:]) for r in store.iter_rows(SINK_ID)]
+            info = store.sink(SINK_ID)
+        bodies: dict[int, int] = {}
+        for i in ids:
+            bodies[i // per_body * per_body] = bodies.get(i // per_body * per_body, 0) + 1
+        assert len(acknowledged) >= 6 * (round_ + 1)
+        assert all(count == per_body for count in bodies.values()), "a body stored in part"
+        assert set(acknowledged) <= set(bodies), "an acknowledged body lost"
+        assert len(ids) == len(set(ids)) == info.records_stored  # the counters commit with the rows
