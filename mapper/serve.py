@@ -501,6 +501,8 @@ class _Handler(BaseHTTPRequestHandler):
             unread = 0  # a body the route did not read, read away after the answer
             if chunked or bad_coding or bad_length:
                 self.close_connection = True
+            if chunked and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
+                unread = -1  # chunked: read away to its last chunk, then closed
             elif not body_read and length:
                 # The body was refused unread (or the route takes none: a GET with a Content-Length):
                 # read it away after the answer to keep the connection, unless it is huge or was never
@@ -524,8 +526,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
                 self.wfile.write(resp.body)
             self._log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
-            if unread:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
+            if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread)
+            elif unread < 0:
+                self._read_away_chunked(4 * max(app.max_body_bytes, 1 << 16))
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
@@ -550,6 +554,42 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             else:
                 self.connection.settimeout(self.timeout)
+
+    def _read_away_chunked(self, limit: int) -> None:
+        """Read a chunked body refused unread (411) away after the answer, to its last chunk and
+        trailers, before the connection is closed: closed with the body unread, the connection is
+        reset, and a client still sending it (``requests`` or ``http.client`` with a generator)
+        fails on a broken pipe without reading the 411 that says to send a Content-Length. At
+        most ``limit`` bytes, each read waiting at most :data:`LINGER` seconds; a chunk size that
+        is no hexadecimal number ends the reading (the connection is closed all the same)."""
+        self.connection.settimeout(LINGER)
+        left = limit
+        try:
+            while left > 0:
+                line = self.rfile.readline(1024)  # the chunk's size [; extensions] CRLF
+                left -= len(line)
+                size = line.split(b";", 1)[0].strip()
+                if not line.endswith(b"\n") or not _HEX.fullmatch(size):
+                    return
+                n = int(size, 16)
+                if n == 0:  # the last chunk: the trailer lines up to an empty one
+                    for _ in range(100):
+                        line = self.rfile.readline(8192)
+                        left -= len(line)
+                        if line.strip() == b"" or left <= 0:
+                            return
+                    return
+                n += 2  # (the CRLF after the chunk's data)
+                if n > left:
+                    return
+                left -= n
+                while n > 0:
+                    chunk = self.rfile.read1(min(n, 1 << 16))
+                    if not chunk:
+                        return
+                    n -= len(chunk)
+        except OSError:
+            pass
 
     # every method goes through _handle: the service answers the ones it does not take (405 on
     # a known path, 404 elsewhere) rather than http.server's 501; a HEAD answer has no body
@@ -594,6 +634,7 @@ _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 
 
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 
 _HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
 #: What http.server refuses without saying why (its 414 has no message).

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import orjson
 from test_send_serve import SINK, SINK_ID, aircraft, fold, request, rows_in, serving
@@ -79,6 +79,40 @@ def test_a_discarded_body_is_logged_as_the_sinks_last_error_with_its_reason(tmp_
         status, answer = post(server, f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(3))]))
         assert status == 200 and answer["success_count"] == 1
         assert request(server.url, "GET", f"/v2/sinks/{SINK_ID}")[2]["last_error"] == err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. A chunked body is refused (411) with an answer the client can read
+
+
+def _chunks(first: bytes, rest: bytes, pause: float) -> Iterator[bytes]:
+    yield first
+    time.sleep(pause)  # (the server has answered and, before the fix, closed: the next write was a broken pipe)
+    yield rest
+
+
+def test_a_chunked_body_gets_its_411_not_a_broken_pipe(tmp_path: Path) -> None:
+    # found by the hunt: a body sent chunked (requests/http.client with a generator) was answered
+    # 411 and the connection closed with the body unread: the client's next write failed (broken
+    # pipe, a reset) and it never read the 411 saying to send a Content-Length
+    body = encode_body([orjson.dumps(aircraft(i)) for i in range(20)])
+    with serving(tmp_path, SINK) as (server, _app, store):
+        for sizes in ((7, 1, 3), (65537,)):
+            conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+            try:
+                conn.request(
+                    "POST",
+                    f"/v2/sinks/{SINK_ID}",
+                    body=_chunks(body[: sizes[0]], body[sizes[0] :], 0.3),
+                    headers={"Content-Type": "application/json"},
+                    encode_chunked=True,
+                )
+                resp = conn.getresponse()
+                answer = orjson.loads(resp.read())
+            finally:
+                conn.close()
+            assert resp.status == 411 and answer["code"] == "MissingParameter" and "Content-Length" in answer["message"]
+        assert rows_in(store, SINK_ID) == []
 
 
 # ---------------------------------------------------------------------------------------
