@@ -532,6 +532,9 @@ class Store:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise ServiceError(500, INTERNAL, f"the database refused the write: {exc}") from None
+            except BaseException:  # (a bug, a signal's exception): left open, the transaction held the write lock and the next request's BEGIN failed
+                self._rollback()
+                raise
         return IngestResult(answer, written, report, error)
 
     def note_error(self, sink_id: str, error: ServiceError) -> None:

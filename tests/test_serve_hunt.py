@@ -269,3 +269,28 @@ def test_a_serve_killed_while_it_writes_keeps_every_acknowledged_body_whole(tmp_
         assert all(count == per_body for count in bodies.values()), "a body stored in part"
         assert set(acknowledged) <= set(bodies), "an acknowledged body lost"
         assert len(ids) == len(set(ids)) == info.records_stored  # the counters commit with the rows
+
+
+# ---------------------------------------------------------------------------------------
+# 6. A write that fails for another reason than the database's leaves no transaction open
+
+
+def test_a_write_failing_on_a_bug_rolls_back_and_the_next_request_is_served(tmp_path: Path, monkeypatch: Any) -> None:
+    # found by the hunt: only sqlite3 errors rolled the request's transaction back; any other
+    # exception inside it (a bug, a damaged row below) left it open, holding the database's write
+    # lock, and the next request, of any sink, was a 500 "cannot start a transaction within a transaction"
+    real = Store._write
+
+    def half_then_fail(self: Store, table: Any, batch: Any) -> None:
+        real(self, table, batch)  # the rows are written inside the transaction, then it fails
+        raise RuntimeError("a bug")
+
+    with serving(tmp_path, SINK, limits=UNLIMITED) as (server, _app, store):
+        monkeypatch.setattr(Store, "_write", half_then_fail)
+        status, answer = post(server, f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(1))]))
+        assert status == 500 and answer["code"] == "InternalError"
+        monkeypatch.undo()
+        assert not store.db.in_transaction and rows_in(store, SINK_ID) == []  # nothing of it stored
+        status, answer = post(server, f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(2))]))
+        assert status == 200 and answer["success_count"] == 1, answer
+        assert [r["_id"] for r in rows_in(store, SINK_ID)] == ["r2"]
