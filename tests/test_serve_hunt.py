@@ -294,3 +294,30 @@ def test_a_write_failing_on_a_bug_rolls_back_and_the_next_request_is_served(tmp_
         status, answer = post(server, f"/v2/sinks/{SINK_ID}", encode_body([orjson.dumps(aircraft(2))]))
         assert status == 200 and answer["success_count"] == 1, answer
         assert [r["_id"] for r in rows_in(store, SINK_ID)] == ["r2"]
+
+
+def test_a_set_cell_edited_to_json_that_is_no_set_is_a_damaged_row(tmp_path: Path) -> None:
+    # found by the hunt: a set's cell edited to JSON that is no array of members (5, [[1]]) was
+    # read as it stood: the next upsert of its _id raised TypeError (a 500 "internal error" with a
+    # traceback line, the transaction left open), where a cell that is not JSON is a damaged row
+    import sqlite3
+
+    for cell in ("5", "[[1]]", '{"a": 1}'):
+        path = tmp_path / f"d{len(cell)}.db"
+        with Store(path) as store:
+            store.create_sink(SETS)
+            store.ingest("sets", b'{"records":[{"value":{"pk":1,"tags":["a"]}}]}')
+        con = sqlite3.connect(path)
+        con.execute("UPDATE sets SET tags = ?", (cell,))
+        con.commit()
+        con.close()
+        with Store(path) as store:
+            for read in (lambda: store.rows("sets"), lambda: store.ingest("sets", b'{"records":[{"value":{"pk":1,"tags":["b"]}}]}')):
+                try:
+                    read()
+                except mapper.ServiceError as exc:
+                    assert exc.status == 500 and "is damaged" in exc.message and "tags" in exc.message, (cell, exc.message)
+                else:
+                    raise AssertionError(f"a set cell {cell} was read")
+            # the other rows are served
+            assert store.ingest("sets", b'{"records":[{"value":{"pk":2,"tags":["b"]}}]}').answer["success_count"] == 1
