@@ -571,6 +571,10 @@ class Store:
             self._write_new(table, batch, keys)
             return
         width = len(table.columns)
+        # each set cell written, with its members as a set beside the list: a cell's members are
+        # looked up, not copied into a new set per record (a body of 1,000 records adding to one
+        # _id's set held the store's lock, every sink's requests waiting, 8 s: quadratic)
+        members: dict[tuple[Any, int], set[Any]] = {}
         for row in batch.iter_rows():
             key = id_of(row["_id"])
             state, values = current.get(key) or (["-"] * width, [None] * width)
@@ -580,13 +584,27 @@ class Store:
                 value = row[name]
                 if value is None:  # null: the stored value is cleared
                     state[i], values[i] = "n", None
+                    members.pop((key, i), None)
                     continue
                 if write == "replace":
                     values[i] = value
-                else:
-                    old = values[i] if state[i] == "v" else []
-                    values[i] = _signed(old, value) if write == "signed" else _union(old, value if isinstance(value, list) else [value])
-                state[i] = "v"
+                    state[i] = "v"
+                    continue
+                if state[i] != "v":
+                    values[i], state[i] = [], "v"
+                    members.pop((key, i), None)
+                found = members.get((key, i))
+                seen = members[(key, i)] = set(values[i]) if found is None else found
+                cell = values[i]
+                if write == "signed" and value < 0:  # signedIntBoolKey: a negative value clears row -v
+                    if -value in seen:
+                        seen.discard(-value)
+                        cell[:] = [v for v in cell if v != -value]
+                    continue
+                for v in value if isinstance(value, list) else (value,):  # a set's members added (a positive signed value: row v set)
+                    if v not in seen:
+                        seen.add(v)
+                        cell.append(v)
             current[key] = (state, values)
         params = []
         for key in unique:
@@ -788,23 +806,6 @@ def _decode(value: Any, ctype: str, write: str) -> Any:
     if ctype == "id" and isinstance(value, str):
         return int(value)
     return value
-
-
-def _union(old: list[Any], new: list[Any]) -> list[Any]:
-    seen = set(old)
-    out = list(old)
-    for v in new:
-        if v not in seen:
-            seen.add(v)
-            out.append(v)
-    return out
-
-
-def _signed(old: list[Any], value: Any) -> list[Any]:
-    # signedIntBoolKey: a positive value sets row v, a negative one clears row -v
-    if value >= 0:
-        return _union(old, [value])
-    return [v for v in old if v != -value]
 
 
 _SINK_FIELDS = "id, name, state, definition, created_at, table_name, requests, requests_refused, records_stored, records_refused, last_error, last_error_at"
