@@ -1,4 +1,5 @@
-"""``mapper serve`` under a bug hunt: hostile bodies, the store against the engine, kills while writing, concurrent posts.
+"""``mapper serve`` under a bug hunt: a discarded body's log, chunked bodies, hostile bodies and the store against the
+engine, concurrent posts, kills while writing, failures inside a write, damaged set cells, sets written record by record.
 
 Every server binds 127.0.0.1 on a free port, every request has a timeout; the one
 subprocess (a serve killed while it writes) is bounded by its own deadline.
