@@ -36,6 +36,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 
 import msgspec
 import numpy as np
+import orjson
 
 from ..compiler import joined_get
 from ..errors import FILE_NAME_RULE, InputError, article, as_unescaped, class_name, encoding_note, has_lone_surrogate, names_a_file, preview, type_name
@@ -43,7 +44,8 @@ from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
 from ..tiers import renameable
-from .gojson import bom_note, error_offset, go_field_key, go_member, malformed_text, same_length_escapes
+from ..types import beyond_float64_reason
+from .gojson import bom_note, error_offset, go_field_key, go_member, huge_number, json_path, malformed_text, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -1181,6 +1183,10 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     except RecursionError:
         yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
         return
+    huge = _huge_number_in(fixed)
+    if huge is not None:
+        yield huge
+        return
     items = [bytes(r) for r in records]
     # items holding a rewritten escape: their values are taken as sent (the careful path warns)
     sent = {}
@@ -1221,6 +1227,25 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = not_an_item_reason(None)
         yield RawRecords(raws, BodyLines(fixed, records, i, len(part), newlines, raws), bad or None)
+
+
+def _huge_number_in(body: bytes) -> BrokenDocument | None:
+    """A request body holding a number beyond float64, anywhere (a field nobody maps too), as
+    the service answers it: its decoder (Go's) refuses the whole body, 400 ``InvalidBody``, as
+    ``mapper serve`` does; the engine's decoders never read an unmapped value. One
+    ``orjson.loads`` of the body when it holds none."""
+    try:
+        orjson.loads(body)
+        return None
+    except orjson.JSONDecodeError:  # (also invalid UTF-8, which the service reads as U+FFFD: looked for below)
+        pass
+    found = huge_number(body)
+    if found is None:
+        return None
+    keys, offset, number = found
+    line, char = line_of(body, offset)
+    reason = f"Invalid JSON: the request body's {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})"
+    return BrokenDocument(f"{reason}: the service's decoder refuses the whole body", line, body)
 
 
 _KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f"): "bool", ord("n"): "null", ord("{"): "object"}
