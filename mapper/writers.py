@@ -745,6 +745,7 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
             )
         if not os.path.exists(name):
             raise InputError(f"cannot read {name} as a mapper batch: no such file")
+        _check_content(name, suffix)
     try:
         if suffix == ".npz":
             return _read_npz(name)
@@ -758,7 +759,75 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
         if type(exc).__module__.startswith("pyarrow"):
             raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
         raise
-    raise InputError(f"cannot tell the format of {name!r}: read_batch reads .npz, .arrow and .parquet files written by mapper")
+    raise InputError(
+        f"cannot tell the format of {name!r} by its name: read_batch reads .npz, .arrow and .parquet files written by mapper{_named_otherwise(name, suffix)}"
+    )
+
+
+#: What a file's first bytes say it is, and the extension ``read_batch`` reads it by (None: no batch).
+_CONTENTS: tuple[tuple[bytes, str, str | None], ...] = (
+    (b"PK\x03\x04", "a zip archive (as an .npz is)", ".npz"),
+    (b"PK\x05\x06", "a zip archive (as an .npz is)", ".npz"),  # (an empty one)
+    (b"ARROW1", "an Arrow IPC file", ".arrow"),
+    (b"\xff\xff\xff\xff", "an Arrow IPC stream", ".arrow"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+    (b"\x93NUMPY", "one .npy array", None),
+    (b"\x1f\x8b", "gzip-compressed", None),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", None),
+    (b"BZh", "bzip2-compressed", None),
+    (b"\xfd7zXZ\x00", "xz-compressed", None),
+)
+
+#: What ``read_batch`` takes a file of each extension for, as a message says it.
+_FORMATS = {".npz": "an .npz (a zip of .npy arrays)", ".arrow": "an Arrow IPC file or stream", ".parquet": "a Parquet file"}
+
+
+def _content(name: str) -> tuple[str, str | None] | None:
+    """What the first bytes of file ``name`` say it is and the extension it is read by, or None
+    (unknown, or unreadable: its reader says why). A pickle is said as one: numpy's own words
+    for it (``If you trust the file you can load it unsafely``) are no advice to pass on."""
+    try:
+        with open(name, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None
+    for magic, what, ext in _CONTENTS:
+        if head.startswith(magic):
+            return what, ext
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # (pickle protocols 2 to 5 start so; numpy's object arrays are pickled so)
+        return "a Python pickle, which read_batch never loads (loading one runs whatever code it names)", None
+    if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"["):
+        return "JSON text (canonical rows, or a sink), not a batch", None
+    return None
+
+
+def _named_otherwise(name: str, suffix: str) -> str:
+    """For a file ``read_batch`` cannot tell the format of by its name: what the file is, if its
+    first bytes say, and the name to read it by ("" when they say nothing)."""
+    if suffix in (".ndjson", ".jsonl", ".json"):
+        return (
+            f"; {suffix} rows (mapper map -o x{suffix}) are the canonical rows, without the sink, _record_index or what each column's numbers mean: "
+            "no batch is read back from them (map the records again, or write .npz, .arrow or .parquet)"
+        )
+    found = _content(name)
+    if found is None:
+        return ""
+    what, ext = found
+    return f"; its content is {what}" + (f": name it {os.path.basename(os.path.splitext(name)[0])}{ext}" if ext else "")
+
+
+def _check_content(name: str, suffix: str) -> None:
+    """Refuse a file whose first bytes say it is another format than its name's (a Parquet file
+    named ``.arrow``): read as its name says, each reader's own words ("Expected to read 827474256
+    metadata bytes") would not say the file is whole, only named otherwise."""
+    found = _content(name)
+    if found is None or found[1] in (None, suffix):
+        return
+    what, ext = found
+    raise InputError(
+        f"cannot read {name} as a mapper batch: it is {what} (its first bytes say so), not {_FORMATS[suffix]} as its name says: "
+        f"rename it {os.path.basename(os.path.splitext(name)[0])}{ext}"
+    )
 
 
 #: The numpy dtype of each storage's values (strings are held as UTF-8: :class:`Strings`).
@@ -951,13 +1020,32 @@ def _open_npz(name: str) -> Any:
     ) as exc:  # (NotImplementedError: a directory entry asking for a zip version zipfile lacks)
         if os.path.getsize(name) == 0:
             raise ValueError("it is empty") from None
-        with open(name, "rb") as fh:
-            zipped = fh.read(4) == b"PK\x03\x04"
-        what = "a zip archive cut short or damaged (its directory, at the end, cannot be read)" if zipped else "not a zip archive"
-        raise ValueError(f"it is {what}; an .npz is a zip of .npy arrays ({exc or type(exc).__name__})") from None
+        found = _content(name)
+        if found is None or found[1] != ".npz":  # (numpy's words for what is no zip are of pickles: "you can load it unsafely")
+            what = "not a zip archive" if found is None else f"{found[0]}, not a zip archive"
+            raise ValueError(f"it is {what}; an .npz is a zip of .npy arrays") from None
+        raise ValueError(
+            f"it is a zip archive cut short or damaged (its directory, at the end, cannot be read); an .npz is a zip of .npy arrays ({exc or type(exc).__name__})"
+        ) from None
     if not hasattr(z, "files"):  # a plain .npy renamed
         raise ValueError("it is one .npy array, not an .npz (a zip of .npy arrays)")
     return z
+
+
+def _holds_objects(z: Any, key: str) -> bool:
+    """Whether the ``.npy`` header of member ``key`` of an open ``.npz`` says it holds Python
+    objects (pickled: ``allow_pickle=False`` refuses them, in numpy's words); False when the
+    header cannot be read (the member is damaged: said so)."""
+    member = f"{key}.npy" if f"{key}.npy" in z.zip.namelist() else key
+    try:
+        with z.zip.open(member) as fh:
+            version = np.lib.format.read_magic(fh)
+            read = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read is None:  # (3.0, a UTF-8 header: numpy has no public reader of it)
+                return False
+            return bool(read(fh)[2].hasobject)
+    except Exception:  # noqa: BLE001 - a damaged header, in whichever of numpy's or zipfile's words
+        return False
 
 
 def _read_npz(name: str) -> Batch:
@@ -975,6 +1063,11 @@ def _read_npz(name: str) -> Batch:
             try:
                 got = z[key]
             except Exception as exc:  # (MemoryError: a damaged .npy header asking for an impossible shape)
+                if _holds_objects(z, key):
+                    raise ValueError(
+                        f"its array {key!r} (the member {key}.npy) holds Python objects (a pickle), which mapper never writes "
+                        "and read_batch never loads (loading one runs whatever code it names)"
+                    ) from None
                 raise ValueError(f"its array {key!r} (the member {key}.npy) cannot be read, damaged or cut short: {exc or type(exc).__name__}") from None
             if got.ndim != (0 if key == "__header__" else 1):  # (a 2-d array's len() is its rows: it read as rows of pairs)
                 raise ValueError(f"its array {key!r} has the shape {got.shape}: mapper writes {'one string' if key == '__header__' else 'one dimension'}")

@@ -1,0 +1,141 @@
+"""A hunt over the round trip batch -> file -> batch: foreign, mislabelled and hostile files
+given to ``read_batch`` must be refused in mapper's own words, naming the file and what it is,
+and never loaded unsafely (an ``.npz`` is read with ``allow_pickle=False``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper import writers
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+SINK = {
+    "allow_missing_fields": True,
+    "id_field": "rid",
+    "definition": [
+        {"name": "rid", "path": ["rid"], "type": "id"},
+        {"name": "c", "path": ["c"], "type": "int"},
+        {"name": "s", "path": ["s"], "type": "string"},
+    ],
+}
+RECORDS = b'{"rid": 1, "c": 2, "s": "x"}\n{"rid": 2, "c": null}\n{"rid": 3}\n'
+
+
+def _batch() -> mapper.Batch:
+    return mapper.compile_sink(SINK).map(RECORDS)
+
+
+def _written(tmp: Path, ext: str) -> Path:
+    out = tmp / f"ok.{ext}"
+    getattr(writers, f"write_{ext}")(_batch(), str(out))
+    return out
+
+
+def _refused(path: Path) -> str:
+    with pytest.raises(mapper.MapperError) as info:
+        mapper.read_batch(path)
+    message = str(info.value)
+    assert str(path) in message
+    return message
+
+
+class _Planted:
+    """Unpickling it writes a file: a pickle read by mistake would leave it there."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (Path.write_text, (Path(self.marker), "unpickled"))
+
+
+FORMATS = {"npz": "a zip archive (as an .npz is)", "arrow": "an Arrow IPC file", "parquet": "a Parquet file"}
+
+
+@pytest.mark.parametrize("written", ["npz", "arrow", "parquet"])
+@pytest.mark.parametrize("named", ["npz", "arrow", "parquet"])
+def test_a_file_named_for_another_format_is_said_to_be_what_it_is(tmp_path: Path, written: str, named: str) -> None:
+    if written == named:
+        return
+    wrong = tmp_path / f"batch.{named}"
+    shutil.copy(_written(tmp_path, written), wrong)
+    message = _refused(wrong)
+    assert FORMATS[written] in message, message
+    assert f"rename it batch.{written}" in message, message
+    assert "pickle" not in message, message
+
+
+@pytest.mark.parametrize("written", ["npz", "arrow", "parquet"])
+def test_a_file_whose_name_says_no_format_is_said_to_be_what_its_content_is(tmp_path: Path, written: str) -> None:
+    unnamed = tmp_path / "batch.bin"
+    shutil.copy(_written(tmp_path, written), unnamed)
+    message = _refused(unnamed)
+    assert "cannot tell the format" in message
+    assert FORMATS[written] in message and f"name it batch.{written}" in message, message
+
+
+def test_ndjson_rows_are_said_to_be_rows_read_batch_does_not_read(tmp_path: Path) -> None:
+    out = tmp_path / "rows.ndjson"
+    writers.write_ndjson(_batch(), str(out))
+    message = _refused(out)
+    assert "canonical rows" in message and "_record_index" in message, message
+
+
+def test_a_pickle_named_npz_is_refused_never_unpickled_nor_said_loadable_unsafely(tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled.txt"
+    planted = tmp_path / "batch.npz"
+    planted.write_bytes(pickle.dumps(_Planted(str(marker))))
+    message = _refused(planted)
+    assert not marker.exists()
+    assert "a Python pickle" in message and "never" in message, message
+    assert "allow_pickle" not in message and "trust" not in message, message
+
+
+def test_an_npz_member_holding_python_objects_is_refused_never_unpickled(tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled.txt"
+    good = _written(tmp_path, "npz")
+    with np.load(good, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["c"] = np.array([_Planted(str(marker)), None, None], dtype=object)
+    planted = tmp_path / "planted.npz"
+    np.savez(planted, **arrays)  # (numpy pickles an object array into its .npy member)
+    message = _refused(planted)
+    assert not marker.exists()
+    assert "'c'" in message and "Python objects" in message and "never" in message, message
+    assert "damaged or cut short" not in message and "allow_pickle" not in message, message
+
+
+def test_garbage_and_other_files_named_npz_say_what_they_are_not_numpy_s_pickle_advice(tmp_path: Path) -> None:
+    for content, says in (
+        (b"\x00" * 100, "not a zip archive"),
+        (b'{"_id": 1}\n', "JSON text"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "gzip"),
+    ):
+        path = tmp_path / "x.npz"
+        path.write_bytes(content)
+        message = _refused(path)
+        assert says in message, message
+        assert "allow_pickle" not in message and "trust" not in message, message
+
+
+def test_a_file_written_by_mapper_still_reads_by_its_own_name(tmp_path: Path) -> None:
+    for ext in ("npz", "arrow", "parquet"):
+        assert mapper.read_batch(_written(tmp_path, ext)).to_rows() == _batch().to_rows()
+    stream = tmp_path / "stream.arrow"  # (an IPC stream, as to_arrow() may be saved: no magic of its own)
+    table = _batch().to_arrow()
+    with pa.ipc.new_stream(str(stream), table.schema) as w:
+        w.write_table(table)
+    assert mapper.read_batch(stream).to_rows() == _batch().to_rows()
+    assert json.loads(mapper.read_batch(stream).to_arrow().schema.metadata[b"mapper.sink"]) == _batch().sink.to_body()
+    assert os.path.exists(stream)
