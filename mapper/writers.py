@@ -705,11 +705,26 @@ def _no_part(out: str) -> OutputError:
     )
 
 
+def _extension(name: str) -> str:
+    """The extension that says a file's format, lower-cased: a name that is only one (``.npz``),
+    a dot file to :attr:`Path.suffix`, which finds none in it, is that format's too."""
+    base = Path(name).name
+    suffix = Path(name).suffix or (base if base.startswith(".") and base.count(".") == 1 else "")
+    return suffix.lower()
+
+
+def _renamed(name: str, ext: str) -> str:
+    """The file name ``name`` would have with extension ``ext`` in place of its own (as a message says it)."""
+    base = os.path.basename(name)
+    stem = base[: -len(_extension(name))] if _extension(name) else base
+    return f"{stem}{ext}" if stem else f"batch{ext}"
+
+
 def open_writer(out: str) -> BatchWriter:
     """The writer for an output name by its suffix (``-``: NDJSON on stdout); OutputError if none,
     or if ``out`` cannot be written (:func:`check_output`: a directory is said to be one)."""
     check_output(out)
-    suffix = Path(out).suffix.lower()
+    suffix = _extension(out)
     if out == "-" or suffix in (".ndjson", ".jsonl"):
         return NdjsonWriter(out)
     if suffix in (".parquet", ".arrow"):
@@ -736,7 +751,7 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
         name = os.fsdecode(path)  # (a PathLike may name it in bytes: os.scandir(b"dir"))
     except TypeError:
         raise InputError(f"cannot read a batch from a {type(path).__name__}: read_batch reads .npz, .arrow and .parquet files written by mapper") from None
-    suffix = Path(name).suffix.lower()
+    suffix = _extension(name)
     if suffix in (".npz", ".arrow", ".parquet"):  # (said alike, not in each library's words: a dataset directory was "cut short")
         if os.path.isdir(name):
             raise InputError(
@@ -813,7 +828,7 @@ def _named_otherwise(name: str, suffix: str) -> str:
     if found is None:
         return ""
     what, ext = found
-    return f"; its content is {what}" + (f": name it {os.path.basename(os.path.splitext(name)[0])}{ext}" if ext else "")
+    return f"; its content is {what}" + (f": name it {_renamed(name, ext)}" if ext else "")
 
 
 def _check_content(name: str, suffix: str) -> None:
@@ -825,8 +840,7 @@ def _check_content(name: str, suffix: str) -> None:
         return
     what, ext = found
     raise InputError(
-        f"cannot read {name} as a mapper batch: it is {what} (its first bytes say so), not {_FORMATS[suffix]} as its name says: "
-        f"rename it {os.path.basename(os.path.splitext(name)[0])}{ext}"
+        f"cannot read {name} as a mapper batch: it is {what} (its first bytes say so), not {_FORMATS[suffix]} as its name says: rename it {_renamed(name, ext)}"
     )
 
 

@@ -139,3 +139,13 @@ def test_a_file_written_by_mapper_still_reads_by_its_own_name(tmp_path: Path) ->
     assert mapper.read_batch(stream).to_rows() == _batch().to_rows()
     assert json.loads(mapper.read_batch(stream).to_arrow().schema.metadata[b"mapper.sink"]) == _batch().sink.to_body()
     assert os.path.exists(stream)
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet", "ndjson"])
+def test_an_output_named_only_by_its_extension_is_written_in_that_format(tmp_path: Path, ext: str) -> None:
+    out = tmp_path / f".{ext}"  # (a dot file to Path.suffix, which found no extension: "cannot tell the output format of '.npz': use .npz")
+    getattr(writers, f"write_{ext}")(_batch(), str(out))
+    if ext == "ndjson":
+        assert [json.loads(line) for line in out.read_bytes().splitlines()] == _batch().to_rows()
+    else:
+        assert mapper.read_batch(out).to_rows() == _batch().to_rows()
