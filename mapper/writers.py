@@ -835,10 +835,9 @@ def _check_content(name: str, suffix: str) -> None:
     """Refuse a file whose first bytes say it is another format than its name's (a Parquet file
     named ``.arrow``): read as its name says, each reader's own words ("Expected to read 827474256
     metadata bytes") would not say the file is whole, only named otherwise."""
-    found = _content(name)
-    if found is None or found[1] in (None, suffix):
+    what, ext = _content(name) or ("", None)
+    if ext is None or ext == suffix:
         return
-    what, ext = found
     raise InputError(
         f"cannot read {name} as a mapper batch: it is {what} (its first bytes say so), not {_FORMATS[suffix]} as its name says: rename it {_renamed(name, ext)}"
     )
