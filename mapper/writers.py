@@ -1091,7 +1091,9 @@ def _read_npz(name: str) -> Batch:
             header = json.loads(text)
         except (ValueError, RecursionError) as exc:  # (RecursionError: nested past Python's limit, as no header mapper writes)
             raise ValueError(f"its header (__header__) is not JSON, damaged or edited: {exc}") from None
-        if not isinstance(header, dict) or "sink" not in header:
+        if not isinstance(header, dict):
+            raise ValueError(f"its header (__header__) is a JSON {type(header).__name__}, not the object mapper writes (rows, id, columns and sink)")
+        if "sink" not in header:
             raise ValueError("its header holds no sink (written by an older mapper)")
         for item, kind in (("rows", int), ("id", dict), ("columns", list)):
             if not isinstance(header.get(item), kind):
@@ -1108,6 +1110,8 @@ def _read_npz(name: str) -> Batch:
             for item in ("name", "key"):
                 if not isinstance(meta, dict) or item not in meta:
                     raise ValueError(f"its header's entry for column {i} has no {item!r} (each column's entry holds its name and key)")
+                if not isinstance(meta[item], str):  # (a name is a dict key, a key the start of member names)
+                    raise ValueError(f"its header's entry for column {i} has {item!r} of the wrong kind ({type(meta[item]).__name__}, not a string)")
             key, how = meta["key"], meta.get("strings")
             stored = [f"{key}.utf8", f"{key}.utf8_offsets"] if how == "utf8" else [key]
             held = f"column {meta['name']!r} ({meta.get('type', 'of its sink')}) is held as {', '.join(stored)}, {key}.valid and {key}.present"

@@ -149,3 +149,29 @@ def test_an_output_named_only_by_its_extension_is_written_in_that_format(tmp_pat
         assert [json.loads(line) for line in out.read_bytes().splitlines()] == _batch().to_rows()
     else:
         assert mapper.read_batch(out).to_rows() == _batch().to_rows()
+
+
+def _npz_with_header(tmp: Path, edit: Any) -> Path:
+    arrays = writers.npz_arrays(_batch())
+    header = json.loads(str(arrays["__header__"]))
+    arrays["__header__"] = np.array(json.dumps(edit(header)))
+    out = tmp / "edited.npz"
+    np.savez(out, **arrays)
+    return out
+
+
+@pytest.mark.parametrize("item", ["name", "key"])
+@pytest.mark.parametrize("held", [None, 5, [], {"a": 1}])
+def test_an_npz_header_naming_a_column_by_no_string_is_refused_in_mapper_s_words(tmp_path: Path, item: str, held: Any) -> None:
+    def edit(header: dict[str, Any]) -> dict[str, Any]:
+        header["columns"][0][item] = held
+        return header
+
+    message = _refused(_npz_with_header(tmp_path, edit))
+    assert f"its header's entry for column 1 has {item!r} of the wrong kind ({type(held).__name__}, not a string)" in message, message
+
+
+@pytest.mark.parametrize("header", [5, [], "x", None])
+def test_an_npz_header_that_is_no_object_is_not_said_to_be_an_older_mapper_s(tmp_path: Path, header: Any) -> None:
+    message = _refused(_npz_with_header(tmp_path, lambda _: header))
+    assert "older mapper" not in message and "not the object mapper writes" in message, message
