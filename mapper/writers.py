@@ -25,6 +25,7 @@ import numpy as np
 import orjson
 
 from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
+from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -1142,6 +1143,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         index_field = ""
     if not isinstance(presence, dict) or not isinstance(index_field, str):
         raise ValueError("its schema metadata names mapper's fields wrongly (mapper.fields)")
+    for col, field in presence.items():  # (a field name is looked up, and held beside the others: a list or an object is neither)
+        if not isinstance(field, str):
+            raise ValueError(
+                f"its schema metadata names mapper's fields wrongly (mapper.fields): the presence of column {col!r} is {json_type(field)}, not a field's name"
+            )
     if "_id" not in table.column_names:
         raise ValueError("it has no field '_id': the rows' ids")
     _check_fields_once(table.column_names, sink, presence, index_field)

@@ -175,3 +175,17 @@ def test_an_npz_header_naming_a_column_by_no_string_is_refused_in_mapper_s_words
 def test_an_npz_header_that_is_no_object_is_not_said_to_be_an_older_mapper_s(tmp_path: Path, header: Any) -> None:
     message = _refused(_npz_with_header(tmp_path, lambda _: header))
     assert "older mapper" not in message and "not the object mapper writes" in message, message
+
+
+@pytest.mark.parametrize("held", [[], ["c.present"], {"a": 1}, None, 5])
+def test_arrow_metadata_naming_a_presence_field_by_no_string_is_refused_in_mapper_s_words(tmp_path: Path, held: Any) -> None:
+    table = _batch().to_arrow()
+    meta = dict(table.schema.metadata)
+    fields = json.loads(meta[b"mapper.fields"])
+    fields["presence"]["c"] = held
+    meta[b"mapper.fields"] = json.dumps(fields).encode()
+    out = tmp_path / "edited.parquet"
+    pq.write_table(table.replace_schema_metadata(meta), out)
+    message = _refused(out)
+    assert "names mapper's fields wrongly (mapper.fields): the presence of column 'c' is" in message, message
+    assert "not a field's name" in message and "unhashable" not in message, message
