@@ -761,6 +761,13 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
             )
         if not os.path.exists(name):
             raise InputError(f"cannot read {name} as a mapper batch: no such file")
+        mode = os.stat(name).st_mode
+        if not stat.S_ISREG(mode):  # (a FIFO's open waits for a writer; a device reads as an empty file, or without end)
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise InputError(
+                f"cannot read {name} as a mapper batch: it is {kind}, not a regular file (read_batch reads a file it can seek in, "
+                "a Parquet footer or a zip directory at its end first: save what comes through it to a file)"
+            )
         _check_content(name, suffix)
     try:
         if suffix == ".npz":

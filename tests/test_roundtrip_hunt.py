@@ -4,10 +4,12 @@ and never loaded unsafely (an ``.npz`` is read with ``allow_pickle=False``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +191,38 @@ def test_arrow_metadata_naming_a_presence_field_by_no_string_is_refused_in_mappe
     message = _refused(out)
     assert "names mapper's fields wrongly (mapper.fields): the presence of column 'c' is" in message, message
     assert "not a field's name" in message and "unhashable" not in message, message
+
+
+def _read_in_time(path: Path) -> str:
+    """read_batch's message for ``path``, or fail if it has not answered within 5 s (a FIFO's
+    open waits for a writer: it is given one, which writes nothing, so the thread ends)."""
+    said: list[str] = []
+
+    def run() -> None:
+        try:
+            mapper.read_batch(path)
+        except mapper.MapperError as exc:
+            said.append(str(exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # (let the blocked open through)
+        thread.join(5)
+        pytest.fail(f"read_batch({path}) waited for a writer")
+    assert said, "read_batch read a batch from it"
+    return said[0]
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_a_fifo_or_a_device_is_refused_at_once_as_no_regular_file(tmp_path: Path, ext: str) -> None:
+    fifo = tmp_path / f"fifo.{ext}"
+    os.mkfifo(fifo)
+    message = _read_in_time(fifo)
+    assert str(fifo) in message and "a FIFO, not a regular file" in message, message
+    device = tmp_path / f"zero.{ext}"
+    device.symlink_to(os.devnull)
+    message = _read_in_time(device)
+    assert str(device) in message and "a device, not a regular file" in message and "empty" not in message, message
