@@ -787,7 +787,9 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
     )
 
 
-#: What a file's first bytes say it is, and the extension ``read_batch`` reads it by (None: no batch).
+#: What a file's first bytes say it is, and the extension ``read_batch`` reads it by (None: no
+#: batch). Each magic is one no Arrow IPC stream of before 0.15 starts with (its schema's length,
+#: 4 bytes, little-endian: ``{`` is 123): gzip's third byte is its method, 8 (a schema of 0.5 MB).
 _CONTENTS: tuple[tuple[bytes, str, str | None], ...] = (
     (b"PK\x03\x04", "a zip archive (as an .npz is)", ".npz"),
     (b"PK\x05\x06", "a zip archive (as an .npz is)", ".npz"),  # (an empty one)
@@ -795,9 +797,8 @@ _CONTENTS: tuple[tuple[bytes, str, str | None], ...] = (
     (b"\xff\xff\xff\xff", "an Arrow IPC stream", ".arrow"),
     (b"PAR1", "a Parquet file", ".parquet"),
     (b"\x93NUMPY", "one .npy array", None),
-    (b"\x1f\x8b", "gzip-compressed", None),
+    (b"\x1f\x8b\x08", "gzip-compressed", None),
     (b"\x28\xb5\x2f\xfd", "zstd-compressed", None),
-    (b"BZh", "bzip2-compressed", None),
     (b"\xfd7zXZ\x00", "xz-compressed", None),
 )
 
@@ -817,9 +818,10 @@ def _content(name: str) -> tuple[str, str | None] | None:
     for magic, what, ext in _CONTENTS:
         if head.startswith(magic):
             return what, ext
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # (pickle protocols 2 to 5 start so; numpy's object arrays are pickled so)
-        return "a Python pickle, which read_batch never loads (loading one runs whatever code it names)", None
-    if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"["):
+    if len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2]:  # (pickle protocols 2 to 5, then an opcode: none is 0)
+        return "a Python pickle (read_batch never loads one: loading runs whatever code it names)", None
+    text = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+    if text[:1] in (b"{", b"[") and not any(b < 0x20 and b not in b"\t\r\n" for b in text):  # (text: no control bytes)
         return "JSON text (canonical rows, or a sink), not a batch", None
     return None
 
@@ -841,14 +843,15 @@ def _named_otherwise(name: str, suffix: str) -> str:
 
 def _check_content(name: str, suffix: str) -> None:
     """Refuse a file whose first bytes say it is another format than its name's (a Parquet file
-    named ``.arrow``): read as its name says, each reader's own words ("Expected to read 827474256
-    metadata bytes") would not say the file is whole, only named otherwise."""
-    what, ext = _content(name) or ("", None)
-    if ext is None or ext == suffix:
+    named ``.arrow``, a pickle named ``.npz``), before any reader opens it: read as its name says,
+    each reader's own words ("Expected to read 827474256 metadata bytes") would not say the file
+    is whole, only named otherwise (and numpy's, of a pickle, say to load it unsafely)."""
+    found = _content(name)
+    if found is None or found[1] == suffix:
         return
-    raise InputError(
-        f"cannot read {name} as a mapper batch: it is {what} (its first bytes say so), not {_FORMATS[suffix]} as its name says: rename it {_renamed(name, ext)}"
-    )
+    what, ext = found
+    rename = f": rename it {_renamed(name, ext)}" if ext else ""
+    raise InputError(f"cannot read {name} as a mapper batch: its first bytes say it is {what}, not {_FORMATS[suffix]} as its name says{rename}")
 
 
 #: The numpy dtype of each storage's values (strings are held as UTF-8: :class:`Strings`).

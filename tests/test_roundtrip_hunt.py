@@ -118,17 +118,29 @@ def test_an_npz_member_holding_python_objects_is_refused_never_unpickled(tmp_pat
     assert "damaged or cut short" not in message and "allow_pickle" not in message, message
 
 
-def test_garbage_and_other_files_named_npz_say_what_they_are_not_numpy_s_pickle_advice(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_other_files_named_for_a_batch_say_what_they_are_not_a_reader_s_words(tmp_path: Path, ext: str) -> None:
+    npy = tmp_path / "one.npy"
+    np.save(npy, np.arange(3))
     for content, says in (
-        (b"\x00" * 100, "not a zip archive"),
-        (b'{"_id": 1}\n', "JSON text"),
-        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "gzip"),
+        (b'{"_id": 1}\n', "its first bytes say it is JSON text"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "its first bytes say it is gzip-compressed"),
+        (npy.read_bytes(), "its first bytes say it is one .npy array"),
+        (pickle.dumps([1, 2]), "its first bytes say it is a Python pickle (read_batch never loads one"),
     ):
-        path = tmp_path / "x.npz"
+        path = tmp_path / f"x.{ext}"
         path.write_bytes(content)
         message = _refused(path)
-        assert says in message, message
-        assert "allow_pickle" not in message and "trust" not in message, message
+        assert says in message and f"not {writers._FORMATS['.' + ext]} as its name says" in message, message
+        assert "rename" not in message and "allow_pickle" not in message and "trust" not in message, message
+
+
+def test_garbage_named_npz_is_no_zip_archive_not_numpy_s_pickle_advice(tmp_path: Path) -> None:
+    path = tmp_path / "x.npz"
+    path.write_bytes(b"\x00" * 100)
+    message = _refused(path)
+    assert "it is not a zip archive; an .npz is a zip of .npy arrays" in message, message
+    assert "allow_pickle" not in message and "trust" not in message, message
 
 
 def test_a_file_written_by_mapper_still_reads_by_its_own_name(tmp_path: Path) -> None:
