@@ -718,7 +718,7 @@ def _renamed(name: str, ext: str) -> str:
     """The file name ``name`` would have with extension ``ext`` in place of its own (as a message says it)."""
     base = os.path.basename(name)
     stem = base[: -len(_extension(name))] if _extension(name) else base
-    return f"{stem}{ext}" if stem else f"batch{ext}"
+    return f"{stem}{ext}"  # (".npz" holding Parquet: ".parquet", a name that is only an extension too)
 
 
 def open_writer(out: str) -> BatchWriter:

@@ -238,3 +238,10 @@ def test_a_fifo_or_a_device_is_refused_at_once_as_no_regular_file(tmp_path: Path
     device.symlink_to(os.devnull)
     message = _read_in_time(device)
     assert str(device) in message and "a device, not a regular file" in message and "empty" not in message, message
+
+
+def test_a_file_named_only_by_another_format_s_extension_is_told_that_format_s(tmp_path: Path) -> None:
+    wrong = tmp_path / ".npz"
+    shutil.copy(_written(tmp_path, "parquet"), wrong)
+    message = _refused(wrong)
+    assert message.endswith("as its name says: rename it .parquet"), message
