@@ -811,6 +811,8 @@ def _content(name: str) -> tuple[str, str | None] | None:
     (unknown, or unreadable: its reader says why). A pickle is said as one: numpy's own words
     for it (``If you trust the file you can load it unsafely``) are no advice to pass on."""
     try:
+        if not stat.S_ISREG(os.stat(name).st_mode):  # (a FIFO's open waits for a writer)
+            return None
         with open(name, "rb") as fh:
             head = fh.read(64)
     except OSError:

@@ -245,3 +245,10 @@ def test_a_file_named_only_by_another_format_s_extension_is_told_that_format_s(t
     shutil.copy(_written(tmp_path, "parquet"), wrong)
     message = _refused(wrong)
     assert message.endswith("as its name says: rename it .parquet"), message
+
+
+def test_a_fifo_named_for_no_format_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.bin"  # (what its first bytes say is not read: a FIFO's open waits for a writer)
+    os.mkfifo(fifo)
+    message = _read_in_time(fifo)
+    assert "cannot tell the format" in message, message
