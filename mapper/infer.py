@@ -247,15 +247,19 @@ class _PathStats:
         "nulls",
         "counts",
         "first",
+        "first_values",
         "imin",
         "imax",
         "fmin",
         "fmax",
         "frac",
+        "frac_first",
         "s_empty",
         "ts",
         "ts_hits",
         "ts_fracs",
+        "ts_finest",
+        "ts_ended",
         "ts_lo",
         "ts_hi",
         "int_text",
@@ -311,15 +315,20 @@ class _PathStats:
         self.nulls = 0
         self.counts: dict[str, int] = {}
         self.first: dict[str, list[int]] = {}
+        # the first value of each scalar JSON kind (str, int, float, bool): a note's example of what a column refuses
+        self.first_values: dict[str, Any] = {}
         self.imin: int | None = None
         self.imax: int | None = None
         self.fmin: float | None = None
         self.fmax: float | None = None
         self.frac = 0
+        self.frac_first: float | None = None  # the first float with a fraction (what an epoch column truncates)
         self.s_empty = 0
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
         self.ts_fracs: dict[int, int] = {}  # timestamp strings per digits of their fraction of a second
+        self.ts_finest: str | None = None  # the first timestamp string with the most digits of a second
+        self.ts_ended: str | None = None  # the string that no layout parsing the strings before it parses
         # the earliest and latest timestamp strings (seconds, text): the narrow range of Granularity ns
         self.ts_lo: tuple[int, str] | None = None
         self.ts_hi: tuple[int, str] | None = None
@@ -387,12 +396,14 @@ class _PathStats:
         self.unique: bool | None = True  # distinct as primary key text; None: not a scalar key (other kinds seen)
         self.unique_int = True  # distinct as an id_field's integers ("007" and 7 are one)
 
-    def seen(self, kind: str, index: int) -> None:
+    def seen(self, kind: str, index: int, value: Any = None) -> None:
         counts = self.counts
         n = counts.get(kind, 0)
         counts[kind] = n + 1
         if n < FIRST_INDICES:
             self.first.setdefault(kind, []).append(index)
+            if not n and value is not None:
+                self.first_values[kind] = value
 
     def holds_refused(self, number: Any, index: int) -> None:
         """The value (an object or array) holds ``number``, which the endpoint refuses in any column."""
@@ -462,7 +473,7 @@ class _PathStats:
         return None if self.unique is None else self.unique_int if as_id else self.unique
 
     def add_int(self, v: int, index: int) -> None:
-        self.seen("int", index)
+        self.seen("int", index, v)
         # kept as the endpoint stores it: it decodes numbers as float64, so 2^53 and 2^53 + 1 are one _id
         self.track(v if -EXACT_INT <= v <= EXACT_INT else int(float(v)))
         if self.imin is None or v < self.imin:
@@ -471,7 +482,7 @@ class _PathStats:
             self.imax = v
 
     def add_float(self, v: float, index: int) -> None:
-        self.seen("float", index)
+        self.seen("float", index, v)
         if self.fmin is None or v < self.fmin:
             self.fmin = v
         if self.fmax is None or v > self.fmax:
@@ -479,9 +490,11 @@ class _PathStats:
         frac = _frac_digits(v)
         if frac > self.frac:
             self.frac = frac
+        if frac and self.frac_first is None:
+            self.frac_first = v
 
     def add_str(self, v: str, index: int) -> None:
-        self.seen("str", index)
+        self.seen("str", index, v)
         self.track(v)
         if not v:
             self.s_empty += 1
@@ -490,6 +503,7 @@ class _PathStats:
             ts = self.ts = _ts_candidates()
         if ts and not _TS_SHAPE.match(v):
             self.ts = []  # no candidate layout can parse it: skip the (costly) failing parses
+            self.ts_ended = v
         elif ts:
             alive = []
             secs = None  # the instant, in seconds (every layout that parses it reads the same one)
@@ -503,6 +517,8 @@ class _PathStats:
                 self.add_time(v, secs)
             if len(alive) != len(ts):
                 self.ts = alive
+                if not alive:
+                    self.ts_ended = v
         if v == "":  # "" is no value for int, decimal and bool columns: no error
             return
         # Counted for every string: a conflict's report says how many values each type takes.
@@ -564,6 +580,8 @@ class _PathStats:
         """A string some timestamp layout parses: its fraction's digits, and whether it is the earliest or latest."""
         m = _FRACTION.search(v)
         digits = len(m.group(1).rstrip("0")) if m else 0
+        if digits > max(self.ts_fracs, default=0):
+            self.ts_finest = v
         self.ts_fracs[digits] = self.ts_fracs.get(digits, 0) + 1
         if self.ts_lo is None or secs < self.ts_lo[0]:
             self.ts_lo = (secs, v)
@@ -790,7 +808,7 @@ class _Scanner:
                 st.nulls += 1
                 st.seen("null", idx)
             elif t is bool:
-                st.seen("bool", idx)
+                st.seen("bool", idx, value)
             elif t is OutOfRangeNumber or t is float:  # decoded the way the engine does (or NaN): refused in any column
                 if not st.huge:
                     st.huge_first = idx
@@ -1026,9 +1044,13 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
             note = ""
             need = max(st.frac, st.dscale if with_text else 0)
             if scale < need:
+                sized: list[tuple[Decimal, Any]] = [(abs(Decimal(repr(v) if isinstance(v, float) else v)), v) for v in _numbers(st)]
+                if with_text:
+                    sized += [(abs(d), t) for d, t in ((st.dmin, st.dmin_text), (st.dmax, st.dmax_text)) if d is not None]
+                largest = f" ({show(max(sized, key=lambda sv: sv[0])[1])})" if sized else ""
                 note = (
                     f"Scale capped at {scale} (values have up to {need} digits after the point) so that the largest "
-                    f"value times 10^Scale fits a signed 64-bit integer; extra digits are truncated"
+                    f"value{largest} times 10^Scale fits a signed 64-bit integer; extra digits are truncated"
                 )
             return _Choice("decimal", {"Scale": scale}, note=note)
     return None
@@ -1066,9 +1088,13 @@ def _ts_choice(st: _PathStats) -> _Choice:
         if _converts(_converter("timestamp", tuple(sorted(cfg.items()))), texts):
             note = ""
             if GRANULARITY_DIGITS[gran] < finest:
+                at_ns = _converter("timestamp", tuple(sorted({**config, "Granularity": "ns"}.items())))
+                outside = next((t for t in texts if _converted(at_ns, t) is _FAILED), None)
+                finest_eg = f" (e.g. {show(st.ts_finest)})" if st.ts_finest is not None else ""
+                outside_eg = f"; e.g. {show(outside)}" if outside is not None else ""
                 note = (
-                    f"Granularity {gran}: values have up to {finest} digits after the second, but Granularity ns holds only "
-                    f"1833..2106 (the range FeatureBase takes at ns); extra digits are truncated"
+                    f"Granularity {gran}: values have up to {finest} digits after the second{finest_eg}, but Granularity ns holds only "
+                    f"1833..2106 (the range FeatureBase takes at ns{outside_eg}); extra digits are truncated"
                 )
             return _Choice("timestamp", cfg, note=note)
     return _Choice("timestamp", config)  # Granularity s (the default): every string parsed at s when seen
@@ -1085,8 +1111,8 @@ def _epoch_choice(st: _PathStats) -> _Choice | None:
         cfg = (("Granularity", gran), ("Unit", unit))
         if _converts(_converter("timestamp", cfg), nums):
             note = ""
-            if st.counts.get("float"):
-                note = f"epoch floats with Unit {unit}: the endpoint truncates them to whole {unit}"
+            if st.frac_first is not None:  # (a float without a fraction is stored as sent)
+                note = f"epoch floats with Unit {unit} (e.g. {show(st.frac_first)}): the endpoint truncates them to whole {unit}"
             return _Choice("timestamp", {"Unit": unit, "Granularity": gran}, note=note)
     return None
 
@@ -1151,6 +1177,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             taken = rest - cut
         if not _converts(_converter(ctype, tuple(sorted(choice.config.items()))), values):
             taken = cut = 0
+        if ctype == "timestamp":  # "" is no value elsewhere; a timestamp column refuses it (no number, or Go's zero time)
+            return taken, cut, n - taken - cut
         return taken, empty + cut, rest - taken - cut
     if kind == "array":  # (a string column prints them as Go does; the set types take their own arrays)
         if ctype == "string":
@@ -1197,17 +1225,20 @@ def _count_ids(value: Any, counts: list[int]) -> None:
     counts[1 if notes else 0] += 1
 
 
-def _refused_example(st: _PathStats, ctype: str | None) -> str | None:
-    """A string of the path that a column of this type refuses (for the report), if one is known."""
-    if ctype == "int":
-        return st.not_int
-    if ctype == "id":
-        return st.not_int if st.not_int is not None else st.signed
-    if ctype == "bool":
-        return st.not_bool
-    if ctype == "decimal":
-        return st.not_dec
-    return None
+def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
+    """A value of the path that the chosen column refuses (for the notes and the report), if one is
+    known: the first value of each JSON kind the scan kept, in the order of their first records,
+    and among strings also the first that is no integer, unsigned integer, decimal or bool word;
+    tried with the column's own converter (a timestamp's Layout or Unit decides which it refuses)."""
+    if choice is None or choice.type is None:
+        return None
+    conv = _converter(choice.type, tuple(sorted(choice.config.items())))
+    tried: list[Any] = []
+    for kind in sorted(st.first_values, key=lambda k: st.first[k][0]):
+        tried.append(st.first_values[kind])
+        if kind == "str":
+            tried += [v for v in (st.not_int, st.signed, st.not_dec, st.not_bool) if v is not None]
+    return next((v for v in tried if _converted(conv, v) is _FAILED), None)
 
 
 def _bool_loses(st: _PathStats) -> bool:
@@ -1367,7 +1398,8 @@ def _decide_type(st: _PathStats) -> _Choice:
         if st.ts:
             return _ts_choice(st)
         if st.ts_hits:
-            return _Choice("string", note=f"{plural(st.ts_hits, 'value')} read as timestamps, but no single layout parses every value: typed string")
+            eg = f" (e.g. {show(st.ts_ended)}, which no layout parsing the values before it parses)" if st.ts_ended is not None else ""
+            return _Choice("string", note=f"{plural(st.ts_hits, 'value')} read as timestamps, but no single layout parses every value{eg}: typed string")
         return _Choice("string")
     if kinds <= {"int", "float"}:
         choice = _epoch_choice(st)
@@ -2028,7 +2060,7 @@ def _draft(
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:
             st = stats[keys]
-            example = _refused_example(st, choice.type)
+            example = _refused_example(st, choice)
             eg = f" (e.g. {show(example)})" if example is not None else ""
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
             offer = f"; {_type_option(_dot(keys), other['type'])} takes them all ({other['changed']} changed)" if other else ""
@@ -2116,7 +2148,7 @@ def _draft(
             # what each candidate type would store as sent, change or refuse (the chosen one first)
             "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
             "refused": found.alternatives[0]["refused"] if mapped_as is not None and found is not None and found.alternatives else 0,
-            "example_refused": _refused_example(st, found.type) if found is not None else None,
+            "example_refused": _refused_example(st, found),
         }
 
     # Missing values: a column is missing in a record unless its key is there or an

@@ -1,0 +1,153 @@
+"""``mapper infer``: examples in the notes on timestamp columns, identity candidates judged as the
+option that would make them the identity judges them, what one record can show of uniqueness, and
+what the hunt on real and hostile input found. Real corpora are read in place from
+``../shared/data`` (never copied) and skipped when absent."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.cli import main
+from mapper.infer import InferResult, infer
+
+DATA = Path(os.environ.get("MAPPER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def ndjson(*records: Any) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records)
+
+
+def corpus(rel: str) -> Path:
+    path = DATA / rel
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data is only on the development machines)")
+    return path
+
+
+def note(result: InferResult, start: str) -> str:
+    found = [n for n in result.notes if n.startswith(start)]
+    assert len(found) == 1, (start, result.notes)
+    return found[0]
+
+
+def refused_records(result: InferResult, data: bytes) -> int:
+    """How many records validate refuses with the draft (the draft's own verification says the same)."""
+    report = mapper.compile_sink(result.body).validate(data, on_error="skip")
+    assert result.verified is not None and result.verified["refused"] == report.failed_records
+    return report.failed_records
+
+
+# ---------------------------------------------------------------------------------------
+# 1. A timestamp column's notes give the value they were decided on
+
+EPOCHS_AND_TEXTS = ndjson(
+    *[{"id": i, "created_at": 1619650341 + i} for i in range(4)],
+    {"id": 4, "created_at": "2021-04-28T22:32:21.000-04:00"},
+    {"id": 5, "created_at": "2021-04-28T22:39:00.000-04:00"},
+)
+
+
+def test_a_timestamp_column_that_refuses_some_values_names_the_first_of_them() -> None:
+    # GitHub's installation payloads: created_at is an epoch in most, ISO text in some. The note on
+    # an int column says "(e.g. "ground")"; the timestamp one said nothing of what it refuses
+    r = infer(EPOCHS_AND_TEXTS)
+    text = note(r, "created_at: timestamp stores 4 of 6 values as sent")
+    assert text.endswith(
+        'the endpoint would refuse the 2 records holding the others (e.g. "2021-04-28T22:32:21.000-04:00"); --type created_at=string takes them all (4 changed)'
+    ), text
+    assert r.conflicts["created_at"]["example_refused"] == "2021-04-28T22:32:21.000-04:00"
+    assert refused_records(r, EPOCHS_AND_TEXTS) == 2
+
+
+def test_a_timestamp_column_typed_by_the_user_names_a_number_it_refuses() -> None:
+    data = ndjson({"id": 0, "t": "2021-04-28T22:32:21Z"}, {"id": 1, "t": 1619650341}, {"id": 2, "t": "2021-04-28T22:40:00Z"})
+    r = infer(data, types={"t": "timestamp"})
+    text = note(r, "t: timestamp (--type) stores 2 of 3 values as sent")
+    assert "the endpoint would refuse the 1 record holding the others (e.g. 1619650341)" in text, text
+    assert refused_records(r, data) == 1
+
+
+def test_the_cli_conflict_report_shows_the_refused_example_of_a_timestamp_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "installation.ndjson"
+    f.write_bytes(EPOCHS_AND_TEXTS)
+    assert main(["infer", str(f)]) == 0
+    err = capsys.readouterr().err
+    assert 'timestamp 4 stored as sent, 2 refused with their records, e.g. "2021-04-28T22:32:21.000-04:00"  (chosen)' in err, err
+
+
+def test_a_granularity_note_names_the_finest_value_and_the_one_outside_the_ns_range() -> None:
+    data = ndjson(
+        {"id": 0, "t": "2020-01-01T00:00:00Z"},
+        {"id": 1, "t": "2020-01-01T00:00:00.123456789Z"},
+        {"id": 2, "t": "1700-01-01T00:00:00Z"},
+        {"id": 3, "t": "2020-01-01T00:00:00.987654321Z"},
+    )
+    r = infer(data)
+    assert r.body["schema"]["definition"][1]["config"] == {"Granularity": "us"}
+    text = note(r, "t: Granularity us")
+    assert text == (
+        't: Granularity us: values have up to 9 digits after the second (e.g. "2020-01-01T00:00:00.123456789Z"), but Granularity ns '
+        'holds only 1833..2106 (the range FeatureBase takes at ns; e.g. "1700-01-01T00:00:00Z"); extra digits are truncated'
+    ), text
+
+
+def test_an_epoch_note_names_the_first_float_it_truncates_and_whole_floats_get_none() -> None:
+    data = ndjson({"id": 0, "ts": 1600000000}, {"id": 1, "ts": 1600000000.25}, {"id": 2, "ts": 1600000001.5})
+    r = infer(data)
+    assert note(r, "ts: ") == "ts: epoch floats with Unit s (e.g. 1600000000.25): the endpoint truncates them to whole s"
+    # floats without a fraction are stored as sent (validate warns of nothing): no note saying otherwise
+    whole = ndjson({"id": 0, "ts": 1600000000.0}, {"id": 1, "ts": 1600000001})
+    r = infer(whole)
+    assert r.body["schema"]["definition"][1]["type"] == "timestamp"
+    assert not mapper.compile_sink(r.body).validate(whole).warnings
+    assert not [n for n in r.notes if n.startswith("ts: ")], r.notes
+
+
+def test_the_note_on_strings_no_single_layout_parses_names_the_one_that_ended_them() -> None:
+    data = ndjson({"id": 0, "t": "2020-01-01T00:00:00Z"}, {"id": 1, "t": "2020-01-02T00:00:00Z"}, {"id": 2, "t": "2020-01-03 10:00"})
+    r = infer(data)
+    assert r.body["schema"]["definition"][1]["type"] == "string"
+    text = note(r, "t: 2 values read as timestamps")
+    assert '(e.g. "2020-01-03 10:00", which no layout parsing the values before it parses)' in text, text
+
+
+def test_a_capped_scale_note_names_the_largest_value() -> None:
+    r = infer(ndjson({"id": 0, "v": 1e-300}, {"id": 1, "v": 1.5}, {"id": 2, "v": -2.25}))
+    text = note(r, "v: Scale capped at 18")
+    assert "so that the largest value (-2.25) times 10^Scale fits a signed 64-bit integer" in text, text
+
+
+# ---------------------------------------------------------------------------------------
+# Found by the hunt: an epoch timestamp column refuses "" (no value elsewhere)
+
+
+def test_empty_strings_in_an_epoch_timestamp_column_are_counted_refused() -> None:
+    data = ndjson(*[{"id": i, "ts": 1600000000 + i} for i in range(5)], {"id": 8, "ts": ""}, {"id": 9, "ts": "soon"})
+    r = infer(data)
+    assert r.body["schema"]["definition"][1]["type"] == "timestamp"
+    chosen = r.conflicts["ts"]["alternatives"][0]
+    assert (chosen["exact"], chosen["changed"], chosen["refused"]) == (5, 0, 2)
+    # the note says the records validate refuses (it said 1 of the 2)
+    text = note(r, "ts: timestamp stores 5 of 7 values as sent")
+    assert 'the endpoint would refuse the 2 records holding the others (e.g. "")' in text, text
+    assert refused_records(r, data) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# The hunt on real data: every draft stands on its own sample, but what a note names as refused
+
+
+def test_real_installation_payloads_name_the_refused_timestamp_text() -> None:
+    path = corpus("github-webhooks-ndjson/installation.ndjson")
+    r = infer(path)
+    for p in ("installation.created_at", "installation.updated_at"):
+        text = note(r, f"{p}: timestamp stores 4 of 6 values as sent")
+        assert re.search(r'\(e\.g\. "2021-04-28T22:3\d:\d\d\.000-04:00"\)', text), text
+    assert refused_records(r, path.read_bytes()) == 2
