@@ -2262,9 +2262,21 @@ def _exact_twin(stats: dict[tuple[str, ...], _PathStats], keys: tuple[str, ...])
     return twin
 
 
+#: What one value shows of uniqueness (a draft from one record is no evidence that keys differ).
+_ONE_VALUE = "one value: a single record cannot show whether values repeat"
+
+
+def _shown_distinct(st: _PathStats, as_id: bool = False) -> bool:
+    """Whether the path's values were seen to differ: two or more of them, none repeating."""
+    return bool(st.distinct(as_id)) and st.present > 1
+
+
 def _uniqueness(st: _PathStats, as_id: bool = False) -> str:
-    """``unique`` / ``values repeat`` / ``not a key``: what the scan knows of a path's values (as an id_field's, ``as_id``, or a primary key's)."""
+    """``every value distinct`` / ``values repeat`` / one value / ``not a key``: what the scan knows of a
+    path's values (as an id_field's, ``as_id``, or a primary key's)."""
     distinct = st.distinct(as_id)
+    if distinct and st.present <= 1:  # (a key's values are never null: one present is one value)
+        return _ONE_VALUE
     if distinct:
         return "every value distinct"
     if distinct is False:
@@ -2272,8 +2284,22 @@ def _uniqueness(st: _PathStats, as_id: bool = False) -> str:
     return "not a key (nulls, numbers with a fraction, bools, arrays or objects)"
 
 
+def _candidate(st: _PathStats, n: int) -> str:
+    """A path close to an identity, with its presence and its values judged as each option that can make
+    it the identity judges them: as an id_field (unsigned integers, "007" and 7 one id) when its values can
+    be ids, and as a primary key (text, a number as Go's %v prints it) always."""
+    pk = _uniqueness(st)
+    if _id_type(st) is None:
+        judged = f"as a primary key: {pk}"
+    else:
+        as_id = _uniqueness(st, as_id=True)
+        judged = f"as an id_field or a primary key: {pk}" if as_id == pk else f"as an id_field: {as_id}; as a primary key: {pk}"
+    return f"{_dot(st.keys)} (in {st.present / n:.1%} of records; {judged})"
+
+
 def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: int = 5) -> list[str]:
-    """The paths that come closest to an identity: present in the most records, then values distinct, then shallow."""
+    """The paths that come closest to an identity: present in the most records, then values seen to differ
+    (both ways a field of ids can be one, then one way), then shallow."""
     n = sc.records
     order = {k: i for i, k in enumerate(sc.stats)}
     found = [
@@ -2281,8 +2307,14 @@ def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: in
         for k, st in sc.stats.items()
         if st.kinds and st.kinds <= {"str", "int"} and st.unique is not None and choices.get(k) is not None and choices[k].type is not None
     ]
-    found.sort(key=lambda k: (-sc.stats[k].present, not sc.stats[k].unique, len(k), order[k]))
-    return [f"{_dot(k)} (in {sc.stats[k].present / n:.1%} of records, {_uniqueness(sc.stats[k])})" for k in found[:limit]]
+
+    def rank(k: tuple[str, ...]) -> tuple[int, bool, bool, int, int]:
+        st = sc.stats[k]
+        ways = [_shown_distinct(st)] + ([_shown_distinct(st, as_id=True)] if _id_type(st) is not None else [])
+        return (-st.present, not any(ways), not all(ways), len(k), order[k])
+
+    found.sort(key=rank)
+    return [_candidate(sc.stats[k], n) for k in found[:limit]]
 
 
 def _id_type(st: _PathStats) -> str | None:
@@ -2438,7 +2470,7 @@ def _identity(
         for k in order
         if natural.get(k, choices[k].type) == want_type and stats[k].kinds == {"str"} and always(stats[k]) and stats[k].s_empty == 0
     ]
-    fits.sort(key=lambda k: not stats[k].unique)  # stable: the order above among equals
+    fits.sort(key=lambda k: not _shown_distinct(stats[k]))  # stable: the order above among equals
     sets = [k for k in fits if k in forced and choices[k].type in _SET_TYPES]
     fits = [k for k in fits if k not in sets]
     if fits:
@@ -2447,7 +2479,7 @@ def _identity(
         typed = f", typed {choices[keys].type} by --type {forced[keys]}" if keys in forced else ""
         notes.append(
             f"{none}: primary_key_fields is {_dot(keys)}, the first string field present "
-            f"in every record{' whose values all differ' if stats[keys].unique else ''}{typed} ({_uniqueness(stats[keys])}); "
+            f"in every record{' whose values all differ' if _shown_distinct(stats[keys]) else ''}{typed} ({_uniqueness(stats[keys])}); "
             f"choose with --id-field or --primary-key-fields"
         )
         return [keys], "primary_key_fields"

@@ -15,7 +15,8 @@ import pytest
 
 import mapper
 from mapper.cli import main
-from mapper.infer import InferResult, infer
+from mapper.errors import MapperError
+from mapper.infer import InferError, InferResult, infer
 
 DATA = Path(os.environ.get("MAPPER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -138,6 +139,101 @@ def test_empty_strings_in_an_epoch_timestamp_column_are_counted_refused() -> Non
     text = note(r, "ts: timestamp stores 5 of 7 values as sent")
     assert 'the endpoint would refuse the 2 records holding the others (e.g. "")' in text, text
     assert refused_records(r, data) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Identity candidates: judged as --id-field and --primary-key-fields would judge them
+
+NO_IDENTITY = "no field can be the record identity"
+
+
+def closest(message: str) -> str:
+    assert NO_IDENTITY in message, message
+    return message.split("; the closest: ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("values", "judged"),
+    [
+        # one id (an id_field column stores "007" as 7), two keys ("007" and "7" as text)
+        ([7, "007"], "n (in 66.7% of records; as an id_field: values repeat; as a primary key: every value distinct)"),
+        # 1000000 is the key "1e+06" (Go's %v); "1e+06" is no id
+        ([1000000, "1e+06"], "n (in 66.7% of records; as a primary key: values repeat)"),
+        # negative: no id_field
+        ([-1, -2], "n (in 66.7% of records; as a primary key: every value distinct)"),
+        ([1, 2], "n (in 66.7% of records; as an id_field or a primary key: every value distinct)"),
+        (["a", "b"], "n (in 66.7% of records; as a primary key: every value distinct)"),
+    ],
+)
+def test_identity_candidates_are_judged_as_the_option_naming_them_would_judge_them(values: list[Any], judged: str) -> None:
+    data = ndjson(*[{"n": v} for v in values], {"x": 1.5})
+    with pytest.raises(InferError) as err:
+        infer(data)
+    assert closest(str(err.value)) == judged
+    # and what the option then says agrees with the judgement
+    by_option = {"id_field": "as an id_field", "primary_key_fields": "as a primary key"}
+    for option, words in by_option.items():
+        if words not in judged and "or a primary key" not in judged:
+            continue
+        repeat = any("its values repeat" in n for n in infer(data, **{option: "n" if option == "id_field" else ["n"]}).notes)
+        said = judged.split(words if words in judged else "as an id_field or a primary key", 1)[1]
+        assert repeat == said.lstrip(":").strip().startswith("values repeat"), (option, judged)
+
+
+def test_closest_candidates_rank_a_field_distinct_both_ways_before_one_that_repeats_as_an_id() -> None:
+    # b's values differ both ways; a's repeat as integers ("007" and 7 are one id) though not as text
+    rows = [{"a": 7, "b": 1}, {"a": "007", "b": 2}, {"v": 0.5}]
+    with pytest.raises(InferError) as err:
+        infer(ndjson(*rows))
+    got = closest(str(err.value))
+    assert got.index("b (") < got.index("a ("), got
+
+
+# ---------------------------------------------------------------------------------------
+# 3. One record cannot show that values are distinct
+
+SINGLE = "one value: a single record cannot show whether values repeat"
+
+
+def test_a_draft_from_one_record_does_not_call_its_key_distinct() -> None:
+    r = infer(ndjson({"name": "a", "v": 1}))
+    assert r.body["schema"]["primary_key_fields"] == ["name"]
+    text = note(r, "no id, _id, uuid or key field in every record")
+    assert "whose values all differ" not in text and "every value distinct" not in text, text
+    assert f"({SINGLE})" in text, text
+
+
+def test_a_twin_identity_from_one_record_does_not_call_it_distinct() -> None:
+    big = 2**60 + 1
+    r = infer(ndjson({"id": big, "id_str": str(big)}))
+    assert r.body["schema"]["id_field"] == "id_str"
+    assert note(r, "identity: id_field id_str").endswith(f"; {SINGLE}")
+
+
+def test_a_candidate_seen_once_is_not_called_distinct() -> None:
+    with pytest.raises(InferError) as err:
+        infer(ndjson({"n": "a"}, {"x": 1.5}, {"x": 2.5}))
+    assert closest(str(err.value)) == f"n (in 33.3% of records; as a primary key: {SINGLE})"
+
+
+def test_two_records_do_show_distinct_values() -> None:
+    r = infer(ndjson({"name": "a"}, {"name": "b"}))
+    assert "whose values all differ (every value distinct)" in note(r, "no id, _id, uuid or key field")
+
+
+def test_a_dump1090_document_read_whole_is_one_record_and_its_candidates_say_so() -> None:
+    with pytest.raises(MapperError) as err:
+        infer(corpus("adsb/aircraft-dump1090mqtt-2026-07-29.json"))
+    message = str(err.value)
+    assert "every value distinct" not in message, message
+    assert f"messages (in 100.0% of records; as an id_field or a primary key: {SINGLE})" in message, message
+    assert "use --records-path aircraft" in message
+
+
+def test_a_single_webhook_payload_draft_is_not_presented_as_unique() -> None:
+    r = infer(corpus("github-webhooks/push/payload.json"))
+    assert r.objects == 1
+    assert not [n for n in r.notes if "every value distinct" in n or "all differ" in n], r.notes
 
 
 # ---------------------------------------------------------------------------------------

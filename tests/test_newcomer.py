@@ -393,7 +393,10 @@ def test_identity_candidates_are_listed_and_a_chosen_key_is_checked_for_uniquene
     with pytest.raises(InferError) as info:  # no field in every record: the closest are listed
         infer(ndjson({"seq": 0.5}, *rows[1:]))
     message = str(info.value)
-    assert "the closest: user.node (in 83.3% of records, every value distinct), user.login (in 83.3% of records, values repeat)" in message
+    assert (
+        "the closest: user.node (in 83.3% of records; as a primary key: every value distinct), user.login (in 83.3% of records; as a primary key: values repeat)"
+        in message
+    )
     # the fallback prefers a field whose values all differ, and says so
     result = infer(ndjson(*rows))
     assert result.body["schema"]["primary_key_fields"] == ["user_node"]
