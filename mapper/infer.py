@@ -801,7 +801,12 @@ class _Scanner:
                     continue
                 value, t = _huge_int(value), OutOfRangeNumber  # a Python int beyond float64: as validate refuses it
             if st.uniq is not None:
-                st.untrack()
+                if t is float and value.is_integer() and -(2**63) <= value < 2**63:
+                    # a whole float is its integer's _id and key text alike (the endpoint truncates it to
+                    # an id; Go's %v prints 7.0 as 7): as Python and pandas write an integer column with a NaN
+                    st.track(int(value))
+                else:
+                    st.untrack()
             if t is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
                 st.add_float(value, idx)
             elif value is None:
@@ -2305,7 +2310,7 @@ def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: in
     found = [
         k
         for k, st in sc.stats.items()
-        if st.kinds and st.kinds <= {"str", "int"} and st.unique is not None and choices.get(k) is not None and choices[k].type is not None
+        if st.kinds and st.kinds <= _KEY_KINDS and st.unique is not None and choices.get(k) is not None and choices[k].type is not None
     ]
 
     def rank(k: tuple[str, ...]) -> tuple[int, bool, bool, int, int]:
@@ -2317,16 +2322,23 @@ def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: in
     return [_candidate(sc.stats[k], n) for k in found[:limit]]
 
 
+#: The JSON kinds a key's values can be (a float only whole: the scan stops comparing a path at any other).
+_KEY_KINDS = frozenset({"str", "int", "float"})
+
+
 def _id_type(st: _PathStats) -> str | None:
-    """``int`` or ``id`` if every value can be the record's unsigned id, else None."""
+    """``int`` or ``id`` if every value can be the record's unsigned id, else None (whole floats are
+    ids: the endpoint truncates a float to its unsigned integer, 7.0 is 7)."""
     kinds = st.kinds
-    if not kinds or not kinds <= {"int", "str"}:
+    if not kinds or not kinds <= _KEY_KINDS:
         return None
     if "str" in kinds and not (st.int_text and not st.n_signed and st.s_empty == 0):
         return None
     if "int" in kinds and (st.imin is None or st.imin < 0 or _imprecise(st)):
         return None  # negative, or stored changed: not an identity
-    values: list[Any] = [v for v in (st.imin, st.imax) if v is not None] + [str(v) for v in (st.tmin, st.tmax) if v is not None]
+    if "float" in kinds and (st.frac or st.fmin is None or st.fmax is None or st.fmin < 0 or st.fmax > EXACT_INT):
+        return None  # a fraction (truncated), negative, or beyond 2^53 (not the integer sent): not an identity
+    values: list[Any] = [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None] + [str(v) for v in (st.tmin, st.tmax) if v is not None]
     if kinds == {"int"} and _converts(_converter("int"), values):
         return "int"
     if _converts(_converter("id"), values):
@@ -2455,7 +2467,7 @@ def _identity(
                     f"and no exact string twin {_dot(keys[:-1] + (keys[-1] + '_str',))} beside it"
                 )
                 continue
-            if "int" in st.kinds and st.imin is not None and st.imin < 0:
+            if ("int" in st.kinds and st.imin is not None and st.imin < 0) or ("float" in st.kinds and not st.frac and st.fmin is not None and st.fmin < 0):
                 passed.append(f"{_dot(keys)} holds negative integers: an _id is a non-negative integer")
                 continue
             held = " and ".join(_KIND_WORDS.get(k, k) for k in sorted(st.kinds)) + (" (some empty)" if st.s_empty else "")

@@ -247,3 +247,40 @@ def test_real_installation_payloads_name_the_refused_timestamp_text() -> None:
         text = note(r, f"{p}: timestamp stores 4 of 6 values as sent")
         assert re.search(r'\(e\.g\. "2021-04-28T22:3\d:\d\d\.000-04:00"\)', text), text
     assert refused_records(r, path.read_bytes()) == 2
+
+
+# ---------------------------------------------------------------------------------------
+# Found by the hunt: whole floats (1.0, as Python and pandas write integer columns holding a NaN)
+# are ids to the endpoint, which truncates a float to its unsigned integer: 1.0 is the _id 1
+
+WHOLE_FLOAT_IDS = ndjson({"id": 1.0, "v": "a"}, {"id": 2.0, "v": "b"}, {"id": 3, "v": "c"})
+
+
+def test_whole_float_ids_are_the_id_field_and_validate_takes_them_unchanged() -> None:
+    r = infer(WHOLE_FLOAT_IDS)
+    assert r.body["schema"]["id_field"] == "id"
+    assert r.body["schema"]["definition"][0] == {"name": "id", "path": ["id"], "type": "id"}
+    report = mapper.compile_sink(r.body).validate(WHOLE_FLOAT_IDS)
+    assert report.verdict == "accepted" and not report.warnings, report.summary()
+    assert [int(x) for x in mapper.compile_sink(r.body).map(WHOLE_FLOAT_IDS).ids] == [1, 2, 3]
+    assert not any("not known" in n or "repeat" in n for n in r.notes), r.notes
+
+
+def test_id_field_takes_whole_floats_and_judges_them_as_their_integers() -> None:
+    # it said "its values are float, not non-negative integers ... use --primary-key-fields id instead"
+    r = infer(WHOLE_FLOAT_IDS, id_field="id")
+    assert r.body["schema"]["id_field"] == "id"
+    # 1.0 and 1 are one _id: said, where "whose values infer does not compare" was all it could say
+    same = ndjson({"id": 1.0}, {"id": 1})
+    assert any("identity id: its values repeat" in n for n in infer(same, id_field="id").notes)
+    assert any("identity id: its values repeat" in n for n in infer(same).notes)
+
+
+def test_floats_with_a_fraction_are_still_no_ids() -> None:
+    data = ndjson({"id": 1.5}, {"id": 2.0})
+    with pytest.raises(InferError, match=r"id holds non-integer numbers"):
+        infer(data)
+    with pytest.raises(InferError, match=r"--id-field 'id': its values are float, not non-negative integers"):
+        infer(data, id_field="id")
+    with pytest.raises(InferError, match=r"id holds negative"):
+        infer(ndjson({"id": -1.0}, {"id": 2.0}))
