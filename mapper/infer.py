@@ -254,6 +254,8 @@ class _PathStats:
         "fmax",
         "frac",
         "frac_first",
+        "f_int_out",
+        "f_id_out",
         "s_empty",
         "ts",
         "ts_hits",
@@ -323,6 +325,10 @@ class _PathStats:
         self.fmax: float | None = None
         self.frac = 0
         self.frac_first: float | None = None  # the first float with a fraction (what an epoch column truncates)
+        # floats an int column refuses (beyond int64), and those an id column refuses (-1 and below, 2^64 and
+        # beyond): a column refusing the extremes need not refuse the floats between them
+        self.f_int_out = 0
+        self.f_id_out = 0
         self.s_empty = 0
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
@@ -492,6 +498,10 @@ class _PathStats:
             self.frac = frac
         if frac and self.frac_first is None:
             self.frac_first = v
+        if not -(2.0**63) <= v < 2.0**63:
+            self.f_int_out += 1
+        if v <= -1.0 or v >= 2.0**64:
+            self.f_id_out += 1
 
     def add_str(self, v: str, index: int) -> None:
         self.seen("str", index, v)
@@ -1207,6 +1217,9 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         for v in values:
             conv.convert(v, notes)
     except (ConversionError, OverflowError, ValueError, TypeError):
+        out = (st.f_int_out if ctype == "int" else st.f_id_out if ctype == "id" else n) if kind == "float" else n
+        if 0 < out < n:  # (the others lie within the column's range: truncated where they have a fraction)
+            return (0, n - out, out) if st.frac else (n - out, 0, out)
         return 0, 0, n
     # Changed: what mapper validate warns about (the extremes' warnings, or a fraction the
     # column does not hold, which any float of the path may have); a conversion it does not
@@ -1243,6 +1256,7 @@ def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
         tried.append(st.first_values[kind])
         if kind == "str":
             tried += [v for v in (st.not_int, st.signed, st.not_dec, st.not_bool) if v is not None]
+    tried += [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None]  # (a number the first ones are not)
     return next((v for v in tried if _converted(conv, v) is _FAILED), None)
 
 
