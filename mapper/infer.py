@@ -317,7 +317,7 @@ class _PathStats:
         self.nulls = 0
         self.counts: dict[str, int] = {}
         self.first: dict[str, list[int]] = {}
-        # the first value of each scalar JSON kind (str, int, float, bool): a note's example of what a column refuses
+        # the first value of each JSON kind (an array or object as its stand-in): a note's example of what a column refuses
         self.first_values: dict[str, Any] = {}
         self.imin: int | None = None
         self.imax: int | None = None
@@ -600,7 +600,7 @@ class _PathStats:
 
     def add_array(self, v: list[Any] | tuple[Any, ...], index: int) -> Any:
         """Count an array; the first number in it the endpoint refuses in any column, or None."""
-        self.seen("array", index)
+        self.seen("array", index, _stand_in(v))
         only_str = only_uint = True
         elems = self.elems
         refused: Any = None  # the first number in it the endpoint refuses in any column
@@ -660,6 +660,28 @@ class _PathStats:
     @property
     def kinds(self) -> set[str]:
         return {k for k in self.counts if k != "null"}
+
+
+#: Arrays and objects longer than this are kept as no example (a stand-in holds each element).
+_STAND_IN_MAX = 16
+
+
+def _stand_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
+    """A small array or object as a column's converter judges it and :func:`~mapper.errors.show` prints it
+    (``[...] (2 items)``), its containers emptied: kept as an example without keeping the record; None when long."""
+    if len(value) > _STAND_IN_MAX:
+        return None
+    if isinstance(value, dict):
+        return {k: {} if isinstance(e, dict) else [] if isinstance(e, (list, tuple)) else e for k, e in value.items()}
+    return [{} if isinstance(e, dict) else [] if isinstance(e, (list, tuple)) else e for e in value]
+
+
+def _as_sent(example: Any) -> Any:
+    """An example as the record sent it, for the JSON report: a stand-in whose inner arrays or objects were
+    emptied is not (None; the notes print it as ``[...] (1 item)``, which it is)."""
+    if isinstance(example, (dict, list)) and any(isinstance(e, (dict, list)) for e in (example.values() if isinstance(example, dict) else example)):
+        return None
+    return example
 
 
 def _refused_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
@@ -832,7 +854,7 @@ class _Scanner:
                 if refused is None:
                     refused = value
             elif isinstance(value, dict):
-                st.seen("object", idx)
+                st.seen("object", idx, _stand_in(value))
                 inner = None
                 if not value:
                     st.obj_empty += 1
@@ -2080,7 +2102,10 @@ def _draft(
         if tally and tally["refused"]:
             st = stats[keys]
             example = _refused_example(st, choice)
-            eg = f" (e.g. {show(example)})" if example is not None else ""
+            if example is None and choice.type in _SET_TYPES and st.nulls:  # (a set column cannot take null)
+                eg = " (e.g. null)"
+            else:
+                eg = f" (e.g. {show(example)})" if example is not None else ""
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
             offer = f"; {_type_option(_dot(keys), other['type'])} takes them all ({other['changed']} changed)" if other else ""
             by = " (--type)" if keys in user_typed else ""
@@ -2167,7 +2192,7 @@ def _draft(
             # what each candidate type would store as sent, change or refuse (the chosen one first)
             "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
             "refused": found.alternatives[0]["refused"] if mapped_as is not None and found is not None and found.alternatives else 0,
-            "example_refused": _refused_example(st, found),
+            "example_refused": _as_sent(_refused_example(st, found)),
         }
 
     # Missing values: a column is missing in a record unless its key is there or an

@@ -307,3 +307,37 @@ def test_an_int_column_counts_refused_only_the_floats_beyond_int64(odd: list[flo
     text = note(r, "v: int stores 6 of 9 values as sent")
     assert f"the endpoint would refuse the {refused} record{'s' if refused > 1 else ''} holding the others (e.g. {example})" in text, text
     assert refused_records(r, data) == refused
+
+
+# ---------------------------------------------------------------------------------------
+# Found by the hunt: a refusal note with no example when what is refused is an array, an
+# object or a null (a --type the values cannot all take)
+
+
+@pytest.mark.parametrize(
+    ("odd", "forced", "example"),
+    [
+        ([1, 2], "int", "[...] (2 items)"),
+        ({"a": 1}, "decimal", "{...} (1 key)"),
+        (None, "strings", "null"),  # a set column cannot take null
+        ([{"deep": [1]}], "ids", "[...] (1 item)"),
+    ],
+)
+def test_a_refusal_note_names_an_array_object_or_null_it_refuses(odd: Any, forced: str, example: str) -> None:
+    values = ["1", "2", "3"] if forced in ("strings", "ids") else [1, 2, 3]
+    data = ndjson(*[{"id": i, "v": v} for i, v in enumerate([*values, odd])])
+    r = infer(data, types={"v": forced})
+    text = note(r, f"v: {forced} (--type) stores")
+    assert f"the endpoint would refuse the 1 record holding the others (e.g. {example})" in text, text
+    assert refused_records(r, data) == 1
+
+
+def test_the_json_report_gives_a_refused_array_only_as_it_was_sent() -> None:
+    data = ndjson(*[{"id": i, "v": i} for i in range(5)], {"id": 5, "v": [1, 2]})
+    r = infer(data, types={"v": "int"})
+    assert r.conflicts["v"]["example_refused"] == [1, 2]
+    data = ndjson(*[{"id": i, "v": i} for i in range(5)], {"id": 6, "v": [[1]]})
+    r = infer(data, types={"v": "int"})
+    # (the note prints it by its size; the report holds no emptied stand-in for it)
+    assert "(e.g. [...] (1 item))" in note(r, "v: int (--type) stores 5 of 6")
+    assert r.conflicts["v"]["example_refused"] is None
