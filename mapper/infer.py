@@ -678,9 +678,12 @@ def _stand_in(value: dict[str, Any] | list[Any] | tuple[Any, ...]) -> Any:
 
 def _as_sent(example: Any) -> Any:
     """An example as the record sent it, for the JSON report: a stand-in whose inner arrays or objects were
-    emptied is not (None; the notes print it as ``[...] (1 item)``, which it is)."""
-    if isinstance(example, (dict, list)) and any(isinstance(e, (dict, list)) for e in (example.values() if isinstance(example, dict) else example)):
-        return None
+    emptied is not, nor one holding a number JSON has not (1e400 decoded as infinity): None (the notes
+    print it as ``[...] (1 item)``, which it is)."""
+    if isinstance(example, (dict, list)):
+        inner = example.values() if isinstance(example, dict) else example
+        if not all(e is None or (type(e) in (str, int, bool) or (type(e) is float and e - e == 0.0)) for e in inner):
+            return None  # (a Python caller's value JSON has no type for, a decimal.Decimal, neither)
     return example
 
 

@@ -341,3 +341,26 @@ def test_the_json_report_gives_a_refused_array_only_as_it_was_sent() -> None:
     # (the note prints it by its size; the report holds no emptied stand-in for it)
     assert "(e.g. [...] (1 item))" in note(r, "v: int (--type) stores 5 of 6")
     assert r.conflicts["v"]["example_refused"] is None
+
+
+@pytest.mark.parametrize("held", [b"[1e400]", b'{"a":-1e400}'])
+def test_the_json_report_stays_json_when_a_refused_array_holds_a_number_json_has_not(held: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "r.ndjson"
+    f.write_bytes(b'{"id":1,"v":1}\n{"id":2,"v":2}\n{"id":3,"v":3}\n{"id":4,"v":' + held + b"}\n")
+    main(["infer", str(f), "--type", "v=int", "--report", "json", "-q"])
+    out = capsys.readouterr().out
+
+    def refuse(text: str) -> None:
+        raise AssertionError(f"{text} in the report: not JSON")
+
+    got = json.loads(out, parse_constant=refuse)
+    assert got["conflicts"]["v"]["refused"] == 1 and got["conflicts"]["v"]["example_refused"] is None
+
+
+def test_a_python_callers_refused_list_holding_a_value_json_has_not_leaves_the_report_json() -> None:
+    from decimal import Decimal
+
+    r = infer([{"id": 1, "v": 1}, {"id": 2, "v": 2}, {"id": 3, "v": 3}, {"id": 4, "v": [Decimal(1)]}], types={"v": "int"})
+    assert "(e.g. [...] (1 item))" in note(r, "v: int (--type) stores 3 of 4")
+    assert r.conflicts["v"]["example_refused"] is None
+    json.dumps(r.to_dict(), allow_nan=False)
