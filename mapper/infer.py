@@ -2506,7 +2506,8 @@ def _identity(
                 if choice.type != t:
                     choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
                 return [keys], "id_field"
-            if "int" in st.kinds and _imprecise(st):  # (no exact string twin: see above)
+            whole_far = "float" in st.kinds and not st.frac and max(abs(st.fmin or 0.0), abs(st.fmax or 0.0)) > EXACT_INT
+            if ("int" in st.kinds and _imprecise(st)) or whole_far:  # (no exact string twin: see above)
                 passed.append(
                     f"{_dot(keys)} holds integers beyond 2^53, which the endpoint decodes as float64 and stores changed, "
                     f"and no exact string twin {_dot(keys[:-1] + (keys[-1] + '_str',))} beside it"

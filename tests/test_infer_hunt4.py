@@ -364,3 +364,11 @@ def test_a_python_callers_refused_list_holding_a_value_json_has_not_leaves_the_r
     assert "(e.g. [...] (1 item))" in note(r, "v: int (--type) stores 3 of 4")
     assert r.conflicts["v"]["example_refused"] is None
     json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_whole_floats_beyond_2_53_are_said_to_be_integers_stored_changed() -> None:
+    # 1e17 is an integer; the endpoint's float64 holds it, but not the integers around it
+    with pytest.raises(InferError) as err:
+        infer(ndjson({"id": 1e17}, {"id": 2.0}))
+    message = str(err.value)
+    assert "id holds integers beyond 2^53" in message and "non-integer" not in message, message
