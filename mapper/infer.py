@@ -39,7 +39,8 @@ Rules, per leaf path (a path whose value is not an object):
   endpoint fails "not an object" on them); the path itself becomes a ``string`` column
   (an object or array holding a number beyond float64, at any depth, is noted with its first
   record: the endpoint refuses that record whatever the column type);
-* skipped: arrays of objects, arrays with other elements, only empty arrays, only nulls,
+* skipped: only arrays of objects (beside other values they make a string column, as arrays do),
+  arrays with other elements, only empty arrays, only nulls,
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs; always
   paths deeper than mapper takes (``MAX_PATH_KEYS``), and keys of Python mappings no path
@@ -1418,7 +1419,7 @@ def _decide_type(st: _PathStats) -> _Choice:
         return _as_string(st, f"sometimes an object, sometimes {'/'.join(others)}: mapped as a string (objects become Go map text)")
     if "array" in kinds:
         elems = {k for k, n in st.elems.items() if n}
-        if "object" in elems:
+        if "object" in elems and kinds == {"array"}:  # (beside other values, a string column takes them as Go's text)
             return _Choice(None, reason="array of objects (the endpoint's paths take object keys only)")
         if kinds == {"array"}:
             if not elems:

@@ -372,3 +372,17 @@ def test_whole_floats_beyond_2_53_are_said_to_be_integers_stored_changed() -> No
         infer(ndjson({"id": 1e17}, {"id": 2.0}))
     message = str(err.value)
     assert "id holds integers beyond 2^53" in message and "non-integer" not in message, message
+
+
+def test_a_path_mostly_scalars_with_one_array_of_objects_is_mapped_as_a_string_not_skipped() -> None:
+    # five ints and one [{"a": 1}] were left out whole as "array of objects", where five ints and one
+    # [1, 2], or one {"a": 1}, make a string column (Go's text of the odd one): no value is lost
+    data = ndjson(*[{"id": i, "v": i} for i in range(5)], {"id": 5, "v": [{"a": 1}]})
+    r = infer(data)
+    assert "v" not in r.skipped, r.skipped
+    assert r.body["schema"]["definition"][1] == {"name": "v", "path": ["v"], "type": "string"}
+    assert "only a string column takes all" in r.conflicts["v"]["resolution"]
+    assert mapper.compile_sink(r.body).validate(data).verdict == "accepted"
+    # arrays of objects alone stay skipped
+    r = infer(ndjson({"id": 1, "v": [{"a": 1}]}, {"id": 2, "v": []}))
+    assert r.skipped["v"].startswith("array of objects")
