@@ -1168,7 +1168,10 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
     ingester reads the path as null there too).
     """
     choice = _decide_type(st)
-    if choice.type is not None and len(st.kinds) > 1 and st.kinds <= _SCALARS:
+    kinds = st.kinds
+    # (arrays and objects among scalars: a string column takes them all, as Go's text, unless another
+    # type stores most values as sent; a set column of arrays and strings stays one)
+    if choice.type is not None and len(kinds) > 1 and (kinds <= _SCALARS or (kinds & _SCALARS and choice.type == "string")):
         choice = _most_faithful(st, choice)
     nulls = st.nulls + nulls_above
     if nulls and choice.type in ("strings", "ids"):
@@ -2060,7 +2063,7 @@ def _draft(
             skipped[_dot(keys) + ".*"] = (
                 f"{_dot(keys)} is an object in {st.counts['object']} records and {others} in others: its keys "
                 f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
-                + ("; the path itself is mapped as a string" if choice.type else "")
+                + (f"; the path itself is mapped as {article(choice.type)}" if choice.type else "")
             )
         choices[keys] = choice
         if choice.type is None:
