@@ -52,13 +52,13 @@ Rules, per leaf path (a path whose value is not an object):
 The identity: ``id_field`` / ``primary_key_fields`` as given, else an ``id``, ``_id``,
 ``uuid`` or ``key`` present in every record (never integers beyond 2^53: their exact
 string twin instead; whole floats, ``1.0``, are the ids they hold: the endpoint truncates a
-float to its id), else the first string field present in every record, one whose
-values all differ first (one value shows nothing of that). With none, the error lists the
-closest fields, each judged as the option that would name it judges it: as an id_field's
-integers where its values can be ids, as a primary key's text always. The scan keeps each integer value of a path (a 64-bit hash of
-each string, and the integer of each integer string) while they all differ, so the
-identity's uniqueness is known and said, its values compared as the endpoint makes the
-_id of them: an ``id_field``'s as its column stores them (``"007"`` and ``7`` are one id),
+float to its id), else the first string field present in every record, one whose values
+all differ first (one value shows nothing of that). With none, the error lists the closest
+fields, each judged as the option that would name it judges it: as an id_field's integers
+where its values can be ids, as a primary key's text always. The scan keeps each integer
+value of a path (a 64-bit hash of each string, and the integer of each integer string,
+and of each whole float) while they all differ, so the identity's uniqueness is known
+and said, its values compared as the endpoint makes the _id of them: an ``id_field``'s as its column stores them (``"007"`` and ``7`` are one id),
 a primary key's as text, each number as Go's ``%v`` prints its float64 whatever the column's
 type (``1000000`` is the key ``"1e+06"``: one with the string ``"1e+06"``, not with
 ``"1000000"``; ``"007"`` and ``7`` are two keys).
