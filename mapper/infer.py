@@ -1449,8 +1449,10 @@ def _decide_type(st: _PathStats) -> _Choice:
         if st.ts:
             return _ts_choice(st)
         if st.ts_hits:
-            eg = f" (e.g. {show(st.ts_ended)}, which no layout parsing the values before it parses)" if st.ts_ended is not None else ""
-            return _Choice("string", note=f"{plural(st.ts_hits, 'value')} read as timestamps, but no single layout parses every value{eg}: typed string")
+            # (a layout that parses a value can still refuse it: beyond the range FeatureBase takes)
+            eg = f" (e.g. {show(st.ts_ended)}, which no layout taking the values before it takes)" if st.ts_ended is not None else ""
+            read = f"{plural(st.ts_hits, 'value')} read as {'a timestamp' if st.ts_hits == 1 else 'timestamps'}"
+            return _Choice("string", note=f"{read}, but no single layout takes every value{eg}: typed string")
         return _Choice("string")
     if kinds <= {"int", "float"}:
         choice = _epoch_choice(st)

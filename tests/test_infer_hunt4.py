@@ -116,7 +116,13 @@ def test_the_note_on_strings_no_single_layout_parses_names_the_one_that_ended_th
     r = infer(data)
     assert r.body["schema"]["definition"][1]["type"] == "string"
     text = note(r, "t: 2 values read as timestamps")
-    assert '(e.g. "2020-01-03 10:00", which no layout parsing the values before it parses)' in text, text
+    assert '(e.g. "2020-01-03 10:00", which no layout taking the values before it takes)' in text, text
+    # one beyond the range FeatureBase takes is parsed, and refused all the same
+    r = infer(ndjson({"id": 0, "t": "2020-01-01T00:00:00Z"}, {"id": 1, "t": "0001-01-01T00:00:00Z"}))
+    assert note(r, "t: ") == (
+        't: 1 value read as a timestamp, but no single layout takes every value (e.g. "0001-01-01T00:00:00Z", '
+        "which no layout taking the values before it takes): typed string"
+    )
 
 
 def test_a_capped_scale_note_names_the_largest_value() -> None:
