@@ -44,7 +44,7 @@ Rules, per leaf path (a path whose value is not an object):
   only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs; always
   paths deeper than mapper takes (``MAX_PATH_KEYS``), and keys of Python mappings no path
-  names (not strings, unpaired surrogates), and paths holding Python values JSON has no type
+  names (not strings; a key holding an unpaired surrogate is U+FFFD there, as its text's escape arrives), and paths holding Python values JSON has no type
   for, named by class as validate names them (``numpy.bool``; a subclass of str, int or float,
   an IntEnum or ``numpy.float64``, is the JSON value validate reads). More mapped paths than mapper compiles columns
   (``MAX_COLUMNS``) is an :class:`InferError` naming the filters.
@@ -92,7 +92,7 @@ import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_once
-from .engine.gojson import RecordDecodeError, decode_record, has_unpaired
+from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
     BrokenDocument,
@@ -773,7 +773,7 @@ class _Scanner:
         self.progress = progress
         self.notices: list[str] = []  # the reader's notes on the input (a document that seems to hold the records)
         self.sources: list[dict[str, Any]] = []
-        #: keys of Python mappings that no path can name (not strings, unpaired surrogates): where -> why
+        #: keys of Python mappings that no path can name (not strings): where -> why
         self.odd_keys: dict[str, str] = {}
         #: records (JSON objects) read as documents that seem to hold the records (see ``notices``)
         self.documents = 0
@@ -821,10 +821,9 @@ class _Scanner:
                 self.odd_key(prefix, key)
                 continue
             if not key.isascii() and has_lone_surrogate(key):
-                if has_unpaired(key):
-                    self.odd_key(prefix, key)
-                    continue
-                key = as_unescaped(key)  # a surrogate pair: the character its escapes arrive as, as a path names it
+                # as its JSON text's escapes arrive (and a path names them): a pair, the character it
+                # makes; an unpaired surrogate, U+FFFD (the sink's walk reads the dict's key so too)
+                key = as_unescaped(key)
             keys = prefix + (key,)
             st = stats.get(keys)
             if st is None:
@@ -894,11 +893,7 @@ class _Scanner:
         where = (_dot(prefix) + "." if prefix else "") + preview(int_text(key, repr), 80)
         if where in self.odd_keys or len(self.odd_keys) >= 100:
             return
-        if not isinstance(key, str):
-            why = f"a key of type {type(key).__name__}, not a string as JSON object keys are: no path names it"
-        else:
-            why = "a key holding an unpaired UTF-16 surrogate (its JSON text reaches the endpoint as U+FFFD): no path names it"
-        self.odd_keys[where] = why
+        self.odd_keys[where] = f"a key of type {type(key).__name__}, not a string as JSON object keys are: no path names it"
 
     # -- inputs
 

@@ -794,13 +794,12 @@ def test_a_strings_column_is_never_a_key() -> None:
 
 def test_keys_no_path_names_are_skipped_by_name() -> None:
     for records, shown in (
-        ([{"id": "a", "\ud800": 1}, {"id": "b", "\ud800": 2}], "'\\ud800'"),
         ([{"id": "a", 1: 2}, {"id": "b", 1: 3}], "1"),
         ([{"id": "a", "x": {"y": 1, (1, 2): 3}}], "x.(1, 2)"),
     ):
         r = infer(records)
         assert shown in r.skipped and "no path names it" in r.skipped[shown]
-        assert not any(e["path"][-1] in ("1", "\ud800") for e in r.body["schema"]["definition"])
+        assert not any(e["path"][-1] == "1" for e in r.body["schema"]["definition"])  # (a key holding an unpaired surrogate: test_entry_points2.py)
         assert validated(r, records).verdict == "accepted"
 
 

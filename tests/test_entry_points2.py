@@ -1,0 +1,92 @@
+"""One record, one verdict, whichever way it comes in (continued from test_entry_points.py): a dict's
+own key holding an unpaired surrogate, ``infer``'s draft of such a key, the wording of
+``utf8_replaced``, deep tuples and mappings added to a batcher, and an int of more digits than
+Python prints."""
+
+from __future__ import annotations
+
+import json
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+import mapper
+
+
+def _sink(definition: list[dict[str, Any]]) -> str:
+    schema = {"type": "json", "allow_missing_fields": True, "id_field": "id", "definition": definition}
+    return json.dumps({"name": "odd", "sink_details": {"database_id": "x", "table": "t"}, "schema": schema})
+
+
+_PLAIN = _sink([{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}])
+_ID = _sink([{"name": "id", "path": ["id"], "type": "id"}])
+
+
+def _said(problems: Any) -> list[tuple[str | None, str | None, str]]:
+    """Where each problem is and what it is: errors by code, warnings by kind."""
+    return [(p.column, p.path, p.code if p.severity == "error" else p.kind) for p in problems]
+
+
+# --- 1. a dict's own key holding an unpaired surrogate: noted at $, as its text's escape is ---
+
+_ODD_KEYED = [
+    {"id": 1, "s": "x", "\ud800": 2},  # nobody maps the key
+    {"id": 2, "a\udc00b": {"c": 1}},
+    {"id": 3, "\ud83d": 1, "s": None},  # half of a pair, alone (and a null: the careful path)
+]
+_FINE_KEYED = [{"id": 4, "\ud83d\ude00": 1, "s": "y"}, {"id": 5, "é": 1}, {"id": 6, "\ufffd": 1}]  # a pair is its character
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_dicts_own_key_holding_an_unpaired_surrogate_is_judged_as_its_text_is(strict: bool) -> None:
+    m = mapper.compile_sink(_PLAIN)
+    for record in _ODD_KEYED + _FINE_KEYED:
+        text = json.dumps(record)  # (the escape \ud800, which the endpoint reads as U+FFFD)
+        said = _said(m.check(text, strict=strict))
+        assert said == _said(m.check(record, strict=strict)), record
+        odd = record in _ODD_KEYED
+        assert said == ([(None, "$", "lossy_value" if strict else "utf8_replaced")] if odd else [])
+    # in a batch: a few dicts (the quick forms), many (the engine's fast path), as their texts
+    for records in (_ODD_KEYED + _FINE_KEYED, (_ODD_KEYED + _FINE_KEYED) * 50):
+        texts = "".join(json.dumps(r) + "\n" for r in records)
+        for how in (m.validate, m.map):
+            from_dicts, from_text = how(records, strict=strict, on_error="skip"), how(texts, strict=strict, on_error="skip")
+            report_d = from_dicts if isinstance(from_dicts, mapper.Report) else from_dicts.report
+            report_t = from_text if isinstance(from_text, mapper.Report) else from_text.report
+            assert [(e.record, *_said([e])[0]) for e in report_d.errors] == [(e.record, *_said([e])[0]) for e in report_t.errors]
+            assert [(w.record, *_said([w])[0]) for w in report_d.warnings] == [(w.record, *_said([w])[0]) for w in report_t.warnings]
+            assert report_d.failed_records == (len(records) // 2 if strict else 0)
+        assert m.map(records, on_error="skip").to_rows() == m.map(texts, on_error="skip").to_rows()
+    with mapper.Batcher(m, strict=strict) as b:
+        assert [v.accepted for v in b.add_many(_ODD_KEYED + _FINE_KEYED)] == [not strict] * 3 + [True] * 3
+
+
+def test_a_mapping_of_another_kind_and_a_key_of_another_type_are_looked_at_too() -> None:
+    m = mapper.compile_sink(_PLAIN)
+    text = json.dumps({"id": 1, "\ud800": 1})
+    assert _said(m.check(MappingProxyType({"id": 1, "\ud800": 1}))) == _said(m.check(text)) == [(None, "$", "utf8_replaced")]
+    odd = {"id": 1, 5: 1, "\ud800": 1}  # (a key that is not a string: no JSON text, and the join's TypeError is not the answer)
+    assert [w.kind for w in m.check(odd) if w.severity == "warning"] == ["utf8_replaced"]
+    assert [w.kind for w in m.validate([odd] * 200).warnings] == ["utf8_replaced"] * 200
+
+
+def test_the_note_of_a_dicts_key_says_which_escape_it_is() -> None:
+    m = mapper.compile_sink(_PLAIN)
+    (w,) = m.check({"id": 1, "a\ud83d\ude00\udc01": 1})  # (the pair is a character: the lone half is what is noted)
+    assert (w.sent, w.stored) == ("escape \\udc01 in a key", "\ufffd")
+
+
+# --- 2. infer drafts such a key as the endpoint reads it, from dicts as from their text ----
+
+
+def test_infer_drafts_a_key_holding_an_unpaired_surrogate_as_u_fffd_from_dicts_as_from_text() -> None:
+    recs = [{"id": i, "\ud800": "x", "d": {"a\udc00": i}} for i in range(5)]
+    results = [mapper.infer(source) for source in (recs, [json.dumps(r) for r in recs], "".join(json.dumps(r) + "\n" for r in recs))]
+    drafts = [r.to_dict()["sink"]["schema"]["definition"] for r in results]
+    assert drafts[0] == drafts[1] == drafts[2]
+    assert [c["path"] for c in drafts[0]] == [["id"], ["\ufffd"], ["d", "a\ufffd"]]
+    assert results[0].skipped == results[1].skipped == {}
+    m = mapper.compile_sink(json.dumps(results[0].to_dict()["sink"]))  # (the draft maps the dicts it was drawn from)
+    assert m.map(recs).to_rows()[1] == m.map([json.dumps(r) for r in recs]).to_rows()[1]
+    assert len(m.map(recs).to_rows()[1]) == 3
