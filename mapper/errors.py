@@ -111,10 +111,14 @@ def _escape(m: re.Match[str]) -> str:
     return _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}"
 
 
-def show(value: object, limit: int = 60) -> str:
-    """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``."""
+def show(value: object, limit: int = 60, escaped: bool = False) -> str:
+    """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``.
+
+    ``escaped``: a str that already writes its escapes as JSON text does (``x\\ud800``, what a
+    ``utf8_replaced`` warning says was sent): its backslashes are shown as they are, once."""
     if isinstance(value, str):
-        text = '"' + _CONTROL.sub(_escape, value[: limit * 2].replace("\\", "\\\\").replace('"', '\\"')) + ('"' if len(value) <= limit * 2 else "")
+        inner = value[: limit * 2] if escaped else value[: limit * 2].replace("\\", "\\\\")
+        text = '"' + _CONTROL.sub(_escape, inner.replace('"', '\\"')) + ('"' if len(value) <= limit * 2 else "")
         if not text.isascii():  # an unpaired surrogate as its escape: a message is text that encodes
             # (a pair, as a Python caller's str may hold one, is the character its escapes make)
             text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")

@@ -217,7 +217,8 @@ class ValueWarning:
     def reason(self) -> str:
         """What changed, without where: ``float truncated: sent 12.9, stored 12``."""
         stored = "no value" if self.stored is None else show(self.stored)
-        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {show(self.sent)}, stored {stored}"
+        # (what a utf8_replaced warning says was sent writes the escape as the text had it: shown once)
+        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {show(self.sent, escaped=self.kind == 'utf8_replaced')}, stored {stored}"
         return f"{text} ({self.hint})" if self.hint else text
 
     @property

@@ -90,3 +90,26 @@ def test_infer_drafts_a_key_holding_an_unpaired_surrogate_as_u_fffd_from_dicts_a
     m = mapper.compile_sink(json.dumps(results[0].to_dict()["sink"]))  # (the draft maps the dicts it was drawn from)
     assert m.map(recs).to_rows()[1] == m.map([json.dumps(r) for r in recs]).to_rows()[1]
     assert len(m.map(recs).to_rows()[1]) == 3
+
+
+# --- 3. utf8_replaced says the escape once ----------------------------------------------
+
+
+def test_a_utf8_replaced_message_shows_the_escape_as_the_record_had_it() -> None:
+    m = mapper.compile_sink(_PLAIN)
+    cases = [
+        ('{"id": 1, "u": "\\ud800"}', 'sent "escape \\ud800 at char 17"'),
+        ({"id": 1, "\ud800": 1}, 'sent "escape \\ud800 in a key"'),
+        ({"id": 1, "s": "x\ud800"}, 'sent "x\\ud800"'),
+    ]
+    for record, said in cases:
+        for strict in (False, True):
+            (problem,) = m.check(record, strict=strict)
+            assert said in problem.reason, problem.reason
+            assert "\\\\" not in problem.reason
+        (w,) = m.validate([record] if isinstance(record, dict) else record).warnings
+        assert said in w.message
+    # a backslash the value holds is still shown as JSON escapes it, elsewhere
+    (w,) = m.check({"id": 1, "s": 1.5})
+    assert w.kind == "string_from_value"
+    assert 'sent "a\\\\b"' in mapper.ValueWarning(0, None, "s", "$.s", "float_truncated", "a\\b", 1).reason
