@@ -734,13 +734,20 @@ def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
 
 
 def _non_finite(value: Any) -> bool:
-    """Whether a JSON value (dicts, lists and builtin scalars) holds a float NaN or infinity."""
-    if isinstance(value, float):  # (OutOfRangeNumber, the careful path's 1e400, is an infinite float)
-        return not math.isfinite(value)
-    if value.__class__ is dict:
-        return any(_non_finite(v) for v in value.values())
-    if value.__class__ is list:
-        return any(_non_finite(v) for v in value)
+    """Whether a JSON value (dicts, lists and builtin scalars; one that holds itself never
+    comes here: orjson and :func:`~mapper.types.as_json` refuse it) holds a float NaN or
+    infinity. Iterative, as deep as the value goes (a recursion ran out at half the depth
+    the engine's decoder reads)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, float):  # (OutOfRangeNumber, the careful path's 1e400, is an infinite float)
+            if not math.isfinite(v):
+                return True
+        elif v.__class__ is dict:
+            todo.extend(v.values())
+        elif v.__class__ is list:
+            todo.extend(v)
     return False
 
 

@@ -113,3 +113,71 @@ def test_a_utf8_replaced_message_shows_the_escape_as_the_record_had_it() -> None
     (w,) = m.check({"id": 1, "s": 1.5})
     assert w.kind == "string_from_value"
     assert 'sent "a\\\\b"' in mapper.ValueWarning(0, None, "s", "$.s", "float_truncated", "a\\b", 1).reason
+
+
+# --- 4. deep tuples and mappings: added as deep as a dict, as check takes them -------------
+
+
+def _nested_list(depth: int) -> list[Any]:
+    v: list[Any] = []
+    for _ in range(depth - 1):
+        v = [v]
+    return v
+
+
+def _nested_tuple(depth: int) -> tuple[Any, ...]:
+    v: tuple[Any, ...] = ()
+    for _ in range(depth - 1):
+        v = (v,)
+    return v
+
+
+def _nested_mapping(depth: int) -> Any:
+    v: Any = MappingProxyType({})
+    for _ in range(depth - 1):
+        v = MappingProxyType({"x": v})
+    return v
+
+
+def _nested_dict(depth: int) -> dict[str, Any]:
+    v: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        v = {"x": v}
+    return v
+
+
+def test_a_deep_tuple_or_mapping_is_added_as_deep_as_a_list_or_dict_is() -> None:
+    m = mapper.compile_sink(_ID)
+    with mapper.Batcher(m) as b:
+        limit = next(d for d in range(900, 1100, 4) if not b.add({"id": 1, "x": _nested_list(d)}).accepted)
+        for depth in (400, 600, limit - 4, limit, limit + 4):
+            for deep, plain in ((_nested_tuple(depth), _nested_list(depth)), (_nested_mapping(depth), _nested_dict(depth))):
+                record = {"id": 1, "x": deep}
+                assert m.check(record) == []  # (a dict's value is read where the sink maps it)
+                got, want = b.add(record), b.add({"id": 1, "x": plain})
+                assert (got.accepted, [(e.code, e.reason) for e in got.errors], got.raw) == (
+                    want.accepted,
+                    [(e.code, e.reason) for e in want.errors],
+                    want.raw,
+                ), depth
+                assert got.accepted == (depth < limit)
+        loop: dict[str, Any] = {"id": 1}
+        loop["x"] = MappingProxyType({"y": (loop,)})
+        assert "holds itself" in b.add(loop).errors[0].reason
+
+
+def test_as_json_reads_a_value_as_before_shallow() -> None:
+    from mapper.types import as_json
+
+    class Sub(list):  # type: ignore[type-arg]
+        pass
+
+    same = {"a": [1, 2.5, "x", None, True], "b": {"c": []}}
+    assert as_json(same) is same and as_json(same, True) is same
+    converted = as_json({"a": (1, (2,)), "b": MappingProxyType({"c": Sub([3])})}, True)
+    assert converted == {"a": [1, [2]], "b": {"c": [3]}} and type(converted["b"]["c"]) is list
+    assert type(as_json(Sub([1]))) is Sub and type(as_json(Sub([1]), True)) is list
+    with pytest.raises(mapper.types.ConversionError, match="not a string"):
+        as_json({"a": {1: 2}})
+    with pytest.raises(mapper.types.ConversionError):
+        as_json([1, {"a": {3}}])

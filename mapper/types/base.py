@@ -31,7 +31,7 @@ import re
 import sys
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol
 
 import numpy as np
 
@@ -624,48 +624,97 @@ def as_json(value: Any, exact: bool = False) -> Any:
     Producers hand in what ``json.dumps`` would take: tuples are arrays, any mapping
     with string keys is an object; these become lists and dicts (copied only when
     something inside changes). Anything else (``set``, ``bytes``, numpy scalars, a
-    mapping with non-string keys) is refused by name rather than guessed at. Deep or
-    cyclic values raise RecursionError, which the caller words. ``exact``: subclasses
-    (a str or int subclass, an IntEnum, a list subclass) become the builtin type too, as
-    their JSON text would decode (the jmespath library types values by class name).
+    mapping with non-string keys) is refused by name rather than guessed at. ``exact``:
+    subclasses (a str or int subclass, an IntEnum, a list subclass) become the builtin
+    type too, as their JSON text would decode (the jmespath library types values by class
+    name). Walked without recursion, as deep as a JSON text may be (a tuple or a mapping
+    nests as deep as a dict or a list: a recursion ran out at a third of the engine
+    decoder's depth); RecursionError past :data:`DEEPEST_JSON` levels (a value holding itself).
     """
     if value is None:
         return value
     if isinstance(value, (str, int, float)):
         return _builtin(value) if exact and value.__class__ not in _JSON_SCALARS else value
-    if isinstance(value, list):
-        out = list(value) if exact and type(value) is not list else None
-        for i, v in enumerate(value):
-            w = as_json(v, exact)
-            if w is not v:
-                if out is None:
-                    out = list(value)
-                out[i] = w
-        return value if out is None else out
-    if isinstance(value, tuple):
-        return [as_json(v, exact) for v in value]
-    if isinstance(value, Mapping):
-        _json_keys(value)
-        if type(value) is not dict:  # read as the engine reads a record: through its get
-            return _mapping_as_json(value, exact)
-        if exact and any(k.__class__ is not str for k in value):
-            return {str.__str__(k): as_json(v, exact) for k, v in value.items()}
-        changed = {k: w for k, v in value.items() if (w := as_json(v, exact)) is not v}
-        return {**value, **changed} if changed else value
-    raise ConversionError("invalid_value", not_json(value))
+    if not isinstance(value, (list, tuple, Mapping)):
+        raise ConversionError("invalid_value", not_json(value))
+    stack = [_opened(value)]
+    done: Any = _ABSENT  # the value of the container just closed, for the one below it
+    while True:
+        frame = stack[-1]
+        items, changed = frame[1], frame[2]
+        if done is not _ABSENT:
+            if done is not frame[4]:
+                changed[frame[3]] = done
+            done = _ABSENT
+        for slot, v in items:
+            c = v.__class__
+            if c is str or c is int or c is float or c is bool or v is None:  # (the usual value: as it is)
+                continue
+            if isinstance(v, (str, int, float)):
+                if exact and c not in _JSON_SCALARS:
+                    changed[slot] = _builtin(v)
+                continue
+            if not isinstance(v, (list, tuple, Mapping)):
+                raise ConversionError("invalid_value", not_json(v))
+            if len(stack) >= DEEPEST_JSON:
+                raise RecursionError("nested too deeply")
+            frame[3], frame[4] = slot, v
+            stack.append(_opened(v))
+            break
+        else:
+            stack.pop()
+            done = _closed(frame, exact)
+            if not stack:
+                return done
 
 
-def _mapping_as_json(value: Mapping[str, Any], exact: bool) -> dict[str, Any]:
-    """A mapping other than a dict as a JSON object: each key it lists, with what its
-    ``get`` gives, as the generated walk reads a record (a dict subclass's own ``get``; a
-    key listed but not given, a ``KeyError``, is left out: missing, as the walk sees it)."""
-    out: dict[str, Any] = {}
+#: How deep :func:`as_json` goes (Go's decoder takes 10,000 levels; the engine's decoders,
+#: about 995: a text deeper than they read is refused there, as a text given as such is).
+DEEPEST_JSON = 10_000
+
+
+def _opened(value: Any) -> list[Any]:
+    """A container's frame for :func:`as_json`: [the value, its items (index or key, and value),
+    what changed (by index or key; of a mapping other than a dict, every member read), and the
+    slot and value of the item being converted]. A mapping's keys are checked first, as a whole."""
+    if isinstance(value, (list, tuple)):
+        return [value, enumerate(value), {}, None, None]
+    _json_keys(value)
+    if type(value) is dict:
+        return [value, iter(value.items()), {}, None, None]
+    members: dict[Any, Any] = {}
+    return [value, _listed(value, members), members, None, None]
+
+
+def _listed(value: Mapping[Any, Any], members: dict[Any, Any]) -> Iterator[tuple[Any, Any]]:
+    """A mapping other than a dict as a JSON object's members, each put into ``members`` as it is
+    yielded: each key it lists, with what its ``get`` gives, as the generated walk reads a record
+    (a dict subclass's own ``get``; a key listed but not given, a ``KeyError``, is left out:
+    missing, as the walk sees it)."""
     get = value.get
     for k in value:
         v = get(k, _ABSENT)
         if v is not _ABSENT:
-            out[str.__str__(k) if exact else k] = as_json(v, exact)
-    return out
+            members[k] = v
+            yield k, v
+
+
+def _closed(frame: list[Any], exact: bool) -> Any:
+    """The JSON value of a container whose items :func:`as_json` has read (see :func:`_opened`):
+    the value itself when nothing in it changed (a dict or a list), else a new list or dict."""
+    src, _items, changed = frame[0], frame[1], frame[2]
+    if isinstance(src, (list, tuple)):
+        if not changed and isinstance(src, list) and not (exact and type(src) is not list):
+            return src
+        out = list(src)
+        for i, w in changed.items():
+            out[i] = w
+        return out
+    if type(src) is not dict:  # (changed: every member, as read)
+        return {str.__str__(k): w for k, w in changed.items()} if exact else changed
+    if exact and any(k.__class__ is not str for k in src):
+        return {str.__str__(k): changed.get(k, v) for k, v in src.items()}
+    return {**src, **changed} if changed else src
 
 
 _ABSENT = object()
