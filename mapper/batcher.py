@@ -698,7 +698,12 @@ def _flat_text(value: Any) -> bytes:
                 todo.append(_END_ARRAY)
             todo.extend(reversed(items))
         elif c is int:
-            parts.append(int.__repr__(v))
+            try:
+                parts.append(int.__repr__(v))
+            except ValueError:  # more digits than Python prints (4,300): JSON's text of it is all of them
+                from decimal import Decimal  # (here: such an int is rare, and this module's imports are the class's)
+
+                parts.append(str(Decimal(v)))
         elif c is float and math.isfinite(v):
             parts.append(float.__repr__(v))
         else:  # another builtin scalar (the callers' values hold nothing else); NaN: ValueError

@@ -181,3 +181,22 @@ def test_as_json_reads_a_value_as_before_shallow() -> None:
         as_json({"a": {1: 2}})
     with pytest.raises(mapper.types.ConversionError):
         as_json([1, {"a": {3}}])
+
+
+# --- 5. an int of more digits than Python prints: its JSON text is all its digits ----------
+
+
+@pytest.mark.parametrize("depth", [1, 300])
+def test_an_int_of_more_than_4300_digits_is_out_of_range_from_the_batcher_as_its_text_is(depth: int) -> None:
+    m = mapper.compile_sink(_ID)
+    big = 10**5000
+    value: Any = big
+    for _ in range(depth):
+        value = [value]
+    text = '{"id":1,"u":' + "[" * depth + "1" + "0" * 5000 + "]" * depth + "}"
+    said = [(e.path, e.code, e.reason) for e in m.check(text)]
+    assert [s[1] for s in said] == ["out_of_range"]
+    with mapper.Batcher(m) as b:
+        verdict = b.add({"id": 1, "u": value})
+        assert [(e.path, e.code, e.reason) for e in verdict.errors] == said
+        assert "NaN" not in verdict.errors[0].reason
