@@ -28,7 +28,11 @@ def _said(problems: Any) -> list[tuple[str | None, str | None, str]]:
     return [(p.column, p.path, p.code if p.severity == "error" else p.kind) for p in problems]
 
 
-# --- 1. a dict's own key holding an unpaired surrogate: noted at $, as its text's escape is ---
+# --- 1. a dict's own key holding an unpaired surrogate, nobody mapping it: nothing to say ----
+# The endpoint stores nothing of a member nobody maps, whatever its key: a dict is judged so by
+# every entry point alike. Its JSON text gets a utf8_replaced warning at $ (lossy_value under
+# strict) only because the engine, reading text, cannot tell where the escape was (README).
+# (Looking at every key of every dict cost the dict fast path 8-11%: not taken.)
 
 _ODD_KEYED = [
     {"id": 1, "s": "x", "\ud800": 2},  # nobody maps the key
@@ -39,42 +43,19 @@ _FINE_KEYED = [{"id": 4, "\ud83d\ude00": 1, "s": "y"}, {"id": 5, "é": 1}, {"id"
 
 
 @pytest.mark.parametrize("strict", [False, True])
-def test_a_dicts_own_key_holding_an_unpaired_surrogate_is_judged_as_its_text_is(strict: bool) -> None:
+def test_a_dicts_own_key_nobody_maps_is_judged_alike_by_every_entry_point(strict: bool) -> None:
     m = mapper.compile_sink(_PLAIN)
-    for record in _ODD_KEYED + _FINE_KEYED:
-        text = json.dumps(record)  # (the escape \ud800, which the endpoint reads as U+FFFD)
-        said = _said(m.check(text, strict=strict))
-        assert said == _said(m.check(record, strict=strict)), record
-        odd = record in _ODD_KEYED
-        assert said == ([(None, "$", "lossy_value" if strict else "utf8_replaced")] if odd else [])
-    # in a batch: a few dicts (the quick forms), many (the engine's fast path), as their texts
-    for records in (_ODD_KEYED + _FINE_KEYED, (_ODD_KEYED + _FINE_KEYED) * 50):
-        texts = "".join(json.dumps(r) + "\n" for r in records)
-        for how in (m.validate, m.map):
-            from_dicts, from_text = how(records, strict=strict, on_error="skip"), how(texts, strict=strict, on_error="skip")
-            report_d = from_dicts if isinstance(from_dicts, mapper.Report) else from_dicts.report
-            report_t = from_text if isinstance(from_text, mapper.Report) else from_text.report
-            assert [(e.record, *_said([e])[0]) for e in report_d.errors] == [(e.record, *_said([e])[0]) for e in report_t.errors]
-            assert [(w.record, *_said([w])[0]) for w in report_d.warnings] == [(w.record, *_said([w])[0]) for w in report_t.warnings]
-            assert report_d.failed_records == (len(records) // 2 if strict else 0)
-        assert m.map(records, on_error="skip").to_rows() == m.map(texts, on_error="skip").to_rows()
+    records = _ODD_KEYED + _FINE_KEYED
+    for record in records:
+        assert _said(m.check(record, strict=strict)) == _said(m.check(MappingProxyType(record), strict=strict)) == [], record
+        odd = record in _ODD_KEYED  # (its text: noted at $, the engine not knowing where the escape was)
+        assert _said(m.check(json.dumps(record), strict=strict)) == ([(None, "$", "lossy_value" if strict else "utf8_replaced")] if odd else [])
+    for batch in (records, records * 50):  # a few dicts (the quick forms), many (the engine's fast path)
+        report = m.validate(batch, strict=strict)
+        assert (report.errors, report.warnings, report.failed_records) == ([], [], 0)
+        assert [r["_id"] for r in m.map(batch, strict=strict).to_rows()] == [r["id"] for r in batch]
     with mapper.Batcher(m, strict=strict) as b:
-        assert [v.accepted for v in b.add_many(_ODD_KEYED + _FINE_KEYED)] == [not strict] * 3 + [True] * 3
-
-
-def test_a_mapping_of_another_kind_and_a_key_of_another_type_are_looked_at_too() -> None:
-    m = mapper.compile_sink(_PLAIN)
-    text = json.dumps({"id": 1, "\ud800": 1})
-    assert _said(m.check(MappingProxyType({"id": 1, "\ud800": 1}))) == _said(m.check(text)) == [(None, "$", "utf8_replaced")]
-    odd = {"id": 1, 5: 1, "\ud800": 1}  # (a key that is not a string: no JSON text, and the join's TypeError is not the answer)
-    assert [w.kind for w in m.check(odd) if w.severity == "warning"] == ["utf8_replaced"]
-    assert [w.kind for w in m.validate([odd] * 200).warnings] == ["utf8_replaced"] * 200
-
-
-def test_the_note_of_a_dicts_key_says_which_escape_it_is() -> None:
-    m = mapper.compile_sink(_PLAIN)
-    (w,) = m.check({"id": 1, "a\ud83d\ude00\udc01": 1})  # (the pair is a character: the lone half is what is noted)
-    assert (w.sent, w.stored) == ("escape \\udc01 in a key", "\ufffd")
+        assert all(v.accepted for v in b.add_many(records))
 
 
 # --- 2. infer drafts such a key as the endpoint reads it, from dicts as from their text ----
@@ -99,7 +80,6 @@ def test_a_utf8_replaced_message_shows_the_escape_as_the_record_had_it() -> None
     m = mapper.compile_sink(_PLAIN)
     cases = [
         ('{"id": 1, "u": "\\ud800"}', 'sent "escape \\ud800 at char 17"'),
-        ({"id": 1, "\ud800": 1}, 'sent "escape \\ud800 in a key"'),
         ({"id": 1, "s": "x\ud800"}, 'sent "x\\ud800"'),
     ]
     for record, said in cases:
