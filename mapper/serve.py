@@ -50,6 +50,7 @@ import time
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
+from email import errors as email_errors
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -420,7 +421,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)
             self.send_error(400, "the request line has no HTTP version (HTTP/0.9 is not taken)")
             return False
-        if self.headers.defects:  # a line that is not a header: the ones after it (Host, Content-Length) were dropped
+        # a line that is not a header: the ones after it (Host, Content-Length) were dropped. (Not
+        # the defects the email parser finds in a multipart/form-data Content-Type's missing body:
+        # those refused every form post as "malformed", not as the content type it is.)
+        if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, "a header line is malformed (no colon): the headers cannot be read")
             return False
         return True
@@ -628,6 +632,9 @@ class _Handler(BaseHTTPRequestHandler):
         if log is not None:
             log(printable(line))
 
+
+#: What the email parser finds wrong in the header lines themselves (its other defects are of a multipart body it never saw).
+_HEADER_DEFECTS = (email_errors.MissingHeaderBodySeparatorDefect, email_errors.FirstHeaderLineIsContinuationDefect)
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}
