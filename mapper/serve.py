@@ -26,6 +26,12 @@ On a loopback address (the default), a request whose Host names anything but
 ``localhost``, ``127.0.0.1`` or ``[::1]`` (any port) is refused with 421
 ``MisdirectedRequest``: a web page of another site whose name resolves to 127.0.0.1
 (DNS rebinding) cannot use the service; a request without a Host header is served.
+A request that can change something (POST, PUT, ...) which a browser sent for a page of
+another origin (its ``Sec-Fetch-Site`` not ``same-origin``, or its ``Origin`` not the
+``Host`` it was sent to) is refused with 403 ``CrossOriginRequestRefused``, token or
+none (cross-site request forgery: a page of any site can make its visitor's browser
+post a form to 127.0.0.1); a client that sends no ``Origin`` (curl, ``mapper send``) is
+served, as are the web UI's own pages.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive; at most ``--max-connections`` open at once, and one
@@ -314,6 +320,9 @@ class App:
         parts = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(parts.path)  # (for messages)
         try:
+            refusal = cross_origin_refusal(method, headers)
+            if refusal is not None:
+                raise refusal
             wanted = "GET" if method == "HEAD" else method
             found = None
             allowed = set()
@@ -361,6 +370,63 @@ class App:
         # token read from a file with its line end could never match otherwise)
         if scheme.lower() != "bearer" or not any(hmac.compare_digest(sent, t) for t in _token_bytes(self.token.strip(TOKEN_SPACE))):
             raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
+
+
+#: Methods no route changes anything for: a page of another site may send them (it cannot read the answer).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CROSS_ORIGIN = "CrossOriginRequestRefused"
+#: What ``Sec-Fetch-Site`` says of a request this service takes: from its own pages, or the user's own doing (a typed URL, a bookmark).
+_OWN_SITES = frozenset({"same-origin", "none"})
+
+
+def cross_origin_refusal(method: str, headers: Message) -> ServiceError | None:
+    """A request that can change something (POST, PUT, ...) which a browser sent for a page of another origin: refused (403), token or none.
+
+    A page of any site can make its visitor's browser send a "simple" POST (a form, or
+    ``fetch`` with ``Content-Type: text/plain``) to ``http://127.0.0.1:<port>`` without
+    asking first; it cannot read the answer, but it must not change anything either. Browsers
+    say where such a request comes from: ``Sec-Fetch-Site`` (anything but ``same-origin`` or
+    ``none`` is refused; ``same-site`` too: a page on ``localhost:3000`` is another origin)
+    and ``Origin`` (when there is no ``Sec-Fetch-Site``: refused unless it names the host and
+    port of the ``Host`` header; ``null``, a sandboxed frame's or a ``file:`` page's, is
+    refused). A request with neither, as curl, ``mapper send`` and every program send, is
+    served: those are not a visitor's browser made to act.
+    """
+    if method in SAFE_METHODS:
+        return None
+    sites = [v.strip().lower() for v in headers.get_all("Sec-Fetch-Site") or ()]
+    origins = [v.strip() for v in headers.get_all("Origin") or ()]
+    if sites:
+        if all(s in _OWN_SITES for s in sites):
+            return None
+        why = f"Sec-Fetch-Site {', '.join(sites)[:40]!r}"
+    elif not origins:
+        return None
+    else:
+        hosts = [v.strip().lower() for v in headers.get_all("Host") or ()]
+        if len(hosts) == 1 and all(_origin_hostport(o) == _without_port(hosts[0], "80") for o in origins):
+            return None
+        why = f"Host {', '.join(hosts)[:80] or 'missing'!r}"
+    shown = ", ".join(origins)[:80] or "none"
+    return ServiceError(
+        403,
+        CROSS_ORIGIN,
+        f"{method} from a page of another origin (Origin {shown!r}, {why}) is refused: a web page cannot change this service's data. "
+        "The service takes such requests from its own pages (the web UI at /ui/) and from clients that send no Origin header (curl, mapper send, a program)",
+    )
+
+
+def _origin_hostport(origin: str) -> str | None:
+    """``host[:port]`` of an ``Origin`` (lowercase, the scheme's default port left out); None for ``null`` or anything not an origin."""
+    scheme, sep, rest = origin.lower().partition("://")
+    default = {"http": "80", "https": "443"}.get(scheme)
+    if not sep or default is None or not rest or any(c in rest for c in "/?#@ "):
+        return None
+    return _without_port(rest, default)
+
+
+def _without_port(hostport: str, default: str) -> str:
+    return hostport[: -len(default) - 1] if hostport.endswith(":" + default) else hostport
 
 
 #: The challenge of every 401 (HTTP requires one, RFC 9110 11.6.1; a bearer token's is RFC 6750's).

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
+import pytest
 from test_web import request, ui_server
 
 from mapper.serve import Server
@@ -46,7 +47,90 @@ def browser(server: Server, site: str, origin: str | None = None) -> dict[str, s
 EVIL = "http://evil.example"
 
 # ---------------------------------------------------------------------------------------
-# Framing
+# 1. Cross-site request forgery
+
+
+#: What a page of another site can make a browser send without a preflight (a form's
+#: encodings, fetch's no-cors bodies): (path, content type, body).
+SIMPLE_POSTS = [
+    (f"/v2/sinks/{SINK_ID}", "text/plain", BODY),
+    (f"/v2/sinks/{SINK_ID}", "text/plain;charset=UTF-8", BODY),
+    (f"/v2/sinks/{SINK_ID}", "application/x-www-form-urlencoded", b"records=1"),
+    (f"/v2/sinks/{SINK_ID}", "multipart/form-data; boundary=b", b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b--\r\n"),
+    ("/v1/sinks", "text/plain", SINK.read_bytes()),
+    (f"/ui/api/sinks/{SINK_ID}/send", "text/plain", orjson.dumps({"text": SEED})),
+    ("/ui/api/draft", "text/plain", b"{}"),
+]
+
+
+@pytest.mark.parametrize("headers", ["cross-site", "same-site", "origin-only", "null-origin"])
+def test_a_cross_site_simple_post_changes_nothing_and_is_refused_403(headers: str) -> None:
+    with serving() as server:
+        before = counts(server)
+        for path, ctype, body in SIMPLE_POSTS:
+            if headers == "cross-site":
+                hdrs = browser(server, "cross-site", EVIL)
+            elif headers == "same-site":  # a page of another port on the same host: another origin
+                hdrs = browser(server, "same-site", "http://127.0.0.1:3000")
+            elif headers == "origin-only":  # (a browser without Fetch Metadata: Safari before 16.4)
+                hdrs = {"Origin": EVIL}
+            else:  # a sandboxed frame, a file: page
+                hdrs = {"Origin": "null"}
+            hdrs["Content-Type"] = ctype
+            status, rh, answer = request(server, "POST", path, body, hdrs)
+            doc = orjson.loads(answer)
+            assert status == 403 and doc["code"] == "CrossOriginRequestRefused", (headers, path, status, answer)
+            assert "another origin" in doc["message"] and "Origin" in doc["message"], doc
+            assert rh["content-type"] == "application/json"
+        # nothing changed: no counter, no last error, no sink
+        assert counts(server) == before
+        assert [s.id for s in server.app.store.list_sinks()] == [SINK_ID]
+
+
+def test_a_cross_site_post_is_refused_with_a_token_too_and_before_the_token_is_asked_for() -> None:
+    with serving(token="s3cret") as server:
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {**browser(server, "cross-site", EVIL), "Content-Type": "text/plain"})
+        assert status == 403 and orjson.loads(answer)["code"] == "CrossOriginRequestRefused"
+
+
+def test_same_origin_pages_and_clients_without_origin_are_served() -> None:
+    with serving() as server:
+        own = f"http://127.0.0.1:{server.port}"
+        # the UI's own fetch (Chrome, Firefox: Sec-Fetch-Site same-origin and the Origin)
+        status, _, answer = request(server, "POST", f"/ui/api/sinks/{SINK_ID}/send", {"text": SEED}, browser(server, "same-origin"))
+        assert status == 200 and orjson.loads(answer)["written"] == 1, answer
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, browser(server, "same-origin"))
+        assert status == 200 and orjson.loads(answer)["success_count"] == 1, answer
+        # an Origin and no Sec-Fetch-Site (an older browser): its own host and port, as localhost too
+        for origin, host in ((own, f"127.0.0.1:{server.port}"), (f"http://localhost:{server.port}", f"localhost:{server.port}")):
+            status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {"Origin": origin, "Host": host})
+            assert status == 200, (origin, answer)
+        # the user's own doing (a typed URL, a bookmark): Sec-Fetch-Site none
+        status, _, _ = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {"Sec-Fetch-Site": "none"})
+        assert status == 200
+        # curl, mapper send, a program: no Origin, no Sec-Fetch-Site
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY)
+        assert status == 200 and orjson.loads(answer)["success_count"] == 1
+        status, _, answer = request(server, "POST", "/v1/sinks", orjson.loads(SINK.read_bytes()) | {"name": "other"})
+        assert status == 200, answer
+        # reads are not refused (the page cannot read the answer; nothing changes)
+        status, _, _ = request(server, "GET", "/v2/sinks", headers=browser(server, "cross-site", EVIL))
+        assert status == 200
+
+
+def test_an_origin_naming_another_port_or_scheme_trick_is_refused() -> None:
+    with serving() as server:
+        for origin in (
+            f"http://127.0.0.1:{server.port + 1}",
+            "http://127.0.0.1",
+            f"http://127.0.0.1:{server.port}.evil.example",
+            f"http://evil.example@127.0.0.1:{server.port}",
+            f"http://127.0.0.1:{server.port}/",
+            f"127.0.0.1:{server.port}",
+            "",
+        ):
+            status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {"Origin": origin})
+            assert status == 403, (origin, answer)
 
 
 def test_a_multipart_form_post_is_told_its_content_type_not_that_its_headers_are_malformed() -> None:

@@ -28,7 +28,9 @@ would round integers beyond 2**53 (an ``INT``'s Min of -2**63, a big id).
 
 Pages are served with a Content-Security-Policy that allows scripts, styles and
 requests from this origin only (no inline script can run), and the pages build every
-element with ``textContent``: whatever a user typed or sent is shown as text.
+element with ``textContent``: whatever a user typed or sent is shown as text. A POST
+sent for a page of another origin is refused before any route sees it
+(:func:`mapper.serve.cross_origin_refusal`): the pages' own requests are same-origin.
 """
 
 from __future__ import annotations
