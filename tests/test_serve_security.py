@@ -7,6 +7,7 @@ no browser is needed (the requests are made as a browser makes them: its ``Origi
 
 from __future__ import annotations
 
+import re
 import socket
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,3 +157,56 @@ def raw(server: Server, data: bytes, timeout: float = 10) -> bytes:
         while chunk := s.recv(65536):
             parts.append(chunk)
     return b"".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Hostile content shown by the pages
+
+APP_JS = ROOT / "mapper" / "web" / "static" / "app.js"
+#: Text someone else sent that would reorder or hide what the page shows around it.
+HIDDEN_TEXTS = {
+    "a\u202eb": "a\\u202eb",  # RIGHT-TO-LEFT OVERRIDE ("Trojan Source")
+    "x\u2066y\u2069z": "x\\u2066y\\u2069z",  # isolates
+    "\u200f\u200e\u061c": "\\u200f\\u200e\\u061c",  # marks
+    "zero\u200bwidth\ufeff": "zero\\u200bwidth\\ufeff",
+    "line\u2028para\u2029": "line\\u2028para\\u2029",
+    "c1\x85\x9b[31m\x7f": "c1\\u0085\\u009b[31m\\u007f",
+    "tag\U000e0041\U000e007f": "tag\\udb40\\udc41\\udb40\\udc7f",  # tag characters: text no one sees
+    # left alone: what any script needs
+    "<script>alert(1)</script>": "<script>alert(1)</script>",
+    "\u05e9\u05dc\u05d5\u05dd abc": "\u05e9\u05dc\u05d5\u05dd abc",  # Hebrew: right to left by itself, no control
+    "\U0001f468\u200d\U0001f469": "\U0001f468\u200d\U0001f469",  # an emoji sequence's joiner (ZWJ)
+    "caf\u00e9 \u00a0 \u3000": "caf\u00e9 \u00a0 \u3000",
+}
+
+
+def run_shown(texts: list[str]) -> list[str]:
+    """app.js's own safeText() (cut out of the file) run by node on ``texts``."""
+    import shutil
+    import subprocess
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed (the browser test checks the pages' text too)")
+    source = APP_JS.read_text()
+    start = source.index("  var HIDDEN = ")
+    end = source.index("\n  }\n", source.index("function safeText(")) + 4
+    script = source[start:end] + "\nprocess.stdout.write(JSON.stringify(JSON.parse(require('fs').readFileSync(0, 'utf8')).map(safeText)));\n"
+    out = subprocess.run([node, "-e", script], input=orjson.dumps(texts), capture_output=True, timeout=10, check=True)
+    result: list[str] = orjson.loads(out.stdout)
+    return result
+
+
+def test_the_pages_show_reordering_and_invisible_characters_as_escapes() -> None:
+    got = run_shown(list(HIDDEN_TEXTS))
+    assert dict(zip(HIDDEN_TEXTS, got)) == HIDDEN_TEXTS
+
+
+def test_every_text_the_script_writes_goes_through_safe_text() -> None:
+    source = APP_JS.read_text()
+    # one function of that name, shadowed nowhere (a counter named like it once broke the preview)
+    assert len(re.findall(r"\bsafeText\s*=|var safeText\b|function safeText\b|\(safeText[,)]", source)) == 1
+    assert "innerHTML" not in source and "insertAdjacentHTML" not in source and "document.write" not in source
+    assert "createTextNode(safeText(" in source and "createTextNode(String(" not in source
+    for m in re.finditer(r"\.textContent = ([^;]*);", source):
+        assert m.group(1) == '""' or m.group(1).startswith("safeText(") or "safeText(p.message)" in m.group(1), m.group(0)

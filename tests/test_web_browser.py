@@ -521,6 +521,30 @@ def test_a_hostile_key_is_rendered_as_text(browser: Any) -> None:
         screenshot(driver, "8-hostile-keys")
 
 
+def test_reordering_and_invisible_characters_someone_sent_are_shown_as_escapes(browser: Any) -> None:
+    # a value, or an error, holding a RIGHT-TO-LEFT OVERRIDE made what followed it read backwards
+    from mapper.endpoint import ServiceError
+
+    driver = browser
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        seed = json.loads((ROOT / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0])
+        seed["data"]["reg"] = "G-\u202eABC\u200b"
+        status, answer = api(server, "POST", f"/v2/sinks/{body['name']}", {"records": [{"value": seed}]})
+        assert status == 200 and answer["success_count"] == 1, answer
+        server.app.store.note_error(body["name"], ServiceError(400, "InvalidBody", "value \u2066evil\u2069 refused"))
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: "\\u2066evil\\u2069" in " ".join(e.text for e in css(d, "#sources tbody td")), "the last error, escaped")
+        assert "\u2066" not in " ".join(e.text for e in css(driver, "#sources tbody td"))
+        driver.get(server.url + "/ui/sources/" + body["name"])
+        wait(driver, lambda d: len(css(d, "#rows tbody td")) > 1, "the rows")
+        cells = [c.text for c in css(driver, "#rows tbody td")]
+        assert '"G-\\u202eABC\\u200b"' in cells and not any("\u202e" in c for c in cells), cells
+        assert "\\u2066evil\\u2069" in text_of(driver, "config")
+        assert_no_alert(driver)
+
+
 # ---------------------------------------------------------------------------------------
 # The API body shown is the one `mapper check` accepts
 

@@ -1,6 +1,7 @@
 // The pages of mapper serve's web UI. No framework, nothing fetched from elsewhere.
 // Every element is built with createElement and textContent: whatever a user typed or
-// sent (names, keys, paths, values) is shown as text, never read as HTML.
+// sent (names, keys, paths, values) is shown as text, never read as HTML, and through
+// safeText(): a character that would reorder or hide the text around it is shown escaped.
 "use strict";
 
 (function () {
@@ -10,6 +11,21 @@
     return document.getElementById(id);
   }
 
+  // Characters that reorder or hide the text around them, shown as their escape (\u202e):
+  // bidirectional controls (a value or a key sent by anyone could make what follows it read
+  // backwards, "Trojan Source"), zero-width and invisible characters, tag characters (text no
+  // one sees), line and paragraph separators, DEL and the C1 controls. Every text the pages
+  // show goes through safeText(); what a user types in a field is left as typed.
+  var HIDDEN = /[\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]|\udb40[\udc00-\udc7f]/g;
+
+  function safeText(text) {
+    return String(text).replace(HIDDEN, function (c) {
+      var out = "";
+      for (var i = 0; i < c.length; i++) out += "\\u" + ("000" + c.charCodeAt(i).toString(16)).slice(-4);
+      return out;
+    });
+  }
+
   // el("td", {className: "x", title: "y"}, "text", otherNode): children are strings (text) or nodes.
   function el(tag, props) {
     var node = document.createElement(tag);
@@ -17,8 +33,10 @@
       Object.keys(props).forEach(function (key) {
         var value = props[key];
         if (value === undefined || value === null) return;
-        if (key === "className" || key === "textContent" || key === "value" || key === "htmlFor" || key === "id" ||
-            key === "type" || key === "disabled" || key === "checked" || key === "href" || key === "title" ||
+        if (key === "textContent" || key === "title") {
+          node[key] = safeText(value);
+        } else if (key === "className" || key === "value" || key === "htmlFor" || key === "id" ||
+            key === "type" || key === "disabled" || key === "checked" || key === "href" ||
             key === "name" || key === "selected" || key === "required") {
           node[key] = value;
         } else {
@@ -29,7 +47,7 @@
     for (var i = 2; i < arguments.length; i++) {
       var child = arguments[i];
       if (child === undefined || child === null || child === false) continue;
-      node.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+      node.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(safeText(child)) : child);
     }
     return node;
   }
@@ -41,7 +59,7 @@
 
   function setText(id, text) {
     var node = $(id);
-    if (node) node.textContent = text || "";
+    if (node) node.textContent = safeText(text || "");
   }
 
   function debounce(fn, ms) {
@@ -147,7 +165,7 @@
       var name = made && (made.name || made.id);
       var text = !made ? "" : made.state === "ACTIVE" ? "Source " + name + " was created: it is ACTIVE."
         : "Source " + name + " is being created: it is " + made.state + " for a few moments, then ACTIVE.";
-      if ($("notice").textContent !== text) setText("notice", text);  // (a live region: said again only when it changes)
+      if ($("notice").textContent !== safeText(text)) setText("notice", text);  // (a live region: said again only when it changes)
     }
     var timer = null;
 
@@ -312,7 +330,7 @@
         if (seq !== nameSeq) return;
         var node = $("name-check");
         node.className = "check bad";
-        node.textContent = "The name cannot be checked: " + why;
+        node.textContent = safeText("The name cannot be checked: " + why);
         nameInput.removeAttribute("aria-invalid");
       }
       api("GET", "/ui/api/name?name=" + encodeURIComponent(value)).then(function (res) {
@@ -320,7 +338,7 @@
         if (!res.ok) return unchecked(serviceError(res));
         var node = $("name-check");
         node.className = "check " + (res.data.valid ? "ok" : "bad");
-        node.textContent = res.data.valid ? value + " is a valid source name" : res.data.message;
+        node.textContent = safeText(res.data.valid ? value + " is a valid source name" : res.data.message);
         if (res.data.valid) nameInput.removeAttribute("aria-invalid");
         else nameInput.setAttribute("aria-invalid", "true");
       }, function (err) {
@@ -402,7 +420,7 @@
             // the live check said what the name was when typed: another tab may have taken it since
             var check = $("name-check");
             check.className = "check " + (p.severity === "error" ? "bad" : "warn");
-            check.textContent = p.message;
+            check.textContent = safeText(p.message);
             nameInput.setAttribute("aria-invalid", "true");
           }
           return; // otherwise the name has its own live check
@@ -410,7 +428,7 @@
         var node = checkNodeFor(p);
         if (node && visible) {
           node.className = "check " + (p.severity === "error" ? "bad" : "warn");
-          node.textContent = (node.textContent ? node.textContent + " " : "") + p.message;
+          node.textContent = (node.textContent ? node.textContent + " " : "") + safeText(p.message);
           if (p.field === "column") {
             var input = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
             if (input && p.severity === "error") input.setAttribute("aria-invalid", "true");
