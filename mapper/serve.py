@@ -35,7 +35,8 @@ served, as are the web UI's own pages.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive; at most ``--max-connections`` open at once, and one
-more is answered 503 with ``Retry-After: 1`` and closed). It binds 127.0.0.1 unless told otherwise and stops
+more is answered 503 with ``Retry-After: 1`` and closed; a request's line and headers must
+arrive within the idle timeout, however slowly they trickle in: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
 cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
 transactions commit), the database is closed.
 """
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import io
 import ipaddress
 import math
 import queue
@@ -464,7 +466,32 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.busy = False
+        #: when set (time.monotonic()), the time by which the request line and headers must have arrived
+        self.deadline: float | None = None
+        self.head_bytes = 0  # bytes of the request head read so far
+        self.head_timed_out = False
+        self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
+        self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
+
+    def handle_one_request(self) -> None:
+        """One request: its line and headers must arrive within the idle timeout of the
+        connection turning idle, however they trickle in (slowloris: a header byte every few
+        seconds held a connection, and its thread, for ever; ``--max-connections`` of them shut
+        everyone else out). A client cut so mid-head is answered 408 and the connection closed;
+        an idle connection that sent nothing is closed without an answer, as before."""
+        self.deadline = time.monotonic() + self.timeout if self.timeout else None
+        self.head_bytes = 0
+        self.head_timed_out = False
+        self.command = self.requestline = ""  # (until http.server reads them: a 408 may come first)
+        super().handle_one_request()  # (http.server ends the connection on a TimeoutError)
+        if self.head_timed_out and self.head_bytes:
+            self.send_error(
+                408,
+                f"the request line and headers did not arrive within {self.timeout:g} s, the time this service waits for them "
+                "(however slowly they come): send the request whole",
+            )
+        self.deadline = None
 
     def finish(self) -> None:
         try:
@@ -501,6 +528,7 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _handle(self) -> None:
+        self._end_head()
         self.busy = True
         start = time.perf_counter()
         app = self.server.app
@@ -667,6 +695,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a malformed request line, headers too long): in the service's shape, not HTML."""
+        self._end_head()
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
         err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or _HTTP_MESSAGES.get(code, "the request cannot be read"))
@@ -685,6 +714,15 @@ class _Handler(BaseHTTPRequestHandler):
             pass
         self._log(f"{code} {err.code}: {err.message}")
 
+    def _end_head(self) -> None:
+        """The request's head is read (or refused): reads wait the idle timeout again, each."""
+        if self.deadline is not None:
+            self.deadline = None
+            try:
+                self.connection.settimeout(self.timeout)
+            except OSError:
+                pass
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle logs each request its own way (with the time it took)
 
@@ -702,6 +740,36 @@ class _Handler(BaseHTTPRequestHandler):
 #: What the email parser finds wrong in the header lines themselves (its other defects are of a multipart body it never saw).
 _HEADER_DEFECTS = (email_errors.MissingHeaderBodySeparatorDefect, email_errors.FirstHeaderLineIsContinuationDefect)
 
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes for its handler's ``rfile``: while the handler has a deadline (its
+    request's head), each read waits at most until then, and a read past it is a TimeoutError,
+    as a read that waited the socket's timeout is; otherwise the socket's timeout alone."""
+
+    def __init__(self, handler: _Handler):
+        self.handler = handler
+        self.sock: socket.socket = handler.connection
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        h = self.handler
+        if h.deadline is None:
+            return self.sock.recv_into(buffer)
+        left = h.deadline - time.monotonic()
+        try:
+            if left <= 0:
+                raise TimeoutError("the request's head did not arrive in time")
+            self.sock.settimeout(min(left, h.timeout) if h.timeout else left)
+            n = self.sock.recv_into(buffer)
+        except TimeoutError:
+            h.head_timed_out = True
+            raise
+        h.head_bytes += n
+        return n
+
+
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 
@@ -709,7 +777,14 @@ _ALWAYS = {"X-Content-Type-Options": "nosniff"}
 _DIGITS = re.compile(r"[0-9]+")  # a Content-Length as HTTP spells it (int() would take "1_0", "+5", " ５")
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")  # a chunk size (RFC 9112 7.1)
 
-_HTTP_CODES = {400: "BadRequest", 414: "RequestURITooLong", 431: "RequestHeaderFieldsTooLarge", 501: "NotImplemented", 505: "HTTPVersionNotSupported"}
+_HTTP_CODES = {
+    400: "BadRequest",
+    408: "RequestTimeout",
+    414: "RequestURITooLong",
+    431: "RequestHeaderFieldsTooLarge",
+    501: "NotImplemented",
+    505: "HTTPVersionNotSupported",
+}
 #: What http.server refuses without saying why (its 414 has no message).
 _HTTP_MESSAGES = {414: "the request line (method, path and query string) is longer than the 65,536 bytes this server reads"}
 
@@ -908,7 +983,8 @@ class _HTTPServer(ThreadingHTTPServer):
 class Server:
     """The HTTP server around an :class:`App`: :meth:`start` in a thread (tests) or :meth:`serve_forever`; :meth:`stop`.
 
-    ``idle_timeout``: seconds an idle keep-alive connection is kept open.
+    ``idle_timeout``: seconds an idle keep-alive connection is kept open, and the most a
+    request's line and headers may take to arrive, in total (408 beyond, then closed).
     ``max_connections``: connections open at once (each has a thread while it is open,
     idle or not); one more is answered 503 ``ServiceUnavailable`` with ``Retry-After: 1``
     and closed, as a client (``mapper send``) retries.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -210,3 +211,172 @@ def test_every_text_the_script_writes_goes_through_safe_text() -> None:
     assert "createTextNode(safeText(" in source and "createTextNode(String(" not in source
     for m in re.finditer(r"\.textContent = ([^;]*);", source):
         assert m.group(1) == '""' or m.group(1).startswith("safeText(") or "safeText(p.message)" in m.group(1), m.group(0)
+
+
+HOSTILE = "<script>alert(1)</script>\"onmouseover=alert(2) x='</textarea><img src=x onerror=alert(3)> javascript:alert(4) \u202e" + "z" * 5000
+
+
+def test_hostile_keys_and_values_reach_the_pages_only_as_json_and_the_pages_are_the_files() -> None:
+    from mapper.web import load_assets
+
+    assets = load_assets()
+    sink = {
+        "name": "hostile",
+        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+        "schema": {
+            "type": "json",
+            "primary_key_fields": ["id"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "s", "path": [HOSTILE, "x"], "type": "string"}],
+        },
+    }
+    with serving() as server:
+        assert request(server, "POST", "/v1/sinks", sink)[0] == 200
+        status, _, answer = request(server, "POST", "/v2/sinks/hostile", {"records": [{"value": {"id": HOSTILE, HOSTILE: {"x": HOSTILE}}}]})
+        assert status == 200 and orjson.loads(answer)["success_count"] == 1
+        server.app.store.note_error("hostile", __import__("mapper.endpoint").endpoint.ServiceError(400, "InvalidBody", HOSTILE))
+        # the pages are the package's files byte for byte, whatever the data: nothing is put into HTML
+        for path, name in (("/ui/", "sources.html"), ("/ui/new", "new.html"), ("/ui/sources/hostile", "source.html")):
+            status, headers, page = request(server, "GET", path)
+            assert status == 200 and page == assets[name][0], path
+            assert headers["content-type"] == "text/html; charset=utf-8"
+            assert "script-src 'self'" in headers["content-security-policy"] and "default-src 'none'" in headers["content-security-policy"]
+            assert headers["x-content-type-options"] == "nosniff"
+        # the data come as JSON, never as HTML, and with nosniff: a browser opening one shows it as text
+        for path in (
+            "/v2/sinks",
+            "/v2/sinks/hostile",
+            "/v2/sinks/hostile/rows",
+            "/ui/api/sinks/hostile",
+            "/ui/api/sinks/hostile/rows",
+            "/ui/api/x%3Cscript%3E",
+        ):
+            status, headers, answer = request(server, "GET", path)
+            assert headers["content-type"] == "application/json" and headers["x-content-type-options"] == "nosniff", path
+            orjson.loads(answer)  # (whole: the hostile text is data in it)
+            assert b"<script>" in answer and status in (200, 404), path
+        for path in ("/ui/static/app.js", "/ui/static/style.css"):
+            status, headers, _ = request(server, "GET", path)
+            assert status == 200 and headers["content-type"].endswith("; charset=utf-8") and headers["x-content-type-options"] == "nosniff"
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Odd paths, big headers, slow clients
+
+
+def test_odd_paths_name_nothing_outside_the_routes() -> None:
+    with serving() as server:
+        for path in (
+            "/ui/../..",
+            "/ui/static/..%2F..%2Fserve.py",
+            "/ui/static/%2e%2e%2f%2e%2e%2f__init__.py",
+            "/ui/static/..%5c..%5cserve.py",
+            "/ui/static/app.js%00.html",
+            "/ui/static/sources.html",  # (a page is served at its route, with its headers, not as a file)
+            "/ui/%00",
+            "//etc/passwd",
+            "/ui/static/app.js/",
+            "/UI/",
+            f"/v2/sinks/{SINK_ID}%00",
+            f"/v2/sinks/{SINK_ID}%2Frows",
+        ):
+            status, headers, answer = request(server, "GET", path)
+            assert status == 404 and headers["content-type"] == "application/json", (path, status, answer[:80])
+            assert orjson.loads(answer)["code"] == "ResourceNotFound"
+        # a NUL or a control character in the request line is no crash, and the message says it escaped
+        reply = raw(server, b"GET /ui/\x00\x1b[2J HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 404 ") and b"\\u0000\\u001b[2J" in reply
+
+
+def test_oversized_headers_are_refused_431_and_the_server_keeps_serving() -> None:
+    with serving() as server:
+        for head in (b"X: " + b"a" * 70_000 + b"\r\n", b"X: a\r\n" * 101):
+            reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n")
+            assert reply.startswith(b"HTTP/1.1 431 "), reply[:80]
+            assert b'"code":"RequestHeaderFieldsTooLarge"' in reply
+        assert request(server, "GET", "/v2/sinks")[0] == 200
+
+
+@contextmanager
+def small_server(idle_timeout: float, max_connections: int) -> Iterator[Server]:
+    from mapper.serve import App
+    from mapper.store import Store
+
+    store = Store(":memory:")
+    server = Server(App(store), idle_timeout=idle_timeout, max_connections=max_connections).start()
+    try:
+        yield server
+    finally:
+        server.stop(timeout=3.0)
+        store.close()
+
+
+def test_clients_sending_their_headers_slowly_are_cut_and_others_are_served() -> None:
+    # slowloris: a byte of the headers now and then, each within the idle timeout, held a
+    # connection (and its thread) for ever; as many as --max-connections shut everyone out (503)
+    with small_server(idle_timeout=1.0, max_connections=2) as server:
+        slow = [socket.create_connection((server.host, server.port), timeout=5) for _ in range(2)]
+        try:
+            for s in slow:
+                s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            deadline = time.monotonic() + 2.6
+            served: int | None = None
+            cut = [False, False]
+            while time.monotonic() < deadline:
+                for i, s in enumerate(slow):
+                    if not cut[i]:
+                        try:
+                            s.sendall(b"X: 1\r\n")  # a header line every 0.2 s: never 1 s idle
+                        except OSError:
+                            cut[i] = True
+                time.sleep(0.2)
+            # a client that comes now is served: the slow ones had 1 s for their headers
+            status, _, _ = request(server, "GET", "/v2/sinks")
+            served = status
+            assert served == 200
+            for s in slow:  # and they were answered (408, then closed), not left hanging
+                s.settimeout(2)
+                data = b""
+                try:
+                    while chunk := s.recv(65536):
+                        data += chunk
+                except OSError:
+                    pass
+                assert data.startswith(b"HTTP/1.1 408 ") and b'"code":"RequestTimeout"' in data, data[:200]
+        finally:
+            for s in slow:
+                s.close()
+
+
+def test_a_client_that_stops_mid_request_does_not_hold_up_others() -> None:
+    with small_server(idle_timeout=5.0, max_connections=8) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as stuck:
+            stuck.sendall(b"POST /v1/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: appl")
+            t0 = time.monotonic()
+            for _ in range(5):
+                assert request(server, "GET", "/v2/sinks")[0] == 200
+            assert time.monotonic() - t0 < 2.0
+
+
+def test_a_request_line_cut_short_is_answered_408_and_an_idle_connection_closed_unanswered() -> None:
+    with small_server(idle_timeout=0.5, max_connections=8) as server:
+        for sent, answered in ((b"GET /v2/si", True), (b"", False), (b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lon", True)):
+            with socket.create_connection((server.host, server.port), timeout=5) as s:
+                if sent:
+                    s.sendall(sent)
+                t0 = time.monotonic()
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+                assert time.monotonic() - t0 < 3.0
+                if answered:
+                    assert data.startswith(b"HTTP/1.1 408 ") and b"did not arrive within 0.5 s" in data, (sent, data[:300])
+                else:
+                    assert data == b"", data[:200]
+        # a kept-alive connection: one request served, then closed quietly once idle
+        with socket.create_connection((server.host, server.port), timeout=5) as s:
+            s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+            assert data.startswith(b"HTTP/1.1 200 ") and data.count(b"HTTP/1.1") == 1, data
