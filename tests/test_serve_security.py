@@ -260,6 +260,25 @@ def test_hostile_keys_and_values_reach_the_pages_only_as_json_and_the_pages_are_
             assert status == 200 and headers["content-type"].endswith("; charset=utf-8") and headers["x-content-type-options"] == "nosniff"
 
 
+def test_the_rows_page_shows_a_long_value_cut_and_says_its_length() -> None:
+    # 25 rows of a producer's megabyte strings made the page fetch tens of megabytes of text
+    with serving() as server:
+        seed = orjson.loads(SEED)
+        seed["data"]["reg"] = "r" * 200_000
+        seed["id"] = "i" * 100_000
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", {"records": [{"value": seed}]})
+        assert status == 200 and orjson.loads(answer)["success_count"] == 1, answer
+        status, _, answer = request(server, "GET", f"/ui/api/sinks/{SINK_ID}/rows")
+        page = orjson.loads(answer)
+        assert status == 200 and len(answer) < 20_000, len(answer)
+        reg = page["rows"][0]["cells"][[c["name"] for c in page["columns"]].index("reg")]["text"]
+        assert reg == '"' + "r" * 999 + "...(200002 characters)"
+        assert page["rows"][0]["id"].endswith("...(100002 characters)")
+        # the API itself gives the value whole
+        status, _, answer = request(server, "GET", f"/v2/sinks/{SINK_ID}/rows")
+        assert orjson.loads(answer)["rows"][0]["reg"] == "r" * 200_000
+
+
 # ---------------------------------------------------------------------------------------
 # 3. Odd paths, big headers, slow clients
 

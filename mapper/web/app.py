@@ -67,6 +67,10 @@ PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+#: Characters of a stored value the rows' page shows (then "...(N characters)"): a producer's
+#: megabyte strings, 25 rows of them, made a page of tens of megabytes the browser hung on;
+#: the whole value is the API's (``GET /v2/sinks/<id>/rows``).
+CELL_LIMIT = 1000
 #: Bytes of a UI request (a draft with its sample record, pasted records): JSON text escapes grow what it carries.
 _UI_BODY_FACTOR = 4
 
@@ -297,8 +301,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                 elif row[n] is None:
                     cells.append({"kind": "null", "text": "null"})
                 else:
-                    cells.append({"kind": "value", "text": compact(row[n])})
-            rows.append({"id": compact(row["_id"]), "cells": cells})
+                    cells.append({"kind": "value", "text": preview(compact(row[n]), CELL_LIMIT)})
+            rows.append({"id": preview(compact(row["_id"]), CELL_LIMIT), "cells": cells})
         columns = [{"name": n, "type": t} for n, t in page.columns]
         return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "rows": rows})
 
