@@ -135,6 +135,20 @@ def test_an_origin_naming_another_port_or_scheme_trick_is_refused() -> None:
             assert status == 403, (origin, answer)
 
 
+def test_no_answer_lets_another_origin_read_it_or_send_json() -> None:
+    # the preflight a page needs to send application/json (or a token) is never granted, and
+    # no answer carries an Access-Control header: a page of another origin reads nothing
+    with serving() as server:
+        for method, path in (("OPTIONS", "/v1/sinks"), ("OPTIONS", f"/v2/sinks/{SINK_ID}"), ("GET", "/v2/sinks"), ("GET", f"/ui/api/sinks/{SINK_ID}/rows")):
+            hdrs = {"Origin": EVIL, "Sec-Fetch-Site": "cross-site", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+            status, headers, _ = request(server, method, path, headers=hdrs)
+            assert not [h for h in headers if h.startswith("access-control-")], (method, path, headers)
+            assert method == "GET" or status == 405
+        # a page whose own name resolves to 127.0.0.1 (DNS rebinding) sends its own Host: refused first, 421
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {"Host": "evil.example", "Origin": "http://evil.example"})
+        assert status == 421 and orjson.loads(answer)["code"] == "MisdirectedRequest"
+
+
 def test_a_multipart_form_post_is_told_its_content_type_not_that_its_headers_are_malformed() -> None:
     # http.server's email parser notes a multipart Content-Type without its body as "defects";
     # they were taken for a header line without a colon
