@@ -439,8 +439,9 @@ class Batcher:
         Interruptible anywhere (Ctrl-C, MemoryError): everything up to the last statements
         only computes, and the books (queued records, open body, sealed bodies, counts)
         change in one statement, a single C call, or not at all. The chunk's verdicts read
-        as judged just before (judged again, the same, if the books did not change). An
-        interrupted judging leaves its records queued, judged again the next time, never
+        as judged just before; if the books then do not change, the chunk reads unjudged
+        again (judged again, the same, next time), so no record queued after it reads a
+        verdict nobody gave. An interrupted judging leaves its records queued, judged again the next time, never
         lost, and never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
         """
         chunk, items = self._chunk, self._queued
@@ -472,9 +473,14 @@ class Batcher:
             _refused=self._refused + len(failed),
             _accepted=self._accepted + len(good),
         )
-        chunk.failed = failed  # its verdicts read judged from here (judged again, the same, if the books do not change)
-        chunk.owner = None
-        self.__dict__.update(books)  # the one change
+        try:
+            chunk.failed = failed  # its verdicts read judged from here (judged again, the same, if the books do not change)
+            chunk.owner = None
+            self.__dict__.update(books)  # the one change
+        except BaseException:
+            if self._chunk is chunk:  # the books did not change: the chunk stays the queue's, unjudged (records queued next must not read it judged)
+                chunk.failed, chunk.owner = None, self
+            raise
 
     def _packed(self, raws: list[bytes], indices: list[int], tags: list[Any], seal: bool = False) -> dict[str, Any]:
         """The books after putting accepted records into bodies, in order, sealing each body

@@ -775,6 +775,46 @@ def test_a_ctrl_c_at_any_line_of_a_judging_loses_nothing_and_sends_nothing_twice
     assert interrupted > 20  # (the trace did reach the judging's lines)
 
 
+@pytest.mark.parametrize("at", ["chunk.owner = None", "self.__dict__.update(books)"])
+def test_a_record_added_after_an_interrupted_judging_is_judged_not_taken_as_judged(at: str) -> None:
+    # found in review: a Ctrl-C after the judging marked its chunk judged, before the books
+    # changed, left the marked chunk the queue's: the next record queued into it read
+    # "accepted" at once, never judged (and was then left out of the bodies, as it is bad)
+    import linecache
+    import sys
+
+    from mapper import batcher as mb
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        if frame.f_code.co_name != "_judge" or not frame.f_code.co_filename.endswith("batcher.py"):
+            return None
+
+        def local(frame: Any, event: str, arg: Any) -> Any:
+            if event == "line" and linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip().startswith(at):
+                sys.settrace(None)
+                frame.f_trace = None
+                raise KeyboardInterrupt
+            return local
+
+        return local
+
+    assert any(line.strip().startswith(at) for line in linecache.getlines(mb.__file__))
+    bt = mapper.Batcher(SINK)
+    first = bt.add(aircraft(1))
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            bt.ready()
+    finally:
+        sys.settrace(None)
+    bad = bt.add(aircraft(2, altitude="high"))
+    assert not bad.accepted and bad.errors[0].code == "invalid_value"
+    assert first.accepted
+    bodies = bt.flush()
+    assert [v["id"] for body in bodies for v in body_values(body)] == ["r1"]
+    assert (bt.added, bt.accepted, bt.refused) == (2, 1, 1)
+
+
 def test_a_record_that_names_a_file_says_why_it_was_not_read(tmp_path):
     # A file name given where one record goes is taken as the record's JSON text (or, as a
     # Path, as no record at all): the reason says the file was not read, and what reads files.
