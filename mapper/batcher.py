@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import weakref
 from bisect import bisect_right
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -78,14 +79,18 @@ class _Chunk:
     """The books of records judged together in one engine run (:data:`JUDGE_RECORDS` at
     most, as :meth:`Batcher.add` queues them; ``add_many``'s at once): ``failed`` is None
     until they are judged, then the errors of each refused record by its position;
-    ``owner`` is the batcher until then (a verdict read early asks it to judge them).
+    ``owner`` is a weak reference to the batcher until then (a verdict read early asks it
+    to judge them; a batcher dropped with records queued judges them as it goes).
 
     Verdicts point at their chunk; the chunk never points at them, nor at their texts (a
-    verdict kept, a refused one for its dead letter, keeps its own record's text only)."""
+    verdict kept, a refused one for its dead letter, keeps its own record's text only), nor
+    at the batcher itself: an untracked verdict holding what reaches the batcher's tags
+    would make a cycle the garbage collector cannot see (a verdict kept on the batcher, or in
+    another record's tag), and the batcher would never be freed."""
 
     __slots__ = ("owner", "failed")
 
-    def __init__(self, owner: Batcher | None, failed: dict[int, tuple[RecordError, ...]] | None = None):
+    def __init__(self, owner: weakref.ref[Batcher] | None, failed: dict[int, tuple[RecordError, ...]] | None = None):
         self.owner = owner
         self.failed = failed
 
@@ -119,11 +124,12 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
         failed = chunk.failed
         if failed is None:
             owner = chunk.owner  # (cleared only once failed is set: read once, another thread may judge meanwhile)
-            if owner is not None:
-                owner._judge_pending()
+            batcher = None if owner is None else owner()
+            if batcher is not None:
+                batcher._judge_pending()
             failed = chunk.failed
-            if failed is None:  # (cannot be: a chunk loses its owner only once judged)
-                raise RuntimeError(f"record {self.index}: its chunk was never judged")
+            if failed is None:  # (cannot be: a chunk loses its owner only once judged; its batcher, dropped, judges it)
+                raise RuntimeError(f"record {self.index}: its chunk was never judged (its batcher was dropped and could not judge it)")
         return failed
 
     @property
@@ -214,7 +220,7 @@ class Batcher:
         self._queued: list[
             tuple[bytes, Any, int, tuple[RecordError, ...] | None]
         ] = []  # (raw, tag, index, own) of each record added, not yet judged (its text good JSON)
-        self._chunk = _Chunk(self)  # the queued records' books
+        self._chunk = _Chunk(weakref.ref(self))  # the queued records' books
         self._raws: list[bytes] = []
         self._indices: list[int] = []
         self._tags: list[Any] = []
@@ -228,6 +234,15 @@ class Batcher:
     def __repr__(self) -> str:
         state = "closed; " if self._closed else ""
         return f"<Batcher {self.mapper.sink.summary()}; {state}{self._added} added, {self._accepted} accepted, {self._bodies} bodies>"
+
+    def __del__(self) -> None:
+        # Verdicts hold their batcher by a weak reference (see _Chunk): one dropped with records
+        # queued judges them now, so their verdicts, kept, read judged.
+        try:
+            if self._queued:
+                self._judge()
+        except Exception:  # noqa: BLE001 - (at interpreter exit, or a batcher whose __init__ failed)
+            pass
 
     def __enter__(self) -> Batcher:
         return self
@@ -468,18 +483,19 @@ class Batcher:
         books = self._packed([item[0] for item in good], [item[2] for item in good], [item[1] for item in good])
         books.update(
             _queued=[],
-            _chunk=_Chunk(self),
+            _chunk=_Chunk(weakref.ref(self)),
             _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
             _refused=self._refused + len(failed),
             _accepted=self._accepted + len(good),
         )
+        owner = chunk.owner
         try:
             chunk.failed = failed  # its verdicts read judged from here (judged again, the same, if the books do not change)
             chunk.owner = None
             self.__dict__.update(books)  # the one change
         except BaseException:
             if self._chunk is chunk:  # the books did not change: the chunk stays the queue's, unjudged (records queued next must not read it judged)
-                chunk.failed, chunk.owner = None, self
+                chunk.failed, chunk.owner = None, owner
             raise
 
     def _packed(self, raws: list[bytes], indices: list[int], tags: list[Any], seal: bool = False) -> dict[str, Any]:

@@ -236,7 +236,7 @@ def test_a_verdict_judged_by_another_thread_between_two_looks_is_read_whole(monk
 
     monkeypatch.setattr(_Chunk, "owner", property(owner, slot.__set__))
     assert getattr(v, read) == (True if read == "accepted" else ())
-    assert looks[0] == 1
+    assert looks[0] >= 1  # (the judging reads it too)
 
 
 def test_verdicts_cost_the_garbage_collector_nothing_unless_their_tag_could_hold_them() -> None:
