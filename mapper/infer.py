@@ -118,6 +118,7 @@ from .errors import (
     class_name,
     has_lone_surrogate,
     int_text,
+    long_int,
     names_a_file,
     preview,
     show,
@@ -686,8 +687,8 @@ def _as_sent(example: Any) -> Any:
     print it as ``[...] (1 item)``, which it is)."""
     if isinstance(example, (dict, list)):
         inner = example.values() if isinstance(example, dict) else example
-        if not all(e is None or (type(e) in (str, int, bool) or (type(e) is float and e - e == 0.0)) for e in inner):
-            return None  # (a Python caller's value JSON has no type for, a decimal.Decimal, neither)
+        if not all(e is None or (type(e) in (str, bool) or (type(e) is int and not long_int(e)) or (type(e) is float and e - e == 0.0)) for e in inner):
+            return None  # (a Python caller's value JSON has no type for, a decimal.Decimal, an int json.dumps cannot print: neither)
     return example
 
 

@@ -46,3 +46,17 @@ def test_a_batcher_reached_from_its_own_untracked_verdicts_is_freed_and_the_verd
     gc.collect()
     assert gone() is None, "a batcher whose tags hold an earlier pending verdict was never freed"
     assert not prev.accepted and [e.code for e in prev.errors] == ["invalid_value"]
+
+
+@pytest.mark.parametrize("odd", [[10**5000], {"a": -(10**5000)}])
+def test_infer_reports_json_dump_when_a_refused_array_or_object_holds_an_int_python_cannot_print(odd: Any) -> None:
+    # the JSON report's example_refused held a refused array or object as sent: one holding an
+    # int of more than 4,300 digits (a Python caller's) made json.dumps(result.to_dict()) fail
+    # with ValueError, as a Decimal in it did (d2dbc9a)
+    import json
+
+    recs = [{"id": f"r{i}", "v": i} for i in range(9)] + [{"id": "r9", "v": odd}]
+    result = mapper.infer(recs)
+    text = json.dumps(result.to_dict())
+    assert json.loads(text)["conflicts"]["v"]["example_refused"] is None
+    assert any("v:" in n and "refuse" in n for n in result.notes)
