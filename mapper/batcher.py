@@ -54,7 +54,7 @@ from .errors import OptionError, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .stack import full_stack
-from .types import LOSSY_KINDS, ConversionError, as_json
+from .types import DEEPEST_JSON, LOSSY_KINDS, ConversionError, as_json
 
 __all__ = ["Batcher", "Body", "Verdict"]
 
@@ -623,10 +623,10 @@ _EXACT = frozenset({str, int, float, bool, type(None)})
 _EXACT_OR_NESTED = _EXACT | {dict, list}
 
 
-#: How deep :func:`_plain` and :func:`_flat_text` go (Go's decoder takes 10,000 levels; the
-#: engine's decoders, about 995: a text deeper than they read is refused there, invalid_json,
-#: as a text added as such is): a value holding itself stops here (RecursionError).
-_DEEPEST = 10_000
+#: How deep :func:`_plain` and :func:`_flat_text` go, as :func:`mapper.types.as_json` does (a
+#: text deeper than the engine's decoders read is refused there, invalid_json, as a text added
+#: as such is): a value holding itself stops here (RecursionError).
+_DEEPEST = DEEPEST_JSON
 
 
 def _plain(values: Collection[Any]) -> bool:

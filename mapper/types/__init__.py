@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..model import Column
 from .base import (
     CLEARED,
+    DEEPEST_JSON,
     GO_SPACE,
     INT64_MAX,
     INT64_MIN,
@@ -126,6 +127,7 @@ __all__ = [
     "expected",
     "format_decimal",
     "go_float_text",
+    "DEEPEST_JSON",
     "as_json",
     "go_text",
     "go_trim",
