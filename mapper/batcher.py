@@ -216,7 +216,7 @@ class Batcher:
         # warned of are errors, found where the warnings would be).
         self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE), ignore_warnings=frozenset(LOSSY_KINDS))
         self._lock = threading.RLock()
-        self._next = 0
+        self._next = 0  # the next record's number: records taken so far
         self._queued: list[
             tuple[bytes, Any, int, tuple[RecordError, ...] | None]
         ] = []  # (raw, tag, index, own) of each record added, not yet judged (its text good JSON)
@@ -226,14 +226,14 @@ class Batcher:
         self._tags: list[Any] = []
         self._raw_bytes = 0
         self._ready: tuple[Body, ...] = ()  # sealed, not yet handed out
-        self._added = self._accepted = self._refused = self._bodies = 0
+        self._accepted = self._refused = self._bodies = 0
         self._judged = 0  # judgings that went through
         self._too_big = max_bytes - body_size(1, 0)  # a record longer than this fits no body
         self._closed = False
 
     def __repr__(self) -> str:
         state = "closed; " if self._closed else ""
-        return f"<Batcher {self.mapper.sink.summary()}; {state}{self._added} added, {self._accepted} accepted, {self._bodies} bodies>"
+        return f"<Batcher {self.mapper.sink.summary()}; {state}{self._next} added, {self._accepted} accepted, {self._bodies} bodies>"
 
     def __del__(self) -> None:
         # Verdicts hold their batcher by a weak reference (see _Chunk): one dropped with records
@@ -276,7 +276,7 @@ class Batcher:
     @property
     def added(self) -> int:
         """Records taken so far."""
-        return self._added
+        return self._next
 
     @property
     def accepted(self) -> int:
@@ -321,7 +321,6 @@ class Batcher:
                 # (what _queue does, written out: the path every record takes)
                 index = self._next
                 self._next = index + 1
-                self._added += 1
                 queued.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
                 return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, raw, tag, k, self._chunk)
         if problem is not None:
@@ -361,13 +360,13 @@ class Batcher:
         """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
         the engine, which leaves every record pending), the records it took are untaken
         (lock held): the caller got no verdict for them, and would add them again."""
-        state = (self._next, self._added, self._refused, len(self._queued), self._judged)
+        state = (self._next, self._refused, len(self._queued), self._judged)
         try:
             yield
         except BaseException:
-            if self._judged == state[4]:  # (so the queue is the one the block queued into)
-                self._next, self._added, self._refused = state[:3]
-                del self._queued[state[3] :]
+            if self._judged == state[3]:  # (so the queue is the one the block queued into)
+                self._next, self._refused = state[:2]
+                del self._queued[state[2] :]
             raise
 
     def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
@@ -424,7 +423,6 @@ class Batcher:
             return verdict
         index = self._next
         self._next += 1
-        self._added += 1
         self._refused += 1
         if problem is None and raw is not None:
             why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
@@ -437,7 +435,6 @@ class Batcher:
         """Number one record and queue it to be judged with its chunk (lock held)."""
         index = self._next
         self._next = index + 1
-        self._added += 1
         items = self._queued
         k = len(items)
         items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import mapper
 
 ROOT = Path(__file__).resolve().parents[1]
