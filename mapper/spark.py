@@ -688,7 +688,7 @@ def validate_files(
     def run() -> ValidateCounts:
         text = _read_lines(spark, paths).where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
-        text = text.select(F.col("value"), F.col("_metadata.file_path").alias(file_column))
+        text = text.select(F.col("value"), _file_name(F.col("_metadata.file_path")).alias(file_column))
         result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict, max_record_size=max_record_size)
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
@@ -816,6 +816,19 @@ def _free_name(name: str, taken: Sequence[str]) -> str:
         n += 1
         candidate = f"{name}_{n}"
     return candidate
+
+
+def _file_name(uri: Any) -> Any:
+    """A file's name as it is, from Spark's ``_metadata.file_path`` URI (``file:/tmp/a%20b.ndjson``).
+
+    The URI percent-encodes a space (``%20``) and a ``%`` (``%25``), so two files, ``a b.ndjson``
+    and ``a%20b.ndjson``, read alike there. Decoded, it is ``file:/tmp/a b.ndjson``: the scheme
+    kept, the name as ``ls`` shows it. ``url_decode`` reads ``+`` as a space (a form's
+    encoding), and a URI leaves a ``+`` as it is: it is made ``%2B`` first.
+    """
+    from pyspark.sql import functions as F
+
+    return F.call_function("url_decode", F.replace(uri, F.lit("+"), F.lit("%2B")))
 
 
 def _blank_line(value: Any) -> Any:
