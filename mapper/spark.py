@@ -108,7 +108,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
-from .errors import InputError, MapperError, OptionError, OutputError, optional_import
+from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, optional_import
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
 from .paths import records_path_keys
@@ -1050,7 +1050,8 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         _check_input_options(args)
         max_record_size = max_record_size_option(args.max_record_size)
         _check_master(args, confs)
-        paths = check_inputs(args.paths)
+        notes: list[str] = []  # (what validate notes on an input whose records all fail: UTF-16 text)
+        paths = check_inputs(args.paths, notes)
         check_output(args.output)
         check_output_apart(args.output, args.paths)
         check_sink_columns(sink)  # (the file column rides along under a name no sink column has)
@@ -1111,6 +1112,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             "note: allow_missing_fields is false: the endpoint discards a whole request body holding a record refused as missing; "
             "here each is refused alone and the others are mapped (docs/spark.md: The batch policy, per record)"
         )
+    if counts.refused_records:
+        for note in notes:
+            print(f"note: {note}")
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
 
 
@@ -1217,7 +1221,7 @@ def _path_list(paths: Any) -> list[str]:
     return out
 
 
-def check_inputs(paths: Sequence[str] | str | os.PathLike[str]) -> list[str]:
+def check_inputs(paths: Sequence[str] | str | os.PathLike[str], notes: list[str] | None = None) -> list[str]:
     """The paths to give Spark (local ones absolute), after refusing what Spark would misread.
 
     Local paths (no scheme, or ``file:``), and the files a local directory or glob holds:
@@ -1226,7 +1230,9 @@ def check_inputs(paths: Sequence[str] | str | os.PathLike[str]) -> list[str]:
     (Spark picks the codec by the name), and a JSON document or request body rather than
     NDJSON (Spark reads one record per line). Remote URIs: a hidden file name. Raises
     :class:`~mapper.errors.OptionError` (or :class:`~mapper.errors.InputError` for a file
-    that cannot be read) naming the file and what to do.
+    that cannot be read) naming the file and what to do. ``notes``, when given, gets what
+    ``mapper validate`` would note about a local file whose lines are all refused: text
+    in UTF-16 or UTF-32, naming the file.
     """
     out = []
     for path in _path_list(paths):
@@ -1251,13 +1257,13 @@ def check_inputs(paths: Sequence[str] | str | os.PathLike[str]) -> list[str]:
                 raise OptionError(f"no file matches {path}")
             for match in matches:
                 try:
-                    _check_entry(match, explicit=False)
+                    _check_entry(match, explicit=False, notes=notes)
                 except MapperError as exc:
                     raise type(exc)(f"{exc} (matched by {path})") from None
         elif not os.path.exists(local):
             raise OptionError(f"no such file: {path}")
         else:
-            _check_entry(local, explicit=True, shown=path)
+            _check_entry(local, explicit=True, shown=path, notes=notes)
         out.append(_spark_path(path))
     return out
 
@@ -1295,10 +1301,10 @@ def _braces(pattern: str) -> list[str]:
     return [pattern]  # no closing brace: a literal one
 
 
-def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
+def _check_entry(path: str, explicit: bool, shown: str | None = None, notes: list[str] | None = None) -> None:
     """One named file or glob match, or every file Spark would read in a directory."""
     if os.path.isdir(path):
-        _check_directory(path)
+        _check_directory(path, notes=notes)
         return
     name = os.path.basename(path)
     if _hidden(name):
@@ -1307,10 +1313,10 @@ def _check_entry(path: str, explicit: bool, shown: str | None = None) -> None:
         if explicit or not (name == "_SUCCESS" or name.endswith(".crc") or os.path.getsize(path) == 0):
             raise _hidden_error(shown or path)
         return
-    _check_file(path, shown)
+    _check_file(path, shown, notes)
 
 
-def _check_directory(path: str, partition: bool = False) -> None:
+def _check_directory(path: str, partition: bool = False, notes: list[str] | None = None) -> None:
     """The files Spark reads in a directory: its own (hidden ones skipped) or, when it holds
     only subdirectories named ``key=value``, theirs (partitions, read as Spark discovers them)."""
     names = sorted(os.listdir(path))
@@ -1318,7 +1324,7 @@ def _check_directory(path: str, partition: bool = False) -> None:
     dirs = [n for n in names if not _hidden(n) and os.path.isdir(os.path.join(path, n))]
     if files:
         for name in files:
-            _check_file(os.path.join(path, name))
+            _check_file(os.path.join(path, name), notes=notes)
         if dirs and not partition:  # (inside a partition, what Spark lists is its own: not refused here)
             raise OptionError(
                 f"{path} holds files and subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads its files only, "
@@ -1328,7 +1334,7 @@ def _check_directory(path: str, partition: bool = False) -> None:
     partitions = [n for n in dirs if "=" in n]
     if partitions and len(partitions) == len(dirs):
         for name in partitions:
-            _check_directory(os.path.join(path, name), partition=True)
+            _check_directory(os.path.join(path, name), partition=True, notes=notes)
         return
     if dirs and not partition:
         raise OptionError(
@@ -1357,7 +1363,7 @@ def _jq_path(keys: Sequence[str]) -> str:
     return "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in keys)
 
 
-def _check_file(path: str, shown: str | None = None) -> None:
+def _check_file(path: str, shown: str | None = None, notes: list[str] | None = None) -> None:
     shown = shown or path
     name = os.path.basename(path)
     if ":" in name:
@@ -1405,6 +1411,9 @@ def _check_file(path: str, shown: str | None = None) -> None:
             raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
         return  # compressed otherwise: not looked into
     fmt = format_of(head)
+    note = encoding_note(head[:256], shown) if notes is not None else ""
+    if note and notes is not None:  # (UTF-16's lines, split at its newlines' first byte, are each refused as invalid_json: validate says why)
+        notes.append(note)
     if fmt == "json":
         arrays = [] if gz else _record_arrays(path, head)
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them

@@ -42,3 +42,24 @@ def test_refused_file_is_the_files_own_name_not_percent_encoded(spark: Any, tmp_
     local = mapper.compile_sink(EXAMPLE_SINK)
     for name in names:
         assert [r.errors[0].code for r in local.map((tmp_path / name).read_bytes(), on_error="skip").report.rejected] == ["invalid_json"]
+
+
+def test_utf16_input_gets_validates_note_on_why_every_line_is_refused(spark: Any, tmp_path: Path, capsys: Any) -> None:
+    # mapper validate refuses each line of a UTF-16 file (invalid character at char 1) and says
+    # why in a note; spark-validate refused them alike, with nothing to say they were UTF-16
+    from mapper.cli import main
+
+    wide = tmp_path / "wide.ndjson"
+    wide.write_bytes(b"\xff\xfe" + EXAMPLE_RECORDS.read_text(encoding="utf-8").encode("utf-16-le"))
+    good = tmp_path / "good.ndjson"
+    good.write_bytes(GOOD)
+    assert main(["validate", str(EXAMPLE_SINK), str(wide), str(good)]) == 1
+    assert "note: the input is UTF-16 text, not UTF-8 as JSON must be" in capsys.readouterr().out
+    code = main(["spark-validate", str(EXAMPLE_SINK), str(wide), str(good), "-o", str(tmp_path / "out"), "-q"])
+    printed = capsys.readouterr().out
+    assert code == 1 and "mapped:  1 row" in printed
+    assert (
+        f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 FILE`\n"
+        in printed
+    )
+    assert "good.ndjson is" not in printed
