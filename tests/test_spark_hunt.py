@@ -63,3 +63,62 @@ def test_utf16_input_gets_validates_note_on_why_every_line_is_refused(spark: Any
         in printed
     )
     assert "good.ndjson is" not in printed
+
+
+def test_odd_files_map_and_refuse_as_validate_does(spark: Any, tmp_path: Path) -> None:
+    # The inputs the hunt ran through both (they agreed; kept so they go on agreeing): CRLF, blank
+    # lines, a BOM opening a file, no final newline, invalid UTF-8, 1e400, an int beyond 2^64,
+    # duplicate keys, deep nesting, records that are not objects, an empty file, gzip (two
+    # members) and bzip2, a line over --max-record-size, and a file split mid-line over partitions
+    import bz2
+    import gzip
+    from collections import Counter
+
+    import pyarrow.parquet as pq
+
+    from mapper.spark import check_inputs, validate_files
+
+    good = EXAMPLE_RECORDS.read_bytes().splitlines(keepends=True)
+    pad = good[1].replace(b'"name"', b'"pad": "' + b"x" * 1100 + b'", "name"')
+    many = b"".join(good[i % 3].replace(b'"name"', b'"n%d": %d, "name"' % (i, i)) for i in range(24))
+    files = {
+        "crlf.ndjson": b"\xef\xbb\xbf" + b"".join(good).replace(b"\n", b"\r\n") + b"\r\n  \r\n{bad\r\n",
+        "odd.ndjson": good[0].replace(b"45.1199", b"1e400")
+        + good[1].replace(b"1200", b"18446744073709551616")
+        + good[2].replace(b'"speed": 160', b'"speed": 160, "speed": "x"')
+        + b'{"deep": '
+        + b"[" * 400
+        + b"]" * 400
+        + b"}\n"
+        + b'[1]\n"s"\nnull\n\n'
+        + good[0].replace(b"G-ZBJA", b"G-\xff\xfe")
+        + pad
+        + good[2].rstrip(b"\n"),
+        "empty.ndjson": b"",
+        "two.ndjson.gz": gzip.compress(good[0]) + gzip.compress(b"{bad\n" + good[1]),
+        "b.ndjson.bz2": bz2.compress(good[2] + b"[]\n"),
+        "split.ndjson": many[: many.index(b"\n", 2000) + 1] + b"{cut\n" + many[many.index(b"\n", 2000) + 1 :],
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    local = mapper.compile_sink(EXAMPLE_SINK)
+    want_ids: Counter[str] = Counter()
+    want_refused: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
+    for name in files:
+        batch = local.map(str(tmp_path / name), on_error="skip", max_record_size=1024)
+        want_ids.update(str(i) for i in batch.ids.tolist())
+        for r in batch.report.rejected:
+            want_refused[(name, (r.raw or b"").decode("utf-8", "replace")[:200], tuple(e.code for e in r.errors))] += 1
+    assert sum(want_refused.values()) == 11 and sum(want_ids.values()) == 3 + 3 + 2 + 1 + 24
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "1500")  # split.ndjson in three partitions, cut mid-line
+    try:
+        paths = check_inputs([str(tmp_path / name) for name in files])
+        counts = validate_files(spark, EXAMPLE_SINK, paths, str(tmp_path / "out"), max_record_size=1024)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    got_refused = Counter(
+        (r["file"].rsplit("/", 1)[-1], r["raw"].removesuffix("\r")[:200], tuple(e["code"] for e in r["errors"])) for r in _refused(tmp_path / "out")
+    )
+    assert got_refused == want_refused
+    assert Counter(pq.read_table(tmp_path / "out" / "mapped").column("_id").to_pylist()) == want_ids
+    assert (counts.input_records, counts.blank_lines, counts.lost) == (sum(want_ids.values()) + 11, 3, 0)
