@@ -714,7 +714,11 @@ def validate_files(
         for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
             fs.delete(final)
         fs.rename(staged_mapped, mapped_dir)
-        fs.rename(staged_refused, refused_dir)
+        try:
+            fs.rename(staged_refused, refused_dir)
+        except BaseException:  # half an output is none: the mapped rows go too (the run says why it failed)
+            _twice(fs.delete, mapped_dir)
+            raise
         return counts
 
     try:

@@ -122,3 +122,26 @@ def test_odd_files_map_and_refuse_as_validate_does(spark: Any, tmp_path: Path) -
     assert got_refused == want_refused
     assert Counter(pq.read_table(tmp_path / "out" / "mapped").column("_id").to_pylist()) == want_ids
     assert (counts.input_records, counts.blank_lines, counts.lost) == (sum(want_ids.values()) + 11, 3, 0)
+
+
+def test_a_failed_last_rename_leaves_neither_half_under_the_final_names(spark: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    # found in the hunt: the halves are renamed into place one after the other; the second
+    # failing (another writer making OUT/refused meanwhile, a Ctrl-C between them) left
+    # OUT/mapped in place without OUT/refused: half an output under the final names
+    import pytest
+
+    from mapper import spark as ms
+    from mapper.errors import InputError
+
+    (tmp_path / "r.ndjson").write_bytes(GOOD + b'{"bad": 1\n')
+    real = ms._FileSystem.rename
+
+    def rename(self: Any, source: str, target: str) -> None:
+        if target.endswith("/refused"):
+            raise InputError(f"cannot move {source} to {target}")
+        real(self, source, target)
+
+    monkeypatch.setattr(ms._FileSystem, "rename", rename)
+    with pytest.raises(InputError, match="cannot move"):
+        ms.validate_files(spark, EXAMPLE_SINK, ms.check_inputs([str(tmp_path / "r.ndjson")]), str(tmp_path / "out"))
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no mapped/, no refused/, no staging directory
