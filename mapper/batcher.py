@@ -121,15 +121,17 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
     def _failed(self) -> dict[int, tuple[RecordError, ...]]:
         """The chunk's refused records (judging the chunk now if nobody has yet)."""
         chunk = self._chunk
-        failed = chunk.failed
-        if failed is None:
+        for _look in range(3):  # (a judging another thread had under way, interrupted, leaves the chunk unjudged: asked again)
+            failed = chunk.failed
+            if failed is not None:
+                return failed
             owner = chunk.owner  # (cleared only once failed is set: read once, another thread may judge meanwhile)
             batcher = None if owner is None else owner()
             if batcher is not None:
                 batcher._judge_pending()
-            failed = chunk.failed
-            if failed is None:  # (cannot be: a chunk loses its owner only once judged; its batcher, dropped, judges it)
-                raise RuntimeError(f"record {self.index}: its chunk was never judged (its batcher was dropped and could not judge it)")
+        failed = chunk.failed
+        if failed is None:  # (cannot be: a chunk loses its owner only once judged; its batcher, dropped, judges it)
+            raise RuntimeError(f"record {self.index}: its chunk was never judged (its batcher was dropped and could not judge it)")
         return failed
 
     @property

@@ -300,6 +300,26 @@ def test_a_verdict_outlives_its_batcher_and_is_judged_when_read() -> None:
     assert repr(verdicts[1]) == "<Verdict 1 refused ['invalid_value']>" and verdicts[1].rejected().raw == verdicts[1].raw
 
 
+def test_a_verdict_read_while_another_threads_judging_is_interrupted_asks_again() -> None:
+    # another thread's judging cleared the chunk's owner, then was interrupted (Ctrl-C) and
+    # set the chunk back unjudged: a verdict that looked in between saw no owner and no
+    # result, and raised "never judged"; it asks again
+    from mapper.batcher import _Chunk
+
+    b = mapper.Batcher(SINK)
+    v = b.add(aircraft(1, altitude="high"))
+    slot = _Chunk.__dict__["owner"]
+    looks = [0]
+
+    def owner(self: Any) -> Any:
+        looks[0] += 1
+        return None if looks[0] == 1 else slot.__get__(self, _Chunk)  # (the first look: cleared meanwhile)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_Chunk, "owner", property(owner, slot.__set__))
+        assert not v.accepted and v.errors[0].code == "invalid_value"
+
+
 def test_four_threads_share_one_batcher_nothing_lost_or_duplicated():
     b = mapper.Batcher(SINK, max_records=9, max_bytes=5_000)
     per_thread = 300
