@@ -787,13 +787,24 @@ def _stored(table: _Table, rec: tuple[Any, ...]) -> tuple[list[str], list[Any]]:
         if table.id_kind == "uint64":
             int(key)
         values = [_decode(v, t, w) if s == "v" else None for v, s, (_n, t, w, _q) in zip(rec[2:], state, table.columns)]
-        for value, s, (name, _t, w, _q) in zip(values, state, table.columns):
-            # a set's cell is an array of ids or strings: other JSON (edited by hand) failed the next upsert with a TypeError
-            if s == "v" and w != "replace" and not (isinstance(value, list) and all(isinstance(m, (str, int)) for m in value)):
+        for value, s, (name, t, w, _q) in zip(values, state, table.columns):
+            # a set's cell is an array of its column's members (ids, strings, a signedIntBoolKey's rows): other
+            # JSON (edited by hand) failed the next upsert with a TypeError, or was served as it stood ([true])
+            if s == "v" and w != "replace" and not (isinstance(value, list) and all(map(_MEMBER[t], value))):
                 raise ValueError(f"its {name!r} cell {preview(orjson.dumps(value).decode(), 80)} is not a JSON array of ids or strings")
     except (ValueError, TypeError, OverflowError) as exc:  # (orjson's JSONDecodeError is a ValueError)
         raise _UnreadableRow(f"the row of _id {preview(repr(key), 80)} in table {table.name!r} is damaged: {exc}") from None
     return list(state), values
+
+
+#: Whether a stored set's member is one its column's type holds, by type (``_stored``; a bool is no int here).
+_MEMBER: dict[str, Callable[[Any], bool]] = {
+    "ids": lambda m: type(m) is int and 0 <= m < 2**64,
+    "id": lambda m: type(m) is int and 0 <= m < 2**64,
+    "strings": lambda m: type(m) is str,
+    "string": lambda m: type(m) is str,
+    "signedIntBoolKey": lambda m: type(m) is int and -(2**63) <= m <= _INT64_MAX,
+}
 
 
 def _decode(value: Any, ctype: str, write: str) -> Any:
