@@ -46,7 +46,7 @@ from .engine.reader import (
     units_for,
 )
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, OutputError, Problem, preview, suggest
+from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, preview, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
@@ -453,12 +453,16 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     head = bytearray()  # the first input's first lines, kept to explain its records if they fail (explain_failures)
     keep = options.records_path is None
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
+    firsts: list[tuple[str, int, int, bytes]] = []  # of several inputs, each one's records, failed ones and first bytes (_note_wide)
     try:
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
-            before = engine.n
+            before, failed_before = engine.n, engine.rb.report.failed_records
+            first = None
             with _opened(name) as fh:
                 for unit in units_for(fh, options, chunk_size_for(len(compiled.stored_index))):
+                    if first is None and len(inputs) > 1 and isinstance(unit, NdjsonChunk):
+                        first = bytes(unit.data[:256])
                     if keep:  # (the first units only: never the hot path)
                         keep = isinstance(unit, NdjsonChunk) and len(head) < HEAD_BYTES
                         if isinstance(unit, NdjsonChunk) and keep:
@@ -472,9 +476,12 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             keep = False  # (the first input's lines only)
             if engine.n == before and len(inputs) > 1:
                 empty.append(name)
+            if first is not None:
+                firsts.append((name, engine.n - before, engine.rb.report.failed_records - failed_before, first))
         if writer is not None:
             part, report = engine.finish_stream()
             _note_empty(report, empty)
+            _note_wide(report, firsts)
             if unexplained(report, options):
                 explain_failures(report, head)
             _write_all(writer, [part] if report.accepted else None, report)
@@ -489,9 +496,19 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             writer.abort()
     batch, report = engine.finish()
     _note_empty(report, empty)
+    _note_wide(report, firsts)
     if unexplained(report, options):
         explain_failures(report, head)
     return Run(batch, report, sink)
+
+
+def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> None:
+    """Of several inputs, the note naming each one in UTF-16 or UTF-32 text whose every record
+    failed (``firsts``: name, its records, those that failed, its first bytes), as spark-validate
+    names it; the first input's head alone said "the input is UTF-16 text" of them all, another's nothing."""
+    for name, records, failed, first in firsts:
+        if records and failed == records and (note := encoding_note(first, name)):
+            report.notes.append(note)
 
 
 def _note_empty(report: Report, empty: list[str]) -> None:

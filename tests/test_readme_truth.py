@@ -57,3 +57,32 @@ def test_set_cells_as_written_are_read(tmp_path: Path) -> None:
         store.create_sink(SETS)
         store.ingest("sets", b'{"records":[{"value":{"k":"x","nums":[0, "18446744073709551615"],"tags":["a", "1"]}}]}')
         assert store.rows("sets").rows == [{"_id": "x", "nums": [0, 18446744073709551615], "tags": ["a", "1"]}]
+
+
+AIRCRAFT_SINK = Path(__file__).resolve().parent.parent / "examples" / "aircraft" / "sink.json"
+AIRCRAFT_RECORDS = AIRCRAFT_SINK.parent / "records.ndjson"
+
+
+@pytest.mark.parametrize("wide_first", [True, False])
+def test_validate_of_several_inputs_names_the_one_in_utf16(tmp_path: Path, capsys: pytest.CaptureFixture[str], wide_first: bool) -> None:
+    # README (spark-validate's row): a UTF-16/UTF-32 input is "named in a note:, as validate
+    # names it"; of several inputs, validate said "the input is UTF-16 text" when the first was
+    # (naming none), and nothing when another was
+    from mapper.cli import main
+
+    wide = tmp_path / "wide.ndjson"
+    wide.write_bytes(AIRCRAFT_RECORDS.read_text().encode("utf-16"))
+    inputs = [str(wide), str(AIRCRAFT_RECORDS)] if wide_first else [str(AIRCRAFT_RECORDS), str(wide)]
+    assert main(["validate", str(AIRCRAFT_SINK), *inputs]) == 1
+    out = capsys.readouterr().out
+    note = f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 FILE`"
+    assert note in out.splitlines(), out
+    assert "the input is UTF-16" not in out
+    # one input: said as before
+    assert main(["validate", str(AIRCRAFT_SINK), str(wide)]) == 1
+    assert "note: the input is UTF-16 text" in capsys.readouterr().out
+    # a UTF-8 input beside it that fails is not said to be UTF-16
+    bad = tmp_path / "bad.ndjson"
+    bad.write_text("{\n")
+    assert main(["validate", str(AIRCRAFT_SINK), str(bad), str(AIRCRAFT_RECORDS)]) == 1
+    assert "UTF-16" not in capsys.readouterr().out
