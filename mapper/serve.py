@@ -409,11 +409,11 @@ def cross_origin_refusal(method: str, headers: Message) -> ServiceError | None:
         if len(hosts) == 1 and all(_origin_hostport(o) == _without_port(hosts[0], "80") for o in origins):
             return None
         why = f"Host {', '.join(hosts)[:80] or 'missing'!r}"
-    shown = ", ".join(origins)[:80] or "none"
+    sent = f"Origin {', '.join(origins)[:80]!r}" if origins else "no Origin header"
     return ServiceError(
         403,
         CROSS_ORIGIN,
-        f"{method} from a page of another origin (Origin {shown!r}, {why}) is refused: a web page cannot change this service's data. "
+        f"{method} from a page of another origin ({sent}, {why}) is refused: a web page cannot change this service's data. "
         "The service takes such requests from its own pages (the web UI at /ui/) and from clients that send no Origin header (curl, mapper send, a program)",
     )
 

@@ -95,6 +95,15 @@ def test_a_cross_site_post_is_refused_with_a_token_too_and_before_the_token_is_a
         assert status == 403 and orjson.loads(answer)["code"] == "CrossOriginRequestRefused"
 
 
+def test_a_refusal_without_an_origin_header_says_so_not_origin_none() -> None:
+    # (h-readme2) a cross-site Sec-Fetch-Site without Origin was worded "Origin 'none'", which
+    # reads as a header value ("none" is one of Sec-Fetch-Site's)
+    with serving() as server:
+        status, _, answer = request(server, "POST", f"/v2/sinks/{SINK_ID}", BODY, {"Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain"})
+        message = orjson.loads(answer)["message"]
+        assert status == 403 and "no Origin header" in message and "'none'" not in message, message
+
+
 def test_same_origin_pages_and_clients_without_origin_are_served() -> None:
     with serving() as server:
         own = f"http://127.0.0.1:{server.port}"
