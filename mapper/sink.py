@@ -624,7 +624,7 @@ def _check_schema_parts(
         if id_field is not None:
             ctype = types.get(id_field)
             if ctype is None and id_field not in broken:
-                ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{suggest(id_field, list(by_name))}")
+                ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{ck.suggest(id_field, list(by_name))}")
             elif ctype is not None and ctype not in ("id", "int"):
                 ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column; it must be of type id or int")
         if pk_fields is not None:
@@ -638,7 +638,7 @@ def _check_schema_parts(
                     ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
                 seen.add(pk)
                 if pk not in types and pk not in broken:
-                    ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{suggest(pk, list(by_name))}")
+                    ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, list(by_name))}")
                 elif types.get(pk) == "strings":
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
             pk_fields = tuple(p.strip() for p in pk_fields)

@@ -74,7 +74,7 @@ from .checks import (
     show_json,
     split_pointer,
 )
-from .errors import MapperError, int_text, make_pointer, preview, suggest
+from .errors import MapperError, int_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
@@ -1408,7 +1408,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
             ck.error(
                 here,
                 "unknown-column",
-                f"{preview(m.key)!r} is not a column of table {table.name!r}{suggest(m.key, names)}{extra}",
+                f"{preview(m.key)!r} is not a column of table {table.name!r}{ck.suggest(m.key, names)}{extra}",
             )
             continue
         else:

@@ -1,0 +1,61 @@
+"""What a bug hunt of sink definitions end to end found (check, explain, mapping with the
+compiled sink), each pinned by a test that failed before its fix.
+
+The hunt generated definitions with hostile column names and path keys (quotes, backslashes,
+controls, NUL, bidi overrides, Python source, JMESPath syntax), every type with every config
+key, and the identity in every combination; these are the properties that broke.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _count_fuzzy_comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Replace difflib's close-match search with one that counts its comparisons (and finds
+    nothing): the cost of the "did you mean" hints, counted rather than timed."""
+    counted = [0]
+
+    def close_matches(word: str, possibilities: Any, n: int = 3, cutoff: float = 0.6) -> list[str]:
+        counted[0] += len(list(possibilities))
+        return []
+
+    monkeypatch.setattr(difflib, "get_close_matches", close_matches)
+    return counted
+
+
+def test_many_unknown_key_fields_cost_a_bounded_number_of_did_you_mean_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 2,000 primary key fields naming no column, against 2,000 columns: each looked for a near
+    # miss among all the columns, 4,000,000 difflib ratios, and `mapper check` took 72 s
+    n = 1000
+    counted = _count_fuzzy_comparisons(monkeypatch)
+    definition = [{"name": f"column_{i}", "path": [f"p{i}"], "type": "string"} for i in range(n)]
+    result = mapper.check_sink({"primary_key_fields": [f"colunm_{i}" for i in range(n)], "allow_missing_fields": True, "definition": definition})
+    unknown = [p for p in result.errors if p.code == "unknown-column"]
+    assert len(unknown) == n  # every one is still said, where it is
+    assert unknown[-1].pointer == f"/primary_key_fields/{n - 1}"
+    assert counted[0] <= 20_000
+
+
+def test_a_ui_mapping_of_many_keys_no_table_column_has_costs_a_bounded_number_of_comparisons(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 1000
+    counted = _count_fuzzy_comparisons(monkeypatch)
+    table = "CREATE TABLE t (_id id, " + ", ".join(f"column_{i} string" for i in range(n)) + ")"
+    doc = {"name": "t", "table": table, "mapping": {f"colunm_{i}": {"path": [f"p{i}"]} for i in range(n)}}
+    result = mapper.check_sink(doc, id_field="x", allow_missing_fields=True)
+    assert sum(p.code == "unknown-column" for p in result.errors) >= n
+    assert counted[0] <= 20_000
+
+
+def test_a_near_miss_is_still_suggested_where_the_budget_allows() -> None:
+    definition = [{"name": "language", "path": ["language"], "type": "string"}]
+    result = mapper.check_sink({"primary_key_fields": ["langauge"], "allow_missing_fields": True, "definition": definition})
+    assert "did you mean 'language'?" in result.errors[0].message
