@@ -59,3 +59,22 @@ def test_a_near_miss_is_still_suggested_where_the_budget_allows() -> None:
     definition = [{"name": "language", "path": ["language"], "type": "string"}]
     result = mapper.check_sink({"primary_key_fields": ["langauge"], "allow_missing_fields": True, "definition": definition})
     assert "did you mean 'language'?" in result.errors[0].message
+
+
+_C1_KEY = "a\x9b2J\x85b"  # CSI "2J" clears an 8-bit terminal's screen; NEL ends a line
+
+
+def test_a_paths_text_in_messages_writes_c1_controls_as_escapes_as_its_dot_notation_does() -> None:
+    # Path.jsonpath() left DEL and the C1 controls raw (json.dumps escapes C0 only), in each
+    # record error's path and in check's messages, where to_dot_notation escapes them
+    definition = [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "c", "path": [_C1_KEY, "x\x7f"], "type": "int"},
+        {"name": "d", "path": [_C1_KEY, "x\x7f"], "type": "int"},
+    ]
+    result = mapper.check_sink({"id_field": "k", "allow_missing_fields": True, "definition": definition})
+    (same,) = [p for p in result.problems if p.code == "same-path"]
+    assert same.message.endswith('$["a\\u009b2J\\u0085b"]["x\\u007f"]')
+    m = mapper.compile_sink(result.sink)
+    report = m.validate([{"k": 1, _C1_KEY: {"x\x7f": "zz"}}])
+    assert [e.path for e in report.errors] == ['$["a\\u009b2J\\u0085b"]["x\\u007f"]'] * 2
