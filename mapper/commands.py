@@ -46,7 +46,7 @@ from .engine.reader import (
     units_for,
 )
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, preview, suggest
+from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, preview, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
@@ -705,8 +705,10 @@ def _label(column: str | None, columns: Mapping[str, PathSpec]) -> str:
     if column is None:
         return "(record)"
     path = columns.get(column)
-    # (cut as long values are: a JMESPath path may be kilobytes; the JSON report keeps it whole)
-    return f"{column} (path {preview(str(path), 100)})" if path is not None else column
+    # (controls as escapes: a name the definition gives may hold an ESC or a newline, and check only
+    # warns of it; cut as long values are: a JMESPath path may be kilobytes; the JSON report keeps it whole)
+    name = escape_controls(column)
+    return f"{name} (path {escape_controls(preview(str(path), 100))})" if path is not None else name
 
 
 def _line(item: RecordError | ValueWarning) -> str:

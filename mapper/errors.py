@@ -111,6 +111,12 @@ def _escape(m: re.Match[str]) -> str:
     return _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}"
 
 
+def escape_controls(text: str) -> str:
+    """``text`` with its control characters written as JSON escapes them (``\\n``, ``\\u001b``), as
+    :func:`show` writes a value's: for a name shown as it is, unquoted (a report's column label)."""
+    return _CONTROL.sub(_escape, text)
+
+
 def show(value: object, limit: int = 60, escaped: bool = False) -> str:
     """A short JSON-like rendering of a value for messages: ``"high"``, ``12.5``, ``[...] (3 items)``.
 

@@ -9,6 +9,11 @@ key, and the identity in every combination; these are the properties that broke.
 from __future__ import annotations
 
 import difflib
+import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +83,27 @@ def test_a_paths_text_in_messages_writes_c1_controls_as_escapes_as_its_dot_notat
     m = mapper.compile_sink(result.sink)
     report = m.validate([{"k": 1, _C1_KEY: {"x\x7f": "zz"}}])
     assert [e.path for e in report.errors] == ['$["a\\u009b2J\\u0085b"]["x\\u007f"]'] * 2
+
+
+@pytest.mark.parametrize("group", ["column", "record"])
+def test_the_text_report_writes_a_column_name_and_path_holding_controls_as_escapes(tmp_path: Path, group: str) -> None:
+    # check warns of such a name (not a FeatureBase column name) and takes the definition; the
+    # report then printed the name and the path raw: an ESC moved the terminal's cursor, a
+    # newline made one entry two lines
+    name = "c\x1b[2J\n\x9b"
+    definition = [{"name": "k", "path": ["k"], "type": "id"}, {"name": name, "path": ["a\x85b", "x"], "type": "int"}]
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps({"id_field": "k", "allow_missing_fields": True, "definition": definition}))
+    records = tmp_path / "records.ndjson"
+    records.write_text(json.dumps({"k": 1, "a\x85b": {"x": "zz"}}) + "\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--group", group],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert "invalid_value" in proc.stdout, proc.stdout + proc.stderr
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", proc.stdout), proc.stdout
+    assert "c\\u001b[2J\\n\\u009b (path " in proc.stdout
+    assert "\\u0085b" in proc.stdout
