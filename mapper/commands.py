@@ -126,7 +126,7 @@ def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = Fa
     for p in problems:
         if only_errors and p.severity != "error":
             continue
-        where = p.pointer or "(document)"
+        where = escape_controls(p.pointer) or "(document)"  # (keys as written: an ESC or a newline among them)
         first, *rest = p.message.split("\n")
         print(f"  {p.severity}: {where}: {first}", file=out)
         for line in rest:

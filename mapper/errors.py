@@ -210,7 +210,8 @@ class Problem:
         return {"severity": self.severity, "pointer": self.pointer, "message": self.message, "code": self.code}
 
     def __str__(self) -> str:
-        where = self.pointer or "(document)"
+        # (the pointer names keys as written, controls and all: shown escaped, as messages quote them)
+        where = escape_controls(self.pointer) or "(document)"
         return f"{self.severity}: {where}: {self.message}"
 
 

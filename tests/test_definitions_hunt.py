@@ -107,3 +107,32 @@ def test_the_text_report_writes_a_column_name_and_path_holding_controls_as_escap
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", proc.stdout), proc.stdout
     assert "c\\u001b[2J\\n\\u009b (path " in proc.stdout
     assert "\\u0085b" in proc.stdout
+
+
+def test_check_prints_a_pointer_holding_controls_with_them_escaped(tmp_path: Path) -> None:
+    # a pointer names the keys as written; check's messages quote a key with repr(), but the
+    # pointer in front was printed raw: an unknown key's ESC reached the terminal, its newline
+    # broke the problem's line in two
+    doc = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "zz\x1b[2J": 1,
+        "definition": [{"name": "k", "path": ["k"], "type": "id", "config": {"q\x9b1m\nx": 1}}, {"name": "b", "path": ["b"], "type": "nope\x1b"}],
+    }
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(doc))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "check", str(sink)], capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", proc.stdout), proc.stdout
+    lines = proc.stdout.splitlines()
+    assert "  warning: /zz\\u001b[2J: unknown key 'zz\\x1b[2J' in the schema; it is ignored" in lines
+    assert any(line.startswith("  warning: /definition/0/config/q\\u009b1m\\nx: unknown config key") for line in lines), lines
+    # the exception's text, and each problem's, as a Python caller prints them
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.load_sink(doc)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", str(info.value))
+    problems = mapper.check_sink(doc).problems
+    assert all(not re.search("[\x00-\x1f\x7f-\x9f]", str(p)) for p in problems), [str(p) for p in problems]
+    assert {p.pointer for p in problems} >= {"/zz\x1b[2J", "/definition/0/config/q\x9b1m\nx"}  # the pointer itself is as written
