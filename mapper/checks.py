@@ -9,13 +9,12 @@ live with the type (:meth:`mapper.types.ColumnType.check_config`).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, article, class_name, has_lone_surrogate, int_text, make_pointer, preview, suggest, type_name
+from .errors import PathSyntaxError, Problem, Severity, article, class_name, has_lone_surrogate, int_text, json_text, make_pointer, preview, suggest, type_name
 from .model import Column, ColumnConfig
 from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -112,7 +111,7 @@ def show_json(value: Any) -> str:
     if isinstance(value, LongFloat):
         return preview(value.text, 80)
     try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
-        text = json.dumps(value, ensure_ascii=False, default=_long_integer_text)
+        text = json_text(value, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
         try:
             text = int_text(value, repr)
@@ -424,7 +423,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             ck.error(pw, "path-too-deep", f"the path has {len(path.keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")
             return None
         if path.is_plain and form == "body":
-            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {json.dumps(path.as_array(), ensure_ascii=False)}")
+            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {json_text(path.as_array())}")
         elif not path.is_plain:
             ck.warning(
                 pw,

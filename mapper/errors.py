@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
 import math
 import os
 import re
@@ -115,6 +116,12 @@ def escape_controls(text: str) -> str:
     """``text`` with its control characters written as JSON escapes them (``\\n``, ``\\u001b``), as
     :func:`show` writes a value's: for a name shown as it is, unquoted (a report's column label)."""
     return _CONTROL.sub(_escape, text)
+
+
+def json_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
+    """``value`` as JSON text for a message, its non-ASCII as it is but DEL and the C1 controls
+    escaped too (``json.dumps`` escapes C0 only: a CSI, 0x9b, drives an 8-bit terminal)."""
+    return escape_controls(json.dumps(value, ensure_ascii=False, default=default))
 
 
 def show(value: object, limit: int = 60, escaped: bool = False) -> str:

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -74,7 +73,7 @@ from .checks import (
     show_json,
     split_pointer,
 )
-from .errors import MapperError, int_text, make_pointer, preview
+from .errors import MapperError, int_text, json_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
@@ -1195,7 +1194,7 @@ _VALUE_KEYS = ("path", "config")
 def _json_text(value: Any) -> str:
     """A config value as the definition spells it (``true``, ``"ms"``), not as Python does."""
     try:
-        return json.dumps(value, ensure_ascii=False)
+        return json_text(value)
     except (TypeError, ValueError):
         return repr(value)
 

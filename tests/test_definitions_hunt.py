@@ -136,3 +136,21 @@ def test_check_prints_a_pointer_holding_controls_with_them_escaped(tmp_path: Pat
     problems = mapper.check_sink(doc).problems
     assert all(not re.search("[\x00-\x1f\x7f-\x9f]", str(p)) for p in problems), [str(p) for p in problems]
     assert {p.pointer for p in problems} >= {"/zz\x1b[2J", "/definition/0/config/q\x9b1m\nx"}  # the pointer itself is as written
+
+
+def test_values_check_quotes_as_json_write_c1_controls_as_escapes() -> None:
+    # json.dumps(ensure_ascii=False) escapes C0 only: a path string's note and a wrong value
+    # quoted as JSON printed a CSI (0x9b) or a NEL (0x85) raw
+    doc = {
+        "name": "s",
+        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+        "schema": {
+            "id_field": ["k\x9b"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": "a\x9b2J.b\x85", "type": "id"}],
+        },
+    }
+    problems = {p.pointer: p.message for p in mapper.check_sink(doc).problems}
+    assert problems["/schema/definition/0/path"].endswith('["a\\u009b2J", "b\\u0085"]')
+    assert problems["/schema/id_field"].endswith('not ["k\\u009b"]')
+    assert all(not re.search("[\x00-\x1f\x7f-\x9f]", m) for m in problems.values()), problems
