@@ -30,9 +30,11 @@ from typing import Any, Mapping, Union
 from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
 from .errors import (
     FILE_NAME_RULE,
+    SURROGATE,
     DefinitionError,
     Problem,
     article,
+    as_unescaped,
     class_name,
     encoding_note,
     has_lone_surrogate,
@@ -337,18 +339,33 @@ def _unicode_text(ck: Checker, doc: Any) -> bool:
         value, link = stack.pop()
         if isinstance(value, str):
             if has_lone_surrogate(value):
-                ck.error(where(link), "invalid-unicode", f"the text {ascii(value)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                ck.error(where(link), "invalid-unicode", f"the text {ascii(value)[:80]} {_surrogates_held(value)}")
                 good = False
         elif isinstance(value, Mapping):
             for key, item in value.items():
                 if isinstance(key, str) and has_lone_surrogate(key):
-                    ck.error(where(link), "invalid-unicode", f"the key {ascii(key)[:80]} holds an unpaired UTF-16 surrogate: it is not Unicode text")
+                    ck.error(where(link), "invalid-unicode", f"the key {ascii(key)[:80]} {_surrogates_held(key)}")
                     good = False
                 else:
                     stack.append((item, (link, key)))
         elif isinstance(value, (list, tuple)):
             stack.extend((item, (link, i)) for i, item in enumerate(value))
     return good
+
+
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _surrogates_held(text: str) -> str:
+    """What a text holding surrogates holds, for its error: half of a pair, or only whole pairs
+    as two code points each (a Python str may hold an emoji so), which are no text either."""
+    if SURROGATE.search(_PAIR.sub("", text)) is not None:
+        return "holds an unpaired UTF-16 surrogate: it is not Unicode text"
+    joined = as_unescaped(text)
+    return (
+        f"holds a UTF-16 surrogate pair as two code points, not the character they make ({ascii(joined)[:80]}):"
+        " give the character itself (text.encode('utf-16', 'surrogatepass').decode('utf-16') makes it)"
+    )
 
 
 def load_sink(

@@ -154,3 +154,17 @@ def test_values_check_quotes_as_json_write_c1_controls_as_escapes() -> None:
     assert problems["/schema/definition/0/path"].endswith('["a\\u009b2J", "b\\u0085"]')
     assert problems["/schema/id_field"].endswith('not ["k\\u009b"]')
     assert all(not re.search("[\x00-\x1f\x7f-\x9f]", m) for m in problems.values()), problems
+
+
+def test_a_python_definitions_surrogate_pair_is_not_called_unpaired() -> None:
+    # a Python str may hold an emoji as its two UTF-16 halves; check refused it saying it holds
+    # an unpaired surrogate, which it does not: the message now says what it holds and the remedy
+    definition = [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "c", "path": ["o\ud83d\ude00"], "type": "string"},
+        {"name": "d\ud800", "path": ["d"], "type": "string"},
+    ]
+    problems = {p.pointer: p.message for p in mapper.check_sink({"id_field": "k", "allow_missing_fields": True, "definition": definition}).errors}
+    pair = problems["/definition/1/path/0"]
+    assert "unpaired" not in pair and "surrogate pair as two code points" in pair and "\\U0001f600" in pair, pair
+    assert "unpaired" in problems["/definition/2/name"]
