@@ -46,6 +46,7 @@ from .errors import (
 )
 from .model import CheckResult, Sink
 from .table import check_ui_mapping
+from .types.base import GO_SPACE
 
 __all__ = ["check_sink", "load_sink", "read_json_document"]
 
@@ -595,7 +596,7 @@ def _check_schema_parts(
             else:
                 good = True
                 for i, item in enumerate(value):
-                    if not isinstance(item, str) or not item.strip():
+                    if not isinstance(item, str) or not item.strip(GO_SPACE):
                         ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {show_json(item)}")
                         good = False
                 if good:
@@ -648,9 +649,9 @@ def _check_schema_parts(
             seen: set[str] = set()
             for i, pk in enumerate(pk_fields):
                 pkw = pk_where + ((i,) if pk_where != where else ())
-                if pk != pk.strip():
-                    ck.warning(pkw, "whitespace", f"primary key field {pk!r} has surrounding spaces; the ingester trims them")
-                    pk = pk.strip()
+                if pk != pk.strip(GO_SPACE):  # (as Go's strings.TrimSpace: str.strip() trims \x1c-\x1f too)
+                    ck.warning(pkw, "whitespace", f"primary key field {preview(pk)!r} has surrounding spaces; the ingester trims them")
+                    pk = pk.strip(GO_SPACE)
                 if pk in seen:
                     ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
                 seen.add(pk)
@@ -658,7 +659,7 @@ def _check_schema_parts(
                     ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, list(by_name))}")
                 elif types.get(pk) == "strings":
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
-            pk_fields = tuple(p.strip() for p in pk_fields)
+            pk_fields = tuple(p.strip(GO_SPACE) for p in pk_fields)
         check_paths(ck, checked)
     if columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None

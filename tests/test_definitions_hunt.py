@@ -168,3 +168,32 @@ def test_a_python_definitions_surrogate_pair_is_not_called_unpaired() -> None:
     pair = problems["/definition/1/path/0"]
     assert "unpaired" not in pair and "surrogate pair as two code points" in pair and "\\U0001f600" in pair, pair
     assert "unpaired" in problems["/definition/2/name"]
+
+
+def _pk_sink(names: list[str], pk: list[str]) -> dict[str, Any]:
+    return {
+        "primary_key_fields": pk,
+        "allow_missing_fields": True,
+        "definition": [{"name": n, "path": [f"p{i}"], "type": "string"} for i, n in enumerate(names)],
+    }
+
+
+def test_primary_key_fields_are_trimmed_as_gos_trimspace_trims_them() -> None:
+    # the ingester trims a primary key field with strings.TrimSpace; str.strip() trims more
+    # (\x1c-\x1f are whitespace to Python, not to Go), so a column named "c\x1f" was "no column"
+    result = mapper.check_sink(_pk_sink(["c\x1f", "d"], ["c\x1f", "d"]))
+    assert result.valid, [str(p) for p in result.problems]
+    m = mapper.compile_sink(result.sink)
+    assert m.map([{"p0": "x", "p1": "y"}]).to_rows() == [{"_id": "x|y", "c\x1f": "x", "d": "y"}]
+    assert not any(p.code == "whitespace" for p in result.problems)
+    # what Go trims is still trimmed, and said
+    spaced = mapper.check_sink(_pk_sink(["c", "d"], ["\u3000c ", "d"]))
+    assert spaced.valid and [p.code for p in spaced.problems] == ["whitespace"]
+    assert spaced.sink.primary_key_fields == ("c", "d")
+
+
+def test_a_long_primary_key_field_with_spaces_is_quoted_cut_short() -> None:
+    # the whitespace warning quoted the whole name: a megabyte name, a megabyte message
+    long = "x" * 1_000_000
+    result = mapper.check_sink(_pk_sink(["c"], [" " + long]))
+    assert result.problems and all(len(p.message) < 1000 for p in result.problems), [len(p.message) for p in result.problems]
