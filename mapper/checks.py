@@ -423,7 +423,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             ck.error(pw, "path-too-deep", f"the path has {len(path.keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")
             return None
         if path.is_plain and form == "body":
-            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {json_text(path.as_array())}")
+            ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {preview(json_text(path.as_array()), 200)}")
         elif not path.is_plain:
             ck.warning(
                 pw,

@@ -29,7 +29,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .errors import OptionError, PathSyntaxError, has_lone_surrogate, preview
+from .errors import OptionError, PathSyntaxError, escape_controls, has_lone_surrogate, preview
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -207,7 +207,8 @@ def _parse_jmespath_here(text: str) -> Path:
         if not isinstance(pos, int):
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
-        raise PathSyntaxError(f"invalid path: {msg}", text, pos) from None
+        # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input

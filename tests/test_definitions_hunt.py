@@ -197,3 +197,29 @@ def test_a_long_primary_key_field_with_spaces_is_quoted_cut_short() -> None:
     long = "x" * 1_000_000
     result = mapper.check_sink(_pk_sink(["c"], [" " + long]))
     assert result.problems and all(len(p.message) < 1000 for p in result.problems), [len(p.message) for p in result.problems]
+
+
+def _path_problems(path: Any, body: bool = False) -> dict[str, str]:
+    schema = {
+        "id_field": "k",
+        "allow_missing_fields": True,
+        "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": path, "type": "string"}],
+    }
+    doc = {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}, "schema": schema} if body else schema
+    return {p.pointer: p.message for p in mapper.check_sink(doc).problems}
+
+
+def test_a_jmespath_syntax_errors_token_is_quoted_cut_short_and_with_its_controls_escaped() -> None:
+    # the library's message quotes the token it did not expect, decoded: a quoted identifier's
+    # \u001b was printed as a raw ESC, and a 100,000-character token made as long a message
+    message = _path_problems('@ "x\\u001by"')["/definition/1/path"]
+    assert message.startswith("invalid path: Unexpected token: x\\u001by at character 2"), message
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", message)
+    long = _path_problems("@ " + "L" * 100_000)["/definition/1/path"]
+    assert len(long) < 1000, len(long)
+
+
+def test_the_path_string_note_quotes_a_long_key_array_cut_short() -> None:
+    message = _path_problems("a." + "L" * 100_000, body=True)["/schema/definition/1/path"]
+    assert message.startswith('the endpoint\'s API takes a path as an array of keys: ["a", "LLL')
+    assert len(message) < 1000, len(message)
