@@ -246,10 +246,13 @@ EVALUATION_ERRORS = (jmespath.exceptions.JMESPathError, TypeError, ValueError, A
 
 
 def evaluation_failure(exc: BaseException) -> str:
-    """Why the evaluation of an expression failed (one of :data:`EVALUATION_ERRORS`), in a line."""
+    """Why the evaluation of an expression failed (one of :data:`EVALUATION_ERRORS`), in a line: cut
+    short, controls escaped (the library's words quote the value its function refused, whole and raw)."""
     if isinstance(exc, jmespath.exceptions.JMESPathError):
-        return str(exc).splitlines()[0]
-    return f"{exc.__class__.__name__}: {exc}"
+        text = str(exc).splitlines()[0]
+    else:
+        text = f"{exc.__class__.__name__}: {exc}"
+    return escape_controls(preview(text, 200))
 
 
 #: The nodes that read the value an expression is evaluated on (``a``, ``@``, the ``[*]`` of a projection).

@@ -223,3 +223,20 @@ def test_the_path_string_note_quotes_a_long_key_array_cut_short() -> None:
     message = _path_problems("a." + "L" * 100_000, body=True)["/schema/definition/1/path"]
     assert message.startswith('the endpoint\'s API takes a path as an array of keys: ["a", "LLL')
     assert len(message) < 1000, len(message)
+
+
+def test_an_evaluation_failure_quotes_the_value_cut_short_and_with_its_controls_escaped() -> None:
+    # the library's message quotes the value its function refused, raw and whole
+    message = _path_problems('floor(`"\\u001bzz"`)')["/definition/1/path"]
+    assert "invalid type for value: \\u001bzz" in message and not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", message), message
+    assert len(_path_problems('floor(`"' + "L" * 5000 + '"`)')["/definition/1/path"]) < 1000
+    # and a record's: the same words name why its expression failed
+    m = mapper.compile_sink(
+        {
+            "id_field": "k",
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": "floor(s)", "type": "int"}],
+        }
+    )
+    (error,) = [e for e in m.validate([{"k": 1, "s": "\x1b" + "L" * 5000}]).errors]
+    assert len(error.reason) < 1000 and not re.search("[\x00-\x1f\x7f-\x9f]", error.reason), error.reason
