@@ -590,7 +590,7 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
             ck.warning(
                 split_pointer(col.pointer) + ("path",),
                 "same-path",
-                f"columns {preview(first.name)!r} and {preview(col.name)!r} read the same path {col.path.jsonpath()}",
+                f"columns {preview(first.name)!r} and {preview(col.name)!r} read the same path {preview(col.path.jsonpath(), 200)}",
             )
         else:
             by_keys[keys] = col
@@ -602,8 +602,8 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
                 ck.warning(
                     split_pointer(col.pointer) + ("path",),
                     "prefix-path",
-                    f"the path of {preview(col.name)!r} ({col.path.jsonpath()}) goes inside the value of "
-                    f"{preview(other.name)!r} ({other.path.jsonpath()}); that value cannot be both an object and {article(other.type)}",
+                    f"the path of {preview(col.name)!r} ({preview(col.path.jsonpath(), 200)}) goes inside the value of "
+                    f"{preview(other.name)!r} ({preview(other.path.jsonpath(), 200)}); that value cannot be both an object and {article(other.type)}",
                 )
                 break
 

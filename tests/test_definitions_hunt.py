@@ -240,3 +240,16 @@ def test_an_evaluation_failure_quotes_the_value_cut_short_and_with_its_controls_
     )
     (error,) = [e for e in m.validate([{"k": 1, "s": "\x1b" + "L" * 5000}]).errors]
     assert len(error.reason) < 1000 and not re.search("[\x00-\x1f\x7f-\x9f]", error.reason), error.reason
+
+
+def test_columns_sharing_a_long_path_are_said_with_the_path_cut_short() -> None:
+    long = "L" * 100_000
+    definition = [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "a", "path": [long], "type": "string"},
+        {"name": "b", "path": [long], "type": "string"},
+        {"name": "c", "path": [long, long], "type": "string"},
+    ]
+    problems = mapper.check_sink({"id_field": "k", "allow_missing_fields": True, "definition": definition}).problems
+    assert sorted(p.code for p in problems) == ["prefix-path", "same-path"]
+    assert all(len(p.message) < 1000 for p in problems), [len(p.message) for p in problems]
