@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mapper
+from mapper.paths import to_dot_notation
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -253,3 +256,91 @@ def test_columns_sharing_a_long_path_are_said_with_the_path_cut_short() -> None:
     problems = mapper.check_sink({"id_field": "k", "allow_missing_fields": True, "definition": definition}).problems
     assert sorted(p.code for p in problems) == ["prefix-path", "same-path"]
     assert all(len(p.message) < 1000 for p in problems), [len(p.message) for p in problems]
+
+
+# ---------------------------------------------------------------------------------------
+# The hunt's properties, kept: generated definitions with hostile names and keys
+
+
+_HOSTILE = [
+    '"', "'", "\\", "\n", "\x00", "\x1b[2J", "\x9b", '"""', "{}", "__class__", "]); __import__('os').system('x') #", "class", "None",
+    "e\u0301", "\u202e", "\U0001f600", "a.b", "[0]", "*", "@", "`x`", "0", "-1", " ", "~1/", "_id", "rec", "_M", "n1", "_k1", "L" * 300,
+]  # fmt: skip
+_KEY = st.one_of(st.sampled_from(_HOSTILE), st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=6))
+_ROUND_TRIP = {"string": "v", "int": 7, "id": 7, "bool": True, "strings": ["s"], "ids": [3]}
+
+
+@st.composite
+def _definitions(draw: Any) -> dict[str, Any]:
+    names = draw(st.lists(_KEY, min_size=1, max_size=6, unique=True))
+    entries = []
+    for name in names:
+        keys = draw(st.lists(_KEY, min_size=1, max_size=3))
+        entry: dict[str, Any] = {
+            "name": name,
+            "path": keys if draw(st.booleans()) else to_dot_notation(keys),
+            "type": draw(st.sampled_from(sorted(_ROUND_TRIP))),
+        }
+        if draw(st.integers(0, 4)) == 0:
+            entry["config"] = {
+                draw(st.sampled_from(["Mutex", "mutex", "Min", "Scale", "Quantum", _HOSTILE[5]])): draw(st.sampled_from([True, 1, "YMD", None, 1.5]))
+            }
+        entries.append(entry)
+    schema: dict[str, Any] = {"allow_missing_fields": draw(st.booleans()), "definition": entries}
+    if draw(st.booleans()):
+        entries[0]["type"] = draw(st.sampled_from(["id", "int"]))
+        schema["id_field"] = names[0]
+    else:
+        entries[0]["type"] = "string"
+        schema["primary_key_fields"] = [names[0]]
+    if draw(st.booleans()):
+        return {"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"}, "schema": schema}
+    return schema
+
+
+def _resolves(doc: Any, pointer: str) -> bool:
+    """Whether a problem's pointer names a member of ``doc``, or a missing one of a member."""
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+    for i, token in enumerate(tokens):
+        if isinstance(doc, dict) and token in doc:
+            doc = doc[token]
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return isinstance(doc, dict) and i == len(tokens) - 1
+    return True
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(_definitions(), st.sampled_from(["dict", "text"]))
+def test_generated_definitions_check_compile_and_map_their_own_records_back(doc: dict[str, Any], how: str) -> None:
+    result = mapper.check_sink(doc if how == "dict" else json.dumps(doc))
+    for p in result.problems:
+        assert _resolves(doc, p.pointer), p
+        assert len(p.message) < 2000 and not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", str(p)), p
+    if result.sink is None:
+        return
+    m = mapper.compile_sink(result.sink)
+    source = m.explain()
+    compile(source, m.filename, "exec")
+    for c in result.sink.columns:
+        for text in (*(c.path.keys or ()), c.name):
+            assert len(text) < 4 or text.isidentifier() or text not in source, text  # keys are bound, never pasted in
+    record: dict[str, Any] = {}
+    for c in result.sink.columns:
+        assert c.path.keys is not None
+        *parents, last = c.path.keys
+        at = record
+        for key in parents:
+            at = at.setdefault(key, {})
+            if not isinstance(at, dict):
+                return  # one column's path goes inside another's value
+        if last in at:
+            return
+        at[last] = _ROUND_TRIP[c.type]
+    rows = m.map([record]).to_rows()
+    assert rows == m.map(json.dumps(record) + "\n").to_rows() == m.map([record], fast=False).to_rows()
+    assert not [e for e in m.check(record) if isinstance(e, mapper.RecordError)]
+    (row,) = rows
+    for c in result.sink.stored_columns:
+        assert row[c.name] == _ROUND_TRIP[c.type], c.name
