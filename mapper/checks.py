@@ -14,7 +14,21 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from . import golayout
-from .errors import PathSyntaxError, Problem, Severity, article, class_name, has_lone_surrogate, int_text, json_text, make_pointer, preview, suggest, type_name
+from .errors import (
+    PathSyntaxError,
+    Problem,
+    Severity,
+    article,
+    class_name,
+    has_lone_surrogate,
+    int_text,
+    json_text,
+    make_pointer,
+    plain_str,
+    preview,
+    suggest,
+    type_name,
+)
 from .model import Column, ColumnConfig
 from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
@@ -347,7 +361,7 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
     if not ok:
         return None
     assert isinstance(name, str) and path is not None and config is not None and isinstance(ctype, str)
-    return Column(index=index, name=name, path=path, type=ctype, config=config, pointer=make_pointer(*where))
+    return Column(index=index, name=plain_str(name), path=path, type=plain_str(ctype), config=config, pointer=make_pointer(*where))
 
 
 def _fields_of(entry: Any) -> dict[str, Any]:

@@ -118,6 +118,13 @@ def escape_controls(text: str) -> str:
     return _CONTROL.sub(_escape, text)
 
 
+def plain_str(text: str) -> str:
+    """A str subclass's text as a plain ``str`` (``numpy.str_``, or one whose ``str()`` is other
+    text): what a JSON text of the same definition would give, and what messages, reports and
+    Arrow field names then show alike."""
+    return text if text.__class__ is str else str.__str__(text)
+
+
 def json_text(value: Any, default: Callable[[Any], Any] | None = None) -> str:
     """``value`` as JSON text for a message, its non-ASCII as it is but DEL and the C1 controls
     escaped too (``json.dumps`` escapes C0 only: a CSI, 0x9b, drives an 8-bit terminal)."""

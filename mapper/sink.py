@@ -41,6 +41,7 @@ from .errors import (
     int_text,
     long_int,
     names_a_file,
+    plain_str,
     preview,
     suggest,
 )
@@ -564,8 +565,8 @@ def _check_schema_parts(
             ck.error(where, "identity", "give either id_field or primary_key_fields, not both")
         if ("id_field" in schema or "primary_key_fields" in schema) and form != "definition":
             ck.note(where, "overridden", "the identity given as an option replaces the one in the definition")
-        id_field = ov_id
-        pk_fields = ov_pk
+        id_field = plain_str(ov_id) if isinstance(ov_id, str) else ov_id
+        pk_fields = tuple(map(plain_str, ov_pk)) if isinstance(ov_pk, tuple) and all(isinstance(p, str) for p in ov_pk) else ov_pk
         id_where = pk_where = where
         if id_field is not None and (not isinstance(id_field, str) or not id_field):  # (a Python caller's: the command line's is a name)
             ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {show_json(id_field)}")
@@ -588,7 +589,7 @@ def _check_schema_parts(
             if not isinstance(value, str) or not value:
                 ck.error(id_where, "wrong-type", f"id_field must be the name of a column (a non-empty string), not {show_json(value)}")
             else:
-                id_field = value
+                id_field = plain_str(value)
         if has_pk:
             value = schema["primary_key_fields"]
             if not isinstance(value, (list, tuple)) or not value:
@@ -600,7 +601,7 @@ def _check_schema_parts(
                         ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {show_json(item)}")
                         good = False
                 if good:
-                    pk_fields = tuple(value)
+                    pk_fields = tuple(map(plain_str, value))
 
     # Missing-field policy.
     allow_missing: bool | None = overrides.get("allow_missing_fields")

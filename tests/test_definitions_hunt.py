@@ -344,3 +344,36 @@ def test_generated_definitions_check_compile_and_map_their_own_records_back(doc:
     (row,) = rows
     for c in result.sink.stored_columns:
         assert row[c.name] == _ROUND_TRIP[c.type], c.name
+
+
+class _Shown(str):
+    """A str subclass whose str() is other text (numpy's str_ is one; its repr differs too)."""
+
+    def __str__(self) -> str:
+        return "OTHER"
+
+    def __repr__(self) -> str:
+        return "_Shown('...')"
+
+
+def test_a_python_definitions_str_subclass_names_are_held_as_their_plain_text() -> None:
+    # path keys were made plain str (a JSON text of the definition gives nothing else); the
+    # names, type, id_field and primary key fields were kept as given: a record error named the
+    # column by str() ("OTHER"), Arrow's presence field was "OTHER.present", the summary a repr
+    for identity in ("id_field", "primary_key_fields"):
+        schema: dict[str, Any] = {
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": _Shown("k"), "path": ["k"], "type": _Shown("string" if identity == "primary_key_fields" else "id")},
+                {"name": _Shown("c"), "path": ["c"], "type": _Shown("int")},
+            ],
+        }
+        schema[identity] = [_Shown("k")] if identity == "primary_key_fields" else _Shown("k")
+        sink = mapper.load_sink(schema)
+        values = [sink.id_field, *(sink.primary_key_fields or ()), *(c.name for c in sink.columns), *(c.type for c in sink.columns)]
+        assert all(v.__class__ is str for v in values if v is not None), [type(v) for v in values]
+        assert "'k'" in sink.summary() and "_Shown" not in sink.summary()
+        batch = mapper.compile_sink(sink).map([{"k": 1, "c": "x"}, {"k": 2, "c": 3}])
+        assert [e.message.endswith('column "c")') for e in batch.report.errors] == [True]
+        if pytest.importorskip("pyarrow"):
+            assert "c.present" in batch.to_arrow().schema.names
