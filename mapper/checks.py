@@ -241,7 +241,7 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
         if hint and not hint[0].isalpha():
             hint = "s" + hint[:229]
         ck.error(where + ("name",), "invalid-name", f"invalid sink name {preview(name)!r}: {why} (e.g. {preview(hint)!r})")
-    return name
+    return plain_str(name)
 
 
 @dataclass
@@ -512,7 +512,7 @@ def check_config(
                 ok = False
                 invalid.add(canonical)
             else:
-                values[canonical] = parsed
+                values[canonical] = plain_str(parsed) if isinstance(parsed, str) else parsed
     # a problem of the config as a whole (no Scale) is the entry's when it has no config to point at
     fields = REGISTRY[ctype].check_config(values, invalid, _Rules(ck, where if present else where[:-1], spelled, where))
     if fields is None or not ok:

@@ -377,3 +377,25 @@ def test_a_python_definitions_str_subclass_names_are_held_as_their_plain_text() 
         assert [e.message.endswith('column "c")') for e in batch.report.errors] == [True]
         if pytest.importorskip("pyarrow"):
             assert "c.present" in batch.to_arrow().schema.names
+
+
+def test_a_python_definitions_str_subclass_sink_name_and_config_strings_are_held_as_plain_text() -> None:
+    doc = {
+        "name": _Shown("s"),
+        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+        "schema": {
+            "id_field": "k",
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "k", "path": ["k"], "type": "id"},
+                {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": _Shown("2006-01-02"), "Granularity": _Shown("s")}},
+                {"name": "q", "path": ["q"], "type": "string", "config": {"Quantum": _Shown("YMD"), "TTL": _Shown("1h"), "CacheType": _Shown("ranked")}},
+            ],
+        },
+    }
+    sink = mapper.load_sink(doc)
+    assert sink.name.__class__ is str and "'s'" in sink.summary()
+    held = [getattr(c.config, f) for c in sink.columns for f in ("layout", "granularity", "quantum", "ttl", "cache_type")]
+    assert all(v.__class__ is str for v in held if v is not None), [type(v) for v in held]
+    (error,) = mapper.compile_sink(sink).validate([{"k": 1, "t": "x", "q": "a"}]).errors
+    assert "in layout 2006-01-02," in error.message, error.message
