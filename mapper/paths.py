@@ -80,7 +80,7 @@ def _jsonpath_step(key: str) -> str:
     if key and key[0] in _IDENTIFIER_START and all(c in _IDENTIFIER_REST for c in key):
         return "." + key
     # (DEL and the C1 controls as escapes too, as to_dot_notation writes them: the path is shown on terminals)
-    return "[" + _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(key, ensure_ascii=False)) + "]"
+    return "[" + escape_controls(json.dumps(key, ensure_ascii=False)) + "]"
 
 
 def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
