@@ -37,6 +37,7 @@ from .errors import (
     as_unescaped,
     class_name,
     encoding_note,
+    escape_controls,
     has_lone_surrogate,
     int_text,
     long_int,
@@ -518,7 +519,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
                 kept[k] = v
                 continue
             code, why = found
-            ck.warning(("sink_details", int_text(k)), code, f"sink_details.{preview(int_text(k))} {why}: it is left out")
+            ck.warning(("sink_details", int_text(k)), code, f"sink_details.{escape_controls(preview(int_text(k)))} {why}: it is left out")
     return replace(sink, name=name, sink_details=MappingProxyType(kept) if kept is not None else None)
 
 

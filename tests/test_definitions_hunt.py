@@ -398,3 +398,13 @@ def test_a_python_definitions_str_subclass_sink_name_and_config_strings_are_held
     assert all(v.__class__ is str for v in held if v is not None), [type(v) for v in held]
     (error,) = mapper.compile_sink(sink).validate([{"k": 1, "t": "x", "q": "a"}]).errors
     assert "in layout 2006-01-02," in error.message, error.message
+
+
+def test_a_sink_details_key_left_out_is_said_with_its_controls_escaped() -> None:
+    key = "x\\u001b[2J"  # as the JSON text writes it
+    text = (
+        '{"name": "s", "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t", "%s": %s},'
+        ' "schema": {"id_field": "k", "allow_missing_fields": true, "definition": [{"name": "k", "path": ["k"], "type": "id"}]}}'
+    ) % (key, "1" * 5000)
+    (left_out,) = [p for p in mapper.check_sink(text).problems if p.code == "long-integer"]
+    assert left_out.message.startswith("sink_details.x\\u001b[2J holds an integer of thousands of digits"), left_out.message
