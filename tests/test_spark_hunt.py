@@ -54,7 +54,7 @@ def test_utf16_input_gets_validates_note_on_why_every_line_is_refused(spark: Any
     good = tmp_path / "good.ndjson"
     good.write_bytes(GOOD)
     assert main(["validate", str(EXAMPLE_SINK), str(wide), str(good)]) == 1
-    assert "note: the input is UTF-16 text, not UTF-8 as JSON must be" in capsys.readouterr().out
+    assert f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be" in capsys.readouterr().out  # (of several inputs, named)
     code = main(["spark-validate", str(EXAMPLE_SINK), str(wide), str(good), "-o", str(tmp_path / "out"), "-q"])
     printed = capsys.readouterr().out
     assert code == 1 and "mapped:  1 row" in printed
