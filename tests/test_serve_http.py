@@ -50,9 +50,9 @@ def serving(token: str | None = None, log: list[str] | None = None) -> Iterator[
         yield server
 
 
-def raw(server: Server, data: bytes) -> bytes:
+def raw(server: Server, data: bytes, timeout: float = 10) -> bytes:
     """Send ``data`` as is on a new connection (closing our side for writing); everything the server answers until it closes."""
-    with socket.create_connection((server.host, server.port), timeout=10) as s:
+    with socket.create_connection((server.host, server.port), timeout=timeout) as s:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
         parts = []

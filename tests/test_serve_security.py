@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 import orjson
 import pytest
+from test_serve_http import raw
 from test_web import request, ui_server
 
 from mapper.serve import Server
@@ -170,17 +171,6 @@ def test_a_multipart_form_post_is_told_its_content_type_not_that_its_headers_are
         assert reply.startswith(b"HTTP/1.1 400 ") and b"malformed" in reply
         reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\n folded: first\r\nHost: 127.0.0.1\r\n\r\n")
         assert reply.startswith(b"HTTP/1.1 400 ") and b"malformed" in reply
-
-
-def raw(server: Server, data: bytes, timeout: float = 10) -> bytes:
-    """Send ``data`` as is on a new connection (closing our side for writing); everything the server answers until it closes."""
-    with socket.create_connection((server.host, server.port), timeout=timeout) as s:
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        parts = []
-        while chunk := s.recv(65536):
-            parts.append(chunk)
-    return b"".join(parts)
 
 
 # ---------------------------------------------------------------------------------------
