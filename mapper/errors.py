@@ -103,13 +103,22 @@ def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:
 
 #: Control characters, escaped in a shown value as JSON escapes them: a record's ESC, CR or BEL
 #: printed as such moved the terminal's cursor, cleared its screen or set its title (a report
-#: is read on a terminal), and a tab or a CR made the line show other than it is.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: is read on a terminal), and a tab or a CR made the line show other than it is. With them,
+#: the characters that reorder or hide the text around them, as the web UI shows them
+#: (``safeText`` in mapper/web/static/app.js): bidirectional controls (a name or a value could
+#: make the rest of a message read backwards, "Trojan Source"), zero-width and invisible
+#: characters, the line and paragraph separators, the byte order mark, and tag characters.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(m: re.Match[str]) -> str:
-    return _ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}"
+    c = m.group()
+    n = ord(c)
+    if n > 0xFFFF:  # (a tag character: as JSON writes it, its two UTF-16 halves)
+        n -= 0x10000
+        return f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}"
+    return _ESCAPES.get(c) or f"\\u{n:04x}"
 
 
 def escape_controls(text: str) -> str:

@@ -112,6 +112,28 @@ def test_the_text_report_writes_a_column_name_and_path_holding_controls_as_escap
     assert "\\u0085b" in proc.stdout
 
 
+def test_the_text_report_and_check_write_bidi_and_invisible_characters_as_escapes(tmp_path: Path) -> None:
+    # (h-defs left it) a right-to-left override in a column name or a value made the rest of a
+    # report line read backwards ("Trojan Source"); the web UI already showed such characters as
+    # escapes (safeText): the command line writes the same set the same way
+    name = "c\u202eab\u200b"
+    definition = [{"name": "k", "path": ["k"], "type": "id"}, {"name": name, "path": ["v\u2066"], "type": "int"}]
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps({"id_field": "k", "allow_missing_fields": True, "definition": definition, "zz\u202e": 1}))
+    records = tmp_path / "records.ndjson"
+    records.write_text(json.dumps({"k": 1, "v\u2066": "x\u202ey\U000e0041"}) + "\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for args in (["validate", str(sink), str(records)], ["check", str(sink)]):
+        proc = subprocess.run([sys.executable, "-m", "mapper", *args], capture_output=True, text=True, timeout=60, env=env)
+        out = proc.stdout + proc.stderr
+        assert not re.search("[\u202e\u200b\u2066\U000e0041]", out), out
+        assert "\\u202e" in out, out
+    assert (
+        "c\\u202eab\\u200b"
+        in subprocess.run([sys.executable, "-m", "mapper", "validate", str(sink), str(records)], capture_output=True, text=True, timeout=60, env=env).stdout
+    )
+
+
 def test_check_prints_a_pointer_holding_controls_with_them_escaped(tmp_path: Path) -> None:
     # a pointer names the keys as written; check's messages quote a key with repr(), but the
     # pointer in front was printed raw: an unknown key's ESC reached the terminal, its newline
