@@ -20,8 +20,6 @@ from dataclasses import replace
 from itertools import repeat
 from typing import Any, Callable, Union
 
-import orjson
-
 from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
 from ..options import MapOptions
@@ -29,7 +27,7 @@ from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide
 from ..types import beyond_float64_reason
 from .careful import CarefulPath
 from .fast import map_few, map_few_dicts, plan_for
-from .gojson import RecordDecodeError, decode_record, huge_number, json_path
+from .gojson import huge_number_in, json_path
 from .output import RunOutput
 from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice
 
@@ -125,16 +123,7 @@ def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:
     One ``orjson.loads`` when it holds none (about 6% of a ``check`` of a seed record): the
     engine's decoders skip a field nobody maps unread, so ``validate`` of many records does
     not see such a number there (the README's deviations)."""
-    try:
-        orjson.loads(raw)
-        return None
-    except orjson.JSONDecodeError:  # (also invalid UTF-8 and unpaired surrogate escapes, which Go reads)
-        pass
-    try:
-        decode_record(raw, False)
-    except RecordDecodeError:
-        return None
-    found = huge_number(raw)
+    found = huge_number_in(raw)
     if found is None:
         return None
     keys, _offset, number = found

@@ -25,6 +25,7 @@ import re
 from typing import Any, Mapping
 
 import msgspec
+import orjson
 
 from ..errors import SURROGATE, as_unescaped, has_lone_surrogate
 from ..paths import Path
@@ -350,6 +351,23 @@ def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
         elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
             return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
     return None
+
+
+def huge_number_in(raw: bytes) -> tuple[list[str | int], int, str] | None:
+    """:func:`huge_number` of any text: None when it holds none, or is no JSON Go's decoder
+    reads (that is its error). One ``orjson.loads`` when it holds none: orjson refuses every
+    number beyond float64 (and invalid UTF-8 and unpaired surrogate escapes, which Go reads:
+    such a text is decoded as Go decodes it, then scanned)."""
+    try:
+        orjson.loads(raw)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        decode_record(raw, False)
+    except RecordDecodeError:
+        return None
+    return huge_number(raw)
 
 
 def json_path(keys: list[str | int]) -> str:

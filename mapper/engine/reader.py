@@ -36,7 +36,6 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protoco
 
 import msgspec
 import numpy as np
-import orjson
 
 from ..compiler import joined_get
 from ..errors import FILE_NAME_RULE, InputError, article, as_unescaped, class_name, encoding_note, has_lone_surrogate, names_a_file, preview, type_name
@@ -45,7 +44,7 @@ from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
 from ..tiers import renameable
 from ..types import beyond_float64_reason
-from .gojson import bom_note, error_offset, go_field_key, go_member, huge_number, json_path, malformed_text, same_length_escapes
+from .gojson import bom_note, error_offset, go_field_key, go_member, huge_number_in, json_path, malformed_text, same_length_escapes
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -1234,12 +1233,7 @@ def _huge_number_in(body: bytes) -> BrokenDocument | None:
     the service answers it: its decoder (Go's) refuses the whole body, 400 ``InvalidBody``, as
     ``mapper serve`` does; the engine's decoders never read an unmapped value. One
     ``orjson.loads`` of the body when it holds none."""
-    try:
-        orjson.loads(body)
-        return None
-    except orjson.JSONDecodeError:  # (also invalid UTF-8, which the service reads as U+FFFD: looked for below)
-        pass
-    found = huge_number(body)
+    found = huge_number_in(body)
     if found is None:
         return None
     keys, offset, number = found
