@@ -315,16 +315,10 @@ class Batcher:
             with self._lock:
                 if self._closed:
                     self._check_open()
-                queued = self._queued
-                k = len(queued)
-                if k + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
+                if len(self._queued) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
                     with self._untaken_on_failure():
                         return self._take(raw, None, tag, judge=True, own=own)
-                # (what _queue does, written out: the path every record takes)
-                index = self._next
-                self._next = index + 1
-                queued.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
-                return (Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict)(index, raw, tag, k, self._chunk)
+                return self._queue(raw, tag, own)
         if problem is not None:
             problem = _with_file_note(problem, record)
             found = self._checked(record, raw)
