@@ -640,11 +640,7 @@ class _Handler(BaseHTTPRequestHandler):
         take the answer with it)."""
         self.connection.settimeout(LINGER)
         try:
-            while length > 0:
-                chunk = self.rfile.read1(min(length, 1 << 16))
-                if not chunk:
-                    break
-                length -= len(chunk)
+            length = self._skip(length)
         except OSError:
             pass
         finally:
@@ -652,6 +648,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
             else:
                 self.connection.settimeout(self.timeout)
+
+    def _skip(self, n: int) -> int:
+        """Read ``n`` bytes of the request away; how many did not come (the client stopped sending)."""
+        while n > 0:
+            chunk = self.rfile.read1(min(n, 1 << 16))
+            if not chunk:
+                break
+            n -= len(chunk)
+        return n
 
     def _read_away_chunked(self, limit: int) -> None:
         """Read a chunked body refused unread (411) away after the answer, to its last chunk and
@@ -681,11 +686,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if n > left:
                     return
                 left -= n
-                while n > 0:
-                    chunk = self.rfile.read1(min(n, 1 << 16))
-                    if not chunk:
-                        return
-                    n -= len(chunk)
+                if self._skip(n):
+                    return
         except OSError:
             pass
 
