@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name
-from .errors import InputError, MapperError
+from .errors import InputError, MapperError, escape_controls, shown_name
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
@@ -29,7 +29,7 @@ SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a defini
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {self._required(message.replace(_AFTER_DASHES, ''))}", file=sys.stderr)
+        print(f"{self.prog}: error: {escape_controls(self._required(message.replace(_AFTER_DASHES, '')))}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
     def _required(self, message: str) -> str:
@@ -334,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
         except OSError as exc:  # writing standard output (files are written through OutputError)
             _quiet_stdout()
-            print(f"mapper: cannot write {exc.filename or 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"mapper: cannot write {shown_name(str(exc.filename)) if exc.filename else 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
             code = EXIT_USAGE
         except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
             print(f"mapper: {exc}", file=sys.stderr)

@@ -46,7 +46,7 @@ from .engine.reader import (
     units_for,
 )
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, preview, suggest
+from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, escaped_json, preview, shown_name, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
@@ -112,13 +112,14 @@ def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
         return None
     result = check_cli_sink(args)
     if result.sink is None:
-        print(f"mapper: invalid sink {args.sink}:", file=sys.stderr)
+        print(f"mapper: invalid sink {shown_name(args.sink)}:", file=sys.stderr)
         print_problems(result.problems, sys.stderr, only_errors=True)
         return None
     if not quiet:
         warnings = [p for p in result.problems if p.severity == "warning"]
         if warnings:
-            print(f"mapper: {plural(len(warnings), 'warning')} about {args.sink} (see: mapper check {args.sink})", file=sys.stderr)
+            shown = shown_name(args.sink)
+            print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: mapper check {shown})", file=sys.stderr)
     return result.sink
 
 
@@ -222,10 +223,10 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
         check_output(path)
         for name in inputs:
             if same_file(path, name):
-                raise OutputError(f"{flag} {path} is also an input: it would be overwritten")
+                raise OutputError(f"{flag} {shown_name(path)} is also an input: it would be overwritten")
         for flag2, other in outputs[:i]:
             if same_file(path, other):
-                raise OutputError(f"{flag2} and {flag} name the same file {path}")
+                raise OutputError(f"{flag2} and {flag} name the same file {shown_name(path)}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def reported(status: int, write: Callable[[], object]) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     result = check_cli_sink(args)
     if args.format == "json":
-        return reported(EXIT_OK if result.valid else EXIT_USAGE, lambda: print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+        return reported(EXIT_OK if result.valid else EXIT_USAGE, lambda: print(escaped_json(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))))
     return reported(EXIT_OK if result.valid and result.sink is not None else EXIT_USAGE, lambda: _print_check(args, result))
 
 
@@ -269,7 +270,7 @@ def _print_check(args: argparse.Namespace, result: CheckResult) -> None:
         return
     errors = len(result.errors)
     warnings = len(result.warnings)
-    print(f"invalid: {args.sink}: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
+    print(f"invalid: {shown_name(args.sink)}: {plural(errors, 'error')}, {plural(warnings, 'warning')}")
     print_problems(result.problems, sys.stdout)
 
 
@@ -419,10 +420,10 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if args.rejects == "-":  # not stdout: that carries the report or the rows
         raise OptionError("--rejects takes a file name, not '-' (standard output carries the report or the rows); /dev/stderr works")
     if args.rejects and outputs == [("-o", "-")] and names_stdout(args.rejects):  # (mixed into the rows, or the file they go to replaced)
-        raise OptionError(f"--rejects {args.rejects} is standard output, which -o - writes the rows to; name another file (/dev/stderr works)")
+        raise OptionError(f"--rejects {shown_name(args.rejects)} is standard output, which -o - writes the rows to; name another file (/dev/stderr works)")
     if args.rejects and not output and replaces_stdout(args.rejects):  # (validate's report goes to standard output)
         raise OptionError(
-            f"--rejects {args.rejects} is the file standard output is redirected to: writing it would replace the report; name another file (--rejects /dev/stdout writes them after the report)"
+            f"--rejects {shown_name(args.rejects)} is the file standard output is redirected to: writing it would replace the report; name another file (--rejects /dev/stdout writes them after the report)"
         )
     if args.rejects:
         outputs.append(("--rejects", args.rejects))
@@ -507,7 +508,7 @@ def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> Non
     failed (``firsts``: name, its records, those that failed, its first bytes), as spark-validate
     names it; the first input's head alone said "the input is UTF-16 text" of them all, another's nothing."""
     for name, records, failed, first in firsts:
-        if records and failed == records and (note := encoding_note(first, name)):
+        if records and failed == records and (note := encoding_note(first, shown_name(name))):
             report.notes.append(note)
 
 
@@ -520,7 +521,7 @@ def _note_empty(report: Report, empty: list[str]) -> None:
 
 def _names(names: list[str]) -> str:
     """``a.ndjson``, ``a.ndjson and b.ndjson``, ``a.ndjson, b.ndjson and 3 more``."""
-    shown = names[:3] if len(names) <= 3 else names[:2]
+    shown = [shown_name(n) for n in (names[:3] if len(names) <= 3 else names[:2])]
     rest = [f"{len(names) - 2} more"] if len(names) > 3 else []
     words = shown + rest
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
@@ -620,9 +621,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _print_validate(args: argparse.Namespace, result: Run, style: dict[str, Any]) -> None:
     report = result.report
     if args.report == "json":
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(escaped_json(json.dumps(report.to_dict(), ensure_ascii=False)) + "\n")
     elif args.report == "endpoint":
-        sys.stdout.write(json.dumps(report.endpoint_answer(), ensure_ascii=False) + "\n")
+        sys.stdout.write(escaped_json(json.dumps(report.endpoint_answer(), ensure_ascii=False)) + "\n")
     else:
         print_report(report, sys.stdout, columns=result.column_paths(), brief=args.quiet, **style)
 
@@ -644,7 +645,7 @@ def cmd_map(args: argparse.Namespace) -> int:
             print_report(report, sys.stderr, columns=result.column_paths(), **style)
         return EXIT_REJECTED
     if not args.quiet:
-        target = "stdout" if out == "-" else out
+        target = "stdout" if out == "-" else shown_name(out)
         if report.failed_records:
             print_report(report, sys.stderr, columns=result.column_paths(), **style)
         else:  # (an input of several that held no records)
@@ -714,8 +715,8 @@ def _label(column: str | None, columns: Mapping[str, PathSpec]) -> str:
 def _line(item: RecordError | ValueWarning) -> str:
     """``, line 2``, or ``, b.ndjson line 2`` when the run read several files."""
     if item.line is None:
-        return f", {item.file}" if item.file else ""
-    return f", {item.file} line {item.line}" if item.file else f", line {item.line}"
+        return f", {shown_name(item.file)}" if item.file else ""
+    return f", {shown_name(item.file)} line {item.line}" if item.file else f", line {item.line}"
 
 
 def _elsewhere(item: RecordError | ValueWarning, columns: Mapping[str, PathSpec]) -> str:

@@ -121,10 +121,36 @@ def _escape(m: re.Match[str]) -> str:
     return _ESCAPES.get(c) or f"\\u{n:04x}"
 
 
+#: The characters of :data:`_CONTROL` that JSON text may hold as they are (only C0 must be escaped
+#: in it): as JSON text is written, none of them is outside a string, where an escape is the same.
+_CONTROL_IN_JSON = re.compile(_CONTROL.pattern.replace("\x00-\x1f", "", 1))
+
+
+def escaped_json(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``'s or orjson's, indented or not) with the
+    characters :func:`escape_controls` escapes, and the writer left as they are (DEL, C1, bidi,
+    zero-width, tags), written as escapes: the same JSON value, that a terminal shows as it is
+    (a file name's U+202E made the rest of a report's line read backwards)."""
+    return _CONTROL_IN_JSON.sub(_escape, text)
+
+
+def has_controls(text: str) -> bool:
+    """Whether ``text`` holds a character :func:`escape_controls` escapes."""
+    return _CONTROL.search(text) is not None
+
+
 def escape_controls(text: str) -> str:
     """``text`` with its control characters written as JSON escapes them (``\\n``, ``\\u001b``), as
     :func:`show` writes a value's: for a name shown as it is, unquoted (a report's column label)."""
     return _CONTROL.sub(_escape, text)
+
+
+def shown_name(name: str | os.PathLike[Any]) -> str:
+    """A file name as a message prints it: as it is, unquoted, its control characters escaped as
+    :func:`escape_controls` writes them. A name is text the user does not see whole: one holding
+    an ESC printed as such drove the terminal, a newline split the message in two, a U+202E made
+    the rest of the line read backwards. (A report's JSON keeps the real name.)"""
+    return escape_controls(os.fsdecode(name))
 
 
 def plain_str(text: str) -> str:
@@ -248,7 +274,7 @@ class DefinitionError(MapperError):
         self.problems = tuple(problems)
         self.source = source
         errors = [p for p in self.problems if p.severity == "error"]
-        head = f"invalid sink definition{f' {source}' if source else ''}"
+        head = f"invalid sink definition{f' {shown_name(source)}' if source else ''}"
         lines = [f"{head}: {len(errors)} error{'' if len(errors) == 1 else 's'}"]
         lines += [f"  {p}" for p in errors[:20]]
         if len(errors) > 20:

@@ -116,12 +116,14 @@ from .errors import (
     article,
     as_unescaped,
     class_name,
+    escaped_json,
     has_lone_surrogate,
     int_text,
     long_int,
     names_a_file,
     preview,
     show,
+    shown_name,
     suggest,
     type_name,
 )
@@ -941,10 +943,10 @@ class _Scanner:
                 self.index += 1
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS[unit.code])
             elif isinstance(unit, BrokenDocument):
-                where = f" ({name})" if name else ""
+                where = f" ({shown_name(name)})" if name else ""
                 raise InputError(f"{unit.message}{where}")
             elif isinstance(unit, Notice):
-                self.notices.append(f"{name}: {unit.message}" if name else unit.message)
+                self.notices.append(f"{shown_name(name)}: {unit.message}" if name else unit.message)
             elif isinstance(unit, OversizedRecord):
                 if unit.first_line is not None:
                     line = unit.first_line
@@ -964,12 +966,12 @@ class _Scanner:
             # but not a draft that does not stand: records that each hold many objects (an order and its
             # twenty line items) look the same, and are records
             note = documents_note(looked, objects, hint)
-            self.notices.append(f"{name}: {note}" if name else note)
+            self.notices.append(f"{shown_name(name)}: {note}" if name else note)
         records, failed = self.index - first_index, self.bad - bad_before
         if head and 2 * failed > records:  # mostly no records: UTF-16 text, arrays of them a line? (validate's note, in its words)
             note = input_note(head, records, failed, self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects)
             if note:
-                self.notices.append(f"{name}: {note}" if name else note)
+                self.notices.append(f"{shown_name(name)}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})
 
     def _chunk(self, data: bytes, first_line: int, name: str | None) -> None:
@@ -1641,7 +1643,9 @@ class InferResult:
             kinds = "; ".join(f"{kind}: {n:,}" for kind, n in sorted(self.bad_kinds.items(), key=lambda kv: -kv[1])) or "not JSON objects"
             print(f"bad records ({kinds}; validate refuses them alike): {self.bad_records:,}", file=out)
             for ex in self.bad_examples:
-                where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
+                where = (
+                    f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
+                )
                 print(f"  {where}: {ex['reason']}", file=out)
         if self.conflicts:
             print("conflicts (paths with several JSON types; record indices are 0-based):", file=out)
@@ -1957,9 +1961,9 @@ def infer(
             except MapperError:
                 raise
             except OSError as exc:
-                raise InputError(f"cannot read {label or 'the input'}: {exc}") from None
+                raise InputError(f"cannot read {shown_name(label) if label else 'the input'}: {exc}") from None
             except RecursionError:
-                raise InputError(f"cannot read {label or 'the input'}: nested too deeply") from None
+                raise InputError(f"cannot read {shown_name(label) if label else 'the input'}: nested too deeply") from None
         try:
             result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
             result.verified = _verify(result.body, again, options, result.notes)
@@ -1990,7 +1994,7 @@ def _draft(
         bad = ""
         if sc.bad:  # the reader's words, as validate says them
             ex = sc.bad_examples[0]
-            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {ex['file']}" if ex.get("file") else "")
+            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
             if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
                 what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
             else:
@@ -2689,12 +2693,12 @@ def cmd_infer(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     progress.close()
     if args.report == "json":
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(escaped_json(json.dumps(result.to_dict(), ensure_ascii=False)) + "\n")
         if not args.quiet:
             for note in result.notes:  # also in the object; said on stderr too (identity fallback)
                 print(f"mapper: note: {note}", file=sys.stderr)
     else:
-        sys.stdout.write(json.dumps(result.body, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(escaped_json(json.dumps(result.body, ensure_ascii=False, indent=2)) + "\n")
         if not args.quiet:
             result.print_report(sys.stderr)
     sys.stdout.flush()

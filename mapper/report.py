@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
-from .errors import MapperError, OptionError, show, suggest, type_name
+from .errors import MapperError, OptionError, escape_controls, show, shown_name, suggest, type_name
 from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
@@ -70,13 +70,13 @@ T = TypeVar("T")
 def location_text(path: str | None, record: int | None, line: int | None, column: str | None, file: str | None = None) -> str:
     parts = []
     if file is not None:
-        parts.append(f"file {file}")
+        parts.append(f"file {shown_name(file)}")
     if record is not None:
         parts.append(f"record {record}")
     if line is not None:
         parts.append(f"line {line}")
     if column is not None:
-        parts.append(f'column "{column}"')
+        parts.append(f'column "{escape_controls(column)}"')  # (a name may hold an ESC or a U+202E: as check shows it)
     where = f" - at `{path}`" if path else ""
     return f"{where} ({', '.join(parts)})" if parts else where
 

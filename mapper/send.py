@@ -94,7 +94,7 @@ from .engine.reader import (
     read_head,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError, OutputError, preview
+from .errors import InputError, MapperError, OptionError, OutputError, escaped_json, preview, shown_name
 from .report import RecordError, plural
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
@@ -1169,11 +1169,11 @@ class _DeadLetters:
                         self.fh.truncate(keep)
                         self.size = keep
             except OSError as exc:
-                raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+                raise InputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
             if keep is not None and self.regular and self.size < keep:
                 self.fh.close()
                 raise OptionError(
-                    f"the dead letters {path} hold {self.size:,} bytes where the checkpoint says {keep:,}: letters of the earlier run are"
+                    f"the dead letters {shown_name(path)} hold {self.size:,} bytes where the checkpoint says {keep:,}: letters of the earlier run are"
                     " missing (restore the file, or name another --rejects file)"
                 )
 
@@ -1192,7 +1192,7 @@ class _DeadLetters:
                 fh.close()  # (its buffer is dropped: closing would try to write it again)
             except OSError:
                 pass
-            raise OutputStopped(f"cannot write the dead letters {fh.name}: {exc.strerror or exc}") from None
+            raise OutputStopped(f"cannot write the dead letters {shown_name(fh.name)}: {exc.strerror or exc}") from None
         self.size += len(data)
 
     def close(self) -> None:
@@ -1244,9 +1244,9 @@ class Checkpoint:
         try:
             state = orjson.loads(Path(self.path).read_bytes())
         except (OSError, orjson.JSONDecodeError) as exc:
-            raise InputError(f"cannot read the checkpoint {self.path}: {exc}") from None
+            raise InputError(f"cannot read the checkpoint {shown_name(self.path)}: {exc}") from None
         if not isinstance(state, dict) or state.get("version") != 1:
-            raise InputError(f"{self.path} is not a mapper send checkpoint")
+            raise InputError(f"{shown_name(self.path)} is not a mapper send checkpoint")
         return state
 
     def _lock(self) -> None:
@@ -1262,13 +1262,13 @@ class Checkpoint:
         try:
             fd = os.open(target.parent / f".{target.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
-            raise InputError(f"cannot lock the checkpoint {self.path}: {exc.strerror}") from None
+            raise InputError(f"cannot lock the checkpoint {shown_name(self.path)}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise InputError(f"another mapper send is running with the checkpoint {self.path}: one run at a time resumes it") from None
+                raise InputError(f"another mapper send is running with the checkpoint {shown_name(self.path)}: one run at a time resumes it") from None
             return  # a file system without locks (ENOLCK, EOPNOTSUPP): the run goes on unlocked, as before locks
         self._lock_fd = fd
 
@@ -1294,7 +1294,7 @@ class Checkpoint:
         try:
             self._save(state)
         except OSError as exc:  # (the checkpoint before stays whole: the new one is renamed over it only once written)
-            raise OutputStopped(f"cannot write the checkpoint {self.path}: {exc.strerror or exc}") from None
+            raise OutputStopped(f"cannot write the checkpoint {shown_name(self.path)}: {exc.strerror or exc}") from None
 
     def _save(self, state: dict[str, Any]) -> None:
         assert self.path is not None
@@ -1409,7 +1409,9 @@ class SendRun:
         if state is not None:
             damaged = _damaged(state)
             if damaged is not None:
-                raise InputError(f"the checkpoint {self.checkpoint.path} is damaged (its {damaged}): restore it, or use another checkpoint file")
+                raise InputError(
+                    f"the checkpoint {shown_name(str(self.checkpoint.path))} is damaged (its {damaged}): restore it, or use another checkpoint file"
+                )
             self._check_same_run(state)
             pos = state["position"]
             start = Resume(pos["file"], pos["offset"] or 0, pos["line"] or 0, pos["record"], pos["index"])
@@ -1527,7 +1529,7 @@ class SendRun:
         inputs = [os.path.abspath(n) if n != "-" else "-" for n in self.names]
         if state.get("inputs") != inputs:
             raise OptionError(
-                f"the checkpoint {self.checkpoint.path} is for other inputs ({', '.join(state.get('inputs') or [])}): use another checkpoint file"
+                f"the checkpoint {shown_name(str(self.checkpoint.path))} is for other inputs ({', '.join(map(shown_name, state.get('inputs') or []))}): use another checkpoint file"
             )
         # the position is a byte offset in the input it is in: that input changed since
         # (replaced, appended to, rewritten) would be read from the middle of a record, or
@@ -1538,11 +1540,13 @@ class SendRun:
             now = _identity(name)
             if was is not None and now != was:
                 raise OptionError(
-                    f"{name} changed since the checkpoint {self.checkpoint.path} was written ({_changed(was, now)}): resuming would skip or"
+                    f"{shown_name(name)} changed since the checkpoint {shown_name(str(self.checkpoint.path))} was written ({_changed(was, now)}): resuming would skip or"
                     " repeat records; use another checkpoint file to send it from the start"
                 )
         if self.sender is not None and state.get("endpoint") != self.sender.url:
-            raise OptionError(f"the checkpoint {self.checkpoint.path} is for another endpoint ({state.get('endpoint')}): use another checkpoint file")
+            raise OptionError(
+                f"the checkpoint {shown_name(str(self.checkpoint.path))} is for another endpoint ({state.get('endpoint')}): use another checkpoint file"
+            )
 
     def _judge(self, group: list[tuple[bytes | None, Position, NotARecord]]) -> None:
         texts = [(raw, pos) for raw, pos, problem in group if problem is None]
@@ -1728,10 +1732,10 @@ def cmd_send(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.dry_run and args.rejects and os.path.exists(args.rejects) and os.path.getsize(args.rejects) > 0:
         # (a run's dead letters, the service's refusals among them, cannot be made again)
-        print(f"mapper send: --rejects {args.rejects} holds dead letters: a dry run does not write over them (name another file)", file=sys.stderr)
+        print(f"mapper send: --rejects {shown_name(args.rejects)} holds dead letters: a dry run does not write over them (name another file)", file=sys.stderr)
         return EXIT_USAGE
     if args.dry_run and args.checkpoint and not args.quiet:
-        print(f"mapper send: --dry-run neither reads nor writes the checkpoint {args.checkpoint}", file=sys.stderr)
+        print(f"mapper send: --dry-run neither reads nor writes the checkpoint {shown_name(args.checkpoint)}", file=sys.stderr)
     run: SendRun | None = None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -1842,12 +1846,12 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
             out["error"] = aborted
         if run is not None and run.resumed_at is not None:
             out["resumed_after"] = run.resumed_at if run.resumed_at >= 0 else None  # (null: resumed before any body was acknowledged)
-        sys.stdout.write(orjson.dumps(out).decode() + "\n")
+        sys.stdout.write(escaped_json(orjson.dumps(out).decode()) + "\n")
         sys.stdout.flush()
     if aborted:
         print(f"mapper send: stopped: {printable(aborted)}", file=sys.stderr)  # (the service's words: no terminal escapes)
         if args.checkpoint and run is not None:
-            print(f"mapper send: run it again with --checkpoint {args.checkpoint} to resume after the last acknowledged body", file=sys.stderr)
+            print(f"mapper send: run it again with --checkpoint {shown_name(args.checkpoint)} to resume after the last acknowledged body", file=sys.stderr)
     if args.quiet:
         return
     if args.dry_run:

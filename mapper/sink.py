@@ -44,6 +44,7 @@ from .errors import (
     names_a_file,
     plain_str,
     preview,
+    shown_name,
     suggest,
 )
 from .model import CheckResult, Sink
@@ -231,11 +232,15 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise DefinitionError([Problem("error", "", f"no such file: {preview(str(path), 200)}", "unreadable")], str(path)) from None
+            raise DefinitionError([Problem("error", "", f"no such file: {shown_name(preview(str(path), 200))}", "unreadable")], str(path)) from None
         except IsADirectoryError:
-            raise DefinitionError([Problem("error", "", f"{preview(str(path), 200)} is a directory, not a sink file", "unreadable")], str(path)) from None
+            raise DefinitionError(
+                [Problem("error", "", f"{shown_name(preview(str(path), 200))} is a directory, not a sink file", "unreadable")], str(path)
+            ) from None
         except OSError as exc:
-            raise DefinitionError([Problem("error", "", f"cannot read {preview(str(path), 200)}: {exc.strerror}", "unreadable")], str(path)) from None
+            raise DefinitionError(
+                [Problem("error", "", f"cannot read {shown_name(preview(str(path), 200))}: {exc.strerror}", "unreadable")], str(path)
+            ) from None
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:

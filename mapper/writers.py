@@ -26,7 +26,7 @@ import orjson
 
 from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
 from .checks import json_type
-from .errors import DefinitionError, InputError, OutputError, article, optional_import
+from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import ColumnType, column_type
@@ -96,19 +96,19 @@ def check_output(path: str) -> None:
         return  # a device or a FIFO: written through
     real = os.path.realpath(path)
     if os.path.isdir(real):
-        raise OutputError(f"cannot write {path}: it is a directory")
+        raise OutputError(f"cannot write {shown_name(path)}: it is a directory")
     if path.endswith(("/", os.sep)):  # (realpath drops the slash: x.parquet/ would be written as the file x.parquet)
-        raise OutputError(f"cannot write {path}: a name ending in {path[-1]} is a directory's, and there is no such directory")
+        raise OutputError(f"cannot write {shown_name(path)}: a name ending in {path[-1]} is a directory's, and there is no such directory")
     directory = os.path.dirname(real) or "."
     # (and the directory as the system reaches it: realpath also drops a last /. and a
     # missing directory before .., so x.ndjson/. or gone/../x.ndjson would write x.ndjson)
     if not os.path.isdir(directory) or not os.path.isdir(os.path.dirname(path) or "."):
         shown = directory if os.path.islink(path) else os.path.dirname(path) or "."  # a link's target's directory
         if os.path.exists(shown) and not os.path.isdir(shown):  # (x.ndjson/out.npz: there, but a file)
-            raise OutputError(f"cannot write {path}: {shown} is a file, not a directory")
-        raise OutputError(f"cannot write {path}: no such directory {shown}")
+            raise OutputError(f"cannot write {shown_name(path)}: {shown_name(shown)} is a file, not a directory")
+        raise OutputError(f"cannot write {shown_name(path)}: no such directory {shown_name(shown)}")
     if not os.access(directory, os.W_OK):
-        raise OutputError(f"cannot write {path}: permission denied (the directory {directory} is not writable)")
+        raise OutputError(f"cannot write {shown_name(path)}: permission denied (the directory {shown_name(directory)} is not writable)")
 
 
 def _special(path: str) -> bool:
@@ -222,12 +222,12 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         try:
             fh = open(path, mode) if fd is None else os.fdopen(os.dup(fd), mode)  # noqa: SIM115 - closed below
         except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
         try:
             with fh:
                 yield fh
         except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
         return
     real = os.path.realpath(path)
     try:
@@ -242,7 +242,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         if st is not None:
             os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
@@ -253,7 +253,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
         raise
 
 
@@ -701,7 +701,7 @@ class NpzWriter(BatchWriter):
 def _no_part(out: str) -> OutputError:
     """A columnar file closed before any batch came: its columns come from a batch's sink."""
     return OutputError(
-        f"cannot write {out}: no batch was written to it (an input with no records still makes one: "
+        f"cannot write {shown_name(out)}: no batch was written to it (an input with no records still makes one: "
         "write m.map(b'') to get a file with the sink's columns and no rows)"
     )
 
@@ -756,16 +756,16 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
     if suffix in (".npz", ".arrow", ".parquet"):  # (said alike, not in each library's words: a dataset directory was "cut short")
         if os.path.isdir(name):
             raise InputError(
-                f"cannot read {name} as a mapper batch: it is a directory, not a file (read_batch reads one .npz, .arrow or .parquet file; "
+                f"cannot read {shown_name(name)} as a mapper batch: it is a directory, not a file (read_batch reads one .npz, .arrow or .parquet file; "
                 "a Parquet dataset's part files one at a time)"
             )
         if not os.path.exists(name):
-            raise InputError(f"cannot read {name} as a mapper batch: no such file")
+            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: no such file")
         mode = os.stat(name).st_mode
         if not stat.S_ISREG(mode):  # (a FIFO's open waits for a writer; a device reads as an empty file, or without end)
             kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
             raise InputError(
-                f"cannot read {name} as a mapper batch: it is {kind}, not a regular file (read_batch reads a file it can seek in, "
+                f"cannot read {shown_name(name)} as a mapper batch: it is {kind}, not a regular file (read_batch reads a file it can seek in, "
                 "a Parquet footer or a zip directory at its end first: save what comes through it to a file)"
             )
         _check_content(name, suffix)
@@ -775,12 +775,12 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
         if suffix in (".arrow", ".parquet"):
             return _read_arrow(name, parquet=suffix == ".parquet")
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:  # pyarrow's errors are ValueError or TypeError too
-        raise InputError(f"cannot read {name} as a mapper batch: {exc or type(exc).__name__}") from None
+        raise InputError(f"cannot read {shown_name(name)} as a mapper batch: {exc or type(exc).__name__}") from None
     except DefinitionError as exc:  # the sink the file names
-        raise InputError(f"cannot read {name} as a mapper batch: the sink it holds: {exc}") from None
+        raise InputError(f"cannot read {shown_name(name)} as a mapper batch: the sink it holds: {exc}") from None
     except Exception as exc:  # pyarrow's other errors (ArrowNotImplementedError of an impossible cast)
         if type(exc).__module__.startswith("pyarrow"):
-            raise InputError(f"cannot read {name} as a mapper batch: {exc}") from None
+            raise InputError(f"cannot read {shown_name(name)} as a mapper batch: {exc}") from None
         raise
     raise InputError(
         f"cannot tell the format of {name!r} by its name: read_batch reads .npz, .arrow and .parquet files written by mapper{_named_otherwise(name, suffix)}"
@@ -840,7 +840,7 @@ def _named_otherwise(name: str, suffix: str) -> str:
     if found is None:
         return ""
     what, ext = found
-    return f"; its content is {what}" + (f": name it {_renamed(name, ext)}" if ext else "")
+    return f"; its content is {what}" + (f": name it {shown_name(_renamed(name, ext))}" if ext else "")
 
 
 def _check_content(name: str, suffix: str) -> None:
@@ -852,8 +852,8 @@ def _check_content(name: str, suffix: str) -> None:
     if found is None or found[1] == suffix:
         return
     what, ext = found
-    rename = f": rename it {_renamed(name, ext)}" if ext else ""
-    raise InputError(f"cannot read {name} as a mapper batch: its first bytes say it is {what}, not {_FORMATS[suffix]} as its name says{rename}")
+    rename = f": rename it {shown_name(_renamed(name, ext))}" if ext else ""
+    raise InputError(f"cannot read {shown_name(name)} as a mapper batch: its first bytes say it is {what}, not {_FORMATS[suffix]} as its name says{rename}")
 
 
 #: The numpy dtype of each storage's values (strings are held as UTF-8: :class:`Strings`).

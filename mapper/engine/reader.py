@@ -38,7 +38,19 @@ import msgspec
 import numpy as np
 
 from ..compiler import joined_get
-from ..errors import FILE_NAME_RULE, InputError, article, as_unescaped, class_name, encoding_note, has_lone_surrogate, names_a_file, preview, type_name
+from ..errors import (
+    FILE_NAME_RULE,
+    InputError,
+    article,
+    as_unescaped,
+    class_name,
+    encoding_note,
+    has_lone_surrogate,
+    names_a_file,
+    preview,
+    shown_name,
+    type_name,
+)
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
@@ -1502,11 +1514,11 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     try:
         fh: BinaryIO = open(p, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
-        raise InputError(f"no such file: {path}") from None
+        raise InputError(f"no such file: {shown_name(path)}") from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a records file") from None
+        raise InputError(f"{shown_name(path)} is a directory, not a records file") from None
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raise InputError(f"cannot read {shown_name(path)}: {exc.strerror}") from None
     except ValueError:  # the OS takes no NUL in a file name
         raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
     try:
@@ -1557,7 +1569,7 @@ def read_input(stream: Any, n: int = -1) -> bytes:
         data = stream.read(n)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
         name = getattr(stream, "name", None)  # a file's (a GzipFile names its file's)
-        where = name if isinstance(name, str) and name and not name.startswith("<") else "the input"
+        where = shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
         raise InputError(f"cannot read {where}: {exc}") from None
     if isinstance(data, str):
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")

@@ -1,0 +1,154 @@
+"""Small leftovers: file names and column names holding control characters printed escaped
+everywhere a message or a text report shows them (as values already were), numbers of a
+definition worded as written, and infer's notes alike in giving an example."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import mapper
+from mapper.cli import main
+from mapper.errors import _CONTROL, escape_controls, shown_name
+from mapper.report import RecordError, location_text
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "errors"
+
+#: An ESC starting a colour, a newline, a right-to-left override and a zero-width space.
+EVIL = "e\x1b[31m\n\u202ex\u200b"
+SHOWN = escape_controls(EVIL)
+
+
+def test_shown_name_escapes_what_escape_controls_does_and_takes_a_path() -> None:
+    assert shown_name(EVIL) == "e\\u001b[31m\\n\\u202ex\\u200b"
+    assert shown_name(Path("d") / EVIL) == "d/" + SHOWN
+    assert shown_name("plain name.ndjson") == "plain name.ndjson"
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(EXAMPLES / "sink.json", "sink.json")
+    shutil.copy(EXAMPLES / "records.ndjson", f"r{EVIL}.ndjson")
+    shutil.copy(EXAMPLES / "sink.json", f"s{EVIL}.json")
+    Path(f"bad{EVIL}.json").write_text('{"schema": {"definition": [{"name": "x", "path": ["x"], "type": "nope"}]}}')
+    Path(f"empty{EVIL}.ndjson").write_text("")
+    Path(f"utf16{EVIL}.ndjson").write_bytes('{"id": "a"}\n'.encode("utf-16"))
+    Path(f"notjson{EVIL}.ndjson").write_text("this is no JSON\n")
+    return tmp_path
+
+
+def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def _no_raw_controls(text: str) -> None:
+    """No control character but the newlines between lines, and no line broken by the name's newline."""
+    assert [c for c in _CONTROL.findall(text) if c != "\n"] == [], text
+    assert not any(line.startswith("\u202ex") for line in text.split("\n")), text
+
+
+NAME_CASES = [
+    # (arguments, exit status, the file name shown as it must appear)
+    (["validate", "sink.json", f"missing{EVIL}.ndjson"], 2, f"no such file: missing{SHOWN}.ndjson"),
+    (["validate", f"missing{EVIL}.json", f"r{EVIL}.ndjson"], 2, f"invalid sink missing{SHOWN}.json:"),
+    (["validate", f"missing{EVIL}.json", f"r{EVIL}.ndjson"], 2, f"no such file: missing{SHOWN}.json"),
+    (["validate", f"bad{EVIL}.json", f"r{EVIL}.ndjson"], 2, f"invalid sink bad{SHOWN}.json:"),
+    (
+        ["validate", "sink.json", f"r{EVIL}.ndjson", "--rejects", f"nodir{EVIL}/rej.ndjson"],
+        2,
+        f"cannot write nodir{SHOWN}/rej.ndjson: no such directory nodir{SHOWN}",
+    ),
+    (["validate", "sink.json", f"r{EVIL}.ndjson", "--rejects", f"r{EVIL}.ndjson"], 2, f"--rejects r{SHOWN}.ndjson is also an input"),
+    (["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json"], 1, f"r{SHOWN}.ndjson line 3"),
+    (["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json", "--group", "record"], 1, f"r{SHOWN}.ndjson line 3"),
+    (["validate", "sink.json", f"r{EVIL}.ndjson", f"empty{EVIL}.ndjson"], 1, f"empty{SHOWN}.ndjson holds no records"),
+    (["validate", "sink.json", f"utf16{EVIL}.ndjson", f"empty{EVIL}.ndjson"], 1, f"utf16{SHOWN}.ndjson is UTF-16 text"),
+    (["infer", f"r{EVIL}.ndjson", "-o", f"x{EVIL}.json"], 2, f"unrecognized arguments: -o x{SHOWN}.json"),
+    (["map", "sink.json", f"r{EVIL}.ndjson", "-o", f"nodir{EVIL}/o.ndjson"], 2, f"cannot write nodir{SHOWN}/o.ndjson"),
+    (["map", "sink.json", f"r{EVIL}.ndjson", "-o", f"r{EVIL}.ndjson"], 2, f"-o r{SHOWN}.ndjson is also an input"),
+    (["map", "sink.json", f"r{EVIL}.ndjson", "-o", f"o{EVIL}.ndjson", "--rejects", f"o{EVIL}.ndjson"], 2, f"name the same file o{SHOWN}.ndjson"),
+    (["map", "sink.json", f"r{EVIL}.ndjson", "-o", f"o{EVIL}.ndjson", "--allow-missing-fields"], 1, f"written to o{SHOWN}.ndjson"),
+    (["check", f"bad{EVIL}.json"], 2, f"invalid: bad{SHOWN}.json: 5 errors"),
+    (["check", f"missing{EVIL}.json"], 2, f"no such file: missing{SHOWN}.json"),
+    (["explain", f"missing{EVIL}.json"], 2, f"invalid sink missing{SHOWN}.json:"),
+    (["infer", f"missing{EVIL}.ndjson"], 2, f"no such file: missing{SHOWN}.ndjson"),
+    (["infer", f"notjson{EVIL}.ndjson", f"r{EVIL}.ndjson", "--id-field", "qty"], 0, f"notjson{SHOWN}.ndjson"),
+    (["bench", "sink.json", f"missing{EVIL}.ndjson"], 2, f"no such file: missing{SHOWN}.ndjson"),
+    (["send", "sink.json", f"missing{EVIL}.ndjson", "--dry-run"], 2, f"missing{SHOWN}.ndjson"),
+    (["send", f"missing{EVIL}.json", f"r{EVIL}.ndjson", "--dry-run"], 2, f"missing{SHOWN}.json"),
+    (["send", "sink.json", f"r{EVIL}.ndjson", "--dry-run", "--rejects", f"nodir{EVIL}/d.ndjson"], 2, f"nodir{SHOWN}"),
+    (["send", "sink.json", f"r{EVIL}.ndjson", "--dry-run", "--checkpoint", f"nodir{EVIL}/c.json"], 2, f"nodir{SHOWN}"),
+]
+
+
+@pytest.mark.parametrize(("argv", "status", "shown"), NAME_CASES, ids=[f"{i}-{c[0][0]}" for i, c in enumerate(NAME_CASES)])
+def test_the_command_line_prints_a_file_name_with_its_controls_escaped(
+    here: Path, capsys: pytest.CaptureFixture[str], argv: list[str], status: int, shown: str
+) -> None:
+    code, text = _run(capsys, argv)
+    assert shown in text, text
+    _no_raw_controls(text)
+    assert code == status, text
+
+
+def test_the_json_report_keeps_the_real_file_name_and_writes_its_controls_as_escapes(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # JSON text is data: its "file" holds the name as it is, which a JSON reader decodes whole; the
+    # text itself (on a terminal too) carries no raw control, bidi or invisible character
+    code, text = _run(capsys, ["validate", "sink.json", f"r{EVIL}.ndjson", "sink.json", "--report", "json"])
+    assert code == 1
+    _no_raw_controls(text.rstrip("\n"))
+    report = json.loads(text)
+    assert {e.get("file") for e in report["errors"]} == {f"r{EVIL}.ndjson", "sink.json"}
+    assert f"file r{SHOWN}.ndjson" in report["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("argv", [["infer", "k.ndjson"], ["infer", "k.ndjson", "--report", "json"], ["check", "k.json", "--format", "json"]])
+def test_json_on_standard_output_writes_bidi_and_c1_characters_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # json.dumps(ensure_ascii=False) escapes C0 only: a key's U+202E or U+0085 came out as it is
+    monkeypatch.chdir(tmp_path)
+    key = "a\u202eb\x85c\u200b"
+    Path("k.ndjson").write_text(json.dumps({"id": 1, key: "x"}) + "\n")
+    Path("k.json").write_text(json.dumps({"schema": {"definition": [{"name": "k", "path": ["k"], "type": "string", "config": {key: 1}}]}}))
+    _code, out = _run(capsys, argv)
+    stdout = out[: out.index("\nmapper:") + 1] if "\nmapper:" in out else out
+    assert not any(c in stdout for c in "\u202e\x85\u200b") and "a\\u202eb\\u0085c\\u200b" in stdout, stdout
+    assert key in json.dumps(json.loads(stdout), ensure_ascii=False)  # (the same value, escaped)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. A column name in a message's location
+
+
+def test_location_text_escapes_the_column_name_as_check_shows_it() -> None:
+    assert location_text("$.a", 1, 2, "c\x1b[2J\u202e") == ' - at `$.a` (record 1, line 2, column "c\\u001b[2J\\u202e")'
+    e = RecordError(record=1, line=2, column="q\nty", path="$.qty", code="invalid_value", reason="bad", file="f\x07.ndjson")
+    assert e.message == 'bad - at `$.qty` (file f\\u0007.ndjson, record 1, line 2, column "q\\nty")', e.message
+    assert e.to_dict()["column"] == "q\nty" and e.to_dict()["file"] == "f\x07.ndjson"  # (data keeps the name)
+
+
+def test_a_refused_value_of_a_column_named_with_controls_reads_escaped_in_its_message() -> None:
+    body = {
+        "name": "s",
+        "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"},
+        "schema": {
+            "type": "json",
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n\u202eum\x1b", "path": ["n"], "type": "int"}],
+        },
+    }
+    report = mapper.compile_sink(body).validate(b'{"id": 1, "n": "x"}\n')
+    (error,) = report.errors
+    assert error.column == "n\u202eum\x1b"
+    assert 'column "n\\u202eum\\u001b"' in error.message, error.message
