@@ -120,10 +120,19 @@ def _long_integer_text(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
-def show_json(value: Any) -> str:
-    """A short JSON rendering of a user value for messages."""
+#: The numbers of a definition's JSON text that Python writes otherwise (``1e3`` is 1000.0 to
+#: it, ``1.50`` 1.5), by the id of the float read: each with its float (which keeps the id its
+#: own) and its text.
+WrittenNumbers = dict[int, tuple[float, str]]
+
+
+def show_json(value: Any, written: WrittenNumbers | None = None) -> str:
+    """A short JSON rendering of a user value for messages; a number of the definition's text as
+    it was written there (``written``: :func:`mapper.sink.read_json_document`'s), not as Python writes it."""
     if isinstance(value, LongFloat):
         return preview(value.text, 80)
+    if written and value.__class__ is float and (seen := written.get(id(value))) is not None and seen[0] is value:
+        return preview(seen[1], 80)
     try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
         text = json_text(value, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
@@ -150,12 +159,18 @@ SUGGEST_BUDGET = 10_000
 class Checker:
     """Collects the problems of one definition document, in the order they are found."""
 
-    def __init__(self, escaped: frozenset[tuple[str | int, ...]] = frozenset()) -> None:
+    def __init__(self, escaped: frozenset[tuple[str | int, ...]] = frozenset(), written: WrittenNumbers | None = None) -> None:
         self.problems: list[Problem] = []
         #: where the document's text writes a :data:`TIME_KEYS` value with a JSON escape
         #: (known only when the definition came as text)
         self.escaped = escaped
+        #: the numbers its text writes otherwise than Python does (``1e3``), as written
+        self.written: WrittenNumbers = written if written is not None else {}
         self._suggest_left = SUGGEST_BUDGET
+
+    def show(self, value: Any) -> str:
+        """:func:`show_json` of a value of this document: a number as its text wrote it."""
+        return show_json(value, self.written)
 
     def suggest(self, word: object, choices: tuple[str, ...] | list[str]) -> str:
         """:func:`~mapper.errors.suggest` among a definition's own names (its columns), while its
@@ -332,7 +347,7 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
         ck.error(at("name"), "missing", "the column entry has no name")
         ok = False
     elif not isinstance(name, str) or not name:
-        ck.error(at("name"), "wrong-type", f"the column name must be a non-empty string, not {show_json(name)}")
+        ck.error(at("name"), "wrong-type", f"the column name must be a non-empty string, not {ck.show(name)}")
         ok = False
     elif not COLUMN_NAME_RE.fullmatch(name) and entry.get("type") != "recordTime":
         # (a recordTime entry names the record's time, not a FeatureBase column: the UI form calls it _timeQuantum)
@@ -554,12 +569,12 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
     kind = _KEY_KIND[key]
     if kind == "bool":
         if not isinstance(value, bool):
-            ck.error(where, "wrong-type", f"{key} must be true or false, not {json_type(value)} {show_json(value)}")
+            ck.error(where, "wrong-type", f"{key} must be true or false, not {json_type(value)} {ck.show(value)}")
             return _INVALID
         return value
     if kind == "str":
         if not isinstance(value, str):
-            ck.error(where, "wrong-type", f"{key} must be a string, not {json_type(value)} {show_json(value)}")
+            ck.error(where, "wrong-type", f"{key} must be a string, not {json_type(value)} {ck.show(value)}")
             return _INVALID
         return value
     if kind == "int64":
@@ -567,7 +582,7 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
             ck.error(where, "out-of-range", f"{key} {preview(value.text)} does not fit a signed 64-bit integer")
             return _INVALID
         if isinstance(value, bool) or not isinstance(value, int):
-            ck.error(where, "wrong-type", f"{key} must be a whole number, not {json_type(value)} {show_json(value)}")
+            ck.error(where, "wrong-type", f"{key} must be a whole number, not {json_type(value)} {ck.show(value)}")
             return _INVALID
         if not INT64_MIN <= value <= INT64_MAX:
             ck.error(where, "out-of-range", f"{key} {preview(int_text(value))} does not fit a signed 64-bit integer")
@@ -575,7 +590,7 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
         return value
     if kind == "time":
         if not isinstance(value, str):
-            ck.error(where, "wrong-type", f'{key} must be an RFC 3339 time string such as "1970-01-01T00:00:00Z", not {json_type(value)} {show_json(value)}')
+            ck.error(where, "wrong-type", f'{key} must be an RFC 3339 time string such as "1970-01-01T00:00:00Z", not {json_type(value)} {ck.show(value)}')
             return _INVALID
         if where in ck.escaped:
             ck.error(

@@ -25,9 +25,9 @@ import re
 from dataclasses import replace
 from pathlib import Path as FsPath
 from types import MappingProxyType
-from typing import Any, Mapping, Union
+from typing import Any, Callable, Mapping, Union
 
-from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, check_entries, check_paths, check_sink_name, json_type, near_miss, show_json
+from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, WrittenNumbers, check_entries, check_paths, check_sink_name, json_type, near_miss
 from .errors import (
     FILE_NAME_RULE,
     SURROGATE,
@@ -90,6 +90,22 @@ def _parse_float(text: str) -> float:
     return LongFloat(text) if math.isinf(value) else value
 
 
+def _float_parser(written: WrittenNumbers | None) -> Callable[[str], float]:
+    """:func:`_parse_float`, noting in ``written`` each number whose text is not Python's (a
+    plain float is kept in the document, not a subclass holding its text: a sink's body keeps
+    some values as they came, and orjson writes no float subclass)."""
+    if written is None:
+        return _parse_float
+
+    def parse(text: str) -> float:
+        value = _parse_float(text)
+        if float.__repr__(value) != text and not isinstance(value, LongFloat):
+            written[id(value)] = (value, text)  # (the value held too: its id names no other while the table lives)
+        return value
+
+    return parse
+
+
 def _parse_int(text: str) -> int | LongInteger:
     """A JSON integer; one too long for Python's int() (4300 digits) is kept as its text."""
     return int(text) if len(text) < 4000 else LongInteger(text)
@@ -115,10 +131,12 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json_document(data: bytes | str, what: str = "document") -> Any:
+def read_json_document(data: bytes | str, what: str = "document", written: WrittenNumbers | None = None) -> Any:
     """Parse strict JSON (no NaN, UTF-8 only), raising DefinitionError with line and column.
 
-    Objects come back as dicts that remember duplicate keys.
+    Objects come back as dicts that remember duplicate keys. ``written``: filled with each
+    number whose text Python writes otherwise (``1e3``, read as 1000.0), for messages to
+    quote it as it was written (:meth:`mapper.checks.Checker.show`).
     """
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
@@ -138,7 +156,7 @@ def read_json_document(data: bytes | str, what: str = "document") -> Any:
     if not text.strip():
         raise DefinitionError([Problem("error", "", f"{what} is empty", "empty")])
     try:
-        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float)
+        return json.loads(text, object_pairs_hook=_Obj, parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_float_parser(written))
     except json.JSONDecodeError as exc:
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # (Python's words name its own remedy)
             raise DefinitionError(
@@ -212,15 +230,16 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
-    """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape)."""
+def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
+    """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape);
+    ``written`` gets the numbers of a JSON text written otherwise than Python writes them (:func:`read_json_document`)."""
     if isinstance(source, (dict, list, tuple, Mapping)):
         return source, None, frozenset()
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
         source = bytes(source)
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         try:
-            return read_json_document(source, "sink definition"), None, escaped_values(source, TIME_KEYS)
+            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS)
         except DefinitionError as exc:
             if isinstance(source, str) and _is_file(source):
                 # a file named like JSON text ([prod].json) was meant: say how to give it
@@ -244,7 +263,7 @@ def _read_source(source: SinkSource) -> tuple[Any, str | None, frozenset[tuple[s
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:
-            return read_json_document(data, f"sink file {preview(str(path), 200)}"), str(path), escaped_values(data, TIME_KEYS)
+            return read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written), str(path), escaped_values(data, TIME_KEYS)
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
     raise DefinitionError(  # (named by its class, as a value with no JSON form is: "a int" read wrong)
@@ -276,10 +295,11 @@ def check_sink(
     definition array does not carry.
     """
     try:
-        doc, display, escaped = _read_source(source)
+        written: WrittenNumbers = {}
+        doc, display, escaped = _read_source(source, written)
     except DefinitionError as exc:
         return CheckResult(None, exc.problems, exc.source)
-    ck = Checker(escaped)
+    ck = Checker(escaped, written)
     overrides = {
         "id_field": id_field,
         "primary_key_fields": _names_option(primary_key_fields),
@@ -474,7 +494,7 @@ def _check_body(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) 
             if key not in details:
                 ck.error(("sink_details", key), "missing", f"sink_details.{key} is required")
             elif not isinstance(value, str) or not value:
-                ck.error(("sink_details", key), "wrong-type", f"sink_details.{key} must be a non-empty string, not {show_json(value)}")
+                ck.error(("sink_details", key), "wrong-type", f"sink_details.{key} must be a non-empty string, not {ck.show(value)}")
         for key in ("database_id", "table"):
             value = details.get(key)
             if isinstance(value, str) and PLACEHOLDER.fullmatch(value):
@@ -560,7 +580,7 @@ def _check_schema_parts(
     definition_where: tuple[str | int, ...],
 ) -> Sink | None:
     if "type" in schema and schema["type"] != "json":
-        ck.error(where + ("type",), "invalid-value", f'schema type must be "json", not {show_json(schema["type"])}')
+        ck.error(where + ("type",), "invalid-value", f'schema type must be "json", not {ck.show(schema["type"])}')
 
     # Identity: exactly one of id_field / primary_key_fields.
     id_field: str | None = None
@@ -575,11 +595,11 @@ def _check_schema_parts(
         pk_fields = tuple(map(plain_str, ov_pk)) if isinstance(ov_pk, tuple) and all(isinstance(p, str) for p in ov_pk) else ov_pk
         id_where = pk_where = where
         if id_field is not None and (not isinstance(id_field, str) or not id_field):  # (a Python caller's: the command line's is a name)
-            ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {show_json(id_field)}")
+            ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {ck.show(id_field)}")
             id_field = None
         if pk_fields is not None and (not isinstance(pk_fields, tuple) or not pk_fields or not all(isinstance(p, str) and p for p in pk_fields)):
             ck.error(
-                where, "identity", f"the primary_key_fields option must be a non-empty list of column names, not {json_type(pk_fields)} {show_json(pk_fields)}"
+                where, "identity", f"the primary_key_fields option must be a non-empty list of column names, not {json_type(pk_fields)} {ck.show(pk_fields)}"
             )
             pk_fields = None
     else:
@@ -593,18 +613,18 @@ def _check_schema_parts(
         if has_id:
             value = schema["id_field"]
             if not isinstance(value, str) or not value:
-                ck.error(id_where, "wrong-type", f"id_field must be the name of a column (a non-empty string), not {show_json(value)}")
+                ck.error(id_where, "wrong-type", f"id_field must be the name of a column (a non-empty string), not {ck.show(value)}")
             else:
                 id_field = plain_str(value)
         if has_pk:
             value = schema["primary_key_fields"]
             if not isinstance(value, (list, tuple)) or not value:
-                ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {show_json(value)}")
+                ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {ck.show(value)}")
             else:
                 good = True
                 for i, item in enumerate(value):
                     if not isinstance(item, str) or not item.strip(GO_SPACE):
-                        ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {show_json(item)}")
+                        ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {ck.show(item)}")
                         good = False
                 if good:
                     pk_fields = tuple(map(plain_str, value))
@@ -612,7 +632,7 @@ def _check_schema_parts(
     # Missing-field policy.
     allow_missing: bool | None = overrides.get("allow_missing_fields")
     if allow_missing is not None and not isinstance(allow_missing, bool):  # ("no" is truthy: never taken for a policy)
-        ck.error(where, "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(allow_missing)} {show_json(allow_missing)}")
+        ck.error(where, "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(allow_missing)} {ck.show(allow_missing)}")
         allow_missing = None
     elif allow_missing is None:
         if "allow_missing_fields" not in schema:
@@ -626,7 +646,7 @@ def _check_schema_parts(
             ck.error(
                 where + ("allow_missing_fields",),
                 "wrong-type",
-                f"allow_missing_fields must be true or false, not {show_json(schema['allow_missing_fields'])}",
+                f"allow_missing_fields must be true or false, not {ck.show(schema['allow_missing_fields'])}",
             )
         else:
             allow_missing = schema["allow_missing_fields"]

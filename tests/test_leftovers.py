@@ -152,3 +152,51 @@ def test_a_refused_value_of_a_column_named_with_controls_reads_escaped_in_its_me
     (error,) = report.errors
     assert error.column == "n\u202eum\x1b"
     assert 'column "n\\u202eum\\u001b"' in error.message, error.message
+
+
+# ---------------------------------------------------------------------------------------
+# 3. A number of a definition, worded as it was written
+
+
+def _sink_text(column: str) -> str:
+    return (
+        '{"name": "s", "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"}, "schema": {"type": "json",'
+        ' "id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, ' + column + "]}}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        ('"type": "int", "config": {"Min": 1e3}', "Min must be a whole number, not a number 1e3"),
+        ('"type": "int", "config": {"Max": -2E+3}', "Max must be a whole number, not a number -2E+3"),
+        ('"type": "int", "config": {"Max": 1.50}', "Max must be a whole number, not a number 1.50"),
+        ('"type": "int", "config": {"Min": 1000.0}', "Min must be a whole number, not a number 1000.0"),
+        ('"type": "decimal", "config": {"Scale": 2e0}', "Scale must be a whole number, not a number 2e0"),
+        ('"type": "timestamp", "config": {"Epoch": 1e3}', "Epoch must be an RFC 3339 time string such as"),
+        ('"type": "int", "config": {"Min": 1e400}', "Min must be a whole number, not a number 1e400"),
+    ],
+)
+def test_a_definition_number_is_quoted_as_its_text_writes_it(config: str, said: str) -> None:
+    text = _sink_text('{"name": "n", "path": ["n"], ' + config + "}")
+    for source in (text, text.encode()):
+        result = mapper.check_sink(source)
+        messages = [p.message for p in result.problems]
+        assert any(said in m for m in messages), messages
+        assert not any("1000.0" in m or "2000.0" in m for m in messages if "1000.0" not in config), messages
+
+
+def test_a_definition_number_given_as_python_is_shown_as_python_writes_it() -> None:
+    body = json.loads(_sink_text('{"name": "n", "path": ["n"], "type": "int", "config": {"Min": 1e3}}'))
+    (problem,) = mapper.check_sink(body).errors
+    assert problem.message == "Min must be a whole number, not a number 1000.0"
+
+
+def test_the_numbers_quoted_as_written_do_not_change_what_is_kept(tmp_path: Path) -> None:
+    # an unknown sink_details key keeps its value in the body, a plain float (orjson writes no subclass)
+    text = _sink_text('{"name": "n", "path": ["n"], "type": "decimal", "config": {"Scale": 2}}').replace('"table": "t"', '"table": "t", "x": 1e3')
+    sink = mapper.load_sink(text)
+    assert sink.to_body()["sink_details"]["x"].__class__ is float
+    import orjson
+
+    assert b'"x":1000.0' in orjson.dumps(sink.to_body())
