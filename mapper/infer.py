@@ -291,6 +291,7 @@ class _PathStats:
         "arr_str",
         "arr_uint",
         "arr_ids",
+        "arr_refused",
         "elems",
         "emin",
         "emax",
@@ -368,6 +369,9 @@ class _PathStats:
         # warning] of the split strings ("1,2", "[3]") and of the other arrays (["1", 2.5])
         self.s_ids = [0, 0]
         self.arr_ids = [0, 0]
+        # the first array a strings column refuses and the first an ids column refuses (a stand-in,
+        # as first_values holds): the example of a note on a set column, whose first array it takes
+        self.arr_refused: dict[str, Any] = {}
         self.elems: dict[str, int] = {}
         self.emin: int | None = None
         self.emax: int | None = None
@@ -656,8 +660,10 @@ class _PathStats:
             elems[kind] = elems.get(kind, 0) + 1
         self.arr_str += only_str
         self.arr_uint += only_uint
-        if not only_uint:
-            _count_ids(v, self.arr_ids)
+        if not (only_uint or _count_ids(v, self.arr_ids)) and "ids" not in self.arr_refused:
+            self.arr_refused["ids"] = _stand_in(v)
+        if not only_str and "strings" not in self.arr_refused:
+            self.arr_refused["strings"] = _stand_in(v)
         if refused is not None:
             self.holds_refused(refused, index)
         return refused
@@ -1263,14 +1269,16 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     return n, 0, 0
 
 
-def _count_ids(value: Any, counts: list[int]) -> None:
-    """Count a string or array an ``ids`` column takes: ``counts[0]`` as sent, ``counts[1]`` with a warning."""
+def _count_ids(value: Any, counts: list[int]) -> bool:
+    """Count a string or array an ``ids`` column takes: ``counts[0]`` as sent, ``counts[1]`` with a warning;
+    whether it takes it."""
     notes: list[Any] = []
     try:
         _converter("ids").convert(value, notes)
     except (ConversionError, OverflowError, ValueError, TypeError):
-        return
+        return False
     counts[1 if notes else 0] += 1
+    return True
 
 
 def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
@@ -1287,6 +1295,7 @@ def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
         if kind == "str":
             tried += [v for v in (st.not_int, st.signed, st.not_dec, st.not_bool) if v is not None]
     tried += [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None]  # (a number the first ones are not)
+    tried += [v for v in st.arr_refused.values() if v is not None]  # (an array a set column refuses: its first one it may take)
     return next((v for v in tried if _converted(conv, v) is _FAILED), None)
 
 

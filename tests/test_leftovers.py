@@ -200,3 +200,36 @@ def test_the_numbers_quoted_as_written_do_not_change_what_is_kept(tmp_path: Path
     import orjson
 
     assert b'"x":1000.0' in orjson.dumps(sink.to_body())
+
+
+# ---------------------------------------------------------------------------------------
+# 4. infer's note on a set column (--type PATH=ids or strings) names a value it refuses, as the others do
+
+SETS = b"".join(
+    json.dumps(r).encode() + b"\n"
+    for r in (
+        {"id": 1, "v": [1, 2], "s": ["a"]},
+        {"id": 2, "v": [-3, 4], "s": ["b", 3]},
+        {"id": 3, "v": [5], "s": ["c"]},
+    )
+)
+
+
+@pytest.mark.parametrize(("path", "ctype"), [("v", "ids"), ("s", "strings")])
+def test_a_set_column_note_gives_an_array_it_refuses_as_its_example(path: str, ctype: str) -> None:
+    from mapper.infer import infer
+
+    r = infer(SETS, id_field="id", types={path: ctype})
+    (text,) = [n for n in r.notes if n.startswith(f"{path}: {ctype} (--type)")]
+    # its first array it takes: the example is the first it refuses (shown as show() shows an array)
+    assert text.endswith("the endpoint would refuse the 1 record holding the others (e.g. [...] (2 items))"), text
+    report = mapper.compile_sink(r.body).validate(SETS, on_error="skip")
+    assert [e.record for e in report.errors] == [1]
+
+
+def test_the_cli_note_on_an_ids_column_typed_by_the_user_has_its_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "sets.ndjson"
+    f.write_bytes(SETS)
+    code, text = _run(capsys, ["infer", str(f), "--id-field", "id", "--type", "v=ids"])
+    assert code == 0
+    assert "note: v: ids (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others (e.g. [...] (2 items))" in text
