@@ -29,7 +29,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .errors import OptionError, PathSyntaxError, escape_controls, has_lone_surrogate, preview
+from .errors import OptionError, PathSyntaxError, escape_controls, escaped_json, has_controls, has_lone_surrogate, preview
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -87,16 +87,13 @@ def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     """The shortest path string that parses back to ``keys``."""
     parts = []
     for k in keys:
-        # (a control character is quoted too, as its JSON escape: a label printed raw could move a terminal's cursor)
-        if k and not any(c in _SPECIAL or c < " " or "\x7f" <= c <= "\x9f" for c in k):
+        # (a control character is quoted too, as its JSON escape: a label printed raw could move a terminal's
+        # cursor; a bidi or invisible one, which escape_controls escapes, could reorder or hide the text around it)
+        if k and not any(c in _SPECIAL for c in k) and not has_controls(k):
             parts.append(k)
         else:
-            parts.append(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(k, ensure_ascii=False)))
+            parts.append(escaped_json(json.dumps(k, ensure_ascii=False)))
     return ".".join(parts)
-
-
-#: DEL and the C1 controls, which JSON text may hold raw: escaped in a quoted key all the same.
-_C1 = re.compile("[\x7f-\x9f]")
 
 
 def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:

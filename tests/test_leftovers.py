@@ -233,3 +233,27 @@ def test_the_cli_note_on_an_ids_column_typed_by_the_user_has_its_example(tmp_pat
     code, text = _run(capsys, ["infer", str(f), "--id-field", "id", "--type", "v=ids"])
     assert code == 0
     assert "note: v: ids (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others (e.g. [...] (2 items))" in text
+
+
+# ---------------------------------------------------------------------------------------
+# 5. A key with a bidi or invisible character, in a path as messages show it
+
+
+@pytest.mark.parametrize("key", ["a\u202eb", "zero\u200bwidth", "x\x85", "t\U000e0041"])
+def test_a_dotted_path_quotes_a_key_holding_a_bidi_or_invisible_character_as_its_escape(key: str) -> None:
+    from mapper.paths import parse_path, to_dot_notation
+
+    text = to_dot_notation((key, "c"))
+    assert not any(c in text for c in "\u202e\u200b\x85\U000e0041"), ascii(text)
+    assert text.startswith('"') and text.endswith('".c')
+    assert parse_path(text).keys == (key, "c")  # (the same path)
+
+
+def test_infer_names_a_key_with_a_bidi_character_escaped_in_its_identity_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "k.ndjson"
+    f.write_text("".join(json.dumps({"n\u202eame": "v", "t": 1}) + "\n" for i in range(2)))
+    code, text = _run(capsys, ["infer", str(f)])
+    assert code == 0
+    assert 'note: identity "n\\u202eame": its values repeat' in text, text
+    _no_raw_controls(text)
+    assert '"n\\u202eame"' in text, text
