@@ -786,3 +786,79 @@ def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> Non
         now[0] += 10
         wait(driver, lambda d: "ACTIVE" in text_of(d, "status"), "ACTIVE after the error", timeout=10)
         assert text_of(driver, "load-error") == ""
+
+
+# ---------------------------------------------------------------------------------------
+# Found by a bug hunt of the pages as a user uses them
+
+
+def active_element(driver: Any) -> str:
+    """The focused element, as ``TAG#id href`` (``BODY#`` when the focus was lost)."""
+    return str(driver.execute_script("var a = document.activeElement; return a.tagName + '#' + a.id + ' ' + (a.getAttribute('href') || '');"))
+
+
+def test_refreshes_and_busy_buttons_keep_the_keyboard_focus(browser: Any) -> None:
+    # The list was rebuilt on every refresh (each 3 s) and a focused source link went with it;
+    # Send records and the pager's buttons were disabled while focused: each time the focus
+    # fell back to the top of the page, and a keyboard user had to tab all the way back
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        sid = body["name"]
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        driver.get(server.url + "/ui/")
+        link = wait(driver, lambda d: css(d, "#sources tbody a"), "the source's link")[0]
+        driver.execute_script("arguments[0].focus()", link)
+        focused = active_element(driver)
+        assert focused == f"A# /ui/sources/{sid}"
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED)}]})[1]["success_count"] == 1
+        wait(driver, lambda d: [e.text for e in css(d, "#sources td.stored")] == ["1"], "the list refreshed")
+        assert active_element(driver) == focused
+
+        driver.get(server.url + f"/ui/sources/{sid}")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the row stored")
+        paste(driver, "records", SEED)
+        by_id(driver, "send").send_keys(Keys.ENTER)
+        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 0 refused"), "the answer")
+        assert active_element(driver) == "BUTTON#send "
+
+        records = [{"value": json.loads(SEED) | {"id": f"r{i:02d}"}} for i in range(30)]
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": records})[1]["success_count"] == 30
+        driver.refresh()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 31.", "the first page")
+        by_id(driver, "rows-next").send_keys(Keys.ENTER)
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 31 of 31.", "the last page")
+        assert active_element(driver) == "BUTTON#rows-prev "  # Next is disabled now: the focus moves to Previous
+
+
+def test_the_source_page_follows_what_others_send(browser: Any) -> None:
+    # The list refreshed itself but a source's page did not: records another client (or tab)
+    # sent left its counts and rows stale until reloaded, and the two pages disagreed
+    driver = browser
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        sid = body["name"]
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        driver.get(server.url + f"/ui/sources/{sid}")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "No rows stored yet.", "no rows")
+        bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
+        answer = api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED)}, {"value": json.loads(bad)}]})[1]
+        assert (answer["success_count"], answer["error_count"]) == (1, 1)
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the row another client stored", timeout=10)
+        wait(driver, lambda d: "1 stored, 1 refused, in 1 request" in text_of(d, "config"), "the counts", timeout=10)
+        assert "1 requests" not in text_of(driver, "config")
+
+
+def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) -> None:
+    # /ui/sources/<a name no source has> (a typo, a bookmark of another database) said 404
+    # above an empty page that still offered Send records, an ingest endpoint and the pager
+    driver = browser
+    with ui_server() as server:
+        driver.get(server.url + "/ui/sources/nope")
+        wait(driver, lambda d: text_of(d, "load-error") == "The service answered 404 ResourceNotFound: no sink 'nope'", "the 404")
+        assert text_of(driver, "source-name") == "No such source"
+        for element_id in ("send-form", "endpoint", "rows-next", "rows-prev", "config"):
+            assert not by_id(driver, element_id).is_displayed(), element_id
+        assert css(driver, "main a[href='/ui/']")[0].is_displayed()

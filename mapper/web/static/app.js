@@ -57,9 +57,34 @@
     return node;
   }
 
+  // The same text again leaves the node as it is: a refresh must not drop what a user has
+  // selected in it (the curl line, a last error being copied).
+  function putText(node, text) {
+    if (node.textContent !== safeText(text)) node.textContent = safeText(text);
+  }
+
   function setText(id, text) {
     var node = $(id);
-    if (node) node.textContent = safeText(text || "");
+    if (node) putText(node, text || "");
+  }
+
+  // A button busy with its request: marked so (aria-disabled) and deaf to clicks, but not
+  // disabled, which would throw the keyboard's focus out of it and back to the top of the page.
+  function setBusy(button, busy) {
+    if (busy) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
+  }
+
+  function isBusy(button) {
+    return button.getAttribute("aria-disabled") === "true";
+  }
+
+  // Disable a button; when it had the focus, the focus goes to ``other`` (the pager's other
+  // button) instead of falling back to the top of the page.
+  function setDisabled(button, disabled, other) {
+    var had = disabled && document.activeElement === button;
+    button.disabled = disabled;
+    if (had && other && !other.disabled) other.focus();
   }
 
   function debounce(fn, ms) {
@@ -168,6 +193,42 @@
       if ($("notice").textContent !== safeText(text)) setText("notice", text);  // (a live region: said again only when it changes)
     }
     var timer = null;
+    var rows = Object.create(null);  // sink id -> its <tr>, kept from one refresh to the next
+
+    // Each refresh updates the rows in place, cell by cell: a rebuilt table took a focused
+    // source link (and a selection) with it every few seconds.
+    function showSources(sinks) {
+      var body = $("sources").tBodies[0];
+      var seen = Object.create(null);
+      var before = body.firstChild;
+      sinks.forEach(function (s) {
+        var details = s.sink_details || {};
+        seen[s.id] = true;
+        var tr = rows[s.id];
+        if (!tr) {
+          tr = rows[s.id] = el("tr", { "data-sink": s.id },
+            el("th", { scope: "row" }, el("a", { href: "/ui/sources/" + encodeURIComponent(s.id) })),
+            el("td", { className: "database" }), el("td", { className: "table" }), el("td", { className: "state" }),
+            el("td", { className: "num stored" }), el("td", { className: "num refused" }), el("td", { className: "last-error" }));
+        }
+        if (tr !== before) body.insertBefore(tr, before);
+        before = tr.nextSibling;
+        var cells = tr.cells;
+        putText(cells[0].firstChild, s.name || s.id);
+        putText(cells[1], databaseName(details.database_id));
+        putText(cells[2], details.table || "");
+        putText(cells[4], String(s.counts.records_stored));
+        putText(cells[5], String(s.counts.records_refused));
+        putText(cells[6], s.last_error || "");
+        if (cells[3].getAttribute("data-state") !== String(s.state)) {
+          cells[3].setAttribute("data-state", String(s.state));
+          clear(cells[3]).appendChild(statusNode(s.state));
+        }
+      });
+      Object.keys(rows).forEach(function (id) {
+        if (!seen[id]) { body.removeChild(rows[id]); delete rows[id]; }
+      });
+    }
 
     function refresh() {
       api("GET", "/v2/sinks").then(function (res) {
@@ -180,21 +241,9 @@
         setText("load-error", "");
         var sinks = (res.data && res.data.sinks) || [];
         createdNotice(sinks);
-        var body = clear($("sources").tBodies[0]);
         var creating = false;
-        sinks.forEach(function (s) {
-          var details = s.sink_details || {};
-          if (s.state !== "ACTIVE") creating = true;
-          var link = el("a", { href: "/ui/sources/" + encodeURIComponent(s.id) }, s.name || s.id);
-          body.appendChild(el("tr", { "data-sink": s.id },
-            el("th", { scope: "row" }, link),
-            el("td", null, databaseName(details.database_id)),
-            el("td", null, details.table || ""),
-            el("td", { className: "state" }, statusNode(s.state)),
-            el("td", { className: "num stored" }, String(s.counts.records_stored)),
-            el("td", { className: "num refused" }, String(s.counts.records_refused)),
-            el("td", { className: "last-error" }, s.last_error || "")));
-        });
+        showSources(sinks);
+        sinks.forEach(function (s) { if (s.state !== "ACTIVE") creating = true; });
         $("empty").hidden = sinks.length > 0;
         $("sources").hidden = sinks.length === 0;
         clearTimeout(timer);
@@ -493,28 +542,29 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var button = $("create");
+      if (isBusy(button)) return;  // (a second Enter while the first is on its way)
       submitted = true;
       setText("create-result", "");
-      var button = $("create");
-      button.disabled = true;
+      setBusy(button, true);
       // The draft of the form as it is now: a debounced draft (a field just changed) may
       // overtake this one, and then its answer is asked for again, not dropped.
       function settledDraft() {
         return runDraft().then(function (d) { return d === SUPERSEDED ? settledDraft() : d; });
       }
       settledDraft().then(function (d) {
-        if (!d) { button.disabled = false; return; }
+        if (!d) { setBusy(button, false); return; }
         if (!d.valid) {
           var n = showProblems(d.problems, true);
           setText("create-result", "The source cannot be created yet: " + (n || "some") + " problem" + (n === 1 ? "" : "s") + " to fix (listed above).");
           focusFirstProblem(d.problems);
-          button.disabled = false;
+          setBusy(button, false);
           return;
         }
         // The same POST /v1/sinks as the API, with the body the form became (chained: its
         // failure to reach the service is caught below like the draft's).
         return api("POST", "/v1/sinks", d.body_text).then(function (res) {
-          button.disabled = false;
+          setBusy(button, false);
           if (!res.ok) {
             setText("create-result", serviceError(res));
             return;
@@ -522,7 +572,7 @@
           location.href = "/ui/?created=" + encodeURIComponent(res.data.id);
         });
       }).catch(function (err) {
-        button.disabled = false;
+        setBusy(button, false);
         setText("create-result", "Cannot reach the service: " + err);
       });
     });
@@ -559,21 +609,30 @@
 
   // ------------------------------------------------------------------ a source: details, Send records, rows
 
+  // A source that is not there (a typo, a bookmark of another database): said, with nothing
+  // to send to and no rows to page through.
+  function noSource(message) {
+    document.title = "No such source - mapper serve";
+    setText("source-name", "No such source");
+    setText("load-error", message);
+    ["status-line", "config-section", "endpoint-section", "send-section", "rows-section"].forEach(function (id) { $(id).hidden = true; });
+  }
+
   function sourcePage() {
     var match = location.pathname.match(/^\/ui\/sources\/([^/]+)$/);
     var sinkId = "";
     try {
       sinkId = match ? decodeURIComponent(match[1]) : "";
     } catch (err) {  // a malformed escape (%E0%A4): say so rather than leave a blank page
-      setText("load-error", "This address does not name a source: " + location.pathname + " is not a valid URL path (" + err.message + ").");
-      setText("rows-summary", "");
-      $("send").disabled = true;
+      noSource("This address does not name a source: " + location.pathname + " is not a valid URL path (" + err.message + ").");
       return;
     }
     var viewPath = "/ui/api/sinks/" + encodeURIComponent(sinkId);
     var rowsOffset = 0;
     var pageSize = 25;
     var timer = null;
+    var shown = null;   // the details shown, as JSON text: a poll that brings the same leaves the page alone
+    var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
 
     function row(term, value) {
       var dl = $("config");
@@ -582,6 +641,17 @@
     }
 
     function showSink(s) {
+      var key = JSON.stringify(s);
+      clearTimeout(timer);
+      // polled: CREATING turns ACTIVE within moments; records others send change the counts
+      timer = setTimeout(loadSink, s.state !== "ACTIVE" ? 500 : 3000);
+      var counts = JSON.stringify(s.counts);
+      if (counts !== counted) {
+        counted = counts;
+        loadRows();
+      }
+      if (key === shown) return;
+      shown = key;
       document.title = s.name + " - mapper serve";
       setText("source-name", s.name);
       clear($("status")).appendChild(statusNode(s.state));
@@ -592,7 +662,8 @@
       row("Records with missing values", s.allow_missing_fields ?
         "Continue processing and store the record with the data that was found" :
         "Discard the entire batch of records sent and log an error");
-      row("Records", s.counts.records_stored + " stored, " + s.counts.records_refused + " refused, in " + s.counts.requests + " requests");
+      row("Records", s.counts.records_stored + " stored, " + s.counts.records_refused + " refused, in " + s.counts.requests +
+        (s.counts.requests === 1 ? " request" : " requests"));
       row("Last error", s.last_error || "none");
       var body = clear($("definition").tBodies[0]);
       s.definition.forEach(function (entry) {
@@ -610,20 +681,23 @@
       lines.push("--data-binary @records.json    # {\"records\": [{\"value\": {...}}, ...]}");
       setText("curl", lines.join("\n"));
       setText("api-body", s.body_text);
-      clearTimeout(timer);
-      if (s.state !== "ACTIVE") timer = setTimeout(loadSink, 500);
     }
 
     function loadSink() {
       return api("GET", viewPath).then(function (res) {
+        clearTimeout(timer);
+        if (res.status === 404) return noSource(serviceError(res));
         if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
           setText("load-error", serviceError(res));
-          clearTimeout(timer);
           if (res.status >= 500) timer = setTimeout(loadSink, 3000);
           return;
         }
         setText("load-error", "");
         showSink(res.data);
+      }, function (err) {  // the service gone for a moment (restarted): said, and asked again
+        setText("load-error", "Cannot reach the service: " + err);
+        clearTimeout(timer);
+        timer = setTimeout(loadSink, 3000);
       });
     }
 
@@ -631,6 +705,7 @@
       return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize).then(function (res) {
         if (!res.ok) {
           setText("rows-summary", serviceError(res));
+          counted = null;  // asked again at the next poll
           return;
         }
         var page = res.data;
@@ -647,8 +722,12 @@
         var first = page.total ? page.offset + 1 : 0;
         var last = page.offset + page.rows.length;
         setText("rows-summary", page.total ? "Rows " + first + " to " + last + " of " + page.total + "." : "No rows stored yet.");
-        $("rows-prev").disabled = page.offset <= 0;
-        $("rows-next").disabled = last >= page.total;
+        var prev = $("rows-prev"), next = $("rows-next");
+        var noPrev = page.offset <= 0, noNext = last >= page.total;
+        if (!noPrev) prev.disabled = false;  // enabled first: the focus may move there
+        if (!noNext) next.disabled = false;
+        setDisabled(prev, noPrev, next);
+        setDisabled(next, noNext, prev);
       });
     }
 
@@ -697,24 +776,23 @@
     $("send-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var button = $("send");
-      button.disabled = true;
+      if (isBusy(button)) return;  // (a second Enter while the first is on its way)
+      setBusy(button, true);
       setText("send-summary", "Sending...");
       clear($("send-records"));
       api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
-        button.disabled = false;
+        setBusy(button, false);
         showAnswer(res);
-        loadSink();
-        loadRows();
+        loadSink();  // (and the rows, when the counts moved)
       }).catch(function (err) {
-        button.disabled = false;
+        setBusy(button, false);
         setText("send-summary", "Cannot reach the service: " + err);
       });
     });
     $("rows-prev").addEventListener("click", function () { rowsOffset = Math.max(0, rowsOffset - pageSize); loadRows(); });
     $("rows-next").addEventListener("click", function () { rowsOffset += pageSize; loadRows(); });
 
-    loadSink();
-    loadRows();
+    loadSink();  // (and the rows)
   }
 
   // ------------------------------------------------------------------ start
