@@ -862,3 +862,27 @@ def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) ->
         for element_id in ("send-form", "endpoint", "rows-next", "rows-prev", "config"):
             assert not by_id(driver, element_id).is_displayed(), element_id
         assert css(driver, "main a[href='/ui/']")[0].is_displayed()
+
+
+def test_warnings_are_not_counted_as_problems_that_stop_the_source(browser: Any) -> None:
+    # "cannot be created yet: 4 problems to fix" counted the warnings (a table's column name
+    # FeatureBase would refuse), which do not stop it, and listed them as if they did
+    driver = browser
+    with ui_server() as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        select(driver, "database", "hostile")
+        by_id(driver, "name").send_keys("warned")
+        wait(driver, lambda d: len(css(d, "#table option")) > 1, "the tables of the database")
+        select(driver, "table", HOSTILE)
+        wait(driver, lambda d: css(d, "#columns input.path"), "the columns of the table")
+        path_input(driver, "_id").send_keys("id")
+        by_id(driver, "create").click()  # no missing-values choice: the one error
+        wait(driver, lambda d: "cannot be created yet" in text_of(d, "create-result"), "the refusal")
+        items = [e.text for e in css(driver, "#problems li")]
+        errors = [t for t in items if "warning: " not in t]
+        assert errors == ["allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch"], items
+        warned = len(items) - 1
+        assert warned >= 2, items
+        assert text_of(driver, "create-result") == (f"The source cannot be created yet: 1 problem to fix (listed above; the {warned} warnings do not stop it).")
+        assert_no_alert(driver)

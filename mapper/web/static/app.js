@@ -458,14 +458,14 @@
         input.removeAttribute("aria-invalid");
       });
       var list = clear($("problems"));
-      var shown = 0;
+      var shown = { errors: 0, warnings: 0 };  // listed: errors stop the source being created, warnings do not
       problems.forEach(function (p) {
         if (p.severity === "note") return;
         var visible = all || submitted || touched[p.field === "column" ? "column:" + p.column : p.field];
         if (p.field === "name") {
           if (submitted) {
-            list.appendChild(el("li", { className: p.severity }, "Source name: " + p.message));
-            shown++;
+            list.appendChild(el("li", { className: p.severity }, "Source name: " + (p.severity === "error" ? "" : "warning: ") + p.message));
+            shown[p.severity === "error" ? "errors" : "warnings"]++;
             // the live check said what the name was when typed: another tab may have taken it since
             var check = $("name-check");
             check.className = "check " + (p.severity === "error" ? "bad" : "warn");
@@ -485,8 +485,8 @@
         }
         if (visible) {
           var where = p.field === "column" ? "Column " + p.column + ": " : "";
-          list.appendChild(el("li", { className: p.severity }, where + p.message));
-          shown++;
+          list.appendChild(el("li", { className: p.severity }, where + (p.severity === "error" ? "" : "warning: ") + p.message));
+          shown[p.severity === "error" ? "errors" : "warnings"]++;
         }
       });
       $("problems-box").hidden = list.childNodes.length === 0;
@@ -555,8 +555,9 @@
       settledDraft().then(function (d) {
         if (!d) { setBusy(button, false); return; }
         if (!d.valid) {
-          var n = showProblems(d.problems, true);
-          setText("create-result", "The source cannot be created yet: " + (n || "some") + " problem" + (n === 1 ? "" : "s") + " to fix (listed above).");
+          var shown = showProblems(d.problems, true), n = shown.errors, w = shown.warnings;
+          setText("create-result", "The source cannot be created yet: " + (n || "some") + " problem" + (n === 1 ? "" : "s") + " to fix (listed above" +
+            (w ? "; " + (w === 1 ? "the warning does" : "the " + w + " warnings do") + " not stop it" : "") + ").");
           focusFirstProblem(d.problems);
           setBusy(button, false);
           return;
