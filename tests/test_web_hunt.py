@@ -3,8 +3,37 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from mapper.web import load_assets
+import orjson
+
+from mapper.serve import App, Server
+from mapper.store import Store
+from mapper.web import install, load_assets
+from tests.test_web import catalog, form, request
+
+
+@contextmanager
+def logged_server(**kw: Any) -> Iterator[tuple[Server, list[str]]]:
+    """A UI server whose log lines (serve's stderr) are kept in a list."""
+    lines: list[str] = []
+    store = Store(":memory:")
+    app = App(store, create_delay=0.0, log=lines.append, **kw)
+    install(app, catalog())
+    server = Server(app, idle_timeout=5.0).start()
+    try:
+        yield server, lines
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
+
+
+def discarding_source(server: Server, name: str) -> None:
+    """A source of {"id", "lat", "alt"} records under allow_missing_fields false: a missing value discards the body."""
+    cols = {"_id": {"path": "id"}, "lat": {"path": "lat"}, "altitude": {"path": "alt"}}
+    out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name=name, columns=cols, allow_missing_fields=False))[2])
+    assert request(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
 
 
 def _luminance(hex_color: str) -> float:
@@ -51,3 +80,20 @@ def test_the_keyboards_focus_is_drawn_with_enough_contrast_where_it_is() -> None
         assert f"{element}:focus-visible" in css, element
     header_ring = _color(css, _rule(css, "header.top a:focus-visible", "outline-color"))
     assert _contrast(header_ring, header) >= 3, (header_ring, header)
+
+
+def test_a_body_the_page_sends_and_the_endpoint_discards_is_logged_as_the_apis() -> None:
+    # POST /v2/sinks/<id> logs a body discarded whole on serve's log ("discard the entire batch
+    # ... and log an error", the seed); the same body sent from Send records was not logged
+    records = ['{"id": "a", "lat": 1, "alt": 2}', '{"id": "b", "lat": 1.5}']
+    with logged_server() as (server, lines):
+        discarding_source(server, "api")
+        discarding_source(server, "page")
+        body = orjson.dumps({"records": [{"value": orjson.loads(r)} for r in records]})
+        status, _h, answer = request(server, "POST", "/v2/sinks/api", body)
+        assert status == 200 and orjson.loads(answer)["success_count"] == 0
+        status, _h, sent = request(server, "POST", "/ui/api/sinks/page/send", {"text": "\n".join(records)})
+        assert status == 200 and orjson.loads(sent)["answer"] == orjson.loads(answer)
+        logged = [line for line in lines if "BatchDiscarded" in line]
+        assert [line.split(":", 1)[0] for line in logged] == ["sink api", "sink page"], lines
+        assert logged[1] == logged[0].replace("sink api", "sink page")

@@ -46,7 +46,7 @@ import orjson
 from .. import serve
 from .._version import __version__
 from ..commands import EXIT_USAGE, file_name
-from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError
+from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, ValueWarning, location_text
@@ -226,6 +226,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                 app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
                 raise
             answer, written, report = result.answer, result.written, result.report
+            if result.error is not None and app.log is not None:  # a body discarded whole: logged as POST /v2/sinks/<id> logs it
+                app.log(printable(f"sink {sink_id}: {result.error}"))
         records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
         errors: list[dict[str, Any]] = []
         warnings: list[dict[str, Any]] = []
