@@ -486,7 +486,14 @@ class Store:
 
     # ------------------------------------------------------------------ ingest
 
-    def ingest(self, sink_id: str, body: bytes | str, *, admit: Callable[[int, int], None] | None = None) -> IngestResult:
+    def ingest(
+        self,
+        sink_id: str,
+        body: bytes | str,
+        *,
+        admit: Callable[[int, int], None] | None = None,
+        answered: Callable[[dict[str, Any], Report], dict[str, Any]] | None = None,
+    ) -> IngestResult:
         """Take one request body as the service does, in one transaction.
 
         Answers record by record as ``mapper validate --report endpoint`` does (the same
@@ -494,7 +501,9 @@ class Store:
         400 ``InvalidBody`` for a body that is not ``{"records": [...]}`` of strict JSON,
         400 ``InvalidParameter`` for a sink that is not ACTIVE, whatever ``admit(records,
         bytes)`` raises (the server's throttle), 500 when the database fails (then nothing
-        of the body is stored).
+        of the body is stored). ``answered(answer, report)``: the answer in the words the sink's
+        last error quotes, for a body discarded whole (a UI that built the body from a
+        paste places each record in the paste); the answer returned is the endpoint's.
         """
         body = body_data(body)
         info = self.sink(sink_id)
@@ -516,7 +525,7 @@ class Store:
             batch, report = None, exc.report
         answer = report.endpoint_answer()
         written = batch.count if batch is not None else 0
-        error = None if batch is not None else _discarded_error(answer, report)[:2000]
+        error = None if batch is not None else _discarded_error(answer if answered is None else answered(answer, report), report)[:2000]
         with self.lock:
             try:
                 self.db.execute("BEGIN IMMEDIATE")

@@ -96,4 +96,27 @@ def test_a_body_the_page_sends_and_the_endpoint_discards_is_logged_as_the_apis()
         assert status == 200 and orjson.loads(sent)["answer"] == orjson.loads(answer)
         logged = [line for line in lines if "BatchDiscarded" in line]
         assert [line.split(":", 1)[0] for line in logged] == ["sink api", "sink page"], lines
-        assert logged[1] == logged[0].replace("sink api", "sink page")
+
+
+def test_the_last_error_of_a_discarded_paste_names_the_pastes_record_and_line() -> None:
+    # The page said "Record 2 (line 2)" of the record that failed, and right beside it the
+    # source's last error (and the Data Sources list, and serve's log) said "record 1, line 1":
+    # the body the page built, numbered from 0 on one line, which the user never saw
+    records = ['{"id": "a", "lat": 1, "alt": 2}', '{"id": "b", "lat": 1.5}']
+    with logged_server() as (server, lines):
+        discarding_source(server, "api")
+        discarding_source(server, "page")
+        body = orjson.dumps({"records": [{"value": orjson.loads(r)} for r in records]})
+        assert request(server, "POST", "/v2/sinks/api", body)[0] == 200
+        status, _h, sent = request(server, "POST", "/ui/api/sinks/page/send", {"text": "\n\n".join(records)})
+        assert status == 200
+        shown = orjson.loads(sent)["records"][1]
+        assert (shown["line"], shown["error_code"]) == (3, "MissingField")
+        assert shown["error_message"].endswith('at `$.alt` (record 2, line 3, column "altitude")')
+        api_error = orjson.loads(request(server, "GET", "/v2/sinks/api")[2])["last_error"]
+        page_error = orjson.loads(request(server, "GET", "/v2/sinks/page")[2])["last_error"]
+        # the API's body keeps its own terms; the page's paste its own
+        assert api_error.endswith('at `$.alt` (record 1, line 1, column "altitude")'), api_error
+        assert page_error == api_error.replace("(record 1, line 1,", "(record 2, line 3,"), page_error
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/page")[2])["last_error"] == page_error
+        assert [line for line in lines if line.startswith("sink page: ")] == [f"sink page: {page_error}"]

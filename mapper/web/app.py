@@ -49,7 +49,7 @@ from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_CONTENT_TYPE, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
-from ..report import ENDPOINT_MESSAGE, RecordError, ValueWarning, location_text
+from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text
 from ..serve import App, Request, Response, json_response, query_int
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, check_name, compact, draft, format_body, paste_records
@@ -217,15 +217,35 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         answer: dict[str, Any] | None = None
         written = 0
         report = None
+        placed: list[dict[str, Any]] = []
+
+        def in_paste(answer: dict[str, Any], report: Report) -> list[dict[str, Any]]:
+            """The endpoint's answer per record sent, each message naming the record and line of the paste."""
+            out = []
+            for k, item in enumerate(answer["records"]):
+                first = report.failed_index.get(k)
+                if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
+                    i = sent[k]
+                    item = item | {"error_message": f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"}
+                out.append(item)
+            return out
+
         if sent or not paste.held:  # (a paste of held records only: nothing to send)
             try:
                 if len(paste.body) > app.max_body_bytes:
                     raise ServiceError(413, TOO_LARGE, f"the body is {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}")
-                result = app.store.ingest(sink_id, paste.body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
+                result = app.store.ingest(
+                    sink_id,
+                    paste.body,
+                    admit=lambda records, nbytes: app.admit(sink_id, records, nbytes),
+                    # a body discarded whole: the source's last error (and the log) name the paste's record and line
+                    answered=lambda answer, report: answer | {"records": in_paste(answer, report)},
+                )
             except ServiceError as err:
                 app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
                 raise
             answer, written, report = result.answer, result.written, result.report
+            placed = in_paste(answer, report)
             if result.error is not None and app.log is not None:  # a body discarded whole: logged as POST /v2/sinks/<id> logs it
                 app.log(printable(f"sink {sink_id}: {result.error}"))
         records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
@@ -235,11 +255,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
             errors.append(_in_paste(held, i, held.line))
             records[i].update(status="not_sent", error_code=None, error_message=errors[-1]["message"])
         if answer is not None and report is not None:
-            for k, (i, item) in enumerate(zip(sent, answer["records"])):
+            for i, item in zip(sent, placed):
                 records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
-                first = report.failed_index.get(k)
-                if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
-                    records[i]["error_message"] = f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"
             errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
             warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in report.warnings]
         errors.sort(key=lambda e: e["record"])
