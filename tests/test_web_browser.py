@@ -886,3 +886,19 @@ def test_warnings_are_not_counted_as_problems_that_stop_the_source(browser: Any)
         assert warned >= 2, items
         assert text_of(driver, "create-result") == (f"The source cannot be created yet: 1 problem to fix (listed above; the {warned} warnings do not stop it).")
         assert_no_alert(driver)
+
+
+def test_new_source_without_the_token_says_so_not_that_no_database_is_registered(browser: Any) -> None:
+    # The catalog's 401 was read as an empty catalog: "No database is registered: start mapper
+    # serve with --table FILE.sql", of a service that has tables and wants its token
+    driver = browser
+    with ui_server(token="s3cret-token") as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: "401 MissingAuthenticationToken" in text_of(d, "load-error"), "the service's answer")
+        assert by_id(driver, "token-box").is_displayed()
+        assert "No database is registered" not in text_of(driver, "database-check")
+        by_id(driver, "token").send_keys("s3cret-token")
+        by_id(driver, "token").submit()
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases, with the token")
+        assert text_of(driver, "load-error") == "" and text_of(driver, "database-check") == ""
+        driver.execute_script("sessionStorage.clear()")

@@ -158,10 +158,12 @@
 
   var catalog = { databases: [] };
 
+  // Resolves to the service's error answer (null when the catalog came): a refusal (401,
+  // the token) is not an empty catalog.
   function loadCatalog() {
     return api("GET", "/ui/api/catalog").then(function (res) {
       if (res.ok && res.data) catalog = res.data;
-      return catalog;
+      return res.ok ? null : res;
     });
   }
 
@@ -600,7 +602,11 @@
       draftSoon();
     });
 
-    loadCatalog().then(function () {
+    loadCatalog().then(function (refused) {
+      if (refused) {  // said (a 401 also shows the token box); the form waits for the token's reload
+        setText("load-error", serviceError(refused));
+        return;
+      }
       fillDatabases();
       if (nameInput.value) checkName();
     }, function (err) {
