@@ -902,3 +902,35 @@ def test_new_source_without_the_token_says_so_not_that_no_database_is_registered
         wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases, with the token")
         assert text_of(driver, "load-error") == "" and text_of(driver, "database-check") == ""
         driver.execute_script("sessionStorage.clear()")
+
+
+def test_a_page_of_rows_asked_for_earlier_does_not_replace_the_one_asked_for_last(browser: Any) -> None:
+    # The rows are asked for again when the counts move (a poll) and when a pager button is
+    # pressed: a poll's answer for the first page that came after Next's showed page 1 while
+    # the page counted itself on page 2 (the next Next skipped a page)
+    driver = browser
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        sid = body["name"]
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        records = [{"value": json.loads(SEED) | {"id": f"r{i:02d}"}} for i in range(30)]
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": records})[1]["success_count"] == 30
+        driver.get(server.url + f"/ui/sources/{sid}")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page")
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.slowStarted = false;
+            window.fetch = function (path, init) {
+              if (String(path).indexOf("/rows?offset=0&") < 0) return real(path, init);
+              window.slowStarted = true;
+              return new Promise(function (resolve) { setTimeout(resolve, 1500); }).then(function () { return real(path, init); });
+            };
+            """
+        )
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED) | {"id": "r30"}}]})[0] == 200
+        wait(driver, lambda d: d.execute_script("return window.slowStarted"), "the poll asking for the first page again", timeout=10)
+        by_id(driver, "rows-next").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 31 of 31.", "the second page")
+        time.sleep(2)  # the poll's answer for the first page has come by now
+        assert text_of(driver, "rows-summary") == "Rows 26 to 31 of 31."

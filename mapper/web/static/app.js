@@ -708,8 +708,14 @@
       });
     }
 
+    // Rows are asked for by a poll (the counts moved), a send and the pager: only the answer
+    // to the last request is shown (an earlier one arriving late would show another page).
+    var rowsSeq = 0;
+
     function loadRows() {
+      var seq = ++rowsSeq;
       return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize).then(function (res) {
+        if (seq !== rowsSeq) return;
         if (!res.ok) {
           setText("rows-summary", serviceError(res));
           counted = null;  // asked again at the next poll
