@@ -843,12 +843,25 @@ def test_the_source_page_follows_what_others_send(browser: Any) -> None:
         assert api(server, "POST", "/v1/sinks", body)[0] == 200
         driver.get(server.url + f"/ui/sources/{sid}")
         wait(driver, lambda d: text_of(d, "rows-summary") == "No rows stored yet.", "no rows")
+        # the service out of reach for a moment (restarted): said, and asked again
+        driver.execute_script(
+            """
+            var real = window.fetch, failed = false;
+            window.fetch = function (path, init) {
+              if (String(path).indexOf("/ui/api/sinks/") < 0 || failed) return real(path, init);
+              failed = true;
+              return Promise.reject(new TypeError("Failed to fetch"));
+            };
+            """
+        )
+        wait(driver, lambda d: text_of(d, "load-error") == "Cannot reach the service: TypeError: Failed to fetch", "the failure said", timeout=10)
         bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
         answer = api(server, "POST", f"/v2/sinks/{sid}", {"records": [{"value": json.loads(SEED)}, {"value": json.loads(bad)}]})[1]
         assert (answer["success_count"], answer["error_count"]) == (1, 1)
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the row another client stored", timeout=10)
         wait(driver, lambda d: "1 stored, 1 refused, in 1 request" in text_of(d, "config"), "the counts", timeout=10)
         assert "1 requests" not in text_of(driver, "config")
+        assert text_of(driver, "load-error") == ""
 
 
 def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) -> None:
