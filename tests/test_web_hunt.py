@@ -120,3 +120,14 @@ def test_the_last_error_of_a_discarded_paste_names_the_pastes_record_and_line() 
         assert page_error == api_error.replace("(record 1, line 1,", "(record 2, line 3,"), page_error
         assert orjson.loads(request(server, "GET", "/ui/api/sinks/page")[2])["last_error"] == page_error
         assert [line for line in lines if line.startswith("sink page: ")] == [f"sink page: {page_error}"]
+
+
+def test_the_send_boxs_label_names_every_form_a_paste_takes() -> None:
+    # Send records takes objects one after another as jq prints them (the README, the docs,
+    # paste_records), but its label offered only the body, NDJSON and an array
+    page = load_assets()["source.html"][0].decode()
+    label = re.search(r'<label for="records">(.*?)</label>', page, re.S)
+    assert label, "no label for the paste box"
+    text = re.sub(r"<[^>]+>", "", label.group(1))
+    for form_taken in ('{"records": [{"value": {...}}]}', "NDJSON", "a JSON array of records", "one after another"):
+        assert form_taken in text, (form_taken, text)
