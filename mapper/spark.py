@@ -108,7 +108,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
-from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, optional_import
+from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shown_name
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
 from .paths import records_path_keys
@@ -805,7 +805,7 @@ def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
     local file system before Spark starts, of Hadoop's in :func:`validate_files`)."""
     for where in (_join_path(output, "mapped"), _join_path(output, "refused")):
         if exists(where):
-            raise OptionError(f"{where} exists: choose another output directory, or --overwrite (overwrite=True) to replace it")
+            raise OptionError(f"{shown_name(where)} exists: choose another output directory, or --overwrite (overwrite=True) to replace it")
 
 
 #: The internal name of the file column in :func:`validate_files` (written as ``file`` in ``refused``).
@@ -875,7 +875,7 @@ class _FileSystem:
 
     def rename(self, source: str, target: str) -> None:
         if not self.fs.rename(self._path(source), self._path(target)):
-            raise InputError(f"cannot move {source} to {target}")
+            raise InputError(f"cannot move {shown_name(source)} to {shown_name(target)}")
 
 
 def _join_path(base: str, name: str) -> str:
@@ -1099,9 +1099,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         line = _first_line(exc)
         if "JAVA_GATEWAY_EXITED" in line:  # (the JVM did not start: a Java too old, a bad option; its own lines are above)
             line += " The JVM did not start: see its messages above (Spark needs Java 17 or later; java -version says which runs)."
-        print(f"mapper: Spark failed: {line}", file=sys.stderr)
+        print(f"mapper: Spark failed: {escape_controls(line)}", file=sys.stderr)
         return EXIT_USAGE
-    mapped_dir, refused_dir = _join_path(args.output, "mapped"), _join_path(args.output, "refused")
+    mapped_dir, refused_dir = shown_name(_join_path(args.output, "mapped")), shown_name(_join_path(args.output, "refused"))
     codes = ", ".join(f"{code} {n:,}" for code, n in counts.error_counts.items())
     blank = f" ({plural(counts.blank_lines, 'blank line')} skipped, as mapper validate skips them)" if counts.blank_lines else ""
     print(f"input:   {plural(counts.input_records, 'record')} in {plural(len(args.paths), 'path')}{blank}")
@@ -1156,7 +1156,7 @@ def _check_java() -> None:
         java = os.path.join(home, "bin", "java")
         if not (os.path.isfile(java) and os.access(java, os.X_OK)):
             raise OptionError(
-                f"Spark needs Java 17 or later, and JAVA_HOME ({home}) has no bin/java: set JAVA_HOME to a JDK's directory, or unset it to use the java on the PATH"
+                f"Spark needs Java 17 or later, and JAVA_HOME ({shown_name(home)}) has no bin/java: set JAVA_HOME to a JDK's directory, or unset it to use the java on the PATH"
             )
     elif shutil.which("java") is None:
         raise OptionError(
@@ -1202,11 +1202,13 @@ def _hidden(name: str) -> bool:
     return name.startswith(("_", "."))
 
 
-def _hidden_error(shown: str, local: bool = True) -> OptionError:
-    name = os.path.basename(shown.rstrip("/"))
+def _hidden_error(path: str, local: bool = True) -> OptionError:
+    name = shown_name(os.path.basename(path.rstrip("/")))
     other = name.lstrip("_.") or "records.ndjson"
     fix = f"rename it ({other}), or link it under a name Spark reads (ln -s {name} {other})" if local else f"rename it ({other})"
-    return OptionError(f"{shown}: Spark (Hadoop) skips files whose names start with '_' or '.' as hidden, so its records would be silently left out; {fix}")
+    return OptionError(
+        f"{shown_name(path)}: Spark (Hadoop) skips files whose names start with '_' or '.' as hidden, so its records would be silently left out; {fix}"
+    )
 
 
 def _path_list(paths: Any) -> list[str]:
@@ -1251,21 +1253,21 @@ def check_inputs(paths: Sequence[str] | str | os.PathLike[str], notes: list[str]
                 out.append(path)  # Hadoop's glob syntax Python's glob reads otherwise (negation, escapes): Spark's to read
                 continue
             if os.path.lexists(local):  # (data[1].ndjson: Spark read data1.ndjson, or failed on an unclosed '{' once the JVM was up)
-                escaped = re.sub(r"([*?\[\]{}])", r"\\\1", path)
+                escaped = shown_name(re.sub(r"([*?\[\]{}])", r"\\\1", path))
                 raise OptionError(
-                    f"{path}: the path holds glob characters ({' '.join(sorted({ch for ch in local if ch in _GLOB + ']}'}))}), and Spark reads a path as a pattern, "
+                    f"{shown_name(path)}: the path holds glob characters ({' '.join(sorted({ch for ch in local if ch in _GLOB + ']}'}))}), and Spark reads a path as a pattern, "
                     f"not this file; rename it, or escape them with a backslash as Hadoop's glob reads them ({escaped})"
                 )
             matches = sorted({m for pattern in _braces(local) for m in _glob(pattern)})
             if not matches:
-                raise OptionError(f"no file matches {path}")
+                raise OptionError(f"no file matches {shown_name(path)}")
             for match in matches:
                 try:
                     _check_entry(match, explicit=False, notes=notes)
                 except MapperError as exc:
-                    raise type(exc)(f"{exc} (matched by {path})") from None
+                    raise type(exc)(f"{exc} (matched by {shown_name(path)})") from None
         elif not os.path.exists(local):
-            raise OptionError(f"no such file: {path}")
+            raise OptionError(f"no such file: {shown_name(path)}")
         else:
             _check_entry(local, explicit=True, shown=path, notes=notes)
         out.append(_spark_path(path))
@@ -1326,12 +1328,13 @@ def _check_directory(path: str, partition: bool = False, notes: list[str] | None
     names = sorted(os.listdir(path))
     files = [n for n in names if not _hidden(n) and not os.path.isdir(os.path.join(path, n))]
     dirs = [n for n in names if not _hidden(n) and os.path.isdir(os.path.join(path, n))]
+    shown, subdirs = shown_name(path), ", ".join(shown_name(d) for d in dirs[:3])
     if files:
         for name in files:
             _check_file(os.path.join(path, name), notes=notes)
         if dirs and not partition:  # (inside a partition, what Spark lists is its own: not refused here)
             raise OptionError(
-                f"{path} holds files and subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads its files only, "
+                f"{shown} holds files and subdirectories ({subdirs}{', ...' if len(dirs) > 3 else ''}): Spark reads its files only, "
                 "and the subdirectories' records would be silently left out; name the subdirectories too (a glob: DIR/*), or move them"
             )
         return
@@ -1342,7 +1345,7 @@ def _check_directory(path: str, partition: bool = False, notes: list[str] | None
         return
     if dirs and not partition:
         raise OptionError(
-            f"{path} holds only subdirectories ({', '.join(dirs[:3])}{', ...' if len(dirs) > 3 else ''}): Spark reads none of their files "
+            f"{shown} holds only subdirectories ({subdirs}{', ...' if len(dirs) > 3 else ''}): Spark reads none of their files "
             "(only partitions named key=value); name them (a glob: DIR/*/*)"
         )
 
@@ -1368,7 +1371,7 @@ def _jq_path(keys: Sequence[str]) -> str:
 
 
 def _check_file(path: str, shown: str | None = None, notes: list[str] | None = None) -> None:
-    shown = shown or path
+    shown = shown_name(shown or path)
     name = os.path.basename(path)
     if ":" in name:
         raise OptionError(
@@ -1397,7 +1400,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
     if packed is not None and not name.endswith(_HADOOP_SUFFIX[packed]):
         raise OptionError(
             f"{shown} is {packed}-compressed but its name does not end in {_HADOOP_SUFFIX[packed]}: Spark chooses the codec by the name "
-            f"and would read the compressed bytes as text; rename it to {name}{_HADOOP_SUFFIX[packed]}"
+            f"and would read the compressed bytes as text; rename it to {shown_name(name)}{_HADOOP_SUFFIX[packed]}"
         )
     if gz and head and not magic:
         raise OptionError(f"{shown} is named .gz but is not gzip-compressed: Spark would fail to unpack it; rename it without .gz (or gzip it)")
@@ -1449,19 +1452,20 @@ def check_output(output: str) -> None:
     local = _local_path(output)
     if local is None:
         return
+    shown = shown_name(output)
     odd = sorted({ch for ch in local if ch in _GLOB + "]}\\:"})
     if odd:  # (Spark reads the staged output back by name: a glob; ':' is no Hadoop path)
         raise OutputError(
-            f"cannot write {output}: Spark reads OUT back as a path pattern, and {' '.join(odd)} in it would be read otherwise; choose a name without them"
+            f"cannot write {shown}: Spark reads OUT back as a path pattern, and {' '.join(odd)} in it would be read otherwise; choose a name without them"
         )
     if os.path.exists(local) and not os.path.isdir(local):
-        raise OutputError(f"cannot write {output}: it is not a directory")
+        raise OutputError(f"cannot write {shown}: it is not a directory")
     missing, d = [], os.path.abspath(local)
     while not os.path.exists(d) and os.path.dirname(d) != d:
         missing.append(d)
         d = os.path.dirname(d)
     if not os.path.isdir(d):
-        raise OutputError(f"cannot write {output}: {d} is not a directory")
+        raise OutputError(f"cannot write {shown}: {shown_name(d)} is not a directory")
     made: list[str] = []
     try:
         for m in reversed(missing):
@@ -1469,7 +1473,7 @@ def check_output(output: str) -> None:
             made.append(m)
         os.rmdir(tempfile.mkdtemp(prefix=".mapper-probe-", dir=local))
     except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from None
     finally:
         for m in reversed(made):  # nothing left behind: Spark makes them again
             try:
@@ -1503,7 +1507,7 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
             hit = out == real or out.startswith(real + os.sep) or real.startswith(out + os.sep)
         if hit:
             raise OutputError(
-                f"cannot write {output}: the input {path} reads it, or is in it (its results would be read as records next time); write it elsewhere"
+                f"cannot write {shown_name(output)}: the input {shown_name(path)} reads it, or is in it (its results would be read as records next time); write it elsewhere"
             )
 
 
