@@ -89,7 +89,7 @@ from .endpoint import (
     env_token,
     printable,
 )
-from .errors import MapperError, OptionError
+from .errors import MapperError, OptionError, shown_name
 from .store import Store, stored_sinks_problem
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
@@ -1154,7 +1154,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
     try:
         server.start()
         print(
-            f"mapper serve: listening on {server.url} (database {args.db}; per sink {limits.records_per_s:,.0f} records/s, {limits.bytes_per_s:,.0f} bytes/s, "
+            f"mapper serve: listening on {server.url} (database {shown_name(args.db)}; per sink {limits.records_per_s:,.0f} records/s, {limits.bytes_per_s:,.0f} bytes/s, "
             f"bodies up to {app.max_body_bytes:,} bytes; token {'required' if token else 'not required'})",
             flush=True,
         )

@@ -51,7 +51,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
-from .errors import MapperError, OptionError, Problem, preview
+from .errors import MapperError, OptionError, Problem, preview, shown_name
 from .model import MISSING, Column, Sink
 from .report import BATCH_DISCARDED, BatchRejected, Report
 from .sink import check_sink, load_sink
@@ -203,7 +203,7 @@ class _UnreadableRow(sqlite3.DatabaseError):
 
 
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
-    return ServiceError(500, INTERNAL, f"cannot read the database {store.path}: {exc}")
+    return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
 
 def _reads(method: _Method) -> _Method:
@@ -221,10 +221,11 @@ def _reads(method: _Method) -> _Method:
 
 def stored_sinks_problem(path: str) -> str | None:
     """Why ``path`` is no database ``mapper serve`` stored sinks into (None when it is one), read without writing to it."""
+    shown = shown_name(path)
     if not Path(path).exists():
-        return f"no database {path} to query (--db names the file serve stored into)"
+        return f"no database {shown} to query (--db names the file serve stored into)"
     if Path(path).is_dir():  # (SQLite says "disk I/O error")
-        return f"cannot read the database {path}: it is a directory, not a database file"
+        return f"cannot read the database {shown}: it is a directory, not a database file"
     try:
         con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
         try:
@@ -232,9 +233,9 @@ def stored_sinks_problem(path: str) -> str | None:
         finally:
             con.close()
     except sqlite3.Error as exc:
-        return f"cannot read the database {path}: {exc}"
+        return f"cannot read the database {shown}: {exc}"
     if found is None:
-        return f"{path} holds no sinks of mapper serve (--db names the file serve stored into)"
+        return f"{shown} holds no sinks of mapper serve (--db names the file serve stored into)"
     return None
 
 
@@ -279,12 +280,13 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time):
         self.path = str(path)
         self.clock = clock
+        shown = shown_name(self.path)
         if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
             where = Path(self.path)
             if where.is_dir():
-                raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: it is a directory, not a database file")
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: it is a directory, not a database file")
             if not where.parent.is_dir():
-                raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: no such directory {where.parent}")
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: no such directory {shown_name(where.parent)}")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -293,7 +295,7 @@ class Store:
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
             self._next_active: float | None = self._first_active_at()
         except sqlite3.Error as exc:  # (a table of that name from another program fails here)
-            raise ServiceError(500, INTERNAL, f"cannot open the database {self.path}: {exc}") from None
+            raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
         self.lock = threading.RLock()
         self._mappers: dict[str, Mapper] = {}
         self._tables: dict[str, _Table] = {}

@@ -11,7 +11,13 @@ keeps the real name and is untouched here.
 from __future__ import annotations
 
 import gzip
+import json
 import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from email.message import Message
 from pathlib import Path
 from typing import Any, Callable
 
@@ -223,3 +229,79 @@ def test_spark_validate_names_a_java_home_with_its_controls_escaped(here: Path, 
     Path(f"r{EVIL}.ndjson").write_bytes(RECORD)
     code, _out, err = _spark_run(capsys, f"r{EVIL}.ndjson", "-o", "out")
     assert code == 2 and f"JAVA_HOME (jdk{SHOWN}) has no bin/java" in err, err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. serve's --db, on the terminal and in an HTTP error
+
+
+def _db_files(here: Path) -> None:
+    Path(f"d{EVIL}").mkdir()
+    Path(f"notdb{EVIL}").write_text("hello, no database")
+    con = sqlite3.connect(f"other{EVIL}.db")
+    con.execute("CREATE TABLE t (x)")
+    con.close()
+
+
+SERVE_CASES = [
+    # (arguments, the database named as it must appear)
+    (["--db", f"missing{EVIL}.db", "--query", "x"], f"mapper serve: no database missing{SHOWN}.db to query"),
+    (["--db", f"d{EVIL}", "--query", "x"], f"mapper serve: cannot read the database d{SHOWN}: it is a directory"),
+    (["--db", f"notdb{EVIL}", "--query", "x"], f"mapper serve: cannot read the database notdb{SHOWN}: file is not a database"),
+    (["--db", f"other{EVIL}.db", "--query", "x"], f"mapper serve: other{SHOWN}.db holds no sinks of mapper serve"),
+    (["--db", f"d{EVIL}", str(SINK)], f"mapper serve: cannot open the database d{SHOWN}: it is a directory"),
+    (["--db", f"nodir{EVIL}/x.db", str(SINK)], f"mapper serve: cannot open the database nodir{SHOWN}/x.db: no such directory nodir{SHOWN}\n"),
+    (["--db", f"notdb{EVIL}", str(SINK)], f"mapper serve: cannot open the database notdb{SHOWN}: file is not a database"),
+]
+
+
+@pytest.mark.parametrize(("argv", "said"), SERVE_CASES, ids=[f"{i}-{c[1][14:40]}" for i, c in enumerate(SERVE_CASES)])
+def test_serve_names_the_database_with_its_controls_escaped(here: Path, capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
+    _db_files(here)
+    code = main(["serve", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "", (code, out, err)
+    assert err.startswith(said), err
+    _no_raw_controls(err)
+
+
+def test_a_database_serve_cannot_read_is_a_500_naming_it_escaped(here: Path) -> None:
+    from mapper.serve import App
+    from mapper.store import Store
+
+    store = Store(f"db{EVIL}")
+    try:
+        store.create_sink(SINK)
+        other = sqlite3.connect(f"db{EVIL}")
+        other.execute("DROP TABLE _mapper_sinks")  # (damaged, or edited by hand)
+        other.close()
+        resp = App(store).dispatch("GET", "/v2/sinks", Message(), lambda _n: b"")
+    finally:
+        store.close()
+    assert resp.status == 500
+    message = json.loads(resp.body)["message"]
+    assert message.startswith(f"cannot read the database db{SHOWN}: "), message
+    _no_raw_controls(message)
+
+
+def test_serve_says_its_database_escaped_when_listening(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "serve", str(SINK), "--db", f"p{EVIL}.db", "--port", "0", "-q"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "listening on http://127.0.0.1:" in line and f"(database p{SHOWN}.db; " in line, line + err.decode()
+    _no_raw_controls(line + out.decode() + err.decode())
+    assert proc.returncode == 0, err
