@@ -70,7 +70,6 @@ from .checks import (
     check_sink_name,
     json_type,
     near_miss,
-    show_json,
     split_pointer,
 )
 from .errors import MapperError, int_text, json_text, make_pointer, preview
@@ -1329,7 +1328,7 @@ def check_ui_mapping(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, A
 def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any]) -> bool | None:
     value = overrides.get("allow_missing_fields")
     if value is not None and not isinstance(value, bool):  # ("no" is truthy: never taken for a policy)
-        ck.error((), "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(value)} {show_json(value)}")
+        ck.error((), "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(value)} {ck.show(value)}")
         return None
     if value is not None:
         if isinstance(doc.get("allow_missing_fields"), bool) and doc["allow_missing_fields"] != value:
@@ -1344,7 +1343,7 @@ def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any
         return None
     value = doc["allow_missing_fields"]
     if not isinstance(value, bool):
-        ck.error(("allow_missing_fields",), "wrong-type", f"allow_missing_fields must be true or false, not {show_json(value)}")
+        ck.error(("allow_missing_fields",), "wrong-type", f"allow_missing_fields must be true or false, not {ck.show(value)}")
         return None
     return value
 
@@ -1466,7 +1465,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
                 ck.warning(
                     here + ("config", k),
                     "overrides-table",
-                    f"{canon} {_json_text(v)} replaces {_json_text(base[canon])}, which the table's column `{col.to_sql() if col else target}` implies",
+                    f"{canon} {ck.show(v)} replaces {_json_text(base[canon])}, which the table's column `{col.to_sql() if col else target}` implies",
                 )
 
         def where(tokens: tuple[str, ...], here: tuple[str, str] = here, user: Mapping[str, Any] = user) -> tuple[str | int, ...]:
@@ -1478,7 +1477,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
             return names.get(canonical.casefold(), canonical)
 
         prefix = here + ("config",)  # the config is checked at (): so are the escaped times under it
-        tmp = Checker(frozenset(t[len(prefix) :] for t in ck.escaped if t[: len(prefix)] == prefix))
+        tmp = Checker(frozenset(t[len(prefix) :] for t in ck.escaped if t[: len(prefix)] == prefix), ck.written)  # (its numbers as written)
         config = check_config(tmp, merged, True, ctype, (), spelled)
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import pytest
 
+import mapper
 from mapper.cli import main
 from mapper.errors import _CONTROL, MapperError, escape_controls
 
@@ -305,3 +306,40 @@ def test_serve_says_its_database_escaped_when_listening(tmp_path: Path) -> None:
     assert "listening on http://127.0.0.1:" in line and f"(database p{SHOWN}.db; " in line, line + err.decode()
     _no_raw_controls(line + out.decode() + err.decode())
     assert proc.returncode == 0, err
+
+
+# ---------------------------------------------------------------------------------------
+# 3. A table mapping's numbers, quoted as written
+
+
+def _ui(mapping_n: str, allow: str = "true") -> str:
+    return (
+        '{"name": "s", "table": "CREATE TABLE t (_id ID, n INT MIN 0 MAX 100)", "mapping": {"_id": "id", "n": '
+        + mapping_n
+        + '}, "allow_missing_fields": '
+        + allow
+        + "}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (_ui('{"path": "n", "config": {"Min": 1e3}}'), "Min must be a whole number, not a number 1e3"),
+        (_ui('{"path": "n", "config": {"Min": 1e3}}'), "Min 1e3 replaces 0, which the table's column"),
+        (_ui('{"path": "n", "config": {"Max": 2.50}}'), "Max must be a whole number, not a number 2.50"),
+        (_ui('{"path": "n", "config": {"Max": 2.50}}'), "Max 2.50 replaces 100, which the table's column"),
+        (_ui('"n"', allow="1e0"), "allow_missing_fields must be true or false, not 1e0"),
+    ],
+)
+def test_a_table_mapping_number_is_quoted_as_its_text_writes_it(text: str, said: str) -> None:
+    for source in (text, text.encode()):
+        messages = [p.message for p in mapper.check_sink(source).problems]
+        assert any(said in m for m in messages), messages
+        assert not any("1000.0" in m or "2.5 " in m or "1.0" in m for m in messages), messages
+
+
+def test_a_table_mapping_given_as_python_is_shown_as_python_writes_it() -> None:
+    body = json.loads(_ui('{"path": "n", "config": {"Min": 1e3}}'))
+    messages = [p.message for p in mapper.check_sink(body).problems]
+    assert any("Min must be a whole number, not a number 1000.0" in m for m in messages), messages
