@@ -619,6 +619,8 @@ class CompiledSink:
             self.handled, self.with_identity = part
         active = set(self.handled) | (set(identity) if self.with_identity else set())
         self.ctypes: tuple[ColumnType, ...] = tuple(column_type(c) for c in columns)
+        for ctype in self.ctypes:
+            ctype.see_columns(columns)
         #: some value is printed as text (a string column, a primary key): the sign of an
         #: integer -0 then matters (Go decodes it as float64 -0, printed "-0")
         self.prints_numbers = any(self.ctypes[i].is_text for i in active) or (sink.primary_key_fields is not None and self.with_identity)

@@ -544,11 +544,26 @@ class GoLayout:
                 return r
         return self._parse_general(value)
 
+    def parse_zoned(self, value: str) -> tuple[int, int]:
+        """``parse``, and the UTC offset in seconds of the location Go gives the parsed time.
+
+        The offset is what ``t.Format`` shows the wall clock in (the ingester files a
+        record's time views by ``t.Format("2006010215")``): a numeric offset's own (Go
+        keeps it as a fixed zone, unless it equals Local's: 0 here), 0 for ``Z``, ``UTC``
+        and no zone, and for a zone abbreviation Local does not know, 0 except ``GMT+N``,
+        whose N hours Go puts on the location while it reads the clock as UTC.
+        """
+        return self._parse_zoned(value)
+
     def _parse_general(self, value: str) -> int:
+        return self._parse_zoned(value)[0]
+
+    def _parse_zoned(self, value: str) -> tuple[int, int]:
         layout, n, i = self.layout, len(value), 0
         f = list(_FIELDS0)
         am = pm = utc = False
         zone = -1
+        zname = ""
         for prefix, simple, code, stdstr, arg in self._steps:
             if prefix:
                 if simple and value.startswith(prefix, i):
@@ -653,12 +668,18 @@ class GoLayout:
                     utc, i = True, i + 3
                 else:  # an abbreviation's offset is unknown with Local = UTC: instant unchanged
                     ln = _zone_name_len(value[i:])
-                    bad, i = ln == 0, i + ln
+                    bad, zname, i = ln == 0, value[i : i + ln], i + ln
             if rng:
                 raise LayoutError(layout, value, stdstr, value[i:], ": " + rng + " out of range")
             if bad:
                 raise LayoutError(layout, value, stdstr, value[hold:])
-        return _finish(layout, value, f, am, pm, utc, zone)
+        ns = _finish(layout, value, f, am, pm, utc, zone)
+        if utc:
+            return ns, 0
+        if zone != -1:
+            return ns, zone
+        # Go: FixedZone(name, offset) with the offset 0, or GMT+N's N hours (its clock read as UTC)
+        return ns, (int(zname[3:]) * 3600 if len(zname) > 3 and zname.startswith("GMT") else 0)
 
 
 @functools.lru_cache(maxsize=512)

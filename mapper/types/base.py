@@ -31,7 +31,7 @@ import re
 import sys
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -164,6 +164,7 @@ LOSSY_KINDS = {
     "timestamp_truncated": "time finer than the column's granularity",
     "clamped": "date clamped",
     "zero_time": "Go's zero time sets no time",
+    "local_time": "time views filed by the offset's clock, not UTC",
     "utf8_replaced": "invalid UTF-8 replaced with U+FFFD",
 }
 
@@ -308,6 +309,10 @@ class ColumnType:
         cleared); raises :class:`ConversionError` for a value the ingester refuses.
         """
         raise NotImplementedError
+
+    def see_columns(self, columns: Sequence[Column]) -> None:
+        """Told the sink's columns when it is compiled, for a type whose effect depends on them
+        (a ``recordTime`` files time views only for columns with a Quantum). The default: nothing."""
 
     def null_error(self) -> str:
         """Why null is an error for this type (when ``on_null`` is ``error``)."""

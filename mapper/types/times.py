@@ -10,7 +10,7 @@ of Unit (or CustomUnit) since Epoch, saturating as Go's duration arithmetic does
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, Union
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from .integers import int_lax
 from .text import NONEMPTY_STR
 
 if TYPE_CHECKING:
+    from ..model import Column
     from ..tiers import Tier
 
 TIME_UNITS = ("d", "h", "m", "s", "ms", "us", "ns")
@@ -282,11 +283,24 @@ class RecordTimeType(_Time):
         super().__init__(column)
         self.unit, self.digits = "ns", 9
         cfg = self.config
+        #: how much of a time's RFC 3339 text names its finest time view (13: to the hour), 0: no quantum column
+        self._view_chars = 0
+        #: the UTC offset (s) of the location the ingester's times take: Epoch's (Go keeps a parsed
+        #: offset as a fixed zone), 0 for the default Epoch (Local: UTC here) and for strings without one
+        self._epoch_offset = 0
         if cfg.numeric_time:
             self._unit = cfg.unit or "s"
             self.on_missing = "error"  # the ingester reads a number from Epoch: a missing one fails
+            if cfg.epoch and not cfg.epoch_zero:
+                self._epoch_offset = golayout.compile_layout(golayout.RFC3339).parse_zoned(cfg.epoch)[1]
         else:
-            self._parse = _layout_parser("recordTime", cfg.layout or "2006-01-02T15:04:05Z07:00")
+            layout = cfg.layout or "2006-01-02T15:04:05Z07:00"
+            self._parse = _layout_parser("recordTime", layout)
+            self._zoned = golayout.compile_layout(layout)
+
+    def see_columns(self, columns: Sequence[Column]) -> None:
+        quanta = "".join(c.config.quantum or "" for c in columns)
+        self._view_chars = next((n for letter, n in (("H", 13), ("D", 10), ("M", 7), ("Y", 4)) if letter in quanta), 0)
 
     def missing_error(self) -> str:
         return "missing: with Unit or Epoch set, the ingester cannot convert a missing recordTime (it reads a number), so this record can never be stored"
@@ -300,6 +314,7 @@ class RecordTimeType(_Time):
             if not -(-INT64_MIN // unit_ns) <= v <= INT64_MAX // unit_ns:
                 raise ConversionError("out_of_range", f"{v}{unit} is outside representable time scales")
             ns = self.config.epoch_ns + v * unit_ns
+            offset = self._epoch_offset
         else:
             if isinstance(value, str) and value == "":
                 return empty(value, notes)
@@ -308,8 +323,23 @@ class RecordTimeType(_Time):
                 if notes is not None:
                     notes.append(Lossy("zero_time", value, None, "read as Go's zero time 0001-01-01T00:00:00Z: the ingester sets no time for the record"))
                 return NO_VALUE
+            offset = self._zoned.parse_zoned(value)[1] if notes is not None and self._view_chars and self._zoned.has_zone else 0
         if not INT64_MIN <= ns <= INT64_MAX:
             raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
+        if offset and notes is not None and self._view_chars:
+            # batch.QuantizedTime.Set files the record under t.Format("2006010215"): the wall clock
+            # of the time's own location, not UTC
+            n = self._view_chars
+            utc, wall = golayout.format_rfc3339(ns, 0)[:n], golayout.format_rfc3339(ns + offset * 10**9, 0)[:n]
+            if wall != utc:
+                notes.append(
+                    Lossy(
+                        "local_time",
+                        value,
+                        wall,
+                        f"the ingester files the record's time views by the clock of its UTC offset ({_offset_text(offset)}), not by UTC ({utc})",
+                    )
+                )
         return ns
 
     def render(self) -> Callable[[Any], Any]:
@@ -317,6 +347,13 @@ class RecordTimeType(_Time):
 
     def arrow_type(self, pa: Any) -> Any:
         return pa.timestamp("ns", tz="UTC")
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    h, rest = divmod(abs(seconds), 3600)
+    m, sec = divmod(rest, 60)
+    return f"{sign}{h:02d}:{m:02d}" + (f":{sec:02d}" if sec else "")
 
 
 def _digits_needed(ns: int) -> int:

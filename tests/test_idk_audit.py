@@ -1,0 +1,114 @@
+"""Divergences from FeatureBase's ingester (``idk/``) found by auditing each type's conversion.
+
+Each test names the Go file and function whose behaviour it pins (read for facts only).
+The expected values were checked against Go 1.19.8 (the ingester's build) with ``TZ=UTC``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import mapper
+
+
+def _sink(record_time: dict[str, Any], quantum: str | None = "YMDH") -> mapper.Mapper:
+    tags: dict[str, Any] = {"name": "tags", "path": ["tags"], "type": "strings"}
+    if quantum:
+        tags["config"] = {"Quantum": quantum}
+    entry: dict[str, Any] = {"name": "t", "path": ["t"], "type": "recordTime"}
+    if record_time:
+        entry["config"] = record_time
+    return mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}, tags, entry], id_field="k", allow_missing_fields=True)
+
+
+def _warnings(m: mapper.Mapper, values: list[Any], **kw: Any) -> list[list[tuple[str, Any, Any]]]:
+    """Each record's warnings as (kind, sent, stored), on the fast and the careful path (which must agree)."""
+    data = "\n".join(json.dumps({"k": i, "tags": ["a"], "t": v}) for i, v in enumerate(values)).encode()
+    seen = []
+    for fast in (True, False):
+        batch = m.map(data, on_error="skip", fast=fast, **kw)
+        per: list[list[tuple[str, Any, Any]]] = [[] for _ in values]
+        for w in batch.report.warnings:
+            per[w.record].append((w.kind, w.sent, w.stored))
+        seen.append(per)
+    assert seen[0] == seen[1]
+    return seen[0]
+
+
+# --- recordTime: time views are filed by the wall clock of the time's own offset -----------
+#
+# idk/interfaces.go RecordTimeField.PilosafyVal returns the time.Time that time.Parse (or
+# Epoch.Add) made; Go keeps a parsed numeric offset as the time's location (a fixed zone)
+# unless it is Local's. idk/ingest.go hands it to rec.Time.Set, and batch/batch.go
+# QuantizedTime.Set keeps t.Format("2006010215"): the clock in that location, not UTC. So
+# "2020-01-01T23:30:00-05:00" (04:30 UTC on Jan 2) is filed under the views of Jan 1, hour 23.
+
+
+def test_record_time_with_an_offset_is_filed_under_its_own_clock():
+    m = _sink({})
+    got = _warnings(
+        m, ["2020-01-01T23:30:00-05:00", "2020-01-02T04:30:00Z", "2020-01-01T10:40:00+00:30", "2020-01-01T10:10:00+00:30", "2020-01-01T10:10:00+00:00"]
+    )
+    assert got[0] == [("local_time", "2020-01-01T23:30:00-05:00", "2020-01-01T23")]
+    assert got[1] == []  # Z: UTC
+    assert got[2] == []  # 10:40+00:30 is 10:10 UTC: the same hour
+    assert got[3] == [("local_time", "2020-01-01T10:10:00+00:30", "2020-01-01T10")]  # 09:40 UTC
+    assert got[4] == []  # +00:00 is Local's offset (UTC): Go uses Local
+
+
+def test_record_time_offsets_matter_at_the_finest_quantum_only():
+    m = _sink({}, quantum="YMD")
+    got = _warnings(m, ["2020-01-01T10:00:00+05:00", "2020-01-01T02:00:00+05:00"])
+    assert got[0] == []  # 05:00 UTC: the same day
+    assert got[1] == [("local_time", "2020-01-01T02:00:00+05:00", "2020-01-01")]  # 2019-12-31T21:00Z
+
+
+def test_record_time_offsets_do_not_matter_without_quantum_columns():
+    assert _warnings(_sink({}, quantum=None), ["2020-01-01T23:30:00-05:00"]) == [[]]
+
+
+def test_record_time_gmt_plus_n_abbreviation():
+    # Go 1.19 time.Parse: an unknown abbreviation "GMT+3" keeps the clock as UTC (22:00Z) but
+    # puts +3h on the location, so t.Format shows 01:00 the next day
+    m = _sink({"Layout": "2006-01-02 15:04 MST"})
+    got = _warnings(m, ["2020-01-01 22:00 GMT+3", "2020-01-01 22:00 EST", "2020-01-01 22:00 UTC"])
+    assert got == [[("local_time", "2020-01-01 22:00 GMT+3", "2020-01-02T01")], [], []]
+
+
+def test_record_time_counted_from_an_epoch_with_an_offset():
+    # Time.UnmarshalJSON keeps Epoch's +05:00 as its location; Epoch.Add(dur) keeps it too
+    m = _sink({"Epoch": "2000-01-01T00:00:00+05:00", "Unit": "s"})
+    got = _warnings(m, [0, 3600 * 5])
+    assert got[0] == [("local_time", 0, "2000-01-01T00")]  # 1999-12-31T19:00Z
+    assert got[1] == [("local_time", 18000, "2000-01-01T05")]
+    assert _warnings(_sink({"Epoch": "2000-01-01T00:00:00Z", "Unit": "s"}), [0]) == [[]]
+
+
+def test_record_time_offset_is_lossy_under_strict():
+    m = _sink({})
+    batch = m.map(json.dumps({"k": 1, "tags": ["a"], "t": "2020-01-01T23:30:00-05:00"}).encode(), on_error="skip", strict=True)
+    assert [(e.code, e.column) for e in batch.report.errors] == [("lossy_value", "t")]
+
+
+def test_record_time_offset_warning_keeps_the_instant():
+    m = _sink({})
+    batch = m.map(json.dumps({"k": 1, "tags": ["a"], "t": "2020-01-01T23:30:00-05:00"}).encode())
+    assert batch.to_rows()[0]["t"] == "2020-01-02T04:30:00Z"
+
+
+@pytest.mark.parametrize("layout", ["2006-01-02T15:04:05Z07:00", "2006-01-02 15:04 MST", "2006-01-02T15:04:05-07:00:00"])
+def test_parse_zoned_offsets(layout):
+    from mapper import golayout
+
+    lay = golayout.compile_layout(layout)
+    cases = {
+        "2006-01-02T15:04:05Z07:00": [("2020-01-01T23:30:00-05:00", -18000), ("2020-01-01T23:30:00Z", 0)],
+        "2006-01-02 15:04 MST": [("2020-01-01 22:00 GMT-10", -36000), ("2020-01-01 22:00 GMT", 0), ("2020-01-01 22:00 PST", 0)],
+        "2006-01-02T15:04:05-07:00:00": [("2020-01-01T22:00:00-00:00:01", 0), ("2020-01-01T22:00:00+01:02:03", 3723)],
+    }[layout]
+    for value, offset in cases:
+        ns, off = lay.parse_zoned(value)
+        assert (ns, off) == (lay.parse(value), offset), value
