@@ -370,7 +370,7 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
 
     config = None
     if isinstance(ctype, str) and ctype in TYPES:  # the type alone says what the config holds: checked whatever else is wrong
-        config = check_config(ck, entry.get("config"), "config" in entry, ctype, at("config"), ConfigKeyWhere(entry))
+        config = check_config(ck, entry.get("config"), "config" in entry, ctype, at("config"), ConfigKeyWhere(entry), name if isinstance(name, str) else None)
         if config is None:
             ok = False
     if not ok:
@@ -465,6 +465,11 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
     return None
 
 
+#: The name fields every idk Field struct has, which a config object sets too (Go's decoder
+#: fills any exported field): ParseHeader then overwrites NameVal with the entry's name, but
+#: a DestNameVal stays and renames the column the ingester writes (``Field.DestName``).
+_NAME_FIELDS = {"nameval": "NameVal", "destnameval": "DestNameVal"}
+
 #: The config fields idk decodes into pointers (null makes them unset again).
 _POINTER_KEYS = frozenset({"Min", "Max"})
 
@@ -491,11 +496,13 @@ def check_config(
     ctype: str,
     where: tuple[str | int, ...],
     spelled: Callable[[str], str],
+    name: str | None = None,
 ) -> ColumnConfig | None:
     allowed = tuple(REGISTRY[ctype].config_keys)
     values: dict[str, Any] = {}
     invalid: set[str] = set()  # keys written with a value that did not check
     ok = True
+    dest: tuple[tuple[str | int, ...], str] | None = None  # DestNameVal: where, and its last string
     if present and cfg is not None and not isinstance(cfg, Mapping):
         ck.error(where, "wrong-type", f"config must be an object, not {json_type(cfg)}")
         return None
@@ -503,9 +510,21 @@ def check_config(
         ck.duplicates(cfg, where)
         folded = {k.casefold(): k for k in allowed}
         seen: dict[str, str] = {}
-        for key, value in _each_value(cfg, lambda k: k.casefold() in folded):
+        for key, value in _each_value(cfg, lambda k: k.casefold() in folded or k.casefold() in _NAME_FIELDS):
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
             kw = where + (int_text(key),)
+            if canonical is None and isinstance(key, str) and key.casefold() in _NAME_FIELDS:
+                field_name = _NAME_FIELDS[key.casefold()]
+                if value is not None and not isinstance(value, str):
+                    ck.error(
+                        kw, "wrong-type", f"{field_name} must be a string, not {json_type(value)} {show_json(value)}: the ingester cannot decode this config"
+                    )
+                    ok = False
+                elif field_name == "DestNameVal" and value is not None:
+                    dest = (kw, plain_str(value))
+                else:
+                    ck.warning(kw, "unknown-config-key", f"{field_name} is replaced by the entry's name; the ingester ignores it")
+                continue
             if canonical is None:
                 if not isinstance(key, str):  # (a Python mapping's: 1 is not "1")
                     why = unknown_key_message(key, "the config", allowed)
@@ -528,6 +547,19 @@ def check_config(
                 invalid.add(canonical)
             else:
                 values[canonical] = plain_str(parsed) if isinstance(parsed, str) else parsed
+    if dest is not None:
+        at, text = dest
+        if not text or text == name or ctype == "recordTime":
+            ck.warning(at, "dest-name", f"DestNameVal {preview(text)!r} has no effect here")
+        else:
+            ck.error(
+                at,
+                "dest-name",
+                f"DestNameVal {preview(text)!r} makes the ingester write this column as {preview(text)!r} instead of its name "
+                f"{preview(name or '')!r} (and look id_field and primary keys up by it); mapper names a column by its name only: "
+                f"name the entry {preview(text)!r} instead",
+            )
+            ok = False
     # a problem of the config as a whole (no Scale) is the entry's when it has no config to point at
     fields = REGISTRY[ctype].check_config(values, invalid, _Rules(ck, where if present else where[:-1], spelled, where))
     if fields is None or not ok:

@@ -112,3 +112,54 @@ def test_parse_zoned_offsets(layout):
     for value, offset in cases:
         ns, off = lay.parse_zoned(value)
         assert (ns, off) == (lay.parse(value), offset), value
+
+
+# --- config: NameVal and DestNameVal are fields of every idk Field struct -----------------
+#
+# idk/header.go ParseHeader decodes each entry's config with json.Unmarshal into the type's
+# Field struct (idk/interfaces.go: every one has NameVal and DestNameVal), then sets NameVal
+# to the entry's name. DestNameVal stays: DestName() returns it, and idk/ingest.go
+# batchFromSchema writes the column under that name (and finds id_field and primary keys by
+# it). A non-string value for either fails json.Unmarshal, so the ingester refuses the config.
+
+
+def _check(config: dict[str, Any], ctype: str = "string", name: str = "c") -> list[tuple[str, str, str]]:
+    defs = [{"name": name, "path": ["c"], "type": ctype, "config": config}, {"name": "k", "path": ["k"], "type": "id"}]
+    result = mapper.check_sink(defs, id_field="k", allow_missing_fields=True)
+    return [(p.severity, p.code, p.message) for p in result.problems]
+
+
+def test_dest_name_val_renames_the_column_in_the_ingester():
+    problems = _check({"DestNameVal": "other"})
+    assert [(s, c) for s, c, _ in problems] == [("error", "dest-name")]
+    assert "write this column as 'other'" in problems[0][2]
+    assert [(s, c) for s, c, _ in _check({"destnameval": "other"}, "int")] == [("error", "dest-name")]
+
+
+@pytest.mark.parametrize("config", [{"DestNameVal": ""}, {"DestNameVal": "c"}, {"DestNameVal": None}, {"NameVal": "x"}])
+def test_name_fields_without_effect_are_warnings(config):
+    problems = _check(config)
+    assert problems and all(s == "warning" for s, _, _ in problems)
+
+
+@pytest.mark.parametrize("config", [{"NameVal": 5}, {"DestNameVal": 5}, {"DestNameVal": ["x"]}])
+def test_name_fields_the_ingester_cannot_decode(config):
+    problems = _check(config)
+    assert [(s, c) for s, c, _ in problems] == [("error", "wrong-type")]
+    assert "cannot decode" in problems[0][2]
+
+
+def test_dest_name_val_on_a_record_time_has_no_column_to_rename():
+    problems = [(s, c) for s, c, _ in _check({"DestNameVal": "x"}, "recordTime", "t") if c != "unused-record-time"]
+    assert problems == [("warning", "dest-name")]
+
+
+def test_dest_name_val_in_the_ui_mapping_names_the_table_column():
+    ui = {
+        "name": "s",
+        "allow_missing_fields": True,
+        "table": "CREATE TABLE t (_id ID, lat INT)",
+        "mapping": {"_id": "id", "lat": {"path": "lat", "config": {"DestNameVal": "other"}}},
+    }
+    problems = [p for p in mapper.check_sink(ui).problems if p.code == "dest-name"]
+    assert [p.severity for p in problems] == ["error"] and "instead of its name 'lat'" in problems[0].message
