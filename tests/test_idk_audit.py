@@ -163,3 +163,24 @@ def test_dest_name_val_in_the_ui_mapping_names_the_table_column():
     }
     problems = [p for p in mapper.check_sink(ui).problems if p.code == "dest-name"]
     assert [p.severity for p in problems] == ["error"] and "instead of its name 'lat'" in problems[0].message
+
+
+# --- recordTime: a record without a time keeps the previous record's ------------------------
+#
+# idk/ingest.go batchFromSchema makes one pilosabatch.Row for the whole run and its
+# recordizers only ever call rec.Time.Set (RecordTimeField gives nil for "" and Go's zero
+# time: no Set); batch/batch.go Batch.Add takes the Row by value and resets Values and Clears
+# only. So such a record is filed under the time views of the record taken before it.
+
+
+def test_record_time_without_a_time_says_it_keeps_the_previous_records():
+    m = _sink({})
+    data = "\n".join(json.dumps({"k": i, "tags": ["a"], "t": v}) for i, v in enumerate(["", "0001-01-01T00:00:00Z", "0000-00-00"])).encode()
+    for fast in (True, False):
+        batch = m.map(data, on_error="skip", fast=fast)
+        got = [(w.kind, w.hint) for w in batch.report.warnings]
+        assert [k for k, _ in got] == ["empty_string", "zero_time", "zero_time"]
+        assert all("time views of the record it took before it" in h for _, h in got), got
+    # without time views nothing is filed: the old wording stays
+    hints = [w.hint for w in _sink({}, quantum=None).map(data, on_error="skip").report.warnings]
+    assert not any("took before" in h for h in hints) and len(hints) == 3

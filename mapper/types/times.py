@@ -275,6 +275,15 @@ class TimestampType(_Time):
         return narrower(*self._range_v)
 
 
+#: What a recordTime that gives no time does where there are time views: idk/ingest.go reuses
+#: one Row for every record and only ``rec.Time.Set`` writes its time (batch.Add copies the
+#: Row and resets its Values and Clears, not its Time), so the record keeps the last time set.
+KEEPS_PREVIOUS_TIME = (
+    "the ingester sets no time of its own for the record, so it files it under the time views of the record it took before it "
+    "(its row's time is never reset; that record may be another request's)"
+)
+
+
 class RecordTimeType(_Time):
     type = "recordTime"
     on_null = "error"
@@ -317,11 +326,15 @@ class RecordTimeType(_Time):
             offset = self._epoch_offset
         else:
             if isinstance(value, str) and value == "":
+                if notes is not None and self._view_chars:
+                    notes.append(Lossy("empty_string", value, None, KEEPS_PREVIOUS_TIME))
+                    return NO_VALUE
                 return empty(value, notes)
             ns = self._parse(value)
             if ns == GO_ZERO_TIME_NS:  # time.Time.IsZero(): the ingester sets no time
                 if notes is not None:
-                    notes.append(Lossy("zero_time", value, None, "read as Go's zero time 0001-01-01T00:00:00Z: the ingester sets no time for the record"))
+                    why = KEEPS_PREVIOUS_TIME if self._view_chars else "the ingester sets no time for the record"
+                    notes.append(Lossy("zero_time", value, None, f"read as Go's zero time 0001-01-01T00:00:00Z: {why}"))
                 return NO_VALUE
             offset = self._zoned.parse_zoned(value)[1] if notes is not None and self._view_chars and self._zoned.has_zone else 0
         if not INT64_MIN <= ns <= INT64_MAX:
