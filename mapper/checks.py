@@ -322,6 +322,14 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             "unused-record-time",
             "recordTime only matters for columns with a Quantum, and no column has one",
         )
+    elif record_times and any(c.index == record_times[-1] and not c.config.numeric_time for c in columns):
+        # idk/ingest.go reuses one Row, whose time only rec.Time.Set writes (never reset)
+        ck.note(
+            where + (record_times[-1],),
+            "record-time-carried",
+            'a record whose recordTime is missing (or "", or Go\'s zero time) gets no time of its own: the ingester files it under '
+            "the time views of the record it took before it, which may be another request's",
+        )
     return Entries(columns, broken, ok and not too_many)
 
 

@@ -184,3 +184,16 @@ def test_record_time_without_a_time_says_it_keeps_the_previous_records():
     # without time views nothing is filed: the old wording stays
     hints = [w.hint for w in _sink({}, quantum=None).map(data, on_error="skip").report.warnings]
     assert not any("took before" in h for h in hints) and len(hints) == 3
+
+
+def test_check_notes_that_a_missing_record_time_keeps_the_previous_records():
+    defs = [
+        {"name": "k", "path": ["k"], "type": "id"},
+        {"name": "tags", "path": ["tags"], "type": "strings", "config": {"Quantum": "YMD"}},
+        {"name": "t", "path": ["t"], "type": "recordTime"},
+    ]
+    notes = [p for p in mapper.check_sink(defs, id_field="k", allow_missing_fields=True).problems if p.code == "record-time-carried"]
+    assert [p.severity for p in notes] == ["note"] and "record it took before it" in notes[0].message
+    # counted from an Epoch, a missing value fails the record instead
+    defs[2]["config"] = {"Unit": "s"}
+    assert not [p for p in mapper.check_sink(defs, id_field="k", allow_missing_fields=True).problems if p.code == "record-time-carried"]
