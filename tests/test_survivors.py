@@ -159,7 +159,11 @@ def test_kill_several_record_times_warned_not_crashing():
         {"name": "t2", "path": ["t2"], "type": "recordTime"},
         {"name": "t3", "path": ["t3"], "type": "recordTime"},
     )
-    assert problems(d) == [("warning", "/definition/3", "several-record-times"), ("warning", "/definition/4", "several-record-times")]
+    assert problems(d) == [
+        ("warning", "/definition/3", "several-record-times"),
+        ("warning", "/definition/4", "several-record-times"),
+        ("note", "/definition/4", "record-time-carried"),  # (the last one read: a missing one keeps the previous record's time)
+    ]
     msgs = problem_messages(d)
     assert "the last one read sets the record's time" in msgs[("/definition/3", "several-record-times")]
 
@@ -168,7 +172,7 @@ def test_kill_unused_record_time_warned_only_without_quantum():
     d = schema({"name": "t", "path": ["t"], "type": "recordTime"})
     assert problems(d) == [("warning", "/definition/1", "unused-record-time")]
     d = schema({"name": "t", "path": ["t"], "type": "recordTime"}, {"name": "q", "path": ["q"], "type": "ids", "config": {"Quantum": "Y"}})
-    assert problems(d) == []
+    assert problems(d) == [("note", "/definition/1", "record-time-carried")]
 
 
 # ---------------------------------------------------------------------------------------
