@@ -32,6 +32,13 @@ ANY = object()
 
 I64_LO, I64_HI = -(2**63), 2**63 - 1
 U64_HI = 2**64 - 1
+ROW_LIMIT = 2**44  # FeatureBase's rows: r * ShardWidth (2^20) + column must fit a uint64
+
+
+def mutex_of(cfg: dict) -> bool:
+    return bool(cfg.get("Mutex"))
+
+
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
@@ -458,7 +465,11 @@ def _convert(ctype: str, cfg: dict, v: Any, warn: list, times: dict[str, TimeTex
     if ctype in ("id", "int", "signedIntBoolKey", "decimal", "string", "ids", "strings") and v == "" and isinstance(v, str):
         return _empty(v, warn)
     if ctype == "id":
-        return uint64_of(v, warn)
+        n = uint64_of(v, warn)
+        if n >= ROW_LIMIT:  # a field's row r sits at bit r*2^20+column of a uint64 (FeatureBase fragment.go pos)
+            marker = n == U64_HI or (n == U64_HI - 1 and mutex_of(cfg))  # batch/batch.go's nil and mutex-clear markers
+            warn.append(("row_wrapped", v, None if marker else n % ROW_LIMIT))
+        return n
     if ctype in ("int", "signedIntBoolKey"):
         n = int64_of(v, warn)
         lo, hi = cfg.get("Min", I64_LO), cfg.get("Max", I64_HI)
@@ -511,7 +522,10 @@ def _convert(ctype: str, cfg: dict, v: Any, warn: list, times: dict[str, TimeTex
         if isinstance(v, list):
             if not v:
                 return _NOTHING
-            return list(dict.fromkeys(uint64_of(x, warn) for x in v))
+            rows = list(dict.fromkeys(uint64_of(x, warn) for x in v))
+            if max(rows) >= ROW_LIMIT:
+                warn.append(("row_wrapped", v, [r % ROW_LIMIT for r in rows]))
+            return rows
         if isinstance(v, str):
             inner = v[1:-1] if len(v) >= 2 and v[0] == "[" and v[-1] == "]" else v
             out = []
@@ -525,6 +539,8 @@ def _convert(ctype: str, cfg: dict, v: Any, warn: list, times: dict[str, TimeTex
             parts = list(dict.fromkeys(out))
             if "," in v:
                 warn.append(("comma_split", v, parts))
+            if max(parts) >= ROW_LIMIT:
+                warn.append(("row_wrapped", v, [r % ROW_LIMIT for r in parts]))
             return parts
         raise err("invalid_value")
     if ctype == "timestamp":

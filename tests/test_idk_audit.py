@@ -197,3 +197,68 @@ def test_check_notes_that_a_missing_record_time_keeps_the_previous_records():
     # counted from an Epoch, a missing value fails the record instead
     defs[2]["config"] = {"Unit": "s"}
     assert not [p for p in mapper.check_sink(defs, id_field="k", allow_missing_fields=True).problems if p.code == "record-time-carried"]
+
+
+# --- id / ids: rows of 2^44 or more wrap in FeatureBase ---------------------------------
+#
+# An id or ids value is the row of a set (or mutex) field. FeatureBase keeps row r of a
+# record at bit r * ShardWidth + column % ShardWidth of a uint64 (fragment.go pos;
+# shardwidth/helper.go Exponent = 20), and the ingester's batch/batch.go makeFragments
+# computes the same with uint64 arithmetic: a row of 2^44 or more wraps to r mod 2^44. In
+# batch/batch.go, ^uint64(0) is the row list's nil marker (nothing stored) and ^uint64(0)-1
+# the mutex clear marker. The spec says "unsigned 64-bit id": mapper keeps the value and warns.
+
+ROW = 2**44
+
+
+def _column(ctype: str, values: list[Any], config: dict[str, Any] | None = None) -> list[tuple[Any, list[tuple[str, Any, Any]]]]:
+    entry: dict[str, Any] = {"name": "c", "path": ["c"], "type": ctype}
+    if config:
+        entry["config"] = config
+    m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}, entry], id_field="k", allow_missing_fields=True)
+    data = "\n".join(json.dumps({"k": i, "c": v}) for i, v in enumerate(values)).encode()
+    seen = []
+    for fast in (True, False):
+        batch = m.map(data, on_error="skip", fast=fast)
+        rows = batch.to_rows()
+        warns: list[list[tuple[str, Any, Any]]] = [[] for _ in values]
+        for w in batch.report.warnings:
+            warns[w.record].append((w.kind, w.sent, w.stored))
+        seen.append([(r.get("c"), warns[r["_id"]]) for r in rows])
+    assert seen[0] == seen[1]
+    return seen[0]
+
+
+def test_id_rows_from_2_44_wrap():
+    got = _column("id", [5, ROW - 1, ROW, ROW + 5, str(ROW + 5), 2**53])
+    assert got[:2] == [(5, []), (ROW - 1, [])]
+    assert got[2] == (ROW, [("row_wrapped", ROW, 0)])
+    assert got[3] == (ROW + 5, [("row_wrapped", ROW + 5, 5)])
+    assert got[4] == (ROW + 5, [("row_wrapped", str(ROW + 5), 5)])
+    assert got[5] == (2**53, [("row_wrapped", 2**53, 0)])
+
+
+def test_id_batch_markers():
+    nil, clear = str(2**64 - 1), str(2**64 - 2)
+    assert _column("id", [nil, clear]) == [(2**64 - 1, [("row_wrapped", nil, None)]), (2**64 - 2, [("row_wrapped", clear, ROW - 2)])]
+    assert [w for _, w in _column("id", [nil, clear], {"Mutex": True})] == [[("row_wrapped", nil, None)], [("row_wrapped", clear, None)]]
+
+
+def test_ids_rows_from_2_44_wrap():
+    got = _column("ids", [[1, ROW + 1], [ROW - 1, 3], "1," + str(ROW + 2)])
+    assert got[0] == ([1, ROW + 1], [("row_wrapped", [1, ROW + 1], [1, 1])])
+    assert got[1] == ([ROW - 1, 3], [])
+    assert got[2][1][-1] == ("row_wrapped", "1," + str(ROW + 2), [1, 2])
+
+
+def test_record_ids_do_not_wrap():
+    # the _id is a column, not a row: no warning for a large id_field value
+    m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}], id_field="k", allow_missing_fields=True)
+    batch = m.map(json.dumps({"k": ROW + 5}).encode())
+    assert batch.report.warnings == [] and batch.ids.tolist() == [ROW + 5]
+
+
+def test_row_wrapped_is_lossy_under_strict():
+    m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": ["c"], "type": "id"}], id_field="k", allow_missing_fields=True)
+    batch = m.map(json.dumps({"k": 1, "c": ROW + 5}).encode(), on_error="skip", strict=True)
+    assert [(e.code, e.column) for e in batch.report.errors] == [("lossy_value", "c")]

@@ -271,7 +271,10 @@ class CarefulPath:
             return
         b.put(pos, stored)
         if notes and ci not in self.stored:
-            self.notes(ci, notes, pos, line)
+            # the _id is a column, never a field's row: a large one does not wrap
+            notes = [n for n in notes if n.kind != "row_wrapped"]
+            if notes:
+                self.notes(ci, notes, pos, line)
 
     def pk_element(self, raw: list[Any], pos: int, line: int | None) -> None:
         """The primary key values of one record: the record's string ``_id``."""

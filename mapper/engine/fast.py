@@ -847,9 +847,10 @@ def _quick_strings(v: Any) -> list[str] | None:
 
 
 def _quick_ids(v: Any) -> list[int] | None:
-    """An ``ids`` row of plain ids: a non-empty array of ints from 0 to 2^53 (exact as
-    float64, as the endpoint decodes numbers: nothing to warn about)."""
-    if v.__class__ is list and v and all([x.__class__ is int and 0 <= x <= 9007199254740992 for x in v]):
+    """An ``ids`` row of plain ids: a non-empty array of ints from 0 to 2^44 - 1 (exact as
+    float64, as the endpoint decodes numbers, and rows FeatureBase keeps as they are: nothing
+    to warn about; see ``row_wrapped``)."""
+    if v.__class__ is list and v and all([x.__class__ is int and 0 <= x < 17592186044416 for x in v]):
         return list(dict.fromkeys(v))
     return None
 

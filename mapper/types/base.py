@@ -165,6 +165,7 @@ LOSSY_KINDS = {
     "clamped": "date clamped",
     "zero_time": "Go's zero time sets no time",
     "local_time": "time views filed by the offset's clock, not UTC",
+    "row_wrapped": "id row of 2^44 or more wraps in FeatureBase",
     "utf8_replaced": "invalid UTF-8 replaced with U+FFFD",
 }
 

@@ -13,7 +13,6 @@ from ..errors import show
 from .base import (
     NO_VALUE,
     SET_KEYS,
-    TWO53,
     UINT64_MAX,
     UINT_RE,
     ConfigRules,
@@ -29,6 +28,7 @@ from .base import (
     split_set_text,
     to_uint64,
 )
+from .integers import ROW_LIMIT, row_note
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -53,7 +53,10 @@ class IdsType(SetType):
                     out.append(to_uint64(item, notes))
                 except ConversionError as exc:
                     raise ConversionError(exc.code, f"{exc.reason} at index {i}") from None
-            return list(dict.fromkeys(out))
+            rows = list(dict.fromkeys(out))
+            if notes is not None and max(rows) >= ROW_LIMIT:
+                notes.append(row_note(value, rows, single=False))
+            return rows
         if isinstance(value, str):
             if value == "":
                 return empty(value, notes)
@@ -68,6 +71,8 @@ class IdsType(SetType):
             result = list(dict.fromkeys(out))
             if notes is not None and "," in value:
                 notes.append(Lossy("comma_split", value, result, "send an array of integers"))
+            if notes is not None and max(result) >= ROW_LIMIT:
+                notes.append(row_note(value, result, single=False))
             return result
         raise expected("`ids` (an array of ids or a comma-separated string)", value)
 
@@ -79,7 +84,8 @@ class IdsType(SetType):
 
 
 def _quick_ids(lst: list[list[int]]) -> int:
-    # ids from 0 to 2**53 are exact as float64, as the endpoint decodes numbers ([] stores nothing)
-    if all([0 <= x <= TWO53 for row in lst for x in row]):
+    # ids below 2**44 are exact as float64, as the endpoint decodes numbers, and rows FeatureBase
+    # keeps as they are (larger ones wrap: row_wrapped) ([] stores nothing)
+    if all([0 <= x < ROW_LIMIT for row in lst for x in row]):
         return len(lst)
-    return next(i for i, row in enumerate(lst) if not all([0 <= x <= TWO53 for x in row]))
+    return next(i for i, row in enumerate(lst) if not all([0 <= x < ROW_LIMIT for x in row]))

@@ -45,6 +45,28 @@ if TYPE_CHECKING:
 
 _NUMBER = Union[int, float, str]
 
+#: FeatureBase keeps row r of a set or mutex field at bit ``r * 2**20 + column % 2**20`` of a
+#: 64-bit position (fragment.go ``pos``; the ingester's batch/batch.go makeFragments alike): a
+#: row of 2**44 or more wraps to ``r % 2**44``. An ``id``/``ids`` value is that row.
+ROW_LIMIT = 2**44
+#: batch/batch.go's markers in a field's row list: no value, and (of a mutex) a clear.
+NIL_ROW, CLEAR_ROW = UINT64_MAX, UINT64_MAX - 1
+
+
+def row_note(value: Any, rows: list[int], mutex: bool = False, single: bool = True) -> Lossy:
+    """What FeatureBase keeps for ids of ``ROW_LIMIT`` or more (``single``: an ``id`` column's one row)."""
+    if single and rows[0] == NIL_ROW:
+        return Lossy("row_wrapped", value, None, "the ingester's batch reads 18446744073709551615 as its no-value marker: nothing is stored")
+    if single and mutex and rows[0] == CLEAR_ROW:
+        return Lossy("row_wrapped", value, None, "the ingester's batch reads 18446744073709551614 as its clear marker: the stored value is cleared")
+    kept = [r % ROW_LIMIT for r in rows]
+    return Lossy(
+        "row_wrapped",
+        value,
+        kept[0] if single else kept,
+        "FeatureBase keeps row r at bit r*2^20+column of a 64-bit position, so a row of 2^44 (17592186044416) or more wraps to r mod 2^44",
+    )
+
 
 class _Integer(ColumnType):
     """Shared by the three: the JSON shapes and the vector forms over int64/uint64 storage."""
@@ -56,15 +78,19 @@ class _Integer(ColumnType):
     def json_shape(self, tier: Tier) -> Any:
         return int if tier.exact_types else _NUMBER
 
+    def vouched_hi(self, identity: bool) -> int:
+        """The greatest value the vector and quick forms store without the scalar converter's word."""
+        return self.hi
+
     def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
-        lo = max(self.lo, 0) if identity else self.lo
-        return int_exact(lo, self.hi) if tier.exact_types else int_lax(lo, self.hi, signed=self.signed)
+        lo, hi = (max(self.lo, 0) if identity else self.lo), self.vouched_hi(identity)
+        return int_exact(lo, hi) if tier.exact_types else int_lax(lo, hi, signed=self.signed)
 
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
         if not tier.exact_types:
             return None
         # as int_exact vouches: ints within range and within +-2**53 (exact as float64)
-        return quick_range(max(max(self.lo, 0) if identity else self.lo, -TWO53), min(self.hi, TWO53))
+        return quick_range(max(max(self.lo, 0) if identity else self.lo, -TWO53), min(self.vouched_hi(identity), TWO53))
 
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
         return stored_as_sent if tier.exact_types else None
@@ -86,10 +112,16 @@ class IdType(_Integer):
     def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
         return set_field_rules(values, rules)
 
+    def vouched_hi(self, identity: bool) -> int:
+        return self.hi if identity else ROW_LIMIT - 1  # (a record's _id is a column, which does not wrap)
+
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         if isinstance(value, str) and value == "":
             return empty(value, notes)
-        return to_uint64(value, notes)
+        stored = to_uint64(value, notes)
+        if stored >= ROW_LIMIT and notes is not None:
+            notes.append(row_note(value, [stored], self.config.mutex))
+        return stored
 
 
 class IntType(_Integer):
