@@ -20,7 +20,7 @@ number out of float64 range in a field nobody maps would make the service refuse
 whole body.
 
 Thread-safe: producer threads may share one batcher. Records are numbered in the order
-``add`` took them (``Verdict.index``); bodies keep that order.
+``add`` took them (``Verdict.index``, from 0, with no gaps); bodies keep that order.
 
 At the end, ``close()`` (or leaving ``with Batcher(...) as b:``) judges what is pending
 and seals the open body; ``add`` and ``add_many`` then raise
@@ -218,7 +218,11 @@ class Batcher:
         # warned of are errors, found where the warnings would be).
         self.options = MapOptions(on_error="skip", strict=strict, max_record_size=max(max_bytes, MIN_RECORD_SIZE), ignore_warnings=frozenset(LOSSY_KINDS))
         self._lock = threading.RLock()
-        self._next = 0  # the next record's number: records taken so far
+        # Records taken so far: _base (judged, or refused as taken) + len(_queued). A queued
+        # record's number is its place in the queue, so queueing it (one list append) is the
+        # one change that numbers and takes it: an add interrupted anywhere leaves no gap.
+        self._base = 0
+        self._last_refusal: tuple[object, int] | None = None  # (mark, records taken then) of the last refusal as taken
         self._queued: list[
             tuple[bytes, Any, int, tuple[RecordError, ...] | None]
         ] = []  # (raw, tag, index, own) of each record added, not yet judged (its text good JSON)
@@ -235,7 +239,7 @@ class Batcher:
 
     def __repr__(self) -> str:
         state = "closed; " if self._closed else ""
-        return f"<Batcher {self.mapper.sink.summary()}; {state}{self._next} added, {self._accepted} accepted, {self._bodies} bodies>"
+        return f"<Batcher {self.mapper.sink.summary()}; {state}{self._base + len(self._queued)} added, {self._accepted} accepted, {self._bodies} bodies>"
 
     def __del__(self) -> None:
         # Verdicts hold their batcher by a weak reference (see _Chunk): one dropped with records
@@ -278,7 +282,8 @@ class Batcher:
     @property
     def added(self) -> int:
         """Records taken so far."""
-        return self._next
+        with self._lock:  # (a judging moves the queue's records to _base)
+            return self._base + len(self._queued)
 
     @property
     def accepted(self) -> int:
@@ -304,29 +309,59 @@ class Batcher:
         """Take one record (a dict, or its JSON text as bytes or str); its verdict is judged
         with the records around it (see :class:`Verdict`), and if accepted it goes into a body.
 
-        All or nothing: if ``add`` raises (Ctrl-C or MemoryError while it judges the
-        records queued before it), the record was not taken, and adding it again sends it once.
+        All or nothing: if ``add`` raises (a Ctrl-C wherever it lands in it, a MemoryError
+        while it judges the records queued before it), the record was not taken: no number
+        was used up, nothing counted, and adding it again numbers it next and sends it once.
+        (One exception: with other threads adding to the same batcher on Python 3.10, a Ctrl-C
+        in the instant after the record was queued can find another thread's record queued
+        behind it; the record then stays taken, as a verdict nobody got says.)
         """
         if self._closed:  # (at once, before the record is written; again below, where it counts)
             self._check_open()
         raw, problem = _text(record)
+        entry = None
         if problem is None and raw is not None and len(raw) <= self._too_big:
             own = self._own_errors(record, raw) if self.options.strict else None
-            with self._lock:
-                if self._closed:
-                    self._check_open()
-                if len(self._queued) + 1 >= JUDGE_RECORDS:  # this one's add judges the queue
-                    with self._untaken_on_failure():
-                        return self._take(raw, None, tag, judge=True, own=own)
-                return self._queue(raw, tag, own)
+            try:
+                with self._lock:
+                    if self._closed:
+                        self._check_open()
+                    items = self._queued
+                    if len(items) >= JUDGE_RECORDS:  # a full chunk: judged before this one joins the next
+                        self._judge()  # (interrupted, it leaves its records queued, and this one is not taken)
+                        items = self._queued
+                    k = len(items)
+                    entry = (raw, tag, self._base + k, own)
+                    verdict = _verdict(entry[2], raw, tag, k, self._chunk)
+                    items.append(entry)  # the one change that takes the record
+                return verdict
+            except BaseException:
+                # Interrupted after the append (a signal handler runs as a call returns, the
+                # lock's release included): the record is untaken. Between the raise and the
+                # lock taken again here no call runs, so on 3.11 and later no other thread can
+                # come between (one that did would have queued behind it: see the docstring).
+                if entry is not None:
+                    with self._lock:
+                        items = self._queued
+                        if items and items[-1] is entry:
+                            items.pop()
+                raise
         if problem is not None:
             problem = _with_file_note(problem, record)
             found = self._checked(record, raw)
         else:
             found = ()
-        with self._lock:
-            self._check_open()
-            return self._take(raw, problem, tag, found)
+        mark = object()  # (this add's, to tell its refusal from another thread's)
+        try:
+            with self._lock:
+                self._check_open()
+                return self._take(raw, problem, tag, found, mark)
+        except BaseException:
+            with self._lock:  # refused, and counted, before the interruption: uncounted, if nothing was taken since
+                last = self._last_refusal
+                if last is not None and last[0] is mark and self._base + len(self._queued) == last[1]:
+                    self.__dict__.update(_base=self._base - 1, _refused=self._refused - 1, _last_refusal=None)
+            raise
 
     def add_many(self, records: Iterable[Any], tags: Iterable[Any] | None = None) -> list[Verdict]:
         """Take several records and judge them at once (their verdicts are final on return).
@@ -356,12 +391,12 @@ class Batcher:
         """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
         the engine, which leaves every record pending), the records it took are untaken
         (lock held): the caller got no verdict for them, and would add them again."""
-        state = (self._next, self._refused, len(self._queued), self._judged)
+        state = (self._base, self._refused, len(self._queued), self._judged)
         try:
             yield
         except BaseException:
             if self._judged == state[3]:  # (so the queue is the one the block queued into)
-                self._next, self._refused = state[:2]
+                self.__dict__.update(_base=state[0], _refused=state[1])
                 del self._queued[state[2] :]
             raise
 
@@ -402,7 +437,7 @@ class Batcher:
         problem: str | None,
         tag: Any,
         found: tuple[RecordError, ...] = (),
-        judge: bool = False,
+        mark: object = None,
         own: tuple[RecordError, ...] | None = None,
     ) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
@@ -410,31 +445,31 @@ class Batcher:
         What is judged is the text taken now (a dict the producer changes after ``add``
         is judged, and sent, as it was when added). ``found``: a mapping with no JSON
         text is refused for the engine's errors in it, as :meth:`Mapper.check` words
-        them, when it has any (a value with no JSON form in a mapped field).
+        them, when it has any (a value with no JSON form in a mapped field). ``mark``: set
+        beside the refusal's counts, to tell an interrupted ``add`` its record was taken.
         """
         if problem is None and raw is not None and len(raw) <= self._too_big:
-            verdict = self._queue(raw, tag, own)
-            if judge:
-                self._judge()
-            return verdict
-        index = self._next
-        self._next += 1
-        self._refused += 1
+            return self._queue(raw, tag, own)
+        index = self._base + len(self._queued)
         if problem is None and raw is not None:
             why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
-            return _refused(index, tag, raw, (RecordError(index, None, None, None, TOO_LARGE, why),))
-        if found:
-            return _refused(index, tag, raw, tuple(replace(e, record=index) for e in found))
-        return _refused(index, tag, raw, (RecordError(index, None, None, None, INVALID_JSON, problem or "the record has no JSON text"),))
+            verdict = _refused(index, tag, raw, (RecordError(index, None, None, None, TOO_LARGE, why),))
+        elif found:
+            verdict = _refused(index, tag, raw, tuple(replace(e, record=index) for e in found))
+        else:
+            verdict = _refused(index, tag, raw, (RecordError(index, None, None, None, INVALID_JSON, problem or "the record has no JSON text"),))
+        self.__dict__.update(_base=self._base + 1, _refused=self._refused + 1, _last_refusal=(mark, index + 1))  # the one change that takes it
+        return verdict
 
     def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None) -> Verdict:
-        """Number one record and queue it to be judged with its chunk (lock held)."""
-        index = self._next
-        self._next = index + 1
+        """Number one record and queue it to be judged with its chunk (lock held; :meth:`add`
+        writes the same steps out, to untake the record if it is interrupted)."""
         items = self._queued
         k = len(items)
-        items.append((raw, tag, index, own))  # (one append: an interrupted add queues the record whole, or not at all)
-        return _verdict(index, raw, tag, k, self._chunk)
+        index = self._base + k
+        verdict = _verdict(index, raw, tag, k, self._chunk)
+        items.append((raw, tag, index, own))  # the one change that numbers and takes the record
+        return verdict
 
     def _judge_pending(self) -> None:
         with self._lock:
@@ -476,6 +511,7 @@ class Batcher:
         books = self._packed([item[0] for item in good], [item[2] for item in good], [item[1] for item in good])
         books.update(
             _queued=[],
+            _base=self._base + len(items),
             _chunk=_Chunk(weakref.ref(self)),
             _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
             _refused=self._refused + len(failed),
