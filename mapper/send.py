@@ -581,9 +581,8 @@ class Sender:
         try:
             if fresh:
                 conn.connect()
-        except KeyboardInterrupt as stop:  # while resolving, connecting, in the TLS handshake: nothing of the body was sent
+        except KeyboardInterrupt:  # while resolving, connecting, in the TLS handshake: nothing of the body was sent (see send)
             self._drop()
-            stop.unsent = True  # type: ignore[attr-defined]
             raise
         except OSError as exc:  # refused, unreachable, DNS, connect timeout: nothing was sent
             self._drop()
@@ -599,6 +598,7 @@ class Sender:
         try:
             assert conn.sock is not None
             conn.sock.settimeout(self.timeout)  # (the last answer's read left its deadline's rest there)
+            self._local.begun = self.requests_begun() + 1  # (before its first byte: a Ctrl-C from here on may follow a written body)
             try:
                 conn.request("POST", self.path, body=data, headers=self._headers)
             except (BrokenPipeError, ConnectionResetError):
@@ -670,7 +670,10 @@ class Sender:
         """POST one body (a :class:`mapper.Body`, or the body as bytes or str) and read the service's answer record by record.
 
         ``before_sending`` is called once, when the pacing lets the body go, just before
-        its first request (a checkpoint marks the body in flight there). Raises :class:`EndpointUnreachable` when the retries are spent, and
+        its first request (a checkpoint marks the body in flight there). A KeyboardInterrupt
+        raised while it waits or tries says ``maybe_stored``: whether a request of the body was
+        begun and not answered "not stored" (one raised as ``send`` starts or returns says
+        nothing: :meth:`requests_begun` before and after tells). Raises :class:`EndpointUnreachable` when the retries are spent, and
         :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
         (any 4xx but 408, 429 and the throttling answer): the service's code and message. A 400
         naming the sink's state CREATING is retried within the retries, then raised so.
@@ -683,68 +686,72 @@ class Sender:
         start = self.clock()
         attempts = retries = unreadable = 0
         maybe_stored = resent = False
+        begun = self.requests_begun()  # (of this thread: one begun since, and not answered, may have been stored)
         while True:
-            with _waiting(maybe_stored):
-                self.pacer.acquire(n, len(data))
-            if not attempts and before_sending is not None:
-                with _waiting(maybe_stored):  # (a Ctrl-C while it is marked in flight: nothing of it was sent)
-                    before_sending()
-            resent = resent or maybe_stored
-            attempts += 1
-            retry_after: float | None = None
             try:
-                status, reason_phrase, headers, payload, undecoded = self._attempt(data)
-            except _Failure as failure:
-                reason = failure.reason
-                maybe_stored = maybe_stored or failure.maybe_stored
-                if failure.final:
-                    raise EndpointUnreachable(f"the endpoint {self.url} cannot be reached: {reason}", maybe_stored) from None
-                if failure.unreadable is not None:
-                    unreadable += 1
-                    if unreadable >= UNREADABLE_ATTEMPTS:
-                        raise EndpointUnreachable(
-                            f"the endpoint {self.url} answered {unreadable} times with what is not HTTP (is it the service's address?): {failure.unreadable}",
-                            maybe_stored,
-                        ) from None
-            except KeyboardInterrupt as stop:
-                if getattr(stop, "unsent", False):  # stopped while connecting: as in a wait, only earlier attempts may have been stored
-                    stop.maybe_stored = maybe_stored  # type: ignore[attr-defined]
-                raise
-            else:
-                if 200 <= status < 300:
-                    if undecoded is not None:  # (it may have been stored: the body stays in flight)
-                        raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with a body that {undecoded}")
-                    return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
-                code, message = error_of(status, payload, self._hide) if undecoded is None else (f"HTTP{status}", f"its body {undecoded}")
-                if not message:  # (no body, or one without words: the status line's reason, not "503 HTTP503:" alone)
-                    message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
-                if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
-                    message = f"redirected to {self._hide(headers['Location'])[:200]} (not followed: give that URL as --endpoint if it is the service's)"
-                creating = status == 400 and _CREATING.search(message) is not None
-                if creating and retries >= self.retries:
-                    message += (
-                        f" (still CREATING after {plural(attempts, 'attempt')} in {self.clock() - start:,.1f} s: run again once GET /v2/sinks lists it ACTIVE)"
+                self.pacer.acquire(n, len(data))
+                if not attempts and before_sending is not None:
+                    before_sending()
+                resent = resent or maybe_stored
+                attempts += 1
+                retry_after: float | None = None
+                try:
+                    status, reason_phrase, headers, payload, undecoded = self._attempt(data)
+                except _Failure as failure:
+                    reason = failure.reason
+                    maybe_stored = maybe_stored or failure.maybe_stored
+                    if failure.final:
+                        raise EndpointUnreachable(f"the endpoint {self.url} cannot be reached: {reason}", maybe_stored) from None
+                    if failure.unreadable is not None:
+                        unreadable += 1
+                        if unreadable >= UNREADABLE_ATTEMPTS:
+                            raise EndpointUnreachable(
+                                f"the endpoint {self.url} answered {unreadable} times with what is not HTTP (is it the service's address?): {failure.unreadable}",
+                                maybe_stored,
+                            ) from None
+                else:
+                    if 200 <= status < 300:
+                        if undecoded is not None:  # (it may have been stored: the body stays in flight)
+                            raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with a body that {undecoded}")
+                        return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
+                    code, message = error_of(status, payload, self._hide) if undecoded is None else (f"HTTP{status}", f"its body {undecoded}")
+                    if not message:  # (no body, or one without words: the status line's reason, not "503 HTTP503:" alone)
+                        message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
+                    if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
+                        message = f"redirected to {self._hide(headers['Location'])[:200]} (not followed: give that URL as --endpoint if it is the service's)"
+                    creating = status == 400 and _CREATING.search(message) is not None
+                    if creating and retries >= self.retries:
+                        message += f" (still CREATING after {plural(attempts, 'attempt')} in {self.clock() - start:,.1f} s: run again once GET /v2/sinks lists it ACTIVE)"
+                    if not retryable(status, code) and (not creating or retries >= self.retries):
+                        refused = ServiceError(status, code, message)
+                        refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
+                        raise refused
+                    reason = f"{status} {code}" + (f": {message}" if message else "")
+                    if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
+                        maybe_stored = True
+                    retry_after = _retry_after(headers.get("Retry-After"), self.wall_clock())
+                begun = self.requests_begun()  # (this attempt's fate is in maybe_stored now)
+                if retries >= self.retries:
+                    raise EndpointUnreachable(
+                        f"the endpoint {self.url} did not take a body after {attempts} attempt{'' if attempts == 1 else 's'}: {reason}", maybe_stored
                     )
-                if not retryable(status, code) and (not creating or retries >= self.retries):
-                    refused = ServiceError(status, code, message)
-                    refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
-                    raise refused
-                reason = f"{status} {code}" + (f": {message}" if message else "")
-                if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
-                    maybe_stored = True
-                retry_after = _retry_after(headers.get("Retry-After"), self.wall_clock())
-            if retries >= self.retries:
-                raise EndpointUnreachable(
-                    f"the endpoint {self.url} did not take a body after {attempts} attempt{'' if attempts == 1 else 's'}: {reason}", maybe_stored
-                )
-            delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
-            if retry_after is not None:
-                delay = max(delay, min(retry_after, self.max_backoff))
-            retries += 1
-            if self.on_retry is not None:
-                self.on_retry(reason, delay)
-            with _waiting(maybe_stored):
+                delay = min(self.max_backoff, self.backoff * 2.0 ** min(retries, 64)) * (0.5 + 0.5 * self.rand())
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, self.max_backoff))
+                retries += 1
+                if self.on_retry is not None:
+                    self.on_retry(reason, delay)
                 self.sleep(delay)
+            except KeyboardInterrupt as stop:
+                # Wherever it lands in a wait or an attempt: the body may have been stored if an attempt
+                # said so, or if a request was begun since the last attempt's fate was known (one
+                # stopped before its first byte, while connecting say, was not sent).
+                stop.maybe_stored = maybe_stored or self.requests_begun() != begun  # type: ignore[attr-defined]
+                raise
+
+    def requests_begun(self) -> int:
+        """Requests this thread began to write (a body's fate after a Ctrl-C: see :meth:`send`)."""
+        return getattr(self._local, "begun", 0)  # type: ignore[no-any-return]
 
     def _hide(self, text: str) -> str:
         """An answer's words without the token: one that repeats the request (a debugging proxy, an echo
@@ -781,18 +788,6 @@ class Sender:
             if rec["status"] == "error":
                 refused.append((i, self._hide(str(rec.get("error_code") or "error")), self._hide(str(rec.get("error_message") or ""))))
         return Ack(status, answer, n - len(refused), refused, attempts, retries, resent, seconds)
-
-
-@contextmanager
-def _waiting(maybe_stored: bool) -> Iterator[None]:
-    """A wait before an attempt of a body: a KeyboardInterrupt (SIGINT, SIGTERM in mapper send)
-    there says whether an attempt so far may have been stored (``maybe_stored``), as the
-    errors that stop a send do; one elsewhere leaves it unsaid (it may have been)."""
-    try:
-        yield
-    except KeyboardInterrupt as stop:
-        stop.maybe_stored = maybe_stored  # type: ignore[attr-defined]
-        raise
 
 
 def _closed_by_peer(sock: Any) -> bool:
@@ -1611,10 +1606,14 @@ class SendRun:
             self.checkpoint.save(self._state)
 
         self._sending, self._body_retries = (self.totals.bodies + 1, first.index, last.index), 0
+        begun = self.sender.requests_begun()
         try:
             ack = self.sender.send(body, before_sending=mark)
         except (ServiceError, EndpointUnreachable, KeyboardInterrupt) as exc:
-            if not getattr(exc, "maybe_stored", True):  # every attempt refused before it was sent, or answered "not stored"
+            maybe_stored = getattr(exc, "maybe_stored", None)
+            if maybe_stored is None:  # (a Ctrl-C as send started or returned, an answer it could not read: was a request begun?)
+                maybe_stored = self.sender.requests_begun() != begun
+            if not maybe_stored:  # nothing of it was sent, or every attempt was answered "not stored"
                 self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)
             raise
         # account: the body, its refusals, the pre-validation refusals before its end; the
