@@ -1609,9 +1609,9 @@ class SendRun:
         begun = self.sender.requests_begun()
         try:
             ack = self.sender.send(body, before_sending=mark)
-        except (ServiceError, EndpointUnreachable, KeyboardInterrupt) as exc:
+        except (ServiceError, SendError, KeyboardInterrupt) as exc:  # (SendError: EndpointUnreachable, or the mark's save failing)
             maybe_stored = getattr(exc, "maybe_stored", None)
-            if maybe_stored is None:  # (a Ctrl-C as send started or returned, an answer it could not read: was a request begun?)
+            if maybe_stored is None:  # (a Ctrl-C as send started or returned, an answer it could not read, the mark unsaved: was a request begun?)
                 maybe_stored = self.sender.requests_begun() != begun
             if not maybe_stored:  # nothing of it was sent, or every attempt was answered "not stored"
                 self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)

@@ -214,3 +214,37 @@ def test_a_ctrl_c_leaves_a_body_in_flight_exactly_when_some_of_it_was_written(tm
     finally:
         fake.close()
     assert results["unsent"] > 5 and results["sent"] > 5, (results, n)
+
+
+def test_a_checkpoint_that_cannot_mark_a_body_in_flight_does_not_leave_it_in_flight(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by a bug hunt: the mark's save failing (a full disk, for a moment) stopped the run
+    # before anything of the body was written, but the mark stayed in the run's state; the save
+    # as the run stopped then wrote it, and the resume counted the body's records re-sent
+    import errno
+
+    from test_send_faults import endpoint, stores, write_records
+    from test_send_serve import main_in_process
+
+    records = write_records(tmp_path / "r.ndjson", 9)
+    checkpoint = tmp_path / "ck"
+    real = send.Checkpoint._save
+    failed: list[int] = []
+
+    def full_once(self: send.Checkpoint, state: dict[str, Any]) -> None:
+        if state.get("in_flight") is not None and not failed:
+            failed.append(1)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, state)
+
+    with endpoint(stores) as fake:
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 3, "--checkpoint", checkpoint, "--report", "json", "-q")
+        with monkeypatch.context() as mp:
+            mp.setattr(send.Checkpoint, "_save", full_once)
+            rc, out, err = main_in_process(capsys, *args)
+        assert rc == 2 and "cannot write the checkpoint" in err and failed
+        assert fake.bodies == []  # nothing of it was written
+        assert orjson.loads(checkpoint.read_bytes())["in_flight"] is None
+        rc, out, _err = main_in_process(capsys, *args)
+        t = orjson.loads(out)
+    assert rc == 0 and (t["sent"], t["stored"], t["resent"]) == (9, 9, 0)
+    assert fake.ids() == Counter({f"r{i}": 1 for i in range(9)})
