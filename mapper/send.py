@@ -601,11 +601,15 @@ class Sender:
             self._local.begun = self.requests_begun() + 1  # (before its first byte: a Ctrl-C from here on may follow a written body)
             try:
                 conn.request("POST", self.path, body=data, headers=self._headers)
-            except (BrokenPipeError, ConnectionResetError):
-                early = self._early_answer(conn)
-                if early is None:
-                    raise
-                return early
+            except OSError as exc:
+                early = self._early_answer(conn) if isinstance(exc, (BrokenPipeError, ConnectionResetError)) else None
+                if early is not None:
+                    return early
+                # The write failed (a reset, a service that stopped reading for the timeout): the body never
+                # got there whole, and a service stores nothing of a body it did not read whole. Retried, and
+                # no re-send (a reset was counted a lost answer, and its retry a re-send of every record).
+                self._drop()
+                raise _Failure(f"{self.host}:{self.port} did not take the body whole: {_oserror(exc)}", maybe_stored=False) from None
             resp = conn.getresponse()
             payload = _read_answer(resp, MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:

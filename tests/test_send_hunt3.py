@@ -248,3 +248,47 @@ def test_a_checkpoint_that_cannot_mark_a_body_in_flight_does_not_leave_it_in_fli
         t = orjson.loads(out)
     assert rc == 0 and (t["sent"], t["stored"], t["resent"]) == (9, 9, 0)
     assert fake.ids() == Counter({f"r{i}": 1 for i in range(9)})
+
+
+def test_a_connection_reset_while_the_body_is_written_is_retried_but_no_re_send() -> None:
+    # found by a bug hunt: a connection reset while the body was still being written (the
+    # service read a little of it, then closed) counted as a lost answer, "may have been
+    # stored", and the retry as a re-send of every record; a write that failed never put the
+    # whole body there, and the service stores nothing of a body it did not read whole
+    body = encode_body([orjson.dumps({"id": f"r{i}", "pad": "x" * 3000}) for i in range(2000)])  # (6 MB: more than the socket buffers hold)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    got: list[int] = []
+
+    def serve() -> None:
+        for k in range(2):
+            conn, _ = listener.accept()
+            conn.settimeout(10)
+            with conn:
+                if k == 0:  # a little of the body, then a reset
+                    conn.recv(1000)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    continue
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, rest = data.split(b"\r\n\r\n", 1)
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+                while len(rest) < length:
+                    rest += conn.recv(1 << 20)
+                got.append(len(rest))
+                payload = orjson.dumps({"records": [{"status": "success"}] * 2000})
+                conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v2/sinks/x"
+        with send.Sender(url, bytes_per_s=100_000_000, records_per_s=100_000, body_bytes=len(body), body_records=2000, backoff=0.01, timeout=10) as sender:
+            ack = sender.send(body)
+        thread.join(10)
+    finally:
+        listener.close()
+    assert got == [len(body)] and ack.stored == 2000 and ack.retries == 1
+    assert not ack.resent  # the first attempt never wrote the body whole: nothing of it can have been stored
