@@ -432,25 +432,69 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     if sink is None:
         raise _UsageExit()
     compiled = compile_definition(sink)
+    parallel = False
     if options.workers > 1:
         why = one_process_reason(inputs, options)
-        if why is None:
-            parts, report = _parallel_parts(compiled, Path(inputs[0]), args, options, output, to_writer=writer is not None)
-            if unexplained(report, options):
-                with _opened(inputs[0]) as fh:  # (a regular file: read again from its start)
-                    explain_failures(report, read_head(fh, HEAD_BYTES))
-            if writer is not None:  # the processes' parts one after the other, not joined first
-                _write_all(writer, parts, report)
-                return Run(None, report, sink)
-            return Run(concat_batches(parts) if parts is not None else None, report, sink)
-        if not args.quiet:
+        parallel = why is None
+        if why is not None and not args.quiet:
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
-    _stdin_note(inputs, args.quiet)
+    # The refused records' file is kept only with the rows (renamed into place after them): a run
+    # that fails (exit 2) leaves both outputs as they were, not the new rows beside the old letters.
     rejects = RejectsWriter(args.rejects) if args.rejects else None
+    ok = False
+    try:
+        if parallel:
+            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects, sink)
+        else:
+            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects, sink)
+        ok = True
+        return run
+    except ReaderGone:  # (the rows' reader went away: the verdict stands, and so do its refused records)
+        ok = True
+        raise
+    finally:
+        if writer is not None and not ok:
+            writer.abort()
+        if rejects is not None:
+            rejects.close(ok)
+
+
+def _parallel_run(
+    compiled: Any,
+    path: Path,
+    args: argparse.Namespace,
+    options: MapOptions,
+    output: bool,
+    writer: BatchWriter | None,
+    rejects: RejectsWriter | None,
+    sink: Sink,
+) -> Run:
+    """:func:`stream_batch` with ``--workers N`` on one file (see :func:`_parallel_parts`)."""
+    parts, report = _parallel_parts(compiled, path, args, options, output, rejects, to_writer=writer is not None)
+    if unexplained(report, options):
+        with _opened(str(path)) as fh:  # (a regular file: read again from its start)
+            explain_failures(report, read_head(fh, HEAD_BYTES))
+    if writer is not None:  # the processes' parts one after the other, not joined first
+        _write_all(writer, parts, report, rejects)
+        return Run(None, report, sink)
+    return Run(concat_batches(parts) if parts is not None else None, report, sink)
+
+
+def _one_process_run(
+    compiled: Any,
+    inputs: list[str],
+    args: argparse.Namespace,
+    options: MapOptions,
+    output: bool,
+    writer: BatchWriter | None,
+    rejects: RejectsWriter | None,
+    sink: Sink,
+) -> Run:
+    """:func:`stream_batch` in this process, reading the inputs one after the other."""
+    _stdin_note(inputs, args.quiet)
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     progress = Progress(not args.quiet)
     nbytes = 0
-    ok = False
     head = bytearray()  # the first input's first lines, kept to explain its records if they fail (explain_failures)
     keep = options.records_path is None
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
@@ -485,16 +529,10 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
             _note_wide(report, firsts)
             if unexplained(report, options):
                 explain_failures(report, head)
-            _write_all(writer, [part] if report.accepted else None, report)
-            ok = True
+            _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, sink)
-        ok = True
     finally:
         progress.close()
-        if rejects is not None:
-            rejects.close(ok)
-        if writer is not None and not ok:
-            writer.abort()
     batch, report = engine.finish()
     _note_empty(report, empty)
     _note_wide(report, firsts)
@@ -538,43 +576,39 @@ def verdict(report: Report, inputs: int = 1) -> str:
     return text
 
 
-def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report) -> None:
+def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, rejects: RejectsWriter | None = None) -> None:
     """The last parts written and the output kept; None: the batch is discarded, the output dropped
-    (a write that fails drops it too: :meth:`BatchWriter.write`). Rows to standard output or a
-    FIFO whose reader went away (``-o - | head``): :class:`ReaderGone`, with the status the
-    report settled (1 when records were refused: it was 0)."""
+    (a write that fails drops it too: :meth:`BatchWriter.write`). ``rejects`` is flushed before
+    the rows are renamed into place: a write of it that fails (a full disk) fails the run with
+    the rows not kept. Rows to standard output or a FIFO whose reader went away (``-o - |
+    head``): :class:`ReaderGone`, with the status the report settled (1 when records were
+    refused: it was 0)."""
     if last is None:
         writer.abort()
         return
     try:
         for part in last:
             writer.write(part)
+        if rejects is not None:
+            rejects.flush()
         writer.close()
     except BrokenPipeError:
         raise ReaderGone(EXIT_OK if report.error_count == 0 else EXIT_REJECTED) from None
 
 
 def _parallel_parts(
-    compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool, to_writer: bool = False
+    compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool, rejects: RejectsWriter | None, to_writer: bool = False
 ) -> tuple[list[Batch] | None, Report]:
     """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`).
 
-    As in one process, refused records are not kept: ``--rejects`` gets them in record
+    As in one process, refused records are not kept: ``rejects`` gets them in record
     order as the parts finish (the workers spool theirs), and memory stays bounded
     however many are refused.
     """
-    rejects = RejectsWriter(args.rejects) if args.rejects else None
     keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
-    ok = False
-    try:
-        with gc_paused():
-            share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
-            parts, report = run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share)
-        ok = True
-    finally:
-        if rejects is not None:
-            rejects.close(ok)
-    return parts, report
+    with gc_paused():
+        share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
+        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share)
 
 
 @contextmanager

@@ -292,14 +292,30 @@ class RejectsWriter:
                 out["raw"] = raw.decode("utf-8")
             except UnicodeDecodeError:
                 out["raw_base64"] = base64.b64encode(raw).decode("ascii")
-        self.fh.write(orjson.dumps(out) + b"\n")
+        try:
+            self.fh.write(orjson.dumps(out) + b"\n")
+        except OSError as exc:  # (a full disk: said naming this file, as the rows' file is)
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
         self.count += 1
 
+    def flush(self) -> None:
+        """Write out what is buffered: a full disk shows here, before the rows (written with these
+        letters) are renamed into place, not as this file is closed after them."""
+        try:
+            self.fh.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+
     def close(self, ok: bool = True) -> None:
+        """Keep the file (renamed into place), or with ``ok`` false drop it: what fails as it is
+        dropped (its buffer, on a full disk) is no news, and never hides the error that failed the run."""
         if ok:
             self.ctx.__exit__(None, None, None)
-        else:  # pragma: no cover - interrupted
-            self.ctx.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None)
+            return
+        try:
+            self.ctx.__exit__(_Aborted, _Aborted(), None)
+        except (_Aborted, OutputError):
+            pass
 
 
 #: Rows per Parquet row group (``map`` streams parts of as many records: see mapper.commands).

@@ -1,0 +1,77 @@
+"""I/O faults on the output side: a full disk, a name the system refuses, a file that cannot be
+replaced, a kill. Nothing is lost without a word: a run that says it failed (exit 2) leaves
+every output as it was, and an output that cannot be written is refused before anything is
+mapped, naming the file, never in a dependency's words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapper import cli
+
+needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+}
+
+
+def _inputs(tmp_path: Path, records: int = 200, bad_every: int = 50) -> tuple[Path, Path]:
+    """A sink and NDJSON records, every ``bad_every``-th refused (``n`` is no int)."""
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    lines = [json.dumps({"id": i, "n": "x" if i % bad_every == 0 else i}) for i in range(records)]
+    data = tmp_path / "r.ndjson"
+    data.write_text("\n".join(lines) + "\n")
+    return sink, data
+
+
+def _listing(directory: Path) -> dict[str, bytes]:
+    """The regular files of ``directory`` and what they hold (a link to /dev/full is not read: it never ends)."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.is_symlink()}
+
+
+# --- two outputs: one fails, neither is replaced -----------------------------------------------
+
+
+@needs_dev_full
+@pytest.mark.parametrize("workers", [1, 2])
+def test_dead_letters_that_cannot_be_written_leave_the_rows_file_as_it_was(tmp_path: Path, workers: int, capsys: Any) -> None:
+    # found: the refused records' file was flushed only as it was closed, after the rows had
+    # been renamed into place: a full disk there ended the run with exit 2 ("cannot write"),
+    # yet out.ndjson was replaced by the new rows while the refused records were nowhere
+    sink, data = _inputs(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "out.ndjson").write_bytes(b"earlier rows\n")
+    (out_dir / "rej.ndjson").symlink_to("/dev/full")
+    before = {"out.ndjson": b"earlier rows\n"}
+    code = cli.main(["map", str(sink), str(data), "-o", str(out_dir / "out.ndjson"), "--rejects", str(out_dir / "rej.ndjson"), "-q", "--workers", str(workers)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot write {out_dir / 'rej.ndjson'}: No space left on device" in err, err
+    assert _listing(out_dir) == before
+
+
+@needs_dev_full
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rows_that_cannot_be_written_leave_the_dead_letters_file_as_it_was(tmp_path: Path, workers: int, capsys: Any) -> None:
+    # found: with --workers the refused records' file was renamed into place before the rows
+    # were written: a failed write of the rows (exit 2) replaced the earlier run's dead letters
+    sink, data = _inputs(tmp_path, records=4000)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "rej.ndjson").write_bytes(b"earlier letters\n")
+    (out_dir / "out.ndjson").symlink_to("/dev/full")
+    code = cli.main(["map", str(sink), str(data), "-o", str(out_dir / "out.ndjson"), "--rejects", str(out_dir / "rej.ndjson"), "-q", "--workers", str(workers)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot write {out_dir / 'out.ndjson'}: No space left on device" in err, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["out.ndjson", "rej.ndjson"]
+    assert (out_dir / "rej.ndjson").read_bytes() == b"earlier letters\n"
