@@ -215,12 +215,13 @@ def stdin_once(records: list[str]) -> None:
         raise OptionError(f"RECORDS name standard input more than once ({given}): it is one stream, read once; name it once")
 
 
-def check_paths(inputs: list[str], outputs: list[tuple[str, str]]) -> None:
+def check_paths(inputs: list[str], outputs: list[tuple[str, str]], in_place: Sequence[str] = ()) -> None:
     """Refuse, before reading, outputs that cannot be written or that would overwrite an input (the sink
-    file among them) or each other."""
+    file among them) or each other. ``in_place``: the flags whose files are opened and written
+    in place, not replaced (see :func:`check_output`)."""
     inputs = ["/dev/stdin" if name == "-" else name for name in inputs]  # read from a file or a pipe: that one
     for i, (flag, path) in enumerate(outputs):
-        check_output(path)
+        check_output(path, replaced=flag not in in_place)
         for name in inputs:
             if same_file(path, name):
                 raise OutputError(f"{flag} {shown_name(path)} is also an input: it would be overwritten")

@@ -1729,7 +1729,8 @@ def cmd_send(args: argparse.Namespace) -> int:
             raise OptionError("--rejects and --checkpoint take file names, not '-'")
         stdin_once(args.records)
         # neither may write over an input, the sink file or each other (as validate and map refuse)
-        check_paths([args.sink, *args.records], [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path])
+        outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
+        check_paths([args.sink, *args.records], outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
     except MapperError as exc:
         print(f"mapper send: {exc}", file=sys.stderr)

@@ -88,8 +88,11 @@ def _clean_stale(directory: str, name: str) -> None:
                 pass
 
 
-def check_output(path: str) -> None:
-    """Refuse, before any mapping, an output that cannot be written (raises :class:`OutputError`)."""
+def check_output(path: str, replaced: bool = True) -> None:
+    """Refuse, before any mapping, an output that cannot be written (raises :class:`OutputError`).
+
+    ``replaced``: the output is written atomically (:func:`atomic_output`), a file renamed over
+    the one there, not opened in place (``mapper send``'s dead letters, which are appended to)."""
     if path == "-":
         return
     if _special(path):
@@ -109,6 +112,32 @@ def check_output(path: str) -> None:
         raise OutputError(f"cannot write {shown_name(path)}: no such directory {shown_name(shown)}")
     if not os.access(directory, os.W_OK):
         raise OutputError(f"cannot write {shown_name(path)}: permission denied (the directory {shown_name(directory)} is not writable)")
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:  # (the run makes it)
+        return
+    except OSError as exc:  # a name past the 255 bytes a file's may have, a loop of links: said now, not after the mapping
+        raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+    if replaced:
+        _replaceable(path, there, directory)
+
+
+def _replaceable(path: str, there: os.stat_result, directory: str) -> None:
+    """Refuse an existing file that the temporary file cannot be renamed over: in a sticky directory
+    (``/tmp``), only the file's owner (or the directory's) may replace it, and the rename failed
+    with "Operation not permitted" once the whole input was mapped."""
+    euid = os.geteuid() if hasattr(os, "geteuid") else 0
+    if euid == 0 or there.st_uid == euid:
+        return
+    try:
+        st_dir = os.stat(directory)
+    except OSError:  # pragma: no cover - checked just before
+        return
+    if st_dir.st_mode & stat.S_ISVTX and st_dir.st_uid != euid:
+        raise OutputError(
+            f"cannot write {shown_name(path)}: permission denied (it belongs to another user, and in its directory {shown_name(directory)}, which is sticky, "
+            "only a file's owner may replace it)"
+        )
 
 
 def _special(path: str) -> bool:

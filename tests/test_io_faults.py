@@ -75,3 +75,67 @@ def test_rows_that_cannot_be_written_leave_the_dead_letters_file_as_it_was(tmp_p
     assert code == 2 and f"cannot write {out_dir / 'out.ndjson'}: No space left on device" in err, err
     assert sorted(p.name for p in out_dir.iterdir()) == ["out.ndjson", "rej.ndjson"]
     assert (out_dir / "rej.ndjson").read_bytes() == b"earlier letters\n"
+
+
+# --- outputs the system refuses by their name: refused before anything is read --------------------
+
+
+class _Unread:
+    """Standard input that must not be read."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"standard input was used ({name}) before the outputs were checked")
+
+
+def _loop(tmp_path: Path, name: str) -> str:
+    (tmp_path / f"b-{name}").symlink_to(name)
+    (tmp_path / name).symlink_to(f"b-{name}")
+    return name
+
+
+@pytest.mark.parametrize("flag", ["-o", "--rejects"])
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda tmp, ext: "n" * 300 + ext, "File name too long"),
+        (lambda tmp, ext: _loop(tmp, "loop" + ext), "Too many levels of symbolic links"),
+    ],
+    ids=["name too long", "symlink loop"],
+)
+def test_an_output_whose_name_the_system_refuses_fails_before_any_input_is_read(
+    tmp_path: Path, monkeypatch: Any, capsys: Any, flag: str, make: Any, reason: str
+) -> None:
+    # found: check_output passed a name of 300 bytes and a symbolic link loop; -o failed only as
+    # the rows were written (an .npz: after the whole input was mapped), and --rejects as a bare
+    # OSError, the command line's fallback naming the path resolved ("cannot write /tmp/...")
+    sink, _data = _inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    names = {"-o": "out.npz", "--rejects": "rej.ndjson"}
+    names[flag] = make(tmp_path, Path(names[flag]).suffix)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with monkeypatch.context() as m:
+        m.setattr("sys.stdin", _Unread())
+        code = cli.main(["map", str(sink), "-", "-o", names["-o"], "--rejects", names["--rejects"], "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and err == f"mapper: cannot write {names[flag]}: {reason}\n", err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners")
+def test_another_users_file_in_a_sticky_directory_is_refused_before_mapping(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # found (run as nobody, with setpriv): in /tmp, a sticky directory, another user's out.ndjson,
+    # writable to all, passed the checks; the input was mapped whole, then the rename failed with
+    # "Operation not permitted". Here this process is taken for another user than the files' owner.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    sink, data = _inputs(shared)
+    out = shared / "out.ndjson"
+    out.write_bytes(b"another user's rows\n")
+    out.chmod(0o666)
+    monkeypatch.setattr(os, "geteuid", lambda: out.stat().st_uid + 12345)
+    monkeypatch.setattr("sys.stdin", _Unread())
+    code = cli.main(["map", str(sink), "-", "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"cannot write {out}: permission denied (it belongs to another user, and in its directory {shared}, which is sticky" in err, err
+    assert out.read_bytes() == b"another user's rows\n" and sorted(x.name for x in shared.iterdir()) == ["out.ndjson", "r.ndjson", "sink.json"]
