@@ -139,3 +139,38 @@ def test_another_users_file_in_a_sticky_directory_is_refused_before_mapping(tmp_
     err = capsys.readouterr().err
     assert code == 2 and f"cannot write {out}: permission denied (it belongs to another user, and in its directory {shared}, which is sticky" in err, err
     assert out.read_bytes() == b"another user's rows\n" and sorted(x.name for x in shared.iterdir()) == ["out.ndjson", "r.ndjson", "sink.json"]
+
+
+# --- a kill leaves nothing behind that no run removes ---------------------------------------------
+
+
+def test_sigkill_of_map_with_workers_leaves_no_spool_of_refused_records_in_the_temporary_directory(tmp_path: Path) -> None:
+    # found: with --workers and --rejects each worker spooled its refused records to
+    # $TMPDIR/mapper-rejected-XXXX/<k>.pickle; a SIGKILL of the parent (the OOM killer's) left
+    # that directory for good (no run removes another's), as big as the refused records' text
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sink, data = _inputs(tmp_path, records=60_000, bad_every=2)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(Path(__file__).parents[1])}
+    # the parent sends itself SIGKILL as it takes the first worker's part: every spool is written by then
+    script = (
+        "import os, signal, sys\n"
+        "import mapper.engine.parallel as par\n"
+        "taken = par._from_shared\n"
+        "def kill(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
+        "par._from_shared = kill\n"
+        "from mapper.cli import main\n"
+        f"sys.exit(main(['map', {str(sink)!r}, {str(data)!r}, '-o', {str(tmp_path / 'out.ndjson')!r}, '--rejects', {str(tmp_path / 'rej.ndjson')!r},"
+        " '--workers', '3', '-q']))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    deadline = time.monotonic() + 30
+    while list(temp.iterdir()) and time.monotonic() < deadline:  # (the workers, orphaned, end as they find the parent gone)
+        time.sleep(0.1)
+    assert list(temp.iterdir()) == []

@@ -847,7 +847,7 @@ def test_a_workers_refused_records_beyond_the_file_size_limit_are_a_one_line_err
     code, out, err, temp, pid = _run_limited(args, tmp_path, 1_000_000)  # the spool of ~17,000 refused records: ~2.5 MB
     assert code == 2 and out == "", (out, err)
     assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert err.startswith(f"mapper: a worker process could not write its refused records to its temporary file {temp}")
+    assert err.startswith(f"mapper: a worker process could not write its refused records to its temporary file in {temp}: ")
     assert ": File too large; " in err and "--workers 1" in err
     assert list(temp.iterdir()) == [] and _segments_of(pid) == []
     # the same in one process, as the message says: --rejects /dev/null needs no temporary file

@@ -29,7 +29,6 @@ import multiprocessing as mp
 import os
 import pickle
 import secrets
-import shutil
 import signal
 import tempfile
 import threading
@@ -302,7 +301,7 @@ def _worker(
     output: bool,
     shm_name: str,
     ident: Any = None,
-    keep: tuple[bool, bool, str | None] = (True, True, None),
+    keep: tuple[bool, bool, int | None] = (True, True, None),
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -312,8 +311,8 @@ def _worker(
     parent was killed before reading it.) ``shm_name``: the parent's name for this
     worker's segment (the parent removes it after stopping a worker it never heard
     from, whenever the worker was stopped). ``keep``: what the range keeps of its refused
-    records (see :class:`Keep`), and the spool file its refused records are written to
-    as they are found (None: none), for the parent to pass on in order."""
+    records (see :class:`Keep`), and the descriptor (inherited) of the spool file its refused
+    records are written to as they are found (None: none), for the parent to pass on in order."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -323,12 +322,12 @@ def _worker(
     spool = None
     try:
         compiled = CompiledSink(sink)
-        rejected, failed, spool_path = keep
+        rejected, failed, spool_fd = keep
         on_reject = None
-        if spool_path is not None:
-            with _spooling(spool_path):
-                spool = open(spool_path, "wb")  # noqa: SIM115 - closed below
-            on_reject = partial(_spool, spool, spool_path)
+        if spool_fd is not None:
+            with _spooling():
+                spool = os.fdopen(os.dup(spool_fd), "wb")  # noqa: SIM115 - closed below
+            on_reject = partial(_spool, spool)
         part = _map_range(
             compiled,
             _read_range(records, start, end, ident, options.records_path is not None),
@@ -338,7 +337,7 @@ def _worker(
             keep=Keep(rejected, failed, on_reject),
         )
         if spool is not None:
-            with _spooling(spool.name):
+            with _spooling():
                 spool.close()  # (a write that fails is this worker's error, said to the parent)
         packed = ({name: _packed(a) for name, a in part.columns.items()}, _packed(part.ids) if part.ids is not None else None)
         payload, name, spans = _to_shared(packed, shm_name)
@@ -371,18 +370,21 @@ def _worker(
 
 
 @contextmanager
-def _spooling(path: str) -> Iterator[None]:
+def _spooling() -> Iterator[None]:
     """An OSError writing a worker's file of refused records (a full disk, the file size
-    limit), as a :class:`WorkerError` naming it."""
+    limit), as a :class:`WorkerError` naming where it is."""
     try:
         yield
     except OSError as exc:
-        raise WorkerError(f"a worker process could not write its refused records to its temporary file {path}: {exc.strerror or exc}; {ONE_PROCESS}") from None
+        where = tempfile.gettempdir()
+        raise WorkerError(
+            f"a worker process could not write its refused records to its temporary file in {where}: {exc.strerror or exc}; {ONE_PROCESS}"
+        ) from None
 
 
-def _spool(spool: Any, path: str, rejected: RejectedRecord) -> None:
+def _spool(spool: Any, rejected: RejectedRecord) -> None:
     """A refused record into the worker's spool file, for the parent to pass on in order."""
-    with _spooling(path):
+    with _spooling():
         pickle.dump(rejected, spool, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -677,24 +679,24 @@ def run_parallel_parts(
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
-    spools: str | None = None  # (made in the try: a Ctrl-C as it is made leaves nothing behind)
-
-    def spool_of(k: int) -> str | None:
-        """Worker ``k``'s file of refused records (None: they are not handed on)."""
-        return None if spools is None else os.path.join(spools, f"{k}.pickle")
+    # each worker's file of refused records (when they are handed on), made before it is forked
+    # and named by no path (a kill, the OOM killer's, leaves none behind: a directory of them
+    # was left for good); the worker writes it through the descriptor it inherits
+    spools: list[Any] = []
 
     answered: set[int] = set()
     frozen = _FROZEN.depth()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
-        if keep.on_reject is not None:
-            spools = tempfile.mkdtemp(prefix="mapper-rejected-")
         _FROZEN.enter()
         for start, end in zip(cuts[1:-1], cuts[2:]):
+            spool_fd = None
+            if keep.on_reject is not None:
+                spools.append(tempfile.TemporaryFile(prefix="mapper-rejected-"))  # noqa: SIM115 - closed below
+                spool_fd = spools[-1].fileno()
             parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
             inherited = [conn for _p, conn in procs] + [parent_conn]
             names.append(segment_name(len(procs)))
-            spool = spool_of(len(procs))
-            args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool))
+            args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool_fd))
             p = ctx.Process(target=_worker, args=args, daemon=True)
             p.start()
             child_conn.close()
@@ -740,13 +742,12 @@ def run_parallel_parts(
             except OSError:
                 pass
             parts.append(Part({name: _unpacked(a) for name, a in columns.items()}, _unpacked(ids) if ids is not None else None, report, lines))
-            spool = spool_of(k)
-            if spool is not None and keep.on_reject is not None:  # this worker's refused records, now that every part before it is done
+            if spools and keep.on_reject is not None:  # this worker's refused records, now that every part before it is done
                 record_base, line_base = sum(p.report.records for p in parts[:-1]), sum(p.lines for p in parts[:-1])
-                _replay(spool, record_base, line_base, keep.on_reject)
+                _replay(spools[k], record_base, line_base, keep.on_reject)
     finally:
-        if spools is not None:
-            shutil.rmtree(spools, ignore_errors=True)
+        for spool in spools:
+            spool.close()
         for k, (proc, conn) in enumerate(procs):
             if k not in answered and proc.is_alive():  # interrupted (Ctrl-C) or failed: stop it
                 proc.terminate()
@@ -823,15 +824,15 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
     return out
 
 
-def _replay(path: str, record_base: int, line_base: int, on_reject: Callable[[RejectedRecord], None]) -> None:
-    """Hand a worker's spooled refused records to ``on_reject``, numbered as in the whole input."""
-    with open(path, "rb") as fh:
-        while True:
-            try:
-                rejected = pickle.load(fh)
-            except EOFError:
-                return
-            on_reject(_moved_rejected(rejected, record_base, line_base))
+def _replay(fh: Any, record_base: int, line_base: int, on_reject: Callable[[RejectedRecord], None]) -> None:
+    """Hand a worker's spooled refused records (its file, written to its end) to ``on_reject``, numbered as in the whole input."""
+    fh.seek(0)
+    while True:
+        try:
+            rejected = pickle.load(fh)
+        except EOFError:
+            return
+        on_reject(_moved_rejected(rejected, record_base, line_base))
 
 
 def _moved(item: Any, record_base: int, line_base: int) -> Any:
