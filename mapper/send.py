@@ -96,6 +96,7 @@ from .engine.reader import (
 )
 from .errors import InputError, MapperError, OptionError, OutputError, escaped_json, preview, shown_name
 from .report import RecordError, plural
+from .writers import temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1263,7 +1264,7 @@ class Checkpoint:
         assert self.path is not None
         target = Path(self.path)
         try:
-            lock = open(target.parent / f".{target.name}.lock", "ab", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
+            lock = open(target.parent / f"{temp_stem(target.name)}lock", "ab", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
         except OSError as exc:
             raise InputError(f"cannot lock the checkpoint {shown_name(self.path)}: {exc.strerror}") from None
         try:
@@ -1285,7 +1286,7 @@ class Checkpoint:
         """Remove the temporary files of saves a killed run left (never under the checkpoint's name)."""
         assert self.path is not None
         target = Path(self.path)
-        for stale in (target.parent if str(target.parent) else Path(".")).glob(f".{glob.escape(target.name)}.*.tmp"):
+        for stale in (target.parent if str(target.parent) else Path(".")).glob(f"{glob.escape(temp_stem(target.name))}*.tmp"):
             try:
                 stale.unlink()
             except OSError:
@@ -1302,7 +1303,7 @@ class Checkpoint:
     def _save(self, state: dict[str, Any]) -> None:
         assert self.path is not None
         target = Path(self.path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+        fd, tmp = tempfile.mkstemp(prefix=temp_stem(target.name), suffix=".tmp", dir=target.parent if str(target.parent) else ".")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))

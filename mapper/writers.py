@@ -44,6 +44,7 @@ __all__ = [
     "names_stdout",
     "replaces_stdout",
     "same_file",
+    "temp_stem",
     "write_arrow",
     "write_ndjson",
     "write_npz",
@@ -64,7 +65,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _tmp_stem(name: str) -> str:
+def temp_stem(name: str) -> str:
     """The start of a temporary file's name for output ``name``: a long name (which with the
     pid, a token and the suffix would pass the 255 bytes a file name may have) is hashed."""
     if len(name.encode("utf-8", "surrogateescape")) <= 200:
@@ -74,7 +75,7 @@ def _tmp_stem(name: str) -> str:
 
 def _clean_stale(directory: str, name: str) -> None:
     """Remove temporary files a killed run left next to ``name`` (their process is gone)."""
-    pattern = re.compile(re.escape(_tmp_stem(name)) + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    pattern = re.compile(re.escape(temp_stem(name)) + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     try:
         entries = os.listdir(directory)
     except OSError:
@@ -265,7 +266,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         st = None
     directory, name = os.path.dirname(real) or ".", os.path.basename(real)
     _clean_stale(directory, name)
-    tmp = os.path.join(directory, f"{_tmp_stem(name)}{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+    tmp = os.path.join(directory, f"{temp_stem(name)}{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
         if st is not None:

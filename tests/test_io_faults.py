@@ -174,3 +174,30 @@ def test_sigkill_of_map_with_workers_leaves_no_spool_of_refused_records_in_the_t
     while list(temp.iterdir()) and time.monotonic() < deadline:  # (the workers, orphaned, end as they find the parent gone)
         time.sleep(0.1)
     assert list(temp.iterdir()) == []
+
+
+# --- mapper send's checkpoint ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [230, 245, 255])
+def test_a_checkpoint_with_a_long_name_is_locked_saved_and_read_back(tmp_path: Path, length: int) -> None:
+    # found: the checkpoint's lock (.NAME.lock) and its temporary file (.NAME.XXXXXXXX.tmp) were
+    # named after it whole: a name of 250 bytes or more could not be locked ("cannot lock the
+    # checkpoint: File name too long"), one of 242 to 249 not saved, which stopped the run after
+    # its first body was stored, every run again
+    from mapper.send import Checkpoint
+
+    path = tmp_path / ("c" * (length - len(".json")) + ".json")
+    checkpoint = Checkpoint(str(path))
+    try:
+        assert checkpoint.load() is None
+        checkpoint.save({"version": 1, "n": 7})
+    finally:
+        checkpoint.release()
+    assert json.loads(path.read_text()) == {"version": 1, "n": 7}
+    assert all(len(p.name.encode()) <= 255 for p in tmp_path.iterdir())
+    again = Checkpoint(str(path))
+    try:
+        assert again.load() == {"version": 1, "n": 7}
+    finally:
+        again.release()
