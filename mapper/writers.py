@@ -276,7 +276,13 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
+            # on the disk before its name is: renamed unsynced, a crash of the machine could leave
+            # an empty or partial file under the name, and a write error the disk reports only as
+            # it writes the data back (EIO, a thin volume full) went unseen
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, real)
+        _sync_directory(directory)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -285,6 +291,20 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
         raise
+
+
+def _sync_directory(directory: str) -> None:
+    """The rename into ``directory`` on the disk too (best effort: not every file system syncs a directory)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - it was just written into
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - a file system that does not
+        pass
+    finally:
+        os.close(fd)
 
 
 def same_file(a: str, b: str) -> bool:

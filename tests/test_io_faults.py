@@ -201,3 +201,49 @@ def test_a_checkpoint_with_a_long_name_is_locked_saved_and_read_back(tmp_path: P
         assert again.load() == {"version": 1, "n": 7}
     finally:
         again.release()
+
+
+# --- a crash of the machine: the data is on the disk before its name is ----------------------------
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".npz", ".parquet"])
+def test_an_output_is_synced_to_the_disk_before_it_is_renamed_into_place(tmp_path: Path, monkeypatch: Any, suffix: str) -> None:
+    # found: the temporary file was renamed into place unsynced: after a crash of the machine
+    # (power lost) the final name could hold an empty or partial file, and a write error the
+    # disk reports only as it writes the data back (EIO, a thin volume full) was never seen
+    sink, data = _inputs(tmp_path)
+    out = tmp_path / f"out{suffix}"
+    events: list[tuple[str, str]] = []
+    fsync, replace = os.fsync, os.replace
+
+    def synced(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}") if os.path.exists(f"/proc/self/fd/{fd}") else str(fd)))
+        fsync(fd)
+
+    def renamed(src: Any, dst: Any) -> None:
+        events.append(("replace", str(src)))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", synced)
+    monkeypatch.setattr(os, "replace", renamed)
+    assert cli.main(["map", str(sink), str(data), "-o", str(out), "--rejects", str(tmp_path / "rej.ndjson"), "-q"]) == 1
+    renames = [src for kind, src in events if kind == "replace"]
+    assert len(renames) == 2
+    for src in renames:
+        assert ("fsync", src) in events[: events.index(("replace", src))], events
+
+
+def test_a_write_error_the_disk_reports_as_the_file_is_synced_fails_the_run_and_keeps_no_output(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    import errno
+
+    sink, data = _inputs(tmp_path)
+    out = tmp_path / "out.ndjson"
+    out.write_bytes(b"earlier rows\n")
+
+    def failing(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fsync", failing)
+    assert cli.main(["map", str(sink), str(data), "-o", str(out), "-q"]) == 2
+    assert capsys.readouterr().err == f"mapper: cannot write {out}: Input/output error\n"
+    assert _listing(tmp_path) == {"out.ndjson": b"earlier rows\n", "r.ndjson": data.read_bytes(), "sink.json": sink.read_bytes()}
