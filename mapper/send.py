@@ -1234,6 +1234,12 @@ class Checkpoint:
         self.path = path
         self._lock_file: IO[bytes] | None = None
 
+    def _target(self) -> Path:
+        """The file the checkpoint is: a symbolic link's target (the link stays, as an output's
+        does; renamed over, the link was replaced and the target never written)."""
+        assert self.path is not None
+        return Path(os.path.realpath(self.path))
+
     def load(self) -> dict[str, Any] | None:
         if self.path is None:
             return None
@@ -1262,7 +1268,7 @@ class Checkpoint:
         except ImportError:  # pragma: no cover - not on Windows
             return
         assert self.path is not None
-        target = Path(self.path)
+        target = self._target()
         try:
             lock = open(target.parent / f"{temp_stem(target.name)}lock", "ab", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
         except OSError as exc:
@@ -1285,7 +1291,7 @@ class Checkpoint:
     def _clean(self) -> None:
         """Remove the temporary files of saves a killed run left (never under the checkpoint's name)."""
         assert self.path is not None
-        target = Path(self.path)
+        target = self._target()
         for stale in (target.parent if str(target.parent) else Path(".")).glob(f"{glob.escape(temp_stem(target.name))}*.tmp"):
             try:
                 stale.unlink()
@@ -1302,7 +1308,7 @@ class Checkpoint:
 
     def _save(self, state: dict[str, Any]) -> None:
         assert self.path is not None
-        target = Path(self.path)
+        target = self._target()
         fd, tmp = tempfile.mkstemp(prefix=temp_stem(target.name), suffix=".tmp", dir=target.parent if str(target.parent) else ".")
         try:
             with os.fdopen(fd, "wb") as fh:

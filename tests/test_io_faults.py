@@ -247,3 +247,25 @@ def test_a_write_error_the_disk_reports_as_the_file_is_synced_fails_the_run_and_
     assert cli.main(["map", str(sink), str(data), "-o", str(out), "-q"]) == 2
     assert capsys.readouterr().err == f"mapper: cannot write {out}: Input/output error\n"
     assert _listing(tmp_path) == {"out.ndjson": b"earlier rows\n", "r.ndjson": data.read_bytes(), "sink.json": sink.read_bytes()}
+
+
+def test_a_checkpoint_that_is_a_symbolic_link_is_saved_to_its_target(tmp_path: Path, monkeypatch: Any) -> None:
+    # found: the checkpoint was renamed over the link itself: a checkpoint kept through a link
+    # (to a volume that outlives the machine) was saved beside the link, the target never
+    # written, and a resume after the machine was replaced started over, its re-sent records
+    # not counted as re-sent
+    from mapper.send import Checkpoint
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kept").mkdir()
+    Path("c.json").symlink_to("kept/c.json")
+    checkpoint = Checkpoint("c.json")
+    try:
+        assert checkpoint.load() is None
+        checkpoint.save({"version": 1, "n": 7})
+        checkpoint.save({"version": 1, "n": 8})
+    finally:
+        checkpoint.release()
+    assert Path("c.json").is_symlink() and os.readlink("c.json") == "kept/c.json"
+    assert json.loads((tmp_path / "kept" / "c.json").read_text()) == {"version": 1, "n": 8}
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir() if not p.name.endswith(".lock")) == ["c.json"]
