@@ -490,13 +490,17 @@ def _savez(fh: Any, pieces: dict[str, list[np.ndarray]]) -> None:
 
 
 def write_parquet(batch: Batch, out: str) -> None:
-    writer = open_writer(out)
+    """The batch as a Parquet file, whatever ``out``'s extension (:func:`open_writer` goes by it)."""
+    check_output(out)
+    writer = ArrowWriter(out, parquet=True)
     writer.write(batch)
     writer.close()
 
 
 def write_arrow(batch: Batch, out: str) -> None:
-    writer = open_writer(out)
+    """The batch as an Arrow IPC file, whatever ``out``'s extension."""
+    check_output(out)
+    writer = ArrowWriter(out, parquet=False)
     writer.write(batch)
     writer.close()
 

@@ -269,3 +269,20 @@ def test_a_checkpoint_that_is_a_symbolic_link_is_saved_to_its_target(tmp_path: P
     assert Path("c.json").is_symlink() and os.readlink("c.json") == "kept/c.json"
     assert json.loads((tmp_path / "kept" / "c.json").read_text()) == {"version": 1, "n": 8}
     assert sorted(p.name for p in (tmp_path / "kept").iterdir() if not p.name.endswith(".lock")) == ["c.json"]
+
+
+# --- the Python writers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["rows.bin", "rows.npz"])
+def test_write_parquet_and_write_arrow_write_their_own_format_whatever_the_name(tmp_path: Path, name: str) -> None:
+    # found: both picked the format by the name's extension (open_writer): write_parquet to
+    # rows.npz wrote an .npz, to rows.bin refused ("cannot tell the output format")
+    import mapper
+    from mapper import writers
+
+    batch = mapper.compile_sink(SINK).map(b'{"id": 1, "n": 2}\n')
+    writers.write_parquet(batch, str(tmp_path / f"p-{name}"))
+    writers.write_arrow(batch, str(tmp_path / f"a-{name}"))
+    assert (tmp_path / f"p-{name}").read_bytes()[:4] == b"PAR1"
+    assert (tmp_path / f"a-{name}").read_bytes()[:6] == b"ARROW1"
