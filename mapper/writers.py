@@ -8,6 +8,7 @@ the final name.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -280,7 +281,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
             # an empty or partial file under the name, and a write error the disk reports only as
             # it writes the data back (EIO, a thin volume full) went unseen
             fh.flush()
-            os.fsync(fh.fileno())
+            _sync(fh.fileno())
         os.replace(tmp, real)
         _sync_directory(directory)
     except BaseException as exc:
@@ -291,6 +292,19 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
         raise
+
+
+#: What ``fsync`` answers on a file system that cannot sync (some FUSE ones): written as before, unsynced.
+_NO_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+
+
+def _sync(fd: int) -> None:
+    """A file's data on the disk (an error the disk reports as it writes it back is raised)."""
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_SYNC:
+            raise
 
 
 def _sync_directory(directory: str) -> None:

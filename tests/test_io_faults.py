@@ -286,3 +286,17 @@ def test_write_parquet_and_write_arrow_write_their_own_format_whatever_the_name(
     writers.write_arrow(batch, str(tmp_path / f"a-{name}"))
     assert (tmp_path / f"p-{name}").read_bytes()[:4] == b"PAR1"
     assert (tmp_path / f"a-{name}").read_bytes()[:6] == b"ARROW1"
+
+
+def test_a_file_system_that_cannot_sync_is_written_as_before(tmp_path: Path, monkeypatch: Any) -> None:
+    # (some FUSE file systems answer fsync with EINVAL or ENOSYS: that is no write error)
+    import errno
+
+    sink, data = _inputs(tmp_path)
+
+    def unsupported(fd: int) -> None:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "fsync", unsupported)
+    assert cli.main(["map", str(sink), str(data), "-o", str(tmp_path / "out.ndjson"), "-q", "--on-error", "skip"]) == 1
+    assert len((tmp_path / "out.ndjson").read_bytes().splitlines()) == 196
