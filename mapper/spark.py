@@ -940,7 +940,8 @@ def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
 
 #: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
 #: by default, without the loggers that repeat a failed task's Java stack trace (mapper
-#: prints the failure's first line itself). The root stays at warn and the console's filter
+#: prints the failure's first line itself; of Utils, only its "Aborting task" with the file
+#: writer's trace, as a full disk gives). The root stays at warn and the console's filter
 #: takes ``-q``'s level: a root level other than warn makes pyspark print "Setting default
 #: log level" (and lower the console's threshold to warn).
 _LOG4J2 = """\
@@ -959,6 +960,12 @@ logger.parquet2.name = parquet
 logger.parquet2.level = error
 logger.meta.name = org.apache.spark.sql.execution.streaming.sinks.FileStreamSink
 logger.meta.level = error
+logger.abort.name = org.apache.spark.util.Utils
+logger.abort.level = warn
+logger.abort.filter.task.type = RegexFilter
+logger.abort.filter.task.regex = Aborting task.*
+logger.abort.filter.task.onMatch = DENY
+logger.abort.filter.task.onMismatch = NEUTRAL
 """ + "".join(
     f"logger.quiet{i}.name = {name}\nlogger.quiet{i}.level = off\n"
     for i, name in enumerate(

@@ -1049,6 +1049,10 @@ def test_driver_log_configuration(tmp_path: Path) -> None:
     assert options is not None and options.startswith("-Xss4m -Dlog4j2.configurationFile=file:")
     text = (tmp_path / "log4j2.properties").read_text()
     assert "threshold.level = error" in text and "org.apache.spark.executor.Executor\nlogger.quiet0.level = off" in text
+    # (the I/O faults hunt) a full disk under OUT: Utils logged "Aborting task" with the file writer's
+    # stack trace, 100 lines under -q; its other lines (a port taken, a host name) are kept
+    assert "logger.abort.name = org.apache.spark.util.Utils\n" in text and "logger.abort.filter.task.regex = Aborting task.*\n" in text
+    assert "logger.abort.filter.task.onMatch = DENY\nlogger.abort.filter.task.onMismatch = NEUTRAL\n" in text
     assert _log_options({}, False, str(tmp_path)) is not None and "threshold.level = warn" in (tmp_path / "log4j2.properties").read_text()
     assert _log_options({"spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=mine.xml"}, True, str(tmp_path)) is None
 
