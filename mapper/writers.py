@@ -98,6 +98,12 @@ def check_output(path: str, replaced: bool = True) -> None:
     if path == "-":
         return
     if _special(path):
+        try:
+            socket = _descriptor(path) is None and stat.S_ISSOCK(os.stat(path).st_mode)
+        except OSError:  # pragma: no cover - there a moment ago
+            socket = False
+        if socket:  # (opened, it fails, "No such device or address": after the whole input was mapped)
+            raise OutputError(f"cannot write {path}: it is a socket, not a file, a FIFO or a device")
         return  # a device or a FIFO: written through
     real = os.path.realpath(path)
     if os.path.isdir(real):

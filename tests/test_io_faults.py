@@ -300,3 +300,20 @@ def test_a_file_system_that_cannot_sync_is_written_as_before(tmp_path: Path, mon
     monkeypatch.setattr(os, "fsync", unsupported)
     assert cli.main(["map", str(sink), str(data), "-o", str(tmp_path / "out.ndjson"), "-q", "--on-error", "skip"]) == 1
     assert len((tmp_path / "out.ndjson").read_bytes().splitlines()) == 196
+
+
+@pytest.mark.parametrize("flag", ["-o", "--rejects"])
+def test_an_output_that_is_a_socket_fails_before_any_input_is_read(tmp_path: Path, monkeypatch: Any, capsys: Any, flag: str) -> None:
+    # found: a socket passed as a device would (written through); opening it failed only once the
+    # input was mapped: "cannot write sock.ndjson: No such device or address"
+    import socket
+
+    sink, _data = _inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)  # (a socket's path has at most 107 bytes)
+    names = {"-o": "out.ndjson", "--rejects": "rej.ndjson"}
+    names[flag] = "sock.ndjson"
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("sock.ndjson")
+        monkeypatch.setattr("sys.stdin", _Unread())
+        code = cli.main(["map", str(sink), "-", "-o", names["-o"], "--rejects", names["--rejects"], "-q"])
+    assert code == 2 and capsys.readouterr().err == "mapper: cannot write sock.ndjson: it is a socket, not a file, a FIFO or a device\n"
