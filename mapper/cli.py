@@ -302,7 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Run as the command line itself (``python -m mapper``, the ``mapper`` script: no ``argv``),
     it takes SIGINT and SIGTERM once (:func:`_settle`): an interruption at any moment up to
     its return is ``interrupted`` (``terminated``) and 130 (143), and the teardown after it
-    keeps the status returned."""
+    keeps the status returned (that of send and serve too, which take signals their own way
+    while they run)."""
     global _owner
     try:
         args = parse(argv)  # which imports the command's module (send: http.client and ssl; spark-validate: Spark's helpers)
@@ -310,7 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     installed = args.command in _TERM_AS_INTERRUPT and threading.current_thread() is threading.main_thread()
-    own = installed and argv is None and _start.started_as_command_line
+    # the command line itself (not main called by a program); its status, once returned, stands
+    # whatever the command (send and serve take signals their own way while they run)
+    command_line = argv is None and _start.started_as_command_line and threading.current_thread() is threading.main_thread()
+    own = installed and command_line
     if own:
         _owner = os.getpid()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
@@ -339,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
             print(f"mapper: {exc}", file=sys.stderr)
             code = EXIT_USAGE
-        if own:
+        if command_line:
             _settle()  # (a signal before this is taken below)
         return code
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)

@@ -233,3 +233,14 @@ def test_ctrl_c_while_a_json_report_waits_on_a_full_pipe(tmp_path: Path, inputs:
     assert 0 < len(got) < len(whole) and whole.startswith(got)
     with pytest.raises(ValueError):
         json.loads(got)
+
+
+@pytest.mark.parametrize("point", ["exit handlers", "teardown"])
+def test_a_ctrl_c_once_send_has_returned_keeps_its_exit_status(tmp_path: Path, inputs: Path, point: str) -> None:
+    """As for ``map`` above, for the commands that take signals their own way while they run
+    (send; serve): once ``send --dry-run`` has said its summary and returned 0, a Ctrl-C in the
+    exit handlers printed a KeyboardInterrupt traceback, and one in the teardown killed the
+    process (exit -2) after its summary."""
+    p = mapper_run(tmp_path, POINTS[point], "send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
+    assert (p.returncode, p.stderr) == (0, ""), (p.returncode, p.stderr)
+    assert json.loads(p.stdout)["completed"] is True
