@@ -244,3 +244,22 @@ def test_a_ctrl_c_once_send_has_returned_keeps_its_exit_status(tmp_path: Path, i
     p = mapper_run(tmp_path, POINTS[point], "send", inputs / "sink.json", inputs / "r.ndjson", "--dry-run", "--report", "json", "-q")
     assert (p.returncode, p.stderr) == (0, ""), (p.returncode, p.stderr)
     assert json.loads(p.stdout)["completed"] is True
+
+
+def test_a_ctrl_c_once_serve_has_stopped_keeps_its_exit_status(tmp_path: Path, inputs: Path) -> None:
+    """serve stopped by SIGTERM (it says ``stopped`` and returns 0): a Ctrl-C in the exit
+    handlers printed a KeyboardInterrupt traceback after its last line."""
+    script = tmp_path / "mapper"
+    script.write_text(SCRIPT.format(before=POINTS["exit handlers"]))
+    argv = [sys.executable, str(script), "serve", str(inputs / "sink.json"), "--db", ":memory:", "--port", "0", "-q"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), text=True)
+    try:
+        assert proc.stdout is not None and "listening on" in proc.stdout.readline()  # (its signal handlers are in place)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    assert (proc.returncode, err.splitlines()[-1:]) == (0, ["mapper serve: stopped"]), err
+    assert "Traceback" not in err, err
