@@ -165,12 +165,12 @@ def test_trailer_lines_without_end_are_an_answer_that_is_not_http_not_a_wait_for
             pass
         return "close"
 
-    with endpoint(trails) as fake, mapper.Sender(fake.url, retries=0, timeout=3) as sender:
+    with endpoint(trails) as fake, mapper.Sender(fake.url, retries=0, timeout=10) as sender:
         t0 = time.monotonic()
         with pytest.raises(mapper.EndpointUnreachable) as info:
             sender.send(b'{"records":[{"value":{"id":"r0"}}]}')
         took = time.monotonic() - t0
-    assert took < 1.5, took
+    assert took < 5, took  # (not the timeout: half of it, room for a busy machine, not 1.5 s of 3)
     assert "answered what is not HTTP: more than 100 trailer lines" in str(info.value) and info.value.maybe_stored
 
 
