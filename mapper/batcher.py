@@ -35,11 +35,10 @@ import math
 import threading
 import weakref
 from bisect import bisect_right
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from types import TracebackType
-from typing import Any, Collection, Iterable, Iterator, Mapping
+from typing import Any, Collection, Iterable, Mapping
 
 import msgspec
 import orjson
@@ -368,7 +367,14 @@ class Batcher:
 
         ``records`` is an iterable of records: one record (a mapping, or its text) is an
         :class:`~mapper.errors.OptionError` (iterated, its keys or characters were taken
-        as records, each refused); :meth:`add` takes one."""
+        as records, each refused); :meth:`add` takes one.
+
+        All or nothing: if ``add_many`` raises before its judging went through (a Ctrl-C, a
+        MemoryError in the engine), it took none of the records: add them again. A judging
+        that went through cannot be taken back (its records are in bodies), so a Ctrl-C in
+        the instant after it, on the way out, raises with every record taken, and the
+        exception says so: its ``verdicts`` attribute holds their verdicts (``batcher.added``
+        moved by as many)."""
         if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
         self._check_open()
@@ -380,24 +386,30 @@ class Batcher:
         ]
         if tagged is not None and len(tagged) != len(texts):
             raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
-        with self._lock, self._untaken_on_failure():
-            self._check_open()
-            out = [self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own) for i, (raw, problem, found, own) in enumerate(texts)]
-            self._judge()
-            return out
-
-    @contextmanager
-    def _untaken_on_failure(self) -> Iterator[None]:
-        """If the block raises before a judging of it went through (Ctrl-C or MemoryError in
-        the engine, which leaves every record pending), the records it took are untaken
-        (lock held): the caller got no verdict for them, and would add them again."""
-        state = (self._base, self._refused, len(self._queued), self._judged)
+        out: list[Verdict] = []
+        done = False  # (the judging went through: the records are in bodies)
         try:
-            yield
-        except BaseException:
-            if self._judged == state[3]:  # (so the queue is the one the block queued into)
-                self.__dict__.update(_base=state[0], _refused=state[1])
-                del self._queued[state[2] :]
+            with self._lock:
+                self._check_open()
+                base, refused, queued, judged = self._base, self._refused, len(self._queued), self._judged
+                try:
+                    out = [
+                        self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own)
+                        for i, (raw, problem, found, own) in enumerate(texts)
+                    ]
+                    self._judge()
+                except BaseException:
+                    if self._judged == judged:  # not judged (the engine leaves every record pending): untaken, lock held
+                        self.__dict__.update(_base=base, _refused=refused)
+                        del self._queued[queued:]
+                    else:
+                        done = True
+                    raise
+                done = True
+            return out
+        except BaseException as exc:
+            if done:  # interrupted on its way out: the records are taken, and the exception says so
+                exc.verdicts = out  # type: ignore[attr-defined]
             raise
 
     def _checked(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...]:
@@ -485,7 +497,7 @@ class Batcher:
         as judged just before; if the books then do not change, the chunk reads unjudged
         again (judged again, the same, next time), so no record queued after it reads a
         verdict nobody gave. An interrupted judging leaves its records queued, judged again the next time, never
-        lost, and never taken by an ``add`` that raised (see :meth:`_untaken_on_failure`).
+        lost, and never taken by an ``add`` that raised (see :meth:`add_many`).
         """
         chunk, items = self._chunk, self._queued
         if not items:
@@ -513,7 +525,7 @@ class Batcher:
             _queued=[],
             _base=self._base + len(items),
             _chunk=_Chunk(weakref.ref(self)),
-            _judged=self._judged + 1,  # (the records are taken: see _untaken_on_failure)
+            _judged=self._judged + 1,  # (the records are taken: see add_many)
             _refused=self._refused + len(failed),
             _accepted=self._accepted + len(good),
         )

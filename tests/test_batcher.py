@@ -925,3 +925,50 @@ def test_a_ctrl_c_anywhere_in_an_add_takes_the_record_whole_or_not_at_all(monkey
         if seen[0] < n:  # the add ran to its end before the n-th place: every place was tried
             break
     assert interrupted > 20, interrupted  # (the trace did reach the add's instructions)
+
+
+def test_a_ctrl_c_anywhere_in_an_add_many_takes_all_or_none_and_says_which(monkeypatch: pytest.MonkeyPatch) -> None:
+    # left by the hunt that made add() all or nothing: add_many() judged its records and then,
+    # interrupted on its way out (its context manager's exit, the lock's release), raised with
+    # every record taken and judged, and nothing said so: the producer added them again, and
+    # they were sent twice. Now an add_many that raises before its judging went through took
+    # none; one interrupted after it says so, its verdicts on the exception (``verdicts``).
+    import sys
+
+    from mapper import batcher as mb
+
+    monkeypatch.setattr(mb, "JUDGE_RECORDS", 4)
+    m = mapper.compile_sink(SINK)
+    records: list[Any] = [aircraft(i) for i in range(8)]
+    records[5] = b'{"id": "r5", '  # invalid_json: refused as it is taken
+    interrupted = after_judging = 0
+    for n in range(1, 50_000):
+        bt = mapper.Batcher(m, max_records=3)
+        verdicts = [bt.add(r) for r in records[:2]]
+        tracer, seen = _interrupt_at_check(n)
+        sys.settrace(tracer)
+        try:
+            verdicts += bt.add_many(records[2:6])
+        except KeyboardInterrupt as stop:
+            interrupted += 1
+            taken = getattr(stop, "verdicts", None)
+            if taken is None:
+                assert bt.added == 2, n  # raised without its verdicts: took nothing
+            else:
+                after_judging += 1
+                assert bt.added == 6 and [v.index for v in taken] == [2, 3, 4, 5], n
+                verdicts += taken
+        finally:
+            sys.settrace(None)
+        if len(verdicts) == 2:
+            verdicts += bt.add_many(records[2:6])
+        verdicts += [bt.add(r) for r in records[6:]]
+        bodies = bt.flush()
+        sent = [v["id"] for body in bodies for v in body_values(body)]
+        assert sent == [f"r{i}" for i in range(8) if i != 5], n  # each once, in order
+        assert [v.index for v in verdicts] == list(range(8)), n
+        assert [v.accepted for v in verdicts] == [i != 5 for i in range(8)], n
+        assert (bt.added, bt.accepted, bt.refused) == (8, 7, 1), n
+        if seen[0] < n:  # add_many ran to its end before the n-th place: every place was tried
+            break
+    assert interrupted > 20 and after_judging >= 1, (interrupted, after_judging)
