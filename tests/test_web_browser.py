@@ -947,3 +947,49 @@ def test_a_page_of_rows_asked_for_earlier_does_not_replace_the_one_asked_for_las
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 31 of 31.", "the second page")
         time.sleep(2)  # the poll's answer for the first page has come by now
         assert text_of(driver, "rows-summary") == "Rows 26 to 31 of 31."
+
+
+# ---------------------------------------------------------------------------------------
+# State a reload or back/forward lost
+
+
+def test_the_page_of_rows_is_in_the_address(browser: Any) -> None:
+    # The pager's page was the script's alone: a reload, back and forward went to page 1, and
+    # no link could open page 2
+    driver = browser
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        sid = body["name"]
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        records = [{"value": json.loads(SEED) | {"id": f"r{i:02d}"}} for i in range(55)]
+        assert api(server, "POST", f"/v2/sinks/{sid}", {"records": records})[1]["success_count"] == 55
+        base = server.url + f"/ui/sources/{sid}"
+        driver.get(base)
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 55.", "the first page")
+        by_id(driver, "rows-next").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 55.", "the second page")
+        assert driver.current_url == base + "?page=2"
+        by_id(driver, "rows-next").click()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 51 to 55 of 55.", "the third page")
+        assert driver.current_url == base + "?page=3"
+        driver.refresh()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 51 to 55 of 55.", "the third page, reloaded")
+        assert by_id(driver, "rows-next").get_attribute("disabled") and not by_id(driver, "rows-prev").get_attribute("disabled")
+        driver.back()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 55.", "back to the second page")
+        assert driver.current_url == base + "?page=2"
+        driver.back()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 55.", "back to the first page")
+        assert driver.current_url == base and by_id(driver, "rows-prev").get_attribute("disabled")
+        driver.forward()
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 55.", "forward to the second page")
+        assert text_of(driver, "rows-note") == ""
+        # a link to a page past the last: said, and the last page shown at its own address
+        driver.get(base + "?page=9")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 51 to 55 of 55.", "the last page")
+        assert text_of(driver, "rows-note") == "There is no page 9: the rows fill 3 pages; the last is shown."
+        assert driver.current_url == base + "?page=3"
+        driver.get(base + "?page=two")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 55.", "page 1")
+        assert text_of(driver, "rows-note") == "page=two in the address is not a page number (1, 2, ...): page 1 is shown."
+        assert driver.current_url == base

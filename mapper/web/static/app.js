@@ -635,8 +635,8 @@
       return;
     }
     var viewPath = "/ui/api/sinks/" + encodeURIComponent(sinkId);
-    var rowsOffset = 0;
     var pageSize = 25;
+    var rowsOffset = 0;  // set from the address below: ?page=N (from 1) is the page of rows shown
     var timer = null;
     var shown = null;   // the details shown, as JSON text: a poll that brings the same leaves the page alone
     var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
@@ -708,6 +708,36 @@
       });
     }
 
+    // The page of rows shown is the address's (?page=N; page 1 has none): a reload, back and
+    // forward, and a link to page N show that page, not page 1 again.
+    function pageAddress(n) {
+      var params = new URLSearchParams(location.search);
+      if (n > 1) params.set("page", String(n));
+      else params.delete("page");
+      var query = params.toString();
+      return location.pathname + (query ? "?" + query : "") + location.hash;
+    }
+
+    // The address's page -> rowsOffset; a page that is no page number is said, and page 1 shown.
+    function pageFromAddress() {
+      var raw = new URLSearchParams(location.search).get("page");
+      var n = raw === null ? 1 : Number(raw);
+      setText("rows-note", "");
+      if (!(/^[0-9]+$/.test(raw === null ? "1" : raw) && n >= 1 && n <= 1e9)) {
+        setText("rows-note", "page=" + raw + " in the address is not a page number (1, 2, ...): page 1 is shown.");
+        n = 1;
+        history.replaceState(history.state, "", pageAddress(1));
+      }
+      rowsOffset = (n - 1) * pageSize;
+    }
+
+    function goToPage(offset) {
+      rowsOffset = offset;
+      setText("rows-note", "");
+      history.pushState(history.state, "", pageAddress(offset / pageSize + 1));
+      loadRows();
+    }
+
     // Rows are asked for by a poll (the counts moved), a send and the pager: only the answer
     // to the last request is shown (an earlier one arriving late would show another page).
     var rowsSeq = 0;
@@ -722,6 +752,16 @@
           return;
         }
         var page = res.data;
+        if (page.offset > 0 && page.offset >= page.total) {
+          // a page past the last (a link to page 9 of 2, fewer rows than when it was made): said,
+          // and the last page shown, its own address replacing the one that had none
+          var pages = Math.max(1, Math.ceil(page.total / pageSize));
+          setText("rows-note", "There is no page " + (page.offset / pageSize + 1) + ": " +
+            (page.total ? "the rows fill " + pages + (pages === 1 ? " page" : " pages") + "; the last is shown." : "no rows are stored."));
+          rowsOffset = (pages - 1) * pageSize;
+          history.replaceState(history.state, "", pageAddress(pages));
+          return loadRows();
+        }
         var head = clear($("rows").tHead);
         var tr = el("tr", null, el("th", { scope: "col" }, "_id"));
         page.columns.forEach(function (c) { tr.appendChild(el("th", { scope: "col", title: c.type }, c.name)); });
@@ -802,9 +842,11 @@
         setText("send-summary", "Cannot reach the service: " + err);
       });
     });
-    $("rows-prev").addEventListener("click", function () { rowsOffset = Math.max(0, rowsOffset - pageSize); loadRows(); });
-    $("rows-next").addEventListener("click", function () { rowsOffset += pageSize; loadRows(); });
+    $("rows-prev").addEventListener("click", function () { goToPage(Math.max(0, rowsOffset - pageSize)); });
+    $("rows-next").addEventListener("click", function () { goToPage(rowsOffset + pageSize); });
+    window.addEventListener("popstate", function () { pageFromAddress(); loadRows(); });
 
+    pageFromAddress();
     loadSink();  // (and the rows)
   }
 
