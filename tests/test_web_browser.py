@@ -993,3 +993,36 @@ def test_the_page_of_rows_is_in_the_address(browser: Any) -> None:
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 55.", "page 1")
         assert text_of(driver, "rows-note") == "page=two in the address is not a page number (1, 2, ...): page 1 is shown."
         assert driver.current_url == base
+
+
+def test_a_reloaded_new_source_form_is_the_form_it_was(browser: Any) -> None:
+    # Reloaded (or back to it when the browser had not kept the page), the form came back with
+    # the browser's refill of the missing-values choice and the sample only: database, table
+    # and paths blank, no preview, and a form that would not create what it showed
+    driver = browser
+    with ui_server() as server:
+        paths = {"_id": "id", "ts": "timestamp", "altitude": "data.altitude"}
+        new_source(driver, server, "flights", "kept", "aircraft", paths, "discard", SEED)
+        select(driver, "unit-1", "a number of ms")
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        before = text_of(driver, "preview-table")
+        driver.refresh()
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview, reloaded")
+        assert text_of(driver, "preview-table") == before
+        assert by_id(driver, "table").get_attribute("value") == "aircraft"
+        assert {c: path_input(driver, c).get_attribute("value") for c in paths} == paths
+        assert by_id(driver, "unit-1").get_attribute("value") == "ms"
+        assert by_id(driver, "missing-discard").is_selected() and not by_id(driver, "missing-continue").is_selected()
+        assert by_id(driver, "name").get_attribute("value") == "kept"
+        wait(driver, lambda d: text_of(d, "name-check") == "kept is a valid source name", "the name checked")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=kept" in d.current_url, "the list")
+        status, made = api(server, "GET", "/v2/sinks/kept")
+        assert status == 200 and made["schema"]["allow_missing_fields"] is False
+        # a new visit (the link, not back) starts a blank form: nothing refilled by anyone
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        time.sleep(0.3)
+        assert by_id(driver, "database").get_attribute("value") == "" and by_id(driver, "name").get_attribute("value") == ""
+        assert by_id(driver, "sample").get_attribute("value") == "" and not by_id(driver, "missing-discard").is_selected()
+        assert not by_id(driver, "preview").is_displayed()

@@ -332,7 +332,7 @@
         var unitCell = el("td", null);
         if (c.type === "TIMESTAMP" || c.type === "TIME") {
           var unitId = "unit-" + i;
-          var select = el("select", { id: unitId, className: "unit", "data-column": c.name, "aria-label": "Sent as, column " + c.name });
+          var select = el("select", { id: unitId, className: "unit", autocomplete: "off", "data-column": c.name, "aria-label": "Sent as, column " + c.name });
           select.appendChild(el("option", { value: "" }, "text (RFC 3339)"));
           units.forEach(function (u) { select.appendChild(el("option", { value: u }, "a number of " + u)); });
           unitCell.appendChild(select);
@@ -602,12 +602,83 @@
       draftSoon();
     });
 
+    // ---- the form kept in the tab: a reload, or back/forward to a page the browser did not
+    // keep, loads the page again. The browser refills only the fields the page's HTML holds
+    // (the missing-values choice, the sample), not the database, table and paths the script
+    // builds: the form showed a sample and a choice, no preview, and blank fields that would
+    // not have been what was created. The fields carry autocomplete="off" (the browser refills
+    // none) and the script keeps the whole form in sessionStorage, put back as one.
+    var FORM_KEY = "mapper-new-source-form";
+
+    function saveForm() {
+      try {
+        sessionStorage.setItem(FORM_KEY, JSON.stringify(formData()));
+      } catch (e) {  // private mode, or a sample beyond the tab's storage: not kept, and no older form kept either
+        try { sessionStorage.removeItem(FORM_KEY); } catch (e2) { /* no storage at all */ }
+      }
+    }
+
+    // A reload or back/forward: the form as it was; any other visit (a link, the address
+    // typed) starts a new source on a blank form.
+    function revisited() {
+      var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+      if (nav) return nav.type === "reload" || nav.type === "back_forward";
+      return !!(window.performance && performance.navigation && (performance.navigation.type === 1 || performance.navigation.type === 2));
+    }
+
+    function restoreForm() {
+      var saved = null;
+      try {
+        if (!revisited()) sessionStorage.removeItem(FORM_KEY);
+        else saved = JSON.parse(sessionStorage.getItem(FORM_KEY) || "null");
+      } catch (e) { saved = null; }
+      if (!saved || typeof saved !== "object") return false;
+      if (typeof saved.database_id === "string" && chosenDatabaseOf(saved.database_id)) {
+        dbSelect.value = saved.database_id;
+        touched.database = true;
+        fillTables();
+      }
+      if (typeof saved.table === "string" && !tableSelect.disabled) {
+        tableSelect.value = saved.table;
+        if (tableSelect.value === saved.table) touched.table = true;
+        fillColumns();
+      }
+      var columns = saved.columns && typeof saved.columns === "object" ? saved.columns : {};
+      Array.prototype.forEach.call(document.querySelectorAll("#columns input.path"), function (input) {
+        var key = input.getAttribute("data-column");
+        var c = Object.prototype.hasOwnProperty.call(columns, key) ? columns[key] : null;
+        if (c && typeof c.path === "string") { input.value = c.path; if (c.path) touched["column:" + key] = true; }
+      });
+      Array.prototype.forEach.call(document.querySelectorAll("#columns select.unit"), function (select) {
+        var key = select.getAttribute("data-column");
+        var c = Object.prototype.hasOwnProperty.call(columns, key) ? columns[key] : null;
+        if (c && typeof c.unit === "string") select.value = c.unit;
+      });
+      $("missing-continue").checked = saved.allow_missing_fields === true;
+      $("missing-discard").checked = saved.allow_missing_fields === false;
+      if (typeof saved.allow_missing_fields === "boolean") touched.missing = true;
+      if (typeof saved.name === "string") nameInput.value = saved.name;
+      if (typeof saved.sample === "string") $("sample").value = saved.sample;
+      return true;
+    }
+
+    function chosenDatabaseOf(id) {
+      for (var i = 0; i < catalog.databases.length; i++) {
+        if (catalog.databases[i].id === id) return catalog.databases[i];
+      }
+      return null;
+    }
+
+    form.addEventListener("input", saveForm);
+    form.addEventListener("change", saveForm);
+
     loadCatalog().then(function (refused) {
       if (refused) {  // said (a 401 also shows the token box); the form waits for the token's reload
         setText("load-error", serviceError(refused));
         return;
       }
       fillDatabases();
+      if (restoreForm()) runDraft();  // the preview and the problems of the form put back
       if (nameInput.value) checkName();
     }, function (err) {
       setText("load-error", "Cannot reach the service: " + err);
