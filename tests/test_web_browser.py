@@ -989,6 +989,9 @@ def test_the_page_of_rows_is_in_the_address(browser: Any) -> None:
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 51 to 55 of 55.", "the last page")
         assert text_of(driver, "rows-note") == "There is no page 9: the rows fill 3 pages; the last is shown."
         assert driver.current_url == base + "?page=3"
+        driver.get(base + "?page=100000000000000000000")  # beyond any offset a double holds exactly
+        wait(driver, lambda d: text_of(d, "rows-note") == "There is no page 100000000000000000000: the rows fill 3 pages; the last is shown.", "said")
+        assert text_of(driver, "rows-summary") == "Rows 51 to 55 of 55." and driver.current_url == base + "?page=3"
         driver.get(base + "?page=two")
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 55.", "page 1")
         assert text_of(driver, "rows-note") == "page=two in the address is not a page number (1, 2, ...): page 1 is shown."

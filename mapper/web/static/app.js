@@ -792,18 +792,23 @@
     // The address's page -> rowsOffset; a page that is no page number is said, and page 1 shown.
     function pageFromAddress() {
       var raw = new URLSearchParams(location.search).get("page");
-      var n = raw === null ? 1 : Number(raw);
+      // (a page beyond any store, 10**20, is a page past the last, not an offset rounded by a double)
+      var n = raw === null ? 1 : Math.min(Number(raw), 1e12);
       setText("rows-note", "");
-      if (!(/^[0-9]+$/.test(raw === null ? "1" : raw) && n >= 1 && n <= 1e9)) {
+      if (!(/^[0-9]+$/.test(raw === null ? "1" : raw) && n >= 1)) {
         setText("rows-note", "page=" + raw + " in the address is not a page number (1, 2, ...): page 1 is shown.");
         n = 1;
         history.replaceState(history.state, "", pageAddress(1));
       }
       rowsOffset = (n - 1) * pageSize;
+      askedPage = raw === null || n === 1 ? null : raw.replace(/^0+/, "");
     }
+
+    var askedPage = null;  // the page the address asked for, as typed: said when past the last
 
     function goToPage(offset) {
       rowsOffset = offset;
+      askedPage = null;
       setText("rows-note", "");
       history.pushState(history.state, "", pageAddress(offset / pageSize + 1));
       loadRows();
@@ -827,7 +832,7 @@
           // a page past the last (a link to page 9 of 2, fewer rows than when it was made): said,
           // and the last page shown, its own address replacing the one that had none
           var pages = Math.max(1, Math.ceil(page.total / pageSize));
-          setText("rows-note", "There is no page " + (page.offset / pageSize + 1) + ": " +
+          setText("rows-note", "There is no page " + (askedPage || page.offset / pageSize + 1) + ": " +
             (page.total ? "the rows fill " + pages + (pages === 1 ? " page" : " pages") + "; the last is shown." : "no rows are stored."));
           rowsOffset = (pages - 1) * pageSize;
           history.replaceState(history.state, "", pageAddress(pages));
