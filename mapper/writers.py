@@ -369,10 +369,12 @@ class RejectsWriter:
         self.count += 1
 
     def flush(self) -> None:
-        """Write out what is buffered: a full disk shows here, before the rows (written with these
-        letters) are renamed into place, not as this file is closed after them."""
+        """Write out what is buffered, and sync it: a full disk, or a write error the disk reports
+        only as it writes the data back, shows here, before the rows (written with these letters)
+        are renamed into place, not as this file is closed after them."""
         try:
             self.fh.flush()
+            _sync(self.fh.fileno())
         except OSError as exc:
             raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
 
