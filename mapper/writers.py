@@ -103,7 +103,7 @@ def check_output(path: str, replaced: bool = True) -> None:
         except OSError:  # pragma: no cover - there a moment ago
             socket = False
         if socket:  # (opened, it fails, "No such device or address": after the whole input was mapped)
-            raise OutputError(f"cannot write {path}: it is a socket, not a file, a FIFO or a device")
+            raise OutputError(f"cannot write {shown_name(path)}: it is a socket, not a file, a FIFO or a device")
         return  # a device or a FIFO: written through
     real = os.path.realpath(path)
     if os.path.isdir(real):
@@ -365,7 +365,7 @@ class RejectsWriter:
         try:
             self.fh.write(orjson.dumps(out) + b"\n")
         except OSError as exc:  # (a full disk: said naming this file, as the rows' file is)
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
         self.count += 1
 
     def flush(self) -> None:
@@ -376,7 +376,7 @@ class RejectsWriter:
             self.fh.flush()
             _sync(self.fh.fileno())
         except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
 
     def close(self, ok: bool = True) -> None:
         """Keep the file (renamed into place), or with ``ok`` false drop it: what fails as it is
@@ -551,7 +551,7 @@ class BatchWriter:
     @property
     def shown(self) -> str:
         """The output as a message names it."""
-        return "standard output" if self.out == "-" else self.out
+        return "standard output" if self.out == "-" else shown_name(self.out)
 
     def _open(self) -> Any:
         if self.fh is None:

@@ -55,3 +55,61 @@ def test_dead_letters_that_fail_as_they_are_synced_leave_the_rows_file_as_it_was
     assert code == 2 and f"cannot write {out_dir / 'rej.ndjson'}: Input/output error" in err, err
     assert {p.name: p.read_bytes() for p in out_dir.iterdir()} == {"out.ndjson": b"earlier rows\n", "rej.ndjson": b"earlier letters\n"}
 
+
+class _Unread:
+    """A standard input that must not be read (the run is to stop before it)."""
+
+    @property
+    def buffer(self) -> Any:
+        raise AssertionError("the input was read")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_a_socket_output_is_named_with_its_controls_escaped(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # the socket's refusal (new today) printed the name as it is: an ESC in it drove the terminal
+    import socket
+
+    sink, _data = _inputs(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind("s\x1b[2J.ndjson")
+        monkeypatch.setattr("sys.stdin", _Unread())
+        code = cli.main(["map", str(sink), "-", "-o", "s\x1b[2J.ndjson", "-q"])
+    assert code == 2 and capsys.readouterr().err == "mapper: cannot write s\\u001b[2J.ndjson: it is a socket, not a file, a FIFO or a device\n"
+
+
+def test_outputs_that_cannot_be_written_are_named_with_their_controls_escaped(tmp_path: Path, capsys: Any) -> None:
+    # a full disk under the rows' file or the dead letters' printed the name as it is
+    if not os.path.exists("/dev/full"):
+        return
+    sink, data = _inputs(tmp_path)
+    for flag in ("-o", "--rejects"):
+        out_dir = tmp_path / flag.strip("-")
+        out_dir.mkdir()
+        names = {"-o": str(out_dir / "out.ndjson"), "--rejects": str(out_dir / "rej.ndjson")}
+        names[flag] = str(out_dir / "full\x1b]0;x\x07.ndjson")
+        os.symlink("/dev/full", names[flag])
+        code = cli.main(["map", str(sink), str(data), "-o", names["-o"], "--rejects", names["--rejects"], "-q"])
+        err = capsys.readouterr().err
+        assert code == 2 and err == f"mapper: cannot write {out_dir}/full\\u001b]0;x\\u0007.ndjson: No space left on device\n", (flag, err)
+
+
+def test_a_rows_file_that_fails_mid_write_is_named_with_its_controls_escaped(tmp_path: Path) -> None:
+    # BatchWriter named the output as it is ("cannot write <ESC>[2J.ndjson: File too large")
+    import resource
+    import subprocess
+    import sys
+
+    sink, data = _inputs(tmp_path, records=3000)
+    out = str(tmp_path / "o\x1b[2J.ndjson")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    run = subprocess.run(
+        [sys.executable, "-m", "mapper", "map", str(sink), str(data), "-o", out, "-q"], preexec_fn=limited, capture_output=True, env=env, timeout=60
+    )
+    assert run.returncode == 2 and run.stderr.decode() == f"mapper: cannot write {tmp_path}/o\\u001b[2J.ndjson: File too large\n", run.stderr
