@@ -525,7 +525,7 @@ def check_config(
                 field_name = _NAME_FIELDS[key.casefold()]
                 if value is not None and not isinstance(value, str):
                     ck.error(
-                        kw, "wrong-type", f"{field_name} must be a string, not {json_type(value)} {show_json(value)}: the ingester cannot decode this config"
+                        kw, "wrong-type", f"{field_name} must be a string, not {json_type(value)} {ck.show(value)}: the ingester cannot decode this config"
                     )
                     ok = False
                 elif field_name == "DestNameVal" and value is not None:

@@ -113,3 +113,16 @@ def test_a_rows_file_that_fails_mid_write_is_named_with_its_controls_escaped(tmp
         [sys.executable, "-m", "mapper", "map", str(sink), str(data), "-o", out, "-q"], preexec_fn=limited, capture_output=True, env=env, timeout=60
     )
     assert run.returncode == 2 and run.stderr.decode() == f"mapper: cannot write {tmp_path}/o\\u001b[2J.ndjson: File too large\n", run.stderr
+
+
+def test_a_name_field_of_a_config_that_is_a_number_is_quoted_as_written() -> None:
+    # DestNameVal/NameVal (new today) quoted a number as Python writes it: "not a number 1000.0" for 1e3
+    from mapper.sink import check_sink
+
+    text = b"""{"id_field": "a", "allow_missing_fields": true, "definition": [{"name": "a", "path": ["a"], "type": "id"},
+        {"name": "b", "path": ["b"], "type": "int", "config": {"DestNameVal": 1e3, "NameVal": 2.50}}]}"""
+    messages = [p.message for p in check_sink(text).problems]
+    assert messages == [
+        "DestNameVal must be a string, not a number 1e3: the ingester cannot decode this config",
+        "NameVal must be a string, not a number 2.50: the ingester cannot decode this config",
+    ]
