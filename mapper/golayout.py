@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 __all__ = ["LayoutError", "GoLayout", "compile_layout", "check_layout", "go_parse_duration", "parse_rfc3339", "format_rfc3339", "RFC3339", "RFC3339_NANO"]
 
@@ -397,8 +397,9 @@ def _literal_re(prefix: str) -> str:
     return "".join("(?: +(?! )|\\Z)" if run[:1] == " " else re.escape(run) for run in re.split("( +)", prefix) if run)
 
 
-def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[int]]]:
-    """A whole-value regex for layouts without MST and day-of-year elements.
+def _build_fast(layout: str, steps: tuple) -> Optional[Callable[..., Any]]:
+    """A whole-value regex for layouts without MST and day-of-year elements (``zoned``: the
+    parse and the UTC offset, as :meth:`GoLayout.parse_zoned` gives them).
 
     Every piece either consumes exactly what Go's parser would at that point or fails,
     so a full match means Go succeeds on the same fields. If nothing matches or a check
@@ -449,7 +450,7 @@ def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[
     match = re.compile("".join(parts) + "\\Z", re.ASCII).match
     extract = tuple(ext)
 
-    def fast(value: str) -> Optional[int]:
+    def fast(value: str, zoned: bool = False) -> Any:
         mt = match(value)
         if mt is None:
             return None
@@ -482,9 +483,10 @@ def _build_fast(layout: str, steps: tuple) -> Optional[Callable[[str], Optional[
             else:
                 am = True
         try:
-            return _finish(layout, value, f, am, pm, utc, zone)
+            ns = _finish(layout, value, f, am, pm, utc, zone)
         except LayoutError:
             return None
+        return (ns, 0 if utc or zone == -1 else zone) if zoned else ns
 
     return fast
 
@@ -499,7 +501,7 @@ class GoLayout:
     layout: str
     _steps: tuple = field(init=False, repr=False, compare=False)
     _codes: frozenset = field(init=False, repr=False, compare=False)
-    _fast: Optional[Callable[[str], Optional[int]]] = field(init=False, repr=False, compare=False)
+    _fast: Optional[Callable[..., Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lay, steps = self.layout, []
@@ -553,6 +555,11 @@ class GoLayout:
         and no zone, and for a zone abbreviation Local does not know, 0 except ``GMT+N``,
         whose N hours Go puts on the location while it reads the clock as UTC.
         """
+        fast = self._fast
+        if fast is not None:
+            r = fast(value, True)
+            if r is not None:
+                return r  # type: ignore[no-any-return]
         return self._parse_zoned(value)
 
     def _parse_general(self, value: str) -> int:

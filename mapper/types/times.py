@@ -140,17 +140,20 @@ class _Time(ColumnType):
 ZERO_DATE_TEXT = "0000-00-00"
 
 
-def _layout_parser(what: str, layout_text: str) -> Callable[[Any], int]:
-    """A string in a Go layout -> ns since 1970, or the ConversionError saying why not."""
+def _layout_parser(what: str, layout_text: str, zoned: bool = False) -> Callable[[Any], Any]:
+    """A string in a Go layout -> ns since 1970, or the ConversionError saying why not
+    (``zoned``: ns and the UTC offset, as :meth:`mapper.golayout.GoLayout.parse_zoned` gives them)."""
     layout = golayout.compile_layout(layout_text)
+    read = layout.parse_zoned if zoned else layout.parse
+    zero = (GO_ZERO_TIME_NS, 0) if zoned else GO_ZERO_TIME_NS
 
-    def parse(value: Any) -> int:
+    def parse(value: Any) -> Any:
         if not isinstance(value, str):
             raise expected(f"`{what}` (a string in layout {layout_text})", value)
         if value == ZERO_DATE_TEXT:  # every type parses through parseTimeWithLayout, so each sees Go's zero time
-            return GO_ZERO_TIME_NS
+            return zero
         try:
-            return layout.parse(value)
+            return read(value)
         except golayout.LayoutError as exc:
             raise ConversionError("invalid_value", f"Expected `{what}` in layout {layout_text}, got `str` {show(value)}: {exc.message}") from None
 
@@ -305,7 +308,8 @@ class RecordTimeType(_Time):
         else:
             layout = cfg.layout or "2006-01-02T15:04:05Z07:00"
             self._parse = _layout_parser("recordTime", layout)
-            self._zoned = golayout.compile_layout(layout)
+            #: the time and its offset in one reading (None: the layout has no zone, the offset is 0)
+            self._parse_zoned = _layout_parser("recordTime", layout, zoned=True) if golayout.compile_layout(layout).has_zone else None
 
     def see_columns(self, columns: Sequence[Column]) -> None:
         quanta = "".join(c.config.quantum or "" for c in columns)
@@ -330,13 +334,15 @@ class RecordTimeType(_Time):
                     notes.append(Lossy("empty_string", value, None, KEEPS_PREVIOUS_TIME))
                     return NO_VALUE
                 return empty(value, notes)
-            ns = self._parse(value)
+            if notes is not None and self._view_chars and self._parse_zoned is not None:
+                ns, offset = self._parse_zoned(value)
+            else:
+                ns, offset = self._parse(value), 0
             if ns == GO_ZERO_TIME_NS:  # time.Time.IsZero(): the ingester sets no time
                 if notes is not None:
                     why = KEEPS_PREVIOUS_TIME if self._view_chars else "the ingester sets no time for the record"
                     notes.append(Lossy("zero_time", value, None, f"read as Go's zero time 0001-01-01T00:00:00Z: {why}"))
                 return NO_VALUE
-            offset = self._zoned.parse_zoned(value)[1] if notes is not None and self._view_chars and self._zoned.has_zone else 0
         if not INT64_MIN <= ns <= INT64_MAX:
             raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
         if offset and notes is not None and self._view_chars:
