@@ -96,7 +96,7 @@ from .engine.reader import (
 )
 from .errors import InputError, MapperError, OptionError, OutputError, escaped_json, preview, shown_name
 from .report import RecordError, plural
-from .writers import temp_stem
+from .writers import sync_directory, sync_file, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1185,7 +1185,7 @@ class _DeadLetters:
             self.fh.write(data)
             self.fh.flush()
             if self.regular:
-                os.fsync(self.fh.fileno())
+                sync_file(self.fh.fileno())
         except OSError as exc:  # (a letter half written is cut off on resume: the checkpoint says the size before it)
             fh, self.fh = self.fh, None
             try:
@@ -1314,7 +1314,7 @@ class Checkpoint:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))
                 fh.flush()
-                os.fsync(fh.fileno())
+                sync_file(fh.fileno())  # (a file system that cannot sync, some FUSE ones: saved unsynced, as outputs are)
             os.replace(tmp, target)
         except BaseException:
             try:
@@ -1322,14 +1322,7 @@ class Checkpoint:
             except OSError:
                 pass
             raise
-        try:  # the rename itself survives a crash once the directory is synced
-            dfd = os.open(target.parent if str(target.parent) else ".", os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:  # pragma: no cover - not every filesystem syncs directories
-            pass
+        sync_directory(str(target.parent) if str(target.parent) else ".")  # the rename itself survives a crash once the directory is synced
 
 
 def _damaged(state: dict[str, Any]) -> str | None:

@@ -45,6 +45,8 @@ __all__ = [
     "names_stdout",
     "replaces_stdout",
     "same_file",
+    "sync_directory",
+    "sync_file",
     "temp_stem",
     "write_arrow",
     "write_ndjson",
@@ -287,9 +289,9 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
             # an empty or partial file under the name, and a write error the disk reports only as
             # it writes the data back (EIO, a thin volume full) went unseen
             fh.flush()
-            _sync(fh.fileno())
+            sync_file(fh.fileno())
         os.replace(tmp, real)
-        _sync_directory(directory)
+        sync_directory(directory)
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -304,7 +306,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
 _NO_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 
 
-def _sync(fd: int) -> None:
+def sync_file(fd: int) -> None:
     """A file's data on the disk (an error the disk reports as it writes it back is raised)."""
     try:
         os.fsync(fd)
@@ -313,7 +315,7 @@ def _sync(fd: int) -> None:
             raise
 
 
-def _sync_directory(directory: str) -> None:
+def sync_directory(directory: str) -> None:
     """The rename into ``directory`` on the disk too (best effort: not every file system syncs a directory)."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -374,7 +376,7 @@ class RejectsWriter:
         are renamed into place, not as this file is closed after them."""
         try:
             self.fh.flush()
-            _sync(self.fh.fileno())
+            sync_file(self.fh.fileno())
         except OSError as exc:
             raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
 
