@@ -134,13 +134,28 @@ def show_json(value: Any, written: WrittenNumbers | None = None) -> str:
     if written and value.__class__ is float and (seen := written.get(id(value))) is not None and seen[0] is value:
         return preview(seen[1], 80)
     try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
-        text = json_text(value, default=_long_integer_text)
+        if written and isinstance(value, (list, Mapping)):  # (the numbers in it as written too)
+            text = _as_written(value, written)
+        else:
+            text = json_text(value, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
         try:
             text = int_text(value, repr)
         except ValueError:  # a container holding an int too long for Python's repr
             text = f"<a {type(value).__name__} holding an integer of thousands of digits>"
     return preview(text, 80)
+
+
+def _as_written(value: Any, written: WrittenNumbers) -> str:
+    """An array or object of a definition as JSON text (as :func:`json_text` writes it), each
+    number in it as its text wrote it."""
+    if value.__class__ is float and (seen := written.get(id(value))) is not None and seen[0] is value:
+        return seen[1]
+    if isinstance(value, list):
+        return "[" + ", ".join(_as_written(v, written) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json_text(k)}: {_as_written(v, written)}" for k, v in value.items()) + "}"
+    return json_text(value, default=_long_integer_text)
 
 
 def _text(text: str) -> str:

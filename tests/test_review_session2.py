@@ -177,3 +177,14 @@ def test_send_checkpoint_and_dead_letters_on_a_file_system_that_cannot_sync(tmp_
     finally:
         letters.close()
     assert (tmp_path / "rej.ndjson").read_bytes() == b'{"record":0}\n'
+
+
+def test_a_number_inside_an_array_or_object_of_a_definition_is_quoted_as_written() -> None:
+    # show_json quoted a number as written only when it stood alone: "Min must be a whole
+    # number, not an array [1000.0]" for [1e3]
+    from mapper.sink import check_sink
+
+    text = b"""{"id_field": "a", "allow_missing_fields": true, "definition": [{"name": "a", "path": ["a"], "type": "id"},
+        {"name": "b", "path": ["b"], "type": "int", "config": {"Min": [1e3, 2.50, 7], "Max": {"x": [1E2]}}}]}"""
+    messages = [p.message for p in check_sink(text).problems]
+    assert messages == ["Min must be a whole number, not an array [1e3, 2.50, 7]", 'Max must be a whole number, not an object {"x": [1E2]}'], messages
