@@ -9,21 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mapper import cli
-
-SINK = {
-    "id_field": "id",
-    "allow_missing_fields": True,
-    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
-}
-
-
-def _inputs(tmp_path: Path, records: int = 200, bad_every: int = 50) -> tuple[Path, Path]:
-    """A sink and NDJSON records, every ``bad_every``-th refused (``n`` is no int)."""
-    sink = tmp_path / "sink.json"
-    sink.write_text(json.dumps(SINK))
-    data = tmp_path / "r.ndjson"
-    data.write_text("".join(json.dumps({"id": i, "n": "x" if i % bad_every == 0 else i}) + "\n" for i in range(records)))
-    return sink, data
+from tests.test_io_faults import _inputs
 
 
 def _fd_name(fd: int) -> str:
