@@ -44,7 +44,7 @@ import numpy as np
 
 from ..batch import Batch, ColumnArrays, Strings, concat_batches
 from ..compiler import CompiledSink
-from ..errors import InputError, MapperError
+from ..errors import InputError, MapperError, shown_name
 from ..model import Sink
 from ..options import MapOptions
 from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
@@ -376,7 +376,7 @@ def _spooling() -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        where = tempfile.gettempdir()
+        where = shown_name(tempfile.gettempdir())
         raise WorkerError(
             f"a worker process could not write its refused records to its temporary file in {where}: {exc.strerror or exc}; {ONE_PROCESS}"
         ) from None
