@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Union
 from ..errors import show
 from .base import (
     NO_VALUE,
+    ROW_LIMIT,
     SET_KEYS,
     UINT64_MAX,
     UINT_RE,
@@ -24,11 +25,11 @@ from .base import (
     expected,
     go_trim,
     integer_text,
+    row_note,
     set_field_rules,
     split_set_text,
     to_uint64,
 )
-from .integers import ROW_LIMIT, row_note
 
 if TYPE_CHECKING:
     from ..tiers import Tier

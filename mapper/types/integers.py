@@ -17,6 +17,7 @@ from .base import (
     INT,
     INT64_MAX,
     INT64_MIN,
+    ROW_LIMIT,
     SET_KEYS,
     STR,
     TWO53,
@@ -34,6 +35,7 @@ from .base import (
     has_strings,
     narrower,
     quick_range,
+    row_note,
     set_field_rules,
     stored_as_sent,
     to_int64,
@@ -44,28 +46,6 @@ if TYPE_CHECKING:
     from ..tiers import Tier
 
 _NUMBER = Union[int, float, str]
-
-#: FeatureBase keeps row r of a set or mutex field at bit ``r * 2**20 + column % 2**20`` of a
-#: 64-bit position (fragment.go ``pos``; the ingester's batch/batch.go makeFragments alike): a
-#: row of 2**44 or more wraps to ``r % 2**44``. An ``id``/``ids`` value is that row.
-ROW_LIMIT = 2**44
-#: batch/batch.go's markers in a field's row list: no value, and (of a mutex) a clear.
-NIL_ROW, CLEAR_ROW = UINT64_MAX, UINT64_MAX - 1
-
-
-def row_note(value: Any, rows: list[int], mutex: bool = False, single: bool = True) -> Lossy:
-    """What FeatureBase keeps for ids of ``ROW_LIMIT`` or more (``single``: an ``id`` column's one row)."""
-    if single and rows[0] == NIL_ROW:
-        return Lossy("row_wrapped", value, None, "the ingester's batch reads 18446744073709551615 as its no-value marker: nothing is stored")
-    if single and mutex and rows[0] == CLEAR_ROW:
-        return Lossy("row_wrapped", value, None, "the ingester's batch reads 18446744073709551614 as its clear marker: the stored value is cleared")
-    kept = [r % ROW_LIMIT for r in rows]
-    return Lossy(
-        "row_wrapped",
-        value,
-        kept[0] if single else kept,
-        "FeatureBase keeps row r at bit r*2^20+column of a 64-bit position, so a row of 2^44 (17592186044416) or more wraps to r mod 2^44",
-    )
 
 
 class _Integer(ColumnType):
