@@ -115,7 +115,17 @@ from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
 
-__all__ = ["SparkMapping", "ValidateCounts", "add_spark_parser", "check_inputs", "check_output", "cmd_spark_validate", "map_dataframe", "validate_files"]
+__all__ = [
+    "Leftovers",
+    "SparkMapping",
+    "ValidateCounts",
+    "add_spark_parser",
+    "check_inputs",
+    "check_output",
+    "cmd_spark_validate",
+    "map_dataframe",
+    "validate_files",
+]
 
 #: The columns mapper adds (a pass-through column with one of these names is an error).
 POSITION, ID, MISSING_COLUMN, ERRORS, RAW = "_position", "_id", "_missing", "_errors", "_raw"
@@ -624,6 +634,149 @@ def _check_unique(names: list[str], passthrough: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# Temporaries named by their owner: what a killed run leaves, the next run removes
+#
+# A run's staging directory (``OUT/.mapper-staging-<owner>-<uuid>``, a full copy of the
+# results) and its driver directory (``$TMPDIR/mapper-spark-<owner>-<random>``) carry the
+# process that made them: ``<boot id>.<pid namespace>.<pid>.<start time>`` (Linux). A SIGKILL
+# or a crashed JVM leaves them behind; a later run removes those whose owner is gone, and
+# only those: same boot and pid namespace (so the pid means the same process), and no such
+# process any more, or another one under that pid (its start time differs). Anything else
+# (another machine, an earlier boot, a container with its own pid namespace, a name without
+# an owner) may belong to a live run: kept, and said.
+
+#: ``<boot id, 32 hex>.<pid namespace inode>.<pid>.<start time in clock ticks since boot>``
+_OWNER = re.compile(r"([0-9a-f]{32})\.(\d+)\.(\d+)\.(\d+)")
+#: The prefix of a staging directory under OUT.
+STAGING_PREFIX = ".mapper-staging-"
+#: The prefix of the driver's directory in the temporary directory (its log4j2 file).
+DRIVER_DIR_PREFIX = "mapper-spark-"
+
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``, field 22)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read()
+    return stat[stat.rindex(b")") + 2 :].split()[19].decode("ascii")  # (after the command name, which may hold spaces)
+
+
+def _owner(pid: int | None = None) -> str | None:
+    """Process ``pid`` (this one by default) as a temporary's owner, or None where the system
+    does not say (no ``/proc``: the temporary is then never judged stale)."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip().replace("-", "")
+        found = re.fullmatch(r"pid:\[(\d+)\]", os.readlink("/proc/self/ns/pid"))
+        start = _start_time(pid)
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return None
+    token = f"{boot}.{found.group(1) if found else ''}.{pid}.{start}"
+    return token if _OWNER.fullmatch(token) else None
+
+
+def _owner_of(name: str, prefix: str) -> str | None:
+    """The owner written in a temporary's name (``prefix<owner>-<rest>``), or None."""
+    head = name[len(prefix) :].split("-", 1)[0] if name.startswith(prefix) else ""
+    return head if _OWNER.fullmatch(head) else None
+
+
+def _owner_gone(owner: str | None, me: str | None) -> bool | None:
+    """True when ``owner``'s process has ended, False when it runs, None when this process
+    cannot tell (no owner, another machine or boot, another pid namespace)."""
+    mine = _OWNER.fullmatch(me or "")
+    theirs = _OWNER.fullmatch(owner or "")
+    if mine is None or theirs is None or theirs.group(1, 2) != mine.group(1, 2):
+        return None
+    pid = int(theirs.group(3))
+    if pid <= 0:  # (kill(0) would be this process group)
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # another user's process: it exists
+    except (OSError, OverflowError):
+        return None
+    try:
+        return _start_time(pid) != theirs.group(4)  # the pid taken again by another process
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return False  # there, but not readable (/proc mounted hidepid): taken as the owner, running
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """Other runs' temporaries a run found: removed (their owner gone) or kept (it could not tell)."""
+
+    removed: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+
+def _sweep(names: Iterable[str], prefix: str, remove: Callable[[str], Any], me: str | None = None) -> Leftovers:
+    """Remove the temporaries among ``names`` (``prefix...``) whose owner is gone (``remove(name)``).
+
+    One whose owner runs is left alone (a concurrent run's); one whose owner this process
+    cannot judge is left and named in :attr:`Leftovers.unknown`. A removal that fails is
+    let go: the next run tries again."""
+    me = _owner() if me is None else me
+    removed, unknown = [], []
+    for name in sorted(names):
+        if not name.startswith(prefix):
+            continue
+        gone = _owner_gone(_owner_of(name, prefix), me)
+        if gone is None:
+            unknown.append(name)
+        elif gone:
+            try:
+                remove(name)
+            except Exception:  # noqa: BLE001 - best effort (py4j's errors, a file system's)
+                continue
+            removed.append(name)
+    return Leftovers(tuple(removed), tuple(unknown))
+
+
+def _sweep_staging(fs: Any, output: str) -> Leftovers:
+    """The staging directories killed runs left under ``output`` removed (:func:`_sweep`); a
+    listing that fails is let go (the run goes on, and the next one tries again)."""
+    try:
+        names = fs.list(output)
+    except Exception:  # noqa: BLE001 - py4j's errors
+        return Leftovers()
+    return _sweep(names, STAGING_PREFIX, lambda name: fs.delete(_join_path(output, name)))
+
+
+def _staging_name() -> str:
+    """This run's staging directory under OUT, named by its owner (this process) when it can be."""
+    owner = _owner()
+    return f"{STAGING_PREFIX}{owner + '-' if owner else ''}{uuid.uuid4().hex}"
+
+
+@contextlib.contextmanager
+def _driver_directory() -> Iterator[str]:
+    """A temporary directory for the driver's files (its log4j2 configuration), named by its
+    owner, removed at the end; the ones killed runs left in the temporary directory go first
+    (only this user's)."""
+    base = tempfile.gettempdir()
+
+    def remove(name: str) -> None:
+        path = os.path.join(base, name)
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():  # (never a link, nor another user's)
+            raise PermissionError(path)
+        shutil.rmtree(path)
+
+    try:
+        names = os.listdir(base)
+    except OSError:
+        names = []
+    _sweep(names, DRIVER_DIR_PREFIX, remove)
+    owner = _owner()
+    with tempfile.TemporaryDirectory(prefix=f"{DRIVER_DIR_PREFIX}{owner + '-' if owner else ''}") as directory:
+        yield directory
+
+
+# ---------------------------------------------------------------------------------------
 # Files: the job ``mapper spark-validate`` runs
 
 
@@ -637,6 +790,8 @@ class ValidateCounts:
     error_counts: dict[str, int]
     #: Lines holding no record (empty, or JSON whitespace only), skipped as ``mapper validate`` skips them.
     blank_lines: int = 0
+    #: Other runs' staging directories under the output: removed (their owner gone), or kept (:class:`Leftovers`).
+    leftovers: Leftovers = Leftovers()
 
     @property
     def lost(self) -> int:
@@ -680,12 +835,15 @@ def validate_files(
         _refuse_results(output, fs.exists)
     # Both halves are written under a staging directory and renamed into place when all
     # is written and counted: a failed or killed job leaves nothing under the final names.
-    staging = _join_path(output, f".mapper-staging-{uuid.uuid4().hex}")
+    # Named by this process: a later run removes it if this one is killed (_sweep).
+    staging = _join_path(output, _staging_name())
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     loaded = load_sink(sink)
     file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
 
     def run() -> ValidateCounts:
+        # what killed runs left (a full copy of their results each), never a running one's
+        leftovers = _sweep_staging(fs, output)
         text = _read_lines(spark, paths).where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
         # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
         text = text.select(F.col("value"), _file_name(F.col("_metadata.file_path")).alias(file_column))
@@ -710,6 +868,7 @@ def validate_files(
             refused_records=spark.read.text(staged_refused).count(),
             error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
             blank_lines=blank,
+            leftovers=leftovers,
         )
         for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
             fs.delete(final)
@@ -872,6 +1031,13 @@ class _FileSystem:
 
     def delete(self, path: str) -> None:
         self.fs.delete(self._path(path), True)
+
+    def list(self, path: str) -> list[str]:
+        """The names in directory ``path`` (none when it does not exist)."""
+        where = self._path(path)
+        if not self.fs.exists(where):
+            return []
+        return [str(status.getPath().getName()) for status in self.fs.listStatus(where)]
 
     def rename(self, source: str, target: str) -> None:
         if not self.fs.rename(self._path(source), self._path(target)):
@@ -1036,7 +1202,7 @@ def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
     for key, value in confs.items():
         builder = builder.config(key, value)
     # the driver JVM reads its log4j2 file when it starts (a JVM already running keeps its own)
-    with tempfile.TemporaryDirectory(prefix="mapper-spark-") as directory:
+    with _driver_directory() as directory:
         options = _log_options(confs, args.quiet, directory)
         if options is not None:
             builder = builder.config("spark.driver.extraJavaOptions", options)
@@ -1126,6 +1292,14 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
     if counts.refused_records:
         for note in notes:
             print(f"note: {note}")
+    left = counts.leftovers
+    if left.removed:
+        print(f"note: removed {plural(len(left.removed), 'staging directory', 'staging directories')} that killed runs left in {shown_name(args.output)}")
+    for name in left.unknown:
+        print(
+            f"note: {shown_name(_join_path(args.output, name))} is another run's staging directory, of another machine, boot or container, "
+            "or of an older mapper: remove it if no run is writing there (docs/spark.md: What a killed run leaves)"
+        )
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
 
 
