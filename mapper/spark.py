@@ -754,8 +754,8 @@ def _staging_name() -> str:
 
 @contextlib.contextmanager
 def _driver_directory() -> Iterator[str]:
-    """A temporary directory for the driver's files (its log4j2 configuration), named by its
-    owner, removed at the end; the ones killed runs left in the temporary directory go first
+    """A temporary directory for the driver's files (its log4j2 configuration; Spark's local
+    directory, :func:`_own_local_dir`), named by its owner, removed at the end; the ones killed runs left in the temporary directory go first
     (only this user's)."""
     base = tempfile.gettempdir()
 
@@ -772,7 +772,7 @@ def _driver_directory() -> Iterator[str]:
         names = []
     _sweep(names, DRIVER_DIR_PREFIX, remove)
     owner = _owner()
-    with tempfile.TemporaryDirectory(prefix=f"{DRIVER_DIR_PREFIX}{owner + '-' if owner else ''}") as directory:
+    with tempfile.TemporaryDirectory(prefix=f"{DRIVER_DIR_PREFIX}{owner + '-' if owner else ''}", ignore_cleanup_errors=True) as directory:
         yield directory
 
 
@@ -821,7 +821,9 @@ def validate_files(
     counted on its own: mapped rows + refused records == input records. A blank line
     (empty, or JSON whitespace only) is no record: skipped, as ``mapper validate`` skips
     it, and counted in :attr:`ValidateCounts.blank_lines`. Both halves are
-    staged under ``output/.mapper-staging-<id>`` and renamed into place at the end; a
+    staged under ``output/.mapper-staging-<owner>-<id>`` and renamed into place at the end
+    (the staging directories that killed runs left there go first, a running one's never:
+    :attr:`ValidateCounts.leftovers`); a
     ``KeyboardInterrupt`` cancels the job (its Spark calls run in a thread of their own,
     their jobs tagged) and removes the staging directory before it is raised.
     """
@@ -1186,13 +1188,55 @@ def _spark_default(key: str) -> str | None:
     return value
 
 
-def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
+def _master(args: argparse.Namespace, confs: dict[str, str]) -> str | None:
+    """The master the session is given (None: spark-submit's)."""
+    master: str | None = args.master or confs.get("spark.master") or os.environ.get("MASTER")
+    if master is None and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        master = "local[*]"
+    return master
+
+
+def _own_local_dir(master: str | None, confs: dict[str, str]) -> bool:
+    """Whether Spark's local directory (``spark.local.dir``: the persisted rows that spill, a
+    full copy of the results) is to be the run's driver directory: on a local master, in a
+    Spark context this run starts, unless the user named one (``--conf``, ``SPARK_LOCAL_DIRS``,
+    spark-defaults.conf, spark-submit). Spark removes its directories there when the JVM
+    ends normally; a killed JVM left them in /tmp, under names no run can tell apart from
+    another Spark application's (``blockmgr-<uuid>``, ``spark-<uuid>``)."""
+    if not master or not master.startswith("local") or os.environ.get("PYSPARK_GATEWAY_PORT"):
+        return False
+    if "spark.local.dir" in confs or os.environ.get("SPARK_LOCAL_DIRS") or "spark.local.dir" in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        return False
+    if _spark_default("spark.local.dir") is not None:
+        return False
+    from pyspark import SparkContext
+
+    return SparkContext._active_spark_context is None
+
+
+@contextlib.contextmanager
+def _spark_run(args: argparse.Namespace, confs: dict[str, str]) -> Iterator[Any]:
+    """The session spark-validate runs in, and its driver directory (:func:`_driver_directory`).
+
+    When the directory is Spark's local directory too (:func:`_own_local_dir`), the session
+    is stopped at the end, before the directory goes: Spark's files in it (spilled blocks)
+    go with it, and a killed run's go with the next run's sweep."""
+    with _driver_directory() as directory:
+        own = _own_local_dir(_master(args, confs), confs)
+        spark = _session(args, confs, directory, own)
+        try:
+            yield spark
+        finally:
+            if own and spark is not None:
+                _twice(spark.stop)
+
+
+def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, local_dir: bool = False) -> Any:
+    """A Spark session for ``args``; its driver's files in ``directory`` (also Spark's local directory when ``local_dir``)."""
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.appName("mapper spark-validate")
-    master = args.master or confs.get("spark.master") or os.environ.get("MASTER")
-    if master is None and "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
-        master = "local[*]"
+    master = _master(args, confs)
     if master:
         builder = builder.master(master)
     if master and master.startswith("local") and "spark.pyspark.python" not in confs and not os.environ.get("PYSPARK_PYTHON"):
@@ -1201,12 +1245,13 @@ def _session(args: argparse.Namespace, confs: dict[str, str]) -> Any:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     for key, value in confs.items():
         builder = builder.config(key, value)
+    if local_dir:
+        builder = builder.config("spark.local.dir", directory)
     # the driver JVM reads its log4j2 file when it starts (a JVM already running keeps its own)
-    with _driver_directory() as directory:
-        options = _log_options(confs, args.quiet, directory)
-        if options is not None:
-            builder = builder.config("spark.driver.extraJavaOptions", options)
-        spark = builder.getOrCreate()
+    options = _log_options(confs, args.quiet, directory)
+    if options is not None:
+        builder = builder.config("spark.driver.extraJavaOptions", options)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -1247,8 +1292,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     try:
-        with _quiet_interrupts():
-            spark = _session(args, confs)
+        with _quiet_interrupts(), _spark_run(args, confs) as spark:
             # pyspark's own SIGINT handler cancels the jobs from inside the signal, on the
             # py4j connection the main thread is waiting on (a "reentrant call" and pages
             # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels

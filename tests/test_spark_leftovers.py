@@ -189,7 +189,7 @@ def test_spark_validate_says_what_it_removed_and_what_it_left(tmp_path: Path, mo
     def validate_files(*_args: Any, **_kwargs: Any) -> ms.ValidateCounts:
         return ms.ValidateCounts(3, 3, 0, {}, leftovers=ms.Leftovers(removed=("a", "b"), unknown=(other,)))
 
-    monkeypatch.setattr(ms, "_session", lambda *_args: argparse.Namespace())
+    monkeypatch.setattr(ms, "_session", lambda *_args: argparse.Namespace(stop=lambda: None))
     monkeypatch.setattr(ms, "_check_java", lambda: None)
     monkeypatch.setattr(ms, "validate_files", validate_files)
     out = tmp_path / "out"
@@ -211,3 +211,63 @@ def test_validate_files_removes_what_a_killed_run_left_and_not_a_running_ones(sp
     assert (counts.mapped_rows, counts.refused_records, counts.lost) == (3, 0, 0)
     assert counts.leftovers == ms.Leftovers(removed=(dead.name,))
     assert sorted(p.name for p in out.iterdir()) == sorted(["mapped", "refused", running.name])  # its own staging directory gone too
+
+
+def test_sparks_local_directory_is_the_runs_own_on_a_local_master_it_starts(tmp_path: Path, monkeypatch: Any) -> None:
+    """Spark's spills (the persisted mapped rows) went to /tmp/blockmgr-<uuid>, which a killed
+    JVM left and no run can tell from another application's: now under the run's directory."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    from pyspark import SparkContext
+
+    for name in ("SPARK_LOCAL_DIRS", "PYSPARK_GATEWAY_PORT", "PYSPARK_SUBMIT_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))  # (no spark-defaults.conf)
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
+    assert ms._own_local_dir("local[*]", {}) and ms._own_local_dir("local-cluster[2,1,1024]", {})
+    assert not ms._own_local_dir("yarn", {}) and not ms._own_local_dir(None, {})  # (executors elsewhere: theirs)
+    assert not ms._own_local_dir("local[2]", {"spark.local.dir": "/big"})  # the user's choice
+    (tmp_path / "spark-defaults.conf").write_text("spark.local.dir /big\n")
+    assert not ms._own_local_dir("local[2]", {})
+    (tmp_path / "spark-defaults.conf").unlink()
+    monkeypatch.setenv("SPARK_LOCAL_DIRS", "/big")
+    assert not ms._own_local_dir("local[2]", {})
+    monkeypatch.delenv("SPARK_LOCAL_DIRS")
+    monkeypatch.setenv("PYSPARK_GATEWAY_PORT", "4040")  # spark-submit's JVM: its settings
+    assert not ms._own_local_dir("local[2]", {})
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT")
+    monkeypatch.setattr(SparkContext, "_active_spark_context", object())  # a session already running (not this run's to stop)
+    assert not ms._own_local_dir("local[2]", {})
+
+
+def test_spark_validate_stops_its_own_session_before_its_directory_goes(tmp_path: Path, monkeypatch: Any) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    pytest.importorskip("pandas", reason="pandas is not installed: spark-validate stops at the missing extra")
+    from pyspark import SparkContext
+
+    from mapper.cli import main
+
+    for name in ("SPARK_LOCAL_DIRS", "PYSPARK_GATEWAY_PORT", "PYSPARK_SUBMIT_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    seen: dict[str, Any] = {}
+
+    class Session:
+        def stop(self) -> None:
+            seen["stopped with"] = sorted(p.name for p in Path(seen["directory"]).iterdir())
+
+    def session(*args: Any) -> Session:
+        seen["directory"], seen["local_dir"] = args[2], args[3]
+        (Path(args[2]) / "blockmgr-1").mkdir()  # what Spark writes there
+        return Session()
+
+    def validate_files(*_args: Any, **_kwargs: Any) -> ms.ValidateCounts:
+        return ms.ValidateCounts(3, 3, 0, {})
+
+    monkeypatch.setattr(ms, "_session", session)
+    monkeypatch.setattr(ms, "_check_java", lambda: None)
+    monkeypatch.setattr(ms, "validate_files", validate_files)
+    assert main(["spark-validate", str(SINK), str(RECORDS), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert seen["local_dir"] is True and seen["stopped with"] == ["blockmgr-1"]  # stopped while its files were there ...
+    assert not Path(seen["directory"]).exists()  # ... and they went with the directory
