@@ -872,6 +872,11 @@ def validate_files(
             blank_lines=blank,
             leftovers=leftovers,
         )
+        if not overwrite:  # (checked at the start too: another run into OUT may have ended since, and its results are not this one's to remove)
+            try:
+                _refuse_results(output, fs.exists)
+            except OptionError as exc:
+                raise OptionError(f"{exc} (another run wrote it while this one ran; this run's results were not kept)") from None
         for final in (mapped_dir, refused_dir):  # (--overwrite: the old results go only now)
             fs.delete(final)
         fs.rename(staged_mapped, mapped_dir)

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 import pytest
 
 from mapper import spark as ms
+from mapper.errors import OptionError
 from tests import test_spark
 
 spark = test_spark.spark  # the session fixture: one SparkSession (one JVM) for this module and test_spark's
@@ -199,8 +200,9 @@ def test_spark_validate_says_what_it_removed_and_what_it_left(tmp_path: Path, mo
     assert f"note: {out}/{other} is another run's staging directory" in printed and "remove it if no run is writing there" in printed
 
 
-def test_validate_files_removes_what_a_killed_run_left_and_not_a_running_ones(spark: Any, tmp_path: Path, live: subprocess.Popen) -> None:
-    """The job itself (one JVM: tests/test_spark.py's session)."""
+def test_validate_files_beside_a_killed_and_a_concurrent_run(spark: Any, tmp_path: Path, live: subprocess.Popen, monkeypatch: Any) -> None:
+    """The job itself (one JVM: tests/test_spark.py's session): what a killed run left goes,
+    a running one's stays, and results another run wrote meanwhile are not replaced."""
     me = ms._owner()
     live_owner = ms._owner(live.pid)
     assert me is not None and live_owner is not None
@@ -211,6 +213,19 @@ def test_validate_files_removes_what_a_killed_run_left_and_not_a_running_ones(sp
     assert (counts.mapped_rows, counts.refused_records, counts.lost) == (3, 0, 0)
     assert counts.leftovers == ms.Leftovers(removed=(dead.name,))
     assert sorted(p.name for p in out.iterdir()) == sorted(["mapped", "refused", running.name])  # its own staging directory gone too
+    # a concurrent run ends while this one maps: its results were deleted and replaced by this run's, without --overwrite
+    other = tmp_path / "other"
+    sweep = ms._sweep_staging
+
+    def meanwhile(fs: Any, output: str) -> ms.Leftovers:
+        (other / "mapped").mkdir(parents=True)
+        (other / "mapped" / "theirs.parquet").write_bytes(b"theirs")
+        return sweep(fs, output)
+
+    monkeypatch.setattr(ms, "_sweep_staging", meanwhile)
+    with pytest.raises(OptionError, match="mapped exists: .*another run wrote it while this one ran"):
+        ms.validate_files(spark, SINK, [str(RECORDS)], str(other))
+    assert sorted(p.name for p in other.iterdir()) == ["mapped"] and [p.name for p in (other / "mapped").iterdir()] == ["theirs.parquet"]
 
 
 def test_sparks_local_directory_is_the_runs_own_on_a_local_master_it_starts(tmp_path: Path, monkeypatch: Any) -> None:
