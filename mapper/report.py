@@ -506,7 +506,7 @@ class ReportBuilder:
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
         self.kept_bytes = 0  # the weight of the warnings kept in full (see KEEP_BYTES)
         self.pending_bytes = 0  # ... and of the pending ones
-        self.cutoff: int | None = None  # no warning of a record after this one can be kept (see _pend)
+        self.cutoff: int | None = None  # no further warning of this record or a later one can be kept (see _pend)
         #: warning kinds left out of the report, only counted (see :meth:`Report.silence`)
         self.ignore_warnings = warning_kinds(ignore_warnings, "ignore_warnings")
 
@@ -563,10 +563,11 @@ class ReportBuilder:
         when the chunk closes; a chunk of many records with big values (2,048 Python
         records, each warning holding 760 KB) would hold them all until then. Sorted
         here instead: the warnings up to the record where KEEP or KEEP_BYTES is reached
-        stay (later ones for those records may still come, and sort before), the ones
-        after that record go, and so does any that comes later for a record after it.
+        stay (later ones for the records before it may still come, and sort before), the
+        ones from the first not kept on go, and so does any that comes later for its record
+        or a record after it.
         """
-        if self.cutoff is not None and w.record > self.cutoff:
+        if self.cutoff is not None and w.record >= self.cutoff:
             return
         self.pending_warnings.append(w)
         self.pending_bytes += warning_weight(w)
@@ -574,13 +575,18 @@ class ReportBuilder:
             return
         pending = sorted(self.pending_warnings, key=_record_of)
         probe: list[ValueWarning] = list(self.report.warnings)
-        keep_warnings(probe, pending, self.kept_bytes)
+        weight = keep_warnings(probe, pending, self.kept_bytes)
         taken = len(probe) - len(self.report.warnings)
-        if taken < len(pending):  # pending[taken] is the first that would not be kept: nothing after its record can be
+        if taken < len(pending):
+            # pending[taken] is the first that would not be kept, and neither would anything
+            # sorted after it: the rest of its record's (a later one of that record comes
+            # after them too) and every later record's. Dropped here, not only the later
+            # records': one record of 8,000 warned columns kept them all pending, and each
+            # warning past 2 * KEEP sorted and weighed them again (18 s, quadratic).
             self.cutoff = pending[taken].record
-            pending = [p for p in pending if p.record <= self.cutoff]
+            pending = pending[:taken]
         self.pending_warnings = pending
-        self.pending_bytes = sum(map(warning_weight, pending))
+        self.pending_bytes = weight - self.kept_bytes
 
     def count_warnings(self, column: str | None, kind: str, n: int) -> None:
         """Warnings past the ones kept in full: only counted."""
