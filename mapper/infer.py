@@ -1879,14 +1879,40 @@ def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_p
         raise InferError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
 
 
-def _glob_hit(keys: tuple[str, ...], globs: tuple[str, ...]) -> str | None:
-    """The first glob matching the path or one of its prefixes (so ``user`` covers ``user.name``)."""
-    for n in range(len(keys), 0, -1):
-        text = _dot(keys[:n])
-        for g in globs:
-            if fnmatch.fnmatchcase(text, g):
-                return g
-    return None
+class _Globs:
+    """``--include`` / ``--exclude`` globs, ready to match many paths.
+
+    A glob without ``*``, ``?`` or ``[`` matches only itself (fnmatch has no escapes), so
+    those are looked up at once: a list of 4,000 paths to leave out (a script's, one
+    ``--exclude`` each) was tried path by path against every glob (quadratic: 8,000 paths
+    and 4,000 globs took 6 s); only the others are tried one by one.
+    """
+
+    def __init__(self, globs: tuple[str, ...]):
+        self.globs = globs
+        self.literal: dict[str, int] = {}
+        self.patterns: list[tuple[int, str]] = []
+        for i, g in enumerate(globs):
+            if "*" in g or "?" in g or "[" in g:
+                self.patterns.append((i, g))
+            else:
+                self.literal.setdefault(g, i)
+
+    def hit(self, keys: tuple[str, ...]) -> str | None:
+        """The first glob (in the order given) matching the path, else the first matching its
+        longest prefix that one matches (so ``user`` covers ``user.name``)."""
+        for n in range(len(keys), 0, -1):
+            text = _dot(keys[:n])
+            first = self.literal.get(text, len(self.globs))
+            for i, g in self.patterns:
+                if i >= first:
+                    break
+                if fnmatch.fnmatchcase(text, g):
+                    first = i
+                    break
+            if first < len(self.globs):
+                return self.globs[first]
+        return None
 
 
 def infer(
@@ -2138,6 +2164,8 @@ def _draft(
 
     # Filters: presence, globs (depth is applied while scanning).
     kept: list[tuple[str, ...]] = []
+    includes, excludes = _Globs(include), _Globs(exclude)
+    not_included = "not matched by --include " + " ".join(include)  # (one text, however many paths it skips)
     for keys, choice in choices.items():
         if choice.type is None:
             continue
@@ -2145,10 +2173,10 @@ def _draft(
         if ratio < min_presence:
             skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
             continue
-        if include and _glob_hit(keys, include) is None:
-            skipped[_dot(keys)] = "not matched by --include " + " ".join(include)
+        if include and includes.hit(keys) is None:
+            skipped[_dot(keys)] = not_included
             continue
-        hit = _glob_hit(keys, exclude) if exclude else None
+        hit = excludes.hit(keys) if exclude else None
         if hit is not None:
             skipped[_dot(keys)] = f"excluded by --exclude {hit}"
             continue
