@@ -110,3 +110,32 @@ def test_many_broken_values_one_after_another_are_read_in_linear_time():
     raws, lines = _values(data, 1)
     assert time.perf_counter() - start < 2.5
     assert len(raws) == n and raws[1] == record.encode() and lines[:2] == [1, 1 + record.count("\n") + 1]
+
+
+def test_small_records_of_a_wide_sink_are_mapped_in_runs_of_bounded_cells(monkeypatch):
+    # a wide sink reads big chunks (2 KB a column): 20,000 records of one key each (460 KB)
+    # against 2,000 columns were one run of every record times every column, 1.1 GB (the
+    # bound made small here, to keep the test quick: 65,536 cells, 327 records of 200 columns)
+    from mapper.engine import core
+    from mapper.engine.fast import FastPath
+
+    monkeypatch.setattr(core, "RUN_CELLS", 1 << 16, raising=False)
+    n = 200
+    m = wide_sink(n, "int")
+    runs: list[int] = []
+    run = FastPath.run
+
+    def counted(self, data, seg, **kw):
+        runs.append(kw.get("count", 0))
+        return run(self, data, seg, **kw)
+
+    monkeypatch.setattr(FastPath, "run", counted)
+    records = [{"id": j, f"c{j % n}": j} for j in range(1000)]
+    records[900][f"c{900 % n}"] = "x"
+    text = "".join(json.dumps(r) + "\n" for r in records).encode()
+    rep = m.validate(text)
+    assert runs and max(runs) <= (1 << 16) // n
+    assert rep.failed_records == 1 and (rep.errors[0].record, rep.errors[0].line, rep.errors[0].column) == (900, 901, f"c{900 % n}")
+    batch = m.map(text, on_error="skip")
+    assert len(batch) == 999 and batch["c7"].values[7] == 7 and batch["c199"].values[-1] == 999
+    assert batch.record_index[-1] == 999 and batch["c100"].values[100] == 100 and not batch["c100"].present[101]
