@@ -139,3 +139,28 @@ def test_small_records_of_a_wide_sink_are_mapped_in_runs_of_bounded_cells(monkey
     batch = m.map(text, on_error="skip")
     assert len(batch) == 999 and batch["c7"].values[7] == 7 and batch["c199"].values[-1] == 999
     assert batch.record_index[-1] == 999 and batch["c100"].values[100] == 100 and not batch["c100"].present[101]
+
+
+def test_many_python_records_of_a_wide_sink_are_mapped_in_runs_of_bounded_cells(monkeypatch):
+    # 2,048 dicts a unit times 8,000 columns took 500 MB (the bound made small here, as above)
+    from mapper.engine import core
+    from mapper.engine.fast import FastPath
+
+    monkeypatch.setattr(core, "RUN_CELLS", 1 << 16, raising=False)
+    n = 200
+    m = wide_sink(n, "int")
+    runs: list[int] = []
+    run_dicts = FastPath.run_dicts
+
+    def counted(self, objs, *args, **kw):
+        runs.append(len(objs))
+        return run_dicts(self, objs, *args, **kw)
+
+    monkeypatch.setattr(FastPath, "run_dicts", counted)
+    records = [{"id": j, f"c{j % n}": j} for j in range(1000)]
+    records[900][f"c{900 % n}"] = "x"
+    rep = m.validate(records)
+    assert runs and max(runs) <= (1 << 16) // n
+    assert rep.failed_records == 1 and rep.errors[0].record == 900
+    batch = m.map(records, on_error="skip")
+    assert len(batch) == 999 and batch["c7"].values[7] == 7 and batch["c199"].values[-1] == 999 and batch.record_index[-1] == 999

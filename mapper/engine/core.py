@@ -38,6 +38,7 @@ _SMALL_CHUNK = 1 << 12
 #: columns): a wide sink's chunks are large (see chunk_size_for), and small records made
 #: a run of every record in them times every column, each cell a few words while it is
 #: mapped: 20,000 records of one key each (460 KB) against 2,000 columns took 1.1 GB.
+#: Python records (2,048 a unit) are split alike: 8,000 columns took 500 MB.
 RUN_CELLS = 1 << 22
 
 
@@ -212,6 +213,11 @@ class Engine:
     def feed_objects(self, objs: list[Any]) -> None:
         """Map records given as Python objects: runs of plain dicts on the fast path, anything else carefully."""
         if not objs:
+            return
+        most = max(SMALL_RUN + 1, RUN_CELLS // max(1, len(self.c.stored_index)))
+        if len(objs) > most:  # (a wide sink's: see RUN_CELLS)
+            for i in range(0, len(objs), most):
+                self.feed_objects(objs[i : i + most])
             return
         out = self.out
         out.prepare(len(objs))
