@@ -173,6 +173,8 @@ class FastPlan:
         id_col = compiled.identity_index[0] if compiled.sink.id_field is not None and compiled.with_identity else None
         judged = [(ci, False) for ci in compiled.stored_index] + ([(id_col, True)] if id_col is not None else [])
         self.quick_judged = [(ci, identity) for ci, identity in judged if quick.get(ci, quick_always) is not quick_always]
+        #: the exact tier's extractor of the judged columns alone (see map_few): made on first use
+        self.quick_extract: Callable[[list[Any]], tuple[Any, ...]] | None = None
         #: runs of a few records of the exact tier (see FastPath.fill): per stored column with
         #: a quick form and its stored values in plain Python, the two
         self.few_store: dict[int, tuple[Quick, Callable[[list[Any]], list[Any]]]] = {}
@@ -281,7 +283,10 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
                 rows.append(i)
         if not recs:
             return True
-    _judge_quick(plan, quick, ct.extract(recs), rows, careful, first_line)
+    extract = plan.quick_extract
+    if extract is None:  # (the judged columns' own extractor, else the tier's)
+        extract = plan.quick_extract = compiled.extract_exact_of(tuple(sorted({ci for ci, _identity in plan.quick_judged}))) or ct.extract
+    _judge_quick(plan, quick, extract(recs), rows, careful, first_line)
     return True
 
 
