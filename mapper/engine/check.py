@@ -146,7 +146,7 @@ SMALL_INPUT = 128
 _SMALL_BYTES = 1 << 20
 
 
-def few_lines(compiled: CompiledSink, records: Any, options: MapOptions) -> list[bytes] | None:
+def few_lines(compiled: CompiledSink, records: Any, options: MapOptions, decoded: list[Any] | None = None) -> list[bytes] | None:
     """The records' lines, when ``records`` (bytes, or str holding JSON) is a few NDJSON
     records that :func:`validate_lines` maps as the engine would; else None (the engine's way).
 
@@ -155,7 +155,8 @@ def few_lines(compiled: CompiledSink, records: Any, options: MapOptions) -> list
     the record size limit, read as NDJSON (not an endpoint body or a document), no
     records path. A first line the sink's exact decoder takes, followed by a line starting
     with ``{``, is NDJSON without more ado (as :func:`detect_format` rules, at a third of
-    its cost).
+    its cost). That first line decoded so is appended to ``decoded`` (if given): the exact
+    tier's record of it, which :func:`validate_lines` then need not decode again.
     """
     if options.records_path is not None or options.input_format not in ("auto", "ndjson"):
         return None
@@ -182,21 +183,23 @@ def few_lines(compiled: CompiledSink, records: Any, options: MapOptions) -> list
         return None
     if not all(map(bytes.strip, lines, repeat(b" \t\r"))):  # a blank line
         return None
-    if options.input_format == "auto" and not _usual_ndjson(compiled, records, nl, lines) and format_of(records[: HEAD_SIZE + 1]) != "ndjson":
+    if options.input_format == "auto" and not _usual_ndjson(compiled, records, nl, lines, decoded) and format_of(records[: HEAD_SIZE + 1]) != "ndjson":
         return None
     return lines
 
 
-def _usual_ndjson(compiled: CompiledSink, records: bytes, nl: int, lines: list[bytes]) -> bool:
+def _usual_ndjson(compiled: CompiledSink, records: bytes, nl: int, lines: list[bytes], decoded: list[Any] | None = None) -> bool:
     """Whether ``records`` is NDJSON by :func:`detect_format`'s first rule (a whole value on the
     first line, a line starting with ``{`` after it), the first line read by the sink's exact
-    decoder (it takes only what the format's own decoder takes)."""
+    decoder (it takes only what the format's own decoder takes); its record appended to ``decoded``."""
     if compiled.fast_unavailable is not None or not 0 < nl < HEAD_SIZE - 1 or records[nl + 1 : nl + 2] != b"{":
         return False
     try:
-        compiled.tiers[0].lines_decoder.decode(lines[0])
+        first = compiled.tiers[0].lines_decoder.decode(lines[0])
     except Exception:  # noqa: BLE001 - any refusal: the general rule decides
         return False
+    if decoded is not None:
+        decoded.append(first)
     return True
 
 
@@ -227,16 +230,17 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     return _validate_few(compiled, len(records), options, judge, None)
 
 
-def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions) -> Report:
+def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions, first: Any = None) -> Report:
     """The report of validating a few NDJSON records (see :func:`few_lines`), the batch policy applied.
 
     The fast path's way with the types' quick forms (:func:`~mapper.engine.fast.map_few`),
     else the careful path for each record: without a run's setup (column builders,
-    input units) or numpy's fixed costs per column.
+    input units) or numpy's fixed costs per column. ``first``: the first line as the
+    exact tier decoded it (:func:`few_lines` did), if it did.
     """
 
     def judge(careful: CarefulPath) -> None:
-        if not (options.fast and map_few(compiled, lines, careful)):
+        if not (options.fast and map_few(compiled, lines, careful, first=first)):
             for i, line in enumerate(lines):
                 careful.raw(line, i, i + 1)
 

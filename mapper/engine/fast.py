@@ -248,7 +248,7 @@ def plan_for(compiled: CompiledSink) -> FastPlan:
     return plan
 
 
-def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, first_line: int | None = 1) -> bool:
+def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, first_line: int | None = 1, first: Any = None) -> bool:
     """Map an input of a few records, one NDJSON record per line (rows from 0, lines from
     ``first_line``, None: no line numbers), as the fast path would, with the types' quick
     forms in place of the vector forms.
@@ -260,7 +260,8 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
     converter, as the fast path redoes what its vector forms do not vouch for, and a
     record the exact tier does not take goes down the careful path whole. Nothing is
     written for vouched values: for validation only. Returns False (nothing done) when
-    the sink has no quick forms.
+    the sink has no quick forms. ``first``: the first line as the exact tier's decoder
+    made it, when the caller has it (not decoded again).
     """
     if compiled.fast_unavailable is not None:
         return False
@@ -270,7 +271,7 @@ def map_few(compiled: CompiledSink, lines: list[bytes], careful: CarefulPath, fi
         return False
     ct = compiled.tiers[0]
     n = len(lines)
-    recs = _exact_records(ct, lines)
+    recs = _exact_records(ct, lines, first)
     rows: list[int] | range = range(n)
     if recs is None:  # a record the exact tier does not take: the others, line by line
         recs, rows = [], []
@@ -350,13 +351,14 @@ def _not_vouched(judge: Quick, lst: list[Any], i: int) -> Iterator[int]:
             i += judge(lst[i:])
 
 
-def _exact_records(ct: CompiledTier, lines: list[bytes]) -> list[Any] | None:
+def _exact_records(ct: CompiledTier, lines: list[bytes], first: Any = None) -> list[Any] | None:
     """NDJSON ``lines`` decoded by the exact tier, one record each, or None if it does not take all of them.
 
     Each line is decoded alone, as the engine reads lines that are not a clean chunk: a
     line must be one whole value. (Joined into one array, ``[`` + lines + ``]``, a record
     spread over two lines beside a line of two records gave as many values as lines,
     and two broken lines passed; ``decode_lines`` would take ``{..} {..}`` on a line.)
+    ``first``: the first line's record, decoded already (by the same decoder).
     """
     if not all(map(bytes.isascii, lines)):  # msgspec does not check UTF-8 in the parts it skips
         try:
@@ -365,6 +367,8 @@ def _exact_records(ct: CompiledTier, lines: list[bytes]) -> list[Any] | None:
         except UnicodeDecodeError:
             return None
     try:
+        if first is not None:
+            return [first, *map(ct.lines_decoder.decode, lines[1:])]
         return list(map(ct.lines_decoder.decode, lines))
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, RecursionError):
         return None

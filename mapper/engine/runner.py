@@ -62,9 +62,10 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
             with gc_paused():
                 return run_parallel(compiled, source, options, output=output)
     if not output:
-        lines = few_lines(compiled, records, options)
+        decoded: list[Any] = []  # (the first line's record, if few_lines decoded it)
+        lines = few_lines(compiled, records, options, decoded)
         if lines is not None:  # a few records: without a run's setup (see validate_lines)
-            return None, validate_lines(compiled, lines, options)
+            return None, validate_lines(compiled, lines, options, decoded[0] if decoded else None)
         dicts = few_dicts(compiled, records, options)
         if dicts is not None:  # a few dicts: likewise
             return None, validate_dicts(compiled, dicts, options)
