@@ -37,7 +37,7 @@ from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
-from .types import ColumnType, column_type
+from .types import ColumnType, column_type, type_set
 
 __all__ = ["CompiledSink", "CompiledTier", "NotObject", "PathFailure", "compile_definition"]
 
@@ -321,7 +321,7 @@ _DICTS = frozenset({dict})
 
 def _all_dicts(values: list[Any]) -> bool:
     """Every value a plain dict (a C-speed test: the usual case of nested records)."""
-    return set(map(type, values)) <= _DICTS
+    return type_set(values) <= _DICTS
 
 
 def _get_each(values: list[Any], get: Callable[[Any], Any], bad: set[int]) -> list[Any]:

@@ -20,6 +20,7 @@ from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact,
 from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import RejectedRecord, Report, decide, too_large_reason
+from ..types import type_set
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
@@ -226,7 +227,7 @@ class Engine:
             for obj in objs:
                 self.careful.obj(obj, out.n, None)
                 out.n += 1
-        elif set(map(type, objs)) == _DICT:
+        elif type_set(objs) == _DICT:
             fast.run_dicts(objs)
         else:
             i, n = 0, len(objs)

@@ -30,7 +30,7 @@ from ..compiler import CompiledSink, CompiledTier
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
-from ..types import Quick, quick_always
+from ..types import Quick, quick_always, type_set
 from .careful import CarefulPath
 from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
@@ -681,7 +681,7 @@ class FastPath:
 
     def _dict_form(self, ci: int, lst: list[Any]) -> tuple[Any, list[Any]]:
         """The vector form for a dict-extracted list, and the list it may see (UNSET where it must not look)."""
-        types = set(map(type, lst))
+        types = type_set(lst)
         forms = self.dict_forms[ci]
         # a string holding an unpaired surrogate is not vouched for either: the careful path
         # stores it as its JSON text would arrive (U+FFFD), with a warning

@@ -50,6 +50,7 @@ from .base import (
     stored_as_sent,
     to_int64,
     to_uint64,
+    type_set,
 )
 from .boolean import BoolType
 from .decimal import DecimalType, MisreadDecimal, decimal_note, format_decimal, parse_decimal_text, parse_decimal_text_ex, scale_int
@@ -136,4 +137,5 @@ __all__ = [
     "scale_int",
     "to_int64",
     "to_uint64",
+    "type_set",
 ]
