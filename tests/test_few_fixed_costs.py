@@ -5,12 +5,16 @@ hands its record to ``map_few``). Same reports as before, less work.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import orjson
+import pytest
 
 import mapper
 from mapper.engine import check, fast
 from mapper.engine.runner import run
 from mapper.options import MapOptions
+from mapper.types import type_set
 
 SINK = {
     "id_field": "id",
@@ -81,3 +85,36 @@ def test_few_lines_hands_on_the_first_record_it_decoded():
     assert [(e.record, e.column) for e in report.errors] == [(0, "n")]
     assert check.validate_lines(m.compiled, lines, options, decoded[0]) == check.validate_lines(m.compiled, lines, options)
     assert run(m.compiled, b"\n".join(LINES), options, output=False) == check.validate_lines(m.compiled, lines, options)
+
+
+class _Str(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [1, 2, 3],
+        [1, True, 2],
+        [True, 1],
+        [1.0, 1],
+        ["a", _Str("b")],
+        [_Str("a"), "b"],
+        [None, None],
+        [{}, {"a": 1}],
+        [{}, OrderedDict()],
+        [[1], (1,)],
+        [1, "1", 1.0, None, b"1"],
+    ],
+)
+def test_type_set_is_the_set_of_the_types(values):
+    assert type_set(values) == set(map(type, values))
+
+
+def test_a_list_of_dicts_with_a_subclass_among_them_is_mapped_carefully_there():
+    m = mapper.compile_sink(SINK)
+    recs = [dict(r) for r in RECS] * 30  # (300 dicts: the engine's way, not the few records')
+    recs[7] = OrderedDict(recs[7])
+    recs[9] = {**RECS[9], "a": {**RECS[9]["a"], "s": _Str("s9")}}
+    assert m.map(recs).to_rows() == m.map(b"\n".join(orjson.dumps(r) for r in recs)).to_rows()
