@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..endpoint import INVALID_PARAMETER, ServiceError
-from ..errors import MapperError, preview
+from ..errors import MapperError, preview, shown_name
 from ..table import Table, TableSyntaxError, analyze_create_table, split_statements
 
 __all__ = ["DEFAULT_DATABASE", "Catalog", "CatalogTable", "Database", "database_id", "load_catalog"]
@@ -83,7 +83,7 @@ class Catalog:
         """
         if not _DB_NAME.fullmatch(database):
             raise MapperError(f"database name {preview(database)!r}: lowercase letters, digits, '-' and '_', starting with a letter (at most 230 characters)")
-        where = source or "the tables"
+        where = shown_name(source) if source else "the tables"  # (a message prints the name escaped; the entry keeps it)
         try:
             spans = split_statements(sql)
         except TableSyntaxError as exc:
@@ -110,7 +110,7 @@ class Catalog:
                 raise MapperError(f"{where}: {errors[0].render() if errors else 'not a CREATE TABLE statement'}")
             if table.name in db.tables:
                 raise MapperError(f"{where}: line {line}: table {table.name!r} is registered twice in database {database!r}")
-            entry = CatalogTable(table.name, sql[start:end].strip(), table, f"{where}:{line}")
+            entry = CatalogTable(table.name, sql[start:end].strip(), table, f"{source or 'the tables'}:{line}")
             db.tables[table.name] = entry
             added.append(entry)
         return added
@@ -150,7 +150,7 @@ def load_catalog(specs: list[str]) -> Catalog:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise MapperError(f"--table {preview(spec, 200)}: cannot read {preview(path, 200)}: {exc.strerror or exc}") from None
+            raise MapperError(f"--table {shown_name(preview(spec, 200))}: cannot read {shown_name(preview(path, 200))}: {exc.strerror or exc}") from None
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -158,6 +158,6 @@ def load_catalog(specs: list[str]) -> Catalog:
             line = read.count(b"\n", 0, exc.start) + 1
             column = exc.start - (read.rfind(b"\n", 0, exc.start) + 1) + 1  # (in bytes, as mapper check says it)
             where = f"invalid byte 0x{read[exc.start]:02x} at line {line} column {column}"
-            raise MapperError(f"--table {preview(spec, 200)}: {preview(path, 200)} is not UTF-8: {where}") from None
+            raise MapperError(f"--table {shown_name(preview(spec, 200))}: {shown_name(preview(path, 200))} is not UTF-8: {where}") from None
         catalog.add(database, text, path)
     return catalog

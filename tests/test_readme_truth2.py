@@ -1,0 +1,54 @@
+"""What the README says, checked where a second audit of it found the code saying otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mapper.errors import MapperError
+from mapper.web.catalog import load_catalog
+
+# README, Options of validate and map (--group): file names are printed with their control
+# characters and the characters that reorder or hide text as JSON escapes, wherever a command
+# prints one (messages, notes, the text report).
+ODD = "t\u202e\x1bx"
+
+
+def test_table_file_that_cannot_be_read_is_named_escaped(tmp_path: Path) -> None:
+    missing = tmp_path / f"{ODD}.sql"
+    with pytest.raises(MapperError) as info:
+        load_catalog([str(missing)])
+    message = str(info.value)
+    assert "\u202e" not in message and "\x1b" not in message
+    assert "t\\u202e\\u001bx.sql" in message
+    assert "cannot read" in message
+
+
+def test_table_file_not_utf8_is_named_escaped(tmp_path: Path) -> None:
+    bad = tmp_path / f"{ODD}.sql"
+    bad.write_bytes(b"CREATE TABLE t (_id ID, a INT\xff);")
+    with pytest.raises(MapperError) as info:
+        load_catalog([f"db={bad}"])
+    message = str(info.value)
+    assert "\u202e" not in message and "\x1b" not in message
+    assert "t\\u202e\\u001bx.sql is not UTF-8" in message
+
+
+def test_table_file_with_a_bad_statement_is_named_escaped(tmp_path: Path) -> None:
+    bad = tmp_path / f"{ODD}.sql"
+    bad.write_text("CREATE TABLE t (a INT);\n")
+    with pytest.raises(MapperError) as info:
+        load_catalog([str(bad)])
+    message = str(info.value)
+    assert "\u202e" not in message and "\x1b" not in message
+    assert "t\\u202e\\u001bx.sql: " in message
+
+
+def test_table_file_registered_keeps_its_real_name(tmp_path: Path) -> None:
+    good = tmp_path / f"{ODD}.sql"
+    good.write_text("CREATE TABLE t (_id ID, a INT);\n")
+    catalog = load_catalog([str(good)])
+    (table,) = catalog.to_json()["databases"][0]["tables"]
+    assert table["source"] == f"{good}:1"
+
