@@ -545,6 +545,8 @@ def check_config(
                     ok = False
                 elif field_name == "DestNameVal" and value is not None:
                     dest = (kw, plain_str(value))
+                elif field_name == "DestNameVal":  # (null leaves Go's field as it was, empty: it is not NameVal, which ParseHeader replaces)
+                    ck.warning(kw, "dest-name", "DestNameVal null has no effect here")
                 else:
                     ck.warning(kw, "unknown-config-key", f"{field_name} is replaced by the entry's name; the ingester ignores it")
                 continue

@@ -52,3 +52,20 @@ def test_table_file_registered_keeps_its_real_name(tmp_path: Path) -> None:
     (table,) = catalog.to_json()["databases"][0]["tables"]
     assert table["source"] == f"{good}:1"
 
+
+def _entries(config: dict[str, object]) -> list[dict[str, object]]:
+    return [{"name": "id", "path": ["id"], "type": "id"}, {"name": "a", "path": ["a"], "type": "int", "config": config}]
+
+
+def test_a_null_destnameval_is_said_to_have_no_effect_not_to_be_replaced() -> None:
+    # README, Sink definitions: DestNameVal "without effect" is a warning; a null leaves the
+    # field as it was (Go), so it has no effect: it is not "replaced by the entry's name",
+    # which is what the ingester does to NameVal only.
+    from mapper.sink import check_sink
+
+    result = check_sink(_entries({"DestNameVal": None}), id_field="id", allow_missing_fields=True)
+    assert result.sink is not None
+    (warning,) = [p for p in result.problems if p.severity == "warning"]
+    assert warning.pointer == "/1/config/DestNameVal"
+    assert warning.code == "dest-name"
+    assert "no effect" in warning.message and "replaced" not in warning.message
