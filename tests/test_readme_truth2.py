@@ -69,3 +69,52 @@ def test_a_null_destnameval_is_said_to_have_no_effect_not_to_be_replaced() -> No
     assert warning.pointer == "/1/config/DestNameVal"
     assert warning.code == "dest-name"
     assert "no effect" in warning.message and "replaced" not in warning.message
+
+
+class _FullDisk:
+    """A file whose writes fail as on a full disk."""
+
+    def write(self, data: bytes) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_rejects_file_that_cannot_be_written_is_named_escaped(tmp_path: Path) -> None:
+    from mapper.errors import OutputError
+    from mapper.report import RecordError, RejectedRecord
+    from mapper.writers import RejectsWriter
+
+    writer = RejectsWriter(str(tmp_path / f"{ODD}.ndjson"))
+    real = writer.fh
+    writer.fh = _FullDisk()
+    try:
+        with pytest.raises(OutputError) as info:
+            writer(RejectedRecord(0, 1, [RecordError(0, 1, None, None, "invalid_json", "x")], b"{"))
+        assert "t\\u202e\\u001bx.ndjson: No space left on device" in str(info.value)
+        with pytest.raises(OutputError) as info:
+            writer.flush()
+        assert "t\\u202e\\u001bx.ndjson: No space left on device" in str(info.value)
+    finally:
+        writer.fh = real
+        writer.close(False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_socket_output_is_named_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from mapper.errors import OutputError
+    from mapper.writers import check_output
+
+    monkeypatch.chdir(tmp_path)  # (a socket's name is at most 107 bytes)
+    name = f"{ODD}.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(name)
+        with pytest.raises(OutputError) as info:
+            check_output(name)
+    message = str(info.value)
+    assert "\u202e" not in message and "\x1b" not in message
+    assert "cannot write t\\u202e\\u001bx.sock: it is a socket" in message
+
