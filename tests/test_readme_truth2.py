@@ -118,3 +118,36 @@ def test_socket_output_is_named_escaped(tmp_path: Path, monkeypatch: pytest.Monk
     assert "\u202e" not in message and "\x1b" not in message
     assert "cannot write t\\u202e\\u001bx.sock: it is a socket" in message
 
+
+def test_a_rejects_file_the_disk_cannot_sync_keeps_the_old_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # README, Outputs: the refused records' file is kept only with the rows: a run that fails
+    # (exit 2) leaves both files as they were. A write error the disk reports only as it
+    # writes the data back (fsync: EIO, a thin volume full) must show before the rows are
+    # renamed into place, not after, when they can no longer be kept out.
+    import os
+
+    from mapper import writers
+    from mapper.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    sink = root / "examples" / "aircraft" / "sink.json"
+    good = (root / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0]
+    records = tmp_path / "in.ndjson"
+    records.write_text(good + "\n{not json\n")
+    out, rejects = tmp_path / "out.ndjson", tmp_path / "rejects.ndjson"
+    out.write_text("OLD ROWS\n")
+    rejects.write_text("OLD LETTERS\n")
+    real_sync = writers._sync
+
+    def sync(fd: int) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".rejects.ndjson"):
+            raise OSError(5, "Input/output error")
+        real_sync(fd)
+
+    monkeypatch.setattr(writers, "_sync", sync)
+    code = main(["map", str(sink), str(records), "-o", str(out), "--rejects", str(rejects), "-q"])
+    assert code == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert out.read_text() == "OLD ROWS\n"
+    assert rejects.read_text() == "OLD LETTERS\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ndjson", "out.ndjson", "rejects.ndjson"]
