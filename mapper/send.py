@@ -1752,66 +1752,73 @@ def cmd_send(args: argparse.Namespace) -> int:
     except ValueError:  # not the main thread (called from Python): leave signals alone
         previous = {}
     try:
-        sender = None
-        if not args.dry_run:
-            sender = Sender(
-                args.endpoint,
-                token=_token(args),
-                records_per_s=args.records_per_s,
-                bytes_per_s=args.bytes_per_s,
-                body_records=args.body_records,
-                body_bytes=args.body_bytes,
-                retries=args.retries,
-                timeout=args.timeout,
-                backoff=args.backoff,
-                max_backoff=args.max_backoff,
-            )
-            limits = sender.limits
-        else:
-            limits = Limits(
-                args.records_per_s,
-                args.bytes_per_s,
-                args.body_records if args.body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
-                args.body_bytes if args.body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
-            )
-        batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
-        run = SendRun(
-            batcher,
-            sender,
-            list(args.records),
-            args.input_format,
-            Checkpoint(args.checkpoint if not args.dry_run else None),
-            args.rejects,  # a dry run writes the records pre-validation refuses too
-            progress=not args.quiet,
-            dry_run_out=_dry_run_out(args),
-            retry_out=None if args.quiet else sys.stderr,
-        )
         try:
-            totals = run.run()
-        finally:
-            if sender is not None:
-                sender.close()
-    except (ServiceError, SendError) as exc:
-        if isinstance(exc, OutputStopped):
-            _summary(run, args, aborted=str(exc))
+            sender = None
+            if not args.dry_run:
+                sender = Sender(
+                    args.endpoint,
+                    token=_token(args),
+                    records_per_s=args.records_per_s,
+                    bytes_per_s=args.bytes_per_s,
+                    body_records=args.body_records,
+                    body_bytes=args.body_bytes,
+                    retries=args.retries,
+                    timeout=args.timeout,
+                    backoff=args.backoff,
+                    max_backoff=args.max_backoff,
+                )
+                limits = sender.limits
+            else:
+                limits = Limits(
+                    args.records_per_s,
+                    args.bytes_per_s,
+                    args.body_records if args.body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
+                    args.body_bytes if args.body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
+                )
+            batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
+            run = SendRun(
+                batcher,
+                sender,
+                list(args.records),
+                args.input_format,
+                Checkpoint(args.checkpoint if not args.dry_run else None),
+                args.rejects,  # a dry run writes the records pre-validation refuses too
+                progress=not args.quiet,
+                dry_run_out=_dry_run_out(args),
+                retry_out=None if args.quiet else sys.stderr,
+            )
+            try:
+                totals = run.run()
+            finally:
+                if sender is not None:
+                    sender.close()
+        except (ServiceError, SendError) as exc:
+            if isinstance(exc, OutputStopped):
+                _summary(run, args, aborted=str(exc))
+                return EXIT_USAGE
+            if isinstance(exc, ServiceError):  # (a 2xx it could not read is no refusal: the body may well be stored, and stays in flight)
+                what = "the service's answer could not be read (the body may have been stored)" if 200 <= exc.status < 300 else "the service refused a body"
+            else:
+                what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
+            _summary(run, args, aborted=f"{what}: {exc}")
             return EXIT_USAGE
-        if isinstance(exc, ServiceError):  # (a 2xx it could not read is no refusal: the body may well be stored, and stays in flight)
-            what = "the service's answer could not be read (the body may have been stored)" if 200 <= exc.status < 300 else "the service refused a body"
-        else:
-            what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
-        _summary(run, args, aborted=f"{what}: {exc}")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _summary(run, args, aborted="interrupted")
-        return EXIT_USAGE
-    except MapperError as exc:
-        print(f"mapper send: {exc}", file=sys.stderr)
+        except KeyboardInterrupt:
+            _summary(run, args, aborted="interrupted")
+            return EXIT_USAGE
+        except MapperError as exc:
+            print(f"mapper send: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        # said with send's handlers still in place: a signal while the summary is written (a JSON
+        # report into a slow pipe) is an interrupted run, exit 2, as anywhere else in the run (given
+        # back before, a Ctrl-C there was Python's KeyboardInterrupt, 130, and a SIGTERM killed it)
+        _summary(run, args, aborted=None)
+    except KeyboardInterrupt:  # (the run's own accounting is done: the checkpoint is as the summary says)
+        print("mapper send: stopped: interrupted", file=sys.stderr)
         return EXIT_USAGE
     finally:
         for sig, handler in previous.items():
             if handler is not None:
                 signal.signal(sig, handler)
-    _summary(run, args, aborted=None)
     if totals.refused_prevalidation or totals.refused_service:
         return EXIT_REJECTED
     return EXIT_OK

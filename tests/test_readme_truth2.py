@@ -151,3 +151,37 @@ def test_a_rejects_file_the_disk_cannot_sync_keeps_the_old_rows(tmp_path: Path, 
     assert out.read_text() == "OLD ROWS\n"
     assert rejects.read_text() == "OLD LETTERS\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ndjson", "out.ndjson", "rejects.ndjson"]
+
+
+def test_send_interrupted_while_its_summary_is_said_exits_as_an_interrupted_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # README, Send and serve: send's exit status 2 is "an interrupted run (SIGINT/SIGTERM ...)".
+    # A signal while the final summary is said (a JSON report into a slow pipe) came after
+    # send had given its signals back: a Ctrl-C was then Python's KeyboardInterrupt, 130
+    # from main, and a SIGTERM killed the process outright.
+    import os
+    import signal
+
+    from mapper import send
+    from mapper.cli import main
+
+    root = Path(__file__).resolve().parent.parent
+    sink = root / "examples" / "aircraft" / "sink.json"
+    records = root / "examples" / "aircraft" / "records.ndjson"
+    said = send._summary
+    calls: list[str | None] = []
+
+    def summary(run: object, args: object, aborted: str | None) -> None:
+        calls.append(aborted)
+        if aborted is None:
+            os.kill(os.getpid(), signal.SIGINT)  # (taken at the next instruction, in here)
+        said(run, args, aborted)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(send, "_summary", summary)
+    before = signal.getsignal(signal.SIGINT)
+    code = main(["send", str(sink), str(records), "--dry-run", "--report", "json"])
+    assert code == 2
+    assert calls == [None]
+    assert "interrupted" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is before  # (given back)
