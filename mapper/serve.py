@@ -1171,10 +1171,11 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         again = "Ctrl-C again" if not stopped_by or stopped_by[0] == signal.SIGINT else "a second SIGTERM or Ctrl-C"
         print(f"mapper serve: stopping ({again} not to wait for the requests in progress)", file=sys.stderr, flush=True)
         server.stop()
+        # (said before the signals are given back: a second one here only hurries a stop that is over)
+        print("mapper serve: stopped", file=sys.stderr, flush=True)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-    print("mapper serve: stopped", file=sys.stderr, flush=True)
     return EXIT_OK
 
 

@@ -185,3 +185,38 @@ def test_send_interrupted_while_its_summary_is_said_exits_as_an_interrupted_run(
     assert calls == [None]
     assert "interrupted" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is before  # (given back)
+
+
+def test_serve_signalled_again_as_it_says_stopped_keeps_exit_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # README: serve exits 0 when stopped by SIGINT/SIGTERM, and a second signal only stops
+    # waiting for the requests in progress. Its last line, "stopped", was said after serve
+    # had given its signals back: a Ctrl-C there was Python's KeyboardInterrupt (130 from
+    # main), a SIGTERM a death by signal.
+    import os
+    import signal
+    import threading
+    import time
+
+    from mapper import serve
+    from mapper.cli import main
+
+    def say(*args: object, **kwargs: object) -> None:
+        if args and args[0] == "mapper serve: stopped":
+            os.kill(os.getpid(), signal.SIGINT)  # (taken at the next instruction, in here)
+        print(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(serve, "print", say, raising=False)
+
+    def stop_when_listening() -> None:
+        deadline = time.monotonic() + 10
+        while signal.getsignal(signal.SIGINT) is signal.default_int_handler and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=stop_when_listening, daemon=True).start()
+    before = signal.getsignal(signal.SIGINT)
+    code = main(["serve", "--db", ":memory:", "--port", "0", "-q", "--no-ui"])
+    assert code == 0
+    assert "mapper serve: stopped" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is before
