@@ -137,14 +137,14 @@ def test_a_rejects_file_the_disk_cannot_sync_keeps_the_old_rows(tmp_path: Path, 
     out, rejects = tmp_path / "out.ndjson", tmp_path / "rejects.ndjson"
     out.write_text("OLD ROWS\n")
     rejects.write_text("OLD LETTERS\n")
-    real_sync = writers._sync
+    real_sync = writers.sync_file
 
     def sync(fd: int) -> None:
         if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(".rejects.ndjson"):
             raise OSError(5, "Input/output error")
         real_sync(fd)
 
-    monkeypatch.setattr(writers, "_sync", sync)
+    monkeypatch.setattr(writers, "sync_file", sync)
     code = main(["map", str(sink), str(records), "-o", str(out), "--rejects", str(rejects), "-q"])
     assert code == 2
     assert "cannot write" in capsys.readouterr().err
