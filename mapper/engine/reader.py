@@ -926,6 +926,44 @@ def _offset_in(data: bytes, raw: msgspec.Raw) -> int:
 
 @functools.lru_cache(maxsize=64)  # (made once per path, not once per document of NDJSON)
 def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
+    """A function decoding a document into the raw records of the array at ``keys``, a key
+    given twice on the way counting by its last value, as Go's decoder keeps it (see
+    :func:`_struct_records_decoder`, which refuses an earlier value that does not fit)."""
+    struct = _struct_records_decoder(keys)
+
+    def decode(data: bytes) -> list[msgspec.Raw]:
+        try:
+            return struct(data)
+        except msgspec.ValidationError:
+            found = _last_members(data, keys)
+            if found is None:
+                raise
+            return found
+
+    return decode
+
+
+_DECODE_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _last_members(data: bytes, keys: tuple[str, ...]) -> list[msgspec.Raw] | None:
+    """The raw records of the array at ``keys`` read an object at a time, each key's last value
+    counting (``{"aircraft": 5, "aircraft": [...]}``, ``{"d": {}, "d": {"aircraft": [...]}}``: the
+    array, where the nested Structs refused the first); None when there is none. For a
+    document the Structs refused only: it costs a decoding per key."""
+    value: Any = data
+    try:
+        for key in keys:
+            members = _DECODE_MEMBERS.decode(value)
+            if key not in members:
+                return None
+            value = members[key]
+        return _DECODE_RAWS.decode(value)
+    except msgspec.DecodeError:
+        return None
+
+
+def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
     """A function decoding a document into the raw records of the array at ``keys``.
 
     Nested Structs take the keys (any other key is skipped, not decoded); msgspec cannot
@@ -944,7 +982,7 @@ def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Ra
             return raws  # type: ignore[no-any-return]
 
         return decode
-    key, rest = keys[cut], _records_decoder(keys[cut + 1 :])
+    key, rest = keys[cut], _struct_records_decoder(keys[cut + 1 :])
     outer = _path_decoder(head, dict[str, msgspec.Raw])
 
     def decode_at_odd_key(data: bytes) -> list[msgspec.Raw]:

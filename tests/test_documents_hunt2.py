@@ -1,0 +1,56 @@
+"""Records inside documents (``records_path``, ``--records-path``): faults a second hunt found,
+one small case each, read alike by validate, map, iter_batches and infer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mapper
+from tests.test_documents import SINK
+
+A = {"hex": "a1", "alt_baro": 1}
+B = {"hex": "b2", "alt_baro": 2}
+
+
+def seen(data: bytes, path: str | list[str]) -> tuple[object, ...]:
+    """What validate, map, iter_batches and infer make of ``data``: they must agree."""
+    m = mapper.compile_sink(SINK)
+    report = m.validate(data, records_path=path)
+    errors = [(e.record, e.line, e.code) for e in report.errors]
+    batch = m.map(data, records_path=path, on_error="skip")
+    assert [(e.record, e.line, e.code) for e in batch.report.errors] == errors
+    (part,) = list(m.iter_batches(data, records_path=path, on_error="skip"))
+    assert [(e.record, e.line, e.code) for e in part.report.errors] == errors
+    rows = batch.to_rows()
+    if rows:  # infer needs a record to draft from
+        drafted = mapper.infer(data, records_path=path)
+        assert (drafted.records, drafted.bad_records) == (report.records, report.failed_records)
+    return report.records, errors, rows
+
+
+@pytest.mark.parametrize(
+    ("doc", "path"),
+    [
+        ({"aircraft": 5}, "aircraft"),  # an earlier value that is no array
+        ({"aircraft": None}, "aircraft"),
+        ({"d": {"x": 1}}, "d.aircraft"),  # an earlier object without the key
+        ({"d": 5}, "d.aircraft"),
+        ({'q"x': 5}, ['q"x']),  # (a key msgspec cannot name a field after)
+    ],
+)
+def test_a_key_given_twice_counts_by_its_last_value(doc, path):
+    # Go's decoder (and mapper for a record's own keys) keeps a key's last value: the records
+    # were refused, no_records, when an earlier value of a key on the path was not the array
+    keys = [path] if isinstance(path, str) and "." not in path else (path if isinstance(path, list) else path.split("."))
+    last: object = [A, B]
+    for key in reversed(keys[1:]):
+        last = {key: last}
+    first = json.dumps(doc)[:-1]
+    text = (first + ", " + json.dumps(keys[0]) + ": " + json.dumps(last) + "}").encode()
+    assert seen(text, path) == (2, [], [{"_id": "a1", "alt": 1}, {"_id": "b2", "alt": 2}])
+    # the last no array: no records, as before
+    text = ('{"' + keys[0].replace('"', '\\"') + '": ' + json.dumps(last) + ", " + json.dumps(doc)[1:]).encode()
+    records, errors, rows = seen(text, path)
+    assert (records, [code for _r, _l, code in errors], rows) == (1, ["no_records"], [])
