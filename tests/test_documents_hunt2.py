@@ -4,6 +4,7 @@ one small case each, read alike by validate, map, iter_batches and infer."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -54,3 +55,39 @@ def test_a_key_given_twice_counts_by_its_last_value(doc, path):
     text = ('{"' + keys[0].replace('"', '\\"') + '": ' + json.dumps(last) + ", " + json.dumps(doc)[1:]).encode()
     records, errors, rows = seen(text, path)
     assert (records, [code for _r, _l, code in errors], rows) == (1, ["no_records"], [])
+
+
+def _char(message: str) -> int:
+    m = re.search(r"char (\d+)", message)
+    assert m, message
+    return int(m.group(1))
+
+
+def test_a_broken_pretty_printed_document_loses_none_of_the_documents_after_it():
+    # `jq . a.json b.json` whose first document was cut: one invalid_json for the whole input,
+    # the next document's records lost with it (a broken last one was read so already)
+    good = json.dumps({"now": 2, "aircraft": [A, B]}, indent=2)
+    cut = json.dumps({"now": 1, "aircraft": [A]}, indent=2)[:-4]
+    text = (cut + "\n" + good + "\n").encode()
+    records, errors, rows = seen(text, "aircraft")
+    assert (records, [(r, code) for r, _l, code in errors]) == (3, [(0, "invalid_json")])
+    assert rows == [{"_id": "a1", "alt": 1}, {"_id": "b2", "alt": 2}]
+    assert errors[0][1] <= cut.count("\n") + 1  # (within the broken document)
+
+
+def test_trailing_garbage_after_a_pretty_printed_document_is_one_bad_record_for_infer_too():
+    # validate counted the garbage one bad record and went on; infer stopped on it (InputError)
+    text = (json.dumps({"now": 1, "aircraft": [A, B]}, indent=2) + "\nxyz\n").encode()
+    assert seen(text, "aircraft")[:2] == (3, [(2, 14, "invalid_json")])
+
+
+@pytest.mark.parametrize("ending", [" xyz", "}"])
+def test_trailing_garbage_on_a_documents_line_is_placed_on_its_first_character(ending):
+    # the garbage was placed at `char 1` of its line, counted from where it starts
+    line = json.dumps({"now": 1, "aircraft": [A, B]})
+    m = mapper.compile_sink(SINK)
+    for text in (line + ending + "\n", json.dumps({"aircraft": [B]}) + "\n" + line + ending + "\n"):
+        report = m.validate(text.encode(), records_path="aircraft")
+        (err,) = report.errors
+        assert (err.code, err.line) == ("invalid_json", text.count("\n"))
+        assert _char(err.message) == len(line) + len(ending) - len(ending.lstrip()) + 1, err.message

@@ -467,13 +467,15 @@ def _advised(reason: str, hint: str, line: int | None, data: bytes, code: str = 
     return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint)
 
 
-def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1) -> BrokenDocument:
+def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column: int = 0) -> BrokenDocument:
+    # ``column``: the characters before ``data`` on its first line (a value after another on it)
     # msgspec gives no structured position: read the offset from its message (see fast.py)
     msg = malformed_text(str(exc), data)
     m = re.search(r"\(byte (\d+)\)", msg)
     if m:
         offset = error_offset(msg, int(m.group(1)), data)
         line, col = line_of(data, offset)
+        col += column if line == 1 else 0
         line += first_line - 1
         text = re.sub(r"\s*\(byte \d+\)", "", msg).replace("JSON is malformed: ", "")
         bom = ""
@@ -623,7 +625,7 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     return None
 
 
-def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1) -> Iterator[Unit]:
+def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1, column: int = 0) -> Iterator[Unit]:
     """One JSON document: an array of records, one record (an object), or, with
     ``records_path``, an object holding the array of records at that path.
 
@@ -631,6 +633,9 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     time). A lone object that holds arrays of objects gets a :class:`Notice` naming
     them, shown if the record fails: it is likely a document of records read without
     ``records_path``.
+
+    ``column``: the characters before ``data`` on its first line (a document after another on
+    that line), counted in an error's ``char``.
     """
     what = "the JSON document" if records_path else "the JSON array"
     first = _NON_BLANK.search(data)  # (not data.lstrip(): a copy of a large document)
@@ -657,12 +662,16 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             yield _no_records(data, records_path, str(exc), first_line + _blank_lines(data))
         return
     except (msgspec.DecodeError, ValueError) as exc:
-        documents = _values(data, first_line) if records_path is not None and "trailing characters" in str(exc) else None
-        if documents is not None:  # documents one after another (`jq .` output): the records of each
-            for text, line in zip(*documents):
-                yield from document_units(text, records_path, chunk_records, first_line if line is None else line)
+        # documents one after another (`jq .` output): the records of each, a broken one (or what
+        # follows a document on its line) one record refused, as a broken record of NDJSON is
+        more = "trailing characters" in str(exc) or _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0) is not None
+        documents = _values(data, first_line) if records_path is not None and more else None
+        if documents is not None:
+            for text, line, col in zip(*documents):
+                for unit in document_units(text, records_path, chunk_records, first_line if line is None else line, col):
+                    yield replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
             return
-        yield _broken(data, exc, what, first_line)
+        yield _broken(data, exc, what, first_line, column)
         return
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
         shallow = _shallow_records(data, records_path)
@@ -719,11 +728,12 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> lis
     several = _values(data, first_line)
     if several is None:
         return None
-    raws, lines = several
+    raws, lines, _cols = several
     return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
 
 
 _VALUE_START = re.compile(r"\n[{\[]")
+_VALUE_START_BYTES = re.compile(rb"\n[{\[]")
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
 
@@ -734,9 +744,9 @@ def _skip_space(text: str, pos: int = 0) -> int:
     return m.end()
 
 
-def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]] | None:
-    """The texts of several JSON values one after another, and the line each starts on;
-    None when ``data`` is one value (or starts as none).
+def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None], list[int]] | None:
+    """The texts of several JSON values one after another, the line each starts on and the
+    characters before it on that line; None when ``data`` is one value (or starts as none).
 
     Each value is found with the standard library's ``raw_decode`` (this is no format to be
     fast in: NDJSON is); a value that does not parse is one broken value up to the next
@@ -757,6 +767,7 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             return None  # one value alone: the caller's one record
     raws: list[bytes] = []
     lines: list[int | None] = []
+    cols: list[int] = []
     line = first_line + text.count("\n", 0, pos)
     broken = False  # (a value did not parse: decode piece by piece from then on, see _decode_at)
     while pos < len(text):
@@ -768,15 +779,17 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             end = len(text) if found is None else found.start() + 1
             raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
             lines.append(line)
+            cols.append(pos - text.rfind("\n", 0, pos) - 1)
             line += text.count("\n", pos, end)
             pos = end
             continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
+        cols.append(pos - text.rfind("\n", 0, pos) - 1)
         nxt = _skip_space(text, end)
         line += text.count("\n", pos, nxt)
         pos = nxt
-    return raws, lines
+    return raws, lines, cols
 
 
 #: How far ahead of a value :func:`_decode_at` looks for the next line starting with ``{`` or ``[``.
