@@ -91,3 +91,12 @@ def test_trailing_garbage_on_a_documents_line_is_placed_on_its_first_character(e
         (err,) = report.errors
         assert (err.code, err.line) == ("invalid_json", text.count("\n"))
         assert _char(err.message) == len(line) + len(ending) - len(ending.lstrip()) + 1, err.message
+
+
+def test_a_broken_document_whose_lines_start_with_its_records_stays_one_broken_document():
+    # (the split above must not cut one document written with its records at the line start
+    # into pieces, each a misleading error: no_records for a record taken for a document)
+    text = b'{"aircraft": [\n{"hex": "a1"},\n{"hex": tru}\n]}\n'
+    report = mapper.compile_sink(SINK).validate(text, records_path="aircraft")
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 3, "invalid_json")]
+    assert _char(report.errors[0].message) == 12  # (the `}` where `e` should be)

@@ -664,13 +664,24 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     except (msgspec.DecodeError, ValueError) as exc:
         # documents one after another (`jq .` output): the records of each, a broken one (or what
         # follows a document on its line) one record refused, as a broken record of NDJSON is
-        more = "trailing characters" in str(exc) or _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0) is not None
+        whole = "trailing characters" in str(exc)  # (the first document whole: what follows is more)
+        more = whole or _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0) is not None
         documents = _values(data, first_line) if records_path is not None and more else None
         if documents is not None:
-            for text, line, col in zip(*documents):
-                for unit in document_units(text, records_path, chunk_records, first_line if line is None else line, col):
-                    yield replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
-            return
+            units = (
+                replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
+                for text, line, col in zip(*documents)
+                for unit in document_units(text, records_path, chunk_records, first_line if line is None else line, col)
+            )
+            if whole:
+                yield from units
+                return
+            # a broken first document with a later one holding records (a cut `jq .` capture); not
+            # one document whose lines start with its records' `{` (none of its pieces holds any)
+            read = list(units)
+            if any(isinstance(unit, RawRecords) for unit in read):
+                yield from read
+                return
         yield _broken(data, exc, what, first_line, column)
         return
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
