@@ -100,3 +100,31 @@ def test_a_broken_document_whose_lines_start_with_its_records_stays_one_broken_d
     report = mapper.compile_sink(SINK).validate(text, records_path="aircraft")
     assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 3, "invalid_json")]
     assert _char(report.errors[0].message) == 12  # (the `}` where `e` should be)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [{"now": 1}, {"now": 1, "aircraft": 5}, {"now": 1, "aircraft": {"hex": "x"}}],
+)
+@pytest.mark.parametrize("indent", [2, None])
+def test_documents_after_one_without_the_array_keep_their_records(first, indent):
+    # `jq . status.json aircraft.json`: the first document without the array made the whole
+    # input one no_records error, every record of the documents after it lost
+    docs = [first, {"now": 2, "aircraft": [A, B]}]
+    text = (" " if indent is None else "\n").join(json.dumps(d, indent=indent) for d in docs) + "\n"
+    records, errors, rows = seen(text.encode(), "aircraft")
+    assert (records, [(r, line, code) for r, line, code in errors], rows) == (3, [(0, 1, "no_records")], [{"_id": "a1", "alt": 1}, {"_id": "b2", "alt": 2}])
+
+
+@pytest.mark.parametrize("bad", ['"x": tru', '"x": [1,]', '"x": 01'])
+def test_a_document_that_is_no_json_is_invalid_json_wherever_the_fault_stands(bad):
+    # the fault after a value at the path that is no array: it was no_records (the Structs
+    # stopped at the first value that did not fit), where Go's decoder says the text is no JSON
+    m = mapper.compile_sink(SINK)
+    text = '{"now": 1, "aircraft": 5, ' + bad + "}"
+    (err,) = m.validate(text.encode(), records_path="aircraft").errors
+    assert err.code == "invalid_json" and _char(err.message) > text.index(bad), err.message
+    # one document of NDJSON of them: that one line, the others read on
+    lines = "\n".join([json.dumps({"aircraft": [A]}), text, json.dumps({"aircraft": [B]})]) + "\n"
+    report = m.validate(lines.encode(), records_path="aircraft")
+    assert (report.records, [(e.record, e.line, e.code) for e in report.errors]) == (3, [(1, 2, "invalid_json")])

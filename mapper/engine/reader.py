@@ -658,31 +658,17 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     except msgspec.ValidationError as exc:  # (said on the line the document starts)
         if records_path is None:
             yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line + _blank_lines(data), data)
-        else:
+            return
+        # the Structs stop at the first value that does not fit: the text may be no JSON past it,
+        # or hold more documents (`jq . status.json aircraft.json`), which Go's decoder reads first
+        malformed = _malformed(data)
+        if malformed is None:
             yield _no_records(data, records_path, str(exc), first_line + _blank_lines(data))
+        else:
+            yield from _undecodable(data, malformed, records_path, chunk_records, first_line, column)
         return
     except (msgspec.DecodeError, ValueError) as exc:
-        # documents one after another (`jq .` output): the records of each, a broken one (or what
-        # follows a document on its line) one record refused, as a broken record of NDJSON is
-        whole = "trailing characters" in str(exc)  # (the first document whole: what follows is more)
-        more = whole or _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0) is not None
-        documents = _values(data, first_line) if records_path is not None and more else None
-        if documents is not None:
-            units = (
-                replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
-                for text, line, col in zip(*documents)
-                for unit in document_units(text, records_path, chunk_records, first_line if line is None else line, col)
-            )
-            if whole:
-                yield from units
-                return
-            # a broken first document with a later one holding records (a cut `jq .` capture); not
-            # one document whose lines start with its records' `{` (none of its pieces holds any)
-            read = list(units)
-            if any(isinstance(unit, RawRecords) for unit in read):
-                yield from read
-                return
-        yield _broken(data, exc, what, first_line, column)
+        yield from _undecodable(data, exc, records_path, chunk_records, first_line, column)
         return
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
         shallow = _shallow_records(data, records_path)
@@ -697,6 +683,48 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
     yield from _placed(data, fixed, raws, first_line, start, chunk_records)
+
+
+_DECODE_RAW = msgspec.json.Decoder(msgspec.Raw)
+
+
+def _malformed(data: bytes) -> Exception | None:
+    """Why ``data`` is no JSON text as Go's decoder reads it (msgspec skips the whole of it: invalid
+    UTF-8 and an unpaired surrogate escape are JSON there), or None."""
+    try:
+        _tolerant(_DECODE_RAW.decode, data)
+    except (msgspec.DecodeError, ValueError) as exc:
+        return exc
+    except RecursionError:  # (too deep to tell: the caller's verdict stands)
+        return None
+    return None
+
+
+def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | None, chunk_records: int, first_line: int, column: int) -> Iterator[Unit]:
+    """A document the decoders refused (``exc``): one broken document, or the records of the
+    documents one after another in it (`jq .` output), a broken one (or what follows a document
+    on its line) one record refused, as a broken record of NDJSON is."""
+    what = "the JSON document" if records_path else "the JSON array"
+    first = _NON_BLANK.search(data)
+    whole = "trailing characters" in str(exc)  # (the first document whole: what follows is more)
+    more = whole or _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0) is not None
+    documents = _values(data, first_line) if records_path is not None and more else None
+    if documents is not None:
+        units = (
+            replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
+            for text, line, col in zip(*documents)
+            for unit in document_units(text, records_path, chunk_records, first_line if line is None else line, col)
+        )
+        if whole:
+            yield from units
+            return
+        # a broken first document with a later one holding records (a cut `jq .` capture); not
+        # one document whose lines start with its records' `{` (none of its pieces holds any)
+        read = list(units)
+        if any(isinstance(unit, RawRecords) for unit in read):
+            yield from read
+            return
+    yield _broken(data, exc, what, first_line, column)
 
 
 def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int) -> Iterator[RawRecords]:
