@@ -27,6 +27,13 @@ SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a defini
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # An option is its whole name: with prefixes taken (argparse's default), `--o skip` was
+        # --on-error in validate but ambiguous in map, and a prefix a script relies on changes
+        # meaning, or stops working, when an option it also begins is added.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {escape_controls(self._required(message.replace(_AFTER_DASHES, '')))}", file=sys.stderr)

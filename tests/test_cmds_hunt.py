@@ -1,0 +1,40 @@
+"""A hunt in the less-used commands (check, explain, bench) and the command line's global behaviour."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mapper.cli import main
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+CLOSED = "standard input is closed (no file descriptor 0, as <&- leaves it): nothing to read; name files instead of -"
+
+
+@pytest.mark.parametrize(
+    "argv, meant",
+    [
+        (["check", str(SINK), "--form", "json"], "--format"),  # --form: a prefix of --format
+        (["validate", str(SINK), str(RECORDS), "--o", "skip"], "--on-error"),  # --o: --on-error in validate, ambiguous in map
+        (["bench", str(SINK), str(RECORDS), "--rep", "1"], "--repeat"),
+        (["--vers"], "--version"),
+    ],
+)
+def test_abbreviated_options_are_usage_errors(argv: list[str], meant: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """An option is its whole name: a prefix taken for the option it begins silently changes
+    meaning (or turns ambiguous) when an option is added that it also begins."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "unrecognized arguments" in err, err
+
+
+def test_whole_option_names_still_work(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(SINK), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["valid"] is True
