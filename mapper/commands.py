@@ -46,7 +46,7 @@ from .engine.reader import (
     units_for,
 )
 from .engine.runner import gc_paused
-from .errors import MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, escaped_json, preview, shown_name, suggest
+from .errors import InputError, MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, escaped_json, preview, shown_name, suggest
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
@@ -257,9 +257,13 @@ def reported(status: int, write: Callable[[], object]) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    result = check_cli_sink(args)
     if args.format == "json":
+        try:
+            result = check_cli_sink(args)
+        except InputError as exc:  # (standard input closed) said in the JSON asked for, as an unreadable file is, not only on stderr
+            result = CheckResult(None, (Problem("error", "", str(exc), "unreadable"),))
         return reported(EXIT_OK if result.valid else EXIT_USAGE, lambda: print(escaped_json(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))))
+    result = check_cli_sink(args)
     return reported(EXIT_OK if result.valid and result.sink is not None else EXIT_USAGE, lambda: _print_check(args, result))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,22 @@ def test_abbreviated_options_are_usage_errors(argv: list[str], meant: str, capsy
 def test_whole_option_names_still_work(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(SINK), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["valid"] is True
+
+
+def test_check_json_of_a_closed_stdin_is_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``check - --format json`` with standard input closed (``<&-``): the unreadable sink is said
+    in the JSON asked for (code unreadable), as an unreadable file is; it was one line on stderr
+    and nothing on stdout, where a script reads the JSON."""
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["check", "-", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["valid"] is False
+    assert doc["problems"] == [{"severity": "error", "pointer": "", "message": CLOSED, "code": "unreadable"}]
+    assert err == ""
+
+
+def test_check_text_of_a_closed_stdin_is_unchanged(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["check", "-"]) == 2
+    assert capsys.readouterr() == ("", f"mapper: {CLOSED}\n")
