@@ -92,7 +92,8 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             total = time.perf_counter() - start
             stages = None
             stats = {}
-            records = result.records if isinstance(result, Report) else result.report.records
+            report = result if isinstance(result, Report) else result.report
+            records = report.records
         else:
             engine = Engine(compiled, replace(options, workers=1), output=True)
             engine.expect_bytes = nbytes
@@ -100,18 +101,20 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             for part in parts:
                 for unit in units_for(part, options, chunk_size_for(len(compiled.stored_index))):
                     engine.feed(unit)
-            result, _report = engine.finish()
+            result, report = engine.finish()
             total = time.perf_counter() - start
             stages = list(engine.times)
             stats = dict(engine.stats)
             records = engine.n
-        del result
+        stored = report.success_count
+        del result, report
         if i:  # the first run warms up
-            runs.append((total, stages, stats, records))
-    total, stages, stats, records = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
+            runs.append((total, stages, stats, records, stored))
+    total, stages, stats, records, stored = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
     return {
         "seconds": total,
         "records": records,
+        "stored": stored,  # (the figures of a sink that refuses the records time the refusing: see cmd_bench's note)
         "records_per_s": records / total if total else 0.0,
         "mb_per_s": nbytes / 1e6 / total if total else 0.0,
         "stages": None if stages is None else {"decode": stages[0], "extract": stages[1], "convert": stages[2], "other": max(0.0, total - sum(stages))},
@@ -143,6 +146,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     nbytes = sum(len(p) for p in parts)
+    if own["stored"] < own["records"] and not args.quiet:  # (a wrong sink or --records-path maps nothing, fast)
+        print(
+            f"mapper: note: {own['stored']} of {plural(own['records'], 'record')} would be stored: the figures include refusing the others "
+            f"(mapper validate says why)",
+            file=sys.stderr,
+        )
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
     if args.json_out == "-":
         print(json.dumps(result, indent=2, default=str))

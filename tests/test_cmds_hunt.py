@@ -58,3 +58,41 @@ def test_check_text_of_a_closed_stdin_is_unchanged(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(sys, "stdin", None)
     assert main(["check", "-"]) == 2
     assert capsys.readouterr() == ("", f"mapper: {CLOSED}\n")
+
+
+def _refused(tmp_path: Path) -> Path:
+    path = tmp_path / "fail.ndjson"
+    path.write_text("".join(json.dumps({"id": f"r{i}", "data": {"x": 1}}) + "\n" for i in range(5)))
+    return path
+
+
+def test_bench_says_when_records_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Records the sink refuses (a wrong sink for the data, a wrong --records-path) still give
+    records/s: bench says how many would be stored, so the figures are not taken for a mapping's."""
+    assert main(["bench", str(SINK), str(_refused(tmp_path)), "--repeat", "1", "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert doc["mapper"]["records"] == 5
+    assert doc["mapper"]["stored"] == 0
+    assert "0 of 5 records would be stored" in err
+
+
+def test_bench_text_note_on_stderr_not_in_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", str(SINK), str(_refused(tmp_path)), "--repeat", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "would be stored" not in out
+    assert "0 of 5 records would be stored" in err
+
+
+def test_bench_quiet_and_clean_input_say_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", str(SINK), str(_refused(tmp_path)), "--repeat", "1", "-q"]) == 0
+    assert "would be stored" not in capsys.readouterr().err
+    assert main(["bench", str(SINK), str(RECORDS), "--repeat", "1", "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["mapper"]["stored"] == 3
+    assert "would be stored" not in err
+
+
+def test_bench_workers_counts_stored_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", str(SINK), str(_refused(tmp_path)), "--repeat", "1", "--workers", "2", "--json", "-"]) == 0
+    assert json.loads(capsys.readouterr().out)["mapper"]["stored"] == 0
