@@ -26,7 +26,7 @@ from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
 from .report import BatchRejected, Report, plural
-from .writers import atomic_output
+from .writers import atomic_output, names_stdout
 
 
 def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -130,6 +130,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print("mapper: --repeat must be at least 1", file=sys.stderr)
         return 2
+    if args.json_out and args.json_out != "-" and names_stdout(args.json_out):
+        # /dev/stdout, or the file standard output is redirected to (--json f.json > f.json): the JSON
+        # alone there, as with -; the table followed it (no longer JSON), or was written into the file
+        # the JSON's atomic rename then replaced
+        args.json_out = "-"
     try:
         stdin_once(args.records)
         if args.json_out and args.json_out != "-":
@@ -160,6 +165,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         try:
             with atomic_output(args.json_out, "w") as fh:  # a kill leaves no half-written figures under the name
                 json.dump(result, fh, indent=2, default=str)
+                fh.write("\n")  # (a text file's last line, as print gives - its)
         except MapperError as exc:
             print(f"mapper: {exc}", file=sys.stderr)
             return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -96,3 +97,35 @@ def test_bench_quiet_and_clean_input_say_nothing(tmp_path: Path, capsys: pytest.
 def test_bench_workers_counts_stored_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", str(SINK), str(_refused(tmp_path)), "--repeat", "1", "--workers", "2", "--json", "-"]) == 0
     assert json.loads(capsys.readouterr().out)["mapper"]["stored"] == 0
+
+
+def _bench_to(tmp_path: Path, json_out: str, stdout: Path) -> subprocess.CompletedProcess[bytes]:
+    with stdout.open("wb") as fh:
+        return subprocess.run(
+            [sys.executable, "-m", "mapper", "bench", str(SINK), str(RECORDS), "--repeat", "1", "--json", json_out],
+            stdout=fh,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=60,
+        )
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "figures.json"])
+def test_bench_json_naming_standard_output_is_the_json_alone(tmp_path: Path, name: str) -> None:
+    """``--json /dev/stdout`` (or the file standard output is redirected to) is ``--json -``: the JSON
+    alone on standard output. It was the JSON, then the table after it (no longer JSON), or with
+    ``--json f.json > f.json`` the table written into the file the JSON's rename then replaced."""
+    out = tmp_path / "figures.json"
+    proc = _bench_to(tmp_path, name, out)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_bytes())
+    assert doc["records"] == 3 and doc["command"][-1] == name
+    assert b"Traceback" not in proc.stderr
+
+
+def test_bench_json_file_ends_with_a_newline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "figures.json"
+    assert main(["bench", str(SINK), str(RECORDS), "--repeat", "1", "--json", str(out)]) == 0
+    assert out.read_text().endswith("}\n")
+    assert json.loads(out.read_text())["records"] == 3
+    assert capsys.readouterr().out.startswith("mapper: 3 records")  # (the table, on standard output)
