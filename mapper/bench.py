@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_once
+from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.reader import MAGIC_SIZE, chunk_size_for, open_input, read_input, units_for, unpacker
@@ -140,6 +140,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if args.json_out and args.json_out != "-":
             check_paths([args.sink, *args.records], [("--json", args.json_out)])
         options = map_options(args)
+        stdin_note(args.records, args.quiet)  # (reading a terminal looks like a hang otherwise)
         parts = _read_all(args.records)
         why = one_process_reason(args.records, options) if options.workers > 1 else None
         if why is not None:  # what validate would do with them: measured as it runs

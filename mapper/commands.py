@@ -384,7 +384,7 @@ def ignored_warnings(args: argparse.Namespace) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _stdin_note(inputs: list[str], quiet: bool) -> None:
+def stdin_note(inputs: list[str], quiet: bool) -> None:
     """Say so when the records are about to be read from a terminal (it looks like a hang otherwise)."""
     if quiet or "-" not in inputs:
         return
@@ -496,7 +496,7 @@ def _one_process_run(
     sink: Sink,
 ) -> Run:
     """:func:`stream_batch` in this process, reading the inputs one after the other."""
-    _stdin_note(inputs, args.quiet)
+    stdin_note(inputs, args.quiet)
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     progress = Progress(not args.quiet)
     nbytes = 0

@@ -129,3 +129,23 @@ def test_bench_json_file_ends_with_a_newline(tmp_path: Path, capsys: pytest.Capt
     assert out.read_text().endswith("}\n")
     assert json.loads(out.read_text())["records"] == 3
     assert capsys.readouterr().out.startswith("mapper: 3 records")  # (the table, on standard output)
+
+
+def test_bench_says_it_reads_a_terminal(tmp_path: Path) -> None:
+    """``bench SINK -`` on a terminal says it is reading it, as ``validate`` does (it looked like a hang)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapper", "bench", str(SINK), "-", "--repeat", "1"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    )
+    os.close(slave)
+    try:
+        os.write(master, b"\x04")  # Ctrl-D at a line's start: end of input
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert proc.returncode == 0, err
+    assert b"mapper: reading records from standard input (the terminal)" in err
