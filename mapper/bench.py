@@ -21,7 +21,7 @@ from typing import Any, Callable
 from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
-from .engine.reader import MAGIC_SIZE, chunk_size_for, open_input, read_input, units_for, unpacker
+from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, explain_failures, open_input, read_input, unexplained, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError
 from .options import MapOptions
@@ -81,6 +81,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     nbytes = sum(len(p) for p in parts)
     parallel = options.workers > 1 and len(parts) == 1
     runs = []
+    notes: list[str] = []
     result: Any
     for i in range(repeat + 1):
         if parallel:
@@ -107,6 +108,10 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             stats = dict(engine.stats)
             records = engine.n
         stored = report.success_count
+        if i == repeat:  # (the same in every run: once, untimed) the reader's hint, as validate gives it (use --records-path aircraft)
+            if unexplained(report, options):
+                explain_failures(report, parts[0][:HEAD_BYTES])
+            notes = list(report.notes)
         del result, report
         if i:  # the first run warms up
             runs.append((total, stages, stats, records, stored))
@@ -120,6 +125,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         "stages": None if stages is None else {"decode": stages[0], "extract": stages[1], "convert": stages[2], "other": max(0.0, total - sum(stages))},
         "stats": stats,
         "runs": [r[0] for r in runs],  # in the order they ran
+        "notes": notes,
     }
 
 
@@ -158,6 +164,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             f"(mapper validate says why)",
             file=sys.stderr,
         )
+        for note in own["notes"]:
+            print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
     if args.json_out == "-":
         print(json.dumps(result, indent=2, default=str))

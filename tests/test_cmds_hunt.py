@@ -149,3 +149,19 @@ def test_bench_says_it_reads_a_terminal(tmp_path: Path) -> None:
         os.close(master)
     assert proc.returncode == 0, err
     assert b"mapper: reading records from standard input (the terminal)" in err
+
+
+def test_bench_gives_the_readers_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dump1090-style document read without --records-path is one record, refused: bench says
+    what validate says (use --records-path aircraft), on stderr and in the JSON's notes."""
+    doc = tmp_path / "doc.json"
+    doc.write_text(json.dumps({"now": 1, "aircraft": [json.loads(line) for line in RECORDS.read_text().splitlines()]}))
+    assert main(["bench", str(SINK), str(doc), "--repeat", "2", "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    notes = json.loads(out)["mapper"]["notes"]
+    assert len(notes) == 1 and "use --records-path aircraft" in notes[0]
+    assert f"mapper: note: {notes[0]}\n" in err
+    assert main(["bench", str(SINK), str(doc), "--repeat", "1", "--records-path", "aircraft", "--json", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["mapper"]["notes"] == [] and json.loads(out)["mapper"]["stored"] == 3
+    assert "note:" not in err
