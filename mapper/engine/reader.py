@@ -1916,11 +1916,11 @@ def _documents_given(records: Any, input_format: str, chunk_size: int, max_recor
     docs = [records] if isinstance(records, Mapping) else records
     line = 1
     for doc in docs:
-        if type(doc) not in _TEXT_TYPES:
+        if not isinstance(doc, _TEXT_CLASSES):
             yield from object_document_units(doc, records_path, objects)
             line += 1
             continue
-        text = doc.encode("utf-8", "surrogatepass") if isinstance(doc, str) else bytes(doc)
+        text = _text_bytes(doc)
         lines = text.count(b"\n") + (0 if text.endswith(b"\n") else 1)
         if blank(text):
             yield BrokenDocument("no document: the text is empty", line, text, one_record=True)
@@ -2092,9 +2092,21 @@ def _objects(part: list[Any]) -> Iterator[ObjectRecords]:
     yield ObjectRecords(part)
 
 
-#: The types of a record given as its JSON text among Python records (exact types: a subclass of
-#: str, a str enum, is the string value it holds, read as its builtin type is everywhere).
+#: The types of a record given as its JSON text among Python records; a subclass of one (a
+#: ``numpy.str_``, the items of ``np.array`` of texts; a ``numpy.bytes_``; a str enum) is read as
+#: its builtin type, a record's JSON text, as ``Mapper.check`` and ``Batcher.add`` read it.
 _TEXT_TYPES = frozenset({str, bytes, bytearray, memoryview})
+_TEXT_CLASSES = tuple(_TEXT_TYPES)
+
+
+def _text_types(types: set[type]) -> set[type]:
+    """Those of ``types`` (a unit's, :func:`~mapper.types.type_set`) that are a record's JSON text."""
+    return {t for t in types if t in _TEXT_TYPES or issubclass(t, _TEXT_CLASSES)}
+
+
+def _text_bytes(text: Any) -> bytes:
+    """A record's or a document's JSON text (of a :data:`_TEXT_TYPES` type or a subclass) as bytes."""
+    return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
 
 
 def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
@@ -2102,15 +2114,16 @@ def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords | Broke
     ``Mapper.check`` and ``Batcher.add`` take one (not a string value, which no record is): runs
     of them are raw records (no lines: they have none), read as a file's are. The types are
     looked at in C (:func:`~mapper.types.type_set`): a unit of dicts pays about 4 us per 512 records."""
-    if _TEXT_TYPES.isdisjoint(type_set(part)):
+    texts = _text_types(type_set(part))
+    if not texts:
         yield ObjectRecords(part)
         return
     start = 0
     for i in range(1, len(part) + 1):
-        if i == len(part) or (type(part[i]) in _TEXT_TYPES) != (type(part[start]) in _TEXT_TYPES):
+        if i == len(part) or (type(part[i]) in texts) != (type(part[start]) in texts):
             run = part[start:i]
-            if type(run[0]) in _TEXT_TYPES:
-                yield from _text_records([r.encode("utf-8", "surrogatepass") if isinstance(r, str) else bytes(r) for r in run])
+            if type(run[0]) in texts:
+                yield from _text_records([_text_bytes(r) for r in run])
             else:
                 yield ObjectRecords(run)
             start = i
