@@ -1882,6 +1882,8 @@ def iter_units(
             yield from stream_units(fh, input_format, chunk_size, max_record, records_path)
     elif hasattr(records, "read"):
         yield from stream_units(records, input_format, chunk_size, max_record, records_path)
+    elif (frame := _frame_hint(records)) is not None:  # (iterated, a frame gives its column names, or its columns)
+        raise InputError(f"cannot read records from a {frame}")
     elif records_path is not None:  # Python documents: each one's array at the path
         yield from _documents_given(records, input_format, chunk_size, max_record, records_path, objects)
     elif input_format == "endpoint" and isinstance(records, (Mapping, Iterable)):  # a body, read as the service reads one (keys matched as Go matches them)
@@ -1901,6 +1903,26 @@ def iter_units(
     else:
         # named by its class, as a value with no JSON form is ("a int" read wrong)
         raise InputError(f"cannot read records from a Python {class_name(records)}: give NDJSON or JSON text, a file, or an iterable of dicts")
+
+
+#: Tables of rows whose iteration gives no rows, by their class's top module and name, and how
+#: to pass their rows (each row a record, a dict).
+_FRAMES = {
+    ("pandas", "DataFrame"): "pandas DataFrame: iterating one gives its column names, not its rows; pass df.to_dict('records') (NaN stays NaN: a float no JSON has), or df.to_json(orient='records', lines=True) (NaN and None as null)",
+    ("polars", "DataFrame"): "polars DataFrame: iterating one gives its columns, not its rows; pass df.to_dicts(), or df.write_ndjson()",
+    ("polars", "LazyFrame"): "polars LazyFrame: collect it, then pass df.to_dicts(), or df.write_ndjson()",
+    ("pyarrow", "Table"): "pyarrow Table: pass table.to_pylist()",
+    ("pyarrow", "RecordBatch"): "pyarrow RecordBatch: pass batch.to_pylist()",
+}
+
+
+def _frame_hint(records: Any) -> str | None:
+    """What a data frame or Arrow table given as records is and what to pass instead, or None."""
+    for kind in type(records).__mro__:
+        hint = _FRAMES.get((kind.__module__.partition(".")[0], kind.__name__))
+        if hint is not None:
+            return hint
+    return None
 
 
 def _documents_given(records: Any, input_format: str, chunk_size: int, max_record: int, records_path: tuple[str, ...], objects: int) -> Iterator[Unit]:
