@@ -1908,7 +1908,9 @@ def iter_units(
 #: Tables of rows whose iteration gives no rows, by their class's top module and name, and how
 #: to pass their rows (each row a record, a dict).
 _FRAMES = {
-    ("pandas", "DataFrame"): "pandas DataFrame: iterating one gives its column names, not its rows; pass df.to_dict('records') (NaN stays NaN: a float no JSON has), or df.to_json(orient='records', lines=True) (NaN and None as null)",
+    ("pandas", "DataFrame"): (
+        "pandas DataFrame: iterating one gives its column names, not its rows; pass df.to_dict('records'), or df.to_json(orient='records', lines=True)"
+    ),
     ("polars", "DataFrame"): "polars DataFrame: iterating one gives its columns, not its rows; pass df.to_dicts(), or df.write_ndjson()",
     ("polars", "LazyFrame"): "polars LazyFrame: collect it, then pass df.to_dicts(), or df.write_ndjson()",
     ("pyarrow", "Table"): "pyarrow Table: pass table.to_pylist()",
