@@ -711,7 +711,21 @@ class Batch:
         except (KeyError, TypeError):  # (TypeError: an unhashable name)
             identity = [c.name for c in self.sink.columns if c.name not in self.columns]
             hint = f"; {name!r} only makes the record's _id: batch.ids" if name in identity else ""
+            if isinstance(name, (int, slice, np.integer)) and not isinstance(name, bool):
+                hint = "; a batch is indexed by column name: its rows are batch.to_rows()[i], a column's values batch[name].values[i]"
             raise KeyError(f"no column {name!r} in the batch (columns: {', '.join(map(repr, self.columns))}){hint}") from None
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the batch has a column of this name (not an identity-only column: see :attr:`ids`)."""
+        try:
+            return name in self.columns
+        except TypeError:  # (an unhashable name)
+            return False
+
+    def __iter__(self) -> Iterator[Any]:
+        """Refused: with ``len`` the rows and ``[]`` the columns, iterating a batch would say neither
+        (Python would iterate ``batch[0]``, ``batch[1]``, ... as a sequence's items)."""
+        raise TypeError("a Batch is not iterated: its rows are batch.to_rows() (or iter_rows()), its column names batch.columns")
 
     def __repr__(self) -> str:
         return f"<Batch rows={self.count} columns={list(self.columns)}>"
