@@ -470,11 +470,28 @@ def concat_arrays(parts: list[ColumnArrays]) -> ColumnArrays:
     return ColumnArrays(values, valid, present, offsets)
 
 
+def check_same_sink(first: Batch, part: Batch) -> None:
+    """An OutputError unless ``part`` is a batch of ``first``'s sink (joined, their columns would be
+    read by name, and of another sink's columns one missing, or of another type, mixed in)."""
+    if not isinstance(part, Batch):
+        raise OutputError(f"cannot join a {type(part).__name__} to a batch: only batches of one sink are joined")
+    if part.sink is first.sink or part.sink.to_body() == first.sink.to_body():
+        return
+    raise OutputError(f"cannot join a batch of {_sink_of(part)} to one of {_sink_of(first)}: only batches mapped by one sink are joined")
+
+
+def _sink_of(batch: Batch) -> str:
+    name = batch.sink.name
+    return f"{'sink ' + repr(name) if name else 'an unnamed sink'} (columns {', '.join(map(repr, batch.columns)) or 'none'})"
+
+
 def concat_batches(parts: list[Batch]) -> Batch:
-    """One batch of the parts' rows, in order (the last part's report)."""
+    """One batch of the parts' rows, in order (the last part's report); an OutputError for parts of different sinks."""
     first = parts[0]
     if len(parts) == 1:
         return first
+    for part in parts[1:]:
+        check_same_sink(first, part)
     columns = {}
     for name, col in first.columns.items():
         arrays = concat_arrays([ColumnArrays(p.columns[name].stored, p.columns[name].valid, p.columns[name].present, p.columns[name].offsets) for p in parts])

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 import orjson
 
-from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, first_line, utf8_fault
+from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
 from .report import RejectedRecord, Report
@@ -396,8 +396,20 @@ class RejectsWriter:
 ROW_GROUP = 65_536
 
 
-def write_ndjson(batch: Batch, out: str) -> None:
+def _out_name(out: str | os.PathLike[str]) -> str:
+    """The file name ``out`` gives (a ``pathlib.Path`` too), or an OutputError naming what it is."""
+    try:
+        name = os.fspath(out)
+    except TypeError:
+        raise OutputError(f"cannot write a batch to a {type(out).__name__}: give a file name (a str or os.PathLike)") from None
+    if not isinstance(name, str):  # (bytes: a PathLike naming it in bytes)
+        name = os.fsdecode(name)
+    return name
+
+
+def write_ndjson(batch: Batch, out: str | os.PathLike[str]) -> None:
     """Canonical rows, one JSON object per line."""
+    out = _out_name(out)
     writer = NdjsonWriter(out)
     writer.write(batch)
     writer.close()
@@ -422,9 +434,10 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     Each part is checked first (:meth:`Batch.check`), as ``to_arrow`` checks it: a batch edited
     by hand was written as it stood, wrong offsets and all.
     """
-    for p in parts:
-        p.check()
     first = parts[0]
+    for p in parts:
+        check_same_sink(first, p)
+        p.check()
     header: dict[str, Any] = {
         "format": "mapper-npz/1",
         "rows": sum(p.count for p in parts),
@@ -488,7 +501,8 @@ def _offset_pieces(offsets: list[np.ndarray]) -> list[np.ndarray]:
     return out
 
 
-def write_npz(batch: Batch, out: str) -> None:
+def write_npz(batch: Batch, out: str | os.PathLike[str]) -> None:
+    out = _out_name(out)
     pieces = npz_pieces([batch])
     with atomic_output(out) as fh:
         _savez(fh, pieces)
@@ -513,16 +527,18 @@ def _savez(fh: Any, pieces: dict[str, list[np.ndarray]]) -> None:
                         member.write(memoryview(np.ascontiguousarray(p, dtype=dtype)).cast("B"))  # type: ignore[arg-type]  # (numpy arrays are buffers)
 
 
-def write_parquet(batch: Batch, out: str) -> None:
+def write_parquet(batch: Batch, out: str | os.PathLike[str]) -> None:
     """The batch as a Parquet file, whatever ``out``'s extension (:func:`open_writer` goes by it)."""
+    out = _out_name(out)
     check_output(out)
     writer = ArrowWriter(out, parquet=True)
     writer.write(batch)
     writer.close()
 
 
-def write_arrow(batch: Batch, out: str) -> None:
+def write_arrow(batch: Batch, out: str | os.PathLike[str]) -> None:
     """The batch as an Arrow IPC file, whatever ``out``'s extension."""
+    out = _out_name(out)
     check_output(out)
     writer = ArrowWriter(out, parquet=False)
     writer.write(batch)
@@ -543,6 +559,7 @@ class BatchWriter:
     def __init__(self, out: str):
         self.out = out
         self.rows = 0
+        self._first: Batch | None = None
         self._ctx: Any = None
         self.fh: Any = None
         # standard output, a FIFO, a device: what was written cannot be taken back, so
@@ -578,6 +595,10 @@ class BatchWriter:
             raise
 
     def write(self, part: Batch) -> None:
+        if self._first is None:
+            self._first = part
+        else:
+            check_same_sink(self._first, part)  # (a part of another sink's columns is no part of this file)
         self.rows += part.count
         with self._said():
             self._write(part)
@@ -846,6 +867,10 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
         name = os.fsdecode(path)  # (a PathLike may name it in bytes: os.scandir(b"dir"))
     except TypeError:
         raise InputError(f"cannot read a batch from a {type(path).__name__}: read_batch reads .npz, .arrow and .parquet files written by mapper") from None
+    if "\x00" in name:  # (no file name holds one: os.stat's ValueError "embedded null byte"; a file's bytes passed for its name, say)
+        raise InputError(
+            f"cannot read a batch from {name[:60]!r}{'...' if len(name) > 60 else ''}: a file name holds no NUL character (read_batch takes the name of a file, not its content)"
+        )
     suffix = _extension(name)
     if suffix in (".npz", ".arrow", ".parquet"):  # (said alike, not in each library's words: a dataset directory was "cut short")
         if os.path.isdir(name):
