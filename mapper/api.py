@@ -7,6 +7,7 @@ A thin layer over the stages: the sink is loaded (:mod:`mapper.sink`), compiled 
 
 from __future__ import annotations
 
+import array
 import os
 from typing import Any, Callable, Iterator, Sequence
 
@@ -119,6 +120,7 @@ class Mapper:
         A bad option raises :class:`~mapper.errors.OptionError` before anything is read.
         """
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
+        records = _bytes_given(records)
         try:
             result = run(self.compiled, records, options, output=True)
         except BatchRejected as exc:
@@ -152,6 +154,7 @@ class Mapper:
         memory), or :meth:`iter_batches` holds one batch's at a time.
         """
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
+        records = _bytes_given(records)
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
         _explain(result, records, options)
@@ -185,7 +188,7 @@ class Mapper:
         if isinstance(records, bool) or not isinstance(records, int) or records < 1:
             raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
         options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path))
-        return iter_batches(self.compiled, source, options, records)
+        return iter_batches(self.compiled, _bytes_given(source), options, records)
 
     def check(self, record: Any, *, strict: bool = False) -> list[RecordProblem]:
         """The errors, then the warnings, of one record, as the endpoint would see it.
@@ -239,6 +242,12 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         return
     if isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[:HEAD_BYTES])
+        named = _file_named(head) if len(records) < 4096 else None
+        if named is not None:
+            report.notes.append(
+                f"the bytes given name a file, {named!r}: bytes are JSON text, always; pass the name as a str or a pathlib.Path to read the file"
+            )
+            return
     elif isinstance(records, str) and path_named(records) is None:
         head = records[:HEAD_BYTES].encode("utf-8", "surrogatepass")
     elif isinstance(records, (str, os.PathLike)) and records != "-" and os.path.isfile(records):
@@ -251,6 +260,29 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         return
     if options.input_format == "ndjson" or format_of(head) == "ndjson":
         explain_failures(report, head)
+
+
+def _bytes_given(records: Any) -> Any:
+    """A one-dimensional array of bytes (numpy's ``uint8`` or ``int8``, ``np.frombuffer`` of a message;
+    an ``array.array('B')``) as the ``memoryview`` of its bytes, read as bytes are: iterated, each
+    byte was a record, refused ``not_an_object`` one by one. Anything else as it is."""
+    kind = type(records)
+    if kind is array.array:
+        return memoryview(records).cast("B") if records.itemsize == 1 else records
+    if kind.__module__ == "numpy" and kind.__name__ == "ndarray" and records.ndim == 1 and records.dtype.itemsize == 1 and records.dtype.kind in "ui":
+        return memoryview(records.tobytes() if not records.flags.c_contiguous else records).cast("B")
+    return records
+
+
+def _file_named(text: bytes) -> str | None:
+    """The file a short text that failed as JSON names (a file name given as bytes), or None."""
+    if b"\n" in text or b"\x00" in text or text.lstrip()[:1] in (b"{", b"["):
+        return None
+    name = os.fsdecode(text)
+    try:
+        return name if os.path.isfile(name) else None
+    except (OSError, ValueError):  # pragma: no cover - (a name no system takes)
+        return None
 
 
 def _keys(records_path: str | Sequence[str] | None) -> tuple[str, ...] | None:

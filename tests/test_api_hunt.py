@@ -288,3 +288,39 @@ def test_batches_of_two_sinks_are_never_joined(m: mapper.Mapper, tmp_path: pathl
     with pytest.raises(mapper.MapperError, match="only batches mapped by one sink"):
         writer.write(renamed.map(RECORDS))
     writer.abort()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda b: np.frombuffer(b, dtype=np.uint8),
+        lambda b: np.frombuffer(b, dtype=np.int8),
+        lambda b: np.frombuffer(b + b"  ", dtype=np.uint8)[::1][: len(b)],
+        lambda b: np.repeat(np.frombuffer(b, dtype=np.uint8), 2)[::2],
+        lambda b: __import__("array").array("B", b),
+    ],
+)
+def test_an_array_of_bytes_is_read_as_the_bytes_it_holds(m: mapper.Mapper, make: Any) -> None:
+    """A numpy uint8 array (``np.frombuffer`` of a message) or an ``array.array('B')`` was iterated:
+    each byte a record, refused ``not_an_object`` one by one (3 records: 300 errors)."""
+    ndjson = b"".join(json.dumps(r).encode() + b"\n" for r in RECORDS)
+    expected = m.map(RECORDS).to_rows()
+    assert m.map(make(ndjson)).to_rows() == expected
+    assert m.validate(make(ndjson)).verdict == "accepted"
+    assert [row for b in m.iter_batches(make(ndjson), records=2) for row in b.to_rows()] == expected
+
+
+def test_a_file_name_given_as_bytes_is_refused_with_a_note_saying_so(m: mapper.Mapper, tmp_path: pathlib.Path) -> None:
+    """Bytes are JSON text, always: ``os.fsencode(path)`` was refused ``Invalid JSON: invalid character
+    at char 1`` and no word that the bytes name a file."""
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in RECORDS))
+    report = m.validate(os.fsencode(path))
+    assert report.verdict == "refused"
+    assert report.notes == [
+        f"the bytes given name a file, {str(path)!r}: bytes are JSON text, always; pass the name as a str or a pathlib.Path to read the file"
+    ]
+    with pytest.raises(mapper.BatchRejected) as caught:
+        m.map(bytearray(os.fsencode(path)), on_error="reject")
+    assert "pathlib.Path" in caught.value.report.notes[0]
+    assert m.validate(b"not json").notes == []
