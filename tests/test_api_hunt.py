@@ -324,3 +324,28 @@ def test_a_file_name_given_as_bytes_is_refused_with_a_note_saying_so(m: mapper.M
         m.map(bytearray(os.fsencode(path)), on_error="reject")
     assert "pathlib.Path" in caught.value.report.notes[0]
     assert m.validate(b"not json").notes == []
+
+
+def test_an_iterator_giving_one_dict_filled_anew_for_each_record_is_refused(m: mapper.Mapper) -> None:
+    """Records are read from an iterator a unit (2,048) at a time before they are mapped: a producer
+    yielding one dict it fills anew for each record had every record of a unit mapped as the last
+    one (5 rows of _id 4), accepted without a word."""
+
+    def reused() -> Any:
+        record: dict[str, Any] = {}
+        for i in range(5):
+            record["id"], record["n"] = i, i * 10
+            yield record
+
+    for call in (m.map, m.validate, lambda x: list(m.iter_batches(x, records=2)), lambda x: m.map(x, workers=2)):
+        with pytest.raises(mapper.InputError, match=r"gave one dict as record 0 and, changed, again as record 1.*yield dict\(record\)"):
+            call(reused())
+    rows = [{"_id": i, "n": i * 10, "b": None} for i in range(5)]
+    assert [row for b in m.iter_batches(reused(), records=1) for row in b.to_rows()] == rows  # (each mapped before the next is read)
+    assert m.map(dict(r) for r in reused()).to_rows() == rows
+    same = {"id": 7}
+    assert m.map([same, same]).to_rows() == [{"_id": 7, "b": None}] * 2  # (a list holds its records as they stand)
+    assert m.map(iter([same] * 3)).to_rows() == [{"_id": 7, "b": None}] * 3  # (given again unchanged: the same record again)
+    text = '{"id": 7}'
+    assert m.map(iter([text, text])).to_rows() == [{"_id": 7, "b": None}] * 2  # (a str cannot change)
+    assert m.validate(iter([None, None])).error_counts == {(None, "not_an_object"): 2}

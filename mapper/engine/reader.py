@@ -18,6 +18,7 @@ knows nothing of the engine, which takes each unit by its type.
 from __future__ import annotations
 
 import bz2
+import copy
 import functools
 import gzip
 import io
@@ -2099,17 +2100,58 @@ def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK, texts: bool = F
             yield from unit(part if isinstance(part, list) else list(part))
         return
     it = iter(objs)
+    first = next(it, _NONE)  # (taken alone: its copy, made before the iterator gives another, says whether it was filled anew)
+    if first is _NONE:
+        return
+    kept = _kept(first)
     while True:
-        batch: list[Any] = []
+        batch: list[Any] = [first] if first is not _NONE else []
         try:
-            batch.extend(islice(it, size))
+            batch.extend(islice(it, size - len(batch)))
         except Exception:  # the caller's iterator failed: the records it gave before go first
             if batch:
+                _refuse_refilled(batch, kept)
                 yield from unit(batch)
             raise
         if not batch:
             return
+        if first is not _NONE:
+            _refuse_refilled(batch, kept)
+            first = _NONE
         yield from unit(batch)
+
+
+_NONE: Any = object()
+
+
+def _kept(record: Any) -> Any:
+    """A deep copy of a dict an iterator gave as its first record (to tell whether it gives it again
+    changed), or ``_NONE`` (no dict, or none copied)."""
+    if type(record) is not dict:
+        return _NONE
+    try:
+        return copy.deepcopy(record)
+    except Exception:  # (a value that cannot be copied: not looked at)
+        return _NONE
+
+
+def _refuse_refilled(part: list[Any], kept: Any) -> None:
+    """An InputError if the caller's iterator gave its first record, a dict, again as its second,
+    changed between (one dict filled anew for each record): records are read a unit ahead of
+    mapping, so every record of the unit would be read as the dict last was, all but the last
+    lost without a word. (A dict given again unchanged is the same record again: mapped.)"""
+    if kept is _NONE or len(part) < 2 or part[1] is not part[0]:
+        return
+    try:
+        changed = bool(part[0] != kept)
+    except Exception:  # (values whose comparison fails: not looked at)
+        return
+    if changed:
+        raise InputError(
+            "the records' iterator gave one dict as record 0 and, changed, again as record 1: records are read a few thousand at a time "
+            "before they are mapped, so each record given as that dict would be read as it last is; give each record its own dict "
+            "(yield dict(record), or copy.deepcopy(record) when its nested objects are filled anew too)"
+        )
 
 
 def _objects(part: list[Any]) -> Iterator[ObjectRecords]:
