@@ -71,6 +71,11 @@ class Mapper:
     def __repr__(self) -> str:
         return f"<Mapper {self.sink.summary()}>"
 
+    def __reduce__(self) -> Any:
+        """Pickled as its sink, compiled again where it is unpickled (a ``multiprocessing`` worker's
+        argument, say): the generated code is no pickle's."""
+        return (Mapper, (self.sink,))
+
     def map(
         self,
         records: Any,

@@ -8,6 +8,7 @@ is :mod:`mapper.types`). Everything above reads the definition through these cla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from .errors import Problem
@@ -142,6 +143,14 @@ class Sink:
     source: str | None = None
     table: Any = None  # the parsed CREATE TABLE of the UI form, if any
 
+    def __reduce__(self) -> Any:
+        """Pickled (``multiprocessing``, ``copy.deepcopy``) with ``sink_details`` as a dict, restored read-only:
+        a ``types.MappingProxyType``, as :func:`mapper.load_sink` keeps it, cannot be pickled."""
+        state = dict(self.__dict__)
+        if state.get("sink_details") is not None:
+            state["sink_details"] = dict(state["sink_details"])
+        return (_sink_of_state, (state,))
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
@@ -257,3 +266,12 @@ class CheckResult:
             out["sink"] = self.sink.describe()
         out["problems"] = [p.to_dict() for p in self.problems]
         return out
+
+
+def _sink_of_state(state: dict[str, Any]) -> Sink:
+    """A :class:`Sink` unpickled (see :meth:`Sink.__reduce__`)."""
+    if state.get("sink_details") is not None:
+        state["sink_details"] = MappingProxyType(state["sink_details"])
+    sink = object.__new__(Sink)
+    sink.__dict__.update(state)
+    return sink

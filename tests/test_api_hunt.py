@@ -349,3 +349,18 @@ def test_an_iterator_giving_one_dict_filled_anew_for_each_record_is_refused(m: m
     text = '{"id": 7}'
     assert m.map(iter([text, text])).to_rows() == [{"_id": 7, "b": None}] * 2  # (a str cannot change)
     assert m.validate(iter([None, None])).error_counts == {(None, "not_an_object"): 2}
+
+
+def test_a_mapper_and_its_sink_pickle(m: mapper.Mapper) -> None:
+    """A Mapper passed to a ``multiprocessing`` worker is pickled: ``cannot pickle 'mappingproxy'
+    object`` (the sink's ``sink_details``, read-only), from inside pickle."""
+    import copy
+    import pickle
+
+    again = pickle.loads(pickle.dumps(m))
+    assert again.sink == m.sink
+    assert again.map(RECORDS).to_rows() == m.map(RECORDS).to_rows()
+    assert dict(again.sink.sink_details or {}) == SINK["sink_details"]
+    with pytest.raises(TypeError):
+        again.sink.sink_details["table"] = "x"  # type: ignore[index]  # (still read-only)
+    assert copy.deepcopy(m.sink) == m.sink
