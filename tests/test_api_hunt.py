@@ -364,3 +364,16 @@ def test_a_mapper_and_its_sink_pickle(m: mapper.Mapper) -> None:
     with pytest.raises(TypeError):
         again.sink.sink_details["table"] = "x"  # type: ignore[index]  # (still read-only)
     assert copy.deepcopy(m.sink) == m.sink
+
+
+def test_a_batch_pickles(m: mapper.Mapper) -> None:
+    """A Batch returned from a ``multiprocessing`` worker is pickled: ``Can't pickle local object
+    '_layout_parser.<locals>.parse'`` (a dateInt or timestamp column's type holds its Layout's parser)."""
+    import copy
+    import pickle
+
+    batch = m.map(RECORDS)
+    for again in (pickle.loads(pickle.dumps(batch)), copy.deepcopy(batch)):
+        assert again.to_rows() == batch.to_rows()
+        assert again.to_arrow().equals(batch.to_arrow())
+        assert again.report.verdict == batch.report.verdict

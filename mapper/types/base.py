@@ -293,6 +293,13 @@ class ColumnType:
     def __repr__(self) -> str:
         return f"<{self.type} column {self.column.name!r}>"
 
+    def __reduce__(self) -> Any:
+        """Pickled (a Batch sent to another process, ``copy.deepcopy``) as its class and column, made
+        again from them, with what it was told since (:meth:`see_columns`) kept where it is plain
+        data: some types hold parsers made for their Layout, local functions no pickle takes."""
+        plain = {k: v for k, v in vars(self).items() if k != "column" and type(v) in (int, float, str, bool, type(None))}
+        return (_type_again, (type(self), self.column, plain))
+
     @classmethod
     def check_config(cls, values: dict[str, Any], invalid: set[str], rules: ConfigRules) -> dict[str, Any] | None:
         """The ingester's rules on already type-checked config ``values``.
@@ -957,3 +964,10 @@ def digit_strings(texts: np.ndarray, signed: bool = True) -> np.ndarray | None:
         return None
     values = np.fromstring(joined, dtype=np.int64, sep="\n")
     return values if len(values) == len(texts) else None
+
+
+def _type_again(cls: type[ColumnType], column: Column, plain: dict[str, Any]) -> ColumnType:
+    """A column type unpickled (see :meth:`ColumnType.__reduce__`)."""
+    ctype = cls(column)
+    vars(ctype).update(plain)
+    return ctype
