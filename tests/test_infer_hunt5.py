@@ -37,3 +37,40 @@ def test_read_batch_of_a_wide_file_takes_time_in_its_columns_not_their_square(ex
     took = time.perf_counter() - start
     assert back.count == 3 and back.to_rows()[2]["c1999"] == "v"
     assert took < 3.0, f"read_batch of 2,000 columns took {took:.1f} s"
+
+
+HEADER_NOTE = (
+    "the first line is an array of 3 names and the lines after it arrays of 3 values, a header and its rows, not records:"
+    " make each row an object (`jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({(.[0]): .[1]}) | add' FILE`,"
+    " NDJSON of records) and give that instead"
+)
+HEADER_AND_ROWS = '["asin","brand","rating"]\n["B01","Nokia",3]\n["B02","Motorola",2.9]\n["B03","",4.5]\n'
+
+
+def test_infer_on_ndjson_of_a_header_and_rows_says_how_to_make_them_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # simdjson's amazon_cellphones.ndjson (a header line of 9 names, then 792 arrays of 9
+    # values): infer said only "no records to infer a sink from: 793 records read, not JSON
+    # objects (record 0, line 1: Expected `object`, got `array` [...] (9 items) ...)"
+    from mapper import cli
+
+    path = tmp_path / "rows.ndjson"
+    path.write_text(HEADER_AND_ROWS)
+    code = cli.main(["infer", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.endswith(f"\nnote: {HEADER_NOTE}\n"), err
+    sink = {"primary_key_fields": ["asin"], "allow_missing_fields": True, "definition": [{"name": "asin", "path": ["asin"], "type": "string"}]}
+    assert mapper.compile_sink(sink).validate(path.read_bytes()).notes == [HEADER_NOTE]
+    # the header alone, rows of another length, or a header of repeated or non-string names: no such note
+    for text in ('["a","b","c"]\n', '["a","b","c"]\n[1,2]\n[1,2,3]\n', '["a","a","c"]\n[1,2,3]\n[1,2,3]\n', '["a",1,"c"]\n[1,2,3]\n'):
+        assert not any("header" in n for n in mapper.compile_sink(sink).validate(text.encode()).notes), text
+
+
+def test_infer_on_the_real_amazon_header_and_rows_names_the_jq_that_makes_its_records(capsys: pytest.CaptureFixture[str]) -> None:
+    path = DATA / "json-corpora" / "amazon_cellphones.ndjson"
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data is only on the development machines)")
+    from mapper import cli
+
+    code = cli.main(["infer", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "note: the first line is an array of 9 names and the lines after it arrays of 9 values" in err, err

@@ -1225,7 +1225,9 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
       ``mapper infer`` gives, naming the ``--records-path`` (a note only: records that each
       hold many objects, an order and its line items, look the same and are records);
     - ``arrays`` (most refused records are not objects) and each is an array of objects:
-      each line holds records, which ``jq -c '.[]'`` puts one a line.
+      each line holds records, which ``jq -c '.[]'`` puts one a line;
+    - ``arrays`` and the first is an array of distinct names, the others arrays of as many
+      values: a header and its rows, which jq makes objects of.
     """
     if len(lines) < 2:  # one record: lone_object_notice's
         return ""
@@ -1238,7 +1240,29 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
         return documents_note(len(docs), records, hints[0])
     if arrays and all(isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc[:100]) for doc in docs):
         return arrays_note(len(docs), records)
+    if arrays and _header_and_rows(docs):
+        return header_note(len(docs[0]))
     return ""
+
+
+def _header_and_rows(docs: list[Any]) -> bool:
+    """Whether the first lines are a header (an array of distinct non-empty names) and rows
+    (arrays of as many values), as CSV-like NDJSON (simdjson's ``amazon_cellphones.ndjson``) is."""
+    head = docs[0]
+    if not (isinstance(head, list) and head and all(isinstance(name, str) and name for name in head) and len(set(head)) == len(head)):
+        return False
+    return all(isinstance(row, list) and len(row) == len(head) for row in docs[1:])
+
+
+def header_note(names: int) -> str:
+    """The note on NDJSON whose first line is a header of ``names`` names and whose next lines
+    are rows of as many values (:func:`head_note`), with the jq that makes each row a record."""
+    return (
+        f"the first line is an array of {names} names and the lines after it arrays of {names} values, a header and its rows,"
+        " not records: make each row an object"
+        " (`jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({(.[0]): .[1]}) | add' FILE`, NDJSON of records)"
+        " and give that instead"
+    )
 
 
 def arrays_note(looked: int, records: int) -> str:
