@@ -781,6 +781,7 @@ class _Scanner:
         self.nbytes = 0
         self.progress = progress
         self.notices: list[str] = []  # the reader's notes on the input (a document that seems to hold the records)
+        self.no_records_hinted = 0  # documents without the --records-path array that the reader says where to look in
         self.sources: list[dict[str, Any]] = []
         #: keys of Python mappings that no path can name (not strings): where -> why
         self.odd_keys: dict[str, str] = {}
@@ -941,6 +942,7 @@ class _Scanner:
                     self.record(obj, None, name)
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
+                self.no_records_hinted += bool(unit.hint)
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS["no_records"])
             elif isinstance(unit, BrokenDocument) and (unit.one_record or several or _documents_listed(source)):
                 # a blank text among records given as texts, or a document that does not parse among several
@@ -2032,6 +2034,8 @@ def _draft(
             where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
             if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
                 what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
+                if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
+                    sc.notices.append("no document read holds an array of objects: if each is a record itself, leave --records-path out")
             else:
                 what = f"{plural(sc.bad, 'record')} read, not JSON objects"
             bad = f": {what} ({where}: {ex['reason']})"

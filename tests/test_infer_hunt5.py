@@ -74,3 +74,26 @@ def test_infer_on_the_real_amazon_header_and_rows_names_the_jq_that_makes_its_re
     code = cli.main(["infer", str(path)])
     err = capsys.readouterr().err
     assert code == 2 and "note: the first line is an array of 9 names and the lines after it arrays of 9 values" in err, err
+
+
+def test_records_read_with_a_records_path_they_do_not_hold_are_told_to_leave_it_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the dump1090 aircraft already one a line (../shared/data/adsb/aircraft.ndjson) read with
+    # --records-path aircraft, as the README shows for the snapshot: infer said only "118
+    # documents read, none holding the --records-path array (... no key `aircraft`)", not that
+    # no line holds any records, so each is likely one itself
+    from mapper import cli
+
+    note = "note: no document read holds an array of objects: if each is a record itself, leave --records-path out"
+    path = tmp_path / "aircraft.ndjson"
+    path.write_text('{"hex":"a46304","alt_baro":3900,"mlat":[]}\n{"hex":"a3f500","alt_baro":"ground","mlat":[]}\n')
+    code = cli.main(["infer", str(path), "--records-path", "aircraft"])
+    err = capsys.readouterr().err
+    assert code == 2 and "none holding the --records-path array" in err and err.endswith(f"\n{note}\n"), err
+    with pytest.raises(mapper.InferError) as info:
+        mapper.infer([{"hex": "a46304", "mlat": []}, {"hex": "a3f500"}], records_path="aircraft")
+    assert note in str(info.value)
+    # documents holding arrays of objects elsewhere are told where they are, not this
+    path.write_text('{"planes":[{"hex":"a"}]}\n{"planes":[{"hex":"b"}]}\n')
+    code = cli.main(["infer", str(path), "--records-path", "aircraft"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--records-path planes" in err and "leave --records-path out" not in err, err
