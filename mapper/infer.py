@@ -2015,6 +2015,26 @@ def infer(
             spool.copy.close()
 
 
+def _any_type_notes(st: _PathStats) -> list[str]:
+    """What a path's values meet whatever its column's type (said for the type infer chose and
+    for one a --type gives): numbers the endpoint refuses, in the values or inside them, and
+    integers beyond 2^53, which it decodes as float64 (validate warns of each: int_precision,
+    string_from_value)."""
+    out = []
+    if st.huge:
+        out.append(f"{_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type")
+    if "int" in st.kinds and _imprecise(st):
+        far = st.imax if st.imax is not None and st.imax > EXACT_INT else st.imin
+        assert far is not None  # (_imprecise: one of them is beyond)
+        out.append(
+            f"integers beyond 2^53 (e.g. {int_text(far)}{_float_text(far)}): the endpoint decodes numbers as float64, "
+            "and stores such integers changed unless a float64 holds them exactly: send them as strings to keep them exact"
+        )
+    if st.huge_in:
+        out.append(f"{_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type")
+    return out
+
+
 def _draft(
     sc: _Scanner,
     id_field: str | None,
@@ -2111,25 +2131,9 @@ def _draft(
             skipped[_dot(keys)] = choice.reason
         elif choice.note:
             path_note(keys, f"{_dot(keys)}: {choice.note}")
-        if choice.type is not None and st.huge:
-            path_note(
-                keys,
-                f"{_dot(keys)}: {_refused_numbers(st)}: the endpoint refuses {'that record' if st.huge == 1 else 'those records'} whatever the column type",
-            )
-        if choice.type is not None and "int" in st.kinds and _imprecise(st):  # (a twin's path is skipped above)
-            # validate warns of each (int_precision, string_from_value); the draft stood silent on them
-            far = st.imax if st.imax is not None and st.imax > EXACT_INT else st.imin
-            assert far is not None  # (_imprecise: one of them is beyond)
-            path_note(
-                keys,
-                f"{_dot(keys)}: integers beyond 2^53 (e.g. {int_text(far)}{_float_text(far)}): the endpoint decodes numbers as float64, "
-                "and stores such integers changed unless a float64 holds them exactly: send them as strings to keep them exact",
-            )
-        if choice.type is not None and st.huge_in:
-            path_note(
-                keys,
-                f"{_dot(keys)}: {_refused_inside(st)}: the endpoint refuses {'that record' if st.huge_in == 1 else 'those records'} whatever the column type",
-            )
+        if choice.type is not None:  # (a twin's path is skipped above)
+            for text in _any_type_notes(st):
+                path_note(keys, f"{_dot(keys)}: {text}")
 
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
     user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
@@ -2148,6 +2152,8 @@ def _draft(
         notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
         if forced.note:  # (the type's own: a capped Scale or Granularity)
             path_note(keys, f"{_dot(keys)}: {forced.note}")
+        for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
+            path_note(keys, f"{_dot(keys)}: {said}")
     for keys, choice in choices.items():
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:

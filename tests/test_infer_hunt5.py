@@ -97,3 +97,19 @@ def test_records_read_with_a_records_path_they_do_not_hold_are_told_to_leave_it_
     code = cli.main(["infer", str(path), "--records-path", "aircraft"])
     err = capsys.readouterr().err
     assert code == 2 and "--records-path planes" in err and "leave --records-path out" not in err, err
+
+
+def test_a_type_given_to_integers_beyond_2_53_still_says_they_are_stored_changed(tmp_path: Path) -> None:
+    # twitter's statuses with --type id=string (the README's example of a --type keeping the
+    # identity): the 100 ids became the primary key, each _id stored as Go prints the float64
+    # ("5.058749240958157e+17" for 505874924095815681), and infer said nothing: the --type
+    # dropped the path's notes, and a twin's path had none to drop
+    twin = [{"id": 505874924095815681 + i, "id_str": str(505874924095815681 + i), "k": f"k{i}"} for i in (0, 1000)]
+    note = "id: integers beyond 2^53 (e.g. 505874924095816681, stored as 505874924095816704): the endpoint decodes numbers as float64"
+    for records in (twin, [{k: v for k, v in r.items() if k != "id_str"} for r in twin]):
+        for ctype in ("string", "id", "decimal"):
+            result = mapper.infer(records, types={"id": ctype})
+            assert any(n.startswith(note) for n in result.notes), (ctype, result.notes)
+    # a number the endpoint refuses stays said under a --type too
+    result = mapper.infer([{"k": "a", "n": 1}, {"k": "b", "n": float("inf")}], types={"n": "string"})
+    assert any(n.startswith("n: ") and "whatever the column type" in n for n in result.notes), result.notes
