@@ -36,7 +36,7 @@ def test_read_batch_of_a_wide_file_takes_time_in_its_columns_not_their_square(ex
     back = mapper.read_batch(path)
     took = time.perf_counter() - start
     assert back.count == 3 and back.to_rows()[2]["c1999"] == "v"
-    assert took < 3.0, f"read_batch of 2,000 columns took {took:.1f} s"
+    assert took < 4.5, f"read_batch of 2,000 columns took {took:.1f} s"  # (about 0.3 s now, 6 s before: room for a busy machine)
 
 
 HEADER_NOTE = (
