@@ -93,7 +93,7 @@ PPRINTED = "{'id': 1}\n" + '{"id": 2,\n"t":\n[1, 2]}\n{"id": 3}\n{"id": 4, "s": 
 def test_values_one_after_another_read_past_broken_ones_as_before():
     from mapper.engine.reader import _values
 
-    raws, lines = _values(PPRINTED.encode(), 1)
+    raws, lines, _cols = _values(PPRINTED.encode(), 1)
     assert raws == [b"{'id': 1}", b'{"id": 2,\n"t":\n[1, 2]}', b'{"id": 3}', b'{"id": 4, "s": "x', b'{"id": 5}']
     assert lines == [1, 2, 5, 6, 7]
 
@@ -107,7 +107,7 @@ def test_many_broken_values_one_after_another_are_read_in_linear_time():
     n = 30_000
     data = ("\n".join([record] * n) + "\n").encode()
     start = time.perf_counter()
-    raws, lines = _values(data, 1)
+    raws, lines, _cols = _values(data, 1)
     assert time.perf_counter() - start < 2.5
     assert len(raws) == n and raws[1] == record.encode() and lines[:2] == [1, 1 + record.count("\n") + 1]
 
