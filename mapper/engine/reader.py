@@ -809,6 +809,7 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
     lines: list[int | None] = []
     cols: list[int] = []
     line = first_line + text.count("\n", 0, pos)
+    line_start = text.rfind("\n", 0, pos) + 1  # (kept as pos moves: a search back from each value costs its line's length, quadratic for values on one line)
     broken = False  # (a value did not parse: decode piece by piece from then on, see _decode_at)
     while pos < len(text):
         try:
@@ -819,15 +820,17 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             end = len(text) if found is None else found.start() + 1
             raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
             lines.append(line)
-            cols.append(pos - text.rfind("\n", 0, pos) - 1)
+            cols.append(pos - line_start)
             line += text.count("\n", pos, end)
+            line_start = max(line_start, text.rfind("\n", pos, end) + 1)
             pos = end
             continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
-        cols.append(pos - text.rfind("\n", 0, pos) - 1)
+        cols.append(pos - line_start)
         nxt = _skip_space(text, end)
         line += text.count("\n", pos, nxt)
+        line_start = max(line_start, text.rfind("\n", pos, nxt) + 1)
         pos = nxt
     return raws, lines, cols
 
