@@ -723,7 +723,8 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
         # a broken first document with a later one holding records (a cut `jq .` capture); not
         # one document whose lines start with its records' `{` (none of its pieces holds any:
         # looked at in C first, as each piece's units, its records' refusals, cost 30 us)
-        read = list(units) if any(_may_hold_records(text, records_path) for text in documents[0]) else []
+        path = records_path  # (not None: documents are split only on a path)
+        read = list(units) if path is not None and any(_may_hold_records(text, path) for text in documents[0]) else []
         if any(isinstance(unit, RawRecords) for unit in read):
             yield from read
             return
