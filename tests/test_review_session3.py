@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from mapper.engine import reader
 
 _SINK = {
@@ -86,3 +88,16 @@ def test_cut_capture_before_documents_holding_records_still_read() -> None:
     data = b'{"now": 1,\n  "x": 5\n{\n  "data": [\n    {"id": 1, "n": 2}\n  ]\n}\n{"data": [{"id": 2}]}\n'
     report = m.validate(data, records_path="data")
     assert report.records == 3 and [(e.record, e.code) for e in report.errors] == [(0, "invalid_json")]
+
+
+def test_a_batch_given_as_records_is_an_input_error() -> None:
+    # Batch.__iter__ (8f1b188) raises TypeError: a Batch passed as records was read as an
+    # iterable of records, a TypeError from inside the reader, not the InputError it was
+    import mapper
+    from mapper.errors import InputError
+
+    m = mapper.compile_sink(_SINK)
+    batch = m.map([{"id": 1, "n": 2}])
+    for run in (m.validate, m.map, lambda b: list(m.iter_batches(b, records=2)), lambda b: m.validate(b, records_path="x")):
+        with pytest.raises(InputError, match="cannot read records from a mapper Batch"):
+            run(batch)

@@ -1979,6 +1979,8 @@ _FRAMES = {
     ("polars", "LazyFrame"): "polars LazyFrame: collect it, then pass df.to_dicts(), or df.write_ndjson()",
     ("pyarrow", "Table"): "pyarrow Table: pass table.to_pylist()",
     ("pyarrow", "RecordBatch"): "pyarrow RecordBatch: pass batch.to_pylist()",
+    # (iterating one is a TypeError: its columns are mapped values, no records)
+    ("mapper", "Batch"): "mapper Batch: it holds a sink's mapped columns, not records; give NDJSON or JSON text, a file, or an iterable of dicts",
 }
 
 
