@@ -708,7 +708,7 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
     what = "the JSON document" if records_path else "the JSON array"
     first = _NON_BLANK.search(data)
     whole = "trailing characters" in str(exc)  # (the first document whole: what follows is more)
-    later = _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0)  # (where a later document may start)
+    later = None if whole or records_path is None else _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0)  # (where a later document may start)
     more = whole or (later is not None and records_path is not None and _names_key(data, records_path[0], later.start()))
     documents = _values(data, first_line) if records_path is not None and more else None
     if documents is not None:
