@@ -268,13 +268,18 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
 
 
 def _bytes_given(records: Any) -> Any:
-    """A one-dimensional array of bytes (numpy's ``uint8`` or ``int8``, ``np.frombuffer`` of a message;
-    an ``array.array('B')``) as the ``memoryview`` of its bytes, read as bytes are: iterated, each
+    """A one-dimensional array of bytes (numpy's ``uint8`` or ``int8``, ``np.frombuffer`` of a message,
+    or of a subclass, an ``np.memmap`` of a file; an ``array.array('B')``) as the ``memoryview`` of its bytes, read as bytes are: iterated, each
     byte was a record, refused ``not_an_object`` one by one. Anything else as it is."""
     kind = type(records)
     if kind is array.array:
         return memoryview(records).cast("B") if records.itemsize == 1 else records
-    if kind.__module__ == "numpy" and kind.__name__ == "ndarray" and records.ndim == 1 and records.dtype.itemsize == 1 and records.dtype.kind in "ui":
+    if (
+        any(k.__module__ == "numpy" and k.__name__ == "ndarray" for k in kind.__mro__)
+        and records.ndim == 1
+        and records.dtype.itemsize == 1
+        and records.dtype.kind in "ui"
+    ):
         return memoryview(records.tobytes() if not records.flags.c_contiguous else records).cast("B")
     return records
 

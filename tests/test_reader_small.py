@@ -1,0 +1,25 @@
+"""Small input-reader fixes: a records path through a key of invalid UTF-8, a numpy ``memmap``
+of bytes given as the records, and the header-and-rows note on lines that are no header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import mapper
+
+SINK = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "int"}]}
+
+
+def test_a_memmap_of_bytes_is_read_as_the_bytes_it_holds(tmp_path: Path) -> None:
+    # np.memmap (an ndarray subclass) was iterated, each byte a record refused not_an_object
+    m = mapper.compile_sink(SINK)
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b'{"id": 1}\n{"id": 2}\n')
+    for dtype in (np.uint8, np.int8):
+        mm = np.memmap(path, dtype=dtype, mode="r")
+        assert [r["id"] for r in m.map(mm).to_rows()] == [1, 2], dtype
+        report = m.validate(mm)
+        assert report.records == 2 and not report.failed_records, report
+        del mm
