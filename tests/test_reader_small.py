@@ -23,3 +23,12 @@ def test_a_memmap_of_bytes_is_read_as_the_bytes_it_holds(tmp_path: Path) -> None
         report = m.validate(mm)
         assert report.records == 2 and not report.failed_records, report
         del mm
+
+
+def test_lines_of_pairs_of_strings_are_not_called_a_header_and_its_rows() -> None:
+    m = mapper.compile_sink(SINK)
+    pairs = b'["tag","value"]\n["color","red"]\n["size","large"]\n'
+    assert not any("header" in n for n in m.validate(pairs).notes)
+    # a header and rows holding numbers (amazon's) is still noted
+    rows = b'["asin","brand","rating"]\n["B01","Nokia",3]\n["B02","Motorola",2.9]\n'
+    assert any("a header and its rows" in n for n in m.validate(rows).notes)

@@ -1286,11 +1286,16 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
 
 def _header_and_rows(docs: list[Any]) -> bool:
     """Whether the first lines are a header (an array of distinct non-empty names) and rows
-    (arrays of as many values), as CSV-like NDJSON (simdjson's ``amazon_cellphones.ndjson``) is."""
+    (arrays of as many values, not all of them strings), as CSV-like NDJSON (simdjson's ``amazon_cellphones.ndjson``) is."""
     head = docs[0]
     if not (isinstance(head, list) and head and all(isinstance(name, str) and name for name in head) and len(set(head)) == len(head)):
         return False
-    return all(isinstance(row, list) and len(row) == len(head) for row in docs[1:])
+    rows = docs[1:]
+    if not all(isinstance(row, list) and len(row) == len(head) for row in rows):
+        return False
+    # rows that hold only strings, as the first line does, are lines of one kind (pairs of a tag
+    # and its value), no header and its rows: a header's rows hold a number, null or bool somewhere
+    return not all(isinstance(v, str) for row in rows for v in row)
 
 
 def header_note(names: int) -> str:
