@@ -582,7 +582,7 @@ def _shallow_member(data: bytes, pos: int, end: int, key: str, go: bool = False)
         if colon < 0:
             return None  # a member without its ":"
         try:
-            name = json.loads(data[a:colon])
+            name = json.loads(bytes(data[a:colon]).decode("utf-8", "mapper-go-replace"))  # (invalid UTF-8 as Go reads it: U+FFFD)
         except (ValueError, RecursionError):
             return None
         value = _strip_span(data, colon + 1, b)
@@ -1028,11 +1028,24 @@ def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Ra
             return struct(data)
         except msgspec.ValidationError:
             found = _last_members(data, keys)
+            if found is None and not _is_utf8(data):  # (a key of invalid UTF-8, which msgspec refuses: read as Go's U+FFFD)
+                found = _shallow_records(data, keys)  # type: ignore[assignment]
             if found is None:
                 raise
             return found
 
     return decode
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (asked of a document the records path was not found in only)."""
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _DECODE_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
