@@ -91,7 +91,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_once
+from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_note, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
@@ -2719,6 +2719,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
     try:
         stdin_once(args.records or [])
+        stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)
         result = infer(
             [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
             id_field=args.id_field,

@@ -165,3 +165,22 @@ def test_bench_gives_the_readers_hint(tmp_path: Path, capsys: pytest.CaptureFixt
     out, err = capsys.readouterr()
     assert json.loads(out)["mapper"]["notes"] == [] and json.loads(out)["mapper"]["stored"] == 3
     assert "note:" not in err
+
+
+def test_infer_says_it_reads_a_terminal() -> None:
+    """``infer -`` on a terminal says it is reading it, as validate, map and bench do: it sat
+    silent, looking like a hang."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "mapper", "infer", "-"], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(slave)
+    try:
+        os.write(master, b"\x04")  # Ctrl-D at a line's start: end of input
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert b"mapper: reading records from standard input (the terminal)" in err
+    assert b"Traceback" not in err
