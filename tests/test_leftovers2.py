@@ -343,3 +343,30 @@ def test_a_table_mapping_given_as_python_is_shown_as_python_writes_it() -> None:
     body = json.loads(_ui('{"path": "n", "config": {"Min": 1e3}}'))
     messages = [p.message for p in mapper.check_sink(body).problems]
     assert any("Min must be a whole number, not a number 1000.0" in m for m in messages), messages
+
+
+def test_records_with_one_identity_are_one_row_each_as_the_readme_says() -> None:
+    """README (Null, missing): two records keyed alike in one batch are two rows, no warning,
+    no error (a re-send updates), and numpy.unique(batch.ids, return_counts=True) finds them."""
+    import numpy as np
+
+    sink = {
+        "name": "s",
+        "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+        "schema": {
+            "type": "json",
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "k", "path": ["k"], "type": "string"},
+                {"name": "n", "path": ["n"], "type": "int"},
+                {"name": "tags", "path": ["t"], "type": "strings"},
+            ],
+        },
+    }
+    m = mapper.Mapper(mapper.load_sink(sink))
+    batch = m.map([{"k": "a", "n": 1, "t": ["x"]}, {"k": "b", "n": 2}, {"k": "a", "n": 3, "t": ["y"]}])
+    assert len(batch) == 3 and not batch.report.errors and not batch.report.warnings
+    assert [row["n"] for row in batch.to_rows()] == [1, 2, 3]
+    keys, counts = np.unique(batch.ids, return_counts=True)
+    assert dict(zip(keys.tolist(), counts.tolist())) == {"a": 2, "b": 1}
