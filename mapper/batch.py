@@ -23,12 +23,13 @@ Slots without a value hold 0, False or None.
 
 from __future__ import annotations
 
+import builtins
 import json
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, overload
 
 import numpy as np
 
-from .errors import OutputError, article, optional_import
+from .errors import OptionError, OutputError, article, optional_import
 from .model import MISSING
 from .types import arrow_fixed, arrow_strings
 
@@ -348,6 +349,35 @@ class Strings:
             out._data, out._offsets = utf8_take(self._data, self._offsets, keep)
         return out
 
+    def slice(self, start: int, stop: int) -> Strings:
+        """Strings ``start`` to ``stop`` (``0 <= start <= stop <= n``), in whichever forms are held:
+        views of this one's arrays, the UTF-8 offsets made again from 0 (as a file's writer and
+        :meth:`Batch.check` take them)."""
+        valid = None if self.valid is None else self.valid[start:stop]
+        out = Strings(stop - start, valid)
+        chunks = self.chunks
+        if chunks is not None:
+            parts, at = [], 0
+            for c in chunks:
+                lo, hi = max(start - at, 0), min(stop - at, c.n)
+                if lo < hi:
+                    parts.append(c.slice(lo, hi))
+                at += c.n
+            if parts:
+                out._chunks = parts
+            else:  # (no chunk left: an empty list would be held as no form at all)
+                out._objects = np.empty(0, dtype=object)
+            return out
+        if self._objects is not None:
+            out._objects = self._objects[start:stop]
+        data = self._data
+        if data is not None:
+            assert self._offsets is not None
+            a, b = int(self._offsets[start]), int(self._offsets[stop])
+            out._offsets = self._offsets[start : stop + 1] - a
+            out._data = data[a:b]
+        return out
+
     @staticmethod
     def concat(parts: list[Strings]) -> Strings:
         """One sequence of the parts in order: as objects when they all hold them, else as
@@ -515,6 +545,41 @@ def compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:
     np.cumsum(lengths, out=new_offsets[1:])
     mask = np.repeat(keep, np.diff(offs))
     return ColumnArrays(values.take(mask) if isinstance(values, Strings) else values[mask], arrays.valid[keep], arrays.present[keep], new_offsets)
+
+
+def slice_arrays(col: ColumnData, start: int, stop: int) -> ColumnArrays:
+    """Rows ``start`` to ``stop`` of a column (``0 <= start <= stop <= rows``): views of its arrays,
+    a set's offsets made again from 0 (into the view of its rows' elements)."""
+    values = col.stored
+    valid, present = col.valid[start:stop], col.present[start:stop]
+    offsets = col.offsets
+    if offsets is None:
+        part = values.slice(start, stop) if isinstance(values, Strings) else values[start:stop]
+        if isinstance(part, Strings) and part.valid is not None:
+            part.valid = valid  # (one mask, as the column's own strings hold it)
+        return ColumnArrays(part, valid, present, None)
+    a, b = int(offsets[start]), int(offsets[stop])
+    part = values.slice(a, b) if isinstance(values, Strings) else values[a:b]
+    return ColumnArrays(part, valid, present, offsets[start : stop + 1] - a)
+
+
+def _same_values(a: np.ndarray | Strings, b: np.ndarray | Strings, keep: np.ndarray | None) -> bool:
+    """Whether two columns' values (or two sets' elements) are the same where ``keep`` is True (all when None).
+    Strings both held as UTF-8 compare as bytes (nothing decoded); else as ``str`` objects."""
+    if isinstance(a, Strings) and isinstance(b, Strings) and a.has_utf8 and b.has_utf8 and a.chunks is None and b.chunks is None:
+        (da, oa), (db, ob) = a.utf8, b.utf8
+        da, db = da[oa[0] : oa[-1]], db[ob[0] : ob[-1]]  # (offsets may start past 0: a hand-built batch's)
+        la, lb = np.diff(oa), np.diff(ob)
+        if keep is None:
+            return bool(np.array_equal(la, lb) and np.array_equal(da, db))
+        kept_a, kept_b = np.repeat(keep, la), np.repeat(keep, lb)
+        la[~keep] = 0  # (a row without a value is compared by its masks, not by what it holds)
+        lb[~keep] = 0
+        return bool(np.array_equal(la, lb) and np.array_equal(da[kept_a], db[kept_b]))
+    pa, pb = plain(a), plain(b)
+    if keep is not None:
+        pa, pb = pa[keep], pb[keep]
+    return bool(np.array_equal(pa, pb))
 
 
 def _described(x: Any) -> str:
@@ -722,15 +787,117 @@ class Batch:
     def __len__(self) -> int:
         return self.count
 
-    def __getitem__(self, name: str) -> ColumnData:
+    @overload
+    def __getitem__(self, name: str) -> ColumnData: ...
+
+    @overload
+    def __getitem__(self, name: builtins.slice) -> Batch: ...
+
+    def __getitem__(self, name: str | builtins.slice) -> ColumnData | Batch:
+        """``batch["altitude"]``: a column (:class:`ColumnData`); ``batch[10:20]``: those rows, a
+        :class:`Batch` (see :meth:`slice`)."""
+        if isinstance(name, slice):
+            return self._rows(name)
         try:
             return self.columns[name]
         except (KeyError, TypeError):  # (TypeError: an unhashable name)
             identity = [c.name for c in self.sink.columns if c.name not in self.columns]
             hint = f"; {name!r} only makes the record's _id: batch.ids" if name in identity else ""
-            if isinstance(name, (int, slice, np.integer)) and not isinstance(name, bool):
-                hint = "; a batch is indexed by column name: its rows are batch.to_rows()[i], a column's values batch[name].values[i]"
+            if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+                hint = (
+                    "; a batch is indexed by column name: its rows are batch.to_rows()[i], a column's values batch[name].values[i], "
+                    "and a batch of row i is batch[i:i + 1]"
+                )
             raise KeyError(f"no column {name!r} in the batch (columns: {', '.join(map(repr, self.columns))}){hint}") from None
+
+    def slice(self, offset: int = 0, length: int | None = None) -> Batch:
+        """``length`` rows from row ``offset`` (all to the end when None), as ``pyarrow.Table.slice``
+        and polars' ``DataFrame.slice`` take them; a negative ``offset`` counts from the end (as
+        polars'), and rows past the end are not there (a slice past it is empty).
+        ``batch.slice(10, 5)`` is ``batch[10:15]``.
+
+        A slice is a :class:`Batch` of those rows: its ``record_index`` still names each row's
+        record in the input, and its ``report`` is the whole batch's (the run's errors and
+        counts, not the slice's). Its arrays are views of the batch's, as numpy's slices are
+        (nothing copied, so a slice is made in microseconds whatever its length; an edit of
+        one's arrays shows in the other). Only rows in order are sliced: ``batch[::2]``
+        is an :class:`~mapper.errors.OptionError`.
+        """
+        for what, value in (("offset", offset), ("length", length)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+                raise OptionError(f"Batch.slice() takes an int {what} (a row count), not {_described(value) if isinstance(value, np.ndarray) else repr(value)}")
+        if length is not None and length < 0:
+            raise OptionError(f"Batch.slice() takes a length of 0 or more rows, not {length}")
+        start = offset + self.count if offset < 0 else offset
+        start = min(max(int(start), 0), self.count)
+        stop = self.count if length is None else min(start + int(length), self.count)
+        return self._sliced(start, stop)
+
+    def _rows(self, key: builtins.slice) -> Batch:
+        """``batch[start:stop]``: Python's slice of the rows (negative bounds count from the end)."""
+        try:
+            start, stop, step = key.indices(self.count)
+        except TypeError:
+            raise OptionError(f"a batch's rows are sliced by ints (or None), not {key!r}") from None
+        if step != 1:
+            raise OptionError(f"a batch's rows are sliced with a step of 1 only (batch[a:b]: rows next to each other, in order), not {step}")
+        return self._sliced(start, max(start, stop))
+
+    def _sliced(self, start: int, stop: int) -> Batch:
+        """Rows ``start`` to ``stop`` (``0 <= start <= stop <= count``)."""
+        try:
+            ids = self._ids.slice(start, stop) if isinstance(self._ids, Strings) else self._ids[start:stop]
+            columns = {name: ColumnData(name, col.ctype, slice_arrays(col, start, stop)) for name, col in self.columns.items()}
+            return Batch(self.sink, ids, self.record_index[start:stop], columns, self.report)
+        except (IndexError, TypeError, ValueError, AttributeError):  # (a batch made or edited by hand whose arrays do not fit)
+            self.check()  # says which
+            raise
+
+    def equals(self, other: object) -> bool:
+        """Whether ``other`` is a batch of the same rows: a sink of the same definition, the same
+        ``_id`` and ``record_index`` per row, the same columns in the same order, and in each the same
+        ``valid`` and ``present`` masks and the same values where a value is stored (a null and a
+        missing value are different rows). ``batch == other`` says the same (as
+        ``pyarrow.Table`` does; batches are not hashable). NDJSON, a JSON array and the same records as
+        dicts give equal batches; a slice equals a batch only of the same records' rows (its
+        ``record_index``).
+
+        The reports are not compared: the same rows come of inputs whose reports differ (line numbers,
+        the errors of records left out, a slice's report is the whole batch's); compare
+        ``report.to_dict()`` for that. Each batch is checked first (:meth:`check`): a batch whose
+        arrays do not fit together is an :class:`~mapper.errors.OutputError`, not an answer.
+        """
+        if not isinstance(other, Batch):
+            return False
+        if other is self:
+            return True
+        if other.sink is not self.sink and other.sink.to_body() != self.sink.to_body():
+            return False
+        self.check()
+        other.check()
+        if list(other.columns) != list(self.columns) or not np.array_equal(self.record_index, other.record_index):
+            return False
+        if not _same_values(self.id_values, other.id_values, None):
+            return False
+        for name, col in self.columns.items():
+            o = other.columns[name]
+            if not (np.array_equal(col.valid, o.valid) and np.array_equal(col.present, o.present)):
+                return False
+            if col.offsets is None:
+                if not _same_values(col.stored, o.stored, col.valid):
+                    return False
+            elif o.offsets is None or not np.array_equal(col.offsets, o.offsets) or not _same_values(col.stored, o.stored, None):
+                return False
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        """:meth:`equals` of another batch (the same rows of one definition)."""
+        if not isinstance(other, Batch):
+            return NotImplemented
+        return self.equals(other)
+
+    #: Batches compare by their rows, which can change (their arrays are numpy's): no hash, as numpy arrays and pyarrow tables have none.
+    __hash__ = None  # type: ignore[assignment]
 
     def __contains__(self, name: object) -> bool:
         """Whether the batch has a column of this name (not an identity-only column: see :attr:`ids`)."""
