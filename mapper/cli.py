@@ -87,7 +87,7 @@ def _add_check(sub: Any) -> None:
 
 
 def _add_explain(sub: Any) -> None:
-    p = sub.add_parser("explain", help="print the generated accessor source of a sink")
+    p = sub.add_parser("explain", help="print the generated accessor source of a sink (its warnings, as check gives them, as comments)")
     p.add_argument("sink", metavar="SINK", type=file_name, help=SINK_HELP)
     _identity_options(p)
 

@@ -107,6 +107,12 @@ def check_cli_sink(args: argparse.Namespace) -> CheckResult:
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
     """Load the sink for a command; print its errors and return None when it is invalid."""
+    result = load_cli_result(args, quiet)
+    return None if result is None else result.sink
+
+
+def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResult | None:
+    """:func:`load_cli_sink`'s check of the sink, its ``sink`` set (None when it is invalid)."""
     if names_stdin(args.sink) and hasattr(args, "records") and any(map(names_stdin, _inputs(args))):  # (records default to stdin)
         print("mapper: SINK and RECORDS cannot both be standard input (-): give one of them as a file", file=sys.stderr)
         return None
@@ -120,7 +126,7 @@ def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:
         if warnings:
             shown = shown_name(args.sink)
             print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: mapper check {shown})", file=sys.stderr)
-    return result.sink
+    return result
 
 
 def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = False) -> None:
@@ -280,12 +286,20 @@ def _print_check(args: argparse.Namespace, result: CheckResult) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    sink = load_cli_sink(args, quiet=True)
-    if sink is None:
+    result = load_cli_result(args, quiet=True)
+    if result is None or result.sink is None:
         return EXIT_USAGE
+    sink = result.sink
     compiled = compile_definition(sink)
     print(f"# {compiled.filename}")
     print(f"# {sink.summary()}")
+    # the definition's warnings (and notes) as check says them: the source alone showed a column
+    # entry's misspelt key, say, as nothing at all (comments, so the output stays Python)
+    for p in result.problems:
+        first, *rest = p.message.split("\n")
+        print(f"# {p.severity}: {escape_controls(p.pointer) or '(document)'}: {escape_controls(first)}")
+        for line in rest:
+            print(f"#     {escape_controls(line)}")
     if compiled.fast_unavailable:
         print(f"# fast path off: {compiled.fast_unavailable}")
     print(compiled.source, end="")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -323,6 +325,37 @@ def test_a_batch_of_no_columns_slices_compares_and_converts() -> None:
     pytest.importorskip("pandas")
     pytest.importorskip("polars")
     assert batch[2:2].to_pandas().shape == (0, 2) and batch[2:2].to_polars().shape == (0, 2)
+
+
+# --- mapper explain ------------------------------------------------------------------------------
+
+
+def _run(*args: Any) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, timeout=60, input=b"")
+    assert b"Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def test_explain_says_the_warnings_check_gives(tmp_path: Path) -> None:
+    sink = tmp_path / "s.json"
+    definition = [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "a", "path": ["a"], "type": "int", "bogus\rprint(1)\n": 1},
+        {"name": "t", "path": ["t"], "type": "recordTime"},
+    ]
+    sink.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": definition}))
+    check = _run("check", sink).stdout.decode()
+    warnings = [line.strip() for line in check.splitlines() if line.strip().startswith("warning:")]
+    assert len(warnings) == 2, check
+    explain = _run("explain", sink)
+    assert explain.returncode == 0
+    out = explain.stdout.decode()
+    compile(out, "explain", "exec")  # still Python: each warning a comment line
+    shown = [line[2:] for line in out.splitlines() if line.startswith("# warning: ")]
+    assert shown == warnings
+    assert "def walk(" in out
+    clean = _run("explain", ROOT / "examples" / "aircraft" / "sink.json").stdout.decode()
+    assert "# warning" not in clean
 
 
 def test_equals_reads_strings_held_as_utf8_from_where_their_offsets_start(m: mapper.Mapper) -> None:
