@@ -111,6 +111,7 @@ from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, 
 from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shown_name
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
+from .owners import OWNER, owner, owner_gone
 from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
@@ -638,71 +639,24 @@ def _check_unique(names: list[str], passthrough: list[str]) -> None:
 #
 # A run's staging directory (``OUT/.mapper-staging-<owner>-<uuid>``, a full copy of the
 # results) and its driver directory (``$TMPDIR/mapper-spark-<owner>-<random>``) carry the
-# process that made them: ``<boot id>.<pid namespace>.<pid>.<start time>`` (Linux). A SIGKILL
-# or a crashed JVM leaves them behind; a later run removes those whose owner is gone, and
-# only those: same boot and pid namespace (so the pid means the same process), and no such
-# process any more, or another one under that pid (its start time differs). Anything else
+# process that made them (:func:`mapper.owners.owner`). A SIGKILL or a crashed JVM leaves
+# them behind; a later run removes those whose owner is gone (:func:`mapper.owners.owner_gone`,
+# the test an output's temporary file is judged by too), and only those. Anything else
 # (another machine, an earlier boot, a container with its own pid namespace, a name without
 # an owner) may belong to a live run: kept, and said.
 
-#: ``<boot id, 32 hex>.<pid namespace inode>.<pid>.<start time in clock ticks since boot>``
-_OWNER = re.compile(r"([0-9a-f]{32})\.(\d+)\.(\d+)\.(\d+)")
 #: The prefix of a staging directory under OUT.
 STAGING_PREFIX = ".mapper-staging-"
 #: The prefix of the driver's directory in the temporary directory (its log4j2 file).
 DRIVER_DIR_PREFIX = "mapper-spark-"
 
-
-def _start_time(pid: int) -> str:
-    """When process ``pid`` started, in clock ticks since boot (``/proc/PID/stat``, field 22)."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        stat = f.read()
-    return stat[stat.rindex(b")") + 2 :].split()[19].decode("ascii")  # (after the command name, which may hold spaces)
-
-
-def _owner(pid: int | None = None) -> str | None:
-    """Process ``pid`` (this one by default) as a temporary's owner, or None where the system
-    does not say (no ``/proc``: the temporary is then never judged stale)."""
-    pid = os.getpid() if pid is None else pid
-    try:
-        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
-            boot = f.read().strip().replace("-", "")
-        found = re.fullmatch(r"pid:\[(\d+)\]", os.readlink("/proc/self/ns/pid"))
-        start = _start_time(pid)
-    except (OSError, ValueError, IndexError, UnicodeDecodeError):
-        return None
-    token = f"{boot}.{found.group(1) if found else ''}.{pid}.{start}"
-    return token if _OWNER.fullmatch(token) else None
+_OWNER, _owner, _owner_gone = OWNER, owner, owner_gone
 
 
 def _owner_of(name: str, prefix: str) -> str | None:
     """The owner written in a temporary's name (``prefix<owner>-<rest>``), or None."""
     head = name[len(prefix) :].split("-", 1)[0] if name.startswith(prefix) else ""
     return head if _OWNER.fullmatch(head) else None
-
-
-def _owner_gone(owner: str | None, me: str | None) -> bool | None:
-    """True when ``owner``'s process has ended, False when it runs, None when this process
-    cannot tell (no owner, another machine or boot, another pid namespace)."""
-    mine = _OWNER.fullmatch(me or "")
-    theirs = _OWNER.fullmatch(owner or "")
-    if mine is None or theirs is None or theirs.group(1, 2) != mine.group(1, 2):
-        return None
-    pid = int(theirs.group(3))
-    if pid <= 0:  # (kill(0) would be this process group)
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # another user's process: it exists
-    except (OSError, OverflowError):
-        return None
-    try:
-        return _start_time(pid) != theirs.group(4)  # the pid taken again by another process
-    except (OSError, ValueError, IndexError, UnicodeDecodeError):
-        return False  # there, but not readable (/proc mounted hidepid): taken as the owner, running
 
 
 @dataclass(frozen=True)

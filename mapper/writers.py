@@ -28,6 +28,7 @@ import orjson
 from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
+from .owners import owner, owner_gone
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import ColumnType, column_type
@@ -58,34 +59,38 @@ __all__ = [
 _TMP_SUFFIX = ".mapper-tmp"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
 def temp_stem(name: str) -> str:
     """The start of a temporary file's name for output ``name``: a long name (which with the
-    pid, a token and the suffix would pass the 255 bytes a file name may have) is hashed."""
-    if len(name.encode("utf-8", "surrogateescape")) <= 200:
+    owner, a token and the suffix would pass the 255 bytes a file name may have) is hashed."""
+    if len(name.encode("utf-8", "surrogateescape")) <= 160:  # (+2, + an owner of at most 72, + 20: 254)
         return f".{name}."
     return f".{hashlib.sha256(name.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}."
 
 
+def _temp_name(name: str) -> str:
+    """A new temporary file's name for output ``name``: ``.<name>.<owner>.<token>.mapper-tmp``,
+    the owner this process (:func:`mapper.owners.owner`; its pid alone where the system does not say)."""
+    return f"{temp_stem(name)}{owner() or os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+
+
 def _clean_stale(directory: str, name: str) -> None:
-    """Remove temporary files a killed run left next to ``name`` (their process is gone)."""
-    pattern = re.compile(re.escape(temp_stem(name)) + r"(\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    """Remove the temporary files killed runs left next to ``name``: those whose owner is gone
+    (:func:`mapper.owners.owner_gone`, as ``spark-validate`` judges its staging directories).
+    One of a live run, or whose owner cannot be judged (named by a pid alone: an older
+    version's, or made where the system does not say; another machine's or container's)
+    is left: a pid alone may be another process's, or another pid namespace's."""
+    pattern = re.compile(re.escape(temp_stem(name)) + r"([0-9a-f]{32}\.\d+\.\d+\.\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     try:
         entries = os.listdir(directory)
     except OSError:
         return
+    me = None
     for entry in entries:
         m = pattern.fullmatch(entry)
-        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+        if m is None:
+            continue
+        me = me or owner()
+        if owner_gone(m.group(1), me):
             try:
                 os.unlink(os.path.join(directory, entry))
             except OSError:
@@ -252,8 +257,8 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
     file keeps its mode, and a target that is not a regular file (``/dev/stdout``, a FIFO)
     is written through instead of replaced. A failure (a full disk, a read-only directory)
     is an :class:`OutputError` and leaves no file under the final name. Temporary files
-    are named after the process, so a run that was killed has its left-overs removed by
-    the next one.
+    are named after their owner, the process (:mod:`mapper.owners`), so a run that was
+    killed has its left-overs removed by the next one, and a running one's are left.
     """
     check_output(path)
     if _special(path):
@@ -275,7 +280,7 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         st = None
     directory, name = os.path.dirname(real) or ".", os.path.basename(real)
     _clean_stale(directory, name)
-    tmp = os.path.join(directory, f"{temp_stem(name)}{os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+    tmp = os.path.join(directory, _temp_name(name))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
         if st is not None:

