@@ -21,7 +21,7 @@ import os
 import re
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
@@ -54,7 +54,7 @@ from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink
 from .types import LOSSY_KINDS
-from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, replaces_stdout, same_file
+from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, replaces_stdout, same_file, signals_held
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -457,7 +457,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         parallel = why is None
         if why is not None and not args.quiet:
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
-    # The refused records' file is kept only with the rows (renamed into place after them): a run
+    # The refused records' file is kept only with the rows (renamed into place with them, _write_all): a run
     # that fails (exit 2) leaves both outputs as they were, not the new rows beside the old letters.
     rejects = RejectsWriter(args.rejects) if args.rejects else None
     ok = False
@@ -599,7 +599,7 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, re
     """The last parts written and the output kept; None: the batch is discarded, the output dropped
     (a write that fails drops it too: :meth:`BatchWriter.write`). ``rejects`` is flushed before
     the rows are renamed into place: a write of it that fails (a full disk) fails the run with
-    the rows not kept. Rows to standard output or a FIFO whose reader went away (``-o - |
+    the rows not kept; then both are renamed, SIGINT and SIGTERM held till both are (:func:`signals_held`). Rows to standard output or a FIFO whose reader went away (``-o - |
     head``): :class:`ReaderGone`, with the status the report settled (1 when records were
     refused: it was 0)."""
     if last is None:
@@ -610,7 +610,14 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, re
             writer.write(part)
         if rejects is not None:
             rejects.flush()
-        writer.close()
+        writer.finish()
+        # both renamed into place at once: a Ctrl-C or SIGTERM between the renames left the new
+        # rows beside the refused records of the run before (or none); one that comes now is
+        # taken once both are in place
+        with signals_held() if rejects is not None else nullcontext():
+            writer.close()
+            if rejects is not None:
+                rejects.close()
     except BrokenPipeError:
         raise ReaderGone(EXIT_OK if report.error_count == 0 else EXIT_REJECTED) from None
 

@@ -14,8 +14,10 @@ import json
 import os
 import re
 import secrets
+import signal
 import stat
 import sys
+import threading
 import zipfile
 from contextlib import contextmanager
 from decimal import Decimal
@@ -47,6 +49,7 @@ __all__ = [
     "replaces_stdout",
     "same_file",
     "sync_directory",
+    "signals_held",
     "sync_file",
     "temp_stem",
     "write_arrow",
@@ -307,6 +310,38 @@ def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
         raise
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held off while the body runs (the renames of two outputs that stand or
+    fall together: ``map -o rows --rejects letters``); one that comes meanwhile goes, as the body
+    ends, to the handler it would have gone to (Ctrl-C's KeyboardInterrupt after both renames,
+    not between them). Only in the main thread, where Python runs its handlers (and lets them be
+    set); a signal ignored, or handled outside Python, is left as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        came.append(signum)
+
+    previous: dict[int, Any] = {}
+    try:
+        for held in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(held) not in (signal.SIG_IGN, None):
+                previous[held] = signal.signal(held, hold)
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if came:
+            handler = previous[came[0]]
+            if callable(handler):
+                handler(came[0], None)
+            else:  # SIG_DFL: what it does (SIGTERM ends the process)
+                os.kill(os.getpid(), came[0])
+
+
 #: What ``fsync`` answers on a file system that cannot sync (some FUSE ones): written as before, unsynced.
 _NO_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 
@@ -357,7 +392,7 @@ class RejectsWriter:
 
     def __init__(self, path: str):
         self.path = path
-        self.ctx = atomic_output(path, "wb")
+        self.ctx: Any = atomic_output(path, "wb")
         self.fh = self.ctx.__enter__()
         self.count = 0
 
@@ -388,11 +423,14 @@ class RejectsWriter:
     def close(self, ok: bool = True) -> None:
         """Keep the file (renamed into place), or with ``ok`` false drop it: what fails as it is
         dropped (its buffer, on a full disk) is no news, and never hides the error that failed the run."""
+        ctx, self.ctx = self.ctx, None
+        if ctx is None:  # (closed already: renamed with the rows, see mapper.commands)
+            return
         if ok:
-            self.ctx.__exit__(None, None, None)
+            ctx.__exit__(None, None, None)
             return
         try:
-            self.ctx.__exit__(_Aborted, _Aborted(), None)
+            ctx.__exit__(_Aborted, _Aborted(), None)
         except (_Aborted, OutputError):
             pass
 
@@ -567,6 +605,7 @@ class BatchWriter:
         self._first: Batch | None = None
         self._ctx: Any = None
         self.fh: Any = None
+        self._finished = False
         # standard output, a FIFO, a device: what was written cannot be taken back, so
         # nothing is written until the batch is known to be kept (NdjsonWriter.held, ArrowWriter.buffer)
         self.stream = out == "-" or (_special(out) and not _null_device(out))
@@ -617,11 +656,25 @@ class BatchWriter:
     def _drop(self) -> None:
         """Let go of what writes into the file, which is about to be removed."""
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """Write what closes the output and put a file's bytes on the disk, not yet under its
+        name (:meth:`close` renames it into place, at once): a failure (a full disk) shows here,
+        before an output that goes with this one (``--rejects``) is renamed."""
+        if self._finished:
+            return
         with self._said():
             self._finish()
+            if self._ctx is not None:
+                self.fh.flush()
+                sync_file(self.fh.fileno())
+        self._finished = True
+
+    def close(self) -> None:
+        """Keep the output: finished (:meth:`finish`), and renamed into place."""
+        self.finish()
         if self._ctx is not None:
-            self._ctx.__exit__(None, None, None)
+            ctx, self._ctx = self._ctx, None
+            ctx.__exit__(None, None, None)
         elif self.fh is not None:
             self.fh.flush()
 

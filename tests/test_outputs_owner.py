@@ -17,6 +17,7 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,49 @@ def test_a_temporary_file_s_name_fits_in_255_bytes_whatever_the_output_s(monkeyp
         for name in ("a" * n, ("é" * n)[: n // 2] or "é"):
             if len(name.encode()) <= 255:
                 assert len(writers._temp_name(name).encode()) <= 255, len(name.encode())
+
+
+# --- 2. map's rows and refused records: renamed together -------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("suffix", [".ndjson", ".parquet"])
+def test_a_signal_between_the_renames_of_rows_and_rejects_leaves_both_from_one_run(
+    tmp_path: Path, inputs: Path, monkeypatch: pytest.MonkeyPatch, signum: int, suffix: str
+) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    out, rej = tmp_path / f"rows{suffix}", tmp_path / "rej.ndjson"
+    out.write_bytes(b"OLD ROWS")
+    rej.write_bytes(b"OLD REJECTS")
+    replace = os.replace
+    done: list[str] = []
+
+    def then_signal(a: Any, b: Any) -> None:
+        replace(a, b)
+        done.append(os.path.basename(b))
+        if len(done) == 1:  # after the first of the two renames
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(os, "replace", then_signal)
+    previous = signal.getsignal(signal.SIGTERM)
+    code, err = _main("map", inputs / "sink.json", inputs / "bad.ndjson", "-o", out, "--rejects", rej, "--on-error", "skip", "-q")
+    assert signal.getsignal(signal.SIGTERM) is previous  # (given back)
+    assert code == (130 if signum == signal.SIGINT else 128 + signal.SIGTERM), err
+    assert sorted(done) == sorted([out.name, rej.name])  # both renamed, the signal taken after
+    assert out.read_bytes() != b"OLD ROWS" and rej.read_bytes().startswith(b'{"record":')
+    assert _temps(tmp_path) == []
+
+
+def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> None:
+    got: list[int] = []
+    previous = signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # (not held: a control)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with writers.signals_held():
+                os.kill(os.getpid(), signal.SIGINT)
+                got.append(1)  # not interrupted before this
+        assert got == [1]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
