@@ -37,7 +37,6 @@ import base64
 import email.errors
 import email.utils
 import errno
-import glob
 import http.client
 import io
 import math
@@ -1292,11 +1291,20 @@ class Checkpoint:
         """Remove the temporary files of saves a killed run left (never under the checkpoint's name)."""
         assert self.path is not None
         target = self._target()
-        for stale in (target.parent if str(target.parent) else Path(".")).glob(f"{glob.escape(temp_stem(target.name))}*.tmp"):
-            try:
-                stale.unlink()
-            except OSError:
-                pass
+        # exactly what _save's mkstemp names (its 8 random characters): a sibling checkpoint's
+        # (c.json.x beside c.json: .c.json.x.<8>.tmp) are not this one's, and may be a live run's
+        pattern = re.compile(re.escape(temp_stem(target.name)) + r"[a-z0-9_]{8}\.tmp")
+        directory = target.parent if str(target.parent) else Path(".")
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            return
+        for entry in entries:
+            if pattern.fullmatch(entry):
+                try:
+                    (directory / entry).unlink()
+                except OSError:
+                    pass
 
     def save(self, state: dict[str, Any]) -> None:
         if self.path is None:

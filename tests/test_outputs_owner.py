@@ -27,6 +27,7 @@ import pytest
 
 from benchmarks.gen import SINK, generate
 from mapper import cli, owners, spark, writers
+from mapper.send import Checkpoint
 
 ME = owners.owner()
 needs_owner = pytest.mark.skipif(ME is None, reason="no /proc boot id or pid namespace here: temporaries are never judged stale")
@@ -177,3 +178,27 @@ def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> N
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+# --- 3. a checkpoint's clean-up: its own temporary files, not a sibling checkpoint's -------------
+
+
+def test_a_checkpoint_removes_its_own_stale_temporaries_only(tmp_path: Path) -> None:
+    own = tmp_path / ".c.json.k2x_9abc.tmp"  # what mkstemp named for c.json: 8 characters
+    sibling = tmp_path / ".c.json.x.k2x_9abc.tmp"  # c.json.x's, its run perhaps running
+    longer = tmp_path / ".c.json.abc.k2x_9abc.tmp"  # c.json.abc's
+    for path in (own, sibling, longer):
+        path.write_bytes(b"{}")
+    cp = Checkpoint(str(tmp_path / "c.json"))
+    try:
+        assert cp.load() is None
+    finally:
+        cp.release()
+    assert not own.exists() and sibling.exists() and longer.exists()
+    cp = Checkpoint(str(tmp_path / "c.json"))
+    try:
+        cp.load()
+        cp.save({"version": 1})
+        assert _temps(tmp_path) == sorted([sibling.name, longer.name])
+    finally:
+        cp.release()

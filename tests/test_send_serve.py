@@ -1605,7 +1605,7 @@ def test_a_checkpoint_save_killed_midway_leaves_no_temporary_file_for_good(tmp_p
 
     cp = Checkpoint(str(tmp_path / "c[1].json"))  # (a name glob would read as a pattern)
     cp.save({"version": 1, "done": False})
-    stale = [tmp_path / ".c[1].json.abc123.tmp", tmp_path / ".c[1].json.x.tmp"]
+    stale = [tmp_path / ".c[1].json.abc123_z.tmp", tmp_path / ".c[1].json.x0000000.tmp"]  # (as mkstemp names them: 8 characters)
     for f in stale:
         f.write_text("{")
     other = tmp_path / ".other.json.abc.tmp"
