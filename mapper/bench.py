@@ -23,7 +23,7 @@ from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, explain_failures, open_input, read_input, unexplained, units_for, unpacker
 from .engine.runner import run
-from .errors import MapperError
+from .errors import MapperError, OptionError
 from .options import MapOptions
 from .report import BatchRejected, Report, plural
 from .writers import atomic_output, names_stdout
@@ -39,7 +39,9 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
     )
     p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
     p.add_argument("records", metavar="RECORDS", nargs="+", type=file_name, help="record files (read into memory first), '-' for stdin")
-    p.add_argument("--repeat", type=int, default=5, metavar="N", help="timed runs after one warm-up (default 5); the median is reported")
+    p.add_argument(
+        "--repeat", type=int, default=5, metavar="N", help=f"timed runs after one warm-up (default 5, at most {MAX_REPEAT:,}); the median is reported"
+    )
     p.add_argument(
         "--json",
         dest="json_out",
@@ -49,6 +51,17 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         "times, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
     )
     shared_options(p)
+
+
+#: The most timed runs ``--repeat`` takes: each maps the whole input, and a median of more says
+#: no more (a mistyped 10000000 ran for days, keeping every run's figures).
+MAX_REPEAT = 1000
+
+
+def check_repeat(repeat: int) -> None:
+    """An :class:`OptionError` for a ``--repeat`` that is no count of timed runs (below 1, above :data:`MAX_REPEAT`)."""
+    if type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
+        raise OptionError(f"--repeat {repeat!r}: give a count of timed runs from 1 to {MAX_REPEAT:,}")
 
 
 def _read_all(names: list[str]) -> list[bytes]:
@@ -77,6 +90,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     The median of an even count is the lower middle run (a run's stages go with its total).
     With ``workers`` (one input only) the stages are not measured: ``stages`` is None.
     """
+    check_repeat(repeat)
     parts = [data] if isinstance(data, bytes) else data
     nbytes = sum(len(p) for p in parts)
     parallel = options.workers > 1 and len(parts) == 1
@@ -130,11 +144,13 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        check_repeat(args.repeat)  # (before the sink and the records are read)
+    except OptionError as exc:
+        print(f"mapper: {exc}", file=sys.stderr)
+        return 2
     sink = load_cli_sink(args, quiet=args.quiet)
     if sink is None:
-        return 2
-    if args.repeat < 1:
-        print("mapper: --repeat must be at least 1", file=sys.stderr)
         return 2
     if args.json_out and args.json_out != "-" and names_stdout(args.json_out):
         # /dev/stdout, or the file standard output is redirected to (--json f.json > f.json): the JSON

@@ -26,7 +26,9 @@ from typing import Any, Iterator
 import pytest
 
 from benchmarks.gen import SINK, generate
-from mapper import cli, owners, spark, writers
+from mapper import bench, cli, owners, spark, writers
+from mapper.errors import OptionError
+from mapper.options import MapOptions
 from mapper.send import Checkpoint
 
 ME = owners.owner()
@@ -202,3 +204,18 @@ def test_a_checkpoint_removes_its_own_stale_temporaries_only(tmp_path: Path) -> 
         assert _temps(tmp_path) == sorted([sibling.name, longer.name])
     finally:
         cp.release()
+
+
+# --- 4. bench --repeat is bounded ------------------------------------------------------------------
+
+
+def test_bench_repeat_is_bounded_and_said_before_reading(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unread(names: Any) -> Any:
+        raise AssertionError("the records were read before --repeat was checked")
+
+    monkeypatch.setattr(bench, "_read_all", unread)
+    for value in ("100000000000000000000", "1001", "0", "-3"):
+        code, err = _main("bench", inputs / "sink.json", inputs / "bad.ndjson", "--repeat", value)
+        assert code == 2 and f"--repeat {value}: give a count of timed runs from 1 to 1,000" in err, err
+    with pytest.raises(OptionError, match="1,000"):
+        bench.measure_mapper(None, b"", 1001, MapOptions())  # type: ignore[arg-type]  # (refused before the sink is used)
