@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import importlib.util
 import io
 import json
 import os
@@ -25,9 +27,10 @@ from typing import Any, Iterator
 
 import pytest
 
+import mapper
 from benchmarks.gen import SINK, generate
 from mapper import bench, cli, owners, spark, writers
-from mapper.errors import OptionError
+from mapper.errors import OptionError, OutputError
 from mapper.options import MapOptions
 from mapper.send import Checkpoint
 
@@ -168,6 +171,48 @@ def test_a_signal_between_the_renames_of_rows_and_rejects_leaves_both_from_one_r
     assert _temps(tmp_path) == []
 
 
+#: pip's ``mapper`` script (see tests/test_signals.py), SIGTERM sent after the first rename.
+SCRIPT = """import os, signal, sys
+replace, done = os.replace, []
+def then_signal(a, b):
+    replace(a, b)
+    done.append(b)
+    if len(done) == 1:
+        os.kill(os.getpid(), signal.SIGTERM)
+os.replace = then_signal
+from mapper.cli import main
+if __name__ == '__main__':
+    sys.exit(main())
+"""
+
+
+def test_the_command_line_takes_a_sigterm_between_the_renames_once_both_are_done(tmp_path: Path, inputs: Path) -> None:
+    script = tmp_path / "mapper"
+    script.write_text(SCRIPT)
+    out, rej = tmp_path / "rows.ndjson", tmp_path / "rej.ndjson"
+    out.write_bytes(b"OLD ROWS")
+    rej.write_bytes(b"OLD REJECTS")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    argv = [
+        sys.executable,
+        str(script),
+        "map",
+        str(inputs / "sink.json"),
+        str(inputs / "bad.ndjson"),
+        "-o",
+        str(out),
+        "--rejects",
+        str(rej),
+        "--on-error",
+        "skip",
+        "-q",
+    ]
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, timeout=60)
+    assert (p.returncode, p.stderr) == (128 + signal.SIGTERM, "terminated\n")
+    assert out.read_bytes() != b"OLD ROWS" and rej.read_bytes().startswith(b'{"record":')
+    assert _temps(tmp_path) == []
+
+
 def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> None:
     got: list[int] = []
     previous = signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # (not held: a control)
@@ -219,3 +264,93 @@ def test_bench_repeat_is_bounded_and_said_before_reading(inputs: Path, monkeypat
         assert code == 2 and f"--repeat {value}: give a count of timed runs from 1 to 1,000" in err, err
     with pytest.raises(OptionError, match="1,000"):
         bench.measure_mapper(None, b"", 1001, MapOptions())  # type: ignore[arg-type]  # (refused before the sink is used)
+
+
+# --- 5. a full disk, a failing sync, a directory: the final names untouched ------------------------
+
+
+class _Full(io.FileIO):
+    """A file on a disk that fills after ``budget`` bytes."""
+
+    budget = 0
+
+    def write(self, b: Any) -> int:
+        n = len(memoryview(b))
+        if _Full.budget < n:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        _Full.budget -= n
+        return super().write(b)
+
+
+@pytest.mark.parametrize("budget", [0, 5000])
+@pytest.mark.parametrize("full", ["rows", "rejects"])
+@pytest.mark.parametrize("suffix", [".ndjson", ".jsonl", ".npz", ".arrow", ".parquet"])
+def test_a_full_disk_mid_write_leaves_the_outputs_as_they_were(
+    tmp_path: Path, inputs: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, full: str, budget: int
+) -> None:
+    if suffix in (".arrow", ".parquet"):
+        pytest.importorskip("pyarrow")
+    out, rej = tmp_path / f"rows{suffix}", tmp_path / "rej.ndjson"
+    out.write_bytes(b"OLD ROWS")
+    rej.write_bytes(b"OLD REJECTS")
+    fdopen = os.fdopen
+    victim = (out if full == "rows" else rej).name
+
+    def opened(fd: int, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "w" in mode and os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(f".{victim}."):
+            return io.BufferedWriter(_Full(fd, "wb"))
+        return fdopen(fd, mode, *args, **kwargs)
+
+    if not os.path.isdir("/proc/self/fd"):  # pragma: no cover - Linux has it
+        pytest.skip("no /proc/self/fd")
+    monkeypatch.setattr(_Full, "budget", budget)
+    monkeypatch.setattr(os, "fdopen", opened)
+    code, err = _main("map", inputs / "sink.json", inputs / "bad.ndjson", "-o", out, "--rejects", rej, "--on-error", "skip", "-q")
+    assert code == 2 and f"cannot write {tmp_path / victim}: No space left on device" in err and "Traceback" not in err, err
+    assert (out.read_bytes(), rej.read_bytes()) == (b"OLD ROWS", b"OLD REJECTS")
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".npz", ".parquet"])
+def test_a_sync_that_fails_leaves_the_outputs_as_they_were(tmp_path: Path, inputs: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    out, rej = tmp_path / f"rows{suffix}", tmp_path / "rej.ndjson"
+    out.write_bytes(b"OLD ROWS")
+    rej.write_bytes(b"OLD REJECTS")
+    sync = writers.sync_file
+
+    def failing(fd: int) -> None:
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(f".{out.name}."):
+            raise OSError(errno.EIO, "Input/output error")
+        sync(fd)
+
+    monkeypatch.setattr(writers, "sync_file", failing)
+    code, err = _main("map", inputs / "sink.json", inputs / "bad.ndjson", "-o", out, "--rejects", rej, "--on-error", "skip", "-q")
+    assert code == 2 and f"cannot write {out}: Input/output error" in err, err
+    assert (out.read_bytes(), rej.read_bytes()) == (b"OLD ROWS", b"OLD REJECTS")
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("which", ["-o", "--rejects"])
+def test_an_output_that_is_a_directory_is_said_before_mapping(tmp_path: Path, inputs: Path, which: str) -> None:
+    (tmp_path / "d.parquet").mkdir()
+    out, rej = (tmp_path / "d.parquet", tmp_path / "rej.ndjson") if which == "-o" else (tmp_path / "rows.ndjson", tmp_path / "d.parquet")
+    code, err = _main("map", inputs / "sink.json", inputs / "bad.ndjson", "-o", out, "--rejects", rej, "--on-error", "skip", "-q")
+    assert code == 2 and f"cannot write {tmp_path / 'd.parquet'}: it is a directory" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.parquet"]
+
+
+def test_the_api_s_writers_say_a_full_disk_naming_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = mapper.compile_sink(SINK)
+    batch = m.map(generate(50, "clean"))
+    fdopen = os.fdopen
+    monkeypatch.setattr(_Full, "budget", 100)
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *a, **k: io.BufferedWriter(_Full(fd, "wb")) if "w" in mode else fdopen(fd, mode, *a, **k))
+    pyarrow = [(writers.write_parquet, "o.parquet"), (writers.write_arrow, "o.arrow")] if importlib.util.find_spec("pyarrow") else []
+    for write, name in [(writers.write_ndjson, "o.ndjson"), (writers.write_npz, "o.npz"), *pyarrow]:
+        (tmp_path / name).write_bytes(b"OLD")
+        with pytest.raises(OutputError, match=f"cannot write {tmp_path / name}: No space left on device"):
+            write(batch, tmp_path / name)
+        assert (tmp_path / name).read_bytes() == b"OLD"
+    assert _temps(tmp_path) == []
