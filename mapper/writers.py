@@ -608,7 +608,8 @@ class BatchWriter:
         self._finished = False
         # standard output, a FIFO, a device: what was written cannot be taken back, so
         # nothing is written until the batch is known to be kept (NdjsonWriter.held, ArrowWriter.buffer)
-        self.stream = out == "-" or (_special(out) and not _null_device(out))
+        self.through = out == "-" or _special(out)  # written through, not to a temporary file renamed into place
+        self.stream = self.through and (out == "-" or not _null_device(out))
         clean_stale(out)  # now: the file itself is opened only when a part comes (a discarded batch opens none)
 
     @property
@@ -662,11 +663,16 @@ class BatchWriter:
         before an output that goes with this one (``--rejects``) is renamed."""
         if self._finished:
             return
+        # (what waits for a reader, standard output's full pipe or a FIFO's, waits here: not in
+        # close, whose renames may hold Ctrl-C off)
         with self._said():
             self._finish()
             if self._ctx is not None:
                 self.fh.flush()
-                sync_file(self.fh.fileno())
+                if not self.through:
+                    sync_file(self.fh.fileno())
+        if self._ctx is None and self.fh is not None:
+            self.fh.flush()
         self._finished = True
 
     def close(self) -> None:

@@ -213,6 +213,26 @@ def test_the_command_line_takes_a_sigterm_between_the_renames_once_both_are_done
     assert _temps(tmp_path) == []
 
 
+def test_rows_to_standard_output_are_written_out_before_the_renames_hold_signals_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a full pipe's reader may take its time: what waits for it must wait where Ctrl-C is taken)
+    class Pipe(io.RawIOBase):
+        got = b""
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, b: Any) -> int:
+            Pipe.got += bytes(b)
+            return len(b)
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(Pipe(), buffer_size=1 << 20)))
+    writer = writers.open_writer("-")
+    writer.write(mapper.compile_sink(SINK).map(generate(20, "clean")))
+    assert Pipe.got == b""  # (held till the batch is known to be kept)
+    writer.finish()
+    assert Pipe.got.count(b"\n") == 20
+
+
 def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> None:
     got: list[int] = []
     previous = signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # (not held: a control)
