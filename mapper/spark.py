@@ -111,7 +111,9 @@ from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, 
 from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shown_name
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
-from .owners import OWNER, owner, owner_gone
+from .owners import OWNER as _OWNER
+from .owners import owner as _owner
+from .owners import owner_gone as _owner_gone
 from .paths import records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
@@ -649,8 +651,6 @@ def _check_unique(names: list[str], passthrough: list[str]) -> None:
 STAGING_PREFIX = ".mapper-staging-"
 #: The prefix of the driver's directory in the temporary directory (its log4j2 file).
 DRIVER_DIR_PREFIX = "mapper-spark-"
-
-_OWNER, _owner, _owner_gone = OWNER, owner, owner_gone
 
 
 def _owner_of(name: str, prefix: str) -> str | None:
