@@ -30,18 +30,15 @@ bodies left, each once.
 
 from __future__ import annotations
 
-import json
-import math
 import threading
 import weakref
 from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from types import TracebackType
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import msgspec
-import orjson
 
 from .api import Mapper, compile_sink
 from .batch import Batch
@@ -49,11 +46,11 @@ from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S,
 from .engine.check import beyond_float64
 from .engine.core import Engine
 from .engine.gojson import same_length_escapes
+from .engine.pyjson import mapping_text
 from .errors import OptionError, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
-from .stack import full_stack
-from .types import DEEPEST_JSON, LOSSY_KINDS, ConversionError, as_json
+from .types import LOSSY_KINDS
 
 __all__ = ["Batcher", "Body", "Verdict"]
 
@@ -418,12 +415,12 @@ class Batcher:
         no JSON form, or no mapping at all (a list, None: ``not_an_object``, as ``check`` and
         ``validate`` say); a number beyond float64 (``out_of_range``, at the column that maps it
         or where it is). None for other text: a record whose text is not JSON is that, and
-        nothing else, to the engine too (``invalid_json``)."""
-        beyond = beyond_float64(raw) if raw else None
+        nothing else, to the engine too (``invalid_json``). ``check`` of a mapping judges the
+        text the batcher sends (:func:`~mapper.engine.pyjson.mapping_text`), so its errors are
+        the verdict whole: a mapping's own, or none (``invalid_json``, the text's problem)."""
         if isinstance(record, (bytes, bytearray, memoryview, str)):
-            return () if beyond is None else self._errors(record)
-        found = self._errors(record)
-        return found if found or beyond is None else (beyond,)  # (check reads a dict's mapped values only)
+            return () if not raw or beyond_float64(raw) is None else self._errors(record)
+        return self._errors(record)
 
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
         return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
@@ -620,203 +617,24 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     """A record's JSON text (surrounding whitespace dropped), or why there is none.
 
     Text is checked with the service's decoder (:func:`mapper.endpoint.json_problem`).
-    A mapping's text is what the engine reads it as (:func:`mapper.types.as_json`, exact:
-    subclasses as their builtin type, tuples as arrays, other mappings as objects), so
-    the verdict and what is sent agree with :meth:`Mapper.check` of the same dict; what
-    has no JSON form (a datetime, an Enum member, a UUID, NaN) refuses the record rather
-    than being sent changed (orjson would write each its own way). A dict of builtin
-    values only, the usual record, is written by orjson at once.
+    A mapping's text is :func:`mapper.engine.pyjson.mapping_text`: what the engine reads it
+    as, so the verdict and what is sent agree with :meth:`Mapper.check` of the same mapping
+    (which judges it by the same text); what has no JSON form (a datetime, an Enum member,
+    a UUID, NaN) refuses the record rather than being sent changed.
     """
     if record.__class__ is dict:
-        try:
-            if _plain(record.values()):
-                try:
-                    # copied to its size: orjson (3.12 on) returns its text in a buffer of at least
-                    # 4 KB, and the batcher holds every record's text until its body is taken
-                    raw = bytes(memoryview(orjson.dumps(record)))
-                except TypeError as exc:
-                    if "Recursion limit" not in str(exc):
-                        raise
-                    # deeper than orjson writes (255 levels): builtin values only, so the
-                    # standard library's encoder writes the same text (NaN refused below)
-                    return _deep_text(record)
-                if b"null" in raw and _non_finite(record):
-                    return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-                return raw, None
-        except (TypeError, RecursionError):  # a key orjson does not write, a str it does not, an int beyond 64 bits; deep: below
-            pass
-        return _exact_text(record)
+        return mapping_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
         raw = bytes(record).strip(b" \t\r\n")
     elif isinstance(record, str):
         raw = record.strip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):
-        return _exact_text(record)
+        return mapping_text(record)
     else:
         return None, f"a record is a dict or its JSON text (bytes or str), not {type(record).__name__}"
     if not raw:
         return raw, "the record is empty"
     return raw, json_problem(raw)
-
-
-#: The scalars orjson writes exactly as the engine reads them (subclasses, enums and the rest are not).
-_EXACT = frozenset({str, int, float, bool, type(None)})
-_EXACT_OR_NESTED = _EXACT | {dict, list}
-
-
-#: How deep :func:`_plain` and :func:`_flat_text` go, as :func:`mapper.types.as_json` does (a
-#: text deeper than the engine's decoders read is refused there, invalid_json, as a text added
-#: as such is): a value holding itself stops here (RecursionError).
-_DEEPEST = DEEPEST_JSON
-
-
-def _plain(values: Collection[Any]) -> bool:
-    """Whether values (a dict's, a list's) are only dicts, lists and the builtin scalars, all the
-    way down (their orjson text is their JSON text). Iterative, to any depth the text can be read
-    at (a recursion ran out 4 levels before the engine's decoder did, from a stack's bottom);
-    RecursionError past :data:`_DEEPEST` (a value holding itself)."""
-    todo = [(values, 1)]
-    while todo:
-        vals, depth = todo.pop()
-        types = set(map(type, vals))  # (the types at C speed: a dict of scalars is one step)
-        if types <= _EXACT:
-            continue
-        if not types <= _EXACT_OR_NESTED:
-            return False
-        if depth >= _DEEPEST:
-            raise RecursionError("nested too deeply")
-        for v in vals:
-            c = v.__class__
-            if c is dict:
-                todo.append((v.values(), depth + 1))
-            elif c is list:
-                todo.append((v, depth + 1))
-    return True
-
-
-def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    """The JSON text of a record of builtin values nested deeper than orjson writes."""
-    try:
-        raw = _flat_text(record)
-    except ValueError:
-        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    except RecursionError:
-        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
-    return raw, json_problem(raw)
-
-
-class _Token(str):
-    """Text :func:`_flat_text` writes as it is (a bracket, a key and its colon, a comma)."""
-
-
-class _Close(str):
-    """A closing bracket (:func:`_flat_text`: one level up)."""
-
-
-_END_OBJECT, _END_ARRAY, _COMMA = _Close("}"), _Close("]"), _Token(",")
-
-
-def _flat_text(value: Any) -> bytes:
-    """The standard library's JSON text of a value of dicts (string keys), lists and builtin
-    scalars (``json.dumps`` with ``separators=(",", ":")``: a lone surrogate as its escape,
-    an integer beyond 64 bits with all its digits; NaN: ValueError), written without recursion:
-    ``json.dumps`` ran out of stack 4 levels before the engine's decoder did, so a record
-    ``check`` took was refused by ``Batcher.add`` as having no JSON text. RecursionError past
-    :data:`_DEEPEST` levels (a value holding itself)."""
-    string = json.encoder.encode_basestring_ascii
-    parts: list[str] = []
-    todo: list[Any] = [value]
-    depth = 0
-    while todo:
-        v = todo.pop()
-        c = v.__class__
-        if c is _Token:
-            parts.append(v)
-        elif c is _Close:
-            parts.append(v)
-            depth -= 1
-        elif c is str:
-            parts.append(string(v))
-        elif c is dict or c is list:
-            if not v:
-                parts.append("{}" if c is dict else "[]")
-                continue
-            depth += 1
-            if depth > _DEEPEST:
-                raise RecursionError("nested too deeply")
-            items: list[Any] = []
-            if c is dict:
-                parts.append("{")
-                for k, x in v.items():
-                    if k.__class__ is not str:
-                        raise TypeError(f"a key {k!r} is not a string")
-                    items += (_Token(f"{',' if items else ''}{string(k)}:"), x)
-                todo.append(_END_OBJECT)
-            else:
-                parts.append("[")
-                for x in v:
-                    if items:
-                        items.append(_COMMA)
-                    items.append(x)
-                todo.append(_END_ARRAY)
-            todo.extend(reversed(items))
-        elif c is int:
-            try:
-                parts.append(int.__repr__(v))
-            except ValueError:  # more digits than Python prints (4,300): JSON's text of it is all of them
-                from decimal import Decimal  # (here: such an int is rare, and this module's imports are the class's)
-
-                parts.append(str(Decimal(v)))
-        elif c is float and math.isfinite(v):
-            parts.append(float.__repr__(v))
-        else:  # another builtin scalar (the callers' values hold nothing else); NaN: ValueError
-            parts.append(json.dumps(v, allow_nan=False))
-    return "".join(parts).encode("ascii")
-
-
-def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
-    """The JSON text of a record as the engine reads it, or why it has none."""
-    try:
-        return full_stack(_exact_text_here, record)
-    except RecursionError:  # nested deeper than Python recurses from the bottom of a stack, or holding itself
-        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
-
-
-def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
-    """:func:`_exact_text` on the caller's stack (RecursionError if it runs out). What a
-    mapping's own code raises while it is read propagates, as from :meth:`Mapper.check`."""
-    try:
-        value = as_json(record, exact=True)
-    except ConversionError as exc:
-        return None, f"the record cannot be encoded as JSON: {exc.reason}"
-    if _non_finite(value):
-        return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    try:
-        return bytes(memoryview(orjson.dumps(value))), None  # to its size (see _text)
-    except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
-        try:
-            raw = _flat_text(value)
-        except ValueError:  # a float json refuses (allow_nan) that the test above did not see
-            return None, "the record holds a float NaN or infinity, which JSON cannot carry"
-    return raw, json_problem(raw)
-
-
-def _non_finite(value: Any) -> bool:
-    """Whether a JSON value (dicts, lists and builtin scalars; one that holds itself never
-    comes here: orjson and :func:`~mapper.types.as_json` refuse it) holds a float NaN or
-    infinity. Iterative, as deep as the value goes (a recursion ran out at half the depth
-    the engine's decoder reads)."""
-    todo = [value]
-    while todo:
-        v = todo.pop()
-        if isinstance(v, float):  # (OutOfRangeNumber, the careful path's 1e400, is an infinite float)
-            if not math.isfinite(v):
-                return True
-        elif v.__class__ is dict:
-            todo.extend(v.values())
-        elif v.__class__ is list:
-            todo.extend(v)
-    return False
 
 
 def _with_file_note(problem: str, record: Any) -> str:

@@ -16,7 +16,6 @@ section 4; the choices where it is silent are in ``docs/send-serve.md``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -27,7 +26,8 @@ from typing import Any, Callable
 import msgspec
 import orjson
 
-from .engine.gojson import RecordDecodeError, decode_record, same_length_escapes
+from .engine.gojson import go_loads as _loads
+from .engine.gojson import json_problem, service_loads
 from .engine.reader import request_items
 from .errors import MapperError, OptionError, preview
 
@@ -90,75 +90,6 @@ def encode_body(raws: list[bytes]) -> bytes:
 def body_size(count: int, raw_bytes: int) -> int:
     """The size of :func:`encode_body` for ``count`` records whose texts total ``raw_bytes``."""
     return BODY_OVERHEAD + raw_bytes + count * ITEM_OVERHEAD - (1 if count else 0)
-
-
-# orjson's decoder is strict where the service's (Go's encoding/json) is: RFC 8259 only,
-# no NaN, numbers must fit a float64 (1e400 fails, as it does in Go), and nesting is
-# bounded. mapper's engine only decodes the mapped fields, so a number out of range in a
-# field nobody maps would pass it; the service would refuse the whole body for it.
-# Two places orjson is stricter than Go: invalid UTF-8, each byte of which Go (and the
-# engine) read as U+FFFD, so the text is read again so repaired; and a lone UTF-16
-# surrogate escape ("\ud800"), which Go takes as U+FFFD: such a text is read again with
-# the json module, numbers held to float64's range as Go holds them.
-def _loads(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        if not data.isascii():
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError:
-                return _loads(data.decode("utf-8", "mapper-go-replace").encode("utf-8"))
-        if "surrogate" not in str(exc) or b"\\u" not in data:
-            raise
-        try:
-            return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
-        except json.JSONDecodeError as fault:  # the text's own fault, past the surrogate orjson stopped at
-            raise orjson.JSONDecodeError(fault.msg, fault.doc, fault.pos) from None
-        except ValueError as fault:  # a number beyond float64, NaN: said without a position
-            found = orjson.JSONDecodeError(str(fault), data.decode("utf-8", "replace"), 0)
-            found.args = (str(fault),)
-            raise found from None
-
-
-def _go_number(text: str) -> Any:
-    try:
-        value = float(text)
-    except OverflowError:  # pragma: no cover - float() of a decimal text gives inf rather than raising
-        value = math.inf
-    if math.isinf(value):
-        raise ValueError(f"number {text[:40]} is out of float64 range")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def service_loads(data: bytes) -> Any:
-    """The JSON value the service's decoder reads from ``data``, which :func:`json_problem`
-    passed: invalid UTF-8 and unpaired surrogate escapes read as U+FFFD, as Go reads them."""
-    return _loads(same_length_escapes(data) if b"\\u" in data else data)
-
-
-def json_problem(raw: bytes) -> str | None:
-    """Why the service's JSON decoder would not take this text, or None.
-
-    Text that is not JSON at all is worded as ``mapper validate`` words it (one wording
-    per fault); text only the service's stricter decoder refuses (a number beyond
-    float64 in a field nobody maps, invalid UTF-8) says so.
-    """
-    try:
-        _loads(raw)
-    except orjson.JSONDecodeError as exc:
-        try:
-            decode_record(raw, False)
-        except RecordDecodeError as bad:
-            return bad.message
-        return f"not valid JSON for the service: {exc}"
-    except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
-        return "not valid JSON for the service: nested too deeply"
-    return None
 
 
 def body_data(body: Any) -> bytes:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from itertools import repeat
-from typing import Any, Callable, Union
+from typing import Any, Callable, Mapping, Union
 
 from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
@@ -29,6 +29,7 @@ from .careful import CarefulPath
 from .fast import map_few, map_few_dicts, plan_for
 from .gojson import huge_number_in, json_path
 from .output import RunOutput
+from .pyjson import mapping_text
 from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice
 
 __all__ = [
@@ -104,6 +105,8 @@ class RecordChecker:
             self.busy = True  # (only a mapping's own code runs while checking)
             try:
                 careful.obj(record, 0, None)
+                if record.__class__ is dict or isinstance(record, Mapping):
+                    _unsendable(record, collector.errors)
             finally:
                 self.busy = False
         errors = collector.errors
@@ -112,6 +115,28 @@ class RecordChecker:
             if note is not None:
                 errors = [replace(errors[0], reason=f"{errors[0].reason} ({note})")]
         return [*errors, *collector.warnings]
+
+
+def _unsendable(record: Any, errors: list[RecordError]) -> None:
+    """Add to a mapping's ``errors`` (the engine's, of its mapped values) what the endpoint
+    says of the JSON text a producer sends for it, judged by the text :class:`mapper.Batcher`
+    sends (:func:`~mapper.engine.pyjson.mapping_text`), anywhere in the record: the engine
+    reads only the mapped values.
+
+    A record with no JSON text (a float NaN or infinity, a key that is not a string, a value
+    of no JSON type) is ``invalid_json`` in the batcher's words, unless a mapped value was
+    already refused (the cause, or a fault of its own: the record is refused either way); a
+    text the service's decoder refuses for a number beyond float64 is ``out_of_range`` where
+    the number is, as for a record's text (unless already said at its path or around it)."""
+    raw, problem = mapping_text(record, keep=False)
+    if problem is None:
+        return
+    beyond = beyond_float64(raw) if raw is not None else None
+    if beyond is not None:
+        if not any(e.path is not None and _within(beyond.path or "$", e.path) for e in errors):
+            errors.append(beyond)
+    elif not errors:
+        errors.append(RecordError(0, None, None, None, "invalid_json", problem))
 
 
 def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:

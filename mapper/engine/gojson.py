@@ -507,3 +507,73 @@ def _at_value(data: bytes, at: int) -> bool:
     if before >= 0 and data[before] not in b"[:,":
         return False
     return b'"' not in _STRINGS.sub(b"", data[data.rfind(b"\n", 0, at) + 1 : at])
+
+
+# orjson's decoder is strict where the service's (Go's encoding/json) is: RFC 8259 only,
+# no NaN, numbers must fit a float64 (1e400 fails, as it does in Go), and nesting is
+# bounded. mapper's engine only decodes the mapped fields, so a number out of range in a
+# field nobody maps would pass it; the service would refuse the whole body for it.
+# Two places orjson is stricter than Go: invalid UTF-8, each byte of which Go (and the
+# engine) read as U+FFFD, so the text is read again so repaired; and a lone UTF-16
+# surrogate escape ("\ud800"), which Go takes as U+FFFD: such a text is read again with
+# the json module, numbers held to float64's range as Go holds them.
+def go_loads(data: bytes) -> Any:
+    """``orjson.loads`` as the service's decoder reads ``data`` (see above): an ``orjson.JSONDecodeError`` for what it refuses."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return go_loads(data.decode("utf-8", "mapper-go-replace").encode("utf-8"))
+        if "surrogate" not in str(exc) or b"\\u" not in data:
+            raise
+        try:
+            return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
+        except json.JSONDecodeError as fault:  # the text's own fault, past the surrogate orjson stopped at
+            raise orjson.JSONDecodeError(fault.msg, fault.doc, fault.pos) from None
+        except ValueError as fault:  # a number beyond float64, NaN: said without a position
+            found = orjson.JSONDecodeError(str(fault), data.decode("utf-8", "replace"), 0)
+            found.args = (str(fault),)
+            raise found from None
+
+
+def _go_number(text: str) -> Any:
+    try:
+        value = float(text)
+    except OverflowError:  # pragma: no cover - float() of a decimal text gives inf rather than raising
+        value = math.inf
+    if math.isinf(value):
+        raise ValueError(f"number {text[:40]} is out of float64 range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def service_loads(data: bytes) -> Any:
+    """The JSON value the service's decoder reads from ``data``, which :func:`json_problem`
+    passed: invalid UTF-8 and unpaired surrogate escapes read as U+FFFD, as Go reads them."""
+    return go_loads(same_length_escapes(data) if b"\\u" in data else data)
+
+
+def json_problem(raw: bytes) -> str | None:
+    """Why the service's JSON decoder would not take this text, or None.
+
+    Text that is not JSON at all is worded as ``mapper validate`` words it (one wording
+    per fault); text only the service's stricter decoder refuses (a number beyond
+    float64 in a field nobody maps, invalid UTF-8) says so.
+    """
+    try:
+        go_loads(raw)
+    except orjson.JSONDecodeError as exc:
+        try:
+            decode_record(raw, False)
+        except RecordDecodeError as bad:
+            return bad.message
+        return f"not valid JSON for the service: {exc}"
+    except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
+        return "not valid JSON for the service: nested too deeply"
+    return None

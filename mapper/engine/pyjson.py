@@ -1,0 +1,221 @@
+"""A caller's Python record as the JSON text a producer sends: what the endpoint reads of it.
+
+The engine reads only the mapped values of a Python record; the endpoint reads the whole
+JSON text the producer sends, and refuses the whole record for what has no JSON form
+anywhere in it (a float NaN or infinity, a key that is not a string, a ``set``, a
+``datetime``, an ``Enum`` member, a ``UUID``, ``bytes``) or a number beyond float64
+(a 400-digit integer). :func:`mapping_text` is that text, or why there is none: the text
+:class:`mapper.Batcher` sends, and what :meth:`mapper.Mapper.check` of a mapping judges.
+
+A mapping is read as the engine reads it (:func:`mapper.types.as_json`, exact: subclasses
+as their builtin type, tuples as arrays, other mappings as objects); what has no JSON form
+is refused rather than written changed (orjson would write each its own way). A dict of
+builtin values only, the usual record, is written by orjson at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Collection
+
+import orjson
+
+from ..stack import full_stack
+from ..types import DEEPEST_JSON, ConversionError, as_json
+from .gojson import json_problem
+
+__all__ = ["NON_FINITE", "mapping_text"]
+
+#: Why a record holding a float NaN or infinity has no JSON text.
+NON_FINITE = "the record holds a float NaN or infinity, which JSON cannot carry"
+
+
+def mapping_text(record: Any, keep: bool = True) -> tuple[bytes | None, str | None]:
+    """A mapping's JSON text, or why there is none: ``(text, None)``; ``(None, why)`` when it has
+    no JSON text; ``(text, why)`` when it has one the service's decoder refuses
+    (:func:`~mapper.engine.gojson.json_problem`: a number beyond float64, nesting deeper
+    than the engine's decoders read).
+
+    ``keep``: the text is kept (a batcher holds every record's text until its body is taken),
+    so it is copied to its size: orjson (3.12 on) returns its text in a buffer of at least
+    4 KB. Without it, a dict of builtin values costs one type walk (:func:`_plain`) and one
+    ``orjson.dumps`` (about 1 us for a seed record).
+    """
+    if record.__class__ is dict:
+        try:
+            if _plain(record.values()):
+                try:
+                    raw = orjson.dumps(record)
+                except TypeError as exc:
+                    if "Recursion limit" not in str(exc):
+                        raise
+                    # deeper than orjson writes (255 levels): builtin values only, so the
+                    # standard library's encoder writes the same text (NaN refused below)
+                    return _deep_text(record)
+                if b"null" in raw and _non_finite(record):
+                    return None, NON_FINITE
+                return (bytes(memoryview(raw)) if keep else raw), None
+        except (TypeError, RecursionError):  # a key orjson does not write, a str it does not, an int beyond 64 bits; deep: below
+            pass
+    return _exact_text(record)
+
+
+#: The scalars orjson writes exactly as the engine reads them (subclasses, enums and the rest are not).
+_EXACT = frozenset({str, int, float, bool, type(None)})
+_EXACT_OR_NESTED = _EXACT | {dict, list}
+
+
+#: How deep :func:`_plain` and :func:`_flat_text` go, as :func:`mapper.types.as_json` does (a
+#: text deeper than the engine's decoders read is refused there, invalid_json, as a text added
+#: as such is): a value holding itself stops here (RecursionError).
+_DEEPEST = DEEPEST_JSON
+
+
+def _plain(values: Collection[Any]) -> bool:
+    """Whether values (a dict's, a list's) are only dicts, lists and the builtin scalars, all the
+    way down (their orjson text is their JSON text). Iterative, to any depth the text can be read
+    at (a recursion ran out 4 levels before the engine's decoder did, from a stack's bottom);
+    RecursionError past :data:`_DEEPEST` (a value holding itself)."""
+    todo = [(values, 1)]
+    while todo:
+        vals, depth = todo.pop()
+        types = set(map(type, vals))  # (the types at C speed: a dict of scalars is one step)
+        if types <= _EXACT:
+            continue
+        if not types <= _EXACT_OR_NESTED:
+            return False
+        if depth >= _DEEPEST:
+            raise RecursionError("nested too deeply")
+        for v in vals:
+            c = v.__class__
+            if c is dict:
+                todo.append((v.values(), depth + 1))
+            elif c is list:
+                todo.append((v, depth + 1))
+    return True
+
+
+def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    """The JSON text of a record of builtin values nested deeper than orjson writes."""
+    try:
+        raw = _flat_text(record)
+    except ValueError:
+        return None, NON_FINITE
+    except RecursionError:
+        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+    return raw, json_problem(raw)
+
+
+class _Token(str):
+    """Text :func:`_flat_text` writes as it is (a bracket, a key and its colon, a comma)."""
+
+
+class _Close(str):
+    """A closing bracket (:func:`_flat_text`: one level up)."""
+
+
+_END_OBJECT, _END_ARRAY, _COMMA = _Close("}"), _Close("]"), _Token(",")
+
+
+def _flat_text(value: Any) -> bytes:
+    """The standard library's JSON text of a value of dicts (string keys), lists and builtin
+    scalars (``json.dumps`` with ``separators=(",", ":")``: a lone surrogate as its escape,
+    an integer beyond 64 bits with all its digits; NaN: ValueError), written without recursion:
+    ``json.dumps`` ran out of stack 4 levels before the engine's decoder did, so a record
+    ``check`` took was refused by ``Batcher.add`` as having no JSON text. RecursionError past
+    :data:`_DEEPEST` levels (a value holding itself)."""
+    string = json.encoder.encode_basestring_ascii
+    parts: list[str] = []
+    todo: list[Any] = [value]
+    depth = 0
+    while todo:
+        v = todo.pop()
+        c = v.__class__
+        if c is _Token:
+            parts.append(v)
+        elif c is _Close:
+            parts.append(v)
+            depth -= 1
+        elif c is str:
+            parts.append(string(v))
+        elif c is dict or c is list:
+            if not v:
+                parts.append("{}" if c is dict else "[]")
+                continue
+            depth += 1
+            if depth > _DEEPEST:
+                raise RecursionError("nested too deeply")
+            items: list[Any] = []
+            if c is dict:
+                parts.append("{")
+                for k, x in v.items():
+                    if k.__class__ is not str:
+                        raise TypeError(f"a key {k!r} is not a string")
+                    items += (_Token(f"{',' if items else ''}{string(k)}:"), x)
+                todo.append(_END_OBJECT)
+            else:
+                parts.append("[")
+                for x in v:
+                    if items:
+                        items.append(_COMMA)
+                    items.append(x)
+                todo.append(_END_ARRAY)
+            todo.extend(reversed(items))
+        elif c is int:
+            try:
+                parts.append(int.__repr__(v))
+            except ValueError:  # more digits than Python prints (4,300): JSON's text of it is all of them
+                from decimal import Decimal  # (here: such an int is rare, and this module's imports are the class's)
+
+                parts.append(str(Decimal(v)))
+        elif c is float and math.isfinite(v):
+            parts.append(float.__repr__(v))
+        else:  # another builtin scalar (the callers' values hold nothing else); NaN: ValueError
+            parts.append(json.dumps(v, allow_nan=False))
+    return "".join(parts).encode("ascii")
+
+
+def _exact_text(record: Any) -> tuple[bytes | None, str | None]:
+    """The JSON text of a record as the engine reads it, or why it has none."""
+    try:
+        return full_stack(_exact_text_here, record)
+    except RecursionError:  # nested deeper than Python recurses from the bottom of a stack, or holding itself
+        return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+
+
+def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
+    """:func:`_exact_text` on the caller's stack (RecursionError if it runs out). What a
+    mapping's own code raises while it is read propagates, as from :meth:`Mapper.check`."""
+    try:
+        value = as_json(record, exact=True)
+    except ConversionError as exc:
+        return None, f"the record cannot be encoded as JSON: {exc.reason}"
+    if _non_finite(value):
+        return None, NON_FINITE
+    try:
+        return bytes(memoryview(orjson.dumps(value))), None  # to its size (see mapping_text)
+    except TypeError:  # a str holding an unpaired surrogate, an integer beyond 64 bits: JSON has a form for them
+        try:
+            raw = _flat_text(value)
+        except ValueError:  # a float json refuses (allow_nan) that the test above did not see
+            return None, NON_FINITE
+    return raw, json_problem(raw)
+
+
+def _non_finite(value: Any) -> bool:
+    """Whether a JSON value (dicts, lists and builtin scalars; one that holds itself never
+    comes here: orjson and :func:`~mapper.types.as_json` refuse it) holds a float NaN or
+    infinity. Iterative, as deep as the value goes (a recursion ran out at half the depth
+    the engine's decoder reads)."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, float):  # (OutOfRangeNumber, the careful path's 1e400, is an infinite float)
+            if not math.isfinite(v):
+                return True
+        elif v.__class__ is dict:
+            todo.extend(v.values())
+        elif v.__class__ is list:
+            todo.extend(v)
+    return False
