@@ -122,8 +122,10 @@ class Mapper:
         validate`` says it: one document holding the records, and, for NDJSON given as text
         or as a file (read again for its first lines; not a stream or an iterator, read
         once), lines that are each such a document or each an array of records.
-        A bad option raises :class:`~mapper.errors.OptionError` before anything is read.
+        A bad option raises :class:`~mapper.errors.OptionError` before anything is read;
+        records given as a ``set`` (which has no order) an :class:`~mapper.errors.InputError`.
         """
+        _no_set(records, "map")
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
         records = _bytes_given(records)
         try:
@@ -158,6 +160,7 @@ class Mapper:
         command line's ``mapper validate --rejects FILE`` writes them as it goes (bounded
         memory), or :meth:`iter_batches` holds one batch's at a time.
         """
+        _no_set(records, "validate")
         options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
         records = _bytes_given(records)
         result = run(self.compiled, records, options, output=False)
@@ -190,6 +193,7 @@ class Mapper:
         from the batch's start; line numbers are the input's. The other options are
         those of :meth:`map`.
         """
+        _no_set(source, "iter_batches")
         if isinstance(records, bool) or not isinstance(records, int) or records < 1:
             raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
         options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path))
@@ -204,8 +208,15 @@ class Mapper:
         refuse it (``severity`` tells the two kinds apart). ``strict``: as in
         :meth:`map`. Made for producers checking each message before it leaves: no
         Batch, no report, a few tens of microseconds for a record of a dozen fields.
-        Safe to call from several threads (each has its own checker).
+        Safe to call from several threads (each has its own checker). A ``set`` (of
+        records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
+        record, and several records are a list, which :meth:`validate` takes.
         """
+        if isinstance(record, (set, frozenset)):
+            raise InputError(
+                f"check takes one record (a mapping, or its JSON text), not a {type(record).__name__}: "
+                "several records go to validate as a list (a set has no order, and holds equal records once)"
+            )
         return thread_checker(self.compiled, strict).check(record)
 
     def explain(self) -> str:
@@ -265,6 +276,22 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         return
     if options.input_format == "ndjson" or format_of(head) == "ndjson":
         explain_failures(report, head)
+
+
+def _no_set(records: Any, call: str) -> None:
+    """An :class:`~mapper.errors.InputError` for records given as a ``set`` or ``frozenset``
+    (of JSON texts, say): a set has no order, so records would be numbered (and cut into
+    batches and bodies) differently from run to run, and equal records given twice are one."""
+    if isinstance(records, (set, frozenset)):
+        raise InputError(no_set_reason(records, call))
+
+
+def no_set_reason(records: Any, call: str) -> str:
+    """Why records given as a set are refused (see :func:`_no_set`)."""
+    return (
+        f"{call} was given the records as a {type(records).__name__}, which has no order (records would be numbered differently "
+        f"from run to run) and holds equal records once: pass them as a list (list(records), or sorted(records) for a stable order)"
+    )
 
 
 def _bytes_given(records: Any) -> Any:

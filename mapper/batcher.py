@@ -40,14 +40,14 @@ from typing import Any, Iterable, Mapping
 
 import msgspec
 
-from .api import Mapper, compile_sink
+from .api import Mapper, compile_sink, no_set_reason
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
-from .engine.check import beyond_float64
+from .engine.check import beyond_float64, thread_checker
 from .engine.core import Engine
 from .engine.gojson import same_length_escapes
 from .engine.pyjson import mapping_text
-from .errors import OptionError, record_file_note
+from .errors import InputError, OptionError, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .types import LOSSY_KINDS
@@ -364,7 +364,8 @@ class Batcher:
 
         ``records`` is an iterable of records: one record (a mapping, or its text) is an
         :class:`~mapper.errors.OptionError` (iterated, its keys or characters were taken
-        as records, each refused); :meth:`add` takes one.
+        as records, each refused); :meth:`add` takes one. A ``set`` of records is an
+        :class:`~mapper.errors.InputError` (it has no order): pass a list.
 
         All or nothing: if ``add_many`` raises before its judging went through (a Ctrl-C, a
         MemoryError in the engine), it took none of the records: add them again. A judging
@@ -374,6 +375,8 @@ class Batcher:
         moved by as many)."""
         if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
+        if isinstance(records, (set, frozenset)):  # (bodies and record numbers in no set order)
+            raise InputError(no_set_reason(records, "add_many"))
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [
@@ -423,7 +426,8 @@ class Batcher:
         return self._errors(record)
 
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
-        return tuple(e for e in self.mapper.check(record, strict=self.options.strict) if isinstance(e, RecordError))
+        # (check's own checker: Mapper.check raises for a set, which add refuses as no record)
+        return tuple(e for e in thread_checker(self.mapper.compiled, self.options.strict).check(record) if isinstance(e, RecordError))
 
     def _own_errors(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...] | None:
         """The errors :meth:`Mapper.check` gives a mapping whose text cannot speak for it, to judge

@@ -3,7 +3,7 @@
 ``Mapper.check`` of a dict read only the mapped values, so a record the endpoint refuses
 whole (a NaN, a key that is not a string, a ``set`` or a ``datetime`` in a field nobody
 maps: no JSON text; a 400-digit integer: beyond float64) passed it, while ``Batcher.add``
-of the same dict refused it."""
+of the same dict refused it. Records given as a set (no order) were taken without a word."""
 
 from __future__ import annotations
 
@@ -135,3 +135,25 @@ def test_check_of_a_dict_holding_itself_is_refused_not_raised(m: mapper.Mapper) 
     record["x"] = record
     assert [(e.code, e.path) for e in m.check(record)] == [(NO_TEXT, None)]
     assert not mapper.Batcher(m).add(record).accepted
+
+
+@pytest.mark.parametrize("kind", [set, frozenset])
+def test_records_given_as_a_set_are_refused(m: mapper.Mapper, kind: type) -> None:
+    records = kind(['{"id": 1}', '{"id": 2}', '{"id": 3}'])
+    words = rf"given the records as a {kind.__name__}, which has no order.*pass them as a list"
+    for name, call in (
+        ("map", lambda: m.map(records)),
+        ("validate", lambda: m.validate(records)),
+        ("validate", lambda: m.validate(records, workers=2)),
+        ("iter_batches", lambda: m.iter_batches(records)),
+        ("add_many", lambda: mapper.Batcher(m).add_many(records)),
+    ):
+        with pytest.raises(mapper.InputError, match=rf"^{name} was {words}"):
+            call()
+    with pytest.raises(mapper.InputError, match=rf"^check takes one record \(a mapping, or its JSON text\), not a {kind.__name__}: .*validate as a list"):
+        m.check(records)
+    # a list of the same records is taken, and so is one record that is a set (refused as no object)
+    assert m.validate(sorted(records)).records == 3
+    batcher = mapper.Batcher(m)
+    assert [e.code for e in batcher.add(records).errors] == ["not_an_object"]
+    assert batcher.added == 1
