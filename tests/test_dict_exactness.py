@@ -3,7 +3,9 @@
 ``Mapper.check`` of a dict read only the mapped values, so a record the endpoint refuses
 whole (a NaN, a key that is not a string, a ``set`` or a ``datetime`` in a field nobody
 maps: no JSON text; a 400-digit integer: beyond float64) passed it, while ``Batcher.add``
-of the same dict refused it. Records given as a set (no order) were taken without a word."""
+of the same dict refused it. Records given as a set (no order), and an iterator refilling
+one dict for each record from some record on (all but the last of a unit lost), were
+taken without a word."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import decimal
 import enum
 import uuid
 from collections.abc import Mapping
+from itertools import chain, repeat
 from typing import Any, Iterator
 
 import pytest
@@ -157,3 +160,63 @@ def test_records_given_as_a_set_are_refused(m: mapper.Mapper, kind: type) -> Non
     batcher = mapper.Batcher(m)
     assert [e.code for e in batcher.add(records).errors] == ["not_an_object"]
     assert batcher.added == 1
+
+
+def _refilling(n: int, start: int) -> Iterator[dict[str, Any]]:
+    """Records 0..n-1, each its own dict until ``start``, then one dict filled anew for each."""
+    shared: dict[str, Any] = {}
+    for i in range(n):
+        record = shared if i >= start else {}
+        record["id"], record["data"] = i + 1, {"n": i}
+        yield record
+
+
+@pytest.mark.parametrize(("n", "start"), [(10, 5), (3000, 2500), (40, 0)])
+def test_an_iterator_refilling_one_dict_from_any_record_on_is_refused(m: mapper.Mapper, n: int, start: int) -> None:
+    """The check compared records 0 and 1 only: refilled from record 5 on, records 5-9 were all
+    mapped as record 9, accepted without a word."""
+    how = "and, changed, again" if start == 0 else "and again"
+    for call in (m.map, m.validate, lambda x: list(m.iter_batches(x, records=4096))):
+        with pytest.raises(mapper.InputError, match=rf"gave one dict as record {start} {how} as record {start + 1}\b.*yield dict\(record\)"):
+            call(_refilling(n, start))
+    # each record mapped before the next is read (batches of one), or each its own dict: all there
+    rows = m.map([{"id": i + 1, "data": {"n": i}} for i in range(10)]).to_rows()
+    assert [row["n"] for row in rows] == list(range(10))
+    assert [row for b in m.iter_batches(_refilling(10, 5), records=1) for row in b.to_rows()] == rows
+    assert m.map(dict(r) for r in _refilling(10, 5)).to_rows() == rows
+
+
+def test_records_given_again_that_can_be_told_unchanged_are_taken(m: mapper.Mapper) -> None:
+    same = {"id": 7}
+    assert m.map(iter([same] * 3)).to_rows() == m.map([{"id": 7}] * 3).to_rows()  # the first record, unchanged
+    assert m.validate(iter(['{"id": 7}'] * 3)).records == 3  # a str cannot change
+    assert m.validate(iter([None, None])).error_counts == {(None, "not_an_object"): 2}
+    assert m.validate([{"id": 1}, same, same]).records == 3  # a list holds its records as they stand
+    # given again from a later record on: unchanged or refilled, it cannot be told
+    with pytest.raises(mapper.InputError, match=r"gave one dict as record 1 and again as record 2 \(given again unchanged or filled anew: it cannot be told\)"):
+        m.validate(chain([{"id": 1}], repeat(same, 3)))
+    buffer = bytearray(b'{"id": 1}')
+    with pytest.raises(mapper.InputError, match=r"gave one bytearray as record 0 and again as record 1"):
+        m.validate(iter([buffer, buffer]))
+
+
+def test_a_container_other_than_a_list_holds_its_records_as_they_stand(m: mapper.Mapper) -> None:
+    """Only an iterator (a generator) can give one dict filled anew: a deque or a numpy array
+    of dicts holding one dict twice holds one record twice."""
+    import numpy as np
+
+    same = {"id": 7}
+    expected = m.map([{"id": 1}, same, same]).to_rows()
+    assert m.map(collections.deque([{"id": 1}, same, same])).to_rows() == expected
+    assert m.map(np.array([{"id": 1}, same, same], dtype=object)).to_rows() == expected
+
+
+def test_an_iterator_failing_after_a_refilled_dict_says_the_refill(m: mapper.Mapper) -> None:
+    def failing() -> Iterator[dict[str, Any]]:
+        yield from _refilling(8, 3)
+        raise OSError("the source went away")
+
+    with pytest.raises(mapper.InputError, match=r"gave one dict as record 3 and again as record 4"):
+        m.validate(failing())
+    with pytest.raises(OSError, match="went away"):
+        m.validate(dict(r) for r in failing())
