@@ -77,6 +77,14 @@ def rec(**extra: Any) -> dict[str, Any]:
     return {"id": 1, "data": {"n": 5}, "dec": "1.25", "s": "x", **extra}
 
 
+def _nest(depth: int, bottom: Any) -> Any:
+    """``bottom`` in ``depth`` levels of dicts and lists."""
+    value = bottom
+    for i in range(depth):
+        value = {"d": value} if i % 2 else [value]
+    return value
+
+
 NO_TEXT = "invalid_json"
 #: (name, record, the verdict: None accepted, else (code, path) of the one error)
 CASES: list[tuple[str, Any, tuple[str, str | None] | None]] = [
@@ -104,6 +112,11 @@ CASES: list[tuple[str, Any, tuple[str, str | None] | None]] = [
     ("a lone surrogate (sent escaped)", rec(x="\ud800"), None),
     ("a mapping other than a dict, holding NaN", Frozen(id=1, x=float("nan")), (NO_TEXT, None)),
     ("a mapping other than a dict, holding a datetime", rec(x=Frozen(t=datetime.date(2020, 1, 2))), (NO_TEXT, None)),
+    ("nested deeper than orjson writes", rec(x=_nest(300, 1)), None),
+    ("... a NaN at its bottom", rec(x=_nest(300, float("nan"))), (NO_TEXT, None)),
+    ("nested deeper than the decoders read", rec(x=_nest(2000, 1)), (NO_TEXT, None)),
+    ("an int of 5,000 digits", rec(x=10**4999), ("out_of_range", "$.x")),
+    ("a lone surrogate, a big int, scalars", rec(x=["\ud800", 2**70, {"k": [1.5, True, None, "a"]}, [], {}]), None),
     ("a clean record", rec(), None),
     ("a mapped NaN: the column's error alone", {**rec(), "dec": float("nan")}, ("invalid_value", "$.dec")),
     ("a mapped NaN and an unmapped set: the column's error", {**rec(x={1}), "dec": float("nan")}, ("invalid_value", "$.dec")),

@@ -166,7 +166,7 @@ def _flat_text(value: Any) -> bytes:
             try:
                 parts.append(int.__repr__(v))
             except ValueError:  # more digits than Python prints (4,300): JSON's text of it is all of them
-                from decimal import Decimal  # (here: such an int is rare, and this module's imports are the class's)
+                from decimal import Decimal  # (here: such an int is rare)
 
                 parts.append(str(Decimal(v)))
         elif c is float and math.isfinite(v):
