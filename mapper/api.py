@@ -208,6 +208,11 @@ class Mapper:
         refuse it (``severity`` tells the two kinds apart). ``strict``: as in
         :meth:`map`. Made for producers checking each message before it leaves: no
         Batch, no report, a few tens of microseconds for a record of a dozen fields.
+        A mapping is judged whole, as the JSON text a producer sends for it (the text
+        :class:`~mapper.batcher.Batcher` sends): one holding, even where nothing maps it, what
+        has no JSON form (a NaN, a key that is not a str, a ``set``, a ``datetime``) is
+        ``invalid_json``, and an integer beyond float64 ``out_of_range`` at its path, in the
+        batcher's words (``map`` and ``validate`` of many dicts read only the mapped values).
         Safe to call from several threads (each has its own checker). A ``set`` (of
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.
