@@ -1250,6 +1250,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         interrupted = True
         raise KeyboardInterrupt
 
+    before = signal.getsignal(signal.SIGINT)  # (pyspark's handler and ours leave with the run: main() in a process goes on)
     try:
         with _quiet_interrupts(), _spark_run(args, confs) as spark:
             # pyspark's own SIGINT handler cancels the jobs from inside the signal, on the
@@ -1277,6 +1278,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             line += " The JVM did not start: see its messages above (Spark needs Java 17 or later; java -version says which runs)."
         print(f"mapper: Spark failed: {escape_controls(line)}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if before is not None and signal.getsignal(signal.SIGINT) is not before:
+            signal.signal(signal.SIGINT, before)
     mapped_dir, refused_dir = shown_name(_join_path(args.output, "mapped")), shown_name(_join_path(args.output, "refused"))
     codes = ", ".join(f"{code} {n:,}" for code, n in counts.error_counts.items())
     blank = f" ({plural(counts.blank_lines, 'blank line')} skipped, as mapper validate skips them)" if counts.blank_lines else ""

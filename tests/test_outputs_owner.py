@@ -236,6 +236,7 @@ def test_rows_to_standard_output_are_written_out_before_the_renames_hold_signals
 def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> None:
     got: list[int] = []
     previous = signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # (not held: a control)
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)  # (whatever an earlier test left)
     try:
         with pytest.raises(KeyboardInterrupt):
             with writers.signals_held():
@@ -245,6 +246,7 @@ def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> N
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGUSR1, previous)
+        signal.signal(signal.SIGINT, interrupt)
 
 
 # --- 3. a checkpoint's clean-up: its own temporary files, not a sibling checkpoint's -------------

@@ -506,7 +506,9 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
     captured = capsys.readouterr()
     assert code == 2 and "mapped exists" in captured.err and "--overwrite" in captured.err and "Traceback" not in captured.err
+    before = signal.getsignal(signal.SIGINT)
     assert main(["spark-validate", str(sink), str(records), "-o", str(out), "-q", "--overwrite"]) == 1
+    assert signal.getsignal(signal.SIGINT) is before  # (the run's handlers, and pyspark's, leave with it)
     assert pq.read_table(out / "mapped").num_rows == want.count and sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]
     # one of the two left behind (another run's): refused before mapping, nothing written
     other = tmp_path / "other"
