@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
 import os
 import re
@@ -935,7 +936,7 @@ class _Scanner:
                         self.index += 1
                         self.bad_record(self.index - 1, ln, name, bad[i], _NO_VALUE)
                     else:
-                        self._raw(raw, ln, name)
+                        self._raw(raw, ln, name, None if unit.cols is None else functools.partial(unit.cols.__getitem__, i))
                     self.nbytes += len(raw)
             elif isinstance(unit, ObjectRecords):
                 for obj in unit.objs:
@@ -996,7 +997,7 @@ class _Scanner:
         for i, raw in nonblank:  # one line at a time: a bad line is counted, the others read
             self._raw(raw.rstrip(b"\r"), first_line + i, name)
 
-    def _raw(self, raw: bytes, line: int | None, name: str | None) -> None:
+    def _raw(self, raw: bytes, line: int | None, name: str | None, column: Callable[[], int] | None = None) -> None:
         if not raw:  # an item of an endpoint body without "value"
             self.index += 1
             self.bad_record(self.index - 1, line, name, not_an_item_reason(None), _NO_VALUE)
@@ -1007,7 +1008,7 @@ class _Scanner:
             # decoded as validate decodes it (invalid UTF-8 replaced, Go's numbers), or
             # refused with validate's words: one wording per fault
             try:
-                obj, _replaced = decode_record(raw, False)
+                obj, _replaced = decode_record(raw, False, column)
             except RecordDecodeError as exc:
                 self.index += 1
                 self.bad_record(self.index - 1, line, name, exc.message, "nested too deeply" if "nested too deeply" in exc.message else "not valid JSON")

@@ -11,7 +11,7 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from msgspec import UNSET
 
@@ -51,6 +51,18 @@ class CarefulPath:
         self.id_col = compiled.identity_index[0] if sink.id_field is not None and with_id else None
         self.pk_cols = compiled.identity_index if sink.id_field is None and with_id else ()
         self.pk_single_str = len(self.pk_cols) == 1
+        #: the unit being mapped's characters before each record on its line, and its first
+        #: record's index (see :attr:`~mapper.engine.reader.RawRecords.cols`): an error's char
+        #: counts from the line's start
+        self.cols: Sequence[int] | None = None
+        self.cols_start = 0
+
+    def column_of(self, pos: int) -> Callable[[], int] | None:
+        """The characters before record ``pos`` on its line, asked when a message needs them."""
+        cols, i = self.cols, pos - self.cols_start
+        if cols is None or not 0 <= i < len(cols):
+            return None
+        return lambda: cols[i]
 
     def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str) -> None:
         """An error of column ``ci`` (None: of the record as a whole)."""
@@ -73,7 +85,7 @@ class CarefulPath:
             self.record_error(pos, line, "not_an_object", not_an_item_reason(None))
             return
         try:
-            obj, replaced = decode_record(raw, self.c.prints_numbers)
+            obj, replaced = decode_record(raw, self.c.prints_numbers, self.column_of(pos) if self.cols is not None else None)
         except RecordDecodeError as exc:
             self.record_error(pos, line, "invalid_json", exc.message)
             return

@@ -96,7 +96,7 @@ class Engine:
         if isinstance(unit, NdjsonChunk):
             self.feed_ndjson(unit.data, unit.first_line, unit.ascii)
         elif isinstance(unit, RawRecords):
-            self.feed_raw(unit.raws, unit.lines, unit.bad)
+            self.feed_raw(unit.raws, unit.lines, unit.bad, unit.cols)
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
         elif isinstance(unit, BrokenDocument):
@@ -168,17 +168,28 @@ class Engine:
             line = self.feed_ndjson(data[lo:], line, ascii)
         return line
 
-    def feed_raw(self, raws: list[bytes], lines: Sequence[int | None] | None = None, bad: dict[int, str] | None = None) -> None:
+    def feed_raw(
+        self, raws: list[bytes], lines: Sequence[int | None] | None = None, bad: dict[int, str] | None = None, cols: Sequence[int] | None = None
+    ) -> None:
         """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
 
         ``bad`` marks elements that are not records at all (an endpoint body item that
-        is not ``{"value": ...}``): each is an error of its own.
+        is not ``{"value": ...}``): each is an error of its own. ``cols``: the characters
+        before each record on the line it starts on (an error's char counts from there).
         """
         if not raws:
             return
         out = self.out
         out.prepare(len(raws))
         start = out.n
+        self.careful.cols, self.careful.cols_start = cols, start
+        try:
+            self._feed_raw(raws, lines, bad, start)
+        finally:
+            self.careful.cols = None
+
+    def _feed_raw(self, raws: list[bytes], lines: Sequence[int | None] | None, bad: dict[int, str] | None, start: int) -> None:
+        out = self.out
         limit = self.options.max_record_size
         if max(map(len, raws)) > limit:
             too_big = {i: too_large_reason(len(raw), limit) for i, raw in enumerate(raws) if len(raw) > limit}

@@ -22,7 +22,7 @@ import codecs
 import json
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import msgspec
 import orjson
@@ -117,7 +117,7 @@ def neg_zero_at(data: bytes | memoryview) -> int:
     return -1
 
 
-def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
+def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None) -> tuple[Any, str | None]:
     """The record as Go decodes it, and where the decoder put U+FFFD for what it could not read (None: nowhere).
 
     That is the first invalid UTF-8 byte (``byte 0xff at char 7``), else the first
@@ -125,28 +125,30 @@ def decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
     numbers as text (a string column, a primary key), so an integer ``-0`` must stay a
     negative zero. Raises :class:`RecordDecodeError`, also for a record nested deeper than
     the decoders go from the bottom of a stack (:func:`~mapper.stack.full_stack`: the same
-    for every caller).
+    for every caller). ``column``: the characters before the record on the line it starts
+    on (a record after another on its line, an array's element), asked only when a message
+    names a character of that line (counted from the line's start, as an editor shows it).
     """
     try:
-        return full_stack(_decode_record, raw, neg_zero)
+        return full_stack(_decode_record, raw, neg_zero, column)
     except RecursionError:
         raise RecordDecodeError("Invalid JSON: nested too deeply") from None
 
 
-def _decode_record(raw: bytes, neg_zero: bool) -> tuple[Any, str | None]:
+def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None) -> tuple[Any, str | None]:
     replaced: str | None = None
     if not raw.isascii():
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            replaced = f"byte 0x{raw[exc.start]:02x} at char {len(raw[: exc.start].decode('utf-8', 'replace')) + 1}"
+            replaced = f"byte 0x{raw[exc.start]:02x} {record_place(raw, exc.start, column)}"
             raw = raw.decode("utf-8", "mapper-go-replace").encode("utf-8")
     try:
         obj = _DECODE_ANY.decode(raw)
     except (msgspec.DecodeError, ValueError) as exc:  # ValueError: an integer of 4,300+ digits
-        obj = _decode_like_go(raw, str(exc))
+        obj = _decode_like_go(raw, str(exc), column)
         if replaced is None and b"\\u" in raw:
-            replaced = _unpaired_escape(raw)
+            replaced = _unpaired_escape(raw, column)
         return obj, replaced
     if neg_zero and neg_zero_at(raw) >= 0:
         obj = _decode_like_go(raw, "")
@@ -178,16 +180,28 @@ def same_length_escapes(data: bytes) -> bytes:
     return _UNPAIRED.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + b"\\ufffd", data)
 
 
-def _unpaired_escape(raw: bytes) -> str | None:
+def _unpaired_escape(raw: bytes, column: Callable[[], int] | None = None) -> str | None:
     """Where the first unpaired surrogate escape of a record is (what Go reads as U+FFFD), if any."""
     m = _UNPAIRED.search(raw)
     if m is None:
         return None
-    start = m.start(1)
-    return f"escape {m.group(1).decode('ascii')} at char {len(raw[:start].decode('utf-8', 'replace')) + 1}"
+    return f"escape {m.group(1).decode('ascii')} {record_place(raw, m.start(1), column)}"
 
 
-def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
+def record_place(raw: bytes, offset: int, column: Callable[[], int] | None = None) -> str:
+    """Where byte ``offset`` of a record is, as messages say it: ``at char N`` on the record's
+    first line (counted from the start of the line it stands on: ``column()`` characters
+    before the record there), ``at line L char N of the record`` on a later one; characters
+    as an editor shows them, each invalid UTF-8 byte one (Go's U+FFFD)."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    col = len(raw[start:offset].decode("utf-8", "mapper-go-replace")) + 1
+    if start:  # a record spread over lines (a pretty-printed array's, `jq .` output): its own line too
+        line = raw.count(b"\n", 0, offset) + 1
+        return f"at line {line} char {col} of the record"
+    return f"at char {col + (column() if column is not None else 0)}"
+
+
+def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | None = None) -> Any:
     """Python's json module with Go's number rules; ``msgspec_error`` words a syntax error."""
 
     def reject(name: str) -> Any:
@@ -214,7 +228,7 @@ def _decode_like_go(raw: bytes, msgspec_error: str) -> Any:
         # UTF-16/32 text, which Go refuses ("invalid character 'ï' looking for beginning of value")
         obj = json.loads(bytes(raw).decode("utf-8"), parse_int=go_int, parse_float=go_float, parse_constant=reject)
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
-        raise RecordDecodeError(json_error_text(raw, msgspec_error or "JSON is malformed")) from None
+        raise RecordDecodeError(json_error_text(raw, msgspec_error or "JSON is malformed", column)) from None
     if b"\\u" in raw:
         obj = _fix_surrogates(obj)
     return obj
@@ -375,8 +389,10 @@ def json_path(keys: list[str | int]) -> str:
     return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
-def json_error_text(raw: bytes, message: str) -> str:
-    """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record.
+def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None = None) -> str:
+    """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record
+    (on its first line counted from the line's start: ``column()`` characters before it, see
+    :func:`record_place`).
 
     msgspec gives no structured position: the byte offset is read from its message
     (``tests/test_engine_internals.py`` fails if that wording changes).
@@ -386,12 +402,7 @@ def json_error_text(raw: bytes, message: str) -> str:
     text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
     if m:
         offset = error_offset(message, int(m.group(1)), raw)
-        start = raw.rfind(b"\n", 0, offset) + 1
-        col = len(raw[start:offset].decode("utf-8", "replace")) + 1
-        # a record spread over lines (a pretty-printed array's, `jq .` output): its own line too
-        line = raw.count(b"\n", 0, offset) + 1
-        where = f"at char {col}" if line == 1 else f"at line {line} char {col} of the record"
-        text = _BYTE_RE.sub(where, text)
+        text = _BYTE_RE.sub(record_place(raw, offset, column), text)
         if raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
     return f"Invalid JSON: {text}"

@@ -17,6 +17,7 @@ knows nothing of the engine, which takes each unit by its type.
 
 from __future__ import annotations
 
+import bisect
 import bz2
 import copy
 import functools
@@ -31,7 +32,7 @@ import stat
 import sys
 import zlib
 from dataclasses import dataclass, replace
-from itertools import islice
+from itertools import accumulate, islice
 from operator import is_
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union, overload
@@ -135,6 +136,10 @@ class RawRecords:
     raws: list[bytes]
     lines: Sequence[int | None] | None = None  # (a request body's: BodyLines, looked up when asked)
     bad: dict[int, str] | None = None
+    #: the characters before each record on the line it starts on (None: none, each starts its
+    #: line): an error's ``char`` counts from the line's start. Looked up when a message needs it
+    #: (:class:`RecordColumns`: a lookup for every record cost a search of each)
+    cols: Sequence[int] | None = None
 
 
 @dataclass
@@ -643,7 +648,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     first = _NON_BLANK.search(data)  # (not data.lstrip(): a copy of a large document)
     lead = data[first.start() : first.start() + 1] if first else b""
     if records_path is None and lead == b"{":
-        several = _concatenated(data, first_line)
+        several = _concatenated(data, first_line, column=column)
         if several is not None:  # objects one after another, as `jq .` prints them: each a record
             yield from several
             return
@@ -684,7 +689,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         raws, fixed = shallow, data
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
-    yield from _placed(data, fixed, raws, first_line, start, chunk_records)
+    yield from _placed(data, fixed, raws, first_line, start, chunk_records, column)
 
 
 _DECODE_RAW = msgspec.json.Decoder(msgspec.Raw)
@@ -711,7 +716,7 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
     whole = "trailing characters" in str(exc)  # (the first document whole: what follows is more)
     later = None if whole or records_path is None else _VALUE_START_BYTES.search(data, first.start() + 1 if first else 0)  # (where a later document may start)
     more = whole or (later is not None and records_path is not None and _names_key(data, records_path[0], later.start()))
-    documents = _values(data, first_line) if records_path is not None and more else None
+    documents = _values(data, first_line, column) if records_path is not None and more else None
     if documents is not None:
         units = (
             replace(unit, one_record=True) if isinstance(unit, BrokenDocument) else unit
@@ -756,9 +761,10 @@ def _may_hold_records(text: bytes, records_path: tuple[str, ...]) -> bool:
     return bool(raws)
 
 
-def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int) -> Iterator[RawRecords]:
+def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int, column: int = 0) -> Iterator[RawRecords]:
     """The records ``raws`` (views into ``fixed``, see :func:`_tolerant`) as they stand in ``data``,
-    each with the line it starts on, ``chunk_records`` a unit.
+    each with the line it starts on (and the characters before it there, ``column`` more on
+    ``data``'s first line), ``chunk_records`` a unit.
 
     Each is found after the one before (from ``start``: under a records path the array's first
     element, as the same text may stand in an earlier key), so in linear time; their bytes are
@@ -770,34 +776,39 @@ def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, sta
         end -= 1
     one_line = data.find(b"\n", 0, end) < 0  # (all on the first line: nothing to find)
     pos, line = start, first_line + data.count(b"\n", 0, start)
+    chars = LineChars(data, column=column)
     for i in range(0, len(raws), chunk_records):
         texts = [bytes(r) for r in raws[i : i + chunk_records]]
         if one_line and fixed is data:
-            yield RawRecords(texts, [first_line] * len(texts))
+            yield RawRecords(texts, [first_line] * len(texts), cols=RecordColumns(chars, views=raws[i : i + chunk_records], text=fixed))
             continue
         lines: list[int | None] = []
+        offsets: list[int] = []
         for k, text in enumerate(texts):
             at = fixed.find(text, pos)
             if at < 0:  # pragma: no cover - a decoded element is a slice of the text
                 lines.append(None)
+                offsets.append(-1)
                 continue
             if fixed is not data:  # (an escape rewritten: the record as sent)
                 texts[k] = data[at : at + len(text)]
             line += data.count(b"\n", pos, at)
             lines.append(line)
+            offsets.append(at)
             line += text.count(b"\n")
             pos = at + len(text)
-        yield RawRecords(texts, lines)
+        yield RawRecords(texts, lines, cols=RecordColumns(chars, offsets=offsets))
 
 
-def _concatenated(data: bytes, first_line: int, chunk_records: int = 512) -> list[Unit] | None:
+def _concatenated(data: bytes, first_line: int, chunk_records: int = 512, column: int = 0) -> list[Unit] | None:
     """Several JSON values one after another (pretty-printed objects, as ``jq .`` prints them),
-    each a record on the line it starts; None when ``data`` is one value (or starts as none)."""
-    several = _values(data, first_line)
+    each a record on the line it starts (and the characters before it there: ``column`` more on
+    ``data``'s first line); None when ``data`` is one value (or starts as none)."""
+    several = _values(data, first_line, column)
     if several is None:
         return None
-    raws, lines, _cols = several
-    return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
+    raws, lines, cols = several
+    return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records], cols=cols[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
 
 
 _VALUE_START = re.compile(r"\n[{\[]")
@@ -812,9 +823,10 @@ def _skip_space(text: str, pos: int = 0) -> int:
     return m.end()
 
 
-def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None], list[int]] | None:
+def _values(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes], list[int | None], list[int]] | None:
     """The texts of several JSON values one after another, the line each starts on and the
-    characters before it on that line; None when ``data`` is one value (or starts as none).
+    characters before it on that line (``column`` more on ``data``'s first line); None when
+    ``data`` is one value (or starts as none).
 
     Each value is found with the standard library's ``raw_decode`` (this is no format to be
     fast in: NDJSON is); a value that does not parse is one broken value up to the next
@@ -849,14 +861,14 @@ def _values(data: bytes, first_line: int) -> tuple[list[bytes], list[int | None]
             end = len(text) if found is None else found.start() + 1
             raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
             lines.append(line)
-            cols.append(pos - line_start)
+            cols.append(pos - line_start + (column if line_start == 0 else 0))
             line += text.count("\n", pos, end)
             line_start = max(line_start, text.rfind("\n", pos, end) + 1)
             pos = end
             continue
         raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
-        cols.append(pos - line_start)
+        cols.append(pos - line_start + (column if line_start == 0 else 0))
         nxt = _skip_space(text, end)
         line += text.count("\n", pos, nxt)
         line_start = max(line_start, text.rfind("\n", pos, nxt) + 1)
@@ -918,6 +930,7 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
     """
     raws: list[bytes] = []
     lines: list[int | None] = []
+    cols: list[Sequence[int]] = []  # (each document's records' characters before them, asked when needed)
     # A broken document is one record of the input when another document is in it (infer
     # reads on past it, as validate does); the first document, broken, is held until the
     # input shows whether it is all of it (a lone document that does not parse is the input's fault).
@@ -930,9 +943,10 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             yield replace(held, one_record=True)
             held = None
         if raws:
-            yield RawRecords(raws[:], lines[:])
+            yield RawRecords(raws[:], lines[:], cols=JoinedColumns(cols))
             raws.clear()
             lines.clear()
+            cols.clear()
 
     line = 1
     for chunk in chunks:
@@ -957,6 +971,7 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
                             yield from gathered()
                         raws.extend(unit.raws)
                         lines.extend(unit.lines)
+                        cols.append([0] * len(unit.raws) if unit.cols is None else unit.cols)
                         if len(raws) >= chunk_records:
                             yield from gathered()
                     else:  # (a document without records: one record, in its place)
@@ -1411,6 +1426,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             if original != item:
                 sent[k] = original
     newlines = _Newlines(fixed)  # one index of the body's lines for all its parts
+    chars = LineChars(fixed, newlines)
     for i in range(0, len(items), chunk_records):
         part = items[i : i + chunk_records]
         raws: list[bytes] = []
@@ -1442,7 +1458,8 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
             if not raw and j not in bad:  # no "value": the item's own text is what its dead letter keeps
                 raws[j] = sent.get(i + j, part[j])
                 bad[j] = not_an_item_reason(None)
-        yield RawRecords(raws, BodyLines(fixed, records, i, len(part), newlines, raws), bad or None)
+        body = BodyLines(fixed, records, i, len(part), newlines, raws)
+        yield RawRecords(raws, body, bad or None, RecordColumns(chars, body=body))
 
 
 def _huge_number_in(body: bytes) -> BrokenDocument | None:
@@ -1517,15 +1534,20 @@ class BodyLines(Sequence[Union[int, None]]):
             return BodyLines(self.data, self.items, self.start + a, max(0, b - a), self._newlines, self.values[a:b])
         if not -self.n <= i < self.n:
             raise IndexError(i)
-        i = i % self.n
-        data = self.data
         newlines = self._newlines.offsets()
         if not len(newlines):
             return 1
+        at = self.offset(i)
+        return None if at < 0 else 1 + int(np.searchsorted(newlines, at))
+
+    def offset(self, i: int) -> int:
+        """Where record ``i`` (its ``"value"``) starts in the body; -1: unknown."""
+        i = i % self.n
+        data = self.data
         item = self.items[self.start + i]
         at = _offset_in(data, item)
         if at <= 0:
-            return None
+            return -1
         found = _VALUE_KEY.match(data, at)  # the value is the item's only member, as the endpoint's producers write it
         if found is not None and i < len(self.values) and _ITEM_END.fullmatch(data, found.end() + len(self.values[i]), at + len(item)):
             at = found.end()
@@ -1535,7 +1557,121 @@ class BodyLines(Sequence[Union[int, None]]):
                 at += _offset_in(text, value)  # (0: not a view)
             except (msgspec.DecodeError, ValueError, RecursionError):
                 pass
-        return 1 + int(np.searchsorted(newlines, at))
+        return at
+
+
+class LineChars:
+    """The characters before a byte of a text on its line, as an error's ``char`` counts them
+    (less one: as an editor shows them, each invalid UTF-8 byte one, Go's U+FFFD), ``column``
+    more on the text's first line (the characters before the text there: a document after
+    another on its line). Asked in order along a line, the characters between one byte and
+    the next are counted, not each from the line's start (records on one long line)."""
+
+    __slots__ = ("data", "newlines", "column", "_ascii", "_at", "_chars")
+
+    def __init__(self, data: bytes, newlines: _Newlines | None = None, column: int = 0):
+        self.data, self.column = data, column
+        self.newlines = _Newlines(data) if newlines is None else newlines
+        self._ascii: bool | None = None
+        self._at, self._chars = -1, 0  # (the last byte asked, and its characters from its line's start)
+
+    def before(self, offset: int) -> int:
+        newlines = self.newlines.offsets()
+        k = int(np.searchsorted(newlines, offset)) if len(newlines) else 0
+        start = int(newlines[k - 1]) + 1 if k else 0
+        base = 0 if k else self.column
+        if self._ascii is None:
+            self._ascii = self.data.isascii()
+        if self._ascii:
+            return base + offset - start
+        at, chars = self._at, self._chars
+        if not start <= at <= offset:
+            at, chars = start, 0
+        chars += len(self.data[at:offset].decode("utf-8", "mapper-go-replace"))
+        self._at, self._chars = offset, chars
+        return base + chars
+
+
+class JoinedColumns(Sequence[int]):
+    """The :class:`RecordColumns` (or lists) of several units' records as one sequence."""
+
+    __slots__ = ("parts", "ends")
+
+    def __init__(self, parts: Iterable[Sequence[int]]):
+        self.parts = [part for part in parts if len(part)]
+        self.ends = list(accumulate(len(part) for part in self.parts))
+
+    def __len__(self) -> int:
+        return self.ends[-1] if self.ends else 0
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> JoinedColumns: ...
+
+    def __getitem__(self, i: int | slice) -> int | JoinedColumns:
+        if isinstance(i, slice):
+            a, b, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("columns are sliced in order")
+            pieces, start = [], 0
+            for part, end in zip(self.parts, self.ends):
+                if start < b and end > a:
+                    pieces.append(part[max(a - start, 0) : min(b, end) - start])
+                start = end
+            return JoinedColumns(pieces)
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        k = bisect.bisect_right(self.ends, i)
+        return self.parts[k][i - (self.ends[k - 1] if k else 0)]
+
+
+class RecordColumns(Sequence[int]):
+    """The characters before each record of a unit on the line it starts on (see
+    :class:`LineChars`), worked out when asked: from ``offsets`` (each record's first byte,
+    -1 unknown), the records' ``views`` into ``text``, or a request body's ``body`` lines."""
+
+    __slots__ = ("chars", "offsets", "views", "text", "body")
+
+    def __init__(
+        self, chars: LineChars, offsets: Sequence[int] | None = None, views: Sequence[Any] | None = None, text: bytes = b"", body: BodyLines | None = None
+    ):
+        self.chars, self.offsets, self.views, self.text, self.body = chars, offsets, views, text, body
+
+    def __len__(self) -> int:
+        if self.offsets is not None:
+            return len(self.offsets)
+        if self.views is not None:
+            return len(self.views)
+        return len(self.body) if self.body is not None else 0
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> RecordColumns: ...
+
+    def __getitem__(self, i: int | slice) -> int | RecordColumns:
+        if isinstance(i, slice):
+            return RecordColumns(
+                self.chars,
+                None if self.offsets is None else self.offsets[i],
+                None if self.views is None else self.views[i],
+                self.text,
+                None if self.body is None else self.body[i],
+            )
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        if self.offsets is not None:
+            at = self.offsets[i]
+        elif self.views is not None:
+            at = _offset_in(self.text, self.views[i])  # (0: not a view; the text starts with no record)
+        else:
+            assert self.body is not None
+            at = self.body.offset(i)
+        return 0 if at <= 0 else self.chars.before(at)
 
 
 class _Newlines:

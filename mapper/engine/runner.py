@@ -169,10 +169,10 @@ def split_unit(unit: Unit, room: int) -> tuple[Unit, Unit | None]:
         bad = unit.bad or {}
         head_bad = {i: why for i, why in bad.items() if i < room} or None
         rest_bad = {i - room: why for i, why in bad.items() if i >= room} or None
-        lines = unit.lines
+        lines, cols = unit.lines, unit.cols
         return (
-            RawRecords(unit.raws[:room], lines[:room] if lines else None, head_bad),
-            RawRecords(unit.raws[room:], lines[room:] if lines else None, rest_bad),
+            RawRecords(unit.raws[:room], lines[:room] if lines else None, head_bad, cols[:room] if cols else None),
+            RawRecords(unit.raws[room:], lines[room:] if lines else None, rest_bad, cols[room:] if cols else None),
         )
     if isinstance(unit, ObjectRecords):
         if len(unit.objs) <= room:

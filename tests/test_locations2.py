@@ -1,0 +1,112 @@
+"""Where errors and warnings say they are: an error's ``char N`` counts from the start of the
+line the record stands on (users open the file at line L, char N), whatever sits before the
+record on that line (another record, an array's ``[``, a document, a request body's
+``{"value": ``); characters as an editor shows them, each invalid UTF-8 byte one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import mapper
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SINK: dict[str, Any] = {
+    "name": "t",
+    "sink_details": {"database_id": "0b7c3a52-2f4e-4a8e-9c61-5d0e8f1a2b3c", "table": "t"},
+    "schema": {
+        "type": "json",
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "a", "path": ["a"], "type": "int"},
+            {"name": "s", "path": ["s"], "type": "string"},
+        ],
+    },
+}
+M = mapper.compile_sink(SINK)
+
+
+def _places(data: bytes, **kw: Any) -> list[tuple[int, int | None, str, str]]:
+    """(record, line, code, message) of each error, then (record, line, kind, sent) of each warning."""
+    report = M.validate(data, **kw)
+    return [(e.record, e.line, e.code, e.message) for e in report.errors] + [(w.record, w.line, w.kind, str(w.sent)) for w in report.warnings]
+
+
+# --- 1. several values on one line: the char counts from the line's start
+
+
+def test_a_broken_value_after_another_on_its_line_counts_from_the_line_start() -> None:
+    # objects one after another (not NDJSON: the first spreads over lines); the broken one on
+    # line 2 starts at char 8: its `}` (char 16 of the value) is char 23 of the line
+    data = b'{"id":1,\n"a":1} {"id":2,"a":tru}\n'
+    assert _places(data) == [(1, 2, "invalid_json", "Invalid JSON: invalid character at char 23 (record 1, line 2)")]
+
+
+def test_a_line_after_a_multiline_value_holding_two_values() -> None:
+    data = b'{\n"id":1,\n"a":1}\n{"id":2,"a":1} {"id":3,"a":tru}\n'
+    assert _places(data) == [(2, 4, "invalid_json", "Invalid JSON: invalid character at char 31 (record 2, line 4)")]
+    # alone on its line it was already right, and stays so
+    data = b'{"id":1,\n"a":1}\n{"id":2,"a":tru}\n'
+    assert _places(data) == [(1, 3, "invalid_json", "Invalid JSON: invalid character at char 16 (record 1, line 3)")]
+
+
+def test_ndjson_with_two_values_on_a_line_is_one_record_counted_from_the_line() -> None:
+    data = b'{"id":1,"a":1}\n{"id":2,"a":1} {"id":3,"a":tru}\n'
+    assert _places(data) == [(1, 2, "invalid_json", "Invalid JSON: trailing characters at char 16 (record 1, line 2)")]
+
+
+def test_an_invalid_byte_in_an_array_element_on_one_line() -> None:
+    # the second element starts at char 18; its 0xff is char 20 of it
+    data = b'[{"id":1,"a":1}, {"id":2,"a":1,"s":"\xff"}]\n'
+    assert _places(data) == [(1, 1, "utf8_replaced", "byte 0xff at char 37")]
+
+
+def test_documents_on_one_line_with_a_records_path() -> None:
+    # the second document starts at char 24, its record at char 30
+    data = b'{"r":[{"id":1,"a":1}]} {"r":[{"id":2,"s":"\xff"}]}\n'
+    assert _places(data, records_path="r") == [(1, 1, "utf8_replaced", "byte 0xff at char 43")]
+    data = b'{"r":[{"id":1,"a":1}]}\n{"r":[{"id":1,"a":1}]} {"r":[{"id":2,"s":"\xff"}]}\n'
+    assert _places(data, records_path="r") == [(2, 2, "utf8_replaced", "byte 0xff at char 43")]
+    # a record after another in one document's array
+    data = b'{"r":[{"id":1,"a":1}, {"id":2,"a":1,"s":"\xff"}]}\n'
+    assert _places(data, records_path="r") == [(1, 1, "utf8_replaced", "byte 0xff at char 42")]
+    # a broken document after another: the document's char was already the line's
+    data = b'{"r":[{"id":1,"a":1}]} {"r":[{"id":2,"a":tru}]}\n'
+    assert _places(data, records_path="r")[0][3] == "Invalid JSON: the JSON document is not valid JSON: invalid character at char 45 (record 1, line 1)"
+
+
+def test_a_document_over_lines_then_another_on_its_last_line() -> None:
+    data = b'{"r":[\n{"id":1,"a":1}]} {"r":[{"id":2,"s":"\xff"}]}\n'
+    assert _places(data, records_path="r") == [(1, 2, "utf8_replaced", "byte 0xff at char 37")]
+
+
+def test_a_request_body_on_one_line() -> None:
+    # the second record (its value) starts at char 48
+    data = b'{"records":[{"value":{"id":1,"a":1}}, {"value":{"id":2,"a":1,"s":"\xff"}}]}\n'
+    assert _places(data, input_format="endpoint") == [(1, 1, "utf8_replaced", "byte 0xff at char 67")]
+
+
+def test_an_invalid_byte_on_a_later_line_of_a_record_names_that_line() -> None:
+    # it was "at char 30", counted through the record's newlines
+    data = b'[\n{"id":1,\n "a":1,\n  "s":"\xff"}\n]\n'
+    assert _places(data) == [(0, 2, "utf8_replaced", "byte 0xff at line 3 char 8 of the record")]
+
+
+def test_the_cli_reports_the_lines_char(tmp_path: Path) -> None:
+    sink, records = tmp_path / "sink.json", tmp_path / "r.json"
+    sink.write_text(json.dumps(SINK))
+    records.write_bytes(b'{"id":1,\n"a":1} {"id":2,"a":tru}\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    report = json.loads(proc.stdout)
+    assert [(e["record"], e["line"], e["message"]) for e in report["errors"]] == [(1, 2, "Invalid JSON: invalid character at char 23 (record 1, line 2)")]
+    proc = subprocess.run([sys.executable, "-m", "mapper", "infer", str(records), "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    bad = json.loads(proc.stdout)["bad_examples"]
+    assert [(b["record"], b["line"]) for b in bad] == [(1, 2)] and "char 23" in bad[0]["reason"], bad
