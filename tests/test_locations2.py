@@ -110,3 +110,33 @@ def test_the_cli_reports_the_lines_char(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mapper", "infer", str(records), "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     bad = json.loads(proc.stdout)["bad_examples"]
     assert [(b["record"], b["line"]) for b in bad] == [(1, 2)] and "char 23" in bad[0]["reason"], bad
+
+
+# --- 2. a document too deep for the decoders, read a level at a time: keys of invalid UTF-8 as Go reads them
+
+DEEP = b"[" * 5000 + b"]" * 5000
+
+
+def test_a_deep_document_without_the_path_is_no_records_whatever_its_other_keys_bytes() -> None:
+    # a key of invalid UTF-8 beside the missing one made the document "nested too deeply"
+    # (invalid_json): it is valid JSON to Go (the key reads as U+FFFD), only without the key
+    for data, path, where in [
+        (b'{"now": 1, "\xff": 2, "x": ' + DEEP + b"}\n", "aircraft", ""),
+        (b'{"d": {"\xff": 2, "x": ' + DEEP + b"}}\n", "d.aircraft", " - at `d`"),
+    ]:
+        report = M.validate(data, records_path=path)
+        assert [(e.code, e.message) for e in report.errors] == [("no_records", f"no records at `{path}`: no key `aircraft`{where} (record 0, line 1)")]
+
+
+def test_a_deep_documents_record_with_a_key_of_invalid_utf8_maps_its_column() -> None:
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["\ufffd"], "type": "int"}],
+        }
+    )
+    data = b'{"r": [{"id": 1, "\xff": 5}, {"id": 2, "x": ' + DEEP + b"}]}"
+    batch = m.map(data, records_path="r", on_error="skip")
+    assert batch.to_rows() == [{"_id": 1, "s": 5}]
+    assert [(e.record, e.code) for e in batch.report.errors] == [(1, "invalid_json")]

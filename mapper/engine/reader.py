@@ -622,7 +622,9 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
             if parts is None or any(colon < 0 or blank(data, colon + 1, b) for _a, b, colon in parts):
                 return None  # no object, or one that does not read (a member without its value)
             try:
-                names = {json.loads(data[a:colon]) for a, _b, colon in parts}
+                names = {
+                    json.loads(bytes(data[a:colon]).decode("utf-8", "mapper-go-replace")) for a, _b, colon in parts
+                }  # (invalid UTF-8 as Go reads it: U+FFFD)
             except (ValueError, RecursionError, TypeError):
                 return None
             if key in names or not all(isinstance(name, str) for name in names):
