@@ -913,7 +913,7 @@ class _Scanner:
         ``validate`` reads it); ``several``: one of several sources, so a document of it that does not
         parse is one bad record."""
         records_path = options.records_path
-        first_index, first_object, noticed = self.index, self.records, len(self.notices)
+        first_index, first_object, seems_document = self.index, self.records, False
         not_objects, bad_before = self.bad_kinds.get(_NOT_OBJECT, 0), self.bad
         self.sample = [0 if records_path is None else DOCUMENT_SAMPLE, 0, ""]
         line = 1
@@ -955,7 +955,10 @@ class _Scanner:
                 where = f" ({shown_name(name)})" if name else ""
                 raise InputError(f"{unit.message}{where}")
             elif isinstance(unit, Notice):
-                self.notices.append(f"{shown_name(name)}: {unit.message}" if name else unit.message)
+                seems_document = seems_document or unit.kind == "document"
+                note = f"{shown_name(name)}: {unit.message}" if name else unit.message
+                if note not in self.notices:  # (one note said of many documents comes once per document)
+                    self.notices.append(note)
             elif isinstance(unit, OversizedRecord):
                 if unit.first_line is not None:
                     line = unit.first_line
@@ -969,7 +972,7 @@ class _Scanner:
                 self.progress(self.index, self.nbytes)
         looked, documents, hint = self.sample
         objects = self.records - first_object
-        if len(self.notices) > noticed:  # the reader's note: the input is one object, a document
+        if seems_document:  # the reader's note: the input is one object, a document
             self.documents += objects
         elif looked and documents == looked:  # NDJSON of documents (a dump1090 capture a line): said as for one,
             # but not a draft that does not stand: records that each hold many objects (an order and its

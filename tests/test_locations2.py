@@ -140,3 +140,56 @@ def test_a_deep_documents_record_with_a_key_of_invalid_utf8_maps_its_column() ->
     batch = m.map(data, records_path="r", on_error="skip")
     assert batch.to_rows() == [{"_id": 1, "s": 5}]
     assert [(e.record, e.code) for e in batch.report.errors] == [(1, "invalid_json")]
+
+
+# --- 3. null at the records path: no records from that document (as `[]`, as Go reads null into a slice), said in a note
+
+NULL_NOTE = (
+    "documents holding null at `r` give no records, as `[]` does: Go's decoder reads null into an array as an empty one "
+    "(and Go's encoder writes an empty slice, a nil one, as null)"
+)
+
+
+def test_a_document_holding_null_at_the_records_path_gives_no_records_and_a_note() -> None:
+    data = b'{"now": 1, "r": null}\n{"now": 2, "r": [{"id": 1, "a": 2}]}\n{"now": 3, "r": null}\n'
+    report = M.validate(data, records_path="r")
+    assert (report.records, report.errors, report.notes) == (1, [], [NULL_NOTE])  # (once for both)
+    assert M.map(data, records_path="r").to_rows() == [{"_id": 1, "a": 2}]
+    # alone, on one line or over several, after a key given twice, beside a key of invalid UTF-8,
+    # deeper than the decoders go, or at a path of two keys
+    deep = b"[" * 5000 + b"]" * 5000
+    for data, path in [
+        (b'{"now": 1, "r": null}', "r"),
+        (b'{\n  "now": 1,\n  "r": null\n}\n', "r"),
+        (b'{"r": 5, "r": null}', "r"),
+        (b'{"\xff": 1, "r": null}', "r"),
+        (b'{"x": ' + deep + b', "r": null}', "r"),
+        (b'{"d": {"r": null}}', "d.r"),
+    ]:
+        report = M.validate(data, records_path=path)
+        assert (report.records, report.errors, report.accepted) == (0, [], True), data[:40]
+        assert report.notes == [NULL_NOTE.replace("`r`", f"`{path}`")], data[:40]
+    # a null on the way is no object holding the path: no_records, as before
+    assert [e.code for e in M.validate(b'{"d": null}', records_path="d.r").errors] == ["no_records"]
+
+
+def test_python_documents_holding_null_at_the_records_path() -> None:
+    for records in ({"now": 1, "r": None}, [{"now": 1, "r": None}, {"r": [{"id": 1}]}], [b'{"now": 1, "r": null}']):
+        report = M.validate(records, records_path="r")
+        assert (report.errors, report.notes) == ([], [NULL_NOTE]), records
+
+
+def test_null_documents_with_workers_and_in_infer(tmp_path: Path) -> None:
+    lines = [b'{"now": %d, "r": null}' % i if i % 3 else b'{"now": %d, "r": [{"id": %d, "a": 1}]}' % (i, i) for i in range(3000)]
+    path = tmp_path / "docs.ndjson"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for workers in (1, 2):
+        report = M.validate(str(path), records_path="r", workers=workers)
+        assert (report.records, report.errors, report.notes) == (1000, [], [NULL_NOTE]), workers
+    # infer drafts from the records of the other documents (the null ones are no "document read as a record")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "infer", str(path), "--records-path", "r", "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["records"] == 1000 and out["unusable"] is None and NULL_NOTE in out["notes"]

@@ -102,7 +102,8 @@ class Engine:
         elif isinstance(unit, BrokenDocument):
             self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
-            self.notices.append(unit)
+            if unit not in self.notices:  # (one note said of many documents comes once per document)
+                self.notices.append(unit)
         elif isinstance(unit, OversizedRecord):
             self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind

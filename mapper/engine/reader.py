@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from itertools import accumulate, islice
 from operator import is_
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union, overload
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Sequence, Union, overload
 
 import msgspec
 import numpy as np
@@ -177,6 +177,9 @@ class Notice:
 
     message: str
     if_failed: bool = True
+    #: what it says: ``"document"`` (the input seems a document holding the records), ``"null_records"``
+    #: (documents holding null at the records path, see :func:`null_records_note`)
+    kind: str = "document"
 
 
 @dataclass
@@ -610,6 +613,17 @@ def _shallow_records(data: bytes, records_path: tuple[str, ...] | None) -> list[
     return _shallow_items(data, pos, end)
 
 
+def _shallow_null(data: bytes, records_path: tuple[str, ...]) -> bool:
+    """Whether the value at ``records_path`` of a document read a level at a time is null."""
+    pos, end = _strip_span(data, 0, len(data))
+    for key in records_path:
+        found = _shallow_member(data, pos, end, key)
+        if found is None:
+            return False
+        pos, end = found
+    return data[pos:end] == b"null"
+
+
 def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     """Why a document too deep for the decoders has no records at ``records_path`` when it is
     that a key is missing (its objects read a level at a time, see :func:`_shallow_member`), as
@@ -680,6 +694,9 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         yield from _undecodable(data, exc, records_path, chunk_records, first_line, column)
         return
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
+        if records_path is not None and _shallow_null(data, records_path):
+            yield Notice(null_records_note(records_path), if_failed=False, kind="null_records")
+            return
         shallow = _shallow_records(data, records_path)
         if shallow is None:
             missing = None if records_path is None else _shallow_missing(data, records_path)
@@ -689,6 +706,10 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
             yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line + _blank_lines(data), data)
             return
         raws, fixed = shallow, data
+    if raws is None:  # null at the records path: no records, as Go reads it (said once, see null_records_note)
+        assert records_path is not None
+        yield Notice(null_records_note(records_path), if_failed=False, kind="null_records")
+        return
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
     yield from _placed(data, fixed, raws, first_line, start, chunk_records, column)
@@ -1035,22 +1056,25 @@ def _offset_in(data: bytes, raw: msgspec.Raw) -> int:
 
 
 @functools.lru_cache(maxsize=64)  # (made once per path, not once per document of NDJSON)
-def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
+def _records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw] | None]:
     """A function decoding a document into the raw records of the array at ``keys``, a key
     given twice on the way counting by its last value, as Go's decoder keeps it (see
-    :func:`_struct_records_decoder`, which refuses an earlier value that does not fit)."""
+    :func:`_struct_records_decoder`, which refuses an earlier value that does not fit); None
+    when the value at ``keys`` is null (no records, as Go's decoder reads null into a slice)."""
     struct = _struct_records_decoder(keys)
 
-    def decode(data: bytes) -> list[msgspec.Raw]:
+    def decode(data: bytes) -> list[msgspec.Raw] | None:
         try:
             return struct(data)
         except msgspec.ValidationError:
             found = _last_members(data, keys)
             if found is None and not _is_utf8(data):  # (a key of invalid UTF-8, which msgspec refuses: read as Go's U+FFFD)
+                if _shallow_null(data, keys):
+                    return None
                 found = _shallow_records(data, keys)  # type: ignore[assignment]
             if found is None:
                 raise
-            return found
+            return None if found is _NULL_RECORDS else found
 
     return decode
 
@@ -1072,8 +1096,9 @@ _DECODE_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 def _last_members(data: bytes, keys: tuple[str, ...]) -> list[msgspec.Raw] | None:
     """The raw records of the array at ``keys`` read an object at a time, each key's last value
     counting (``{"aircraft": 5, "aircraft": [...]}``, ``{"d": {}, "d": {"aircraft": [...]}}``: the
-    array, where the nested Structs refused the first); None when there is none. For a
-    document the Structs refused only: it costs a decoding per key."""
+    array, where the nested Structs refused the first); None when there is none
+    (:data:`_NULL_RECORDS` when the last value is null). For a document the Structs refused
+    only: it costs a decoding per key."""
     value: Any = data
     try:
         for key in keys:
@@ -1081,13 +1106,30 @@ def _last_members(data: bytes, keys: tuple[str, ...]) -> list[msgspec.Raw] | Non
             if key not in members:
                 return None
             value = members[key]
-        return _DECODE_RAWS.decode(value)
+        found = _DECODE_NULLABLE_RAWS.decode(value)
     except msgspec.DecodeError:
         return None
+    return _NULL_RECORDS if found is None else found
 
 
-def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw]]:
-    """A function decoding a document into the raw records of the array at ``keys``.
+#: What :func:`_last_members` finds at a path whose value is null (no records).
+_NULL_RECORDS: list[msgspec.Raw] = []
+_DECODE_NULLABLE_RAWS = msgspec.json.Decoder(Optional[list[msgspec.Raw]])
+
+
+def null_records_note(keys: tuple[str, ...]) -> str:
+    """The note on documents whose value at the records path ``keys`` is null: no records, as
+    ``[]`` (said once however many there are)."""
+    path = _path_text(keys)
+    return (
+        f"documents holding null at `{path}` give no records, as `[]` does: Go's decoder reads null into an array as an empty one "
+        "(and Go's encoder writes an empty slice, a nil one, as null)"
+    )
+
+
+def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw] | None]:
+    """A function decoding a document into the raw records of the array at ``keys`` (None: the
+    value there is null, see :func:`null_records_note`).
 
     Nested Structs take the keys (any other key is skipped, not decoded); msgspec cannot
     name a field after a key holding ``\\``, ``"`` or a control character, so at such a
@@ -1096,19 +1138,19 @@ def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msg
     cut = next((i for i, key in enumerate(keys) if not renameable(key)), len(keys))
     head = keys[:cut]
     if cut == len(keys):
-        decoder = _path_decoder(head, list[msgspec.Raw])
+        decoder = _path_decoder(head, Optional[list[msgspec.Raw]])
 
-        def decode(data: bytes) -> list[msgspec.Raw]:
+        def decode(data: bytes) -> list[msgspec.Raw] | None:
             raws = decoder.decode(data)
             for _key in head:
                 raws = raws.f
-            return raws  # type: ignore[no-any-return]
+            return raws  # type: ignore[no-any-return]  # (None: null at the path, see _NULL_RECORDS)
 
         return decode
     key, rest = keys[cut], _struct_records_decoder(keys[cut + 1 :])
     outer = _path_decoder(head, dict[str, msgspec.Raw])
 
-    def decode_at_odd_key(data: bytes) -> list[msgspec.Raw]:
+    def decode_at_odd_key(data: bytes) -> list[msgspec.Raw] | None:
         values = outer.decode(data)
         for _key in head:
             values = values.f
@@ -2234,6 +2276,9 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
     """A Python document: the records are the list at ``keys`` (a document without it is worded
     as the same document as JSON text is, where arrays of objects are included)."""
     why = _path_problem(doc, keys)
+    if why is not None and _at_or(doc, keys) is None:  # null: no records, as its JSON text (see null_records_note)
+        yield Notice(null_records_note(keys), if_failed=False, kind="null_records")
+        return
     if why is not None:
         hint = no_records_hint(doc, keys, python=True)
         yield _advised(f"no records at `{_path_text(keys)}`: {why}", hint, None, b"", "no_records")
@@ -2285,6 +2330,18 @@ def _path_problem(doc: Any, keys: tuple[str, ...]) -> str | None:
 
 
 _NO_KEY = object()
+
+
+def _at_or(doc: Any, keys: tuple[str, ...]) -> Any:
+    """The value at ``keys`` of a Python document, as :func:`_path_problem` walks it; ``_NO_KEY`` when there is none."""
+    node = doc
+    for key in keys:
+        if not isinstance(node, Mapping):
+            return _NO_KEY
+        node = joined_get(node, key, _NO_KEY)
+        if node is _NO_KEY:
+            return _NO_KEY
+    return node
 
 
 def _at(doc: Any, keys: tuple[str, ...]) -> Any:
