@@ -193,3 +193,46 @@ def test_null_documents_with_workers_and_in_infer(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["records"] == 1000 and out["unusable"] is None and NULL_NOTE in out["notes"]
+
+
+# --- 4. more places: long documents, batches cut from them, CRLF, a byte order mark, blank lines, invalid UTF-8 before
+
+
+def test_a_record_of_a_long_document_on_a_line_in_any_unit_and_batch() -> None:
+    # NDJSON of documents, the second of 600 records (read in units of 512: the 550th is in its
+    # second), the 0xff of record 550 of it: the char counts from its line's start
+    recs = [b'{"id":%d,"a":1}' % i for i in range(600)]
+    recs[550] = b'{"id":550,"s":"\xff"}'
+    head = b'{"r":['
+    line = head + b",".join(recs) + b"]}"
+    char = len(head + b",".join(recs[:550])) + 1 + len(b'{"id":550,"s":"') + 1  # (the comma, then the record's 16th char)
+    data = b'{"r":[{"id":9999}]}\n' + line + b"\n"
+    want = [(551, 2, "utf8_replaced", f"byte 0xff at char {char}")]
+    assert _places(data, records_path="r") == want
+    # batches cut out of the units: the same place
+    found = [(w.record + 100 * k, w.line, w.kind, str(w.sent)) for k, batch in enumerate(M.iter_batches(data, records=100, records_path="r")) for w in batch.report.warnings]
+    assert found == want
+    # the same line after another document on it
+    data = b'{"r":[{"id":9999}]} ' + line + b"\n"
+    assert _places(data, records_path="r") == [(551, 1, "utf8_replaced", f"byte 0xff at char {char + 20}")]
+
+
+def test_crlf_bom_and_blank_lines() -> None:
+    assert _places(b'{"id":1,"a":1}\r\n\r\n{"id":2,"a":tru}\r\n')[0][3] == "Invalid JSON: invalid character at char 16 (record 1, line 3)"
+    assert _places(b'[\r\n{"id":1,"a":1},\r\n{"id":2,"s":"\xff"}\r\n]\r\n') == [(1, 3, "utf8_replaced", "byte 0xff at char 14")]
+    assert _places(b'{"id":1,\r\n"a":1} {"id":2,"a":tru}\r\n')[0][3] == "Invalid JSON: invalid character at char 23 (record 1, line 2)"
+    # a byte order mark opening the input is no character of its first line (editors hide it)
+    assert _places(b'\xef\xbb\xbf[{"id":1,"a":1}, {"id":2,"s":"\xff"}]\n') == [(1, 1, "utf8_replaced", "byte 0xff at char 31")]
+    assert _places(b'\xef\xbb\xbf{"r":[{"id":1,"s":"\xff"}]}\n', records_path="r") == [(0, 1, "utf8_replaced", "byte 0xff at char 20")]
+    assert _places(b'\n\n{"r":[{"id":1,"a":1}]}\n\n{"r":[{"id":2,"s":"\xff"}]}\n', records_path="r") == [(1, 5, "utf8_replaced", "byte 0xff at char 20")]
+
+
+def test_invalid_utf8_before_the_error_counts_one_char_a_byte() -> None:
+    # 0xff, 0xe2 0x82 (a cut 3-byte sequence: two characters, as Go reads each byte), then the error
+    data = b'{"id":1,\n"s":"\xe2\x82\xff"} {"id":2,"s":"\xff\xe2\x82","a":tru}\n'
+    assert _places(data) == [
+        (1, 2, "invalid_json", "Invalid JSON: invalid character at char 37 (record 1, line 2)"),
+        (0, 1, "utf8_replaced", "byte 0xe2 at line 2 char 6 of the record"),
+    ]
+    data = b'{"records":[{"value":{"id":1,"s":"\xe2\x82\xff"}}, {"value":{"id":2,"s":"\xff\xe2\x82"}}]}\n'
+    assert _places(data, input_format="endpoint") == [(0, 1, "utf8_replaced", "byte 0xe2 at char 35"), (1, 1, "utf8_replaced", "byte 0xff at char 65")]

@@ -32,7 +32,7 @@ import stat
 import sys
 import zlib
 from dataclasses import dataclass, replace
-from itertools import accumulate, islice
+from itertools import islice
 from operator import is_
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Sequence, Union, overload
@@ -648,7 +648,9 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     return None
 
 
-def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1, column: int = 0) -> Iterator[Unit]:
+def document_units(
+    data: bytes, records_path: tuple[str, ...] | None = None, chunk_records: int = 512, first_line: int = 1, column: int = 0, columns: bool = True
+) -> Iterator[Unit]:
     """One JSON document: an array of records, one record (an object), or, with
     ``records_path``, an object holding the array of records at that path.
 
@@ -658,7 +660,9 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
     ``records_path``.
 
     ``column``: the characters before ``data`` on its first line (a document after another on
-    that line), counted in an error's ``char``.
+    that line), counted in an error's ``char``. ``columns=False``: the records of a document on
+    one line get no :attr:`RawRecords.cols` (the caller works them out when asked: NDJSON of
+    small documents, where an object per document cost a tenth more time).
     """
     what = "the JSON document" if records_path else "the JSON array"
     first = _NON_BLANK.search(data)  # (not data.lstrip(): a copy of a large document)
@@ -712,7 +716,7 @@ def document_units(data: bytes, records_path: tuple[str, ...] | None = None, chu
         return
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
-    yield from _placed(data, fixed, raws, first_line, start, chunk_records, column)
+    yield from _placed(data, fixed, raws, first_line, start, chunk_records, column, columns)
 
 
 _DECODE_RAW = msgspec.json.Decoder(msgspec.Raw)
@@ -784,7 +788,9 @@ def _may_hold_records(text: bytes, records_path: tuple[str, ...]) -> bool:
     return bool(raws)
 
 
-def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int, column: int = 0) -> Iterator[RawRecords]:
+def _placed(
+    data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, start: int, chunk_records: int, column: int = 0, columns: bool = True
+) -> Iterator[RawRecords]:
     """The records ``raws`` (views into ``fixed``, see :func:`_tolerant`) as they stand in ``data``,
     each with the line it starts on (and the characters before it there, ``column`` more on
     ``data``'s first line), ``chunk_records`` a unit.
@@ -799,12 +805,14 @@ def _placed(data: bytes, fixed: bytes, raws: Sequence[Any], first_line: int, sta
         end -= 1
     one_line = data.find(b"\n", 0, end) < 0  # (all on the first line: nothing to find)
     pos, line = start, first_line + data.count(b"\n", 0, start)
-    chars = LineChars(data, column=column)
+    chars = LineChars(data, column=column) if columns or not one_line or fixed is not data else None
     for i in range(0, len(raws), chunk_records):
         texts = [bytes(r) for r in raws[i : i + chunk_records]]
         if one_line and fixed is data:
-            yield RawRecords(texts, [first_line] * len(texts), cols=RecordColumns(chars, views=raws[i : i + chunk_records], text=fixed))
+            cols = RecordColumns(chars, views=raws[i : i + chunk_records], text=fixed) if chars is not None else None
+            yield RawRecords(texts, [first_line] * len(texts), cols=cols)
             continue
+        assert chars is not None
         lines: list[int | None] = []
         offsets: list[int] = []
         for k, text in enumerate(texts):
@@ -953,7 +961,11 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
     """
     raws: list[bytes] = []
     lines: list[int | None] = []
-    cols: list[Sequence[int]] = []  # (each document's records' characters before them, asked when needed)
+    # each unit's records' characters before them on their line: its own, or (a document on a
+    # line, without: see document_units) the document and its first record's index in it
+    cols: list[Sequence[int] | bytes | tuple[bytes, int]] = []
+    ends: list[int] = []  # (where each part of cols ends in raws)
+    done = 0  # (the records of the document read so far: a document's records come in units of 512)
     # A broken document is one record of the input when another document is in it (infer
     # reads on past it, as validate does); the first document, broken, is held until the
     # input shows whether it is all of it (a lone document that does not parse is the input's fault).
@@ -966,10 +978,11 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             yield replace(held, one_record=True)
             held = None
         if raws:
-            yield RawRecords(raws[:], lines[:], cols=JoinedColumns(cols))
+            yield RawRecords(raws[:], lines[:], cols=JoinedColumns(cols, ends, records_path))
             raws.clear()
             lines.clear()
             cols.clear()
+            ends.clear()
 
     line = 1
     for chunk in chunks:
@@ -988,13 +1001,16 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             if not blank(doc):  # (not doc.lstrip(): a copy of a long line)
                 if held is not None:  # (another document: the broken first is one record of several)
                     yield from gathered()
-                for unit in document_units(doc, records_path, first_line=line):
+                done = 0
+                for unit in document_units(doc, records_path, first_line=line, columns=False):
                     if isinstance(unit, RawRecords) and unit.bad is None and unit.lines is not None:
                         if held is not None:  # (documents one after another on the line)
                             yield from gathered()
                         raws.extend(unit.raws)
                         lines.extend(unit.lines)
-                        cols.append([0] * len(unit.raws) if unit.cols is None else unit.cols)
+                        cols.append(unit.cols if unit.cols is not None else (doc, done) if done else doc)
+                        ends.append(len(raws))
+                        done += len(unit.raws)
                         if len(raws) >= chunk_records:
                             yield from gathered()
                     else:  # (a document without records: one record, in its place)
@@ -1615,11 +1631,13 @@ class LineChars:
 
     def __init__(self, data: bytes, newlines: _Newlines | None = None, column: int = 0):
         self.data, self.column = data, column
-        self.newlines = _Newlines(data) if newlines is None else newlines
+        self.newlines = newlines  # (found when first asked: most texts' records name no char)
         self._ascii: bool | None = None
         self._at, self._chars = -1, 0  # (the last byte asked, and its characters from its line's start)
 
     def before(self, offset: int) -> int:
+        if self.newlines is None:
+            self.newlines = _Newlines(self.data)
         newlines = self.newlines.offsets()
         k = int(np.searchsorted(newlines, offset)) if len(newlines) else 0
         start = int(newlines[k - 1]) + 1 if k else 0
@@ -1637,13 +1655,17 @@ class LineChars:
 
 
 class JoinedColumns(Sequence[int]):
-    """The :class:`RecordColumns` (or lists) of several units' records as one sequence."""
+    """The :class:`RecordColumns` (or lists) of several units' records as one sequence, part ``k``
+    ending at record ``ends[k]``; a part may be a document on its line (and its first record's
+    index in it, when not 0): its records' places are found when asked, by reading it again at
+    ``records_path``."""
 
-    __slots__ = ("parts", "ends")
+    __slots__ = ("parts", "ends", "records_path", "_found")
 
-    def __init__(self, parts: Iterable[Sequence[int]]):
-        self.parts = [part for part in parts if len(part)]
-        self.ends = list(accumulate(len(part) for part in self.parts))
+    def __init__(self, parts: Sequence[Sequence[int] | bytes | tuple[bytes, int]], ends: Sequence[int], records_path: tuple[str, ...] | None = None):
+        self.parts, self.ends = list(parts), list(ends)
+        self.records_path = records_path
+        self._found: tuple[bytes, list[int]] | None = None  # (the last document's records' offsets)
 
     def __len__(self) -> int:
         return self.ends[-1] if self.ends else 0
@@ -1659,17 +1681,45 @@ class JoinedColumns(Sequence[int]):
             a, b, step = i.indices(len(self))
             if step != 1:
                 raise ValueError("columns are sliced in order")
-            pieces, start = [], 0
+            pieces: list[Sequence[int] | bytes | tuple[bytes, int]] = []
+            ends: list[int] = []
+            start = 0
             for part, end in zip(self.parts, self.ends):
                 if start < b and end > a:
-                    pieces.append(part[max(a - start, 0) : min(b, end) - start])
+                    lo, hi = max(a - start, 0), min(b, end) - start
+                    if isinstance(part, (bytes, tuple)):
+                        doc, first = (part, 0) if isinstance(part, bytes) else part
+                        pieces.append((doc, first + lo))
+                    else:
+                        pieces.append(part[lo:hi])
+                    ends.append((ends[-1] if ends else 0) + hi - lo)
                 start = end
-            return JoinedColumns(pieces)
+            return JoinedColumns(pieces, ends, self.records_path)
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)
         k = bisect.bisect_right(self.ends, i)
-        return self.parts[k][i - (self.ends[k - 1] if k else 0)]
+        part, j = self.parts[k], i - (self.ends[k - 1] if k else 0)
+        if not isinstance(part, (bytes, tuple)):
+            return part[j]
+        doc, first = (part, 0) if isinstance(part, bytes) else part
+        if self._found is None or self._found[0] is not doc:
+            self._found = doc, _record_offsets(doc, self.records_path)
+        offsets = self._found[1]
+        at = offsets[first + j] if first + j < len(offsets) else 0
+        return LineChars(doc).before(at) if at > 0 else 0
+
+
+def _record_offsets(doc: bytes, records_path: tuple[str, ...] | None) -> list[int]:
+    """Where each record of a document starts in it (0: not found), as :func:`document_units` reads them."""
+    raws: Any
+    try:
+        raws, fixed = _tolerant(_records_decoder(records_path) if records_path is not None else _DECODE_RAWS.decode, doc)
+    except RecursionError:
+        raws, fixed = _shallow_records(doc, records_path), doc
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        return []
+    return [_offset_in(fixed, raw) for raw in raws or ()]
 
 
 class RecordColumns(Sequence[int]):
