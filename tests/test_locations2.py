@@ -210,7 +210,11 @@ def test_a_record_of_a_long_document_on_a_line_in_any_unit_and_batch() -> None:
     want = [(551, 2, "utf8_replaced", f"byte 0xff at char {char}")]
     assert _places(data, records_path="r") == want
     # batches cut out of the units: the same place
-    found = [(w.record + 100 * k, w.line, w.kind, str(w.sent)) for k, batch in enumerate(M.iter_batches(data, records=100, records_path="r")) for w in batch.report.warnings]
+    found = [
+        (w.record + 100 * k, w.line, w.kind, str(w.sent))
+        for k, batch in enumerate(M.iter_batches(data, records=100, records_path="r"))
+        for w in batch.report.warnings
+    ]
     assert found == want
     # the same line after another document on it
     data = b'{"r":[{"id":9999}]} ' + line + b"\n"
@@ -236,3 +240,19 @@ def test_invalid_utf8_before_the_error_counts_one_char_a_byte() -> None:
     ]
     data = b'{"records":[{"value":{"id":1,"s":"\xe2\x82\xff"}}, {"value":{"id":2,"s":"\xff\xe2\x82"}}]}\n'
     assert _places(data, input_format="endpoint") == [(0, 1, "utf8_replaced", "byte 0xe2 at char 35"), (1, 1, "utf8_replaced", "byte 0xff at char 65")]
+
+
+def test_the_web_paste_names_a_replaced_escape_where_the_paste_has_it() -> None:
+    # the body the page builds from a paste is one line: a record's char counted from that line's
+    # start (the body's) names no place of the paste, whose records start their own lines
+    from tests.test_web import paste_source, request, ui_server
+
+    with ui_server() as server:
+        paste_source(server)
+        text = '{"id": "a", "alt": 1}\n{"id": "b", "lat": "x\\ud800"}\n'
+        status, _h, body = request(server, "POST", "/ui/api/sinks/nm/send", {"text": text})
+        assert status == 200
+        got = json.loads(body)
+        assert [(w["record"], w["line"], w["code"] if "code" in w else w.get("kind"), w["sent"]) for w in got["warnings"]] == [
+            (1, 2, "utf8_replaced", "escape \\ud800 at char 22")
+        ]

@@ -52,7 +52,7 @@ from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text
 from ..serve import App, Request, Response, json_response, query_int
 from .catalog import Catalog, load_catalog
-from .draft import TIME_UNITS, check_name, compact, draft, format_body, paste_records
+from .draft import TIME_UNITS, check_name, compact, draft, format_body, in_records, paste_records
 
 __all__ = ["add_serve_parser", "cmd_serve", "install", "load_assets"]
 
@@ -258,7 +258,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
             for i, item in zip(sent, placed):
                 records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
             errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
-            warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in report.warnings]
+            warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in in_records(paste, report.warnings)]
         errors.sort(key=lambda e: e["record"])
         return json_response(
             200,

@@ -10,9 +10,10 @@ records become the endpoint's request body, which the store ingests as the endpo
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import jmespath
 import orjson
@@ -26,7 +27,7 @@ from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
 from ..paths import TOO_DEEP as _TOO_DEEP
-from ..report import BatchRejected, RecordError
+from ..report import BatchRejected, RecordError, ValueWarning
 from ..sink import check_sink
 from ..table import RECORD_TIME_NAME
 from ..types import beyond_float64_reason
@@ -502,6 +503,27 @@ def paste_records(text: Any) -> Paste:
 
 
 _NOT_JSON: Any = object()
+
+#: How a body :func:`~mapper.endpoint.encode_body` built starts (one pasted so is read as one too:
+#: its records' chars then count from their own starts, as before a body's counted from its line's).
+_BUILT_BODY = b'{"records":[{"value":'
+_AT_CHAR = re.compile(r"(.* at char )(\d+)", re.S)
+
+
+def in_records(paste: Paste, warnings: Sequence[ValueWarning]) -> list[ValueWarning]:
+    """The warnings of the body a paste built, each ``at char N`` counted from its record's start,
+    as the paste shows the record: the engine counts a body record's char from the start of the
+    body's line, and the built body is one line, the paste's records each on their own."""
+    if not paste.body.startswith(_BUILT_BODY) or not any(w.kind == "utf8_replaced" for w in warnings):
+        return list(warnings)
+    cols = [col for unit in endpoint_units(paste.body) if isinstance(unit, RawRecords) and unit.cols is not None for col in unit.cols]
+    out = []
+    for w in warnings:
+        m = _AT_CHAR.fullmatch(w.sent) if w.kind == "utf8_replaced" and isinstance(w.sent, str) else None
+        if m is not None and 0 <= w.record < len(cols) and int(m.group(2)) > cols[w.record]:
+            w = ValueWarning(w.record, w.line, w.column, w.path, w.kind, f"{m.group(1)}{int(m.group(2)) - cols[w.record]}", w.stored, w.hint, w.pointer, w.file)
+        out.append(w)
+    return out
 
 
 def _as_json(raw: bytes) -> Any:
