@@ -256,3 +256,15 @@ def test_the_web_paste_names_a_replaced_escape_where_the_paste_has_it() -> None:
         assert [(w["record"], w["line"], w["code"] if "code" in w else w.get("kind"), w["sent"]) for w in got["warnings"]] == [
             (1, 2, "utf8_replaced", "escape \\ud800 at char 22")
         ]
+
+
+def test_a_deep_document_whose_path_holds_no_array_is_no_records_as_a_shallow_one() -> None:
+    # it was "nested too deeply" (invalid_json) where the same document without its deep member is no_records
+    for doc, path, why in [
+        (b'{"now": 1, "r": 2%s}', "r", "Expected `array`, got `int` - at `r`"),
+        (b'{"d": 5%s}', "d.r", "Expected `object`, got `int` - at `d`"),
+        (b'{"d": {"r": "s"%s}}', "d.r", "Expected `array`, got `str` - at `d.r`"),
+    ]:
+        for data in (doc % b"", doc % (b', "x": ' + DEEP)):
+            report = M.validate(data, records_path=path)
+            assert [(e.code, e.reason) for e in report.errors] == [("no_records", f"no records at `{path}`: {why}")], data[:30]

@@ -59,7 +59,18 @@ from ..paths import to_dot_notation
 from ..report import Report, not_an_item_reason
 from ..tiers import renameable
 from ..types import beyond_float64_reason, type_set
-from .gojson import bom_note, error_offset, go_field_key, go_member, huge_number_in, json_path, malformed_text, same_length_escapes
+from .gojson import (
+    RecordDecodeError,
+    bom_note,
+    decode_record,
+    error_offset,
+    go_field_key,
+    go_member,
+    huge_number_in,
+    json_path,
+    malformed_text,
+    same_length_escapes,
+)
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped.
 CHUNK_SIZE = 256 * 1024
@@ -626,10 +637,14 @@ def _shallow_null(data: bytes, records_path: tuple[str, ...]) -> bool:
 
 def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     """Why a document too deep for the decoders has no records at ``records_path`` when it is
-    that a key is missing (its objects read a level at a time, see :func:`_shallow_member`), as
-    :func:`_path_problem` says it; else None."""
+    that a key is missing, or a value on the way is no object or the last no array (its
+    objects read a level at a time, see :func:`_shallow_member`), as :func:`_path_problem`
+    says it; else None."""
     pos, end = _strip_span(data, 0, len(data))
     for depth, key in enumerate(records_path):
+        if depth and data[pos] != 123:  # "{": a value on the way that is no object (one the decoders read)
+            kind = _shallow_kind(data, pos, end)
+            return None if kind is None else f"Expected `object`, got `{kind}` - at `{_path_text(records_path[:depth])}`"
         found = _shallow_member(data, pos, end, key)
         if found is None:
             parts = _parts(data, pos, end, 123)
@@ -645,7 +660,20 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
                 return None  # (a key that is no string: the document is not JSON)
             return f"no key `{_path_text((key,))}`" + (f" - at `{_path_text(records_path[:depth])}`" if depth else "")
         pos, end = found
+    if data[pos] != 91:  # "[": the value at the path is no array
+        kind = _shallow_kind(data, pos, end)
+        return None if kind is None else f"Expected `array`, got `{kind}` - at `{_path_text(records_path)}`"
     return None
+
+
+def _shallow_kind(data: bytes, pos: int, end: int) -> str | None:
+    """The JSON type of the value ``data[pos:end]``, as Go's decoder reads it; None when it does
+    not read (not JSON, or itself too deep)."""
+    try:
+        value, _replaced = decode_record(bytes(data[pos:end]), False)
+    except RecordDecodeError:
+        return None
+    return _kind(value)
 
 
 def document_units(
