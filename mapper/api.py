@@ -117,7 +117,9 @@ class Mapper:
         (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
         or a list of keys): the input's one document, each line's document of NDJSON
         (read line by line), or each Python mapping (or JSON text) given; a document without that
-        array is one error (code ``no_records``) naming where arrays of objects are.
+        array is one error (code ``no_records``) naming where arrays of objects are; one
+        holding ``null`` there gives no records, as ``[]`` (Go reads null into an array so),
+        and ``report.notes`` says so once.
         When records fail, ``report.notes`` says why where the input shows it, as ``mapper
         validate`` says it: one document holding the records, and, for NDJSON given as text
         or as a file (read again for its first lines; not a stream or an iterator, read
