@@ -833,14 +833,17 @@ def _placed(
         end -= 1
     one_line = data.find(b"\n", 0, end) < 0  # (all on the first line: nothing to find)
     pos, line = start, first_line + data.count(b"\n", 0, start)
-    chars = LineChars(data, column=column) if columns or not one_line or fixed is not data else None
+    if one_line and fixed is data and not columns:  # (NDJSON of documents: their places found when asked, see documents_units)
+        for i in range(0, len(raws), chunk_records):
+            texts = [bytes(r) for r in raws[i : i + chunk_records]]
+            yield RawRecords(texts, [first_line] * len(texts))
+        return
+    chars = LineChars(data, column=column)
     for i in range(0, len(raws), chunk_records):
         texts = [bytes(r) for r in raws[i : i + chunk_records]]
         if one_line and fixed is data:
-            cols = RecordColumns(chars, views=raws[i : i + chunk_records], text=fixed) if chars is not None else None
-            yield RawRecords(texts, [first_line] * len(texts), cols=cols)
+            yield RawRecords(texts, [first_line] * len(texts), None, RecordColumns(chars, views=raws[i : i + chunk_records], text=fixed))
             continue
-        assert chars is not None
         lines: list[int | None] = []
         offsets: list[int] = []
         for k, text in enumerate(texts):
@@ -980,6 +983,10 @@ def line_limit(max_record: int, records_path: tuple[str, ...] | None) -> int:
     return max_record if records_path is None else 1 << 62
 
 
+#: Records a unit of one document's (:func:`document_units`' ``chunk_records``, as :func:`documents_units` reads documents).
+_DOCUMENT_UNIT = 512
+
+
 def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_path: tuple[str, ...], chunk_records: int = 512) -> Iterator[Unit]:
     """NDJSON of documents (one per line), each holding an array of records at ``records_path``.
 
@@ -993,7 +1000,6 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
     # line, without: see document_units) the document and its first record's index in it
     cols: list[Sequence[int] | bytes | tuple[bytes, int]] = []
     ends: list[int] = []  # (where each part of cols ends in raws)
-    done = 0  # (the records of the document read so far: a document's records come in units of 512)
     # A broken document is one record of the input when another document is in it (infer
     # reads on past it, as validate does); the first document, broken, is held until the
     # input shows whether it is all of it (a lone document that does not parse is the input's fault).
@@ -1029,16 +1035,15 @@ def documents_units(chunks: Iterable[NdjsonChunk | OversizedRecord], records_pat
             if not blank(doc):  # (not doc.lstrip(): a copy of a long line)
                 if held is not None:  # (another document: the broken first is one record of several)
                     yield from gathered()
-                done = 0
-                for unit in document_units(doc, records_path, first_line=line, columns=False):
+                for k, unit in enumerate(document_units(doc, records_path, _DOCUMENT_UNIT, first_line=line, columns=False)):
                     if isinstance(unit, RawRecords) and unit.bad is None and unit.lines is not None:
                         if held is not None:  # (documents one after another on the line)
                             yield from gathered()
                         raws.extend(unit.raws)
                         lines.extend(unit.lines)
-                        cols.append(unit.cols if unit.cols is not None else (doc, done) if done else doc)
+                        # (a document's records come a unit of _DOCUMENT_UNIT at a time: the k-th's first is its k * _DOCUMENT_UNIT-th)
+                        cols.append(unit.cols if unit.cols is not None else (doc, k * _DOCUMENT_UNIT) if k else doc)
                         ends.append(len(raws))
-                        done += len(unit.raws)
                         if len(raws) >= chunk_records:
                             yield from gathered()
                     else:  # (a document without records: one record, in its place)
