@@ -818,9 +818,12 @@ def integer_text(text: str, pattern: re.Pattern[str], lo: int, hi: int, too_big:
     """
     if not pattern.fullmatch(text):
         return None
-    if len(text.lstrip("+-").lstrip("0")) > 40:
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > 40:
         raise ConversionError("out_of_range", too_big)
-    n = int(text)
+    n = int(digits or "0")  # (leading zeros count against int()'s 4,300-digit limit too)
+    if text[0] == "-":
+        n = -n
     if not lo <= n <= hi:
         raise ConversionError("out_of_range", too_big)
     return n

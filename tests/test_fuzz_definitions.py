@@ -1,0 +1,422 @@
+"""Fuzzing stages 1-2 (definition -> checked Sink -> generated code) with hostile definitions.
+
+Whatever the definition:
+* ``load_sink`` gives a Sink or raises ``DefinitionError`` whose every problem has a JSON
+  Pointer into the document and a message (no other exception, no SyntaxError from the
+  generated code, nothing the definition says ever runs);
+* a Sink compiles, and its Mapper maps any record: every record ends as a row or a refused
+  record, and dicts map as their NDJSON text does;
+* ``mapper check`` on an unreadable definition file exits 2 naming the file and the place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mapper
+
+ROOT = Path(__file__).parents[1]
+FUZZ = settings(max_examples=int(os.environ.get("MAPPER_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+INJECTION = "'); import os; os._exit(3); ('"
+HOSTILE = [
+    "",
+    "a",
+    "A",
+    "k",
+    "K",
+    '"',
+    "'",
+    "\\",
+    "\\'",
+    '\\"',
+    "\n",
+    "a\nb",
+    "\r",
+    "\u2028",
+    "\u2029",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "\udfff",
+    "\ud83d\ude00",
+    "😀",
+    "__class__",
+    "__init__",
+    "__builtins__",
+    "self",
+    "None",
+    "True",
+    "lambda",
+    "def",
+    "_id",
+    INJECTION,
+    '"]); __import__("os")._exit(3) #',
+    "{0}",
+    "%s",
+    "${x}",
+    "a.b",
+    "a[0]",
+    "`x`",
+    "*",
+    "@",
+    "٣",  # an Arabic-Indic digit
+    "١٢",
+    "𝟙",
+    "Å",  # U+212B ANGSTROM SIGN, NFC is U+00C5
+    "Å",
+    "Å",
+    "ﬁ",
+    "x" * 300,
+    "y" * 5000,
+]
+_text = st.one_of(st.sampled_from(HOSTILE), st.text(alphabet=st.sampled_from(list("aAk_.'\"\\\n\x00\u2028`[]@*0٣ Å") + ["\ud800"]), max_size=6))
+_key = _text
+
+
+def _quoted(key: str) -> str:
+    """A key as a JMESPath quoted identifier (JSON string syntax), as README documents for dots."""
+    return json.dumps(key)
+
+
+def _dotted(keys: Any) -> Any:
+    """Dot notation over ``keys``, each key bare when it can be, else quoted (or quoted anyway)."""
+    return st.lists(st.tuples(keys, st.booleans()), min_size=1, max_size=4).map(
+        lambda parts: ".".join(_quoted(k) if q or not k.isidentifier() else k for k, q in parts)
+    )
+
+
+_dot_path = _dotted(_key)
+_path = st.one_of(
+    st.lists(_key, min_size=0, max_size=4),
+    _dot_path,
+    _text,  # raw text, whatever it parses as
+    st.lists(st.one_of(_key, st.integers(), st.none(), st.lists(_key, max_size=2)), max_size=3),
+)
+
+TYPES = ["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey"]
+CONFIG_KEYS = [
+    "Mutex",
+    "mutex",
+    "Scale",
+    "Min",
+    "Max",
+    "Unit",
+    "Granularity",
+    "Layout",
+    "Epoch",
+    "Quantum",
+    "TTL",
+    "CustomUnit",
+    "CacheType",
+    "CacheSize",
+    "ForeignIndex",
+    "NameVal",
+    "DestNameVal",
+]
+HUGE = [2**200, -(2**200), 2**63, 2**64, -(2**63) - 1, 10**30, 1e308, -1e308, 5e-324, float("inf"), float("-inf"), float("nan")]
+_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from(HUGE),
+    st.floats(allow_nan=False),
+    _text,
+    st.sampled_from(["s", "ms", "us", "ns", "d", "c", "YMD", "H", "24h", "-1h", "2006-01-02", "%Y", "yyyy", "1970-01-01T00:00:00Z", "0s", "-5s", "ranked", "lru"]),
+)
+_value = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)), max_leaves=6)
+_config = st.one_of(st.dictionaries(st.one_of(st.sampled_from(CONFIG_KEYS), _text), _value, max_size=4), _value)
+_entry = st.one_of(
+    st.fixed_dictionaries(
+        {"name": _text, "path": _path, "type": st.sampled_from(TYPES)},
+        optional={"config": _config},
+    ),
+    st.fixed_dictionaries({}, optional={"name": _value, "path": st.one_of(_path, _value), "type": st.one_of(st.sampled_from(TYPES), _value), "config": _config}),
+)
+
+
+@st.composite
+def _definitions(draw: Any) -> Any:
+    entries = draw(st.lists(_entry, max_size=5))
+    if entries and draw(st.booleans()):  # a duplicate entry, or one whose name differs only in case
+        e = dict(draw(st.sampled_from(entries)))
+        if isinstance(e.get("name"), str) and draw(st.booleans()):
+            e["name"] = e["name"].swapcase()
+        entries.append(e)
+    names = [e["name"] for e in entries if isinstance(e.get("name"), str)]
+    ident = st.one_of(st.sampled_from(names), _text) if names else _text
+    schema: dict[str, Any] = {"definition": entries}
+    which = draw(st.sampled_from(["id_field", "primary_key_fields", "both", "neither"]))
+    if which in ("id_field", "both"):
+        schema["id_field"] = draw(st.one_of(ident, _value))
+    if which in ("primary_key_fields", "both"):
+        schema["primary_key_fields"] = draw(st.one_of(st.lists(ident, max_size=3), _value))
+    if draw(st.booleans()):
+        schema["allow_missing_fields"] = draw(st.one_of(st.booleans(), _value))
+    form = draw(st.sampled_from(["schema", "body", "array"]))
+    if form == "body":
+        return {"name": draw(_text), "schema": schema}
+    if form == "array":
+        return entries
+    return schema
+
+
+_name = _text.filter(lambda s: s.strip() != "" and not any(0xD800 <= ord(c) <= 0xDFFF for c in s))
+_good_key = _name
+_good_path = st.one_of(st.lists(_good_key, min_size=1, max_size=3), _dotted(_good_key))
+_int = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from(HUGE[:5]))
+_VALID_CONFIGS: dict[str, Any] = {
+    "id": st.fixed_dictionaries({}, optional={"Mutex": st.booleans(), "CacheType": st.sampled_from(["ranked", "lru", "none"]), "CacheSize": _int}),
+    "string": st.fixed_dictionaries({}, optional={"Mutex": st.booleans(), "mutex": st.booleans()}),
+    "ids": st.fixed_dictionaries({}, optional={"Quantum": st.sampled_from(["YMD", "H", "", "X"]), "TTL": st.sampled_from(["24h", "0s", "1x", ""])}),
+    "strings": st.fixed_dictionaries({}, optional={"Quantum": st.sampled_from(["YMD", "YMDH"]), "TTL": st.sampled_from(["24h", "-1h"])}),
+    "bool": st.just({}),
+    "int": st.fixed_dictionaries({}, optional={"Min": _int, "Max": _int, "ForeignIndex": _name}),
+    "decimal": st.fixed_dictionaries({}, optional={"Scale": st.one_of(st.integers(0, 19), _int)}),
+    "timestamp": st.fixed_dictionaries(
+        {},
+        optional={
+            "Unit": st.sampled_from(["d", "h", "m", "s", "ms", "us", "ns", ""]),
+            "Granularity": st.sampled_from(["s", "ms", "us", "ns"]),
+            "Epoch": st.sampled_from(["1970-01-01T00:00:00Z", "2000-01-01T00:00:00+05:30", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]),
+            "Layout": st.sampled_from(["2006-01-02", "2006-01-02T15:04:05.999999999Z07:00", "Jan _2 15:04:05", ""]),
+        },
+    ),
+    "recordTime": st.fixed_dictionaries({}, optional={"Unit": st.sampled_from(["s", "ns"]), "Layout": st.sampled_from(["2006-01-02", "15:04"])}),
+    "dateInt": st.fixed_dictionaries(
+        {},
+        optional={
+            "Unit": st.sampled_from(["d", "s", "c"]),
+            "CustomUnit": st.sampled_from(["1h", "-2h", "90m"]),
+            "Epoch": st.sampled_from(["1970-01-01T00:00:00Z", "2020-02-29T00:00:00Z"]),
+            "Layout": st.sampled_from(["2006-01-02", "20060102", "Jan 2 2006"]),
+        },
+    ),
+    "signedIntBoolKey": st.just({}),
+}
+
+
+@st.composite
+def _valid_ish(draw: Any) -> Any:
+    """Definitions that are mostly valid (so they compile and map), with hostile names and keys."""
+    entries = []
+    for _ in range(draw(st.integers(1, 6))):
+        t = draw(st.sampled_from(TYPES))
+        entry: dict[str, Any] = {"name": draw(_name), "path": draw(_good_path), "type": t}
+        config = draw(_VALID_CONFIGS[t])
+        if config or draw(st.booleans()):
+            entry["config"] = config
+        entries.append(entry)
+    if draw(st.booleans()):  # an id column, or a string primary key
+        entries.append({"name": draw(_name), "path": draw(_good_path), "type": draw(st.sampled_from(["id", "int"]))})
+        ident: dict[str, Any] = {"id_field": entries[-1]["name"]}
+    else:
+        keys = draw(st.lists(st.sampled_from(entries), min_size=1, max_size=3))
+        ident = {"primary_key_fields": [e["name"] for e in keys]}
+    return {**ident, "allow_missing_fields": draw(st.booleans()), "definition": entries}
+
+
+def _problems_have_locations(problems: Any) -> None:
+    assert problems
+    for p in problems:
+        assert p.severity in ("error", "warning", "note")
+        assert isinstance(p.pointer, str) and (p.pointer == "" or p.pointer.startswith("/")), p
+        assert isinstance(p.message, str) and p.message, p
+
+
+def _paths_of(sink: mapper.Sink) -> list[tuple[str, ...]]:
+    out = []
+    for c in sink.columns:
+        keys = getattr(c.path, "keys", None)
+        if keys:
+            out.append(tuple(keys))
+    return out
+
+
+def _set(rec: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    cur = rec
+    for k in keys[:-1]:
+        nxt = cur.get(k)
+        if not isinstance(nxt, dict):
+            nxt = cur[k] = {}
+        cur = nxt
+    cur[keys[-1]] = value
+
+
+_record_value = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**66), max_value=2**66),
+    st.floats(allow_nan=False, allow_infinity=False),
+    _text,
+    st.sampled_from(["1", "0010", "-1", "1.5", "t", "2024-01-02T03:04:05Z", "2024-01-02", "a,b", "[1,2]", "", "0" * 5000 + "7", "-" + "0" * 5000 + "7", "9" * 5000]),
+    st.lists(st.one_of(st.integers(0, 10), _text), max_size=3),
+    st.dictionaries(_text, st.integers(), max_size=2),
+)
+
+
+def _map_both_ways(m: mapper.Mapper, records: list[dict[str, Any]]) -> None:
+    report = m.validate(records, on_error="skip")
+    assert report.success_count + report.failed_records == report.records == len(records)
+    batch = m.map(records, on_error="skip", max_errors=1.0)
+    assert batch.count + batch.report.failed_records == len(records)
+    text = b"".join(json.dumps(r).encode() + b"\n" for r in records)
+    tbatch = m.map(text, on_error="skip", max_errors=1.0, input_format="ndjson")
+    assert tbatch.count + tbatch.report.failed_records == len(records)
+    assert [r.record for r in tbatch.report.rejected] == [r.record for r in batch.report.rejected]
+    assert tbatch.to_rows() == batch.to_rows()
+    careful = m.map(text, on_error="skip", max_errors=1.0, input_format="ndjson", fast=False)
+    assert careful.to_rows() == batch.to_rows()
+
+
+@FUZZ
+@given(st.one_of(_valid_ish(), _valid_ish(), _definitions()), st.data())
+def test_any_definition_loads_or_names_its_problems_and_maps_anything(definition: Any, data: Any) -> None:
+    result = mapper.check_sink(definition)
+    assert isinstance(result, mapper.CheckResult)
+    try:
+        sink = mapper.load_sink(definition)
+    except mapper.DefinitionError as e:
+        assert not result.valid
+        _problems_have_locations(e.problems)
+        assert any(p.severity == "error" for p in e.problems)
+        return
+    assert result.valid
+    m = mapper.Mapper(sink)
+    for section in m.compiled._sections:  # every generated function compiles (most are made on first use)
+        assert callable(m.compiled._load(section))
+    paths = _paths_of(sink)
+    records = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        rec: dict[str, Any] = data.draw(st.dictionaries(_text, _record_value, max_size=2))
+        for keys in paths:
+            if data.draw(st.booleans()):
+                _set(rec, keys, data.draw(_record_value))
+        records.append(rec)
+    _map_both_ways(m, records)
+
+
+# The same definitions as JSON text, so the number literals no Python value writes reach the loader.
+_LITERALS = ["1e400", "-1e400", "1" + "0" * 400, "1.5e-400", "-0", "0.0", "1E+2", '"\\ud800"', '"\\u0000"', '"a\\u2028b"']
+
+
+@FUZZ
+@given(st.one_of(_valid_ish(), _definitions()), st.lists(st.sampled_from(_LITERALS), min_size=1, max_size=3), st.booleans())
+def test_any_definition_text_loads_or_names_its_problems(definition: Any, literals: list[str], as_bytes: bool) -> None:
+    text = json.dumps(definition, allow_nan=True).replace("Infinity", "1e400").replace("NaN", "null")
+    for i, lit in enumerate(literals):  # a literal in place of the first numbers the text has
+        text = text.replace(": 0", f": {lit}", 1) if i % 2 else text.replace("null", lit, 1)
+    source: Any = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    try:
+        sink = mapper.load_sink(source)
+    except mapper.DefinitionError as e:
+        _problems_have_locations(e.problems)
+        return
+    mapper.Mapper(sink).validate([{}, {"a": 1}], on_error="skip")
+
+
+# --- plain examples: each a crash found by the fuzzing above, kept as it was found ---------------------
+
+
+def _loads_or_names(definition: Any) -> mapper.Sink | None:
+    try:
+        return mapper.load_sink(definition)
+    except mapper.DefinitionError as e:
+        _problems_have_locations(e.problems)
+        return None
+
+
+def test_injection_in_names_and_keys_is_data() -> None:
+    d = {
+        "primary_key_fields": [INJECTION],
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": INJECTION, "path": [INJECTION, "\u2028", "\x00"], "type": "string"},
+            {"name": "b", "path": [INJECTION + "\\"], "type": "int"},
+            {"name": "c", "path": f"x.{json.dumps(INJECTION)}", "type": "ids"},
+        ],
+    }
+    m = mapper.compile_sink(d)
+    rec = {INJECTION: {"\u2028": {"\x00": "v"}}, INJECTION + "\\": 5, "x": {INJECTION: [1, 2]}}
+    rows = m.map([rec]).to_rows()
+    assert rows == [{"_id": "v", "b": 5, "c": [1, 2]}]
+    _map_both_ways(m, [rec, {}])
+
+
+def test_a_number_string_with_thousands_of_leading_zeros_is_its_number() -> None:
+    # Go reads any number of leading zeros; int() refused the text (over 4,300 digits): a ValueError escaped map
+    zeros = "0" * 5000
+    d = {
+        "id_field": "i",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "i", "path": ["i"], "type": "id"},
+            {"name": "n", "path": ["n"], "type": "int"},
+            {"name": "s", "path": ["s"], "type": "ids"},
+            {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": "s"}},
+            {"name": "k", "path": ["k"], "type": "signedIntBoolKey"},
+        ],
+    }
+    m = mapper.compile_sink(d)
+    rec = {"i": zeros + "3", "n": "-" + zeros + "7", "s": [zeros + "1", "2"], "t": zeros + "60", "k": "+" + zeros + "5"}
+    for fast in (True, False):
+        assert m.map([rec], fast=fast).to_rows() == [{"_id": 3, "n": -7, "s": [1, 2], "t": "1970-01-01T00:01:00Z", "k": 5}]
+    _map_both_ways(m, [rec, {**rec, "n": zeros + "9" * 50}])
+    assert m.check({**rec, "n": zeros + "9" * 50})[0].code == "out_of_range"
+
+
+def test_huge_and_wrong_typed_config_values_are_problems() -> None:
+    for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
+        for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
+            d = {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": ["v"], "type": "decimal", "config": {key: value}}]}
+            _loads_or_names(d)
+
+
+# --- the command line: unreadable definition files ---------------------------------------------------
+
+
+def _check(tmp_path: Path, name: str, content: bytes) -> subprocess.CompletedProcess[bytes]:
+    f = tmp_path / name
+    f.write_bytes(content)
+    return subprocess.run([sys.executable, "-m", "mapper", "check", str(f)], capture_output=True, cwd=ROOT, timeout=60)
+
+
+def test_cli_check_names_the_place_of_unreadable_definitions(tmp_path: Path) -> None:
+    cases = {
+        "broken.json": (b'{"id_field": "a",\n  "definition": [\n    {"name": "a", }\n]}', [b"broken.json", b"line 3"]),
+        "latin1.json": (b'{"id_field": "\xe9", "allow_missing_fields": true, "definition": []}', [b"latin1.json", b"UTF-8"]),
+        "array.json": (b"[1, 2]", [b"array.json", b"/0"]),
+        "scalar.json": (b'"x"', [b"scalar.json"]),
+        "empty.json": (b"", [b"empty.json"]),
+        "deep.json": (b"[" * 10_000 + b"]" * 10_000, [b"deep.json", b"deep"]),
+        "deepobj.json": (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, [b"deepobj.json", b"deep"]),
+    }
+    for name, (content, wanted) in cases.items():
+        proc = _check(tmp_path, name, content)
+        assert b"Traceback" not in proc.stderr, (name, proc.stderr[-2000:])
+        assert proc.returncode == 2, (name, proc.returncode, proc.stdout, proc.stderr[-2000:])
+        out = proc.stdout + proc.stderr
+        for w in wanted:
+            assert w.lower() in out.lower(), (name, w, out[-2000:])
+
+
+def test_cli_check_of_a_50_mb_definition_ends_with_its_problems(tmp_path: Path) -> None:
+    entry = b'{"name": "n%d", "path": ["p"], "type": "nope"},'
+    body = b"".join(entry % i for i in range(0, 50_000_000 // len(entry)))
+    proc = _check(tmp_path, "big.json", b'{"id_field": "x", "allow_missing_fields": true, "definition": [' + body[:-1] + b"]}")
+    assert b"Traceback" not in proc.stderr
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert b"/definition/0/type" in proc.stdout + proc.stderr
+
+
+def test_math_is_imported() -> None:  # keeps the import honest for the literal helpers above
+    assert math.isinf(float("1e400"))
