@@ -194,6 +194,10 @@ def _parse_jmespath(text: str) -> Path:
     return result[0]
 
 
+#: a run of digits longer than Python's int() reads from text
+_LONG_NUMBER = re.compile(r"[0-9]{4301,}")
+
+
 def _parse_jmespath_here(text: str) -> Path:
     try:
         with warnings.catch_warnings():  # jmespath warns on its old `literal` syntax; it still parses
@@ -209,7 +213,11 @@ def _parse_jmespath_here(text: str) -> Path:
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input
-        raise PathSyntaxError(f"invalid path: {exc.__class__.__name__}", text, 0) from None
+        long_number = _LONG_NUMBER.search(text)
+        if long_number is not None:  # the lexer's int() of an index or slice bound
+            digits = long_number.end() - long_number.start()
+            raise PathSyntaxError(f"invalid path: a number of {digits:,} digits (an index or slice bound takes at most 4,300)", text, long_number.start()) from None
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(f'{exc.__class__.__name__}: {exc}', 200))}", text, 0) from None
     try:
         keys = _field_chain(parsed.parsed)
         if keys is not None:

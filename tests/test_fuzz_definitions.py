@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -372,6 +373,18 @@ def test_a_number_string_with_thousands_of_leading_zeros_is_its_number() -> None
         assert m.map([rec], fast=fast).to_rows() == [{"_id": 3, "n": -7, "s": [1, 2], "t": "1970-01-01T00:01:00Z", "k": 5}]
     _map_both_ways(m, [rec, {**rec, "n": zeros + "9" * 50}])
     assert m.check({**rec, "n": zeros + "9" * 50})[0].code == "out_of_range"
+
+
+def test_a_path_index_of_thousands_of_digits_is_named_where_it_is() -> None:
+    # the library's int() refused the digits: the message was "invalid path: ValueError", pointing at character 0
+    for text, at in (("a[" + "9" * 5000 + "]", 2), ("items[0].b[:-" + "9" * 4400 + "]", 13)):
+        with pytest.raises(mapper.PathSyntaxError) as info:
+            mapper.parse_path(text)
+        assert info.value.position == at, info.value
+        assert "ValueError" not in str(info.value) and "digits" in info.value.message
+        d = {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": text, "type": "ids"}]}
+        problems = mapper.check_sink(d).problems
+        assert [(p.pointer, "digits" in p.message) for p in problems if p.severity == "error"] == [("/definition/1/path", True)]
 
 
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
