@@ -230,16 +230,25 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]]]:
-    """Turn any accepted source into (parsed JSON value, display name, where a time is written with an escape);
-    ``written`` gets the numbers of a JSON text written otherwise than Python writes them (:func:`read_json_document`)."""
+#: a JSON escape of a UTF-16 surrogate: UTF-8 text without one holds no lone surrogate
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]], bool]:
+    """Turn any accepted source into (parsed JSON value, display name, where a time is written with
+    an escape, whether it may hold a lone surrogate); ``written`` gets the numbers of a JSON text
+    written otherwise than Python writes them (:func:`read_json_document`).
+
+    UTF-8 bytes with no surrogate escape hold none (a 50 MB definition's walk for them took
+    longer than reading it), a str or Python objects may."""
     if isinstance(source, (dict, list, tuple, Mapping)):
-        return source, None, frozenset()
+        return source, None, frozenset(), True
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
         source = bytes(source)
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
+        surrogates = not isinstance(source, bytes) or _SURROGATE_ESCAPE.search(source) is not None
         try:
-            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS)
+            return read_json_document(source, "sink definition", written), None, escaped_values(source, TIME_KEYS), surrogates
         except DefinitionError as exc:
             if isinstance(source, str) and _is_file(source):
                 # a file named like JSON text ([prod].json) was meant: say how to give it
@@ -263,7 +272,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
         try:
-            return read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written), str(path), escaped_values(data, TIME_KEYS)
+            doc = read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written)
+            return doc, str(path), escaped_values(data, TIME_KEYS), _SURROGATE_ESCAPE.search(data) is not None
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None
     raise DefinitionError(  # (named by its class, as a value with no JSON form is: "a int" read wrong)
@@ -296,7 +306,7 @@ def check_sink(
     """
     try:
         written: WrittenNumbers = {}
-        doc, display, escaped = _read_source(source, written)
+        doc, display, escaped, surrogates = _read_source(source, written)
     except DefinitionError as exc:
         return CheckResult(None, exc.problems, exc.source)
     ck = Checker(escaped, written)
@@ -310,7 +320,7 @@ def check_sink(
         _check_name_option(ck, name)
     try:
         # a text that is not Unicode is an error where it is, and the rest is checked all the same
-        unicode = _unicode_text(ck, doc)
+        unicode = _unicode_text(ck, doc) if surrogates else True
         sink = _check_document(ck, doc, overrides)
         if not unicode:
             sink = None
