@@ -216,7 +216,9 @@ def _parse_jmespath_here(text: str) -> Path:
         long_number = _LONG_NUMBER.search(text)
         if long_number is not None:  # the lexer's int() of an index or slice bound
             digits = long_number.end() - long_number.start()
-            raise PathSyntaxError(f"invalid path: a number of {digits:,} digits (an index or slice bound takes at most 4,300)", text, long_number.start()) from None
+            raise PathSyntaxError(
+                f"invalid path: a number of {digits:,} digits (an index or slice bound takes at most 4,300)", text, long_number.start()
+            ) from None
         raise PathSyntaxError(f"invalid path: {escape_controls(preview(f'{exc.__class__.__name__}: {exc}', 200))}", text, 0) from None
     try:
         keys = _field_chain(parsed.parsed)

@@ -163,15 +163,58 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
                 [Problem("error", "", f"{what} is not valid JSON: a byte order mark (U+FEFF) stands where a value should at line 1 column 1", "invalid-json")]
             ) from None
         hint = _records_hint(text) if exc.msg == "Extra data" else ""
+        msg = exc.msg
+        if msg == "Invalid control character at" and exc.pos < len(text):  # (Python's words end in "at", for its own " line ...")
+            msg = f"control character U+{ord(text[exc.pos]):04X} in a string (write it as \\u{ord(text[exc.pos]):04x})"
         raise DefinitionError(
-            [Problem("error", "", f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]
+            [Problem("error", "", f"{what} is not valid JSON: {msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]
         ) from None
     except ValueError as exc:  # NaN / Infinity (the hook is not told where: the first one outside a string is it)
         at = next((m.start() for m in _JSON_TOKEN.finditer(text) if m.group() in _CONSTANTS), 0)
         line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc} at line {line} column {col}", "invalid-json")]) from None
     except RecursionError:
-        raise DefinitionError([Problem("error", "", f"{what} is nested too deeply to be a sink definition", "too-deep")]) from None
+        at = _too_deep_at(text)
+        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        raise DefinitionError(
+            [Problem("error", "", f"{what} is nested too deeply to be a sink definition: past {SHOWN_DEPTH} levels at line {line} column {col}", "too-deep")]
+        ) from None
+
+
+#: A definition nested too deeply for the decoder or the checks (Python's recursion limit) is
+#: named where it passes this many levels: a definition needs a few.
+SHOWN_DEPTH = 100
+
+
+def _too_deep_at(text: str) -> int:
+    """Where JSON ``text`` opens its object or array past :data:`SHOWN_DEPTH` levels (0 if it does not)."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in ("{", "["):
+            depth += 1
+            if depth > SHOWN_DEPTH:
+                return m.start()
+        elif tok in ("}", "]"):
+            depth -= 1
+    return 0
+
+
+def _too_deep_where(doc: Any) -> tuple[str | int, ...]:
+    """Where a Python definition holds a container past :data:`SHOWN_DEPTH` levels (``()`` if nowhere)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(doc, ())]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, Mapping):
+            items: list[tuple[str | int, Any]] = [(k, v) for k, v in value.items() if isinstance(k, str)]
+        elif isinstance(value, (list, tuple)):
+            items = list(enumerate(value))
+        else:
+            continue
+        if len(where) >= SHOWN_DEPTH:
+            return where
+        stack.extend((v, (*where, k)) for k, v in reversed(items))
+    return ()
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
@@ -325,7 +368,7 @@ def check_sink(
         if not unicode:
             sink = None
     except RecursionError:
-        ck.error((), "too-deep", "the definition is nested too deeply")
+        ck.error(_too_deep_where(doc), "too-deep", f"the definition is nested too deeply: past {SHOWN_DEPTH} levels here")
         sink = None
     if sink is not None and name is not None:  # the option names the sink, whatever the form
         sink = replace(sink, name=name)

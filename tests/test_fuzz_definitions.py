@@ -26,7 +26,9 @@ import mapper
 
 ROOT = Path(__file__).parents[1]
 MAX_ENTRIES_50MB = 20_000
-FUZZ = settings(max_examples=int(os.environ.get("MAPPER_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=int(os.environ.get("MAPPER_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 INJECTION = "'); import os; os._exit(3); ('"
 HOSTILE = [
@@ -132,7 +134,9 @@ _scalar = st.one_of(
     st.sampled_from(HUGE),
     st.floats(allow_nan=False),
     _text,
-    st.sampled_from(["s", "ms", "us", "ns", "d", "c", "YMD", "H", "24h", "-1h", "2006-01-02", "%Y", "yyyy", "1970-01-01T00:00:00Z", "0s", "-5s", "ranked", "lru"]),
+    st.sampled_from(
+        ["s", "ms", "us", "ns", "d", "c", "YMD", "H", "24h", "-1h", "2006-01-02", "%Y", "yyyy", "1970-01-01T00:00:00Z", "0s", "-5s", "ranked", "lru"]
+    ),
 )
 _value = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)), max_leaves=6)
 _config = st.one_of(st.dictionaries(st.one_of(st.sampled_from(CONFIG_KEYS), _text), _value, max_size=4), _value)
@@ -141,7 +145,9 @@ _entry = st.one_of(
         {"name": _text, "path": _path, "type": st.sampled_from(TYPES)},
         optional={"config": _config},
     ),
-    st.fixed_dictionaries({}, optional={"name": _value, "path": st.one_of(_path, _value), "type": st.one_of(st.sampled_from(TYPES), _value), "config": _config}),
+    st.fixed_dictionaries(
+        {}, optional={"name": _value, "path": st.one_of(_path, _value), "type": st.one_of(st.sampled_from(TYPES), _value), "config": _config}
+    ),
 )
 
 
@@ -259,7 +265,9 @@ _record_value = st.one_of(
     st.integers(min_value=-(2**66), max_value=2**66),
     st.floats(allow_nan=False, allow_infinity=False),
     _text,
-    st.sampled_from(["1", "0010", "-1", "1.5", "t", "2024-01-02T03:04:05Z", "2024-01-02", "a,b", "[1,2]", "", "0" * 5000 + "7", "-" + "0" * 5000 + "7", "9" * 5000]),
+    st.sampled_from(
+        ["1", "0010", "-1", "1.5", "t", "2024-01-02T03:04:05Z", "2024-01-02", "a,b", "[1,2]", "", "0" * 5000 + "7", "-" + "0" * 5000 + "7", "9" * 5000]
+    ),
     st.lists(st.one_of(st.integers(0, 10), _text), max_size=3),
     st.dictionaries(_text, st.integers(), max_size=2),
 )
@@ -382,7 +390,11 @@ def test_a_path_index_of_thousands_of_digits_is_named_where_it_is() -> None:
             mapper.parse_path(text)
         assert info.value.position == at, info.value
         assert "ValueError" not in str(info.value) and "digits" in info.value.message
-        d = {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": text, "type": "ids"}]}
+        d = {
+            "id_field": "i",
+            "allow_missing_fields": True,
+            "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": text, "type": "ids"}],
+        }
         problems = mapper.check_sink(d).problems
         assert [(p.pointer, "digits" in p.message) for p in problems if p.severity == "error"] == [("/definition/1/path", True)]
 
@@ -390,7 +402,11 @@ def test_a_path_index_of_thousands_of_digits_is_named_where_it_is() -> None:
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
-            d = {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": ["v"], "type": "decimal", "config": {key: value}}]}
+            d = {
+                "id_field": "i",
+                "allow_missing_fields": True,
+                "definition": [{"name": "i", "path": ["i"], "type": "id"}, {"name": "v", "path": ["v"], "type": "decimal", "config": {key: value}}],
+            }
             _loads_or_names(d)
 
 
@@ -403,23 +419,57 @@ def _check(tmp_path: Path, name: str, content: bytes) -> subprocess.CompletedPro
     return subprocess.run([sys.executable, "-m", "mapper", "check", str(f)], capture_output=True, cwd=ROOT, timeout=60)
 
 
-def test_cli_check_names_the_place_of_unreadable_definitions(tmp_path: Path) -> None:
+def _check_here(tmp_path: Path, name: str, content: bytes, capsys: Any) -> tuple[int, bytes]:
+    """``mapper check FILE`` in this process (a process each took seconds): its exit status and output."""
+    from mapper.cli import main
+
+    f = tmp_path / name
+    f.write_bytes(content)
+    capsys.readouterr()
+    try:
+        code = main(["check", str(f)])
+    except SystemExit as exc:  # (a usage error exits from argparse)
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, (out.out + out.err).encode("utf-8", "backslashreplace")
+
+
+def test_cli_check_names_the_place_of_unreadable_definitions(tmp_path: Path, capsys: Any) -> None:
     cases = {
         "broken.json": (b'{"id_field": "a",\n  "definition": [\n    {"name": "a", }\n]}', [b"broken.json", b"line 3"]),
         "latin1.json": (b'{"id_field": "\xe9", "allow_missing_fields": true, "definition": []}', [b"latin1.json", b"UTF-8"]),
         "array.json": (b"[1, 2]", [b"array.json", b"/0"]),
         "scalar.json": (b'"x"', [b"scalar.json"]),
         "empty.json": (b"", [b"empty.json"]),
-        "deep.json": (b"[" * 10_000 + b"]" * 10_000, [b"deep.json", b"deep"]),
-        "deepobj.json": (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, [b"deepobj.json", b"deep"]),
+        "deep.json": (b"[" * 10_000 + b"]" * 10_000, [b"deep.json", b"too deeply", b"line 1 column 101"]),
+        "deepobj.json": (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, [b"deepobj.json", b"too deeply", b"line 1 column 501"]),
+        "deepconfig.json": (
+            b'{"id_field": "a", "allow_missing_fields": true,\n "definition": [{"name": "a", "path": ["a"], "type": "id",\n  "config": {"Min": '
+            + b"[" * 5000
+            + b"]" * 5000
+            + b"}}]}",
+            [b"deepconfig.json", b"too deeply", b"line 3 column 117"],
+        ),
+        "unclosed.json": (b"[" * 100_000, [b"unclosed.json", b"too deeply", b"line 1 column 101"]),
+        "nul.json": (b'{"id_field": "x\x00"}', [b"nul.json", b"line 1 column 16", b"U+0000"]),
     }
     for name, (content, wanted) in cases.items():
-        proc = _check(tmp_path, name, content)
-        assert b"Traceback" not in proc.stderr, (name, proc.stderr[-2000:])
-        assert proc.returncode == 2, (name, proc.returncode, proc.stdout, proc.stderr[-2000:])
-        out = proc.stdout + proc.stderr
+        code, out = _check_here(tmp_path, name, content, capsys)
+        assert code == 2, (name, code, out[-2000:])
         for w in wanted:
             assert w.lower() in out.lower(), (name, w, out[-2000:])
+        assert b" at at " not in out, out
+
+
+def test_a_definition_nested_too_deeply_is_named_where_it_gets_too_deep() -> None:
+    # the error said only "the definition is nested too deeply", with no place ("" points at the whole document)
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    d = {"id_field": "a", "allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "int", "config": {"Min": deep}}]}
+    (problem,) = mapper.check_sink(d).problems
+    assert problem.code == "too-deep"
+    assert problem.pointer == "/definition/0/config/Min" + "/0" * 96, problem.pointer
 
 
 def test_a_definition_of_a_million_entries_is_refused_without_checking_each() -> None:
