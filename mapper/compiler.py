@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .errors import as_unescaped, has_lone_surrogate
+from .errors import SURROGATE, as_unescaped, has_lone_surrogate
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
@@ -463,6 +463,8 @@ def _fast_plan(ctypes: tuple[ColumnType, ...], columns: tuple[Column, ...], node
             return "a column's path goes inside another column's value"
         if not renameable(node.key or ""):
             return "a key contains a quote, backslash or control character"
+        if SURROGATE.search(node.key or "") is not None:  # (only a Sink not made by load_sink, which refuses them: msgspec cannot encode one)
+            return "a key holds a UTF-16 surrogate"
         if len(node.columns) > 1:
             if any(len({repr(ctypes[i].json_shape(tier)) for i in node.columns}) > 1 for tier in TIERS):
                 return "two columns of different types read the same path"

@@ -399,6 +399,27 @@ def test_a_path_index_of_thousands_of_digits_is_named_where_it_is() -> None:
         assert [(p.pointer, "digits" in p.message) for p in problems if p.severity == "error"] == [("/definition/1/path", True)]
 
 
+def test_a_sink_built_by_hand_with_a_surrogate_key_maps_on_the_careful_path() -> None:
+    # load_sink refuses such a key, a Sink made with dataclasses.replace may hold one: msgspec's
+    # UnicodeEncodeError escaped compiling the fast path's structs
+    import dataclasses
+
+    from mapper.paths import Path as KeyPath
+
+    sink = mapper.load_sink(
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": ["v"], "type": "int"}],
+        }
+    )
+    k, v = sink.columns
+    m = mapper.Mapper(dataclasses.replace(sink, columns=(k, dataclasses.replace(v, path=KeyPath(keys=("\ud800", "a"))))))
+    assert "surrogate" in (m.compiled.fast_unavailable or "")
+    assert m.map([{"k": "x", "\ud800": {"a": 5}}]).to_rows() == [{"_id": "x", "v": 5}]
+    assert m.map(b'{"k": "x", "\\ud800": {"a": 5}}').to_rows() == [{"_id": "x"}]  # the escape arrives as U+FFFD
+
+
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
