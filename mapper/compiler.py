@@ -32,12 +32,12 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .errors import SURROGATE, as_unescaped, has_lone_surrogate
+from .errors import SURROGATE, DefinitionError, Problem, as_unescaped, has_lone_surrogate, preview
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
-from .types import ColumnType, column_type, type_set
+from .types import TYPES, ColumnType, column_type, type_set
 
 __all__ = ["CompiledSink", "CompiledTier", "NotObject", "PathFailure", "compile_definition"]
 
@@ -609,6 +609,9 @@ class CompiledSink:
     """
 
     def __init__(self, sink: Sink, part: tuple[frozenset[int], bool] | None = None):
+        problems = hand_built_problems(sink)
+        if problems:
+            raise DefinitionError(problems, sink.source)
         self.sink = sink
         columns = sink.columns
         self.columns = columns
@@ -778,6 +781,38 @@ class CompiledSink:
 
     def __repr__(self) -> str:
         return f"<CompiledSink {self.sink.summary()}>"
+
+
+def hand_built_problems(sink: Sink) -> list[Problem]:
+    """What makes a Sink uncompilable: nothing for one :func:`mapper.load_sink` made, but a Sink
+    may be built or changed by hand (``dataclasses.replace``), and compiling one whose identity
+    names no column or whose type is unknown raised a KeyError from deep inside."""
+    problems: list[Problem] = []
+
+    def error(pointer: str, message: str) -> None:
+        problems.append(Problem("error", pointer, f"{message} (a Sink not made by mapper.load_sink)", "hand-built"))
+
+    if not sink.columns:
+        error("", "the sink has no columns")
+    names = {c.name for c in sink.columns}
+    for c in sink.columns:
+        if c.type not in TYPES:
+            error(f"{c.pointer}/type", f"unknown type {preview(repr(c.type))}")
+        keys = c.path.keys
+        if keys is None and not isinstance(c.path.expression, str):
+            error(f"{c.pointer}/path", "the path has neither keys nor an expression")
+        elif keys is not None and not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
+            error(f"{c.pointer}/path", "the path's keys must be a non-empty tuple of str")
+    if (sink.id_field is None) == (sink.primary_key_fields is None):
+        error("", "give exactly one of id_field and primary_key_fields")
+    elif sink.id_field is not None:
+        if sink.id_field not in names:
+            error("/id_field", f"id_field {preview(repr(sink.id_field))} names no column")
+    else:
+        for i, key in enumerate(sink.primary_key_fields or ()):
+            if key not in names:
+                error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} names no column")
+    return problems
 
 
 def compile_definition(sink: Sink, part: tuple[frozenset[int], bool] | None = None) -> CompiledSink:

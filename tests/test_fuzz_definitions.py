@@ -420,6 +420,30 @@ def test_a_sink_built_by_hand_with_a_surrogate_key_maps_on_the_careful_path() ->
     assert m.map(b'{"k": "x", "\\ud800": {"a": 5}}').to_rows() == [{"_id": "x"}]  # the escape arrives as U+FFFD
 
 
+def test_a_sink_built_by_hand_that_cannot_compile_is_a_definition_error() -> None:
+    # compiling one raised a KeyError from deep inside (the identity's column, the type's class)
+    import dataclasses
+
+    sink = mapper.load_sink(
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "v", "path": ["v"], "type": "int"}],
+        }
+    )
+    k, v = sink.columns
+    cases = [
+        (dataclasses.replace(sink, primary_key_fields=("zz",)), "/primary_key_fields/0"),
+        (dataclasses.replace(sink, columns=(k, dataclasses.replace(v, type="nope"))), "/definition/1/type"),
+        (dataclasses.replace(sink, columns=(k, dataclasses.replace(v, path=mapper.Path(keys=())))), "/definition/1/path"),
+        (dataclasses.replace(sink, id_field="k"), ""),
+    ]
+    for bad, pointer in cases:
+        with pytest.raises(mapper.DefinitionError) as info:
+            mapper.Mapper(bad)
+        assert [p.pointer for p in info.value.problems] == [pointer], info.value
+
+
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
