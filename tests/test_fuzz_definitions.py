@@ -314,6 +314,94 @@ def test_any_definition_loads_or_names_its_problems_and_maps_anything(definition
     _map_both_ways(m, records)
 
 
+@FUZZ
+@given(st.lists(_good_key, min_size=1, max_size=4), st.lists(st.booleans(), min_size=4, max_size=4), st.lists(_record_value, min_size=1, max_size=3))
+def test_a_dotted_path_reads_what_its_list_of_keys_reads(keys: list[str], quote: list[bool], values: list[Any]) -> None:
+    dotted = ".".join(_quoted(k) if q or not k.isidentifier() else k for k, q in zip(keys, quote))
+    assert mapper.parse_path(dotted).keys == tuple(keys)
+    sinks = [
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "k", "path": ["_k"], "type": "string"}, {"name": "v", "path": path, "type": "string"}],
+        }
+        for path in (keys, dotted)
+    ]
+    records: list[dict[str, Any]] = []
+    for i, value in enumerate(values):
+        rec: dict[str, Any] = {"_k": str(i)}
+        _set(rec, tuple(keys), value)
+        records.append(rec)
+    by_list, by_dots = (mapper.compile_sink(d) for d in sinks)
+    assert by_list.map(records, on_error="skip", max_errors=1.0).to_rows() == by_dots.map(records, on_error="skip", max_errors=1.0).to_rows()
+    text = b"".join(json.dumps(r).encode() + b"\n" for r in records)
+    rows = by_dots.map(text, on_error="skip", max_errors=1.0).to_rows()
+    for row in rows:
+        value = values[int(row["_id"])]
+        if isinstance(value, str) and value and keys[0] != "_k" and not any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            assert row["v"] == value, (row, value)
+
+
+_TABLE_TYPES = [
+    "STRING",
+    "ID",
+    "INT",
+    "INT MIN -5 MAX 5",
+    "INT MIN " + "9" * 30,
+    "INT MAX -" + "9" * 5000,
+    "DECIMAL(2)",
+    "DECIMAL(19) MIN 5",
+    "DECIMAL(" + "9" * 5000 + ")",
+    "TIMESTAMP TIMEUNIT 'ms'",
+    "TIMESTAMP TIMEUNIT 'x' EPOCH '1970-01-01T00:00:00Z'",
+    "STRINGSET",
+    "IDSETQ TIMEQUANTUM 'YMD' TTL '24h'",
+    "BOOL",
+    "STRING CACHETYPE RANKED SIZE 1000",
+    "VARCHAR",
+]
+
+
+@st.composite
+def _ui_forms(draw: Any) -> Any:
+    """The UI's table mapping: a CREATE TABLE statement (sometimes broken) and dot paths."""
+    ident = st.sampled_from(["a", "b", "ts", "x1", "c_d", "e-f", "A", "select"])
+    cols = draw(st.lists(st.tuples(ident, st.sampled_from(_TABLE_TYPES)), max_size=4))
+    body = ", ".join([f"_id {draw(st.sampled_from(['ID', 'STRING', 'INT', '']))}"] + [f"{n} {t}" for n, t in cols])
+    table = draw(
+        st.one_of(
+            st.just(f"CREATE TABLE t ({body})"), st.just(f"create table if not exists t ({body});"), _text, st.just(f"CREATE TABLE t ({body}" + "(" * 3000)
+        )
+    )
+    mapping: dict[str, Any] = {}
+    for n in ["_id"] + [n for n, _ in cols]:
+        if n == "_id" or draw(st.booleans()):
+            mapping[n] = draw(st.one_of(_dotted(_name), st.fixed_dictionaries({"path": _path}, optional={"config": _config}), _value))
+    d: dict[str, Any] = {"name": draw(st.one_of(st.just("t"), _text)), "table": table, "mapping": mapping}
+    if draw(st.booleans()):
+        d["allow_missing_fields"] = draw(st.one_of(st.booleans(), _value))
+    return d
+
+
+_option = st.one_of(st.none(), _text, st.lists(_text, max_size=3), st.sampled_from(["a,b", ",", "a,,b", " k , A ", "k"]), _value)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.one_of(_ui_forms(), _valid_ish()), _option, _option, st.one_of(st.none(), st.booleans(), _value), st.one_of(st.none(), _text, _value))
+def test_the_ui_form_and_the_options_load_or_name_their_problems(definition: Any, id_field: Any, pk: Any, amf: Any, name: Any) -> None:
+    try:
+        sink = mapper.load_sink(definition, id_field=id_field, primary_key_fields=pk, allow_missing_fields=amf, name=name)
+    except mapper.DefinitionError as e:
+        _problems_have_locations(e.problems)
+        return
+    except mapper.OptionError:
+        return  # an option of the wrong type, named before anything is read
+    m = mapper.Mapper(sink)
+    for section in m.compiled._sections:
+        assert callable(m.compiled._load(section))
+    _map_both_ways(m, [{}, {"a": "1", "b": {"c": 2}}])
+
+
 # The same definitions as JSON text, so the number literals no Python value writes reach the loader.
 _LITERALS = ["1e400", "-1e400", "1" + "0" * 400, "1.5e-400", "-0", "0.0", "1E+2", '"\\ud800"', '"\\u0000"', '"a\\u2028b"']
 
