@@ -532,6 +532,18 @@ def test_a_sink_built_by_hand_that_cannot_compile_is_a_definition_error() -> Non
         assert [p.pointer for p in info.value.problems] == [pointer], info.value
 
 
+def test_a_record_error_quotes_the_id_column_name_with_its_controls_escaped() -> None:
+    # "the record's id (i<ESC>[31mRED) is missing": the name went into the message raw, and
+    # `mapper validate` printed the ESC to the terminal
+    name = "i\x1b[31mRED\n" + "x" * 300
+    m = mapper.compile_sink({"id_field": name, "allow_missing_fields": True, "definition": [{"name": name, "path": ["i"], "type": "id"}]})
+    for fast in (True, False):
+        for records in ([{}], b"{}\n"):
+            (err,) = m.validate(records, on_error="skip", fast=fast).errors
+            assert err.code == "invalid_id" and err.message.startswith("the record's id (i\\u001b[31mRED\\n"), err.message
+            assert err.message.isprintable() and len(err.message.split(" - at ")[0]) < 150, err.message
+
+
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):

@@ -17,7 +17,7 @@ from msgspec import UNSET
 
 from ..batch import ColumnBuilder
 from ..compiler import CompiledSink, NotObject, PathFailure
-from ..errors import show, type_name
+from ..errors import escape_controls, preview, show, type_name
 from ..model import MISSING
 from ..options import MapOptions
 from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
@@ -257,7 +257,7 @@ class CarefulPath:
         if v is None or v is MISSING or v is UNSET:
             b.put_missing(pos)
             what = "null" if v is None else "missing"
-            self.error(ci, pos, line, "invalid_id", f"the record's id ({self.c.sink.id_field}) is {what}")
+            self.error(ci, pos, line, "invalid_id", f"the record's id ({escape_controls(preview(self.c.sink.id_field or ''))}) is {what}")
             return
         if isinstance(v, PathFailure):  # (as element and pk_element say it: never the marker's class name)
             b.put_missing(pos)
