@@ -492,8 +492,9 @@ def _render(message: str, sql: str, offset: int) -> str:
     window = line[lo : col + 40]
     lead = "..." if lo else ""
     tail = "..." if col + 40 < len(line) else ""
-    # (white space shows as a space; other space-like controls, which FeatureBase refuses, as U+FFFD)
-    shown = lead + "".join(" " if ch in _GO_SPACE else "\ufffd" if ch.isspace() else ch for ch in window) + tail
+    # (white space shows as a space; other space-like controls, which FeatureBase refuses, and any
+    # other character not printable (an ESC would drive the terminal), as U+FFFD)
+    shown = lead + "".join(" " if ch in _GO_SPACE else "\ufffd" if ch.isspace() or not ch.isprintable() else ch for ch in window) + tail
     caret = " " * (len(lead) + col - lo) + "^"
     return f"line {pos.line} column {pos.column}: {message}\n  {shown}\n  {caret}"
 
