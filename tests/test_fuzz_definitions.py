@@ -627,6 +627,21 @@ def test_a_definition_nested_too_deeply_is_named_where_it_gets_too_deep() -> Non
     assert problem.pointer == "/definition/0/config/Min" + "/0" * 96, problem.pointer
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+@given(st.one_of(_valid_ish(), _definitions(), _ui_forms()), st.sampled_from(["check", "explain"]))
+def test_cli_check_and_explain_print_any_definition_printably(tmp_path: Path, capsys: Any, definition: Any, command: str) -> None:
+    from mapper.cli import main
+
+    f = tmp_path / "sink.json"
+    f.write_bytes(json.dumps(definition, allow_nan=True).replace("Infinity", "1e400").replace("NaN", "null").encode("utf-8", "surrogatepass"))
+    capsys.readouterr()
+    code = main([command, str(f)])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert code in (0, 2), (code, text[-2000:])
+    assert all(line.isprintable() for line in text.splitlines()), [line for line in text.splitlines() if not line.isprintable()][:3]
+
+
 def test_a_definition_of_a_million_entries_is_refused_without_checking_each() -> None:
     # a 50 MB definition of a million bad entries took `mapper check` a minute and printed a million
     # problems; past the column limit only the first entries are checked, and the error says so
