@@ -91,7 +91,7 @@ from typing import IO, Any, Callable, Iterable, Mapping, Sequence
 import msgspec
 import numpy as np
 
-from .checks import MAX_COLUMNS, MAX_PATH_KEYS, NAME_RE
+from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_note, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
@@ -2212,6 +2212,12 @@ def _draft(
     if len(ordered) > MAX_COLUMNS:
         raise InferError(
             f"the records have {len(ordered):,} paths to map; mapper compiles at most {MAX_COLUMNS:,} columns: "
+            f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
+        )
+    prefixes = {keys[:i] for keys in ordered for i in range(1, len(keys) + 1)}  # (the tree of paths' keys: check's limit)
+    if len(prefixes) > MAX_PATH_TREE_KEYS:
+        raise InferError(
+            f"the records' paths to map hold {len(prefixes):,} distinct keys; mapper compiles at most {MAX_PATH_TREE_KEYS:,}: "
             f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
         )
 

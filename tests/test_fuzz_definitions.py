@@ -585,6 +585,21 @@ def test_paths_whose_keys_would_make_gigabytes_of_code_are_refused_at_the_entry_
     assert [(p.pointer, p.code) for p in errors] == [("/mapping/c499", "too-many-keys")], errors
 
 
+def test_infer_of_records_whose_paths_pass_the_key_limit_says_how_to_narrow_them(monkeypatch: Any) -> None:
+    # the draft failed its own check: "internal: the draft does not check" (600 such paths; here
+    # the limit is lowered, as 60,000 keys take seconds to infer)
+    monkeypatch.setattr(sys.modules["mapper.infer"], "MAX_PATH_TREE_KEYS", 500, raising=False)
+    rec: dict[str, Any] = {"id": 1}
+    for j in range(6):
+        cur = rec
+        for depth in range(99):
+            cur = cur.setdefault(f"k{j}_{depth}", {})
+        cur["v"] = 1
+    with pytest.raises(mapper.InferError) as info:
+        mapper.infer([json.dumps(rec)])
+    assert "internal" not in str(info.value) and "distinct keys" in str(info.value) and "--max-depth" in str(info.value), info.value
+
+
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
