@@ -52,7 +52,7 @@ from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, Ma
 from .paths import Path as PathSpec
 from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
-from .sink import check_sink
+from .sink import check_sink, read_limited
 from .types import LOSSY_KINDS
 from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, replaces_stdout, same_file, signals_held
 
@@ -102,7 +102,7 @@ def check_cli_sink(args: argparse.Namespace) -> CheckResult:
     command reads its records from there too."""
     if args.sink != "-":
         return check_sink(Path(args.sink), **identity_overrides(args))
-    return check_sink(sys.stdin.buffer.read(), **identity_overrides(args))
+    return check_sink(read_limited(sys.stdin.buffer), **identity_overrides(args))  # (bounded: `mapper check - < /dev/zero`)
 
 
 def load_cli_sink(args: argparse.Namespace, quiet: bool = False) -> Sink | None:

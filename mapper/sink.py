@@ -273,6 +273,22 @@ def _is_file(text: str) -> bool:
         return False
 
 
+#: The largest definition read (a file, standard input, bytes): one of 10,000 columns takes a few
+#: MB, and `mapper check /dev/zero` read until memory ran out.
+MAX_SINK_BYTES = 64 << 20
+
+
+def _too_large(what: str) -> DefinitionError:
+    return DefinitionError(
+        [Problem("error", "", f"{what} is larger than {MAX_SINK_BYTES >> 20} MiB: no sink definition is (are those the records?)", "too-large")]
+    )
+
+
+def read_limited(stream: Any) -> bytes:
+    """At most one byte more than :data:`MAX_SINK_BYTES` of a binary stream (enough to tell it is too large)."""
+    return stream.read(MAX_SINK_BYTES + 1)
+
+
 #: a JSON escape of a UTF-16 surrogate: UTF-8 text without one holds no lone surrogate
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
@@ -288,6 +304,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
         return source, None, frozenset(), True
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
         source = bytes(source)
+    if isinstance(source, bytes) and len(source) > MAX_SINK_BYTES:
+        raise _too_large("the sink definition")
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         surrogates = not isinstance(source, bytes) or _SURROGATE_ESCAPE.search(source) is not None
         try:
@@ -301,7 +319,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
     if isinstance(source, (str, os.PathLike)):
         path = FsPath(os.fsdecode(source))  # (a PathLike may name it in bytes: os.scandir(b"dir"))
         try:
-            data = path.read_bytes()
+            with path.open("rb") as stream:
+                data = read_limited(stream)
         except FileNotFoundError:
             raise DefinitionError([Problem("error", "", f"no such file: {shown_name(preview(str(path), 200))}", "unreadable")], str(path)) from None
         except IsADirectoryError:
@@ -314,6 +333,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
             ) from None
         except ValueError:  # the OS takes no NUL in a file name
             raise DefinitionError([Problem("error", "", f"{preview(repr(str(path)), 200)} cannot be a file name: it holds a NUL byte", "unreadable")]) from None
+        if len(data) > MAX_SINK_BYTES:
+            raise DefinitionError(_too_large(f"sink file {shown_name(preview(str(path), 200))}").problems, str(path))
         try:
             doc = read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written)
             return doc, str(path), escaped_values(data, TIME_KEYS), _SURROGATE_ESCAPE.search(data) is not None

@@ -11,6 +11,7 @@ Whatever the definition:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -686,6 +687,24 @@ def test_cli_check_and_explain_print_any_definition_printably(tmp_path: Path, ca
     text = out.out + out.err
     assert code in (0, 2), (code, text[-2000:])
     assert all(line.isprintable() for line in text.splitlines()), [line for line in text.splitlines() if not line.isprintable()][:3]
+
+
+def test_an_endless_definition_file_is_refused_by_its_size(monkeypatch: Any, tmp_path: Path, capsys: Any) -> None:
+    # `mapper check /dev/zero` read until memory ran out (a MemoryError traceback under a limit);
+    # here the limit is lowered, as reading 64 MiB of /dev/zero takes a while
+    from mapper import sink as sink_module
+
+    monkeypatch.setattr(sink_module, "MAX_SINK_BYTES", 1 << 20, raising=False)
+    for source in (Path("/dev/zero"), b"[" + b" " * (2 << 20) + b"]"):
+        (problem,) = mapper.check_sink(source).problems
+        assert problem.code == "too-large" and "1 MiB" in problem.message, problem
+    code, out = _check_here(tmp_path, "big.json", b"{}" + b" " * (2 << 20), capsys)
+    assert code == 2 and b"big.json is larger than 1 MiB" in out, out[-2000:]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.FileIO("/dev/zero"))))
+    from mapper.cli import main
+
+    assert main(["check", "-"]) == 2
+    assert "larger than 1 MiB" in capsys.readouterr().out
 
 
 def test_a_definition_of_a_million_entries_is_refused_without_checking_each() -> None:
