@@ -41,6 +41,7 @@ from .errors import (
     has_lone_surrogate,
     int_text,
     long_int,
+    make_pointer,
     names_a_file,
     plain_str,
     preview,
@@ -385,7 +386,8 @@ def check_sink(
     try:
         # a text that is not Unicode is an error where it is, and the rest is checked all the same
         unicode = _unicode_text(ck, doc) if surrogates else True
-        sink = _check_document(ck, doc, overrides)
+        # (a definition holding itself is checked no further: every check would go round it)
+        sink = None if any(p.code == "cycle" for p in ck.problems) else _check_document(ck, doc, overrides)
         if not unicode:
             sink = None
     except RecursionError:
@@ -424,18 +426,31 @@ def _unicode_text(ck: Checker, doc: Any) -> bool:
     JSON text may escape half of a UTF-16 pair on its own (``"\\ud800"``), and Python
     objects may hold one: that is no text the endpoint can store (Go reads U+FFFD) nor
     mapper can compile or write, so the definition is refused where it holds one.
+    Python objects may also hold themselves (``d["definition"] = [d]``): no JSON text does,
+    and the walk went round for ever; such a value is an error (``cycle``) where it is.
     """
     good = True
     # where each value is, as a link to its parent's (a pointer is spelled out only for an
-    # error: definitions may nest junk 50,000 deep, and copying paths would be quadratic)
+    # error: definitions may nest junk 50,000 deep, and copying paths would be quadratic);
+    # a link holds the parent too, to tell a value holding itself from one held twice
     stack: list[tuple[Any, Any]] = [(doc, None)]
+    seen: set[int] = set()
 
     def where(link: Any) -> tuple[str | int, ...]:
         keys: list[str | int] = []
         while link is not None:
-            link, key = link
+            link, key, _parent = link
             keys.append(key)
         return tuple(reversed(keys))
+
+    def holder(link: Any, value: Any) -> Any:
+        """The link of the ancestor that ``value`` is, or False."""
+        while link is not None:
+            parent_link, _key, parent = link
+            if parent is value:
+                return parent_link
+            link = parent_link
+        return False
 
     while stack:
         value, link = stack.pop()
@@ -443,15 +458,26 @@ def _unicode_text(ck: Checker, doc: Any) -> bool:
             if has_lone_surrogate(value):
                 ck.error(where(link), "invalid-unicode", f"the text {ascii(value)[:80]} {_surrogates_held(value)}")
                 good = False
-        elif isinstance(value, Mapping):
+            continue
+        if not isinstance(value, (Mapping, list, tuple)):
+            continue
+        if id(value) in seen:
+            outer = holder(link, value)
+            if outer is not False:
+                at = make_pointer(*where(outer)) or "the whole document"
+                ck.error(where(link), "cycle", f"this value holds itself (it is the one at {at}): a definition is a tree of values, as its JSON text")
+                good = False
+            continue  # (a value held twice is walked once)
+        seen.add(id(value))
+        if isinstance(value, Mapping):
             for key, item in value.items():
                 if isinstance(key, str) and has_lone_surrogate(key):
                     ck.error(where(link), "invalid-unicode", f"the key {ascii(key)[:80]} {_surrogates_held(key)}")
                     good = False
                 else:
-                    stack.append((item, (link, key)))
-        elif isinstance(value, (list, tuple)):
-            stack.extend((item, (link, i)) for i, item in enumerate(value))
+                    stack.append((item, (link, key, value)))
+        else:
+            stack.extend((item, (link, i, value)) for i, item in enumerate(value))
     return good
 
 

@@ -601,6 +601,26 @@ def test_infer_of_records_whose_paths_pass_the_key_limit_says_how_to_narrow_them
     assert "internal" not in str(info.value) and "distinct keys" in str(info.value) and "--max-depth" in str(info.value), info.value
 
 
+def test_a_python_definition_that_holds_itself_is_an_error_where_it_does() -> None:
+    # the walk for lone surrogates went round such a definition for ever
+    listed: list[Any] = []
+    listed.append(listed)
+    doc: dict[str, Any] = {"id_field": "i", "allow_missing_fields": True, "definition": [{"name": "i", "path": ["i"], "type": "id", "config": {}}]}
+    doc["definition"][0]["config"]["Min"] = doc
+    shared = {"Mutex": True}  # a value held twice is no cycle
+    twice = {
+        "primary_key_fields": ["a"],
+        "allow_missing_fields": True,
+        "definition": [{"name": n, "path": [n], "type": "string", "config": shared} for n in ("a", "b")],
+    }
+    assert [(p.pointer, p.code) for p in mapper.check_sink(listed).problems] == [("/0", "cycle")]
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.load_sink(doc)
+    assert [(p.pointer, p.code) for p in info.value.problems] == [("/definition/0/config/Min", "cycle")]
+    assert "the whole document" in info.value.problems[0].message
+    assert mapper.check_sink(twice).valid
+
+
 def test_huge_and_wrong_typed_config_values_are_problems() -> None:
     for value in (2**200, -(2**200), float("inf"), float("nan"), 1e308, [1], {"a": 1}, "x", True):
         for key in ("Scale", "Min", "Max", "Epoch", "CacheSize", "Unit", "Quantum", "TTL", "CustomUnit", "Mutex", "Layout"):
