@@ -149,10 +149,10 @@ def test_send_reads_a_body_file_as_the_service_reads_it(tmp_path: Path) -> None:
 
 
 def test_the_web_paste_shows_the_records_the_service_will_read() -> None:
-    body, lines, shown, _held = paste_records('{"RECORDS": [{"Value": %s}, {"value": %s}]}' % (rec(1), rec(2)))
+    body, lines, shown, _held, _cols = paste_records('{"RECORDS": [{"Value": %s}, {"value": %s}]}' % (rec(1), rec(2)))
     assert json.loads(body)["RECORDS"] and [json.loads(s) for s in shown] == [json.loads(rec(1)), json.loads(rec(2))]
     # an AWS-style document pasted is one record (its items hold no "value")
-    _body, _lines, shown, _held = paste_records('{"Records": [{"eventName": "put"}]}')
+    _body, _lines, shown, _held, _cols = paste_records('{"Records": [{"eventName": "put"}]}')
     assert len(shown) == 1 and json.loads(shown[0]) == {"Records": [{"eventName": "put"}]}
 
 

@@ -518,10 +518,10 @@ def test_post_v1_sinks_of_a_document_that_is_no_sink_body_is_invalid_body(body: 
 
 def test_a_pasted_body_with_other_keys_is_a_body_as_the_endpoint_reads_it() -> None:
     seed = json.loads(SEED)
-    data, lines, shown, _held = DRAFT.paste_records(json.dumps({"records": [{"value": seed}], "note": "batch 7"}))
+    data, lines, shown, _held, _cols = DRAFT.paste_records(json.dumps({"records": [{"value": seed}], "note": "batch 7"}))
     assert len(shown) == 1 and lines == [1] and json.loads(data)["records"][0]["value"] == seed
     # a record with a records key of its own (not the body's items) is one record
-    data, lines, shown, _held = DRAFT.paste_records(json.dumps({"id": 1, "records": [1, 2], "x": 1}))
+    data, lines, shown, _held, _cols = DRAFT.paste_records(json.dumps({"id": 1, "records": [1, 2], "x": 1}))
     assert lines == [1] and json.loads(data)["records"][0]["value"]["records"] == [1, 2]
 
 
@@ -537,9 +537,9 @@ def test_a_blank_line_then_a_request_line_too_long_is_a_whole_414() -> None:
 
 
 def test_a_pasted_record_with_an_empty_records_key_is_one_record() -> None:
-    data, lines, shown, _held = DRAFT.paste_records('{"id": 5, "records": []}')
+    data, lines, shown, _held, _cols = DRAFT.paste_records('{"id": 5, "records": []}')
     assert lines == [1] and json.loads(data)["records"] == [{"value": {"id": 5, "records": []}}]  # (it was sent as no records)
-    data, lines, shown, _held = DRAFT.paste_records('{"records": []}')
+    data, lines, shown, _held, _cols = DRAFT.paste_records('{"records": []}')
     assert lines == [] and json.loads(data) == {"records": []}  # the body of no records, as before
 
 

@@ -340,7 +340,7 @@ def test_a_lone_surrogate_escape_in_a_sample_or_a_paste_is_read_as_the_service_r
     preview = draft(form(columns=columns, allow_missing_fields=True, sample='{"id": "a\\ud800"}'), catalog())["preview"]
     assert preview["error"] is None and preview["stored"] is True and preview["id"] == '"a\ufffd"'
     assert [m["code"] for m in preview["record_errors"]] == ["utf8_replaced"]
-    body, lines, shown, _held = paste_records('{"records": [{"value": {"id": "b\\udc00"}}]}')
+    body, lines, shown, _held, _cols = paste_records('{"records": [{"value": {"id": "b\\udc00"}}]}')
     assert lines == [1] and shown == ['{"id":"b\ufffd"}'] and body == b'{"records": [{"value": {"id": "b\\udc00"}}]}'  # sent as pasted
 
 
@@ -402,19 +402,19 @@ def test_the_preview_reads_the_sample_as_a_paste_sends_it() -> None:
 
 def test_paste_takes_the_body_ndjson_or_one_object() -> None:
     body_text = '{"records": [{"value": {"id": "a"}}, {"value": {"id": "b", "x": 4.350}}]}'
-    body, lines, shown, _held = paste_records("\n" + body_text + "\n")
+    body, lines, shown, _held, _cols = paste_records("\n" + body_text + "\n")
     assert body == body_text.encode() and lines == [2, 2] and shown == ['{"id":"a"}', '{"id":"b","x":4.35}']
-    body, lines, shown, _held = paste_records('{"id": 1, "x": 4.350}\n\n  {"id": 2}\r\n')
+    body, lines, shown, _held, _cols = paste_records('{"id": 1, "x": 4.350}\n\n  {"id": 2}\r\n')
     assert body == encode_body([b'{"id": 1, "x": 4.350}', b'{"id": 2}']) and lines == [1, 3]  # verbatim: 4.350 stays
-    body, lines, _, _held = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
+    body, lines, _, _held, _cols = paste_records('{\n  "id": 1,\n  "data": {"a": 2}\n}')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1, "data": {"a": 2}}}]} and lines == [1]
     # after blank lines, the record's line is the one it starts on (it was always line 1)
-    body, lines, _, _held = paste_records('\n\n  {\n  "id": 1\n}\n')
+    body, lines, _, _held, _cols = paste_records('\n\n  {\n  "id": 1\n}\n')
     assert orjson.loads(body) == {"records": [{"value": {"id": 1}}]} and lines == [3]
     assert paste_records('\r\n{"id": 1}')[1] == [2] == paste_records('\r\n{"id": 1}\n{"id": 2}')[1][:1]
-    body, lines, _, _held = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
+    body, lines, _, _held, _cols = paste_records("[1, 2]\n[3]\n")  # a line that is JSON but not an object: the endpoint refuses that record
     assert lines == [1, 2]
-    body, lines, _, _held = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it
+    body, lines, _, _held, _cols = paste_records('[{"id": 1}, 2]\n')  # an array alone on its line: its records, as validate reads it
     assert body == encode_body([b'{"id": 1}', b"2"]) and lines == [1, 1]
     with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: unexpected end of the record \(truncated\); nothing was sent"):
         paste_records('{"id": 1}\n{"id": 2\n')

@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import jmespath
 import orjson
@@ -22,7 +22,7 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path
-from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, RawRecords, document_units, endpoint_units, format_of, line_of
+from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, JoinedColumns, RawRecords, Unit, document_units, endpoint_units, format_of, line_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -435,13 +435,17 @@ class Paste(NamedTuple):
     per pasted record, in the paste's order, the line of the paste it starts on (None: not
     known) and its text as shown; ``held``: the records kept out of the body (by their
     index in the paste), each with why: JSON the endpoint's decoder refuses (a number beyond
-    float64), which would make it refuse the whole body.
+    float64), which would make it refuse the whole body; ``cols``: per pasted record, the
+    characters before it on the line of the paste it starts on (an indent, an array's
+    ``[``, the records before it there, a body's ``{"value": ``), which an error's ``char``
+    counts as ``mapper validate`` counts it (worked out when asked: :func:`in_records`).
     """
 
     body: bytes
     lines: list[int | None]
     shown: list[str]
     held: dict[int, RecordError]
+    cols: Sequence[int]
 
 
 def paste_records(text: Any) -> Paste:
@@ -487,41 +491,45 @@ def paste_records(text: Any) -> Paste:
         for item in go_member(whole, "records"):
             value = go_member(item, "value", item) if isinstance(item, dict) else item
             shown.append(_show(value))
-        return Paste(stripped, _body_lines(stripped, data.count(b"\n", 0, lead)), shown, {})
+        body_lines, body_cols = _body_places(data)
+        return Paste(stripped, body_lines, shown, {}, body_cols)
     raws: list[bytes]
     lines: list[int | None]
-    if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1)
-        raws, lines = [stripped], [data.count(b"\n", 0, lead) + 1]
-    elif format_of(data[: HEAD_SIZE + 1]) == "json":
-        raws, lines = _document_records(data)
+    cols: Sequence[int]
+    fmt = format_of(data[: HEAD_SIZE + 1])
+    if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1), after its indent
+        raws, lines, cols = [stripped], [data.count(b"\n", 0, lead) + 1], [lead - (data.rfind(b"\n", 0, lead) + 1)]
+    elif fmt == "json":
+        raws, lines, cols = _document_records(data, document_units(data))
     else:
-        raws, lines = _ndjson_records(data)
+        raws, lines, cols = _ndjson_records(data)
     if not raws:  # an array of no records ([] as typed): a body of none would only count a request
         raise ServiceError(400, INVALID_BODY, "nothing to send: the paste holds no records (an empty array); nothing was sent")
     held = _held(data, raws, lines)
-    return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held)
+    return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held, cols)
 
 
 _NOT_JSON: Any = object()
 
-#: How a body :func:`~mapper.endpoint.encode_body` built starts (one pasted so is read as one too:
-#: its records' chars then count from their own starts, as before a body's counted from its line's).
-_BUILT_BODY = b'{"records":[{"value":'
 _AT_CHAR = re.compile(r"(.* at char )(\d+)", re.S)
 
 
 def in_records(paste: Paste, warnings: Sequence[ValueWarning]) -> list[ValueWarning]:
-    """The warnings of the body a paste built, each ``at char N`` counted from its record's start,
-    as the paste shows the record: the engine counts a body record's char from the start of the
-    body's line, and the built body is one line, the paste's records each on their own."""
-    if not paste.body.startswith(_BUILT_BODY) or not any(w.kind == "utf8_replaced" for w in warnings):
+    """The warnings of the body a paste sent, each ``at char N`` counted from the start of the
+    paste's line the record stands on, as ``mapper validate`` counts it of the paste's text: the
+    engine counts it from the start of the body's line, and the body is not the paste (one the
+    page built is one line, its records each after ``{"value":``; a pasted body was sent without
+    the whitespace before it). Records keep their indices in the body."""
+    if not any(w.kind == "utf8_replaced" for w in warnings):
         return list(warnings)
-    cols = [col for unit in endpoint_units(paste.body) if isinstance(unit, RawRecords) and unit.cols is not None for col in unit.cols]
+    body_cols = [col for unit in endpoint_units(paste.body) if isinstance(unit, RawRecords) for col in (unit.cols or [0] * len(unit.raws))]
+    sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # a body record's index in the paste
     out = []
     for w in warnings:
         m = _AT_CHAR.fullmatch(w.sent) if w.kind == "utf8_replaced" and isinstance(w.sent, str) else None
-        if m is not None and 0 <= w.record < len(cols) and int(m.group(2)) > cols[w.record]:
-            w = ValueWarning(w.record, w.line, w.column, w.path, w.kind, f"{m.group(1)}{int(m.group(2)) - cols[w.record]}", w.stored, w.hint, w.pointer, w.file)
+        if m is not None and 0 <= w.record < min(len(body_cols), len(sent)) and sent[w.record] < len(paste.cols):
+            char = int(m.group(2)) - body_cols[w.record] + paste.cols[sent[w.record]]
+            w = ValueWarning(w.record, w.line, w.column, w.path, w.kind, f"{m.group(1)}{char}", w.stored, w.hint, w.pointer, w.file)
         out.append(w)
     return out
 
@@ -591,20 +599,24 @@ def _position(data: bytes, offset: int) -> str:
     return "line {} char {}".format(*line_of(data, offset))
 
 
-def _body_lines(body: bytes, first: int) -> list[int | None]:
-    """The line of the paste each record of a pasted body starts on (where its value starts): the body's own lines, after ``first`` lines before it."""
+def _body_places(data: bytes) -> tuple[list[int | None], Sequence[int]]:
+    """The line of the paste each record of a pasted body starts on (where its value starts), and the characters before it there."""
     lines: list[int | None] = []
-    for unit in endpoint_units(body):
+    parts: list[Sequence[int]] = []
+    ends: list[int] = []
+    for unit in endpoint_units(data):  # (the paste, whitespace before the body included: its lines and chars are the paste's)
         if isinstance(unit, RawRecords):
-            found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
-            lines.extend(None if n is None else n + first for n in found)
-    return lines
+            lines.extend(unit.lines if unit.lines is not None else [None] * len(unit.raws))
+            parts.append(unit.cols if unit.cols is not None else [0] * len(unit.raws))
+            ends.append(len(lines))
+    return lines, JoinedColumns(parts, ends)
 
 
-def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
-    """The records of NDJSON, one a line (blank lines skipped), each checked as the service checks it."""
+def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None], list[int]]:
+    """The records of NDJSON, one a line (blank lines skipped), each checked as the service checks it; their lines and indents."""
     raws: list[bytes] = []
     lines: list[int | None] = []
+    cols: list[int] = []
     for number, text in enumerate(data.split(b"\n"), 1):
         text = text.rstrip(JSON_WS)  # (its indent kept for the check: a position it names is the paste line's)
         line = text.lstrip(JSON_WS)
@@ -615,17 +627,21 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
             raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
         raws.append(line)
         lines.append(number)
-    return raws, lines
+        cols.append(len(text) - len(line))  # (JSON's whitespace: a character a byte)
+    return raws, lines, cols
 
 
-def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
+def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], list[int | None], Sequence[int]]:
     """The records of a JSON array, or of JSON values one after another spread over lines,
-    as the engine reads them (:func:`mapper.engine.reader.document_units`): each its own
-    text, as typed, on the line it starts; each checked as the service checks it (a
-    broken one is refused naming the line it starts on)."""
+    as the engine reads them (``units``: :func:`mapper.engine.reader.document_units`, or for
+    a body :func:`~mapper.engine.reader.endpoint_units`): each its own text, as typed, on
+    the line it starts, after the characters before it there; each checked as the service
+    checks it (a broken one is refused naming the line it starts on)."""
     raws: list[bytes] = []
     lines: list[int | None] = []
-    for unit in document_units(data):
+    parts: list[Sequence[int]] = []
+    ends: list[int] = []
+    for unit in units:
         if isinstance(unit, BrokenDocument):
             where = "" if unit.line is None or f"line {unit.line} " in unit.message else f"line {unit.line}: "
             message = unit.reason
@@ -641,8 +657,10 @@ def _document_records(data: bytes) -> tuple[list[bytes], list[int | None]]:
                     raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
                 raws.append(raw)
                 lines.append(number)
+            parts.append(unit.cols if unit.cols is not None else [0] * len(unit.raws))
+            ends.append(len(raws))
         # (a Notice, about a lone object holding arrays, is for mapper validate's report)
-    return raws, lines
+    return raws, lines, JoinedColumns(parts, ends)
 
 
 def _is_body(doc: Any) -> bool:
