@@ -153,6 +153,9 @@ def test_a_replaced_escape_is_placed_where_the_paste_shows_it(server: Server, si
     ("array-trailing-comma-over-lines", '[\n  {"id": "a"},\n  {"id": "b"},\n]'),
     ("array-crlf", '[\r\n  {"id": "a"},\r\n  {"id": "b", "lat": tru}\r\n]'),
     ("body-indented", '  {"records": [{"value": {"id": "a", "lat": tru}}]}'),
+    # a broken body spread over lines: the paste read it as NDJSON and said "line 1: ... truncated"
+    ("body-over-lines", '  {"records": [\n{"value": {"id": "a", "lat": tru}}]}'),
+    ("body-over-lines-trailing-comma", '{"records": [\n  {"value": {"id": "a"}},\n]}'),
     ("object-over-lines", '  {\n  "id": "a", "lat": tru}'),
     ("two-objects-a-line", '{"id": "a"} {"id": "b"}'),
 )

@@ -502,6 +502,8 @@ def paste_records(text: Any) -> Paste:
     elif fmt == "json":
         raws, lines, cols = _document_records(data, document_units(data))
     else:
+        if fmt == "endpoint":  # a body that is not JSON: refused where mapper validate says it breaks, not read as NDJSON ("line 1: ... truncated")
+            _document_records(data, endpoint_units(data))  # (raises: a body read whole was taken above)
         raws, lines, cols = _ndjson_records(data)
     if not raws:  # an array of no records ([] as typed): a body of none would only count a request
         raise ServiceError(400, INVALID_BODY, "nothing to send: the paste holds no records (an empty array); nothing was sent")
