@@ -135,7 +135,9 @@ def _lone_surrogate(data: bytes) -> str | None:
                 continue
             at = m.start()
             line = value.count("\n", 0, at) + 1
-            char = at - (value.rfind("\n", 0, at) + 1) + 1
+            start = value.rfind("\n", 0, at) + 1
+            # (a byte order mark opening the text is no character an editor shows, nor one mapper validate counts)
+            char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
             what = _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
             return (
                 f"{what}: line {line} char {char} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
