@@ -11,6 +11,7 @@ engine's places are the body's, and each is said here in the paste's. Every serv
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from contextlib import redirect_stdout
@@ -180,3 +181,15 @@ def test_a_lone_surrogate_after_a_byte_order_mark_is_placed_without_the_mark(ser
         assert status == 400 and orjson.loads(body)["message"].startswith(f"the records: {place} holds U+"), body
     status, _h, body = request(server, "POST", "/ui/api/draft", orjson.dumps(form(sample="\ufeff@")).replace(b"@", b"\\udc00"))
     assert status == 400 and orjson.loads(body)["message"].startswith("the sample record: line 1 char 1 holds U+DC00"), body
+
+
+def test_places_past_the_readers_first_chunk_of_records(sink_file: Path, tmp_path: Path) -> None:
+    # the body is read 512 records at a time: the records' places are looked up across its parts
+    # (a server of its own, whose clock moves 10 s a look: 700 records a request, the endpoint takes 1,000 a second)
+    ticks = itertools.count(0.0, 10.0)
+    recs = ['{"id": "r%d", "lat": %s}' % (i, ESC) if i in (3, 600, 699) else '{"id": "\u00e9%d"}' % i for i in range(700)]
+    with ui_server(clock=lambda: next(ticks)) as srv:
+        paste_source(srv)
+        for text in ("[" + ", ".join(recs) + "]", "\n".join(" " * (i % 3) + r for i, r in enumerate(recs))):
+            ui = ui_places(srv, text)
+            assert len(ui) == 3 and ui == cli_places(sink_file, tmp_path, text)

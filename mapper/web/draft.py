@@ -524,7 +524,7 @@ def in_records(paste: Paste, warnings: Sequence[ValueWarning]) -> list[ValueWarn
     the whitespace before it). Records keep their indices in the body."""
     if not any(w.kind == "utf8_replaced" for w in warnings):
         return list(warnings)
-    body_cols = [col for unit in endpoint_units(paste.body) if isinstance(unit, RawRecords) for col in (unit.cols or [0] * len(unit.raws))]
+    body_cols = _columns(endpoint_units(paste.body))
     sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # a body record's index in the paste
     out = []
     for w in warnings:
@@ -601,17 +601,25 @@ def _position(data: bytes, offset: int) -> str:
     return "line {} char {}".format(*line_of(data, offset))
 
 
-def _body_places(data: bytes) -> tuple[list[int | None], Sequence[int]]:
-    """The line of the paste each record of a pasted body starts on (where its value starts), and the characters before it there."""
-    lines: list[int | None] = []
+def _columns(units: Iterable[Unit]) -> Sequence[int]:
+    """The characters before each record of these units on the line it starts on, looked up when asked."""
     parts: list[Sequence[int]] = []
     ends: list[int] = []
-    for unit in endpoint_units(data):  # (the paste, whitespace before the body included: its lines and chars are the paste's)
+    for unit in units:
+        if isinstance(unit, RawRecords):
+            parts.append(unit.cols if unit.cols is not None else [0] * len(unit.raws))
+            ends.append((ends[-1] if ends else 0) + len(unit.raws))
+    return JoinedColumns(parts, ends)
+
+
+def _body_places(data: bytes) -> tuple[list[int | None], Sequence[int]]:
+    """The line of the paste each record of a pasted body starts on (where its value starts), and the characters before it there."""
+    units = list(endpoint_units(data))  # (the paste, whitespace before the body included: its lines and chars are the paste's)
+    lines: list[int | None] = []
+    for unit in units:
         if isinstance(unit, RawRecords):
             lines.extend(unit.lines if unit.lines is not None else [None] * len(unit.raws))
-            parts.append(unit.cols if unit.cols is not None else [0] * len(unit.raws))
-            ends.append(len(lines))
-    return lines, JoinedColumns(parts, ends)
+    return lines, _columns(units)
 
 
 def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None], list[int]]:
@@ -641,8 +649,7 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
     checks it (a broken one is refused naming the line it starts on)."""
     raws: list[bytes] = []
     lines: list[int | None] = []
-    parts: list[Sequence[int]] = []
-    ends: list[int] = []
+    read: list[Unit] = []
     for unit in units:
         if isinstance(unit, BrokenDocument):
             where = "" if unit.line is None or f"line {unit.line} " in unit.message else f"line {unit.line}: "
@@ -659,10 +666,9 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
                     raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
                 raws.append(raw)
                 lines.append(number)
-            parts.append(unit.cols if unit.cols is not None else [0] * len(unit.raws))
-            ends.append(len(raws))
+            read.append(unit)
         # (a Notice, about a lone object holding arrays, is for mapper validate's report)
-    return raws, lines, JoinedColumns(parts, ends)
+    return raws, lines, _columns(read)
 
 
 def _is_body(doc: Any) -> bool:
