@@ -193,3 +193,22 @@ def test_places_past_the_readers_first_chunk_of_records(sink_file: Path, tmp_pat
         for text in ("[" + ", ".join(recs) + "]", "\n".join(" " * (i % 3) + r for i, r in enumerate(recs))):
             ui = ui_places(srv, text)
             assert len(ui) == 3 and ui == cli_places(sink_file, tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        '  {"id": "a", "lat": ' + ESC + "}",
+        '\ufeff\t{"id": "a", "lat": ' + ESC + "}",
+        '\n\n   {"id": "a",\n "lat": ' + ESC + ', "alt": ' + ESC + "}",
+        '{"id": "a", "lat": ' + ESC + "}",
+    ],
+)
+def test_the_sample_records_replaced_escape_is_placed_where_its_box_shows_it(server: Server, sink_file: Path, tmp_path: Path, sample: str) -> None:
+    # the preview checked the sample without its indent: "at char 21" for the box's char 23
+    cols = {"_id": {"path": "id"}, "lat": {"path": "lat"}, "altitude": {"path": "alt"}}
+    status, _h, body = request(server, "POST", "/ui/api/draft", form(name="sample_places", columns=cols, allow_missing_fields=True, sample=sample))
+    assert status == 200, body
+    found = [p for p in orjson.loads(body)["preview"]["record_errors"] if p["code"] == "utf8_replaced"]
+    assert [_place(p["message"]) for p in found] == [place for _line, place in cli_places(sink_file, tmp_path, sample)]
+    assert found

@@ -386,7 +386,10 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
         m = _COMPILED.get(body, sink)
         id_columns = {c.name for c in sink.identity_columns}
         stored_names = {c.name for c in sink.stored_columns}
+        lead = len(data) - len(data.lstrip(JSON_WS))
+        indent = lead - (data.rfind(b"\n", 0, lead) + 1)  # (a char a warning names counts from the box's line's start, as validate counts it)
         for p in m.check(raw):
+            p = _moved(p, indent) if isinstance(p, ValueWarning) else p
             item = {"severity": p.severity, "code": getattr(p, "code", None) or getattr(p, "kind", ""), "message": p.reason, "path": p.path}
             if p.column is None:
                 out["record_errors"].append(item)
@@ -528,12 +531,18 @@ def in_records(paste: Paste, warnings: Sequence[ValueWarning]) -> list[ValueWarn
     sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # a body record's index in the paste
     out = []
     for w in warnings:
-        m = _AT_CHAR.fullmatch(w.sent) if w.kind == "utf8_replaced" and isinstance(w.sent, str) else None
-        if m is not None and 0 <= w.record < min(len(body_cols), len(sent)) and sent[w.record] < len(paste.cols):
-            char = int(m.group(2)) - body_cols[w.record] + paste.cols[sent[w.record]]
-            w = ValueWarning(w.record, w.line, w.column, w.path, w.kind, f"{m.group(1)}{char}", w.stored, w.hint, w.pointer, w.file)
+        if 0 <= w.record < min(len(body_cols), len(sent)) and sent[w.record] < len(paste.cols):
+            w = _moved(w, paste.cols[sent[w.record]] - body_cols[w.record])
         out.append(w)
     return out
+
+
+def _moved(w: ValueWarning, by: int) -> ValueWarning:
+    """``w`` with the ``at char N`` it names (an unpaired surrogate escape's, on its record's first line) ``by`` characters on."""
+    m = _AT_CHAR.fullmatch(w.sent) if w.kind == "utf8_replaced" and isinstance(w.sent, str) and by else None
+    if m is None:
+        return w
+    return ValueWarning(w.record, w.line, w.column, w.path, w.kind, f"{m.group(1)}{int(m.group(2)) + by}", w.stored, w.hint, w.pointer, w.file)
 
 
 def _as_json(raw: bytes) -> Any:
