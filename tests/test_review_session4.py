@@ -62,3 +62,23 @@ def test_a_documents_records_places_are_found_once_not_once_per_record(monkeypat
     assert w.record == 600 and w.sent == f"byte 0xff at char {len(doc[:at].decode('utf-8', 'replace')) + 1}"
     assert len(found) <= lines  # each document read again once
     assert sum(counted) <= 2 * len(doc) * lines  # its characters counted once along the line, not from its start each time
+
+
+# --- a lone object's char counts what stands before it on its line
+
+
+@pytest.mark.parametrize(
+    ("data", "kw", "line", "char"),
+    [
+        (b'   {"id":0,"s":"\xff"\n}', {}, 1, 17),  # one object over lines, indented: the input is that one record
+        (b'\xef\xbb\xbf  {"id":0,"s":"\xff"\n}', {}, 1, 16),  # (the byte order mark is the file's, not counted)
+        (b'\n \n  {"id":0,"s":"\xff"\n}', {}, 3, 16),
+        (b'  {"id":0,"s":"\xff"}', {"input_format": "json"}, 1, 16),
+    ],
+)
+def test_a_lone_objects_char_counts_from_its_lines_start(data: bytes, kw: dict[str, Any], line: int, char: int) -> None:
+    # the spaces before it were left out (char 14 each time): the README says a char counts from
+    # the start of the line the record stands on, as an editor shows it
+    report = M.validate(data, **kw)
+    assert report.error_count == 0
+    assert [(w.line, w.sent) for w in report.warnings] == [(line, f"byte 0xff at char {char}")]

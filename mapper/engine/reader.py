@@ -704,7 +704,12 @@ def document_units(
         if several is not None:  # objects one after another, as `jq .` prints them: each a record
             yield from several
             return
-        yield RawRecords([data.strip(JSON_WS)], [first_line + _blank_lines(data)])
+        assert first is not None  # (lead is "{")
+        # the blanks before it on its line count in a char, as before a record of any other input
+        at = first.start()
+        line_start = data.rfind(b"\n", 0, at) + 1
+        before = at - line_start + (column if line_start == 0 else 0)
+        yield RawRecords([data.strip(JSON_WS)], [first_line + _blank_lines(data)], cols=[before] if before else None)
         hint = _records_hint(data, mostly=True)
         if hint:
             yield Notice(f"the input is one JSON object, mapped as one record; {hint}")
