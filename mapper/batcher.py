@@ -364,8 +364,8 @@ class Batcher:
 
         ``records`` is an iterable of records: one record (a mapping, or its text) is an
         :class:`~mapper.errors.OptionError` (iterated, its keys or characters were taken
-        as records, each refused); :meth:`add` takes one. A ``set`` of records is an
-        :class:`~mapper.errors.InputError` (it has no order): pass a list.
+        as records, each refused); :meth:`add` takes one. A ``set`` of records (or of
+        ``tags``) is an :class:`~mapper.errors.InputError` (it has no order): pass a list.
 
         All or nothing: if ``add_many`` raises before its judging went through (a Ctrl-C, a
         MemoryError in the engine), it took none of the records: add them again. A judging
@@ -377,6 +377,11 @@ class Batcher:
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
         if isinstance(records, (set, frozenset)):  # (bodies and record numbers in no set order)
             raise InputError(no_set_reason(records, "add_many"))
+        if isinstance(tags, (set, frozenset)):  # (each record given another's tag)
+            raise InputError(
+                f"add_many was given the tags as a {type(tags).__name__}, which has no order: each record would get another's tag; "
+                "pass them as a list, in the records' order"
+            )
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [

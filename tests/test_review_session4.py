@@ -82,3 +82,17 @@ def test_a_lone_objects_char_counts_from_its_lines_start(data: bytes, kw: dict[s
     report = M.validate(data, **kw)
     assert report.error_count == 0
     assert [(w.line, w.sent) for w in report.warnings] == [(line, f"byte 0xff at char {char}")]
+
+
+# --- tags given as a set are paired with the records in no order
+
+
+def test_add_many_refuses_tags_given_as_a_set() -> None:
+    # records as a set are refused (no order); tags as a set were paired with the records in the
+    # set's order, each record's body item tagged with another record's tag, without a word
+    batcher = mapper.Batcher(SINK)
+    with pytest.raises(mapper.InputError, match="tags .*set.*list"):
+        batcher.add_many([{"id": 1}, {"id": 2}], tags={"order-7", "order-9"})
+    assert batcher.added == 0
+    verdicts = batcher.add_many([{"id": 1}, {"id": 2}], tags=["order-7", "order-9"])  # (a list: in order)
+    assert [v.accepted for v in verdicts] == [True, True]
