@@ -16,7 +16,7 @@ from .compiler import CompiledSink, compile_definition
 from .engine.check import RecordProblem, thread_checker
 from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, path_named, read_head, unexplained
 from .engine.runner import iter_batches, run
-from .errors import InputError, OptionError
+from .errors import InputError, OptionError, no_set_reason
 from .model import Column, Sink
 from .options import MAX_RECORD_SIZE, MapOptions
 from .paths import records_path_keys
@@ -291,14 +291,6 @@ def _no_set(records: Any, call: str) -> None:
     batches and bodies) differently from run to run, and equal records given twice are one."""
     if isinstance(records, (set, frozenset)):
         raise InputError(no_set_reason(records, call))
-
-
-def no_set_reason(records: Any, call: str) -> str:
-    """Why records given as a set are refused (see :func:`_no_set`)."""
-    return (
-        f"{call} was given the records as a {type(records).__name__}, which has no order (records would be numbered differently "
-        f"from run to run) and holds equal records once: pass them as a list (list(records), or sorted(records) for a stable order)"
-    )
 
 
 def _bytes_given(records: Any) -> Any:

@@ -40,14 +40,14 @@ from typing import Any, Iterable, Mapping
 
 import msgspec
 
-from .api import Mapper, compile_sink, no_set_reason
+from .api import Mapper, compile_sink
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64, thread_checker
 from .engine.core import Engine
 from .engine.gojson import same_length_escapes
 from .engine.pyjson import mapping_text
-from .errors import InputError, OptionError, record_file_note
+from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .types import LOSSY_KINDS

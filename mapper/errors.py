@@ -418,3 +418,13 @@ def _reads_as_json(head: bytes, name: str) -> bool:
     text = head[: min(len(head), 256) // unit * unit].decode(codec, errors="replace")
     first = text.lstrip("\ufeff \t\r\n")[:1]
     return first != "" and first in '{["-0123456789tfn'
+
+
+def no_set_reason(records: Any, call: str) -> str:
+    """Why records given as a set are refused: a set has no order, so records would be
+    numbered (and cut into batches and bodies) differently from run to run, and equal
+    records given twice are one."""
+    return (
+        f"{call} was given the records as a {type(records).__name__}, which has no order (records would be numbered differently "
+        f"from run to run) and holds equal records once: pass them as a list (list(records), or sorted(records) for a stable order)"
+    )

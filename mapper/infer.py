@@ -122,6 +122,7 @@ from .errors import (
     int_text,
     long_int,
     names_a_file,
+    no_set_reason,
     preview,
     show,
     shown_name,
@@ -1785,6 +1786,8 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
 def _sources(records_sources: Any) -> list[Any]:
     """One source or a list of them (a list of dicts is one source of records); a str holding
     JSON text is that text, as ``Mapper.map`` reads it (:func:`~mapper.errors.names_a_file`)."""
+    if isinstance(records_sources, (set, frozenset)):
+        raise InputError(no_set_reason(records_sources, "infer"))
     if (
         isinstance(records_sources, (list, tuple))
         and records_sources

@@ -163,6 +163,7 @@ def test_records_given_as_a_set_are_refused(m: mapper.Mapper, kind: type) -> Non
         ("validate", lambda: m.validate(records, workers=2)),
         ("iter_batches", lambda: m.iter_batches(records)),
         ("add_many", lambda: mapper.Batcher(m).add_many(records)),
+        ("infer", lambda: mapper.infer(records)),
     ):
         with pytest.raises(mapper.InputError, match=rf"^{name} was {words}"):
             call()
