@@ -437,16 +437,37 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
         pass
     spans = []
     offset = 0
-    buf = shm.buf
-    assert buf is not None
     for raw in raws:
-        buf[offset : offset + raw.nbytes] = raw
         spans.append((offset, raw.nbytes))
         offset += _aligned(raw.nbytes)  # (each array starts aligned: the caller uses them in place)
     name = shm.name
-    del buf
-    shm.close()
+    try:
+        _fill(shm, raws, spans)
+    finally:
+        shm.close()
     return payload, name, spans
+
+
+def _fill(shm: shared_memory.SharedMemory, raws: list[memoryview], spans: list[tuple[int, int]]) -> None:
+    """The arrays into the segment at their offsets: written to its file where the segment is
+    one (Linux: no page of the mapping touched, where writing through it faulted every 4 KB page,
+    22,000 faults and 0.08 s for a worker's 480,000 seed records), else through the mapping."""
+    fd = getattr(shm, "_fd", -1)
+    if fd >= 0 and os.path.isdir(_SHM_DIR):
+        try:
+            for raw, (offset, n) in zip(raws, spans):
+                done = 0
+                while done < n:
+                    done += os.pwrite(fd, raw[done:], offset + done)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ESPIPE):  # (a segment that takes no writes)
+                raise WorkerError(f"a worker process could not write its shared-memory segment: {exc.strerror or exc}; {ONE_PROCESS}") from None
+    buf = shm.buf
+    assert buf is not None
+    for raw, (offset, n) in zip(raws, spans):
+        buf[offset : offset + n] = raw
+    del buf
 
 
 class WorkerError(MapperError):
