@@ -28,7 +28,7 @@ from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.parallel import CALLER_SHARE, WRITER_CALLER_SHARE, Keep, can_fork, run_parallel_parts, splittable
+from .engine.parallel import CALLER_SHARE, WRITER_CALLER_SHARE, Keep, can_fork, reap, run_parallel_parts, splittable
 from .engine.reader import (
     HEAD_BYTES,
     HEAD_RECORDS,
@@ -488,15 +488,20 @@ def _parallel_run(
     rejects: RejectsWriter | None,
     sink: Sink,
 ) -> Run:
-    """:func:`stream_batch` with ``--workers N`` on one file (see :func:`_parallel_parts`)."""
-    parts, report = _parallel_parts(compiled, path, args, options, output, rejects, to_writer=writer is not None)
-    if unexplained(report, options):
-        with _opened(str(path)) as fh:  # (a regular file: read again from its start)
-            explain_failures(report, read_head(fh, HEAD_BYTES))
-    if writer is not None:  # the processes' parts one after the other, not joined first
-        _write_all(writer, parts, report, rejects)
-        return Run(None, report, sink)
-    return Run(concat_batches(parts) if parts is not None else None, report, sink)
+    """:func:`stream_batch` with ``--workers N`` on one file (see :func:`_parallel_parts`).
+    The workers end while the parts are written: they are waited for after."""
+    ended: list[Any] = []
+    try:
+        parts, report = _parallel_parts(compiled, path, args, options, output, rejects, to_writer=writer is not None, ended=ended)
+        if unexplained(report, options):
+            with _opened(str(path)) as fh:  # (a regular file: read again from its start)
+                explain_failures(report, read_head(fh, HEAD_BYTES))
+        if writer is not None:  # the processes' parts one after the other, not joined first
+            _write_all(writer, parts, report, rejects)
+            return Run(None, report, sink)
+        return Run(concat_batches(parts) if parts is not None else None, report, sink)
+    finally:
+        reap(ended)
 
 
 def _one_process_run(
@@ -623,7 +628,14 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, re
 
 
 def _parallel_parts(
-    compiled: Any, path: Path, args: argparse.Namespace, options: MapOptions, output: bool, rejects: RejectsWriter | None, to_writer: bool = False
+    compiled: Any,
+    path: Path,
+    args: argparse.Namespace,
+    options: MapOptions,
+    output: bool,
+    rejects: RejectsWriter | None,
+    to_writer: bool = False,
+    ended: list[Any] | None = None,
 ) -> tuple[list[Batch] | None, Report]:
     """``--workers N`` on one file: every process reads the file (see :mod:`mapper.engine.parallel`).
 
@@ -634,7 +646,7 @@ def _parallel_parts(
     keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     with gc_paused():
         share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
-        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share)
+        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share, ended=ended)
 
 
 @contextmanager
