@@ -403,14 +403,35 @@ def _joined_utf8(parts: list[Strings]) -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate(datas) if datas else np.empty(0, np.uint8)), np.concatenate(offsets)
 
 
+#: :func:`objects_to_utf8` converts this many strings at a time: its temporaries (the joined
+#: text, its bytes, the separators' masks and positions, ~30 bytes a string) then stay in the
+#: CPU's caches. The 8 string columns of 521,000 seed records (a part of ``--workers 2``), three
+#: runs of 9 rounds, medians: 0.27-0.39 s whole, 0.17-0.29 s a block at a time (machine loaded).
+UTF8_BLOCK = 65536
+
+
 def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 bytes and offsets of an object array of ``str`` (``None`` and invalid rows: empty).
 
     One join with NUL between the strings, one encode, and the separators found and
     removed with numpy: a few nanoseconds a string, whatever the alphabet. Strings that
     hold NUL themselves are encoded one by one. Lone surrogates (which no JSON decoder
-    here produces) are kept as ``surrogatepass`` writes them.
+    here produces) are kept as ``surrogatepass`` writes them. Done :data:`UTF8_BLOCK`
+    strings at a time, the blocks' bytes and offsets joined.
     """
+    n = len(objects)
+    if n > UTF8_BLOCK:
+        datas, offsets, base = [], [np.zeros(1, dtype=np.int64)], 0
+        for at in range(0, n, UTF8_BLOCK):
+            data, offs = _block_to_utf8(objects[at : at + UTF8_BLOCK], None if valid is None else valid[at : at + UTF8_BLOCK])
+            datas.append(data)
+            offsets.append(offs[1:] + base if base else offs[1:])
+            base += int(offs[-1])
+        return np.concatenate(datas), np.concatenate(offsets)
+    return _block_to_utf8(objects, valid)
+
+
+def _block_to_utf8(objects: np.ndarray, valid: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     n = len(objects)
     offsets = np.zeros(n + 1, dtype=np.int64)
     if n == 0:
