@@ -416,14 +416,18 @@ def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tup
     One join with NUL between the strings, one encode, and the separators found and
     removed with numpy: a few nanoseconds a string, whatever the alphabet. Strings that
     hold NUL themselves are encoded one by one. Lone surrogates (which no JSON decoder
-    here produces) are kept as ``surrogatepass`` writes them. Done :data:`UTF8_BLOCK`
-    strings at a time, the blocks' bytes and offsets joined.
+    here produces) are kept as ``surrogatepass`` writes them. Done in blocks of
+    :data:`UTF8_BLOCK` to twice that many strings, the blocks' bytes and offsets joined (an
+    array of fewer than twice that many, as one process's parts of 65,536 rows and a few
+    more, is one block: no block of a few rows, and nothing joined).
     """
     n = len(objects)
-    if n > UTF8_BLOCK:
+    blocks = n // UTF8_BLOCK
+    if blocks > 1:
+        step = -(-n // blocks)
         datas, offsets, base = [], [np.zeros(1, dtype=np.int64)], 0
-        for at in range(0, n, UTF8_BLOCK):
-            data, offs = _block_to_utf8(objects[at : at + UTF8_BLOCK], None if valid is None else valid[at : at + UTF8_BLOCK])
+        for at in range(0, n, step):
+            data, offs = _block_to_utf8(objects[at : at + step], None if valid is None else valid[at : at + step])
             datas.append(data)
             offsets.append(offs[1:] + base if base else offs[1:])
             base += int(offs[-1])

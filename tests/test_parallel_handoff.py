@@ -148,10 +148,14 @@ def test_strings_are_made_utf8_a_block_at_a_time_as_they_are_whole(monkeypatch):
         want = _reference(objects, valid) if v is not None else _reference([o or "" for o in objects], [True] * 50)
         assert (data.tobytes(), offsets.tolist()) == want
         assert data.dtype == np.uint8 and offsets.dtype == np.int64
-        assert blocks == [7] * 7 + [1]
+        assert blocks == [8] * 6 + [2]  # (50 // 7 = 7 blocks, of 8 but the last)
+    for n in (7, 13):  # (below twice the block: one block, as it was; a part of 65,536 rows and a few more is not cut)
+        blocks.clear()
+        data, offsets = objects_to_utf8(arr[:n], mask[:n])
+        assert blocks == [n] and (data.tobytes(), offsets.tolist()) == _reference(objects[:n], valid[:n])
     blocks.clear()
-    data, offsets = objects_to_utf8(arr[:7], mask[:7])  # (one block: as it was)
-    assert blocks == [7] and (data.tobytes(), offsets.tolist()) == _reference(objects[:7], valid[:7])
+    objects_to_utf8(arr[:14], mask[:14])
+    assert blocks == [7, 7]
 
 
 def test_map_o_with_workers_writes_what_one_process_writes_byte_for_byte(monkeypatch, tmp_path):
