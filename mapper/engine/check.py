@@ -66,6 +66,11 @@ class _Collector:
     ) -> None:
         self.warnings.append(ValueWarning(record, line, column, path, kind, sent, stored, hint, pointer))
 
+    def warning_lazy(
+        self, record: int, line: int | None, column: str | None, path: str | None, kind: str, convert: Any, value: Any, pointer: str | None = None
+    ) -> None:
+        self.warnings.append(ValueWarning.lazy(record, line, column, path, kind, convert, value, pointer))
+
 
 class RecordChecker:
     """Checks single records against one compiled sink (one instance per thread)."""
@@ -83,7 +88,7 @@ class RecordChecker:
         """
         original, collector = record, _Collector()
         careful = self.careful
-        careful.rb = collector  # type: ignore[assignment]  # the two calls the careful path makes
+        careful.rb = collector  # type: ignore[assignment]  # the calls the careful path makes
         out = self.out
         out.rb = collector  # type: ignore[assignment]
         out.n = 0

@@ -173,6 +173,14 @@ class FastPlan:
         id_col = compiled.identity_index[0] if compiled.sink.id_field is not None and compiled.with_identity else None
         judged = [(ci, False) for ci in compiled.stored_index] + ([(id_col, True)] if id_col is not None else [])
         self.quick_judged = [(ci, identity) for ci, identity in judged if quick.get(ci, quick_always) is not quick_always]
+        #: (stored column) the kind of warning the vector form gives a value its quick form
+        #: does not vouch for, where it gives one (see ColumnType.quick_lossy)
+        self.quick_lossy: dict[int, Callable[[Any], str | None]] = {}
+        if exact is not None:
+            for ci, identity in self.quick_judged:
+                kind_of = None if identity else ctypes[ci].quick_lossy(exact)
+                if kind_of is not None:
+                    self.quick_lossy[ci] = kind_of
         #: the exact tier's extractor of the judged columns alone (see map_few): made on first use
         self.quick_extract: Callable[[list[Any]], tuple[Any, ...]] | None = None
         #: runs of a few records of the exact tier (see FastPath.fill): per stored column with
@@ -295,18 +303,27 @@ def _judge_quick(
     plan: FastPlan, quick: dict[int, Quick], lists: tuple[list[Any], ...], rows: Sequence[int], careful: CarefulPath, first_line: int | None
 ) -> None:
     """Judge column lists by the quick forms; what they do not vouch for goes to the careful
-    path's converter at its row (``rows[j]``: the record of the lists' ``j``-th values)."""
+    path's converter at its row (``rows[j]``: the record of the lists' ``j``-th values), but
+    for a value the vector form stores and only warns about (:attr:`FastPlan.quick_lossy`):
+    that warning, worded when read, as the engine gives it (not under ``strict``, where the
+    converter words the error)."""
     builders = careful.out.builders
+    lossy = plan.quick_lossy if not careful.strict else {}
     for ci, identity in plan.quick_judged:
         lst = lists[ci]
         first = quick[ci](lst)
         if first < len(lst):
+            kind_of = None if identity else lossy.get(ci)
             for j in _not_vouched(quick[ci], lst, first):
                 at = None if first_line is None else first_line + rows[j]  # (located only for what fails)
                 if identity:
                     careful.id_element(lst[j], rows[j], at)
-                else:
+                    continue
+                kind = None if kind_of is None else kind_of(lst[j])
+                if kind is None:
                     careful.element(ci, lst[j], rows[j], at, builders[ci])
+                else:
+                    careful.rb.warning_lazy(rows[j], at, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, lst[j], careful.pointers[ci])
 
 
 def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath) -> bool:

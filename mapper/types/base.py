@@ -359,6 +359,19 @@ class ColumnType:
             return None
         return converted_quick(self.convert)
 
+    def quick_lossy(self, tier: Tier) -> Callable[[Any], str | None] | None:
+        """For a value of ``tier`` that :meth:`quick` did not vouch for: the kind of the warning
+        the vector form gives it where the vector form stores it (and words the warning only
+        when read: :meth:`~mapper.report.ReportBuilder.warning_lazy`), or None where the
+        careful path converts it (an error, a value out of the vector form's range).
+
+        The engine's answer for such a value at a scalar's cost: without it a run of a few
+        records converts and words each one (the seed records' truncated ``lat`` and
+        ``long``, 4 us a value, a quarter of validating 100 of them). None: every value
+        not vouched for goes to the careful path (the default).
+        """
+        return None
+
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
         """The stored values (of :attr:`storage`) of a list of ``tier`` that :meth:`quick` vouched
         for whole, in plain Python; or None (the vector form writes them: the default).

@@ -154,6 +154,9 @@ class DecimalType(ColumnType):
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
         return decimal_quick(self.scale or 0) if tier.exact_types else None
 
+    def quick_lossy(self, tier: Tier) -> Callable[[Any], str | None] | None:
+        return decimal_lossy(self.scale or 0) if tier.exact_types else None
+
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
         if not tier.exact_types:
             return None
@@ -380,6 +383,29 @@ def decimal_quick(scale: int) -> Quick:
         return i
 
     return quick
+
+
+def decimal_lossy(scale: int) -> Callable[[Any], str | None]:
+    """The warning kind :func:`decimal_vector`'s ``vec_numbers`` gives one JSON number of the
+    exact tier (``float_decimal``, ``decimal_truncated``), or None where it gives none or
+    leaves the number to the scalar converter (its product not below 2**51): the same tests,
+    value by value."""
+    factor = 10.0**scale
+    low, high, trunc = -TWO51, TWO51, math.trunc
+
+    def kind(v: Any) -> str | None:
+        try:
+            product = v * factor
+        except OverflowError:
+            return None
+        if not low < product < high:
+            return None
+        nearest = round(product)
+        if nearest / factor != v:
+            return "decimal_truncated"
+        return "float_decimal" if trunc(product) != nearest else None
+
+    return kind
 
 
 def decimal_vector(scale: int, exact: bool) -> Vector:
