@@ -226,3 +226,22 @@ def test_a_sink_whose_quick_forms_convert_says_what_an_engine_run_says(recs, opt
     m = mapper.compile_sink(FULL_SINK)
     assert few_dicts(m.compiled, recs, MapOptions(**options)) is not None
     assert _everything(m.validate(recs, **options)) == _everything(_engine_report(m, recs, **options))
+
+
+def test_columns_of_one_screen_are_screened_as_one_list_then_column_by_column_when_one_fails(monkeypatch):
+    from mapper.engine import fast
+
+    m = mapper.compile_sink(QUICK_SINK)
+    screens = fast.plan_for(m.compiled).dict_exact
+    assert screens is not None
+    recs = [GOOD] * 10
+    odd = [*recs[:9], _with("s", "")]  # an empty string where the column takes none: its screen's columns one by one
+    want, want_odd = _everything(_engine_report(m, recs)), _everything(_engine_report(m, odd))
+    calls: list[int] = []
+    real = fast._fits
+    monkeypatch.setattr(fast, "_fits", lambda lst, screen: (calls.append(len(lst)), real(lst, screen))[1])
+    assert _everything(m.validate(recs)) == want
+    assert len(calls) == len(set(screens.values())) < len(screens)  # one call a screen, not a column
+    calls.clear()
+    assert _everything(m.validate(odd)) == want_odd
+    assert len(calls) > len(set(screens.values()))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import typing
+from itertools import chain
 from time import perf_counter
 from typing import Any, Callable, Iterator, Sequence, Union
 
@@ -196,6 +197,12 @@ class FastPlan:
         screens = {ci: _exact_screen(ctypes[ci].json_shape(exact)) for ci in used} if self.quick is not None and exact is not None else {}
         usable_dicts = self.quick is not None and compiled.extract_dicts is not None and None not in screens.values()
         self.dict_exact: dict[int, _Screen] | None = screens if usable_dicts else None  # type: ignore[assignment]
+        #: the columns of dict_exact by screen: a group's lists are screened as one (all
+        #: fit when their values joined fit), column by column only when they do not
+        groups: dict[_Screen, list[int]] = {}
+        for ci, screen in screens.items():
+            groups.setdefault(screen, []).append(ci)  # type: ignore[arg-type]
+        self.dict_groups: list[tuple[_Screen, list[int]]] = list(groups.items())
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
@@ -342,10 +349,13 @@ def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: C
         return False
     bad: set[int] = set()
     lists = extract(recs, bad)
-    for ci, screen in screens.items():
-        lst = lists[ci]
-        if not _fits(lst, screen):
-            bad.update(i for i, v in enumerate(lst) if not _fits([v], screen))
+    for screen, cols in plan.dict_groups:  # (14 seed columns: 3 screens, 2.6 us of 10 dicts' 19)
+        if len(cols) > 1 and _fits(list(chain.from_iterable([lists[ci] for ci in cols])), screen):
+            continue
+        for ci in cols:
+            lst = lists[ci]
+            if not _fits(lst, screen):
+                bad.update(i for i, v in enumerate(lst) if not _fits([v], screen))
     rows: list[int] | range = range(len(recs))
     if bad:
         for i in sorted(bad):
