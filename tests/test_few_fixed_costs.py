@@ -118,3 +118,18 @@ def test_a_list_of_dicts_with_a_subclass_among_them_is_mapped_carefully_there():
     recs[7] = OrderedDict(recs[7])
     recs[9] = {**RECS[9], "a": {**RECS[9]["a"], "s": _Str("s9")}}
     assert m.map(recs).to_rows() == m.map(b"\n".join(orjson.dumps(r) for r in recs)).to_rows()
+
+
+def test_a_call_giving_no_option_takes_the_defaults_options_without_a_key_and_look_alikes_are_still_checked():
+    from mapper import api
+    from mapper.errors import OptionError
+
+    m = mapper.compile_sink(SINK)
+    m.validate(LINES[0])
+    found = api._OPTIONS[api._DEFAULT_ARGS]  # (found by the defaults' own objects)
+    assert found == MapOptions() and api._options(*api._DEFAULT_ARGS) is found
+    # equal to a default but not it (0 == False, True == 1): checked as before, and refused
+    for options in ({"strict": 0}, {"strict": 1}, {"workers": True}, {"fast": 1}):
+        with pytest.raises(OptionError):
+            m.validate(LINES[0], **options)
+    assert m.validate(LINES[0], max_record_size=api.MAX_RECORD_SIZE + 0).records == 1

@@ -363,23 +363,25 @@ def _plain_decimal(scale: int) -> Callable[[str], Any]:
 def decimal_quick(scale: int) -> Quick:
     """The exact tier's JSON numbers, one by one as :func:`decimal_vector`'s ``vec_numbers``
     vouches for them: the product below 2**51, and the number written with at most
-    ``scale`` fraction digits, so the product rounds and truncates to the same integer."""
+    ``scale`` fraction digits, so the product rounds and truncates to the same integer.
+
+    Asked as one test: the truncated product, divided back, is the number. (It implies
+    the two: below 2**51 the product of ``t / factor`` and ``factor`` is within 0.5 of
+    ``t``, so it rounds to ``t`` too; a test holds it to the two tests, value by value.)
+    """
     factor = 10.0**scale
-    low, high, trunc = -TWO51, TWO51, math.trunc
+    low, high = -TWO51, TWO51
 
     def quick(lst: list[Any]) -> int:
         i = 0
-        for v in lst:
-            try:
+        try:
+            for v in lst:
                 product = v * factor  # an int as numpy converts it (an int too big for a float raises)
-            except OverflowError:
-                return i
-            if not low < product < high:
-                return i
-            nearest = round(product)  # half to even, as numpy's rint
-            if nearest / factor != v or trunc(product) != nearest:  # (an int below 2**51 is its float)
-                return i
-            i += 1
+                if not low < product < high or int(product) / factor != v:  # (an int below 2**51 is its float)
+                    return i
+                i += 1
+        except OverflowError:
+            pass
         return i
 
     return quick
