@@ -860,7 +860,8 @@ class FastPath:
             or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists) and not (python and any(map(surrogate_rows, lists))))
         )
         if plain:
-            b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
+            if b.keeps_rows:  # (validate's keys, never read back, are not joined)
+                b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
         for i in range(k):
             self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))

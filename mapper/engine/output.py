@@ -63,8 +63,8 @@ class RunOutput:
             self.id_builder.base = 0
             self.capacity = len(self.id_builder.valid)  # every builder grows alike (see prepare)
         else:
-            self.builders = {ci: ColumnBuilder(compiled.ctypes[ci].storage, capacity, keep_sets=not scratch) for ci in compiled.stored_index}
-            self.id_builder = ColumnBuilder("uint64" if compiled.sink.id_field is not None else "str", capacity)
+            self.builders = {ci: ColumnBuilder(compiled.ctypes[ci].storage, capacity, keep_rows=not scratch) for ci in compiled.stored_index}
+            self.id_builder = ColumnBuilder("uint64" if compiled.sink.id_field is not None else "str", capacity, keep_rows=not scratch)
         #: raw text of records of the current unit, where split out (for rejected records)
         self.pending_raw: dict[int, bytes] = {}
         self.stats = {"fast_records": 0, "careful_records": 0, "exact_runs": 0, "lax_runs": 0, "lenient_runs": 0, "loose_runs": 0}
