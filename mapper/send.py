@@ -1105,24 +1105,29 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
 
 
 def _document(fi: int, data: bytes, fmt: str, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
-    """A JSON document (an array, one object) or a request body: read whole; positions are element indices."""
+    """A JSON document (an array, one object) or a request body: read whole; positions are element indices.
+
+    Each record keeps the line it starts on (a body's item: the line its ``"value"`` starts
+    on), as ``validate`` places it, for its dead letter and its errors' messages.
+    """
     units = document_units(data) if fmt == "json" else endpoint_units(data)
     record = -1
     for unit in units:
-        items: list[tuple[bytes | None, NotARecord]]
+        items: list[tuple[bytes | None, NotARecord, int | None]]
         if isinstance(unit, Notice):
             continue  # a note for a report; send's account is per record
         if isinstance(unit, BrokenDocument):
-            items = [(None, (unit.code, unit.message))]
+            items = [(None, (unit.code, unit.message), unit.line)]
         else:
             assert isinstance(unit, RawRecords)
             bad = unit.bad or {}
-            items = [(raw, ("not_an_object", bad[i]) if i in bad else None) for i, raw in enumerate(unit.raws)]
-        for raw, problem in items:
+            lines = unit.lines
+            items = [(raw, ("not_an_object", bad[i]) if i in bad else None, None if lines is None else lines[i]) for i, raw in enumerate(unit.raws)]
+        for raw, problem, line in items:
             record += 1
             if record <= resume.record:
                 continue
-            yield raw, Position(fi, None, None, record, index), problem
+            yield raw, Position(fi, None, line, record, index), problem
             index += 1
 
 
