@@ -280,6 +280,8 @@ def _expected_line(form: str, i: int) -> int | None:
         return i // DOC_SIZE + 1 if i < N else -(-N // DOC_SIZE) + 1  # (the broken line: after the last document)
     if form in ("dicts", "iterator of dicts", "json texts (bytes)", "json texts (str)"):
         return None
+    if form == "two files":
+        return NDJSON_LINE[i] - (SPLIT_LINE if i >= 12 else 0)
     return NDJSON_LINE[i]
 
 
@@ -327,6 +329,9 @@ def test_the_batcher_accepts_the_rows_map_stores(m, ref):
 # The command line: one process per run, all started at once
 
 
+SPLIT_LINE = NDJSON_LINE[12] - 1  # the first file ends before record 12's line
+
+
 SUBPROCESS_RUNS = {"validate stdin", "validate workers"}  # (standard input, and workers, need a process of their own)
 
 
@@ -338,6 +343,10 @@ def _cli_runs(tmp: Path) -> dict[str, tuple[list[str], bytes | None]]:
     (tmp / "b.json").write_bytes(_body())
     (tmp / "d.json").write_bytes(_document())
     (tmp / "docs.ndjson").write_bytes(_documents())
+    # two files, the second gzip: record indices go on, lines restart (README, *Inputs*: several RECORDS files)
+    head, tail = NDJSON.split(b"\n")[:SPLIT_LINE], NDJSON.split(b"\n")[SPLIT_LINE:]
+    (tmp / "p1.ndjson").write_bytes(b"\n".join(head) + b"\n")
+    (tmp / "p2.ndjson.gz").write_bytes(gzip.compress(b"\n".join(tail)))
     sink = str(tmp / "sink.json")
     report = ["--report", "json", "-q"]
     runs: dict[str, tuple[list[str], bytes | None]] = {
@@ -354,6 +363,7 @@ def _cli_runs(tmp: Path) -> dict[str, tuple[list[str], bytes | None]]:
             ["validate", sink, str(tmp / "docs.ndjson"), "--records-path", "aircraft", "--rejects", str(tmp / "rejects-ndjson-of-documents.ndjson"), *report],
             None,
         ),
+        "validate two files": (["validate", sink, str(tmp / "p1.ndjson"), str(tmp / "p2.ndjson.gz"), *report], None),
         "validate workers": (["validate", sink, str(tmp / "r.ndjson"), "--workers", "2", "--rejects", str(tmp / "rejects-workers.ndjson"), *report], None),
         "bench": (["bench", sink, str(tmp / "r.ndjson"), "--repeat", "1", "--json", "-", "-q"], None),
     }
@@ -400,6 +410,7 @@ CLI_FORMS = {
     "validate document": ("document", NO_BROKEN, set()),
     "validate ndjson of documents": ("ndjson of documents", set(), set()),
     "validate workers": ("ndjson file", set(), set()),
+    "validate two files": ("two files", set(), set()),
 }
 
 
@@ -421,6 +432,9 @@ def test_cli_validate_reports_as_the_api_does(ref, cli_runs, run):
     assert report["records"] == report["success_count"] + report["error_count"]
     placed = {e["record"]: e["line"] for e in report["errors"]} | {w["record"]: w["line"] for w in report["warnings"]}
     assert placed == {i: _expected_line(form, i) for i in placed}
+    if form == "two files":
+        named = {e["record"]: Path(e["file"]).name for e in report["errors"]} | {w["record"]: Path(w["file"]).name for w in report["warnings"]}
+        assert named == {i: "p1.ndjson" if i < 12 else "p2.ndjson.gz" for i in named}
     letters_file = tmp / f"rejects-{run.split(' ', 1)[1].replace(' ', '-')}.ndjson"
     assert letters_file.exists() == (run in WITH_REJECTS)
     if run in WITH_REJECTS:  # the dead letters: each refused record once, its raw text as it came, on its line
@@ -534,3 +548,34 @@ def test_every_form_keeps_the_batch_policy(m, tmp_path, form, policy):
     assert got.verdict == reference.verdict
     answer, expected = got.endpoint_answer(), reference.endpoint_answer()
     assert [r.get("error_code") for r in answer["records"]] == [r.get("error_code") for r in expected["records"]][: got.records]
+
+
+def test_serve_answers_a_posted_body_as_validate_predicts(m, ref, tmp_path):
+    import http.client
+
+    from mapper.serve import App, Server
+    from mapper.store import Store
+
+    body = _body()
+    want = without(ref, records=NO_BROKEN)
+    predicted = m.validate(body, input_format="endpoint").endpoint_answer()
+    store = Store(tmp_path / "serve.db")
+    store.create_sink(SINK_DOC, exist_ok=True)
+    server = Server(App(store)).start()
+    try:
+        host, port = server.url.split("//")[1].split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("POST", f"/v2/sinks/{SINK_DOC['name']}", body=body, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        status, answer = resp.status, json.loads(resp.read())
+        conn.close()
+        stored = list(store.iter_rows(SINK_DOC["name"]))
+    finally:
+        server.stop()
+        store.close()
+    assert status == 200
+    assert (
+        (answer["success_count"], answer["error_count"]) == (predicted["success_count"], predicted["error_count"]) == (len(want["rows"]), N - len(want["rows"]))
+    )
+    assert answer["records"] == predicted["records"]
+    assert stored == want["rows"]
