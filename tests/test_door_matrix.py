@@ -579,3 +579,40 @@ def test_serve_answers_a_posted_body_as_validate_predicts(m, ref, tmp_path):
     )
     assert answer["records"] == predicted["records"]
     assert stored == want["rows"]
+
+
+@pytest.mark.parametrize("paste", ["ndjson", "request body", "json array"])
+def test_the_web_ui_paste_sends_the_records_as_validate_judges_them(m, ref, tmp_path, paste):
+    import http.client
+
+    from mapper.serve import App, Server
+    from mapper.store import Store
+    from mapper.web import install, load_catalog
+
+    # the page takes text: the invalid byte is U+FFFD there already, and a line that is no JSON
+    # stops the whole paste (nothing sent), so the paste carries the records less the broken line
+    text = {"ndjson": NDJSON[: -len(BROKEN) - 1], "request body": _body(), "json array": _array()}[paste].decode("utf-8", "replace")
+    want = without(ref, records=NO_BROKEN, warnings=NO_UTF8_WARNING)
+    store = Store(":memory:")
+    store.create_sink(SINK_DOC, exist_ok=True)
+    app = App(store)
+    install(app, load_catalog([]))
+    server = Server(app).start()
+    try:
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+        conn.request("POST", f"/ui/api/sinks/{SINK_DOC['name']}/send", body=json.dumps({"text": text}), headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        status, answer = resp.status, json.loads(resp.read())
+        conn.close()
+        stored = list(store.iter_rows(SINK_DOC["name"]))
+    finally:
+        server.stop()
+        store.close()
+    assert status == 200, answer
+    assert stored == want["rows"]
+    assert (answer["written"], answer["not_sent"], len(answer["records"])) == (len(want["rows"]), 0, N)
+    assert [r["index"] for r in answer["records"] if r["status"] == "success"] == want["index"]
+    assert sorted((e["record"], e["path"], e["code"]) for e in answer["errors"]) == want["errors"]
+    assert sorted((w["record"], w["path"], w["kind"]) for w in answer["warnings"]) == want["warnings"]
+    form = {"ndjson": "ndjson bytes", "request body": "request body", "json array": "json array"}[paste]
+    assert all(r["line"] == _expected_line(form, r["index"]) for r in answer["records"])
