@@ -616,3 +616,28 @@ def test_the_web_ui_paste_sends_the_records_as_validate_judges_them(m, ref, tmp_
     assert sorted((w["record"], w["path"], w["kind"]) for w in answer["warnings"]) == want["warnings"]
     form = {"ndjson": "ndjson bytes", "request body": "request body", "json array": "json array"}[paste]
     assert all(r["line"] == _expected_line(form, r["index"]) for r in answer["records"])
+
+
+def test_a_missing_value_under_allow_missing_fields_false_discards_what_each_door_sends_at_once():
+    # README, *The batch policy*: under allow_missing_fields: false a record lacking a mapped value makes the
+    # endpoint discard the whole batch (validate: `discarded`, every record counted as failed); iter_batches
+    # decides each batch alone ("a batch the endpoint would discard comes out with no rows ... and the next
+    # goes on"); the Batcher keeps such a record out of its bodies (`missing`), as `--on-error skip` does
+    doc = copy.deepcopy(SINK_DOC)
+    doc["schema"]["allow_missing_fields"] = False
+    strict_sink = mapper.compile_sink(doc)
+    missing = 9  # the record lacking data.speed
+    report = strict_sink.validate(NDJSON)
+    assert (report.verdict, report.records, report.success_count, report.error_count) == ("discarded", N + 1, 0, N + 1)
+    assert [(e.record, e.code) for e in report.errors if e.code == "missing"] == [(missing, "missing")]
+    skipped = strict_sink.validate(NDJSON, on_error="skip")
+    batches = list(strict_sink.iter_batches(NDJSON, records=7))
+    assert [b.report.verdict == "discarded" for b in batches] == [k == missing // 7 for k in range(len(batches))]
+    kept = [i + 7 * k for k, b in enumerate(batches) for i in b.record_index.tolist()]
+    assert kept == [i for i in range(N + 1) if i // 7 != missing // 7 and i not in {e.record for e in skipped.errors}]
+    batcher = mapper.Batcher(strict_sink, max_records=100)
+    verdicts = [batcher.add(text) for text in TEXTS]
+    assert sorted((v.index, e.code) for v in verdicts for e in v.errors) == sorted((e.record, e.code) for e in skipped.errors)
+    accepted = [v.index for v in verdicts if v.accepted]
+    assert sum(b.count for b in batcher.flush()) == skipped.success_count == len(accepted)
+    assert missing not in accepted
