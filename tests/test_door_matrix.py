@@ -332,7 +332,7 @@ def test_the_batcher_accepts_the_rows_map_stores(m, ref):
 SPLIT_LINE = NDJSON_LINE[12] - 1  # the first file ends before record 12's line
 
 
-SUBPROCESS_RUNS = {"validate stdin", "validate workers"}  # (standard input, and workers, need a process of their own)
+SUBPROCESS_RUNS = {"validate stdin", "validate workers", "map workers arrow"}  # (standard input, and workers, need a process of their own)
 
 
 def _cli_runs(tmp: Path) -> dict[str, tuple[list[str], bytes | None]]:
@@ -369,6 +369,9 @@ def _cli_runs(tmp: Path) -> dict[str, tuple[list[str], bytes | None]]:
     }
     for ext in ("npz", "arrow", "parquet", "ndjson"):
         runs[f"map {ext}"] = (["map", sink, str(tmp / "r.ndjson"), "-q", "-o", str(tmp / f"out.{ext}")], None)
+    runs["map body npz"] = (["map", sink, str(tmp / "b.json"), "--input-format", "endpoint", "-q", "-o", str(tmp / "body.npz")], None)
+    runs["map documents parquet"] = (["map", sink, str(tmp / "docs.ndjson"), "--records-path", "aircraft", "-q", "-o", str(tmp / "docs.parquet")], None)
+    runs["map workers arrow"] = (["map", sink, str(tmp / "r.ndjson"), "--workers", "2", "-q", "-o", str(tmp / "workers.arrow")], None)
     return runs
 
 
@@ -455,6 +458,19 @@ def test_cli_map_writes_the_rows_map_makes(ref, cli_runs, ext):
     batch = mapper.read_batch(path)
     assert batch.to_rows() == ref["rows"]
     assert batch.record_index.tolist() == ref["index"]
+
+
+@pytest.mark.parametrize(
+    ("run", "out", "gone"),
+    [("map body npz", "body.npz", NO_BROKEN), ("map documents parquet", "docs.parquet", set()), ("map workers arrow", "workers.arrow", set())],
+)
+def test_cli_map_of_other_forms_writes_the_rows_map_makes(ref, cli_runs, run, out, gone):
+    tmp, runs = cli_runs
+    rc, _stdout, stderr = runs[run]
+    assert rc == 1, stderr
+    batch = mapper.read_batch(tmp / out)
+    want = without(ref, records=gone)
+    assert (batch.to_rows(), batch.record_index.tolist()) == (want["rows"], want["index"])
 
 
 def test_cli_bench_counts_the_records_validate_counts(ref, cli_runs):
