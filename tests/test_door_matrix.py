@@ -302,9 +302,13 @@ def test_workers_map_a_file_as_one_process_does(m, ref, tmp_path):
     assert lines_of(report) == ref["lines"]
 
 
-def test_the_batcher_accepts_the_rows_map_stores(m, ref):
-    for records, want in ((TEXTS, ref), (DICTS, without(ref, records=NO_BROKEN, warnings=NO_UTF8_WARNING))):
-        batcher = mapper.Batcher(m, max_records=4)
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_batcher_accepts_the_rows_map_stores(m, ref, strict):
+    if strict:
+        ref = _full(m.map(NDJSON, strict=True))
+    dict_ref = _full(m.map(DICTS, strict=True)) if strict else without(ref, records=NO_BROKEN, warnings=NO_UTF8_WARNING)
+    for records, want in ((TEXTS, ref), (DICTS, dict_ref)):
+        batcher = mapper.Batcher(m, max_records=4, strict=strict)
         verdicts = [batcher.add(r) for r in records]
         bodies = batcher.ready() + batcher.flush()
         accepted = [v.index for v in verdicts if v.accepted]
