@@ -634,16 +634,18 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict:
         return mapping_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
-        raw = bytes(record).strip(b" \t\r\n")
+        text = bytes(record).rstrip(b" \t\r\n")
     elif isinstance(record, str):
-        raw = record.strip(" \t\r\n").encode("utf-8", "surrogatepass")
+        text = record.rstrip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):
         return mapping_text(record)
     else:
         return None, f"a record is a dict or its JSON text (bytes or str), not {type(record).__name__}"
+    raw = text.lstrip(b" \t\r\n")
     if not raw:
         return raw, "the record is empty"
-    return raw, json_problem(raw)
+    # judged with the blanks before it: an error's char counts them, as check and validate of the text do
+    return raw, json_problem(text) if len(text) != len(raw) else json_problem(raw)
 
 
 def _with_file_note(problem: str, record: Any) -> str:

@@ -661,3 +661,19 @@ def test_a_missing_value_under_allow_missing_fields_false_discards_what_each_doo
     accepted = [v.index for v in verdicts if v.accepted]
     assert sum(b.count for b in batcher.flush()) == skipped.success_count == len(accepted)
     assert missing not in accepted
+
+
+@pytest.mark.parametrize("lead", [b"  ", b"\t", b"\n  ", b" \r\n\t"])
+def test_check_and_the_batcher_place_a_char_as_validate_does_after_blanks_before_the_text(m, lead):
+    # README, *Inputs*: an error's char counts from the start of the line the record stands on, what
+    # stands before it counting; check and Batcher.add dropped a text's leading blanks first, so
+    # their char was short by them (24 where validate of the same text said 26)
+    broken, replaced = lead + BROKEN, lead + LINES[UTF8_RECORD]
+    want = [e.reason for e in m.validate([broken]).errors]
+    assert len(want) == 1 and "char" in want[0]
+    assert [p.reason for p in m.check(broken)] == want
+    assert [p.reason for p in m.check(broken.decode())] == want
+    assert [e.reason for e in mapper.Batcher(m).add(broken).errors] == want
+    sent = [w.sent for w in m.validate([replaced]).warnings if w.kind == "utf8_replaced"]
+    assert len(sent) == 1 and "char" in sent[0]
+    assert [p.sent for p in m.check(replaced) if p.severity == "warning" and p.kind == "utf8_replaced"] == sent

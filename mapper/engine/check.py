@@ -96,8 +96,9 @@ class RecordChecker:
         if isinstance(record, str):
             record = record.encode("utf-8", "surrogatepass")
         if isinstance(record, (bytes, bytearray, memoryview)):
-            text = bytes(record).strip(b" \t\r\n")
-            if not text:
+            # (blanks before the record kept: an error's char counts them, as validate of the text does)
+            text = bytes(record).rstrip(b" \t\r\n")
+            if not text.lstrip(b" \t\r\n"):
                 return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
             if not map_few(self.careful.c, [text], careful, first_line=None):
                 careful.raw(text, 0, None)
