@@ -220,8 +220,8 @@ class Batcher:
         self._base = 0
         self._last_refusal: tuple[object, int] | None = None  # (mark, records taken then) of the last refusal as taken
         self._queued: list[
-            tuple[bytes, Any, int, tuple[RecordError, ...] | None]
-        ] = []  # (raw, tag, index, own) of each record added, not yet judged (its text good JSON)
+            tuple[bytes, Any, int, tuple[RecordError, ...] | None, bytes]
+        ] = []  # (raw, tag, index, own, blanks before raw in the text given) of each record added, not yet judged (its text good JSON)
         self._chunk = _Chunk(weakref.ref(self))  # the queued records' books
         self._raws: list[bytes] = []
         self._indices: list[int] = []
@@ -327,7 +327,7 @@ class Batcher:
                         self._judge()  # (interrupted, it leaves its records queued, and this one is not taken)
                         items = self._queued
                     k = len(items)
-                    entry = (raw, tag, self._base + k, own)
+                    entry = (raw, tag, self._base + k, own, _blanks_before(record))
                     verdict = _verdict(entry[2], raw, tag, k, self._chunk)
                     items.append(entry)  # the one change that takes the record
                 return verdict
@@ -385,7 +385,9 @@ class Batcher:
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [
-            (raw, _with_file_note(problem, r), self._checked(r, raw), None) if problem is not None else (raw, None, (), self._own_errors(r, raw))
+            (raw, _with_file_note(problem, r), self._checked(r, raw), None, b"")
+            if problem is not None
+            else (raw, None, (), self._own_errors(r, raw), _blanks_before(r))
             for r in records
             for raw, problem in (_text(r),)
         ]
@@ -399,8 +401,8 @@ class Batcher:
                 base, refused, queued, judged = self._base, self._refused, len(self._queued), self._judged
                 try:
                     out = [
-                        self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own)
-                        for i, (raw, problem, found, own) in enumerate(texts)
+                        self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own, lead=lead)
+                        for i, (raw, problem, found, own, lead) in enumerate(texts)
                     ]
                     self._judge()
                 except BaseException:
@@ -457,6 +459,7 @@ class Batcher:
         found: tuple[RecordError, ...] = (),
         mark: object = None,
         own: tuple[RecordError, ...] | None = None,
+        lead: bytes = b"",
     ) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
 
@@ -467,7 +470,7 @@ class Batcher:
         beside the refusal's counts, to tell an interrupted ``add`` its record was taken.
         """
         if problem is None and raw is not None and len(raw) <= self._too_big:
-            return self._queue(raw, tag, own)
+            return self._queue(raw, tag, own, lead)
         index = self._base + len(self._queued)
         if problem is None and raw is not None:
             why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
@@ -479,14 +482,14 @@ class Batcher:
         self.__dict__.update(_base=self._base + 1, _refused=self._refused + 1, _last_refusal=(mark, index + 1))  # the one change that takes it
         return verdict
 
-    def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None) -> Verdict:
+    def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None, lead: bytes = b"") -> Verdict:
         """Number one record and queue it to be judged with its chunk (lock held; :meth:`add`
         writes the same steps out, to untake the record if it is interrupted)."""
         items = self._queued
         k = len(items)
         index = self._base + k
         verdict = _verdict(index, raw, tag, k, self._chunk)
-        items.append((raw, tag, index, own))  # the one change that numbers and takes the record
+        items.append((raw, tag, index, own, lead))  # the one change that numbers and takes the record
         return verdict
 
     def _judge_pending(self) -> None:
@@ -514,7 +517,8 @@ class Batcher:
             found[rejected.record] = rejected.errors
 
         engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(items))
-        engine.feed_raw([item[0] for item in items])
+        # (each text judged with the blanks before it, as given: an error's or a warning's char counts them)
+        engine.feed_raw([item[4] + item[0] if item[4] else item[0] for item in items])
         engine.finish()
         if self.options.strict:  # judged by check of the record itself: see _own_errors
             for k, item in enumerate(items):
@@ -646,6 +650,23 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
         return raw, "the record is empty"
     # judged with the blanks before it: an error's char counts them, as check and validate of the text do
     return raw, json_problem(text) if len(text) != len(raw) else json_problem(raw)
+
+
+_BLANKS = " \t\r\n"
+
+
+def _blanks_before(record: Any) -> bytes:
+    """The blanks before a record given as text (JSON's whitespace, as :func:`_text` drops
+    them from what is sent), to judge the text with: an error's char counts them."""
+    if isinstance(record, str):
+        if record[:1] and record[:1] in _BLANKS:
+            return record[: len(record) - len(record.lstrip(_BLANKS))].encode()
+    elif isinstance(record, (bytes, bytearray, memoryview)):
+        head = bytes(record[:1])
+        if head and head in b" \t\r\n":
+            text = bytes(record)
+            return text[: len(text) - len(text.lstrip(b" \t\r\n"))]
+    return b""
 
 
 def _with_file_note(problem: str, record: Any) -> str:

@@ -677,3 +677,18 @@ def test_check_and_the_batcher_place_a_char_as_validate_does_after_blanks_before
     sent = [w.sent for w in m.validate([replaced]).warnings if w.kind == "utf8_replaced"]
     assert len(sent) == 1 and "char" in sent[0]
     assert [p.sent for p in m.check(replaced) if p.severity == "warning" and p.kind == "utf8_replaced"] == sent
+
+
+@pytest.mark.parametrize("lead", [b"  ", b"\n\t"])
+def test_a_strict_batcher_places_a_replaced_byte_as_validate_does_after_blanks(m, lead):
+    # the strict Batcher judged the text without the blanks before it: `byte 0xff at char 178` where
+    # strict validate (and check) of the same text said 181
+    text = lead + LINES[UTF8_RECORD]
+    want = [e.reason for e in m.validate([text], strict=True).errors if e.path == "$"]
+    assert len(want) == 1 and "char" in want[0]
+    assert [e.reason for e in m.check(text, strict=True) if e.path == "$"] == want
+    assert [e.reason for e in mapper.Batcher(m, strict=True).add(text).errors if e.path == "$"] == want
+    assert [e.reason for v in mapper.Batcher(m, strict=True).add_many([text]) for e in v.errors if e.path == "$"] == want
+    batcher = mapper.Batcher(m)
+    assert batcher.add(lead + LINES[0]).accepted
+    assert batcher.flush()[0].raws == [LINES[0]]  # (what is sent: the text without the blanks)
