@@ -220,6 +220,9 @@ def _forms(tmp: Path) -> dict[str, tuple[Any, dict[str, Any], set[int], set[tupl
         "document texts": (_documents().splitlines(), {"records_path": "aircraft"}, set(), set()),
         "dicts": (DICTS, {}, NO_BROKEN, NO_UTF8_WARNING),
         "iterator of dicts": (iter(copy.deepcopy(DICTS)), {}, NO_BROKEN, NO_UTF8_WARNING),
+        # a Python request body (read as its JSON text: README, *Inputs*) and Python documents
+        "python request body": ({"records": [{"value": d} for d in copy.deepcopy(DICTS)]}, {"input_format": "endpoint"}, NO_BROKEN, NO_UTF8_WARNING),
+        "python documents": ([{"aircraft": DICTS[i : i + DOC_SIZE]} for i in range(0, N, DOC_SIZE)], {"records_path": "aircraft"}, NO_BROKEN, NO_UTF8_WARNING),
         "json texts (bytes)": (list(TEXTS), {}, set(), set()),
         "json texts (str)": ([t.decode("utf-8", "replace") for t in TEXTS], {}, set(), NO_UTF8_WARNING),
     }
@@ -240,6 +243,8 @@ FORM_NAMES = [
     "document texts",
     "dicts",
     "iterator of dicts",
+    "python request body",
+    "python documents",
     "json texts (bytes)",
     "json texts (str)",
 ]
@@ -278,7 +283,7 @@ def _expected_line(form: str, i: int) -> int | None:
         return i + 2
     if form in ("ndjson of documents", "document texts"):
         return i // DOC_SIZE + 1 if i < N else -(-N // DOC_SIZE) + 1  # (the broken line: after the last document)
-    if form in ("dicts", "iterator of dicts", "json texts (bytes)", "json texts (str)"):
+    if form in ("dicts", "iterator of dicts", "python request body", "python documents", "json texts (bytes)", "json texts (str)"):
         return None
     if form == "two files":
         return NDJSON_LINE[i] - (SPLIT_LINE if i >= 12 else 0)
