@@ -5,8 +5,9 @@ an invalid UTF-8 byte, CRLF line ends, a line that is no JSON) goes in as NDJSON
 file, a gzip file, standard input, a JSON array, a request body, documents read with
 ``records_path``, Python text, dicts, JSON texts, an iterator and a binary stream, and out
 through ``Mapper.map``/``validate``, ``iter_batches``, ``workers=2``, ``mapper validate
---report json``, ``mapper map -o`` (read back), ``mapper bench``, the ``Batcher`` and
-``mapper send`` to ``mapper serve``. Every door must give the same rows, the same refused
+--report json`` (and ``--rejects``), ``mapper map -o`` (read back), ``mapper bench``,
+``Mapper.check``, the ``Batcher``, ``mapper send`` to ``mapper serve``, a body posted to
+``serve`` and the web UI's paste. Every door must give the same rows, the same refused
 records (index, path, code), the same warnings, and count every record once. Where a form
 cannot carry what another does, the difference is spelled out below with the README's words.
 """
