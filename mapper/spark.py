@@ -588,7 +588,7 @@ def map_dataframe(
     out_fields.extend(T.StructField(o.name, _spark_type(o.arrow, pa, T), True) for o in worker.layout)
     out_fields.append(T.StructField(ERRORS, _spark_type(_errors_type(pa), pa, T), True))
     out_fields.append(T.StructField(RAW, text_type, True))
-    _check_unique([f.name for f in out_fields], [fields[i].name for i in passthrough])
+    _check_unique(_output_names([fields[i].name for i in passthrough], worker.layout))
 
     pointers = tuple((c.name, c.pointer) for c in loaded.columns)
     plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size)
@@ -610,7 +610,7 @@ def check_sink_columns(loaded: Sink, inputs: Sequence[str] = ()) -> None:
     :func:`map_dataframe` finds it, but without Spark (``mapper spark-validate`` checks it
     before the JVM starts: it was said ~10 s later)."""
     _key, _definition, worker = _driver_worker(loaded)
-    _check_unique([*inputs, POSITION, *(o.name for o in worker.layout), ERRORS, RAW], list(inputs))
+    _check_unique(_output_names(list(inputs), worker.layout))
 
 
 def _find_column(fields: list[Any], column: str) -> int:
@@ -623,17 +623,33 @@ def _find_column(fields: list[Any], column: str) -> int:
     raise OptionError(f"the DataFrame has no column {column!r} of JSON text (its columns: {', '.join(names) or 'none'})")
 
 
-def _check_unique(names: list[str], passthrough: list[str]) -> None:
-    seen: dict[str, str] = {}
-    for name in names:
+_INPUT, _SINK, _ADDED = "the input column", "the sink column", "the column mapper adds"
+
+
+def _output_names(inputs: list[str], layout: Sequence[_Out]) -> list[tuple[str, str]]:
+    """The output's column names in the output's order, each with what it is: an input column
+    riding along, a sink column, or one mapper adds (the same name can be both of the last two)."""
+    return [
+        *((name, _INPUT) for name in inputs),
+        (POSITION, _ADDED),
+        *((o.name, _SINK if o.kind == "column" else _ADDED) for o in layout),
+        (ERRORS, _ADDED),
+        (RAW, _ADDED),
+    ]
+
+
+def _check_unique(named: list[tuple[str, str]]) -> None:
+    """An OptionError naming two output columns Spark cannot tell apart, each as what it is."""
+    seen: dict[str, tuple[str, str]] = {}
+    for name, role in named:
         low = name.lower()  # Spark's default resolution is case-insensitive
         if low in seen:
-            where = "an input column" if name in passthrough or seen[low] in passthrough else "a sink column"
+            other, other_role = seen[low]
             raise OptionError(
-                f"output column {name!r} clashes with {where} {seen[low]!r}: rename the input column (or the sink column) first; "
+                f"{role} {name!r} clashes with {other_role} {other!r}: rename the input column (or the sink column) first; "
                 f"mapper adds {POSITION}, {ID}, {MISSING_COLUMN}, {ERRORS}, {RAW} and <column>{NS_SUFFIX}"
             )
-        seen[low] = name
+        seen[low] = (name, role)
 
 
 # ---------------------------------------------------------------------------------------
