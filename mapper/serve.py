@@ -1120,6 +1120,23 @@ def _query(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bare_array_said(path: Path) -> str | None:
+    """For a SINK file that is a bare definition array, what mapper serve needs instead: the
+    identity and policy the other commands take as options (serve has none, as one set of them
+    would apply to every SINK) written into the file."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(doc, list):
+        return None
+    return (
+        "a bare definition array has no record identity or missing-field policy, and mapper serve takes no options for them: "
+        'write the file as a schema, {"id_field": COLUMN (or "primary_key_fields": [COLUMNS]), "allow_missing_fields": true or false, '
+        '"definition": [...]}, or a POST /v1/sinks body'
+    )
+
+
 def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -> int:
     token = None
     if args.token_env:
@@ -1128,8 +1145,14 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         except OptionError as exc:
             print(f"mapper serve: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    created = []
+    for path in args.sinks:
+        try:
+            created.append(store.create_sink(Path(path), exist_ok=True))  # file names, whatever they look like
+        except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
+            print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or exc.message}", file=sys.stderr)
+            return EXIT_USAGE
     try:
-        created = [store.create_sink(Path(path), exist_ok=True) for path in args.sinks]  # file names, whatever they look like
         store.list_sinks()  # a catalog it cannot read: said now (exit 2), not once listening
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)

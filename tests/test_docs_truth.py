@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import mapper
@@ -42,3 +44,26 @@ def test_a_clash_with_an_input_column_names_it_so() -> None:
     with pytest.raises(mapper.OptionError) as caught:
         check_sink_columns(_sink({"name": "k", "path": ["x"], "type": "int"}), ["_ID"])
     assert str(caught.value).startswith("the column mapper adds '_id' clashes with the input column '_ID':"), str(caught.value)
+
+
+def test_serve_names_the_sink_file_it_refuses_and_asks_for_no_option_it_lacks(tmp_path, capsys) -> None:
+    # docs/send-serve.md: "mapper serve exits 2 on" a bad sink; with several SINK files the message
+    # named none of them, and for a bare definition array it asked for --id-field and
+    # --allow-missing-fields, which mapper serve does not take (a usage error of their own)
+    from mapper.cli import main
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}))
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps([{"name": "id", "path": ["id"], "type": "id"}]))
+    assert main(["serve", str(good), str(bare), "--db", ":memory:", "--port", "0", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "bare.json" in err and "good.json" not in err, err
+    assert "--id-field" not in err and "--allow-missing-fields" not in err, err
+    assert "id_field" in err and "allow_missing_fields" in err, err  # what to write into the file
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "idd"}]}))
+    assert main(["serve", str(good), str(broken), "--db", ":memory:", "--port", "0", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "broken.json" in err and "good.json" not in err, err
