@@ -708,7 +708,11 @@ def _check_schema_parts(
         if has_id and has_pk:
             ck.error(where, "identity", "give exactly one of id_field and primary_key_fields, not both")
         elif not has_id and not has_pk:
-            hint = " (a bare definition array needs --id-field or --primary-key-fields)" if form == "definition" else ""
+            hint = (
+                " (a bare definition array takes it as an option: --id-field or --primary-key-fields on the command line, id_field= or primary_key_fields= from Python)"
+                if form == "definition"
+                else ""
+            )
             ck.error(where, "identity", f"the record identity is missing: give id_field or primary_key_fields{hint}")
         if has_id:
             value = schema["id_field"]
@@ -736,7 +740,11 @@ def _check_schema_parts(
         allow_missing = None
     elif allow_missing is None:
         if "allow_missing_fields" not in schema:
-            hint = " (a bare definition array needs --allow-missing-fields or --no-allow-missing-fields)" if form == "definition" else ""
+            hint = (
+                " (a bare definition array takes it as an option: --allow-missing-fields or --no-allow-missing-fields on the command line, allow_missing_fields= from Python)"
+                if form == "definition"
+                else ""
+            )
             ck.error(
                 where + (("allow_missing_fields",) if form != "definition" else ()),
                 "missing",

@@ -67,3 +67,15 @@ def test_serve_names_the_sink_file_it_refuses_and_asks_for_no_option_it_lacks(tm
     assert main(["serve", str(good), str(broken), "--db", ":memory:", "--port", "0", "-q"]) == 2
     err = capsys.readouterr().err
     assert "broken.json" in err and "good.json" not in err, err
+
+
+def test_a_bare_definition_arrays_hint_names_the_option_from_python_and_the_command_line() -> None:
+    """A bare definition array lacks identity and policy: the hint named only the command
+    line's options (--id-field), while a Python caller of load_sink needs id_field=."""
+    bare = [{"name": "a", "path": ["a"], "type": "int"}]
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.load_sink(bare)
+    text = str(info.value)
+    assert "--id-field or --primary-key-fields on the command line, id_field= or primary_key_fields= from Python" in text
+    assert "--allow-missing-fields or --no-allow-missing-fields on the command line, allow_missing_fields= from Python" in text
+    assert mapper.load_sink(bare, id_field="a", allow_missing_fields=True).id_field == "a"
