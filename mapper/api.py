@@ -225,6 +225,8 @@ class Mapper:
                 f"check takes one record (a mapping, or its JSON text), not a {type(record).__name__}: "
                 "several records go to validate as a list (a set has no order, and holds equal records once)"
             )
+        if strict is not True and strict is not False:  # (the checker, made once per thread, checked it only when made)
+            raise OptionError(f"strict must be True or False, not {strict!r}")
         return thread_checker(self.compiled, strict).check(record)
 
     def explain(self) -> str:
@@ -338,8 +340,17 @@ def _keys(records_path: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return None if records_path is None else records_path_keys(records_path)
 
 
-def compile_sink(sink: Sink | Any, **load_options: Any) -> Mapper:
-    """Compile a sink (a :class:`~mapper.model.Sink`, or anything :func:`~mapper.sink.load_sink` takes)."""
-    if not isinstance(sink, Sink):
-        sink = load_sink(sink, **load_options)
-    return Mapper(sink)
+def compile_sink(
+    sink: Sink | Any,
+    *,
+    id_field: str | None = None,
+    primary_key_fields: list[str] | tuple[str, ...] | None = None,
+    allow_missing_fields: bool | None = None,
+    name: str | None = None,
+) -> Mapper:
+    """Compile a sink (a :class:`~mapper.model.Sink`, or anything :func:`~mapper.sink.load_sink` takes).
+
+    The options are :func:`~mapper.sink.load_sink`'s, for a definition still to be read
+    (given with a loaded Sink, an :class:`~mapper.errors.OptionError`)."""
+    loaded = load_sink(sink, id_field=id_field, primary_key_fields=primary_key_fields, allow_missing_fields=allow_missing_fields, name=name)
+    return Mapper(loaded)

@@ -32,6 +32,7 @@ from .errors import (
     FILE_NAME_RULE,
     SURROGATE,
     DefinitionError,
+    OptionError,
     Problem,
     article,
     as_unescaped,
@@ -506,9 +507,19 @@ def load_sink(
 ) -> Sink:
     """Load a sink definition; raise :class:`~mapper.errors.DefinitionError` if it has errors.
 
-    Warnings do not stop loading; they are kept on ``Sink.problems``.
+    Warnings do not stop loading; they are kept on ``Sink.problems``. A loaded
+    :class:`~mapper.model.Sink` is returned as it is: the options are for a definition
+    still to be read, and given with a Sink they are an :class:`~mapper.errors.OptionError`
+    (they were dropped without a word).
     """
     if isinstance(source, Sink):
+        given = {"id_field": id_field, "primary_key_fields": primary_key_fields, "allow_missing_fields": allow_missing_fields, "name": name}
+        named = [k for k, v in given.items() if v is not None]
+        if named:
+            raise OptionError(
+                f"{', '.join(named)} cannot change a loaded Sink (it is returned as it is): give them with the definition "
+                "(its file, text or dict) to load_sink or compile_sink"
+            )
         return source
     result = check_sink(
         source,

@@ -1,0 +1,278 @@
+"""The public Python API against what it says of itself: signatures as the README's
+*Python API* examples call them, and a wrong type, None, a negative or huge number or a
+NaN for a parameter refused with a :class:`mapper.MapperError` subclass naming it (never a
+TypeError from inside, never taken silently)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import mapper
+
+ROOT = Path(__file__).resolve().parent.parent
+SINK = str(ROOT / "examples" / "aircraft" / "sink.json")
+RECORDS = str(ROOT / "examples" / "aircraft" / "records.ndjson")
+
+#: one of each kind of wrong value a caller may pass
+BAD: list[Any] = [None, -1, 2**70, math.nan, math.inf, -0.5, "x", b"x", 1.5, [], {}, object()]
+
+
+@pytest.fixture(scope="module")
+def m() -> mapper.Mapper:
+    return mapper.compile_sink(SINK)
+
+
+@pytest.fixture(scope="module")
+def batch(m: mapper.Mapper) -> mapper.Batch:
+    return m.map(RECORDS)
+
+
+# --- the README's examples, as signatures ---------------------------------------------
+
+#: (callable's name, keyword arguments the README passes it) for each keyword-only option
+README_KEYWORDS: list[tuple[str, Any, set[str]]] = [
+    ("Mapper.map", mapper.Mapper.map, {"on_error", "max_errors", "strict", "workers", "records_path"}),
+    ("Mapper.validate", mapper.Mapper.validate, set()),
+    ("Mapper.iter_batches", mapper.Mapper.iter_batches, {"records"}),
+    ("Mapper.check", mapper.Mapper.check, set()),
+    ("Batch.to_arrow", mapper.Batch.to_arrow, {"presence", "record_index"}),
+    ("Batcher", mapper.Batcher, {"max_records", "max_bytes"}),
+    ("Sender", mapper.Sender, {"token"}),
+]
+
+
+@pytest.mark.parametrize(("name", "func", "keywords"), README_KEYWORDS, ids=[r[0] for r in README_KEYWORDS])
+def test_the_readmes_keywords_are_keyword_parameters(name: str, func: Callable[..., Any], keywords: set[str]) -> None:
+    params = inspect.signature(func).parameters
+    for k in keywords:
+        assert k in params, f"{name} has no parameter {k}"
+        assert params[k].kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD), (name, k)
+
+
+def test_the_readmes_python_api_examples_run_on_the_examples(tmp_path: Path) -> None:
+    """Each line of the README's first Python block that runs on examples/ files, as written."""
+    sink = mapper.load_sink(SINK)
+    result = mapper.check_sink(SINK)
+    assert result.valid and result.problems == () or isinstance(result.problems, tuple)
+    m = mapper.compile_sink(sink)
+    assert mapper.compile_sink(SINK).sink == m.sink
+    ndjson_bytes = Path(RECORDS).read_bytes()
+    batch = m.map(ndjson_bytes)
+    records = [json.loads(line) for line in ndjson_bytes.splitlines() if line.strip()]
+    batch2 = m.map(records, on_error="skip", max_errors=0.01, strict=False, workers=1)
+    assert isinstance(batch2, mapper.Batch)
+    report = m.validate(ndjson_bytes)
+    assert isinstance(report, mapper.Report) and isinstance(report.rejected, list)
+    col = batch["altitude"]
+    assert col.values.dtype.name == "int64" and col.valid.dtype == bool and col.present.dtype == bool
+    assert len(batch.ids) == len(batch.record_index) == len(batch)
+    rows = batch.to_rows()
+    assert next(iter(rows[0])) == "_id"
+    assert "altitude" in batch
+    with pytest.raises(TypeError):
+        iter(batch)
+    part, same = batch[1:3], batch.slice(1, 2)
+    assert part.equals(same) and part == same
+    with pytest.raises(mapper.OptionError):
+        batch[::2]
+    assert report.verdict in ("accepted", "partial", "refused", "discarded") and report.summary()
+    assert isinstance(report.to_dict(), dict) and isinstance(report.endpoint_answer(), dict)
+    report.silence({"empty_string"})
+    with pytest.raises(mapper.OptionError):
+        report.silence({"no_such_kind"})
+    pytest.importorskip("pyarrow")
+    table = batch.to_arrow()
+    assert table.column_names[:2] == ["_id", "_record_index"]
+    assert "_record_index" not in batch.to_arrow(presence=False, record_index=False).column_names
+    out = tmp_path / "out.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, out)
+    assert mapper.read_batch(str(out)).equals(batch)
+    batch.check()
+
+
+def test_the_readmes_producer_examples_run_on_the_examples() -> None:
+    m = mapper.compile_sink(SINK)
+    problems = m.check({"hex": "abc"})
+    assert isinstance(problems, list) and all(p.severity in ("error", "warning") for p in problems)
+    seen = [(b.report.verdict, len(b)) for b in m.iter_batches(RECORDS, records=100_000)]
+    assert seen and sum(n for _, n in seen) == len(m.map(RECORDS))
+    with mapper.Batcher(SINK, max_records=500, max_bytes=500_000) as batcher:
+        verdict = batcher.add({"hex": "abc"})
+        assert isinstance(verdict.accepted, bool) and isinstance(verdict.errors, (list, tuple))
+        bodies = batcher.ready() + batcher.flush()
+    assert all(isinstance(b.to_batch(), mapper.Batch) for b in bodies)
+    with pytest.raises(mapper.OptionError):
+        batcher.add({"hex": "abc"})
+    sender = mapper.Sender("http://127.0.0.1:9/x", token=os.environ.get("FEATUREBASE_TOKEN", "t"))
+    sender.close()
+    store = mapper.Store(":memory:")
+    for name in ("create_sink", "list_sinks", "ingest", "rows"):
+        assert callable(getattr(store, name))
+    store.close()
+
+
+# --- wrong arguments -----------------------------------------------------------------
+
+
+def _refused(call: Callable[[], Any]) -> None:
+    """``call`` raises a MapperError subclass (a TypeError or the like from inside fails the test)."""
+    with pytest.raises(mapper.MapperError):
+        call()
+
+
+@pytest.mark.parametrize("value", [None, -1, 1.5, [], object(), "x", 0])
+def test_check_refuses_a_strict_that_is_no_bool_after_a_check_made_its_checker(m: mapper.Mapper, value: Any) -> None:
+    """The check of ``strict`` was the checker's, made once per thread: after one call with
+    strict=True (or False), 1.5 or [] (or 0, None) was taken as that one."""
+    m.check({"hex": "abc"}, strict=True)
+    m.check({"hex": "abc"}, strict=False)
+    _refused(lambda: m.check({"hex": "abc"}, strict=value))
+
+
+@pytest.mark.parametrize("value", BAD)
+@pytest.mark.parametrize("option", ["on_error", "max_errors", "strict", "input_format", "workers", "fast", "max_record_size", "records_path"])
+@pytest.mark.parametrize("method", ["map", "validate", "iter_batches"])
+def test_each_mapping_option_refuses_a_wrong_value_with_an_option_error(m: mapper.Mapper, method: str, option: str, value: Any) -> None:
+    ok = {
+        "max_errors": (None,),  # (any other needs on_error='skip')
+        "workers": (2**70,),  # (as many as there are records or cores)
+        "max_record_size": (2**70,),
+        "records_path": (None, "x"),
+        "on_error": (),
+        "input_format": (),
+    }.get(option, ())
+    if method == "iter_batches" and option == "workers":
+        pytest.skip("iter_batches maps on one process")
+    if any(value is v or (type(value) is type(v) and value == v) for v in ok):
+        pytest.skip("a good value")
+    call = getattr(m, method)
+    with pytest.raises(mapper.OptionError):
+        out = call(RECORDS, **{option: value})
+        if method == "iter_batches":
+            next(iter(out))
+
+
+@pytest.mark.parametrize("value", [v for v in BAD if not isinstance(v, int) or isinstance(v, bool)] + [True])
+def test_iter_batches_refuses_a_records_count_that_is_no_int(m: mapper.Mapper, value: Any) -> None:
+    _refused(lambda: m.iter_batches(RECORDS, records=value))
+
+
+@pytest.mark.parametrize("value", [None, "x", 1.5, math.nan, [], object(), True])
+def test_slice_refuses_an_offset_that_is_no_int(batch: mapper.Batch, value: Any) -> None:
+    _refused(lambda: batch.slice(value))
+
+
+@pytest.mark.parametrize("value", ["x", 1.5, math.nan, [], object(), True, -1])
+def test_slice_refuses_a_length_that_is_no_count(batch: mapper.Batch, value: Any) -> None:
+    _refused(lambda: batch.slice(0, value))
+
+
+@pytest.mark.parametrize("value", [None, 1.5, "x", [], object(), math.nan, 0, 1])
+@pytest.mark.parametrize("option", ["presence", "record_index"])
+def test_to_arrow_refuses_a_switch_that_is_no_bool(batch: mapper.Batch, option: str, value: Any) -> None:
+    """``presence="no"`` was taken as True, ``presence=None`` as False: a typo chose the columns."""
+    pytest.importorskip("pyarrow")
+    _refused(lambda: batch.to_arrow(**{option: value}))
+
+
+@pytest.mark.parametrize("value", [None, -1, 1.5, math.nan, True, object(), [1, "empty_string"], [[]], [None]])
+def test_report_silence_refuses_what_is_no_warning_kinds(m: mapper.Mapper, value: Any) -> None:
+    report = m.validate(RECORDS)
+    _refused(lambda: report.silence(value))
+
+
+@pytest.mark.parametrize("value", [None, -1, 0, 1.5, math.nan, True, object()])
+def test_add_many_refuses_records_that_are_no_iterable(value: Any) -> None:
+    with mapper.Batcher(SINK) as batcher:
+        _refused(lambda: batcher.add_many(value))
+        assert batcher.added == 0
+
+
+@pytest.mark.parametrize("value", [-1, 0, 1.5, math.nan, True, object(), "ab", b"ab"])
+def test_add_many_refuses_tags_that_are_no_iterable(value: Any) -> None:
+    """A number was a TypeError from inside; a str gave each record one of its characters."""
+    with mapper.Batcher(SINK) as batcher:
+        _refused(lambda: batcher.add_many([{"hex": "abc"}, {"hex": "abd"}], tags=value))
+        assert batcher.added == 0
+
+
+@pytest.mark.parametrize("value", [None, -1, 0, 2**70, math.nan, 1.5, True, [], {}, object(), ("a",)])
+def test_store_refuses_a_path_that_is_no_path_and_makes_no_file(value: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Store(None)`` made a database file named ``None`` in the working directory."""
+    monkeypatch.chdir(tmp_path)
+    _refused(lambda: mapper.Store(value))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", [-1, 0, 1.5, math.nan, True, b"x", [], object(), ("a",), ""])
+def test_store_create_sink_refuses_a_sink_id_that_is_no_str(value: Any) -> None:
+    """A number was a TypeError from ``re``; 0, ``[]`` or "" took the sink's name instead."""
+    store = mapper.Store(":memory:")
+    try:
+        _refused(lambda: store.create_sink(SINK, sink_id=value))
+        assert store.list_sinks() == []
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("value", [None, -1, [], {}, {"a"}, object()])
+@pytest.mark.parametrize("method", ["sink", "mapper", "rows"])
+def test_store_lookups_refuse_a_sink_id_that_is_no_str(method: str, value: Any) -> None:
+    store = mapper.Store(":memory:")
+    try:
+        _refused(lambda: getattr(store, method)(value))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("value", BAD)
+@pytest.mark.parametrize("option", ["id_field", "primary_key_fields", "allow_missing_fields", "name"])
+def test_check_sink_never_raises_for_a_wrong_option(option: str, value: Any) -> None:
+    result = mapper.check_sink(SINK, **{option: value})
+    assert isinstance(result, mapper.CheckResult)
+
+
+@pytest.mark.parametrize("value", BAD)
+def test_check_sink_never_raises_for_a_wrong_source(value: Any) -> None:
+    assert not mapper.check_sink(value).valid
+
+
+@pytest.mark.parametrize("value", [v for v in BAD if v is not None and v != "x"])
+@pytest.mark.parametrize("option", ["id_field", "name"])
+def test_load_sink_refuses_a_wrong_option(option: str, value: Any) -> None:
+    _refused(lambda: mapper.load_sink(SINK, **{option: value}))
+    _refused(lambda: mapper.compile_sink(SINK, **{option: value}))
+
+
+def test_compile_sink_names_itself_for_an_unknown_option() -> None:
+    with pytest.raises(TypeError, match="compile_sink"):
+        mapper.compile_sink(SINK, bogus=1)
+
+
+@pytest.mark.parametrize("value", [None, -1, 1.5, b"x", [], object()])
+def test_read_batch_refuses_a_wrong_path(value: Any) -> None:
+    _refused(lambda: mapper.read_batch(value))
+
+
+@pytest.mark.parametrize("option", [{"name": "other"}, {"id_field": "hex"}, {"allow_missing_fields": True}, {"primary_key_fields": ["hex"]}])
+@pytest.mark.parametrize("load", [mapper.load_sink, mapper.compile_sink])
+def test_an_option_given_with_a_loaded_sink_is_refused_not_dropped(load: Callable[..., Any], option: dict[str, Any]) -> None:
+    """``compile_sink(sink, name="other")`` compiled the sink as it was, named as before."""
+    sink = mapper.load_sink(SINK)
+    with pytest.raises(mapper.OptionError, match=next(iter(option))):
+        load(sink, **option)
+    assert mapper.compile_sink(sink).sink is sink
+
+
+def test_compile_sink_takes_load_sinks_options() -> None:
+    assert list(inspect.signature(mapper.compile_sink).parameters)[1:] == list(inspect.signature(mapper.load_sink).parameters)[1:]
+    assert mapper.compile_sink(SINK, name="other").sink.name == "other"
