@@ -877,7 +877,7 @@ class Batch:
         is an :class:`~mapper.errors.OptionError`.
         """
         for what, value in (("offset", offset), ("length", length)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            if (value is not None or what == "offset") and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
                 raise OptionError(f"Batch.slice() takes an int {what} (a row count), not {_described(value) if isinstance(value, np.ndarray) else repr(value)}")
         if length is not None and length < 0:
             raise OptionError(f"Batch.slice() takes a length of 0 or more rows, not {length}")
@@ -1030,6 +1030,9 @@ class Batch:
         JSON), which :func:`mapper.read_batch` holds against the sink of a file saved
         from the table (with ``pyarrow.parquet.write_table``, say).
         """
+        for what, value in (("presence", presence), ("record_index", record_index)):
+            if value is not True and value is not False:  # ("no" was taken as True, None as False)
+                raise OptionError(f"Batch.to_arrow() takes {what}=True or False, not {value!r}")
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
         self.check()
         taken = {"_id", *self.columns}
