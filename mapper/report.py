@@ -470,12 +470,21 @@ def _grouped(items: list[T], keys: list[tuple[str | None, str]], counts: dict[tu
     return groups
 
 
+_NONE = object()
+
+
 def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
     """The warning kinds named, checked: an unknown one (a typo) would silence nothing."""
     if kinds.__class__ is frozenset and not kinds:  # (every run's default: none)
         return kinds  # type: ignore[return-value]
     if isinstance(kinds, str):  # one kind, not its letters
         kinds = (kinds,)
+    if not isinstance(kinds, Iterable):
+        raise OptionError(f"{where}: takes warning kinds (a str, or a list of them), not {kinds!r}")
+    kinds = list(kinds)
+    odd = next((k for k in kinds if not isinstance(k, str)), _NONE)
+    if odd is not _NONE:  # (a list was unhashable, an int among strs unsortable: TypeErrors from inside)
+        raise OptionError(f"{where}: a warning kind is a str, not {odd!r}; the kinds are {', '.join(LOSSY_KINDS)}")
     out = frozenset(kinds)
     unknown = sorted(out - LOSSY_KINDS.keys())
     if unknown:
