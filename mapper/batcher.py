@@ -382,6 +382,11 @@ class Batcher:
                 f"add_many was given the tags as a {type(tags).__name__}, which has no order: each record would get another's tag; "
                 "pass them as a list, in the records' order"
             )
+        for what, given in (("records", records), ("tags", tags)):
+            if (given is not None or what == "records") and not isinstance(given, Iterable):  # (a TypeError from inside)
+                raise OptionError(f"add_many takes its {what} as an iterable (a list, in the records' order), not {type(given).__name__}")
+        if isinstance(tags, (str, bytes, bytearray, memoryview)):  # (each record was given a character as its tag)
+            raise OptionError(f"add_many takes the tags as a list, one per record, not one {type(tags).__name__}")
         self._check_open()
         tagged = None if tags is None else list(tags)  # (any iterable, as records)
         texts = [
