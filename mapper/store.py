@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -278,7 +279,11 @@ class Store:
     """
 
     def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time):
-        self.path = str(path)
+        if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):  # (str(None) made a database named "None")
+            raise OptionError(f"Store takes a database file (a str or os.PathLike, or ':memory:'), not {type(path).__name__}")
+        self.path = os.fspath(path)
+        if not isinstance(self.path, str):  # (a PathLike giving bytes)
+            raise OptionError(f"Store takes a database file named by a str, not {type(self.path).__name__}")
         self.clock = clock
         shown = shown_name(self.path)
         if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
@@ -332,6 +337,10 @@ class Store:
         /v1/sinks`` body is accepted (as the service does). A definition with errors
         raises 400 ``InvalidParameter`` naming each (``.problems`` holds them).
         """
+        if sink_id is not None:  # (0, [] or "" took the sink's name; a number was a TypeError from re)
+            _sink_id(sink_id)
+            if not sink_id:
+                raise ServiceError(400, INVALID_PARAMETER, "a sink id is lowercase letters, digits, - and _, starting with a letter: not ''")
         if isinstance(definition, Sink):
             sink = definition
         else:
@@ -471,7 +480,7 @@ class Store:
     @_reads
     def mapper(self, sink_id: str) -> Mapper:
         """The compiled sink (compiled once per process)."""
-        m = self._mappers.get(sink_id)
+        m = self._mappers.get(_sink_id(sink_id))
         if m is None:
             info = self.sink(sink_id)
             try:
