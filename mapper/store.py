@@ -337,6 +337,12 @@ class Store:
         /v1/sinks`` body is accepted (as the service does). A definition with errors
         raises 400 ``InvalidParameter`` naming each (``.problems`` holds them).
         """
+        if isinstance(activate_after, bool) or not isinstance(activate_after, (int, float)) or not activate_after >= 0:
+            # (None or a str was a TypeError inside the transaction, left open: every later create_sink failed; NaN was 0)
+            raise OptionError(f"activate_after= is a number of seconds (0 or more), not {activate_after!r}")
+        for what, flag in (("exist_ok", exist_ok), ("body_form", body_form)):
+            if flag is not True and flag is not False:
+                raise OptionError(f"{what}= is True or False, not {flag!r}")
         if sink_id is not None:  # (0, [] or "" took the sink's name; a number was a TypeError from re)
             _sink_id(sink_id)
             if not sink_id:
@@ -408,6 +414,9 @@ class Store:
             except sqlite3.Error as exc:
                 self._rollback()
                 raise ServiceError(500, INTERNAL, f"cannot create the sink: {exc}") from None
+            except BaseException:  # (a Ctrl-C: the transaction left open failed every later write)
+                self._rollback()
+                raise
             if activate_after > 0:
                 at = now + activate_after
                 self._next_active = at if self._next_active is None else min(self._next_active, at)

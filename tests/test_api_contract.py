@@ -276,3 +276,27 @@ def test_an_option_given_with_a_loaded_sink_is_refused_not_dropped(load: Callabl
 def test_compile_sink_takes_load_sinks_options() -> None:
     assert list(inspect.signature(mapper.compile_sink).parameters)[1:] == list(inspect.signature(mapper.load_sink).parameters)[1:]
     assert mapper.compile_sink(SINK, name="other").sink.name == "other"
+
+
+@pytest.mark.parametrize("value", [None, "x", [], math.nan, -1, True])
+def test_store_create_sink_refuses_an_activate_after_that_is_no_count_of_seconds_and_goes_on(value: Any) -> None:
+    """None or a str was a TypeError inside the sink's transaction, left open: every later
+    create_sink of the store was a 500 "cannot start a transaction within a transaction"."""
+    store = mapper.Store(":memory:")
+    try:
+        _refused(lambda: store.create_sink(SINK, sink_id="a", activate_after=value))
+        assert store.create_sink(SINK, sink_id="b").state == "ACTIVE"
+        assert [s.id for s in store.list_sinks()] == ["b"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("value", [None, 0, 1, "x", []])
+@pytest.mark.parametrize("option", ["exist_ok", "body_form"])
+def test_store_create_sink_refuses_a_switch_that_is_no_bool(option: str, value: Any) -> None:
+    store = mapper.Store(":memory:")
+    try:
+        _refused(lambda: store.create_sink(SINK, sink_id="a", **{option: value}))
+        assert store.list_sinks() == []
+    finally:
+        store.close()
