@@ -703,7 +703,7 @@ class Store:
         _whole_options(page=page, offset=offset, limit=limit)  # (at the first row asked for, as a sink that does not exist)
         table = self._table(sink_id)  # (a sink that does not exist: raised at the first row asked for)
         select = table.select.replace("SELECT ", "SELECT rowid, ", 1)
-        page = max(1, page)
+        page = min(max(1, page), _MAX_SQL_INT)  # (beyond SQLite's integers, an OverflowError)
         left = None if limit is None else max(0, limit)
         after: int | None = None
         while left is None or left > 0:

@@ -300,3 +300,16 @@ def test_store_create_sink_refuses_a_switch_that_is_no_bool(option: str, value: 
         assert store.list_sinks() == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("options", [{"page": 2**70}, {"page": 2**63}, {"offset": 2**70}, {"limit": 2**70}])
+def test_store_iter_rows_takes_a_huge_count(options: dict[str, Any]) -> None:
+    """A page beyond SQLite's 64-bit integers was an OverflowError from sqlite3."""
+    store = mapper.Store(":memory:")
+    try:
+        store.create_sink(SINK, sink_id="a")
+        store.ingest("a", b'{"records": [{"value": {"ts": "2023-01-01T00:00:00Z", "aircraft_id": "x"}}]}')
+        rows = list(store.iter_rows("a", **options))
+        assert len(rows) == (0 if "offset" in options else store.rows("a").total)
+    finally:
+        store.close()
