@@ -431,6 +431,9 @@ class Sender:
         on_retry: Callable[[str, float], None] | None = None,
     ):
         # (from Python: a wrong type was a TypeError or AttributeError from the checks below, or from urllib)
+        for name, func in (("clock", clock), ("sleep", sleep), ("rand", rand), ("wall_clock", wall_clock), ("on_retry", on_retry)):
+            if not callable(func) and not (func is None and name == "on_retry"):  # (a TypeError at the first retry, mid-send)
+                raise OptionError(f"{name}= is a function{' (or None)' if name == 'on_retry' else ''}, not {func!r}")
         if not isinstance(endpoint, str):
             raise OptionError(f"the endpoint is a URL (a str), not {type(endpoint).__name__}")
         if token is not None and not isinstance(token, str):

@@ -313,3 +313,10 @@ def test_store_iter_rows_takes_a_huge_count(options: dict[str, Any]) -> None:
         assert len(rows) == (0 if "offset" in options else store.rows("a").total)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("value", [1, "x", [], True])
+@pytest.mark.parametrize("option", ["on_retry", "clock", "sleep", "rand", "wall_clock"])
+def test_sender_refuses_a_hook_that_is_no_function(option: str, value: Any) -> None:
+    """``on_retry="log"`` was taken, and a TypeError at the first retry, in the middle of a send."""
+    _refused(lambda: mapper.Sender("http://127.0.0.1:9/x", **{option: value}))
