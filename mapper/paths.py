@@ -104,8 +104,9 @@ def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
 
 
 def parse_path(text: str) -> Path:
-    """Parse a path string into a :class:`Path`; raise :class:`PathSyntaxError` with the position."""
-    if not isinstance(text, str):  # pragma: no cover - callers check types first
+    """Parse a path string into a :class:`Path`; raise :class:`PathSyntaxError` with the position
+    (a ``text`` that is no ``str`` is a ``TypeError``, as Python's own parsers raise)."""
+    if not isinstance(text, str):
         raise TypeError("a path string must be a str")
     if not text.isascii() and has_lone_surrogate(text):
         at = next(i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff")

@@ -1148,7 +1148,8 @@ def parse_create_table(sql: str) -> Table:
     """Parse a FeatureBase ``CREATE TABLE`` statement.
 
     Raises :class:`TableSyntaxError` at the first thing FeatureBase would refuse
-    (a syntax error, an unknown type, a constraint that does not apply, no ``_id``).
+    (a syntax error, an unknown type, a constraint that does not apply, no ``_id``); a
+    ``sql`` that is no ``str`` is a ``TypeError``.
     """
     if not isinstance(sql, str):
         raise TypeError("a CREATE TABLE statement must be a str")

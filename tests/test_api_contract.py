@@ -320,3 +320,12 @@ def test_store_iter_rows_takes_a_huge_count(options: dict[str, Any]) -> None:
 def test_sender_refuses_a_hook_that_is_no_function(option: str, value: Any) -> None:
     """``on_retry="log"`` was taken, and a TypeError at the first retry, in the middle of a send."""
     _refused(lambda: mapper.Sender("http://127.0.0.1:9/x", **{option: value}))
+
+
+@pytest.mark.parametrize("value", [None, b"a.b", 1, ["a"]])
+@pytest.mark.parametrize("parse", [mapper.parse_path, mapper.parse_create_table])
+def test_the_parsers_say_a_text_that_is_no_str_is_a_type_error(parse: Callable[..., Any], value: Any) -> None:
+    """As their docstrings say (the only public callables raising no MapperError for a wrong type)."""
+    assert "TypeError" in (parse.__doc__ or "")
+    with pytest.raises(TypeError, match="must be a str"):
+        parse(value)
