@@ -34,6 +34,11 @@ class Mapper:
     """
 
     def __init__(self, sink: Sink):
+        if not isinstance(sink, Sink):  # (an AttributeError from the compiler)
+            raise OptionError(
+                f"Mapper takes a loaded Sink, not {type(sink).__name__}: mapper.compile_sink(...) takes a definition "
+                "(its file, text or dict) and gives its Mapper"
+            )
         self.compiled: CompiledSink = compile_definition(sink)
 
     @property

@@ -329,3 +329,10 @@ def test_the_parsers_say_a_text_that_is_no_str_is_a_type_error(parse: Callable[.
     assert "TypeError" in (parse.__doc__ or "")
     with pytest.raises(TypeError, match="must be a str"):
         parse(value)
+
+
+@pytest.mark.parametrize("value", [None, SINK, {}, 1])
+def test_mapper_of_what_is_no_sink_names_compile_sink(value: Any) -> None:
+    """``mapper.Mapper("sink.json")`` was an AttributeError from the compiler."""
+    with pytest.raises(mapper.OptionError, match="compile_sink"):
+        mapper.Mapper(value)
