@@ -112,7 +112,9 @@ class Verdict(msgspec.Struct, gc=False, eq=False):
     raw: bytes | None
     tag: Any
     _k: int  # the record's position in its chunk
-    _chunk: _Chunk
+    #: its chunk's books, a :class:`_Chunk` (annotated Any: the class is shown as ``mapper.Verdict``,
+    #: where ``typing.get_type_hints`` looks names up, so ``inspect.signature`` and ``help()`` failed)
+    _chunk: Any
 
     def _failed(self) -> dict[int, tuple[RecordError, ...]]:
         """The chunk's refused records (judging the chunk now if nobody has yet)."""

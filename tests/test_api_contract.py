@@ -336,3 +336,12 @@ def test_mapper_of_what_is_no_sink_names_compile_sink(value: Any) -> None:
     """``mapper.Mapper("sink.json")`` was an AttributeError from the compiler."""
     with pytest.raises(mapper.OptionError, match="compile_sink"):
         mapper.Mapper(value)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in mapper.__all__ if callable(getattr(mapper, n)) and not n.startswith("_")))
+def test_every_public_callable_has_a_signature(name: str) -> None:
+    """``inspect.signature(mapper.Verdict)`` (and so ``help``) was a NameError: ``_Chunk`` looked up in ``mapper``."""
+    obj = getattr(mapper, name)
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        return
+    inspect.signature(obj)
