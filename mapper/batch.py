@@ -1016,7 +1016,8 @@ class Batch:
         False where the row leaves the column alone; a null where it is True clears the
         stored value, see :attr:`ColumnData.null`) -
         the same convention as ``.npz`` files, and what :func:`mapper.read_batch` reads
-        back. ``presence=False`` / ``record_index=False`` leave those out. Numbers,
+        back. ``presence=False`` / ``record_index=False`` leave those out (each is True or
+        False: anything else is an :class:`~mapper.errors.OptionError`). Numbers,
         decimals (``decimal128(38, scale)``), timestamps (the column's unit, UTC), sets
         and strings held as UTF-8 are handed over from the batch's own buffers; strings
         held only as Python objects (what the decoders make) are made UTF-8 first, or read

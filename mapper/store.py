@@ -330,8 +330,8 @@ class Store:
     ) -> SinkInfo:
         """Create a sink from a definition (a :class:`mapper.Sink`, or anything :func:`mapper.check_sink` reads).
 
-        The sink is CREATING for ``activate_after`` seconds, then ACTIVE (only an ACTIVE
-        sink takes data). ``sink_id`` defaults to the sink's name. A sink that exists
+        The sink is CREATING for ``activate_after`` seconds (a number, 0 or more), then ACTIVE
+        (only an ACTIVE sink takes data). ``sink_id`` defaults to the sink's name. A sink that exists
         already: returned as it is when ``exist_ok`` and its definition is the same,
         else a 409 ``ResourceAlreadyExists``. ``body_form``: only the full ``POST
         /v1/sinks`` body is accepted (as the service does). A definition with errors
