@@ -684,7 +684,14 @@ class Sender:
         :class:`~mapper.endpoint.ServiceError` for an error answer that is not retried
         (any 4xx but 408, 429 and the throttling answer): the service's code and message. A 400
         naming the sink's state CREATING is retried within the retries, then raised so.
+        ``count``: the records in a body given as bytes or str, for the pacing (counted from
+        the body when None; a whole number, 0 or more: anything else is an
+        :class:`~mapper.errors.OptionError`, a negative count having paid the pacer back).
         """
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise OptionError(f"count= is the body's number of records (an int, 0 or more, or None), not {count!r}")
+        if before_sending is not None and not callable(before_sending):
+            raise OptionError(f"before_sending= is a function (or None), not {before_sending!r}")
         if isinstance(body, Body):
             data, n = body.data, body.count
         else:

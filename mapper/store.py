@@ -541,6 +541,9 @@ class Store:
         last error quotes, for a body discarded whole (a UI that built the body from a
         paste places each record in the paste); the answer returned is the endpoint's.
         """
+        for what, hook in (("admit", admit), ("answered", answered)):
+            if hook is not None and not callable(hook):  # (a TypeError once the body was read, or, for answered, once stored)
+                raise OptionError(f"{what}= is a function (or None), not {hook!r}")
         body = body_data(body)
         info = self.sink(sink_id)
         count = parse_body(body)

@@ -345,3 +345,38 @@ def test_every_public_callable_has_a_signature(name: str) -> None:
     if isinstance(obj, type) and issubclass(obj, BaseException):
         return
     inspect.signature(obj)
+
+
+@pytest.mark.parametrize("hook", [{"admit": 1}, {"answered": "x"}])
+def test_store_ingest_refuses_a_hook_that_is_no_function_before_storing(hook: dict[str, Any]) -> None:
+    """``answered="x"`` was taken; a TypeError came once the body was read (or stored)."""
+    store = mapper.Store(":memory:")
+    try:
+        store.create_sink(SINK, sink_id="a")
+        _refused(lambda: store.ingest("a", b'{"records": [{"value": {"ts": "2023-01-01T00:00:00Z", "aircraft_id": "x"}}]}', **hook))
+        assert store.rows("a").total == 0
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("count", [-1, "x", 1.5, True, math.nan])
+def test_sender_send_refuses_a_count_that_is_no_number_of_records(count: Any) -> None:
+    """A negative count paid the pacer back (the next bodies went unpaced); a str was a TypeError."""
+    sent: list[float] = []
+    sender = mapper.Sender("http://127.0.0.1:9/x", retries=0, timeout=0.2, sleep=sent.append)
+    try:
+        with pytest.raises(mapper.OptionError, match="count"):
+            sender.send(b'{"records": []}', count)
+        assert sender.requests_begun() == 0
+    finally:
+        sender.close()
+
+
+def test_sender_send_refuses_a_before_sending_that_is_no_function() -> None:
+    sender = mapper.Sender("http://127.0.0.1:9/x", retries=0, timeout=0.2)
+    try:
+        with pytest.raises(mapper.OptionError, match="before_sending"):
+            sender.send(b'{"records": []}', before_sending="x")
+        assert sender.requests_begun() == 0
+    finally:
+        sender.close()
