@@ -16,6 +16,7 @@ records around it stay on the fast path. Clean runs pay nothing for error report
 
 from __future__ import annotations
 
+import linecache
 import re
 import typing
 from itertools import chain
@@ -27,11 +28,11 @@ import numpy as np
 from msgspec import UNSET
 
 from ..batch import ColumnBuilder
-from ..compiler import CompiledSink, CompiledTier
+from ..compiler import CompiledSink, CompiledTier, _unique_filename
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
-from ..types import Quick, quick_always, type_set
+from ..types import Quick, quick_always, quick_inline, type_set
 from .careful import CarefulPath
 from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
@@ -184,6 +185,9 @@ class FastPlan:
                     self.quick_lossy[ci] = kind_of
         #: the exact tier's extractor of the judged columns alone (see map_few): made on first use
         self.quick_extract: Callable[[list[Any]], tuple[Any, ...]] | None = None
+        #: whether the quick forms vouch for every value of the judged columns, in one
+        #: generated function (see _judge_all_source): made on first use
+        self.quick_all: Callable[[tuple[list[Any], ...]], bool] | None = None
         #: runs of a few records of the exact tier (see FastPath.fill): per stored column with
         #: a quick form and its stored values in plain Python, the two
         self.few_store: dict[int, tuple[Quick, Callable[[list[Any]], list[Any]]]] = {}
@@ -314,6 +318,11 @@ def _judge_quick(
     for a value the vector form stores and only warns about (:attr:`FastPlan.quick_lossy`):
     that warning, worded when read, as the engine gives it (not under ``strict``, where the
     converter words the error)."""
+    judge_all = plan.quick_all
+    if judge_all is None:
+        judge_all = plan.quick_all = _judge_all(careful.c, [(ci, quick[ci]) for ci, _identity in plan.quick_judged])
+    if judge_all(lists):  # the usual few records: nothing to redo, asked in one call
+        return
     builders = careful.out.builders
     lossy = plan.quick_lossy if not careful.strict else {}
     for ci, identity in plan.quick_judged:
@@ -331,6 +340,70 @@ def _judge_quick(
                     careful.element(ci, lst[j], rows[j], at, builders[ci])
                 else:
                     careful.rb.warning_lazy(rows[j], at, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, lst[j], careful.pointers[ci])
+
+
+def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, Any]]:
+    """The source of ``judge_all(lists)``: whether the quick forms of the columns ``judged``
+    vouch for every value of their lists, and its namespace (the constants and quick forms,
+    bound as default arguments).
+
+    The same tests as the forms, in one function: a call per column and its loop cost more
+    than the tests of a few values (10 seed records: six columns). A range or a decimal
+    form (:func:`~mapper.types.quick_inline`) is written inline, and the columns with the
+    same bounds (or scale) are tested as one list (one ``min``, one ``max``, one loop);
+    any other form is called. False says only that some value is not vouched for:
+    :func:`_judge_quick` then asks the forms column by column."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for ci, judge in judged:
+        inline = quick_inline(judge)
+        groups.setdefault(inline if inline is not None else ("call", judge), []).append(ci)
+    namespace: dict[str, Any] = {}
+
+    def bind(value: Any) -> str:
+        name = f"_c{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    body: list[str] = []
+    for key, cols in groups.items():
+        kind = key[0]
+        parts = [f"lists[{ci}]" for ci in cols]  # (ci: an int the engine made)
+        if kind == "call":
+            for part in parts:
+                body += [f"    lst = {part}", f"    if {bind(key[1])}(lst) < len(lst):", "        return False"]
+            continue
+        body.append(f"    lst = {parts[0]}" if len(parts) == 1 else f"    lst = ({', '.join(f'*{p}' for p in parts)})")
+        if kind == "range":
+            lo, hi = bind(key[1]), bind(key[2])
+            body += [f"    if not (min(lst) >= {lo} and max(lst) <= {hi}):", "        return False"]
+        else:  # decimal: as decimal_quick, value by value
+            factor, low, high = bind(key[1]), bind(key[2]), bind(key[3])
+            body += [
+                "    try:",
+                "        for v in lst:",
+                f"            product = v * {factor}",
+                f"            if not {low} < product < {high} or int(product) / {factor} != v:",
+                "                return False",
+                "    except OverflowError:",
+                "        return False",
+            ]
+    args = "".join(f", {name}={name}" for name in namespace)
+    doc = '    """Whether the quick forms vouch for every value of the judged columns\' lists."""'
+    source = "\n".join([f"def judge_all(lists{args}):", doc, *body, "    return True", ""])
+    return source, namespace
+
+
+def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[tuple[list[Any], ...]], bool]:
+    """:func:`_judge_all_source` compiled, its lines registered under a filename naming the sink (tracebacks show them)."""
+    source, namespace = _judge_all_source(judged)
+    lines = source.splitlines(True)
+    label = "".join(c if c.isprintable() and c not in "<>" else "?" for c in compiled.sink.name[:100]) if compiled.sink.name else "unnamed"
+    filename = _unique_filename(f"<mapper generated sink {label} quick forms>", lines)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    exec(compile(source, filename, "exec"), namespace)
+    fn: Callable[[tuple[list[Any], ...]], bool] = namespace["judge_all"]
+    fn.__qualname__ = f"judge_all[{label}]"
+    return fn
 
 
 def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath) -> bool:

@@ -109,7 +109,16 @@ def quick_range(lo: int, hi: int) -> Quick:
             return len(lst)
         return next(i for i, v in enumerate(lst) if not lo <= v <= hi)
 
+    quick.inline = ("range", lo, hi)  # type: ignore[attr-defined]  # (see quick_inline)
     return quick
+
+
+def quick_inline(judge: Quick) -> tuple[Any, ...] | None:
+    """How a quick form's "every value vouched for?" test may be written inline in generated
+    code (the engine's judge of a few records, all columns in one function): ``("range", lo,
+    hi)`` for :func:`quick_range`, ``("decimal", factor, low, high)`` for the decimal type's;
+    None: only by calling it."""
+    return getattr(judge, "inline", None)
 
 
 class _NoValue:

@@ -384,6 +384,7 @@ def decimal_quick(scale: int) -> Quick:
             pass
         return i
 
+    quick.inline = ("decimal", factor, low, high)  # type: ignore[attr-defined]  # (see quick_inline)
     return quick
 
 
