@@ -185,9 +185,10 @@ class FastPlan:
                     self.quick_lossy[ci] = kind_of
         #: the exact tier's extractor of the judged columns alone (see map_few): made on first use
         self.quick_extract: Callable[[list[Any]], tuple[Any, ...]] | None = None
-        #: whether the quick forms vouch for every value of the judged columns, in one
-        #: generated function (see _judge_all_source): made on first use
-        self.quick_all: Callable[[tuple[list[Any], ...]], bool] | None = None
+        #: None when the quick forms vouch for every value of the judged columns, else the
+        #: columns left to ask them of, in one generated function (see _judge_all_source):
+        #: made on first use
+        self.quick_all: Callable[[tuple[list[Any], ...]], _Wanting | None] | None = None
         #: runs of a few records of the exact tier (see FastPath.fill): per stored column with
         #: a quick form and its stored values in plain Python, the two
         self.few_store: dict[int, tuple[Quick, Callable[[list[Any]], list[Any]]]] = {}
@@ -321,13 +322,17 @@ def _judge_quick(
     judge_all = plan.quick_all
     if judge_all is None:
         judge_all = plan.quick_all = _judge_all(careful.c, [(ci, quick[ci]) for ci, _identity in plan.quick_judged])
-    if judge_all(lists):  # the usual few records: nothing to redo, asked in one call
+    wanting = judge_all(lists)
+    if wanting is None:  # the usual few records: nothing to redo, asked in one call
         return
+    rest, known, known_first = wanting
     builders = careful.out.builders
     lossy = plan.quick_lossy if not careful.strict else {}
     for ci, identity in plan.quick_judged:
+        if ci not in rest:
+            continue
         lst = lists[ci]
-        first = quick[ci](lst)
+        first = known_first if ci == known else quick[ci](lst)
         if first < len(lst):
             kind_of = None if identity else lossy.get(ci)
             for j in _not_vouched(quick[ci], lst, first):
@@ -342,21 +347,30 @@ def _judge_quick(
                     careful.rb.warning_lazy(rows[j], at, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, lst[j], careful.pointers[ci])
 
 
+#: What a generated ``judge_all`` returns when some value is not vouched for: the columns
+#: left to ask the quick forms of (the group found wanting and those not asked yet), and a
+#: column (-1: none) whose first value not vouched for is known, with its index.
+_Wanting = tuple[frozenset[int], int, int]
+
+
 def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, Any]]:
-    """The source of ``judge_all(lists)``: whether the quick forms of the columns ``judged``
-    vouch for every value of their lists, and its namespace (the constants and quick forms,
-    bound as default arguments).
+    """The source of ``judge_all(lists)``: None when the quick forms of the columns ``judged``
+    vouch for every value of their lists, else a :data:`_Wanting`, and its namespace (the
+    constants and quick forms, bound as default arguments).
 
     The same tests as the forms, in one function: a call per column and its loop cost more
     than the tests of a few values (10 seed records: six columns). A range or a decimal
     form (:func:`~mapper.types.quick_inline`) is written inline, and the columns with the
-    same bounds (or scale) are tested as one list (one ``min``, one ``max``, one loop);
-    any other form is called. False says only that some value is not vouched for:
-    :func:`_judge_quick` then asks the forms column by column."""
+    same bounds are tested as one list (one ``min``, one ``max``); any other form is
+    called. A decimal column is looped over alone: where it fails, the value it failed at
+    is the first not vouched for (``lst.index`` finds it: an equal value earlier is
+    judged alike), and :func:`_judge_quick` goes on from there, nothing judged twice. :func:`_judge_quick` asks the forms of the columns returned
+    column by column."""
     groups: dict[tuple[Any, ...], list[int]] = {}
     for ci, judge in judged:
         inline = quick_inline(judge)
-        groups.setdefault(inline if inline is not None else ("call", judge), []).append(ci)
+        key = ("call", judge) if inline is None else (*inline, ci) if inline[0] == "decimal" else inline
+        groups.setdefault(key, []).append(ci)
     namespace: dict[str, Any] = {}
 
     def bind(value: Any) -> str:
@@ -365,17 +379,20 @@ def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, A
         return name
 
     body: list[str] = []
-    for key, cols in groups.items():
+    order = list(groups.items())
+    for at, (key, cols) in enumerate(order):
         kind = key[0]
+        rest = bind(frozenset(ci for _key, later in order[at:] for ci in later))
+        fail = f"return {rest}, -1, 0"
         parts = [f"lists[{ci}]" for ci in cols]  # (ci: an int the engine made)
         if kind == "call":
             for part in parts:
-                body += [f"    lst = {part}", f"    if {bind(key[1])}(lst) < len(lst):", "        return False"]
+                body += [f"    lst = {part}", f"    if {bind(key[1])}(lst) < len(lst):", f"        {fail}"]
             continue
         body.append(f"    lst = {parts[0]}" if len(parts) == 1 else f"    lst = ({', '.join(f'*{p}' for p in parts)})")
         if kind == "range":
             lo, hi = bind(key[1]), bind(key[2])
-            body += [f"    if not (min(lst) >= {lo} and max(lst) <= {hi}):", "        return False"]
+            body += [f"    if not (min(lst) >= {lo} and max(lst) <= {hi}):", f"        {fail}"]
         else:  # decimal: as decimal_quick, value by value
             factor, low, high = bind(key[1]), bind(key[2]), bind(key[3])
             body += [
@@ -383,17 +400,17 @@ def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, A
                 "        for v in lst:",
                 f"            product = v * {factor}",
                 f"            if not {low} < product < {high} or int(product) / {factor} != v:",
-                "                return False",
+                f"                return {rest}, {cols[0]}, lst.index(v)",
                 "    except OverflowError:",
-                "        return False",
+                f"        return {rest}, {cols[0]}, lst.index(v)",
             ]
     args = "".join(f", {name}={name}" for name in namespace)
-    doc = '    """Whether the quick forms vouch for every value of the judged columns\' lists."""'
-    source = "\n".join([f"def judge_all(lists{args}):", doc, *body, "    return True", ""])
+    doc = '    """None if the quick forms vouch for every value of the judged columns\' lists, else what is left to ask them (_Wanting)."""'
+    source = "\n".join([f"def judge_all(lists{args}):", doc, *body, "    return None", ""])
     return source, namespace
 
 
-def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[tuple[list[Any], ...]], bool]:
+def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[tuple[list[Any], ...]], _Wanting | None]:
     """:func:`_judge_all_source` compiled, its lines registered under a filename naming the sink (tracebacks show them)."""
     source, namespace = _judge_all_source(judged)
     lines = source.splitlines(True)
@@ -401,7 +418,7 @@ def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Calla
     filename = _unique_filename(f"<mapper generated sink {label} quick forms>", lines)
     linecache.cache[filename] = (len(source), None, lines, filename)
     exec(compile(source, filename, "exec"), namespace)
-    fn: Callable[[tuple[list[Any], ...]], bool] = namespace["judge_all"]
+    fn: Callable[[tuple[list[Any], ...]], _Wanting | None] = namespace["judge_all"]
     fn.__qualname__ = f"judge_all[{label}]"
     return fn
 
