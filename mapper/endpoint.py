@@ -327,8 +327,10 @@ class Pacer:
 
 def env_token(var: str) -> str:
     """The token held in the environment variable ``var`` (``--token-env`` of send and serve), or an
-    OptionError saying the variable is not set, or set but empty."""
+    OptionError naming the variable: not set, set but empty, or white space only."""
     token = os.environ.get(var)
     if not token:
         raise OptionError(f"the environment variable {var} (--token-env) is {'empty' if var in os.environ else 'not set'}")
+    if not token.strip(TOKEN_SPACE):
+        raise OptionError(f"the environment variable {var} (--token-env) holds only white space: set it to the token")
     return token

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import mapper
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _sink(extra: dict) -> mapper.Sink:
@@ -79,3 +83,23 @@ def test_a_bare_definition_arrays_hint_names_the_option_from_python_and_the_comm
     assert "--id-field or --primary-key-fields on the command line, id_field= or primary_key_fields= from Python" in text
     assert "--allow-missing-fields or --no-allow-missing-fields on the command line, allow_missing_fields= from Python" in text
     assert mapper.load_sink(bare, id_field="a", allow_missing_fields=True).id_field == "a"
+
+
+@pytest.mark.parametrize("command", ["serve", "send"])
+def test_a_token_variable_of_white_space_is_named(command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    """--token-env naming a variable that holds only white space: the error named no variable
+    for serve ("the token (token, --token-env) is empty or white space") nor for send."""
+    from mapper.cli import main
+    from mapper.endpoint import env_token
+
+    monkeypatch.setenv("MAPPER_TEST_TOKEN", " \t ")
+    sink, records = "examples/aircraft/sink.json", "examples/aircraft/records.ndjson"
+    monkeypatch.chdir(ROOT)
+    args = {
+        "serve": ["serve", sink, "--db", str(tmp_path / "db.sqlite"), "--port", "0", "--token-env", "MAPPER_TEST_TOKEN"],
+        "send": ["send", sink, records, "--endpoint", "http://127.0.0.1:9/v2/sinks/x", "--token-env", "MAPPER_TEST_TOKEN"],
+    }[command]
+    assert main(args) == 2
+    assert "the environment variable MAPPER_TEST_TOKEN (--token-env) holds only white space" in capsys.readouterr().err
+    monkeypatch.setenv("MAPPER_TEST_TOKEN", " tok ")
+    assert env_token("MAPPER_TEST_TOKEN") == " tok "  # (a token's surrounding blanks are the sender's to strip, as before)
