@@ -704,6 +704,20 @@ def test_sigterm_to_the_process_group_ends_the_workers_without_tracebacks(tmp_pa
         assert not out.exists()
 
 
+def _answered(worker: int) -> bool:
+    """Whether a forked worker has sent its answer: it has exited, or sleeps reading its socket
+    (the parent's word that the segment is taken; it reads nothing else from a socket)."""
+    proc = Path("/proc") / str(worker)
+    try:
+        state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in "ZX":
+            return True
+        call = (proc / "syscall").read_text().split()
+        return state == "S" and len(call) > 1 and os.readlink(proc / "fd" / str(int(call[1], 16))).startswith("socket:")
+    except (OSError, ValueError):
+        return True  # (gone)
+
+
 def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_path):
     # a small answer fits the pipe: the worker sent it and exited, and the parent, killed
     # before reading it, left the worker's segment in /dev/shm for good
@@ -738,7 +752,13 @@ def test_a_parent_killed_after_a_worker_answered_leaves_no_shared_memory(tmp_pat
         while not any(p.name.startswith(prefix) for p in shm.iterdir()):
             assert proc.poll() is None and time.monotonic() < deadline, "no segment made"
             time.sleep(0.01)
-        time.sleep(0.5)  # the answer sent: the old worker had exited by now
+        # the answer sent (a fixed 0.5 s was not always enough on a loaded machine, and the test then
+        # passed whatever the worker did): the worker waits, reading its socket, for the parent's
+        # word, or (the old worker) has exited
+        workers = [pid for pid in _processes_mentioning(str(records)) if pid != proc.pid]  # (none: it has exited)
+        while workers and not _answered(workers[0]):
+            assert proc.poll() is None and time.monotonic() < deadline, "the worker never answered"
+            time.sleep(0.01)
         assert proc.poll() is None, "the caller finished before it could be killed"
         proc.kill()
         proc.wait(timeout=30)
