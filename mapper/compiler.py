@@ -594,6 +594,18 @@ def _unique_filename(base: str, lines: list[str]) -> str:
         name = f"{base[:-1]}-{n}>"
 
 
+def exec_generated(source: str, title: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """Run generated ``source`` in ``namespace`` (returned), its lines registered in
+    :mod:`linecache` under ``<mapper generated sink TITLE>`` (made unique), so tracebacks
+    and ``inspect.getsource`` show them. ``title``: the sink's label (see
+    :attr:`CompiledSink.label`) and what the source is."""
+    lines = source.splitlines(True)
+    filename = _unique_filename(f"<mapper generated sink {title}>", lines)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
 # ---------------------------------------------------------------------------------------
 
 
@@ -669,7 +681,8 @@ class CompiledSink:
         label = "".join(c if c.isprintable() and c not in "<>" else "?" for c in sink.name[:100]) if sink.name else "unnamed"
         self.filename = _unique_filename(f"<mapper generated sink {label} {digest}>", lines)
         linecache.cache[self.filename] = (len(self.source), None, lines, self.filename)
-        self._label = label
+        #: the sink's name as generated code's filenames and qualnames show it (printable, no <>)
+        self.label = label
         # each section is compiled the first time its function is asked for (a definition of
         # 3,000 columns: 0.95 s to compile whole, most of it for functions an input never uses)
         ends = [start for _name, start in src.sections[1:]] + [len(src.lines)]
@@ -703,7 +716,7 @@ class CompiledSink:
     def walk(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
         """The careful path's walk of one record: its raw value per column (see _gen_walk)."""
         walk = self._load("walk")
-        walk.__qualname__ = f"CompiledSink.walk[{self._label}]"
+        walk.__qualname__ = f"CompiledSink.walk[{self.label}]"
         return walk  # type: ignore[no-any-return]
 
     @functools.cached_property
@@ -736,13 +749,7 @@ class CompiledSink:
                 src = _Source()
                 doc = "Decoded Structs of a few records -> the lists of the columns judged (None for the others)."
                 _gen_extract_part(src, "extract_exact_of", self.tiers[0].tier, emit, {n.id for n in emit if not n.children}, doc, self.columns)
-                text = "\n".join(src.lines) + "\n"
-                lines = text.splitlines(True)
-                filename = _unique_filename(f"<mapper generated sink {self._label} judged columns>", lines)
-                linecache.cache[filename] = (len(text), None, lines, filename)
-                namespace: dict[str, Any] = {}
-                exec(compile(text, filename, "exec"), namespace)
-                fn = namespace["extract_exact_of"]
+                fn = exec_generated("\n".join(src.lines) + "\n", f"{self.label} judged columns", {})["extract_exact_of"]
         self.memo[key] = fn
         return fn if callable(fn) else None
 

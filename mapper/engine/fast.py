@@ -16,7 +16,6 @@ records around it stay on the fast path. Clean runs pay nothing for error report
 
 from __future__ import annotations
 
-import linecache
 import re
 import typing
 from itertools import chain
@@ -28,11 +27,12 @@ import numpy as np
 from msgspec import UNSET
 
 from ..batch import ColumnBuilder
-from ..compiler import CompiledSink, CompiledTier, _unique_filename
+from ..compiler import CompiledSink, CompiledTier, exec_generated
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
 from ..types import Quick, quick_always, quick_inline, type_set
+from ..types.base import ROW_LIMIT
 from .careful import CarefulPath
 from .gojson import neg_zero_at, surrogate_rows
 from .output import RunOutput
@@ -413,13 +413,8 @@ def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, A
 def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[tuple[list[Any], ...]], _Wanting | None]:
     """:func:`_judge_all_source` compiled, its lines registered under a filename naming the sink (tracebacks show them)."""
     source, namespace = _judge_all_source(judged)
-    lines = source.splitlines(True)
-    label = "".join(c if c.isprintable() and c not in "<>" else "?" for c in compiled.sink.name[:100]) if compiled.sink.name else "unnamed"
-    filename = _unique_filename(f"<mapper generated sink {label} quick forms>", lines)
-    linecache.cache[filename] = (len(source), None, lines, filename)
-    exec(compile(source, filename, "exec"), namespace)
-    fn: Callable[[tuple[list[Any], ...]], _Wanting | None] = namespace["judge_all"]
-    fn.__qualname__ = f"judge_all[{label}]"
+    fn: Callable[[tuple[list[Any], ...]], _Wanting | None] = exec_generated(source, f"{compiled.label} quick forms", namespace)["judge_all"]
+    fn.__qualname__ = f"judge_all[{compiled.label}]"
     return fn
 
 
@@ -977,7 +972,7 @@ def _quick_ids(v: Any) -> list[int] | None:
     """An ``ids`` row of plain ids: a non-empty array of ints from 0 to 2^44 - 1 (exact as
     float64, as the endpoint decodes numbers, and rows FeatureBase keeps as they are: nothing
     to warn about; see ``row_wrapped``)."""
-    if v.__class__ is list and v and all([x.__class__ is int and 0 <= x < 17592186044416 for x in v]):
+    if v.__class__ is list and v and all([x.__class__ is int and 0 <= x < ROW_LIMIT for x in v]):
         return list(dict.fromkeys(v))
     return None
 
