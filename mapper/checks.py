@@ -138,13 +138,8 @@ def show_json(value: Any, written: WrittenNumbers | None = None) -> str:
     it was written there (``written``: :func:`mapper.sink.read_json_document`'s), not as Python writes it."""
     if isinstance(value, LongFloat):
         return preview(value.text, 80)
-    if written and value.__class__ is float and (seen := written.get(id(value))) is not None and seen[0] is value:
-        return preview(seen[1], 80)
     try:  # (a value with no JSON form as its repr, not as a JSON string of its str: np.True_ was "True")
-        if written and isinstance(value, (list, Mapping)):  # (the numbers in it as written too)
-            text = _as_written(value, written)
-        else:
-            text = json_text(value, default=_long_integer_text)
+        text = _as_written(value, written) if written else json_text(value, default=_long_integer_text)
     except (TypeError, ValueError, RecursionError):
         try:
             text = int_text(value, repr)
@@ -154,8 +149,8 @@ def show_json(value: Any, written: WrittenNumbers | None = None) -> str:
 
 
 def _as_written(value: Any, written: WrittenNumbers) -> str:
-    """An array or object of a definition as JSON text (as :func:`json_text` writes it), each
-    number in it as its text wrote it."""
+    """A value of a definition as JSON text (as :func:`json_text` writes it), each number in it
+    as its text wrote it."""
     if value.__class__ is float and (seen := written.get(id(value))) is not None and seen[0] is value:
         return seen[1]
     if isinstance(value, list):
