@@ -1444,7 +1444,6 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
         return [], None, None
 
     columns: list[Column] = []
-    places: list[tuple[str, str]] = []  # each column's mapping entry
     ordered = [c.name for c in table.columns if c.name in chosen]
     if RECORD_TIME_NAME in chosen:
         ordered.append(RECORD_TIME_NAME)
@@ -1487,8 +1486,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
         if config is None or m.path is None or not m.ok:
             continue
         columns.append(Column(index=len(columns), name=target, path=m.path, type=ctype, config=config, pointer=make_pointer(*here)))
-        places.append(here)
-    check_path_tree(ck, columns, lambda col: places[col.index])
+    check_path_tree(ck, columns, lambda col: split_pointer(col.pointer))  # (its mapping entry)
 
     # Same-path and prefix-path warnings, pointing at the mapping entries as written.
     tmp = Checker()
