@@ -463,9 +463,9 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     ok = False
     try:
         if parallel:
-            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects, sink)
+            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects)
         else:
-            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects, sink)
+            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects)
         ok = True
         return run
     except ReaderGone:  # (the rows' reader went away: the verdict stands, and so do its refused records)
@@ -486,7 +486,6 @@ def _parallel_run(
     output: bool,
     writer: BatchWriter | None,
     rejects: RejectsWriter | None,
-    sink: Sink,
 ) -> Run:
     """:func:`stream_batch` with ``--workers N`` on one file (see :func:`_parallel_parts`).
     The workers end while the parts are written: they are waited for after."""
@@ -498,8 +497,8 @@ def _parallel_run(
                 explain_failures(report, read_head(fh, HEAD_BYTES))
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
-            return Run(None, report, sink)
-        return Run(concat_batches(parts) if parts is not None else None, report, sink)
+            return Run(None, report, compiled.sink)
+        return Run(concat_batches(parts) if parts is not None else None, report, compiled.sink)
     finally:
         reap(ended)
 
@@ -512,7 +511,6 @@ def _one_process_run(
     output: bool,
     writer: BatchWriter | None,
     rejects: RejectsWriter | None,
-    sink: Sink,
 ) -> Run:
     """:func:`stream_batch` in this process, reading the inputs one after the other."""
     stdin_note(inputs, args.quiet)
@@ -554,7 +552,7 @@ def _one_process_run(
             if unexplained(report, options):
                 explain_failures(report, head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
-            return Run(None, report, sink)
+            return Run(None, report, compiled.sink)
     finally:
         progress.close()
     batch, report = engine.finish()
@@ -562,7 +560,7 @@ def _one_process_run(
     _note_wide(report, firsts)
     if unexplained(report, options):
         explain_failures(report, head)
-    return Run(batch, report, sink)
+    return Run(batch, report, compiled.sink)
 
 
 def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> None:
