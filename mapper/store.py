@@ -343,10 +343,8 @@ class Store:
         for what, flag in (("exist_ok", exist_ok), ("body_form", body_form)):
             if flag is not True and flag is not False:
                 raise OptionError(f"{what}= is True or False, not {flag!r}")
-        if sink_id is not None:  # (0, [] or "" took the sink's name; a number was a TypeError from re)
+        if sink_id is not None:  # (0 or [] took the sink's name; a number was a TypeError from re)
             _sink_id(sink_id)
-            if not sink_id:
-                raise ServiceError(400, INVALID_PARAMETER, "a sink id is lowercase letters, digits, - and _, starting with a letter: not ''")
         if isinstance(definition, Sink):
             sink = definition
         else:
@@ -367,7 +365,7 @@ class Store:
             sink = result.sink
             if body_form and sink.form != "body":
                 raise ServiceError(400, INVALID_BODY, 'the body must be a sink: {"name", "sink_details", "schema"}')
-        sid = sink_id or sink.name or _slug(Path(sink.source).stem if sink.source else "")
+        sid = sink_id if sink_id is not None else sink.name or _slug(Path(sink.source).stem if sink.source else "")
         if not _NAME_RULE.fullmatch(sid):
             raise ServiceError(
                 400, INVALID_PARAMETER, f"a sink id is lowercase letters, digits, - and _, starting with a letter (at most 230): not {sid[:80]!r}"
