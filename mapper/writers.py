@@ -30,7 +30,7 @@ import orjson
 from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
-from .owners import owner, owner_gone
+from .owners import OWNER, owner, owner_gone
 from .report import RejectedRecord, Report
 from .sink import load_sink
 from .types import ColumnType, column_type
@@ -82,7 +82,7 @@ def _clean_stale(directory: str, name: str) -> None:
     One of a live run, or whose owner cannot be judged (named by a pid alone: an older
     version's, or made where the system does not say; another machine's or container's)
     is left: a pid alone may be another process's, or another pid namespace's."""
-    pattern = re.compile(re.escape(temp_stem(name)) + r"([0-9a-f]{32}\.\d+\.\d+\.\d+)\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    pattern = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     try:
         entries = os.listdir(directory)
     except OSError:
