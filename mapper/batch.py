@@ -558,9 +558,14 @@ def check_same_sink(first: Batch, part: Batch) -> None:
     read by name, and of another sink's columns one missing, or of another type, mixed in)."""
     if not isinstance(part, Batch):
         raise OutputError(f"cannot join a {type(part).__name__} to a batch: only batches of one sink are joined")
-    if part.sink is first.sink or part.sink.to_body() == first.sink.to_body():
+    if _same_sink(first, part):
         return
     raise OutputError(f"cannot join a batch of {_sink_of(part)} to one of {_sink_of(first)}: only batches mapped by one sink are joined")
+
+
+def _same_sink(a: Batch, b: Batch) -> bool:
+    """Whether two batches were mapped by one sink definition (the same object, or the same body)."""
+    return a.sink is b.sink or a.sink.to_body() == b.sink.to_body()
 
 
 def _sink_of(batch: Batch) -> str:
@@ -924,7 +929,7 @@ class Batch:
             return False
         if other is self:
             return True
-        if other.sink is not self.sink and other.sink.to_body() != self.sink.to_body():
+        if not _same_sink(self, other):
             return False
         self.check()
         other.check()
