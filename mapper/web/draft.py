@@ -387,7 +387,7 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
         id_columns = {c.name for c in sink.identity_columns}
         stored_names = {c.name for c in sink.stored_columns}
         lead = len(data) - len(data.lstrip(JSON_WS))
-        indent = lead - (data.rfind(b"\n", 0, lead) + 1)  # (a char a warning names counts from the box's line's start, as validate counts it)
+        indent = line_of(data, lead)[1] - 1  # (a char a warning names counts from the box's line's start, as validate counts it)
         for p in m.check(raw):
             p = _moved(p, indent) if isinstance(p, ValueWarning) else p
             item = {"severity": p.severity, "code": getattr(p, "code", None) or getattr(p, "kind", ""), "message": p.reason, "path": p.path}
@@ -501,7 +501,8 @@ def paste_records(text: Any) -> Paste:
     cols: Sequence[int]
     fmt = format_of(data[: HEAD_SIZE + 1])
     if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1), after its indent
-        raws, lines, cols = [stripped], [data.count(b"\n", 0, lead) + 1], [lead - (data.rfind(b"\n", 0, lead) + 1)]
+        line, char = line_of(data, lead)
+        raws, lines, cols = [stripped], [line], [char - 1]
     elif fmt == "json":
         raws, lines, cols = _document_records(data, document_units(data))
     else:
