@@ -286,8 +286,12 @@
     }
 
     function chosenDatabase() {
+      return chosenDatabaseOf(dbSelect.value);
+    }
+
+    function chosenDatabaseOf(id) {
       for (var i = 0; i < catalog.databases.length; i++) {
-        if (catalog.databases[i].id === dbSelect.value) return catalog.databases[i];
+        if (catalog.databases[i].id === id) return catalog.databases[i];
       }
       return null;
     }
@@ -660,13 +664,6 @@
       if (typeof saved.name === "string") nameInput.value = saved.name;
       if (typeof saved.sample === "string") $("sample").value = saved.sample;
       return true;
-    }
-
-    function chosenDatabaseOf(id) {
-      for (var i = 0; i < catalog.databases.length; i++) {
-        if (catalog.databases[i].id === id) return catalog.databases[i];
-      }
-      return null;
     }
 
     form.addEventListener("input", saveForm);
