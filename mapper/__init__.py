@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import _start  # noqa: F401 - first: Ctrl-C while the command line imports its modules is not a traceback
 from ._version import __version__
 from .api import Mapper, compile_sink
-from .batch import Batch, ColumnData
+from .batch import Batch, ColumnData, concat
 from .batcher import Batcher, Body, Verdict
 from .endpoint import ServiceError
 from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, PathSyntaxError, Problem
@@ -103,6 +103,7 @@ __all__ = [
     "__version__",
     "check_sink",
     "compile_sink",
+    "concat",
     "infer",
     "load_sink",
     "parse_create_table",

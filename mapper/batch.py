@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import builtins
 import json
-from typing import TYPE_CHECKING, Any, Iterator, overload
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
 
 from .errors import OptionError, OutputError, article, optional_import
 from .model import MISSING
+from .report import Report, join_reports
 from .types import arrow_fixed, arrow_strings
 
 if TYPE_CHECKING:
     from .model import Sink
-    from .report import Report
     from .types import ColumnType
 
 #: The key of an Arrow field's metadata that says what the column's values mean
@@ -573,8 +573,69 @@ def _sink_of(batch: Batch) -> str:
     return f"{'sink ' + repr(name) if name else 'an unnamed sink'} (columns {', '.join(map(repr, batch.columns)) or 'none'})"
 
 
+def concat(batches: Iterable[Batch]) -> Batch:
+    """One batch of the batches' rows, in order: ``mapper.concat(m.iter_batches(path))`` is the
+    batch of ``m.map(path)`` (:meth:`Batch.equals`), as ``pyarrow.concat_tables`` and
+    ``polars.concat`` join tables.
+
+    ``batches``: a list, tuple or any iterable (a generator) of batches of one sink definition
+    (mapped by one :class:`~mapper.Mapper`, or by sinks of the same definition); another
+    sink's batch, or anything that is not a batch, is an :class:`~mapper.errors.OutputError`
+    naming it by its place (counting from 0), and so is no batch at all. Every column keeps
+    its values and its masks (a value, a null and a missing value stay apart), ``_id`` its
+    form. One batch gives an equal batch (views of its arrays, as a slice).
+
+    ``record_index``: the batches are taken as inputs read one after the other. Each
+    batch's indices are moved past those of the batches before it, by the records their
+    inputs had (``report.records``, failed records included): ``iter_batches`` counts each
+    batch from its start, and joined they count from the input's start, as ``map`` counts
+    them. Batches that share their report (slices of one batch, ``batch[:10]`` and
+    ``batch[10:]``) are of one input: their indices are kept, and they join back into that
+    batch. To tell which input a row came from, compare its index with the bases: batch
+    ``k``'s rows are those from ``sum(b.report.records for b in batches[:k])``.
+
+    ``report``: the batches' reports joined, as the ``workers=N`` processes' are: counts
+    added, errors, warnings and refused records in order (up to :data:`~mapper.report.KEEP`
+    each) with their record indices moved as the rows' are, line numbers (and files) as each
+    report had them. ``accepted`` is True when every batch's report was; else the report
+    says which batch was discarded and why (its records are in no row: ``iter_batches``
+    gives a discarded batch with none). The reports must agree on ``on_error`` and
+    ``strict``. Batches sharing one report keep it as it is.
+
+    The columns are copied into new arrays (strings held as UTF-8 are joined as chunks,
+    nothing copied until one form of the whole is asked for); the batches are left as
+    they are. Each is checked first (:meth:`Batch.check`).
+    """
+    if isinstance(batches, Batch):
+        raise OutputError("concat takes several batches (a list of them, or any iterable), not one Batch: mapper.concat([batch])")
+    try:
+        parts = list(batches)
+    except TypeError:
+        raise OutputError(f"concat takes an iterable of batches (a list of them), not {type(batches).__name__}") from None
+    if not parts:
+        raise OutputError("concat takes at least one batch, and was given none: with no batch there is no sink to make an empty batch of")
+    for k, part in enumerate(parts):
+        if not isinstance(part, Batch):
+            raise OutputError(f"concat: batch {k} (counting from 0) is {article(type(part).__name__)}, not a Batch")
+        if k and not _same_sink(parts[0], part):
+            raise OutputError(
+                f"concat: batch {k} (counting from 0) is of {_sink_of(part)}, batch 0 of {_sink_of(parts[0])}: only batches mapped by one sink are joined"
+            )
+        if not isinstance(part.report, Report):
+            raise OutputError(f"concat: batch {k} (counting from 0) has {article(type(part.report).__name__)} for its report, not a Report")
+        try:
+            part.check()
+        except OutputError as exc:
+            raise OutputError(f"concat: batch {k} (counting from 0): {exc}") from None
+    first = parts[0]
+    if len(parts) == 1:
+        return first._sliced(0, first.count)
+    return concat_batches(parts)
+
+
 def concat_batches(parts: list[Batch]) -> Batch:
-    """One batch of the parts' rows, in order (the last part's report); an OutputError for parts of different sinks."""
+    """One batch of the parts' rows, in order (see :func:`concat`, which checks them first); an
+    OutputError for parts of different sinks."""
     first = parts[0]
     if len(parts) == 1:
         return first
@@ -587,8 +648,42 @@ def concat_batches(parts: list[Batch]) -> Batch:
     held = [p.id_values for p in parts]
     strings = [h for h in held if isinstance(h, Strings)]
     ids = Strings.concat(strings) if len(strings) == len(held) else np.concatenate([p.ids for p in parts])  # string ids stay as held
-    record_index = np.concatenate([p.record_index for p in parts])
-    return Batch(first.sink, ids, record_index, columns, parts[-1].report)
+    # One input per report (parts sharing one are slices of one run, or the workers' parts of
+    # one: their indices are the run's already), each input's indices past the ones before
+    reports: dict[int, Report] = {}
+    ends: dict[int, int] = {}
+    for p in parts:
+        key = id(p.report)
+        reports[key] = p.report
+        top = int(p.record_index.max()) + 1 if p.count else 0
+        ends[key] = max(ends.get(key, 0), p.report.records, top)  # (past every index: a file read back holds any)
+    if len(reports) == 1:
+        return Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
+    bases, at = {}, 0
+    for key in reports:
+        bases[key] = at
+        at += ends[key]
+    record_index = np.concatenate([p.record_index + bases[id(p.report)] for p in parts])
+    return Batch(first.sink, ids, record_index, columns, _joined_report(list(reports.values()), list(bases.values()), parts))
+
+
+def _joined_report(reports: list[Report], bases: list[int], parts: list[Batch]) -> Report:
+    """The report of joined batches of several inputs (see :func:`concat`)."""
+    policy = {(r.on_error, r.strict) for r in reports}
+    if len(policy) > 1:
+        k = next(k for k, p in enumerate(parts) if (p.report.on_error, p.report.strict) != (parts[0].report.on_error, parts[0].report.strict))
+        a, b = parts[0].report, parts[k].report
+        raise OutputError(
+            f"concat: batch {k} (counting from 0) was mapped with on_error={b.on_error!r}, strict={b.strict}, batch 0 with "
+            f"on_error={a.on_error!r}, strict={a.strict}: one report cannot say both (map them with the same options)"
+        )
+    out = join_reports(reports, bases, [0] * len(reports), reports[0].on_error, reports[0].strict)
+    for k, p in enumerate(parts):
+        if not p.report.accepted:
+            out.accepted = False
+            out.reject_reason = f"batch {k} (counting from 0) of the joined batches was discarded: {p.report.reject_reason}"
+            break
+    return out
 
 
 def compact(arrays: ColumnArrays, keep: np.ndarray) -> ColumnArrays:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
@@ -692,6 +692,55 @@ def keep_warnings(kept: list[ValueWarning], items: Iterable[ValueWarning], kept_
         kept.append(w)
         kept_bytes += warning_weight(w)
     return kept_bytes
+
+
+def join_reports(reports: list[Report], record_bases: list[int], line_bases: list[int], on_error: str, strict: bool) -> Report:
+    """One report of parts' reports, in order, each part's record indices and lines moved by its
+    base (the records and lines before it): what one run of the parts' records one after the
+    other reports, the batch policy not applied (``accepted`` as made: the caller decides).
+
+    Each part kept the first :data:`KEEP` errors and warnings in full and every count; joined
+    in order, cut at ``KEEP`` (and ``KEEP_BYTES``) again, they are what one run keeps. The one
+    join of reports: the ``workers=N`` processes' parts, and :func:`mapper.concat`'s batches.
+    """
+    out = Report(on_error=on_error, strict=strict)
+    kept_bytes = 0
+    for rep, record_base, line_base in zip(reports, record_bases, line_bases):
+        if len(out.errors) < KEEP:
+            out.errors.extend(moved(e, record_base, line_base) for e in rep.errors[: KEEP - len(out.errors)])
+        kept_bytes = keep_warnings(out.warnings, (moved_warning(w, record_base, line_base) for w in rep.warnings), kept_bytes)
+        for key, n in rep.error_counts.items():
+            out.error_counts[key] = out.error_counts.get(key, 0) + n
+        for key, n in rep.warning_counts.items():
+            out.warning_counts[key] = out.warning_counts.get(key, 0) + n
+        for kind, n in rep.silenced_warnings.items():
+            out.silenced_warnings[kind] = out.silenced_warnings.get(kind, 0) + n
+        out.failed_records += rep.failed_records
+        for record, errs in rep.failed_index.items():
+            if len(out.failed_index) < KEEP:
+                out.failed_index[record + record_base] = [moved(e, record_base, line_base) for e in errs]
+        out.failed.extend(i + record_base for i in rep.failed)
+        out.failed_only_missing.extend(rep.failed_only_missing)
+        out.rejected.extend(moved_rejected(r, record_base, line_base) for r in rep.rejected)
+        out.notes.extend(n for n in rep.notes if n not in out.notes)
+        out.records += rep.records
+    return out
+
+
+def moved(item: Any, record_base: int, line_base: int) -> Any:
+    """A part's error (or refused record), numbered as in the whole input."""
+    return replace(item, record=item.record + record_base, line=None if item.line is None else item.line + line_base)
+
+
+def moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:
+    """A part's refused record and its errors, numbered as in the whole input."""
+    return replace(moved(r, record_base, line_base), errors=[moved(e, record_base, line_base) for e in r.errors])
+
+
+def moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
+    """A part's warning, numbered as in the whole input."""
+    line = None if w.line is None else w.line + line_base
+    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer)
 
 
 class BatchRejected(MapperError):

@@ -36,6 +36,7 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
+from itertools import accumulate
 from multiprocessing import resource_tracker, shared_memory
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -47,7 +48,7 @@ from ..compiler import CompiledSink
 from ..errors import InputError, MapperError, shown_name
 from ..model import Sink
 from ..options import MapOptions
-from ..report import KEEP, RejectedRecord, Report, ValueWarning, decide, keep_warnings
+from ..report import RejectedRecord, Report, decide, join_reports, moved_rejected
 from .core import Engine, finish_batch
 from .reader import (
     BOM,
@@ -829,38 +830,11 @@ class _Empty(bytes):
 
 
 def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int], options: MapOptions) -> Report:
-    """One report from the parts' reports, in record order: indices and lines shifted by the parts before.
-
-    Each part kept every failed record with its errors (``on_error="skip"``), the first
-    :data:`~mapper.report.KEEP` errors and warnings in full and every count; joined in
-    order, cut at ``KEEP`` (and ``KEEP_BYTES``) again, they are what one process reports. The batch policy
-    is applied once, to the whole.
-    """
-    out = Report(on_error=options.on_error, strict=options.strict)
-    record_base = line_base = 0
-    kept_bytes = 0
-    for rep, part_lines in zip(reports, lines):
-        moved = partial(_moved, record_base=record_base, line_base=line_base)
-        if len(out.errors) < KEEP:
-            out.errors.extend(moved(e) for e in rep.errors[: KEEP - len(out.errors)])
-        kept_bytes = keep_warnings(out.warnings, (_moved_warning(w, record_base, line_base) for w in rep.warnings), kept_bytes)
-        for key, n in rep.error_counts.items():
-            out.error_counts[key] = out.error_counts.get(key, 0) + n
-        for key, n in rep.warning_counts.items():
-            out.warning_counts[key] = out.warning_counts.get(key, 0) + n
-        for kind, n in rep.silenced_warnings.items():
-            out.silenced_warnings[kind] = out.silenced_warnings.get(kind, 0) + n
-        out.failed_records += rep.failed_records
-        for record, errs in rep.failed_index.items():
-            if len(out.failed_index) < KEEP:
-                out.failed_index[record + record_base] = [moved(e) for e in errs]
-        out.failed.extend(i + record_base for i in rep.failed)
-        out.failed_only_missing.extend(rep.failed_only_missing)
-        out.rejected.extend(_moved_rejected(r, record_base, line_base) for r in rep.rejected)
-        out.notes.extend(n for n in rep.notes if n not in out.notes)
-        record_base += rep.records
-        line_base += part_lines
-    out.records = record_base
+    """One report from the parts' reports, in record order (:func:`~mapper.report.join_reports`:
+    indices and lines shifted by the parts before); the batch policy is applied once, to the whole."""
+    record_bases = list(accumulate((r.records for r in reports[:-1]), initial=0))
+    line_bases = list(accumulate(lines[:-1], initial=0))
+    out = join_reports(reports, record_bases, line_bases, options.on_error, options.strict)
     decide(out, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
     return out
 
@@ -873,18 +847,4 @@ def _replay(fh: Any, record_base: int, line_base: int, on_reject: Callable[[Reje
             rejected = pickle.load(fh)
         except EOFError:
             return
-        on_reject(_moved_rejected(rejected, record_base, line_base))
-
-
-def _moved(item: Any, record_base: int, line_base: int) -> Any:
-    """A part's error (or refused record), numbered as in the whole input."""
-    return replace(item, record=item.record + record_base, line=None if item.line is None else item.line + line_base)
-
-
-def _moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:
-    return replace(_moved(r, record_base, line_base), errors=[_moved(e, record_base, line_base) for e in r.errors])
-
-
-def _moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
-    line = None if w.line is None else w.line + line_base
-    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer)
+        on_reject(moved_rejected(rejected, record_base, line_base))
