@@ -286,6 +286,23 @@ def _too_large(what: str) -> DefinitionError:
     )
 
 
+def _str_too_large(text: str) -> bool:
+    """Whether a definition given as a str is larger than :data:`MAX_SINK_BYTES` by the bytes rule:
+    its UTF-8 text's size (an unpaired surrogate counted as the 3 bytes ``surrogatepass`` writes).
+    Measured without a copy of the whole: a character is 1 to 4 bytes, so most texts are
+    told by their length alone (an ASCII str's is its size), the others encoded 1 MiB of
+    characters at a time until the limit is passed."""
+    n, limit = len(text), MAX_SINK_BYTES
+    if n > limit or text.isascii() or 4 * n <= limit:
+        return n > limit
+    size, step = 0, 1 << 20
+    for at in range(0, n, step):
+        size += len(text[at : at + step].encode("utf-8", "surrogatepass"))
+        if size > limit:
+            return True
+    return False
+
+
 def read_limited(stream: Any) -> bytes:
     """At most one byte more than :data:`MAX_SINK_BYTES` of a binary stream (enough to tell it is too large)."""
     return stream.read(MAX_SINK_BYTES + 1)
@@ -308,6 +325,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
         source = bytes(source)
     if isinstance(source, bytes) and len(source) > MAX_SINK_BYTES:
         raise _too_large("the sink definition")
+    if isinstance(source, str) and _str_too_large(source):  # (no file name is that long: it is the text)
+        raise _too_large("the sink definition (a str, measured as its UTF-8 bytes, as bytes are)")
     if isinstance(source, bytes) or (isinstance(source, str) and not names_a_file(source)):
         surrogates = not isinstance(source, bytes) or _SURROGATE_ESCAPE.search(source) is not None
         try:

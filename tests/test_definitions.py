@@ -1426,3 +1426,40 @@ def test_an_integer_too_long_to_print_is_named_by_its_exact_digit_count():
     # k + 1 digits, 10**k - 1 has k; 2**16610 has 5001 (16610 * log10(2) = 5000.14), 2**16609 5000
     for value, digits in ((10**5000, 5001), (10**5000 - 1, 5000), (10**4999, 5000), (10**4400, 4401), (10**4400 - 1, 4400), (2**16610, 5001), (2**16609, 5000)):
         assert named(value) == f"Max <an integer of {digits} digits> does not fit a signed 64-bit integer", (digits, named(value))
+
+
+def test_a_definition_str_over_64_mib_is_refused_as_its_bytes_are() -> None:
+    """Files and bytes over 64 MiB were refused, a str of any size parsed: the str is measured as its UTF-8 text."""
+    from mapper.sink import MAX_SINK_BYTES
+
+    assert MAX_SINK_BYTES == 64 << 20
+    text = "[" + " " * MAX_SINK_BYTES + "]"
+    started = time.perf_counter()
+    for source, what in ((text, "the sink definition (a str, measured as its UTF-8 bytes, as bytes are)"), (text.encode(), "the sink definition")):
+        with pytest.raises(mapper.DefinitionError) as exc:
+            mapper.load_sink(source)
+        (problem,) = exc.value.problems
+        assert problem.code == "too-large" and problem.message.startswith(f"{what} is larger than 64 MiB:"), problem
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize("fill", ["é", "€", "😀", "\ud800"])
+def test_a_definition_str_is_measured_in_utf8_bytes_not_characters(monkeypatch: Any, fill: str) -> None:
+    """A str of fewer characters than the limit whose UTF-8 text is over it is refused, as its bytes are;
+    one whose text is just at the limit is read (here the limit is lowered: 1 MiB)."""
+    from mapper import sink as sink_module
+
+    limit = 1 << 20
+    monkeypatch.setattr(sink_module, "MAX_SINK_BYTES", limit)
+    width = len(fill.encode("utf-8", "surrogatepass"))
+    inside = (limit - 200) // width  # characters of the JSON string inside the definition
+    at_limit = '{"id_field": "id", "definition": [{"name": "id", "path": ["id"], "type": "id"}], "x": "' + fill * inside + '"}'
+    at_limit += " " * (limit - len(at_limit.encode("utf-8", "surrogatepass")))
+    assert len(at_limit.encode("utf-8", "surrogatepass")) == limit and len(at_limit) < limit
+    over = at_limit + " "
+    problems = mapper.check_sink(over).problems
+    assert [p.code for p in problems] == ["too-large"]
+    assert problems[0].message.startswith("the sink definition (a str, measured as its UTF-8 bytes, as bytes are) is larger than 1 MiB")
+    if fill != "\ud800":  # (bytes hold no unpaired surrogate)
+        assert [p.code for p in mapper.check_sink(over.encode()).problems] == ["too-large"]
+    assert "too-large" not in [p.code for p in mapper.check_sink(at_limit).problems]
