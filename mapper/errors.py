@@ -324,6 +324,15 @@ class OptionError(MapperError, ValueError):
     """
 
 
+def check_function(name: str, value: Any, *, optional: bool = True) -> None:
+    """An :class:`OptionError` unless ``value``, given as the option ``name=``, is a function (any
+    callable), or None where ``optional``: the one check, and message, of the hooks a caller
+    passes (``on_retry=``, ``before_sending=``, ``admit=``), made when they are given, not at
+    their first call (a TypeError then, in the middle of a send or once a body was stored)."""
+    if not callable(value) and not (optional and value is None):
+        raise OptionError(f"{name}= is a function{' (or None)' if optional else ''}, not {value!r}")
+
+
 class MissingDependencyError(MapperError, ImportError):
     """An optional package a feature needs is not installed; the message names the extra to install."""
 

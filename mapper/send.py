@@ -93,7 +93,7 @@ from .engine.reader import (
     read_head,
     read_input,
 )
-from .errors import InputError, MapperError, OptionError, OutputError, escaped_json, preview, shown_name
+from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
 from .report import RecordError, plural
 from .writers import sync_directory, sync_file, temp_stem
 
@@ -432,8 +432,7 @@ class Sender:
     ):
         # (from Python: a wrong type was a TypeError or AttributeError from the checks below, or from urllib)
         for name, func in (("clock", clock), ("sleep", sleep), ("rand", rand), ("wall_clock", wall_clock), ("on_retry", on_retry)):
-            if not callable(func) and not (func is None and name == "on_retry"):  # (a TypeError at the first retry, mid-send)
-                raise OptionError(f"{name}= is a function{' (or None)' if name == 'on_retry' else ''}, not {func!r}")
+            check_function(name, func, optional=name == "on_retry")  # (a TypeError at the first retry, mid-send)
         if not isinstance(endpoint, str):
             raise OptionError(f"the endpoint is a URL (a str), not {type(endpoint).__name__}")
         if token is not None and not isinstance(token, str):
@@ -690,8 +689,7 @@ class Sender:
         """
         if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
             raise OptionError(f"count= is the body's number of records (an int, 0 or more, or None), not {count!r}")
-        if before_sending is not None and not callable(before_sending):
-            raise OptionError(f"before_sending= is a function (or None), not {before_sending!r}")
+        check_function("before_sending", before_sending)
         if isinstance(body, Body):
             data, n = body.data, body.count
         else:

@@ -52,7 +52,7 @@ import orjson
 from .api import Mapper
 from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
-from .errors import MapperError, OptionError, Problem, preview, shown_name
+from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
 from .model import MISSING, Column, Sink
 from .report import BATCH_DISCARDED, BatchRejected, Report
 from .sink import check_sink, load_sink
@@ -540,8 +540,7 @@ class Store:
         paste places each record in the paste); the answer returned is the endpoint's.
         """
         for what, hook in (("admit", admit), ("answered", answered)):
-            if hook is not None and not callable(hook):  # (a TypeError once the body was read, or, for answered, once stored)
-                raise OptionError(f"{what}= is a function (or None), not {hook!r}")
+            check_function(what, hook)  # (a TypeError once the body was read, or, for answered, once stored)
         body = body_data(body)
         info = self.sink(sink_id)
         count = parse_body(body)

@@ -380,3 +380,43 @@ def test_sender_send_refuses_a_before_sending_that_is_no_function() -> None:
         assert sender.requests_begun() == 0
     finally:
         sender.close()
+
+
+def test_a_hook_that_is_no_function_gets_one_message_wherever_it_is_given() -> None:
+    """One check (``errors.check_function``) for every hook: ``name= is a function`` (``(or None)`` where None
+    is taken), then what was given, as Sender, Sender.send and Store.ingest each wrote it."""
+    for option in ("clock", "sleep", "rand", "wall_clock"):
+        with pytest.raises(mapper.OptionError, match=rf"^{option}= is a function, not 'x'$"):
+            mapper.Sender("http://127.0.0.1:9/x", **{option: "x"})
+        with pytest.raises(mapper.OptionError, match=rf"^{option}= is a function, not None$"):
+            mapper.Sender("http://127.0.0.1:9/x", **{option: None})
+    with pytest.raises(mapper.OptionError, match=r"^on_retry= is a function \(or None\), not 1$"):
+        mapper.Sender("http://127.0.0.1:9/x", on_retry=1)
+    mapper.Sender("http://127.0.0.1:9/x", on_retry=None).close()
+    sender = mapper.Sender("http://127.0.0.1:9/x", retries=0, timeout=0.2)
+    try:
+        with pytest.raises(mapper.OptionError, match=r"^before_sending= is a function \(or None\), not \['x'\]$"):
+            sender.send(b'{"records": []}', before_sending=["x"])
+    finally:
+        sender.close()
+    store = mapper.Store(":memory:")
+    try:
+        store.create_sink(SINK, sink_id="a")
+        for hook in ("admit", "answered"):
+            with pytest.raises(mapper.OptionError, match=rf"^{hook}= is a function \(or None\), not 'x'$"):
+                store.ingest("a", b'{"records": []}', **{hook: "x"})
+    finally:
+        store.close()
+
+
+def test_check_function_takes_any_callable_and_none_only_where_optional() -> None:
+    from mapper.errors import check_function
+
+    for ok in (print, lambda: None, mapper.Batch, type("C", (), {"__call__": lambda self: None})()):
+        check_function("hook", ok)
+        check_function("hook", ok, optional=False)
+    check_function("hook", None)
+    with pytest.raises(mapper.OptionError, match=r"^hook= is a function, not None$"):
+        check_function("hook", None, optional=False)
+    with pytest.raises(mapper.OptionError, match=r"^hook= is a function \(or None\), not 0$"):
+        check_function("hook", 0)
