@@ -585,14 +585,15 @@ def concat(batches: Iterable[Batch]) -> Batch:
     its values and its masks (a value, a null and a missing value stay apart), ``_id`` its
     form. One batch gives an equal batch (views of its arrays, as a slice).
 
-    ``record_index``: the batches are taken as inputs read one after the other. Each
-    batch's indices are moved past those of the batches before it, by the records their
-    inputs had (``report.records``, failed records included): ``iter_batches`` counts each
-    batch from its start, and joined they count from the input's start, as ``map`` counts
-    them. Batches that share their report (slices of one batch, ``batch[:10]`` and
-    ``batch[10:]``) are of one input: their indices are kept, and they join back into that
-    batch. To tell which input a row came from, compare its index with the bases: batch
-    ``k``'s rows are those from ``sum(b.report.records for b in batches[:k])``.
+    ``record_index``: the batches are taken as inputs read one after the other, and each
+    input's indices are moved past those of the inputs before it, by the records it had
+    (``report.records``, failed records included): ``iter_batches`` counts each batch from
+    its start, and joined they count from the input's start, as ``map`` counts them. A batch
+    sharing the report of the one before it, its rows after that one's (``batch[:10]`` then
+    ``batch[10:]``), continues the same input: its indices are kept, and slices join back
+    into their batch. So input ``k``'s rows are those whose index is from the sum of the
+    ``report.records`` of the inputs before it (``concat([a, b])``: ``b``'s rows are those from
+    ``a.report.records`` on); the same batch twice is two inputs, as mapping its records twice.
 
     ``report``: the batches' reports joined, as the ``workers=N`` processes' are: counts
     added, errors, warnings and refused records in order (up to :data:`~mapper.report.KEEP`
@@ -600,7 +601,7 @@ def concat(batches: Iterable[Batch]) -> Batch:
     report had them. ``accepted`` is True when every batch's report was; else the report
     says which batch was discarded and why (its records are in no row: ``iter_batches``
     gives a discarded batch with none). The reports must agree on ``on_error`` and
-    ``strict``. Batches sharing one report keep it as it is.
+    ``strict``. Batches of one input keep its report as it is.
 
     The columns are copied into new arrays (strings held as UTF-8 are joined as chunks,
     nothing copied until one form of the whole is asked for); the batches are left as
@@ -648,23 +649,28 @@ def concat_batches(parts: list[Batch]) -> Batch:
     held = [p.id_values for p in parts]
     strings = [h for h in held if isinstance(h, Strings)]
     ids = Strings.concat(strings) if len(strings) == len(held) else np.concatenate([p.ids for p in parts])  # string ids stay as held
-    # One input per report (parts sharing one are slices of one run, or the workers' parts of
-    # one: their indices are the run's already), each input's indices past the ones before
-    reports: dict[int, Report] = {}
-    ends: dict[int, int] = {}
+    # The parts as inputs read one after the other: a part continues the input before it when it
+    # shares its report and its rows come after that one's (slices of one batch in order, the
+    # workers' parts of one run: their indices are the run's already); each input's indices
+    # are moved past the ones before it
+    inputs: list[Report] = []  # each input's report
+    bases: list[int] = []  # ... and where its indices start
+    shifts: list[int] = []  # each part's
+    at, last = 0, -1  # where the current input's indices start; its last index
     for p in parts:
-        key = id(p.report)
-        reports[key] = p.report
-        top = int(p.record_index.max()) + 1 if p.count else 0
-        ends[key] = max(ends.get(key, 0), p.report.records, top)  # (past every index: a file read back holds any)
-    if len(reports) == 1:
+        top = int(p.record_index.max()) if p.count else -1
+        if not inputs or p.report is not inputs[-1] or (p.count and int(p.record_index[0]) <= last):
+            if inputs:  # past every index of the one before (a file read back holds any)
+                at += max(inputs[-1].records, last + 1)
+            inputs.append(p.report)
+            bases.append(at)
+            last = -1
+        last = max(last, top)
+        shifts.append(at)
+    if len(inputs) == 1:
         return Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
-    bases, at = {}, 0
-    for key in reports:
-        bases[key] = at
-        at += ends[key]
-    record_index = np.concatenate([p.record_index + bases[id(p.report)] for p in parts])
-    return Batch(first.sink, ids, record_index, columns, _joined_report(list(reports.values()), list(bases.values()), parts))
+    record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])
+    return Batch(first.sink, ids, record_index, columns, _joined_report(inputs, bases, parts))
 
 
 def _joined_report(reports: list[Report], bases: list[int], parts: list[Batch]) -> Report:

@@ -147,7 +147,12 @@ def test_slices_of_one_batch_keep_their_indices_and_its_report(m: mapper.Mapper)
     whole = m.map(NDJSON)
     joined = mapper.concat([whole[:3], whole[3:3], whole[3:10], whole[10:]])
     assert joined == whole and joined.report is whole.report
-    assert mapper.concat([whole[5:], whole[:5]]).record_index.tolist() == whole.record_index.tolist()[5:] + whole.record_index.tolist()[:5]
+    # rows not after the ones before: another input (the same records read again)
+    back = mapper.concat([whole[5:], whole[:5]])
+    assert back.record_index.tolist() == whole.record_index.tolist()[5:] + [23 + i for i in whole.record_index.tolist()[:5]]
+    assert mapper.concat([whole, whole]) == m.map(RECORDS + RECORDS)
+    dicts = m.map(RECORDS)  # (no line numbers, which each input's report keeps as its own)
+    assert mapper.concat([dicts, dicts]).report.to_dict() == m.map(RECORDS + RECORDS).report.to_dict()
     # slices of two batches: each batch's slices are one input
     other = m.map(RECORDS[:4])
     mixed = mapper.concat([whole[:6], whole[6:], other[:2], other[2:]])
