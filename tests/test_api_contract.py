@@ -105,6 +105,7 @@ def test_the_readmes_producer_examples_run_on_the_examples() -> None:
     assert isinstance(problems, list) and all(p.severity in ("error", "warning") for p in problems)
     seen = [(b.report.verdict, len(b)) for b in m.iter_batches(RECORDS, records=100_000)]
     assert seen and sum(n for _, n in seen) == len(m.map(RECORDS))
+    assert mapper.concat(m.iter_batches(RECORDS, records=3)) == m.map(RECORDS)
     with mapper.Batcher(SINK, max_records=500, max_bytes=500_000) as batcher:
         verdict = batcher.add({"hex": "abc"})
         assert isinstance(verdict.accepted, bool) and isinstance(verdict.errors, (list, tuple))
