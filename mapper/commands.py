@@ -54,7 +54,19 @@ from .paths import records_path_keys
 from .report import RecordError, Report, ValueWarning, plural
 from .sink import check_sink, read_limited
 from .types import LOSSY_KINDS
-from .writers import ROW_GROUP, BatchWriter, RejectsWriter, check_output, names_stdin, names_stdout, open_writer, replaces_stdout, same_file, signals_held
+from .writers import (
+    ROW_GROUP,
+    BatchWriter,
+    RejectsWriter,
+    check_output,
+    keep_together,
+    names_stdin,
+    names_stdout,
+    open_writer,
+    replaces_stdout,
+    same_file,
+    signals_held,
+)
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -602,7 +614,8 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, re
     """The last parts written and the output kept; None: the batch is discarded, the output dropped
     (a write that fails drops it too: :meth:`BatchWriter.write`). ``rejects`` is flushed before
     the rows are renamed into place: a write of it that fails (a full disk) fails the run with
-    the rows not kept; then both are renamed, SIGINT and SIGTERM held till both are (:func:`signals_held`). Rows to standard output or a FIFO whose reader went away (``-o - |
+    the rows not kept; then both are renamed, SIGINT and SIGTERM held till both are (:func:`signals_held`),
+    a rename that fails taking the other back (:func:`keep_together`). Rows to standard output or a FIFO whose reader went away (``-o - |
     head``): :class:`ReaderGone`, with the status the report settled (1 when records were
     refused: it was 0)."""
     if last is None:
@@ -618,9 +631,10 @@ def _write_all(writer: BatchWriter, last: list[Batch] | None, report: Report, re
         # rows beside the refused records of the run before (or none); one that comes now is
         # taken once both are in place
         with signals_held() if rejects is not None else nullcontext():
-            writer.close()
-            if rejects is not None:
-                rejects.close()
+            if rejects is None:
+                writer.close()
+            else:  # (a rename that fails takes the other back: keep_together)
+                keep_together(writer, rejects)
     except BrokenPipeError:
         raise ReaderGone(EXIT_OK if report.error_count == 0 else EXIT_REJECTED) from None
 

@@ -42,6 +42,7 @@ __all__ = [
     "open_writer",
     "read_batch",
     "atomic_output",
+    "keep_together",
     "check_output",
     "npz_arrays",
     "npz_pieces",
@@ -424,7 +425,7 @@ class RejectsWriter:
         """Keep the file (renamed into place), or with ``ok`` false drop it: what fails as it is
         dropped (its buffer, on a full disk) is no news, and never hides the error that failed the run."""
         ctx, self.ctx = self.ctx, None
-        if ctx is None:  # (closed already: renamed with the rows, see mapper.commands)
+        if ctx is None:  # (closed already: renamed with the rows, see keep_together)
             return
         if ok:
             ctx.__exit__(None, None, None)
@@ -433,6 +434,92 @@ class RejectsWriter:
             ctx.__exit__(_Aborted, _Aborted(), None)
         except (_Aborted, OutputError):
             pass
+
+    def keep(self) -> _Kept:
+        """Keep the file (:meth:`close`), and say how to take that back: the file renamed over
+        is held meanwhile (a hard link to it beside it), to be put back (:meth:`_Kept.undo`)
+        or let go (:meth:`_Kept.forget`). A failure is an :class:`OutputError`, the file there as it was."""
+        if self.ctx is None or _special(self.path):  # (written through as they came: nothing to take back)
+            self.close()
+            return _Kept(self.path, None, None, undoable=False)
+        real = os.path.realpath(self.path)
+        directory = os.path.dirname(real) or "."
+        backup: str | None = None
+        undoable = True
+        if os.path.lexists(real):
+            backup = os.path.join(directory, _temp_name(os.path.basename(real)))  # (a killed run's is removed by the next, as its temporary files are)
+            try:
+                os.link(real, backup)
+            except OSError:  # (a file system without hard links): kept all the same, and said if it must be taken back
+                backup, undoable = None, False
+        try:
+            self.close()
+        except BaseException:
+            _Kept(self.path, real, backup).forget()
+            raise
+        return _Kept(self.path, real, backup, undoable)
+
+
+class _Kept:
+    """An output renamed into place that may be taken back (:meth:`RejectsWriter.keep`): ``backup``
+    names the file it replaced (None: there was none, or it could not be held, ``undoable`` false)."""
+
+    def __init__(self, path: str, real: str | None, backup: str | None, undoable: bool = True):
+        self.path, self.real, self.backup, self.undoable = path, real, backup, undoable
+
+    def undo(self) -> None:
+        """Put back what was there before (no file: none); an OSError when it cannot be."""
+        if not self.undoable or self.real is None:
+            raise OSError(errno.EPERM, "the file it replaced was not kept")
+        if self.backup is not None:
+            os.replace(self.backup, self.real)
+            self.backup = None
+        else:
+            os.unlink(self.real)
+        sync_directory(os.path.dirname(self.real) or ".")
+
+    def forget(self) -> None:
+        """Let go of the file replaced (the output stays)."""
+        backup, self.backup = self.backup, None
+        if backup is not None:
+            try:
+                os.unlink(backup)
+            except OSError:
+                pass
+
+
+def keep_together(rows: BatchWriter, rejects: RejectsWriter) -> None:
+    """Keep two outputs that stand or fall together (``map -o ROWS --rejects LETTERS``), both
+    finished and on the disk: the refused records renamed into place first, then the rows.
+
+    When a rename fails (the directory removed or made read-only meanwhile, a directory now
+    under the name), the run fails (:class:`OutputError`) with neither kept: the refused
+    records' file is put back as it was if the rows' rename is the one that failed. The error
+    says what was written and what not where that cannot hold: rows written through (standard
+    output, a FIFO) went out before the renames, and a file replaced that could not be held
+    (a file system without hard links) cannot be put back."""
+    try:
+        kept = rejects.keep()
+    except OutputError as exc:
+        if rows.through:
+            raise OutputError(f"{exc}; the rows went to {rows.shown} all the same, so the refused records are in no file") from None
+        rows.abort()
+        raise OutputError(f"{exc}; neither output was written: {rows.shown} and {shown_name(rejects.path)} are as they were") from None
+    try:
+        rows.close()
+    except OutputError as exc:
+        if kept.real is None:  # (--rejects /dev/stderr: written as they came)
+            raise OutputError(f"{exc}; the refused records went to {shown_name(rejects.path)} all the same") from None
+        try:
+            kept.undo()
+        except OSError as undo:
+            raise OutputError(
+                f"{exc}; {shown_name(rejects.path)} holds this run's refused records all the same "
+                f"(what it held before could not be put back: {undo.strerror or undo})"
+            ) from None
+        raise OutputError(f"{exc}; neither output was written: {rows.shown} and {shown_name(rejects.path)} are as they were") from None
+    finally:
+        kept.forget()
 
 
 #: Rows per Parquet row group (``map`` streams parts of as many records: see mapper.commands).
