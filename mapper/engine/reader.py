@@ -875,13 +875,15 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512, column
     """Several JSON values one after another (pretty-printed objects, as ``jq .`` prints them),
     each a record on the line it starts (and the characters before it there: ``column`` more on
     ``data``'s first line); None when ``data`` is one value (or starts as none)."""
-    several = _values(data, first_line, column)
+    several = _values(data, first_line, column, records=True)
     if several is None:
         return None
     raws, lines, cols = several
     return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records], cols=cols[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
 
 
+#: What, after a value, shows it was closed early: a member (``"key":``, after a comma too), or closing brackets.
+_CLOSED_EARLY = re.compile(r'(?:,[ \t\r\n]*)?"(?:[^"\\\n]|\\.)*"[ \t\r\n]*:|[:}\]]')
 _VALUE_START = re.compile(r"\n[{\[]")
 _VALUE_START_BYTES = re.compile(rb"\n[{\[]")
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
@@ -894,7 +896,7 @@ def _skip_space(text: str, pos: int = 0) -> int:
     return m.end()
 
 
-def _values(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes], list[int | None], list[int]] | None:
+def _values(data: bytes, first_line: int, column: int = 0, records: bool = False) -> tuple[list[bytes], list[int | None], list[int]] | None:
     """The texts of several JSON values one after another, the line each starts on and the
     characters before it on that line (``column`` more on ``data``'s first line); None when
     ``data`` is one value (or starts as none).
@@ -903,6 +905,11 @@ def _values(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes],
     fast in: NDJSON is); a value that does not parse is one broken value up to the next
     line that starts with ``{`` or ``[`` (where `jq .` starts each value), and reading goes
     on there: the values after a broken one are not lost in it.
+
+    ``records``: the values are records, and one followed by what cannot start a value
+    (``"key":``, ``}``) was closed early: it is broken up to the next such line, one bad record,
+    not a good one and the rest of its members more (documents holding records keep theirs,
+    what follows one on its line one bad record of its own).
     """
     text = data.decode("utf-8", "surrogateescape")
     decoder = json.JSONDecoder()
@@ -937,10 +944,19 @@ def _values(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes],
             line_start = max(line_start, text.rfind("\n", pos, end) + 1)
             pos = end
             continue
-        raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
+        nxt = _skip_space(text, end)
+        if records and _CLOSED_EARLY.match(text, nxt):
+            # what follows cannot start a value (`"long": 1,` or `}`): the value was closed early
+            # (`"lat": 16.05}}`), and it is broken up to the next line starting with `{` or `[`,
+            # as one that does not parse is (not a good record, then a string, then junk)
+            broken = True
+            found = _VALUE_START.search(text, nxt)
+            end = nxt = len(text) if found is None else found.start() + 1
+            raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
+        else:
+            raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
         lines.append(line)
         cols.append(pos - line_start + (column if line_start == 0 else 0))
-        nxt = _skip_space(text, end)
         line += text.count("\n", pos, nxt)
         line_start = max(line_start, text.rfind("\n", pos, nxt) + 1)
         pos = nxt
@@ -1936,7 +1952,21 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "json"  # one value, or values one after another (pretty-printed objects, as `jq .` prints them)
     # (a first value that is broken, `jq .`-style, is one bad record, and reading goes on
     # at the next line starting with `{` or `[`: see _values)
-    return "json" if lines[0][-1:] in (b"{", b"[", b",", b":") else "ndjson"
+    # (or when the lines after it are an object's members, `"key": value,`, or its closing
+    # brackets: no line of NDJSON starts so, and a first line `{"id": "x"` whose comma is
+    # missing made every line after it a record of its own, each refused)
+    return "json" if lines[0][-1:] in (b"{", b"[", b",", b":") or _members(more) else "ndjson"
+
+
+#: A line of an object spread over lines: a member (``"key": ...``, after a comma for a
+#: comma-first layout), or brackets closing values (``}``, ``],``).
+_MEMBER_LINE = re.compile(rb'(?:,[ \t]*)?"(?:[^"\\]|\\.)*"[ \t]*:|[\]}]+,?$')
+
+
+def _members(lines: list[bytes]) -> bool:
+    """Whether ``lines`` (stripped, not blank) are all an object's members or closing brackets, one at least a member."""
+    matched = [_MEMBER_LINE.match(ln) for ln in lines]
+    return all(matched) and any(m is not None and m.group().endswith(b":") for m in matched)
 
 
 def _starts_with_value(text: bytes) -> bool:
