@@ -109,13 +109,58 @@ def test_clean_ndjson_is_still_ndjson() -> None:
     assert detect_format(b'{"id": 1\n{"id": 2}\n{"id": 3}\n', complete=True) == "ndjson"  # (a broken first line, records after)
 
 
-@pytest.mark.xfail(reason="a JSON array is read whole: one broken element refuses the whole array, said as 'the only record'", strict=True)
-def test_a_pretty_printed_array_with_one_broken_element_judges_the_others() -> None:
-    text = json.dumps(RECORDS[:3], indent=2).split("\n")
-    at = next(i for i, line in enumerate(text) if '"PD2tRswoE3:0:1"' in line)
-    text[at + 1] = text[at + 1].rstrip(",")
-    report = M.validate(("\n".join(text) + "\n").encode())
-    assert report.records == 3 and report.error_count == 1
+def _array(records: list[dict[str, Any]], breaking: Any, indent: Any = 2) -> bytes:
+    lines = json.dumps(records, indent=indent).split("\n")
+    breaking(lines)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _at(lines: list[str], record: int) -> int:
+    """The index of the line of record ``record``'s `"id"` (the line after its `{`)."""
+    return next(i for i, line in enumerate(lines) if f'"PD2tRswoE3:0:{record}"' in line)
+
+
+def _comma_dropped(record: int, after: int = 0) -> Any:
+    def breaking(lines: list[str]) -> None:
+        lines[_at(lines, record) + after] = lines[_at(lines, record) + after].rstrip(",")
+
+    return breaking
+
+
+@pytest.mark.parametrize("count", [3, 300])
+@pytest.mark.parametrize("indent", [2, "\t"], ids=["2 spaces", "tab"])
+@pytest.mark.parametrize("broken", [0, 1, -1], ids=["first", "second", "last"])
+def test_a_pretty_printed_array_with_one_broken_element_judges_the_others(count: int, indent: Any, broken: int) -> None:
+    # found: the array was refused whole, "REFUSED: the only record would be refused": its other
+    # records never judged (a file of 300 records, one comma missing: 0 stored, 1 refused)
+    broken = broken % count
+    data = _array(RECORDS[:count], _comma_dropped(broken), indent)
+    err = _one_error(M.validate(data), count)
+    assert (err.record, err.line) == (broken, 2 + 21 * broken)  # (`[` on line 1, 21 lines a record)
+    assert f"expected ',' or '}}' at line 3 char {5 if indent == 2 else 3} of the record" in err.message, err.message
+
+
+def test_a_pretty_printed_array_whose_last_element_is_cut_judges_the_others() -> None:
+    def cut(lines: list[str]) -> None:
+        del lines[_at(lines, 2) + 5 :]
+
+    err = _one_error(M.validate(_array(RECORDS[:3], cut)), 3)
+    assert (err.record, err.line) == (2, 44) and "truncated" in err.message, err.message
+
+
+@pytest.mark.parametrize(
+    "breaking, where",
+    [
+        (_comma_dropped(1, 19), "expected ',' or ']' at line 44 char 3"),  # `}` `{`: the comma between two elements
+        (lambda lines: lines.__setitem__(-2, lines[-2] + ","), "trailing comma in array at line 65 char 1"),
+    ],
+    ids=["comma between elements missing", "comma after the last"],
+)
+def test_an_array_broken_between_its_elements_is_one_error_placed_there(breaking: Any, where: str) -> None:
+    # (each element whole: the array is what is broken, said once, where)
+    report = M.validate(_array(RECORDS[:3], breaking))
+    (err,) = report.errors
+    assert err.code == "invalid_json" and where in err.message, err.message
 
 
 @pytest.mark.parametrize("breaking", [_first_line_holds_a_key, _closed_early], ids=["first line", "closed early"])

@@ -798,7 +798,87 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
         if any(isinstance(unit, RawRecords) for unit in read):
             yield from read
             return
+    elements = _elements(data, first_line, column) if records_path is None and not whole else None
+    if elements is not None:  # a pretty-printed array with a broken element: that one refused, the others read
+        raws, lines, cols = elements
+        for i in range(0, len(raws), chunk_records):
+            yield RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records], cols=cols[i : i + chunk_records])
+        return
     yield _broken(data, exc, what, first_line, column)
+
+
+def _decode_element(decoder: json.JSONDecoder, text: str, pos: int, bound: int) -> int:
+    """Where the JSON value at ``pos`` of ``text`` ends, decoded from the text up to ``bound``
+    (the next element's line): an error is raised as the whole text would raise it, without
+    the standard library counting the lines before ``pos`` (an array of many broken elements
+    read in linear time); a value still open at ``bound`` is decoded in the whole text."""
+    piece = text[pos:bound]
+    try:
+        return decoder.raw_decode(piece)[1] + pos
+    except json.JSONDecodeError as exc:
+        if exc.pos < len(piece.rstrip(" \t\r\n")):
+            raise
+    return decoder.raw_decode(text, pos)[1]
+
+
+def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes], list[int | None], list[int]] | None:
+    """The elements of a JSON array spread over lines that does not parse (``json.dumps(indent=2)``,
+    ``jq .``: each element starts a line, after the first's indentation), the texts of a broken
+    one up to the next line starting so: each a record on the line it starts on (and the
+    characters before it there), as :func:`_values` reads values one after another. None when
+    the array is not laid out so (on one line), or what is broken is between its elements (a
+    comma missing, junk after its ``]``, no ``]`` after a whole element): one error for the
+    whole array then, placed where it breaks.
+
+    Read only once the array has failed (the standard library's ``raw_decode`` an element at
+    a time, as :func:`_decode_at` pieces each: no cost for an array that parses)."""
+    text = data.decode("utf-8", "surrogateescape")
+    pos = _skip_space(text)
+    if text[pos : pos + 1] != "[":
+        return None
+    pos = _skip_space(text, pos + 1)
+    line_start = text.rfind("\n", 0, pos) + 1
+    indent = text[line_start:pos]
+    if line_start == 0 or indent.strip(" \t") or text[pos : pos + 1] not in ("{", "["):
+        return None  # (its first element on the line of its `[`, or no element)
+    starts = re.compile("\n" + re.escape(indent) + "[{\\[]")
+    decoder = json.JSONDecoder()
+    raws: list[bytes] = []
+    lines: list[int | None] = []
+    cols: list[int] = []
+    line = first_line + text.count("\n", 0, pos)
+    broken = False
+    while True:
+        lines.append(line)
+        cols.append(pos - line_start + (column if line_start == 0 else 0))
+        found = starts.search(text, pos + 1)
+        try:
+            end = _decode_element(decoder, text, pos, len(text) if found is None else found.start())
+        except (ValueError, RecursionError):
+            broken = True
+            end = len(text) if found is None else found.start()
+            raw = text[pos:end].rstrip(" \t\r\n")
+            raw = raw[:-1] if found is not None and raw.endswith(",") else raw  # (the comma before the next element)
+            raws.append(raw.encode("utf-8", "surrogateescape"))
+            if found is None:
+                break
+            nxt = found.start() + 1 + len(indent)
+        else:
+            raws.append(text[pos:end].encode("utf-8", "surrogateescape"))
+            after = _skip_space(text, end)
+            if text[after : after + 1] == "]":
+                if _skip_space(text, after + 1) != len(text):
+                    return None  # (more after the array: the whole input's error, with its hint)
+                break
+            if text[after : after + 1] != ",":
+                return None  # (a comma missing between elements, or the array cut after one)
+            nxt = _skip_space(text, after + 1)
+            if not starts.match(text, nxt - len(indent) - 1):
+                return None  # (an element not where the layout puts it)
+        line += text.count("\n", pos, nxt)
+        line_start = text.rfind("\n", 0, nxt) + 1
+        pos = nxt
+    return (raws, lines, cols) if broken else None
 
 
 def _names_key(data: bytes, key: str, pos: int) -> bool:
