@@ -403,9 +403,28 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
     if m:
         offset = error_offset(message, int(m.group(1)), raw)
         text = _BYTE_RE.sub(record_place(raw, offset, column), text)
-        if raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
+        if raw[offset : offset + 1] == b",":
+            text = _comma_text(raw, offset, text)
+        elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
     return f"Invalid JSON: {text}"
+
+
+#: What records separated by commas are told (a JSON array's elements without its brackets).
+COMMA_HINT = "records are one a line with nothing between, or inside a JSON array's [ ]: is this an array missing its brackets?"
+
+
+def _comma_text(raw: bytes, offset: int, text: str) -> str:
+    """``text`` (``invalid character at char N``) said as what it is when the comma at ``offset``
+    stands between records: first in a record (what follows a complete one, cut off it: records
+    written ``{...},`` one a line, or pretty-printed with ``},`` between them), or right after
+    the record (``{...},{...}`` on one line: trailing characters). Else ``text`` as it was."""
+    before = raw[:offset].strip(b" \t\r\n")
+    if text.startswith("invalid character at ") and not before:
+        return text.replace("invalid character", "a comma between records", 1) + f" ({COMMA_HINT})"
+    if text.startswith("trailing characters at "):
+        return text.replace("trailing characters", "a comma after the record", 1) + f" ({COMMA_HINT})"
+    return text
 
 
 _TRUNCATED = "Input data was truncated"

@@ -506,8 +506,19 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         bom = ""
         if data[offset : offset + 3] == BOM:  # (files joined, each with its mark)
             bom = bom_note("document" if blank(data, 0, offset) else "value")
-        hint = ""
-        if text == "trailing characters" and data[:offset].rstrip(JSON_WS).endswith((b"]", b"}")):
+        hint = note = ""
+        closing = data[:offset].rstrip(JSON_WS)[-1:]
+        if text == "trailing characters" and closing in (b"]", b"}") and data[offset : offset + 1] == b",":
+            # a comma after the whole value: a trailing one, or values separated by commas (a JSON
+            # array's elements, their brackets missing); as NDJSON each would be junk, not a record
+            text = f"a comma after its closing {closing.decode()}"
+            if blank(data, offset + 1):
+                note = " (nothing but blanks may follow it)"
+            else:
+                hint = "the input holds JSON values separated by commas: give the records one a line with nothing between, or all of them inside one JSON array's [ ]"
+        elif text == "trailing characters" and closing in (b"]", b"}") and not bom and not _VALUE_START_CHAR.match(data, offset):
+            note = f" (nothing but blanks may follow its closing {closing.decode()})"
+        elif text == "trailing characters" and closing in (b"]", b"}"):
             # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
             hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
             if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
@@ -516,7 +527,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
-        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{bom}", hint, line, data)
+        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{bom}{note}", hint, line, data)
     if "truncated" in msg:
         return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
     return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
@@ -1380,6 +1391,8 @@ def noticed(units: Iterable[NdjsonChunk | OversizedRecord]) -> Iterator[Unit]:
 
 
 _ARRAY_OF_OBJECTS = re.compile(rb"\[\s*\{")
+#: The first character of a JSON value (what may follow another value as the next of several).
+_VALUE_START_CHAR = re.compile(rb'[\[{"\-0-9tfn]')
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
