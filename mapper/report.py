@@ -13,6 +13,7 @@ is the batch taken, and if not why) lives here, next to what it reads.
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
@@ -324,6 +325,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: warnings left out on request, counted by kind (``--ignore-warning``, :meth:`silence`)
     silenced_warnings: dict[str, int] = field(default_factory=dict)
+    #: why the input failed whole, when it was read as one document (a JSON array, a request
+    #: body, a ``records_path`` document) that does not parse or holds no records: its one
+    #: refused record is that document, which the verdict says (the reason without the
+    #: reader's hint); None otherwise
+    document_error: str | None = None
 
     def silence(self, kinds: Iterable[str]) -> None:
         """Leave warnings of these kinds out of the report (``--ignore-warning``): they are
@@ -387,6 +393,8 @@ class Report:
             head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
         elif self.verdict == "partial":
             head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
+        elif self.verdict == "refused" and n == 1 and self.document_error is not None:
+            head = f"refused: {self._document_failure()}"
         elif self.verdict == "refused":
             head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused ({self.error_kinds()})"
         else:
@@ -398,6 +406,22 @@ class Report:
         if self.warning_counts:
             head += f"; {plural(self.total_warnings, 'warning')}"
         return head
+
+    def _document_failure(self) -> str:
+        """What became of an input read as one document that failed whole (:attr:`document_error`):
+        ``the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in
+        the request body read whole: no record was read)``, not "the only record would be refused"
+        of a record the user never wrote."""
+        assert self.document_error is not None
+        detail = self.document_error
+        invalid = detail.startswith(_INVALID)
+        detail = detail[len(_INVALID) :] if invalid else detail
+        m = _NOT_VALID.match(detail)  # ("the request body is not valid JSON: ...": said once)
+        read = f", in {m.group(1)} read whole" if m else "; the input was read whole, as one document"
+        detail = detail[m.end() :] if m else detail
+        line = self.errors[0].line if self.errors else None
+        where = f", at line {line}" if line is not None and f"line {line} " not in detail else ""
+        return f"{'the input is not valid JSON: ' if invalid else ''}{detail} ({self.error_kinds()}{where}{read}: no record was read)"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--report json`` object."""
@@ -453,6 +477,10 @@ class Report:
     def warnings_by_column(self) -> list[tuple[str | None, str, int, list[ValueWarning]]]:
         """(column, kind, count, first examples) groups, largest first."""
         return _grouped(self.warnings, [(w.column, w.kind) for w in self.warnings], self.warning_counts)
+
+
+_INVALID = "Invalid JSON: "
+_NOT_VALID = re.compile(r"(the [A-Za-z ]+?) is not valid JSON: ")
 
 
 def _count_key(item: tuple[tuple[str | None, str], int]) -> tuple[str, str]:
@@ -723,6 +751,7 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
         out.failed_only_missing.extend(rep.failed_only_missing)
         out.rejected.extend(moved_rejected(r, record_base, line_base) for r in rep.rejected)
         out.notes.extend(n for n in rep.notes if n not in out.notes)
+        out.document_error = out.document_error or rep.document_error
         out.records += rep.records
     return out
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,3 +124,50 @@ def test_what_follows_an_array_is_said_as_it_is(text: bytes, said: str) -> None:
     (err,) = M.validate(text).errors
     assert err.reason == f"Invalid JSON: the JSON array is not valid JSON: {said}", err.reason
     assert "several JSON values" not in err.reason
+
+
+@pytest.mark.parametrize(
+    "text, verdict",
+    [
+        (
+            b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n',
+            "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)",
+        ),
+        (
+            b'{"records": [\n {"value": {"id": "a"}},\n',
+            "refused: the input is not valid JSON: the request body is truncated (invalid_json 1, at line 3; the input was read whole, as one document: no record was read)",
+        ),
+        (
+            b'[{"id": "a"}, {"id": "b"},]',
+            "refused: the input is not valid JSON: trailing comma in array at char 27 (invalid_json 1, at line 1, in the JSON array read whole: no record was read)",
+        ),
+    ],
+    ids=["body broken between elements", "body cut short", "array with a trailing comma"],
+)
+def test_an_input_read_as_one_document_that_fails_whole_is_said_to(text: bytes, verdict: str) -> None:
+    report = M.validate(text)
+    assert (report.records, report.verdict) == (1, "refused") and report.summary() == verdict
+    assert M.map(text, on_error="skip").report.summary() == verdict
+
+
+def test_validate_says_the_input_is_not_valid_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "body.json"
+    path.write_bytes(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n')
+    code, out = _cli(capsys, "validate", str(SINK), str(path))
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "REFUSED: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, records_path, head",
+    [
+        (b'{"id": "a", "x": [1}\n', None, "refused: the only record would be refused (invalid_json 1)"),  # a record of NDJSON: a record
+        (DOCS, ("data",), "partial: 1 of 2 records would be stored"),  # one document of several
+    ],
+    ids=["one broken record", "one broken document of two"],
+)
+def test_a_broken_record_keeps_its_verdict(text: bytes, records_path: Any, head: str) -> None:
+    report = M.validate(text, records_path=records_path) if records_path else M.validate(text)
+    assert report.summary().startswith(head), report.summary()

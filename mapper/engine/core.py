@@ -73,6 +73,7 @@ class Engine:
         self.next_line = 1
         self.expect_bytes = 0
         self.notices: list[Notice] = []  # notes on the input as a whole, for the report
+        self.document_error: str | None = None  # why the input, read as one document, failed whole (see Report.document_error)
         self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
     @property
@@ -100,6 +101,8 @@ class Engine:
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
         elif isinstance(unit, BrokenDocument):
+            if not unit.one_record:  # (the input, read as one document, failed whole: the verdict says so)
+                self.document_error = unit.reason
             self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
             if unit not in self.notices:  # (one note said of many documents comes once per document)
@@ -317,6 +320,7 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
+        report.document_error = self.document_error
         return report
 
     def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:
