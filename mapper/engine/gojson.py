@@ -589,18 +589,19 @@ def service_loads(data: bytes) -> Any:
     return go_loads(same_length_escapes(data) if b"\\u" in data else data)
 
 
-def json_problem(raw: bytes) -> str | None:
+def json_problem(raw: bytes, column: int = 0) -> str | None:
     """Why the service's JSON decoder would not take this text, or None.
 
     Text that is not JSON at all is worded as ``mapper validate`` words it (one wording
     per fault); text only the service's stricter decoder refuses (a number beyond
-    float64 in a field nobody maps, invalid UTF-8) says so.
+    float64 in a field nobody maps, invalid UTF-8) says so. ``column``: the characters
+    before the text on the line it starts on (an ``at char N`` on that line counts them).
     """
     try:
         go_loads(raw)
     except orjson.JSONDecodeError as exc:
         try:
-            decode_record(raw, False)
+            decode_record(raw, False, (lambda: column) if column else None)
         except RecordDecodeError as bad:
             return bad.message
         return f"not valid JSON for the service: {exc}"

@@ -555,9 +555,11 @@ def _as_json(raw: bytes) -> Any:
         return _NOT_JSON
 
 
-def _refusable(raw: bytes) -> str | None:
-    """Why ``raw`` cannot go into a body as the endpoint reads it, when that is because it is not JSON (refuse the paste); None otherwise."""
-    problem = json_problem(raw)
+def _refusable(raw: bytes, column: int = 0) -> str | None:
+    """Why ``raw`` cannot go into a body as the endpoint reads it, when that is because it is not JSON (refuse the paste); None otherwise.
+
+    ``column``: the characters before ``raw`` on its line of the paste (a place ``at char N`` counts them)."""
+    problem = json_problem(raw, column)
     if problem is None or _as_json(raw) is not _NOT_JSON:
         return None  # fine, or JSON the endpoint's decoder refuses: held back alone (_held)
     return problem
@@ -669,8 +671,10 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
             raise ServiceError(400, INVALID_BODY, f"{where}{message}; nothing was sent")
         if isinstance(unit, RawRecords):
             found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
-            for raw, number in zip(unit.raws, found):
+            for k, (raw, number) in enumerate(zip(unit.raws, found)):
                 problem = _refusable(raw)
+                if problem is not None and unit.cols is not None and unit.cols[k]:  # (said again, placed on the paste's line: a refusal only)
+                    problem = _refusable(raw, unit.cols[k])
                 if problem is not None:
                     where = f"line {number}" if number is not None else f"record {len(raws) + 1}"  # (from 1, as the page numbers records)
                     raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
