@@ -658,7 +658,7 @@ def _parallel_parts(
     keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     with gc_paused():
         share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
-        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share, ended=ended)
+        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share, ended=ended, to_writer=output and to_writer)
 
 
 @contextmanager

@@ -171,11 +171,14 @@ def _map_range(
     end: int | None = None,
     whole: bool = False,
     keep: Keep = _KEEP_ALL,
+    start: int = 0,
+    ascii_all: bool | None = None,
 ) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
-    ``data`` up to ``end`` (a line end; None: all of it) is the range: the first range
-    of an input in memory is read in place, not copied out; a file's range is a
+    ``data`` from ``start`` up to ``end`` (line ends; None: all of it) is the range: an
+    input in memory is read in place, not copied out (``ascii_all``: whether all of it is
+    ASCII, when known: see :func:`~mapper.engine.reader.split_lines`); a file's range is a
     :class:`FileRange`, read chunk by chunk (a worker of ``validate`` holds one chunk of
     its range at a time, not the range). Lines are counted from the range's start; a
     byte order mark is the input's only at its very start (in a later range it is part
@@ -204,10 +207,10 @@ def _map_range(
         chunks = measured(stream_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), b"" if head == BOM else head, limit), limit)
     else:
         end = len(data) if end is None else end
-        engine.expect_bytes = end
+        engine.expect_bytes = end - start
         if first and data.startswith(BOM):
-            data, end = data[3:end], end - 3
-        chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end), limit)
+            data, end, ascii_all = data[3:end], end - 3, None
+        chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end, start=start, ascii_all=ascii_all), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     try:
         for unit in units:
@@ -228,7 +231,8 @@ def _map_range(
     elif isinstance(data, FileRange):
         lines = data.lines
     else:
-        lines = data.count(b"\n", 0, end) + (1 if end and data[end - 1 : end] != b"\n" else 0)
+        assert end is not None  # (set above, for bytes)
+        lines = data.count(b"\n", start, end) + (1 if end > start and data[end - 1 : end] != b"\n" else 0)
     return Part(columns, ids, report, lines)
 
 
@@ -285,12 +289,6 @@ class FileRange:
         return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
 
 
-def _read_range(records: Any, start: int, end: int, ident: tuple[int, int, int] | None = None, count_lines: bool = True) -> bytes | FileRange:
-    if isinstance(records, bytes):
-        return records[start:end]
-    return FileRange(records, start, end, ident, count_lines)
-
-
 def _worker(
     conn: Any,
     inherited: list[Any],
@@ -303,6 +301,7 @@ def _worker(
     shm_name: str,
     ident: Any = None,
     keep: tuple[bool, bool, int | None] = (True, True, None),
+    ascii_all: bool | None = None,
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -313,7 +312,9 @@ def _worker(
     worker's segment (the parent removes it after stopping a worker it never heard
     from, whenever the worker was stopped). ``keep``: what the range keeps of its refused
     records (see :class:`Keep`), and the descriptor (inherited) of the spool file its refused
-    records are written to as they are found (None: none), for the parent to pass on in order."""
+    records are written to as they are found (None: none), for the parent to pass on in order.
+    ``records`` in memory (bytes, the parent's: forked, not copied) are read in place; ``ascii_all``
+    says whether all of them are ASCII (found once, before the fork)."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -329,14 +330,19 @@ def _worker(
             with _spooling():
                 spool = os.fdopen(os.dup(spool_fd), "wb")  # noqa: SIM115 - closed below
             on_reject = partial(_spool, spool)
-        part = _map_range(
-            compiled,
-            _read_range(records, start, end, ident, options.records_path is not None),
-            options,
-            output,
-            first=False,
-            keep=Keep(rejected, failed, on_reject),
-        )
+        if isinstance(records, bytes):  # the parent's bytes, read in place
+            part = _map_range(
+                compiled, records, options, output, first=False, end=end, keep=Keep(rejected, failed, on_reject), start=start, ascii_all=ascii_all
+            )
+        else:
+            part = _map_range(
+                compiled,
+                FileRange(records, start, end, ident, options.records_path is not None),
+                options,
+                output,
+                first=False,
+                keep=Keep(rejected, failed, on_reject),
+            )
         if spool is not None:
             with _spooling():
                 spool.close()  # (a write that fails is this worker's error, said to the parent)
@@ -676,8 +682,15 @@ def run_parallel(compiled: CompiledSink, records: Any, options: MapOptions, *, o
     many are refused): the caller's own as it finds them, each worker's from a spool file
     it writes, passed on once the parts before it are done.
     """
-    parts, report = run_parallel_parts(compiled, records, options, output=output, keep=keep)
+    parts, report = run_parallel_parts(compiled, records, options, output=output, keep=keep, ended=_ENDING)
     return (concat_batches(parts) if parts is not None else None), report
+
+
+#: The workers of past runs that answered, left to end on their own: a worker's exit (its
+#: address space freed, ~500 MB for 435,000 seed records) kept the caller idle 0.05-0.15 s
+#: of a 0.7 s run when it was waited for. Each run reaps those that have ended since
+#: (multiprocessing's next start and its exit handler reap them too).
+_ENDING: list[Any] = []
 
 
 def run_parallel_parts(
@@ -689,6 +702,7 @@ def run_parallel_parts(
     keep: Keep = _KEEP_ALL,
     caller_share: float = CALLER_SHARE,
     ended: list[Any] | None = None,
+    to_writer: bool = False,
 ) -> tuple[list[Batch] | None, Report]:
     """:func:`run_parallel`'s batch as the processes' parts, in order, not joined: each part's
     rows (its failed records left out) with record indices of the whole input, and the whole
@@ -697,13 +711,20 @@ def run_parallel_parts(
 
     ``ended``: the workers that answered are put there for the caller to :func:`reap` once it
     has used the parts, instead of being waited for here: a worker's exit (its address space
-    freed, ~500 MB for 480,000 seed records) took 0.05-0.16 s, with this process idle."""
+    freed, ~500 MB for 480,000 seed records) took 0.05-0.16 s, with this process idle.
+
+    ``to_writer``: the parts go to a writer, which wants every string as UTF-8: this process
+    makes its own part's while a worker is still busy. (Otherwise they stay objects, as one
+    process leaves them, until a form of the whole is asked for.)"""
+    _ENDING[:] = [p for p in _ENDING if p.is_alive()]  # (is_alive reaps one that has ended)
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
     ident = None
     processes = min(options.workers, most_workers())
+    ascii_all = None
     if isinstance(records, bytes):
         cuts = cut_points(records, processes, caller_share)
+        ascii_all = records.isascii()  # (once, for every process: see split_lines)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             st = os.fstat(fh.fileno())
@@ -729,18 +750,31 @@ def run_parallel_parts(
             parent_conn, child_conn = ctx.Pipe()  # both ways: the worker waits for the parent's word that its segment is taken
             inherited = [conn for _p, conn in procs] + [parent_conn]
             names.append(segment_name(len(procs)))
-            args = (child_conn, inherited, compiled.sink, records, start, end, options, output, names[-1], ident, (keep.rejected, keep.failed, spool_fd))
+            args = (
+                child_conn,
+                inherited,
+                compiled.sink,
+                records,
+                start,
+                end,
+                options,
+                output,
+                names[-1],
+                ident,
+                (keep.rejected, keep.failed, spool_fd),
+                ascii_all,
+            )
             p = ctx.Process(target=_worker, args=args, daemon=True)
             p.start()
             child_conn.close()
             procs.append((p, parent_conn))
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
-            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
+            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep, ascii_all=ascii_all)]
         else:
             parts = [
                 _map_range(
                     compiled,
-                    _read_range(records, cuts[0], cuts[1], ident, options.records_path is not None),
+                    FileRange(records, cuts[0], cuts[1], ident, options.records_path is not None),
                     options,
                     output,
                     first=True,
@@ -748,11 +782,12 @@ def run_parallel_parts(
                     keep=keep,
                 )
             ]
-        if output and procs:
+        if output and procs and to_writer:
             # The workers' strings come back as UTF-8; this part's are objects, and the
             # parts are joined as chunks (Strings.concat: nothing copied). While a worker is
-            # still busy, this process makes its part's UTF-8 too (writers and Arrow want
-            # it; it costs nothing now).
+            # still busy, this process makes its part's UTF-8 too, which the writer wants.
+            # (Not for a batch: a range whose share keeps it busy until the workers answer
+            # has no time to spare, and one process does not make them either.)
             for arrays in [*parts[0].columns.values(), parts[0].ids]:
                 if arrays is not None and isinstance(arrays.values, Strings) and not all(conn.poll() for _p, conn in procs):
                     arrays.values.utf8  # noqa: B018 - computed and kept

@@ -220,21 +220,25 @@ def line_text(line: bytes) -> bytes:
     return line[:-1] if line.endswith(b"\r") else line
 
 
-def split_lines(data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE, end: int | None = None) -> Iterator[NdjsonChunk | OversizedRecord]:
-    """Cut NDJSON bytes (up to ``end``, at a line end) into chunks that end at line boundaries.
+def split_lines(
+    data: bytes, chunk_size: int, max_record: int = MAX_RECORD_SIZE, end: int | None = None, start: int = 0, ascii_all: bool | None = None
+) -> Iterator[NdjsonChunk | OversizedRecord]:
+    """Cut NDJSON bytes (from ``start`` up to ``end``, each at a line end) into chunks that end at line boundaries.
 
-    Chunks are memoryview slices: the input is not copied again on the way. A line with
+    Chunks are memoryview slices: the input is not copied again on the way (a worker of
+    ``workers=N`` reads its range in place: copying it out took 0.05 s for 135 MB). A line with
     no newline within ``chunk_size`` bytes is measured; past ``max_record`` it is an
     :class:`OversizedRecord` (lines shorter than a chunk never are: the limit is larger).
+    ``ascii_all``: whether all of ``data`` is ASCII, if known (None: found here).
     """
     n = len(data) if end is None else end
     view = memoryview(data)
     # One pass over the whole input (bytes.isascii is very quick) spares every chunk
     # its own UTF-8 check, which a memoryview slice could only do at numpy speed (an
     # all-ASCII input has all-ASCII ranges; otherwise each chunk checks its own).
-    ascii_all = data.isascii()
+    if ascii_all is None:
+        ascii_all = data.isascii()
     first: int | None = 1
-    start = 0
     while start < n:
         stop = start + chunk_size
         if stop >= n:
