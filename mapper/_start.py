@@ -84,3 +84,53 @@ def release() -> None:
 
 
 guard()
+
+
+# ---------------------------------------------------------------------------------------
+# The command line's end: what a run made is left to the process's end, not freed
+
+
+#: What ``map`` and ``validate`` made, kept here to the command line's end (None: nothing is
+#: kept, as when a program calls ``mapper.cli.main``): freeing 4.2M strings of a ``map --workers
+#: 2 -o out.npz`` of 1M seed records took 0.09 s, and the interpreter's teardown 0.05 s more, after
+#: the output was written; the command line ends with :func:`exit_at_once` instead.
+_kept: list[Any] | None = None
+
+
+def keep_to_exit(obj: Any) -> None:
+    """Keep ``obj`` (a run's columns, written) to the command line's end, when it ends at once."""
+    if _kept is not None:
+        _kept.append(obj)
+
+
+def keep_from_now() -> None:
+    """The command line will end with :func:`exit_at_once`: what is handed to :func:`keep_to_exit` is kept."""
+    global _kept
+    _kept = []
+
+
+def exit_at_once(code: int) -> None:
+    """End the command line with ``code`` now, without freeing what it made (:data:`_kept`) or
+    tearing the interpreter down: standard output and error flushed, the ``atexit`` handlers run
+    (multiprocessing's, coverage's), then ``os._exit``. Every output is written, closed and renamed
+    into place before this is called. Returns (the process then ends as usual) when another
+    thread still runs, or standard output cannot be flushed (the error is said at the usual exit)."""
+    import atexit
+    import threading
+
+    if threading.active_count() > 1:
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    atexit._run_exitfuncs()
+    try:
+        for stream in (sys.stdout, sys.stderr):  # (what a handler said)
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)

@@ -299,6 +299,10 @@ class _Closed:
         raise OSError(errno.EBADF, f"standard {'output' if self.name == 'stdout' else 'input'} is closed")
 
 
+#: The commands whose command line ends at once once they returned (:func:`mapper._start.exit_at_once`):
+#: what they made is not freed one object at a time.
+_EXIT_AT_ONCE = {"validate", "map"}
+
 #: The commands that take SIGTERM as an interruption here (send and serve handle it their own way).
 _TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
 
@@ -324,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     own = installed and command_line
     if own:
         _owner = os.getpid()
+    at_once = command_line and args.command in _EXIT_AT_ONCE
+    if at_once:
+        _start.keep_from_now()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if installed else None
     # (serve, and send, print only what a run started with >&- may leave unsaid: print() skips a None)
     closed_in, closed_out = sys.stdin is None, sys.stdout is None and args.command in _TERM_AS_INTERRUPT
@@ -352,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = EXIT_USAGE
         if command_line:
             _settle()  # (a signal before this is taken below)
+        if at_once:
+            _start.exit_at_once(code)  # (every output written and in place: nothing to free or tear down)
         return code
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         if own:

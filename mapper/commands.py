@@ -25,6 +25,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
+from ._start import keep_to_exit
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
@@ -509,6 +510,7 @@ def _parallel_run(
                 explain_failures(report, read_head(fh, HEAD_BYTES))
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
+            keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
             return Run(None, report, compiled.sink)
         return Run(concat_batches(parts) if parts is not None else None, report, compiled.sink)
     finally:

@@ -27,6 +27,7 @@ from typing import Any, Iterator
 import numpy as np
 import orjson
 
+from ._start import keep_to_exit
 from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
@@ -962,6 +963,7 @@ class NpzWriter(BatchWriter):
             raise _no_part(self.out)
         parts, self.parts = self.parts, []
         _savez(self._open(), npz_pieces(parts))  # (written part after part into each array: nothing joined)
+        keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
 
 
 def _no_part(out: str) -> OutputError:
