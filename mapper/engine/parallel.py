@@ -108,15 +108,17 @@ def splittable(records: Any, options: MapOptions) -> bool:
     return options.input_format == "ndjson" or format_of(head) == "ndjson"
 
 
-#: The calling process's range, in shares of a worker's: a worker also pays for reading
-#: its range, packing its columns into shared memory and a slower start (its pages are
-#: the parent's until written), the caller for joining the parts afterwards; measured
-#: on 1M seed records, 2 workers, the two finish together at about this.
-CALLER_SHARE = 1.3
+#: The calling process's range, in shares of a worker's: a worker also pays for making its
+#: strings' UTF-8 and packing its columns into shared memory (~0.4 us a seed record, with
+#: its mapping ~1.5 us against the caller's ~1.1 us: the pages it writes are the parent's
+#: until copied). Joining the parts comes after the workers answer, whatever the shares:
+#: the caller's range is balanced against a worker's alone. Measured on 1M seed records, 2
+#: workers (CPU time of each process, three runs per share): the caller's mapping against
+#: the worker's time to its answer -0.03..-0.13 s at 1.3, -0.03..+0.03 s at 1.4, +0.02..+0.10 s at 1.5.
+CALLER_SHARE = 1.4
 #: ... when the parts go to a writer (``map --workers N -o``): the caller then also makes
-#: its strings' UTF-8, which the workers make as they pack (``map --workers 2 -o out.npz``
-#: of 1M seed records, three interleaved runs each: 2.05-2.45 s at 1.1, 2.23-2.57 s at 1.3).
-WRITER_CALLER_SHARE = 1.1
+#: its strings' UTF-8 (~0.4 us a seed record), which the workers make as they pack.
+WRITER_CALLER_SHARE = 1.0
 
 
 def cut_points(view: Any, parts: int, first_share: float = 1.0) -> list[int]:
