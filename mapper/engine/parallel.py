@@ -109,10 +109,9 @@ def splittable(records: Any, options: MapOptions) -> bool:
 
 
 #: The calling process's range, in shares of a worker's: a worker also pays for making its
-#: strings' UTF-8 and packing its columns into shared memory (~0.4 us a seed record, with
-#: its mapping ~1.5 us against the caller's ~1.1 us: the pages it writes are the parent's
-#: until copied). Joining the parts comes after the workers answer, whatever the shares:
-#: the caller's range is balanced against a worker's alone. Measured on 1M seed records, 2
+#: strings' UTF-8 and packing its columns into shared memory (~0.35 us a seed record: ~1.4 us
+#: a record in all, against the caller's ~1.0 us). Joining the parts comes after the workers
+#: answer, whatever the shares: the caller's range is balanced against a worker's alone. Measured on 1M seed records, 2
 #: workers (CPU time of each process, three runs per share): the caller's mapping against
 #: the worker's time to its answer -0.03..-0.13 s at 1.3, -0.03..+0.03 s at 1.4, +0.02..+0.10 s at 1.5.
 CALLER_SHARE = 1.4
