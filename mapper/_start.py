@@ -118,7 +118,8 @@ def exit_at_once(code: int) -> None:
     import atexit
     import threading
 
-    if threading.active_count() > 1:
+    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # (CPython's; elsewhere the usual exit)
+    if threading.active_count() > 1 or run_handlers is None:
         return
     try:
         for stream in (sys.stdout, sys.stderr):
@@ -126,7 +127,7 @@ def exit_at_once(code: int) -> None:
                 stream.flush()
     except (OSError, ValueError):
         return
-    atexit._run_exitfuncs()
+    run_handlers()
     try:
         for stream in (sys.stdout, sys.stderr):  # (what a handler said)
             if stream is not None:
