@@ -753,6 +753,30 @@ class CompiledSink:
         self.memo[key] = fn
         return fn if callable(fn) else None
 
+    def exact_slots(self, wanted: tuple[int, ...]) -> dict[int, tuple[int, ...]] | None:
+        """Where the exact tier's decoded record holds each column of ``wanted``: its Struct
+        fields' slots from the root (``(2, 1)``: ``record.f2.f1``), for generated code that
+        reads a few records' values in place (:func:`~mapper.engine.fast.map_few`). None
+        when the tier may leave fields unset, or a column is not at the end of a path (as
+        :meth:`extract_exact_of` reads them), or on none."""
+        if not self.tiers or not self.tiers[0].tier.every_field:
+            return None
+        slots: dict[int, tuple[int, ...]] = {}
+        asked = set(wanted)
+        for node in _preorder(self._root):
+            for ci in node.columns:
+                if ci not in asked:
+                    continue
+                if node.children:
+                    return None
+                path: list[int] = []
+                a: _Node | None = node
+                while a is not None and a.key is not None:
+                    path.append(a.slot)
+                    a = a.parent
+                slots[ci] = tuple(reversed(path))
+        return slots if len(slots) == len(asked) else None
+
     def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[CompiledTier, ...]:
         """The decoder tiers with some string columns typed as the few values they hold.
 

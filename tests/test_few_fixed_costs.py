@@ -54,6 +54,9 @@ def test_map_few_extracts_only_what_the_quick_forms_judge():
     report = m.validate(b"\n".join(LINES))
     assert report.accepted and report.records == 10 and not report.errors
     plan = fast.plan_for(m.compiled)
+    assert plan.quick_extract is None and callable(plan.quick_vouch)  # (all vouched for in place: no lists made)
+    bad = [*LINES[:3], orjson.dumps({**RECS[3], "a": {"s": "x", "n": 9, "b": {"d2": 1}}})]
+    assert m.validate(b"\n".join(bad)).failed_records == 1
     assert plan.quick_extract is not None and plan.quick_extract is not m.compiled.tiers[0].extract
     judged = {ci for ci, _identity in plan.quick_judged}
     assert judged  # (the int and the decimal: quick forms that may refuse)
