@@ -316,10 +316,15 @@ class Batcher:
         """
         if self._closed:  # (at once, before the record is written; again below, where it counts)
             self._check_open()
-        raw, problem = _text(record)
+        # (a dict, the usual record, straight to its text, with no blanks before it: each step
+        # of this path is paid once per record)
+        plain = record.__class__ is dict
+        raw, problem = mapping_text(record) if plain else _text(record)
         entry = None
         if problem is None and raw is not None and len(raw) <= self._too_big:
             own = self._own_errors(record, raw) if self.options.strict else None
+            lead = b"" if plain else _blanks_before(record)
+            cls = Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict  # (see _verdict)
             try:
                 with self._lock:
                     if self._closed:
@@ -329,8 +334,9 @@ class Batcher:
                         self._judge()  # (interrupted, it leaves its records queued, and this one is not taken)
                         items = self._queued
                     k = len(items)
-                    entry = (raw, tag, self._base + k, own, _blanks_before(record))
-                    verdict = _verdict(entry[2], raw, tag, k, self._chunk)
+                    index = self._base + k
+                    entry = (raw, tag, index, own, lead)
+                    verdict = cls(index, raw, tag, k, self._chunk)
                     items.append(entry)  # the one change that takes the record
                 return verdict
             except BaseException:
