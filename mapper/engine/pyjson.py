@@ -10,14 +10,17 @@ anywhere in it (a float NaN or infinity, a key that is not a string, a ``set``, 
 A mapping is read as the engine reads it (:func:`mapper.types.as_json`, exact: subclasses
 as their builtin type, tuples as arrays, other mappings as objects); what has no JSON form
 is refused rather than written changed (orjson would write each its own way). A dict of
-builtin values only, the usual record, is written by orjson at once.
+builtin values only, the usual record, is written by orjson at once, once the C pickler has
+found nothing else in it (:func:`_pickled_builtins_only`, the type walk at C speed).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import Any, Collection
+import pickle
+from collections import deque
+from typing import Any, Callable, Collection
 
 import orjson
 
@@ -39,10 +42,23 @@ def mapping_text(record: Any, keep: bool = True) -> tuple[bytes | None, str | No
 
     ``keep``: the text is kept (a batcher holds every record's text until its body is taken),
     so it is copied to its size: orjson (3.12 on) returns its text in a buffer of at least
-    4 KB. Without it, a dict of builtin values costs one type walk (:func:`_plain`) and one
-    ``orjson.dumps`` (about 1 us for a seed record).
+    4 KB. Without it, a dict of builtin values costs one ``orjson.dumps`` and one pickling that
+    keeps nothing (:func:`_pickled_builtins_only`; about 0.75 us for a seed record, against
+    1 us with the type walk :func:`_plain`, which the rest takes).
     """
     if record.__class__ is dict:
+        if _builtins_only is not None:
+            # the usual record at C speed: orjson writes it, and the pickler finds nothing but
+            # builtin values in it (see _builtins_only); anything else takes the walk below
+            try:
+                raw = orjson.dumps(record)
+            except TypeError:  # (not written: the walk below says why, or writes it another way)
+                pass
+            else:
+                if _builtins_only(record):
+                    if b"null" in raw and _non_finite(record):
+                        return None, NON_FINITE
+                    return (bytes(memoryview(raw)) if keep else raw), None
         try:
             if _plain(record.values()):
                 try:
@@ -94,6 +110,76 @@ def _plain(values: Collection[Any]) -> bool:
             elif c is list:
                 todo.append((v, depth + 1))
     return True
+
+
+class _NotBuiltin(Exception):
+    """Raised by :class:`_BuiltinsPickler` for a value that is no builtin one."""
+
+
+class _Discard:
+    """A file that keeps nothing (the pickler's text is not wanted, only whether it could write it)."""
+
+    __slots__ = ()
+    write: Callable[[Any], None] = staticmethod(deque(maxlen=0).append)
+
+
+class _BuiltinsPickler(pickle.Pickler):
+    """A pickler that writes only what it writes itself: ``None``, ``bool`` and exact ``int``,
+    ``float``, ``str``, ``bytes``, ``dict``, ``list``, ``tuple``, ``set``, ``frozenset``,
+    ``bytearray``. The C pickler calls :meth:`reducer_override` for every other object
+    (a subclass, an Enum member, a UUID, an ``orjson.Fragment``, a datetime), which refuses it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        raise _NotBuiltin
+
+
+#: Picklers not in use (one taken per call: a pickler is not to be used by two calls at once,
+#: by two threads or by a signal handler adding a record while one is under way).
+_PICKLERS: list[_BuiltinsPickler] = []
+
+
+def _new_pickler() -> _BuiltinsPickler:
+    pickler = _BuiltinsPickler(_Discard(), protocol=3)
+    pickler.fast = True  # (no memo: nothing kept from one record to the next)
+    return pickler
+
+
+def _pickled_builtins_only(value: Any) -> bool:
+    """Whether ``value`` holds only what :class:`_BuiltinsPickler` writes itself, all the way
+    down: with a value orjson wrote (which refuses ``bytes``, sets, ``bytearray``, keys that are
+    not strings), only dicts, lists, tuples and the builtin scalars, the values :func:`_plain`
+    takes (and tuples, which orjson writes as the arrays :func:`mapping_text`'s walk makes of them).
+    The same answer as the walk at C speed (about 0.5 us for a seed record, against 0.8 us)."""
+    pool = _PICKLERS
+    try:
+        pickler = pool.pop()
+    except IndexError:
+        pickler = _new_pickler()
+    try:
+        pickler.dump(value)
+    except Exception:  # noqa: BLE001 - _NotBuiltin; a RecursionError, a cycle: the walk tells (the pickler is dropped)
+        return False
+    pool.append(pickler)
+    return True
+
+
+def _pickler_usable() -> bool:
+    """Whether :class:`_BuiltinsPickler` behaves as :func:`_pickled_builtins_only` needs (the C
+    pickler: the pure-Python one calls ``reducer_override`` for dicts too)."""
+    try:
+        if not _pickled_builtins_only({"a": [1, 1.5, "x", None, True, {"b": (2,)}]}):
+            return False
+    except Exception:  # noqa: BLE001 - (no fast mode, another pickler)
+        return False
+
+    class _Sub(str):
+        pass
+
+    return not any(_pickled_builtins_only([v]) for v in (_Sub("x"), object(), math))
+
+
+#: The quick test of :func:`mapping_text` (None where the pickler cannot serve: the walk alone).
+_builtins_only = _pickled_builtins_only if _pickler_usable() else None
 
 
 def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
@@ -216,6 +302,6 @@ def _non_finite(value: Any) -> bool:
                 return True
         elif v.__class__ is dict:
             todo.extend(v.values())
-        elif v.__class__ is list:
+        elif v.__class__ is list or v.__class__ is tuple:  # (a tuple: mapping_text's quick path)
             todo.extend(v)
     return False

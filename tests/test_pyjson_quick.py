@@ -1,0 +1,314 @@
+"""mapping_text's quick test (orjson writes the record, the C pickler finds only builtin values
+in it) gives exactly what the type walk gives: the same text, the same refusal, for every odd
+value at every place in a record."""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime
+import decimal
+import enum
+import threading
+import uuid
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mapper
+from mapper.engine import pyjson
+
+
+class Colour(enum.Enum):
+    RED = 1
+
+
+class Size(enum.IntEnum):
+    BIG = 3
+
+
+class Name(str, enum.Enum):
+    ANN = "ann"
+
+
+class Odd(enum.Enum):  # an Enum whose member holds a JSON value that is not its own
+    A = {"x": 1}
+
+
+class Str(str):
+    pass
+
+
+class SlotStr(str):  # (no __dict__: not followed by the garbage collector)
+    __slots__ = ()
+
+
+class Int(int):
+    pass
+
+
+class Float(float):
+    __slots__ = ()
+
+
+class Dict(dict):
+    def get(self, key: Any, default: Any = None) -> Any:
+        return "from get"
+
+
+class List(list):
+    pass
+
+
+class Tuple(tuple):
+    pass
+
+
+@dataclasses.dataclass
+class Point:
+    x: int = 1
+
+
+Pair = collections.namedtuple("Pair", "a b")
+
+NAN, INF = float("nan"), float("inf")
+
+#: Values a record may hold: builtin ones, and every kind the walk refuses or writes its own way.
+ODD: list[Any] = [
+    1,
+    -0.0,
+    1.5,
+    "s",
+    "",
+    None,
+    True,
+    False,
+    [],
+    {},
+    (),
+    (1, "a"),
+    [1, [2, [3]]],
+    {"k": {"j": [None]}},
+    NAN,
+    INF,
+    -INF,
+    [NAN],
+    (1.0, NAN),
+    {"a": [1, (INF,)]},
+    2**63 - 1,
+    -(2**63),
+    2**64,
+    -(2**64) - 1,
+    10**400,
+    "\ud800",
+    "a\udfffb",
+    "\ud83d\ude00",
+    Colour.RED,
+    Size.BIG,
+    Name.ANN,
+    Odd.A,
+    uuid.UUID(int=7),
+    datetime.datetime(2026, 12, 4, 23, 0),
+    datetime.date(2026, 12, 4),
+    datetime.time(23, 0),
+    datetime.timedelta(1),
+    decimal.Decimal("1.5"),
+    decimal.Decimal("NaN"),
+    Point(),
+    Pair(1, 2),
+    Str("s"),
+    SlotStr("s"),
+    Int(5),
+    Float(1.5),
+    Float(NAN),
+    Dict(a=1),
+    List([1]),
+    Tuple((1,)),
+    collections.OrderedDict(a=1),
+    collections.defaultdict(int, a=1),
+    np.float64(1.5),
+    np.float64(NAN),
+    np.int64(3),
+    np.bool_(True),
+    np.str_("s"),
+    np.arange(3),
+    b"x",
+    bytearray(b"x"),
+    memoryview(b"x"),
+    {1, 2},
+    frozenset({1}),
+    1j,
+    object(),
+    int,
+    len,
+    orjson.Fragment(b"1"),
+    orjson.Fragment(b'{"a": 1}'),
+    {1: "int key"},
+    {None: 1},
+    {(1, 2): 1},
+    {Str("k"): 1},
+    {SlotStr("k"): 1},
+    {Name.ANN: 1},
+]
+
+#: Where in a record a value is put.
+PLACES = {
+    "top": lambda v: {"id": "a", "v": v},
+    "in a dict": lambda v: {"id": "a", "data": {"x": 1, "v": v}},
+    "in a list": lambda v: {"id": "a", "v": [1, v]},
+    "in a tuple": lambda v: {"id": "a", "v": ("x", v)},
+    "in a dict in a list": lambda v: {"id": "a", "v": [{"w": v}]},
+    "deep": lambda v: {"a": [[[{"b": ({"c": [v]},)}]]]},
+}
+
+
+def walked(record: Any) -> tuple[bytes | None, str | None]:
+    """mapping_text as it was, by the type walk alone (the quick test switched off)."""
+    quick = pyjson._builtins_only
+    pyjson._builtins_only = None
+    try:
+        return pyjson.mapping_text(record)
+    finally:
+        pyjson._builtins_only = quick
+
+
+def test_the_quick_test_is_in_use() -> None:
+    assert pyjson._builtins_only is not None
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_every_odd_value_anywhere_gets_the_walks_text_or_refusal(place: str) -> None:
+    for value in ODD:
+        record = PLACES[place](value)
+        assert pyjson.mapping_text(record) == walked(record), (place, value)
+
+
+def test_the_quick_test_passes_only_builtin_values() -> None:
+    # what orjson writes and the pickler passes holds nothing the walk refuses (tuples aside,
+    # which the walk writes as the arrays orjson makes of them)
+    for value in ODD:
+        for make in PLACES.values():
+            record = make(value)
+            try:
+                orjson.dumps(record)
+            except TypeError:
+                continue
+            if pyjson._pickled_builtins_only(record):
+                as_lists = orjson.loads(orjson.dumps(record))  # (NaN -> null: compared by type below)
+                assert _types(record) <= {str, int, float, bool, type(None), dict, list, tuple}, value
+                assert type(as_lists) is dict
+
+
+def _types(value: Any) -> set[type]:
+    out = {type(value)}
+    if type(value) is dict:
+        for k, v in value.items():
+            out |= _types(k) | _types(v)
+    elif type(value) in (list, tuple):
+        for v in value:
+            out |= _types(v)
+    return out
+
+
+def test_a_builtin_record_skips_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (the speed this is for: a dict of builtin values pays orjson and the pickler, not the walk)
+    def no_walk(values: Any) -> bool:
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(pyjson, "_plain", no_walk)
+    record = {"id": "a", "ts": 1, "data": {"lat": 1.5, "ok": True, "tags": ["x", None], "pair": (1, 2)}}
+    assert pyjson.mapping_text(record) == (b'{"id":"a","ts":1,"data":{"lat":1.5,"ok":true,"tags":["x",null],"pair":[1,2]}}', None)
+
+
+def test_a_nan_in_a_tuple_is_found() -> None:
+    assert pyjson._non_finite({"a": [(1.0, NAN)]})
+    assert not pyjson._non_finite({"a": [(1.0, None)]})
+
+
+def test_records_deeper_than_orjson_writes_and_holding_themselves_take_the_walk() -> None:
+    deep: Any = 1
+    for _ in range(300):
+        deep = [deep]
+    loop: list[Any] = []
+    loop.append(loop)
+    for record in ({"a": deep}, {"a": loop}, {"a": (deep,)}):
+        assert pyjson.mapping_text(record) == walked(record)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(),
+    st.text(max_size=4),
+    st.sampled_from([Colour.RED, Size.BIG, Name.ANN, uuid.UUID(int=1), Str("s"), Int(1), Float(2.0), np.float64(1.0), orjson.Fragment(b"2"), b"b", Point()]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.sampled_from([1, Str("k")])), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), _VALUES, max_size=4))
+def test_any_record_gets_the_walks_text_or_refusal(record: dict[str, Any]) -> None:
+    assert pyjson.mapping_text(record) == walked(record)
+
+
+def test_threads_writing_texts_at_once_each_get_their_own() -> None:
+    records = [{"id": str(i), "v": [i, {"x": Colour.RED if i % 3 == 0 else i}]} for i in range(300)]
+    expected = [walked(r) for r in records]
+    errors: list[Any] = []
+
+    def work() -> None:
+        for _ in range(20):
+            got = [pyjson.mapping_text(r) for r in records]
+            if got != expected:
+                errors.append(got)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors
+    assert len(pyjson._PICKLERS) <= 5  # (one per thread at most, and the one in use before)
+
+
+def test_the_batcher_and_check_give_each_odd_record_the_walks_verdict() -> None:
+    sink = {
+        "name": "s",
+        "sink_details": {"database_id": "d", "table": "t"},
+        "schema": {
+            "type": "json",
+            "primary_key_fields": ["id"],
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "string"}],
+        },
+    }
+    m = mapper.compile_sink(sink)
+    records = [make(v) for v in ODD for make in PLACES.values()]
+
+    def run() -> list[Any]:
+        b = mapper.Batcher(m)
+        verdicts = [b.add(r) for r in records]
+        bodies = b.flush()
+        return [(v.accepted, v.errors, v.raw) for v in verdicts] + [body.data for body in bodies] + [m.check(r) for r in records]
+
+    quick = run()
+    saved = pyjson._builtins_only
+    pyjson._builtins_only = None
+    try:
+        slow = run()
+    finally:
+        pyjson._builtins_only = saved
+    assert quick == slow
