@@ -76,6 +76,7 @@ _BODY_HEAD = b'{"records":['
 _BODY_TAIL = b"]}"
 _ITEM_HEAD = b'{"value":'
 _ITEM_TAIL = b"}"
+_BETWEEN_ITEMS = _ITEM_TAIL + b"," + _ITEM_HEAD
 #: Bytes a record adds to a body besides its own text (the item wrapper and a comma).
 ITEM_OVERHEAD = len(_ITEM_HEAD) + len(_ITEM_TAIL) + 1
 #: Bytes of an empty body.
@@ -84,7 +85,10 @@ BODY_OVERHEAD = len(_BODY_HEAD) + len(_BODY_TAIL)
 
 def encode_body(raws: list[bytes]) -> bytes:
     """The request body holding these records' JSON texts, in order."""
-    return _BODY_HEAD + b",".join([_ITEM_HEAD + r + _ITEM_TAIL for r in raws]) + _BODY_TAIL
+    if not raws:
+        return _BODY_HEAD + _BODY_TAIL
+    # (one join at C speed: the items' wrappers are the separator, {"value":...},{"value":...})
+    return _BODY_HEAD + _ITEM_HEAD + _BETWEEN_ITEMS.join(raws) + _ITEM_TAIL + _BODY_TAIL
 
 
 def body_size(count: int, raw_bytes: int) -> int:

@@ -312,3 +312,14 @@ def test_the_batcher_and_check_give_each_odd_record_the_walks_verdict() -> None:
     finally:
         pyjson._builtins_only = saved
     assert quick == slow
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5])
+def test_a_body_is_its_items_wrapped_and_joined(count: int) -> None:
+    from mapper.endpoint import body_size, encode_body
+
+    raws = [orjson.dumps({"id": str(i), "v": "x" * i}) for i in range(count)]
+    data = encode_body(raws)
+    assert data == b'{"records":[' + b",".join(b'{"value":' + r + b"}" for r in raws) + b"]}"
+    assert len(data) == body_size(count, sum(map(len, raws)))
+    assert [item["value"] for item in orjson.loads(data)["records"]] == [orjson.loads(r) for r in raws]
