@@ -39,6 +39,15 @@ class Odd(enum.Enum):  # an Enum whose member holds a JSON value that is not its
     A = {"x": 1}
 
 
+class Raw(bytes, enum.Enum):  # bytes to the pickler's eye, its value ("text") to orjson's
+    def __new__(cls, value: str) -> Raw:
+        member = bytes.__new__(cls, b"x")
+        member._value_ = value
+        return member
+
+    A = "text"
+
+
 class Str(str):
     pass
 
@@ -111,6 +120,7 @@ ODD: list[Any] = [
     Size.BIG,
     Name.ANN,
     Odd.A,
+    Raw.A,
     uuid.UUID(int=7),
     datetime.datetime(2026, 12, 4, 23, 0),
     datetime.date(2026, 12, 4),
@@ -198,9 +208,7 @@ def test_the_quick_test_passes_only_builtin_values() -> None:
             except TypeError:
                 continue
             if pyjson._pickled_builtins_only(record):
-                as_lists = orjson.loads(orjson.dumps(record))  # (NaN -> null: compared by type below)
                 assert _types(record) <= {str, int, float, bool, type(None), dict, list, tuple}, value
-                assert type(as_lists) is dict
 
 
 def _types(value: Any) -> set[type]:
