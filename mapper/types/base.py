@@ -946,8 +946,37 @@ def by_type(lst: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 
 def kinds_of(lst: list[Any]) -> np.ndarray:
     """Each value's kind code (``kinds == STR`` ...), at C speed."""
-    # (the codes through bytes(): a quarter quicker than np.fromiter's per-element conversion)
-    return np.frombuffer(bytes(map(_KIND.__getitem__, map(type, lst))), dtype=np.int8)
+    if len(lst) < _KINDS_AT_ONCE:
+        # (the codes through bytes(): a quarter quicker than np.fromiter's per-element conversion)
+        return np.frombuffer(bytes(map(_KIND.__getitem__, map(type, lst))), dtype=np.int8)
+    # A chunk's column: the values' types as an object array, its references compared as
+    # integers with the four known types' at once: one Python-level call per value (type)
+    # instead of three (1,533 lax seed values: 25 us against 43 us; fewer than
+    # _KINDS_AT_ONCE pay more in numpy's fixed costs than they save). By identity: a type
+    # that only compares equal to ``int`` is OTHER here, as the scalar converter sees it.
+    types = addresses(np.fromiter(map(type, lst), dtype=object, count=len(lst)))
+    at = np.minimum(np.searchsorted(_KNOWN_ADDRESSES, types), len(_KNOWN_ADDRESSES) - 1)
+    return np.where(_KNOWN_ADDRESSES[at] == types, _KNOWN_CODES[at], np.int8(OTHER))
+
+
+def addresses(objs: np.ndarray) -> np.ndarray:
+    """A contiguous object array's references as integers (``a is b`` where they are equal),
+    without a Python call per element: numpy will not view an object array as integers, but
+    its buffer (format ``O``) casts to bytes as any buffer does. Valid while ``objs`` lives."""
+    if not len(objs):
+        return np.zeros(0, dtype=np.intp)
+    return np.frombuffer(objs.data.cast("B"), dtype=np.intp)
+
+
+#: Lists at least this long take :func:`kinds_of`'s numpy form (measured: 128 values 4.9 us
+#: against 4.2 us, 512 10.4 us against 15.1 us).
+_KINDS_AT_ONCE = 256
+#: The kinds' own types held (never freed: their references stay valid), their references
+#: sorted, and each one's code in that order.
+_KNOWN_TYPES = np.array([int, float, str, bool], dtype=object)
+_KNOWN_ORDER = np.argsort(addresses(_KNOWN_TYPES))
+_KNOWN_ADDRESSES = addresses(_KNOWN_TYPES)[_KNOWN_ORDER]
+_KNOWN_CODES = np.array([_KIND[t] for t in _KNOWN_TYPES[_KNOWN_ORDER]], dtype=np.int8)
 
 
 def as_array(lst: list[Any]) -> np.ndarray | None:
@@ -985,7 +1014,10 @@ def digit_strings(texts: np.ndarray, signed: bool = True) -> np.ndarray | None:
     points, exponents, Unicode digits) goes to the scalar converter.
     """
     joined = "\n".join(texts.tolist())
-    if not (_SIGNED_DIGITS if signed else _UNSIGNED_DIGITS).fullmatch(joined):
+    # Without a sign in the text, the unsigned pattern matches where the signed one would,
+    # and a quarter quicker (two searches of the text cost 1 to 2% of it).
+    signs = signed and ("-" in joined or "+" in joined)
+    if not (_SIGNED_DIGITS if signs else _UNSIGNED_DIGITS).fullmatch(joined):
         return None
     values = np.fromstring(joined, dtype=np.int64, sep="\n")
     return values if len(values) == len(texts) else None
