@@ -195,3 +195,28 @@ def test_seed_lax_records_map_as_the_careful_path_maps_them():
     careful = m.map(data, on_error="skip", fast=False)
     assert batch.to_rows() == careful.to_rows()
     assert report.to_dict() == careful.report.to_dict()
+
+
+def test_a_lax_chunk_with_an_empty_key_sends_that_record_the_careful_way():
+    # the lax decoder lets only strings through for the key: "" is still looked for
+    m = mapper.compile_sink(SINK)
+    records = [{"key": "" if i == 123 else f"k{i}", "ts": str(1659981468260 + i), "track": float(i % 360), "big": "7", "n": i} for i in range(LONG)]
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records)
+    engine, batch, report = run_engine(m, data)
+    assert engine.stats["lax_runs"] >= 1
+    careful = m.map(data, on_error="skip", fast=False)
+    assert batch.to_rows() == careful.to_rows() and len(batch.to_rows()) == LONG - 1
+    assert report.to_dict() == careful.report.to_dict() and report.failed_records == 1
+
+
+def test_a_number_key_takes_the_loose_tier_and_is_printed_as_the_careful_path_prints_it():
+    # the loose tier lets numbers through for a string key: they are not used as they are
+    m = mapper.compile_sink(SINK)
+    records = [{"key": 7 if i == 5 else f"k{i}", "ts": "1", "track": 1.0, "big": "7", "n": i} for i in range(LONG)]
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in records)
+    engine, batch, report = run_engine(m, data)
+    assert engine.stats["loose_runs"] == 1
+    careful = m.map(data, on_error="skip", fast=False)
+    assert batch.to_rows()[5]["_id"] == "7"
+    assert batch.to_rows() == careful.to_rows()
+    assert report.to_dict() == careful.report.to_dict()

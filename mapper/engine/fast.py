@@ -146,6 +146,13 @@ class FastPlan:
         }
         self.zero_always = any(ctypes[ci].storage.endswith("set") for ci in keys)
         self.pk_all_text = pk_sink and all(ctypes[ci].is_text for ci in compiled.identity_index)
+        #: per tier, whether its decoder lets only strings through for every primary key column:
+        #: every field set (no null, nothing missing) and a shape of strings alone (then only
+        #: ``""`` is left to look for in them: see FastPath.fill_pk)
+        self.pk_only_str = {
+            ct.tier.name: pk_sink and ct.tier.every_field and all(_python_types(ctypes[ci].json_shape(ct.tier)) == _ONLY_STR for ci in compiled.identity_index)
+            for ct in tiers
+        }
         # vector converters per tier and column
         used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
         ident = set(compiled.identity_index)
@@ -628,6 +635,7 @@ class FastPath:
         self.id_col = careful.id_col
         self.pk_cols = careful.pk_cols
         self.pk_all_text = plan.pk_all_text
+        self.pk_only_str = plan.pk_only_str
         self.vecs = plan.vecs
         self.few_store = plan.few_store
         self.dict_screens = plan.dict_exact
@@ -940,7 +948,7 @@ class FastPath:
             if self.id_col is not None:
                 self.fill_column(self.id_col, lists[self.id_col], seg, k, self.out.id_builder, vecs[self.id_col], identity=True)
             elif self.pk_cols:
-                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=tier.exact_types)
+                self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=tier.exact_types, only_str=self.pk_only_str[tier.name])
 
     @staticmethod
     def _write_quick(form: tuple[Quick, Callable[[list[Any]], list[Any]]], lst: list[Any], seg: Seg, k: int, b: ColumnBuilder) -> bool:
@@ -1041,11 +1049,12 @@ class FastPath:
             else:  # past the warnings kept in full, only count them
                 self.rb.count_warnings(careful.names[ci], kind, len(idx))
 
-    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, trusted: bool, python: bool = False) -> None:
+    def fill_pk(self, lists: list[list[Any]], seg: Seg, k: int, trusted: bool, python: bool = False, only_str: bool = False) -> None:
         """The ``_id`` of ``k`` records from their primary key lists.
 
         Only non-empty strings are used as they are (``trusted``: the exact decoder
-        let nothing else through); numbers, null, missing, ``""`` and Python objects
+        let nothing else through; ``only_str``: the decoder let only strings through, so
+        only ``""`` is looked for); numbers, null, missing, ``""`` and Python objects
         go through the careful path, and (``python``: a caller's dicts, not decoded JSON)
         strings holding an unpaired surrogate.
         """
@@ -1054,7 +1063,11 @@ class FastPath:
         start = seg.pos - b.base
         plain = self.pk_all_text and (
             trusted
-            or (all(set(map(type, lst)) == _ONLY_STR for lst in lists) and all(all(lst) for lst in lists) and not (python and any(map(surrogate_rows, lists))))
+            or (
+                (only_str or all(set(map(type, lst)) == _ONLY_STR for lst in lists))
+                and all(all(lst) for lst in lists)
+                and not (python and any(map(surrogate_rows, lists)))
+            )
         )
         if plain:
             if b.keeps_rows:  # (validate's keys, never read back, are not joined)
