@@ -249,9 +249,9 @@ def _numbers_and_strings(objs: np.ndarray, types: np.ndarray, out: np.ndarray, l
     float64 (the general loop words it).
 
     Ints go with the floats: through float64 they are exact strictly inside +-2**53, the
-    range the floats are vouched for in; an int at or beyond it is redone by the scalar
-    converter, as the general loop's int group would have it only at +-2**53 exactly (and
-    stored the same)."""
+    range the floats are vouched for in. An int beyond it is redone by the scalar converter
+    as before; one at +-2**53 exactly, which the general loop's int group vouched for, is
+    now redone too (stored the same, nothing to warn about)."""
     n = len(objs)
     texts = np.flatnonzero(types == STR)
     numbers = np.flatnonzero(types != STR)
