@@ -1061,20 +1061,22 @@ class FastPath:
         b = self.out.id_builder
         b.mark_present(seg.pos, k)
         start = seg.pos - b.base
-        plain = self.pk_all_text and (
-            trusted
-            or (
-                (only_str or all(set(map(type, lst)) == _ONLY_STR for lst in lists))
-                and all(all(lst) for lst in lists)
-                and not (python and any(map(surrogate_rows, lists)))
-            )
-        )
-        if plain:
+        if self.pk_all_text and (trusted or all(_plain_keys(lst, python, only_str) for lst in lists)):
             if b.keeps_rows:  # (validate's keys, never read back, are not joined)
                 b.values[start : start + k] = lists[0] if self.careful.pk_single_str else ["|".join(t) for t in zip(*lists)]
             return
         for i in range(k):
             self.careful.pk_element([lst[i] for lst in lists], seg.pos + i, seg.line(i))
+
+
+def _plain_keys(lst: list[Any], python: bool, only_str: bool = False) -> bool:
+    """Whether a primary key column's values are all non-empty strings (``python``: none
+    holding an unpaired surrogate; ``only_str``: the decoder let only strings through, so
+    their types are not looked at). Their types are looked at once, and the surrogate
+    search is told them (a set of types made twice per key column was most of the key's
+    cost for a list of dicts: 130 us against 46 us for 2,048 seed ids)."""
+    types = _ONLY_STR if only_str else type_set(lst)
+    return types == _ONLY_STR and all(lst) and not (python and surrogate_rows(lst, types))
 
 
 def _marked(effect: str) -> str | None:
