@@ -353,9 +353,9 @@ def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -
 
     The children of a path node are read together, one ``map`` over its parent's list,
     so no bytecode runs per record: ``operator.itemgetter`` of all their keys, its tuples
-    transposed (:func:`_columns`); when some dict lacks a key, each child alone,
-    ``itemgetter(key)``, or ``dict.get`` with the key and UNSET repeated where some dict
-    lacks that one. A parent list holding anything but
+    transposed (:func:`_columns`); when some dict lacks a key, each child alone
+    (:func:`_column`: ``itemgetter(key)``, or ``dict.get`` with UNSET where some dict lacks
+    that one). Both look the keys up as the dicts' own key objects. A parent list holding anything but
     dicts takes the careful per-element form instead, which adds the records it cannot
     walk to ``bad`` (they go the careful way).
     """
@@ -363,9 +363,9 @@ def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -
     parts = _parts(root)
     for emit_nodes, _own in parts:
         for node in emit_nodes:
-            if f"_i{node.id}" not in src.namespace:
-                src.bind(f"_i{node.id}", operator.itemgetter(node.key))
-                src.bind(f"_r{node.id}", itertools.repeat(node.key))
+            if f"_k{node.id}" not in src.namespace:  # (the key as walk binds it)
+                src.bind(f"_k{node.id}", node.key)
+            if f"_g{node.id}" not in src.namespace:
                 get: Any = operator.methodcaller("get", node.key, UNSET)
                 if node.key is not None and _joins(node.key):
                     get = functools.partial(joined_get, key=node.key, default=UNSET)
@@ -382,8 +382,8 @@ def _gen_extract_dicts(src: _Source, columns: tuple[Column, ...], root: _Node) -
 
 
 def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], own: set[int], doc: str, columns: tuple[Column, ...] | None = None) -> list[int]:
-    defaults = ["_map=map", "_list=list", "_get=dict.get", "_RU=_RU", "_all_dicts=_all_dicts", "_get_each=_get_each", "_columns=_columns"]
-    defaults += [f"{p}{n.id}={p}{n.id}" for n in emit_nodes for p in ("_i", "_r", "_g")]
+    defaults = ["_map=map", "_list=list", "_all_dicts=_all_dicts", "_get_each=_get_each", "_columns=_columns", "_column=_column"]
+    defaults += [f"{p}{n.id}={p}{n.id}" for n in emit_nodes for p in ("_k", "_g")]
     groups = _sibling_groups(emit_nodes)
     # (a key holding surrogates may arrive as a joining key: each dict is looked at, see joined_get)
     plain = {pid: [n for n in sib if not _joins(n.key)] for pid, sib in groups.items()}
@@ -409,11 +409,7 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
             src.emit("except KeyError:  # some dict lacks a key: key by key", indent)
             indent += 1
         for node in group:
-            t = target[node.id]
-            src.emit("try:", indent)
-            src.emit(f"{t} = _list(_map(_i{node.id}, {p}))", indent + 1)
-            src.emit("except KeyError:  # some dict lacks the key", indent)
-            src.emit(f"{t} = _list(_map(_get, {p}, _r{node.id}, _RU))", indent + 1)
+            src.emit(f"{target[node.id]} = _column({p}, _k{node.id})", indent)
         if parent.key is not None:
             src.emit("else:")
             for node in siblings:
@@ -451,6 +447,18 @@ def _columns(dicts: list[dict[Any, Any]], keys: tuple[str, ...]) -> list[list[An
     get = operator.itemgetter(*_own_keys(keys, dicts[0])) if dicts else None
     cols = [list(c) for c in zip(*map(get, dicts))] if get is not None else []
     return cols if cols else [[] for _ in keys]
+
+
+def _column(dicts: list[dict[Any, Any]], key: str) -> list[Any]:
+    """The value of ``key`` in each of ``dicts``, UNSET where one lacks it (the key looked up
+    as the first dict's own key object, see :func:`_own_keys`)."""
+    if not dicts:
+        return []
+    (own,) = _own_keys((key,), dicts[0])
+    try:
+        return list(map(operator.itemgetter(own), dicts))
+    except KeyError:  # some dict lacks the key
+        return list(map(dict.get, dicts, itertools.repeat(own), itertools.repeat(UNSET)))
 
 
 def _own_keys(keys: tuple[str, ...], first: dict[Any, Any]) -> list[str]:
@@ -677,8 +685,8 @@ class CompiledSink:
         if self.fast_unavailable is None:
             src.bind("_all_dicts", _all_dicts)
             src.bind("_get_each", _get_each)
-            src.bind("_RU", itertools.repeat(UNSET))
             src.bind("_columns", _columns)
+            src.bind("_column", _column)
             src.section("extract_dicts")
             _gen_extract_dicts(src, columns, root)
             for tier in TIERS:

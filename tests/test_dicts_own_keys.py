@@ -14,9 +14,10 @@ from typing import Any, Callable
 
 import orjson
 import pytest
+from msgspec import UNSET
 
 import mapper
-from mapper.compiler import _columns, _own_keys
+from mapper.compiler import _column, _columns, _own_keys
 from mapper.engine.core import Engine
 from mapper.engine.fast import _plain_keys
 from tests.test_objects import outcome
@@ -73,6 +74,14 @@ def test_columns_read_the_values_and_raise_keyerror_for_a_missing_key() -> None:
     assert _columns([], ("a", "b")) == [[], []]
     with pytest.raises(KeyError):
         _columns([*dicts, {"a": 1}], ("a", "b"))
+
+
+def test_column_reads_one_key_unset_where_a_dict_lacks_it() -> None:
+    dicts = [orjson.loads(orjson.dumps({"a": i, "b": None})) for i in range(4)]
+    assert _column(dicts, _fresh("a")) == [0, 1, 2, 3]
+    assert _column([*dicts, {"b": 1}], _fresh("a")) == [0, 1, 2, 3, UNSET]
+    assert _column([{"b": 1}, *dicts], _fresh("b")) == [1, None, None, None, None]
+    assert _column([], "a") == []
 
 
 def _records_with_shared_keys() -> list[Any]:
@@ -140,9 +149,14 @@ CASES: dict[str, Callable[[], list[Any]]] = {
 NOT_AS_TEXT = {"first-has-an-odd-key", "surrogate-key"}
 
 
+#: one mapped key under "data" (read alone, never with siblings), and the primary key
+ONE_KEY = {**NESTED, "definition": [NESTED["definition"][0], NESTED["definition"][3]]}
+
+
+@pytest.mark.parametrize("sink", [NESTED, ONE_KEY], ids=["siblings", "one-key"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_dicts_map_as_careful_dicts_and_their_json_text(case: str) -> None:
-    m = mapper.compile_sink(NESTED)
+def test_dicts_map_as_careful_dicts_and_their_json_text(case: str, sink: dict[str, Any]) -> None:
+    m = mapper.compile_sink(sink)
     recs = CASES[case]()
     fast = outcome(m.map(recs, on_error="skip"))
     assert fast == outcome(m.map(recs, on_error="skip", fast=False))
