@@ -68,6 +68,32 @@ def test_own_keys_take_only_a_plain_str() -> None:
     assert _own_keys(keys, {1: "a", "id": 2})[0] == "id"
 
 
+class PassesForStr:
+    """A key whose ``__class__`` says str: hashing it would run its code, and it is no str."""
+
+    hashed = 0
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return str
+
+    def __hash__(self) -> int:
+        PassesForStr.hashed += 1
+        return hash("id")
+
+    def __eq__(self, other: object) -> bool:
+        return other == "id"
+
+
+def test_own_keys_are_told_by_their_type_not_their_class_attribute() -> None:
+    liar = PassesForStr()
+    keys = (_fresh("id"),)
+    first = {liar: 1, "n": 2}
+    PassesForStr.hashed = 0
+    own = _own_keys(keys, first)
+    assert own[0] is keys[0] and PassesForStr.hashed == 0
+
+
 def test_columns_read_the_values_and_raise_keyerror_for_a_missing_key() -> None:
     dicts = [orjson.loads(orjson.dumps({"a": i, "b": str(i), "c": None})) for i in range(5)]
     assert _columns(dicts, (_fresh("b"), _fresh("a"))) == [[str(i) for i in range(5)], list(range(5))]
