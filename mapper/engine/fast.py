@@ -70,7 +70,7 @@ class Seg:
         return None if self.first_line is None else self.first_line + i
 
 
-_ONLY_STR = {str}
+_ONLY_STR: set[type] = {str}
 _ABSENT = frozenset({type(None), type(UNSET)})
 
 
