@@ -15,21 +15,7 @@ import mapper
 from mapper.batch import Strings
 from mapper.errors import OutputError
 from mapper.writers import write_arrow
-
-SINK = {
-    "primary_key_fields": ["k"],
-    "allow_missing_fields": True,
-    "definition": [
-        {"name": "k", "path": ["k"], "type": "string"},
-        {"name": "n", "path": ["n"], "type": "int"},
-        {"name": "s", "path": ["s"], "type": "string", "config": {"Mutex": True}},
-        {"name": "tags", "path": ["tags"], "type": "strings"},
-        {"name": "ids", "path": ["ids"], "type": "ids"},
-        {"name": "d", "path": ["d"], "type": "decimal", "config": {"Scale": 2}},
-        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Granularity": "s"}},
-        {"name": "b", "path": ["b"], "type": "bool"},
-    ],
-}
+from tests.test_batch_api2 import SINK  # the batch API tests' sink: every column type, a string primary key
 
 #: the same columns keyed by a uint64 id
 ID_SINK = {**SINK, "primary_key_fields": None, "id_field": "id", "definition": [{"name": "id", "path": ["id"], "type": "id"}, *SINK["definition"]]}
