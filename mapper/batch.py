@@ -657,9 +657,11 @@ def concat_batches(parts: list[Batch]) -> Batch:
     bases: list[int] = []  # ... and where its indices start
     shifts: list[int] = []  # each part's
     at, last = 0, -1  # where the current input's indices start; its last index
+    previous: Batch | None = None
     for p in parts:
         top = int(p.record_index.max()) if p.count else -1
-        if not inputs or p.report is not inputs[-1] or (p.count and int(p.record_index[0]) <= last):
+        # (the same batch again is another input: with no rows, it has no index to tell so)
+        if not inputs or p.report is not inputs[-1] or p is previous or (p.count and int(p.record_index[0]) <= last):
             if inputs:  # past every index of the one before (a file read back holds any)
                 at += max(inputs[-1].records, last + 1)
             inputs.append(p.report)
@@ -667,6 +669,7 @@ def concat_batches(parts: list[Batch]) -> Batch:
             last = -1
         last = max(last, top)
         shifts.append(at)
+        previous = p
     if len(inputs) == 1:
         return Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
     record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])

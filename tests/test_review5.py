@@ -1,0 +1,29 @@
+"""Review of the 2026-12-05 changes: mapper.concat of a batch given twice, ..."""
+
+from __future__ import annotations
+
+import mapper
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "n", "path": ["n"], "type": "int", "config": {"Min": 0, "Max": 10}},
+    ],
+}
+M = mapper.compile_sink(SINK)
+
+
+def test_concat_same_batch_without_rows_twice_is_two_inputs() -> None:
+    # concat's rule: "the same batch twice is two inputs, as mapping its records twice";
+    # a batch whose every record failed has no rows, and was taken as continuing itself
+    bad = M.map(b'{"id": 1, "n": 50}\n{"id": 2, "n": 60}\n', on_error="skip")
+    assert bad.count == 0 and bad.report.records == 2
+    twice = M.map(b'{"id": 1, "n": 50}\n{"id": 2, "n": 60}\n' * 2, on_error="skip")
+    joined = mapper.concat([bad, bad])
+    assert joined.report.records == 4
+    assert joined.report.failed_records == 4
+    assert list(joined.report.failed) == list(twice.report.failed) == [0, 1, 2, 3]
+    assert joined.equals(twice)
+
