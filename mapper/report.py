@@ -769,7 +769,7 @@ def moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> Rejec
 def moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
     """A part's warning, numbered as in the whole input."""
     line = None if w.line is None else w.line + line_base
-    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer)
+    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer, w.file)
 
 
 class BatchRejected(MapperError):

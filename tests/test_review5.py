@@ -27,3 +27,15 @@ def test_concat_same_batch_without_rows_twice_is_two_inputs() -> None:
     assert list(joined.report.failed) == list(twice.report.failed) == [0, 1, 2, 3]
     assert joined.equals(twice)
 
+
+def test_join_reports_keeps_a_warnings_file() -> None:
+    # join_reports keeps an error's file (dataclasses.replace); a warning's was dropped
+    from mapper.report import RecordError, Report, ValueWarning, join_reports
+
+    a = Report(records=2)
+    a.warnings.append(ValueWarning(1, 2, "n", "n", "float_truncated", 1.5, 1, None, None, "a.ndjson"))
+    a.warning_counts[("n", "float_truncated")] = 1
+    a.errors.append(RecordError(0, 1, "n", "n", "out_of_range", "too big", "a.ndjson"))
+    joined = join_reports([Report(records=3), a], [0, 3], [0, 3], "endpoint", False)
+    assert joined.errors[0].file == "a.ndjson"
+    assert (joined.warnings[0].record, joined.warnings[0].line, joined.warnings[0].file) == (4, 5, "a.ndjson")
