@@ -441,6 +441,8 @@ class Report:
             "truncated": self.total_errors > len(self.errors) or self.total_warnings > len(self.warnings),
             "notes": list(self.notes),
             "silenced_warnings": dict(sorted(self.silenced_warnings.items())),
+            # why the input, read as one document (an array, a body, a records_path document), failed whole; else null
+            "document_error": self.document_error,
         }
 
     def endpoint_answer(self) -> dict[str, Any]:

@@ -151,6 +151,13 @@ def test_an_input_read_as_one_document_that_fails_whole_is_said_to(text: bytes, 
     report = M.validate(text)
     assert (report.records, report.verdict) == (1, "refused") and report.summary() == verdict
     assert M.map(text, on_error="skip").report.summary() == verdict
+    assert report.to_dict()["document_error"] == report.document_error and report.document_error
+
+
+def test_the_json_report_says_why_a_document_failed_whole_and_null_for_records() -> None:
+    broken = M.validate(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n').to_dict()
+    assert "expected ',' or ']'" in broken["document_error"]
+    assert M.validate(b'{"id": "a", "x": [1}\n').to_dict()["document_error"] is None
 
 
 def test_validate_says_the_input_is_not_valid_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
