@@ -801,6 +801,25 @@ class CompiledSink:
                 slots[ci] = tuple(reversed(path))
         return slots if len(slots) == len(asked) else None
 
+    def dict_paths(self, wanted: tuple[int, ...]) -> dict[int, tuple[str, ...]] | None:
+        """The keys from the root of each column of ``wanted`` in a caller's dict, for
+        generated code that reads a few dicts' values in place (:func:`~mapper.engine.fast.vouch_dicts`).
+        None when a column is not at the end of a path (as :attr:`extract_dicts` reads
+        them), or a key on a path may arrive joined (:func:`_joins`: read by
+        :func:`joined_get`), or on none."""
+        paths: dict[int, tuple[str, ...]] = {}
+        asked = set(wanted)
+        for node in _preorder(self._root):
+            if _joins(node.key):
+                return None
+            for ci in node.columns:
+                if ci not in asked:
+                    continue
+                if node.children:
+                    return None
+                paths[ci] = node.keys
+        return paths if asked and len(paths) == len(asked) else None
+
     def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[CompiledTier, ...]:
         """The decoder tiers with some string columns typed as the few values they hold.
 

@@ -17,6 +17,7 @@ records around it stay on the fast path. Clean runs pay nothing for error report
 from __future__ import annotations
 
 import re
+import sys
 import typing
 from itertools import chain
 from time import perf_counter
@@ -28,6 +29,7 @@ from msgspec import UNSET
 
 from ..batch import ColumnBuilder
 from ..compiler import CompiledSink, CompiledTier, exec_generated
+from ..errors import has_lone_surrogate
 from ..model import MISSING
 from ..options import MapOptions
 from ..tiers import Tier
@@ -219,6 +221,10 @@ class FastPlan:
         for ci, screen in screens.items():
             groups.setdefault(screen, []).append(ci)  # type: ignore[arg-type]
         self.dict_groups: list[tuple[_Screen, list[int]]] = list(groups.items())
+        #: whether a few caller's dicts hold only values the screens let through and the quick
+        #: forms vouch for, read in place, in one generated function (see _vouch_dicts_source);
+        #: False where they cannot be read so: made on first use
+        self.dict_vouch: Callable[[list[Any]], bool] | bool | None = None
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
@@ -534,6 +540,116 @@ def _vouch(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[
     source, namespace = _vouch_source(judged, slots)
     fn: Callable[[list[Any]], int] = exec_generated(source, f"{compiled.label} quick forms in place", namespace)["vouch"]
     fn.__qualname__ = f"vouch[{compiled.label}]"
+    return fn
+
+
+def vouch_dicts(compiled: CompiledSink, recs: list[dict[str, Any]]) -> bool:
+    """Whether every value of a few of a caller's plain dicts that :func:`map_few_dicts`
+    would read is one the exact tier's decoder could have made (the screens) and its quick
+    form vouches for, each read in place (:func:`_vouch_dicts`): then they report nothing,
+    and no column lists are made. False when some value is not (or may not be: a missing
+    key, a nested value not a plain dict, anything raised), or the sink has no such
+    function: :func:`map_few_dicts` judges them all as before."""
+    plan = plan_for(compiled)
+    vouch = plan.dict_vouch
+    if vouch is None:
+        vouch = plan.dict_vouch = _vouch_dicts(compiled, plan) or False
+    return vouch is not False and vouch(recs)  # type: ignore[operator]
+
+
+def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], paths: dict[int, tuple[str, ...]]) -> tuple[str, dict[str, Any]]:
+    """The source of ``vouch(recs)``: whether each of the caller's dicts ``recs`` holds, at
+    the key path of each column of ``screens`` (``paths``:
+    :meth:`~mapper.compiler.CompiledSink.dict_paths`), a value the column's screen lets
+    through (its exact type, as :func:`_fits` tests a list: a non-empty string where the
+    tier takes none, no unpaired surrogate) and the quick form of a ``judged`` column
+    vouches for (as :func:`_vouch_source` tests it, a called form on the one value: a
+    quick form judges each value alone); and its namespace (keys, constants and forms,
+    bound as default arguments). Nested values on the paths must be plain dicts (what
+    ``extract_dicts`` walks at once); a missing key raises ``KeyError``: not vouched for.
+    Any exception says False (the lists are then made and judged as before, which words
+    it). (10 seed dicts: 7.5 us, against 14 us for the lists, their screens and ``judge_all``.)"""
+    namespace: dict[str, Any] = {}
+    bound: dict[int, str] = {}  # (functions, types and screens: each bound once)
+
+    def bind(value: Any) -> str:
+        name = f"_c{len(namespace)}"
+        namespace[name] = value
+        return name
+
+    def bind_once(value: Any) -> str:
+        name = bound.get(id(value))
+        if name is None:
+            name = bound[id(value)] = bind(value)
+        return name
+
+    def key(text: str) -> str:  # interned: a dict written in Python holds its literal keys so, found without comparing text
+        return bind(sys.intern(text))
+
+    def node(path: tuple[str, ...]) -> str:
+        return names.setdefault(path, "r" if not path else f"n{len(names)}")
+
+    names: dict[tuple[str, ...], str] = {}
+    node(())
+    loop: list[str] = []
+    fail = "return False"
+    for ci, screen in screens.items():
+        path = paths[ci]
+        for depth in range(1, len(path)):
+            if path[:depth] not in names:
+                loop += [
+                    f"{node(path[:depth])} = {node(path[: depth - 1])}[{bind(path[depth - 1])}]",
+                    f"if type({node(path[:depth])}) is not dict:",
+                    f"    {fail}",
+                ]
+        value = names.get(path)
+        if value is None:
+            value = node(path)
+            loop.append(f"{value} = {node(path[:-1])}[{key(path[-1])}]")
+        types, nonempty, elements = screen
+        if elements is not None:  # (an array: as the lists are screened)
+            loop += [f"if not {bind_once(_fits)}([{value}], {bind_once(screen)}):", f"    {fail}"]
+        elif types == {str}:
+            empty = f"not {value} or " if nonempty else ""
+            loop += [f"if type({value}) is not str or {empty}not {value}.isascii() and {bind_once(has_lone_surrogate)}({value}):", f"    {fail}"]
+        else:
+            test = f"type({value}) is not {bind_once(next(iter(types)))}" if len(types) == 1 else f"type({value}) not in {bind_once(types)}"
+            if str in types:
+                test += f" or type({value}) is str and not {value}.isascii() and {bind_once(has_lone_surrogate)}({value})"
+            loop += [f"if {test}:", f"    {fail}"]
+        judge = judged.get(ci)
+        if judge is None:
+            continue
+        form = quick_inline(judge)
+        if form is None:
+            loop += [f"if {bind(judge)}([{value}]) < 1:", f"    {fail}"]
+        elif form[0] == "range":
+            loop += [f"if not {bind(form[1])} <= {value} <= {bind(form[2])}:", f"    {fail}"]
+        else:  # decimal: as decimal_quick
+            factor, low, high = bind(form[1]), bind(form[2]), bind(form[3])
+            loop += [f"product = {value} * {factor}", f"if not {low} < product < {high} or int(product) / {factor} != {value}:", f"    {fail}"]
+    body = ["    try:", "        for r in recs:", *(f"            {line}" for line in loop)]
+    body += ["    except Exception:  # (a missing key, an overflow: the lists judge it)", f"        {fail}", "    return True"]
+    args = "".join(f", {name}={name}" for name in namespace)
+    doc = '    """Whether every value read is one the screens let through and the quick forms vouch for (they report nothing)."""'
+    source = "\n".join([f"def vouch(recs{args}):", doc, *body, ""])
+    return source, namespace
+
+
+def _vouch_dicts(compiled: CompiledSink, plan: FastPlan) -> Callable[[list[Any]], bool] | None:
+    """:func:`_vouch_dicts_source` compiled (its lines registered under a filename naming the
+    sink), or None where the dicts cannot be read in place (no paths) or a judged column is
+    not screened."""
+    screens, quick = plan.dict_exact, plan.quick
+    if screens is None or quick is None:
+        return None
+    judged = {ci: quick[ci] for ci, _identity in plan.quick_judged}
+    paths = compiled.dict_paths(tuple(screens))
+    if paths is None or not judged.keys() <= screens.keys():
+        return None
+    source, namespace = _vouch_dicts_source(screens, judged, paths)
+    fn: Callable[[list[Any]], bool] = exec_generated(source, f"{compiled.label} dicts' values in place", namespace)["vouch"]
+    fn.__qualname__ = f"vouch_dicts[{compiled.label}]"
     return fn
 
 
