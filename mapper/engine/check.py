@@ -252,14 +252,17 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     """The report of validating a few of a caller's dicts (see :func:`few_dicts`), the batch
     policy applied: :func:`~mapper.engine.fast.map_few_dicts`, as :func:`validate_lines`
     does lines. Dicts whose every value the screens let through and the quick forms vouch
-    for, read in place (:func:`~mapper.engine.fast.vouch_dicts`, the usual few), report
-    nothing: then their report is made as it stands, without the checker's setup."""
-    if not options.ignore_warnings and vouch_dicts(compiled, records):
+    for, read in place (:func:`~mapper.engine.fast.vouch_dicts`), report nothing: only the
+    others are judged so, and when there are none (the usual few) their report is made as
+    it stands, without the checker's setup."""
+    odd = vouch_dicts(compiled, records)
+    if odd is not None and not odd and not options.ignore_warnings:
         # (as validate_lines: the report a run makes of records that report nothing)
         return Report(records=len(records), on_error=options.on_error, strict=options.strict)
+    judged, rows = (records, None) if odd is None else ([records[i] for i in odd], odd)
 
     def judge(careful: CarefulPath) -> None:
-        if not map_few_dicts(compiled, records, careful):  # (few_dicts asked first: never, but never unjudged)
+        if not map_few_dicts(compiled, judged, careful, rows):  # (few_dicts asked first: never, but never unjudged)
             for i, record in enumerate(records):
                 careful.obj(record, i, None)
 

@@ -224,7 +224,7 @@ class FastPlan:
         #: whether a few caller's dicts hold only values the screens let through and the quick
         #: forms vouch for, read in place, in one generated function (see _vouch_dicts_source);
         #: False where they cannot be read so: made on first use
-        self.dict_vouch: Callable[[list[Any]], bool] | bool | None = None
+        self.dict_vouch: Callable[[list[Any]], list[int]] | bool | None = None
 
 
 #: The Python types of dict-extracted values that hold no string (no surrogate to look for).
@@ -543,18 +543,20 @@ def _vouch(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[
     return fn
 
 
-def vouch_dicts(compiled: CompiledSink, recs: list[dict[str, Any]]) -> bool:
-    """Whether every value of a few of a caller's plain dicts that :func:`map_few_dicts`
-    would read is one the exact tier's decoder could have made (the screens) and its quick
-    form vouches for, each read in place (:func:`_vouch_dicts`): then they report nothing,
-    and no column lists are made. False when some value is not (or may not be: a missing
-    key, a nested value not a plain dict, anything raised), or the sink has no such
-    function: :func:`map_few_dicts` judges them all as before."""
+def vouch_dicts(compiled: CompiledSink, recs: list[dict[str, Any]]) -> list[int] | None:
+    """The indices of those of a few of a caller's plain dicts that hold a value
+    :func:`map_few_dicts` reads that is not one the exact tier's decoder could have made
+    (the screens) or its quick form does not vouch for (or may not: a missing key, a nested
+    value not a plain dict, anything raised), each value read in place
+    (:func:`_vouch_dicts`). The others report nothing, and no column lists are made of
+    them: only these need :func:`map_few_dicts` (their rows given), which judges each
+    record alone, so it reports of them what it reports of them among all. None: the sink
+    has no such function (:func:`map_few_dicts` of them all)."""
     plan = plan_for(compiled)
     vouch = plan.dict_vouch
     if vouch is None:
         vouch = plan.dict_vouch = _vouch_dicts(compiled, plan) or False
-    return vouch is not False and vouch(recs)  # type: ignore[operator]
+    return None if vouch is False else vouch(recs)  # type: ignore[operator]
 
 
 def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], paths: dict[int, tuple[str, ...]]) -> tuple[str, dict[str, Any]]:
@@ -592,13 +594,13 @@ def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], p
     names: dict[tuple[str, ...], str] = {}
     node(())
     loop: list[str] = []
-    fail = "return False"
+    fail = "odd(i)\n    continue"
     for ci, screen in screens.items():
         path = paths[ci]
         for depth in range(1, len(path)):
             if path[:depth] not in names:
                 loop += [
-                    f"{node(path[:depth])} = {node(path[: depth - 1])}[{bind(path[depth - 1])}]",
+                    f"{node(path[:depth])} = {node(path[: depth - 1])}[{key(path[depth - 1])}]",
                     f"if type({node(path[:depth])}) is not dict:",
                     f"    {fail}",
                 ]
@@ -624,37 +626,44 @@ def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], p
         if form is None:
             loop += [f"if {bind(judge)}([{value}]) < 1:", f"    {fail}"]
         elif form[0] == "range":
+            assert types <= {int}  # (checked by _vouch_dicts)
             loop += [f"if not {bind(form[1])} <= {value} <= {bind(form[2])}:", f"    {fail}"]
         else:  # decimal: as decimal_quick
             factor, low, high = bind(form[1]), bind(form[2]), bind(form[3])
             loop += [f"product = {value} * {factor}", f"if not {low} < product < {high} or int(product) / {factor} != {value}:", f"    {fail}"]
-    body = ["    try:", "        for r in recs:", *(f"            {line}" for line in loop)]
-    body += ["    except Exception:  # (a missing key, an overflow: the lists judge it)", f"        {fail}", "    return True"]
+    body = ["    out = []", "    odd = out.append", "    for i, r in enumerate(recs):", "        try:"]
+    body += [f"            {part}" for line in loop for part in line.split("\n")]
+    body += ["        except Exception:  # (a missing key, an overflow: the lists judge it)", "            odd(i)", "    return out"]
     args = "".join(f", {name}={name}" for name in namespace)
-    doc = '    """Whether every value read is one the screens let through and the quick forms vouch for (they report nothing)."""'
+    doc = '    """The indices of the records holding a value the screens do not let through or the quick forms do not vouch for (the others report nothing)."""'
     source = "\n".join([f"def vouch(recs{args}):", doc, *body, ""])
     return source, namespace
 
 
-def _vouch_dicts(compiled: CompiledSink, plan: FastPlan) -> Callable[[list[Any]], bool] | None:
+def _vouch_dicts(compiled: CompiledSink, plan: FastPlan) -> Callable[[list[Any]], list[int]] | None:
     """:func:`_vouch_dicts_source` compiled (its lines registered under a filename naming the
     sink), or None where the dicts cannot be read in place (no paths) or a judged column is
     not screened."""
     screens, quick = plan.dict_exact, plan.quick
-    if screens is None or quick is None:
+    if screens is None or quick is None or compiled.extract_dicts is None:
         return None
     judged = {ci: quick[ci] for ci, _identity in plan.quick_judged}
     paths = compiled.dict_paths(tuple(screens))
     if paths is None or not judged.keys() <= screens.keys():
         return None
+    for ci, judge in judged.items():  # a range tested as a list by min and max, which a NaN (a float) fools: ints only
+        form = quick_inline(judge)
+        if form is not None and form[0] == "range" and not screens[ci][0] <= {int}:
+            return None
     source, namespace = _vouch_dicts_source(screens, judged, paths)
-    fn: Callable[[list[Any]], bool] = exec_generated(source, f"{compiled.label} dicts' values in place", namespace)["vouch"]
+    fn: Callable[[list[Any]], list[int]] = exec_generated(source, f"{compiled.label} dicts' values in place", namespace)["vouch"]
     fn.__qualname__ = f"vouch_dicts[{compiled.label}]"
     return fn
 
 
-def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath) -> bool:
-    """:func:`map_few` for a few of a caller's dicts (rows from 0, no lines): validation only.
+def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath, rows_of: Sequence[int] | None = None) -> bool:
+    """:func:`map_few` for a few of a caller's dicts (rows from 0, or ``rows_of``: each
+    dict's row; no lines): validation only.
 
     The dicts' values go to the quick forms when they are values the exact tier's decoder
     could have made (:func:`_fits`, column by column at once); a record holding any other
@@ -679,12 +688,12 @@ def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: C
     rows: list[int] | range = range(len(recs))
     if bad:
         for i in sorted(bad):
-            careful.obj(recs[i], i, None)
+            careful.obj(recs[i], i if rows_of is None else rows_of[i], None)
         rows = [i for i in rows if i not in bad]
         if not rows:
             return True
         lists = extract([recs[i] for i in rows], set())
-    _judge_quick(plan, quick, lists, rows, careful, None)
+    _judge_quick(plan, quick, lists, rows if rows_of is None else [rows_of[i] for i in rows], careful, None)
     return True
 
 
