@@ -262,6 +262,8 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     judged, rows = (records, None) if odd is None else ([records[i] for i in odd], odd)
 
     def judge(careful: CarefulPath) -> None:
+        if not judged:  # (every dict vouched for, warnings left out: nothing to judge)
+            return
         if not map_few_dicts(compiled, judged, careful, rows):  # (few_dicts asked first: never, but never unjudged)
             for i, record in enumerate(records):
                 careful.obj(record, i, None)
