@@ -167,3 +167,32 @@ def test_map_o_with_workers_writes_what_one_process_writes_byte_for_byte(monkeyp
         assert main(["map", str(sink), str(records), "-o", str(out), "--workers", workers, "-q", "--on-error", "skip"]) == 1
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and len(outs[0]) > 100_000
+
+
+@pytest.mark.skipif(not os.path.isdir(parallel._SHM_DIR), reason="segments are files in /dev/shm on Linux only")
+def test_workers_start_no_resource_tracker(monkeypatch, tmp_path):
+    # a SharedMemory made (in the worker) or attached to be removed (in the caller) registered
+    # its name with multiprocessing's resource tracker, which started the tracker, a new
+    # interpreter forked and exec'd, in the worker of every command line's run (and in the
+    # caller, a fork of the whole input's process): CPU taken from the two that map.
+    # The worker inherits the patch: each call is noted in a file, as a worker's are not seen here.
+    from multiprocessing import resource_tracker
+
+    from mapper import compile_sink
+
+    noted = tmp_path / "tracker-calls"
+
+    def note(*args):
+        with open(noted, "a") as fh:
+            fh.write(f"{os.getpid()} {args}\n")
+
+    monkeypatch.setattr(resource_tracker, "register", note)
+    monkeypatch.setattr(resource_tracker, "unregister", note)
+    monkeypatch.setattr(resource_tracker, "ensure_running", note)
+    data = generate(4000, "bad", seed=5)
+    batch = compile_sink(SINK).map(data, workers=2, on_error="skip")
+    one = compile_sink(SINK).map(data, workers=1, on_error="skip")
+    assert batch.report.records == one.report.records == 4000 and len(batch) == len(one)
+    assert batch.record_index.tolist() == one.record_index.tolist()
+    assert not noted.exists(), noted.read_text()
+    assert not list(Path(parallel._SHM_DIR).glob(f"psm_{os.getpid():x}_*"))

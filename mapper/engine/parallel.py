@@ -397,8 +397,17 @@ def _spool(spool: Any, rejected: RejectedRecord) -> None:
 
 
 def _unlink(name: str | None) -> None:
-    """Remove a shared-memory segment by name (None: there is none)."""
+    """Remove a shared-memory segment by name (None: there is none): its file where segments
+    are files (Linux; attaching a SharedMemory to remove it started a resource tracker, a
+    new interpreter forked from this process, at every command line's first run), else
+    through SharedMemory."""
     if name is None:
+        return
+    if os.path.isdir(_SHM_DIR):
+        try:
+            os.unlink(os.path.join(_SHM_DIR, name))
+        except FileNotFoundError:
+            pass
         return
     try:
         shm = shared_memory.SharedMemory(name=name)
@@ -437,17 +446,21 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     total = sum(_aligned(r.nbytes) for r in raws)
     if not total:  # nothing to share (an empty batch), but the pickle still counts its buffers
         return payload, None, [(0, 0)] * len(raws)
+    spans = []
+    offset = 0
+    for raw in raws:
+        spans.append((offset, raw.nbytes))
+        offset += _aligned(raw.nbytes)  # (each array starts aligned: the caller uses them in place)
+    if os.path.isdir(_SHM_DIR):
+        name = name or segment_name(0)
+        _write_segment_file(name, total, raws, spans)
+        return payload, name, spans
     shm = _new_segment(name, total)
     try:
         # The caller unlinks it once copied: this process must not (its tracker would).
         resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
     except Exception:  # pragma: no cover - tracker internals vary across versions
         pass
-    spans = []
-    offset = 0
-    for raw in raws:
-        spans.append((offset, raw.nbytes))
-        offset += _aligned(raw.nbytes)  # (each array starts aligned: the caller uses them in place)
     name = shm.name
     try:
         _fill(shm, raws, spans)
@@ -456,21 +469,32 @@ def _to_shared(obj: Any, name: str | None = None) -> tuple[bytes, str | None, li
     return payload, name, spans
 
 
-def _fill(shm: shared_memory.SharedMemory, raws: list[memoryview], spans: list[tuple[int, int]]) -> None:
-    """The arrays into the segment at their offsets: written to its file where the segment is
-    one (Linux: no page of the mapping touched, where writing through it faulted every 4 KB page,
-    22,000 faults and 0.08 s for a worker's 480,000 seed records), else through the mapping."""
-    fd = getattr(shm, "_fd", -1)
-    if fd >= 0 and os.path.isdir(_SHM_DIR):
+def _write_segment_file(name: str, size: int, raws: list[memoryview], spans: list[tuple[int, int]]) -> None:
+    """Where segments are files (Linux, :data:`_SHM_DIR`): make segment ``name`` of ``size`` bytes
+    as a file there, its memory reserved, and write the arrays to it at their offsets.
+
+    No SharedMemory: making one registered its name with multiprocessing's resource tracker
+    (unregistered at once, as the caller removes the segment), which started the tracker, a new
+    interpreter (fork and exec), in the worker of every command line's run and of a program's
+    first run, on a machine whose CPUs the workers already fill. Written with ``pwrite``, not
+    through a mapping (which faulted every 4 KB page: 22,000 faults and 0.08 s for a worker's
+    480,000 seed records). Errors as :func:`_new_segment` says them; nothing is left behind."""
+    fd = _new_segment_fd(name, size)
+    try:
         try:
             for raw, (offset, n) in zip(raws, spans):
                 done = 0
                 while done < n:
                     done += os.pwrite(fd, raw[done:], offset + done)
-            return
         except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ESPIPE):  # (a segment that takes no writes)
-                raise WorkerError(f"a worker process could not write its shared-memory segment: {exc.strerror or exc}; {ONE_PROCESS}") from None
+            _unlink(name)
+            raise WorkerError(f"a worker process could not write its shared-memory segment: {exc.strerror or exc}; {ONE_PROCESS}") from None
+    finally:
+        os.close(fd)
+
+
+def _fill(shm: shared_memory.SharedMemory, raws: list[memoryview], spans: list[tuple[int, int]]) -> None:
+    """The arrays into the segment at their offsets, through its mapping (where segments are no files)."""
     buf = shm.buf
     assert buf is not None
     for raw, (offset, n) in zip(raws, spans):
@@ -487,6 +511,48 @@ class WorkerError(MapperError):
 ONE_PROCESS = "map in one process instead (--workers 1, or workers=1)"
 
 
+def _segment_limit(what: str, size: int) -> None:
+    """A segment is a file to the kernel: beyond the process's file size limit (``ulimit -f``)
+    it cannot be sized (EFBIG, or SIGXFSZ killing the worker as it writes)."""
+    import resource  # (POSIX only, as forked workers are)
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and size > limit:
+        raise WorkerError(f"{what}: the file size limit (ulimit -f) is {limit} bytes; {ONE_PROCESS}")
+
+
+def _reserve(fd: int, size: int, what: str, remove: Callable[[], None]) -> None:
+    """Reserve a new segment's memory (``posix_fallocate``, where there is one): a full
+    ``/dev/shm`` is then ENOSPC here, not a SIGBUS killing the worker as it writes."""
+    try:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, size)
+        else:  # pragma: no cover - (every POSIX system the workers run on has it)
+            os.ftruncate(fd, size)
+    except OSError as exc:
+        remove()
+        where = " (/dev/shm is full)" if exc.errno == errno.ENOSPC and os.path.isdir("/dev/shm") else ""
+        raise WorkerError(f"{what}: {exc.strerror or exc}{where}; {ONE_PROCESS}") from None
+
+
+def _new_segment_fd(name: str, size: int) -> int:
+    """A new segment ``name`` of ``size`` bytes as a file in :data:`_SHM_DIR` (readable by this
+    user only, as shm_open makes it), its memory reserved: its descriptor, or a :class:`WorkerError`."""
+    what = f"a worker process could not make its shared-memory segment of {size} bytes"
+    _segment_limit(what, size)
+    try:
+        fd = os.open(os.path.join(_SHM_DIR, name), os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError as exc:
+        raise WorkerError(f"{what}: {exc.strerror or exc}; {ONE_PROCESS}") from None
+
+    def remove() -> None:
+        os.close(fd)
+        _unlink(name)
+
+    _reserve(fd, size, what, remove)
+    return fd
+
+
 def _new_segment(name: str | None, size: int) -> shared_memory.SharedMemory:
     """A new shared-memory segment of ``size`` bytes, its memory reserved, or a :class:`WorkerError`.
 
@@ -496,24 +562,19 @@ def _new_segment(name: str | None, size: int) -> shared_memory.SharedMemory:
     is checked first. Its memory is reserved (``posix_fallocate``, where there is one): a
     full ``/dev/shm`` is then ENOSPC here, not a SIGBUS killing the worker as it writes.
     """
-    import resource  # (POSIX only, as forked workers are)
-
     what = f"a worker process could not make its shared-memory segment of {size} bytes"
-    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    if limit != resource.RLIM_INFINITY and size > limit:
-        raise WorkerError(f"{what}: the file size limit (ulimit -f) is {limit} bytes; {ONE_PROCESS}")
+    _segment_limit(what, size)
     try:
         shm = shared_memory.SharedMemory(name=name, create=True, size=size)
     except OSError as exc:
         raise WorkerError(f"{what}: {exc.strerror or exc}; {ONE_PROCESS}") from None
-    try:
-        if hasattr(os, "posix_fallocate"):
-            os.posix_fallocate(shm._fd, 0, size)  # type: ignore[attr-defined]
-    except OSError as exc:
+
+    def remove() -> None:
         shm.close()
         shm.unlink()
-        where = " (/dev/shm is full)" if exc.errno == errno.ENOSPC and os.path.isdir("/dev/shm") else ""
-        raise WorkerError(f"{what}: {exc.strerror or exc}{where}; {ONE_PROCESS}") from None
+
+    if hasattr(os, "posix_fallocate"):
+        _reserve(shm._fd, size, what, remove)  # type: ignore[attr-defined]
     return shm
 
 
