@@ -173,13 +173,12 @@ def _map_range(
     whole: bool = False,
     keep: Keep = _KEEP_ALL,
     start: int = 0,
-    ascii_all: bool | None = None,
 ) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
     ``data`` from ``start`` up to ``end`` (line ends; None: all of it) is the range: an
-    input in memory is read in place, not copied out (``ascii_all``: whether all of it is
-    ASCII, when known: see :func:`~mapper.engine.reader.split_lines`); a file's range is a
+    input in memory is read in place, not copied out (whether the range is ASCII is found
+    here, by the process mapping it: see :func:`~mapper.engine.reader.split_lines`); a file's range is a
     :class:`FileRange`, read chunk by chunk (a worker of ``validate`` holds one chunk of
     its range at a time, not the range). Lines are counted from the range's start; a
     byte order mark is the input's only at its very start (in a later range it is part
@@ -210,8 +209,9 @@ def _map_range(
         end = len(data) if end is None else end
         engine.expect_bytes = end - start
         if first and data.startswith(BOM):
-            data, end, ascii_all = data[3:end], end - 3, None
-        chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end, start=start, ascii_all=ascii_all), limit)
+            data, end = data[3:end], end - 3
+        # (whether the range is ASCII is found there, in this process: see split_lines)
+        chunks = measured(split_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), limit, end=end, start=start), limit)
     units = documents_units(chunks, options.records_path) if options.records_path is not None else chunks
     try:
         for unit in units:
@@ -302,7 +302,6 @@ def _worker(
     shm_name: str,
     ident: Any = None,
     keep: tuple[bool, bool, int | None] = (True, True, None),
-    ascii_all: bool | None = None,
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -314,8 +313,7 @@ def _worker(
     from, whenever the worker was stopped). ``keep``: what the range keeps of its refused
     records (see :class:`Keep`), and the descriptor (inherited) of the spool file its refused
     records are written to as they are found (None: none), for the parent to pass on in order.
-    ``records`` in memory (bytes, the parent's: forked, not copied) are read in place; ``ascii_all``
-    says whether all of them are ASCII (found once, before the fork)."""
+    ``records`` in memory (bytes, the parent's: forked, not copied) are read in place."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -332,9 +330,7 @@ def _worker(
                 spool = os.fdopen(os.dup(spool_fd), "wb")  # noqa: SIM115 - closed below
             on_reject = partial(_spool, spool)
         if isinstance(records, bytes):  # the parent's bytes, read in place
-            part = _map_range(
-                compiled, records, options, output, first=False, end=end, keep=Keep(rejected, failed, on_reject), start=start, ascii_all=ascii_all
-            )
+            part = _map_range(compiled, records, options, output, first=False, end=end, keep=Keep(rejected, failed, on_reject), start=start)
         else:
             part = _map_range(
                 compiled,
@@ -783,10 +779,8 @@ def run_parallel_parts(
         records = bytes(records)
     ident = None
     processes = min(options.workers, most_workers())
-    ascii_all = None
-    if isinstance(records, bytes):
+    if isinstance(records, bytes):  # (each process finds whether its range is ASCII: see split_lines)
         cuts = cut_points(records, processes, caller_share)
-        ascii_all = records.isascii()  # (once, for every process: see split_lines)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             st = os.fstat(fh.fileno())
@@ -824,14 +818,13 @@ def run_parallel_parts(
                 names[-1],
                 ident,
                 (keep.rejected, keep.failed, spool_fd),
-                ascii_all,
             )
             p = ctx.Process(target=_worker, args=args, daemon=True)
             p.start()
             child_conn.close()
             procs.append((p, parent_conn))
         if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
-            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep, ascii_all=ascii_all)]
+            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
         else:
             parts = [
                 _map_range(
