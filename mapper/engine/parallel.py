@@ -114,7 +114,12 @@ def splittable(records: Any, options: MapOptions) -> bool:
 #: answer, whatever the shares: the caller's range is balanced against a worker's alone. Measured on 1M seed records, 2
 #: workers (CPU time of each process, three runs per share): the caller's mapping against
 #: the worker's time to its answer -0.03..-0.13 s at 1.3, -0.03..+0.03 s at 1.4, +0.02..+0.10 s at 1.5.
-CALLER_SHARE = 1.4
+#: Measured again in wall time once nothing ran before the fork but the cut (each process checks
+#: its own range for ASCII after it) and no resource tracker was started: the caller waited
+#: 20-33 ms for the worker's answer at 1.4 (median 25), the worker had answered 12-22 ms before
+#: the caller was done at 1.5, and at 1.45 neither waited (medians 1.2 and 0.6 ms; workers=2
+#: medians 0.657 -> 0.619 s, 12 runs each, alternating; 0.630 -> 0.613 s over the quieter first 6).
+CALLER_SHARE = 1.45
 #: ... when the parts go to a writer (``map --workers N -o``): the caller then also makes
 #: its strings' UTF-8 (~0.4 us a seed record), which the workers make as they pack.
 WRITER_CALLER_SHARE = 1.0
