@@ -853,7 +853,7 @@ def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_doe
     assert [(w.record, w.column, w.kind, w.sent) for w in from_dicts.report.warnings] == [
         (0, "s", "utf8_replaced", "x\\ud800"),
         (0, "ss", "utf8_replaced", '["\\u00e9", "\\udc00"]'),
-        (1, "_id", "utf8_replaced", "b\\ud800"),
+        (1, "k", "utf8_replaced", "b\\ud800"),
     ]
     assert [(w.record, w.path, w.kind) for w in from_text.report.warnings] == [(0, "$", "utf8_replaced"), (1, "$", "utf8_replaced"), (2, "$", "utf8_replaced")]
     assert [w.kind for w in m.check(dicts[0])] == ["utf8_replaced", "utf8_replaced"]

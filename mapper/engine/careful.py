@@ -308,7 +308,9 @@ class CarefulPath:
         if odd:
             try:
                 raw, fixed = full_stack(_key_values, raw)  # (found at a new stack's bottom: replaced there too)
-                self.notes(None, fixed, pos, line)
+                for ci, notes in zip(self.pk_cols, fixed):  # each named by its key field, as id_element names the id's
+                    if notes and ci not in self.stored:  # (a stored key field's own column has said it)
+                        self.notes(ci, notes, pos, line)
             except (ConversionError, RecursionError):  # a key value with no JSON text, or too deep: refused below, naming its field
                 pass
         if self.pk_single_str and isinstance(raw[0], str):
@@ -354,10 +356,15 @@ def _json_record(obj: Any) -> Any:
     return joined_keys(as_json(obj, True))
 
 
-def _key_values(raw: list[Any]) -> tuple[list[Any], list[Lossy]]:
-    """Primary key values as their JSON text arrives (a string's unpaired surrogate: U+FFFD), and the notes of it."""
-    notes: list[Lossy] = []
-    return [CarefulPath.unpaired(v, notes) if has_surrogates(v) else v for v in raw], notes
+def _key_values(raw: list[Any]) -> tuple[list[Any], list[list[Lossy]]]:
+    """Primary key values as their JSON text arrives (a string's unpaired surrogate: U+FFFD), and each one's notes of it."""
+    values: list[Any] = []
+    notes: list[list[Lossy]] = []
+    for v in raw:
+        noted: list[Lossy] = []
+        values.append(CarefulPath.unpaired(v, noted) if has_surrogates(v) else v)
+        notes.append(noted)
+    return values, notes
 
 
 def _key_text(v: Any) -> str:
