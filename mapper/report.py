@@ -393,8 +393,9 @@ class Report:
             head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
         elif self.verdict == "partial":
             head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
-        elif self.verdict == "refused" and n == 1 and self.document_error is not None:
-            head = f"refused: {self._document_failure()}"
+        elif self.verdict in ("refused", "discarded") and n == 1 and self.failed_records == 1 and self.document_error is not None:
+            # (whatever the policy: the input was never records; the verdict code stays the policy's)
+            head = f"{self.verdict}: {self._document_failure()}"
         elif self.verdict == "refused":
             head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused ({self.error_kinds()})"
         else:

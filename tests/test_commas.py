@@ -154,6 +154,26 @@ def test_an_input_read_as_one_document_that_fails_whole_is_said_to(text: bytes, 
     assert report.to_dict()["document_error"] == report.document_error and report.document_error
 
 
+@pytest.mark.parametrize("policy", [{"on_error": "reject"}, {"on_error": "skip", "max_errors": 0}], ids=["reject", "skip max_errors 0"])
+def test_a_policy_that_discards_says_the_document_failed_whole_too(policy: dict[str, Any]) -> None:
+    # said "discarded: none of 1 record would be stored: a record failed and on_error is reject; ..."
+    report = M.validate(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n', **policy)
+    assert (report.records, report.verdict) == (1, "discarded")  # (the verdict code stays the policy's)
+    assert report.summary() == (
+        "discarded: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+    )
+
+
+def test_validate_on_error_reject_says_the_input_is_not_valid_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "body.json"
+    path.write_bytes(b'[{"id": "a"}, {"id": "b"},]')
+    code, out = _cli(capsys, "validate", str(SINK), str(path), "--on-error", "reject")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "DISCARDED: the input is not valid JSON: trailing comma in array at char 27 (invalid_json 1, at line 1, in the JSON array read whole: no record was read)"
+    )
+
+
 def test_the_json_report_says_why_a_document_failed_whole_and_null_for_records() -> None:
     broken = M.validate(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n').to_dict()
     assert "expected ',' or ']'" in broken["document_error"]
