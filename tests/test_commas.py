@@ -201,3 +201,24 @@ def test_validate_says_the_input_is_not_valid_json(capsys: pytest.CaptureFixture
 def test_a_broken_record_keeps_its_verdict(text: bytes, records_path: Any, head: str) -> None:
     report = M.validate(text, records_path=records_path) if records_path else M.validate(text)
     assert report.summary().startswith(head), report.summary()
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (b'[{"id": "a"},,{"id": "b"}]', "Invalid JSON: the JSON array is not valid JSON: a comma with no value before it at char 14"),
+        (b'[\n{"id": "a"},\n,{"id": "b"}]', "Invalid JSON: the JSON array is not valid JSON: a comma with no value before it at line 3 char 1"),
+        (b'[, {"id": "a"}]', "Invalid JSON: the JSON array is not valid JSON: a comma with no value before it at char 2"),
+        (
+            b'{"records": [{"value": {"id": "a"}},,{"value": {"id": "b"}}]}',
+            "Invalid JSON: the request body is not valid JSON: a comma with no value before it at char 37",
+        ),
+        (b'{"id": "a", "x": [1,,2]}\n{"id": "b"}\n', "Invalid JSON: a comma with no value before it at char 21"),
+        (b'{"id": "a",, "x": 1}\n{"id": "b"}\n', "Invalid JSON: a comma with no member before it at char 12"),
+        (b'{"id": "a", "x": [1, x]}\n{"id": "b"}\n', "Invalid JSON: invalid character at char 22"),  # (no comma: as it was)
+    ],
+    ids=["array", "array pretty", "array first", "request body", "a record's array", "a record's object", "not a comma"],
+)
+def test_a_comma_with_nothing_before_it_is_said_so(text: bytes, reason: str) -> None:
+    # said only "invalid character at char N"
+    assert M.validate(text).errors[0].reason == reason

@@ -405,6 +405,9 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
         text = _BYTE_RE.sub(record_place(raw, offset, column), text)
         if raw[offset : offset + 1] == b",":
             text = _comma_text(raw, offset, text)
+            empty = empty_comma(raw, offset, text)
+            if empty is not None:  # (msgspec's words before the place: the place is kept)
+                text = empty + text[len(text.split(" at ", 1)[0]) :]
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
     return f"Invalid JSON: {text}"
@@ -425,6 +428,20 @@ def _comma_text(raw: bytes, offset: int, text: str) -> str:
     if text.startswith("trailing characters at "):
         return text.replace("trailing characters", "a comma after the record", 1) + f" ({COMMA_HINT})"
     return text
+
+
+def empty_comma(data: bytes, offset: int, text: str) -> str | None:
+    """What the comma at ``offset`` of ``data`` is, when msgspec's ``text`` (``invalid character
+    at ...``, ``object keys must be strings at ...``) is about one that stands right after an
+    opening bracket or another comma (``[{...},,{...}]``, ``[,1]``, ``{"a": 1,,``), else None."""
+    if data[offset : offset + 1] != b",":
+        return None
+    before = data[:offset].rstrip(b" \t\r\n")[-1:]
+    if text.startswith("invalid character") and before in (b",", b"["):
+        return "a comma with no value before it"
+    if text.startswith("object keys must be strings") and before in (b",", b"{"):
+        return "a comma with no member before it"
+    return None
 
 
 _TRUNCATED = "Input data was truncated"

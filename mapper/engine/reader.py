@@ -63,6 +63,7 @@ from .gojson import (
     RecordDecodeError,
     bom_note,
     decode_record,
+    empty_comma,
     error_offset,
     go_field_key,
     go_member,
@@ -527,6 +528,8 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
                 note = " (nothing but blanks may follow it)"
             else:
                 hint = "the input holds JSON values separated by commas: give the records one a line with nothing between, or all of them inside one JSON array's [ ]"
+        elif empty_comma(data, offset, text) is not None:  # ([{...},,{...}]: said what it is)
+            text = str(empty_comma(data, offset, text))
         elif text == "trailing characters" and closing in (b"]", b"}") and not bom and not _VALUE_START_CHAR.match(data, offset):
             note = f" (nothing but blanks may follow its closing {closing.decode()})"
         elif text == "trailing characters" and closing in (b"]", b"}"):
