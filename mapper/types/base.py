@@ -29,7 +29,6 @@ import importlib.util
 import math
 import re
 import sys
-from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
@@ -918,7 +917,18 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
 
 #: Kind codes of decoded JSON values (anything else: OTHER).
 INT, FLOAT, STR, BOOL, OTHER = 0, 1, 2, 3, 4
-_KIND: dict[type, int] = defaultdict(lambda: OTHER, {int: INT, float: FLOAT, str: STR, bool: BOOL})
+
+
+class _Kinds(dict[type, int]):
+    """Kind codes by exact type: a type not in it is OTHER, and is not added (a defaultdict kept
+    every class it was ever asked about, a table that grew with each new class a caller made)."""
+
+    def __missing__(self, key: type) -> int:
+        return OTHER
+
+
+#: The JSON decoder's other types are in it too: a hit costs no call to ``__missing__``.
+_KIND: dict[type, int] = _Kinds({int: INT, float: FLOAT, str: STR, bool: BOOL, type(None): OTHER, list: OTHER, dict: OTHER})
 
 
 #: The types :func:`type_set` counts on (builtins, their metaclass ``type``).
