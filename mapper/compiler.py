@@ -785,21 +785,18 @@ class CompiledSink:
         :meth:`extract_exact_of` reads them), or on none."""
         if not self.tiers or not self.tiers[0].tier.every_field:
             return None
+        nodes = self._leaf_nodes(wanted)
+        if nodes is None:
+            return None
         slots: dict[int, tuple[int, ...]] = {}
-        asked = set(wanted)
-        for node in _preorder(self._root):
-            for ci in node.columns:
-                if ci not in asked:
-                    continue
-                if node.children:
-                    return None
-                path: list[int] = []
-                a: _Node | None = node
-                while a is not None and a.key is not None:
-                    path.append(a.slot)
-                    a = a.parent
-                slots[ci] = tuple(reversed(path))
-        return slots if len(slots) == len(asked) else None
+        for ci, node in nodes.items():
+            path: list[int] = []
+            a: _Node | None = node
+            while a is not None and a.key is not None:
+                path.append(a.slot)
+                a = a.parent
+            slots[ci] = tuple(reversed(path))
+        return slots
 
     def dict_paths(self, wanted: tuple[int, ...]) -> dict[int, tuple[str, ...]] | None:
         """The keys from the root of each column of ``wanted`` in a caller's dict, for
@@ -807,18 +804,24 @@ class CompiledSink:
         None when a column is not at the end of a path (as :attr:`extract_dicts` reads
         them), or a key on a path may arrive joined (:func:`_joins`: read by
         :func:`joined_get`), or on none."""
-        paths: dict[int, tuple[str, ...]] = {}
+        if not wanted or any(_joins(node.key) for node in _preorder(self._root)):
+            return None
+        nodes = self._leaf_nodes(wanted)
+        return None if nodes is None else {ci: node.keys for ci, node in nodes.items()}
+
+    def _leaf_nodes(self, wanted: tuple[int, ...]) -> dict[int, _Node] | None:
+        """The path node of each column of ``wanted``; None when one is not at the end of a
+        path (a node with children), or one that no node holds."""
+        nodes: dict[int, _Node] = {}
         asked = set(wanted)
         for node in _preorder(self._root):
-            if _joins(node.key):
-                return None
             for ci in node.columns:
                 if ci not in asked:
                     continue
                 if node.children:
                     return None
-                paths[ci] = node.keys
-        return paths if asked and len(paths) == len(asked) else None
+                nodes[ci] = node
+        return nodes if len(nodes) == len(asked) else None
 
     def tiers_with(self, literals: dict[int, tuple[str, ...]]) -> tuple[CompiledTier, ...]:
         """The decoder tiers with some string columns typed as the few values they hold.

@@ -248,6 +248,12 @@ def few_dicts(compiled: CompiledSink, records: Any, options: MapOptions) -> list
 _DICT = {dict}
 
 
+def _nothing_to_report(n: int, options: MapOptions) -> Report:
+    """The report a run makes of ``n`` records that report nothing (every value vouched for),
+    made as it stands: without the checker's setup (its report builder, its policy)."""
+    return Report(records=n, on_error=options.on_error, strict=options.strict)
+
+
 def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], options: MapOptions) -> Report:
     """The report of validating a few of a caller's dicts (see :func:`few_dicts`), the batch
     policy applied: :func:`~mapper.engine.fast.map_few_dicts`, as :func:`validate_lines`
@@ -257,8 +263,7 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     it stands, without the checker's setup."""
     odd = vouch_dicts(compiled, records)
     if odd is not None and not odd and not options.ignore_warnings:
-        # (as validate_lines: the report a run makes of records that report nothing)
-        return Report(records=len(records), on_error=options.on_error, strict=options.strict)
+        return _nothing_to_report(len(records), options)
     judged, rows = (records, None) if odd is None else ([records[i] for i in odd], odd)
 
     def judge(careful: CarefulPath) -> None:
@@ -283,9 +288,7 @@ def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptio
     """
     few = decode_few(compiled, lines, first) if options.fast else None
     if few is not None and few[1] == len(lines) and not options.ignore_warnings:
-        # every value vouched for (the usual few records): nothing to report, so the report
-        # a run makes of them, without the checker's setup (its report builder, its policy)
-        return Report(records=len(lines), on_error=options.on_error, strict=options.strict)
+        return _nothing_to_report(len(lines), options)  # every value vouched for (the usual few records)
 
     def judge(careful: CarefulPath) -> None:
         if not (options.fast and map_few(compiled, lines, careful, first=first, few=few)):

@@ -400,6 +400,49 @@ def _judge_quick(
                     careful.rb.warning_lazy(rows[j], at, careful.names[ci], careful.paths[ci], kind, careful.ctypes[ci].convert, lst[j], careful.pointers[ci])
 
 
+class _Consts:
+    """The constants, forms and keys a generated function reads, each bound to a name
+    (``_c0``, ``_c1``, ...) passed as a default argument (a local, read at C speed)."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {}
+        self._named: dict[int, str] = {}  # (objects bound once, by identity)
+
+    def bind(self, value: Any) -> str:
+        """A new name for ``value``."""
+        name = f"_c{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def once(self, value: Any) -> str:
+        """``value``'s name, bound the first time it is asked for (functions, types, screens)."""
+        name = self._named.get(id(value))
+        if name is None:
+            name = self._named[id(value)] = self.bind(value)
+        return name
+
+    def signature(self, name: str, params: str) -> str:
+        """The ``def`` line of function ``name`` taking ``params`` and every bound name."""
+        return f"def {name}({params}{''.join(f', {n}={n}' for n in self.namespace)}):"
+
+
+def _generated(compiled: CompiledSink, name: str, what: str, source: str, namespace: dict[str, Any], qualname: str | None = None) -> Any:
+    """Function ``name`` of generated ``source`` (:func:`~mapper.compiler.exec_generated`: its
+    lines registered under a filename naming the sink and ``what`` it is), its qualified name
+    saying the sink (``judge_all[label]``)."""
+    fn = exec_generated(source, f"{compiled.label} {what}", namespace)[name]
+    fn.__qualname__ = f"{qualname or name}[{compiled.label}]"
+    return fn
+
+
+def _decimal_test(consts: _Consts, form: tuple[Any, ...], value: str) -> tuple[str, str]:
+    """A decimal quick form (:func:`~mapper.types.quick_inline`'s ``("decimal", factor, low,
+    high)``) written inline for the value named ``value``, as ``decimal_quick`` tests it: the
+    statement making ``product``, and the condition true when the form does not vouch for it."""
+    factor, low, high = consts.bind(form[1]), consts.bind(form[2]), consts.bind(form[3])
+    return f"product = {value} * {factor}", f"not {low} < product < {high} or int(product) / {factor} != {value}"
+
+
 #: What a generated ``judge_all`` returns when some value is not vouched for: the columns
 #: left to ask the quick forms of (the group found wanting and those not asked yet), and a
 #: column (-1: none) whose first value not vouched for is known, with its index.
@@ -424,13 +467,8 @@ def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, A
         inline = quick_inline(judge)
         key = ("call", judge) if inline is None else (*inline, ci) if inline[0] == "decimal" else inline
         groups.setdefault(key, []).append(ci)
-    namespace: dict[str, Any] = {}
-
-    def bind(value: Any) -> str:
-        name = f"_c{len(namespace)}"
-        namespace[name] = value
-        return name
-
+    consts = _Consts()
+    bind = consts.bind
     body: list[str] = []
     order = list(groups.items())
     for at, (key, cols) in enumerate(order):
@@ -447,28 +485,24 @@ def _judge_all_source(judged: list[tuple[int, Quick]]) -> tuple[str, dict[str, A
             lo, hi = bind(key[1]), bind(key[2])
             body += [f"    if not (min(lst) >= {lo} and max(lst) <= {hi}):", f"        {fail}"]
         else:  # decimal: as decimal_quick, value by value
-            factor, low, high = bind(key[1]), bind(key[2]), bind(key[3])
+            product, test = _decimal_test(consts, key, "v")
             body += [
                 "    try:",
                 "        for v in lst:",
-                f"            product = v * {factor}",
-                f"            if not {low} < product < {high} or int(product) / {factor} != v:",
+                f"            {product}",
+                f"            if {test}:",
                 f"                return {rest}, {cols[0]}, lst.index(v)",
                 "    except OverflowError:",
                 f"        return {rest}, {cols[0]}, lst.index(v)",
             ]
-    args = "".join(f", {name}={name}" for name in namespace)
     doc = '    """None if the quick forms vouch for every value of the judged columns\' lists, else what is left to ask them (_Wanting)."""'
-    source = "\n".join([f"def judge_all(lists{args}):", doc, *body, "    return None", ""])
-    return source, namespace
+    source = "\n".join([consts.signature("judge_all", "lists"), doc, *body, "    return None", ""])
+    return source, consts.namespace
 
 
 def _judge_all(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[tuple[list[Any], ...]], _Wanting | None]:
     """:func:`_judge_all_source` compiled, its lines registered under a filename naming the sink (tracebacks show them)."""
-    source, namespace = _judge_all_source(judged)
-    fn: Callable[[tuple[list[Any], ...]], _Wanting | None] = exec_generated(source, f"{compiled.label} quick forms", namespace)["judge_all"]
-    fn.__qualname__ = f"judge_all[{compiled.label}]"
-    return fn
+    return _generated(compiled, "judge_all", "quick forms", *_judge_all_source(judged))
 
 
 def _vouch_source(judged: list[tuple[int, Quick]], slots: dict[int, tuple[int, ...]]) -> tuple[str, dict[str, Any]]:
@@ -485,12 +519,8 @@ def _vouch_source(judged: list[tuple[int, Quick]], slots: dict[int, tuple[int, .
     records counted would report nothing: :func:`map_few` makes the lists of the others
     only and judges them as before (``judge_all``, then each form). (10 seed records:
     2.7 us, against 4.4 us for the lists and ``judge_all``, which cost a list per column.)"""
-    namespace: dict[str, Any] = {}
-
-    def bind(value: Any) -> str:
-        name = f"_c{len(namespace)}"
-        namespace[name] = value
-        return name
+    consts = _Consts()
+    bind = consts.bind
 
     def node(path: tuple[int, ...]) -> str:  # the local holding a record's Struct at ``path``
         return "r" if not path else "r_" + "_".join(map(str, path))
@@ -509,13 +539,8 @@ def _vouch_source(judged: list[tuple[int, Quick]], slots: dict[int, tuple[int, .
         if form[0] == "range":
             loop += [f"if not {bind(form[1])} <= {value} <= {bind(form[2])}:", "    break"]
         else:  # decimal: as decimal_quick
-            factor, low, high = bind(form[1]), bind(form[2]), bind(form[3])
-            loop += [
-                f"v = {value}",
-                f"product = v * {factor}",
-                f"if not {low} < product < {high} or int(product) / {factor} != v:",
-                "    break",
-            ]
+            product, test = _decimal_test(consts, form, "v")
+            loop += [f"v = {value}", product, f"if {test}:", "    break"]
     body = ["    n = 0"]
     if loop:
         body += ["    try:", "        for r in recs:", *(f"            {line}" for line in loop), "            n += 1"]
@@ -525,10 +550,9 @@ def _vouch_source(judged: list[tuple[int, Quick]], slots: dict[int, tuple[int, .
     for ci, judge in called:
         path = slots[ci]
         body += [f"    lst = [r.{'.'.join(f'f{j}' for j in path)} for r in recs]", f"    n = min(n, {bind(judge)}(lst))"]
-    args = "".join(f", {name}={name}" for name in namespace)
     doc = '    """How many records, from the first, hold only values the quick forms vouch for (they report nothing)."""'
-    source = "\n".join([f"def vouch(recs{args}):", doc, *body, "    return n", ""])
-    return source, namespace
+    source = "\n".join([consts.signature("vouch", "recs"), doc, *body, "    return n", ""])
+    return source, consts.namespace
 
 
 def _vouch(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[[list[Any]], int] | None:
@@ -537,10 +561,7 @@ def _vouch(compiled: CompiledSink, judged: list[tuple[int, Quick]]) -> Callable[
     slots = compiled.exact_slots(tuple(ci for ci, _judge in judged))
     if slots is None:
         return None
-    source, namespace = _vouch_source(judged, slots)
-    fn: Callable[[list[Any]], int] = exec_generated(source, f"{compiled.label} quick forms in place", namespace)["vouch"]
-    fn.__qualname__ = f"vouch[{compiled.label}]"
-    return fn
+    return _generated(compiled, "vouch", "quick forms in place", *_vouch_source(judged, slots))
 
 
 def vouch_dicts(compiled: CompiledSink, recs: list[dict[str, Any]]) -> list[int] | None:
@@ -571,19 +592,8 @@ def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], p
     ``extract_dicts`` walks at once); a missing key raises ``KeyError``: not vouched for.
     Any exception says False (the lists are then made and judged as before, which words
     it). (10 seed dicts: 7.5 us, against 14 us for the lists, their screens and ``judge_all``.)"""
-    namespace: dict[str, Any] = {}
-    bound: dict[int, str] = {}  # (functions, types and screens: each bound once)
-
-    def bind(value: Any) -> str:
-        name = f"_c{len(namespace)}"
-        namespace[name] = value
-        return name
-
-    def bind_once(value: Any) -> str:
-        name = bound.get(id(value))
-        if name is None:
-            name = bound[id(value)] = bind(value)
-        return name
+    consts = _Consts()
+    bind, bind_once = consts.bind, consts.once
 
     def key(text: str) -> str:  # interned: a dict written in Python holds its literal keys so, found without comparing text
         return bind(sys.intern(text))
@@ -629,15 +639,14 @@ def _vouch_dicts_source(screens: dict[int, _Screen], judged: dict[int, Quick], p
             assert types <= {int}  # (checked by _vouch_dicts)
             loop += [f"if not {bind(form[1])} <= {value} <= {bind(form[2])}:", f"    {fail}"]
         else:  # decimal: as decimal_quick
-            factor, low, high = bind(form[1]), bind(form[2]), bind(form[3])
-            loop += [f"product = {value} * {factor}", f"if not {low} < product < {high} or int(product) / {factor} != {value}:", f"    {fail}"]
+            product, test = _decimal_test(consts, form, value)
+            loop += [product, f"if {test}:", f"    {fail}"]
     body = ["    out = []", "    odd = out.append", "    for i, r in enumerate(recs):", "        try:"]
     body += [f"            {part}" for line in loop for part in line.split("\n")]
     body += ["        except Exception:  # (a missing key, an overflow: the lists judge it)", "            odd(i)", "    return out"]
-    args = "".join(f", {name}={name}" for name in namespace)
     doc = '    """The indices of the records holding a value the screens do not let through or the quick forms do not vouch for (the others report nothing)."""'
-    source = "\n".join([f"def vouch(recs{args}):", doc, *body, ""])
-    return source, namespace
+    source = "\n".join([consts.signature("vouch", "recs"), doc, *body, ""])
+    return source, consts.namespace
 
 
 def _vouch_dicts(compiled: CompiledSink, plan: FastPlan) -> Callable[[list[Any]], list[int]] | None:
@@ -655,10 +664,7 @@ def _vouch_dicts(compiled: CompiledSink, plan: FastPlan) -> Callable[[list[Any]]
         form = quick_inline(judge)
         if form is not None and form[0] == "range" and not screens[ci][0] <= {int}:
             return None
-    source, namespace = _vouch_dicts_source(screens, judged, paths)
-    fn: Callable[[list[Any]], list[int]] = exec_generated(source, f"{compiled.label} dicts' values in place", namespace)["vouch"]
-    fn.__qualname__ = f"vouch_dicts[{compiled.label}]"
-    return fn
+    return _generated(compiled, "vouch", "dicts' values in place", *_vouch_dicts_source(screens, judged, paths), qualname="vouch_dicts")
 
 
 def map_few_dicts(compiled: CompiledSink, recs: list[dict[str, Any]], careful: CarefulPath, rows_of: Sequence[int] | None = None) -> bool:
