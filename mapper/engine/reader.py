@@ -520,24 +520,26 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
             bom = bom_note("document" if blank(data, 0, offset) else "value")
         hint = note = ""
         closing = data[:offset].rstrip(JSON_WS)[-1:]
-        if text == "trailing characters" and closing in (b"]", b"}") and data[offset : offset + 1] == b",":
-            # a comma after the whole value: a trailing one, or values separated by commas (a JSON
-            # array's elements, their brackets missing); as NDJSON each would be junk, not a record
-            text = f"a comma after its closing {closing.decode()}"
-            if blank(data, offset + 1):
-                note = " (nothing but blanks may follow it)"
-            else:
-                hint = "the input holds JSON values separated by commas: give the records one a line with nothing between, or all of them inside one JSON array's [ ]"
-        elif empty_comma(data, offset, text) is not None:  # ([{...},,{...}]: said what it is)
-            text = str(empty_comma(data, offset, text))
-        elif text == "trailing characters" and closing in (b"]", b"}") and not bom and not _VALUE_START_CHAR.match(data, offset):
-            note = f" (nothing but blanks may follow its closing {closing.decode()})"
+        empty = empty_comma(data, offset, text)
+        if empty is not None:  # ([{...},,{...}]: said what it is)
+            text = empty
         elif text == "trailing characters" and closing in (b"]", b"}"):
-            # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
-            hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
-            if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
-                # arrays of objects one after another: as NDJSON each would be one record that is no object
-                hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
+            if data[offset : offset + 1] == b",":
+                # a comma after the whole value: a trailing one, or values separated by commas (a JSON
+                # array's elements, their brackets missing); as NDJSON each would be junk, not a record
+                text = f"a comma after its closing {closing.decode()}"
+                if blank(data, offset + 1):
+                    note = " (nothing but blanks may follow it)"
+                else:
+                    hint = "the input holds JSON values separated by commas: give the records one a line with nothing between, or all of them inside one JSON array's [ ]"
+            elif not bom and not _VALUE_START_CHAR.match(data, offset):
+                note = f" (nothing but blanks may follow its closing {closing.decode()})"
+            else:
+                # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
+                hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
+                if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
+                    # arrays of objects one after another: as NDJSON each would be one record that is no object
+                    hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
