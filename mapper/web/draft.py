@@ -671,10 +671,9 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
             raise ServiceError(400, INVALID_BODY, f"{where}{message}; nothing was sent")
         if isinstance(unit, RawRecords):
             found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
-            for k, (raw, number) in enumerate(zip(unit.raws, found)):
-                problem = _refusable(raw)
-                if problem is not None and unit.cols is not None and unit.cols[k]:  # (said again, placed on the paste's line: a refusal only)
-                    problem = _refusable(raw, unit.cols[k])
+            cols = unit.cols if unit.cols is not None else [0] * len(unit.raws)
+            for raw, number, col in zip(unit.raws, found, cols):
+                problem = _refusable(raw, col)  # (placed on the paste's line: the column is read only by a refusal)
                 if problem is not None:
                     where = f"line {number}" if number is not None else f"record {len(raws) + 1}"  # (from 1, as the page numbers records)
                     raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
