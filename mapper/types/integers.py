@@ -14,7 +14,6 @@ import numpy as np
 
 from .base import (
     FLOAT,
-    INT,
     INT64_MAX,
     INT64_MIN,
     ROW_LIMIT,
@@ -202,66 +201,34 @@ def int_lax(lo: int, hi: int, signed: bool = True) -> Callable[[list[Any], np.nd
         # Mixed: numeric strings, nulls, missing values. Sort the values by type at C
         # speed and convert each kind at once; only the rest goes element by element.
         objs, types = by_type(lst)
-        if len(types) and types.max() <= STR:  # the lax decoders' lists: numbers and strings only
-            both = _numbers_and_strings(objs, types, out, lo, hi, flo, fhi, signed)
-            if both is not None:
-                return both
-        ok = np.zeros(len(lst), dtype=bool)
-        lossy: list[tuple[str, np.ndarray]] = []
-        for code, mask in ((STR, types == STR), (FLOAT, types == FLOAT), (INT, types == INT)):
-            sel = np.flatnonzero(mask)
-            if not len(sel):
-                continue
-            sub = objs[sel]
-            if code == STR:
-                values = digit_strings(sub, signed)
-                if values is None:
-                    continue
-                good = (values >= lo) & (values <= hi)  # strings parse exactly: no 2**53 limit
-                out[sel] = np.where(good, values, 0)
-            elif code == INT:
-                try:
-                    values = sub.astype(np.int64)
-                except OverflowError:
-                    continue
-                good = (values >= lo53) & (values <= hi53)
-                out[sel] = np.where(good, values, 0)
-            else:
-                f = sub.astype(np.float64)
-                t = np.trunc(f)
-                good = (t >= flo) & (t <= fhi)
-                out[sel] = np.where(good, t, 0)
-                frac = good & (t != f)
-                if frac.any():
-                    full = np.zeros(len(lst), dtype=bool)
-                    full[sel[frac]] = True
-                    lossy.append(("float_truncated", full))
-            ok[sel] = good
-        return (None if ok.all() else ok), lossy
+        return _numbers_and_strings(objs, types, out, lo, hi, flo, fhi, signed)
 
     return vec
 
 
 def _numbers_and_strings(objs: np.ndarray, types: np.ndarray, out: np.ndarray, lo: int, hi: int, flo: float, fhi: float, signed: bool) -> Any:
-    """:func:`int_lax` of a list that holds only ints, floats and strings (``types``: their kind
-    codes), in two groups rather than three and with no mask built where all is vouched for
-    (the lax seed's int columns: every chunk, 1,500 values each); None for a number beyond
-    float64 (the general loop words it).
+    """:func:`int_lax` of a mixed list (``types``: the values' kind codes): numbers and numeric
+    strings at once, in two groups, with no mask built where all is vouched for (the lax seed's
+    int columns: every chunk, 1,500 values each); the rest (null, missing, bool) and a number
+    beyond float64 are left to the scalar converter.
 
     Ints go with the floats: through float64 they are exact strictly inside +-2**53, the
-    range the floats are vouched for in. An int beyond it is redone by the scalar converter
-    as before; one at +-2**53 exactly, which the general loop's int group vouched for, is
-    now redone too (stored the same, nothing to warn about)."""
+    range the floats are vouched for in. An int beyond it is redone by the scalar converter,
+    as one at +-2**53 exactly is (stored the same, nothing to warn about)."""
     n = len(objs)
     texts = np.flatnonzero(types == STR)
-    numbers = np.flatnonzero(types != STR)
+    numbers = np.flatnonzero(types <= FLOAT)
     refused: list[np.ndarray] = []  # positions not vouched for
+    if len(texts) + len(numbers) < n:
+        refused.append(np.flatnonzero(types > STR))
     lossy: list[tuple[str, np.ndarray]] = []
+    f = None
     if len(numbers):
         try:
             f = objs[numbers].astype(np.float64)
-        except OverflowError:
-            return None
+        except OverflowError:  # (a number beyond float64: words of its own)
+            refused.append(numbers)
+    if f is not None:
         t = np.trunc(f)
         good = (t >= flo) & (t <= fhi)
         frac = t != f
