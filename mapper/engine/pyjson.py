@@ -48,33 +48,23 @@ def mapping_text(record: Any, keep: bool = True) -> tuple[bytes | None, str | No
     the type walk :func:`_plain`, which the rest takes).
     """
     if record.__class__ is dict:
-        if _builtins_only is not None:
-            # the usual record at C speed: orjson writes it, and the pickler finds nothing but
-            # builtin values in it (see _builtins_only); anything else takes the walk below
-            try:
-                raw = orjson.dumps(record)
-            except TypeError:  # (not written: the walk below says why, or writes it another way)
-                pass
-            else:
-                if _builtins_only(record):
-                    if b"null" in raw and _non_finite(record):
-                        return None, NON_FINITE
-                    return (b"%b" % raw if keep else raw), None
         try:
-            if _plain(record.values()):
-                try:
-                    raw = orjson.dumps(record)
-                except TypeError as exc:
-                    if "Recursion limit" not in str(exc):
-                        raise
-                    # deeper than orjson writes (255 levels): builtin values only, so the
-                    # standard library's encoder writes the same text (NaN refused below)
-                    return _deep_text(record)
+            raw = orjson.dumps(record)
+            # builtin values only (their orjson text is their JSON text): the usual record,
+            # told at C speed by the pickler (see _builtins_only), else by the type walk
+            plain = _builtins_only(record) if _builtins_only is not None else _plain(record.values())
+        except TypeError as exc:  # a key orjson does not write, a str it does not, an int beyond 64 bits: below
+            if "Recursion limit" in str(exc) and _plain_within_depth(record.values()):
+                # deeper than orjson writes (255 levels): builtin values only, so the
+                # standard library's encoder writes the same text (NaN refused there)
+                return _deep_text(record)
+        except RecursionError:  # (the walk, past the depth a text can be read at: below)
+            pass
+        else:
+            if plain:
                 if b"null" in raw and _non_finite(record):
                     return None, NON_FINITE
                 return (b"%b" % raw if keep else raw), None
-        except (TypeError, RecursionError):  # a key orjson does not write, a str it does not, an int beyond 64 bits; deep: below
-            pass
     return _exact_text(record)
 
 
@@ -111,6 +101,14 @@ def _plain(values: Collection[Any]) -> bool:
             elif c is list:
                 todo.append((v, depth + 1))
     return True
+
+
+def _plain_within_depth(values: Collection[Any]) -> bool:
+    """:func:`_plain`, False past :data:`_DEEPEST` levels (a value holding itself)."""
+    try:
+        return _plain(values)
+    except RecursionError:
+        return False
 
 
 class _NotBuiltin(Exception):
