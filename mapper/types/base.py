@@ -983,7 +983,7 @@ def addresses(objs: np.ndarray) -> np.ndarray:
 _KINDS_AT_ONCE = 256
 #: The kinds' own types held (never freed: their references stay valid), their references
 #: sorted, and each one's code in that order.
-_KNOWN_TYPES = np.array([int, float, str, bool], dtype=object)
+_KNOWN_TYPES = np.array([t for t, code in _KIND.items() if code != OTHER], dtype=object)
 _KNOWN_ORDER = np.argsort(addresses(_KNOWN_TYPES))
 _KNOWN_ADDRESSES = addresses(_KNOWN_TYPES)[_KNOWN_ORDER]
 _KNOWN_CODES = np.array([_KIND[t] for t in _KNOWN_TYPES[_KNOWN_ORDER]], dtype=np.int8)
