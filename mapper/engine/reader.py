@@ -827,9 +827,7 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
             return
     elements = _elements(data, first_line, column) if records_path is None and not whole else None
     if elements is not None:  # a pretty-printed array with a broken element: that one refused, the others read
-        raws, lines, cols = elements
-        for i in range(0, len(raws), chunk_records):
-            yield RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records], cols=cols[i : i + chunk_records])
+        yield from _chunked(elements, chunk_records)
         return
     yield _broken(data, exc, what, first_line, column)
 
@@ -991,9 +989,13 @@ def _concatenated(data: bytes, first_line: int, chunk_records: int = 512, column
     each a record on the line it starts (and the characters before it there: ``column`` more on
     ``data``'s first line); None when ``data`` is one value (or starts as none)."""
     several = _values(data, first_line, column, records=True)
-    if several is None:
-        return None
-    raws, lines, cols = several
+    return None if several is None else _chunked(several, chunk_records)
+
+
+def _chunked(found: tuple[list[bytes], list[int | None], list[int]], chunk_records: int) -> list[Unit]:
+    """Records found one by one (:func:`_values`, :func:`_elements`: their texts, lines and
+    columns) as units of ``chunk_records`` each."""
+    raws, lines, cols = found
     return [RawRecords(raws[i : i + chunk_records], lines[i : i + chunk_records], cols=cols[i : i + chunk_records]) for i in range(0, len(raws), chunk_records)]
 
 
