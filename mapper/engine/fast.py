@@ -302,12 +302,12 @@ def decode_few(compiled: CompiledSink, lines: list[bytes], first: Any = None) ->
     quick = plan.quick
     if quick is None:
         return None
+    vouch = plan.quick_vouch
+    if vouch is None:  # (made once per sink, whatever the first lines hold)
+        vouch = plan.quick_vouch = _vouch(compiled, [(ci, quick[ci]) for ci, _identity in plan.quick_judged]) or False
     recs = _exact_records(compiled.tiers[0], lines, first)
     if recs is None:
         return None, 0
-    vouch = plan.quick_vouch
-    if vouch is None:
-        vouch = plan.quick_vouch = _vouch(compiled, [(ci, quick[ci]) for ci, _identity in plan.quick_judged]) or False
     return recs, (0 if vouch is False else vouch(recs))  # type: ignore[operator]
 
 
