@@ -29,7 +29,7 @@ from ._start import keep_to_exit
 from .batch import Batch, concat_batches
 from .compiler import compile_definition
 from .engine.core import Engine
-from .engine.parallel import CALLER_SHARE, WRITER_CALLER_SHARE, Keep, can_fork, reap, run_parallel_parts, splittable
+from .engine.parallel import Keep, can_fork, reap, run_parallel_parts, splittable
 from .engine.reader import (
     HEAD_BYTES,
     HEAD_RECORDS,
@@ -659,8 +659,7 @@ def _parallel_parts(
     """
     keep = Keep(rejected=False, failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     with gc_paused():
-        share = WRITER_CALLER_SHARE if output and to_writer else CALLER_SHARE
-        return run_parallel_parts(compiled, path, options, output=output, keep=keep, caller_share=share, ended=ended, to_writer=output and to_writer)
+        return run_parallel_parts(compiled, path, options, output=output, keep=keep, ended=ended, to_writer=output and to_writer)
 
 
 @contextmanager

@@ -763,7 +763,6 @@ def run_parallel_parts(
     *,
     output: bool,
     keep: Keep = _KEEP_ALL,
-    caller_share: float = CALLER_SHARE,
     ended: list[Any] | None = None,
     to_writer: bool = False,
 ) -> tuple[list[Batch] | None, Report]:
@@ -777,13 +776,15 @@ def run_parallel_parts(
     freed, ~500 MB for 480,000 seed records) took 0.05-0.16 s, with this process idle.
 
     ``to_writer``: the parts go to a writer, which wants every string as UTF-8: this process
-    makes its own part's while a worker is still busy. (Otherwise they stay objects, as one
-    process leaves them, until a form of the whole is asked for.)"""
+    makes its own part's while a worker is still busy, its range cut smaller for it
+    (:data:`WRITER_CALLER_SHARE`, else :data:`CALLER_SHARE`). (Otherwise they stay objects, as
+    one process leaves them, until a form of the whole is asked for.)"""
     _ENDING[:] = [p for p in _ENDING if p.is_alive()]  # (is_alive reaps one that has ended)
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
     ident = None
     processes = min(options.workers, most_workers())
+    caller_share = WRITER_CALLER_SHARE if to_writer else CALLER_SHARE
     if isinstance(records, bytes):  # (each process finds whether its range is ASCII: see split_lines)
         cuts = cut_points(records, processes, caller_share)
     else:
