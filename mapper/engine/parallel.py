@@ -184,7 +184,7 @@ def _map_range(
     ``data`` from ``start`` up to ``end`` (line ends; None: all of it) is the range: an
     input in memory is read in place, not copied out (whether the range is ASCII is found
     here, by the process mapping it: see :func:`~mapper.engine.reader.split_lines`); a file's range is a
-    :class:`FileRange`, read chunk by chunk (a worker of ``validate`` holds one chunk of
+    :class:`FileRange` (its own bounds: ``start`` and ``end`` are not read), read chunk by chunk (a worker of ``validate`` holds one chunk of
     its range at a time, not the range). Lines are counted from the range's start; a
     byte order mark is the input's only at its very start (in a later range it is part
     of its line, as in one process). ``whole``: the range is the whole input (a one-line
@@ -295,6 +295,14 @@ class FileRange:
         return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
 
 
+def _range(records: bytes | Path, start: int, end: int, ident: tuple[int, int, int] | None, options: MapOptions) -> bytes | FileRange:
+    """One process's range for :func:`_map_range`: an input in memory as it is (the parent's
+    bytes, forked, not copied: read in place from ``start`` to ``end``), a file's as a :class:`FileRange`."""
+    if isinstance(records, bytes):
+        return records
+    return FileRange(records, start, end, ident, options.records_path is not None)
+
+
 def _worker(
     conn: Any,
     inherited: list[Any],
@@ -334,17 +342,8 @@ def _worker(
             with _spooling():
                 spool = os.fdopen(os.dup(spool_fd), "wb")  # noqa: SIM115 - closed below
             on_reject = partial(_spool, spool)
-        if isinstance(records, bytes):  # the parent's bytes, read in place
-            part = _map_range(compiled, records, options, output, first=False, end=end, keep=Keep(rejected, failed, on_reject), start=start)
-        else:
-            part = _map_range(
-                compiled,
-                FileRange(records, start, end, ident, options.records_path is not None),
-                options,
-                output,
-                first=False,
-                keep=Keep(rejected, failed, on_reject),
-            )
+        data = _range(records, start, end, ident, options)
+        part = _map_range(compiled, data, options, output, first=False, end=end, keep=Keep(rejected, failed, on_reject), start=start)
         if spool is not None:
             with _spooling():
                 spool.close()  # (a write that fails is this worker's error, said to the parent)
@@ -829,20 +828,8 @@ def run_parallel_parts(
             p.start()
             child_conn.close()
             procs.append((p, parent_conn))
-        if isinstance(records, bytes):  # cuts[0] is 0: the first range is read in place
-            parts = [_map_range(compiled, records, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
-        else:
-            parts = [
-                _map_range(
-                    compiled,
-                    FileRange(records, cuts[0], cuts[1], ident, options.records_path is not None),
-                    options,
-                    output,
-                    first=True,
-                    whole=len(cuts) == 2,
-                    keep=keep,
-                )
-            ]
+        data = _range(records, cuts[0], cuts[1], ident, options)  # (cuts[0] is 0)
+        parts = [_map_range(compiled, data, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
         if output and procs and to_writer:
             # The workers' strings come back as UTF-8; this part's are objects, and the
             # parts are joined as chunks (Strings.concat: nothing copied). While a worker is
