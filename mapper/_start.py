@@ -119,19 +119,19 @@ def exit_at_once(code: int) -> None:
     import threading
 
     run_handlers = getattr(atexit, "_run_exitfuncs", None)  # (CPython's; elsewhere the usual exit)
-    if threading.active_count() > 1 or run_handlers is None:
+    if threading.active_count() > 1 or run_handlers is None or not _flushed():
         return
+    run_handlers()
+    _flushed()  # (what a handler said)
+    os._exit(code)
+
+
+def _flushed() -> bool:
+    """Flush standard output and error: False when one cannot be (closed, or a full disk)."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
-        return
-    run_handlers()
-    try:
-        for stream in (sys.stdout, sys.stderr):  # (what a handler said)
-            if stream is not None:
-                stream.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(code)
+        return False
+    return True
