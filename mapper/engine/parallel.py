@@ -481,14 +481,13 @@ def _write_segment_file(name: str, size: int, raws: list[memoryview], spans: lis
     480,000 seed records). Errors as :func:`_new_segment` says them; nothing is left behind."""
     fd = _new_segment_fd(name, size)
     try:
-        try:
-            for raw, (offset, n) in zip(raws, spans):
-                done = 0
-                while done < n:
-                    done += os.pwrite(fd, raw[done:], offset + done)
-        except OSError as exc:
-            _unlink(name)
-            raise WorkerError(f"a worker process could not write its shared-memory segment: {exc.strerror or exc}; {ONE_PROCESS}") from None
+        for raw, (offset, n) in zip(raws, spans):
+            done = 0
+            while done < n:
+                done += os.pwrite(fd, raw[done:], offset + done)
+    except OSError as exc:
+        _unlink(name)
+        raise WorkerError(f"a worker process could not write its shared-memory segment: {exc.strerror or exc}; {ONE_PROCESS}") from None
     finally:
         os.close(fd)
 
