@@ -22,7 +22,7 @@ import zipfile
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import orjson
@@ -38,6 +38,8 @@ from .types import ColumnType, column_type
 
 __all__ = [
     "ROW_GROUP",
+    "AtomicFile",
+    "Kept",
     "BatchWriter",
     "RejectsWriter",
     "open_writer",
@@ -254,62 +256,183 @@ def clean_stale(path: str) -> None:
         _clean_stale(os.path.dirname(real) or ".", os.path.basename(real))
 
 
-@contextmanager
-def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
-    """Write ``path`` atomically: to a temporary file next to it, renamed into place on success.
+class AtomicFile:
+    """An output written atomically: to a temporary file next to ``path``, renamed into place
+    when kept (:meth:`keep`, :meth:`close`), removed when dropped (:meth:`abort`). See
+    :func:`atomic_output`, which writes one in a ``with`` block; :meth:`keep` also says how to
+    take the rename back (:class:`Kept`), so outputs that stand or fall together
+    (:func:`keep_together`) may be any of them.
 
     Symlinks are followed (the link stays a link, its target gets the output), an existing
     file keeps its mode, and a target that is not a regular file (``/dev/stdout``, a FIFO)
-    is written through instead of replaced. A failure (a full disk, a read-only directory)
-    is an :class:`OutputError` and leaves no file under the final name. Temporary files
-    are named after their owner, the process (:mod:`mapper.owners`), so a run that was
-    killed has its left-overs removed by the next one, and a running one's are left.
-    """
-    check_output(path)
-    if _special(path):
-        fd = _descriptor(path)
+    is written through instead of replaced (:attr:`through`): what went there cannot be
+    taken back. ``holds`` says what the output holds, as a message says it, a plural (``"rows"``: "the rows went to standard output")."""
+
+    def __init__(self, path: str, mode: str = "wb", holds: str = "data"):
+        check_output(path)
+        self.path, self.holds = path, holds
+        self.through = _special(path)
+        self._tmp: str | None = None
+        self._real: str | None = None
+        if self.through:
+            fd = _descriptor(path)
+            try:
+                self.fh: Any = open(path, mode) if fd is None else os.fdopen(os.dup(fd), mode)  # noqa: SIM115 - closed by keep or abort
+            except OSError as exc:
+                raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+            return
+        real = os.path.realpath(path)
         try:
-            fh = open(path, mode) if fd is None else os.fdopen(os.dup(fd), mode)  # noqa: SIM115 - closed below
+            st: os.stat_result | None = os.stat(real)
+        except FileNotFoundError:
+            st = None
+        directory, name = os.path.dirname(real) or ".", os.path.basename(real)
+        _clean_stale(directory, name)
+        tmp = os.path.join(directory, _temp_name(name))
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
         except OSError as exc:
-            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
+            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+        try:
+            if st is not None:
+                os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
+            self.fh = os.fdopen(fd, mode)
+        except BaseException as exc:
+            os.close(fd)
+            _remove(tmp)
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+            raise
+        self._tmp, self._real = tmp, real
+
+    @property
+    def shown(self) -> str:
+        """The output as a message names it."""
+        return shown_name(self.path)
+
+    def close(self) -> None:
+        """Keep the output (renamed into place), for good. A failure is an :class:`OutputError`, no file under the name changed."""
+        self._keep(hold=False)
+
+    def keep(self) -> Kept:
+        """Keep the output (renamed into place), and say how to take that back: the file renamed
+        over is held meanwhile (a hard link to it beside it, named as a temporary file is: a
+        killed run's is removed by the next), to be put back (:meth:`Kept.undo`) or let go
+        (:meth:`Kept.forget`). A failure is an :class:`OutputError`, the file there as it was."""
+        return self._keep(hold=True)
+
+    def _keep(self, hold: bool) -> Kept:
+        fh, self.fh = self.fh, None
+        if fh is None:  # (kept or dropped already)
+            return Kept(None, None)
+        if self._tmp is None or self._real is None:  # written through as it came: nothing to take back
+            try:
+                fh.close()
+            except OSError as exc:
+                raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
+            return Kept(None, None)
+        tmp, real = self._tmp, self._real
+        self._tmp = None
+        directory = os.path.dirname(real) or "."
+        kept = Kept(real, None)
         try:
             with fh:
-                yield fh
-        except OSError as exc:
-            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
-        return
-    real = os.path.realpath(path)
+                # on the disk before its name is: renamed unsynced, a crash of the machine could leave
+                # an empty or partial file under the name, and a write error the disk reports only as
+                # it writes the data back (EIO, a thin volume full) went unseen
+                fh.flush()
+                sync_file(fh.fileno())
+            if hold and os.path.lexists(real):
+                kept.backup = os.path.join(directory, _temp_name(os.path.basename(real)))
+                try:
+                    os.link(real, kept.backup)
+                except OSError:  # (a file system without hard links, a directory now under the name): kept all the same, and said if it must be taken back
+                    kept.backup, kept.undoable = None, False
+            os.replace(tmp, real)
+            sync_directory(directory)
+        except BaseException as exc:
+            _remove(tmp)
+            kept.forget()
+            if isinstance(exc, OSError):
+                raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
+            raise
+        return kept
+
+    def abort(self) -> None:
+        """Drop the output: the temporary file removed (one written through is closed, what went
+        there gone out). What fails meanwhile (a full disk flushing the buffer) is no news."""
+        fh, self.fh = self.fh, None
+        if fh is not None:
+            try:
+                fh.close()
+            except (OSError, ValueError):
+                pass
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            _remove(tmp)
+
+
+def _remove(path: str) -> None:
+    """Remove a file if it is there (a temporary file, a held link)."""
     try:
-        st: os.stat_result | None = os.stat(real)
-    except FileNotFoundError:
-        st = None
-    directory, name = os.path.dirname(real) or ".", os.path.basename(real)
-    _clean_stale(directory, name)
-    tmp = os.path.join(directory, _temp_name(name))
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class Kept:
+    """An output renamed into place that may be taken back (:meth:`AtomicFile.keep`): ``real``
+    names it (None: it was written through, as it came, and nothing can be taken back), and
+    ``backup`` the file it replaced, held as a hard link beside it (None: there was none, or
+    it could not be held, ``undoable`` false)."""
+
+    def __init__(self, real: str | None, backup: str | None, undoable: bool = True):
+        self.real, self.backup, self.undoable = real, backup, undoable
+
+    @property
+    def through(self) -> bool:
+        """Whether the output was written through (standard output, a FIFO, a device): nothing to take back."""
+        return self.real is None
+
+    def undo(self) -> None:
+        """Put back what was there before (no file: none); an OSError when it cannot be."""
+        if self.real is None:
+            raise OSError(errno.EPERM, "it was written through, as it came")
+        if not self.undoable:
+            raise OSError(errno.EPERM, "the file it replaced was not kept")
+        if self.backup is not None:
+            os.replace(self.backup, self.real)
+            self.backup = None
+        else:
+            os.unlink(self.real)
+        sync_directory(os.path.dirname(self.real) or ".")
+
+    def forget(self) -> None:
+        """Let go of the file replaced (the output stays)."""
+        backup, self.backup = self.backup, None
+        if backup is not None:
+            _remove(backup)
+
+
+@contextmanager
+def atomic_output(path: str, mode: str = "wb") -> Iterator[Any]:
+    """Write ``path`` atomically (:class:`AtomicFile`): to a temporary file next to it, renamed
+    into place when the block ends, removed if it raises.
+
+    A failure (a full disk, a read-only directory) is an :class:`OutputError` and leaves no
+    file under the final name. Temporary files are named after their owner, the process
+    (:mod:`mapper.owners`), so a run that was killed has its left-overs removed by the next
+    one, and a running one's are left.
+    """
+    out = AtomicFile(path, mode)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
-    except OSError as exc:
-        raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            # on the disk before its name is: renamed unsynced, a crash of the machine could leave
-            # an empty or partial file under the name, and a write error the disk reports only as
-            # it writes the data back (EIO, a thin volume full) went unseen
-            fh.flush()
-            sync_file(fh.fileno())
-        os.replace(tmp, real)
-        sync_directory(directory)
+        yield out.fh
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        out.abort()
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {out.shown}: {exc.strerror or exc}") from None
         raise
+    out.close()
 
 
 @contextmanager
@@ -392,11 +515,19 @@ def same_file(a: str, b: str) -> bool:
 class RejectsWriter:
     """The dead-letter file: one JSON line per rejected record, with its raw text exactly as it came."""
 
+    holds = "refused records"
+
     def __init__(self, path: str):
         self.path = path
-        self.ctx: Any = atomic_output(path, "wb")
-        self.fh = self.ctx.__enter__()
+        self._file: AtomicFile | None = AtomicFile(path, "wb", self.holds)
+        self.fh = self._file.fh
+        self.through = self._file.through
         self.count = 0
+
+    @property
+    def shown(self) -> str:
+        """The file as a message names it."""
+        return shown_name(self.path)
 
     def __call__(self, rejected: RejectedRecord) -> None:
         out: dict[str, Any] = {"record": rejected.record, "line": rejected.line, "errors": [e.to_dict() for e in rejected.errors]}
@@ -423,104 +554,99 @@ class RejectsWriter:
             raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
 
     def close(self, ok: bool = True) -> None:
-        """Keep the file (renamed into place), or with ``ok`` false drop it: what fails as it is
-        dropped (its buffer, on a full disk) is no news, and never hides the error that failed the run."""
-        ctx, self.ctx = self.ctx, None
-        if ctx is None:  # (closed already: renamed with the rows, see keep_together)
-            return
+        """Keep the file (renamed into place), or with ``ok`` false drop it (:meth:`abort`)."""
         if ok:
-            ctx.__exit__(None, None, None)
-            return
-        try:
-            ctx.__exit__(_Aborted, _Aborted(), None)
-        except (_Aborted, OutputError):
-            pass
-
-    def keep(self) -> _Kept:
-        """Keep the file (:meth:`close`), and say how to take that back: the file renamed over
-        is held meanwhile (a hard link to it beside it), to be put back (:meth:`_Kept.undo`)
-        or let go (:meth:`_Kept.forget`). A failure is an :class:`OutputError`, the file there as it was."""
-        if self.ctx is None or _special(self.path):  # (written through as they came: nothing to take back)
-            self.close()
-            return _Kept(self.path, None, None, undoable=False)
-        real = os.path.realpath(self.path)
-        directory = os.path.dirname(real) or "."
-        backup: str | None = None
-        undoable = True
-        if os.path.lexists(real):
-            backup = os.path.join(directory, _temp_name(os.path.basename(real)))  # (a killed run's is removed by the next, as its temporary files are)
-            try:
-                os.link(real, backup)
-            except OSError:  # (a file system without hard links): kept all the same, and said if it must be taken back
-                backup, undoable = None, False
-        try:
-            self.close()
-        except BaseException:
-            _Kept(self.path, real, backup).forget()
-            raise
-        return _Kept(self.path, real, backup, undoable)
-
-
-class _Kept:
-    """An output renamed into place that may be taken back (:meth:`RejectsWriter.keep`): ``backup``
-    names the file it replaced (None: there was none, or it could not be held, ``undoable`` false)."""
-
-    def __init__(self, path: str, real: str | None, backup: str | None, undoable: bool = True):
-        self.path, self.real, self.backup, self.undoable = path, real, backup, undoable
-
-    def undo(self) -> None:
-        """Put back what was there before (no file: none); an OSError when it cannot be."""
-        if not self.undoable or self.real is None:
-            raise OSError(errno.EPERM, "the file it replaced was not kept")
-        if self.backup is not None:
-            os.replace(self.backup, self.real)
-            self.backup = None
+            self.keep().forget()
         else:
-            os.unlink(self.real)
-        sync_directory(os.path.dirname(self.real) or ".")
+            self.abort()
 
-    def forget(self) -> None:
-        """Let go of the file replaced (the output stays)."""
-        backup, self.backup = self.backup, None
-        if backup is not None:
-            try:
-                os.unlink(backup)
-            except OSError:
-                pass
+    def keep(self) -> Kept:
+        """Keep the file, in a way that can be taken back (:meth:`AtomicFile.keep`)."""
+        file, self._file = self._file, None
+        return Kept(None, None) if file is None else file.keep()  # (None: closed already, renamed with the rows: keep_together)
+
+    def abort(self) -> None:
+        """Drop the file: what fails as it is dropped (its buffer, on a full disk) is no news, and
+        never hides the error that failed the run."""
+        file, self._file = self._file, None
+        if file is not None:
+            file.abort()
 
 
-def keep_together(rows: BatchWriter, rejects: RejectsWriter) -> None:
-    """Keep two outputs that stand or fall together (``map -o ROWS --rejects LETTERS``), both
-    finished and on the disk: the refused records renamed into place first, then the rows.
+class Keepable(Protocol):
+    """An output :func:`keep_together` keeps: an :class:`AtomicFile`, a :class:`BatchWriter`, a :class:`RejectsWriter`."""
+
+    @property
+    def shown(self) -> str: ...  # the output as a message names it
+
+    holds: str  # what it holds, as a message says it ("rows": "the rows went to standard output")
+    through: bool  # written through (standard output, a FIFO, a device): what went there cannot be taken back
+
+    def keep(self) -> Kept: ...
+
+    def abort(self) -> None: ...
+
+
+def keep_together(*outputs: Keepable) -> None:
+    """Keep outputs that stand or fall together, each finished and on the disk: all renamed into
+    place, or none. The first is the main one (``map -o ROWS --rejects LETTERS``: the rows, then
+    the refused records); it is renamed last, so that it appears under its name only once what
+    goes with it is in place.
 
     When a rename fails (the directory removed or made read-only meanwhile, a directory now
-    under the name), the run fails (:class:`OutputError`) with neither kept: the refused
-    records' file is put back as it was if the rows' rename is the one that failed. The error
-    says what was written and what not where that cannot hold: rows written through (standard
-    output, a FIFO) went out before the renames, and a file replaced that could not be held
-    (a file system without hard links) cannot be put back."""
+    under the name), the run fails (:class:`OutputError`) with none kept: those renamed already
+    are put back as they were (:meth:`Kept.undo`), the others dropped. The error says what was
+    written and what not where that cannot hold: an output written through (standard output,
+    a FIFO) went out as it was written, and a file replaced that could not be held (a file
+    system without hard links) cannot be put back."""
+    kept: list[tuple[Keepable, Kept]] = []
     try:
-        kept = rejects.keep()
-    except OutputError as exc:
-        if rows.through:
-            raise OutputError(f"{exc}; the rows went to {rows.shown} all the same, so the refused records are in no file") from None
-        rows.abort()
-        raise OutputError(f"{exc}; neither output was written: {rows.shown} and {shown_name(rejects.path)} are as they were") from None
-    try:
-        rows.close()
-    except OutputError as exc:
-        if kept.real is None:  # (--rejects /dev/stderr: written as they came)
-            raise OutputError(f"{exc}; the refused records went to {shown_name(rejects.path)} all the same") from None
-        try:
-            kept.undo()
-        except OSError as undo:
-            raise OutputError(
-                f"{exc}; {shown_name(rejects.path)} holds this run's refused records all the same "
-                f"(what it held before could not be put back: {undo.strerror or undo})"
-            ) from None
-        raise OutputError(f"{exc}; neither output was written: {rows.shown} and {shown_name(rejects.path)} are as they were") from None
+        for i in reversed(range(len(outputs))):
+            try:
+                kept.append((outputs[i], outputs[i].keep()))
+            except BaseException as exc:
+                for waiting in outputs[:i]:
+                    waiting.abort()
+                if isinstance(exc, OutputError):
+                    raise OutputError(_none_kept(exc, outputs, outputs[i], outputs[:i], kept)) from None
+                for _, k in kept:  # (a KeyboardInterrupt, where signals are not held: none kept all the same, as far as can be)
+                    if not k.through:
+                        try:
+                            k.undo()
+                        except OSError:
+                            pass
+                raise
     finally:
-        kept.forget()
+        for _, k in kept:
+            k.forget()
+
+
+def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable, waiting: tuple[Keepable, ...], kept: list[tuple[Keepable, Kept]]) -> str:
+    """The error of :func:`keep_together` once ``failed``'s rename failed: those ``kept`` are put
+    back, and what cannot be (written through, not held, a rename back that fails) is said."""
+    said = []
+    out = [w for w in waiting if w.through]  # (went out as they were written, before this rename)
+    if out:
+        said.append(f"{_and([f'the {w.holds} went to {w.shown}' for w in out])} all the same, so the {failed.holds} are in no file")
+    for output, k in kept:
+        if k.through:
+            said.append(f"the {output.holds} went to {output.shown} all the same")
+            continue
+        try:
+            k.undo()
+        except OSError as undo:
+            said.append(f"{output.shown} holds this run's {output.holds} all the same (what it held before could not be put back: {undo.strerror or undo})")
+    if said:
+        return f"{exc}; {'; '.join(said)}"
+    if len(outputs) == 1:
+        return str(exc)
+    none = "neither output was" if len(outputs) == 2 else "no output was"
+    return f"{exc}; {none} written: {_and([o.shown for o in outputs])} are as they were"
+
+
+def _and(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 #: Rows per Parquet row group (``map`` streams parts of as many records: see mapper.commands).
@@ -687,11 +813,13 @@ class BatchWriter:
     batch the endpoint would discard leaves no file). Rows go out in the parts' order.
     """
 
+    holds = "rows"
+
     def __init__(self, out: str):
         self.out = out
         self.rows = 0
         self._first: Batch | None = None
-        self._ctx: Any = None
+        self._file: AtomicFile | None = None
         self.fh: Any = None
         self._finished = False
         # standard output, a FIFO, a device: what was written cannot be taken back, so
@@ -710,8 +838,8 @@ class BatchWriter:
             if self.out == "-":
                 self.fh = sys.stdout.buffer
             else:
-                self._ctx = atomic_output(self.out)
-                self.fh = self._ctx.__enter__()
+                self._file = AtomicFile(self.out, "wb", self.holds)
+                self.fh = self._file.fh
         return self.fh
 
     @contextmanager
@@ -755,37 +883,36 @@ class BatchWriter:
         # close, whose renames may hold Ctrl-C off)
         with self._said():
             self._finish()
-            if self._ctx is not None:
+            if self._file is not None:
                 self.fh.flush()
                 if not self.through:
                     sync_file(self.fh.fileno())
-        if self._ctx is None and self.fh is not None:
+        if self._file is None and self.fh is not None:
             self.fh.flush()
         self._finished = True
 
     def close(self) -> None:
         """Keep the output: finished (:meth:`finish`), and renamed into place."""
+        self.keep().forget()
+
+    def keep(self) -> Kept:
+        """Keep the output, in a way that can be taken back (:meth:`AtomicFile.keep`): finished
+        (:meth:`finish`), and renamed into place, the file it replaced held."""
         self.finish()
-        if self._ctx is not None:
-            ctx, self._ctx = self._ctx, None
-            ctx.__exit__(None, None, None)
-        elif self.fh is not None:
+        if self._file is not None:
+            file, self._file = self._file, None
+            return file.keep()
+        if self.fh is not None:
             self.fh.flush()
+        return Kept(None, None)  # (standard output: written through)
 
     def abort(self) -> None:
         self._drop()
-        if self._ctx is not None:
-            ctx, self._ctx = self._ctx, None
-            try:
-                ctx.__exit__(_Aborted, _Aborted(), None)
-            except _Aborted:
-                pass
+        if self._file is not None:
+            file, self._file = self._file, None
+            file.abort()
         elif self.stream and self.out != "-":
             _end_unopened(self.out)
-
-
-class _Aborted(Exception):
-    pass
 
 
 def _end_unopened(path: str) -> None:
