@@ -13,7 +13,6 @@ is the batch taken, and if not why) lives here, next to what it reads.
 from __future__ import annotations
 
 import math
-import re
 from array import array
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
@@ -120,6 +119,50 @@ class RecordError:
         if self.file is not None:
             out["file"] = self.file
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFailure:
+    """Why an input read as one document (a JSON array, a request body, a ``records_path``
+    document) failed whole, in parts: the verdict is built from them (:meth:`Report.summary`),
+    and :attr:`reason` is the document's error as its record's error says it (without the
+    reader's hint), the string ``--report json`` gives as ``document_error``.
+
+    ``detail``: what is wrong, in the error's own words (``expected ',' or ']' at line 3 char
+    2``, ``the request body is truncated``, ``no records at `data`: no key `data```);
+    ``invalid``: the text is not valid JSON (else a valid document holding no records where
+    ``records_path`` says); ``read``: what was read whole when the error names it as not valid
+    JSON (``the request body``, ``the JSON array``, ``the JSON document``), else ``""`` (the
+    detail says what it is itself); ``line``: the line the error is placed on; ``file``: of
+    several inputs, the one that failed (None: one input).
+    """
+
+    detail: str
+    invalid: bool = True
+    read: str = ""
+    line: int | None = None
+    file: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """``Invalid JSON: the request body is not valid JSON: expected ',' or ']' at line 3 char 2``."""
+        said = f"{self.read} is not valid JSON: " if self.read else ""
+        return f"{'Invalid JSON: ' if self.invalid else ''}{said}{self.detail}"
+
+    def verdict(self, kinds: str) -> str:
+        """What became of the input, ``kinds`` its errors by kind: ``the input is not valid JSON:
+        expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no
+        record was read)``, not "the only record would be refused" of a record the user never
+        wrote."""
+        head = "the input is not valid JSON: " if self.invalid else ""
+        line = self.line
+        # (a detail that places itself, "at line 3 char 2", is not placed again)
+        where = f", at line {line}" if line is not None and f"line {line} " not in self.detail else ""
+        if self.read:  # ("the request body is not valid JSON: ...": said once)
+            read = f", in {self.read} read whole"
+        else:
+            read = "; the input was read whole, as one document"
+        return f"{head}{self.detail} ({kinds}{where}{read}: no record was read)"
 
 
 _UNRESOLVED: Any = object()
@@ -327,9 +370,13 @@ class Report:
     silenced_warnings: dict[str, int] = field(default_factory=dict)
     #: why the input failed whole, when it was read as one document (a JSON array, a request
     #: body, a ``records_path`` document) that does not parse or holds no records: its one
-    #: refused record is that document, which the verdict says (the reason without the
-    #: reader's hint); None otherwise
-    document_error: str | None = None
+    #: refused record is that document, which the verdict says; None otherwise
+    document_failure: DocumentFailure | None = None
+
+    @property
+    def document_error(self) -> str | None:
+        """:attr:`document_failure` as its error says it (the reason without the reader's hint), or None."""
+        return self.document_failure.reason if self.document_failure is not None else None
 
     def silence(self, kinds: Iterable[str]) -> None:
         """Leave warnings of these kinds out of the report (``--ignore-warning``): they are
@@ -393,9 +440,9 @@ class Report:
             head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
         elif self.verdict == "partial":
             head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
-        elif self.verdict in ("refused", "discarded") and n == 1 and self.failed_records == 1 and self.document_error is not None:
+        elif self.verdict in ("refused", "discarded") and n == 1 and self.failed_records == 1 and self.document_failure is not None:
             # (whatever the policy: the input was never records; the verdict code stays the policy's)
-            head = f"{self.verdict}: {self._document_failure()}"
+            head = f"{self.verdict}: {self.document_failure.verdict(self.error_kinds())}"
         elif self.verdict == "refused":
             head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused ({self.error_kinds()})"
         else:
@@ -407,22 +454,6 @@ class Report:
         if self.warning_counts:
             head += f"; {plural(self.total_warnings, 'warning')}"
         return head
-
-    def _document_failure(self) -> str:
-        """What became of an input read as one document that failed whole (:attr:`document_error`):
-        ``the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in
-        the request body read whole: no record was read)``, not "the only record would be refused"
-        of a record the user never wrote."""
-        assert self.document_error is not None
-        detail = self.document_error
-        invalid = detail.startswith(_INVALID)
-        detail = detail[len(_INVALID) :] if invalid else detail
-        m = _NOT_VALID.match(detail)  # ("the request body is not valid JSON: ...": said once)
-        read = f", in {m.group(1)} read whole" if m else "; the input was read whole, as one document"
-        detail = detail[m.end() :] if m else detail
-        line = self.errors[0].line if self.errors else None
-        where = f", at line {line}" if line is not None and f"line {line} " not in detail else ""
-        return f"{'the input is not valid JSON: ' if invalid else ''}{detail} ({self.error_kinds()}{where}{read}: no record was read)"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--report json`` object."""
@@ -480,10 +511,6 @@ class Report:
     def warnings_by_column(self) -> list[tuple[str | None, str, int, list[ValueWarning]]]:
         """(column, kind, count, first examples) groups, largest first."""
         return _grouped(self.warnings, [(w.column, w.kind) for w in self.warnings], self.warning_counts)
-
-
-_INVALID = "Invalid JSON: "
-_NOT_VALID = re.compile(r"(the [A-Za-z ]+?) is not valid JSON: ")
 
 
 def _count_key(item: tuple[tuple[str | None, str], int]) -> tuple[str, str]:
@@ -754,7 +781,8 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
         out.failed_only_missing.extend(rep.failed_only_missing)
         out.rejected.extend(moved_rejected(r, record_base, line_base) for r in rep.rejected)
         out.notes.extend(n for n in rep.notes if n not in out.notes)
-        out.document_error = out.document_error or rep.document_error
+        if out.document_failure is None and rep.document_failure is not None:
+            out.document_failure = moved_failure(rep.document_failure, line_base)
         out.records += rep.records
     return out
 
@@ -762,6 +790,11 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
 def moved(item: Any, record_base: int, line_base: int) -> Any:
     """A part's error (or refused record), numbered as in the whole input."""
     return replace(item, record=item.record + record_base, line=None if item.line is None else item.line + line_base)
+
+
+def moved_failure(failure: DocumentFailure, line_base: int) -> DocumentFailure:
+    """A part's document failure, its line as in the whole input."""
+    return failure if failure.line is None or not line_base else replace(failure, line=failure.line + line_base)
 
 
 def moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:

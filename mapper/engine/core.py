@@ -12,6 +12,7 @@ raw text). :meth:`Engine.finish` applies the batch policy and builds the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ import numpy as np
 from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
 from ..options import MapOptions
-from ..report import RejectedRecord, Report, decide, too_large_reason
+from ..report import DocumentFailure, RejectedRecord, Report, decide, too_large_reason
 from ..types import type_set
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
@@ -73,7 +74,8 @@ class Engine:
         self.next_line = 1
         self.expect_bytes = 0
         self.notices: list[Notice] = []  # notes on the input as a whole, for the report
-        self.document_error: str | None = None  # why the input, read as one document, failed whole (see Report.document_error)
+        #: why the input, read as one document, failed whole (see Report.document_failure)
+        self.document_failure: DocumentFailure | None = None
         self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
     @property
@@ -102,7 +104,7 @@ class Engine:
             self.feed_objects(unit.objs)
         elif isinstance(unit, BrokenDocument):
             if not unit.one_record:  # (the input, read as one document, failed whole: the verdict says so)
-                self.document_error = unit.reason
+                self.document_failure = self._failure(unit)
             self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
             if unit not in self.notices:  # (one note said of many documents comes once per document)
@@ -111,6 +113,12 @@ class Engine:
             self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind
             raise TypeError(f"unknown input unit {type(unit).__name__}")
+
+    def _failure(self, unit: BrokenDocument) -> DocumentFailure:
+        """The parts of a document's failure, placed: its line, and its file of several inputs."""
+        # (a document's failure the reader did not give in parts: its reason whole, as the detail)
+        failure = unit.failure if unit.failure is not None else DocumentFailure(unit.reason, invalid=unit.code == "invalid_json")
+        return replace(failure, line=unit.line, file=self.rb.source)
 
     def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None, ascii: bool = False) -> int:
         """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).
@@ -320,7 +328,7 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
-        report.document_error = self.document_error
+        report.document_failure = self.document_failure
         return report
 
     def finish_part(self) -> tuple[dict[str, ColumnArrays], ColumnArrays | None, Report]:

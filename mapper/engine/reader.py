@@ -56,7 +56,7 @@ from ..errors import (
 )
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
 from ..paths import to_dot_notation
-from ..report import Report, not_an_item_reason
+from ..report import DocumentFailure, Report, not_an_item_reason
 from ..tiers import renameable
 from ..types import beyond_float64_reason, type_set
 from .gojson import (
@@ -180,6 +180,10 @@ class BrokenDocument:
     #: one record of the input, not the whole of it (a blank JSON text among records given as
     #: texts): the others are read on
     one_record: bool = False
+    #: ``reason`` in parts (its line and file are the engine's to set: :class:`~mapper.report.DocumentFailure`),
+    #: which the verdict of an input that failed whole is built from: set by every document read
+    #: whole that fails (:func:`_failed_whole`); None for a record's own (``one_record``)
+    failure: DocumentFailure | None = None
 
     @property
     def reason(self) -> str:
@@ -499,9 +503,13 @@ def line_of(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _advised(reason: str, hint: str, line: int | None, data: bytes, code: str = "invalid_json") -> BrokenDocument:
-    """A :class:`BrokenDocument` whose message is ``reason``, then ``hint`` (kept apart too) if any."""
-    return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint)
+def _failed_whole(failure: DocumentFailure, line: int | None, data: bytes = b"", hint: str = "") -> BrokenDocument:
+    """A document read whole that failed: a :class:`BrokenDocument` whose message is the
+    ``failure``'s reason, then ``hint`` (kept apart too) if any; ``no_records`` when the text is
+    valid JSON (no records where ``records_path`` says), else ``invalid_json``."""
+    reason = failure.reason
+    code = "invalid_json" if failure.invalid else "no_records"
+    return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint, failure=failure)
 
 
 def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column: int = 0) -> BrokenDocument:
@@ -543,10 +551,10 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
-        return _advised(f"Invalid JSON: {what} is not valid JSON: {text} at {where}{bom}{note}", hint, line, data)
+        return _failed_whole(DocumentFailure(f"{text} at {where}{bom}{note}", read=what), line, data, hint)
     if "truncated" in msg:
-        return BrokenDocument(f"Invalid JSON: {what} is truncated", first_line + data.count(b"\n"), data)
-    return BrokenDocument(f"Invalid JSON: {what}: {msg}", None, data)
+        return _failed_whole(DocumentFailure(f"{what} is truncated"), first_line + data.count(b"\n"), data)
+    return _failed_whole(DocumentFailure(f"{what}: {msg}"), None, data)
 
 
 # --- reading a document too deep for the decoders: its top level only, without recursion
@@ -748,7 +756,7 @@ def document_units(
             raws, fixed = _tolerant(_records_decoder(records_path), data)
     except msgspec.ValidationError as exc:  # (said on the line the document starts)
         if records_path is None:
-            yield BrokenDocument("Invalid JSON: expected a JSON array of records", first_line + _blank_lines(data), data)
+            yield _failed_whole(DocumentFailure("expected a JSON array of records"), first_line + _blank_lines(data), data)
             return
         # the Structs stop at the first value that does not fit: the text may be no JSON past it,
         # or hold more documents (`jq . status.json aircraft.json`), which Go's decoder reads first
@@ -771,7 +779,7 @@ def document_units(
             if missing is not None:  # (a valid document, only deep: without the key, as any other)
                 yield _no_records(data, records_path, missing, first_line + _blank_lines(data))  # type: ignore[arg-type]
                 return
-            yield BrokenDocument(f"Invalid JSON: {what} is nested too deeply", first_line + _blank_lines(data), data)
+            yield _failed_whole(DocumentFailure(f"{what} is nested too deeply"), first_line + _blank_lines(data), data)
             return
         raws, fixed = shallow, data
     if raws is None:  # null at the records path: no records, as Go reads it (said once, see null_records_note)
@@ -1382,7 +1390,7 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
         reason, hint = preview(why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", ""), 200), ""
     else:
         reason, hint = _path_problem(doc, keys) or preview(why, 200), no_records_hint(doc, keys)
-    return _advised(f"no records at `{_path_text(keys)}`: {reason}", hint, line, data, "no_records")
+    return _failed_whole(DocumentFailure(f"no records at `{_path_text(keys)}`: {reason}", invalid=False), line, data, hint)
 
 
 def lone_object_notice(data: bytes) -> Notice | None:
@@ -1635,6 +1643,10 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
 
 
+#: What a text or Python object that is no request body is said to be not.
+_NOT_A_BODY = 'not an endpoint request body {"records": [{"value": {...}}]}'
+
+
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``.
 
@@ -1644,13 +1656,13 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     try:
         records, fixed = _request_items(data)
     except msgspec.ValidationError as exc:
-        yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {exc}', 1, data)
+        yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {exc}"), 1, data)
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
         return
     except RecursionError:
-        yield BrokenDocument("Invalid JSON: the request body is nested too deeply", None, data)
+        yield _failed_whole(DocumentFailure("the request body is nested too deeply"), None, data)
         return
     huge = _huge_number_in(fixed)
     if huge is not None:
@@ -1710,8 +1722,8 @@ def _huge_number_in(body: bytes) -> BrokenDocument | None:
         return None
     keys, offset, number = found
     line, char = line_of(body, offset)
-    reason = f"Invalid JSON: the request body's {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})"
-    return BrokenDocument(f"{reason}: the service's decoder refuses the whole body", line, body)
+    reason = f"the request body's {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})"
+    return _failed_whole(DocumentFailure(f"{reason}: the service's decoder refuses the whole body"), line, body)
 
 
 _KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f"): "bool", ord("n"): "null", ord("{"): "object"}
@@ -2404,7 +2416,7 @@ def iter_units(
     elif input_format == "endpoint" and isinstance(records, (Mapping, Iterable)):  # a body, read as the service reads one (keys matched as Go matches them)
         body, why = _object_body(records)
         if body is None:
-            yield BrokenDocument(f'Invalid JSON: not an endpoint request body {{"records": [{{"value": {{...}}}}]}}: {why}', None)
+            yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {why}"), None)
         else:
             yield from _object_units(_object_items(body), objects)
     elif isinstance(records, Mapping):  # one record, or a request body as detect_format tells one (its only key is "records")
@@ -2533,7 +2545,7 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
         return
     if why is not None:
         hint = no_records_hint(doc, keys, python=True)
-        yield _advised(f"no records at `{_path_text(keys)}`: {why}", hint, None, b"", "no_records")
+        yield _failed_whole(DocumentFailure(f"no records at `{_path_text(keys)}`: {why}", invalid=False), None, b"", hint)
         return
     yield from _object_units(_at(doc, keys), objects)
 

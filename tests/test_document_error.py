@@ -1,0 +1,102 @@
+"""An input read as one document that fails whole: the verdict is built from the failure's parts.
+
+The verdict (``refused: the input is not valid JSON: ... (invalid_json 1, in the request body read
+whole: no record was read)``) was made by reading the parts back out of the document's error
+message with regular expressions; the engine now keeps them as fields
+(:class:`mapper.report.DocumentFailure`), and ``document_error`` (``--report json``) is the same
+string as before.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+import mapper
+from mapper.cli import main
+from mapper.report import DocumentFailure, join_reports
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+M = mapper.compile_sink(SINK)
+
+#: a request body with a comma missing between its items (line 3)
+BODY = b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n'
+#: a request body cut short
+CUT = b'{"records": [\n {"value": {"id": "a"}},\n'
+#: a JSON array with a trailing comma
+ARRAY = b'[{"id": "a"}, {"id": "b"},]'
+#: a document without the array at records_path "data"
+NO_DATA = b'{"other": [{"id": "a"}],\n "x": 1}\n'
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    out, _err = capsys.readouterr()
+    return code, out
+
+
+@pytest.mark.parametrize(
+    "text, records_path, failure",
+    [
+        (BODY, None, DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3)),
+        (CUT, None, DocumentFailure("the request body is truncated", line=3)),
+        (ARRAY, None, DocumentFailure("trailing comma in array at char 27", read="the JSON array", line=1)),
+        (NO_DATA, ("data",), DocumentFailure("no records at `data`: no key `data`", invalid=False, line=1)),
+    ],
+    ids=["body broken", "body cut short", "array trailing comma", "no records at the path"],
+)
+def test_the_report_keeps_the_document_failure_as_fields(text: bytes, records_path: tuple[str, ...] | None, failure: DocumentFailure) -> None:
+    report = M.validate(text, records_path=records_path) if records_path else M.validate(text)
+    assert report.document_failure == failure
+    # the public string is the error's reason, as before (the hint left out)
+    assert report.document_error == failure.reason == report.errors[0].reason.split("; arrays of objects")[0]
+    assert report.to_dict()["document_error"] == report.document_error
+
+
+def test_records_read_one_by_one_have_no_document_failure() -> None:
+    report = M.validate(b'{"id": "a", "x": [1}\n')
+    assert report.document_failure is None and report.document_error is None
+    assert report.to_dict()["document_error"] is None
+
+
+def test_the_verdict_comes_from_the_fields_not_from_the_words() -> None:
+    # a detail that reads like "<what> is not valid JSON: ..." is not taken apart again, and one
+    # naming a line is not given it twice
+    report = M.validate(BODY)
+    assert report.document_failure is not None
+    report.document_failure = DocumentFailure("the request body is not valid JSON: x", line=7)
+    assert report.summary() == (
+        "refused: the input is not valid JSON: the request body is not valid JSON: x (invalid_json 1, at line 7; the input was read whole, as one document: no record was read)"
+    )
+
+
+def test_the_document_failure_survives_pickling_and_joining() -> None:
+    # (workers' reports cross a pipe pickled; join_reports moves the lines by each part's base)
+    report = pickle.loads(pickle.dumps(M.validate(BODY)))
+    assert report.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3)
+    joined = join_reports([mapper.Report(), report], [0, 0], [0, 10], "endpoint", False)
+    assert joined.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=13)
+    assert joined.document_error == report.document_error and joined.errors[0].line == 13
+    assert joined.summary() == (
+        "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, at line 13, in the request body read whole: no record was read)"
+    )
+
+
+def test_concat_carries_the_document_failure() -> None:
+    empty = M.map(b"", on_error="skip")
+    broken = M.map(BODY, on_error="skip")
+    joined = mapper.concat([empty, broken])
+    assert joined.report.document_failure == broken.report.document_failure is not None
+    assert joined.report.summary() == broken.report.summary()
+
+
+def test_one_input_is_still_the_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "cut.json").write_bytes(CUT)
+    code, out = _cli(capsys, "validate", str(SINK), str(tmp_path / "cut.json"))
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "REFUSED: the input is not valid JSON: the request body is truncated (invalid_json 1, at line 3; the input was read whole, as one document: no record was read)"
+    )
