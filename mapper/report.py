@@ -153,15 +153,17 @@ class DocumentFailure:
         """What became of the input, ``kinds`` its errors by kind: ``the input is not valid JSON:
         expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no
         record was read)``, not "the only record would be refused" of a record the user never
-        wrote."""
-        head = "the input is not valid JSON: " if self.invalid else ""
+        wrote; of several inputs, the one that failed is named for "the input"."""
+        name = None if self.file is None else "standard input" if self.file == "-" else shown_name(self.file)  # (- : the command line's)
+        subject = name or "the input"
+        head = f"{subject} is not valid JSON: " if self.invalid else ""
         line = self.line
         # (a detail that places itself, "at line 3 char 2", is not placed again)
         where = f", at line {line}" if line is not None and f"line {line} " not in self.detail else ""
         if self.read:  # ("the request body is not valid JSON: ...": said once)
             read = f", in {self.read} read whole"
         else:
-            read = "; the input was read whole, as one document"
+            read = f"; {'it' if name and self.invalid else subject} was read whole, as one document"
         return f"{head}{self.detail} ({kinds}{where}{read}: no record was read)"
 
 

@@ -4,11 +4,14 @@ The verdict (``refused: the input is not valid JSON: ... (invalid_json 1, in the
 whole: no record was read)``) was made by reading the parts back out of the document's error
 message with regular expressions; the engine now keeps them as fields
 (:class:`mapper.report.DocumentFailure`), and ``document_error`` (``--report json``) is the same
-string as before.
+string as before. Of several inputs, the verdict said "the input" of the one file that failed
+without naming it (only the error line below it did): it names it now.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import pickle
 from pathlib import Path
 
@@ -91,6 +94,65 @@ def test_concat_carries_the_document_failure() -> None:
     joined = mapper.concat([empty, broken])
     assert joined.report.document_failure == broken.report.document_failure is not None
     assert joined.report.summary() == broken.report.summary()
+
+
+@pytest.mark.parametrize(
+    "files, extra, head",
+    [
+        (
+            [("body.json", BODY), ("empty.ndjson", b"")],
+            [],
+            "REFUSED: body.json is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)",
+        ),
+        (
+            [("empty.ndjson", b"\n"), ("cut.json", CUT)],
+            [],
+            "REFUSED: cut.json is not valid JSON: the request body is truncated (invalid_json 1, at line 3; it was read whole, as one document: no record was read)",
+        ),
+        (
+            [("empty.json", b"[]"), ("array.json", ARRAY)],
+            ["--on-error", "reject"],
+            "DISCARDED: array.json is not valid JSON: trailing comma in array at char 27 (invalid_json 1, at line 1, in the JSON array read whole: no record was read)",
+        ),
+        (
+            [("doc.json", NO_DATA), ("empty.json", b"")],
+            ["--records-path", "data"],
+            "REFUSED: no records at `data`: no key `data` (no_records 1, at line 1; doc.json was read whole, as one document: no record was read)",
+        ),
+    ],
+    ids=["body then empty", "blank then cut body", "empty array then broken array", "no records at the path"],
+)
+def test_of_several_inputs_the_verdict_names_the_one_read_whole(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: list[tuple[str, bytes]], extra: list[str], head: str
+) -> None:
+    # it said "the input is not valid JSON" / "the input was read whole", of inputs of which one failed
+    monkeypatch.chdir(tmp_path)  # (the names as given: relative)
+    for name, text in files:
+        (tmp_path / name).write_bytes(text)
+    code, out = _cli(capsys, "validate", str(SINK), *(name for name, _ in files), *extra)
+    assert code == 1
+    assert out.splitlines()[0] == head
+
+
+def test_of_several_inputs_standard_input_is_named_so(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.ndjson").write_bytes(b"")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(BODY)))
+    code, out = _cli(capsys, "validate", str(SINK), "-", "empty.ndjson")
+    assert code == 1
+    assert out.splitlines()[0] == (
+        "REFUSED: standard input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+    )
+
+
+def test_of_several_inputs_the_json_report_keeps_its_string(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "body.json").write_bytes(BODY)
+    (tmp_path / "empty.ndjson").write_bytes(b"")
+    code, out = _cli(capsys, "validate", str(SINK), str(tmp_path / "body.json"), str(tmp_path / "empty.ndjson"), "--report", "json")
+    assert code == 1
+    got = json.loads(out)
+    assert got["document_error"] == "Invalid JSON: the request body is not valid JSON: expected ',' or ']' at line 3 char 2"
+    assert got["errors"][0]["file"] == str(tmp_path / "body.json")
 
 
 def test_one_input_is_still_the_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
