@@ -10,7 +10,7 @@ from __future__ import annotations
 import array
 import os
 from operator import is_
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
@@ -19,9 +19,9 @@ from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, 
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError, no_set_reason
 from .model import Column, Sink
-from .options import MAX_RECORD_SIZE, MapOptions
+from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions
 from .paths import records_path_keys
-from .report import BatchRejected, Report
+from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import load_sink
 
 __all__ = ["Mapper", "compile_sink"]
@@ -94,6 +94,7 @@ class Mapper:
         fast: bool = True,
         max_record_size: int = MAX_RECORD_SIZE,
         records_path: str | Sequence[str] | None = None,
+        ignore_warnings: Iterable[str] = NO_WARNINGS,
     ) -> Batch:
         """Map a batch into a :class:`~mapper.batch.Batch`; raise :class:`~mapper.errors.BatchRejected` if the endpoint would discard it.
 
@@ -126,6 +127,12 @@ class Mapper:
         array is one error (code ``no_records``) naming where arrays of objects are; one
         holding ``null`` there gives no records, as ``[]`` (Go reads null into an array so),
         and ``report.notes`` says so once.
+        ``ignore_warnings``: warning kinds left out of the report, only counted in
+        ``report.silenced_warnings`` (as ``--ignore-warning`` and
+        :meth:`~mapper.report.Report.silence` do): a set, list or any iterable of kinds
+        (``{"empty_string"}``; ``"all"`` among them for every kind); a bare str, an unknown
+        kind or a value that is no kind is an :class:`~mapper.errors.OptionError`. Errors
+        (``lossy_value`` under ``strict``) are never left out.
         When records fail, ``report.notes`` says why where the input shows it, as ``mapper
         validate`` says it: one document holding the records, and, for NDJSON given as text
         or as a file (read again for its first lines; not a stream or an iterator, read
@@ -134,7 +141,7 @@ class Mapper:
         records given as a ``set`` (which has no order) an :class:`~mapper.errors.InputError`.
         """
         _no_set(records, "map")
-        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
+        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
         records = _bytes_given(records)
         try:
             result = run(self.compiled, records, options, output=True)
@@ -157,11 +164,13 @@ class Mapper:
         fast: bool = True,
         max_record_size: int = MAX_RECORD_SIZE,
         records_path: str | Sequence[str] | None = None,
+        ignore_warnings: Iterable[str] = NO_WARNINGS,
     ) -> Report:
         """Validate a batch as the endpoint would and return the :class:`~mapper.report.Report`.
 
         Never raises for bad records (``report.accepted`` says whether the batch would
-        be taken); the options are those of :meth:`map`. Columns are not kept, so
+        be taken); the options are those of :meth:`map` (``ignore_warnings``, as
+        ``mapper validate --ignore-warning``, among them). Columns are not kept, so
         memory does not grow with the records stored; it grows with the records
         refused: ``report.rejected`` keeps each with its raw text (1,000,000 refused
         seed records, 336 MB: about 0.9 GB). For big inputs where many may fail, the
@@ -169,7 +178,7 @@ class Mapper:
         memory), or :meth:`iter_batches` holds one batch's at a time.
         """
         _no_set(records, "validate")
-        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path))
+        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
         records = _bytes_given(records)
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
@@ -188,6 +197,7 @@ class Mapper:
         fast: bool = True,
         max_record_size: int = MAX_RECORD_SIZE,
         records_path: str | Sequence[str] | None = None,
+        ignore_warnings: Iterable[str] = NO_WARNINGS,
     ) -> Iterator[Batch]:
         """Map a big input in batches of at most ``records`` records, in bounded memory.
 
@@ -199,22 +209,24 @@ class Mapper:
         a stream cannot be read) ends with a batch of the records read before the failure,
         then its exception. Record indices in a batch and its report count
         from the batch's start; line numbers are the input's. The other options are
-        those of :meth:`map`.
+        those of :meth:`map` (``ignore_warnings`` too: each batch's report counts what it
+        left out).
         """
         _no_set(source, "iter_batches")
         if isinstance(records, bool) or not isinstance(records, int) or records < 1:
             raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
-        options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path))
+        options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
         return iter_batches(self.compiled, _bytes_given(source), options, records)
 
-    def check(self, record: Any, *, strict: bool = False) -> list[RecordProblem]:
+    def check(self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS) -> list[RecordProblem]:
         """The errors, then the warnings, of one record, as the endpoint would see it.
 
         ``record``: a mapping (any :class:`collections.abc.Mapping`), or its JSON text
         (bytes or str). An empty list means the endpoint would store the record exactly
         as sent; a :class:`~mapper.report.RecordError` in it means the endpoint would
-        refuse it (``severity`` tells the two kinds apart). ``strict``: as in
-        :meth:`map`. Made for producers checking each message before it leaves: no
+        refuse it (``severity`` tells the two kinds apart). ``strict`` and
+        ``ignore_warnings`` (warnings of these kinds left out of the list; errors never
+        are): as in :meth:`map`. Made for producers checking each message before it leaves: no
         Batch, no report, a few tens of microseconds for a record of a dozen fields.
         A mapping is judged whole, as the JSON text a producer sends for it (the text
         :class:`~mapper.batcher.Batcher` sends): one holding, even where nothing maps it, what
@@ -232,7 +244,11 @@ class Mapper:
             )
         if strict is not True and strict is not False:  # (the checker, made once per thread, checked it only when made)
             raise OptionError(f"strict must be True or False, not {strict!r}")
-        return thread_checker(self.compiled, strict).check(record)
+        if ignore_warnings is NO_WARNINGS:
+            return thread_checker(self.compiled, strict).check(record)
+        kinds = ignored_kinds(ignore_warnings)
+        problems = thread_checker(self.compiled, strict).check(record)
+        return [p for p in problems if not (isinstance(p, ValueWarning) and p.kind in kinds)] if kinds else problems
 
     def explain(self) -> str:
         """The generated source, as compiled."""
@@ -247,7 +263,7 @@ _OPTIONS: dict[tuple[Any, ...], MapOptions] = {}
 
 
 #: The arguments of a call that gives no option (the very objects of the defaults).
-_DEFAULT_ARGS = ("endpoint", None, False, "auto", 1, True, MAX_RECORD_SIZE, None)
+_DEFAULT_ARGS = ("endpoint", None, False, "auto", 1, True, MAX_RECORD_SIZE, None, NO_WARNINGS)
 
 
 def _options(*args: Any) -> MapOptions:
@@ -343,6 +359,12 @@ def _file_named(text: bytes) -> str | None:
 
 def _keys(records_path: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return None if records_path is None else records_path_keys(records_path)
+
+
+def _ignored(ignore_warnings: Iterable[str]) -> frozenset[str]:
+    """``ignore_warnings`` as the frozenset :class:`~mapper.options.MapOptions` holds, checked
+    (the default, the very object, as it is: a call that gives no option pays nothing)."""
+    return NO_WARNINGS if ignore_warnings is NO_WARNINGS else ignored_kinds(ignore_warnings)
 
 
 def compile_sink(

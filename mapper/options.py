@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import OptionError
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "ON_ERROR", "MapOptions"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -24,6 +24,8 @@ INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
 MAX_RECORD_SIZE = 16 * 1024 * 1024
 #: the smallest ``max_record_size`` taken
 MIN_RECORD_SIZE = 1024
+#: No warning kind left out (``ignore_warnings``' default: the API's calls tell it by identity)
+NO_WARNINGS: frozenset[str] = frozenset()
 
 
 def check_max_record_size(value: object) -> None:
@@ -54,7 +56,7 @@ class MapOptions:
     #: warning kinds left out of the report, only counted (``--ignore-warning``; see
     #: :meth:`mapper.report.Report.silence`): left out as they come, so the warnings kept
     #: in full are the first of the others, in every process of ``workers=N`` too
-    ignore_warnings: frozenset[str] = frozenset()
+    ignore_warnings: frozenset[str] = NO_WARNINGS
 
     def __post_init__(self) -> None:
         if self.on_error not in ON_ERROR:

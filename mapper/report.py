@@ -381,7 +381,7 @@ class Report:
         return self.document_failure.reason if self.document_failure is not None else None
 
     def silence(self, kinds: Iterable[str]) -> None:
-        """Leave warnings of these kinds out of the report (``--ignore-warning``): they are
+        """Leave warnings of these kinds out of the report (``--ignore-warning``; ``"all"`` for every kind): they are
         only counted, by kind, in :attr:`silenced_warnings`. Errors are never silenced
         (under ``strict`` a lossy value is an error, ``lossy_value``)."""
         kinds = warning_kinds(kinds, "silence")
@@ -534,7 +534,8 @@ _NONE = object()
 
 
 def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
-    """The warning kinds named, checked: an unknown one (a typo) would silence nothing."""
+    """The warning kinds named, checked: an unknown one (a typo) would silence nothing. ``"all"``
+    names every kind, as ``--ignore-warning all`` does."""
     if kinds.__class__ is frozenset and not kinds:  # (every run's default: none)
         return kinds  # type: ignore[return-value]
     if isinstance(kinds, str):  # one kind, not its letters
@@ -544,13 +545,33 @@ def warning_kinds(kinds: Iterable[str], where: str) -> frozenset[str]:
     kinds = list(kinds)
     odd = next((k for k in kinds if not isinstance(k, str)), _NONE)
     if odd is not _NONE:  # (a list was unhashable, an int among strs unsortable: TypeErrors from inside)
-        raise OptionError(f"{where}: a warning kind is a str, not {odd!r}; the kinds are {', '.join(LOSSY_KINDS)}")
+        raise OptionError(f"{where}: a warning kind is a str, not {odd!r}; the kinds are {', '.join(LOSSY_KINDS)}, or all")
     out = frozenset(kinds)
-    unknown = sorted(out - LOSSY_KINDS.keys())
+    unknown = sorted(out - LOSSY_KINDS.keys() - {"all"})
     if unknown:
         kind = unknown[0]
-        raise OptionError(f"{where}: unknown warning kind {kind!r}{suggest(kind, list(LOSSY_KINDS))}; the kinds are {', '.join(LOSSY_KINDS)}")
-    return out
+        raise OptionError(f"{where}: unknown warning kind {kind!r}{suggest(kind, list(LOSSY_KINDS))}; the kinds are {', '.join(LOSSY_KINDS)}, or all")
+    return frozenset(LOSSY_KINDS) if "all" in out else out
+
+
+def ignored_kinds(kinds: Any) -> frozenset[str]:
+    """The ``ignore_warnings`` option of ``map``, ``validate``, ``iter_batches`` and ``check``:
+    any iterable of warning kinds (a set, list or tuple of str; ``"all"`` among them for every
+    kind), checked as :func:`warning_kinds` checks them. A bare str (or bytes) is refused: it
+    iterates as its letters, and ``--ignore-warning``'s ``"a,b"`` is two kinds where a str
+    would be taken as one."""
+    if isinstance(kinds, (str, bytes, bytearray)):
+        text = kinds.decode("utf-8", "replace") if isinstance(kinds, (bytes, bytearray)) else kinds
+        named = [k.strip() for k in text.split(",") if k.strip()] or [text]
+        raise OptionError(
+            f"ignore_warnings takes a set (or list, or any iterable) of warning kinds, not a {type(kinds).__name__}: "
+            f"ignore_warnings={{{', '.join(map(repr, named))}}}"
+        )
+    if kinds is None or not isinstance(kinds, Iterable):
+        raise OptionError(
+            f"ignore_warnings takes a set (or list, or any iterable) of warning kinds, not {kinds!r}; the kinds are {', '.join(LOSSY_KINDS)}, or all"
+        )
+    return warning_kinds(kinds, "ignore_warnings")
 
 
 class ReportBuilder:
