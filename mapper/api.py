@@ -117,9 +117,13 @@ class Mapper:
         processes to map with (see :mod:`mapper.engine.parallel`). ``fast=False`` maps
         every record on the careful path (for debugging; same results, slower).
         ``max_record_size``: a record longer than this many bytes is refused (code
-        ``too_large``) and reading goes on at the next one (16 MiB by default); it
-        limits records read as text (bytes, str, files, streams), not Python mappings,
-        which have no bytes until they are written (``Batcher`` bodies have ``max_bytes``).
+        ``too_large``) and reading goes on at the next one (16 MiB by default). It applies
+        to records read as text only (bytes, str, files, streams, and ``str``/``bytes``
+        items): records given as Python objects (dicts, any mapping) are not measured,
+        whatever their JSON text would weigh, as they have no bytes until they are written
+        (measuring each would cost ``map`` of a list of dicts about 40%); given another
+        limit than the default, a run that read such records says so in ``report.notes``.
+        A producer's :class:`~mapper.Batcher` limits what it sends with ``max_bytes``.
         ``records_path``: the records are the array at this path of each document
         (``"aircraft"`` for dump1090's ``{"now": ..., "aircraft": [...]}``, ``"data.items"``,
         or a list of keys): the input's one document, each line's document of NDJSON
@@ -170,7 +174,8 @@ class Mapper:
 
         Never raises for bad records (``report.accepted`` says whether the batch would
         be taken); the options are those of :meth:`map` (``ignore_warnings``, as
-        ``mapper validate --ignore-warning``, among them). Columns are not kept, so
+        ``mapper validate --ignore-warning``, and ``max_record_size``, for records read
+        as text only, among them). Columns are not kept, so
         memory does not grow with the records stored; it grows with the records
         refused: ``report.rejected`` keeps each with its raw text (1,000,000 refused
         seed records, 336 MB: about 0.9 GB). For big inputs where many may fail, the
@@ -209,8 +214,9 @@ class Mapper:
         a stream cannot be read) ends with a batch of the records read before the failure,
         then its exception. Record indices in a batch and its report count
         from the batch's start; line numbers are the input's. The other options are
-        those of :meth:`map` (``ignore_warnings`` too: each batch's report counts what it
-        left out).
+        those of :meth:`map` (``ignore_warnings`` and ``max_record_size`` too: each batch's
+        report counts what it left out, and notes records given as Python objects, which
+        ``max_record_size`` does not measure).
         """
         _no_set(source, "iter_batches")
         if isinstance(records, bool) or not isinstance(records, int) or records < 1:

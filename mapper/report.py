@@ -64,6 +64,17 @@ def too_large_reason(size: int, limit: int) -> str:
     return f"the record is {size:,} bytes, more than the {limit:,} a record may have (--max-record-size, max_record_size=)"
 
 
+def unmeasured_note(limit: int) -> str:
+    """The note of a run given ``max_record_size`` (other than the default) and records as Python
+    objects, which it does not limit: a mapping has no JSON text until it is written, and
+    writing each dict's to measure it would cost ``map`` of dicts about 40% (docs/performance-log.md).
+    One wording whatever the count, so joined reports (``concat``) say it once."""
+    return (
+        f"max_record_size ({limit:,} bytes) limits records read as text: records given as Python objects (dicts) "
+        "were not measured (a mapping has no bytes until it is written; a Batcher's max_bytes limits what it sends)"
+    )
+
+
 T = TypeVar("T")
 
 

@@ -1,11 +1,13 @@
 """The Python API's options against the command line's: each option ``mapper validate`` /
 ``mapper map`` take for the records is a parameter of ``Mapper.validate`` / ``map`` /
 ``iter_batches`` (``ignore_warnings`` was the command line's and ``MapOptions``' only), checked
-before anything is read."""
+before anything is read; and ``max_record_size``, which applies to records read as text only,
+says so when records come as Python objects rather than passing them without a word."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from typing import Any, Iterator
 
@@ -13,6 +15,7 @@ import pytest
 
 import mapper
 from mapper import cli
+from mapper.options import MAX_RECORD_SIZE
 
 SINK = {
     "allow_missing_fields": True,
@@ -203,3 +206,49 @@ def test_a_bad_ignore_warnings_is_refused_even_with_options_seen_before(m: mappe
     m.validate(_records(3), ignore_warnings=frozenset({"empty_string"}))
     with pytest.raises(mapper.OptionError):
         m.validate(_records(3), ignore_warnings=frozenset({"empty_strin"}))
+
+
+# --- max_record_size: text only, and said so for Python objects -------------------------
+
+
+def _big(i: int) -> dict[str, Any]:
+    return {"id": f"r{i}", "s": "x" * 3000, "lat": 1.5}  # ~3 KB of JSON text
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("n", [2, 600])
+def test_max_record_size_limits_texts_and_notes_dicts_it_did_not_measure(m: mapper.Mapper, fast: bool, n: int) -> None:
+    dicts = [_big(i) for i in range(n)]
+    texts = [json.dumps(d) for d in dicts]
+    as_text = m.validate(texts, max_record_size=2048, fast=fast)
+    assert as_text.error_counts and all(e.code == "too_large" for e in as_text.errors) and as_text.failed_records == n
+    for report in (m.validate(dicts, max_record_size=2048, fast=fast), m.map(dicts, max_record_size=2048, fast=fast).report):
+        assert report.failed_records == 0  # (not measured: the endpoint's body would hold the text, which is not made)
+        note = [x for x in report.notes if x.startswith("max_record_size")]
+        assert note == [
+            "max_record_size (2,048 bytes) limits records read as text: records given as Python objects (dicts) "
+            "were not measured (a mapping has no bytes until it is written; a Batcher's max_bytes limits what it sends)"
+        ]
+
+
+def test_the_note_is_only_for_a_limit_asked_for_and_only_for_python_objects(m: mapper.Mapper) -> None:
+    dicts = [_big(i) for i in range(600)]
+    assert m.validate(dicts).notes == [] and m.validate(dicts, max_record_size=MAX_RECORD_SIZE).notes == []
+    assert m.validate(_ndjson(_records(600)), max_record_size=2048).notes == []
+    mixed = m.validate([json.dumps(_records(1)[0]), _records(1)[0]], max_record_size=2048)
+    assert mixed.failed_records == 0 and any("records given as Python objects" in x for x in mixed.notes)
+    one = m.validate(_records(1)[0], max_record_size=2048)  # one dict, alone
+    assert any("records given as Python objects" in x for x in one.notes)
+
+
+def test_each_batch_of_dicts_notes_it(m: mapper.Mapper) -> None:
+    batches = list(m.iter_batches(iter([_big(i) for i in range(25)]), records=10, max_record_size=2048))
+    assert [len(b) for b in batches] == [10, 10, 5]
+    assert [sum("max_record_size" in x for x in b.report.notes) for b in batches] == [1, 1, 1]
+    assert mapper.concat(batches).report.notes == batches[0].report.notes  # (said once)
+
+
+def test_a_stream_read_as_text_is_measured_and_not_noted(m: mapper.Mapper) -> None:
+    data = _ndjson([_big(0), _records(1)[0]])
+    report = m.validate(io.BytesIO(data), max_record_size=2048)
+    assert report.error_counts and report.errors[0].code == "too_large" and report.notes == []

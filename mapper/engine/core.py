@@ -19,8 +19,8 @@ import numpy as np
 
 from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
-from ..options import MapOptions
-from ..report import DocumentFailure, RejectedRecord, Report, decide, too_large_reason
+from ..options import MAX_RECORD_SIZE, MapOptions
+from ..report import DocumentFailure, RejectedRecord, Report, decide, too_large_reason, unmeasured_note
 from ..types import type_set
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
@@ -76,6 +76,7 @@ class Engine:
         self.notices: list[Notice] = []  # notes on the input as a whole, for the report
         #: why the input, read as one document, failed whole (see Report.document_failure)
         self.document_failure: DocumentFailure | None = None
+        self.objects = 0  # records given as Python objects, which max_record_size does not measure
         self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
     @property
@@ -102,6 +103,7 @@ class Engine:
             self.feed_raw(unit.raws, unit.lines, unit.bad, unit.cols)
         elif isinstance(unit, ObjectRecords):
             self.feed_objects(unit.objs)
+            self.objects += len(unit.objs)
         elif isinstance(unit, BrokenDocument):
             if not unit.one_record:  # (the input, read as one document, failed whole: the verdict says so)
                 self.document_failure = self._failure(unit)
@@ -328,6 +330,9 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
+        limit = self.options.max_record_size
+        if self.objects and limit != MAX_RECORD_SIZE:  # (a limit asked for, which they passed unmeasured)
+            report.notes.append(unmeasured_note(limit))
         report.document_failure = self.document_failure
         return report
 
