@@ -57,12 +57,13 @@ import threading
 import time
 import urllib.parse
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import errors as email_errors
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import orjson
 
@@ -466,10 +467,13 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.busy = False
-        #: when set (time.monotonic()), the time by which the request line and headers must have arrived
+        #: when set (time.monotonic()), the time by which the request line and headers (or the body being read) must have arrived
         self.deadline: float | None = None
+        #: the most one read waits while there is a deadline (the idle timeout; LINGER while an unread body is read away)
+        self.read_wait: float | None = self.timeout
         self.head_bytes = 0  # bytes of the request head read so far
         self.head_timed_out = False
+        self.deadline_passed = False  # (the last read that timed out waited until the deadline)
         self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
         self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
@@ -561,10 +565,23 @@ class _Handler(BaseHTTPRequestHandler):
                 if self.expect_continue:  # only now: a body refused unread is never asked for
                     self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                     self.wfile.flush()
+                allowed = _body_time(self.timeout, length)
+                late = False
                 try:
-                    data = self.rfile.read(length)
+                    with self._deadline(allowed, self.timeout):
+                        data = self.rfile.read(length)
+                except TimeoutError:
+                    data, late = b"", self.deadline_passed
                 except OSError:  # the client stopped sending (the idle timeout) or went away
                     data = b""
+                if late:  # (a byte now and then, each within the idle timeout, held the connection and its thread for ever)
+                    self.close_connection = True
+                    raise ServiceError(
+                        408,
+                        _HTTP_CODES[408],
+                        f"the body of {length:,} bytes did not arrive within {allowed:,.1f} s (the idle timeout and a second for each "
+                        f"{BODY_MIN_RATE:,} bytes): send it faster",
+                    )
                 if len(data) < length:
                     self.close_connection = True
                     raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
@@ -635,19 +652,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_away(self, length: int) -> None:
         """Read an answered request's unread body away, so the connection can carry the next
-        request; a body that stops arriving for :data:`LINGER` seconds (or ends early) closes the
-        connection instead (what was sent of it is read, so the close is no reset that could
+        request; a body that stops arriving for :data:`LINGER` seconds, that has not arrived within
+        :func:`_body_time` of its length (a byte now and then held the connection for ever), or
+        that ends early closes the connection instead (what was sent of it is read, so the close is no reset that could
         take the answer with it)."""
-        self.connection.settimeout(LINGER)
         try:
-            length = self._skip(length)
+            with self._deadline(_body_time(LINGER, length), LINGER):
+                length = self._skip(length)
         except OSError:
             pass
         finally:
             if length > 0:
                 self.close_connection = True
-            else:
-                self.connection.settimeout(self.timeout)
 
     def _skip(self, n: int) -> int:
         """Read ``n`` bytes of the request away; how many did not come (the client stopped sending)."""
@@ -663,33 +679,37 @@ class _Handler(BaseHTTPRequestHandler):
         trailers, before the connection is closed: closed with the body unread, the connection is
         reset, and a client still sending it (``requests`` or ``http.client`` with a generator)
         fails on a broken pipe without reading the 411 that says to send a Content-Length. At
-        most ``limit`` bytes, each read waiting at most :data:`LINGER` seconds; a chunk size that
-        is no hexadecimal number ends the reading (the connection is closed all the same)."""
-        self.connection.settimeout(LINGER)
-        left = limit
+        most ``limit`` bytes, each read waiting at most :data:`LINGER` seconds and all of them
+        :func:`_body_time` of ``limit`` bytes; a chunk size that is no hexadecimal number ends the
+        reading (the connection is closed all the same)."""
         try:
-            while left > 0:
-                line = self.rfile.readline(1024)  # the chunk's size [; extensions] CRLF
-                left -= len(line)
-                size = line.split(b";", 1)[0].strip()
-                if not line.endswith(b"\n") or not _HEX.fullmatch(size):
-                    return
-                n = int(size, 16)
-                if n == 0:  # the last chunk: the trailer lines up to an empty one
-                    for _ in range(100):
-                        line = self.rfile.readline(8192)
-                        left -= len(line)
-                        if line.strip() == b"" or left <= 0:
-                            return
-                    return
-                n += 2  # (the CRLF after the chunk's data)
-                if n > left:
-                    return
-                left -= n
-                if self._skip(n):
-                    return
+            with self._deadline(_body_time(LINGER, limit), LINGER):
+                self._read_chunks(limit)
         except OSError:
             pass
+
+    def _read_chunks(self, left: int) -> None:
+        """Chunks read away (see :meth:`_read_away_chunked`), at most ``left`` bytes of them."""
+        while left > 0:
+            line = self.rfile.readline(1024)  # the chunk's size [; extensions] CRLF
+            left -= len(line)
+            size = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not _HEX.fullmatch(size):
+                return
+            n = int(size, 16)
+            if n == 0:  # the last chunk: the trailer lines up to an empty one
+                for _ in range(100):
+                    line = self.rfile.readline(8192)
+                    left -= len(line)
+                    if line.strip() == b"" or left <= 0:
+                        return
+                return
+            n += 2  # (the CRLF after the chunk's data)
+            if n > left:
+                return
+            left -= n
+            if self._skip(n):
+                return
 
     # every method goes through _handle: the service answers the ones it does not take (405 on
     # a known path, 404 elsewhere) rather than http.server's 501; a HEAD answer has no body
@@ -715,6 +735,24 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
         self._log(f"{code} {err.code}: {err.message}")
+
+    @contextmanager
+    def _deadline(self, seconds: float | None, wait: float | None) -> Iterator[None]:
+        """Reads within it end ``seconds`` from now, each waiting at most ``wait`` s (a TimeoutError
+        past either; :attr:`deadline_passed` says the whole time was spent); None: no deadline."""
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        self.read_wait, self.deadline_passed = wait, False
+        if self.deadline is None and wait is not None:
+            self.connection.settimeout(wait)
+        try:
+            yield
+        finally:
+            self.deadline, self.read_wait = None, self.timeout
+            self.head_timed_out = False  # (a body's time out is no head's: no 408 for the head once answered)
+            try:
+                self.connection.settimeout(self.timeout)
+            except OSError:
+                pass
 
     def _end_head(self) -> None:
         """The request's head is read (or refused): reads wait the idle timeout again, each."""
@@ -760,13 +798,15 @@ class _DeadlineReader(io.RawIOBase):
         if h.deadline is None:
             return self.sock.recv_into(buffer)
         left = h.deadline - time.monotonic()
+        wait = min(left, h.read_wait) if h.read_wait else left
         try:
             if left <= 0:
-                raise TimeoutError("the request's head did not arrive in time")
-            self.sock.settimeout(min(left, h.timeout) if h.timeout else left)
+                raise TimeoutError("the request did not arrive in time")
+            self.sock.settimeout(wait)
             n = self.sock.recv_into(buffer)
         except TimeoutError:
             h.head_timed_out = True
+            h.deadline_passed = wait >= left  # (the whole time was spent, not one read's wait)
             raise
         h.head_bytes += n
         return n
@@ -819,6 +859,18 @@ MAX_CONNECTIONS = 256
 #: while it is read away before the connection is closed instead (Apache's lingering close waits
 #: 2 s too); the answer itself never waits for it.
 LINGER = 2.0
+
+#: The slowest a body may arrive, in bytes/s, after the idle timeout (or :data:`LINGER`, for one read
+#: away): a body sent a byte now and then, each within the idle timeout, held its connection and
+#: thread for ever (slowloris, on the body rather than the head), and ``--max-connections`` such
+#: clients shut everyone else out. 10,000 bytes/s: a 1 MB body may take 30 s + 100 s.
+BODY_MIN_RATE = 10_000
+
+
+def _body_time(base: float | None, length: int) -> float | None:
+    """Seconds a body of ``length`` bytes may take to arrive: ``base`` and a second per :data:`BODY_MIN_RATE` bytes (None: no limit)."""
+    return None if base is None else base + length / BODY_MIN_RATE
+
 
 #: The answer to a connection past the limit (written by the refusing thread, then the connection closed).
 _BUSY = ServiceError(

@@ -1,0 +1,116 @@
+"""``mapper send`` and ``mapper serve`` used by a hostile client and against a hostile endpoint (a network bug hunt).
+
+Every server binds 127.0.0.1 on a free port; every socket has a timeout and every wait a bound.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+import mapper.serve
+from mapper.serve import App, Server
+from mapper.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+SINK_ID = "aircraft_positions"
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Server]:
+    store = Store(tmp_path / "serve.db")
+    store.create_sink(SINK, exist_ok=True)
+    server = Server(App(store), idle_timeout=0.5).start()
+    try:
+        yield server
+    finally:
+        server.stop(2)
+        store.close()
+
+
+def head(path: str, length: int) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n").encode()
+
+
+def trickle(server: Server, path: str, length: int, seconds: float) -> tuple[bytes, float, bool]:
+    """Send a request head, then its body a byte every 0.1 s (each well within the idle timeout) for at most ``seconds``;
+    what the server wrote, when it closed (seconds from the head), and whether it did."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(head(path, length))
+        start = time.monotonic()
+        got = b""
+        s.settimeout(0.1)
+        sent = 0
+        while time.monotonic() - start < seconds:
+            if sent < length:
+                try:
+                    s.sendall(b" ")
+                    sent += 1
+                except OSError:  # (closed by the server: what it wrote is still there to read)
+                    pass
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return got, time.monotonic() - start, True
+            if not chunk:
+                return got, time.monotonic() - start, True
+            got += chunk
+        return got, time.monotonic() - start, False
+
+
+def answer_of(raw: bytes) -> tuple[int, Any]:
+    head_, _, body = raw.partition(b"\r\n\r\n")
+    return int(head_.split(b" ")[1]), orjson.loads(body)
+
+
+# ---------------------------------------------------------------------------------------
+# serve: a body trickled in a byte at a time
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_off_408_and_closed(served):
+    """The head had a deadline (408 however slowly it came); the body had none: a byte every
+    0.1 s with an idle timeout of 0.5 s held the connection and its thread for ever (slowloris on
+    the body). Now a body gets the idle timeout and a second per BODY_MIN_RATE bytes."""
+    raw, when, closed = trickle(served, f"/v2/sinks/{SINK_ID}", 1000, seconds=6)
+    assert closed, f"the server was still reading a trickled body of 1,000 bytes after {when:.1f} s (idle timeout 0.5 s)"
+    assert when < 3
+    status, answer = answer_of(raw)
+    assert status == 408 and answer["code"] == "RequestTimeout"
+    assert "did not arrive within 0.6 s" in answer["message"]
+
+
+def test_a_refused_body_read_away_a_byte_at_a_time_is_cut_off(served, monkeypatch):
+    """A body refused unread (an unknown sink: 404) is read away after the answer to keep the
+    connection; sent a byte at a time, each within LINGER (2 s), it held the connection for ever."""
+    monkeypatch.setattr(mapper.serve, "LINGER", 0.5)
+    raw, when, closed = trickle(served, "/v2/sinks/nobody", 1000, seconds=6)
+    status, answer = answer_of(raw)
+    assert status == 404 and answer["code"] == "ResourceNotFound"
+    assert closed, f"the server was still reading away a refused body after {when:.1f} s"
+    assert when < 2.5
+
+
+def test_a_body_sent_whole_after_a_pause_shorter_than_the_idle_timeout_is_taken(served):
+    """The body's deadline cuts a trickle, not a client that pauses once then sends."""
+    rec = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes().splitlines()[0]
+    body = b'{"records":[{"value":' + rec + b"}]}"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as s:
+        s.sendall(head(f"/v2/sinks/{SINK_ID}", len(body)) + body[:10])
+        time.sleep(0.3)
+        s.sendall(body[10:])
+        raw = b""
+        while b"}]}" not in raw:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    status, answer = answer_of(raw)
+    assert status == 200 and answer["success_count"] == 1
