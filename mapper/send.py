@@ -590,12 +590,14 @@ class Sender:
             self._drop()
             if isinstance(exc, ssl.SSLError) and not isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
                 # the two ends disagree (a certificate that does not verify, https:// at a plain HTTP port): not transient
-                raise _Failure(f"the TLS handshake with {self.host}:{self.port} failed: {_oserror(exc)}", maybe_stored=False, final=True) from None
+                raise _Failure(
+                    f"the TLS handshake with {self.host}:{self.port} failed: {_oserror(exc, self.timeout)}", maybe_stored=False, final=True
+                ) from None
             if isinstance(exc, socket.gaierror) and exc.errno in _NO_SUCH_HOST:
                 # the name does not exist (a typo, a sink's host gone): no retry can change that; a
                 # resolver that cannot answer now (EAI_AGAIN) is retried as any connection error
                 raise _Failure(f"the host name {self.host} does not resolve ({exc.strerror or exc})", maybe_stored=False, final=True) from None
-            why = f"its name does not resolve now ({exc.strerror or exc})" if isinstance(exc, socket.gaierror) else _oserror(exc)
+            why = f"its name does not resolve now ({exc.strerror or exc})" if isinstance(exc, socket.gaierror) else _oserror(exc, self.timeout)
             raise _Failure(f"cannot connect to {self.host}:{self.port}: {why}", maybe_stored=False) from None
         try:
             assert conn.sock is not None
@@ -611,7 +613,7 @@ class Sender:
                 # got there whole, and a service stores nothing of a body it did not read whole. Retried, and
                 # no re-send (a reset was counted a lost answer, and its retry a re-send of every record).
                 self._drop()
-                raise _Failure(f"{self.host}:{self.port} did not take the body whole: {_oserror(exc)}", maybe_stored=False) from None
+                raise _Failure(f"{self.host}:{self.port} did not take the body whole: {_oserror(exc, self.timeout)}", maybe_stored=False) from None
             resp = conn.getresponse()
             payload = _read_answer(resp, MAX_ANSWER + 1)
         except (OSError, http.client.HTTPException) as exc:
@@ -620,7 +622,7 @@ class Sender:
             what = _not_http(exc)
             if what is not None:  # (the body was written whole and something read it: it may have been stored)
                 raise _Failure(f"{self.host}:{self.port} answered what is not HTTP: {what}", maybe_stored=True, unreadable=what) from None
-            raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc)}", maybe_stored=True) from None
+            raise _Failure(f"no answer from {self.host}:{self.port}: {_oserror(exc, self.timeout)}", maybe_stored=True) from None
         whole = len(payload) <= MAX_ANSWER
         # Bytes after the answer that no request asked for (read ahead with it, or there to be read): a server
         # that answered a request twice, or wrote more than its Content-Length. On a kept-alive connection the
@@ -967,9 +969,11 @@ def _not_http(exc: BaseException) -> str | None:
     return printable(str(exc)[:200]) or type(exc).__name__
 
 
-def _oserror(exc: BaseException) -> str:
+def _oserror(exc: BaseException, timeout: float) -> str:
+    """An OSError in words; a time out says how long it waited (the ``timeout``: to connect, to write
+    the body, for the whole answer), so a run that gave up says what bound it hit."""
     if isinstance(exc, TimeoutError):
-        return "timed out"
+        return f"timed out after {timeout:g} s (the timeout)"
     text = str(exc) or type(exc).__name__
     return text if type(exc).__name__ in text or isinstance(exc, _AnswerCut) else f"{type(exc).__name__}: {text}"
 

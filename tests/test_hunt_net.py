@@ -6,6 +6,7 @@ Every server binds 127.0.0.1 on a free port; every socket has a timeout and ever
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -13,6 +14,7 @@ from typing import Any, Iterator
 import orjson
 import pytest
 
+import mapper
 import mapper.serve
 from mapper.serve import App, Server
 from mapper.store import Store
@@ -114,3 +116,46 @@ def test_a_body_sent_whole_after_a_pause_shorter_than_the_idle_timeout_is_taken(
             raw += chunk
     status, answer = answer_of(raw)
     assert status == 200 and answer["success_count"] == 1
+
+
+# ---------------------------------------------------------------------------------------
+# send: an endpoint that never answers
+
+
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """An endpoint that takes connections and bodies and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    taken: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                taken.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v2/sinks/{SINK_ID}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for s in taken:
+            s.close()
+        listener.close()
+
+
+def test_an_answer_that_never_comes_is_bounded_by_the_timeout_and_the_stop_says_how_long(black_hole):
+    """The run gave up saying "no answer from ...: timed out", not what it waited: a user could
+    not tell a 30 s default from a hung run, nor which option bounds it."""
+    start = time.monotonic()
+    with mapper.Sender(black_hole, timeout=0.3, retries=1, backoff=0.01) as sender, pytest.raises(mapper.EndpointUnreachable) as info:
+        sender.send(b'{"records":[{"value":{"id":"a"}}]}')
+    assert time.monotonic() - start < 3
+    assert "no answer from 127.0.0.1" in str(info.value)
+    assert "timed out after 0.3 s" in str(info.value)
+    assert info.value.maybe_stored  # (a body written whole and not answered may have been stored)
