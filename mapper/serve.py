@@ -222,6 +222,20 @@ def _require_json(req: Request) -> None:
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+    # A compressed body was read as JSON text: "not valid JSON ... (char 0)", not a word of the
+    # coding; and a plain body labelled gzip was stored as if the label were not there.
+    codings = [c.strip().lower() for v in req.headers.get_all("Content-Encoding") or () for c in v.split(",") if c.strip()]
+    if any(c != "identity" for c in codings):
+        raise ServiceError(
+            415,
+            UNSUPPORTED_ENCODING,
+            f"the body's Content-Encoding is {', '.join(codings)[:60]!r}: this endpoint takes the body as JSON text, not compressed "
+            "(send it without a Content-Encoding)",
+        )
+
+
+#: The code of a 415 for a body in a content coding (the service's documentation names none: a choice of mapper serve).
+UNSUPPORTED_ENCODING = "UnsupportedContentEncoding"
 
 
 #: The service's routes; :meth:`App.add_route` adds more (a UI's pages).
