@@ -1422,6 +1422,8 @@ class SendRun:
     retry_out: IO[str] | None = None  # a line for each retry (the command: stderr, unless --quiet)
     totals: SendTotals = field(default_factory=SendTotals)
     resumed_at: int | None = None  # the run index resumed after, when resumed
+    #: (body number, first and last record, records) of the body a stopped run may have had stored (its answer lost)
+    in_doubt: tuple[int, int, int, int] | None = None
 
     def run(self) -> SendTotals:
         """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
@@ -1644,6 +1646,8 @@ class SendRun:
                 maybe_stored = self.sender.requests_begun() != begun
             if not maybe_stored:  # nothing of it was sent, or every attempt was answered "not stored"
                 self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)
+            else:  # (counted nowhere: the stop says so, or its records were in no total and no message)
+                self.in_doubt = (self._sending[0], first.index, last.index, body.count)
             raise
         # account: the body, its refusals, the pre-validation refusals before its end; the
         # dead letters and the checkpoint after them are written together (a SIGTERM waits)
@@ -1890,6 +1894,13 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
         sys.stdout.flush()
     if aborted:
         print(f"mapper send: stopped: {printable(aborted)}", file=sys.stderr)  # (the service's words: no terminal escapes)
+        if run is not None and run.in_doubt is not None:
+            number, first, last, count = run.in_doubt
+            again = "a resume sends them again, counted re-sent" if args.checkpoint else "sent again, they are written again by _id"
+            print(
+                f"mapper send: body {number:,} (records {first}-{last}, {plural(count, 'record')}) may have been stored: no answer said what became of it ({again})",
+                file=sys.stderr,
+            )
         if args.checkpoint and run is not None:
             print(f"mapper send: run it again with --checkpoint {shown_name(args.checkpoint)} to resume after the last acknowledged body", file=sys.stderr)
     if args.quiet:

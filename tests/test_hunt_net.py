@@ -188,3 +188,37 @@ def test_a_compressed_body_is_refused_naming_its_content_encoding(served):
         assert answer["code"] == "UnsupportedContentEncoding" and "Content-Encoding is 'gzip'" in answer["message"]
     status, answer = post(served, f"/v2/sinks/{SINK_ID}", plain, {"Content-Type": "application/json", "Content-Encoding": "identity"})
     assert status == 200 and answer["records"] == []
+
+
+def test_a_run_that_gives_up_on_a_body_it_may_have_had_stored_says_which_records(black_hole, capsys, tmp_path):
+    """Every record ends stored, refused, or re-sent: a run that gave up (or was stopped) with a body
+    whose answer was lost counted its records nowhere (0 sent, 0 stored, 0 refused) and said nothing
+    of them; without a checkpoint nothing ever would. The stop names the body and its records."""
+    from mapper.cli import main
+
+    capsys.readouterr()
+    records = ROOT / "examples" / "aircraft" / "records.ndjson"
+    rc = main(["send", str(SINK), str(records), "--endpoint", black_hole, "--timeout", "0.3", "--retries", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert "timed out after 0.3 s" in err
+    assert "body 1 (records 0-2, 3 records) may have been stored" in err
+    assert "written again by _id" in err
+
+
+def test_a_body_refused_outright_is_not_said_to_be_maybe_stored(capsys, tmp_path):
+    """Only a body whose fate is unknown is named: one the service refused (404) was not stored."""
+    from mapper.cli import main
+
+    store = Store(tmp_path / "serve.db")
+    server = Server(App(store), idle_timeout=2).start()
+    try:
+        capsys.readouterr()
+        records = ROOT / "examples" / "aircraft" / "records.ndjson"
+        rc = main(["send", str(SINK), str(records), "--endpoint", f"{server.url}/v2/sinks/nobody", "--retries", "0"])
+        err = capsys.readouterr().err
+    finally:
+        server.stop(2)
+        store.close()
+    assert rc == 2 and "404 ResourceNotFound" in err
+    assert "may have been stored" not in err
