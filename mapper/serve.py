@@ -628,20 +628,26 @@ class _Handler(BaseHTTPRequestHandler):
                     print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
             unread = 0  # a body the route did not read, read away after the answer
+            huge = False  # (one too big to keep the connection for: read away for LINGER at most, then closed)
             if chunked or bad_coding or bad_length:
                 self.close_connection = True
             if chunked and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
                 unread = -1  # chunked: read away to its last chunk, then closed
             elif not body_read and length:
                 # The body was refused unread (or the route takes none: a GET with a Content-Length):
-                # read it away after the answer to keep the connection, unless it is huge or was never
-                # asked for (Expect: 100-continue: the client may not send it). Read before the answer,
-                # a body that never came (a GET saying Content-Length: 100 and sending nothing) held
-                # the answer and the thread for the idle timeout, 30 s.
-                if length <= 4 * max(app.max_body_bytes, 1 << 16) and not self.expect_continue:
-                    unread = length
-                else:
+                # read it away after the answer to keep the connection, unless it was never asked for
+                # (Expect: 100-continue: the client may not send it). Read before the answer, a body that
+                # never came (a GET saying Content-Length: 100 and sending nothing) held the answer and the
+                # thread for the idle timeout, 30 s. A huge one is read away for LINGER seconds, then the
+                # connection closed: closed at once with the body unread, it was reset under a client still
+                # writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
+                if self.expect_continue:
                     self.close_connection = True
+                else:
+                    unread = length
+                    huge = length > 4 * max(app.max_body_bytes, 1 << 16)
+                    if huge:
+                        self.close_connection = True
             if self.server.stopping:
                 self.close_connection = True
             self.send_response(resp.status)
@@ -656,7 +662,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(resp.body)
             self._log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
-                self._read_away(unread)
+                self._read_away(unread, LINGER if huge else None)
             elif unread < 0:
                 self._read_away_chunked(4 * max(app.max_body_bytes, 1 << 16))
         except (ConnectionError, TimeoutError, OSError):
@@ -664,14 +670,14 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.busy = False
 
-    def _read_away(self, length: int) -> None:
+    def _read_away(self, length: int, seconds: float | None = None) -> None:
         """Read an answered request's unread body away, so the connection can carry the next
         request; a body that stops arriving for :data:`LINGER` seconds, that has not arrived within
         :func:`_body_time` of its length (a byte now and then held the connection for ever), or
         that ends early closes the connection instead (what was sent of it is read, so the close is no reset that could
-        take the answer with it)."""
+        take the answer with it). ``seconds``: the most the whole of it may take instead."""
         try:
-            with self._deadline(_body_time(LINGER, length), LINGER):
+            with self._deadline(_body_time(LINGER, length) if seconds is None else seconds, LINGER):
                 length = self._skip(length)
         except OSError:
             pass

@@ -222,3 +222,20 @@ def test_a_body_refused_outright_is_not_said_to_be_maybe_stored(capsys, tmp_path
         store.close()
     assert rc == 2 and "404 ResourceNotFound" in err
     assert "may have been stored" not in err
+
+
+def test_a_body_far_over_the_limit_gets_its_413_read_not_a_broken_pipe(tmp_path):
+    """A body more than four times --max-body-bytes was answered 413 and the connection closed at
+    once with the body unread: reset under a client still writing it (http.client, requests), which
+    failed on a broken pipe and never read the 413. It is read away for LINGER seconds first."""
+    store = Store(tmp_path / "serve.db")
+    store.create_sink(SINK, exist_ok=True)
+    server = Server(App(store, max_body_bytes=100_000), idle_timeout=2).start()
+    try:
+        body = b'{"records":[' + b" " * 20_000_000 + b"]}"
+        status, answer = post(server, f"/v2/sinks/{SINK_ID}", body, {"Content-Type": "application/json"})
+        assert status == 413 and answer["code"] == "RequestEntityTooLarge"
+        assert "takes at most 100,000" in answer["message"]
+    finally:
+        server.stop(2)
+        store.close()
