@@ -102,6 +102,22 @@ def test_a_refused_body_read_away_a_byte_at_a_time_is_cut_off(served, monkeypatc
     assert when < 2.5
 
 
+def test_a_body_that_stops_half_way_is_400_after_the_idle_timeout_not_408(served):
+    """A client that stops sending (rather than trickling) is cut by the idle timeout of one read, as before the body's deadline."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as s:
+        s.sendall(head(f"/v2/sinks/{SINK_ID}", 100_000) + b'{"records":[')
+        start = time.monotonic()
+        raw = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    assert time.monotonic() - start < 3
+    status, answer = answer_of(raw)
+    assert status == 400 and answer["code"] == "InvalidBody" and "ended before its Content-Length" in answer["message"]
+
+
 def test_a_body_sent_whole_after_a_pause_shorter_than_the_idle_timeout_is_taken(served):
     """The body's deadline cuts a trickle, not a client that pauses once then sends."""
     rec = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes().splitlines()[0]
