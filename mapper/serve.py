@@ -36,7 +36,8 @@ served, as are the web UI's own pages.
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
 connection, HTTP/1.1 keep-alive; at most ``--max-connections`` open at once, and one
 more is answered 503 with ``Retry-After: 1`` and closed; a request's line and headers must
-arrive within the idle timeout, however slowly they trickle in: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
+arrive within the idle timeout, however slowly they trickle in, and its body within the idle
+timeout and a second per :data:`BODY_MIN_RATE` bytes: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
 cleanly on SIGINT/SIGTERM: no new requests, the ones in progress finish (their
 transactions commit), the database is closed.
 """
