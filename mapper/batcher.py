@@ -49,7 +49,7 @@ from .engine.core import Engine
 from .engine.gojson import same_length_escapes
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
-from .options import MIN_RECORD_SIZE, MapOptions
+from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, MapOptions
 from .report import RecordError, RejectedRecord
 from .types import LOSSY_KINDS
 
@@ -187,8 +187,13 @@ class Body:
         return self.count
 
     def to_batch(self) -> Batch:
-        """The body's records as columns, as the endpoint would store them."""
-        return self.mapper.map(self.data, input_format="endpoint")
+        """The body's records as columns, as the endpoint would store them.
+
+        Every record the batcher put in the body is a row: no record is longer than its body,
+        so the engine's size limit (16 MiB by default, which a body of a larger ``max_bytes``
+        may pass) is raised to the body's size (a record the batcher took was refused
+        ``too_large`` here, its row silently missing)."""
+        return self.mapper.map(self.data, input_format="endpoint", max_record_size=max(MAX_RECORD_SIZE, len(self.data)))
 
 
 class Batcher:
@@ -202,8 +207,9 @@ class Batcher:
     def __init__(self, sink: Any, *, max_records: int = DEFAULT_BODY_RECORDS, max_bytes: int = DEFAULT_BODY_BYTES, strict: bool = False):
         if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
             raise OptionError(f"max_records must be a positive integer, not {max_records!r}")
-        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < body_size(1, 1):
-            raise OptionError(f"max_bytes must be an integer of at least {body_size(1, 1)}, not {max_bytes!r}")
+        # (the least body that holds a record: the smallest record is "{}", 2 bytes, as Pacer's least body_bytes)
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < body_size(1, 2):
+            raise OptionError(f"max_bytes must be an integer of at least {body_size(1, 2)} (a body holding the smallest record, {{}}), not {max_bytes!r}")
         self.mapper = sink if isinstance(sink, Mapper) else compile_sink(sink)
         self.max_records = max_records
         self.max_bytes = max_bytes

@@ -1,0 +1,48 @@
+"""A hostile user's hunt over the Python API: batches, their conversions and files, concat, the batcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.endpoint import body_size
+
+SINK: dict[str, Any] = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+}
+
+
+@pytest.fixture(scope="module")
+def m() -> mapper.Mapper:
+    return mapper.compile_sink(SINK)
+
+
+# --- the batcher --------------------------------------------------------------------------
+
+
+def test_a_body_of_a_record_past_16_mib_gives_its_batch_every_record(m: mapper.Mapper) -> None:
+    # max_bytes above the engine's default record limit (16 MiB): the batcher takes the record,
+    # and Body.to_batch, "the same records as columns", refused it too_large (its row missing)
+    batcher = mapper.Batcher(m, max_bytes=18 * 1024 * 1024, max_records=10)
+    big = batcher.add({"k": 1, "s": "x" * (16 * 1024 * 1024 + 10)})
+    small = batcher.add({"k": 2, "s": "y"})
+    assert big.accepted and small.accepted
+    (body,) = batcher.flush()
+    batch = body.to_batch()
+    assert batch.report.errors == []
+    assert batch.ids.tolist() == [1, 2]
+    assert len(batch["s"].values[0]) == 16 * 1024 * 1024 + 10
+
+
+def test_the_least_max_bytes_a_batcher_takes_holds_the_smallest_record(m: mapper.Mapper) -> None:
+    # body_size(1, 1) was taken: a body of a one-byte record, and no record ("{}" at least) fits it
+    least = body_size(1, 2)
+    with pytest.raises(mapper.OptionError, match=f"at least {least} "):
+        mapper.Batcher(m, max_bytes=least - 1)
+    batcher = mapper.Batcher(m, max_bytes=least)
+    verdict = batcher.add("{}")
+    assert [e.code for e in verdict.errors] == ["invalid_id"]  # (its id is missing: it fits the body)
