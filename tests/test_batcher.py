@@ -476,7 +476,7 @@ def greedy(sizes: list[int], max_records: int, max_bytes: int) -> list[list[int]
 @given(
     st.lists(st.integers(0, 120), min_size=1, max_size=60),
     st.integers(1, 8),
-    st.integers(body_size(1, 1), 600),
+    st.integers(body_size(1, 2), 600),
     st.lists(st.integers(1, 9), min_size=1, max_size=5),
 )
 def test_bodies_are_the_greedy_packing_exactly(pads, max_records, max_bytes, steps):
