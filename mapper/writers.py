@@ -664,6 +664,14 @@ def _out_name(out: str | os.PathLike[str]) -> str:
     return name
 
 
+def _check_batch(batch: Any, shown: str) -> None:
+    """An OutputError unless ``batch`` is a :class:`Batch` (a list of them, or None, was an
+    AttributeError from inside the writer, or said to be "joined" to a batch)."""
+    if not isinstance(batch, Batch):
+        several = " (several batches are written as one: mapper.concat(batches))" if isinstance(batch, (list, tuple)) or hasattr(batch, "__next__") else ""
+        raise OutputError(f"cannot write {article(type(batch).__name__)} to {shown}: a batch is written (a mapper.Batch, as Mapper.map gives){several}")
+
+
 def write_ndjson(batch: Batch, out: str | os.PathLike[str]) -> None:
     """Canonical rows, one JSON object per line."""
     out = _out_name(out)
@@ -759,7 +767,9 @@ def _offset_pieces(offsets: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def write_npz(batch: Batch, out: str | os.PathLike[str]) -> None:
+    """The batch as an ``.npz`` (a zip of ``.npy`` arrays, see :func:`npz_pieces`), whatever ``out``'s extension."""
     out = _out_name(out)
+    _check_batch(batch, shown_name(out))
     pieces = npz_pieces([batch])
     with atomic_output(out) as fh:
         _savez(fh, pieces)
@@ -856,6 +866,7 @@ class BatchWriter:
             raise
 
     def write(self, part: Batch) -> None:
+        _check_batch(part, self.shown)
         if self._first is None:
             self._first = part
         else:

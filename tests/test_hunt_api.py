@@ -46,3 +46,24 @@ def test_the_least_max_bytes_a_batcher_takes_holds_the_smallest_record(m: mapper
     batcher = mapper.Batcher(m, max_bytes=least)
     verdict = batcher.add("{}")
     assert [e.code for e in verdict.errors] == ["invalid_id"]  # (its id is missing: it fits the body)
+
+
+# --- the writers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet", "ndjson"])
+@pytest.mark.parametrize("given", [None, "list", "generator"])
+def test_a_writer_given_no_batch_says_so_and_writes_nothing(m: mapper.Mapper, tmp_path: Any, ext: str, given: Any) -> None:
+    # None or a list of batches was an AttributeError / TypeError from inside the writer
+    # (.npz: "cannot join a NoneType to a batch", though nothing was joined)
+    if ext != "ndjson":
+        pytest.importorskip("pyarrow")
+    from mapper import writers
+
+    batch = m.map([{"k": 1, "s": "a"}])
+    value = {"list": [batch], "generator": (b for b in [batch]), None: None}[given]
+    out = tmp_path / f"o.{ext}"
+    with pytest.raises(mapper.errors.OutputError, match="cannot write an? (NoneType|list|generator) to .*a batch is written") as caught:
+        getattr(writers, f"write_{ext}")(value, out)
+    assert ("mapper.concat(batches)" in str(caught.value)) == (given is not None)
+    assert list(tmp_path.iterdir()) == []
