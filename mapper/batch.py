@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 #: The key of an Arrow field's metadata that says what the column's values mean
 #: (:meth:`mapper.types.ColumnType.meaning`, as JSON): :meth:`Batch.to_arrow` writes it, ``read_batch`` checks it.
 MEANING_KEY = b"mapper.column"
+#: The schema metadata key (and, as ``mapped``, the ``.npz`` header's) saying the ``on_error`` and
+#: ``strict`` a batch was mapped with: its report is not kept in a file, and read back without them
+#: a batch of ``on_error="skip"`` could not be joined (:func:`concat`) with the batch it was written from.
+MAPPED_KEY = b"mapper.mapped"
 
 _INT64_MIN = -(2**63)
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
@@ -1132,7 +1136,8 @@ class Batch:
         held only as Python objects (what the decoders make) are made UTF-8 first, or read
         by ``pyarrow.array`` once the process has made about 4M strings that way (its first
         call imports pandas: see :func:`mapper.types.base.arrow_strings`).
-        The schema's metadata holds the sink definition (``mapper.sink``) and the names
+        The schema's metadata holds the sink definition (``mapper.sink``), the ``on_error``
+        and ``strict`` the batch was mapped with (``mapper.mapped``) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
         name with ``_`` appended (as many as it needs to be unique). Each column's field
@@ -1177,6 +1182,8 @@ class Batch:
             b"mapper.presence": b"<column>.present" if presence else b"",
             b"mapper.fields": json.dumps(fields, ensure_ascii=False).encode(),
         }
+        if isinstance(self.report, Report):  # (how it was mapped: read_batch's report says it, and concat joins it with batches mapped so)
+            meta[MAPPED_KEY] = json.dumps({"on_error": self.report.on_error, "strict": self.report.strict}).encode()
         return pa.Table.from_arrays(arrays, schema=pa.schema(schema, metadata=meta))
 
     def ids_to_arrow(self, pa: Any) -> Any:

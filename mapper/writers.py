@@ -28,9 +28,10 @@ import numpy as np
 import orjson
 
 from ._start import keep_to_exit
-from .batch import MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
+from .batch import MAPPED_KEY, MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
+from .options import ON_ERROR
 from .owners import OWNER, owner, owner_gone
 from .report import RejectedRecord, Report
 from .sink import load_sink
@@ -710,6 +711,8 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         "columns": [],
         "sink": first.sink.to_body(),
     }
+    if isinstance(first.report, Report):  # (see mapper.batch.MAPPED_KEY)
+        header["mapped"] = {"on_error": first.report.on_error, "strict": first.report.strict}
     pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
     header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
     used = {"_id", "_record_index", "__header__"}
@@ -1151,7 +1154,9 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
     Values, null and missing (the ``<name>.present`` convention), ``_id`` and
     ``_record_index`` come back; the sink is read from the file (``.npz`` header,
     Arrow/Parquet schema metadata). The report is not kept in files: the batch's
-    report only counts its rows. Raises :class:`~mapper.errors.InputError` for a file
+    report only counts its rows, and says the ``on_error`` and ``strict`` the batch was
+    mapped with (so :func:`mapper.concat` joins it with batches mapped so: the one it was
+    written from, say), as the file says them (a file of an older mapper: the defaults). Raises :class:`~mapper.errors.InputError` for a file
     that is not one of these.
     """
     try:
@@ -1277,6 +1282,7 @@ def _batch_of(
     record_index: np.ndarray,
     arrays: dict[str, ColumnArrays],
     described: dict[str, Any] | None = None,
+    mapped: Any = None,
 ) -> Batch:
     """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
 
@@ -1285,7 +1291,11 @@ def _batch_of(
 
     Offsets (of sets, and of strings held as UTF-8) are checked once, by :meth:`Batch.check`
     (:func:`mapper.batch.check_offsets`, as a conversion checks a batch's), before any text is
-    decoded: its OutputError is said as the file's fault."""
+    decoded: its OutputError is said as the file's fault.
+
+    ``mapped``: what the file says of how the batch was mapped (``{"on_error", "strict"}``), None
+    when it says nothing (a file of an older mapper): its report's options."""
+    on_error, strict = _mapped(mapped)
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) == len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
@@ -1334,13 +1344,25 @@ def _batch_of(
         if a.offsets is None:
             _check_range(ctype, values, a.valid)  # type: ignore[arg-type]  # (a string column has no range)
         columns[c.name] = ColumnData(c.name, ctype, a)
-    batch = Batch(sink, ids, record_index, columns, Report(records=rows))
+    batch = Batch(sink, ids, record_index, columns, Report(records=rows, on_error=on_error, strict=strict))
     try:
         batch.check()  # (what the conversions check first; of a file, its offsets)
     except OutputError as exc:
         raise ValueError(str(exc)) from None
     _check_text(batch)
     return batch
+
+
+def _mapped(said: Any) -> tuple[str, bool]:
+    """The ``on_error`` and ``strict`` a file says its batch was mapped with (the defaults when it
+    says nothing), or a ValueError: they are one of the policies and a bool, as mapper writes them."""
+    if said is None:
+        return "endpoint", False
+    if not isinstance(said, dict) or said.get("on_error") not in ON_ERROR or not isinstance(said.get("strict"), bool):
+        raise ValueError(
+            f"it says how its batch was mapped wrongly ({said!r}: mapper writes on_error, one of {', '.join(ON_ERROR)}, and strict, true or false)"
+        )
+    return said["on_error"], said["strict"]
 
 
 def _check_lengths(name: str, a: ColumnArrays, rows: int) -> None:
@@ -1544,7 +1566,7 @@ def _read_npz(name: str) -> Batch:
             arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held, what), valid, present, offsets)
         ids = values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)", "its _id")
         described = {meta["name"]: meta for meta in header["columns"]}
-        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described)
+        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described, header.get("mapped"))
 
 
 def _read_arrow(name: str, parquet: bool) -> Batch:
@@ -1620,7 +1642,8 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         arrays[col] = ColumnArrays(values, valid, present, offsets)
     ids = _arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id")
     record_index = table.column(index_field).to_numpy() if index_field in fields_there else np.arange(n, dtype=np.int64)
-    return _batch_of(body, n, ids, record_index, arrays)
+    mapped = _metadata_json(meta, MAPPED_KEY, "how its batch was mapped") if MAPPED_KEY in meta else None
+    return _batch_of(body, n, ids, record_index, arrays, mapped=mapped)
 
 
 def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], index_field: str) -> None:

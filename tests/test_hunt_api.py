@@ -67,3 +67,43 @@ def test_a_writer_given_no_batch_says_so_and_writes_nothing(m: mapper.Mapper, tm
         getattr(writers, f"write_{ext}")(value, out)
     assert ("mapper.concat(batches)" in str(caught.value)) == (given is not None)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- files read back, and concat ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+@pytest.mark.parametrize(("on_error", "strict"), [("skip", False), ("reject", True)])
+def test_a_batch_read_back_joins_the_batch_it_was_written_from(m: mapper.Mapper, tmp_path: Any, ext: str, on_error: str, strict: bool) -> None:
+    # the file kept no options: read back, its report said on_error='endpoint', strict=False, and
+    # concat refused it beside the batch it was written from, saying batch 1 "was mapped with" those
+    if ext != "npz":
+        pytest.importorskip("pyarrow")
+    from mapper import writers
+
+    batch = m.map([{"k": 1, "s": "a"}, {"k": 2}], on_error=on_error, strict=strict)
+    out = tmp_path / f"o.{ext}"
+    getattr(writers, f"write_{ext}")(batch, out)
+    back = mapper.read_batch(out)
+    assert (back.report.on_error, back.report.strict) == (on_error, strict)
+    joined = mapper.concat([batch, back])
+    assert joined.ids.tolist() == [1, 2, 1, 2]
+    assert joined.record_index.tolist() == [0, 1, 2, 3]
+    with pytest.raises(
+        mapper.errors.OutputError, match=f"batch 1 \\(counting from 0\\) was mapped with on_error='endpoint', strict=False, batch 0 with on_error='{on_error}'"
+    ):
+        mapper.concat([back, m.map([{"k": 3}])])
+
+
+def test_a_file_saying_how_its_batch_was_mapped_wrongly_is_refused_and_one_saying_nothing_reads_as_the_defaults(m: mapper.Mapper, tmp_path: Any) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = m.map([{"k": 1, "s": "a"}], on_error="skip").to_arrow()
+    meta = dict(table.schema.metadata)
+    assert meta.pop(b"mapper.mapped") == b'{"on_error": "skip", "strict": false}'
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "older.parquet")  # (as a file of an older mapper)
+    back = mapper.read_batch(tmp_path / "older.parquet")
+    assert (back.report.on_error, back.report.strict) == ("endpoint", False)
+    for said in (b'{"on_error": "drop", "strict": false}', b'{"on_error": "skip", "strict": 0}', b"[]", b"{"):
+        pq.write_table(table.replace_schema_metadata({**meta, b"mapper.mapped": said}), tmp_path / "edited.parquet")
+        with pytest.raises(mapper.InputError, match="wrongly|not JSON"):
+            mapper.read_batch(tmp_path / "edited.parquet")
