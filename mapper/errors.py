@@ -36,6 +36,21 @@ Severity = Literal["error", "warning", "note"]
 class MapperError(Exception):
     """Base class of every exception `mapper` raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its class, args and attributes, not as Exception pickles (its class called
+        # again with its args, the message alone): a subclass whose __init__ takes other arguments
+        # (BatchRejected's report, DefinitionError's problems) failed to unpickle, which breaks a
+        # concurrent.futures process pool (BrokenProcessPool) and hangs a multiprocessing.Pool.
+        return (_unpickled, (type(self), self.args, self.__dict__))
+
+
+def _unpickled(cls: type[MapperError], args: tuple[Any, ...], state: dict[str, Any]) -> MapperError:
+    """A pickled :class:`MapperError` made again, its ``__init__`` not called (see ``__reduce__``)."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 def preview(text: str, limit: int = 60) -> str:
     """Return ``text`` cut to ``limit`` characters, saying how long it really was.

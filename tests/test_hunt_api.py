@@ -107,3 +107,41 @@ def test_a_file_saying_how_its_batch_was_mapped_wrongly_is_refused_and_one_sayin
         pq.write_table(table.replace_schema_metadata({**meta, b"mapper.mapped": said}), tmp_path / "edited.parquet")
         with pytest.raises(mapper.InputError, match="wrongly|not JSON"):
             mapper.read_batch(tmp_path / "edited.parquet")
+
+
+# --- errors cross processes -------------------------------------------------------------------
+
+
+def _raised(call: Any) -> BaseException:
+    try:
+        call()
+    except mapper.MapperError as exc:
+        return exc
+    raise AssertionError("nothing was raised")
+
+
+def test_every_error_pickles_as_a_process_pool_sends_it_back(m: mapper.Mapper) -> None:
+    # Exception pickles as its class called again with its args (the message alone): BatchRejected,
+    # DefinitionError, PathSyntaxError, TableSyntaxError and ServiceError failed to unpickle, and a
+    # concurrent.futures pool mapping in a worker broke (BrokenProcessPool), a multiprocessing.Pool hung
+    import pickle
+
+    from mapper.endpoint import ServiceError
+
+    strict = mapper.compile_sink({**SINK, "allow_missing_fields": False})
+    errors = [
+        _raised(lambda: strict.map([{"k": 1, "s": "a"}, {"k": 2}])),
+        _raised(lambda: mapper.load_sink({"bogus": 1})),
+        _raised(lambda: mapper.parse_path("a..b")),
+        _raised(lambda: mapper.parse_create_table("CREATE TABLE (")),
+        ServiceError(400, "InvalidBody", "bad body", {"Retry-After": "1"}),
+        _raised(lambda: m.map([], on_error="drop")),
+        mapper.MissingDependencyError("pyarrow is missing"),
+    ]
+    assert [type(e).__name__ for e in errors[:4]] == ["BatchRejected", "DefinitionError", "PathSyntaxError", "TableSyntaxError"]
+    for exc in errors:
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc) and back.args == exc.args
+        assert {k: v for k, v in vars(back).items() if k != "report"} == {k: v for k, v in vars(exc).items() if k != "report"}
+    assert pickle.loads(pickle.dumps(errors[0])).report.summary() == errors[0].report.summary()  # type: ignore[attr-defined]
+    assert pickle.loads(pickle.dumps(errors[1])).errors == errors[1].errors  # type: ignore[attr-defined]
