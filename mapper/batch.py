@@ -1145,9 +1145,7 @@ class Batch:
         JSON), which :func:`mapper.read_batch` holds against the sink of a file saved
         from the table (with ``pyarrow.parquet.write_table``, say).
         """
-        for what, value in (("presence", presence), ("record_index", record_index)):
-            if value is not True and value is not False:  # ("no" was taken as True, None as False)
-                raise OptionError(f"Batch.to_arrow() takes {what}=True or False, not {value!r}")
+        _check_options("to_arrow", presence, record_index)
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
         self.check()
         taken = {"_id", *self.columns}
@@ -1193,7 +1191,7 @@ class Batch:
             return arrow_fixed(ids, None, pa.uint64(), pa)
         return arrow_strings(ids if isinstance(ids, Strings) else Strings.from_objects(ids), None, pa)
 
-    def to_pandas(self, **options: Any) -> Any:
+    def to_pandas(self, *, presence: bool = True, record_index: bool = True) -> Any:
         """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`.
 
         Integer and bool columns are pandas' nullable dtypes (``Int64``, ``UInt64``,
@@ -1206,7 +1204,8 @@ class Batch:
         (``to_arrow`` and ``to_polars`` keep it).
         """
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
-        table = self.to_arrow(**options)
+        _check_options("to_pandas", presence, record_index)  # (named as called: not "Batch.to_arrow() takes ...")
+        table = self.to_arrow(presence=presence, record_index=record_index)
         self._refuse_non_utf8("pandas")
         import pyarrow as pa  # (to_arrow has checked it is there)
 
@@ -1226,13 +1225,14 @@ class Batch:
         except (ValueError, pa.ArrowException) as exc:
             raise OutputError(f"the batch cannot be a pandas DataFrame: {first_line(exc)}") from None
 
-    def to_polars(self, **options: Any) -> Any:
+    def to_polars(self, *, presence: bool = True, record_index: bool = True) -> Any:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
         pl = optional_import("polars", "polars", "Batch.to_polars()")
         for name in self.columns:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
-        table = self.to_arrow(**options)
+        _check_options("to_polars", presence, record_index)
+        table = self.to_arrow(presence=presence, record_index=record_index)
         self._refuse_non_utf8("polars")
         return pl.from_arrow(table)
 
@@ -1247,6 +1247,13 @@ class Batch:
             where = _not_utf8(values, rows, "strict")
             if where is not None:
                 raise OutputError(f"{what} cannot be a {target} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
+
+
+def _check_options(method: str, presence: Any, record_index: Any) -> None:
+    """An OptionError naming ``Batch.<method>()`` unless ``presence`` and ``record_index`` are each True or False."""
+    for what, value in (("presence", presence), ("record_index", record_index)):
+        if value is not True and value is not False:  # ("no" was taken as True, None as False)
+            raise OptionError(f"Batch.{method}() takes {what}=True or False, not {value!r}")
 
 
 def _canonical(col: ColumnData) -> list[Any]:

@@ -145,3 +145,21 @@ def test_every_error_pickles_as_a_process_pool_sends_it_back(m: mapper.Mapper) -
         assert {k: v for k, v in vars(back).items() if k != "report"} == {k: v for k, v in vars(exc).items() if k != "report"}
     assert pickle.loads(pickle.dumps(errors[0])).report.summary() == errors[0].report.summary()  # type: ignore[attr-defined]
     assert pickle.loads(pickle.dumps(errors[1])).errors == errors[1].errors  # type: ignore[attr-defined]
+
+
+# --- conversions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["to_pandas", "to_polars"])
+def test_a_conversion_names_itself_for_a_bad_or_unknown_option(m: mapper.Mapper, method: str) -> None:
+    # to_pandas(**options) handed them to to_arrow: a bad value was "Batch.to_arrow() takes presence=...",
+    # an unknown keyword "Batch.to_arrow() got an unexpected keyword argument"
+    pytest.importorskip("pyarrow")
+    pytest.importorskip(method[3:])
+    batch = m.map([{"k": 1, "s": "a"}, {"k": 2}])
+    convert = getattr(batch, method)
+    with pytest.raises(mapper.OptionError, match=f"^Batch.{method}\\(\\) takes presence=True or False, not 'no'$"):
+        convert(presence="no")
+    with pytest.raises(TypeError, match=f"{method}\\(\\) got an unexpected keyword argument 'presense'"):
+        convert(presense=False)
+    assert list(convert(presence=False, record_index=False).columns) == ["_id", "s"]
