@@ -91,6 +91,18 @@ class _Chunk:
         self.owner = owner
         self.failed = failed
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A verdict pickled (put on a queue to another process) or copied carries its chunk's books
+        # judged, as reading it would judge them: the weak reference to the batcher does not pickle
+        # (a TypeError), and a deep copy of a pending chunk was never judged (its batcher judges its
+        # own), so reading the copied verdict raised RuntimeError, saying its batcher was dropped.
+        if self.failed is None:
+            owner = self.owner
+            batcher = None if owner is None else owner()
+            if batcher is not None:
+                batcher._judge_pending()
+        return (_Chunk, (None, self.failed))
+
 
 class Verdict(msgspec.Struct, gc=False, eq=False):
     """What the endpoint would do with one record: ``accepted``, or refused for ``errors``.

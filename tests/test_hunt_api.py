@@ -48,6 +48,23 @@ def test_the_least_max_bytes_a_batcher_takes_holds_the_smallest_record(m: mapper
     assert [e.code for e in verdict.errors] == ["invalid_id"]  # (its id is missing: it fits the body)
 
 
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_pending_verdict_pickles_and_copies_as_judged(m: mapper.Mapper, how: str) -> None:
+    # pickled, a pending verdict was a TypeError (its chunk's weak reference to the batcher);
+    # deep-copied, reading the copy raised RuntimeError "its batcher was dropped" (never judged)
+    import copy
+    import pickle
+
+    batcher = mapper.Batcher(m, max_records=10)
+    good, bad = batcher.add({"k": 1, "s": "a"}), batcher.add({"k": "x", "s": "b"})
+    assert repr(good) == "<Verdict 0 pending>"
+    copied = [pickle.loads(pickle.dumps(v)) if how == "pickle" else copy.deepcopy(v) for v in (good, bad)]
+    assert [(c.index, c.accepted, [e.code for e in c.errors]) for c in copied] == [(0, True, []), (1, False, ["invalid_id"])]
+    assert (good.accepted, bad.accepted) == (True, False)
+    assert (batcher.accepted, batcher.refused) == (1, 1)  # (judged once)
+    assert [body.indices for body in batcher.flush()] == [[0]]
+
+
 # --- the writers ----------------------------------------------------------------------------
 
 
