@@ -99,8 +99,11 @@ def splittable(records: Any, options: MapOptions) -> bool:
     if isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[: HEAD_SIZE + 1])
     elif isinstance(records, os.PathLike) and Path(os.fsdecode(records)).is_file():
-        with open(records, "rb") as fh:
-            head = fh.read(HEAD_SIZE + 1)
+        try:
+            with open(records, "rb") as fh:
+                head = fh.read(HEAD_SIZE + 1)
+        except OSError as exc:  # (a file there but not readable: said as the reader says it, not as an output's fault)
+            raise InputError(f"cannot read {shown_name(records)}: {exc.strerror or exc}") from None
     else:
         return False
     if unpacker(head[:MAGIC_SIZE]) is not None:  # compressed: read from its start only
