@@ -138,7 +138,10 @@ def _escape(m: re.Match[str]) -> str:
 
 #: The characters of :data:`_CONTROL` that JSON text may hold as they are (only C0 must be escaped
 #: in it): as JSON text is written, none of them is outside a string, where an escape is the same.
-_CONTROL_IN_JSON = re.compile(_CONTROL.pattern.replace("\x00-\x1f", "", 1))
+#: With them, the UTF-16 surrogates ``json.dumps`` leaves as they are: a file name's byte that is not
+#: UTF-8 (``os.fsdecode`` makes 0xff U+DCFF) went out as that byte, and the report did not parse;
+#: its escape, ``\udcff``, is the name Python's ``os.fsencode`` gives back.
+_CONTROL_IN_JSON = re.compile(_CONTROL.pattern.replace("\x00-\x1f", "", 1).removesuffix("]") + "\ud800-\udfff]")
 
 
 def escaped_json(text: str) -> str:
