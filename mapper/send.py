@@ -39,6 +39,7 @@ import email.utils
 import errno
 import http.client
 import io
+import json
 import math
 import os
 import random
@@ -95,7 +96,7 @@ from .engine.reader import (
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
 from .report import RecordError, plural
-from .writers import sync_directory, sync_file, temp_stem
+from .writers import json_line, sync_directory, sync_file, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1196,7 +1197,7 @@ class _DeadLetters:
     def write(self, letters: list[dict[str, Any]]) -> None:
         if self.fh is None or not letters:
             return
-        data = b"".join(orjson.dumps(d) + b"\n" for d in letters)
+        data = b"".join(map(json_line, letters))
         try:
             self.fh.write(data)
             self.fh.flush()
@@ -1264,8 +1265,12 @@ class Checkpoint:
         if not os.path.exists(self.path):
             return None
         try:
-            state = orjson.loads(Path(self.path).read_bytes())
-        except (OSError, orjson.JSONDecodeError) as exc:
+            data = Path(self.path).read_bytes()
+            try:
+                state = orjson.loads(data)
+            except orjson.JSONDecodeError:  # (an input name's byte that is not UTF-8, saved as its escape: see _save)
+                state = json.loads(data)
+        except (OSError, ValueError) as exc:
             raise InputError(f"cannot read the checkpoint {shown_name(self.path)}: {exc}") from None
         if not isinstance(state, dict) or state.get("version") != 1:
             raise InputError(f"{shown_name(self.path)} is not a mapper send checkpoint")
@@ -1337,7 +1342,11 @@ class Checkpoint:
         fd, tmp = tempfile.mkstemp(prefix=temp_stem(target.name), suffix=".tmp", dir=target.parent if str(target.parent) else ".")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(orjson.dumps(state, option=orjson.OPT_INDENT_2))
+                try:
+                    text = orjson.dumps(state, option=orjson.OPT_INDENT_2)
+                except TypeError:  # a lone surrogate: an input name's byte that is not UTF-8 (os.fsdecode's U+DCFF for 0xff), as its escape
+                    text = json.dumps(state, indent=2).encode("ascii")
+                fh.write(text)
                 fh.flush()
                 sync_file(fh.fileno())  # (a file system that cannot sync, some FUSE ones: saved unsynced, as outputs are)
             os.replace(tmp, target)

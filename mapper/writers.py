@@ -513,6 +513,16 @@ def same_file(a: str, b: str) -> bool:
     return stat.S_ISREG(sa.st_mode) or stat.S_ISFIFO(sa.st_mode) or stat.S_ISDIR(sa.st_mode)
 
 
+def json_line(obj: Any) -> bytes:
+    """``obj`` as one line of NDJSON (a dead letter). A lone surrogate, which orjson refuses, is a file
+    name's byte that is not UTF-8 (a record's ``"file"``, as ``os.fsdecode`` makes 0xff U+DCFF): it is
+    written as its escape, ``\\udcff``, which ``os.fsencode`` makes the byte again."""
+    try:
+        return orjson.dumps(obj) + b"\n"
+    except TypeError:
+        return json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n"
+
+
 class RejectsWriter:
     """The dead-letter file: one JSON line per rejected record, with its raw text exactly as it came."""
 
@@ -539,7 +549,7 @@ class RejectsWriter:
             except UnicodeDecodeError:
                 out["raw_base64"] = base64.b64encode(raw).decode("ascii")
         try:
-            self.fh.write(orjson.dumps(out) + b"\n")
+            self.fh.write(json_line(out))
         except OSError as exc:  # (a full disk: said naming this file, as the rows' file is)
             raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
         self.count += 1
