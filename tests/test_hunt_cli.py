@@ -1,0 +1,119 @@
+"""A hostile user's runs of the command line: each test is a bug found so, failing before its fix.
+
+The CLI runs as ``python -m mapper`` (never a traceback on stderr), or in this process where a
+fault must be made (a file the OS refuses to read, which root reads whatever its mode).
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapper.cli import main
+
+ROOT = Path(__file__).parents[1]
+SINK = {
+    "name": "t",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+    "schema": {
+        "type": "json",
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+    },
+}
+#: two good records, one refused (``n`` not an int)
+RECORDS = b'{"id": 1, "n": 2}\n{"id": 2, "n": "x"}\n{"id": 3}\n'
+#: a file name whose byte 0xff is not UTF-8: os.fsdecode makes it U+DCFF
+BAD_NAME = os.fsdecode(b"bad\xffname.ndjson")
+
+
+def run(*args: Any, cwd: Path) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=cwd, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode("utf-8", "replace")
+    return proc
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "s.json").write_text(json.dumps(SINK))
+    (tmp_path / "r.ndjson").write_bytes(RECORDS)
+    (tmp_path / BAD_NAME).write_bytes(RECORDS + b'{"id": 4,\n')  # and a broken record, a bad record to infer
+    return tmp_path
+
+
+def test_workers_on_an_unreadable_file_is_a_read_error(files: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--workers 2`` on a file the OS refuses to read: said as the one-process run says it,
+    "cannot read", not as an output's fault ("cannot write r.ndjson", which it is not)."""
+    refused = str(files / "r.ndjson")
+    real_open = builtins.open
+
+    def fake_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and os.path.abspath(os.fspath(file)) == refused:
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.chdir(files)
+    for command in (["validate"], ["map", "-o", "out.ndjson"]):
+        code = main([*command, "s.json", "r.ndjson", "--workers", "2", "-q"])
+        err = capsys.readouterr().err
+        assert code == 2, err
+        assert "cannot read r.ndjson: Permission denied" in err, err
+        assert "cannot write" not in err, err
+    assert not (files / "out.ndjson").exists()
+
+
+def test_rejects_of_a_file_whose_name_is_not_utf8(files: Path) -> None:
+    """``--rejects`` with several inputs, one named with a byte that is not UTF-8: each dead letter
+    names its file (as its escape, which ``os.fsencode`` makes the name again), no traceback."""
+    proc = run("validate", "s.json", BAD_NAME, "r.ndjson", "--rejects", "rej.ndjson", "-q", cwd=files)
+    assert proc.returncode == 1, proc.stderr
+    letters = [json.loads(line) for line in (files / "rej.ndjson").read_bytes().splitlines()]
+    assert [(os.fsencode(d["errors"][0]["file"]), d["record"]) for d in letters] == [(b"bad\xffname.ndjson", 1), (b"bad\xffname.ndjson", 3), (b"r.ndjson", 5)]
+    assert [d["raw"] for d in letters] == ['{"id": 2, "n": "x"}', '{"id": 4,', '{"id": 2, "n": "x"}']
+
+
+@pytest.mark.parametrize("command", [["validate", "s.json"], ["infer"]])
+def test_json_report_of_a_file_whose_name_is_not_utf8_parses(files: Path, command: list[str]) -> None:
+    """``--report json`` naming such a file: UTF-8 JSON that parses (the byte went out as it is),
+    its ``file`` field the name's escape."""
+    proc = run(*command, BAD_NAME, "r.ndjson", "--report", "json", cwd=files)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout.decode("utf-8"))
+    assert b"\\udcff" in proc.stdout
+    if command[0] == "validate":
+        assert sorted(os.fsencode(e["file"]) for e in report["errors"]) == [b"bad\xffname.ndjson", b"bad\xffname.ndjson", b"r.ndjson"]
+    else:
+        assert [os.fsencode(e["file"]) for e in report["bad_examples"]] == [b"bad\xffname.ndjson"]
+
+
+def test_send_dead_letters_of_a_file_whose_name_is_not_utf8(files: Path) -> None:
+    proc = run("send", "s.json", BAD_NAME, "r.ndjson", "--dry-run", "--rejects", "dl.ndjson", cwd=files)
+    assert proc.returncode == 1, proc.stderr
+    letters = [json.loads(line) for line in (files / "dl.ndjson").read_bytes().splitlines()]
+    assert [os.fsencode(d["file"]) for d in letters] == [b"bad\xffname.ndjson", b"bad\xffname.ndjson", b"r.ndjson"]
+
+
+def test_send_checkpoint_of_an_input_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    """The checkpoint keeps the inputs' names: one that is not UTF-8 is saved as its escape and
+    read back as the name (orjson refuses both the surrogate and its escape)."""
+    from mapper.send import Checkpoint
+
+    point = Checkpoint(str(tmp_path / "ck.json"))
+    assert point.load() is None
+    state = {"version": 1, "inputs": [str(tmp_path / BAD_NAME)]}
+    point.save(state)
+    point.release()
+    again = Checkpoint(str(tmp_path / "ck.json"))
+    assert again.load() == state
+    again.release()
