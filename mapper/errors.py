@@ -167,8 +167,13 @@ def shown_name(name: str | os.PathLike[Any]) -> str:
     """A file name as a message prints it: as it is, unquoted, its control characters escaped as
     :func:`escape_controls` writes them. A name is text the user does not see whole: one holding
     an ESC printed as such drove the terminal, a newline split the message in two, a U+202E made
-    the rest of the line read backwards. (A report's JSON keeps the real name.)"""
-    return escape_controls(os.fsdecode(name))
+    the rest of the line read backwards. (A report's JSON keeps the real name.) A byte that is not
+    UTF-8 (``os.fsdecode`` makes 0xff U+DCFF) is its escape too, ``\\udcff``: printed as it is, it
+    failed a strict UTF-8 standard output (a UTF-8 locale's, such as en_US.UTF-8) with a traceback."""
+    return _SURROGATE.sub(_escape, escape_controls(os.fsdecode(name)))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def plain_str(text: str) -> str:

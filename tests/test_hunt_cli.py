@@ -117,3 +117,17 @@ def test_send_checkpoint_of_an_input_whose_name_is_not_utf8(tmp_path: Path) -> N
     again = Checkpoint(str(tmp_path / "ck.json"))
     assert again.load() == state
     again.release()
+
+
+def test_text_report_naming_a_file_whose_name_is_not_utf8_on_a_strict_stdout(files: Path) -> None:
+    """A UTF-8 locale other than C.UTF-8 (en_US.UTF-8) makes standard output strict: a text report
+    or ``check``'s line naming such a file failed with a traceback (UnicodeEncodeError). The
+    name's byte is printed as its escape, as standard error (backslashreplace) shows it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8:strict"}
+    bad_sink = os.fsdecode(b"s\xfe.json")
+    (files / bad_sink).write_text("{")
+    for args, code in ((["validate", "s.json", BAD_NAME, "r.ndjson", "--group", "record"], 1), (["check", bad_sink], 2)):
+        proc = subprocess.run([sys.executable, "-m", "mapper", *args], capture_output=True, cwd=files, timeout=60, env=env)
+        assert b"Traceback" not in proc.stderr, proc.stderr.decode("utf-8", "replace")
+        assert proc.returncode == code, proc.stderr
+        assert b"bad\\udcffname.ndjson line 2" in proc.stdout or b"invalid: s\\udcfe.json" in proc.stdout, proc.stdout
