@@ -729,8 +729,9 @@ def _beyond_float(value: int) -> bool:
 
 
 def _huge_int(value: int) -> OutOfRangeNumber:
-    """A Python int beyond float64 as the number the engine refuses, its text cut for messages."""
-    return OutOfRangeNumber(preview(int_text(value), 40))
+    """A Python int beyond float64 as the number the engine refuses: its text whole (a message cuts it,
+    saying its length: cut here too, the length said was the cut text's), or its size past 4,300 digits."""
+    return OutOfRangeNumber(int_text(value))
 
 
 def _go_integer(text: str) -> int | None:

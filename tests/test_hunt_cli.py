@@ -131,3 +131,13 @@ def test_text_report_naming_a_file_whose_name_is_not_utf8_on_a_strict_stdout(fil
         assert b"Traceback" not in proc.stderr, proc.stderr.decode("utf-8", "replace")
         assert proc.returncode == code, proc.stderr
         assert b"bad\\udcffname.ndjson line 2" in proc.stdout or b"invalid: s\\udcfe.json" in proc.stdout, proc.stdout
+
+
+def test_infer_names_a_huge_integer_by_its_own_length(tmp_path: Path) -> None:
+    """A 400-digit integer: its first 40 characters and its length, 400 (the text was cut twice,
+    and the note said "(59 characters)", the length of the first cut)."""
+    (tmp_path / "r.ndjson").write_text('{"id": 1, "v": %s}\n{"id": 2, "v": 1}\n' % ("1" * 400))
+    proc = run("infer", "r.ndjson", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    note = next(line for line in proc.stderr.decode().splitlines() if line.startswith("note: v:"))
+    assert f"(the first in record 0, {'1' * 40}...(400 characters))" in note, note
