@@ -141,3 +141,18 @@ def test_infer_names_a_huge_integer_by_its_own_length(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     note = next(line for line in proc.stderr.decode().splitlines() if line.startswith("note: v:"))
     assert f"(the first in record 0, {'1' * 40}...(400 characters))" in note, note
+
+
+def test_a_raw_control_character_in_a_string_is_named(tmp_path: Path) -> None:
+    """A tab or a NUL pasted raw into a value: the error names it and its escape (it said only
+    "invalid character at char 15", where check names it for a sink); one outside a string, or
+    after a string closed (``"\\\\"``), is no string's."""
+    (tmp_path / "s.json").write_text(json.dumps(SINK))
+    data = b'{"id": 1, "n": "a\tb"}\n{"id": 2, "n": "\\"\x00"}\n{"id": 3, "n": "\\\\"\x00}\n{"id": 4,\x01 "n": 1}\n'
+    (tmp_path / "r.ndjson").write_bytes(data)
+    proc = run("validate", "s.json", "r.ndjson", "--report", "json", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    messages = {e["record"]: e["message"] for e in json.loads(proc.stdout)["errors"]}
+    assert messages[0] == "Invalid JSON: invalid character at char 18: control character U+0009 in a string (write it as \\t) (record 0, line 1)"
+    assert messages[1].startswith("Invalid JSON: invalid character at char 19: control character U+0000 in a string (write it as \\u0000)")
+    assert "control character" not in messages[2] and "control character" not in messages[3], messages

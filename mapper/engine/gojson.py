@@ -410,7 +410,25 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
                 text = empty + text[len(text.split(" at ", 1)[0]) :]
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
+        elif text.startswith("invalid character") and raw[offset : offset + 1] < b" " and _in_string(raw, offset):
+            text += control_note(raw[offset])
     return f"Invalid JSON: {text}"
+
+
+def control_note(byte: int) -> str:
+    """What a raw control character inside a string is (a NUL or a tab pasted into a value, which
+    JSON must escape): "invalid character" alone did not say which, nor that it can be sent."""
+    escape = _ESCAPED.get(byte) or "\\u%04x" % byte
+    return f": control character U+{byte:04X} in a string (write it as {escape})"
+
+
+_ESCAPED = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}
+
+
+def _in_string(data: bytes, at: int) -> bool:
+    """Whether byte ``at`` of ``data`` stands inside a string: its line's strings before it, once
+    the closed ones are taken out, leave one open (a string cannot span lines)."""
+    return b'"' in _STRINGS.sub(b"", data[data.rfind(b"\n", 0, at) + 1 : at])
 
 
 #: What records separated by commas are told (a JSON array's elements without its brackets).
