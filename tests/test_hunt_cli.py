@@ -156,3 +156,17 @@ def test_a_raw_control_character_in_a_string_is_named(tmp_path: Path) -> None:
     assert messages[0] == "Invalid JSON: invalid character at char 18: control character U+0009 in a string (write it as \\t) (record 0, line 1)"
     assert messages[1].startswith("Invalid JSON: invalid character at char 19: control character U+0000 in a string (write it as \\u0000)")
     assert "control character" not in messages[2] and "control character" not in messages[3], messages
+
+
+@pytest.mark.parametrize("stdin_too", [False, True])
+def test_map_to_stdout_redirected_to_an_input_is_refused(files: Path, stdin_too: bool) -> None:
+    """``map ... -o - > INPUT``: the shell empties the input before the run, which then read no
+    records and said "accepted", exit 0; with ``>>`` the rows were appended to it. Refused as
+    ``-o INPUT`` is, exit 2, the input left as it was."""
+    records = files / "r.ndjson"
+    args = [sys.executable, "-m", "mapper", "map", "s.json", "-" if stdin_too else "r.ndjson", "-o", "-"]
+    with open(records, "ab") as out, open(records if stdin_too else os.devnull, "rb") as stdin:  # (>>: the input still whole)
+        proc = subprocess.run(args, stdin=stdin, stdout=out, stderr=subprocess.PIPE, cwd=files, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 2, proc.stderr
+    assert b"-o - writes the rows to standard output, which is redirected to " in proc.stderr, proc.stderr
+    assert records.read_bytes() == RECORDS
