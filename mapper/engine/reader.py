@@ -840,28 +840,6 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
     yield _broken(data, exc, what, first_line, column)
 
 
-def _decode_element(decoder: json.JSONDecoder, text: str, pos: int, bound: int) -> int:
-    """Where the JSON value at ``pos`` of ``text`` ends, decoded from the text up to ``bound``
-    (the next element's line): an error is raised as the whole text would raise it, without
-    the standard library counting the lines before ``pos`` (an array of many broken elements
-    read in linear time); a value still open at ``bound`` is decoded again up to a line end
-    twice as far each time, to the text's end at most (in the whole text from ``pos`` each
-    time, an array of elements each left open took the standard library's count of the lines
-    before each one: 20,000 elements 2 s). A cut at a line end is never inside a token (JSON
-    strings hold no raw line break), so an error before the piece's end is the whole text's."""
-    size = bound - pos
-    while True:
-        piece = text[pos:bound]
-        try:
-            return decoder.raw_decode(piece)[1] + pos
-        except json.JSONDecodeError as exc:
-            if bound >= len(text) or exc.pos < len(piece.rstrip(" \t\r\n")):
-                raise
-        size *= 2
-        line_end = text.find("\n", pos + size)
-        bound = len(text) if line_end < 0 else line_end
-
-
 def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes], list[int | None], list[int]] | None:
     """The elements of a JSON array spread over lines that does not parse (``json.dumps(indent=2)``,
     ``jq .``: each element starts a line, after the first's indentation), the texts of a broken
@@ -872,7 +850,7 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
     whole array then, placed where it breaks.
 
     Read only once the array has failed (the standard library's ``raw_decode`` an element at
-    a time, as :func:`_decode_at` pieces each: no cost for an array that parses)."""
+    a time, in pieces, see :func:`_decode_at`: no cost for an array that parses)."""
     text = data.decode("utf-8", "surrogateescape")
     pos = _skip_space(text)
     if text[pos : pos + 1] != "[":
@@ -894,7 +872,7 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
         cols.append(pos - line_start + (column if line_start == 0 else 0))
         found = starts.search(text, pos + 1)
         try:
-            end = _decode_element(decoder, text, pos, len(text) if found is None else found.start())
+            end = _decode_at(decoder, text, pos, len(text) if found is None else found.start())
         except (ValueError, RecursionError):
             broken = True
             end = len(text) if found is None else found.start()
@@ -1054,10 +1032,10 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
     line = first_line + text.count("\n", 0, pos)
     line_start = text.rfind("\n", 0, pos) + 1  # (kept as pos moves: a search back from each value costs its line's length, quadratic for values on one line)
     broken = False  # (a value did not parse: decode piece by piece from then on, see _decode_at)
-    ahead = [-1, 0]  # (_decode_at's last look ahead)
+    ahead = [-1, 0]  # (_value_line_ahead's last look)
     while pos < len(text):
         try:
-            end = _decode_at(decoder, text, pos, ahead) if broken else decoder.raw_decode(text, pos)[1]
+            end = _decode_at(decoder, text, pos, _value_line_ahead(text, pos, ahead)) if broken else decoder.raw_decode(text, pos)[1]
         except (ValueError, RecursionError):
             broken = True
             found = _VALUE_START.search(text, pos + 1)
@@ -1088,41 +1066,52 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
     return raws, lines, cols
 
 
-#: How far ahead of a value :func:`_decode_at` looks for the next line starting with ``{`` or ``[``.
+#: How far ahead of a value :func:`_value_line_ahead` looks for the next line starting with ``{`` or ``[``.
 _NEAR = 1 << 20
 
 
-def _decode_at(decoder: json.JSONDecoder, text: str, pos: int, ahead: list[int]) -> int:
-    """Where the JSON value at ``pos`` of ``text`` ends, as ``decoder.raw_decode(text, pos)``
-    says (raising as it raises), decoded from the text up to the next line starting with
-    ``{`` or ``[`` when one is near.
+def _value_line_ahead(text: str, pos: int, ahead: list[int]) -> int:
+    """Where the next line starting with ``{`` or ``[`` after ``pos`` starts (its newline), when one
+    is within ``_NEAR``; else the text's end.
 
-    The standard library's error counts the lines of the text up to where it stops, so a
-    value that does not parse cost the length of the text before it: 40,000 records as
-    ``pprint`` prints them (``{'id': 1, ...}``, each broken) took 18 s to read, quadratic. A JSON
-    token holds no newline (a string's raw one is an error, ``strict``), so what the piece
-    up to that newline decodes, or fails on before its end, the whole text does alike; a
-    value still open at the piece's end (it spans such a line) is decoded in the whole text.
-    Used once a value has failed (the pieces cost a copy: valid input reads 1.7 times
-    slower so).
-
-    ``ahead``: the last call's look ahead, ``pos`` only growing: where the next such line's
-    newline was found (-1: none), and where the look stopped. Looked at again, the text
-    ahead cost each of many values on one line up to ``_NEAR`` (quadratic).
+    ``ahead``: the last call's look, ``pos`` only growing: where that line's newline was found
+    (-1: none), and where the look stopped. Looked at again, the text ahead cost each of many
+    values on one line up to ``_NEAR`` (quadratic).
     """
     found, looked = ahead
     if found <= pos:  # (passed, or none up to where the last look stopped: looked for from there)
         bound = _VALUE_START.search(text, pos + 1 if found >= 0 else max(pos + 1, looked - 1), pos + _NEAR)
         found = ahead[0] = -1 if bound is None else bound.start()
         ahead[1] = pos + _NEAR
-    if found < 0:
-        return decoder.raw_decode(text, pos)[1]
-    piece = text[pos:found]
-    try:
-        return decoder.raw_decode(piece)[1] + pos
-    except json.JSONDecodeError as exc:
-        if exc.pos < len(piece):
-            raise
+    return len(text) if found < 0 else found
+
+
+def _decode_at(decoder: json.JSONDecoder, text: str, pos: int, bound: int) -> int:
+    """Where the JSON value at ``pos`` of ``text`` ends, as ``decoder.raw_decode(text, pos)`` says
+    (raising when it raises), decoded from the text up to ``bound`` (a line end: the next
+    value's line, the next element's) first.
+
+    The standard library's error counts the lines of the text up to where it stops, so a value
+    that does not parse, decoded in the whole text, cost the length of the text before it:
+    40,000 records as ``pprint`` prints them (``{'id': 1, ...}``, each broken) took 18 s to
+    read, an array of 20,000 elements each left open 2 s, quadratic. A JSON token holds no
+    newline (a string's raw one is an error, ``strict``), so what a piece cut at a line end
+    decodes, or fails on before its end, the whole text does alike; a value still open at the
+    piece's end is decoded again up to a line end twice as far each time, in the whole text
+    (in place: no copy of the rest) once that is past the text's last line. Used once a value
+    has failed (the pieces cost a copy: valid input reads 1.7 times slower so).
+    """
+    size = bound - pos
+    while bound < len(text):
+        piece = text[pos:bound]
+        try:
+            return decoder.raw_decode(piece)[1] + pos
+        except json.JSONDecodeError as exc:
+            if exc.pos < len(piece.rstrip(" \t\r\n")):
+                raise
+        size *= 2
+        line_end = text.find("\n", pos + size)
+        bound = len(text) if line_end < 0 else line_end
     return decoder.raw_decode(text, pos)[1]
 
 
