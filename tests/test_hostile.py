@@ -849,13 +849,18 @@ def test_a_python_string_holding_an_unpaired_surrogate_maps_as_its_json_text_doe
     from_dicts, from_text = m.map(dicts, fast=fast), m.map(as_text, fast=fast)
     rows = [{"_id": "a", "s": "x\ufffd", "ss": ["é", "\ufffd"]}, {"_id": "b\ufffd", "s": "ok"}, {"_id": "c", "s": "é"}]
     assert from_dicts.to_rows() == from_text.to_rows() == rows
-    # each value named where it is (a dict's), the record's first escape (the text's)
+    # each value named where it is, from dicts as from their text (nothing of the one nobody maps); what
+    # was sent, the dict's value, the text's escape where it has it
     assert [(w.record, w.column, w.kind, w.sent) for w in from_dicts.report.warnings] == [
         (0, "s", "utf8_replaced", "x\\ud800"),
         (0, "ss", "utf8_replaced", '["\\u00e9", "\\udc00"]'),
         (1, "k", "utf8_replaced", "b\\ud800"),
     ]
-    assert [(w.record, w.path, w.kind) for w in from_text.report.warnings] == [(0, "$", "utf8_replaced"), (1, "$", "utf8_replaced"), (2, "$", "utf8_replaced")]
+    assert [(w.record, w.column, w.path, w.kind, w.sent) for w in from_text.report.warnings] == [
+        (0, "s", "$.s", "utf8_replaced", "escape \\ud800 at char 19"),
+        (0, "ss", "$.ss", "utf8_replaced", "escape \\udc00 at char 46"),
+        (1, "k", "$.k", "utf8_replaced", "escape \\ud800 at char 9"),
+    ]
     assert [w.kind for w in m.check(dicts[0])] == ["utf8_replaced", "utf8_replaced"]
     assert all(isinstance(w.sent, str) and w.sent.isascii() for w in from_dicts.report.warnings)  # printable, JSON-encodable
     json.dumps(from_dicts.report.to_dict(), ensure_ascii=False).encode("utf-8")
@@ -880,9 +885,10 @@ def test_strict_refuses_a_record_whose_text_the_endpoint_would_repair() -> None:
     text = b'{"k": "a", "s": "x\xff"}\n{"k": "b", "s": "ok"}\n{"k": "c", "s": "\\ud800"}\n'
     lax, strict = m.map(text, on_error="skip"), m.map(text, on_error="skip", strict=True)
     assert lax.to_rows() == [{"_id": "a", "s": "x\ufffd"}, {"_id": "b", "s": "ok"}, {"_id": "c", "s": "\ufffd"}]
-    assert [(w.record, w.path, w.kind) for w in lax.report.warnings] == [(0, "$", "utf8_replaced"), (2, "$", "utf8_replaced")]
+    # (invalid UTF-8 at $, the value that held it unknown; an unpaired escape at the column that maps it)
+    assert [(w.record, w.path, w.kind) for w in lax.report.warnings] == [(0, "$", "utf8_replaced"), (2, "$.s", "utf8_replaced")]
     assert strict.to_rows() == [{"_id": "b", "s": "ok"}] and not strict.report.warnings
-    assert [(e.record, e.line, e.path, e.code) for e in strict.report.errors] == [(0, 1, "$", "lossy_value"), (2, 3, "$", "lossy_value")]
+    assert [(e.record, e.line, e.path, e.code) for e in strict.report.errors] == [(0, 1, "$", "lossy_value"), (2, 3, "$.s", "lossy_value")]
     assert "U+FFFD" in strict.report.errors[0].reason
 
 

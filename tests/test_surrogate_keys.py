@@ -35,11 +35,11 @@ def test_a_key_fields_surrogate_is_named_by_its_field_as_a_columns_is(keys: list
         (1, "j", "$.in.j", "b\\udc00"),
         (2, "t", "$.t", "\\ud800"),
     ]
-    # the text's: the record's escape, key field or not, at its char (each input's own honest sent)
+    # the text's: named where it is alike, what was sent the record's escape at its char (each input's own honest sent)
     assert [(w.record - many, w.column, w.path, w.sent) for w in from_text.warnings] == [
-        (0, None, "$", "escape \\ud800 at char 8"),
-        (1, None, "$", "escape \\udc00 at char 26"),
-        (2, None, "$", "escape \\ud800 at char 36"),
+        (0, "k", "$.k", "escape \\ud800 at char 8"),
+        (1, "j", "$.in.j", "escape \\udc00 at char 26"),
+        (2, "t", "$.t", "escape \\ud800 at char 36"),
     ]
     assert from_dicts.errors == from_text.errors == []
     assert [len(from_dicts.warnings), len(from_text.warnings)] == [3, 3]  # one for each value, never again for the _id

@@ -23,7 +23,7 @@ from ..options import MapOptions
 from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
-from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, joined_keys, without_surrogates
+from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, joined_keys, record_place, unpaired_escapes, without_surrogates
 from .output import RunOutput
 from .reader import NotAnItem
 
@@ -56,6 +56,10 @@ class CarefulPath:
         #: counts from the line's start
         self.cols: Sequence[int] | None = None
         self.cols_start = 0
+        self.keys = tuple(c.path.keys for c in sink.columns)
+        #: the record being read from its JSON text, while it is: the text, its index, and its
+        #: unpaired surrogate escapes once a note asks (see :meth:`escape_sent`)
+        self.text: list[Any] | None = None
 
     def column_of(self, pos: int) -> Callable[[], int] | None:
         """The characters before record ``pos`` on its line, asked when a message needs them."""
@@ -85,11 +89,12 @@ class CarefulPath:
             self.record_error(pos, line, "not_an_object", not_an_item_reason(None))
             return
         try:
-            obj, replaced = decode_record(raw, self.c.prints_numbers, self.column_of(pos) if self.cols is not None else None)
+            # (an unpaired surrogate escape kept: noted, as a Python caller's, where a column maps it)
+            obj, replaced = decode_record(raw, self.c.prints_numbers, self.column_of(pos) if self.cols is not None else None, unpaired=True)
         except RecordDecodeError as exc:
             self.record_error(pos, line, "invalid_json", exc.message)
             return
-        if replaced is not None:
+        if replaced is not None:  # (invalid UTF-8: its bytes are gone, and the value that held them unknown)
             self.notes(
                 None,
                 [Lossy("utf8_replaced", replaced, "\ufffd", "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape")],
@@ -97,7 +102,11 @@ class CarefulPath:
                 line,
                 "$",
             )
-        self.obj(obj, pos, line, decoded=True)
+        self.text = [raw, pos, None]
+        try:
+            self.obj(obj, pos, line, decoded=True)
+        finally:
+            self.text = None
 
     def obj(self, obj: Any, pos: int, line: int | None, decoded: bool = False) -> None:
         """One record given as an object: decoded JSON (``decoded``) or a caller's."""
@@ -243,11 +252,32 @@ class CarefulPath:
         path = self.paths[ci] if ci is not None else record
         pointer = self.pointers[ci] if ci is not None else None
         for note in notes:
+            if note.kind == "utf8_replaced" and self.text is not None and ci is not None:
+                note = note._replace(sent=self.escape_sent(ci, note.sent))
             if self.strict:
                 reason = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).reason
                 self.rb.error(pos, line, name, path, "lossy_value", reason, pointer)
             else:
                 self.rb.warning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint, pointer)
+
+    def escape_sent(self, ci: int, value: Any) -> Any:
+        """What a record read from its JSON text sent where column ``ci`` reads a value holding an
+        unpaired surrogate: the first such escape at that path, where the text has it (``escape
+        \\ud800 at char 17``; of a name given twice, in the later member, the one Go keeps), as the
+        record's text says it; ``value`` (escaped, as a dict's) for a JMESPath expression's,
+        which names no place of the text. Looked for only when a note asks: the text is scanned
+        once a record (only records holding such an escape are noted so)."""
+        keys, text = self.keys[ci], self.text
+        if keys is None or text is None:
+            return value
+        raw, pos, escapes = text
+        if escapes is None:
+            escapes = text[2] = unpaired_escapes(raw)
+        found = [(members[: len(keys)], -offset, escape) for path, members, offset, escape in escapes if tuple(path[: len(keys)]) == keys]
+        if not found:  # pragma: no cover - the value read holds one: its path has its escape
+            return value
+        _members, offset, escape = max(found)  # (the first of the value read: the last member of a name given twice)
+        return f"escape {escape} {record_place(raw, -offset, self.column_of(pos))}"
 
     def id_element(self, v: Any, pos: int, line: int | None) -> None:
         """The ``id_field`` value of one record: the record's unsigned ``_id``."""

@@ -43,8 +43,10 @@ __all__ = [
     "joined_keys",
     "json_path",
     "neg_zero_at",
+    "record_place",
     "same_length_escapes",
     "surrogate_rows",
+    "unpaired_escapes",
     "without_surrogates",
 ]
 
@@ -117,11 +119,16 @@ def neg_zero_at(data: bytes | memoryview) -> int:
     return -1
 
 
-def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None) -> tuple[Any, str | None]:
+def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None, unpaired: bool = False) -> tuple[Any, str | None]:
     """The record as Go decodes it, and where the decoder put U+FFFD for what it could not read (None: nowhere).
 
     That is the first invalid UTF-8 byte (``byte 0xff at char 7``), else the first
-    unpaired surrogate escape (``escape \\ud800 at char 7``). ``neg_zero``: the sink prints
+    unpaired surrogate escape (``escape \\ud800 at char 7``). ``unpaired``: a string's unpaired
+    surrogate escape is kept, the lone surrogate in the string (as Python's decoder reads it),
+    and not said: the careful path reads it as a Python caller's, U+FFFD noted at the column
+    that maps it (said here, it was the whole record's, the decoder replacing it before any
+    column was known); a key's is U+FFFD all the same (a path reads the key as Go's decoder
+    does: :func:`joined_keys`). ``neg_zero``: the sink prints
     numbers as text (a string column, a primary key), so an integer ``-0`` must stay a
     negative zero. Raises :class:`RecordDecodeError`, also for a record nested deeper than
     the decoders go from the bottom of a stack (:func:`~mapper.stack.full_stack`: the same
@@ -130,12 +137,12 @@ def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None =
     names a character of that line (counted from the line's start, as an editor shows it).
     """
     try:
-        return full_stack(_decode_record, raw, neg_zero, column)
+        return full_stack(_decode_record, raw, neg_zero, column, unpaired)
     except RecursionError:
         raise RecordDecodeError("Invalid JSON: nested too deeply") from None
 
 
-def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None) -> tuple[Any, str | None]:
+def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None = None, unpaired: bool = False) -> tuple[Any, str | None]:
     replaced: str | None = None
     if not raw.isascii():
         try:
@@ -146,8 +153,8 @@ def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None 
     try:
         obj = _DECODE_ANY.decode(raw)
     except (msgspec.DecodeError, ValueError) as exc:  # ValueError: an integer of 4,300+ digits
-        obj = _decode_like_go(raw, str(exc), column)
-        if replaced is None and b"\\u" in raw:
+        obj = _decode_like_go(raw, str(exc), column, unpaired)
+        if replaced is None and not unpaired and b"\\u" in raw:
             replaced = _unpaired_escape(raw, column)
         return obj, replaced
     if neg_zero and neg_zero_at(raw) >= 0:
@@ -201,8 +208,10 @@ def record_place(raw: bytes, offset: int, column: Callable[[], int] | None = Non
     return f"at char {col + (column() if column is not None else 0)}"
 
 
-def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | None = None) -> Any:
-    """Python's json module with Go's number rules; ``msgspec_error`` words a syntax error."""
+def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | None = None, unpaired: bool = False) -> Any:
+    """Python's json module with Go's number rules; ``msgspec_error`` words a syntax error.
+    ``unpaired``: unpaired surrogate escapes of strings kept as Python's decoder reads them (lone
+    surrogates); a key's read as Go reads it (U+FFFD) all the same."""
 
     def reject(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
@@ -230,7 +239,7 @@ def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | 
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
         raise RecordDecodeError(json_error_text(raw, msgspec_error or "JSON is malformed", column)) from None
     if b"\\u" in raw:
-        obj = _fix_surrogates(obj)
+        obj = joined_keys(obj) if unpaired else _fix_surrogates(obj)
     return obj
 
 
@@ -365,6 +374,41 @@ def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
         elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
             return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
     return None
+
+
+def unpaired_escapes(raw: bytes) -> list[tuple[list[str | int], list[int], int, str]]:
+    """The unpaired surrogate escapes of a JSON text's string values (not its keys: a key's
+    leaves what is stored as sent), in order: the path of the value holding each (keys and
+    indices, a key holding an unpaired escape as Go reads it, U+FFFD), the members' and
+    elements' numbers along it (of a name given twice, Go keeps the later member), its offset
+    in ``raw``, its text (``\\ud800``)."""
+    found: list[tuple[list[str | int], list[int], int, str]] = []
+    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key, member number]
+    for m in _SCAN.finditer(raw):
+        token = m.group()
+        c = token[:1]
+        if c == b"{":
+            stack.append([True, None, True, 0])
+        elif c == b"[":
+            stack.append([False, 0, False, 0])
+        elif c in (b"}", b"]"):
+            stack.pop()
+        elif c == b",":
+            top = stack[-1]
+            top[3] += 1
+            if top[0]:
+                top[2] = True
+            else:
+                top[1] += 1
+        elif c == b":":
+            stack[-1][2] = False
+        elif c == b'"':
+            if stack and stack[-1][0] and stack[-1][2]:
+                stack[-1][1] = _fix_surrogates(json.loads(token.decode("utf-8", "replace")))
+            elif b"\\u" in token:
+                path, members = [top[1] for top in stack], [top[3] for top in stack]
+                found.extend((path, members, m.start() + e.start(1), e.group(1).decode("ascii")) for e in _UNPAIRED.finditer(token))
+    return found
 
 
 def huge_number_in(raw: bytes) -> tuple[list[str | int], int, str] | None:
