@@ -27,17 +27,46 @@ def _pieced(text: str, pos: int, bound: int) -> int | None:
         return None
 
 
-_PIECES = ['{"a": 1}', '{"a":', "[1,", "2]", "}", "]", '"s"', "'x'", ",", ":", "  ", "\t", '"b": [', "{", "[", "tru", "true", "1.5e3", '"\\u00e9"', '"x\r']
+_PIECES = [
+    '{"a": 1}',
+    "1.",
+    "5",
+    "e",
+    "-",
+    '{"b": 12',
+    "34}",
+    '{"a":',
+    "[1,",
+    "2]",
+    "}",
+    "]",
+    '"s"',
+    "'x'",
+    ",",
+    ":",
+    "  ",
+    "\t",
+    '"b": [',
+    "{",
+    "[",
+    "tru",
+    "true",
+    "1.5e3",
+    '"\\u00e9"',
+    '"x\r',
+]
 
 
-def test_decoded_in_pieces_as_in_the_whole_text() -> None:
+@pytest.mark.parametrize("peek", [1 << 10, 3, 8], ids=["as read", "a 3-character look first", "an 8-character look first"])
+def test_decoded_in_pieces_as_in_the_whole_text(monkeypatch: Any, peek: int) -> None:
     # any text of JSON fragments over lines, from any value's start, cut first at any line end
     # after it: the value ends where the whole text's decode ends it, or both refuse it
+    monkeypatch.setattr(reader, "_PEEK", peek)
     rnd = random.Random(7)
     for _ in range(400):
         text = "\n".join("".join(rnd.choice(_PIECES) for _ in range(rnd.randint(1, 4))) for _ in range(rnd.randint(1, 12)))
-        starts = [i for i, ch in enumerate(text) if ch in "{["]
-        for pos in starts[:6]:
+        starts = [i for i, ch in enumerate(text) if ch in '{["-1' and (i == 0 or text[i - 1] in " \n,[:")]
+        for pos in starts[:8]:
             cuts = [i for i, ch in enumerate(text) if ch == "\n" and i > pos] + [len(text)]
             for bound in cuts[:5]:
                 assert _pieced(text, pos, bound) == _whole(text, pos), (text, pos, bound)
@@ -104,3 +133,14 @@ def test_broken_elements_of_a_pretty_printed_array_are_read_in_linear_time(monke
     found = reader._elements(make(3).encode(), 1)
     assert found is not None and len(found[0]) == 3 and found[1] == [2, 6, 10]
     _linear(monkeypatch, lambda data: reader._elements(data, 1), make, 200)
+
+
+def test_values_on_a_long_line_after_a_broken_one_are_read_in_linear_time(monkeypatch: Any) -> None:
+    # each decoded up to the next line starting with { or [ (the long line's end): a copy of the
+    # rest of the line each, quadratic (test_review_session3's, in characters)
+    def make(n: int) -> str:
+        return "{'a': 1}\n" + "".join('{"x": [{"id": %d}]}' % i for i in range(n)) + "\n{'b': 2}\n{\"x\": []}"
+
+    found = reader._values(make(3).encode(), 1)
+    assert found is not None and found[0][1:4] == [b'{"x": [{"id": 0}]}', b'{"x": [{"id": 1}]}', b'{"x": [{"id": 2}]}']
+    _linear(monkeypatch, lambda data: reader._values(data, 1), make, 2000)
