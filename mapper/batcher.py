@@ -473,10 +473,10 @@ class Batcher:
         it by; None for the rest (judged by their text, with the records around them).
 
         Under ``strict``, a mapping holding a string with an unpaired surrogate: its text
-        escapes it (``\\ud800``, which the endpoint reads as U+FFFD), and the engine refuses such
-        a text at ``$`` wherever the escape is, as it cannot tell which value held it; ``check``
-        of the mapping can (``lossy_value`` at the column that maps it; nothing where nobody
-        does), and the verdict is check's."""
+        escapes it (``\\ud800``, which the endpoint reads as U+FFFD); the engine refuses such a
+        text at the column that maps the value too, but says what was sent as the escape's
+        place in the text (``escape \\ud800 at char 15``), where ``check`` of the mapping says
+        the value the producer gave: the verdict is check's."""
         if not self.options.strict or raw is None or isinstance(record, (str, bytes, bytearray, memoryview)):
             return None
         if b"\\u" not in raw or same_length_escapes(raw) is raw:
