@@ -14,7 +14,7 @@ GET      ``/v2/sinks/<id>/rows``   the stored rows (``?offset=0&limit=100``), nu
 
 Each ingest request is answered record by record exactly as ``mapper validate --report
 endpoint`` answers (the same engine), within the limits (the service's throttling answer,
-400 ``ResourceThroughputExceeded``), and stored in one SQLite transaction with
+400 ``ResourceThroughputExceeded``, with ``Retry-After``), and stored in one SQLite transaction with
 FeatureBase's write semantics (:class:`mapper.store.Store`). Errors are the service's
 ``{"code", "message"}`` with an HTTP status. A bearer token is required when one is
 configured (``--token-env``; the token is never printed or logged; a non-ASCII token is
@@ -258,7 +258,8 @@ class App:
 
     ``limits``: per sink (endpoint), records/s and bytes/s, each a token bucket holding
     one second's worth; a request that does not fit is answered 400
-    ``ResourceThroughputExceeded`` and stores nothing. ``max_body_bytes``: larger bodies
+    ``ResourceThroughputExceeded`` with ``Retry-After`` (the whole seconds, rounded up, until
+    it would fit) and stores nothing. ``max_body_bytes``: larger bodies
     are answered 413 (default: the bytes/s limit, the most one second admits).
     ``token``: required as ``Authorization: Bearer <token>`` when set. ``create_delay``:
     seconds a sink created with ``POST /v1/sinks`` stays CREATING.
@@ -320,9 +321,17 @@ class App:
                     TokenBucket(lim.bytes_per_s, capacity_bytes, clock=self.clock),
                 )
             rec, byt = buckets
-            if rec.wait_time(records) > 0 or byt.wait_time(nbytes) > 0:
+            wait = max(rec.wait_time(records), byt.wait_time(nbytes))
+            if wait > 0:
+                # Retry-After: the buckets know when the request would fit; whole seconds (RFC 9110
+                # 10.2.3 takes no fraction), rounded up so a client that waits them is admitted
+                after = max(1, math.ceil(wait))
                 raise ServiceError(
-                    400, THROTTLED, f"the limits of this endpoint are {lim.records_per_s:,.0f} records/s and {lim.bytes_per_s:,.0f} bytes/s: retry with backoff"
+                    400,
+                    THROTTLED,
+                    f"the limits of this endpoint are {lim.records_per_s:,.0f} records/s and {lim.bytes_per_s:,.0f} bytes/s: retry with backoff "
+                    f"(this request would fit in {after} s: Retry-After)",
+                    headers={"Retry-After": str(after)},
                 )
             rec.try_take(records)
             byt.try_take(nbytes)

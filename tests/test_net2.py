@@ -1,0 +1,135 @@
+"""``mapper serve`` and ``mapper send``: Retry-After on throttling, the Content-Type judged before the
+body, a body's charset, and the JSON report's body in doubt.
+
+Every server binds 127.0.0.1 on a free port; every socket has a timeout and every wait a bound.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import orjson
+import pytest
+
+import mapper
+from mapper.endpoint import Limits, ServiceError
+from mapper.serve import App, Server
+from mapper.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+SINK_ID = "aircraft_positions"
+INGEST = f"/v2/sinks/{SINK_ID}"
+
+
+class FakeClock:
+    """A monotonic clock the test moves (the server's buckets and the sender's waits share it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self.lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def records(n: int, **data: Any) -> list[dict[str, Any]]:
+    out = [orjson.loads(line) for line in RECORDS.read_bytes().splitlines()[:n]]
+    for r in out:
+        r["data"].update(data)
+    return out
+
+
+def body_of(recs: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"records": [{"value": r} for r in recs]})
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "serve.db")
+    s.create_sink(SINK, exist_ok=True)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def serving(app: App) -> Server:
+    return Server(app, idle_timeout=2).start()
+
+
+def post(server: Server, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), orjson.loads(resp.read())
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 1. The throttling answer says Retry-After, and send waits it
+
+
+def test_the_throttling_answer_says_retry_after_in_whole_seconds_rounded_up(store):
+    """The buckets know when a request would fit; the answer said nothing of it, so a client could
+    only guess with its backoff."""
+    clock = FakeClock()
+    app = App(store, limits=Limits(1000, 1000), max_body_bytes=3000, clock=clock)
+    app.admit(SINK_ID, 1, 2200)  # (the bytes bucket holds 3,000: 800 are left)
+    with pytest.raises(ServiceError) as info:
+        app.admit(SINK_ID, 1, 2200)  # 1,400 bytes short at 1,000/s: 1.4 s
+    assert (info.value.status, info.value.code) == (400, "ResourceThroughputExceeded")
+    assert info.value.headers.get("Retry-After") == "2"
+    clock.advance(0.9)  # 0.5 s short: at least 1
+    with pytest.raises(ServiceError) as info:
+        app.admit(SINK_ID, 1, 2200)
+    assert info.value.headers.get("Retry-After") == "1"
+    clock.advance(0.6)
+    app.admit(SINK_ID, 1, 2200)  # waited as it said (1.5 s in all): admitted
+
+
+def test_serve_sends_retry_after_on_the_wire(store):
+    clock = FakeClock()
+    server = serving(App(store, limits=Limits(2, 1_000_000), clock=clock))
+    try:
+        body = body_of(records(2))
+        status, _headers, _answer = post(server, INGEST, body, {"Content-Type": "application/json"})
+        assert status == 200
+        status, headers, answer = post(server, INGEST, body, {"Content-Type": "application/json"})
+    finally:
+        server.stop(2)
+    assert (status, answer["code"]) == (400, "ResourceThroughputExceeded"), answer
+    assert headers.get("Retry-After") == "1"  # 2 records short at 2 records/s
+
+
+def test_send_waits_what_serve_s_retry_after_says_and_is_admitted(store):
+    """Sender honours Retry-After: its own backoff (10 ms here) would be throttled again and again."""
+    clock = FakeClock()
+    server = serving(App(store, limits=Limits(2, 1_000_000), clock=clock))
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # (the server's clock moves as the sender waits: no real wait)
+        waits.append(seconds)
+        clock.advance(seconds)
+
+    try:
+        body = body_of(records(2))
+        with mapper.Sender(f"{server.url}{INGEST}", sleep=sleep, rand=lambda: 0.0, backoff=0.01, retries=3, timeout=5) as sender:
+            assert sender.send(body).stored == 2
+            waits.clear()  # (the pacer's, if any)
+            ack = sender.send(body)
+    finally:
+        server.stop(2)
+    assert ack.stored == 2 and ack.retries == 1
+    assert waits == [1.0]
