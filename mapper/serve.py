@@ -176,8 +176,8 @@ def route(method: str, pattern: str, handler: Handler, auth: bool = True) -> Rou
 
 def create_sink(app: App, req: Request) -> Response:
     """``POST /v1/sinks``: checked as ``mapper check`` checks it; CREATING for ``create_delay`` seconds."""
+    _require_json(req)  # (from the headers: a body of the wrong type is refused unread, whatever its size)
     body = req.body(app.max_body_bytes)
-    _require_json(req)
     info = app.store.create_sink(body, activate_after=app.create_delay, body_form=True)
     out = info.to_json()
     out["ingest_url"] = f"/v2/sinks/{info.id}"
@@ -199,8 +199,8 @@ def ingest(app: App, req: Request) -> Response:
     sink_id = req.params["sink_id"]
     app.store.sink(sink_id)  # 404 before reading a body for nobody
     try:
+        _require_json(req)  # (before the body: a large one of the wrong type was answered 413, not InvalidContentType)
         body = req.body(app.max_body_bytes)
-        _require_json(req)
         result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
     except ServiceError as err:
         app.store.note_error(sink_id, err)

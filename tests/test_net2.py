@@ -133,3 +133,39 @@ def test_send_waits_what_serve_s_retry_after_says_and_is_admitted(store):
         server.stop(2)
     assert ack.stored == 2 and ack.retries == 1
     assert waits == [1.0]
+
+
+# ---------------------------------------------------------------------------------------
+# 2. The Content-Type is judged before the body is read
+
+
+@pytest.mark.parametrize("path", [INGEST, "/v1/sinks"])
+def test_a_large_body_of_the_wrong_type_is_refused_for_its_type_and_the_connection_kept(store, path):
+    """The type was checked once the body was read, so a body over the size limit was answered 413
+    and the producer fixed the size of a body whose type was wrong."""
+    server = serving(App(store, max_body_bytes=1000))
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        conn.request("POST", path, body=b"x" * 5000, headers={"Content-Type": "text/plain"})
+        resp = conn.getresponse()
+        answer = orjson.loads(resp.read())
+        assert (resp.status, answer["code"]) == (400, "InvalidContentType"), answer
+        assert "'text/plain'" in answer["message"]
+        assert resp.getheader("Connection") != "close"
+        sock = conn.sock
+        conn.request("GET", "/v2/sinks")  # the refused body was read away: the next request is read as one
+        resp = conn.getresponse()
+        assert resp.status == 200 and orjson.loads(resp.read())["sinks"][0]["id"] == SINK_ID
+        assert conn.sock is sock  # (the same connection, not a new one)
+    finally:
+        conn.close()
+        server.stop(2)
+
+
+def test_a_huge_body_of_the_wrong_type_is_still_answered_for_its_type(store):
+    server = serving(App(store, max_body_bytes=1000))
+    try:
+        status, _headers, answer = post(server, INGEST, b"x" * 300_000, {"Content-Type": "application/x-www-form-urlencoded"})
+    finally:
+        server.stop(2)
+    assert (status, answer["code"]) == (400, "InvalidContentType"), answer
