@@ -220,9 +220,21 @@ def sink_rows(app: App, req: Request) -> Response:
 
 
 def _require_json(req: Request) -> None:
+    """The body's headers, judged before it is read: JSON text in UTF-8, not in a content coding."""
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+    # The body is read as UTF-8 (RFC 8259 8.1; the service's Go decoder too): one said to be in
+    # another charset had each byte beyond ASCII stored as U+FFFD, silently ("Orléans" in latin-1
+    # came out "Orl\ufffdans"). Refused naming it, rather than read as what it says it is not.
+    charset = _charset(req.headers)
+    if charset is not None and charset.lower() not in UTF8_NAMES:
+        raise ServiceError(
+            400,
+            INVALID_CONTENT_TYPE,
+            f"the body's charset is {charset[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
+            "with Content-Type: application/json or application/json; charset=utf-8)",
+        )
     # A compressed body was read as JSON text: "not valid JSON ... (char 0)", not a word of the
     # coding; and a plain body labelled gzip was stored as if the label were not there.
     codings = [c.strip().lower() for v in req.headers.get_all("Content-Encoding") or () for c in v.split(",") if c.strip()]
@@ -233,6 +245,24 @@ def _require_json(req: Request) -> None:
             f"the body's Content-Encoding is {', '.join(codings)[:60]!r}: this endpoint takes the body as JSON text, not compressed "
             "(send it without a Content-Encoding)",
         )
+
+
+#: The ``charset`` values of a body's Content-Type taken (case-insensitively): UTF-8's names.
+UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
+
+def _charset(headers: Message) -> str | None:
+    """The ``charset`` parameter of the Content-Type (unquoted; of a header given twice, the first's),
+    or None when it says none."""
+    value = headers.get("Content-Type") or ""
+    for param in value.split(";")[1:]:
+        name, eq, given = param.partition("=")
+        if eq and name.strip().lower() == "charset":
+            given = given.strip()
+            if len(given) >= 2 and given[0] == given[-1] == '"':
+                given = given[1:-1]
+            return given.strip()
+    return None
 
 
 #: The code of a 415 for a body in a content coding (the service's documentation names none: a choice of mapper serve).

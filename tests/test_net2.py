@@ -169,3 +169,32 @@ def test_a_huge_body_of_the_wrong_type_is_still_answered_for_its_type(store):
     finally:
         server.stop(2)
     assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+
+
+# ---------------------------------------------------------------------------------------
+# 3. A body said to be in another charset than UTF-8
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "ISO-8859-1", '"windows-1252"', "utf-16"])
+def test_a_body_in_another_charset_is_refused_naming_it_and_nothing_is_stored(store, charset):
+    """Read as UTF-8, a latin-1 body's é was stored as U+FFFD, silently."""
+    server = serving(App(store))
+    try:
+        body = body_of(records(1, origin="Orl\u00e9ans")).decode().encode("latin-1")
+        status, _headers, answer = post(server, INGEST, body, {"Content-Type": f"application/json; charset={charset}"})
+    finally:
+        server.stop(2)
+    assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+    assert repr(charset.strip('"')) in answer["message"] and "UTF-8" in answer["message"]
+    assert store.rows(SINK_ID, offset=0, limit=10).to_json()["total"] == 0
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "application/json; charset=utf-8", "Application/JSON;Charset=UTF-8", 'application/json; charset="utf8"'])
+def test_a_utf8_body_is_taken_with_or_without_its_charset(store, ctype):
+    server = serving(App(store))
+    try:
+        status, _headers, answer = post(server, INGEST, body_of(records(1, origin="Orl\u00e9ans")), {"Content-Type": ctype})
+    finally:
+        server.stop(2)
+    assert status == 200 and answer["success_count"] == 1, answer
+    assert store.rows(SINK_ID, offset=0, limit=10).to_json()["rows"][0]["origin"] == "Orl\u00e9ans"
