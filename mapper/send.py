@@ -1890,11 +1890,23 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None) -> None:
+    """The run's summary: a line on stderr, or with ``--report json`` an object on stdout.
+
+    The object holds the totals (:class:`SendTotals`), ``completed``, ``dry_run``, ``error``
+    when the run stopped, ``resumed_after`` when it resumed, and ``in_doubt``: the body a
+    stopped run may have had stored (no answer said what became of it), as
+    ``[{"body", "first", "last", "records"}]`` (its number, first and last record index and
+    record count, as the stderr line names it), else ``[]``. Its records are in no total:
+    sent again (a resume counts them re-sent), they are written again by ``_id``.
+    """
     t = run.totals if run is not None else SendTotals()
     if args.report == "json":
         out = t.to_json()
         out["completed"] = aborted is None
         out["dry_run"] = bool(args.dry_run)
+        doubt = run.in_doubt if run is not None else None
+        # (a list: one body at most today, as one is sent at a time; a list holds more without a new field)
+        out["in_doubt"] = [dict(zip(("body", "first", "last", "records"), doubt))] if doubt is not None else []
         if aborted:
             out["error"] = aborted
         if run is not None and run.resumed_at is not None:

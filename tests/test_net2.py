@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -198,3 +199,65 @@ def test_a_utf8_body_is_taken_with_or_without_its_charset(store, ctype):
         server.stop(2)
     assert status == 200 and answer["success_count"] == 1, answer
     assert store.rows(SINK_ID, offset=0, limit=10).to_json()["rows"][0]["origin"] == "Orl\u00e9ans"
+
+
+# ---------------------------------------------------------------------------------------
+# 4. The JSON report names the body in doubt
+
+
+@pytest.fixture
+def gateway_502() -> Iterator[str]:
+    """An endpoint that reads each body and answers 502 (a gateway that lost the answer: maybe stored)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}{INGEST}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+def send_json(capsys: Any, *args: str) -> tuple[int, dict[str, Any], str]:
+    from mapper.cli import main
+
+    capsys.readouterr()
+    rc = main(["send", str(SINK), str(RECORDS), "--report", "json", "--timeout", "5", *args])
+    out, err = capsys.readouterr()
+    return rc, orjson.loads(out), err
+
+
+def test_the_json_report_names_the_body_that_may_have_been_stored(gateway_502, capsys):
+    """The stderr line named it; the JSON report, what a script reads, had no field for it."""
+    rc, report, err = send_json(capsys, "--endpoint", gateway_502, "--retries", "0")
+    assert rc == 2 and report["completed"] is False
+    assert report["in_doubt"] == [{"body": 1, "first": 0, "last": 2, "records": 3}]
+    assert "body 1 (records 0-2, 3 records) may have been stored" in err
+
+
+def test_the_json_report_has_an_empty_in_doubt_when_no_body_is(store, capsys):
+    server = serving(App(store))
+    try:
+        rc, done, _err = send_json(capsys, "--endpoint", f"{server.url}{INGEST}")
+        rc404, refused, _err = send_json(capsys, "--endpoint", f"{server.url}/v2/sinks/nobody", "--retries", "0")
+    finally:
+        server.stop(2)
+    assert rc == 0 and done["completed"] is True and done["in_doubt"] == []
+    assert rc404 == 2 and refused["completed"] is False and refused["in_doubt"] == []  # (a 404 says not stored)
+    rc, dry, _err = send_json(capsys, "--dry-run")
+    assert rc == 0 and dry["in_doubt"] == []
