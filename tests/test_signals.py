@@ -56,6 +56,17 @@ POINTS = {
         "def started(*a, **k): os.kill(os.getppid(), signal.SIGINT); os.kill(os.getpid(), signal.SIGINT); worker(*a, **k)\n"
         "par._worker = started"
     ),
+    # SIGTERM to the whole process group (a service manager's stop) as a worker is forked, before it
+    # has set its own handling: as the fork returns, and as multiprocessing starts the process
+    "group's SIGTERM as the fork returns": (
+        "os.register_at_fork(after_in_child=lambda: (os.kill(os.getppid(), signal.SIGTERM), os.kill(os.getpid(), signal.SIGTERM)))"
+    ),
+    "group's SIGTERM as the worker starts": (
+        "import multiprocessing.util as u\n"
+        "class Hook: pass\n"
+        "hook = Hook()\n"
+        "u.register_after_fork(hook, lambda _: (os.kill(os.getppid(), signal.SIGTERM), os.kill(os.getpid(), signal.SIGTERM)))"
+    ),
     # the text report printed (held in standard output's buffer: a pipe), then Ctrl-C
     "after the report": (
         "import mapper.commands as c\nreport = c.print_report\ndef then(*a, **k): report(*a, **k); os.kill(os.getpid(), signal.SIGINT)\nc.print_report = then"
@@ -123,6 +134,18 @@ def test_ctrl_c_to_the_process_group_with_workers_is_one_line(tmp_path: Path, in
     out = tmp_path / "out.ndjson"
     p = mapper_run(tmp_path, POINTS["group as a worker starts"], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "--workers", "2", "-q")
     assert (p.returncode, p.stderr) == (130, "interrupted\n")
+    assert _left(tmp_path) == []
+
+
+@pytest.mark.parametrize("point", ["group's SIGTERM as the fork returns", "group's SIGTERM as the worker starts"])
+def test_sigterm_to_the_process_group_as_a_worker_is_forked_is_one_line(tmp_path: Path, inputs: Path, point: str) -> None:
+    """SIGTERM with ``--workers 2`` before the worker had set its own handling: it ran the
+    parent's handler, which raised Terminated in the worker (multiprocessing printed "Process
+    ForkProcess-1: Traceback", or, as the fork returned, an "Exception ignored" traceback, the
+    signal lost and the worker mapping on). Held till then, it ends the worker silently."""
+    out = tmp_path / "out.parquet"
+    p = mapper_run(tmp_path, POINTS[point], "map", inputs / "sink.json", inputs / "r.ndjson", "-o", out, "--workers", "2", "-q")
+    assert (p.returncode, p.stderr) == (143, "terminated\n")
     assert _left(tmp_path) == []
 
 

@@ -318,6 +318,7 @@ def _worker(
     shm_name: str,
     ident: Any = None,
     keep: tuple[bool, bool, int | None] = (True, True, None),
+    held: frozenset[int] = frozenset(),
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -329,7 +330,9 @@ def _worker(
     from, whenever the worker was stopped). ``keep``: what the range keeps of its refused
     records (see :class:`Keep`), and the descriptor (inherited) of the spool file its refused
     records are written to as they are found (None: none), for the parent to pass on in order.
-    ``records`` in memory (bytes, the parent's: forked, not copied) are read in place."""
+    ``records`` in memory (bytes, the parent's: forked, not copied) are read in place.
+    ``held``: the signals it was forked with blocked (:func:`_held_across_fork`), unblocked
+    once its own handling is in place."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -338,6 +341,8 @@ def _worker(
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     spool = None
     try:
+        if held:  # what came since the fork is taken now: SIGTERM ends this process, SIGINT is said below
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
         compiled = CompiledSink(sink)
         rejected, failed, spool_fd = keep
         on_reject = None
@@ -378,6 +383,39 @@ def _worker(
             except OSError:  # (its failure is said above)
                 pass
         conn.close()
+
+
+#: Blocked in the thread that forks a worker, and in the worker until it has set its own handling
+#: (:func:`_worker`). One that came before then ran the parent's handler in the worker: the
+#: command line's SIGTERM (a group's, or the parent's stopping it) raised there, and a
+#: terminal's Ctrl-C under a program's KeyboardInterrupt: in multiprocessing's start of the
+#: process ("Process ForkProcess-1: Traceback ... Terminated" on standard error), or, as the
+#: fork returned, in the parent's own code, which the worker then went on running as if it were
+#: the parent. Held, it is taken once the worker's handling is in place (SIGTERM's default
+#: action ends it); the parent takes its own as the worker is started.
+_FORK_HELD = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def _held_across_fork() -> frozenset[int]:
+    """Of :data:`_FORK_HELD`, those this thread does not block already (a program's own
+    blocked signals stay blocked in its workers); none where threads have no signal masks."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - (every POSIX system the workers run on has it)
+        return frozenset()
+    return frozenset(_FORK_HELD - signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+@contextmanager
+def _blocked(signals: frozenset[int]) -> Iterator[None]:
+    """``signals`` blocked in this thread while the body runs (a worker forked meanwhile starts
+    with them blocked); one that came meanwhile is taken as the body ends."""
+    if not signals:
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 @contextmanager
@@ -802,6 +840,7 @@ def run_parallel_parts(
     spools: list[Any] = []
 
     answered: set[int] = set()
+    held = _held_across_fork()
     frozen = _FROZEN.depth()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
         _FROZEN.enter()
@@ -825,11 +864,16 @@ def run_parallel_parts(
                 names[-1],
                 ident,
                 (keep.rejected, keep.failed, spool_fd),
+                held,
             )
             p = ctx.Process(target=_worker, args=args, daemon=True)
-            p.start()
-            child_conn.close()
+            # listed before it starts: a signal taken as it starts (held till then) finds it, to stop it
             procs.append((p, parent_conn))
+            try:
+                with _blocked(held):
+                    p.start()
+            finally:
+                child_conn.close()
         data = _range(records, cuts[0], cuts[1], ident, options)  # (cuts[0] is 0)
         parts = [_map_range(compiled, data, options, output, first=True, end=cuts[1], whole=len(cuts) == 2, keep=keep)]
         if output and procs and to_writer:
@@ -867,6 +911,9 @@ def run_parallel_parts(
         for spool in spools:
             spool.close()
         for k, (proc, conn) in enumerate(procs):
+            if proc.pid is None:  # never started (its fork failed, or an interruption came first): nothing to stop or wait for
+                conn.close()
+                continue
             if k not in answered and proc.is_alive():  # interrupted (Ctrl-C) or failed: stop it
                 proc.terminate()
             conn.close()  # (a worker still waiting for its word ends at the EOF)
