@@ -441,10 +441,21 @@ def signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM held off while the body runs (the renames of two outputs that stand or
     fall together: ``map -o rows --rejects letters``); one that comes meanwhile goes, as the body
     ends, to the handler it would have gone to (Ctrl-C's KeyboardInterrupt after both renames,
-    not between them). Only in the main thread, where Python runs its handlers (and lets them be
-    set); a signal ignored, or handled outside Python, is left as it is."""
+    not between them). A signal ignored, or handled outside Python, is left as it is.
+
+    In the main thread, where Python runs its handlers (and lets them be set), each is swapped
+    for one that notes the signal, a default action included (SIGTERM's ends the process once
+    the body is done). In another thread (a program calling ``mapper.cli.main`` from one) no
+    handler can be set (``signal.signal`` raises ValueError there), and none is needed for
+    Python's: they run in the main thread, never cutting this body (the main thread takes
+    them meanwhile). Both signals are blocked in this thread instead, so one sent to it, or to
+    the process while every other thread blocks it (a program that waits for its signals in
+    one thread), waits for the body's end and is taken then. What cannot be held from here: a
+    signal whose action is the default, taken by another thread, ends the process where it
+    stands, as SIGKILL does anywhere."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        with _blocked_here((signal.SIGINT, signal.SIGTERM)):
+            yield
         return
     came: list[int] = []
 
@@ -466,6 +477,20 @@ def signals_held() -> Iterator[None]:
                 handler(came[0], None)
             else:  # SIG_DFL: what it does (SIGTERM ends the process)
                 os.kill(os.getpid(), came[0])
+
+
+@contextmanager
+def _blocked_here(signals: tuple[int, ...]) -> Iterator[None]:
+    """``signals`` blocked in this thread while the body runs (those it blocked already stay so);
+    one that came meanwhile is taken as it ends. Nothing where threads have no signal masks."""
+    if not hasattr(signal, "pthread_sigmask"):  # (Windows)
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 #: What ``fsync`` answers on a file system that cannot sync (some FUSE ones): written as before, unsynced.

@@ -249,6 +249,62 @@ def test_signals_held_gives_a_signal_to_its_handler_once_the_body_is_done() -> N
         signal.signal(signal.SIGINT, interrupt)
 
 
+def test_signals_held_on_another_thread_leaves_the_handlers_and_the_body_to_run() -> None:
+    # (a program calling mapper.cli.main on a thread: signal.signal raises ValueError there)
+    import threading
+
+    got: list[str] = []
+    done: list[str] = []
+
+    def note(signum: int, frame: Any) -> None:
+        got.append(threading.current_thread().name)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+
+        def body() -> None:
+            with writers.signals_held():
+                os.kill(os.getpid(), signal.SIGINT)  # (taken by the main thread, whenever it next runs Python)
+                done.append("body")
+
+        thread = threading.Thread(target=body, name="writer")
+        thread.start()
+        thread.join(10)
+        assert done == ["body"] and got == ["MainThread"]
+        assert signal.getsignal(signal.SIGINT) is note  # (left as the program set it)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="threads have no signal masks here")
+def test_signals_held_on_another_thread_holds_a_sigterm_sent_to_it() -> None:
+    """A SIGTERM at its default action that reaches the thread in the body (sent to the process
+    while the program's main thread blocks it, as one that waits for its signals does) ended
+    the process in the middle of the body; now it ends it once the body is done."""
+    script = (
+        "import os, signal, sys, threading\n"
+        "from mapper import writers\n"
+        "ready, sent = threading.Event(), threading.Event()\n"
+        "def body():\n"
+        "    with writers.signals_held():\n"
+        "        ready.set()\n"
+        "        sent.wait(10)\n"
+        "        print('body done', flush=True)\n"
+        "    print('after the body', flush=True)\n"
+        "thread = threading.Thread(target=body)\n"
+        "thread.start()\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # (the main thread: the process's SIGTERM goes to the other)\n"
+        "ready.wait(10)\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "sent.set()\n"
+        "thread.join(10)\n"
+        "print('joined', flush=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert (p.returncode, p.stdout, p.stderr) == (-signal.SIGTERM, "body done\n", "")
+
+
 # --- 3. a checkpoint's clean-up: its own temporary files, not a sibling checkpoint's -------------
 
 
