@@ -286,3 +286,38 @@ def test_spark_validate_stops_its_own_session_before_its_directory_goes(tmp_path
     assert main(["spark-validate", str(SINK), str(RECORDS), "-o", str(tmp_path / "out"), "-q"]) == 0
     assert seen["local_dir"] is True and seen["stopped with"] == ["blockmgr-1"]  # stopped while its files were there ...
     assert not Path(seen["directory"]).exists()  # ... and they went with the directory
+
+
+def test_spark_validate_on_another_master_removes_its_own_directory_and_leaves_sparks_session(tmp_path: Path, monkeypatch: Any) -> None:
+    """On a master that is not local (executors elsewhere), the run's directory holds only its
+    own log4j2 file: removed at the end; Spark's local directory stays Spark's (its ``spark-*`` and
+    ``blockmgr-*`` in /tmp go when the JVM ends, as Spark removes them), and the session is not stopped."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    pytest.importorskip("pandas", reason="pandas is not installed: spark-validate stops at the missing extra")
+    from pyspark import SparkContext
+
+    from mapper.cli import main
+
+    for name in ("SPARK_LOCAL_DIRS", "PYSPARK_GATEWAY_PORT", "PYSPARK_SUBMIT_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))
+    monkeypatch.setattr(SparkContext, "_active_spark_context", None)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    seen: dict[str, Any] = {}
+
+    class Session:
+        def stop(self) -> None:
+            seen["stopped"] = True
+
+    def session(*args: Any) -> Session:
+        seen["directory"], seen["local_dir"] = args[2], args[3]
+        return Session()
+
+    monkeypatch.setattr(ms, "_session", session)
+    monkeypatch.setattr(ms, "_check_java", lambda: None)
+    monkeypatch.setattr(ms, "validate_files", lambda *_a, **_k: ms.ValidateCounts(3, 3, 0, {}))
+    out = tmp_path / "out"
+    assert main(["spark-validate", str(SINK), str(RECORDS), "-o", str(out), "-q", "--master", "spark://127.0.0.1:7077"]) == 0
+    assert seen["local_dir"] is False and "stopped" not in seen
+    assert not Path(seen["directory"]).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # (nothing of the run's left in the temporary directory)
