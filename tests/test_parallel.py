@@ -1030,3 +1030,34 @@ def test_more_workers_than_cpus_start_one_process_per_cpu_and_say_so(monkeypatch
     assert any(n.startswith("workers=100000: mapped with") for n in report.notes), report.notes
     asked.clear()
     assert not m.validate(data, workers=2).notes and asked == [2]  # (at most the CPUs, at least 2: as asked)
+
+
+def test_a_worker_takes_sigterm_though_the_calling_thread_blocks_it(tmp_path):
+    # a program that waits for its signals in a thread of its own blocks SIGTERM in the others: a
+    # worker forked from one inherited the blocked signal, and its parent's SIGTERM (stopping it
+    # on an interruption or a failure) waited for reap's 10 s and a SIGKILL
+    import signal
+    import subprocess
+
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(generate(2_000, "clean"))
+    script = (
+        "import signal, sys\n"
+        "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})\n"
+        "import mapper\n"
+        "from mapper.engine import parallel\n"
+        "real = parallel._map_range\n"
+        "def noted(compiled, data, options, output, first, *args, **kw):\n"
+        "    if not first:  # (the worker: its blocked signals, as the kernel has them)\n"
+        "        blocked = [line.split()[1] for line in open('/proc/self/status') if line.startswith('SigBlk:')][0]\n"
+        "        print('worker blocks', blocked, file=sys.stderr, flush=True)\n"
+        "    return real(compiled, data, options, output, first, *args, **kw)\n"
+        "parallel._map_range = noted\n"
+        f"mapper.compile_sink({json.dumps(SINK)!r}).map({str(records)!r}, workers=2)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    lines = [line for line in p.stderr.splitlines() if line.startswith("worker blocks ")]
+    assert len(lines) == 1, p.stderr
+    assert not int(lines[0].split()[2], 16) & (1 << (signal.SIGTERM - 1))

@@ -332,7 +332,7 @@ def _worker(
     records are written to as they are found (None: none), for the parent to pass on in order.
     ``records`` in memory (bytes, the parent's: forked, not copied) are read in place.
     ``held``: the signals it was forked with blocked (:func:`_held_across_fork`), unblocked
-    once its own handling is in place."""
+    once its own handling is in place (SIGTERM always: see below)."""
     for parent_end in inherited:
         parent_end.close()
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
@@ -341,8 +341,10 @@ def _worker(
     gc.disable()  # a short-lived process that makes few cycles; collections would copy shared pages
     spool = None
     try:
-        if held:  # what came since the fork is taken now: SIGTERM ends this process, SIGINT is said below
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        # what came since the fork is taken now: SIGTERM ends this process, SIGINT is said below.
+        # SIGTERM is unblocked even when the parent's thread blocked it (a program that waits for
+        # its signals in a thread of its own): the parent stops a worker with it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held | {signal.SIGTERM})
         compiled = CompiledSink(sink)
         rejected, failed, spool_fd = keep
         on_reject = None
@@ -398,7 +400,7 @@ _FORK_HELD = frozenset({signal.SIGINT, signal.SIGTERM})
 
 def _held_across_fork() -> frozenset[int]:
     """Of :data:`_FORK_HELD`, those this thread does not block already (a program's own
-    blocked signals stay blocked in its workers); none where threads have no signal masks."""
+    blocked SIGINT stays blocked in its workers); none where threads have no signal masks."""
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - (every POSIX system the workers run on has it)
         return frozenset()
     return frozenset(_FORK_HELD - signal.pthread_sigmask(signal.SIG_BLOCK, []))
