@@ -64,3 +64,32 @@ def test_records_path_lone_surrogate_from_python_keeps_its_words():
     # (from Python, a lone surrogate is one: the API's message is unchanged)
     with pytest.raises(OptionError, match="half of a UTF-16 surrogate pair"):
         mapper.compile_sink(SINK).validate([{"a": [{"id": 1}]}], records_path="a\udcff")
+
+
+# --- 2. lines ending in a lone CR
+
+CR_HINT = "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
+
+
+def test_lone_cr_lines_get_the_hint(tmp_path, sink, capsys):
+    path = tmp_path / "mac.ndjson"
+    path.write_bytes(b'{"id":1}\r{"id":2}\r')
+    code, out, _ = cli(capsys, "validate", sink, path)
+    assert code == 1
+    assert f"record 0, line 1: Invalid JSON: trailing characters at char 10; {CR_HINT}" in out
+
+
+def test_lone_cr_after_a_document_read_whole_gets_the_hint(tmp_path, sink, capsys):
+    # (an array, then an object: the hint said to give --input-format ndjson, which splits no CR lines either)
+    path = tmp_path / "mac.json"
+    path.write_bytes(b'[{"id":1}]\r{"id":2}\r')
+    code, out, _ = cli(capsys, "validate", sink, path)
+    assert code == 1 and f"trailing characters at char 12; {CR_HINT}" in out and "--input-format ndjson" not in out
+
+
+def test_trailing_characters_without_a_lone_cr_have_no_cr_hint(tmp_path, sink, capsys):
+    for data in (b'{"id":1} {"id":2}\n', b'{"id":1}\r\n', b'{"id":1}\t{"id":2}\r\n'):
+        path = tmp_path / "x.ndjson"
+        path.write_bytes(data)
+        _, out, _ = cli(capsys, "validate", sink, path)
+        assert "lone CR" not in out, data

@@ -456,7 +456,21 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
             text += bom_note("record")
         elif text.startswith("invalid character") and raw[offset : offset + 1] < b" " and _in_string(raw, offset):
             text += control_note(raw[offset])
+        elif text.startswith("trailing characters") and (hint := lone_cr_hint(raw, offset)):
+            text += f"; {hint}"
     return f"Invalid JSON: {text}"
+
+
+def lone_cr_hint(data: bytes, offset: int) -> str:
+    """What the lines are, when the blanks before the trailing characters at ``offset``
+    hold a carriage return and no line feed (lines ending in a lone CR, as classic Mac OS wrote
+    them: NDJSON read one record of them all, "trailing characters" alone did not say why), else
+    ``""``. Only on the error path: a clean input never looks."""
+    gap = data[:offset]
+    blanks = gap[len(gap.rstrip(b" \t\r\n")) :]
+    if b"\r" not in blanks or b"\n" in blanks:
+        return ""
+    return "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
 
 
 def control_note(byte: int) -> str:

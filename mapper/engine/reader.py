@@ -69,6 +69,7 @@ from .gojson import (
     go_member,
     huge_number_in,
     json_path,
+    lone_cr_hint,
     malformed_text,
     same_length_escapes,
 )
@@ -543,8 +544,11 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
             elif not bom and not _VALUE_START_CHAR.match(data, offset):
                 note = f" (nothing but blanks may follow its closing {closing.decode()})"
             else:
-                # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over lines)
-                hint = "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
+                # a whole JSON value, then more: NDJSON that the first line did not reveal (a value spread over
+                # lines), or lines ending in a lone CR (which --input-format ndjson does not split either)
+                hint = lone_cr_hint(data, offset) or (
+                    "the input holds several JSON values: if each line is a record, say so with --input-format ndjson (input_format='ndjson')"
+                )
                 if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
                     # arrays of objects one after another: as NDJSON each would be one record that is no object
                     hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
