@@ -92,6 +92,15 @@ def file_name(text: str) -> str:
     return text
 
 
+def glob_option(text: str) -> str:
+    """``--include`` / ``--exclude``'s value (argparse ``type``): a glob, never empty. An empty one
+    (``--include "$UNSET"``) matched no path: every path was left out, noted as "not matched by
+    --include " with nothing after it."""
+    if not text:
+        raise argparse.ArgumentTypeError("takes a glob on dot paths (data.*), not an empty one ('')")
+    return text
+
+
 def fields_option(text: str) -> list[str]:
     """``--primary-key-fields``'s value (argparse ``type``): comma-separated names, none of them empty."""
     names = [p.strip() for p in text.split(",")]

@@ -92,7 +92,7 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, file_name, max_record_size_option, records_path_option, stdin_note, stdin_once
+from .commands import Progress, field_option, fields_option, file_name, glob_option, max_record_size_option, records_path_option, stdin_note, stdin_once
 from .engine.gojson import RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
@@ -1840,15 +1840,15 @@ def _globs(param: str, value: Any) -> tuple[str, ...]:
     """``include`` / ``exclude``: one glob, or an iterable of globs (a str is one glob, not its characters)."""
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
     try:
-        globs = tuple(value)
+        globs = (value,) if isinstance(value, str) else tuple(value)
     except TypeError:
         raise _wrong(param, "a glob (str) or an iterable of globs", value) from None
     for g in globs:
         if not isinstance(g, str):
             raise _wrong(param, "a glob (str) or an iterable of globs", g)
+        if not g:  # (it matches no path: with include, every path was left out)
+            raise OptionError(f"infer(): {param} holds an empty glob (''): give a glob on dot paths (data.*)")
     return globs
 
 
@@ -2686,8 +2686,17 @@ def add_infer_parser(subparsers: Any) -> None:
     g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
     p.add_argument("--max-depth", type=int, metavar="N", help="leave out paths more than N keys deep")
     p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
-    p.add_argument("--include", action="append", default=[], metavar="GLOB", help="only map paths matching this glob on dot paths, e.g. 'data.*' (repeatable)")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)")
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        type=glob_option,
+        metavar="GLOB",
+        help="only map paths matching this glob on dot paths, e.g. 'data.*' (repeatable)",
+    )
+    p.add_argument(
+        "--exclude", action="append", default=[], type=glob_option, metavar="GLOB", help="leave out paths matching this glob, e.g. 'entities.*' (repeatable)"
+    )
     p.add_argument(
         "--type",
         action="append",

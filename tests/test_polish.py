@@ -93,3 +93,23 @@ def test_trailing_characters_without_a_lone_cr_have_no_cr_hint(tmp_path, sink, c
         path.write_bytes(data)
         _, out, _ = cli(capsys, "validate", sink, path)
         assert "lone CR" not in out, data
+
+
+# --- 3. --include '' / --exclude ''
+
+
+@pytest.mark.parametrize("option", ["--include", "--exclude"])
+def test_empty_glob_is_a_usage_error(records, capsys, option):
+    # --include '' left every path out, each "not matched by --include " (a trailing space, nothing named)
+    with pytest.raises(SystemExit) as exit:
+        main(["infer", str(records), option, ""])
+    out, err = capsys.readouterr()
+    assert exit.value.code == 2 and out == ""
+    assert f"argument {option}: takes a glob on dot paths (data.*), not an empty one ('')" in err
+
+
+def test_empty_glob_from_python_is_an_option_error(records):
+    with pytest.raises(OptionError, match=r"infer\(\): include holds an empty glob \(''\)"):
+        mapper.infer([str(records)], include="")
+    with pytest.raises(OptionError, match=r"infer\(\): exclude holds an empty glob"):
+        mapper.infer([str(records)], exclude=["data.*", ""])
