@@ -83,8 +83,8 @@ def test_a_document_without_records_there_is_one_error_and_the_others_go_on():
     assert bad == [(3, 2, "no_records"), (4, 3, "no_records"), (5, 4, "no_records")]
     reasons = [e.reason for e in report.errors if e.code == "no_records"]
     assert "no key `aircraft`" in reasons[0] and "`planes` (2 objects)" in reasons[0] and "--records-path planes" in reasons[0]
-    assert "Expected `array`, got `object`" in reasons[1]
-    assert "Expected `object`, got `array`" in reasons[2]
+    assert "the value at `aircraft` is an object, not an array of records" in reasons[1]
+    assert "the document is an array, not an object" in reasons[2]
 
 
 def test_nested_and_quoted_paths_and_lists_of_keys():
@@ -464,12 +464,12 @@ def test_records_paths_through_keys_msgspec_cannot_name():
         assert m.map(ndjson.encode(), records_path=path, workers=2).to_rows() == want * 3
     report = m.validate(json.dumps({"p": {"a\\b": 5}}), records_path=["p", "a\\b"])
     # (named as the path is written: the key quoted, as --records-path takes it)
-    assert report.errors[0].reason == 'no records at `p."a\\\\b"`: Expected `array`, got `int` - at `p."a\\\\b"`'
+    assert report.errors[0].reason == 'no records at `p."a\\\\b"`: the value at `p."a\\\\b"` is a number, not an array of records'
     # what is wrong after such a key is located in the document, as after any other key
     for doc, why in (
-        ({"c": {"d\n": {"e": 3}}}, 'Expected `array`, got `int` - at `c."d\\n".e`'),
-        ({"c": {"d\n": [3]}}, 'Expected `object`, got `array` - at `c."d\\n"`'),
-        ({"c": {"d\n": {}}}, 'no key `e` - at `c."d\\n"`'),
+        ({"c": {"d\n": {"e": 3}}}, 'the value at `c."d\\n".e` is a number, not an array of records'),
+        ({"c": {"d\n": [3]}}, 'the value at `c."d\\n"` is an array, not an object'),
+        ({"c": {"d\n": {}}}, 'no key `e` in the object at `c."d\\n"`'),
     ):
         assert m.validate(json.dumps(doc), records_path=["c", "d\n", "e"]).errors[0].reason.endswith(why), doc
     assert 'no key `"a\\\\b"`' in m.validate('{"x": 1}', records_path=["a\\b"]).errors[0].reason
@@ -698,7 +698,7 @@ def test_no_records_names_the_path_as_written_and_cuts_a_long_key():
     m = mapper.compile_sink(SINK)
     doc = json.dumps({"a": {"b": PLANES[:2]}})
     assert m.validate(doc, records_path=["a.b"]).errors[0].reason.startswith('no records at `"a.b"`: no key `"a.b"`; arrays of objects are at `a.b`')
-    assert m.validate(doc, records_path=["a", ""]).errors[0].reason.startswith('no records at `a.""`: no key `""` - at `a`')
+    assert m.validate(doc, records_path=["a", ""]).errors[0].reason.startswith('no records at `a.""`: no key `""` in the object at `a`')
     key = "k" * 100_000
     for given in (doc, json.loads(doc), (doc + "\n") * 3):
         for e in m.validate(given, records_path=[key, "b"]).errors:
@@ -725,7 +725,7 @@ def test_an_array_of_documents_at_a_records_path_is_told_how_to_read_them(tmp_pa
         "the document is an array of 2 documents that each hold `aircraft`: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path aircraft"
     )
     code, out, _ = cli_main(capsys, "validate", refusing_sink(tmp_path), str(path), "--records-path", "aircraft")
-    assert code == 1 and "no_records 1" in out and f"no records at `aircraft`: Expected `object`, got `array`; {hint}" in out
+    assert code == 1 and "no_records 1" in out and f"no records at `aircraft`: the document is an array, not an object; {hint}" in out
     code, out, err = cli_main(capsys, "infer", str(path), "--records-path", "aircraft")
     assert code == 2 and out == ""
     assert err.startswith("mapper: no records to infer a sink from: 1 document read, none holding the --records-path array (record 0, line 1: ") and hint in err

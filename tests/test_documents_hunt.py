@@ -205,7 +205,7 @@ def test_a_document_without_records_is_placed_on_the_line_it_starts(doc, code):
     ("path", "doc", "reason"),
     [
         ("aircraft", '{"junk": DEEP, "now": 1}', "no records at `aircraft`: no key `aircraft`"),
-        ("data.items", '{"data": {"junk": DEEP}}', "no records at `data.items`: no key `items` - at `data`"),
+        ("data.items", '{"data": {"junk": DEEP}}', "no records at `data.items`: no key `items` in the object at `data`"),
         (['a"b'], '{"junk": DEEP, "aircraft": []}', 'no records at `"a\\"b"`: no key `"a\\"b"`'),
     ],
 )

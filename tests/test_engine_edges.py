@@ -96,8 +96,8 @@ def test_request_body_as_python_objects():
     ("doc", "path", "message"),
     [
         ({"x": []}, "data", "no records at `data`: no key `data`"),
-        ({"data": 5}, "data.items", "no records at `data.items`: Expected `object`, got `int`"),  # (outcome cuts " - at ...")
-        ({"data": {"a": 1}}, "data", "no records at `data`: Expected `array`, got `object`"),
+        ({"data": 5}, "data.items", "no records at `data.items`: the value at `data` is a number, not an object"),
+        ({"data": {"a": 1}}, "data", "no records at `data`: the value at `data` is an object, not an array of records"),
     ],
 )
 def test_records_path_in_python_documents_that_lack_it(doc, path, message):

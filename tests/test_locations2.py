@@ -122,7 +122,7 @@ def test_a_deep_document_without_the_path_is_no_records_whatever_its_other_keys_
     # (invalid_json): it is valid JSON to Go (the key reads as U+FFFD), only without the key
     for data, path, where in [
         (b'{"now": 1, "\xff": 2, "x": ' + DEEP + b"}\n", "aircraft", ""),
-        (b'{"d": {"\xff": 2, "x": ' + DEEP + b"}}\n", "d.aircraft", " - at `d`"),
+        (b'{"d": {"\xff": 2, "x": ' + DEEP + b"}}\n", "d.aircraft", " in the object at `d`"),
     ]:
         report = M.validate(data, records_path=path)
         assert [(e.code, e.message) for e in report.errors] == [("no_records", f"no records at `{path}`: no key `aircraft`{where} (record 0, line 1)")]
@@ -261,9 +261,9 @@ def test_the_web_paste_names_a_replaced_escape_where_the_paste_has_it() -> None:
 def test_a_deep_document_whose_path_holds_no_array_is_no_records_as_a_shallow_one() -> None:
     # it was "nested too deeply" (invalid_json) where the same document without its deep member is no_records
     for doc, path, why in [
-        (b'{"now": 1, "r": 2%s}', "r", "Expected `array`, got `int` - at `r`"),
-        (b'{"d": 5%s}', "d.r", "Expected `object`, got `int` - at `d`"),
-        (b'{"d": {"r": "s"%s}}', "d.r", "Expected `array`, got `str` - at `d.r`"),
+        (b'{"now": 1, "r": 2%s}', "r", "the value at `r` is a number, not an array of records"),
+        (b'{"d": 5%s}', "d.r", "the value at `d` is a number, not an object"),
+        (b'{"d": {"r": "s"%s}}', "d.r", "the value at `d.r` is a string, not an array of records"),
     ]:
         for data in (doc % b"", doc % (b', "x": ' + DEEP)):
             report = M.validate(data, records_path=path)

@@ -26,6 +26,10 @@ SINK = {
 }
 
 
+#: A value nested deeper than msgspec decodes (a document holding it is read a level at a time).
+DEEP = b"[" * 1100 + b"]" * 1100
+
+
 def cli(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
     code = main([str(a) for a in args])
     out, err = capsys.readouterr()
@@ -113,3 +117,70 @@ def test_empty_glob_from_python_is_an_option_error(records):
         mapper.infer([str(records)], include="")
     with pytest.raises(OptionError, match=r"infer\(\): exclude holds an empty glob"):
         mapper.infer([str(records)], exclude=["data.*", ""])
+
+
+# --- 4. msgspec's wording in no_records and request body messages
+
+
+@pytest.mark.parametrize(
+    ("doc", "path", "why"),
+    [
+        ({"a": 1}, "a", "the value at `a` is a number, not an array of records"),
+        ({"a": {"b": 1}}, "a", "the value at `a` is an object, not an array of records"),
+        ({"a": "x"}, "a", "the value at `a` is a string, not an array of records"),
+        ({"a": True}, "a", "the value at `a` is a boolean, not an array of records"),
+        ([1], "a", "the document is an array, not an object"),
+        ({"a": 2.5}, "a.b", "the value at `a` is a number, not an object"),
+        ({"a": {"c": 1}}, "a.b", "no key `b` in the object at `a`"),
+        ({"b": 1}, "a.b", "no key `a`"),
+    ],
+)
+def test_no_records_reason_is_worded_by_mapper(tmp_path, sink, capsys, doc, path, why):
+    # it was msgspec's "Expected `array`, got `int` - at `a`" (and "no key `b` - at `a`")
+    file = tmp_path / "doc.json"
+    file.write_text(json.dumps(doc))
+    code, out, _ = cli(capsys, "validate", sink, file, "--records-path", path)
+    assert code == 1 and f"record 0, line 1: no records at `{path}`: {why}" in out
+    assert "Expected `" not in out and " - at `" not in out
+    # a Python document, and one too deep for the decoders (read a level at a time), say it alike
+    if isinstance(doc, dict):  # (a list is a list of Python documents)
+        (err,) = mapper.compile_sink(SINK).validate(doc, records_path=path).errors
+        assert err.reason.startswith(f"no records at `{path}`: {why}")
+    deep = json.dumps(doc).encode()  # (a member nested deeper than msgspec goes, first)
+    deep = deep[:1] + (b'"junk": ' if isinstance(doc, dict) else b"") + DEEP + b", " + deep[1:]
+    (err,) = mapper.compile_sink(SINK).validate(deep, records_path=path).errors
+    assert err.reason.startswith(f"no records at `{path}`: {why}"), deep[-40:]
+
+
+def test_msgspec_path_errors_are_reworded():
+    from mapper.engine.reader import _msgspec_path_reason
+
+    keys = ("a", "b")
+    assert _msgspec_path_reason(keys, "Expected `array | null`, got `int` - at `$.a.b`") == "the value at `a.b` is a number, not an array of records"
+    assert _msgspec_path_reason(keys, "Expected `object`, got `str` - at `$.a`") == "the value at `a` is a string, not an object"
+    assert _msgspec_path_reason(keys, "Expected `object`, got `array`") == "the document is an array, not an object"
+    assert _msgspec_path_reason(keys, "Object missing required field `a`") == "no key `a`"
+    assert _msgspec_path_reason(keys, "Object missing required field `b` - at `$.a`") == "no key `b` in the object at `a`"
+    assert _msgspec_path_reason(("a.b", "c"), "Expected `array`, got `int` - at `$.a.b.c`") == 'the value at `"a.b".c` is a number, not an array of records'
+    # (what does not fit the path is kept as said)
+    assert _msgspec_path_reason(keys, "Expected `array`, got `int` - at `$.x`") == "Expected `array`, got `int` - at `$.x`"
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ({"records": 5}, "the value at `records` is a number, not an array of items"),
+        ({"RECORDS": {"a": 1}}, "the value at `RECORDS` is an object, not an array of items"),
+        ({"x": 1}, "no key `records`"),
+        ([1], "the body is an array, not an object"),
+    ],
+)
+def test_a_json_that_is_no_request_body_is_worded_by_mapper(tmp_path, sink, capsys, body, why):
+    # it was msgspec's "Expected `array | null`, got `int` - at `$.records`", "Object missing required field `records`"
+    said = 'Invalid JSON: not an endpoint request body {"records": [{"value": {...}}]}: ' + why
+    file = tmp_path / "body.json"
+    file.write_text(json.dumps(body))
+    code, out, _ = cli(capsys, "validate", sink, file, "--input-format", "endpoint")
+    assert code == 1 and f"record 0, line 1: {said}" in out
+    (err,) = mapper.compile_sink(SINK).validate(body, input_format="endpoint").errors
+    assert err.reason == said

@@ -687,7 +687,7 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
     for depth, key in enumerate(records_path):
         if depth and data[pos] != 123:  # "{": a value on the way that is no object (one the decoders read)
             kind = _shallow_kind(data, pos, end)
-            return None if kind is None else f"Expected `object`, got `{kind}` - at `{_path_text(records_path[:depth])}`"
+            return None if kind is None else path_reason(records_path, depth, kind)
         found = _shallow_member(data, pos, end, key)
         if found is None:
             parts = _parts(data, pos, end, 123)
@@ -701,11 +701,11 @@ def _shallow_missing(data: bytes, records_path: tuple[str, ...]) -> str | None:
                 return None
             if key in names or not all(isinstance(name, str) for name in names):
                 return None  # (a key that is no string: the document is not JSON)
-            return f"no key `{_path_text((key,))}`" + (f" - at `{_path_text(records_path[:depth])}`" if depth else "")
+            return path_reason(records_path, depth)
         pos, end = found
     if data[pos] != 91:  # "[": the value at the path is no array
         kind = _shallow_kind(data, pos, end)
-        return None if kind is None else f"Expected `array`, got `{kind}` - at `{_path_text(records_path)}`"
+        return None if kind is None else path_reason(records_path, len(records_path), kind)
     return None
 
 
@@ -1395,8 +1395,8 @@ def _no_records(data: bytes, keys: tuple[str, ...], why: str, line: int) -> Brok
     """A document without an array at the records path: why (as for a Python document), and where arrays of objects are."""
     try:
         doc = _DECODE_ANY.decode(data)
-    except (msgspec.DecodeError, ValueError, RecursionError):  # (too deep to walk: what msgspec said, cut)
-        reason, hint = preview(why.replace("Object missing required field", "no key").replace("`$.", "`").replace(" - at `$`", ""), 200), ""
+    except (msgspec.DecodeError, ValueError, RecursionError):  # (too deep to walk: what msgspec said, in mapper's words)
+        reason, hint = _msgspec_path_reason(keys, why), ""
     else:
         reason, hint = _path_problem(doc, keys) or preview(why, 200), no_records_hint(doc, keys)
     return _failed_whole(DocumentFailure(f"no records at `{_path_text(keys)}`: {reason}", invalid=False), line, data, hint)
@@ -1655,6 +1655,31 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
 #: What a text or Python object that is no request body is said to be not.
 _NOT_A_BODY = 'not an endpoint request body {"records": [{"value": {...}}]}'
 
+_MSGSPEC_BODY_ERROR = re.compile(
+    r"Expected `(?:object|array \| null)`, got `(?P<kind>[^`]+)`(?: - at `\$\.(?P<key>[^`]*)`)?|Object missing required field `records`"
+)
+
+
+def _body_reason(why: str) -> str:
+    """msgspec's error ``why`` on JSON that is no request body (``Expected `array | null`, got `int`
+    - at `$.records` ``), in mapper's words (as :func:`_object_body` says it of a Python body)."""
+    m = _MSGSPEC_BODY_ERROR.fullmatch(why)
+    if m is None:
+        return preview(why, 200)
+    kind, key = m.group("kind"), m.group("key")
+    if kind is None:
+        return "no key `records`"
+    return _body_kind_reason(kind) if key is None else _records_kind_reason(key, kind)
+
+
+def _body_kind_reason(kind: str) -> str:
+    return f"the body is {_KIND_WORDS.get(kind, f'a {kind}')}, not an object"
+
+
+def _records_kind_reason(key: str, kind: str) -> str:
+    """Why a body's ``records`` (so spelled: Go matches its name as ``records`` in any case) holds no items."""
+    return f"the value at `{_path_text((key,))}` is {_KIND_WORDS.get(kind, f'a {kind}')}, not an array of items"
+
 
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     """The endpoint's request body ``{"records": [{"value": {...}}, ...]}``.
@@ -1665,7 +1690,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     try:
         records, fixed = _request_items(data)
     except msgspec.ValidationError as exc:
-        yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {exc}"), 1, data)
+        yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {_body_reason(str(exc))}"), 1, data)
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
@@ -2525,7 +2550,7 @@ def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
     spelling Go matches), or None and why it is no body, worded as for its JSON text (every
     spelling must be an array: Go fails a body on any of them, as :func:`_body_records`)."""
     if not isinstance(doc, Mapping):  # (an iterable: a list, a tuple, a generator, each as an array)
-        return None, "Expected `object`, got `array`"
+        return None, _body_kind_reason("array")
     found: list[Any] | tuple[Any, ...] | None = None
     for key in doc:
         if isinstance(key, str) and go_field_key(key, "records"):
@@ -2533,10 +2558,10 @@ def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
             if value is None:  # (null: no records, as Go decodes it)
                 value = []
             if not isinstance(value, (list, tuple)):
-                return None, f"Expected `array | null`, got `{_kind(value)}` - at `$.{key}`"  # (as msgspec words the text's)
+                return None, _records_kind_reason(key, _kind(value))  # (as the text's is worded)
             found = value
     if found is None:
-        return None, "Object missing required field `records`"
+        return None, "no key `records`"
     return found, ""
 
 
@@ -2591,15 +2616,53 @@ def _path_problem(doc: Any, keys: tuple[str, ...]) -> str | None:
     """Why a decoded (or Python) document has no array at ``keys``, or None when it has one."""
     node = doc
     for depth, key in enumerate(keys):
-        at = f" - at `{_path_text(keys[:depth])}`" if depth else ""
         if not isinstance(node, Mapping):
-            return f"Expected `object`, got `{_kind(node)}`{at}"
+            return path_reason(keys, depth, _kind(node))
         node = joined_get(node, key, _NO_KEY)  # (a Python key holding a surrogate pair is the character it makes, as in a record)
         if node is _NO_KEY:
-            return f"no key `{_path_text((key,))}`{at}"
+            return path_reason(keys, depth)
     if not isinstance(node, (list, tuple)):
-        return f"Expected `array`, got `{_kind(node)}` - at `{_path_text(keys)}`"
+        return path_reason(keys, len(keys), _kind(node))
     return None
+
+
+def path_reason(keys: tuple[str, ...], depth: int, kind: str | None = None) -> str:
+    """Why a document has no records at ``keys``, as its no_records message says it (after ``no
+    records at `keys`: ``): ``kind`` (a JSON type as msgspec names it, ``int``) stands at
+    ``keys[:depth]`` where an object holding the next key should (``depth < len(keys)``), or the
+    array of records (``depth == len(keys)``); no ``kind``: the object there has no key
+    ``keys[depth]``. (msgspec's ``Expected `array`, got `int` - at `a` `` was shown as it is.)"""
+    if kind is None:
+        missing = f"no key `{_path_text(keys[depth : depth + 1])}`"
+        return f"{missing} in the object at `{_path_text(keys[:depth])}`" if depth else missing
+    what = "the document" if depth == 0 else f"the value at `{_path_text(keys[:depth])}`"
+    wanted = "an array of records" if depth == len(keys) else "an object"
+    return f"{what} is {_KIND_WORDS.get(kind, f'a {kind}')}, not {wanted}"
+
+
+#: A JSON type as msgspec names it (and :func:`_kind`), as messages say it.
+_KIND_WORDS = {"object": "an object", "array": "an array", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "null"}
+
+_MSGSPEC_PATH_ERROR = re.compile(
+    r"(?:Expected `(?:array|object)(?: \| null)?`, got `(?P<kind>[^`]+)`|Object missing required field `(?P<key>[^`]*)`)(?: - at `(?P<at>[^`]*)`)?"
+)
+
+
+def _msgspec_path_reason(keys: tuple[str, ...], why: str) -> str:
+    """:func:`path_reason` of msgspec's error ``why`` on a document too deep to walk (its records
+    path decoder's: ``Expected `array`, got `int` - at `$.a` ``, ``Object missing required field `b`
+    - at `$.a` ``, the path its struct fields joined by dots); its own text, cut, when it is none of those."""
+    m = _MSGSPEC_PATH_ERROR.fullmatch(why)
+    if m is not None:
+        at, key, kind = m.group("at") or "$", m.group("key"), m.group("kind")
+        for depth in range(len(keys) + 1):
+            if at != "$" + "".join("." + k for k in keys[:depth]):
+                continue
+            if key is not None and depth < len(keys) and keys[depth] == key:
+                return path_reason(keys, depth)
+            if kind is not None and (depth == len(keys)) == why.startswith("Expected `array"):
+                return path_reason(keys, depth, kind)
+    return preview(why, 200)
 
 
 _NO_KEY = object()
