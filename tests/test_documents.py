@@ -721,9 +721,7 @@ def test_an_array_of_documents_at_a_records_path_is_told_how_to_read_them(tmp_pa
     docs = [document(PLANES[:2], now=1), document(PLANES[2:4], now=2)]
     path = tmp_path / "snapshots.json"
     path.write_text(json.dumps(docs, indent=1))
-    hint = (
-        "the document is an array of 2 documents that each hold `aircraft`: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path aircraft"
-    )
+    hint = "its elements are 2 documents that each hold `aircraft`: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path aircraft"
     code, out, _ = cli_main(capsys, "validate", refusing_sink(tmp_path), str(path), "--records-path", "aircraft")
     assert code == 1 and "no_records 1" in out and f"no records at `aircraft`: the document is an array, not an object; {hint}" in out
     code, out, err = cli_main(capsys, "infer", str(path), "--records-path", "aircraft")

@@ -2599,9 +2599,9 @@ def no_records_hint(doc: Any, keys: tuple[str, ...], python: bool = False) -> st
         n = f"{len(doc):,} documents that each hold `{path}`" if len(doc) > 1 else f"one document holding `{path}`"
         if python:
             return f"the value is a list of {n}: give the documents themselves as the records (records_path is read in each)"
-        return (
-            f"the document is an array of {n}: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path {shlex.quote(to_dot_notation(keys))}"
-        )
+        # (after the reason, "the document is an array, not an object": the array is not named again)
+        held = f"its elements are {n}" if len(doc) > 1 else f"its element is {n}"
+        return f"{held}: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path {shlex.quote(to_dot_notation(keys))}"
     return _hint_of(doc)
 
 
