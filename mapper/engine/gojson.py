@@ -22,7 +22,7 @@ import codecs
 import json
 import math
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
 import orjson
@@ -347,43 +347,13 @@ def _any_surrogate(values: list[Any], kinds: set[type] | None = None) -> bool:
 _SCAN = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*')
 
 
-def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
-    """The first number of a JSON text (which the engine's decoder read) beyond float64, as
-    Go's decoder finds it: its path (keys and indices), its offset in ``raw``, its text."""
-    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key]
-    for m in _SCAN.finditer(raw):
-        token = m.group()
-        c = token[:1]
-        if c == b"{":
-            stack.append([True, None, True])
-        elif c == b"[":
-            stack.append([False, 0, False])
-        elif c in (b"}", b"]"):
-            stack.pop()
-        elif c == b",":
-            top = stack[-1]
-            if top[0]:
-                top[2] = True
-            else:
-                top[1] += 1
-        elif c == b":":
-            stack[-1][2] = False
-        elif c == b'"':
-            if stack and stack[-1][0] and stack[-1][2]:
-                stack[-1][1] = json.loads(token.decode("utf-8", "replace"))
-        elif math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
-            return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
-    return None
-
-
-def unpaired_escapes(raw: bytes) -> list[tuple[list[str | int], list[int], int, str]]:
-    """The unpaired surrogate escapes of a JSON text's string values (not its keys: a key's
-    leaves what is stored as sent), in order: the path of the value holding each (keys and
-    indices, a key holding an unpaired escape as Go reads it, U+FFFD), the members' and
-    elements' numbers along it (of a name given twice, Go keeps the later member), its offset
-    in ``raw``, its text (``\\ud800``)."""
-    found: list[tuple[list[str | int], list[int], int, str]] = []
-    stack: list[list[Any]] = []  # per open container: [is_object, key or index, expecting a key, member number]
+def _value_tokens(raw: bytes) -> Iterator[tuple[re.Match[bytes], list[list[Any]]]]:
+    """The value tokens of a JSON text (which the engine's decoder read): its strings that are
+    values, not keys, and its numbers, each with the open containers around it, outermost
+    first: ``[is_object, key or index, expecting a key, member number]`` (a key as Go reads
+    it: an unpaired surrogate escape in it is U+FFFD; of a name given twice, Go keeps the
+    later member, whose number this is)."""
+    stack: list[list[Any]] = []
     for m in _SCAN.finditer(raw):
         token = m.group()
         c = token[:1]
@@ -402,12 +372,34 @@ def unpaired_escapes(raw: bytes) -> list[tuple[list[str | int], list[int], int, 
                 top[1] += 1
         elif c == b":":
             stack[-1][2] = False
-        elif c == b'"':
-            if stack and stack[-1][0] and stack[-1][2]:
-                stack[-1][1] = _fix_surrogates(json.loads(token.decode("utf-8", "replace")))
-            elif b"\\u" in token:
-                path, members = [top[1] for top in stack], [top[3] for top in stack]
-                found.extend((path, members, m.start() + e.start(1), e.group(1).decode("ascii")) for e in _UNPAIRED.finditer(token))
+        elif c == b'"' and stack and stack[-1][0] and stack[-1][2]:
+            stack[-1][1] = _fix_surrogates(json.loads(token.decode("utf-8", "replace")))
+        else:
+            yield m, stack
+
+
+def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
+    """The first number of a JSON text (which the engine's decoder read) beyond float64, as
+    Go's decoder finds it: its path (keys and indices), its offset in ``raw``, its text."""
+    for m, stack in _value_tokens(raw):
+        token = m.group()
+        if token[:1] != b'"' and math.isinf(float(token)):  # (float() of a decimal text too big gives inf, as Go's ParseFloat fails)
+            return [top[1] for top in stack], m.start(), token.decode("ascii", "replace")
+    return None
+
+
+def unpaired_escapes(raw: bytes) -> list[tuple[list[str | int], list[int], int, str]]:
+    """The unpaired surrogate escapes of a JSON text's string values (not its keys: a key's
+    leaves what is stored as sent), in order: the path of the value holding each (keys and
+    indices, a key holding an unpaired escape as Go reads it, U+FFFD), the members' and
+    elements' numbers along it (of a name given twice, Go keeps the later member), its offset
+    in ``raw``, its text (``\\ud800``)."""
+    found: list[tuple[list[str | int], list[int], int, str]] = []
+    for m, stack in _value_tokens(raw):
+        token = m.group()
+        if token[:1] == b'"' and b"\\u" in token:
+            path, members = [top[1] for top in stack], [top[3] for top in stack]
+            found.extend((path, members, m.start() + e.start(1), e.group(1).decode("ascii")) for e in _UNPAIRED.finditer(token))
     return found
 
 
