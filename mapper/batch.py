@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
@@ -638,6 +639,57 @@ def concat(batches: Iterable[Batch]) -> Batch:
     return concat_batches(parts)
 
 
+class Inputs:
+    """Batches taken as inputs read one after the other, as :func:`concat` takes them: which
+    input each is of, and where that input's record indices start in the whole.
+
+    A batch continues the input before it when it shares its report and its rows come after
+    that one's (slices of one batch in order, the ``workers=N`` parts of one run, the parts a
+    streaming run drains: their indices are the input's already); else it starts another input,
+    whose indices start past the one before's: past its ``report.records`` (failed records
+    included), and past its every index (a batch whose report says fewer records than its rows
+    cover: made by hand, or read from a file that does not say). Only the inputs' reports are
+    held (and the last batch weakly): a writer counts the parts it streams in bounded memory."""
+
+    def __init__(self) -> None:
+        self.reports: list[Report] = []  # each input's report
+        self.bases: list[int] = []  # ... and where its indices start
+        self._at = 0  # where the current input's indices start
+        self._last = -1  # its last index so far
+        self._previous: Any = None  # (a weak reference to the last batch added)
+
+    def add(self, part: Batch) -> int:
+        """Take ``part`` as the next batch; return how far its record indices move in the whole."""
+        top = int(part.record_index.max()) if part.count else -1
+        previous = self._previous() if self._previous is not None else None
+        # (the same batch again is another input: with no rows, it has no index to tell so)
+        if not self.reports or part.report is not self.reports[-1] or part is previous or (part.count and int(part.record_index[0]) <= self._last):
+            if self.reports:
+                self._at += max(self.reports[-1].records, self._last + 1)
+            self.reports.append(part.report)
+            self.bases.append(self._at)
+            self._last = -1
+        self._last = max(self._last, top)
+        self._previous = weakref.ref(part)
+        return self._at
+
+    @property
+    def records(self) -> int:
+        """The input records the batches added cover: where the indices of an input after them
+        would start (the sum of the inputs' ``report.records``, each at least one past its last index)."""
+        return self._at + max(self.reports[-1].records, self._last + 1) if self.reports else 0
+
+    @property
+    def failed_records(self) -> int:
+        """The records of the inputs that failed (the sum of their reports' ``failed_records``)."""
+        return sum(r.failed_records for r in self.reports)
+
+    def said(self) -> dict[str, int]:
+        """What a file keeps of them."""
+        records = self.records
+        return {"records": records, "failed_records": min(self.failed_records, records)}
+
+
 def concat_batches(parts: list[Batch]) -> Batch:
     """One batch of the parts' rows, in order (see :func:`concat`, which checks them first); an
     OutputError for parts of different sinks."""
@@ -653,27 +705,9 @@ def concat_batches(parts: list[Batch]) -> Batch:
     held = [p.id_values for p in parts]
     strings = [h for h in held if isinstance(h, Strings)]
     ids = Strings.concat(strings) if len(strings) == len(held) else np.concatenate([p.ids for p in parts])  # string ids stay as held
-    # The parts as inputs read one after the other: a part continues the input before it when it
-    # shares its report and its rows come after that one's (slices of one batch in order, the
-    # workers' parts of one run: their indices are the run's already); each input's indices
-    # are moved past the ones before it
-    inputs: list[Report] = []  # each input's report
-    bases: list[int] = []  # ... and where its indices start
-    shifts: list[int] = []  # each part's
-    at, last = 0, -1  # where the current input's indices start; its last index
-    previous: Batch | None = None
-    for p in parts:
-        top = int(p.record_index.max()) if p.count else -1
-        # (the same batch again is another input: with no rows, it has no index to tell so)
-        if not inputs or p.report is not inputs[-1] or p is previous or (p.count and int(p.record_index[0]) <= last):
-            if inputs:  # past every index of the one before (a file read back holds any)
-                at += max(inputs[-1].records, last + 1)
-            inputs.append(p.report)
-            bases.append(at)
-            last = -1
-        last = max(last, top)
-        shifts.append(at)
-        previous = p
+    counter = Inputs()
+    shifts = [counter.add(p) for p in parts]
+    inputs, bases = counter.reports, counter.bases
     if len(inputs) == 1:
         return Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
     record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])
