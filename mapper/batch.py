@@ -46,6 +46,12 @@ MEANING_KEY = b"mapper.column"
 #: ``strict`` a batch was mapped with: its report is not kept in a file, and read back without them
 #: a batch of ``on_error="skip"`` could not be joined (:func:`concat`) with the batch it was written from.
 MAPPED_KEY = b"mapper.mapped"
+#: The key (an Arrow IPC file's last record batch's custom metadata, a Parquet file's footer
+#: key-value metadata; as ``records``, the ``.npz`` header's) saying how many input records a
+#: written batch covered, and how many of them were refused (``{"records": n, "failed_records":
+#: f}``, :class:`Inputs`): its rows alone do not say it (a refused record after its last row is
+#: in none), and :func:`concat` of batches read back moves each one's indices by it.
+RECORDS_KEY = b"mapper.records"
 
 _INT64_MIN = -(2**63)
 _ZERO = {"uint64": 0, "int64": 0, "bool": False, "str": None}
@@ -599,6 +605,13 @@ def concat(batches: Iterable[Batch]) -> Batch:
     into their batch. So input ``k``'s rows are those whose index is from the sum of the
     ``report.records`` of the inputs before it (``concat([a, b])``: ``b``'s rows are those from
     ``a.report.records`` on); the same batch twice is two inputs, as mapping its records twice.
+    Batches read back from files (:func:`~mapper.read_batch`) join as the batches written did:
+    a file keeps how many input records its batch covered, refused ones after its last row
+    too. A file that does not say (written by an older mapper, or by another tool) is
+    taken to have covered its records up to its last ``_record_index`` (the most that can be
+    known): records refused after its last row are not counted, so the indices of the batches
+    joined after it may come out lower than those of the batches written; the read batch's
+    ``report.notes`` say so, and the joined report keeps that note.
 
     ``report``: the batches' reports joined, as the ``workers=N`` processes' are: counts
     added, errors, warnings and refused records in order (up to :data:`~mapper.report.KEEP`
@@ -685,7 +698,7 @@ class Inputs:
         return sum(r.failed_records for r in self.reports)
 
     def said(self) -> dict[str, int]:
-        """What a file keeps of them."""
+        """What a file keeps of them (:data:`RECORDS_KEY`)."""
         records = self.records
         return {"records": records, "failed_records": min(self.failed_records, records)}
 

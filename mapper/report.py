@@ -446,24 +446,30 @@ class Report:
             by_code[code] = by_code.get(code, 0) + n
         return ", ".join(f"{code} {n:,}" for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def _why(self) -> str:
+        """`` (invalid_value 2)``: the kinds of error, for :meth:`summary`; none where the errors are
+        not known (the report of a batch read back from a file counts its refused records only)."""
+        kinds = self.error_kinds()
+        return f" ({kinds})" if kinds else ""
+
     def summary(self) -> str:
         """One line: how many records would be stored, how many refused, and why, in every kind."""
         n = self.records
         if self.verdict == "accepted":
             head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
         elif self.verdict == "partial":
-            head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused ({self.error_kinds()})"
+            head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused{self._why()}"
         elif self.verdict in ("refused", "discarded") and n == 1 and self.failed_records == 1 and self.document_failure is not None:
             # (whatever the policy: the input was never records; the verdict code stays the policy's)
             head = f"{self.verdict}: {self.document_failure.verdict(self.error_kinds())}"
         elif self.verdict == "refused":
-            head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused ({self.error_kinds()})"
+            head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused{self._why()}"
         else:
             head = f"discarded: none of {plural(n, 'record')} would be stored"
             if self.reject_reason:
                 head += f": {self.reject_reason}"
             if self.failed_records:
-                head += f"; {plural(self.failed_records, 'record')} failed ({self.error_kinds()})"
+                head += f"; {plural(self.failed_records, 'record')} failed{self._why()}"
         if self.warning_counts:
             head += f"; {plural(self.total_warnings, 'warning')}"
         return head

@@ -28,7 +28,7 @@ import numpy as np
 import orjson
 
 from ._start import keep_to_exit
-from .batch import MAPPED_KEY, MEANING_KEY, Batch, ColumnArrays, ColumnData, Strings, check_same_sink, first_line, utf8_fault
+from .batch import MAPPED_KEY, MEANING_KEY, RECORDS_KEY, Batch, ColumnArrays, ColumnData, Inputs, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
 from .options import ON_ERROR
@@ -748,6 +748,9 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     }
     if isinstance(first.report, Report):  # (see mapper.batch.MAPPED_KEY)
         header["mapped"] = {"on_error": first.report.on_error, "strict": first.report.strict}
+    covered = _covered(parts)
+    if covered is not None:  # (see mapper.batch.RECORDS_KEY)
+        header["records"] = covered
     pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
     header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
     used = {"_id", "_record_index", "__header__"}
@@ -776,6 +779,17 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
 #: (a dateInt's) only newer files.
 _MEANING = ("type", "scale", "unit")
 _MEANING_IF_SAID = ("custom_unit_ns", "epoch")
+
+
+def _covered(parts: list[Batch]) -> dict[str, int] | None:
+    """What a file keeps of the input records the parts cover (:data:`mapper.batch.RECORDS_KEY`),
+    or None when a part's report is not a Report (a batch made by hand): nothing is said."""
+    inputs = Inputs()
+    for p in parts:
+        if not isinstance(p.report, Report):
+            return None
+        inputs.add(p)
+    return inputs.said()
 
 
 def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
@@ -837,6 +851,7 @@ def write_parquet(batch: Batch, out: str | os.PathLike[str]) -> None:
     out = _out_name(out)
     check_output(out)
     writer = ArrowWriter(out, parquet=True)
+    writer.whole = True
     writer.write(batch)
     writer.close()
 
@@ -866,6 +881,9 @@ class BatchWriter:
     def __init__(self, out: str):
         self.out = out
         self.rows = 0
+        # the input records the parts cover (kept in a columnar file: see mapper.batch.RECORDS_KEY);
+        # None once a part's report is not a Report (a batch made by hand): the file says nothing
+        self.inputs: Inputs | None = Inputs()
         self._first: Batch | None = None
         self._file: AtomicFile | None = None
         self.fh: Any = None
@@ -910,6 +928,11 @@ class BatchWriter:
         else:
             check_same_sink(self._first, part)  # (a part of another sink's columns is no part of this file)
         self.rows += part.count
+        if self.inputs is not None:
+            if isinstance(part.report, Report):
+                self.inputs.add(part)
+            else:
+                self.inputs = None
         with self._said():
             self._write(part)
 
@@ -1064,6 +1087,10 @@ class ArrowWriter(BatchWriter):
         self.schema: Any = None
         self.buffer: Any = None
         self.tail: Any = None  # (Parquet) the rows of the last part past its last whole row group
+        #: the batch written is the whole (write_parquet): the records it covers are known at its
+        #: first write, and go in the schema where pyarrow (before 17) cannot add them to the footer
+        #: at close; a stream of parts (``map -o x.parquet``) there writes a file that does not say them
+        self.whole = False
 
     def _write(self, part: Batch) -> None:
         table = part.to_arrow()
@@ -1095,7 +1122,10 @@ class ArrowWriter(BatchWriter):
         fh = self.pa.BufferOutputStream() if self.stream else self._open()
         self.buffer = fh if self.stream else None
         if self.pq is not None:
-            self.writer = self.pq.ParquetWriter(fh, self.schema, use_dictionary=_repeating(sample, self.pa), **_page_checksums(self.pa, "write_page_checksum"))
+            schema = self.schema
+            if self.whole and self.inputs is not None and not hasattr(self.pq.ParquetWriter, "add_key_value_metadata"):  # (pyarrow before 17)
+                schema = schema.with_metadata({**(schema.metadata or {}), RECORDS_KEY: json.dumps(self.inputs.said()).encode()})
+            self.writer = self.pq.ParquetWriter(fh, schema, use_dictionary=_repeating(sample, self.pa), **_page_checksums(self.pa, "write_page_checksum"))
         else:
             self.writer = self.pa.ipc.new_file(fh, self.schema)
 
@@ -1107,6 +1137,12 @@ class ArrowWriter(BatchWriter):
         if self.tail is not None:
             tail, self.tail = self.tail, None
             self.writer.write_table(tail, row_group_size=ROW_GROUP)
+        if self.inputs is not None:  # how many input records the rows cover, known now (see mapper.batch.RECORDS_KEY)
+            said = {RECORDS_KEY: json.dumps(self.inputs.said()).encode()}
+            if self.pq is None:  # (an IPC file's schema went first: a last record batch of no rows carries it, which other readers read as none)
+                self.writer.write_batch(self.pa.RecordBatch.from_pylist([], schema=self.schema), custom_metadata=said)
+            elif hasattr(self.writer, "add_key_value_metadata"):  # (pyarrow 17 on: into the footer, written at close)
+                self.writer.add_key_value_metadata(said)
         writer, self.writer = self.writer, None
         writer.close()
         if self.buffer is not None:
@@ -1188,11 +1224,23 @@ def read_batch(path: str | os.PathLike[Any]) -> Batch:
 
     Values, null and missing (the ``<name>.present`` convention), ``_id`` and
     ``_record_index`` come back; the sink is read from the file (``.npz`` header,
-    Arrow/Parquet schema metadata). The report is not kept in files: the batch's
-    report only counts its rows, and says the ``on_error`` and ``strict`` the batch was
-    mapped with (so :func:`mapper.concat` joins it with batches mapped so: the one it was
-    written from, say), as the file says them (a file of an older mapper: the defaults). Raises :class:`~mapper.errors.InputError` for a file
-    that is not one of these.
+    Arrow/Parquet schema metadata). The report is not kept in files, only what joining needs:
+    the batch's report says the ``on_error`` and ``strict`` the batch was mapped with (so
+    :func:`mapper.concat` joins it with batches mapped so: the one it was written from, say),
+    as the file says them (a file of an older mapper: the defaults), and counts the input
+    records the batch covered, ``records`` (refused ones after its last row too) and
+    ``failed_records``, as the file says them; which records were refused, and why, is not
+    kept (its ``errors`` are empty). So :func:`mapper.concat` of batches read back gives the
+    ``record_index`` that of the batches written gives.
+
+    A file that does not say how many records its batch covered (written by an older mapper,
+    or by another tool) still reads: its ``records`` are taken up to its last
+    ``_record_index`` (the most that can be known), those not in its rows as ``failed_records``,
+    and ``report.notes`` says so. Records refused after its last row are then not counted:
+    joined after it (:func:`mapper.concat`), a batch's indices may come out lower than they
+    were, and the joined report keeps the note.
+
+    Raises :class:`~mapper.errors.InputError` for a file that is not one of these.
     """
     try:
         name = os.fsdecode(path)  # (a PathLike may name it in bytes: os.scandir(b"dir"))
@@ -1318,6 +1366,8 @@ def _batch_of(
     arrays: dict[str, ColumnArrays],
     described: dict[str, Any] | None = None,
     mapped: Any = None,
+    covered: Any = None,
+    shown: str = "the file",
 ) -> Batch:
     """The batch a file holds, once its arrays are seen to fit its sink (a file written otherwise, or edited, is refused).
 
@@ -1329,7 +1379,11 @@ def _batch_of(
     decoded: its OutputError is said as the file's fault.
 
     ``mapped``: what the file says of how the batch was mapped (``{"on_error", "strict"}``), None
-    when it says nothing (a file of an older mapper): its report's options."""
+    when it says nothing (a file of an older mapper): its report's options.
+
+    ``covered``: what the file says of the input records the batch covered (``{"records",
+    "failed_records"}``, :data:`mapper.batch.RECORDS_KEY`), None when it says nothing: its
+    report's counts (:func:`_counts`; ``shown``, the file as the note then names it)."""
     on_error, strict = _mapped(mapped)
     sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) == len(record_index) != rows:
@@ -1379,13 +1433,48 @@ def _batch_of(
         if a.offsets is None:
             _check_range(ctype, values, a.valid)  # type: ignore[arg-type]  # (a string column has no range)
         columns[c.name] = ColumnData(c.name, ctype, a)
-    batch = Batch(sink, ids, record_index, columns, Report(records=rows, on_error=on_error, strict=strict))
+    records, failed, note = _counts(covered, rows, record_index, shown)
+    report = Report(records=records, failed_records=failed, on_error=on_error, strict=strict, notes=[note] if note else [])
+    batch = Batch(sink, ids, record_index, columns, report)
     try:
         batch.check()  # (what the conversions check first; of a file, its offsets)
     except OutputError as exc:
         raise ValueError(str(exc)) from None
     _check_text(batch)
     return batch
+
+
+def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple[int, int, str | None]:
+    """The ``records`` and ``failed_records`` of a batch read from a file, as the file says them
+    (``said``), and a note when it says nothing; a ValueError when it says them wrongly.
+
+    A file that does not say (an older mapper's, another tool's) is taken to cover its records
+    up to its last ``_record_index`` (the most that is known: a record refused after its last
+    row is in no row), those not in its rows as refused; the note says so, and :func:`mapper.concat`
+    keeps it in the report of the batches it joins."""
+    top = int(record_index.max()) + 1 if rows else 0
+    if said is None:
+        records = max(top, rows)
+        note = (
+            f"{shown} does not say how many input records its batch covered (written by an older mapper, or by another tool): "
+            f"taken as {records:,}, up to its last _record_index; records refused after its last row are not counted "
+            "(mapper.concat moves the record indices of a batch joined after it by that many)"
+        )
+        return records, records - rows, note
+    if (
+        not isinstance(said, dict)
+        or not all(isinstance(said.get(k), int) and not isinstance(said.get(k), bool) for k in ("records", "failed_records"))
+        or not 0 <= said["failed_records"] <= said["records"]
+    ):
+        raise ValueError(
+            f"it says how many input records its batch covered wrongly ({said!r}: mapper writes records and failed_records, "
+            "whole numbers, failed_records at most records)"
+        )
+    if said["records"] < top:
+        raise ValueError(
+            f"it says its batch covered {said['records']:,} input records, and holds a row of record {top - 1:,} (counting from 0): edited or damaged"
+        )
+    return said["records"], said["failed_records"], None
 
 
 def _mapped(said: Any) -> tuple[str, bool]:
@@ -1601,10 +1690,21 @@ def _read_npz(name: str) -> Batch:
             arrays[meta["name"]] = ColumnArrays(values(key, how, valid if offsets is None else None, held, what), valid, present, offsets)
         ids = values("_id", header["id"].get("strings"), None, "the rows' _id is held as _id.utf8 and _id.utf8_offsets (strings), or _id (numbers)", "its _id")
         described = {meta["name"]: meta for meta in header["columns"]}
-        return _batch_of(header["sink"], header["rows"], ids, array("_record_index", "the record index of its rows"), arrays, described, header.get("mapped"))
+        return _batch_of(
+            header["sink"],
+            header["rows"],
+            ids,
+            array("_record_index", "the record index of its rows"),
+            arrays,
+            described,
+            header.get("mapped"),
+            header.get("records"),
+            shown_name(name),
+        )
 
 
 def _read_arrow(name: str, parquet: bool) -> Batch:
+    shown = shown_name(name)
     pa = optional_import("pyarrow", "arrow", "read_batch()")
     table = _read_parquet(name, optional_import("pyarrow.parquet", "arrow", "read_batch()"), pa) if parquet else _read_ipc(name, pa)
     meta = table.schema.metadata or {}
@@ -1678,7 +1778,8 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     ids = _arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id")
     record_index = table.column(index_field).to_numpy() if index_field in fields_there else np.arange(n, dtype=np.int64)
     mapped = _metadata_json(meta, MAPPED_KEY, "how its batch was mapped") if MAPPED_KEY in meta else None
-    return _batch_of(body, n, ids, record_index, arrays, mapped=mapped)
+    covered = _metadata_json(meta, RECORDS_KEY, "how many input records its batch covered", "its metadata") if RECORDS_KEY in meta else None
+    return _batch_of(body, n, ids, record_index, arrays, mapped=mapped, covered=covered, shown=shown)
 
 
 def _check_fields_once(names: list[str], sink: Any, presence: dict[str, Any], index_field: str) -> None:
@@ -1712,7 +1813,7 @@ def _read_parquet(name: str, pq: Any, pa: Any) -> Any:
     except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
         raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {first_line(exc)})") from None
     try:
-        return pq.read_table(name, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
+        table = pq.read_table(name, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
     except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails
         names = pf.schema_arrow.names
         for group in range(pf.num_row_groups):
@@ -1724,6 +1825,10 @@ def _read_parquet(name: str, pq: Any, pa: Any) -> Any:
                         f"its column {column!r} cannot be read in row group {group + 1} of {pf.num_row_groups} (damaged or cut short): {first_line(exc)}"
                     ) from None
         raise ValueError(f"its data cannot be read (damaged or cut short): {first_line(whole)}") from None
+    said = pf.metadata.metadata or {}  # (the footer's key-value metadata: the Arrow schema's, read as the table's, is another)
+    if RECORDS_KEY in said:  # the records the batch covered (see mapper.batch.RECORDS_KEY)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), RECORDS_KEY: said[RECORDS_KEY]})
+    return table
 
 
 def _page_checksums(pa: Any, option: str) -> dict[str, bool]:
@@ -1770,7 +1875,16 @@ def _read_ipc(name: str, pa: Any) -> Any:
             field = _failing_field(source, file_format, len(batches), reader.schema.names, pa)
             which = f"its field {field!r} in record batch" if field is not None else "its record batch"
             raise ValueError(f"{which} {len(batches) + 1}{of} cannot be read ({kind} damaged or cut short): {first_line(exc)}") from None
-        return pa.Table.from_batches(batches, schema=reader.schema)
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+        last = getattr(reader, "get_batch_with_custom_metadata", None)  # (not in an IPC stream's reader: mapper writes none)
+        if last is not None and count:  # the records the batch covered, in its last record batch (see mapper.batch.RECORDS_KEY)
+            try:
+                said = last(count - 1).custom_metadata
+            except (OSError, ValueError, TypeError):  # pragma: no cover - read a moment ago
+                said = None
+            if said is not None and RECORDS_KEY in said:
+                table = table.replace_schema_metadata({**(table.schema.metadata or {}), RECORDS_KEY: said[RECORDS_KEY]})
+        return table
 
 
 def _failing_field(source: Any, file_format: bool, k: int, names: list[str], pa: Any) -> str | None:
