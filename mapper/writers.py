@@ -19,6 +19,7 @@ import stat
 import sys
 import threading
 import zipfile
+from array import array
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -1435,6 +1436,11 @@ def _batch_of(
         columns[c.name] = ColumnData(c.name, ctype, a)
     records, failed, note = _counts(covered, rows, record_index, shown)
     report = Report(records=records, failed_records=failed, on_error=on_error, strict=strict, notes=[note] if note else [])
+    if failed and rows + failed == records:  # which records failed: those in no row (why is not kept), as the report's answer needs them
+        refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
+        if len(refused) == failed:
+            report.failed = array("q", refused.tolist())
+            report.failed_only_missing = bytearray(failed)
     batch = Batch(sink, ids, record_index, columns, report)
     try:
         batch.check()  # (what the conversions check first; of a file, its offsets)

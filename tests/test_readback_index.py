@@ -191,3 +191,16 @@ def test_a_count_that_is_not_json_is_refused(m: mapper.Mapper, tmp_path: Path) -
         w.write_batch(pa.RecordBatch.from_pylist([], schema=table.schema), custom_metadata={RECORDS_KEY: b"{"})
     with pytest.raises(InputError, match=r"mapper\.records \(how many input records its batch covered\) is not JSON"):
         mapper.read_batch(tmp_path / "bad.arrow")
+
+
+@pytest.mark.parametrize("ext", list(WRITERS))
+def test_the_endpoint_answer_of_a_batch_read_back_refuses_the_records_in_no_row(m: mapper.Mapper, tmp_path: Path, ext: str) -> None:
+    # the file says 2 records, 1 refused: the answer listed both as successes (success_count 1)
+    a, _b = _parts(m)
+    WRITERS[ext](a, tmp_path / f"a{ext}")
+    back = mapper.read_batch(tmp_path / f"a{ext}")
+    answer = back.report.endpoint_answer()
+    assert (answer["success_count"], answer["error_count"]) == (1, 1)
+    assert [r["status"] for r in answer["records"]] == ["success", "error"] == [r["status"] for r in a.report.endpoint_answer()["records"]]
+    joined = mapper.concat([back, back])
+    assert [r["status"] for r in joined.report.endpoint_answer()["records"]] == ["success", "error", "success", "error"]
