@@ -88,6 +88,7 @@ from .engine.reader import (
     RawRecords,
     document_units,
     endpoint_units,
+    format_head,
     format_of,
     line_text,
     open_input,
@@ -1045,7 +1046,11 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
                 rest: BinaryIO | None = None
             else:
                 rest = fh
-            fmt = input_format if input_format != "auto" else format_of(head[: HEAD_SIZE + 1])
+            fmt = input_format
+            if input_format == "auto":
+                if rest is not None:  # (more than HEAD_SIZE when the first line runs on past it)
+                    head = format_head(rest, head)
+                fmt = format_of(head)
             if fmt == "ndjson":
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:

@@ -107,7 +107,7 @@ import numpy as np
 from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
-from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_of, record_arrays, record_arrays_text
+from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
 from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shown_name
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
@@ -1592,7 +1592,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         )
     try:
         with open(path, "rb") as f:
-            head = f.read(HEAD_SIZE + 1)
+            head = format_head(f)
     except OSError as exc:
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     packed = compression_of(head)
@@ -1611,8 +1611,8 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
     if gz:
         try:
             with gzip.open(path, "rb") as g:
-                head = g.read(HEAD_SIZE + 1)
-        except (OSError, EOFError, zlib.error) as exc:
+                head = format_head(g, g.read(HEAD_SIZE + 1))
+        except (OSError, EOFError, zlib.error, InputError) as exc:
             raise OptionError(f"{shown} is not valid gzip: {exc}") from None
     elif name.endswith(_CODECS):
         codec = name[name.rfind(".") :]

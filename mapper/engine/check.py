@@ -214,7 +214,7 @@ def few_lines(compiled: CompiledSink, records: Any, options: MapOptions, decoded
         return None
     if not all(map(bytes.strip, lines, repeat(b" \t\r"))):  # a blank line
         return None
-    if options.input_format == "auto" and not _usual_ndjson(compiled, records, nl, lines, decoded) and format_of(records[: HEAD_SIZE + 1]) != "ndjson":
+    if options.input_format == "auto" and not _usual_ndjson(compiled, records, nl, lines, decoded) and format_of(records) != "ndjson":
         return None
     return lines
 

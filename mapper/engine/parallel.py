@@ -52,12 +52,13 @@ from ..report import RejectedRecord, Report, decide, join_reports, moved_rejecte
 from .core import Engine, finish_batch
 from .reader import (
     BOM,
-    HEAD_SIZE,
     MAGIC_SIZE,
     blank,
     chunk_size_for,
     documents_units,
+    format_head,
     format_of,
+    head_in,
     line_limit,
     lone_object_notice,
     measured,
@@ -97,11 +98,11 @@ def splittable(records: Any, options: MapOptions) -> bool:
     if options.input_format not in ("auto", "ndjson"):
         return False
     if isinstance(records, (bytes, bytearray, memoryview)):
-        head = bytes(records[: HEAD_SIZE + 1])
+        head = head_in(records)
     elif isinstance(records, os.PathLike) and Path(os.fsdecode(records)).is_file():
         try:
             with open(records, "rb") as fh:
-                head = fh.read(HEAD_SIZE + 1)
+                head = format_head(fh)
         except OSError as exc:  # (a file there but not readable: said as the reader says it, not as an output's fault)
             raise InputError(f"cannot read {shown_name(records)}: {exc.strerror or exc}") from None
     else:

@@ -82,8 +82,13 @@ from .gojson import (
 CHUNK_SIZE = 512 * 1024
 #: Bytes of an oversized record kept for its dead letter.
 OVERSIZED_PREFIX = 1024
-#: Bytes the format is detected from.
+#: Bytes the format is detected from (more when the first line runs past them: :data:`FIRST_LINE_LIMIT`).
 HEAD_SIZE = 1 << 16
+#: How far a first line that starts an object and runs past :data:`HEAD_SIZE` is followed to
+#: its end to tell the format (see :func:`format_of`): a record's own limit (an NDJSON line
+#: longer is refused whole anyway), so a stream holds no more of it than the NDJSON reader
+#: would carry, and a file of one line of gigabytes is not read to its end to be told.
+FIRST_LINE_LIMIT = MAX_RECORD_SIZE
 
 #: The UTF-8 byte order mark (U+FEFF) an editor may write first, taken off any input.
 BOM = b"\xef\xbb\xbf"
@@ -199,7 +204,8 @@ class Notice:
     message: str
     if_failed: bool = True
     #: what it says: ``"document"`` (the input seems a document holding the records), ``"null_records"``
-    #: (documents holding null at the records path, see :func:`null_records_note`)
+    #: (documents holding null at the records path, see :func:`null_records_note`), ``"format"`` (the
+    #: format could not be told from the head: :data:`UNDECIDED_NOTE`)
     kind: str = "document"
 
 
@@ -317,8 +323,12 @@ def stream_lines(stream: Readable, chunk_size: int, head: bytes = b"", max_recor
     prefix = b""
 
     def blocks() -> Iterator[bytes]:
+        nonlocal head
         for i in range(0, len(head), chunk_size):  # the detection's head, in chunks too (a line within one is not measured)
-            yield head[i : i + chunk_size]
+            block = head[i : i + chunk_size]
+            if i + chunk_size >= len(head):  # (let go before its last block is read: a first line followed to its
+                head = b""  # end to tell the format, megabytes, was held beside the line joined from it)
+            yield block
         while True:
             block = stream.read(chunk_size)
             if not block:
@@ -2064,10 +2074,96 @@ def _is_body(value: Any) -> bool:
 
 
 def format_of(prefix: bytes) -> str:
-    """The format of an input from its first ``HEAD_SIZE + 1`` bytes, as read (a byte order
-    mark included): the one rule every reader uses, so bytes, files, streams and the
-    workers' split agree (the extra byte says whether the head is all of the input)."""
-    return detect_format(prefix[:HEAD_SIZE], complete=len(prefix) <= HEAD_SIZE)
+    """The format of an input from its first bytes, as read (a byte order mark included): its
+    :func:`format_head`, or more of it (all of it, in memory). The one rule every reader uses,
+    so bytes, files, streams and the workers' split agree.
+
+    The format is told from the first :data:`HEAD_SIZE` bytes, or, when the input's first line
+    starts an object and runs past them, from that line whole and :data:`HEAD_SIZE` bytes after
+    it (a document whose first line holds a long string, ``{"r": [{"s": "...100 KB..."},``,
+    was read as NDJSON from its head, which held no line's end); a line that runs past
+    :data:`FIRST_LINE_LIMIT` too is told from the head (:func:`undecided_head` says so). A byte
+    more than those says whether they are all of the input.
+    """
+    end = _head_end(prefix)
+    return detect_format(prefix[:end], complete=len(prefix) <= end)
+
+
+def _runs_on(prefix: bytes) -> bool:
+    """Whether an input's first line, after any blanks, starts an object and runs past :data:`HEAD_SIZE` bytes."""
+    start = len(BOM) if prefix.startswith(BOM) else 0
+    lead = _NON_BLANK.search(prefix, start, HEAD_SIZE)
+    return lead is not None and prefix[lead.start() : lead.start() + 1] == b"{" and len(prefix) > HEAD_SIZE and prefix.find(b"\n", lead.start(), HEAD_SIZE) < 0
+
+
+def _head_end(prefix: bytes) -> int:
+    """Where the bytes :func:`format_of` tells the format from end (see there)."""
+    if not _runs_on(prefix):
+        return HEAD_SIZE
+    nl = prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT)
+    return HEAD_SIZE if nl < 0 else nl + 1 + HEAD_SIZE
+
+
+def undecided_head(prefix: bytes) -> bool:
+    """Whether an input starting with ``prefix`` (its :func:`format_head`, or more) has a first line
+    that starts an object and runs on past :data:`FIRST_LINE_LIMIT`: too far to follow, the format
+    was told from the head, as NDJSON (one record, oversized, or one broken), which a document spread
+    over lines whose first line is that long is not."""
+    return _runs_on(prefix) and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
+
+
+#: The note given with an input whose format :func:`undecided_head` could not tell.
+UNDECIDED_NOTE = (
+    f"the first line starts a JSON object and runs past {FIRST_LINE_LIMIT >> 20} MiB without ending, too far to tell the format from: "
+    "it was read as NDJSON; if the input is one JSON document spread over lines, say so with --input-format json (input_format='json')"
+)
+
+
+def format_head(stream: Any, head: bytes | None = None) -> bytes:
+    """The first bytes of a binary stream that :func:`format_of` tells its format from (reads
+    through :func:`read_input`): ``HEAD_SIZE + 1``, or when the first line starts an object and
+    runs past them, on to that line's end and ``HEAD_SIZE + 1`` bytes after it, in steps of
+    :data:`CHUNK_SIZE` and never past :data:`FIRST_LINE_LIMIT` without a line's end; fewer when
+    the input ends first. ``head``: its first ``HEAD_SIZE + 1`` bytes, when read already."""
+    if head is None:
+        head = read_head(stream, HEAD_SIZE + 1)
+    if not _runs_on(head):
+        return head
+    parts, size, nl = [head], len(head), head.find(b"\n", HEAD_SIZE)
+    while True:
+        if nl < 0:  # the first line's end not found yet: look in the next step (searched once each)
+            if size >= FIRST_LINE_LIMIT:
+                break
+            block = read_input(stream, min(CHUNK_SIZE, FIRST_LINE_LIMIT - size))
+            found = block.find(b"\n")
+            if found >= 0:
+                nl = size + found
+        else:
+            if size >= nl + HEAD_SIZE + 2:
+                break
+            block = read_input(stream, nl + HEAD_SIZE + 2 - size)
+        if not block:
+            break
+        parts.append(block)
+        size += len(block)
+    return b"".join(parts)
+
+
+def head_in(data: bytes | bytearray | memoryview) -> bytes:
+    """:func:`format_head` of an input given in memory (only the bytes it needs copied)."""
+    return format_head(_InMemory(data))
+
+
+class _InMemory:
+    """Bytes in memory read as a stream, each read a copy of its bytes only (``io.BytesIO`` copies a bytearray whole)."""
+
+    def __init__(self, data: bytes | bytearray | memoryview):
+        self.data, self.pos = data, 0
+
+    def read(self, n: int = -1) -> bytes:
+        out = bytes(self.data[self.pos :] if n < 0 else self.data[self.pos : self.pos + n])
+        self.pos += len(out)
+        return out
 
 
 def detect_format(head: bytes, complete: bool = False) -> str:
@@ -2156,7 +2252,9 @@ def bytes_units(
     if unpacker(data[:MAGIC_SIZE]) is not None:  # compressed bytes, as a .gz file read into memory
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
-    fmt = format_of(data[: HEAD_SIZE + 1]) if input_format == "auto" else input_format
+    fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
+    if fmt == "ndjson" and input_format == "auto" and undecided_head(data):
+        yield Notice(UNDECIDED_NOTE, kind="format")
     if data.startswith(BOM):
         data = data[3:]
     if fmt not in INPUT_FORMATS[1:]:
@@ -2322,17 +2420,22 @@ def stream_units(
         reader = _Reader(unpack(_Prepend(head, stream)))
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
-    fmt = format_of(head) if input_format == "auto" else input_format
+    # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
+    lines: Readable = _Counted(reader, head) if isinstance(reader.stream, _COMPRESSED) else reader
+    fmt = input_format
+    if input_format == "auto":
+        head = format_head(lines, head)  # (more than HEAD_SIZE when the first line runs on past it; counted: it may be cut)
+        fmt = format_of(head)
+        if fmt == "ndjson" and undecided_head(head):
+            yield Notice(UNDECIDED_NOTE, kind="format")
     if head.startswith(BOM):
         head = head[3:]
         origin = None if origin is None else origin + 3
-    # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
-    lines: Readable = _Counted(reader, head) if isinstance(reader.stream, _COMPRESSED) else reader
-    if fmt == "ndjson" and records_path is not None:
-        limit = line_limit(max_record, records_path)
-        yield from documents_units(measured(stream_lines(lines, chunk_size, head, limit), limit), records_path)  # type: ignore[arg-type]
-    elif fmt == "ndjson":
-        yield from noticed(measured(stream_lines(lines, chunk_size, head, max_record), max_record))  # type: ignore[arg-type]
+    if fmt == "ndjson":
+        limit = max_record if records_path is None else line_limit(max_record, records_path)
+        chunks = measured(stream_lines(lines, chunk_size, head, limit), limit)
+        del head  # (held by the line reader alone, which lets it go once read: it may be a first line of megabytes)
+        yield from noticed(chunks) if records_path is None else documents_units(chunks, records_path)
     else:
         yield from bytes_units(_whole(stream, origin, head, reader), fmt, chunk_size, max_record, records_path)
 

@@ -22,7 +22,7 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path
-from ..engine.reader import BOM, HEAD_SIZE, JSON_WS, BrokenDocument, JoinedColumns, RawRecords, Unit, document_units, endpoint_units, format_of, line_of
+from ..engine.reader import BOM, JSON_WS, BrokenDocument, JoinedColumns, RawRecords, Unit, document_units, endpoint_units, format_of, line_of
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -499,7 +499,7 @@ def paste_records(text: Any) -> Paste:
     raws: list[bytes]
     lines: list[int | None]
     cols: Sequence[int]
-    fmt = format_of(data[: HEAD_SIZE + 1])
+    fmt = format_of(data)
     if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1), after its indent
         line, char = line_of(data, lead)
         raws, lines, cols = [stripped], [line], [char - 1]
