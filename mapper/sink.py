@@ -826,7 +826,22 @@ def _check_schema_parts(
                     ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
             pk_fields = tuple(p.strip(GO_SPACE) for p in pk_fields)
         check_paths(ck, checked)
-    if columns is None or allow_missing is None or (id_field is None and pk_fields is None):
+    reserved = False
+    if id_field is not None or pk_fields is not None:
+        # (on the entries that check, whatever else is wrong: the ingester's stored
+        # columns leave out the identity's own, an id_field or a single primary key)
+        key = id_field if id_field is not None else (pk_fields[0] if pk_fields is not None and len(pk_fields) == 1 else None)
+        for c in checked:
+            if c.name == "_id" and c.name != key:  # the table's record identity: a stored column of that name would write over it
+                ck.error(
+                    definition_where + (c.index, "name"),
+                    "reserved-name",
+                    "_id is the record's identity in the table (what id_field / primary_key_fields make): "
+                    "a stored column cannot have that name; name it otherwise, or make it the identity",
+                )
+                reserved = True
+                break
+    if reserved or columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
     sink = Sink(
         columns=tuple(columns),
@@ -835,13 +850,4 @@ def _check_schema_parts(
         primary_key_fields=pk_fields if id_field is None else None,
         form=form,
     )
-    for c in sink.stored_columns:
-        if c.name == "_id":  # the table's record identity: a stored column of that name would write over it
-            ck.error(
-                definition_where + (c.index, "name"),
-                "reserved-name",
-                "_id is the record's identity in the table (what id_field / primary_key_fields make): "
-                "a stored column cannot have that name; name it otherwise, or make it the identity",
-            )
-            return None
     return sink

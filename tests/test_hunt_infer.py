@@ -1,0 +1,48 @@
+"""Found by a hostile user of infer, check and explain (from the command line and Python)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+
+DATA = Path(os.environ.get("MAPPER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def _codes(definition: Any, **options: Any) -> list[tuple[str, str]]:
+    return [(p.pointer, p.code) for p in mapper.check_sink(definition, **options).problems]
+
+
+def _schema(*entries: dict[str, Any], id_field: str = "a") -> dict[str, Any]:
+    return {"id_field": id_field, "allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "id"}, *entries]}
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"name": "a", "path": ["c"], "type": "int"},  # a duplicate name
+        {"name": "i", "path": [], "type": "int"},  # an empty path
+        {"name": "j", "path": ["j"], "type": "nope"},  # an unknown type
+    ],
+)
+def test_a_column_named_id_is_said_whatever_else_is_wrong(other: dict[str, Any]) -> None:
+    # `_id` as a stored column was checked only once the whole definition was valid, so
+    # any other error hid it: check did not give every problem in one pass
+    codes = _codes(_schema({"name": "_id", "path": ["d"], "type": "id"}, other))
+    assert ("/definition/1/name", "reserved-name") in codes
+    assert len(codes) >= 2
+
+
+def test_a_column_named_id_is_fine_as_the_identity() -> None:
+    schema = {
+        "id_field": "_id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "_id", "path": ["d"], "type": "id"}, {"name": "i", "path": [], "type": "int"}],
+    }
+    assert ("/definition/0/name", "reserved-name") not in _codes(schema)
+    one_key = {"primary_key_fields": ["_id"], "allow_missing_fields": True, "definition": [{"name": "_id", "path": ["d"], "type": "string"}]}
+    assert _codes(one_key) == []
