@@ -2176,7 +2176,9 @@ def _draft(
             by = " (--type)" if keys in user_typed else ""
             path_note(
                 keys,
-                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {tally['exact'] + tally['changed'] + tally['refused']} values as sent; "
+                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {tally['exact'] + tally['changed'] + tally['refused']} values as sent"
+                + (f" and {tally['changed']} changed" if tally["changed"] else "")  # (else "the others" would count them refused)
+                + "; "
                 f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}",
             )
 

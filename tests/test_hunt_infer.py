@@ -46,3 +46,13 @@ def test_a_column_named_id_is_fine_as_the_identity() -> None:
     assert ("/definition/0/name", "reserved-name") not in _codes(schema)
     one_key = {"primary_key_fields": ["_id"], "allow_missing_fields": True, "definition": [{"name": "_id", "path": ["d"], "type": "string"}]}
     assert _codes(one_key) == []
+
+
+def test_a_type_note_counts_the_values_it_changes_apart_from_those_it_refuses() -> None:
+    # `--type f=id` on 1.25, -3.5 and 7 said "stores 1 of 3 values as sent; the endpoint would
+    # refuse the 1 record holding the others": 1.25, stored as 1, was neither
+    text = b'{"id": 1, "f": 1.25}\n{"id": 2, "f": -3.5}\n{"id": 3, "f": 7}\n'
+    result = mapper.infer(text, types={"f": "id"})
+    note = next(n for n in result.notes if n.startswith("f: "))
+    assert "stores 1 of 3 values as sent and 1 changed; the endpoint would refuse the 1 record holding the others (e.g. -3.5)" in note, note
+    assert result.verified == {"records": 3, "refused": 1, "errors": {"out_of_range": 1}}
