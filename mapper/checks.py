@@ -502,7 +502,10 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         try:
             path = parse_path(raw)
         except PathSyntaxError as exc:
-            ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
+            pointer = _text(make_pointer(*pw))
+            if not (has_lone_surrogate(raw) and any(p.code == "invalid-unicode" and p.pointer == pointer for p in ck.problems)):
+                # (a path holding half of a surrogate pair is said once, where the text is checked)
+                ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
             return None
         if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:
             ck.error(pw, "path-too-deep", f"the path has {len(path.keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")

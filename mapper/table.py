@@ -73,7 +73,7 @@ from .checks import (
     near_miss,
     split_pointer,
 )
-from .errors import MapperError, int_text, json_text, make_pointer, preview
+from .errors import MapperError, has_lone_surrogate, int_text, json_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
@@ -1351,10 +1351,16 @@ def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any
     return value
 
 
-def _relay(ck: Checker, tmp: Checker, where: Callable[[tuple[str, ...]], tuple[str | int, ...]]) -> None:
-    """Copy the problems of a scratch checker into ``ck``, moving their pointers with ``where``."""
+def _relay(ck: Checker, tmp: Checker, where: Callable[[tuple[str, ...]], tuple[str | int, ...]], path: Any = None) -> None:
+    """Copy the problems of a scratch checker into ``ck``, moving their pointers with ``where``
+    (but a ``path`` holding half of a surrogate pair is said once, where the text is checked)."""
     for p in tmp.problems:
-        ck.add(p.severity, where(split_pointer(p.pointer)), p.code, p.message)
+        moved = where(split_pointer(p.pointer))
+        if p.code == "path-syntax" and isinstance(path, str) and has_lone_surrogate(path):
+            pointer = make_pointer(*moved)
+            if any(q.code == "invalid-unicode" and q.pointer == pointer for q in ck.problems):
+                continue
+        ck.add(p.severity, moved, p.code, p.message)
 
 
 def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
@@ -1365,14 +1371,14 @@ def _check_value(ck: Checker, key: str, value: Any) -> _Mapped:
     if isinstance(value, (str, list, tuple)):
         tmp = Checker()
         path = check_path(tmp, {"name": key, "path": value}, (), "ui")
-        _relay(ck, tmp, lambda t: here + tuple(t[1:]))  # "/path/..." -> "/mapping/<key>/..."
+        _relay(ck, tmp, lambda t: here + tuple(t[1:]), value)  # "/path/..." -> "/mapping/<key>/..."
         return _Mapped(key, value, path, None, path is not None)
     if isinstance(value, Mapping):
         ck.duplicates(value, here)
         ck.unknown_keys(value, _VALUE_KEYS, here, "a mapping entry (path and config)")
         tmp = Checker()
         path = check_path(tmp, {"name": key, "path": value.get("path")}, (), "ui")
-        _relay(ck, tmp, lambda t: here + tuple(t))
+        _relay(ck, tmp, lambda t: here + tuple(t), value.get("path"))
         cfg = value.get("config")
         ok = path is not None
         if cfg is not None and not isinstance(cfg, Mapping):

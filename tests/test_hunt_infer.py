@@ -56,3 +56,20 @@ def test_a_type_note_counts_the_values_it_changes_apart_from_those_it_refuses() 
     note = next(n for n in result.notes if n.startswith("f: "))
     assert "stores 1 of 3 values as sent and 1 changed; the endpoint would refuse the 1 record holding the others (e.g. -3.5)" in note, note
     assert result.verified == {"records": 3, "refused": 1, "errors": {"out_of_range": 1}}
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda path: _schema({"name": "p", "path": path, "type": "string"}),
+        lambda path: {"name": "t", "allow_missing_fields": True, "table": "CREATE TABLE t (_id ID, p STRING)", "mapping": {"_id": "id", "p": path}},
+        lambda path: {"name": "t", "allow_missing_fields": True, "table": "CREATE TABLE t (_id ID, p STRING)", "mapping": {"_id": "id", "p": {"path": path}}},
+    ],
+)
+def test_a_path_string_holding_half_a_surrogate_pair_is_one_error(form: Any) -> None:
+    # it was two at one pointer: invalid-unicode, then path-syntax quoting the key as "a\ufffd"
+    problems = mapper.check_sink(form("a\ud800")).problems
+    assert [p.code for p in problems] == ["invalid-unicode"], problems
+    # a syntax error of its own is still said, as is an escaped half pair (no invalid-unicode there)
+    assert [p.code for p in mapper.check_sink(form("a..b")).problems] == ["path-syntax"]
+    assert [p.code for p in mapper.check_sink(form('a."\\ud800"')).problems] == ["path-syntax"]
