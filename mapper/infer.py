@@ -1892,8 +1892,9 @@ def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_p
 class _Globs:
     """``--include`` / ``--exclude`` globs, ready to match many paths.
 
-    A glob without ``*``, ``?`` or ``[`` matches only itself (fnmatch has no escapes), so
-    those are looked up at once: a list of 4,000 paths to leave out (a script's, one
+    A glob matches its own text (fnmatch has no escapes: a key ``a[1]``, the path ``"a[1]"``,
+    is named by that text), and one without ``*``, ``?`` or ``[`` only that, so those are
+    looked up at once: a list of 4,000 paths to leave out (a script's, one
     ``--exclude`` each) was tried path by path against every glob (quadratic: 8,000 paths
     and 4,000 globs took 6 s); only the others are tried one by one.
     """
@@ -1903,10 +1904,10 @@ class _Globs:
         self.literal: dict[str, int] = {}
         self.patterns: list[tuple[int, str]] = []
         for i, g in enumerate(globs):
+            # (each glob matches its own text too: fnmatch reads the `[1]` of a key `"a[1]"` as a class)
+            self.literal.setdefault(g, i)
             if "*" in g or "?" in g or "[" in g:
                 self.patterns.append((i, g))
-            else:
-                self.literal.setdefault(g, i)
 
     def hit(self, keys: tuple[str, ...]) -> str | None:
         """The first glob (in the order given) matching the path, else the first matching its

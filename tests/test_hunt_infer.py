@@ -73,3 +73,13 @@ def test_a_path_string_holding_half_a_surrogate_pair_is_one_error(form: Any) -> 
     # a syntax error of its own is still said, as is an escaped half pair (no invalid-unicode there)
     assert [p.code for p in mapper.check_sink(form("a..b")).problems] == ["path-syntax"]
     assert [p.code for p in mapper.check_sink(form('a."\\ud800"')).problems] == ["path-syntax"]
+
+
+def test_include_and_exclude_take_a_key_holding_glob_characters_by_its_dot_path() -> None:
+    # a key `a[1]` is the path "a[1]" (as the presence report prints it), but the glob
+    # '"a[1]"' read [1] as a class and matched only "a1": no --include could name the key
+    text = b'{"id": 1, "a[1]": 1, "a1": 2, "b": {"c[x]": 3}}\n'
+    paths = lambda **kw: [tuple(d["path"]) for d in mapper.infer(text, **kw).body["schema"]["definition"]]  # noqa: E731
+    assert paths(include=['"a[1]"']) == [("id",), ("a[1]",)]
+    assert paths(exclude=['"a[1]"', 'b."c[x]"']) == [("id",), ("a1",)]
+    assert paths(include=["a[1]"]) == [("id",), ("a1",)]  # (a glob is still a glob)
