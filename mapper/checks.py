@@ -685,6 +685,11 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
         if not isinstance(value, str):
             ck.error(where, "wrong-type", f'{key} must be an RFC 3339 time string such as "1970-01-01T00:00:00Z", not {json_type(value)} {ck.show(value)}')
             return _INVALID
+        try:
+            parsed = golayout.parse_rfc3339(value)
+        except golayout.LayoutError as exc:  # (escaped or not: writing it otherwise would not help)
+            ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} is not an RFC 3339 time: {exc.message}")
+            return _INVALID
         if where in ck.escaped:
             ck.error(
                 where,
@@ -693,11 +698,7 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
                 "parses the raw text, escapes included, so it refuses the definition; write the characters themselves",
             )
             return _INVALID
-        try:
-            return (value, golayout.parse_rfc3339(value))
-        except golayout.LayoutError as exc:
-            ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} is not an RFC 3339 time: {exc.message}")
-            return _INVALID
+        return (value, parsed)
     raise AssertionError(kind)  # pragma: no cover
 
 

@@ -83,3 +83,16 @@ def test_include_and_exclude_take_a_key_holding_glob_characters_by_its_dot_path(
     assert paths(include=['"a[1]"']) == [("id",), ("a[1]",)]
     assert paths(exclude=['"a[1]"', 'b."c[x]"']) == [("id",), ("a1",)]
     assert paths(include=["a[1]"]) == [("id",), ("a1",)]  # (a glob is still a glob)
+
+
+def test_an_escaped_epoch_that_is_no_time_anyway_is_said_to_be_no_time() -> None:
+    # "...Z\n" cannot be written without its escape: the error told to "write the characters
+    # themselves", which would still be no RFC 3339 time
+    entry = '{"name": "t", "path": ["t"], "type": "timestamp", "config": {"Epoch": %s, "Unit": "s"}}'
+    text = '{"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, %s]}'
+    problems = mapper.check_sink((text % (entry % '"1970-01-01T00:00:00Z\\n"')).encode()).problems
+    assert [(p.pointer, p.code) for p in problems] == [("/definition/1/config/Epoch", "invalid-epoch")]
+    assert "is not an RFC 3339 time" in problems[0].message and "write the characters themselves" not in problems[0].message
+    # a time that only its escape spoils is still said so
+    problems = mapper.check_sink((text % (entry % '"1970-01-01T00:00:00\\u005a"')).encode()).problems
+    assert [p.code for p in problems] == ["invalid-epoch"] and "write the characters themselves" in problems[0].message
