@@ -1326,6 +1326,11 @@ def _tally(choice: _Choice, st: _PathStats) -> dict[str, Any]:
     return tally
 
 
+def _faithful(tally: dict[str, Any]) -> tuple[int, int, int]:
+    """How faithfully a column keeps the values (a tally's): most stored as sent, then fewest refused, fewest changed."""
+    return (tally["exact"], -tally["refused"], -tally["changed"])
+
+
 def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
     """A path with several scalar JSON types: the column type that stores the most values as sent.
 
@@ -1352,10 +1357,18 @@ def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
         candidates.append(_Choice("bool"))
     if "str" in kinds and takes_all.type != "string":
         candidates.append(_Choice("string"))
+    if "str" in kinds and st.ts:  # (time strings beside epochs or other values)
+        candidates.append(_ts_choice(st))
     tallies: list[tuple[_Choice, dict[str, Any]]] = []
     for c in candidates:
         if c.type is not None and not any(t["type"] == c.type and t["config"] == c.config for _c, t in tallies):
             tallies.append((c, _tally(c, st)))
+    # one timestamp besides the first (epochs or time strings, whichever stores more as sent):
+    # the one --type PATH=timestamp gives (see _typed), so that its row says what the option does
+    stamps = [i for i, (_c, t) in enumerate(tallies) if i and t["type"] == "timestamp"]
+    if len(stamps) > 1:
+        keep = max(stamps, key=lambda i: _faithful(tallies[i][1]))
+        tallies = [ct for i, ct in enumerate(tallies) if i not in stamps or i == keep]
     total = sum(n for k, n in st.counts.items() if k != "null")
     at = 0
     for i, (_c, t) in enumerate(tallies):
@@ -1390,9 +1403,9 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
             raise InferError(f"--type {text}={ctype}: the integers seen do not fit {article(ctype)} column")
         return _Choice(ctype, reason=why)
     if ctype == "timestamp":
-        choice = _epoch_choice(st) if not st.kinds - {"int", "float"} else None
-        if choice is None and st.ts:
-            choice = _ts_choice(st)
+        # epochs or time strings, whichever stores more values as sent (as a conflict's candidates)
+        stamps = [c for c in (_epoch_choice(st), _ts_choice(st) if st.ts else None) if c is not None]
+        choice = max(stamps, key=lambda c: _faithful(_tally(c, st))) if stamps else None
         if choice is None:
             raise InferError(f"--type {text}=timestamp: no layout parses every string seen (or the numbers are not epoch times under a time-like key)")
         choice.reason = why

@@ -96,3 +96,30 @@ def test_an_escaped_epoch_that_is_no_time_anyway_is_said_to_be_no_time() -> None
     # a time that only its escape spoils is still said so
     problems = mapper.check_sink((text % (entry % '"1970-01-01T00:00:00\\u005a"')).encode()).problems
     assert [p.code for p in problems] == ["invalid-epoch"] and "write the characters themselves" in problems[0].message
+
+
+def _stamps(first: str, n: int, other: str) -> bytes:
+    return b"".join(b'{"id": %d, "created_at": %s}\n' % (i, (first if i < n else other).encode()) for i in range(n + 1))
+
+
+def test_a_conflicts_timestamp_row_is_what_its_type_option_gives() -> None:
+    # webhooks' repository.created_at: ISO strings, and epoch ints in push payloads. The row
+    # offered "timestamp 1 stored as sent, 5 refused  --type created_at=timestamp" (epochs),
+    # but that option typed the strings: 5 stored as sent, 1 refused
+    text = _stamps('"2019-05-15T15:19:20Z"', 5, "1557933565")
+    result = mapper.infer(text)
+    rows = [(t["type"], t["exact"], t["refused"]) for t in result.conflicts["created_at"]["alternatives"]]
+    assert rows == [("string", 5, 0), ("timestamp", 5, 1)], rows
+    typed = mapper.infer(text, types={"created_at": "timestamp"})
+    assert typed.conflicts["created_at"]["alternatives"][0]["exact"] == 5 and typed.verified["refused"] == 1  # type: ignore[index]
+
+
+def test_a_type_option_naming_the_chosen_timestamp_keeps_it() -> None:
+    # epoch ints with one ISO string: infer chose the epoch timestamp (5 of 6 as sent), but
+    # --type created_at=timestamp, the same type, made it a string-layout one storing 1 of 6
+    text = _stamps("1557933565", 5, '"2019-05-15T15:19:20Z"')
+    chosen = mapper.infer(text).body["schema"]["definition"][1]
+    typed = mapper.infer(text, types={"created_at": "timestamp"})
+    assert chosen["config"] == {"Unit": "s", "Granularity": "s"}
+    assert typed.body["schema"]["definition"][1] == chosen
+    assert typed.verified == {"records": 6, "refused": 1, "errors": {"invalid_value": 1}}
