@@ -1532,6 +1532,13 @@ def column_name(keys: Iterable[str]) -> str:
     return name[:230]
 
 
+def _draft_names(paths: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """Each path's column name in a draft of these paths (in the order the records first hold
+    them: a name taken twice gets ``_2``, the identity's too, so options do not rename columns)."""
+    used: set[str] = set()
+    return {keys: _unique(column_name(keys), used) for keys in paths}
+
+
 def _unique(base: str, used: set[str]) -> str:
     name = base
     n = 2
@@ -2242,14 +2249,12 @@ def _draft(
         )
 
     # Names and entries.
-    used: set[str] = set()
-    names: dict[tuple[str, ...], str] = {}
+    names = _draft_names(sorted(ordered, key=order.__getitem__))
     definition: list[dict[str, Any]] = []
     columns: list[dict[str, Any]] = []
     for keys in ordered:
         choice = choices[keys]
-        col = _unique(column_name(keys), used)
-        names[keys] = col
+        col = names[keys]
         entry: dict[str, Any] = {"name": col, "path": list(keys), "type": choice.type}
         if choice.config:
             entry["config"] = dict(choice.config)
@@ -2353,6 +2358,10 @@ def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tup
         return by_name[0]
     if len(by_name) > 1:
         raise InferError(f"{what} {text!r} is the column name of several paths ({', '.join(_dot(k) for k in by_name)}): give the path in dot notation")
+    # the name the draft gives a path whose name another took first (a_b_2 for the second a_b)
+    drafted = [k for k, name in _draft_names(k for k in stats if k in choices and choices[k].type is not None).items() if name == text]
+    if len(drafted) == 1:
+        return drafted[0]
     if keys is not None and keys in stats:
         raise InferError(f"{what} {text!r} is an object in every record (or lies under a path that is not always an object), not a value")
     near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]

@@ -123,3 +123,18 @@ def test_a_type_option_naming_the_chosen_timestamp_keeps_it() -> None:
     assert chosen["config"] == {"Unit": "s", "Granularity": "s"}
     assert typed.body["schema"]["definition"][1] == chosen
     assert typed.verified == {"records": 6, "refused": 1, "errors": {"invalid_value": 1}}
+
+
+def test_options_take_a_column_name_the_draft_suffixed_and_do_not_rename_columns() -> None:
+    # the draft names the key "a.b" a_b and the path a.b a_b_2; --type a_b_2=... and
+    # --id-field a_b_2 were "not a path of the records (nor a column name of the draft)",
+    # and --id-field a.b renamed the columns (the identity, named first, took a_b)
+    text = b'{"id": 1, "a.b": "x", "a": {"b": 5}}\n{"id": 2, "a.b": "y", "a": {"b": 6}}\n'
+    names = lambda result: {tuple(d["path"]): d["name"] for d in result.body["schema"]["definition"]}  # noqa: E731
+    drafted = names(mapper.infer(text))
+    assert drafted == {("id",): "id", ("a.b",): "a_b", ("a", "b"): "a_b_2"}
+    typed = mapper.infer(text, types={"a_b_2": "string"})
+    assert names(typed) == drafted and typed.body["schema"]["definition"][2]["type"] == "string"
+    for option in ("a_b_2", "a.b"):
+        keyed = mapper.infer(text, id_field=option)
+        assert keyed.body["schema"]["id_field"] == "a_b_2" and names(keyed) == drafted
