@@ -2183,6 +2183,13 @@ def _draft(
             path_note(keys, f"{_dot(keys)}: {forced.note}")
         for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
             path_note(keys, f"{_dot(keys)}: {said}")
+        if forced.alternatives[0].get("unwarned"):  # (no conflict row may say it, and validate does not warn)
+            lost = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
+            path_note(
+                keys,
+                f"{_dot(keys)}: bool (--type) stores the integers other than 0 and 1 as true{f' (e.g. {show(lost)})' if lost is not None else ''}, "
+                "which mapper validate does not warn about: the values are lost",
+            )
     for keys, choice in choices.items():
         tally = choice.alternatives[0] if choice.alternatives else None
         if tally and tally["refused"]:

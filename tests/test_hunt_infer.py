@@ -138,3 +138,12 @@ def test_options_take_a_column_name_the_draft_suffixed_and_do_not_rename_columns
     for option in ("a_b_2", "a.b"):
         keyed = mapper.infer(text, id_field=option)
         assert keyed.body["schema"]["id_field"] == "a_b_2" and names(keyed) == drafted
+
+
+def test_a_bool_type_option_over_integers_says_it_stores_them_as_true() -> None:
+    # --type v=bool on 2, 0, 1 (no conflict: one JSON type) said nothing, and validate does not
+    # warn about 2 stored as true: the values were lost without a word
+    text = b'{"id": 1, "v": 2}\n{"id": 2, "v": 0}\n{"id": 3, "v": 1}\n'
+    notes = [n for n in mapper.infer(text, types={"v": "bool"}).notes if n.startswith("v: ")]
+    assert notes == ["v: bool (--type) stores the integers other than 0 and 1 as true (e.g. 2), which mapper validate does not warn about: the values are lost"]
+    assert not [n for n in mapper.infer(b'{"id": 1, "v": 1}\n{"id": 2, "v": 0}\n', types={"v": "bool"}).notes if n.startswith("v: ")]
