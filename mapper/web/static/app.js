@@ -854,6 +854,13 @@
         if (!noNext) next.disabled = false;
         setDisabled(prev, noPrev, next);
         setDisabled(next, noNext, prev);
+      }, function (err) {
+        // the service out of reach (stopped, restarting): said in place of "Rows 1 to 25 of
+        // 60." (the rows shown may not be the page the address names), and asked again at the
+        // next poll that reaches it
+        if (seq !== rowsSeq) return;
+        setText("rows-summary", "Cannot reach the service: " + err + " (the rows below may not be the page asked for; asked again in a few seconds).");
+        counted = null;
       });
     }
 

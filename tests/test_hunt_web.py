@@ -1,0 +1,66 @@
+"""A hostile user's hunt of ``mapper serve``'s web UI: failures mid-action, the service gone
+and back, pages that must not go stuck or say what is not so.
+
+The browser tests use ``tests/test_web_browser.py``'s chromium fixture (they skip, saying
+why, without chromium, chromedriver or selenium); every server binds 127.0.0.1 on an
+ephemeral port and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests import test_web_browser as wb
+from tests.test_web_browser import api, by_id, css, text_of, ui_server, wait
+
+browser = wb.browser  # (the fixtures: one chromium for this module, every test bounded in time)
+bounded = wb.bounded
+
+_CLICKS = {"_id": {"path": "id"}, "url": {"path": "u"}}
+
+
+def clicks_source(server: Any, name: str = "c", rows: int = 0) -> None:
+    """A source of the web database's clicks table ({"id", "u"} records), with ``rows`` rows stored."""
+    from mapper.web import database_id
+
+    status, out = api(
+        server,
+        "POST",
+        "/ui/api/draft",
+        {"name": name, "database_id": database_id("web"), "table": "clicks", "columns": _CLICKS, "allow_missing_fields": True, "sample": ""},
+    )
+    assert status == 200 and out["valid"], out
+    assert api(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
+    if rows:
+        status, answer = api(server, "POST", f"/v2/sinks/{name}", {"records": [{"value": {"id": i, "u": f"u{i}"}} for i in range(rows)]})
+        assert status == 200 and answer["success_count"] == rows, answer
+
+
+#: Makes the page's next fetch of a path holding ``arguments[0]`` fail as a fetch fails when
+#: the service is out of reach (stopped, restarting); the ones after it go through.
+_FAIL_NEXT_FETCH = """
+var real = window.fetch, part = arguments[0], failed = false;
+window.fetch = function (path, init) {
+  if (String(path).indexOf(part) < 0 || failed) return real(path, init);
+  failed = true;
+  return Promise.reject(new TypeError("Failed to fetch"));
+};
+"""
+
+
+def test_a_page_of_rows_that_cannot_be_fetched_is_said_and_asked_again(browser: Any) -> None:
+    # "Next page" while the service was out of reach: the address said page 2, the table
+    # still showed rows 1 to 25 under "Rows 1 to 25 of 60.", nothing said the page failed
+    # (an uncaught promise rejection), and the rows stayed so once the service was back
+    driver = browser
+    with ui_server() as server:
+        clicks_source(server, rows=60)
+        driver.get(server.url + "/ui/sources/c")
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 60.", "the first page")
+        driver.execute_script(_FAIL_NEXT_FETCH, "/rows?")
+        by_id(driver, "rows-next").click()
+        assert driver.current_url.endswith("/ui/sources/c?page=2")
+        wait(driver, lambda d: "Cannot reach the service" in text_of(d, "rows-summary"), "the failed page said")
+        # the service back: the next poll shows the page the address names
+        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 60.", "page 2", timeout=10)
+        assert css(driver, "#rows tbody th")[0].text == "25"
