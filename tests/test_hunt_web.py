@@ -64,3 +64,23 @@ def test_a_page_of_rows_that_cannot_be_fetched_is_said_and_asked_again(browser: 
         # the service back: the next poll shows the page the address names
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 50 of 60.", "page 2", timeout=10)
         assert css(driver, "#rows tbody th")[0].text == "25"
+
+
+def test_a_token_beyond_latin_1_is_sent_and_a_wrong_one_is_asked_for_again(browser: Any) -> None:
+    # fetch() refuses a header holding a character beyond Latin-1: a token typed with one
+    # ("€", a typo or the service's own UTF-8 token) made every request of every page throw,
+    # "Cannot reach the service: TypeError: ... non ISO-8859-1 code point", with the token box
+    # hidden and the token kept in the tab: no page of the tab worked again, reloads included
+    driver = browser
+    with ui_server(token="s€cret") as server:
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: by_id(d, "token-box").is_displayed(), "the token box")
+        by_id(driver, "token").send_keys("wr€ng\n")
+        wait(driver, lambda d: "401" in text_of(d, "load-error"), "the wrong token refused by the service")
+        assert text_of(driver, "load-error") == "The service answered 401 Unauthorized: the token is not valid"
+        assert by_id(driver, "token-box").is_displayed()
+        token = by_id(driver, "token")
+        token.clear()
+        token.send_keys("s€cret\n")
+        wait(driver, lambda d: by_id(d, "empty").is_displayed(), "the list, with the service's token")
+        assert text_of(driver, "load-error") == ""

@@ -105,11 +105,22 @@
     try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { return ""; }
   }
 
+  // The token as a header carries it: its UTF-8 bytes, a character each. fetch() takes a
+  // header's characters as Latin-1 bytes and throws on one beyond (a token typed with a
+  // "€" made every request of the tab throw, the token box hidden); serve compares the bytes
+  // sent with the token's UTF-8 (or Latin-1) bytes, as curl sends them.
+  function tokenHeader(t) {
+    var bytes = new TextEncoder().encode(t), out = "";
+    for (var i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
+    return /[\0\r\n]/.test(out) ? null : out;  // (no header carries these: sent without, the service asks for the token)
+  }
+
   // fetch a JSON route: resolves {status, ok, data}; data is the parsed answer (or null).
   function api(method, path, body) {
     var headers = { "Accept": "application/json" };
     var t = token();
-    if (t) headers["Authorization"] = "Bearer " + t;
+    var sent = t ? tokenHeader(t) : null;
+    if (sent) headers["Authorization"] = "Bearer " + sent;
     var init = { method: method, headers: headers, credentials: "same-origin" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
