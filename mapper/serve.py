@@ -508,6 +508,17 @@ def _token_bytes(token: str) -> list[bytes]:
 # HTTP
 
 
+def _escaped_target(target: str) -> str:
+    """The request target with its bytes beyond ASCII percent-escaped, as a browser escapes them.
+
+    http.server decodes the request line as Latin-1: a client that sends UTF-8 as typed (curl
+    ``/v2/sinks/é``) had its path and query read as ``Ã©``; escaped, each is unescaped as UTF-8.
+    """
+    if target.isascii():
+        return target
+    return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("latin-1", "replace")) for c in target)
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Bytes in and out; everything else is the App's."""
 
@@ -663,7 +674,7 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = error_response(refusal)
             else:
                 try:
-                    resp = app.dispatch(self.command, self.path, self.headers, read_body)
+                    resp = app.dispatch(self.command, _escaped_target(self.path), self.headers, read_body)
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
                     print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
