@@ -110,3 +110,36 @@ def test_a_request_target_sent_as_utf_8_is_read_as_utf_8() -> None:
         assert _raw_get(server, "/ui/api/name?name=é".encode())["name"] == "é"
         assert _raw_get(server, "/ui/nö".encode())["message"] == "no such resource: /ui/nö"
         assert "'٣'" in _raw_get(server, "/ui/api/sinks/x/rows?offset=٣".encode())["message"]
+
+
+def _draft(server: Any, form_text: str) -> tuple[int, dict[str, Any]]:
+    """POST /ui/api/draft of this JSON text (as the page's JSON.stringify writes a lone surrogate: an escape)."""
+    import orjson
+
+    from tests.test_web import request
+
+    status, _h, body = request(server, "POST", "/ui/api/draft", form_text.encode())
+    answer: dict[str, Any] = orjson.loads(body)
+    return status, answer
+
+
+def test_half_a_surrogate_pair_in_the_sample_does_not_stop_the_source_being_created() -> None:
+    # The sample is the preview's, not the source's: a sample copied with a character cut in
+    # two got the whole form refused (400), so the preview and the form's problems went blank
+    # and "Create source" said only the sample's problem, creating nothing
+    import json
+
+    from mapper.web import database_id
+
+    form = {"name": "clicks", "database_id": database_id("web"), "table": "clicks", "columns": _CLICKS, "allow_missing_fields": True}
+    with ui_server() as server:
+        text = json.dumps(form | {"sample": '{"id": 1, "u": "a\ud83d"}'})  # (ensure_ascii: the escape \\ud83d)
+        status, out = _draft(server, text)
+        assert status == 200, out
+        assert out["valid"] is True and out["body_text"]
+        assert out["preview"]["error"].startswith("the sample record: line 1 char 18 holds U+D83D, half of a UTF-16 surrogate pair")
+        assert api(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
+        # in a path it is the form's own: refused, naming the field, as before
+        broken_path = _CLICKS | {"url": {"path": "u\ud83d"}}
+        status, out = _draft(server, json.dumps(form | {"name": "other", "columns": broken_path, "sample": '{"id": 1, "u": "a\ud83d"}'}))
+        assert status == 400 and out["message"].startswith("the form's columns.url.path: line 1 char 2 holds U+D83D"), out

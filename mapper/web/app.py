@@ -86,6 +86,11 @@ def load_assets() -> dict[str, tuple[bytes, str]]:
 
 
 def _json_body(req: Request, what: str, app: App) -> Any:
+    return _decoded(_body_bytes(req, what, app))
+
+
+def _body_bytes(req: Request, what: str, app: App) -> bytes:
+    """A UI request's body, JSON by its Content-Type, within the UI's cap (413 naming ``what``)."""
     limit = app.max_body_bytes * _UI_BODY_FACTOR
     try:
         data = req.body(limit)
@@ -103,6 +108,10 @@ def _json_body(req: Request, what: str, app: App) -> Any:
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+    return data
+
+
+def _decoded(data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -145,6 +154,26 @@ def _lone_surrogate(data: bytes) -> str | None:
                 + ("; nothing was sent" if keys == ("text",) else "")
             )
     return None
+
+
+def _without_a_broken_sample(data: bytes, err: ServiceError) -> tuple[dict[str, Any], str]:
+    """The form of a draft refused (``err``) for half a surrogate pair in its sample record
+    alone, with a blank sample, and why the sample cannot be previewed: the sample is the
+    preview's, not the source's, and a form refused whole for it could not be created. ``err``
+    raised again for any other refusal (the same half pair in a path is the form's own)."""
+    try:
+        doc = json.loads(data)  # (keeps a lone surrogate)
+    except (ValueError, RecursionError):
+        raise err from None
+    sample = doc.get("sample") if isinstance(doc, dict) else None
+    if not isinstance(sample, str) or SURROGATE.search(sample) is None:
+        raise err
+    rest = {k: v for k, v in doc.items() if k != "sample"}
+    try:
+        orjson.dumps(rest)  # (refuses a lone surrogate: another field holds one too)
+    except (TypeError, orjson.JSONEncodeError):
+        raise err from None
+    return rest | {"sample": ""}, err.message
 
 
 def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) -> dict[str, Any]:
@@ -202,9 +231,17 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
     def draft_route(app: App, req: Request) -> Response:
-        form = _json_body(req, "the form (with its sample record)", app)
+        data = _body_bytes(req, "the form (with its sample record)", app)
+        broken_sample = None
         try:
-            return json_response(200, draft(form, catalog, taken))
+            form = _decoded(data)
+        except ServiceError as err:
+            form, broken_sample = _without_a_broken_sample(data, err)
+        try:
+            out = draft(form, catalog, taken)
+            if broken_sample is not None:
+                out["preview"] = {"error": broken_sample, "record_errors": [], "stored": None, "id": None, "columns": []}
+            return json_response(200, out)
         except RecursionError:  # a path (or a value) nested beyond what Python's stack holds: the form's fault, not the service's
             raise ServiceError(
                 400, INVALID_PARAMETER, "the form cannot be checked: a path or the sample record is nested too deeply (or a path is too long) to evaluate"
