@@ -143,3 +143,18 @@ def test_half_a_surrogate_pair_in_the_sample_does_not_stop_the_source_being_crea
         broken_path = _CLICKS | {"url": {"path": "u\ud83d"}}
         status, out = _draft(server, json.dumps(form | {"name": "other", "columns": broken_path, "sample": '{"id": 1, "u": "a\ud83d"}'}))
         assert status == 400 and out["message"].startswith("the form's columns.url.path: line 1 char 2 holds U+D83D"), out
+
+
+def test_create_with_problems_focuses_the_first_on_the_page(browser: Any) -> None:
+    # The service lists a form's problems in its own order (the missing-values choice before
+    # the columns, the table before the name): the focus went to the first listed, the
+    # missing-values choice at the foot of the form, past the column above it that was wrong
+    from tests.test_web_browser import new_source, path_input
+
+    driver = browser
+    with ui_server() as server:
+        new_source(driver, server, "flights", "web_clicks", "aircraft", {"_id": "id", "lat": "a..b"}, "continue")
+        driver.execute_script("document.getElementById('missing-continue').checked = false")  # (no choice made)
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "cannot be created yet" in text_of(d, "create-result"), "the problems")
+        assert driver.switch_to.active_element.get_attribute("id") == path_input(driver, "lat").get_attribute("id")

@@ -595,18 +595,21 @@
       });
     });
 
+    // The field of the error that comes first on the page (the service lists problems in its
+    // own order: the missing-values choice at the foot of the form before a column above it).
     function focusFirstProblem(problems) {
-      for (var i = 0; i < problems.length; i++) {
-        var p = problems[i];
-        if (p.severity !== "error") continue;
+      var first = null;
+      problems.forEach(function (p) {
+        if (p.severity !== "error") return;
         var target = null;
         if (p.field === "name") target = nameInput;
         else if (p.field === "database") target = dbSelect;
         else if (p.field === "table") target = tableSelect;
         else if (p.field === "missing") target = $("missing-continue");
         else if (p.field === "column") target = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
-        if (target) { target.focus(); return; }
-      }
+        if (target && (!first || first.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_PRECEDING)) first = target;
+      });
+      if (first) first.focus();
     }
 
     // Back to this page, the browser may restore it as it was left (its back/forward cache):
