@@ -153,8 +153,11 @@ def test_create_with_problems_focuses_the_first_on_the_page(browser: Any) -> Non
 
     driver = browser
     with ui_server() as server:
-        new_source(driver, server, "flights", "web_clicks", "aircraft", {"_id": "id", "lat": "a..b"}, "continue")
+        new_source(driver, server, "flights", "web_clicks", "aircraft", {"lat": "a..b"}, "continue")
         driver.execute_script("document.getElementById('missing-continue').checked = false")  # (no choice made)
         by_id(driver, "create").click()
         wait(driver, lambda d: "cannot be created yet" in text_of(d, "create-result"), "the problems")
         assert driver.switch_to.active_element.get_attribute("id") == path_input(driver, "lat").get_attribute("id")
+        # and the list of problems reads as the form does, top to bottom
+        listed = [e.text for e in css(driver, "#problems li")]
+        assert [t.split(":")[0] for t in listed] == ["Column lat", "map the _id column", "allow_missing_fields is required"], listed

@@ -467,6 +467,17 @@
     var touched = {};
     var submitted = false;
 
+    // Problems in the form's order, top to bottom (the service lists them in its own: the
+    // missing-values choice before the columns above it, the table before the name).
+    var FIELD_ORDER = ["database", "name", "table", "column", "columns", "missing"];
+
+    function inPageOrder(problems) {
+      function rank(p) { var i = FIELD_ORDER.indexOf(p.field); return i < 0 ? FIELD_ORDER.length : i; }
+      return problems.map(function (p, i) { return [rank(p), i, p]; })
+        .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; })
+        .map(function (item) { return item[2]; });
+    }
+
     function showProblems(problems, all) {
       Array.prototype.forEach.call(document.querySelectorAll("#source-form .check"), function (node) {
         if (node.id !== "name-check" && node.id !== "database-check") { node.textContent = ""; node.className = "check"; }
@@ -476,7 +487,7 @@
       });
       var list = clear($("problems"));
       var shown = { errors: 0, warnings: 0 };  // listed: errors stop the source being created, warnings do not
-      problems.forEach(function (p) {
+      inPageOrder(problems).forEach(function (p) {
         if (p.severity === "note") return;
         var visible = all || submitted || touched[p.field === "column" ? "column:" + p.column : p.field];
         if (p.field === "name") {
