@@ -161,3 +161,57 @@ def test_create_with_problems_focuses_the_first_on_the_page(browser: Any) -> Non
         # and the list of problems reads as the form does, top to bottom
         listed = [e.text for e in css(driver, "#problems li")]
         assert [t.split(":")[0] for t in listed] == ["Column lat", "map the _id column", "allow_missing_fields is required"], listed
+
+
+def test_a_page_of_another_origin_changes_nothing_through_the_visitors_browser(browser: Any) -> None:
+    # A real browser's cross-site request forgery, each mutating route: a page served from
+    # another origin (127.0.0.1 at another port: same site, another origin) posts forms and
+    # no-cors text/plain fetches to the service. Nothing may be created, stored or counted.
+    import http.server
+    import threading
+
+    driver = browser
+    with ui_server() as server:
+        clicks_source(server, "victim")
+        target = server.url
+        body = '{"records": [{"value": {"id": 7, "u": "forged"}}]}'
+        page = f"""<!doctype html><title>evil</title><body>
+        <iframe name="sink1"></iframe><iframe name="sink2"></iframe><iframe name="sink3"></iframe>
+        <form id="f1" method="POST" action="{target}/v2/sinks/victim" enctype="text/plain" target="sink1"><input name='{body[:-1]}' value='}}'></form>
+        <form id="f2" method="POST" action="{target}/ui/api/sinks/victim/send" enctype="text/plain" target="sink2"><input name='{{"text": "{{\\"id\\": 8, \\"u\\": \\"x\\"}}", "x": "' value='"}}'></form>
+        <form id="f3" method="POST" action="{target}/v1/sinks" enctype="text/plain" target="sink3"><input name='{{"name": "forged", "x": "' value='"}}'></form>
+        <script>
+        var routes = ["/v1/sinks", "/v2/sinks/victim", "/ui/api/sinks/victim/send", "/ui/api/draft"];
+        Promise.all(routes.map(function (r) {{
+          return fetch("{target}" + r, {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}, body: '{body}'}}).catch(function () {{}});
+        }})).then(function () {{
+          ["f1", "f2", "f3"].forEach(function (id) {{ document.getElementById(id).submit(); }});
+          setTimeout(function () {{ document.title = "done"; }}, 1500);
+        }});
+        </script></body>"""
+
+        class Evil(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                data = page.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+        threading.Thread(target=evil.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        try:
+            driver.get(f"http://127.0.0.1:{evil.server_address[1]}/")
+            wait(driver, lambda d: d.title == "done", "the forged requests sent")
+        finally:
+            evil.shutdown()
+            evil.server_close()
+        status, sinks = api(server, "GET", "/v2/sinks")
+        assert [s["name"] for s in sinks["sinks"]] == ["victim"]
+        counts = sinks["sinks"][0]["counts"]
+        assert counts == {"requests": 0, "requests_refused": 0, "records_stored": 0, "records_refused": 0}, counts
+        assert sinks["sinks"][0]["last_error"] is None
