@@ -186,7 +186,7 @@ def test_a_page_of_another_origin_changes_nothing_through_the_visitors_browser(b
           return fetch("{target}" + r, {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}, body: '{body}'}}).catch(function () {{}});
         }})).then(function () {{
           ["f1", "f2", "f3"].forEach(function (id) {{ document.getElementById(id).submit(); }});
-          setTimeout(function () {{ document.title = "done"; }}, 1500);
+          setTimeout(function () {{ document.title = "done"; }}, 800);
         }});
         </script></body>"""
 
@@ -215,3 +215,27 @@ def test_a_page_of_another_origin_changes_nothing_through_the_visitors_browser(b
         counts = sinks["sinks"][0]["counts"]
         assert counts == {"requests": 0, "requests_refused": 0, "records_stored": 0, "records_refused": 0}, counts
         assert sinks["sinks"][0]["last_error"] is None
+
+
+def test_a_page_whose_first_request_fails_asks_again(browser: Any) -> None:
+    # The page loaded, then the service was out of reach for its first request (restarted
+    # just then): "Cannot reach the service" for good, the list never asked for, until reloaded
+    driver = browser
+    with ui_server() as server:
+        clicks_source(server, "first")
+        fail_config_once = """
+            var real = window.fetch, failed = false;
+            window.fetch = function (path, init) {
+              if (String(path).indexOf("/ui/api/config") < 0 || failed) return real(path, init);
+              failed = true;
+              return Promise.reject(new TypeError("Failed to fetch"));
+            };
+        """
+        added = driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": fail_config_once})
+        try:
+            driver.get(server.url + "/ui/")
+            wait(driver, lambda d: "Cannot reach the service" in text_of(d, "load-error"), "the failure said")
+            wait(driver, lambda d: [e.text for e in css(d, "#sources tbody th")] == ["first"], "the list, asked again", timeout=10)
+            assert text_of(driver, "load-error") == ""
+        finally:
+            driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})

@@ -960,13 +960,20 @@
   function start() {
     setupToken();
     var page = document.body.getAttribute("data-page");
-    loadConfig().then(function () {
-      if (page === "sources") sourcesPage();
-      else if (page === "new") newSourcePage();
-      else if (page === "source") sourcePage();
-    }, function (err) {
-      setText("load-error", "Cannot reach the service: " + err);
-    });
+    // the service out of reach for the page's first request (restarted just then): said, and
+    // asked again, as every later request is (the page stayed dead until reloaded)
+    function begin() {
+      loadConfig().then(function () {
+        setText("load-error", "");
+        if (page === "sources") sourcesPage();
+        else if (page === "new") newSourcePage();
+        else if (page === "source") sourcePage();
+      }, function (err) {
+        setText("load-error", "Cannot reach the service: " + err);
+        setTimeout(begin, 3000);
+      });
+    }
+    begin();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
