@@ -176,7 +176,7 @@ def route(method: str, pattern: str, handler: Handler, auth: bool = True) -> Rou
 
 def create_sink(app: App, req: Request) -> Response:
     """``POST /v1/sinks``: checked as ``mapper check`` checks it; CREATING for ``create_delay`` seconds."""
-    _require_json(req)  # (from the headers: a body of the wrong type is refused unread, whatever its size)
+    require_json(req)  # (from the headers: a body of the wrong type is refused unread, whatever its size)
     body = req.body(app.max_body_bytes)
     info = app.store.create_sink(body, activate_after=app.create_delay, body_form=True)
     out = info.to_json()
@@ -199,7 +199,7 @@ def ingest(app: App, req: Request) -> Response:
     sink_id = req.params["sink_id"]
     app.store.sink(sink_id)  # 404 before reading a body for nobody
     try:
-        _require_json(req)  # (before the body: a large one of the wrong type was answered 413, not InvalidContentType)
+        require_json(req)  # (before the body: a large one of the wrong type was answered 413, not InvalidContentType)
         body = req.body(app.max_body_bytes)
         result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
     except ServiceError as err:
@@ -219,7 +219,7 @@ def sink_rows(app: App, req: Request) -> Response:
     return json_response(200, app.store.rows(req.params["sink_id"], offset=offset, limit=limit).to_json())
 
 
-def _require_json(req: Request) -> None:
+def require_json(req: Request) -> None:
     """The body's headers, judged before it is read: JSON text in UTF-8, not in a content coding."""
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":

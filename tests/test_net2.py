@@ -261,3 +261,25 @@ def test_the_json_report_has_an_empty_in_doubt_when_no_body_is(store, capsys):
     assert rc404 == 2 and refused["completed"] is False and refused["in_doubt"] == []  # (a 404 says not stored)
     rc, dry, _err = send_json(capsys, "--dry-run")
     assert rc == 0 and dry["in_doubt"] == []
+
+
+@pytest.mark.parametrize("path", ["/ui/api/draft", f"/ui/api/sinks/{SINK_ID}/send"])
+@pytest.mark.parametrize(
+    ("body", "ctype", "says"),
+    [(b"x" * 50_000, "text/plain", "'text/plain'"), (b'{"text": "{}"}', "application/json; charset=latin-1", "'latin-1'")],
+    ids=["large wrong type", "another charset"],
+)
+def test_the_ui_routes_judge_the_body_s_type_from_the_headers_as_the_api_does(store, path, body, ctype, says):
+    # the UI read its body first (a large one of the wrong type was answered 413) and never looked at the charset
+    from mapper.web.app import install
+    from mapper.web.catalog import load_catalog
+
+    app = App(store, max_body_bytes=1000)
+    install(app, load_catalog([]))
+    server = serving(app)
+    try:
+        status, _headers, answer = post(server, path, body, {"Content-Type": ctype})
+    finally:
+        server.stop(2)
+    assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+    assert says in answer["message"]
