@@ -239,3 +239,19 @@ def test_a_page_whose_first_request_fails_asks_again(browser: Any) -> None:
             assert text_of(driver, "load-error") == ""
         finally:
             driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": added["identifier"]})
+
+
+def test_a_page_address_with_a_slash_after_it_is_sent_to_the_page() -> None:
+    # /ui/sources/x/ answered the API's 404 JSON, not the page
+    from tests.test_web import request, ui_server
+
+    with ui_server() as server:
+        for given, expected in (
+            ("/ui/sources/a%2Fb%20c/?page=2", "/ui/sources/a%2Fb%20c?page=2"),
+            ("/ui/sources/x/", "/ui/sources/x"),
+            ("/ui/new/", "/ui/new"),
+        ):
+            status, headers, _body = request(server, "GET", given)
+            assert (status, headers.get("location")) == (302, expected), given
+            status, headers, body = request(server, "GET", expected)
+            assert status == 200 and headers["content-type"] == "text/html; charset=utf-8", expected

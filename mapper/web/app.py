@@ -8,6 +8,7 @@ GET      ``/ui/``                     Data Sources: every source, its status and
 GET      ``/ui/new``                  New Source: the form
 GET      ``/ui/sources/<id>``         a source's details, Send records, the rows stored
 GET      ``/ui/static/<file>``        the page's script and style (package data)
+GET      ``/ui/new/``, ``…/<id>/``    redirect to the page without the slash
 =======  ===========================  ==================================================
 
 JSON routes the pages call besides the service's own API (``POST /v1/sinks``, ``GET
@@ -38,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import urllib.parse
 from importlib import resources
 from typing import Any, Callable, Sequence
 
@@ -207,6 +209,14 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     def root(app: App, req: Request) -> Response:
         return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": "/ui/"})
 
+    def without_slash(app: App, req: Request) -> Response:
+        # (a page's address with a slash after it, as typed or pasted, was a 404 of the API's JSON)
+        sink_id = req.params.get("sink_id")
+        target = "/ui/new" if sink_id is None else "/ui/sources/" + urllib.parse.quote(sink_id, safe="")
+        if req.query:
+            target += "?" + urllib.parse.urlencode(req.query, doseq=True)
+        return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": target})
+
     def config(app: App, req: Request) -> Response:
         return json_response(200, {"token_required": app.token is not None, "version": __version__, "create_delay": app.create_delay, "time_units": TIME_UNITS})
 
@@ -366,6 +376,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     app.add_route("GET", r"/ui/?", page("sources.html"), auth=False)
     app.add_route("GET", r"/ui/new", page("new.html"), auth=False)
     app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)", page("source.html"), auth=False)
+    app.add_route("GET", r"/ui/new/", without_slash, auth=False)
+    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)/", without_slash, auth=False)
     app.add_route("GET", r"/ui/static/(?P<name>[^/]+)", static, auth=False)
     app.add_route("GET", r"/ui/api/config", config, auth=False)
     app.add_route("GET", r"/ui/api/catalog", catalog_route)
