@@ -13,6 +13,7 @@ import argparse
 import errno
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,6 +27,13 @@ from .errors import InputError, MapperError, escape_controls, shown_name
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
 
+#: A byte of an argument that is not UTF-8, as Python hands it over: its surrogate escape
+#: (``os.fsdecode``'s: 0xff is U+DCFF), which a message showed as ``\\udcff``, half of a UTF-16
+#: surrogate pair the user never typed (and which a socket, an environment lookup, a JSON key
+#: cannot take).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # An option is its whole name: with prefixes taken (argparse's default), `--o skip` was
@@ -33,6 +41,21 @@ class _Parser(argparse.ArgumentParser):
         # meaning, or stops working, when an option it also begins is added.
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        # Every argument's text passes here before its ``type`` reads it (argparse's one door for
+        # them all, options and commands alike): a byte that is not UTF-8 is refused here once
+        # for every option. File names are exempt: a file may be named by any bytes.
+        if action.type is not file_name:
+            escaped = _NOT_UTF8.search(arg_string)
+            if escaped is not None:
+                byte = ord(escaped.group()) - 0xDC00
+                raise argparse.ArgumentError(
+                    action,
+                    f"the value holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start()}): "
+                    "an option's value is Unicode text; give it in UTF-8",
+                )
+        return super()._get_value(action, arg_string)
 
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)

@@ -200,15 +200,8 @@ def records_path_option(text: str | None) -> tuple[str, ...] | None:
     (the API's message says ``records_path``)."""
     if text is None:
         return None
-    # A byte of the argument that is not UTF-8 arrives as its surrogate escape (0xff as U+DCFF,
-    # os.fsdecode's): the path's own check took it for half of a UTF-16 surrogate pair.
-    escaped = re.search("[\udc80-\udcff]", text)
-    if escaped is not None:
-        byte = ord(escaped.group()) - 0xDC00
-        raise OptionError(
-            f"--records-path: the path holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start()}): "
-            "a path names JSON keys, which are Unicode text; give it in UTF-8"
-        )
+    # (a byte of the argument that is not UTF-8, which the path's own check took for half of a
+    # UTF-16 surrogate pair, is refused by the parser, as in every option: mapper.cli._Parser)
     try:
         return records_path_keys(text)
     except OptionError as exc:

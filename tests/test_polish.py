@@ -58,10 +58,13 @@ def test_records_path_byte_not_utf8_is_named_not_called_half_a_surrogate_pair(tm
     # $'ab\xff' arrives as "ab\udcff" (os.fsdecode's escape): the message said the path "holds half of
     # a UTF-16 surrogate pair", which the user never typed
     args = [sink, records] if command == "validate" else [records]
-    code, out, err = cli(capsys, command, *args, "--records-path", "ab\udcff")
-    assert code == 2 and out == ""
-    assert "surrogate" not in err
-    assert "--records-path: the path holds the byte \\xff, which is not UTF-8 (at character 2)" in err
+    # (refused by the parser, as a byte that is not UTF-8 is in every option: tests/test_small5.py)
+    with pytest.raises(SystemExit) as exit_:
+        cli(capsys, command, *args, "--records-path", "ab\udcff")
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 2 and out == ""
+    assert "surrogate" not in err and "udcff" not in err
+    assert "--records-path: the value holds the byte \\xff, which is not UTF-8 (at character 2)" in err
 
 
 def test_records_path_lone_surrogate_from_python_keeps_its_words():
