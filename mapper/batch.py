@@ -1184,7 +1184,9 @@ class Batch:
         by ``pyarrow.array`` once the process has made about 4M strings that way (its first
         call imports pandas: see :func:`mapper.types.base.arrow_strings`).
         The schema's metadata holds the sink definition (``mapper.sink``), the ``on_error``
-        and ``strict`` the batch was mapped with (``mapper.mapped``) and the names
+        and ``strict`` the batch was mapped with (``mapper.mapped``), how many input records
+        it covers and how many of them were refused (``mapper.records``: :data:`RECORDS_KEY`;
+        these two not for a batch whose report is not a Report, made by hand) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
         name with ``_`` appended (as many as it needs to be unique). Each column's field
@@ -1229,6 +1231,12 @@ class Batch:
         }
         if isinstance(self.report, Report):  # (how it was mapped: read_batch's report says it, and concat joins it with batches mapped so)
             meta[MAPPED_KEY] = json.dumps({"on_error": self.report.on_error, "strict": self.report.strict}).encode()
+            # ... and the input records it covers, refused ones included, which its rows do not
+            # say: a table saved as it is (pyarrow.parquet.write_table) is read back whole. (A
+            # file mapper writes says them of all its parts instead: mapper.writers.ArrowWriter.)
+            inputs = Inputs()
+            inputs.add(self)
+            meta[RECORDS_KEY] = json.dumps(inputs.said()).encode()
         return pa.Table.from_arrays(arrays, schema=pa.schema(schema, metadata=meta))
 
     def ids_to_arrow(self, pa: Any) -> Any:

@@ -1095,6 +1095,12 @@ class ArrowWriter(BatchWriter):
 
     def _write(self, part: Batch) -> None:
         table = part.to_arrow()
+        # the input records this part covers go: the file says those of all its parts, once, when
+        # they are known (_finish; _start before pyarrow 17), and a first part's own count in the
+        # file's schema would say less, or a second time in a Parquet footer
+        meta = table.schema.metadata or {}
+        if RECORDS_KEY in meta:
+            table = table.replace_schema_metadata({k: v for k, v in meta.items() if k != RECORDS_KEY})
         if self.writer is None:
             # (the first part's schema is the file's, its fields saying what their values mean: Batch.to_arrow)
             self.schema = self.schema or table.schema

@@ -140,6 +140,9 @@ def _old_files(batch: mapper.Batch, tmp_path: Path) -> dict[str, Path]:
                 data = buf.getvalue()
             dst.writestr(item, data)
     table = batch.to_arrow()
+    said = table.schema.metadata
+    assert RECORDS_KEY in said  # (to_arrow says them: an older mapper's did not)
+    table = table.replace_schema_metadata({k: v for k, v in said.items() if k != RECORDS_KEY})
     pq.write_table(table, tmp_path / "old.parquet")
     with pa.OSFile(str(tmp_path / "old.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
         w.write_table(table)

@@ -1,15 +1,19 @@
 """A byte that is not UTF-8 in any option's value is named, as a usage error, by one check in the
-parser (file names exempt) (run in this process: fast)."""
+parser (file names exempt); and ``Batch.to_arrow()`` carries the figures ``read_batch`` reads
+back, so a table a user writes himself keeps its record count (run in this process: fast)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import mapper
 from mapper.cli import build_parser, main, parse
 from mapper.commands import file_name
 
@@ -137,3 +141,87 @@ def test_a_command_name_holding_such_a_byte_is_named_too(capsys: pytest.CaptureF
         parse([NOT_UTF8])
     _, err = capsys.readouterr()
     assert exit_.value.code == 2 and "udcff" not in err and "the byte \\xff" in err
+
+
+def _skip_batch(tmp_path: Path) -> Any:
+    sink = mapper.compile_sink(json.loads(_sink(tmp_path).read_text()))
+    # (the last ones refused: past the last row, no _record_index tells of them)
+    records = [{"id": 1, "s": "a"}, {"id": "x", "s": "b"}, {"id": 3, "s": "c"}, {"id": 4, "s": 5}, {"id": "y", "s": "e"}]
+    return sink.map(records, on_error="skip")
+
+
+def _write_own(table: Any, path: Path) -> None:
+    """The table saved as a user saves it, with pyarrow alone."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+        return
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table)
+
+
+@pytest.mark.parametrize("ext", [".parquet", ".arrow"])
+def test_to_arrow_carries_what_read_batch_reads_back(tmp_path: Path, ext: str) -> None:
+    # a table saved with pyarrow.parquet.write_table was read back with its count unknown ("does
+    # not say how many input records its batch covered"): 4 records, 1 refused, not 5 and 2
+    pytest.importorskip("pyarrow")
+    batch = _skip_batch(tmp_path)
+    assert (batch.report.records, batch.report.failed_records, batch.count) == (5, 2, 3)  # (the last record refused: past every row)
+    path = tmp_path / f"own{ext}"
+    _write_own(batch.to_arrow(), path)
+    back = mapper.read_batch(path)
+    assert (back.report.records, back.report.failed_records) == (5, 2)
+    assert back.report.on_error == batch.report.on_error == "skip"
+    assert back.report.strict is batch.report.strict is False
+    assert not any("does not say how many input records" in n for n in back.report.notes)
+    assert back.to_rows() == batch.to_rows()
+    assert mapper.concat([batch, back]).report.records == 10  # (joined as the batch it was written from)
+
+
+def test_a_slice_says_the_records_of_its_input(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    batch = _skip_batch(tmp_path)
+    path = tmp_path / "slice.parquet"
+    _write_own(batch[0:1].to_arrow(), path)
+    back = mapper.read_batch(path)
+    assert (back.report.records, back.report.failed_records) == (5, 2)  # (as mapper writes a slice: mapper.batch.Inputs)
+
+
+@pytest.mark.parametrize("ext", [".parquet", ".arrow"])
+def test_files_mapper_writes_say_the_records_of_all_parts_once(tmp_path: Path, ext: str) -> None:
+    # the writers build on to_arrow: the first part's own count is not the file's (nor said twice)
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from mapper.batch import RECORDS_KEY
+    from mapper.writers import open_writer
+
+    first, second = _skip_batch(tmp_path), _skip_batch(tmp_path)
+    out = tmp_path / f"two{ext}"
+    writer = open_writer(str(out))
+    writer.write(first)
+    writer.write(second)
+    writer.close()
+    whole = json.dumps({"records": 10, "failed_records": 4}).encode()
+    if ext == ".parquet":
+        footer = pq.ParquetFile(out).metadata
+        said = [v for k, v in (footer.metadata or {}).items() if k == RECORDS_KEY]
+        assert said == [whole]
+        assert RECORDS_KEY not in (pq.read_schema(out).metadata or {})
+    else:
+        with pa.ipc.open_file(str(out)) as reader:
+            assert RECORDS_KEY not in (reader.schema.metadata or {})
+            assert reader.get_batch_with_custom_metadata(reader.num_record_batches - 1).custom_metadata[RECORDS_KEY] == whole
+    back = mapper.read_batch(out)
+    assert (back.report.records, back.report.failed_records, back.count) == (10, 4, 6)
+
+
+def test_pandas_and_polars_still_take_the_table(tmp_path: Path) -> None:
+    batch = _skip_batch(tmp_path)
+    pytest.importorskip("pyarrow")
+    if importlib.util.find_spec("pandas"):
+        assert batch.to_pandas()["_id"].tolist() == [1, 3, 4]
+    if importlib.util.find_spec("polars"):
+        assert batch.to_polars()["_id"].to_list() == [1, 3, 4]
