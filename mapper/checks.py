@@ -312,14 +312,16 @@ class Entries:
 
     ``columns`` lets the checks that look across entries (identity, colliding paths) run
     even when some entry has errors, so that one ``check`` reports everything it can
-    know; ``broken`` names the entries with errors of their own (they exist, but cannot
-    be checked further), each with its type where it gives a valid one (an identity's
-    type is checked on that all the same).
+    know; ``named`` holds every name the entries give (those with errors of their own too:
+    they exist, but cannot be checked further), each with the indices of the entries that
+    give it and the type of the first of them where it gives a valid one (an identity's
+    type is checked on that all the same). The first is the column, a later one its
+    duplicate (``duplicate-name``): an identity is judged on the first.
     """
 
     columns: list[Column]
-    broken: dict[str, str | None]
     ok: bool
+    named: dict[str, tuple[list[int], str | None]]
 
 
 def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str, hint: str = "") -> Entries | None:
@@ -336,8 +338,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         return None
     too_many = check_column_count(ck, len(definition), where)
     columns: list[Column] = []
-    broken: dict[str, str | None] = {}
-    names: dict[str, int] = {}
+    named: dict[str, tuple[list[int], str | None]] = {}
     ok = True
     record_times: list[int] = []
     for i, entry in enumerate(definition[:CHECKED_ENTRIES]):
@@ -346,16 +347,14 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         fields = _fields_of(entry) if col is None else {}
         name = col.name if col is not None else fields.get("name")
         if isinstance(name, str) and name:
-            if name in names:
-                ck.error(where + (i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {names[name]} ({preview(name)!r})")
+            ctype = col.type if col is not None else fields.get("type")
+            indices = named.setdefault(name, ([], ctype if isinstance(ctype, str) and ctype in TYPES else None))[0]
+            if indices:
+                ck.error(where + (i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {indices[0]} ({preview(name)!r})")
                 ok = False
-            else:
-                names[name] = i
+            indices.append(i)
         if col is None:
             ok = False
-            if isinstance(name, str):
-                ctype = fields.get("type")
-                broken[name] = ctype if isinstance(ctype, str) and ctype in TYPES else None
             continue
         if col.type == "recordTime":
             record_times.append(i)
@@ -378,7 +377,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             "the time views of the record it took before it, which may be another request's",
         )
     too_many = check_path_tree(ck, columns, lambda col: where + (col.index, "path")) or too_many
-    return Entries(columns, broken, ok and not too_many)
+    return Entries(columns, ok and not too_many, named)
 
 
 def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:

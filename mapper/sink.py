@@ -700,6 +700,24 @@ def _unwritable(value: Any) -> tuple[str, str] | None:
     return "not-json", f"holds a {type(value).__name__}, which JSON has no type for"
 
 
+def _shared_name(ck: Checker, where: tuple[str | int, ...], what: str, indices: list[int], definition_where: tuple[str | int, ...]) -> str:
+    """An identity naming a name several entries give is ambiguous: an error at ``where``; then
+    `` (the first entry of that name, /definition/0)``, for the message judging its type on
+    that entry, else ``""``."""
+    if len(indices) < 2:
+        return ""
+    first = make_pointer(*definition_where, indices[0])
+    shown = [make_pointer(*definition_where, i) for i in indices[:4]]
+    entries = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(indices) <= 4 else f"{', '.join(shown)} and {len(indices) - 4:,} more"
+    ck.error(
+        where,
+        "ambiguous-column",
+        f"{what} is ambiguous: entries {entries} share the name (the ingester refuses a definition whose names repeat); "
+        f"mapper judges the identity on the first, {first}",
+    )
+    return f" (the first entry of that name, {first})"
+
+
 def _check_schema_parts(
     ck: Checker,
     schema: Mapping[str, Any],
@@ -795,21 +813,24 @@ def _check_schema_parts(
     # entries that check even when others do not: one pass reports all it can know.
     entries = check_entries(ck, schema.get("definition"), "definition" in schema, definition_where, form, near_miss(schema, "definition"))
     checked = entries.columns if entries is not None else []
-    broken = entries.broken if entries is not None else {}
     columns = checked if entries is not None and entries.ok else None
 
     by_name: dict[str, Any] = {}
     for c in checked:
         by_name.setdefault(c.name, c)
     if entries is not None:
-        # (a column with errors of its own is still its type: an identity of a wrong type is said too)
-        types = {**{name: ctype for name, ctype in broken.items() if ctype is not None}, **{c.name: c.type for c in checked}}
+        # (a column with errors of its own is still its type: an identity of a wrong type is said too;
+        # a name two entries give is the first one's, the later a duplicate: judged and said so)
+        named = entries.named
         if id_field is not None:
-            ctype = types.get(id_field)
-            if ctype is None and id_field not in broken:
+            given = named.get(id_field)
+            if given is None:
                 ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{ck.suggest(id_field, list(by_name))}")
-            elif ctype is not None and ctype not in ("id", "int"):
-                ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column; it must be of type id or int")
+            else:
+                first = _shared_name(ck, id_where, f"id_field {preview(id_field)!r}", given[0], definition_where)
+                ctype = given[1]
+                if ctype is not None and ctype not in ("id", "int"):
+                    ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column{first}; it must be of type id or int")
         if pk_fields is not None:
             seen: set[str] = set()
             for i, pk in enumerate(pk_fields):
@@ -820,10 +841,13 @@ def _check_schema_parts(
                 if pk in seen:
                     ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
                 seen.add(pk)
-                if pk not in types and pk not in broken:
+                given = named.get(pk)
+                if given is None:
                     ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, list(by_name))}")
-                elif types.get(pk) == "strings":
-                    ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column; a set of strings cannot be a key")
+                    continue
+                first = _shared_name(ck, pkw, f"primary key field {preview(pk)!r}", given[0], definition_where)
+                if given[1] == "strings":
+                    ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column{first}; a set of strings cannot be a key")
             pk_fields = tuple(p.strip(GO_SPACE) for p in pk_fields)
         check_paths(ck, checked)
     reserved = False
