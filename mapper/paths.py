@@ -150,6 +150,34 @@ def _parse_plain(text: str) -> list[str] | None:
         i += 1
 
 
+#: The whitespace JMESPath's lexer skips between tokens.
+_JMESPATH_SPACE = frozenset(" \t\n\r")
+
+
+def skipped_spaces(path: Path) -> tuple[str, ...] | None:
+    """For a plain path whose string holds whitespace outside its quoted keys (``" a "``,
+    ``"a . b"``), which JMESPath skips (it reads ``["a"]``): the keys the string would be
+    read as literally, the text between its dots, or ``()`` when the string quotes a key
+    (no one literal reading then). None when nothing is skipped, or the path is no chain of keys."""
+    if path.keys is None:
+        return None
+    text, quoted, spaced = path.text, False, False
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quoted and c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in _JMESPATH_SPACE:
+            spaced = True
+        i += 1
+    if not spaced:
+        return None
+    return () if '"' in text else tuple(text.split("."))
+
+
 def _read_quoted(text: str, start: int) -> tuple[str, int]:
     """Read a JSON string literal starting at ``text[start] == '"'``; return (value, end)."""
     i, n = start + 1, len(text)

@@ -4,7 +4,10 @@ written with, the excerpt of a CREATE TABLE statement under its caret)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import pytest
 
 import mapper
 
@@ -58,3 +61,33 @@ def test_an_identity_one_entry_names_is_not_ambiguous() -> None:
     assert _problems(_schema(entries, id_field="a")) == []
     assert [c for _, c, _ in _problems(_schema(entries, id_field="b"))] == ["identity-type"]
     assert [c for _, c, _ in _problems(_schema(entries, id_field="c"))] == ["unknown-column"]
+
+
+# 2. spaces around the keys of a path string
+
+
+@pytest.mark.parametrize(
+    ("path", "keys", "quoted"),
+    [
+        (" a ", ["a"], '\'" a "\' as a path string, or [" a "] as an array of keys'),
+        ("a . b", ["a", "b"], '\'"a "." b"\' as a path string, or ["a ", " b"] as an array of keys'),
+        ('"a b" ', ["a b"], "put them inside its quotes, or give the path as an array of keys"),
+    ],
+)
+def test_spaces_jmespath_drops_from_a_path_string_are_a_warning(path: str, keys: list[str], quoted: str) -> None:
+    # " a " was read as the key "a", the spaces dropped with no word: a producer may mean a key holding them
+    result = mapper.check_sink([{"name": "x", "path": path, "type": "int"}], id_field="x", allow_missing_fields=True)
+    assert result.valid and result.sink is not None and result.sink.columns[0].path.keys == tuple(keys)  # read as before
+    assert [(p.severity, p.pointer, p.code) for p in result.problems] == [("warning", "/0/path", "path-spaces")]
+    assert f"reads the keys {json.dumps(keys)}" in result.problems[0].message and quoted in result.problems[0].message
+
+
+def test_paths_without_dropped_spaces_get_no_warning() -> None:
+    for path in ("a.b", '"a b".c', ["a ", " b"], 'a."x y"', "a[0]"):
+        problems = [p.code for p in mapper.check_sink([{"name": "x", "path": path, "type": "int"}], id_field="x", allow_missing_fields=True).problems]
+        assert "path-spaces" not in problems, path
+
+
+def test_the_ui_mapping_warns_of_dropped_spaces_at_its_entry() -> None:
+    ui = {"name": "s", "allow_missing_fields": True, "table": "CREATE TABLE t (_id ID, x INT)", "mapping": {"_id": "id", "x": " a "}}
+    assert [(p.pointer, p.code) for p in mapper.check_sink(ui).problems if p.severity != "note"] == [("/mapping/x", "path-spaces")]
