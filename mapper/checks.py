@@ -9,6 +9,7 @@ live with the type (:meth:`mapper.types.ColumnType.check_config`).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
@@ -20,6 +21,7 @@ from .errors import (
     Severity,
     article,
     class_name,
+    escape_controls,
     has_lone_surrogate,
     int_text,
     json_text,
@@ -39,6 +41,7 @@ __all__ = [
     "Checker",
     "ConfigKeyWhere",
     "Entries",
+    "Escaped",
     "check_config",
     "check_definition",
     "check_entries",
@@ -173,17 +176,31 @@ def _text(text: str) -> str:
 SUGGEST_BUDGET = 10_000
 
 
+#: Where a definition's text writes a :data:`TIME_KEYS` value with a JSON escape: each
+#: pointer with the escapes of every value given there in turn (``()``: one written without)
+#: (:func:`mapper.sink.escaped_values`).
+Escaped = dict[tuple[str | int, ...], list[tuple[str, ...]]]
+
+
 class Checker:
     """Collects the problems of one definition document, in the order they are found."""
 
-    def __init__(self, escaped: frozenset[tuple[str | int, ...]] = frozenset(), written: WrittenNumbers | None = None) -> None:
+    def __init__(self, escaped: Escaped | None = None, written: WrittenNumbers | None = None) -> None:
         self.problems: list[Problem] = []
         #: where the document's text writes a :data:`TIME_KEYS` value with a JSON escape
         #: (known only when the definition came as text)
-        self.escaped = escaped
+        self.escaped: Escaped = escaped if escaped is not None else {}
         #: the numbers its text writes otherwise than Python does (``1e3``), as written
         self.written: WrittenNumbers = written if written is not None else {}
         self._suggest_left = SUGGEST_BUDGET
+
+    def escapes(self, where: tuple[str | int, ...], occurrence: int) -> tuple[str, ...]:
+        """The JSON escapes the text writes in the value at ``where`` (its ``occurrence``-th
+        value there, -1 the last: a key may be given more than once)."""
+        values = self.escaped.get(where)
+        if not values or not -len(values) <= occurrence < len(values):
+            return ()
+        return values[occurrence]
 
     def show(self, value: Any) -> str:
         """:func:`show_json` of a value of this document: a number as its text wrote it."""
@@ -586,9 +603,12 @@ def check_config(
         ck.duplicates(cfg, where)
         folded = {k.casefold(): k for k in allowed}
         seen: dict[str, str] = {}
+        history = getattr(cfg, "history", {})
+        given: dict[str, int] = {}  # how many values of each key given more than once were read
         for key, value in _each_value(cfg, lambda k: k.casefold() in folded or k.casefold() in _NAME_FIELDS):
             canonical = folded.get(key.casefold()) if isinstance(key, str) else None
             kw = where + (int_text(key),)
+            occurrence = given[key] = given.get(key, -1) + 1 if key in history else -1  # (a key given once: its last value, the one read)
             if canonical is None and isinstance(key, str) and key.casefold() in _NAME_FIELDS:
                 field_name = _NAME_FIELDS[key.casefold()]
                 if value is not None and not isinstance(value, str):
@@ -619,7 +639,7 @@ def check_config(
                 if canonical in _POINTER_KEYS:
                     values.pop(canonical, None)
                 continue
-            parsed = _config_value(ck, canonical, value, kw)
+            parsed = _config_value(ck, canonical, value, kw, ck.escapes(kw, occurrence))
             if parsed is _INVALID:
                 ok = False
                 invalid.add(canonical)
@@ -675,7 +695,8 @@ def _canonical_key(key: str) -> str:
     return key
 
 
-def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...]) -> Any:
+def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...], escapes: tuple[str, ...] = ()) -> Any:
+    """A config value checked for its key (``escapes``: the JSON escapes its text writes)."""
     kind = _KEY_KIND[key]
     if kind == "bool":
         if not isinstance(value, bool):
@@ -707,16 +728,27 @@ def _config_value(ck: Checker, key: str, value: Any, where: tuple[str | int, ...
         except golayout.LayoutError as exc:  # (escaped or not: writing it otherwise would not help)
             ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} is not an RFC 3339 time: {exc.message}")
             return _INVALID
-        if where in ck.escaped:
-            ck.error(
-                where,
-                "invalid-epoch",
-                f"{key} {preview(value)!r} is written with a JSON escape (\\u...): the ingester (Go 1.19's time.Time.UnmarshalJSON) "
-                "parses the raw text, escapes included, so it refuses the definition; write the characters themselves",
-            )
+        if escapes:
+            ck.error(where, "invalid-epoch", f"{key} {preview(value)!r} {_escapes_message(escapes)}")
             return _INVALID
         return (value, parsed)
     raise AssertionError(kind)  # pragma: no cover
+
+
+_QUOTE = '"'
+
+
+def _escapes_message(escapes: tuple[str, ...]) -> str:
+    """Why a time written with ``escapes`` (``\\u005a``, ``\\n``) is refused, naming them."""
+    shown = escapes[:3]
+    named = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    if len(escapes) > 3:
+        named = f"{', '.join(shown)} and {len(escapes) - 3} more"
+    meant = ", ".join(f"{escape_controls(repr(json.loads(_QUOTE + e + _QUOTE)))} for {e}" for e in shown)
+    return (
+        f"is written with the JSON escape{'s' if len(escapes) > 1 else ''} {named}: the ingester (Go 1.19's time.Time.UnmarshalJSON) "
+        f"parses the raw text, escapes included, so it refuses the definition; write the characters themselves ({meant})"
+    )
 
 
 def check_paths(ck: Checker, columns: list[Column]) -> None:

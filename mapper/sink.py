@@ -27,7 +27,7 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Union
 
-from .checks import TIME_KEYS, Checker, LongFloat, LongInteger, WrittenNumbers, check_entries, check_paths, check_sink_name, json_type, near_miss
+from .checks import TIME_KEYS, Checker, Escaped, LongFloat, LongInteger, WrittenNumbers, check_entries, check_paths, check_sink_name, json_type, near_miss
 from .errors import (
     FILE_NAME_RULE,
     SURROGATE,
@@ -224,9 +224,15 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 _CONSTANTS = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
-def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[str | int, ...]]:
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
+
+
+def escaped_values(text: str | bytes, keys: frozenset[str]) -> Escaped:
     """Where valid JSON ``text`` writes a string with a backslash escape as the value of a
-    key in ``keys`` (casefolded): the pointers, as tuples of keys and indices.
+    key in ``keys`` (casefolded): the pointers, as tuples of keys and indices, each with
+    the escapes (``\\u005a``, ``\\n``: each once, in order) of every value the key is given
+    there, in order (``()`` for a value written without one: a key given twice is read
+    twice by Go's decoder, and only the values written with escapes are refused).
 
     The parsed document no longer shows how a string was written; a Go type that reads
     its own raw text (``time.Time``) does see it. Walks the tokens with a stack, so any
@@ -234,16 +240,21 @@ def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[s
     """
     if isinstance(text, bytes):
         if b"\\" not in text:
-            return frozenset()
+            return {}
         text = text.decode("utf-8", "replace")
     if "\\" not in text:
-        return frozenset()
-    found = set()
+        return {}
+    found: dict[tuple[str | int, ...], list[tuple[str, ...]]] = {}
     where: list[str | int] = []  # the key or index of each open container
     objects: list[bool] = []  # whether each open container is an object
     want_key = False
+    value_next = False  # the token is the value of the object key before it
     for m in _JSON_TOKEN.finditer(text):
         tok = m.group()
+        if value_next and tok not in ("}", "]", ",", ":") and isinstance(where[-1], str) and where[-1].casefold() in keys:
+            escapes = tuple(dict.fromkeys(e.group() for e in _ESCAPE.finditer(tok))) if tok[0] == '"' else ()
+            found.setdefault(tuple(where), []).append(escapes)
+        value_next = False
         if tok in ("{", "["):
             objects.append(tok == "{")
             where.append(0)
@@ -259,12 +270,10 @@ def escaped_values(text: str | bytes, keys: frozenset[str]) -> frozenset[tuple[s
                 where[-1] = int(where[-1]) + 1
         elif tok == ":":
             want_key = False
-        elif tok[0] == '"':
-            if want_key:
-                where[-1] = json.loads(tok)
-            elif objects and objects[-1] and "\\" in tok and isinstance(where[-1], str) and where[-1].casefold() in keys:
-                found.add(tuple(where))
-    return frozenset(found)
+            value_next = bool(objects) and objects[-1]
+        elif tok[0] == '"' and want_key:
+            where[-1] = json.loads(tok)
+    return {at: values for at, values in found.items() if any(values)}
 
 
 def _is_file(text: str) -> bool:
@@ -312,7 +321,7 @@ def read_limited(stream: Any) -> bytes:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, frozenset[tuple[str | int, ...]], bool]:
+def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str | None, Escaped, bool]:
     """Turn any accepted source into (parsed JSON value, display name, where a time is written with
     an escape, whether it may hold a lone surrogate); ``written`` gets the numbers of a JSON text
     written otherwise than Python writes them (:func:`read_json_document`).
@@ -320,7 +329,7 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
     UTF-8 bytes with no surrogate escape hold none (a 50 MB definition's walk for them took
     longer than reading it), a str or Python objects may."""
     if isinstance(source, (dict, list, tuple, Mapping)):
-        return source, None, frozenset(), True
+        return source, None, {}, True
     if isinstance(source, (bytearray, memoryview)):  # bytes-like, as records may be
         source = bytes(source)
     if isinstance(source, bytes) and len(source) > MAX_SINK_BYTES:

@@ -1486,7 +1486,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
             return names.get(canonical.casefold(), canonical)
 
         prefix = here + ("config",)  # the config is checked at (): so are the escaped times under it
-        tmp = Checker(frozenset(t[len(prefix) :] for t in ck.escaped if t[: len(prefix)] == prefix), ck.written)  # (its numbers as written)
+        tmp = Checker({t[len(prefix) :]: v for t, v in ck.escaped.items() if t[: len(prefix)] == prefix}, ck.written)  # (its numbers as written)
         config = check_config(tmp, merged, True, ctype, (), spelled, target)
         _relay(ck, tmp, where)
         if config is None or m.path is None or not m.ok:

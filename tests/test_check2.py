@@ -91,3 +91,47 @@ def test_paths_without_dropped_spaces_get_no_warning() -> None:
 def test_the_ui_mapping_warns_of_dropped_spaces_at_its_entry() -> None:
     ui = {"name": "s", "allow_missing_fields": True, "table": "CREATE TABLE t (_id ID, x INT)", "mapping": {"_id": "id", "x": " a "}}
     assert [(p.pointer, p.code) for p in mapper.check_sink(ui).problems if p.severity != "note"] == [("/mapping/x", "path-spaces")]
+
+
+# 3. the escape an Epoch is written with
+
+
+_BODY = '{"id_field": "id", "allow_missing_fields": true, "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "timestamp", "config": {"Unit": "s", %s}}]}'
+
+
+def _errors(config: str) -> list[tuple[str, str, str]]:
+    return [(p.pointer, p.code, p.message) for p in mapper.check_sink((_BODY % config).encode()).problems if p.severity == "error"]
+
+
+def test_an_epoch_escape_is_named_as_written() -> None:
+    # the message said "(\u...)" whatever the escape was
+    ((pointer, code, message),) = _errors('"Epoch": "2000-01-01T00:00:00\\u005a"')
+    assert (pointer, code) == ("/definition/1/config/Epoch", "invalid-epoch")
+    assert "with the JSON escape \\u005a:" in message and "('Z' for \\u005a)" in message and "\\u..." not in message
+    ((_, _, message),) = _errors('"Epoch": "\\u0032000-01-01T00:00:00\\u005a"')
+    assert "with the JSON escapes \\u0032 and \\u005a:" in message and "('2' for \\u0032, 'Z' for \\u005a)" in message
+
+
+def test_an_epoch_given_twice_is_judged_on_each_value_as_written() -> None:
+    # the first value written with \n (no time: said so), the second without escapes: the escape
+    # was blamed on the second, as "(\u...)", which it does not hold
+    errors = _errors('"Epoch": "2000-01-01T00:00:00Z\\n", "Epoch": "2000-01-01T00:00:00Z"')
+    assert [(p, c) for p, c, _ in errors] == [("/definition/1/config/Epoch", "invalid-epoch")]
+    assert "is not an RFC 3339 time" in errors[0][2] and "JSON escape" not in errors[0][2]
+    # the escaped one second (or first): said once, of the value that holds it
+    for config in (
+        '"Epoch": "2000-01-01T00:00:00Z", "Epoch": "2000-01-01T00:00:00\\u005a"',
+        '"Epoch": "2000-01-01T00:00:00\\u005a", "Epoch": "2000-01-01T00:00:00Z"',
+    ):
+        errors = _errors(config)
+        assert len(errors) == 1 and "with the JSON escape \\u005a" in errors[0][2], config
+    assert _errors('"Epoch": 5, "Epoch": "2000-01-01T00:00:00\\u005a"')[-1][2].endswith("('Z' for \\u005a)")
+
+
+def test_an_escaped_epoch_of_the_ui_mapping_is_named_too() -> None:
+    ui = (
+        '{"name": "x", "allow_missing_fields": true, "table": "CREATE TABLE t (_id STRING, ts TIMESTAMP TIMEUNIT \'s\')",'
+        ' "mapping": {"_id": "id", "ts": {"path": "ts", "config": {"Epoch": "2000-01-01T00:00:00\\u005a"}}}}'
+    )
+    errors = [p for p in mapper.check_sink(ui).problems if p.severity == "error"]
+    assert [(p.pointer, p.code) for p in errors] == [("/mapping/ts/config/Epoch", "invalid-epoch")] and "escape \\u005a" in errors[0].message
