@@ -494,9 +494,11 @@ def _render(message: str, sql: str, offset: int) -> str:
     lead = "..." if lo else ""
     tail = "..." if col + 40 < len(line) else ""
     # (white space shows as a space; other space-like controls, which FeatureBase refuses, and any
-    # other character not printable (an ESC would drive the terminal), as U+FFFD)
-    shown = lead + "".join(" " if ch in _GO_SPACE else "\ufffd" if ch.isspace() or not ch.isprintable() else ch for ch in window) + tail
-    caret = " " * (len(lead) + col - lo) + "^"
+    # other character not printable (an ESC would drive the terminal), as the escape the message
+    # quotes it with (Python's: '\x00', '\u200b'), the caret under its backslash)
+    parts = [" " if ch in _GO_SPACE else repr(ch)[1:-1] if ch.isspace() or not ch.isprintable() else ch for ch in window]
+    shown = lead + "".join(parts) + tail
+    caret = " " * (len(lead) + sum(map(len, parts[: col - lo]))) + "^"
     return f"line {pos.line} column {pos.column}: {message}\n  {shown}\n  {caret}"
 
 

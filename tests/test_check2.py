@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import mapper
+from mapper.table import TableSyntaxError, parse_create_table
 
 
 def _problems(definition: Any, **options: Any) -> list[tuple[str, str, str]]:
@@ -135,3 +136,29 @@ def test_an_escaped_epoch_of_the_ui_mapping_is_named_too() -> None:
     )
     errors = [p for p in mapper.check_sink(ui).problems if p.severity == "error"]
     assert [(p.pointer, p.code) for p in errors] == [("/mapping/ts/config/Epoch", "invalid-epoch")] and "escape \\u005a" in errors[0].message
+
+
+# 4. the caret excerpt of a CREATE TABLE statement
+
+
+@pytest.mark.parametrize("ch", ["\x00", "\x1b", "\x1c", "\u200b"])
+def test_the_caret_points_at_the_character_as_the_message_names_it(ch: str) -> None:
+    # "\x00" after the statement: the message said '\x00', the excerpt showed U+FFFD
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(f"CREATE TABLE t (_id ID, a INT);{ch}")
+    escape = repr(ch)[1:-1]
+    assert repr(ch) in info.value.message
+    _, excerpt, caret = str(info.value).split("\n")
+    assert "\ufffd" not in excerpt and excerpt.index(escape) == caret.index("^")
+    # a character not printable before the caret widens the excerpt: the caret still points under its own
+    with pytest.raises(TableSyntaxError) as info:
+        parse_create_table(f"CREATE TABLE t (_id ID, a INT) COMMENT 'x{ch}y' z")
+    _, excerpt, caret = str(info.value).split("\n")
+    assert f"'x{escape}y' z" in excerpt and excerpt[caret.index("^")] == "z"
+
+
+def test_the_ui_form_shows_the_escape_under_its_caret() -> None:
+    ui = {"name": "s", "allow_missing_fields": True, "table": "CREATE TABLE t (_id ID, x INT);\x00", "mapping": {"_id": "id"}}
+    (problem,) = [p for p in mapper.check_sink(ui).problems if p.severity == "error"]
+    _, excerpt, caret = problem.message.split("\n")
+    assert "found '\\x00'" in problem.message and excerpt[caret.index("^") :].startswith("\\x00")

@@ -545,14 +545,15 @@ def test_a_record_error_quotes_the_id_column_name_with_its_controls_escaped() ->
             assert err.message.isprintable() and len(err.message.split(" - at ")[0]) < 150, err.message
 
 
-def test_a_table_statements_excerpt_shows_control_characters_as_replacement_characters() -> None:
+def test_a_table_statements_excerpt_shows_control_characters_as_escapes() -> None:
     # the caret's excerpt of the statement printed an ESC (or a NUL) as it was: to the terminal, by mapper check
-    for sql, at in (("CREATE TABLE t (_id ID, a INT\x1b[31m)", 30), ("\x00", 1), ("CREATE TABLE t\x07 (_id ID)", 15)):
+    # (then as U+FFFD, while the message named it '\x00': now as the message's escape, test_check2)
+    for sql, at, escape in (("CREATE TABLE t (_id ID, a INT\x1b[31m)", 30, "\\x1b"), ("\x00", 1, "\\x00"), ("CREATE TABLE t\x07 (_id ID)", 15, "\\x07")):
         d = {"name": "t", "allow_missing_fields": True, "table": sql, "mapping": {"_id": "a"}}
         (problem,) = (p for p in mapper.check_sink(d).problems if p.pointer == "/table")
         assert f"line 1 column {at}:" in problem.message, problem.message
         assert all(line.isprintable() for line in problem.message.splitlines()), problem.message
-        assert "\ufffd" in problem.message.splitlines()[1]
+        assert escape in problem.message.splitlines()[1]
 
 
 def test_paths_whose_keys_would_make_gigabytes_of_code_are_refused_at_the_entry_that_passes_the_limit() -> None:
