@@ -500,14 +500,15 @@ def _comma_text(raw: bytes, offset: int, text: str) -> str:
 
 def empty_comma(data: bytes, offset: int, text: str) -> str | None:
     """What the comma at ``offset`` of ``data`` is, when msgspec's ``text`` (``invalid character
-    at ...``, ``object keys must be strings at ...``) is about one that stands right after an
+    at ...``, ``object keys must be strings at ...``, ``expected '"' at ...``) is about one that stands right after an
     opening bracket or another comma (``[{...},,{...}]``, ``[,1]``, ``{"a": 1,,``), else None."""
     if data[offset : offset + 1] != b",":
         return None
     before = data[:offset].rstrip(b" \t\r\n")[-1:]
     if text.startswith("invalid character") and before in (b",", b"["):
         return "a comma with no value before it"
-    if text.startswith("object keys must be strings") and before in (b",", b"{"):
+    if text.startswith(("object keys must be strings", "expected '\"'")) and before in (b",", b"{"):
+        # (msgspec's Raw and its skipping of unmapped objects say "expected '\"'" of the same comma)
         return "a comma with no member before it"
     return None
 
