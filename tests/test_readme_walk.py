@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,17 @@ def test_a_comma_with_no_member_before_it_is_said_so_in_a_document_read_whole(tm
     out = capsys.readouterr().out
     assert "a comma with no member before it" in out, out
     assert "expected '\"'" not in out, out
+
+
+def test_a_short_object_whose_first_line_misses_its_comma_is_one_bad_record_before_the_next(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # README, *Command line* (inputs): "a first line holding the object's first member,
+    # `{ "id": "x"` with its comma missing, is read as such a document too, not as NDJSON":
+    # so also when the object is short and the next one, as `jq .` prints it, opens within
+    # the lines looked at (it was read as NDJSON: each of the six lines a refused record)
+    path = tmp_path / "objects.json"
+    path.write_text('{ "id": "x"\n  "a": 1\n}\n{\n  "id": "y"\n}\n')
+    assert main(["validate", str(SINK), str(path), "--report", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["records"] == 2, report["records"]
+    bad = [e for e in report["errors"] if e["code"] == "invalid_json"]
+    assert [(e["record"], e["line"]) for e in bad] == [(0, 1)], bad

@@ -2220,12 +2220,14 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 
 
 #: A line of an object spread over lines: a member (``"key": ...``, after a comma for a
-#: comma-first layout), or brackets closing values (``}``, ``],``).
-_MEMBER_LINE = re.compile(rb'(?:,[ \t]*)?"(?:[^"\\]|\\.)*"[ \t]*:|[\]}]+,?$')
+#: comma-first layout), brackets closing values (``}``, ``],``), or a bracket alone opening
+#: the next value as ``jq .`` prints it (no line of NDJSON is a lone ``{``).
+_MEMBER_LINE = re.compile(rb'(?:,[ \t]*)?"(?:[^"\\]|\\.)*"[ \t]*:|[\]}]+,?$|[{\[]$')
 
 
 def _members(lines: list[bytes]) -> bool:
-    """Whether ``lines`` (stripped, not blank) are all an object's members or closing brackets, one at least a member."""
+    """Whether ``lines`` (stripped, not blank) are all an object's members, closing brackets or a
+    lone opening one (the next object of a short broken one), one at least a member."""
     matched = [_MEMBER_LINE.match(ln) for ln in lines]
     return all(matched) and any(m is not None and m.group().endswith(b":") for m in matched)
 
