@@ -81,7 +81,13 @@ def _identity_options(p: argparse.ArgumentParser) -> None:
         metavar="COLUMNS",
         help="comma-separated columns joined with | into a string _id",
     )
-    g.add_argument("--allow-missing-fields", dest="allow_missing", action="store_true", default=None, help="store records with missing values as nulls")
+    g.add_argument(
+        "--allow-missing-fields",
+        dest="allow_missing",
+        action="store_true",
+        default=None,
+        help="store records lacking a mapped value (the seed's 'as nulls': the value is left alone; a missing bool is cleared)",
+    )
     g.add_argument("--no-allow-missing-fields", dest="allow_missing", action="store_false", help="a missing value rejects the whole batch")
 
 
