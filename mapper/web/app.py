@@ -87,12 +87,12 @@ def load_assets() -> dict[str, tuple[bytes, str]]:
     return out
 
 
-def _json_body(req: Request, what: str, app: App) -> Any:
-    return _decoded(_body_bytes(req, what, app))
+def _json_body(req: Request, what: str, app: App, advice: str) -> Any:
+    return _decoded(_body_bytes(req, what, app, advice))
 
 
-def _body_bytes(req: Request, what: str, app: App) -> bytes:
-    """A UI request's body, JSON by its Content-Type, within the UI's cap (413 naming ``what``)."""
+def _body_bytes(req: Request, what: str, app: App, advice: str) -> bytes:
+    """A UI request's body, JSON by its Content-Type, within the UI's cap (413 naming ``what``, then ``advice``: what to do)."""
     limit = app.max_body_bytes * _UI_BODY_FACTOR
     require_json(req)  # (from the headers, as the API's routes: a large body of the wrong type is refused for its type, unread)
     try:
@@ -106,7 +106,7 @@ def _body_bytes(req: Request, what: str, app: App) -> bytes:
             413,
             err.code,
             f"{what} is too big: as the page sends it (JSON text) it is more than the {limit:,} bytes this page takes "
-            f"({_UI_BODY_FACTOR} times the endpoint's body limit of {app.max_body_bytes:,} bytes); send it in parts",
+            f"({_UI_BODY_FACTOR} times the endpoint's body limit of {app.max_body_bytes:,} bytes): {advice}",
         ) from None
     return data
 
@@ -239,7 +239,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
     def draft_route(app: App, req: Request) -> Response:
-        data = _body_bytes(req, "the form (with its sample record)", app)
+        # (the page leaves out a sample this big, and says so in the preview: a caller of its own is told how)
+        data = _body_bytes(req, "the form (with its sample record)", app, "leave the sample record out (it is only previewed, never part of the source)")
         broken_sample = None
         try:
             form = _decoded(data)
@@ -258,7 +259,9 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
     def send_route(app: App, req: Request) -> Response:
         sink_id = req.params["sink_id"]
         app.store.sink(sink_id)  # 404 first
-        payload = _json_body(req, "the paste", app)
+        # The endpoint's limits are per request: a paste over one is sent in parts, each its own request.
+        in_parts = f"send it in parts of at most {app.max_body_bytes:,} bytes"
+        payload = _json_body(req, "the paste", app, in_parts)
         paste = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
         sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
         answer: dict[str, Any] | None = None
@@ -279,8 +282,20 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
 
         if sent or not paste.held:  # (a paste of held records only: nothing to send)
             try:
+                most = int(app.limits.records_per_s)  # (app.admit's limit, said as a paste's)
+                if len(sent) > most:
+                    raise ServiceError(
+                        413,
+                        TOO_LARGE,
+                        f"the paste holds {len(sent):,} records to send; a request holds at most {most:,} records (the endpoint's limit "
+                        f"per second): send it in parts of at most {most:,} records",
+                    )
                 if len(paste.body) > app.max_body_bytes:
-                    raise ServiceError(413, TOO_LARGE, f"the body is {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}")
+                    raise ServiceError(
+                        413,
+                        TOO_LARGE,
+                        f"the records pasted make a body of {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}: {in_parts}",
+                    )
                 result = app.store.ingest(
                     sink_id,
                     paste.body,

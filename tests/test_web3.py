@@ -1,0 +1,76 @@
+"""Small web UI problems of ``mapper serve`` found by a hunt: a sample record too big for a draft, the
+413s of Send records, the live region of its answer, the placeholders of a schema-only source.
+
+Route tests run without a browser; the page tests use ``tests/test_web_browser.py``'s fixtures
+(Debian's chromium, skipped without it). Every server binds 127.0.0.1 and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mapper.endpoint import Limits
+from tests.test_web import form, request, ui_server
+from tests.test_web_browser import SEED, api, by_id, css, new_source, paste, text_of, wait
+from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
+from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import ui_server as browser_server
+
+# ---------------------------------------------------------------------------------------
+# Routes
+
+
+def _source(server: Any, name: str = "web3_src") -> str:
+    out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name=name, columns={"_id": {"path": "id"}}, allow_missing_fields=True))[2])
+    status, _h, body = request(server, "POST", "/v1/sinks", out["body_text"].encode())
+    assert status == 200, body
+    return str(orjson.loads(body)["id"])
+
+
+def test_a_paste_over_the_records_limit_says_to_send_it_in_parts() -> None:
+    with ui_server(limits=Limits(records_per_s=5)) as server:
+        sink_id = _source(server)
+        text = "\n".join(json.dumps({"id": f"r{i}"}) for i in range(7))
+        status, _h, body = request(server, "POST", f"/ui/api/sinks/{sink_id}/send", {"text": text})
+        assert status == 413
+        message = orjson.loads(body)["message"]
+        assert "the paste holds 7 records" in message
+        assert message.endswith("send it in parts of at most 5 records"), message
+        # five go in one request
+        status, _h, body = request(server, "POST", f"/ui/api/sinks/{sink_id}/send", {"text": "\n".join(text.splitlines()[:5])})
+        assert status == 200 and orjson.loads(body)["written"] == 5
+
+
+def test_the_other_413s_of_the_ui_say_how_to_proceed() -> None:
+    with ui_server(max_body_bytes=2000) as server:
+        sink_id = _source(server)
+        # the records pasted make a body over the endpoint's limit (within the UI's cap)
+        text = json.dumps({"id": "x" * 3000})
+        status, _h, body = request(server, "POST", f"/ui/api/sinks/{sink_id}/send", {"text": text})
+        assert status == 413
+        assert orjson.loads(body)["message"].endswith("send it in parts of at most 2,000 bytes")
+        # the paste over the UI's cap
+        status, _h, body = request(server, "POST", f"/ui/api/sinks/{sink_id}/send", {"text": "x" * 9000})
+        assert status == 413
+        assert orjson.loads(body)["message"].endswith("send it in parts of at most 2,000 bytes")
+        # a draft over the cap: no "send it in parts" for a form
+        status, _h, body = request(server, "POST", "/ui/api/draft", form(sample=json.dumps({"id": "x" * 9000})))
+        assert status == 413
+        message = orjson.loads(body)["message"]
+        assert "parts" not in message and message.endswith("leave the sample record out (it is only previewed, never part of the source)")
+
+
+
+
+# ---------------------------------------------------------------------------------------
+# Pages
+
+
+
+
+
+
