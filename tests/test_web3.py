@@ -64,12 +64,31 @@ def test_the_other_413s_of_the_ui_say_how_to_proceed() -> None:
         assert "parts" not in message and message.endswith("leave the sample record out (it is only previewed, never part of the source)")
 
 
+def test_the_config_gives_the_page_the_cap_of_a_ui_request() -> None:
+    with ui_server(max_body_bytes=2000) as server:
+        config = orjson.loads(request(server, "GET", "/ui/api/config")[2])
+        assert config["max_body_bytes"] == 2000 and config["ui_body_bytes"] == 8000
 
 
 # ---------------------------------------------------------------------------------------
 # Pages
 
 
+def test_a_sample_too_big_for_a_draft_is_left_out_and_create_works(browser: Any) -> None:  # noqa: F811
+    driver = browser
+    with browser_server(max_body_bytes=2000) as server:  # UI requests up to 8,000 bytes
+        new_source(driver, server, "flights", "big_sample_ok", "aircraft", {"_id": "id"}, "continue", SEED)
+        wait(driver, lambda d: 'with _id "PD2tRswoE3:0:0"' in text_of(d, "preview-summary"), "the seed's preview")
+        paste(driver, "sample", json.dumps({"id": "x" * 9000}))
+        wait(driver, lambda d: "too big to preview" in text_of(d, "preview-summary"), "the sample said too big")
+        summary = text_of(driver, "preview-summary")
+        assert "more than the 8,000 bytes this page takes" in summary and "2,000 bytes" in summary, summary
+        assert text_of(driver, "create-result") == ""
+        assert not css(driver, "#preview-table tbody tr")  # no stale preview of the seed
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=" in d.current_url, "the source created")
+        status, doc = api(server, "GET", "/v2/sinks/big_sample_ok")
+        assert status == 200 and doc["name"] == "big_sample_ok"
 
 
 

@@ -218,7 +218,18 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": target})
 
     def config(app: App, req: Request) -> Response:
-        return json_response(200, {"token_required": app.token is not None, "version": __version__, "create_delay": app.create_delay, "time_units": TIME_UNITS})
+        # ui_body_bytes: the most a UI request may be; the New Source page leaves out a sample record that would pass it
+        return json_response(
+            200,
+            {
+                "token_required": app.token is not None,
+                "version": __version__,
+                "create_delay": app.create_delay,
+                "time_units": TIME_UNITS,
+                "max_body_bytes": app.max_body_bytes,
+                "ui_body_bytes": app.max_body_bytes * _UI_BODY_FACTOR,
+            },
+        )
 
     def catalog_route(app: App, req: Request) -> Response:
         return json_response(200, catalog.to_json())

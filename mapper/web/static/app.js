@@ -428,9 +428,34 @@
       return null;
     }
 
+    // The draft's request body. A sample record that would take it past what the service
+    // takes of a UI request (its body limit, times 4) is left out, and the preview says why:
+    // the whole draft was refused 413 for a field that is only previewed, and the form could
+    // be neither checked nor created.
+    function draftBody() {
+      var data = formData();
+      var body = JSON.stringify(data);
+      var cap = config.ui_body_bytes;
+      var size = cap && data.sample ? utf8Length(body) : 0;
+      if (!(size > cap)) return { body: body, sampleLeftOut: null };
+      data.sample = "";
+      return {
+        body: JSON.stringify(data),
+        sampleLeftOut: "The sample record is too big to preview: with it the form is " + size.toLocaleString("en-US") +
+          " bytes as the page sends it (JSON text), more than the " + cap.toLocaleString("en-US") + " bytes this page takes (" +
+          (cap / config.max_body_bytes) + " times the endpoint's body limit of " + config.max_body_bytes.toLocaleString("en-US") +
+          " bytes). The form is checked without it, and can be created."
+      };
+    }
+
+    function utf8Length(text) {
+      return new TextEncoder().encode(text).length;
+    }
+
     function runDraft() {
       var seq = ++draftSeq;
-      return api("POST", "/ui/api/draft", formData()).then(function (res) {
+      var sent = draftBody();
+      return api("POST", "/ui/api/draft", sent.body).then(function (res) {
         if (seq !== draftSeq) return SUPERSEDED;
         if (!res.ok) return draftFailure(serviceError(res));
         if (draftFailed) {
@@ -439,7 +464,7 @@
         }
         lastDraft = res.data;
         showProblems(res.data.problems, false);
-        showPreview(res.data.preview);
+        showPreview(sent.sampleLeftOut ? { error: sent.sampleLeftOut } : res.data.preview);
         return res.data;
       }, function (err) {
         if (seq !== draftSeq) return SUPERSEDED;
