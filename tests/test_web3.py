@@ -91,5 +91,24 @@ def test_a_sample_too_big_for_a_draft_is_left_out_and_create_works(browser: Any)
         assert status == 200 and doc["name"] == "big_sample_ok"
 
 
+def test_only_the_summary_of_a_send_is_live(browser: Any) -> None:  # noqa: F811
+    driver = browser
+    with browser_server() as server:
+        new_source(driver, server, "flights", "live_send", "aircraft", {"_id": "id", "altitude": "alt"}, "continue")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=" in d.current_url, "the source created")
+        driver.get(server.url + "/ui/sources/live_send")
+        wait(driver, lambda d: text_of(d, "source-name") == "live_send", "the source page")
+        paste(driver, "records", '{"id": "a", "alt": 1}\n{"id": "b", "alt": "high"}\n{"id": "c", "alt": 3}')
+        by_id(driver, "send").click()
+        wait(driver, lambda d: len(css(d, "#send-records li.record")) == 3, "the answer")
+        live = driver.execute_script(
+            "return Array.from(document.querySelectorAll('[aria-live], [role=status], [role=alert], [role=log]'))"
+            ".filter(function (e) { return e.contains(document.getElementById('send-records')); }).map(function (e) { return e.id; })"
+        )
+        assert live == [], f"the record list is inside a live region: {live}"
+        assert text_of(driver, "send-summary") == "2 of 3 records stored, 1 refused."
+        assert "success_count 2, error_count 1" in text_of(driver, "send-detail")
+        assert by_id(driver, "send-summary").get_attribute("aria-live") == "polite"
 
 

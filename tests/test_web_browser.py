@@ -327,7 +327,7 @@ def test_the_seed_walk(browser: Any) -> None:
         bad = SEED.replace("37996", '"high"').replace(":0:0", ":0:9")
         paste(driver, "records", SEED + "\n" + bad)
         by_id(driver, "send").click()
-        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the endpoint's answer")
+        wait(driver, lambda d: text_of(d, "send-summary") == "1 of 2 records stored, 1 refused.", "the endpoint's answer")
         ok, refused = css(driver, "#send-records li.record")
         assert "success" in ok.get_attribute("class").split() and "Record 1 (line 1)" in ok.text
         assert "error" in refused.get_attribute("class").split() and "Record 2 (line 2)" in refused.text
@@ -508,7 +508,7 @@ def test_a_hostile_key_is_rendered_as_text(browser: Any) -> None:
         assert [e.text for e in css(driver, "#definition tbody th")] == ["_id", HOSTILE, HOSTILE_IMG]
         paste(driver, "records", json.dumps(record) + "\n" + json.dumps({"id": 8, HOSTILE_IMG: HOSTILE}))
         by_id(driver, "send").click()
-        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 1 refused"), "the answer")
+        wait(driver, lambda d: text_of(d, "send-summary") == "1 of 2 records stored, 1 refused.", "the answer")
         refused = css(driver, "#send-records li.record")[1]
         assert refused.find_element(By.CSS_SELECTOR, "code.path").text == f"$[{json.dumps(HOSTILE_IMG)}]"
         assert HOSTILE in refused.find_element(By.CSS_SELECTOR, "pre.record-text").text
@@ -823,7 +823,7 @@ def test_refreshes_and_busy_buttons_keep_the_keyboard_focus(browser: Any) -> Non
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the row stored")
         paste(driver, "records", SEED)
         by_id(driver, "send").send_keys(Keys.ENTER)
-        wait(driver, lambda d: text_of(d, "send-summary").startswith("1 stored, 0 refused"), "the answer")
+        wait(driver, lambda d: text_of(d, "send-summary") == "1 of 1 record stored, 0 refused.", "the answer")
         assert active_element(driver) == "BUTTON#send "
 
         records = [{"value": json.loads(SEED) | {"id": f"r{i:02d}"}} for i in range(30)]

@@ -916,6 +916,7 @@
 
     function showAnswer(res) {
       var list = clear($("send-records"));
+      setText("send-detail", "");
       if (!res.ok) {
         setText("send-summary", serviceError(res));
         return;
@@ -923,12 +924,17 @@
       var d = res.data;
       // answer: the endpoint's, for the records sent (null when none could be); records: every
       // pasted record, in the paste's order, its status and message placed in the paste
+      // The summary alone is a live region (a screen reader says it): the list of up to
+      // 1,000 records below it is not read out at each send.
       var answer = d.answer || { success_count: 0, error_count: 0 };
-      var summary = answer.success_count + " stored, " + answer.error_count + " refused";
-      if (d.not_sent) summary += ", " + d.not_sent + " not sent (the endpoint refuses a whole body holding such a record)";
-      summary += d.answer ? " (the endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + ")." :
-        ": nothing was sent.";
-      setText("send-summary", summary);
+      var n = d.records.length;
+      var summary = answer.success_count + " of " + n + (n === 1 ? " record" : " records") + " stored, " + answer.error_count + " refused";
+      if (d.not_sent) summary += ", " + d.not_sent + " not sent";
+      setText("send-summary", summary + ".");
+      var more = d.not_sent ? "Not sent: a record the endpoint would refuse with the whole body holding it, held back. " : "";
+      more += d.answer ? "The endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + "." :
+        "Nothing was sent.";
+      setText("send-detail", more);
       var errors = {};
       d.errors.forEach(function (e) { (errors[e.record] = errors[e.record] || []).push(e); });
       var warnings = {};
@@ -962,6 +968,7 @@
       if (isBusy(button)) return;  // (a second Enter while the first is on its way)
       setBusy(button, true);
       setText("send-summary", "Sending...");
+      setText("send-detail", "");
       clear($("send-records"));
       api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
         setBusy(button, false);
