@@ -112,3 +112,23 @@ def test_only_the_summary_of_a_send_is_live(browser: Any) -> None:  # noqa: F811
         assert by_id(driver, "send-summary").get_attribute("aria-live") == "polite"
 
 
+def test_a_schema_only_source_shows_no_placeholders(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    driver = browser
+    schema = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    path = tmp_path / "schema_only.json"
+    path.write_text(json.dumps(schema))
+    with browser_server() as server:
+        info = server.app.store.create_sink(path, exist_ok=True)
+        assert info.definition["sink_details"] == {"database_id": "<database_id>", "table": "<table>"}
+        driver.get(server.url + "/ui/")
+        wait(driver, lambda d: css(d, f'#sources tr[data-sink="{info.id}"]'), "the source listed")
+        row = css(driver, f'#sources tr[data-sink="{info.id}"]')[0]
+        database, table = row.find_elements("css selector", "td.database, td.table")
+        assert database.text == "(not given)" and table.text == "(not given)"
+        assert "<database_id>" in (database.get_attribute("title") or "")
+        assert "<table>" in (table.get_attribute("title") or "")
+        driver.get(server.url + "/ui/sources/" + info.id)
+        wait(driver, lambda d: css(d, "#config dd"), "the source's details")
+        dd = [e.text for e in css(driver, "#config dd")]
+        assert dd[0] == "(not given)" and dd[1] == "(not given)", dd
+        assert "<" not in text_of(driver, "config")

@@ -185,6 +185,30 @@
     return id || "";
   }
 
+  // A value of a source's sink_details that is a placeholder names nothing: a source made
+  // from a definition file that gave no database or table (mapper serve SCHEMA.json) holds
+  // "<database_id>" and "<table>", as mapper infer writes them (sink.py's PLACEHOLDER).
+  var PLACEHOLDER = /^<[A-Za-z_][A-Za-z0-9_ -]*>$/;
+
+  // [text, title] of a database id or table name: "(not given)", and why, for a placeholder or none.
+  function detail(value, shown, what) {
+    if (typeof value === "string" && value !== "" && !PLACEHOLDER.test(value)) return [shown, null];
+    return ["(not given)", "The source's definition gives no " + what +
+      (value ? " (its sink_details holds the placeholder " + value + ")" : "") + "."];
+  }
+
+  // Put detail()'s text and title on a node (a table cell, a <dd>), marked as no value when not given.
+  function putDetail(node, shown) {
+    putText(node, shown[0]);
+    if (shown[1] === null) {
+      node.removeAttribute("title");
+      node.classList.remove("missing");
+    } else {
+      if (node.title !== safeText(shown[1])) node.title = safeText(shown[1]);
+      node.classList.add("missing");
+    }
+  }
+
   function statusNode(state) {
     return el("span", { className: "status status-" + String(state).toLowerCase() }, String(state));
   }
@@ -228,8 +252,8 @@
         before = tr.nextSibling;
         var cells = tr.cells;
         putText(cells[0].firstChild, s.name || s.id);
-        putText(cells[1], databaseName(details.database_id));
-        putText(cells[2], details.table || "");
+        putDetail(cells[1], detail(details.database_id, databaseName(details.database_id), "database"));
+        putDetail(cells[2], detail(details.table, details.table, "table"));
         putText(cells[4], String(s.counts.records_stored));
         putText(cells[5], String(s.counts.records_refused));
         putText(cells[6], s.last_error || "");
@@ -762,7 +786,9 @@
     function row(term, value) {
       var dl = $("config");
       dl.appendChild(el("dt", null, term));
-      dl.appendChild(el("dd", null, value));
+      var dd = dl.appendChild(el("dd", null));
+      if (typeof value === "string") putText(dd, value);
+      else putDetail(dd, value);
     }
 
     function showSink(s) {
@@ -781,8 +807,8 @@
       setText("source-name", s.name);
       clear($("status")).appendChild(statusNode(s.state));
       clear($("config"));
-      row("Database", s.database ? s.database + " (" + s.database_id + ")" : String(s.database_id || ""));
-      row("Table", s.table || "");
+      row("Database", detail(s.database_id, s.database ? s.database + " (" + s.database_id + ")" : String(s.database_id), "database"));
+      row("Table", detail(s.table, s.table, "table"));
       row("_id", s.identity);
       row("Records with missing values", s.allow_missing_fields ?
         "Continue processing and store the record with the data that was found" :
