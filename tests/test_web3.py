@@ -61,7 +61,7 @@ def test_the_other_413s_of_the_ui_say_how_to_proceed() -> None:
         status, _h, body = request(server, "POST", "/ui/api/draft", form(sample=json.dumps({"id": "x" * 9000})))
         assert status == 413
         message = orjson.loads(body)["message"]
-        assert "parts" not in message and message.endswith("leave the sample record out (it is only previewed, never part of the source)")
+        assert "parts" not in message and message.endswith("leave the sample record out (it is only previewed, never part of the source), or shorten the paths")
 
 
 def test_the_config_gives_the_page_the_cap_of_a_ui_request() -> None:

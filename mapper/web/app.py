@@ -73,6 +73,8 @@ _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=
 #: megabyte strings, 25 rows of them, made a page of tens of megabytes the browser hung on;
 #: the whole value is the API's (``GET /v2/sinks/<id>/rows``).
 CELL_LIMIT = 1000
+#: What to do about a draft over the UI's cap (the page itself leaves out a sample record that big; then a path is).
+_DRAFT_ADVICE = "leave the sample record out (it is only previewed, never part of the source), or shorten the paths"
 #: Bytes of a UI request (a draft with its sample record, pasted records): JSON text escapes grow what it carries.
 _UI_BODY_FACTOR = 4
 
@@ -251,7 +253,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
 
     def draft_route(app: App, req: Request) -> Response:
         # (the page leaves out a sample this big, and says so in the preview: a caller of its own is told how)
-        data = _body_bytes(req, "the form (with its sample record)", app, "leave the sample record out (it is only previewed, never part of the source)")
+        data = _body_bytes(req, "the form (with its sample record)", app, _DRAFT_ADVICE)
         broken_sample = None
         try:
             form = _decoded(data)
