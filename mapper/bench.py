@@ -174,12 +174,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     nbytes = sum(len(p) for p in parts)
+    if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
+        held = "the input holds none" if len(parts) == 1 else f"none of the {len(parts)} inputs holds any"
+        print(f"mapper: no records to measure: {held} (empty, blank lines only, or an empty array)", file=sys.stderr)
+        if not args.quiet:
+            for note in own["notes"]:  # (documents holding null at --records-path say so)
+                print(f"mapper: note: {note}", file=sys.stderr)
+        return 2
     if own["stored"] < own["records"] and not args.quiet:  # (a wrong sink or --records-path maps nothing, fast)
-        print(
-            f"mapper: note: {own['stored']} of {plural(own['records'], 'record')} would be stored: the figures include refusing the others "
-            f"(mapper validate says why)",
-            file=sys.stderr,
-        )
+        print(f"mapper: note: {_refused_note(own['stored'], own['records'])} (mapper validate says why)", file=sys.stderr)
         for note in own["notes"]:
             print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
@@ -198,11 +201,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refused_note(stored: int, records: int) -> str:
+    """What the figures measure when the sink refuses some of the records: refusing is cheaper than
+    mapping, so a figure of mostly refusals (a wrong sink or ``--records-path``) says so plainly."""
+    refused = records - stored
+    if refused * 2 > records:
+        return f"{stored:,} of {plural(records, 'record')} would be stored, {refused:,} refused: the figures are mostly of refusing them, not of mapping"
+    return f"{stored:,} of {plural(records, 'record')} would be stored: the figures include refusing the other {refused:,}"
+
+
 def _print(own: dict[str, Any], nbytes: int) -> None:
     st = own["stages"]
     total = own["seconds"]
+    refused = own["records"] - own["stored"]
+    said = f" ({refused:,} refused)" if refused > 0 else ""  # (in the table too: -q silences the note on stderr)
     print(
-        f"mapper: {plural(own['records'], 'record')}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
+        f"mapper: {plural(own['records'], 'record')}{said}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
     )
     if st is None:
         print("  stages: not measured with --workers (each worker times its own range)")

@@ -1,0 +1,82 @@
+"""A user's hunt in ``mapper bench``: what it says when there is nothing to measure, or when
+most of what it measures is the sink refusing the records. Behaviour only: no timing asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mapper.cli import main
+
+ROOT = Path(__file__).parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+RECORDS = ROOT / "examples" / "aircraft" / "records.ndjson"
+
+
+def _bench(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["bench", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("data", ["", "\n  \r\n\n", "[]"])
+def test_no_records_is_an_error_not_a_figure_of_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str) -> None:
+    # printed "mapper: 0 records, 0.0 MB: 0 records/s, 0.0 MB/s (median of 1)", exit 0: a figure
+    # a script took for a measurement of the sink
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text(data)
+    code, out, err = _bench(capsys, SINK, empty, "--repeat", "1")
+    assert (code, out) == (2, ""), (code, out)
+    assert err.startswith("mapper: no records to measure: the input holds none (empty, blank lines only, or an empty array)"), err
+    figures = tmp_path / "figures.json"
+    code, out, err = _bench(capsys, SINK, empty, "--repeat", "1", "--json", figures)
+    assert (code, out) == (2, "") and "no records to measure" in err
+    assert not figures.exists()  # (no figures of nothing left behind)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.ndjson"]
+    code, out, err = _bench(capsys, SINK, empty, "--repeat", "1", "--json", "-")
+    assert (code, out) == (2, "") and "no records to measure" in err
+
+
+def test_no_records_in_several_inputs_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text("")
+    code, out, err = _bench(capsys, SINK, empty, empty, "--repeat", "1")
+    assert (code, out) == (2, "") and err.startswith("mapper: no records to measure: none of the 2 inputs holds any"), err
+
+
+def _refused(tmp_path: Path, bad: int, good: int = 0) -> Path:
+    path = tmp_path / "mixed.ndjson"
+    lines = [json.dumps({"id": f"r{i}", "data": {"x": 1}}) for i in range(bad)]
+    path.write_text("".join(line + "\n" for line in lines) + "".join(RECORDS.read_text().splitlines(keepends=True)[:good]))
+    return path
+
+
+def test_mostly_refused_says_the_figures_are_of_refusing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # said only "the figures include refusing the others" of 0 stored of 5: the figure is all refusals
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 5), "--repeat", "1")
+    assert code == 0
+    assert "mapper: note: 0 of 5 records would be stored, 5 refused: the figures are mostly of refusing them, not of mapping" in err, err
+    # the table itself says how many were refused, so -q (which silences the note) still tells
+    assert out.startswith("mapper: 5 records (5 refused), "), out
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 5), "--repeat", "1", "-q")
+    assert code == 0 and err == "" and out.startswith("mapper: 5 records (5 refused), "), (out, err)
+
+
+def test_a_few_refused_keep_the_milder_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 1, good=3), "--repeat", "1", "--on-error", "skip")
+    assert code == 0
+    assert "mapper: note: 3 of 4 records would be stored: the figures include refusing the other 1" in err, err
+    assert "mostly" not in err
+    assert out.startswith("mapper: 4 records (1 refused), "), out
+
+
+def test_all_stored_table_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _bench(capsys, SINK, RECORDS, "--repeat", "1")
+    assert code == 0 and err == "" and out.startswith("mapper: 3 records, ") and "refused" not in out.splitlines()[0], out
+
+
+def test_workers_table_says_refused_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 5), "--repeat", "1", "--workers", "2", "-q")
+    assert code == 0 and out.startswith("mapper: 5 records (5 refused), "), out
