@@ -22,6 +22,7 @@ is faster). ``--workers`` also times ``map --workers 2`` against ``--workers 1``
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -81,11 +82,13 @@ else:
 """
 
 
-def _time(cmd: list[str]) -> float:
+def _time(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> float:
+    """The wall time of ``cmd``; a RuntimeError when it exits with a code not in ``ok`` (mapper's 1
+    is a partial batch; a Python script's 1 is its traceback, a failure timed as a figure otherwise)."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     took = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in ok:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-500:]}")
     return took
 
@@ -94,7 +97,7 @@ def _medians(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in cmds}
     for _ in range(repeat):
         for name, cmd in cmds.items():
-            times[name].append(_time(cmd))
+            times[name].append(_time(cmd, (0,) if name.startswith("pyarrow") else (0, 1)))
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -102,6 +105,9 @@ def measure(records: int = 200_000, repeat: int = 3, formats: tuple[str, ...] = 
     say = progress or (lambda _msg: None)
     py = sys.executable
     out: dict[str, Any] = {"records": records, "repeat": repeat, "formats": {}}
+    if importlib.util.find_spec("pyarrow") is None:  # (its script's ImportError would be timed: mapper alone, said so)
+        out["skipped"] = "pyarrow is not installed (pip install 'featurebase-mapper[bench]'): the pyarrow script is skipped"
+        say(out["skipped"])
     with tempfile.TemporaryDirectory(prefix="mapper-processes-") as tmp:
         d = Path(tmp)
         sink = d / "sink.json"
@@ -120,9 +126,13 @@ def measure(records: int = 200_000, repeat: int = 3, formats: tuple[str, ...] = 
                 "mapper fixed": [py, "-m", "mapper", "map", str(sink), str(tiny), "-o", str(d / f"mt.{fmt}"), "-q"],
                 "pyarrow fixed": [py, str(script), str(sink), str(tiny), str(d / f"pt.{fmt}")],
             }
+            if "skipped" in out:
+                cmds = {k: v for k, v in cmds.items() if not k.startswith("pyarrow")}
             t = _medians(cmds, repeat)
-            m_net, p_net = t["mapper"] - t["mapper fixed"], t["pyarrow"] - t["pyarrow fixed"]
-            out["formats"][fmt] = {**{k: round(v, 3) for k, v in t.items()}, "ratio": p_net / m_net if m_net > 0 else None}
+            m_net = t["mapper"] - t["mapper fixed"]
+            p_net = t["pyarrow"] - t["pyarrow fixed"] if "pyarrow" in t else 0.0
+            # (no ratio when either net time is not above 0: on a few records the fixed costs' noise is all there is)
+            out["formats"][fmt] = {**{k: round(v, 3) for k, v in t.items()}, "ratio": p_net / m_net if m_net > 0 and p_net > 0 else None}
         say(f"validate, {records:,} records")
         out["validate_s"] = round(_medians({"v": [py, "-m", "mapper", "validate", str(sink), str(data), "-q", "--report", "json"]}, repeat)["v"], 3)
         if workers:
@@ -164,9 +174,10 @@ def format_result(r: dict[str, Any]) -> str:
     lines = [f"whole processes, {r['records']:,} records, medians of {r['repeat']} (fixed costs: the same commands on 10 records)"]
     for fmt, v in r["formats"].items():
         ratio = "-" if v["ratio"] is None else f"{v['ratio']:.2f}x"
-        lines.append(
-            f"  map -o out.{fmt:<8} {v['mapper']:.2f} s (fixed {v['mapper fixed']:.2f})  pyarrow script {v['pyarrow']:.2f} s (fixed {v['pyarrow fixed']:.2f})  pyarrow/mapper {ratio}"
-        )
+        theirs = f"pyarrow script {v['pyarrow']:.2f} s (fixed {v['pyarrow fixed']:.2f})  pyarrow/mapper {ratio}" if "pyarrow" in v else "pyarrow script skipped"
+        lines.append(f"  map -o out.{fmt:<8} {v['mapper']:.2f} s (fixed {v['mapper fixed']:.2f})  {theirs}")
+    if "skipped" in r:
+        lines.append(f"note: {r['skipped']}")
     lines.append(f"  validate {r['validate_s']:.2f} s")
     if "workers" in r:
         w = r["workers"]
@@ -182,13 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", action="store_true", help="also time --workers 2 against --workers 1")
     p.add_argument("--json", metavar="PATH")
     args = p.parse_args(argv)
-    result = measure(
-        args.records,
-        args.repeat,
-        tuple(f for f in args.formats.split(",") if f),
-        args.workers,
-        progress=lambda m: print(f"... {m}", file=sys.stderr, flush=True),
-    )
+    try:
+        result = measure(
+            args.records,
+            args.repeat,
+            tuple(f for f in args.formats.split(",") if f),
+            args.workers,
+            progress=lambda m: print(f"... {m}", file=sys.stderr, flush=True),
+        )
+    except RuntimeError as exc:  # a command that failed: said, not timed
+        print(f"python -m benchmarks.processes: {exc}", file=sys.stderr)
+        return 1
     print(format_result(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")

@@ -80,3 +80,52 @@ def test_all_stored_table_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
 def test_workers_table_says_refused_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _bench(capsys, SINK, _refused(tmp_path, 5), "--repeat", "1", "--workers", "2", "-q")
     assert code == 0 and out.startswith("mapper: 5 records (5 refused), "), out
+
+
+# benchmarks/processes.py: a pyarrow script that cannot run was timed as a figure
+
+
+def test_processes_does_not_time_a_failed_pyarrow_script() -> None:
+    import sys
+
+    from benchmarks import processes
+
+    # the script's traceback exits 1, which mapper's partial batch also does: taken as a run
+    with pytest.raises(RuntimeError, match="failed"):
+        processes._medians({"pyarrow": [sys.executable, "-c", "import sys; sys.exit(1)"]}, 1)
+    assert processes._medians({"mapper": [sys.executable, "-c", "import sys; sys.exit(1)"]}, 1)["mapper"] > 0  # (mapper's 1: partial)
+
+
+def _fake_medians(seen: list[str], times: dict[str, float]):  # type: ignore[no-untyped-def]
+    def medians(cmds: dict[str, list[str]], repeat: int) -> dict[str, float]:
+        seen.extend(cmds)
+        return {name: times.get(name, 1.0) for name in cmds}
+
+    return medians
+
+
+def test_processes_skips_pyarrow_when_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from benchmarks import processes
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    seen: list[str] = []
+    monkeypatch.setattr(processes, "_medians", _fake_medians(seen, {}))
+    result = processes.measure(records=10, repeat=1, formats=("npz",))
+    assert not [name for name in seen if name.startswith("pyarrow")], seen
+    assert "pyarrow is not installed" in result["skipped"] and result["formats"]["npz"]["ratio"] is None
+    text = processes.format_result(result)
+    assert "pyarrow script skipped" in text and "note: pyarrow is not installed" in text
+
+
+def test_processes_gives_no_ratio_of_noise(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a few records: the pyarrow script took less than its own fixed cost, and the ratio printed was -1.29x
+    from benchmarks import processes
+
+    times = {"mapper": 0.5, "mapper fixed": 0.4, "pyarrow": 0.4, "pyarrow fixed": 0.45}
+    monkeypatch.setattr(processes, "_medians", _fake_medians([], times))
+    result = processes.measure(records=10, repeat=1, formats=("npz",))
+    assert result["formats"]["npz"]["ratio"] is None
+    assert "pyarrow/mapper -\n" in processes.format_result(result) + "\n"
