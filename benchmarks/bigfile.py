@@ -18,6 +18,7 @@ copy's high-water mark across ``exec``). The file is deleted afterwards unless `
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .gen import SINK, variant_record
+from .gen import SINK, positive_float, variant_record
 
 REPO = Path(__file__).resolve().parent.parent
 PIECE = 50_000
@@ -129,7 +130,7 @@ def validate(sink_path: Path, data_path: Path, map_to: str | None = None) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bigfile", description=__doc__.splitlines()[0])
-    p.add_argument("--size-gb", type=float, default=1.0, help="file size in GB of 10^9 bytes (default 1.0)")
+    p.add_argument("--size-gb", type=positive_float, default=1.0, help="file size in GB of 10^9 bytes (default 1.0)")
     p.add_argument("--path", default="/tmp/mapper-big.ndjson", help="where to write the file (default /tmp/mapper-big.ndjson)")
     p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean", help="record variant (default clean)")
     p.add_argument("--keep", action="store_true", help="keep the file (and reuse it if it exists)")
@@ -138,8 +139,13 @@ def main(argv: list[str] | None = None) -> int:
         "--map-to", choices=("parquet", "arrow", "ndjson", "npz"), help="run `mapper map -o FILE.<format>` instead of validate (target: peak RSS under 400 MB)"
     )
     args = p.parse_args(argv)
-
+    if args.map_to in ("parquet", "arrow") and importlib.util.find_spec("pyarrow") is None:
+        # (mapper map would refuse it after the file is written: a failure's seconds and RSS are no figures)
+        print(f"skipped: --map-to {args.map_to} needs pyarrow (pip install 'featurebase-mapper[arrow]')", file=sys.stderr)
+        return 0
     data_path = Path(args.path)
+    if not data_path.parent.is_dir():
+        p.error(f"--path {args.path}: no such directory {data_path.parent}")
     target = int(args.size_gb * 1e9)
     t0 = time.perf_counter()
     if args.keep and data_path.exists() and data_path.stat().st_size >= target:

@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=200, help="the document's size in MB (default 200)")
     args = ap.parse_args(argv)
+    if args.mb < 1:
+        ap.error(f"argument --mb: {args.mb} is not above 0")
     with tempfile.TemporaryDirectory() as tmp:
         for layout in ("a record a line", "one line"):
             path = Path(tmp) / "doc.json"

@@ -128,6 +128,28 @@ def variant_record(i: int, rnd: random.Random, variant: str) -> dict[str, Any]:
     return rec
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a count above 0 (0 or fewer records, rounds or clients measure nothing, or fail far from the flag)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a size above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a size above 0")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("n", type=int)

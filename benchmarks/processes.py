@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .gen import SINK, generate
+from .gen import SINK, generate, positive_int
 
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ("npz", "arrow", "parquet")
@@ -187,8 +187,8 @@ def format_result(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.processes", description=__doc__.split("\n\n")[0])
-    p.add_argument("--records", type=int, default=200_000)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--records", type=positive_int, default=200_000)
+    p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--formats", default=",".join(FORMATS))
     p.add_argument("--workers", action="store_true", help="also time --workers 2 against --workers 1")
     p.add_argument("--json", metavar="PATH")

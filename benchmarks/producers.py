@@ -34,7 +34,7 @@ from typing import Any, Callable
 
 import orjson
 
-from .gen import SINK, generate
+from .gen import SINK, generate, positive_int
 
 CURVE = (1, 10, 100, 1_000, 10_000, 100_000)
 
@@ -133,8 +133,8 @@ def format_result(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.producers", description=__doc__.split("\n\n")[0])
-    p.add_argument("--records", type=int, default=200_000)
-    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--records", type=positive_int, default=200_000)
+    p.add_argument("--repeat", type=positive_int, default=5)
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = p.parse_args(argv)
     result = measure(args.records, args.repeat, progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .gen import positive_int
+
 REPO = Path(__file__).resolve().parent.parent
 _MB = 1024 * 1024
 
@@ -154,13 +156,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--contender", required=True, help="contender name (see benchmarks/contenders.py)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", metavar="PATH", help="NDJSON file to map")
-    src.add_argument("--generate", metavar="N", type=int, help="generate N records with benchmarks.gen instead")
-    p.add_argument("--records", type=int, metavar="N", help="with --data: only the first N records")
+    src.add_argument("--generate", metavar="N", type=positive_int, help="generate N records with benchmarks.gen instead")
+    p.add_argument("--records", type=positive_int, metavar="N", help="with --data: only the first N records")
     p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean", help="with --generate (default clean)")
     p.add_argument("--mapper-options", metavar="JSON", help='options for Mapper.map, e.g. \'{"on_error": "skip"}\'')
     args = p.parse_args(argv)
+    from benchmarks.contenders import get_contenders
+
+    try:
+        get_contenders([args.contender])
+    except ValueError as exc:
+        p.error(str(exc))
     if args.data is not None:
-        data = Path(args.data).read_bytes()
+        try:
+            data = Path(args.data).read_bytes()
+        except OSError as exc:
+            p.error(f"--data {args.data}: {exc.strerror or exc}")
         if args.records is not None:
             data = head_records(data, args.records)
     else:

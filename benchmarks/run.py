@@ -36,13 +36,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from mapper import __version__, load_sink
+from mapper import MapperError, __version__, load_sink
 from mapper.model import Sink
 
 from . import processes, producers
 from . import rss as rss_mod
 from .contenders import CONTENDERS, Contender, Unsupported, get_contenders
-from .gen import SINK, generate
+from .gen import SINK, generate, positive_int
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: the naive contender runs ~25x slower than the rest: it gets at most this many records
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             "on 2 cores; --targets takes longer (3-10 minutes: it also generates and maps 1,000,000 records)."
         ),
     )
-    p.add_argument("--records", type=int, default=200_000, help="records to generate (default 200000)")
+    p.add_argument("--records", type=positive_int, default=200_000, help="records to generate (default 200000)")
     p.add_argument(
         "--variant", choices=("clean", "lax", "bad"), default="clean", help="record variant (default clean); with bad, mapper maps with on_error=skip"
     )
@@ -566,8 +566,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sink = data = None
         if args.sink is not None:
-            sink = load_sink(args.sink)
-            data = Path(args.data).read_bytes()
+            try:
+                sink = load_sink(args.sink)
+                data = Path(args.data).read_bytes()
+            except MapperError as exc:  # (the sink's own message: where and why)
+                p.error(f"--sink {args.sink}: {exc}")
+            except OSError as exc:
+                p.error(f"{exc.filename}: {exc.strerror or exc}")
+            if not data.strip():
+                p.error(f"--data {args.data} holds no records: nothing to measure")
             args.records = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
             args.variant = Path(args.data).name
         result = compare(

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from mapper.endpoint import encode_body
 
-from .gen import SINK, record
+from .gen import SINK, positive_int, record
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -181,9 +181,9 @@ def measure(clients: int = 8, n_bodies: int = 400, per_body: int = 500, paced: b
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
-    p.add_argument("--bodies", type=int, default=None, help="request bodies in all (default 400; 40 with --paced)")
-    p.add_argument("--records", type=int, default=500, help="records per body (default 500)")
+    p.add_argument("--clients", type=positive_int, default=8, help="concurrent clients (default 8)")
+    p.add_argument("--bodies", type=positive_int, default=None, help="request bodies in all (default 400; 40 with --paced)")
+    p.add_argument("--records", type=positive_int, default=500, help="records per body (default 500)")
     p.add_argument("--paced", action="store_true", help="the documented limits, each client a mapper.Sender")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     args = p.parse_args(argv)

@@ -46,7 +46,7 @@ from mapper import load_sink
 from mapper.model import Sink
 
 from .contenders import Unsupported, leaf_kind
-from .gen import SINK, generate
+from .gen import SINK, generate, positive_int
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TS_FROM_UNIT = {"s": "timestamp_seconds", "ms": "timestamp_millis", "us": "timestamp_micros"}
@@ -344,10 +344,10 @@ def report(results: list[dict[str, Any]]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--records", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--records", type=positive_int, default=1_000_000)
+    p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--masters", default="local[2],local[1]", help="comma-separated; each runs in its own process (default local[2],local[1])")
-    p.add_argument("--batch-rows", type=int, default=10_000, help="spark.sql.execution.arrow.maxRecordsPerBatch (default 10000, Spark's)")
+    p.add_argument("--batch-rows", type=positive_int, default=10_000, help="spark.sql.execution.arrow.maxRecordsPerBatch (default 10000, Spark's)")
     p.add_argument("--json", dest="json_out", metavar="PATH", help="where to write every figure (default benchmarks/results/<time>-spark-<records>.json)")
     p.add_argument("--one", nargs=3, metavar=("MASTER", "CLEAN", "BAD"), help=argparse.SUPPRESS)  # the child process of one master
     args = p.parse_args(argv)

@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import mapper
 from mapper.types import REGISTRY
 
-from .gen import SINK, generate, record
+from .gen import SINK, generate, positive_int, record
 
 
 def exact_records(n: int, seed: int = 42) -> bytes:
@@ -73,8 +73,8 @@ def detection_off() -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--records", type=int, default=200_000)
-    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--records", type=positive_int, default=200_000)
+    p.add_argument("--repeat", type=positive_int, default=7)
     args = p.parse_args(argv)
     exact = exact_records(args.records)
     lossy = generate(args.records)

@@ -129,3 +129,67 @@ def test_processes_gives_no_ratio_of_noise(monkeypatch: pytest.MonkeyPatch) -> N
     result = processes.measure(records=10, repeat=1, formats=("npz",))
     assert result["formats"]["npz"]["ratio"] is None
     assert "pyarrow/mapper -\n" in processes.format_result(result) + "\n"
+
+
+# benchmarks/*.py: a bad flag is a usage error naming the flag, not a traceback or a figure of nothing
+
+
+@pytest.mark.parametrize(
+    "module, argv, said",
+    [
+        ("producers", ["--records", "0", "--repeat", "1"], "argument --records: 0 is not above 0"),  # orjson's 'zero-length document'
+        ("warnings_cost", ["--records", "10", "--repeat", "0"], "argument --repeat: 0 is not above 0"),
+        ("processes", ["--records", "10", "--repeat", "0", "--formats", ""], "argument --repeat: 0 is not above 0"),
+        ("serve_load", ["--clients", "0", "--bodies", "1", "--records", "1"], "argument --clients: 0 is not above 0"),  # ran: MISMATCH
+        ("run", ["--records", "0", "--no-rss", "--contenders", "mapper"], "argument --records: 0 is not above 0"),
+        ("rss", ["--contender", "mapper", "--generate", "x"], "argument --generate: 'x' is not a whole number"),
+        ("rss", ["--contender", "nope", "--generate", "1"], "unknown contender(s) nope"),  # a ValueError's traceback
+        ("rss", ["--contender", "mapper", "--data", "/nonexistent/records.ndjson"], "--data /nonexistent/records.ndjson: No such file"),
+        ("documents_rss", ["--mb", "0"], "argument --mb: 0 is not above 0"),
+        ("bigfile", ["--size-gb", "0"], "argument --size-gb: 0 is not a size above 0"),  # ZeroDivisionError after writing nothing
+        ("bigfile", ["--size-gb", "0.00001", "--path", "/nonexistent/big.ndjson"], "no such directory /nonexistent"),
+    ],
+)
+def test_benchmark_scripts_refuse_bad_flags(module: str, argv: list[str], said: str, capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib
+
+    mod = importlib.import_module(f"benchmarks.{module}")
+    with pytest.raises(SystemExit) as exc:
+        mod.main(argv)
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert said in err and "Traceback" not in err, err
+
+
+def test_run_with_your_own_sink_and_data_refuses_what_it_cannot_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import run
+
+    empty = tmp_path / "empty.ndjson"
+    empty.write_text("\n")
+    cases = [
+        ([str(SINK), str(tmp_path / "missing.ndjson")], "missing.ndjson: No such file"),
+        ([str(RECORDS), str(RECORDS)], f"--sink {RECORDS}: invalid sink definition"),  # the records given as the sink
+        ([str(SINK), str(empty)], "holds no records: nothing to measure"),  # a table of 0 records/s
+    ]
+    for (sink, data), said in cases:
+        with pytest.raises(SystemExit) as exc:
+            run.main(["--sink", sink, "--data", data, "--no-rss", "--contenders", "mapper", "--json", str(tmp_path / "out.json")])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert said in err, err
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_bigfile_skips_an_arrow_output_without_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # wrote the file, ran map, which refused (exit 2), and printed its seconds, records/s and a PASS of peak RSS
+    import importlib.util
+
+    from benchmarks import bigfile
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a))
+    path = tmp_path / "big.ndjson"
+    assert bigfile.main(["--size-gb", "0.00001", "--path", str(path), "--map-to", "parquet"]) == 0
+    out, err = capsys.readouterr()
+    assert "skipped: --map-to parquet needs pyarrow" in err and "records/s" not in out, (out, err)
+    assert not path.exists() and list(tmp_path.iterdir()) == []
