@@ -193,3 +193,28 @@ def test_bigfile_skips_an_arrow_output_without_pyarrow(tmp_path: Path, monkeypat
     out, err = capsys.readouterr()
     assert "skipped: --map-to parquet needs pyarrow" in err and "records/s" not in out, (out, err)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("lacking", ["pyspark", "java"])
+def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # wrote the records, then each master's child died on the import with a traceback, exit 1
+    import importlib.util
+    import shutil
+
+    from benchmarks import spark_bench
+
+    if lacking == "java":
+        monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+    else:
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == lacking else real(name, *a))
+
+    def no_child(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a master's child ran")
+
+    monkeypatch.setattr(spark_bench.subprocess, "run", no_child)
+    assert spark_bench.main(["--records", "10", "--repeat", "1", "--json", str(tmp_path / "spark.json")]) == 0
+    err = capsys.readouterr().err
+    said = "pyspark is not installed (pip install 'featurebase-mapper[spark]')" if lacking == "pyspark" else "Java is not on PATH"
+    assert err.startswith("skipped: ") and said in err, err
+    assert list(tmp_path.iterdir()) == []
