@@ -121,19 +121,20 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             stages = list(engine.times)
             stats = dict(engine.stats)
             records = engine.n
-        stored = report.success_count
+        stored, refused = report.success_count, report.failed_records
         if i == repeat:  # (the same in every run: once, untimed) the reader's hint, as validate gives it (use --records-path aircraft)
             if unexplained(report, options):
                 explain_failures(report, parts[0][:HEAD_BYTES])
             notes = list(report.notes)
         del result, report
         if i:  # the first run warms up
-            runs.append((total, stages, stats, records, stored))
-    total, stages, stats, records, stored = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
+            runs.append((total, stages, stats, records, stored, refused))
+    total, stages, stats, records, stored, refused = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
     return {
         "seconds": total,
         "records": records,
         "stored": stored,  # (the figures of a sink that refuses the records time the refusing: see cmd_bench's note)
+        "refused": refused,  # records with an error of their own (stored + refused < records: the batch discarded with them)
         "records_per_s": records / total if total else 0.0,
         "mb_per_s": nbytes / 1e6 / total if total else 0.0,
         "stages": None if stages is None else {"decode": stages[0], "extract": stages[1], "convert": stages[2], "other": max(0.0, total - sum(stages))},
@@ -182,7 +183,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 print(f"mapper: note: {note}", file=sys.stderr)
         return 2
     if own["stored"] < own["records"] and not args.quiet:  # (a wrong sink or --records-path maps nothing, fast)
-        print(f"mapper: note: {_refused_note(own['stored'], own['records'])} (mapper validate says why)", file=sys.stderr)
+        print(f"mapper: note: {_refused_note(own['stored'], own['refused'], own['records'])} (mapper validate says why)", file=sys.stderr)
         for note in own["notes"]:
             print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
@@ -201,20 +202,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refused_note(stored: int, records: int) -> str:
-    """What the figures measure when the sink refuses some of the records: refusing is cheaper than
-    mapping, so a figure of mostly refusals (a wrong sink or ``--records-path``) says so plainly."""
-    refused = records - stored
+def _refused_note(stored: int, refused: int, records: int) -> str:
+    """What the figures measure when the sink stores fewer than all the records: refusing is cheaper
+    than mapping, so a figure of mostly refusals (a wrong sink or ``--records-path``) says so plainly;
+    a batch discarded for a few refused records was still mapped whole."""
+    said = f"{stored:,} of {plural(records, 'record')} would be stored"
     if refused * 2 > records:
-        return f"{stored:,} of {plural(records, 'record')} would be stored, {refused:,} refused: the figures are mostly of refusing them, not of mapping"
-    return f"{stored:,} of {plural(records, 'record')} would be stored: the figures include refusing the other {refused:,}"
+        return f"{said}, {refused:,} refused: the figures are mostly of refusing them, not of mapping"
+    if stored + refused < records:
+        return f"{said}: {refused:,} refused and the others discarded with the batch: the figures are of mapping them all"
+    return f"{said}: the figures include refusing the other {refused:,}"
 
 
 def _print(own: dict[str, Any], nbytes: int) -> None:
     st = own["stages"]
     total = own["seconds"]
-    refused = own["records"] - own["stored"]
-    said = f" ({refused:,} refused)" if refused > 0 else ""  # (in the table too: -q silences the note on stderr)
+    refused, discarded = own["refused"], own["records"] - own["stored"] - own["refused"]
+    said = f" ({refused:,} refused{', the batch discarded' if discarded > 0 else ''})" if refused > 0 else ""  # (in the table too: -q silences the note)
     print(
         f"mapper: {plural(own['records'], 'record')}{said}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
     )

@@ -72,6 +72,19 @@ def test_a_few_refused_keep_the_milder_note(tmp_path: Path, capsys: pytest.Captu
     assert out.startswith("mapper: 4 records (1 refused), "), out
 
 
+def test_a_batch_discarded_for_a_few_refused_is_not_called_refusing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # on_error reject: 1 bad record of 4 discards the batch, stored 0; the note said the figures were
+    # mostly of refusing, when 3 of the 4 records were mapped (and the JSON had no count of the refused)
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 1, good=3), "--repeat", "1", "--on-error", "reject")
+    assert code == 0
+    assert "mapper: note: 0 of 4 records would be stored: 1 refused and the others discarded with the batch: the figures are of mapping them all" in err, err
+    assert "mostly" not in err
+    assert out.startswith("mapper: 4 records (1 refused, the batch discarded), "), out
+    code, out, err = _bench(capsys, SINK, _refused(tmp_path, 1, good=3), "--repeat", "1", "--on-error", "reject", "--json", "-")
+    figures = json.loads(out)["mapper"]
+    assert (figures["records"], figures["stored"], figures["refused"]) == (4, 0, 1)
+
+
 def test_all_stored_table_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _bench(capsys, SINK, RECORDS, "--repeat", "1")
     assert code == 0 and err == "" and out.startswith("mapper: 3 records, ") and "refused" not in out.splitlines()[0], out
