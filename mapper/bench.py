@@ -34,7 +34,8 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         "bench",
         help="measure mapping throughput on your sink and records",
         description="Map the records N times (--repeat) after one warm-up and print the median records/s and MB/s, the time of each stage "
-        "of the fast path (decode, extract, convert, the rest) and how many records took the careful path. The peers (pyarrow, "
+        "of the fast path (decode, extract, convert, the rest) and how many records took the careful path; records the sink refuses are "
+        "counted in the table and said on stderr (the figures then time refusing them); an input without records is an error (exit 2). The peers (pyarrow, "
         "polars ...) run from a checkout: python -m benchmarks.run --sink SINK --data RECORDS.",
     )
     p.add_argument("sink", metavar="SINK", type=file_name, help="sink definition file")
@@ -48,7 +49,7 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         type=file_name,
         metavar="FILE",
         help="also write the figures as JSON to FILE (records, bytes, and under mapper: the median seconds, records/s, MB/s and stage "
-        "times, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
+        "times, the records stored and refused, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
     )
     shared_options(p)
 
