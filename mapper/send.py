@@ -89,6 +89,7 @@ from .engine.reader import (
     document_units,
     endpoint_units,
     format_head,
+    format_notice,
     format_of,
     line_text,
     open_input,
@@ -1033,8 +1034,13 @@ _GROUP = 2000  # records judged per engine run
 NotARecord = tuple[str, str] | None
 
 
-def read_records(names: list[str], input_format: str, start: Resume) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
-    """Groups of (record text, position, why it is not a record) from every input, from ``start`` on."""
+def read_records(
+    names: list[str], input_format: str, start: Resume, notices: list[tuple[int, Notice]] | None = None
+) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
+    """Groups of (record text, position, why it is not a record) from every input, from ``start`` on.
+
+    ``notices``: where the reader's note on an input's format goes, with the input's index
+    (:func:`~mapper.engine.reader.format_notice`, as validate gives it)."""
     index = start.index + 1
     for fi in range(start.file, len(names)):
         resume = start if fi == start.file else Resume(fi)
@@ -1051,6 +1057,9 @@ def read_records(names: list[str], input_format: str, start: Resume) -> Iterator
                 if rest is not None:  # (more than HEAD_SIZE when the first line runs on past it)
                     head = format_head(rest, head)
                 fmt = format_of(head)
+                notice = format_notice(head)
+                if notice is not None and notices is not None:
+                    notices.append((fi, notice))
             if fmt == "ndjson":
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:
@@ -1438,6 +1447,21 @@ class SendRun:
     resumed_at: int | None = None  # the run index resumed after, when resumed
     #: (body number, first and last record, records) of the body a stopped run may have had stored (its answer lost)
     in_doubt: tuple[int, int, int, int] | None = None
+    #: the reader's notes on the inputs (an input whose format could not be told), each with its input's index
+    notices: list[tuple[int, Notice]] = field(default_factory=list)
+
+    def notes(self) -> list[str]:
+        """The notes the run's summary gives: each always, or when pre-validation refused a record
+        (:attr:`~mapper.engine.reader.Notice.if_failed`, as validate keeps them); of several
+        inputs, each names its input."""
+        out: list[str] = []
+        for fi, notice in self.notices:
+            if notice.if_failed and not self.totals.refused_prevalidation:
+                continue
+            note = f"{shown_name(self.names[fi])}: {notice.message}" if len(self.names) > 1 else notice.message
+            if note not in out:
+                out.append(note)
+        return out
 
     def run(self) -> SendTotals:
         """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
@@ -1504,7 +1528,7 @@ class SendRun:
         self._t0, self._base_seconds = time.monotonic(), self.totals.seconds
         try:
             try:
-                for group in read_records(self.names, self.input_format, start):
+                for group in read_records(self.names, self.input_format, start, self.notices):
                     self._judge(group)
                     for body in self.batcher.ready():
                         self._send(body)
@@ -1916,6 +1940,7 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
             out["error"] = aborted
         if run is not None and run.resumed_at is not None:
             out["resumed_after"] = run.resumed_at if run.resumed_at >= 0 else None  # (null: resumed before any body was acknowledged)
+        out["notes"] = run.notes() if run is not None else []
         sys.stdout.write(escaped_json(orjson.dumps(out).decode()) + "\n")
         sys.stdout.flush()
     if aborted:
@@ -1931,6 +1956,8 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
             print(f"mapper send: run it again with --checkpoint {shown_name(args.checkpoint)} to resume after the last acknowledged body", file=sys.stderr)
     if args.quiet:
         return
+    for note in run.notes() if run is not None else []:
+        print(f"mapper send: note: {printable(note)}", file=sys.stderr)
     if args.dry_run:
         rate = max(t.sent / args.records_per_s, t.bytes / args.bytes_per_s)
         print(

@@ -329,7 +329,7 @@ class Engine:
     def _report(self) -> Report:
         report = self.rb.report
         report.records = self.out.n
-        report.notes = [n.message for n in self.notices if not n.if_failed or report.failed_records]
+        report.notes = notes_given(self.notices, report)
         limit = self.options.max_record_size
         if self.objects and limit != MAX_RECORD_SIZE:  # (a limit asked for, which they passed unmeasured)
             report.notes.append(unmeasured_note(limit))
@@ -412,3 +412,10 @@ def finish_batch(compiled: CompiledSink, columns: dict[str, ColumnArrays], ids: 
     """The batch of an accepted run from every row of its columns: failed rows dropped."""
     stored = [(col.name, compiled.ctypes[col.index]) for col in compiled.stored]
     return assemble(compiled.sink, stored, columns, ids, report)
+
+
+def notes_given(notices: list[Notice], report: Report) -> list[str]:
+    """The notes of ``notices`` a run's ``report`` gives: each kept always, or when a record failed
+    (:attr:`Notice.if_failed`). One rule for one process and ``workers=N``, whose note on the input's
+    format is judged on the merged report."""
+    return [n.message for n in notices if not n.if_failed or report.failed_records]

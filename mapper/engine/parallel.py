@@ -49,7 +49,7 @@ from ..errors import InputError, MapperError, shown_name
 from ..model import Sink
 from ..options import MapOptions
 from ..report import RejectedRecord, Report, decide, join_reports, moved_rejected
-from .core import Engine, finish_batch
+from .core import Engine, finish_batch, notes_given
 from .reader import (
     BOM,
     MAGIC_SIZE,
@@ -57,6 +57,7 @@ from .reader import (
     chunk_size_for,
     documents_units,
     format_head,
+    format_notice,
     format_of,
     head_in,
     line_limit,
@@ -829,11 +830,13 @@ def run_parallel_parts(
     caller_share = WRITER_CALLER_SHARE if to_writer else CALLER_SHARE
     if isinstance(records, bytes):  # (each process finds whether its range is ASCII: see split_lines)
         cuts = cut_points(records, processes, caller_share)
+        notice = format_notice(records, options.input_format)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             st = os.fstat(fh.fileno())
             ident = (st.st_dev, st.st_ino, st.st_size)
             cuts = cut_points(mm, processes, caller_share)
+            notice = format_notice(mm, options.input_format)  # (the note one process gives: read in place)
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
     names: list[str] = []
@@ -928,6 +931,7 @@ def run_parallel_parts(
                 _unlink(names[k])
         _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
+    merged.notes[:0] = notes_given([notice] if notice is not None else [], merged)
     note = workers_note(options.workers, len(cuts) - 1)
     if note is not None:
         merged.notes.append(note)

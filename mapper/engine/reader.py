@@ -25,6 +25,7 @@ import gzip
 import io
 import json
 import lzma
+import mmap
 import os
 import re
 import shlex
@@ -35,7 +36,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from operator import is_
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Sequence, Union, overload
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Sequence, Union, cast, overload
 
 import msgspec
 import numpy as np
@@ -2090,8 +2091,9 @@ def format_of(prefix: bytes) -> str:
 
 
 def _runs_on(prefix: bytes) -> bool:
-    """Whether an input's first line, after any blanks, starts an object and runs past :data:`HEAD_SIZE` bytes."""
-    start = len(BOM) if prefix.startswith(BOM) else 0
+    """Whether an input's first line, after any blanks, starts an object and runs past :data:`HEAD_SIZE`
+    bytes (``prefix`` may be an ``mmap``: read in place)."""
+    start = len(BOM) if prefix[: len(BOM)] == BOM else 0
     lead = _NON_BLANK.search(prefix, start, HEAD_SIZE)
     return lead is not None and prefix[lead.start() : lead.start() + 1] == b"{" and len(prefix) > HEAD_SIZE and prefix.find(b"\n", lead.start(), HEAD_SIZE) < 0
 
@@ -2110,6 +2112,17 @@ def undecided_head(prefix: bytes) -> bool:
     was told from the head, as NDJSON (one record, oversized, or one broken), which a document spread
     over lines whose first line is that long is not."""
     return _runs_on(prefix) and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
+
+
+def format_notice(prefix: bytes | mmap.mmap, input_format: str = "auto") -> Notice | None:
+    """The note on an input read in ``input_format`` whose format could not be told from ``prefix``
+    (its :func:`format_head`, or more: all of it, in memory, or an ``mmap`` of its file, read in
+    place), else None: the one place it comes from, for every reader (bytes, files, streams,
+    ``workers=N``, ``mapper send``). Cheap unless it is given: the format is told again only then."""
+    head = cast(bytes, prefix)  # (an mmap is searched and sliced as bytes are, in place)
+    if input_format == "auto" and undecided_head(head) and format_of(head) == "ndjson":
+        return Notice(UNDECIDED_NOTE, kind="format")
+    return None
 
 
 #: The note given with an input whose format :func:`undecided_head` could not tell.
@@ -2255,8 +2268,9 @@ def bytes_units(
         yield from stream_units(io.BytesIO(data), input_format, chunk_size, max_record, records_path)
         return
     fmt = format_of(data) if input_format == "auto" else input_format  # (the bytes it needs only: see _head_end)
-    if fmt == "ndjson" and input_format == "auto" and undecided_head(data):
-        yield Notice(UNDECIDED_NOTE, kind="format")
+    notice = format_notice(data, input_format)
+    if notice is not None:
+        yield notice
     if data.startswith(BOM):
         data = data[3:]
     if fmt not in INPUT_FORMATS[1:]:
@@ -2428,8 +2442,9 @@ def stream_units(
     if input_format == "auto":
         head = format_head(lines, head)  # (more than HEAD_SIZE when the first line runs on past it; counted: it may be cut)
         fmt = format_of(head)
-        if fmt == "ndjson" and undecided_head(head):
-            yield Notice(UNDECIDED_NOTE, kind="format")
+        notice = format_notice(head)
+        if notice is not None:
+            yield notice
     if head.startswith(BOM):
         head = head[3:]
         origin = None if origin is None else origin + 3
