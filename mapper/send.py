@@ -1064,6 +1064,7 @@ def read_records(
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:
                 data = head + (read_input(rest, -1) if rest is not None else b"")
+                del head  # (not held while the document is read: a first line followed to its end may be megabytes)
                 if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
                     data = data[3:]
                 source = _document(fi, data, fmt, resume, index)

@@ -16,17 +16,21 @@ Found:
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_detect_long_head import SINK
+from test_detect_long_head import SINK, Trickle
 
 import mapper
 import mapper.api
 from mapper.cli import main
 from mapper.engine import reader
+from mapper.engine.reader import HEAD_SIZE, format_head, format_of, head_in
 from mapper.send import Resume, read_records
 
 M = mapper.compile_sink(SINK)
@@ -109,3 +113,95 @@ def test_the_command_line_s_workers_say_the_note(tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["validate", str(sink), str(doc), "--records-path", "r", "--workers", "2"]) == 1
     assert "say so with --input-format json" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------
+# 3. a first line starting with [ is followed to its end
+
+
+ARRAYS = {
+    # each: the input, its format, its records
+    "ndjson of arrays": (f'[{{"id":1,"s":"{LONG}"}},{{"id":3}}]\n[{{"id":2}}]\n', "ndjson", 2),
+    "ndjson of arrays, CRLF and blanks": (f'[{{"id":1,"s":"{LONG}"}}] \r\n\n  [{{"id":2}}]\r\n', "ndjson", 2),
+    "an array, then objects": (f'[{{"id":1,"s":"{LONG}"}}]\n{{"id":2}}\n', "ndjson", 2),
+    "array on one line": (f'[{{"id":1,"s":"{LONG}"}},{{"id":2}}]', "json", 2),
+    "array on one line, a newline": (f'[{{"id":1,"s":"{LONG}"}},{{"id":2}}]\n\n', "json", 2),
+    "pretty-printed array": (f'[{{"id":1,"s":"{LONG}"}},\n{{"id":2}}]', "json", 2),
+    "pretty-printed, the first element alone": (f'[\n{{"id":1,"s":"{LONG}"}},\n{{"id":2}}\n]', "json", 2),
+}
+
+
+@pytest.mark.parametrize("shape", ARRAYS)
+def test_a_long_first_line_starting_an_array_is_told_to_its_end(shape: str) -> None:
+    data = ARRAYS[shape][0].encode()
+    expected = ARRAYS[shape][1]
+    assert format_of(data) == expected
+    assert format_of(head_in(data)) == expected
+    assert format_of(format_head(Trickle(data))) == expected
+    assert format_of(format_head(io.BytesIO(b"\xef\xbb\xbf" + data))) == expected
+
+
+@pytest.mark.parametrize("shape", ARRAYS)
+@pytest.mark.parametrize("given", ["bytes", "file", "stream", "gzip bytes"])
+def test_validate_reads_ndjson_of_long_arrays_line_by_line(tmp_path: Path, shape: str, given: str) -> None:
+    text, fmt, count = ARRAYS[shape]
+    data = text.encode()
+    records: Any = data
+    if given == "file":
+        records = tmp_path / "in.json"
+        records.write_bytes(data)
+    elif given == "stream":
+        records = Trickle(data)
+    elif given == "gzip bytes":
+        records = gzip.compress(data)
+    report = M.validate(records)
+    assert report.records == count, report.summary()
+    if fmt == "json":
+        assert report.error_count == 0, report.summary()
+    else:  # each line one record that is no object, with the note that says what to do
+        assert report.document_failure is None
+        assert report.error_counts.get((None, "not_an_object"), 0) >= 1, report.summary()
+        if shape == "ndjson of arrays" and given in ("bytes", "file"):  # (a stream is read once: no head kept for the note)
+            assert any("jq -c '.[]'" in n for n in report.notes), report.notes
+
+
+def test_a_one_line_array_past_the_limit_is_read_whole_without_a_note(low_limit: None) -> None:
+    data = ('[{"id":1,"s":"' + "a" * 300_000 + '"},{"id":2}]\n').encode()
+    for records in (data, Trickle(data)):
+        report = M.validate(records)
+        assert report.records == 2 and report.error_count == 0 and not report.notes, report.summary()
+    # NDJSON of arrays whose first line is that long is read as one array: the hint says what to do
+    report = M.validate(data + b'[{"id":3}]\n')
+    assert report.document_failure is not None and "jq -c '.[]'" in report.errors[0].reason
+
+
+def test_the_first_line_is_held_once_while_it_is_followed() -> None:
+    # its blocks joined at the end held the line twice at once: a one-line array of megabytes
+    # (read whole after) peaked at twice its size before it was read
+    data = b'[{"id":1,"s":"' + b"a" * (6 << 20) + b'"}]'
+    stream = io.BytesIO(data)
+    tracemalloc.start()
+    try:
+        head = format_head(stream)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert head == data
+    assert peak < 1.4 * len(data), peak / len(data)
+
+
+def test_a_one_line_array_s_file_is_not_held_twice_while_it_is_read(tmp_path: Path) -> None:
+    # the first line, followed to its end to tell the format, was kept while the array was
+    # read again from the file: 2.95 times the size at the peak (1.96 when told from the head)
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"id": i, "s": "x" * 40} for i in range(60_000)], separators=(",", ":")) + "\n")
+    size = path.stat().st_size
+    assert HEAD_SIZE < size < reader.FIRST_LINE_LIMIT
+    tracemalloc.start()
+    try:
+        report = M.validate(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.records == 60_000 and report.error_count == 0
+    assert peak < 2.4 * size, peak / size

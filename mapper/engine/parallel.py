@@ -98,7 +98,9 @@ def splittable(records: Any, options: MapOptions) -> bool:
     """Whether ``records`` is NDJSON that every process can reach (bytes in memory, or a regular file)."""
     if options.input_format not in ("auto", "ndjson"):
         return False
-    if isinstance(records, (bytes, bytearray, memoryview)):
+    if isinstance(records, bytes):
+        head = records  # (read in place: format_of takes all of it)
+    elif isinstance(records, (bytearray, memoryview)):
         head = head_in(records)
     elif isinstance(records, os.PathLike) and Path(os.fsdecode(records)).is_file():
         try:

@@ -85,7 +85,7 @@ CHUNK_SIZE = 512 * 1024
 OVERSIZED_PREFIX = 1024
 #: Bytes the format is detected from (more when the first line runs past them: :data:`FIRST_LINE_LIMIT`).
 HEAD_SIZE = 1 << 16
-#: How far a first line that starts an object and runs past :data:`HEAD_SIZE` is followed to
+#: How far a first line that starts an object or an array and runs past :data:`HEAD_SIZE` is followed to
 #: its end to tell the format (see :func:`format_of`): a record's own limit (an NDJSON line
 #: longer is refused whole anyway), so a stream holds no more of it than the NDJSON reader
 #: would carry, and a file of one line of gigabytes is not read to its end to be told.
@@ -2084,24 +2084,50 @@ def format_of(prefix: bytes) -> str:
     it (a document whose first line holds a long string, ``{"r": [{"s": "...100 KB..."},``,
     was read as NDJSON from its head, which held no line's end); a line that runs past
     :data:`FIRST_LINE_LIMIT` too is told from the head (:func:`undecided_head` says so). A byte
-    more than those says whether they are all of the input.
+    more than those says whether they are all of the input. A first line that starts an array
+    and runs past the head is NDJSON when :func:`_arrays_a_line` says so, else told from the
+    head (a JSON array, read whole).
     """
-    end = _head_end(prefix)
+    lead = _runs_on(prefix)
+    if lead == b"[" and _arrays_a_line(prefix):
+        return "ndjson"
+    end = _head_end(prefix) if lead == b"{" else HEAD_SIZE
     return detect_format(prefix[:end], complete=len(prefix) <= end)
 
 
-def _runs_on(prefix: bytes) -> bool:
-    """Whether an input's first line, after any blanks, starts an object and runs past :data:`HEAD_SIZE`
-    bytes (``prefix`` may be an ``mmap``: read in place)."""
+def _runs_on(prefix: bytes) -> bytes:
+    """``{`` or ``[`` when an input's first line, after any blanks, starts an object or an array
+    and runs past :data:`HEAD_SIZE` bytes, else ``b""`` (``prefix`` may be an ``mmap``: read in place)."""
     start = len(BOM) if prefix[: len(BOM)] == BOM else 0
     lead = _NON_BLANK.search(prefix, start, HEAD_SIZE)
-    return lead is not None and prefix[lead.start() : lead.start() + 1] == b"{" and len(prefix) > HEAD_SIZE and prefix.find(b"\n", lead.start(), HEAD_SIZE) < 0
+    if lead is None or len(prefix) <= HEAD_SIZE or prefix.find(b"\n", lead.start(), HEAD_SIZE) >= 0:
+        return b""
+    char = prefix[lead.start() : lead.start() + 1]
+    return char if char in (b"{", b"[") else b""
+
+
+def _arrays_a_line(prefix: bytes) -> bool:
+    """Whether an input whose first line starts an array and runs past :data:`HEAD_SIZE` is NDJSON
+    (arrays a line): that line ends, within :data:`FIRST_LINE_LIMIT`, in ``]`` and the next line
+    not blank starts with ``[`` or ``{``. No JSON document spread over lines holds a ``]`` followed
+    by blanks and a ``[`` or ``{`` (a comma must come between, and a string holds no newline),
+    so a one-line array stays a JSON array, read whole, as from its head. Told from the line's
+    end and the bytes after it alone: the line (megabytes) is neither copied nor decoded, which
+    for a one-line array read whole would have cost several times its size."""
+    nl = prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT)
+    if nl < 0:
+        return False
+    end = nl
+    while end > HEAD_SIZE and prefix[end - 1 : end] in (b" ", b"\t", b"\r"):
+        end -= 1
+    if prefix[end - 1 : end] != b"]":
+        return False
+    after = _NON_BLANK.search(prefix, nl + 1, nl + 1 + HEAD_SIZE)
+    return after is not None and prefix[after.start() : after.start() + 1] in (b"[", b"{")
 
 
 def _head_end(prefix: bytes) -> int:
-    """Where the bytes :func:`format_of` tells the format from end (see there)."""
-    if not _runs_on(prefix):
-        return HEAD_SIZE
+    """Where the bytes :func:`format_of` tells the format from end, for a first line that starts an object (see there)."""
     nl = prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT)
     return HEAD_SIZE if nl < 0 else nl + 1 + HEAD_SIZE
 
@@ -2111,7 +2137,7 @@ def undecided_head(prefix: bytes) -> bool:
     that starts an object and runs on past :data:`FIRST_LINE_LIMIT`: too far to follow, the format
     was told from the head, as NDJSON (one record, oversized, or one broken), which a document spread
     over lines whose first line is that long is not."""
-    return _runs_on(prefix) and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
+    return _runs_on(prefix) == b"{" and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
 
 
 def format_notice(prefix: bytes | mmap.mmap, input_format: str = "auto") -> Notice | None:
@@ -2134,15 +2160,18 @@ UNDECIDED_NOTE = (
 
 def format_head(stream: Any, head: bytes | None = None) -> bytes:
     """The first bytes of a binary stream that :func:`format_of` tells its format from (reads
-    through :func:`read_input`): ``HEAD_SIZE + 1``, or when the first line starts an object and
-    runs past them, on to that line's end and ``HEAD_SIZE + 1`` bytes after it, in steps of
+    through :func:`read_input`): ``HEAD_SIZE + 1``, or when the first line starts an object or an
+    array and runs past them, on to that line's end and ``HEAD_SIZE + 1`` bytes after it, in steps of
     :data:`CHUNK_SIZE` and never past :data:`FIRST_LINE_LIMIT` without a line's end; fewer when
     the input ends first. ``head``: its first ``HEAD_SIZE + 1`` bytes, when read already."""
     if head is None:
         head = read_head(stream, HEAD_SIZE + 1)
     if not _runs_on(head):
         return head
-    parts, size, nl = [head], len(head), head.find(b"\n", HEAD_SIZE)
+    # (written into one buffer, whose bytes getvalue() hands over: parts joined at the end held
+    # the line twice at once, raising a large one-line JSON array's peak, read whole after)
+    parts, size, nl = io.BytesIO(), len(head), head.find(b"\n", HEAD_SIZE)
+    parts.write(head)
     while True:
         if nl < 0:  # the first line's end not found yet: look in the next step (searched once each)
             if size >= FIRST_LINE_LIMIT:
@@ -2157,9 +2186,8 @@ def format_head(stream: Any, head: bytes | None = None) -> bytes:
             block = read_input(stream, nl + HEAD_SIZE + 2 - size)
         if not block:
             break
-        parts.append(block)
-        size += len(block)
-    return b"".join(parts)
+        size += parts.write(block)
+    return parts.getvalue()
 
 
 def head_in(data: bytes | bytearray | memoryview) -> bytes:
@@ -2454,7 +2482,9 @@ def stream_units(
         del head  # (held by the line reader alone, which lets it go once read: it may be a first line of megabytes)
         yield from noticed(chunks) if records_path is None else documents_units(chunks, records_path)
     else:
-        yield from bytes_units(_whole(stream, origin, head, reader), fmt, chunk_size, max_record, records_path)
+        held = [head]
+        del head  # (held by _whole alone, which lets it go: a first line followed to its end may be megabytes)
+        yield from bytes_units(_whole(stream, origin, held, reader), fmt, chunk_size, max_record, records_path)
 
 
 def _file_origin(stream: Any) -> int | None:
@@ -2470,10 +2500,11 @@ def _file_origin(stream: Any) -> int | None:
         return None
 
 
-def _whole(stream: Any, origin: int | None, head: bytes, reader: _Reader) -> bytes:
-    """The whole input (a JSON document, read whole) from its ``head`` on: a regular file is
-    read again from ``origin`` in one read of its size, into one object (``head`` joined to the
-    rest held a large document twice at once)."""
+def _whole(stream: Any, origin: int | None, held: list[bytes], reader: _Reader) -> bytes:
+    """The whole input (a JSON document, read whole) from its head on (``held``: the head alone,
+    taken from it, so that it is not held while the document is read): a regular file is read
+    again from ``origin`` in one read of its size, into one object (the head joined to the rest
+    held a large document twice at once), its head let go first."""
     if origin is not None:
         try:
             size = os.fstat(stream.fileno()).st_size - origin
@@ -2481,10 +2512,11 @@ def _whole(stream: Any, origin: int | None, head: bytes, reader: _Reader) -> byt
         except (OSError, ValueError):
             pass
         else:
+            held.clear()
             data = read_input(stream, size) if size > 0 else b""
             more = reader.read()  # (a file that grew meanwhile)
             return data + more if more else data
-    return head + reader.read()
+    return held.pop() + reader.read()
 
 
 #: Python records are taken from their iterable this many at a time (see _object_units).
