@@ -15,7 +15,19 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
 from .engine.check import RecordProblem, thread_checker
-from .engine.reader import HEAD_BYTES, explain_failures, format_of, open_input, path_named, read_head, unexplained
+from .engine.reader import (
+    FIRST_LINE_LIMIT,
+    HEAD_BYTES,
+    HEAD_SIZE,
+    explain_failures,
+    format_head,
+    format_of,
+    head_in,
+    open_input,
+    path_named,
+    read_head,
+    unexplained,
+)
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError, no_set_reason
 from .model import Column, Sink
@@ -303,6 +315,8 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     lone document's note, from the reader, is given for every input)."""
     if not unexplained(report, options) or options.input_format not in ("auto", "ndjson"):
         return
+    # (the format as the run told it, from format_head's bytes: a head of its own size told a
+    # document whose first line ran past it from NDJSON otherwise than the run did)
     if isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[:HEAD_BYTES])
         named = _file_named(head) if len(records) < 4096 else None
@@ -311,17 +325,21 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
                 f"the bytes given name a file, {named!r}: bytes are JSON text, always; pass the name as a str or a pathlib.Path to read the file"
             )
             return
+        told = records if isinstance(records, bytes) else head_in(records)
     elif isinstance(records, str) and path_named(records) is None:
-        head = records[:HEAD_BYTES].encode("utf-8", "surrogatepass")
+        # (its first characters are at least as many bytes as format_of may look at)
+        told = records[: FIRST_LINE_LIMIT + HEAD_SIZE + 2].encode("utf-8", "surrogatepass")
+        head = told[:HEAD_BYTES]
     elif isinstance(records, (str, os.PathLike)) and records != "-" and os.path.isfile(records):
         try:
             with open_input(records) as fh:
-                head = read_head(fh, HEAD_BYTES)
+                told = format_head(fh)
+                head = told[:HEAD_BYTES] if len(told) >= HEAD_BYTES else told + read_head(fh, HEAD_BYTES - len(told))
         except (InputError, OSError):  # (gone or changed since: no note, the report stands)
             return
     else:
         return
-    if options.input_format == "ndjson" or format_of(head) == "ndjson":
+    if options.input_format == "ndjson" or format_of(told) == "ndjson":
         explain_failures(report, head)
 
 

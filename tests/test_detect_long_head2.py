@@ -5,7 +5,7 @@ Found:
   force ``--input-format json`` if it is one document) was given by validate and map in one
   process, not by ``mapper send`` nor by ``workers=N``;
 - the API's note on why records failed told the format from a 4 MiB head of its own, not as
-  the run told it;
+  the run told it, and bench's asked for it of any input (validate asks of NDJSON alone);
 - NDJSON whose lines are arrays, the first longer than the 64 KiB head, was read as one JSON
   array and failed whole (``trailing characters``): a first line starting with ``[`` is now
   followed to its end too, and is NDJSON when it ends in ``]`` and the next line starts with
@@ -116,6 +116,38 @@ def test_the_command_line_s_workers_say_the_note(tmp_path: Path, capsys: pytest.
 
 
 # ---------------------------------------------------------------------------------------
+# 2. the API's note on failed records tells the format as the run does
+
+
+def test_the_api_asks_for_the_ndjson_note_only_of_input_the_run_read_as_ndjson(tmp_path: Path, monkeypatch: Any) -> None:
+    # one object spread over lines whose first line runs past 4 MiB: read as a document, while
+    # the note's own 4 MiB head, holding no line's end, told NDJSON and asked for its note
+    text = '{"id":"x","s":"' + "a" * (5 << 20) + '",\n"t":2}\n'
+    path = tmp_path / "o.json"
+    path.write_text(text)
+    asked: list[int] = []
+    monkeypatch.setattr(mapper.api, "explain_failures", lambda report, head: asked.append(len(head)))
+    for records in (text.encode(), bytearray(text.encode()), text, path):
+        report = M.validate(records)
+        assert report.records == 1 and report.failed_records == 1 and report.document_failure is None, report.summary()
+    assert asked == []
+    # NDJSON whose first line is that long is explained, from its first 4 MiB
+    lines = text.replace(",\n", ",") + '{"id":"y"}\n'
+    path.write_text(lines)
+    for records in (lines.encode(), lines, path):
+        assert M.validate(records).failed_records == 2
+    assert asked == [reader.HEAD_BYTES] * 3
+
+
+def test_the_api_explains_ndjson_of_long_arrays() -> None:
+    text = "[" + ",".join([f'{{"id":{i},"s":"{"b" * 40}"}}' for i in range(2000)]) + ']\n[{"id":1}]\n[{"id":2}]\n'
+    for records in (text.encode(), memoryview(text.encode()), text):
+        report = M.validate(records)
+        assert report.records == 3 and report.failed_records == 3, report.summary()
+        assert any("each line holds a JSON array of objects" in n and "jq -c '.[]'" in n for n in report.notes), report.notes
+
+
+# ---------------------------------------------------------------------------------------
 # 3. a first line starting with [ is followed to its end
 
 
@@ -205,3 +237,17 @@ def test_a_one_line_array_s_file_is_not_held_twice_while_it_is_read(tmp_path: Pa
         tracemalloc.stop()
     assert report.records == 60_000 and report.error_count == 0
     assert peak < 2.4 * size, peak / size
+
+
+def test_bench_asks_for_the_ndjson_note_only_of_input_read_as_ndjson(monkeypatch: Any) -> None:
+    from mapper import bench
+    from mapper.options import MapOptions
+
+    asked: list[int] = []
+    monkeypatch.setattr(bench, "explain_failures", lambda report, head: asked.append(len(head)))
+    compiled = M.compiled
+    doc = b'[\n{"id": "x"},\n{"id": "y"}\n]\n'
+    assert bench.measure_mapper(compiled, doc, 1, MapOptions())["records"] == 2
+    assert asked == []
+    assert bench.measure_mapper(compiled, b'{"id": "x"}\n{"id": "y"}\n', 1, MapOptions())["records"] == 2
+    assert asked == [len(b'{"id": "x"}\n{"id": "y"}\n')]
