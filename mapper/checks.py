@@ -19,6 +19,7 @@ from .errors import (
     PathSyntaxError,
     Problem,
     Severity,
+    and_list,
     article,
     class_name,
     escape_controls,
@@ -741,9 +742,7 @@ _QUOTE = '"'
 def _escapes_message(escapes: tuple[str, ...]) -> str:
     """Why a time written with ``escapes`` (``\\u005a``, ``\\n``) is refused, naming them."""
     shown = escapes[:3]
-    named = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
-    if len(escapes) > 3:
-        named = f"{', '.join(shown)} and {len(escapes) - 3} more"
+    named = and_list(list(shown) if len(escapes) <= 3 else [*shown, f"{len(escapes) - 3} more"])
     meant = ", ".join(f"{escape_controls(repr(json.loads(_QUOTE + e + _QUOTE)))} for {e}" for e in shown)
     return (
         f"is written with the JSON escape{'s' if len(escapes) > 1 else ''} {named}: the ingester (Go 1.19's time.Time.UnmarshalJSON) "

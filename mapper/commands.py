@@ -47,7 +47,20 @@ from .engine.reader import (
     units_for,
 )
 from .engine.runner import gc_paused
-from .errors import InputError, MapperError, OptionError, OutputError, Problem, encoding_note, escape_controls, escaped_json, preview, shown_name, suggest
+from .errors import (
+    InputError,
+    MapperError,
+    OptionError,
+    OutputError,
+    Problem,
+    and_list,
+    encoding_note,
+    escape_controls,
+    escaped_json,
+    preview,
+    shown_name,
+    suggest,
+)
 from .model import CheckResult, Sink
 from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions
 from .paths import Path as PathSpec
@@ -613,8 +626,7 @@ def _names(names: list[str]) -> str:
     """``a.ndjson``, ``a.ndjson and b.ndjson``, ``a.ndjson, b.ndjson and 3 more``."""
     shown = [shown_name(n) for n in (names[:3] if len(names) <= 3 else names[:2])]
     rest = [f"{len(names) - 2} more"] if len(names) > 3 else []
-    words = shown + rest
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return and_list(shown + rest)
 
 
 def verdict(report: Report, inputs: int = 1) -> str:

@@ -226,6 +226,12 @@ def article(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' and word[:1] else 'a'} {word}"
 
 
+def and_list(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: words listed as a message says them (a caller that
+    cuts a long list adds its ``N more`` as the last word)."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def class_name(value: object) -> str:
     """A Python value's class as messages name one JSON has no type for: ``numpy.bool``,
     ``builtins.int`` (module and qualified name: never a JSON type's name, which some share)."""

@@ -34,6 +34,7 @@ from .errors import (
     DefinitionError,
     OptionError,
     Problem,
+    and_list,
     article,
     as_unescaped,
     class_name,
@@ -717,7 +718,7 @@ def _shared_name(ck: Checker, where: tuple[str | int, ...], what: str, indices: 
         return ""
     first = make_pointer(*definition_where, indices[0])
     shown = [make_pointer(*definition_where, i) for i in indices[:4]]
-    entries = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(indices) <= 4 else f"{', '.join(shown)} and {len(indices) - 4:,} more"
+    entries = and_list(shown if len(indices) <= 4 else [*shown, f"{len(indices) - 4:,} more"])
     ck.error(
         where,
         "ambiguous-column",

@@ -31,7 +31,7 @@ import orjson
 from ._start import keep_to_exit
 from .batch import MAPPED_KEY, MEANING_KEY, RECORDS_KEY, Batch, ColumnArrays, ColumnData, Inputs, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
-from .errors import DefinitionError, InputError, OutputError, article, optional_import, shown_name
+from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, shown_name
 from .options import ON_ERROR
 from .owners import OWNER, owner, owner_gone
 from .report import RejectedRecord, Report
@@ -664,7 +664,7 @@ def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable
     said = []
     out = [w for w in waiting if w.through]  # (went out as they were written, before this rename)
     if out:
-        said.append(f"{_and([f'the {w.holds} went to {w.shown}' for w in out])} all the same, so the {failed.holds} are in no file")
+        said.append(f"{and_list([f'the {w.holds} went to {w.shown}' for w in out])} all the same, so the {failed.holds} are in no file")
     for output, k in kept:
         if k.through:
             said.append(f"the {output.holds} went to {output.shown} all the same")
@@ -678,12 +678,7 @@ def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable
     if len(outputs) == 1:
         return str(exc)
     none = "neither output was" if len(outputs) == 2 else "no output was"
-    return f"{exc}; {none} written: {_and([o.shown for o in outputs])} are as they were"
-
-
-def _and(words: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return f"{exc}; {none} written: {and_list([o.shown for o in outputs])} are as they were"
 
 
 #: Rows per Parquet row group (``map`` streams parts of as many records: see mapper.commands).
