@@ -1285,7 +1285,7 @@ class Checkpoint:
                 state = orjson.loads(data)
             except orjson.JSONDecodeError:  # (an input name's byte that is not UTF-8, saved as its escape: see _save)
                 state = json.loads(data)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # (RecursionError: json's, of a file nested too deep for orjson too)
             raise InputError(f"cannot read the checkpoint {shown_name(self.path)}: {exc}") from None
         if not isinstance(state, dict) or state.get("version") != 1:
             raise InputError(f"{shown_name(self.path)} is not a mapper send checkpoint")

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from mapper.errors import and_list
+import pytest
+
+from mapper.errors import InputError, and_list
+from mapper.send import Checkpoint
+
+
+def test_checkpoint_nested_too_deep_is_an_input_error(tmp_path):
+    # orjson refuses it (depth), and json, read after it for an escaped file name, raised RecursionError: a traceback
+    path = tmp_path / "c.json"
+    path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    cp = Checkpoint(str(path))
+    try:
+        with pytest.raises(InputError, match="cannot read the checkpoint"):
+            cp.load()
+    finally:
+        cp.release()
 
 
 def test_and_list():
