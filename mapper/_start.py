@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 _PACKAGE = __name__.rpartition(".")[0]
 
@@ -135,3 +136,19 @@ def _flushed() -> bool:
     except (OSError, ValueError):
         return False
     return True
+
+
+@contextmanager
+def signals_blocked(signals: Iterable[int]) -> Iterator[None]:
+    """``signals`` blocked in this thread while the body runs (those it blocked already stay so;
+    a process forked meanwhile starts with them blocked); one that came meanwhile is taken as the
+    body ends. Nothing where threads have no signal masks (Windows), or for no signals."""
+    signals = frozenset(signals)
+    if not signals or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)

@@ -28,7 +28,7 @@ from typing import Any, Iterator, Protocol
 import numpy as np
 import orjson
 
-from ._start import keep_to_exit
+from ._start import keep_to_exit, signals_blocked
 from .batch import MAPPED_KEY, MEANING_KEY, RECORDS_KEY, Batch, ColumnArrays, ColumnData, Inputs, Strings, check_same_sink, first_line, utf8_fault
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, shown_name
@@ -455,7 +455,7 @@ def signals_held() -> Iterator[None]:
     signal whose action is the default, taken by another thread, ends the process where it
     stands, as SIGKILL does anywhere."""
     if threading.current_thread() is not threading.main_thread():
-        with _blocked_here((signal.SIGINT, signal.SIGTERM)):
+        with signals_blocked((signal.SIGINT, signal.SIGTERM)):
             yield
         return
     came: list[int] = []
@@ -478,20 +478,6 @@ def signals_held() -> Iterator[None]:
                 handler(came[0], None)
             else:  # SIG_DFL: what it does (SIGTERM ends the process)
                 os.kill(os.getpid(), came[0])
-
-
-@contextmanager
-def _blocked_here(signals: tuple[int, ...]) -> Iterator[None]:
-    """``signals`` blocked in this thread while the body runs (those it blocked already stay so);
-    one that came meanwhile is taken as it ends. Nothing where threads have no signal masks."""
-    if not hasattr(signal, "pthread_sigmask"):  # (Windows)
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 #: What ``fsync`` answers on a file system that cannot sync (some FUSE ones): written as before, unsynced.

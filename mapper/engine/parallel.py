@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .._start import signals_blocked
 from ..batch import Batch, ColumnArrays, Strings, concat_batches
 from ..compiler import CompiledSink
 from ..errors import InputError, MapperError, shown_name
@@ -408,20 +409,6 @@ def _held_across_fork() -> frozenset[int]:
     if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - (every POSIX system the workers run on has it)
         return frozenset()
     return frozenset(_FORK_HELD - signal.pthread_sigmask(signal.SIG_BLOCK, []))
-
-
-@contextmanager
-def _blocked(signals: frozenset[int]) -> Iterator[None]:
-    """``signals`` blocked in this thread while the body runs (a worker forked meanwhile starts
-    with them blocked); one that came meanwhile is taken as the body ends."""
-    if not signals:
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 @contextmanager
@@ -878,7 +865,7 @@ def run_parallel_parts(
             # listed before it starts: a signal taken as it starts (held till then) finds it, to stop it
             procs.append((p, parent_conn))
             try:
-                with _blocked(held):
+                with signals_blocked(held):
                     p.start()
             finally:
                 child_conn.close()
