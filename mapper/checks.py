@@ -228,6 +228,15 @@ class Checker:
     def note(self, where: tuple[str | int, ...], code: str, message: str) -> None:
         self.add("note", where, code, message)
 
+    def said_as_unicode(self, where: tuple[str | int, ...], text: Any) -> bool:
+        """Whether ``text``, the value at ``where``, holds half of a surrogate pair said there
+        already (``invalid-unicode``, where the definition's text is checked): another problem
+        quoting it (a path's syntax error, as U+FFFD) would say it a second time."""
+        if not isinstance(text, str) or not has_lone_surrogate(text):
+            return False
+        pointer = _text(make_pointer(*where))
+        return any(p.code == "invalid-unicode" and p.pointer == pointer for p in self.problems)
+
     def duplicates(self, obj: Any, where: tuple[str | int, ...]) -> None:
         for key in getattr(obj, "duplicates", ()):
             self.warning(where + (key,), "duplicate-key", f"key {preview(key)!r} appears more than once; the last value wins")
@@ -519,9 +528,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         try:
             path = parse_path(raw)
         except PathSyntaxError as exc:
-            pointer = _text(make_pointer(*pw))
-            if not (has_lone_surrogate(raw) and any(p.code == "invalid-unicode" and p.pointer == pointer for p in ck.problems)):
-                # (a path holding half of a surrogate pair is said once, where the text is checked)
+            if not ck.said_as_unicode(pw, raw):  # (a path holding half of a surrogate pair is said once, where the text is checked)
                 ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
             return None
         if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:

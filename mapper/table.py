@@ -73,7 +73,7 @@ from .checks import (
     near_miss,
     split_pointer,
 )
-from .errors import MapperError, has_lone_surrogate, int_text, json_text, make_pointer, preview
+from .errors import MapperError, int_text, json_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
@@ -1358,10 +1358,8 @@ def _relay(ck: Checker, tmp: Checker, where: Callable[[tuple[str, ...]], tuple[s
     (but a ``path`` holding half of a surrogate pair is said once, where the text is checked)."""
     for p in tmp.problems:
         moved = where(split_pointer(p.pointer))
-        if p.code == "path-syntax" and isinstance(path, str) and has_lone_surrogate(path):
-            pointer = make_pointer(*moved)
-            if any(q.code == "invalid-unicode" and q.pointer == pointer for q in ck.problems):
-                continue
+        if p.code == "path-syntax" and ck.said_as_unicode(moved, path):
+            continue
         ck.add(p.severity, moved, p.code, p.message)
 
 
