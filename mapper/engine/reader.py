@@ -1684,12 +1684,12 @@ def _body_reason(why: str) -> str:
 
 
 def _body_kind_reason(kind: str) -> str:
-    return f"the body is {_KIND_WORDS.get(kind, f'a {kind}')}, not an object"
+    return f"the body is {_kind_words(kind)}, not an object"
 
 
 def _records_kind_reason(key: str, kind: str) -> str:
     """Why a body's ``records`` (so spelled: Go matches its name as ``records`` in any case) holds no items."""
-    return f"the value at `{_path_text((key,))}` is {_KIND_WORDS.get(kind, f'a {kind}')}, not an array of items"
+    return f"the value at `{_path_text((key,))}` is {_kind_words(kind)}, not an array of items"
 
 
 def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
@@ -2789,11 +2789,17 @@ def path_reason(keys: tuple[str, ...], depth: int, kind: str | None = None) -> s
         return f"{missing} in the object at `{_path_text(keys[:depth])}`" if depth else missing
     what = "the document" if depth == 0 else f"the value at `{_path_text(keys[:depth])}`"
     wanted = "an array of records" if depth == len(keys) else "an object"
-    return f"{what} is {_KIND_WORDS.get(kind, f'a {kind}')}, not {wanted}"
+    return f"{what} is {_kind_words(kind)}, not {wanted}"
 
 
 #: A JSON type as msgspec names it (and :func:`_kind`), as messages say it.
 _KIND_WORDS = {"object": "an object", "array": "an array", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "null": "null"}
+
+
+def _kind_words(kind: str) -> str:
+    """A JSON type as msgspec names it (``int``), as messages say it (``a number``)."""
+    return _KIND_WORDS.get(kind, f"a {kind}")
+
 
 _MSGSPEC_PATH_ERROR = re.compile(
     r"(?:Expected `(?:array|object)(?: \| null)?`, got `(?P<kind>[^`]+)`|Object missing required field `(?P<key>[^`]*)`)(?: - at `(?P<at>[^`]*)`)?"
