@@ -1424,9 +1424,14 @@ def _batch_of(
     records, failed, note = _counts(covered, rows, record_index, shown)
     report = Report(records=records, failed_records=failed, on_error=on_error, strict=strict, notes=[note] if note else [])
     if failed and rows + failed == records:  # which records failed: those in no row (why is not kept), as the report's answer needs them
-        refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
+        try:
+            refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
+        except MemoryError:  # (numpy's, of a count no run could have made: 1e15 records are 7 PiB of indices)
+            raise ValueError(
+                f"it says its batch covered {records:,} input records, {failed:,} of them refused: too many to list in memory (edited or damaged)"
+            ) from None
         if len(refused) == failed:
-            report.failed = array("q", refused.tolist())
+            report.failed = array("q", refused.tobytes())
             report.failed_only_missing = bytearray(failed)
     batch = Batch(sink, ids, record_index, columns, report)
     try:
@@ -1463,11 +1468,16 @@ def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple
             f"it says how many input records its batch covered wrongly ({said!r}: mapper writes records and failed_records, "
             "whole numbers, failed_records at most records)"
         )
+    if said["records"] > _INT64_MAX:  # (numpy said "Maximum allowed size exceeded" listing the refused ones)
+        raise ValueError(f"it says its batch covered {said['records']:,} input records, more than a record index (int64) counts: edited or damaged")
     if said["records"] < top:
         raise ValueError(
             f"it says its batch covered {said['records']:,} input records, and holds a row of record {top - 1:,} (counting from 0): edited or damaged"
         )
     return said["records"], said["failed_records"], None
+
+
+_INT64_MAX = 2**63 - 1
 
 
 def _mapped(said: Any) -> tuple[str, bool]:
