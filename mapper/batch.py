@@ -703,6 +703,23 @@ class Inputs:
         return {"records": records, "failed_records": min(self.failed_records, records)}
 
 
+def mapped_said(report: Any) -> dict[str, Any] | None:
+    """What a file keeps of how a batch was mapped (:data:`MAPPED_KEY`), or None when its report
+    is not a Report (a batch made by hand): nothing is said."""
+    return {"on_error": report.on_error, "strict": report.strict} if isinstance(report, Report) else None
+
+
+def inputs_said(parts: list[Batch]) -> dict[str, int] | None:
+    """What a file keeps of the input records the parts cover (:data:`RECORDS_KEY`), or None
+    when a part's report is not a Report (a batch made by hand): nothing is said."""
+    inputs = Inputs()
+    for p in parts:
+        if not isinstance(p.report, Report):
+            return None
+        inputs.add(p)
+    return inputs.said()
+
+
 def concat_batches(parts: list[Batch]) -> Batch:
     """One batch of the parts' rows, in order (see :func:`concat`, which checks them first); an
     OutputError for parts of different sinks."""
@@ -1229,14 +1246,14 @@ class Batch:
             b"mapper.presence": b"<column>.present" if presence else b"",
             b"mapper.fields": json.dumps(fields, ensure_ascii=False).encode(),
         }
-        if isinstance(self.report, Report):  # (how it was mapped: read_batch's report says it, and concat joins it with batches mapped so)
-            meta[MAPPED_KEY] = json.dumps({"on_error": self.report.on_error, "strict": self.report.strict}).encode()
+        mapped, covered = mapped_said(self.report), inputs_said([self])
+        if mapped is not None:  # (how it was mapped: read_batch's report says it, and concat joins it with batches mapped so)
+            meta[MAPPED_KEY] = json.dumps(mapped).encode()
+        if covered is not None:
             # ... and the input records it covers, refused ones included, which its rows do not
             # say: a table saved as it is (pyarrow.parquet.write_table) is read back whole. (A
             # file mapper writes says them of all its parts instead: mapper.writers.ArrowWriter.)
-            inputs = Inputs()
-            inputs.add(self)
-            meta[RECORDS_KEY] = json.dumps(inputs.said()).encode()
+            meta[RECORDS_KEY] = json.dumps(covered).encode()
         return pa.Table.from_arrays(arrays, schema=pa.schema(schema, metadata=meta))
 
     def ids_to_arrow(self, pa: Any) -> Any:

@@ -29,7 +29,21 @@ import numpy as np
 import orjson
 
 from ._start import keep_to_exit, signals_blocked
-from .batch import MAPPED_KEY, MEANING_KEY, RECORDS_KEY, Batch, ColumnArrays, ColumnData, Inputs, Strings, check_same_sink, first_line, utf8_fault
+from .batch import (
+    MAPPED_KEY,
+    MEANING_KEY,
+    RECORDS_KEY,
+    Batch,
+    ColumnArrays,
+    ColumnData,
+    Inputs,
+    Strings,
+    check_same_sink,
+    first_line,
+    inputs_said,
+    mapped_said,
+    utf8_fault,
+)
 from .checks import json_type
 from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, shown_name
 from .options import ON_ERROR
@@ -728,9 +742,10 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         "columns": [],
         "sink": first.sink.to_body(),
     }
-    if isinstance(first.report, Report):  # (see mapper.batch.MAPPED_KEY)
-        header["mapped"] = {"on_error": first.report.on_error, "strict": first.report.strict}
-    covered = _covered(parts)
+    mapped = mapped_said(first.report)
+    if mapped is not None:  # (see mapper.batch.MAPPED_KEY)
+        header["mapped"] = mapped
+    covered = inputs_said(parts)
     if covered is not None:  # (see mapper.batch.RECORDS_KEY)
         header["records"] = covered
     pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
@@ -761,17 +776,6 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
 #: (a dateInt's) only newer files.
 _MEANING = ("type", "scale", "unit")
 _MEANING_IF_SAID = ("custom_unit_ns", "epoch")
-
-
-def _covered(parts: list[Batch]) -> dict[str, int] | None:
-    """What a file keeps of the input records the parts cover (:data:`mapper.batch.RECORDS_KEY`),
-    or None when a part's report is not a Report (a batch made by hand): nothing is said."""
-    inputs = Inputs()
-    for p in parts:
-        if not isinstance(p.report, Report):
-            return None
-        inputs.add(p)
-    return inputs.said()
 
 
 def _put_values(pieces: dict[str, list[np.ndarray]], key: str, values: list[Any]) -> str | None:
