@@ -98,7 +98,7 @@ from .engine.reader import (
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
 from .report import RecordError, plural
-from .writers import json_line, sync_directory, sync_file, temp_stem
+from .writers import json_bytes, json_line, sync_directory, sync_file, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1357,11 +1357,7 @@ class Checkpoint:
         fd, tmp = tempfile.mkstemp(prefix=temp_stem(target.name), suffix=".tmp", dir=target.parent if str(target.parent) else ".")
         try:
             with os.fdopen(fd, "wb") as fh:
-                try:
-                    text = orjson.dumps(state, option=orjson.OPT_INDENT_2)
-                except TypeError:  # a lone surrogate: an input name's byte that is not UTF-8 (os.fsdecode's U+DCFF for 0xff), as its escape
-                    text = json.dumps(state, indent=2).encode("ascii")
-                fh.write(text)
+                fh.write(json_bytes(state, indent=True))  # (an input name's byte that is not UTF-8 as its escape: load reads it back)
                 fh.flush()
                 sync_file(fh.fileno())  # (a file system that cannot sync, some FUSE ones: saved unsynced, as outputs are)
             os.replace(tmp, target)

@@ -540,13 +540,19 @@ def same_file(a: str, b: str) -> bool:
 
 
 def json_line(obj: Any) -> bytes:
-    """``obj`` as one line of NDJSON (a dead letter). A lone surrogate, which orjson refuses, is a file
-    name's byte that is not UTF-8 (a record's ``"file"``, as ``os.fsdecode`` makes 0xff U+DCFF): it is
-    written as its escape, ``\\udcff``, which ``os.fsencode`` makes the byte again."""
+    """``obj`` as one line of NDJSON (a dead letter): :func:`json_bytes`."""
+    return json_bytes(obj) + b"\n"
+
+
+def json_bytes(obj: Any, indent: bool = False) -> bytes:
+    """``obj`` as JSON text (``indent``: by two spaces, as a checkpoint is saved). A lone surrogate,
+    which orjson refuses, is a file name's byte that is not UTF-8 (a record's ``"file"``, as
+    ``os.fsdecode`` makes 0xff U+DCFF): it is written as its escape, ``\\udcff``, which
+    ``os.fsencode`` makes the byte again."""
     try:
-        return orjson.dumps(obj) + b"\n"
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if indent else None)
     except TypeError:
-        return json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n"
+        return (json.dumps(obj, indent=2) if indent else json.dumps(obj, separators=(",", ":"))).encode("ascii")
 
 
 class RejectsWriter:
