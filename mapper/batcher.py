@@ -49,7 +49,7 @@ from .engine.core import Engine
 from .engine.gojson import same_length_escapes
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
-from .options import MAX_RECORD_SIZE, MIN_RECORD_SIZE, MapOptions
+from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
 from .report import RecordError, RejectedRecord
 from .types import LOSSY_KINDS
 
@@ -205,7 +205,7 @@ class Body:
         so the engine's size limit (16 MiB by default, which a body of a larger ``max_bytes``
         may pass) is raised to the body's size (a record the batcher took was refused
         ``too_large`` here, its row silently missing)."""
-        return self.mapper.map(self.data, input_format="endpoint", max_record_size=max(MAX_RECORD_SIZE, len(self.data)))
+        return self.mapper.map(self.data, input_format="endpoint", max_record_size=body_record_limit(self.data))
 
 
 class Batcher:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .errors import OptionError
 
-__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions"]
+__all__ = ["INPUT_FORMATS", "MAX_RECORD_SIZE", "MIN_RECORD_SIZE", "NO_WARNINGS", "ON_ERROR", "MapOptions", "body_record_limit"]
 
 #: Batch policies: ``endpoint`` (the service's: a bad record is refused alone; a record lacking a
 #: mapped value under ``allow_missing_fields: false`` discards the batch), ``reject`` (any bad record
@@ -24,6 +24,15 @@ INPUT_FORMATS = ("auto", "ndjson", "json", "endpoint")
 MAX_RECORD_SIZE = 16 * 1024 * 1024
 #: the smallest ``max_record_size`` taken
 MIN_RECORD_SIZE = 1024
+
+
+def body_record_limit(body: bytes) -> int:
+    """The ``max_record_size`` a request body's records are mapped with: the engine's limit, or the
+    body's size when larger, so that no record is refused for its size (the service limits bodies
+    only, and a body may pass 16 MiB: serve's ``--max-body-bytes``, a Batcher's ``max_bytes``)."""
+    return max(MAX_RECORD_SIZE, len(body))
+
+
 #: No warning kind left out (``ignore_warnings``' default: the API's calls tell it by identity)
 NO_WARNINGS: frozenset[str] = frozenset()
 

@@ -54,7 +54,7 @@ from .batch import Batch
 from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
 from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
 from .model import MISSING, Column, Sink
-from .options import MAX_RECORD_SIZE
+from .options import body_record_limit
 from .report import BATCH_DISCARDED, BatchRejected, Report
 from .sink import check_sink, load_sink
 
@@ -556,9 +556,7 @@ class Store:
         # (tests/test_send_serve.py compares them), and the batch holds the rows to write.
         batch: Batch | None
         try:
-            # (no record longer than its body is refused for its size: the service limits bodies only,
-            # and serve's --max-body-bytes may be above the engine's 16 MiB record limit)
-            batch = m.map(body, input_format="endpoint", max_record_size=max(MAX_RECORD_SIZE, len(body)))
+            batch = m.map(body, input_format="endpoint", max_record_size=body_record_limit(body))  # (no record refused for its size)
             report = batch.report
         except BatchRejected as exc:
             batch, report = None, exc.report
