@@ -577,6 +577,8 @@ def map_dataframe(
         loaded = replace(loaded, allow_missing_fields=allow_missing_fields)
     key, definition, worker = _driver_worker(loaded)
 
+    if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
+        raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
     fields = list(df.schema.fields)
     text_index = _find_column(fields, column)
     text_type = fields[text_index].dataType
@@ -615,10 +617,13 @@ def check_sink_columns(loaded: Sink, inputs: Sequence[str] = ()) -> None:
 
 def _find_column(fields: list[Any], column: str) -> int:
     names = [f.name for f in fields]
-    if column in names:
-        return names.index(column)
     folded = [i for i, n in enumerate(names) if n.lower() == column.lower()]  # Spark resolves names case-insensitively
-    if len(folded) == 1:
+    if len(folded) > 1:  # (Spark's own error was an AnalysisException, AMBIGUOUS_REFERENCE, from inside the step)
+        raise OptionError(
+            f"the DataFrame has {len(folded)} columns named {column!r} ({', '.join(names[i] for i in folded)}), "
+            "and Spark cannot tell them apart: rename or drop all but the one of JSON text first"
+        )
+    if folded:
         return folded[0]
     raise OptionError(f"the DataFrame has no column {column!r} of JSON text (its columns: {', '.join(names) or 'none'})")
 
@@ -800,7 +805,14 @@ def validate_files(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    if not hasattr(spark, "sparkContext"):
+        raise OptionError(f"spark must be a SparkSession, not {type(spark).__module__}.{type(spark).__qualname__}")
     paths = _path_list(paths)
+    for path in paths:  # (Spark's error was an AnalysisException, PATH_NOT_FOUND, once the job was planned)
+        local = _local_path(path)
+        if local is not None and not any(ch in local for ch in _GLOB) and not os.path.exists(local):
+            raise InputError(f"no such file: {shown_name(path)}")
+    check_output(output)  # (a file, or a directory that cannot be written: a Py4JJavaError with Hadoop's stack trace before)
     fs = _FileSystem(spark, output)
     mapped_dir, refused_dir = _join_path(output, "mapped"), _join_path(output, "refused")
     if not overwrite:

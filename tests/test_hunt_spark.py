@@ -1,0 +1,71 @@
+"""``mapper.spark``'s Python API given bad arguments: a clear :class:`~mapper.errors.MapperError`, never a Py4J or Python traceback.
+
+What a hostile-user hunt found (each raised an ``AttributeError``, an ``AnalysisException`` or a
+``Py4JJavaError`` with Hadoop's stack trace). The Spark session is ``tests/test_spark.py``'s
+(one per test run); none of these runs a Spark job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapper.errors import InputError, OptionError, OutputError
+from tests import test_spark
+from tests.test_spark import EXAMPLE_RECORDS, EXAMPLE_SINK
+
+spark = test_spark.spark  # the session fixture: one SparkSession (one JVM) for this module and test_spark's
+
+
+@pytest.mark.parametrize("df", [None, [], {"value": ['{"id": "a"}']}], ids=["None", "list", "dict"])
+def test_map_dataframe_refuses_what_is_not_a_spark_dataframe(df: Any) -> None:
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    from mapper.spark import map_dataframe
+
+    with pytest.raises(OptionError, match=rf"df must be a Spark DataFrame .*not builtins\.{type(df).__name__}"):
+        map_dataframe(df, EXAMPLE_SINK)
+
+
+def test_map_dataframe_refuses_a_pandas_dataframe_by_name() -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    from mapper.spark import map_dataframe
+
+    with pytest.raises(OptionError, match=r"df must be a Spark DataFrame .*not pandas\..*DataFrame"):
+        map_dataframe(pd.DataFrame({"value": ['{"id": "a"}']}), EXAMPLE_SINK)
+
+
+@pytest.mark.parametrize("names", [("value", "value"), ("Value", "VALUE")])
+def test_map_dataframe_refuses_two_columns_spark_cannot_tell_apart(spark: Any, names: tuple[str, str]) -> None:
+    # two "value" columns: Spark's AnalysisException (AMBIGUOUS_REFERENCE); "Value" and "VALUE": "no column 'value'", which was wrong
+    from mapper.spark import map_dataframe
+
+    df = spark.createDataFrame([("{}", "{}")], "a string, b string").toDF(*names)
+    with pytest.raises(OptionError, match=rf"the DataFrame has 2 columns named 'value' \({names[0]}, {names[1]}\)"):
+        map_dataframe(df, EXAMPLE_SINK)
+
+
+def test_validate_files_refuses_a_missing_input_and_an_output_that_is_a_file(spark: Any, tmp_path: Path) -> None:
+    from mapper.spark import validate_files
+
+    missing = tmp_path / "nope.ndjson"
+    with pytest.raises(InputError, match=f"no such file: {missing}"):
+        validate_files(spark, EXAMPLE_SINK, [str(EXAMPLE_RECORDS), str(missing)], str(tmp_path / "out"))
+    a_file = tmp_path / "out.txt"
+    a_file.write_text("x")
+    with pytest.raises(OutputError, match=f"cannot write {a_file}: it is not a directory"):
+        validate_files(spark, EXAMPLE_SINK, [str(EXAMPLE_RECORDS)], str(a_file))
+    assert a_file.read_text() == "x" and not (tmp_path / "out").exists()
+
+
+def test_validate_files_refuses_what_is_not_a_spark_session(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    from mapper.spark import validate_files
+
+    with pytest.raises(OptionError, match="spark must be a SparkSession, not builtins.NoneType"):
+        validate_files(None, EXAMPLE_SINK, [str(EXAMPLE_RECORDS)], str(tmp_path / "out"))
