@@ -787,8 +787,9 @@ def validate_files(
 ) -> ValidateCounts:
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
-    A refused line is ``{"file", "position", "errors": [...], "raw"}``, null fields
-    written (each error has its five keys); ``file`` comes from an internal column whose
+    A refused line is ``{"file", "position", "errors": [...], "raw"}`` (``"raw_base64"``,
+    the line's bytes, in place of ``"raw"`` when it is not UTF-8, as ``--rejects`` writes
+    it), null fields written (each error has its five keys); ``file`` comes from an internal column whose
     name no sink column takes (:data:`FILE_COLUMN`). ``paths`` are given to Spark as they
     are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
@@ -836,11 +837,15 @@ def validate_files(
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
             kept.mapped.drop(file_column).write.parquet(staged_mapped)
-            refused = kept.refused.select(
-                _col(file_column).alias("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"), F.col(RAW).alias("raw")
+            head = (_col(file_column).alias("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"))
+            # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
+            # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
+            # them (the text was written with U+FFFD for each bad byte: the line was lost)
+            as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
+            line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, F.col(RAW).alias("raw")))).otherwise(
+                as_json(F.struct(*head, F.base64(F.col(RAW).cast("binary")).alias("raw_base64")))
             )
-            # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default)
-            refused.write.option("ignoreNullFields", "false").json(staged_refused)
+            kept.refused.select(line.alias("value")).write.text(staged_refused)
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
@@ -981,6 +986,17 @@ def _file_name(uri: Any) -> Any:
     from pyspark.sql import functions as F
 
     return F.call_function("url_decode", F.replace(uri, F.lit("+"), F.lit("%2B")))
+
+
+def _valid_utf8(value: Any) -> Any:
+    """Whether a string column's bytes are UTF-8 (Spark keeps a text file's bytes as they are, bad ones too)."""
+    from pyspark.sql import functions as F
+
+    if hasattr(F, "is_valid_utf8"):  # Spark >= 4.0
+        return F.is_valid_utf8(value)
+    # Spark 3.5: decoding replaces each bad byte with U+FFFD (4.0 raises instead), so a line that is not UTF-8 changes
+    data = value.cast("binary")
+    return F.encode(F.decode(data, "UTF-8"), "UTF-8") == data
 
 
 def _blank_line(value: Any) -> Any:

@@ -69,3 +69,31 @@ def test_validate_files_refuses_what_is_not_a_spark_session(tmp_path: Path) -> N
 
     with pytest.raises(OptionError, match="spark must be a SparkSession, not builtins.NoneType"):
         validate_files(None, EXAMPLE_SINK, [str(EXAMPLE_RECORDS)], str(tmp_path / "out"))
+
+
+def test_refused_line_that_is_not_utf8_keeps_its_bytes_in_raw_base64_as_rejects_does(spark: Any, tmp_path: Path) -> None:
+    # Spark's JSON writer wrote each byte that is not UTF-8 as U+FFFD in "raw": the line was lost;
+    # mapper validate --rejects writes such a line's bytes as "raw_base64"
+    import base64
+    import json
+
+    from mapper.cli import main
+    from mapper.spark import check_inputs, validate_files
+
+    good = EXAMPLE_RECORDS.read_bytes().splitlines(keepends=True)[0]
+    bad_bytes = [b"\xc3\x28 not json", b'{"id": "x\xff\xfe"}', b"\xef\xbb\xbf\x80"]
+    src = tmp_path / "in.ndjson"
+    src.write_bytes(good + b"".join(b + b"\n" for b in bad_bytes) + b"plain bad\n")
+    counts = validate_files(spark, EXAMPLE_SINK, check_inputs([str(src)]), str(tmp_path / "out"))
+    assert (counts.mapped_rows, counts.refused_records, counts.lost) == (1, 4, 0)
+    lines = [json.loads(ln) for part in sorted((tmp_path / "out" / "refused").glob("part-*")) for ln in part.read_bytes().split(b"\n") if ln]
+    by_bytes = {(base64.b64decode(ln["raw_base64"]) if "raw_base64" in ln else ln["raw"].encode("utf-8")): ln for ln in lines}
+    assert set(by_bytes) == {*bad_bytes, b"plain bad"}
+    for raw, ln in by_bytes.items():
+        assert set(ln) == {"file", "position", "errors", "raw" if raw == b"plain bad" else "raw_base64"}
+        assert ln["file"] == f"file:{src}" and all(set(e) == {"code", "column", "path", "pointer", "message"} for e in ln["errors"])
+    # the same bytes, and the same codes, as mapper validate --rejects writes
+    assert main(["validate", str(EXAMPLE_SINK), str(src), "--no-allow-missing-fields", "--rejects", str(tmp_path / "rejects.ndjson")]) == 1
+    rejects = [json.loads(ln) for ln in (tmp_path / "rejects.ndjson").read_bytes().split(b"\n") if ln]
+    want = {(base64.b64decode(r["raw_base64"]) if "raw_base64" in r else r["raw"].encode("utf-8")): sorted(e["code"] for e in r["errors"]) for r in rejects}
+    assert want == {raw: sorted(e["code"] for e in ln["errors"]) for raw, ln in by_bytes.items()}

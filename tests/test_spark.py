@@ -14,6 +14,7 @@ microseconds since 1970, ids as integers) and compared row by row and error by e
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -463,7 +464,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     records = tmp_path / "records.ndjson"
     records.write_bytes(data)
     # a second file in the same job: refused lines whose errors have null fields, a CR before
-    # the LF (kept in raw) and invalid UTF-8 (U+FFFD in raw: the line as text)
+    # the LF (kept in raw) and invalid UTF-8 (its bytes in raw_base64, as --rejects writes them)
     odd = tmp_path / "odd.ndjson"
     odd.write_bytes(b'[1, 2]\r\n\n \t\r\n{"id": "\xff\n')  # (and blank lines: no record, skipped as validate skips them)
     sink = tmp_path / "sink.json"
@@ -490,17 +491,17 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     assert len(lines) == refused + 2
     raw_by_text = {r.raw.decode(): r for r in want.report.rejected}
     for line in lines:
-        assert set(line) == {"file", "position", "errors", "raw"}
+        assert set(line) == {"file", "position", "errors", "raw" if "raw" in line else "raw_base64"}
         assert all(list(e) == ["code", "column", "path", "pointer", "message"] for e in line["errors"])  # null fields written too
         if line["file"].endswith("odd.ndjson"):
             continue
         assert line["file"].endswith("records.ndjson")
         rejected = raw_by_text[line["raw"]]
         assert [e["code"] for e in line["errors"]] == [e.code for e in rejected.errors]
-    odd_lines = {ln["raw"]: ln["errors"][0] for ln in lines if ln["file"].endswith("odd.ndjson")}
-    assert set(odd_lines) == {"[1, 2]\r", '{"id": "\ufffd'}
+    odd_lines = {ln.get("raw") or base64.b64decode(ln["raw_base64"]): ln["errors"][0] for ln in lines if ln["file"].endswith("odd.ndjson")}
+    assert set(odd_lines) == {"[1, 2]\r", b'{"id": "\xff'}
     assert odd_lines["[1, 2]\r"]["code"] == "not_an_object" and odd_lines["[1, 2]\r"]["column"] is None
-    assert odd_lines['{"id": "\ufffd']["code"] == "invalid_json" and odd_lines['{"id": "\ufffd']["pointer"] is None
+    assert odd_lines[b'{"id": "\xff']["code"] == "invalid_json" and odd_lines[b'{"id": "\xff']["pointer"] is None
     assert sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]  # the staging directory is gone
     # the output exists now: without --overwrite the run refuses before any job, with a message and no traceback
     code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
