@@ -1573,6 +1573,12 @@ def _check_directory(path: str, partition: bool = False, notes: list[str] | None
     partitions = [n for n in dirs if "=" in n]
     if partitions and len(partitions) == len(dirs):
         for name in partitions:
+            if name.split("=", 1)[0].lower() == "value":  # (Spark's partition column takes the place of the text column of that name)
+                raise OptionError(
+                    f"{shown_name(os.path.join(path, name))}: Spark reads a directory named value=... as a partition column 'value', "
+                    "which takes the place of each line's text: every record in it would be refused, its text lost; rename the directory (e.g. "
+                    f"{shown_name('v=' + name.split('=', 1)[1])})"
+                )
             _check_directory(os.path.join(path, name), partition=True, notes=notes)
         return
     if dirs and not partition:

@@ -97,3 +97,23 @@ def test_refused_line_that_is_not_utf8_keeps_its_bytes_in_raw_base64_as_rejects_
     rejects = [json.loads(ln) for ln in (tmp_path / "rejects.ndjson").read_bytes().split(b"\n") if ln]
     want = {(base64.b64decode(r["raw_base64"]) if "raw_base64" in r else r["raw"].encode("utf-8")): sorted(e["code"] for e in r["errors"]) for r in rejects}
     assert want == {raw: sorted(e["code"] for e in ln["errors"]) for raw, ln in by_bytes.items()}
+
+
+@pytest.mark.parametrize("key", ["value", "VALUE"])
+def test_a_partition_directory_named_value_is_refused_before_the_job(tmp_path: Path, key: str) -> None:
+    # Spark read DIR/value=abc/a.ndjson with a partition column 'value' that took the place of the
+    # text column: every line was refused with raw "abc", the records themselves lost, and the run exited 1
+    from mapper.spark import check_inputs
+
+    part = tmp_path / "p" / f"{key}=abc"
+    part.mkdir(parents=True)
+    (part / "a.ndjson").write_bytes(EXAMPLE_RECORDS.read_bytes())
+    with pytest.raises(OptionError, match=rf"{part}: Spark reads a directory named value=\.\.\. as a partition column 'value'.*\(e\.g\. v=abc\)"):
+        check_inputs([str(tmp_path / "p")])
+    (part.parent / "day=1").mkdir()  # (the same among other partitions)
+    with pytest.raises(OptionError, match="as a partition column 'value'"):
+        check_inputs([str(tmp_path / "p")])
+    ok = tmp_path / "q" / "values=abc"  # (another key: read as the partition it is)
+    ok.mkdir(parents=True)
+    (ok / "a.ndjson").write_bytes(EXAMPLE_RECORDS.read_bytes())
+    assert check_inputs([str(tmp_path / "q")]) == [str(tmp_path / "q")]
