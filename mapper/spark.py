@@ -583,7 +583,10 @@ def map_dataframe(
     text_index = _find_column(fields, column)
     text_type = fields[text_index].dataType
     if not isinstance(text_type, (T.StringType, T.BinaryType)):
-        raise OptionError(f"column {column!r} is {text_type.simpleString()}: give a string (or binary) column of JSON text, e.g. df.value.cast('string')")
+        # (a struct, map or array cast to string is Spark's "{1, a}", not JSON: every record would be refused)
+        nested = isinstance(text_type, (T.StructType, T.MapType, T.ArrayType))
+        fix = f"F.to_json(df[{column!r}]) (pyspark.sql.functions) makes it JSON text" if nested else f"e.g. df[{column!r}].cast('string')"
+        raise OptionError(f"column {column!r} is {text_type.simpleString()}: give a string (or binary) column of JSON text; {fix}")
     passthrough = tuple(i for i in range(len(fields)) if i != text_index)
     out_fields = [fields[i] for i in passthrough]
     out_fields.append(T.StructField(POSITION, T.LongType(), False))

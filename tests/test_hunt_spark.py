@@ -117,3 +117,19 @@ def test_a_partition_directory_named_value_is_refused_before_the_job(tmp_path: P
     ok.mkdir(parents=True)
     (ok / "a.ndjson").write_bytes(EXAMPLE_RECORDS.read_bytes())
     assert check_inputs([str(tmp_path / "q")]) == [str(tmp_path / "q")]
+
+
+def test_a_struct_column_is_told_to_json_not_a_cast_that_is_not_json(spark: Any) -> None:
+    # the advice was df.value.cast('string') whatever the column: a struct cast to string is
+    # Spark's "{1, a}", not JSON, so following it refused every record
+    from mapper.spark import map_dataframe
+
+    df = spark.createDataFrame([((1, "a"), 7)], "s struct<a:int,b:string>, n int")
+    with pytest.raises(OptionError, match=r"column 's' is struct<a:int,b:string>: .*F\.to_json\(df\['s'\]\)"):
+        map_dataframe(df, EXAMPLE_SINK, column="s")
+    with pytest.raises(OptionError, match=r"column 'n' is int: .*e\.g\. df\['n'\]\.cast\('string'\)"):
+        map_dataframe(df, EXAMPLE_SINK, column="n")
+    # the advice, followed, maps: to_json's text is a record
+    from pyspark.sql import functions as F
+
+    assert map_dataframe(df.select(F.to_json("s").alias("value")), EXAMPLE_SINK).refused.first()["_errors"][0]["code"] != "invalid_json"
