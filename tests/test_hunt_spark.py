@@ -133,3 +133,16 @@ def test_a_struct_column_is_told_to_json_not_a_cast_that_is_not_json(spark: Any)
     from pyspark.sql import functions as F
 
     assert map_dataframe(df.select(F.to_json("s").alias("value")), EXAMPLE_SINK).refused.first()["_errors"][0]["code"] != "invalid_json"
+
+
+@pytest.mark.parametrize("output", ["", None])
+def test_validate_files_refuses_an_empty_output_which_read_as_the_root_directory(spark: Any, tmp_path: Path, monkeypatch: Any, output: Any) -> None:
+    # output "" was joined as "/mapped" and "/refused": the results written at the file system's root
+    import mapper.spark
+
+    def no_writes(*args: Any) -> None:
+        raise AssertionError(f"validate_files went on to write {args[1]!r}")
+
+    monkeypatch.setattr(mapper.spark, "_FileSystem", no_writes)
+    with pytest.raises(OptionError, match=f"output must name a directory .*not {output!r}"):
+        mapper.spark.validate_files(spark, EXAMPLE_SINK, [str(EXAMPLE_RECORDS)], output)
