@@ -157,7 +157,10 @@ class FastPlan:
         }
         # vector converters per tier and column
         used = set(stored) | (set(compiled.identity_index) if compiled.with_identity else set())
-        ident = set(compiled.identity_index)
+        # a column is converted as the identity only where it is the identity alone: a primary
+        # key field that is also stored (a key of several fields, or one of another type than
+        # string) is a field's row too, and a row of 2^44 or more wraps there (row_wrapped)
+        ident = set(compiled.identity_index) - set(stored)
         self.vecs = {ct.tier.name: {ci: ctypes[ci].vector(ct.tier, identity=ci in ident) for ci in used} for ct in tiers}
         # Python dicts: each column's list takes the vector form of the strictest tier
         # whose JSON shape admits every Python type the list holds (one C-speed set of
