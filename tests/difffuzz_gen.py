@@ -64,9 +64,17 @@ def column(draw: Any, name: str, path: list[str]) -> dict[str, Any]:
     return entry
 
 
+WILD_KEYS = [*KEYS, 'q"', "b\\s", "n\nl", "a.b", "", "0"]
+
+
+JMES = ["P", "P[0]", "P[-1]", "length(P)", "P || `7`", "to_string(P)", "P | [0]", "not_null(P, `null`)", "P.*", "[P][0]", "P[?@ != `0`] | [0]"]
+
+
 @st.composite
-def sinks(draw: Any) -> tuple[dict[str, Any], list[list[str]]]:
-    """A valid sink definition and its columns' key paths."""
+def sinks(draw: Any, wild: bool = False) -> tuple[dict[str, Any], list[list[str]]]:
+    """A valid sink definition and its columns' key paths (``wild``: keys with quotes, backslashes,
+    dots, control characters or nothing, two columns on one path, one path inside another's value)."""
+    keys = WILD_KEYS if wild else KEYS
     n = draw(st.integers(1, 5))
     paths: list[list[str]] = []
     for _ in range(n * 3):
@@ -75,11 +83,11 @@ def sinks(draw: Any) -> tuple[dict[str, Any], list[list[str]]]:
         if paths and draw(st.booleans()):  # share a prefix with an earlier path
             base = draw(st.sampled_from(paths))
             cut = draw(st.integers(0, len(base) - 1))
-            p = base[:cut] + draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4 - cut))
+            p = base[:cut] + draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4 - cut))
         else:
-            p = draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4))
+            p = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4))
         # no path inside another's value (that is the careful path only; test_properties covers it)
-        if any(p[: len(q)] == q or q[: len(p)] == p for q in paths):
+        if not wild and any(p[: len(q)] == q or q[: len(p)] == p for q in paths):
             continue
         paths.append(p)
     definition = []
@@ -87,6 +95,8 @@ def sinks(draw: Any) -> tuple[dict[str, Any], list[list[str]]]:
         entry = draw(column(f"c{i}", p))
         if draw(st.integers(0, 5)) == 0 and all(k.isalpha() and k.isascii() for k in p):
             entry["path"] = ".".join(p)  # the UI's dot notation
+        elif wild and draw(st.integers(0, 4)) == 0:
+            entry["path"] = draw(st.sampled_from(JMES)).replace("P", ".".join(json.dumps(k, ensure_ascii=False) for k in p))
         definition.append(entry)
     sink: dict[str, Any] = {"allow_missing_fields": draw(st.booleans()), "definition": definition}
     keyable = [e["name"] for e in definition if e["type"] not in ("strings", "recordTime")]
@@ -255,8 +265,8 @@ def record_texts(draw: Any, paths: list[list[str]]) -> tuple[str, bool]:
 
 
 @st.composite
-def cases(draw: Any, max_records: int = 8) -> tuple[dict[str, Any], list[str], bool]:
-    sink, paths = draw(sinks())
+def cases(draw: Any, max_records: int = 8, wild: bool = False) -> tuple[dict[str, Any], list[str], bool]:
+    sink, paths = draw(sinks(wild))
     recs = draw(st.lists(record_texts(paths), min_size=1, max_size=max_records))
     return sink, [t for t, _ in recs], all(p for _, p in recs)
 
@@ -318,3 +328,117 @@ def beyond_float(text: str) -> bool:
     except ValueError:
         return False
     return bool(found)
+
+
+@st.composite
+def repeated_cases(draw: Any, max_records: int = 60) -> tuple[dict[str, Any], list[str], bool]:
+    """As :func:`cases`, but many records drawn from a few: repeats are what the fast path learns from
+    (string literals, the quick forms of a few records, vector forms of a column)."""
+    sink, paths = draw(sinks())
+    pool = draw(st.lists(record_texts(paths), min_size=1, max_size=5))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=max_records))
+    return sink, [pool[i][0] for i in picks], all(pool[i][1] for i in picks)
+
+
+def _num_texts(n: int | float) -> list[str]:
+    """``n`` as JSON texts: the number, a float spelling, a string, a string with spaces and a sign."""
+    out = [json.dumps(n)]
+    if isinstance(n, int):
+        out += [f"{n}.0", f'"{n}"', f'" {n} "', f'"+{n}"' if n >= 0 else f'"{n}"', f'"00{n}"' if n >= 0 else f'"-00{-n}"', f"{n}e0"]
+    else:
+        out += [f'"{n!r}"']
+    return out
+
+
+@st.composite
+def typed_leaf(draw: Any, entry: dict[str, Any]) -> str:
+    """A value for this column, mostly one it takes (at its edges), sometimes anything."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(leaf_text)
+    ctype, cfg = entry["type"], entry.get("config", {})
+    if ctype in ("id", "int"):
+        lo = cfg.get("Min", 0 if ctype == "id" else -(2**63))
+        hi = cfg.get("Max", 2**64 - 1 if ctype == "id" else 2**63 - 1)
+        n = draw(
+            st.one_of(
+                st.sampled_from([lo, lo - 1, lo + 1, hi, hi + 1, hi - 1, 2**44 - 1, 2**44, 2**53, 2**53 + 1, -(2**53) - 1, 0]), st.integers(-(10**6), 10**6)
+            )
+        )
+        return draw(st.sampled_from(_num_texts(n) + [json.dumps(n + 0.5), json.dumps(float(n))]))
+    if ctype == "ids":
+        xs = draw(st.lists(st.integers(0, 2**45), max_size=4))
+        return draw(
+            st.sampled_from([json.dumps(xs), json.dumps(",".join(map(str, xs))), json.dumps(" , ".join(map(str, xs))), json.dumps([str(x) for x in xs])])
+        )
+    if ctype in ("string", "strings"):
+        xs = draw(st.lists(st.text(alphabet="ab ,[]é\t\x00", max_size=4), max_size=3))
+        return draw(st.sampled_from([json.dumps(xs[0] if xs else ""), json.dumps(xs), json.dumps(",".join(xs)), json.dumps("[" + ",".join(xs) + "]")]))
+    if ctype == "bool":
+        return draw(st.sampled_from(["true", "false", "0", "1", "-0", "0.5", "-0.5", '"T"', '" True "', '"yes"', '"0"', '""', "2"]))
+    if ctype == "decimal":
+        scale = cfg.get("Scale", 0)
+        digits = draw(st.text(alphabet="0123456789", min_size=1, max_size=21))
+        frac = draw(st.text(alphabet="0123456789", max_size=22))
+        sign = draw(st.sampled_from(["", "-", "+"]))
+        s = sign + digits + ("." + frac if frac or draw(st.booleans()) else "")
+        f = draw(st.floats(-(10 ** (19 - scale)), 10 ** (19 - scale), allow_nan=False))
+        bare = s if sign != "+" and (digits == "0" or not digits.startswith("0")) and not s.endswith(".") else "1"  # as JSON spells a number
+        return draw(st.sampled_from([json.dumps(s), json.dumps(f), bare, json.dumps(round(f, scale))]))
+    if ctype in ("timestamp", "recordTime"):
+        if "Unit" in cfg or "Epoch" in cfg:
+            n = draw(
+                st.one_of(
+                    st.integers(-(2**63), 2**63), st.integers(-(10**12), 10**12), st.sampled_from([0, 253402300799, 253402300800, -62135596799, -62135596800])
+                )
+            )
+            return draw(st.sampled_from(_num_texts(n) + [json.dumps(n / 7)]))
+        y = draw(st.integers(0, 10000))
+        frac = draw(st.text(alphabet="0123456789", max_size=11))
+        off = draw(st.sampled_from(["Z", "+05:30", "-00:00", "+25:00", "z", ""]))
+        layout = cfg.get("Layout", "")
+        base = f"{y:04d}-{draw(st.integers(0, 13)):02d}-{draw(st.integers(0, 32)):02d}"
+        if layout in ("", "2006-01-02T15:04:05Z07:00"):
+            return json.dumps(f"{base}T{draw(st.integers(0, 24)):02d}:05:06" + (f".{frac}" if frac else "") + off)
+        return json.dumps(draw(st.sampled_from([base, base.replace("-", ""), f"{base} 01:02:03", "Jan  2 2020", "Feb 29 2021", base + " "])))
+    if ctype == "dateInt":
+        y = draw(st.integers(0, 9999))
+        m, d = draw(st.integers(0, 13)), draw(st.integers(0, 32))
+        return json.dumps(
+            draw(st.sampled_from([f"{y:04d}-{m:02d}-{d:02d}", f"{y:04d}{m:02d}{d:02d}", f"{m:02d}/{d:02d}/{y:04d}", f"{y:04d}-{m:02d}", "0000-00-00"]))
+        )
+    return draw(leaf_text)
+
+
+@st.composite
+def typed_cases(draw: Any, max_records: int = 30, wild: bool = False) -> tuple[dict[str, Any], list[str], bool]:
+    """Records whose values are mostly of their columns' types: the vector forms' ground."""
+    sink, paths = draw(sinks(wild))
+    entries = {tuple(e["path"]) if isinstance(e["path"], list) else tuple(e["path"].split(".")): e for e in sink["definition"]}
+    out = []
+    plain = True
+    for _ in range(draw(st.integers(1, max_records))):
+        rec: dict[str, Any] = {}
+        for p, e in entries.items():
+            if draw(st.integers(0, 9)) == 0:
+                continue
+            node = rec
+            for key in p[:-1]:
+                node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    break
+            else:
+                node[p[-1]] = ("raw", draw(typed_leaf(e)))
+
+        def write(node: Any) -> str:
+            if isinstance(node, tuple):
+                return node[1]
+            return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{write(v)}" for k, v in node.items()) + "}"
+
+        text = write(rec)
+        try:
+            ok = json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")) == text and "\\ud800" not in text
+        except ValueError:
+            ok = False
+        plain = plain and ok
+        out.append(text)
+    return sink, out, plain

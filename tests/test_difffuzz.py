@@ -14,21 +14,55 @@ the batch, the Batcher's verdicts vs validate's refusals. Derandomized: CI sees 
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.engine.parallel import can_fork
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from difffuzz_gen import beyond_float, cases, errors_of, report_snapshot, snapshot, warnings_of  # noqa: E402
+from difffuzz_gen import beyond_float, cases, errors_of, report_snapshot, snapshot, typed_cases, warnings_of  # noqa: E402
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+
+
+#: anything at all, values of the columns' types (the vector forms' ground), and wild keys and paths
+#: (quotes, dots, empty keys, a path inside another's value, JMESPath expressions: the careful path)
+CASES = st.one_of(cases(), typed_cases(max_records=12), cases(wild=True), typed_cases(max_records=12, wild=True))
+
+
+class _Mapping(Mapping[str, Any]):
+    """A record that is a Mapping, not a dict (read through its ``get``)."""
+
+    def __init__(self, d: dict[str, Any]):
+        self.d = d
+
+    def __getitem__(self, k: str) -> Any:
+        return self.d[k]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.d)
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+
+def _python(v: Any) -> Any:
+    """The record as other Python objects: mappings that are no dict, tuples for arrays."""
+    if isinstance(v, dict):
+        return _Mapping({k: _python(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_python(x) for x in v)
+    return v
 
 
 def _ndjson(texts: list[str]) -> bytes:
@@ -43,7 +77,7 @@ def _policy(m: mapper.Mapper, data: Any, **kw: Any) -> tuple[str, dict[str, Any]
 
 
 @SETTINGS
-@given(cases())
+@given(CASES)
 def test_every_input_form_and_both_paths_map_alike(case: tuple[dict[str, Any], list[str], bool]) -> None:
     sink, texts, plain = case
     m = mapper.compile_sink(sink)
@@ -55,17 +89,24 @@ def test_every_input_form_and_both_paths_map_alike(case: tuple[dict[str, Any], l
     if not any(beyond_float(t) for t in texts):  # (a body holding 1e400 anywhere is refused whole: README)
         body = '{"records":[' + ",".join('{"value":%s}' % t for t in texts) + "]}"
         assert snapshot(m.map(body.encode(), on_error="skip", input_format="endpoint")) == base
+    assert snapshot(m.map(nd.decode(), on_error="skip")) == base
+    assert snapshot(m.map(io.BytesIO(b"\xef\xbb\xbf" + nd.replace(b"\n", b"\r\n")), on_error="skip")) == base
+    assert snapshot(m.map(io.BytesIO(gzip.compress(nd)), on_error="skip")) == base
     if plain:
         dicts = [json.loads(t) for t in texts]
         assert snapshot(m.map(dicts, on_error="skip")) == base
         assert snapshot(m.map(dicts, on_error="skip", fast=False)) == base
+        assert snapshot(m.map([_python(d) for d in dicts], on_error="skip")) == base
+    report = base["errors"], base["warnings"], base["verdict"], base["counts"]
+    for records in (nd, texts, *([dicts] if plain else [])):  # (validate of a few records has roads of its own)
+        assert tuple(report_snapshot(m.validate(records, on_error="skip")).values()) == report
     # the endpoint's policy (a missing value discards the batch) and strict mode, both paths
     assert _policy(m, nd) == _policy(m, nd, fast=False)
     assert _policy(m, nd, strict=True, on_error="skip") == _policy(m, nd, strict=True, on_error="skip", fast=False)
 
 
 @SETTINGS
-@given(cases())
+@given(CASES)
 def test_one_record_at_a_time_says_what_the_batch_says(case: tuple[dict[str, Any], list[str], bool]) -> None:
     sink, texts, plain = case
     m = mapper.compile_sink(sink)
@@ -87,7 +128,7 @@ def test_one_record_at_a_time_says_what_the_batch_says(case: tuple[dict[str, Any
 
 
 @SETTINGS
-@given(cases())
+@given(CASES)
 def test_batches_joined_and_the_batchers_verdicts_agree_with_map(case: tuple[dict[str, Any], list[str], bool]) -> None:
     sink, texts, plain = case
     m = mapper.compile_sink(sink)
