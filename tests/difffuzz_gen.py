@@ -27,10 +27,14 @@ EPOCHS = ["1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "1900-06-01T12:00:00+0
 
 @st.composite
 def column(draw: Any, name: str, path: list[str]) -> dict[str, Any]:
-    ctype = draw(st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime", "dateInt"]))
+    ctype = draw(st.sampled_from(["id", "ids", "string", "strings", "bool", "int", "decimal", "timestamp", "recordTime", "dateInt", "signedIntBoolKey"]))
     config: dict[str, Any] = {}
     if ctype in ("id", "string") and draw(st.booleans()):
         config["Mutex"] = True
+    elif ctype in ("id", "string", "ids", "strings") and draw(st.booleans()):
+        config["Quantum"] = draw(st.sampled_from(["Y", "YMDH", "D", "H"]))  # (recordTime's local_time, zero_time)
+        if draw(st.booleans()):
+            config["TTL"] = "24h"
     elif ctype == "int":
         if draw(st.booleans()):
             lo = draw(st.sampled_from([-(2**63), -100, 0, 5]))
@@ -351,12 +355,12 @@ def _num_texts(n: int | float) -> list[str]:
 
 
 @st.composite
-def typed_leaf(draw: Any, entry: dict[str, Any]) -> str:
-    """A value for this column, mostly one it takes (at its edges), sometimes anything."""
-    if draw(st.integers(0, 4)) == 0:
+def typed_leaf(draw: Any, entry: dict[str, Any], clean: bool = False) -> str:
+    """A value for this column, mostly one it takes (at its edges), sometimes anything (``clean``: rarely)."""
+    if draw(st.integers(0, 30 if clean else 4)) == 0:
         return draw(leaf_text)
     ctype, cfg = entry["type"], entry.get("config", {})
-    if ctype in ("id", "int"):
+    if ctype in ("id", "int", "signedIntBoolKey"):
         lo = cfg.get("Min", 0 if ctype == "id" else -(2**63))
         hi = cfg.get("Max", 2**64 - 1 if ctype == "id" else 2**63 - 1)
         n = draw(
@@ -392,17 +396,17 @@ def typed_leaf(draw: Any, entry: dict[str, Any]) -> str:
                 )
             )
             return draw(st.sampled_from(_num_texts(n) + [json.dumps(n / 7)]))
-        y = draw(st.integers(0, 10000))
+        y = draw(st.integers(1971, 2100) if clean else st.integers(0, 10000))
         frac = draw(st.text(alphabet="0123456789", max_size=11))
-        off = draw(st.sampled_from(["Z", "+05:30", "-00:00", "+25:00", "z", ""]))
+        off = draw(st.sampled_from(["Z", "+05:30", "-08:00"] if clean else ["Z", "+05:30", "-00:00", "+25:00", "z", ""]))
         layout = cfg.get("Layout", "")
-        base = f"{y:04d}-{draw(st.integers(0, 13)):02d}-{draw(st.integers(0, 32)):02d}"
+        base = f"{y:04d}-{draw(st.integers(1, 12) if clean else st.integers(0, 13)):02d}-{draw(st.integers(1, 28) if clean else st.integers(0, 32)):02d}"
         if layout in ("", "2006-01-02T15:04:05Z07:00"):
-            return json.dumps(f"{base}T{draw(st.integers(0, 24)):02d}:05:06" + (f".{frac}" if frac else "") + off)
+            return json.dumps(f"{base}T{draw(st.integers(0, 23 if clean else 24)):02d}:05:06" + (f".{frac[: 9 if clean else 11]}" if frac else "") + off)
         return json.dumps(draw(st.sampled_from([base, base.replace("-", ""), f"{base} 01:02:03", "Jan  2 2020", "Feb 29 2021", base + " "])))
     if ctype == "dateInt":
-        y = draw(st.integers(0, 9999))
-        m, d = draw(st.integers(0, 13)), draw(st.integers(0, 32))
+        y = draw(st.integers(1900, 2100) if clean else st.integers(0, 9999))
+        m, d = draw(st.integers(1, 12) if clean else st.integers(0, 13)), draw(st.integers(1, 28) if clean else st.integers(0, 32))
         return json.dumps(
             draw(st.sampled_from([f"{y:04d}-{m:02d}-{d:02d}", f"{y:04d}{m:02d}{d:02d}", f"{m:02d}/{d:02d}/{y:04d}", f"{y:04d}-{m:02d}", "0000-00-00"]))
         )
@@ -413,13 +417,14 @@ def typed_leaf(draw: Any, entry: dict[str, Any]) -> str:
 def typed_cases(draw: Any, max_records: int = 30, wild: bool = False) -> tuple[dict[str, Any], list[str], bool]:
     """Records whose values are mostly of their columns' types: the vector forms' ground."""
     sink, paths = draw(sinks(wild))
+    clean = draw(st.booleans())
     entries = {tuple(e["path"]) if isinstance(e["path"], list) else tuple(e["path"].split(".")): e for e in sink["definition"]}
     out = []
     plain = True
     for _ in range(draw(st.integers(1, max_records))):
         rec: dict[str, Any] = {}
         for p, e in entries.items():
-            if draw(st.integers(0, 9)) == 0:
+            if draw(st.integers(0, 40 if clean else 9)) == 0:
                 continue
             node = rec
             for key in p[:-1]:
@@ -427,7 +432,7 @@ def typed_cases(draw: Any, max_records: int = 30, wild: bool = False) -> tuple[d
                 if not isinstance(node, dict):
                     break
             else:
-                node[p[-1]] = ("raw", draw(typed_leaf(e)))
+                node[p[-1]] = ("raw", draw(typed_leaf(e, clean)))
 
         def write(node: Any) -> str:
             if isinstance(node, tuple):
