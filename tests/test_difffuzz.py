@@ -7,8 +7,9 @@ notation), id_field or a primary key of one or two fields, allow_missing_fields 
 records written as JSON text (duplicate keys, ``-0``, ``1e400``, 2^64, numeric strings with
 spaces and signs, nulls and non-objects on the way to a path, unicode keys). The roads that must
 agree exactly (rows, ``_id``, record_index, masks, (record, column, code) errors, (record, column,
-kind) warnings, verdict): fast vs careful, NDJSON vs JSON array vs request body vs a list of texts
-vs a list of dicts, workers=1 vs 2, iter_batches + concat vs map, check / validate of one record vs
+kind) warnings, verdict): fast vs careful, NDJSON (bytes, str, CRLF with a BOM, gzip) vs JSON
+array vs request body vs a document's records_path vs a list of texts vs a list of dicts (and of
+Mappings holding tuples), workers=1 vs 2, iter_batches + concat vs map, check / validate of one record vs
 the batch, the Batcher's verdicts vs validate's refusals. Derandomized: CI sees the same examples.
 """
 
@@ -89,6 +90,8 @@ def test_every_input_form_and_both_paths_map_alike(case: tuple[dict[str, Any], l
     if not any(beyond_float(t) for t in texts):  # (a body holding 1e400 anywhere is refused whole: README)
         body = '{"records":[' + ",".join('{"value":%s}' % t for t in texts) + "]}"
         assert snapshot(m.map(body.encode(), on_error="skip", input_format="endpoint")) == base
+        doc = '{"meta":1,"data":{"items":[' + ",".join(texts) + "]}}"
+        assert snapshot(m.map(doc.encode(), on_error="skip", records_path="data.items")) == base
     assert snapshot(m.map(nd.decode(), on_error="skip")) == base
     assert snapshot(m.map(io.BytesIO(b"\xef\xbb\xbf" + nd.replace(b"\n", b"\r\n")), on_error="skip")) == base
     assert snapshot(m.map(io.BytesIO(gzip.compress(nd)), on_error="skip")) == base
