@@ -1252,6 +1252,10 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
         os.environ["PYSPARK_PYTHON"] = sys.executable  # local workers: this interpreter, which has this mapper (pyspark reads the variable)
     if args.quiet:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if "spark.ui.enabled" not in confs and _spark_default("spark.ui.enabled") is None:
+        # a batch command needs no web UI (Spark's listens on port 4040 of every interface by
+        # default): off unless asked for (--conf spark.ui.enabled=true, or spark-defaults.conf)
+        builder = builder.config("spark.ui.enabled", "false")
     for key, value in confs.items():
         builder = builder.config(key, value)
     if local_dir:

@@ -146,3 +146,38 @@ def test_validate_files_refuses_an_empty_output_which_read_as_the_root_directory
     monkeypatch.setattr(mapper.spark, "_FileSystem", no_writes)
     with pytest.raises(OptionError, match=f"output must name a directory .*not {output!r}"):
         mapper.spark.validate_files(spark, EXAMPLE_SINK, [str(EXAMPLE_RECORDS)], output)
+
+
+@pytest.mark.parametrize(("confs", "expected"), [({}, "false"), ({"spark.ui.enabled": "true"}, "true")])
+def test_spark_validate_starts_no_web_ui_unless_asked(monkeypatch: Any, tmp_path: Path, confs: dict[str, str], expected: str) -> None:
+    # Spark's web UI (port 4040, every interface) was started for a batch command
+    import argparse
+
+    pyspark_sql = pytest.importorskip("pyspark.sql", reason="pyspark is not installed")
+    import mapper.spark as ms
+
+    given: dict[str, str] = {}
+
+    class Builder:
+        def appName(self, _name: str) -> Builder:
+            return self
+
+        def master(self, _master: str) -> Builder:
+            return self
+
+        def config(self, key: str, value: str) -> Builder:
+            given[key] = value
+            return self
+
+        def getOrCreate(self) -> Any:
+            raise RuntimeError("stop here")
+
+    class Session:
+        builder = Builder()
+
+    monkeypatch.setattr(pyspark_sql, "SparkSession", Session)
+    monkeypatch.setenv("SPARK_CONF_DIR", str(tmp_path))  # (no spark-defaults.conf)
+    args = argparse.Namespace(master="local[1]", quiet=True)
+    with pytest.raises(RuntimeError, match="stop here"):
+        ms._session(args, confs, str(tmp_path))
+    assert given["spark.ui.enabled"] == expected
