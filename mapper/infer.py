@@ -2167,11 +2167,13 @@ def _draft(
     # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
     user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
     natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
+    user_texts: dict[tuple[str, ...], tuple[str, str]] = {}  # each typed path's option: (its path or column text, its type)
     for text, ctype in (types or {}).items():
         keys = _resolve(text, choices, stats, "--type")
         if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
             raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
         user_typed[keys] = f"{text.strip()}={ctype}"
+        user_texts[keys] = (text, ctype)
         natural[keys] = choices[keys].type
         forced = _typed(stats[keys], ctype, text)
         # the values the type refuses are said (the user's choice, but maybe not a known one)
@@ -2257,6 +2259,12 @@ def _draft(
 
     # Names and entries.
     names = _draft_names(sorted(ordered, key=order.__getitem__))
+    named = [(f"--type {text.strip()}={ctype}", text, k) for k, (text, ctype) in user_texts.items()]
+    if id_field is not None:
+        named.append((f"--id-field {id_field.strip()}", id_field, ident_keys[0]))
+    for text, keys in zip(pk_fields or (), ident_keys if pk_fields is not None else ()):
+        named.append((f"--primary-key-fields {text.strip()}", text, keys))
+    _check_named(named, names, skipped)
     definition: list[dict[str, Any]] = []
     columns: list[dict[str, Any]] = []
     for keys in ordered:
@@ -2374,6 +2382,52 @@ def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tup
     near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]
     hint = f" (paths like it: {', '.join(near)})" if near else ""
     raise InferError(f"{what} {text!r} is not a path of the records (nor a column name of the draft){hint}")
+
+
+def _check_named(named: list[tuple[str, str, tuple[str, ...]]], names: Mapping[tuple[str, ...], str], skipped: Mapping[str, str]) -> None:
+    """Refuses an option (``option``, its path text, the path it resolved to) whose text the written draft
+    reads as another column: the options are resolved over every path, the draft names only the kept ones
+    (--include/--exclude, --min-presence, --max-depth), so a suffixed name (``a_b_2``) may be another
+    path's there, or none; and a key that is a column name (``a_b``) may be another path's column."""
+    columns = {col: keys for keys, col in names.items()}
+    for option, text, keys in named:
+        text = text.strip()
+        try:
+            by_path = parse_path(text).keys == keys
+        except MapperError:
+            by_path = False
+        other = columns.get(text)
+        mine = names.get(keys)
+        if other is not None and other != keys:
+            means = f"the path {_dot(keys)}" + (f" (the draft's column {mine})" if mine is not None else " (not in the draft)")
+            raise InferError(
+                f"{option}: {text!r} is taken for {means}, but the draft's column {text} is the path {_dot(other)}: "
+                f"name the path you mean by its dot path, quoted if it is one key "
+                f"({_quoted_path(keys)} for {_dot(keys)}, {_quoted_path(other)} for {_dot(other)})"
+            )
+        if other is None and mine is not None and not by_path:
+            left_out = _filters_said(skipped)
+            kept = f" ({left_out})" if left_out else ""
+            raise InferError(
+                f"{option}: {text!r} is the column name {_dot(keys)} would have among all the records' paths, but the draft, "
+                f"which maps only the paths kept{kept}, names it {mine}: name the path by its dot path ({_quoted_path(keys)})"
+            )
+
+
+def _quoted_path(keys: tuple[str, ...]) -> str:
+    """A path's dot notation that no column name can be (a single key in quotes: ``"a_b"``), as a shell takes it."""
+    dot = _dot(keys)
+    if len(keys) == 1 and not dot.startswith('"'):
+        dot = '"' + dot + '"'
+    return shlex.quote(dot)
+
+
+def _filters_said(skipped: Mapping[str, str]) -> str:
+    """One path left out by a filter and why (an example of what changed the draft's names), or ""."""
+    for path, why in skipped.items():
+        if why.startswith(("excluded by", "not matched by", "present in")):
+            return f"{path} is left out: {why}"
+    return ""
 
 
 #: Integers the endpoint's float64 decoding keeps exactly.
