@@ -58,6 +58,12 @@ __all__ = [
 ]
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]{0,229}")
+#: The most characters a sink name may have (``NAME_RE``'s bound).
+NAME_MAX = 230
+#: The message of a sink name longer than ``NAME_MAX``, to fill in with ``length`` and ``max``: one
+#: text for ``mapper check`` and the web UI's page, which says it without asking (a name of 65 KB
+#: asked about in a URL was refused for its length, 414, not told the rule).
+NAME_TOO_LONG = "the sink name is {length} characters long; at most {max} are allowed"
 # FeatureBase's field name rule (pilosa.ValidateName: ``^[a-z][a-z0-9Θ_-]{0,229}$``), and
 # ``_id``, the name a UI form's id column has in the body it becomes
 COLUMN_NAME_RE = re.compile("_id|[a-z][a-z0-9\u0398_-]{0,229}")
@@ -314,8 +320,8 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
     if not isinstance(name, str):
         ck.error(where + ("name",), "wrong-type", f"the sink name must be a string, not {json_type(name)}")
         return None
-    if len(name) > 230:
-        ck.error(where + ("name",), "invalid-name", f"the sink name is {len(name)} characters long; at most 230 are allowed")
+    if len(name) > NAME_MAX:
+        ck.error(where + ("name",), "invalid-name", NAME_TOO_LONG.format(length=len(name), max=NAME_MAX))
     elif not name:
         ck.error(where + ("name",), "invalid-name", "the sink name is empty")
     elif not NAME_RE.fullmatch(name):
@@ -326,9 +332,9 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
             why = f"character {bad} is {name[bad]!r}; only lowercase letters, digits, '-' and '_' are allowed"
         else:  # pragma: no cover - the regex and the scan agree
             why = "only lowercase letters, digits, '-' and '_' are allowed"
-        hint = re.sub(r"[^a-z0-9_-]", "_", name.lower())[:230]
+        hint = re.sub(r"[^a-z0-9_-]", "_", name.lower())[:NAME_MAX]
         if hint and not hint[0].isalpha():
-            hint = "s" + hint[:229]
+            hint = "s" + hint[: NAME_MAX - 1]
         ck.error(where + ("name",), "invalid-name", f"invalid sink name {preview(name)!r}: {why} (e.g. {preview(hint)!r})")
     return plain_str(name)
 

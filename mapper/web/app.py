@@ -15,7 +15,7 @@ JSON routes the pages call besides the service's own API (``POST /v1/sinks``, ``
 /v2/sinks``, ``GET /v2/sinks/<id>``, ``GET /v2/sinks/<id>/rows``), behind the same token:
 
 =======  ===============================  ==============================================
-GET      ``/ui/api/config``               whether a token is needed (no token needed)
+GET      ``/ui/api/config``               whether a token is needed, limits (no token needed)
 GET      ``/ui/api/catalog``              the databases and tables registered
 GET      ``/ui/api/name?name=``           the name checked as ``mapper check`` checks it
 POST     ``/ui/api/draft``                the form checked, its API body, the preview
@@ -47,6 +47,7 @@ import orjson
 
 from .. import serve
 from .._version import __version__
+from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
 from ..errors import SURROGATE, MapperError, preview
@@ -230,6 +231,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                 "time_units": TIME_UNITS,
                 "max_body_bytes": app.max_body_bytes,
                 "ui_body_bytes": app.max_body_bytes * _UI_BODY_FACTOR,
+                # the page tells a name too long itself (one of 65 KB in the name route's URL was a 414): the rule's words, from here
+                "name_rule": {"max_length": NAME_MAX, "too_long": NAME_TOO_LONG},
             },
         )
 

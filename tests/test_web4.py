@@ -1,0 +1,63 @@
+"""Two small problems of ``mapper serve`` and its web UI: a name too long for the live check's URL
+(a 414, not the name rule's message), and the request log's Latin-1 form of a UTF-8 target.
+
+Route and log tests run without a browser; the page test uses ``tests/test_web_browser.py``'s
+fixtures (Debian's chromium, skipped without it). Every server binds 127.0.0.1 and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from mapper.web import check_name
+from tests.test_web import request, ui_server
+from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
+from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import by_id, css, paste, text_of, wait
+from tests.test_web_browser import ui_server as browser_server
+
+# ---------------------------------------------------------------------------------------
+# 1. A name too long: the rule's message, said by the page in the service's words
+
+
+def _filled(rule: dict[str, Any], length: int) -> str:
+    """The config's message filled in as the page fills it."""
+    return str(rule["too_long"]).replace("{length}", str(length)).replace("{max}", str(rule["max_length"]))
+
+
+def test_the_config_gives_the_name_rules_maximum_and_its_message() -> None:
+    with ui_server() as server:
+        status, _h, body = request(server, "GET", "/ui/api/config")
+        assert status == 200
+        rule = orjson.loads(body)["name_rule"]
+        assert rule["max_length"] == 230
+        assert check_name("a" * 230) is None
+        for name in ("a" * 231, "x" * 70_000, "a" + "\U0001f600" * 230):
+            assert _filled(rule, len(name)) == check_name(name), name
+        # the name route says the same for a name short enough to ask about
+        status, _h, body = request(server, "GET", "/ui/api/name?name=" + "b" * 300)
+        assert status == 200 and orjson.loads(body)["message"] == _filled(rule, 300)
+
+
+def test_the_page_says_the_name_rules_message_for_a_name_too_long_for_a_url(browser: Any) -> None:  # noqa: F811
+    driver = browser
+    with browser_server() as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        by_id(driver, "name").send_keys("okname")
+        wait(driver, lambda d: text_of(d, "name-check") == "okname is a valid source name", "the valid name")
+        # 70,000 characters: asked about in the URL, the service refused the URL (414)
+        long_name = "okname" + "x" * 70_000
+        paste(driver, "name", long_name)
+        expected = check_name(long_name)
+        assert expected and "70006 characters long" in expected
+        wait(driver, lambda d: text_of(d, "name-check") == expected, "the name rule's message")
+        assert by_id(driver, "name").get_attribute("aria-invalid") == "true"
+        # characters beyond the BMP count one each, as the service counts them (not UTF-16 units)
+        for name in ("a" + "\U0001f600" * 230, "a" + "\U0001f600" * 229):
+            paste(driver, "name", name)
+            expected = check_name(name)
+            assert expected
+            wait(driver, lambda d, e=expected: text_of(d, "name-check") == e, f"the message for {len(name)} characters")
