@@ -519,6 +519,17 @@ def _escaped_target(target: str) -> str:
     return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("latin-1", "replace")) for c in target)
 
 
+def _shown_target(target: str) -> str:
+    """The request target for the log: its bytes read as UTF-8, as routing reads them (curl
+    ``/v2/sinks/é`` was logged as ``Ã©``, its Latin-1 form), a byte that is not UTF-8 as ``\\xNN``.
+
+    Percent-escapes stay as sent; :func:`printable` escapes what a terminal would act on.
+    """
+    if target.isascii():
+        return target
+    return target.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Bytes in and out; everything else is the App's."""
 
@@ -676,7 +687,10 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     resp = app.dispatch(self.command, _escaped_target(self.path), self.headers, read_body)
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
-                    print(printable(f"mapper serve: internal error on {self.command} {self.path[:100]}: {type(exc).__name__}: {exc}"), file=sys.stderr)
+                    print(
+                        printable(f"mapper serve: internal error on {self.command} {_shown_target(self.path)[:100]}: {type(exc).__name__}: {exc}"),
+                        file=sys.stderr,
+                    )
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
             unread = 0  # a body the route did not read, read away after the answer
             huge = False  # (one too big to keep the connection for: read away for LINGER at most, then closed)
@@ -711,7 +725,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
                 self.wfile.write(resp.body)
-            self._log(f"{self.command} {self.path[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+            self._log(f"{self.command} {_shown_target(self.path)[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread, LINGER if huge else None)
             elif unread < 0:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from mapper.web import check_name
+from tests.test_serve_http import raw, serving, status_of
 from tests.test_web import request, ui_server
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
@@ -61,3 +62,23 @@ def test_the_page_says_the_name_rules_message_for_a_name_too_long_for_a_url(brow
             expected = check_name(name)
             assert expected
             wait(driver, lambda d, e=expected: text_of(d, "name-check") == e, f"the message for {len(name)} characters")
+
+
+# ---------------------------------------------------------------------------------------
+# 2. The request log: the target as routed, UTF-8
+
+
+def test_the_log_shows_a_utf8_target_as_utf8() -> None:
+    logged: list[str] = []
+    with serving(log=logged) as server:
+        reply = raw(server, "GET /v2/sinks/\u00e9t\u00e9 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        assert status_of(reply) == 404
+        assert orjson.loads(reply.split(b"\r\n\r\n", 1)[1])["message"] == "no sink '\u00e9t\u00e9'"  # routed as UTF-8
+        # a byte that is not UTF-8 is shown as its escape; a control character as UTF-8 is escaped too
+        reply = raw(server, b"GET /v2/sinks/a\xffb\xc2\x9b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(reply) == 404
+    lines = [line for line in logged if line.startswith("GET /v2/sinks/")]
+    assert len(lines) == 2, logged
+    assert lines[0].startswith("GET /v2/sinks/\u00e9t\u00e9 404 "), lines[0]  # (was "Ã©tÃ©")
+    assert lines[1].startswith("GET /v2/sinks/a\\xffb\\x9b 404 "), lines[1]
+    assert all(line.isprintable() for line in logged)
