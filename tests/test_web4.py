@@ -82,3 +82,26 @@ def test_the_log_shows_a_utf8_target_as_utf8() -> None:
     assert lines[0].startswith("GET /v2/sinks/\u00e9t\u00e9 404 "), lines[0]  # (was "Ã©tÃ©")
     assert lines[1].startswith("GET /v2/sinks/a\\xffb\\x9b 404 "), lines[1]
     assert all(line.isprintable() for line in logged)
+
+
+def test_a_name_holding_half_a_surrogate_pair_gets_a_verdict(browser: Any) -> None:  # noqa: F811
+    # encodeURIComponent threw on it, and the verdict on the name before stayed on show
+    driver = browser
+    with browser_server() as server:
+        driver.get(server.url + "/ui/new")
+        wait(driver, lambda d: len(css(d, "#database option")) > 1, "the databases")
+        by_id(driver, "name").send_keys("okname")
+        wait(driver, lambda d: text_of(d, "name-check") == "okname is a valid source name", "the valid name")
+        driver.execute_script(
+            "var e = document.getElementById('name'); e.value = 'ok' + String.fromCharCode(0xD800); e.dispatchEvent(new Event('input', {bubbles: true}));"
+        )
+        expected = check_name("ok\ufffd")
+        assert expected
+        wait(
+            driver,
+            lambda d: (
+                text_of(d, "name-check") in (expected, "The name cannot be checked: it holds half of a UTF-16 surrogate pair, which is no text: type it again")
+            ),
+            "a verdict on the new name",
+        )
+        assert "valid source name" not in text_of(driver, "name-check")

@@ -439,7 +439,15 @@
         verdict(false, rule.too_long.replace("{length}", String(length)).replace("{max}", String(rule.max_length)));
         return;
       }
-      api("GET", "/ui/api/name?name=" + encodeURIComponent(value)).then(function (res) {
+      // Half a surrogate pair (pasted) is no text a URL can carry: encodeURIComponent throws,
+      // and the verdict on the last name stayed. Asked as the service reads such a name, U+FFFD.
+      var asked = value.toWellFormed ? value.toWellFormed() : value;
+      try {
+        asked = encodeURIComponent(asked);
+      } catch (e) {
+        return unchecked("it holds half of a UTF-16 surrogate pair, which is no text: type it again");
+      }
+      api("GET", "/ui/api/name?name=" + asked).then(function (res) {
         if (seq !== nameSeq) return;
         if (!res.ok) return unchecked(serviceError(res));
         verdict(res.data.valid, res.data.message);
