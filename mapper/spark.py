@@ -791,8 +791,8 @@ def validate_files(
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
     A refused line is ``{"file", "position", "errors": [...], "raw"}`` (``"raw_base64"``,
-    the line's bytes, in place of ``"raw"`` when it is not UTF-8, as ``--rejects`` writes
-    it), null fields written (each error has its five keys); ``file`` comes from an internal column whose
+    the line's bytes, in place of ``"raw"`` when it is not UTF-8; a CRLF's CR in neither, as ``--rejects`` writes
+    them), null fields written (each error has its five keys); ``file`` comes from an internal column whose
     name no sink column takes (:data:`FILE_COLUMN`). ``paths`` are given to Spark as they
     are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
@@ -847,9 +847,11 @@ def validate_files(
             # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
             # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
             # them (the text was written with U+FFFD for each bad byte: the line was lost)
+            # A CRLF's CR is part of the line terminator, as validate reads it: it goes, as it does from --rejects' raw
             as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
-            line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, F.col(RAW).alias("raw")))).otherwise(
-                as_json(F.struct(*head, F.base64(F.col(RAW).cast("binary")).alias("raw_base64")))
+            raw = _line_bytes(F.col(RAW))
+            line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, raw.cast("string").alias("raw")))).otherwise(
+                as_json(F.struct(*head, F.base64(raw).alias("raw_base64")))
             )
             kept.refused.select(line.alias("value")).write.text(staged_refused)
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
@@ -1003,6 +1005,19 @@ def _valid_utf8(value: Any) -> Any:
     # Spark 3.5: decoding replaces each bad byte with U+FFFD (4.0 raises instead), so a line that is not UTF-8 changes
     data = value.cast("binary")
     return F.encode(F.decode(data, "UTF-8"), "UTF-8") == data
+
+
+def _line_bytes(value: Any) -> Any:
+    """A line's bytes without a final CR: a CRLF's CR is part of the line terminator, as
+    ``mapper validate`` reads a line (``line_text``), and ``--rejects`` leaves it out of
+    ``raw``. Only that one goes: a CR elsewhere (JSON whitespace), or a second one before
+    it, is part of the line. The bytes, not the text: a line that is not UTF-8 keeps its
+    exact bytes (``raw_base64``)."""
+    from pyspark.sql import functions as F
+
+    data = value.cast("binary")
+    size = F.length(data)  # (bytes, for a binary column)
+    return F.when(data.substr(size, F.lit(1)) == F.unhex(F.lit("0D")), data.substr(F.lit(1), size - 1)).otherwise(data)
 
 
 def _blank_line(value: Any) -> Any:

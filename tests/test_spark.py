@@ -17,6 +17,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -464,9 +465,11 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     records = tmp_path / "records.ndjson"
     records.write_bytes(data)
     # a second file in the same job: refused lines whose errors have null fields, a CR before
-    # the LF (kept in raw) and invalid UTF-8 (its bytes in raw_base64, as --rejects writes them)
+    # the LF (part of the line terminator: not in raw, as --rejects leaves it out; any other CR
+    # stays) and invalid UTF-8 (its bytes in raw_base64, as --rejects writes them)
     odd = tmp_path / "odd.ndjson"
-    odd.write_bytes(b'[1, 2]\r\n\n \t\r\n{"id": "\xff\n')  # (and blank lines: no record, skipped as validate skips them)
+    # (and blank lines: no record, skipped as validate skips them)
+    odd.write_bytes(b'[1, 2]\r\n\n \t\r\n{"id": "\xff\r\n{"id": "\xfe\nbad\rx\r\nbad4\r\r\n\rbad5\r\nbad3\r')
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(gen.SINK))
     out = tmp_path / "out"
@@ -476,8 +479,8 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     refused = len(want.report.rejected)
     assert code == 1 and refused > 0
     # (blank lines were refused records: a clean file with one exited 1)
-    assert f"input:   {2502:,} records in 2 paths (2 blank lines skipped, as mapper validate skips them)" in printed
-    assert f"mapped + refused = input: {want.count:,} + {refused + 2:,} = 2,502" in printed
+    assert f"input:   {2507:,} records in 2 paths (2 blank lines skipped, as mapper validate skips them)" in printed
+    assert f"mapped + refused = input: {want.count:,} + {refused + 7:,} = 2,507" in printed
     # (validate says DISCARDED for the same records: the policy applied per record is said)
     assert printed.endswith(
         "note: allow_missing_fields is false: the endpoint discards a whole request body holding a record refused as missing; "
@@ -488,7 +491,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     assert sorted(table.column("_id").to_pylist()) == sorted(want.ids.tolist())
     assert "file" not in table.column_names and "_errors" not in table.column_names
     lines = [json.loads(ln) for f in sorted((out / "refused").glob("part-*")) for ln in f.read_text().splitlines() if ln]
-    assert len(lines) == refused + 2
+    assert len(lines) == refused + 7
     raw_by_text = {r.raw.decode(): r for r in want.report.rejected}
     for line in lines:
         assert set(line) == {"file", "position", "errors", "raw" if "raw" in line else "raw_base64"}
@@ -499,9 +502,23 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
         rejected = raw_by_text[line["raw"]]
         assert [e["code"] for e in line["errors"]] == [e.code for e in rejected.errors]
     odd_lines = {ln.get("raw") or base64.b64decode(ln["raw_base64"]): ln["errors"][0] for ln in lines if ln["file"].endswith("odd.ndjson")}
-    assert set(odd_lines) == {"[1, 2]\r", b'{"id": "\xff'}
-    assert odd_lines["[1, 2]\r"]["code"] == "not_an_object" and odd_lines["[1, 2]\r"]["column"] is None
+    assert set(odd_lines) == {"[1, 2]", b'{"id": "\xff', b'{"id": "\xfe', "bad\rx", "bad4\r", "\rbad5", "bad3"}
+    assert odd_lines["[1, 2]"]["code"] == "not_an_object" and odd_lines["[1, 2]"]["column"] is None
     assert odd_lines[b'{"id": "\xff']["code"] == "invalid_json" and odd_lines[b'{"id": "\xff']["pointer"] is None
+    # the same raw text and errors as mapper validate --rejects writes for the same lines
+    assert main(["validate", str(sink), str(odd), "--rejects", str(tmp_path / "rejects.ndjson"), "-q"]) == 1
+    capsys.readouterr()
+
+    def seen(line: dict[str, Any]) -> tuple[Any, ...]:
+        # (validate's message ends with the record and line number, which Spark does not know: see position)
+        return (
+            line.get("raw"),
+            line.get("raw_base64"),
+            [(e["code"], e["column"], e["path"], e["pointer"], re.sub(r" \(record \d+, line \d+\)$", "", e["message"])) for e in line["errors"]],
+        )
+
+    rejects = [json.loads(ln) for ln in (tmp_path / "rejects.ndjson").read_text().splitlines()]
+    assert sorted(map(seen, rejects), key=repr) == sorted((seen(ln) for ln in lines if ln["file"].endswith("odd.ndjson")), key=repr)
     assert sorted(p.name for p in out.iterdir()) == ["mapped", "refused"]  # the staging directory is gone
     # the output exists now: without --overwrite the run refuses before any job, with a message and no traceback
     code = main(["spark-validate", str(sink), str(records), "-o", str(out), "-q"])
