@@ -773,7 +773,8 @@ class ValidateCounts:
 
     @property
     def lost(self) -> int:
-        """Input records neither mapped nor refused (always 0 unless something is broken)."""
+        """Input records neither mapped nor refused: 0 unless an input changed during the run (read
+        twice, to map and then to count: a live log grows meanwhile) or something is broken."""
         return self.input_records - self.mapped_rows - self.refused_records
 
 
@@ -797,7 +798,8 @@ def validate_files(
     are: ``mapper spark-validate`` checks them first (:func:`check_inputs`). The mapped rows are
     persisted (memory, then local disk) while both halves are written, so each record is
     mapped once. The counts are read back from what was written, and the input is
-    counted on its own: mapped rows + refused records == input records. A blank line
+    counted on its own: mapped rows + refused records == input records (unless a file was
+    written to meanwhile, :attr:`ValidateCounts.lost`). A blank line
     (empty, or JSON whitespace only) is no record: skipped, as ``mapper validate`` skips
     it, and counted in :attr:`ValidateCounts.blank_lines`. Both halves are
     staged under ``output/.mapper-staging-<owner>-<id>`` and renamed into place at the end
@@ -857,10 +859,9 @@ def validate_files(
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
-        lines = _read_lines(spark, paths).select(F.count(F.lit(1)).alias("lines"), F.sum(_blank_line(F.col("value")).cast("long")).alias("blank")).first()
-        blank = int(lines["blank"] or 0)
+        lines, blank = _count_lines(spark, paths)
         counts = ValidateCounts(
-            input_records=int(lines["lines"]) - blank,
+            input_records=lines - blank,
             mapped_rows=spark.read.parquet(staged_mapped).count(),
             refused_records=spark.read.text(staged_refused).count(),
             error_counts=dict(sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -1031,6 +1032,88 @@ def _blank_line(value: Any) -> Any:
 
     first = F.substring(value, 1, 1)
     return (F.length(value) == 0) | (first.isin(" ", "\t", "\r", "\ufeff") & value.rlike("^\ufeff?[ \t\r]*\\z"))
+
+
+def _count_lines(spark: Any, paths: Sequence[str]) -> tuple[int, int]:
+    """The files' lines and, of them, the blank ones: a second read of the input, after the
+    mapping (a file that grew meanwhile counts more lines than were mapped: :func:`_lost_message`)."""
+    from pyspark.sql import functions as F
+
+    row = _read_lines(spark, paths).select(F.count(F.lit(1)).alias("lines"), F.sum(_blank_line(F.col("value")).cast("long")).alias("blank")).first()
+    return int(row["lines"]), int(row["blank"] or 0)
+
+
+def _input_state(paths: Sequence[str], limit: int = 10_000) -> dict[str, tuple[int, int]]:
+    """``(size, mtime_ns)`` of each local file ``paths`` name (a directory's and a glob's files
+    too, the first ``limit`` of them); remote paths are left out.
+
+    Taken before and after a run (a few ``os.stat`` calls: nothing read), the two say whether
+    the input changed while Spark read it twice, once to map and once to count."""
+    state: dict[str, tuple[int, int]] = {}
+
+    def add(name: str) -> None:
+        try:
+            st = os.stat(name)
+        except OSError:  # (gone: missing from the state, which says so)
+            return
+        if stat.S_ISREG(st.st_mode):
+            state[name] = (st.st_size, st.st_mtime_ns)
+
+    for path in paths:
+        local = _local_path(path)
+        if local is None:
+            continue
+        names = sorted({m for pattern in _braces(local) for m in _glob(pattern)}) if any(ch in local for ch in _GLOB) else [local]
+        for name in names:
+            if os.path.isdir(name):
+                for root, dirs, files in os.walk(name):
+                    dirs.sort()
+                    for file in sorted(files):
+                        if len(state) >= limit:
+                            return state
+                        add(os.path.join(root, file))
+            elif len(state) < limit:
+                add(name)
+    return state
+
+
+def _changes(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """How each local input file that changed between ``before`` and ``after`` (:func:`_input_state`) changed."""
+
+    def seen(state: tuple[int, int] | None) -> str:
+        if state is None:
+            return "not there"
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state[1] / 1e9))
+        return f"{state[0]:,} bytes, modified {when}.{state[1] // 1_000_000 % 1000:03d}"
+
+    return [
+        f"{shown_name(name)}: {seen(before.get(name))} before, {seen(after.get(name))} after"
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    ]
+
+
+def _lost_message(counts: ValidateCounts, before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], remote: bool = False) -> str:
+    """What spark-validate says when mapped + refused != input records (:attr:`ValidateCounts.lost`).
+
+    Spark reads the input twice, once to map and once to count: a file written to meanwhile
+    (a live log) counts more lines the second time. That is what the message names when the
+    local files' size or modification time changed (``before``/``after``: :func:`_input_state`),
+    with what to do; ``remote``: some input could not be looked at."""
+    head = f"mapped + refused = {counts.mapped_rows + counts.refused_records:,}, not the {counts.input_records:,} input records"
+    changes = _changes(before, after)
+    if changes:
+        shown = "; ".join(changes[:3]) + (f"; and {len(changes) - 3:,} more" if len(changes) > 3 else "")
+        return (
+            f"{head}: the input changed during the run ({shown}). Spark reads it twice, once to map and once to count, "
+            "and the two saw different data: the results are of what the first read saw, not of the input as it is now. "
+            "Copy the input first (a file still being written, such as a live log: cp it to a file of its own) and spark-validate the copy"
+        )
+    where = "a remote input: its size and time are not looked at here" if remote else "no local input's size or modification time changed"
+    return (
+        f"{head}: Spark reads the input twice, once to map and once to count, and the two reads differ ({where}). "
+        "If an input was written to during the run, copy it first and spark-validate the copy; otherwise this is a bug: please report it"
+    )
 
 
 def _read_lines(spark: Any, paths: Sequence[str]) -> Any:
@@ -1326,6 +1409,7 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             # py4j connection the main thread is waiting on (a "reentrant call" and pages
             # of tracebacks): a plain KeyboardInterrupt here, and validate_files cancels
             signal.signal(signal.SIGINT, on_interrupt)
+            before_run = _input_state(paths)  # (a file that grows meanwhile, a live log, is read twice: _lost_message)
             try:
                 counts = validate_files(
                     spark, sink, paths, _spark_path(args.output), strict=args.strict, overwrite=args.overwrite, max_record_size=max_record_size
@@ -1357,7 +1441,8 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
     print(f"mapped:  {plural(counts.mapped_rows, 'row')} -> {mapped_dir} (Parquet)")
     print(f"refused: {plural(counts.refused_records, 'record')} -> {refused_dir} (NDJSON)" + (f"; errors: {codes}" if codes else ""))
     if counts.lost:
-        print(f"mapper: mapped + refused = {counts.mapped_rows + counts.refused_records:,}, not the {counts.input_records:,} input records", file=sys.stderr)
+        remote = any(_local_path(p) is None for p in paths)
+        print(f"mapper: {escape_controls(_lost_message(counts, before_run, _input_state(paths), remote))}", file=sys.stderr)
         return EXIT_USAGE
     print(f"mapped + refused = input: {counts.mapped_rows:,} + {counts.refused_records:,} = {counts.input_records:,}")
     if counts.error_counts.get("missing") and not sink.allow_missing_fields:  # (mapper validate says DISCARDED for the same file)

@@ -552,6 +552,54 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
     assert pq.read_table(tmp_path / "o" / "mapped").column("File").to_pylist() == ["json"] * 3
 
 
+def test_spark_validate_says_an_input_that_changed_during_the_run_changed(spark: Any, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # A live log grows between the two reads (to map, then to count): the counts cannot agree,
+    # and the run said only "mapped + refused = 3, not the 4 input records", read as records lost
+    from mapper import spark as ms
+    from mapper.cli import main
+
+    data = EXAMPLE_RECORDS.read_bytes()
+    log = tmp_path / "live.ndjson"
+    log.write_bytes(data)
+    real = ms._count_lines
+
+    def count_after_a_write(*args: Any) -> tuple[int, int]:
+        with log.open("ab") as f:
+            f.write(data.splitlines(keepends=True)[0])
+        return real(*args)
+
+    monkeypatch.setattr(ms, "_count_lines", count_after_a_write)
+    code = main(["spark-validate", str(EXAMPLE_SINK), str(log), "-o", str(tmp_path / "o"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("mapper: mapped + refused = 3, not the 4 input records: the input changed during the run (")
+    assert f"live.ndjson: {len(data):,} bytes, modified " in err and f" before, {log.stat().st_size:,} bytes, modified " in err
+    assert "Copy the input first" in err and err.count("\n") == 1
+
+
+def test_lost_records_with_no_input_changed_are_not_blamed_on_the_input(tmp_path: Path) -> None:
+    from mapper.spark import ValidateCounts, _input_state, _lost_message
+
+    (tmp_path / "a.ndjson").write_text("{}\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "p.ndjson").write_text("{}\n{}\n")
+    paths = [str(tmp_path / "a.ndjson"), f"file:{tmp_path}/d", "hdfs://nn/x.ndjson"]
+    state = _input_state(paths)
+    assert state == {
+        str(tmp_path / "a.ndjson"): (3, (tmp_path / "a.ndjson").stat().st_mtime_ns),
+        str(tmp_path / "d" / "p.ndjson"): (6, (tmp_path / "d" / "p.ndjson").stat().st_mtime_ns),
+    }
+    counts = ValidateCounts(input_records=3, mapped_rows=1, refused_records=1, error_counts={}, blank_lines=0)
+    said = _lost_message(counts, state, state)
+    assert said.startswith("mapped + refused = 2, not the 3 input records: ") and "changed during the run" not in said
+    assert "no local input's size or modification time changed" in said and "bug" in said
+    assert "a remote input" in _lost_message(counts, state, state, remote=True)
+    (tmp_path / "d" / "p.ndjson").unlink()
+    assert "p.ndjson: 6 bytes, modified " in _lost_message(counts, state, _input_state(paths)) and " before, not there after" in _lost_message(
+        counts, state, _input_state(paths)
+    )
+
+
 def _cli(*args: Any) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert "Traceback" not in proc.stderr
