@@ -2,7 +2,8 @@
 
 Runs the mapper over the records a few times after a warm-up and prints the median
 records/s and MB/s, with the time of each stage of the fast path (decode, extract,
-convert, the rest) and how many records went down the careful path. The peers
+convert, the rest) and how many records went down the careful path; with ``--workers``,
+how many worker processes mapped (``workers`` in the JSON, 1 without). The peers
 (pyarrow, polars, msgspec ...) live in the repository's ``benchmarks/``:
 ``python -m benchmarks.run --sink SINK --data RECORDS`` runs them side by side on
 the same sink and data.
@@ -21,6 +22,7 @@ from typing import Any, Callable
 from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
+from .engine.parallel import can_fork, cuts_for, splittable
 from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, explain_failures, format_of, open_input, read_input, unexplained, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError, OptionError
@@ -34,7 +36,8 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         "bench",
         help="measure mapping throughput on your sink and records",
         description="Map the records N times (--repeat) after one warm-up and print the median records/s and MB/s, the time of each stage "
-        "of the fast path (decode, extract, convert, the rest) and how many records took the careful path; records the sink refuses are "
+        "of the fast path (decode, extract, convert, the rest) and how many records took the careful path (with --workers, the table's first "
+        "line says how many worker processes mapped: at most one per CPU, fewer for a small input); records the sink refuses are "
         "counted in the table and said on stderr (the figures then time refusing them); an input without records is an error (exit 2). The peers (pyarrow, "
         "polars ...) run from a checkout: python -m benchmarks.run --sink SINK --data RECORDS.",
     )
@@ -49,7 +52,8 @@ def add_bench_parser(sub: Any, shared_options: Callable[[argparse.ArgumentParser
         type=file_name,
         metavar="FILE",
         help="also write the figures as JSON to FILE (records, bytes, and under mapper: the median seconds, records/s, MB/s and stage "
-        "times, the records stored and refused, the fast/careful path counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
+        "times, the records stored and refused, the worker processes that mapped (workers: 1 without --workers), the fast/careful path "
+        "counts, every run's seconds; command: the arguments); '-': the JSON on stdout instead of the table",
     )
     shared_options(p)
 
@@ -90,11 +94,15 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
 
     The median of an even count is the lower middle run (a run's stages go with its total).
     With ``workers`` (one input only) the stages are not measured: ``stages`` is None.
+    ``workers``: the processes that mapped (one per range the input is cut into: at most
+    one per CPU, fewer for a small input; 1 in one process).
     """
     check_repeat(repeat)
     parts = [data] if isinstance(data, bytes) else data
     nbytes = sum(len(p) for p in parts)
     parallel = options.workers > 1 and len(parts) == 1
+    # (as the run cuts the input: one process maps each range)
+    workers = len(cuts_for(parts[0], options.workers)) - 1 if parallel and can_fork() and splittable(parts[0], options) else 1
     runs = []
     notes: list[str] = []
     result: Any
@@ -135,6 +143,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     return {
         "seconds": total,
         "records": records,
+        "workers": workers,
         "stored": stored,  # (the figures of a sink that refuses the records time the refusing: see cmd_bench's note)
         "refused": refused,  # records with an error of their own (stored + refused < records: the batch discarded with them)
         "records_per_s": records / total if total else 0.0,
@@ -221,8 +230,11 @@ def _print(own: dict[str, Any], nbytes: int) -> None:
     total = own["seconds"]
     refused, discarded = own["refused"], own["records"] - own["stored"] - own["refused"]
     said = f" ({refused:,} refused{', the batch discarded' if discarded > 0 else ''})" if refused > 0 else ""  # (in the table too: -q silences the note)
+    # (with --workers, the figures are of the processes that ran: at most one per CPU, fewer for a small input)
+    ran = f", {plural(own['workers'], 'worker process', 'worker processes')}" if own["workers"] > 1 or st is None else ""
     print(
-        f"mapper: {plural(own['records'], 'record')}{said}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s (median of {len(own['runs'])})"
+        f"mapper: {plural(own['records'], 'record')}{said}, {nbytes / 1e6:,.1f} MB: {own['records_per_s']:,.0f} records/s, {own['mb_per_s']:,.1f} MB/s "
+        f"(median of {len(own['runs'])}{ran})"
     )
     if st is None:
         print("  stages: not measured with --workers (each worker times its own range)")

@@ -153,6 +153,13 @@ def cut_points(view: Any, parts: int, first_share: float = 1.0) -> list[int]:
     return cuts
 
 
+def cuts_for(view: Any, workers: int, to_writer: bool = False) -> list[int]:
+    """The ranges ``workers=N`` cuts ``view`` (NDJSON bytes or a file's map) into, as
+    :func:`cut_points` gives them: one process maps each (at most :func:`most_workers`;
+    a small input has fewer ranges). ``mapper bench`` counts them to say how many ran."""
+    return cut_points(view, min(workers, most_workers()), WRITER_CALLER_SHARE if to_writer else CALLER_SHARE)
+
+
 class Part:
     """What mapping one range gave: its columns and ``_id`` (every row), its report, its lines."""
 
@@ -815,16 +822,14 @@ def run_parallel_parts(
     if isinstance(records, (bytearray, memoryview)):
         records = bytes(records)
     ident = None
-    processes = min(options.workers, most_workers())
-    caller_share = WRITER_CALLER_SHARE if to_writer else CALLER_SHARE
     if isinstance(records, bytes):  # (each process finds whether its range is ASCII: see split_lines)
-        cuts = cut_points(records, processes, caller_share)
+        cuts = cuts_for(records, options.workers, to_writer)
         notice = format_notice(records, options.input_format)
     else:
         with open(records, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if os.path.getsize(records) else _Empty() as mm:
             st = os.fstat(fh.fileno())
             ident = (st.st_dev, st.st_ino, st.st_size)
-            cuts = cut_points(mm, processes, caller_share)
+            cuts = cuts_for(mm, options.workers, to_writer)
             notice = format_notice(mm, options.input_format)  # (the note one process gives: read in place)
     ctx = mp.get_context("fork")
     procs: list[tuple[Any, Any]] = []
