@@ -618,3 +618,13 @@ def get_contenders(names: Iterable[str] | None = None, *, mapper_options: dict[s
         cls = by_name[n]
         out.append(MapperContender(**(mapper_options or {})) if cls is MapperContender else cls())
     return out
+
+
+if __name__ == "__main__":  # a library: run as a script it measured nothing and exited 0, which read as a pass
+    print(
+        "benchmarks.contenders is a library (the contenders the runner measures), not a script: "
+        "run python -m benchmarks.run (every contender side by side; --sink SINK --data RECORDS for your own), "
+        "or python -m benchmarks.rss --contender NAME (one contender's peak RSS); benchmarks/README.md lists the others",
+        file=sys.stderr,
+    )
+    sys.exit(2)

@@ -58,7 +58,7 @@ def write(path: Path, mb: int, one_line: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.documents_rss", description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=200, help="the document's size in MB (default 200)")
     args = ap.parse_args(argv)
     if args.mb < 1:

@@ -151,7 +151,7 @@ def positive_float(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.gen", description=__doc__.splitlines()[0])
     p.add_argument("n", type=int)
     p.add_argument("--variant", choices=("clean", "lax", "bad"), default="clean")
     p.add_argument("--seed", type=int, default=42)

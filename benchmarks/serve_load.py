@@ -180,7 +180,7 @@ def measure(clients: int = 8, n_bodies: int = 400, per_body: int = 500, paced: b
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.serve_load", description=__doc__.splitlines()[0])
     p.add_argument("--clients", type=positive_int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--bodies", type=positive_int, default=None, help="request bodies in all (default 400; 40 with --paced)")
     p.add_argument("--records", type=positive_int, default=500, help="records per body (default 500)")

@@ -355,7 +355,7 @@ def _missing() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.spark_bench", description=__doc__.splitlines()[0])
     p.add_argument("--records", type=positive_int, default=1_000_000)
     p.add_argument("--repeat", type=positive_int, default=3)
     p.add_argument("--masters", default="local[2],local[1]", help="comma-separated; each runs in its own process (default local[2],local[1])")

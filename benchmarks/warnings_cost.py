@@ -72,7 +72,7 @@ def detection_off() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.warnings_cost", description=__doc__.splitlines()[0])
     p.add_argument("--records", type=positive_int, default=200_000)
     p.add_argument("--repeat", type=positive_int, default=7)
     args = p.parse_args(argv)

@@ -51,3 +51,30 @@ def test_bench_help_names_workers(capsys: pytest.CaptureFixture[str]) -> None:
     text = " ".join(capsys.readouterr().out.split())
     assert "worker processes that mapped (workers: 1 without --workers)" in text
     assert "how many worker processes mapped" in text
+
+
+# ---------------------------------------------------------------------------------------
+# The benchmark scripts, run with -m: their help names them so
+
+_ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize("script", ["documents_rss", "serve_load", "gen", "spark_bench", "warnings_cost"])
+def test_benchmark_help_names_the_module_run(script: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    monkeypatch.syspath_prepend(str(_ROOT))
+    module = importlib.import_module(f"benchmarks.{script}")
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--help"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m benchmarks.{script} ")
+
+
+def test_contenders_run_as_a_script_says_it_is_a_library() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.contenders", "--help"], cwd=_ROOT, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, ""), done
+    assert "benchmarks.contenders is a library" in done.stderr and "python -m benchmarks.run" in done.stderr, done.stderr
