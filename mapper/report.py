@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import numpy as np
 
 from .errors import MapperError, OptionError, escape_controls, show, shown_name, suggest, type_name
+from .options import MAX_RECORD_SIZE, MapOptions
 from .types import LOSSY_KINDS, ConversionError
 
 #: How many errors (and, separately, warnings) a report keeps in full.
@@ -73,6 +74,14 @@ def unmeasured_note(limit: int) -> str:
         f"max_record_size ({limit:,} bytes) limits records read as text: records given as Python objects (dicts) "
         "were not measured (a mapping has no bytes until it is written; a Batcher's max_bytes limits what it sends)"
     )
+
+
+def note_unmeasured(report: Report, options: MapOptions) -> Report:
+    """``report`` of a run that read records as Python objects, with :func:`unmeasured_note` when
+    ``max_record_size`` was asked for (another value than the default)."""
+    if options.max_record_size != MAX_RECORD_SIZE:
+        report.notes.append(unmeasured_note(options.max_record_size))
+    return report
 
 
 T = TypeVar("T")

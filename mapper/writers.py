@@ -583,7 +583,7 @@ class RejectsWriter:
         try:
             self.fh.write(json_line(out))
         except OSError as exc:  # (a full disk: said naming this file, as the rows' file is)
-            raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
         self.count += 1
 
     def flush(self) -> None:
@@ -594,7 +594,7 @@ class RejectsWriter:
             self.fh.flush()
             sync_file(self.fh.fileno())
         except OSError as exc:
-            raise OutputError(f"cannot write {shown_name(self.path)}: {exc.strerror or exc}") from None
+            raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
 
     def close(self, ok: bool = True) -> None:
         """Keep the file (renamed into place), or with ``ok`` false drop it (:meth:`abort`)."""

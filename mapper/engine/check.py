@@ -22,8 +22,8 @@ from typing import Any, Callable, Mapping, Union
 
 from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
-from ..options import MAX_RECORD_SIZE, MapOptions
-from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, unmeasured_note
+from ..options import MapOptions
+from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, note_unmeasured
 from ..types import beyond_float64_reason
 from .careful import CarefulPath
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
@@ -263,7 +263,7 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
     it stands, without the checker's setup."""
     odd = vouch_dicts(compiled, records)
     if odd is not None and not odd and not options.ignore_warnings:
-        return _unmeasured(_nothing_to_report(len(records), options), options)
+        return note_unmeasured(_nothing_to_report(len(records), options), options)
     judged, rows = (records, None) if odd is None else ([records[i] for i in odd], odd)
 
     def judge(careful: CarefulPath) -> None:
@@ -273,14 +273,7 @@ def validate_dicts(compiled: CompiledSink, records: list[dict[str, Any]], option
             for i, record in enumerate(records):
                 careful.obj(record, i, None)
 
-    return _unmeasured(_validate_few(compiled, len(records), options, judge, None), options)
-
-
-def _unmeasured(report: Report, options: MapOptions) -> Report:
-    """``report`` of dicts, noting that ``max_record_size``, when one was asked for, did not measure them (as a run notes it)."""
-    if options.max_record_size != MAX_RECORD_SIZE:
-        report.notes.append(unmeasured_note(options.max_record_size))
-    return report
+    return note_unmeasured(_validate_few(compiled, len(records), options, judge, None), options)
 
 
 def validate_lines(compiled: CompiledSink, lines: list[bytes], options: MapOptions, first: Any = None) -> Report:

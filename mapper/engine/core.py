@@ -19,8 +19,8 @@ import numpy as np
 
 from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
-from ..options import MAX_RECORD_SIZE, MapOptions
-from ..report import DocumentFailure, RejectedRecord, Report, decide, too_large_reason, unmeasured_note
+from ..options import MapOptions
+from ..report import DocumentFailure, RejectedRecord, Report, decide, note_unmeasured, too_large_reason
 from ..types import type_set
 from .careful import CarefulPath
 from .fast import FastPath, Seg, clean_lines
@@ -330,9 +330,8 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = notes_given(self.notices, report)
-        limit = self.options.max_record_size
-        if self.objects and limit != MAX_RECORD_SIZE:  # (a limit asked for, which they passed unmeasured)
-            report.notes.append(unmeasured_note(limit))
+        if self.objects:  # (a limit asked for, which they passed unmeasured)
+            note_unmeasured(report, self.options)
         report.document_failure = self.document_failure
         return report
 
