@@ -2169,7 +2169,7 @@ def _draft(
     natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
     user_texts: dict[tuple[str, ...], tuple[str, str]] = {}  # each typed path's option: (its path or column text, its type)
     for text, ctype in (types or {}).items():
-        keys = _resolve(text, choices, stats, "--type")
+        keys = _resolve(text, choices, stats, "--type", max_depth)
         if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
             raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
         user_typed[keys] = f"{text.strip()}={ctype}"
@@ -2242,6 +2242,10 @@ def _draft(
             kept.append(keys)
     mapped = set(kept)
     notes[:] = [nt for nt in notes if nt not in noted or noted[nt] in mapped]
+    for keys, option in user_typed.items():  # (its type had no effect: said, not dropped with the path's notes)
+        if keys not in mapped:
+            why = skipped.get(_dot(keys), "not mapped")
+            notes.append(f"--type {option}: {_dot(keys)} is left out of the draft ({why}), so the type has no effect")
     order = {k: i for i, k in enumerate(stats)}
     rest = sorted((k for k in kept if k not in ident_keys), key=order.__getitem__)
     ordered = list(ident_keys) + rest
@@ -2357,7 +2361,9 @@ def _draft(
 # Identity
 
 
-def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tuple[str, ...], _PathStats], what: str) -> tuple[str, ...]:
+def _resolve(
+    text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tuple[str, ...], _PathStats], what: str, max_depth: int | None = None
+) -> tuple[str, ...]:
     """A path named in dot notation, or by the column name the draft gives it."""
     text = text.strip()
     keys: tuple[str, ...] | None = None
@@ -2379,6 +2385,11 @@ def _resolve(text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tup
         return drafted[0]
     if keys is not None and keys in stats:
         raise InferError(f"{what} {text!r} is an object in every record (or lies under a path that is not always an object), not a value")
+    if keys is not None and max_depth is not None and len(keys) > max_depth and keys[:max_depth] in stats:
+        raise InferError(
+            f"{what} {text!r} is {len(keys)} keys deep: --max-depth {max_depth} reads no keys that deep (it leaves such paths out of the draft), "
+            f"so the option could have no effect; raise --max-depth or leave the option out"
+        )
     near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]
     hint = f" (paths like it: {', '.join(near)})" if near else ""
     raise InferError(f"{what} {text!r} is not a path of the records (nor a column name of the draft){hint}")
