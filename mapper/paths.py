@@ -501,7 +501,23 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
         raise OptionError(f"records_path: {exc}") from None
     if path.keys is None:
         raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}")
+    literal = skipped_spaces(path)
+    if literal is not None:  # (refused, not read: an option has no warning to carry, and a sink path string gets one)
+        raise OptionError(_records_path_spaces(value, path.keys, literal))
     return _not_too_deep(path.keys)
+
+
+def _records_path_spaces(text: str, keys: tuple[str, ...], literal: tuple[str, ...]) -> str:
+    """The refusal of a records path whose whitespace around its keys JMESPath would drop (``' a '`` reads ``a``)."""
+    what = "whitespace" if any(c in text for c in "\t\n\r") else "spaces"
+    if literal:
+        spaced = f"quote it: {preview(to_dot_notation(literal), 200)!r} (in Python, or give the list {preview(json.dumps(list(literal)), 200)})"
+    else:
+        spaced = "put them inside its quotes (in Python, or give the list of keys)"
+    return (
+        f"records_path {preview(text, 200)!r} would read the keys {preview(json.dumps(list(keys)), 200)}: JMESPath drops the {what} "
+        f"around its keys; write it {preview(to_dot_notation(keys), 200)!r}, or, if a key holds the {what}, {spaced}"
+    )
 
 
 def _not_too_deep(keys: tuple[str, ...]) -> tuple[str, ...]:
