@@ -815,7 +815,7 @@ def validate_files(
         raise OptionError(f"spark must be a SparkSession, not {type(spark).__module__}.{type(spark).__qualname__}")
     if not isinstance(output, (str, os.PathLike)) or not os.fspath(output):  # ("" read as "/": the results went to /mapped and /refused)
         raise OptionError(f"output must name a directory (a str or os.PathLike), not {output!r}")
-    output = os.fspath(output)
+    output = os.fsdecode(output)  # (a PathLike of bytes too, as _path_list takes the paths)
     paths = _path_list(paths)
     for path in paths:  # (Spark's error was an AnalysisException, PATH_NOT_FOUND, once the job was planned)
         local = _local_path(path)
