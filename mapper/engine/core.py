@@ -330,7 +330,7 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = notes_given(self.notices, report)
-        if self.objects:  # (a limit asked for, which they passed unmeasured)
+        if self.objects:  # (records read as Python objects: a max_record_size asked for did not measure them)
             note_unmeasured(report, self.options)
         report.document_failure = self.document_failure
         return report
