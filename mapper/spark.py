@@ -580,7 +580,7 @@ def map_dataframe(
     if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
         raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
     fields = list(df.schema.fields)
-    text_index = _find_column(fields, column)
+    text_index = _find_column(fields, column, _case_sensitive(df))
     text_type = fields[text_index].dataType
     if not isinstance(text_type, (T.StringType, T.BinaryType)):
         # (a struct, map or array cast to string is Spark's "{1, a}", not JSON: every record would be refused)
@@ -618,9 +618,20 @@ def check_sink_columns(loaded: Sink, inputs: Sequence[str] = ()) -> None:
     _check_unique(_output_names(list(inputs), worker.layout))
 
 
-def _find_column(fields: list[Any], column: str) -> int:
+def _case_sensitive(df: Any) -> bool:
+    """Whether the DataFrame's session resolves column names case-sensitively (``spark.sql.caseSensitive``, off by default)."""
+    try:
+        return str(df.sparkSession.conf.get("spark.sql.caseSensitive", "false")).lower() == "true"
+    except Exception:  # noqa: BLE001 - (a DataFrame without a session to ask: Spark's default)
+        return False
+
+
+def _find_column(fields: list[Any], column: str, case_sensitive: bool = False) -> int:
     names = [f.name for f in fields]
-    folded = [i for i, n in enumerate(names) if n.lower() == column.lower()]  # Spark resolves names case-insensitively
+    if case_sensitive:  # (spark.sql.caseSensitive: `value` and `Value` are two columns, told apart)
+        folded = [i for i, n in enumerate(names) if n == column]
+    else:  # Spark resolves names case-insensitively by default
+        folded = [i for i, n in enumerate(names) if n.lower() == column.lower()]
     if len(folded) > 1:  # (Spark's own error was an AnalysisException, AMBIGUOUS_REFERENCE, from inside the step)
         raise OptionError(
             f"the DataFrame has {len(folded)} columns named {column!r} ({', '.join(names[i] for i in folded)}), "

@@ -181,3 +181,24 @@ def test_spark_validate_starts_no_web_ui_unless_asked(monkeypatch: Any, tmp_path
     with pytest.raises(RuntimeError, match="stop here"):
         ms._session(args, confs, str(tmp_path))
     assert given["spark.ui.enabled"] == expected
+
+
+def test_a_case_sensitive_session_tells_value_from_value_apart() -> None:
+    # with spark.sql.caseSensitive=true Spark tells `value` from `Value`: refused as ambiguous all the same
+    from types import SimpleNamespace
+
+    from mapper.spark import _case_sensitive, _find_column
+
+    fields = [SimpleNamespace(name="Value"), SimpleNamespace(name="value")]
+    with pytest.raises(OptionError, match="2 columns named 'value'"):
+        _find_column(fields, "value")
+    assert _find_column(fields, "value", case_sensitive=True) == 1
+    with pytest.raises(OptionError, match="no column 'value'"):
+        _find_column([SimpleNamespace(name="Value")], "value", case_sensitive=True)
+
+    def session(setting: str | None) -> Any:
+        conf = SimpleNamespace(get=lambda key, default: default if setting is None else setting)
+        return SimpleNamespace(sparkSession=SimpleNamespace(conf=conf))
+
+    assert [_case_sensitive(session(s)) for s in (None, "false", "true", "TRUE")] == [False, False, True, True]
+    assert _case_sensitive(object()) is False
