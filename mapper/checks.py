@@ -33,7 +33,7 @@ from .errors import (
     type_name,
 )
 from .model import Column, ColumnConfig
-from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, skipped_spaces, to_dot_notation
+from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, skipped_spaces, spaces_reason
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
@@ -542,7 +542,7 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             return None
         literal = skipped_spaces(path)
         if literal is not None:
-            ck.warning(pw, "path-spaces", _spaces_message(raw, path, literal))
+            ck.warning(pw, "path-spaces", spaces_reason(raw, path.keys or (), literal))
         if path.is_plain and form == "body":
             ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {preview(json_text(path.as_array()), 200)}")
         elif not path.is_plain:
@@ -555,21 +555,6 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         return path
     ck.error(pw, "wrong-type", f"the path must be an array of keys (or a path string), not {json_type(raw)}")
     return None
-
-
-def _spaces_message(raw: str, path: Path, literal: tuple[str, ...]) -> str:
-    """The warning for a path string whose whitespace around its keys JMESPath drops (``" a "``
-    reads the key ``a``): what it reads, and how to write a key that holds the spaces."""
-    what = "whitespace" if any(c in raw for c in "\t\n\r") else "spaces"
-    keys = path.keys or ()
-    if literal:
-        spaced = f"quote it: {preview(to_dot_notation(literal), 200)!r} as a path string, or {preview(json_text(list(literal)), 200)} as an array of keys"
-    else:
-        spaced = "put them inside its quotes, or give the path as an array of keys"
-    return (
-        f"the path {preview(raw, 200)!r} reads the keys {preview(json_text(list(keys)), 200)}: JMESPath drops the {what} around "
-        f"its keys; write it {preview(to_dot_notation(keys), 200)!r}, or, if a key holds the {what}, {spaced}"
-    )
 
 
 #: The name fields every idk Field struct has, which a config object sets too (Go's decoder

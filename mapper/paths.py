@@ -29,7 +29,7 @@ import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
-from .errors import OptionError, PathSyntaxError, escape_controls, escaped_json, has_controls, has_lone_surrogate, preview
+from .errors import OptionError, PathSyntaxError, escape_controls, escaped_json, has_controls, has_lone_surrogate, json_text, preview
 
 # Characters that end an unquoted key; most of them mean the text is a JMESPath
 # expression rather than a plain chain of keys.
@@ -503,20 +503,33 @@ def records_path_keys(value: Any) -> tuple[str, ...]:
         raise OptionError(f"records_path must be a chain of keys (aircraft, data.items, or a list of keys), not the expression {value!r}")
     literal = skipped_spaces(path)
     if literal is not None:  # (refused, not read: an option has no warning to carry, and a sink path string gets one)
-        raise OptionError(_records_path_spaces(value, path.keys, literal))
+        raise OptionError(spaces_reason(value, path.keys, literal, records_path=True))
     return _not_too_deep(path.keys)
 
 
-def _records_path_spaces(text: str, keys: tuple[str, ...], literal: tuple[str, ...]) -> str:
-    """The refusal of a records path whose whitespace around its keys JMESPath would drop (``' a '`` reads ``a``)."""
+def spaces_reason(text: str, keys: tuple[str, ...], literal: tuple[str, ...], records_path: bool = False) -> str:
+    """Why a path string whose whitespace around its keys JMESPath drops (``" a "`` reads the key
+    ``a``) reads otherwise than it looks, and how to write a key that holds the whitespace
+    (``literal``: the keys read literally, ``()`` when the string quotes one): a sink path's
+    ``path-spaces`` warning, or with ``records_path`` the refusal of a records path."""
     what = "whitespace" if any(c in text for c in "\t\n\r") else "spaces"
     if literal:
-        spaced = f"quote it: {preview(to_dot_notation(literal), 200)!r} (in Python, or give the list {preview(json.dumps(list(literal)), 200)})"
+        dotted, listed = preview(to_dot_notation(literal), 200), preview(json_text(list(literal)), 200)
+        spaced = (
+            f"quote it: {dotted!r} (in Python, or give the list {listed})"
+            if records_path
+            else f"quote it: {dotted!r} as a path string, or {listed} as an array of keys"
+        )
     else:
-        spaced = "put them inside its quotes (in Python, or give the list of keys)"
+        spaced = (
+            "put them inside its quotes (in Python, or give the list of keys)"
+            if records_path
+            else "put them inside its quotes, or give the path as an array of keys"
+        )
+    reads = f"records_path {preview(text, 200)!r} would read" if records_path else f"the path {preview(text, 200)!r} reads"
     return (
-        f"records_path {preview(text, 200)!r} would read the keys {preview(json.dumps(list(keys)), 200)}: JMESPath drops the {what} "
-        f"around its keys; write it {preview(to_dot_notation(keys), 200)!r}, or, if a key holds the {what}, {spaced}"
+        f"{reads} the keys {preview(json_text(list(keys)), 200)}: JMESPath drops the {what} around its keys; "
+        f"write it {preview(to_dot_notation(keys), 200)!r}, or, if a key holds the {what}, {spaced}"
     )
 
 
