@@ -23,6 +23,7 @@ from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name
 from .errors import InputError, MapperError, escape_controls, shown_name
+from .writers import remove_left_temps
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
@@ -396,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _settle()  # (taken by _on_sigint already, unless a KeyboardInterrupt was raised otherwise)
             if not closed_out:
                 _drop_stdout()
+        remove_left_temps(threading.get_ident())  # (outputs the interruption came too early or too late for their own cleanup to drop)
         terminated = isinstance(exc, Terminated)
         print("terminated" if terminated else "interrupted", file=sys.stderr)
         return 128 + signal.SIGTERM if terminated else 130

@@ -7,6 +7,7 @@ the final name.
 
 from __future__ import annotations
 
+import atexit
 import base64
 import errno
 import hashlib
@@ -94,6 +95,30 @@ def _temp_name(name: str) -> str:
     """A new temporary file's name for output ``name``: ``.<name>.<owner>.<token>.mapper-tmp``,
     the owner this process (:func:`mapper.owners.owner`; its pid alone where the system does not say)."""
     return f"{temp_stem(name)}{owner() or os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+
+
+#: The temporary files of outputs in progress in this process (:class:`AtomicFile`), each with
+#: the process and thread that made it: registered before the file is made, let go once it
+#: is renamed into place or removed. An interruption may come between any two steps (Ctrl-C,
+#: or the command line's SIGTERM taken as one) and the code that would remove the file never
+#: run (it came between the file made and the ``try`` that drops it, or before a writer had
+#: kept the AtomicFile it made): :func:`remove_left_temps` removes them then.
+_LIVE_TEMPS: dict[str, tuple[int, int]] = {}
+
+
+def remove_left_temps(thread: int | None = None) -> None:
+    """Remove the temporary files this process made and neither kept nor removed (an
+    interruption came first): ``thread``'s alone (the command line's, as its interruption is
+    said: a program calling ``mapper.cli.main`` may be writing in other threads), or all of them
+    (as the process ends: run by :mod:`atexit`). Never another process's (a worker forked from
+    this one has a copy of the table)."""
+    pid = os.getpid()
+    for tmp, (owner_pid, owner_thread) in list(_LIVE_TEMPS.items()):
+        if owner_pid == pid and (thread is None or owner_thread == thread):
+            _remove_temp(tmp)
+
+
+atexit.register(remove_left_temps)
 
 
 def _clean_stale(directory: str, name: str) -> None:
@@ -305,9 +330,13 @@ class AtomicFile:
         directory, name = os.path.dirname(real) or ".", os.path.basename(real)
         _clean_stale(directory, name)
         tmp = os.path.join(directory, _temp_name(name))
+        _LIVE_TEMPS[tmp] = (os.getpid(), threading.get_ident())  # (before it is made: see remove_left_temps)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
-        except OSError as exc:
+        except BaseException as exc:
+            _LIVE_TEMPS.pop(tmp, None)
+            if not isinstance(exc, OSError):
+                raise
             raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
         try:
             if st is not None:
@@ -315,7 +344,7 @@ class AtomicFile:
             self.fh = os.fdopen(fd, mode)
         except BaseException as exc:
             os.close(fd)
-            _remove(tmp)
+            _remove_temp(tmp)
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
             raise
@@ -365,9 +394,10 @@ class AtomicFile:
                 except OSError:  # (a file system without hard links, a directory now under the name): kept all the same, and said if it must be taken back
                     kept.backup, kept.undoable = None, False
             os.replace(tmp, real)
+            _LIVE_TEMPS.pop(tmp, None)
             sync_directory(directory)
         except BaseException as exc:
-            _remove(tmp)
+            _remove_temp(tmp)
             kept.forget()
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
@@ -385,7 +415,7 @@ class AtomicFile:
                 pass
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
-            _remove(tmp)
+            _remove_temp(tmp)
 
 
 def _remove(path: str) -> None:
@@ -394,6 +424,12 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def _remove_temp(tmp: str) -> None:
+    """Remove an output's temporary file (:data:`_LIVE_TEMPS`), if it is there."""
+    _remove(tmp)
+    _LIVE_TEMPS.pop(tmp, None)
 
 
 class Kept:

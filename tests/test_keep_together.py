@@ -266,3 +266,59 @@ def test_a_mode_that_cannot_be_set_leaves_no_temporary_file(tmp_path: Path, monk
         fh.write(b"new")
     monkeypatch.undo()
     assert _listing(tmp_path) == {"o.json": b"old"}
+
+
+# An interruption (Ctrl-C, or the command line's SIGTERM taken as one) that comes between an
+# output's temporary file being made and the code that would drop it: a writer's AtomicFile
+# made but not yet kept by the writer (stop 46: `map -o out.ndjson` killed with SIGTERM as
+# writing began exited 143, its temporary file left beside the output).
+
+
+def test_an_interruption_as_the_rows_file_is_opened_leaves_no_temporary_file(tmp_path: Path, monkeypatch: Any) -> None:
+    import json
+
+    from mapper.cli import main
+
+    made = []
+    real_init = writers.AtomicFile.__init__
+
+    def init_then_interrupted(self: writers.AtomicFile, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self._tmp)
+        raise KeyboardInterrupt  # after the file is made, before the writer holds it
+
+    monkeypatch.setattr(writers.AtomicFile, "__init__", init_then_interrupted)
+    sink, records = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps(SINK))
+    records.write_bytes(b'{"id": 1, "n": 2}\n')
+    assert main(["map", str(sink), str(records), "-o", str(tmp_path / "out.ndjson"), "-q"]) == 130
+    assert made and made[0] is not None and sorted(p.name for p in tmp_path.iterdir()) == ["r.ndjson", "sink.json"]
+    assert writers._LIVE_TEMPS == {}
+
+
+def test_an_atomic_file_neither_kept_nor_dropped_is_removed_as_the_process_ends(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = f"from mapper.writers import AtomicFile; f = AtomicFile({str(tmp_path / 'out')!r}); f.fh.write(b'half'); print(f._tmp)"
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith(".mapper-tmp"), proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_left_temporary_files_of_other_threads_stay_when_one_thread_is_interrupted(tmp_path: Path) -> None:
+    import threading
+
+    mine = writers.AtomicFile(str(tmp_path / "a"))
+    theirs: list[writers.AtomicFile] = []
+    t = threading.Thread(target=lambda: theirs.append(writers.AtomicFile(str(tmp_path / "b"))))
+    t.start()
+    t.join()
+    try:
+        writers.remove_left_temps(threading.get_ident())
+        assert mine._tmp is not None and not os.path.exists(mine._tmp)
+        assert theirs[0]._tmp is not None and os.path.exists(theirs[0]._tmp)
+    finally:
+        mine.abort()
+        theirs[0].abort()
+    assert list(tmp_path.iterdir()) == []
