@@ -194,7 +194,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 print(f"mapper: note: {note}", file=sys.stderr)
         return 2
     if own["stored"] < own["records"] and not args.quiet:  # (a wrong sink or --records-path maps nothing, fast)
-        print(f"mapper: note: {_refused_note(own['stored'], own['refused'], own['records'])} (mapper validate says why)", file=sys.stderr)
+        print(f"mapper: note: {refused_note(own['stored'], own['refused'], own['records'])} (mapper validate says why)", file=sys.stderr)
         for note in own["notes"]:
             print(f"mapper: note: {note}", file=sys.stderr)
     result = {"records": own["records"], "bytes": nbytes, "mapper": own, "command": getattr(args, "argv", None) or ["mapper", *sys.argv[1:]]}
@@ -213,7 +213,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refused_note(stored: int, refused: int, records: int) -> str:
+def refused_note(stored: int, refused: int, records: int) -> str:
     """What the figures measure when the sink stores fewer than all the records: refusing is cheaper
     than mapping, so a figure of mostly refusals (a wrong sink or ``--records-path``) says so plainly;
     a batch discarded for a few refused records was still mapped whole."""

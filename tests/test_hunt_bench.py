@@ -231,3 +231,33 @@ def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path,
     said = "pyspark is not installed (pip install 'featurebase-mapper[spark]')" if lacking == "pyspark" else "Java is not on PATH"
     assert err.startswith("skipped: ") and said in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_with_your_own_sink_gives_a_figure_and_a_note_for_a_discarded_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # allow_missing_fields false and a record missing its fields: the endpoint discards the batch, so
+    # map raises BatchRejected; the table said "failed: discarded: ..." with no figure, where mapper
+    # bench measures the mapping and says what the figures are of
+    from benchmarks import run
+
+    data = tmp_path / "missing.ndjson"
+    data.write_text(json.dumps({"id": "x1", "timestamp": 1659981468260, "data": {"aircraftId": "A"}}) + "\n" + RECORDS.read_text())
+    out_json = tmp_path / "out.json"
+    assert run.main(["--sink", str(SINK), "--data", str(data), "--no-rss", "--contenders", "mapper", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    row = json.loads(out_json.read_text())["result"]["contenders"][0]
+    assert row["status"] == "ok" and row["records"] == 4 and row["records_per_s"], row
+    assert (row["stored"], row["refused"]) == (0, 1), row
+    note = "note: mapper: 0 of 4 records would be stored: 1 refused and the others discarded with the batch: the figures are of mapping them all"
+    assert note in out, out
+    assert "failed" not in out, out
+
+
+def test_run_with_your_own_sink_all_stored_has_no_refusal_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import run
+
+    out_json = tmp_path / "out.json"
+    assert run.main(["--sink", str(SINK), "--data", str(RECORDS), "--no-rss", "--contenders", "mapper", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    row = json.loads(out_json.read_text())["result"]["contenders"][0]
+    assert row["status"] == "ok" and (row["records"], row["stored"], row["refused"]) == (3, 3, 0), row
+    assert "would be stored" not in out, out
