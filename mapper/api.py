@@ -31,7 +31,7 @@ from .engine.reader import (
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError, no_set_reason
 from .model import Column, Sink
-from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions
+from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_size
 from .paths import records_path_keys
 from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import load_sink
@@ -236,7 +236,9 @@ class Mapper:
         options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
         return iter_batches(self.compiled, _bytes_given(source), options, records)
 
-    def check(self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS) -> list[RecordProblem]:
+    def check(
+        self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int = MAX_RECORD_SIZE
+    ) -> list[RecordProblem]:
         """The errors, then the warnings, of one record, as the endpoint would see it.
 
         ``record``: a mapping (any :class:`collections.abc.Mapping`), or its JSON text
@@ -251,6 +253,9 @@ class Mapper:
         has no JSON form (a NaN, a key that is not a str, a ``set``, a ``datetime``) is
         ``invalid_json``, and an integer beyond float64 ``out_of_range`` at its path, in the
         batcher's words (``map`` and ``validate`` of many dicts read only the mapped values).
+        ``max_record_size``: as in :meth:`validate`, a JSON text longer than this many bytes
+        (UTF-8, the blanks around it not counted) is ``too_large``, refused before it is decoded;
+        a mapping is not measured (it has no bytes until it is written), as ``validate`` does not.
         Safe to call from several threads (each has its own checker). A ``set`` (of
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.
@@ -262,10 +267,12 @@ class Mapper:
             )
         if strict is not True and strict is not False:  # (the checker, made once per thread, checked it only when made)
             raise OptionError(f"strict must be True or False, not {strict!r}")
+        if max_record_size is not MAX_RECORD_SIZE:
+            check_max_record_size(max_record_size)
         if ignore_warnings is NO_WARNINGS:
-            return thread_checker(self.compiled, strict).check(record)
+            return thread_checker(self.compiled, strict).check(record, max_record_size)
         kinds = ignored_kinds(ignore_warnings)
-        problems = thread_checker(self.compiled, strict).check(record)
+        problems = thread_checker(self.compiled, strict).check(record, max_record_size)
         return [p for p in problems if not (isinstance(p, ValueWarning) and p.kind in kinds)] if kinds else problems
 
     def explain(self) -> str:

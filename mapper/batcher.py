@@ -465,8 +465,10 @@ class Batcher:
         return self._errors(record)
 
     def _errors(self, record: Any) -> tuple[RecordError, ...]:
-        # (check's own checker: Mapper.check raises for a set, which add refuses as no record)
-        return tuple(e for e in thread_checker(self.mapper.compiled, self.options.strict).check(record) if isinstance(e, RecordError))
+        # (check's own checker: Mapper.check raises for a set, which add refuses as no record; the
+        # batcher's size limit, not check's 16 MiB: the size rule is the batcher's own, see __init__)
+        checker = thread_checker(self.mapper.compiled, self.options.strict)
+        return tuple(e for e in checker.check(record, self.options.max_record_size) if isinstance(e, RecordError))
 
     def _own_errors(self, record: Any, raw: bytes | None) -> tuple[RecordError, ...] | None:
         """The errors :meth:`Mapper.check` gives a mapping whose text cannot speak for it, to judge

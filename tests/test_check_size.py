@@ -1,0 +1,102 @@
+"""``Mapper.check`` of a record's JSON text applies the record size limit ``validate`` applies
+(``max_record_size``, 16 MiB by default): a text over it is ``too_large`` in validate's words,
+refused before it is decoded (a 100 MB str was decoded whole)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.errors import OptionError
+from mapper.options import MAX_RECORD_SIZE
+
+SINK = Path(__file__).parents[1] / "examples" / "aircraft" / "sink.json"
+RECORD = json.loads((Path(__file__).parents[1] / "examples" / "aircraft" / "records.ndjson").read_text().splitlines()[0])
+
+
+@pytest.fixture(scope="module")
+def m() -> mapper.Mapper:
+    return mapper.compile_sink(SINK)
+
+
+def _text(size: int, char: str = "x") -> str:
+    """A record's JSON text of ``size`` UTF-8 bytes (its reg padded with ``char``, one or two bytes)."""
+    base = json.dumps({**RECORD, "data": {**RECORD["data"], "reg": ""}}, ensure_ascii=False)
+    pad = size - len(base.encode())
+    width = len(char.encode())
+    assert pad >= 0 and pad % width == 0
+    return base.replace('"reg": ""', '"reg": "' + char * (pad // width) + '"')
+
+
+def _errors(problems: list[Any]) -> list[Any]:
+    """The errors of a check (the seed record's long has a float_decimal warning)."""
+    return [p for p in problems if p.severity == "error"]
+
+
+def _validate_reason(m: mapper.Mapper, text: Any, limit: int) -> str:
+    report = m.validate(text, max_record_size=limit)
+    (error,) = report.errors
+    assert (error.code, error.record) == ("too_large", 0), error
+    return error.reason
+
+
+@pytest.mark.parametrize("kind", [str, bytes, bytearray, memoryview])
+def test_a_text_over_the_limit_is_too_large_as_validate_says_it(m: mapper.Mapper, kind: Any) -> None:
+    text = _text(2000)
+    record = text if kind is str else kind(text.encode())
+    problems = m.check(record, max_record_size=1024)
+    assert [(p.code, p.record, p.column, p.path) for p in problems] == [("too_large", 0, None, None)], problems
+    reason = problems[0].reason
+    assert reason == "the record is 2,000 bytes, more than the 1,024 a record may have (--max-record-size, max_record_size=)", reason
+    # validate's words, less what its dead letter keeps (check keeps no record)
+    assert _validate_reason(m, text.encode(), 1024).startswith(reason + "; its first ")
+
+
+def test_at_the_limit_the_record_is_checked(m: mapper.Mapper) -> None:
+    text = _text(1024)
+    assert _errors(m.check(text, max_record_size=1024)) == [] == m.validate(text, max_record_size=1024).errors
+    assert [p.code for p in m.check(_text(1025), max_record_size=1024)] == ["too_large"]
+    # (the blanks around a record are no part of it: validate reads the line without its newline)
+    assert _errors(m.check(" " + text + "\r\n", max_record_size=1024)) == []
+
+
+def test_a_str_is_measured_in_utf8_bytes(m: mapper.Mapper) -> None:
+    text = _text(1101, "é")
+    assert len(text) < 1024 < len(text.encode())
+    (problem,) = m.check(text, max_record_size=1024)
+    assert problem.code == "too_large" and problem.reason.startswith("the record is 1,101 bytes, "), problem
+
+
+def test_the_default_limit_is_validates(m: mapper.Mapper) -> None:
+    text = _text(MAX_RECORD_SIZE + 2)
+    (problem,) = m.check(text)
+    assert problem.code == "too_large", problem
+    assert problem.reason.startswith(f"the record is {MAX_RECORD_SIZE + 2:,} bytes, more than the {MAX_RECORD_SIZE:,} "), problem
+    assert m.check(text.encode()) == [problem]
+    # ... and a record just within it is checked
+    assert _errors(m.check(_text(MAX_RECORD_SIZE))) == []
+
+
+def test_a_mapping_is_not_measured_as_validate_does_not(m: mapper.Mapper) -> None:
+    record = {**RECORD, "data": {**RECORD["data"], "reg": "x" * 4000}}
+    assert _errors(m.check(record, max_record_size=1024)) == []
+    assert not m.validate([record], max_record_size=1024).errors
+
+
+@pytest.mark.parametrize("bad", [0, 1023, "16M", True, 1.5e3])
+def test_a_bad_limit_is_an_option_error(m: mapper.Mapper, bad: Any) -> None:
+    with pytest.raises(OptionError, match="max_record_size must be a number of bytes"):
+        m.check(RECORD, max_record_size=bad)
+
+
+def test_the_batcher_judges_a_big_text_by_its_own_size_rule(m: mapper.Mapper) -> None:
+    # the batcher asks check for the errors of a text holding a number beyond float64; its bodies
+    # may be larger than check's 16 MiB, and the size rule is its own (a record no body holds):
+    # check's limit cut in first, refusing the record as too_large where the service says out_of_range
+    raw = _text(MAX_RECORD_SIZE + 16).encode()[:-1] + b', "unmapped": 1e400}'
+    v = mapper.Batcher(m, max_bytes=MAX_RECORD_SIZE + 1024).add(raw)
+    assert not v.accepted and [(e.code, e.path) for e in v.errors] == [("out_of_range", "$.unmapped")], v.errors
