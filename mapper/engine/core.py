@@ -105,8 +105,9 @@ class Engine:
             self.feed_objects(unit.objs)
             self.objects += len(unit.objs)
         elif isinstance(unit, BrokenDocument):
-            if not unit.one_record:  # (the input, read as one document, failed whole: the verdict says so)
-                self.document_failure = self._failure(unit)
+            if not unit.one_record and unit.failure is not None:  # (the input, read as one document, failed whole: the verdict says so)
+                # (its line is the engine's to say, and its file of several inputs)
+                self.document_failure = replace(unit.failure, line=unit.line, file=self.rb.source)
             self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
             if unit not in self.notices:  # (one note said of many documents comes once per document)
@@ -115,12 +116,6 @@ class Engine:
             self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind
             raise TypeError(f"unknown input unit {type(unit).__name__}")
-
-    def _failure(self, unit: BrokenDocument) -> DocumentFailure:
-        """The parts of a document's failure, placed: its line, and its file of several inputs."""
-        # (a document's failure the reader did not give in parts: its reason whole, as the detail)
-        failure = unit.failure if unit.failure is not None else DocumentFailure(unit.reason, invalid=unit.code == "invalid_json")
-        return replace(failure, line=unit.line, file=self.rb.source)
 
     def feed_ndjson(self, data: bytes | memoryview, first_line: int | None = None, ascii: bool = False) -> int:
         """Map a chunk of NDJSON that ends at a line boundary (or at the end of input).

@@ -189,7 +189,8 @@ class BrokenDocument:
     one_record: bool = False
     #: ``reason`` in parts (its line and file are the engine's to set: :class:`~mapper.report.DocumentFailure`),
     #: which the verdict of an input that failed whole is built from: set by every document read
-    #: whole that fails (:func:`_failed_whole`); None for a record's own (``one_record``)
+    #: whole that fails (:func:`_failed_whole`, the only maker of a unit that is not ``one_record``);
+    #: None only for a record's own (``one_record``; a document's unit made one keeps it, unread)
     failure: DocumentFailure | None = None
 
     @property
