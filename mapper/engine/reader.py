@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from operator import is_
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Protocol, Sequence, Union, cast, overload
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence, Union, cast, overload
 
 import msgspec
 import numpy as np
@@ -1667,21 +1667,21 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
 #: What a text or Python object that is no request body is said to be not.
 _NOT_A_BODY = 'not an endpoint request body {"records": [{"value": {...}}]}'
 
-_MSGSPEC_BODY_ERROR = re.compile(
-    r"Expected `(?:object|array \| null)`, got `(?P<kind>[^`]+)`(?: - at `\$\.(?P<key>[^`]*)`)?|Object missing required field `records`"
-)
-
 
 def _body_reason(why: str) -> str:
     """msgspec's error ``why`` on JSON that is no request body (``Expected `array | null`, got `int`
-    - at `$.records` ``), in mapper's words (as :func:`_object_body` says it of a Python body)."""
-    m = _MSGSPEC_BODY_ERROR.fullmatch(why)
-    if m is None:
-        return preview(why, 200)
-    kind, key = m.group("kind"), m.group("key")
-    if kind is None:
-        return "no key `records`"
-    return _body_kind_reason(kind) if key is None else _records_kind_reason(key, kind)
+    - at `$.records` ``), in mapper's words (as :func:`_object_body` says it of a Python body); its
+    own text, cut, when it is none of those."""
+    shape = _msgspec_shape(why)  # (the body decoder's struct: an object holding an array (or null) at `records`)
+    if shape is not None:
+        kind, at = shape.kind, shape.at
+        if kind is None and shape.key == "records" and at == "$":
+            return "no key `records`"
+        if kind is not None and at == "$":
+            return _body_kind_reason(kind)
+        if kind is not None and at.startswith("$."):
+            return _records_kind_reason(at[2:], kind)
+    return preview(why, 200)
 
 
 def _body_kind_reason(kind: str) -> str:
@@ -2802,25 +2802,51 @@ def _kind_words(kind: str) -> str:
     return _KIND_WORDS.get(kind, f"a {kind}")
 
 
-_MSGSPEC_PATH_ERROR = re.compile(
-    r"(?:Expected `(?:array|object)(?: \| null)?`, got `(?P<kind>[^`]+)`|Object missing required field `(?P<key>[^`]*)`)(?: - at `(?P<at>[^`]*)`)?"
+#: msgspec's error on a document that is not the objects (and the array) a decoder of structs
+#: walks (a request body's, a records path's): a JSON type where an object or an array should be,
+#: or an object without a required key; `` - at `$.a.b` ``: where, its struct fields joined by dots.
+_MSGSPEC_SHAPE_ERROR = re.compile(
+    r"(?:Expected `(?P<wanted>(?:array|object)(?: \| null)?)`, got `(?P<kind>[^`]+)`|Object missing required field `(?P<key>[^`]*)`)"
+    r"(?: - at `(?P<at>[^`]*)`)?"
 )
+
+
+class _Shape(NamedTuple):
+    """msgspec's error on a document's shape (:data:`_MSGSPEC_SHAPE_ERROR`) in parts."""
+
+    #: the JSON type found (as msgspec names it: ``int``) where an object or an array should be; None: a key is missing
+    kind: str | None
+    #: an array should be there (else an object)
+    array: bool
+    #: the required key the object at ``at`` lacks; None: a JSON type is wrong
+    key: str | None
+    #: where: ``$`` the document, ``$.a.b`` the value at keys ``a``, ``b``
+    at: str
+
+
+def _msgspec_shape(why: str) -> _Shape | None:
+    """msgspec's error ``why`` on a document's shape in parts, for a message in mapper's words
+    (:func:`_body_reason`, :func:`_msgspec_path_reason`); None for any other error."""
+    m = _MSGSPEC_SHAPE_ERROR.fullmatch(why)
+    if m is None:
+        return None
+    wanted = m.group("wanted")
+    return _Shape(m.group("kind"), wanted is not None and wanted.startswith("array"), m.group("key"), m.group("at") or "$")
 
 
 def _msgspec_path_reason(keys: tuple[str, ...], why: str) -> str:
     """:func:`path_reason` of msgspec's error ``why`` on a document too deep to walk (its records
     path decoder's: ``Expected `array`, got `int` - at `$.a` ``, ``Object missing required field `b`
     - at `$.a` ``, the path its struct fields joined by dots); its own text, cut, when it is none of those."""
-    m = _MSGSPEC_PATH_ERROR.fullmatch(why)
-    if m is not None:
-        at, key, kind = m.group("at") or "$", m.group("key"), m.group("kind")
+    shape = _msgspec_shape(why)
+    if shape is not None:
         for depth in range(len(keys) + 1):
-            if at != "$" + "".join("." + k for k in keys[:depth]):
+            if shape.at != "$" + "".join("." + k for k in keys[:depth]):
                 continue
-            if key is not None and depth < len(keys) and keys[depth] == key:
+            if shape.key is not None and depth < len(keys) and keys[depth] == shape.key:
                 return path_reason(keys, depth)
-            if kind is not None and (depth == len(keys)) == why.startswith("Expected `array"):
-                return path_reason(keys, depth, kind)
+            if shape.kind is not None and (depth == len(keys)) == shape.array:
+                return path_reason(keys, depth, shape.kind)
     return preview(why, 200)
 
 
