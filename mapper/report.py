@@ -154,7 +154,9 @@ class DocumentFailure:
     ``records_path`` says); ``read``: what was read whole when the error names it as not valid
     JSON (``the request body``, ``the JSON array``, ``the JSON document``), else ``""`` (the
     detail says what it is itself); ``line``: the line the error is placed on; ``file``: of
-    several inputs, the one that failed (None: one input).
+    several inputs, the one that failed (None: one input); ``line_named``: the line ``detail``
+    names itself (``at line 3 char 2``, of a document spread over lines), None when it names
+    none (the verdict then places it: ``at line 3``).
     """
 
     detail: str
@@ -162,6 +164,7 @@ class DocumentFailure:
     read: str = ""
     line: int | None = None
     file: str | None = None
+    line_named: int | None = None
 
     @property
     def reason(self) -> str:
@@ -179,7 +182,7 @@ class DocumentFailure:
         head = f"{subject} is not valid JSON: " if self.invalid else ""
         line = self.line
         # (a detail that places itself, "at line 3 char 2", is not placed again)
-        where = f", at line {line}" if line is not None and f"line {line} " not in self.detail else ""
+        where = f", at line {line}" if line is not None and line != self.line_named else ""
         if self.read:  # ("the request body is not valid JSON: ...": said once)
             read = f", in {self.read} read whole"
         else:

@@ -44,7 +44,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     "text, records_path, failure",
     [
-        (BODY, None, DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3)),
+        (BODY, None, DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3, line_named=3)),
         (CUT, None, DocumentFailure("the request body is truncated", line=3)),
         (ARRAY, None, DocumentFailure("trailing comma in array at char 27", read="the JSON array", line=1)),
         (NO_DATA, ("data",), DocumentFailure("no records at `data`: no key `data`", invalid=False, line=1)),
@@ -79,9 +79,9 @@ def test_the_verdict_comes_from_the_fields_not_from_the_words() -> None:
 def test_the_document_failure_survives_pickling_and_joining() -> None:
     # (workers' reports cross a pipe pickled; join_reports moves the lines by each part's base)
     report = pickle.loads(pickle.dumps(M.validate(BODY)))
-    assert report.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3)
+    assert report.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3, line_named=3)
     joined = join_reports([mapper.Report(), report], [0, 0], [0, 10], "endpoint", False)
-    assert joined.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=13)
+    assert joined.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=13, line_named=3)
     assert joined.document_error == report.document_error and joined.errors[0].line == 13
     assert joined.summary() == (
         "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, at line 13, in the request body read whole: no record was read)"
@@ -162,3 +162,15 @@ def test_one_input_is_still_the_input(capsys: pytest.CaptureFixture[str], tmp_pa
     assert out.splitlines()[0] == (
         "REFUSED: the input is not valid JSON: the request body is truncated (invalid_json 1, at line 3; the input was read whole, as one document: no record was read)"
     )
+
+
+def test_a_detail_that_happens_to_hold_line_n_is_still_placed() -> None:
+    # the verdict read the detail's words to tell whether it placed itself: a key "line 3 b" on
+    # line 3 looked like "at line 3 char ...", and the verdict lost its ", at line 3"
+    report = M.validate(b'\n\n{"line 3 b": 5}', records_path=("line 3 b",))
+    assert report.document_failure is not None and report.document_failure.line == 3
+    assert "(no_records 1, at line 3; the input was read whole" in report.summary(), report.summary()
+    # a detail that names its line, as a field says, is not placed again
+    report = M.validate(BODY)
+    assert report.document_failure is not None and report.document_failure.line_named == 3
+    assert "at line 3 char 2 (invalid_json 1, in the request body read whole" in report.summary(), report.summary()

@@ -566,8 +566,9 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
                     hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
-        where = f"char {col}" if b"\n" not in data else f"line {line} char {col}"
-        return _failed_whole(DocumentFailure(f"{text} at {where}{bom}{note}", read=what), line, data, hint)
+        named = None if b"\n" not in data else line
+        where = f"char {col}" if named is None else f"line {line} char {col}"
+        return _failed_whole(DocumentFailure(f"{text} at {where}{bom}{note}", read=what, line_named=named), line, data, hint)
     if "truncated" in msg:
         return _failed_whole(DocumentFailure(f"{what} is truncated"), first_line + data.count(b"\n"), data)
     return _failed_whole(DocumentFailure(f"{what}: {msg}"), None, data)

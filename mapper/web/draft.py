@@ -664,7 +664,8 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
     read: list[Unit] = []
     for unit in units:
         if isinstance(unit, BrokenDocument):
-            where = "" if unit.line is None or f"line {unit.line} " in unit.message else f"line {unit.line}: "
+            named = unit.failure.line_named if unit.failure is not None else None  # ("at line 3 char 2": placed already)
+            where = "" if unit.line is None or unit.line == named else f"line {unit.line}: "
             message = unit.reason
             if unit.hint:  # (the reader's hint names mapper validate's option: the page has none)
                 message += "; the paste holds several JSON values: put each record on a line of its own, or all of them in one array"
