@@ -174,3 +174,18 @@ def test_a_detail_that_happens_to_hold_line_n_is_still_placed() -> None:
     report = M.validate(BODY)
     assert report.document_failure is not None and report.document_failure.line_named == 3
     assert "at line 3 char 2 (invalid_json 1, in the request body read whole" in report.summary(), report.summary()
+
+
+@pytest.mark.parametrize("first", ['{"x": [{"id": "a"}]}', {"x": []}], ids=["a text", "a Python document"])
+def test_a_document_text_after_others_names_its_line_in_the_whole_input(first: object) -> None:
+    # texts given as a list are one input, their lines counted over the items: the error of the
+    # second text was placed on line 3, and its reason said "at line 2 char 12" (of the text alone)
+    bad = '{"x": [\n{"id": "a",}]}'
+    report = M.validate([first, bad], records_path="x")
+    (error,) = [e for e in report.errors if e.code == "invalid_json"]
+    line = 3  # (a Python document is a line too)
+    assert error.line == line and error.reason.endswith(f"trailing comma in object at line {line} char 12"), (error.line, error.reason)
+    if isinstance(first, dict):  # the only record: the verdict is the document's, placed once
+        assert report.summary().startswith(
+            f"refused: the input is not valid JSON: trailing comma in object at line {line} char 12 (invalid_json 1, in the JSON document"
+        ), report.summary()

@@ -2682,7 +2682,14 @@ def _moved_down(unit: Unit, by: int) -> Unit:
     if isinstance(unit, RawRecords) and isinstance(unit.lines, list):
         return replace(unit, lines=[None if ln is None else ln + by for ln in unit.lines])
     if isinstance(unit, BrokenDocument) and unit.line is not None:
-        return replace(unit, line=unit.line + by)
+        failure = unit.failure
+        if failure is None or failure.line_named is None:
+            return replace(unit, line=unit.line + by)
+        # a detail naming its line (_broken's "at line 2 char 12"): the line in the whole input
+        named = failure.line_named
+        detail = failure.detail.replace(f" at line {named} char ", f" at line {named + by} char ", 1)
+        failure = replace(failure, detail=detail, line_named=named + by)
+        return replace(unit, line=unit.line + by, failure=failure, message=f"{failure.reason}; {unit.hint}" if unit.hint else failure.reason)
     if isinstance(unit, (OversizedRecord, NdjsonChunk)) and unit.first_line is not None:
         return replace(unit, first_line=unit.first_line + by)
     return unit
