@@ -5,10 +5,13 @@ refused before it is decoded (a 100 MB str was decoded whole)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.errors import OptionError
@@ -102,16 +105,28 @@ def test_the_batcher_judges_a_big_text_by_its_own_size_rule(m: mapper.Mapper) ->
     assert not v.accepted and [(e.code, e.path) for e in v.errors] == [("out_of_range", "$.unmapped")], v.errors
 
 
-def test_a_big_text_holding_a_number_beyond_float64_is_scanned_in_one_pass() -> None:
-    # the scan for the number (gojson._SCAN) took a long string's characters one alternation at a
-    # time: 3 s for a 16 MB string (twice per Batcher.add of it); one run of ordinary characters now
-    import time
-
+def test_a_big_text_holding_a_number_beyond_float64_is_scanned() -> None:
+    # (the scan for the number, gojson._SCAN, took a long string's characters one alternation at a
+    # time: 3 s for a 16 MB string, twice per Batcher.add of it; its ordinary characters are now a
+    # run at a time. How long it takes is the benchmarks' to say: here, what it finds.)
     from mapper.engine.gojson import huge_number_in
 
     raw = b'{"a": "' + b"x" * 16_000_000 + b'\\n\\"y", "b": [1, "q\\\\"], "c": 1e400}'
-    start = time.perf_counter()
     found = huge_number_in(raw)
-    took = time.perf_counter() - start
     assert found is not None and found[0] == ["c"] and found[2] == "1e400", found
-    assert took < 1.5, f"{took:.2f} s"
+
+
+#: The scan's pattern before strings were taken a run at a time: the oracle of the one now.
+_SCAN_BEFORE = re.compile(rb'"(?:[^"\\]|\\.)*"|[{}\[\],:]|-?[0-9][0-9.eE+-]*')
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from([b'"', b"\\", b'\\"', b"x", b"1e400", b"-2", b"{", b"}", b"[", b"]", b",", b":", b" ", b"\n", b"\xc3\xa9"]), max_size=40).map(
+        b"".join
+    )
+)
+def test_the_scan_finds_the_tokens_it_found_before(raw: bytes) -> None:
+    from mapper.engine.gojson import _SCAN
+
+    assert [m.group() for m in _SCAN.finditer(raw)] == [m.group() for m in _SCAN_BEFORE.finditer(raw)]
