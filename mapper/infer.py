@@ -41,7 +41,9 @@ Rules, per leaf path (a path whose value is not an object):
   record: the endpoint refuses that record whatever the column type);
 * skipped: only arrays of objects (beside other values they make a string column, as arrays do),
   arrays with other elements, only empty arrays, only nulls,
-  only empty objects; and, by option, paths deeper than ``max_depth``, present in fewer
+  only empty objects; and, by option, paths deeper than ``max_depth`` (but the identity paths
+  ``id_field`` / ``primary_key_fields`` name in dot notation, read to whatever depth: an
+  explicitly named identity is kept in the draft, as the other filters keep it), present in fewer
   than ``min_presence`` of the records, or filtered by the include/exclude globs; always
   paths deeper than mapper takes (``MAX_PATH_KEYS``), and keys of Python mappings no path
   names (not strings; a key holding an unpaired surrogate is U+FFFD there, as its text's escape arrives), and paths holding Python values JSON has no type
@@ -771,10 +773,17 @@ def _frac_digits(v: float) -> int:
 
 
 class _Scanner:
-    def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None):
+    def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None, follow: Iterable[tuple[str, ...]] = ()):
         self.stats: dict[tuple[str, ...], _PathStats] = {}
         # never deeper than the paths mapper takes (check refuses longer ones)
         self.max_depth = min(max_depth, MAX_PATH_KEYS) if max_depth is not None else MAX_PATH_KEYS
+        self.asked_depth = max_depth  # (--max-depth as given, for the errors that name it)
+        #: the identity paths named (--id-field, --primary-key-fields) deeper than max_depth: followed
+        #: whatever max_depth, only they (a draft without its named identity would be no draft)
+        self.followed = {k for k in follow if self.max_depth < len(k) <= MAX_PATH_KEYS}
+        #: the objects at or below max_depth that hold a followed path, and the paths on the way
+        self.through = {k[:i] for k in self.followed for i in range(self.max_depth, len(k))}
+        self.along = {k[:i] for k in self.followed for i in range(self.max_depth + 1, len(k) + 1)}
         self.records = 0  # JSON object records
         self.index = 0  # every non-blank record, objects or not (validate's numbering)
         self.bad = 0
@@ -879,6 +888,8 @@ class _Scanner:
                     st.obj_empty += 1
                 elif depth < self.max_depth:
                     inner = self._object(value, keys, depth + 1, idx)
+                elif keys in self.through:  # (a named identity lies under it: that path alone is scanned)
+                    inner = self._follow(value, keys, depth, idx, st)
                 else:
                     st.deeper += 1
                     inner = _refused_in(value)
@@ -900,6 +911,20 @@ class _Scanner:
                 st.other += 1
                 st.seen(class_name(value), idx)
         return refused
+
+    def _follow(self, obj: dict[str, Any], prefix: tuple[str, ...], depth: int, idx: int, st: _PathStats) -> Any:
+        """Scan, of an object at ``max_depth``, only the keys on the way to a followed identity path;
+        the others are left out as any key that deep (said so), their refused numbers still found."""
+        along = self.along
+        wanted = {
+            k: v for k, v in obj.items() if isinstance(k, str) and prefix + (as_unescaped(k) if not k.isascii() and has_lone_surrogate(k) else k,) in along
+        }
+        inner = self._object(wanted, prefix, depth + 1, idx) if wanted else None
+        if len(wanted) < len(obj):
+            st.deeper += 1
+            if inner is None:
+                inner = _refused_in({k: v for k, v in obj.items() if k not in wanted})
+        return inner
 
     def odd_key(self, prefix: tuple[str, ...], key: Any) -> None:
         """A Python mapping's key that no path can name: skipped, said why (the endpoint never reads it)."""
@@ -1893,6 +1918,19 @@ def _check_types(id_field: Any, primary_key_fields: Any, types: Any, progress: A
     return update
 
 
+def _named_paths(texts: Iterable[str]) -> list[tuple[str, ...]]:
+    """The paths the identity options name in dot notation (a text that is no path, a column name, none)."""
+    out = []
+    for text in texts:
+        try:
+            keys = parse_path(text.strip()).keys
+        except MapperError:
+            continue
+        if keys is not None:  # (an expression, not a path of keys, names no path)
+            out.append(keys)
+    return out
+
+
 def _check_options(id_field: Any, primary_key_fields: Any, max_depth: Any, min_presence: Any, name: Any, input_format: str) -> None:
     if id_field is not None and primary_key_fields is not None:
         raise InferError("give either --id-field or --primary-key-fields, not both")
@@ -1975,7 +2013,10 @@ def infer(
     takes every str item as a record's text). ``id_field`` / ``primary_key_fields`` name paths in dot notation (or the column
     names the draft gives them); without them an ``id``/``_id``/``uuid``/``key`` key present in
     every record is used, else the first string path present in every record (said in
-    ``notes``). ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
+    ``notes``). ``max_depth``: paths more than this many keys deep are left out, but for the
+    identity paths named in dot notation, which are read whatever their depth (and said in
+    ``notes``: the draft needs them, as every filter keeps them); a column name of a path that deep
+    is unknown to the scan, and a ``types`` path that deep is an error naming its depth. ``progress`` is called as ``progress(records, bytes)`` after each chunk (or
     its ``.update`` is). ``records_path``: the records are the array at this path of each
     document (see :meth:`mapper.Mapper.map`). ``include`` / ``exclude``: a glob on dot paths, or
     several. Only :class:`~mapper.errors.MapperError` subclasses are raised: a parameter of the
@@ -2000,7 +2041,7 @@ def infer(
     # how the input is read, by the scan and by the draft's verification alike (as validate reads it)
     options = MapOptions(input_format=input_format, records_path=keys, max_record_size=max_record_size)
     sources = _sources(records_sources)
-    scanner = _Scanner(max_depth, progress)
+    scanner = _Scanner(max_depth, progress, _named_paths([id_field] if id_field is not None else primary_key_fields or []))
     spools: list[_Spool] = []  # the copies of one-shot streams: closed (a temporary file removed) when done
     try:
         again: list[Any] = []  # each source as it can be read a second time, to validate the draft on
@@ -2138,11 +2179,12 @@ def _draft(
             continue
         if keys in objects:
             if st.deeper:
+                followed = [_dot(k) for k in sc.followed if k[: len(keys)] == keys]
                 skipped[_dot(keys) + ".*"] = (
                     f"keys deeper than --max-depth {max_depth}"
                     if max_depth is not None and max_depth <= MAX_PATH_KEYS
                     else f"keys deeper than {MAX_PATH_KEYS} (mapper takes paths of at most {MAX_PATH_KEYS} keys)"
-                )
+                ) + (f" (but the identity {', '.join(sorted(followed))}, followed)" if followed else "")
             if st.obj_empty == st.counts.get("object", 0):
                 skipped[_dot(keys)] = "only empty objects: no keys to map"
             continue
@@ -2169,7 +2211,7 @@ def _draft(
     natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
     user_texts: dict[tuple[str, ...], tuple[str, str]] = {}  # each typed path's option: (its path or column text, its type)
     for text, ctype in (types or {}).items():
-        keys = _resolve(text, choices, stats, "--type", max_depth)
+        keys = _resolve(text, choices, stats, "--type", max_depth, sc.followed)
         if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
             raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
         user_typed[keys] = f"{text.strip()}={ctype}"
@@ -2236,6 +2278,11 @@ def _draft(
     ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed, natural)
     _identity_notes(stats, ident_keys, ident_kind, notes)
     for keys in ident_keys:
+        if keys in sc.followed:
+            notes.append(
+                f"{_dot(keys)} is the identity: followed although {len(keys)} keys deep, deeper than --max-depth {max_depth} "
+                "(which leaves out the other paths that deep)"
+            )
         if keys not in kept:
             if _dot(keys) in skipped:
                 notes.append(f"{_dot(keys)} is the identity: kept in the draft although {skipped.pop(_dot(keys))}")
@@ -2362,9 +2409,15 @@ def _draft(
 
 
 def _resolve(
-    text: str, choices: dict[tuple[str, ...], _Choice], stats: dict[tuple[str, ...], _PathStats], what: str, max_depth: int | None = None
+    text: str,
+    choices: dict[tuple[str, ...], _Choice],
+    stats: dict[tuple[str, ...], _PathStats],
+    what: str,
+    max_depth: int | None = None,
+    followed: Iterable[tuple[str, ...]] = (),
 ) -> tuple[str, ...]:
-    """A path named in dot notation, or by the column name the draft gives it."""
+    """A path named in dot notation, or by the column name the draft gives it; ``max_depth``: the
+    --max-depth the scan read to, ``followed``: the paths it read deeper than that (the identity's)."""
     text = text.strip()
     keys: tuple[str, ...] | None = None
     try:
@@ -2385,13 +2438,23 @@ def _resolve(
         return drafted[0]
     if keys is not None and keys in stats:
         raise InferError(f"{what} {text!r} is an object in every record (or lies under a path that is not always an object), not a value")
-    if keys is not None and max_depth is not None and len(keys) > max_depth and keys[:max_depth] in stats:
+    if keys is not None and len(keys) > MAX_PATH_KEYS:
+        raise InferError(f"{what} {text!r} is {len(keys)} keys deep: mapper takes paths of at most {MAX_PATH_KEYS} keys")
+    if keys is not None and keys not in followed and max_depth is not None and len(keys) > max_depth and keys[:max_depth] in stats:
+        # (only a --type: an identity path named in dot notation is followed whatever --max-depth)
         raise InferError(
-            f"{what} {text!r} is {len(keys)} keys deep: --max-depth {max_depth} reads no keys that deep (it leaves such paths out of the draft), "
-            f"so the option could have no effect; raise --max-depth or leave the option out"
+            f"{what} {text!r} is {len(keys)} keys deep: --max-depth {max_depth} reads no keys that deep (it leaves such paths out of the draft, "
+            f"but for the identity named by --id-field or --primary-key-fields), so the option could have no effect; raise --max-depth or leave the option out"
         )
     near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]
     hint = f" (paths like it: {', '.join(near)})" if near else ""
+    if (keys is None or keys not in followed) and max_depth is not None and max_depth < MAX_PATH_KEYS and any(st.deeper for st in stats.values()):
+        # (a column name of a path the scan did not read: it cannot be followed, its keys unknown)
+        hint += f"; --max-depth {max_depth} left out the keys deeper than {max_depth}: " + (
+            "name a deeper path in dot notation (e.g. a.b.c), which is followed whatever --max-depth"
+            if what != "--type"
+            else "raise --max-depth to type a deeper path"
+        )
     raise InferError(f"{what} {text!r} is not a path of the records (nor a column name of the draft){hint}")
 
 
@@ -2580,7 +2643,7 @@ def _identity(
     stats = sc.stats
     n = sc.records
     if id_field is not None:
-        keys = _resolve(id_field, choices, stats, "--id-field")
+        keys = _resolve(id_field, choices, stats, "--id-field", sc.asked_depth, sc.followed)
         st = stats[keys]
         choice = choices[keys]
         if keys in forced and choice.type not in ("int", "id"):
@@ -2605,7 +2668,7 @@ def _identity(
     if pk_fields is not None:
         out: list[tuple[str, ...]] = []
         for text in pk_fields:
-            keys = _resolve(text, choices, stats, "--primary-key-fields")
+            keys = _resolve(text, choices, stats, "--primary-key-fields", sc.asked_depth, sc.followed)
             choice = choices[keys]
             if choice.type is None:
                 raise InferError(f"--primary-key-fields {text!r}: {choice.reason}; it cannot be a key")
@@ -2781,7 +2844,12 @@ def add_infer_parser(subparsers: Any) -> None:
         "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
     )
     g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
-    p.add_argument("--max-depth", type=int, metavar="N", help="leave out paths more than N keys deep")
+    p.add_argument(
+        "--max-depth",
+        type=int,
+        metavar="N",
+        help="leave out paths more than N keys deep (but an --id-field / --primary-key-fields path, which is read whatever its depth)",
+    )
     p.add_argument("--min-presence", type=float, default=0.0, metavar="R", help="leave out paths present in fewer than this ratio (0..1) of the records")
     p.add_argument(
         "--include",

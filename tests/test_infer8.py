@@ -1,0 +1,92 @@
+"""``mapper infer`` on paths named deeper than --max-depth, and on input that holds no records.
+
+An identity named in dot notation (``--id-field``, ``--primary-key-fields``) is read whatever
+--max-depth: a producer naming the identity expects it in the draft, as the other filters keep it
+(it said "not a path of the records" of a path every record holds). A ``--type`` on a deeper path
+that is not the identity stays an error naming the depth and --max-depth; a column name of a path
+the scan did not read is said to be maybe deeper than --max-depth.
+
+No records at all: said first what the reader found (lines ending in a lone CR; a record longer
+than --max-record-size; invalid JSON), in validate's words, not "not JSON objects" of them all.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mapper
+from mapper.infer import InferError, infer
+
+ROOT = Path(__file__).resolve().parents[1]
+DEEP = b'{"a": {"b": {"c": "x1", "d": 1, "e": true}}, "n": 1}\n{"a": {"b": {"c": "x2", "d": 2, "e": false}}, "n": 2}\n'
+
+
+def _cli(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "mapper", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=30)
+
+
+def _paths(result: mapper.InferResult) -> list[str]:
+    return [".".join(e["path"]) for e in result.body["schema"]["definition"]]
+
+
+def _stands(result: mapper.InferResult, data: bytes) -> None:
+    assert mapper.check_sink(result.body).valid
+    assert mapper.compile_sink(result.body).validate(data).verdict == "accepted"
+
+
+def test_an_id_field_deeper_than_max_depth_is_followed() -> None:
+    result = infer(DEEP, max_depth=2, id_field="a.b.d")
+    assert result.body["schema"]["id_field"] == "a_b_d"
+    assert _paths(result) == ["a.b.d", "n"]  # (only the identity is read that deep)
+    assert "a.b.d is the identity: followed although 3 keys deep, deeper than --max-depth 2 (which leaves out the other paths that deep)" in result.notes
+    assert result.skipped["a.b.*"] == "keys deeper than --max-depth 2 (but the identity a.b.d, followed)"
+    _stands(result, DEEP)
+
+
+def test_primary_key_fields_deeper_than_max_depth_are_followed() -> None:
+    result = infer(DEEP, max_depth=1, primary_key_fields="a.b.c,n")
+    assert result.body["schema"]["primary_key_fields"] == ["a_b_c", "n"]
+    assert _paths(result) == ["a.b.c", "n"]
+    assert result.skipped["a.b.*"].startswith("keys deeper than --max-depth 1 (but the identity a.b.c")
+    _stands(result, DEEP)
+
+
+def test_a_type_on_a_followed_identity_applies_and_on_another_deep_path_is_an_error() -> None:
+    result = infer(DEEP, max_depth=2, id_field="a.b.d", types={"a.b.d": "int"})
+    assert result.body["schema"]["definition"][0] == {"name": "a_b_d", "path": ["a", "b", "d"], "type": "int"}
+    with pytest.raises(InferError) as err:
+        infer(DEEP, max_depth=2, id_field="a.b.d", types={"a.b.e": "bool"})
+    assert "--type 'a.b.e' is 3 keys deep: --max-depth 2 reads no keys that deep" in str(err.value)
+
+
+def test_a_named_identity_missing_under_a_followed_object_is_no_path() -> None:
+    with pytest.raises(InferError, match=r"^--primary-key-fields 'a\.b\.x' is not a path of the records \(nor a column name of the draft\)$"):
+        infer(DEEP, max_depth=1, primary_key_fields=["a.b.x"])
+
+
+def test_a_column_name_of_a_path_deeper_than_max_depth_says_how_to_name_it() -> None:
+    with pytest.raises(InferError) as err:
+        infer(DEEP, max_depth=2, id_field="a_b_d")
+    assert str(err.value).endswith(
+        "--id-field 'a_b_d' is not a path of the records (nor a column name of the draft); --max-depth 2 left out the keys "
+        "deeper than 2: name a deeper path in dot notation (e.g. a.b.c), which is followed whatever --max-depth"
+    )
+    assert infer(DEEP, max_depth=3, id_field="a_b_d").body["schema"]["id_field"] == "a_b_d"  # (read: its name is known)
+
+
+def test_an_identity_path_longer_than_mapper_takes_says_so() -> None:
+    deep = ".".join(["k"] * 101)
+    with pytest.raises(InferError, match=r"is 101 keys deep: mapper takes paths of at most 100 keys$"):
+        infer(DEEP, id_field=deep)
+
+
+def test_the_cli_follows_a_deep_id_field() -> None:
+    run = _cli("infer", "--max-depth", "2", "--id-field", "a.b.d", "-", stdin=DEEP)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["schema"]["id_field"] == "a_b_d"
+    assert b"note: a.b.d is the identity: followed although 3 keys deep" in run.stderr
