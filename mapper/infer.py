@@ -95,7 +95,7 @@ import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import Progress, field_option, fields_option, file_name, glob_option, max_record_size_option, records_path_option, stdin_note, stdin_once
-from .engine.gojson import RecordDecodeError, decode_record
+from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
     BrokenDocument,
@@ -2085,6 +2085,20 @@ def infer(
             spool.copy.close()
 
 
+#: The plural of a bad record's kind where it is not the kind itself (``not valid JSON``).
+_BAD_PLURALS = {_NOT_OBJECT: "not JSON objects", _NO_VALUE: 'request body items without "value"'}
+
+
+def _bad_words(kinds: Mapping[str, int], bad: int) -> str:
+    """What the ``bad`` records read are, none a JSON object, said after "N records read": their one
+    kind (``, not valid JSON``, ``, longer than --max-record-size``, as validate's error says), or
+    each kind's count (``: 2 not JSON objects, 1 not valid JSON``)."""
+    if len(kinds) == 1:
+        kind = next(iter(kinds))
+        return ", " + (kind if bad == 1 else _BAD_PLURALS.get(kind, kind))
+    return ": " + ", ".join(f"{n:,} {kind if n == 1 else _BAD_PLURALS.get(kind, kind)}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 def _any_type_notes(st: _PathStats) -> list[str]:
     """What a path's values meet whatever its column's type (said for the type infer chose and
     for one a --type gives): numbers the endpoint refuses, in the values or inside them, and
@@ -2127,12 +2141,16 @@ def _draft(
                 if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
                     sc.notices.append("no document read holds an array of objects: if each is a record itself, leave --records-path out")
             else:
-                what = f"{plural(sc.bad, 'record')} read, not JSON objects"
-            bad = f": {what} ({where}: {ex['reason']})"
+                what = f"{plural(sc.bad, 'record')} read{_bad_words(sc.bad_kinds, sc.bad)}"
+            reason = ex["reason"]
+            if reason.endswith(f"; {LONE_CR_HINT}"):  # (what the lines are, said first: the rest follows from it)
+                bad = f": {LONE_CR_HINT} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})"
+            else:
+                bad = f": {what} ({where}: {reason})"
         elif len(sc.sources) > 1:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays)
-            bad = f": none of the {len(sc.sources)} inputs holds any (each empty, blank, or an empty array)"
-        else:
-            bad = ": the input holds none (it is empty, blank, or an empty array)"
+            bad = f": none of the {len(sc.sources)} inputs holds any (each empty, blank lines only, or an empty array)"
+        else:  # (in validate's words)
+            bad = ": the input holds none (empty, blank lines only, or an empty array)"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []

@@ -912,7 +912,7 @@ def test_no_records_says_the_readers_reason(tmp_path: Path) -> None:
     f.write_text(json.dumps({"statuses": [{"id": "a"}, {"id": "b"}]}, indent=1))
     with pytest.raises(InferError, match="use --records-path statuses"):
         infer(str(f), records_path="nope")
-    with pytest.raises(InferError, match="1 record read, not JSON objects .*Invalid JSON"):
+    with pytest.raises(InferError, match="1 record read, not valid JSON .*Invalid JSON"):
         infer(b'{"a": 1\n')
 
 
@@ -1318,7 +1318,7 @@ def test_no_records_at_all_says_the_input_holds_none(tmp_path: Path) -> None:
     # an empty file was "no records to infer a sink from", with no word of why
     empty = tmp_path / "empty.ndjson"
     empty.write_bytes(b"")
-    with pytest.raises(InferError, match=r"^no records to infer a sink from: the input holds none \(it is empty, blank, or an empty array\)$"):
+    with pytest.raises(InferError, match=r"^no records to infer a sink from: the input holds none \(empty, blank lines only, or an empty array\)$"):
         infer(empty)
     with pytest.raises(InferError, match="none of the 2 inputs holds any"):
         infer([empty, io.BytesIO(b'{"a": []}\n\n')], records_path="a")

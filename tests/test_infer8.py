@@ -90,3 +90,69 @@ def test_the_cli_follows_a_deep_id_field() -> None:
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["schema"]["id_field"] == "a_b_d"
     assert b"note: a.b.d is the identity: followed although 3 keys deep" in run.stderr
+
+
+SINK = {
+    "name": "s",
+    "sink_details": {"database_id": "d", "table": "t"},
+    "schema": {"type": "json", "primary_key_fields": ["a"], "allow_missing_fields": False, "definition": [{"name": "a", "path": ["a"], "type": "int"}]},
+}
+LONE_CR = "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
+
+
+@pytest.mark.parametrize("data", [b'{"a":1}\r{"a":2}\r', b'{"a":1}\r{"a":2}\r\n{"a":3}\r{"a":4}\r\n'])
+def test_lines_ending_in_a_lone_cr_are_said_first(data: bytes) -> None:
+    # it began "1 record read, not JSON objects (record 0, line 1: Invalid JSON: ...; the lines end in a lone CR ...)"
+    with pytest.raises(InferError) as err:
+        infer(data)
+    said = str(err.value)
+    assert said.startswith(f"no records to infer a sink from: {LONE_CR} (")
+    # validate's words for the first record, the hint said once (first)
+    first = mapper.compile_sink(SINK).validate(data).errors[0]
+    assert first.code == "invalid_json" and first.reason.endswith(f"; {LONE_CR}")
+    assert said.endswith(f"; record 0, line 1: {first.reason[: -len(LONE_CR) - 2]})") and said.count("lone CR") == 1
+    assert "not valid JSON" in said and "not JSON objects" not in said
+
+
+def test_lone_cr_on_the_command_line() -> None:
+    run = _cli("infer", "-", stdin=b'{"a":1}\r{"a":2}\r')
+    assert run.returncode == 2 and run.stdout == b""
+    assert run.stderr.decode().startswith(f"mapper: no records to infer a sink from: {LONE_CR} (1 record read, not valid JSON; record 0, line 1: Invalid JSON:")
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "what"),
+    [
+        (b'{"a": 1\n', {}, "1 record read, not valid JSON (record 0, line 1: Invalid JSON"),
+        (b'{"a": 1\n{"b": \n', {}, "2 records read, not valid JSON (record 0, line 1: Invalid JSON"),
+        (b"[1]\n[2]\n", {"input_format": "ndjson"}, "2 records read, not JSON objects (record 0, line 1: Expected `object`"),
+        (b'{"a":\n[1]\n[2]\n', {}, "3 records read: 2 not JSON objects, 1 not valid JSON (record 0, line 1: Invalid JSON"),
+        (
+            b'{"a": "' + b"x" * 2000 + b'"}\n',
+            {"max_record_size": 1024},
+            "1 record read, longer than --max-record-size (record 0, line 1: the record is 2,009 bytes",
+        ),
+        (b'{"a":' * 20000 + b"\n", {}, "1 record read, nested too deeply (record 0, line 1:"),
+    ],
+)
+def test_no_records_says_what_the_records_read_are(data: bytes, options: dict[str, object], what: str) -> None:
+    # each was "N records read, not JSON objects": a record too long, or no JSON at all, is no "not JSON objects"
+    with pytest.raises(InferError) as err:
+        infer(data, **options)  # type: ignore[arg-type]
+    assert str(err.value).startswith(f"no records to infer a sink from: {what}")
+
+
+@pytest.mark.parametrize("data", [b"", b"\n \n\t\n", b"\xef\xbb\xbf", b"\xef\xbb\xbf\n\n"])
+def test_no_records_at_all_is_said_in_validates_words(tmp_path: Path, data: bytes) -> None:
+    # infer said "(it is empty, blank, or an empty array)"; validate, map and bench "(empty, blank lines only, or an empty array)"
+    f = tmp_path / "r.ndjson"
+    f.write_bytes(data)
+    (tmp_path / "s.json").write_text(json.dumps(SINK))
+    run = _cli("validate", str(tmp_path / "s.json"), str(f), stdin=b"")
+    assert run.returncode == 0 and "the input holds none (empty, blank lines only, or an empty array)" in run.stdout.decode()
+    with pytest.raises(InferError, match=r"^no records to infer a sink from: the input holds none \(empty, blank lines only, or an empty array\)$"):
+        infer(f)
+    with pytest.raises(
+        InferError, match=r"^no records to infer a sink from: none of the 2 inputs holds any \(each empty, blank lines only, or an empty array\)$"
+    ):
+        infer([f, f])

@@ -455,6 +455,10 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
     return f"Invalid JSON: {text}"
 
 
+#: What lines ending in a lone CR are, and what to do (:func:`lone_cr_hint`).
+LONE_CR_HINT = "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
+
+
 def lone_cr_hint(data: bytes, offset: int) -> str:
     """What the lines are, when the blanks before the trailing characters at ``offset``
     hold a carriage return and no line feed (lines ending in a lone CR, as classic Mac OS wrote
@@ -464,7 +468,7 @@ def lone_cr_hint(data: bytes, offset: int) -> str:
     blanks = gap[len(gap.rstrip(b" \t\r\n")) :]
     if b"\r" not in blanks or b"\n" in blanks:
         return ""
-    return "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
+    return LONE_CR_HINT
 
 
 def control_note(byte: int) -> str:
