@@ -2292,6 +2292,18 @@ def _draft(
             continue
         kept.append(keys)
 
+    if id_field is None and pk_fields is None and all(c.type is None for c in choices.values()):
+        # (no identity could be found among no columns: said why there are none, not "no field can be the identity")
+        if not skipped:
+            held = "the record read is an empty object" if n == 1 else f"the {n:,} records read are all empty objects"
+        else:
+            shown = [f"{p}: {why}" for p, why in list(skipped.items())[:5]]
+            more = f"; and {len(skipped) - 5:,} more" if len(skipped) > 5 else ""
+            held = f"no path of the records can be a column ({'; '.join(shown)}{more})"
+        if sc.bad:
+            held += f" ({plural(sc.bad, 'other record')} read{_bad_words(sc.bad_kinds, sc.bad)})"
+        raise InferError(f"no columns to infer a sink from: {held}")
+
     # Identity.
     ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed, natural)
     _identity_notes(stats, ident_keys, ident_kind, notes)

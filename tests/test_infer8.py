@@ -156,3 +156,23 @@ def test_no_records_at_all_is_said_in_validates_words(tmp_path: Path, data: byte
         InferError, match=r"^no records to infer a sink from: none of the 2 inputs holds any \(each empty, blank lines only, or an empty array\)$"
     ):
         infer([f, f])
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b"{}\n{}\n", "the 2 records read are all empty objects"),
+        (b"[{}]", "the record read is an empty object"),
+        (b'{}\nnull\n{"a": 1\n', "the record read is an empty object (2 other records read: 1 not a JSON object, 1 not valid JSON)"),
+        (
+            b'{"a": null, "b": [], "c": {}}\n',
+            "no path of the records can be a column (a: only null values: no type to infer; b: only empty arrays: no element type to infer; "
+            "c: only empty objects: no keys to map)",
+        ),
+    ],
+)
+def test_records_with_no_column_say_so_not_that_no_field_is_the_identity(data: bytes, said: str) -> None:
+    # it said "no field can be the record identity (...): give --id-field PATH ...", of records that hold no field at all
+    with pytest.raises(InferError) as err:
+        infer(data)
+    assert str(err.value) == f"no columns to infer a sink from: {said}"
