@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.infer import InferError, infer
@@ -83,6 +85,40 @@ def test_an_identity_path_longer_than_mapper_takes_says_so() -> None:
     deep = ".".join(["k"] * 101)
     with pytest.raises(InferError, match=r"is 101 keys deep: mapper takes paths of at most 100 keys$"):
         infer(DEEP, id_field=deep)
+
+
+_leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3))
+_tree = st.recursive(_leaf, lambda inner: st.dictionaries(st.sampled_from(["p", "q", "r"]), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_tree, min_size=1, max_size=4), st.integers(2, 5), st.integers(1, 4), st.booleans())
+def test_a_followed_identity_is_as_without_max_depth(trees: list[object], depth: int, max_depth: int, as_key: bool) -> None:
+    # the identity at depth `depth` under "k", beside random trees under "t"; read with a smaller --max-depth, the
+    # draft has its column as a draft without --max-depth has it, and no other column deeper than --max-depth
+    path = ["k"] + ["s"] * (depth - 1)
+    rows = []
+    for i, tree in enumerate(trees):
+        node: dict[str, object] = {"t": tree}
+        cur = node
+        for key in path[:-1]:
+            cur[key] = cur = {"other": i}
+        cur[path[-1]] = f"v{i}" if as_key else i
+        rows.append(node)
+    data = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+    named = {"primary_key_fields": [".".join(path)]} if as_key else {"id_field": ".".join(path)}
+    full = infer(data, **named)  # type: ignore[arg-type]
+    cut = infer(data, max_depth=max_depth, **named)  # type: ignore[arg-type]
+    assert cut.body["schema"]["definition"][0] == full.body["schema"]["definition"][0]
+    kind = "primary_key_fields" if as_key else "id_field"
+    assert cut.body["schema"][kind] == full.body["schema"][kind]  # (allow_missing_fields follows the other columns kept)
+    deeper = [e["path"] for e in cut.body["schema"]["definition"][1:] if len(e["path"]) > max_depth]
+    assert deeper == []
+    assert [e for e in full.body["schema"]["definition"] if len(e["path"]) <= max_depth] == cut.body["schema"]["definition"][1:] or depth <= max_depth
+    assert mapper.check_sink(cut.body).valid
+    # the identity stands on every record (another column may refuse some: a conflict's chosen type, said in notes)
+    ident = cut.body["schema"]["definition"][0]["name"]
+    assert [e.message for e in mapper.compile_sink(cut.body).validate(data).errors if e.column == ident] == []
 
 
 def test_the_cli_follows_a_deep_id_field() -> None:
