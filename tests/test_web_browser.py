@@ -441,35 +441,45 @@ def test_the_sample_preview_is_the_engines(browser: Any) -> None:
         new_source(driver, server, "flights", "preview", "aircraft", paths, "continue", json.dumps(record))
         select(driver, "unit-1", "a number of ms")
 
-        def row(column: str) -> dict[str, str]:
-            found = [r for r in css(driver, "#preview-table tbody tr") if r.get_attribute("data-column") == column]
-            from selenium.webdriver.common.by import By
+        def table(d: Any) -> dict[str, dict[str, str]]:
+            # the preview's rows read in one script: the table is drawn again as each answer to the
+            # page's preview requests comes (the unit chosen above sends one), and rows read one call
+            # at a time went stale between the calls under load (CI, stop 46)
+            rows = d.execute_script(
+                "return Array.from(document.querySelectorAll('#preview-table tbody tr')).map("
+                "r => [r.getAttribute('data-column'), Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim())])"
+            )
+            return {column: dict(zip(("column", "path", "found", "stored", "notes"), cells)) for column, cells in rows}
 
-            cells = found[0].find_elements(By.CSS_SELECTOR, "th, td")
-            return dict(zip(("column", "path", "found", "stored", "notes"), (c.text for c in cells)))
+        def settled(summary: str, column: str, key: str, value: str) -> dict[str, dict[str, str]]:
+            """The table once the summary says ``summary`` and ``column``'s ``key`` is ``value``."""
 
-        wait(driver, lambda d: "would refuse this record" in text_of(d, "preview-summary"), "the refused record")
-        wait(driver, lambda d: row("altitude")["found"] == '"high"', "the altitude found")
-        assert 'Expected `int` or a string of digits, got `str` "high"' in row("altitude")["notes"]
-        assert row("altitude")["notes"].startswith("$.data.altitude: ")
-        assert row("altitude")["stored"] == "not stored: the record is refused"
-        assert row("lat")["found"] == "null" and row("speed")["found"] == "missing"
-        assert row("reg")["found"] == "data.reg is a string, not an object"
-        assert "$.data.reg.code" in row("reg")["notes"]
-        assert row("origin")["found"] == "not mapped"
+            def ready(d: Any) -> Any:
+                rows = table(d)
+                return rows if summary in text_of(d, "preview-summary") and rows.get(column, {}).get(key) == value else None
+
+            return wait(driver, ready, f"{column} {key} {value}")
+
+        rows = settled("would refuse this record", "altitude", "found", '"high"')
+        assert 'Expected `int` or a string of digits, got `str` "high"' in rows["altitude"]["notes"]
+        assert rows["altitude"]["notes"].startswith("$.data.altitude: ")
+        assert rows["altitude"]["stored"] == "not stored: the record is refused"
+        assert rows["lat"]["found"] == "null" and rows["speed"]["found"] == "missing"
+        assert rows["reg"]["found"] == "data.reg is a string, not an object"
+        assert "$.data.reg.code" in rows["reg"]["notes"]
+        assert rows["origin"]["found"] == "not mapped"
         screenshot(driver, "6-new-source-preview-refused")
 
         # fix the record in the box: the preview follows
         record["data"]["altitude"] = 1200
         record["data"]["reg"] = {"code": "G-ZBJA"}
         paste(driver, "sample", json.dumps(record))
-        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the stored record")
-        wait(driver, lambda d: row("altitude")["stored"] == "1200", "the altitude stored")
-        assert row("lat")["stored"] == "null (the stored value is cleared)"
-        assert row("speed")["stored"] == "nothing written (the stored value is left alone)"
-        assert row("reg")["stored"] == '"G-ZBJA"'
-        assert row("ts")["found"] == "1659981468260" and row("ts")["stored"] == '"2022-08-08T17:57:48.260Z"'
-        assert row("_id")["stored"] == '_id "PD2tRswoE3:0:0"'
+        rows = settled("would store this record", "altitude", "stored", "1200")
+        assert rows["lat"]["stored"] == "null (the stored value is cleared)"
+        assert rows["speed"]["stored"] == "nothing written (the stored value is left alone)"
+        assert rows["reg"]["stored"] == '"G-ZBJA"'
+        assert rows["ts"]["found"] == "1659981468260" and rows["ts"]["stored"] == '"2022-08-08T17:57:48.260Z"'
+        assert rows["_id"]["stored"] == '_id "PD2tRswoE3:0:0"'
         screenshot(driver, "7-new-source-preview-stored")
 
 
