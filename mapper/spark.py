@@ -94,6 +94,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 import zlib
 from dataclasses import dataclass, replace
@@ -896,11 +897,32 @@ def validate_files(
 
     try:
         counts = _cancellable(spark, run)
-    except BaseException:
+    except BaseException as exc:
         _twice(fs.delete, staging)  # (never in place of the error, or the interruption)
+        padded = _padded_input(exc) if isinstance(exc, Exception) and not isinstance(exc, MapperError) else None
+        if padded is not None:
+            raise padded from None
         raise
     _twice(fs.delete, staging, must=True)
     return counts
+
+
+def _padded_input(exc: Exception) -> InputError | None:
+    """The failed job's reason when it is a local gzip file with zero bytes after a member
+    (:func:`_gzip_padding`), which Spark names only as "not a gzip file" or "Unexpected end of
+    input stream": an :class:`~mapper.errors.InputError` naming the file and what to do."""
+    found = re.search(r"Encountered error while reading file (\S+)", str(exc))
+    if found is None:
+        return None
+    uri = found.group(1).removesuffix(".")  # (Spark's sentence ends after the name; the name is percent-encoded)
+    local = _local_path(uri)
+    if local is None:
+        return None
+    path = urllib.parse.unquote(local)
+    if not path.endswith(".gz") or not os.path.isfile(path):
+        return None
+    padding = _gzip_padding(path)
+    return None if padding is None else InputError(f"Spark failed to read {shown_name(path)}: it {_padding_text(*padding)}")
 
 
 def _cancellable(spark: Any, step: Callable[[], ValidateCounts], wait: float = 30.0) -> ValidateCounts:
@@ -1586,7 +1608,8 @@ def check_inputs(paths: Sequence[str] | str | os.PathLike[str], notes: list[str]
     Local paths (no scheme, or ``file:``), and the files a local directory or glob holds:
     a file named as hidden (``_x``, ``.x``: Spark skips it, no error), a name with ``:``
     (Hadoop cannot read it), gzip content without ``.gz`` or ``.gz`` without gzip content
-    (Spark picks the codec by the name), and a JSON document or request body rather than
+    (Spark picks the codec by the name), a ``.gz`` whose last bytes are zero padding
+    (:func:`_gzip_padding`: Hadoop's codec fails on it), and a JSON document or request body rather than
     NDJSON (Spark reads one record per line). Remote URIs: a hidden file name. Raises
     :class:`~mapper.errors.OptionError` (or :class:`~mapper.errors.InputError` for a file
     that cannot be read) naming the file and what to do. ``notes``, when given, gets what
@@ -1769,6 +1792,9 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
                 head = format_head(g, g.read(HEAD_SIZE + 1))
         except (OSError, EOFError, zlib.error, InputError) as exc:
             raise OptionError(f"{shown} is not valid gzip: {exc}") from None
+        padding = _gzip_padding(path, min_tail=4)
+        if padding is not None:
+            raise OptionError(f"{shown} {_padding_text(*padding)}")
     elif name.endswith(_CODECS):
         codec = name[name.rfind(".") :]
         magic_of = _CODEC_MAGIC.get(codec)
@@ -1796,6 +1822,78 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
             f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
             f"convert it first, e.g. jq -c '.records[].value' FILE > records.ndjson"
         )
+
+
+def _gzip_padding(path: str, min_tail: int = 0, chunk: int = 1 << 16) -> tuple[int, int, bool] | None:
+    """Zero bytes after a gzip member of local file ``path`` (tar's or dd's padding to a block):
+    ``(offset, count, last)`` of the first run of them (``last``: nothing but zeros follows it),
+    or None when there is none, or the file ends otherwise than a gzip member and zeros (cut,
+    corrupt: told apart elsewhere).
+
+    Python's gzip (so ``mapper validate``) and GNU gzip skip such zeros; Hadoop's gzip codec
+    reads them as the header of another member and fails the job ("not a gzip file", or
+    "Unexpected end of input stream" for fewer than ten). Finding where a member ends takes
+    unpacking it all, so it is done only when the file's last ``min_tail`` bytes are zero: a
+    member's last four bytes are its length modulo 2^32, zero only for an empty member (or a
+    multiple of 4 GiB), so ``min_tail=4`` unpacks almost no valid file (:func:`check_inputs`
+    before the job: padding of 1 to 3 bytes, or zeros between members, are left to the job);
+    ``min_tail=0`` unpacks it whatever its end (the file a failed job names)."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < min_tail:
+                return None
+            if min_tail:
+                f.seek(size - min_tail)
+                if f.read(min_tail).strip(b"\0"):
+                    return None
+            f.seek(0)
+            pos, data, d = 0, b"", zlib.decompressobj(31)
+            inside = True  # in a member (the file starts with one)
+            while True:
+                if not data:
+                    data = f.read(chunk)
+                    if not data:
+                        return None  # ended in a member (cut), or right after one: no zeros
+                if inside:
+                    d.decompress(data)  # (the output is not kept: a chunk unpacks to at most ~1,000 times its size)
+                    if d.eof:
+                        rest = d.unused_data
+                        pos += len(data) - len(rest)
+                        data, inside = rest, False
+                    else:
+                        pos, data = pos + len(data), b""
+                    continue
+                if data[:1] != b"\0":
+                    if not data.startswith(b"\x1f\x8b"):
+                        return None  # something else after a member: Python's gzip refuses it too
+                    d, inside = zlib.decompressobj(31), True
+                    continue
+                start, count = pos, 0
+                while True:
+                    stripped = data.lstrip(b"\0")
+                    count += len(data) - len(stripped)
+                    if stripped:
+                        return start, count, False
+                    data = f.read(chunk)
+                    if not data:
+                        return start, count, True
+    except (OSError, zlib.error):
+        return None
+
+
+def _padding_text(offset: int, count: int, last: bool) -> str:
+    """Why Spark cannot read a gzip file with zero bytes after a member (:func:`_gzip_padding`), and what to do (after the file's name)."""
+    where = "after its gzip data" if last else "between two of its gzip members"
+    fix = (
+        f"cut them off first (truncate -s {offset} FILE: its first {offset:,} bytes are the whole gzip data)"
+        if last
+        else "recompress it first (gzip -dc FILE | gzip > FILE2.gz)"
+    )
+    return (
+        f"holds {plural(count, 'zero byte')} {where} (from byte {offset:,}: padding, as tar or dd leave): "
+        f"mapper validate and gzip -d skip them, but Hadoop's gzip codec reads them as another gzip member and Spark fails; {fix}"
+    )
 
 
 #: The name ending Hadoop picks a codec by, for each compression the reader knows (xz: Hadoop has none).

@@ -1,0 +1,96 @@
+"""Inputs ``mapper validate`` and the Spark path must read alike (mapper.spark).
+
+* A gzip file with zero bytes after its data (tar's or dd's padding to a block): mapper's
+  reader (Python's gzip) and GNU gzip skip them; Hadoop's codec reads them as another
+  member and fails the job ("not a gzip file"). The records are whole, so skipping is
+  right; Spark cannot be made to, so the file is refused before the job when that is
+  cheap to tell, and a job that fails on it says so, naming the file and the fix.
+
+The tests without ``spark`` start no JVM; the others share test_spark's session.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper import spark as ms
+from tests import test_spark
+
+spark = test_spark.spark  # the session fixture: one SparkSession (one JVM) for this module and test_spark's
+
+SINK = {
+    "name": "s",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+    "schema": {"type": "json", "id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]},
+}
+RECORDS = b"".join(b'{"id": %d}\n' % i for i in range(20))
+
+
+def _mapper_reads(path: Path) -> int:
+    """How many records mapper's own reader (``mapper validate``) takes from ``path``."""
+    report = mapper.compile_sink(SINK).validate(path)
+    assert report.accepted, report
+    return report.records
+
+
+# ---------------------------------------------------------------------------------------
+# gzip with zero bytes after its data
+
+
+def test_zero_padded_gzip_is_refused_before_the_job_with_the_cut_that_fixes_it(tmp_path: Path) -> None:
+    packed = gzip.compress(RECORDS)
+    padded = tmp_path / "padded.ndjson.gz"
+    padded.write_bytes(packed + b"\0" * 1024)
+    assert _mapper_reads(padded) == 20  # mapper validate skips the zeros, as gzip -d does
+    with pytest.raises(mapper.OptionError) as refused:
+        ms.check_inputs([str(padded)])
+    text = str(refused.value)
+    assert "padded.ndjson.gz holds 1,024 zero bytes after its gzip data" in text, text
+    assert f"from byte {len(packed):,}" in text and f"truncate -s {len(packed)} FILE" in text, text
+    # a directory holding it too
+    with pytest.raises(mapper.OptionError, match="1,024 zero bytes after its gzip data"):
+        ms.check_inputs([str(tmp_path)])
+
+
+def test_gzip_ending_in_an_empty_member_is_not_taken_for_padding(tmp_path: Path) -> None:
+    """An empty member's CRC and length are zero (its last nine bytes): the file is whole."""
+    whole = tmp_path / "two.ndjson.gz"
+    whole.write_bytes(gzip.compress(RECORDS) + gzip.compress(b""))
+    assert whole.read_bytes().endswith(b"\0" * 8)
+    assert ms.check_inputs([str(whole)]) == [str(whole)]
+    assert ms._gzip_padding(str(whole)) is None
+
+
+def test_zeros_between_members_are_found_when_the_file_is_unpacked(tmp_path: Path) -> None:
+    first = gzip.compress(RECORDS[:50])
+    path = tmp_path / "between.ndjson.gz"
+    path.write_bytes(first + b"\0" * 100 + gzip.compress(RECORDS[50:]))
+    assert _mapper_reads(path) == 20
+    assert ms._gzip_padding(str(path)) == (len(first), 100, False)
+    assert "between two of its gzip members" in ms._padding_text(len(first), 100, False)
+    # cut or corrupt is no padding (the job's own message says what it is)
+    (tmp_path / "cut.gz").write_bytes(first[:-5] + b"\0" * 5)
+    assert ms._gzip_padding(str(tmp_path / "cut.gz")) is None
+
+
+def test_a_job_failing_on_padding_says_so(spark: Any, tmp_path: Path) -> None:
+    """validate_files gives Spark the paths unchecked (check_inputs is the command's); with
+    three zeros Spark fails ("Unexpected end of input stream": fewer than a header), and
+    the error says why, naming the file (the zeros are found once the job has failed)."""
+    packed = gzip.compress(RECORDS)
+    padded = tmp_path / "in" / "short pad.ndjson.gz"
+    padded.parent.mkdir()
+    padded.write_bytes(packed + b"\0" * 3)
+    assert _mapper_reads(padded) == 20
+    out = tmp_path / "out"
+    with pytest.raises(mapper.InputError) as failed:
+        ms.validate_files(spark, SINK, [str(padded)], str(out))
+    text = str(failed.value)
+    assert text.startswith(f"Spark failed to read {padded}: it holds 3 zero bytes after its gzip data"), text
+    assert f"truncate -s {len(packed)} FILE" in text, text
+    assert not out.exists() or [p.name for p in out.iterdir()] == []
