@@ -558,7 +558,9 @@ def map_dataframe(
     ``mapper validate --max-record-size`` refuses a longer line (default 16 MiB, at least 1024).
 
     Raises :class:`~mapper.errors.DefinitionError` for a bad sink,
-    :class:`~mapper.errors.OptionError` for a bad column or option, and
+    :class:`~mapper.errors.OptionError` for a bad column or option (or files read under
+    a partition directory named like their text column, ``value=...``, whose value would
+    take the place of every line's text), and
     :class:`~mapper.errors.MissingDependencyError` without pyspark or pyarrow.
     """
     optional_import("pyspark.sql", "spark", "mapper.spark")
@@ -581,6 +583,7 @@ def map_dataframe(
     if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
         raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
     fields = list(df.schema.fields)
+    _refuse_shadowed_files(df, column, _case_sensitive(df))  # (before the column's type: value=1 makes it an int)
     text_index = _find_column(fields, column, _case_sensitive(df))
     text_type = fields[text_index].dataType
     if not isinstance(text_type, (T.StringType, T.BinaryType)):
@@ -600,6 +603,56 @@ def map_dataframe(
     plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size)
     rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
     return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
+
+
+def _refuse_shadowed_files(df: Any, column: str, case_sensitive: bool) -> None:
+    """Refuse a DataFrame that reads files under a partition directory named like one of the
+    files' own columns: ``spark.read.text(DIR)`` with ``DIR/value=abc/...`` makes a partition
+    column ``value`` that takes the place of the lines' ``value``, so every record would be
+    refused with ``abc`` as its text, the lines lost (:func:`check_inputs` refuses such a
+    directory for ``mapper spark-validate``; a DataFrame is looked at here).
+
+    Found in the analyzed plan: a file relation (``LogicalRelation`` of a ``HadoopFsRelation``)
+    whose partition schema shares a name with its data schema, when it reads text (its one
+    column is the text, whatever it is called later) or the shared name is ``column``. A
+    DataFrame without a JVM plan to look at (Spark Connect's) is not checked."""
+    fold = (lambda name: name) if case_sensitive else str.lower
+    try:
+        leaves = df._jdf.queryExecution().analyzed().collectLeaves().iterator()
+    except Exception:  # noqa: BLE001 - (Spark Connect: no _jdf; py4j's errors)
+        return
+    while leaves.hasNext():
+        leaf = leaves.next()
+        try:
+            relation = leaf.relation()
+            parts = [str(n) for n in relation.partitionSchema().fieldNames()]
+            own = {fold(str(n)) for n in relation.dataSchema().fieldNames()}
+            text = str(relation.fileFormat().toString()) == "Text"
+        except Exception:  # noqa: BLE001 - (not a file relation: a local one, a range, Kafka's)
+            continue
+        for name in parts:
+            if fold(name) in own and (text or fold(name) == fold(column)):
+                raise OptionError(_shadowed_text(df, name, text))
+
+
+def _shadowed_text(df: Any, name: str, text: bool) -> str:
+    """What :func:`_refuse_shadowed_files` says: the directory (from ``df.inputFiles()``), why, and what to do."""
+    where = ""
+    try:
+        for uri in df.inputFiles():
+            found = re.search(rf"^(.*/{re.escape(name)}=[^/]*)/", str(uri), re.IGNORECASE)
+            if found:
+                directory = found.group(1)
+                where = f" ({shown_name(urllib.parse.unquote(_local_path(directory) or directory))})"
+                break
+    except Exception:  # noqa: BLE001 - (a listing that fails: the name alone)
+        pass
+    lost = "each line's text" if text else f"the files' own column {name!r}"
+    return (
+        f"the DataFrame reads files under a partition directory named {name}=...{where}: Spark's partition column {name!r} takes the place of {lost}, "
+        f"so each record's text would be the directory's value, the records lost; rename the directory (e.g. v=...), or read the files "
+        f"without partition columns: spark.read.option('recursiveFileLookup', 'true')"
+    )
 
 
 def _driver_worker(loaded: Sink) -> tuple[str, str, _Worker]:

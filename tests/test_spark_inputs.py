@@ -94,3 +94,42 @@ def test_a_job_failing_on_padding_says_so(spark: Any, tmp_path: Path) -> None:
     assert text.startswith(f"Spark failed to read {padded}: it holds 3 zero bytes after its gzip data"), text
     assert f"truncate -s {len(packed)} FILE" in text, text
     assert not out.exists() or [p.name for p in out.iterdir()] == []
+
+
+# ---------------------------------------------------------------------------------------
+# A partition directory named value=... read into a DataFrame
+
+
+def _partitioned(root: Path, *dirs: str) -> Path:
+    for d in dirs:
+        (root / d).mkdir(parents=True)
+        (root / d / "a.ndjson").write_bytes(RECORDS)
+    return root
+
+
+@pytest.mark.parametrize("directory", ["value=abc", "Value=1"])
+def test_map_dataframe_refuses_text_whose_value_a_partition_replaces(spark: Any, tmp_path: Path, directory: str) -> None:
+    """``spark.read.text(DIR)`` with ``DIR/value=abc/``: the partition column ``value``
+    replaced each line's text (value=abc: every record refused with text "abc"; value=1:
+    an int column, refused as the wrong type with a cast to suggest)."""
+    root = _partitioned(tmp_path / "in", directory)
+    df = spark.read.text(str(root))
+    with pytest.raises(mapper.OptionError) as refused:
+        ms.map_dataframe(df, SINK)
+    text = str(refused.value)
+    assert f"partition directory named {directory.split('=')[0]}=... ({root / directory})" in text, text
+    assert "each line's text" in text and "recursiveFileLookup" in text, text
+    # renamed, the text is gone all the same
+    with pytest.raises(mapper.OptionError, match="partition directory named"):
+        ms.map_dataframe(df.withColumnRenamed("value", "line"), SINK, column="line")
+
+
+def test_other_partitions_and_the_suggested_read_are_mapped(spark: Any, tmp_path: Path) -> None:
+    root = _partitioned(tmp_path / "in", "day=1")
+    out = ms.map_dataframe(spark.read.text(str(root)), SINK)
+    assert out.passthrough == ("day",)
+    shadowed = _partitioned(tmp_path / "shadowed", "value=abc")
+    flat = spark.read.option("recursiveFileLookup", "true").text(str(shadowed))
+    rows = ms.map_dataframe(flat, SINK).rows.select("_id", "_errors").collect()
+    assert sorted(int(r["_id"]) for r in rows) == list(range(20)) and all(r["_errors"] is None for r in rows)
+
