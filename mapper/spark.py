@@ -856,7 +856,8 @@ def validate_files(
 ) -> ValidateCounts:
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
-    A refused line is ``{"file", "position", "errors": [...], "raw"}`` (``"raw_base64"``,
+    A refused line is ``{"file", "line", "position", "errors": [...], "raw"}`` (``line``: its
+    line number in ``file``, from 1, blank lines counted, as ``--rejects`` gives it; ``"raw_base64"``,
     the line's bytes, in place of ``"raw"`` when it is not UTF-8; a CRLF's CR in neither, as ``--rejects`` writes
     them), null fields written (each error has its five keys); ``file`` comes from an internal column whose
     name no sink column takes (:data:`FILE_COLUMN`). ``paths`` are given to Spark as they
@@ -897,34 +898,58 @@ def validate_files(
     staging = _join_path(output, _staging_name())
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     loaded = load_sink(sink)
-    file_column = _free_name(FILE_COLUMN, [c.name for c in loaded.columns])  # never a sink column's name (a sink may have a "file")
+    taken = [c.name for c in loaded.columns]
+    file_column = _free_name(FILE_COLUMN, taken)  # never a sink column's name (a sink may have a "file")
+    block_column, row_column = _free_name(BLOCK_COLUMN, taken), _free_name(ROW_COLUMN, taken)
 
     def run() -> ValidateCounts:
         # what killed runs left (a full copy of their results each), never a running one's
         leftovers = _sweep_staging(fs, output)
-        text = _read_lines(spark, paths).where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
-        # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources)
-        text = text.select(F.col("value"), _file_name(F.col("_metadata.file_path")).alias(file_column))
+        # _metadata.file_path: the file each row came from (Spark >= 3.3 file sources); with the
+        # start of the file's split it was read in and the row's monotonically_increasing_id()
+        # (taken before blank lines go), what its line number is made of (_line_numbers)
+        every = _read_lines(spark, paths).select(
+            F.col("value"),
+            _file_name(F.col("_metadata.file_path")).alias(file_column),
+            F.col("_metadata.file_block_start").alias(block_column),
+            F.monotonically_increasing_id().alias(row_column),
+        )
+        text = every.where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
         result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict, max_record_size=max_record_size)
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
-            kept.mapped.drop(file_column).write.parquet(staged_mapped)
-            head = (_col(file_column).alias("file"), F.col(POSITION).alias("position"), F.col(ERRORS).alias("errors"))
-            # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
-            # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
-            # them (the text was written with U+FFFD for each bad byte: the line was lost)
-            # A CRLF's CR is part of the line terminator, as validate reads it: it goes, as it does from --rejects' raw
-            as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
-            raw = _line_bytes(F.col(RAW))
-            line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, raw.cast("string").alias("raw")))).otherwise(
-                as_json(F.struct(*head, F.base64(raw).alias("raw_base64")))
-            )
-            kept.refused.select(line.alias("value")).write.text(staged_refused)
+            kept.mapped.drop(file_column, block_column, row_column).write.parquet(staged_mapped)
+            # the second read of the input: its lines counted per split of each file, after the mapping
+            # (a file that grew meanwhile counts more lines than were mapped: _lost_message)
+            splits = _splits(every, file_column, block_column, row_column).persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                totals = splits.agg(F.sum("lines").alias("lines"), F.sum("blank").alias("blank")).first()
+                lines, blank = int(totals["lines"] or 0), int(totals["blank"] or 0)
+                refused = kept.refused.withColumn(_PART, F.shiftright(F.col(row_column), 33))
+                refused = refused.join(_line_offsets(splits, file_column, block_column), [file_column, block_column, _PART], "left")
+                number = F.col("_before") + F.col(row_column) - F.col("_first") + 1
+                head = (
+                    _col(file_column).alias("file"),
+                    number.alias("line"),
+                    F.col(POSITION).alias("position"),
+                    F.col(ERRORS).alias("errors"),
+                )
+                # every error's five keys, null ones too (Spark's JSON writer leaves nulls out by default); the
+                # line as text in "raw", or, when it is not UTF-8, its bytes in "raw_base64", as --rejects writes
+                # them (the text was written with U+FFFD for each bad byte: the line was lost)
+                # A CRLF's CR is part of the line terminator, as validate reads it: it goes, as it does from --rejects' raw
+                as_json = partial(F.to_json, options={"ignoreNullFields": "false"})
+                raw = _line_bytes(F.col(RAW))
+                line = F.when(_valid_utf8(F.col(RAW)), as_json(F.struct(*head, raw.cast("string").alias("raw")))).otherwise(
+                    as_json(F.struct(*head, F.base64(raw).alias("raw_base64")))
+                )
+                refused.select(line.alias("value")).write.text(staged_refused)
+            finally:
+                splits.unpersist()
             codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
-        lines, blank = _count_lines(spark, paths)
         counts = ValidateCounts(
             input_records=lines - blank,
             mapped_rows=spark.read.parquet(staged_mapped).count(),
@@ -1058,6 +1083,8 @@ def _refuse_results(output: str, exists: Callable[[str], bool]) -> None:
 
 #: The internal name of the file column in :func:`validate_files` (written as ``file`` in ``refused``).
 FILE_COLUMN = "_mapper_input_file"
+#: ... and of the start of a line's split, and of its monotonically_increasing_id(): its ``line`` in ``refused``.
+BLOCK_COLUMN, ROW_COLUMN = "_mapper_block_start", "_mapper_row"
 
 
 def _free_name(name: str, taken: Sequence[str]) -> str:
@@ -1120,13 +1147,37 @@ def _blank_line(value: Any) -> Any:
     return (F.length(value) == 0) | (first.isin(" ", "\t", "\r", "\ufeff") & value.rlike("^\ufeff?[ \t\r]*\\z"))
 
 
-def _count_lines(spark: Any, paths: Sequence[str]) -> tuple[int, int]:
-    """The files' lines and, of them, the blank ones: a second read of the input, after the
-    mapping (a file that grew meanwhile counts more lines than were mapped: :func:`_lost_message`)."""
+#: The Spark partition a row was read in, from its monotonically_increasing_id() (the index is its low 33 bits).
+_PART = "_mapper_partition"
+
+
+def _splits(every: Any, file_column: str, block_column: str, row_column: str) -> Any:
+    """One row per split of a file that Spark read (a file, or a byte range of a large
+    uncompressed one, within one Spark partition): its ``lines``, its ``blank`` ones, and
+    ``_first``, the monotonically_increasing_id() of its first line. A second read of the
+    input, one aggregation: as many rows as splits (about one per file, and one per 128 MB)."""
     from pyspark.sql import functions as F
 
-    row = _read_lines(spark, paths).select(F.count(F.lit(1)).alias("lines"), F.sum(_blank_line(F.col("value")).cast("long")).alias("blank")).first()
-    return int(row["lines"]), int(row["blank"] or 0)
+    return every.groupBy(file_column, block_column, F.shiftright(F.col(row_column), 33).alias(_PART)).agg(
+        F.count(F.lit(1)).alias("lines"),
+        F.sum(_blank_line(F.col("value")).cast("long")).alias("blank"),
+        F.min(row_column).alias("_first"),
+    )
+
+
+def _line_offsets(splits: Any, file_column: str, block_column: str) -> Any:
+    """Per split (:func:`_splits`): ``_before``, the lines of its file in the splits before it.
+
+    Hadoop's line reader gives each line to the split it starts in, and a split's lines come in
+    order, one after another in its Spark partition (several small files may share one): the
+    line number of a row is ``_before + (its id - _first) + 1``, counting blank lines, as
+    ``mapper validate --rejects`` counts them."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    earlier = Window.partitionBy(file_column).orderBy(block_column, _PART).rowsBetween(Window.unboundedPreceding, -1)
+    before = F.coalesce(F.sum("lines").over(earlier), F.lit(0))
+    return F.broadcast(splits.select(file_column, block_column, _PART, "_first", before.alias("_before")))
 
 
 def _input_state(paths: Sequence[str], limit: int = 10_000) -> dict[str, tuple[int, int]]:
@@ -1250,7 +1301,7 @@ def add_spark_parser(sub: Any) -> None:
         help="map and validate record files with Spark: mapped rows as Parquet, refused records as NDJSON",
         description=(
             "Map NDJSON files with Spark (needs the spark extra and Java): writes OUT/mapped (Parquet: _position, _id, the typed columns, "
-            "_missing) and OUT/refused (NDJSON: file, position, errors, raw), then prints the counts, read back from what was written. "
+            "_missing) and OUT/refused (NDJSON: file, line, position, errors, raw), then prints the counts, read back from what was written. "
             "Exit 0 when every record was mapped, 1 when some were refused, 2 on usage errors or a failed job."
         ),
     )

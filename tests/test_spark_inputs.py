@@ -12,6 +12,7 @@ The tests without ``spark`` start no JVM; the others share test_spark's session.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,52 @@ def test_other_partitions_and_the_suggested_read_are_mapped(spark: Any, tmp_path
     rows = ms.map_dataframe(flat, SINK).rows.select("_id", "_errors").collect()
     assert sorted(int(r["_id"]) for r in rows) == list(range(20)) and all(r["_errors"] is None for r in rows)
 
+
+# ---------------------------------------------------------------------------------------
+# The line number of each refused record, as --rejects gives it
+
+
+def _lines_of(data: bytes) -> list[bytes]:
+    return data.split(b"\n")[: data.count(b"\n") + (not data.endswith(b"\n"))]
+
+
+def test_refused_lines_carry_their_line_in_their_file(spark: Any, tmp_path: Path) -> None:
+    """``line`` (1-based, blank lines counted) is the line ``mapper validate --rejects`` names,
+    also where Spark split a large file over several partitions (2 KB splits here) and
+    packed small files into one, and in a .gz (one split)."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    files: dict[str, bytes] = {}
+    big = []
+    for i in range(1000):  # ~14 KB: seven splits of 2 KB, bad lines throughout, blank ones too
+        big.append(b'{"id": "bad %d"}' % i if i % 37 == 5 else b"" if i % 11 == 3 else b'{"id": %d}' % i)
+    files["big.ndjson"] = b"\n".join(big) + b"\n"
+    for k in range(6):  # small files, several to a partition
+        files[f"small{k}.ndjson"] = b'{"id": 1}\n\n{"id": "bad small %d"}\n{"id": 2}\r\n{bad %d\n' % (k, k)
+    files["packed.ndjson.gz"] = gzip.compress(b'\n{"id": "bad gz"}\n{"id": 3}\n{"id": -1}')
+    for name, data in files.items():
+        (inputs / name).write_bytes(data)
+    expected = set()
+    for name, data in files.items():
+        text = gzip.decompress(data) if name.endswith(".gz") else data
+        for n, line in enumerate(_lines_of(text), 1):
+            if b"bad" in line or b"-1" in line:
+                expected.add((name, n, line.decode()))
+    # mapper's own reader names the same lines
+    report = mapper.compile_sink(SINK).validate(inputs / "small3.ndjson", on_error="skip")
+    assert sorted(r.line for r in report.rejected) == sorted(n for name, n, _ in expected if name == "small3.ndjson") == [3, 5]
+    conf = {"spark.sql.files.maxPartitionBytes": "2048", "spark.sql.files.openCostInBytes": "0"}
+    before = {k: spark.conf.get(k) for k in conf}
+    for k, v in conf.items():
+        spark.conf.set(k, v)
+    try:
+        assert spark.read.text(str(inputs)).rdd.getNumPartitions() >= 4  # the big file is split
+        counts = ms.validate_files(spark, SINK, [str(inputs)], str(tmp_path / "out"))
+    finally:
+        for k, v in before.items():
+            spark.conf.set(k, v)
+    refused = [json.loads(x) for f in sorted((tmp_path / "out" / "refused").glob("part-*")) for x in f.read_text().splitlines()]
+    assert counts.refused_records == len(refused) == len(expected)
+    assert list(refused[0]) == ["file", "line", "position", "errors", "raw"]
+    got = {(r["file"].rsplit("/", 1)[-1], r["line"], r["raw"]) for r in refused}
+    assert got == expected
