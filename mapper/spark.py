@@ -1175,9 +1175,11 @@ def _line_offsets(splits: Any, file_column: str, block_column: str) -> Any:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    earlier = Window.partitionBy(file_column).orderBy(block_column, _PART).rowsBetween(Window.unboundedPreceding, -1)
-    before = F.coalesce(F.sum("lines").over(earlier), F.lit(0))
-    return F.broadcast(splits.select(file_column, block_column, _PART, "_first", before.alias("_before")))
+    # per split of the file once: a file Spark reads twice (named twice) has each split twice, in two partitions
+    blocks = splits.groupBy(file_column, block_column).agg(F.max("lines").alias("lines"))
+    earlier = Window.partitionBy(file_column).orderBy(block_column).rowsBetween(Window.unboundedPreceding, -1)
+    before = blocks.select(file_column, block_column, F.coalesce(F.sum("lines").over(earlier), F.lit(0)).alias("_before"))
+    return F.broadcast(splits.select(file_column, block_column, _PART, "_first").join(before, [file_column, block_column]))
 
 
 def _input_state(paths: Sequence[str], limit: int = 10_000) -> dict[str, tuple[int, int]]:

@@ -183,3 +183,15 @@ def test_refused_lines_carry_their_line_in_their_file(spark: Any, tmp_path: Path
     assert list(refused[0]) == ["file", "line", "position", "errors", "raw"]
     got = {(r["file"].rsplit("/", 1)[-1], r["line"], r["raw"]) for r in refused}
     assert got == expected
+
+
+def test_a_file_read_twice_numbers_each_copy_from_one(spark: Any, tmp_path: Path) -> None:
+    """Named twice, a file is read twice (two partitions): each copy's lines are its own, not
+    counted on from the other copy's (the second copy's bad lines were 7 and 8, not 3 and 4)."""
+    path = tmp_path / "a.ndjson"
+    path.write_bytes(b'{"id": 1}\n\n{"id": "x"}\n{bad\n')
+    assert spark.read.text([str(path), str(path)]).rdd.getNumPartitions() == 2
+    counts = ms.validate_files(spark, SINK, [str(path), str(path)], str(tmp_path / "out"))
+    refused = [json.loads(x) for f in sorted((tmp_path / "out" / "refused").glob("part-*")) for x in f.read_text().splitlines()]
+    assert counts.refused_records == 4
+    assert sorted((r["line"], r["raw"]) for r in refused) == [(3, '{"id": "x"}'), (3, '{"id": "x"}'), (4, "{bad"), (4, "{bad")]
