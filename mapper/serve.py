@@ -45,6 +45,7 @@ transactions commit), the database is closed.
 from __future__ import annotations
 
 import argparse
+import ast
 import hmac
 import io
 import ipaddress
@@ -530,6 +531,33 @@ def _shown_target(target: str) -> str:
     return target.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
 
 
+#: A part of a request line http.server quotes with ``repr`` in its messages: ``Unsupported method ('GÃ©T')``.
+_QUOTED_PART = re.compile(r"""\((?P<q>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)""")
+
+
+def _read_as_sent(text: str) -> str:
+    """A message http.server made of the request line, which it reads as Latin-1 (and quotes
+    with ``repr``), with the client's bytes read as UTF-8, as routing and mapper's own log lines
+    read them (:func:`_shown_target`): ``GéT``, not ``GÃ©T``; a byte that is not UTF-8 as ``\\xNN``.
+    :func:`printable` then escapes what a terminal would act on (the UTF-8 of U+202E was ``â\\x80®``),
+    as ``repr`` escaped it before: the message is logged and answered."""
+
+    def unquoted(match: re.Match[str]) -> str:
+        try:
+            part = ast.literal_eval(match.group("q"))
+        except (ValueError, SyntaxError):
+            return match.group()
+        quote = '"' if "'" in part else "'"
+        return f"({quote}{part}{quote})"
+
+    text = _QUOTED_PART.sub(unquoted, text)
+    try:
+        text = text.encode("latin-1").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # (not made of Latin-1 text alone: not a request line's)
+        pass
+    return printable(text)
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Bytes in and out; everything else is the App's."""
 
@@ -805,7 +833,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._end_head()
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
-        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), message or _HTTP_MESSAGES.get(code, "the request cannot be read"))
+        shown = _read_as_sent(message) if message else _HTTP_MESSAGES.get(code, "the request cannot be read")
+        err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), shown)
         body = err.to_json()
         try:
             self.send_response(code)
@@ -852,8 +881,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # _handle logs each request its own way (with the time it took)
 
     def log_message(self, format: str, *args: Any) -> None:
-        # http.server's own lines (malformed requests): to the app's log, never headers
-        self._log(format % args)
+        # http.server's own lines (malformed requests, log_error's too): to the app's log, never
+        # headers, the request line's bytes read as UTF-8 as every line of mapper's reads them
+        self._log(_read_as_sent(format % args))
 
     def _log(self, line: str) -> None:
         """A line to the app's log, its control characters escaped (a request line may hold terminal escapes)."""
