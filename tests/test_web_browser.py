@@ -1051,3 +1051,34 @@ def test_a_reloaded_new_source_form_is_the_form_it_was(browser: Any) -> None:
         assert by_id(driver, "database").get_attribute("value") == "" and by_id(driver, "name").get_attribute("value") == ""
         assert by_id(driver, "sample").get_attribute("value") == "" and not by_id(driver, "missing-discard").is_selected()
         assert not by_id(driver, "preview").is_displayed()
+
+
+def test_a_column_named_timequantum_is_one_row_and_the_record_time_says_why_it_cannot_be_mapped(browser: Any) -> None:
+    # A table column named _timeQuantum (FeatureBase's names start with a letter; mapper check
+    # warns) and the form's record-time row were two rows whose keys the mapping folds into one:
+    # a path in each was refused as two keys mapping one column, and the record's time could not be had
+    driver = browser
+    cat = Catalog()
+    cat.add(
+        "clash", "CREATE TABLE t (_id ID, _timeQuantum STRING, q IDSETQ TIMEQUANTUM 'YMD'); CREATE TABLE u (_id ID, q IDSETQ TIMEQUANTUM 'YMD')", "clash.sql"
+    )
+    store = Store(":memory:")
+    app = App(store)
+    install(app, cat)
+    server = Server(app, idle_timeout=5.0).start()
+    try:
+        new_source(driver, server, "clash", "clash", "t", {"_id": "id", "_timequantum": "s", "q": "q"}, "continue", json.dumps({"id": 1, "s": "x", "q": [2]}))
+        rows = [e.get_attribute("data-column") for e in css(driver, "#columns input.path")]
+        assert sorted(r.lower() for r in rows) == ["_id", "_timequantum", "q"], rows
+        assert "takes that mapping name" in text_of(driver, "record-time-shadowed")
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=clash" in d.current_url, "the list")
+        definition = server.app.store.sink("clash").definition
+        assert {c["name"]: c["path"] for c in definition["schema"]["definition"]} == {"_id": ["id"], "_timequantum": ["s"], "q": ["q"]}
+        # a table without such a column has its record-time row and no note
+        new_source(driver, server, "clash", "other", "u", {"_id": "id", "_timeQuantum": "t"}, "continue")
+        assert not css(driver, "#record-time-shadowed")
+    finally:
+        server.stop(timeout=5.0)
+        store.close()

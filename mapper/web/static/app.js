@@ -356,7 +356,12 @@
       if (!current) return;
       var columns = current.columns.slice();
       var quantum = columns.some(function (c) { return c.type === "IDSETQ" || c.type === "STRINGSETQ"; });
-      if (quantum) columns.push({ name: "_timeQuantum", type: "TIME", sql_type: "record time", sql: "the record's time, for the time-quantum columns" });
+      // The record's time is mapped by the name _timeQuantum, which a mapping key matches
+      // case-insensitively: a column of the table so named (FeatureBase's names start with a
+      // letter; mapper check only warns) takes it, and a row of its own beside the column sent
+      // both keys, refused as two keys mapping one column. Said instead of offered.
+      var shadowed = columns.some(function (c) { return c.name.toLowerCase() === "_timequantum"; });
+      if (quantum && !shadowed) columns.push({ name: "_timeQuantum", type: "TIME", sql_type: "record time", sql: "the record's time, for the time-quantum columns" });
       columns.forEach(function (c, i) {
         var pathId = "path-" + i;
         var checkId = "check-" + i;
@@ -382,6 +387,12 @@
           el("td", null, input, el("p", { id: checkId, className: "check" })),
           unitCell));
       });
+      if (quantum && shadowed) {
+        body.appendChild(el("tr", { id: "record-time-shadowed" },
+          el("td", { colSpan: 4, className: "check bad" },
+            "The record's time (_timeQuantum, for the time-quantum columns) cannot be mapped: the table's column named _timequantum takes that mapping name. " +
+            "FeatureBase column names start with a letter: rename the column to map the record's time.")));
+      }
     }
 
     function formData() {
