@@ -2070,10 +2070,67 @@ _JSON_ONLY = json.JSONDecoder(parse_constant=_not_json)
 
 _NOT_JSON: Any = object()
 _BODY_START = re.compile(rb'\{\s*"records"\s*:')
+#: A JSON object's first key (or an item's, after the ``[`` of a body's records), up to its colon.
+_FIRST_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.){1,64}?)"\s*:\s*')
 
 
-def _is_body(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("records"), list)
+def is_body(value: Any) -> bool:
+    """Whether a decoded JSON object, read in format auto, is the endpoint's request body: its
+    keys are all ``records`` as the endpoint's decoder matches it (Go's encoding/json, which
+    matches a struct's field case-insensitively: ``"Records"``, ``"RECORDS"``, ``"recordſ"``;
+    :func:`~mapper.engine.gojson.go_member`), the last of them is an array, and either
+    ``records`` so spelled is the only key (any array, as a body was always told), or the
+    array holds items and each is an object holding a ``value`` (so matched). AWS's event
+    document, ``{"Records": [{"eventVersion": ...}]}``, is one record; so is a record holding
+    a ``records`` array beside its other keys (``{"records": [...], "k": 1}``: not silently the
+    body's records). The one rule of ``mapper validate``'s detection (text, files, Python
+    objects) and the web UI's paste (tuples are arrays and any mapping an object, as everywhere)."""
+    if not isinstance(value, Mapping) or not value or not all(isinstance(k, str) and go_field_key(k, "records") for k in value):
+        return False
+    items = go_member(value, "records")
+    if not isinstance(items, (list, tuple)):
+        return False
+    if len(value) == 1 and "records" in value:
+        return True
+    return bool(items) and all(isinstance(item, Mapping) and go_member(item, "value", _NOT_JSON) is not _NOT_JSON for item in items)
+
+
+def _go_key_at(text: bytes, pos: int, field: str) -> int:
+    """Where the value after the object key at ``pos`` starts, when that key is one Go decodes
+    into ``field`` (:func:`go_field_key`, its escapes read), else -1."""
+    match = _FIRST_KEY.match(text, pos)
+    if match is None:
+        return -1
+    try:
+        key = json.loads(b'"' + match.group(1) + b'"')
+    except ValueError:
+        return -1
+    return match.end() if isinstance(key, str) and go_field_key(key, field) else -1
+
+
+def _body_start(text: bytes) -> bool:
+    """Whether ``text`` (an input, blanks and byte order mark taken off) opens an object whose
+    first key Go decodes into ``records`` (``"records"``, ``"Records"``, ``"R\\u0065cords"``)."""
+    return _go_key_at(text, 1, "records") >= 0
+
+
+def _body_head(text: bytes) -> bool:
+    """Whether the head of an input told from it alone opens a body :func:`is_body` takes: a
+    first key ``records`` (so spelled, as the endpoint format was always told), or another
+    spelling of it whose array's first item's first key is ``value`` (or ``key`` then ``value``)."""
+    if _BODY_START.match(text):
+        return True
+    at = _go_key_at(text, 1, "records")
+    if at < 0 or text[at : at + 1] != b"[":
+        return False
+    item = re.compile(rb"\s*\{").match(text, at + 1)
+    if item is None:
+        return False
+    value = _go_key_at(text, item.end(), "value")
+    if value < 0:  # an item's "key" first
+        key = re.compile(rb'\s*"key"\s*:\s*"(?:[^"\\]|\\.)*"\s*,').match(text, item.end())
+        value = -1 if key is None else _go_key_at(text, key.end(), "value")
+    return value >= 0
 
 
 def format_of(prefix: bytes) -> str:
@@ -2215,14 +2272,16 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     Anything that does not start with ``[`` or ``{`` is NDJSON. Otherwise the first line
     decides when it is a complete JSON value: followed by more lines, the input is NDJSON
     (a first record that is an array, or has a ``records`` key, is one bad or odd record,
-    not the whole file); alone, it is a JSON array, a request body (an object whose only
-    key is ``records``), or one NDJSON record. When the first line is not a JSON value by
+    not the whole file); alone, it is a JSON array, a request body (:func:`is_body`: an
+    object whose only key is ``records``, or ``{"Records": [{"Value": ...}]}``), or one NDJSON record. When the first line is not a JSON value by
     itself, the next lines decide: if they are (up to three checked), the input is NDJSON
     with a broken first line; if not, it is a document spread over lines (``json``: an
     array, one object, or with ``records_path`` an object holding the records) when
     the whole input (``complete``: ``head`` is all of it) is one JSON value, or when the
     first line ends as a document's does (``{``, ``[``, ``,`` or ``:``; also when the whole
-    input is here, for pretty-printed objects whose first is broken).
+    input is here, for pretty-printed objects whose first is broken). A document spread over
+    lines is a request body when its first key is ``records`` so spelled, or when the whole
+    input is here and :func:`is_body` takes it, or else when its head does (:func:`_body_head`).
     """
     text = head[3:] if head.startswith(BOM) else head
     text = text.lstrip(JSON_WS)
@@ -2234,7 +2293,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "ndjson"  # the usual NDJSON: the rule below at once (a whole first value, a line after it)
     lines = [ln.strip(JSON_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
-    if len(lines) == 1 and lead == b"{" and not _BODY_START.match(text):
+    if len(lines) == 1 and lead == b"{" and not _body_start(text):
         return "ndjson"  # one line, an object that is no request body: one record, whole or broken
     first = _decoded(lines[0])
     more = lines[1:4]
@@ -2243,16 +2302,21 @@ def detect_format(head: bytes, complete: bool = False) -> str:
             return "ndjson"
         if lead == b"[":
             return "json"
-        return "endpoint" if _is_body(first) else "ndjson"
+        return "endpoint" if is_body(first) else "ndjson"
     if more and all(isinstance(_decoded(ln), dict) for ln in more):
         return "ndjson"
     if lead == b"[":
         return "json"
     if _BODY_START.match(text):
         return "endpoint"
+    # records spelled otherwise ("Records"), or after other keys: a body when its items hold
+    # values (AWS's event document's do not), told from the whole when it is here, else from the head
+    whole = _decoded(text) if complete else _NOT_JSON
+    if is_body(whole) or (whole is _NOT_JSON and _body_head(text)):
+        return "endpoint"
     # an object spread over lines (a pretty-printed document) or NDJSON with a broken
     # first line: the whole input decides when it is all here, else how the first line ends
-    if complete and (_decoded(text) is not _NOT_JSON or _starts_with_value(text)):
+    if complete and (whole is not _NOT_JSON or _starts_with_value(text)):
         return "json"  # one value, or values one after another (pretty-printed objects, as `jq .` prints them)
     # (a first value that is broken, `jq .`-style, is one bad record, and reading goes on
     # at the next line starting with `{` or `[`: see _values)
@@ -2601,18 +2665,15 @@ def iter_units(
         raise InputError(f"cannot read records from a {frame}")
     elif records_path is not None:  # Python documents: each one's array at the path
         yield from _documents_given(records, input_format, chunk_size, max_record, records_path, objects)
-    elif input_format == "endpoint" and isinstance(records, (Mapping, Iterable)):  # a body, read as the service reads one (keys matched as Go matches them)
+    elif (input_format == "endpoint" and isinstance(records, (Mapping, Iterable))) or (input_format == "auto" and is_body(records)):
+        # a body, read as the service reads one (keys matched as Go matches them)
         body, why = _object_body(records)
         if body is None:
             yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {why}"), None)
         else:
             yield from _object_units(_object_items(body), objects)
-    elif isinstance(records, Mapping):  # one record, or a request body as detect_format tells one (its only key is "records")
-        body = records.get("records") if len(records) == 1 else None  # (tuples are arrays, any mapping an object, as everywhere)
-        if isinstance(body, (list, tuple)) and input_format == "auto":
-            yield from _object_units(_object_items(body), objects)
-        else:
-            yield ObjectRecords([records])
+    elif isinstance(records, Mapping):  # one record (a request body, as detect_format tells one, is is_body's: above)
+        yield ObjectRecords([records])
     elif isinstance(records, Iterable):
         yield from _object_units(records, objects, texts=True)
     else:

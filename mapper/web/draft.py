@@ -454,9 +454,11 @@ class Paste(NamedTuple):
 def paste_records(text: Any) -> Paste:
     """The request body for pasted records, each record's line, and each record's text (for display).
 
-    Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted; other
-    keys beside ``records`` are ignored there, as the endpoint ignores them; each record on
-    the line of the paste its value starts on),
+    Takes the endpoint's body ``{"records": [{"value": {...}}, ...]}`` (sent as pasted, each
+    record on the line of the paste its value starts on), told from a record exactly as
+    ``mapper validate`` tells it (:func:`mapper.engine.reader.format_of`, whose rule for an
+    object is :func:`mapper.engine.reader.is_body`: ``{"Records": [{"Value": {...}}]}`` is a
+    body, AWS's ``{"Records": [{"eventVersion": ...}]}`` one record),
     one JSON object (pretty-printed or not: one record), and otherwise what ``mapper
     validate`` reads from the same text, by the engine's own rule
     (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
@@ -487,11 +489,20 @@ def paste_records(text: Any) -> Paste:
     if stripped[:1] == b"{":  # (as the service reads it; only what it refuses as the engine decodes it: a body holding 1e400 is one)
         problem = json_problem(stripped)
         whole = service_loads(stripped) if problem is None else _as_json(stripped)
-    if _is_body(whole):
+    # a body exactly when mapper validate reads the same text as one (the engine's rule:
+    # mapper.engine.reader.is_body; {"Records": [{"Value": ...}]} is one, AWS's event document not)
+    fmt = format_of(data)
+    if isinstance(whole, dict) and fmt == "endpoint":
+        items = go_member(whole, "records")
         if problem is not None:  # JSON, but not for the endpoint's decoder: it refuses this body whole
             raise ServiceError(400, INVALID_BODY, _body_refusal(data, lead, stripped, problem))
+        if items is None:  # ("records": null: a body of none, as Go decodes it)
+            raise ServiceError(400, INVALID_BODY, 'nothing to send: the body\'s "records" is null (no records); nothing was sent')
+        if not isinstance(items, list):  # refused whole, where mapper validate says it
+            _document_records(data, endpoint_units(data))
+            raise ServiceError(400, INVALID_BODY, f"the body's records must be an array, not {json_type(items)}")  # pragma: no cover - said above
         shown = []
-        for item in go_member(whole, "records"):
+        for item in items:
             value = go_member(item, "value", item) if isinstance(item, dict) else item
             shown.append(_show(value))
         body_lines, body_cols = _body_places(data)
@@ -499,8 +510,7 @@ def paste_records(text: Any) -> Paste:
     raws: list[bytes]
     lines: list[int | None]
     cols: Sequence[int]
-    fmt = format_of(data)
-    if isinstance(whole, dict):  # one record, on the line it starts (after blank lines, not line 1), after its indent
+    if isinstance(whole, dict) and fmt != "endpoint":  # one record, on the line it starts (after blank lines, not line 1), after its indent
         line, char = line_of(data, lead)
         raws, lines, cols = [stripped], [line], [char - 1]
     elif fmt == "json":
@@ -683,24 +693,6 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
             read.append(unit)
         # (a Notice, about a lone object holding arrays, is for mapper validate's report)
     return raws, lines, _columns(read)
-
-
-def _is_body(doc: Any) -> bool:
-    """Whether a pasted object is the endpoint's body: ``records`` alone, or ``records`` holding
-    ``{"value": ...}`` items beside other keys (the endpoint ignores those, as it would here);
-    any other object is one record, even one with a ``records`` key of its own. The keys are
-    matched as the endpoint's decoder matches them (``"Records"``, ``"VALUE"``: see
-    :func:`mapper.engine.gojson.go_field_key`), but for ``records`` alone, which must be so
-    spelled (``{"Records": [...]}`` is AWS's event document: one record, as ``validate`` detects it)."""
-    if not isinstance(doc, dict):
-        return False
-    items = go_member(doc, "records")
-    if not isinstance(items, list):
-        return False
-    return list(doc) == ["records"] or (bool(items) and all(isinstance(item, dict) and go_member(item, "value", _NONE) is not _NONE for item in items))
-
-
-_NONE = object()
 
 
 def _cut(raw: bytes) -> str:

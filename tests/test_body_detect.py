@@ -1,0 +1,138 @@
+"""A request body is told from a record by one rule, whoever reads it: ``mapper validate``'s
+format detection (text, files, Python objects) and the web UI's paste.
+
+The endpoint decodes its body with Go's encoding/json, which matches ``records`` and ``value``
+to its struct's fields case-insensitively (``tests/test_body_keys.py``): ``{"Records":
+[{"Value": {...}}]}`` is a body of records to it. The UI sent such a paste as a body while
+``validate`` (format auto) read it as one record. An object is a body when its keys are all ``records``,
+so matched, the last an array, and either ``records`` (so spelled) is its only key, or every item
+holds a ``value``: AWS's event document ``{"Records": [{"eventVersion": ...}]}`` is one record.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.cli import main
+from mapper.engine.reader import HEAD_SIZE, format_of
+from mapper.web import paste_records
+
+SINK = {
+    "name": "keys",
+    "sink_details": {"database_id": "d", "table": "t"},
+    "schema": {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+    },
+}
+R1, R2 = {"id": 1, "n": 10}, {"id": 2, "n": 20}
+ROWS = [{"_id": 1, "n": 10}, {"_id": 2, "n": 20}]
+AWS = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "s3": {"object": {"key": "a"}}}]}
+
+BODIES = {
+    "capitalised": {"Records": [{"Value": R1}, {"Value": R2}]},
+    "upper": {"RECORDS": [{"VALUE": R1}, {"value": R2}]},
+    "long-s": {"recordſ": [{"vAlUe": R1}, {"value": R2}]},
+    "key-first": {"Records": [{"key": "a", "Value": R1}, {"Value": R2, "key": "b"}]},
+    "two-spellings": {"RECORDS": [{"Value": R1}], "Records": [{"Value": R1}, {"value": R2}]},  # the last counts, as Go decodes it
+}
+
+
+def layouts(doc: Any) -> dict[str, str]:
+    return {"one-line": json.dumps(doc), "pretty": json.dumps(doc, indent=2), "jq": json.dumps(doc, indent=2, ensure_ascii=False) + "\n"}
+
+
+@pytest.mark.parametrize("name", list(BODIES))
+@pytest.mark.parametrize("layout", ["one-line", "pretty", "jq"])
+def test_a_body_whose_keys_go_matches_is_read_as_a_body_by_validate_and_the_paste(name: str, layout: str) -> None:
+    text = layouts(BODIES[name])[layout]
+    m = mapper.compile_sink(SINK)
+    assert format_of(text.encode()) == "endpoint"
+    assert m.map(text).to_rows() == ROWS == m.map(text, input_format="endpoint").to_rows()
+    assert m.validate(text.encode()).records == 2
+    pasted = paste_records(text)
+    assert pasted.body == text.strip().encode() and len(pasted.lines) == 2  # sent as pasted, two records
+
+
+@pytest.mark.parametrize("name", list(BODIES))
+def test_a_python_body_whose_keys_go_matches_is_read_as_a_body(name: str) -> None:
+    assert mapper.compile_sink(SINK).map(BODIES[name]).to_rows() == ROWS
+
+
+NOT_BODIES = {
+    "aws-event": AWS,
+    "records-beside-a-key-of-a-record": {"id": 1, "n": 10, "records": [{"id": 5}]},
+    "empty-capitalised": {"Records": []},
+    "an-item-without-value": {"Records": [{"Value": R1}, {"id": 2}]},
+    "records-not-an-array": {"Records": {"Value": R1}},
+    "other-keys": {"Records": [{"Value": R1}], "meta": 1},  # a record holding records, as test_hostile's test_02 has it
+    "other-keys-first": {"meta": 1, "Records": [{"Value": R1}]},
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_BODIES))
+@pytest.mark.parametrize("layout", ["one-line", "pretty"])
+def test_other_objects_are_one_record_for_validate_and_the_paste(name: str, layout: str) -> None:
+    doc = NOT_BODIES[name]
+    text = layouts(doc)[layout]
+    assert format_of(text.encode()) != "endpoint"
+    assert mapper.compile_sink(SINK).validate(text.encode()).records == 1
+    assert mapper.compile_sink(SINK).validate(doc).records == 1
+    pasted = paste_records(text)
+    assert len(pasted.lines) == 1 and json.loads(pasted.body) == {"records": [{"value": doc}]}
+
+
+def test_a_capitalised_body_longer_than_the_head_is_told_from_its_first_item() -> None:
+    # the format of a stream is told from its first 64 KiB: the first item's value says it is a body
+    many = [{"Value": {"id": i, "n": i}} for i in range(1, 3000)]
+    text = json.dumps({"Records": many}, indent=2).encode()
+    assert len(text) > 2 * HEAD_SIZE
+    assert format_of(text) == "endpoint"
+    assert mapper.compile_sink(SINK).validate(text).records == len(many)
+    aws = json.dumps({"Records": [AWS["Records"][0]] * 3000}, indent=2).encode()
+    assert len(aws) > 2 * HEAD_SIZE and format_of(aws) == "json"
+
+
+def test_mapper_validate_and_the_paste_agree_on_a_capitalised_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    records = tmp_path / "body.json"
+    text = json.dumps({"Records": [{"Value": R1}, {"Value": {"id": 2, "n": "x"}}]}, indent=2)
+    records.write_text(text)
+    assert main(["validate", str(sink), str(records), "--report", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["records"], report["success_count"], report["error_count"]) == (2, 1, 1)
+    pasted = paste_records(text)
+    assert len(pasted.lines) == 2 and [e["line"] for e in report["errors"]] == [pasted.lines[1]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{\n  "records": [{"id": 1}],\n  "meta": 1\n}',  # records so spelled first, spread over lines: a body (items without value each refused)
+        '{"records": [{"id": 1}], "meta": 1}',  # on one line: one record
+        '{\n  "records": null\n}',
+        '{"Records": [{"Value": 1}, {"id": 2}]}',
+        '{\n  "Records": [{"Value": {"id": 1, "n": 10}}], "records": [{"value": {"id": 2, "n": 20}}]\n}',
+        '{"meta": {"Records": [{"Value": 1}]}}',
+    ],
+    ids=["exact-first-spread", "exact-first-one-line", "null-spread", "an-item-without-value", "two-spellings", "nested"],
+)
+def test_the_paste_is_a_body_exactly_when_validate_reads_a_body(text: str) -> None:
+    endpoint = format_of(text.encode()) == "endpoint"
+    try:
+        pasted = paste_records(text)
+    except Exception as exc:  # (a body refused whole, or one of no records: nothing to send, said so)
+        assert endpoint and "nothing to send" in str(exc) or "records" in str(exc), exc
+        return
+    sent = json.loads(pasted.body)
+    as_body = pasted.body == text.strip().encode()
+    assert as_body == endpoint, (sent, endpoint)
+    report = mapper.compile_sink(SINK).validate(text.encode())
+    assert len(pasted.lines) == report.records
