@@ -1082,3 +1082,41 @@ def test_a_column_named_timequantum_is_one_row_and_the_record_time_says_why_it_c
     finally:
         server.stop(timeout=5.0)
         store.close()
+
+
+def test_long_names_break_rather_than_push_the_fields_beside_them_off_the_page(browser: Any) -> None:
+    # A source name of 230 characters, and database, table and column names longer (mapper
+    # check only warns of them), each without a space: the pages grew wider than the window,
+    # the list's state, the mappings' paths and a long column's path input off its right side
+    driver = browser
+    long_column = "c" + "x" * 300
+    cat = Catalog()
+    cat.add("d" + "b" * 200, f"CREATE TABLE {'t' + 'a' * 200} (_id ID, {long_column} STRING)", "long.sql")
+    store = Store(":memory:")
+    app = App(store)
+    install(app, cat)
+    server = Server(app, idle_timeout=5.0).start()
+
+    def overflow() -> list[int]:
+        return list(driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
+
+    try:
+        name = "s" + "n" * 229
+        new_source(driver, server, "d" + "b" * 200, name, "t" + "a" * 200, {"_id": "id", long_column: "a." * 40 + "b"}, "continue", '{"id": 1}')
+        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        width, inside = overflow()
+        assert width <= inside, (width, inside)
+        right = driver.execute_script("return arguments[0].getBoundingClientRect().right", path_input(driver, long_column))
+        assert right <= inside, right
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=" in d.current_url, "the list")
+        wait(driver, lambda d: css(d, "td.state"), "the list's rows")
+        width, inside = overflow()
+        assert width <= inside, (width, inside)
+        driver.get(server.url + "/ui/sources/" + name)
+        wait(driver, lambda d: css(d, "td.path"), "the column mappings")
+        width, inside = overflow()
+        assert width <= inside, (width, inside)
+    finally:
+        server.stop(timeout=5.0)
+        store.close()
