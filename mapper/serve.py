@@ -224,7 +224,7 @@ def require_json(req: Request) -> None:
     """The body's headers, judged before it is read: JSON text in UTF-8, not in a content coding."""
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
-        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {ctype[:60] or 'missing'!r}")
+        raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {_sent(req.headers, 'Content-Type')[:60] or 'missing'!r}")
     # The body is read as UTF-8 (RFC 8259 8.1; the service's Go decoder too): one said to be in
     # another charset had each byte beyond ASCII stored as U+FFFD, silently ("Orléans" in latin-1
     # came out "Orl\ufffdans"). Refused naming it, rather than read as what it says it is not.
@@ -233,7 +233,7 @@ def require_json(req: Request) -> None:
         raise ServiceError(
             400,
             INVALID_CONTENT_TYPE,
-            f"the body's charset is {charset[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
+            f"the body's charset is {header_text(charset)[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
             "with Content-Type: application/json or application/json; charset=utf-8)",
         )
     # A compressed body was read as JSON text: "not valid JSON ... (char 0)", not a word of the
@@ -243,7 +243,7 @@ def require_json(req: Request) -> None:
         raise ServiceError(
             415,
             UNSUPPORTED_ENCODING,
-            f"the body's Content-Encoding is {', '.join(codings)[:60]!r}: this endpoint takes the body as JSON text, not compressed "
+            f"the body's Content-Encoding is {_sent(req.headers, 'Content-Encoding')[:60]!r}: this endpoint takes the body as JSON text, not compressed "
             "(send it without a Content-Encoding)",
         )
 
@@ -457,15 +457,15 @@ def cross_origin_refusal(method: str, headers: Message) -> ServiceError | None:
     if sites:
         if all(s in _OWN_SITES for s in sites):
             return None
-        why = f"Sec-Fetch-Site {', '.join(sites)[:40]!r}"
+        why = f"Sec-Fetch-Site {_sent(headers, 'Sec-Fetch-Site')[:40]!r}"
     elif not origins:
         return None
     else:
         hosts = [v.strip().lower() for v in headers.get_all("Host") or ()]
         if len(hosts) == 1 and all(_origin_hostport(o) == _without_port(hosts[0], "80") for o in origins):
             return None
-        why = f"Host {', '.join(hosts)[:80] or 'missing'!r}"
-    sent = f"Origin {', '.join(origins)[:80]!r}" if origins else "no Origin header"
+        why = f"Host {_sent(headers, 'Host')[:80] or 'missing'!r}"
+    sent = f"Origin {header_text(', '.join(origins))[:80]!r}" if origins else "no Origin header"
     return ServiceError(
         403,
         CROSS_ORIGIN,
@@ -518,6 +518,22 @@ def _escaped_target(target: str) -> str:
     if target.isascii():
         return target
     return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("latin-1", "replace")) for c in target)
+
+
+def header_text(value: str) -> str:
+    """A header's value, for a message, as the client sent it: http.server reads header lines as
+    Latin-1, so UTF-8 (``é``, a right-to-left override) was quoted as its mojibake (``Ã©``,
+    ``â\\x80®``); read as UTF-8, a byte that is not UTF-8 as ``\\xNN`` (``repr`` then escapes
+    what is not printable, as for a request line's parts: :func:`_read_as_sent`)."""
+    if value.isascii():
+        return value
+    return value.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
+
+
+def _sent(headers: Any, name: str) -> str:
+    """The values of the header ``name``, as sent (not lower-cased: a lower-cased Latin-1 reading
+    is no longer the bytes that came), joined with ``, ``, each read by :func:`header_text`."""
+    return ", ".join(header_text(v.strip()) for v in headers.get_all(name) or ())
 
 
 def _shown_target(target: str) -> str:
@@ -697,7 +713,7 @@ class _Handler(BaseHTTPRequestHandler):
                     ServiceError(
                         400,
                         _HTTP_CODES[400],
-                        f"a Transfer-Encoding of {', '.join(codings)[:60]!r}, not ending in chunked: where the body ends is unknown "
+                        f"a Transfer-Encoding of {_sent(self.headers, 'Transfer-Encoding')[:60]!r}, not ending in chunked: where the body ends is unknown "
                         "(send the body with a Content-Length and no Transfer-Encoding)",
                     )
                 )
@@ -706,7 +722,7 @@ class _Handler(BaseHTTPRequestHandler):
                     ServiceError(
                         400,
                         _HTTP_CODES[400],
-                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {', '.join(sorted(lengths))[:60]!r}: where the body ends is unknown",
+                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {header_text(', '.join(sorted(lengths)))[:60]!r}: where the body ends is unknown",
                     )
                 )
             elif refusal is not None:
@@ -1143,7 +1159,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 return ServiceError(
                     421,
                     MISDIRECTED,
-                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {value.strip()[:80]!r} "
+                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {header_text(value.strip())[:80]!r} "
                     "(a page of another site cannot reach it through a DNS name); use http://127.0.0.1:<port>/",
                 )
         return None

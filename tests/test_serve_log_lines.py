@@ -72,3 +72,28 @@ def test_http_servers_other_log_lines_are_read_and_escaped_alike() -> None:
         fake.log_error("code %d, message %s", 400, f"Bad request syntax ({latin!r})")
         fake.log_message("%s", latin)
     assert lines == ["code 400, message Bad request syntax ('G\u00e9T \\u202e \\xff \\x1b')", "G\u00e9T \\u202e \\xff \\x1b"]
+
+
+@pytest.mark.parametrize(
+    "headers, shown",
+    [
+        (b"Host: \xe2\x80\xaeevil\xc3\xa9\r\nContent-Length: 2\r\n", "not Host '\\u202eevil\u00e9'"),
+        (b"Host: 127.0.0.1\r\nTransfer-Encoding: GZIP\xc3\x89\r\n", "a Transfer-Encoding of 'GZIP\u00c9'"),
+        (b"Host: 127.0.0.1\r\nContent-Length: \xd9\xa3\r\n", "not '\u0663'"),  # an Arabic-Indic three
+        (b"Host: 127.0.0.1\r\nContent-Type: text/\xff\xe2\x80\xae\r\nContent-Length: 2\r\n", "not 'text/\\\\xff\\u202e'"),
+        (
+            b"Host: 127.0.0.1\r\nOrigin: http://\xc3\xa9vil.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\n",
+            "Origin 'http://\u00e9vil.example'",
+        ),
+    ],
+    ids=["host", "transfer-encoding", "content-length", "content-type", "origin"],
+)
+def test_a_header_value_an_answer_quotes_is_read_as_utf8_not_latin1(headers: bytes, shown: str) -> None:
+    # http.server reads header lines as Latin-1: the answers quoted é as Ã© and U+202E as â\x80®
+    with logging_server() as (server, _lines):
+        reply = raw(server, b"POST /v1/sinks HTTP/1.1\r\n" + headers + b"\r\n{}")
+    assert reply.startswith((b"HTTP/1.1 4",)), reply[:80]
+    head, rest = reply.split(b"\r\n\r\n", 1)
+    length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+    message = orjson.loads(rest[:length])["message"]
+    assert shown in message and "\u00c3" not in message and "\u00e2" not in message, message
