@@ -4,9 +4,10 @@ format detection (text, files, Python objects) and the web UI's paste.
 The endpoint decodes its body with Go's encoding/json, which matches ``records`` and ``value``
 to its struct's fields case-insensitively (``tests/test_body_keys.py``): ``{"Records":
 [{"Value": {...}}]}`` is a body of records to it. The UI sent such a paste as a body while
-``validate`` (format auto) read it as one record. An object is a body when its keys are all ``records``,
-so matched, the last an array, and either ``records`` (so spelled) is its only key, or every item
-holds a ``value``: AWS's event document ``{"Records": [{"eventVersion": ...}]}`` is one record.
+``validate`` (format auto) read it as one record. An object is a body when its ``records``, so matched,
+is an array and either ``records`` (so spelled) is its only key, or every item holds a ``value``
+(other keys beside it are ignored, as the endpoint ignores them): AWS's event document
+``{"Records": [{"eventVersion": ...}]}`` is one record.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ BODIES = {
     "long-s": {"recordſ": [{"vAlUe": R1}, {"value": R2}]},
     "key-first": {"Records": [{"key": "a", "Value": R1}, {"Value": R2, "key": "b"}]},
     "two-spellings": {"RECORDS": [{"Value": R1}], "Records": [{"Value": R1}, {"value": R2}]},  # the last counts, as Go decodes it
+    "other-keys": {"records": [{"value": R1}, {"value": R2}], "meta": {"source": "x"}},  # ignored, as the endpoint ignores them
+    "other-keys-first": {"meta": 1, "Records": [{"value": R1}, {"Value": R2}]},
 }
 
 
@@ -71,8 +74,7 @@ NOT_BODIES = {
     "empty-capitalised": {"Records": []},
     "an-item-without-value": {"Records": [{"Value": R1}, {"id": 2}]},
     "records-not-an-array": {"Records": {"Value": R1}},
-    "other-keys": {"Records": [{"Value": R1}], "meta": 1},  # a record holding records, as test_hostile's test_02 has it
-    "other-keys-first": {"meta": 1, "Records": [{"Value": R1}]},
+    "records-without-values-beside-other-keys": {"Records": [{"id": 5}], "meta": 1},
 }
 
 

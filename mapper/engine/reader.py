@@ -2070,22 +2070,24 @@ _JSON_ONLY = json.JSONDecoder(parse_constant=_not_json)
 
 _NOT_JSON: Any = object()
 _BODY_START = re.compile(rb'\{\s*"records"\s*:')
+#: A key that may be one Go decodes into ``records`` (``"Records"``, ``"recordſ"``, an escape last) holding an array.
+_RECORDS_ARRAY = re.compile(rb'(?i)(?:ords|ord\xc5\xbf|\\u[0-9a-f]{4})"\s*:\s*\[')
 #: A JSON object's first key (or an item's, after the ``[`` of a body's records), up to its colon.
 _FIRST_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.){1,64}?)"\s*:\s*')
 
 
 def is_body(value: Any) -> bool:
     """Whether a decoded JSON object, read in format auto, is the endpoint's request body: its
-    keys are all ``records`` as the endpoint's decoder matches it (Go's encoding/json, which
-    matches a struct's field case-insensitively: ``"Records"``, ``"RECORDS"``, ``"recordſ"``;
-    :func:`~mapper.engine.gojson.go_member`), the last of them is an array, and either
-    ``records`` so spelled is the only key (any array, as a body was always told), or the
-    array holds items and each is an object holding a ``value`` (so matched). AWS's event
-    document, ``{"Records": [{"eventVersion": ...}]}``, is one record; so is a record holding
-    a ``records`` array beside its other keys (``{"records": [...], "k": 1}``: not silently the
-    body's records). The one rule of ``mapper validate``'s detection (text, files, Python
-    objects) and the web UI's paste (tuples are arrays and any mapping an object, as everywhere)."""
-    if not isinstance(value, Mapping) or not value or not all(isinstance(k, str) and go_field_key(k, "records") for k in value):
+    ``records``, matched as the endpoint's decoder matches it (Go's encoding/json, which matches
+    a struct's field case-insensitively: ``"Records"``, ``"RECORDS"``, ``"recordſ"``; the last
+    of them: :func:`~mapper.engine.gojson.go_member`), is an array, and either ``records`` so
+    spelled is the only key (any array, as a body was always told), or the array holds items
+    and each is an object holding a ``value`` (so matched), beside any other keys, which the
+    endpoint ignores. AWS's event document, ``{"Records": [{"eventVersion": ...}]}``, is one
+    record; so is a record holding a ``records`` array of its own whose items hold no ``value``.
+    The one rule of ``mapper validate``'s detection (text, files, Python objects) and the web
+    UI's paste (tuples are arrays and any mapping an object, as everywhere)."""
+    if not isinstance(value, Mapping):
         return False
     items = go_member(value, "records")
     if not isinstance(items, (list, tuple)):
@@ -2294,7 +2296,10 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     lines = [ln.strip(JSON_WS) for ln in text.split(b"\n", 8)[:8]]
     lines = [ln for ln in lines if ln]
     if len(lines) == 1 and lead == b"{" and not _body_start(text):
-        return "ndjson"  # one line, an object that is no request body: one record, whole or broken
+        # one line, an object that is no request body (or one whose records follow other keys,
+        # is_body's): one record, whole or broken (decoded only when it may hold such records:
+        # a one-line document of megabytes was read as NDJSON without being decoded here)
+        return "endpoint" if _RECORDS_ARRAY.search(lines[0]) and is_body(_decoded(lines[0])) else "ndjson"
     first = _decoded(lines[0])
     more = lines[1:4]
     if first is not _NOT_JSON:

@@ -458,7 +458,8 @@ def paste_records(text: Any) -> Paste:
     record on the line of the paste its value starts on), told from a record exactly as
     ``mapper validate`` tells it (:func:`mapper.engine.reader.format_of`, whose rule for an
     object is :func:`mapper.engine.reader.is_body`: ``{"Records": [{"Value": {...}}]}`` is a
-    body, AWS's ``{"Records": [{"eventVersion": ...}]}`` one record),
+    body, other keys beside its records ignored there as the endpoint ignores them; AWS's
+    ``{"Records": [{"eventVersion": ...}]}`` is one record),
     one JSON object (pretty-printed or not: one record), and otherwise what ``mapper
     validate`` reads from the same text, by the engine's own rule
     (:func:`mapper.engine.reader.format_of`): NDJSON (one record a line, blank lines
