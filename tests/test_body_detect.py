@@ -138,3 +138,20 @@ def test_the_paste_is_a_body_exactly_when_validate_reads_a_body(text: str) -> No
     assert as_body == endpoint, (sent, endpoint)
     report = mapper.compile_sink(SINK).validate(text.encode())
     assert len(pasted.lines) == report.records
+
+
+def test_send_records_sends_a_capitalised_body_as_pasted_and_an_aws_event_as_one_record() -> None:
+    from test_web import request, ui_server
+
+    sink = dict(SINK, name="keys")
+    with ui_server() as server:
+        server.app.store.create_sink(sink)
+        body = json.dumps({"meta": 1, "Records": [{"Value": R1}, {"Value": R2}]}, indent=2)
+        value_lines = [n for n, line in enumerate(body.splitlines(), 1) if '"Value"' in line]
+        status, _h, raw = request(server, "POST", "/ui/api/sinks/keys/send", {"text": body})
+        sent = json.loads(raw)
+        assert status == 200 and sent["answer"]["success_count"] == 2 and [r["line"] for r in sent["records"]] == value_lines, sent
+        status, _h, raw = request(server, "POST", "/ui/api/sinks/keys/send", {"text": json.dumps(AWS, indent=2)})
+        sent = json.loads(raw)
+        assert status == 200 and len(sent["records"]) == 1 and sent["answer"]["error_count"] == 1, sent
+    assert mapper.compile_sink(SINK).validate(body.encode()).records == 2
