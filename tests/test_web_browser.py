@@ -188,6 +188,56 @@ def text_of(driver: Any, element_id: str) -> str:
     return str(by_id(driver, element_id).text)
 
 
+# The page draws its tables and lists again as each answer to its requests comes (a preview per
+# draft, the rows per poll that sees the counts move, the problems per draft): elements found in
+# one WebDriver call and read in the next go stale in between under load (CI). A region is read
+# whole in one script, and waited for until that one read is the state the test asserts on.
+
+
+def texts(driver: Any, selector: str) -> list[str]:
+    """The text of each element ``selector`` matches, read in one script call."""
+    return [str(t) for t in driver.execute_script("return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())", selector)]
+
+
+def cell_texts(driver: Any, selector: str) -> list[list[str]]:
+    """Each row ``selector`` matches, as the text of its cells (th and td), read in one script call."""
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim()))",
+        selector,
+    )
+    return [[str(c) for c in row] for row in rows]
+
+
+def read_when(driver: Any, read: Callable[[Any], Any], ok: Callable[[Any], bool], what: str, timeout: float = WAIT_SECONDS) -> Any:
+    """``read(driver)`` once it satisfies ``ok``: the very read the condition held on, not one made after it."""
+
+    def ready(d: Any) -> Any:
+        value = read(d)
+        return (value,) if ok(value) else None  # (a tuple: an empty list or "" read is a value too)
+
+    return wait(driver, ready, what, timeout)[0]
+
+
+def rows_shown(driver: Any) -> tuple[str, list[str], list[list[str]]]:
+    """A source page's stored rows: the summary, the head's column names and each row's cells, in one script call."""
+    summary, head, rows = driver.execute_script(
+        "var cells = r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim());"
+        "return [document.getElementById('rows-summary').innerText.trim(),"
+        " Array.from(document.querySelectorAll('#rows thead th')).map(c => c.innerText.trim()),"
+        " Array.from(document.querySelectorAll('#rows tbody tr')).map(cells)];"
+    )
+    return str(summary), [str(h) for h in head], [[str(c) for c in row] for row in rows]
+
+
+def preview_shown(driver: Any) -> tuple[str, list[list[str]]]:
+    """The New Source form's preview: its summary and each row's cells (column, path, found, stored, notes), in one script call."""
+    summary, rows = driver.execute_script(
+        "return [document.getElementById('preview-summary').innerText.trim(),"
+        " Array.from(document.querySelectorAll('#preview-table tbody tr')).map(r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim()))];"
+    )
+    return str(summary), [[str(c) for c in row] for row in rows]
+
+
 def select(driver: Any, element_id: str, visible_text: str) -> None:
     from selenium.webdriver.support.ui import Select
 
@@ -335,10 +385,8 @@ def test_the_seed_walk(browser: Any) -> None:
         assert error.find_element(By.CSS_SELECTOR, "code.path").text == "$.data.altitude"
         assert 'column altitude - Expected `int` or a string of digits, got `str` "high"' in error.text
         assert refused.find_element(By.CSS_SELECTOR, "p.answer").text.startswith("InvalidBody: Incorrect values for one or more of record fields")
-        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 1 of 1.", "the stored row")
-        headers = [th.text for th in css(driver, "#rows thead th")]
-        cells = [c.text for c in css(driver, "#rows tbody tr")[0].find_elements(By.CSS_SELECTOR, "th, td")]
-        stored = dict(zip(headers, cells))
+        _, headers, rows = read_when(driver, rows_shown, lambda r: r[0] == "Rows 1 to 1 of 1.", "the stored row")
+        stored = dict(zip(headers, rows[0]))
         assert stored["_id"] == '"PD2tRswoE3:0:0"' and stored["aircraftid"] == '"40688E"' and stored["altitude"] == "37996"
         assert stored["ts"] == '"2022-08-08T17:57:48.260Z"' and stored["lat"] == '"45.1199"'
         assert "iataid" not in headers  # not mapped: no column
@@ -409,8 +457,13 @@ def test_the_name_is_checked_as_you_type_and_the_form_works_from_the_keyboard(br
         assert active_id() == first_path
         driver.switch_to.active_element.send_keys("id", Keys.ENTER)
         # no missing-values choice yet: the problem is said, and the focus goes there
-        wait(driver, lambda d: "allow_missing_fields is required" in text_of(d, "missing-check"), "the missing-values problem")
-        assert "cannot be created yet" in text_of(driver, "create-result")
+        # (a draft asked for by the typing may answer first: it shows the problem before Create's own
+        # answer says the refusal, so both are waited for)
+        wait(
+            driver,
+            lambda d: "allow_missing_fields is required" in text_of(d, "missing-check") and "cannot be created yet" in text_of(d, "create-result"),
+            "the missing-values problem, and the refusal",
+        )
         assert active_id() == "missing-continue"
         driver.switch_to.active_element.send_keys(Keys.SPACE)
         assert by_id(driver, "missing-continue").is_selected()
@@ -441,24 +494,16 @@ def test_the_sample_preview_is_the_engines(browser: Any) -> None:
         new_source(driver, server, "flights", "preview", "aircraft", paths, "continue", json.dumps(record))
         select(driver, "unit-1", "a number of ms")
 
-        def table(d: Any) -> dict[str, dict[str, str]]:
-            # the preview's rows read in one script: the table is drawn again as each answer to the
-            # page's preview requests comes (the unit chosen above sends one), and rows read one call
-            # at a time went stale between the calls under load (CI, stop 46)
-            rows = d.execute_script(
-                "return Array.from(document.querySelectorAll('#preview-table tbody tr')).map("
-                "r => [r.getAttribute('data-column'), Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim())])"
-            )
-            return {column: dict(zip(("column", "path", "found", "stored", "notes"), cells)) for column, cells in rows}
+        def table(shown: tuple[str, list[list[str]]]) -> dict[str, dict[str, str]]:
+            # the preview read in one script (preview_shown): the table is drawn again as each answer
+            # to the page's preview requests comes (the unit chosen above sends one), and rows read one
+            # call at a time went stale between the calls under load (CI, stop 46)
+            return {cells[0]: dict(zip(("column", "path", "found", "stored", "notes"), cells)) for cells in shown[1]}
 
         def settled(summary: str, column: str, key: str, value: str) -> dict[str, dict[str, str]]:
             """The table once the summary says ``summary`` and ``column``'s ``key`` is ``value``."""
-
-            def ready(d: Any) -> Any:
-                rows = table(d)
-                return rows if summary in text_of(d, "preview-summary") and rows.get(column, {}).get(key) == value else None
-
-            return wait(driver, ready, f"{column} {key} {value}")
+            shown = read_when(driver, preview_shown, lambda p: summary in p[0] and table(p).get(column, {}).get(key) == value, f"{column} {key} {value}")
+            return table(shown)
 
         rows = settled("would refuse this record", "altitude", "found", '"high"')
         assert 'Expected `int` or a string of digits, got `str` "high"' in rows["altitude"]["notes"]
@@ -507,23 +552,23 @@ def test_a_hostile_key_is_rendered_as_text(browser: Any) -> None:
         assert [o.text for o in css(driver, "#table option")][1] == HOSTILE
         labels = [e.text for e in css(driver, "#columns tbody th label")]
         assert labels == ["_id", HOSTILE, HOSTILE_IMG]
-        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
-        preview = [r.text for r in css(driver, "#preview-table tbody th")]
-        assert preview == ["_id", HOSTILE, HOSTILE_IMG]
+        _, preview = read_when(driver, preview_shown, lambda p: "would store this record" in p[0], "the preview")
+        assert [row[0] for row in preview] == ["_id", HOSTILE, HOSTILE_IMG]
         by_id(driver, "create").click()
         wait(driver, lambda d: "/ui/?created=hostile" in d.current_url, "the list")
         wait(driver, lambda d: [e.text for e in css(d, "#sources tbody td")][:2] == ["hostile", HOSTILE], "the hostile table name as text")
         driver.get(server.url + "/ui/sources/hostile")
         wait(driver, lambda d: HOSTILE in text_of(d, "api-body"), "the API body")
-        assert [e.text for e in css(driver, "#definition tbody th")] == ["_id", HOSTILE, HOSTILE_IMG]
+        assert texts(driver, "#definition tbody th") == ["_id", HOSTILE, HOSTILE_IMG]
         paste(driver, "records", json.dumps(record) + "\n" + json.dumps({"id": 8, HOSTILE_IMG: HOSTILE}))
         by_id(driver, "send").click()
         wait(driver, lambda d: text_of(d, "send-summary") == "1 of 2 records stored, 1 refused.", "the answer")
         refused = css(driver, "#send-records li.record")[1]
         assert refused.find_element(By.CSS_SELECTOR, "code.path").text == f"$[{json.dumps(HOSTILE_IMG)}]"
         assert HOSTILE in refused.find_element(By.CSS_SELECTOR, "pre.record-text").text
-        wait(driver, lambda d: [th.text for th in css(d, "#rows thead th")] == ["_id", HOSTILE, HOSTILE_IMG], "the rows")
-        assert [c.text for c in css(driver, "#rows tbody td")] == ['"<b>bold</b>"', "3"]
+        # (the head is drawn before any row is stored: the rows are the send's once the summary counts its one)
+        _, _, rows = read_when(driver, rows_shown, lambda r: r[1] == ["_id", HOSTILE, HOSTILE_IMG] and r[0] == "Rows 1 to 1 of 1.", "the rows")
+        assert [c for row in rows for c in row[1:]] == ['"<b>bold</b>"', "3"]
         # nothing of it became markup: one script (the page's), no <b>, no <img>, no alert
         assert driver.execute_script("return document.scripts.length") == 1
         assert driver.execute_script("return document.querySelectorAll('b, img').length") == 0
@@ -545,11 +590,11 @@ def test_reordering_and_invisible_characters_someone_sent_are_shown_as_escapes(b
         assert status == 200 and answer["success_count"] == 1, answer
         server.app.store.note_error(body["name"], ServiceError(400, "InvalidBody", "value \u2066evil\u2069 refused"))
         driver.get(server.url + "/ui/")
-        wait(driver, lambda d: "\\u2066evil\\u2069" in " ".join(e.text for e in css(d, "#sources tbody td")), "the last error, escaped")
-        assert "\u2066" not in " ".join(e.text for e in css(driver, "#sources tbody td"))
+        listed = read_when(driver, lambda d: " ".join(texts(d, "#sources tbody td")), lambda t: "\\u2066evil\\u2069" in t, "the last error, escaped")
+        assert "\u2066" not in listed
         driver.get(server.url + "/ui/sources/" + body["name"])
-        wait(driver, lambda d: len(css(d, "#rows tbody td")) > 1, "the rows")
-        cells = [c.text for c in css(driver, "#rows tbody td")]
+        _, _, rows = read_when(driver, rows_shown, lambda r: sum(len(row) - 1 for row in r[2]) > 1, "the rows")
+        cells = [c for row in rows for c in row[1:]]  # the td cells: the row's _id is its th
         assert '"G-\\u202eABC\\u200b"' in cells and not any("\u202e" in c for c in cells), cells
         assert "\\u2066evil\\u2069" in text_of(driver, "config")
         assert_no_alert(driver)
@@ -589,11 +634,9 @@ def test_the_api_body_shown_is_what_mapper_check_accepts(browser: Any, tmp_path:
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page of rows")
         assert not by_id(driver, "rows-prev").is_enabled() and by_id(driver, "rows-next").is_enabled()
         by_id(driver, "rows-next").click()
-        wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 26 to 30 of 30.", "the second page of rows")
+        _, _, rows = read_when(driver, rows_shown, lambda r: r[0] == "Rows 26 to 30 of 30.", "the second page of rows")
         assert by_id(driver, "rows-prev").is_enabled() and not by_id(driver, "rows-next").is_enabled()
-        from selenium.webdriver.common.by import By
-
-        last = [c.text for c in css(driver, "#rows tbody tr")[-1].find_elements(By.CSS_SELECTOR, "th, td")]
+        last = rows[-1]
         assert last == ["30", "null", '["a", "b"]']  # a null clears the int: shown as null
         by_id(driver, "rows-prev").click()
         wait(driver, lambda d: text_of(d, "rows-summary") == "Rows 1 to 25 of 30.", "the first page again")
@@ -910,16 +953,23 @@ def test_warnings_are_not_counted_as_problems_that_stop_the_source(browser: Any)
         wait(driver, lambda d: css(d, "#columns input.path"), "the columns of the table")
         path_input(driver, "_id").send_keys("id")
         by_id(driver, "create").click()  # no missing-values choice: the one error
-        wait(driver, lambda d: "cannot be created yet" in text_of(d, "create-result"), "the refusal")
-        # (the list is drawn again as the page's checks answer: read when it holds the refusal's problems,
-        # each element read as it is found, a redrawn one read again)
+        # (the list is drawn again as the page's drafts answer: it and the refusal read together, in one
+        # script, once it holds the refusal's problems)
         required = "allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch"
-        items = wait(driver, lambda d: (lambda texts: texts if required in texts else None)([e.text for e in css(d, "#problems li")]), "the problems listed")
+        items, result = read_when(
+            driver,
+            lambda d: d.execute_script(
+                "return [Array.from(document.querySelectorAll('#problems li')).map(e => e.innerText.trim()),"
+                " document.getElementById('create-result').innerText.trim()];"
+            ),
+            lambda r: required in r[0] and "cannot be created yet" in r[1],
+            "the refusal and the problems listed",
+        )
         errors = [t for t in items if "warning: " not in t]
         assert errors == [required], items
         warned = len(items) - 1
         assert warned >= 2, items
-        assert text_of(driver, "create-result") == (f"The source cannot be created yet: 1 problem to fix (listed above; the {warned} warnings do not stop it).")
+        assert result == (f"The source cannot be created yet: 1 problem to fix (listed above; the {warned} warnings do not stop it).")
         assert_no_alert(driver)
 
 
@@ -1029,11 +1079,10 @@ def test_a_reloaded_new_source_form_is_the_form_it_was(browser: Any) -> None:
         paths = {"_id": "id", "ts": "timestamp", "altitude": "data.altitude"}
         new_source(driver, server, "flights", "kept", "aircraft", paths, "discard", SEED)
         select(driver, "unit-1", "a number of ms")
-        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
-        before = text_of(driver, "preview-table")
+        _, before = read_when(driver, preview_shown, lambda p: "would store this record" in p[0], "the preview")
         driver.refresh()
-        wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview, reloaded")
-        assert text_of(driver, "preview-table") == before
+        _, after = read_when(driver, preview_shown, lambda p: "would store this record" in p[0], "the preview, reloaded")
+        assert after == before
         assert by_id(driver, "table").get_attribute("value") == "aircraft"
         assert {c: path_input(driver, c).get_attribute("value") for c in paths} == paths
         assert by_id(driver, "unit-1").get_attribute("value") == "ms"
