@@ -199,15 +199,6 @@ def texts(driver: Any, selector: str) -> list[str]:
     return [str(t) for t in driver.execute_script("return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText.trim())", selector)]
 
 
-def cell_texts(driver: Any, selector: str) -> list[list[str]]:
-    """Each row ``selector`` matches, as the text of its cells (th and td), read in one script call."""
-    rows = driver.execute_script(
-        "return Array.from(document.querySelectorAll(arguments[0])).map(r => Array.from(r.querySelectorAll('th, td')).map(c => c.innerText.trim()))",
-        selector,
-    )
-    return [[str(c) for c in row] for row in rows]
-
-
 def read_when(driver: Any, read: Callable[[Any], Any], ok: Callable[[Any], bool], what: str, timeout: float = WAIT_SECONDS) -> Any:
     """``read(driver)`` once it satisfies ``ok``: the very read the condition held on, not one made after it."""
 
