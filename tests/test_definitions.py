@@ -1434,13 +1434,13 @@ def test_a_definition_str_over_64_mib_is_refused_as_its_bytes_are() -> None:
 
     assert MAX_SINK_BYTES == 64 << 20
     text = "[" + " " * MAX_SINK_BYTES + "]"
-    started = time.perf_counter()
+    started = time.process_time()  # (CPU time: the wall clock of a busy machine is not the code's)
     for source, what in ((text, "the sink definition (a str, measured as its UTF-8 bytes, as bytes are)"), (text.encode(), "the sink definition")):
         with pytest.raises(mapper.DefinitionError) as exc:
             mapper.load_sink(source)
         (problem,) = exc.value.problems
         assert problem.code == "too-large" and problem.message.startswith(f"{what} is larger than 64 MiB:"), problem
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 @pytest.mark.parametrize("fill", ["é", "€", "😀", "\ud800"])

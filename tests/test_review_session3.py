@@ -26,9 +26,9 @@ def test_values_on_one_line_read_in_linear_time() -> None:
     # one after another on one line (`{"x": [...]}{"x": [...]}...`) read in quadratic time
     n = 160_000
     data = b"".join(b'{"x": [{"id": %d}]}' % i for i in range(n))
-    t = time.perf_counter()
+    t = time.thread_time()  # this thread's CPU time: what the reading cost, not how busy the machine was
     found = reader._values(data, 1)
-    took = time.perf_counter() - t
+    took = time.thread_time() - t
     assert found is not None and len(found[0]) == n
     assert took < 2.5, f"{n} values on one line took {took:.1f} s"
     assert found[2][:3] == [0, 18, 36] and found[1][-1] == 1
@@ -54,9 +54,9 @@ def test_values_after_a_broken_one_on_one_line_read_in_linear_time() -> None:
     n = 40_000
     docs = [b'{"x": [{"id": %d}]}' % i for i in range(n)]
     data = b"{'a': 1}\n" + b"".join(docs) + b"\n{'b': 2}\n{\"x\": []}"
-    t = time.perf_counter()
+    t = time.thread_time()
     found = reader._values(data, 1)
-    took = time.perf_counter() - t
+    took = time.thread_time() - t
     assert found is not None and len(found[0]) == n + 3
     assert took < 1.5, f"{n} values after a broken one took {took:.1f} s"
     assert found[0][0] == b"{'a': 1}" and found[0][-2:] == [b"{'b': 2}", b'{"x": []}']
@@ -74,9 +74,9 @@ def test_broken_document_of_records_on_lines_is_refused_at_once() -> None:
     recs = [b'{"id": %d, "n": 1}' % i for i in range(n)]
     recs[n // 2] = b'{"id": 1, "n": }'
     data = b'{"data": [\n' + b",\n".join(recs) + b"\n]}\n"
-    t = time.perf_counter()
+    t = time.thread_time()
     report = m.validate(data, records_path="data")
-    took = time.perf_counter() - t
+    took = time.thread_time() - t
     assert [(e.code, e.line) for e in report.errors] == [("invalid_json", n // 2 + 2)]
     assert took < 1.0, f"a broken document of {n} records took {took:.1f} s"
 

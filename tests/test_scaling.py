@@ -106,9 +106,9 @@ def test_many_broken_values_one_after_another_are_read_in_linear_time():
     record = json.dumps({"id": 1, "s": "abc", "t": [1, 2, 3]}, indent=2).replace('"', "'")
     n = 30_000
     data = ("\n".join([record] * n) + "\n").encode()
-    start = time.perf_counter()
+    start = time.thread_time()  # this thread's CPU time: what the reading cost, not how busy the machine was
     raws, lines, _cols = _values(data, 1)
-    assert time.perf_counter() - start < 2.5
+    assert time.thread_time() - start < 2.5
     assert len(raws) == n and raws[1] == record.encode() and lines[:2] == [1, 1 + record.count("\n") + 1]
 
 

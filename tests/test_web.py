@@ -122,9 +122,9 @@ def test_a_schema_of_thousands_of_tables_loads_in_linear_time(tmp_path: Path) ->
     statements = [f"CREATE TABLE t{i} (_id ID, a STRING, b INT MIN 0 MAX 10);" for i in range(3000)]
     script = tmp_path / "schema.sql"
     script.write_text("\n".join(statements))
-    start = time.perf_counter()
+    start = time.thread_time()  # (CPU time: the wall clock of a busy machine is not the code's)
     cat = load_catalog([str(script)])
-    assert time.perf_counter() - start < 10
+    assert time.thread_time() - start < 10
     tables = cat.databases[database_id("local")].tables
     assert len(tables) == 3000 and tables["t2999"].source == f"{script}:3000"
     assert max(len(t.table.sql) for t in tables.values()) < 100  # each holds its own statement, not the script
