@@ -333,11 +333,14 @@ class AtomicFile:
         _LIVE_TEMPS[tmp] = (os.getpid(), threading.get_ident())  # (before it is made: see remove_left_temps)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
-        except BaseException as exc:
+        except OSError as exc:  # (not made: one there already under this name is not this run's)
             _LIVE_TEMPS.pop(tmp, None)
-            if not isinstance(exc, OSError):
-                raise
             raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
+        except BaseException:
+            # a Ctrl-C or SIGTERM that came during the call is raised as it returns, the file made
+            # and its descriptor lost: the name is this run's own (its owner, a new token), so removed
+            _remove_temp(tmp)
+            raise
         try:
             if st is not None:
                 os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
