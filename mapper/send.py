@@ -50,7 +50,6 @@ import socket
 import ssl
 import stat
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -1354,7 +1353,7 @@ class Checkpoint:
     def _save(self, state: dict[str, Any]) -> None:
         assert self.path is not None
         target = self._target()
-        fd, tmp = tempfile.mkstemp(prefix=temp_stem(target.name), suffix=".tmp", dir=target.parent if str(target.parent) else ".")
+        fd, tmp = _new_temp(target)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(json_bytes(state, indent=True))  # (an input name's byte that is not UTF-8 as its escape: load reads it back)
@@ -1368,6 +1367,34 @@ class Checkpoint:
                 pass
             raise
         sync_directory(str(target.parent) if str(target.parent) else ".")  # the rename itself survives a crash once the directory is synced
+
+
+def _new_temp(target: Path) -> tuple[int, str]:
+    """A new temporary file beside the checkpoint ``target``, as :meth:`Checkpoint._clean` knows
+    them (``.<name>.<8 characters>.tmp``), open for writing. Made here, not by ``tempfile.mkstemp``:
+    a Ctrl-C or SIGTERM that comes during the call is raised as it returns, the file made and
+    its name never handed back; here the name is known first, and removed then."""
+    directory = str(target.parent) if str(target.parent) else "."
+    for _ in range(100):  # (as mkstemp tries)
+        tmp = os.path.join(directory, f"{temp_stem(target.name)}{''.join(_TEMP_RANDOM.choices(_TEMP_CHARS, k=8))}.tmp")
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
+        except FileExistsError:
+            continue  # (another run's, or a killed one's: not this one's to remove)
+        except OSError:
+            raise
+        except BaseException:
+            try:
+                os.unlink(tmp)  # (the name is new, drawn here: a file under it is the one this call made)
+            except OSError:
+                pass
+            raise
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name beside it")
+
+
+#: The characters of a checkpoint's temporary file's name (mkstemp's, which :meth:`Checkpoint._clean` matches).
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+_TEMP_RANDOM = random.SystemRandom()  # (not the random module's: a program that seeds it, or two processes forked with one state, draw other names)
 
 
 def _damaged(state: dict[str, Any]) -> str | None:

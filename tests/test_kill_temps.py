@@ -18,6 +18,7 @@ import pytest
 
 from benchmarks.gen import SINK, generate
 from mapper.cli import main
+from mapper.send import Checkpoint
 from mapper.writers import _LIVE_TEMPS, AtomicFile
 
 _real_open = os.open
@@ -53,3 +54,22 @@ def test_map_interrupted_as_its_temporary_file_is_made_leaves_none(tmp_path: Pat
     monkeypatch.undo()
     assert code == 130
     assert sorted(os.listdir(tmp_path)) == ["r.ndjson", "sink.json"]
+
+
+def test_a_checkpoint_save_interrupted_as_its_temporary_file_is_made_leaves_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkpoint = Checkpoint(str(tmp_path / "c.json"))
+    checkpoint.save({"version": 1})
+    monkeypatch.setattr(os, "open", interrupt_after_making(".tmp"))
+    with pytest.raises(KeyboardInterrupt):
+        checkpoint.save({"version": 2})
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["c.json"]
+    assert json.loads((tmp_path / "c.json").read_text()) == {"version": 1}  # the one before stands
+
+
+def test_a_checkpoint_save_still_takes_another_name_when_one_is_there(tmp_path: Path) -> None:
+    checkpoint = Checkpoint(str(tmp_path / "c.json"))
+    for i in range(3):
+        checkpoint.save({"version": i})
+    assert os.listdir(tmp_path) == ["c.json"]
+    assert json.loads((tmp_path / "c.json").read_text()) == {"version": 2}
