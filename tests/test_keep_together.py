@@ -322,3 +322,20 @@ def test_left_temporary_files_of_other_threads_stay_when_one_thread_is_interrupt
         mine.abort()
         theirs[0].abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interruption_as_the_temporary_file_is_made_leaves_none(tmp_path: Path, monkeypatch: Any) -> None:
+    # the file made, the interruption landing before os.open's descriptor is held (a signal taken
+    # as the call returns): the registry let it go while it was there, and nothing removed it
+    real_open = os.open
+
+    def made_then_interrupted(path: Any, flags: int, mode: int = 0o777) -> int:
+        os.close(real_open(path, flags, mode))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writers.os, "open", made_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writers.AtomicFile(str(tmp_path / "out.ndjson"))
+    monkeypatch.undo()
+    assert _listing(tmp_path) == {}
+    assert writers._LIVE_TEMPS == {}
