@@ -233,7 +233,7 @@ def require_json(req: Request) -> None:
         raise ServiceError(
             400,
             INVALID_CONTENT_TYPE,
-            f"the body's charset is {header_text(charset)[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
+            f"the body's charset is {_as_sent(charset)[:40]!r}: this endpoint reads JSON as UTF-8 only (send the body in UTF-8, "
             "with Content-Type: application/json or application/json; charset=utf-8)",
         )
     # A compressed body was read as JSON text: "not valid JSON ... (char 0)", not a word of the
@@ -465,7 +465,7 @@ def cross_origin_refusal(method: str, headers: Message) -> ServiceError | None:
         if len(hosts) == 1 and all(_origin_hostport(o) == _without_port(hosts[0], "80") for o in origins):
             return None
         why = f"Host {_sent(headers, 'Host')[:80] or 'missing'!r}"
-    sent = f"Origin {header_text(', '.join(origins))[:80]!r}" if origins else "no Origin header"
+    sent = f"Origin {_as_sent(', '.join(origins))[:80]!r}" if origins else "no Origin header"
     return ServiceError(
         403,
         CROSS_ORIGIN,
@@ -520,11 +520,12 @@ def _escaped_target(target: str) -> str:
     return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("latin-1", "replace")) for c in target)
 
 
-def header_text(value: str) -> str:
-    """A header's value, for a message, as the client sent it: http.server reads header lines as
-    Latin-1, so UTF-8 (``é``, a right-to-left override) was quoted as its mojibake (``Ã©``,
-    ``â\\x80®``); read as UTF-8, a byte that is not UTF-8 as ``\\xNN`` (``repr`` then escapes
-    what is not printable, as for a request line's parts: :func:`_read_as_sent`)."""
+def _as_sent(value: str) -> str:
+    """A header's value or the request target, as the client sent it: http.server reads the
+    request and header lines as Latin-1, so UTF-8 (``é``, a right-to-left override) was quoted or
+    logged as its mojibake (``Ã©``, ``â\\x80®``); read as UTF-8, as routing reads the target, a
+    byte that is not UTF-8 as ``\\xNN``. Percent-escapes stay as sent; ``repr`` or :func:`printable`
+    then escapes what a terminal would act on (as for a request line's parts: :func:`_read_as_sent`)."""
     if value.isascii():
         return value
     return value.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
@@ -532,19 +533,8 @@ def header_text(value: str) -> str:
 
 def _sent(headers: Any, name: str) -> str:
     """The values of the header ``name``, as sent (not lower-cased: a lower-cased Latin-1 reading
-    is no longer the bytes that came), joined with ``, ``, each read by :func:`header_text`."""
-    return ", ".join(header_text(v.strip()) for v in headers.get_all(name) or ())
-
-
-def _shown_target(target: str) -> str:
-    """The request target for the log: its bytes read as UTF-8, as routing reads them (curl
-    ``/v2/sinks/é`` was logged as ``Ã©``, its Latin-1 form), a byte that is not UTF-8 as ``\\xNN``.
-
-    Percent-escapes stay as sent; :func:`printable` escapes what a terminal would act on.
-    """
-    if target.isascii():
-        return target
-    return target.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
+    is no longer the bytes that came), joined with ``, ``, each read by :func:`_as_sent`."""
+    return ", ".join(_as_sent(v.strip()) for v in headers.get_all(name) or ())
 
 
 #: A part of a request line http.server quotes with ``repr`` in its messages: ``Unsupported method ('GÃ©T')``.
@@ -554,7 +544,7 @@ _QUOTED_PART = re.compile(r"""\((?P<q>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\)""")
 def _read_as_sent(text: str) -> str:
     """A message http.server made of the request line, which it reads as Latin-1 (and quotes
     with ``repr``), with the client's bytes read as UTF-8, as routing and mapper's own log lines
-    read them (:func:`_shown_target`): ``GéT``, not ``GÃ©T``; a byte that is not UTF-8 as ``\\xNN``.
+    read them (:func:`_as_sent`): ``GéT``, not ``GÃ©T``; a byte that is not UTF-8 as ``\\xNN``.
     :func:`printable` then escapes what a terminal would act on (the UTF-8 of U+202E was ``â\\x80®``),
     as ``repr`` escaped it before: the message is logged and answered."""
 
@@ -722,7 +712,7 @@ class _Handler(BaseHTTPRequestHandler):
                     ServiceError(
                         400,
                         _HTTP_CODES[400],
-                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {header_text(', '.join(sorted(lengths)))[:60]!r}: where the body ends is unknown",
+                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(lengths)))[:60]!r}: where the body ends is unknown",
                     )
                 )
             elif refusal is not None:
@@ -732,7 +722,7 @@ class _Handler(BaseHTTPRequestHandler):
                     resp = app.dispatch(self.command, _escaped_target(self.path), self.headers, read_body)
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
                     print(
-                        printable(f"mapper serve: internal error on {self.command} {_shown_target(self.path)[:100]}: {type(exc).__name__}: {exc}"),
+                        printable(f"mapper serve: internal error on {self.command} {_as_sent(self.path)[:100]}: {type(exc).__name__}: {exc}"),
                         file=sys.stderr,
                     )
                     resp = error_response(ServiceError(500, INTERNAL, "internal error"))
@@ -769,7 +759,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
                 self.wfile.write(resp.body)
-            self._log(f"{self.command} {_shown_target(self.path)[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+            self._log(f"{self.command} {_as_sent(self.path)[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread, LINGER if huge else None)
             elif unread < 0:
@@ -1159,7 +1149,7 @@ class _HTTPServer(ThreadingHTTPServer):
                 return ServiceError(
                     421,
                     MISDIRECTED,
-                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {header_text(value.strip())[:80]!r} "
+                    f"this service listens on a loopback address and serves requests for localhost, 127.0.0.1 or [::1] only, not Host {_as_sent(value.strip())[:80]!r} "
                     "(a page of another site cannot reach it through a DNS name); use http://127.0.0.1:<port>/",
                 )
         return None
