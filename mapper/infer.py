@@ -772,6 +772,12 @@ def _frac_digits(v: float) -> int:
 # The scan
 
 
+def _path_key(key: str) -> str:
+    """A Python mapping's key as a path names it: as its JSON text's escapes arrive, a pair the
+    character it makes, an unpaired surrogate U+FFFD (the sink's walk reads the dict's key so too)."""
+    return as_unescaped(key) if not key.isascii() and has_lone_surrogate(key) else key
+
+
 class _Scanner:
     def __init__(self, max_depth: int | None, progress: Callable[[int, int], None] | None, follow: Iterable[tuple[str, ...]] = ()):
         self.stats: dict[tuple[str, ...], _PathStats] = {}
@@ -842,11 +848,7 @@ class _Scanner:
             if not isinstance(key, str):
                 self.odd_key(prefix, key)
                 continue
-            if not key.isascii() and has_lone_surrogate(key):
-                # as its JSON text's escapes arrive (and a path names them): a pair, the character it
-                # makes; an unpaired surrogate, U+FFFD (the sink's walk reads the dict's key so too)
-                key = as_unescaped(key)
-            keys = prefix + (key,)
+            keys = prefix + (_path_key(key),)
             st = stats.get(keys)
             if st is None:
                 st = stats[keys] = _PathStats(keys)
@@ -916,9 +918,7 @@ class _Scanner:
         """Scan, of an object at ``max_depth``, only the keys on the way to a followed identity path;
         the others are left out as any key that deep (said so), their refused numbers still found."""
         along = self.along
-        wanted = {
-            k: v for k, v in obj.items() if isinstance(k, str) and prefix + (as_unescaped(k) if not k.isascii() and has_lone_surrogate(k) else k,) in along
-        }
+        wanted = {k: v for k, v in obj.items() if isinstance(k, str) and prefix + (_path_key(k),) in along}
         inner = self._object(wanted, prefix, depth + 1, idx) if wanted else None
         if len(wanted) < len(obj):
             st.deeper += 1
