@@ -2755,7 +2755,7 @@ def _moved_down(unit: Unit, by: int) -> Unit:
         named = failure.line_named
         detail = failure.detail.replace(f" at line {named} char ", f" at line {named + by} char ", 1)
         failure = replace(failure, detail=detail, line_named=named + by)
-        return replace(unit, line=unit.line + by, failure=failure, message=f"{failure.reason}; {unit.hint}" if unit.hint else failure.reason)
+        return replace(_failed_whole(failure, unit.line + by, unit.raw, unit.hint), one_record=unit.one_record)  # (its message made again)
     if isinstance(unit, (OversizedRecord, NdjsonChunk)) and unit.first_line is not None:
         return replace(unit, first_line=unit.first_line + by)
     return unit
