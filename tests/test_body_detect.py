@@ -101,6 +101,17 @@ def test_a_capitalised_body_longer_than_the_head_is_told_from_its_first_item() -
     assert len(aws) > 2 * HEAD_SIZE and format_of(aws) == "json"
 
 
+@pytest.mark.parametrize("key", ["key", "Key", "KEY"])
+def test_a_body_longer_than_the_head_whose_items_hold_a_key_first_is_told_whatever_its_spelling(key: str) -> None:
+    # Go matches an item's "key" as it matches "value": {"Key": "a", "Value": {...}} is an item of the
+    # body however long the input; the head took "key" alone, so spelled (a shorter input, read whole, was a body)
+    many = [{key: f"k{i}", "Value": {"id": i, "n": i}} for i in range(1, 3000)]
+    text = json.dumps({"Records": many}, indent=2).encode()
+    assert len(text) > 2 * HEAD_SIZE
+    assert format_of(text) == "endpoint" == format_of(json.dumps({"Records": many[:2]}, indent=2).encode())
+    assert mapper.compile_sink(SINK).validate(text).records == len(many)
+
+
 def test_mapper_validate_and_the_paste_agree_on_a_capitalised_body(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))

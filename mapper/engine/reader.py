@@ -2074,6 +2074,9 @@ _BODY_START = re.compile(rb'\{\s*"records"\s*:')
 _RECORDS_ARRAY = re.compile(rb'(?i)(?:ords|ord\xc5\xbf|\\u[0-9a-f]{4})"\s*:\s*\[')
 #: A JSON object's first key (or an item's, after the ``[`` of a body's records), up to its colon.
 _FIRST_KEY = re.compile(rb'\s*"((?:[^"\\]|\\.){1,64}?)"\s*:\s*')
+#: The ``{`` of a body's first item; the string of an item's ``key`` and the comma after it (:func:`_body_head`).
+_ITEM_START = re.compile(rb"\s*\{")
+_KEY_TEXT = re.compile(rb'"(?:[^"\\]|\\.)*"\s*,')
 
 
 def is_body(value: Any) -> bool:
@@ -2119,18 +2122,20 @@ def _body_start(text: bytes) -> bool:
 def _body_head(text: bytes) -> bool:
     """Whether the head of an input told from it alone opens a body :func:`is_body` takes: a
     first key ``records`` (so spelled, as the endpoint format was always told), or another
-    spelling of it whose array's first item's first key is ``value`` (or ``key`` then ``value``)."""
+    spelling of it whose array's first item's first key is ``value`` (or ``key`` then ``value``, each
+    matched as Go matches it)."""
     if _BODY_START.match(text):
         return True
     at = _go_key_at(text, 1, "records")
     if at < 0 or text[at : at + 1] != b"[":
         return False
-    item = re.compile(rb"\s*\{").match(text, at + 1)
+    item = _ITEM_START.match(text, at + 1)
     if item is None:
         return False
     value = _go_key_at(text, item.end(), "value")
-    if value < 0:  # an item's "key" first
-        key = re.compile(rb'\s*"key"\s*:\s*"(?:[^"\\]|\\.)*"\s*,').match(text, item.end())
+    if value < 0:  # an item's key first (matched as Go matches it: "Key" too)
+        at = _go_key_at(text, item.end(), "key")
+        key = None if at < 0 else _KEY_TEXT.match(text, at)
         value = -1 if key is None else _go_key_at(text, key.end(), "value")
     return value >= 0
 
