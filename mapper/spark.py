@@ -583,8 +583,9 @@ def map_dataframe(
     if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
         raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
     fields = list(df.schema.fields)
-    _refuse_shadowed_files(df, column, _case_sensitive(df))  # (before the column's type: value=1 makes it an int)
-    text_index = _find_column(fields, column, _case_sensitive(df))
+    case_sensitive = _case_sensitive(df)  # (the session asked once)
+    _refuse_shadowed_files(df, column, case_sensitive)  # (before the column's type: value=1 makes it an int)
+    text_index = _find_column(fields, column, case_sensitive)
     text_type = fields[text_index].dataType
     if not isinstance(text_type, (T.StringType, T.BinaryType)):
         # (a struct, map or array cast to string is Spark's "{1, a}", not JSON: every record would be refused)
