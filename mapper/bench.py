@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable
 
-from .commands import check_paths, file_name, load_cli_sink, map_options, one_process_reason, stdin_note, stdin_once
+from .commands import check_paths, file_name, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import can_fork, cuts_for, splittable
@@ -187,8 +187,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
     nbytes = sum(len(p) for p in parts)
     if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
-        held = "the input holds none" if len(parts) == 1 else f"none of the {len(parts)} inputs holds any"
-        print(f"mapper: no records to measure: {held} (empty, blank lines only, or an empty array)", file=sys.stderr)
+        print(f"mapper: no records to measure: {no_records_held(len(parts))}", file=sys.stderr)
         if not args.quiet:
             for note in own["notes"]:  # (documents holding null at --records-path say so)
                 print(f"mapper: note: {note}", file=sys.stderr)

@@ -629,14 +629,20 @@ def _names(names: list[str]) -> str:
     return and_list(shown + rest)
 
 
+def no_records_held(inputs: int) -> str:
+    """What the input (or ``inputs`` inputs) that held no records is, in validate's words, which
+    ``infer`` and ``bench`` say too: ``the input holds none (empty, blank lines only, or an empty array)``."""
+    held = "the input holds none" if inputs == 1 else f"none of the {inputs:,} inputs holds any"
+    return f"{held} (empty, blank lines only, or an empty array)"
+
+
 def verdict(report: Report, inputs: int = 1) -> str:
     """:meth:`Report.summary`, and for no records at all, that the input held none (said plainly:
     the verdict stays ``accepted``, exit 0, as the endpoint answers a request of no records; a
     pipeline that must have records tests ``records`` in ``--report json``)."""
     text = report.summary()
     if report.records == 0 and report.verdict == "accepted":
-        held = "the input holds none" if inputs == 1 else f"none of the {inputs} inputs holds any"
-        text += f": {held} (empty, blank lines only, or an empty array), so nothing would be stored"
+        text += f": {no_records_held(inputs)}, so nothing would be stored"
     return text
 
 

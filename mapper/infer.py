@@ -94,7 +94,18 @@ import msgspec
 import numpy as np
 
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
-from .commands import Progress, field_option, fields_option, file_name, glob_option, max_record_size_option, records_path_option, stdin_note, stdin_once
+from .commands import (
+    Progress,
+    field_option,
+    fields_option,
+    file_name,
+    glob_option,
+    max_record_size_option,
+    no_records_held,
+    records_path_option,
+    stdin_note,
+    stdin_once,
+)
 from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record
 from .engine.reader import (
     HEAD_BYTES,
@@ -2147,10 +2158,8 @@ def _draft(
                 bad = f": {LONE_CR_HINT} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})"
             else:
                 bad = f": {what} ({where}: {reason})"
-        elif len(sc.sources) > 1:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays)
-            bad = f": none of the {len(sc.sources)} inputs holds any (each empty, blank lines only, or an empty array)"
-        else:  # (in validate's words)
-            bad = ": the input holds none (empty, blank lines only, or an empty array)"
+        else:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
+            bad = f": {no_records_held(max(len(sc.sources), 1))}"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []
