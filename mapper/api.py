@@ -237,7 +237,7 @@ class Mapper:
         return iter_batches(self.compiled, _bytes_given(source), options, records)
 
     def check(
-        self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int = MAX_RECORD_SIZE
+        self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int | None = None
     ) -> list[RecordProblem]:
         """The errors, then the warnings, of one record, as the endpoint would see it.
 
@@ -253,9 +253,12 @@ class Mapper:
         has no JSON form (a NaN, a key that is not a str, a ``set``, a ``datetime``) is
         ``invalid_json``, and an integer beyond float64 ``out_of_range`` at its path, in the
         batcher's words (``map`` and ``validate`` of many dicts read only the mapped values).
-        ``max_record_size``: as in :meth:`validate`, a JSON text longer than this many bytes
-        (UTF-8, the blanks around it not counted) is ``too_large``, refused before it is decoded;
-        a mapping is not measured (it has no bytes until it is written), as ``validate`` does not.
+        ``max_record_size``: when given, as in :meth:`validate`, a JSON text longer than this many
+        bytes (UTF-8, the blanks around it not counted) is ``too_large``, refused before it is
+        decoded; a mapping is not measured (it has no bytes until it is written), as ``validate``
+        does not. By default a record is not measured: the endpoint limits request bodies, not
+        records, and a text is checked as its mapping is (the :class:`Batcher` measures it against
+        its bodies).
         Safe to call from several threads (each has its own checker). A ``set`` (of
         records, or of anything) is an :class:`~mapper.errors.InputError`: check takes one
         record, and several records are a list, which :meth:`validate` takes.
@@ -267,7 +270,7 @@ class Mapper:
             )
         if strict is not True and strict is not False:  # (the checker, made once per thread, checked it only when made)
             raise OptionError(f"strict must be True or False, not {strict!r}")
-        if max_record_size is not MAX_RECORD_SIZE:
+        if max_record_size is not None:
             check_max_record_size(max_record_size)
         if ignore_warnings is NO_WARNINGS:
             return thread_checker(self.compiled, strict).check(record, max_record_size)

@@ -1,6 +1,6 @@
-"""``Mapper.check`` of a record's JSON text applies the record size limit ``validate`` applies
-(``max_record_size``, 16 MiB by default): a text over it is ``too_large`` in validate's words,
-refused before it is decoded (a 100 MB str was decoded whole)."""
+"""``Mapper.check(text, max_record_size=N)`` applies the record size limit ``validate`` applies:
+a text over it is ``too_large`` in validate's words, refused before it is decoded (a 100 MB str
+was decoded whole). Without it a record is not measured, as the endpoint measures bodies only."""
 
 from __future__ import annotations
 
@@ -74,14 +74,15 @@ def test_a_str_is_measured_in_utf8_bytes(m: mapper.Mapper) -> None:
     assert problem.code == "too_large" and problem.reason.startswith("the record is 1,101 bytes, "), problem
 
 
-def test_the_default_limit_is_validates(m: mapper.Mapper) -> None:
+def test_by_default_a_record_is_not_measured_its_text_checked_as_its_mapping_is(m: mapper.Mapper) -> None:
+    # (the endpoint limits request bodies, not records: a text just past validate's default is
+    # checked as the same record given as a dict is; max_record_size= asks for validate's limit)
     text = _text(MAX_RECORD_SIZE + 2)
-    (problem,) = m.check(text)
+    assert _errors(m.check(text)) == _errors(m.check(json.loads(text))) == []
+    (problem,) = m.check(text.encode(), max_record_size=MAX_RECORD_SIZE)
     assert problem.code == "too_large", problem
     assert problem.reason.startswith(f"the record is {MAX_RECORD_SIZE + 2:,} bytes, more than the {MAX_RECORD_SIZE:,} "), problem
-    assert m.check(text.encode()) == [problem]
-    # ... and a record just within it is checked
-    assert _errors(m.check(_text(MAX_RECORD_SIZE))) == []
+    assert _errors(m.check(_text(MAX_RECORD_SIZE), max_record_size=MAX_RECORD_SIZE)) == []
 
 
 def test_a_mapping_is_not_measured_as_validate_does_not(m: mapper.Mapper) -> None:

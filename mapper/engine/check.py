@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Union
 
 from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
-from ..options import MAX_RECORD_SIZE, MapOptions
+from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, note_unmeasured, too_large_reason
 from ..types import beyond_float64_reason
 from .careful import CarefulPath
@@ -81,11 +81,12 @@ class RecordChecker:
         self.careful = CarefulPath(compiled, options, self.out)
         self.busy = False  # checking a mapping: its get may check again on this thread (see thread_checker)
 
-    def check(self, record: Any, limit: int = MAX_RECORD_SIZE) -> list[RecordProblem]:
+    def check(self, record: Any, limit: int | None = None) -> list[RecordProblem]:
         """The errors, then the warnings, of one record: a mapping, or its JSON text (bytes or str).
 
         An empty list: the endpoint would store the record exactly as sent. A text longer than
-        ``limit`` bytes (``max_record_size``) is ``too_large``, as ``validate`` refuses it, undecoded.
+        ``limit`` bytes (``max_record_size``; None: not measured) is ``too_large``, as ``validate``
+        refuses it, undecoded.
         """
         original, collector = record, _Collector()
         careful = self.careful
@@ -101,7 +102,7 @@ class RecordChecker:
             text = bytes(record).rstrip(b" \t\r\n")
             if not text.lstrip(b" \t\r\n"):
                 return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
-            if len(text) > limit:
+            if limit is not None and len(text) > limit:
                 size = len(text.lstrip(b" \t\r\n"))  # (validate reads a line's record, the blanks before it no part of it)
                 if size > limit:
                     return [RecordError(0, None, None, None, "too_large", too_large_reason(size, limit))]
