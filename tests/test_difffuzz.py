@@ -10,7 +10,8 @@ agree exactly (rows, ``_id``, record_index, masks, (record, column, code) errors
 kind) warnings, verdict): fast vs careful, NDJSON (bytes, str, CRLF with a BOM, gzip) vs JSON
 array vs request body vs a document's records_path vs a list of texts vs a list of dicts (and of
 Mappings holding tuples), workers=1 vs 2, iter_batches + concat vs map, check / validate of one record vs
-the batch, the Batcher's verdicts vs validate's refusals. Derandomized: CI sees the same examples.
+the batch, the Batcher's verdicts vs validate's refusals. Derandomized by the "repeatable" profile (tests/conftest.py):
+CI sees the same examples; ``--hypothesis-profile=explore`` draws new ones.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from mapper.engine.parallel import can_fork
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from difffuzz_gen import beyond_float, cases, errors_of, report_snapshot, snapshot, typed_cases, warnings_of  # noqa: E402
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))  # (the seed: the profile, tests/conftest.py)
 
 
 #: anything at all, values of the columns' types (the vector forms' ground), and wild keys and paths
@@ -149,7 +150,7 @@ def test_batches_joined_and_the_batchers_verdicts_agree_with_map(case: tuple[dic
 
 
 @pytest.mark.skipif(not can_fork(), reason="workers need fork")
-@settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(cases(max_records=40))
 def test_two_workers_map_as_one_process(case: tuple[dict[str, Any], list[str], bool]) -> None:
     sink, texts, _plain = case
