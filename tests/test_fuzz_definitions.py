@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mapper
@@ -317,6 +317,7 @@ def test_any_definition_loads_or_names_its_problems_and_maps_anything(definition
 
 @FUZZ
 @given(st.lists(_good_key, min_size=1, max_size=4), st.lists(st.booleans(), min_size=4, max_size=4), st.lists(_record_value, min_size=1, max_size=3))
+@example(keys=["_k"], quote=[False] * 4, values=[False])  # the value's path is the key's: _id "false" (the test's own int() raised)
 def test_a_dotted_path_reads_what_its_list_of_keys_reads(keys: list[str], quote: list[bool], values: list[Any]) -> None:
     dotted = ".".join(_quoted(k) if q or not k.isidentifier() else k for k, q in zip(keys, quote))
     assert mapper.parse_path(dotted).keys == tuple(keys)
@@ -337,9 +338,11 @@ def test_a_dotted_path_reads_what_its_list_of_keys_reads(keys: list[str], quote:
     assert by_list.map(records, on_error="skip", max_errors=1.0).to_rows() == by_dots.map(records, on_error="skip", max_errors=1.0).to_rows()
     text = b"".join(json.dumps(r).encode() + b"\n" for r in records)
     rows = by_dots.map(text, on_error="skip", max_errors=1.0).to_rows()
+    if keys[0] == "_k":  # the value was written over the record's key: its _id is no index into values
+        return
     for row in rows:
         value = values[int(row["_id"])]
-        if isinstance(value, str) and value and keys[0] != "_k" and not any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        if isinstance(value, str) and value and not any(0xD800 <= ord(c) <= 0xDFFF for c in value):
             assert row["v"] == value, (row, value)
 
 
