@@ -118,8 +118,12 @@ class Request:
         return self.read_body(limit)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
+        """The query string's ``name`` (``default`` when absent or blank); given more than once, a
+        400 (which one was meant cannot be told: ``?name=a&name=b`` checked ``b`` alone)."""
         values = self.query.get(name)
-        return values[-1] if values else default
+        if values and len(values) > 1:
+            raise ServiceError(400, INVALID_PARAMETER, f"{name} is given {len(values)} times in the query string: give it once")
+        return values[0] if values else default
 
 
 def query_int(req: Request, name: str, default: int) -> int:

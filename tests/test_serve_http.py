@@ -304,6 +304,17 @@ def test_query_numbers_are_ascii_digits_only(value: str) -> None:
             assert request(server, "GET", f"{route}?limit=05&offset=0")[0] == 200
 
 
+def test_a_query_parameter_given_twice_is_refused_not_one_of_them_taken() -> None:
+    # (?name=a&name=b checked b alone, and ?limit=1&limit=50 gave 50 rows)
+    with serving() as server:
+        for target in (f"/v2/sinks/{SINK_ID}/rows?limit=1&limit=50", f"/ui/api/sinks/{SINK_ID}/rows?offset=0&offset=3", "/ui/api/name?name=a&name=b"):
+            status, _h, body = request(server, "GET", target)
+            assert status == 400 and orjson.loads(body)["code"] == "InvalidParameter", (target, body)
+            assert "given 2 times in the query string" in orjson.loads(body)["message"], body
+        status, _h, body = request(server, "GET", "/ui/api/name?name=ab")
+        assert status == 200 and orjson.loads(body)["name"] == "ab"
+
+
 def test_an_escaped_slash_is_part_of_the_sink_id_not_a_separator() -> None:
     with serving() as server:
         for path in (f"/v2/sinks/{SINK_ID}%2Frows", f"/v2/sinks/{SINK_ID}%2frows", f"/ui/api/sinks/{SINK_ID}%2Frows"):
