@@ -1972,6 +1972,9 @@ def _gzip_padding(path: str, min_tail: int = 0, chunk: int = 1 << 16) -> tuple[i
                         pos, data = pos + len(data), b""
                     continue
                 if data[:1] != b"\0":
+                    if len(data) < 2 and (more := f.read(chunk)):  # (a member's two-byte magic split by the read)
+                        data += more
+                        continue
                     if not data.startswith(b"\x1f\x8b"):
                         return None  # something else after a member: Python's gzip refuses it too
                     d, inside = zlib.decompressobj(31), True

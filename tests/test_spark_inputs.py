@@ -79,6 +79,17 @@ def test_zeros_between_members_are_found_when_the_file_is_unpacked(tmp_path: Pat
     assert ms._gzip_padding(str(tmp_path / "cut.gz")) is None
 
 
+@pytest.mark.parametrize("split", [1, 2])
+def test_a_members_magic_split_by_a_read_is_still_a_member(tmp_path: Path, split: int) -> None:
+    # (the member after the first started one byte before the end of a read: b"\x1f" alone was
+    # taken for something other than a member, and the zeros after the second went unfound)
+    first, second = gzip.compress(RECORDS[:50]), gzip.compress(RECORDS[50:])
+    path = tmp_path / "split.ndjson.gz"
+    path.write_bytes(first + second + b"\0" * 7)
+    chunk = len(first) + split  # a read ends inside the second member's magic (1), or right after it (2)
+    assert ms._gzip_padding(str(path), chunk=chunk) == (len(first) + len(second), 7, True)
+
+
 def test_a_job_failing_on_padding_says_so(spark: Any, tmp_path: Path) -> None:
     """validate_files gives Spark the paths unchecked (check_inputs is the command's); with
     three zeros Spark fails ("Unexpected end of input stream": fewer than a header), and
