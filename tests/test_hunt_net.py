@@ -27,10 +27,11 @@ SINK_ID = "aircraft_positions"
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Server]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A server with an idle timeout of 0.5 s (another when parametrized indirectly)."""
     store = Store(tmp_path / "serve.db")
     store.create_sink(SINK, exist_ok=True)
-    server = Server(App(store), idle_timeout=0.5).start()
+    server = Server(App(store), idle_timeout=getattr(request, "param", 0.5)).start()
     try:
         yield server
     finally:
@@ -118,13 +119,18 @@ def test_a_body_that_stops_half_way_is_400_after_the_idle_timeout_not_408(served
     assert status == 400 and answer["code"] == "InvalidBody" and "ended before its Content-Length" in answer["message"]
 
 
+@pytest.mark.parametrize("served", [3.0], indirect=True)
 def test_a_body_sent_whole_after_a_pause_shorter_than_the_idle_timeout_is_taken(served):
     """The body's deadline cuts a trickle, not a client that pauses once then sends."""
     rec = (ROOT / "examples" / "aircraft" / "records.ndjson").read_bytes().splitlines()[0]
     body = b'{"records":[{"value":' + rec + b"}]}"
-    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as s:
+    # a pause well past the body's second per BODY_MIN_RATE bytes (so only the idle timeout's part of
+    # its deadline covers it) and well short of the idle timeout (slack for a loaded machine)
+    pause = 0.3
+    assert len(body) / mapper.serve.BODY_MIN_RATE < pause / 5 and pause < served.httpd.RequestHandlerClass.timeout / 5
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
         s.sendall(head(f"/v2/sinks/{SINK_ID}", len(body)) + body[:10])
-        time.sleep(0.3)
+        time.sleep(pause)
         s.sendall(body[10:])
         raw = b""
         while b"}]}" not in raw:
