@@ -7,7 +7,9 @@ connection); every wait is bounded well under a second or two.
 from __future__ import annotations
 
 import re
+import select
 import socket
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -18,6 +20,7 @@ from test_send_faults import answer, endpoint
 from test_send_serve import EXIT_REJECTED, SINK, aircraft, main_in_process
 
 import mapper
+import mapper.send
 
 # ---------------------------------------------------------------------------------------
 # An endpoint that answers one request twice: on a kept-alive connection the second answer was
@@ -38,8 +41,9 @@ def _framed(payload: bytes) -> bytes:
     return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
 
 
-def _answers_twice(how: str, stored: Counter[str]) -> Any:
-    """The second body's answer is written twice, as ``how`` says; the others once."""
+def _answers_twice(how: str, stored: Counter[str], read: threading.Event) -> Any:
+    """The second body's answer is written twice, as ``how`` says; the others once ("late": the
+    second time once the client has ``read`` the first)."""
     last: list[bytes] = []
 
     def handler(conn: socket.socket, _head: bytes, body: bytes, n: int) -> None:
@@ -52,7 +56,7 @@ def _answers_twice(how: str, stored: Counter[str]) -> Any:
             conn.sendall(own + own)
         elif how == "late" and n == 2:  # again a moment later, while the client waits to send the next body
             conn.sendall(own)
-            time.sleep(0.03)
+            read.wait(10)  # (not before: in the client's read of the first, it is "back-to-back")
             conn.sendall(own)
         else:
             conn.sendall(own)
@@ -61,15 +65,37 @@ def _answers_twice(how: str, stored: Counter[str]) -> Any:
     return handler
 
 
+def _in_order(monkeypatch: pytest.MonkeyPatch, read: threading.Event) -> None:
+    """The "late" case in order however slow the machine: the second body's answer read (then
+    ``read`` is set), the late one there to be read on the connection, then the third body sent."""
+    attempt = mapper.send.Sender._attempt
+    attempts = [0]
+
+    def in_order(self: mapper.Sender, data: bytes) -> Any:
+        if attempts[0] == 2:
+            sock = self._conn().sock
+            assert sock is not None and select.select([sock], [], [], 10)[0], "the late answer did not come within 10 s"
+        attempts[0] += 1
+        try:
+            return attempt(self, data)
+        finally:
+            if attempts[0] == 2:
+                read.set()
+
+    monkeypatch.setattr(mapper.send.Sender, "_attempt", in_order)
+
+
 @pytest.mark.parametrize("how", ["with-the-next", "back-to-back", "late"])
-def test_an_answer_written_twice_is_never_taken_for_another_body_s_and_every_record_is_accounted_for(tmp_path, capsys, how):
+def test_an_answer_written_twice_is_never_taken_for_another_body_s_and_every_record_is_accounted_for(tmp_path, capsys, monkeypatch, how):
     records = tmp_path / "r.ndjson"
     records.write_text("".join(orjson.dumps(aircraft(i)).decode() + "\n" for i in range(N)))
     rejects = tmp_path / "rejects.ndjson"
     stored: Counter[str] = Counter()
-    with endpoint(_answers_twice(how, stored)) as fake:
-        # (20 records/s: a body of 2 leaves every 0.1 s, so a late second answer is there before the next body is written)
-        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--records-per-s", 20, "--rejects", rejects)
+    read = threading.Event()
+    if how == "late":
+        _in_order(monkeypatch, read)
+    with endpoint(_answers_twice(how, stored, read)) as fake:
+        args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--rejects", rejects)
         rc, out, err = main_in_process(capsys, *args, "--backoff", 0.01, "--retries", 2, "--timeout", 2, "--report", "json", "-q")
         arrived = fake.ids()
     t = orjson.loads(out)
