@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.cli import main
@@ -166,3 +168,50 @@ def test_send_records_sends_a_capitalised_body_as_pasted_and_an_aws_event_as_one
         sent = json.loads(raw)
         assert status == 200 and len(sent["records"]) == 1 and sent["answer"]["error_count"] == 1, sent
     assert mapper.compile_sink(SINK).validate(body.encode()).records == 2
+
+
+# The quick tests before the patterns (a one-record validate's detection took 5.9 us where it
+# had taken 1.0, two thirds of it in these patterns): they decide as the patterns alone do.
+
+_FRAGMENTS = [
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    " ",
+    '"',
+    "records",
+    "Records",
+    "RECORDS",
+    "recordſ",
+    "ord",
+    "ORD",
+    "\\u0052",
+    "\\u0073",
+    "r",
+    "R",
+    "\\",
+    "id",
+    "value",
+    "1",
+    "ſ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=16).map("".join))
+def test_the_quick_tests_decide_as_the_patterns_alone(text: str) -> None:
+    from mapper.engine import reader
+
+    line = text.encode()
+    assert reader._may_be_body_line(line) == (reader._RECORDS_ARRAY.search(line) is not None)
+    whole = b"{" + line
+    assert reader._body_start(whole) == (reader._go_key_at(whole, 1, "records") >= 0)
+    try:
+        key = json.loads('"' + text + '"')
+    except ValueError:
+        return
+    wrapped = b'{"' + line + b'": 1}'
+    assert (reader._go_key_at(wrapped, 1, "records") >= 0) == (isinstance(key, str) and mapper.engine.gojson.go_field_key(key, "records")) or len(line) > 64
