@@ -2216,7 +2216,9 @@ def _arrays_a_line(prefix: bytes) -> bool:
 def _head_end(prefix: bytes) -> int:
     """Where the bytes :func:`format_of` tells the format from end, for a first line that starts an object (see there)."""
     nl = prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT)
-    return HEAD_SIZE if nl < 0 else nl + 1 + HEAD_SIZE
+    if nl < 0:  # no line's end: the input ended first (all of it is here, the one line whole), or the line runs on
+        return len(prefix) if len(prefix) < FIRST_LINE_LIMIT else HEAD_SIZE
+    return nl + 1 + HEAD_SIZE
 
 
 def undecided_head(prefix: bytes) -> bool:
@@ -2308,8 +2310,9 @@ def detect_format(head: bytes, complete: bool = False) -> str:
     the whole input (``complete``: ``head`` is all of it) is one JSON value, or when the
     first line ends as a document's does (``{``, ``[``, ``,`` or ``:``; also when the whole
     input is here, for pretty-printed objects whose first is broken). A document spread over
-    lines is a request body when its first key is ``records`` so spelled, or when the whole
-    input is here and :func:`is_body` takes it, or else when its head does (:func:`_body_head`).
+    lines is a request body when the whole input is here, is JSON and :func:`is_body` takes it
+    (so ``{"records": null}`` is one record, as on one line), or else when its head opens one
+    (:func:`_body_head`: a first key ``records`` so spelled, or another spelling whose first item holds a ``value``).
     """
     text = head[3:] if head.startswith(BOM) else head
     text = text.lstrip(JSON_WS)
@@ -2338,10 +2341,9 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         return "ndjson"
     if lead == b"[":
         return "json"
-    if _BODY_START.match(text):
-        return "endpoint"
-    # records spelled otherwise ("Records"), or after other keys: a body when its items hold
-    # values (AWS's event document's do not), told from the whole when it is here, else from the head
+    # a body when is_body takes the whole, when it is here and JSON (``{"records": null}`` spread
+    # over lines is one record, as on one line or given as a dict), else when its head opens one: a
+    # first key records so spelled, or spelled otherwise ("Records") with items holding values
     whole = _decoded(text) if complete else _NOT_JSON
     if is_body(whole) or (whole is _NOT_JSON and _body_head(text)):
         return "endpoint"
