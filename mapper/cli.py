@@ -13,7 +13,6 @@ import argparse
 import errno
 import importlib
 import os
-import re
 import signal
 import sys
 import threading
@@ -21,18 +20,11 @@ from typing import Any, Callable, Sequence
 
 from . import _start
 from ._version import DISTRIBUTION, __version__
-from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name
+from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, unicode_values
 from .errors import InputError, MapperError, escape_controls, shown_name
 from .writers import remove_left_temps
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
-
-
-#: A byte of an argument that is not UTF-8, as Python hands it over: its surrogate escape
-#: (``os.fsdecode``'s: 0xff is U+DCFF), which a message showed as ``\\udcff``, half of a UTF-16
-#: surrogate pair the user never typed (and which a socket, an environment lookup, a JSON key
-#: cannot take).
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,20 +35,13 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
 
-    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
-        # Every argument's text passes here before its ``type`` reads it (argparse's one door for
-        # them all, options and commands alike): a byte that is not UTF-8 is refused here once
-        # for every option. File names are exempt: a file may be named by any bytes.
-        if action.type is not file_name:
-            escaped = _NOT_UTF8.search(arg_string)
-            if escaped is not None:
-                byte = ord(escaped.group()) - 0xDC00
-                raise argparse.ArgumentError(
-                    action,
-                    f"the value holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start()}): "
-                    "an option's value is Unicode text; give it in UTF-8",
-                )
-        return super()._get_value(action, arg_string)
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        # Every option of every command is made here (an argument group's are passed to
+        # unicode_values where they are made): its type refuses a value holding a byte that is
+        # not UTF-8, through argparse's public door for a value's text (this replaced an
+        # override of ArgumentParser._get_value, which a Python changing argparse's internals
+        # could silently skip; tests/test_small5.py holds every option to the message).
+        return unicode_values(super().add_argument(*args, **kwargs))
 
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
@@ -75,12 +60,16 @@ class _Parser(argparse.ArgumentParser):
 
 def _identity_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("identity and policy (for a bare definition array, or to override)")
-    g.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id")
-    g.add_argument(
-        "--primary-key-fields",
-        type=fields_option,
-        metavar="COLUMNS",
-        help="comma-separated columns joined with | into a string _id",
+    # (a group's options are not made by _Parser.add_argument: each that takes a value is passed
+    # to unicode_values here)
+    unicode_values(g.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id"))
+    unicode_values(
+        g.add_argument(
+            "--primary-key-fields",
+            type=fields_option,
+            metavar="COLUMNS",
+            help="comma-separated columns joined with | into a string _id",
+        )
     )
     g.add_argument(
         "--allow-missing-fields",
@@ -101,7 +90,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Map and validate JSON records the way a FeatureBase ingest endpoint (sink) does.",
     )
     parser.add_argument("--version", action="version", version=f"mapper {__version__} (pip install {DISTRIBUTION})")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = unicode_values(parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser))
     parser.set_defaults(commands=sub.choices)
     for name, (add, _module, _function) in _COMMANDS.items():
         if only is None or name == only:
@@ -148,21 +137,27 @@ def _from(module: str, name: str) -> Any:
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("the text report")
-    g.add_argument(
-        "--group",
-        choices=("column", "record"),
-        default="column",
-        help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
+    g = p.add_argument_group("the text report")  # (its options passed to unicode_values: see _identity_options)
+    unicode_values(
+        g.add_argument(
+            "--group",
+            choices=("column", "record"),
+            default="column",
+            help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
+        )
     )
-    g.add_argument(
-        "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
+    unicode_values(
+        g.add_argument(
+            "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
+        )
     )
-    g.add_argument(
-        "--ignore-warning",
-        action="append",
-        metavar="KIND",
-        help="leave warnings of this kind out of the report, only counted (repeatable or comma-separated; all: every kind); --strict errors stay",
+    unicode_values(
+        g.add_argument(
+            "--ignore-warning",
+            action="append",
+            metavar="KIND",
+            help="leave warnings of this kind out of the report, only counted (repeatable or comma-separated; all: every kind); --strict errors stay",
+        )
     )
 
 

@@ -23,7 +23,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import IO, Any, Callable, Iterator, Mapping, Sequence
+from typing import IO, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from ._start import keep_to_exit
 from .batch import Batch, concat_batches
@@ -103,6 +103,50 @@ def file_name(text: str) -> str:
     if text in ("", "\0"):  # ("\0": an empty name after --, as mapper.cli marks what follows --)
         raise argparse.ArgumentTypeError("takes a file name, not an empty one ('')")
     return text
+
+
+#: A byte of an argument that is not UTF-8, as Python hands it over: its surrogate escape
+#: (``os.fsdecode``'s: 0xff is U+DCFF), which a message showed as ``\\udcff``, half of a UTF-16
+#: surrogate pair the user never typed (and which a socket, an environment lookup, a JSON key
+#: cannot take).
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+class _UnicodeText:
+    """An option's ``type`` that refuses a value holding a byte that is not UTF-8, then reads it
+    with the option's own ``type`` (``read``; none: the text as it is)."""
+
+    def __init__(self, read: Callable[[str], Any] | None) -> None:
+        self.read = read
+        # argparse names the type by it in its own message for a ValueError ("invalid int value: 'x'")
+        self.__name__ = getattr(read, "__name__", repr(read))
+
+    def __call__(self, text: str) -> Any:
+        escaped = _NOT_UTF8.search(text)
+        if escaped is not None:
+            byte = ord(escaped.group()) - 0xDC00
+            raise argparse.ArgumentTypeError(
+                f"the value holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start()}): "
+                "an option's value is Unicode text; give it in UTF-8"
+            )
+        return text if self.read is None else self.read(text)
+
+
+_Action = TypeVar("_Action", bound=argparse.Action)
+
+
+def unicode_values(action: _Action) -> _Action:
+    """``action`` (what ``add_argument`` returns) refusing, as a usage error, a value that holds
+    a byte that is not UTF-8 (``--include $'a\\xff'``), before its ``type`` reads it: messages
+    showed Python's escape of it (``\\udcff``), or a dependency failed on it later (serve
+    --host: a traceback from socket.bind). It wraps the action's ``type``, argparse's public
+    door for a value's text, so every command's options get it from
+    :class:`mapper.cli._Parser`'s ``add_argument`` (and an argument group's options by calling
+    this). File names are exempt (``type=file_name``): a file may be named by any bytes."""
+    if action.nargs != 0 and action.type is not file_name and not isinstance(action.type, _UnicodeText):
+        assert action.type is None or callable(action.type), action.type  # (argparse's registered type names are not used)
+        action.type = _UnicodeText(action.type)
+    return action
 
 
 def glob_option(text: str) -> str:
@@ -214,7 +258,7 @@ def records_path_option(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
     # (a byte of the argument that is not UTF-8, which the path's own check took for half of a
-    # UTF-16 surrogate pair, is refused by the parser, as in every option: mapper.cli._Parser)
+    # UTF-16 surrogate pair, is refused by its type, as in every option: unicode_values)
     try:
         return records_path_keys(text)
     except OptionError as exc:
