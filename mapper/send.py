@@ -97,7 +97,7 @@ from .engine.reader import (
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
 from .report import RecordError, plural
-from .writers import json_bytes, json_line, sync_directory, sync_file, temp_stem
+from .writers import json_bytes, json_line, new_temp, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
 
@@ -1353,42 +1353,33 @@ class Checkpoint:
     def _save(self, state: dict[str, Any]) -> None:
         assert self.path is not None
         target = self._target()
-        fd, tmp = _new_temp(target)
+        fd, tmp = _new_temp(target)  # (registered: one an interruption leaves is removed as outputs' are, mapper.writers.remove_left_temps)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(json_bytes(state, indent=True))  # (an input name's byte that is not UTF-8 as its escape: load reads it back)
                 fh.flush()
                 sync_file(fh.fileno())  # (a file system that cannot sync, some FUSE ones: saved unsynced, as outputs are)
             os.replace(tmp, target)
+            temp_kept(tmp)
         except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            remove_temp(tmp)
             raise
         sync_directory(str(target.parent) if str(target.parent) else ".")  # the rename itself survives a crash once the directory is synced
 
 
 def _new_temp(target: Path) -> tuple[int, str]:
     """A new temporary file beside the checkpoint ``target``, as :meth:`Checkpoint._clean` knows
-    them (``.<name>.<8 characters>.tmp``), open for writing. Made here, not by ``tempfile.mkstemp``:
-    a Ctrl-C or SIGTERM that comes during the call is raised as it returns, the file made and
-    its name never handed back; here the name is known first, and removed then."""
+    them (``.<name>.<8 characters>.tmp``, readable by its owner alone, as ``tempfile.mkstemp``
+    made them), open for writing, and its name. Made by :func:`mapper.writers.new_temp`, as an
+    output's is: registered before it is made, removed if an interruption comes as it is made
+    or before :meth:`Checkpoint._save` holds it."""
     directory = str(target.parent) if str(target.parent) else "."
     for _ in range(100):  # (as mkstemp tries)
         tmp = os.path.join(directory, f"{temp_stem(target.name)}{''.join(_TEMP_RANDOM.choices(_TEMP_CHARS, k=8))}.tmp")
         try:
-            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), tmp
+            return new_temp(tmp, 0o600), tmp
         except FileExistsError:
             continue  # (another run's, or a killed one's: not this one's to remove)
-        except OSError:
-            raise
-        except BaseException:
-            try:
-                os.unlink(tmp)  # (the name is new, drawn here: a file under it is the one this call made)
-            except OSError:
-                pass
-            raise
     raise FileExistsError(errno.EEXIST, "no unused temporary file name beside it")
 
 

@@ -67,11 +67,14 @@ __all__ = [
     "npz_arrays",
     "npz_pieces",
     "names_stdout",
+    "new_temp",
+    "remove_temp",
     "replaces_stdout",
     "same_file",
     "signals_held",
     "sync_directory",
     "sync_file",
+    "temp_kept",
     "temp_stem",
     "write_arrow",
     "write_ndjson",
@@ -97,12 +100,12 @@ def _temp_name(name: str) -> str:
     return f"{temp_stem(name)}{owner() or os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
 
 
-#: The temporary files of outputs in progress in this process (:class:`AtomicFile`), each with
-#: the process and thread that made it: registered before the file is made, let go once it
-#: is renamed into place or removed. An interruption may come between any two steps (Ctrl-C,
-#: or the command line's SIGTERM taken as one) and the code that would remove the file never
-#: run (it came between the file made and the ``try`` that drops it, or before a writer had
-#: kept the AtomicFile it made): :func:`remove_left_temps` removes them then.
+#: The temporary files in progress in this process (:func:`new_temp`: outputs', :class:`AtomicFile`,
+#: and ``send`` checkpoints'), each with the process and thread that made it: registered before
+#: the file is made, let go once it is renamed into place or removed. An interruption may come
+#: between any two steps (Ctrl-C, or the command line's SIGTERM taken as one) and the code that
+#: would remove the file never run (it came between the file made and the ``try`` that drops it,
+#: or before a writer had kept the AtomicFile it made): :func:`remove_left_temps` removes them then.
 _LIVE_TEMPS: dict[str, tuple[int, int]] = {}
 
 
@@ -115,7 +118,7 @@ def remove_left_temps(thread: int | None = None) -> None:
     pid = os.getpid()
     for tmp, (owner_pid, owner_thread) in list(_LIVE_TEMPS.items()):
         if owner_pid == pid and (thread is None or owner_thread == thread):
-            _remove_temp(tmp)
+            remove_temp(tmp)
 
 
 atexit.register(remove_left_temps)
@@ -329,25 +332,18 @@ class AtomicFile:
             st = None
         directory, name = os.path.dirname(real) or ".", os.path.basename(real)
         _clean_stale(directory, name)
-        tmp = os.path.join(directory, _temp_name(name))
-        _LIVE_TEMPS[tmp] = (os.getpid(), threading.get_ident())  # (before it is made: see remove_left_temps)
+        tmp = os.path.join(directory, _temp_name(name))  # (its own: its owner, a new token)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as to any new file
-        except OSError as exc:  # (not made: one there already under this name is not this run's)
-            _LIVE_TEMPS.pop(tmp, None)
+            fd = new_temp(tmp, 0o666)  # the umask applies, as to any new file
+        except OSError as exc:
             raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
-        except BaseException:
-            # a Ctrl-C or SIGTERM that came during the call is raised as it returns, the file made
-            # and its descriptor lost: the name is this run's own (its owner, a new token), so removed
-            _remove_temp(tmp)
-            raise
         try:
             if st is not None:
                 os.chmod(tmp, stat.S_IMODE(st.st_mode))  # the output keeps the mode it had
             self.fh = os.fdopen(fd, mode)
         except BaseException as exc:
             os.close(fd)
-            _remove_temp(tmp)
+            remove_temp(tmp)
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {shown_name(path)}: {exc.strerror or exc}") from None
             raise
@@ -397,10 +393,10 @@ class AtomicFile:
                 except OSError:  # (a file system without hard links, a directory now under the name): kept all the same, and said if it must be taken back
                     kept.backup, kept.undoable = None, False
             os.replace(tmp, real)
-            _LIVE_TEMPS.pop(tmp, None)
+            temp_kept(tmp)
             sync_directory(directory)
         except BaseException as exc:
-            _remove_temp(tmp)
+            remove_temp(tmp)
             kept.forget()
             if isinstance(exc, OSError):
                 raise OutputError(f"cannot write {self.shown}: {exc.strerror or exc}") from None
@@ -418,7 +414,7 @@ class AtomicFile:
                 pass
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
-            _remove_temp(tmp)
+            remove_temp(tmp)
 
 
 def _remove(path: str) -> None:
@@ -429,8 +425,35 @@ def _remove(path: str) -> None:
         pass
 
 
-def _remove_temp(tmp: str) -> None:
-    """Remove an output's temporary file (:data:`_LIVE_TEMPS`), if it is there."""
+def new_temp(tmp: str, mode: int) -> int:
+    """Make the temporary file ``tmp``, a name drawn new for this run (none may be there), open
+    for writing (``mode``: as ``os.open``'s, the umask applied): its descriptor. It is registered
+    (:data:`_LIVE_TEMPS`) before it is made, so that :func:`remove_left_temps` removes it if an
+    interruption skips the cleanup of the code that holds it; :func:`temp_kept` lets it go once
+    it is renamed into place, :func:`remove_temp` removes it. One scheme for every temporary file
+    this process writes: an output's (:class:`AtomicFile`), a ``send`` checkpoint's.
+
+    An OSError: not made (a file there already under this name is not this run's), nothing registered."""
+    _LIVE_TEMPS[tmp] = (os.getpid(), threading.get_ident())
+    try:
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    except OSError:
+        _LIVE_TEMPS.pop(tmp, None)
+        raise
+    except BaseException:
+        # a Ctrl-C or SIGTERM that came during the call is raised as it returns, the file made
+        # and its descriptor lost: the name is this run's own, so removed
+        remove_temp(tmp)
+        raise
+
+
+def temp_kept(tmp: str) -> None:
+    """A temporary file (:func:`new_temp`) renamed into place: no longer one to remove."""
+    _LIVE_TEMPS.pop(tmp, None)
+
+
+def remove_temp(tmp: str) -> None:
+    """Remove a temporary file (:func:`new_temp`), if it is there, and let go of its name."""
     _remove(tmp)
     _LIVE_TEMPS.pop(tmp, None)
 
