@@ -189,3 +189,39 @@ def test_a_document_text_after_others_names_its_line_in_the_whole_input(first: o
         assert report.summary().startswith(
             f"refused: the input is not valid JSON: trailing comma in object at line {line} char 12 (invalid_json 1, in the JSON document"
         ), report.summary()
+
+
+_FIRSTS = {
+    "a one-line text": ('{"x": [{"id": "a"}]}', 1),
+    "a text of two lines": ('{"x": [{"id": "a"}]}\n\n', 2),
+    "a pretty text": ('{"x": [\n  {"id": "a"}\n]}\n', 3),
+    "a Python document": ({"x": []}, 1),
+}
+_BROKEN = {
+    "trailing comma": b'{"x": [\n{"id": "a"},]}',
+    "a mark within (a note after the place)": b'{"x": [\n\xef\xbb\xbf{"id": "a"}]}',
+    "an empty comma on line 3": b'{"x": [\n{"id": "a"},\n,{"id": "b"}]}',
+    "one line (its character alone)": b'{"x": [{"id": "a"},]}',
+    "a value after the document": b'{"x": [\n{"id": "a"}\n]}\n]',
+}
+
+
+@pytest.mark.parametrize("first", list(_FIRSTS), ids=list(_FIRSTS))
+@pytest.mark.parametrize("broken", list(_BROKEN), ids=list(_BROKEN))
+@pytest.mark.parametrize("input_format", ["auto", "json"])
+def test_a_broken_text_after_others_says_what_it_says_in_the_whole_input(first: str, broken: str, input_format: str) -> None:
+    # a text among others is read alone, from line 1, and its units moved down after: its
+    # error says, word for word, what the same text says on the same lines of one input (blank
+    # lines before it), the line it names and the unit's moved alike (mapper.engine.reader.Place)
+    item, lines = _FIRSTS[first]
+    text = _BROKEN[broken]
+    among = M.validate([item, text], records_path="x", input_format=input_format)
+    said = [(e.line, e.reason) for e in among.errors if e.code == "invalid_json"]
+    assert len(said) == 1 and said[0][0] is not None and said[0][0] > lines
+    if b"\n" in text:
+        whole = M.validate(b"\n" * lines + text, records_path="x", input_format=input_format)
+        assert said == [(e.line, e.reason) for e in whole.errors if e.code == "invalid_json"]
+    else:  # a one-line text names its character alone, as a line of NDJSON documents does: its line moved only
+        alone = M.validate(text, records_path="x", input_format=input_format)
+        assert said == [(e.line + lines, e.reason) for e in alone.errors if e.code == "invalid_json"]
+        assert said[0][1].endswith(" at char 20")

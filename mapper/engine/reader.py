@@ -172,6 +172,30 @@ class ObjectRecords:
     objs: list[Any]
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the detail of a document that does not parse places its error, kept as fields that
+    the detail is written from (:attr:`detail`), so that a document read alone and then placed
+    further down an input (a text among others: :func:`_moved_down`) has it written again, from
+    the line moved, never edited in the words.
+
+    ``text``: the error (``expected ',' or ']'``); ``line``: the line the detail names (None: a
+    one-line document, whose detail names its character alone, the unit's line saying which
+    line); ``char``: the character on that line, from 1; ``tail``: what follows the place (a note
+    on a byte-order mark, on what may follow a closing bracket), or ``""``."""
+
+    text: str
+    line: int | None
+    char: int
+    tail: str = ""
+
+    @property
+    def detail(self) -> str:
+        """``expected ',' or ']' at line 3 char 2``, or ``... at char 12`` (no line)."""
+        where = f"char {self.char}" if self.line is None else f"line {self.line} char {self.char}"
+        return f"{self.text} at {where}{self.tail}"
+
+
 @dataclass
 class BrokenDocument:
     """A JSON array or request body that does not parse: one error for the whole input (``raw``: the document)."""
@@ -192,6 +216,9 @@ class BrokenDocument:
     #: whole that fails (:func:`_failed_whole`, the only maker of a unit that is not ``one_record``);
     #: None only for a record's own (``one_record``; a document's unit made one keeps it, unread)
     failure: DocumentFailure | None = None
+    #: where the detail of a document that does not parse places its error, the fields the
+    #: detail is written from (:func:`_failed_at`); None for any other failure
+    place: Place | None = None
 
     @property
     def reason(self) -> str:
@@ -516,13 +543,19 @@ def line_of(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _failed_whole(failure: DocumentFailure, line: int | None, data: bytes = b"", hint: str = "") -> BrokenDocument:
+def _failed_whole(failure: DocumentFailure, line: int | None, data: bytes = b"", hint: str = "", place: Place | None = None) -> BrokenDocument:
     """A document read whole that failed: a :class:`BrokenDocument` whose message is the
     ``failure``'s reason, then ``hint`` (kept apart too) if any; ``no_records`` when the text is
     valid JSON (no records where ``records_path`` says), else ``invalid_json``."""
     reason = failure.reason
     code = "invalid_json" if failure.invalid else "no_records"
-    return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint, failure=failure)
+    return BrokenDocument(f"{reason}; {hint}" if hint else reason, line, data, code, hint, failure=failure, place=place)
+
+
+def _failed_at(place: Place, read: str, line: int | None, data: bytes, hint: str) -> BrokenDocument:
+    """A document (``read``: what was read whole) that does not parse, its detail written from
+    ``place`` (the line it names kept as a field: :class:`Place`)."""
+    return _failed_whole(DocumentFailure(place.detail, read=read, line_named=place.line), line, data, hint, place)
 
 
 def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column: int = 0) -> BrokenDocument:
@@ -567,8 +600,7 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         named = None if b"\n" not in data else line
-        where = f"char {col}" if named is None else f"line {line} char {col}"
-        return _failed_whole(DocumentFailure(f"{text} at {where}{bom}{note}", read=what, line_named=named), line, data, hint)
+        return _failed_at(Place(text, named, col, f"{bom}{note}"), what, line, data, hint)
     if "truncated" in msg:
         return _failed_whole(DocumentFailure(f"{what} is truncated"), first_line + data.count(b"\n"), data)
     return _failed_whole(DocumentFailure(f"{what}: {msg}"), None, data)
@@ -2776,14 +2808,13 @@ def _moved_down(unit: Unit, by: int) -> Unit:
     if isinstance(unit, RawRecords) and isinstance(unit.lines, list):
         return replace(unit, lines=[None if ln is None else ln + by for ln in unit.lines])
     if isinstance(unit, BrokenDocument) and unit.line is not None:
-        failure = unit.failure
-        if failure is None or failure.line_named is None:
+        place = unit.place
+        if place is None or place.line is None or unit.failure is None:  # (a detail naming no line: the unit's says it)
             return replace(unit, line=unit.line + by)
-        # a detail naming its line (_broken's "at line 2 char 12"): the line in the whole input
-        named = failure.line_named
-        detail = failure.detail.replace(f" at line {named} char ", f" at line {named + by} char ", 1)
-        failure = replace(failure, detail=detail, line_named=named + by)
-        return replace(_failed_whole(failure, unit.line + by, unit.raw, unit.hint), one_record=unit.one_record)  # (its message made again)
+        # a detail naming its line (_broken's "at line 2 char 12"): written again, from its place
+        # moved to the line in the whole input
+        moved = _failed_at(replace(place, line=place.line + by), unit.failure.read, unit.line + by, unit.raw, unit.hint)
+        return replace(moved, one_record=unit.one_record)
     if isinstance(unit, (OversizedRecord, NdjsonChunk)) and unit.first_line is not None:
         return replace(unit, first_line=unit.first_line + by)
     return unit
