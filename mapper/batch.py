@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import threading
+import uuid
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
@@ -49,8 +51,9 @@ MAPPED_KEY = b"mapper.mapped"
 #: The key (an Arrow IPC file's last record batch's custom metadata, a Parquet file's footer
 #: key-value metadata; as ``records``, the ``.npz`` header's) saying how many input records a
 #: written batch covered, and how many of them were refused (``{"records": n, "failed_records":
-#: f}``, :class:`Inputs`): its rows alone do not say it (a refused record after its last row is
-#: in none), and :func:`concat` of batches read back moves each one's indices by it.
+#: f}``, :class:`Inputs`; of one input, ``"input"`` too, its :func:`input_token`): its rows alone
+#: do not say it (a refused record after its last row is in none), and :func:`concat` of batches
+#: read back moves each one's indices by it (files of slices of one input join as the slices do).
 RECORDS_KEY = b"mapper.records"
 
 _INT64_MIN = -(2**63)
@@ -676,7 +679,7 @@ class Inputs:
         top = int(part.record_index.max()) if part.count else -1
         previous = self._previous() if self._previous is not None else None
         # (the same batch again is another input: with no rows, it has no index to tell so)
-        if not self.reports or part.report is not self.reports[-1] or part is previous or (part.count and int(part.record_index[0]) <= self._last):
+        if not self.reports or not _same_input(part.report, self.reports[-1]) or part is previous or (part.count and int(part.record_index[0]) <= self._last):
             if self.reports:
                 self._at += max(self.reports[-1].records, self._last + 1)
             self.reports.append(part.report)
@@ -697,10 +700,36 @@ class Inputs:
         """The records of the inputs that failed (the sum of their reports' ``failed_records``)."""
         return sum(r.failed_records for r in self.reports)
 
-    def said(self) -> dict[str, int]:
-        """What a file keeps of them (:data:`RECORDS_KEY`)."""
+    def said(self) -> dict[str, Any]:
+        """What a file keeps of them (:data:`RECORDS_KEY`): of one input, which it is too
+        (:func:`input_token`), so that files of its slices, read back, join as the slices do."""
         records = self.records
-        return {"records": records, "failed_records": min(self.failed_records, records)}
+        said: dict[str, Any] = {"records": records, "failed_records": min(self.failed_records, records)}
+        if len(self.reports) == 1:
+            said["input"] = input_token(self.reports[0])
+        return said
+
+
+def _same_input(a: Report, b: Report) -> bool:
+    """Whether two batches' reports are of one input: the same report (slices of one batch), or
+    reports read back from files of one input's batch (its slices, written one a file)."""
+    return a is b or (a.input_token is not None and a.input_token == b.input_token)
+
+
+_TOKEN_LOCK = threading.Lock()
+
+
+def input_token(report: Report) -> str:
+    """The token a file names the input of ``report`` by (:attr:`Report.input_token`), made the
+    first time a batch of it is written (a random one: an input has no name of its own; under a
+    lock, so that slices written by two threads at once name it alike)."""
+    token = report.input_token
+    if token is None:
+        with _TOKEN_LOCK:
+            token = report.input_token
+            if token is None:
+                token = report.input_token = uuid.uuid4().hex
+    return token
 
 
 def mapped_said(report: Any) -> dict[str, Any] | None:
@@ -709,7 +738,7 @@ def mapped_said(report: Any) -> dict[str, Any] | None:
     return {"on_error": report.on_error, "strict": report.strict} if isinstance(report, Report) else None
 
 
-def inputs_said(parts: list[Batch]) -> dict[str, int] | None:
+def inputs_said(parts: list[Batch]) -> dict[str, Any] | None:
     """What a file keeps of the input records the parts cover (:data:`RECORDS_KEY`), or None
     when a part's report is not a Report (a batch made by hand): nothing is said."""
     inputs = Inputs()

@@ -397,6 +397,10 @@ class Report:
     #: body, a ``records_path`` document) that does not parse or holds no records: its one
     #: refused record is that document, which the verdict says; None otherwise
     document_failure: DocumentFailure | None = None
+    #: the input this report is of, as a file written from its batch (or a slice of it) says it,
+    #: made when first written (:func:`mapper.batch.input_token`): batches read back from files of
+    #: one input join as its slices do (:func:`mapper.concat`); None until then. Not compared.
+    input_token: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def document_error(self) -> str | None:

@@ -46,7 +46,7 @@ from .batch import (
     utf8_fault,
 )
 from .checks import json_type
-from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, shown_name
+from .errors import DefinitionError, InputError, OutputError, and_list, article, optional_import, preview, shown_name
 from .options import ON_ERROR
 from .owners import OWNER, owner, owner_gone
 from .report import RejectedRecord, Report
@@ -1495,6 +1495,7 @@ def _batch_of(
         columns[c.name] = ColumnData(c.name, ctype, a)
     records, failed, note = _counts(covered, rows, record_index, shown)
     report = Report(records=records, failed_records=failed, on_error=on_error, strict=strict, notes=[note] if note else [])
+    report.input_token = _input_said(covered)
     if failed and rows + failed == records:  # which records failed: those in no row (why is not kept), as the report's answer needs them
         try:
             refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
@@ -1550,6 +1551,18 @@ def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple
 
 
 _INT64_MAX = 2**63 - 1
+
+
+def _input_said(said: Any) -> str | None:
+    """The input a file says its batch is of (:func:`mapper.batch.input_token`: files of one input's
+    slices join as the slices do), None when it says none (several inputs, an older mapper's file),
+    or a ValueError when it says it wrongly (mapper writes 32 hexadecimal digits)."""
+    token = said.get("input") if isinstance(said, dict) else None
+    if token is None:
+        return None
+    if not isinstance(token, str) or len(token) != 32 or token.strip("0123456789abcdef"):
+        raise ValueError(f"it says which input its batch is of wrongly ({preview(repr(token))}: mapper writes 32 hexadecimal digits)")
+    return token
 
 
 def _mapped(said: Any) -> tuple[str, bool]:

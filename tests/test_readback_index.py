@@ -92,7 +92,8 @@ def test_arrow_file_other_readers_see_only_the_rows(m: mapper.Mapper, tmp_path: 
     write_arrow(a, tmp_path / "a.arrow")
     reader = pa.ipc.open_file(tmp_path / "a.arrow")
     last = reader.get_batch_with_custom_metadata(reader.num_record_batches - 1)
-    assert last.batch.num_rows == 0 and json.loads(last.custom_metadata[RECORDS_KEY]) == {"records": 2, "failed_records": 1}
+    said = json.loads(last.custom_metadata[RECORDS_KEY])
+    assert last.batch.num_rows == 0 and re.fullmatch("[0-9a-f]{32}", said.pop("input")) and said == {"records": 2, "failed_records": 1}
     assert reader.read_all().num_rows == 1
     assert pq.ParquetFile(_written_parquet(a, tmp_path)).metadata.num_rows == 1
 
@@ -106,7 +107,7 @@ def _written_parquet(batch: mapper.Batch, tmp_path: Path) -> Path:
 def test_parquet_keeps_the_count_in_its_footer(m: mapper.Mapper, tmp_path: Path) -> None:
     a, _b = _parts(m)
     said = pq.ParquetFile(_written_parquet(a, tmp_path)).metadata.metadata
-    assert json.loads(said[RECORDS_KEY]) == {"records": 2, "failed_records": 1}
+    assert json.loads(said[RECORDS_KEY]) == {"records": 2, "failed_records": 1, "input": a.report.input_token}  # (of one input: which)
 
 
 def test_parquet_without_footer_metadata_after_open(m: mapper.Mapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,6 +175,8 @@ def test_a_file_that_does_not_say_counts_the_gaps_as_refused(m: mapper.Mapper, t
         ({"records": 2, "failed_records": 3}, "says how many input records its batch covered wrongly"),
         ({"records": "2", "failed_records": 0}, "says how many input records its batch covered wrongly"),
         ([2], "says how many input records its batch covered wrongly"),
+        ({"records": 2, "failed_records": 1, "input": 7}, "says which input its batch is of wrongly (7: mapper writes 32 hexadecimal digits)"),
+        ({"records": 2, "failed_records": 1, "input": "x" * 32}, "says which input its batch is of wrongly"),
     ],
 )
 def test_a_count_edited_wrongly_is_refused(m: mapper.Mapper, tmp_path: Path, said: Any, why: str) -> None:

@@ -1,0 +1,54 @@
+"""Bugs a producer embedding the Python API met (hunt 3), each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper.writers import write_arrow, write_npz, write_parquet
+
+SINK = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}],
+}
+# every third record is refused (i is not an int)
+RECORDS = [{"k": n, "i": "x" if n % 3 == 1 else n} for n in range(12)]
+
+WRITERS: dict[str, Callable[[mapper.Batch, Path], None]] = {".npz": write_npz, ".parquet": write_parquet, ".arrow": write_arrow}
+
+
+@pytest.fixture(scope="module")
+def m() -> mapper.Mapper:
+    return mapper.compile_sink(SINK)
+
+
+@pytest.mark.parametrize("ext", list(WRITERS))
+def test_slices_written_to_files_join_back_into_their_batch(m: mapper.Mapper, tmp_path: Path, ext: str) -> None:
+    """A batch written in slices (a file per 3 rows, say) and read back joins as the slices did: into
+    the batch, its record indices kept (each file said the whole batch's records, and each was
+    taken for an input of its own: the second file's rows moved past 12 records, the third's past 24)."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow.parquet")
+    whole = m.map(RECORDS, on_error="skip")
+    parts = [whole[0:3], whole[3:4], whole[4:4], whole[4:]]
+    assert mapper.concat(parts).equals(whole)
+    back = []
+    for k, part in enumerate(parts):
+        WRITERS[ext](part, tmp_path / f"part{k}{ext}")
+        back.append(mapper.read_batch(tmp_path / f"part{k}{ext}"))
+    joined = mapper.concat(back)
+    assert joined.record_index.tolist() == whole.record_index.tolist()
+    assert joined.equals(whole)
+    assert (joined.report.records, joined.report.failed_records) == (12, 4)
+    # the same file twice is still two inputs, as the same batch twice is
+    twice = mapper.concat([back[0], mapper.read_batch(tmp_path / f"part0{ext}")])
+    assert twice.record_index.tolist() == [0, 2, 3, 12, 14, 15]
+    # and slices of another batch of the same records are another input
+    other = m.map(RECORDS, on_error="skip")
+    write_npz(other[3:], tmp_path / "other.npz")
+    assert mapper.concat([back[0], mapper.read_batch(tmp_path / "other.npz")]).record_index.tolist() == [0, 2, 3, *(np.array(whole.record_index[3:]) + 12)]
