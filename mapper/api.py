@@ -286,7 +286,7 @@ class Mapper:
 #: The options of earlier calls, by their arguments and the arguments' types (``True``,
 #: ``1`` and ``1.0`` are equal keys, and not the same option): checking a call's options
 #: costs about 2 us, a twentieth of validating a few records. A float (a share of
-#: ``max_errors``) is no key: ``-0.0 == 0.0``, and the report says which it was.
+#: ``max_errors``, numpy's float64 too) is no key: ``-0.0 == 0.0``, and the report says which it was.
 _OPTIONS: dict[tuple[Any, ...], MapOptions] = {}
 
 
@@ -303,7 +303,7 @@ def _options(*args: Any) -> MapOptions:
             found = _OPTIONS[_DEFAULT_ARGS] = MapOptions(*args)
         return found
     types = tuple(map(type, args))
-    if float in types:
+    if float in types or isinstance(args[1], float):  # (max_errors a float subclass: numpy's float64)
         return MapOptions(*args)
     key = (*args, *types)
     try:

@@ -52,3 +52,13 @@ def test_slices_written_to_files_join_back_into_their_batch(m: mapper.Mapper, tm
     other = m.map(RECORDS, on_error="skip")
     write_npz(other[3:], tmp_path / "other.npz")
     assert mapper.concat([back[0], mapper.read_batch(tmp_path / "other.npz")]).record_index.tolist() == [0, 2, 3, *(np.array(whole.record_index[3:]) + 12)]
+
+
+def test_a_float_subclass_max_errors_is_its_own_not_an_earlier_calls(m: mapper.Mapper) -> None:
+    """numpy's float64 is a float: after max_errors=np.float64(0.0), a call with np.float64(-0.0)
+    got the options memoized for 0.0 (-0.0 == 0.0, one key), and its reason said 0%, not -0%."""
+    records = [{"k": 1, "i": "x"}, {"k": 2}]
+    assert "(0% of 2 records)" in str(m.validate(records, on_error="skip", max_errors=np.float64(0.0)).reject_reason)
+    got = m.validate(records, on_error="skip", max_errors=np.float64(-0.0))
+    assert got.reject_reason == m.validate(records, on_error="skip", max_errors=-0.0).reject_reason
+    assert "(-0% of 2 records)" in str(got.reject_reason)
