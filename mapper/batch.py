@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import threading
-import uuid
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
@@ -34,7 +32,7 @@ import numpy as np
 
 from .errors import OptionError, OutputError, article, optional_import
 from .model import MISSING
-from .report import Report, join_reports
+from .report import Report, input_token, join_reports
 from .types import arrow_fixed, arrow_strings
 
 if TYPE_CHECKING:
@@ -51,7 +49,7 @@ MAPPED_KEY = b"mapper.mapped"
 #: The key (an Arrow IPC file's last record batch's custom metadata, a Parquet file's footer
 #: key-value metadata; as ``records``, the ``.npz`` header's) saying how many input records a
 #: written batch covered, and how many of them were refused (``{"records": n, "failed_records":
-#: f}``, :class:`Inputs`; of one input, ``"input"`` too, its :func:`input_token`): its rows alone
+#: f}``, :class:`Inputs`; of one input, ``"input"`` too, its :attr:`Report.input_token`): its rows alone
 #: do not say it (a refused record after its last row is in none), and :func:`concat` of batches
 #: read back moves each one's indices by it (files of slices of one input join as the slices do).
 RECORDS_KEY = b"mapper.records"
@@ -605,7 +603,7 @@ def concat(batches: Iterable[Batch]) -> Batch:
     its start, and joined they count from the input's start, as ``map`` counts them. A batch
     sharing the report of the one before it, its rows after that one's (``batch[:10]`` then
     ``batch[10:]``), continues the same input: its indices are kept, and slices join back
-    into their batch. So input ``k``'s rows are those whose index is from the sum of the
+    into their batch (so do slices pickled one by one, or written to files and read back). So input ``k``'s rows are those whose index is from the sum of the
     ``report.records`` of the inputs before it (``concat([a, b])``: ``b``'s rows are those from
     ``a.report.records`` on); the same batch twice is two inputs, as mapping its records twice.
     Batches read back from files (:func:`~mapper.read_batch`) join as the batches written did:
@@ -659,7 +657,8 @@ class Inputs:
     """Batches taken as inputs read one after the other, as :func:`concat` takes them: which
     input each is of, and where that input's record indices start in the whole.
 
-    A batch continues the input before it when it shares its report and its rows come after
+    A batch continues the input before it when it shares its report (or one of the same
+    :attr:`~mapper.report.Report.input_token`: read back from a file, or unpickled) and its rows come after
     that one's (slices of one batch in order, the ``workers=N`` parts of one run, the parts a
     streaming run drains: their indices are the input's already); else it starts another input,
     whose indices start past the one before's: past its ``report.records`` (failed records
@@ -712,24 +711,9 @@ class Inputs:
 
 def _same_input(a: Report, b: Report) -> bool:
     """Whether two batches' reports are of one input: the same report (slices of one batch), or
-    reports read back from files of one input's batch (its slices, written one a file)."""
+    reports read back from files of one input's batch (its slices, written one a file), or
+    unpickled from its slices (:attr:`Report.input_token`)."""
     return a is b or (a.input_token is not None and a.input_token == b.input_token)
-
-
-_TOKEN_LOCK = threading.Lock()
-
-
-def input_token(report: Report) -> str:
-    """The token a file names the input of ``report`` by (:attr:`Report.input_token`), made the
-    first time a batch of it is written (a random one: an input has no name of its own; under a
-    lock, so that slices written by two threads at once name it alike)."""
-    token = report.input_token
-    if token is None:
-        with _TOKEN_LOCK:
-            token = report.input_token
-            if token is None:
-                token = report.input_token = uuid.uuid4().hex
-    return token
 
 
 def mapped_said(report: Any) -> dict[str, Any] | None:

@@ -13,6 +13,8 @@ is the batch taken, and if not why) lives here, next to what it reads.
 from __future__ import annotations
 
 import math
+import threading
+import uuid
 from array import array
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
@@ -331,6 +333,22 @@ class ValueWarning:
         return (ValueWarning, (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer, self.file))
 
 
+_TOKEN_LOCK = threading.Lock()
+
+
+def input_token(report: Report) -> str:
+    """The token naming the input of ``report`` (:attr:`Report.input_token`), made the first time
+    it is asked for (a random one: an input has no name of its own; under a lock, so that slices
+    written or pickled by two threads at once name it alike)."""
+    token = report.input_token
+    if token is None:
+        with _TOKEN_LOCK:
+            token = report.input_token
+            if token is None:
+                token = report.input_token = uuid.uuid4().hex
+    return token
+
+
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
@@ -397,10 +415,18 @@ class Report:
     #: body, a ``records_path`` document) that does not parse or holds no records: its one
     #: refused record is that document, which the verdict says; None otherwise
     document_failure: DocumentFailure | None = None
-    #: the input this report is of, as a file written from its batch (or a slice of it) says it,
-    #: made when first written (:func:`mapper.batch.input_token`): batches read back from files of
-    #: one input join as its slices do (:func:`mapper.concat`); None until then. Not compared.
+    #: which input this report is of, made when first asked for (:func:`input_token`): when a
+    #: batch of it (or a slice) is written to a file, which says it, or pickled, which keeps it;
+    #: reports read back or unpickled with the same token are of one input, as one report's
+    #: slices are (:func:`mapper.concat`). None until then; not compared.
     input_token: str | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with its :attr:`input_token`: slices of one batch sent to other processes one
+        by one (a pool's arguments) are still of one input there (unpickled, each has a report of
+        its own)."""
+        input_token(self)
+        return self.__dict__
 
     @property
     def document_error(self) -> str | None:

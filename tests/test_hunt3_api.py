@@ -62,3 +62,20 @@ def test_a_float_subclass_max_errors_is_its_own_not_an_earlier_calls(m: mapper.M
     got = m.validate(records, on_error="skip", max_errors=np.float64(-0.0))
     assert got.reject_reason == m.validate(records, on_error="skip", max_errors=-0.0).reject_reason
     assert "(-0% of 2 records)" in str(got.reject_reason)
+
+
+def test_slices_pickled_one_by_one_join_back_into_their_batch(m: mapper.Mapper, tmp_path: Path) -> None:
+    """Slices sent to other processes one by one (each pickled alone, as a pool's arguments are)
+    join back as the slices do, in memory and written to files there; each was unpickled with a
+    report of its own, taken for another input (the second slice's indices moved past 12 records)."""
+    import pickle
+
+    whole = m.map(RECORDS, on_error="skip")
+    a, b = pickle.loads(pickle.dumps(whole[:3])), pickle.loads(pickle.dumps(whole[3:]))
+    assert a.report is not b.report
+    assert mapper.concat([a, b]).equals(whole)
+    write_npz(a, tmp_path / "a.npz")
+    write_npz(b, tmp_path / "b.npz")
+    assert mapper.concat([mapper.read_batch(tmp_path / "a.npz"), mapper.read_batch(tmp_path / "b.npz")]).equals(whole)
+    # a batch and its copy twice over are still two inputs (its rows again from the start)
+    assert len(mapper.concat([whole, pickle.loads(pickle.dumps(whole))]).report.failed_indices()) == 8
