@@ -1056,7 +1056,8 @@ class Batch:
     def slice(self, offset: int = 0, length: int | None = None) -> Batch:
         """``length`` rows from row ``offset`` (all to the end when None), as ``pyarrow.Table.slice``
         and polars' ``DataFrame.slice`` take them; a negative ``offset`` counts from the end (as
-        polars'), and rows past the end are not there (a slice past it is empty).
+        polars': ``slice(-12, 5)`` of 10 rows is rows 0 to 2, the window's rows there are), and rows
+        past the end are not there (a slice past it is empty).
         ``batch.slice(10, 5)`` is ``batch[10:15]``.
 
         A slice is a :class:`Batch` of those rows: its ``record_index`` still names each row's
@@ -1071,10 +1072,10 @@ class Batch:
                 raise OptionError(f"Batch.slice() takes an int {what} (a row count), not {_described(value) if isinstance(value, np.ndarray) else repr(value)}")
         if length is not None and length < 0:
             raise OptionError(f"Batch.slice() takes a length of 0 or more rows, not {length}")
-        start = offset + self.count if offset < 0 else offset
-        start = min(max(int(start), 0), self.count)
-        stop = self.count if length is None else min(start + int(length), self.count)
-        return self._sliced(start, stop)
+        start = int(offset) + self.count if offset < 0 else int(offset)
+        stop = self.count if length is None else start + int(length)  # (the window from there, then cut to the rows: polars')
+        start = min(max(start, 0), self.count)
+        return self._sliced(start, min(max(stop, start), self.count))
 
     def _rows(self, key: builtins.slice) -> Batch:
         """``batch[start:stop]``: Python's slice of the rows (negative bounds count from the end)."""

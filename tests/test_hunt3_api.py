@@ -79,3 +79,17 @@ def test_slices_pickled_one_by_one_join_back_into_their_batch(m: mapper.Mapper, 
     assert mapper.concat([mapper.read_batch(tmp_path / "a.npz"), mapper.read_batch(tmp_path / "b.npz")]).equals(whole)
     # a batch and its copy twice over are still two inputs (its rows again from the start)
     assert len(mapper.concat([whole, pickle.loads(pickle.dumps(whole))]).report.failed_indices()) == 8
+
+
+@pytest.mark.parametrize(("offset", "length"), [(-100, 2), (-100, 95), (-11, 2), (-11, 1), (-3, 2), (-3, 10), (-3, None), (-10, 0), (12, 1), (2, 3)])
+def test_slice_with_a_negative_offset_takes_the_rows_polars_takes(m: mapper.Mapper, offset: int, length: int | None) -> None:
+    """Batch.slice counts a negative offset from the end as polars' DataFrame.slice does: the window
+    of ``length`` rows from there, cut to the rows there are (slice(-11, 2) of 10 rows is row 0 alone,
+    as ``rows[-11:-9]``; the window was moved to row 0 first and took rows 0 and 1)."""
+    batch = m.map([{"k": n} for n in range(10)])
+    rows = list(range(10))
+    start = offset + 10 if offset < 0 else offset
+    want = rows[max(start, 0) : None if length is None else max(start + length, 0)]
+    assert [r["_id"] for r in batch.slice(offset, length).to_rows()] == want
+    pl = pytest.importorskip("polars")
+    assert pl.DataFrame({"a": rows}).slice(offset, length)["a"].to_list() == want
