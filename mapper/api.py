@@ -150,9 +150,11 @@ class Mapper:
         kind or a value that is no kind is an :class:`~mapper.errors.OptionError`. Errors
         (``lossy_value`` under ``strict``) are never left out.
         When records fail, ``report.notes`` says why where the input shows it, as ``mapper
-        validate`` says it: one document holding the records, and, for NDJSON given as text
-        or as a file (read again for its first lines; not a stream or an iterator, read
-        once), lines that are each such a document or each an array of records.
+        validate`` says it: one document holding the records, and, for NDJSON given as text,
+        a file (read again for its first lines) or a binary stream (its first lines kept as
+        they are read, as the command line keeps standard input's; not an iterator of
+        records), text in UTF-16 or UTF-32 and lines that are each such a document or each an
+        array of records.
         A bad option raises :class:`~mapper.errors.OptionError` before anything is read;
         records given as a ``set`` (which has no order) an :class:`~mapper.errors.InputError`.
         """
@@ -320,9 +322,10 @@ def _options(*args: Any) -> MapOptions:
 def _explain(report: Report, records: Any, options: MapOptions) -> None:
     """The note the command line gives on why records failed (NDJSON of documents holding the
     records, an array of records a line: :func:`~mapper.engine.reader.explain_failures`), from
-    the first lines of an NDJSON input given as text or as a regular file, read again. A stream
-    or an iterator was read once, and Python objects have no lines: no such note for them (a
-    lone document's note, from the reader, is given for every input)."""
+    the first lines of an NDJSON input given as text or as a regular file, read again. A stream's
+    were kept as it was read (:func:`mapper.engine.runner.run` gives its note); Python objects
+    have no lines: no such note for them (a lone document's note, from the reader, is given for
+    every input)."""
     if not unexplained(report, options) or options.input_format not in ("auto", "ndjson"):
         return
     # (the format as the run told it, from format_head's bytes: a head of its own size told a

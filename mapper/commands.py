@@ -32,8 +32,8 @@ from .engine.core import Engine
 from .engine.parallel import Keep, can_fork, reap, run_parallel_parts, splittable
 from .engine.reader import (
     HEAD_BYTES,
-    HEAD_RECORDS,
     BrokenDocument,
+    FirstLines,
     NdjsonChunk,
     Notice,
     ObjectRecords,
@@ -604,8 +604,7 @@ def _one_process_run(
     engine = Engine(compiled, options, output=output, keep_rejected=False, keep_failed=getattr(args, "report", None) == "endpoint", on_reject=rejects)
     progress = Progress(not args.quiet)
     nbytes = 0
-    head = bytearray()  # the first input's first lines, kept to explain its records if they fail (explain_failures)
-    keep = options.records_path is None
+    first_lines = FirstLines(options.records_path is None)  # the first input's, to explain its records if they fail
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
     firsts: list[tuple[str, int, int, bytes]] = []  # of several inputs, each one's records, failed ones and first bytes (_note_wide)
     try:
@@ -617,17 +616,13 @@ def _one_process_run(
                 for unit in units_for(fh, options, chunk_size_for(len(compiled.stored_index))):
                     if first is None and len(inputs) > 1 and isinstance(unit, NdjsonChunk):
                         first = bytes(unit.data[:256])
-                    if keep:  # (the first units only: never the hot path)
-                        keep = isinstance(unit, NdjsonChunk) and len(head) < HEAD_BYTES
-                        if isinstance(unit, NdjsonChunk) and keep:
-                            head += unit.data[: HEAD_BYTES - len(head)]
-                            keep = head.count(b"\n") <= HEAD_RECORDS
+                    first_lines.see(unit)
                     engine.feed(unit)
                     nbytes += _unit_size(unit)
                     progress.update(engine.n, nbytes)
                     if writer is not None and engine.n - engine.drained >= DRAIN_RECORDS:
                         writer.write(engine.drain())
-            keep = False  # (the first input's lines only)
+            first_lines.keep = False  # (the first input's lines only)
             if engine.n == before and len(inputs) > 1:
                 empty.append(name)
             if first is not None:
@@ -637,7 +632,7 @@ def _one_process_run(
             _note_empty(report, empty)
             _note_wide(report, firsts)
             if unexplained(report, options):
-                explain_failures(report, head)
+                explain_failures(report, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
     finally:
@@ -646,7 +641,7 @@ def _one_process_run(
     _note_empty(report, empty)
     _note_wide(report, firsts)
     if unexplained(report, options):
-        explain_failures(report, head)
+        explain_failures(report, first_lines.head)
     return Run(batch, report, compiled.sink)
 
 

@@ -598,7 +598,8 @@ def test_a_one_line_document_longer_than_the_format_head_gets_the_note_from_ever
     for given in (line, path, zipped, io.BytesIO(line), io.BytesIO(gzip.compress(line))):
         report = m.validate(given)
         assert report.records == 1 and len(report.notes) == 1 and "--records-path aircraft" in report.notes[0], type(given)
-    assert m.validate(io.BytesIO(line + line)).notes == []  # two lines: two records, no note
+    # two lines: two records, each such a document: the note of NDJSON of documents, as its bytes get it
+    assert m.validate(io.BytesIO(line + line)).notes == m.validate(line + line).notes != report.notes
     r = run_cli("infer", str(path), "--id-field", "messages")
     assert r.returncode == 1 and "--records-path aircraft" in r.stderr
 

@@ -93,3 +93,38 @@ def test_slice_with_a_negative_offset_takes_the_rows_polars_takes(m: mapper.Mapp
     assert [r["_id"] for r in batch.slice(offset, length).to_rows()] == want
     pl = pytest.importorskip("polars")
     assert pl.DataFrame({"a": rows}).slice(offset, length)["a"].to_list() == want
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_a_binary_stream_of_utf16_gets_the_note_a_file_gets(m: mapper.Mapper, tmp_path: Path, encoding: str) -> None:
+    """Records in UTF-16 given as a binary file object (or a pipe, as ``mapper validate -`` reads
+    standard input) get the note the same text gets as bytes or a file name, as the command line
+    gives it for standard input: the stream's report said nothing of why every record failed."""
+    import io
+
+    text = "".join(f'{{"k": {n}}}\n' for n in range(3)).encode(encoding)
+    (tmp_path / "r.ndjson").write_bytes(text)
+    want = m.validate(text).notes
+    assert want and encoding.upper() in want[0]
+    assert m.validate(tmp_path / "r.ndjson").notes == want
+    assert m.validate(io.BytesIO(text)).notes == want
+    with open(tmp_path / "r.ndjson", "rb") as fh:
+        assert m.validate(fh).notes == want
+    with pytest.raises(mapper.BatchRejected) as rejected, open(tmp_path / "r.ndjson", "rb") as fh:
+        m.map(fh, on_error="reject")
+    assert rejected.value.report.notes == want
+
+
+def test_a_stream_of_documents_a_line_gets_the_note_its_bytes_get(m: mapper.Mapper) -> None:
+    """NDJSON whose lines are each a document holding the records, or an array of records, read
+    from a binary stream: the note its bytes get (``use records_path``, ``jq -c '.[]'``)."""
+    import io
+    import json
+
+    for text in (
+        "".join(json.dumps({"items": [{"k": n}, {"k": n + 1}]}) + "\n" for n in range(3)).encode(),
+        "".join(json.dumps([{"k": n}, {"k": n + 1}]) + "\n" for n in range(3)).encode(),
+    ):
+        want = m.validate(text).notes
+        assert want
+        assert m.validate(io.BytesIO(text)).notes == want

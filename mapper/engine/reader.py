@@ -1649,6 +1649,27 @@ def arrays_note(looked: int, records: int) -> str:
     )
 
 
+class FirstLines:
+    """The first lines of an NDJSON input, kept as its units go by (:meth:`see`: at most
+    :data:`HEAD_BYTES`, past :data:`HEAD_RECORDS` lines no more) to explain its records if they
+    fail (:func:`explain_failures`), for an input that cannot be read again (a stream, standard
+    input). Nothing is kept once a unit is no NDJSON (a document read whole), nor when ``keep``
+    is False (an input read with a records path: its records are its documents' own)."""
+
+    __slots__ = ("head", "keep")
+
+    def __init__(self, keep: bool = True):
+        self.head = bytearray()
+        self.keep = keep
+
+    def see(self, unit: Unit) -> None:
+        if self.keep:  # (the first units only: never the hot path)
+            self.keep = isinstance(unit, NdjsonChunk) and len(self.head) < HEAD_BYTES
+            if self.keep:
+                self.head += unit.data[: HEAD_BYTES - len(self.head)]  # type: ignore[union-attr]
+                self.keep = self.head.count(b"\n") <= HEAD_RECORDS
+
+
 def unexplained(report: Report, options: MapOptions) -> bool:
     """Whether records of an input read without a records path failed and no note says why yet:
     then its first lines are worth reading (again) for :func:`explain_failures`."""

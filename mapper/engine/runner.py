@@ -14,7 +14,21 @@ from ..report import BatchRejected, Report
 from .check import few_dicts, few_lines, validate_dicts, validate_lines
 from .core import Engine, empty_batch
 from .parallel import SharedHold, can_fork, run_parallel, splittable
-from .reader import OBJECT_CHUNK, NdjsonChunk, Notice, ObjectRecords, RawRecords, Unit, blank, chunk_size_for, path_named, units_for
+from .reader import (
+    OBJECT_CHUNK,
+    FirstLines,
+    NdjsonChunk,
+    Notice,
+    ObjectRecords,
+    RawRecords,
+    Unit,
+    blank,
+    chunk_size_for,
+    explain_failures,
+    path_named,
+    unexplained,
+    units_for,
+)
 
 __all__ = ["iter_batches", "run"]
 
@@ -87,9 +101,16 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if text:
         engine.expect_bytes = len(records)
+    # a stream is read once: its first lines are kept as they go by, to say why its records
+    # failed as the same text given as bytes or a file name says it (mapper.api reads those again)
+    first = FirstLines(options.records_path is None and hasattr(records, "read"))
     for unit in units_for(records, options, chunk_size_for(len(compiled.stored_index))):
+        first.see(unit)
         engine.feed(unit)
-    return engine.finish()
+    batch, report = engine.finish()
+    if first.head and unexplained(report, options):
+        explain_failures(report, first.head)
+    return batch, report
 
 
 def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size: int) -> Iterator[Batch]:
