@@ -543,6 +543,25 @@ def plain(values: np.ndarray | Strings) -> np.ndarray:
     return values.objects if isinstance(values, Strings) else values
 
 
+def shown(values: np.ndarray | Strings) -> np.ndarray:
+    """:func:`plain` as the public accessors hand it out: the ``str`` objects of strings held
+    in two forms (:class:`Strings`: objects and UTF-8, each kept once made) read-only, as an
+    edit of them would leave the UTF-8 form behind: ``to_rows`` would show it, ``to_arrow`` and
+    the files written the text before it. (Numbers, and objects held alone, are one form: an
+    edit shows everywhere, as it does in a slice.)"""
+    if not isinstance(values, Strings):
+        return values
+    view = values.objects.view()
+    view.flags.writeable = False
+    return view
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
 def concat_arrays(parts: list[ColumnArrays]) -> ColumnArrays:
     """One column's arrays from parts of its rows, in order."""
     valid = np.concatenate([p.valid for p in parts])
@@ -904,13 +923,22 @@ class ColumnData:
 
     @property
     def values(self) -> np.ndarray:
-        """The stored values as a numpy array (strings as ``str`` objects, made when first asked for)."""
-        return plain(self.stored)
+        """The stored values as a numpy array (strings as ``str`` objects, made when first asked for).
+
+        Numbers are the batch's own array (an edit shows in every conversion); strings, held as
+        objects and as UTF-8, are a read-only view (an edit of one form would leave the other
+        behind): to edit them, give the column new objects, ``col.stored = edited`` (an object
+        array, ``col.values.copy()`` edited)."""
+        return shown(self.stored)
 
     @property
     def utf8(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets; else None."""
-        return self.stored.utf8 if isinstance(self.stored, Strings) else None
+        """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets
+        (read-only, as :attr:`values`' strings); else None."""
+        if not isinstance(self.stored, Strings):
+            return None
+        data, offsets = self.stored.utf8
+        return _read_only(data), _read_only(offsets)
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -1010,8 +1038,9 @@ class Batch:
 
     @property
     def ids(self) -> np.ndarray:
-        """``_id`` per row: uint64, or an object array of ``str`` for primary keys."""
-        return plain(self._ids)
+        """``_id`` per row: uint64, or an object array of ``str`` for primary keys (read-only when
+        they are also held as UTF-8, as :attr:`ColumnData.values`' strings)."""
+        return shown(self._ids)
 
     @ids.setter
     def ids(self, ids: np.ndarray | Strings) -> None:

@@ -128,3 +128,48 @@ def test_a_stream_of_documents_a_line_gets_the_note_its_bytes_get(m: mapper.Mapp
         want = m.validate(text).notes
         assert want
         assert m.validate(io.BytesIO(text)).notes == want
+
+
+PK_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "k", "path": ["k"], "type": "string"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "tags", "path": ["tags"], "type": "strings"},
+    ],
+}
+
+
+def _edit(arr: np.ndarray, value: object) -> None:
+    try:
+        arr[0] = value
+    except ValueError as exc:  # refused: the batch's strings are held in two forms an edit would tell apart
+        assert "read-only" in str(exc)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_edit_of_a_string_column_never_leaves_its_utf8_form_behind(tmp_path: Path, workers: int) -> None:
+    """A string column is held as str objects and as UTF-8 (made for Arrow, kept; the workers' form):
+    an edit of ``batch["s"].values`` (or ``batch.ids``, or a set's elements) showed in ``to_rows`` while
+    ``to_arrow`` and the files written kept the old text (a redacted column was written unredacted).
+    The objects handed out are read-only: an edit is refused, never half made."""
+    pytest.importorskip("pyarrow")
+    m = mapper.compile_sink(PK_SINK)
+    text = b"".join(b'{"k": "key%d", "s": "secret%d", "tags": ["t%d"]}\n' % (n, n, n) for n in range(3000))
+    batch = m.map(text, workers=workers)
+    batch.to_arrow()  # (the UTF-8 forms made, and kept)
+    _edit(batch["s"].values, "<redacted>")
+    _edit(batch["tags"].values, "<redacted>")
+    _edit(batch.ids, "<redacted>")
+    row = batch.to_rows()[0]
+    table = batch.to_arrow()
+    assert (row["_id"], row["s"], row["tags"]) == (table.column("_id")[0].as_py(), table.column("s")[0].as_py(), table.column("tags")[0].as_py())
+    write_parquet(batch, tmp_path / "b.parquet")
+    assert mapper.read_batch(tmp_path / "b.parquet").to_rows()[0] == row
+    # a column given new objects (a copy edited) is the column's one form
+    col = batch["s"]
+    edited = col.values.copy()
+    edited[0] = "<redacted>"
+    col.stored = edited
+    assert batch.to_rows()[0]["s"] == batch.to_arrow().column("s")[0].as_py() == "<redacted>"
