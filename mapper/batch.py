@@ -567,8 +567,10 @@ def concat_arrays(parts: list[ColumnArrays]) -> ColumnArrays:
     valid = np.concatenate([p.valid for p in parts])
     present = np.concatenate([p.present for p in parts])
     values: np.ndarray | Strings
-    if isinstance(parts[0].values, Strings):
-        values = Strings.concat([p.values for p in parts])  # type: ignore[misc]
+    if any(isinstance(p.values, Strings) for p in parts):
+        # (a part given its strings as an object array, a hand-built or edited batch's, joins as objects)
+        held = [p.values if isinstance(p.values, Strings) else Strings.from_objects(p.values, p.valid if p.offsets is None else None) for p in parts]
+        values = Strings.concat(held)
         if parts[0].offsets is None:
             values.valid = valid
     else:

@@ -173,3 +173,22 @@ def test_an_edit_of_a_string_column_never_leaves_its_utf8_form_behind(tmp_path: 
     edited[0] = "<redacted>"
     col.stored = edited
     assert batch.to_rows()[0]["s"] == batch.to_arrow().column("s")[0].as_py() == "<redacted>"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_concat_joins_a_string_column_given_as_objects_to_one_held_as_mapped(tmp_path: Path, workers: int) -> None:
+    """A batch whose string columns were given new objects (``col.stored = edited``, an object array,
+    as a hand-built batch holds them) joins batches mapped as usual, in either order: concat raised
+    numpy's ValueError (it joined the first part's form: the array and the mapped Strings did not fit)."""
+    m = mapper.compile_sink(PK_SINK)
+    edited = m.map([{"k": "a", "s": "x", "tags": ["p", "q"]}, {"k": "b", "s": None}, {"k": "c"}])
+    for name in ("s", "tags"):
+        col = edited[name]
+        objects = col.values.copy()
+        objects[0] = objects[0].upper()
+        col.stored = objects
+    mapped = m.map(b"".join(b'{"k": "k%d", "s": "v%d", "tags": ["t%d"]}\n' % (n, n, n) for n in range(3000)), workers=workers)
+    for parts in ([edited, mapped], [mapped, edited]):
+        joined = mapper.concat(parts)
+        assert joined.to_rows() == [row for p in parts for row in p.to_rows()]
+        assert joined.to_arrow().column("tags").to_pylist() == [r.get("tags") for r in joined.to_rows()]
