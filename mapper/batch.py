@@ -1174,6 +1174,10 @@ class Batch:
     #: Batches compare by their rows, which can change (their arrays are numpy's): no hash, as numpy arrays and pyarrow tables have none.
     __hash__ = None  # type: ignore[assignment]
 
+    #: numpy leaves a batch alone in its operators (``np.int64(3) == batch`` is the batch's ``==``: False):
+    #: it took the batch for a sequence of rows and iterating it raised TypeError.
+    __array_ufunc__ = None
+
     def __contains__(self, name: object) -> bool:
         """Whether the batch has a column of this name (not an identity-only column: see :attr:`ids`)."""
         try:

@@ -192,3 +192,13 @@ def test_concat_joins_a_string_column_given_as_objects_to_one_held_as_mapped(tmp
         joined = mapper.concat(parts)
         assert joined.to_rows() == [row for p in parts for row in p.to_rows()]
         assert joined.to_arrow().column("tags").to_pylist() == [r.get("tags") for r in joined.to_rows()]
+
+
+@pytest.mark.parametrize("other", [np.int64(3), np.float64(0.5), np.array([1]), np.array([])])
+def test_a_batch_compared_with_a_numpy_value_is_unequal(m: mapper.Mapper, other: object) -> None:
+    """``batch == np.int64(3)`` (or a batch looked for in a list holding numpy values) is False, as
+    with any other object: numpy took the batch for a sequence and iterating it raised TypeError
+    ("Could not convert object to sequence")."""
+    batch = m.map([{"k": 1}])
+    assert (batch == other) is False and (other == batch) is False and (batch != other) is True
+    assert batch not in [other] and batch in [other, batch]
