@@ -693,6 +693,7 @@ class Inputs:
         self._at = 0  # where the current input's indices start
         self._last = -1  # its last index so far
         self._previous: Any = None  # (a weak reference to the last batch added)
+        self._rows = 0  # the rows of the batches added
 
     def add(self, part: Batch) -> int:
         """Take ``part`` as the next batch; return how far its record indices move in the whole."""
@@ -707,6 +708,7 @@ class Inputs:
             self._last = -1
         self._last = max(self._last, top)
         self._previous = weakref.ref(part)
+        self._rows += part.count
         return self._at
 
     @property
@@ -721,11 +723,13 @@ class Inputs:
         return sum(r.failed_records for r in self.reports)
 
     def said(self) -> dict[str, Any]:
-        """What a file keeps of them (:data:`RECORDS_KEY`): of one input, which it is too
-        (:func:`input_token`), so that files of its slices, read back, join as the slices do."""
+        """What a file keeps of them (:data:`RECORDS_KEY`): of part of one input's rows (a slice),
+        which input it is too (:func:`input_token`), so that files of its slices, read back, join
+        as the slices do. A file of a whole input says no token (a random one): the same input
+        mapped and written twice writes the same bytes."""
         records = self.records
         said: dict[str, Any] = {"records": records, "failed_records": min(self.failed_records, records)}
-        if len(self.reports) == 1:
+        if len(self.reports) == 1 and self._rows < self.reports[0].records - self.reports[0].failed_records:
             said["input"] = input_token(self.reports[0])
         return said
 

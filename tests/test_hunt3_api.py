@@ -54,6 +54,28 @@ def test_slices_written_to_files_join_back_into_their_batch(m: mapper.Mapper, tm
     assert mapper.concat([back[0], mapper.read_batch(tmp_path / "other.npz")]).record_index.tolist() == [0, 2, 3, *(np.array(whole.record_index[3:]) + 12)]
 
 
+@pytest.mark.parametrize("ext", list(WRITERS))
+def test_a_whole_input_written_twice_is_the_same_bytes_and_names_no_input(m: mapper.Mapper, tmp_path: Path, ext: str) -> None:
+    """Only a file of part of an input's rows (a slice) says which input it is (a random token):
+    a whole batch's file names none, so the same records mapped and written twice are the same
+    bytes (the first version of the token wrote one into every file)."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pyarrow.parquet")
+    first, second = tmp_path / f"a{ext}", tmp_path / f"b{ext}"
+    WRITERS[ext](m.map(RECORDS, on_error="skip"), first)
+    WRITERS[ext](m.map(RECORDS, on_error="skip"), second)
+    assert mapper.read_batch(first).report.input_token is None
+    if ext != ".parquet":  # (parquet's footer names the writing library's version and nothing of the run: compared below)
+        assert first.read_bytes() == second.read_bytes()
+    else:
+        import pyarrow.parquet as pq
+
+        assert pq.ParquetFile(first).metadata.metadata == pq.ParquetFile(second).metadata.metadata
+    whole = m.map(RECORDS, on_error="skip")
+    WRITERS[ext](whole[:3], tmp_path / f"s{ext}")
+    assert mapper.read_batch(tmp_path / f"s{ext}").report.input_token == whole.report.input_token is not None
+
+
 def test_a_float_subclass_max_errors_is_its_own_not_an_earlier_calls(m: mapper.Mapper) -> None:
     """numpy's float64 is a float: after max_errors=np.float64(0.0), a call with np.float64(-0.0)
     got the options memoized for 0.0 (-0.0 == 0.0, one key), and its reason said 0%, not -0%."""
