@@ -1,0 +1,79 @@
+"""Web UI problems of ``mapper serve`` a user pasting real data meets: marker words broken in a
+narrow preview, the send route's answer in the paste's terms, and what the hunt over the
+``../shared/data`` corpora found (tests using those files skip when the folder is absent).
+
+Route tests run without a browser; the page tests use ``tests/test_web_browser.py``'s fixtures
+(Debian's chromium, skipped without it). Every server binds 127.0.0.1 and every wait is bounded;
+a table the page draws again is read in one script.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.test_web_browser import SEED, new_source, read_when, text_of
+from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
+from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import ui_server as browser_server
+
+# ---------------------------------------------------------------------------------------
+# The preview's marker words in a narrow window
+
+# Each word of a marker cell (found or stored: missing, null, not mapped, nothing written, not
+# stored...) with the number of lines it is drawn on, read in one script: a word on two lines was
+# broken inside ("missin" / "g").
+_MARKER_WORDS = """
+var out = [];
+document.querySelectorAll('#preview-table td.found, #preview-table td.stored').forEach(function (td) {
+  if (!/kind-(missing|null|unmapped|refused)/.test(td.className)) return;
+  var node = td.firstChild;
+  if (!node || node.nodeType !== 3) return;
+  var text = node.data, re = /\\S+/g, m;
+  while ((m = re.exec(text))) {
+    var range = document.createRange();
+    range.setStart(node, m.index);
+    range.setEnd(node, m.index + m[0].length);
+    var tops = {};
+    Array.from(range.getClientRects()).forEach(function (r) { if (r.width > 0) tops[Math.round(r.top)] = true; });
+    out.push([td.closest('tr').getAttribute('data-column'), m[0], Object.keys(tops).length]);
+  }
+});
+return out;
+"""
+
+
+def test_marker_words_in_a_narrow_preview_are_never_broken_inside(browser: Any) -> None:  # noqa: F811
+    # "missing" was drawn "missin" / "g" in a narrow window: the preview's cells break anywhere
+    # (a long value must not widen the page), the marker words with them
+    driver = browser
+    record = json.loads(SEED)
+    record["data"]["lat"] = None
+    del record["data"]["speed"]
+    record["data"]["reg"] = "R" * 300
+    paths = {"_id": "id", "lat": "data.lat", "speed": "data.speed", "track": "data.nowhere", "reg": "data.reg"}
+    with browser_server() as server:
+        try:
+            driver.set_window_size(360, 900)
+            new_source(driver, server, "flights", "narrow", "aircraft", paths, "continue", json.dumps(record))
+
+            def words(d: Any) -> list[list[Any]]:
+                return [list(w) for w in d.execute_script(_MARKER_WORDS)]
+
+            shown = read_when(
+                driver,
+                words,
+                lambda ws: {"missing", "null", "mapped", "written", "cleared)"} <= {w[1] for w in ws} and "would store" in text_of(driver, "preview-summary"),
+                "the preview's marker words",
+            )
+            broken = [w for w in shown if w[2] != 1]
+            assert broken == [], broken
+            # a long value still breaks: the preview is no wider than a window of 480 px (at 360 the
+            # form's columns table and the markers' 9 characters a cell are wider than the window)
+            driver.set_window_size(480, 900)
+            right, inside = driver.execute_script(
+                "return [document.getElementById('preview-table').getBoundingClientRect().right, document.documentElement.clientWidth]"
+            )
+            assert right <= inside, (right, inside)
+        finally:
+            driver.set_window_size(1280, 1000)
