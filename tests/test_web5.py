@@ -12,6 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
+from mapper.web import paste_records
+from tests.test_web import form, request, ui_server
 from tests.test_web_browser import SEED, new_source, read_when, text_of
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
@@ -77,3 +81,41 @@ def test_marker_words_in_a_narrow_preview_are_never_broken_inside(browser: Any) 
             assert right <= inside, (right, inside)
         finally:
             driver.set_window_size(1280, 1000)
+
+
+# ---------------------------------------------------------------------------------------
+# The send route's answer in the paste's terms
+
+
+def _paste_source(server: Any, name: str, allow_missing: bool) -> None:
+    cols = {"_id": {"path": "id"}, "lat": {"path": "lat"}, "altitude": {"path": "alt"}}
+    out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name=name, columns=cols, allow_missing_fields=allow_missing))[2])
+    assert request(server, "POST", "/v1/sinks", out["body_text"].encode())[0] == 200
+
+
+def test_the_send_routes_answer_numbers_records_and_lines_as_the_paste_does() -> None:
+    # The route's "answer" was the endpoint's to the body the page built: its records numbered
+    # from 0 among those sent, all on line 1 ("(record 0, line 1, ...)" of the paste's record 1,
+    # "(record 1, line 1" of its record 3 on line 4), beside records and errors in the paste's terms
+    text = '{"id": "a", "lat": "x"}\n\n{"id": "b", "lat": 1e400}\n{"id": "c", "alt": "zz"}\n{"id": "d", "lat": 2}\n'
+    with ui_server() as server:
+        for name, allow_missing in (("keep", True), ("discard", False)):
+            _paste_source(server, name, allow_missing)
+            status, _h, body = request(server, "POST", f"/ui/api/sinks/{name}/send", {"text": text})
+            got = orjson.loads(body)
+            assert status == 200, got
+            answer = got["answer"]
+            # the record held back (1e400) is not in the endpoint's answer: the others, each where the paste has it
+            assert [(r["index"], r["line"]) for r in answer["records"]] == [(0, 1), (2, 4), (3, 5)], answer
+            shown = {r["index"]: r for r in got["records"]}
+            for r in answer["records"]:
+                assert {k: r.get(k) for k in ("status", "error_code", "error_message")} == {
+                    k: shown[r["index"]][k] for k in ("status", "error_code", "error_message")
+                }, (r, shown[r["index"]])
+            assert answer["records"][0]["error_message"].endswith('(record 1, line 1, column "lat")'), answer
+            assert '(record 3, line 4, column "' in answer["records"][1]["error_message"], answer
+            assert not any("record 0" in (r.get("error_message") or "") for r in answer["records"]), answer
+            # the endpoint's answer to the same body but for the places: its counts, each record's status and code
+            api = orjson.loads(request(server, "POST", f"/v2/sinks/{name}", paste_records(text).body)[2])
+            assert (answer["success_count"], answer["error_count"]) == (api["success_count"], api["error_count"])
+            assert [(r["status"], r.get("error_code")) for r in answer["records"]] == [(r["status"], r.get("error_code")) for r in api["records"]]

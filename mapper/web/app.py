@@ -322,8 +322,12 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
             except ServiceError as err:
                 app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
                 raise
-            answer, written, report = result.answer, result.written, result.report
-            placed = in_paste(answer, report)
+            written, report = result.written, result.report
+            placed = in_paste(result.answer, report)
+            # The answer in the paste's terms, as everything else the page shows: each record sent with its
+            # index and line in the paste, its message naming them (the endpoint's own answer numbers the
+            # records of the body the page built, which holds only those sent, from 0, all on its line 1)
+            answer = result.answer | {"records": [{"index": i, "line": paste.lines[i]} | item for i, item in zip(sent, placed)]}
             if result.error is not None and app.log is not None:  # a body discarded whole: logged as POST /v2/sinks/<id> logs it
                 app.log(printable(f"sink {sink_id}: {result.error}"))
         records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
