@@ -55,7 +55,7 @@ from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text
 from ..serve import App, Request, Response, json_response, query_int, require_json
 from .catalog import Catalog, load_catalog
-from .draft import TIME_UNITS, check_name, compact, draft, format_body, in_records, paste_records
+from .draft import TIME_UNITS, check_name, compact, draft, format_body, in_records, paste_note, paste_records
 
 __all__ = ["add_serve_parser", "cmd_serve", "install", "load_assets"]
 
@@ -278,7 +278,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         # The endpoint's limits are per request: a paste over one is sent in parts, each its own request.
         in_parts = f"send it in parts of at most {app.max_body_bytes:,} bytes"
         payload = _json_body(req, "the paste", app, in_parts)
-        paste = paste_records(payload.get("text") if isinstance(payload, dict) else payload)
+        text = payload.get("text") if isinstance(payload, dict) else payload
+        paste = paste_records(text)
         sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
         answer: dict[str, Any] | None = None
         written = 0
@@ -342,9 +343,19 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
             errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
             warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in in_records(paste, report.warnings)]
         errors.sort(key=lambda e: e["record"])
+        # why the records failed, when the paste's layout shows it (a document of records pasted whole), as validate notes it
+        notes = [] if report is None else [paste_note(text, paste, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))]
         return json_response(
             200,
-            {"answer": answer, "written": written, "not_sent": len(paste.held), "records": records, "errors": errors, "warnings": warnings},
+            {
+                "answer": answer,
+                "written": written,
+                "not_sent": len(paste.held),
+                "records": records,
+                "errors": errors,
+                "warnings": warnings,
+                "notes": [n for n in notes if n],
+            },
         )
 
     def view_route(app: App, req: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import threading
 from collections import OrderedDict
 from typing import Any, Iterable, NamedTuple, Sequence
@@ -22,7 +23,23 @@ from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
 from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path
-from ..engine.reader import BOM, JSON_WS, BrokenDocument, JoinedColumns, RawRecords, Unit, document_units, endpoint_units, format_of, line_of
+from ..engine.reader import (
+    BOM,
+    JSON_WS,
+    BrokenDocument,
+    JoinedColumns,
+    RawRecords,
+    Unit,
+    document_hint,
+    document_units,
+    endpoint_units,
+    format_of,
+    head_lines,
+    head_note,
+    line_of,
+    record_arrays,
+    record_arrays_text,
+)
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
 from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
@@ -33,7 +50,7 @@ from ..table import RECORD_TIME_NAME
 from ..types import beyond_float64_reason
 from .catalog import Catalog, CatalogTable
 
-__all__ = ["TIME_UNITS", "Paste", "check_name", "compact", "draft", "form_document", "format_body", "paste_records", "preview_record"]
+__all__ = ["TIME_UNITS", "Paste", "check_name", "compact", "draft", "form_document", "format_body", "paste_note", "paste_records", "preview_record"]
 
 #: What a timestamp column's "Sent as" choice may be: the Unit of a number (else a string in RFC 3339).
 TIME_UNITS = ("s", "ms", "us", "ns", "m", "h", "d")
@@ -524,6 +541,56 @@ def paste_records(text: Any) -> Paste:
         raise ServiceError(400, INVALID_BODY, "nothing to send: the paste holds no records (an empty array); nothing was sent")
     held = _held(data, raws, lines)
     return Paste(encode_body([r for i, r in enumerate(raws) if i not in held]), lines, [_cut(r) for r in raws], held, cols)
+
+
+def paste_note(text: Any, paste: Paste, failed: int, not_objects: int) -> str:
+    """Why the records of a paste failed (``failed`` of them with errors of their own,
+    ``not_objects`` of those no JSON objects), when the paste's layout shows it, or ``""``: the
+    notes ``mapper validate`` gives of the same text (:func:`mapper.engine.reader.head_note`), said
+    in the page's terms. A paste of one object that holds arrays of objects making most of it
+    (dump1090's ``aircraft.json``, a search API's ``{"statuses": [...]}``) is sent as one record,
+    refused for the columns its records have; validate names the array and ``--records-path``,
+    which the page has not: it says to paste the array's objects, with the ``jq`` that prints them.
+    Asked only when records failed: valid pastes pay nothing."""
+    if not failed or not isinstance(text, str):
+        return ""
+    data = text.encode("utf-8", "surrogatepass")
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    if format_of(data) == "endpoint":  # (a body's records are its records)
+        return ""
+    if len(paste.lines) == 1:
+        stripped = data.strip(JSON_WS)
+        doc = _decoded_or_none(stripped) if stripped[:1] == b"{" else None
+        return _records_inside("the paste is one JSON object, sent as one record", doc)
+    lines = head_lines(data)
+    docs = [_decoded_or_none(line) for line in lines]
+    if len(docs) >= 2 and all(document_hint(doc) for doc in docs):  # a document a line (dump1090 snapshots): validate's note names --records-path
+        first = f"each of the first {len(docs)} lines" if len(paste.lines) > len(docs) else "each line"
+        return _records_inside(f"{first} of the paste is a JSON object holding records, sent as one record", docs[0])
+    return head_note(lines, len(paste.lines), 2 * not_objects > failed)
+
+
+def _decoded_or_none(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except (orjson.JSONDecodeError, RecursionError):
+        return None
+
+
+def _records_inside(what: str, doc: Any) -> str:
+    """``what``, then where ``doc`` (a record that looks like a document of records) holds them and how to paste them; ``""`` if it does not."""
+    if not document_hint(doc):
+        return ""
+    found = record_arrays(doc)
+    program = ""
+    for key in found[0][0]:  # (jq's path: .a.b, a key no identifier as ["a b"], after a "." only at the start)
+        plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
+        program += f".{key}" if plain else ("" if program else ".") + f"[{json.dumps(key, ensure_ascii=False)}]"
+    return (
+        f"{what}; arrays of objects are at {record_arrays_text(found)}: if those are the records, paste them instead"
+        f" (`jq -c {shlex.quote(program + '[]')} FILE` prints {'them' if len(found) == 1 else 'the first'} one a line)"
+    )
 
 
 _NOT_JSON: Any = object()

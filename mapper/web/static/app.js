@@ -974,6 +974,7 @@
     function showAnswer(res) {
       var list = clear($("send-records"));
       setText("send-detail", "");
+      setText("send-note", "");
       if (!res.ok) {
         setText("send-summary", serviceError(res));
         return;
@@ -992,6 +993,8 @@
       more += d.answer ? "The endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + "." :
         "Nothing was sent.";
       setText("send-detail", more);
+      // why the records failed, when the paste's layout shows it (a document of records pasted whole, jq's way to its records)
+      setText("send-note", (d.notes || []).join(" "));
       var errors = {};
       d.errors.forEach(function (e) { (errors[e.record] = errors[e.record] || []).push(e); });
       var warnings = {};
@@ -1026,6 +1029,7 @@
       setBusy(button, true);
       setText("send-summary", "Sending...");
       setText("send-detail", "");
+      setText("send-note", "");
       clear($("send-records"));
       api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
         setBusy(button, false);
