@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import urllib.parse
 from importlib import resources
@@ -131,6 +132,10 @@ def _lone_surrogate(data: bytes) -> str | None:
     with the request's own position ("no low surrogate in string: line 1 column 23"): said in the
     field's own lines (a page's JSON.stringify escapes a lone surrogate of a pasted text so)."""
     try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:  # (bytes no UTF-8: a client's own body, never the page's)
+        return _not_utf8(data, exc)
+    try:
         doc = json.loads(data)  # (keeps a lone surrogate)
     except (ValueError, RecursionError):
         return None
@@ -157,6 +162,37 @@ def _lone_surrogate(data: bytes) -> str | None:
                 + ("; nothing was sent" if keys == ("text",) else "")
             )
     return None
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Where a UI request's body holds bytes that are no UTF-8 (orjson said "str is not valid
+    UTF-8: surrogates not allowed: line 1 column 1 (char 0)", naming neither the field nor the
+    place): the field, its line and character, and the byte; else the byte's offset in the body."""
+    byte = f"the byte 0x{data[exc.start]:02X}, which is not UTF-8 (text saved in another encoding, or cut inside a character)"
+    try:
+        doc = json.loads(data.decode("utf-8", "surrogateescape"))  # (each byte no UTF-8 a character of its own: U+DC80-U+DCFF)
+    except (ValueError, RecursionError):
+        doc = None
+    todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
+    while todo:
+        keys, value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(((*keys, str(k)), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend(((*keys, str(i)), v) for i, v in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and (m := _ESCAPED_BYTE.search(value)) is not None:
+            at = m.start()
+            start = value.rfind("\n", 0, at) + 1
+            what = _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
+            return (
+                f"{what}: line {value.count(chr(10), 0, at) + 1} char {at - start + 1} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
+                " which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8"
+                + ("; nothing was sent" if keys == ("text",) else "")
+            )
+    return f"the request body is not UTF-8: at byte {exc.start:,} it holds {byte}"
 
 
 def _without_a_broken_sample(data: bytes, err: ServiceError) -> tuple[dict[str, Any], str]:
