@@ -148,7 +148,7 @@ def test_a_document_of_records_pasted_whole_is_told_where_its_records_are() -> N
         assert got["answer"]["error_count"] == 1
         assert got["notes"] == [
             "the paste is one JSON object, sent as one record; arrays of objects are at `aircraft` (5 objects): if those are"
-            " the records, paste them instead (`jq -c '.aircraft[]' FILE` prints them one a line)"
+            " the records, paste them instead (`jq -c '.aircraft[]' FILE` prints those of `aircraft` one a line)"
         ], got["notes"]
         # a snapshot a line: said of each line; a key jq must quote is quoted
         lines = "\n".join(json.dumps({"now": n, "my feed": aircraft}) for n in range(4))
@@ -159,6 +159,16 @@ def test_a_document_of_records_pasted_whole_is_told_where_its_records_are() -> N
         assert _send(server, "adsb", "\n".join(json.dumps(a | {"id": a["hex"]}) for a in aircraft))["notes"] == []
         held = {"id": "x", "lat": "bad", "tags": [{"a": 1}], "b": 1, "c": 2, "d": 3, "e": 4}
         assert _send(server, "adsb", json.dumps(held))["notes"] == []
+
+        # the sample record of New Source likewise: every path found "missing", nothing said why
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="adsb2", columns={"_id": {"path": "hex"}}, sample=json.dumps(doc)))[2])
+        notes = [e for e in out["preview"]["record_errors"] if e["code"] == "document"]
+        assert [e["message"] for e in notes] == [
+            "the sample record looks like a document holding records, not one of them; arrays of objects are at `aircraft` (5 objects):"
+            " if those are the records, paste one of them as the sample record (`jq -c '.aircraft[0]' FILE` prints the first of `aircraft`)"
+        ], out["preview"]
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="adsb2", columns={"_id": {"path": "hex"}}, sample=json.dumps(aircraft[0])))[2])
+        assert out["preview"]["record_errors"] == [] and out["preview"]["stored"] is True
 
 
 @pytest.mark.skipif(not SNAPSHOT.is_file(), reason=f"{SNAPSHOT} is absent (../shared/data)")

@@ -42,7 +42,7 @@ from ..engine.reader import (
 )
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
-from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path
+from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path, to_dot_notation
 from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError, ValueWarning
 from ..sink import check_sink
@@ -383,6 +383,10 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     if not isinstance(record, dict):
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
         return out
+    # a document of records pasted whole (dump1090's aircraft.json): every path finds "missing"; said why, first
+    note = _records_inside("the sample record looks like a document holding records, not one of them", record, one=True)
+    if note:
+        out["record_errors"].append({"severity": "note", "code": "document", "message": note, "path": None})
     names = [c.name for c in entry.table.columns]
     # Each mapping key names its column as check_ui_mapping reads it: case-insensitively
     # (the first key of a column is the one taken; a key naming no column is not shown).
@@ -578,8 +582,9 @@ def _decoded_or_none(data: bytes) -> Any:
         return None
 
 
-def _records_inside(what: str, doc: Any) -> str:
-    """``what``, then where ``doc`` (a record that looks like a document of records) holds them and how to paste them; ``""`` if it does not."""
+def _records_inside(what: str, doc: Any, one: bool = False) -> str:
+    """``what``, then where ``doc`` (a record that looks like a document of records) holds them and how to
+    paste them (``one``: one of them, as the sample record); ``""`` if it does not."""
     if not document_hint(doc):
         return ""
     found = record_arrays(doc)
@@ -587,10 +592,12 @@ def _records_inside(what: str, doc: Any) -> str:
     for key in found[0][0]:  # (jq's path: .a.b, a key no identifier as ["a b"], after a "." only at the start)
         plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
         program += f".{key}" if plain else ("" if program else ".") + f"[{json.dumps(key, ensure_ascii=False)}]"
-    return (
-        f"{what}; arrays of objects are at {record_arrays_text(found)}: if those are the records, paste them instead"
-        f" (`jq -c {shlex.quote(program + '[]')} FILE` prints {'them' if len(found) == 1 else 'the first'} one a line)"
-    )
+    name = f"`{to_dot_notation(found[0][0])}`"
+    if one:
+        how = f"paste one of them as the sample record (`jq -c {shlex.quote(program + '[0]')} FILE` prints the first of {name})"
+    else:
+        how = f"paste them instead (`jq -c {shlex.quote(program + '[]')} FILE` prints those of {name} one a line)"
+    return f"{what}; arrays of objects are at {record_arrays_text(found)}: if those are the records, {how}"
 
 
 _NOT_JSON: Any = object()
