@@ -216,3 +216,24 @@ def test_bytes_that_are_not_utf8_are_named_in_their_field_line_and_character() -
         # outside any string: the byte's offset in the body
         status, _h, body = request(server, "POST", "/ui/api/sinks/bytes/send", b'{"text": "{}"\xff}')
         assert status == 400 and orjson.loads(body)["message"].startswith("the request body is not UTF-8: at byte 13 it holds the byte 0xFF"), body
+
+
+# ---------------------------------------------------------------------------------------
+# A message that draws a caret under its place
+
+
+def test_a_path_errors_caret_stands_under_its_character(browser: Any) -> None:  # noqa: F811
+    # mapper check draws the path and a caret under the place it names; the page ran the lines
+    # together ("... at character 2 a..b ^") beside the path's box and in the problems list
+    driver = browser
+    read = (
+        "return Array.from(document.querySelectorAll(arguments[0])).map(function (n) {"
+        " var c = n.querySelector('.caret'); return [n.firstChild ? n.firstChild.textContent : '', c ? c.innerText : null]; })"
+    )
+    with browser_server() as server:
+        new_source(driver, server, "flights", "carets", "aircraft", {"_id": "id", "lat": "a..b"}, "continue")
+        by_id(driver, "create").click()  # (every problem shown)
+        check = read_when(driver, lambda d: d.execute_script(read, "#columns tr[data-column=lat] p.check"), lambda r: r and r[0][1], "the path's check")
+        assert check == [["empty key (two dots in a row, or a leading dot) at character 2", "  a..b\n    ^"]], check
+        listed = read_when(driver, lambda d: d.execute_script(read, "#problems li"), lambda r: any(c for _t, c in r), "the problems list")
+        assert ["Column lat: empty key (two dots in a row, or a leading dot) at character 2", "  a..b\n    ^"] in listed, listed

@@ -52,6 +52,16 @@
     return node;
   }
 
+  // A message into ``node``: its first line as text, the lines after it (a copy of the text it
+  // is about with a caret under the place, as mapper check draws them) kept as they are, in a
+  // monospaced block, so the caret stands under its character ("a..b ^" ran on one line).
+  function putMessage(node, text) {
+    var lines = String(text).split("\n");
+    node.appendChild(document.createTextNode(safeText(lines[0])));
+    if (lines.length > 1) node.appendChild(el("span", { className: "caret" }, lines.slice(1).join("\n")));
+    return node;
+  }
+
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
@@ -572,12 +582,12 @@
         var visible = all || submitted || touched[p.field === "column" ? "column:" + p.column : p.field];
         if (p.field === "name") {
           if (submitted) {
-            list.appendChild(el("li", { className: p.severity }, "Source name: " + (p.severity === "error" ? "" : "warning: ") + p.message));
+            list.appendChild(putMessage(el("li", { className: p.severity }), "Source name: " + (p.severity === "error" ? "" : "warning: ") + p.message));
             shown[p.severity === "error" ? "errors" : "warnings"]++;
             // the live check said what the name was when typed: another tab may have taken it since
             var check = $("name-check");
             check.className = "check " + (p.severity === "error" ? "bad" : "warn");
-            check.textContent = safeText(p.message);
+            putMessage(clear(check), p.message);
             nameInput.setAttribute("aria-invalid", "true");
           }
           return; // otherwise the name has its own live check
@@ -585,7 +595,8 @@
         var node = checkNodeFor(p);
         if (node && visible) {
           node.className = "check " + (p.severity === "error" ? "bad" : "warn");
-          node.textContent = (node.textContent ? node.textContent + " " : "") + safeText(p.message);
+          if (node.firstChild) node.appendChild(document.createTextNode(" "));
+          putMessage(node, p.message);
           if (p.field === "column") {
             var input = document.querySelector('#columns input.path[data-column="' + cssEscape(p.column) + '"]');
             if (input && p.severity === "error") input.setAttribute("aria-invalid", "true");
@@ -593,7 +604,7 @@
         }
         if (visible) {
           var where = p.field === "column" ? "Column " + p.column + ": " : "";
-          list.appendChild(el("li", { className: p.severity }, where + (p.severity === "error" ? "" : "warning: ") + p.message));
+          list.appendChild(putMessage(el("li", { className: p.severity }), where + (p.severity === "error" ? "" : "warning: ") + p.message));
           shown[p.severity === "error" ? "errors" : "warnings"]++;
         }
       });
