@@ -999,6 +999,12 @@
       var n = d.records.length;
       var summary = answer.success_count + " of " + n + (n === 1 ? " record" : " records") + " stored, " + answer.error_count + " refused";
       if (d.not_sent) summary += ", " + d.not_sent + " not sent";
+      // records stored with a value the endpoint changed (an integer beyond 2^53, a character
+      // replaced): said in the summary too, not only beside each of them far down the list
+      var changed = {};
+      d.warnings.forEach(function (w) { if ((d.records[w.record] || {}).status === "success") changed[w.record] = true; });
+      var nChanged = Object.keys(changed).length;
+      if (nChanged) summary += ", " + nChanged + " stored with warnings (a value stored changed)";
       setText("send-summary", summary + ".");
       var more = d.not_sent ? "Not sent: a record the endpoint would refuse with the whole body holding it, held back. " : "";
       more += d.answer ? "The endpoint's answer: success_count " + answer.success_count + ", error_count " + answer.error_count + "." :
