@@ -295,3 +295,31 @@ def test_short_column_names_and_paths_are_not_broken_in_a_wide_window(browser: A
         cells = driver.execute_script(_LINES, "#preview-table tbody th, #preview-table td.path")
         broken = [c for c in cells if c[1] > 1]
         assert broken == [], broken
+
+
+# ---------------------------------------------------------------------------------------
+# A paste refused for a line: that line, in the box
+
+
+def test_a_paste_refused_for_a_line_selects_that_line_in_the_box(browser: Any) -> None:  # noqa: F811
+    # "line 25: Invalid JSON ..." was said above the list, and the box (no line numbers) left as it was
+    driver = browser
+    lines = [json.dumps({"id": f"r{i}", "alt": i}) for i in range(40)]
+    lines[24] = '{"id": "r24", "alt": }'
+    with browser_server() as server:
+        new_source(driver, server, "flights", "lines", "aircraft", {"_id": "id", "altitude": "alt"}, "continue")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=" in d.current_url, "the source created")
+        driver.get(server.url + "/ui/sources/lines")
+        wait(driver, lambda d: text_of(d, "source-name") == "lines", "the source page")
+        paste(driver, "records", "\n".join(lines))
+        by_id(driver, "send").click()
+        read_when(driver, lambda d: text_of(d, "send-summary"), lambda t: "line 25" in t and "nothing was sent" in t, "the refusal")
+        state = driver.execute_script(
+            "var b = document.getElementById('records');"
+            "return [document.activeElement === b, b.getAttribute('aria-invalid'), b.value.slice(b.selectionStart, b.selectionEnd), b.scrollTop > 0];"
+        )
+        assert state == [True, "true", lines[24], True], state
+        # mended: no longer marked
+        by_id(driver, "records").send_keys("x")
+        assert by_id(driver, "records").get_attribute("aria-invalid") is None

@@ -982,12 +982,33 @@
       });
     }
 
+    // A refusal naming a line of the paste ("line 537: Invalid JSON ...", nothing sent): the box
+    // is marked invalid and that line selected in it, the focus there (as Create source moves it
+    // to the field in error): a paste of hundreds of lines has no line numbers to find it by.
+    function showPasteError(res) {
+      var m = res.status === 400 && res.data && /\bline (\d+)/.exec(res.data.message || "");
+      var box = $("records");
+      if (!m) return;
+      box.setAttribute("aria-invalid", "true");
+      var lines = box.value.split("\n");
+      var n = Number(m[1]);
+      if (!(n >= 1 && n <= lines.length)) return;
+      var start = 0;
+      for (var i = 0; i < n - 1; i++) start += lines[i].length + 1;
+      box.focus();
+      box.setSelectionRange(start, start + lines[n - 1].length);
+      // (the box scrolls to the selection only as it is typed in: put the line near its top)
+      var lineHeight = parseFloat(getComputedStyle(box).lineHeight) || 18;
+      box.scrollTop = Math.max(0, (n - 2) * lineHeight);
+    }
+
     function showAnswer(res) {
       var list = clear($("send-records"));
       setText("send-detail", "");
       setText("send-note", "");
       if (!res.ok) {
         setText("send-summary", serviceError(res));
+        showPasteError(res);
         return;
       }
       var d = res.data;
@@ -1047,6 +1068,7 @@
       setText("send-summary", "Sending...");
       setText("send-detail", "");
       setText("send-note", "");
+      $("records").removeAttribute("aria-invalid");
       clear($("send-records"));
       api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
         setBusy(button, false);
@@ -1057,6 +1079,7 @@
         setText("send-summary", "Cannot reach the service: " + err);
       });
     });
+    $("records").addEventListener("input", function () { $("records").removeAttribute("aria-invalid"); });
     $("rows-prev").addEventListener("click", function () { goToPage(Math.max(0, rowsOffset - pageSize)); });
     $("rows-next").addEventListener("click", function () { goToPage(rowsOffset + pageSize); });
     window.addEventListener("popstate", function () { pageFromAddress(); loadRows(); });
