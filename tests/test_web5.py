@@ -323,3 +323,37 @@ def test_a_paste_refused_for_a_line_selects_that_line_in_the_box(browser: Any) -
         # mended: no longer marked
         by_id(driver, "records").send_keys("x")
         assert by_id(driver, "records").get_attribute("aria-invalid") is None
+
+
+# ---------------------------------------------------------------------------------------
+# The refused records, linked from above the list
+
+
+def test_the_refused_records_are_linked_from_above_the_list(browser: Any) -> None:  # noqa: F811
+    # 10 of dump1090's 118 aircraft are refused ("alt_baro": "ground"): found only by scrolling through all 118
+    driver = browser
+    lines = [json.dumps({"id": f"r{i}", "alt": "ground" if i in (4, 9, 46) else i}) for i in range(60)]
+    links = "return Array.from(document.querySelectorAll('#send-jump a')).map(function (a) { return [a.textContent, a.getAttribute('href')]; })"
+    with browser_server() as server:
+        new_source(driver, server, "flights", "jumps", "aircraft", {"_id": "id", "altitude": "alt"}, "continue")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=" in d.current_url, "the source created")
+        driver.get(server.url + "/ui/sources/jumps")
+        wait(driver, lambda d: text_of(d, "source-name") == "jumps", "the source page")
+        paste(driver, "records", "\n".join(lines))
+        by_id(driver, "send").click()
+        read_when(driver, lambda d: text_of(d, "send-summary"), lambda t: t.startswith("57 of 60"), "the answer")
+        assert driver.execute_script(links) == [
+            ["Record 5 (line 5)", "#record-4"],
+            ["Record 10 (line 10)", "#record-9"],
+            ["Record 47 (line 47)", "#record-46"],
+        ]
+        assert text_of(driver, "send-jump").startswith("Refused or not sent: Record 5 (line 5), ")
+        driver.execute_script("document.querySelectorAll('#send-jump a')[2].click()")
+        top = driver.execute_script("return document.getElementById('record-46').getBoundingClientRect().top")
+        assert -2 <= top < 100, top  # (scrolled to it: at the top of the window, to a fraction of a pixel)
+        # every record stored: no links
+        paste(driver, "records", "\n".join(json.dumps({"id": f"s{i}", "alt": i}) for i in range(3)))
+        by_id(driver, "send").click()
+        read_when(driver, lambda d: text_of(d, "send-summary"), lambda t: t.startswith("3 of 3"), "the second answer")
+        assert driver.execute_script(links) == []

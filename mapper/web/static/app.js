@@ -1004,6 +1004,7 @@
 
     function showAnswer(res) {
       var list = clear($("send-records"));
+      clear($("send-jump"));
       setText("send-detail", "");
       setText("send-note", "");
       if (!res.ok) {
@@ -1058,7 +1059,23 @@
         if (errs.childNodes.length) item.appendChild(errs);
         list.appendChild(item);
       });
+      // The records refused, linked from above the list: among hundreds stored (a feed's
+      // snapshot), the few refused were found only by scrolling through every one.
+      var jump = clear($("send-jump"));
+      var refused = [];
+      d.records.forEach(function (rec, i) { if (rec.status !== "success") refused.push(i); });
+      if (refused.length && refused.length < n) {
+        jump.appendChild(document.createTextNode(safeText("Refused or not sent: ")));
+        refused.slice(0, JUMP_LINKS).forEach(function (i, k) {
+          if (k) jump.appendChild(document.createTextNode(safeText(", ")));
+          var rec = d.records[i];
+          jump.appendChild(el("a", { href: "#record-" + i }, "Record " + (i + 1) + (rec.line ? " (line " + rec.line + ")" : "")));
+        });
+        if (refused.length > JUMP_LINKS) jump.appendChild(document.createTextNode(safeText(" and " + (refused.length - JUMP_LINKS) + " more.")));
+      }
     }
+
+    var JUMP_LINKS = 20;
 
     $("send-form").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -1068,6 +1085,7 @@
       setText("send-summary", "Sending...");
       setText("send-detail", "");
       setText("send-note", "");
+      clear($("send-jump"));
       $("records").removeAttribute("aria-invalid");
       clear($("send-records"));
       api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
