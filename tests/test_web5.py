@@ -357,3 +357,33 @@ def test_the_refused_records_are_linked_from_above_the_list(browser: Any) -> Non
         by_id(driver, "send").click()
         read_when(driver, lambda d: text_of(d, "send-summary"), lambda t: t.startswith("3 of 3"), "the second answer")
         assert driver.execute_script(links) == []
+
+
+# ---------------------------------------------------------------------------------------
+# A character that looks like a space, copied from a web page
+
+
+def test_a_no_break_space_in_a_paste_is_named_not_just_placed() -> None:
+    # a record copied from a web page holds U+00A0 where a space was: "trailing characters at
+    # char 13" / "invalid character at char 7" pointed at what the box shows as a blank
+    named = "U+00A0 (no-break space), which JSON does not take as whitespace (copied from a web page?): type a plain space, or delete it"
+    with ui_server() as server:
+        _paste_source(server, "spaces", True)
+        for text, where in (
+            ('{"id": "a"}\u00a0\n{"id": "b"}', "line 1: Invalid JSON: trailing characters at char 12: "),
+            ('{"id": "a"}\n{"id":\u00a0"b"}', "line 2: Invalid JSON: invalid character at char 7: "),
+            ('[\n {"id": "a"},\u00a0\n {"id": "b"}\n]', "the JSON array is not valid JSON: invalid character at line 2 char 14: "),
+            ('{"records": [{"value":\u00a0{"id": "a"}}]}', "the request body is not valid JSON: invalid character at char 23: "),
+        ):
+            status, _h, body = request(server, "POST", "/ui/api/sinks/spaces/send", {"text": text})
+            err = orjson.loads(body)
+            assert status == 400 and where + named in err["message"], (text, err)
+        ideographic = "U+3000 (ideographic space), which JSON does not take as whitespace"
+        status, _h, body = request(server, "POST", "/ui/api/sinks/spaces/send", {"text": '{"id":\u3000"a"}'})
+        assert status == 400 and ideographic in orjson.loads(body)["message"], body
+        # the sample record likewise
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="s2", sample='{"id":\u00a0"a"}'))[2])
+        assert out["preview"]["error"] == f"the sample record: Invalid JSON: invalid character at char 7: {named}", out["preview"]
+        # a character no space: as before
+        status, _h, body = request(server, "POST", "/ui/api/sinks/spaces/send", {"text": '{"id": "a"}\u00e9'})
+        assert orjson.loads(body)["message"].startswith("line 1: Invalid JSON: trailing characters at char 12; nothing was sent"), body

@@ -22,6 +22,7 @@ import codecs
 import json
 import math
 import re
+import unicodedata
 from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
@@ -452,7 +453,27 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
             text += control_note(raw[offset])
         elif text.startswith("trailing characters") and (hint := lone_cr_hint(raw, offset)):
             text += f"; {hint}"
+        elif note := space_note(raw, offset):
+            text += note
     return f"Invalid JSON: {text}"
+
+
+#: Characters that look like a space (or nothing) and that JSON does not take as whitespace, besides
+#: Unicode's space separators: a zero-width space, the line and paragraph separators.
+_SPACE_LIKE = {"\u200b", "\u2028", "\u2029"}
+
+
+def space_note(raw: bytes, offset: int) -> str:
+    """What the character at ``offset`` is, when it looks like a space and JSON takes it for none (a
+    no-break space copied from a web page, an ideographic space): "invalid character" or "trailing
+    characters" alone named a place where the text shows a blank. Only on the error path."""
+    char = raw[offset : offset + 4].decode("utf-8", "ignore")[:1]
+    if not char or char.isascii() or not raw.startswith(char.encode("utf-8"), offset):
+        return ""
+    if unicodedata.category(char) != "Zs" and char not in _SPACE_LIKE:
+        return ""
+    name = unicodedata.name(char, "").lower()
+    return f": U+{ord(char):04X} ({name}), which JSON does not take as whitespace (copied from a web page?): type a plain space, or delete it"
 
 
 #: What lines ending in a lone CR are, and what to do (:func:`lone_cr_hint`).

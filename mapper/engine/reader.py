@@ -73,6 +73,7 @@ from .gojson import (
     lone_cr_hint,
     malformed_text,
     same_length_escapes,
+    space_note,
 )
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped, big
@@ -597,6 +598,9 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
                 if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
                     # arrays of objects one after another: as NDJSON each would be one record that is no object
                     hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
+        space = "" if bom else space_note(data, offset)
+        if space:  # (a no-break space copied from a web page: "nothing but blanks may follow" it read as a blank)
+            note, hint = space, ""
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         named = None if b"\n" not in data else line
