@@ -387,3 +387,33 @@ def test_a_no_break_space_in_a_paste_is_named_not_just_placed() -> None:
         # a character no space: as before
         status, _h, body = request(server, "POST", "/ui/api/sinks/spaces/send", {"text": '{"id": "a"}\u00e9'})
         assert orjson.loads(body)["message"].startswith("line 1: Invalid JSON: trailing characters at char 12; nothing was sent"), body
+
+
+# ---------------------------------------------------------------------------------------
+# A sample box holding several records, an array of them or a request body
+
+
+def test_a_sample_of_several_records_is_told_to_paste_one() -> None:
+    # the first lines of an NDJSON file pasted as the sample: "trailing characters at line 2
+    # char 1 of the record"; an array of records: "must be a JSON object, not an array"; the
+    # endpoint's body: previewed as one record, every path "missing"
+    def error(sample: str) -> str:
+        out = orjson.loads(request(server, "POST", "/ui/api/draft", form(name="several", sample=sample))[2])
+        return str(out["preview"]["error"])
+
+    with ui_server() as server:
+        assert error('{"id": "a"}\n{"id": "b"}\n\n{"id": "c"}\n{"id": "d"}') == (
+            "the sample record: Invalid JSON: trailing characters at line 2 char 1 of the record"
+            " (the box holds 4 records, on lines 1, 2, 4, ...: paste one; the preview is of one record)"
+        )
+        assert error('{\n  "id": "a"\n}\n{\n  "id": "b"\n}').endswith("(the box holds 2 records, on lines 1, 4: paste one; the preview is of one record)")
+        assert error('[{"id": "a"}, {"id": "b"}]') == (
+            "the sample record must be a JSON object, not an array: the array holds 2 records; paste one of them (`jq -c '.[0]' FILE` prints the first)"
+        )
+        assert error('{"records": [{"value": {"id": "a"}}]}') == (
+            'the sample record is an endpoint request body {"records": [{"value": {...}}]}, not a record: paste the value of one of'
+            " its records (`jq -c '.records[0].value' FILE` prints the first)"
+        )
+        # one record broken, or an array of no records: as before
+        assert error('{"id": "a"') == "the sample record: Invalid JSON: unexpected end of the record (truncated)"
+        assert error("[1, 2]") == "the sample record must be a JSON object, not an array"

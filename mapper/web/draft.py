@@ -377,11 +377,19 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
             keys, offset, number = found
             where = _position(data, len(data) - len(data.lstrip(JSON_WS)) + offset)
             problem = f"{_beyond_float64(number, f' ({where}) at `{json_path(keys)}`')}: the endpoint refuses a whole body holding one"
-        out["error"] = f"the sample record: {problem}"
+        out["error"] = f"the sample record: {problem}" + _several(sample)
         return out
     record = service_loads(raw)  # (json_problem passed it: as the service reads it)
     if not isinstance(record, dict):
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
+        if isinstance(record, list) and record and isinstance(record[0], dict):
+            out["error"] += f": the array holds {len(record):,} records; paste one of them (`jq -c '.[0]' FILE` prints the first)"
+        return out
+    if format_of(data) == "endpoint":  # (as Send records tells a body from a record)
+        out["error"] = (
+            'the sample record is an endpoint request body {"records": [{"value": {...}}]}, not a record: paste the value of one of'
+            " its records (`jq -c '.records[0].value' FILE` prints the first)"
+        )
         return out
     # a document of records pasted whole (dump1090's aircraft.json): every path finds "missing"; said why, first
     note = _records_inside("the sample record looks like a document holding records, not one of them", record, one=True)
@@ -580,6 +588,19 @@ def _decoded_or_none(data: bytes) -> Any:
         return orjson.loads(data)
     except (orjson.JSONDecodeError, RecursionError):
         return None
+
+
+def _several(sample: str) -> str:
+    """``""``, or, when the sample box holds several records as Send records reads them (NDJSON,
+    objects one after another), how many and to paste one: the preview said "trailing characters at
+    line 2 char 1 of the record" of the second line of records copied from a file."""
+    try:
+        lines = paste_records(sample).lines
+    except (MapperError, RecursionError):  # (not records as a paste reads them either: the JSON error says enough)
+        return ""
+    if len(lines) < 2:
+        return ""
+    return f" (the box holds {len(lines):,} records, on lines {', '.join(str(n) for n in lines[:3])}{', ...' if len(lines) > 3 else ''}: paste one; the preview is of one record)"
 
 
 def _records_inside(what: str, doc: Any, one: bool = False) -> str:
