@@ -417,3 +417,40 @@ def test_a_sample_of_several_records_is_told_to_paste_one() -> None:
         # one record broken, or an array of no records: as before
         assert error('{"id": "a"') == "the sample record: Invalid JSON: unexpected end of the record (truncated)"
         assert error("[1, 2]") == "the sample record must be a JSON object, not an array"
+
+
+# ---------------------------------------------------------------------------------------
+# A phone's window
+
+
+_WIDER = (
+    "return [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+    " Array.from(document.querySelectorAll('main *')).filter(function (e) { var r = e.getBoundingClientRect();"
+    " return r.width > 0 && r.right > document.documentElement.clientWidth + 1 && !e.closest('.wide, .scroll'); })"
+    ".map(function (e) { return e.tagName + '#' + e.id; }).slice(0, 5)]"
+)
+
+
+def test_no_page_is_wider_than_a_phones_window(browser: Any) -> None:  # noqa: F811
+    # At 360 px the New Source page was 602 px wide (the name's box 360 px, the columns table
+    # widening its fieldset) and Data Sources 529: the whole page scrolled sideways, the
+    # form's labels off the side. A table wider than the window scrolls in its own box.
+    driver = browser
+    with browser_server() as server:
+        try:
+            driver.set_window_size(360, 900)
+            new_source(driver, server, "flights", "phone", "aircraft", {"_id": "id", "lat": "data.lat"}, "continue", SEED)
+            read_when(driver, lambda d: text_of(d, "preview-summary"), lambda t: "would store" in t, "the preview")
+            shown = driver.execute_script(_WIDER)
+            assert shown[0] <= shown[1] and shown[2] == [], shown
+            by_id(driver, "create").click()
+            wait(driver, lambda d: "/ui/?created=" in d.current_url, "the list")
+            read_when(driver, lambda d: text_of(d, "sources"), lambda t: "phone" in t, "the list's row")
+            shown = driver.execute_script(_WIDER)
+            assert shown[0] <= shown[1] and shown[2] == [], shown
+            driver.get(server.url + "/ui/sources/phone")
+            wait(driver, lambda d: text_of(d, "source-name") == "phone", "the source page")
+            shown = driver.execute_script(_WIDER)
+            assert shown[0] <= shown[1] and shown[2] == [], shown
+        finally:
+            driver.set_window_size(1280, 1000)
