@@ -454,3 +454,34 @@ def test_no_page_is_wider_than_a_phones_window(browser: Any) -> None:  # noqa: F
             assert shown[0] <= shown[1] and shown[2] == [], shown
         finally:
             driver.set_window_size(1280, 1000)
+
+
+# ---------------------------------------------------------------------------------------
+# A name taken between the form's last check and Create
+
+
+def test_a_name_taken_meanwhile_is_said_by_the_name(browser: Any) -> None:  # noqa: F811
+    # another tab (or the API) took the name after the form's last draft: the 409 was said at the
+    # foot of the form, the name's own check still saying it was a valid name, the focus on Create
+    driver = browser
+    with browser_server() as server:
+        new_source(driver, server, "web", "taken_later", "clicks", {"_id": "id"}, "continue")
+        read_when(driver, lambda d: text_of(d, "name-check"), lambda t: t == "taken_later is a valid source name", "the name checked")
+        # the page's own POST /v1/sinks is preceded by another, of the same body (the other tab)
+        driver.execute_script(
+            """
+            var real = window.fetch;
+            window.fetch = function (path, init) {
+              if (String(path) !== "/v1/sinks") return real(path, init);
+              return real(path, init).then(function () { return real(path, init); });
+            };
+            """
+        )
+        by_id(driver, "create").click()
+        result = read_when(driver, lambda d: text_of(d, "create-result"), lambda t: "409" in t, "the refusal")
+        assert "taken_later" in result, result
+        state = driver.execute_script(
+            "var n = document.getElementById('name'), c = document.getElementById('name-check');"
+            "return [document.activeElement === n, n.getAttribute('aria-invalid'), c.className, c.textContent];"
+        )
+        assert state[:3] == [True, "true", "check bad"] and "taken_later" in state[3] and "valid source name" not in state[3], state

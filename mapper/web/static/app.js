@@ -687,6 +687,14 @@
           setBusy(button, false);
           if (!res.ok) {
             setText("create-result", serviceError(res));
+            // the name taken meanwhile (another tab, the API): said by the name too, the focus there
+            if (res.status === 409) {
+              var check = $("name-check");
+              check.className = "check bad";
+              check.textContent = safeText((res.data && res.data.message) || "this name is taken");
+              nameInput.setAttribute("aria-invalid", "true");
+              nameInput.focus();
+            }
             return;
           }
           location.href = "/ui/?created=" + encodeURIComponent(res.data.id);
