@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
+from mapper.endpoint import ServiceError
 from mapper.web import paste_records
 from tests.test_web import form, request, ui_server
 from tests.test_web_browser import SEED, by_id, new_source, paste, read_when, text_of, wait
@@ -485,3 +486,31 @@ def test_a_name_taken_meanwhile_is_said_by_the_name(browser: Any) -> None:  # no
             "return [document.activeElement === n, n.getAttribute('aria-invalid'), c.className, c.textContent];"
         )
         assert state[:3] == [True, "true", "check bad"] and "taken_later" in state[3] and "valid source name" not in state[3], state
+
+
+def test_the_not_given_marker_is_never_broken_inside(browser: Any, tmp_path: Path) -> None:  # noqa: F811
+    # a source made from a schema alone shows "(not given)" for its database and table: in a
+    # phone's window the list drew "(not" / "given)" at best and "(not giv" / "en)" at worst
+    driver = browser
+    schema = {"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]}
+    path = tmp_path / "schema_only_with_a_rather_long_name.json"
+    path.write_text(json.dumps(schema))
+    words = (
+        "return Array.from(document.querySelectorAll(arguments[0])).map(function (cell) {"
+        " var range = document.createRange(); range.selectNodeContents(cell); var tops = {};"
+        " Array.from(range.getClientRects()).forEach(function (r) { if (r.width > 0) tops[Math.round(r.top)] = true; });"
+        " return [cell.textContent, Object.keys(tops).length]; })"
+    )
+    with browser_server() as server:
+        try:
+            info = server.app.store.create_sink(path, exist_ok=True)
+            server.app.store.note_error(info.id, ServiceError(400, "InvalidBody", "a last error long enough to want the room " * 3))
+            driver.set_window_size(360, 900)
+            driver.get(server.url + "/ui/")
+            cells = read_when(driver, lambda d: d.execute_script(words, "#sources td.missing"), lambda c: len(c) == 2, "the list's markers")
+            assert cells == [["(not given)", 1], ["(not given)", 1]], cells
+            driver.get(server.url + "/ui/sources/" + info.id)
+            cells = read_when(driver, lambda d: d.execute_script(words, "#config dd.missing"), lambda c: len(c) == 2, "the source's markers")
+            assert cells == [["(not given)", 1], ["(not given)", 1]], cells
+        finally:
+            driver.set_window_size(1280, 1000)
