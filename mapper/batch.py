@@ -549,11 +549,7 @@ def shown(values: np.ndarray | Strings) -> np.ndarray:
     edit of them would leave the UTF-8 form behind: ``to_rows`` would show it, ``to_arrow`` and
     the files written the text before it. (Numbers, and objects held alone, are one form: an
     edit shows everywhere, as it does in a slice.)"""
-    if not isinstance(values, Strings):
-        return values
-    view = values.objects.view()
-    view.flags.writeable = False
-    return view
+    return _read_only(values.objects) if isinstance(values, Strings) else values
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:
