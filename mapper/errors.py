@@ -206,7 +206,10 @@ def show(value: object, limit: int = 60, escaped: bool = False) -> str:
     elif value is None:
         text = "null"
     elif isinstance(value, float):
-        text = float.__repr__(value)
+        # a number beyond float64 as the careful path decodes it (types.OutOfRangeNumber, an
+        # infinite float) as it was written, 1e400: never an "inf" the record does not hold
+        written = getattr(value, "text", None) if value.__class__ is not float else None
+        text = written if isinstance(written, str) else float.__repr__(value)
     elif isinstance(value, int):
         # str() of an int of more than 4,300 digits raises; such a number is not worth printing
         text = str(value) if value.bit_length() < 4000 else long_int_text(value)

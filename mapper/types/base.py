@@ -617,7 +617,16 @@ class OutOfRangeNumber(float):
 
 
 def expected(what: str, value: Any) -> ConversionError:
-    """``Expected `int`, got `str` "high"``."""
+    """``Expected `int`, got `str` "high"``; a number beyond float64 (``1e400``, a Python int of
+    400 digits) is ``out_of_range`` whatever the type expects, as :func:`as_go_float` says it: the
+    endpoint's decoder refuses it in any column, before a type looks at it."""
+    if isinstance(value, OutOfRangeNumber):
+        return ConversionError("out_of_range", beyond_float64_reason(preview(value.text)))
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return ConversionError("out_of_range", beyond_float64_reason(show(value)))
     return ConversionError("invalid_value", f"Expected {what}, got `{type_name(value)}` {show(value)}")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable, Union
 import msgspec
 import numpy as np
 
-from ..errors import show, type_name
+from ..errors import show
 from .base import (
     SET_KEYS,
     STR,
@@ -110,7 +110,8 @@ class StringsType(SetType):
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    raise ConversionError("invalid_value", f"Expected `strings` (an array of strings), got `{type_name(item)}` {show(item)} at index {i}")
+                    exc = expected("`strings` (an array of strings)", item)
+                    raise ConversionError(exc.code, f"{exc.reason} at index {i}")
             return list(dict.fromkeys(v for v in value if v != ""))
         if isinstance(value, str):
             if value == "":

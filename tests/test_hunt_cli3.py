@@ -1,0 +1,92 @@
+"""A new user's runs of the command line on odd values and inputs: each test is a bug found so,
+failing before its fix. Run in this process (``mapper.cli.main``) to stay fast."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import mapper
+from mapper.cli import main
+
+SINK = {
+    "name": "t",
+    "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
+    "schema": {
+        "type": "json",
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "i", "path": ["i"], "type": "int"},
+            {"name": "t", "path": ["t"], "type": "timestamp"},
+            {"name": "b", "path": ["b"], "type": "bool"},
+            {"name": "ss", "path": ["ss"], "type": "strings"},
+            {"name": "is", "path": ["is"], "type": "ids"},
+        ],
+    },
+}
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Path:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SINK))
+    return path
+
+
+def validate_json(sink: Path, records: Path, capsys: pytest.CaptureFixture[str], *more: str) -> dict[str, Any]:
+    status = main(["validate", str(sink), str(records), "--report", "json", *more])
+    out = capsys.readouterr().out
+    report: dict[str, Any] = json.loads(out)
+    assert status == (0 if report["verdict"] == "accepted" else 1)
+    return report
+
+
+@pytest.mark.parametrize("column", ["i", "t", "b", "ss", "is"])
+@pytest.mark.parametrize("number", ["1e400", "-1E+999"])
+def test_a_number_beyond_float64_is_out_of_range_in_every_column(
+    sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, number: str
+) -> None:
+    """``1e400`` is refused by the endpoint's decoder whatever column it is sent to: the README
+    says ``out_of_range`` at a mapped column. A ``timestamp``, ``strings`` or ``ids`` column gave
+    ``invalid_value`` ``Expected `timestamp` ..., got `float` inf``, a value the record does not
+    hold and another code than an ``int`` column's for the same number."""
+    records = tmp_path / "r.ndjson"
+    records.write_text(f'{{"id": 1, "{column}": {number}}}\n{{"id": 2, "{column}": [{number}]}}\n')
+    report = validate_json(sink, records, capsys)
+    assert report["records"] == 2
+    by_record = {e["record"]: e for e in report["errors"]}
+    assert sorted(by_record) == [0, 1]
+    for e in by_record.values():
+        assert e["column"] == column
+        if column in ("i", "t", "b") and e["record"] == 1:
+            continue  # an array into a scalar column: invalid_value, whatever it holds
+        assert e["code"] == "out_of_range", e
+        assert f"number {number} is beyond the float64 range" in e["message"], e
+        assert "inf" not in e["message"]
+
+
+def test_a_record_beyond_float64_is_shown_as_written(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line that is only ``1e400`` is no record: the message shows the number as written, not
+    as ``inf``, for ``validate`` and ``infer`` alike."""
+    records = tmp_path / "r.ndjson"
+    records.write_text("1e400\n")
+    report = validate_json(sink, records, capsys)
+    (error,) = report["errors"]
+    assert error["code"] == "not_an_object"
+    assert "got `float` 1e400" in error["message"], error
+    assert main(["infer", str(records)]) == 2
+    err = capsys.readouterr().err
+    assert "got `float` 1e400" in err, err
+
+
+def test_a_python_int_beyond_float64_is_out_of_range_in_a_timestamp_column(sink: Path) -> None:
+    """From Python too: an int of 400 digits is refused as beyond float64 in a ``timestamp`` or
+    ``strings`` column, as it is in an ``int`` one."""
+    batch = mapper.compile_sink(sink).map([{"id": 1, "t": 10**400}, {"id": 2, "ss": [10**400]}, {"id": 3, "i": 10**400}])
+    codes = [(e.record, e.code) for e in batch.report.errors]
+    assert codes == [(0, "out_of_range"), (1, "out_of_range"), (2, "out_of_range")], batch.report.errors
