@@ -94,6 +94,7 @@ from .engine.reader import (
     open_input,
     read_head,
     read_input,
+    unpacked,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
 from .report import RecordError, plural
@@ -1046,15 +1047,13 @@ def read_records(
         fh = open_input(names[fi])
         try:
             head = read_head(fh, HEAD_SIZE + 1)
-            if head[:2] == b"\x1f\x8b":  # gzip on stdin (files are unwrapped by open_input)
-                head = _gunzip(head + read_input(fh, -1))
-                rest: BinaryIO | None = None
-            else:
-                rest = fh
+            text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
+            rest = fh if text is None else text
+            if text is not None:
+                head = read_head(rest, HEAD_SIZE + 1)
             fmt = input_format
             if input_format == "auto":
-                if rest is not None:  # (more than HEAD_SIZE when the first line runs on past it)
-                    head = format_head(rest, head)
+                head = format_head(rest, head)  # (more than HEAD_SIZE when the first line runs on past it)
                 fmt = format_of(head)
                 notice = format_notice(head)
                 if notice is not None and notices is not None:
@@ -1062,7 +1061,7 @@ def read_records(
             if fmt == "ndjson":
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
             else:
-                data = head + (read_input(rest, -1) if rest is not None else b"")
+                data = head + read_input(rest, -1)
                 del head  # (not held while the document is read: a first line followed to its end may be megabytes)
                 if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
                     data = data[3:]
@@ -1079,16 +1078,6 @@ def read_records(
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
-
-
-def _gunzip(data: bytes) -> bytes:
-    import gzip
-    import zlib
-
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read the input: {exc}") from None
 
 
 def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:

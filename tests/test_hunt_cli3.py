@@ -4,6 +4,9 @@ failing before its fix. Run in this process (``mapper.cli.main``) to stay fast."
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ import pytest
 import mapper
 from mapper.cli import main
 
+ROOT = Path(__file__).parents[1]
 SINK = {
     "name": "t",
     "sink_details": {"database_id": "6a2e8f6c-1b7e-4c1a-9d1e-2f3a4b5c6d7e", "table": "t"},
@@ -90,3 +94,25 @@ def test_a_python_int_beyond_float64_is_out_of_range_in_a_timestamp_column(sink:
     batch = mapper.compile_sink(sink).map([{"id": 1, "t": 10**400}, {"id": 2, "ss": [10**400]}, {"id": 3, "i": 10**400}])
     codes = [(e.record, e.code) for e in batch.report.errors]
     assert codes == [(0, "out_of_range"), (1, "out_of_range"), (2, "out_of_range")], batch.report.errors
+
+
+@pytest.mark.parametrize("pack", ["gzip", "bz2", "lzma"])
+def test_send_reads_bzip2_and_xz_on_stdin_as_validate_does(sink: Path, pack: str) -> None:
+    """``bzip2 -c r.ndjson | mapper send SINK - --dry-run``: send read only gzip on standard
+    input, so a bzip2 or xz stream was one record of binary, refused as invalid JSON (every record
+    of the input lost), where ``validate`` and ``map`` read it, as the README and send's help say."""
+    import importlib
+
+    text = b'{"id": 1, "i": 2}\n{"id": 2, "i": "x"}\n{"id": 3}\n'
+    packed = importlib.import_module(pack).compress(text)
+    answers = []
+    for command in (["validate", str(sink), "-", "--report", "json"], ["send", str(sink), "-", "--dry-run", "--report", "json"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "mapper", *command], input=packed, capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        assert b"Traceback" not in proc.stderr, proc.stderr
+        assert proc.returncode == 1, proc.stderr
+        answers.append(json.loads(proc.stdout))
+    validated, sent = answers
+    assert (validated["records"], validated["failed_records"]) == (3, 1)
+    assert (sent["records"], sent["refused_prevalidation"], sent["sent"]) == (3, 1, 2)

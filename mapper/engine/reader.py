@@ -2615,9 +2615,9 @@ def stream_units(
     reader = _Reader(stream)
     origin = _file_origin(stream)
     head = read_head(reader, HEAD_SIZE + 1)
-    unpack = unpacker(head[:MAGIC_SIZE])
-    if unpack is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
-        reader = _Reader(unpack(_Prepend(head, stream)))
+    text = unpacked(head, stream)
+    if text is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
+        reader = _Reader(text)
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
     # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
@@ -2641,6 +2641,15 @@ def stream_units(
         held = [head]
         del head  # (held by _whole alone, which lets it go: a first line followed to its end may be megabytes)
         yield from bytes_units(_whole(stream, origin, held, reader), fmt, chunk_size, max_record, records_path)
+
+
+def unpacked(head: bytes, stream: BinaryIO) -> BinaryIO | None:
+    """The unpacked text of a compressed stream whose first bytes, ``head``, were read from it
+    already (gzip, bzip2 or xz on stdin: files are unwrapped by :func:`open_input`), or None when it
+    is not compressed; zstd is an :class:`InputError` (:func:`unpacker`). Every reader of records
+    tells them so (send's read only gzip on stdin: bzip2 or xz was one record of binary, refused)."""
+    unpack = unpacker(head[:MAGIC_SIZE])
+    return None if unpack is None else unpack(_Prepend(head, stream))
 
 
 def _file_origin(stream: Any) -> int | None:
