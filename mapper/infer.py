@@ -1732,7 +1732,8 @@ class InferResult:
                     idx = ", ".join(str(x) for x in c["first_records"].get(t, []))
                     parts.append(f"{t} {n} (records {idx}{', ...' if n > len(c['first_records'].get(t, [])) else ''})")
                 nulls = f", null {c['nulls']}" if c.get("nulls") else ""
-                target = f"{c['column']}: {c['type']}" if c.get("column") else "skipped"
+                kept = bool(c.get("column"))
+                target = f"{c['column']}: {c['type']}" if kept else f"skipped ({self.skipped[path]})" if path in self.skipped else "skipped"
                 print(f"  {path}: {'; '.join(parts)}{nulls} -> {target}", file=out)
                 for k, alt in enumerate(c.get("alternatives") or []):
                     fate = [f"{alt['exact']} stored as sent"]
@@ -1742,8 +1743,14 @@ class InferResult:
                     if alt["refused"]:
                         eg = f", e.g. {show(c['example_refused'])}" if k == 0 and c.get("example_refused") is not None else ""
                         fate.append(f"{alt['refused']} refused with their records{eg}")
-                    how = "(chosen)" if k == 0 else _type_option(path, alt["type"])
-                    print(f"      {alt['type']:<9} {', '.join(fate)}  {how}", file=out)
+                    # (a path left out, by --exclude or --min-presence, has no column: its first candidate
+                    # is what infer would choose were it kept, not a choice the draft holds, and a --type on
+                    # it has no effect)
+                    if kept:
+                        how = "(chosen)" if k == 0 else _type_option(path, alt["type"])
+                    else:
+                        how = "(the choice, were the path kept)" if k == 0 else ""
+                    print(f"      {alt['type']:<9} {', '.join(fate)}  {how}".rstrip(), file=out)
         partial = [(p, r) for p, r in self.presence.items() if r < 1.0]
         print(f"presence: {len(self.presence) - len(partial)} of {plural(len(self.presence), 'path')} in every record", file=out)
         if partial:

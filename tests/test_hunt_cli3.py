@@ -116,3 +116,22 @@ def test_send_reads_bzip2_and_xz_on_stdin_as_validate_does(sink: Path, pack: str
     validated, sent = answers
     assert (validated["records"], validated["failed_records"]) == (3, 1)
     assert (sent["records"], sent["refused_prevalidation"], sent["sent"]) == (3, 1, 2)
+
+
+@pytest.mark.parametrize("leave_out", [["--exclude", "v"], ["--min-presence", "1"]])
+def test_infer_does_not_call_a_left_out_conflict_chosen(tmp_path: Path, capsys: pytest.CaptureFixture[str], leave_out: list[str]) -> None:
+    """A conflict on a path ``--exclude`` (or ``--min-presence``) leaves out read ``-> skipped``
+    with its first candidate ``(chosen)`` and ``--type v=string`` offered for the other, which
+    has no effect on a left-out path (a note says so): the report now says why it was skipped
+    and what infer would choose, were the path kept."""
+    records = tmp_path / "r.ndjson"
+    records.write_text('{"id": "a", "v": 1}\n{"id": "b", "v": 2}\n{"id": "c", "v": "x"}\n{"id": "d"}\n')
+    assert main(["infer", str(records), *leave_out]) == 0
+    err = capsys.readouterr().err
+    conflict = err[err.index("conflicts (") :].splitlines()[1:4]
+    assert conflict[0].startswith("  v: int 2 (records 0, 1); str 1 (records 2) -> skipped ("), conflict
+    assert conflict[1].endswith("(the choice, were the path kept)"), conflict
+    assert "(chosen)" not in err and "--type v=string" not in err, err
+    assert main(["infer", str(records)]) == 0  # kept: chosen, and the other type offered
+    err = capsys.readouterr().err
+    assert "-> v: int" in err and "(chosen)" in err and "--type v=string" in err, err
