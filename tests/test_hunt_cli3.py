@@ -135,3 +135,21 @@ def test_infer_does_not_call_a_left_out_conflict_chosen(tmp_path: Path, capsys: 
     assert main(["infer", str(records)]) == 0  # kept: chosen, and the other type offered
     err = capsys.readouterr().err
     assert "-> v: int" in err and "(chosen)" in err and "--type v=string" in err, err
+
+
+@pytest.mark.parametrize(
+    "text, form",
+    [(b'[{"id": 2, "s": "a\tb"}]', "json"), (b'{"records": [{"value": {"id": 2, "s": "a\tb"}}]}', "endpoint")],
+)
+def test_a_control_character_in_a_document_read_whole_is_named(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: bytes, form: str) -> None:
+    """A tab pasted into a value of a JSON array or a request body read whole was only
+    ``invalid character at char 19``, where the same record as a line of NDJSON says
+    ``control character U+0009 in a string (write it as \\t)`` (the README's wording)."""
+    path = tmp_path / "r.json"
+    path.write_bytes(text)
+    report = validate_json(sink, path, capsys, "--input-format", form)
+    assert report["document_error"].endswith(": control character U+0009 in a string (write it as \\t)"), report["document_error"]
+    line = tmp_path / "r.ndjson"
+    line.write_bytes(b'{"id": 2, "s": "a\tb"}\n')
+    (error,) = validate_json(sink, line, capsys)["errors"]
+    assert ": control character U+0009 in a string (write it as \\t) (record 0, line 1)" in error["message"], error

@@ -449,8 +449,8 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
                 text = empty + text[len(text.split(" at ", 1)[0]) :]
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
-        elif text.startswith("invalid character") and raw[offset : offset + 1] < b" " and _in_string(raw, offset):
-            text += control_note(raw[offset])
+        elif text.startswith("invalid character"):
+            text += string_control_note(raw, offset)
         elif text.startswith("trailing characters") and (hint := lone_cr_hint(raw, offset)):
             text += f"; {hint}"
         elif note := space_note(raw, offset):
@@ -497,6 +497,15 @@ def control_note(byte: int) -> str:
     JSON must escape): "invalid character" alone did not say which, nor that it can be sent."""
     escape = _ESCAPED.get(byte) or "\\u%04x" % byte
     return f": control character U+{byte:04X} in a string (write it as {escape})"
+
+
+def string_control_note(data: bytes, offset: int) -> str:
+    """:func:`control_note` of the byte at ``offset`` when it is a raw control character inside a
+    string, else ``""``: said of a record's text and of a document read whole alike (an array or a
+    request body said only "invalid character at char 74")."""
+    if data[offset : offset + 1] < b" " and offset < len(data) and _in_string(data, offset):
+        return control_note(data[offset])
+    return ""
 
 
 _ESCAPED = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}

@@ -74,6 +74,7 @@ from .gojson import (
     malformed_text,
     same_length_escapes,
     space_note,
+    string_control_note,
 )
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped, big
@@ -598,6 +599,8 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
                 if data[offset:].lstrip(JSON_WS).startswith(b"[") and _ARRAY_OF_OBJECTS.match(data.lstrip(JSON_WS)):
                     # arrays of objects one after another: as NDJSON each would be one record that is no object
                     hint = "the input holds several JSON values: arrays one after another; if they hold the records, put them one a line (`jq -c '.[]' FILE`) and give that instead"
+        elif text.startswith("invalid character"):  # (a tab pasted into a value: named, as in a record's own error)
+            note = string_control_note(data, offset)
         space = "" if bom else space_note(data, offset)
         if space:  # (a no-break space copied from a web page: "nothing but blanks may follow" it read as a blank)
             note, hint = space, ""
