@@ -28,7 +28,7 @@ import orjson
 
 from .engine.gojson import go_loads as _loads
 from .engine.gojson import json_problem, service_loads
-from .engine.reader import request_items
+from .engine.reader import BrokenDocument, endpoint_units, request_items
 from .errors import MapperError, OptionError, preview
 
 __all__ = [
@@ -120,7 +120,7 @@ def parse_body(data: bytes) -> int:
     try:
         doc = _loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+        raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}")) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
     shape = 'the request body must be {"records": [{"value": {...}}, ...]}'
@@ -132,6 +132,20 @@ def parse_body(data: bytes) -> int:
         raise ServiceError(400, INVALID_BODY, shape) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
+
+
+def _not_json(data: bytes, fallback: str) -> str:
+    """Why a body the decoder refused is not JSON, in the words ``mapper validate`` gives the same
+    body (``the request body's number 1e400 is beyond the float64 range ... (at $.records[0].value.u,
+    line 1, char 34)``, ``... trailing comma in object at char 39``, its characters counted from 1
+    as an editor shows them), not orjson's (``number is infinity when parsed as double: line 1
+    column 34 (char 33)``); ``fallback`` where the reader finds the body whole (read only on this
+    error's path)."""
+    unit = next(iter(endpoint_units(data)), None)
+    failure = unit.failure if isinstance(unit, BrokenDocument) else None
+    if failure is None or not failure.invalid:
+        return fallback
+    return f"{failure.read} is not valid JSON: {failure.detail}" if failure.read else failure.detail
 
 
 # ---------------------------------------------------------------------------------------

@@ -153,3 +153,32 @@ def test_a_control_character_in_a_document_read_whole_is_named(sink: Path, tmp_p
     line.write_bytes(b'{"id": 2, "s": "a\tb"}\n')
     (error,) = validate_json(sink, line, capsys)["errors"]
     assert ": control character U+0009 in a string (write it as \\t) (record 0, line 1)" in error["message"], error
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"records":[{"value":{"id":1,"u":1e400}}]}',  # a number beyond float64 in a field nobody maps
+        b'{"records":[{"value":{"id":1,"u":1}}],}',  # a trailing comma
+        b'{"records":[\n{"value":{"id":1}},\n{"value":{"id":2}} x\n]}',  # junk on line 3
+        b'{"records":[{"value":{"id":1}}]}\n{"x":1}',  # a second value
+    ],
+)
+def test_serve_says_why_a_body_is_not_json_as_validate_does(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], body: bytes) -> None:
+    """``mapper serve`` answered a body that is not JSON with orjson's words and places
+    (``number is infinity when parsed as double: line 1 column 34 (char 33)``, ``trailing comma
+    is not allowed``), where ``validate --input-format endpoint`` of the same body says
+    ``the request body's number 1e400 is beyond the float64 range ... (at $.records[0].value.u,
+    line 1, char 34)``: one body, two messages, characters counted from 0 in one and 1 in the
+    other. The answer now gives validate's words (its ``document_error``)."""
+    from mapper.endpoint import INVALID_BODY, ServiceError, parse_body
+
+    path = tmp_path / "body.json"
+    path.write_bytes(body)
+    report = validate_json(sink, path, capsys, "--input-format", "endpoint")
+    said = report["document_error"]
+    assert said.startswith("Invalid JSON: ")
+    with pytest.raises(ServiceError) as caught:
+        parse_body(body)
+    assert (caught.value.status, caught.value.code) == (400, INVALID_BODY)
+    assert caught.value.message == said.removeprefix("Invalid JSON: ")

@@ -1469,7 +1469,7 @@ def test_a_text_with_a_lone_surrogate_is_refused_for_its_own_fault_where_it_is()
     assert json_problem(b'{"id":2,"name":"\\ud800","z":1e400}') == "not valid JSON for the service: number 1e400 is out of float64 range"
     with pytest.raises(mapper.MapperError) as err:
         parse_body(b'{"records":[{"value":{"id":1,"name":"\\ud800"}},{"value":{"id":2,"name":"a\tb"}}]}')
-    assert "Invalid control character at: line 1 column 74" in str(err.value) and "surrogate" not in str(err.value)
+    assert "invalid character at char 74: control character U+0009 in a string" in str(err.value) and "surrogate" not in str(err.value)
 
 
 # --- found by a bug hunt: resuming ------------------------------------------------------
