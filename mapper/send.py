@@ -45,6 +45,7 @@ import os
 import random
 import re
 import selectors
+import shlex
 import signal
 import socket
 import ssl
@@ -90,6 +91,7 @@ from .engine.reader import (
     format_head,
     format_notice,
     format_of,
+    jq_path,
     line_text,
     open_input,
     read_head,
@@ -97,6 +99,7 @@ from .engine.reader import (
     unpacked,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
+from .paths import to_dot_notation
 from .report import RecordError, plural
 from .writers import json_bytes, json_line, new_temp, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
 
@@ -1065,7 +1068,7 @@ def read_records(
                 del head  # (not held while the document is read: a first line followed to its end may be megabytes)
                 if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
                     data = data[3:]
-                source = _document(fi, data, fmt, resume, index)
+                source = _document(fi, data, fmt, resume, index, notices)
             group: list[tuple[bytes | None, Position, NotARecord]] = []
             for item in source:
                 group.append(item)
@@ -1120,18 +1123,24 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
             return
 
 
-def _document(fi: int, data: bytes, fmt: str, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+def _document(
+    fi: int, data: bytes, fmt: str, resume: Resume, index: int, notices: list[tuple[int, Notice]] | None = None
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
     """A JSON document (an array, one object) or a request body: read whole; positions are element indices.
 
     Each record keeps the line it starts on (a body's item: the line its ``"value"`` starts
-    on), as ``validate`` places it, for its dead letter and its errors' messages.
+    on), as ``validate`` places it, for its dead letter and its errors' messages. ``notices``:
+    where the reader's note on a document that seems to hold the records goes (as validate
+    gives it, in send's words: send has no ``--records-path``).
     """
     units = document_units(data) if fmt == "json" else endpoint_units(data)
     record = -1
     for unit in units:
         items: list[tuple[bytes | None, NotARecord, int | None]]
         if isinstance(unit, Notice):
-            continue  # a note for a report; send's account is per record
+            if notices is not None and unit.records_path is not None:
+                notices.append((fi, _records_notice(unit.records_path)))
+            continue
         if isinstance(unit, BrokenDocument):
             items = [(None, (unit.code, unit.message), unit.line)]
         else:
@@ -1145,6 +1154,17 @@ def _document(fi: int, data: bytes, fmt: str, resume: Resume, index: int) -> Ite
                 continue
             yield raw, Position(fi, None, line, record, index), problem
             index += 1
+
+
+def _records_notice(keys: tuple[str, ...]) -> Notice:
+    """The note on one JSON object holding arrays of objects, as validate gives it, advising what
+    send can read: a dump1090 snapshot sent whole was one record refused (``primary key field
+    'hex' is missing``), and nothing said why, where validate says ``use --records-path aircraft``."""
+    jq = shlex.quote(jq_path(keys) + "[]")
+    return Notice(
+        f"the input is one JSON object, judged as one record; the array of objects at `{to_dot_notation(keys)}` may hold the records: "
+        f"send has no --records-path, so give them one a line, e.g. jq -c {jq} FILE > records.ndjson"
+    )
 
 
 # ---------------------------------------------------------------------------------------
