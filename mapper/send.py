@@ -1017,6 +1017,9 @@ class Position:
     line: int | None
     record: int
     index: int
+    #: the characters before the record on its line (an indent, an array's ``[``, a request body's
+    #: ``{"value": ``): an error's char counts them, as validate's does (a document's records only)
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -1136,23 +1139,26 @@ def _document(
     units = document_units(data) if fmt == "json" else endpoint_units(data)
     record = -1
     for unit in units:
-        items: list[tuple[bytes | None, NotARecord, int | None]]
+        items: list[tuple[bytes | None, NotARecord, int | None, int]]
         if isinstance(unit, Notice):
             if notices is not None and unit.records_path is not None:
                 notices.append((fi, _records_notice(unit.records_path)))
             continue
         if isinstance(unit, BrokenDocument):
-            items = [(None, (unit.code, unit.message), unit.line)]
+            items = [(None, (unit.code, unit.message), unit.line, 0)]
         else:
             assert isinstance(unit, RawRecords)
             bad = unit.bad or {}
-            lines = unit.lines
-            items = [(raw, ("not_an_object", bad[i]) if i in bad else None, None if lines is None else lines[i]) for i, raw in enumerate(unit.raws)]
-        for raw, problem, line in items:
+            lines, cols = unit.lines, unit.cols
+            items = [
+                (raw, ("not_an_object", bad[i]) if i in bad else None, None if lines is None else lines[i], 0 if cols is None else cols[i])
+                for i, raw in enumerate(unit.raws)
+            ]
+        for raw, problem, line, column in items:
             record += 1
             if record <= resume.record:
                 continue
-            yield raw, Position(fi, None, line, record, index), problem
+            yield raw, Position(fi, None, line, record, index, column), problem
             index += 1
 
 
@@ -1646,7 +1652,9 @@ class SendRun:
             if problem is not None:
                 err = RecordError(pos.index, pos.line, None, None, problem[0], problem[1])
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
-        verdicts = self.batcher.add_many([raw for raw, _pos in texts], [pos for _raw, pos in texts])
+        # (judged with as many blanks before it as characters stand before it on its line: an
+        # error's char counts from the line's start, as validate's; the blanks are not sent)
+        verdicts = self.batcher.add_many([b" " * pos.column + raw if pos.column and raw else raw for raw, pos in texts], [pos for _raw, pos in texts])
         for v, (raw, pos) in zip(verdicts, texts):
             if v.accepted:
                 self._unacked.append(pos.index)

@@ -203,3 +203,32 @@ def test_send_says_why_a_document_holding_the_records_is_refused(sink: Path, tmp
     assert (answer["records"], answer["refused_prevalidation"]) == (1, 1)
     (note,) = answer["notes"]
     assert "`aircraft`" in note and "jq -c '.aircraft[]' FILE" in note and "--records-path aircraft" not in note, note
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b'[\n  {"id": 1, "ss": "a\tb"},\n  {"id": 2}\n]\n',  # an indented array's element: the indent counts
+        b'{"id": 1},\n{"id": 2},\n{"id": 3}\n',  # records separated by commas: each comma a record, after one
+        b'{\n  "id": 1\n},   {\n "id": 2}\n',  # objects as jq prints them, a comma after the first's closing brace
+    ],
+)
+def test_send_places_an_error_on_its_line_as_validate_does(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], text: bytes) -> None:
+    """An error's ``char N`` counts from the start of the line the record stands on (the README:
+    an indent, an array's ``[``, the records before it count). send's dead letters counted from
+    the record's own first character: ``at char 18`` where validate says ``at char 20`` of the
+    same input, ``a comma between records at char 1`` where validate says ``char 9``."""
+    records = tmp_path / "r.json"
+    records.write_bytes(text)
+    said = sorted((e["record"], e["message"]) for e in validate_json(sink, records, capsys)["errors"])
+    assert said and all(" char " in m for _r, m in said), said
+    letters = tmp_path / "dead.ndjson"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mapper", "send", str(sink), str(records), "--dry-run", "--rejects", str(letters)],
+        capture_output=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert b"Traceback" not in proc.stderr, proc.stderr
+    dead = sorted((e["record"], e["message"]) for line in letters.read_text().splitlines() for e in json.loads(line)["errors"])
+    assert dead == said
