@@ -93,6 +93,7 @@ from .engine.reader import (
     format_of,
     jq_path,
     line_text,
+    lone_object_notice,
     open_input,
     read_head,
     read_input,
@@ -1066,6 +1067,8 @@ def read_records(
                     notices.append((fi, notice))
             if fmt == "ndjson":
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
+                if notices is not None:
+                    source = _lone_object_noted(source, fi, notices)
             else:
                 data = head + read_input(rest, -1)
                 del head  # (not held while the document is read: a first line followed to its end may be megabytes)
@@ -1160,6 +1163,24 @@ def _document(
                 continue
             yield raw, Position(fi, None, line, record, index, column), problem
             index += 1
+
+
+def _lone_object_noted(
+    source: Iterator[tuple[bytes | None, Position, NotARecord]], fi: int, notices: list[tuple[int, Notice]]
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    """``source`` (an NDJSON input's records) as it comes; then, when it was one line holding one
+    object whose arrays of objects hold most of it (a dump1090 snapshot on one line), the note
+    :func:`_document` gives a document spread over lines (validate gives both)."""
+    first, count = None, 0
+    for item in source:
+        count += 1
+        if count == 1:
+            first = item[0]
+        yield item
+    if count == 1 and first is not None:
+        notice = lone_object_notice(first)
+        if notice is not None and notice.records_path is not None:
+            notices.append((fi, _records_notice(notice.records_path)))
 
 
 def _records_notice(keys: tuple[str, ...]) -> Notice:

@@ -184,13 +184,20 @@ def test_serve_says_why_a_body_is_not_json_as_validate_does(sink: Path, tmp_path
     assert caught.value.message == said.removeprefix("Invalid JSON: ")
 
 
-def test_send_says_why_a_document_holding_the_records_is_refused(sink: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{ "now" : 1673799021.7,\n  "aircraft" : [\n    {"id": 1, "i": 2},\n    {"id": 2, "i": 3},\n    {"id": 3}\n  ]\n}\n',
+        '{"now": 1673799021.7, "aircraft": [{"id": 1, "i": 2}, {"id": 2, "i": 3}, {"id": 3}]}\n',  # on one line: NDJSON of one record
+    ],
+)
+def test_send_says_why_a_document_holding_the_records_is_refused(sink: Path, tmp_path: Path, text: str) -> None:
     """A dump1090 snapshot (one object, its records in ``aircraft``) given to ``send`` is one
     record, refused: validate's note says ``use --records-path aircraft``, but send dropped the
     reader's note (its ``notes`` were ``[]``), so the run said only ``1 refused by
     pre-validation``. send has no --records-path: the note says how to give the records."""
     doc = tmp_path / "aircraft.json"
-    doc.write_text('{ "now" : 1673799021.7,\n  "aircraft" : [\n    {"id": 1, "i": 2},\n    {"id": 2, "i": 3},\n    {"id": 3}\n  ]\n}\n')
+    doc.write_text(text)
     proc = subprocess.run(
         [sys.executable, "-m", "mapper", "send", str(sink), str(doc), "--dry-run", "--report", "json"],
         capture_output=True,
