@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import sys
 import time
 from contextlib import contextmanager, nullcontext
@@ -204,8 +205,23 @@ def load_cli_result(args: argparse.Namespace, quiet: bool = False) -> CheckResul
         warnings = [p for p in result.problems if p.severity == "warning"]
         if warnings:
             shown = shown_name(args.sink)
-            print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: mapper check {shown})", file=sys.stderr)
+            print(f"mapper: {plural(len(warnings), 'warning')} about {shown} (see: {_check_command(shown, args)})", file=sys.stderr)
     return result
+
+
+def _check_command(shown: str, args: argparse.Namespace) -> str:
+    """The ``mapper check`` that shows the warnings of the sink as this command loaded it: with the
+    identity and policy options it was given (``--primary-key-fields id,id`` is warned of, and a
+    plain ``mapper check SINK`` said the sink was ok, without a warning)."""
+    given = identity_overrides(args)
+    words = ["mapper", "check", shown]
+    if given["id_field"] is not None:
+        words += ["--id-field", shlex.quote(given["id_field"])]
+    if given["primary_key_fields"] is not None:
+        words += ["--primary-key-fields", shlex.quote(",".join(given["primary_key_fields"]))]
+    if given["allow_missing_fields"] is not None:
+        words.append("--allow-missing-fields" if given["allow_missing_fields"] else "--no-allow-missing-fields")
+    return " ".join(words)
 
 
 def print_problems(problems: Sequence[Problem], out: Any, only_errors: bool = False) -> None:

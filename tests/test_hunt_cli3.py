@@ -239,3 +239,18 @@ def test_send_places_an_error_on_its_line_as_validate_does(sink: Path, tmp_path:
     assert b"Traceback" not in proc.stderr, proc.stderr
     dead = sorted((e["record"], e["message"]) for line in letters.read_text().splitlines() for e in json.loads(line)["errors"])
     assert dead == said
+
+
+def test_the_check_a_warning_points_to_shows_it(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``validate SINK R --primary-key-fields id,id`` says ``1 warning about SINK (see: mapper
+    check SINK)``, but ``mapper check SINK`` says the sink is ok, without a warning: the warning
+    is the option's. The command pointed to now carries the identity and policy options."""
+    records = tmp_path / "r.ndjson"
+    records.write_text('{"id": 1}\n')
+    assert main(["validate", str(sink), str(records), "--primary-key-fields", "id,id", "--allow-missing-fields"]) == 0
+    err = capsys.readouterr().err
+    said = err[err.index("(see: ") + len("(see: ") : err.index(")\n")]
+    assert said == f"mapper check {sink} --primary-key-fields id,id --allow-missing-fields", err
+    assert main(said.split()[1:]) == 0
+    out = capsys.readouterr().out
+    assert "warning: /schema: primary key field 'id' is listed twice" in out, out
