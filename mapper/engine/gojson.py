@@ -449,8 +449,8 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
                 text = empty + text[len(text.split(" at ", 1)[0]) :]
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
-        elif text.startswith("invalid character"):
-            text += string_control_note(raw, offset)
+        elif text.startswith("invalid character") and (note := string_control_note(raw, offset)):
+            text += note
         elif text.startswith("trailing characters") and (hint := lone_cr_hint(raw, offset)):
             text += f"; {hint}"
         elif note := space_note(raw, offset):
