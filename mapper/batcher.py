@@ -50,7 +50,7 @@ from .engine.gojson import same_length_escapes
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
-from .report import RecordError, RejectedRecord
+from .report import RecordError, RejectedRecord, plural
 from .types import LOSSY_KINDS
 
 __all__ = ["Batcher", "Body", "Verdict"]
@@ -424,7 +424,7 @@ class Batcher:
             for raw, problem in (_text(r),)
         ]
         if tagged is not None and len(tagged) != len(texts):
-            raise OptionError(f"{len(tagged)} tags for {len(texts)} records")
+            raise OptionError(f"{plural(len(tagged), 'tag')} for {plural(len(texts), 'record')}: give one tag per record")
         out: list[Verdict] = []
         done = False  # (the judging went through: the records are in bodies)
         try:

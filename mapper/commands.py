@@ -441,7 +441,7 @@ class Progress:
     def update(self, records: int, nbytes: int) -> None:
         elapsed = self.due()
         if elapsed is not None:
-            self.show(f"{records:,} records  {nbytes / 1e6:,.1f} MB  {records / elapsed:,.0f} records/s")
+            self.show(f"{plural(records, 'record')}  {nbytes / 1e6:,.1f} MB  {records / elapsed:,.0f} records/s")
 
     def clear(self) -> None:
         """Take the progress line off the terminal, for a line written in its place (the next update draws it again)."""

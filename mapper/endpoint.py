@@ -30,6 +30,7 @@ from .engine.gojson import go_loads as _loads
 from .engine.gojson import json_problem, service_loads
 from .engine.reader import BrokenDocument, endpoint_units, request_items
 from .errors import MapperError, OptionError, preview
+from .report import plural
 
 __all__ = [
     "DEFAULT_BYTES_PER_S",
@@ -328,7 +329,7 @@ class Pacer:
         """Wait until a body of ``records`` records and ``nbytes`` bytes may leave; return the seconds waited."""
         if records > self.records.capacity or nbytes > self.bytes.capacity:
             raise OptionError(
-                f"a body of {records} records and {nbytes} bytes exceeds the body limits ({self.limits.max_records} records, {self.limits.max_bytes} bytes)"
+                f"a body of {plural(records, 'record')} and {plural(nbytes, 'byte')} exceeds the body limits ({plural(self.limits.max_records, 'record')}, {plural(self.limits.max_bytes, 'byte')})"
             )
         waited = 0.0
         with self.lock:

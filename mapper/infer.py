@@ -1657,12 +1657,12 @@ class InferResult:
         if total and self.bad_records * 2 > total:
             kinds = sorted(self.bad_kinds.items(), key=lambda kv: -kv[1]) or [("not JSON objects", self.bad_records)]
             why = "; ".join(f"{kind}: {n:,}" for kind, n in kinds)
-            return f"{self.bad_records:,} of {total:,} records are unusable ({why}): the draft stands on the other {self.objects:,} only"
+            return f"{self.bad_records:,} of {plural(total, 'record')} {'is' if self.bad_records == 1 else 'are'} unusable ({why}): the draft stands on the other {self.objects:,} only"
         v = self.verified
         if v is not None and v["refused"] * 2 > v["records"]:
             unread = f"; {self.bad_records:,} of them are no records at all, which no draft stores" if self.bad_records else ""
             return (
-                f"validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({_error_words(v['errors'])}{unread}): see `mapper validate`"
+                f"validated on the input, the draft refuses {v['refused']:,} of {plural(v['records'], 'record')} ({_error_words(v['errors'])}{unread}): see `mapper validate`"
                 " with the draft, and --type, --id-field or --primary-key-fields to choose otherwise"
             )
         if self.document_hint and self.objects == 1:
@@ -1709,7 +1709,7 @@ class InferResult:
         v = self.verified
         if v is not None and v["refused"] and v["refused"] * 2 <= v["records"]:  # (more than half: said as unusable)
             print(
-                f"verified: validated on the input, the draft refuses {v['refused']:,} of {v['records']:,} records ({_error_words(v['errors'])}): see `mapper validate` with the draft",
+                f"verified: validated on the input, the draft refuses {v['refused']:,} of {plural(v['records'], 'record')} ({_error_words(v['errors'])}): see `mapper validate` with the draft",
                 file=out,
             )
         if self.bad_records:
@@ -2228,7 +2228,7 @@ def _draft(
             under = sum(1 for k in stats if len(k) > len(keys) and k[: len(keys)] == keys)
             others = "/".join(_not_objects(st))
             skipped[_dot(keys) + ".*"] = (
-                f"{_dot(keys)} is an object in {st.counts['object']} records and {others} in others: its keys "
+                f"{_dot(keys)} is an object in {plural(st.counts['object'], 'record')} and {others} in others: its keys "
                 f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
                 + (f"; the path itself is mapped as {article(choice.type)}" if choice.type else "")
             )
@@ -2429,7 +2429,7 @@ def _draft(
             notes.append(
                 f"identity {_dot(keys)} is missing in {miss}, null in {st.nulls}"
                 + (f", empty in {empty}" if empty else "")
-                + f" of {n} records: the endpoint fails those records"
+                + f" of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
             )
     result = check_sink(body)
     if not result.valid:  # pragma: no cover - a bug here, not in the records

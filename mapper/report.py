@@ -498,7 +498,7 @@ class Report:
         """One line: how many records would be stored, how many refused, and why, in every kind."""
         n = self.records
         if self.verdict == "accepted":
-            head = f"accepted: {plural(n, 'record')}, all would be stored" if n else "accepted: no records"
+            head = "accepted: no records" if not n else "accepted: 1 record, it would be stored" if n == 1 else f"accepted: {n:,} records, all would be stored"
         elif self.verdict == "partial":
             head = f"partial: {self.success_count:,} of {plural(n, 'record')} would be stored, {self.failed_records:,} refused{self._why()}"
         elif self.verdict in ("refused", "discarded") and n == 1 and self.failed_records == 1 and self.document_failure is not None:
@@ -507,7 +507,7 @@ class Report:
         elif self.verdict == "refused":
             head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused{self._why()}"
         else:
-            head = f"discarded: none of {plural(n, 'record')} would be stored"
+            head = "discarded: 1 record, it would not be stored" if n == 1 else f"discarded: none of {n:,} records would be stored"
             if self.reject_reason:
                 head += f": {self.reject_reason}"
             if self.failed_records:

@@ -791,7 +791,7 @@ class Sender:
                 start = printable(self._hide(payload[:4096].decode("utf-8", "replace"))[:60])
                 got = f"no per-record answer (its body begins '{start}')" if payload.strip() else "no per-record answer (an empty body)"
             elif len(records) != n:
-                got = f"{len(records)} answers"
+                got = plural(len(records), "answer")
             else:
                 odd = next(i for i, r in enumerate(records) if not isinstance(r, dict) or r.get("status") not in ("success", "error"))
                 item = records[odd]
@@ -1716,7 +1716,9 @@ class SendRun:
         first, last = body.tags[0], body.tags[-1]
         if self.sender is None:
             if self.dry_run_out is not None:
-                self.dry_run_out.write(f"body {self.totals.bodies + 1}: records {first.index}-{last.index} ({body.count:,} records), {body.size:,} bytes\n")
+                self.dry_run_out.write(
+                    f"body {self.totals.bodies + 1}: records {first.index}-{last.index} ({plural(body.count, 'record')}), {plural(body.size, 'byte')}\n"
+                )
             self.totals.bodies += 1
             self.totals.bytes += body.size
             self.totals.sent += body.count

@@ -93,6 +93,7 @@ from .endpoint import (
     printable,
 )
 from .errors import MapperError, OptionError, shown_name
+from .report import plural
 from .store import Store, stored_sinks_problem
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
@@ -346,7 +347,9 @@ class App:
         """Let a request of ``records`` records and ``nbytes`` bytes in, or raise the service's throttling answer."""
         lim = self.limits
         if records > lim.records_per_s:
-            raise ServiceError(413, TOO_LARGE, f"a request holds at most {int(lim.records_per_s):,} records (the endpoint's limit per second), not {records:,}")
+            raise ServiceError(
+                413, TOO_LARGE, f"a request holds at most {plural(int(lim.records_per_s), 'record')} (the endpoint's limit per second), not {records:,}"
+            )
         with self._lock:
             buckets = self._buckets.get(sink_id)
             if buckets is None:

@@ -348,7 +348,9 @@ class _Worker:
                 data = b"\n" + data
             batch = self.mapper.map(data, on_error="skip", strict=plan.strict, input_format="ndjson", max_record_size=plan.max_record_size)
             if batch.report.records != len(cells):  # the rows would no longer line up with the records
-                raise InputError(f"mapper.spark: {len(cells)} cells made {batch.report.records} records; the batch cannot be mapped row by row")
+                raise InputError(
+                    f"mapper.spark: {plural(len(cells), 'cell')} made {plural(batch.report.records, 'record')}; the batch cannot be mapped row by row"
+                )
             pointers = dict(plan.pointers)
             for rejected in batch.report.rejected:
                 refused.append((int(rows[rejected.record]), [_error_dict(e, pointers) for e in rejected.errors]))

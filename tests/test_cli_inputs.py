@@ -64,7 +64,7 @@ def test_an_input_of_several_that_holds_no_records_is_named(tmp_path, sink, caps
     empty = tmp_path / "empty.ndjson"
     empty.write_text("\n")
     code, out, _ = cli(capsys, "validate", sink, good, empty)
-    assert code == 0 and out.startswith("ACCEPTED: 1 record, all would be stored\n")
+    assert code == 0 and out.startswith("ACCEPTED: 1 record, it would be stored\n")
     assert f"note: {empty} holds no records (empty, blank lines only, or an empty array)\n" in out
     code, out, _ = cli(capsys, "validate", sink, good, empty, "--report", "json")
     assert json.loads(out)["notes"] == [f"{empty} holds no records (empty, blank lines only, or an empty array)"]

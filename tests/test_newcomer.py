@@ -214,7 +214,7 @@ def test_counts_are_worded_in_the_singular_and_with_the_right_article(tmp_path: 
     bad_sink = tmp_path / "bad-sink.json"
     bad_sink.write_text(json.dumps([{"name": "a", "path": ["a"], "type": "string"}]))
     out += run("check", bad_sink, "--id-field", "a", "--allow-missing-fields").out
-    assert "ACCEPTED: 1 record, all would be stored" in out
+    assert "ACCEPTED: 1 record, it would be stored" in out
     assert "1 row written" in out
     assert "2 records failed, more than max_errors (1 failed record)" in out
     assert "inferred 2 columns from 2 records" in out and "1 conflict, 0 paths skipped" in out

@@ -53,7 +53,7 @@ from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
-from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text
+from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, check_name, compact, draft, format_body, in_records, paste_note, paste_records
@@ -340,8 +340,8 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                     raise ServiceError(
                         413,
                         TOO_LARGE,
-                        f"the paste holds {len(sent):,} records to send; a request holds at most {most:,} records (the endpoint's limit "
-                        f"per second): send it in parts of at most {most:,} records",
+                        f"the paste holds {len(sent):,} records to send; a request holds at most {plural(most, 'record')} (the endpoint's limit "
+                        f"per second): send it in parts of at most {plural(most, 'record')}",
                     )
                 if len(paste.body) > app.max_body_bytes:
                     raise ServiceError(

@@ -383,7 +383,11 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
     if not isinstance(record, dict):
         out["error"] = f"the sample record must be a JSON object, not {json_type(record)}"
         if isinstance(record, list) and record and isinstance(record[0], dict):
-            out["error"] += f": the array holds {len(record):,} records; paste one of them (`jq -c '.[0]' FILE` prints the first)"
+            out["error"] += (
+                ": the array holds 1 record; paste it without the brackets (`jq -c '.[0]' FILE` prints it)"
+                if len(record) == 1
+                else f": the array holds {len(record):,} records; paste one of them (`jq -c '.[0]' FILE` prints the first)"
+            )
         return out
     if format_of(data) == "endpoint":  # (as Send records tells a body from a record)
         out["error"] = (
