@@ -1255,10 +1255,21 @@ def _extension(name: str) -> str:
 
 
 def _renamed(name: str, ext: str) -> str:
-    """The file name ``name`` would have with extension ``ext`` in place of its own (as a message says it)."""
+    """The file name ``name`` would have with extension ``ext`` in place of its own (as a message says it).
+    A stem that ends in ``ext`` already is the name (``w.parquet.gz`` holding Parquet: ``w.parquet``,
+    not ``w.parquet.parquet``)."""
     base = os.path.basename(name)
     stem = base[: -len(_extension(name))] if _extension(name) else base
+    if _extension(stem) == ext:
+        return stem
     return f"{stem}{ext}"  # (".npz" holding Parquet: ".parquet", a name that is only an extension too)
+
+
+#: The extensions of compressed files (``out.npz.gz``): mapper writes and reads batches uncompressed.
+_COMPRESSED = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz", ".bz2": "bzip2", ".lz4": "lz4"}
+
+#: How each compression a file's first bytes say is unpacked (:data:`_CONTENTS`), keeping the file.
+_UNPACK = {"gzip-compressed": "gzip -dk", "zstd-compressed": "zstd -d", "xz-compressed": "xz -dk"}
 
 
 def open_writer(out: str) -> BatchWriter:
@@ -1272,6 +1283,15 @@ def open_writer(out: str) -> BatchWriter:
         return ArrowWriter(out, parquet=suffix == ".parquet")
     if suffix == ".npz":
         return NpzWriter(out)
+    packed = _COMPRESSED.get(suffix)
+    if packed is not None:
+        plain = out[: -len(suffix)]
+        if _extension(plain) not in (".npz", ".ndjson", ".jsonl", ".parquet", ".arrow"):
+            plain += ".npz"
+        raise OutputError(
+            f"cannot write {out!r}: mapper writes no {packed}-compressed output; write {shown_name(plain)}"
+            f" and compress it afterwards ({packed} {shown_name(plain)})"
+        )
     raise OutputError(f"cannot tell the output format of {out!r}: use .npz, .ndjson, .parquet, .arrow or - (NDJSON on stdout)")
 
 
@@ -1398,6 +1418,8 @@ def _named_otherwise(name: str, suffix: str) -> str:
     if found is None:
         return ""
     what, ext = found
+    if what in _UNPACK:  # (mapper writes no compressed batch: unpacked, it may be one)
+        return f"; its content is {what}: read_batch reads batches uncompressed; unpack it first ({_UNPACK[what]} {shown_name(os.path.basename(name))})"
     return f"; its content is {what}" + (f": name it {shown_name(_renamed(name, ext))}" if ext else "")
 
 
