@@ -83,7 +83,10 @@ class Mapper:
 
     @property
     def walk(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-        """The generated careful-path walk: a decoded record -> each column's raw value."""
+        """The generated careful-path walk: a decoded record (a dict, or another Mapping) -> each
+        column's raw value (:data:`MISSING` where its path finds nothing). Anything else (a
+        record's JSON text, None, a list) is an :class:`~mapper.errors.OptionError`: ``check``
+        takes any record and says what is wrong with it."""
         return self.compiled.walk
 
     def __repr__(self) -> str:

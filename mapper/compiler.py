@@ -32,7 +32,7 @@ from typing import Any, Callable, Literal, Mapping, Optional, Union
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .errors import SURROGATE, DefinitionError, Problem, as_unescaped, has_lone_surrogate, preview
+from .errors import SURROGATE, DefinitionError, OptionError, Problem, as_unescaped, class_name, has_lone_surrogate, preview
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
@@ -206,7 +206,8 @@ def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: lis
     jmes = [c for c in columns if c.path.keys is None and c.index in active]
     for col in jmes:
         src.bind(f"_jp{col.index}", _jmespath_getter(col))
-    doc = "Walk one decoded record; return each column's raw value (MISSING, None, NotObject or the value)."
+    doc = "Walk one decoded record (a dict or another Mapping); return each column's raw value (MISSING, None, NotObject or the value)."
+    start = len(src.lines)
     parts = _parts(root)
     if len(parts) > 1:
         names, pieces = [], []
@@ -214,9 +215,39 @@ def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: lis
             names.append(f"_walk{p}")
             pieces.append(_gen_walk_part(src, f"_walk{p}", emit_nodes, own, [], "Walk one part of the paths."))
         _gen_joined(src, "walk", "rec", names, pieces, [(c.index, f"_jp{c.index}(rec)") for c in jmes], columns, doc)
+    else:
+        emit_nodes, own = parts[0]
+        _gen_walk_part(src, "walk", emit_nodes, own, jmes, doc, columns)
+    _guard_walk(src, start)
+
+
+def _guard_walk(src: _Source, start: int) -> None:
+    """Make ``walk`` of anything but a mapping (``m.walk("text")``, ``m.walk(None)``) an
+    :class:`OptionError` saying what it takes, not the AttributeError of ``rec.get``: its body in
+    a ``try`` (no cost on Python 3.11+ until something is raised; the careful path walks every
+    record it judges), the record's type looked at only once it failed. A walk that gets no key
+    of ``rec`` itself (JMESPath columns alone, which read a string as holding nothing) looks at
+    it first: those columns' search costs far more than the look."""
+    lines = src.lines
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith("def walk("))
+    end = len(lines) - 1  # (the blank line after the function)
+    body = lines[at + 2 : end]  # (after its docstring)
+    gets = any("rec.get(" in line or "_jg(rec," in line for line in lines[start:end])
+    if not gets:
+        lines[at + 2 : end] = ["    if not _isdict(rec): raise _not_a_record(rec)", *body]
         return
-    emit_nodes, own = parts[0]
-    _gen_walk_part(src, "walk", emit_nodes, own, jmes, doc, columns)
+    guarded = ["    try:", *("    " + line for line in body)]
+    guarded += ["    except (AttributeError, TypeError):", "        if not _isdict(rec): raise _not_a_record(rec) from None", "        raise"]
+    lines[at + 2 : end] = guarded
+
+
+def _not_a_record(rec: Any) -> OptionError:
+    """The error of ``walk`` given what is not a mapping (see :func:`_guard_walk`)."""
+    given = "None" if rec is None else type(rec).__name__ if type(rec).__module__ == "builtins" else class_name(rec)
+    return OptionError(
+        f"walk takes one decoded record, a dict (or another Mapping), not {given}: "
+        "m.check(record) takes its JSON text too, and says what is wrong with anything else"
+    )
 
 
 def _gen_walk_part(
@@ -677,6 +708,7 @@ class CompiledSink:
         src.bind("_isdict", _isdict)
         src.bind("_down", self._down)
         src.bind("_jg", joined_get)
+        src.bind("_not_a_record", _not_a_record)
         src.section("walk")
         _gen_walk(src, columns, root, nodes, active)
         self.fast_unavailable = _fast_plan(self.ctypes, columns, nodes, active)
