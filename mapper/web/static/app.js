@@ -993,13 +993,18 @@
     // A refusal naming a line of the paste ("line 537: Invalid JSON ...", nothing sent): the box
     // is marked invalid and that line selected in it, the focus there (as Create source moves it
     // to the field in error): a paste of hundreds of lines has no line numbers to find it by.
+    // A record over several lines names the line it starts on and the error's line in it
+    // ("line 1: ... at line 2 char 9 of the record"): the line selected is the error's (line 2).
     function showPasteError(res) {
-      var m = res.status === 400 && res.data && /\bline (\d+)/.exec(res.data.message || "");
+      var message = (res.data && res.data.message) || "";
+      var m = res.status === 400 && /\bline (\d+)/.exec(message);
       var box = $("records");
       if (!m) return;
       box.setAttribute("aria-invalid", "true");
       var lines = box.value.split("\n");
       var n = Number(m[1]);
+      var inRecord = /\bat line (\d+) char \d+ of the record\b/.exec(message.slice(m.index + m[0].length));
+      if (inRecord) n += Number(inRecord[1]) - 1;
       if (!(n >= 1 && n <= lines.length)) return;
       var start = 0;
       for (var i = 0; i < n - 1; i++) start += lines[i].length + 1;
@@ -1023,8 +1028,8 @@
       var d = res.data;
       // answer: the endpoint's, for the records sent (null when none could be); records: every
       // pasted record, in the paste's order, its status and message placed in the paste
-      // The summary alone is a live region (a screen reader says it): the list of up to
-      // 1,000 records below it is not read out at each send.
+      // The summary and the note under it (why the records failed) are live regions (a screen
+      // reader says them): the list of up to 1,000 records below them is not read out at each send.
       var answer = d.answer || { success_count: 0, error_count: 0 };
       var n = d.records.length;
       var summary = answer.success_count + " of " + n + (n === 1 ? " record" : " records") + " stored, " + answer.error_count + " refused";
