@@ -1414,7 +1414,7 @@ def _most_faithful(st: _PathStats, takes_all: _Choice) -> _Choice:
             at = i
     best, tally = tallies[at]
     if at:
-        best = _Choice(best.type, dict(best.config), reason=f"{best.type} stores {tally['exact']} of {total} values as sent", note=best.note)
+        best = _Choice(best.type, dict(best.config), reason=f"{best.type} stores {tally['exact']} of {plural(total, 'value')} as sent", note=best.note)
     best.alternatives = [tally] + [t for i, (_c, t) in enumerate(tallies) if i != at]
     return best
 
@@ -2283,7 +2283,7 @@ def _draft(
             by = " (--type)" if keys in user_typed else ""
             path_note(
                 keys,
-                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {tally['exact'] + tally['changed'] + tally['refused']} values as sent"
+                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {plural(tally['exact'] + tally['changed'] + tally['refused'], 'value')} as sent"
                 + (f" and {tally['changed']} changed" if tally["changed"] else "")  # (else "the others" would count them refused)
                 + "; "
                 f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}",

@@ -58,3 +58,20 @@ def test_a_sample_that_is_an_array_of_one_record_is_told_to_paste_it() -> None:
     assert error == (
         "the sample record must be a JSON object, not an array: the array holds 1 record; paste it without the brackets (`jq -c '.[0]' FILE` prints it)"
     )
+
+
+def test_a_dry_run_body_of_one_record_and_infers_notes_of_one_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # said "(1 records), 351 bytes", "the draft refuses 1 of 1 records", "stores 0 of 1 values"
+    from mapper.cli import main
+
+    one = tmp_path / "one.ndjson"
+    one.write_bytes(aircraft() + b"\n")
+    assert main(["send", str(SINK), str(one), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("body 1: records 0-0 (1 record), ") and out.splitlines()[0].endswith(" bytes"), out
+    typed = tmp_path / "typed.ndjson"
+    typed.write_text('{"id": "a", "n": "x"}\n')
+    main(["infer", str(typed), "--type", "n=int"])
+    err = capsys.readouterr().err
+    assert "n: int (--type) stores 0 of 1 value as sent" in err, err
+    assert "the draft refuses 1 of 1 record (invalid_value 1" in err, err
