@@ -75,3 +75,14 @@ def test_a_dry_run_body_of_one_record_and_infers_notes_of_one_record(tmp_path: P
     err = capsys.readouterr().err
     assert "n: int (--type) stores 0 of 1 value as sent" in err, err
     assert "the draft refuses 1 of 1 record (invalid_value 1" in err, err
+
+
+def test_serves_request_limit_of_one_record_is_said_so() -> None:
+    # said "a request holds at most 1 records"
+    from mapper.endpoint import ServiceError
+    from mapper.serve import App
+    from mapper.store import Store
+
+    app = App(Store(":memory:"), limits=Limits(records_per_s=1))
+    with pytest.raises(ServiceError, match=r"a request holds at most 1 record \(the endpoint's limit per second\), not 2$"):
+        app.admit("s", 2, 10)
