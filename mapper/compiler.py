@@ -26,8 +26,9 @@ import itertools
 import linecache
 import operator
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -167,6 +168,15 @@ class _Source:
     def emit(self, line: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + line)
 
+    @contextmanager
+    def function(self, signature: str, doc: str) -> Iterator[None]:
+        """``def signature:`` and its one-line docstring; the lines emitted inside are its body,
+        and a blank line ends it."""
+        self.lines.append(f"def {signature}:")
+        self.emit(f'"""{doc}"""')
+        yield
+        self.lines.append("")
+
 
 def _gen_joined(
     src: _Source, name: str, arg: str, parts: list[str], pieces: list[list[int]], extra: list[tuple[int, str]], columns: tuple[Column, ...], doc: str
@@ -185,11 +195,9 @@ def _gen_joined(
     perm = src.bind(f"_perm_{name}", operator.itemgetter(*[position.get(c.index, none_at) for c in columns]))
     defaults = [f"{p}={p}" for p in parts] + [f"{perm}={perm}"]
     defaults += sorted({expr.split("(")[0] + "=" + expr.split("(")[0] for _ci, expr in extra})
-    src.lines.append(f"def {name}({arg}, {', '.join(defaults)}):")
-    src.emit(f'"""{doc}"""')
     joined = " + ".join([f"{p}({arg})" for p in parts] + [f"({', '.join(expr for _ci, expr in extra)},)" if extra else "()", "(None,)"])
-    src.emit(f"return {perm}({joined})")
-    src.lines.append("")
+    with src.function(f"{name}({arg}, {', '.join(defaults)})", doc):
+        src.emit(f"return {perm}({joined})")
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,33 +268,32 @@ def _gen_walk_part(
     defaults = ["_M=_M", "_isdict=_isdict", "_down=_down", "_jg=_jg"]
     defaults += [f"_k{n.id}=_k{n.id}" for n in emit_nodes]
     defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
-    src.lines.append(f"def {name}(rec, {', '.join(defaults)}):")
-    src.emit(f'"""{doc}"""')
-    out: dict[int, str] = {}
-    for node in emit_nodes:
-        cvar = f"n{node.id}"
-        parent = node.parent
-        assert parent is not None
-        # (a key a caller's key holding surrogates may arrive as is looked up as it arrives: joined_get)
-        obj = "rec" if parent.key is None else f"n{parent.id}"
-        get = f"_jg({obj}, _k{node.id}, _M)" if _joins(node.key) else f"{obj}.get(_k{node.id}, _M)"
-        if parent.key is None:
-            src.emit(f"{cvar} = {get}")
-        else:
-            src.emit(f"{cvar} = {get} if _isdict({obj}) else {obj}")
-        if node.id in own:
-            for ci in node.columns:
-                if node.children:  # the value itself is a column, and the walk goes on inside it
-                    src.emit(f"c{ci} = {cvar}")
-                    out[ci] = f"c{ci}"
-                else:
-                    out[ci] = cvar
-        if node.children:
-            src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {node.id})")
-    for col in jmes:
-        src.emit(f"c{col.index} = _jp{col.index}(rec)")
-        out[col.index] = f"c{col.index}"
-    return _emit_return(src, columns, out)
+    with src.function(f"{name}(rec, {', '.join(defaults)})", doc):
+        out: dict[int, str] = {}
+        for node in emit_nodes:
+            cvar = f"n{node.id}"
+            parent = node.parent
+            assert parent is not None
+            # (a key a caller's key holding surrogates may arrive as is looked up as it arrives: joined_get)
+            obj = "rec" if parent.key is None else f"n{parent.id}"
+            get = f"_jg({obj}, _k{node.id}, _M)" if _joins(node.key) else f"{obj}.get(_k{node.id}, _M)"
+            if parent.key is None:
+                src.emit(f"{cvar} = {get}")
+            else:
+                src.emit(f"{cvar} = {get} if _isdict({obj}) else {obj}")
+            if node.id in own:
+                for ci in node.columns:
+                    if node.children:  # the value itself is a column, and the walk goes on inside it
+                        src.emit(f"c{ci} = {cvar}")
+                        out[ci] = f"c{ci}"
+                    else:
+                        out[ci] = cvar
+            if node.children:
+                src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {node.id})")
+        for col in jmes:
+            src.emit(f"c{col.index} = _jp{col.index}(rec)")
+            out[col.index] = f"c{col.index}"
+        return _emit_return(src, columns, out)
 
 
 def _jmespath_getter(col: Column) -> Callable[[Any], Any]:
@@ -375,7 +382,6 @@ def _emit_return(src: _Source, columns: Any, out: dict[int, str]) -> list[int]:
     order = [c.index for c in columns] if columns is not None else list(out)
     items = [out.get(ci, "None") for ci in order]
     src.emit(f"return ({', '.join(items)},)" if items else "return ()")  # (a part of path nodes alone makes no column)
-    src.lines.append("")
     return order
 
 
@@ -420,38 +426,37 @@ def _gen_extract_dicts_part(src: _Source, name: str, emit_nodes: list[_Node], ow
     plain = {pid: [n for n in sib if not _joins(n.key)] for pid, sib in groups.items()}
     getters = {pid: src.bind_new("_m", tuple(n.key for n in sib)) for pid, sib in plain.items() if len(sib) > 1}
     defaults += [f"{g}={g}" for g in getters.values()]
-    src.lines.append(f"def {name}(recs, bad, {', '.join(defaults)}):")
-    src.emit(f'"""{doc}"""')
-    out: dict[int, str] = {}
-    for parent_id, siblings in groups.items():
-        parent = siblings[0].parent
-        assert parent is not None
-        target = {n.id: f"n{n.id}" if n.children else f"v{n.id}" for n in siblings}
-        p, indent = ("recs", 1) if parent.key is None else (f"n{parent.id}", 2)  # the records: the caller passes only dicts
-        if indent == 2:
-            src.emit(f"if d{parent.id}:")
-        for node in siblings:
-            if _joins(node.key):
-                src.emit(f"{target[node.id]} = _list(_map(_g{node.id}, {p}))", indent)
-        group = plain[parent_id]
-        if parent_id in getters:  # every key at once, one tuple per record (each dict is read once)
-            src.emit("try:", indent)
-            src.emit(f"{', '.join(target[n.id] for n in group)} = _columns({p}, {getters[parent_id]})", indent + 1)
-            src.emit("except KeyError:  # some dict lacks a key: key by key", indent)
-            indent += 1
-        for node in group:
-            src.emit(f"{target[node.id]} = _column({p}, _k{node.id})", indent)
-        if parent.key is not None:
-            src.emit("else:")
+    with src.function(f"{name}(recs, bad, {', '.join(defaults)})", doc):
+        out: dict[int, str] = {}
+        for parent_id, siblings in groups.items():
+            parent = siblings[0].parent
+            assert parent is not None
+            target = {n.id: f"n{n.id}" if n.children else f"v{n.id}" for n in siblings}
+            p, indent = ("recs", 1) if parent.key is None else (f"n{parent.id}", 2)  # the records: the caller passes only dicts
+            if indent == 2:
+                src.emit(f"if d{parent.id}:")
             for node in siblings:
-                src.emit(f"{target[node.id]} = _get_each({p}, _g{node.id}, bad)", 2)
-        for node in siblings:
-            if node.children:
-                src.emit(f"d{node.id} = _all_dicts({target[node.id]})")
-            if node.id in own:
-                for ci in node.columns:
-                    out[ci] = target[node.id]
-    return _emit_return(src, columns, out)
+                if _joins(node.key):
+                    src.emit(f"{target[node.id]} = _list(_map(_g{node.id}, {p}))", indent)
+            group = plain[parent_id]
+            if parent_id in getters:  # every key at once, one tuple per record (each dict is read once)
+                src.emit("try:", indent)
+                src.emit(f"{', '.join(target[n.id] for n in group)} = _columns({p}, {getters[parent_id]})", indent + 1)
+                src.emit("except KeyError:  # some dict lacks a key: key by key", indent)
+                indent += 1
+            for node in group:
+                src.emit(f"{target[node.id]} = _column({p}, _k{node.id})", indent)
+            if parent.key is not None:
+                src.emit("else:")
+                for node in siblings:
+                    src.emit(f"{target[node.id]} = _get_each({p}, _g{node.id}, bad)", 2)
+            for node in siblings:
+                if node.children:
+                    src.emit(f"d{node.id} = _all_dicts({target[node.id]})")
+                if node.id in own:
+                    for ci in node.columns:
+                        out[ci] = target[node.id]
+        return _emit_return(src, columns, out)
 
 
 def _sibling_groups(emit_nodes: list[_Node]) -> dict[int, list[_Node]]:
@@ -579,24 +584,23 @@ def _gen_extract_part(
     """One extractor over ``emit_nodes``; returns the columns (in its tuple's order) it yields."""
     internal = [n for n in emit_nodes if n.children]  # their Structs: a child's parent may be None or UNSET
     defaults = "" if tier.every_field else ", ".join(f"_{tier.prefix}{n.id}=_{tier.prefix}{n.id}" for n in internal)
-    src.lines.append(f"def {name}(recs{', ' + defaults if defaults else ''}):")
-    src.emit(f'"""{doc}"""')
-    out: dict[int, str] = {}
-    for node in emit_nodes:
-        parent = node.parent
-        assert parent is not None
-        target = f"n{node.id}" if node.children else f"v{node.id}"
-        j = node.slot
-        if parent.key is None:
-            src.emit(f"{target} = [r.f{j} for r in recs]")
-        elif tier.every_field:
-            src.emit(f"{target} = [x.f{j} for x in n{parent.id}]")
-        else:  # the parent may be None or UNSET: passed through as the value
-            src.emit(f"{target} = [x.f{j} if x.__class__ is _{tier.prefix}{parent.id} else x for x in n{parent.id}]")
-        if node.id in own:
-            for ci in node.columns:
-                out[ci] = target
-    return _emit_return(src, columns, out)
+    with src.function(f"{name}(recs{', ' + defaults if defaults else ''})", doc):
+        out: dict[int, str] = {}
+        for node in emit_nodes:
+            parent = node.parent
+            assert parent is not None
+            target = f"n{node.id}" if node.children else f"v{node.id}"
+            j = node.slot
+            if parent.key is None:
+                src.emit(f"{target} = [r.f{j} for r in recs]")
+            elif tier.every_field:
+                src.emit(f"{target} = [x.f{j} for x in n{parent.id}]")
+            else:  # the parent may be None or UNSET: passed through as the value
+                src.emit(f"{target} = [x.f{j} if x.__class__ is _{tier.prefix}{parent.id} else x for x in n{parent.id}]")
+            if node.id in own:
+                for ci in node.columns:
+                    out[ci] = target
+        return _emit_return(src, columns, out)
 
 
 class CompiledTier:
