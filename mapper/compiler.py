@@ -26,7 +26,7 @@ import itertools
 import linecache
 import operator
 import re
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 
@@ -152,6 +152,8 @@ class _Source:
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
         self.sections: list[tuple[str, int]] = []
+        #: levels of indentation added to what :meth:`emit` is given (inside a :meth:`block`)
+        self.depth = 0
 
     def section(self, name: str) -> None:
         self.sections.append((name, len(self.lines)))
@@ -166,7 +168,7 @@ class _Source:
         return self.bind(f"{prefix}{len(self.namespace)}", value)
 
     def emit(self, line: str, indent: int = 1) -> None:
-        self.lines.append("    " * indent + line)
+        self.lines.append("    " * (self.depth + indent) + line)
 
     @contextmanager
     def function(self, signature: str, doc: str) -> Iterator[None]:
@@ -177,11 +179,34 @@ class _Source:
         yield
         self.lines.append("")
 
+    @contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        """``header`` (``try:``) and, one level further in, the lines emitted inside."""
+        self.emit(header)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+
+#: a generated function's body as it is, in no ``try`` (nullcontext does nothing: one serves all)
+_UNGUARDED: AbstractContextManager[None] = nullcontext()
+
 
 def _gen_joined(
-    src: _Source, name: str, arg: str, parts: list[str], pieces: list[list[int]], extra: list[tuple[int, str]], columns: tuple[Column, ...], doc: str
+    src: _Source,
+    name: str,
+    arg: str,
+    parts: list[str],
+    pieces: list[list[int]],
+    extra: list[tuple[int, str]],
+    columns: tuple[Column, ...],
+    doc: str,
+    guard: AbstractContextManager[None] = _UNGUARDED,
 ) -> None:
-    """``name(arg)``: the parts' tuples joined and put in column order (None for columns no part has)."""
+    """``name(arg)``: the parts' tuples joined and put in column order (None for columns no part has);
+    its body emitted inside ``guard`` (walk's :func:`_record_guard`)."""
     position: dict[int, int] = {}
     k = 0
     for piece in pieces:
@@ -196,7 +221,7 @@ def _gen_joined(
     defaults = [f"{p}={p}" for p in parts] + [f"{perm}={perm}"]
     defaults += sorted({expr.split("(")[0] + "=" + expr.split("(")[0] for _ci, expr in extra})
     joined = " + ".join([f"{p}({arg})" for p in parts] + [f"({', '.join(expr for _ci, expr in extra)},)" if extra else "()", "(None,)"])
-    with src.function(f"{name}({arg}, {', '.join(defaults)})", doc):
+    with src.function(f"{name}({arg}, {', '.join(defaults)})", doc), guard:
         src.emit(f"return {perm}({joined})")
 
 
@@ -215,42 +240,42 @@ def _gen_walk(src: _Source, columns: tuple[Column, ...], root: _Node, nodes: lis
     for col in jmes:
         src.bind(f"_jp{col.index}", _jmespath_getter(col))
     doc = "Walk one decoded record (a dict or another Mapping); return each column's raw value (MISSING, None, NotObject or the value)."
-    start = len(src.lines)
+    # (the trie's first keys are read off rec itself: rec.get(_k1, _M) in the part walking them)
+    guard = _record_guard(src, reads_keys=bool(root.children))
     parts = _parts(root)
     if len(parts) > 1:
         names, pieces = [], []
         for p, (emit_nodes, own) in enumerate(parts):
             names.append(f"_walk{p}")
             pieces.append(_gen_walk_part(src, f"_walk{p}", emit_nodes, own, [], "Walk one part of the paths."))
-        _gen_joined(src, "walk", "rec", names, pieces, [(c.index, f"_jp{c.index}(rec)") for c in jmes], columns, doc)
-    else:
-        emit_nodes, own = parts[0]
-        _gen_walk_part(src, "walk", emit_nodes, own, jmes, doc, columns)
-    _guard_walk(src, start)
-
-
-def _guard_walk(src: _Source, start: int) -> None:
-    """Make ``walk`` of anything but a mapping (``m.walk("text")``, ``m.walk(None)``) an
-    :class:`OptionError` saying what it takes, not the AttributeError of ``rec.get``: its body in
-    a ``try`` (no cost on Python 3.11+ until something is raised; the careful path walks every
-    record it judges), the record's type looked at only once it failed. A walk that gets no key
-    of ``rec`` itself (JMESPath columns alone, which read a string as holding nothing) looks at
-    it first: those columns' search costs far more than the look."""
-    lines = src.lines
-    at = next(i for i in range(start, len(lines)) if lines[i].startswith("def walk("))
-    end = len(lines) - 1  # (the blank line after the function)
-    body = lines[at + 2 : end]  # (after its docstring)
-    gets = any("rec.get(" in line or "_jg(rec," in line for line in lines[start:end])
-    if not gets:
-        lines[at + 2 : end] = ["    if not _isdict(rec): raise _not_a_record(rec)", *body]
+        _gen_joined(src, "walk", "rec", names, pieces, [(c.index, f"_jp{c.index}(rec)") for c in jmes], columns, doc, guard)
         return
-    guarded = ["    try:", *("    " + line for line in body)]
-    guarded += ["    except (AttributeError, TypeError):", "        if not _isdict(rec): raise _not_a_record(rec) from None", "        raise"]
-    lines[at + 2 : end] = guarded
+    emit_nodes, own = parts[0]
+    _gen_walk_part(src, "walk", emit_nodes, own, jmes, doc, columns, guard)
+
+
+@contextmanager
+def _record_guard(src: _Source, reads_keys: bool) -> Iterator[None]:
+    """The body of ``walk`` emitted inside: ``walk`` of anything but a mapping
+    (``m.walk("text")``, ``m.walk(None)``) is an :class:`OptionError` saying what it takes, not
+    the AttributeError of ``rec.get``. A walk that ``reads_keys`` of ``rec`` has its body in a
+    ``try`` (no cost on Python 3.11+ until something is raised; the careful path walks every
+    record it judges), the record's type looked at only once it failed. One that gets no key of
+    ``rec`` itself (JMESPath columns alone, which read a string as holding nothing) looks at it
+    first: those columns' search costs far more than the look."""
+    if not reads_keys:
+        src.emit("if not _isdict(rec): raise _not_a_record(rec)")
+        yield
+        return
+    with src.block("try:"):
+        yield
+    src.emit("except (AttributeError, TypeError):")
+    src.emit("if not _isdict(rec): raise _not_a_record(rec) from None", 2)
+    src.emit("raise", 2)
 
 
 def _not_a_record(rec: Any) -> OptionError:
-    """The error of ``walk`` given what is not a mapping (see :func:`_guard_walk`)."""
+    """The error of ``walk`` given what is not a mapping (see :func:`_record_guard`)."""
     given = "None" if rec is None else type(rec).__name__ if type(rec).__module__ == "builtins" else class_name(rec)
     return OptionError(
         f"walk takes one decoded record, a dict (or another Mapping), not {given}: "
@@ -259,16 +284,24 @@ def _not_a_record(rec: Any) -> OptionError:
 
 
 def _gen_walk_part(
-    src: _Source, name: str, emit_nodes: list[_Node], own: set[int], jmes: list[Column], doc: str, columns: tuple[Column, ...] | None = None
+    src: _Source,
+    name: str,
+    emit_nodes: list[_Node],
+    own: set[int],
+    jmes: list[Column],
+    doc: str,
+    columns: tuple[Column, ...] | None = None,
+    guard: AbstractContextManager[None] = _UNGUARDED,
 ) -> list[int]:
-    """One walk function over ``emit_nodes``; returns the columns (in its tuple's order) it yields.
+    """One walk function over ``emit_nodes``, its body emitted inside ``guard`` (the whole
+    walk's :func:`_record_guard`); returns the columns (in its tuple's order) it yields.
 
     With ``columns`` it returns a value for every column (None for the inactive ones).
     """
     defaults = ["_M=_M", "_isdict=_isdict", "_down=_down", "_jg=_jg"]
     defaults += [f"_k{n.id}=_k{n.id}" for n in emit_nodes]
     defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
-    with src.function(f"{name}(rec, {', '.join(defaults)})", doc):
+    with src.function(f"{name}(rec, {', '.join(defaults)})", doc), guard:
         out: dict[int, str] = {}
         for node in emit_nodes:
             cvar = f"n{node.id}"
