@@ -1712,7 +1712,10 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     (:func:`encoding_note`), or its lines' layout (:func:`head_note`). As validate, map,
     the API and infer say it."""
     head = bytes(head[:HEAD_BYTES])
-    return encoding_note(head) or head_note(head_lines(head), records, 2 * not_objects > failed)
+    # (a UTF-8 byte order mark is not the first line's: read as the records are read, without it; the
+    # lines of bytes and files kept it, and their first no longer decoded, so a stream's note was theirs alone)
+    lines = head_lines(head[len(BOM) :] if head.startswith(BOM) else head)
+    return encoding_note(head) or head_note(lines, records, 2 * not_objects > failed)
 
 
 def _hint_of(doc: Any, mostly: bool = False) -> str:
