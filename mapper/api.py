@@ -8,7 +8,10 @@ A thin layer over the stages: the sink is loaded (:mod:`mapper.sink`), compiled 
 from __future__ import annotations
 
 import array
+import io
+import lzma
 import os
+import zlib
 from operator import is_
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -19,6 +22,7 @@ from .engine.reader import (
     FIRST_LINE_LIMIT,
     HEAD_BYTES,
     HEAD_SIZE,
+    MAGIC_SIZE,
     explain_failures,
     format_head,
     format_of,
@@ -27,6 +31,7 @@ from .engine.reader import (
     path_named,
     read_head,
     unexplained,
+    unpacker,
 )
 from .engine.runner import iter_batches, run
 from .errors import InputError, OptionError, no_set_reason
@@ -325,7 +330,7 @@ def _options(*args: Any) -> MapOptions:
 def _explain(report: Report, records: Any, options: MapOptions) -> None:
     """The note the command line gives on why records failed (NDJSON of documents holding the
     records, an array of records a line: :func:`~mapper.engine.reader.explain_failures`), from
-    the first lines of an NDJSON input given as text or as a regular file, read again. A stream's
+    the first lines of an NDJSON input given as text (compressed too) or as a regular file, read again. A stream's
     were kept as it was read (:func:`mapper.engine.runner.run` gives its note); Python objects
     have no lines: no such note for them (a lone document's note, from the reader, is given for
     every input)."""
@@ -333,7 +338,16 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         return
     # (the format as the run told it, from format_head's bytes: a head of its own size told a
     # document whose first line ran past it from NDJSON otherwise than the run did)
-    if isinstance(records, (bytes, bytearray, memoryview)):
+    unpack = unpacker(bytes(records[:MAGIC_SIZE])) if isinstance(records, (bytes, bytearray, memoryview)) else None
+    if unpack is not None:
+        # compressed bytes (a .gz file read into memory): the lines of their text, as a .gz file's
+        # (their own first bytes, compressed, were read for lines: no note, where the file had one)
+        try:
+            with unpack(io.BytesIO(records)) as fh:
+                told, head = _told_and_head(fh)
+        except (InputError, OSError, EOFError, zlib.error, lzma.LZMAError):  # (the run read them whole: not expected)
+            return
+    elif isinstance(records, (bytes, bytearray, memoryview)):
         head = bytes(records[:HEAD_BYTES])
         named = _file_named(head) if len(records) < 4096 else None
         if named is not None:
@@ -349,14 +363,19 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     elif isinstance(records, (str, os.PathLike)) and records != "-" and os.path.isfile(records):
         try:
             with open_input(records) as fh:
-                told = format_head(fh)
-                head = told[:HEAD_BYTES] if len(told) >= HEAD_BYTES else told + read_head(fh, HEAD_BYTES - len(told))
+                told, head = _told_and_head(fh)
         except (InputError, OSError):  # (gone or changed since: no note, the report stands)
             return
     else:
         return
     if options.input_format == "ndjson" or format_of(told) == "ndjson":
         explain_failures(report, head)
+
+
+def _told_and_head(fh: Any) -> tuple[bytes, bytes]:
+    """The bytes of a binary stream its format is told from (:func:`format_head`), and its first :data:`HEAD_BYTES`."""
+    told = format_head(fh)
+    return told, told[:HEAD_BYTES] if len(told) >= HEAD_BYTES else told + read_head(fh, HEAD_BYTES - len(told))
 
 
 def _no_set(records: Any, call: str) -> None:

@@ -1,0 +1,114 @@
+"""Properties of what a failed input is told.
+
+* A binary stream (``BytesIO``, an open file) gets the notes on why its records failed that the
+  same bytes get, and a file name (text in UTF-16 or UTF-32, NDJSON of documents holding the
+  records, arrays of records a line, lines ending in a lone CR, ...), and so do gzip-compressed
+  bytes: the oracle is the plain bytes' own report, for random records in random shapes and encodings.
+* A character that looks like a space (Unicode's space separators, the zero-width space, the line
+  and paragraph separators) where JSON takes only its four blanks fails that record alone, named
+  by its code point: the oracle is the same text with a plain space there, which is valid.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import mapper
+
+SINK = {
+    "id_field": "k",
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["k"], "type": "id"}, {"name": "i", "path": ["i"], "type": "int"}, {"name": "s", "path": ["s"], "type": "string"}],
+}
+M = mapper.compile_sink(SINK)
+LETTERS = st.text("abcxyz", max_size=4)
+RECORD = st.builds(lambda k, i, s: {"k": k, "i": i, "s": s}, st.integers(0, 50), st.integers(-3, 3) | st.just("bad"), LETTERS)
+
+
+def _shaped(records: list[dict[str, Any]], shape: str) -> str:
+    if shape == "ndjson":
+        return "".join(json.dumps(r) + "\n" for r in records)
+    if shape == "lone CR":
+        return "".join(json.dumps(r) + "\r" for r in records)
+    if shape == "documents a line":
+        return "".join(json.dumps({"items": records[n : n + 2]}) + "\n" for n in range(0, len(records), 2))
+    if shape == "arrays a line":
+        return "".join(json.dumps(records[n : n + 2]) + "\n" for n in range(0, len(records), 2))
+    if shape == "pretty array":
+        return json.dumps(records, indent=2)
+    if shape == "pretty objects":
+        return "".join(json.dumps(r, indent=2) + "\n" for r in records)
+    if shape == "one document":
+        return json.dumps({"meta": {"n": len(records)}, "data": {"items": records}}, indent=1)
+    raise AssertionError(shape)
+
+
+SHAPES = ["ndjson", "lone CR", "documents a line", "arrays a line", "pretty array", "pretty objects", "one document"]
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
+
+
+def _told(report: mapper.Report) -> tuple[Any, ...]:
+    return report.records, report.failed_records, report.notes, [(e.record, e.line, e.code, e.reason) for e in report.errors]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(RECORD, min_size=1, max_size=6), st.sampled_from(SHAPES), st.sampled_from(ENCODINGS), st.booleans())
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "ndjson", "utf-16", False)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8", False)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "arrays a line", "utf-8", False)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8-sig", False)  # (bytes and files: no note, their first line's BOM kept)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "arrays a line", "utf-8-sig", False)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8", True)  # (gzip bytes: no note, their compressed bytes read for lines)
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "ndjson", "utf-16", True)
+def test_a_binary_stream_is_told_what_its_bytes_are(records: list[dict[str, Any]], shape: str, encoding: str, packed: bool) -> None:
+    data = _shaped(records, shape).encode(encoding)
+    want = _told(M.validate(data))
+    given = gzip.compress(data, mtime=0) if packed else data  # (and gzip-compressed, by every road)
+    if packed:
+        assert _told(M.validate(given)) == want
+    assert _told(M.validate(io.BytesIO(given))) == want
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "in.json"
+        path.write_bytes(given)
+        assert _told(M.validate(path)) == want
+        with path.open("rb") as fh:
+            assert _told(M.validate(fh)) == want
+
+
+SPACES = sorted({chr(c) for c in range(0x80, 0x3001) if unicodedata.category(chr(c)) == "Zs"} | {"\u200b", "\u2028", "\u2029"})
+
+
+@st.composite
+def _spaced(draw: Any) -> tuple[list[str], int, str, int]:
+    """NDJSON lines, a line's number (from 0), a space-like character and where in that line's blanks it goes."""
+    records = draw(st.lists(RECORD.map(lambda r: {**r, "i": 1}), min_size=1, max_size=4))
+    lines = [" " + json.dumps(r) + " " for r in records]  # (every space of the line is a blank between tokens: no string holds one)
+    row = draw(st.integers(0, len(lines) - 1))
+    blanks = [n for n, c in enumerate(lines[row]) if c == " "]
+    return lines, row, draw(st.sampled_from(SPACES)), draw(st.sampled_from(blanks))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_spaced())
+@example(([' {"k": 1, "i": 1, "s": "a"} '], 0, "\u00a0", 0))  # (a record's first character)
+@example(([' {"k": 1, "i": 1, "s": "a"} ', ' {"k": 2, "i": 1, "s": "b"} '], 1, "\u3000", 27))  # (trailing)
+def test_a_space_like_character_is_named(spaced: tuple[list[str], int, str, int]) -> None:
+    lines, row, space, at = spaced
+    plain = "\n".join(lines) + "\n"
+    assert M.validate(plain.encode()).errors == []  # (the oracle: a plain space there is valid)
+    lines = lines.copy()
+    lines[row] = lines[row][:at] + space + lines[row][at + 1 :]
+    report = M.validate(("\n".join(lines) + "\n").encode())
+    assert [(e.record, e.line) for e in report.errors] == [(row, row + 1)], report.errors
+    name = unicodedata.name(space, "").lower()
+    assert f"U+{ord(space):04X} ({name}), which JSON does not take as whitespace" in report.errors[0].reason, report.errors[0].reason
+    assert report.records - report.failed_records == len(lines) - 1
