@@ -666,7 +666,7 @@ def concat(batches: Iterable[Batch]) -> Batch:
             raise OutputError(f"concat: batch {k} (counting from 0): {exc}") from None
     first = parts[0]
     if len(parts) == 1:
-        return first._sliced(0, first.count)
+        return first._sliced(0, first.count, first.sliced)
     return concat_batches(parts)
 
 
@@ -690,6 +690,7 @@ class Inputs:
         self._last = -1  # its last index so far
         self._previous: Any = None  # (a weak reference to the last batch added)
         self._rows = 0  # the rows of the batches added
+        self._sliced = False  # whether one of them is a slice (Batch.sliced)
 
     def add(self, part: Batch) -> int:
         """Take ``part`` as the next batch; return how far its record indices move in the whole."""
@@ -705,6 +706,7 @@ class Inputs:
         self._last = max(self._last, top)
         self._previous = weakref.ref(part)
         self._rows += part.count
+        self._sliced = self._sliced or part.sliced
         return self._at
 
     @property
@@ -721,11 +723,12 @@ class Inputs:
     def said(self) -> dict[str, Any]:
         """What a file keeps of them (:data:`RECORDS_KEY`): of part of one input's rows (a slice),
         which input it is too (:func:`input_token`), so that files of its slices, read back, join
-        as the slices do. A file of a whole input says no token (a random one): the same input
-        mapped and written twice writes the same bytes."""
+        as the slices do; so does a file of slices holding every row (``batch[0:1000]`` of 800 rows:
+        its empty siblings' files name the input). A file of a whole input as mapped says no token (a
+        random one): the same input mapped and written twice writes the same bytes."""
         records = self.records
         said: dict[str, Any] = {"records": records, "failed_records": min(self.failed_records, records)}
-        if len(self.reports) == 1 and self._rows < self.reports[0].records - self.reports[0].failed_records:
+        if len(self.reports) == 1 and (self._sliced or self._rows < self.reports[0].records - self.reports[0].failed_records):
             said["input"] = input_token(self.reports[0])
         return said
 
@@ -1038,6 +1041,12 @@ class Batch:
         self.columns = columns
         self.report = report
 
+    #: A slice of a batch (:meth:`slice`, ``batch[a:b]``), or a batch read back from a file of one,
+    #: whatever rows it holds: a file of it names its input (:meth:`Inputs.said`), so that the file of
+    #: a slice holding every row joins the files of its empty siblings (``batch[0:1000]`` of a batch of
+    #: 800 rows and ``batch[1000:2000]``). A batch as mapped is not one: its file names no input.
+    sliced = False
+
     @property
     def ids(self) -> np.ndarray:
         """``_id`` per row: uint64, or an object array of ``str`` for primary keys (read-only when
@@ -1106,7 +1115,7 @@ class Batch:
         start = int(offset) + self.count if offset < 0 else int(offset)
         stop = self.count if length is None else start + int(length)  # (the window from there, then cut to the rows: polars')
         start = min(max(start, 0), self.count)
-        return self._sliced(start, min(max(stop, start), self.count))
+        return self._sliced(start, min(max(stop, start), self.count), True)
 
     def _rows(self, key: builtins.slice) -> Batch:
         """``batch[start:stop]``: Python's slice of the rows (negative bounds count from the end)."""
@@ -1116,14 +1125,16 @@ class Batch:
             raise OptionError(f"a batch's rows are sliced by ints (or None), not {key!r}") from None
         if step != 1:
             raise OptionError(f"a batch's rows are sliced with a step of 1 only (batch[a:b]: rows next to each other, in order), not {step}")
-        return self._sliced(start, max(start, stop))
+        return self._sliced(start, max(start, stop), True)
 
-    def _sliced(self, start: int, stop: int) -> Batch:
-        """Rows ``start`` to ``stop`` (``0 <= start <= stop <= count``)."""
+    def _sliced(self, start: int, stop: int, sliced: bool = False) -> Batch:
+        """Rows ``start`` to ``stop`` (``0 <= start <= stop <= count``); ``sliced``: a slice the user asked for (:attr:`sliced`)."""
         try:
             ids = self._ids.slice(start, stop) if isinstance(self._ids, Strings) else self._ids[start:stop]
             columns = {name: ColumnData(name, col.ctype, slice_arrays(col, start, stop)) for name, col in self.columns.items()}
-            return Batch(self.sink, ids, self.record_index[start:stop], columns, self.report)
+            part = Batch(self.sink, ids, self.record_index[start:stop], columns, self.report)
+            part.sliced = sliced
+            return part
         except (IndexError, TypeError, ValueError, AttributeError):  # (a batch made or edited by hand whose arrays do not fit)
             self.check()  # says which
             raise

@@ -1529,6 +1529,7 @@ def _batch_of(
             report.failed = array("q", refused.tobytes())
             report.failed_only_missing = bytearray(failed)
     batch = Batch(sink, ids, record_index, columns, report)
+    batch.sliced = report.input_token is not None  # (of a file of a slice: written again, it names its input again)
     try:
         batch.check()  # (what the conversions check first; of a file, its offsets)
     except OutputError as exc:
