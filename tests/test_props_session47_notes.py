@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -60,7 +61,7 @@ def _told(report: mapper.Report) -> tuple[Any, ...]:
     return report.records, report.failed_records, report.notes, [(e.record, e.line, e.code, e.reason) for e in report.errors]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(RECORD, min_size=1, max_size=6), st.sampled_from(SHAPES), st.sampled_from(ENCODINGS), st.booleans())
 @example([{"k": 0, "i": 0, "s": ""}] * 3, "ndjson", "utf-16", False)
 @example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8", False)
@@ -97,7 +98,7 @@ def _spaced(draw: Any) -> tuple[list[str], int, str, int]:
     return lines, row, draw(st.sampled_from(SPACES)), draw(st.sampled_from(blanks))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_spaced())
 @example(([' {"k": 1, "i": 1, "s": "a"} '], 0, "\u00a0", 0))  # (a record's first character)
 @example(([' {"k": 1, "i": 1, "s": "a"} ', ' {"k": 2, "i": 1, "s": "b"} '], 1, "\u3000", 27))  # (trailing)
@@ -112,3 +113,30 @@ def test_a_space_like_character_is_named(spaced: tuple[list[str], int, str, int]
     name = unicodedata.name(space, "").lower()
     assert f"U+{ord(space):04X} ({name}), which JSON does not take as whitespace" in report.errors[0].reason, report.errors[0].reason
     assert report.records - report.failed_records == len(lines) - 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(RECORD.map(lambda r: {**r, "i": 1}), min_size=1, max_size=3),
+    st.sampled_from(["array", "body", "pretty objects"]),
+    st.sampled_from(SPACES),
+    st.data(),
+)
+@example([{"k": 1, "i": 1, "s": "a"}], "array", "\u00a0", None)
+def test_a_space_like_character_in_a_document_is_named(records: list[dict[str, Any]], layout: str, space: str, data: Any) -> None:
+    """The same in a document spread over lines: a JSON array, a request body, objects one after another."""
+    doc: Any = {"records": [{"value": r} for r in records]} if layout == "body" else records
+    text = "".join(json.dumps(r, indent=1) + "\n" for r in records) if layout == "pretty objects" else json.dumps(doc, indent=1)
+    assert M.validate(text.encode()).errors == []  # (the oracle: the plain spaces are blanks)
+    blanks = [n for n, c in enumerate(text) if c == " "]
+    at = blanks[0] if data is None else data.draw(st.sampled_from(blanks))
+    report = M.validate((text[:at] + space + text[at + 1 :]).encode())
+    named = f"U+{ord(space):04X} ({unicodedata.name(space, '').lower()}), which JSON does not take as whitespace"
+    assert report.errors and named in report.errors[0].reason, (text[:at], report.errors[:1], report.notes)
+    # and placed: the line of the input (a record's own lines counted from the record's first) and its character
+    line, char = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    err = report.errors[0]
+    place = re.search(r"at line (\d+) char (\d+)( of the record)?", err.reason)
+    assert place is not None, err
+    said = int(place.group(1)) + (err.line - 1 if place.group(3) else 0)
+    assert (said, int(place.group(2))) == (line, char), (err, text[:at])

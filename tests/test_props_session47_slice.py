@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -48,6 +49,8 @@ def test_slice_takes_the_rows_polars_takes(rows: tuple[int, frozenset[int]], off
     assert [row.get("s") for row in part.to_rows()] == [f"v{r}" if r % 2 else None for r in want]
     assert len(part) == len(want)
     assert part.report is batch.report
+    # numpy's ints (a count from an array) take the same rows
+    assert batch.slice(np.int64(offset), None if length is None else np.int32(length)).record_index.tolist() == want
 
 
 @given(ROWS, st.none() | st.integers(-20, 20), st.none() | st.integers(-20, 20))
