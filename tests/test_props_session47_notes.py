@@ -140,3 +140,40 @@ def test_a_space_like_character_in_a_document_is_named(records: list[dict[str, A
     assert place is not None, err
     said = int(place.group(1)) + (err.line - 1 if place.group(3) else 0)
     assert (said, int(place.group(2))) == (line, char), (err, text[:at])
+
+
+def _cli_validate(argv: list[str], stdin: bytes | None = None) -> dict[str, Any]:
+    import contextlib
+    import sys
+    from unittest import mock
+
+    from mapper.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    fake = sys.stdin if stdin is None else type("In", (), {"buffer": io.BytesIO(stdin), "isatty": lambda self: False})()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch.object(sys, "stdin", fake):
+        main(["validate", *argv, "--report", "json", "-q"])
+    assert out.getvalue(), err.getvalue()
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(RECORD, min_size=1, max_size=5), st.sampled_from(SHAPES), st.sampled_from(ENCODINGS), st.booleans())
+@example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8-sig", False)  # (--workers 2: no note, the first line's BOM kept)
+def test_the_command_line_tells_standard_input_and_a_file_alike(records: list[dict[str, Any]], shape: str, encoding: str, packed: bool) -> None:
+    """``mapper validate -`` (standard input, read once) and ``validate FILE`` (``--workers 2`` too)
+    say the same notes, and the notes the API says of the bytes."""
+    data = _shaped(records, shape).encode(encoding)
+    want = M.validate(data).notes
+    given = gzip.compress(data, mtime=0) if packed else data
+    with tempfile.TemporaryDirectory() as tmp:
+        sink, path = Path(tmp) / "sink.json", Path(tmp) / "in.json"
+        sink.write_text(json.dumps({"name": "n", "sink_details": {"database_id": "d", "table": "t"}, "schema": SINK}))
+        path.write_bytes(given)
+        seen = {
+            "-": _cli_validate([str(sink), "-"], given)["notes"],
+            "FILE": _cli_validate([str(sink), str(path)])["notes"],
+            "FILE --workers 2": _cli_validate([str(sink), str(path), "--workers", "2"])["notes"],
+        }
+    assert seen == dict.fromkeys(seen, want)
