@@ -57,6 +57,19 @@ SHAPES = ["ndjson", "lone CR", "documents a line", "arrays a line", "pretty arra
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le"]
 
 
+class _Pipe:
+    """A binary stream that can only be read, in small pieces (a pipe's): no seek, no name, no fileno."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def read(self, n: int = -1) -> bytes:
+        n = len(self.data) if n < 0 else min(n, 4096)  # (a short read, as a pipe gives; -1 is all that is left)
+        out = self.data[self.pos : self.pos + n]
+        self.pos += len(out)
+        return out
+
+
 def _told(report: mapper.Report) -> tuple[Any, ...]:
     return report.records, report.failed_records, report.notes, [(e.record, e.line, e.code, e.reason) for e in report.errors]
 
@@ -77,6 +90,7 @@ def test_a_binary_stream_is_told_what_its_bytes_are(records: list[dict[str, Any]
     if packed:
         assert _told(M.validate(given)) == want
     assert _told(M.validate(io.BytesIO(given))) == want
+    assert _told(M.validate(_Pipe(given))) == want
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.json"
         path.write_bytes(given)
