@@ -45,8 +45,13 @@ PAD = "x" * (HEAD_SIZE + 4000)
 RECORD = st.builds(
     lambda i, n, s: {"id": i, "n": n, **({} if s is None else {"s": s})}, st.integers(0, 99), st.integers(-5, 5), st.none() | st.text(max_size=4)
 )
-RECORDS_KEY = st.sampled_from(["records", "Records", "RECORDS"])
-VALUE_KEY = st.sampled_from(["value", "Value"])
+RECORDS_KEY = st.sampled_from(["records", "Records", "RECORDS", "recordſ", "RECORDſ"])  # (ſ, the long s, Go folds onto s)
+VALUE_KEY = st.sampled_from(["value", "Value", "VALUE"])
+
+
+def _go(key: str) -> str:
+    """A key as Go's encoding/json matches it to a field: case folded, the long s onto s (the documented matching)."""
+    return key.lower().replace("ſ", "s")
 
 
 @st.composite
@@ -76,10 +81,10 @@ def _record(draw: Any) -> dict[str, Any]:
 def _padded(doc: dict[str, Any], where: int) -> dict[str, Any]:
     """``doc`` with a string past the head: in its first record, its last, or the document itself."""
     if is_body(doc):
-        items = next(v for k, v in reversed(list(doc.items())) if k.lower() == "records")
+        items = next(v for k, v in reversed(list(doc.items())) if _go(k) == "records")
         if items:
             item = items[0 if where == 0 else -1]
-            vkey = next(k for k in reversed(list(item)) if k.lower() == "value")
+            vkey = next(k for k in reversed(list(item)) if _go(k) == "value")
             item[vkey] = {**item[vkey], "s": PAD}
             return doc
     return {**doc, "s": PAD} if "id" in doc else {**doc, "pad": PAD}
@@ -89,8 +94,8 @@ def _records_of(doc: dict[str, Any]) -> list[Any]:
     """The oracle: the records a document holds (is_body's verdict on the dict; its items' values, each the last key so spelled)."""
     if not is_body(doc):
         return [doc]
-    items = [v for k, v in doc.items() if k.lower() == "records"][-1]
-    return [[v for k, v in item.items() if k.lower() == "value"][-1] for item in items]
+    items = [v for k, v in doc.items() if _go(k) == "records"][-1]
+    return [[v for k, v in item.items() if _go(k) == "value"][-1] for item in items]
 
 
 def _head_says_body(doc: dict[str, Any]) -> bool:
@@ -98,9 +103,9 @@ def _head_says_body(doc: dict[str, Any]) -> bool:
     first, value = next(iter(doc.items()))
     if first == "records":
         return True
-    if first.lower() != "records" or not isinstance(value, list) or not value or not isinstance(value[0], dict):
+    if _go(first) != "records" or not isinstance(value, list) or not value or not isinstance(value[0], dict):
         return False
-    keys = [k.lower() for k in value[0]]
+    keys = [_go(k) for k in value[0]]
     return keys[:1] == ["value"] or keys[:2] == ["key", "value"]
 
 
@@ -130,18 +135,25 @@ def _mapped(source: Any) -> tuple[int, int, list[dict[str, Any]]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(_body(), _record()), _layout(), st.booleans(), st.integers(-1, 1), st.booleans())
-@example({"records": [], "meta": 1, "id": 1}, ((None, "", "", False), False), False, -1, False)
-@example({"records": None, "id": 3}, ((2, "\n", "", False), True), False, -1, False)  # (a body spread over lines, before 4d03579)
+@given(st.one_of(_body(), _record()), _layout(), st.booleans(), st.integers(-1, 1), st.booleans(), st.booleans())
+@example({"records": [], "meta": 1, "id": 1}, ((None, "", "", False), False), False, -1, False, True)
+@example({"records": None, "id": 3}, ((2, "\n", "", False), True), False, -1, False, True)  # (a body spread over lines, before 4d03579)
 @example(
-    {"x": 1, "Records": [{"Value": {"id": 1, "n": 1}}]}, ((None, "", "", False), False), False, 1, False
+    {"x": 1, "Records": [{"Value": {"id": 1, "n": 1}}]}, ((None, "", "", False), False), False, 1, False, True
 )  # one line past the head, no final newline (4d03579)
-def test_every_road_finds_the_records_the_document_holds(doc: dict[str, Any], layout: tuple[Any, bool], bom: bool, pad: int, gz_road: bool) -> None:
+def test_every_road_finds_the_records_the_document_holds(
+    doc: dict[str, Any], layout: tuple[Any, bool], bom: bool, pad: int, gz_road: bool, ascii: bool
+) -> None:
     (indent, nl, lead, crlf), _spread = layout
     if pad >= 0:
         doc = _padded(doc, pad)
     # ("members": one top-level member a line, the first line as long as its member, past the head too)
-    text = "{" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in doc.items()) + "}" if indent == "members" else json.dumps(doc, indent=indent)
+    # (ascii: non-ASCII characters as escapes, keys too: "record\\u017f")
+    text = (
+        "{" + ",\n".join(f"{json.dumps(k, ensure_ascii=ascii)}: {json.dumps(v, ensure_ascii=ascii)}" for k, v in doc.items()) + "}"
+        if indent == "members"
+        else json.dumps(doc, indent=indent, ensure_ascii=ascii)
+    )
     spread = "\n" in text
     text = lead + (text.replace("\n", "\r\n") if crlf else text) + nl
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
