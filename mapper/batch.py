@@ -450,6 +450,20 @@ def _joined_utf8(parts: list[Strings]) -> tuple[np.ndarray, np.ndarray]:
 UTF8_BLOCK = 65536
 
 
+def _check_str_objects(objects: np.ndarray, valid: np.ndarray | None, what: str, unit: str = "row", fails: str = "cannot be read") -> None:
+    """An :class:`~mapper.errors.OutputError` naming the first of ``objects`` (an object array given
+    by hand: ``col.stored = edited``) that is no ``str`` where a value is stored (``valid``; None:
+    every one, a set's elements): written, it failed inside the UTF-8 conversion ("sequence item 0:
+    expected str instance, int found", no column named), and ``to_rows`` gave the int as the value."""
+    if set(map(type, (objects if valid is None else objects[valid]).tolist())) <= {str}:
+        return  # (the types at C speed, ~10 ms a million: a primary key sink's ids are checked each write)
+    for row, value in enumerate(objects.tolist()):
+        if not isinstance(value, str) and (valid is None or valid[row]):
+            held = "None" if value is None else f"{article(type(value).__name__)}, {value!r:.60},"
+            where = "" if valid is None else " (its valid mask says a value is stored there)"
+            raise OutputError(f"{what} {fails}: {unit} {row} (counting from 0) holds {held} where str objects are held{where}")
+
+
 def objects_to_utf8(objects: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 bytes and offsets of an object array of ``str`` (``None`` and invalid rows: empty).
 
@@ -1007,6 +1021,8 @@ class ColumnData:
         if not isinstance(values, np.ndarray) or values.dtype != want or values.shape != (count,):
             held = "str objects" if want.kind == "O" else f"{want} values"
             raise OutputError(f"{what} cannot be read: its values are {_described(values)}, not the {count} {held} of {article(self.type)} column")
+        if want.kind == "O":  # (objects given by hand, col.stored = ...: each stored value a str)
+            _check_str_objects(values, None if self.offsets is not None else self.valid, what, "element" if self.offsets is not None else "row")
 
     def canonical(self) -> list[Any]:
         """Each row's value in the canonical JSON form (:data:`mapper.MISSING` for missing rows)."""
@@ -1055,6 +1071,8 @@ class Batch:
 
     @ids.setter
     def ids(self, ids: np.ndarray | Strings) -> None:
+        if isinstance(ids, np.ndarray) and ids.dtype == object:  # (string ids given by hand: each a str, as written; checked once, here)
+            _check_str_objects(ids, None, "the batch's _id", fails="cannot be set so")
         self._ids = ids
 
     @property

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mapper
+from mapper.errors import OutputError
 from mapper.writers import write_arrow, write_npz, write_parquet
 
 pytest.importorskip("pyarrow")
@@ -234,3 +235,51 @@ def test_slices_of_two_inputs_join_as_two_inputs(
         joined = mapper.concat(parts)
     assert joined.record_index.tolist() == want, roads
     assert (joined.report.records, joined.report.failed_records) == (len(records_a) + len(records_b), len(records_a) + len(records_b) - len(want)), roads
+
+
+NOT_STR = st.one_of(st.integers(), st.binary(max_size=3), st.floats(allow_nan=False), st.booleans(), st.none())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(RECORD, min_size=1, max_size=8), st.sampled_from(["s", "ss"]), st.data())
+@example([{"i": 1, "s": "a", "ss": ["x"], "b": MISSING}], "s", None)  # (an int in row 0: to_rows gave it, write_npz raised numpy's TypeError naming no column)
+def test_a_string_column_given_objects_that_are_no_str_is_refused_naming_the_row(draw: list[dict[str, Any]], name: str, data: Any) -> None:
+    """``col.stored = objects`` of a string column where a stored value (a row's, or a set's
+    element) is no str: every reader and writer refuses it naming the column and the place (to_rows
+    gave the int as the value, write_npz raised "sequence item 0: expected str instance, int found")."""
+    batch = M.map(_records(draw), on_error="skip")
+    col = batch.columns[name]
+    objects = np.array(col.values.tolist(), dtype=object)
+    places = range(len(objects)) if col.offsets is not None else np.flatnonzero(col.valid).tolist()
+    if not len(places):
+        return
+    at, bad = (places[0], 7) if data is None else (data.draw(st.sampled_from(list(places))), data.draw(NOT_STR))
+    objects[at] = bad
+    col.stored = objects
+    place = f"{'element' if col.offsets is not None else 'row'} {at} (counting from 0) holds"
+    with tempfile.TemporaryDirectory() as tmp:
+        for what, call in (
+            ("to_rows", batch.to_rows),
+            ("to_arrow", batch.to_arrow),
+            ("npz", lambda: write_npz(batch, Path(tmp) / "x.npz")),
+            ("arrow", lambda: write_arrow(batch, Path(tmp) / "x.arrow")),
+            ("concat", lambda: mapper.concat([batch, batch])),
+        ):
+            with pytest.raises(OutputError) as refused:
+                call()
+            assert f"column {name!r} cannot be read: {place}" in str(refused.value), (what, refused.value)
+
+
+@given(st.lists(STRINGS, min_size=1, max_size=4), st.data())
+def test_string_ids_given_objects_that_are_no_str_are_refused(keys: list[str], data: Any) -> None:
+    m = mapper.compile_sink({"primary_key_fields": ["a"], "allow_missing_fields": True, "definition": [{"name": "a", "path": ["a"], "type": "string"}]})
+    batch = m.map([{"a": k} for k in keys], on_error="skip")
+    ids = np.array(batch.ids.tolist(), dtype=object)
+    if not len(ids):
+        return
+    at = data.draw(st.integers(0, len(ids) - 1))
+    ids[at] = data.draw(NOT_STR)
+    with pytest.raises(OutputError, match=rf"the batch's _id cannot be set so: row {at} \(counting from 0\) holds"):
+        batch.ids = ids
+    batch.ids = np.array([str(k) for k in ids.tolist()], dtype=object)  # (str ids are taken)
+    assert [r["_id"] for r in batch.to_rows()] == [str(k) for k in ids.tolist()]
