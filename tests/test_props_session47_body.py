@@ -181,3 +181,43 @@ def test_every_road_finds_the_records_the_document_holds(
         batches = list(M.iter_batches(data, records=2, on_error="skip"))
         assert [r for b in batches for r in b.to_rows()] == want[2], ("iter_batches", text[:200])
     assert _mapped(doc) == want
+
+
+def _cli(argv: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:
+    import contextlib
+    import sys
+    from unittest import mock
+
+    from mapper.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    fake = sys.stdin if stdin is None else type("In", (), {"buffer": io.BytesIO(stdin), "isatty": lambda self: False})()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), mock.patch.object(sys, "stdin", fake):
+        rc = main(argv)
+    return rc, out.getvalue(), err.getvalue()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.one_of(_body(), _record()), _layout(), st.booleans(), st.integers(-1, 1))
+def test_the_command_line_finds_the_records_the_document_holds(doc: dict[str, Any], layout: tuple[Any, bool], bom: bool, pad: int) -> None:
+    """``mapper validate FILE``, ``validate -`` and ``map FILE --workers 2``: the records the dict holds, as the API's roads."""
+    (indent, nl, lead, _crlf), _spread = layout
+    if pad >= 0:
+        doc = _padded(doc, pad)
+    text = lead + (json.dumps(doc) if indent == "members" else json.dumps(doc, indent=indent)) + nl
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+    if "\n" in text.strip() and _head_told(data):
+        assume(_head_says_body(doc) == is_body(doc))
+    records = _records_of(doc)
+    want = _mapped(records)
+    with tempfile.TemporaryDirectory() as tmp:
+        sink, path, out = Path(tmp) / "sink.json", Path(tmp) / "in.json", Path(tmp) / "out.ndjson"
+        sink.write_text(json.dumps({"name": "b", "sink_details": {"database_id": "d", "table": "t"}, "schema": SINK}))
+        path.write_bytes(data)
+        for argv, stdin in (([str(path)], None), (["-"], data)):
+            _rc, said, err = _cli(["validate", str(sink), *argv, "--report", "json", "-q"], stdin)
+            report = json.loads(said) if said else err
+            assert (report["records"], report["failed_records"]) == want[:2], (argv, text[:200])
+        _cli(["map", str(sink), str(path), "-o", str(out), "--workers", "2", "--on-error", "skip", "-q"])
+        rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    assert rows == want[2], text[:200]
