@@ -91,6 +91,8 @@ def test_a_binary_stream_is_told_what_its_bytes_are(records: list[dict[str, Any]
         assert _told(M.validate(given)) == want
     assert _told(M.validate(io.BytesIO(given))) == want
     assert _told(M.validate(_Pipe(given))) == want
+    if encoding.startswith("utf-8") and not packed:  # (and as a str: the text, its BOM a character)
+        assert _told(M.validate(data.decode("utf-8"))) == want
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.json"
         path.write_bytes(given)
