@@ -6,6 +6,8 @@ oracles are polars and ``list``, not mapper's own slicing)."""
 from __future__ import annotations
 
 import functools
+import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -67,3 +69,30 @@ def test_a_negative_length_is_refused(rows: tuple[int, frozenset[int]], offset: 
     batch, _kept = _batch(*rows)
     with pytest.raises(mapper.OptionError, match="length of 0 or more"):
         batch.slice(offset, length)
+
+
+KEYED = mapper.compile_sink(
+    {
+        "primary_key_fields": ["name"],
+        "allow_missing_fields": True,
+        "definition": [{"name": "name", "path": ["name"], "type": "string"}, {"name": "i", "path": ["i"], "type": "int"}],
+    }
+)
+
+
+@functools.cache
+def _keyed(n: int, refused: frozenset[int], text: bool) -> tuple[mapper.Batch, list[str]]:
+    """As :func:`_batch`, of string ids (a primary key), read from NDJSON text (``text``: ids held as UTF-8) or from dicts."""
+    records = [{"name": f"n{r}é", "i": "x" if r in refused else r} for r in range(n)]
+    source: Any = "".join(json.dumps(r) + "\n" for r in records).encode() if text else records
+    return KEYED.map(source, on_error="skip"), [f"n{r}é" for r in range(n) if r not in refused]
+
+
+@given(ROWS, OFFSETS, LENGTHS, st.booleans())
+def test_slice_of_string_ids_takes_the_rows_polars_takes(rows: tuple[int, frozenset[int]], offset: int, length: int | None, text: bool) -> None:
+    batch, kept = _keyed(*rows, text)
+    want = pl.DataFrame({"r": kept}, schema={"r": pl.String}).slice(offset, length)["r"].to_list()
+    part = batch.slice(offset, length)
+    assert part.ids.tolist() == want
+    assert [row["_id"] for row in part.to_rows()] == want
+    assert part.to_arrow().column("_id").to_pylist() == want
