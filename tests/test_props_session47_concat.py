@@ -209,34 +209,6 @@ def test_a_full_slice_in_a_file_joins_its_empty_siblings(tmp_path: Path, ext: st
     assert (tmp_path / f"w1{ext}").read_bytes() == (tmp_path / f"w2{ext}").read_bytes()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(RECORD, max_size=6),
-    st.lists(RECORD, max_size=6),
-    st.lists(st.integers(0, 6), max_size=3),
-    st.lists(st.integers(0, 6), max_size=3),
-    st.lists(st.sampled_from(ROADS), min_size=8, max_size=8),
-)
-def test_slices_of_two_inputs_join_as_two_inputs(
-    draw_a: list[dict[str, Any]], draw_b: list[dict[str, Any]], cuts_a: list[int], cuts_b: list[int], roads: list[str]
-) -> None:
-    """Slices of one input then slices of another (the same records mapped again, or others), each
-    through any road: the second input's indices are moved past the first's records, whatever
-    slices are empty or hold every row."""
-    records_a, records_b = _records(draw_a), _records(draw_b)
-    a, b = M.map(records_a, on_error="skip"), M.map(records_b, on_error="skip")
-    want = _kept(records_a) + [n + len(records_a) for n in _kept(records_b)]
-    parts = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, whole, cuts in (("a", a, cuts_a), ("b", b, cuts_b)):
-            bounds = [0, *sorted(min(c, len(whole)) for c in cuts), len(whole)]
-            for k, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
-                parts.append(_through(whole[lo:hi], roads[len(parts)], Path(tmp) / f"{name}{k}"))
-        joined = mapper.concat(parts)
-    assert joined.record_index.tolist() == want, roads
-    assert (joined.report.records, joined.report.failed_records) == (len(records_a) + len(records_b), len(records_a) + len(records_b) - len(want)), roads
-
-
 NOT_STR = st.one_of(st.integers(), st.binary(max_size=3), st.floats(allow_nan=False), st.booleans(), st.none())
 
 
