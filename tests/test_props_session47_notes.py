@@ -124,7 +124,10 @@ def test_a_space_like_character_is_named(spaced: tuple[list[str], int, str, int]
     assert M.validate(plain.encode()).errors == []  # (the oracle: a plain space there is valid)
     lines = lines.copy()
     lines[row] = lines[row][:at] + space + lines[row][at + 1 :]
-    report = M.validate(("\n".join(lines) + "\n").encode())
+    data = ("\n".join(lines) + "\n").encode()
+    report = M.validate(data)
+    for road in (io.BytesIO(data), _Pipe(data), b"\xef\xbb\xbf" + data, gzip.compress(data, mtime=0)):  # (a stream, a BOM, gzip: the same)
+        assert _told(M.validate(road)) == _told(report)
     assert [(e.record, e.line) for e in report.errors] == [(row, row + 1)], report.errors
     name = unicodedata.name(space, "").lower()
     assert f"U+{ord(space):04X} ({name}), which JSON does not take as whitespace" in report.errors[0].reason, report.errors[0].reason
