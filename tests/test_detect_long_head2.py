@@ -60,13 +60,17 @@ def test_send_reads_the_note_where_validate_reads_it(tmp_path: Path, low_limit: 
     assert len(items) == 2  # (read as NDJSON: two lines)
     assert [(fi, n.kind) for fi, n in notices] == [(0, "format")]
     assert notices[0][1].message == M.validate(doc).notes[0]
-    # forced, or a good input: no note
+    # forced, or a good input: no note on the format (forced, the document is one record, and
+    # the note on where its records may be is validate's too, said if the record fails)
     for name, fmt in ((doc, "json"), (tmp_path / "n.ndjson", "auto")):
         if fmt == "auto":
             name.write_bytes(b'{"id": 1}\n{"id": 2}\n')
         notices = []
         list(read_records([str(name)], fmt, Resume(), notices))
-        assert notices == []
+        assert [n.kind for _, n in notices] == (["document"] if fmt == "json" else [])
+        if fmt == "json":
+            assert notices[0][1].if_failed and "may hold the records" in notices[0][1].message
+            assert any("arrays of objects are at `r`" in note for note in M.validate(name, input_format="json").notes)
 
 
 @pytest.mark.parametrize("report", ["text", "json"])
