@@ -139,6 +139,25 @@ def _lone_surrogate(data: bytes) -> str | None:
         doc = json.loads(data)  # (keeps a lone surrogate)
     except (ValueError, RecursionError):
         return None
+    found = _first_string_match(doc, SURROGATE)
+    if found is None:
+        return None
+    keys, value, m = found
+    at = m.start()
+    line = value.count("\n", 0, at) + 1
+    start = value.rfind("\n", 0, at) + 1
+    # (a byte order mark opening the text is no character an editor shows, nor one mapper validate counts)
+    char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
+    return (
+        f"{_field_named(keys)}: line {line} char {char} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
+        "in two when it was copied), which no UTF-8 text can carry: delete it, or copy the character whole"
+        + ("; nothing was sent" if keys == ("text",) else "")
+    )
+
+
+def _first_string_match(doc: Any, pattern: re.Pattern[str]) -> tuple[tuple[str, ...], str, re.Match[str]] | None:
+    """The first string of a UI request's JSON ``doc``, in document order, that ``pattern`` finds
+    something in: its keys from the top, the string and the match; None when none does."""
     todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
     while todo:
         keys, value = todo.pop()
@@ -146,22 +165,14 @@ def _lone_surrogate(data: bytes) -> str | None:
             todo.extend(((*keys, str(k)), v) for k, v in reversed(value.items()))
         elif isinstance(value, list):
             todo.extend(((*keys, str(i)), v) for i, v in reversed(list(enumerate(value))))
-        elif isinstance(value, str):
-            m = SURROGATE.search(value)
-            if m is None:
-                continue
-            at = m.start()
-            line = value.count("\n", 0, at) + 1
-            start = value.rfind("\n", 0, at) + 1
-            # (a byte order mark opening the text is no character an editor shows, nor one mapper validate counts)
-            char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
-            what = _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
-            return (
-                f"{what}: line {line} char {char} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
-                "in two when it was copied), which no UTF-8 text can carry: delete it, or copy the character whole"
-                + ("; nothing was sent" if keys == ("text",) else "")
-            )
+        elif isinstance(value, str) and (m := pattern.search(value)) is not None:
+            return keys, value, m
     return None
+
+
+def _field_named(keys: tuple[str, ...]) -> str:
+    """A field of a UI request, as messages name it."""
+    return _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
@@ -176,22 +187,16 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
         doc = json.loads(data.decode("utf-8", "surrogateescape"))  # (each byte no UTF-8 a character of its own: U+DC80-U+DCFF)
     except (ValueError, RecursionError):
         doc = None
-    todo: list[tuple[tuple[str, ...], Any]] = [((), doc)]
-    while todo:
-        keys, value = todo.pop()
-        if isinstance(value, dict):
-            todo.extend(((*keys, str(k)), v) for k, v in reversed(value.items()))
-        elif isinstance(value, list):
-            todo.extend(((*keys, str(i)), v) for i, v in reversed(list(enumerate(value))))
-        elif isinstance(value, str) and (m := _ESCAPED_BYTE.search(value)) is not None:
-            at = m.start()
-            start = value.rfind("\n", 0, at) + 1
-            what = _FIELDS.get(keys) or "the form's " + (".".join(preview(k, 40) for k in keys) or "value")
-            return (
-                f"{what}: line {value.count(chr(10), 0, at) + 1} char {at - start + 1} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
-                " which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8"
-                + ("; nothing was sent" if keys == ("text",) else "")
-            )
+    found = _first_string_match(doc, _ESCAPED_BYTE)
+    if found is not None:
+        keys, value, m = found
+        at = m.start()
+        start = value.rfind("\n", 0, at) + 1
+        return (
+            f"{_field_named(keys)}: line {value.count(chr(10), 0, at) + 1} char {at - start + 1} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
+            " which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8"
+            + ("; nothing was sent" if keys == ("text",) else "")
+        )
     return f"the request body is not UTF-8: at byte {exc.start:,} it holds {byte}"
 
 
