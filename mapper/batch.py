@@ -953,10 +953,26 @@ class ColumnData:
     @property
     def utf8(self) -> tuple[np.ndarray, np.ndarray] | None:
         """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets
-        (read-only, as :attr:`values`' strings); else None."""
-        if not isinstance(self.stored, Strings):
+        (read-only, as :attr:`values`' strings); else None. A column given new objects
+        (``col.stored = edited``, as :attr:`values` says) is encoded from them, each time."""
+        stored = self.stored
+        if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
+            objects = stored
+            stored = Strings.from_objects(objects, self.valid if self.offsets is None else None)
+            try:
+                stored.utf8  # noqa: B018 - made here, to name what cannot be encoded
+            except (TypeError, UnicodeError):
+                at = next((i for i, v in enumerate(objects) if v is not None and not isinstance(v, str)), None)
+                place = "row" if self.offsets is None else "set element"
+                what = (
+                    f"{place} {at} (counting from 0) holds {type(objects[at]).__name__} {objects[at]!r:.40}, not a str"
+                    if at is not None
+                    else "its text cannot be encoded"
+                )
+                raise OutputError(f"column {self.name!r} cannot be read as UTF-8: {what}") from None
+        if not isinstance(stored, Strings):
             return None
-        data, offsets = self.stored.utf8
+        data, offsets = stored.utf8
         return _read_only(data), _read_only(offsets)
 
     def __len__(self) -> int:
