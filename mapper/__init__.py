@@ -24,7 +24,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch, ColumnData, concat
 from .batcher import Batcher, Body, Verdict
 from .endpoint import ServiceError
-from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, PathSyntaxError, Problem
+from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, OutputError, PathSyntaxError, Problem
 from .infer import InferError, InferResult, infer  # (eager: importing the module mapper.infer would rebind mapper.infer)
 from .model import MISSING, CheckResult, Column, ColumnConfig, Sink
 from .options import MapOptions
@@ -86,6 +86,7 @@ __all__ = [
     "MapperError",
     "MissingDependencyError",
     "OptionError",
+    "OutputError",
     "Path",
     "PathSyntaxError",
     "Problem",

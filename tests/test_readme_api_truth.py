@@ -5,6 +5,7 @@ Each test is one claim of README *Python API* that the code did not keep.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -61,11 +62,28 @@ def test_a_number_column_has_no_utf8() -> None:
     assert batch["altitude"].utf8 is None
 
 
+def test_output_error_is_public_as_the_readme_names_it() -> None:
+    """README: ``batch.check()`` (and ``concat`` of no batch, ``to_arrow``, ``read_batch`` ...)
+    raise an ``OutputError``; ``mapper.OutputError`` was an AttributeError, so a caller could
+    not catch it by the name the README gives without importing ``mapper.errors``."""
+    from mapper.errors import OutputError
+
+    assert mapper.OutputError is OutputError
+    assert "OutputError" in mapper.__all__
+    assert issubclass(mapper.OutputError, mapper.MapperError)
+    batch = mapper.compile_sink(SINK).map(SEED)
+    batch["altitude"].present[0] = False
+    with pytest.raises(mapper.OutputError, match="altitude"):
+        batch.check()
+    with pytest.raises(mapper.OutputError):
+        mapper.concat([])
+    error = pickle.loads(pickle.dumps(OutputError("x")))
+    assert type(error) is OutputError and str(error) == "x"
+
+
 def test_utf8_of_an_edited_column_holding_no_str_names_the_column_and_row() -> None:
     """Given objects that are not text, ``utf8`` was a TypeError of ``str.join``."""
     batch = mapper.compile_sink(SINK).map(SEED)
     batch["reg"].stored = np.array(["a", 7, "b"], dtype=object)
-    from mapper.errors import OutputError
-
-    with pytest.raises(OutputError, match=r"column 'reg'.*row 1 .*int 7"):
+    with pytest.raises(mapper.OutputError, match=r"column 'reg'.*row 1 .*int 7"):
         batch["reg"].utf8  # noqa: B018
