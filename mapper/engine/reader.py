@@ -2416,7 +2416,7 @@ def detect_format(head: bytes, complete: bool = False) -> str:
         if lead == b"[":
             return "json"
         return "endpoint" if is_body(first) else "ndjson"
-    if more and all(isinstance(_decoded(ln), dict) for ln in more):
+    if more and all(isinstance(_decoded(ln), dict) for ln in more) and not (complete and _comma_after_value(lines[0])):
         return "ndjson"
     if lead == b"[":
         return "json"
@@ -2442,6 +2442,14 @@ def detect_format(head: bytes, complete: bool = False) -> str:
 #: comma-first layout), brackets closing values (``}``, ``],``), or a bracket alone opening
 #: the next value as ``jq .`` prints it (no line of NDJSON is a lone ``{``).
 _MEMBER_LINE = re.compile(rb'(?:,[ \t]*)?"(?:[^"\\]|\\.)*"[ \t]*:|[\]}]+,?$|[{\[]$')
+
+
+def _comma_after_value(line: bytes) -> bool:
+    """Whether a line is a whole JSON value and a comma after it, as an array's element stands
+    without its brackets: ``{...},`` before one last ``{...}`` (two records so) are values one
+    after another with a comma between, not NDJSON whose first line is broken (which refused the
+    first record whole, where three such records kept all three)."""
+    return line.endswith(b",") and _decoded(line[:-1].rstrip(JSON_WS)) is not _NOT_JSON
 
 
 def _members(lines: list[bytes]) -> bool:
