@@ -1,0 +1,34 @@
+"""The README's install-and-test command, read as a new user runs it on a fresh install."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+
+def _floor(requirement: str) -> tuple[int, ...]:
+    found = re.search(r">=\s*([0-9][0-9.]*)", requirement)
+    assert found, requirement
+    return tuple(int(p) for p in found.group(1).split("."))
+
+
+def test_the_test_extra_installs_an_xdist_that_takes_the_readmes_options() -> None:
+    """README (and .ci/run) run ``pytest -n 3 --dist loadfile --no-loadscope-reorder``; that option
+    came with pytest-xdist 3.8.0, and the test extra asked for ``>=3.5``: an install that kept an
+    older xdist failed the command with "unrecognized arguments"."""
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "--no-loadscope-reorder" in readme and "--no-loadscope-reorder" in ci
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    (xdist,) = [r for r in extras["test"] if r.startswith("pytest-xdist")]
+    assert _floor(xdist) >= (3, 8)
