@@ -60,12 +60,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timezone
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable, Iterator, NamedTuple
+from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple
 
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, load_cli_sink, stdin_once
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, load_cli_sink, records_path_option, stdin_once
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -82,26 +82,33 @@ from .endpoint import (
     service_loads,
 )
 from .engine.reader import (
+    CHUNK_SIZE,
+    HEAD_BYTES,
     HEAD_SIZE,
     BrokenDocument,
     Notice,
+    OversizedRecord,
     RawRecords,
+    Unit,
     document_units,
     endpoint_units,
     format_head,
     format_notice,
     format_of,
+    input_note,
     jq_path,
     line_text,
     lone_object_notice,
     open_input,
     read_head,
     read_input,
+    stream_units,
     unpacked,
 )
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
+from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
-from .report import RecordError, plural
+from .report import RecordError, plural, too_large_reason
 from .writers import json_bytes, json_line, new_temp, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
@@ -1042,17 +1049,37 @@ NotARecord = tuple[str, str] | None
 
 
 def read_records(
-    names: list[str], input_format: str, start: Resume, notices: list[tuple[int, Notice]] | None = None
+    names: list[str],
+    input_format: str,
+    start: Resume,
+    notices: list[tuple[int, Notice]] | None = None,
+    records_path: tuple[str, ...] | None = None,
+    heads: dict[int, bytes] | None = None,
 ) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
     """Groups of (record text, position, why it is not a record) from every input, from ``start`` on.
 
-    ``notices``: where the reader's note on an input's format goes, with the input's index
-    (:func:`~mapper.engine.reader.format_notice`, as validate gives it)."""
+    ``notices``: where the reader's notes on an input go, with the input's index (on its format,
+    :func:`~mapper.engine.reader.format_notice`; a document read as one record that seems to hold
+    the records; as validate gives them). ``records_path``: the records are the array at these
+    keys of each document (the input's one document, or each line's), read as validate reads them.
+    ``heads``: where the first bytes of an NDJSON input read from its start go, with its index
+    (to explain its records if they fail, as validate does)."""
     index = start.index + 1
     for fi in range(start.file, len(names)):
         resume = start if fi == start.file else Resume(fi)
         fh = open_input(names[fi])
         try:
+            if records_path is not None:
+                group: list[tuple[bytes | None, Position, NotARecord]] = []
+                for item in _at_records_path(fi, fh, input_format, records_path, resume, index, notices):
+                    group.append(item)
+                    index = item[1].index + 1
+                    if len(group) >= _GROUP:
+                        yield group
+                        group = []
+                if group:
+                    yield group
+                continue
             head = read_head(fh, HEAD_SIZE + 1)
             text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
             rest = fh if text is None else text
@@ -1066,6 +1093,8 @@ def read_records(
                 if notice is not None and notices is not None:
                     notices.append((fi, notice))
             if fmt == "ndjson":
+                if heads is not None and not resume.offset:
+                    heads[fi] = head[:HEAD_BYTES]
                 source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
                 if notices is not None:
                     source = _lone_object_noted(source, fi, notices)
@@ -1075,7 +1104,7 @@ def read_records(
                 if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
                     data = data[3:]
                 source = _document(fi, data, fmt, resume, index, notices)
-            group: list[tuple[bytes | None, Position, NotARecord]] = []
+            group = []
             for item in source:
                 group.append(item)
                 index = item[1].index + 1
@@ -1139,24 +1168,41 @@ def _document(
     where the reader's note on a document that seems to hold the records goes (as validate
     gives it, in send's words: send has no ``--records-path``).
     """
-    units = document_units(data) if fmt == "json" else endpoint_units(data)
+    return _items(fi, document_units(data) if fmt == "json" else endpoint_units(data), resume, index, notices)
+
+
+def _at_records_path(
+    fi: int, fh: BinaryIO, input_format: str, keys: tuple[str, ...], resume: Resume, index: int, notices: list[tuple[int, Notice]] | None
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    """The records at ``keys`` of an input's documents, cut by the engine's reader as validate reads
+    them (one document, a document a line, documents one after another; compressed too); positions
+    are the records' indices in the input, as a document's (a resume reads the input again to there)."""
+    return _items(fi, stream_units(fh, input_format, CHUNK_SIZE, MAX_RECORD_SIZE, keys), resume, index, notices)
+
+
+def _items(
+    fi: int, units: Iterable[Unit], resume: Resume, index: int, notices: list[tuple[int, Notice]] | None
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
     record = -1
     for unit in units:
         items: list[tuple[bytes | None, NotARecord, int | None, int]]
-        if isinstance(unit, Notice):
-            if notices is not None and unit.records_path is not None:
-                notices.append((fi, _records_notice(unit.records_path)))
+        if isinstance(unit, Notice):  # (a document read as one record that seems to hold the records: validate's note)
+            if notices is not None and (fi, unit) not in notices:
+                notices.append((fi, unit))
             continue
-        if isinstance(unit, BrokenDocument):
-            items = [(None, (unit.code, unit.message), unit.line, 0)]
-        else:
-            assert isinstance(unit, RawRecords)
+        if isinstance(unit, BrokenDocument):  # (one of several documents keeps its text for its dead letter)
+            items = [(bytes(unit.raw) if unit.one_record and unit.raw else None, (unit.code, unit.message), unit.line, 0)]
+        elif isinstance(unit, OversizedRecord):
+            items = [(None, ("too_large", too_large_reason(unit.size, unit.limit)), unit.first_line, 0)]
+        elif isinstance(unit, RawRecords):
             bad = unit.bad or {}
             lines, cols = unit.lines, unit.cols
             items = [
-                (raw, ("not_an_object", bad[i]) if i in bad else None, None if lines is None else lines[i], 0 if cols is None else cols[i])
+                (bytes(raw), ("not_an_object", bad[i]) if i in bad else None, None if lines is None else lines[i], 0 if cols is None else cols[i])
                 for i, raw in enumerate(unit.raws)
             ]
+        else:  # pragma: no cover - the reader grew a unit kind (NDJSON chunks are read by _ndjson)
+            raise TypeError(f"unknown input unit {type(unit).__name__}")
         for raw, problem, line, column in items:
             record += 1
             if record <= resume.record:
@@ -1446,6 +1492,14 @@ def _damaged(state: dict[str, Any]) -> str | None:
         return "totals"
     if files is not None and not (isinstance(files, list) and all(f is None or ints(f, ("size", "mtime_ns", "inode"), least=-math.inf) for f in files)):
         return "input_files"
+    reading = state.get("reading")
+    if reading is not None and not (
+        isinstance(reading, dict)
+        and set(reading) == {"input_format", "records_path"}
+        and reading["input_format"] in INPUT_FORMATS
+        and (reading["records_path"] is None or (isinstance(reading["records_path"], list) and all(isinstance(k, str) for k in reading["records_path"])))
+    ):
+        return "reading"
     if rejects is not None and not (isinstance(rejects, dict) and isinstance(rejects.get("path"), (str, type(None))) and type(rejects.get("bytes")) is int):
         return "rejects"
     return None
@@ -1500,16 +1554,31 @@ class SendRun:
     in_doubt: tuple[int, int, int, int] | None = None
     #: the reader's notes on the inputs (an input whose format could not be told), each with its input's index
     notices: list[tuple[int, Notice]] = field(default_factory=list)
+    #: the records are the array at these keys of each document (``--records-path``), or None
+    records_path: tuple[str, ...] | None = None
+    #: the first bytes of each NDJSON input read from its start, by input index
+    heads: dict[int, bytes] = field(default_factory=dict)
+    #: records judged in this run, refused by pre-validation, and of those not JSON objects, by input index
+    judged: dict[int, list[int]] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """The notes the run's summary gives: each always, or when pre-validation refused a record
         (:attr:`~mapper.engine.reader.Notice.if_failed`, as validate keeps them); of several
-        inputs, each names its input."""
+        inputs, each names its input. An NDJSON input whose records were refused and whose first
+        lines say why (a document a line holding the records, arrays, another encoding) gets
+        validate's note on them (:func:`~mapper.engine.reader.input_note`)."""
+        found = [(fi, notice.message) for fi, notice in self.notices if not notice.if_failed or self.totals.refused_prevalidation]
+        noted = {fi for fi, _ in found}
+        for fi, head in sorted(self.heads.items()):
+            records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
+            if fi not in noted and failed:
+                lone = lone_object_notice(head) if records == 1 else None  # (one object on one line holding the records)
+                said = lone.message if lone is not None else input_note(head, records, failed, not_objects)
+                if said:
+                    found.append((fi, said))
         out: list[str] = []
-        for fi, notice in self.notices:
-            if notice.if_failed and not self.totals.refused_prevalidation:
-                continue
-            note = f"{shown_name(self.names[fi])}: {notice.message}" if len(self.names) > 1 else notice.message
+        for fi, message in found:
+            note = f"{shown_name(self.names[fi])}: {message}" if len(self.names) > 1 else message
             if note not in out:
                 out.append(note)
         return out
@@ -1550,6 +1619,8 @@ class SendRun:
             "inputs": [os.path.abspath(n) if n != "-" else "-" for n in self.names],
             "input_files": [_identity(n) for n in self.names],
             "position": asdict(start),
+            # how the inputs are read: a position's record index means another record read another way
+            "reading": self._reading(),
             "in_flight": None,
             "totals": self.totals.to_json(),
             "rejects": {"path": rejects, "bytes": self._letters.size} if rejects is not None else None,
@@ -1579,7 +1650,7 @@ class SendRun:
         self._t0, self._base_seconds = time.monotonic(), self.totals.seconds
         try:
             try:
-                for group in read_records(self.names, self.input_format, start, self.notices):
+                for group in read_records(self.names, self.input_format, start, self.notices, self.records_path, self.heads):
                     self._judge(group)
                     for body in self.batcher.ready():
                         self._send(body)
@@ -1644,11 +1715,28 @@ class SendRun:
                 self._state["totals"] = self.totals.to_json()
                 self.checkpoint.save(self._state)
 
+    def _reading(self) -> dict[str, Any]:
+        return {"input_format": self.input_format, "records_path": None if self.records_path is None else list(self.records_path)}
+
     def _check_same_run(self, state: dict[str, Any]) -> None:
         inputs = [os.path.abspath(n) if n != "-" else "-" for n in self.names]
         if state.get("inputs") != inputs:
             raise OptionError(
                 f"the checkpoint {shown_name(str(self.checkpoint.path))} is for other inputs ({', '.join(map(shown_name, state.get('inputs') or []))}): use another checkpoint file"
+            )
+        # a position is the index of a record among those the inputs give read one way: read another
+        # (without the records path, or with another; another format) that index is another record,
+        # or a byte offset is read as an element's index (a checkpoint without "reading" was written
+        # before it was kept: without a records path, its format unknown)
+        was = state.get("reading") or {"input_format": self.input_format, "records_path": None}
+        if was != self._reading():
+            path = was["records_path"]
+            how = f"--input-format {was['input_format']}" + (
+                f" --records-path {to_dot_notation(tuple(path))}" if path is not None else " without --records-path"
+            )
+            raise OptionError(
+                f"the checkpoint {shown_name(str(self.checkpoint.path))} was written reading the inputs with {how}: resuming with another"
+                " --records-path or --input-format would skip or repeat records; run with those options, or use another checkpoint file"
             )
         # the position is a byte offset in the input it is in: that input changed since
         # (replaced, appended to, rewritten) would be read from the middle of a record, or
@@ -1670,8 +1758,10 @@ class SendRun:
     def _judge(self, group: list[tuple[bytes | None, Position, NotARecord]]) -> None:
         texts = [(raw, pos) for raw, pos, problem in group if problem is None]
         for raw, pos, problem in group:
+            self._count(pos.file, 0, False)
             if problem is not None:
                 err = RecordError(pos.index, pos.line, None, None, problem[0], problem[1])
+                self._count(pos.file, 1, problem[0] == "not_an_object")
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
         # (judged with as many blanks before it as characters stand before it on its line: an
         # error's char counts from the line's start, as validate's; the blanks are not sent)
@@ -1680,11 +1770,21 @@ class SendRun:
             if v.accepted:
                 self._unacked.append(pos.index)
             else:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
+                self._count(pos.file, 1, any(e.code == "not_an_object" for e in v.errors))
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
             self._last = group[-1][1]
             self._seen = self._last.index + 1
+
+    def _count(self, fi: int, refused: int, not_an_object: bool) -> None:
+        """One record of input ``fi`` judged (``refused`` 0), or refused (1; a JSON value that is no object too)."""
+        counts = self.judged.setdefault(fi, [0, 0, 0])
+        if refused:
+            counts[1] += 1
+            counts[2] += not_an_object
+        else:
+            counts[0] += 1
 
     def _pass(self, upto: int | None) -> list[dict[str, Any]]:
         """Pre-validation refusals up to run index ``upto``, handed out to be written and counted (all: None, written and counted here)."""
@@ -1813,6 +1913,11 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
     p.add_argument("--dry-run", action="store_true", help="judge and pack, print each body's records and size (on stderr with --report json), send nothing")
     p.add_argument("--report", choices=("text", "json"), default="text", help="the final summary: a line on stderr (text) or a JSON object on stdout")
     p.add_argument("--input-format", choices=("auto", "ndjson", "json", "endpoint"), default="auto", help="input format (default: detected)")
+    p.add_argument(
+        "--records-path",
+        metavar="PATH",
+        help='the records are the array at PATH of each JSON document (aircraft for dump1090\'s {"now": ..., "aircraft": [...]}; data.items)',
+    )
     p.add_argument("--strict", action="store_true", help="values the endpoint would store differently refuse their record")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no line per retry and no summary on stderr")
     identity_options(p)
@@ -1854,6 +1959,9 @@ def cmd_send(args: argparse.Namespace) -> int:
         outputs = [(flag, path) for flag, path in (("--checkpoint", args.checkpoint), ("--rejects", args.rejects)) if path]
         check_paths([args.sink, *args.records], outputs, in_place=("--rejects",))  # (the dead letters are appended to: _DeadLetters)
         finite_options(records_per_s=args.records_per_s, bytes_per_s=args.bytes_per_s, timeout=args.timeout, backoff=args.backoff, max_backoff=args.max_backoff)
+        if args.records_path is not None and args.input_format == "endpoint":
+            raise OptionError(f"--records-path does not go with --input-format endpoint: {RECORDS_PATH_AND_BODY}")
+        records_path = records_path_option(args.records_path)
     except MapperError as exc:
         print(f"mapper send: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -1908,6 +2016,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 dry_run_out=_dry_run_out(args),
                 retry_out=None if args.quiet else sys.stderr,
+                records_path=records_path,
             )
             try:
                 totals = run.run()
