@@ -45,7 +45,6 @@ import os
 import random
 import re
 import selectors
-import shlex
 import signal
 import socket
 import ssl
@@ -84,6 +83,7 @@ from .endpoint import (
 from .engine.reader import (
     CHUNK_SIZE,
     HEAD_BYTES,
+    HEAD_RECORDS,
     HEAD_SIZE,
     BrokenDocument,
     Notice,
@@ -96,7 +96,6 @@ from .engine.reader import (
     format_notice,
     format_of,
     input_note,
-    jq_path,
     line_text,
     lone_object_notice,
     open_input,
@@ -1054,7 +1053,7 @@ def read_records(
     start: Resume,
     notices: list[tuple[int, Notice]] | None = None,
     records_path: tuple[str, ...] | None = None,
-    heads: dict[int, bytes] | None = None,
+    heads: dict[int, bytearray] | None = None,
 ) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
     """Groups of (record text, position, why it is not a record) from every input, from ``start`` on.
 
@@ -1062,8 +1061,9 @@ def read_records(
     :func:`~mapper.engine.reader.format_notice`; a document read as one record that seems to hold
     the records; as validate gives them). ``records_path``: the records are the array at these
     keys of each document (the input's one document, or each line's), read as validate reads them.
-    ``heads``: where the first bytes of an NDJSON input read from its start go, with its index
-    (to explain its records if they fail, as validate does)."""
+    ``heads``: where the first lines of an NDJSON input read from its start go, with its index
+    (to explain its records if they fail, as validate does: :data:`HEAD_RECORDS` lines and a
+    little more, at most :data:`HEAD_BYTES`)."""
     index = start.index + 1
     for fi in range(start.file, len(names)):
         resume = start if fi == start.file else Resume(fi)
@@ -1093,11 +1093,10 @@ def read_records(
                 if notice is not None and notices is not None:
                     notices.append((fi, notice))
             if fmt == "ndjson":
+                kept = None
                 if heads is not None and not resume.offset:
-                    heads[fi] = head[:HEAD_BYTES]
-                source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index)
-                if notices is not None:
-                    source = _lone_object_noted(source, fi, notices)
+                    kept = heads[fi] = bytearray()
+                source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index, kept)
             else:
                 data = head + read_input(rest, -1)
                 del head  # (not held while the document is read: a first line followed to its end may be megabytes)
@@ -1118,8 +1117,12 @@ def read_records(
                 fh.close()
 
 
-def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+def _ndjson(
+    fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int, kept: bytearray | None = None
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    """NDJSON from ``resume`` on; ``kept``: where its first lines go (see :func:`read_records`)."""
     offset, line, record = 0, 0, -1
+    keep = HEAD_RECORDS + 1 if kept is not None else 0  # (lines still to keep)
     buf = head
     if resume.offset:
         if rest is None or not hasattr(rest, "seek"):
@@ -1143,6 +1146,10 @@ def _ndjson(fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: 
             buf = b"".join(parts)
             lines = buf.split(b"\n") if buf else []
         for text in lines:
+            if keep:
+                assert kept is not None
+                kept += text[: HEAD_BYTES - len(kept)] + b"\n"
+                keep = keep - 1 if len(kept) < HEAD_BYTES else 0
             start = offset
             offset += len(text) + 1
             line += 1
@@ -1165,8 +1172,8 @@ def _document(
 
     Each record keeps the line it starts on (a body's item: the line its ``"value"`` starts
     on), as ``validate`` places it, for its dead letter and its errors' messages. ``notices``:
-    where the reader's note on a document that seems to hold the records goes (as validate
-    gives it, in send's words: send has no ``--records-path``).
+    where the reader's note on a document that seems to hold the records goes (validate's:
+    ``use --records-path aircraft``, which send takes too).
     """
     return _items(fi, document_units(data) if fmt == "json" else endpoint_units(data), resume, index, notices)
 
@@ -1209,35 +1216,6 @@ def _items(
                 continue
             yield raw, Position(fi, None, line, record, index, column), problem
             index += 1
-
-
-def _lone_object_noted(
-    source: Iterator[tuple[bytes | None, Position, NotARecord]], fi: int, notices: list[tuple[int, Notice]]
-) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
-    """``source`` (an NDJSON input's records) as it comes; then, when it was one line holding one
-    object whose arrays of objects hold most of it (a dump1090 snapshot on one line), the note
-    :func:`_document` gives a document spread over lines (validate gives both)."""
-    first, count = None, 0
-    for item in source:
-        count += 1
-        if count == 1:
-            first = item[0]
-        yield item
-    if count == 1 and first is not None:
-        notice = lone_object_notice(first)
-        if notice is not None and notice.records_path is not None:
-            notices.append((fi, _records_notice(notice.records_path)))
-
-
-def _records_notice(keys: tuple[str, ...]) -> Notice:
-    """The note on one JSON object holding arrays of objects, as validate gives it, advising what
-    send can read: a dump1090 snapshot sent whole was one record refused (``primary key field
-    'hex' is missing``), and nothing said why, where validate says ``use --records-path aircraft``."""
-    jq = shlex.quote(jq_path(keys) + "[]")
-    return Notice(
-        f"the input is one JSON object, judged as one record; the array of objects at `{to_dot_notation(keys)}` may hold the records: "
-        f"send has no --records-path, so give them one a line, e.g. jq -c {jq} FILE > records.ndjson"
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1557,7 +1535,7 @@ class SendRun:
     #: the records are the array at these keys of each document (``--records-path``), or None
     records_path: tuple[str, ...] | None = None
     #: the first bytes of each NDJSON input read from its start, by input index
-    heads: dict[int, bytes] = field(default_factory=dict)
+    heads: dict[int, bytearray] = field(default_factory=dict)
     #: records judged in this run, refused by pre-validation, and of those not JSON objects, by input index
     judged: dict[int, list[int]] = field(default_factory=dict)
 
@@ -1572,7 +1550,7 @@ class SendRun:
         for fi, head in sorted(self.heads.items()):
             records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
             if fi not in noted and failed:
-                lone = lone_object_notice(head) if records == 1 else None  # (one object on one line holding the records)
+                lone = lone_object_notice(bytes(head)) if records == 1 else None  # (one object on one line holding the records)
                 said = lone.message if lone is not None else input_note(head, records, failed, not_objects)
                 if said:
                     found.append((fi, said))

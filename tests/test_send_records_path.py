@@ -133,6 +133,21 @@ def test_a_document_sent_without_the_records_path_is_told_of_the_option(tmp_path
     assert "note: " in err and "--records-path aircraft" in err
 
 
+def test_snapshots_a_line_sent_without_the_records_path_are_told_of_the_option_as_validate_tells_it(tmp_path, capsys):
+    lines = tmp_path / "snapshots.ndjson"
+    # (lines longer than the first bytes the format is told from: the note reads the first lines whole)
+    lines.write_text("".join(json.dumps(snapshot(five() * 1000, now=i)) + "\n" for i in range(3)))
+    rc, out, _ = main_in_process(capsys, "send", SINK, lines, "--dry-run", "--report", "json")
+    notes = orjson.loads(out)["notes"]
+    _, vout, _ = main_in_process(capsys, "validate", SINK, lines, "--report", "json")
+    assert rc == EXIT_REJECTED and notes == orjson.loads(vout)["notes"] and "--records-path aircraft" in notes[0], notes
+    # records that are records get no such note
+    good = tmp_path / "good.ndjson"
+    good.write_text("".join(json.dumps(r) + "\n" for r in five()))
+    rc, out, _ = main_in_process(capsys, "send", SINK, good, "--dry-run", "--report", "json")
+    assert rc == EXIT_REJECTED and orjson.loads(out)["notes"] == []
+
+
 def test_records_path_and_a_request_body_do_not_go_together(tmp_path, capsys):
     doc = tmp_path / "snapshot.json"
     doc.write_text(json.dumps(snapshot(five())))
