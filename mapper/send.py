@@ -2005,11 +2005,17 @@ def cmd_send(args: argparse.Namespace) -> int:
             if isinstance(exc, OutputStopped):
                 _summary(run, args, aborted=str(exc))
                 return EXIT_USAGE
+            told = ""
             if isinstance(exc, ServiceError):  # (a 2xx it could not read is no refusal: the body may well be stored, and stays in flight)
                 what = "the service's answer could not be read (the body may have been stored)" if 200 <= exc.status < 300 else "the service refused a body"
+                if exc.status == 413:  # (the endpoint's limits are lower than the options said: what to change)
+                    told = (
+                        f" (send smaller bodies: --body-records N, --body-bytes N; these held at most {plural(limits.max_records, 'record')}"
+                        f" and {limits.max_bytes:,} bytes; or give the endpoint's limits, --records-per-s, --bytes-per-s)"
+                    )
             else:
                 what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"
-            _summary(run, args, aborted=f"{what}: {exc}")
+            _summary(run, args, aborted=f"{what}: {exc}{told}")
             return EXIT_USAGE
         except KeyboardInterrupt:
             _summary(run, args, aborted="interrupted")
