@@ -534,6 +534,11 @@ class Sender:
         return f"<Sender {self.url} {self.limits.records_per_s:g} records/s {self.limits.bytes_per_s:g} bytes/s>"
 
     @property
+    def has_token(self) -> bool:
+        """Whether requests carry a bearer token (its value stays out of reach)."""
+        return self._token is not None
+
+    @property
     def max_records(self) -> int:
         """Records a body may hold."""
         return self.limits.max_records
@@ -2012,6 +2017,13 @@ def cmd_send(args: argparse.Namespace) -> int:
                     told = (
                         f" (send smaller bodies: --body-records N, --body-bytes N; these held at most {plural(limits.max_records, 'record')}"
                         f" and {limits.max_bytes:,} bytes; or give the endpoint's limits, --records-per-s, --bytes-per-s)"
+                    )
+                elif exc.status == 401:  # (which token was sent, if any: the variable's name, never its value)
+                    var = args.token_env or DEFAULT_TOKEN_ENV
+                    told = (
+                        f" (no token was sent: {DEFAULT_TOKEN_ENV} is not set and no --token-env VAR was given)"
+                        if sender is None or not sender.has_token
+                        else f" (the token sent was the one in {var})"
                     )
             else:
                 what = "an input could not be read" if isinstance(exc, InputStopped) else "gave up"

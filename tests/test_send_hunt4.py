@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 from test_send_faults import answer, endpoint, write_records
 from test_send_serve import EXIT_USAGE, SINK, SINK_ID, main_in_process, serving
 
@@ -38,3 +39,23 @@ def test_a_serve_with_a_lower_body_cap_is_sent_to_with_the_options_the_413_names
         assert rc == EXIT_USAGE and "--body-bytes N" in err
         rc, out, _ = main_in_process(capsys, "send", SINK, records, "--endpoint", url, "--body-bytes", "1500", "--report", "json")
         assert rc == 0 and orjson.loads(out)["stored"] == 6 == store.rows(SINK_ID).total
+
+
+@pytest.mark.parametrize("token", [None, "wrong"])
+def test_a_401_says_whether_a_token_was_sent_and_from_where_never_its_value(tmp_path, capsys, monkeypatch, token):
+    # found by a bug hunt: "401 MissingAuthenticationToken: ..." or "401 Unauthorized: the token is
+    # not valid" said nothing of where send takes the token from (FEATUREBASE_TOKEN, --token-env)
+    records = write_records(tmp_path / "r.ndjson", 2)
+    monkeypatch.delenv("FEATUREBASE_TOKEN", raising=False)
+    args: tuple[str, ...] = ()
+    if token is not None:
+        monkeypatch.setenv("MY_TOKEN", token)
+        args = ("--token-env", "MY_TOKEN")
+    with serving(tmp_path, SINK, token="right") as (server, _app, store):
+        rc, _, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", *args)
+        assert store.rows(SINK_ID).total == 0
+    assert rc == EXIT_USAGE
+    if token is None:
+        assert "401 MissingAuthenticationToken" in err and "(no token was sent: FEATUREBASE_TOKEN is not set and no --token-env VAR was given)" in err
+    else:
+        assert "401 Unauthorized" in err and "(the token sent was the one in MY_TOKEN)" in err and "wrong" not in err
