@@ -1543,6 +1543,8 @@ class SendRun:
     heads: dict[int, bytearray] = field(default_factory=dict)
     #: records judged in this run, refused by pre-validation, and of those not JSON objects, by input index
     judged: dict[int, list[int]] = field(default_factory=dict)
+    #: the note on an NDJSON input's refused records its first lines gave, by input index
+    head_notes: dict[int, str] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
         """The notes the run's summary gives: each always, or when pre-validation refused a record
@@ -1552,13 +1554,8 @@ class SendRun:
         validate's note on them (:func:`~mapper.engine.reader.input_note`)."""
         found = [(fi, notice.message) for fi, notice in self.notices if not notice.if_failed or self.totals.refused_prevalidation]
         noted = {fi for fi, _ in found}
-        for fi, head in sorted(self.heads.items()):
-            records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
-            if fi not in noted and failed:
-                lone = lone_object_notice(bytes(head)) if records == 1 else None  # (one object on one line holding the records)
-                said = lone.message if lone is not None else input_note(head, records, failed, not_objects)
-                if said:
-                    found.append((fi, said))
+        self._explain(len(self.names))
+        found += [(fi, said) for fi, said in sorted(self.head_notes.items()) if fi not in noted]
         out: list[str] = []
         for fi, message in found:
             note = f"{shown_name(self.names[fi])}: {message}" if len(self.names) > 1 else message
@@ -1757,8 +1754,22 @@ class SendRun:
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
+            self._explain(group[0][1].file)  # (the inputs before this group's are read and judged)
             self._last = group[-1][1]
             self._seen = self._last.index + 1
+
+    def _explain(self, upto: int) -> None:
+        """The notes of the NDJSON inputs before input ``upto`` (read whole, their records judged) whose
+        records were refused, from their first lines; which are let go (of many inputs, each kept
+        some megabytes when its lines are long)."""
+        for fi in [k for k in self.heads if k < upto]:
+            head = self.heads.pop(fi)
+            records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
+            if failed:
+                lone = lone_object_notice(bytes(head)) if records == 1 else None  # (one object on one line holding the records)
+                said = lone.message if lone is not None else input_note(head, records, failed, not_objects)
+                if said:
+                    self.head_notes[fi] = said
 
     def _count(self, fi: int, refused: int, not_an_object: bool) -> None:
         """One record of input ``fi`` judged (``refused`` 0), or refused (1; a JSON value that is no object too)."""

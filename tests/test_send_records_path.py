@@ -121,6 +121,17 @@ def test_a_checkpoint_read_another_way_is_refused_not_resumed_from(tmp_path, cap
             rc, _, err = main_in_process(capsys, *base, *other)
             assert rc == EXIT_USAGE and "another --records-path or --input-format" in err, err
         assert len(fake.bodies) == sent  # nothing sent by the refused resumes
+        state = orjson.loads(ck.read_bytes())
+        for odd in ({"input_format": "xml", "records_path": None}, {"input_format": "auto", "records_path": [1]}, []):
+            ck.write_bytes(orjson.dumps({**state, "reading": odd}))
+            rc, _, err = main_in_process(capsys, *base, "--records-path", "aircraft")
+            assert rc == EXIT_USAGE and "is damaged (its reading)" in err, err
+        # a checkpoint written before "reading" was kept: read without a records path
+        del state["reading"]
+        ck.write_bytes(orjson.dumps(state))
+        rc, _, err = main_in_process(capsys, *base, "--records-path", "aircraft")
+        assert rc == EXIT_USAGE and "with --input-format auto without --records-path" in err, err
+        assert len(fake.bodies) == sent
 
 
 def test_a_document_sent_without_the_records_path_is_told_of_the_option(tmp_path, capsys):
@@ -176,3 +187,15 @@ def test_a_dump1090_snapshot_from_the_shared_data_is_stored_as_validate_counts_i
     assert report["records"] == verdict["records"] == 44
     assert report["stored"] == verdict["success_count"] == rows.total == 44  # (hex is unique in the snapshot)
     assert sorted(r["_id"] for r in rows.rows) == sorted(a["hex"] for a in orjson.loads(snap.read_bytes())["aircraft"])
+
+
+def test_of_several_inputs_each_note_names_its_input(tmp_path, capsys):
+    snaps = tmp_path / "snapshots.ndjson"
+    snaps.write_text("".join(json.dumps(snapshot(five(), now=i)) + "\n" for i in range(3)))
+    good = tmp_path / "good.ndjson"
+    good.write_text("".join(json.dumps(r) + "\n" for r in five()))
+    rc, out, _ = main_in_process(capsys, "send", SINK, snaps, good, snaps, "--dry-run", "--report", "json")
+    notes = orjson.loads(out)["notes"]
+    _, vout, _ = main_in_process(capsys, "validate", SINK, snaps, good, "--report", "json")
+    assert rc == EXIT_REJECTED and len(notes) == 1 and notes[0].startswith(f"{snaps}: each record read looks like a document"), notes
+    assert "--records-path aircraft" in notes[0] and "--records-path aircraft" in orjson.loads(vout)["notes"][0]
