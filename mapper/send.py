@@ -1539,7 +1539,7 @@ class SendRun:
     notices: list[tuple[int, Notice]] = field(default_factory=list)
     #: the records are the array at these keys of each document (``--records-path``), or None
     records_path: tuple[str, ...] | None = None
-    #: the first bytes of each NDJSON input read from its start, by input index
+    #: the first lines of each NDJSON input read from its start, by input index (let go once it is read: _explain)
     heads: dict[int, bytearray] = field(default_factory=dict)
     #: records judged in this run, refused by pre-validation, and of those not JSON objects, by input index
     judged: dict[int, list[int]] = field(default_factory=dict)
