@@ -187,7 +187,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 2
     nbytes = sum(len(p) for p in parts)
     if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
-        print(f"mapper: no records to measure: {no_records_held(len(parts))}", file=sys.stderr)
+        print(f"mapper: no records to measure: {no_records_held(len(parts), own['notes'])}", file=sys.stderr)
         if not args.quiet:
             for note in own["notes"]:  # (documents holding null at --records-path say so)
                 print(f"mapper: note: {note}", file=sys.stderr)

@@ -2167,7 +2167,7 @@ def _draft(
             else:
                 bad = f": {what} ({where}: {reason})"
         else:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
-            bad = f": {no_records_held(max(len(sc.sources), 1))}"
+            bad = f": {no_records_held(max(len(sc.sources), 1), sc.notices)}"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []

@@ -499,6 +499,16 @@ def _body_records(data: bytes) -> list[msgspec.Raw]:
     return _body_spelled(key).decode(data).records or []
 
 
+def _body_null(data: bytes) -> bool:
+    """Whether a request body with no items holds null at ``records`` (as Go matches its name: the last spelling)."""
+    try:
+        members = _MEMBERS.decode(data)
+    except (msgspec.DecodeError, ValueError, RecursionError):  # (another member nested too deeply: the value at `records` a level at a time)
+        return _shallow_null(data, ("records",))
+    key = _last_member(members, "records", data)
+    return key is not None and bytes(members[key]) == b"null"
+
+
 def _item_value(text: bytes) -> msgspec.Raw:
     """The ``value`` of one request body item (empty: it has none), as the service's decoder finds it."""
     if not _spelled_otherwise(text):
@@ -1391,6 +1401,19 @@ def null_records_note(keys: tuple[str, ...]) -> str:
     )
 
 
+_NULL_NOTE = re.compile(r"documents holding null at `((?:[^`]|`(?! give no records))*)` give no records")
+
+
+def null_records_path(notes: Iterable[str]) -> str | None:
+    """The records path (as written) that :func:`null_records_note` names among ``notes``
+    (some prefixed with an input's name), or None when none says documents held null there."""
+    for note in notes:
+        m = _NULL_NOTE.search(note)
+        if m:
+            return m.group(1)
+    return None
+
+
 def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw] | None]:
     """A function decoding a document into the raw records of the array at ``keys`` (None: the
     value there is null, see :func:`null_records_note`).
@@ -1793,6 +1816,9 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     huge = _huge_number_in(fixed)
     if huge is not None:
         yield huge
+        return
+    if not records and _body_null(fixed):  # (null: no records, as Go reads it; said, as of a --records-path document)
+        yield Notice(null_records_note(("records",)), if_failed=False, kind="null_records")
         return
     items = [bytes(r) for r in records]
     # items holding a rewritten escape: their values are taken as sent (the careful path warns)
@@ -2799,6 +2825,8 @@ def iter_units(
         body, why = _object_body(records)
         if body is None:
             yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {why}"), None)
+        elif why == _NULL_BODY:  # (null: no records, said as of its JSON text)
+            yield Notice(null_records_note(("records",)), if_failed=False, kind="null_records")
         else:
             yield from _object_units(_object_items(body), objects)
     elif isinstance(records, Mapping):  # one record (a request body, as detect_format tells one, is is_body's: above)
@@ -2898,13 +2926,16 @@ def _last_line(unit: Unit) -> int:
 def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
     """The ``records`` of a Python request body as the service's decoder finds them (the last
     spelling Go matches), or None and why it is no body, worded as for its JSON text (every
-    spelling must be an array: Go fails a body on any of them, as :func:`_body_records`)."""
+    spelling must be an array: Go fails a body on any of them, as :func:`_body_records`); of a
+    body whose ``records`` is null, no records and :data:`_NULL_BODY`."""
     if not isinstance(doc, Mapping):  # (an iterable: a list, a tuple, a generator, each as an array)
         return None, _body_kind_reason("array")
     found: list[Any] | tuple[Any, ...] | None = None
+    null = False
     for key in doc:
         if isinstance(key, str) and go_field_key(key, "records"):
             value = doc.get(key)
+            null = value is None
             if value is None:  # (null: no records, as Go decodes it)
                 value = []
             if not isinstance(value, (list, tuple)):
@@ -2912,7 +2943,11 @@ def _object_body(doc: Any) -> tuple[list[Any] | tuple[Any, ...] | None, str]:
             found = value
     if found is None:
         return None, "no key `records`"
-    return found, ""
+    return found, _NULL_BODY if null else ""
+
+
+#: What :func:`_object_body` says of a body whose ``records`` is null (no records, as Go decodes it).
+_NULL_BODY = "null"
 
 
 def _object_items(body: list[Any] | tuple[Any, ...]) -> list[Any]:

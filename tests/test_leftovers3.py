@@ -1,0 +1,80 @@
+"""Leftovers: the words for a request body whose ``records`` is null (no records, said as such
+in validate, map, bench, infer and the API), ..."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import mapper
+from mapper.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SINK = ROOT / "examples" / "aircraft" / "sink.json"
+NULL_WORDS = "the input holds none (null at `records`, read as an empty array)"
+EMPTY_WORDS = "the input holds none (empty, blank lines only, or an empty array)"
+NULL_NOTE = "documents holding null at `records` give no records"
+
+
+@pytest.fixture
+def null_body(tmp_path: Path) -> Path:
+    path = tmp_path / "body.json"
+    path.write_text('{"records": null}\n')
+    return path
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "--input-format", "endpoint"],
+        ["validate", "--records-path", "records"],
+        ["map", "-o", "{out}", "--input-format", "endpoint"],
+        ["bench", "--input-format", "endpoint"],
+    ],
+)
+def test_null_records_worded_as_given(argv: list[str], null_body: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [a.replace("{out}", str(tmp_path / "out.ndjson")) for a in argv]
+    status = main([argv[0], *argv[1:], str(SINK), str(null_body)])
+    out = capsys.readouterr()
+    said = out.out + out.err
+    assert NULL_WORDS in said, said
+    assert "blank lines only" not in said
+    assert NULL_NOTE in said
+    assert status == (2 if argv[0] == "bench" else 0)
+
+
+def test_null_records_worded_by_infer(null_body: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["infer", "--input-format", "endpoint", str(null_body)]) != 0
+    err = capsys.readouterr().err
+    assert f"no records to infer a sink from: {NULL_WORDS}" in err, err
+
+
+def test_empty_records_keep_their_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "body.json"
+    path.write_text('{"records": []}\n')
+    assert main(["validate", "--input-format", "endpoint", str(SINK), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert EMPTY_WORDS in out and NULL_NOTE not in out
+
+
+def test_several_inputs_one_null(null_body: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"records": []}\n')
+    assert main(["validate", "--input-format", "endpoint", str(SINK), str(null_body), str(empty)]) == 0
+    out = capsys.readouterr().out
+    assert "none of the 2 inputs holds any (empty, blank lines only, an empty array, or null at `records`)" in out, out
+
+
+@pytest.mark.parametrize("body", [b'{"records": null}', '{"Records": null}', {"records": None}, {"RECORDS": None}])
+def test_api_notes_null_records(body: object) -> None:
+    m = mapper.compile_sink(SINK)
+    report = m.validate(body, input_format="endpoint")
+    assert report.accepted and report.records == 0
+    assert any(NULL_NOTE in n for n in report.notes), report.notes
+
+
+@pytest.mark.parametrize("body", [b'{"records": []}', {"records": []}, {"records": [], "other": None}])
+def test_api_no_note_for_empty_records(body: object) -> None:
+    report = mapper.compile_sink(SINK).validate(body, input_format="endpoint")
+    assert report.records == 0 and report.notes == []
