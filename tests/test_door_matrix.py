@@ -277,14 +277,16 @@ def test_map_validate_and_iter_batches_agree_on_every_form(m, ref, tmp_path, for
 
 # Where each form places a record: NDJSON by its line (blank lines counted), an array, a
 # body or a document by the line its record (or its "value") starts on (README, *Inputs*),
-# NDJSON of documents by its document's line; Python records have no lines (None), but
-# with records_path, where texts are numbered as the NDJSON they would make (README, *Python API*).
+# NDJSON of documents by its document's line; Python records (dicts) have no lines (None); JSON
+# texts are numbered as the NDJSON they would make, with records_path or without (README, *Python API*).
 def _expected_line(form: str, i: int) -> int | None:
     if form in ("json array", "request body", "request body detected", "document"):
         return i + 2
     if form in ("ndjson of documents", "document texts"):
         return i // DOC_SIZE + 1 if i < N else -(-N // DOC_SIZE) + 1  # (the broken line: after the last document)
-    if form in ("dicts", "iterator of dicts", "python request body", "python documents", "json texts (bytes)", "json texts (str)"):
+    if form in ("json texts (bytes)", "json texts (str)"):
+        return i + 1  # (one text a line, the broken one last)
+    if form in ("dicts", "iterator of dicts", "python request body", "python documents"):
         return None
     if form == "two files":
         return NDJSON_LINE[i] - (SPLIT_LINE if i >= 12 else 0)

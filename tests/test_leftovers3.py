@@ -78,3 +78,42 @@ def test_api_notes_null_records(body: object) -> None:
 def test_api_no_note_for_empty_records(body: object) -> None:
     report = mapper.compile_sink(SINK).validate(body, input_format="endpoint")
     assert report.records == 0 and report.notes == []
+
+
+# --- a list of JSON texts: numbered by the lines of the NDJSON the items would make, as with records_path
+
+ERRORS_SINK = ROOT / "examples" / "errors" / "sink.json"
+
+
+def _lines(report: mapper.Report) -> dict[int, set[int | None]]:
+    out: dict[int, set[int | None]] = {}
+    for e in report.errors:
+        out.setdefault(e.record, set()).add(e.line)
+    return out
+
+
+def test_texts_numbered_by_their_ndjson_lines() -> None:
+    m = mapper.compile_sink(ERRORS_SINK)
+    items: list[object] = ['{"x":1}\n', {"x": 1}, b'{"x":1}', "", "nope", '{\n"x":1}', '\n\n{"x":2}']
+    lines = _lines(m.validate(items))
+    # line 1, a dict line 2 (no line of its own: it has none), 3, a blank text 4, 5, two lines 6-7, two blank then line 10
+    assert lines == {0: {1}, 1: {None}, 2: {3}, 3: {4}, 4: {5}, 5: {6}, 6: {10}}, lines
+
+
+def test_readlines_give_the_files_line_numbers(tmp_path: Path) -> None:
+    m = mapper.compile_sink(ERRORS_SINK)
+    path = tmp_path / "r.ndjson"
+    path.write_text('{"x":1}\n' * 3 + "{broken\n" + '{"x":1}\n')
+    from_file = m.validate(path)
+    with path.open() as fh:
+        from_texts = m.validate(fh.readlines())
+    assert _lines(from_texts) == _lines(from_file)
+    assert _lines(from_texts)[3] == {4}
+
+
+def test_texts_numbered_across_units() -> None:
+    m = mapper.compile_sink(ERRORS_SINK)
+    good = '{"id": "o-1", "customer": {"name": "Ada"}, "qty": 2, "price": "19.99", "placed_at": 1659981468261, "tags": ["gift"], "paid": true}'
+    items = [good] * 5000 + [{"id": "o-2"}, "nope"]
+    report = m.validate(iter(items))
+    assert [(e.record, e.line) for e in report.errors if e.code == "invalid_json"] == [(5001, 5002)]

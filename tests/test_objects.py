@@ -1006,9 +1006,9 @@ def test_records_given_as_their_json_texts_in_a_list_are_read_as_records():
         assert outcome(m.validate(items)) == expected
     assert m.map(texts, on_error="skip").to_rows() == m.map(ndjson, on_error="skip").to_rows()
     assert [b.report.records for b in m.iter_batches(texts * 3, records=4)] == [4, 4, 1]
-    # a text that is not a record: refused as the same line of a file is, with no line
+    # a text that is not a record: refused as the same line of a file is, on the line of the NDJSON the texts would make
     report = m.validate(['{"id": 1', "[1, 2]", "records.ndjson", texts[0]])
-    assert [(e.record, e.code, e.line) for e in report.errors] == [(0, "invalid_json", None), (1, "not_an_object", None), (2, "invalid_json", None)]
+    assert [(e.record, e.code, e.line) for e in report.errors] == [(0, "invalid_json", 1), (1, "not_an_object", 2), (2, "invalid_json", 3)]
     assert report.success_count == 1
     # with records_path, each text is a document
     docs = [json.dumps({"now": 1, "items": records[:2]}), json.dumps({"now": 2, "items": records[2:]})]
@@ -1036,9 +1036,9 @@ def test_a_blank_json_text_among_records_given_as_texts_is_refused_as_check_refu
     assert report.records == 5 and report.success_count == 2
     reason = m.check("")[0].reason
     assert reason == "no record: the text is empty"
-    assert [(e.record, e.code, e.reason, e.line) for e in report.errors] == [(i, "invalid_json", reason, None) for i in (0, 2, 3)]
+    assert [(e.record, e.code, e.reason, e.line) for e in report.errors] == [(i, "invalid_json", reason, i + 1) for i in (0, 2, 3)]
     result = mapper.infer([{"id": "a"}, "", '{"id": "b"}'])
-    assert result.records == 3 and result.objects == 2 and result.bad_examples == [{"record": 1, "line": None, "reason": reason}]
+    assert result.records == 3 and result.objects == 2 and result.bad_examples == [{"record": 1, "line": 2, "reason": reason}]
     assert result.bad_kinds == {"not valid JSON": 1}
 
 

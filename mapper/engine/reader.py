@@ -2864,14 +2864,14 @@ def _frame_hint(records: Any) -> str | None:
 
 def _documents_given(records: Any, input_format: str, chunk_size: int, max_record: int, records_path: tuple[str, ...], objects: int) -> Iterator[Unit]:
     """Python documents (one mapping, or an iterable of them), each one's array at ``records_path``;
-    a ``str`` or ``bytes`` item is a document's JSON text (as a record's is read: :func:`_texts_apart`).
+    a ``str`` or ``bytes`` item is a document's JSON text (as a record's is read: :class:`_TextsApart`).
 
     Lines are counted over the items, as in the NDJSON they make one an item (each item
     starting a line; one of several lines, as NDJSON of documents or pretty-printed, takes
     them all; a Python document, one): the lines of a file's ``readlines()`` are those of
     the file, and a record failing in the third document is not said to be on line 1 (each
     text's lines were counted from 1). A blank text is no document: refused, as a blank
-    text among records is (:func:`_text_records`), not passed over without a word."""
+    text among records is (:meth:`_TextsApart._text_records`), not passed over without a word."""
     docs = [records] if isinstance(records, Mapping) else records
     line = 1
     for doc in docs:
@@ -3123,9 +3123,9 @@ _NO_VALUE_KEY: Any = NotAnItem(None)
 def _object_units(objs: Iterable[Any], size: int = OBJECT_CHUNK, texts: bool = False) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
     """Python records in units of ``size``, cut at C speed (a step per record here was ~15%
     of mapping a list of dicts). ``texts``: the caller's own iterable of records, where a str
-    or bytes is a record's JSON text (:func:`_texts_apart`); not the values of a Python request
+    or bytes is a record's JSON text (:class:`_TextsApart`); not the values of a Python request
     body or document, where a str is the JSON string it is (no record), as in their JSON text."""
-    unit = _texts_apart if texts else _objects
+    unit = _TextsApart().unit if texts else _objects
     if isinstance(objs, (list, tuple)):
         for i in range(0, len(objs), size):
             part = objs[i : i + size]
@@ -3234,35 +3234,52 @@ def _text_bytes(text: Any) -> bytes:
     return str.encode(text, "utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
 
 
-def _texts_apart(part: list[Any]) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
-    """A unit of Python records, where each ``str`` or ``bytes`` is a record's JSON text, as
+class _TextsApart:
+    """Units of Python records, where each ``str`` or ``bytes`` is a record's JSON text, as
     ``Mapper.check`` and ``Batcher.add`` take one (not a string value, which no record is): runs
-    of them are raw records (no lines: they have none), read as a file's are. The types are
-    looked at in C (:func:`~mapper.types.type_set`): a unit of dicts pays about 4 us per 512 records."""
-    texts = _text_types(type_set(part))
-    if not texts:
-        yield ObjectRecords(part)
-        return
-    start = 0
-    for i in range(1, len(part) + 1):
-        if i == len(part) or (type(part[i]) in texts) != (type(part[start]) in texts):
-            run = part[start:i]
-            if type(run[0]) in texts:
-                yield from _text_records([_text_bytes(r) for r in run])
+    of them are raw records, read as a file's are, numbered by the lines of the NDJSON the
+    records would make, one a line (a text spanning several lines takes all of them, a Python
+    record one), as documents given with ``records_path`` are (:func:`_documents_given`):
+    ``readlines()`` of a file gives the file's line numbers. The types are looked at in C
+    (:func:`~mapper.types.type_set`): a unit of dicts pays about 4 us per 512 records."""
+
+    def __init__(self) -> None:
+        self.line = 1  # the line the next record starts on
+
+    def unit(self, part: list[Any]) -> Iterator[ObjectRecords | RawRecords | BrokenDocument]:
+        texts = _text_types(type_set(part))
+        if not texts:
+            self.line += len(part)
+            yield ObjectRecords(part)
+            return
+        start = 0
+        for i in range(1, len(part) + 1):
+            if i == len(part) or (type(part[i]) in texts) != (type(part[start]) in texts):
+                run = part[start:i]
+                if type(run[0]) in texts:
+                    yield from self._text_records([_text_bytes(r) for r in run])
+                else:
+                    self.line += len(run)
+                    yield ObjectRecords(run)
+                start = i
+
+    def _text_records(self, raws: list[bytes]) -> Iterator[RawRecords | BrokenDocument]:
+        """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
+        raw record is a request body's item without ``"value"`` to the engine: never one of these)."""
+        start = 0
+        lines: list[int | None] = []
+        for i, raw in enumerate(raws):
+            at = first = self.line
+            if raw[:1].isspace():  # (blank lines before the record: it starts below them)
+                first += raw.count(b"\n", 0, len(raw) - len(raw.lstrip()))
+            self.line += raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+            if blank(raw):
+                if start < i:
+                    yield RawRecords(raws[start:i], lines)
+                    lines = []
+                yield BrokenDocument("no record: the text is empty", at, raw, one_record=True)  # (check's words)
+                start = i + 1
             else:
-                yield ObjectRecords(run)
-            start = i
-
-
-def _text_records(raws: list[bytes]) -> Iterator[RawRecords | BrokenDocument]:
-    """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
-    raw record is a request body's item without ``"value"`` to the engine: never one of these)."""
-    start = 0
-    for i, raw in enumerate(raws):
-        if blank(raw):
-            if start < i:
-                yield RawRecords(raws[start:i])
-            yield BrokenDocument("no record: the text is empty", None, raw, one_record=True)  # (check's words)
-            start = i + 1
-    if start < len(raws):
-        yield RawRecords(raws[start:])
+                lines.append(first)
+        if start < len(raws):
+            yield RawRecords(raws[start:], lines)
