@@ -3,6 +3,7 @@ in validate, map, bench, infer and the API), ..."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,34 @@ def test_texts_numbered_across_units() -> None:
     items = [good] * 5000 + [{"id": "o-2"}, "nope"]
     report = m.validate(iter(items))
     assert [(e.record, e.line) for e in report.errors if e.code == "invalid_json"] == [(5001, 5002)]
+
+
+# --- a utf8_replaced warning's stored: the whole string stored, as every other warning's is
+
+
+def _utf8_warnings(data: bytes, tmp_path: Path) -> list[dict[str, object]]:
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(data)
+    report = mapper.compile_sink(ERRORS_SINK).validate(path)
+    return [w.to_dict() for w in report.warnings if w.kind == "utf8_replaced"]
+
+
+GOOD_TAIL = b'"qty": 2, "price": "19.99", "placed_at": 1659981468261, "tags": ["gift"], "paid": true}\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "stored"),
+    [
+        (b'{"id": "o-1", "customer": {"name": "A\xffda"}, ' + GOOD_TAIL, "A\ufffdda"),
+        (b'{"id": "o-1", "customer": {"name": "Ada", "x": "a\\"b\\\\\xff\xfe"}, ' + GOOD_TAIL, 'a"b\\\ufffd\ufffd'),  # (escapes before it)
+        (b'{"id": "o-1", "customer": {"na\xfeme": "Ada"}, ' + GOOD_TAIL, "na\ufffdme"),  # (a key: the key)
+        (b'{"id": "o-1", "customer": {"name": "\xe2\x82"}, ' + GOOD_TAIL, "\ufffd\ufffd"),  # (a cut sequence: each byte, as Go reads it)
+    ],
+)
+def test_utf8_replaced_stored_whole(data: bytes, stored: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (w,) = _utf8_warnings(data, tmp_path)
+    assert w["stored"] == stored
+    assert f"stored {json.dumps(stored, ensure_ascii=False)}" in str(w["message"])
+    path = tmp_path / "r.ndjson"
+    main(["validate", str(ERRORS_SINK), str(path)])
+    assert f"stored {json.dumps(stored, ensure_ascii=False)}" in capsys.readouterr().out

@@ -23,7 +23,17 @@ from ..options import MapOptions
 from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
-from .gojson import RecordDecodeError, decode_record, has_surrogates, has_unpaired, joined_keys, record_place, unpaired_escapes, without_surrogates
+from .gojson import (
+    RecordDecodeError,
+    decode_record,
+    has_surrogates,
+    has_unpaired,
+    joined_keys,
+    record_place,
+    replaced_string,
+    unpaired_escapes,
+    without_surrogates,
+)
 from .output import RunOutput
 from .reader import NotAnItem
 
@@ -94,10 +104,17 @@ class CarefulPath:
         except RecordDecodeError as exc:
             self.record_error(pos, line, "invalid_json", exc.message)
             return
-        if replaced is not None:  # (invalid UTF-8: its bytes are gone, and the value that held them unknown)
+        if replaced is not None:  # (invalid UTF-8: its bytes are gone; stored, the whole string that held the first, as Go reads it)
             self.notes(
                 None,
-                [Lossy("utf8_replaced", replaced, "\ufffd", "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape")],
+                [
+                    Lossy(
+                        "utf8_replaced",
+                        replaced,
+                        replaced_string(raw) or "\ufffd",
+                        "the endpoint's JSON decoder replaces each invalid byte and each unpaired surrogate escape",
+                    )
+                ],
                 pos,
                 line,
                 "$",

@@ -163,6 +163,33 @@ def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None 
     return obj, replaced
 
 
+#: A JSON string's text, quotes included (any byte but a quote or backslash, or an escape).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def replaced_string(raw: bytes) -> str | None:
+    """The string of ``raw`` (a record's JSON text) holding its first invalid UTF-8 byte, as
+    Go's decoder stores it (each invalid byte U+FFFD): the whole value (or key) a
+    ``utf8_replaced`` warning of the record says was stored, as another warning's ``stored``
+    is. None: ``raw`` is valid UTF-8, or no string holds the byte (then it is no JSON)."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start
+    else:
+        return None
+    for m in _STRING.finditer(raw):
+        if m.start() < at < m.end():
+            try:
+                value = _decode_record(m.group(), False)[0]
+            except RecordDecodeError:
+                return None
+            return value if isinstance(value, str) else None
+        if m.start() > at:
+            break
+    return None
+
+
 #: A \\uXXXX escape of half a surrogate pair with no other half next to it (after an even run of backslashes).
 _UNPAIRED = re.compile(rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})")
 
