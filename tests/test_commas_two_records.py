@@ -56,3 +56,54 @@ def test_validate_of_such_a_file_stores_both(tmp_path: Path, capsys: pytest.Capt
     code = main(["validate", str(SINK), str(path)])
     out, _ = capsys.readouterr()
     assert code == 1 and out.startswith("PARTIAL: 2 of 3 records would be stored, 1 refused (invalid_json 1)"), out
+
+
+# --- the size the verdict depends on: the format is told from the head (64 KiB, or a long first line and 64 KiB after it)
+
+
+def _padded(i: int, pad: int) -> bytes:
+    return json.dumps(dict(RECORDS[i % len(RECORDS)], id=f"r{i}", pad="x" * pad)).encode()
+
+
+@pytest.mark.parametrize(("first", "second"), [(40_000, 40_000), (100, 100_000), (100_000, 100)])
+def test_two_large_records_with_a_comma_between_are_both_read(first: int, second: int, tmp_path: Path) -> None:
+    """Larger than the head, two records with a comma between are still both read (the second
+    line, cut short by the head, is no record: the first line's comma says a document)."""
+    text = _padded(0, first) + b",\n" + _padded(1, second) + b"\n"
+    assert len(text) > 64 << 10
+    path = tmp_path / "two.json"
+    path.write_bytes(text)
+    for given in (text, path):
+        report = M.validate(given)
+        assert (report.records, [e.record for e in report.errors]) == (3, [1])
+        assert "a comma between records" in report.errors[0].reason
+
+
+@pytest.mark.xfail(strict=True, reason="told from the head: NDJSON past 64 KiB, its first line one record refused whole (README, Inputs)")
+def test_ndjson_whose_first_line_ends_with_a_comma_keeps_its_record_at_any_size() -> None:
+    lines = [_padded(i, 100) for i in range(400)]
+    text = lines[0] + b",\n" + b"\n".join(lines[1:]) + b"\n"
+    assert len(text) > 64 << 10
+    report = M.validate(text)
+    assert (report.records, [e.record for e in report.errors]) == (401, [1])  # (as when all of it is in the head)
+
+
+@pytest.mark.xfail(strict=True, reason="told from the head: two records and more than 64 KiB of blank lines after them read as NDJSON")
+def test_two_records_with_a_comma_between_then_blank_lines() -> None:
+    text = _padded(0, 10) + b",\n" + _padded(1, 10) + b"\n" + b"\n" * (70 << 10)
+    report = M.validate(text)
+    assert (report.records, [e.record for e in report.errors]) == (3, [1])
+
+
+def test_the_same_inputs_under_the_head_and_forced_json() -> None:
+    """What the two xfails above expect is what the reading gives under the head, and at any
+    size with input_format="json" (the README's way round)."""
+    lines = [_padded(i, 100) for i in range(400)]
+    big = lines[0] + b",\n" + b"\n".join(lines[1:]) + b"\n"
+    small = lines[0] + b",\n" + b"\n".join(lines[1:5]) + b"\n"
+    assert [e.record for e in M.validate(small).errors] == [1] and M.validate(small).records == 6
+    report = M.validate(big, input_format="json")
+    assert (report.records, [e.record for e in report.errors]) == (401, [1])
+    blank = _padded(0, 10) + b",\n" + _padded(1, 10) + b"\n" + b"\n" * (70 << 10)
+    report = M.validate(blank, input_format="json")
+    assert (report.records, [e.record for e in report.errors]) == (3, [1])
