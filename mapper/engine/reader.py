@@ -33,7 +33,7 @@ import stat
 import sys
 import zlib
 from dataclasses import dataclass, replace
-from itertools import islice
+from itertools import islice, repeat
 from operator import is_
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Protocol, Sequence, Union, cast, overload
@@ -3266,20 +3266,33 @@ class _TextsApart:
     def _text_records(self, raws: list[bytes]) -> Iterator[RawRecords | BrokenDocument]:
         """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
         raw record is a request body's item without ``"value"`` to the engine: never one of these)."""
+        firsts = self._lines(raws)
         start = 0
-        lines: list[int | None] = []
         for i, raw in enumerate(raws):
-            at = first = self.line
-            if raw[:1].isspace():  # (blank lines before the record: it starts below them)
-                first += raw.count(b"\n", 0, len(raw) - len(raw.lstrip()))
-            self.line += raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
             if blank(raw):
                 if start < i:
-                    yield RawRecords(raws[start:i], lines)
-                    lines = []
-                yield BrokenDocument("no record: the text is empty", at, raw, one_record=True)  # (check's words)
+                    yield RawRecords(raws[start:i], firsts[start:i])
+                yield BrokenDocument("no record: the text is empty", firsts[i], raw, one_record=True)  # (check's words)
                 start = i + 1
-            else:
-                lines.append(first)
         if start < len(raws):
-            yield RawRecords(raws[start:], lines)
+            yield RawRecords(raws[start:], firsts[start:])
+
+    def _lines(self, raws: list[bytes]) -> list[int | None]:
+        """The line each of ``raws`` stands on (below the blank lines a text opens with; a blank
+        text's first), moving :attr:`line` past them all: at C speed when no text spans lines,
+        the usual run (one line each; a step per text cost a list of 200,000 texts a fifth more)."""
+        if max(map(bytes.find, raws, repeat(b"\n")), default=-1) < 0:  # (memchr's find: bytes.count took 2.5x as long)
+            firsts: list[int | None] = list(range(self.line, self.line + len(raws)))
+            self.line += len(raws)
+            return firsts
+        firsts = []
+        for raw in raws:
+            count = raw.count(b"\n")
+            first = self.line
+            if count and raw[:1].isspace():  # (blank lines before the record: it starts below them)
+                lead = len(raw) - len(raw.lstrip())
+                if lead < len(raw):
+                    first += raw.count(b"\n", 0, lead)
+            firsts.append(first)
+            self.line += count + (0 if raw.endswith(b"\n") else 1)
+        return firsts
