@@ -1311,6 +1311,21 @@ def _letter(pos: Position, names: list[str], errors: list[dict[str, Any]], raw: 
     return out
 
 
+def _refused_note(letter: dict[str, Any]) -> str:
+    """Why the first refused record was refused, for a run without ``--rejects`` (its summary
+    only counted them): its first error, and where every refusal can be had."""
+    errors = letter["errors"]
+    first = errors[0] if errors else {}
+    by = "pre-validation"
+    if letter["source"] == "service":  # (its message is in the body's terms: the input's place is said first)
+        file, line = letter.get("file"), letter["line"]
+        by = f"the service, {f'file {shown_name(file)}, ' if file else ''}record {letter['record']}{f', line {line}' if line is not None else ''}"
+    more = f", and {plural(len(errors) - 1, 'other error')} of the record" if len(errors) > 1 else ""
+    also = ", mapper validate SINK RECORDS reports them all" if letter["source"] != "service" else ""
+    why = preview(f"{first.get('message')}{more}", 500)  # (a pre-validation message places itself: record, line, column, file of several)
+    return f"the first record refused ({first.get('code')}, by {by}): {why}; --rejects FILE writes every refused record with its errors{also}"
+
+
 def _relocate(errors: tuple[RecordError, ...], pos: Position, names: list[str]) -> list[dict[str, Any]]:
     """The batcher numbers records its own way: give each error the run's index, line and file."""
     file = names[pos.file] if len(names) > 1 else None
@@ -1545,13 +1560,17 @@ class SendRun:
     judged: dict[int, list[int]] = field(default_factory=dict)
     #: the note on an NDJSON input's refused records its first lines gave, by input index
     head_notes: dict[int, str] = field(default_factory=dict)
+    #: the dead letter of the first record this run refused (by pre-validation or the service), its
+    #: text left out: without ``rejects`` the summary's note says why it was refused (:meth:`notes`)
+    first_refused: dict[str, Any] | None = None
 
     def notes(self) -> list[str]:
         """The notes the run's summary gives: each always, or when pre-validation refused a record
         (:attr:`~mapper.engine.reader.Notice.if_failed`, as validate keeps them); of several
         inputs, each names its input. An NDJSON input whose records were refused and whose first
         lines say why (a document a line holding the records, arrays, another encoding) gets
-        validate's note on them (:func:`~mapper.engine.reader.input_note`)."""
+        validate's note on them (:func:`~mapper.engine.reader.input_note`). Last, when records
+        were refused and no ``rejects`` file keeps them, why the first was (the summary only counts them)."""
         found = [(fi, notice.message) for fi, notice in self.notices if not notice.if_failed or self.totals.refused_prevalidation]
         noted = {fi for fi, _ in found}
         self._explain(len(self.names))
@@ -1561,6 +1580,8 @@ class SendRun:
             note = f"{shown_name(self.names[fi])}: {message}" if len(self.names) > 1 else message
             if note not in out:
                 out.append(note)
+        if self.rejects is None and self.first_refused is not None and (self.totals.refused_prevalidation or self.totals.refused_service):
+            out.append(_refused_note(self.first_refused))
         return out
 
     def run(self) -> SendTotals:
@@ -1786,10 +1807,16 @@ class SendRun:
         out = [d for _idx, d in self._pending[:k]]
         del self._pending[:k]
         if upto is None:
-            self._letters.write(out)
+            self._write_letters(out)
             self.totals.refused_prevalidation += len(out) + self._early  # (once written: a run stopped by a write that failed judges them again on resume)
             self._early = 0
         return out
+
+    def _write_letters(self, letters: list[dict[str, Any]]) -> None:
+        """Write dead letters (in record order), keeping the first of the run for :meth:`notes`."""
+        if letters and self.first_refused is None:
+            self.first_refused = {k: v for k, v in letters[0].items() if k not in ("raw", "raw_base64")}  # (a record may be 16 MiB)
+        self._letters.write(letters)
 
     def _release(self) -> None:
         """Write the pre-validation refusals that no record still to be acknowledged comes before (the
@@ -1802,7 +1829,7 @@ class SendRun:
         if not k:
             return
         with uninterrupted():
-            self._letters.write([d for _idx, d in self._pending[:k]])
+            self._write_letters([d for _idx, d in self._pending[:k]])
             del self._pending[:k]
             self._early += k
 
@@ -1854,7 +1881,7 @@ class SendRun:
                 _letter(pos, self.names, [{"code": code, "message": message}], body.raws[i], "service", error_code=code, error_message=message),
             )
         letters.sort(key=lambda d: d["record"])
-        self._letters.write(letters)
+        self._write_letters(letters)
         t = self.totals
         t.refused_prevalidation += prevalidation + self._early
         self._early = 0

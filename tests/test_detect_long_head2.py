@@ -85,8 +85,8 @@ def test_mapper_send_says_the_note(tmp_path: Path, capsys: pytest.CaptureFixture
     out, err = capsys.readouterr()
     assert "mapper send: note: the first line starts a JSON object and runs past" in err and "--input-format json" in err, err
     if report == "json":
-        (note,) = json.loads(out)["notes"]
-        assert "--input-format json" in note
+        note, why = json.loads(out)["notes"]  # (and, without --rejects, why the first refused record was)
+        assert "--input-format json" in note and why.startswith("the first record refused (") and "--rejects FILE" in why
     # of several inputs, the note names its input; a run that refuses nothing says none (as validate keeps it)
     assert main(["send", str(sink), str(ok), str(doc), "--dry-run"]) == 1
     assert f"mapper send: note: {doc}: the first line" in capsys.readouterr().err

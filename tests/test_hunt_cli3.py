@@ -208,7 +208,8 @@ def test_send_says_why_a_document_holding_the_records_is_refused(sink: Path, tmp
     assert proc.returncode == 1, proc.stderr
     answer = json.loads(proc.stdout)
     assert (answer["records"], answer["refused_prevalidation"]) == (1, 1)
-    (note,) = answer["notes"]
+    note, why = answer["notes"]  # (and, without --rejects, why the first refused record was)
+    assert why.startswith("the first record refused (") and "--rejects FILE" in why, why
     assert "`aircraft`" in note and "use --records-path aircraft" in note, note
     assert note in mapper.compile_sink(json.loads(sink.read_text())).validate(doc).notes
 

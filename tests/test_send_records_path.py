@@ -151,12 +151,14 @@ def test_snapshots_a_line_sent_without_the_records_path_are_told_of_the_option_a
     rc, out, _ = main_in_process(capsys, "send", SINK, lines, "--dry-run", "--report", "json")
     notes = orjson.loads(out)["notes"]
     _, vout, _ = main_in_process(capsys, "validate", SINK, lines, "--report", "json")
-    assert rc == EXIT_REJECTED and notes == orjson.loads(vout)["notes"] and "--records-path aircraft" in notes[0], notes
+    # (last, without --rejects: why the first refused record was)
+    assert rc == EXIT_REJECTED and notes[:-1] == orjson.loads(vout)["notes"] and "--records-path aircraft" in notes[0], notes
+    assert notes[-1].startswith("the first record refused ("), notes
     # records that are records get no such note
     good = tmp_path / "good.ndjson"
     good.write_text("".join(json.dumps(r) + "\n" for r in five()))
     rc, out, _ = main_in_process(capsys, "send", SINK, good, "--dry-run", "--report", "json")
-    assert rc == EXIT_REJECTED and orjson.loads(out)["notes"] == []
+    assert rc == EXIT_REJECTED and [n for n in orjson.loads(out)["notes"] if not n.startswith("the first record refused (")] == []
 
 
 def test_records_path_and_a_request_body_do_not_go_together(tmp_path, capsys):
@@ -197,5 +199,6 @@ def test_of_several_inputs_each_note_names_its_input(tmp_path, capsys):
     rc, out, _ = main_in_process(capsys, "send", SINK, snaps, good, snaps, "--dry-run", "--report", "json")
     notes = orjson.loads(out)["notes"]
     _, vout, _ = main_in_process(capsys, "validate", SINK, snaps, good, "--report", "json")
-    assert rc == EXIT_REJECTED and len(notes) == 1 and notes[0].startswith(f"{snaps}: each record read looks like a document"), notes
+    assert rc == EXIT_REJECTED and len(notes) == 2 and notes[0].startswith(f"{snaps}: each record read looks like a document"), notes
+    assert notes[1].startswith("the first record refused ("), notes  # (without --rejects)
     assert "--records-path aircraft" in notes[0] and "--records-path aircraft" in orjson.loads(vout)["notes"][0]

@@ -1,0 +1,99 @@
+"""Leftovers of the bug hunts (cli2): send says why records were refused without --rejects; infer
+names a broken single input; serve words a byte order mark for a request body; infer's note on a
+lone value holding the others; numbers shown as the record wrote them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_send_serve import SINK as AIRCRAFT_SINK
+from test_send_serve import SINK_ID, aircraft, serving
+
+from mapper.cli import main
+
+SINK = {
+    "allow_missing_fields": True,
+    "id_field": "id",
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "ts", "path": ["ts"], "type": "timestamp"},
+        {"name": "n", "path": ["n"], "type": "int"},
+    ],
+}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: Any) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Path:
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps(SINK))
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# 1. send without --rejects says why the first refused record was refused
+
+
+def test_send_without_rejects_says_why_the_first_refused_record_was(sink: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = tmp_path / "r.ndjson"
+    records.write_text('{"id": 1}\n{"id": 2, "n": "x"}\n{"id": 3, "n": "y", "ts": [1]}\n')
+    code, _out, err = run(capsys, "send", sink, records, "--dry-run")
+    assert code == 1 and "2 refused by pre-validation" in err
+    (note,) = [line for line in err.splitlines() if line.startswith("mapper send: note: ")]
+    assert note.startswith(
+        'mapper send: note: the first record refused (invalid_value, by pre-validation): Expected `int` or a string of digits, got `str` "x"'
+    ), note
+    assert '(record 1, line 2, column "n")' in note and "--rejects FILE" in note and "mapper validate" in note, note
+    # --report json: the same note in `notes` (the fields stay as they were)
+    code, out, err = run(capsys, "send", sink, records, "--dry-run", "--report", "json")
+    answer = json.loads(out)
+    assert answer["notes"] == [note.removeprefix("mapper send: note: ")]
+    assert set(answer) == {
+        "records",
+        "bodies",
+        "bytes",
+        "sent",
+        "stored",
+        "refused_prevalidation",
+        "refused_service",
+        "retried",
+        "resent",
+        "seconds",
+        "completed",
+        "dry_run",
+        "in_doubt",
+        "notes",
+    }
+    # the dead letters asked for: they say why, no note
+    code, out, err = run(capsys, "send", sink, records, "--dry-run", "--report", "json", "--rejects", tmp_path / "dead.ndjson")
+    assert code == 1 and json.loads(out)["notes"] == [] and "note:" not in err
+    # nothing refused: no note
+    records.write_text('{"id": 1}\n')
+    code, out, err = run(capsys, "send", sink, records, "--dry-run", "--report", "json")
+    assert code == 0 and json.loads(out)["notes"] == [] and "note:" not in err
+
+
+def test_send_names_a_record_the_service_refused_first_and_where_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strict = json.loads(AIRCRAFT_SINK.read_text())
+    strict["schema"]["definition"][6]["config"] = {"Min": -2000, "Max": 1050}  # (the altitude: the service refuses what pre-validation took)
+    (tmp_path / "strict.json").write_text(json.dumps(strict))
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(json.dumps(aircraft(i)) + "\n" for i in range(55)))
+    with serving(tmp_path, tmp_path / "strict.json") as (server, _app, _store):
+        code, out, err = run(capsys, "send", AIRCRAFT_SINK, records, "--endpoint", f"{server.url}/v2/sinks/{SINK_ID}", "--report", "json")
+    assert code == 1 and json.loads(out)["refused_service"] == 4
+    (note,) = json.loads(out)["notes"]
+    assert note.startswith("the first record refused (InvalidBody, by the service, record 51, line 52): "), note
+    assert "out of range" in note and "--rejects FILE" in note and "mapper validate" not in note, note  # (validate cannot tell the service's sink)
+    assert f"mapper send: note: {note}" in err
