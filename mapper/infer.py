@@ -145,7 +145,7 @@ from .errors import (
 )
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
 from .paths import parse_path, records_path_keys, to_dot_notation
-from .report import not_an_item_reason, not_an_object_reason, plural, too_large_reason
+from .report import location_text, not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
 from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
 
@@ -947,10 +947,11 @@ class _Scanner:
 
     # -- inputs
 
-    def feed(self, source: Any, name: str | None, options: MapOptions, several: bool = False) -> None:
+    def feed(self, source: Any, name: str | None, options: MapOptions, several: bool = False, label: str | None = None) -> None:
         """Scan one source read as ``options`` say (its format, records path and record size limit, as
         ``validate`` reads it); ``several``: one of several sources, so a document of it that does not
-        parse is one bad record."""
+        parse is one bad record. ``name``: the source's name in notes and bad records (None: the
+        only one); ``label``: its name in an error that stops the scan, said of an only one too."""
         records_path = options.records_path
         first_index, first_object, seems_document = self.index, self.records, False
         not_objects, bad_before = self.bad_kinds.get(_NOT_OBJECT, 0), self.bad
@@ -990,9 +991,10 @@ class _Scanner:
                 # reads them, and it counts as one record refused (a draft from none says so: exit 1)
                 self.index += 1
                 self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS[unit.code])
-            elif isinstance(unit, BrokenDocument):
-                where = f" ({shown_name(name)})" if name else ""
-                raise InputError(f"{unit.message}{where}")
+            elif isinstance(unit, BrokenDocument):  # (the only input: the scan stops, naming it as validate names a file)
+                label = name or label
+                line_named = unit.failure is not None and unit.failure.line_named is not None  # ("at line 3 char 2": not said twice)
+                raise InputError(unit.message + location_text(None, None, None if line_named else unit.line, None, label if label != "-" else None))
             elif isinstance(unit, Notice):
                 seems_document = seems_document or unit.kind == "document"
                 note = f"{shown_name(name)}: {unit.message}" if name else unit.message
@@ -2071,17 +2073,17 @@ def infer(
                     fh = open_input(src)
                     spool = None if _regular_file(src) else _Spool(fh, spools)  # (stdin, a FIFO, <(...): read once)
                     try:
-                        scanner.feed(spool or fh, label if len(sources) > 1 else None, options, len(sources) > 1)
+                        scanner.feed(spool or fh, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     finally:
                         if fh is not sys.stdin.buffer:
                             fh.close()
                     again.append(spool.again() if spool is not None else src)
                 elif hasattr(src, "read"):
                     spool = _Spool(src, spools)
-                    scanner.feed(spool, label if len(sources) > 1 else None, options, len(sources) > 1)
+                    scanner.feed(spool, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     again.append(spool.again())
                 else:
-                    scanner.feed(src, label if len(sources) > 1 else None, options, len(sources) > 1)
+                    scanner.feed(src, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     # an iterator of records is read once: not kept (its records may not fit in memory)
                     again.append(src if isinstance(src, (bytes, bytearray, memoryview, str, list, tuple, Mapping)) else None)
             except MapperError:

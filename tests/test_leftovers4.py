@@ -97,3 +97,22 @@ def test_send_names_a_record_the_service_refused_first_and_where_it_is(tmp_path:
     assert note.startswith("the first record refused (InvalidBody, by the service, record 51, line 52): "), note
     assert "out of range" in note and "--rejects FILE" in note and "mapper validate" not in note, note  # (validate cannot tell the service's sink)
     assert f"mapper send: note: {note}" in err
+
+
+# ---------------------------------------------------------------------------------------
+# 2. infer names the file of a single document that does not parse
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b'[{"id":1},]', "trailing comma in array at char 11 (file a.json, line 1)"),
+        (b'[{"id":1},\n\n{"id":2},]', "trailing comma in array at line 3 char 10 (file a.json)"),  # (its line said once)
+    ],
+)
+def test_infer_names_the_one_input_whose_document_does_not_parse(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: bytes, said: str) -> None:
+    doc = tmp_path / "a.json"
+    doc.write_bytes(text)
+    code, out, err = run(capsys, "infer", doc)
+    assert code == 2 and out == ""
+    assert err == f"mapper: Invalid JSON: the JSON array is not valid JSON: {said}\n".replace("a.json", str(doc)), err
