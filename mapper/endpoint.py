@@ -26,9 +26,9 @@ from typing import Any, Callable
 import msgspec
 import orjson
 
+from .engine.gojson import BODY_BOM_PROBLEM, json_problem, service_loads
 from .engine.gojson import go_loads as _loads
-from .engine.gojson import json_problem, service_loads
-from .engine.reader import BrokenDocument, endpoint_units, request_items
+from .engine.reader import BOM, BrokenDocument, endpoint_units, request_items
 from .errors import MapperError, OptionError, preview
 from .report import plural
 
@@ -39,6 +39,7 @@ __all__ = [
     "ServiceError",
     "TokenBucket",
     "body_data",
+    "body_problem",
     "body_size",
     "encode_body",
     "env_token",
@@ -135,6 +136,15 @@ def parse_body(data: bytes) -> int:
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
 
 
+def body_problem(data: bytes) -> str | None:
+    """:func:`json_problem` of a request body (``POST /v1/sinks``'s): one opening with a byte order
+    mark is worded for a body, not for a record or an input (whose first bytes may be one)."""
+    problem = json_problem(data)
+    if problem is not None and data[:3] == BOM:
+        return f"Invalid JSON: {BODY_BOM_PROBLEM}"
+    return problem
+
+
 def _not_json(data: bytes, fallback: str) -> str:
     """Why a body the decoder refused is not JSON, in the words ``mapper validate`` gives the same
     body (``the request body's number 1e400 is beyond the float64 range ... (at $.records[0].value.u,
@@ -142,6 +152,8 @@ def _not_json(data: bytes, fallback: str) -> str:
     as an editor shows them), not orjson's (``number is infinity when parsed as double: line 1
     column 34 (char 33)``); ``fallback`` where the reader finds the body whole (read only on this
     error's path)."""
+    if data[:3] == BOM:  # (a file's mark is taken off as it is read: as the reader words it, a body's read "an input")
+        return f"the request body is not valid JSON: {BODY_BOM_PROBLEM}"
     unit = next(iter(endpoint_units(data)), None)
     failure = unit.failure if isinstance(unit, BrokenDocument) else None
     if failure is None or not failure.invalid:

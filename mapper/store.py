@@ -51,7 +51,7 @@ import orjson
 
 from .api import Mapper
 from .batch import Batch
-from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, json_problem, parse_body, service_loads
+from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, ServiceError, body_data, body_problem, parse_body, service_loads
 from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
 from .model import MISSING, Column, Sink
 from .options import body_record_limit
@@ -250,7 +250,7 @@ def _json_or_unread(text: Any) -> Any:
     if not isinstance(text, (bytes, bytearray, memoryview, str)):
         return _UNREAD
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
-    problem = json_problem(data)
+    problem = body_problem(data)
     return service_loads(data) if problem is None else _Unreadable(problem)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from test_send_serve import SINK as AIRCRAFT_SINK
-from test_send_serve import SINK_ID, aircraft, serving
+from test_send_serve import SINK_ID, aircraft, request, serving
 
 from mapper.cli import main
 
@@ -116,3 +116,22 @@ def test_infer_names_the_one_input_whose_document_does_not_parse(tmp_path: Path,
     code, out, err = run(capsys, "infer", doc)
     assert code == 2 and out == ""
     assert err == f"mapper: Invalid JSON: the JSON array is not valid JSON: {said}\n".replace("a.json", str(doc)), err
+
+
+# ---------------------------------------------------------------------------------------
+# 3. serve words a byte order mark opening a request body for a body
+
+
+def test_serve_words_a_byte_order_mark_opening_a_body_for_a_body(tmp_path: Path) -> None:
+    said = "a byte order mark (U+FEFF), which a file may start with but a request body may not: the service's decoder refuses the body (send it without one)"
+    sink = json.loads(AIRCRAFT_SINK.read_text()) | {"name": "other"}
+    token = {"Authorization": "Bearer t"}
+    with serving(tmp_path, AIRCRAFT_SINK, token="t") as (server, _app, store):
+        body = json.dumps({"records": [{"value": aircraft(1)}]}).encode()
+        status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", b"\xef\xbb\xbf" + body, token)
+        assert (status, answer) == (400, {"code": "InvalidBody", "message": f"the request body is not valid JSON: invalid character at char 1: {said}"})
+        status, _h, answer = request(server.url, "POST", "/v1/sinks", b"\xef\xbb\xbf" + json.dumps(sink).encode(), token)
+        assert (status, answer["code"]) == (400, "InvalidBody") and answer["message"].endswith(f"Invalid JSON: invalid character at char 1: {said}"), answer
+        assert [s.id for s in store.list_sinks()] == [SINK_ID] and request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body, token)[
+            0
+        ] == 200  # (nothing else changed)
