@@ -2280,15 +2280,21 @@ def _draft(
                 eg = " (e.g. null)"
             else:
                 eg = f" (e.g. {show(example)})" if example is not None else ""
+            total = tally["exact"] + tally["changed"] + tally["refused"]
             other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
-            offer = f"; {_type_option(_dot(keys), other['type'])} takes them all ({other['changed']} changed)" if other else ""
+            offer = f"; {_type_option(_dot(keys), other['type'])} takes {'it' if total == 1 else 'them all'} ({other['changed']} changed)" if other else ""
             by = " (--type)" if keys in user_typed else ""
+            # ("the 1 record holding the others" read wrong: one is "the record holding the other", and
+            # values all refused are "it" or "them", no others being stored)
+            refused = tally["refused"]
+            holding = f"the {plural(refused, 'record')} holding " if refused > 1 else "the record holding "
+            holding += ("them" if refused > 1 else "it") if refused == total else ("the others" if refused > 1 else "the other")
             path_note(
                 keys,
-                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {plural(tally['exact'] + tally['changed'] + tally['refused'], 'value')} as sent"
+                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {plural(total, 'value')} as sent"
                 + (f" and {tally['changed']} changed" if tally["changed"] else "")  # (else "the others" would count them refused)
                 + "; "
-                f"the endpoint would refuse the {plural(tally['refused'], 'record')} holding the others{eg}{offer}",
+                f"the endpoint would refuse {holding}{eg}{offer}",
             )
 
     # Filters: presence, globs (depth is applied while scanning).

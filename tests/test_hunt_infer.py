@@ -54,7 +54,7 @@ def test_a_type_note_counts_the_values_it_changes_apart_from_those_it_refuses() 
     text = b'{"id": 1, "f": 1.25}\n{"id": 2, "f": -3.5}\n{"id": 3, "f": 7}\n'
     result = mapper.infer(text, types={"f": "id"})
     note = next(n for n in result.notes if n.startswith("f: "))
-    assert "stores 1 of 3 values as sent and 1 changed; the endpoint would refuse the 1 record holding the others (e.g. -3.5)" in note, note
+    assert "stores 1 of 3 values as sent and 1 changed; the endpoint would refuse the record holding the other (e.g. -3.5)" in note, note
     assert result.verified == {"records": 3, "refused": 1, "errors": {"out_of_range": 1}}
 
 

@@ -1068,7 +1068,7 @@ def test_a_type_the_values_cannot_take_is_said_with_the_records_it_refuses(value
     f.write_bytes(ndjson(*[{"id": f"k{i}", "v": v} for i, v in enumerate(values)]))
     assert cli(str(f), "--type", f"v={ctype}") == 0  # one record of three: the draft stands
     err = capsys.readouterr().err
-    assert f"note: v: {ctype} (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others" in err
+    assert f"note: v: {ctype} (--type) stores 2 of 3 values as sent; the endpoint would refuse the record holding the other" in err
     assert example is None or f"(e.g. {example})" in err
     assert "verified: validated on the input, the draft refuses 1 of 3 records (invalid_value 1: a value its column's type cannot take)" in err
     result = infer(str(f), types={"v": ctype})

@@ -12,6 +12,7 @@ import pytest
 from test_send_serve import SINK as AIRCRAFT_SINK
 from test_send_serve import SINK_ID, aircraft, request, serving
 
+import mapper
 from mapper.cli import main
 
 SINK = {
@@ -135,3 +136,23 @@ def test_serve_words_a_byte_order_mark_opening_a_body_for_a_body(tmp_path: Path)
         assert [s.id for s in store.list_sinks()] == [SINK_ID] and request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body, token)[
             0
         ] == 200  # (nothing else changed)
+
+
+# ---------------------------------------------------------------------------------------
+# 4. infer's note on the values a type refuses, worded for one
+
+
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        ([1, 2, "x"], 'stores 2 of 3 values as sent; the endpoint would refuse the record holding the other (e.g. "x")'),
+        (["x"], 'stores 0 of 1 value as sent; the endpoint would refuse the record holding it (e.g. "x")'),
+        (["x", "y"], 'stores 0 of 2 values as sent; the endpoint would refuse the 2 records holding them (e.g. "x")'),
+        ([1, "y", "x"], 'stores 1 of 3 values as sent; the endpoint would refuse the 2 records holding the others (e.g. "y")'),
+    ],
+)
+def test_infer_words_the_records_a_type_refuses_for_one_and_for_all(values: list[Any], said: str) -> None:
+    data = "".join(json.dumps({"id": i, "v": v}) + "\n" for i, v in enumerate(values)).encode()
+    result = mapper.infer(data, types={"v": "int"})
+    (note,) = [n for n in result.notes if n.startswith("v: ")]
+    assert note.startswith(f"v: int (--type) {said}"), note
