@@ -205,7 +205,7 @@ class ValueWarning:
     as the plain warning it words.
     """
 
-    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy")
+    __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy", "written")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
     severity = "warning"
@@ -222,10 +222,16 @@ class ValueWarning:
         hint: str = "",
         pointer: str | None = None,
         file: str | None = None,
+        written: str | None = None,
     ):
         self.record, self.line, self.column, self.path, self.kind, self.pointer = record, line, column, path, kind, pointer
         #: the input file, when a run reads several (as on :class:`RecordError`)
         self.file = file
+        #: the number sent as the record's text writes it (``1e20``, ``-0``, ``1.50``), where
+        #: Python writes its float otherwise (``1e+20``, ``-0.0``, ``1.5``): what the message says
+        #: was sent (``sent`` stays the value); None when it writes it as Python does, or the
+        #: record came as no text (a dict)
+        self.written = written
         self._sent, self._stored, self._hint = sent, stored, hint
         # (convert, value) until worded: one attribute, read and cleared whole, so that
         # threads reading one report's warnings at once never see half of it
@@ -266,6 +272,11 @@ class ValueWarning:
             self._stored, self._hint, self._sent = note.stored, note.hint, note.sent
         self._lazy = None
 
+    def value_sent(self) -> Any:
+        """The value sent, without wording the warning (a lazy one's value is what it was given)."""
+        lazy = self._lazy
+        return lazy[1] if lazy is not None else self.sent
+
     @property
     def sent(self) -> Any:
         if self._sent is _UNRESOLVED:
@@ -289,7 +300,8 @@ class ValueWarning:
         """What changed, without where: ``float truncated: sent 12.9, stored 12``."""
         stored = "no value" if self.stored is None else show(self.stored)
         # (what a utf8_replaced warning says was sent writes the escape as the text had it: shown once)
-        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {show(self.sent, escaped=self.kind == 'utf8_replaced')}, stored {stored}"
+        sent = self.written if self.written is not None else show(self.sent, escaped=self.kind == "utf8_replaced")
+        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {sent}, stored {stored}"
         return f"{text} ({self.hint})" if self.hint else text
 
     @property
@@ -330,7 +342,10 @@ class ValueWarning:
         )
 
     def __reduce__(self) -> Any:
-        return (ValueWarning, (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer, self.file))
+        return (
+            ValueWarning,
+            (self.record, self.line, self.column, self.path, self.kind, self.sent, self.stored, self.hint, self.pointer, self.file, self.written),
+        )
 
 
 _TOKEN_LOCK = threading.Lock()
@@ -887,7 +902,7 @@ def moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> Rejec
 def moved_warning(w: ValueWarning, record_base: int, line_base: int) -> ValueWarning:
     """A part's warning, numbered as in the whole input."""
     line = None if w.line is None else w.line + line_base
-    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer, w.file)
+    return ValueWarning(w.record + record_base, line, w.column, w.path, w.kind, w.sent, w.stored, w.hint, w.pointer, w.file, w.written)
 
 
 class BatchRejected(MapperError):

@@ -156,3 +156,49 @@ def test_infer_words_the_records_a_type_refuses_for_one_and_for_all(values: list
     result = mapper.infer(data, types={"v": "int"})
     (note,) = [n for n in result.notes if n.startswith("v: ")]
     assert note.startswith(f"v: int (--type) {said}"), note
+
+
+# ---------------------------------------------------------------------------------------
+# 5. numbers said as the record's text writes them, not as Python writes the float it decoded
+
+
+NUMBERS = b'{"id":1,"s":-0}\n{"id":2,"s":1e20}\n{"id":3,"ts":-0}\n{"id":4,"s":1.50}\n{"id":5,"n":2.50}\n{"id":6,"s":1E2,"s":7}\n'
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_messages_show_a_number_as_the_record_wrote_it(fast: bool) -> None:
+    m = mapper.compile_sink(SINK)
+    report = m.validate(NUMBERS, fast=fast)
+    said = [(w.record, w.reason.split(",")[0]) for w in report.warnings]
+    assert said == [
+        (0, "non-string stored as text: sent -0"),
+        (1, "non-string stored as text: sent 1e20"),
+        (3, "non-string stored as text: sent 1.50"),
+        (4, "float truncated: sent 2.50"),
+        (5, "non-string stored as text: sent 7"),  # (of a key given twice, the later member: the one Go keeps)
+    ], said
+    (err,) = report.errors
+    assert err.reason.endswith("got `float` -0"), err.reason
+    # what was sent and stored stays the value (the JSON report's "sent")
+    assert [w.to_dict()["sent"] for w in report.warnings] == [-0.0, 1e20, 1.5, 2.5, 7]
+    assert [w.stored for w in report.warnings][:2] == ["-0", "1e+20"]
+    # --strict's errors, check and a Batcher say it alike
+    strict = m.validate(NUMBERS, strict=True, fast=fast)
+    assert "float truncated: sent 2.50, stored 2" in [e.reason for e in strict.errors]
+    assert [p.reason.split(",")[0] for p in m.check(b'{"id": 3, "ts": -0, "s": 1e20}')] == [
+        "Expected `timestamp` (a string in layout 2006-01-02T15:04:05.999999999Z07:00)",
+        "non-string stored as text: sent 1e20",
+    ]
+    assert mapper.Batcher(m).add(b'{"id": 3, "ts": 1.0e0}').errors[0].reason.endswith("got `float` 1.0e0")
+    # a dict has no text: its float is said as Python writes it
+    assert m.check({"id": 1, "s": 1e20})[0].reason.startswith("non-string stored as text: sent 1e+20,")
+
+
+def test_a_workers_run_says_the_numbers_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(NUMBERS * 400)
+    m = mapper.compile_sink(SINK)
+    one, two = m.validate(path), m.validate(path, workers=2)
+    assert [w.message for w in two.warnings] == [w.message for w in one.warnings]
+    assert [e.message for e in two.errors] == [e.message for e in one.errors]
+    assert "sent 1e20" in two.warnings[1].message

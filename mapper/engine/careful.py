@@ -11,6 +11,8 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 from msgspec import UNSET
@@ -20,7 +22,7 @@ from ..compiler import CompiledSink, NotObject, PathFailure
 from ..errors import escape_controls, preview, show, type_name
 from ..model import MISSING
 from ..options import MapOptions
-from ..report import ValueWarning, not_an_item_reason, not_an_object_reason
+from ..report import RecordError, ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
 from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
 from .gojson import (
@@ -29,6 +31,7 @@ from .gojson import (
     has_surrogates,
     has_unpaired,
     joined_keys,
+    number_texts,
     record_place,
     replaced_string,
     unpaired_escapes,
@@ -437,3 +440,93 @@ def _changed_text(value: Any, text: str) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return "e" in text or (isinstance(value, int) and text != int.__repr__(value))
+
+
+def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[RecordError]], raw_of: Callable[[int], bytes | None]) -> None:
+    """Say the numbers of these warnings and errors as their records' texts write them, where
+    Python writes the float it decoded otherwise: ``sent 1e20``, ``got `float` -0``, not ``1e+20``
+    and ``-0.0`` (``raw_of``: a record's text by its index, None when it came as no text).
+
+    Only a message changes: what was sent (:attr:`ValueWarning.sent`) and stored stay the
+    values. Run on the error path only, for the warnings a chunk keeps and the errors of its
+    refused records: a record's text is scanned once, when a message shows a float of it. A value a JMESPath expression
+    reads (its path no place of the text) is left as Python writes it."""
+    texts: dict[int, dict[str, str] | None] = {}
+
+    def numbers(record: int, shown: str) -> dict[str, str] | None:
+        """The numbers of a record's text by path; None when it has none, or writes ``shown``
+        as it is (a substring search: a text is scanned only when a message may be unfaithful)."""
+        if record not in texts:
+            raw = raw_of(record)
+            if not raw or _written_as(raw, shown.encode()):
+                return None
+            try:
+                texts[record] = number_texts(raw)
+            except (ValueError, IndexError):  # pragma: no cover - a text the decoder read scans
+                texts[record] = None
+        return texts[record]
+
+    for w in warnings:
+        if w.path is not None and w.written is None:
+            value = w.value_sent()
+            if value.__class__ is float:
+                shown = float.__repr__(value)
+                found = numbers(w.record, shown)
+                text = found.get(w.path) if found else None
+                # (the text of that value, as its float: never another number's)
+                if text is not None and text != shown and _same_float(text, value):
+                    w.written = text
+    for record, errs in errors.items():
+        for i, e in enumerate(errs):
+            # (the float a message shows, as Python writes it: an invalid_value's is the one it got,
+            # last; a lossy_value's the one sent; an out_of_range's the first number said. Strings,
+            # arrays and bools refused by the thousand, a wrong sink's, are not looked into)
+            if e.path is None:
+                continue
+            if e.code == "invalid_value":
+                shown = e.reason.rpartition("got `float` ")[2] if "got `float` " in e.reason else ""
+            elif e.code == "lossy_value" or e.code == "out_of_range":
+                m = _SHOWN_FLOAT.search(e.reason)
+                shown = m.group() if m else ""
+            else:
+                continue
+            if not shown:
+                continue
+            found = numbers(record, shown)
+            text = found.get(e.path) if found else None
+            if text is None or text == shown or not _float_text(text, shown):
+                continue
+            reason = re.sub(rf"(?<![0-9A-Za-z.+\-]){re.escape(shown)}(?![0-9A-Za-z.])", text, e.reason, count=1)  # (a number token: no backslash in it)
+            if reason != e.reason:
+                errs[i] = replace(e, reason=reason)
+
+
+#: A float as Python writes it (``-0.0``, ``1e+20``, ``2.5``), standing alone in a message.
+_SHOWN_FLOAT = re.compile(r"(?<![0-9A-Za-z.+\-])-?\d+(?:\.\d+(?:e[+-]\d+)?|e[+-]\d+)(?![0-9A-Za-z.])")
+
+
+def _float_text(text: str, shown: str) -> bool:
+    """Whether number ``text`` is the float Python writes as ``shown``."""
+    try:
+        return float.__repr__(float(text)) == shown
+    except ValueError:  # pragma: no cover - a number token
+        return False
+
+
+#: The bytes a number token of a JSON text may hold.
+_NUMBER_BYTES = frozenset(b"0123456789.eE+-")
+
+
+def _written_as(raw: bytes, shown: bytes) -> bool:
+    """Whether a JSON text holds ``shown`` as a whole number token (``1.5``, not the start of ``1.50``)."""
+    at = raw.find(shown)
+    while at >= 0:
+        end = at + len(shown)
+        if (not at or raw[at - 1] not in _NUMBER_BYTES) and (end == len(raw) or raw[end] not in _NUMBER_BYTES):
+            return True
+        at = raw.find(shown, at + 1)
+    return False
+
+
+def _same_float(text: str, value: float) -> bool:
+    return _float_text(text, float.__repr__(value))

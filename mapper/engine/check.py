@@ -25,7 +25,7 @@ from ..errors import preview, record_file_note
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, note_unmeasured, too_large_reason
 from ..types import beyond_float64_reason
-from .careful import CarefulPath
+from .careful import CarefulPath, numbers_as_written
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
 from .gojson import huge_number_in, json_path
 from .output import RunOutput
@@ -109,6 +109,8 @@ class RecordChecker:
             if not map_few(self.careful.c, [text], careful, first_line=None):
                 careful.raw(text, 0, None)
             errors = collector.errors
+            if errors or collector.warnings:  # (their numbers said as the text writes them)
+                numbers_as_written(collector.warnings, {0: errors}, lambda _r: text)
             if not any(e.code == "invalid_json" for e in errors):
                 beyond = beyond_float64(text)
                 if beyond is not None and not any(e.path is not None and _within(beyond.path or "$", e.path) for e in errors):
@@ -324,6 +326,8 @@ def _validate_few(compiled: CompiledSink, n: int, options: MapOptions, judge: Ca
         judge(careful)
     finally:
         checker.busy = False
+    if raw_of is not None and (rb.pending_warnings or rb.bad):  # (their numbers said as the texts write them)
+        numbers_as_written(rb.pending_warnings, rb.bad, raw_of)
     rb.close_records(raw_of)
     report = rb.report
     report.records = n

@@ -22,7 +22,7 @@ from ..compiler import CompiledSink
 from ..options import MapOptions
 from ..report import DocumentFailure, RejectedRecord, Report, decide, note_unmeasured, too_large_reason
 from ..types import type_set
-from .careful import CarefulPath
+from .careful import CarefulPath, numbers_as_written
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
 from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text
@@ -314,7 +314,10 @@ class Engine:
 
     def _close_unit(self, raw_of: Callable[[int], bytes | None] | None = None) -> None:
         out = self.out
-        self.rb.close_records(raw_of if raw_of is not None else out.pending_raw.get)
+        raw_of = raw_of if raw_of is not None else out.pending_raw.get
+        if self.rb.pending_warnings or self.rb.bad:  # (their numbers said as the texts write them)
+            numbers_as_written(self.rb.pending_warnings, self.rb.bad, raw_of)
+        self.rb.close_records(raw_of)
         out.pending_raw = {}
         if not self.output:
             out.forget_rows()

@@ -418,6 +418,19 @@ def huge_number(raw: bytes) -> tuple[list[str | int], int, str] | None:
     return None
 
 
+def number_texts(raw: bytes) -> dict[str, str]:
+    """The numbers of a JSON text (which the engine's decoder read) as it writes them, by the
+    path of each as messages write it (``$.s``: ``"1e20"``, ``"-0"``, ``"1.50"``); of a name
+    given twice, the later member's, the one Go keeps. Read only for a message (see
+    :func:`mapper.engine.careful.numbers_as_written`)."""
+    found: dict[str, str] = {}
+    for m, stack in _value_tokens(raw):
+        token = m.group()
+        if token[:1] != b'"':
+            found[json_path([top[1] for top in stack])] = token.decode("ascii", "replace")
+    return found
+
+
 def unpaired_escapes(raw: bytes) -> list[tuple[list[str | int], list[int], int, str]]:
     """The unpaired surrogate escapes of a JSON text's string values (not its keys: a key's
     leaves what is stored as sent), in order: the path of the value holding each (keys and
