@@ -1600,10 +1600,13 @@ HEAD_BYTES = 4 << 20
 
 
 def head_lines(data: bytes | memoryview, n: int = HEAD_RECORDS) -> list[bytes]:
-    """The first ``n`` non-blank lines of ``data`` (a line cut by its end is left out)."""
+    """The first ``n`` non-blank lines of ``data`` (a line cut by its end is left out); a UTF-8
+    byte order mark opening it is no part of the first line (the records are read without it).
+    Stripped here, not by the caller: ``data`` shortened by it was taken for a whole input, and
+    a line cut at :data:`HEAD_BYTES` for a whole line."""
     out: list[bytes] = []
-    pos = 0
     view = bytes(data[:HEAD_BYTES])
+    pos = len(BOM) if view.startswith(BOM) else 0
     while len(out) < n and pos < len(view):
         end = view.find(b"\n", pos)
         if end < 0:
@@ -1735,10 +1738,8 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     (:func:`encoding_note`), or its lines' layout (:func:`head_note`). As validate, map,
     the API and infer say it."""
     head = bytes(head[:HEAD_BYTES])
-    # (a UTF-8 byte order mark is not the first line's: read as the records are read, without it; the
-    # lines of bytes and files kept it, and their first no longer decoded, so a stream's note was theirs alone)
-    lines = head_lines(head[len(BOM) :] if head.startswith(BOM) else head)
-    return encoding_note(head) or head_note(lines, records, 2 * not_objects > failed)
+    # (a UTF-8 byte order mark is not the first line's: head_lines reads the lines without it)
+    return encoding_note(head) or head_note(head_lines(head), records, 2 * not_objects > failed)
 
 
 def _hint_of(doc: Any, mostly: bool = False) -> str:
