@@ -957,19 +957,10 @@ class ColumnData:
         (``col.stored = edited``, as :attr:`values` says) is encoded from them, each time."""
         stored = self.stored
         if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
-            objects = stored
-            stored = Strings.from_objects(objects, self.valid if self.offsets is None else None)
-            try:
-                stored.utf8  # noqa: B018 - made here, to name what cannot be encoded
-            except (TypeError, UnicodeError):
-                at = next((i for i, v in enumerate(objects) if v is not None and not isinstance(v, str)), None)
-                place = "row" if self.offsets is None else "set element"
-                what = (
-                    f"{place} {at} (counting from 0) holds {type(objects[at]).__name__} {objects[at]!r:.40}, not a str"
-                    if at is not None
-                    else "its text cannot be encoded"
-                )
-                raise OutputError(f"column {self.name!r} cannot be read as UTF-8: {what}") from None
+            # (objects given by hand: checked as every writer checks them, each stored value a str,
+            # the row named by the valid mask's account; then encoded)
+            self.check(len(self.valid))
+            stored = Strings.from_objects(stored, self.valid if self.offsets is None else None)
         if not isinstance(stored, Strings):
             return None
         data, offsets = stored.utf8

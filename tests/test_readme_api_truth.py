@@ -85,5 +85,5 @@ def test_utf8_of_an_edited_column_holding_no_str_names_the_column_and_row() -> N
     """Given objects that are not text, ``utf8`` was a TypeError of ``str.join``."""
     batch = mapper.compile_sink(SINK).map(SEED)
     batch["reg"].stored = np.array(["a", 7, "b"], dtype=object)
-    with pytest.raises(mapper.OutputError, match=r"column 'reg'.*row 1 .*int 7"):
+    with pytest.raises(mapper.OutputError, match=r"column 'reg'.*row 1 .*an int, 7,"):
         batch["reg"].utf8  # noqa: B018

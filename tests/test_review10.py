@@ -22,3 +22,49 @@ def test_input_note_bom_led_head_cut_at_head_bytes():
     plain = input_note(data[:HEAD_BYTES], 5, 5, 0)
     assert "arrays of objects are at `aircraft`" in plain
     assert input_note((BOM + data)[:HEAD_BYTES], 5, 5, 0) == plain
+
+
+def _string_batch():
+    import mapper
+
+    m = mapper.compile_sink(
+        [{"name": "id", "path": "id", "type": "id"}, {"name": "a", "path": "a", "type": "string"}], id_field="id", allow_missing_fields=True
+    )
+    return m.map(b'{"id":1,"a":"x"}\n{"id":2,"a":"y"}\n{"id":3}')
+
+
+def test_utf8_of_objects_names_the_row_check_names():
+    """ColumnData.utf8 of a string column given objects by hand names the row that holds no str
+    as check() does: it looked for the first non-str in any row, a row its valid mask says stores
+    nothing (its value never written) before the one that failed."""
+    import numpy as np
+    import pytest
+
+    from mapper.errors import OutputError
+
+    batch = _string_batch()
+    col = batch["a"]
+    col.valid = np.array([False, True, False])
+    col.present = np.array([True, True, False])
+    col.stored = np.array([5, 7, None], dtype=object)
+    with pytest.raises(OutputError, match=r"column 'a' .*row 1 \(counting from 0\) holds an int, 7,"):
+        col.utf8  # noqa: B018
+    with pytest.raises(OutputError, match=r"row 1 \(counting from 0\) holds an int, 7,"):
+        batch.check()
+
+
+def test_utf8_of_objects_refuses_none_where_a_value_is_stored():
+    """None in a row its valid mask says stores a value is refused by utf8 as by check() (and every
+    writer): utf8 encoded it as an empty string, a value the row does not hold."""
+    import numpy as np
+    import pytest
+
+    from mapper.errors import OutputError
+
+    col = _string_batch()["a"]
+    col.stored = np.array([None, "y", None], dtype=object)
+    with pytest.raises(OutputError, match=r"row 0 \(counting from 0\) holds None"):
+        col.utf8  # noqa: B018
+    col.stored = np.array(["x", "y", None], dtype=object)
+    data, offsets = col.utf8
+    assert bytes(data) == b"xy" and offsets.tolist() == [0, 1, 2, 2]
