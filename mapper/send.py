@@ -1074,41 +1074,12 @@ def read_records(
         resume = start if fi == start.file else Resume(fi)
         fh = open_input(names[fi])
         try:
-            if records_path is not None:
-                group: list[tuple[bytes | None, Position, NotARecord]] = []
-                for item in _at_records_path(fi, fh, input_format, records_path, resume, index, notices):
-                    group.append(item)
-                    index = item[1].index + 1
-                    if len(group) >= _GROUP:
-                        yield group
-                        group = []
-                if group:
-                    yield group
-                continue
-            head = read_head(fh, HEAD_SIZE + 1)
-            text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
-            rest = fh if text is None else text
-            if text is not None:
-                head = read_head(rest, HEAD_SIZE + 1)
-            fmt = input_format
-            if input_format == "auto":
-                head = format_head(rest, head)  # (more than HEAD_SIZE when the first line runs on past it)
-                fmt = format_of(head)
-                notice = format_notice(head)
-                if notice is not None and notices is not None:
-                    notices.append((fi, notice))
-            if fmt == "ndjson":
-                kept = None
-                if heads is not None and not resume.offset:
-                    kept = heads[fi] = bytearray()
-                source: Iterator[tuple[bytes | None, Position, NotARecord]] = _ndjson(fi, head, rest, resume, index, kept)
-            else:
-                data = head + read_input(rest, -1)
-                del head  # (not held while the document is read: a first line followed to its end may be megabytes)
-                if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
-                    data = data[3:]
-                source = _document(fi, data, fmt, resume, index, notices)
-            group = []
+            source = (
+                _at_records_path(fi, fh, input_format, records_path, resume, index, notices)
+                if records_path is not None
+                else _plain(fi, fh, input_format, resume, index, notices, heads)
+            )
+            group: list[tuple[bytes | None, Position, NotARecord]] = []
             for item in source:
                 group.append(item)
                 index = item[1].index + 1
@@ -1120,6 +1091,35 @@ def read_records(
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
+
+
+def _plain(
+    fi: int, fh: BinaryIO, input_format: str, resume: Resume, index: int, notices: list[tuple[int, Notice]] | None, heads: dict[int, bytearray] | None
+) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
+    """The records of an input read without a records path (see :func:`read_records`): NDJSON line
+    by line, a document or a request body read whole."""
+    head = read_head(fh, HEAD_SIZE + 1)
+    text = unpacked(head, fh)  # gzip, bzip2 or xz on stdin (files are unwrapped by open_input)
+    rest = fh if text is None else text
+    if text is not None:
+        head = read_head(rest, HEAD_SIZE + 1)
+    fmt = input_format
+    if input_format == "auto":
+        head = format_head(rest, head)  # (more than HEAD_SIZE when the first line runs on past it)
+        fmt = format_of(head)
+        notice = format_notice(head)
+        if notice is not None and notices is not None:
+            notices.append((fi, notice))
+    if fmt == "ndjson":
+        kept = None
+        if heads is not None and not resume.offset:
+            kept = heads[fi] = bytearray()
+        return _ndjson(fi, head, rest, resume, index, kept)
+    data = head + read_input(rest, -1)
+    del head  # (not held while the document is read: a first line followed to its end may be megabytes)
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark is the file's, not the document's (as validate reads it)
+        data = data[3:]
+    return _document(fi, data, fmt, resume, index, notices)
 
 
 def _ndjson(
