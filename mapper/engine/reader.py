@@ -238,9 +238,6 @@ class Notice:
     #: (documents holding null at the records path, see :func:`null_records_note`), ``"format"`` (the
     #: format could not be told from the head: :data:`UNDECIDED_NOTE`)
     kind: str = "document"
-    #: of a ``"document"`` note, the keys of the array of objects it suggests as the records (a
-    #: reader without ``--records-path``, ``mapper send``, words its own advice from them)
-    records_path: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -814,9 +811,9 @@ def document_units(
         line_start = data.rfind(b"\n", 0, at) + 1
         before = at - line_start + (column if line_start == 0 else 0)
         yield RawRecords([data.strip(JSON_WS)], [first_line + _blank_lines(data)], cols=[before] if before else None)
-        hint, best = _records_hint(data, mostly=True)
+        hint = _records_hint(data, mostly=True)
         if hint:
-            yield Notice(f"the input is one JSON object, mapped as one record; {hint}", records_path=best)
+            yield Notice(f"the input is one JSON object, mapped as one record; {hint}")
         return
     try:
         if records_path is None:
@@ -1491,8 +1488,8 @@ def lone_object_notice(data: bytes) -> Notice | None:
         return None  # more than one line
     if _ARRAY_OF_OBJECTS.search(data) is None:
         return None
-    hint, best = _records_hint(data.strip(JSON_WS), mostly=True)
-    return Notice(f"the input is one JSON object, mapped as one record; {hint}", records_path=best) if hint else None
+    hint = _records_hint(data.strip(JSON_WS), mostly=True)
+    return Notice(f"the input is one JSON object, mapped as one record; {hint}") if hint else None
 
 
 def noticed(units: Iterable[NdjsonChunk | OversizedRecord]) -> Iterator[Unit]:
@@ -1523,15 +1520,14 @@ def blank(data: Any, start: int = 0, end: int | None = None) -> bool:
     return (_NON_BLANK.search(data, start) if end is None else _NON_BLANK.search(data, start, end)) is None
 
 
-def _records_hint(data: bytes, mostly: bool = False) -> tuple[str, tuple[str, ...] | None]:
+def _records_hint(data: bytes, mostly: bool = False) -> str:
     """Which keys of a document hold arrays of objects (the likely records), as a ``records_path``
-    suggestion (``mostly``: only when they hold most of it, see :func:`_hint_of`), and the keys it
-    suggests; ``("", None)`` when none."""
+    suggestion (``mostly``: only when they hold most of it, see :func:`_hint_of`)."""
     try:
         doc = _DECODE_ANY.decode(data)
     except (msgspec.DecodeError, ValueError, RecursionError):
-        return "", None
-    return _hint_and_path(doc, mostly)
+        return ""
+    return _hint_of(doc, mostly)
 
 
 def record_arrays(doc: Any) -> list[tuple[tuple[str, ...], int]]:
@@ -1574,12 +1570,6 @@ def record_arrays_text(found: list[tuple[tuple[str, ...], int]]) -> str:
     """The first of :func:`record_arrays` as the hints name them: ```statuses` (100 objects), ...``
     (keys quoted where a path needs it: ``meta."a.b"``)."""
     return ", ".join(f"`{to_dot_notation(_keys_as_sent(path))}` ({n:,} object{'' if n == 1 else 's'})" for path, n in found[:5])
-
-
-def jq_path(keys: Sequence[str]) -> str:
-    """jq's path to ``keys``: ``.data.items``, ``."a.b"`` (for advice to a reader that has no
-    ``--records-path``: spark-validate, send)."""
-    return "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in keys)
 
 
 def _keys_as_sent(path: tuple[str, ...]) -> tuple[str, ...]:
@@ -1752,20 +1742,14 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     values) is a record, and saying otherwise made ``mapper infer`` call a directory of
     such payloads, one a file, documents it cannot stand on.
     """
-    return _hint_and_path(doc, mostly)[0]
-
-
-def _hint_and_path(doc: Any, mostly: bool = False) -> tuple[str, tuple[str, ...] | None]:
-    """:func:`_hint_of`, and the keys it suggests (None: no hint)."""
     found = record_arrays(doc)
     if not found:
-        return "", None
+        return ""
     if mostly and 3 * sum(_values_in(_at(doc, path)) for path, _n in found) < 2 * _values_in(doc):
-        return "", None
+        return ""
     keys = record_arrays_text(found)
-    path = _keys_as_sent(found[0][0])
-    best = to_dot_notation(path)
-    return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})", path
+    best = to_dot_notation(_keys_as_sent(found[0][0]))
+    return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
 
 
 #: What a text or Python object that is no request body is said to be not.
