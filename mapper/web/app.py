@@ -143,13 +143,8 @@ def _lone_surrogate(data: bytes) -> str | None:
     if found is None:
         return None
     keys, value, m = found
-    at = m.start()
-    line = value.count("\n", 0, at) + 1
-    start = value.rfind("\n", 0, at) + 1
-    # (a byte order mark opening the text is no character an editor shows, nor one mapper validate counts)
-    char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
     return (
-        f"{_field_named(keys)}: line {line} char {char} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
+        f"{_field_named(keys)}: {_line_char(value, m.start())} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
         "in two when it was copied), which no UTF-8 text can carry: delete it, or copy the character whole"
         + ("; nothing was sent" if keys == ("text",) else "")
     )
@@ -168,6 +163,15 @@ def _first_string_match(doc: Any, pattern: re.Pattern[str]) -> tuple[tuple[str, 
         elif isinstance(value, str) and (m := pattern.search(value)) is not None:
             return keys, value, m
     return None
+
+
+def _line_char(value: str, at: int) -> str:
+    """``line L char C`` of the character at ``at`` of a field's text, counted from 1 as an editor
+    shows them (a byte order mark opening the text is no character an editor shows, nor one
+    mapper validate counts)."""
+    start = value.rfind("\n", 0, at) + 1
+    char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
+    return f"line {value.count(chr(10), 0, at) + 1} char {char}"
 
 
 def _field_named(keys: tuple[str, ...]) -> str:
@@ -190,10 +194,8 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     found = _first_string_match(doc, _ESCAPED_BYTE)
     if found is not None:
         keys, value, m = found
-        at = m.start()
-        start = value.rfind("\n", 0, at) + 1
         return (
-            f"{_field_named(keys)}: line {value.count(chr(10), 0, at) + 1} char {at - start + 1} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
+            f"{_field_named(keys)}: {_line_char(value, m.start())} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
             " which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8"
             + ("; nothing was sent" if keys == ("text",) else "")
         )
