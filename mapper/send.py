@@ -82,10 +82,9 @@ from .endpoint import (
 )
 from .engine.reader import (
     CHUNK_SIZE,
-    HEAD_BYTES,
-    HEAD_RECORDS,
     HEAD_SIZE,
     BrokenDocument,
+    FirstLines,
     Notice,
     OversizedRecord,
     RawRecords,
@@ -1058,7 +1057,7 @@ def read_records(
     start: Resume,
     notices: list[tuple[int, Notice]] | None = None,
     records_path: tuple[str, ...] | None = None,
-    heads: dict[int, bytearray] | None = None,
+    heads: dict[int, FirstLines] | None = None,
 ) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
     """Groups of (record text, position, why it is not a record) from every input, from ``start`` on.
 
@@ -1067,8 +1066,8 @@ def read_records(
     the records; as validate gives them). ``records_path``: the records are the array at these
     keys of each document (the input's one document, or each line's), read as validate reads them.
     ``heads``: where the first lines of an NDJSON input read from its start go, with its index
-    (to explain its records if they fail, as validate does: :data:`HEAD_RECORDS` lines and a
-    little more, at most :data:`HEAD_BYTES`)."""
+    (to explain its records if they fail, kept as validate keeps a stream's:
+    :class:`~mapper.engine.reader.FirstLines`)."""
     index = start.index + 1
     for fi in range(start.file, len(names)):
         resume = start if fi == start.file else Resume(fi)
@@ -1094,7 +1093,7 @@ def read_records(
 
 
 def _plain(
-    fi: int, fh: BinaryIO, input_format: str, resume: Resume, index: int, notices: list[tuple[int, Notice]] | None, heads: dict[int, bytearray] | None
+    fi: int, fh: BinaryIO, input_format: str, resume: Resume, index: int, notices: list[tuple[int, Notice]] | None, heads: dict[int, FirstLines] | None
 ) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
     """The records of an input read without a records path (see :func:`read_records`): NDJSON line
     by line, a document or a request body read whole."""
@@ -1113,7 +1112,7 @@ def _plain(
     if fmt == "ndjson":
         kept = None
         if heads is not None and not resume.offset:
-            kept = heads[fi] = bytearray()
+            kept = heads[fi] = FirstLines()
         return _ndjson(fi, head, rest, resume, index, kept)
     data = head + read_input(rest, -1)
     del head  # (not held while the document is read: a first line followed to its end may be megabytes)
@@ -1123,11 +1122,10 @@ def _plain(
 
 
 def _ndjson(
-    fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int, kept: bytearray | None = None
+    fi: int, head: bytes, rest: BinaryIO | None, resume: Resume, index: int, kept: FirstLines | None = None
 ) -> Iterator[tuple[bytes | None, Position, NotARecord]]:
     """NDJSON from ``resume`` on; ``kept``: where its first lines go (see :func:`read_records`)."""
     offset, line, record = 0, 0, -1
-    keep = HEAD_RECORDS + 1 if kept is not None else 0  # (lines still to keep)
     buf = head
     if resume.offset:
         if rest is None or not hasattr(rest, "seek"):
@@ -1151,10 +1149,9 @@ def _ndjson(
             buf = b"".join(parts)
             lines = buf.split(b"\n") if buf else []
         for text in lines:
-            if keep:
-                assert kept is not None
-                kept += text[: HEAD_BYTES - len(kept)] + b"\n"
-                keep = keep - 1 if len(kept) < HEAD_BYTES else 0
+            if kept is not None and kept.keep:  # (the first lines only)
+                kept.take(text)
+                kept.take(b"\n")
             start = offset
             offset += len(text) + 1
             line += 1
@@ -1555,7 +1552,7 @@ class SendRun:
     #: the records are the array at these keys of each document (``--records-path``), or None
     records_path: tuple[str, ...] | None = None
     #: the first lines of each NDJSON input read from its start, by input index (let go once it is read: _explain)
-    heads: dict[int, bytearray] = field(default_factory=dict)
+    heads: dict[int, FirstLines] = field(default_factory=dict)
     #: records judged in this run, refused by pre-validation, and of those not JSON objects, by input index
     judged: dict[int, list[int]] = field(default_factory=dict)
     #: the note on an NDJSON input's refused records its first lines gave, by input index
@@ -1784,7 +1781,7 @@ class SendRun:
         records were refused, from their first lines; which are let go (of many inputs, each kept
         some megabytes when its lines are long)."""
         for fi in [k for k in self.heads if k < upto]:
-            head = self.heads.pop(fi)
+            head = self.heads.pop(fi).head
             records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
             if failed:
                 lone = lone_object_notice(bytes(head)) if records == 1 else None  # (one object on one line holding the records)

@@ -1687,7 +1687,8 @@ class FirstLines:
     :data:`HEAD_BYTES`, past :data:`HEAD_RECORDS` lines no more) to explain its records if they
     fail (:func:`explain_failures`), for an input that cannot be read again (a stream, standard
     input). Nothing is kept once a unit is no NDJSON (a document read whole), nor when ``keep``
-    is False (an input read with a records path: its records are its documents' own)."""
+    is False (an input read with a records path: its records are its documents' own).
+    ``mapper send``, which reads NDJSON line by line, keeps them here too (:meth:`take`)."""
 
     __slots__ = ("head", "keep")
 
@@ -1697,10 +1698,16 @@ class FirstLines:
 
     def see(self, unit: Unit) -> None:
         if self.keep:  # (the first units only: never the hot path)
-            self.keep = isinstance(unit, NdjsonChunk) and len(self.head) < HEAD_BYTES
+            self.keep = isinstance(unit, NdjsonChunk)
             if self.keep:
-                self.head += unit.data[: HEAD_BYTES - len(self.head)]  # type: ignore[union-attr]
-                self.keep = self.head.count(b"\n") <= HEAD_RECORDS
+                self.take(unit.data)  # type: ignore[union-attr]
+
+    def take(self, data: bytes | bytearray | memoryview) -> None:
+        """Keep ``data``, the input's next bytes, while its first lines are not all kept (``mapper
+        send`` hands them over line by line)."""
+        if self.keep:
+            self.head += data[: HEAD_BYTES - len(self.head)]
+            self.keep = len(self.head) < HEAD_BYTES and self.head.count(b"\n") <= HEAD_RECORDS
 
 
 def unexplained(report: Report, options: MapOptions) -> bool:
