@@ -83,6 +83,22 @@ def _jsonpath_step(key: str) -> str:
     return "[" + escape_controls(json.dumps(key, ensure_ascii=False)) + "]"
 
 
+_JQ_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def jq_path(keys: tuple[str, ...] | list[str]) -> str:
+    """jq's path to ``keys`` (``.data.items``, ``.["my feed"]``, ``.data["a.b"]``: a key that is
+    no identifier in brackets, as its JSON string), for advice to a reader that has no
+    ``--records-path`` (spark-validate, the web UI's paste and sample record)."""
+    out = ""
+    for k in keys:
+        if _JQ_IDENTIFIER.fullmatch(k):
+            out += f".{k}"
+        else:  # (a control character as its JSON escape, as to_dot_notation writes it)
+            out += ("" if out else ".") + f"[{escaped_json(json.dumps(k, ensure_ascii=False))}]"
+    return out
+
+
 def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     """The shortest path string that parses back to ``keys``."""
     parts = []

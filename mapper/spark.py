@@ -115,7 +115,7 @@ from .options import MAX_RECORD_SIZE, check_max_record_size
 from .owners import OWNER as _OWNER
 from .owners import owner as _owner
 from .owners import owner_gone as _owner_gone
-from .paths import records_path_keys
+from .paths import jq_path, records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
 
@@ -1651,7 +1651,7 @@ def _check_java() -> None:
 def _check_input_options(args: argparse.Namespace) -> None:
     if args.records_path is not None:
         try:  # jq's path to the records: .data.items[], ."a.b"[]
-            jq = _jq_path(records_path_keys(args.records_path))
+            jq = jq_path(records_path_keys(args.records_path))
         except OptionError:
             jq = ".PATH"
         raise OptionError(
@@ -1856,11 +1856,6 @@ def _record_arrays(path: str, head: bytes) -> list[tuple[tuple[str, ...], int]]:
         return []
 
 
-def _jq_path(keys: Sequence[str]) -> str:
-    """jq's path to ``keys``: ``.data.items``, ``."a.b"``."""
-    return "".join("." + (k if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k) else json.dumps(k)) for k in keys)
-
-
 def _check_file(path: str, shown: str | None = None, notes: list[str] | None = None) -> None:
     shown = shown_name(shown or path)
     name = os.path.basename(path)
@@ -1920,7 +1915,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
-                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(_jq_path(arrays[0][0]) + '[]')} FILE > records.ndjson"
+                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')} FILE > records.ndjson"
             )
         raise OptionError(
             f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "

@@ -79,3 +79,14 @@ def test_web_request_places_a_byte_no_utf8_as_a_lone_surrogate():
     assert "the records: line 1 char 3 holds U+D800" in (_lone_surrogate(b'{"text": "\\ufeffab\\ud800"}') or "")
     assert "the records: line 1 char 3 holds the byte 0xFF" in (_lone_surrogate(b'{"text": "\xef\xbb\xbfab\xff"}') or "")
     assert "the records: line 2 char 2 holds the byte 0xFF" in (_lone_surrogate(b'{"text": "\xef\xbb\xbfab\\nc\xff"}') or "")
+
+
+def test_jq_path_one_spelling_for_spark_and_the_web_ui():
+    """spark-validate and the web UI advise the same jq path (spark wrote ``.data."a.b"``, the UI
+    ``.data["a.b"]``, each from its own copy of the rule)."""
+    from mapper.paths import jq_path
+
+    assert jq_path(("aircraft",)) == ".aircraft"
+    assert jq_path(("data", "a.b")) == '.data["a.b"]'
+    assert jq_path(("my feed", "items")) == '.["my feed"].items'
+    assert jq_path(("données",)) == '.["données"]'

@@ -970,7 +970,7 @@ def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_pat
     assert "jq -c '.records[].value'" in run(tmp_path / "body.json")
     assert "no file matches" in run(tmp_path / "nothing*.ndjson")
     assert "not supported by spark-validate" in run(EXAMPLE_RECORDS, "--records-path", "data")
-    assert "jq -c '.data.\"a.b\"[]' FILE" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
+    assert "jq -c '.data[\"a.b\"][]' FILE" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
     assert "NDJSON only" in run(EXAMPLE_RECORDS, "--input-format", "json")
     assert "--master 'bogus://x'" in run(EXAMPLE_RECORDS, "--master", "bogus://x")
     assert "cannot write" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson") and "not a directory" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson")

@@ -42,7 +42,7 @@ from ..engine.reader import (
 )
 from ..errors import MapperError, Problem, preview
 from ..model import MISSING, Sink
-from ..paths import EVALUATION_ERRORS, evaluation_failure, parse_path, to_dot_notation
+from ..paths import EVALUATION_ERRORS, evaluation_failure, jq_path, parse_path, to_dot_notation
 from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError, ValueWarning
 from ..sink import check_sink
@@ -613,10 +613,7 @@ def _records_inside(what: str, doc: Any, one: bool = False) -> str:
     if not document_hint(doc):
         return ""
     found = record_arrays(doc)
-    program = ""
-    for key in found[0][0]:  # (jq's path: .a.b, a key no identifier as ["a b"], after a "." only at the start)
-        plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key)
-        program += f".{key}" if plain else ("" if program else ".") + f"[{json.dumps(key, ensure_ascii=False)}]"
+    program = jq_path(found[0][0])
     name = f"`{to_dot_notation(found[0][0])}`"
     if one:
         how = f"paste one of them as the sample record (`jq -c {shlex.quote(program + '[0]')} FILE` prints the first of {name})"
