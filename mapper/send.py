@@ -1059,7 +1059,7 @@ def read_records(
     records_path: tuple[str, ...] | None = None,
     heads: dict[int, FirstLines] | None = None,
 ) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
-    """Groups of (record text, position, why it is not a record) from every input, from ``start`` on.
+    """Groups of (record text, position, why it is not a record) from every input, from ``start`` on (each group of one input).
 
     ``notices``: where the reader's notes on an input go, with the input's index (on its format,
     :func:`~mapper.engine.reader.format_notice`; a document read as one record that seems to hold
@@ -1756,10 +1756,9 @@ class SendRun:
     def _judge(self, group: list[tuple[bytes | None, Position, NotARecord]]) -> None:
         texts = [(raw, pos) for raw, pos, problem in group if problem is None]
         for raw, pos, problem in group:
-            self._count(pos.file, 0, False)
             if problem is not None:
                 err = RecordError(pos.index, pos.line, None, None, problem[0], problem[1])
-                self._count(pos.file, 1, problem[0] == "not_an_object")
+                self._refused(pos.file, problem[0] == "not_an_object")
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
         # (judged with as many blanks before it as characters stand before it on its line: an
         # error's char counts from the line's start, as validate's; the blanks are not sent)
@@ -1768,11 +1767,13 @@ class SendRun:
             if v.accepted:
                 self._unacked.append(pos.index)
             else:  # (the letter keeps the text as it came; the batcher's is trimmed for a body)
-                self._count(pos.file, 1, any(e.code == "not_an_object" for e in v.errors))
+                self._refused(pos.file, any(e.code == "not_an_object" for e in v.errors))
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate(v.errors, pos, self.names), raw, "pre-validation")))
         self._pending.sort(key=lambda p: p[0])
         if group:
-            self._explain(group[0][1].file)  # (the inputs before this group's are read and judged)
+            fi = group[0][1].file  # (a group is of one input: read_records)
+            self.judged.setdefault(fi, [0, 0, 0])[0] += len(group)  # (counted a group at a time, not a record)
+            self._explain(fi)  # (the inputs before this group's are read and judged)
             self._last = group[-1][1]
             self._seen = self._last.index + 1
 
@@ -1789,14 +1790,11 @@ class SendRun:
                 if said:
                     self.head_notes[fi] = said
 
-    def _count(self, fi: int, refused: int, not_an_object: bool) -> None:
-        """One record of input ``fi`` judged (``refused`` 0), or refused (1; a JSON value that is no object too)."""
+    def _refused(self, fi: int, not_an_object: bool) -> None:
+        """One record of input ``fi`` refused by pre-validation (``not_an_object``: a JSON value that is no object)."""
         counts = self.judged.setdefault(fi, [0, 0, 0])
-        if refused:
-            counts[1] += 1
-            counts[2] += not_an_object
-        else:
-            counts[0] += 1
+        counts[1] += 1
+        counts[2] += not_an_object
 
     def _pass(self, upto: int | None) -> list[dict[str, Any]]:
         """Pre-validation refusals up to run index ``upto``, handed out to be written and counted (all: None, written and counted here)."""
