@@ -36,12 +36,18 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        # Every option of every command is made here (an argument group's are passed to
-        # unicode_values where they are made): its type refuses a value holding a byte that is
-        # not UTF-8, through argparse's public door for a value's text (this replaced an
-        # override of ArgumentParser._get_value, which a Python changing argparse's internals
-        # could silently skip; tests/test_small5.py holds every option to the message).
+        # Every option of every command is made here or by a group of this parser (below): its
+        # type refuses a value holding a byte that is not UTF-8, through argparse's public door
+        # for a value's text (this replaced an override of ArgumentParser._get_value, which a
+        # Python changing argparse's internals could silently skip; tests/test_small5.py holds
+        # every option to the message).
         return unicode_values(super().add_argument(*args, **kwargs))
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
+        return _unicode_group(super().add_argument_group(*args, **kwargs))
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> Any:
+        return _unicode_group(super().add_mutually_exclusive_group(**kwargs))
 
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
@@ -58,18 +64,26 @@ class _Parser(argparse.ArgumentParser):
         return head + ", ".join(names) if names else message
 
 
+def _unicode_group(group: Any) -> Any:
+    """An argument group whose options refuse a value that is not UTF-8, as the parser's own
+    (a group's ``add_argument`` is not the parser's: it is wrapped here, once, where the group is made)."""
+    add = group.add_argument
+
+    def add_argument(*args: Any, **kwargs: Any) -> argparse.Action:
+        return unicode_values(add(*args, **kwargs))
+
+    group.add_argument = add_argument
+    return group
+
+
 def _identity_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("identity and policy (for a bare definition array, or to override)")
-    # (a group's options are not made by _Parser.add_argument: each that takes a value is passed
-    # to unicode_values here)
-    unicode_values(g.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id"))
-    unicode_values(
-        g.add_argument(
-            "--primary-key-fields",
-            type=fields_option,
-            metavar="COLUMNS",
-            help="comma-separated columns joined with | into a string _id",
-        )
+    g.add_argument("--id-field", type=field_option, metavar="COLUMN", help="the column whose value is the record's _id")
+    g.add_argument(
+        "--primary-key-fields",
+        type=fields_option,
+        metavar="COLUMNS",
+        help="comma-separated columns joined with | into a string _id",
     )
     g.add_argument(
         "--allow-missing-fields",
@@ -137,27 +151,21 @@ def _from(module: str, name: str) -> Any:
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("the text report")  # (its options passed to unicode_values: see _identity_options)
-    unicode_values(
-        g.add_argument(
-            "--group",
-            choices=("column", "record"),
-            default="column",
-            help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
-        )
+    g = p.add_argument_group("the text report")
+    g.add_argument(
+        "--group",
+        choices=("column", "record"),
+        default="column",
+        help="column (default): errors and warnings grouped by column and code, with counts; record: each record's errors and warnings together",
     )
-    unicode_values(
-        g.add_argument(
-            "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
-        )
+    g.add_argument(
+        "--examples", type=int, metavar="N", help="examples per group (default 3), or records listed with --group record (default 10); 0: counts only"
     )
-    unicode_values(
-        g.add_argument(
-            "--ignore-warning",
-            action="append",
-            metavar="KIND",
-            help="leave warnings of this kind out of the report, only counted (repeatable or comma-separated; all: every kind); --strict errors stay",
-        )
+    g.add_argument(
+        "--ignore-warning",
+        action="append",
+        metavar="KIND",
+        help="leave warnings of this kind out of the report, only counted (repeatable or comma-separated; all: every kind); --strict errors stay",
     )
 
 

@@ -105,7 +105,6 @@ from .commands import (
     records_path_option,
     stdin_note,
     stdin_once,
-    unicode_values,
 )
 from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record
 from .engine.reader import (
@@ -2894,13 +2893,11 @@ def add_infer_parser(subparsers: Any) -> None:
         type=file_name,
         help="record files (NDJSON, JSON array, endpoint body; gzip, bzip2, xz ok), '-' for stdin (named once)",
     )
-    g = p.add_mutually_exclusive_group()  # (a group's options are passed to unicode_values: mapper.cli._Parser.add_argument)
-    unicode_values(
-        g.add_argument(
-            "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
-        )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
     )
-    unicode_values(g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id"))
+    g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
     p.add_argument(
         "--max-depth",
         type=int,
