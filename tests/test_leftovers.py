@@ -222,7 +222,7 @@ def test_a_set_column_note_gives_an_array_it_refuses_as_its_example(path: str, c
     r = infer(SETS, id_field="id", types={path: ctype})
     (text,) = [n for n in r.notes if n.startswith(f"{path}: {ctype} (--type)")]
     # its first array it takes: the example is the first it refuses (shown as show() shows an array)
-    assert text.endswith("the endpoint would refuse the 1 record holding the others (e.g. [...] (2 items))"), text
+    assert text.endswith("the endpoint would refuse the record holding the other (e.g. [...] (2 items))"), text
     report = mapper.compile_sink(r.body).validate(SETS, on_error="skip")
     assert [e.record for e in report.errors] == [1]
 
@@ -232,7 +232,7 @@ def test_the_cli_note_on_an_ids_column_typed_by_the_user_has_its_example(tmp_pat
     f.write_bytes(SETS)
     code, text = _run(capsys, ["infer", str(f), "--id-field", "id", "--type", "v=ids"])
     assert code == 0
-    assert "note: v: ids (--type) stores 2 of 3 values as sent; the endpoint would refuse the 1 record holding the others (e.g. [...] (2 items))" in text
+    assert "note: v: ids (--type) stores 2 of 3 values as sent; the endpoint would refuse the record holding the other (e.g. [...] (2 items))" in text
 
 
 # ---------------------------------------------------------------------------------------
