@@ -150,7 +150,7 @@ class Mapper:
         (read line by line), or each Python mapping (or JSON text) given; a document without that
         array is one error (code ``no_records``) naming where arrays of objects are; one
         holding ``null`` there gives no records, as ``[]`` (Go reads null into an array so),
-        and ``report.notes`` says so once.
+        and ``report.notes`` says so once (``report.null_records_at``: the path, as written).
         ``ignore_warnings``: warning kinds left out of the report, only counted in
         ``report.silenced_warnings`` (as ``--ignore-warning`` and
         :meth:`~mapper.report.Report.silence` do): a set, list or any iterable of kinds

@@ -105,6 +105,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
     workers = len(cuts_for(parts[0], options.workers)) - 1 if parallel and can_fork() and splittable(parts[0], options) else 1
     runs = []
     notes: list[str] = []
+    null_at: str | None = None
     result: Any
     for i in range(repeat + 1):
         if parallel:
@@ -135,7 +136,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
             # (of NDJSON only, told as the run told it: validate explains the lines it read as NDJSON)
             if unexplained(report, options) and (options.input_format == "ndjson" or (options.input_format == "auto" and format_of(parts[0]) == "ndjson")):
                 explain_failures(report, parts[0][:HEAD_BYTES])
-            notes = list(report.notes)
+            notes, null_at = list(report.notes), report.null_records_at
         del result, report
         if i:  # the first run warms up
             runs.append((total, stages, stats, records, stored, refused))
@@ -152,6 +153,8 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         "stats": stats,
         "runs": [r[0] for r in runs],  # in the order they ran
         "notes": notes,
+        # where documents held null at the records path (the words of no records); not in --json's figures
+        "null_records_at": null_at,
     }
 
 
@@ -186,8 +189,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     nbytes = sum(len(p) for p in parts)
+    null_at = own.pop("null_records_at")
     if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
-        print(f"mapper: no records to measure: {no_records_held(len(parts), own['notes'])}", file=sys.stderr)
+        print(f"mapper: no records to measure: {no_records_held(len(parts), null_at)}", file=sys.stderr)
         if not args.quiet:
             for note in own["notes"]:  # (documents holding null at --records-path say so)
                 print(f"mapper: note: {note}", file=sys.stderr)

@@ -24,7 +24,7 @@ import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import IO, Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from ._start import keep_to_exit
 from .batch import Batch, concat_batches
@@ -42,7 +42,6 @@ from .engine.reader import (
     RawRecords,
     chunk_size_for,
     explain_failures,
-    null_records_path,
     open_input,
     read_head,
     unexplained,
@@ -685,18 +684,17 @@ def _names(names: list[str]) -> str:
     return and_list(shown + rest)
 
 
-def no_records_held(inputs: int, notes: Iterable[str] = ()) -> str:
+def no_records_held(inputs: int, null_at: str | None = None) -> str:
     """What the input (or ``inputs`` inputs) that held no records is, in validate's words, which
     ``infer`` and ``bench`` say too: ``the input holds none (empty, blank lines only, or an empty array)``;
-    when ``notes`` (the run's) say documents held null at the records path (a request body's
-    ``{"records": null}``), that: ``the input holds none (null at `records`, read as an empty array)``."""
+    when documents held null at the records path ``null_at`` (as written: a request body's
+    ``{"records": null}``, :attr:`Report.null_records_at`), that: ``the input holds none (null at `records`, read as an empty array)``."""
     held = "the input holds none" if inputs == 1 else f"none of the {inputs:,} inputs holds any"
-    null = null_records_path(notes)
-    if null is None:
+    if null_at is None:
         return f"{held} (empty, blank lines only, or an empty array)"
     if inputs == 1:
-        return f"{held} (null at `{null}`, read as an empty array)"
-    return f"{held} (empty, blank lines only, an empty array, or null at `{null}`)"
+        return f"{held} (null at `{null_at}`, read as an empty array)"
+    return f"{held} (empty, blank lines only, an empty array, or null at `{null_at}`)"
 
 
 def verdict(report: Report, inputs: int = 1) -> str:
@@ -705,7 +703,7 @@ def verdict(report: Report, inputs: int = 1) -> str:
     pipeline that must have records tests ``records`` in ``--report json``)."""
     text = report.summary()
     if report.records == 0 and report.verdict == "accepted":
-        text += f": {no_records_held(inputs, report.notes)}, so nothing would be stored"
+        text += f": {no_records_held(inputs, report.null_records_at)}, so nothing would be stored"
     return text
 
 

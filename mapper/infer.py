@@ -810,6 +810,7 @@ class _Scanner:
         self.nbytes = 0
         self.progress = progress
         self.notices: list[str] = []  # the reader's notes on the input (a document that seems to hold the records)
+        self.null_records_at: str | None = None  # the records path documents held null at, as written (no records: infer's words)
         self.no_records_hinted = 0  # documents without the --records-path array that the reader says where to look in
         self.sources: list[dict[str, Any]] = []
         #: keys of Python mappings that no path can name (not strings): where -> why
@@ -996,6 +997,8 @@ class _Scanner:
                 raise InputError(unit.message + location_text(None, None, None if line_named else unit.line, None, label if label != "-" else None))
             elif isinstance(unit, Notice):
                 seems_document = seems_document or unit.kind == "document"
+                if unit.kind == "null_records" and self.null_records_at is None:
+                    self.null_records_at = unit.at
                 note = f"{shown_name(name)}: {unit.message}" if name else unit.message
                 if note not in self.notices:  # (one note said of many documents comes once per document)
                     self.notices.append(note)
@@ -2168,7 +2171,7 @@ def _draft(
             else:
                 bad = f": {what} ({where}: {reason})"
         else:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
-            bad = f": {no_records_held(max(len(sc.sources), 1), sc.notices)}"
+            bad = f": {no_records_held(max(len(sc.sources), 1), sc.null_records_at)}"
         raise InferError(f"no records to infer a sink from{bad}")
     stats = sc.stats
     notes: list[str] = []

@@ -424,6 +424,10 @@ class Report:
     failed_only_missing: bytearray = field(default_factory=bytearray)
     #: notes about the input as a whole (e.g. where a document's records seem to be)
     notes: list[str] = field(default_factory=list)
+    #: the records path as written (``records``, ``data."a.b"``) when documents held null there (a
+    #: request body's ``{"records": null}``: no records, as ``[]``, which a note says); None when none
+    #: did. Set whatever the notes keep, and what the words of no records read (``null at `records```)
+    null_records_at: str | None = None
     #: warnings left out on request, counted by kind (``--ignore-warning``, :meth:`silence`)
     silenced_warnings: dict[str, int] = field(default_factory=dict)
     #: why the input failed whole, when it was read as one document (a JSON array, a request
@@ -878,6 +882,8 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
         out.failed_only_missing.extend(rep.failed_only_missing)
         out.rejected.extend(moved_rejected(r, record_base, line_base) for r in rep.rejected)
         out.notes.extend(n for n in rep.notes if n not in out.notes)
+        if out.null_records_at is None:
+            out.null_records_at = rep.null_records_at
         if out.document_failure is None and rep.document_failure is not None:
             out.document_failure = moved_failure(rep.document_failure, line_base)
         out.records += rep.records

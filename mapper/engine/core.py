@@ -328,6 +328,7 @@ class Engine:
         report = self.rb.report
         report.records = self.out.n
         report.notes = notes_given(self.notices, report)
+        report.null_records_at = next((n.at for n in self.notices if n.kind == "null_records"), None)
         if self.objects:  # (records read as Python objects: a max_record_size asked for did not measure them)
             note_unmeasured(report, self.options)
         report.document_failure = self.document_failure

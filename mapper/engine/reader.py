@@ -235,9 +235,12 @@ class Notice:
     message: str
     if_failed: bool = True
     #: what it says: ``"document"`` (the input seems a document holding the records), ``"null_records"``
-    #: (documents holding null at the records path, see :func:`null_records_note`), ``"format"`` (the
+    #: (documents holding null at the records path, see :func:`null_records_notice`), ``"format"`` (the
     #: format could not be told from the head: :data:`UNDECIDED_NOTE`)
     kind: str = "document"
+    #: of a ``"null_records"`` notice, the records path as its note writes it (the report's
+    #: :attr:`~mapper.report.Report.null_records_at`); None otherwise
+    at: str | None = None
 
 
 @dataclass
@@ -837,7 +840,7 @@ def document_units(
         return
     except RecursionError:  # a record nested deeper than the decoder goes: the records one by one, that one failing alone
         if records_path is not None and _shallow_null(data, records_path):
-            yield Notice(null_records_note(records_path), if_failed=False, kind="null_records")
+            yield null_records_notice(records_path)
             return
         shallow = _shallow_records(data, records_path)
         if shallow is None:
@@ -848,9 +851,9 @@ def document_units(
             yield _failed_whole(DocumentFailure(f"{what} is nested too deeply"), first_line + _blank_lines(data), data)
             return
         raws, fixed = shallow, data
-    if raws is None:  # null at the records path: no records, as Go reads it (said once, see null_records_note)
+    if raws is None:  # null at the records path: no records, as Go reads it (said once, see null_records_notice)
         assert records_path is not None
-        yield Notice(null_records_note(records_path), if_failed=False, kind="null_records")
+        yield null_records_notice(records_path)
         return
     # (where the array starts: only a document over lines, or one whose escapes were rewritten, needs it)
     start = _offset_in(fixed, raws[0]) if records_path is not None and raws and (fixed is not data or b"\n" in data) else 0
@@ -1388,32 +1391,20 @@ _NULL_RECORDS: list[msgspec.Raw] = []
 _DECODE_NULLABLE_RAWS = msgspec.json.Decoder(Optional[list[msgspec.Raw]])
 
 
-def null_records_note(keys: tuple[str, ...]) -> str:
-    """The note on documents whose value at the records path ``keys`` is null: no records, as
-    ``[]`` (said once however many there are)."""
+def null_records_notice(keys: tuple[str, ...]) -> Notice:
+    """The notice of documents whose value at the records path ``keys`` is null: no records, as
+    ``[]`` (said once however many there are); its :attr:`Notice.at` is the path as the note writes it."""
     path = _path_text(keys)
-    return (
+    message = (
         f"documents holding null at `{path}` give no records, as `[]` does: Go's decoder reads null into an array as an empty one "
         "(and Go's encoder writes an empty slice, a nil one, as null)"
     )
-
-
-_NULL_NOTE = re.compile(r"documents holding null at `((?:[^`]|`(?! give no records))*)` give no records")
-
-
-def null_records_path(notes: Iterable[str]) -> str | None:
-    """The records path (as written) that :func:`null_records_note` names among ``notes``
-    (some prefixed with an input's name), or None when none says documents held null there."""
-    for note in notes:
-        m = _NULL_NOTE.search(note)
-        if m:
-            return m.group(1)
-    return None
+    return Notice(message, if_failed=False, kind="null_records", at=path)
 
 
 def _struct_records_decoder(keys: tuple[str, ...]) -> Callable[[bytes], list[msgspec.Raw] | None]:
     """A function decoding a document into the raw records of the array at ``keys`` (None: the
-    value there is null, see :func:`null_records_note`).
+    value there is null, see :func:`null_records_notice`).
 
     Nested Structs take the keys (any other key is skipped, not decoded); msgspec cannot
     name a field after a key holding ``\\``, ``"`` or a control character, so at such a
@@ -1810,7 +1801,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         yield huge
         return
     if not records and _body_null(fixed):  # (null: no records, as Go reads it; said, as of a --records-path document)
-        yield Notice(null_records_note(("records",)), if_failed=False, kind="null_records")
+        yield null_records_notice(("records",))
         return
     items = [bytes(r) for r in records]
     # items holding a rewritten escape: their values are taken as sent (the careful path warns)
@@ -2818,7 +2809,7 @@ def iter_units(
         if body is None:
             yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {why}"), None)
         elif why == _NULL_BODY:  # (null: no records, said as of its JSON text)
-            yield Notice(null_records_note(("records",)), if_failed=False, kind="null_records")
+            yield null_records_notice(("records",))
         else:
             yield from _object_units(_object_items(body), objects)
     elif isinstance(records, Mapping):  # one record (a request body, as detect_format tells one, is is_body's: above)
@@ -2951,8 +2942,8 @@ def object_document_units(doc: Any, keys: tuple[str, ...], objects: int = OBJECT
     """A Python document: the records are the list at ``keys`` (a document without it is worded
     as the same document as JSON text is, where arrays of objects are included)."""
     why = _path_problem(doc, keys)
-    if why is not None and _at_or(doc, keys) is None:  # null: no records, as its JSON text (see null_records_note)
-        yield Notice(null_records_note(keys), if_failed=False, kind="null_records")
+    if why is not None and _at_or(doc, keys) is None:  # null: no records, as its JSON text (see null_records_notice)
+        yield null_records_notice(keys)
         return
     if why is not None:
         hint = no_records_hint(doc, keys, python=True)
