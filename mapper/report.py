@@ -23,7 +23,7 @@ import numpy as np
 
 from .errors import MapperError, OptionError, escape_controls, show, shown_name, suggest, type_name
 from .options import MAX_RECORD_SIZE, MapOptions
-from .types import LOSSY_KINDS, ConversionError
+from .types import LOSSY_KINDS, ConversionError, ShownFloat
 
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
@@ -120,6 +120,10 @@ class RecordError:
     reason: str
     file: str | None = None
     pointer: str | None = None
+    #: where ``reason`` shows a float the record sent, as Python writes it (``1e+20``): the
+    #: place the record's text's own writing of it (``1e20``) goes (see
+    #: :func:`mapper.engine.careful.numbers_as_written`); None when it shows none, or says it so
+    shown: ShownFloat | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
     severity = "error"
@@ -298,11 +302,19 @@ class ValueWarning:
     @property
     def reason(self) -> str:
         """What changed, without where: ``float truncated: sent 12.9, stored 12``."""
+        return self.worded()[0]
+
+    def worded(self) -> tuple[str, ShownFloat | None]:
+        """:attr:`reason`, and where it shows the float sent as Python writes it (None: no float,
+        or said as :attr:`written`): where ``--strict`` refuses the value, the error says it so."""
         stored = "no value" if self.stored is None else show(self.stored)
+        head = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent "
         # (what a utf8_replaced warning says was sent writes the escape as the text had it: shown once)
         sent = self.written if self.written is not None else show(self.sent, escaped=self.kind == "utf8_replaced")
-        text = f"{LOSSY_KINDS.get(self.kind, self.kind)}: sent {sent}, stored {stored}"
-        return f"{text} ({self.hint})" if self.hint else text
+        text = f"{head}{sent}, stored {stored}"
+        value = self.sent
+        shown = ShownFloat(value, len(head), len(head) + len(sent)) if value.__class__ is float and self.written is None else None
+        return (f"{text} ({self.hint})" if self.hint else text), shown
 
     @property
     def message(self) -> str:
@@ -685,8 +697,18 @@ class ReportBuilder:
         silenced[kind] = silenced.get(kind, 0) + n
         return True
 
-    def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str, pointer: str | None = None) -> None:
-        self.add_error(RecordError(record, line, column, path, code, reason, self.source, pointer))
+    def error(
+        self,
+        record: int,
+        line: int | None,
+        column: str | None,
+        path: str | None,
+        code: str,
+        reason: str,
+        pointer: str | None = None,
+        shown: ShownFloat | None = None,
+    ) -> None:
+        self.add_error(RecordError(record, line, column, path, code, reason, self.source, pointer, shown=shown))
 
     def add_error(self, err: RecordError) -> None:
         rep = self.report

@@ -11,7 +11,6 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -24,7 +23,7 @@ from ..model import MISSING
 from ..options import MapOptions
 from ..report import RecordError, ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
-from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, as_json, go_text
+from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, ShownFloat, as_json, go_text
 from .gojson import (
     RecordDecodeError,
     decode_record,
@@ -81,12 +80,13 @@ class CarefulPath:
             return None
         return lambda: cols[i]
 
-    def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str) -> None:
-        """An error of column ``ci`` (None: of the record as a whole)."""
+    def error(self, ci: int | None, pos: int, line: int | None, code: str, reason: str, shown: ShownFloat | None = None) -> None:
+        """An error of column ``ci`` (None: of the record as a whole); ``shown``: where ``reason``
+        shows the float the column read (see :func:`numbers_as_written`)."""
         if ci is None:
             self.rb.error(pos, line, None, None, code, reason)
         else:
-            self.rb.error(pos, line, self.names[ci], self.paths[ci], code, reason, self.pointers[ci])
+            self.rb.error(pos, line, self.names[ci], self.paths[ci], code, reason, self.pointers[ci], shown)
 
     def record_error(self, pos: int, line: int | None, code: str, reason: str, path: str | None = None) -> None:
         """A record that is not a record at all: one error, every column missing."""
@@ -233,7 +233,7 @@ class CarefulPath:
                 stored, notes = full_stack(_stored, ct, v)
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, exc.code, exc.reason)
+            self.error(ci, pos, line, exc.code, exc.reason, exc.shown)
             return
         except RecursionError:
             b.put_missing(pos)
@@ -275,8 +275,8 @@ class CarefulPath:
             if note.kind == "utf8_replaced" and self.text is not None and ci is not None:
                 note = note._replace(sent=self.escape_sent(ci, note.sent))
             if self.strict:
-                reason = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).reason
-                self.rb.error(pos, line, name, path, "lossy_value", reason, pointer)
+                reason, shown = ValueWarning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint).worded()
+                self.rb.error(pos, line, name, path, "lossy_value", reason, pointer, shown)
             else:
                 self.rb.warning(pos, line, name, path, note.kind, note.sent, note.stored, note.hint, pointer)
 
@@ -448,8 +448,11 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
     and ``-0.0`` (``raw_of``: a record's text by its index, None when it came as no text).
 
     Only a message changes: what was sent (:attr:`ValueWarning.sent`) and stored stay the
-    values. Run on the error path only, for the warnings a chunk keeps and the errors of its
-    refused records: a record's text is scanned once, when a message shows a float of it. A value a JMESPath expression
+    values. A warning's is said by its :attr:`~ValueWarning.written`; an error's reason was
+    worded with the float where :attr:`RecordError.shown` says (the converter that worded it
+    marked the place), and the text's own writing goes there, nowhere else. Run on the error
+    path only, for the warnings a chunk keeps and the errors of its refused records: a record's
+    text is scanned once, when a message shows a float of it. A value a JMESPath expression
     reads (its path no place of the text) is left as Python writes it."""
     texts: dict[int, dict[str, str] | None] = {}
 
@@ -466,49 +469,35 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
                 texts[record] = None
         return texts[record]
 
+    def written(record: int, path: str | None, value: float, shown: str) -> str | None:
+        """The text of the number at ``path``, where it writes ``value`` (Python: ``shown``)
+        otherwise; else None (never another number's)."""
+        if path is None:
+            return None
+        found = numbers(record, shown)
+        text = found.get(path) if found else None
+        return text if text is not None and text != shown and _float_text(text, value) else None
+
     for w in warnings:
         if w.path is not None and w.written is None:
             value = w.value_sent()
             if value.__class__ is float:
-                shown = float.__repr__(value)
-                found = numbers(w.record, shown)
-                text = found.get(w.path) if found else None
-                # (the text of that value, as its float: never another number's)
-                if text is not None and text != shown and _same_float(text, value):
-                    w.written = text
+                w.written = written(w.record, w.path, value, float.__repr__(value))
     for record, errs in errors.items():
         for i, e in enumerate(errs):
-            # (the float a message shows, as Python writes it: an invalid_value's is the one it got,
-            # last; a lossy_value's the one sent; an out_of_range's the first number said. Strings,
-            # arrays and bools refused by the thousand, a wrong sink's, are not looked into)
-            if e.path is None:
+            at = e.shown
+            if at is None:  # (no float shown: strings, arrays and bools refused by the thousand are not looked into)
                 continue
-            if e.code == "invalid_value":
-                shown = e.reason.rpartition("got `float` ")[2] if "got `float` " in e.reason else ""
-            elif e.code == "lossy_value" or e.code == "out_of_range":
-                m = _SHOWN_FLOAT.search(e.reason)
-                shown = m.group() if m else ""
-            else:
-                continue
-            if not shown:
-                continue
-            found = numbers(record, shown)
-            text = found.get(e.path) if found else None
-            if text is None or text == shown or not _float_text(text, shown):
-                continue
-            reason = re.sub(rf"(?<![0-9A-Za-z.+\-]){re.escape(shown)}(?![0-9A-Za-z.])", text, e.reason, count=1)  # (a number token: no backslash in it)
-            if reason != e.reason:
-                errs[i] = replace(e, reason=reason)
+            reason = e.reason
+            text = written(record, e.path, at.value, reason[at.start : at.end])
+            if text is not None:
+                errs[i] = replace(e, reason=reason[: at.start] + text + reason[at.end :], shown=None)
 
 
-#: A float as Python writes it (``-0.0``, ``1e+20``, ``2.5``), standing alone in a message.
-_SHOWN_FLOAT = re.compile(r"(?<![0-9A-Za-z.+\-])-?\d+(?:\.\d+(?:e[+-]\d+)?|e[+-]\d+)(?![0-9A-Za-z.])")
-
-
-def _float_text(text: str, shown: str) -> bool:
-    """Whether number ``text`` is the float Python writes as ``shown``."""
+def _float_text(text: str, value: float) -> bool:
+    """Whether number ``text`` is the float ``value``, as Python reads it (``-0`` is ``-0.0``, not ``0.0``)."""
     try:
-        return float.__repr__(float(text)) == shown
+        return float.__repr__(float(text)) == float.__repr__(value)
     except ValueError:  # pragma: no cover - a number token
         return False
 
@@ -526,7 +515,3 @@ def _written_as(raw: bytes, shown: bytes) -> bool:
             return True
         at = raw.find(shown, at + 1)
     return False
-
-
-def _same_float(text: str, value: float) -> bool:
-    return _float_text(text, float.__repr__(value))

@@ -24,7 +24,7 @@ from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
 from ..options import MapOptions
 from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, note_unmeasured, too_large_reason
-from ..types import beyond_float64_reason
+from ..types import ShownFloat, beyond_float64_reason
 from .careful import CarefulPath, numbers_as_written
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
 from .gojson import huge_number_in, json_path
@@ -58,8 +58,18 @@ class _Collector:
         self.warnings: list[ValueWarning] = []
         self.source: str | None = None
 
-    def error(self, record: int, line: int | None, column: str | None, path: str | None, code: str, reason: str, pointer: str | None = None) -> None:
-        self.errors.append(RecordError(record, line, column, path, code, reason, None, pointer))
+    def error(
+        self,
+        record: int,
+        line: int | None,
+        column: str | None,
+        path: str | None,
+        code: str,
+        reason: str,
+        pointer: str | None = None,
+        shown: ShownFloat | None = None,
+    ) -> None:
+        self.errors.append(RecordError(record, line, column, path, code, reason, None, pointer, shown=shown))
 
     def warning(
         self, record: int, line: int | None, column: str | None, path: str | None, kind: str, sent: Any, stored: Any, hint: str = "", pointer: str | None = None

@@ -142,13 +142,39 @@ class _Cleared:
 CLEARED: Any = _Cleared()
 
 
-class ConversionError(Exception):
-    """A value the endpoint cannot take. ``code`` is ``invalid_value`` or ``out_of_range``."""
+class ShownFloat(NamedTuple):
+    """Where a message shows a float it was sent, as Python writes it: ``message[start:end]``
+    is ``float.__repr__(value)``.
 
-    def __init__(self, code: str, reason: str):
+    A record's text may write that number otherwise (``1e20``, ``-0``, ``1.50`` for ``1e+20``,
+    ``-0.0``, ``1.5``); the error path says it as the text does, at this place
+    (:func:`mapper.engine.careful.numbers_as_written`): the message is never searched for the
+    digits, which its other words may hold too (a layout, a stored string)."""
+
+    value: float
+    start: int
+    end: int
+
+
+class ConversionError(Exception):
+    """A value the endpoint cannot take. ``code`` is ``invalid_value`` or ``out_of_range``.
+
+    ``shown``: where ``reason`` shows the float converted (see :meth:`showing`), else None.
+    """
+
+    def __init__(self, code: str, reason: str, shown: ShownFloat | None = None):
         self.code = code
         self.reason = reason
+        self.shown = shown
         super().__init__(reason)
+
+    @classmethod
+    def showing(cls, code: str, head: str, value: Any, tail: str = "") -> ConversionError:
+        """The error whose reason is ``head``, ``value`` as :func:`~mapper.errors.show` writes it,
+        then ``tail``; a float value's place in it kept (:class:`ShownFloat`)."""
+        text = show(value)
+        shown = ShownFloat(value, len(head), len(head) + len(text)) if value.__class__ is float else None
+        return cls(code, f"{head}{text}{tail}", shown)
 
 
 class Lossy(NamedTuple):
@@ -627,7 +653,7 @@ def expected(what: str, value: Any) -> ConversionError:
             float(value)
         except OverflowError:
             return ConversionError("out_of_range", beyond_float64_reason(show(value)))
-    return ConversionError("invalid_value", f"Expected {what}, got `{type_name(value)}` {show(value)}")
+    return ConversionError.showing("invalid_value", f"Expected {what}, got `{type_name(value)}` ", value)
 
 
 def go_float_text(f: float) -> str:
@@ -881,7 +907,7 @@ def to_int64(value: Any, notes: list[Lossy] | None, what: str = "`int`") -> int:
     if isinstance(value, (int, float)):
         stored = number_to_int(value, notes)
         if not INT64_MIN <= stored <= INT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit a signed 64-bit integer{_as_float64(value, stored)}")
+            raise ConversionError.showing("out_of_range", "", value, f" does not fit a signed 64-bit integer{_as_float64(value, stored)}")
         return stored
     if isinstance(value, str):
         parsed = integer_text(go_trim(value), INT_RE, INT64_MIN, INT64_MAX, f"{show(value)} does not fit a signed 64-bit integer")
@@ -905,10 +931,10 @@ def to_uint64(value: Any, notes: list[Lossy] | None, what: str = "`id`") -> int:
     if isinstance(value, (int, float)):
         stored = number_to_int(value, None)  # truncated first: -0.5 is stored as 0
         if stored < 0:
-            raise ConversionError("out_of_range", f"negative value {show(value)} cannot be an id")
+            raise ConversionError.showing("out_of_range", "negative value ", value, " cannot be an id")
         stored = number_to_int(value, notes)
         if stored > UINT64_MAX:
-            raise ConversionError("out_of_range", f"{show(value)} does not fit an unsigned 64-bit id{_as_float64(value, stored)}")
+            raise ConversionError.showing("out_of_range", "", value, f" does not fit an unsigned 64-bit id{_as_float64(value, stored)}")
         return stored
     if isinstance(value, str):
         text = go_trim(value)

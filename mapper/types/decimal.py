@@ -133,9 +133,11 @@ class DecimalType(ColumnType):
         f = as_go_float(value)
         product = f * self._factor
         if not -9.223372036854776e18 <= product < 9.223372036854776e18:
-            raise ConversionError(
+            raise ConversionError.showing(
                 "out_of_range",
-                f"{show(value)} at Scale {scale} does not fit a 64-bit integer (the ingester would store {format_decimal(INT64_MIN, scale)}, "
+                "",
+                value,
+                f" at Scale {scale} does not fit a 64-bit integer (the ingester would store {format_decimal(INT64_MIN, scale)}, "
                 "Go's conversion of an out-of-range float on amd64)",
             )
         stored = int(product)

@@ -205,16 +205,12 @@ class TimestampType(_Time):
         v = to_int64(value, notes, f"`timestamp` (a number of {unit})")
         dur = int(float(v) * self._ratio) if abs(float(v) * self._ratio) < 9.223372036854776e18 else None
         if dur is None or (dur >= 0 and v < 0) or (dur < 0 and v > 0):
-            raise ConversionError("out_of_range", f"timestamp {show(value)} {unit} is out of range at granularity {gran}")
+            raise ConversionError.showing("out_of_range", "timestamp ", value, f" {unit} is out of range at granularity {gran}")
         stored = self._epoch_v + dur
         lo_v, hi_v = self._range_v
         if not lo_v <= stored <= hi_v:
-            raise ConversionError(
-                "out_of_range",
-                f"timestamp {show(value)} {unit} is outside {_RANGE_TEXT}"
-                if gran != "ns"
-                else f"timestamp {show(value)} {unit} is outside {_NANO_RANGE_TEXT} (granularity ns)",
-            )
+            outside = _RANGE_TEXT if gran != "ns" else f"{_NANO_RANGE_TEXT} (granularity ns)"
+            raise ConversionError.showing("out_of_range", "timestamp ", value, f" {unit} is outside {outside}")
         if notes is not None:
             gran_ns = UNIT_NS[gran]
             exact_ns = self.config.epoch_ns + v * UNIT_NS[unit]
@@ -344,7 +340,7 @@ class RecordTimeType(_Time):
                     notes.append(Lossy("zero_time", value, None, f"read as Go's zero time 0001-01-01T00:00:00Z: {why}"))
                 return NO_VALUE
         if not INT64_MIN <= ns <= INT64_MAX:
-            raise ConversionError("out_of_range", f"recordTime {show(value)} is outside 1677..2262, the range mapper stores recordTime in (ns)")
+            raise ConversionError.showing("out_of_range", "recordTime ", value, " is outside 1677..2262, the range mapper stores recordTime in (ns)")
         if offset and notes is not None and self._view_chars:
             # batch.QuantizedTime.Set files the record under t.Format("2006010215"): the wall clock
             # of the time's own location, not UTC

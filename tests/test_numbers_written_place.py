@@ -1,0 +1,144 @@
+"""An error's message says a float as the record's text writes it (``1e20``, ``-0``, ``1.50``) at
+the place its converter showed the value (:class:`mapper.types.ShownFloat`), never by searching
+the message for Python's writing of it: the same digits elsewhere in the message (a timestamp
+layout, the string a number is stored as) stay as they are."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mapper
+from mapper.engine.careful import numbers_as_written
+from mapper.report import RecordError
+from mapper.types import ShownFloat
+
+SINK = {
+    "allow_missing_fields": True,
+    "id_field": "id",
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "s", "path": ["s"], "type": "string"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "t", "path": ["t"], "type": "timestamp"},
+        # a layout holding a number's digits as literal text
+        {"name": "ts", "path": ["ts"], "type": "timestamp", "config": {"Layout": "2006-01-02 at 1.5"}},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def m() -> mapper.Mapper:
+    return mapper.compile_sink(SINK)
+
+
+def reasons(m: mapper.Mapper, text: bytes, **kw: Any) -> list[list[str]]:
+    """The error reasons of validate (each path, strict or not as ``kw`` says) and of check."""
+    said = [[e.reason for e in m.validate(text, fast=fast, **kw).errors] for fast in (True, False)]
+    if not kw:
+        said.append([p.reason for p in m.check(text) if p.severity == "error"])
+    return said
+
+
+def test_the_stored_string_is_not_taken_for_the_number_sent(m: mapper.Mapper) -> None:
+    # An integer beyond 2^53 is stored by a string column as Go prints its float64, "1e+20": the
+    # message searched for the first float it showed (that stored string, the int sent is
+    # none), found the record's text of the value equal to it, and rewrote the stored string
+    # to 100000000000000000000: what the endpoint stores, misreported
+    said = 'non-string stored as text: sent 100000000000000000000, stored "1e+20" (send the string "1e+20" if that is what you mean)'
+    assert reasons(m, b'{"id":1,"s":100000000000000000000}', strict=True) == [[said]] * 2
+    (w,) = m.validate(b'{"id":1,"s":100000000000000000000}').warnings
+    assert w.reason == said
+
+
+def test_a_layout_holding_the_digits_is_left_as_it_is(m: mapper.Mapper) -> None:
+    # Python writes the float sent as 1.5, which the layout holds too, first: it was the layout's
+    # text that became 1.50
+    said = "Expected `timestamp` (a string in layout 2006-01-02 at 1.5), got `float` 1.50"
+    assert reasons(m, b'{"id":1,"ts":1.50}') == [[said]] * 3
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b'{"id":1,"t":1e20}', "Expected `timestamp` (a string in layout 2006-01-02T15:04:05.999999999Z07:00), got `float` 1e20"),
+        (b'{"id":1,"t":-0}', "Expected `timestamp` (a string in layout 2006-01-02T15:04:05.999999999Z07:00), got `float` -0"),
+        (b'{"id":1,"n":1E20}', "1E20 does not fit a signed 64-bit integer"),
+        (b'{"id":1,"n":-1e19}', "-1e19 does not fit a signed 64-bit integer"),
+        (b'{"id":-1.50}', "negative value -1.5 cannot be an id"),  # (an id's error, invalid_id: said as Python writes it)
+    ],
+)
+def test_the_common_errors_say_the_number_as_written(m: mapper.Mapper, text: bytes, said: str) -> None:
+    assert reasons(m, text) == [[said]] * 3
+
+
+def test_the_error_carries_where_its_reason_shows_the_float(m: mapper.Mapper) -> None:
+    # a dict has no text: the place stays on the error, the float said as Python writes it
+    (err,) = m.check({"id": 1, "n": 1e20})
+    assert isinstance(err, RecordError)
+    assert err.reason == "1e+20 does not fit a signed 64-bit integer"
+    assert err.shown == ShownFloat(1e20, 0, 5)
+    # said as the text writes it: the place is spent (the reason's length changed)
+    (err,) = m.check(b'{"id": 1, "n": 1e20}')
+    assert isinstance(err, RecordError)
+    assert (err.reason, err.shown) == ("1e20 does not fit a signed 64-bit integer", None)
+    # strict's lossy_value: the value sent, not another number of the reason
+    (err,) = m.check({"id": 1, "n": 2.5}, strict=True)
+    assert isinstance(err, RecordError) and err.code == "lossy_value" and err.shown is not None, err
+    assert err.reason[err.shown.start : err.shown.end] == "2.5", err
+    assert err.reason.startswith("float truncated: sent 2.5,"), err.reason
+    # kept when pickled (a workers run hands errors over), and no part of equality
+    assert pickle.loads(pickle.dumps(err)).shown == err.shown
+    assert err == RecordError(err.record, err.line, err.column, err.path, err.code, err.reason, err.file, err.pointer)
+
+
+def test_only_the_marked_place_is_rewritten() -> None:
+    # the same digits twice in a reason: only the place marked changes, whichever comes first
+    reason = "1e+20 is not 1e+20"
+    errs = [
+        RecordError(0, 1, "v", "$.v", "out_of_range", reason, shown=ShownFloat(1e20, 13, 18)),
+        RecordError(0, 1, "v", "$.v", "out_of_range", reason),  # (nothing marked: nothing changes)
+    ]
+    other = [RecordError(1, 2, "v", "$.v", "out_of_range", reason, shown=ShownFloat(1e20, 0, 5))]  # (its text writes it so)
+    texts = [b'{"v": 1E20}', b'{"v": 1e+20}']
+    numbers_as_written([], {0: errs, 1: other}, texts.__getitem__)
+    assert [e.reason for e in errs + other] == ["1e+20 is not 1E20", reason, reason]
+    assert [e.shown for e in errs + other] == [None, None, ShownFloat(1e20, 0, 5)]
+
+
+# A float's text, written any of the ways JSON allows
+_FLOAT_TEXTS = st.builds(
+    lambda mant, frac, exp, e, sign: f"{sign}{mant}{frac}{exp and e + exp}",
+    st.sampled_from(["0", "1", "2", "12", "123456789"]),
+    st.sampled_from(["", ".0", ".5", ".50", ".125", ".000"]),
+    st.sampled_from(["", "0", "3", "+3", "-3", "20", "+20", "-7", "017"]),
+    st.sampled_from(["e", "E"]),
+    st.sampled_from(["", "-"]),
+).filter(lambda t: "." in t or "e" in t.lower() or t.startswith("-0"))
+
+
+@given(text=_FLOAT_TEXTS, column=st.sampled_from(["s", "n", "t", "ts"]), strict=st.booleans())
+def test_a_number_as_written_changes_only_its_own_place(text: str, column: str, strict: bool) -> None:
+    """A record writing a float otherwise than Python does gets the messages of the record
+    writing it as Python does, with that one place of each message saying it as written."""
+    m = _MAPPER
+    python = float.__repr__(float(text))
+    as_written = m.validate(f'{{"id":1,"{column}":{text}}}'.encode(), strict=strict)
+    as_python = m.validate(f'{{"id":1,"{column}":{python}}}'.encode(), strict=strict)
+    got = [e.reason for e in as_written.errors] + [w.reason for w in as_written.warnings]
+    base = [e.reason for e in as_python.errors] + [w.reason for w in as_python.warnings]
+    assert len(got) == len(base), (got, base)
+    for g, b in zip(got, base):
+        if text == python:
+            assert g == b
+            continue
+        # one place of Python's writing said as written; the rest as it was
+        places = [i for i in range(len(b)) if b.startswith(python, i) and b[:i] + text + b[i + len(python) :] == g]
+        assert len(places) == 1, (text, g, b)
+
+
+_MAPPER = mapper.compile_sink(SINK)
