@@ -142,3 +142,31 @@ def test_a_number_as_written_changes_only_its_own_place(text: str, column: str, 
 
 
 _MAPPER = mapper.compile_sink(SINK)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # another member writes the same float as Python does: each says its own text
+        (b'{"id":1,"n":1e20,"s":1e+20}', ["1e20 does not fit a signed 64-bit integer", "non-string stored as text: sent 1e+20,"]),
+        (b'{"id":1,"s":2.50,"n":2.5}', ["non-string stored as text: sent 2.50,", "float truncated: sent 2.5,"]),
+        # ... or a string holds Python's digits
+        (b'{"id":1,"s":1e20,"ts":"1e+20"}', ['Expected `timestamp` in layout 2006-01-02 at 1.5, got `str` "1e+20"', "non-string stored as text: sent 1e20,"]),
+    ],
+)
+def test_a_number_is_said_as_its_own_text_writes_it_whatever_else_the_record_holds(m: mapper.Mapper, text: bytes, said: list[str]) -> None:
+    # the record was not scanned when it held Python's writing of the float anywhere (a substring
+    # search): the message said 1e+20 where the value's own text wrote 1e20
+    for problems in ([*r.errors, *r.warnings] for r in (m.validate(text, fast=True), m.validate(text, fast=False))):
+        assert [p.reason[: len(s)] for p, s in zip(problems, said)] == said, [p.reason for p in problems]
+    assert [p.reason[: len(s)] for p, s in zip(m.check(text), said)] == said
+
+
+def test_a_marked_place_is_rewritten_where_the_record_also_writes_the_float_as_python_does() -> None:
+    reason = "1e+20 is not 1e+20"
+    errs = [
+        RecordError(0, 1, "v", "$.v", "out_of_range", reason, shown=ShownFloat(1e20, 13, 18)),
+        RecordError(0, 1, "w", "$.w", "out_of_range", reason, shown=ShownFloat(1e20, 0, 5)),  # (its text writes it so)
+    ]
+    numbers_as_written([], {0: errs}, lambda _r: b'{"v": 1E20, "w": 1e+20, "x": "2024-01-01", "y": -0.5}')
+    assert [e.reason for e in errs] == ["1e+20 is not 1E20", reason]

@@ -11,6 +11,7 @@ when its vector form cannot vouch for them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -456,12 +457,12 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
     reads (its path no place of the text) is left as Python writes it."""
     texts: dict[int, dict[str, str] | None] = {}
 
-    def numbers(record: int, shown: str) -> dict[str, str] | None:
-        """The numbers of a record's text by path; None when it has none, or writes ``shown``
-        as it is (a substring search: a text is scanned only when a message may be unfaithful)."""
+    def numbers(record: int, value: float, shown: str) -> dict[str, str] | None:
+        """The numbers of a record's text by path; None when it has none, or writes ``value``
+        nowhere otherwise than ``shown`` (a text is scanned only when a message may be unfaithful)."""
         if record not in texts:
             raw = raw_of(record)
-            if not raw or _written_as(raw, shown.encode()):
+            if not raw or _written_only_as(raw, shown.encode(), value):
                 return None
             try:
                 texts[record] = number_texts(raw)
@@ -474,7 +475,7 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
         otherwise; else None (never another number's)."""
         if path is None:
             return None
-        found = numbers(record, shown)
+        found = numbers(record, value, shown)
         text = found.get(path) if found else None
         return text if text is not None and text != shown and _float_text(text, value) else None
 
@@ -502,16 +503,22 @@ def _float_text(text: str, value: float) -> bool:
         return False
 
 
-#: The bytes a number token of a JSON text may hold.
-_NUMBER_BYTES = frozenset(b"0123456789.eE+-")
+#: A run of the bytes a JSON number token is made of, from a byte one may start with: each number
+#: token of a JSON text is one such run whole (the bytes around a token are none of these).
+_NUMBER_RUN = re.compile(rb"[-0-9][-0-9.eE+]*")
 
 
-def _written_as(raw: bytes, shown: bytes) -> bool:
-    """Whether a JSON text holds ``shown`` as a whole number token (``1.5``, not the start of ``1.50``)."""
-    at = raw.find(shown)
-    while at >= 0:
-        end = at + len(shown)
-        if (not at or raw[at - 1] not in _NUMBER_BYTES) and (end == len(raw) or raw[end] not in _NUMBER_BYTES):
-            return True
-        at = raw.find(shown, at + 1)
-    return False
+def _written_only_as(raw: bytes, shown: bytes, value: float) -> bool:
+    """Whether a JSON text writes the float ``value`` as ``shown`` wherever it writes it: then
+    no number of it needs scanning for. A run of a string's digits (a date's) reads as no number
+    or as another; one that reads as ``value`` otherwise counts as a number (the text is then
+    scanned: never skipped wrongly, as any number holding ``shown`` somewhere was: ``1e20``
+    said ``1e+20`` where another member wrote ``1e+20``)."""
+    for run in _NUMBER_RUN.findall(raw):
+        if run != shown:
+            try:
+                if float(run) == value:
+                    return False
+            except ValueError:  # (no number: "2024-01-01")
+                pass
+    return True
