@@ -69,6 +69,7 @@ def test_a_layout_holding_the_digits_is_left_as_it_is(m: mapper.Mapper) -> None:
         (b'{"id":1,"t":-0}', "Expected `timestamp` (a string in layout 2006-01-02T15:04:05.999999999Z07:00), got `float` -0"),
         (b'{"id":1,"n":1E20}', "1E20 does not fit a signed 64-bit integer"),
         (b'{"id":1,"n":-1e19}', "-1e19 does not fit a signed 64-bit integer"),
+        (b'{"id":-1.50}', "negative value -1.50 cannot be an id"),  # (the id's error, invalid_id)
     ],
 )
 def test_the_common_errors_say_the_number_as_written(m: mapper.Mapper, text: bytes, said: str) -> None:

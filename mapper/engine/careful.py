@@ -322,7 +322,7 @@ class CarefulPath:
             return
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_id", exc.reason)
+            self.error(ci, pos, line, "invalid_id", exc.reason, exc.shown)
             return
         if stored is NO_VALUE:
             b.put_missing(pos)
