@@ -100,10 +100,13 @@ def go_member(obj: Mapping[Any, Any], field: str, default: Any = None) -> Any:
 
 
 class RecordDecodeError(Exception):
-    """A record Go's decoder refuses too: ``message`` says why and where (character position)."""
+    """A record Go's decoder refuses too: ``message`` says why and where (character position);
+    ``offset``: the byte of the record the message places its error at (None: it names no place,
+    a record cut short), for a caller that points at it (the web UI selects that line of a paste)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, offset: int | None = None):
         self.message = message
+        self.offset = offset
         super().__init__(message)
 
 
@@ -265,7 +268,8 @@ def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | 
         # UTF-16/32 text, which Go refuses ("invalid character 'ï' looking for beginning of value")
         obj = json.loads(bytes(raw).decode("utf-8"), parse_int=go_int, parse_float=go_float, parse_constant=reject)
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
-        raise RecordDecodeError(json_error_text(raw, msgspec_error or "JSON is malformed", column)) from None
+        message = msgspec_error or "JSON is malformed"
+        raise RecordDecodeError(json_error_text(raw, message, column), json_error_offset(raw, message)) from None
     if b"\\u" in raw:
         obj = joined_keys(obj) if unpaired else _fix_surrogates(obj)
     return obj
@@ -466,6 +470,14 @@ def huge_number_in(raw: bytes) -> tuple[list[str | int], int, str] | None:
 def json_path(keys: list[str | int]) -> str:
     """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
     return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
+
+
+def json_error_offset(raw: bytes, message: str) -> int | None:
+    """The byte of ``raw`` that msgspec's 'JSON is malformed: ... (byte N)' is about, as
+    :func:`json_error_text` places it; None when the message names no byte (input truncated)."""
+    message = malformed_text(message, raw)
+    m = _BYTE_RE.search(message)
+    return error_offset(message, int(m.group(1)), raw) if m else None
 
 
 def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None = None) -> str:
@@ -770,14 +782,21 @@ def json_problem(raw: bytes, column: int = 0) -> str | None:
     float64 in a field nobody maps, invalid UTF-8) says so. ``column``: the characters
     before the text on the line it starts on (an ``at char N`` on that line counts them).
     """
+    found = json_problem_at(raw, column)
+    return None if found is None else found[0]
+
+
+def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | None:
+    """:func:`json_problem`, and the byte of ``raw`` its words place the error at (None: they
+    name no place): the place as a number, for a caller that points at it, not read back from the words."""
     try:
         go_loads(raw)
     except orjson.JSONDecodeError as exc:
         try:
             decode_record(raw, False, (lambda: column) if column else None)
         except RecordDecodeError as bad:
-            return bad.message
-        return f"not valid JSON for the service: {exc}"
+            return bad.message, bad.offset
+        return f"not valid JSON for the service: {exc}", None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
-        return "not valid JSON for the service: nested too deeply"
+        return "not valid JSON for the service: nested too deeply", None
     return None

@@ -56,7 +56,7 @@ from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
 from .catalog import Catalog, load_catalog
-from .draft import TIME_UNITS, check_name, compact, draft, format_body, in_records, paste_note, paste_records
+from .draft import TIME_UNITS, PasteError, check_name, compact, draft, format_body, in_records, paste_note, paste_records
 
 __all__ = ["add_serve_parser", "cmd_serve", "install", "load_assets"]
 
@@ -120,14 +120,25 @@ def _decoded(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         found = _lone_surrogate(data) if "surrogate" in str(exc) else None
-        raise ServiceError(400, INVALID_BODY, found or f"the request body is not valid JSON: {exc}") from None
+        raise found or ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
 
 
 #: What the page's fields are, in messages (else the field's name).
 _FIELDS: dict[tuple[str, ...], str] = {("text",): "the records", ("sample",): "the sample record", ("name",): "the name"}
 
 
-def _lone_surrogate(data: bytes) -> str | None:
+def _in_field(keys: tuple[str, ...], value: str, at: int, message: str) -> ServiceError:
+    """400 ``InvalidBody`` for what a field of a UI request holds at ``at``, the message after the
+    field's name and place; in the records pasted (the ``text`` of Send records), with that place as
+    numbers too (:class:`~mapper.web.draft.PasteError`: the page selects the line)."""
+    line, char = _line_char(value, at)
+    said = f"{_field_named(keys)}: line {line} char {char} holds {message}"
+    if keys == ("text",):
+        return PasteError(f"{said}; nothing was sent", line, char)
+    return ServiceError(400, INVALID_BODY, said)
+
+
+def _lone_surrogate(data: bytes) -> ServiceError | None:
     """Where a field of a UI request holds half of a UTF-16 surrogate pair, which orjson refuses
     with the request's own position ("no low surrogate in string: line 1 column 23"): said in the
     field's own lines (a page's JSON.stringify escapes a lone surrogate of a pasted text so)."""
@@ -143,10 +154,12 @@ def _lone_surrogate(data: bytes) -> str | None:
     if found is None:
         return None
     keys, value, m = found
-    return (
-        f"{_field_named(keys)}: {_line_char(value, m.start())} holds U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut "
-        "in two when it was copied), which no UTF-8 text can carry: delete it, or copy the character whole"
-        + ("; nothing was sent" if keys == ("text",) else "")
+    return _in_field(
+        keys,
+        value,
+        m.start(),
+        f"U+{ord(m.group()):04X}, half of a UTF-16 surrogate pair (a character cut in two when it was copied), "
+        "which no UTF-8 text can carry: delete it, or copy the character whole",
     )
 
 
@@ -165,13 +178,13 @@ def _first_string_match(doc: Any, pattern: re.Pattern[str]) -> tuple[tuple[str, 
     return None
 
 
-def _line_char(value: str, at: int) -> str:
-    """``line L char C`` of the character at ``at`` of a field's text, counted from 1 as an editor
+def _line_char(value: str, at: int) -> tuple[int, int]:
+    """The line and char of the character at ``at`` of a field's text, counted from 1 as an editor
     shows them (a byte order mark opening the text is no character an editor shows, nor one
     mapper validate counts)."""
     start = value.rfind("\n", 0, at) + 1
     char = at - start + 1 - (start == 0 and value.startswith("\ufeff"))
-    return f"line {value.count(chr(10), 0, at) + 1} char {char}"
+    return value.count("\n", 0, at) + 1, char
 
 
 def _field_named(keys: tuple[str, ...]) -> str:
@@ -182,7 +195,7 @@ def _field_named(keys: tuple[str, ...]) -> str:
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
-def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> ServiceError:
     """Where a UI request's body holds bytes that are no UTF-8 (orjson said "str is not valid
     UTF-8: surrogates not allowed: line 1 column 1 (char 0)", naming neither the field nor the
     place): the field, its line and character, and the byte; else the byte's offset in the body."""
@@ -194,12 +207,13 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     found = _first_string_match(doc, _ESCAPED_BYTE)
     if found is not None:
         keys, value, m = found
-        return (
-            f"{_field_named(keys)}: {_line_char(value, m.start())} holds the byte 0x{ord(m.group()) - 0xDC00:02X},"
-            " which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8"
-            + ("; nothing was sent" if keys == ("text",) else "")
+        return _in_field(
+            keys,
+            value,
+            m.start(),
+            f"the byte 0x{ord(m.group()) - 0xDC00:02X}, which is not UTF-8 (text saved in another encoding, or cut inside a character): the request must be UTF-8",
         )
-    return f"the request body is not UTF-8: at byte {exc.start:,} it holds {byte}"
+    return ServiceError(400, INVALID_BODY, f"the request body is not UTF-8: at byte {exc.start:,} it holds {byte}")
 
 
 def _without_a_broken_sample(data: bytes, err: ServiceError) -> tuple[dict[str, Any], str]:

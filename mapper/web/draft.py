@@ -22,7 +22,7 @@ import orjson
 from ..api import Mapper
 from ..checks import Checker, check_sink_name, json_type
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, ServiceError, encode_body, json_problem, service_loads
-from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path
+from ..engine.gojson import RecordDecodeError, decode_record, go_field_key, go_member, huge_number, json_path, json_problem_at
 from ..engine.reader import (
     BOM,
     JSON_WS,
@@ -50,7 +50,19 @@ from ..table import RECORD_TIME_NAME
 from ..types import beyond_float64_reason
 from .catalog import Catalog, CatalogTable
 
-__all__ = ["TIME_UNITS", "Paste", "check_name", "compact", "draft", "form_document", "format_body", "paste_note", "paste_records", "preview_record"]
+__all__ = [
+    "TIME_UNITS",
+    "Paste",
+    "PasteError",
+    "check_name",
+    "compact",
+    "draft",
+    "form_document",
+    "format_body",
+    "paste_note",
+    "paste_records",
+    "preview_record",
+]
 
 #: What a timestamp column's "Sent as" choice may be: the Unit of a number (else a string in RFC 3339).
 TIME_UNITS = ("s", "ms", "us", "ns", "m", "h", "d")
@@ -464,6 +476,24 @@ def preview_record(sample: str, entry: CatalogTable, mapping: dict[str, Any], si
 # Pasted records
 
 
+class PasteError(ServiceError):
+    """400 ``InvalidBody`` for a paste that cannot be sent, and where in the paste box its error is,
+    as numbers beside the message (which says them in words): ``line``, the line of the paste
+    the error is on (from 1; the line the page selects); ``char``, the character on it (from 1,
+    as an editor counts them; None when the message names none: a record or a document cut
+    short); ``record_line``, the line the record holding it starts on (None: the error is
+    the paste's as a whole, a document or a body that does not parse)."""
+
+    def __init__(self, message: str, line: int, char: int | None = None, record_line: int | None = None):
+        super().__init__(400, INVALID_BODY, message)
+        self.line = line
+        self.char = char
+        self.record_line = record_line
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"code": self.code, "message": self.message, "line": self.line, "char": self.char, "record_line": self.record_line})
+
+
 class Paste(NamedTuple):
     """Pasted records read (:func:`paste_records`).
 
@@ -529,7 +559,7 @@ def paste_records(text: Any) -> Paste:
     if isinstance(whole, dict) and fmt == "endpoint":
         items = go_member(whole, "records")
         if problem is not None:  # JSON, but not for the endpoint's decoder: it refuses this body whole
-            raise ServiceError(400, INVALID_BODY, _body_refusal(data, lead, stripped, problem))
+            raise _body_refusal(data, lead, stripped, problem)
         if items is None:  # ("records": null: a body of none, as Go decodes it)
             raise ServiceError(400, INVALID_BODY, 'nothing to send: the body\'s "records" is null (no records); nothing was sent')
         if not isinstance(items, list):  # refused whole, where mapper validate says it
@@ -662,14 +692,20 @@ def _as_json(raw: bytes) -> Any:
         return _NOT_JSON
 
 
-def _refusable(raw: bytes, column: int = 0) -> str | None:
+def _refusable(raw: bytes, column: int = 0) -> tuple[str, tuple[int, int] | None] | None:
     """Why ``raw`` cannot go into a body as the endpoint reads it, when that is because it is not JSON (refuse the paste); None otherwise.
+    With it, the line of ``raw`` (from 1) and the character on that line of the paste the words place the
+    error at (None: they name no place).
 
     ``column``: the characters before ``raw`` on its line of the paste (a place ``at char N`` counts them)."""
-    problem = json_problem(raw, column)
-    if problem is None or _as_json(raw) is not _NOT_JSON:
+    found = json_problem_at(raw, column)
+    if found is None or _as_json(raw) is not _NOT_JSON:
         return None  # fine, or JSON the endpoint's decoder refuses: held back alone (_held)
-    return problem
+    problem, offset = found
+    if offset is None:
+        return problem, None
+    line, char = line_of(raw, offset)
+    return problem, (line, char + column if line == 1 else char)
 
 
 def _held(data: bytes, raws: list[bytes], lines: list[int | None]) -> dict[int, RecordError]:
@@ -694,20 +730,22 @@ def _held(data: bytes, raws: list[bytes], lines: list[int | None]) -> dict[int, 
     return held
 
 
-def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> str:
+def _body_refusal(data: bytes, lead: int, body: bytes, problem: str) -> ServiceError:
     """Why a pasted body is refused whole (it is JSON, but holds what the endpoint's decoder refuses): the record, where."""
     found = huge_number(body)
     if found is None:  # pragma: no cover - orjson and Go's decoder differ only in numbers beyond float64 here
-        return f"the body: {problem}; nothing was sent"
+        return ServiceError(400, INVALID_BODY, f"the body: {problem}; nothing was sent")
     keys, offset, number = found
     record = ""
     if len(keys) >= 2 and isinstance(keys[0], str) and isinstance(keys[1], int) and go_field_key(keys[0], "records"):
         record = f"record {keys[1] + 1}, "
-    return (
-        f"{record}{_position(data, lead + offset)}: {_beyond_float64(number, f' at `{json_path(keys)}`')}, "
+    line, char = line_of(data, lead + offset)
+    message = (
+        f"{record}line {line} char {char}: {_beyond_float64(number, f' at `{json_path(keys)}`')}, "
         "and the endpoint refuses a whole body holding one; nothing was sent "
         "(paste the records alone, one a line, to send the others)"
     )
+    return PasteError(message, line, char)  # (the body refused whole: no record_line)
 
 
 def _beyond_float64(number: str, where: str) -> str:
@@ -751,9 +789,11 @@ def _ndjson_records(data: bytes) -> tuple[list[bytes], list[int | None], list[in
         line = text.lstrip(JSON_WS)
         if not line:
             continue
-        problem = _refusable(text)
-        if problem is not None:
-            raise ServiceError(400, INVALID_BODY, f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)")
+        refused = _refusable(text)
+        if refused is not None:
+            problem, place = refused
+            message = f"line {number}: {problem}; nothing was sent (one JSON record a line, or the endpoint's body)"
+            raise PasteError(message, number, None if place is None else place[1], number)
         raws.append(line)
         lines.append(number)
         cols.append(len(text) - len(line))  # (JSON's whitespace: a character a byte)
@@ -776,15 +816,25 @@ def _document_records(data: bytes, units: Iterable[Unit]) -> tuple[list[bytes], 
             message = unit.reason
             if unit.hint:  # (the reader's hint names mapper validate's option: the page has none)
                 message += "; the paste holds several JSON values: put each record on a line of its own, or all of them in one array"
-            raise ServiceError(400, INVALID_BODY, f"{where}{message}; nothing was sent")
+            message = f"{where}{message}; nothing was sent"
+            # the place the words name: the line of the detail (a document over lines), else the unit's (one line, or cut short)
+            line = unit.place.line if unit.place is not None and unit.place.line is not None else unit.line
+            if line is None:
+                raise ServiceError(400, INVALID_BODY, message)
+            raise PasteError(message, line, unit.place.char if unit.place is not None else None)
         if isinstance(unit, RawRecords):
             found = list(unit.lines) if unit.lines is not None else [None] * len(unit.raws)
             cols = unit.cols if unit.cols is not None else [0] * len(unit.raws)
             for raw, number, col in zip(unit.raws, found, cols):
-                problem = _refusable(raw, col)  # (placed on the paste's line: the column is read only by a refusal)
-                if problem is not None:
+                refused = _refusable(raw, col)  # (placed on the paste's line: the column is read only by a refusal)
+                if refused is not None:
+                    problem, place = refused
                     where = f"line {number}" if number is not None else f"record {len(raws) + 1}"  # (from 1, as the page numbers records)
-                    raise ServiceError(400, INVALID_BODY, f"{where}: {problem}; nothing was sent")
+                    message = f"{where}: {problem}; nothing was sent"
+                    if number is None:  # pragma: no cover - the reader gives every record of a paste its line
+                        raise ServiceError(400, INVALID_BODY, message)
+                    # (a record over lines: the error's line of the paste is the record's line + its own, less one)
+                    raise PasteError(message, number if place is None else number + place[0] - 1, None if place is None else place[1], number)
                 raws.append(raw)
                 lines.append(number)
             read.append(unit)

@@ -993,18 +993,16 @@
     // A refusal naming a line of the paste ("line 537: Invalid JSON ...", nothing sent): the box
     // is marked invalid and that line selected in it, the focus there (as Create source moves it
     // to the field in error): a paste of hundreds of lines has no line numbers to find it by.
-    // A record over several lines names the line it starts on and the error's line in it
-    // ("line 1: ... at line 2 char 9 of the record"): the line selected is the error's (line 2).
+    // The service says where as numbers beside its words: "line", the line of the paste the
+    // error is on (of a record over several lines, the error's line in it, not the record's
+    // first), "char" and "record_line"; the words are only shown, never read for a place.
     function showPasteError(res) {
-      var message = (res.data && res.data.message) || "";
-      var m = res.status === 400 && /\bline (\d+)/.exec(message);
+      var d = res.data || {};
+      var n = d.line;
+      if (res.status !== 400 || typeof n !== "number") return;
       var box = $("records");
-      if (!m) return;
       box.setAttribute("aria-invalid", "true");
       var lines = box.value.split("\n");
-      var n = Number(m[1]);
-      var inRecord = /\bat line (\d+) char \d+ of the record\b/.exec(message.slice(m.index + m[0].length));
-      if (inRecord) n += Number(inRecord[1]) - 1;
       if (!(n >= 1 && n <= lines.length)) return;
       var start = 0;
       for (var i = 0; i < n - 1; i++) start += lines[i].length + 1;
