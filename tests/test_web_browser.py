@@ -9,7 +9,8 @@ from elsewhere would break. Every wait is bounded, and so is every test (SIGALRM
 
 Screenshots of each page go to ``MAPPER_UI_SCREENSHOTS`` (default: a
 ``mapper-ui-screenshots`` directory in the temporary directory); ``docs/ui-*.png`` are
-two of them.
+two of them, the seed walk's ``2-new-source`` and ``5-source-details`` (made palette PNGs
+by ``pngquant``: docs/send-serve.md, *Tests*).
 """
 
 from __future__ import annotations
