@@ -201,3 +201,41 @@ def test_the_not_given_marker_is_never_broken_inside(browser: Any, tmp_path: Pat
             assert cells == [["(not given)", 1], ["(not given)", 1]], cells
         finally:
             driver.set_window_size(1280, 1000)
+
+
+# Each word of the preview's found and stored cells with the number of lines it is drawn on,
+# read in one script: a word on two lines was broken inside.
+_VALUE_WORDS = """
+var out = [];
+document.querySelectorAll('#preview-table td.found, #preview-table td.stored').forEach(function (td) {
+  var walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT), node;
+  while ((node = walker.nextNode())) {
+    var re = /\\S+/g, m;
+    while ((m = re.exec(node.data))) {
+      var range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      var tops = {};
+      Array.from(range.getClientRects()).forEach(function (r) { if (r.width > 0) tops[Math.round(r.top)] = true; });
+      out.push([td.closest('tr').getAttribute('data-column'), m[0], Object.keys(tops).length]);
+    }
+  }
+});
+return out;
+"""
+
+
+def test_short_values_in_the_preview_are_not_broken_in_a_wide_window(browser: Any) -> None:  # noqa: F811
+    # In a window of 1280 px the seed's preview drew its _id "PD2tRswoE3:0:0" and its timestamp
+    # 1659981468260 on two lines each ("165998146826" / "0"): the found and stored cells break
+    # anywhere, so the table gave their room to the note beside them. A value of up to 16
+    # characters stays whole; the preview still fits a phone's window (the test above).
+    driver = browser
+    paths = {"_id": "id", "ts": "timestamp", "lat": "data.lat", "long": "data.long", "reg": "data.reg", "destination": "data.destination"}
+    with browser_server() as server:
+        new_source(driver, server, "flights", "values", "aircraft", paths, "continue", SEED)
+        read_when(driver, lambda d: text_of(d, "preview-summary"), lambda t: "would" in t, "the preview")
+        words = read_when(driver, lambda d: d.execute_script(_VALUE_WORDS), lambda w: any(c == "long" for c, _w, _n in w), "the preview's values")
+        broken = [w for w in words if w[2] > 1 and len(w[1]) <= 16]
+        assert broken == [], broken
+        assert ["_id", '"PD2tRswoE3:0:0"', 1] in words and ["ts", "1659981468260", 1] in words, words
