@@ -738,11 +738,12 @@ class Inputs:
         """What a file keeps of them (:data:`RECORDS_KEY`): of part of one input's rows (a slice),
         which input it is too (:func:`input_token`), so that files of its slices, read back, join
         as the slices do; so does a file of slices holding every row (``batch[0:1000]`` of 800 rows:
-        its empty siblings' files name the input). A file of a whole input as mapped says no token (a
-        random one): the same input mapped and written twice writes the same bytes."""
+        its empty siblings' files name the input). A file of a batch as mapped says no token (a
+        random one), even of a discarded batch's (no rows): the same input mapped and written twice
+        writes the same bytes."""
         records = self.records
         said: dict[str, Any] = {"records": records, "failed_records": min(self.failed_records, records)}
-        if len(self.reports) == 1 and (self._sliced or self._rows < self.reports[0].records - self.reports[0].failed_records):
+        if len(self.reports) == 1 and self._sliced:
             said["input"] = input_token(self.reports[0])
         return said
 
@@ -790,7 +791,9 @@ def concat_batches(parts: list[Batch]) -> Batch:
     shifts = [counter.add(p) for p in parts]
     inputs, bases = counter.reports, counter.bases
     if len(inputs) == 1:
-        return Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
+        joined = Batch(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
+        joined.sliced = any(p.sliced for p in parts)  # (slices joined are part of their input still: a file of them names it)
+        return joined
     record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])
     return Batch(first.sink, ids, record_index, columns, _joined_report(inputs, bases, parts))
 
