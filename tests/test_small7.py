@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import mapper
+from mapper.engine.gojson import BODY_BOM_PROBLEM, bom_note
 from mapper.writers import write_arrow, write_npz
 
 SINK = {
@@ -55,3 +56,21 @@ def test_slices_joined_then_written_join_back_with_the_rest(write: Any, ext: str
     assert joined.report.records == 30
     assert joined.record_index.tolist() == list(range(30))
     assert joined == whole
+
+
+# --- a byte order mark's note (mapper.engine.gojson.bom_note) -------------------------------------
+
+
+@pytest.mark.parametrize("what", ["record", "document", "value", "request body"])
+def test_the_byte_order_mark_note_is_one_sentence_for_every_place(what: str) -> None:
+    """``bom_note`` says the same sentence of whatever it is given (it had one of its own for
+    "request body", its one caller's words: those are that caller's, BODY_BOM_PROBLEM)."""
+    assert bom_note(what) == f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
+
+
+def test_a_body_opening_with_a_byte_order_mark_is_said_in_the_services_words() -> None:
+    """The request body's sentence, now said where it is used: the same words as before."""
+    assert BODY_BOM_PROBLEM == (
+        "invalid character at char 1: a byte order mark (U+FEFF), which a file may start with but a request body may not: "
+        "the service's decoder refuses the body (send it without one)"
+    )

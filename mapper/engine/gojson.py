@@ -638,19 +638,18 @@ def _literal_cut(data: bytes) -> int | None:
 
 
 def bom_note(what: str) -> str:
-    """What a byte order mark is, where one stands inside an input (``what``: a record, a document);
-    ``"request body"``: one that opens an HTTP body, which the service's decoder (Go's) refuses whole
-    (a file read may open with one: its first bytes, not the body's)."""
-    if what == "request body":
-        return (
-            ": a byte order mark (U+FEFF), which a file may start with but a request body may not: the service's decoder refuses the body (send it without one)"
-        )
+    """What a byte order mark is, where one stands inside an input (``what``: a record, a document,
+    a value): a file's first bytes may be one, no later bytes may."""
     return f": a byte order mark (U+FEFF), which may open an input (a file's first bytes) but not a {what} within one"
 
 
 #: Why a request body opening with a byte order mark is no JSON (the service's words for it: serve's
-#: ingest route and POST /v1/sinks; made on the error path only).
-BODY_BOM_PROBLEM = f"invalid character at char 1{bom_note('request body')}"
+#: ingest route and POST /v1/sinks; made on the error path only): the service's decoder (Go's)
+#: refuses the body whole, where a file read may open with one (its first bytes, not the body's).
+BODY_BOM_PROBLEM = (
+    "invalid character at char 1: a byte order mark (U+FEFF), which a file may start with but a request body may not: "
+    "the service's decoder refuses the body (send it without one)"
+)
 
 
 def _escape_cut(data: bytes) -> int | None:
