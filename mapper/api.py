@@ -167,7 +167,17 @@ class Mapper:
         records given as a ``set`` (which has no order) an :class:`~mapper.errors.InputError`.
         """
         _no_set(records, "map")
-        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
+        options = _options(
+            on_error=on_error,
+            max_errors=max_errors,
+            strict=strict,
+            input_format=input_format,
+            workers=workers,
+            fast=fast,
+            max_record_size=max_record_size,
+            records_path=_keys(records_path),
+            ignore_warnings=_ignored(ignore_warnings),
+        )
         records = _bytes_given(records)
         try:
             result = run(self.compiled, records, options, output=True)
@@ -205,7 +215,17 @@ class Mapper:
         memory), or :meth:`iter_batches` holds one batch's at a time.
         """
         _no_set(records, "validate")
-        options = _options(on_error, max_errors, strict, input_format, workers, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
+        options = _options(
+            on_error=on_error,
+            max_errors=max_errors,
+            strict=strict,
+            input_format=input_format,
+            workers=workers,
+            fast=fast,
+            max_record_size=max_record_size,
+            records_path=_keys(records_path),
+            ignore_warnings=_ignored(ignore_warnings),
+        )
         records = _bytes_given(records)
         result = run(self.compiled, records, options, output=False)
         assert isinstance(result, Report)
@@ -243,7 +263,17 @@ class Mapper:
         _no_set(source, "iter_batches")
         if isinstance(records, bool) or not isinstance(records, int) or records < 1:
             raise OptionError(f"records must be a whole number of at least 1 (records per batch), not {records!r}")
-        options = _options(on_error, max_errors, strict, input_format, 1, fast, max_record_size, _keys(records_path), _ignored(ignore_warnings))
+        options = _options(
+            on_error=on_error,
+            max_errors=max_errors,
+            strict=strict,
+            input_format=input_format,
+            workers=1,
+            fast=fast,
+            max_record_size=max_record_size,
+            records_path=_keys(records_path),
+            ignore_warnings=_ignored(ignore_warnings),
+        )
         return iter_batches(self.compiled, _bytes_given(source), options, records)
 
     def check(
@@ -304,18 +334,31 @@ _OPTIONS: dict[tuple[Any, ...], MapOptions] = {}
 _DEFAULT_ARGS = ("endpoint", None, False, "auto", 1, True, MAX_RECORD_SIZE, None, NO_WARNINGS)
 
 
-def _options(*args: Any) -> MapOptions:
-    """``MapOptions(*args)``, made and checked once per distinct arguments (a call that gives
-    no option found without a key: the defaults' own objects, a third of a key's cost)."""
+def _options(
+    *,
+    on_error: Any,
+    max_errors: Any,
+    strict: Any,
+    input_format: Any,
+    workers: Any,
+    fast: Any,
+    max_record_size: Any,
+    records_path: Any,
+    ignore_warnings: Any,
+) -> MapOptions:
+    """The :class:`MapOptions` of these (its fields, by name), made and checked once per distinct
+    arguments (a call that gives no option found without a key: the defaults' own objects, a third
+    of a key's cost). A value MapOptions refuses is refused each time (its OptionError names the
+    option): only options made are kept."""
+    args = (on_error, max_errors, strict, input_format, workers, fast, max_record_size, records_path, ignore_warnings)  # (MapOptions' field order)
     if all(map(is_, args, _DEFAULT_ARGS)):
         found = _OPTIONS.get(_DEFAULT_ARGS)
         if found is None:
             found = _OPTIONS[_DEFAULT_ARGS] = MapOptions(*args)
         return found
-    types = tuple(map(type, args))
-    if float in types or isinstance(args[1], float):  # (max_errors a float subclass: numpy's float64)
+    if isinstance(max_errors, float):  # (the one option a float passes; a float subclass too: numpy's float64)
         return MapOptions(*args)
-    key = (*args, *types)
+    key = (*args, *map(type, args))
     try:
         found = _OPTIONS.get(key)
     except TypeError:  # an unhashable argument (which MapOptions refuses)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import mapper
+from mapper.api import _options
 from mapper.engine.gojson import BODY_BOM_PROBLEM, bom_note
+from mapper.options import MAX_RECORD_SIZE, MapOptions
 from mapper.writers import write_arrow, write_npz
 
 SINK = {
@@ -74,3 +81,35 @@ def test_a_body_opening_with_a_byte_order_mark_is_said_in_the_services_words() -
         "invalid character at char 1: a byte order mark (U+FEFF), which a file may start with but a request body may not: "
         "the service's decoder refuses the body (send it without one)"
     )
+
+
+# --- the options memo (mapper.api._options) -------------------------------------------------------
+
+
+def test_the_options_are_taken_by_the_names_of_map_options_fields() -> None:
+    """``_options`` takes MapOptions' fields by name (it took ``*args`` and read ``args[1]`` as
+    max_errors by its place): its parameters are the fields, in their order (MapOptions is made of
+    them in that order)."""
+    assert list(inspect.signature(_options).parameters) == [f.name for f in dataclasses.fields(MapOptions)]
+    given = {"on_error": "skip", "max_errors": np.float64(-0.0), "strict": False, "input_format": "auto", "workers": 1, "fast": True}
+    given |= {"max_record_size": MAX_RECORD_SIZE, "records_path": None, "ignore_warnings": frozenset()}
+    _options(**{**given, "max_errors": np.float64(0.0)})
+    made = _options(**given)
+    assert made == MapOptions(**given) and math.copysign(1.0, made.max_errors) == -1.0  # (-0.0 == 0.0: a share is no key)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("workers", np.float64(2.0), "workers must be a positive integer, not np.float64(2.0)"),
+        ("workers", 2.0, "workers must be a positive integer, not 2.0"),
+        ("max_record_size", np.float64(4096.0), "max_record_size must be a number of bytes"),
+        ("strict", np.float64(1.0), "strict must be True or False"),
+    ],
+)
+def test_a_float_given_for_another_option_is_refused_by_its_name_every_time(option: str, value: Any, message: str) -> None:
+    """A float is checked as max_errors only where it is max_errors: given for another option, it is
+    that option's OptionError, on every call (a refused value is never kept)."""
+    for _ in range(2):
+        with pytest.raises(mapper.OptionError, match=re.escape(message)):
+            M.map(RECORDS[:1], **{option: value})
