@@ -113,3 +113,28 @@ def test_a_float_given_for_another_option_is_refused_by_its_name_every_time(opti
     for _ in range(2):
         with pytest.raises(mapper.OptionError, match=re.escape(message)):
             M.map(RECORDS[:1], **{option: value})
+
+
+# --- string ids given by hand (mapper.Batch(...)) -------------------------------------------------
+
+PK_SINK = {
+    "primary_key_fields": ["k"],
+    "allow_missing_fields": True,
+    "definition": [{"name": "k", "path": ["k"], "type": "string"}, {"name": "s", "path": ["s"], "type": "string"}],
+}
+PK = mapper.compile_sink(json.dumps(PK_SINK))
+
+
+def test_a_batch_made_by_hand_with_an_id_that_is_no_str_is_refused_naming_the_row(tmp_path: Path) -> None:
+    """``Batch(...)`` checks string ids given as objects, as ``batch.ids = ...`` does: they reached
+    the conversions unchecked (to_rows gave the int as the _id, write_npz raised numpy's "sequence
+    item 1: expected str instance, int found" from inside the UTF-8 conversion, naming nothing)."""
+    mapped = PK.map([{"k": f"r{i}", "s": f"v{i}"} for i in range(3)])
+    with pytest.raises(
+        mapper.OutputError, match=re.escape("the batch's _id cannot be made so: row 1 (counting from 0) holds an int, 7, where str objects are held")
+    ):
+        mapper.Batch(mapped.sink, np.array(["a", 7, "c"], dtype=object), mapped.record_index, mapped.columns, mapped.report)
+    made = mapper.Batch(mapped.sink, np.array(["a", "b", "c"], dtype=object), mapped.record_index, mapped.columns, mapped.report)
+    write_npz(made, tmp_path / "made.npz")
+    assert [row["_id"] for row in mapper.read_batch(tmp_path / "made.npz").to_rows()] == ["a", "b", "c"]
+    assert made[1:].ids.tolist() == ["b", "c"] and mapper.concat([made, mapped]).ids.tolist() == ["a", "b", "c", "r0", "r1", "r2"]

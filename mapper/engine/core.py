@@ -373,7 +373,7 @@ class Engine:
             columns = {name: compact(arrays, keep) for name, arrays in columns.items()}
             ids, record_index = ids[keep], record_index[keep]
         part = {name: ColumnData(name, ctype, columns[name]) for name, ctype in stored}
-        return Batch(self.c.sink, ids, record_index, part, self.rb.report)
+        return Batch._made(self.c.sink, ids, record_index, part, self.rb.report)
 
     def finish_stream(self) -> tuple[Batch, Report]:
         """The last part (see :meth:`drain`) and the run's report, the batch policy applied: write the
