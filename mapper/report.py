@@ -882,7 +882,9 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
 
     Each part kept the first :data:`KEEP` errors and warnings in full and every count; joined
     in order, cut at ``KEEP`` (and ``KEEP_BYTES``) again, they are what one run keeps. The one
-    join of reports: the ``workers=N`` processes' parts, and :func:`mapper.concat`'s batches.
+    join of reports: the ``workers=N`` processes' parts, and :func:`mapper.concat`'s batches. The
+    document failure is the first report's that has one, as it is: a whole input's, of joined batches
+    (the parts of one input cut at line ends have none: see merge_reports in mapper.engine.parallel).
     """
     out = Report(on_error=on_error, strict=strict)
     kept_bytes = 0
@@ -906,8 +908,8 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
         out.notes.extend(n for n in rep.notes if n not in out.notes)
         if out.null_records_at is None:
             out.null_records_at = rep.null_records_at
-        if out.document_failure is None and rep.document_failure is not None:
-            out.document_failure = moved_failure(rep.document_failure, line_base)
+        if out.document_failure is None:
+            out.document_failure = rep.document_failure
         out.records += rep.records
     return out
 
@@ -915,11 +917,6 @@ def join_reports(reports: list[Report], record_bases: list[int], line_bases: lis
 def moved(item: Any, record_base: int, line_base: int) -> Any:
     """A part's error (or refused record), numbered as in the whole input."""
     return replace(item, record=item.record + record_base, line=None if item.line is None else item.line + line_base)
-
-
-def moved_failure(failure: DocumentFailure, line_base: int) -> DocumentFailure:
-    """A part's document failure, its line as in the whole input."""
-    return failure if failure.line is None or not line_base else replace(failure, line=failure.line + line_base)
 
 
 def moved_rejected(r: RejectedRecord, record_base: int, line_base: int) -> RejectedRecord:

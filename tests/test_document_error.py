@@ -77,14 +77,16 @@ def test_the_verdict_comes_from_the_fields_not_from_the_words() -> None:
 
 
 def test_the_document_failure_survives_pickling_and_joining() -> None:
-    # (workers' reports cross a pipe pickled; join_reports moves the lines by each part's base)
+    # (workers' reports cross a pipe pickled; join_reports joins whole inputs' reports, concat's, whose
+    # lines are each their own: a document failure is a whole input's, and is kept as it is; the
+    # parts of one input cut at line ends have none: merge_reports, tests/test_small7.py)
     report = pickle.loads(pickle.dumps(M.validate(BODY)))
     assert report.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3, line_named=3)
-    joined = join_reports([mapper.Report(), report], [0, 0], [0, 10], "endpoint", False)
-    assert joined.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=13, line_named=3)
-    assert joined.document_error == report.document_error and joined.errors[0].line == 13
+    joined = join_reports([mapper.Report(), report], [0, 0], [0, 0], "endpoint", False)
+    assert joined.document_failure == report.document_failure
+    assert joined.document_error == report.document_error and joined.errors[0].line == 3
     assert joined.summary() == (
-        "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, at line 13, in the request body read whole: no record was read)"
+        "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
     )
 
 

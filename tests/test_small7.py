@@ -16,6 +16,7 @@ import pytest
 import mapper
 from mapper.api import _options
 from mapper.engine.gojson import BODY_BOM_PROBLEM, bom_note
+from mapper.engine.parallel import can_fork, cuts_for
 from mapper.options import MAX_RECORD_SIZE, MapOptions
 from mapper.writers import write_arrow, write_npz
 
@@ -138,3 +139,29 @@ def test_a_batch_made_by_hand_with_an_id_that_is_no_str_is_refused_naming_the_ro
     write_npz(made, tmp_path / "made.npz")
     assert [row["_id"] for row in mapper.read_batch(tmp_path / "made.npz").to_rows()] == ["a", "b", "c"]
     assert made[1:].ids.tolist() == ["b", "c"] and mapper.concat([made, mapped]).ids.tolist() == ["a", "b", "c", "r0", "r1", "r2"]
+
+
+# --- a workers=N run's document failure (mapper.engine.parallel.merge_reports) ---------------------
+
+BIG_DOCUMENT = json.dumps({"data": [{"k": i, "i": i} for i in range(20000)]})
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers need fork")
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [BIG_DOCUMENT, '{"data": [{"k": 1}'],  # a later part's one document, truncated
+        [BIG_DOCUMENT, '{"nodata": 1}'],  # ... holding no records
+        [BIG_DOCUMENT[:-2], '{"data": [{"k": 1}]}', '{"data": [{"k": 2}]}'],  # the first part's one document, truncated
+    ],
+)
+def test_a_part_failing_as_one_document_is_one_record_of_the_input_as_in_one_process(lines: list[str]) -> None:
+    """NDJSON of documents cut into ``workers=2`` parts: a part holding one document that fails is
+    one record of the input, as one process reads it, not the input's document failure (the report
+    said ``document_error`` as of an input read whole, where ``workers=1`` says none)."""
+    text = ("\n".join(lines) + "\n").encode()
+    assert len(cuts_for(text, 2)) == 3  # (two parts, the document failing alone in one)
+    one, two = (M.validate(text, records_path=["data"], on_error="skip", workers=w) for w in (1, 2))
+    assert one.document_failure is None and one.failed_records == 1
+    assert two.document_failure is None and two.document_error is None
+    assert two.to_dict() == one.to_dict()

@@ -968,6 +968,11 @@ def merge_reports(compiled: CompiledSink, reports: list[Report], lines: list[int
     record_bases = list(accumulate((r.records for r in reports[:-1]), initial=0))
     line_bases = list(accumulate(lines[:-1], initial=0))
     out = join_reports(reports, record_bases, line_bases, options.on_error, options.strict)
+    if len(reports) > 1:
+        # cut at line ends, the input is no one document: a part's first document failing with no
+        # other in its part is one record of the input, as one process reads it (a report said it
+        # was the input's document_error)
+        out.document_failure = None
     decide(out, compiled.sink.allow_missing_fields, options.on_error, options.max_errors)
     return out
 
