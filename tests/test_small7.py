@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mapper
 from mapper.api import _options
+from mapper.engine import reader
 from mapper.engine.gojson import BODY_BOM_PROBLEM, bom_note
 from mapper.engine.parallel import can_fork, cuts_for
 from mapper.options import MAX_RECORD_SIZE, MapOptions
@@ -165,3 +168,105 @@ def test_a_part_failing_as_one_document_is_one_record_of_the_input_as_in_one_pro
     assert one.document_failure is None and one.failed_records == 1
     assert two.document_failure is None and two.document_error is None
     assert two.to_dict() == one.to_dict()
+
+
+# --- a request body is decoded once (mapper.engine.reader.detect_format) ---------------------------
+
+
+def _big_body() -> bytes:
+    items = [{"value": {"k": i, "i": i * 7, "pad": "abcdefghij" * 3}} for i in range(4000)]
+    return json.dumps({"records": items}, separators=(",", ":")).encode()
+
+
+def test_a_request_body_whole_is_not_decoded_to_tell_its_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A complete body ``{"records": [...]}`` is told from its one member, its records skipped: the
+    detection decoded all of it into Python objects (~10 ms a MB), and the body's reader then again."""
+    body = _big_body()
+    assert len(body) > reader.HEAD_SIZE
+    decoded: list[int] = []
+    real = reader._decoded
+
+    def counted(line: bytes) -> Any:
+        decoded.append(len(line))
+        return real(line)
+
+    monkeypatch.setattr(reader, "_decoded", counted)
+    assert reader.format_of(body) == "endpoint"
+    assert max(decoded, default=0) < reader.HEAD_SIZE, decoded
+    report = M.validate(body)
+    assert report.records == 4000 and report.failed_records == 0
+    assert max(decoded, default=0) < reader.HEAD_SIZE, decoded
+
+
+#: texts that start as a body does, and what they may hold or break
+_BODY_TEXTS = [
+    b'{"records": []}',
+    b'{"records": [{"value": {"k": 1}}]}',
+    b'{"records"  :\t[ {"value": 1} ] }',
+    b'{"records": [{"value": {"k": 1}}], "other": 1}',
+    b'{"records": [{"nothing": 1}], "other": 1}',
+    b'{"records": [1], "records": null}',
+    b'{"records": null, "records": [1]}',
+    b'{"records": [1], "Records": [2]}',
+    b'{"records": null}',
+    b'{"records": 5}',
+    b'{"records": {"value": 1}}',
+    b'{"records": [{"value": "\xff"}]}',
+    b'{"records": [{"value": 1e400}]}',
+    b'{"records": [{"value": "\\ud800"}]}',
+    b'{"records": [{"value": 01}]}',
+    b'{"records": [{"value": [1,]}]}',
+    b'{"records": [{"value": {"k": 1}}]',
+    b'{"records": [{"value": {"k": 1}}]} x',
+    b'{"records": [{"value": {"k": 1}}]}\n{"k": 2}',
+    b'{"records": [{"value": {"k": 1}}]}\n[1]',
+    b'{"records": [\n{"value": {"k": 1}},\n{"value": {"k": 2}}\n]}',
+    b'{"records": [\n{"value": 1}\n{"value": 2}\n',
+    b'{"records": [' + b"[" * 3000 + b"]" * 3000 + b"]}",
+]
+
+
+def _told_by_the_rules(text: bytes, complete: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The format the rules tell without the body's short cut (the oracle: a body decoded whole)."""
+    with monkeypatch.context() as m:
+        m.setattr(reader, "_records_only", lambda text: False)
+        return reader.detect_format(text, complete=complete)
+
+
+@pytest.mark.parametrize("text", _BODY_TEXTS)
+def test_a_body_told_without_decoding_it_is_told_as_the_rules_tell_it(text: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    for complete in (True, False):
+        assert reader.detect_format(text, complete=complete) == _told_by_the_rules(text, complete, monkeypatch)
+    assert reader.format_of(text) == reader.detect_format(text, complete=True)
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["value", "Value", "key", "records", "k"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+#: a records member: an array of items (holding a value, or not) most often, else any value
+_RECORDS = st.lists(st.fixed_dictionaries({"value": _JSON_VALUES}) | _JSON_VALUES, max_size=3) | _JSON_VALUES
+
+
+@given(
+    records=_RECORDS,
+    others=st.lists(st.tuples(st.sampled_from(["records", "Records", "other"]), _RECORDS), max_size=2),
+    cut=st.none() | st.integers(0, 200),
+    junk=st.sampled_from(["", "", "", "x", ",", "\n", "\n{}", "\n[1]", "]", "}"]),
+    indent=st.sampled_from([None, 1]),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_texts_starting_as_a_body_are_told_as_the_rules_tell_them(
+    records: Any, others: list[tuple[str, Any]], cut: int | None, junk: str, indent: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Property: any text opening ``{"records":`` (other members after it, duplicates, written on
+    one line or spread over lines, cut short or with more after it) is told the same format with
+    the short cut as by the rules alone."""
+    pairs = [("records", records), *others]
+    text = ("{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v, indent=indent)}" for k, v in pairs) + "}").encode()
+    text = (text if cut is None else text[:cut]) + junk.encode()
+    for complete in (True, False):
+        assert reader.detect_format(text, complete=complete) == _told_by_the_rules(text, complete, monkeypatch)
