@@ -1065,6 +1065,7 @@ def read_records(
     records_path: tuple[str, ...] | None = None,
     heads: dict[int, FirstLines] | None = None,
     hold_cut: bool = False,
+    ends: dict[int, int] | None = None,
 ) -> Iterator[list[tuple[bytes | None, Position, NotARecord]]]:
     """Groups of (record text, position, why it is not a record) from every input, from ``start`` on (each group of one input).
 
@@ -1077,7 +1078,9 @@ def read_records(
     :class:`~mapper.engine.reader.FirstLines`). ``hold_cut``: the last input's last line, when it
     has no line end and its JSON stops short (a record its producer is still writing), is not
     read, and a note says so in ``notices`` (a run with a checkpoint: the next run reads it again
-    from its start, see :func:`_cut_short`)."""
+    from its start, see :func:`_cut_short`). ``ends``: where the bytes read of each input read to
+    its end go, by its index (a regular file, not compressed: what a later resume, which reads
+    it no more, holds against its size)."""
     index = start.index + 1
     for fi in range(start.file, len(names)):
         resume = start if fi == start.file else Resume(fi)
@@ -1095,6 +1098,8 @@ def read_records(
                 if len(group) >= _GROUP:
                     yield group
                     group = []
+            if ends is not None and type(fh) is io.BufferedReader:  # (open_input's own file: not stdin, not unpacked)
+                ends[fi] = fh.tell()  # (read to its end: what was appended after this is not read)
             if group:
                 yield group
         finally:
@@ -1546,7 +1551,11 @@ def _damaged(state: dict[str, Any]) -> str | None:
     names = {f.name for f in fields(SendTotals)}
     if not isinstance(totals, dict) or not set(totals) <= names or not all(type(v) in (int, float) for v in totals.values()):
         return "totals"
-    if files is not None and not (isinstance(files, list) and all(f is None or ints(f, ("size", "mtime_ns", "inode"), least=-math.inf) for f in files)):
+    if files is not None and not (
+        isinstance(files, list)
+        and all(f is None or (ints(f, ("size", "mtime_ns", "inode"), least=-math.inf) and ints(f, ("read",), nullable=("read",), least=0)) for f in files)
+        and len(files) == len(inputs)
+    ):
         return "input_files"
     reading = state.get("reading")
     if reading is not None and not (
@@ -1777,6 +1786,9 @@ class SendRun:
             "rejects": {"path": rejects, "bytes": self._letters.size} if rejects is not None else None,
             "done": False,
         }
+        if state is not None and state.get("input_files"):  # the inputs before the position are not read again: as they were read
+            self._state["input_files"][: start.file] = state["input_files"][: start.file]
+        self._ends: dict[int, int] = {}  # bytes read of each input read to its end (read_records)
         self._resend_upto = resend_upto
         self._pending: list[tuple[int, dict[str, Any]]] = []  # pre-validation refusals not yet written
         self._unacked: deque[int] = deque()  # run indices of the accepted records not yet in an acknowledged body
@@ -1802,7 +1814,7 @@ class SendRun:
         try:
             try:
                 hold_cut = self.sender is not None and self.checkpoint.path is not None  # (a next run reads a held line again)
-                for group in read_records(self.names, self.input_format, read_from, self.notices, self.records_path, self.heads, hold_cut):
+                for group in read_records(self.names, self.input_format, read_from, self.notices, self.records_path, self.heads, hold_cut, self._ends):
                     self._judge(group)
                     for body in self.batcher.ready():
                         self._send(body)
@@ -1872,6 +1884,9 @@ class SendRun:
         bytes (:func:`_prefix_digest`; None for an input that is no regular file, compressed, or
         replaced since the run began: the identity in ``input_files`` alone says it is the same)."""
         self._state["position"] = asdict(Resume(last.file, last.offset or 0, last.line or 0, last.record, last.index))
+        for fi, read in self._ends.items():  # (inputs read whole before it: a resume checks none grew since, _check_same_run)
+            if fi < last.file and self._state["input_files"][fi] is not None:
+                self._state["input_files"][fi]["read"] = read
         was = self._state["input_files"][last.file]
         prefix = None
         if was is not None:
@@ -1924,6 +1939,17 @@ class SendRun:
         # not at all (inputs before it are not read again; those after it not yet read);
         # one appended to is read on from the position (_unlike)
         pos, files = state["position"], state.get("input_files")
+        for fi, was in enumerate((files or [])[: pos["file"]]):
+            # an input before the position's is not read again: grown since it was read (a log of
+            # several appended to), what was appended would be sent by no run with this checkpoint
+            now = _identity(self.names[fi]) if was is not None and was.get("read") is not None else None
+            if was is not None and now is not None and now["inode"] == was["inode"] and now["size"] > was["read"]:
+                raise OptionError(
+                    f"{shown_name(self.names[fi])} grew since it was read to its end for the checkpoint {shown_name(str(self.checkpoint.path))}"
+                    f" ({was['read']:,} bytes read, {now['size']:,} now), and a resume reads on in {shown_name(self.names[pos['file']])}, after it:"
+                    " what was appended would not be sent; use another checkpoint file to send the inputs again from the start, and"
+                    " give a log that grows a checkpoint of its own"
+                )
         if files and pos["index"] >= 0 and pos["file"] < len(files):
             name, was = self.names[pos["file"]], files[pos["file"]]
             prefix = state.get("prefix")

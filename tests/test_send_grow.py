@@ -361,3 +361,22 @@ def test_a_compressed_log_keeps_the_old_rule(tmp_path, capsys):
         append(log, gzip.compress(line(1) + b"\n"))
         rc, _out, err = main_in_process(capsys, "send", SINK, log, "--endpoint", url, "--checkpoint", checkpoint)
         assert rc == EXIT_USAGE and "bytes then" in err and store.sink(SINK_ID).records_stored == 1, err
+
+
+def test_an_earlier_log_of_several_grown_since_it_was_read_is_refused_not_skipped(tmp_path, capsys):
+    # the position is one for the run: inputs before its input are not read again, so lines appended
+    # to one were sent by no run with the checkpoint, and nothing said so
+    a, b, checkpoint = tmp_path / "a.ndjson", tmp_path / "b.ndjson", tmp_path / "cp.json"
+    a.write_bytes(line(0) + b"\n")
+    b.write_bytes(line(1) + b"\n")
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        assert send(capsys, url, a, b, checkpoint=checkpoint)[1]["sent"] == 2
+        assert json.loads(checkpoint.read_text())["input_files"][0]["read"] == a.stat().st_size
+        append(b, line(2) + b"\n")  # the last one grows: read on
+        rc, t, err = send(capsys, url, a, b, checkpoint=checkpoint)
+        assert rc == EXIT_OK and t["sent"] == 3 and store.sink(SINK_ID).records_stored == 3, err
+        append(a, line(3) + b"\n")  # (kept from the first run's reading: this one did not read it)
+        rc, _out, err = main_in_process(capsys, "send", SINK, a, b, "--endpoint", url, "--checkpoint", checkpoint)
+        assert rc == EXIT_USAGE and f"{a} grew since it was read to its end" in err and "would not be sent" in err, err
+        assert store.sink(SINK_ID).records_stored == 3
