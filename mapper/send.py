@@ -1899,15 +1899,21 @@ class SendRun:
     def _grown(self, state: dict[str, Any]) -> bool:
         """Whether the inputs of a checkpoint marked done may hold records not read yet: the input
         of its position longer than the bytes read to it (checked the same up to there by
-        :meth:`_check_same_run`: a log appended to), or an input after it changed (those gave no
-        record, so their records, if any now, are all new). Read on, they are sent as a resume's."""
+        :meth:`_check_same_run`: a log appended to, a last line held), not empty when no record
+        was read yet, or an input after it changed (those gave no record, so their records, if
+        any now, are all new). Read on, they are sent as a resume's."""
         pos, files, prefix = state["position"], state.get("input_files") or [], state.get("prefix")
         for fi in range(pos["file"], len(self.names)):
             now = _identity(self.names[fi])
-            if fi == pos["file"] and pos["index"] >= 0:
-                if prefix is not None and prefix["file"] == fi and pos["offset"] and now is not None and now["size"] > prefix["bytes"]:
+            if now is None:
+                continue
+            if fi == pos["file"] and pos["index"] < 0:  # (nothing of the inputs judged yet: an empty log, one line held)
+                if now["size"] > 0:
                     return True
-            elif now is not None and now != (files[fi] if fi < len(files) else None):
+            elif fi == pos["file"]:
+                if prefix is not None and prefix["file"] == fi and pos["offset"] and now["size"] > prefix["bytes"]:
+                    return True
+            elif now != (files[fi] if fi < len(files) else None):
                 return True
         return False
 

@@ -380,3 +380,17 @@ def test_an_earlier_log_of_several_grown_since_it_was_read_is_refused_not_skippe
         rc, _out, err = main_in_process(capsys, "send", SINK, a, b, "--endpoint", url, "--checkpoint", checkpoint)
         assert rc == EXIT_USAGE and f"{a} grew since it was read to its end" in err and "would not be sent" in err, err
         assert store.sink(SINK_ID).records_stored == 3
+
+
+def test_a_log_whose_only_line_is_being_written_is_held_and_said_each_run(tmp_path, capsys):
+    log, checkpoint = tmp_path / "log.ndjson", tmp_path / "cp.json"
+    whole = line(0)
+    log.write_bytes(whole[:40])
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        for _ in range(2):  # (the second run, on the same bytes, says it again: nothing was judged, nothing is forgotten)
+            rc, t, err = send(capsys, url, log, checkpoint=checkpoint)
+            assert rc == EXIT_OK and t["records"] == 0 and t["notes"] and t["notes"][0].startswith("line 1, the last, has no line end"), err
+        append(log, whole[40:] + b"\n")
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint)
+        assert rc == EXIT_OK and t["sent"] == t["stored"] == 1 and t["notes"] == [] and store.sink(SINK_ID).records_stored == 1, err
