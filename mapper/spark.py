@@ -859,7 +859,9 @@ def validate_files(
 ) -> ValidateCounts:
     """Map NDJSON files with Spark: ``output/mapped`` (Parquet) and ``output/refused`` (NDJSON).
 
-    A refused line is ``{"file", "line", "position", "errors": [...], "raw"}`` (``line``: its
+    A refused line is ``{"file", "record", "line", "position", "errors": [...], "raw"}`` (``record``:
+    its index among the records of ``file``, from 0, blank lines not counted, as ``mapper validate
+    FILE --rejects`` gives it for that file alone; ``line``: its
     line number in ``file``, from 1, blank lines counted, as ``--rejects`` gives it; ``"raw_base64"``,
     the line's bytes, in place of ``"raw"`` when it is not UTF-8; a CRLF's CR in neither, as ``--rejects`` writes
     them), null fields written (each error has its five keys); ``file`` comes from an internal column whose
@@ -930,10 +932,20 @@ def validate_files(
                 totals = splits.agg(F.sum("lines").alias("lines"), F.sum("blank").alias("blank")).first()
                 lines, blank = int(totals["lines"] or 0), int(totals["blank"] or 0)
                 refused = kept.refused.withColumn(_PART, F.shiftright(F.col(row_column), 33))
-                refused = refused.join(_line_offsets(splits, file_column, block_column), [file_column, block_column, _PART], "left")
-                number = F.col("_before") + F.col(row_column) - F.col("_first") + 1
+                offsets = _line_offsets(_reads(spark, every, splits, file_column, block_column), file_column, block_column)
+                keyed = [_col(c).alias(f"_o{i}") for i, c in enumerate((file_column, block_column, _PART))]
+                offsets = F.broadcast(offsets.select(*keyed, "_first", "lines", "_before", "_records", "_blank_before"))
+                o_file, o_block, o_part = (F.col(f"_o{i}") for i in range(3))
+                row = F.col(row_column)
+                # the read the row is in: a split read twice in one partition has two, one after the other
+                within = (row >= F.col("_first")) & (row < F.col("_first") + F.col("lines"))
+                keys = (_col(file_column) == o_file) & (_col(block_column) == o_block) & (F.col(_PART) == o_part)
+                refused = refused.join(offsets, keys & within, "left")
+                number = F.col("_before") + row - F.col("_first") + 1
+                record = F.col("_records") + F.col(POSITION) - F.col("_first") + F.col("_blank_before")
                 head = (
                     _col(file_column).alias("file"),
+                    record.alias("record"),
                     number.alias("line"),
                     F.col(POSITION).alias("position"),
                     F.col(ERRORS).alias("errors"),
@@ -1168,21 +1180,113 @@ def _splits(every: Any, file_column: str, block_column: str, row_column: str) ->
     )
 
 
-def _line_offsets(splits: Any, file_column: str, block_column: str) -> Any:
-    """Per split (:func:`_splits`): ``_before``, the lines of its file in the splits before it.
+def _scan_partitions(df: Any) -> list[Any] | None:
+    """The partitions of ``df``'s file scan (Spark's ``FilePartition``: the splits each reads,
+    in order), or None when the plan is not one file scan this can read.
 
-    Hadoop's line reader gives each line to the split it starts in, and a split's lines come in
-    order, one after another in its Spark partition (several small files may share one): the
-    line number of a row is ``_before + (its id - _first) + 1``, counting blank lines, as
-    ``mapper validate --rejects`` counts them."""
+    What the data cannot tell: a split read twice in one partition (a small file named twice)
+    gives rows that look like one read of twice the lines. Spark's own plan says how often,
+    and in which order; its classes are internal, so anything unexpected gives None."""
+    try:
+        leaves = df._jdf.queryExecution().sparkPlan().collectLeaves()
+        if leaves.size() != 1:
+            return None
+        return list(leaves.head().inputRDD().partitions())
+    except Exception:  # noqa: BLE001 - (Spark Connect, another Spark's classes: the reads are taken as the data shows them)
+        return None
+
+
+def _partition_reads(partition: Any) -> list[tuple[str, int]] | None:
+    """A scan partition's reads in order: ``(file, start of the split)``, the file named as
+    :func:`_file_name` names it (Hadoop's ``Path``, percent-decoded); None if it cannot be read."""
+    try:
+        return [(str(f.toPath().toString()), int(f.start())) for f in partition.files()]
+    except Exception:  # noqa: BLE001 - (another Spark's classes)
+        return None
+
+
+def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: str) -> Any:
+    """One row per read of a split (:func:`_splits`, with each group that is several reads of
+    one split in one partition cut into its reads): ``_first``, ``lines`` and ``blank`` of each.
+
+    Rows of one partition come one read after another, numbered on by
+    monotonically_increasing_id(): a split read ``k`` times in one partition has ``k`` times
+    its lines, and its reads start where the partition's earlier reads end. Only the
+    partitions holding more reads (Spark's plan: :func:`_scan_partitions`) than groups are looked
+    at; a partition whose groups do not add up as the plan says keeps its groups."""
+    from pyspark.sql import functions as F
+
+    columns = [file_column, block_column, _PART, "_first", "lines", "blank"]
+    partitions = _scan_partitions(every)
+    if partitions is None:
+        return splits.select(*columns)
+    groups = {int(r[_PART]): int(r["count"]) for r in splits.groupBy(_PART).count().collect()}
+    try:  # (two py4j calls a partition: its reads are looked at only where they outnumber its groups)
+        suspect = [p for p, part in enumerate(partitions) if len(part.files()) > groups.get(p, 0)]
+    except Exception:  # noqa: BLE001 - (another Spark's classes)
+        return splits.select(*columns)
+    if not suspect:
+        return splits.select(*columns)
+    found: dict[int, dict[tuple[str, int], Any]] = {}
+    for r in splits.where(F.col(_PART).isin(suspect)).collect():
+        found.setdefault(int(r[_PART]), {})[(r[file_column], int(r[block_column]))] = r
+    rows, fixed = [], []
+    for p in suspect:
+        reads, got = _partition_reads(partitions[p]), found.get(p, {})
+        if reads is None:
+            continue
+        times: dict[tuple[str, int], int] = {}
+        for read in reads:
+            times[read] = times.get(read, 0) + 1
+        if any(times.get(key, 0) == 0 or g["lines"] % times[key] or g["blank"] % times[key] for key, g in got.items()):
+            continue  # (the plan and the data disagree: the groups are kept)
+        at, own, seen = p << 33, [], set()
+        for read in reads:
+            g = got.get(read)
+            if g is None:
+                continue  # a read of no line (a split inside one long line)
+            if read not in seen and at != g["_first"]:
+                break
+            seen.add(read)
+            n = g["lines"] // times[read]
+            own.append((read[0], read[1], p, at, n, g["blank"] // times[read]))
+            at += n
+        else:
+            if at == (p << 33) + sum(g["lines"] for g in got.values()):
+                rows += own
+                fixed.append(p)
+    if not fixed:
+        return splits.select(*columns)
+    schema = f"`{file_column}` string, `{block_column}` long, `{_PART}` long, _first long, lines long, blank long"
+    return splits.where(~F.col(_PART).isin(fixed)).select(*columns).unionByName(spark.createDataFrame(rows, schema))
+
+
+def _line_offsets(reads: Any, file_column: str, block_column: str) -> Any:
+    """Per read of a split (:func:`_reads`): where its lines and records start in its file.
+
+    ``_before``: the lines of its file in the splits before it; ``_records``: the records
+    (lines less blank ones) there; ``_blank_before``: the blank lines of its partition's
+    earlier reads. Hadoop's line reader gives each line to the split it starts in, and a
+    split's lines come in order, one after another in its Spark partition (several small
+    files may share one): the line number of a row is ``_before + (its id - _first) + 1``,
+    counting blank lines, as ``mapper validate --rejects`` counts them, and its record (its
+    index among the file's records) ``_records + (its _position - _first) + _blank_before``,
+    ``_position`` counting the partition's rows less its blank ones."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    # per split of the file once: a file Spark reads twice (named twice) has each split twice, in two partitions
-    blocks = splits.groupBy(file_column, block_column).agg(F.max("lines").alias("lines"))
+    # per split of the file once: a file Spark reads twice (named twice) has each split twice
+    blocks = reads.groupBy(file_column, block_column).agg(F.max("lines").alias("lines"), F.max("blank").alias("blank"))
     earlier = Window.partitionBy(file_column).orderBy(block_column).rowsBetween(Window.unboundedPreceding, -1)
-    before = blocks.select(file_column, block_column, F.coalesce(F.sum("lines").over(earlier), F.lit(0)).alias("_before"))
-    return F.broadcast(splits.select(file_column, block_column, _PART, "_first").join(before, [file_column, block_column]))
+    before = blocks.select(
+        file_column,
+        block_column,
+        F.coalesce(F.sum("lines").over(earlier), F.lit(0)).alias("_before"),
+        F.coalesce(F.sum(F.col("lines") - F.col("blank")).over(earlier), F.lit(0)).alias("_records"),
+    )
+    in_part = Window.partitionBy(_PART).orderBy("_first").rowsBetween(Window.unboundedPreceding, -1)
+    own = reads.select(file_column, block_column, _PART, "_first", "lines", F.coalesce(F.sum("blank").over(in_part), F.lit(0)).alias("_blank_before"))
+    return own.join(before, [file_column, block_column])
 
 
 def _input_state(paths: Sequence[str], limit: int = 10_000) -> dict[str, tuple[int, int]]:
@@ -1306,7 +1410,7 @@ def add_spark_parser(sub: Any) -> None:
         help="map and validate record files with Spark: mapped rows as Parquet, refused records as NDJSON",
         description=(
             "Map NDJSON files with Spark (needs the spark extra and Java): writes OUT/mapped (Parquet: _position, _id, the typed columns, "
-            "_missing) and OUT/refused (NDJSON: file, line, position, errors, raw), then prints the counts, read back from what was written. "
+            "_missing) and OUT/refused (NDJSON: file, record, line, position, errors, raw), then prints the counts, read back from what was written. "
             "Exit 0 when every record was mapped, 1 when some were refused, 2 on usage errors or a failed job."
         ),
     )

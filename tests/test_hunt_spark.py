@@ -90,16 +90,16 @@ def test_refused_line_that_is_not_utf8_keeps_its_bytes_in_raw_base64_as_rejects_
     by_bytes = {(base64.b64decode(ln["raw_base64"]) if "raw_base64" in ln else ln["raw"].encode("utf-8")): ln for ln in lines}
     assert set(by_bytes) == {*bad_bytes, b"plain bad"}
     for raw, ln in by_bytes.items():
-        assert set(ln) == {"file", "line", "position", "errors", "raw" if raw == b"plain bad" else "raw_base64"}
+        assert set(ln) == {"file", "record", "line", "position", "errors", "raw" if raw == b"plain bad" else "raw_base64"}
         assert ln["file"] == f"file:{src}" and all(set(e) == {"code", "column", "path", "pointer", "message"} for e in ln["errors"])
     # the same bytes, and the same codes, as mapper validate --rejects writes
     assert main(["validate", str(EXAMPLE_SINK), str(src), "--no-allow-missing-fields", "--rejects", str(tmp_path / "rejects.ndjson")]) == 1
     rejects = [json.loads(ln) for ln in (tmp_path / "rejects.ndjson").read_bytes().split(b"\n") if ln]
     want = {
-        (base64.b64decode(r["raw_base64"]) if "raw_base64" in r else r["raw"].encode("utf-8")): (r["line"], sorted(e["code"] for e in r["errors"]))
+        (base64.b64decode(r["raw_base64"]) if "raw_base64" in r else r["raw"].encode("utf-8")): (r["record"], r["line"], sorted(e["code"] for e in r["errors"]))
         for r in rejects
     }
-    assert want == {raw: (ln["line"], sorted(e["code"] for e in ln["errors"])) for raw, ln in by_bytes.items()}
+    assert want == {raw: (ln["record"], ln["line"], sorted(e["code"] for e in ln["errors"])) for raw, ln in by_bytes.items()}
 
 
 @pytest.mark.parametrize("key", ["value", "VALUE"])

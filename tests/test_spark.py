@@ -494,7 +494,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     assert len(lines) == refused + 7
     raw_by_text = {r.raw.decode(): r for r in want.report.rejected}
     for line in lines:
-        assert set(line) == {"file", "line", "position", "errors", "raw" if "raw" in line else "raw_base64"}
+        assert set(line) == {"file", "record", "line", "position", "errors", "raw" if "raw" in line else "raw_base64"}
         assert all(list(e) == ["code", "column", "path", "pointer", "message"] for e in line["errors"])  # null fields written too
         if line["file"].endswith("odd.ndjson"):
             continue

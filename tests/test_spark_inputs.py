@@ -156,6 +156,7 @@ def _lines_of(data: bytes) -> list[bytes]:
 
 def test_refused_lines_carry_their_line_in_their_file(spark: Any, tmp_path: Path) -> None:
     """``line`` (1-based, blank lines counted) is the line ``mapper validate --rejects`` names,
+    and ``record`` (0-based, blank lines not counted) the record it names for that file alone,
     also where Spark split a large file over several partitions (2 KB splits here) and
     packed small files into one, and in a .gz (one split)."""
     inputs = tmp_path / "in"
@@ -173,12 +174,16 @@ def test_refused_lines_carry_their_line_in_their_file(spark: Any, tmp_path: Path
     expected = set()
     for name, data in files.items():
         text = gzip.decompress(data) if name.endswith(".gz") else data
+        records = 0
         for n, line in enumerate(_lines_of(text), 1):
             if b"bad" in line or b"-1" in line:
-                expected.add((name, n, line.decode()))
-    # mapper's own reader names the same lines
+                expected.add((name, records, n, line.decode()))
+            records += bool(line.strip(b" \t\r"))
+    # mapper's own reader names the same lines and records
     report = mapper.compile_sink(SINK).validate(inputs / "small3.ndjson", on_error="skip")
-    assert sorted(r.line for r in report.rejected) == sorted(n for name, n, _ in expected if name == "small3.ndjson") == [3, 5]
+    assert (
+        sorted((r.record, r.line) for r in report.rejected) == sorted((rec, n) for name, rec, n, _ in expected if name == "small3.ndjson") == [(1, 3), (3, 5)]
+    )
     conf = {"spark.sql.files.maxPartitionBytes": "2048", "spark.sql.files.openCostInBytes": "0"}
     before = {k: spark.conf.get(k) for k in conf}
     for k, v in conf.items():
@@ -191,8 +196,8 @@ def test_refused_lines_carry_their_line_in_their_file(spark: Any, tmp_path: Path
             spark.conf.set(k, v)
     refused = [json.loads(x) for f in sorted((tmp_path / "out" / "refused").glob("part-*")) for x in f.read_text().splitlines()]
     assert counts.refused_records == len(refused) == len(expected)
-    assert list(refused[0]) == ["file", "line", "position", "errors", "raw"]
-    got = {(r["file"].rsplit("/", 1)[-1], r["line"], r["raw"]) for r in refused}
+    assert list(refused[0]) == ["file", "record", "line", "position", "errors", "raw"]
+    got = {(r["file"].rsplit("/", 1)[-1], r["record"], r["line"], r["raw"]) for r in refused}
     assert got == expected
 
 
@@ -206,3 +211,28 @@ def test_a_file_read_twice_numbers_each_copy_from_one(spark: Any, tmp_path: Path
     refused = [json.loads(x) for f in sorted((tmp_path / "out" / "refused").glob("part-*")) for x in f.read_text().splitlines()]
     assert counts.refused_records == 4
     assert sorted((r["line"], r["raw"]) for r in refused) == [(3, '{"id": "x"}'), (3, '{"id": "x"}'), (4, "{bad"), (4, "{bad")]
+
+
+def test_a_file_read_twice_in_one_partition_numbers_each_copy_from_one(spark: Any, tmp_path: Path) -> None:
+    """Both copies of a small file named twice in one partition (packed after another file's
+    second split): the rows look like one read of twice the lines, so the second copy's lines
+    were numbered 7 and 8; Spark's plan says the split was read twice."""
+    path, other = tmp_path / "a.ndjson", tmp_path / "c.ndjson"
+    path.write_bytes(b'{"id": 1}\n\n{"id": "x"}\n{bad\n')
+    other.write_bytes(b'{"id": 5}\n' * 11 + b'{"id": "c"}\n')  # its last line in its second split
+    paths = [str(path), str(path), str(other)]
+    before = spark.conf.get("spark.sql.files.openCostInBytes")
+    spark.conf.set("spark.sql.files.openCostInBytes", "0")
+    try:
+        from pyspark.sql import functions as F
+
+        where = spark.read.text(paths).select(F.spark_partition_id().alias("p"), F.col("_metadata.file_name").alias("f"))
+        parts = {r["f"]: r["ps"] for r in where.groupBy("f").agg(F.collect_set("p").alias("ps")).collect()}
+        assert len(parts["a.ndjson"]) == 1 and len(parts["c.ndjson"]) == 2  # both copies in one partition, c split
+        counts = ms.validate_files(spark, SINK, paths, str(tmp_path / "out"))
+    finally:
+        spark.conf.set("spark.sql.files.openCostInBytes", before)
+    refused = [json.loads(x) for f in sorted((tmp_path / "out" / "refused").glob("part-*")) for x in f.read_text().splitlines()]
+    assert counts.refused_records == 5
+    got = sorted((r["file"].rsplit("/", 1)[-1], r["record"], r["line"], r["raw"]) for r in refused)
+    assert got == [("a.ndjson", 1, 3, '{"id": "x"}')] * 2 + [("a.ndjson", 2, 4, "{bad")] * 2 + [("c.ndjson", 11, 12, '{"id": "c"}')]
