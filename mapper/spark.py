@@ -27,9 +27,13 @@ halves. The columns, in order:
 
 * every other column of the input DataFrame, carried through untouched (Kafka's
   ``topic``/``partition``/``offset``, a file name: whatever locates the record for you);
+* ``_batch`` (``long``), for a streaming DataFrame only: the id of the micro-batch the row
+  was mapped in (the task's ``streaming.sql.batchId``). ``_position`` restarts in each
+  micro-batch (its partitions are numbered from 0): ``(_batch, _position)`` is unique
+  across the stream;
 * ``_position`` (``long``): the input row's position, ``(Spark partition index << 33) +
   its index within the partition``, the value ``monotonically_increasing_id()`` gives the
-  same row of the same input DataFrame;
+  same row of the same input DataFrame (or micro-batch);
 * ``_id``: the record's ``_id``, ``string`` for a primary-key sink, ``decimal(20,0)`` for
   an ``id_field`` sink (see ids below);
 * one column per stored column of the sink, in definition order; a ``timestamp`` or
@@ -133,6 +137,10 @@ __all__ = [
 
 #: The columns mapper adds (a pass-through column with one of these names is an error).
 POSITION, ID, MISSING_COLUMN, ERRORS, RAW = "_position", "_id", "_missing", "_errors", "_raw"
+#: ... and, for a streaming DataFrame, before ``_position``: the micro-batch the row was mapped in.
+BATCH = "_batch"
+#: The local property Spark's micro-batch execution sets on each task: the batch's id.
+_BATCH_ID_PROPERTY = "streaming.sql.batchId"
 #: Suffix of the exact nanosecond count next to a ns-granularity time column.
 NS_SUFFIX = "__ns"
 #: Code and messages of a cell that holds no record at all.
@@ -237,6 +245,8 @@ class _Plan:
     map_bytes: int = MAP_BYTES
     #: a longer cell is refused (``too_large``), as ``mapper validate --max-record-size`` refuses a line
     max_record_size: int = MAX_RECORD_SIZE
+    #: a streaming DataFrame: each row gets ``_batch``, its micro-batch's id, before ``_position``
+    streaming: bool = False
 
 
 class _Worker:
@@ -472,6 +482,24 @@ def _map_partition(plan: _Plan, batches: Iterator[Any]) -> Iterator[Any]:
     ctx = TaskContext.get()
     base = (ctx.partitionId() << 33) if ctx is not None else 0
     worker = _worker_for(plan.key, plan.definition)
+    if plan.streaming:  # _position restarts in each micro-batch: _batch tells the batches apart
+        batch_id = ctx.getLocalProperty(_BATCH_ID_PROPERTY) if ctx is not None else None
+        yield from _with_batch(_map_batches(plan, worker, base, batches), int(batch_id) if batch_id is not None else None, len(plan.passthrough), worker.pa)
+    else:
+        yield from _map_batches(plan, worker, base, batches)
+
+
+def _with_batch(out: Iterator[Any], batch_id: int | None, at: int, pa: Any) -> Iterator[Any]:
+    """Each output batch with ``_batch`` (``batch_id`` in every row, null outside a micro-batch) inserted at column ``at``."""
+    for rb in out:
+        n = rb.num_rows
+        ids = pa.nulls(n, pa.int64()) if batch_id is None else pa.array(np.full(n, batch_id, dtype=np.int64))
+        columns = list(rb.columns)
+        yield pa.RecordBatch.from_arrays([*columns[:at], ids, *columns[at:]], schema=rb.schema.insert(at, pa.field(BATCH, pa.int64())))
+
+
+def _map_batches(plan: _Plan, worker: _Worker, base: int, batches: Iterator[Any]) -> Iterator[Any]:
+    """The output batches of one partition's input batches, ``_position`` counted on from ``base``."""
     pending: list[Any] = []
     rows = size = 0
     for rb in batches:
@@ -515,20 +543,27 @@ class SparkMapping:
     passthrough: tuple[str, ...]
     #: The columns mapper adds for a mapped row: ``_id``, the sink's, ``<name>__ns``, ``_missing``.
     columns: tuple[str, ...]
+    #: A streaming DataFrame's: ``_batch`` (the micro-batch id) before ``_position``.
+    streaming: bool = False
+
+    @property
+    def position(self) -> tuple[str, ...]:
+        """The columns that locate a row: ``_position``, after ``_batch`` when streaming."""
+        return (BATCH, POSITION) if self.streaming else (POSITION,)
 
     @property
     def mapped(self) -> Any:
         """The mapped rows: pass-through columns, ``_position``, ``_id``, the columns, ``_missing``."""
         from pyspark.sql import functions as F
 
-        return self.rows.where(F.col(ERRORS).isNull()).select(*[_col(c) for c in (*self.passthrough, POSITION, *self.columns)])
+        return self.rows.where(F.col(ERRORS).isNull()).select(*[_col(c) for c in (*self.passthrough, *self.position, *self.columns)])
 
     @property
     def refused(self) -> Any:
         """The refused records: pass-through columns, ``_position``, ``_errors``, ``_raw``."""
         from pyspark.sql import functions as F
 
-        return self.rows.where(F.col(ERRORS).isNotNull()).select(*[_col(c) for c in (*self.passthrough, POSITION, ERRORS, RAW)])
+        return self.rows.where(F.col(ERRORS).isNotNull()).select(*[_col(c) for c in (*self.passthrough, *self.position, ERRORS, RAW)])
 
 
 def _col(name: str) -> Any:
@@ -595,17 +630,20 @@ def map_dataframe(
         fix = f"F.to_json(df[{column!r}]) (pyspark.sql.functions) makes it JSON text" if nested else f"e.g. df[{column!r}].cast('string')"
         raise OptionError(f"column {column!r} is {text_type.simpleString()}: give a string (or binary) column of JSON text; {fix}")
     passthrough = tuple(i for i in range(len(fields)) if i != text_index)
+    streaming = bool(getattr(df, "isStreaming", False))
     out_fields = [fields[i] for i in passthrough]
+    if streaming:
+        out_fields.append(T.StructField(BATCH, T.LongType(), True))
     out_fields.append(T.StructField(POSITION, T.LongType(), False))
     out_fields.extend(T.StructField(o.name, _spark_type(o.arrow, pa, T), True) for o in worker.layout)
     out_fields.append(T.StructField(ERRORS, _spark_type(_errors_type(pa), pa, T), True))
     out_fields.append(T.StructField(RAW, text_type, True))
-    _check_unique(_output_names([fields[i].name for i in passthrough], worker.layout))
+    _check_unique(_output_names([fields[i].name for i in passthrough], worker.layout, streaming))
 
     pointers = tuple((c.name, c.pointer) for c in loaded.columns)
-    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size)
+    plan = _Plan(key, definition, strict, text_index, passthrough, pointers, MAP_ROWS, MAP_BYTES, max_record_size, streaming)
     rows = df.mapInArrow(partial(_map_partition, plan), T.StructType(out_fields))
-    return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout))
+    return SparkMapping(rows, tuple(fields[i].name for i in passthrough), tuple(o.name for o in worker.layout), streaming)
 
 
 def _refuse_shadowed_files(df: Any, column: str, case_sensitive: bool) -> None:
@@ -702,11 +740,12 @@ def _find_column(fields: list[Any], column: str, case_sensitive: bool = False) -
 _INPUT, _SINK, _ADDED = "the input column", "the sink column", "the column mapper adds"
 
 
-def _output_names(inputs: list[str], layout: Sequence[_Out]) -> list[tuple[str, str]]:
+def _output_names(inputs: list[str], layout: Sequence[_Out], streaming: bool = False) -> list[tuple[str, str]]:
     """The output's column names in the output's order, each with what it is: an input column
     riding along, a sink column, or one mapper adds (the same name can be both of the last two)."""
     return [
         *((name, _INPUT) for name in inputs),
+        *([(BATCH, _ADDED)] if streaming else []),
         (POSITION, _ADDED),
         *((o.name, _SINK if o.kind == "column" else _ADDED) for o in layout),
         (ERRORS, _ADDED),
