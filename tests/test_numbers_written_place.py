@@ -170,3 +170,65 @@ def test_a_marked_place_is_rewritten_where_the_record_also_writes_the_float_as_p
     ]
     numbers_as_written([], {0: errs}, lambda _r: b'{"v": 1E20, "w": 1e+20, "x": "2024-01-01", "y": -0.5}')
     assert [e.reason for e in errs] == ["1e+20 is not 1E20", reason]
+
+
+_SETS = mapper.compile_sink(
+    {
+        "allow_missing_fields": True,
+        "id_field": "id",
+        "definition": [
+            {"name": "id", "path": ["id"], "type": "id"},
+            {"name": "ids", "path": ["ids"], "type": "ids"},
+            {"name": "ss", "path": ["ss"], "type": "strings"},
+            {"name": "deep", "path": ["a", "b"], "type": "ids"},
+        ],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b'{"id":1,"ids":[1e20]}', "1e20 does not fit an unsigned 64-bit id at index 0"),
+        (b'{"id":1,"ids":[2, -1.50]}', "negative value -1.50 cannot be an id at index 1"),
+        (b'{"id":1,"ss":["a", 1E20]}', "Expected `strings` (an array of strings), got `float` 1E20 at index 1"),
+        (b'{"id":1,"ss":["a", 2.50]}', "Expected `strings` (an array of strings), got `float` 2.50 at index 1"),
+        (b'{"id":1,"a":{"b":[0, 1, -2.0e0, 1e+20]}}', "negative value -2.0e0 cannot be an id at index 2"),
+        # the element's own text, not another element's writing the same float (nor the array's path)
+        (b'{"id":1,"ids":[3, -1.50, -1.5]}', "negative value -1.50 cannot be an id at index 1"),
+        (b'{"id":1,"ids":[3, -1.5, -1.50]}', "negative value -1.5 cannot be an id at index 1"),
+    ],
+)
+def test_an_array_element_is_said_as_written(text: bytes, said: str) -> None:
+    # the "at index" wrapping dropped the converter's place, and the lookup knew no element's
+    # path: said 1e+20, -1.5
+    assert reasons(_SETS, text) == [[said]] * 3
+
+
+def test_an_element_error_carries_its_index() -> None:
+    (err,) = _SETS.check({"id": 1, "ids": [1, 1e20]})
+    assert isinstance(err, RecordError)
+    assert (err.reason, err.shown) == ("1e+20 does not fit an unsigned 64-bit id at index 1", ShownFloat(1e20, 0, 5, 1))
+
+
+@given(
+    text=_FLOAT_TEXTS,
+    column=st.sampled_from(["ids", "ss"]),
+    before=st.lists(st.sampled_from(["1", '"a"', "1.5", "1e+20", "-0.0"]), max_size=3),
+    strict=st.booleans(),
+)
+def test_an_element_as_written_changes_only_its_own_place(text: str, column: str, before: list[str], strict: bool) -> None:
+    """As :func:`test_a_number_as_written_changes_only_its_own_place`, the float an element of
+    an array (the last: the elements before it as Python writes them, its own float among them)."""
+    python = float.__repr__(float(text))
+    as_written = _SETS.validate(f'{{"id":1,"{column}":[{",".join([*before, text])}]}}'.encode(), strict=strict)
+    as_python = _SETS.validate(f'{{"id":1,"{column}":[{",".join([*before, python])}]}}'.encode(), strict=strict)
+    got = [e.reason for e in as_written.errors] + [w.reason for w in as_written.warnings]
+    base = [e.reason for e in as_python.errors] + [w.reason for w in as_python.warnings]
+    assert len(got) == len(base), (got, base)
+    for g, b in zip(got, base):
+        if text == python or not b.endswith(f" at index {len(before)}"):
+            assert g == b  # (an earlier element's error, or none of the float's)
+            continue
+        places = [i for i in range(len(b)) if b.startswith(python, i) and b[:i] + text + b[i + len(python) :] == g]
+        assert len(places) == 1, (text, g, b)

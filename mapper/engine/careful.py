@@ -490,7 +490,8 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
             if at is None:  # (no float shown: strings, arrays and bools refused by the thousand are not looked into)
                 continue
             reason = e.reason
-            text = written(record, e.path, at.value, reason[at.start : at.end])
+            path = e.path if at.element is None or e.path is None else f"{e.path}[{at.element}]"  # (an element's: ... at index 2)
+            text = written(record, path, at.value, reason[at.start : at.end])
             if text is not None:
                 errs[i] = replace(e, reason=reason[: at.start] + text + reason[at.end :], shown=None)
 

@@ -149,11 +149,15 @@ class ShownFloat(NamedTuple):
     A record's text may write that number otherwise (``1e20``, ``-0``, ``1.50`` for ``1e+20``,
     ``-0.0``, ``1.5``); the error path says it as the text does, at this place
     (:func:`mapper.engine.careful.numbers_as_written`): the message is never searched for the
-    digits, which its other words may hold too (a layout, a stored string)."""
+    digits, which its other words may hold too (a layout, a stored string).
+
+    ``element``: the float is that element of the array at the error's path (``... at index 2``:
+    an ``ids`` or ``strings`` column's), its text the element's; None: the value at the path."""
 
     value: float
     start: int
     end: int
+    element: int | None = None
 
 
 class ConversionError(Exception):
@@ -175,6 +179,12 @@ class ConversionError(Exception):
         text = show(value)
         shown = ShownFloat(value, len(head), len(head) + len(text)) if value.__class__ is float else None
         return cls(code, f"{head}{text}{tail}", shown)
+
+    def at_index(self, index: int) -> ConversionError:
+        """This error of element ``index`` of the array converted: its reason says where
+        (``... at index 2``), and the float it shows is that element's."""
+        shown = self.shown._replace(element=index) if self.shown is not None else None
+        return ConversionError(self.code, f"{self.reason} at index {index}", shown)
 
 
 class Lossy(NamedTuple):

@@ -53,7 +53,7 @@ class IdsType(SetType):
                 try:
                     out.append(to_uint64(item, notes))
                 except ConversionError as exc:
-                    raise ConversionError(exc.code, f"{exc.reason} at index {i}") from None
+                    raise exc.at_index(i) from None
             rows = list(dict.fromkeys(out))
             if notes is not None and max(rows) >= ROW_LIMIT:
                 notes.append(row_note(value, rows, single=False))

@@ -20,7 +20,6 @@ from .base import (
     STR,
     ColumnType,
     ConfigRules,
-    ConversionError,
     Lossy,
     Quick,
     SetType,
@@ -110,8 +109,7 @@ class StringsType(SetType):
         if isinstance(value, list):
             for i, item in enumerate(value):
                 if not isinstance(item, str):
-                    exc = expected("`strings` (an array of strings)", item)
-                    raise ConversionError(exc.code, f"{exc.reason} at index {i}")
+                    raise expected("`strings` (an array of strings)", item).at_index(i)
             return list(dict.fromkeys(v for v in value if v != ""))
         if isinstance(value, str):
             if value == "":
