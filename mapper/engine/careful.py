@@ -103,8 +103,10 @@ class CarefulPath:
             self.record_error(pos, line, "not_an_object", not_an_item_reason(None))
             return
         try:
-            # (an unpaired surrogate escape kept: noted, as a Python caller's, where a column maps it)
-            obj, replaced = decode_record(raw, self.c.prints_numbers, self.column_of(pos) if self.cols is not None else None, unpaired=True)
+            # (an unpaired surrogate escape kept: noted, as a Python caller's, where a column maps it;
+            # an integer -0 the float64 -0 Go reads, in any sink: a record refused for it says what
+            # the endpoint got, `float` -0, not the int 0 msgspec reads, the sink's other columns aside)
+            obj, replaced = decode_record(raw, True, self.column_of(pos) if self.cols is not None else None, unpaired=True)
         except RecordDecodeError as exc:
             self.record_error(pos, line, "invalid_json", exc.message)
             return

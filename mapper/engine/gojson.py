@@ -132,9 +132,11 @@ def decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None =
     and not said: the careful path reads it as a Python caller's, U+FFFD noted at the column
     that maps it (said here, it was the whole record's, the decoder replacing it before any
     column was known); a key's is U+FFFD all the same (a path reads the key as Go's decoder
-    does: :func:`joined_keys`). ``neg_zero``: the sink prints
-    numbers as text (a string column, a primary key), so an integer ``-0`` must stay a
-    negative zero. Raises :class:`RecordDecodeError`, also for a record nested deeper than
+    does: :func:`joined_keys`). ``neg_zero``: an integer ``-0``
+    is read as Go reads it, a float64 negative zero (the careful path's: a sink printing numbers
+    as text stores ``"-0"``, and a message says what the endpoint got, ``got `float` -0``,
+    whatever other columns the sink has); else as 0 (msgspec's int, stored alike by every
+    other type). Raises :class:`RecordDecodeError`, also for a record nested deeper than
     the decoders go from the bottom of a stack (:func:`~mapper.stack.full_stack`: the same
     for every caller). ``column``: the characters before the record on the line it starts
     on (a record after another on its line, an array's element), asked only when a message
