@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import mapper
+from mapper.engine.gojson import neg_zero_at
 
 _STRING = {"name": "s", "path": ["s"], "type": "string"}
 
@@ -85,3 +86,19 @@ def test_minus_zero_is_printed_by_a_string_column() -> None:
     m = _sink({"type": "string"}, False)
     for fast in (True, False):
         assert m.map(b'{"id":1,"v":-0}', fast=fast).to_rows() == [{"_id": 1, "v": "-0"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        (b"-0", 0),
+        (b'{"a":-0}', 5),
+        (b"[1,-0 ]", 3),
+        (b'"x-0"', 2),  # (a string's: a false alarm, which only costs the record the careful path)
+        (b"[-0.5,-0e1,-0E1,-01,-00]", -1),
+        (b'"2020-01-01"', -1),
+        (b"[-0.5,-0]", 6),
+    ],
+)
+def test_neg_zero_at_finds_an_integer_minus_zero(text: bytes, at: int) -> None:
+    assert neg_zero_at(text) == neg_zero_at(memoryview(text)) == at
