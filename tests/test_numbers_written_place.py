@@ -219,16 +219,41 @@ def test_an_element_error_carries_its_index() -> None:
 )
 def test_an_element_as_written_changes_only_its_own_place(text: str, column: str, before: list[str], strict: bool) -> None:
     """As :func:`test_a_number_as_written_changes_only_its_own_place`, the float an element of
-    an array (the last: the elements before it as Python writes them, its own float among them)."""
+    an array (the last: the elements before it as Python writes them, its own float among them).
+    An error at its index says it as written; a message naming no index (an ids column's
+    float_truncated) does where no other element writes the same float (else which is unknown)."""
     python = float.__repr__(float(text))
     as_written = _SETS.validate(f'{{"id":1,"{column}":[{",".join([*before, text])}]}}'.encode(), strict=strict)
     as_python = _SETS.validate(f'{{"id":1,"{column}":[{",".join([*before, python])}]}}'.encode(), strict=strict)
     got = [e.reason for e in as_written.errors] + [w.reason for w in as_written.warnings]
     base = [e.reason for e in as_python.errors] + [w.reason for w in as_python.warnings]
     assert len(got) == len(base), (got, base)
+    alone = python not in [float.__repr__(float(b)) for b in before if b[0] != '"']
     for g, b in zip(got, base):
-        if text == python or not b.endswith(f" at index {len(before)}"):
-            assert g == b  # (an earlier element's error, or none of the float's)
+        ours = b.endswith(f" at index {len(before)}") or (alone and b.startswith(f"float truncated: sent {python},"))
+        if text == python or not ours:
+            assert g == b  # (an earlier element's message, or none of the float's)
             continue
         places = [i for i in range(len(b)) if b.startswith(python, i) and b[:i] + text + b[i + len(python) :] == g]
         assert len(places) == 1, (text, g, b)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (b'{"id":1,"ids":[1.50]}', ["float truncated: sent 1.50, stored 1"]),
+        (b'{"id":1,"ids":[3, 2.5e0, 1.50, 7]}', ["float truncated: sent 2.5e0, stored 2", "float truncated: sent 1.50, stored 1"]),
+        (b'{"id":1,"ids":[1.50, 1.50]}', ["float truncated: sent 1.50, stored 1"] * 2),
+        # two elements writing the float two ways: which one a message is about is unknown, so
+        # each is said as Python writes it, never as the other's text
+        (b'{"id":1,"ids":[1.50, 1.5]}', ["float truncated: sent 1.5, stored 1"] * 2),
+        (b'{"id":1,"ids":[1.50, 1.5e0]}', ["float truncated: sent 1.5, stored 1"] * 2),
+    ],
+)
+def test_an_element_truncated_is_said_as_written(text: bytes, said: list[str]) -> None:
+    # float_truncated names no index: the float was looked up at the array's path, no number
+    for fast in (True, False):
+        r = _SETS.validate(text, fast=fast)
+        assert [w.reason for w in r.warnings] == said
+        assert [e.reason for e in _SETS.validate(text, fast=fast, strict=True).errors] == said
+    assert [p.reason for p in _SETS.check(text)] == said

@@ -455,9 +455,14 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
     worded with the float where :attr:`RecordError.shown` says (the converter that worded it
     marked the place), and the text's own writing goes there, nowhere else. Run on the error
     path only, for the warnings a chunk keeps and the errors of its refused records: a record's
-    text is scanned once, when a message shows a float of it. A value a JMESPath expression
-    reads (its path no place of the text) is left as Python writes it."""
+    text is scanned once, when a message shows a float of it. A float of an array's element is
+    looked up at the element's path where the message says which (``... at index 2``:
+    :attr:`ShownFloat.element`), else among the elements of the array at its path, said as they
+    write it where they write it one way (an ``ids`` column's ``float truncated: sent 1.50``;
+    ``[1.50, 1.5]``: left as Python writes it). A value a JMESPath expression reads (its path no
+    place of the text) is left as Python writes it."""
     texts: dict[int, dict[str, str] | None] = {}
+    arrays: dict[int, dict[str, dict[str, set[str]]]] = {}
 
     def numbers(record: int, value: float, shown: str) -> dict[str, str] | None:
         """The numbers of a record's text by path; None when it has none, or writes ``value``
@@ -478,7 +483,14 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
         if path is None:
             return None
         found = numbers(record, value, shown)
-        text = found.get(path) if found else None
+        if not found:
+            return None
+        text = found.get(path)
+        if text is None:  # an array's element, unnamed (an ids column's float_truncated): the one way its elements write the float, if one
+            if record not in arrays:
+                arrays[record] = _element_texts(found)
+            ways = arrays[record].get(path, {}).get(shown)
+            text = next(iter(ways)) if ways is not None and len(ways) == 1 else None
         return text if text is not None and text != shown and _float_text(text, value) else None
 
     for w in warnings:
@@ -496,6 +508,25 @@ def numbers_as_written(warnings: Sequence[ValueWarning], errors: dict[int, list[
             text = written(record, path, at.value, reason[at.start : at.end])
             if text is not None:
                 errs[i] = replace(e, reason=reason[: at.start] + text + reason[at.end :], shown=None)
+
+
+#: The index closing an array element's path: ``$.ids[2]``.
+_ELEMENT = re.compile(r"\[(\d+)\]\Z")
+
+
+def _element_texts(found: dict[str, str]) -> dict[str, dict[str, set[str]]]:
+    """The numbers of arrays' elements of :func:`number_texts`: by the array's path, by Python's
+    writing of the float each reads as, the texts writing it (``{"$.ids": {"1.5": {"1.50"}}}``)."""
+    out: dict[str, dict[str, set[str]]] = {}
+    for path, text in found.items():
+        m = _ELEMENT.search(path)
+        if m is not None:
+            try:
+                python = float.__repr__(float(text))
+            except ValueError:  # pragma: no cover - a number token
+                continue
+            out.setdefault(path[: m.start()], {}).setdefault(python, set()).add(text)
+    return out
 
 
 def _float_text(text: str, value: float) -> bool:
