@@ -71,15 +71,17 @@ def test_a_refused_minus_zero_is_said_alike_in_every_sink(column: dict[str, Any]
 @pytest.mark.parametrize("with_string", [False, True], ids=["no-string-column", "string-column"])
 def test_minus_zero_stores_what_zero_does(column: dict[str, Any], stored: Any, with_string: bool) -> None:
     m = _sink(column, with_string)
-    value = "[-0]" if column["type"] == "ids" else "-0"
-    for fast in (True, False):
-        for text in (b'{"id":1,"v":%s}' % value.encode(), b'{"id":1,"v":%s,"x":"\xff"}' % value.encode()):  # (\xff: the careful path's)
+    value = b"[-0]" if column["type"] == "ids" else b"-0"
+    others = b"".join(b'{"id":%d}\n' % i for i in range(2, 300))
+    # alone (the careful path's), with a byte no UTF-8 (the careful path's in a chunk) and among
+    # 298 others (the fast path's chunk)
+    for text in (b'{"id":1,"v":%s}' % value, b'{"id":1,"v":%s,"x":"\xff"}\n%s' % (value, others), b'{"id":1,"v":%s}\n%s' % (value, others)):
+        for fast in (True, False):
             batch = m.map(text, fast=fast)
-            assert not batch.report.errors and not [w for w in batch.report.warnings if w.kind != "utf8_replaced"], (column, text)
-            (row,) = batch.to_rows()
-            assert row["v"] == stored, (column, fast, text, row)
-            (zero,) = m.map(text.replace(b"-0", b"0"), fast=fast).to_rows()
-            assert row == zero
+            assert not batch.report.errors and not [w for w in batch.report.warnings if w.kind != "utf8_replaced"], (column, text[:40])
+            row = batch.to_rows()[0]
+            assert row["_id"] == 1 and row["v"] == stored, (column, fast, text[:40], row)
+            assert batch.to_rows() == m.map(text.replace(b"-0", b"0"), fast=fast).to_rows()
 
 
 def test_minus_zero_is_printed_by_a_string_column() -> None:
