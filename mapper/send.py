@@ -1292,7 +1292,9 @@ def _items(
 
 @dataclass
 class SendTotals:
-    """The account of a run (cumulative over resumed runs with one checkpoint)."""
+    """The account of a run: of one run, and of its resumes from an unfinished checkpoint (a run
+    interrupted, then resumed, is one run). A run that reads on from a checkpoint marked done (a
+    log grown since a completed run) is a new run: its totals are its own records'."""
 
     records: int = 0  # records judged (up to the last acknowledged body while a run goes on)
     bodies: int = 0  # bodies acknowledged
@@ -1401,7 +1403,10 @@ class Checkpoint:
     ``position``: the last record of the last acknowledged body (and of everything before
     it: pre-validation refusals up to there are counted and written); ``in_flight``: the
     record indices of the body being sent, whose fate a killed run does not know (on
-    resume they are sent again, and counted as re-sent); ``totals``: the run so far.
+    resume they are sent again, and counted as re-sent); ``totals``: the run so far (with
+    what it did before an interruption: a resume finishes the one run); ``earlier_runs``: the
+    totals of the completed runs before it added up, with their number in ``runs`` (null
+    before a second run), kept for the record only: no summary or exit status counts them.
     """
 
     def __init__(self, path: str | None):
@@ -1551,6 +1556,15 @@ def _damaged(state: dict[str, Any]) -> str | None:
     names = {f.name for f in fields(SendTotals)}
     if not isinstance(totals, dict) or not set(totals) <= names or not all(type(v) in (int, float) for v in totals.values()):
         return "totals"
+    earlier = state.get("earlier_runs")
+    if earlier is not None and not (
+        isinstance(earlier, dict)
+        and set(earlier) <= names | {"runs"}
+        and all(type(v) in (int, float) for v in earlier.values())
+        and type(earlier.get("runs")) is int
+        and earlier["runs"] >= 1
+    ):
+        return "earlier_runs"
     if files is not None and not (
         isinstance(files, list)
         and all(f is None or (ints(f, ("size", "mtime_ns", "inode"), least=-math.inf) and ints(f, ("read",), nullable=("read",), least=0)) for f in files)
@@ -1680,6 +1694,22 @@ def _changed(was: dict[str, int], now: dict[str, int] | None) -> str:
     return "modified since"
 
 
+def _added(earlier: dict[str, Any] | None, totals: SendTotals) -> dict[str, Any]:
+    """A checkpoint's ``earlier_runs`` with a completed run's ``totals`` added (one run more)."""
+    out: dict[str, Any] = {"runs": 0, **SendTotals().to_json()}
+    out.update(earlier or {})
+    out["runs"] += 1
+    for key, value in totals.to_json().items():
+        out[key] += value
+    return out
+
+
+def _place_of(pos: dict[str, Any], names: list[str]) -> str:
+    """Where a checkpoint's position is, in words: ``line 7 of log.ndjson`` (NDJSON), else the input's name."""
+    name = shown_name(names[pos["file"]])
+    return f"line {pos['line']:,} of {name}" if pos.get("line") else name
+
+
 def _show_totals(progress: Progress, totals: SendTotals) -> None:
     """records, bodies, records/s and retries on the progress line."""
     elapsed = progress.due()
@@ -1703,7 +1733,10 @@ class SendRun:
     dry_run_out: IO[str] | None = None
     retry_out: IO[str] | None = None  # a line for each retry (the command: stderr, unless --quiet)
     totals: SendTotals = field(default_factory=SendTotals)
-    resumed_at: int | None = None  # the run index resumed after, when resumed
+    resumed_at: int | None = None  # the run index resumed after, when resumed (an unfinished run: its totals go on)
+    #: when the checkpoint was marked done (a new run, reading on in a log grown since): the run index
+    #: the earlier runs read to (-1: none), and where that record is, ``line N of FILE`` or ``FILE``
+    read_on: tuple[int, str] | None = None
     #: (body number, first and last record, records) of the body a stopped run may have had stored (its answer lost)
     in_doubt: tuple[int, int, int, int] | None = None
     #: the reader's notes on the inputs (an input whose format could not be told), each with its input's index
@@ -1751,6 +1784,7 @@ class SendRun:
         state = self.checkpoint.load()
         start = read_from = Resume()
         resend_upto = -1
+        earlier: dict[str, Any] | None = None  # the totals of the completed runs before this one (the checkpoint's earlier_runs)
         if state is not None:
             damaged = _damaged(state)
             if damaged is not None:
@@ -1762,13 +1796,21 @@ class SendRun:
             start = Resume(pos["file"], pos["offset"] or 0, pos["line"] or 0, pos["record"], pos["index"])
             read_from = _read_from(start, state.get("prefix"))
             self.totals = SendTotals(**state["totals"])
-            self.resumed_at = pos["index"]  # (-1: nothing was acknowledged before)
+            earlier = state.get("earlier_runs")
+            if state.get("done"):  # a new run: the earlier one completed, and said its own counts and exit status
+                earlier = _added(earlier, self.totals)
+                self.totals = SendTotals()
+                self.read_on = (pos["index"], _place_of(pos, self.names))
+            else:  # (the same run goes on: its refusals before the interruption still count, and make its exit status)
+                self.resumed_at = pos["index"]  # (-1: nothing was acknowledged before)
             if state.get("in_flight"):
                 resend_upto = state["in_flight"]["last"]
             if state.get("done") and not self._grown(state):
                 return self.totals
         rejects = os.path.abspath(self.rejects) if self.rejects is not None else None
-        recorded = state.get("rejects") if state is not None else None
+        recorded = state.get("rejects") if state is not None and not state.get("done") else None
+        # (a resume cuts the letters back to its checkpoint's; after a completed run, whose letters are all
+        # written, a new run appends to the file as it is: moved away or emptied once handed on, or not)
         keep = recorded["bytes"] if isinstance(recorded, dict) and recorded.get("path") == rejects else None
         self._letters = _DeadLetters(self.rejects, append=state is not None, keep=keep)
         self._state: dict[str, Any] = {
@@ -1783,6 +1825,7 @@ class SendRun:
             "reading": self._reading(),
             "in_flight": None,
             "totals": self.totals.to_json(),
+            "earlier_runs": earlier,
             "rejects": {"path": rejects, "bytes": self._letters.size} if rejects is not None else None,
             "done": False,
         }
@@ -1794,6 +1837,9 @@ class SendRun:
         self._unacked: deque[int] = deque()  # run indices of the accepted records not yet in an acknowledged body
         self._early = 0  # refusals written before the checkpoint passed them (counted when it does)
         self._seen = start.index + 1  # records judged: the next run index
+        # the run index of this run's first record, less those an interrupted run judged before it:
+        # `records` is the next run index less this (a new run after a done one starts at no record)
+        self._first = start.index + 1 - self.totals.records
         self._last: Position | None = None  # the last record judged
         self._progress = Progress(self.progress)
         self._sending = (0, -1, -1)  # the body being sent: its number, its first and last record (said by a retry's line)
@@ -1857,7 +1903,7 @@ class SendRun:
             self._send(body)
         with uninterrupted():
             self._pass(None)
-            self.totals.records = max(self.totals.records, self._seen)
+            self.totals.records = max(self.totals.records, self._seen - self._first)
             self._tick()
             self._state["done"] = done
             if self._last is not None:
@@ -2098,7 +2144,7 @@ class SendRun:
         t.refused_prevalidation += prevalidation + self._early
         self._early = 0
         self._acknowledged(last.index)
-        t.records = max(t.records, last.index + 1)  # judged up to the checkpoint (the rest is read again on resume)
+        t.records = max(t.records, last.index + 1 - self._first)  # judged up to the checkpoint (the rest is read again on resume)
         t.bodies += 1
         t.bytes += body.size
         t.sent += body.count
@@ -2332,7 +2378,10 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
     """The run's summary: a line on stderr, or with ``--report json`` an object on stdout.
 
     The object holds the totals (:class:`SendTotals`), ``completed``, ``dry_run``, ``error``
-    when the run stopped, ``resumed_after`` when it resumed, and ``in_doubt``: the body a
+    when the run stopped, ``resumed_after`` when it resumed an unfinished run (its totals then
+    those of the run before the interruption too), ``read_on_after`` when it read on from a
+    checkpoint marked done (a new run, its totals its own: the run index earlier runs read to,
+    null when they read none), and ``in_doubt``: the body a
     stopped run may have had stored (no answer said what became of it), as
     ``[{"body", "first", "last", "records"}]`` (its number, first and last record index and
     record count, as the stderr line names it), else ``[]``. Its records are in no total:
@@ -2350,6 +2399,8 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
             out["error"] = aborted
         if run is not None and run.resumed_at is not None:
             out["resumed_after"] = run.resumed_at if run.resumed_at >= 0 else None  # (null: resumed before any body was acknowledged)
+        if run is not None and run.read_on is not None:  # (a new run: the totals are its own)
+            out["read_on_after"] = run.read_on[0] if run.read_on[0] >= 0 else None  # (null: the earlier runs read no record)
         out["notes"] = run.notes() if run is not None else []
         sys.stdout.write(escaped_json(orjson.dumps(out).decode()) + "\n")
         sys.stdout.flush()
@@ -2379,6 +2430,14 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
     resumed = ""
     if run is not None and run.resumed_at is not None:
         resumed = f" (resumed after record {run.resumed_at:,})" if run.resumed_at >= 0 else " (resumed: nothing was acknowledged before)"
+    elif run is not None and run.read_on is not None:
+        index, where = run.read_on
+        what = "read on" if t.records else "nothing new"
+        resumed = (
+            f" (a new run: {what} after record {index:,}, {where}, which earlier runs read)"
+            if index >= 0
+            else f" (a new run: {what}; earlier runs read no record)"
+        )
     print(
         f"mapper send: {plural(t.sent, 'record')} sent in {plural(t.bodies, 'body', 'bodies')} ({t.bytes:,} bytes) in {t.seconds:,.1f} s{resumed}: "
         f"{t.stored:,} stored, {t.refused_service:,} refused by the service, {t.refused_prevalidation:,} refused by pre-validation; "

@@ -1,7 +1,8 @@
 """``mapper send --checkpoint`` on a log its producer appends to (NDJSON, sent from cron).
 
-Each run sends the lines added since the last: nothing repeated, nothing skipped, the totals
-those of every run. A record the producer is still writing (the last line, no line end, its
+Each run sends the lines added since the last: nothing repeated, nothing skipped, each run's
+totals and exit status its own (a run reading on from a checkpoint marked done is a new run; one
+resuming an unfinished checkpoint finishes the run it resumes). A record the producer is still writing (the last line, no line end, its
 JSON cut short) is held for the next run; one whole but for its line end is sent, and what
 comes after it on its line later is read as that line's rest. A log replaced, cut short, or
 rewritten before the position is refused, as is a same-size rewrite whose modification
@@ -64,17 +65,17 @@ def test_a_log_appended_to_sends_only_its_new_lines_each_run(tmp_path, capsys):
         # a blank line, a record pre-validation refuses (line 7), two good ones
         append(log, b"\n" + line(4) + b"\n" + line(5, altitude="high") + b"\n" + line(6) + b"\n")
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert rc == EXIT_REJECTED and t["resumed_after"] == 3, err
-        assert (t["records"], t["sent"], t["stored"], t["refused_prevalidation"], t["resent"]) == (7, 6, 6, 1, 0)  # (the totals of both runs)
+        assert rc == EXIT_REJECTED and t["read_on_after"] == 3, err
+        assert (t["records"], t["sent"], t["stored"], t["refused_prevalidation"], t["resent"]) == (3, 2, 2, 1, 0)  # (this run's: a new one)
         assert store.sink(SINK_ID).records_stored == 6  # each record written once: none sent again
         letters = [json.loads(x) for x in rejects.read_text().splitlines()]
         assert [(d["record"], d["line"]) for d in letters] == [(5, 7)]
         # nothing new: nothing sent, the checkpoint stays done
         rc, t, _err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert t["sent"] == 6 and store.sink(SINK_ID).records_stored == 6
+        assert rc == EXIT_OK and t["sent"] == 0 and store.sink(SINK_ID).records_stored == 6
         append(log, line(7) + b"\n")
         rc, t, _err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert (t["records"], t["sent"], t["resumed_after"]) == (8, 7, 6) and store.sink(SINK_ID).records_stored == 7
+        assert (rc, t["records"], t["sent"], t["read_on_after"]) == (EXIT_OK, 1, 1, 6) and store.sink(SINK_ID).records_stored == 7
         assert [(d["record"], d["line"]) for d in map(json.loads, rejects.read_text().splitlines())] == [(5, 7)]  # (written once)
         assert stored_ids(store) == sorted(f"r{i}" for i in (0, 1, 2, 3, 4, 6, 7))
         state = json.loads(checkpoint.read_text())
@@ -109,10 +110,10 @@ def test_a_record_cut_mid_write_is_held_until_its_line_is_whole(tmp_path, capsys
         ]
         assert "note: line 3, the last, has no line end" in err and rejects.read_bytes() == b""
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)  # still cut: still held, said again
-        assert t["sent"] == 2 and len(t["notes"]) == 1 and store.sink(SINK_ID).records_stored == 2
+        assert t["sent"] == 0 and len(t["notes"]) == 1 and store.sink(SINK_ID).records_stored == 2
         append(log, third[cut:] + b"\n" + line(3) + b"\n")
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert rc == EXIT_OK and (t["records"], t["sent"], t["stored"], t["resent"]) == (4, 4, 4, 0) and t["notes"] == [], err
+        assert rc == EXIT_OK and (t["records"], t["sent"], t["stored"], t["resent"]) == (2, 2, 2, 0) and t["notes"] == [], err
         assert stored_ids(store) == ["r0", "r1", "r2", "r3"] and store.sink(SINK_ID).records_stored == 4
 
 
@@ -128,10 +129,10 @@ def test_without_a_checkpoint_a_cut_last_line_is_refused_as_before(tmp_path, cap
 @pytest.mark.parametrize(
     ("rest", "then_sent", "line_of_next"),
     [
-        (b"\n", 3, 3),  # the line end written late
-        (b"\r\n", 3, 3),  # a CRLF
-        (b"  \t\n", 3, 3),  # blanks, then the line end
-        (b"\n\n", 3, 4),  # and a blank line
+        (b"\n", 1, 3),  # the line end written late
+        (b"\r\n", 1, 3),  # a CRLF
+        (b"  \t\n", 1, 3),  # blanks, then the line end
+        (b"\n\n", 1, 4),  # and a blank line
     ],
     ids=["lf", "crlf", "blanks", "blank-line"],
 )
@@ -147,7 +148,7 @@ def test_a_last_line_whole_but_for_its_line_end_is_sent_once(tmp_path, capsys, r
         # the rest of line 2, then a good record and one pre-validation refuses
         append(log, rest + line(2) + b"\n" + line(3, altitude="high") + b"\n")
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert rc == EXIT_REJECTED and (t["sent"], t["stored"], t["resent"], t["refused_prevalidation"]) == (then_sent, then_sent, 0, 1), err
+        assert rc == EXIT_REJECTED and (t["sent"], t["stored"], t["resent"], t["refused_prevalidation"]) == (then_sent, then_sent, 0, 1), err  # (this run's)
         assert store.sink(SINK_ID).records_stored == 3 and stored_ids(store) == ["r0", "r1", "r2"]
         letters = [json.loads(x) for x in rejects.read_text().splitlines()]
         assert [(d["record"], d["line"]) for d in letters] == [(3, line_of_next + 1)]  # (its line as validate numbers it)
@@ -162,7 +163,7 @@ def test_what_follows_a_whole_last_record_on_its_line_is_read_as_that_lines_rest
         assert send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)[1]["sent"] == 1
         append(log, line(1) + b"\n" + b"junk\n")
         rc, t, _err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
-        assert rc == EXIT_REJECTED and (t["sent"], t["refused_prevalidation"]) == (2, 1)
+        assert rc == EXIT_REJECTED and (t["sent"], t["refused_prevalidation"]) == (1, 1)
         assert stored_ids(store) == ["r0", "r1"] and store.sink(SINK_ID).records_stored == 2
         letters = [json.loads(x) for x in rejects.read_text().splitlines()]
         assert [(d["record"], d["line"], d["raw"]) for d in letters] == [(2, 2, "junk")]
@@ -250,7 +251,7 @@ def test_a_checkpoint_written_before_the_prefix_keeps_the_old_rule(tmp_path, cap
         state = json.loads(checkpoint.read_text())
         del state["prefix"]
         checkpoint.write_text(json.dumps(state))
-        assert send(capsys, url, log, checkpoint=checkpoint)[1]["sent"] == 3  # unchanged: resumed, done
+        assert send(capsys, url, log, checkpoint=checkpoint)[1]["sent"] == 0  # unchanged: done, nothing new
         append(log, line(3) + b"\n")
         rc, _out, err = main_in_process(capsys, "send", SINK, log, "--endpoint", url, "--checkpoint", checkpoint)
         assert rc == EXIT_USAGE and "bytes then" in err and store.sink(SINK_ID).records_stored == 3, err
@@ -328,7 +329,7 @@ def test_a_log_written_in_pieces_cut_anywhere_is_sent_whole_each_record_once(cas
         log, checkpoint, rejects = tmp / "log.ndjson", tmp / "cp.json", tmp / "rejects.ndjson"
         log.write_bytes(b"")
         with serving(tmp, SINK) as (server, _app, store):
-            at = 0
+            at = before = 0
             for stop in stops:
                 append(log, data[at:stop])
                 at = stop
@@ -339,9 +340,11 @@ def test_a_log_written_in_pieces_cut_anywhere_is_sent_whole_each_record_once(cas
                 if last and len(whole) < len(recs) and last == recs[len(whole)]:  # (whole but for its line end: any shorter is cut)
                     whole.append(last)
                 assert whole == recs[: len(whole)]
-                refused = sum(1 for r in whole if b'"high"' in r)
-                assert (totals.records, totals.sent, totals.refused_prevalidation, totals.resent) == (len(whole), len(whole) - refused, refused, 0)
-                assert store.sink(SINK_ID).records_stored == len(whole) - refused
+                new = whole[before:]  # (each run's totals are its own: the records whole since the last run)
+                refused = sum(1 for r in new if b'"high"' in r)
+                assert (totals.records, totals.sent, totals.refused_prevalidation, totals.resent) == (len(new), len(new) - refused, refused, 0)
+                assert store.sink(SINK_ID).records_stored == sum(1 for r in whole if b'"high"' not in r)
+                before = len(whole)
             letters = [json.loads(x) for x in rejects.read_text().splitlines()]
             assert [d["record"] for d in letters] == [i for i, r in enumerate(recs) if b'"high"' in r]
             assert all(d["line"] == d["record"] + 1 for d in letters)
@@ -375,7 +378,7 @@ def test_an_earlier_log_of_several_grown_since_it_was_read_is_refused_not_skippe
         assert json.loads(checkpoint.read_text())["input_files"][0]["read"] == a.stat().st_size
         append(b, line(2) + b"\n")  # the last one grows: read on
         rc, t, err = send(capsys, url, a, b, checkpoint=checkpoint)
-        assert rc == EXIT_OK and t["sent"] == 3 and store.sink(SINK_ID).records_stored == 3, err
+        assert rc == EXIT_OK and t["sent"] == 1 and store.sink(SINK_ID).records_stored == 3, err
         append(a, line(3) + b"\n")  # (kept from the first run's reading: this one did not read it)
         rc, _out, err = main_in_process(capsys, "send", SINK, a, b, "--endpoint", url, "--checkpoint", checkpoint)
         assert rc == EXIT_USAGE and f"{a} grew since it was read to its end" in err and "would not be sent" in err, err
@@ -394,3 +397,107 @@ def test_a_log_whose_only_line_is_being_written_is_held_and_said_each_run(tmp_pa
         append(log, whole[40:] + b"\n")
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint)
         assert rc == EXIT_OK and t["sent"] == t["stored"] == 1 and t["notes"] == [] and store.sink(SINK_ID).records_stored == 1, err
+
+
+def test_each_cron_run_over_a_log_counts_and_exits_for_its_own_records(tmp_path, capsys):
+    # a run resuming a checkpoint marked done is a new run: the earlier one said its own counts and
+    # exit status. Summed over every run, one refusal ever made every later run exit 1, even one
+    # that sent only good new lines, or nothing
+    log, checkpoint, rejects = tmp_path / "log.ndjson", tmp_path / "cp.json", tmp_path / "rejects.ndjson"
+    log.write_bytes(line(0) + b"\n" + line(1, altitude="high") + b"\n" + line(2) + b"\n")
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED and (t["records"], t["sent"], t["refused_prevalidation"]) == (3, 2, 1), err
+        assert "resumed_after" not in t and "read_on_after" not in t
+        append(log, line(3) + b"\n" + line(4) + b"\n")
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_OK, err
+        counts = ("records", "bodies", "sent", "stored", "refused_prevalidation", "refused_service", "resent")
+        assert tuple(t[k] for k in counts) == (2, 1, 2, 2, 0, 0, 0), t
+        assert t["read_on_after"] == 2 and "resumed_after" not in t
+        assert "2 records sent in 1 body" in err and "(a new run: read on after record 2, line 3 of" in err, err
+        assert store.sink(SINK_ID).records_stored == 4
+        # nothing appended: nothing sent, and said so
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_OK and tuple(t[k] for k in counts) == (0, 0, 0, 0, 0, 0, 0) and t["read_on_after"] == 4, err
+        assert "(a new run: nothing new after record 4, line 5 of" in err, err
+        # a bad line again: this run's refusal, this run's exit 1; the letters appended, each once
+        append(log, line(5, altitude="high") + b"\n")
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED and (t["records"], t["sent"], t["refused_prevalidation"]) == (1, 0, 1), err
+        assert [(d["record"], d["line"]) for d in map(json.loads, rejects.read_text().splitlines())] == [(1, 2), (5, 6)]
+        # the checkpoint keeps this run's totals, and those of the runs before it apart, named so
+        state = json.loads(checkpoint.read_text())
+        assert state["done"] is True and state["totals"]["refused_prevalidation"] == 1 and state["totals"]["records"] == 1
+        earlier = state["earlier_runs"]
+        # (the run that found nothing new left the checkpoint as it was: two runs before this one)
+        assert (earlier["runs"], earlier["records"], earlier["sent"], earlier["refused_prevalidation"]) == (2, 5, 4, 1)
+        assert store.sink(SINK_ID).records_stored == 4 and stored_ids(store) == ["r0", "r2", "r3", "r4"]
+
+
+def test_a_later_cron_run_interrupted_and_resumed_counts_its_own_refusals_not_the_earlier_runs(tmp_path, capsys):
+    # resuming an unfinished run finishes that one run: a refusal before the interruption still makes
+    # it exit 1; the records of the completed run before it are not in its totals
+    log, checkpoint, rejects = tmp_path / "log.ndjson", tmp_path / "cp.json", tmp_path / "rejects.ndjson"
+    log.write_bytes(b"".join(line(i) + b"\n" for i in range(3)))
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        assert send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)[0] == EXIT_OK
+        # 25 more, the second of them refused by pre-validation
+        append(log, b"".join((line(i, altitude="high") if i == 4 else line(i)) + b"\n" for i in range(3, 28)))
+
+        def make_run(cp: Any) -> SendRun:
+            sender = mapper.Sender(f"{server.url}/v2/sinks/{SINK_ID}", body_records=10)
+            return SendRun(mapper.Batcher(SINK, max_records=10), sender, [str(log)], checkpoint=cp, rejects=str(rejects))
+
+        with pytest.raises(_Killed):  # killed as its second body is marked in flight (saves: mark, ack, mark)
+            make_run(_KilledAfter(checkpoint, 3)).run()
+        state = json.loads(checkpoint.read_text())
+        assert state["done"] is False and state["totals"]["refused_prevalidation"] == 1 and state["position"]["index"] >= 4
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED, err  # (the refusal was before the interruption)
+        assert (t["records"], t["sent"], t["stored"], t["refused_prevalidation"]) == (25, 24, 24, 1), t
+        assert t["resumed_after"] == state["position"]["index"] and "read_on_after" not in t
+        assert store.sink(SINK_ID).records_stored == 27
+        assert [d["record"] for d in map(json.loads, rejects.read_text().splitlines())] == [4]
+        append(log, line(28) + b"\n")  # and the next cron run: its own again
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_OK and (t["records"], t["sent"], t["refused_prevalidation"]) == (1, 1, 0), err
+        assert json.loads(checkpoint.read_text())["earlier_runs"]["runs"] == 2
+
+
+def test_dead_letters_moved_away_after_a_completed_run_do_not_stop_the_next(tmp_path, capsys):
+    # a cron job that hands each run's dead letters on (moves the file away) was refused for good:
+    # "letters of the earlier run are missing". The earlier run completed and wrote them all; only
+    # an unfinished run's resume needs the letters it wrote before its checkpoint
+    log, checkpoint, rejects = tmp_path / "log.ndjson", tmp_path / "cp.json", tmp_path / "rejects.ndjson"
+    log.write_bytes(line(0, altitude="high") + b"\n" + line(1) + b"\n")
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        assert send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)[0] == EXIT_REJECTED
+        rejects.rename(tmp_path / "handed-on.ndjson")
+        append(log, line(2) + b"\n" + line(3, altitude="high") + b"\n")
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED and (t["sent"], t["refused_prevalidation"]) == (1, 1), err
+        assert [d["record"] for d in map(json.loads, rejects.read_text().splitlines())] == [3]
+        # one cut short by hand (emptied) is appended to, as it is
+        rejects.write_bytes(b"")
+        append(log, line(4, altitude="high") + b"\n")
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED and [d["record"] for d in map(json.loads, rejects.read_text().splitlines())] == [4], err
+        assert stored_ids(store) == ["r1", "r2"]
+
+
+@pytest.mark.parametrize("earlier", [{"runs": 0}, {"runs": 2, "sent": "3"}, {"runs": 1, "other": 1}, [1]])
+def test_damaged_earlier_runs_are_refused_naming_them(tmp_path, capsys, earlier):
+    log, checkpoint = tmp_path / "log.ndjson", tmp_path / "cp.json"
+    log.write_bytes(line(0) + b"\n")
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        assert send(capsys, url, log, checkpoint=checkpoint)[0] == EXIT_OK
+        state = json.loads(checkpoint.read_text())
+        state["earlier_runs"] = earlier
+        checkpoint.write_text(json.dumps(state))
+        rc, _out, err = main_in_process(capsys, "send", SINK, log, "--endpoint", url, "--checkpoint", checkpoint)
+        assert rc == EXIT_USAGE and "is damaged (its earlier_runs)" in err, err
