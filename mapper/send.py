@@ -1098,7 +1098,7 @@ def read_records(
                 if len(group) >= _GROUP:
                     yield group
                     group = []
-            if ends is not None and type(fh) is io.BufferedReader:  # (open_input's own file: not stdin, not unpacked)
+            if ends is not None and type(fh) is io.BufferedReader and fh is not sys.stdin.buffer:  # (open_input's own file: not stdin, not unpacked)
                 ends[fi] = fh.tell()  # (read to its end: what was appended after this is not read)
             if group:
                 yield group

@@ -130,7 +130,8 @@ def test_a_call_giving_no_option_takes_the_defaults_options_without_a_key_and_lo
     m = mapper.compile_sink(SINK)
     m.validate(LINES[0])
     found = api._OPTIONS[api._DEFAULT_ARGS]  # (found by the defaults' own objects)
-    assert found == MapOptions() and api._options(*api._DEFAULT_ARGS) is found
+    names = ("on_error", "max_errors", "strict", "input_format", "workers", "fast", "max_record_size", "records_path", "ignore_warnings")
+    assert found == MapOptions() and api._options(**dict(zip(names, api._DEFAULT_ARGS))) is found
     # equal to a default but not it (0 == False, True == 1): checked as before, and refused
     for options in ({"strict": 0}, {"strict": 1}, {"workers": True}, {"fast": 1}):
         with pytest.raises(OptionError):
