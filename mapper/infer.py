@@ -2153,312 +2153,431 @@ def _draft(
     name: str,
     types: Mapping[str, str] | None = None,
 ) -> InferResult:
-    n = sc.records
-    if n == 0:
-        bad = ""
-        if sc.bad:  # the reader's words, as validate says them
-            ex = sc.bad_examples[0]
-            where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
-            if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
-                what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
-                if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
-                    sc.notices.append("no document read holds an array of objects: if each is a record itself, leave --records-path out")
-            else:
-                what = f"{plural(sc.bad, 'record')} read{_bad_words(sc.bad_kinds, sc.bad)}"
-            reason = ex["reason"]
-            if reason.endswith(f"; {LONE_CR_HINT}"):  # (what the lines are, said first: the rest follows from it)
-                bad = f": {LONE_CR_HINT} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})"
-            else:
-                bad = f": {what} ({where}: {reason})"
-        else:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
-            bad = f": {no_records_held(max(len(sc.sources), 1), sc.null_records_at)}"
-        raise InferError(f"no records to infer a sink from{bad}")
-    stats = sc.stats
-    notes: list[str] = []
-    # the notes of one path (its type, its values): dropped when the filters leave the path out
-    noted: dict[str, tuple[str, ...]] = {}
-
-    def path_note(keys: tuple[str, ...], text: str) -> None:
-        noted[text] = keys
-        notes.append(text)
-
-    skipped: dict[str, str] = {}
-    conflicts: dict[str, dict[str, Any]] = {}
-    presence = {_dot(k): st.present / n for k, st in stats.items()}
-
-    # Paths whose value is sometimes an object and sometimes not: nothing under them is mapped.
-    # (a number beyond float64 counts: the endpoint fails "not an object" there too)
-    mixed = {k for k, st in stats.items() if "object" in st.kinds and (len(st.kinds) > 1 or st.huge)}
-    objects = {k for k, st in stats.items() if st.kinds == {"object"} and k not in mixed}
-
-    def blocked(keys: tuple[str, ...]) -> tuple[str, ...] | None:
-        for i in range(1, len(keys)):
-            if keys[:i] in mixed:
-                return keys[:i]
-        return None
-
-    for st in stats.values():
-        st.finish()
-    skipped.update(sc.odd_keys)
-
-    # Decide every leaf path.
-    choices: dict[tuple[str, ...], _Choice] = {}
-    for keys, st in stats.items():
-        if blocked(keys) is not None:
-            continue
-        twin = _exact_twin(stats, keys)
-        if twin is not None:
-            choice = _Choice(
-                None,
-                reason=f"integers beyond 2^53, which the endpoint decodes as float64 and would store changed; "
-                f"{_dot(twin)} holds the same values as exact strings and is mapped instead",
-            )
-            choices[keys] = choice
-            skipped[_dot(keys)] = choice.reason
-            continue
-        if keys in objects:
-            if st.deeper:
-                followed = [_dot(k) for k in sc.followed if k[: len(keys)] == keys]
-                skipped[_dot(keys) + ".*"] = (
-                    f"keys deeper than --max-depth {max_depth}"
-                    if max_depth is not None and max_depth <= MAX_PATH_KEYS
-                    else f"keys deeper than {MAX_PATH_KEYS} (mapper takes paths of at most {MAX_PATH_KEYS} keys)"
-                ) + (f" (but the identity {', '.join(sorted(followed))}, followed)" if followed else "")
-            if st.obj_empty == st.counts.get("object", 0):
-                skipped[_dot(keys)] = "only empty objects: no keys to map"
-            continue
-        choice = _decide(st, sum(stats[keys[:i]].nulls for i in range(1, len(keys)) if keys[:i] in stats))
-        if keys in mixed:
-            under = sum(1 for k in stats if len(k) > len(keys) and k[: len(keys)] == keys)
-            others = "/".join(_not_objects(st))
-            skipped[_dot(keys) + ".*"] = (
-                f"{_dot(keys)} is an object in {plural(st.counts['object'], 'record')} and {others} in others: its keys "
-                f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
-                + (f"; the path itself is mapped as {article(choice.type)}" if choice.type else "")
-            )
-        choices[keys] = choice
-        if choice.type is None:
-            skipped[_dot(keys)] = choice.reason
-        elif choice.note:
-            path_note(keys, f"{_dot(keys)}: {choice.note}")
-        if choice.type is not None:  # (a twin's path is skipped above)
-            for text in _any_type_notes(st):
-                path_note(keys, f"{_dot(keys)}: {text}")
-
-    # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
-    user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
-    natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
-    user_texts: dict[tuple[str, ...], tuple[str, str]] = {}  # each typed path's option: (its path or column text, its type)
-    for text, ctype in (types or {}).items():
-        keys = _resolve(text, choices, stats, "--type", max_depth, sc.followed)
-        if keys in user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
-            raise InferError(f"--type {user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
-        user_typed[keys] = f"{text.strip()}={ctype}"
-        user_texts[keys] = (text, ctype)
-        natural[keys] = choices[keys].type
-        forced = _typed(stats[keys], ctype, text)
-        # the values the type refuses are said (the user's choice, but maybe not a known one)
-        forced.alternatives = [_tally(forced, stats[keys])] + [t for t in choices[keys].alternatives if t["type"] != ctype]
-        choices[keys] = forced
-        skipped.pop(_dot(keys), None)
-        notes[:] = [nt for nt in notes if not nt.startswith(_dot(keys) + ": ")]
-        if forced.note:  # (the type's own: a capped Scale or Granularity)
-            path_note(keys, f"{_dot(keys)}: {forced.note}")
-        for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
-            path_note(keys, f"{_dot(keys)}: {said}")
-        if forced.alternatives[0].get("unwarned"):  # (no conflict row may say it, and validate does not warn)
-            lost = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
-            path_note(
-                keys,
-                f"{_dot(keys)}: bool (--type) stores the integers other than 0 and 1 as true{f' (e.g. {show(lost)})' if lost is not None else ''}, "
-                "which mapper validate does not warn about: the values are lost",
-            )
-    for keys, choice in choices.items():
-        tally = choice.alternatives[0] if choice.alternatives else None
-        if tally and tally["refused"]:
-            st = stats[keys]
-            example = _refused_example(st, choice)
-            if example is None and choice.type in _SET_TYPES and st.nulls:  # (a set column cannot take null)
-                eg = " (e.g. null)"
-            else:
-                eg = f" (e.g. {show(example)})" if example is not None else ""
-            total = tally["exact"] + tally["changed"] + tally["refused"]
-            other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
-            offer = f"; {_type_option(_dot(keys), other['type'])} takes {'it' if total == 1 else 'them all'} ({other['changed']} changed)" if other else ""
-            by = " (--type)" if keys in user_typed else ""
-            # ("the 1 record holding the others" read wrong: one is "the record holding the other", and
-            # values all refused are "it" or "them", no others being stored)
-            refused = tally["refused"]
-            holding = f"the {plural(refused, 'record')} holding " if refused > 1 else "the record holding "
-            holding += ("them" if refused > 1 else "it") if refused == total else ("the others" if refused > 1 else "the other")
-            path_note(
-                keys,
-                f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {plural(total, 'value')} as sent"
-                + (f" and {tally['changed']} changed" if tally["changed"] else "")  # (else "the others" would count them refused)
-                + "; "
-                f"the endpoint would refuse {holding}{eg}{offer}",
-            )
-
-    # Filters: presence, globs (depth is applied while scanning).
-    kept: list[tuple[str, ...]] = []
-    includes, excludes = _Globs(include), _Globs(exclude)
-    not_included = "not matched by --include " + " ".join(include)  # (one text, however many paths it skips)
-    for keys, choice in choices.items():
-        if choice.type is None:
-            continue
-        ratio = stats[keys].present / n
-        if ratio < min_presence:
-            skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
-            continue
-        if include and includes.hit(keys) is None:
-            skipped[_dot(keys)] = not_included
-            continue
-        hit = excludes.hit(keys) if exclude else None
-        if hit is not None:
-            skipped[_dot(keys)] = f"excluded by --exclude {hit}"
-            continue
-        kept.append(keys)
-
-    if id_field is None and pk_fields is None and all(c.type is None for c in choices.values()):
-        # (no identity could be found among no columns: said why there are none, not "no field can be the identity")
-        if not skipped:
-            held = "the record read is an empty object" if n == 1 else f"the {n:,} records read are all empty objects"
-        else:
-            shown = [f"{p}: {why}" for p, why in list(skipped.items())[:5]]
-            more = f"; and {len(skipped) - 5:,} more" if len(skipped) > 5 else ""
-            held = f"no path of the records can be a column ({'; '.join(shown)}{more})"
-        if sc.bad:
-            held += f" ({plural(sc.bad, 'other record')} read{_bad_words(sc.bad_kinds, sc.bad)})"
-        raise InferError(f"no columns to infer a sink from: {held}")
-
-    # Identity.
-    ident_keys, ident_kind = _identity(sc, choices, kept, id_field, pk_fields, notes, user_typed, natural)
-    _identity_notes(stats, ident_keys, ident_kind, notes)
-    for keys in ident_keys:
-        if keys in sc.followed:
-            notes.append(
-                f"{_dot(keys)} is the identity: followed although {len(keys)} keys deep, deeper than --max-depth {max_depth} "
-                "(which leaves out the other paths that deep)"
-            )
-        if keys not in kept:
-            if _dot(keys) in skipped:
-                notes.append(f"{_dot(keys)} is the identity: kept in the draft although {skipped.pop(_dot(keys))}")
-            kept.append(keys)
-    mapped = set(kept)
-    notes[:] = [nt for nt in notes if nt not in noted or noted[nt] in mapped]
-    for keys, option in user_typed.items():  # (its type had no effect: said, not dropped with the path's notes)
-        if keys not in mapped:
-            why = skipped.get(_dot(keys), "not mapped")
-            notes.append(f"--type {option}: {_dot(keys)} is left out of the draft ({why}), so the type has no effect")
-    order = {k: i for i, k in enumerate(stats)}
-    rest = sorted((k for k in kept if k not in ident_keys), key=order.__getitem__)
-    ordered = list(ident_keys) + rest
-    if len(ordered) > MAX_COLUMNS:
-        raise InferError(
-            f"the records have {len(ordered):,} paths to map; mapper compiles at most {MAX_COLUMNS:,} columns: "
-            f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
-        )
-    prefixes = {keys[:i] for keys in ordered for i in range(1, len(keys) + 1)}  # (the tree of paths' keys: check's limit)
-    if len(prefixes) > MAX_PATH_TREE_KEYS:
-        raise InferError(
-            f"the records' paths to map hold {len(prefixes):,} distinct keys; mapper compiles at most {MAX_PATH_TREE_KEYS:,}: "
-            f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
-        )
-
-    # Names and entries.
-    names = _draft_names(sorted(ordered, key=order.__getitem__))
-    named = [(f"--type {text.strip()}={ctype}", text, k) for k, (text, ctype) in user_texts.items()]
-    if id_field is not None:
-        named.append((f"--id-field {id_field.strip()}", id_field, ident_keys[0]))
-    for text, keys in zip(pk_fields or (), ident_keys if pk_fields is not None else ()):
-        named.append((f"--primary-key-fields {text.strip()}", text, keys))
-    _check_named(named, names, skipped)
-    definition: list[dict[str, Any]] = []
-    columns: list[dict[str, Any]] = []
-    for keys in ordered:
-        choice = choices[keys]
-        col = names[keys]
-        entry: dict[str, Any] = {"name": col, "path": list(keys), "type": choice.type}
-        if choice.config:
-            entry["config"] = dict(choice.config)
-        definition.append(entry)
-        columns.append({"name": col, "path": _dot(keys), "type": choice.type, "presence": stats[keys].present / n})
-
-    # Conflicts: several JSON types, nulls aside.
-    for keys, st in stats.items():
-        kinds = st.kinds
-        if len(kinds) < 2:
-            continue
-        found = choices.get(keys)
-        mapped_as = names.get(keys)
-        if found is None or found.type is None:
-            resolution = skipped.get(_dot(keys)) or next(
-                (why for p, why in skipped.items() if p.endswith(".*") and _dot(keys).startswith(p[:-1])), "not mapped"
-            )
-        else:
-            resolution = found.reason or f"typed {found.type}"
-            if mapped_as is None:
-                resolution += " (but " + (skipped.get(_dot(keys)) or "not mapped") + ")"
-        conflicts[_dot(keys)] = {
-            "types": {t: c for t, c in st.counts.items() if t != "null"},
-            "first_records": {t: list(v) for t, v in st.first.items() if t != "null"},
-            "nulls": st.nulls,
-            "column": mapped_as,
-            "type": found.type if mapped_as is not None and found is not None else None,
-            "resolution": resolution,
-            # what each candidate type would store as sent, change or refuse (the chosen one first)
-            "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
-            "refused": found.alternatives[0]["refused"] if mapped_as is not None and found is not None and found.alternatives else 0,
-            "example_refused": _as_sent(_refused_example(st, found)),
-        }
-
-    # Missing values: a column is missing in a record unless its key is there or an
-    # object on its way is null (then the column's value is null, not missing).
-    def resolved(keys: tuple[str, ...]) -> int:
-        return stats[keys].present + sum(stats[keys[:i]].nulls for i in range(1, len(keys)))
-
-    allow_missing = any(resolved(k) < n for k in ordered)
-    schema: dict[str, Any] = {"type": "json"}
-    if ident_kind == "id_field":
-        schema["id_field"] = names[ident_keys[0]]
-    else:
-        schema["primary_key_fields"] = [names[k] for k in ident_keys]
-    schema["allow_missing_fields"] = allow_missing
-    schema["definition"] = definition
-    body = {"name": name, "sink_details": {"database_id": "<database_id>", "table": "<table>"}, "schema": schema}
-    # said once, here: check notes the placeholders, validate and map do not need them
-    notes.append("sink_details holds placeholders: fill in <database_id> and <table> before creating the sink (POST /v1/sinks)")
-
-    for keys in ident_keys:
-        st = stats[keys]
-        if ident_kind == "id_field" and min(st.imin or 0, st.tmin or 0) < 0:  # (integers, or integer strings beside them)
-            notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
-        miss = n - st.present
-        empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
-        if miss or st.nulls or empty:
-            notes.append(
-                f"identity {_dot(keys)} is missing in {miss}, null in {st.nulls}"
-                + (f", empty in {empty}" if empty else "")
-                + f" of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
-            )
+    """The draft sink of what the scan read, decided in stages (each a method of :class:`_Drafting`,
+    in this order, which is the order of the notes): every path's type or why it has none, the
+    user's --type, the values each type refuses, the filters, the identity, the column order and
+    names, then the body, the conflicts and the identity's values. Raises :class:`InferError` where
+    there is nothing to draft from, or an option does not fit the records."""
+    if sc.records == 0:
+        raise _no_records_error(sc)
+    d = _Drafting(sc, max_depth)
+    d.decide_paths()
+    d.apply_types(types or {})
+    d.refusal_notes()
+    kept = d.filtered(include, exclude, min_presence)
+    if id_field is None and pk_fields is None and all(c.type is None for c in d.choices.values()):
+        raise d.no_columns_error()
+    ident_keys, ident_kind = d.identity(id_field, pk_fields, kept)
+    d.drop_unmapped_notes(kept)  # (only now: the identity's paths are mapped whatever the filters said, their notes kept)
+    ordered = d.ordered(kept, ident_keys)
+    names = d.names(ordered, id_field, pk_fields, ident_keys)
+    definition, columns = d.entries(ordered, names)
+    conflicts = d.conflicts(names)
+    body = d.body(name, definition, ordered, names, ident_keys, ident_kind)
+    d.identity_value_notes(ident_keys, ident_kind)
     result = check_sink(body)
     if not result.valid:  # pragma: no cover - a bug here, not in the records
         raise InferError("internal: the draft does not check:\n" + "\n".join(f"  {p}" for p in result.errors))
     return InferResult(
         body=body,
         conflicts=conflicts,
-        presence=presence,
-        skipped=skipped,
+        presence=d.presence,
+        skipped=d.skipped,
         records=sc.index,  # every record, as validate counts them
-        objects=n,
+        objects=d.n,
         bad_records=sc.bad,
         bad_examples=sc.bad_examples,
         bad_kinds=sc.bad_kinds,
-        notes=sc.notices + notes,
+        notes=sc.notices + d.notes,
         columns=columns,
         sources=sc.sources,
-        document_hint=sc.documents == n,  # every record read is a document holding records
+        document_hint=sc.documents == d.n,  # every record read is a document holding records
     )
+
+
+def _no_records_error(sc: _Scanner) -> InferError:
+    """The error of a scan that read no JSON object: what the records read were instead, in the
+    reader's words as validate says them (the first one's place and reason), or, none read, why
+    the input held none. Where documents read hold no array of objects at all, a notice says so."""
+    if not sc.bad:  # (it said nothing of why: an empty file, a wrong --records-path's empty arrays; in validate's words)
+        return InferError(f"no records to infer a sink from: {no_records_held(max(len(sc.sources), 1), sc.null_records_at)}")
+    ex = sc.bad_examples[0]
+    where = f"record {ex['record']}" + (f", line {ex['line']}" if ex.get("line") else "") + (f", {shown_name(ex['file'])}" if ex.get("file") else "")
+    if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
+        what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
+        if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
+            sc.notices.append("no document read holds an array of objects: if each is a record itself, leave --records-path out")
+    else:
+        what = f"{plural(sc.bad, 'record')} read{_bad_words(sc.bad_kinds, sc.bad)}"
+    reason = ex["reason"]
+    if reason.endswith(f"; {LONE_CR_HINT}"):  # (what the lines are, said first: the rest follows from it)
+        return InferError(f"no records to infer a sink from: {LONE_CR_HINT} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})")
+    return InferError(f"no records to infer a sink from: {what} ({where}: {reason})")
+
+
+class _Drafting:
+    """What the stages of :func:`_draft` share, over the scan of at least one record: each path's
+    choice (its column type, or why it has none), why each path left out is (``skipped``), the
+    --type options, and the notes in the order they are said. Made once the scan is done: it
+    finishes each path's statistics (whether its values all differ)."""
+
+    def __init__(self, sc: _Scanner, max_depth: int | None):
+        self.sc = sc
+        self.stats = sc.stats
+        self.n = sc.records
+        self.max_depth = max_depth
+        self.notes: list[str] = []
+        # the notes of one path (its type, its values): dropped when the filters leave the path out
+        self.noted: dict[str, tuple[str, ...]] = {}
+        self.skipped: dict[str, str] = {}
+        self.presence = {_dot(k): st.present / self.n for k, st in self.stats.items()}
+        # Paths whose value is sometimes an object and sometimes not: nothing under them is mapped.
+        # (a number beyond float64 counts: the endpoint fails "not an object" there too)
+        self.mixed = {k for k, st in self.stats.items() if "object" in st.kinds and (len(st.kinds) > 1 or st.huge)}
+        self.objects = {k for k, st in self.stats.items() if st.kinds == {"object"} and k not in self.mixed}
+        for st in self.stats.values():
+            st.finish()
+        self.skipped.update(sc.odd_keys)
+        self.choices: dict[tuple[str, ...], _Choice] = {}
+        # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
+        self.user_typed: dict[tuple[str, ...], str] = {}  # the identity keeps these types; each path's option, as given
+        self.natural: dict[tuple[str, ...], str | None] = {}  # the type infer gives each of them (whether it would be the identity)
+        self.user_texts: dict[tuple[str, ...], tuple[str, str]] = {}  # each typed path's option: (its path or column text, its type)
+        self.order = {k: i for i, k in enumerate(self.stats)}  # (the scan's order of paths: the columns')
+
+    def path_note(self, keys: tuple[str, ...], text: str) -> None:
+        """Say a note of one path (dropped if the path is not mapped in the end)."""
+        self.noted[text] = keys
+        self.notes.append(text)
+
+    # -- each path's choice
+
+    def decide_paths(self) -> None:
+        """Decide every path the scan saw, but those under a path not always an object (nothing
+        there is mapped): a path whose integers an exact string twin holds is skipped for it, an
+        object has no column (said why where it holds nothing mappable), any other gets the type
+        :func:`_decide` picks for its values, or why none fits."""
+        for keys, st in self.stats.items():
+            if any(keys[:i] in self.mixed for i in range(1, len(keys))):
+                continue
+            twin = _exact_twin(self.stats, keys)
+            if twin is not None:
+                choice = _Choice(
+                    None,
+                    reason=f"integers beyond 2^53, which the endpoint decodes as float64 and would store changed; "
+                    f"{_dot(twin)} holds the same values as exact strings and is mapped instead",
+                )
+                self.choices[keys] = choice
+                self.skipped[_dot(keys)] = choice.reason
+            elif keys in self.objects:
+                self._object_skips(keys, st)
+            else:
+                self._decide_value(keys, st)
+
+    def _object_skips(self, keys: tuple[str, ...], st: _PathStats) -> None:
+        """Why an object's keys are not mapped, where some are not: they lie deeper than the scan
+        read (but an identity path followed), or it is only ever empty."""
+        if st.deeper:
+            followed = [_dot(k) for k in self.sc.followed if k[: len(keys)] == keys]
+            self.skipped[_dot(keys) + ".*"] = (
+                f"keys deeper than --max-depth {self.max_depth}"
+                if self.max_depth is not None and self.max_depth <= MAX_PATH_KEYS
+                else f"keys deeper than {MAX_PATH_KEYS} (mapper takes paths of at most {MAX_PATH_KEYS} keys)"
+            ) + (f" (but the identity {', '.join(sorted(followed))}, followed)" if followed else "")
+        if st.obj_empty == st.counts.get("object", 0):
+            self.skipped[_dot(keys)] = "only empty objects: no keys to map"
+
+    def _decide_value(self, keys: tuple[str, ...], st: _PathStats) -> None:
+        """The type of a path holding values (an object in some records too: its keys are then
+        skipped, said why), or why it has none; the notes of its type and of its values."""
+        choice = _decide(st, sum(self.stats[keys[:i]].nulls for i in range(1, len(keys)) if keys[:i] in self.stats))
+        if keys in self.mixed:
+            under = sum(1 for k in self.stats if len(k) > len(keys) and k[: len(keys)] == keys)
+            others = "/".join(_not_objects(st))
+            self.skipped[_dot(keys) + ".*"] = (
+                f"{_dot(keys)} is an object in {plural(st.counts['object'], 'record')} and {others} in others: its keys "
+                f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
+                + (f"; the path itself is mapped as {article(choice.type)}" if choice.type else "")
+            )
+        self.choices[keys] = choice
+        if choice.type is None:
+            self.skipped[_dot(keys)] = choice.reason
+            return
+        if choice.note:
+            self.path_note(keys, f"{_dot(keys)}: {choice.note}")
+        for text in _any_type_notes(st):
+            self.path_note(keys, f"{_dot(keys)}: {text}")
+
+    def apply_types(self, types: Mapping[str, str]) -> None:
+        """Put each --type PATH=TYPE in place of infer's choice for its path, in the order given
+        (infer's type kept in ``natural`` for the identity); one path typed twice is an error."""
+        for text, ctype in types.items():
+            self._apply_type(text, ctype)
+
+    def _apply_type(self, text: str, ctype: str) -> None:
+        """One --type: the path's choice is the type given, which stores some values as sent,
+        changes or refuses others (its tally first among the alternatives a conflict lists); the
+        path is no longer skipped, and its notes are said again for the new type, after the others."""
+        stats = self.stats
+        keys = _resolve(text, self.choices, stats, "--type", self.max_depth, self.sc.followed)
+        if keys in self.user_typed:  # (a path and its column name, b.c and b_c: one path typed twice)
+            raise InferError(f"--type {self.user_typed[keys]} and --type {text.strip()}={ctype} name the same path {_dot(keys)}: give one type for it")
+        self.user_typed[keys] = f"{text.strip()}={ctype}"
+        self.user_texts[keys] = (text, ctype)
+        self.natural[keys] = self.choices[keys].type
+        forced = _typed(stats[keys], ctype, text)
+        # the values the type refuses are said (the user's choice, but maybe not a known one)
+        forced.alternatives = [_tally(forced, stats[keys])] + [t for t in self.choices[keys].alternatives if t["type"] != ctype]
+        self.choices[keys] = forced
+        self.skipped.pop(_dot(keys), None)
+        self.notes[:] = [nt for nt in self.notes if not nt.startswith(_dot(keys) + ": ")]
+        if forced.note:  # (the type's own: a capped Scale or Granularity)
+            self.path_note(keys, f"{_dot(keys)}: {forced.note}")
+        for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
+            self.path_note(keys, f"{_dot(keys)}: {said}")
+        if forced.alternatives[0].get("unwarned"):  # (no conflict row may say it, and validate does not warn)
+            lost = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
+            self.path_note(
+                keys,
+                f"{_dot(keys)}: bool (--type) stores the integers other than 0 and 1 as true{f' (e.g. {show(lost)})' if lost is not None else ''}, "
+                "which mapper validate does not warn about: the values are lost",
+            )
+
+    def refusal_notes(self) -> None:
+        """Say, of each path whose type refuses some of its values, how many it stores as sent,
+        changed, and which records the endpoint would refuse (with an example and another type
+        that takes them all, if one does)."""
+        for keys, choice in self.choices.items():
+            tally = choice.alternatives[0] if choice.alternatives else None
+            if tally and tally["refused"]:
+                self.path_note(keys, self._refusal_note(keys, choice, tally))
+
+    def _refusal_note(self, keys: tuple[str, ...], choice: _Choice, tally: dict[str, Any]) -> str:
+        """The note of a path whose type refuses ``tally["refused"]`` of its values."""
+        st = self.stats[keys]
+        example = _refused_example(st, choice)
+        if example is None and choice.type in _SET_TYPES and st.nulls:  # (a set column cannot take null)
+            eg = " (e.g. null)"
+        else:
+            eg = f" (e.g. {show(example)})" if example is not None else ""
+        total = tally["exact"] + tally["changed"] + tally["refused"]
+        other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
+        offer = f"; {_type_option(_dot(keys), other['type'])} takes {'it' if total == 1 else 'them all'} ({other['changed']} changed)" if other else ""
+        by = " (--type)" if keys in self.user_typed else ""
+        # ("the 1 record holding the others" read wrong: one is "the record holding the other", and
+        # values all refused are "it" or "them", no others being stored)
+        refused = tally["refused"]
+        holding = f"the {plural(refused, 'record')} holding " if refused > 1 else "the record holding "
+        holding += ("them" if refused > 1 else "it") if refused == total else ("the others" if refused > 1 else "the other")
+        return (
+            f"{_dot(keys)}: {choice.type}{by} stores {tally['exact']} of {plural(total, 'value')} as sent"
+            + (f" and {tally['changed']} changed" if tally["changed"] else "")  # (else "the others" would count them refused)
+            + "; "
+            f"the endpoint would refuse {holding}{eg}{offer}"
+        )
+
+    # -- which paths are mapped
+
+    def filtered(self, include: tuple[str, ...], exclude: tuple[str, ...], min_presence: float) -> list[tuple[str, ...]]:
+        """The paths with a type that the filters keep, in the scan's order; each other path with a
+        type is skipped for the first filter that leaves it out: --min-presence, --include, then
+        --exclude (--max-depth is applied while scanning)."""
+        kept: list[tuple[str, ...]] = []
+        includes, excludes = _Globs(include), _Globs(exclude)
+        not_included = "not matched by --include " + " ".join(include)  # (one text, however many paths it skips)
+        for keys, choice in self.choices.items():
+            if choice.type is None:
+                continue
+            ratio = self.stats[keys].present / self.n
+            if ratio < min_presence:
+                self.skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
+                continue
+            if include and includes.hit(keys) is None:
+                self.skipped[_dot(keys)] = not_included
+                continue
+            hit = excludes.hit(keys) if exclude else None
+            if hit is not None:
+                self.skipped[_dot(keys)] = f"excluded by --exclude {hit}"
+                continue
+            kept.append(keys)
+        return kept
+
+    def no_columns_error(self) -> InferError:
+        """The error where no path can be a column (and no identity was named): the records are
+        empty objects, or why the paths are skipped (the first five), and the bad records read."""
+        # (no identity could be found among no columns: said why there are none, not "no field can be the identity")
+        skipped, n = self.skipped, self.n
+        if not skipped:
+            held = "the record read is an empty object" if n == 1 else f"the {n:,} records read are all empty objects"
+        else:
+            shown = [f"{p}: {why}" for p, why in list(skipped.items())[:5]]
+            more = f"; and {len(skipped) - 5:,} more" if len(skipped) > 5 else ""
+            held = f"no path of the records can be a column ({'; '.join(shown)}{more})"
+        if self.sc.bad:
+            held += f" ({plural(self.sc.bad, 'other record')} read{_bad_words(self.sc.bad_kinds, self.sc.bad)})"
+        return InferError(f"no columns to infer a sink from: {held}")
+
+    def identity(self, id_field: str | None, pk_fields: list[str] | tuple[str, ...] | None, kept: list[tuple[str, ...]]) -> tuple[list[tuple[str, ...]], str]:
+        """The identity paths and kind (see :func:`_identity`) with the notes of their uniqueness;
+        each identity path is mapped whatever the filters said (added to ``kept``, said why where
+        a filter or --max-depth would have left it out)."""
+        ident_keys, ident_kind = _identity(self.sc, self.choices, kept, id_field, pk_fields, self.notes, self.user_typed, self.natural)
+        _identity_notes(self.stats, ident_keys, ident_kind, self.notes)
+        for keys in ident_keys:
+            if keys in self.sc.followed:
+                self.notes.append(
+                    f"{_dot(keys)} is the identity: followed although {len(keys)} keys deep, deeper than --max-depth {self.max_depth} "
+                    "(which leaves out the other paths that deep)"
+                )
+            if keys not in kept:
+                if _dot(keys) in self.skipped:
+                    self.notes.append(f"{_dot(keys)} is the identity: kept in the draft although {self.skipped.pop(_dot(keys))}")
+                kept.append(keys)
+        return ident_keys, ident_kind
+
+    def drop_unmapped_notes(self, kept: list[tuple[str, ...]]) -> None:
+        """Drop the notes of the paths not mapped in the end; a --type on such a path is said to
+        have no effect instead (after the other notes)."""
+        mapped = set(kept)
+        self.notes[:] = [nt for nt in self.notes if nt not in self.noted or self.noted[nt] in mapped]
+        for keys, option in self.user_typed.items():  # (its type had no effect: said, not dropped with the path's notes)
+            if keys not in mapped:
+                why = self.skipped.get(_dot(keys), "not mapped")
+                self.notes.append(f"--type {option}: {_dot(keys)} is left out of the draft ({why}), so the type has no effect")
+
+    # -- the draft's body
+
+    def ordered(self, kept: list[tuple[str, ...]], ident_keys: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The mapped paths in the draft's order: the identity's first, the others in the scan's
+        order; too many columns, or too many distinct keys among their paths, for mapper to
+        compile is an error that says how to leave some out."""
+        rest = sorted((k for k in kept if k not in ident_keys), key=self.order.__getitem__)
+        ordered = list(ident_keys) + rest
+        if len(ordered) > MAX_COLUMNS:
+            raise InferError(
+                f"the records have {len(ordered):,} paths to map; mapper compiles at most {MAX_COLUMNS:,} columns: "
+                f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
+            )
+        prefixes = {keys[:i] for keys in ordered for i in range(1, len(keys) + 1)}  # (the tree of paths' keys: check's limit)
+        if len(prefixes) > MAX_PATH_TREE_KEYS:
+            raise InferError(
+                f"the records' paths to map hold {len(prefixes):,} distinct keys; mapper compiles at most {MAX_PATH_TREE_KEYS:,}: "
+                f"leave some out with --include GLOB, --exclude GLOB, --min-presence R or --max-depth N"
+            )
+        return ordered
+
+    def names(
+        self,
+        ordered: list[tuple[str, ...]],
+        id_field: str | None,
+        pk_fields: list[str] | tuple[str, ...] | None,
+        ident_keys: list[tuple[str, ...]],
+    ) -> dict[tuple[str, ...], str]:
+        """Each mapped path's column name (suffixed in the scan's order where two paths' names
+        meet); an option naming a path by a column name the draft gives another is an error."""
+        names = _draft_names(sorted(ordered, key=self.order.__getitem__))
+        named = [(f"--type {text.strip()}={ctype}", text, k) for k, (text, ctype) in self.user_texts.items()]
+        if id_field is not None:
+            named.append((f"--id-field {id_field.strip()}", id_field, ident_keys[0]))
+        for text, keys in zip(pk_fields or (), ident_keys if pk_fields is not None else ()):
+            named.append((f"--primary-key-fields {text.strip()}", text, keys))
+        _check_named(named, names, self.skipped)
+        return names
+
+    def entries(self, ordered: list[tuple[str, ...]], names: Mapping[tuple[str, ...], str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The schema's definition entries of the mapped paths, in order, and the report's columns."""
+        definition: list[dict[str, Any]] = []
+        columns: list[dict[str, Any]] = []
+        for keys in ordered:
+            choice = self.choices[keys]
+            col = names[keys]
+            entry: dict[str, Any] = {"name": col, "path": list(keys), "type": choice.type}
+            if choice.config:
+                entry["config"] = dict(choice.config)
+            definition.append(entry)
+            columns.append({"name": col, "path": _dot(keys), "type": choice.type, "presence": self.stats[keys].present / self.n})
+        return definition, columns
+
+    def conflicts(self, names: Mapping[tuple[str, ...], str]) -> dict[str, dict[str, Any]]:
+        """The report's conflicts: each path seen with several JSON types (nulls aside), how many
+        of each and where first, and how it was resolved (its column, or why it is not mapped)."""
+        conflicts: dict[str, dict[str, Any]] = {}
+        for keys, st in self.stats.items():
+            if len(st.kinds) < 2:
+                continue
+            found = self.choices.get(keys)
+            mapped_as = names.get(keys)
+            conflicts[_dot(keys)] = {
+                "types": {t: c for t, c in st.counts.items() if t != "null"},
+                "first_records": {t: list(v) for t, v in st.first.items() if t != "null"},
+                "nulls": st.nulls,
+                "column": mapped_as,
+                "type": found.type if mapped_as is not None and found is not None else None,
+                "resolution": self._resolution(keys, found, mapped_as),
+                # what each candidate type would store as sent, change or refuse (the chosen one first)
+                "alternatives": [dict(t) for t in found.alternatives] if found is not None else [],
+                "refused": found.alternatives[0]["refused"] if mapped_as is not None and found is not None and found.alternatives else 0,
+                "example_refused": _as_sent(_refused_example(st, found)),
+            }
+        return conflicts
+
+    def _resolution(self, keys: tuple[str, ...], found: _Choice | None, mapped_as: str | None) -> str:
+        """How a conflict was resolved: the type chosen and why (but why it is not mapped, where a
+        filter left it out), or why the path has no type (its own skip, or one of a path above)."""
+        if found is None or found.type is None:
+            return self.skipped.get(_dot(keys)) or next(
+                (why for p, why in self.skipped.items() if p.endswith(".*") and _dot(keys).startswith(p[:-1])), "not mapped"
+            )
+        resolution = found.reason or f"typed {found.type}"
+        if mapped_as is None:
+            resolution += " (but " + (self.skipped.get(_dot(keys)) or "not mapped") + ")"
+        return resolution
+
+    def body(
+        self,
+        name: str,
+        definition: list[dict[str, Any]],
+        ordered: list[tuple[str, ...]],
+        names: Mapping[tuple[str, ...], str],
+        ident_keys: list[tuple[str, ...]],
+        ident_kind: str,
+    ) -> dict[str, Any]:
+        """The draft ``POST /v1/sinks`` body: its identity, whether a column may be missing in
+        some record, the definition; ``sink_details`` holds placeholders (said in a note)."""
+        schema: dict[str, Any] = {"type": "json"}
+        if ident_kind == "id_field":
+            schema["id_field"] = names[ident_keys[0]]
+        else:
+            schema["primary_key_fields"] = [names[k] for k in ident_keys]
+        schema["allow_missing_fields"] = self._allow_missing(ordered)
+        schema["definition"] = definition
+        body = {"name": name, "sink_details": {"database_id": "<database_id>", "table": "<table>"}, "schema": schema}
+        # said once, here: check notes the placeholders, validate and map do not need them
+        self.notes.append("sink_details holds placeholders: fill in <database_id> and <table> before creating the sink (POST /v1/sinks)")
+        return body
+
+    def _allow_missing(self, ordered: list[tuple[str, ...]]) -> bool:
+        """Whether some column is missing in some record: its key is not there, and no object on
+        its way is null (then the column's value is null, not missing)."""
+        stats = self.stats
+        return any(stats[k].present + sum(stats[k[:i]].nulls for i in range(1, len(k))) < self.n for k in ordered)
+
+    def identity_value_notes(self, ident_keys: list[tuple[str, ...]], ident_kind: str) -> None:
+        """Say the identity values the endpoint fails records for: an id_field's negative ones, and
+        identity fields missing, null or (a one-field primary key) empty in some records."""
+        n = self.n
+        for keys in ident_keys:
+            st = self.stats[keys]
+            if ident_kind == "id_field" and min(st.imin or 0, st.tmin or 0) < 0:  # (integers, or integer strings beside them)
+                self.notes.append(f"id_field {_dot(keys)} has negative values: the endpoint fails those records")
+            miss = n - st.present
+            empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
+            if miss or st.nulls or empty:
+                self.notes.append(
+                    f"identity {_dot(keys)} is missing in {miss}, null in {st.nulls}"
+                    + (f", empty in {empty}" if empty else "")
+                    + f" of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
+                )
 
 
 # ---------------------------------------------------------------------------------------
