@@ -56,7 +56,7 @@ from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
 from .catalog import Catalog, load_catalog
-from .draft import TIME_UNITS, PasteError, check_name, compact, draft, format_body, in_records, paste_note, paste_records
+from .draft import TIME_UNITS, Paste, PasteError, check_name, compact, draft, format_body, in_records, paste_note, paste_records
 
 __all__ = ["add_serve_parser", "cmd_serve", "install", "load_assets"]
 
@@ -250,68 +250,73 @@ def _in_paste(item: RecordError | ValueWarning, index: int, line: int | None) ->
 
 def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | None = None) -> None:
     """Add the UI's pages and JSON routes to ``app``."""
-    files = load_assets() if assets is None else assets
+    ui = _Routes(app, catalog, load_assets() if assets is None else assets)
+    app.add_route("GET", r"/", _root, auth=False)
+    app.add_route("GET", r"/ui/?", ui.page("sources.html"), auth=False)
+    app.add_route("GET", r"/ui/new", ui.page("new.html"), auth=False)
+    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)", ui.page("source.html"), auth=False)
+    app.add_route("GET", r"/ui/new/", _without_slash, auth=False)
+    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)/", _without_slash, auth=False)
+    app.add_route("GET", r"/ui/static/(?P<name>[^/]+)", ui.static, auth=False)
+    app.add_route("GET", r"/ui/api/config", _config, auth=False)
+    app.add_route("GET", r"/ui/api/catalog", ui.catalog_route)
+    app.add_route("GET", r"/ui/api/name", ui.name_route)
+    app.add_route("POST", r"/ui/api/draft", ui.draft_route)
+    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)", ui.view_route)
+    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)/rows", _rows_route)
+    app.add_route("POST", r"/ui/api/sinks/(?P<sink_id>[^/]+)/send", _send_route)
 
-    def page(name: str) -> Callable[[App, Request], Response]:
-        data, ctype = files[name]
+
+class _Routes:
+    """The UI's routes that need more than the request: the page files (``files``: name ->
+    bytes and content type), the catalog of tables the New Source form offers, and the app
+    the UI is installed on (whose sources' names are taken)."""
+
+    def __init__(self, app: App, catalog: Catalog, files: dict[str, tuple[bytes, str]]):
+        self.app = app
+        self.catalog = catalog
+        self.files = files
+
+    def page(self, name: str) -> Callable[[App, Request], Response]:
+        """The route of one HTML page, served as it is, with the pages' headers."""
+        data, ctype = self.files[name]
 
         def handler(app: App, req: Request) -> Response:
             return Response(200, data, ctype, headers=dict(PAGE_HEADERS))
 
         return handler
 
-    def static(app: App, req: Request) -> Response:
-        found = files.get(req.params["name"])
+    def static(self, app: App, req: Request) -> Response:
+        """A page's script or style by name (a page itself, or no such file: 404)."""
+        found = self.files.get(req.params["name"])
         if found is None or found[1].startswith("text/html"):
             raise ServiceError(404, NOT_FOUND, f"no such file: {preview(req.params['name'])}")
         return Response(200, found[0], found[1], headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
 
-    def root(app: App, req: Request) -> Response:
-        return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": "/ui/"})
+    def catalog_route(self, app: App, req: Request) -> Response:
+        """The databases and tables registered."""
+        return json_response(200, self.catalog.to_json())
 
-    def without_slash(app: App, req: Request) -> Response:
-        # (a page's address with a slash after it, as typed or pasted, was a 404 of the API's JSON)
-        sink_id = req.params.get("sink_id")
-        target = "/ui/new" if sink_id is None else "/ui/sources/" + urllib.parse.quote(sink_id, safe="")
-        if req.query:
-            target += "?" + urllib.parse.urlencode(req.query, doseq=True)
-        return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": target})
-
-    def config(app: App, req: Request) -> Response:
-        # ui_body_bytes: the most a UI request may be; the New Source page leaves out a sample record that would pass it
-        return json_response(
-            200,
-            {
-                "token_required": app.token is not None,
-                "version": __version__,
-                "create_delay": app.create_delay,
-                "time_units": TIME_UNITS,
-                "max_body_bytes": app.max_body_bytes,
-                "ui_body_bytes": app.max_body_bytes * _UI_BODY_FACTOR,
-                # the page tells a name too long itself (one of 65 KB in the name route's URL was a 414): the rule's words, from here
-                "name_rule": {"max_length": NAME_MAX, "too_long": NAME_TOO_LONG},
-            },
-        )
-
-    def catalog_route(app: App, req: Request) -> Response:
-        return json_response(200, catalog.to_json())
-
-    def taken(name: str) -> bool:
+    def taken(self, name: str) -> bool:
+        """Whether a source of this name exists."""
         try:
-            app.store.sink(name)
+            self.app.store.sink(name)
         except ServiceError:
             return False
         return True
 
-    def name_route(app: App, req: Request) -> Response:
+    def name_route(self, app: App, req: Request) -> Response:
+        """A source name checked as ``mapper check`` checks it, and whether a source has it already."""
         name = req.arg("name", "") or ""
         message = check_name(name)
-        exists = message is None and taken(name)
+        exists = message is None and self.taken(name)
         if exists:
             message = f"a source named {name!r} exists already: choose another name"
         return json_response(200, {"name": name, "valid": message is None, "message": message, "taken": exists})
 
-    def draft_route(app: App, req: Request) -> Response:
+    def draft_route(self, app: App, req: Request) -> Response:
+        """The New Source form checked: its API body and the preview of its sample record (a sample
+        holding half a surrogate pair is left out, said why, rather than the form refused)."""
         # (the page leaves out a sample this big, and says so in the preview: a caller of its own is told how)
         data = _body_bytes(req, "the form (with its sample record)", app, _DRAFT_ADVICE)
         broken_sample = None
@@ -320,7 +325,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
         except ServiceError as err:
             form, broken_sample = _without_a_broken_sample(data, err)
         try:
-            out = draft(form, catalog, taken)
+            out = draft(form, self.catalog, self.taken)
             if broken_sample is not None:
                 out["preview"] = {"error": broken_sample, "record_errors": [], "stored": None, "id": None, "columns": []}
             return json_response(200, out)
@@ -329,93 +334,9 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                 400, INVALID_PARAMETER, "the form cannot be checked: a path or the sample record is nested too deeply (or a path is too long) to evaluate"
             ) from None
 
-    def send_route(app: App, req: Request) -> Response:
-        sink_id = req.params["sink_id"]
-        app.store.sink(sink_id)  # 404 first
-        # The endpoint's limits are per request: a paste over one is sent in parts, each its own request.
-        in_parts = f"send it in parts of at most {app.max_body_bytes:,} bytes"
-        payload = _json_body(req, "the paste", app, in_parts)
-        text = payload.get("text") if isinstance(payload, dict) else payload
-        paste = paste_records(text)
-        sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
-        answer: dict[str, Any] | None = None
-        written = 0
-        report = None
-        placed: list[dict[str, Any]] = []
-
-        def in_paste(answer: dict[str, Any], report: Report) -> list[dict[str, Any]]:
-            """The endpoint's answer per record sent, each message naming the record and line of the paste."""
-            out = []
-            for k, item in enumerate(answer["records"]):
-                first = report.failed_index.get(k)
-                if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
-                    i = sent[k]
-                    item = item | {"error_message": f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"}
-                out.append(item)
-            return out
-
-        if sent or not paste.held:  # (a paste of held records only: nothing to send)
-            try:
-                most = int(app.limits.records_per_s)  # (app.admit's limit, said as a paste's)
-                if len(sent) > most:
-                    raise ServiceError(
-                        413,
-                        TOO_LARGE,
-                        f"the paste holds {len(sent):,} records to send; a request holds at most {plural(most, 'record')} (the endpoint's limit "
-                        f"per second): send it in parts of at most {plural(most, 'record')}",
-                    )
-                if len(paste.body) > app.max_body_bytes:
-                    raise ServiceError(
-                        413,
-                        TOO_LARGE,
-                        f"the records pasted make a body of {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}: {in_parts}",
-                    )
-                result = app.store.ingest(
-                    sink_id,
-                    paste.body,
-                    admit=lambda records, nbytes: app.admit(sink_id, records, nbytes),
-                    # a body discarded whole: the source's last error (and the log) name the paste's record and line
-                    answered=lambda answer, report: answer | {"records": in_paste(answer, report)},
-                )
-            except ServiceError as err:
-                app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
-                raise
-            written, report = result.written, result.report
-            placed = in_paste(result.answer, report)
-            # The answer in the paste's terms, as everything else the page shows: each record sent with its
-            # index and line in the paste, its message naming them (the endpoint's own answer numbers the
-            # records of the body the page built, which holds only those sent, from 0, all on its line 1)
-            answer = result.answer | {"records": [{"index": i, "line": paste.lines[i]} | item for i, item in zip(sent, placed)]}
-            if result.error is not None and app.log is not None:  # a body discarded whole: logged as POST /v2/sinks/<id> logs it
-                app.log(printable(f"sink {sink_id}: {result.error}"))
-        records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
-        errors: list[dict[str, Any]] = []
-        warnings: list[dict[str, Any]] = []
-        for i, held in paste.held.items():
-            errors.append(_in_paste(held, i, held.line))
-            records[i].update(status="not_sent", error_code=None, error_message=errors[-1]["message"])
-        if answer is not None and report is not None:
-            for i, item in zip(sent, placed):
-                records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
-            errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
-            warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in in_records(paste, report.warnings)]
-        errors.sort(key=lambda e: e["record"])
-        # why the records failed, when the paste's layout shows it (a document of records pasted whole), as validate notes it
-        notes = [] if report is None else [paste_note(text, paste, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))]
-        return json_response(
-            200,
-            {
-                "answer": answer,
-                "written": written,
-                "not_sent": len(paste.held),
-                "records": records,
-                "errors": errors,
-                "warnings": warnings,
-                "notes": [n for n in notes if n],
-            },
-        )
-
-    def view_route(app: App, req: Request) -> Response:
+    def view_route(self, app: App, req: Request) -> Response:
+        """A source's details as the page shows them: its definition's entries, identity, counts,
+        last error, and its API body as text."""
         info = app.store.sink(req.params["sink_id"])
         details = info.definition.get("sink_details") or {}
         schema = info.definition.get("schema") or {}
@@ -442,7 +363,7 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
                 "name": info.name,
                 "state": info.state,
                 "database_id": db_id,
-                "database": catalog.name_of(db_id),
+                "database": self.catalog.name_of(db_id),
                 "table": details.get("table"),
                 "identity": identity,
                 "allow_missing_fields": schema.get("allow_missing_fields"),
@@ -454,41 +375,167 @@ def install(app: App, catalog: Catalog, assets: dict[str, tuple[bytes, str]] | N
             },
         )
 
-    def rows_route(app: App, req: Request) -> Response:
-        offset = query_int(req, "offset", 0)
-        limit = query_int(req, "limit", 25)
-        if offset < 0 or not 0 <= limit <= 1000:
-            raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 1000")
-        page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
-        names = [n for n, _t in page.columns]
-        rows = []
-        for row in page.rows:
-            cells = []
-            for n in names:
-                if n not in row:
-                    cells.append({"kind": "missing", "text": "missing"})
-                elif row[n] is None:
-                    cells.append({"kind": "null", "text": "null"})
-                else:
-                    cells.append({"kind": "value", "text": preview(compact(row[n]), CELL_LIMIT)})
-            rows.append({"id": preview(compact(row["_id"]), CELL_LIMIT), "cells": cells})
-        columns = [{"name": n, "type": t} for n, t in page.columns]
-        return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "rows": rows})
 
-    app.add_route("GET", r"/", root, auth=False)
-    app.add_route("GET", r"/ui/?", page("sources.html"), auth=False)
-    app.add_route("GET", r"/ui/new", page("new.html"), auth=False)
-    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)", page("source.html"), auth=False)
-    app.add_route("GET", r"/ui/new/", without_slash, auth=False)
-    app.add_route("GET", r"/ui/sources/(?P<sink_id>[^/]+)/", without_slash, auth=False)
-    app.add_route("GET", r"/ui/static/(?P<name>[^/]+)", static, auth=False)
-    app.add_route("GET", r"/ui/api/config", config, auth=False)
-    app.add_route("GET", r"/ui/api/catalog", catalog_route)
-    app.add_route("GET", r"/ui/api/name", name_route)
-    app.add_route("POST", r"/ui/api/draft", draft_route)
-    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)", view_route)
-    app.add_route("GET", r"/ui/api/sinks/(?P<sink_id>[^/]+)/rows", rows_route)
-    app.add_route("POST", r"/ui/api/sinks/(?P<sink_id>[^/]+)/send", send_route)
+def _root(app: App, req: Request) -> Response:
+    """``/``: to the Data Sources page."""
+    return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": "/ui/"})
+
+
+def _without_slash(app: App, req: Request) -> Response:
+    """A page's address with a slash after it: to the page, its query kept."""
+    # (a page's address with a slash after it, as typed or pasted, was a 404 of the API's JSON)
+    sink_id = req.params.get("sink_id")
+    target = "/ui/new" if sink_id is None else "/ui/sources/" + urllib.parse.quote(sink_id, safe="")
+    if req.query:
+        target += "?" + urllib.parse.urlencode(req.query, doseq=True)
+    return Response(302, b"", "text/plain; charset=utf-8", headers={"Location": target})
+
+
+def _config(app: App, req: Request) -> Response:
+    """What the pages need to know of the service: whether a token is needed, its version and limits."""
+    # ui_body_bytes: the most a UI request may be; the New Source page leaves out a sample record that would pass it
+    return json_response(
+        200,
+        {
+            "token_required": app.token is not None,
+            "version": __version__,
+            "create_delay": app.create_delay,
+            "time_units": TIME_UNITS,
+            "max_body_bytes": app.max_body_bytes,
+            "ui_body_bytes": app.max_body_bytes * _UI_BODY_FACTOR,
+            # the page tells a name too long itself (one of 65 KB in the name route's URL was a 414): the rule's words, from here
+            "name_rule": {"max_length": NAME_MAX, "too_long": NAME_TOO_LONG},
+        },
+    )
+
+
+def _rows_route(app: App, req: Request) -> Response:
+    """A page of a source's rows, each cell as text (missing, null, or the value shortened)."""
+    offset = query_int(req, "offset", 0)
+    limit = query_int(req, "limit", 25)
+    if offset < 0 or not 0 <= limit <= 1000:
+        raise ServiceError(400, INVALID_PARAMETER, "offset >= 0 and 0 <= limit <= 1000")
+    page = app.store.rows(req.params["sink_id"], offset=offset, limit=limit)
+    names = [n for n, _t in page.columns]
+    rows = []
+    for row in page.rows:
+        cells = []
+        for n in names:
+            if n not in row:
+                cells.append({"kind": "missing", "text": "missing"})
+            elif row[n] is None:
+                cells.append({"kind": "null", "text": "null"})
+            else:
+                cells.append({"kind": "value", "text": preview(compact(row[n]), CELL_LIMIT)})
+        rows.append({"id": preview(compact(row["_id"]), CELL_LIMIT), "cells": cells})
+    columns = [{"name": n, "type": t} for n, t in page.columns]
+    return json_response(200, {"columns": columns, "total": page.total, "offset": page.offset, "limit": page.limit, "rows": rows})
+
+
+def _send_route(app: App, req: Request) -> Response:
+    """Records pasted, ingested as the endpoint ingests a request's (those the paste holds back,
+    not sent): the endpoint's answer, and each record's fate, errors and warnings placed in the paste."""
+    sink_id = req.params["sink_id"]
+    app.store.sink(sink_id)  # 404 first
+    # The endpoint's limits are per request: a paste over one is sent in parts, each its own request.
+    in_parts = f"send it in parts of at most {app.max_body_bytes:,} bytes"
+    payload = _json_body(req, "the paste", app, in_parts)
+    text = payload.get("text") if isinstance(payload, dict) else payload
+    paste = paste_records(text)
+    sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
+    answer: dict[str, Any] | None = None
+    written = 0
+    report = None
+    placed: list[dict[str, Any]] = []
+    if sent or not paste.held:  # (a paste of held records only: nothing to send)
+        answer, written, report, placed = _ingest_paste(app, sink_id, paste, sent, in_parts)
+    records, errors, warnings = _paste_fates(paste, sent, answer, report, placed)
+    # why the records failed, when the paste's layout shows it (a document of records pasted whole), as validate notes it
+    notes = [] if report is None else [paste_note(text, paste, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))]
+    return json_response(
+        200,
+        {
+            "answer": answer,
+            "written": written,
+            "not_sent": len(paste.held),
+            "records": records,
+            "errors": errors,
+            "warnings": warnings,
+            "notes": [n for n in notes if n],
+        },
+    )
+
+
+def _ingest_paste(app: App, sink_id: str, paste: Paste, sent: list[int], in_parts: str) -> tuple[dict[str, Any], int, Report, list[dict[str, Any]]]:
+    """Send the paste's records (``sent``: their indices in the paste) as one request, within the
+    endpoint's limits per request (else 413, said how to send it in parts; a refusal is the source's
+    last error): the answer in the paste's terms, the rows written, the report, and the endpoint's
+    answer of each record sent (its message naming the paste's record and line)."""
+
+    def in_paste(answer: dict[str, Any], report: Report) -> list[dict[str, Any]]:
+        """The endpoint's answer per record sent, each message naming the record and line of the paste."""
+        out = []
+        for k, item in enumerate(answer["records"]):
+            first = report.failed_index.get(k)
+            if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
+                i = sent[k]
+                item = item | {"error_message": f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"}
+            out.append(item)
+        return out
+
+    try:
+        most = int(app.limits.records_per_s)  # (app.admit's limit, said as a paste's)
+        if len(sent) > most:
+            raise ServiceError(
+                413,
+                TOO_LARGE,
+                f"the paste holds {len(sent):,} records to send; a request holds at most {plural(most, 'record')} (the endpoint's limit "
+                f"per second): send it in parts of at most {plural(most, 'record')}",
+            )
+        if len(paste.body) > app.max_body_bytes:
+            raise ServiceError(
+                413,
+                TOO_LARGE,
+                f"the records pasted make a body of {len(paste.body):,} bytes; this endpoint takes at most {app.max_body_bytes:,}: {in_parts}",
+            )
+        result = app.store.ingest(
+            sink_id,
+            paste.body,
+            admit=lambda records, nbytes: app.admit(sink_id, records, nbytes),
+            # a body discarded whole: the source's last error (and the log) name the paste's record and line
+            answered=lambda answer, report: answer | {"records": in_paste(answer, report)},
+        )
+    except ServiceError as err:
+        app.store.note_error(sink_id, err)  # as the endpoint does: the source's last error
+        raise
+    placed = in_paste(result.answer, result.report)
+    # The answer in the paste's terms, as everything else the page shows: each record sent with its
+    # index and line in the paste, its message naming them (the endpoint's own answer numbers the
+    # records of the body the page built, which holds only those sent, from 0, all on its line 1)
+    answer = result.answer | {"records": [{"index": i, "line": paste.lines[i]} | item for i, item in zip(sent, placed)]}
+    if result.error is not None and app.log is not None:  # a body discarded whole: logged as POST /v2/sinks/<id> logs it
+        app.log(printable(f"sink {sink_id}: {result.error}"))
+    return answer, result.written, result.report, placed
+
+
+def _paste_fates(
+    paste: Paste, sent: list[int], answer: dict[str, Any] | None, report: Report | None, placed: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each record of the paste with its fate (held back: not sent, or the endpoint's answer), and
+    the errors (in the paste's order) and warnings, each placed in the paste."""
+    records = [{"index": i, "line": line, "text": text} for i, (line, text) in enumerate(zip(paste.lines, paste.shown))]
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    for i, held in paste.held.items():
+        errors.append(_in_paste(held, i, held.line))
+        records[i].update(status="not_sent", error_code=None, error_message=errors[-1]["message"])
+    if answer is not None and report is not None:
+        for i, item in zip(sent, placed):
+            records[i].update(status=item["status"], error_code=item.get("error_code"), error_message=item.get("error_message"))
+        errors += [_in_paste(e, sent[e.record], paste.lines[sent[e.record]]) for e in report.errors]
+        warnings += [_in_paste(w, sent[w.record], paste.lines[sent[w.record]]) for w in in_records(paste, report.warnings)]
+    errors.sort(key=lambda e: e["record"])
+    return records, errors, warnings
 
 
 # ---------------------------------------------------------------------------------------
