@@ -34,7 +34,7 @@ KEEP = 1000
 #: each, stored parts and all) stays bounded.
 KEEP_BYTES = 16 << 20
 
-#: The endpoint's ``error_code`` for a refused record, by why it was refused (see the README):
+#: The endpoint's ``error_code`` for a refused record, by why it was refused (see docs/types.md, "Null, missing, and the batch policy: more"):
 #: its own bad value, JSON or shape (the documented ``InvalidBody``), only a missing mapped value
 #: under ``allow_missing_fields: false`` (``MissingField``), or nothing of its own: the batch was
 #: discarded because of another record (``BatchDiscarded``).

@@ -313,7 +313,7 @@ def report_snapshot(r: mapper.Report) -> dict[str, Any]:
 
 def beyond_float(text: str) -> bool:
     """Whether the JSON text holds a number float64 cannot hold (``1e400``): a request body holding one is
-    refused whole, and ``check`` of the text says it wherever it is (README, deliberate deviations)."""
+    refused whole, and ``check`` of the text says it wherever it is (docs/types.md, deliberate deviations)."""
     found = []
 
     def flt(s: str) -> float:

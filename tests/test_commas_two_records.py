@@ -1,5 +1,5 @@
 """Two records with a comma between them, one a line (a JSON array of two, its brackets
-missing): README *Inputs* says such records "are read as the records with each comma a refused
+missing): docs/formats.md *Inputs* says such records "are read as the records with each comma a refused
 record of its own". With three records that held; with two, the input was told as NDJSON whose
 first line is broken, and the first record was refused whole with its comma."""
 
@@ -79,7 +79,7 @@ def test_two_large_records_with_a_comma_between_are_both_read(first: int, second
         assert "a comma between records" in report.errors[0].reason
 
 
-@pytest.mark.xfail(strict=True, reason="told from the head: NDJSON past 64 KiB, its first line one record refused whole (README, Inputs)")
+@pytest.mark.xfail(strict=True, reason="told from the head: NDJSON past 64 KiB, its first line one record refused whole (docs/formats.md, Inputs)")
 def test_ndjson_whose_first_line_ends_with_a_comma_keeps_its_record_at_any_size() -> None:
     lines = [_padded(i, 100) for i in range(400)]
     text = lines[0] + b",\n" + b"\n".join(lines[1:]) + b"\n"

@@ -121,7 +121,7 @@ DOC_SIZE = 5
 def _documents() -> bytes:
     """NDJSON of documents, DOC_SIZE records in each, one document a line."""
     chunks = [LINES[i : i + DOC_SIZE] for i in range(0, N, DOC_SIZE)]
-    # the broken line last: a document that is no JSON is one record refused, the others read on (README, --records-path)
+    # the broken line last: a document that is no JSON is one record refused, the others read on (docs/cli.md, --records-path)
     return b"".join(b'{"aircraft": [' + b", ".join(c) + b"]}\n" for c in chunks) + BROKEN + b"\n"
 
 
@@ -178,7 +178,7 @@ def without(ref: dict[str, Any], *, records: set[int] = frozenset(), warnings: s
 
 
 # A JSON array, a request body, a document or Python dicts cannot hold a line that is no
-# JSON (one broken record breaks the whole document: README, *Inputs*), so those forms
+# JSON (one broken record breaks the whole document: docs/formats.md, *Inputs*), so those forms
 # carry the records less the broken line, which stands last so no index moves.
 NO_BROKEN = {N}
 # A Python dict or str holds text, not bytes: the invalid byte is U+FFFD there already, which
@@ -221,7 +221,7 @@ def _forms(tmp: Path) -> dict[str, tuple[Any, dict[str, Any], set[int], set[tupl
         "document texts": (_documents().splitlines(), {"records_path": "aircraft"}, set(), set()),
         "dicts": (DICTS, {}, NO_BROKEN, NO_UTF8_WARNING),
         "iterator of dicts": (iter(copy.deepcopy(DICTS)), {}, NO_BROKEN, NO_UTF8_WARNING),
-        # a Python request body (read as its JSON text: README, *Inputs*) and Python documents
+        # a Python request body (read as its JSON text: docs/formats.md, *Inputs*) and Python documents
         "python request body": ({"records": [{"value": d} for d in copy.deepcopy(DICTS)]}, {"input_format": "endpoint"}, NO_BROKEN, NO_UTF8_WARNING),
         "python documents": ([{"aircraft": DICTS[i : i + DOC_SIZE]} for i in range(0, N, DOC_SIZE)], {"records_path": "aircraft"}, NO_BROKEN, NO_UTF8_WARNING),
         "json texts (bytes)": (list(TEXTS), {}, set(), set()),
@@ -276,9 +276,9 @@ def test_map_validate_and_iter_batches_agree_on_every_form(m, ref, tmp_path, for
 
 
 # Where each form places a record: NDJSON by its line (blank lines counted), an array, a
-# body or a document by the line its record (or its "value") starts on (README, *Inputs*),
+# body or a document by the line its record (or its "value") starts on (docs/formats.md, *Inputs*),
 # NDJSON of documents by its document's line; Python records (dicts) have no lines (None); JSON
-# texts are numbered as the NDJSON they would make, with records_path or without (README, *Python API*).
+# texts are numbered as the NDJSON they would make, with records_path or without (docs/python-api.md).
 def _expected_line(form: str, i: int) -> int | None:
     if form in ("json array", "request body", "request body detected", "document"):
         return i + 2
@@ -355,7 +355,7 @@ def _cli_runs(tmp: Path) -> dict[str, tuple[list[str], bytes | None]]:
     (tmp / "b.json").write_bytes(_body())
     (tmp / "d.json").write_bytes(_document())
     (tmp / "docs.ndjson").write_bytes(_documents())
-    # two files, the second gzip: record indices go on, lines restart (README, *Inputs*: several RECORDS files)
+    # two files, the second gzip: record indices go on, lines restart (docs/formats.md, *Inputs*: several RECORDS files)
     head, tail = NDJSON.split(b"\n")[:SPLIT_LINE], NDJSON.split(b"\n")[SPLIT_LINE:]
     (tmp / "p1.ndjson").write_bytes(b"\n".join(head) + b"\n")
     (tmp / "p2.ndjson.gz").write_bytes(gzip.compress(b"\n".join(tail)))
@@ -464,7 +464,7 @@ def test_cli_map_writes_the_rows_map_makes(ref, cli_runs, ext):
     rc, _stdout, stderr = runs[f"map {ext}"]
     assert rc == 1, stderr
     path = tmp / f"out.{ext}"
-    if ext == "ndjson":  # rows, which hold no batch to read back (README, *Outputs*): compared as rows
+    if ext == "ndjson":  # rows, which hold no batch to read back (docs/formats.md, *Output files*): compared as rows
         assert [json.loads(line) for line in path.read_bytes().splitlines()] == ref["rows"]
         return
     batch = mapper.read_batch(path)
@@ -569,7 +569,7 @@ def test_every_form_keeps_the_batch_policy(m, tmp_path, form, policy):
     got = m.validate(records, **opts, **policy)
     want = without(dict(sig(reference), rows=[], index=[]), records=gone, warnings=silent)
     if silent and policy.get("strict"):
-        # under strict the invalid byte refuses its record at `$` (README, *Warnings*); text that
+        # under strict the invalid byte refuses its record at `$` (docs/types.md, *Warnings*); text that
         # holds U+FFFD instead has nothing to refuse there (the record fails for its lossy decimals all the same)
         want["errors"] = [e for e in want["errors"] if (e[0], e[1], e[2]) != (UTF8_RECORD, "$", "lossy_value")]
     assert sig(got) == {k: want[k] for k in ("errors", "warnings", "records", "stored")}
@@ -673,7 +673,7 @@ def test_a_missing_value_under_allow_missing_fields_false_discards_what_each_doo
 
 @pytest.mark.parametrize("lead", [b"  ", b"\t", b"\n  ", b" \r\n\t"])
 def test_check_and_the_batcher_place_a_char_as_validate_does_after_blanks_before_the_text(m, lead):
-    # README, *Inputs*: an error's char counts from the start of the line the record stands on, what
+    # docs/formats.md, *Inputs*: an error's char counts from the start of the line the record stands on, what
     # stands before it counting; check and Batcher.add dropped a text's leading blanks first, so
     # their char was short by them (24 where validate of the same text said 26)
     broken, replaced = lead + BROKEN, lead + LINES[UTF8_RECORD]

@@ -1,6 +1,6 @@
 """A JMESPath expression that fails on a record, as the identity of an ``id_field`` sink.
 
-The README (*Paths*): an expression that fails on one record refuses that record alone,
+docs/formats.md (*Paths*): an expression that fails on one record refuses that record alone,
 ``invalid_id`` for the identity, ``JMESPath expression failed: ...``. The ``id_field``
 identity said "a Python mapper.compiler.PathFailure is not a JSON value" instead, the
 internal marker's class name (primary keys and stored columns said it right).

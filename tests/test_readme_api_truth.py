@@ -1,6 +1,6 @@
 """The README's Python API section, read as a new user reads it: what it promises holds.
 
-Each test is one claim of README *Python API* that the code did not keep.
+Each test is one claim of the Python API (README and docs/python-api.md) that the code did not keep.
 """
 
 from __future__ import annotations

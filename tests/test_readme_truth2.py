@@ -9,7 +9,7 @@ import pytest
 from mapper.errors import MapperError
 from mapper.web.catalog import load_catalog
 
-# README, Options of validate and map (--group): file names are printed with their control
+# docs/cli.md, Options of validate and map (--group): file names are printed with their control
 # characters and the characters that reorder or hide text as JSON escapes, wherever a command
 # prints one (messages, notes, the text report).
 ODD = "t\u202e\x1bx"
@@ -58,7 +58,7 @@ def _entries(config: dict[str, object]) -> list[dict[str, object]]:
 
 
 def test_a_null_destnameval_is_said_to_have_no_effect_not_to_be_replaced() -> None:
-    # README, Sink definitions: DestNameVal "without effect" is a warning; a null leaves the
+    # docs/formats.md, Sink definitions: DestNameVal "without effect" is a warning; a null leaves the
     # field as it was (Go), so it has no effect: it is not "replaced by the entry's name",
     # which is what the ingester does to NameVal only.
     from mapper.sink import check_sink
@@ -120,7 +120,7 @@ def test_socket_output_is_named_escaped(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_rejects_file_the_disk_cannot_sync_keeps_the_old_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    # README, Outputs: the refused records' file is kept only with the rows: a run that fails
+    # docs/formats.md, Writing outputs: the refused records' file is kept only with the rows: a run that fails
     # (exit 2) leaves both files as they were. A write error the disk reports only as it
     # writes the data back (fsync: EIO, a thin volume full) must show before the rows are
     # renamed into place, not after, when they can no longer be kept out.
@@ -156,7 +156,7 @@ def test_a_rejects_file_the_disk_cannot_sync_keeps_the_old_rows(tmp_path: Path, 
 def test_send_interrupted_while_its_summary_is_said_exits_as_an_interrupted_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # README, Send and serve: send's exit status 2 is "an interrupted run (SIGINT/SIGTERM ...)".
+    # docs/send-serve.md (from the README's Send and serve): send's exit status 2 is "an interrupted run (SIGINT/SIGTERM ...)".
     # A signal while the final summary is said (a JSON report into a slow pipe) came after
     # send had given its signals back: a Ctrl-C was then Python's KeyboardInterrupt, 130
     # from main, and a SIGTERM killed the process outright.

@@ -21,7 +21,7 @@ SINK = Path(__file__).resolve().parent.parent / "examples" / "aircraft" / "sink.
     ],
 )
 def test_a_comma_with_no_member_before_it_is_said_so_in_a_document_read_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, name: str) -> None:
-    # README, *Command line* (inputs): "A comma with nothing before it ... is `a comma with no
+    # docs/formats.md, *Inputs*: "A comma with nothing before it ... is `a comma with no
     # value before it at char N` (in an object, `a comma with no member before it`)": so for
     # NDJSON records, and for a document read whole too (msgspec's Raw says "expected '\"'")
     path = tmp_path / name
@@ -33,7 +33,7 @@ def test_a_comma_with_no_member_before_it_is_said_so_in_a_document_read_whole(tm
 
 
 def test_a_short_object_whose_first_line_misses_its_comma_is_one_bad_record_before_the_next(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # README, *Command line* (inputs): "a first line holding the object's first member,
+    # docs/formats.md, *Inputs*: "a first line holding the object's first member,
     # `{ "id": "x"` with its comma missing, is read as such a document too, not as NDJSON":
     # so also when the object is short and the next one, as `jq .` prints it, opens within
     # the lines looked at (it was read as NDJSON: each of the six lines a refused record)

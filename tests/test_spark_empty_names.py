@@ -2,7 +2,7 @@
 
 An empty SINK said ". is a directory, not a sink file", an empty PATH "no such file: ", and an
 empty ``-o`` "cannot write : the input ... reads it, or is in it": each read '' as the working
-directory or as nothing. Like the other commands' file arguments (README, *Command line*), it is
+directory or as nothing. Like the other commands' file arguments (docs/cli.md), it is
 a parser error naming the argument, before Spark, Java or any file is looked at.
 """
 

@@ -171,7 +171,7 @@ def beyond_float64(raw: bytes, record: int = 0) -> RecordError | None:
 
     One ``orjson.loads`` when it holds none (about 6% of a ``check`` of a seed record): the
     engine's decoders skip a field nobody maps unread, so ``validate`` of many records does
-    not see such a number there (the README's deviations)."""
+    not see such a number there (docs/types.md, "Deliberate deviations")."""
     found = huge_number_in(raw)
     if found is None:
         return None

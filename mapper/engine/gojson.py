@@ -11,8 +11,8 @@ need it:
 * a number beyond float64's range (``1e400``, a 400-digit integer): Go refuses the
   whole record. A batch's engine judges such a number where the sink maps it
   (``out_of_range`` at that column) and ignores it elsewhere: the fast decoders never
-  read unmapped values, and both paths must agree (a deliberate deviation, listed in the
-  README). ``Mapper.check`` and the batcher look at one record's whole text
+  read unmapped values, and both paths must agree (a deliberate deviation, listed in
+  docs/types.md). ``Mapper.check`` and the batcher look at one record's whole text
   (:func:`huge_number`: ``out_of_range`` where it is).
 """
 
