@@ -1,6 +1,6 @@
 """Where the web UI's Send records says an error or a warning is: the line and char of the paste box,
 as ``mapper validate`` says them of the same text saved as a file (``char N`` counted from the
-start of the line the record stands on, in characters; docs/cli.md).
+start of the line the record stands on, in characters; docs/formats.md, *Inputs*).
 
 The page builds one request body of the pasted records (one line, each record after
 ``{"value":``) or sends a pasted body as pasted (its leading whitespace taken off): the
