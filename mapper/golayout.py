@@ -386,6 +386,120 @@ def _finish(layout: str, value: str, f: list, am: bool, pm: bool, utc: bool, zon
     return secs * _NS + nsec
 
 
+# ---------------------------------------------------------------- general path: one element each
+#
+# Each reads one layout element of ``value`` at ``i`` as Go 1.19's parser does, storing what it
+# reads into the fields ``f`` (_FIELDS0's order), and returns the position after it and whether
+# the element failed; the ones that check a range also return the failing field's name ("": none).
+
+
+def _number_rest(value: str, i: int, x: int, code: int, arg: int, f: list) -> tuple[int, bool, str]:
+    """A numeric element's (month, day, hour, minute, second) number ``x`` that getnum read
+    ending at ``i`` (-1: none there), when it is not plainly in range or a fraction may follow: out of range
+    names the field; after seconds with no fraction element later in the layout (``arg`` 0), Go
+    also takes a fraction written there (``:05.123``), even in place of the seconds (``:.5``)."""
+    n = len(value)
+    fi, _fixed, lo, hi, name = _NUM[code]
+    if x < 0:
+        # Go 1.19: seconds that are no number but a fraction (":.5") are 0 seconds and
+        # that fraction (the fraction's parse overwrites getnum's error; its 0 stays)
+        if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
+            f[5] = 0
+            f[6], i = _take_frac(value, i)
+            return i, False, ""
+        return i, True, ""
+    if x < lo or x > hi:
+        return i, False, name
+    f[fi] = x
+    if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
+        f[6], i = _take_frac(value, i)
+    return i, False, ""
+
+
+def _read_fixed_fraction(value: str, i: int, arg: int, f: list) -> tuple[int, bool, str]:
+    """A ``.000`` element of ``arg`` digits: a separator and exactly that many digits (Go takes
+    1 + arg bytes and keeps the first 9 digits; a sign among them is out of range)."""
+    k = min(arg, 9)
+    end = _byte_end(value, i, 1 + arg)  # Go takes 1 + arg bytes; past the 9th digit, unread
+    v = _atoi(value[i + 1 : i + 1 + k])
+    if end is None or value[i] not in ".," or v is None:
+        return i, True, ""
+    if v < 0:
+        return i, False, "fractional second"
+    f[6] = v * 10 ** (9 - k)
+    return end, False, ""
+
+
+def _read_offset(value: str, i: int, code: int, utc: bool, zone: int) -> tuple[int, bool, bool, int]:
+    """A numeric zone element (-0700, -07:00, Z07:00, ...): ``Z`` where the layout allows it
+    (``utc`` becomes True), else a sign and fields of the element's shape (``zone`` becomes the
+    offset in seconds); returns (position, bad, utc, zone)."""
+    n = len(value)
+    ln, colon, has_mm, has_ss, has_z = _ZONES[code]
+    if has_z and value[i : i + 1] == "Z":
+        return i + 1, False, True, zone
+    if n - i < ln or (colon and (value[i + 3] != ":" or (has_ss and value[i + 6] != ":"))):
+        return i, True, utc, zone
+    # Go 1.19 reads each field with atoi (a sign is taken: "+-1:00" is an hour
+    # of -1) and checks no range (both changed in Go 1.20)
+    t, step = value[i : i + ln], (3 if colon else 2)
+    hh = _atoi(t[1:3])
+    mm = _atoi(t[1 + step : 3 + step]) if has_mm else 0
+    ss = _atoi(t[1 + 2 * step : 3 + 2 * step]) if has_ss else 0
+    if hh is None or mm is None or ss is None or t[0] not in "+-":
+        return i + ln, True, utc, zone
+    return i + ln, False, utc, (hh * 3600 + mm * 60 + ss) * (-1 if t[0] == "-" else 1)
+
+
+def _read_name(value: str, i: int, code: int, f: list) -> tuple[int, bool]:
+    """A month or weekday name (Jan, January, Mon, Monday), ASCII case-insensitively; a month's
+    number goes into ``f`` (a weekday is only checked, as Go does)."""
+    for k, name in enumerate(_NAMES[code]):
+        part = value[i : i + len(name)]
+        if part.isascii() and part.lower() == name.lower():
+            if code in (_MONTH, _LONG_MONTH):
+                f[1] = k + 1
+            return i + len(name), False
+    return i, True
+
+
+def _read_ampm(value: str, i: int, code: int, am: bool, pm: bool) -> tuple[int, bool, bool, bool]:
+    """A ``PM`` (``pm``) element: exactly PM or AM in the element's case; returns
+    (position, bad, am, pm) with the one read set."""
+    p = value[i : i + 2]
+    if p == ("PM" if code == _PM else "pm"):
+        return i + 2, False, am, True
+    if p == ("AM" if code == _PM else "am"):
+        return i + 2, False, True, pm
+    return i, True, am, pm
+
+
+def _read_zone_name(value: str, i: int, utc: bool, zname: str) -> tuple[int, bool, bool, str]:
+    """An ``MST`` element: ``UTC`` (``utc`` becomes True), else a zone abbreviation Go accepts,
+    kept as ``zname`` (its offset is unknown with Local = UTC: the instant is unchanged);
+    returns (position, bad, utc, zname)."""
+    if value.startswith("UTC", i):
+        return i + 3, False, True, zname
+    ln = _zone_name_len(value[i:])
+    return i + ln, ln == 0, utc, value[i : i + ln]
+
+
+def _read_year_day(value: str, i: int, code: int, f: list) -> tuple[int, bool]:
+    """A day-of-year element: ``__2`` takes up to two leading spaces and 1 to 3 digits,
+    ``002`` exactly 3 digits."""
+    n = len(value)
+    for _ in range(2 if code == _UNDER_YDAY else 0):
+        if i < n and value[i] == " ":
+            i += 1
+    j = i
+    while j < i + 3 and _isd(value, j):
+        j += 1
+    if j == i or (code == _ZERO_YDAY and j != i + 3):
+        return i, True
+    f[7] = int(value[i:j])
+    return j, False
+
+
 # ---------------------------------------------------------------- fast path (regex)
 
 _R_VAR2 = "([0-9](?:[0-9]|(?![0-9])))"  # getnum(false): takes the second digit if present
@@ -566,6 +680,15 @@ class GoLayout:
         return self._parse_zoned(value)[0]
 
     def _parse_zoned(self, value: str) -> tuple[int, int]:
+        """The careful path: walk the layout's elements over ``value`` as Go's parser does,
+        raising Go's error at the first element that does not match.
+
+        The loop matches each element's literal prefix, then reads the element: the rarer kinds
+        in one ``_read_*`` function each, which returns the new position and whether the element
+        failed (``bad``) or read a number out of range (``rng``, the field's name). Numbers in
+        range, years and ``.999`` fractions stay inline: this runs per value, and a call per
+        element costs measurably (numbers are most of a value's elements).
+        """
         layout, n, i = self.layout, len(value), 0
         f = list(_FIELDS0)
         am = pm = utc = False
@@ -590,20 +713,10 @@ class GoLayout:
                 if code == _UNDER_DAY and i < n and value[i] == " ":
                     i += 1
                 x, i = _getnum(value, i, fixed)
-                if x < 0:
-                    # Go 1.19: seconds that are no number but a fraction (":.5") are 0 seconds and
-                    # that fraction (the fraction's parse overwrites getnum's error; its 0 stays)
-                    if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
-                        f[5] = 0
-                        f[6], i = _take_frac(value, i)
-                    else:
-                        bad = True
-                elif x < lo or x > hi:
-                    rng = name
-                else:
+                if lo <= x <= hi and (fi != 5 or arg or value[i : i + 1] not in ".,"):  # ("" is in ".,")
                     f[fi] = x
-                    if fi == 5 and not arg and i + 1 < n and value[i] in ".," and _isd(value, i + 1):
-                        f[6], i = _take_frac(value, i)
+                else:
+                    i, bad, rng = _number_rest(value, i, x, code, arg, f)
             elif code in (_LONG_YEAR, _YEAR):  # 2006 needs a leading digit; 06 takes a sign
                 w = 4 if code == _LONG_YEAR else 2
                 v = _atoi(value[i : i + w]) if n - i >= w and (w == 2 or _isd(value, i)) else None
@@ -615,67 +728,17 @@ class GoLayout:
                 if i + 1 < n and value[i] in ".," and _isd(value, i + 1):
                     f[6], i = _take_frac(value, i, 9)
             elif code == _FRAC0:
-                k = min(arg, 9)
-                end = _byte_end(value, i, 1 + arg)  # Go takes 1 + arg bytes; past the 9th digit, unread
-                v = _atoi(value[i + 1 : i + 1 + k])
-                if end is None or value[i] not in ".," or v is None:
-                    bad = True
-                elif v < 0:
-                    rng = "fractional second"
-                else:
-                    f[6], i = v * 10 ** (9 - k), end
+                i, bad, rng = _read_fixed_fraction(value, i, arg, f)
             elif code in _ZONES:
-                ln, colon, has_mm, has_ss, has_z = _ZONES[code]
-                if has_z and value[i : i + 1] == "Z":
-                    utc, i = True, i + 1
-                elif n - i < ln or (colon and (value[i + 3] != ":" or (has_ss and value[i + 6] != ":"))):
-                    bad = True
-                else:
-                    # Go 1.19 reads each field with atoi (a sign is taken: "+-1:00" is an hour
-                    # of -1) and checks no range (both changed in Go 1.20)
-                    t, step = value[i : i + ln], (3 if colon else 2)
-                    hh = _atoi(t[1:3])
-                    mm = _atoi(t[1 + step : 3 + step]) if has_mm else 0
-                    ss = _atoi(t[1 + 2 * step : 3 + 2 * step]) if has_ss else 0
-                    if hh is None or mm is None or ss is None or t[0] not in "+-":
-                        bad = True
-                    else:
-                        zone = (hh * 3600 + mm * 60 + ss) * (-1 if t[0] == "-" else 1)
-                    i += ln
+                i, bad, utc, zone = _read_offset(value, i, code, utc, zone)
             elif code in _NAMES:
-                for k, name in enumerate(_NAMES[code]):
-                    part = value[i : i + len(name)]
-                    if part.isascii() and part.lower() == name.lower():
-                        if code in (_MONTH, _LONG_MONTH):
-                            f[1] = k + 1
-                        i += len(name)
-                        break
-                else:
-                    bad = True
+                i, bad = _read_name(value, i, code, f)
             elif code in (_PM, _PM_LOWER):
-                p = value[i : i + 2]
-                if p == ("PM" if code == _PM else "pm"):
-                    pm, i = True, i + 2
-                elif p == ("AM" if code == _PM else "am"):
-                    am, i = True, i + 2
-                else:
-                    bad = True
+                i, bad, am, pm = _read_ampm(value, i, code, am, pm)
             elif code in (_UNDER_YDAY, _ZERO_YDAY):
-                for _ in range(2 if code == _UNDER_YDAY else 0):
-                    if i < n and value[i] == " ":
-                        i += 1
-                j = i
-                while j < i + 3 and _isd(value, j):
-                    j += 1
-                bad = j == i or (code == _ZERO_YDAY and j != i + 3)
-                if not bad:
-                    f[7], i = int(value[i:j]), j
+                i, bad = _read_year_day(value, i, code, f)
             elif code == _TZ:
-                if value.startswith("UTC", i):
-                    utc, i = True, i + 3
-                else:  # an abbreviation's offset is unknown with Local = UTC: instant unchanged
-                    ln = _zone_name_len(value[i:])
-                    bad, zname, i = ln == 0, value[i : i + ln], i + ln
+                i, bad, utc, zname = _read_zone_name(value, i, utc, zname)
             if rng:
                 raise LayoutError(layout, value, stdstr, value[i:], ": " + rng + " out of range")
             if bad:
