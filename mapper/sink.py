@@ -737,87 +737,22 @@ def _check_schema_parts(
     form: str,
     definition_where: tuple[str | int, ...],
 ) -> Sink | None:
+    """Check a schema's parts (its type, identity, missing-field policy and definition) with the
+    options that override them, in that order; the Sink, or None when something is wrong
+    (every problem found is on ``ck``)."""
     if "type" in schema and schema["type"] != "json":
         ck.error(where + ("type",), "invalid-value", f'schema type must be "json", not {ck.show(schema["type"])}')
 
     # Identity: exactly one of id_field / primary_key_fields.
-    id_field: str | None = None
-    pk_fields: tuple[str, ...] | None = None
     ov_id, ov_pk = overrides.get("id_field"), overrides.get("primary_key_fields")
     if ov_id is not None or ov_pk is not None:
-        if ov_id is not None and ov_pk is not None:
-            ck.error(where, "identity", "give either id_field or primary_key_fields, not both")
-        if ("id_field" in schema or "primary_key_fields" in schema) and form != "definition":
-            ck.note(where, "overridden", "the identity given as an option replaces the one in the definition")
-        id_field = plain_str(ov_id) if isinstance(ov_id, str) else ov_id
-        pk_fields = tuple(map(plain_str, ov_pk)) if isinstance(ov_pk, tuple) and all(isinstance(p, str) for p in ov_pk) else ov_pk
+        id_field, pk_fields = _identity_options(ck, schema, where, ov_id, ov_pk, form)
         id_where = pk_where = where
-        if id_field is not None and (not isinstance(id_field, str) or not id_field):  # (a Python caller's: the command line's is a name)
-            ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {ck.show(id_field)}")
-            id_field = None
-        if pk_fields is not None and (not isinstance(pk_fields, tuple) or not pk_fields or not all(isinstance(p, str) and p for p in pk_fields)):
-            ck.error(
-                where, "identity", f"the primary_key_fields option must be a non-empty list of column names, not {json_type(pk_fields)} {ck.show(pk_fields)}"
-            )
-            pk_fields = None
     else:
-        has_id, has_pk = "id_field" in schema, "primary_key_fields" in schema
+        id_field, pk_fields = _identity_in_schema(ck, schema, where, form)
         id_where, pk_where = where + ("id_field",), where + ("primary_key_fields",)
-        if has_id and has_pk:
-            ck.error(where, "identity", "give exactly one of id_field and primary_key_fields, not both")
-        elif not has_id and not has_pk:
-            hint = (
-                " (a bare definition array takes it as an option: --id-field or --primary-key-fields on the command line, id_field= or primary_key_fields= from Python)"
-                if form == "definition"
-                else ""
-            )
-            ck.error(where, "identity", f"the record identity is missing: give id_field or primary_key_fields{hint}")
-        if has_id:
-            value = schema["id_field"]
-            if not isinstance(value, str) or not value:
-                ck.error(id_where, "wrong-type", f"id_field must be the name of a column (a non-empty string), not {ck.show(value)}")
-            else:
-                id_field = plain_str(value)
-        if has_pk:
-            value = schema["primary_key_fields"]
-            if not isinstance(value, (list, tuple)) or not value:
-                ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {ck.show(value)}")
-            else:
-                good = True
-                for i, item in enumerate(value):
-                    if not isinstance(item, str) or not item.strip(GO_SPACE):
-                        ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {ck.show(item)}")
-                        good = False
-                if good:
-                    pk_fields = tuple(map(plain_str, value))
 
-    # Missing-field policy.
-    allow_missing: bool | None = overrides.get("allow_missing_fields")
-    if allow_missing is not None and not isinstance(allow_missing, bool):  # ("no" is truthy: never taken for a policy)
-        ck.error(where, "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(allow_missing)} {ck.show(allow_missing)}")
-        allow_missing = None
-    elif allow_missing is None:
-        if "allow_missing_fields" not in schema:
-            hint = (
-                " (a bare definition array takes it as an option: --allow-missing-fields or --no-allow-missing-fields on the command line, allow_missing_fields= from Python)"
-                if form == "definition"
-                else ""
-            )
-            ck.error(
-                where + (("allow_missing_fields",) if form != "definition" else ()),
-                "missing",
-                f"allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch{hint}",
-            )
-        elif not isinstance(schema["allow_missing_fields"], bool):
-            ck.error(
-                where + ("allow_missing_fields",),
-                "wrong-type",
-                f"allow_missing_fields must be true or false, not {ck.show(schema['allow_missing_fields'])}",
-            )
-        else:
-            allow_missing = schema["allow_missing_fields"]
-    elif "allow_missing_fields" in schema and form != "definition" and schema["allow_missing_fields"] != allow_missing:
-        ck.note(where + ("allow_missing_fields",), "overridden", f"allow_missing_fields is overridden by the option ({str(allow_missing).lower()})")
+    allow_missing = _missing_policy(ck, schema, where, overrides.get("allow_missing_fields"), form)
 
     # The definition. The checks across entries (identity, colliding paths) run on the
     # entries that check even when others do not: one pass reports all it can know.
@@ -831,50 +766,12 @@ def _check_schema_parts(
     if entries is not None:
         # (a column with errors of its own is still its type: an identity of a wrong type is said too;
         # a name two entries give is the first one's, the later a duplicate: judged and said so)
-        named = entries.named
         if id_field is not None:
-            given = named.get(id_field)
-            if given is None:
-                ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{ck.suggest(id_field, list(by_name))}")
-            else:
-                first = _shared_name(ck, id_where, f"id_field {preview(id_field)!r}", given[0], definition_where)
-                ctype = given[1]
-                if ctype is not None and ctype not in ("id", "int"):
-                    ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column{first}; it must be of type id or int")
+            _check_id_column(ck, id_field, id_where, entries.named, list(by_name), definition_where)
         if pk_fields is not None:
-            seen: set[str] = set()
-            for i, pk in enumerate(pk_fields):
-                pkw = pk_where + ((i,) if pk_where != where else ())
-                if pk != pk.strip(GO_SPACE):  # (as Go's strings.TrimSpace: str.strip() trims \x1c-\x1f too)
-                    ck.warning(pkw, "whitespace", f"primary key field {preview(pk)!r} has surrounding spaces; the ingester trims them")
-                    pk = pk.strip(GO_SPACE)
-                if pk in seen:
-                    ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
-                seen.add(pk)
-                given = named.get(pk)
-                if given is None:
-                    ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, list(by_name))}")
-                    continue
-                first = _shared_name(ck, pkw, f"primary key field {preview(pk)!r}", given[0], definition_where)
-                if given[1] == "strings":
-                    ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column{first}; a set of strings cannot be a key")
-            pk_fields = tuple(p.strip(GO_SPACE) for p in pk_fields)
+            pk_fields = _check_key_columns(ck, pk_fields, pk_where, where, entries.named, list(by_name), definition_where)
         check_paths(ck, checked)
-    reserved = False
-    if id_field is not None or pk_fields is not None:
-        # (on the entries that check, whatever else is wrong: the ingester's stored
-        # columns leave out the identity's own, an id_field or a single primary key)
-        key = id_field if id_field is not None else (pk_fields[0] if pk_fields is not None and len(pk_fields) == 1 else None)
-        for c in checked:
-            if c.name == "_id" and c.name != key:  # the table's record identity: a stored column of that name would write over it
-                ck.error(
-                    definition_where + (c.index, "name"),
-                    "reserved-name",
-                    "_id is the record's identity in the table (what id_field / primary_key_fields make): "
-                    "a stored column cannot have that name; name it otherwise, or make it the identity",
-                )
-                reserved = True
-                break
+    reserved = (id_field is not None or pk_fields is not None) and _stores_reserved_id(ck, checked, id_field, pk_fields, definition_where)
     if reserved or columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
     sink = Sink(
@@ -885,3 +782,160 @@ def _check_schema_parts(
         form=form,
     )
     return sink
+
+
+def _identity_options(
+    ck: Checker, schema: Mapping[str, Any], where: tuple[str | int, ...], ov_id: Any, ov_pk: Any, form: str
+) -> tuple[str | None, tuple[str, ...] | None]:
+    """The identity given as options (``id_field=`` / ``primary_key_fields=``, or the command
+    line's): (id_field, primary_key_fields), each None when not given or not usable (said at
+    ``where``). Giving both is an error; a schema's own identity is replaced (a note)."""
+    if ov_id is not None and ov_pk is not None:
+        ck.error(where, "identity", "give either id_field or primary_key_fields, not both")
+    if ("id_field" in schema or "primary_key_fields" in schema) and form != "definition":
+        ck.note(where, "overridden", "the identity given as an option replaces the one in the definition")
+    id_field = plain_str(ov_id) if isinstance(ov_id, str) else ov_id
+    pk_fields = tuple(map(plain_str, ov_pk)) if isinstance(ov_pk, tuple) and all(isinstance(p, str) for p in ov_pk) else ov_pk
+    if id_field is not None and (not isinstance(id_field, str) or not id_field):  # (a Python caller's: the command line's is a name)
+        ck.error(where, "identity", f"the id_field option must be a column name (a non-empty str), not {json_type(id_field)} {ck.show(id_field)}")
+        id_field = None
+    if pk_fields is not None and (not isinstance(pk_fields, tuple) or not pk_fields or not all(isinstance(p, str) and p for p in pk_fields)):
+        ck.error(where, "identity", f"the primary_key_fields option must be a non-empty list of column names, not {json_type(pk_fields)} {ck.show(pk_fields)}")
+        pk_fields = None
+    return id_field, pk_fields
+
+
+def _identity_in_schema(ck: Checker, schema: Mapping[str, Any], where: tuple[str | int, ...], form: str) -> tuple[str | None, tuple[str, ...] | None]:
+    """The identity a schema gives: (id_field, primary_key_fields), each None when absent or not
+    usable. Exactly one must be there (a bare definition array is told it takes them as options);
+    an id_field must be a non-empty string, primary_key_fields a non-empty array of names."""
+    id_field: str | None = None
+    pk_fields: tuple[str, ...] | None = None
+    has_id, has_pk = "id_field" in schema, "primary_key_fields" in schema
+    if has_id and has_pk:
+        ck.error(where, "identity", "give exactly one of id_field and primary_key_fields, not both")
+    elif not has_id and not has_pk:
+        hint = (
+            " (a bare definition array takes it as an option: --id-field or --primary-key-fields on the command line, id_field= or primary_key_fields= from Python)"
+            if form == "definition"
+            else ""
+        )
+        ck.error(where, "identity", f"the record identity is missing: give id_field or primary_key_fields{hint}")
+    if has_id:
+        value = schema["id_field"]
+        if not isinstance(value, str) or not value:
+            ck.error(where + ("id_field",), "wrong-type", f"id_field must be the name of a column (a non-empty string), not {ck.show(value)}")
+        else:
+            id_field = plain_str(value)
+    if has_pk:
+        value = schema["primary_key_fields"]
+        pk_where = where + ("primary_key_fields",)
+        if not isinstance(value, (list, tuple)) or not value:
+            ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {ck.show(value)}")
+        else:
+            good = True
+            for i, item in enumerate(value):
+                if not isinstance(item, str) or not item.strip(GO_SPACE):
+                    ck.error(pk_where + (i,), "wrong-type", f"a primary key field must be a column name, not {ck.show(item)}")
+                    good = False
+            if good:
+                pk_fields = tuple(map(plain_str, value))
+    return id_field, pk_fields
+
+
+def _missing_policy(ck: Checker, schema: Mapping[str, Any], where: tuple[str | int, ...], option: Any, form: str) -> bool | None:
+    """Whether records may miss fields: the ``allow_missing_fields`` option (which must be a
+    bool: "no" is truthy, never taken for a policy; a schema's other value gets a note), else
+    the schema's, which is required and must be true or false; None when not usable."""
+    if option is not None and not isinstance(option, bool):
+        ck.error(where, "wrong-type", f"the allow_missing_fields option must be True or False, not {json_type(option)} {ck.show(option)}")
+        return None
+    if option is not None:
+        if "allow_missing_fields" in schema and form != "definition" and schema["allow_missing_fields"] != option:
+            ck.note(where + ("allow_missing_fields",), "overridden", f"allow_missing_fields is overridden by the option ({str(option).lower()})")
+        return option
+    if "allow_missing_fields" not in schema:
+        hint = (
+            " (a bare definition array takes it as an option: --allow-missing-fields or --no-allow-missing-fields on the command line, allow_missing_fields= from Python)"
+            if form == "definition"
+            else ""
+        )
+        ck.error(
+            where + (("allow_missing_fields",) if form != "definition" else ()),
+            "missing",
+            f"allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch{hint}",
+        )
+        return None
+    if not isinstance(schema["allow_missing_fields"], bool):
+        ck.error(
+            where + ("allow_missing_fields",),
+            "wrong-type",
+            f"allow_missing_fields must be true or false, not {ck.show(schema['allow_missing_fields'])}",
+        )
+        return None
+    return schema["allow_missing_fields"]
+
+
+def _check_id_column(
+    ck: Checker, id_field: str, id_where: tuple[str | int, ...], named: Mapping[str, Any], names: list[str], definition_where: tuple[str | int, ...]
+) -> None:
+    """The id_field must name a column of the definition (``named``: name to (entry indices,
+    type)), and one of type id or int; a name several entries give is ambiguous (said too)."""
+    given = named.get(id_field)
+    if given is None:
+        ck.error(id_where, "unknown-column", f"id_field {preview(id_field)!r} names no column of the definition{ck.suggest(id_field, names)}")
+        return
+    first = _shared_name(ck, id_where, f"id_field {preview(id_field)!r}", given[0], definition_where)
+    ctype = given[1]
+    if ctype is not None and ctype not in ("id", "int"):
+        ck.error(id_where, "identity-type", f"id_field {preview(id_field)!r} is {article(ctype)} column{first}; it must be of type id or int")
+
+
+def _check_key_columns(
+    ck: Checker,
+    pk_fields: tuple[str, ...],
+    pk_where: tuple[str | int, ...],
+    where: tuple[str | int, ...],
+    named: Mapping[str, Any],
+    names: list[str],
+    definition_where: tuple[str | int, ...],
+) -> tuple[str, ...]:
+    """Each primary key field must name a column of the definition (``named``: name to (entry
+    indices, type)) that is not a strings column; surrounding spaces (which the ingester trims)
+    and a field listed twice are warnings. Returns the fields trimmed as the ingester uses them."""
+    seen: set[str] = set()
+    for i, pk in enumerate(pk_fields):
+        pkw = pk_where + ((i,) if pk_where != where else ())
+        if pk != pk.strip(GO_SPACE):  # (as Go's strings.TrimSpace: str.strip() trims \x1c-\x1f too)
+            ck.warning(pkw, "whitespace", f"primary key field {preview(pk)!r} has surrounding spaces; the ingester trims them")
+            pk = pk.strip(GO_SPACE)
+        if pk in seen:
+            ck.warning(pkw, "duplicate", f"primary key field {preview(pk)!r} is listed twice")
+        seen.add(pk)
+        given = named.get(pk)
+        if given is None:
+            ck.error(pkw, "unknown-column", f"primary key field {preview(pk)!r} names no column of the definition{ck.suggest(pk, names)}")
+            continue
+        first = _shared_name(ck, pkw, f"primary key field {preview(pk)!r}", given[0], definition_where)
+        if given[1] == "strings":
+            ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column{first}; a set of strings cannot be a key")
+    return tuple(p.strip(GO_SPACE) for p in pk_fields)
+
+
+def _stores_reserved_id(
+    ck: Checker, checked: list[Any], id_field: str | None, pk_fields: tuple[str, ...] | None, definition_where: tuple[str | int, ...]
+) -> bool:
+    """Whether a stored column is named ``_id`` (an error): the table's record identity, which it
+    would write over. The identity's own column is not stored (an id_field, or a single primary
+    key), so it may have that name. Checked on the entries that check, whatever else is wrong."""
+    key = id_field if id_field is not None else (pk_fields[0] if pk_fields is not None and len(pk_fields) == 1 else None)
+    for c in checked:
+        if c.name == "_id" and c.name != key:
+            ck.error(
+                definition_where + (c.index, "name"),
+                "reserved-name",
+                "_id is the record's identity in the table (what id_field / primary_key_fields make): "
+                "a stored column cannot have that name; name it otherwise, or make it the identity",
+            )
+            return True
+    return False
