@@ -530,6 +530,11 @@ class _PathStats:
             self.f_id_out += 1
 
     def add_str(self, v: str, index: int) -> None:
+        """Count a string: as a key's value, and as each column type that may take strings
+        (timestamp, int, decimal, bool, strings) would: what it takes, and the first it refuses.
+
+        Runs per string value of the scan: the rarer or costlier readings (timestamps, integer
+        and decimal text) are methods; the cheap checks every string gets stay inline."""
         self.seen("str", index, v)
         self.track(v)
         if not v:
@@ -537,46 +542,15 @@ class _PathStats:
         ts = self.ts
         if ts is None:
             ts = self.ts = _ts_candidates()
-        if ts and not _TS_SHAPE.match(v):
-            self.ts = []  # no candidate layout can parse it: skip the (costly) failing parses
-            self.ts_ended = v
-        elif ts:
-            alive = []
-            secs = None  # the instant, in seconds (every layout that parses it reads the same one)
-            for c in ts:
-                got = _converted(c[1], v)
-                if got is not _FAILED:
-                    alive.append(c)
-                    secs = got if secs is None else secs
-            if alive:
-                self.ts_hits += 1
-                self.add_time(v, secs)
-            if len(alive) != len(ts):
-                self.ts = alive
-                if not alive:
-                    self.ts_ended = v
+        if ts:
+            self._str_timestamp(v, ts)
         if v == "":  # "" is no value for int, decimal and bool columns: no error
             return
         # Counted for every string: a conflict's report says how many values each type takes.
         first = v[:1]
         t = go_trim(v) if first in _NUM_START and len(v) < 400 else ""
         if t and _INT_TEXT.fullmatch(t):
-            self.n_int += 1
-            if t[0] in "+-":
-                self.n_signed += 1
-                if self.signed is None:
-                    self.signed = v
-            n = int(t)
-            if self.uniq is not None and -(2**63) <= n < 2**63:
-                canonical = str(n) == v
-                if self.unique_int:
-                    (self.nuniq if canonical else self.tuniq).append(n)
-                if canonical and self.unique and -(10**6) < n < 10**6:  # (Go prints 10^6 and beyond with an exponent)
-                    self.guniq.append(n)
-            if self.tmin is None or n < self.tmin:
-                self.tmin = n
-            if self.tmax is None or n > self.tmax:
-                self.tmax = n
+            self._str_int(v, t)
         else:
             if self.int_text:
                 self.int_text = False
@@ -586,21 +560,7 @@ class _PathStats:
                 if k is not None:
                     self.guniq.append(k)
         if first in _DEC_START:
-            try:
-                mant, scale = parse_decimal_text(v)
-            except (ValueError, OverflowError):
-                if self.dec_text:
-                    self.dec_text, self.not_dec = False, v
-            else:
-                self.n_dec += 1
-                d = Decimal(mant).scaleb(-scale)
-                if scale > self.dscale:
-                    self.dscale = scale
-                self.dscales[scale] = self.dscales.get(scale, 0) + 1
-                if self.dmin is None or d < self.dmin:
-                    self.dmin, self.dmin_text = d, v
-                if self.dmax is None or d > self.dmax:
-                    self.dmax, self.dmax_text = d, v
+            self._str_decimal(v)
         elif self.dec_text:
             self.dec_text, self.not_dec = False, v
         if len(v) < 16 and go_trim(v.lower()) in _BOOL_WORDS:
@@ -611,6 +571,69 @@ class _PathStats:
         if "," in v or (v[0] == "[" and v[-1] == "]"):
             self.s_split += 1
             _count_ids(v, self.s_ids)
+
+    def _str_timestamp(self, v: str, ts: list[tuple[str | None, ColumnType]]) -> None:
+        """A string while every string so far parses with some timestamp layout (``ts``, those
+        layouts): the layouts that parse it stay candidates (none left: ``ts_ended`` is it), and
+        one parsing it counts it as a timestamp."""
+        if not _TS_SHAPE.match(v):
+            self.ts = []  # no candidate layout can parse it: skip the (costly) failing parses
+            self.ts_ended = v
+            return
+        alive = []
+        secs = None  # the instant, in seconds (every layout that parses it reads the same one)
+        for c in ts:
+            got = _converted(c[1], v)
+            if got is not _FAILED:
+                alive.append(c)
+                secs = got if secs is None else secs
+        if alive:
+            self.ts_hits += 1
+            self.add_time(v, secs)
+        if len(alive) != len(ts):
+            self.ts = alive
+            if not alive:
+                self.ts_ended = v
+
+    def _str_int(self, v: str, t: str) -> None:
+        """Integer text (``t``: the string trimmed as Go's TrimSpace does): counted, its sign (an
+        id column refuses one) and range; kept for the identity checks as the integer it is, and
+        as a key's text when it is the integer's own text (Go prints below 10^6 without exponent)."""
+        self.n_int += 1
+        if t[0] in "+-":
+            self.n_signed += 1
+            if self.signed is None:
+                self.signed = v
+        n = int(t)
+        if self.uniq is not None and -(2**63) <= n < 2**63:
+            canonical = str(n) == v
+            if self.unique_int:
+                (self.nuniq if canonical else self.tuniq).append(n)
+            if canonical and self.unique and -(10**6) < n < 10**6:  # (Go prints 10^6 and beyond with an exponent)
+                self.guniq.append(n)
+        if self.tmin is None or n < self.tmin:
+            self.tmin = n
+        if self.tmax is None or n > self.tmax:
+            self.tmax = n
+
+    def _str_decimal(self, v: str) -> None:
+        """A string that may be decimal text (it starts as one does): when it is, counted with its
+        scale and range (the texts of the least and greatest kept); else the first that is not."""
+        try:
+            mant, scale = parse_decimal_text(v)
+        except (ValueError, OverflowError):
+            if self.dec_text:
+                self.dec_text, self.not_dec = False, v
+            return
+        self.n_dec += 1
+        d = Decimal(mant).scaleb(-scale)
+        if scale > self.dscale:
+            self.dscale = scale
+        self.dscales[scale] = self.dscales.get(scale, 0) + 1
+        if self.dmin is None or d < self.dmin:
+            self.dmin, self.dmin_text = d, v
+        if self.dmax is None or d > self.dmax:
+            self.dmax, self.dmax_text = d, v
 
     def add_time(self, v: str, secs: Any) -> None:
         """A string some timestamp layout parses: its fraction's digits, and whether it is the earliest or latest."""
