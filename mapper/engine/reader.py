@@ -2559,7 +2559,11 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     except ValueError:  # the OS takes no NUL in a file name
         raise InputError(f"{path!r} cannot be a file name: it holds a NUL byte") from None
     try:
-        unpack = unpacker(fh.peek(MAGIC_SIZE)[:MAGIC_SIZE])  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
+        try:
+            head = fh.peek(MAGIC_SIZE)[:MAGIC_SIZE]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
+        except OSError as exc:  # (opened but not readable, EIO: the input's fault, not said as standard output's)
+            raise InputError(f"cannot read {shown_name(path)}: {exc.strerror or exc}") from None
+        unpack = unpacker(head)
         return fh if unpack is None else _closing(unpack(fh), fh)
     except BaseException:
         fh.close()
