@@ -1086,6 +1086,7 @@ def read_records(
         resume = start if fi == start.file else Resume(fi)
         fh = open_input(names[fi])
         try:
+            regular = _regular(fh)
             source = (
                 _at_records_path(fi, fh, input_format, records_path, resume, index, notices)
                 if records_path is not None
@@ -1098,13 +1099,26 @@ def read_records(
                 if len(group) >= _GROUP:
                     yield group
                     group = []
-            if ends is not None and type(fh) is io.BufferedReader and fh is not sys.stdin.buffer:  # (open_input's own file: not stdin, not unpacked)
+            if ends is not None and regular:
                 ends[fi] = fh.tell()  # (read to its end: what was appended after this is not read)
             if group:
                 yield group
         finally:
             if fh is not sys.stdin.buffer:
                 fh.close()
+
+
+def _regular(fh: BinaryIO) -> bool:
+    """Whether ``fh`` is open_input's own file on a regular file (not stdin, a pipe or FIFO, nor
+    unpacked): one a next run reads again, at the same offsets. A cut last line is held only there
+    (elsewhere no run would read it again: a compressed input's done checkpoint is not read on), and
+    only its tell() says where it was read to (a pipe's raises: Illegal seek)."""
+    if type(fh) is not io.BufferedReader or fh is sys.stdin.buffer:
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _plain(

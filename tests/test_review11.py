@@ -35,3 +35,36 @@ def test_unreadable_input_not_said_as_standard_output(command, capsys):
     assert code == 2
     assert "standard output" not in err
     assert "cannot read /proc/self/mem: Input/output error" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+def test_send_reads_a_named_pipe(tmp_path, capsys):
+    """send on a named pipe (a FIFO, or a shell's <(...)) reads it: the bytes read of each input read
+    to its end were asked of any file open_input opened but stdin, and a pipe's tell() raised
+    (the run stopped, 'cannot write standard output: Illegal seek')."""
+    import json
+    import threading
+
+    fifo = tmp_path / "records.fifo"
+    os.mkfifo(fifo)
+    lines = b"".join(json.dumps({"id": i, "name": f"n{i}"}).encode() + b"\n" for i in range(3))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps([{"name": "id", "path": "id", "type": "id"}, {"name": "name", "path": "name", "type": "string"}]))
+
+    def feed() -> None:
+        with open(fifo, "wb") as fh:
+            fh.write(lines)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    capsys.readouterr()
+    try:
+        code = cli.main(["send", str(sink), str(fifo), "--dry-run", "--id-field", "id", "--allow-missing-fields"])
+    finally:
+        if writer.is_alive():  # (the run never opened the pipe: let the writer's open() go)
+            with open(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+                fh.read()
+        writer.join(timeout=10)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Illegal seek" not in err and "3 records read, 3 would be sent" in err
