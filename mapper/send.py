@@ -1090,7 +1090,7 @@ def read_records(
             source = (
                 _at_records_path(fi, fh, input_format, records_path, resume, index, notices)
                 if records_path is not None
-                else _plain(fi, fh, input_format, resume, index, notices, heads, hold_cut and fi == len(names) - 1)
+                else _plain(fi, fh, input_format, resume, index, notices, heads, hold_cut and regular and fi == len(names) - 1)
             )
             group: list[tuple[bytes | None, Position, NotARecord]] = []
             for item in source:

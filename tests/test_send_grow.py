@@ -501,3 +501,20 @@ def test_damaged_earlier_runs_are_refused_naming_them(tmp_path, capsys, earlier)
         checkpoint.write_text(json.dumps(state))
         rc, _out, err = main_in_process(capsys, "send", SINK, log, "--endpoint", url, "--checkpoint", checkpoint)
         assert rc == EXIT_USAGE and "is damaged (its earlier_runs)" in err, err
+
+
+def test_a_compressed_inputs_cut_last_line_is_refused_not_held(tmp_path, capsys):
+    # a compressed input has no digest of its bytes to read on from (a done checkpoint on it reads it no
+    # more): a cut last line held there was said to be read again by a next run that never read it,
+    # neither sent nor refused by any run; it is judged, and refused, as without a checkpoint
+    import gzip
+
+    log, checkpoint, rejects = tmp_path / "log.ndjson.gz", tmp_path / "cp.json", tmp_path / "rejects.ndjson"
+    log.write_bytes(gzip.compress(line(0) + b"\n" + line(1)[:30]))
+    with serving(tmp_path, SINK) as (server, _app, store):
+        url = f"{server.url}/v2/sinks/{SINK_ID}"
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)
+        assert rc == EXIT_REJECTED and (t["records"], t["sent"], t["refused_prevalidation"]) == (2, 1, 1) and t["notes"] == [], err
+        assert [json.loads(x)["line"] for x in rejects.read_text().splitlines()] == [2]
+        rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)  # (done: nothing new)
+        assert rc == EXIT_OK and t["records"] == 0 and store.sink(SINK_ID).records_stored == 1, err
