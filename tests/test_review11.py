@@ -68,3 +68,15 @@ def test_send_reads_a_named_pipe(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Illegal seek" not in err and "3 records read, 3 would be sent" in err
+
+
+@needs_unreadable
+@pytest.mark.parametrize("command", [["validate", "--workers", "2"], ["validate"], ["infer"]])
+def test_unreadable_input_said_in_the_os_words_everywhere(command, capsys):
+    """An input that fails a read is said as open_input says it, the OS's words alone: workers=2's
+    first look (read_input) said Python's '[Errno 5] Input/output error'."""
+    args = [command[0], SINK, UNREADABLE, *command[1:]] if command[0] != "infer" else ["infer", UNREADABLE]
+    code = cli.main(args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "mapper: cannot read /proc/self/mem: Input/output error\n" in err and "Errno" not in err

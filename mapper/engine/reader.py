@@ -2611,7 +2611,8 @@ def read_input(stream: Any, n: int = -1) -> bytes:
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
         name = getattr(stream, "name", None)  # a file's (a GzipFile names its file's)
         where = shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
-        raise InputError(f"cannot read {where}: {exc}") from None
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
+        raise InputError(f"cannot read {where}: {detail}") from None
     if isinstance(data, str):
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
     if data is None:  # a non-blocking stream with nothing ready: not the end of the input, and nothing to wait on here
