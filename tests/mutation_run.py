@@ -110,7 +110,7 @@ CI_SAMPLE, CI_SEED, CI_FLOOR, CI_TIMEOUT = 4, 12, 0.90, 60.0
 #: The parts the CI sample draws from: the modules that hold the conversion and
 #: definition rules. The engine's mutants mostly change speed only, and the tests that
 #: see its behaviour (fast vs careful properties) are too slow for a CI sample: its score
-#: is measured with `run engine` (README). `paths` (the path parser) too: its mutants meet
+#: is measured with `run engine` (docs/testing.md). `paths` (the path parser) too: its mutants meet
 #: test_definitions whole (~25 s CPU each, one a 60 s timeout), the largest share of the
 #: sample's CPU in a CI run near its 10 minutes; `run paths --sample 20` measures it.
 CI_PARTS = ("types", "sink", "golayout")

@@ -5,7 +5,7 @@
 Each entry is (what the issue called it, file, the original text, the mutated text, the
 test that must fail). The runner copies the tree to a temporary directory, applies one
 mutant at a time (the original text must occur exactly once) and runs only the named
-test there. The README's *Mutation testing* section has the same table.
+test there. docs/testing.md (*Mutation testing*) gives the command.
 """
 
 from __future__ import annotations
