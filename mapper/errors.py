@@ -77,10 +77,14 @@ def long_int(value: Any) -> bool:
 def int_text(value: Any, convert: Callable[[Any], str] = str) -> str:
     """``str(value)`` (or ``convert``), but an int longer than Python converts to text (4300
     digits: a Python definition may hold one, JSON text never reaches here with it) is
-    described by its size, not a ValueError from inside a message."""
+    described by its size, not a ValueError from inside a message; so is a tuple (a mapping's
+    key) or another container holding one."""
     try:
         return convert(value)
     except ValueError:
+        if isinstance(value, (tuple, list, frozenset, set, dict)):
+            # a container holding such an int (a Python mapping's key may be a tuple): its text raises the same
+            return f"<a {type(value).__name__} holding an integer of thousands of digits>"
         if not isinstance(value, int):
             raise
         return f"{'-' if value < 0 else ''}{long_int_text(value)}"  # (as show() words it)
