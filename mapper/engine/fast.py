@@ -1104,7 +1104,7 @@ class FastPath:
         does not vouch for are redone from ``lst``.
         """
         careful = self.careful
-        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and lst.count(UNSET) == k:
+        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and _all_unset(lst, k):
             b.put_absent_range(seg.pos, k, self.absent_writes[ci][1] == "clear")  # no record has it (wide, sparse sinks: most columns)
             return
         b.mark_present(seg.pos, k)
@@ -1239,3 +1239,15 @@ def _quick_ids(v: Any) -> list[int] | None:
 
 
 _QUICK_SETS = {"strset": _quick_strings, "uint64set": _quick_ids}
+
+
+def _all_unset(lst: list[Any], k: int) -> bool:
+    """Whether each of the ``k`` values of ``lst`` is ``UNSET`` (no record has the column).
+
+    ``list.count`` at C speed (it tests identity first), but a Python record's value whose ``==``
+    raises (a numpy array of two elements: its truth is ambiguous) is a value that is there: it
+    raised ValueError out of ``map`` instead of the record's ``invalid_value``."""
+    try:
+        return lst.count(UNSET) == k
+    except Exception:  # noqa: BLE001 - whatever a value's own __eq__/__bool__ raises: it is not UNSET
+        return False
