@@ -24,6 +24,7 @@ from typing import Any, Callable, Collection
 
 import orjson
 
+from ..errors import int_text, preview
 from ..stack import full_stack
 from ..types import DEEPEST_JSON, ConversionError, as_json
 from .gojson import json_problem
@@ -240,7 +241,7 @@ def _flat_text(value: Any) -> bytes:
                 parts.append("{")
                 for k, x in v.items():
                     if k.__class__ is not str:
-                        raise TypeError(f"a key {k!r} is not a string")
+                        raise TypeError(f"a key {preview(int_text(k, repr))} is not a string")
                     items += (_Token(f"{',' if items else ''}{string(k)}:"), x)
                 todo.append(_END_OBJECT)
             else:

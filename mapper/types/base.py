@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, Na
 import numpy as np
 
 from .. import golayout
-from ..errors import class_name, preview, show, suggest, type_name
+from ..errors import class_name, int_text, preview, show, suggest, type_name
 from ..model import Column, ColumnConfig
 
 if TYPE_CHECKING:
@@ -838,7 +838,7 @@ def _builtin(value: str | int | float) -> str | int | float:
 def _json_keys(value: Mapping[Any, Any]) -> Mapping[str, Any]:
     for k in value:
         if not isinstance(k, str):
-            raise ConversionError("invalid_value", f"a Python mapping key {k!r} is not a string, as JSON object keys are")
+            raise ConversionError("invalid_value", f"a Python mapping key {preview(int_text(k, repr))} is not a string, as JSON object keys are")
     return value
 
 
