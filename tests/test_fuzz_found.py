@@ -97,3 +97,18 @@ def test_check_and_the_batcher_refuse_a_record_whose_key_is_a_huge_int_as_having
     assert [p.code for p in m.check(record)] == ["invalid_json"]  # raised ValueError writing the record's JSON text
     verdict = mapper.Batcher(ROOT / "examples/aircraft/sink.json").add(record)
     assert not verdict.accepted and [e.code for e in verdict.errors] == ["invalid_json"]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_value_holding_an_unpaired_surrogate_and_a_huge_int_is_refused_for_the_int_not_a_value_error(fast: bool) -> None:
+    # the utf8_replaced warning quoted the value as sent with json.dumps, which raised ValueError for the int
+    m = mapper.compile_sink(
+        {
+            "id_field": "id",
+            "allow_missing_fields": True,
+            "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "s", "path": ["s"], "type": "string"}],
+        }
+    )
+    report = m.validate([{"id": 1, "s": ["\ud800", HUGE]}], fast=fast)
+    assert [(e.column, e.code) for e in report.errors] == [("s", "out_of_range")]
+    assert "<an integer of 5001 digits>" in report.errors[0].reason

@@ -340,8 +340,17 @@ def has_unpaired(v: Any) -> bool:
 
 def without_surrogates(v: Any) -> tuple[Any, str]:
     """A value that holds unpaired surrogates as its JSON text would reach the endpoint (each one U+FFFD), and the value as sent, escaped."""
-    sent = v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else json.dumps(v, default=repr)
+    sent = v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else _sent_text(v)
     return _fix_surrogates(v), sent
+
+
+def _sent_text(v: Any) -> str:
+    """A Python value's JSON text as a warning quotes what was sent; one holding an int past
+    Python's 4,300 digits (which ``json.dumps`` raises ValueError for) is described instead."""
+    try:
+        return json.dumps(v, default=repr)
+    except ValueError:
+        return f"<a {type(v).__name__} holding an integer of thousands of digits>"
 
 
 def surrogate_rows(values: list[Any], kinds: set[type] | None = None) -> list[int]:
