@@ -268,8 +268,9 @@ _TYPE_NAMES: tuple[tuple[type | tuple[type, ...], str], ...] = (
 
 
 def pointer_escape(token: str | int) -> str:
-    """Escape one reference token of a JSON Pointer (RFC 6901)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    """Escape one reference token of a JSON Pointer (RFC 6901). (A Python mapping's key that is an
+    int past 4,300 digits, or a tuple holding one, is named by its size: :func:`int_text`.)"""
+    return int_text(token).replace("~", "~0").replace("/", "~1")
 
 
 def make_pointer(*tokens: str | int) -> str:

@@ -112,3 +112,14 @@ def test_a_value_holding_an_unpaired_surrogate_and_a_huge_int_is_refused_for_the
     report = m.validate([{"id": 1, "s": ["\ud800", HUGE]}], fast=fast)
     assert [(e.column, e.code) for e in report.errors] == [("s", "out_of_range")]
     assert "<an integer of 5001 digits>" in report.errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"), [(HUGE, "<an integer of 5001 digits>"), (TUPLE_KEY, "<a tuple holding an integer of thousands of digits>")], ids=["int", "tuple"]
+)
+def test_an_unpaired_surrogate_under_a_key_holding_a_huge_int_is_placed_by_a_pointer_naming_the_key(key: Any, shown: str) -> None:
+    # the invalid-unicode error's JSON Pointer was made with str(key), which raised ValueError
+    definition = {"definition": [_ENTRY], "id_field": "k", "allow_missing_fields": True, key: {"x": "\ud800"}}
+    result = mapper.check_sink(definition)
+    assert ("/" + shown + "/x", "invalid-unicode") in [(p.pointer, p.code) for p in result.problems]
+    assert result.sink is None
