@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
 
-from .errors import OptionError, OutputError, article, optional_import
+from .errors import OptionError, OutputError, article, int_text, optional_import
 from .model import MISSING
 from .report import Report, input_token, join_reports
 from .types import arrow_fixed, arrow_strings
@@ -1137,7 +1137,7 @@ class Batch:
                     "; a batch is indexed by column name: its rows are batch.to_rows()[i], a column's values batch[name].values[i], "
                     "and a batch of row i is batch[i:i + 1]"
                 )
-            raise KeyError(f"no column {name!r} in the batch (columns: {', '.join(map(repr, self.columns))}){hint}") from None
+            raise KeyError(f"no column {int_text(name, repr)} in the batch (columns: {', '.join(map(repr, self.columns))}){hint}") from None
 
     def slice(self, offset: int = 0, length: int | None = None) -> Batch:
         """``length`` rows from row ``offset`` (all to the end when None), as ``pyarrow.Table.slice``
@@ -1170,7 +1170,7 @@ class Batch:
         except TypeError:
             raise OptionError(f"a batch's rows are sliced by ints (or None), not {key!r}") from None
         if step != 1:
-            raise OptionError(f"a batch's rows are sliced with a step of 1 only (batch[a:b]: rows next to each other, in order), not {step}")
+            raise OptionError(f"a batch's rows are sliced with a step of 1 only (batch[a:b]: rows next to each other, in order), not {int_text(step)}")
         return self._sliced(start, max(start, stop), True)
 
     def _sliced(self, start: int, stop: int, sliced: bool = False) -> Batch:

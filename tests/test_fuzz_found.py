@@ -123,3 +123,12 @@ def test_an_unpaired_surrogate_under_a_key_holding_a_huge_int_is_placed_by_a_poi
     result = mapper.check_sink(definition)
     assert ("/" + shown + "/x", "invalid-unicode") in [(p.pointer, p.code) for p in result.problems]
     assert result.sink is None
+
+
+def test_a_batch_indexed_or_stepped_by_a_huge_int_says_so_not_a_value_error() -> None:
+    # (found reading the code the fuzzing pointed at: the messages made {name!r} and {step} of the int)
+    batch = mapper.compile_sink({**_ALL, "definition": _ALL["definition"][:2]}).map([{"id": 1}])
+    with pytest.raises(KeyError, match="no column <an integer of 5001 digits> in the batch"):
+        batch[HUGE]  # type: ignore[call-overload]
+    with pytest.raises(mapper.OptionError, match="a step of 1 only .* not <an integer of 5001 digits>"):
+        batch[::HUGE]
