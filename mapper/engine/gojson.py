@@ -278,7 +278,7 @@ def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | 
 def _fix_surrogates(v: Any) -> Any:
     """Go stores U+FFFD for an unpaired surrogate escape; Python's json keeps the lone surrogate.
 
-    A pair (a Python caller's ``"\ud83d\ude00"``: its JSON escapes are one character to
+    A pair (a Python caller's ``"\\ud83d\\ude00"``: its JSON escapes are one character to
     every decoder) is the character it makes, as Go joins the two escapes: UTF-16's own
     decoding does both, each unpaired one U+FFFD, exactly as Go's ``unquote``."""
     if isinstance(v, str):

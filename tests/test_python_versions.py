@@ -1,0 +1,31 @@
+"""What keeps the package importable on every Python that pyproject.toml's requires-python
+admits (>= 3.10), checked on whichever one runs the suite."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _sources() -> list[Path]:
+    return sorted([*(ROOT / "mapper").rglob("*.py"), *(ROOT / "tests").glob("*.py")])
+
+
+def test_no_docstring_holds_a_surrogate_code_point() -> None:
+    """Python 3.13.0's compiler cleans each docstring's indentation through UTF-8, and a lone
+    surrogate in one (a non-raw ``\\ud83d`` escape) made ``import mapper`` fail there with
+    "UnicodeEncodeError: surrogates not allowed" (mapper/engine/gojson.py, 2026-12-05); 3.10 to
+    3.12 compile it. A docstring shows such an escape as text (``\\\\ud83d``) instead."""
+    found = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node, clean=False)
+                if doc is not None and _SURROGATE.search(doc):
+                    found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 1)} {getattr(node, 'name', '(module)')}")
+    assert found == []
