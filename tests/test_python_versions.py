@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -29,3 +30,30 @@ def test_no_docstring_holds_a_surrogate_code_point() -> None:
                 if doc is not None and _SURROGATE.search(doc):
                     found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 1)} {getattr(node, 'name', '(module)')}")
     assert found == []
+
+
+def test_a_bzip2_or_xz_stream_whose_name_is_read_only_keeps_its_files_name() -> None:
+    """Python 3.13 gave BZ2File and LZMAFile a read-only ``name`` (the file's own); the reader set
+    it on the stream to name the file in errors, and every .bz2/.xz input failed there with
+    "AttributeError: property 'name' of 'BZ2File' object has no setter". The stream here has
+    such a property, on whichever Python runs this."""
+    from mapper.engine.reader import _named
+
+    class Source:
+        name = "in.ndjson.bz2"
+
+    class ReadOnlyName:  # 3.13's BZ2File: the name of the file it reads
+        def __init__(self, fp: Any) -> None:
+            self._fp = fp
+
+        @property
+        def name(self) -> str:
+            return str(self._fp.name)
+
+    src = Source()
+    assert _named(ReadOnlyName(src), src).name == "in.ndjson.bz2"
+
+    class NoName:  # 3.10-3.12's: none, given the file's
+        pass
+
+    assert _named(NoName(), src).name == "in.ndjson.bz2"

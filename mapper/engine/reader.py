@@ -114,9 +114,10 @@ _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
 def _named(stream: Any, source: Any) -> Any:
-    """``stream`` with its file's name (a GzipFile has one; the others not), for errors to name the file."""
+    """``stream`` with its file's name (a GzipFile has one; the others not before Python 3.13,
+    where ``name`` is a read-only property giving the file's own), for errors to name the file."""
     name = getattr(source, "name", None)
-    if isinstance(name, str):
+    if isinstance(name, str) and getattr(stream, "name", None) != name:
         stream.name = name
     return stream
 
