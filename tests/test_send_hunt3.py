@@ -37,6 +37,9 @@ def _at_check(n: int, where: Callable[[Any], bool], act: Callable[[], None]) -> 
     last: dict[int, str] = {}  # id(frame) -> the instruction it ran last (not the frame: that would keep its locals)
 
     def local(frame: Any, event: str, arg: Any) -> Any:
+        # (3.13 turns opcode events on only when asked in a local trace call; 3.11 when asked
+        # in the call event too, the first opcode included)
+        frame.f_trace_opcodes = True
         if event == "opcode":
             code = frame.f_code
             if code not in names:
