@@ -32,3 +32,15 @@ def test_the_test_extra_installs_an_xdist_that_takes_the_readmes_options() -> No
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     (xdist,) = [r for r in extras["test"] if r.startswith("pytest-xdist")]
     assert _floor(xdist) >= (3, 8)
+
+
+def test_the_core_floors_are_versions_the_suite_passes_on() -> None:
+    """Run on Python 3.10 with each core dependency at its floor (2026-12-05), numpy 1.24.4 stored an
+    int id of 9007199254740993 as written where Go's float64 reading gives 9007199254740992
+    (tests/test_vectors.py::test_int_exact_tier; 1.25.2 passes), and msgspec 0.18.4 to 0.22.0 lost
+    a records path through a key of invalid UTF-8 (tests/test_reader_small.py; 0.23.0 passes):
+    an install keeping those older releases mapped otherwise than the endpoint."""
+    core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    floors = {re.split(r"[<>=!~ ]", r, maxsplit=1)[0]: _floor(r) for r in core}
+    assert floors["numpy"] >= (1, 25)
+    assert floors["msgspec"] >= (0, 23)
