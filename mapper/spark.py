@@ -2198,8 +2198,11 @@ def check_output_apart(output: str, paths: Sequence[str]) -> None:
         return
     out = os.path.realpath(local)
     above = [out, *(str(p) for p in PurePath(out).parents)]
-    # what a glob may match below OUT: the result directories and the files Spark writes in them
-    below = [os.path.join(out, "mapped", "part-00000-0-c000.snappy.parquet"), os.path.join(out, "refused", "part-00000-0-c000.json")]
+    # what a glob may match below OUT: the result directories and the files Spark writes in them,
+    # named as Spark names them (part-<partition>-<job uuid>-c000; the refused records are written
+    # by its text writer, .txt; and .json, the name a glob for NDJSON may well give them)
+    part = "part-00000-00000000-0000-0000-0000-000000000000-c000"
+    below = [os.path.join(out, "mapped", f"{part}.snappy.parquet"), os.path.join(out, "refused", f"{part}.txt"), os.path.join(out, "refused", f"{part}.json")]
     below += [os.path.dirname(p) for p in below]
     for path in paths:
         src = _local_path(path)

@@ -134,3 +134,17 @@ def test_python_api_shows_the_signatures_of_the_callables() -> None:
         assert (name, "") in shown, name
     for method in ("map", "validate", "iter_batches", "check"):
         assert ("Mapper", method) in shown, method
+
+
+@pytest.mark.parametrize("pattern", ["refused/*.txt", "*/*.txt", "refused/part-*.txt", "*/part-*-c000.*"])
+def test_spark_validate_refuses_a_glob_reading_the_refused_files_it_writes(tmp_path: Path, pattern: str) -> None:
+    # docs/spark.md's run: `head -c 341 out/refused/part-00000-*.json`, but Spark's text writer
+    # names them part-00000-<uuid>-c000.txt; check_output_apart knew only the .json name, so a
+    # second run reading OUT/refused/*.txt into OUT (with --overwrite: removing its own input)
+    # was let through
+    from mapper.spark import check_output_apart
+
+    out = tmp_path / "out"
+    with pytest.raises(mapper.OutputError, match="reads it"):
+        check_output_apart(str(out), [str(out / pattern)])
+    check_output_apart(str(out), [str(out / "refused" / "*.ndjson")])  # matches nothing spark-validate writes
