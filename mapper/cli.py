@@ -332,6 +332,72 @@ class _Closed:
         raise OSError(errno.EBADF, f"standard {'output' if self.name == 'stdout' else 'input'} is closed")
 
 
+class _Stdout:
+    """Standard output as a command writes it (``sys.stdout`` while :func:`main` runs it in the
+    main thread; its ``buffer`` too): an OSError its writing raises is kept, so that main says
+    ``cannot write standard output`` of that error alone. It said so of any OSError naming no
+    file: a fork refused (``--workers`` under ``ulimit -u``), a terminal's read failing."""
+
+    def __init__(self, stream: Any, failed: list[OSError] | None = None):
+        self.stream = stream
+        self.failed: list[OSError] = [] if failed is None else failed  # (shared with the buffer's)
+        self._buffer: _Stdout | None = None
+
+    def raised(self, exc: BaseException) -> bool:
+        """Whether ``exc`` came from writing standard output."""
+        return any(e is exc for e in self.failed)
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self.stream.write(data)
+        except OSError as exc:
+            self.failed.append(exc)
+            raise
+
+    def writelines(self, lines: Any) -> None:
+        try:
+            self.stream.writelines(lines)
+        except OSError as exc:
+            self.failed.append(exc)
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            self.failed.append(exc)
+            raise
+
+    @property
+    def buffer(self) -> _Stdout:
+        if self._buffer is None:
+            self._buffer = _Stdout(self.stream.buffer, self.failed)
+        return self._buffer
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, ...: the stream's own
+        return getattr(self.stream, name)
+
+
+def _os_error(exc: OSError, out: _Stdout | None) -> int:
+    """What main says of an OSError a command let through, and its exit status. Standard
+    output's (``out`` kept it; with no ``out``, a closed pipe alone is taken as its): a closed
+    pipe ends quietly (``mapper map ... -o - | head``: the reader had what it wanted), another
+    is ``cannot write standard output``. Any other is said in the OS's words with the error's
+    name (``mapper: Resource temporarily unavailable (EAGAIN)``), and the file it names if any,
+    exit 2: where it came from is not known here, and no claim is made."""
+    _quiet_stdout()  # (what standard output still holds is not written at exit: the run failed, or it cannot be)
+    if isinstance(exc, ReaderGone) or (out.raised(exc) if out is not None else isinstance(exc, BrokenPipeError)):
+        if isinstance(exc, BrokenPipeError):
+            return exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
+        print(f"mapper: cannot write standard output: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    words = str(exc.strerror or exc)
+    name = errno.errorcode.get(exc.errno) if isinstance(exc.errno, int) else None
+    where = f"{shown_name(str(exc.filename))}: " if exc.filename else ""
+    print(f"mapper: {where}{words}{f' ({name})' if name else ''}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 #: The commands whose command line ends at once once they returned (:func:`mapper._start.exit_at_once`):
 #: what they made is not freed one object at a time.
 _EXIT_AT_ONCE = {"validate", "map"}
@@ -371,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdin = _Closed("stdin")  # type: ignore[assignment]
     if closed_out:
         sys.stdout = _Closed("stdout")  # type: ignore[assignment]
+    # (a program running commands in other threads shares one sys.stdout: not swapped under them)
+    out = _Stdout(sys.stdout) if threading.current_thread() is threading.main_thread() and sys.stdout is not None else None
+    if out is not None:
+        sys.stdout = out  # type: ignore[assignment]
     try:
         try:
             _start.release()  # Ctrl-C is a KeyboardInterrupt again, taken below
@@ -380,13 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = _from(module, function)(args)
             sys.stdout.flush()  # a full disk or /dev/full shows here, not at exit
         # (an interruption while one of these is said is taken below, as any other)
-        except BrokenPipeError as exc:  # e.g. `mapper map ... -o - | head`: the reader had what it wanted
-            _quiet_stdout()
-            code = exc.status if isinstance(exc, ReaderGone) else 0  # (validate's verdict, check's validity stand)
-        except OSError as exc:  # writing standard output (files are written through OutputError)
-            _quiet_stdout()
-            print(f"mapper: cannot write {shown_name(str(exc.filename)) if exc.filename else 'standard output'}: {exc.strerror or exc}", file=sys.stderr)
-            code = EXIT_USAGE
+        except OSError as exc:  # standard output's (files are written through OutputError), or one no command caught
+            code = _os_error(exc, out)
         except MapperError as exc:  # (a command says its own; standard input closed under one that reads it as a whole: check -)
             print(f"mapper: {exc}", file=sys.stderr)
             code = EXIT_USAGE
@@ -405,6 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("terminated" if terminated else "interrupted", file=sys.stderr)
         return 128 + signal.SIGTERM if terminated else 130
     finally:
+        if out is not None and sys.stdout is out:  # (not once _quiet_stdout put the null device there)
+            sys.stdout = out.stream
         if installed and not own:  # (the command line's stay ignored to its end: _settle)
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         if closed_in:

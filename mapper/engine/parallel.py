@@ -872,6 +872,8 @@ def run_parallel_parts(
             try:
                 with signals_blocked(held):
                     p.start()
+            except OSError as exc:  # (a fork refused, ulimit -u or memory: not said as standard output's)
+                raise MapperError(f"--workers {options.workers}: cannot start a worker process: {exc.strerror or exc}") from None
             finally:
                 child_conn.close()
         data = _range(records, cuts[0], cuts[1], ident, options)  # (cuts[0] is 0)

@@ -2546,7 +2546,10 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
         if _is_terminal(sys.stdin):
             # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
             # is not sticky, and chunked reads would wait for a second one.
-            return io.BytesIO(sys.stdin.buffer.read())
+            try:
+                return io.BytesIO(sys.stdin.buffer.read())
+            except OSError as exc:  # (a terminal gone, EIO: the input's fault, not said as standard output's)
+                raise InputError(f"cannot read standard input: {exc.strerror or exc}") from None
         return sys.stdin.buffer
     p = Path(path)
     try:
