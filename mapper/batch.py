@@ -678,7 +678,7 @@ def concat(batches: Iterable[Batch]) -> Batch:
         if not isinstance(part.report, Report):
             raise OutputError(f"concat: batch {k} (counting from 0) has {article(type(part.report).__name__)} for its report, not a Report")
         try:
-            part.check()
+            check_arrays(part)  # (an _id that is no str is named where the joined batch's conversion fails)
         except OutputError as exc:
             raise OutputError(f"concat: batch {k} (counting from 0): {exc}") from None
     first = parts[0]
@@ -1254,19 +1254,11 @@ class Batch:
         """Raise :class:`~mapper.errors.OutputError` naming what is wrong if the batch's arrays do not
         fit together (a batch made or edited by hand): ``to_rows``, ``to_arrow``, ``to_pandas`` and
         ``to_polars`` check first, as numpy and pyarrow would read them as they are, other rows'
-        values or past the buffers (crashing the process). See :meth:`ColumnData.check`."""
-        index = self.record_index
-        if not isinstance(index, np.ndarray) or index.dtype != np.int64 or index.ndim != 1:
-            raise OutputError(f"the batch cannot be read: its record_index is {_described(index)}, not int64 of one dimension")
-        rows = len(index)
-        ids = self._ids
-        if isinstance(ids, Strings):
-            _check_strings(ids, rows, "its _id")
-        elif not isinstance(ids, np.ndarray) or ids.dtype != (np.uint64 if self.sink.id_kind == "uint64" else object) or ids.shape != (rows,):
-            want = "uint64 ids" if self.sink.id_kind == "uint64" else "string ids (str objects)"
-            raise OutputError(f"the batch cannot be read: its _id is {_described(ids)}, not the {rows} {want} of its sink (one a row of its record_index)")
-        for col in self.columns.values():
-            col.check(rows)
+        values or past the buffers (crashing the process); or if a string ``_id`` is no ``str``
+        (``batch.ids[0] = 5``: ids held as objects are edited in place), naming its row. See
+        :meth:`ColumnData.check`."""
+        check_arrays(self)
+        check_id_objects(self, "cannot be read")
 
     def iter_rows(self) -> Iterator[dict[str, Any]]:
         """One dict per row in the canonical form: ``_id`` first, then the columns."""
@@ -1278,7 +1270,7 @@ class Batch:
         Built column by column: each column rendered at once, the rows zipped from
         them, and only the missing cells taken out again.
         """
-        self.check()
+        self.check()  # (each string _id a str too: a row's, not the ids' conversion)
         names = ["_id", *self.columns]
         try:
             ids = self.ids.tolist()
@@ -1319,7 +1311,7 @@ class Batch:
         """
         _check_options("to_arrow", presence, record_index)
         pa = optional_import("pyarrow", "arrow", "Batch.to_arrow()")
-        self.check()
+        check_arrays(self)  # (an _id that is no str is named where its conversion fails)
         taken = {"_id", *self.columns}
 
         def free(name: str) -> str:
@@ -1328,10 +1320,14 @@ class Batch:
             taken.add(name)
             return name
 
+        failed = None
         try:
             arrays = [self.ids_to_arrow(pa)]
-        except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str among string ids, made by hand)
-            raise OutputError(f"its _id cannot be made an Arrow array: {exc}") from None
+        except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str among string ids, made or edited by hand)
+            failed = f"its _id cannot be made an Arrow array: {exc}"
+        if failed is not None:
+            check_id_objects(self, "cannot be made an Arrow array")  # (which row: pyarrow's words name none)
+            raise OutputError(failed)
         fields: dict[str, Any] = {"record_index": None, "presence": {}}
         schema = [pa.field("_id", arrays[0].type)]
         if record_index:
@@ -1425,6 +1421,37 @@ class Batch:
             where = _not_utf8(values, rows, "strict")
             if where is not None:
                 raise OutputError(f"{what} cannot be a {target} column: it holds text that is not UTF-8 in {where} ({target} takes UTF-8 only)")
+
+
+def check_arrays(batch: Batch) -> None:
+    """:meth:`Batch.check` but for the type of each string ``_id`` held as an object (their
+    shape is checked): what the conversions check first. Ids held as objects alone are one
+    form, edited in place as they are, and a scan of every one's type on each conversion of a
+    batch mapper made costs about what making their UTF-8 does (10-40 ms a million): the
+    conversions ask :func:`check_id_objects` where theirs fails, or (to_rows) where it would not."""
+    index = batch.record_index
+    if not isinstance(index, np.ndarray) or index.dtype != np.int64 or index.ndim != 1:
+        raise OutputError(f"the batch cannot be read: its record_index is {_described(index)}, not int64 of one dimension")
+    rows = len(index)
+    ids = batch.id_values
+    if isinstance(ids, Strings):
+        _check_strings(ids, rows, "its _id")
+    elif not isinstance(ids, np.ndarray) or ids.dtype != (np.uint64 if batch.sink.id_kind == "uint64" else object) or ids.shape != (rows,):
+        want = "uint64 ids" if batch.sink.id_kind == "uint64" else "string ids (str objects)"
+        raise OutputError(f"the batch cannot be read: its _id is {_described(ids)}, not the {rows} {want} of its sink (one a row of its record_index)")
+    for col in batch.columns.values():
+        col.check(rows)
+
+
+def check_id_objects(batch: Batch, fails: str) -> None:
+    """An :class:`~mapper.errors.OutputError` naming the first string ``_id`` held as an object
+    that is no ``str`` (``batch.ids[0] = 5``), its row and what it holds (``fails``: what cannot be
+    done with it): where a conversion of the ids failed (pyarrow's or the join's "expected str
+    instance, int found" names no row), and before to_rows, which gave the object as the ``_id``
+    (an NDJSON file wrote ``"_id":5``)."""
+    ids = batch.id_values
+    if isinstance(ids, np.ndarray) and ids.dtype == object:
+        _check_str_objects(ids, None, "its _id", fails=fails)
 
 
 def _check_options(method: str, presence: Any, record_index: Any) -> None:

@@ -39,6 +39,8 @@ from .batch import (
     ColumnData,
     Inputs,
     Strings,
+    check_arrays,
+    check_id_objects,
     check_same_sink,
     first_line,
     inputs_said,
@@ -802,7 +804,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     first = parts[0]
     for p in parts:
         check_same_sink(first, p)
-        p.check()
+        check_arrays(p)  # (an _id that is no str is named where its conversion fails, below)
     header: dict[str, Any] = {
         "format": "mapper-npz/1",
         "rows": sum(p.count for p in parts),
@@ -817,7 +819,12 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     if covered is not None:  # (see mapper.batch.RECORDS_KEY)
         header["records"] = covered
     pieces: dict[str, list[np.ndarray]] = {"_record_index": [p.record_index for p in parts]}
-    header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
+    try:
+        header["id"]["strings"] = _put_values(pieces, "_id", [p.id_values for p in parts])
+    except TypeError:  # (an _id that is no str, edited in place: the join's words name no row)
+        for p in parts:
+            check_id_objects(p, "cannot be written")
+        raise
     used = {"_id", "_record_index", "__header__"}
     for i, (name, col) in enumerate(first.columns.items()):
         plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_")
