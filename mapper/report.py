@@ -567,6 +567,8 @@ class Report:
             "silenced_warnings": dict(sorted(self.silenced_warnings.items())),
             # why the input, read as one document (an array, a body, a records_path document), failed whole; else null
             "document_error": self.document_error,
+            # the records path, as written, where documents held null (read as []; a note says so); else null
+            "null_records_at": self.null_records_at,
         }
 
     def endpoint_answer(self) -> dict[str, Any]:

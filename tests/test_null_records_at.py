@@ -107,3 +107,36 @@ def test_iter_batches_keeps_it() -> None:
     m = mapper.compile_sink(SINK)
     reports = [b.report for b in m.iter_batches([{"r": [RECORD] * 3}, {"r": None}], records_path="r", records=2)]
     assert any(r.null_records_at == "r" for r in reports), [r.null_records_at for r in reports]
+
+
+# --- --report json carries it (it was left out: a pipeline had only the note's words to parse) ---
+
+
+@pytest.mark.parametrize(
+    ("lines", "options", "at", "records"),
+    [
+        ([{"records": None}], ["--input-format", "endpoint"], "records", 0),
+        ([{"r": [RECORD]}, {"r": None}, {"r": [RECORD]}], ["--records-path", "r"], "r", 2),
+        ([{KEY: None}], ["--records-path", WRITTEN], WRITTEN, 0),
+        ([{"r": [RECORD]}], ["--records-path", "r"], None, 1),
+        ([{"records": []}], ["--input-format", "endpoint"], None, 0),
+    ],
+)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_report_json_says_where(lines, options, at, records, workers, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "docs.ndjson"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    status = main(["validate", str(SINK), str(path), "--report", "json", "--workers", str(workers), *options])
+    got = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert got["records"] == records
+    assert "null_records_at" in got and got["null_records_at"] == at
+
+
+def test_report_json_of_workers_ranges_says_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A later range's null (the input cut for --workers 2) is in the joined report's JSON."""
+    path = tmp_path / "docs.ndjson"
+    path.write_text("\n".join([json.dumps({"r": [RECORD] * 20})] * 40 + [json.dumps({"r": None})]) + "\n")
+    assert main(["validate", str(SINK), str(path), "--records-path", "r", "--report", "json", "--workers", "2"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["records"] == 800 and got["null_records_at"] == "r"
