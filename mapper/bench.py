@@ -16,7 +16,7 @@ import io
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .commands import check_paths, file_name, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
@@ -88,7 +88,19 @@ def _read_all(names: list[str]) -> list[bytes]:
     return parts
 
 
-def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Measured:
+    """What :func:`measure_mapper` found: ``figures``, the median run's (``--json`` writes them
+    under ``mapper``), and beside them what the command says of the input but writes in no
+    figure: ``null_records_at``, the records path as written where documents held null (the
+    words of no records, :func:`~mapper.commands.no_records_held`), else None. (It rode in the
+    figures under an internal key, popped before they were written.)"""
+
+    figures: dict[str, Any]
+    null_records_at: str | None = None
+
+
+def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> Measured:
     """The median run of ``repeat`` (after a warm-up) over ``data`` (one input, or each of
     several in turn, as one batch): its total and stage times, records and path counts.
 
@@ -141,7 +153,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         if i:  # the first run warms up
             runs.append((total, stages, stats, records, stored, refused))
     total, stages, stats, records, stored, refused = sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2]
-    return {
+    figures = {
         "seconds": total,
         "records": records,
         "workers": workers,
@@ -153,9 +165,8 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         "stats": stats,
         "runs": [r[0] for r in runs],  # in the order they ran
         "notes": notes,
-        # where documents held null at the records path (the words of no records); not in --json's figures
-        "null_records_at": null_at,
     }
+    return Measured(figures, null_at)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -184,14 +195,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
             options = replace(options, workers=1)
-        own = measure_mapper(compile_definition(sink), parts, args.repeat, options)
+        measured = measure_mapper(compile_definition(sink), parts, args.repeat, options)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2
     nbytes = sum(len(p) for p in parts)
-    null_at = own.pop("null_records_at")
+    own = measured.figures
     if not own["records"]:  # a records/s of nothing is no figure of the sink: said, not printed as 0 (validate accepts it)
-        print(f"mapper: no records to measure: {no_records_held(len(parts), null_at)}", file=sys.stderr)
+        print(f"mapper: no records to measure: {no_records_held(len(parts), measured.null_records_at)}", file=sys.stderr)
         if not args.quiet:
             for note in own["notes"]:  # (documents holding null at --records-path say so)
                 print(f"mapper: note: {note}", file=sys.stderr)

@@ -252,7 +252,7 @@ def test_bench_asks_for_the_ndjson_note_only_of_input_read_as_ndjson(monkeypatch
     monkeypatch.setattr(bench, "explain_failures", lambda report, head: asked.append(len(head)))
     compiled = M.compiled
     doc = b'[\n{"id": "x"},\n{"id": "y"}\n]\n'
-    assert bench.measure_mapper(compiled, doc, 1, MapOptions())["records"] == 2
+    assert bench.measure_mapper(compiled, doc, 1, MapOptions()).figures["records"] == 2
     assert asked == []
-    assert bench.measure_mapper(compiled, b'{"id": "x"}\n{"id": "y"}\n', 1, MapOptions())["records"] == 2
+    assert bench.measure_mapper(compiled, b'{"id": "x"}\n{"id": "y"}\n', 1, MapOptions()).figures["records"] == 2
     assert asked == [len(b'{"id": "x"}\n{"id": "y"}\n')]
