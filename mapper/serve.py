@@ -1325,15 +1325,23 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         except OptionError as exc:
             print(f"mapper serve: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    created = []
+    try:
+        kept = {s.id for s in store.list_sinks()}  # (a catalog it cannot read: said now, exit 2, not once listening)
+    except ServiceError as exc:
+        print(f"mapper serve: {exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    # the sinks this start created: a SINK kept from the database (a restart's) was said "(created now)" at every start
+    created: set[str] = set()
     for path in args.sinks:
         try:
-            created.append(store.create_sink(Path(path), exist_ok=True))  # file names, whatever they look like
+            info = store.create_sink(Path(path), exist_ok=True)  # file names, whatever they look like
+            if info.id not in kept:
+                created.add(info.id)
+                kept.add(info.id)
         except ServiceError as exc:  # (which of the SINK files, and what serve, without identity options, needs)
             print(f"mapper serve: {shown_name(path)}: {_bare_array_said(Path(path)) or exc.message}", file=sys.stderr)
             return EXIT_USAGE
     try:
-        store.list_sinks()  # a catalog it cannot read: said now (exit 2), not once listening
         limits = Limits(args.records_per_s, args.bytes_per_s)
         app = App(store, token=token, limits=limits, max_body_bytes=args.max_body_bytes, create_delay=args.create_delay, log=None if args.quiet else _log)
         announce = list(setup(app)) if setup is not None else []
@@ -1364,7 +1372,7 @@ def _serve(store: Store, args: argparse.Namespace, setup: Setup | None = None) -
         if not token and not server.httpd.loopback:
             print(f"mapper serve: warning: listening on {args.host} without a token: anyone who reaches this port can write", file=sys.stderr, flush=True)
         for info in store.list_sinks():
-            mark = " (created now)" if any(c.id == info.id for c in created) else ""
+            mark = " (created now)" if info.id in created else ""
             print(f"  sink {info.id} {info.state}{mark}: POST {server.url}/v2/sinks/{info.id}", flush=True)
         for line in announce:
             print(f"  {line.replace('{url}', server.url)}", flush=True)
