@@ -578,8 +578,8 @@ class Report:
         ``MissingField`` (only a missing mapped value, under ``allow_missing_fields:
         false``); when the batch is discarded, the records without errors of their own
         are answered ``BatchDiscarded``. ``error_message`` starts with the endpoint's own
-        words and goes on with the first error (the first 1,000 failed records; the
-        rest get the endpoint's words alone).
+        words and goes on with the error that gave the code (:func:`answered_error`; for the
+        first 1,000 failed records, the rest get the endpoint's words alone).
         """
         records: list[dict[str, Any]] = []
         reason = "the batch was discarded: " + (self.reject_reason or "another record failed")
@@ -591,7 +591,7 @@ class Report:
             if k < len(failed) and failed[k] == i:
                 code = MISSING_FIELD if only_missing[k] else INVALID_BODY
                 errs = self.failed_index.get(i)
-                message = f"{ENDPOINT_MESSAGE}: {errs[0].message}" if errs else ENDPOINT_MESSAGE
+                message = f"{ENDPOINT_MESSAGE}: {answered_error(errs).message}" if errs else ENDPOINT_MESSAGE
                 records.append({"status": "error", "error_code": code, "error_message": message})
                 k += 1
             else:
@@ -605,6 +605,16 @@ class Report:
     def warnings_by_column(self) -> list[tuple[str | None, str, int, list[ValueWarning]]]:
         """(column, kind, count, first examples) groups, largest first."""
         return _grouped(self.warnings, [(w.column, w.kind) for w in self.warnings], self.warning_counts)
+
+
+def answered_error(errors: list[RecordError]) -> RecordError:
+    """The error a refused record's answer quotes (of its errors, not empty): the one that gave its
+    ``error_code``. A record with an error of its own (``InvalidBody``: a bad value, a missing key)
+    is answered with its first such error, not with a missing value it also has, which alone would
+    have been ``MissingField`` (a record lacking its key and a latitude was answered ``InvalidBody``
+    with "Missing value ... at `$.data.lat`", never naming the key); one refused for missing values
+    only, with the first of them."""
+    return next((e for e in errors if e.code != "missing"), errors[0])
 
 
 def _count_key(item: tuple[tuple[str | None, str], int]) -> tuple[str, str]:

@@ -1,4 +1,5 @@
-"""``mapper serve`` under a second bug hunt: what a restart on the same database says of its sinks.
+"""``mapper serve`` under a second bug hunt: what a restart on the same database says of its sinks, the error a
+record refused for an error of its own is answered with.
 
 Every server binds 127.0.0.1 on a free port; each subprocess is stopped with SIGTERM and
 waited for with a timeout.
@@ -11,7 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_send_serve import ROOT, SINK, SINK_ID
+import orjson
+from test_send_serve import ROOT, SINK, SINK_ID, aircraft, request, serving
+from test_web import request as web_request
+from test_web import ui_server
+
+import mapper
+from mapper.endpoint import encode_body
 
 
 def _sink_lines(db: Path, *sinks: Path) -> list[str]:
@@ -47,3 +54,46 @@ def test_a_restart_does_not_say_a_sink_kept_from_the_database_was_created_now(tm
     again = _sink_lines(db, SINK, other)
     assert again[0].startswith(f"sink {SINK_ID} ACTIVE: POST "), again  # kept, not created
     assert again[1].startswith("sink other_positions ACTIVE (created now): POST "), again  # this one is new
+
+
+# ---------------------------------------------------------------------------------------
+# 2. A record refused for an error of its own (InvalidBody) is answered with that error, not a missing value
+
+
+def test_an_invalid_body_answer_quotes_the_error_of_its_own_not_a_missing_value(tmp_path: Path) -> None:
+    # found by the hunt: a record lacking its key and another mapped value (allow_missing_fields
+    # false) was answered error_code InvalidBody (its key) with the message of the missing value
+    # ("Missing value (allow_missing_fields is false) - at `$.data.lat`"): the message named what
+    # would have been MissingField and never the key that made it InvalidBody
+    keyless = aircraft(2, lat=None)
+    del keyless["id"]
+    body = encode_body([orjson.dumps(aircraft(1)), orjson.dumps(keyless)])
+    m = mapper.Mapper(mapper.load_sink(SINK))
+    with serving(tmp_path, SINK) as (server, _app, store):
+        status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body)
+        info = store.sink(SINK_ID)
+    assert status == 200 and answer == m.validate(body, input_format="endpoint").endpoint_answer()
+    said = answer["records"][1]
+    assert said["error_code"] == "InvalidBody", said
+    assert "primary key field 'record_id' is missing" in said["error_message"] and "Missing value" not in said["error_message"], said
+    assert answer["records"][0]["error_code"] == "BatchDiscarded"  # (the missing latitude still discards the body)
+    assert info.last_error is not None and "primary key field 'record_id' is missing" in info.last_error, info.last_error
+    # a record refused for missing values only is answered with the first of them
+    only_missing = aircraft(3, lat=None, long=None)
+    answer = m.validate(encode_body([orjson.dumps(only_missing)]), input_format="endpoint").endpoint_answer()
+    assert answer["records"][0]["error_code"] == "MissingField" and "$.data.lat" in answer["records"][0]["error_message"]
+
+
+def test_the_ui_send_answers_an_invalid_body_record_with_the_error_of_its_own() -> None:
+    keyless = aircraft(2, lat=None)
+    del keyless["id"]
+    text = orjson.dumps(aircraft(1)).decode() + "\n" + orjson.dumps(keyless).decode()
+    with ui_server() as server:
+        server.app.store.create_sink(SINK)
+        status, _h, data = web_request(server, "POST", f"/ui/api/sinks/{SINK_ID}/send", {"text": text})
+    out = orjson.loads(data)
+    assert status == 200, out
+    for said in (out["answer"]["records"][1], out["records"][1]):
+        assert said["error_code"] == "InvalidBody", said
+        assert said["error_message"].startswith("Incorrect values for one or more of record fields: primary key field 'record_id' is missing"), said
+        assert "(record 2, line 2" in said["error_message"], said  # (in the paste's terms)

@@ -53,7 +53,7 @@ from ..commands import EXIT_USAGE, file_name
 from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
-from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, location_text, plural
+from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
 from ..serve import App, Request, Response, json_response, query_int, require_json
 from .catalog import Catalog, load_catalog
 from .draft import TIME_UNITS, Paste, PasteError, check_name, compact, draft, format_body, in_records, paste_note, paste_records
@@ -479,7 +479,7 @@ def _ingest_paste(app: App, sink_id: str, paste: Paste, sent: list[int], in_part
             first = report.failed_index.get(k)
             if first:  # the endpoint's words (report.endpoint_answer's, of the same error), the paste's place
                 i = sent[k]
-                item = item | {"error_message": f"{ENDPOINT_MESSAGE}: {_in_paste(first[0], i, paste.lines[i])['message']}"}
+                item = item | {"error_message": f"{ENDPOINT_MESSAGE}: {_in_paste(answered_error(first), i, paste.lines[i])['message']}"}
             out.append(item)
         return out
 
