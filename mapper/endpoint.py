@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -122,7 +123,8 @@ def parse_body(data: bytes) -> int:
     try:
         doc = _loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}")) from None
+        deep = "depth limit" in str(exc)  # (orjson's words: the one refusal its message says no more of)
+        raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}", deep)) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
     shape = 'the request body must be {"records": [{"value": {...}}, ...]}'
@@ -145,20 +147,52 @@ def body_problem(data: bytes) -> str | None:
     return problem
 
 
-def _not_json(data: bytes, fallback: str) -> str:
+def _not_json(data: bytes, fallback: str, deep: bool = False) -> str:
     """Why a body the decoder refused is not JSON, in the words ``mapper validate`` gives the same
     body (``the request body's number 1e400 is beyond the float64 range ... (at $.records[0].value.u,
     line 1, char 34)``, ``... trailing comma in object at char 39``, its characters counted from 1
     as an editor shows them), not orjson's (``number is infinity when parsed as double: line 1
     column 34 (char 33)``); ``fallback`` where the reader finds the body whole (read only on this
-    error's path)."""
+    error's path). ``deep``: the decoder refused it for its nesting, said where it passes :data:`BODY_DEPTH`."""
     if data[:3] == BOM:  # (a file's mark is taken off as it is read: as the reader words it, a body's read "an input")
         return f"the request body is not valid JSON: {BODY_BOM_PROBLEM}"
+    at = _too_deep_at(data) if deep else None
+    if at is not None:  # (read record by record by the reader, the body is no broken document to it: orjson's words were answered)
+        start = data.rfind(b"\n", 0, at) + 1
+        char = len(data[start:at].decode("utf-8", "mapper-go-replace")) + 1  # (as an editor counts: an invalid byte one, as Go's U+FFFD)
+        line = data.count(b"\n", 0, at) + 1
+        where = f"at line {line} char {char}" if start else f"at char {char}"
+        return (
+            f"the request body is not valid JSON: nested too deeply {where} (more than {BODY_DEPTH:,} levels of arrays and objects, "
+            "the most the service's decoder is taken to read here: the whole body is refused)"
+        )
     unit = next(iter(endpoint_units(data)), None)
     failure = unit.failure if isinstance(unit, BrokenDocument) else None
     if failure is None or not failure.invalid:
         return fallback
     return f"{failure.read} is not valid JSON: {failure.detail}" if failure.read else failure.detail
+
+
+#: Levels of arrays and objects a body may nest (orjson's limit, below Go's 10,000: docs/send-serve.md, *The batcher*).
+BODY_DEPTH = 1024
+
+#: A JSON string (skipped whole: the brackets in it are no levels) or a bracket.
+_LEVELS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep_at(data: bytes) -> int | None:
+    """The byte of ``data`` where its nesting passes :data:`BODY_DEPTH` (the bracket opening one level
+    more), or None: orjson says it in its own words, a char counted from 0 and a column one past it."""
+    depth = 0
+    for m in _LEVELS.finditer(data):
+        c = data[m.start()]
+        if c in b"[{":
+            depth += 1
+            if depth > BODY_DEPTH:
+                return m.start()
+        elif c in b"]}":
+            depth -= 1
+    return None
 
 
 # ---------------------------------------------------------------------------------------

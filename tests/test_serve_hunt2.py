@@ -97,3 +97,28 @@ def test_the_ui_send_answers_an_invalid_body_record_with_the_error_of_its_own() 
         assert said["error_code"] == "InvalidBody", said
         assert said["error_message"].startswith("Incorrect values for one or more of record fields: primary key field 'record_id' is missing"), said
         assert "(record 2, line 2" in said["error_message"], said  # (in the paste's terms)
+
+
+# ---------------------------------------------------------------------------------------
+# 3. A body nested too deeply is said in mapper's words, its place counted as every other refusal counts it
+
+
+def test_a_body_nested_too_deeply_is_refused_in_mappers_words_at_the_bracket_past_the_limit(tmp_path: Path) -> None:
+    # found by the hunt: the refusal was orjson's own text, "depth limit exceeded: line 1 column 1056
+    # (char 1055)": its char counted from 0, where every other refusal of a body counts from 1
+    # ("trailing comma in object at char 33"), and a column one past the bracket that broke the limit
+    head = b'{"records":[{"value":{"pk":7,"zz":'  # four levels open; the 1,021st "[" opens level 1,025
+    line2 = '[{"value":{"s":"é[[{","zz":'  # (on a later line: its characters counted as an editor shows them, a string's brackets no levels)
+    objects = b'{"records":[{"value":{"zz":'
+    cases = [
+        (head + b"[" * 1100 + b"]" * 1100 + b"}}]}", f"at char {len(head) + 1021}"),
+        (b'{"records":\n' + line2.encode() + b"[" * 1100 + b"]" * 1100 + b"}}]}", f"at line 2 char {len(line2) + 1021}"),
+        (objects + b'{"a":' * 1100 + b"1" + b"}" * 1100 + b"}}]}", f"at char {len(objects) + 5 * 1020 + 1}"),
+    ]
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        for body, place in cases:
+            status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body)
+            assert status == 400 and answer["code"] == "InvalidBody", answer
+            message = answer["message"]
+            assert message.startswith(f"the request body is not valid JSON: nested too deeply {place} (more than 1,024 levels"), (place, message)
+            assert "depth limit exceeded" not in message and "column" not in message, message
