@@ -686,7 +686,7 @@ class _Handler(BaseHTTPRequestHandler):
                 late = False
                 try:
                     with self._deadline(allowed, self.timeout):
-                        data = self.rfile.read(length)
+                        data = self._read_exactly(length)
                 except TimeoutError:
                     data, late = b"", self.deadline_passed
                 except OSError:  # the client stopped sending (the idle timeout) or went away
@@ -728,6 +728,8 @@ class _Handler(BaseHTTPRequestHandler):
                 try:
                     resp = app.dispatch(self.command, _escaped_target(self.path), self.headers, read_body)
                 except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
+                    # and close: a body read in part (it failed reading) would be read on as the next request
+                    self.close_connection = True
                     print(
                         printable(f"mapper serve: internal error on {self.command} {_as_sent(self.path)[:100]}: {type(exc).__name__}: {exc}"),
                         file=sys.stderr,
@@ -775,6 +777,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.busy = False
+
+    def _read_exactly(self, n: int) -> bytes:
+        """``n`` bytes of the body, or fewer when the client stops sending. A large body is read in
+        parts of :data:`BODY_READ_AT_ONCE`: one read of ``n`` bytes asks for all of them at once, and
+        with the limits lifted (``--bytes-per-s 1e12``: the body cap follows it) a Content-Length of
+        100 GB was a MemoryError before a byte came (a 500)."""
+        if n <= BODY_READ_AT_ONCE:
+            return self.rfile.read(n)
+        parts = []
+        while n > 0:
+            part = self.rfile.read(min(n, BODY_READ_AT_ONCE))
+            if not part:
+                break
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
 
     def _read_away(self, length: int, seconds: float | None = None) -> None:
         """Read an answered request's unread body away, so the connection can carry the next
@@ -993,6 +1011,10 @@ LINGER = 2.0
 #: thread for ever (slowloris, on the body rather than the head), and ``--max-connections`` such
 #: clients shut everyone else out. 10,000 bytes/s: a 1 MB body may take 30 s + 100 s.
 BODY_MIN_RATE = 10_000
+
+
+#: The most of a body asked for in one read (:meth:`_Handler._read_exactly`): memory is taken as the body comes, not as its Content-Length says.
+BODY_READ_AT_ONCE = 1 << 24
 
 
 def _body_time(base: float | None, length: int) -> float | None:
