@@ -178,3 +178,18 @@ def test_a_failure_while_a_body_is_read_closes_the_connection(tmp_path: Path, mo
         body = b'{"records":[]}' + b" " * 40 + b"GET /v2/sinks HTTP/1.1\r\n\r\n"
         reply = _raw(server, _post_head(len(body)) + body)
     assert reply.count(b"HTTP/1.1 ") == 1 and reply.startswith(b"HTTP/1.1 500 "), reply
+
+
+# ---------------------------------------------------------------------------------------
+# 5. The New Source form's unit of another JSON type is said as JSON, not as Python writes it
+
+
+@pytest.mark.parametrize(("unit", "said"), [(["s"], "an array"), (True, "a boolean"), (5, "an integer"), ({}, "an object")])
+def test_a_unit_that_is_no_string_is_said_by_its_json_type(unit: Any, said: str) -> None:
+    # found by the hunt: "not \"['s']\"", "not 'True'", "not '5'": Python's writing of the value, an
+    # integer quoted as if it were a string
+    form = {"name": "zz", "database_id": "", "table": "", "columns": {"ts": {"path": "timestamp", "unit": unit}}}
+    with ui_server() as server:
+        status, _h, data = web_request(server, "POST", "/ui/api/draft", form)
+    answer = orjson.loads(data)
+    assert status == 400 and answer["message"] == f"the unit of column 'ts' must be a string, one of s, ms, us, ns, m, h, d, not {said}", answer

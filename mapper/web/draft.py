@@ -215,6 +215,10 @@ def form_document(form: Any, catalog: Catalog) -> tuple[dict[str, Any], CatalogT
         unit = spec.get("unit")
         if path is not None and not isinstance(path, str):
             raise ServiceError(400, INVALID_PARAMETER, f"the path of column {preview(key)!r} must be a string, not {json_type(path)}")
+        if unit is not None and not isinstance(unit, str):  # (said as Python writes it: "not \"['s']\"", an integer quoted as a string)
+            raise ServiceError(
+                400, INVALID_PARAMETER, f"the unit of column {preview(key)!r} must be a string, one of {', '.join(TIME_UNITS)}, not {json_type(unit)}"
+            )
         if unit is not None and unit != "" and unit not in TIME_UNITS:
             raise ServiceError(400, INVALID_PARAMETER, f"the unit of column {preview(key)!r} is one of {', '.join(TIME_UNITS)}, not {preview(str(unit))!r}")
         if not path or not path.strip():
