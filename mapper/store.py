@@ -55,7 +55,7 @@ from .endpoint import ALREADY_EXISTS, INTERNAL, INVALID_BODY, INVALID_PARAMETER,
 from .errors import MapperError, OptionError, Problem, check_function, preview, shown_name
 from .model import MISSING, Column, Sink
 from .options import body_record_limit
-from .report import BATCH_DISCARDED, BatchRejected, Report
+from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
 from .sink import check_sink, load_sink
 
 __all__ = ["IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
@@ -749,12 +749,17 @@ class Store:
 
 def _discarded_error(answer: dict[str, Any], report: Report) -> str:
     """The sink's last error for a body discarded whole (the seed page: the endpoint "discard[s] the entire
-    batch of records sent and log[s] an error"): how many records, why, and the first record that failed."""
-    first = next((r["error_message"] for r in answer["records"] if r.get("error_code") not in (None, BATCH_DISCARDED)), "")
+    batch of records sent and log[s] an error"): how many records, why, and the first record missing a value
+    (answered ``MissingField``: what discarded it; a bad value before it, refused alone, was quoted instead),
+    else the first that failed (its missing values beside an error of its own, which its answer quotes)."""
+    failed = [r for r in answer["records"] if r.get("error_code") not in (None, BATCH_DISCARDED)]
+    missing = next((r["error_message"] for r in failed if r.get("error_code") == MISSING_FIELD), "")
+    first = missing or next((r["error_message"] for r in failed), "")
     n = len(answer["records"])
     why = report.reject_reason or "a record failed"
+    said = "the first record missing a value" if missing else "the first that failed"
     return f"{BATCH_DISCARDED}: the body's {n:,} record{'s' * (n != 1)} {'was' if n == 1 else 'were'} discarded ({why})" + (
-        f"; the first that failed: {first}" if first else ""
+        f"; {said}: {first}" if first else ""
     )
 
 

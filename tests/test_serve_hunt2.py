@@ -193,3 +193,23 @@ def test_a_unit_that_is_no_string_is_said_by_its_json_type(unit: Any, said: str)
         status, _h, data = web_request(server, "POST", "/ui/api/draft", form)
     answer = orjson.loads(data)
     assert status == 400 and answer["message"] == f"the unit of column 'ts' must be a string, one of s, ms, us, ns, m, h, d, not {said}", answer
+
+
+# ---------------------------------------------------------------------------------------
+# 6. A body discarded whole is logged with a record missing a value: the reason it was discarded
+
+
+def test_a_discarded_body_is_logged_naming_the_missing_value_not_an_earlier_bad_one(tmp_path: Path) -> None:
+    # found by the hunt: a body of a good record, one with a bad altitude and one lacking its latitude
+    # was logged "discarded (allow_missing_fields is false and 1 mapped value is missing); the first that
+    # failed: ... `$.data.altitude`": the one error it quoted was the bad value, refused alone, never the
+    # missing latitude that discarded the body
+    log: list[str] = []
+    body = encode_body([orjson.dumps(aircraft(1)), orjson.dumps(aircraft(2, altitude="x")), orjson.dumps(aircraft(3, lat=None))])
+    with serving(tmp_path, SINK, log=log.append) as (server, _app, store):
+        status, _h, answer = request(server.url, "POST", f"/v2/sinks/{SINK_ID}", body)
+        err = store.sink(SINK_ID).last_error
+    assert status == 200 and [r["error_code"] for r in answer["records"]] == ["BatchDiscarded", "InvalidBody", "MissingField"]
+    assert err is not None and "1 mapped value is missing" in err, err
+    assert "; the first record missing a value: " in err and "$.data.lat" in err and "(record 2, line 1" in err and "altitude" not in err, err
+    assert f"sink {SINK_ID}: {err}" in log
