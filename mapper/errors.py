@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -165,6 +166,16 @@ def escape_controls(text: str) -> str:
     """``text`` with its control characters written as JSON escapes them (``\\n``, ``\\u001b``), as
     :func:`show` writes a value's: for a name shown as it is, unquoted (a report's column label)."""
     return _CONTROL.sub(_escape, text)
+
+
+def option_text(flag: str, value: str) -> str:
+    """A command-line option with its value, as a message suggests it and a shell and argparse take
+    it: ``--records-path aircraft``, ``--type 'a b=string'``. A value starting with ``-`` is joined
+    to its option by ``=`` (``--type=-x=string``): argparse reads ``--type -x=string`` as two
+    options and refuses the suggestion, "argument --type: expected one argument"."""
+    if value.startswith("-"):
+        return shlex.quote(f"{flag}={value}")
+    return f"{flag} {shlex.quote(value)}"
 
 
 def shown_name(name: str | os.PathLike[Any]) -> str:

@@ -136,6 +136,7 @@ from .errors import (
     long_int,
     names_a_file,
     no_set_reason,
+    option_text,
     preview,
     show,
     shown_name,
@@ -1633,7 +1634,7 @@ def _dot(keys: tuple[str, ...]) -> str:
 def _type_option(path: str, ctype: str) -> str:
     """``--type PATH=TYPE`` as a shell takes it: a key with a dot is quoted in the dot path (``"a.b"``),
     and a shell would strip those quotes unquoted, typing the path ``a`` -> ``b`` instead."""
-    return "--type " + shlex.quote(f"{path}={ctype}")
+    return option_text("--type", f"{path}={ctype}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -2852,14 +2853,14 @@ def _identity(
         if t is None and twin is not None and twin in choices:
             raise InferError(
                 f"--id-field {id_field!r}: its integers go beyond 2^53, which the endpoint decodes as float64 and stores changed; "
-                f"{_dot(twin)} holds the same values as exact strings: use --id-field {shlex.quote(_dot(twin))}"
+                f"{_dot(twin)} holds the same values as exact strings: use {option_text('--id-field', _dot(twin))}"
             )
         if t is None:
             kinds = "/".join(sorted(st.kinds)) or "null"
             signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
             raise InferError(
                 f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
-                f"use --primary-key-fields {shlex.quote(id_field.strip())} instead"
+                f"use {option_text('--primary-key-fields', id_field.strip())} instead"
             )
         if choice.type != t:
             choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")

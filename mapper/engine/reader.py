@@ -28,7 +28,6 @@ import lzma
 import mmap
 import os
 import re
-import shlex
 import stat
 import sys
 import zlib
@@ -51,6 +50,7 @@ from ..errors import (
     encoding_note,
     has_lone_surrogate,
     names_a_file,
+    option_text,
     preview,
     shown_name,
     type_name,
@@ -1748,7 +1748,7 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
         return ""
     keys = record_arrays_text(found)
     best = to_dot_notation(_keys_as_sent(found[0][0]))
-    return f"arrays of objects are at {keys}: if those are the records, use --records-path {shlex.quote(best)} (records_path={best!r})"
+    return f"arrays of objects are at {keys}: if those are the records, use {option_text('--records-path', best)} (records_path={best!r})"
 
 
 #: What a text or Python object that is no request body is said to be not.
@@ -2995,7 +2995,7 @@ def no_records_hint(doc: Any, keys: tuple[str, ...], python: bool = False) -> st
             return f"the value is a list of {n}: give the documents themselves as the records (records_path is read in each)"
         # (after the reason, "the document is an array, not an object": the array is not named again)
         held = f"its elements are {n}" if len(doc) > 1 else f"its element is {n}"
-        return f"{held}: put them one a line (`jq -c '.[]' FILE`) and give that with --records-path {shlex.quote(to_dot_notation(keys))}"
+        return f"{held}: put them one a line (`jq -c '.[]' FILE`) and give that with {option_text('--records-path', to_dot_notation(keys))}"
     return _hint_of(doc)
 
 
