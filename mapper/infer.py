@@ -9,8 +9,9 @@ accepts on the same records.
 
 Rules, per leaf path (a path whose value is not an object):
 
-* ints -> ``int`` (no Min/Max); beyond int64 but unsigned -> ``id`` (not with integer strings
-  holding a sign, ``"+5"``, ``"-0"``: an id column refuses them); beyond that -> ``string``;
+* ints -> ``int`` (no Min/Max); beyond int64 -> ``string`` (never ``id``: FeatureBase keeps an id
+  as a row, and a row of 2^44 or more wrapped, modulo 2^44, 2^63 as 0; ``--type PATH=id`` takes
+  them, noted);
 * floats, or ints mixed with floats -> ``decimal`` with the Scale that holds every value
   seen (digits after the point of the shortest text of each float), capped so that
   ``max|value| * 10**Scale`` fits a signed 64-bit integer (noted when capped);
@@ -25,7 +26,8 @@ Rules, per leaf path (a path whose value is not an object):
   date, updated, modified or created) whose
   range lies in one epoch band -> ``timestamp`` with a Unit from the magnitude
   (1e9..1e10 s, 1e12..1e13 ms, 1e15..1e16 us, 1e18..1e19 ns) and the same Granularity;
-* bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids``;
+* bools -> ``bool``; arrays of strings -> ``strings``; arrays of non-negative ints -> ``ids`` (skipped with
+  an element of 2^44 or more, which the ids column would keep wrapped: 64-bit snowflake ids);
 * several JSON types in one path (a *conflict*): a type every value converts to without an
   error (ints with integer strings -> ``int``, numbers with decimal strings -> ``decimal``,
   bools with 0/1 or bool words -> ``bool``, anything else -> ``string``, which takes numbers
@@ -147,7 +149,7 @@ from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapO
 from .paths import parse_path, records_path_keys, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
-from .types import GO_SPACE, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
+from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -1177,13 +1179,18 @@ def _decimal_choice(st: _PathStats, with_text: bool) -> _Choice | None:
     return None
 
 
-def _int_choice(st: _PathStats, with_text: bool) -> _Choice | None:
-    """``int``, else ``id`` (integers beyond int64), if it takes the path's integers (and its integer texts)."""
+def _int_choice(st: _PathStats, with_text: bool, rows: bool = False) -> _Choice | None:
+    """``int``, else (``rows``: for ``--type PATH=id``) ``id`` (integers beyond int64), if it takes the
+    path's integers (and its integer texts). Infer never chooses ``id`` for them itself: FeatureBase
+    keeps an id as a row modulo 2^44 (``row_wrapped``), 2^63 as 0, where a ``string`` column keeps
+    the float64 the endpoint decodes them into (as for integers beyond the unsigned range)."""
     values: list[Any] = [v for v in (st.imin, st.imax) if v is not None]
     if with_text:
         values += [str(v) for v in (st.tmin, st.tmax) if v is not None]
     if _converts(_converter("int"), values):
         return _Choice("int")
+    if not rows:
+        return None
     # the texts' extremes are their integers, signs dropped ("-0" is 0): an id column refuses a signed text
     if (not with_text or not st.n_signed) and all(not isinstance(v, int) or v >= 0 for v in values) and _converts(_converter("id"), values):
         return _Choice("id", note="integers beyond the signed 64-bit range: typed id (unsigned)")
@@ -1309,8 +1316,9 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             return 0, n, 0
         taken = {"strings": st.arr_str, "ids": st.arr_uint + st.arr_ids[0]}.get(ctype, 0)
         changed = st.arr_ids[1] if ctype == "ids" else 0  # (digit strings, truncated floats)
-        if ctype == "ids" and st.emax is not None and st.emax > EXACT_INT:
-            return 0, taken + changed, n - taken - changed  # decoded as float64: int_precision warnings
+        if ctype == "ids" and st.emax is not None and st.emax >= ROW_LIMIT:
+            # (a row of 2^44 or more is kept wrapped, row_wrapped; beyond 2^53 it is decoded as float64 too)
+            return 0, taken + changed, n - taken - changed
         return taken, changed, n - taken - changed
     if kind not in _SCALARS:  # objects (printed by a string column) and what JSON has no type for
         return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
@@ -1463,7 +1471,7 @@ def _typed(st: _PathStats, ctype: str, text: str) -> _Choice:
         choice.reason = why
         return choice
     if ctype in ("int", "id"):
-        choice = _int_choice(st, with_text=True) or _int_choice(st, with_text=False)
+        choice = _int_choice(st, with_text=True, rows=True) or _int_choice(st, with_text=False, rows=True)
         if choice is None or (ctype == "id" and choice.type == "int" and st.imin is not None and st.imin < 0):
             raise InferError(f"--type {text}={ctype}: the integers seen do not fit {article(ctype)} column")
         return _Choice(ctype, reason=why)
@@ -1499,6 +1507,10 @@ def _refused_inside(st: _PathStats) -> str:
     return f"{plural(st.huge_in, 'value')} holding a number beyond the float64 range the endpoint decodes numbers into ({first})"
 
 
+#: Why an ``id``/``ids`` column does not keep an integer of ``ROW_LIMIT`` or more (validate's ``row_wrapped``).
+_WRAPPED = "FeatureBase keeps an id as a row, and a row of 2^44 (17592186044416) or more wrapped (modulo 2^44; validate warns row_wrapped)"
+
+
 def _decide_type(st: _PathStats) -> _Choice:
     kinds = st.kinds
     if not kinds and st.huge:
@@ -1524,6 +1536,8 @@ def _decide_type(st: _PathStats) -> _Choice:
                 return _Choice("strings")
             if elems == {"int"} and st.emin is not None and st.emin >= 0:
                 if _converts(_converter("ids"), [[st.emin, st.emax]]):
+                    if st.emax is not None and st.emax >= ROW_LIMIT:
+                        return _Choice(None, reason=f"arrays of integers up to {st.emax}: {_WRAPPED}; send them as strings (a strings column)")
                     return _Choice("ids")
                 return _Choice(
                     None,
@@ -2359,6 +2373,10 @@ class _Drafting:
             self.path_note(keys, f"{_dot(keys)}: {forced.note}")
         for said in _any_type_notes(stats[keys]):  # (dropped above with the path's other notes; a twin's path had none)
             self.path_note(keys, f"{_dot(keys)}: {said}")
+        st = stats[keys]
+        top = st.emax if ctype == "ids" else max((v for v in (st.imax, st.tmax) if v is not None), default=None) if ctype == "id" else None
+        if top is not None and top >= ROW_LIMIT:
+            self.path_note(keys, f"{_dot(keys)}: {ctype} (--type) holds integers up to {top}: {_WRAPPED}, so those are stored changed")
         if forced.alternatives[0].get("unwarned"):  # (no conflict row may say it, and validate does not warn)
             lost = next((v for v in (stats[keys].imax, stats[keys].imin) if v is not None and v not in (0, 1)), None)
             self.path_note(

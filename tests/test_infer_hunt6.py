@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import mapper
 from mapper.cli import build_parser
 from mapper.infer import InferError, infer
 
@@ -59,3 +60,48 @@ def test_a_suggested_identity_option_on_a_key_starting_with_a_dash_parses() -> N
     offered = re.search(r"use (--id-field\S* \S+|--id-field=\S+)$", str(err.value))
     assert offered, str(err.value)
     assert parsed(shlex.split(offered.group(1))).id_field == "-id_str"
+
+
+def _row_wrapped(data: bytes, body: dict[str, Any]) -> list[Any]:
+    return [w for w in mapper.compile_sink(body).validate(data).warnings if w.kind == "row_wrapped"]
+
+
+def test_integers_beyond_int64_are_not_drafted_as_an_id_column_that_wraps_them() -> None:
+    # found by the hunt: 2^63 (beyond int64, an unsigned 64-bit hash) was typed `id`, which
+    # FeatureBase keeps as a row modulo 2^44: validate of the draft on its own data warned
+    # row_wrapped, 9223372036854775808 stored as 0, and infer said only "typed id (unsigned)"
+    data = ndjson({"id": 1, "h": 2**63}, {"id": 2, "h": 2**63 + 2**20}, {"id": 3, "h": 5})
+    r = infer(data)
+    (h,) = [d for d in r.body["schema"]["definition"] if d["path"] == ["h"]]
+    assert h["type"] == "string", h
+    assert not _row_wrapped(data, r.body)
+    assert any(n.startswith("h: integers beyond 2^53") for n in r.notes), r.notes
+    # integer strings beside them alike
+    data = ndjson({"id": 1, "h": 2**63}, {"id": 2, "h": str(2**63 + 1)})
+    r = infer(data)
+    assert not _row_wrapped(data, r.body), r.body
+    # below 2^63 an int column keeps them (a row of an id column would wrap; an int does not)
+    data = ndjson({"id": 1, "h": 2**44}, {"id": 2, "h": 2**62})
+    r = infer(data)
+    assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["h"]] == ["int"]
+
+
+def test_arrays_of_ids_of_2_44_or_more_are_not_an_ids_column() -> None:
+    # found by the hunt: arrays of 64-bit ids (snowflakes such as twitter's, ~2^59; or 2^44 + 5)
+    # were an `ids` column, each id a row that FeatureBase wraps modulo 2^44 (validate: row_wrapped,
+    # [17592186044421] stored as [5]), and infer said nothing of it
+    for big in (2**44, 2**44 + 5, 505874924095815681):
+        data = ndjson({"id": 1, "a": [big, 3]}, {"id": 2, "a": [1]})
+        r = infer(data)
+        assert not [d for d in r.body["schema"]["definition"] if d["path"] == ["a"]], r.body
+        assert "2^44" in r.skipped["a"], r.skipped
+        assert not _row_wrapped(data, r.body)
+        # --type takes it all the same, and the note says what it does
+        r = infer(data, types={"a": "ids"})
+        assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["a"]] == ["ids"]
+        assert any(n.startswith("a:") and "2^44" in n for n in r.notes), r.notes
+    # below 2^44: an ids column, as before
+    data = ndjson({"id": 1, "a": [2**44 - 1, 3]}, {"id": 2, "a": [1]})
+    r = infer(data)
+    assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["a"]] == ["ids"]
+    assert not _row_wrapped(data, r.body)

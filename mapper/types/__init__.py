@@ -23,6 +23,7 @@ from .base import (
     LOSSY_KINDS,
     NO_VALUE,
     QUANTUMS,
+    ROW_LIMIT,
     STR,
     TWO51,
     TWO53,
@@ -89,6 +90,7 @@ def column_type(column: Column) -> ColumnType:
 
 
 __all__ = [
+    "ROW_LIMIT",
     "GO_SPACE",
     "GRANULARITIES",
     "INT64_MAX",
