@@ -1571,7 +1571,15 @@ def _decide_type(st: _PathStats) -> _Choice:
             choice = _decimal_choice(st, with_text=False)
         if choice is not None:
             return choice
-        return _as_string(st, "no numeric column type holds every value")
+        choice = _as_string(st, "no numeric column type holds every value")
+        if choice.type == "string":  # (said: validate warns of every value, a number stored as text)
+            far = max(_numbers(st), key=abs)
+            choice.note = (
+                f"numbers up to {int_text(far) if isinstance(far, int) else show(far)}: neither an int nor a decimal column holds them "
+                "(a signed 64-bit integer, at Scale 0 for a decimal): typed string, which stores each as the text Go prints of its "
+                "float64 (validate warns string_from_value); send them as strings to keep them as written"
+            )
+        return choice
     # Several scalar types.
     if "bool" in kinds and kinds <= {"bool", "int", "str"}:
         ints_ok = "int" not in kinds or (st.imin is not None and st.imin >= 0 and st.imax is not None and st.imax <= 1)

@@ -105,3 +105,19 @@ def test_arrays_of_ids_of_2_44_or_more_are_not_an_ids_column() -> None:
     r = infer(data)
     assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["a"]] == ["ids"]
     assert not _row_wrapped(data, r.body)
+
+
+def test_numbers_no_numeric_column_holds_are_a_string_column_said_why() -> None:
+    # found by the hunt: a path of floats such as 1e20 (beyond what an int or a decimal, a signed
+    # 64-bit integer, holds) was typed string without a word, and validate of the draft on its own
+    # data warned string_from_value on every value
+    for values, eg in (([1e20, 2e20], "2e+20"), ([1e20, 2.5], "1e+20"), ([2**64, 1], "18446744073709551616")):
+        data = ndjson(*({"id": i, "x": v} for i, v in enumerate(values)))
+        r = infer(data)
+        assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["x"]] == ["string"]
+        said = [n for n in r.notes if n.startswith("x: ") and "typed string" in n]
+        assert said and eg in said[0] and "string_from_value" in said[0], r.notes
+    # a number a decimal holds is no string, and no such note
+    r = infer(ndjson({"id": 1, "x": 1e15}, {"id": 2, "x": 2.5}))
+    assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["x"]] == ["decimal"]
+    assert not [n for n in r.notes if n.startswith("x: ")], r.notes
