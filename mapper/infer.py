@@ -99,7 +99,6 @@ from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
     field_option,
-    fields_option,
     file_name,
     glob_option,
     max_record_size_option,
@@ -146,7 +145,7 @@ from .errors import (
     type_name,
 )
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
-from .paths import parse_path, records_path_keys, to_dot_notation
+from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
 from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
@@ -2100,7 +2099,7 @@ def infer(
     include = _globs("include", include)
     exclude = _globs("exclude", exclude)
     if primary_key_fields is not None and isinstance(primary_key_fields, str):
-        primary_key_fields = [p for p in primary_key_fields.split(",")]
+        primary_key_fields = split_paths(primary_key_fields)  # (a quoted key may hold a comma: '"a,b",c')
     progress = _check_types(id_field, primary_key_fields, types, progress)
     _check_options(id_field, primary_key_fields, max_depth, min_presence, name, input_format)
     keys = None if records_path is None else records_path_keys(records_path)
@@ -3047,6 +3046,15 @@ def _identity_notes(stats: dict[tuple[str, ...], _PathStats], ident: list[tuple[
 # Command line
 
 
+def _paths_option(text: str) -> list[str]:
+    """infer's ``--primary-key-fields`` (argparse ``type``): comma-separated paths, none of them empty;
+    a comma inside a quoted key is the key's (``'"a,b",c'``), where validate's take column names."""
+    paths = split_paths(text)
+    if not all(paths):
+        raise argparse.ArgumentTypeError(f"takes comma-separated names, none of them empty (a,b), not {text!r}")
+    return paths
+
+
 def add_infer_parser(subparsers: Any) -> None:
     """Add the ``infer`` subcommand to the ``mapper`` parser's subparsers."""
     p = subparsers.add_parser(
@@ -3069,7 +3077,7 @@ def add_infer_parser(subparsers: Any) -> None:
     g.add_argument(
         "--id-field", type=field_option, metavar="PATH", help="the path (dot notation, or its column name) whose non-negative integer is the record's _id"
     )
-    g.add_argument("--primary-key-fields", type=fields_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
+    g.add_argument("--primary-key-fields", type=_paths_option, metavar="PATHS", help="comma-separated paths joined with | into a string _id")
     p.add_argument(
         "--max-depth",
         type=int,

@@ -112,6 +112,29 @@ def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     return ".".join(parts)
 
 
+def split_paths(text: str) -> list[str]:
+    """Comma-separated paths (``--primary-key-fields a.b,c``), split at the commas outside their
+    quoted keys: ``"a,b",c`` is the key ``a,b`` and ``c`` (a backslash in quotes escapes the next
+    character, as in JSON). Each path is stripped; an empty one stays, for the caller to refuse."""
+    parts: list[str] = []
+    quoted = False
+    start = i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if quoted and c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif c == "," and not quoted:
+            parts.append(text[start:i].strip())
+            start = i + 1
+        i += 1
+    parts.append(text[start:].strip())
+    return parts
+
+
 def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
     """A path given as the endpoint's array of keys (a ``str`` subclass's key as its plain text,
     as a JSON text of the definition would give it: msgspec takes only plain ``str`` names)."""

@@ -121,3 +121,18 @@ def test_numbers_no_numeric_column_holds_are_a_string_column_said_why() -> None:
     r = infer(ndjson({"id": 1, "x": 1e15}, {"id": 2, "x": 2.5}))
     assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["x"]] == ["decimal"]
     assert not [n for n in r.notes if n.startswith("x: ")], r.notes
+
+
+def test_primary_key_fields_take_a_quoted_key_holding_a_comma() -> None:
+    # found by the hunt: `--primary-key-fields '"a,b"'` was split at the comma inside the quotes
+    # ('"a' is not a path of the records, "paths like it: "a,b"": the one it suggested, which failed
+    # alike), so no primary key could name a key holding a comma by its path
+    data = ndjson({"a,b": "x", "v": 1, "w": "p"}, {"a,b": "y", "v": 2, "w": "q"})
+    assert parsed(["--primary-key-fields", '"a,b",w']).primary_key_fields == ['"a,b"', "w"]
+    assert parsed(["--primary-key-fields", ' "x\\",y" , w']).primary_key_fields == ['"x\\",y"', "w"]
+    for given in ('"a,b",w', ['"a,b"', "w"]):
+        r = infer(data, primary_key_fields=given)
+        assert r.body["schema"]["primary_key_fields"] == ["a_b", "w"], r.body["schema"]
+    # an empty name is still a usage error
+    with pytest.raises(SystemExit):
+        parsed(["--primary-key-fields", '"a,b",'])
