@@ -334,6 +334,7 @@ class _PathStats:
         "kuniq",
         "unique",
         "unique_int",
+        "pipe",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -418,6 +419,9 @@ class _PathStats:
         # integers beyond int64 as the hash of their digits (an id's value) and of their %v text (a key's).
         self.uniq: array[int] | None = array("q")
         self.iuniq: array[int] = array("q")
+        # the first string holding |, which the endpoint joins primary key fields with ("x|y" + "z"
+        # and "x" + "y|z" are one _id): one field whose values differ no longer tells the records apart
+        self.pipe: str | None = None
         self.buniq: array[int] = array("q")
         self.kuniq: array[int] = array("q")
         # Integer strings within int64 as their integers, as an id column reads them: those an
@@ -541,6 +545,8 @@ class _PathStats:
         self.track(v)
         if not v:
             self.s_empty += 1
+        elif self.pipe is None and "|" in v:
+            self.pipe = v
         ts = self.ts
         if ts is None:
             ts = self.ts = _ts_candidates()
@@ -3036,6 +3042,14 @@ def _identity_notes(stats: dict[tuple[str, ...], _PathStats], ident: list[tuple[
                 f"identity {_dot(ident[0])}: it holds {_not_key_kinds(stats[ident[0]])}, whose values infer "
                 f"does not compare: whether records share an _id (the endpoint keeps one row per _id) is not known"
             )
+        return
+    piped = next((k for k in ident if stats[k].pipe is not None), None)
+    if piped is not None:
+        notes.append(
+            f"identity {' + '.join(_dot(k) for k in ident)}: {_dot(piped)} holds | (e.g. {show(stats[piped].pipe)}), which the endpoint "
+            'joins the fields\' values with, so records of different values can make one _id ("x|y" + "z" and "x" + "y|z" are both x|y|z; '
+            "the endpoint keeps one row per _id): the combination is not checked for uniqueness"
+        )
         return
     if any(stats[k].distinct() for k in ident):
         return  # one field alone tells every record apart: so does the combination

@@ -136,3 +136,21 @@ def test_primary_key_fields_take_a_quoted_key_holding_a_comma() -> None:
     # an empty name is still a usage error
     with pytest.raises(SystemExit):
         parsed(["--primary-key-fields", '"a,b",'])
+
+
+def test_a_primary_key_whose_values_hold_the_join_character_is_not_said_unique() -> None:
+    # found by the hunt: the endpoint joins primary key fields with |, so "x|y" + "z" and "x" +
+    # "y|z" are one _id, x|y|z (map gives both records it: the second overwrites the first), but
+    # infer took one field whose values all differ to tell every record apart, and said nothing
+    data = ndjson({"a": "x|y", "b": "z", "v": 1}, {"a": "x", "b": "y|z", "v": 2})
+    ids = [row["_id"] for row in mapper.compile_sink(infer(data, primary_key_fields="a,b").body).map(data).to_rows()]
+    assert ids == ["x|y|z", "x|y|z"]
+    r = infer(data, primary_key_fields="a,b")
+    said = [n for n in r.notes if n.startswith("identity a + b")]
+    assert said and '"x|y"' in said[0] and "not checked" in said[0], r.notes
+    # without a | in any value, one field whose values all differ tells the records apart: nothing said
+    r = infer(ndjson({"a": "x", "b": "z", "v": 1}, {"a": "y", "b": "z", "v": 2}), primary_key_fields="a,b")
+    assert not [n for n in r.notes if n.startswith("identity")], r.notes
+    # a single field may hold | freely
+    r = infer(ndjson({"a": "x|y", "v": 1}, {"a": "x", "v": 2}), primary_key_fields="a")
+    assert not [n for n in r.notes if n.startswith("identity")], r.notes
