@@ -1001,9 +1001,13 @@ class _Scanner:
                 self.nbytes += len(data)
             elif isinstance(unit, RawRecords):
                 bad = unit.bad or {}
+                limit = options.max_record_size
                 for i, raw in enumerate(unit.raws):
                     ln = unit.lines[i] if unit.lines else None
-                    if i in bad:  # not a record (a request body's item without "value": its own text, kept for a dead letter)
+                    if len(raw) > limit:  # (a record of a document: the document is read whole, each record measured as validate measures it)
+                        self.index += 1
+                        self.bad_record(self.index - 1, ln, name, too_large_reason(len(raw), limit), "longer than --max-record-size")
+                    elif i in bad:  # not a record (a request body's item without "value": its own text, kept for a dead letter)
                         self.index += 1
                         self.bad_record(self.index - 1, ln, name, bad[i], _NO_VALUE)
                     else:

@@ -154,3 +154,20 @@ def test_a_primary_key_whose_values_hold_the_join_character_is_not_said_unique()
     # a single field may hold | freely
     r = infer(ndjson({"a": "x|y", "v": 1}, {"a": "x", "v": 2}), primary_key_fields="a")
     assert not [n for n in r.notes if n.startswith("identity")], r.notes
+
+
+def test_a_record_of_a_document_longer_than_max_record_size_is_a_bad_record_as_validate_reads_it() -> None:
+    # found by the hunt: with --records-path, a record of the document longer than --max-record-size
+    # was scanned into the draft (3 objects, 0 bad records), while validate, and infer's own
+    # verification, refused it as too_large: the draft held a column only that record had
+    doc = {"a": [{"id": 1, "only_big": "x" * 2000}, {"id": 2, "s": "y"}, {"id": 3, "s": "z"}]}
+    data = json.dumps(doc).encode()
+    r = infer(data, records_path="a", max_record_size=1024)
+    assert (r.records, r.objects, r.bad_records) == (3, 2, 1), (r.records, r.objects, r.bad_records)
+    assert [ex["record"] for ex in r.bad_examples] == [0] and "--max-record-size" in r.bad_examples[0]["reason"], r.bad_examples
+    assert "only_big" not in r.presence, r.presence
+    assert r.verified == {"records": 3, "refused": 1, "errors": {"too_large": 1}}, r.verified
+    # as NDJSON of those records: the same
+    lines = ndjson(*doc["a"])
+    r2 = infer(lines, max_record_size=1024)
+    assert (r2.records, r2.objects, r2.bad_records) == (3, 2, 1) and r2.body["schema"] == r.body["schema"]
