@@ -4,15 +4,17 @@ lines infer's messages suggest, the draft against ``validate`` on the data it wa
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mapper
 from mapper.cli import build_parser
-from mapper.infer import InferError, infer
+from mapper.infer import InferError, _dot, infer
 
 
 def ndjson(*records: Any) -> bytes:
@@ -171,3 +173,39 @@ def test_a_record_of_a_document_longer_than_max_record_size_is_a_bad_record_as_v
     lines = ndjson(*doc["a"])
     r2 = infer(lines, max_record_size=1024)
     assert (r2.records, r2.objects, r2.bad_records) == (3, 2, 1) and r2.body["schema"] == r.body["schema"]
+
+
+DATA = Path(os.environ.get("MAPPER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+#: Each corpus of ../shared/data as a producer drafts a sink for it, and the records the draft refuses
+#: on the data it was drafted from (each explained by a note: alt_baro's "ground", the installation
+#: payloads' ISO times beside epochs, the 3 payloads without a sender).
+CORPORA = [
+    ("adsb/aircraft-piaware-2023-01-15.json", {"records_path": "aircraft"}, 118, 10),
+    ("adsb/aircraft.ndjson", {}, 118, 10),
+    ("adsb/aircraft-dump1090mqtt-2026-07-29.json", {"records_path": "aircraft"}, 44, 0),
+    ("json-corpora/twitter.json", {"records_path": "statuses"}, 100, 0),
+    ("json-corpora/twitter-statuses.ndjson", {}, 100, 0),
+    ("json-corpora/github_events.json", {}, 30, 0),
+    ("json-corpora/amazon_cellphones.objects.ndjson", {}, 792, 0),
+    ("github-webhooks-ndjson/all-events.ndjson", {"primary_key_fields": "sender.login"}, 273, 5),
+    ("github-webhooks-ndjson/installation.ndjson", {}, 6, 2),
+]
+
+
+@pytest.mark.parametrize(("rel", "options", "records", "refused"), CORPORA, ids=[c[0] for c in CORPORA])
+def test_real_corpora_drafts_stand_on_their_data_and_say_why_of_each_refusal(rel: str, options: dict[str, Any], records: int, refused: int) -> None:
+    path = DATA / rel
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data is only on the development machines)")
+    r = infer(str(path), **options)
+    assert mapper.check_sink(r.body).valid
+    assert r.unusable is None and r.verified is not None
+    assert (r.verified["records"], r.verified["refused"]) == (records, refused), r.verified
+    report = mapper.compile_sink(r.body).validate(str(path), records_path=options.get("records_path"))
+    assert report.failed_records == refused
+    columns = {d["name"]: _dot(tuple(d["path"])) for d in r.body["schema"]["definition"]}
+    for e in report.errors:
+        said = columns.get(e.column)
+        assert said is not None and any(n.startswith((f"{said}: ", f"identity {said} ")) for n in r.notes), (e, r.notes)
+    assert not [w for w in report.warnings if w.kind == "row_wrapped"]
