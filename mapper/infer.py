@@ -1264,7 +1264,9 @@ def _decide(st: _PathStats, nulls_above: int = 0) -> _Choice:
     kinds = st.kinds
     # (arrays and objects among scalars: a string column takes them all, as Go's text, unless another
     # type stores most values as sent; a set column of arrays and strings stays one)
-    if choice.type is not None and len(kinds) > 1 and (kinds <= _SCALARS or (kinds & _SCALARS and choice.type == "string")):
+    # (arrays of strings beside strings: a strings column splits the strings at their commas, so a
+    # string column storing most of them as sent is chosen by the same rule)
+    if choice.type is not None and len(kinds) > 1 and (kinds <= _SCALARS or (kinds & _SCALARS and choice.type in ("string", "strings"))):
         choice = _most_faithful(st, choice)
     nulls = st.nulls + nulls_above
     if nulls and choice.type in ("strings", "ids"):

@@ -209,3 +209,22 @@ def test_real_corpora_drafts_stand_on_their_data_and_say_why_of_each_refusal(rel
         said = columns.get(e.column)
         assert said is not None and any(n.startswith((f"{said}: ", f"identity {said} ")) for n in r.notes), (e, r.notes)
     assert not [w for w in report.warnings if w.kind == "row_wrapped"]
+
+
+def test_strings_with_commas_beside_a_few_arrays_are_a_string_column_by_the_majority_rule() -> None:
+    # found by the hunt: nine texts "Hello, world N" and one array of strings made a `strings`
+    # column, which splits every text at its comma (validate: 9 comma_split warnings), where a
+    # `string` column stores the nine as sent: the majority rule was not applied to a set type
+    recs = [{"id": i, "t": f"Hello, world {i}"} for i in range(9)] + [{"id": 9, "t": ["a", "b"]}]
+    data = ndjson(*recs)
+    r = infer(data)
+    assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["t"]] == ["string"], r.conflicts["t"]
+    assert [t["type"] for t in r.conflicts["t"]["alternatives"]][:2] == ["string", "strings"], r.conflicts["t"]
+    assert mapper.compile_sink(r.body).validate(data).warning_counts == {("t", "string_from_value"): 1}
+    # mostly arrays (or texts without commas, which a strings column stores as sent): a strings column still
+    for recs in (
+        [{"id": i, "t": ["a", str(i)]} for i in range(9)] + [{"id": 9, "t": "x, y"}],
+        [{"id": i, "t": f"w{i}"} for i in range(9)] + [{"id": 9, "t": ["a", "b"]}],
+    ):
+        r = infer(ndjson(*recs))
+        assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["t"]] == ["strings"], r.conflicts["t"]
