@@ -1297,15 +1297,18 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         taken = {"string": rest, "int": st.n_int, "id": unsigned, "ids": unsigned + st.s_ids[0], "decimal": st.n_dec, "bool": st.n_bool}.get(ctype)
         if ctype == "ids":
             cut = st.s_ids[1]  # split at commas, with a warning
-        if ctype == "timestamp":
+        epoch = ctype == "timestamp" and "Unit" in choice.config
+        if epoch:  # (an epoch column takes integer texts as the numbers they write, "007" as 7: as an int column does)
+            taken = st.n_int
+        elif ctype == "timestamp":
             layout = choice.config.get("Layout")
-            taken = rest if "Unit" not in choice.config and st.ts and any(lay == layout for lay, _c in st.ts) else 0
+            taken = rest if st.ts and any(lay == layout for lay, _c in st.ts) else 0
             held = GRANULARITY_DIGITS[choice.config.get("Granularity", "s")]
             cut = sum(n for digits, n in st.ts_fracs.items() if digits > held) if taken else 0  # stored truncated
             taken -= cut
         taken = taken or 0
         values: list[Any] = []
-        if ctype == "int":
+        if ctype == "int" or epoch:
             values = [str(v) for v in (st.tmin, st.tmax) if v is not None]
         elif ctype == "id":  # (the unsigned texts lie within 0..tmax; the signed ones are refused above)
             values = [str(st.tmax)] if st.tmax is not None and st.tmax >= 0 else []

@@ -228,3 +228,18 @@ def test_strings_with_commas_beside_a_few_arrays_are_a_string_column_by_the_majo
     ):
         r = infer(ndjson(*recs))
         assert [d["type"] for d in r.body["schema"]["definition"] if d["path"] == ["t"]] == ["strings"], r.conflicts["t"]
+
+
+def test_an_epoch_timestamp_column_counts_integer_strings_stored_not_refused() -> None:
+    # found by the hunt: a timestamp column of epochs (Unit s) takes integer strings as the numbers
+    # they write (validate stores "007" as 7 s), but infer counted every string refused: "the endpoint
+    # would refuse the 3 records holding the others (e.g. "007")" where validate refused 1 ("true")
+    values = [1659981468] * 5 + ["007", "1659981469", "true"]
+    data = ndjson(*({"id": i, "created_at": v} for i, v in enumerate(values)))
+    r = infer(data)
+    c = r.conflicts["created_at"]
+    assert c["type"] == "timestamp" and c["alternatives"][0]["refused"] == 1, c
+    assert c["example_refused"] == "true"
+    report = mapper.compile_sink(r.body).validate(data)
+    assert report.failed_records == 1 == r.verified["refused"]  # type: ignore[index]
+    assert any(n.startswith("created_at: timestamp stores 7 of 8 values") and "the record holding the other" in n for n in r.notes), r.notes
