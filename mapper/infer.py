@@ -335,6 +335,7 @@ class _PathStats:
         "unique",
         "unique_int",
         "pipe",
+        "i_far",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -422,6 +423,9 @@ class _PathStats:
         # the first string holding |, which the endpoint joins primary key fields with ("x|y" + "z"
         # and "x" + "y|z" are one _id): one field whose values differ no longer tells the records apart
         self.pipe: str | None = None
+        # integers a float64 does not hold (beyond 2^53, 2^53 + 1): those validate warns of (int_precision),
+        # where the extremes alone would count every integer of the path changed
+        self.i_far = 0
         self.buniq: array[int] = array("q")
         self.kuniq: array[int] = array("q")
         # Integer strings within int64 as their integers, as an id column reads them: those an
@@ -513,7 +517,12 @@ class _PathStats:
     def add_int(self, v: int, index: int) -> None:
         self.seen("int", index, v)
         # kept as the endpoint stores it: it decodes numbers as float64, so 2^53 and 2^53 + 1 are one _id
-        self.track(v if -EXACT_INT <= v <= EXACT_INT else int(float(v)))
+        if -EXACT_INT <= v <= EXACT_INT:
+            self.track(v)
+        else:
+            held = int(float(v))
+            self.track(held)
+            self.i_far += held != v
         if self.imin is None or v < self.imin:
             self.imin = v
         if self.imax is None or v > self.imax:
@@ -1359,6 +1368,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     # a value lost all the same, so bools beside integers other than 0 and 1 stay a string.)
     held = choice.config.get("Scale", 0) if ctype == "decimal" else 0
     lost = (kind == "float" and st.frac > held) or (ctype == "bool" and kind == "int" and _bool_loses(st))
+    if kind == "int" and notes and not lost and all(nt.kind == "int_precision" for nt in notes):
+        return n - st.i_far, st.i_far, 0  # (only the integers a float64 does not hold are changed: counted)
     if notes or lost:
         return 0, n, 0
     return n, 0, 0

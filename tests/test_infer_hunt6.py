@@ -243,3 +243,17 @@ def test_an_epoch_timestamp_column_counts_integer_strings_stored_not_refused() -
     report = mapper.compile_sink(r.body).validate(data)
     assert report.failed_records == 1 == r.verified["refused"]  # type: ignore[index]
     assert any(n.startswith("created_at: timestamp stores 7 of 8 values") and "the record holding the other" in n for n in r.notes), r.notes
+
+
+def test_one_integer_beyond_2_53_does_not_count_every_integer_changed() -> None:
+    # found by the hunt: nine altitudes, one integer beyond 2^53 and two "ground" made a string
+    # column (every altitude stored as text): the int candidate's tally, read from the extremes, said
+    # "0 stored as sent, 10 changed" where validate of an int column warns of the one integer only
+    vals: list[Any] = [5] * 9 + [2**53 + 1] + ["ground"] * 2
+    data = ndjson(*({"id": i, "alt": v} for i, v in enumerate(vals)))
+    r = infer(data)
+    c = r.conflicts["alt"]
+    assert c["type"] == "int", c
+    assert c["alternatives"][0] == {"type": "int", "config": {}, "exact": 9, "changed": 1, "refused": 2}, c
+    report = mapper.compile_sink(r.body).validate(data)
+    assert report.warning_counts == {("alt", "int_precision"): 1} and report.failed_records == 2
