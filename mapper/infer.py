@@ -2874,6 +2874,19 @@ _SET_TYPES = ("strings", "ids")
 _NOTHING_FORCED: Mapping[tuple[str, ...], Any] = {}
 
 
+def _not_an_id(id_field: str, st: _PathStats) -> InferError:
+    """Why ``--id-field`` names no id: its values, and the primary key to use instead (none for a field
+    without a value in any record, null or missing: a primary key of it fails alike)."""
+    if not st.kinds and not st.huge:
+        return InferError(f"--id-field {id_field!r} has no value in any record (null or missing): it cannot be the record identity; name another field")
+    kinds = "/".join(sorted(st.kinds)) or "null"
+    signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
+    return InferError(
+        f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
+        f"use {option_text('--primary-key-fields', id_field.strip())} instead"
+    )
+
+
 def _identity(
     sc: _Scanner,
     choices: dict[tuple[str, ...], _Choice],
@@ -2907,12 +2920,7 @@ def _identity(
                 f"{_dot(twin)} holds the same values as exact strings: use {option_text('--id-field', _dot(twin))}"
             )
         if t is None:
-            kinds = "/".join(sorted(st.kinds)) or "null"
-            signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
-            raise InferError(
-                f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "
-                f"use {option_text('--primary-key-fields', id_field.strip())} instead"
-            )
+            raise _not_an_id(id_field, st)
         if choice.type != t:
             choices[keys] = _Choice(t, reason=f"typed {t}: it is the id_field")
         return [keys], "id_field"

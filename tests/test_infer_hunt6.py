@@ -257,3 +257,14 @@ def test_one_integer_beyond_2_53_does_not_count_every_integer_changed() -> None:
     assert c["alternatives"][0] == {"type": "int", "config": {}, "exact": 9, "changed": 1, "refused": 2}, c
     report = mapper.compile_sink(r.body).validate(data)
     assert report.warning_counts == {("alt", "int_precision"): 1} and report.failed_records == 2
+
+
+def test_an_id_field_null_in_every_record_does_not_suggest_a_primary_key_that_fails_alike() -> None:
+    # found by the hunt: `--id-field n` on a field null in every record said "use
+    # --primary-key-fields n instead", which failed in turn ("only null values: ... it cannot be a key")
+    data = ndjson({"n": None, "s": "x"}, {"n": None, "s": "y"})
+    with pytest.raises(InferError) as err:
+        infer(data, id_field="n")
+    assert "no value in any record" in str(err.value) and "--primary-key-fields n" not in str(err.value), str(err.value)
+    with pytest.raises(InferError):
+        infer(data, primary_key_fields="n")  # (the suggestion would have failed so)
