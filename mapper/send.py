@@ -106,7 +106,7 @@ from .engine.reader import (
     unpacked,
     unpacker,
 )
-from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, preview, shown_name
+from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
 from .report import RecordError, plural, too_large_reason
@@ -1994,7 +1994,7 @@ class SendRun:
         if was != self._reading():
             path = was["records_path"]
             how = f"--input-format {was['input_format']}" + (
-                f" --records-path {to_dot_notation(tuple(path))}" if path is not None else " without --records-path"
+                f" {option_text('--records-path', to_dot_notation(tuple(path)))}" if path is not None else " without --records-path"
             )
             raise OptionError(
                 f"the checkpoint {shown_name(str(self.checkpoint.path))} was written reading the inputs with {how}: resuming with another"

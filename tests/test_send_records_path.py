@@ -202,3 +202,21 @@ def test_of_several_inputs_each_note_names_its_input(tmp_path, capsys):
     assert rc == EXIT_REJECTED and len(notes) == 2 and notes[0].startswith(f"{snaps}: each record read looks like a document"), notes
     assert notes[1].startswith("the first record refused ("), notes  # (without --rejects)
     assert "--records-path aircraft" in notes[0] and "--records-path aircraft" in orjson.loads(vout)["notes"][0]
+
+
+def test_a_checkpoint_s_records_path_starting_with_a_dash_is_said_as_an_option_argparse_takes(tmp_path, capsys):
+    # the refusal says how the checkpoint read the inputs, as options to run with: a path
+    # starting with "-" joined by "=" (argparse read "--records-path -planes" as two options)
+    doc = tmp_path / "snapshot.json"
+    doc.write_text(json.dumps({"now": 1.5, "-planes": [aircraft(i) for i in range(4)]}))
+    ck = tmp_path / "ck.json"
+
+    def first_only(conn: Any, _head: bytes, body: bytes, n: int) -> None:
+        answer(conn, 200, success(body)) if n == 1 else answer(conn, 400, b'{"code": "InvalidBody", "message": "stop"}')
+
+    with endpoint(first_only) as fake:
+        base = ("send", SINK, doc, "--endpoint", fake.url, "--body-records", "2", "--checkpoint", ck)
+        rc, _, err = main_in_process(capsys, *base, "--records-path=-planes")
+        assert rc == EXIT_USAGE and orjson.loads(ck.read_bytes())["position"]["index"] == 1, err
+        rc, _, err = main_in_process(capsys, *base)
+    assert rc == EXIT_USAGE and "with --input-format auto --records-path=-planes: resuming" in err, err
