@@ -53,7 +53,7 @@ from .options import ON_ERROR
 from .owners import OWNER, owner, owner_gone
 from .report import RejectedRecord, Report
 from .sink import load_sink
-from .types import ColumnType, column_type
+from .types import ColumnType, column_type, text_span
 
 __all__ = [
     "ROW_GROUP",
@@ -1171,7 +1171,7 @@ class ArrowWriter(BatchWriter):
                 return
             self._start(table)
         if not table.schema.equals(self.schema):  # e.g. large_string in one part: one schema for the file
-            table = table.cast(self.schema)
+            table = self._in_schema(table)
         if self.pq is None:
             self.writer.write_table(table)
             return
@@ -1181,6 +1181,27 @@ class ArrowWriter(BatchWriter):
         if whole:
             self.writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP)
         self.tail = table.slice(whole) if whole < table.num_rows else None
+
+    def _in_schema(self, table: Any) -> Any:
+        """``table`` (a part) cast to the file's schema, its first part's. A part whose text passes
+        2 GiB in a column holds it as ``large_string`` (64-bit offsets), which the file's ``string``
+        fields (32-bit) take only in pieces under it: the part is cut in halves until each piece
+        fits, each piece's text copied anew (a slice keeps its offsets into the whole text, and
+        Arrow's cast checks those, not the slice's own span)."""
+        rows = table.num_rows
+        if rows > 1 and max((sum(text_span(chunk, self.pa) for chunk in column.chunks) for column in table.columns), default=0) >= 2**31 - 1:
+            half = rows // 2
+            pieces = [table.slice(0, half), table.slice(half)]
+            return self.pa.concat_tables([self._in_schema(piece.take(np.arange(piece.num_rows))) for piece in pieces])
+        try:
+            return table.cast(self.schema)
+        except self.pa.ArrowInvalid:
+            if rows == 1:  # (one row's text alone past 2 GiB: no piece of it fits)
+                raise OutputError(
+                    f"cannot write {self.shown}: a row holds more than 2 GiB of text in a column, more than the file's string fields "
+                    "(as its first rows made them) can hold; write .npz, or map that record apart"
+                ) from None
+            raise
 
     def _start(self, sample: Any) -> None:
         """Open the file's writer with its schema, a Parquet file's dictionaries chosen from the rows of ``sample``."""
@@ -2047,7 +2068,26 @@ def _whole(table: Any, name: str, pa: Any, what: str) -> Any:
             (chunk.view(as_bytes) if as_bytes != column.type else chunk).validate(full=True)
         except (ValueError, TypeError) as exc:  # ArrowInvalid
             raise ValueError(f"{what} is damaged: {first_line(exc)}") from None
+    if column.num_chunks > 1:
+        # chunks of text (record batches, row groups: mapper writes a part at a time) whose text
+        # passes 2 GiB together are joined as large strings: a string's 32-bit offsets stop there
+        large = _large_layout(column.type, pa)
+        if large != column.type and sum(text_span(chunk, pa) for chunk in column.chunks) >= 2**31 - 1:
+            column = column.cast(large)
     return _decoded(column.combine_chunks(), pa)
+
+
+def _large_layout(t: Any, pa: Any) -> Any:
+    """The type ``t`` with 64-bit offsets for its text (a list's elements' too), as Arrow's large types hold it."""
+    if pa.types.is_string(t):
+        return pa.large_string()
+    if pa.types.is_binary(t):
+        return pa.large_binary()
+    if pa.types.is_list(t):
+        return pa.list_(_large_layout(t.value_type, pa))
+    if pa.types.is_large_list(t):
+        return pa.large_list(_large_layout(t.value_type, pa))
+    return t
 
 
 def _decoded(arr: Any, pa: Any) -> Any:

@@ -569,7 +569,9 @@ def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
         for c in chunks:
             arrays.append(arrow_strings(c, None if valid is None else valid[at : at + c.n], pa))
             at += c.n
-        if len({a.type for a in arrays}) > 1:  # a part past 2 GB is large_string: all are
+        # a part past 2 GB is large_string, and so are parts each under it whose text passes it
+        # together (a string's 32-bit offsets cannot reach past it): then all are
+        if len({a.type for a in arrays}) > 1 or sum(text_span(a, pa) for a in arrays) >= 2**31 - 1:
             arrays = [a.cast(pa.large_string()) for a in arrays]
         return pa.concat_arrays(arrays)
     if not strings.has_utf8 and _objects_way_pays(strings.n):
@@ -585,6 +587,18 @@ def arrow_strings(strings: Any, valid: np.ndarray | None, pa: Any) -> Any:
     offs = offsets if large else offsets.astype(np.int32)
     validity, nulls = arrow_validity(valid, pa)
     return pa.Array.from_buffers(pa.large_string() if large else pa.string(), n, [validity, pa.py_buffer(offs), pa.py_buffer(data)], null_count=nulls)
+
+
+def text_span(arr: Any, pa: Any) -> int:
+    """The bytes of text a ``pyarrow`` array of strings (or bytes, or a list's elements) covers:
+    the span of its offsets, which a ``string`` array's 32 bits hold up to 2**31 - 1. 0 for other types."""
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        return text_span(arr.flatten(), pa)
+    large = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+    if not (large or pa.types.is_string(arr.type) or pa.types.is_binary(arr.type)) or not len(arr):
+        return 0
+    bounds = np.frombuffer(arr.buffers()[1], dtype=np.int64 if large else np.int32)
+    return int(bounds[arr.offset + len(arr)]) - int(bounds[arr.offset])
 
 
 #: The Arrow type of each storage's (scalar) values.
