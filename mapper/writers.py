@@ -796,8 +796,9 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
     (``<key>.utf8_offsets``, one more than values), the header saying ``"strings":
     "utf8"``: a file that loads without pickle, sized by its bytes (fixed-width
     unicode would size every value by the longest one). Keys are unique: a column whose
-    name is not ASCII letters, digits, ``_`` and ``-`` (or starts with ``_``) gets
-    ``col<i>``, and a key already taken gets ``_`` appended (the header names each column).
+    name is not ASCII letters, digits, ``_`` and ``-`` (or starts with ``_``), or is longer
+    than :data:`NPZ_KEY_MAX`, gets ``col<i>``, and a key already taken gets ``_`` appended
+    (the header names each column).
     Each part is checked first (:meth:`Batch.check`), as ``to_arrow`` checks it: a batch edited
     by hand was written as it stood, wrong offsets and all.
     """
@@ -827,7 +828,7 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         raise
     used = {"_id", "_record_index", "__header__"}
     for i, (name, col) in enumerate(first.columns.items()):
-        plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_")
+        plain = name.replace("_", "").replace("-", "").isalnum() and name.isascii() and not name.startswith("_") and len(name) <= NPZ_KEY_MAX
         key = name if plain else f"col{i}"
         while key in used:
             key = f"{key}_"
@@ -844,6 +845,12 @@ def npz_pieces(parts: list[Batch]) -> dict[str, list[np.ndarray]]:
         header["columns"].append(meta)
     pieces["__header__"] = [np.array(json.dumps(header, ensure_ascii=False))]
     return pieces
+
+
+#: The longest column name that is its own key in an ``.npz``: with the longest suffix a key
+#: takes (``.utf8_offsets.npy``) its members' names are file names (255 bytes), as ``unzip``
+#: writes them out; a zip member's name cannot pass 65,535 bytes at all (zipfile's struct.error).
+NPZ_KEY_MAX = 255 - len(".utf8_offsets.npy")
 
 
 #: What a file says of each column, beside its values, that the sink it holds must say too

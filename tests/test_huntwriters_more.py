@@ -1,0 +1,58 @@
+"""Output-side hunt (session huntwriters): what the writers and ``read_batch`` got wrong, each
+pinned by the case that showed it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mapper
+from mapper import cli
+
+
+def _long_name_sink(name: str) -> dict[str, object]:
+    return {
+        "id_field": "id",
+        "allow_missing_fields": True,
+        "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": name, "path": ["v"], "type": "int"}, {"name": "w", "path": ["w"], "type": "int"}],
+    }
+
+
+@pytest.mark.parametrize("length", [239, 70_000])
+def test_a_long_column_name_is_no_npz_member_name(tmp_path: Path, length: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plain name (ASCII letters) was the column's key in an .npz at any length: past 65,535
+    bytes a zip member's name cannot be (struct.error, a traceback, after the whole input was
+    mapped), and past 255 no file name can (``unzip`` cannot write the member out). Such a name
+    is keyed ``col<i>``, as a name that is not plain is; the header names the column."""
+    name = "a" * length
+    (tmp_path / "sink.json").write_text(json.dumps(_long_name_sink(name)))
+    (tmp_path / "r.ndjson").write_text('{"id": 1, "v": 2, "w": 3}\n{"id": 2, "v": null}\n')
+    out = tmp_path / "out.npz"
+    code = cli.main(["map", str(tmp_path / "sink.json"), str(tmp_path / "r.ndjson"), "-o", str(out), "-q"])
+    assert code == 0, capsys.readouterr().err
+    with zipfile.ZipFile(out) as zf:
+        members = zf.namelist()
+    assert max(len(m.encode()) for m in members) <= 255
+    assert "col0.npy" in members and "w.npy" in members
+    with np.load(out, allow_pickle=False) as z:
+        header = json.loads(str(z["__header__"]))
+    assert [(c["name"], c["key"]) for c in header["columns"]] == [(name, "col0"), ("w", "w")]
+    batch = mapper.read_batch(out)
+    assert batch.to_rows() == [{"_id": 1, name: 2, "w": 3}, {"_id": 2, name: None}]
+
+
+def test_a_plain_name_of_238_characters_is_its_own_key(tmp_path: Path) -> None:
+    """(The longest: with the longest suffix a key takes, ``.utf8_offsets.npy``, 255 bytes.)"""
+    name = "b" * 238
+    batch = mapper.compile_sink(_long_name_sink(name)).map(b'{"id": 1, "v": 2}\n')
+    out = tmp_path / "out.npz"
+    from mapper import writers
+
+    writers.write_npz(batch, out)
+    with zipfile.ZipFile(out) as zf:
+        assert f"{name}.npy" in zf.namelist()
+    assert mapper.read_batch(out).equals(batch)
