@@ -961,16 +961,26 @@ class ColumnData:
         """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets
         (read-only, as :attr:`values`' strings); else None. A column given new objects
         (``col.stored = edited``, as :attr:`values` says) is encoded from them, each time."""
-        stored = self.stored
-        if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
+        stored = self._held()
+        if stored is not self.stored:
             # (objects given by hand: checked as every writer checks them, each stored value a str,
             # the row named by the valid mask's account; then encoded)
             self.check(len(self.valid))
-            stored = Strings.from_objects(stored, self.valid if self.offsets is None else None)
         if not isinstance(stored, Strings):
             return None
         data, offsets = stored.utf8
         return _read_only(data), _read_only(offsets)
+
+    def _held(self) -> Any:
+        """The stored values as mapping holds them: str objects given by hand (``col.stored =
+        edited``, an object array) as a :class:`Strings` (made anew each time), which Arrow and the
+        writers read as they read mapping's own, a lone surrogate too (as ``surrogatepass`` writes
+        it, as a batch read back from a file holds it: ``pyarrow.array`` refused it in the codec's
+        words, "surrogates not allowed", naming no row)."""
+        stored = self.stored
+        if isinstance(stored, np.ndarray) and stored.dtype == object and self.ctype.type in ("string", "strings"):
+            return Strings.from_objects(stored, self.valid if self.offsets is None else None)
+        return stored
 
     def __len__(self) -> int:
         return len(self.valid)
@@ -1336,7 +1346,7 @@ class Batch:
             schema.append(pa.field(fields["record_index"], pa.int64()))
         for name, col in self.columns.items():
             try:
-                arrays.append(col.ctype.to_arrow(col.stored, col.valid, col.offsets, pa))
+                arrays.append(col.ctype.to_arrow(col._held(), col.valid, col.offsets, pa))
             except (TypeError, ValueError, pa.ArrowException) as exc:  # (objects that are not str in a string column, made by hand)
                 raise OutputError(f"column {name!r} cannot be made an Arrow array: {exc}") from None
             schema.append(pa.field(name, arrays[-1].type, metadata={MEANING_KEY: json.dumps(col.ctype.meaning()).encode()}))
@@ -1416,7 +1426,11 @@ class Batch:
         pyarrow's words, polars takes it without a word and panics on it later (PanicException).
         Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too."""
         held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", self._ids, None)]
-        held += [(f"column {n!r}", c.stored, c.offsets) for n, c in self.columns.items()]
+        for n, c in self.columns.items():
+            values = c._held()
+            if values is not c.stored:
+                values.utf8  # noqa: B018 - (made as to_arrow made it: its text is what Arrow was given)
+            held.append((f"column {n!r}", values, c.offsets))
         for what, values, rows in held:
             where = _not_utf8(values, rows, "strict")
             if where is not None:
