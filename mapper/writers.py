@@ -1956,13 +1956,21 @@ def _read_parquet(name: str, pq: Any, pa: Any) -> Any:
     footer: cut short, or not Parquet) or the column and row group whose data is damaged."""
     if os.path.getsize(name) == 0:
         raise ValueError("it is empty")
+    # (opened by its bytes: pyarrow encodes a str name as UTF-8, and one holding a byte that is
+    # not, as os.fsdecode escapes it, failed "surrogates not allowed", said as a file cut short)
+    with pa.OSFile(os.fsencode(name)) as source:
+        return _parquet_table(source, pq, pa)
+
+
+def _parquet_table(source: Any, pq: Any, pa: Any) -> Any:
+    """The table of the Parquet file open as ``source`` (see :func:`_read_parquet`)."""
     checked = _page_checksums(pa, "page_checksum_verification")
     try:
-        pf = pq.ParquetFile(name, **checked)
+        pf = pq.ParquetFile(source, **checked)
     except (OSError, ValueError, TypeError) as exc:  # ArrowInvalid (a ValueError), OSError
         raise ValueError(f"it is not a whole Parquet file: cut short, or not Parquet (its footer, at the end, cannot be read: {first_line(exc)})") from None
     try:
-        table = pq.read_table(name, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
+        table = pq.read_table(source, **checked)  # (as before: the Arrow schema it stores is read as pyarrow reads it)
     except Exception as whole:  # pyarrow's errors: which column of which row group, read alone, fails
         names = pf.schema_arrow.names
         for group in range(pf.num_row_groups):
@@ -1998,7 +2006,7 @@ _ARROW_MAGIC = b"ARROW1"
 def _read_ipc(name: str, pa: Any) -> Any:
     """The table of an Arrow IPC file (or stream: ``pa.ipc.new_stream``, Arrow's own .arrows),
     or a ValueError naming what cannot be read: the file's footer, or which record batch."""
-    with pa.memory_map(name) as source:
+    with pa.memory_map(os.fsencode(name)) as source:  # (by its bytes: see _read_parquet)
         if source.size() == 0:
             raise ValueError("it is empty")
         file_format = source.read(len(_ARROW_MAGIC)) == _ARROW_MAGIC

@@ -4,6 +4,7 @@ pinned by the case that showed it."""
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -138,3 +139,24 @@ def test_read_batch_of_an_npz_looks_its_members_up_in_time_linear_in_their_count
     assert back.equals(batch)
     members = 4 * columns + 3  # (each column's .utf8, .utf8_offsets, .valid, .present; _id, _record_index, __header__)
     assert scanned[0] <= 2 * members
+
+
+@pytest.mark.parametrize("ext", ["npz", "arrow", "parquet"])
+def test_read_batch_reads_a_file_whose_name_is_not_utf8(tmp_path: Path, ext: str) -> None:
+    """``mapper map -o`` writes a file whose name holds a byte that is not UTF-8 (its str holds the
+    byte's escape, as ``os.fsdecode`` makes it), and ``read_batch`` reads it back by that name (a
+    str or bytes): pyarrow, given the str, could not encode it ("surrogates not allowed"), and of
+    a Parquet file the message said it was cut short or not Parquet."""
+    pytest.importorskip("pyarrow")
+    name = os.fsencode(tmp_path) + b"/rows\xff." + ext.encode()
+    try:
+        open(name, "wb").close()  # noqa: SIM115 - (a file system that takes only UTF-8 names refuses it here)
+        os.unlink(name)
+    except OSError:
+        pytest.skip("this file system takes only UTF-8 file names")
+    (tmp_path / "sink.json").write_text(json.dumps(_TEXT_SINK))
+    (tmp_path / "r.ndjson").write_text('{"k": "a", "s": "x", "tags": ["p"]}\n{"k": "b", "s": null}\n')
+    assert cli.main(["map", str(tmp_path / "sink.json"), str(tmp_path / "r.ndjson"), "-o", os.fsdecode(name), "-q"]) == 0
+    want = mapper.compile_sink(_TEXT_SINK).map(tmp_path / "r.ndjson")
+    for given in (name, os.fsdecode(name), Path(os.fsdecode(name))):
+        assert mapper.read_batch(given).equals(want)
