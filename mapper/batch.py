@@ -743,11 +743,16 @@ class Inputs:
         as the slices do; so does a file of slices holding every row (``batch[0:1000]`` of 800 rows:
         its empty siblings' files name the input). A file of a batch as mapped says no token (a
         random one), even of a discarded batch's (no rows): the same input mapped and written twice
-        writes the same bytes."""
+        writes the same bytes. Of a batch the endpoint would discard (``iter_batches`` yields
+        one, with no rows; or batches joined with one), why too (``"discarded"``, its
+        ``reject_reason``): its counts alone would read back as records stored."""
         records = self.records
         said: dict[str, Any] = {"records": records, "failed_records": min(self.failed_records, records)}
         if len(self.reports) == 1 and self._sliced:
             said["input"] = input_token(self.reports[0])
+        discarded = next((r for r in self.reports if not r.accepted), None)
+        if discarded is not None:  # (its records in no row are not all refused ones: read back, it is discarded still)
+            said["discarded"] = discarded.reject_reason or "a record failed"
         return said
 
 

@@ -1553,6 +1553,9 @@ def _batch_of(
     records, failed, note = _counts(covered, rows, record_index, shown)
     report = Report(records=records, failed_records=failed, on_error=on_error, strict=strict, notes=[note] if note else [])
     report.input_token = _input_said(covered)
+    discarded = _discarded_said(covered)
+    if discarded is not None:  # (a batch the endpoint would discard: none of its records stored)
+        report.accepted, report.reject_reason = False, discarded
     if failed and rows + failed == records:  # which records failed: those in no row (why is not kept), as the report's answer needs them
         try:
             refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
@@ -1609,6 +1612,17 @@ def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple
 
 
 _INT64_MAX = 2**63 - 1
+
+
+def _discarded_said(said: Any) -> str | None:
+    """Why a file says its batch was discarded (:meth:`mapper.batch.Inputs.said`), None when it says
+    it was not (it says nothing), or a ValueError when it says it wrongly (mapper writes a reason)."""
+    reason = said.get("discarded") if isinstance(said, dict) else None
+    if reason is None:
+        return None
+    if not isinstance(reason, str) or not reason:
+        raise ValueError(f"it says why its batch was discarded wrongly ({reason!r}: mapper writes the reason, a text), edited or damaged")
+    return reason
 
 
 def _input_said(said: Any) -> str | None:
