@@ -24,8 +24,10 @@ Slots without a value hold 0, False or None.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import weakref
+from array import array
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
@@ -796,14 +798,43 @@ def concat_batches(parts: list[Batch]) -> Batch:
     strings = [h for h in held if isinstance(h, Strings)]
     ids = Strings.concat(strings) if len(strings) == len(held) else np.concatenate([p.ids for p in parts])  # string ids stay as held
     counter = Inputs()
-    shifts = [counter.add(p) for p in parts]
-    inputs, bases = counter.reports, counter.bases
+    shifts, which = [], []
+    for p in parts:
+        shifts.append(counter.add(p))
+        which.append(len(counter.reports) - 1)  # (the input each part is of)
+    bases = counter.bases
+    # each input's report, listing its failed records where only its rows joined tell them (files of its slices)
+    inputs = [with_failed(r, [p.record_index for p, k in zip(parts, which) if k == i]) for i, r in enumerate(counter.reports)]
     if len(inputs) == 1:
-        joined = Batch._made(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, first.report)
+        joined = Batch._made(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, inputs[0])
         joined.sliced = any(p.sliced for p in parts)  # (slices joined are part of their input still: a file of them names it)
         return joined
     record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])
     return Batch._made(first.sink, ids, record_index, columns, _joined_report(inputs, bases, parts))
+
+
+def refused_records(records: int, failed: int, record_index: np.ndarray) -> np.ndarray | None:
+    """The indices of an input's refused records, when its rows tell them (a batch read back from a
+    file, which keeps how many records failed, not which): of ``records`` input records,
+    ``failed`` refused, the rows (``record_index``) all the others, the refused ones are those in no
+    row. None when the rows do not cover every record not refused (a slice's, a discarded batch's)."""
+    if not failed or len(record_index) + failed != records:
+        return None
+    refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
+    return refused if len(refused) == failed else None
+
+
+def with_failed(report: Report, indices: list[np.ndarray]) -> Report:
+    """``report``, or a copy listing its failed records (:func:`refused_records`) where it does not
+    (files of an input's slices, read back: each keeps the input's counts only) and the rows of
+    the input joined (``indices``, its parts' record indices) tell them: its endpoint answer
+    answered every record stored while it counted some refused."""
+    if len(report.failed) == report.failed_records:
+        return report
+    refused = refused_records(report.records, report.failed_records, np.concatenate(indices) if indices else np.empty(0, np.int64))
+    if refused is None:
+        return report
+    return dataclasses.replace(report, failed=array("q", refused.tobytes()), failed_only_missing=bytearray(len(refused)))
 
 
 def _joined_report(reports: list[Report], bases: list[int], parts: list[Batch]) -> Report:

@@ -45,6 +45,7 @@ from .batch import (
     first_line,
     inputs_said,
     mapped_said,
+    refused_records,
     utf8_fault,
 )
 from .checks import json_type
@@ -1556,16 +1557,15 @@ def _batch_of(
     discarded = _discarded_said(covered)
     if discarded is not None:  # (a batch the endpoint would discard: none of its records stored)
         report.accepted, report.reject_reason = False, discarded
-    if failed and rows + failed == records:  # which records failed: those in no row (why is not kept), as the report's answer needs them
-        try:
-            refused = np.setdiff1d(np.arange(records, dtype=np.int64), record_index, assume_unique=True)
-        except MemoryError:  # (numpy's, of a count no run could have made: 1e15 records are 7 PiB of indices)
-            raise ValueError(
-                f"it says its batch covered {records:,} input records, {failed:,} of them refused: too many to list in memory (edited or damaged)"
-            ) from None
-        if len(refused) == failed:
-            report.failed = array("q", refused.tobytes())
-            report.failed_only_missing = bytearray(failed)
+    try:  # which records failed: those in no row (why is not kept), as the report's answer needs them
+        refused = refused_records(records, failed, record_index)
+    except MemoryError:  # (numpy's, of a count no run could have made: 1e15 records are 7 PiB of indices)
+        raise ValueError(
+            f"it says its batch covered {records:,} input records, {failed:,} of them refused: too many to list in memory (edited or damaged)"
+        ) from None
+    if refused is not None:
+        report.failed = array("q", refused.tobytes())
+        report.failed_only_missing = bytearray(failed)
     batch = Batch(sink, ids, record_index, columns, report)
     batch.sliced = report.input_token is not None  # (of a file of a slice: written again, it names its input again)
     try:

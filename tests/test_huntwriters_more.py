@@ -222,3 +222,35 @@ def test_a_file_saying_its_batch_was_discarded_wrongly_is_refused(tmp_path: Path
         w.write_table(table.replace_schema_metadata(meta))
     with pytest.raises(mapper.InputError, match=r"says why its batch was discarded wrongly"):
         mapper.read_batch(out)
+
+
+def _statuses(answer: dict[str, object]) -> list[tuple[object, object]]:
+    return [(r["status"], r.get("error_code")) for r in answer["records"]]  # type: ignore[attr-defined, index]
+
+
+@pytest.mark.parametrize("ext", ["npz", "parquet"])
+def test_files_of_slices_joined_answer_as_the_batch_they_were_cut_from(tmp_path: Path, ext: str) -> None:
+    """A file of a slice keeps its batch's counts, not which records failed (no file holds them
+    all); joined back (``mapper.concat``), the slices read back cover every record the batch did
+    not refuse, so the refused ones are known again, as ``read_batch`` knows them of a whole
+    batch's file: the joined endpoint answer listed every record as stored while it counted one
+    refused."""
+    pytest.importorskip("pyarrow")
+    from mapper import writers
+
+    m = mapper.compile_sink(_ID_SINK)
+    other = m.map(b'{"id": 9, "v": 9}\n{"id": "y"}\n')
+    batch = m.map(b'{"id": 1, "v": 1}\n{"id": "x"}\n{"id": 3, "v": 3}\n{"id": 4, "v": 4}\n')
+    files = []
+    for i, part in enumerate([batch[0:1], batch[1:], other]):
+        out = tmp_path / f"p{i}.{ext}"
+        getattr(writers, f"write_{ext}")(part, out)
+        files.append(mapper.read_batch(out))
+    joined = mapper.concat(files[:2])
+    assert joined.equals(batch)
+    assert _statuses(joined.report.endpoint_answer()) == _statuses(batch.report.endpoint_answer())
+    assert _statuses(joined.report.endpoint_answer())[1] == ("error", "InvalidBody")
+    both = mapper.concat(files)  # (two inputs: the slices' batch, then another)
+    assert both.equals(mapper.concat([batch, other]))
+    assert _statuses(both.report.endpoint_answer()) == _statuses(mapper.concat([batch, other]).report.endpoint_answer())
+    assert files[0].report.failed_records == 1  # (each slice's file alone says the whole batch's counts)
