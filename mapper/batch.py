@@ -804,7 +804,7 @@ def concat_batches(parts: list[Batch]) -> Batch:
         which.append(len(counter.reports) - 1)  # (the input each part is of)
     bases = counter.bases
     # each input's report, listing its failed records where only its rows joined tell them (files of its slices)
-    inputs = [with_failed(r, [p.record_index for p, k in zip(parts, which) if k == i]) for i, r in enumerate(counter.reports)]
+    inputs = [_with_failed(r, [p.record_index for p, k in zip(parts, which) if k == i]) for i, r in enumerate(counter.reports)]
     if len(inputs) == 1:
         joined = Batch._made(first.sink, ids, np.concatenate([p.record_index for p in parts]), columns, inputs[0])
         joined.sliced = any(p.sliced for p in parts)  # (slices joined are part of their input still: a file of them names it)
@@ -824,7 +824,7 @@ def refused_records(records: int, failed: int, record_index: np.ndarray) -> np.n
     return refused if len(refused) == failed else None
 
 
-def with_failed(report: Report, indices: list[np.ndarray]) -> Report:
+def _with_failed(report: Report, indices: list[np.ndarray]) -> Report:
     """``report``, or a copy listing its failed records (:func:`refused_records`) where it does not
     (files of an input's slices, read back: each keeps the input's counts only) and the rows of
     the input joined (``indices``, its parts' record indices) tell them: its endpoint answer
