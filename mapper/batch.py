@@ -1426,7 +1426,7 @@ class Batch:
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         _check_options("to_pandas", presence, record_index)  # (named as called: not "Batch.to_arrow() takes ...")
         table = self.to_arrow(presence=presence, record_index=record_index)
-        self._refuse_non_utf8("pandas")
+        self._refuse_non_utf8("pandas", table)
         import pyarrow as pa  # (to_arrow has checked it is there)
 
         for name, col in self.columns.items():
@@ -1453,15 +1453,21 @@ class Batch:
                 raise OutputError(f"column {name!r} cannot be a polars column: polars cuts names at the NUL character (to_arrow and to_pandas keep it)")
         _check_options("to_polars", presence, record_index)
         table = self.to_arrow(presence=presence, record_index=record_index)
-        self._refuse_non_utf8("polars")
+        self._refuse_non_utf8("polars", table)
         return pl.from_arrow(table)
 
-    def _refuse_non_utf8(self, target: str) -> None:
+    def _refuse_non_utf8(self, target: str, table: Any) -> None:
         """An OutputError naming the first column (or the _id) holding text that is not UTF-8 (a lone
         surrogate a batch holds, or a hand-built batch's bytes): pandas' conversion refuses it with
         pyarrow's words, polars takes it without a word and panics on it later (PanicException).
         Asked after ``to_arrow``, which holds strings it read from ``str`` objects as UTF-8 too."""
-        held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", self._ids, None)]
+        ids = self._ids
+        if isinstance(ids, np.ndarray) and ids.dtype == object and not _valid_text(table.column("_id")):
+            # (string ids given by hand, batch.ids = objects, one a lone surrogate, which to_arrow wrote
+            # as surrogatepass does: the row named from their UTF-8, made only then)
+            ids = Strings.from_objects(ids)
+            ids.utf8  # noqa: B018 - (made as to_arrow made it: its text is what Arrow was given)
+        held: list[tuple[str, Any, np.ndarray | None]] = [("its _id", ids, None)]
         for n, c in self.columns.items():
             values = c._held()
             if values is not c.stored:
@@ -1502,6 +1508,15 @@ def check_id_objects(batch: Batch, fails: str) -> None:
     ids = batch.id_values
     if isinstance(ids, np.ndarray) and ids.dtype == object:
         _check_str_objects(ids, None, "its _id", fails=fails)
+
+
+def _valid_text(column: Any) -> bool:
+    """Whether a ``pyarrow`` column of strings holds UTF-8 only (Arrow's own full check, in C)."""
+    try:
+        column.validate(full=True)
+    except ValueError:  # ArrowInvalid
+        return False
+    return True
 
 
 def _check_options(method: str, presence: Any, record_index: Any) -> None:

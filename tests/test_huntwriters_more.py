@@ -254,3 +254,16 @@ def test_files_of_slices_joined_answer_as_the_batch_they_were_cut_from(tmp_path:
     assert both.equals(mapper.concat([batch, other]))
     assert _statuses(both.report.endpoint_answer()) == _statuses(mapper.concat([batch, other]).report.endpoint_answer())
     assert files[0].report.failed_records == 1  # (each slice's file alone says the whole batch's counts)
+
+
+@pytest.mark.parametrize("target", ["pandas", "polars"])
+def test_string_ids_given_by_hand_holding_a_lone_surrogate_are_refused_by_pandas_and_polars_naming_the_row(target: str) -> None:
+    """``batch.ids = objects`` holding a lone surrogate: to_pandas said pyarrow's "Unknown error:
+    Wrapping ... failed", and to_polars returned a frame holding text that is not UTF-8 (polars
+    panics on it later), where a column's is refused naming its row."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip(target)
+    batch = mapper.compile_sink(_TEXT_SINK).map(b'{"k": "a", "s": "x"}\n{"k": "b", "s": "y"}\n')
+    batch.ids = np.array(["ok", "\ud800"], dtype=object)
+    with pytest.raises(mapper.OutputError, match=rf"its _id cannot be a {target} column: it holds text that is not UTF-8 in row 1 \(counting from 0\)"):
+        getattr(batch, f"to_{target}")()
