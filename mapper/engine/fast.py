@@ -74,6 +74,7 @@ class Seg:
 
 _ONLY_STR: set[type] = {str}
 _ABSENT = frozenset({type(None), type(UNSET)})
+_ONLY_UNSET = {type(UNSET)}
 
 
 def _python_types(shape: Any) -> frozenset[type]:
@@ -1033,21 +1034,24 @@ class FastPath:
         few = self.few_store
         with np.errstate(all="ignore"):
             for ci in self.c.stored_index:
-                if screens and ci in few and _fits(lists[ci], screens[ci]) and self._write_quick(few[ci], lists[ci], seg, k, builders[ci]):
+                lst = lists[ci]
+                if screens and ci in few and _fits(lst, screens[ci]) and self._write_quick(few[ci], lst, seg, k, builders[ci]):
                     continue
-                vec, vin = self._dict_form(ci, lists[ci])
-                self.fill_column(ci, lists[ci], seg, k, builders[ci], vec, vec_input=vin)
+                types = type_set(lst)
+                vec, vin = self._dict_form(ci, lst, types)
+                self.fill_column(ci, lst, seg, k, builders[ci], vec, vec_input=vin, types=types)
             if self.id_col is not None:
-                vec, vin = self._dict_form(self.id_col, lists[self.id_col])
-                self.fill_column(self.id_col, lists[self.id_col], seg, k, out.id_builder, vec, identity=True, vec_input=vin)
+                lst = lists[self.id_col]
+                vec, vin = self._dict_form(self.id_col, lst, type_set(lst))
+                self.fill_column(self.id_col, lst, seg, k, out.id_builder, vec, identity=True, vec_input=vin)
             elif self.pk_cols:
                 self.fill_pk([lists[ci] for ci in self.pk_cols], seg, k, trusted=False, python=True)
         out.stats["fast_records"] += k
         out.n += k
 
-    def _dict_form(self, ci: int, lst: list[Any]) -> tuple[Any, list[Any]]:
-        """The vector form for a dict-extracted list, and the list it may see (UNSET where it must not look)."""
-        types = type_set(lst)
+    def _dict_form(self, ci: int, lst: list[Any], types: set[type]) -> tuple[Any, list[Any]]:
+        """The vector form for a dict-extracted list whose values' types are ``types``, and
+        the list it may see (UNSET where it must not look)."""
         forms = self.dict_forms[ci]
         # a string holding an unpaired surrogate is not vouched for either: the careful path
         # stores it as its JSON text would arrive (U+FFFD), with a warning
@@ -1096,15 +1100,25 @@ class FastPath:
         return True
 
     def fill_column(
-        self, ci: int, lst: list[Any], seg: Seg, k: int, b: ColumnBuilder, vec: Any, identity: bool = False, vec_input: list[Any] | None = None
+        self,
+        ci: int,
+        lst: list[Any],
+        seg: Seg,
+        k: int,
+        b: ColumnBuilder,
+        vec: Any,
+        identity: bool = False,
+        vec_input: list[Any] | None = None,
+        types: set[type] | None = None,
     ) -> None:
         """Convert a column's list at once; redo only the elements the vector form cannot vouch for.
 
         ``vec_input`` is what the vector form sees (by default ``lst``); the elements it
-        does not vouch for are redone from ``lst``.
+        does not vouch for are redone from ``lst``. ``types``: the types of ``lst``'s values
+        where the caller has them (a list of a caller's dicts: see :func:`_all_unset`).
         """
         careful = self.careful
-        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and _all_unset(lst, k):
+        if not identity and k and lst[0] is UNSET and self.absent_writes[ci][1] is not None and _all_unset(lst, k, types):
             b.put_absent_range(seg.pos, k, self.absent_writes[ci][1] == "clear")  # no record has it (wide, sparse sinks: most columns)
             return
         b.mark_present(seg.pos, k)
@@ -1241,13 +1255,16 @@ def _quick_ids(v: Any) -> list[int] | None:
 _QUICK_SETS = {"strset": _quick_strings, "uint64set": _quick_ids}
 
 
-def _all_unset(lst: list[Any], k: int) -> bool:
+def _all_unset(lst: list[Any], k: int, types: set[type] | None = None) -> bool:
     """Whether each of the ``k`` values of ``lst`` is ``UNSET`` (no record has the column).
 
-    ``list.count`` at C speed (it tests identity first), but a Python record's value whose ``==``
-    raises (a numpy array of two elements: its truth is ambiguous) is a value that is there: it
-    raised ValueError out of ``map`` instead of the record's ``invalid_value``."""
-    try:
-        return lst.count(UNSET) == k
-    except Exception:  # noqa: BLE001 - whatever a value's own __eq__/__bool__ raises: it is not UNSET
-        return False
+    ``types`` (the values' types, :func:`~mapper.types.type_set`, which a list of a caller's
+    dicts has already had made for its vector form) says it exactly and for nothing:
+    ``UnsetType`` has one instance and no subclass. Without them (a decoder's list, JSON
+    values only) ``list.count`` at C speed, which tests identity first, then ``==``: a
+    Python object's ``==`` may say True to anything (``unittest.mock.ANY``), and a record
+    holding one as the only value of a column would have been dropped without a word,
+    which is why a list of dicts never asks it."""
+    if types is not None:
+        return types == _ONLY_UNSET
+    return lst.count(UNSET) == k
