@@ -161,6 +161,7 @@ def test_all_unset_is_told_by_the_types_of_a_dicts_list() -> None:
         assert lst.count(UNSET) == 3  # (what the old test believed)
         assert not _all_unset(lst, 3, type_set(lst))
     assert _all_unset([UNSET] * 4, 4, type_set([UNSET] * 4))
+    assert type_set([UNSET, UNSET]) == {type(UNSET)} and type_set([UNSET, 0, UNSET]) == {type(UNSET), int}  # (counted, then as a set)
     assert _all_unset([UNSET] * 4, 4)  # a decoder's list (JSON values only) is counted
     assert not _all_unset([UNSET, 1, UNSET], 3)
 

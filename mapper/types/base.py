@@ -33,6 +33,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
+from msgspec import UnsetType
 
 from .. import golayout
 from ..errors import class_name, int_text, preview, show, suggest, type_name
@@ -990,8 +991,10 @@ class _Kinds(dict[type, int]):
 _KIND: dict[type, int] = _Kinds({int: INT, float: FLOAT, str: STR, bool: BOOL, type(None): OTHER, list: OTHER, dict: OTHER})
 
 
-#: The types :func:`type_set` counts on (builtins, their metaclass ``type``).
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list})
+#: The types :func:`type_set` counts on (their metaclass is ``type``, which compares by
+#: identity). ``UnsetType``: a column no record of a run of a caller's dicts has is all
+#: ``UNSET`` (most columns of a wide, sparse sink), and the set was most of its cost.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), dict, list, UnsetType})
 
 
 def type_set(values: list[Any]) -> set[type]:
