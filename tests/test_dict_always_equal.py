@@ -166,6 +166,30 @@ def test_all_unset_is_told_by_the_types_of_a_dicts_list() -> None:
     assert not _all_unset([UNSET, 1, UNSET], 3)
 
 
+class EqualStr(str):
+    """A ``str`` whose ``==`` says True to anything (its JSON text is its characters)."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = str.__hash__
+
+
+class EqualInt(int):
+    """An ``int`` whose ``==`` says True to anything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    __hash__ = int.__hash__
+
+
 JSONISH = st.one_of(
     st.none(),
     st.booleans(),
@@ -181,17 +205,36 @@ def _odd(draw: Any) -> Any:
     return ODD_KINDS[draw(st.integers(0, len(ODD_KINDS) - 1))]()
 
 
+_STRS = st.text(max_size=3).map(EqualStr)
+_INTS = st.integers(-3, 2**20).map(EqualInt)
+#: A value each column takes, at times a ``str`` or ``int`` whose ``==`` says True to anything
+#: (its JSON text is its builtin value's), alone or in an array.
+_TAKEN = {
+    "n": st.integers(-5, 10**6) | _INTS,
+    "s": st.text(max_size=3) | _STRS,
+    "flag": st.booleans(),
+    "ts": st.integers(0, 2 * 10**9) | _INTS.filter(lambda v: v >= 0),
+    "ids": st.lists(st.integers(0, 9) | _INTS.filter(lambda v: v >= 0), max_size=3),
+    "x": st.integers(-999, 999) | st.floats(-1e4, 1e4, allow_nan=False),
+    "tags": st.lists(st.text(max_size=2) | _STRS, max_size=3),
+}
+
+
 @st.composite
-def _value(draw: Any, odd_here: bool) -> Any:
-    """A JSON value, or (where ``odd_here``) at times an odd object, alone or in an array."""
-    if not odd_here:
+def _value(draw: Any, key: str, odd_here: bool) -> Any:
+    """A value for column ``key``: mostly one it takes, else any JSON value, a subclassed ``str``
+    or ``int`` (alone or in an array), or (where ``odd_here``) an odd object, alone or in an array."""
+    roll = draw(st.integers(0, 9))
+    if roll < 5:
+        return draw(_TAKEN[key])
+    if roll == 7:
+        arrays = st.lists(_STRS | st.text(max_size=2), min_size=1, max_size=3) | st.lists(_INTS | st.integers(0, 9), min_size=1, max_size=3)
+        return draw(_STRS | _INTS | arrays)
+    if roll < 8 or not odd_here:
         return draw(JSONISH)
-    choice = draw(st.integers(0, 3))
-    if choice == 0:
+    if roll == 8:
         return _odd(draw)
-    if choice == 1:
-        return [*draw(st.lists(st.text(max_size=2) | st.integers(0, 9), max_size=2)), _odd(draw)]
-    return draw(JSONISH)
+    return [*draw(st.lists(st.text(max_size=2) | st.integers(0, 9), max_size=2)), _odd(draw)]
 
 
 @st.composite
@@ -206,12 +249,12 @@ def _records(draw: Any, odd_in_string: bool) -> list[dict[str, Any]]:
             rec["id"] = _odd(draw)
         for key in ("n", "s", "flag", "ts", "ids"):
             if draw(st.booleans()):
-                rec[key] = draw(_value(odd_here=odd_in_string or key != "s"))
+                rec[key] = draw(_value(key, odd_here=odd_in_string or key != "s"))
         d = draw(st.integers(0, 4))
         if d == 1:
             rec["d"] = _odd(draw)
         elif d >= 2:
-            rec["d"] = {key: draw(_value(odd_here=True)) for key in ("x", "tags") if draw(st.booleans())}
+            rec["d"] = {key: draw(_value(key, odd_here=True)) for key in ("x", "tags") if draw(st.booleans())}
         recs.append(rec)
     return recs
 
@@ -240,3 +283,19 @@ def test_dicts_with_odd_values_map_as_their_json_text_with_a_refused_value_there
     from_dicts = _outcome(MAPPER.map(recs, on_error="skip"))
     assert from_dicts == _outcome(MAPPER.map(data, on_error="skip"))
     assert from_dicts == _outcome(MAPPER.map(recs, on_error="skip", fast=False))
+
+
+def test_always_equal_builtin_subclasses_in_arrays_are_their_json_values() -> None:
+    """Inside an array as alone: a ``str`` subclass saying it equals ``""`` was left out of a set."""
+    recs: list[dict[str, Any]] = [
+        {"id": "a", "d": {"tags": ["x", EqualStr("kept"), EqualStr("too")]}},
+        {"id": "b", "d": {"tags": [EqualStr("one")]}},
+        {"id": "c", "ids": [1, EqualInt(7), EqualInt(7)]},
+        {"id": "e", "s": ["q", EqualStr("w"), {"k": EqualInt(3)}]},
+        {"id": "f", "d": {"tags": EqualStr("p,q")}, "n": EqualInt(5), "s": EqualStr("")},
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in recs).encode()
+    expected = _outcome(MAPPER.map(data, on_error="skip"))
+    assert [r.get("tags") for r in expected[0]] == [["x", "kept", "too"], ["one"], None, None, ["p", "q"]]
+    assert _outcome(MAPPER.map(recs, on_error="skip")) == expected
+    assert _outcome(MAPPER.map(recs, on_error="skip", fast=False)) == expected
