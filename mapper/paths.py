@@ -23,7 +23,7 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import jmespath
 import jmespath.exceptions
@@ -117,9 +117,20 @@ def split_paths(text: str) -> list[str]:
     quoted keys: ``"a,b",c`` is the key ``a,b`` and ``c`` (a backslash in quotes escapes the next
     character, as in JSON). Each path is stripped; an empty one stays, for the caller to refuse."""
     parts: list[str] = []
+    start = 0
+    for i, c in _outside_quotes(text):
+        if c == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _outside_quotes(text: str) -> Iterator[tuple[int, str]]:
+    """Each character of ``text`` outside its quoted keys, with its index (the quotes themselves
+    not; a backslash in quotes escapes the next character, as in JSON)."""
     quoted = False
-    start = i = 0
-    n = len(text)
+    i, n = 0, len(text)
     while i < n:
         c = text[i]
         if quoted and c == "\\":
@@ -127,12 +138,9 @@ def split_paths(text: str) -> list[str]:
             continue
         if c == '"':
             quoted = not quoted
-        elif c == "," and not quoted:
-            parts.append(text[start:i].strip())
-            start = i + 1
+        elif not quoted:
+            yield i, c
         i += 1
-    parts.append(text[start:].strip())
-    return parts
 
 
 def path_from_keys(keys: list[str] | tuple[str, ...]) -> Path:
@@ -200,19 +208,8 @@ def skipped_spaces(path: Path) -> tuple[str, ...] | None:
     (no one literal reading then). None when nothing is skipped, or the path is no chain of keys."""
     if path.keys is None:
         return None
-    text, quoted, spaced = path.text, False, False
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if quoted and c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            quoted = not quoted
-        elif not quoted and c in _JMESPATH_SPACE:
-            spaced = True
-        i += 1
-    if not spaced:
+    text = path.text
+    if not any(c in _JMESPATH_SPACE for _, c in _outside_quotes(text)):
         return None
     return () if '"' in text else tuple(text.split("."))
 
