@@ -10,9 +10,12 @@ is a file.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
 import errno
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,7 +24,7 @@ from typing import Any, Callable, Sequence
 from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, unicode_values
-from .errors import InputError, MapperError, escape_controls, shown_name
+from .errors import InputError, MapperError, escape_controls, shown_name, suggest
 from .writers import remove_left_temps
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
@@ -51,8 +54,36 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:  # exit 2 with a short usage line, as argparse does, but via our printer
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {escape_controls(self._required(message.replace(_AFTER_DASHES, '')))}", file=sys.stderr)
+        message = self._required(message.replace(_AFTER_DASHES, ""))
+        print(f"{self.prog}: error: {escape_controls(message + self._near_miss(message))}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def _near_miss(self, message: str) -> str:
+        """`` (did you mean '--records-path'?)`` for an unknown option (``--record-path``) or a
+        value not among an argument's choices (a command, ``valdiate``) close to one; else ``""``.
+        (argparse of Python < 3.14 suggests none, and 3.14's none for options.)"""
+        head = "unrecognized arguments: "
+        if message.startswith(head):
+            options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            found = []
+            for word in message[len(head) :].split(" "):
+                name = word.split("=", 1)[0]
+                if name.startswith("--") and len(name) > 2 and (hint := _closest(name, options)):
+                    found.append((hint, name))
+            if len(found) == 1:
+                return f" (did you mean {found[0][0]!r}?)"
+            return f" (did you mean {', '.join(f'{hint!r} for {name}' for hint, name in found)}?)" if found else ""
+        m = _INVALID_CHOICE.match(message)
+        if m is None:
+            return ""
+        action = next((a for a in self._actions if m.group(1) == ("/".join(a.option_strings) or a.metavar or a.dest)), None)
+        if action is None or not action.choices:
+            return ""  # pragma: no cover - argparse names the argument it refused
+        try:
+            value = ast.literal_eval(m.group(2))
+        except (ValueError, SyntaxError):  # pragma: no cover - argparse writes the value's repr
+            return ""
+        return suggest(value, [str(c) for c in action.choices])
 
     def _required(self, message: str) -> str:
         """parse_intermixed_args calls optional positionals (RECORDS of ``validate``) required: name only the required ones."""
@@ -62,6 +93,19 @@ class _Parser(argparse.ArgumentParser):
         optional = {a.metavar or a.dest for a in self._actions if not a.option_strings and a.nargs in ("*", "?")}
         names = [n for n in message[len(head) :].split(", ") if n not in optional]
         return head + ", ".join(names) if names else message
+
+
+#: argparse's words for a value not among an argument's choices: the argument's name, the value's repr.
+_INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
+
+
+def _closest(name: str, options: list[str]) -> str:
+    """The option ``name`` (``--record-path``) most likely meant, else ``""``."""
+    lowered = {o.lower(): o for o in options}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
+    return close[0] if close else ""
 
 
 def _unicode_group(group: Any) -> Any:
@@ -226,6 +270,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line's arguments; a command's options may come after its files (``validate SINK FILE --strict``),
     and every argument after ``--`` is a file (``infer -- -w.ndjson``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["help"]:  # (git's and pip's way; no command is named help: `mapper help validate` is `mapper validate --help`)
+        argv = [*argv[1:2], "--help"]
     parser = build_parser(argv[0] if argv and argv[0] in _COMMANDS else None)
     commands = parser.get_default("commands")
     if argv and argv[0] in commands:
