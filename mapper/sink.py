@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import shlex
 from dataclasses import replace
 from pathlib import Path as FsPath
 from types import MappingProxyType
@@ -169,9 +170,8 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         msg = exc.msg
         if msg == "Invalid control character at" and exc.pos < len(text):  # (Python's words end in "at", for its own " line ...")
             msg = f"control character U+{ord(text[exc.pos]):04X} in a string (write it as \\u{ord(text[exc.pos]):04x})"
-        raise DefinitionError(
-            [Problem("error", "", f"{what} is not valid JSON: {msg} at line {exc.lineno} column {exc.colno}{hint}", "invalid-json")]
-        ) from None
+        said = _not_json_said(text, exc.pos) or f"{msg} at line {exc.lineno} column {exc.colno}{hint}"
+        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {said}", "invalid-json")]) from None
     except ValueError as exc:  # NaN / Infinity (the hook is not told where: the first one outside a string is it)
         at = next((m.start() for m in _JSON_TOKEN.finditer(text) if m.group() in _CONSTANTS), 0)
         line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
@@ -182,6 +182,43 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         raise DefinitionError(
             [Problem("error", "", f"{what} is nested too deeply to be a sink definition: past {SHOWN_DEPTH} levels at line {line} column {col}", "too-deep")]
         ) from None
+
+
+#: A YAML mapping's first line: a key, a colon and a space or the line's end (``name: x``, ``schema:``).
+_YAML_KEY = re.compile(r"[A-Za-z_][\w.-]*:(?:[ \t]|$)")
+
+
+def _not_json_said(text: str, pos: int) -> str:
+    """What a definition holds at ``pos``, where the decoder stopped, that JSON has not and a
+    hand-written sink often does (a comment, a trailing comma, single quotes: JSON5's; YAML),
+    with where it is and what to do; ``""`` for any other error (the decoder's words say it)."""
+
+    NL = "\n"  # (no backslash in an f-string's braces before Python 3.12)
+
+    def at(i: int) -> str:
+        line_start = text.rfind(NL, 0, i) + 1
+        return f"line {text.count(NL, 0, i) + 1} column {i - line_start + 1}"
+
+    if not text[:pos].strip():  # (nothing JSON read: the first value is no JSON at all)
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                if _YAML_KEY.match(line) or line.strip() == "---":
+                    shown = escape_controls(line.strip()[:60])
+                    return f"it looks like YAML (`{shown}` at line {i}): a sink is a JSON document, the POST /v1/sinks body: convert it to JSON"
+                break
+    rest = text[pos : pos + 2]
+    if rest in ("//", "/*") or rest[:1] == "#":
+        return f"a comment at {at(pos)}: JSON has none (remove it)"
+    if rest[:1] in ("}", "]"):
+        before = len(text[:pos].rstrip())
+        if before and text[before - 1] == ",":
+            kind, closing = ("an object", "}") if rest[0] == "}" else ("an array", "]")
+            return f"a trailing comma in {kind} at {at(before - 1)}: JSON allows none before the closing {closing} (remove it)"
+    if rest[:1] == "'":
+        end = text.find("'", pos + 1)
+        word = text[pos + 1 : end] if 0 < end - pos <= 40 and "\n" not in text[pos:end] else "..."
+        return f"a string in single quotes at {at(pos)}: JSON strings take double quotes ({escape_controls(json.dumps(word, ensure_ascii=False))})"
+    return ""
 
 
 #: A definition nested too deeply for the decoder or the checks (Python's recursion limit) is
@@ -581,6 +618,10 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
     if form == "schema":
         ck.unknown_keys(doc, _SCHEMA_KEYS, (), "the schema")
         return _check_schema_parts(ck, doc, (), overrides, form="schema", definition_where=("definition",))
+    held = _held_definition(doc)
+    if held:
+        ck.error((), "not-a-definition", f"not a sink definition: {held}")
+        return None
     ck.error(
         (),
         "not-a-definition",
@@ -588,6 +629,31 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
         '(with "definition"), an array of column entries, or a UI mapping ("table" and "mapping")',
     )
     return None
+
+
+_FORM_NAMES = {"body": "the POST /v1/sinks body", "schema": "a schema object", "ui": "a UI table mapping"}
+_JQ_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _held_definition(doc: Mapping[Any, Any]) -> str:
+    """Where an object that is no definition holds one, a level down (an API's answer wrapping
+    it, ``{"sink": {...}}``, ``{"sinks": [{...}]}``), said with the jq that takes it out; else ``""``."""
+    for key, value in doc.items():
+        if not isinstance(key, str):
+            continue  # pragma: no cover - JSON keys are strings
+        jq = f".{key}" if _JQ_KEY.fullmatch(key) else f".[{json.dumps(key)}]"
+        where: tuple[str | int, ...] = (key,)
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            value, where, jq = value[0], (key, 0), f"{jq}[0]"
+        if not isinstance(value, Mapping):
+            continue
+        form = "ui" if "table" in value and "mapping" in value else "body" if "schema" in value else "schema" if "definition" in value else None
+        if form is not None:
+            quoted = shlex.quote(jq) if "'" in jq else f"'{jq}'"
+            return (
+                f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`jq {escape_controls(quoted)} FILE`)"
+            )
+    return ""
 
 
 def _likely_form(doc: Mapping[Any, Any]) -> str | None:

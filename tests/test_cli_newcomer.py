@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,91 @@ def test_mapper_help_of_no_such_command_is_a_usage_error_with_a_suggestion(capsy
     code, out, err = cli(capsys, "help", "valdate")
     assert code == 2 and out == ""
     assert "invalid choice: 'valdate'" in err and "(did you mean 'validate'?)" in err, err
+
+
+# -- a sink that is not JSON as the endpoint reads it: what it is, where, and what to do ---------
+
+
+def _sink_text() -> str:
+    return json.dumps(json.loads(SINK.read_text()), indent=2)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            lambda t: t.replace('{\n  "name"', '{\n  // the aircraft sink\n  "name"', 1),
+            "is not valid JSON: a comment at line 2 column 3: JSON has none (remove it)",
+        ),
+        (
+            lambda t: t.replace('{\n  "name"', '{\n  /* the aircraft sink */\n  "name"', 1),
+            "is not valid JSON: a comment at line 2 column 3: JSON has none (remove it)",
+        ),
+        (
+            lambda t: t.replace('"aircraft"\n  }', '"aircraft",\n  }', 1),
+            "is not valid JSON: a trailing comma in an object at line 5 column 24: JSON allows none before the closing } (remove it)",
+        ),
+        (
+            lambda t: t.replace('"record_id"\n    ]', '"record_id",\n    ]', 1),
+            "is not valid JSON: a trailing comma in an array at line 10 column 18: JSON allows none before the closing ] (remove it)",
+        ),
+        (
+            lambda t: t.replace('"name": "aircraft_positions"', "'name': 'aircraft_positions'", 1),
+            'is not valid JSON: a string in single quotes at line 2 column 3: JSON strings take double quotes ("name")',
+        ),
+    ],
+    ids=["// comment", "/* comment */", "trailing comma in object", "trailing comma in array", "single quotes"],
+)
+def test_a_json5ish_sink_is_told_what_json_refuses_and_where(tmp_path, capsys, edit, said):
+    text = edit(_sink_text())
+    assert text != _sink_text()
+    path = tmp_path / "sink.json"
+    path.write_text(text)
+    code, out, err = cli(capsys, "check", path)
+    assert code == 2
+    assert f"sink file {path} {said}" in out, out
+    # the place named is the comma, the comment or the quote itself
+    line, column = (int(n) for n in said.split(" at line ")[1].split(":")[0].split(" column "))
+    assert text.splitlines()[line - 1][column - 1] in ",/'"
+
+
+def test_a_yaml_sink_is_told_to_be_json(tmp_path, capsys):
+    path = tmp_path / "sink.yaml"
+    path.write_text("# aircraft\nname: aircraft_positions\nschema:\n  type: json\n  id_field: id\n")
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2
+    assert (
+        f"sink file {path} is not valid JSON: it looks like YAML (`name: aircraft_positions` at line 2): a sink is a JSON document,"
+        " the POST /v1/sinks body: convert it to JSON" in out
+    ), out
+
+
+def test_plain_broken_json_keeps_its_message(tmp_path, capsys):
+    path = tmp_path / "sink.json"
+    path.write_text('{"name": "a", "schema": {"definition": [}}')
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2 and f"sink file {path} is not valid JSON: Expecting value at line 1 column 41" in out, out
+
+
+@pytest.mark.parametrize("key", ["sink", "data"])
+def test_a_sink_wrapped_in_another_object_says_where_the_sink_is(tmp_path, capsys, key):
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps({key: json.loads(SINK.read_text()), "status": "ok"}))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2
+    assert f"not a sink definition: it holds one at /{key} (the POST /v1/sinks body): give that object alone (`jq '.{key}' FILE`)" in out, out
+
+
+def test_a_list_of_sinks_says_where_the_first_is(tmp_path, capsys):
+    path = tmp_path / "sinks.json"
+    path.write_text(json.dumps({"sinks": [json.loads(SINK.read_text())]}))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2
+    assert "not a sink definition: it holds one at /sinks/0 (the POST /v1/sinks body): give that object alone (`jq '.sinks[0]' FILE`)" in out, out
+
+
+def test_an_object_holding_no_sink_keeps_its_message(tmp_path, capsys):
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps({"a": {"b": 1}, "c": [{"d": 2}]}))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2 and 'not a sink definition: expected the POST /v1/sinks body (with "schema")' in out, out
