@@ -42,6 +42,8 @@ from .engine.reader import (
     RawRecords,
     chunk_size_for,
     explain_failures,
+    head_lines,
+    mistyped_paths_notes,
     open_input,
     read_head,
     unexplained,
@@ -597,6 +599,9 @@ def _parallel_run(
         if unexplained(report, options):
             with _opened(str(path)) as fh:  # (a regular file: read again from its start)
                 explain_failures(report, read_head(fh, HEAD_BYTES))
+        if report.records and options.records_path is None:
+            with _opened(str(path)) as fh:
+                _note_mistyped(report, compiled.sink, read_head(fh, MISTYPED_HEAD))
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
             keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
@@ -649,6 +654,7 @@ def _one_process_run(
             _note_wide(report, firsts)
             if unexplained(report, options):
                 explain_failures(report, first_lines.head)
+            _note_mistyped(report, compiled.sink, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
     finally:
@@ -658,7 +664,22 @@ def _one_process_run(
     _note_wide(report, firsts)
     if unexplained(report, options):
         explain_failures(report, first_lines.head)
+    _note_mistyped(report, compiled.sink, first_lines.head)
     return Run(batch, report, compiled.sink)
+
+
+#: The most of an input's start :func:`_note_mistyped` reads (again, after a run of several processes).
+MISTYPED_HEAD = 1 << 16
+
+
+def _note_mistyped(report: Report, sink: Sink, head: bytes | bytearray | memoryview) -> None:
+    """Note each column whose path the input's first NDJSON records (``head``) do not hold, when
+    they hold one a near miss away (:func:`~mapper.engine.reader.mistyped_paths_notes`)."""
+    if report.records and head:
+        columns = [(c.name, c.path.keys) for c in sink.columns if c.path.keys]
+        report.notes.extend(
+            mistyped_paths_notes(head_lines(memoryview(head)[:MISTYPED_HEAD]), report.records, columns)
+        )  # (a line cut there is no record: left out)
 
 
 def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> None:

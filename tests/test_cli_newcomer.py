@@ -154,3 +154,112 @@ def test_an_object_holding_no_sink_keeps_its_message(tmp_path, capsys):
     path.write_text(json.dumps({"a": {"b": 1}, "c": [{"d": 2}]}))
     code, out, _err = cli(capsys, "check", path)
     assert code == 2 and 'not a sink definition: expected the POST /v1/sinks body (with "schema")' in out, out
+
+
+# -- records that are not JSON as the endpoint reads it ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (b'{"id": "a", // the id\n', "Invalid JSON: a comment at char 13: JSON has none (remove it)"),
+        (b'{"id": "a", /* x */ "timestamp": 1}\n', "Invalid JSON: a comment at char 13: JSON has none (remove it)"),
+        (b"{'id': 'a'}\n", "Invalid JSON: a string in single quotes at char 2: JSON strings take double quotes"),
+        (b"{\"id\": 'a'}\n", "Invalid JSON: a string in single quotes at char 8: JSON strings take double quotes"),
+    ],
+    ids=["// comment", "/* comment */", "single-quoted key", "single-quoted value"],
+)
+def test_a_json5ish_record_is_told_what_json_refuses_and_where(tmp_path, capsys, line, said):
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(line)
+    code, out, _err = cli(capsys, "validate", SINK, path)
+    assert code == 1 and f"record 0, line 1: {said}" in out, out
+
+
+def test_a_csv_file_given_as_records_is_told_to_be_json(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("id,timestamp,data.lat\na,1659981468260,45.1\nb,1659981468261,45.2\n")
+    code, out, err = cli(capsys, "validate", SINK, path)
+    assert code == 1
+    assert (
+        "note: the input looks like CSV (a header of 3 names, `id,timestamp,data.lat`, then rows of as many values), not JSON records:"
+        " make each row a JSON object, one a line (NDJSON), and give that instead" in out + err
+    ), out + err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": "a"}\n{"id": "b"}\n',  # JSON records: no note
+        "hello world\nfoo\n",  # no commas: no CSV
+        "a,b\n1,2,3\n",  # rows of another width: no CSV
+        "1,2\n3,4\n",  # no header: not said to have one
+    ],
+    ids=["json", "no commas", "ragged", "no header"],
+)
+def test_input_that_is_no_csv_gets_no_csv_note(tmp_path, capsys, text):
+    path = tmp_path / "r.txt"
+    path.write_text(text)
+    _code, out, err = cli(capsys, "validate", SINK, path)
+    assert "looks like CSV" not in out + err
+
+
+# -- a column whose path the records do not hold, beside one they do ------------------------------
+
+
+def _sink_with(tmp_path: Path, path: list[str], allow_missing: bool) -> Path:
+    sink = json.loads(SINK.read_text())
+    sink["schema"]["allow_missing_fields"] = allow_missing
+    sink["schema"]["definition"][2]["path"] = path  # aircraft_id, at ["data", "aircraftId"] in the records
+    out = tmp_path / "sink.json"
+    out.write_text(json.dumps(sink))
+    return out
+
+
+@pytest.mark.parametrize("command", ["validate", "map"])
+def test_a_mistyped_path_under_allow_missing_fields_true_is_noted(tmp_path, capsys, command):
+    # (every record is stored, the column empty in all of them: nothing else says so)
+    sink = _sink_with(tmp_path, ["data", "aircraftID"], allow_missing=True)
+    code, out, err = cli(capsys, command, sink, RECORDS, *(["-o", tmp_path / "o.ndjson"] if command == "map" else []))
+    assert code == 0
+    assert 'note: aircraft_id: no record holds its path ["data", "aircraftID"]; they hold ["data", "aircraftId"] (is the path mistyped?)' in out + err, (
+        out + err
+    )
+
+
+def test_a_path_of_one_key_holding_a_dot_is_told_the_keys_it_meant(tmp_path, capsys):
+    sink = _sink_with(tmp_path, ["data.aircraftId"], allow_missing=False)
+    code, out, err = cli(capsys, "validate", sink, RECORDS)
+    assert code == 1  # (each record misses it: the batch is discarded, as before)
+    assert 'note: aircraft_id: no record holds its path ["data.aircraftId"]; they hold ["data", "aircraftId"] (is the path mistyped?)' in out + err
+
+
+def test_of_many_records_the_note_says_it_read_the_first(tmp_path, capsys):
+    sink = _sink_with(tmp_path, ["data", "aircraftid"], allow_missing=True)
+    records = tmp_path / "r.ndjson"
+    records.write_bytes(RECORDS.read_bytes() * 3)
+    _code, out, err = cli(capsys, "validate", sink, records)
+    assert 'note: aircraft_id: none of the first 3 records holds its path ["data", "aircraftid"]; they hold ["data", "aircraftId"]' in out + err
+
+
+def test_an_optional_path_the_records_lack_with_nothing_like_it_is_not_noted(tmp_path, capsys):
+    sink = _sink_with(tmp_path, ["data", "squawk"], allow_missing=True)
+    code, out, err = cli(capsys, "validate", sink, RECORDS)
+    assert code == 0 and "mistyped" not in out + err
+
+
+# -- a sink given where the records go --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pretty", [True, False], ids=["pretty-printed", "one line"])
+def test_a_sink_given_as_the_records_is_said_to_be_one(tmp_path, capsys, pretty):
+    sink = json.loads(SINK.read_text())
+    path = tmp_path / "also-sink.json"
+    path.write_text(json.dumps(sink, indent=2 if pretty else None) + "\n")
+    code, out, err = cli(capsys, "validate", SINK, path)
+    assert code == 1
+    said = (
+        "note: the input is one JSON object, mapped as one record; it is a sink definition (the POST /v1/sinks body), not records:"
+        " the sink comes first, then the records (mapper validate SINK RECORDS)"
+    )
+    assert said in out + err and "--records-path" not in out + err, out + err

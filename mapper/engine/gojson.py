@@ -510,6 +510,8 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
                 text = empty + text[len(text.split(" at ", 1)[0]) :]
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
+        elif written := hand_written(raw, offset):  # (msgspec's "object keys must be strings" said nothing of them)
+            text = f"{written[0]} {record_place(raw, offset, column)}{written[1]}"
         elif text.startswith("invalid character") and (note := string_control_note(raw, offset)):
             text += note
         elif text.startswith("trailing characters") and (hint := lone_cr_hint(raw, offset)):
@@ -517,6 +519,19 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
         elif note := space_note(raw, offset):
             text += note
     return f"Invalid JSON: {text}"
+
+
+def hand_written(raw: bytes, offset: int) -> tuple[str, str] | None:
+    """What JSON5 and hand-written JSON hold and JSON has not, when the character at ``offset``
+    (where the text stopped being JSON) starts one outside a string: a comment, a string in single
+    quotes; as ``(what, what to do)`` around the place; else None. Only on the error path."""
+    if _in_string(raw, offset):
+        return None
+    if raw[offset : offset + 2] in (b"//", b"/*"):
+        return "a comment", ": JSON has none (remove it)"
+    if raw[offset : offset + 1] == b"'":
+        return "a string in single quotes", ": JSON strings take double quotes"
+    return None
 
 
 #: Characters that look like a space (or nothing) and that JSON does not take as whitespace, besides

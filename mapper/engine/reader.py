@@ -20,6 +20,8 @@ from __future__ import annotations
 import bisect
 import bz2
 import copy
+import csv
+import difflib
 import functools
 import gzip
 import io
@@ -48,6 +50,7 @@ from ..errors import (
     as_unescaped,
     class_name,
     encoding_note,
+    escape_controls,
     has_lone_surrogate,
     names_a_file,
     option_text,
@@ -1674,6 +1677,68 @@ def arrays_note(looked: int, records: int) -> str:
     )
 
 
+def mistyped_paths_notes(lines: list[bytes], records: int, columns: Sequence[tuple[str, tuple[str, ...]]]) -> list[str]:
+    """The notes on columns (``columns``: name and keys) whose path none of an NDJSON input's
+    first records (``lines``: :func:`head_lines`; ``records``: how many it holds) holds, while
+    they hold one a near miss away (a key's case or spelling, a dot path written as one key):
+    under ``allow_missing_fields: true`` such a column is empty in every record without an
+    error, and under false its "missing" errors did not say what the records hold. Read from
+    the first lines only, after a run: a run pays nothing for it."""
+    docs = []
+    for line in lines:
+        try:
+            doc = _DECODE_ANY.decode(line)
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            continue
+        if isinstance(doc, dict):
+            docs.append(doc)
+    if not docs:
+        return []
+    which = "no record holds" if records <= len(docs) else f"none of the first {len(docs)} records holds"
+    notes = []
+    for name, keys in columns:
+        if not keys or any(_holds(doc, keys) for doc in docs):
+            continue
+        near = next((found for doc in docs if (found := _near_path(doc, keys))), None)
+        if near is not None:
+            said = escape_controls(
+                f"{name}: {which} its path {json.dumps(list(keys), ensure_ascii=False)}; they hold {json.dumps(list(near), ensure_ascii=False)}"
+            )
+            notes.append(f"{said} (is the path mistyped?)")
+    return notes
+
+
+def _holds(doc: Any, keys: Sequence[str]) -> bool:
+    for key in keys:
+        if not isinstance(doc, dict) or key not in doc:
+            return False
+        doc = doc[key]
+    return True
+
+
+def _near_path(doc: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The path of ``doc`` a near miss away from ``keys`` that ``doc`` does not hold: each key
+    absent taken as the one of its object alike but for case or a letter or two, or, holding
+    dots, as the keys they separate; None if there is none."""
+    out: list[str] = []
+    for i, key in enumerate(keys):
+        if not isinstance(doc, dict):
+            return None
+        if key in doc:
+            out.append(key)
+            doc = doc[key]
+            continue
+        if "." in key and (split := _near_path(doc, tuple(key.split(".")) + keys[i + 1 :])) is not None:
+            return (*out, *split)
+        names = [k for k in doc if isinstance(k, str)]
+        alike = [k for k in names if k.casefold() == key.casefold()] or difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+        if not alike:
+            return None
+        out.append(alike[0])
+        doc = doc[alike[0]]
+    return tuple(out)
+
+
 class FirstLines:
     """The first lines of an NDJSON input, kept as its units go by (:meth:`see`: at most
     :data:`HEAD_BYTES`, past :data:`HEAD_RECORDS` lines no more) to explain its records if they
@@ -1728,7 +1793,36 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     the API and infer say it."""
     head = bytes(head[:HEAD_BYTES])
     # (a UTF-8 byte order mark is not the first line's: head_lines reads the lines without it)
-    return encoding_note(head) or head_note(head_lines(head), records, 2 * not_objects > failed)
+    lines = head_lines(head)
+    return encoding_note(head) or head_note(lines, records, 2 * not_objects > failed) or csv_note(lines)
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+def csv_note(lines: list[bytes]) -> str:
+    """The note on an input whose first ``lines`` (:func:`head_lines`) are CSV (or TSV): a header
+    of distinct names, not JSON, and rows of as many fields (each line was refused as invalid JSON,
+    "invalid character at char 1", and the rows' commas were said to be an array's); else ``""``."""
+    if len(lines) < 2 or lines[0][:1] in (b"{", b"["):
+        return ""
+    try:
+        texts = [line.decode("utf-8") for line in lines]
+    except UnicodeDecodeError:
+        return ""
+    for delimiter, kind in ((",", "CSV"), ("\t", "TSV")):
+        rows = list(csv.reader(texts, delimiter=delimiter))
+        header = rows[0]
+        if len(header) < 2 or any(len(row) != len(header) for row in rows) or len(set(header)) < len(header):
+            continue
+        if not all(n.strip() and not _NUMBER.fullmatch(n.strip()) for n in header):
+            continue  # (rows without a header are not told to have one)
+        shown = escape_controls(texts[0] if len(texts[0]) <= 80 else texts[0][:77] + "...")
+        return (
+            f"the input looks like {kind} (a header of {len(header)} names, `{shown}`, then rows of as many values), not JSON records:"
+            " make each row a JSON object, one a line (NDJSON), and give that instead"
+        )
+    return ""
 
 
 def _hint_of(doc: Any, mostly: bool = False) -> str:
@@ -1741,6 +1835,8 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     values) is a record, and saying otherwise made ``mapper infer`` call a directory of
     such payloads, one a file, documents it cannot stand on.
     """
+    if _sink_like(doc):  # (its definition's entries are arrays of objects, but no records)
+        return SINK_AS_RECORDS
     found = record_arrays(doc)
     if not found:
         return ""
@@ -1749,6 +1845,21 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     keys = record_arrays_text(found)
     best = to_dot_notation(_keys_as_sent(found[0][0]))
     return f"arrays of objects are at {keys}: if those are the records, use {option_text('--records-path', best)} (records_path={best!r})"
+
+
+#: What a document that is a sink definition, given where the records go, is told (:func:`_hint_of`).
+SINK_AS_RECORDS = "it is a sink definition (the POST /v1/sinks body), not records: the sink comes first, then the records (mapper validate SINK RECORDS)"
+
+
+def _sink_like(doc: Any) -> bool:
+    """Whether a document is a sink definition: the POST /v1/sinks body, its schema, or a UI table mapping."""
+    if not isinstance(doc, Mapping):
+        return False
+    schema = doc.get("schema")
+    held = schema if isinstance(schema, Mapping) else doc
+    if isinstance(held.get("definition"), list) and any(k in held for k in ("id_field", "primary_key_fields", "allow_missing_fields")):
+        return True
+    return isinstance(doc.get("table"), str) and isinstance(doc.get("mapping"), Mapping)
 
 
 #: What a text or Python object that is no request body is said to be not.
