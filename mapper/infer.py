@@ -131,6 +131,7 @@ from .errors import (
     article,
     as_unescaped,
     class_name,
+    escape_controls,
     escaped_json,
     has_lone_surrogate,
     int_text,
@@ -2460,22 +2461,39 @@ class _Drafting:
         kept: list[tuple[str, ...]] = []
         includes, excludes = _Globs(include), _Globs(exclude)
         not_included = "not matched by --include " + " ".join(include)  # (one text, however many paths it skips)
+        used: dict[str, set[str]] = {"--include": set(), "--exclude": set()}  # the globs that matched a path
         for keys, choice in self.choices.items():
             if choice.type is None:
                 continue
+            included = includes.hit(keys) if include else None
+            hit = excludes.hit(keys) if exclude else None
+            used["--include"].add(included or "")
+            used["--exclude"].add(hit or "")
             ratio = self.stats[keys].present / self.n
             if ratio < min_presence:
                 self.skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
                 continue
-            if include and includes.hit(keys) is None:
+            if include and included is None:
                 self.skipped[_dot(keys)] = not_included
                 continue
-            hit = excludes.hit(keys) if exclude else None
             if hit is not None:
                 self.skipped[_dot(keys)] = f"excluded by --exclude {hit}"
                 continue
             kept.append(keys)
+        self.unmatched_notes("--include", include, used["--include"])
+        self.unmatched_notes("--exclude", exclude, used["--exclude"])
         return kept
+
+    def unmatched_notes(self, option: str, globs: tuple[str, ...], used: set[str]) -> None:
+        """A note on each glob of ``option`` that matched no path with a type (a mistyped path was
+        left in the draft, or out of it, without a word), with the path it likely meant."""
+        unused = [g for g in dict.fromkeys(globs) if g not in used]
+        paths = [_dot(k) for k, c in self.choices.items() if c.type is not None] if unused else []
+        for glob in unused[:5]:  # (a script's list of thousands: the first few, then a count)
+            tail = ", so it leaves nothing out" if option == "--exclude" else ""
+            self.notes.append(f"{option} {escape_controls(glob)} matches no path of the records{tail}{escape_controls(suggest(glob, paths))}")
+        if len(unused) > 5:
+            self.notes.append(f"and {len(unused) - 5:,} more {option} globs match no path of the records")
 
     def no_columns_error(self) -> InferError:
         """The error where no path can be a column (and no identity was named): the records are

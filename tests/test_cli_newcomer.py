@@ -248,6 +248,27 @@ def test_an_optional_path_the_records_lack_with_nothing_like_it_is_not_noted(tmp
     assert code == 0 and "mistyped" not in out + err
 
 
+# -- infer's filters that match nothing ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("--exclude", "note: --exclude data.aircraftID matches no path of the records, so it leaves nothing out (did you mean 'data.aircraftId'?)"),
+        ("--include", "note: --include data.aircraftID matches no path of the records (did you mean 'data.aircraftId'?)"),
+    ],
+)
+def test_an_infer_filter_matching_no_path_is_noted_with_the_path_it_likely_meant(capsys, option, said):
+    code, out, err = cli(capsys, "infer", RECORDS, option, "data.aircraftID", *(["--include", "data.lat"] if option == "--include" else []))
+    assert code == 0 and json.loads(out)
+    assert said in err, err
+
+
+def test_an_infer_filter_that_matches_is_not_noted(capsys):
+    code, _out, err = cli(capsys, "infer", RECORDS, "--exclude", "data.aircraftId", "--exclude", "data.l*")
+    assert code == 0 and "matches no path" not in err, err
+
+
 # -- a sink given where the records go --------------------------------------------------------------
 
 
