@@ -2715,7 +2715,10 @@ def _resolve(
             f"{what} {text!r} is {len(keys)} keys deep: --max-depth {max_depth} reads no keys that deep (it leaves such paths out of the draft, "
             f"but for the identity named by --id-field or --primary-key-fields), so the option could have no effect; raise --max-depth or leave the option out"
         )
-    near = sorted(_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower()))[:5]
+    # (the path the text names but for case first, then the shortest, which hold least besides it)
+    near = sorted(
+        (_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower())), key=lambda p: (p.lower() != text.lower(), len(p), p)
+    )[:5]
     hint = f" (paths like it: {', '.join(near)})" if near else ""
     if (keys is None or keys not in followed) and max_depth is not None and max_depth < MAX_PATH_KEYS and any(st.deeper for st in stats.values()):
         # (a column name of a path the scan did not read: it cannot be followed, its keys unknown)

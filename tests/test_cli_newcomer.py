@@ -284,3 +284,9 @@ def test_a_sink_given_as_the_records_is_said_to_be_one(tmp_path, capsys, pretty)
         " the sink comes first, then the records (mapper validate SINK RECORDS)"
     )
     assert said in out + err and "--records-path" not in out + err, out + err
+
+
+def test_an_identity_named_in_the_wrong_case_puts_the_path_it_meant_first(capsys):
+    # it was "(paths like it: data.aircraftId, data.iataId, data.icaoId, id)": alphabetical, id last
+    code, _out, err = cli(capsys, "infer", RECORDS, "--id-field", "ID")
+    assert code == 2 and "(paths like it: id, data.iataId, data.icaoId, data.aircraftId)" in err, err
