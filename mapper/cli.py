@@ -65,14 +65,21 @@ class _Parser(argparse.ArgumentParser):
         head = "unrecognized arguments: "
         if message.startswith(head):
             options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
-            found = []
-            for word in message[len(head) :].split(" "):
+            found, elsewhere = [], []
+            words = message[len(head) :].split(" ")
+            for word in words:
                 name = word.split("=", 1)[0]
                 if name.startswith("--") and len(name) > 2 and (hint := _closest(name, options)):
                     found.append((hint, name))
+                elif name.startswith("-") and len(name) > 1 and (whose := self._whose(name)):
+                    elsewhere.append(f" ({whose})")
+            this = self.prog.rsplit(" ", 1)[-1]
+            if this in ("check", "explain") and not words[0].startswith("-"):
+                elsewhere.append(f" ({this} takes one SINK: records are checked by mapper validate SINK RECORDS)")
+            said = "".join(elsewhere)
             if len(found) == 1:
-                return f" (did you mean {found[0][0]!r}?)"
-            return f" (did you mean {', '.join(f'{hint!r} for {name}' for hint, name in found)}?)" if found else ""
+                return f" (did you mean {found[0][0]!r}?){said}"
+            return (f" (did you mean {', '.join(f'{hint!r} for {name}' for hint, name in found)}?)" if found else "") + said
         m = _INVALID_CHOICE.match(message)
         if m is None:
             return ""
@@ -83,7 +90,23 @@ class _Parser(argparse.ArgumentParser):
             value = ast.literal_eval(m.group(2))
         except (ValueError, SyntaxError):  # pragma: no cover - argparse writes the value's repr
             return ""
-        return suggest(value, [str(c) for c in action.choices])
+        choices = [str(c) for c in action.choices]
+        if isinstance(value, str) and _SYNONYMS.get(value.lower()) in choices:
+            return f" (did you mean {_SYNONYMS[value.lower()]!r}?)"
+        return suggest(value, choices)
+
+    def _whose(self, option: str) -> str:
+        """Which other commands take ``option`` (``-o`` given to validate is map's), said as a hint; else ``""``.
+        Only on the error path: the other commands' parsers are built here."""
+        this = self.prog.rsplit(" ", 1)[-1]
+        if this == "infer" and option in ("-o", "--output"):
+            return "infer prints the draft on standard output: mapper infer RECORDS > draft.json"
+        owners = [
+            name
+            for name in _OFTEN_CONFUSED
+            if name != this and any(option in a.option_strings for a in build_parser(name).get_default("commands")[name]._actions)
+        ]
+        return f"{option} is an option of {', '.join(owners)}, not of {this}" if owners and this in _OFTEN_CONFUSED else ""
 
     def _required(self, message: str) -> str:
         """parse_intermixed_args calls optional positionals (RECORDS of ``validate``) required: name only the required ones."""
@@ -94,6 +117,14 @@ class _Parser(argparse.ArgumentParser):
         names = [n for n in message[len(head) :].split(", ") if n not in optional]
         return head + ", ".join(names) if names else message
 
+
+#: The commands whose options are given to one another (validate's --report to map, map's -o to
+#: validate): an unknown option of one is looked up in the others (send, serve and
+#: spark-validate, whose modules are heavier to import, are left out).
+_OFTEN_CONFUSED = ("check", "explain", "validate", "map", "infer")
+
+#: Other names of a choice, which a spelling's near miss would not find (``jsonl`` is nearest ``json``).
+_SYNONYMS = {"jsonl": "ndjson", "jsonlines": "ndjson", "json-lines": "ndjson", "ldjson": "ndjson"}
 
 #: argparse's words for a value not among an argument's choices: the argument's name, the value's repr.
 _INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")

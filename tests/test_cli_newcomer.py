@@ -290,3 +290,30 @@ def test_an_identity_named_in_the_wrong_case_puts_the_path_it_meant_first(capsys
     # it was "(paths like it: data.aircraftId, data.iataId, data.icaoId, id)": alphabetical, id last
     code, _out, err = cli(capsys, "infer", RECORDS, "--id-field", "ID")
     assert code == 2 and "(paths like it: id, data.iataId, data.icaoId, data.aircraftId)" in err, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["validate", SINK, RECORDS, "-o", "out.npz"], "unrecognized arguments: -o out.npz (-o is an option of map, not of validate)"),
+        (["map", SINK, RECORDS, "-o", "-", "--report", "json"], "unrecognized arguments: --report json (--report is an option of validate, infer, not of map)"),
+        (["validate", SINK, RECORDS, "--format", "json"], "unrecognized arguments: --format json (--format is an option of check, not of validate)"),
+        (
+            ["infer", RECORDS, "-o", "draft.json"],
+            "unrecognized arguments: -o draft.json (infer prints the draft on standard output: mapper infer RECORDS > draft.json)",
+        ),
+        (["check", SINK, RECORDS], f"unrecognized arguments: {RECORDS} (check takes one SINK: records are checked by mapper validate SINK RECORDS)"),
+    ],
+    ids=["validate -o", "map --report", "validate --format", "infer -o", "check RECORDS"],
+)
+def test_an_option_of_another_command_says_whose_it_is(capsys, argv, said):
+    code, out, err = cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert said in err, err
+
+
+@pytest.mark.parametrize("value", ["jsonl", "JSONL", "jsonlines", "ldjson"])
+def test_json_lines_by_another_name_is_told_ndjson_not_json(capsys, value):
+    # (difflib's nearest, 'json', reads the input as one document: the opposite)
+    code, _out, err = cli(capsys, "validate", SINK, RECORDS, "--input-format", value)
+    assert code == 2 and err.rstrip().endswith("(did you mean 'ndjson'?)"), err
