@@ -897,7 +897,10 @@ def _identity_in_schema(ck: Checker, schema: Mapping[str, Any], where: tuple[str
         value = schema["primary_key_fields"]
         pk_where = where + ("primary_key_fields",)
         if not isinstance(value, (list, tuple)) or not value:
-            ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {ck.show(value)}")
+            # (a name where an array of one is meant, as id_field takes it: the array written out)
+            names = [n.strip(GO_SPACE) for n in value.split(",")] if isinstance(value, str) else []  # ("a,b", as --primary-key-fields takes them)
+            fix = f" (write [{', '.join(ck.show(n) for n in names)}])" if names and all(names) else ""
+            ck.error(pk_where, "wrong-type", f"primary_key_fields must be a non-empty array of column names, not {ck.show(value)}{fix}")
         else:
             good = True
             for i, item in enumerate(value):

@@ -317,3 +317,22 @@ def test_json_lines_by_another_name_is_told_ndjson_not_json(capsys, value):
     # (difflib's nearest, 'json', reads the input as one document: the opposite)
     code, _out, err = cli(capsys, "validate", SINK, RECORDS, "--input-format", value)
     assert code == 2 and err.rstrip().endswith("(did you mean 'ndjson'?)"), err
+
+
+def test_primary_key_fields_given_as_a_string_is_shown_as_the_array_it_means(tmp_path, capsys):
+    sink = json.loads(SINK.read_text())
+    sink["schema"]["primary_key_fields"] = "record_id"
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps(sink))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2
+    assert 'error: /schema/primary_key_fields: primary_key_fields must be a non-empty array of column names, not "record_id" (write ["record_id"])' in out, out
+
+
+def test_primary_key_fields_given_as_a_comma_list_is_shown_as_the_array_it_means(tmp_path, capsys):
+    sink = json.loads(SINK.read_text())
+    sink["schema"]["primary_key_fields"] = "record_id, ts"
+    path = tmp_path / "sink.json"
+    path.write_text(json.dumps(sink))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2 and 'not "record_id, ts" (write ["record_id", "ts"])' in out, out
