@@ -336,3 +336,18 @@ def test_primary_key_fields_given_as_a_comma_list_is_shown_as_the_array_it_means
     path.write_text(json.dumps(sink))
     code, out, _err = cli(capsys, "check", path)
     assert code == 2 and 'not "record_id, ts" (write ["record_id", "ts"])' in out, out
+
+
+def test_a_path_near_another_column_s_path_is_not_taken_for_a_typo_of_it(tmp_path, capsys):
+    # d18 and d19 absent, d1 mapped by its own column (tests/cases/mapping/ingester-decimal-edges)
+    case = ROOT / "tests" / "cases" / "mapping" / "ingester-decimal-edges"
+    _code, out, err = cli(capsys, "validate", case / "sink.json", case / "records.ndjson")
+    assert "mistyped" not in out + err, out + err
+
+
+def test_a_short_key_a_letter_away_is_not_taken_for_a_typo():
+    from mapper.engine.reader import mistyped_paths_notes
+
+    lines = [b'{"id": 1, "d1": 2}']
+    assert mistyped_paths_notes(lines, 1, [("x", ("d18",))]) == []  # (difflib's ratio is 0.8)
+    assert mistyped_paths_notes(lines, 1, [("x", ("D1",))]) == ['x: no record holds its path ["D1"]; they hold ["d1"] (is the path mistyped?)']

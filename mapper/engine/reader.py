@@ -1694,13 +1694,14 @@ def mistyped_paths_notes(lines: list[bytes], records: int, columns: Sequence[tup
             docs.append(doc)
     if not docs:
         return []
+    mapped = {keys for _name, keys in columns}
     which = "no record holds" if records <= len(docs) else f"none of the first {len(docs)} records holds"
     notes = []
     for name, keys in columns:
         if not keys or any(_holds(doc, keys) for doc in docs):
             continue
         near = next((found for doc in docs if (found := _near_path(doc, keys))), None)
-        if near is not None:
+        if near is not None and near not in mapped:  # (another column's path is no typo of this one's)
             said = escape_controls(
                 f"{name}: {which} its path {json.dumps(list(keys), ensure_ascii=False)}; they hold {json.dumps(list(near), ensure_ascii=False)}"
             )
@@ -1718,7 +1719,8 @@ def _holds(doc: Any, keys: Sequence[str]) -> bool:
 
 def _near_path(doc: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
     """The path of ``doc`` a near miss away from ``keys`` that ``doc`` does not hold: each key
-    absent taken as the one of its object alike but for case or a letter or two, or, holding
+    absent taken as the one of its object alike but for case or (a key of 4 characters or more) a
+    letter or two, or, holding
     dots, as the keys they separate; None if there is none."""
     out: list[str] = []
     for i, key in enumerate(keys):
@@ -1731,7 +1733,9 @@ def _near_path(doc: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
         if "." in key and (split := _near_path(doc, tuple(key.split(".")) + keys[i + 1 :])) is not None:
             return (*out, *split)
         names = [k for k in doc if isinstance(k, str)]
-        alike = [k for k in names if k.casefold() == key.casefold()] or difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+        alike = [k for k in names if k.casefold() == key.casefold()]
+        if not alike and len(key) >= 4:  # (short keys are near one another: d18 and d1 are two columns, not a typo)
+            alike = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
         if not alike:
             return None
         out.append(alike[0])
