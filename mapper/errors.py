@@ -191,6 +191,21 @@ def shown_name(name: str | os.PathLike[Any]) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def near_file(name: str | os.PathLike[Any]) -> str:
+    """`` (did you mean sink.json?)`` for a file name that names none, when its directory holds
+    one alike (a letter or two, or case, apart: ``sinkk.json``), named as the name was given;
+    else ``""``. Only on the error path: the directory is listed (its first 1,000 names)."""
+    text = os.fsdecode(name)
+    folder, base = os.path.split(text)
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = [e.name for _i, e in zip(range(1000), entries) if not e.name.startswith(".")]
+    except (OSError, ValueError):
+        return ""
+    alike = [n for n in names if n.casefold() == base.casefold()] or difflib.get_close_matches(base, names, n=1, cutoff=0.8)
+    return f" (did you mean {shown_name(os.path.join(folder, alike[0]))}?)" if alike and alike[0] != base else ""
+
+
 def plain_str(text: str) -> str:
     """A str subclass's text as a plain ``str`` (``numpy.str_``, or one whose ``str()`` is other
     text): what a JSON text of the same definition would give, and what messages, reports and

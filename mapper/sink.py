@@ -46,6 +46,7 @@ from .errors import (
     long_int,
     make_pointer,
     names_a_file,
+    near_file,
     plain_str,
     preview,
     shown_name,
@@ -390,7 +391,8 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
             with path.open("rb") as stream:
                 data = read_limited(stream)
         except FileNotFoundError:
-            raise DefinitionError([Problem("error", "", f"no such file: {shown_name(preview(str(path), 200))}", "unreadable")], str(path)) from None
+            said = f"no such file: {shown_name(preview(str(path), 200))}{near_file(path)}"
+            raise DefinitionError([Problem("error", "", said, "unreadable")], str(path)) from None
         except IsADirectoryError:
             raise DefinitionError(
                 [Problem("error", "", f"{shown_name(preview(str(path), 200))} is a directory, not a sink file", "unreadable")], str(path)

@@ -351,3 +351,35 @@ def test_a_short_key_a_letter_away_is_not_taken_for_a_typo():
     lines = [b'{"id": 1, "d1": 2}']
     assert mistyped_paths_notes(lines, 1, [("x", ("d18",))]) == []  # (difflib's ratio is 0.8)
     assert mistyped_paths_notes(lines, 1, [("x", ("D1",))]) == ['x: no record holds its path ["D1"]; they hold ["d1"] (is the path mistyped?)']
+
+
+# -- a file name a letter away from one beside it ---------------------------------------------------
+
+
+def test_a_mistyped_sink_name_is_told_the_file_beside_it(tmp_path, capsys, monkeypatch):
+    (tmp_path / "sink.json").write_text(SINK.read_text())
+    (tmp_path / "records.ndjson").write_bytes(RECORDS.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "validate", "sinkk.json", "records.ndjson")
+    assert code == 2 and out == ""
+    assert "error: (document): no such file: sinkk.json (did you mean sink.json?)" in err, err
+    code, out, err = cli(capsys, "validate", "sink.json", "recods.ndjson")
+    assert code == 2 and err == "mapper: no such file: recods.ndjson (did you mean records.ndjson?)\n", err
+    code, out, err = cli(capsys, "check", tmp_path / "Sink.json")
+    assert code == 2 and f"no such file: {tmp_path / 'Sink.json'} (did you mean {tmp_path / 'sink.json'}?)" in out, out
+
+
+def test_a_missing_file_with_nothing_like_it_beside_it_is_said_as_before(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sink.json").write_text(SINK.read_text())
+    code, _out, err = cli(capsys, "validate", "sink.json", "zzz.ndjson")
+    assert code == 2 and err == "mapper: no such file: zzz.ndjson\n"
+    code, _out, err = cli(capsys, "validate", "sink.json", "nodir/records.ndjson")
+    assert code == 2 and err == "mapper: no such file: nodir/records.ndjson\n"
+
+
+def test_a_mistyped_path_is_noted_by_a_run_of_several_processes_too(tmp_path, capsys):
+    sink = _sink_with(tmp_path, ["data", "aircraftID"], allow_missing=True)
+    code, out, err = cli(capsys, "validate", sink, RECORDS, "--workers", "2")
+    assert code == 0 and "--workers 2:" not in err  # (mapped by two processes, not one)
+    assert 'note: aircraft_id: no record holds its path ["data", "aircraftID"]; they hold ["data", "aircraftId"]' in out + err, out + err

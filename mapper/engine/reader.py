@@ -53,6 +53,7 @@ from ..errors import (
     escape_controls,
     has_lone_surrogate,
     names_a_file,
+    near_file,
     option_text,
     preview,
     shown_name,
@@ -2670,7 +2671,7 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     try:
         fh: BinaryIO = open(p, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     except FileNotFoundError:
-        raise InputError(f"no such file: {shown_name(path)}") from None
+        raise InputError(f"no such file: {shown_name(path)}{near_file(path)}") from None
     except IsADirectoryError:
         raise InputError(f"{shown_name(path)} is a directory, not a records file") from None
     except OSError as exc:
