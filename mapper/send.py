@@ -617,7 +617,12 @@ class Sender:
                 # the name does not exist (a typo, a sink's host gone): no retry can change that; a
                 # resolver that cannot answer now (EAI_AGAIN) is retried as any connection error
                 raise _Failure(f"the host name {self.host} does not resolve ({exc.strerror or exc})", maybe_stored=False, final=True) from None
-            why = f"its name does not resolve now ({exc.strerror or exc})" if isinstance(exc, socket.gaierror) else _oserror(exc, self.timeout)
+            if isinstance(exc, socket.gaierror):
+                why = f"its name does not resolve now ({exc.strerror or exc})"
+            elif isinstance(exc, ConnectionRefusedError):  # (retried: a service restarting refuses for a moment)
+                why = "nothing listens there (connection refused: is the service, or mapper serve, running at that port?)"
+            else:
+                why = _oserror(exc, self.timeout)
             raise _Failure(f"cannot connect to {self.host}:{self.port}: {why}", maybe_stored=False) from None
         try:
             assert conn.sock is not None

@@ -1319,3 +1319,18 @@ def test_a_body_whose_answer_was_never_judged_stays_in_flight_and_a_resume_count
         arrived = fake.ids()
     assert t.stored == t.sent == 40 and t.resent == 20
     assert set(arrived) == {f"r{i}" for i in range(40)} and sum(arrived.values()) == 40 + attempts * 20
+
+
+def test_a_port_where_nothing_listens_is_said_so_not_in_pythons_words():
+    # a refused connection (mapper serve not started, a wrong port) says what it means and what
+    # to look at; Python's "ConnectionRefusedError: [Errno 111] Connection refused" did not
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # (closed again: nothing listens there)
+    sender = mapper.Sender(f"http://127.0.0.1:{port}/v2/sinks/x", retries=1, backoff=0.01)
+    body = b'{"records": [{"value": {"id": 1}}]}'
+    with pytest.raises(mapper.EndpointUnreachable) as info:
+        sender.send(body)
+    said = str(info.value)
+    assert f"cannot connect to 127.0.0.1:{port}: nothing listens there (connection refused: is the service, or mapper serve, running at that port?)" in said
+    assert "Errno" not in said and "ConnectionRefusedError" not in said and not info.value.maybe_stored
