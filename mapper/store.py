@@ -379,21 +379,25 @@ class Store:
         if existing is not None:
             return existing
         # Compiled outside the lock (a big definition takes seconds; every other request
-        # would wait): the sink is created below, under the lock, only if its id is still free.
+        # would wait): the sink is created below, in one transaction, only if its id is still free.
         compiled = Mapper(sink)
         now = self.clock()
         with self.lock:
-            existing = self._existing(sid, text, exist_ok)
-            if existing is not None:
-                return existing
-            table = _plan_table(sid, sink, self._table_names())
-            most = _max_columns(self.db) - 2  # beside _id and _state
-            if len(table.columns) > most:
-                raise ServiceError(
-                    400, INVALID_PARAMETER, f"the sink stores {len(table.columns):,} columns: this local service (a SQLite table) holds at most {most:,}"
-                )
             try:
+                # The id and the table's name are looked up inside the transaction: another process
+                # on this database (a second serve) creating this sink, or a table of the name planned,
+                # between a look before it and BEGIN failed the INSERT (500, "UNIQUE constraint failed").
                 self.db.execute("BEGIN IMMEDIATE")
+                existing = self._existing(sid, text, exist_ok)
+                if existing is not None:
+                    self.db.execute("COMMIT")  # (reading it may have turned a CREATING sink ACTIVE)
+                    return existing
+                table = _plan_table(sid, sink, self._table_names())
+                most = _max_columns(self.db) - 2  # beside _id and _state
+                if len(table.columns) > most:
+                    raise ServiceError(
+                        400, INVALID_PARAMETER, f"the sink stores {len(table.columns):,} columns: this local service (a SQLite table) holds at most {most:,}"
+                    )
                 before = self._schema_version()  # (no other writer until COMMIT)
                 self.db.execute(
                     "INSERT INTO _mapper_sinks (id, name, definition, state, created_at, active_at, table_name) VALUES (?, ?, ?, ?, ?, ?, ?)",

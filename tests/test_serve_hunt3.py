@@ -1,0 +1,119 @@
+"""``mapper serve`` after a third bug hunt: two creators of one sink on one database, a header sent
+twice, the UI's send route told no ``text``.
+
+Every server binds 127.0.0.1 on a free port; every socket read has a timeout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+import pytest
+from test_send_serve import SINK, SINK_ID, aircraft, request, serving
+
+from mapper.endpoint import ServiceError, encode_body
+from mapper.store import Store
+
+# ---------------------------------------------------------------------------------------
+# 1. Two creators of one sink on one database (two serve processes, two Stores)
+
+
+class _Interleaved:
+    """A Store's connection that runs ``before_begin`` once, just before its first ``BEGIN
+    IMMEDIATE``: another process's create committing in the window after this store looked for
+    the sink and before its transaction began (deterministic, not a race of timing)."""
+
+    def __init__(self, db: Any, before_begin: Callable[[], Any]):
+        self._db = db
+        self._hook: Callable[[], Any] | None = before_begin
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql == "BEGIN IMMEDIATE" and self._hook is not None:
+            hook, self._hook = self._hook, None
+            hook()
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+def _two_stores(tmp_path: Path) -> tuple[Store, Store]:
+    return Store(tmp_path / "shared.db"), Store(tmp_path / "shared.db")
+
+
+def test_a_sink_another_process_creates_first_is_409_not_a_500_of_sqlites_unique_constraint(tmp_path: Path) -> None:
+    # found by the hunt: the existence check ran before the transaction; a sink another process
+    # created in between failed the INSERT: 500 "cannot create the sink: UNIQUE constraint failed"
+    first, second = _two_stores(tmp_path)
+    try:
+        second.db = _Interleaved(second.db, lambda: first.create_sink(SINK))
+        with pytest.raises(ServiceError) as caught:
+            second.create_sink(SINK)
+        assert (caught.value.status, caught.value.code) == (409, "ResourceAlreadyExists"), caught.value.to_json()
+        assert f"a sink {SINK_ID!r} exists already" in caught.value.message
+        # the transaction was not left open: the second store still writes
+        other = second.create_sink(SINK, sink_id="other_positions")
+        assert other.state == "ACTIVE" and [s.id for s in first.list_sinks()] == [SINK_ID, "other_positions"]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_restart_racing_another_creator_keeps_the_sink_it_made(tmp_path: Path) -> None:
+    # exist_ok (mapper serve SINK at a start): the same definition created by the other process
+    # first is kept and returned, and ingested into through either store
+    first, second = _two_stores(tmp_path)
+    try:
+        second.db = _Interleaved(second.db, lambda: first.create_sink(SINK))
+        kept = second.create_sink(SINK, exist_ok=True)
+        assert kept == first.sink(SINK_ID)
+        body = encode_body([orjson.dumps(aircraft(1))])
+        assert second.ingest(SINK_ID, body).answer["success_count"] == 1
+        assert first.rows(SINK_ID).total == 1
+        # another definition under that id, created first by the other process: 409 "with another definition"
+        third = Store(tmp_path / "shared.db")
+        try:
+            third.db = _Interleaved(third.db, lambda: first.create_sink(SINK, sink_id="late"))
+            changed = orjson.loads(SINK.read_bytes())
+            changed["schema"]["allow_missing_fields"] = not changed["schema"].get("allow_missing_fields", False)
+            with pytest.raises(ServiceError) as caught:
+                third.create_sink(changed, sink_id="late", exist_ok=True)
+            assert caught.value.status == 409 and "with another definition" in caught.value.message, caught.value.to_json()
+        finally:
+            third.close()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_table_name_another_process_takes_first_is_planned_around_not_a_500(tmp_path: Path) -> None:
+    # the data table's name was planned before the transaction too: sink "sqlite_x" plans table
+    # "t_sqlite_x", which a sink "t_sqlite_x" another process created in between had taken
+    # ("table already exists", a 500)
+    first, second = _two_stores(tmp_path)
+    try:
+        second.db = _Interleaved(second.db, lambda: first.create_sink(SINK, sink_id="t_sqlite_x"))
+        made = second.create_sink(SINK, sink_id="sqlite_x")
+        assert made.table not in ("t_sqlite_x", "sqlite_x") and made.table.lower().startswith("t_sqlite_x"), made.table
+        assert first.sink("t_sqlite_x").table == "t_sqlite_x"
+        for store, sid, n in ((first, "t_sqlite_x", 1), (second, "sqlite_x", 2)):
+            body = encode_body([orjson.dumps(aircraft(i)) for i in range(n)])
+            assert store.ingest(sid, body).answer["success_count"] == n
+        assert (first.rows("t_sqlite_x").total, first.rows("sqlite_x").total) == (1, 2)  # each in its own table
+    finally:
+        first.close()
+        second.close()
+
+
+def test_post_v1_sinks_on_a_second_serve_of_one_database_answers_409(tmp_path: Path) -> None:
+    first = Store(tmp_path / "serve.db")
+    body = SINK.read_bytes()
+    try:
+        with serving(tmp_path) as (server, _app, store):
+            store.db = _Interleaved(store.db, lambda: first.create_sink(body, body_form=True))
+            status, _h, answer = request(server.url, "POST", "/v1/sinks", body)
+        assert (status, answer["code"]) == (409, "ResourceAlreadyExists"), answer
+    finally:
+        first.close()
