@@ -227,6 +227,7 @@ def sink_rows(app: App, req: Request) -> Response:
 
 def require_json(req: Request) -> None:
     """The body's headers, judged before it is read: JSON text in UTF-8, not in a content coding."""
+    _once(req.headers, "Content-Type", INVALID_CONTENT_TYPE)
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise ServiceError(400, INVALID_CONTENT_TYPE, f"Content-Type must be application/json, not {_sent(req.headers, 'Content-Type')[:60] or 'missing'!r}")
@@ -253,12 +254,24 @@ def require_json(req: Request) -> None:
         )
 
 
+def _once(headers: Message, name: str, code: str, *, said: bool = True) -> None:
+    """A header HTTP allows once (a singleton field, RFC 9110 5.3), sent more than once with values
+    that differ: 400 ``code`` naming it (the first copy was checked and the others ignored, where a
+    proxy in front may have read another: ``application/json`` then ``text/plain`` was taken). Copies
+    that agree are the one value, as RFC 9112 6.3 lets a Content-Length's be. ``said``: the values
+    are quoted (never an Authorization's)."""
+    values = [v.strip() for v in headers.get_all(name) or ()]
+    if len(set(values)) > 1:
+        shown = f" ({_sent(headers, name)[:120]!r})" if said else ""
+        raise ServiceError(400, code, f"{name} is sent {len(values)} times, with different values{shown}: send it once")
+
+
 #: The ``charset`` values of a body's Content-Type taken (case-insensitively): UTF-8's names.
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
 
 def _charset(headers: Message) -> str | None:
-    """The ``charset`` parameter of the Content-Type (unquoted; of a header given twice, the first's),
+    """The ``charset`` parameter of the Content-Type (unquoted; copies of the header agree: :func:`_once`),
     or None when it says none."""
     value = headers.get("Content-Type") or ""
     for param in value.split(";")[1:]:
@@ -418,6 +431,7 @@ class App:
             return error_response(ServiceError(500, INTERNAL, str(err)))
 
     def _authenticate(self, headers: Message) -> None:
+        _once(headers, "Authorization", _HTTP_CODES[400], said=False)  # (two tokens: which one is meant cannot be told)
         value = headers.get("Authorization")
         if not value:
             raise ServiceError(401, MISSING_TOKEN, "this endpoint needs Authorization: Bearer <token>", headers={"WWW-Authenticate": _CHALLENGE})

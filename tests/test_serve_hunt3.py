@@ -6,14 +6,17 @@ Every server binds 127.0.0.1 on a free port; every socket read has a timeout.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any, Callable
 
 import orjson
 import pytest
 from test_send_serve import SINK, SINK_ID, aircraft, request, serving
+from test_web import ui_server
 
 from mapper.endpoint import ServiceError, encode_body
+from mapper.serve import Server
 from mapper.store import Store
 
 # ---------------------------------------------------------------------------------------
@@ -117,3 +120,105 @@ def test_post_v1_sinks_on_a_second_serve_of_one_database_answers_409(tmp_path: P
         assert (status, answer["code"]) == (409, "ResourceAlreadyExists"), answer
     finally:
         first.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 2. A header sent twice
+
+
+def _raw(server: Server, head: list[str], body: bytes = b"") -> tuple[int, dict[str, Any]]:
+    """One request written by hand (its header lines as given, duplicates too; the connection then
+    closed): the status and the JSON answer."""
+    lines = "".join(f"{h}\r\n" for h in [*head, "Host: 127.0.0.1", "Connection: close"])
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(lines.encode("latin-1") + b"\r\n" + body)
+        parts = []
+        while chunk := s.recv(65536):
+            parts.append(chunk)
+    reply = b"".join(parts)
+    status = int(reply.split(b" ", 2)[1])
+    return status, orjson.loads(reply.split(b"\r\n\r\n", 1)[1])
+
+
+_INGEST = f"POST /v2/sinks/{SINK_ID} HTTP/1.1"
+
+
+def _body() -> bytes:
+    return encode_body([orjson.dumps(aircraft(1))])
+
+
+def test_a_content_length_sent_twice_is_taken_when_the_copies_agree_and_400_when_they_differ(tmp_path: Path) -> None:
+    body = _body()
+    with serving(tmp_path, SINK) as (server, _app, store):
+        n = len(body)
+        status, answer = _raw(server, [_INGEST, "Content-Type: application/json", f"Content-Length: {n}", f"Content-Length: {n}"], body)
+        assert status == 200 and answer["success_count"] == 1, answer
+        # copies that differ: where the body ends is unknown (RFC 9112 6.3: request smuggling), whichever comes first
+        for lengths in ((n, n + 5), (n + 5, n)):
+            head = [_INGEST, "Content-Type: application/json", *(f"Content-Length: {v}" for v in lengths)]
+            status, answer = _raw(server, head, body + b" " * 5)
+            assert (status, answer["code"]) == (400, "BadRequest"), answer
+            assert "Content-Length" in answer["message"] and "copies must agree" in answer["message"], answer
+        assert store.rows(SINK_ID).total == 1 and store.sink(SINK_ID).requests == 1
+
+
+@pytest.mark.parametrize(
+    "types",
+    [
+        ("application/json", "text/plain"),
+        ("text/plain", "application/json"),
+        ("application/json", "application/json; charset=latin-1"),
+    ],
+)
+def test_a_content_type_sent_twice_with_different_values_is_refused_naming_it(tmp_path: Path, types: tuple[str, str]) -> None:
+    # found by the hunt: the first copy was checked and the others ignored: application/json then
+    # text/plain was taken, text/plain then application/json refused as text/plain alone
+    body = _body()
+    with serving(tmp_path, SINK) as (server, _app, store):
+        head = [_INGEST, *(f"Content-Type: {t}" for t in types), f"Content-Length: {len(body)}"]
+        status, answer = _raw(server, head, body)
+        assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+        message = answer["message"]
+        assert message.startswith("Content-Type is sent 2 times, with different values"), message
+        assert all(t in message for t in types) and "send it once" in message, message
+        assert store.rows(SINK_ID).total == 0
+        # the same value twice is one Content-Type
+        twice = [_INGEST, "Content-Type: application/json", "Content-Type: application/json", f"Content-Length: {len(body)}"]
+        status, answer = _raw(server, twice, body)
+        assert status == 200 and answer["success_count"] == 1, answer
+
+
+def test_a_ui_route_refuses_a_content_type_sent_twice_too() -> None:
+    with ui_server() as server:
+        data = orjson.dumps({"name": "x"})
+        head = ["POST /ui/api/draft HTTP/1.1", "Content-Type: application/json", "Content-Type: text/plain", f"Content-Length: {len(data)}"]
+        status, answer = _raw(server, head, data)
+        assert (status, answer["code"]) == (400, "InvalidContentType"), answer
+
+
+@pytest.mark.parametrize("order", ["right first", "wrong first"])
+def test_an_authorization_sent_twice_with_different_values_is_refused_naming_it(tmp_path: Path, order: str) -> None:
+    # found by the hunt: the first copy was checked and the others ignored (right then wrong: served;
+    # wrong then right: 401), where a proxy in front may have checked the other one
+    body = _body()
+    right, wrong = "Authorization: Bearer s3cret", "Authorization: Bearer guess"
+    auths = [right, wrong] if order == "right first" else [wrong, right]
+    with serving(tmp_path, SINK, token="s3cret") as (server, _app, store):
+        head = [_INGEST, "Content-Type: application/json", *auths, f"Content-Length: {len(body)}"]
+        status, answer = _raw(server, head, body)
+        assert (status, answer["code"]) == (400, "BadRequest"), answer
+        message = answer["message"]
+        assert message.startswith("Authorization is sent 2 times, with different values"), message
+        assert "s3cret" not in message and "guess" not in message, message  # (a token is never said)
+        assert store.rows(SINK_ID).total == 0
+        # the same credentials twice are one
+        status, answer = _raw(server, [_INGEST, "Content-Type: application/json", right, right, f"Content-Length: {len(body)}"], body)
+        assert status == 200 and answer["success_count"] == 1, answer
+        status, answer = _raw(server, ["GET /v2/sinks HTTP/1.1", right, wrong])  # (a GET as well)
+        assert (status, answer["code"]) == (400, "BadRequest"), answer
+
+
+def test_an_authorization_sent_twice_is_not_looked_at_without_a_token(tmp_path: Path) -> None:
+    with serving(tmp_path, SINK) as (server, _app, _store):
+        status, answer = _raw(server, ["GET /v2/sinks HTTP/1.1", "Authorization: Bearer a", "Authorization: Bearer b"])
+        assert status == 200 and [s["id"] for s in answer["sinks"]] == [SINK_ID], answer
