@@ -13,6 +13,7 @@ from typing import Any, Callable
 import orjson
 import pytest
 from test_send_serve import SINK, SINK_ID, aircraft, request, serving
+from test_web import request as web_request
 from test_web import ui_server
 
 from mapper.endpoint import ServiceError, encode_body
@@ -222,3 +223,25 @@ def test_an_authorization_sent_twice_is_not_looked_at_without_a_token(tmp_path: 
     with serving(tmp_path, SINK) as (server, _app, _store):
         status, answer = _raw(server, ["GET /v2/sinks HTTP/1.1", "Authorization: Bearer a", "Authorization: Bearer b"])
         assert status == 200 and [s["id"] for s in answer["sinks"]] == [SINK_ID], answer
+
+
+# ---------------------------------------------------------------------------------------
+# 3. The UI's send route without its "text"
+
+
+def test_the_ui_send_route_says_text_is_missing_not_null() -> None:
+    with ui_server() as server:
+        server.app.store.create_sink(SINK)
+        path = f"/ui/api/sinks/{SINK_ID}/send"
+        status, _h, data = web_request(server, "POST", path, {"txt": '{"id": 1}'})
+        out = orjson.loads(data)
+        assert (status, out["code"]) == (400, "InvalidBody"), out
+        message = out["message"]
+        assert message.startswith('the request has no "text"'), message
+        assert "not null" not in message and '{"text":' in message and '"txt"' in message, message
+        status, _h, data = web_request(server, "POST", path, {})
+        assert status == 400 and orjson.loads(data)["message"].startswith('the request has no "text"'), data
+        # given as null: said as null, with what it should hold
+        status, _h, data = web_request(server, "POST", path, {"text": None})
+        out = orjson.loads(data)
+        assert status == 400 and out["message"].startswith('"text" is null: it holds the records as pasted, in a string'), out

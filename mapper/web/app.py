@@ -440,7 +440,7 @@ def _send_route(app: App, req: Request) -> Response:
     # The endpoint's limits are per request: a paste over one is sent in parts, each its own request.
     in_parts = f"send it in parts of at most {app.max_body_bytes:,} bytes"
     payload = _json_body(req, "the paste", app, in_parts)
-    text = payload.get("text") if isinstance(payload, dict) else payload
+    text = _paste_text(payload)
     paste = paste_records(text)
     sent = [i for i in range(len(paste.lines)) if i not in paste.held]  # the body's records: their indices in the paste
     answer: dict[str, Any] | None = None
@@ -464,6 +464,26 @@ def _send_route(app: App, req: Request) -> Response:
             "notes": [n for n in notes if n],
         },
     )
+
+
+#: What Send records' ``text`` holds, in messages.
+_PASTE_IS = 'the records as pasted, in a string: {"records": [{"value": {...}}]}, one JSON record a line, or a JSON array of records'
+
+
+def _paste_text(payload: Any) -> Any:
+    """The pasted records of a Send records request, ``{"text": "..."}`` (a JSON string alone is
+    taken as the text too); 400 ``InvalidBody`` saying the key is missing, or what it should hold
+    when it holds null (both were "the records must be text, not null")."""
+    if not isinstance(payload, dict):
+        return payload
+    if "text" not in payload:
+        keys = ", ".join(orjson.dumps(k[:40]).decode() for k in list(payload)[:5])
+        has = f"its keys are {keys}" if keys else "it is an empty object"
+        raise ServiceError(400, INVALID_BODY, f'the request has no "text" ({has}): send {{"text": "..."}}, the text being {_PASTE_IS}')
+    text = payload["text"]
+    if text is None:
+        raise ServiceError(400, INVALID_BODY, f'"text" is null: it holds {_PASTE_IS}')
+    return text
 
 
 def _ingest_paste(app: App, sink_id: str, paste: Paste, sent: list[int], in_parts: str) -> tuple[dict[str, Any], int, Report, list[dict[str, Any]]]:
