@@ -663,134 +663,156 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def _handle(self) -> None:
+        """One request, in its steps: where its body ends (:meth:`_framing`), the answer
+        (:meth:`_answer`), what of the body is left to read away after it (:meth:`_leftover`),
+        the answer sent (:meth:`_send`), then the body read away."""
         self._end_head()
         self.busy = True
         start = time.perf_counter()
-        app = self.server.app
-        body_read = False
+        self.body_read = False
         try:
-            lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
-            # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
-            # which serve does not take (411), or another, which leaves the end unknown (400), whatever
-            # a Content-Length beside it says
-            codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip()]
-            chunked = codings[-1:] == ["chunked"]
-            bad_coding = bool(codings) and not chunked
-            length: int | None = None
-            bad_length = False
-            if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
-                digits = next(iter(lengths)).lstrip("0") or "0"
-                # past any body served (int() refuses over 4,300 digits: a traceback, no answer)
-                length = int(digits) if len(digits) <= 30 else 10**30
-            elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
-                bad_length = True  # 400, then close (RFC 9112 6.3)
-
-            def read_body(limit: int) -> bytes:
-                nonlocal body_read
-                if chunked or length is None:  # a POST with a body and no length (its body would be read as the next request)
-                    self.close_connection = True
-                    raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
-                if length > limit:
-                    raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
-                body_read = True
-                if self.expect_continue:  # only now: a body refused unread is never asked for
-                    self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    self.wfile.flush()
-                allowed = _body_time(self.timeout, length)
-                late = False
-                try:
-                    with self._deadline(allowed, self.timeout):
-                        data = self._read_exactly(length)
-                except TimeoutError:
-                    data, late = b"", self.deadline_passed
-                except OSError:  # the client stopped sending (the idle timeout) or went away
-                    data = b""
-                if late:  # (a byte now and then, each within the idle timeout, held the connection and its thread for ever)
-                    self.close_connection = True
-                    raise ServiceError(
-                        408,
-                        _HTTP_CODES[408],
-                        f"the body of {length:,} bytes did not arrive within {allowed:,.1f} s (the idle timeout and a second for each "
-                        f"{BODY_MIN_RATE:,} bytes): send it faster",
-                    )
-                if len(data) < length:
-                    self.close_connection = True
-                    raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
-                return data
-
-            refusal = self.server.host_refusal(self.headers, self.path)
-            if bad_coding:
-                resp = error_response(
-                    ServiceError(
-                        400,
-                        _HTTP_CODES[400],
-                        f"a Transfer-Encoding of {_sent(self.headers, 'Transfer-Encoding')[:60]!r}, not ending in chunked: where the body ends is unknown "
-                        "(send the body with a Content-Length and no Transfer-Encoding)",
-                    )
-                )
-            elif bad_length:
-                resp = error_response(
-                    ServiceError(
-                        400,
-                        _HTTP_CODES[400],
-                        f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(lengths)))[:60]!r}: where the body ends is unknown",
-                    )
-                )
-            elif refusal is not None:
-                resp = error_response(refusal)
-            else:
-                try:
-                    resp = app.dispatch(self.command, _escaped_target(self.path), self.headers, read_body)
-                except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
-                    # and close: a body read in part (it failed reading) would be read on as the next request
-                    self.close_connection = True
-                    print(
-                        printable(f"mapper serve: internal error on {self.command} {_as_sent(self.path)[:100]}: {type(exc).__name__}: {exc}"),
-                        file=sys.stderr,
-                    )
-                    resp = error_response(ServiceError(500, INTERNAL, "internal error"))
-            unread = 0  # a body the route did not read, read away after the answer
-            huge = False  # (one too big to keep the connection for: read away for LINGER at most, then closed)
-            if chunked or bad_coding or bad_length:
-                self.close_connection = True
-            if chunked and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
-                unread = -1  # chunked: read away to its last chunk, then closed
-            elif not body_read and length:
-                # The body was refused unread (or the route takes none: a GET with a Content-Length):
-                # read it away after the answer to keep the connection, unless it was never asked for
-                # (Expect: 100-continue: the client may not send it). Read before the answer, a body that
-                # never came (a GET saying Content-Length: 100 and sending nothing) held the answer and the
-                # thread for the idle timeout, 30 s. A huge one is read away for LINGER seconds, then the
-                # connection closed: closed at once with the body unread, it was reset under a client still
-                # writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
-                if self.expect_continue:
-                    self.close_connection = True
-                else:
-                    unread = length
-                    huge = length > 4 * max(app.max_body_bytes, 1 << 16)
-                    if huge:
-                        self.close_connection = True
-            if self.server.stopping:
-                self.close_connection = True
-            self.send_response(resp.status)
-            self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
-            for k, v in {**_ALWAYS, **resp.headers}.items():
-                self.send_header(k, v)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
-                self.wfile.write(resp.body)
+            framing = self._framing()
+            resp = self._answer(framing)
+            unread, huge = self._leftover(framing)
+            self._send(resp)
             self._log(f"{self.command} {_as_sent(self.path)[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread, LINGER if huge else None)
             elif unread < 0:
-                self._read_away_chunked(4 * max(app.max_body_bytes, 1 << 16))
+                self._read_away_chunked(4 * max(self.server.app.max_body_bytes, 1 << 16))
         except (ConnectionError, TimeoutError, OSError):
             self.close_connection = True
         finally:
             self.busy = False
+
+    def _framing(self) -> _Framing:
+        """Where the request's body ends, from its Content-Length and Transfer-Encoding headers."""
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
+        # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
+        # which serve does not take (411), or another, which leaves the end unknown (400), whatever
+        # a Content-Length beside it says
+        codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip()]
+        chunked = codings[-1:] == ["chunked"]
+        length: int | None = None
+        bad_length = False
+        if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
+            digits = next(iter(lengths)).lstrip("0") or "0"
+            # past any body served (int() refuses over 4,300 digits: a traceback, no answer)
+            length = int(digits) if len(digits) <= 30 else 10**30
+        elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
+            bad_length = True  # 400, then close (RFC 9112 6.3)
+        return _Framing(length, chunked, bool(codings) and not chunked, bad_length, lengths)
+
+    def _read_body(self, framing: _Framing, limit: int) -> bytes:
+        """The request's body (a route's :meth:`Request.body`), at most ``limit`` bytes: 411 without a
+        length, 413 beyond the limit, 408 or 400 (and the connection closed) when it does not all come."""
+        length = framing.length
+        if framing.chunked or length is None:  # a POST with a body and no length (its body would be read as the next request)
+            self.close_connection = True
+            raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
+        if length > limit:
+            raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
+        self.body_read = True
+        if self.expect_continue:  # only now: a body refused unread is never asked for
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+        allowed = _body_time(self.timeout, length)
+        late = False
+        try:
+            with self._deadline(allowed, self.timeout):
+                data = self._read_exactly(length)
+        except TimeoutError:
+            data, late = b"", self.deadline_passed
+        except OSError:  # the client stopped sending (the idle timeout) or went away
+            data = b""
+        if late:  # (a byte now and then, each within the idle timeout, held the connection and its thread for ever)
+            self.close_connection = True
+            raise ServiceError(
+                408,
+                _HTTP_CODES[408],
+                f"the body of {length:,} bytes did not arrive within {allowed:,.1f} s (the idle timeout and a second for each "
+                f"{BODY_MIN_RATE:,} bytes): send it faster",
+            )
+        if len(data) < length:
+            self.close_connection = True
+            raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
+        return data
+
+    def _answer(self, framing: _Framing) -> Response:
+        """The answer: a body whose end is unknown or a Host not served refused, else the app's."""
+        refusal = self.server.host_refusal(self.headers, self.path)
+        if framing.bad_coding:
+            return error_response(
+                ServiceError(
+                    400,
+                    _HTTP_CODES[400],
+                    f"a Transfer-Encoding of {_sent(self.headers, 'Transfer-Encoding')[:60]!r}, not ending in chunked: where the body ends is unknown "
+                    "(send the body with a Content-Length and no Transfer-Encoding)",
+                )
+            )
+        if framing.bad_length:
+            return error_response(
+                ServiceError(
+                    400,
+                    _HTTP_CODES[400],
+                    f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
+                )
+            )
+        if refusal is not None:
+            return error_response(refusal)
+        try:
+            return self.server.app.dispatch(self.command, _escaped_target(self.path), self.headers, lambda limit: self._read_body(framing, limit))
+        except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
+            # and close: a body read in part (it failed reading) would be read on as the next request
+            self.close_connection = True
+            print(
+                printable(f"mapper serve: internal error on {self.command} {_as_sent(self.path)[:100]}: {type(exc).__name__}: {exc}"),
+                file=sys.stderr,
+            )
+            return error_response(ServiceError(500, INTERNAL, "internal error"))
+
+    def _leftover(self, framing: _Framing) -> tuple[int, bool]:
+        """The body left unread once answered, to read away after the answer: its bytes (-1: a chunked
+        one, to its last chunk; 0: none), and whether it is too big to keep the connection for (read
+        away for :data:`LINGER` at most, then closed). Says when the connection closes after the answer."""
+        unread = 0
+        huge = False
+        length = framing.length
+        if framing.chunked or framing.bad_coding or framing.bad_length:
+            self.close_connection = True
+        if framing.chunked and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
+            unread = -1  # chunked: read away to its last chunk, then closed
+        elif not self.body_read and length:
+            # The body was refused unread (or the route takes none: a GET with a Content-Length):
+            # read it away after the answer to keep the connection, unless it was never asked for
+            # (Expect: 100-continue: the client may not send it). Read before the answer, a body that
+            # never came (a GET saying Content-Length: 100 and sending nothing) held the answer and the
+            # thread for the idle timeout, 30 s. A huge one is read away for LINGER seconds, then the
+            # connection closed: closed at once with the body unread, it was reset under a client still
+            # writing the body (http.client, requests), which failed on a broken pipe, never reading the 413.
+            if self.expect_continue:
+                self.close_connection = True
+            else:
+                unread = length
+                huge = length > 4 * max(self.server.app.max_body_bytes, 1 << 16)
+                if huge:
+                    self.close_connection = True
+        if self.server.stopping:
+            self.close_connection = True
+        return unread, huge
+
+    def _send(self, resp: Response) -> None:
+        """The answer's status line, headers and body (none for a HEAD)."""
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for k, v in {**_ALWAYS, **resp.headers}.items():
+            self.send_header(k, v)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
+            self.wfile.write(resp.body)
 
     def _read_exactly(self, n: int) -> bytes:
         """``n`` bytes of the body, or fewer when the client stops sending. A large body is read in
@@ -970,6 +992,17 @@ class _DeadlineReader(io.RawIOBase):
             raise
         h.head_bytes += n
         return n
+
+
+@dataclass(frozen=True)
+class _Framing:
+    """Where a request's body ends, as its headers say (:meth:`_Handler._framing`)."""
+
+    length: int | None  # the Content-Length (None: none, or not one number)
+    chunked: bool  # the last Transfer-Encoding is chunked (not taken: 411)
+    bad_coding: bool  # a Transfer-Encoding not ending in chunked: the end is unknown (400)
+    bad_length: bool  # a Content-Length not one number of digits, or copies that disagree (400)
+    lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
 
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
