@@ -263,6 +263,10 @@ def _ts_candidates() -> list[tuple[str | None, ColumnType]]:
 # Per-path statistics
 
 
+#: Distinct floats a path keeps (with their counts) to judge each as a decimal column stores it.
+FLOAT_VALUES = 1 << 16
+
+
 class _PathStats:
     """What was seen at one key path; bounded whatever the number of records."""
 
@@ -279,6 +283,8 @@ class _PathStats:
         "fmax",
         "frac",
         "frac_first",
+        "fvals",
+        "fspill",
         "f_int_out",
         "f_id_out",
         "s_empty",
@@ -353,6 +359,11 @@ class _PathStats:
         self.fmax: float | None = None
         self.frac = 0
         self.frac_first: float | None = None  # the first float with a fraction (what an epoch column truncates)
+        # the distinct floats and how many of each (up to FLOAT_VALUES of them), for what a decimal column
+        # of the chosen Scale stores of each (4.35 at Scale 2 is 434, changed; 5.5 is stored as sent): the
+        # extremes alone would judge every float by one of them; the floats beyond, by digits after the point
+        self.fvals: dict[float, int] = {}
+        self.fspill: dict[int, int] = {}
         # floats an int column refuses (beyond int64), and those an id column refuses (-1 and below, 2^64 and
         # beyond): a column refusing the extremes need not refuse the floats between them
         self.f_int_out = 0
@@ -538,6 +549,14 @@ class _PathStats:
         frac = _frac_digits(v)
         if frac > self.frac:
             self.frac = frac
+        fvals = self.fvals
+        seen = fvals.get(v)
+        if seen is not None:
+            fvals[v] = seen + 1
+        elif len(fvals) < FLOAT_VALUES:
+            fvals[v] = 1
+        else:
+            self.fspill[frac] = self.fspill.get(frac, 0) + 1
         if frac and self.frac_first is None:
             self.frac_first = v
         if not -(2.0**63) <= v < 2.0**63:
@@ -1346,6 +1365,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         return taken, changed, n - taken - changed
     if kind not in _SCALARS:  # objects (printed by a string column) and what JSON has no type for
         return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
+    if kind == "float" and ctype == "decimal":
+        return _float_decimal_fate(st, choice.config.get("Scale", 0))
     if kind == "int":
         values = [v for v in (st.imin, st.imax) if v is not None]
     elif kind == "float":
@@ -1374,6 +1395,37 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     if notes or lost:
         return 0, n, 0
     return n, 0, 0
+
+
+def _float_decimal_fate(st: _PathStats, scale: int) -> tuple[int, int, int]:
+    """How many of the path's floats a decimal column of ``scale`` stores as sent, changes, refuses:
+    each distinct float judged as mapper validate judges it (the float64 times 10^Scale, truncated,
+    against the number as written); those beyond the distinct ones kept, by their digits after the point."""
+    vals = np.fromiter(st.fvals.keys(), dtype=np.float64, count=len(st.fvals))
+    counts = np.fromiter(st.fvals.values(), dtype=np.int64, count=len(st.fvals))
+    factor = 10.0**scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        product = vals * factor
+        near = np.abs(product) < 2.0**51  # (within 0.25 of the written number times 10^Scale: exact tests)
+        nearest = np.rint(product)
+        kept = near & (nearest / factor == vals) & (np.trunc(product) == nearest)
+    exact = int(counts[kept].sum())
+    changed = int(counts[near & ~kept].sum())
+    refused = 0
+    conv = _converter("decimal", (("Scale", scale),))
+    for v, c in zip(vals[~near].tolist(), counts[~near].tolist()):  # large values, high scales: one by one
+        notes: list[Any] = []
+        try:
+            conv.convert(v, notes)
+        except (ConversionError, OverflowError, ValueError, TypeError):
+            refused += c
+            continue
+        if notes:
+            changed += c
+        else:
+            exact += c
+    cut = sum(c for digits, c in st.fspill.items() if digits > scale)
+    return exact + sum(st.fspill.values()) - cut, changed + cut, refused
 
 
 def _count_ids(value: Any, counts: list[int]) -> bool:
@@ -1895,7 +1947,7 @@ def _verify(body: dict[str, Any], sources: list[Any], options: MapOptions, notes
     records = refused = 0
     errors: dict[str, int] = {}
     # floats a decimal column stores changed (float64 times 10^Scale, truncated): no Scale avoids
-    # it and the scan keeps no values to count them, so the validation counts them for a note
+    # it; the scan's tally counts them, the validation names the first for a note
     cut: dict[str, list[Any]] = {}  # column -> [count, first warning]
     for src in sources:
         if hasattr(src, "seek"):
