@@ -1905,24 +1905,49 @@ def _error_words(errors: dict[str, int]) -> str:
 # infer()
 
 
+#: Bytes of a one-shot stream infer keeps in memory to read again; beyond, in a temporary file.
+SPOOL_MEMORY = 64 << 20
+
+
+def _input_named(label: str | None) -> str:
+    """An input as infer's messages name it: ``-`` is standard input."""
+    return "standard input" if label == "-" else shown_name(label) if label else "the input"
+
+
 class _Spool:
     """A one-shot binary stream (stdin, a pipe) read through, its bytes kept to be read again
-    (in memory up to 64 MiB, then in a temporary file)."""
+    (in memory up to :data:`SPOOL_MEMORY`, then in a temporary file). ``label``: the input's name."""
 
-    def __init__(self, src: Any, held: list[_Spool]):
+    def __init__(self, src: Any, held: list[_Spool], label: str | None = None):
         self.src = src
         self.name = getattr(src, "name", None)
-        self.copy = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115 - read again, then closed by infer
+        self.label = label
+        self.copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 - read again, then closed by infer
         held.append(self)
 
     def read(self, n: int = -1, /) -> bytes:
         data = read_input(self.src, n)
-        self.copy.write(data)
+        try:
+            self.copy.write(data)
+        except OSError as exc:  # (the temporary file: not made, or full; the input read fine)
+            raise self._failed(exc) from None
         return data
 
     def again(self) -> IO[bytes]:
-        self.copy.seek(0)
+        try:
+            self.copy.seek(0)  # (flushes the temporary file's last bytes: a full disk may say so only now)
+        except OSError as exc:
+            raise self._failed(exc) from None
         return self.copy  # type: ignore[return-value]
+
+    def _failed(self, exc: OSError) -> InputError:
+        """The error of a copy that could not be kept: what failed, where, the system's words, and what to do."""
+        size = f"{SPOOL_MEMORY >> 20} MiB" if not SPOOL_MEMORY % (1 << 20) else f"{SPOOL_MEMORY:,} bytes"
+        return InputError(
+            f"cannot keep the copy of {_input_named(self.label)} that infer validates its draft on: beyond {size} "
+            f"it is a temporary file in {tempfile.gettempdir()}, and writing it failed ({exc.strerror or exc}); "
+            "set TMPDIR to a directory with room for the input, or give infer a file"
+        )
 
 
 def _regular_file(path: Any) -> bool:
@@ -2197,7 +2222,7 @@ def infer(
             try:
                 if isinstance(src, (str, os.PathLike)):
                     fh = open_input(src)
-                    spool = None if _regular_file(src) else _Spool(fh, spools)  # (stdin, a FIFO, <(...): read once)
+                    spool = None if _regular_file(src) else _Spool(fh, spools, label)  # (stdin, a FIFO, <(...): read once)
                     try:
                         scanner.feed(spool or fh, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     finally:
@@ -2205,7 +2230,7 @@ def infer(
                             fh.close()
                     again.append(spool.again() if spool is not None else src)
                 elif hasattr(src, "read"):
-                    spool = _Spool(src, spools)
+                    spool = _Spool(src, spools, label)
                     scanner.feed(spool, label if len(sources) > 1 else None, options, len(sources) > 1, label)
                     again.append(spool.again())
                 else:
@@ -2215,9 +2240,9 @@ def infer(
             except MapperError:
                 raise
             except OSError as exc:
-                raise InputError(f"cannot read {shown_name(label) if label else 'the input'}: {exc}") from None
+                raise InputError(f"cannot read {_input_named(label)}: {exc.strerror or exc}") from None
             except RecursionError:
-                raise InputError(f"cannot read {shown_name(label) if label else 'the input'}: nested too deeply") from None
+                raise InputError(f"cannot read {_input_named(label)}: nested too deeply") from None
         try:
             result = _draft(scanner, id_field, primary_key_fields, max_depth, min_presence, include, exclude, name or _default_name(sources), types)
             result.verified = _verify(result.body, again, options, result.notes)
