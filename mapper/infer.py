@@ -122,6 +122,7 @@ from .engine.reader import (
     input_note,
     open_input,
     read_input,
+    records_path_off_note,
     units_for,
 )
 from .errors import (
@@ -2355,7 +2356,7 @@ def _no_records_error(sc: _Scanner) -> InferError:
     if set(sc.bad_kinds) == {_CODE_WORDS["no_records"]}:  # (documents, said as such: "not JSON objects" they may well be)
         what = f"{plural(sc.bad, 'document')} read, none holding the --records-path array"
         if not sc.no_records_hinted:  # (no arrays of objects in any: records one a line, read with a snapshot's path)
-            sc.notices.append("no document read holds an array of objects: if each is a record itself, leave --records-path out")
+            sc.notices.append(records_path_off_note())
     else:
         what = f"{plural(sc.bad, 'record')} read{_bad_words(sc.bad_kinds, sc.bad)}"
     reason = ex["reason"]

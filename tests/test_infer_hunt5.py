@@ -11,6 +11,7 @@ import pytest
 
 import mapper
 from mapper import writers
+from mapper.engine.reader import records_path_off_note
 
 pytest.importorskip("pyarrow.parquet")
 
@@ -83,7 +84,7 @@ def test_records_read_with_a_records_path_they_do_not_hold_are_told_to_leave_it_
     # no line holds any records, so each is likely one itself
     from mapper import cli
 
-    note = "note: no document read holds an array of objects: if each is a record itself, leave --records-path out"
+    note = f"note: {records_path_off_note()}"
     path = tmp_path / "aircraft.ndjson"
     path.write_text('{"hex":"a46304","alt_baro":3900,"mlat":[]}\n{"hex":"a3f500","alt_baro":"ground","mlat":[]}\n')
     code = cli.main(["infer", str(path), "--records-path", "aircraft"])

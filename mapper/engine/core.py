@@ -25,7 +25,7 @@ from ..types import type_set
 from .careful import CarefulPath, numbers_as_written
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
-from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text
+from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text, note_records_path_off
 
 __all__ = ["Engine", "finish_batch"]
 
@@ -77,6 +77,7 @@ class Engine:
         #: why the input, read as one document, failed whole (see Report.document_failure)
         self.document_failure: DocumentFailure | None = None
         self.objects = 0  # records given as Python objects, which max_record_size does not measure
+        self.no_records_hinted = False  # a document without the records path's array for which the reader named another
         self.drained = 0  # records handed out by drain() so far  # size of the whole input, when known, to reserve columns once
 
     @property
@@ -108,6 +109,7 @@ class Engine:
             if not unit.one_record and unit.failure is not None:  # (the input, read as one document, failed whole: the verdict says so)
                 # (its line is the engine's to say, and its file of several inputs)
                 self.document_failure = replace(unit.failure, line=unit.line, file=self.rb.source)
+            self.no_records_hinted = self.no_records_hinted or bool(unit.code == "no_records" and unit.hint)
             self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
             if unit not in self.notices:  # (one note said of many documents comes once per document)
@@ -329,6 +331,8 @@ class Engine:
         report.records = self.out.n
         report.notes = notes_given(self.notices, report)
         report.null_records_at = next((n.at for n in self.notices if n.kind == "null_records"), None)
+        if self.options.records_path is not None:
+            note_records_path_off(report, self.no_records_hinted)
         if self.objects:  # (records read as Python objects: a max_record_size asked for did not measure them)
             note_unmeasured(report, self.options)
         report.document_failure = self.document_failure

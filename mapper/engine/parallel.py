@@ -64,6 +64,7 @@ from .reader import (
     line_limit,
     lone_object_notice,
     measured,
+    note_records_path_off,
     split_lines,
     stream_lines,
     unpacker,
@@ -928,6 +929,8 @@ def run_parallel_parts(
         _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
     merged.notes[:0] = notes_given([notice] if notice is not None else [], merged)
+    if options.records_path is not None:  # (the parts' note, kept where the whole run is so)
+        note_records_path_off(merged, hinted=True)
     note = workers_note(options.workers, len(cuts) - 1)
     if note is not None:
         merged.notes.append(note)

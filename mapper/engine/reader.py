@@ -3112,7 +3112,37 @@ def no_records_hint(doc: Any, keys: tuple[str, ...], python: bool = False) -> st
         # (after the reason, "the document is an array, not an object": the array is not named again)
         held = f"its elements are {n}" if len(doc) > 1 else f"its element is {n}"
         return f"{held}: put them one a line (`jq -c '.[]' FILE`) and give that with {option_text('--records-path', to_dot_notation(keys))}"
+    if isinstance(doc, (list, tuple)) and doc and all(isinstance(d, Mapping) for d in doc[:100]) and not _hint_of(doc):
+        # (an array of records read with a records path: its elements are the records, most likely)
+        n = f"{len(doc):,} objects" if len(doc) > 1 else "one object"
+        if python:
+            return f"the value is a list of {n}: if those are the records, give them without records_path"
+        return f"its elements are {n}: if those are the records, leave --records-path out"
     return _hint_of(doc)
+
+
+def records_path_off_note() -> str:
+    """The note on documents read with a records path when none holds its array nor any array of objects
+    (NDJSON records, one a line, read as documents): what ``validate`` and ``infer`` say of them."""
+    return "no document read holds the --records-path array or any array of objects: if each is a record itself, leave --records-path out"
+
+
+def records_path_off(report: Report) -> bool:
+    """Whether every record of a run failed ``no_records`` (documents without the records path's array):
+    when the reader pointed to no other array either, :func:`records_path_off_note` is worth saying."""
+    return bool(report.records) and report.failed_records == report.records and all(code == "no_records" for _c, code in report.error_counts)
+
+
+def note_records_path_off(report: Report, hinted: bool) -> None:
+    """Add :func:`records_path_off_note` to the report of a run read with a records path, when every
+    record failed for want of its array and the reader hinted at no other array (``hinted``);
+    a report merged from parts keeps it only if the whole run is so."""
+    note = records_path_off_note()
+    if note in report.notes:
+        if not records_path_off(report):
+            report.notes.remove(note)
+    elif not hinted and records_path_off(report):
+        report.notes.append(note)
 
 
 def _path_text(keys: tuple[str, ...]) -> str:
