@@ -75,6 +75,7 @@ the way ``mapper validate`` numbers them; a record that cannot be read is worded
 from __future__ import annotations
 
 import argparse
+import bisect
 import fnmatch
 import functools
 import json
@@ -295,6 +296,10 @@ class _PathStats:
         "ts_finest",
         "ts_ended",
         "ts_lo",
+        "ts_out",
+        "miss_at",
+        "empty_at",
+        "ts_out_first",
         "ts_hi",
         "int_text",
         "n_signed",
@@ -370,6 +375,10 @@ class _PathStats:
         self.f_int_out = 0
         self.f_id_out = 0
         self.s_empty = 0
+        self.empty_at = -1  # the record of the first ""
+        # the first JSON object record (counted among objects) without the key: one found between two holding it
+        # while scanning, or after the last holding it (see _Scanner.missing_record); -1: none found yet
+        self.miss_at = -1
         self.ts: list[tuple[str | None, ColumnType]] | None = None
         self.ts_hits = 0
         self.ts_fracs: dict[int, int] = {}  # timestamp strings per digits of their fraction of a second
@@ -378,6 +387,10 @@ class _PathStats:
         # the earliest and latest timestamp strings (seconds, text): the narrow range of Granularity ns
         self.ts_lo: tuple[int, str] | None = None
         self.ts_hi: tuple[int, str] | None = None
+        # strings a layout parses into a time outside the range FeatureBase takes (0000-01-01T00:00:00Z):
+        # a timestamp column refuses them, but the layout is not wrong (the first one kept)
+        self.ts_out = 0
+        self.ts_out_first: str | None = None
         self.int_text = True
         # integer texts with a sign ("+5", "-0"): an int column takes them, an id column refuses them
         self.n_signed = 0
@@ -574,14 +587,17 @@ class _PathStats:
         self.seen("str", index, v)
         self.track(v)
         if not v:
+            if not self.s_empty:
+                self.empty_at = index
             self.s_empty += 1
         elif self.pipe is None and "|" in v:
             self.pipe = v
-        ts = self.ts
-        if ts is None:
-            ts = self.ts = _ts_candidates()
-        if ts:
-            self._str_timestamp(v, ts)
+        if v:  # ("" is no time: a timestamp column refuses it whatever the layout, so it decides none)
+            ts = self.ts
+            if ts is None:
+                ts = self.ts = _ts_candidates()
+            if ts:
+                self._str_timestamp(v, ts)
         if v == "":  # "" is no value for int, decimal and bool columns: no error
             return
         # Counted for every string: a conflict's report says how many values each type takes.
@@ -620,12 +636,24 @@ class _PathStats:
             return
         alive = []
         secs = None  # the instant, in seconds (every layout that parses it reads the same one)
+        outside = False  # a layout parses it into a time the column refuses (every such layout reads the same one)
         for c in ts:
-            got = _converted(c[1], v)
-            if got is not _FAILED:
-                alive.append(c)
-                secs = got if secs is None else secs
-        if alive:
+            try:
+                got = c[1].convert(v, None)
+            except ConversionError as exc:
+                if exc.code == "out_of_range":
+                    alive.append(c)
+                    outside = True
+                continue
+            except (OverflowError, ValueError, TypeError):  # pragma: no cover - defensive
+                continue
+            alive.append(c)
+            secs = got if secs is None else secs
+        if outside and secs is None:
+            self.ts_out += 1
+            if self.ts_out_first is None:
+                self.ts_out_first = v
+        elif alive:
             self.ts_hits += 1
             self.add_time(v, secs)
         if len(alive) != len(ts):
@@ -865,6 +893,7 @@ class _Scanner:
         self.records = 0  # JSON object records
         self.index = 0  # every non-blank record, objects or not (validate's numbering)
         self.bad = 0
+        self.bad_at: array[int] = array("q")  # of each bad record, the JSON object records before it (to number the records)
         #: the bad records by why they are not records, in plain words (for InferResult.unusable)
         self.bad_kinds: dict[str, int] = {}
         self.bad_examples: list[dict[str, Any]] = []
@@ -904,8 +933,17 @@ class _Scanner:
         except RecursionError:
             self.bad_record(idx, line, source, "nested too deeply", "nested too deeply")
 
+    def missing_record(self, st: _PathStats) -> int:
+        """The record (numbered as validate numbers them, bad records too) of the first JSON object
+        record without the path's key; -1 when every one holds it."""
+        ordinal = st.miss_at if st.miss_at >= 0 else st.present if st.present < self.records else -1
+        if ordinal < 0:
+            return -1
+        return ordinal + bisect.bisect_right(self.bad_at, ordinal)
+
     def bad_record(self, idx: int, line: int | None, source: str | None, reason: str, kind: str) -> None:
         self.bad += 1
+        self.bad_at.append(self.records)
         self.bad_kinds[kind] = self.bad_kinds.get(kind, 0) + 1
         if len(self.bad_examples) < BAD_EXAMPLES:
             ex: dict[str, Any] = {"record": idx, "line": line, "reason": reason}
@@ -917,6 +955,7 @@ class _Scanner:
         """Scan one object's keys; the first number in it the endpoint refuses in any column, or None."""
         stats = self.stats
         refused: Any = None
+        ordinal = self.records - 1  # (among the JSON object records)
         for key, value in obj.items():
             if not isinstance(key, str):
                 self.odd_key(prefix, key)
@@ -925,6 +964,8 @@ class _Scanner:
             st = stats.get(keys)
             if st is None:
                 st = stats[keys] = _PathStats(keys)
+            if st.present != ordinal and st.miss_at < 0:  # (the records before held it, each once: the first gap)
+                st.miss_at = st.present
             st.present += 1
             t = type(value)
             if t is str:
@@ -1332,7 +1373,7 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
             taken = st.n_int
         elif ctype == "timestamp":
             layout = choice.config.get("Layout")
-            taken = rest if st.ts and any(lay == layout for lay, _c in st.ts) else 0
+            taken = rest - st.ts_out if st.ts and any(lay == layout for lay, _c in st.ts) else 0
             held = GRANULARITY_DIGITS[choice.config.get("Granularity", "s")]
             cut = sum(n for digits, n in st.ts_fracs.items() if digits > held) if taken else 0  # stored truncated
             taken -= cut
@@ -1454,7 +1495,9 @@ def _refused_example(st: _PathStats, choice: _Choice | None) -> Any:
         tried.append(st.first_values[kind])
         if kind == "str":
             tried += [v for v in (st.not_int, st.signed, st.not_dec, st.not_bool) if v is not None]
-    tried += [v for v in (st.imin, st.imax, st.fmin, st.fmax) if v is not None]  # (a number the first ones are not)
+    tried += [v for v in (st.imin, st.imax, st.fmin, st.fmax, st.ts_out_first) if v is not None]  # (a number the first ones are not)
+    if st.s_empty:
+        tried.append("")
     tried += [v for v in st.arr_refused.values() if v is not None]  # (an array a set column refuses: its first one it may take)
     return next((v for v in tried if _converted(conv, v) is _FAILED), None)
 
@@ -1590,6 +1633,37 @@ def _refused_inside(st: _PathStats) -> str:
 _WRAPPED = "FeatureBase keeps an id as a row, and a row of 2^44 (17592186044416) or more wrapped (modulo 2^44; validate warns row_wrapped)"
 
 
+def _times_refused(st: _PathStats) -> str:
+    """Why strings a layout reads are a string column: a timestamp column would refuse the records
+    holding "" or a time outside its range, where a string column stores every value (the times as sent)."""
+    said = []
+    if st.ts_out:
+        said.append(f"{plural(st.ts_out, 'time')} outside the range FeatureBase takes (e.g. {show(st.ts_out_first)})")
+    if st.s_empty:
+        said.append(f'{plural(st.s_empty, "empty string")} "" (no time: send null or leave the key out)')
+    if not st.ts_hits:
+        return f"{' and '.join(said)}, which a timestamp column refuses: typed string"
+    return (
+        f"{plural(st.ts_hits, 'value')} read as {'a timestamp' if st.ts_hits == 1 else 'timestamps'}, beside {' and '.join(said)}, "
+        f"which a timestamp column refuses with their records: typed string ({_type_option(_dot(st.keys), 'timestamp')} takes the others)"
+    )
+
+
+def _strings_choice(st: _PathStats) -> _Choice:
+    """The column of a path holding only strings: a timestamp where one layout parses every one
+    (into the range FeatureBase takes, none ""), else a string column, said why when some were times."""
+    if st.ts and (st.s_empty or st.ts_out):  # (values a timestamp column refuses: "", times out of its range)
+        # (a string column stores the time strings as sent too, and refuses no record)
+        return _Choice("string", note=_times_refused(st))
+    if st.ts:
+        return _ts_choice(st)
+    if st.ts_hits:
+        eg = f" (e.g. {show(st.ts_ended)}, which no layout taking the values before it takes)" if st.ts_ended is not None else ""
+        read = f"{plural(st.ts_hits, 'value')} read as {'a timestamp' if st.ts_hits == 1 else 'timestamps'}"
+        return _Choice("string", note=f"{read}, but no single layout takes every value{eg}: typed string")
+    return _Choice("string")
+
+
 def _decide_type(st: _PathStats) -> _Choice:
     kinds = st.kinds
     if not kinds and st.huge:
@@ -1632,14 +1706,7 @@ def _decide_type(st: _PathStats) -> _Choice:
     if kinds == {"bool"}:
         return _Choice("bool")
     if kinds == {"str"}:
-        if st.ts:
-            return _ts_choice(st)
-        if st.ts_hits:
-            # (a layout that parses a value can still refuse it: beyond the range FeatureBase takes)
-            eg = f" (e.g. {show(st.ts_ended)}, which no layout taking the values before it takes)" if st.ts_ended is not None else ""
-            read = f"{plural(st.ts_hits, 'value')} read as {'a timestamp' if st.ts_hits == 1 else 'timestamps'}"
-            return _Choice("string", note=f"{read}, but no single layout takes every value{eg}: typed string")
-        return _Choice("string")
+        return _strings_choice(st)
     if kinds <= {"int", "float"}:
         choice = _epoch_choice(st)
         if choice is not None:
@@ -2444,10 +2511,15 @@ class _Drafting:
         if keys in self.mixed:
             under = sum(1 for k in self.stats if len(k) > len(keys) and k[: len(keys)] == keys)
             others = "/".join(_not_objects(st))
-            self.skipped[_dot(keys) + ".*"] = (
-                f"{_dot(keys)} is an object in {plural(st.counts['object'], 'record')} and {others} in others: its keys "
-                f'({under} paths) are not mapped, the endpoint would fail "not an object" on them'
-                + (f"; the path itself is mapped as {article(choice.type)}" if choice.type else "")
+            if under:
+                held = f'its keys ({plural(under, "path")}) are not mapped, the endpoint would fail "not an object" on them'
+            elif st.deeper:  # (the objects were not read: what lies in them is not known)
+                limit = f"--max-depth {self.max_depth}" if self.max_depth is not None and self.max_depth <= MAX_PATH_KEYS else f"{MAX_PATH_KEYS} keys"
+                held = f"its keys lie deeper than {limit}, so none is read or mapped"
+            else:
+                held = "its objects are empty, so it has no keys to map"
+            self.skipped[_dot(keys) + ".*"] = f"{_dot(keys)} is an object in {plural(st.counts['object'], 'record')} and {others} in others: {held}" + (
+                f"; the path itself is mapped as {article(choice.type)}" if choice.type else ""
             )
         self.choices[keys] = choice
         if choice.type is None:
@@ -2512,6 +2584,8 @@ class _Drafting:
         example = _refused_example(st, choice)
         if example is None and choice.type in _SET_TYPES and st.nulls:  # (a set column cannot take null)
             eg = " (e.g. null)"
+        elif example == "" and choice.type == "timestamp":
+            eg = ' (e.g. "", which is no time: send null or leave the key out)'
         else:
             eg = f" (e.g. {show(example)})" if example is not None else ""
         total = tally["exact"] + tally["changed"] + tally["refused"]
@@ -2744,10 +2818,17 @@ class _Drafting:
             miss = n - st.present
             empty = st.s_empty if ident_kind == "primary_key_fields" and len(ident_keys) == 1 else 0
             if miss or st.nulls or empty:
+                said = [
+                    f"{what} in {count} (first: record {at})"
+                    for what, count, at in (
+                        ("missing", miss, self.sc.missing_record(st) if miss else -1),
+                        ("null", st.nulls, st.first["null"][0] if st.nulls else -1),
+                        ("empty", empty, st.empty_at),
+                    )
+                    if count
+                ]
                 self.notes.append(
-                    f"identity {_dot(keys)} is missing in {miss}, null in {st.nulls}"
-                    + (f", empty in {empty}" if empty else "")
-                    + f" of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
+                    f"identity {_dot(keys)} is {', '.join(said)} of {plural(n, 'record')}: the endpoint fails {'it' if n == 1 else 'those records'}"
                 )
 
 
@@ -2978,7 +3059,13 @@ def _not_an_id(id_field: str, st: _PathStats) -> InferError:
     without a value in any record, null or missing: a primary key of it fails alike)."""
     if not st.kinds and not st.huge:
         return InferError(f"--id-field {id_field!r} has no value in any record (null or missing): it cannot be the record identity; name another field")
-    kinds = "/".join(sorted(st.kinds)) or "null"
+    if not st.kinds:  # (numbers the endpoint refuses in any column, with nulls or none: no key of it stores a record)
+        nulls = f" and {plural(st.nulls, 'null')}" if st.nulls else ""
+        return InferError(
+            f"--id-field {id_field!r}: its values are {_refused_numbers(st)}{nulls}, which the endpoint refuses in any column: "
+            "it cannot be the record identity; name another field"
+        )
+    kinds = "/".join(sorted(st.kinds))
     signed = " (integer strings with a sign, + or -, are not ids)" if "str" in st.kinds and st.int_text and st.n_signed else ""
     return InferError(
         f"--id-field {id_field!r}: its values are {kinds}, not non-negative integers{signed} (an id_field column is of type id or int); "

@@ -117,11 +117,11 @@ def test_the_note_on_strings_no_single_layout_parses_names_the_one_that_ended_th
     assert r.body["schema"]["definition"][1]["type"] == "string"
     text = note(r, "t: 2 values read as timestamps")
     assert '(e.g. "2020-01-03 10:00", which no layout taking the values before it takes)' in text, text
-    # one beyond the range FeatureBase takes is parsed, and refused all the same
+    # one beyond the range FeatureBase takes is parsed, and refused all the same: said as that, not as the layout's fault
     r = infer(ndjson({"id": 0, "t": "2020-01-01T00:00:00Z"}, {"id": 1, "t": "0001-01-01T00:00:00Z"}))
     assert note(r, "t: ") == (
-        't: 1 value read as a timestamp, but no single layout takes every value (e.g. "0001-01-01T00:00:00Z", '
-        "which no layout taking the values before it takes): typed string"
+        't: 1 value read as a timestamp, beside 1 time outside the range FeatureBase takes (e.g. "0001-01-01T00:00:00Z"), '
+        "which a timestamp column refuses with their records: typed string (--type t=timestamp takes the others)"
     )
 
 
@@ -143,7 +143,7 @@ def test_empty_strings_in_an_epoch_timestamp_column_are_counted_refused() -> Non
     assert (chosen["exact"], chosen["changed"], chosen["refused"]) == (5, 0, 2)
     # the note says the records validate refuses (it said 1 of the 2)
     text = note(r, "ts: timestamp stores 5 of 7 values as sent")
-    assert 'the endpoint would refuse the 2 records holding the others (e.g. "")' in text, text
+    assert 'the endpoint would refuse the 2 records holding the others (e.g. "", which is no time: send null or leave the key out)' in text, text
     assert refused_records(r, data) == 2
 
 

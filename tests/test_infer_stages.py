@@ -37,7 +37,7 @@ def test_notes_follow_the_stages_in_order() -> None:
         "--type t=string takes them all (2 changed)",
         "--type gone=string: gone is left out of the draft (excluded by --exclude gone), so the type has no effect",
         PLACEHOLDERS,
-        "identity id is missing in 1, null in 0 of 3 records: the endpoint fails those records",
+        "identity id is missing in 1 (first: record 2) of 3 records: the endpoint fails those records",
     ]
     assert result.skipped == {"gone": "excluded by --exclude gone"}
     assert [c["name"] for c in result.body["schema"]["definition"]] == ["id", "aa", "big", "t"]
