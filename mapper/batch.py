@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
 
-from .errors import OptionError, OutputError, article, int_text, optional_import
+from .errors import OptionError, OutputError, article, int_text, optional_import, preview
 from .model import MISSING
 from .report import Report, input_token, join_reports
 from .types import arrow_fixed, arrow_strings
@@ -54,6 +54,10 @@ MAPPED_KEY = b"mapper.mapped"
 #: f}``, :class:`Inputs`; of one input, ``"input"`` too, its :attr:`Report.input_token`): its rows alone
 #: do not say it (a refused record after its last row is in none), and :func:`concat` of batches
 #: read back moves each one's indices by it (files of slices of one input join as the slices do).
+#: Of an input some of whose records failed, it says which too, and each one's answer (``"refused"``,
+#: their indices among the records it covers, and ``"missing"``, the places in that list of those
+#: answered ``MissingField``, each as :func:`runs`): a file of a slice has rows of part of them,
+#: and read back alone it answers as the slice does. A batch with no failed record says neither.
 RECORDS_KEY = b"mapper.records"
 
 _INT64_MIN = -(2**63)
@@ -755,7 +759,28 @@ class Inputs:
         discarded = next((r for r in self.reports if not r.accepted), None)
         if discarded is not None:  # (its records in no row are not all refused ones: read back, it is discarded still)
             said["discarded"] = discarded.reject_reason or "a record failed"
+        refused = self._refused(records, said["failed_records"]) if said["failed_records"] else None
+        if refused is not None:  # which records failed, and how each is answered (see RECORDS_KEY)
+            indices, only_missing = refused
+            said["refused"] = runs(indices)
+            if only_missing.any():
+                said["missing"] = runs(np.flatnonzero(only_missing))
         return said
+
+    def _refused(self, records: int, failed: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The failed records' indices among the ``records`` the inputs cover, and which of them
+        failed for missing values only (``MissingField``), or None when a report does not list
+        its failed records (a run that kept only counts) or its list does not fit its counts."""
+        indices, missing = [], []
+        for report, base in zip(self.reports, self.bases):
+            if len(report.failed) != report.failed_records or len(report.failed_only_missing) != len(report.failed):
+                return None
+            indices.append(report.failed_indices() + base)
+            missing.append(np.frombuffer(bytes(report.failed_only_missing), dtype=np.uint8))
+        joined = np.concatenate(indices)
+        if len(joined) != failed or (failed and (joined[0] < 0 or joined[-1] >= records or (np.diff(joined) <= 0).any())):
+            return None
+        return joined, np.concatenate(missing).astype(bool)
 
 
 def _same_input(a: Report, b: Report) -> bool:
@@ -811,6 +836,48 @@ def concat_batches(parts: list[Batch]) -> Batch:
         return joined
     record_index = np.concatenate([p.record_index + shift for p, shift in zip(parts, shifts)])
     return Batch._made(first.sink, ids, record_index, columns, _joined_report(inputs, bases, parts))
+
+
+def runs(values: np.ndarray) -> list[int]:
+    """Ascending distinct whole numbers (at least 0) as runs of consecutive ones, for a file's
+    metadata (JSON): ``[gap, length, gap, length, ...]``, each gap from the end of the run before
+    (the first from 0). ``[3, 5, 6, 7, 40]`` is ``[3, 1, 1, 3, 32, 1]``; a record refused in
+    a hundred costs about seven characters (as json.dumps writes it), and records all refused one run."""
+    if not len(values):
+        return []
+    values = np.asarray(values, dtype=np.int64)
+    breaks = np.flatnonzero(np.diff(values) != 1) + 1
+    starts = np.concatenate(([0], breaks))
+    lengths = np.diff(np.concatenate((starts, [len(values)])))
+    firsts = values[starts]
+    ends = firsts + lengths
+    out = np.empty(2 * len(starts), dtype=np.int64)
+    out[0::2] = firsts - np.concatenate(([0], ends[:-1]))
+    out[1::2] = lengths
+    return out.tolist()  # type: ignore[no-any-return]
+
+
+def from_runs(said: Any, count: int | None, below: int, what: str) -> np.ndarray:
+    """The numbers :func:`runs` wrote (``said``), checked to be ``count`` of them (any number for
+    None), all below ``below``; a ValueError naming ``what`` they are when they are not (edited or damaged)."""
+    wrong = f"it says {what} wrongly"
+    if not isinstance(said, list) or len(said) % 2 or not all(type(v) is int for v in said):
+        raise ValueError(f"{wrong} ({preview(repr(said))}: mapper writes a list of whole numbers, a gap and a length a run), edited or damaged")
+    gaps, lengths = said[0::2], said[1::2]
+    if any(g < 0 for g in gaps[:1]) or any(g < 1 for g in gaps[1:]) or any(n < 1 for n in lengths):
+        raise ValueError(f"{wrong}: a run of length under 1, or a gap under 1 (under 0 for the first), edited or damaged")
+    total = sum(lengths)
+    if (count is not None and total != count) or sum(said) > below:
+        wanted = f"{count:,} of them" if count is not None else "them all"
+        raise ValueError(f"{wrong}: {total:,} of them up to {sum(said) - 1:,}, not {wanted} below {below:,}, edited or damaged")
+    count = total
+    if not count:
+        return np.empty(0, dtype=np.int64)
+    a = np.asarray(said, dtype=np.int64)  # (every partial sum is at most ``below``: no overflow)
+    lengths_a = a[1::2]
+    ends = np.cumsum(a)[1::2]
+    starts = ends - lengths_a
+    return np.arange(count, dtype=np.int64) + np.repeat(starts - (np.cumsum(lengths_a) - lengths_a), lengths_a)
 
 
 def refused_records(records: int, failed: int, record_index: np.ndarray) -> np.ndarray | None:

@@ -43,6 +43,7 @@ from .batch import (
     check_id_objects,
     check_same_sink,
     first_line,
+    from_runs,
     inputs_said,
     mapped_said,
     refused_records,
@@ -1557,15 +1558,16 @@ def _batch_of(
     discarded = _discarded_said(covered)
     if discarded is not None:  # (a batch the endpoint would discard: none of its records stored)
         report.accepted, report.reject_reason = False, discarded
-    try:  # which records failed: those in no row (why is not kept), as the report's answer needs them
-        refused = refused_records(records, failed, record_index)
+    try:  # which records failed: as the file says (and how each is answered), else those in no row, as the report's answer needs them
+        listed = _refused_said(covered, records, failed, record_index)
+        refused = listed[0] if listed is not None else refused_records(records, failed, record_index)
     except MemoryError:  # (numpy's, of a count no run could have made: 1e15 records are 7 PiB of indices)
         raise ValueError(
             f"it says its batch covered {records:,} input records, {failed:,} of them refused: too many to list in memory (edited or damaged)"
         ) from None
     if refused is not None:
         report.failed = array("q", refused.tobytes())
-        report.failed_only_missing = bytearray(failed)
+        report.failed_only_missing = listed[1] if listed is not None else bytearray(failed)
     batch = Batch(sink, ids, record_index, columns, report)
     batch.sliced = report.input_token is not None  # (of a file of a slice: written again, it names its input again)
     try:
@@ -1612,6 +1614,28 @@ def _counts(said: Any, rows: int, record_index: np.ndarray, shown: str) -> tuple
 
 
 _INT64_MAX = 2**63 - 1
+
+
+def _refused_said(said: Any, records: int, failed: int, record_index: np.ndarray) -> tuple[np.ndarray, bytearray] | None:
+    """Which of its ``records`` input records a file says failed, and which of those failed for
+    missing values only (``MissingField``: 1 in the bytearray), as :meth:`mapper.batch.Inputs.said`
+    writes them; None when it does not say (an older mapper's file: the records in no row are
+    taken), a ValueError when it says them wrongly (not ``failed`` of them, or one with a row)."""
+    if not isinstance(said, dict) or "refused" not in said:
+        if isinstance(said, dict) and "missing" in said:
+            raise ValueError("it says which refused records lacked a value (missing) but not which records were refused (refused), edited or damaged")
+        return None
+    refused = from_runs(said["refused"], failed, records, "which records were refused (refused)")
+    only_missing = bytearray(failed)
+    if "missing" in said:
+        missing = from_runs(said["missing"], None, failed, "which refused records lacked a value (missing)")
+        np.frombuffer(only_missing, dtype=np.uint8)[missing] = 1
+    if len(refused) and len(record_index):
+        stored = np.isin(record_index, refused)
+        if stored.any():
+            row = int(np.argmax(stored))
+            raise ValueError(f"it says record {int(record_index[row]):,} was refused, and holds its row {row} (counting from 0): edited or damaged")
+    return refused, only_missing
 
 
 def _discarded_said(said: Any) -> str | None:
