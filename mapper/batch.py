@@ -839,21 +839,24 @@ def concat_batches(parts: list[Batch]) -> Batch:
 
 
 def runs(values: np.ndarray) -> list[int]:
-    """Ascending distinct whole numbers (at least 0) as runs of consecutive ones, for a file's
-    metadata (JSON): ``[gap, length, gap, length, ...]``, each gap from the end of the run before
-    (the first from 0). ``[3, 5, 6, 7, 40]`` is ``[3, 1, 1, 3, 32, 1]``; a record refused in
-    a hundred costs about seven characters (as json.dumps writes it), and records all refused one run."""
+    """Ascending distinct whole numbers (at least 0), for a file's metadata (JSON): each as its
+    step from the one before (the first from -1), and a run of consecutive ones after its first
+    as its length less one, negated. ``[3, 5, 6, 7, 40]`` is ``[4, 2, -2, 33]``; a record refused
+    in a hundred costs about four characters (as json.dumps writes it), and records all refused
+    two numbers (``[1, -199999]``)."""
     if not len(values):
         return []
     values = np.asarray(values, dtype=np.int64)
-    breaks = np.flatnonzero(np.diff(values) != 1) + 1
-    starts = np.concatenate(([0], breaks))
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(values) != 1) + 1))
     lengths = np.diff(np.concatenate((starts, [len(values)])))
     firsts = values[starts]
-    ends = firsts + lengths
-    out = np.empty(2 * len(starts), dtype=np.int64)
-    out[0::2] = firsts - np.concatenate(([0], ends[:-1]))
-    out[1::2] = lengths
+    lasts = firsts + lengths - 1
+    counts = 1 + (lengths > 1)
+    at = np.cumsum(counts) - counts  # (where each run's step goes)
+    out = np.empty(int(counts.sum()), dtype=np.int64)
+    out[at] = firsts - np.concatenate(([-1], lasts[:-1]))
+    longer = lengths > 1
+    out[at[longer] + 1] = 1 - lengths[longer]
     return out.tolist()  # type: ignore[no-any-return]
 
 
@@ -861,23 +864,20 @@ def from_runs(said: Any, count: int | None, below: int, what: str) -> np.ndarray
     """The numbers :func:`runs` wrote (``said``), checked to be ``count`` of them (any number for
     None), all below ``below``; a ValueError naming ``what`` they are when they are not (edited or damaged)."""
     wrong = f"it says {what} wrongly"
-    if not isinstance(said, list) or len(said) % 2 or not all(type(v) is int for v in said):
-        raise ValueError(f"{wrong} ({preview(repr(said))}: mapper writes a list of whole numbers, a gap and a length a run), edited or damaged")
-    gaps, lengths = said[0::2], said[1::2]
-    if any(g < 0 for g in gaps[:1]) or any(g < 1 for g in gaps[1:]) or any(n < 1 for n in lengths):
-        raise ValueError(f"{wrong}: a run of length under 1, or a gap under 1 (under 0 for the first), edited or damaged")
-    total = sum(lengths)
-    if (count is not None and total != count) or sum(said) > below:
+    if not isinstance(said, list) or not all(type(v) is int and v for v in said):
+        raise ValueError(
+            f"{wrong} ({preview(repr(said))}: mapper writes a list of whole numbers other than 0, a step or a run's length less one negated), edited or damaged"
+        )
+    total = sum(1 if v > 0 else -v for v in said)
+    top = sum(abs(v) for v in said) - 1
+    if (count is not None and total != count) or top >= below:
         wanted = f"{count:,} of them" if count is not None else "them all"
-        raise ValueError(f"{wrong}: {total:,} of them up to {sum(said) - 1:,}, not {wanted} below {below:,}, edited or damaged")
-    count = total
-    if not count:
+        raise ValueError(f"{wrong}: {total:,} of them up to {top:,}, not {wanted} below {below:,}, edited or damaged")
+    if not total:
         return np.empty(0, dtype=np.int64)
     a = np.asarray(said, dtype=np.int64)  # (every partial sum is at most ``below``: no overflow)
-    lengths_a = a[1::2]
-    ends = np.cumsum(a)[1::2]
-    starts = ends - lengths_a
-    return np.arange(count, dtype=np.int64) + np.repeat(starts - (np.cumsum(lengths_a) - lengths_a), lengths_a)
+    steps = np.repeat(np.where(a > 0, a, 1), np.where(a > 0, 1, -a))
+    return np.cumsum(steps) - 1  # type: ignore[no-any-return]
 
 
 def refused_records(records: int, failed: int, record_index: np.ndarray) -> np.ndarray | None:

@@ -95,8 +95,8 @@ def test_arrow_file_other_readers_see_only_the_rows(m: mapper.Mapper, tmp_path: 
     assert last.batch.num_rows == 0 and json.loads(last.custom_metadata[RECORDS_KEY]) == {
         "records": 2,
         "failed_records": 1,
-        "refused": [1, 1],
-    }  # (record 1 refused: one run of 1 from 1)
+        "refused": [2],
+    }  # (record 1 refused: 2 on from -1)
     assert reader.read_all().num_rows == 1
     assert pq.ParquetFile(_written_parquet(a, tmp_path)).metadata.num_rows == 1
 
@@ -110,7 +110,7 @@ def _written_parquet(batch: mapper.Batch, tmp_path: Path) -> Path:
 def test_parquet_keeps_the_count_in_its_footer(m: mapper.Mapper, tmp_path: Path) -> None:
     a, _b = _parts(m)
     said = pq.ParquetFile(_written_parquet(a, tmp_path)).metadata.metadata
-    assert json.loads(said[RECORDS_KEY]) == {"records": 2, "failed_records": 1, "refused": [1, 1]}  # (record 1 refused: one run of 1 from 1)
+    assert json.loads(said[RECORDS_KEY]) == {"records": 2, "failed_records": 1, "refused": [2]}  # (record 1 refused: 2 on from -1)
 
 
 def test_parquet_without_footer_metadata_after_open(m: mapper.Mapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
