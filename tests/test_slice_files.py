@@ -179,3 +179,18 @@ def test_a_list_said_wrongly_is_refused_naming_it(tmp_path: Path, edit: Any, wor
     with pytest.raises(mapper.MapperError) as info:
         mapper.read_batch(out)
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize("ext", FORMATS)
+def test_a_file_of_batches_of_two_inputs_joined_answers_as_the_join(tmp_path: Path, ext: str) -> None:
+    """Each input's failed records, moved by where its indices start in the whole (and a discarded
+    one's reason: its records that failed on their own keep their codes)."""
+    m = mapper.compile_sink(json.dumps(SINK))
+    first = m.map(_records(13), on_error="skip")
+    (second,) = list(m.iter_batches(_records(9), records=9, on_error="skip", max_errors=0))
+    assert not second.report.accepted
+    for parts in ([first, first[2:5]], [first, second]):
+        joined = mapper.concat(parts)
+        out = tmp_path / f"j.{ext}"
+        getattr(writers, f"write_{ext}")(joined, out)
+        assert _codes(mapper.read_batch(out).report) == _codes(joined.report)
