@@ -882,7 +882,7 @@ def from_runs(said: Any, count: int | None, below: int, what: str) -> np.ndarray
 
 def refused_records(records: int, failed: int, record_index: np.ndarray) -> np.ndarray | None:
     """The indices of an input's refused records, when its rows tell them (a batch read back from a
-    file, which keeps how many records failed, not which): of ``records`` input records,
+    file of an older mapper, which kept how many records failed, not which; or files of slices joined): of ``records`` input records,
     ``failed`` refused, the rows (``record_index``) all the others, the refused ones are those in no
     row. None when the rows do not cover every record not refused (a slice's, a discarded batch's)."""
     if not failed or len(record_index) + failed != records:
@@ -1413,7 +1413,7 @@ class Batch:
         call imports pandas: see :func:`mapper.types.base.arrow_strings`).
         The schema's metadata holds the sink definition (``mapper.sink``), the ``on_error``
         and ``strict`` the batch was mapped with (``mapper.mapped``), how many input records
-        it covers and how many of them were refused (``mapper.records``: :data:`RECORDS_KEY`;
+        it covers and how many of them were refused, and which (``mapper.records``: :data:`RECORDS_KEY`;
         these two not for a batch whose report is not a Report, made by hand) and the names
         of the record index and presence fields (``mapper.fields``): when a column is
         itself named ``_record_index`` or ``<other>.present``, mapper's field takes the
