@@ -1816,7 +1816,10 @@ def csv_note(lines: list[bytes]) -> str:
     except UnicodeDecodeError:
         return ""
     for delimiter, kind in ((",", "CSV"), ("\t", "TSV")):
-        rows = list(csv.reader(texts, delimiter=delimiter))
+        try:
+            rows = list(csv.reader(texts, delimiter=delimiter))
+        except csv.Error:  # (a field past the csv module's limit, 128 KiB: its error escaped as a traceback; no note then)
+            continue
         header = rows[0]
         if len(header) < 2 or any(len(row) != len(header) for row in rows) or len(set(header)) < len(header):
             continue
