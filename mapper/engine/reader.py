@@ -21,7 +21,6 @@ import bisect
 import bz2
 import copy
 import csv
-import difflib
 import functools
 import gzip
 import io
@@ -1721,8 +1720,7 @@ def _holds(doc: Any, keys: Sequence[str]) -> bool:
 def _near_path(doc: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
     """The path of ``doc`` a near miss away from ``keys`` that ``doc`` does not hold: each key
     absent taken as the one of its object alike but for case or (a key of 4 characters or more) a
-    letter or two, or, holding
-    dots, as the keys they separate; None if there is none."""
+    typo (:func:`_typo_apart`), or, holding dots, as the keys they separate; None if there is none."""
     out: list[str] = []
     for i, key in enumerate(keys):
         if not isinstance(doc, dict):
@@ -1734,14 +1732,31 @@ def _near_path(doc: Any, keys: tuple[str, ...]) -> tuple[str, ...] | None:
         if "." in key and (split := _near_path(doc, tuple(key.split(".")) + keys[i + 1 :])) is not None:
             return (*out, *split)
         names = [k for k in doc if isinstance(k, str)]
-        alike = [k for k in names if k.casefold() == key.casefold()]
+        folded = key.casefold()
+        alike = [k for k in names if k.casefold() == folded]
         if not alike and len(key) >= 4:  # (short keys are near one another: d18 and d1 are two columns, not a typo)
-            alike = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
+            alike = [k for k in names if _typo_apart(folded, k.casefold())]
         if not alike:
             return None
         out.append(alike[0])
         doc = doc[alike[0]]
     return tuple(out)
+
+
+def _typo_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` are one typo apart: a letter left out, added or another, or two
+    side by side swapped (``lattitude``, ``timestmap``). Not a key another extends or shortens
+    by more (``workflow`` and ``workflow_run``, ``branch`` and ``branches``, ``merged`` and
+    ``merged_at``): records of one kind lack another kind's keys beside their own, and
+    difflib's ratio (0.8) called each such pair a mistyped path."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long[i]), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 class FirstLines:
