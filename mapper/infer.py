@@ -151,7 +151,7 @@ from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapO
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural, too_large_reason
 from .sink import check_sink
-from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
+from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, IdType, IntType, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -265,7 +265,7 @@ def _ts_candidates() -> list[tuple[str | None, ColumnType]]:
 # Per-path statistics
 
 
-#: Distinct floats a path keeps (with their counts) to judge each as a decimal column stores it.
+#: Distinct floats a path keeps (with their counts) to judge each as a decimal, int or id column stores it.
 FLOAT_VALUES = 1 << 16
 
 
@@ -366,12 +366,14 @@ class _PathStats:
         self.frac = 0
         self.frac_first: float | None = None  # the first float with a fraction (what an epoch column truncates)
         # the distinct floats and how many of each (up to FLOAT_VALUES of them), for what a decimal column
-        # of the chosen Scale stores of each (4.35 at Scale 2 is 434, changed; 5.5 is stored as sent): the
-        # extremes alone would judge every float by one of them; the floats beyond, by digits after the point
+        # of the chosen Scale stores of each (4.35 at Scale 2 is 434, changed; 5.5 is stored as sent), and
+        # an int or id column (5.5 truncated, 5.0 as sent): the extremes alone would judge every float by
+        # one of them; the floats beyond, by digits after the point
         self.fvals: dict[float, int] = {}
         self.fspill: dict[int, int] = {}
         # floats an int column refuses (beyond int64), and those an id column refuses (-1 and below, 2^64 and
-        # beyond): a column refusing the extremes need not refuse the floats between them
+        # beyond): for the floats beyond the distinct ones kept (a column refusing the extremes need not
+        # refuse the floats between them)
         self.f_int_out = 0
         self.f_id_out = 0
         self.s_empty = 0
@@ -1407,8 +1409,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         return taken, changed, n - taken - changed
     if kind not in _SCALARS:  # objects (printed by a string column) and what JSON has no type for
         return (0, n, 0) if ctype == "string" and kind == "object" else (0, 0, n)
-    if kind == "float" and ctype == "decimal":
-        return _float_decimal_fate(st, choice.config.get("Scale", 0))
+    if kind == "float" and ctype in ("decimal", "int", "id"):
+        return _float_fate(st, ctype, choice.config)
     if kind == "int":
         values = [v for v in (st.imin, st.imax) if v is not None]
     elif kind == "float":
@@ -1421,17 +1423,14 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         for v in values:
             conv.convert(v, notes)
     except (ConversionError, OverflowError, ValueError, TypeError):
-        out = (st.f_int_out if ctype == "int" else st.f_id_out if ctype == "id" else n) if kind == "float" else n
-        if 0 < out < n:  # (the others lie within the column's range: truncated where they have a fraction)
-            return (0, n - out, out) if st.frac else (n - out, 0, out)
         return 0, 0, n
-    # Changed: what mapper validate warns about (the extremes' warnings, or a fraction the
-    # column does not hold, which any float of the path may have); a conversion it does not
-    # warn about (1 into a bool column, an epoch into a timestamp) stores the value as sent.
-    # (A bool column also takes 2 as true without a warning, as the endpoint does: that is
-    # a value lost all the same, so bools beside integers other than 0 and 1 stay a string.)
-    held = choice.config.get("Scale", 0) if ctype == "decimal" else 0
-    lost = (kind == "float" and st.frac > held) or (ctype == "bool" and kind == "int" and _bool_loses(st))
+    # Changed: what mapper validate warns about (the extremes' warnings, or a fraction, which
+    # any float of the path may have); a conversion it does not warn about (1 into a bool
+    # column, an epoch into a timestamp) stores the value as sent. (Floats into a decimal, int
+    # or id column are judged one by one, above.) (A bool column also takes 2 as true without
+    # a warning, as the endpoint does: that is a value lost all the same, so bools beside
+    # integers other than 0 and 1 stay a string.)
+    lost = (kind == "float" and st.frac > 0) or (ctype == "bool" and kind == "int" and _bool_loses(st))
     if kind == "int" and notes and not lost and all(nt.kind == "int_precision" for nt in notes):
         return n - st.i_far, st.i_far, 0  # (only the integers a float64 does not hold are changed: counted)
     if notes or lost:
@@ -1439,22 +1438,32 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     return n, 0, 0
 
 
-def _float_decimal_fate(st: _PathStats, scale: int) -> tuple[int, int, int]:
-    """How many of the path's floats a decimal column of ``scale`` stores as sent, changes, refuses:
-    each distinct float judged as mapper validate judges it (the float64 times 10^Scale, truncated,
-    against the number as written); those beyond the distinct ones kept, by their digits after the point."""
+def _float_fate(st: _PathStats, ctype: str, config: Mapping[str, Any]) -> tuple[int, int, int]:
+    """How many of the path's floats a ``decimal``, ``int`` or ``id`` column stores as sent, changes,
+    refuses: each distinct float judged as mapper validate judges it (the float64 times 10^Scale,
+    truncated, against the number as written; Scale 0 for an int or id, which truncate a fraction);
+    those beyond the distinct ones kept, by their digits after the point (and, for an int or id, the
+    scan's count of floats beyond its range; an id's floats of 2^44 and more among them count as sent)."""
     vals = np.fromiter(st.fvals.keys(), dtype=np.float64, count=len(st.fvals))
     counts = np.fromiter(st.fvals.values(), dtype=np.int64, count=len(st.fvals))
+    conv = _converter(ctype, tuple(sorted(config.items())))
+    scale = config.get("Scale", 0) if ctype == "decimal" else 0
     factor = 10.0**scale
+    # the vector test's band, as the stored integer (the product truncated): within 2^51 it is exact (the
+    # product within 0.25 of the written number times 10^Scale); an int's Min/Max, an id's 0..2^44 (its
+    # rows beyond are kept wrapped, with a warning) bound it too; the floats outside, one by one
+    lo, hi = -(2.0**51), 2.0**51
+    if isinstance(conv, (IntType, IdType)):
+        lo, hi = max(lo, float(conv.lo) - 1), min(hi, float(conv.vouched_hi(False)) + 1)
     with np.errstate(over="ignore", invalid="ignore"):
         product = vals * factor
-        near = np.abs(product) < 2.0**51  # (within 0.25 of the written number times 10^Scale: exact tests)
+        stored = np.trunc(product)
+        near = (lo < stored) & (stored < hi)
         nearest = np.rint(product)
-        kept = near & (nearest / factor == vals) & (np.trunc(product) == nearest)
+        kept = near & (nearest / factor == vals) & (stored == nearest)
     exact = int(counts[kept].sum())
     changed = int(counts[near & ~kept].sum())
     refused = 0
-    conv = _converter("decimal", (("Scale", scale),))
     for v, c in zip(vals[~near].tolist(), counts[~near].tolist()):  # large values, high scales: one by one
         notes: list[Any] = []
         try:
@@ -1466,8 +1475,14 @@ def _float_decimal_fate(st: _PathStats, scale: int) -> tuple[int, int, int]:
             changed += c
         else:
             exact += c
-    cut = sum(c for digits, c in st.fspill.items() if digits > scale)
-    return exact + sum(st.fspill.values()) - cut, changed + cut, refused
+    spilled = sum(st.fspill.values())
+    if not spilled:
+        return exact, changed, refused
+    # (an int or id column refuses the floats the scan counted beyond its range: those kept are counted above)
+    out = {"int": st.f_int_out, "id": st.f_id_out}.get(ctype, 0) - refused if "Min" not in config and "Max" not in config else 0
+    out = min(max(out, 0), spilled)
+    cut = min(sum(c for digits, c in st.fspill.items() if digits > scale), spilled - out)
+    return exact + spilled - out - cut, changed + cut, refused + out
 
 
 def _count_ids(value: Any, counts: list[int]) -> bool:
