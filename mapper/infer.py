@@ -349,6 +349,9 @@ class _PathStats:
         "unique_int",
         "pipe",
         "i_far",
+        "i_rows",
+        "i_int_out",
+        "i_far_in",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -454,6 +457,12 @@ class _PathStats:
         # integers a float64 does not hold (beyond 2^53, 2^53 + 1): those validate warns of (int_precision),
         # where the extremes alone would count every integer of the path changed
         self.i_far = 0
+        # integers of 2^44 and more: those an id column keeps wrapped (row_wrapped), the others as sent
+        self.i_rows = 0
+        # integers an int column refuses (beyond int64 as the endpoint reads them), and those beyond 2^53
+        # it stores changed: --type PATH=int takes integers beyond int64 (the others are stored)
+        self.i_int_out = 0
+        self.i_far_in = 0
         self.buniq: array[int] = array("q")
         self.kuniq: array[int] = array("q")
         # Integer strings within int64 as their integers, as an id column reads them: those an
@@ -547,10 +556,16 @@ class _PathStats:
         # kept as the endpoint stores it: it decodes numbers as float64, so 2^53 and 2^53 + 1 are one _id
         if -EXACT_INT <= v <= EXACT_INT:
             self.track(v)
+            if v >= ROW_LIMIT:
+                self.i_rows += 1
         else:
             held = int(float(v))
             self.track(held)
             self.i_far += held != v
+            self.i_rows += v > 0
+            out = not -(2**63) <= held < 2**63
+            self.i_int_out += out
+            self.i_far_in += held != v and not out
         if self.imin is None or v < self.imin:
             self.imin = v
         if self.imax is None or v > self.imax:
@@ -1423,6 +1438,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
         for v in values:
             conv.convert(v, notes)
     except (ConversionError, OverflowError, ValueError, TypeError):
+        if kind == "int" and ctype == "int" and "Min" not in choice.config and "Max" not in choice.config and st.i_int_out:
+            return n - st.i_int_out - st.i_far_in, st.i_far_in, st.i_int_out  # (only those beyond int64 refused)
         return 0, 0, n
     # Changed: what mapper validate warns about (the extremes' warnings, or a fraction, which
     # any float of the path may have); a conversion it does not warn about (1 into a bool
@@ -1431,6 +1448,8 @@ def _fate(choice: _Choice, st: _PathStats, kind: str) -> tuple[int, int, int]:
     # a warning, as the endpoint does: that is a value lost all the same, so bools beside
     # integers other than 0 and 1 stay a string.)
     lost = (kind == "float" and st.frac > 0) or (ctype == "bool" and kind == "int" and _bool_loses(st))
+    if kind == "int" and ctype == "id" and notes and all(nt.kind in ("int_precision", "row_wrapped") for nt in notes):
+        return n - st.i_rows, st.i_rows, 0  # (rows of 2^44 and more kept wrapped, beyond 2^53 decoded as float64 too)
     if kind == "int" and notes and not lost and all(nt.kind == "int_precision" for nt in notes):
         return n - st.i_far, st.i_far, 0  # (only the integers a float64 does not hold are changed: counted)
     if notes or lost:
