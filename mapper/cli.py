@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import difflib
 import errno
 import importlib
 import os
@@ -24,7 +23,7 @@ from typing import Any, Callable, Sequence
 from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, unicode_values
-from .errors import InputError, MapperError, escape_controls, shown_name, suggest
+from .errors import InputError, MapperError, closest, escape_controls, shown_name, suggest
 from .writers import remove_left_temps
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
@@ -132,11 +131,7 @@ _INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: ('(?:[^'\\]|\\.)*
 
 def _closest(name: str, options: list[str]) -> str:
     """The option ``name`` (``--record-path``) most likely meant, else ``""``."""
-    lowered = {o.lower(): o for o in options}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
-    return close[0] if close else ""
+    return closest(name, options, cutoff=0.75)
 
 
 def _unicode_group(group: Any) -> Any:

@@ -112,13 +112,20 @@ def long_int_text(value: int) -> str:
 
 def suggest(word: object, choices: tuple[str, ...] | list[str]) -> str:
     """`` (did you mean 'Scale'?)`` for a near miss among ``choices``, else ``""``."""
+    close = closest(word, choices)
+    return f" (did you mean {close!r}?)" if close else ""
+
+
+def closest(word: object, choices: tuple[str, ...] | list[str], cutoff: float = 0.6) -> str:
+    """The choice ``word`` most likely meant (the same but for case first, else difflib's closest
+    at ``cutoff``), else ``""``."""
     if not isinstance(word, str) or len(word) > 100:
         return ""
     lowered = {c.lower(): c for c in choices}
     if word.lower() in lowered:
-        return f" (did you mean {lowered[word.lower()]!r}?)"
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+        return lowered[word.lower()]
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else ""
 
 
 #: Control characters, escaped in a shown value as JSON escapes them: a record's ESC, CR or BEL
