@@ -393,6 +393,39 @@ def test_a_process_forked_while_another_thread_maps_gets_its_collector_back():
     assert gc.isenabled()
 
 
+def _frozen_at_start() -> int:
+    """gc.get_freeze_count() of a new interpreter, before any code of its own: 0, but 375 on
+    3.12.1, whose collector moves every immortal object it meets (the built-in classes'
+    tuples of bases and MRO) to the permanent generation, which that count counts."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-I", "-c", "import gc; print(gc.get_freeze_count())"], capture_output=True, text=True, timeout=60, check=True)
+    return int(out.stdout)
+
+
+def test_a_run_with_workers_freezes_when_nothing_but_the_interpreters_own_objects_is_frozen():
+    # on 3.12 a new interpreter has objects frozen (the collector's own: immortal tuples), and
+    # _freeze_first took them for a program's gc.freeze() and never froze: the workers'
+    # collections copied every page of the objects they share with the parent
+    import gc
+
+    from mapper.engine.parallel import _freeze_first
+
+    assert gc.get_freeze_count() <= _frozen_at_start()  # no freeze of this process's own
+    made = [[i] for i in range(1000)]  # (tracked objects that a freeze must take)
+    before = gc.get_freeze_count()
+    try:
+        assert _freeze_first() is True
+        assert gc.get_freeze_count() >= before + len(made)
+    finally:
+        gc.unfreeze()
+    gc.freeze()  # a program's own freeze: left alone
+    try:
+        assert _freeze_first() is False
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")  # (Python 3.12+)
 def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_frozen():
@@ -413,7 +446,8 @@ def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_froz
     def run() -> None:
         counts.append(len(m.map(data, workers=2)))
 
-    assert gc.get_freeze_count() == 0
+    own = _frozen_at_start()
+    assert gc.get_freeze_count() <= own
     for freeze in (True, False):
         if freeze:
             gc.freeze()
@@ -427,8 +461,8 @@ def test_runs_with_workers_on_threads_leave_the_processs_own_frozen_objects_froz
             after = gc.get_freeze_count()
             if freeze:  # still frozen (thawed, it was 0); a frozen object that dies leaves the count
                 assert frozen * 0.9 < after <= frozen, (frozen, after)
-            else:  # the runs' own freeze thawed when they ended
-                assert frozen == after == 0
+            else:  # the runs' own freeze thawed when they ended (all but what the collector parks itself)
+                assert frozen <= own and after <= own, (own, frozen, after)
         finally:
             gc.unfreeze()
     assert counts == [want] * 4

@@ -30,6 +30,7 @@ import os
 import pickle
 import secrets
 import signal
+import sys
 import tempfile
 import threading
 import traceback
@@ -764,10 +765,42 @@ class SharedHold:
 def _freeze_first() -> bool:
     # a process's own frozen objects (a preforking server's gc.freeze()) are left alone:
     # gc.unfreeze thaws every frozen object, so nothing is frozen or thawed then
-    if gc.get_freeze_count():
+    frozen = gc.get_freeze_count()
+    if frozen and frozen > _parked_by_the_collector():
         return False
     gc.freeze()
     return True
+
+
+_parked: int | None = None
+_HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement or an extension's PyType_FromSpec
+
+
+def _parked_by_the_collector() -> int:
+    """How many of the objects ``gc.get_freeze_count()`` counts the collector froze itself:
+    Python 3.12's moves each immortal object it meets to the permanent generation, the
+    ``gc.freeze()`` one (the built-in classes' tuples of bases and MRO: 375 on 3.12.1, before
+    any code of the program runs), and one frozen object was taken for a program's freeze:
+    no run with workers froze anything. A program's ``gc.freeze()`` takes these and its own
+    (mortal) objects: more. Thawing them with the run's own does no harm (the next full
+    collection parks them again). Counted once, on the first run that finds something
+    frozen: the immortal, tracked tuples of the classes (the built-in ones are all made as
+    the interpreter starts, as classes of no heap type); 0 before 3.12 (no immortal objects)."""
+    global _parked
+    if _parked is None:
+        immortal = getattr(sys, "_is_immortal", None) or (lambda o: sys.getrefcount(o) >= sys.getrefcount(None))
+        found: set[int] = set()
+        if sys.version_info >= (3, 12):
+            seen, todo = set(), [object]
+            while todo:
+                cls = todo.pop()
+                if cls in seen:
+                    continue
+                seen.add(cls)
+                todo.extend(c for c in type.__subclasses__(cls) if not c.__flags__ & _HEAP_TYPE)  # (a built-in's bases are built-in)
+                found.update(id(t) for t in (cls.__bases__, cls.__mro__) if gc.is_tracked(t) and immortal(t))
+        _parked = len(found)
+    return _parked
 
 
 #: Keep the collector away from the objects the workers about to be forked share with
