@@ -867,7 +867,14 @@ def _interrupt_at_check(n: int) -> Any:
     CPython runs a signal handler (Ctrl-C): as a call returns (a lock's release, a list's append
     included), as a function starts, at a backward jump; so this tries each place one can land."""
     import dis
+    import sys
 
+    # (3.12 turns opcode events on at sys.settrace only once a frame has asked for them, ever, in
+    # the process: the first traced add saw no instruction, and the loop ended at n=1 with none
+    # interrupted; asked (and let go) here, before the caller's settrace)
+    here = sys._getframe()
+    here.f_trace_opcodes = True
+    here.f_trace_opcodes = False
     seen = [0]
     names: dict[Any, dict[int, str]] = {}
     last: dict[Any, str] = {}  # frame -> the instruction it ran last

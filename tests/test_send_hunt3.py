@@ -32,6 +32,12 @@ HIT: list[Any] = []
 def _at_check(n: int, where: Callable[[Any], bool], act: Callable[[], None]) -> tuple[Any, list[int]]:
     """A trace function calling ``act`` (which raises, or notes a signal) at the n-th place a signal
     handler can run in the frames ``where`` picks: so a loop over n tries every place one can land."""
+    # (3.12 turns opcode events on at sys.settrace only once a frame has asked for them, ever, in
+    # the process: the first traced add saw no instruction, and the loop ended at n=1 with none
+    # interrupted; asked (and let go) here, before the caller's settrace)
+    here = sys._getframe()
+    here.f_trace_opcodes = True
+    here.f_trace_opcodes = False
     seen = [0]
     names: dict[Any, dict[int, str]] = {}
     last: dict[int, str] = {}  # id(frame) -> the instruction it ran last (not the frame: that would keep its locals)
