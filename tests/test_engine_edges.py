@@ -11,11 +11,16 @@ import gzip
 import io
 import json
 import lzma
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mapper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from depths import READ_EVERYWHERE, REFUSED_EVERYWHERE, read_here  # noqa: E402
 
 ID_UNDER_A = {
     "id_field": "id",
@@ -308,6 +313,10 @@ def test_a_record_with_a_byte_order_mark_or_in_utf16_is_invalid_json_past_the_in
     assert m.validate(b"\xef\xbb\xbf" + lines[0] + b"\n" + lines[0] + b"\n", fast=fast).errors == []
 
 
+#: A record nested deeper than the decoders read on any Python, and than Go's decoder (10,000
+#: levels: the service refuses it too); 1,200 levels was that only before 3.12 (tests/depths.py)
+DEEP = b'{"id":9,"x":' + b"[" * REFUSED_EVERYWHERE + b"]" * REFUSED_EVERYWHERE + b"}"
+
 ID_AND_V = {
     "id_field": "id",
     "allow_missing_fields": True,
@@ -393,7 +402,7 @@ def test_a_record_nested_too_deeply_fails_alone_in_every_document_form():
     # even mapped) made a JSON array, a request body or a records_path document one broken
     # record: the others were lost with it, where NDJSON refuses that one record alone
     m = mapper.compile_sink(ID_AND_V)
-    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    deep = DEEP
     recs = [b'{"id":1,"v":1}', deep, b'{"id":2,"v":"2"}', b'{"id":3}']
     forms = {
         "ndjson": (b"\n".join(recs) + b"\n", {}),
@@ -430,7 +439,7 @@ def test_a_deep_record_in_a_document_that_is_not_json_leaves_it_one_broken_docum
     # found in review: the reader of documents too deep for the decoders stopped at the
     # array's end (what followed was dropped without a word) and took a trailing comma
     m = mapper.compile_sink(ID_AND_V)
-    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    deep = DEEP
     data = make([deep, b'{"id":1,"v":1}', b'{"id":2}'])
     options = {"records_path": "items"} if form.startswith("path") else {"input_format": "endpoint"} if form.startswith("body") else {}
     report = m.validate(data, on_error="skip", **options)
@@ -440,7 +449,7 @@ def test_a_deep_record_in_a_document_that_is_not_json_leaves_it_one_broken_docum
 
 def test_a_lone_surrogate_beside_a_deep_record_in_a_body_is_read_as_go_reads_it():
     m = mapper.compile_sink({**ID_AND_V, "definition": [*ID_AND_V["definition"], {"name": "s", "path": ["s"], "type": "string"}]})
-    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    deep = DEEP
     body = b'{"records": [{"value": ' + deep + b'}, {"value": {"id": 5, "s": "a\\ud800"}}]}'
     report = m.validate(body, on_error="skip")
     assert [(e.record, e.code) for e in report.errors] == [(0, "invalid_json")]
@@ -492,15 +501,18 @@ def test_how_deep_a_record_may_nest_does_not_depend_on_the_callers_stack():
             (verdict.accepted, [e.code for e in verdict.errors], [b.to_batch().to_rows() for b in bodies]),
         ]
 
-    for depth in (900, 990, 1100):
+    read = ([{"_id": 9, "v": 1, "j": 1}, {"_id": 2, "v": 2, "j": 0}], [])  # (the JMESPath column: one [] inside x[0])
+    # 1,100 levels: refused before Python 3.12, read from 3.12 on (tests/depths.py)
+    for depth in (READ_EVERYWHERE, 990, 1100, REFUSED_EVERYWHERE):
         here = outcomes(depth)
         assert _called_from(600, lambda depth=depth: outcomes(depth)) == here, depth
-        if depth == 900:  # read, in every form (the JMESPath column: one [] inside x[0])
-            assert here[0] == ([{"_id": 9, "v": 1, "j": 1}, {"_id": 2, "v": 2, "j": 0}], []), here
-            assert here[5][0] is True and here[5][2] == [[{"_id": 9, "v": 1}]]
-        if depth == 1100:  # refused, in every form
-            assert [e[3] for e in here[0][1]] == ["invalid_json"] and here[3] == ["invalid_json"]
-            assert here[5][0] is False
+        if depth == READ_EVERYWHERE or (depth == 1100 and read_here(depth + 1)):  # read, in every form
+            assert here[0] == read and here[1][1] == here[2][1] == [] and here[3] == [], (depth, here)
+            assert here[5][0] is True and here[5][2] == [[{"_id": 9, "v": 1}]], depth
+        elif depth != 990:  # refused, in every form (the batcher's too: the record as the engine reads it)
+            assert [e[3] for e in here[0][1]] == ["invalid_json"] and here[3] == ["invalid_json"], depth
+            assert [e[3] for e in here[1][1]] == [e[3] for e in here[2][1]] == ["invalid_json"], depth
+            assert here[5][0] is False and here[5][1] == ["invalid_json"], depth
 
 
 def test_full_stack_hands_back_the_second_runs_result_and_raises_its_exception():
@@ -530,7 +542,7 @@ def test_records_of_a_pretty_printed_request_body_are_located_by_line():
     # found in review: an error of a request body's record said no line (only NDJSON,
     # arrays and documents had them), so a producer's captured body could not be read back
     m = mapper.compile_sink(ID_AND_V)
-    deep = b'{"id":9,"x":' + b"[" * 1200 + b"]" * 1200 + b"}"
+    deep = DEEP
     lines = [
         b"{",
         b'  "records": [',

@@ -6,12 +6,17 @@ Python prints."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
 import mapper
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from depths import DECODED, first_refused  # noqa: E402
 
 
 def _sink(definition: list[dict[str, Any]]) -> str:
@@ -128,11 +133,18 @@ def _nested_dict(depth: int) -> dict[str, Any]:
 def test_a_deep_tuple_or_mapping_is_added_as_deep_as_a_list_or_dict_is() -> None:
     m = mapper.compile_sink(_ID)
     with mapper.Batcher(m) as b:
-        limit = next(d for d in range(900, 1100, 4) if not b.add({"id": 1, "x": _nested_list(d)}).accepted)
+        # (as deep as the engine's decoder reads: tests/depths.py)
+        limit = first_refused(lambda d: not b.add({"id": 1, "x": _nested_list(d)}).accepted)
+        assert abs(limit - DECODED) < 10, (limit, DECODED)
         for depth in (400, 600, limit - 4, limit, limit + 4):
             for deep, plain in ((_nested_tuple(depth), _nested_list(depth)), (_nested_mapping(depth), _nested_dict(depth))):
+                if deep.__class__ is tuple and depth > 2000:  # (3.13: orjson 3.13.0 corrupts the heap writing a tuple nested past
+                    continue  # ~2,000 levels, on every Python: a malloc abort; not a depth mapper can write yet)
                 record = {"id": 1, "x": deep}
-                assert m.check(record) == []  # (a dict's value is read where the sink maps it)
+                if depth < limit:  # (a dict's value is read where the sink maps it)
+                    assert m.check(record) == [], (depth, type(deep).__name__)
+                else:  # (its text deeper than the engine reads: as a list's or a dict's, which varies with the Python)
+                    assert [p.code for p in m.check(record)] == [p.code for p in m.check({"id": 1, "x": plain})], (depth, type(deep).__name__)
                 got, want = b.add(record), b.add({"id": 1, "x": plain})
                 assert (got.accepted, [(e.code, e.reason) for e in got.errors], got.raw) == (
                     want.accepted,

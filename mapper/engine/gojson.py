@@ -751,10 +751,14 @@ def _at_value(data: bytes, at: int) -> bool:
 # no NaN, numbers must fit a float64 (1e400 fails, as it does in Go), and nesting is
 # bounded. mapper's engine only decodes the mapped fields, so a number out of range in a
 # field nobody maps would pass it; the service would refuse the whole body for it.
-# Two places orjson is stricter than Go: invalid UTF-8, each byte of which Go (and the
-# engine) read as U+FFFD, so the text is read again so repaired; and a lone UTF-16
-# surrogate escape ("\ud800"), which Go takes as U+FFFD: such a text is read again with
-# the json module, numbers held to float64's range as Go holds them.
+# Three places orjson is stricter than Go: invalid UTF-8, each byte of which Go (and the
+# engine) read as U+FFFD, so the text is read again so repaired; a lone UTF-16
+# surrogate escape ("\ud800"), which Go takes as U+FFFD; and nesting past orjson's own
+# limit of 1,024 levels, where Go's is 10,000: such a text is read again with the json
+# module, numbers held to float64's range as Go holds them, as deep as it reads from the
+# bottom of a stack (full_stack: as deep as the engine's decoders, about 995 levels before
+# Python 3.12, where orjson's refusal stands; more from 3.12 on, where it read records 1,025
+# deep that Batcher.add refused as "not valid JSON for the service", the same as tuples accepted).
 def go_loads(data: bytes) -> Any:
     """``orjson.loads`` as the service's decoder reads ``data`` (see above): an ``orjson.JSONDecodeError`` for what it refuses."""
     try:
@@ -765,16 +769,32 @@ def go_loads(data: bytes) -> Any:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 return go_loads(data.decode("utf-8", "mapper-go-replace").encode("utf-8"))
-        if "surrogate" not in str(exc) or b"\\u" not in data:
+        deep = str(exc).startswith("depth limit exceeded")
+        if not deep and ("surrogate" not in str(exc) or b"\\u" not in data):
             raise
         try:
-            return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
+            return full_stack(_go_json_loads, data)
+        except RecursionError:  # deeper than the json module reads: the engine's decoder reads a level more (from 3.12)
+            try:
+                return full_stack(_engine_loads, data)
+            except (RecursionError, msgspec.DecodeError, ValueError):  # deeper than the engine reads too: orjson's refusal
+                raise exc from None
         except json.JSONDecodeError as fault:  # the text's own fault, past the surrogate orjson stopped at
             raise orjson.JSONDecodeError(fault.msg, fault.doc, fault.pos) from None
         except ValueError as fault:  # a number beyond float64, NaN: said without a position
             found = orjson.JSONDecodeError(str(fault), data.decode("utf-8", "replace"), 0)
             found.args = (str(fault),)
             raise found from None
+
+
+def _go_json_loads(data: bytes) -> Any:
+    return json.loads(data, parse_float=_go_number, parse_int=_go_number, parse_constant=_no_constant)
+
+
+def _engine_loads(data: bytes) -> Any:
+    """The engine's decoder (numbers beyond float64 refused), called as :func:`decode_record` calls
+    it, from a Python frame: it reads a level fewer when the thread calls it itself (Python 3.12)."""
+    return _DECODE_ANY.decode(data)
 
 
 def _go_number(text: str) -> Any:
