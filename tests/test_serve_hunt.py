@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
+from depths import REFUSED_EVERYWHERE, read_here
 from test_send_serve import SINK, SINK_ID, aircraft, fold, request, rows_in, serving
 
 import mapper
@@ -126,7 +127,9 @@ HOSTILE: list[tuple[str, bytes, int]] = [
     ("1e400 in a field nobody maps", b'{"records":[{"value":{"pk":3}},{"value":{"pk":4,"zz":1e400}}]}', 400),
     ("an integer beyond 2^64 in a mapped id", b'{"records":[{"value":{"pk":5}},{"value":{"pk":184467440737095516160}}]}', 200),
     ("duplicate keys: the last counts", b'{"records":[{"value":{"pk":6,"n":"x","n":7}}]}', 200),
-    ("nesting past the decoder's depth", b'{"records":[{"value":{"pk":7,"zz":' + b"[" * 1100 + b"]" * 1100 + b"}}]}", 400),
+    ("nesting past Go's decoder's depth", b'{"records":[{"value":{"pk":7,"zz":' + b"[" * REFUSED_EVERYWHERE + b"]" * REFUSED_EVERYWHERE + b"}}]}", 400),
+    # (past orjson's 1,024 levels, not Go's 10,000: read where the engine reads it, from Python 3.12 on; tests/depths.py)
+    ("nesting past orjson's depth", b'{"records":[{"value":{"pk":13,"zz":' + b"[" * 1100 + b"]" * 1100 + b"}}]}", 200 if read_here(1103) else 400),
     ("an empty body", b"", 400),
     ("no records", b'{"records":[]}', 200),
     ("items that are not objects", b'{"records":[1,"x",null,[],{"value":5},{"value":null},{}]}', 200),
@@ -159,7 +162,7 @@ def test_hostile_bodies_store_exactly_what_their_answers_say(tmp_path: Path) -> 
                 pass
         info = store.sink("sets")
         assert rows_in(store, "sets") == fold(m.sink, expected)
-        assert {r["_id"] for r in rows_in(store, "sets")} == {1, 5, 6, 9, 11}
+        assert {r["_id"] for r in rows_in(store, "sets")} == {1, 5, 6, 9, 11} | ({13} if read_here(1103) else set())
         assert info.requests == len(HOSTILE) and info.requests_refused == sum(w != 200 for _w, _b, w in HOSTILE)
 
 
