@@ -33,6 +33,9 @@ from mapper.endpoint import Limits, Pacer, TokenBucket, encode_body
 from mapper.serve import App, Server
 from mapper.store import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from depths import read_here  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
 SEED = ROOT / "examples" / "aircraft" / "records.ndjson"
@@ -870,9 +873,10 @@ def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
         assert status == 401
         status, _h, answer = request(server.url, "POST", path, good, auth)
         assert status == 200 and answer["success_count"] == 1
+        deep = b'{"records": [{"value": ' + b"[" * 2000 + b"]" * 2000 + b"}]}"  # (read from Python 3.13 on, as Go reads it: tests/depths.py)
         cases = [
             (b"\x00\xffjunk bytes", 400, "InvalidBody"),
-            (b'{"records": [{"value": ' + b"[" * 2000 + b"]" * 2000 + b"}]}", 400, "InvalidBody"),
+            *([] if read_here(2003) else [(deep, 400, "InvalidBody")]),
             (b'{"records": [{"value": {"id": "x", "n": 1e400}}]}', 400, "InvalidBody"),
             (b'{"records": [{"value": {"id": "x", "n": 1' + b"0" * 400 + b"}}]}", 400, "InvalidBody"),
             (b'{"records": 5}', 400, "InvalidBody"),
@@ -883,6 +887,9 @@ def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
             status, _h, err = request(server.url, "POST", path, body, auth)
             assert (status, err["code"]) == (want_status, want_code), body[:40]
             assert set(err) == {"code", "message"} and err["message"]
+        if read_here(2003):  # (no body under the cap is too deep for the decoders there: its one record is no object)
+            status, _h, answer = request(server.url, "POST", path, deep, auth)
+            assert status == 200 and (answer["success_count"], answer["error_count"]) == (0, 1), answer
         status, _h, err = request(server.url, "POST", path, good, {**auth, "Content-Type": "text/plain"})
         assert (status, err["code"]) == (400, "InvalidContentType")
         status, _h, err = request(server.url, "POST", "/v2/sinks/nope", good, auth)
@@ -905,7 +912,7 @@ def test_no_token_401_oversized_413_junk_400_and_the_server_stays_up(tmp_path):
         status, _h, answer = request(server.url, "POST", path, encode_body([orjson.dumps(aircraft(2))]), auth)
         assert status == 200 and answer["success_count"] == 1
         info = store.sink(SINK_ID)
-        assert info.records_stored == 2 and info.requests_refused >= 9 and "413" in (info.last_error or "")
+        assert info.records_stored == 2 and info.requests_refused >= (8 if read_here(2003) else 9) and "413" in (info.last_error or "")
     assert logged and not any(token in line for line in logged)
 
 
