@@ -50,10 +50,16 @@ def mapping_text(record: Any, keep: bool = True) -> tuple[bytes | None, str | No
     """
     if record.__class__ is dict:
         try:
-            raw = orjson.dumps(record)
             # builtin values only (their orjson text is their JSON text): the usual record,
-            # told at C speed by the pickler (see _builtins_only), else by the type walk
+            # told at C speed by the pickler (see _builtins_only), else by the type walk.
+            # Told before orjson writes it: orjson 3.13 counts no depth in tuples, and a chain
+            # of some 2,400 tuples nested in one another overran its buffer and aborted the
+            # process (heap corruption); the pickler refuses it first (RecursionError, at
+            # Python's C recursion limit: 1,000 levels on 3.10 and 3.11, ~1,500 on 3.12), and
+            # the rest's text is written from lists (as_json), which orjson counts
             plain = _builtins_only(record) if _builtins_only is not None else _plain(record.values())
+            if plain:
+                raw = orjson.dumps(record)
         except TypeError as exc:  # a key orjson does not write, a str it does not, an int beyond 64 bits: below
             if "Recursion limit" in str(exc) and _plain_within_depth(record.values()):
                 # deeper than orjson writes (255 levels): builtin values only, so the
