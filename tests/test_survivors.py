@@ -906,3 +906,19 @@ def test_as_json_exact_makes_subclasses_builtins_and_leaves_plain_values_alone()
     assert type(got["t"]) is list and got["t"] == ["a"]
     assert [type(k) for k in got] == [str, str] and type(got["k"]) is str
     assert type(as_json(Tags(["a"]))) is Tags  # (not exact: kept as it is)
+
+
+def test_text_span_counts_the_text_of_strings_of_lists_and_of_slices():
+    # kills mapper/types/base.py text_span: `is_list(...) or is_large_list(...)` -> `and` (a list
+    # of strings counted 0 bytes, so a list column past 2 GiB was joined as list<string>)
+    pa = pytest.importorskip("pyarrow")
+    from mapper.types.base import text_span
+
+    words = ["ab", "cde", "", "fghi"]  # 2 + 3 + 0 + 4 = 9 bytes
+    for t in (pa.string(), pa.large_string(), pa.binary(), pa.large_binary()):
+        arr = pa.array([w.encode() if pa.types.is_binary(t) or pa.types.is_large_binary(t) else w for w in words], type=t)
+        assert text_span(arr, pa) == 9
+        assert text_span(arr.slice(1, 2), pa) == 3  # "cde", "": the slice's own span, from its offset
+    for t in (pa.list_(pa.string()), pa.large_list(pa.string()), pa.list_(pa.large_string())):
+        assert text_span(pa.array([["ab", "cde"], [], ["fghi", "é"]], type=t), pa) == 2 + 3 + 4 + 2  # é is 2 bytes
+    assert text_span(pa.array([1, 2, 3]), pa) == 0 and text_span(pa.array([], type=pa.string()), pa) == 0
