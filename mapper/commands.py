@@ -596,12 +596,15 @@ def _parallel_run(
     ended: list[Any] = []
     try:
         parts, report = _parallel_parts(compiled, path, args, options, output, rejects, to_writer=writer is not None, ended=ended)
-        if unexplained(report, options):
-            with _opened(str(path)) as fh:  # (a regular file: read again from its start)
-                explain_failures(report, read_head(fh, HEAD_BYTES))
-        if report.records and options.records_path is None:
-            with _opened(str(path)) as fh:
-                _note_mistyped(report, compiled.sink, read_head(fh, MISTYPED_HEAD))
+        explain = unexplained(report, options)
+        paths = report.records and options.records_path is None
+        if explain or paths:
+            with _opened(str(path)) as fh:  # (a regular file: read again from its start, once for both notes)
+                head = read_head(fh, HEAD_BYTES if explain else MISTYPED_HEAD)
+            if explain:
+                explain_failures(report, head)
+            if paths:
+                _note_mistyped(report, compiled.sink, head)
         if writer is not None:  # the processes' parts one after the other, not joined first
             _write_all(writer, parts, report, rejects)
             keep_to_exit(parts)  # (the command line's: freed by its end, not string by string)
