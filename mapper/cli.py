@@ -68,7 +68,7 @@ class _Parser(argparse.ArgumentParser):
             words = message[len(head) :].split(" ")
             for word in words:
                 name = word.split("=", 1)[0]
-                if name.startswith("--") and len(name) > 2 and (hint := _closest(name, options)):
+                if name.startswith("--") and len(name) > 2 and (hint := closest(name, options, cutoff=0.75)):
                     found.append((hint, name))
                 elif name.startswith("-") and len(name) > 1 and (whose := self._whose(name)):
                     elsewhere.append(f" ({whose})")
@@ -127,11 +127,6 @@ _SYNONYMS = {"jsonl": "ndjson", "jsonlines": "ndjson", "json-lines": "ndjson", "
 
 #: argparse's words for a value not among an argument's choices: the argument's name, the value's repr.
 _INVALID_CHOICE = re.compile(r"argument (.+?): invalid choice: ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")")
-
-
-def _closest(name: str, options: list[str]) -> str:
-    """The option ``name`` (``--record-path``) most likely meant, else ``""``."""
-    return closest(name, options, cutoff=0.75)
 
 
 def _unicode_group(group: Any) -> Any:
@@ -419,26 +414,21 @@ class _Stdout:
         """Whether ``exc`` came from writing standard output."""
         return any(e is exc for e in self.failed)
 
-    def write(self, data: Any) -> Any:
+    def _kept(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
-            return self.stream.write(data)
+            return call(*args)
         except OSError as exc:
             self.failed.append(exc)
             raise
+
+    def write(self, data: Any) -> Any:
+        return self._kept(self.stream.write, data)
 
     def writelines(self, lines: Any) -> None:
-        try:
-            self.stream.writelines(lines)
-        except OSError as exc:
-            self.failed.append(exc)
-            raise
+        self._kept(self.stream.writelines, lines)
 
     def flush(self) -> None:
-        try:
-            self.stream.flush()
-        except OSError as exc:
-            self.failed.append(exc)
-            raise
+        self._kept(self.stream.flush)
 
     @property
     def buffer(self) -> _Stdout:
