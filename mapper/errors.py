@@ -209,8 +209,8 @@ def near_file(name: str | os.PathLike[Any]) -> str:
             names = [e.name for _i, e in zip(range(1000), entries) if not e.name.startswith(".")]
     except (OSError, ValueError):
         return ""
-    alike = [n for n in names if n.casefold() == base.casefold()] or difflib.get_close_matches(base, names, n=1, cutoff=0.8)
-    return f" (did you mean {shown_name(os.path.join(folder, alike[0]))}?)" if alike and alike[0] != base else ""
+    alike = closest(base, names, cutoff=0.8)
+    return f" (did you mean {shown_name(os.path.join(folder, alike))}?)" if alike and alike != base else ""
 
 
 def plain_str(text: str) -> str:
