@@ -122,6 +122,7 @@ from .owners import owner_gone as _owner_gone
 from .paths import jq_path, records_path_keys
 from .report import location_text, plural
 from .sink import load_sink
+from .writers import signals_held
 
 __all__ = [
     "Leftovers",
@@ -2178,7 +2179,8 @@ def check_output(output: str) -> None:
         for m in reversed(missing):
             os.mkdir(m)
             made.append(m)
-        os.rmdir(tempfile.mkdtemp(prefix=".mapper-probe-", dir=local))
+        with signals_held():  # (a Ctrl-C between the two left the probe behind in OUT)
+            os.rmdir(tempfile.mkdtemp(prefix=".mapper-probe-", dir=local))
     except OSError as exc:
         raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from None
     finally:

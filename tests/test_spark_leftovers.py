@@ -321,3 +321,25 @@ def test_spark_validate_on_another_master_removes_its_own_directory_and_leaves_s
     assert seen["local_dir"] is False and "stopped" not in seen
     assert not Path(seen["directory"]).exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # (nothing of the run's left in the temporary directory)
+
+
+def test_a_ctrl_c_while_the_output_is_probed_leaves_no_probe_behind(tmp_path: Path, monkeypatch: Any):
+    # check_output makes and removes a hidden directory in OUT to see it can write there; a Ctrl-C
+    # between the two left `.mapper-probe-*` in OUT (the CI run's Ctrl-C test caught one). The
+    # signal now waits for the removal, then interrupts.
+    import signal
+    import tempfile
+
+    made = tempfile.mkdtemp
+
+    def mkdtemp_then_ctrl_c(*args: Any, **kwargs: Any) -> str:
+        path = made(*args, **kwargs)
+        signal.raise_signal(signal.SIGINT)  # (as a Ctrl-C arriving right after the probe was made)
+        return path
+
+    monkeypatch.setattr(ms.tempfile, "mkdtemp", mkdtemp_then_ctrl_c)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        ms.check_output(str(out))
+    assert list(out.iterdir()) == []
