@@ -413,6 +413,8 @@ def date_int_of(v: Any, cfg: dict, warn: list) -> int:
     stored = -q if sat < 0 else q  # Duration / Duration truncates toward zero
     if sat != dur:
         warn.append(("clamped", v, stored))
+    elif sat < 0 and unit > 0 and sat % unit:  # before Epoch by a part of a Unit: the count names the Unit after its own
+        warn.append(("toward_epoch", v, stored))
     return stored
 
 

@@ -216,16 +216,17 @@ def _column(ctype: str, values: list[Any], config: dict[str, Any] | None = None)
     if config:
         entry["config"] = config
     m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}, entry], id_field="k", allow_missing_fields=True)
-    data = "\n".join(json.dumps({"k": i, "c": v}) for i, v in enumerate(values)).encode()
+    records = [{"k": i, "c": v} for i, v in enumerate(values)]
+    data = "\n".join(map(json.dumps, records)).encode()
     seen = []
-    for fast in (True, False):
-        batch = m.map(data, on_error="skip", fast=fast)
+    for way in ("ndjson", "careful", "dicts"):  # the fast path of a text and of dicts, and the careful path: they must agree
+        batch = m.map(records if way == "dicts" else data, on_error="skip", fast=way != "careful")
         rows = batch.to_rows()
         warns: list[list[tuple[str, Any, Any]]] = [[] for _ in values]
         for w in batch.report.warnings:
             warns[w.record].append((w.kind, w.sent, w.stored))
         seen.append([(r.get("c"), warns[r["_id"]]) for r in rows])
-    assert seen[0] == seen[1]
+    assert seen[0] == seen[1] == seen[2]
     return seen[0]
 
 
@@ -261,4 +262,71 @@ def test_record_ids_do_not_wrap():
 def test_row_wrapped_is_lossy_under_strict():
     m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": ["c"], "type": "id"}], id_field="k", allow_missing_fields=True)
     batch = m.map(json.dumps({"k": 1, "c": ROW + 5}).encode(), on_error="skip", strict=True)
+    assert [(e.code, e.column) for e in batch.report.errors] == [("lossy_value", "c")]
+
+
+# --- dateInt: a time before Epoch is counted in the Unit after its own ----------------------
+#
+# idk/interfaces.go DateIntField.PilosafyVal stores int64(dur / unit), dur = vt.Sub(epoch):
+# Go's integer division truncates toward zero, so a time a part of a Unit past a whole count
+# *after* Epoch is counted in the Unit that holds it (floor), but one *before* Epoch is counted
+# in the Unit after its own: "1969-12-31T12:00:00Z" at Unit d is day 0, 1970-01-01, which day
+# 1970-01-01T12:00:00Z is counted in too. The stored count names another Unit than the one
+# sent: a warning (toward_epoch). A time after Epoch with a part of a Unit is the count of the
+# Unit that holds it (what a count of Units means): no warning.
+
+DAY_LAYOUT = {"Layout": "2006-01-02T15:04:05Z07:00", "Unit": "d"}
+TOWARD_EPOCH = [
+    # (config, value sent, stored count, warned)
+    (DAY_LAYOUT, "2020-01-01T00:00:00Z", 18262, False),
+    (DAY_LAYOUT, "2020-01-01T13:00:00Z", 18262, False),  # the day that holds it
+    (DAY_LAYOUT, "1969-12-31T00:00:00Z", -1, False),  # a whole day before Epoch
+    (DAY_LAYOUT, "1969-12-31T12:00:00Z", 0, True),  # day 0 is 1970-01-01
+    (DAY_LAYOUT, "1969-12-31T23:59:59.999999999Z", 0, True),
+    (DAY_LAYOUT, "1969-12-30T06:00:00Z", -1, True),  # 1.75 days before: day -1, 1969-12-31
+    (DAY_LAYOUT, "1970-01-01T05:00:00+06:00", 0, True),  # 1969-12-31T23:00Z
+    ({"Epoch": "2020-01-01T12:00:00Z", "Unit": "d"}, "2020-01-03", 1, False),  # 1.5 days after
+    ({"Epoch": "2020-01-01T12:00:00Z", "Unit": "d"}, "2020-01-01", 0, True),  # half a day before: counted as the next day's
+    ({"Epoch": "2020-01-01T12:00:00Z", "Unit": "d"}, "2019-12-30", -2, True),  # 2.5 days before
+    ({"Unit": "c", "CustomUnit": "168h"}, "1969-12-29", 0, True),  # 3 days before: week 0
+    ({"Unit": "c", "CustomUnit": "168h"}, "1969-12-25", -1, False),  # a whole week before
+    ({"Unit": "c", "CustomUnit": "168h"}, "2020-01-01", 2608, False),  # the week that holds it
+    ({"Unit": "c", "CustomUnit": "-24h"}, "1970-01-02", -1, False),  # a negative unit negates each count (check warns)
+    ({"Unit": "c", "CustomUnit": "-24h"}, "1969-12-31", 1, False),
+    ({"Unit": "c", "CustomUnit": "-24h", "Layout": "2006-01-02T15:04:05Z07:00"}, "1970-01-01T12:00:00Z", 0, False),  # counts backwards: not warned
+    ({"Unit": "c", "CustomUnit": "-24h", "Layout": "2006-01-02T15:04:05Z07:00"}, "1969-12-31T12:00:00Z", 0, False),
+    ({}, "1969-12-31", -86400, False),  # the default Unit s: a date is a whole count
+    ({"Unit": "h", "Layout": "2006-01-02T15:04:05.999999999Z07:00"}, "1969-12-31T23:00:00.5Z", 0, True),
+]
+
+
+@pytest.mark.parametrize("config, sent, stored, warned", TOWARD_EPOCH)
+def test_date_int_before_epoch_is_counted_in_the_next_unit(config, sent, stored, warned):
+    got = _column("dateInt", [sent], config)
+    assert got[0][0] == stored  # what the ingester stores (checked against Go 1.19.8)
+    assert [w[0] for w in got[0][1]] == (["toward_epoch"] if warned else [])
+    if warned:
+        assert got[0][1][0][1:] == (sent, stored)
+
+
+def test_toward_epoch_says_which_unit_the_count_names():
+    got = _column("dateInt", ["1969-12-31T12:00:00Z"], DAY_LAYOUT)
+    m = mapper.compile_sink(
+        [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": ["c"], "type": "dateInt", "config": DAY_LAYOUT}],
+        id_field="k",
+        allow_missing_fields=True,
+    )
+    (w,) = m.validate([{"k": 1, "c": "1969-12-31T12:00:00Z"}]).warnings
+    assert got[0][1] == [("toward_epoch", "1969-12-31T12:00:00Z", 0)]
+    text = str(w)
+    assert "count 0 is the d from 1970-01-01T00:00:00Z, not the one that holds the time sent (-1)" in text
+
+
+def test_toward_epoch_is_lossy_under_strict():
+    m = mapper.compile_sink(
+        [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": ["c"], "type": "dateInt", "config": DAY_LAYOUT}],
+        id_field="k",
+        allow_missing_fields=True,
+    )
+    batch = m.map(json.dumps({"k": 1, "c": "1969-12-31T12:00:00Z"}).encode(), on_error="skip", strict=True)
     assert [(e.code, e.column) for e in batch.report.errors] == [("lossy_value", "c")]

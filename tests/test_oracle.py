@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mapper
@@ -310,6 +310,8 @@ def date_int_cases(draw):
 
 @SETTINGS
 @given(date_int_cases())
+@example(({"Epoch": "1900-01-01T00:00:00.5Z", "_epoch_ns": EPOCHS["1900-01-01T00:00:00.5Z"]}, ["1850-01-01", "1950-01-01"]))  # toward_epoch
+@example(({"Unit": "c", "CustomUnit": "168h", "_custom_ns": 168 * 3600 * 10**9}, ["1969-12-29", "1969-12-25", "2020-01-01"]))
 def test_date_int_matches_oracle(case):
     cfg, values = case
     run("dateInt", cfg, values)

@@ -208,6 +208,7 @@ LOSSY_KINDS = {
     "empty_string": "empty string taken as no value",
     "timestamp_truncated": "time finer than the column's granularity",
     "clamped": "date clamped",
+    "toward_epoch": "time before Epoch counted in the Unit after its own",
     "zero_time": "Go's zero time sets no time",
     "local_time": "time views filed by the offset's clock, not UTC",
     "row_wrapped": "id row of 2^44 or more wraps in FeatureBase",

@@ -446,9 +446,23 @@ class DateIntType(_Time):
         stored = -q if (clamped < 0) != (unit_ns < 0) else q
         if stored > INT64_MAX:  # MinInt64 / -1 wraps to MinInt64 in Go
             stored = INT64_MIN
-        if notes is not None and clamped != dur:
-            notes.append(Lossy("clamped", value, stored, "Go's time arithmetic saturates about 292 years from Epoch"))
+        if notes is not None:
+            if clamped != dur:
+                notes.append(Lossy("clamped", value, stored, "Go's time arithmetic saturates about 292 years from Epoch"))
+            elif clamped < 0 < unit_ns and clamped % unit_ns:  # before Epoch by a part of a Unit: cut toward zero
+                # (a negative CustomUnit negates every count, which check warns about: no direction to speak of)
+                notes.append(Lossy("toward_epoch", value, stored, self._toward_epoch(stored)))
         return stored
+
+    def _toward_epoch(self, stored: int) -> str:
+        """Why a time before Epoch (a part of a Unit past a whole count) names the Unit after its own."""
+        cfg = self.config
+        unit = cfg.custom_unit if self.unit == "c" else self.unit
+        begins = cfg.epoch_ns + stored * self._unit_ns
+        return (
+            f"Go's integer division truncates toward zero: count {stored} is the {unit} from {golayout.format_rfc3339(begins, _digits_needed(begins))}, "
+            f"not the one that holds the time sent ({stored - 1})"
+        )
 
 
 # ---------------------------------------------------------------------------------------
