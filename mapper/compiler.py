@@ -268,6 +268,8 @@ def _record_guard(src: _Source, reads_keys: bool) -> Iterator[None]:
         yield
         return
     with src.block("try:"):
+        # a mapping other than a dict as the members its JSON text holds (see members)
+        src.emit("if rec.__class__ is not dict: rec = _members(rec)")
         yield
     src.emit("except (AttributeError, TypeError):")
     src.emit("if not _isdict(rec): raise _not_a_record(rec) from None", 2)
@@ -298,7 +300,7 @@ def _gen_walk_part(
 
     With ``columns`` it returns a value for every column (None for the inactive ones).
     """
-    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down", "_jg=_jg"]
+    defaults = ["_M=_M", "_isdict=_isdict", "_down=_down", "_jg=_jg", "_members=_members"]
     defaults += [f"_k{n.id}=_k{n.id}" for n in emit_nodes]
     defaults += [f"_jp{c.index}=_jp{c.index}" for c in jmes]
     with src.function(f"{name}(rec, {', '.join(defaults)})", doc), guard:
@@ -313,7 +315,7 @@ def _gen_walk_part(
             if parent.key is None:
                 src.emit(f"{cvar} = {get}")
             else:
-                src.emit(f"{cvar} = {get} if _isdict({obj}) else {obj}")
+                src.emit(f"{cvar} = {get} if {obj}.__class__ is dict else {obj}")
             if node.id in own:
                 for ci in node.columns:
                     if node.children:  # the value itself is a column, and the walk goes on inside it
@@ -321,8 +323,8 @@ def _gen_walk_part(
                         out[ci] = f"c{ci}"
                     else:
                         out[ci] = cvar
-            if node.children:
-                src.emit(f"if not _isdict({cvar}): {cvar} = _down({cvar}, {node.id})")
+            if node.children:  # (_down makes another mapping a dict: see members)
+                src.emit(f"if {cvar}.__class__ is not dict: {cvar} = _down({cvar}, {node.id})")
         for col in jmes:
             src.emit(f"c{col.index} = _jp{col.index}(rec)")
             out[col.index] = f"c{col.index}"
@@ -377,6 +379,20 @@ def joined_get(obj: Mapping[Any, Any], key: str, default: Any) -> Any:
         if k == key or (isinstance(k, str) and has_lone_surrogate(k) and as_unescaped(k) == key):
             found = k
     return default if found is _NOT_FOUND else obj.get(found, default)
+
+
+def members(value: Any) -> Any:
+    """A mapping other than a dict as the dict of the members its JSON text holds (anything else
+    as it is): each key it lists, with what its ``get`` gives (a dict subclass's own ``get``; a
+    key listed but not given, a ``KeyError`` inside, left out), as
+    :func:`~mapper.types.as_json` reads it for that text, which :class:`mapper.Batcher` sends. A
+    key ``get`` gives but the mapping does not list (a case-insensitive mapping's ``"n"`` for its
+    ``"N"``) is no member: read through ``get`` alone, ``check`` and ``map`` stored a value the
+    text sent for the record does not hold. A dict is walked as it is."""
+    if not isinstance(value, Mapping):
+        return value
+    get = value.get
+    return {k: v for k in value for v in (get(k, _NOT_FOUND),) if v is not _NOT_FOUND}
 
 
 def _isdict(value: Any) -> bool:
@@ -744,6 +760,7 @@ class CompiledSink:
         src.bind("_M", MISSING)
         src.bind("_isdict", _isdict)
         src.bind("_down", self._down)
+        src.bind("_members", members)
         src.bind("_jg", joined_get)
         src.bind("_not_a_record", _not_a_record)
         src.section("walk")
@@ -923,6 +940,8 @@ class CompiledSink:
     def _down(self, value: Any, node_id: int) -> Any:
         if value is MISSING or value is None or isinstance(value, (NotObject, PathFailure)):
             return value
+        if isinstance(value, Mapping):  # another mapping than a dict: its members (see members)
+            return members(value)
         return NotObject(self._prefix_keys[node_id], value)
 
     def __repr__(self) -> str:

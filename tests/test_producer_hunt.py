@@ -1,0 +1,84 @@
+"""The producer's side held to one answer: ``check``, ``map``/``validate`` and the ``Batcher``
+agree on a record, and on what the record's JSON text (the body the batcher sends) says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+import mapper
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [
+        {"name": "id", "path": ["id"], "type": "id"},
+        {"name": "n", "path": ["n"], "type": "int"},
+        {"name": "s", "path": ["d", "s"], "type": "string"},
+    ],
+}
+
+
+class CaseInsensitive(MutableMapping):  # type: ignore[type-arg]
+    """A mapping whose ``get`` finds a key in any case while it lists each key as set (as
+    ``requests.structures.CaseInsensitiveDict`` does)."""
+
+    def __init__(self, data: dict[str, Any]):
+        self._store: dict[str, tuple[str, Any]] = {}
+        self.update(data)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._store[key.lower()] = (key, value)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._store[key.lower()][1]
+
+    def __delitem__(self, key: str) -> None:
+        del self._store[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key, _value in self._store.values())
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+class Listing(dict):  # type: ignore[type-arg]
+    """A dict subclass that lists only some of what it holds."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(["id"])
+
+    def keys(self) -> Any:
+        return ["id"]
+
+
+def _rows_and_codes(m: mapper.Mapper, record: Any) -> tuple[Any, ...]:
+    return (
+        m.map([record]).to_rows(),
+        m.map([record] * 200).to_rows()[:1],
+        [(p.severity, p.column, getattr(p, "code", None) or p.kind) for p in m.check(record)],
+    )
+
+
+def test_a_mapping_is_read_as_the_members_its_json_text_holds() -> None:
+    # A key a mapping's get gives but its iteration does not list is no member of the JSON text
+    # written for it (what the batcher sends): check and map read it as missing too. They read it
+    # through get, so check said "stored as sent" (n = 5) and the batcher sent {"ID":1,"N":5},
+    # which stores no n: the value was lost without a word.
+    m = mapper.compile_sink(SINK)
+    for record in (
+        CaseInsensitive({"id": 1, "N": 5, "d": CaseInsensitive({"S": "x"})}),
+        {"id": 1, "N": 5, "d": CaseInsensitive({"S": "x"})},
+        Listing(id=1, n=5),
+        {"id": 1, "d": Listing(id=2, s="x")},
+    ):
+        batcher = mapper.Batcher(m)
+        verdict = batcher.add(record)
+        assert verdict.accepted and verdict.raw is not None
+        (body,) = batcher.flush()
+        sent = body.to_batch().to_rows()
+        assert sent == [{"_id": 1}], (record, sent)
+        assert _rows_and_codes(m, record) == _rows_and_codes(m, verdict.raw) == (sent, sent, [])
+        assert m.walk(record) == m.walk(json.loads(verdict.raw))
