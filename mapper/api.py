@@ -274,7 +274,8 @@ class Mapper:
             records_path=_keys(records_path),
             ignore_warnings=_ignored(ignore_warnings),
         )
-        return iter_batches(self.compiled, _bytes_given(source), options, records)
+        source = _bytes_given(source)
+        return _explained(iter_batches(self.compiled, source, options, records), source, options)
 
     def check(
         self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int | None = None
@@ -413,6 +414,17 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         return
     if options.input_format == "ndjson" or format_of(told) == "ndjson":
         explain_failures(report, head)
+
+
+def _explained(batches: Iterator[Batch], source: Any, options: MapOptions) -> Iterator[Batch]:
+    """``batches`` of ``source`` (:meth:`Mapper.iter_batches`), each with the note :func:`_explain`
+    gives on why its records failed where the engine's run has none (a file named by bytes)."""
+    try:
+        for batch in batches:
+            _explain(batch.report, source, options)
+            yield batch
+    finally:  # (left early: the input's file closed now, as closing iter_batches' own generator did)
+        batches.close()  # type: ignore[attr-defined]
 
 
 def _told_and_head(fh: Any) -> tuple[bytes, bytes]:

@@ -82,3 +82,32 @@ def test_a_mapping_is_read_as_the_members_its_json_text_holds() -> None:
         assert sent == [{"_id": 1}], (record, sent)
         assert _rows_and_codes(m, record) == _rows_and_codes(m, verdict.raw) == (sent, sent, [])
         assert m.walk(record) == m.walk(json.loads(verdict.raw))
+
+
+def test_iter_batches_says_why_records_failed_as_map_does(tmp_path: Any) -> None:
+    # The notes map and validate give on why records failed (NDJSON whose lines are documents
+    # holding the records, UTF-16 text, a file name given as bytes) were never given by
+    # iter_batches: every record of every batch refused, and nothing said why.
+    m = mapper.compile_sink(SINK)
+    docs = "".join(json.dumps({"records": [{"id": i}, {"id": i + 100}]}) + "\n" for i in range(6)).encode()
+    named = tmp_path / "docs.ndjson"
+    named.write_bytes(docs)
+    utf16 = tmp_path / "utf16.ndjson"
+    utf16.write_bytes("".join(json.dumps({"id": i}) + "\n" for i in range(6)).encode("utf-16"))
+    for source, again in (
+        (docs, lambda: docs),
+        (str(named), lambda: str(named)),
+        (named, lambda: named),
+        (utf16, lambda: utf16),
+        (str(named).encode(), lambda: str(named).encode()),
+        (named.open("rb"), lambda: named.open("rb")),
+        (utf16.open("rb"), lambda: utf16.open("rb")),
+    ):
+        expected = m.validate(again()).notes
+        assert expected, source
+        batches = list(m.iter_batches(source, records=4))
+        assert batches and all(b.report.failed_records for b in batches)
+        assert [b.report.notes for b in batches] == [expected] * len(batches), source
+    # records that fail for their own values are not explained by the input's lines
+    bad = b"".join(json.dumps({"id": i, "n": "x"}).encode() + b"\n" for i in range(6))
+    assert [b.report.notes for b in m.iter_batches(bad, records=4)] == [[], []]

@@ -25,6 +25,7 @@ from .reader import (
     blank,
     chunk_size_for,
     explain_failures,
+    input_note,
     path_named,
     unexplained,
     units_for,
@@ -128,6 +129,11 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     pending: Unit | None = None
     next_line = 1
     failed: Exception | None = None
+    # the input's first lines, kept as they go by, to say why a batch's records failed as map
+    # says it of the whole input (read once: a file is not read again for them); records counts
+    # those read so far, as the note's words count the input's
+    first = FirstLines(options.records_path is None)
+    records = 0
 
     def pull() -> Unit | None:
         # the input failing (the caller's generator, a cut gzip) ends it: the records read
@@ -151,16 +157,23 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                 if unit is None:
                     break
                 unit, pending = split_unit(unit, size - engine.n)
+                first.see(unit)
                 engine.feed(unit)
             # a full batch: a note on what it read (it follows its records) goes with it,
             # past the blank lines after its last record (no records: they only count lines)
             if pending is None:
                 pending = pull()
             while isinstance(pending, Notice) or (isinstance(pending, NdjsonChunk) and blank(pending.data)):
+                first.see(pending)
                 engine.feed(pending)
                 pending = pull()
             batch, report = engine.finish()
         next_line = engine.next_line
+        records += report.records
+        if first.head and unexplained(report, options):
+            note = input_note(first.head, records, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
+            if note:
+                report.notes.append(note)
         if report.records:
             yield batch if batch is not None else empty_batch(compiled, report)
         if failed is not None:
