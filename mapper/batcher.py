@@ -550,10 +550,19 @@ class Batcher:
         def note(rejected: RejectedRecord) -> None:
             found[rejected.record] = rejected.errors
 
-        engine = Engine(self.mapper.compiled, self.options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(items))
         raws, tags, indices, owns, leads = zip(*items)  # (the queue's columns, at C speed)
-        # (each text judged with the blanks before it, as given: an error's or a warning's char counts them)
-        engine.feed_raw([lead + raw if lead else raw for lead, raw in zip(leads, raws)] if any(leads) else list(raws))
+        options = self.options
+        if any(leads):
+            # each text judged with the blanks before it, as given: an error's or a warning's char
+            # counts them; they are not sent, nor measured (a record fitting a body was too_large here)
+            texts = [lead + raw if lead else raw for lead, raw in zip(leads, raws)]
+            longest = max(map(len, texts))
+            if longest > options.max_record_size:
+                options = replace(options, max_record_size=longest)
+        else:
+            texts = list(raws)
+        engine = Engine(self.mapper.compiled, options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(items))
+        engine.feed_raw(texts)
         engine.finish()
         if self.options.strict:  # judged by check of the record itself: see _own_errors
             for k, own in enumerate(owns):
