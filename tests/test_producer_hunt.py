@@ -3,11 +3,20 @@ agree on a record, and on what the record's JSON text (the body the batcher send
 
 from __future__ import annotations
 
+import enum
 import json
+from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
+from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
 import mapper
+from tests.test_properties import FULL_SINK, SETTINGS, messy_records, typical
 
 SINK = {
     "id_field": "id",
@@ -137,3 +146,91 @@ def test_a_text_fitting_a_body_is_taken_whatever_blanks_come_before_it() -> None
         # a record one byte too big is still the batcher's own too_large, whatever comes before it
         verdict = mapper.Batcher(m, max_bytes=max_bytes - 1).add(lead + raw)
         assert [e.code for e in verdict.errors] == ["too_large"] and "request body" in verdict.errors[0].reason
+
+
+# --- one verdict for a record: check, validate, the Batcher and the record's JSON text ---------------
+
+
+class _Level(enum.IntEnum):
+    HIGH = 5
+
+
+class _Text(str):
+    pass
+
+
+#: Python values a producer's dict may hold: some read as their JSON type, some refused by name.
+PY_VALUES = st.sampled_from(
+    [
+        (0, 1),
+        _Level.HIGH,
+        _Text("12"),
+        np.float64(2.5),
+        np.str_("ab"),
+        np.int64(4),
+        float("nan"),
+        float("inf"),
+        b"xy",
+        frozenset([1]),
+        OrderedDict(a=1),
+        MappingProxyType({"i": 1}),
+        {1: 2},
+        2**70,
+        -(2**64),
+        "\ud800",
+    ]
+)
+
+
+@st.composite
+def producer_records(draw: Any) -> list[Any]:
+    out = []
+    for record in draw(messy_records(max_records=3)):
+        if draw(st.integers(0, 2)) == 0:
+            key = draw(st.sampled_from(["id", "ts", "unmapped", "d", "e"]))
+            value = draw(PY_VALUES)
+            if key in ("d", "e") and isinstance(record.get(key), dict):
+                record[key] = {**record[key], draw(st.sampled_from(sorted(typical))): value}
+            else:
+                record[key] = value
+        if draw(st.integers(0, 4)) == 0:
+            record = MappingProxyType(record)
+        out.append(record)
+    return out
+
+
+def _codes(problems: Any) -> list[tuple[Any, ...]]:
+    return [(p.column, p.path, p.code) for p in problems if p.severity == "error"]
+
+
+def _all(problems: Any) -> list[tuple[Any, ...]]:
+    return [(p.severity, p.column, p.path, p.code if p.severity == "error" else p.kind) for p in problems]
+
+
+@SETTINGS
+@given(producer_records(), st.booleans())
+def test_check_validate_the_batcher_and_the_json_text_agree_on_a_record(records: list[Any], strict: bool) -> None:
+    m = mapper.compile_sink(FULL_SINK)
+    batcher = mapper.Batcher(m, strict=strict, max_records=2)
+    verdicts = []
+    for record in records:
+        checked = m.check(record, strict=strict)
+        verdict = batcher.add(record)
+        verdicts.append(verdict)
+        # the batcher's verdict is check's errors (their words may show a float as the text writes it)
+        assert _codes(verdict.errors) == _codes(checked), record
+        validated = m.validate([record], on_error="skip", strict=strict)
+        if not _codes(checked):  # (validate of a dict reads its mapped values only: check judges its text too)
+            assert verdict.accepted and verdict.raw is not None
+            assert _all([*validated.errors, *validated.warnings]) == _all(checked), record
+            # the text sent says the same, and stores the rows map makes of the record
+            assert _all(m.check(verdict.raw, strict=strict)) == _all(checked), record
+            assert m.map(verdict.raw, strict=strict).to_rows() == m.map([record], strict=strict).to_rows()
+        try:
+            text = orjson.dumps(record)
+        except TypeError:
+            continue
+        if verdict.raw == text:  # (orjson wrote it as the batcher does: no value it would have changed)
+            assert _all(m.check(text, strict=strict)) == _all(checked), record
+    # the bodies hold the accepted records' texts, in order, each once
+    assert [raw for body in batcher.flush() for raw in body.raws] == [v.raw for v in verdicts if v.accepted]
