@@ -176,3 +176,40 @@ def test_validate_of_a_file_says_one_error_on_the_records_line(tmp_path: Path, c
     assert code == 1 and (report["records"], report["error_count"]) == (300, 1), report
     (err,) = report["errors"]
     assert (err["code"], err["line"]) == ("invalid_json", start)
+
+
+def _last_broken(lines: list[str]) -> None:
+    """The last element's first member's comma dropped (the element broken, the array's `]` after it)."""
+    at = _at(lines, 2)
+    lines[at] = lines[at].rstrip(",")
+
+
+@pytest.mark.parametrize(
+    "after, where",
+    [
+        (lambda lines: lines.append('{"id": "late"}'), "expected ',' or '}' at line 46 char 5"),  # a value after the array
+        (lambda lines: lines.__setitem__(-2, lines[-2] + ","), "expected ',' or '}' at line 46 char 5"),  # a comma after the last
+    ],
+    ids=["a record after the array", "a trailing comma"],
+)
+def test_an_array_whose_last_element_is_broken_is_still_one_error_when_broken_after_it(after: Any, where: str) -> None:
+    # found: the last broken element's text ran to the input's end, taking the array's `]` and
+    # whatever followed: a record after the array was swallowed into it (3 records, that one
+    # never counted: lost), a trailing comma went unsaid; as when another element is the broken
+    # one, what is broken after the array's elements makes the array one error, placed at its
+    # first (the element's)
+    def breaking(lines: list[str]) -> None:
+        _last_broken(lines)
+        after(lines)
+
+    report = M.validate(_array(RECORDS[:3], breaking))
+    (err,) = report.errors
+    assert report.records == 1 and err.code == "invalid_json" and where in err.message, err.message
+
+
+def test_the_raw_text_of_a_broken_last_element_ends_at_the_element(tmp_path: Path) -> None:
+    # found: its dead letter's raw held the array's closing `]` after the element's `}`
+    batch = M.map(_array(RECORDS[:3], _last_broken), on_error="skip")
+    (rejected,) = batch.report.rejected
+    assert rejected.record == 2 and rejected.raw is not None
+    assert rejected.raw.rstrip().endswith(b"}") and json.loads(rejected.raw.replace(b'"\n', b'",\n', 1)) == RECORDS[2]

@@ -934,6 +934,7 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
     if line_start == 0 or indent.strip(" \t") or text[pos : pos + 1] not in ("{", "["):
         return None  # (its first element on the line of its `[`, or no element)
     starts = re.compile("\n" + re.escape(indent) + "[{\\[]")
+    closing = re.compile("\n[ \t]{0,%d}\\][ \t\r]*(?=\n|$)" % max(len(indent) - 1, 0))  # (the array's own `]`, a line of its own)
     decoder = json.JSONDecoder()
     raws: list[bytes] = []
     lines: list[int | None] = []
@@ -948,7 +949,15 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
             end = _decode_at(decoder, text, pos, len(text) if found is None else found.start())
         except (ValueError, RecursionError):
             broken = True
-            end = len(text) if found is None else found.start()
+            if found is None:  # the last element: it ends where the array's `]` starts its line (less indented)
+                close = closing.search(text, pos + 1)
+                if close is not None and _skip_space(text, close.end()) != len(text):
+                    return None  # (more after the array: the whole input's error)
+                end = len(text) if close is None else close.start()  # (no `]`: the array is cut in this element)
+                if close is not None and text[pos:end].rstrip(" \t\r\n").endswith(","):
+                    return None  # (a comma after the last element)
+            else:
+                end = found.start()
             raw = text[pos:end].rstrip(" \t\r\n")
             raw = raw[:-1] if found is not None and raw.endswith(",") else raw  # (the comma before the next element)
             raws.append(raw.encode("utf-8", "surrogateescape"))
