@@ -841,3 +841,19 @@ def test_real_captures_given_as_text_documents_name_the_lines_of_their_ndjson():
     assert any(e.record >= third_and_fourth for e in report.errors)
     for e in report.errors:
         assert json.dumps(records[e.record]["hex"]).encode() in lines[e.line - 1], (e, lines[e.line - 1])
+
+
+def test_ndjson_of_request_bodies_is_not_told_to_read_their_items_as_records():
+    # found: request bodies one a line (each line one record, refused: no id) got the note "arrays
+    # of objects are at `records`: if those are the records, use --records-path records", which
+    # reads the items, {"value": {...}}, as the records: every record refused again, the note's
+    # advice wrong. The note now says they are request bodies and how to put their records one a line
+    m = mapper.compile_sink(SINK)
+    line = json.dumps({"records": [{"value": p} for p in PLANES[:4]]}).encode()
+    for given in (line + b"\n" + line + b"\n", line + b"\n" + line):
+        report = m.validate(given)
+        (note,) = report.notes
+        assert report.records == 2 and "--records-path" not in note and "request body" in note and "jq -c '.records[].value' FILE" in note, note
+    assert m.validate(line).records == 4  # (one body alone is read as one)
+    # a document whose records are not request body items keeps its --records-path note
+    assert "--records-path aircraft" in m.validate(json.dumps(document(PLANES)).encode() + b"\n").notes[0]

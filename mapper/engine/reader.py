@@ -1869,6 +1869,8 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
     """
     if _sink_like(doc):  # (its definition's entries are arrays of objects, but no records)
         return SINK_AS_RECORDS
+    if is_body(doc) and go_member(doc, "records"):  # (its items' values are the records, which no records path reads)
+        return BODY_AS_RECORD
     found = record_arrays(doc)
     if not found:
         return ""
@@ -1881,6 +1883,12 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
 
 #: What a document that is a sink definition, given where the records go, is told (:func:`_hint_of`).
 SINK_AS_RECORDS = "it is a sink definition (the POST /v1/sinks body), not records: the sink comes first, then the records (mapper validate SINK RECORDS)"
+#: ... and a document that is the endpoint's request body, one of several (bodies one a line: an
+#: input of one body is read as one): its records are its items' values, which no records path gives.
+BODY_AS_RECORD = (
+    'it is an endpoint request body ({"records": [{"value": {...}}]}), whose records are the values of its items: '
+    "an input of one body is read as one; for bodies one a line, put their records one a line (`jq -c '.records[].value' FILE`) and give that instead"
+)
 
 
 def _sink_like(doc: Any) -> bool:
