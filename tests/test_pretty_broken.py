@@ -188,9 +188,10 @@ def _last_broken(lines: list[str]) -> None:
     "after, where",
     [
         (lambda lines: lines.append('{"id": "late"}'), "expected ',' or '}' at line 46 char 5"),  # a value after the array
+        (lambda lines: lines.__setitem__(-1, lines[-1] + ' {"id": "late"}'), "expected ',' or '}' at line 46 char 5"),  # on the `]`'s line
         (lambda lines: lines.__setitem__(-2, lines[-2] + ","), "expected ',' or '}' at line 46 char 5"),  # a comma after the last
     ],
-    ids=["a record after the array", "a trailing comma"],
+    ids=["a record after the array", "a record after its ] on its line", "a trailing comma"],
 )
 def test_an_array_whose_last_element_is_broken_is_still_one_error_when_broken_after_it(after: Any, where: str) -> None:
     # found: the last broken element's text ran to the input's end, taking the array's `]` and

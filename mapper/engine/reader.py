@@ -934,7 +934,7 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
     if line_start == 0 or indent.strip(" \t") or text[pos : pos + 1] not in ("{", "["):
         return None  # (its first element on the line of its `[`, or no element)
     starts = re.compile("\n" + re.escape(indent) + "[{\\[]")
-    closing = re.compile("\n[ \t]{0,%d}\\][ \t\r]*(?=\n|$)" % max(len(indent) - 1, 0))  # (the array's own `]`, a line of its own)
+    closing = re.compile("\n[ \t]{0,%d}\\]" % max(len(indent) - 1, 0))  # (the array's own `]`, starting a line, less indented)
     decoder = json.JSONDecoder()
     raws: list[bytes] = []
     lines: list[int | None] = []
