@@ -916,7 +916,8 @@ def _undecodable(data: bytes, exc: Exception, records_path: tuple[str, ...] | No
 def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes], list[int | None], list[int]] | None:
     """The elements of a JSON array spread over lines that does not parse (``json.dumps(indent=2)``,
     ``jq .``: each element starts a line, after the first's indentation), the texts of a broken
-    one up to the next line starting so: each a record on the line it starts on (and the
+    one up to the next line starting so (the last one's up to the array's ``]`` starting a line,
+    less indented: what follows that is the whole input's error): each a record on the line it starts on (and the
     characters before it there), as :func:`_values` reads values one after another. None when
     the array is not laid out so (on one line), or what is broken is between its elements (a
     comma missing, junk after its ``]``, no ``]`` after a whole element): one error for the
