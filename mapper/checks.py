@@ -50,6 +50,7 @@ __all__ = [
     "check_path",
     "check_paths",
     "check_sink_name",
+    "go_fold",
     "json_type",
     "near_miss",
     "show_json",
@@ -79,9 +80,24 @@ MAX_PATH_TREE_KEYS = 50_000
 CHECKED_ENTRIES = MAX_COLUMNS + 100
 #: every config key any type takes -> the JSON kind of its value
 _KEY_KIND = {key: kind for cls in REGISTRY.values() for key, kind in cls.config_keys.items()}
-#: The config keys holding a time (casefolded, as the ingester matches keys): Go 1.19's
+#: The runes other than ASCII letters that Go's encoding/json folds onto one when it matches an
+#: object's key to a struct field (bytes.EqualFold's special cases, every Go version): LONG S, KELVIN SIGN.
+_GO_FOLDS = {"\u017f": "s", "\u212a": "k"}
+
+
+def go_fold(key: str) -> str:
+    """``key`` folded as Go's decoder matches it to a config field's name (all ASCII letters):
+    ASCII letters lower-cased, ``ſ`` and ``K`` onto ``s`` and ``k``, any other character kept.
+    Not ``str.casefold()``, which also unfolds ligatures and ``ß`` (``"Cuﬆomunit"`` is
+    ``"customunit"`` to it): such a key is a field to no Go version, which ignores it."""
+    if key.isascii():
+        return key.lower()
+    return "".join(c.lower() if c.isascii() else _GO_FOLDS.get(c, c) for c in key)
+
+
+#: The config keys holding a time (folded, as the ingester matches keys: :func:`go_fold`): Go 1.19's
 #: ``time.Time.UnmarshalJSON`` parses their raw JSON text, so an escape there fails.
-TIME_KEYS = frozenset(key.casefold() for key, kind in _KEY_KIND.items() if kind == "time")
+TIME_KEYS = frozenset(go_fold(key) for key, kind in _KEY_KIND.items() if kind == "time")
 
 
 _TYPE_PHRASES = {"null": "null", "bool": "a boolean", "int": "an integer", "float": "a number", "str": "a string", "array": "an array", "object": "an object"}
@@ -575,10 +591,10 @@ class ConfigKeyWhere:
         if isinstance(cfg, Mapping):
             for key in cfg:
                 if isinstance(key, str):
-                    self.spelled[key.casefold()] = key  # the last spelling: its value is the one that counts
+                    self.spelled[go_fold(key)] = key  # the last spelling: its value is the one that counts
 
     def __call__(self, canonical: str) -> str:
-        return self.spelled.get(canonical.casefold(), canonical)
+        return self.spelled.get(go_fold(canonical), canonical)
 
 
 def check_config(
@@ -600,16 +616,16 @@ def check_config(
         return None
     if isinstance(cfg, Mapping):
         ck.duplicates(cfg, where)
-        folded = {k.casefold(): k for k in allowed}
+        folded = {go_fold(k): k for k in allowed}
         seen: dict[str, str] = {}
         history = getattr(cfg, "history", {})
         given: dict[str, int] = {}  # how many values of each key given more than once were read
-        for key, value in _each_value(cfg, lambda k: k.casefold() in folded or k.casefold() in _NAME_FIELDS):
-            canonical = folded.get(key.casefold()) if isinstance(key, str) else None
+        for key, value in _each_value(cfg, lambda k: go_fold(k) in folded or go_fold(k) in _NAME_FIELDS):
+            canonical = folded.get(go_fold(key)) if isinstance(key, str) else None
             kw = where + (int_text(key),)
             occurrence = given[key] = given.get(key, -1) + 1 if key in history else -1  # (a key given once: its last value, the one read)
-            if canonical is None and isinstance(key, str) and key.casefold() in _NAME_FIELDS:
-                field_name = _NAME_FIELDS[key.casefold()]
+            if canonical is None and isinstance(key, str) and go_fold(key) in _NAME_FIELDS:
+                field_name = _NAME_FIELDS[go_fold(key)]
                 if value is not None and not isinstance(value, str):
                     ck.error(
                         kw, "wrong-type", f"{field_name} must be a string, not {json_type(value)} {ck.show(value)}: the ingester cannot decode this config"
@@ -689,7 +705,7 @@ _INVALID = object()
 
 def _canonical_key(key: str) -> str:
     for k in _KEY_KIND:
-        if k.casefold() == key.casefold():
+        if go_fold(k) == go_fold(key):
             return k
     return key
 

@@ -28,7 +28,20 @@ from pathlib import Path as FsPath
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, Union
 
-from .checks import TIME_KEYS, Checker, Escaped, LongFloat, LongInteger, WrittenNumbers, check_entries, check_paths, check_sink_name, json_type, near_miss
+from .checks import (
+    TIME_KEYS,
+    Checker,
+    Escaped,
+    LongFloat,
+    LongInteger,
+    WrittenNumbers,
+    check_entries,
+    check_paths,
+    check_sink_name,
+    go_fold,
+    json_type,
+    near_miss,
+)
 from .errors import (
     FILE_NAME_RULE,
     SURROGATE,
@@ -268,7 +281,7 @@ _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
 
 def escaped_values(text: str | bytes, keys: frozenset[str]) -> Escaped:
     """Where valid JSON ``text`` writes a string with a backslash escape as the value of a
-    key in ``keys`` (casefolded): the pointers, as tuples of keys and indices, each with
+    key in ``keys`` (folded: :func:`~mapper.checks.go_fold`): the pointers, as tuples of keys and indices, each with
     the escapes (``\\u005a``, ``\\n``: each once, in order) of every value the key is given
     there, in order (``()`` for a value written without one: a key given twice is read
     twice by Go's decoder, and only the values written with escapes are refused).
@@ -290,7 +303,7 @@ def escaped_values(text: str | bytes, keys: frozenset[str]) -> Escaped:
     value_next = False  # the token is the value of the object key before it
     for m in _JSON_TOKEN.finditer(text):
         tok = m.group()
-        if value_next and tok not in ("}", "]", ",", ":") and isinstance(where[-1], str) and where[-1].casefold() in keys:
+        if value_next and tok not in ("}", "]", ",", ":") and isinstance(where[-1], str) and go_fold(where[-1]) in keys:
             escapes = tuple(dict.fromkeys(e.group() for e in _ESCAPE.finditer(tok))) if tok[0] == '"' else ()
             found.setdefault(tuple(where), []).append(escapes)
         value_next = False

@@ -69,6 +69,7 @@ from .checks import (
     check_path_tree,
     check_paths,
     check_sink_name,
+    go_fold,
     json_type,
     near_miss,
     split_pointer,
@@ -1462,14 +1463,14 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
         else:
             ctype, base = _derived_config(col)
         user = m.config if isinstance(m.config, Mapping) else {}
-        folded_user = {k.casefold() for k in user if isinstance(k, str)}
-        merged = {k: v for k, v in base.items() if k.casefold() not in folded_user}
+        folded_user = {go_fold(k) for k in user if isinstance(k, str)}
+        merged = {k: v for k, v in base.items() if go_fold(k) not in folded_user}
         merged.update(user)
-        spelled_user = {k.casefold(): k for k in user if isinstance(k, str)}
+        spelled_user = {go_fold(k): k for k in user if isinstance(k, str)}
         for k, v in user.items():
             if not isinstance(k, str):
                 continue
-            canon = next((b for b in base if b.casefold() == k.casefold()), None)
+            canon = next((b for b in base if go_fold(b) == go_fold(k)), None)
             if canon is not None and v is not None and v != base[canon]:
                 ck.warning(
                     here + ("config", k),
@@ -1483,7 +1484,7 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
             return here
 
         def spelled(canonical: str, names: Mapping[str, str] = spelled_user) -> str:
-            return names.get(canonical.casefold(), canonical)
+            return names.get(go_fold(canonical), canonical)
 
         prefix = here + ("config",)  # the config is checked at (): so are the escaped times under it
         tmp = Checker({t[len(prefix) :]: v for t, v in ck.escaped.items() if t[: len(prefix)] == prefix}, ck.written)  # (its numbers as written)

@@ -1,0 +1,51 @@
+"""`mapper check` on sink definitions: what a hunt on loading and checking found (config keys
+matched as Go's decoder matches them, the prefix-path warning of a column that takes an object)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import mapper
+
+
+def _problems(definition: Any, **options: Any) -> list[tuple[str, str, str, str]]:
+    return [(p.severity, p.pointer, p.code, p.message) for p in mapper.check_sink(definition, **options).problems]
+
+
+def _schema(entries: list[dict[str, Any]], **identity: Any) -> dict[str, Any]:
+    return {**(identity or {"primary_key_fields": ["k"]}), "allow_missing_fields": True, "definition": entries}
+
+
+_KEY = {"name": "k", "path": ["k"], "type": "int"}
+
+
+# 1. config keys matched as Go's encoding/json matches a struct field: ASCII case, and the two
+# runes that fold onto an ASCII letter (U+017F onto s, U+212A onto k); not Python's casefold(),
+# which also unfolds ligatures ("ﬆ" is "st" to it, a rune of its own to Go)
+
+
+@pytest.mark.parametrize("spelled", ["Cu\ufb06omUnit", "Cu\ufb05omUnit"])
+def test_a_config_key_written_with_a_ligature_is_no_key_the_ingester_reads(spelled: str) -> None:
+    # Go ignores the key: the custom Unit has no CustomUnit, which the ingester refuses; mapper
+    # read it as CustomUnit and took the definition without a word
+    entry = {"name": "d", "path": ["d"], "type": "dateInt", "config": {"Unit": "c", spelled: "5m"}}
+    result = mapper.check_sink(_schema([_KEY, entry]))
+    assert result.sink is None
+    problems = [(s, p, c) for s, p, c, _ in _problems(_schema([_KEY, entry]))]
+    assert ("warning", f"/definition/1/config/{spelled}", "unknown-config-key") in problems
+    assert ("error", "/definition/1/config/Unit", "custom-unit") in problems
+
+
+def test_a_dest_name_written_with_a_ligature_renames_nothing() -> None:
+    entry = {"name": "a", "path": ["a"], "type": "string", "config": {"De\ufb06NameVal": "other"}}
+    problems = _problems(_schema([_KEY, entry]))
+    assert [(s, p, c) for s, p, c, _ in problems] == [("warning", "/definition/1/config/De\ufb06NameVal", "unknown-config-key")]
+
+
+@pytest.mark.parametrize("spelled", ["\u017fcale", "SCALE", "\u017fCALE"])
+def test_the_runes_go_folds_onto_ascii_letters_still_name_a_config_key(spelled: str) -> None:
+    entry = {"name": "d", "path": ["d"], "type": "decimal", "config": {spelled: 25}}
+    problems = _problems(_schema([_KEY, entry]))
+    assert ("error", f"/definition/1/config/{spelled}", "invalid-scale") in [(s, p, c) for s, p, c, _ in problems]
