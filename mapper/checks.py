@@ -784,11 +784,15 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
         for n in range(1, len(keys)):
             other = by_keys.get(keys[:n])
             if other is not None:
+                if other.type == "string":  # (a string column takes any value: it stores it as Go prints it)
+                    why = f"where that value is an object, {preview(other.name)!r} stores it as Go prints it (map[b:2]), not as its JSON text"
+                else:
+                    why = f"that value cannot be both an object and what {article(other.type)} column takes"
                 ck.warning(
                     split_pointer(col.pointer) + ("path",),
                     "prefix-path",
                     f"the path of {preview(col.name)!r} ({preview(col.path.jsonpath(), 200)}) goes inside the value of "
-                    f"{preview(other.name)!r} ({preview(other.path.jsonpath(), 200)}); that value cannot be both an object and {article(other.type)}",
+                    f"{preview(other.name)!r} ({preview(other.path.jsonpath(), 200)}); {why}",
                 )
                 break
 

@@ -49,3 +49,31 @@ def test_the_runes_go_folds_onto_ascii_letters_still_name_a_config_key(spelled: 
     entry = {"name": "d", "path": ["d"], "type": "decimal", "config": {spelled: 25}}
     problems = _problems(_schema([_KEY, entry]))
     assert ("error", f"/definition/1/config/{spelled}", "invalid-scale") in [(s, p, c) for s, p, c, _ in problems]
+
+
+# 2. a path inside another column's value: the outer column refuses an object, but for a string
+# column, which stores any value as Go prints it (an object as map[b:2])
+
+
+def _prefix_message(outer_type: str) -> str:
+    entries = [_KEY, {"name": "a", "path": ["a"], "type": outer_type}, {"name": "b", "path": ["a", "b"], "type": "int"}]
+    (found,) = [(p, m) for _, p, c, m in _problems(_schema(entries)) if c == "prefix-path"]
+    assert found[0] == "/definition/2/path"
+    return found[1]
+
+
+def test_a_path_inside_a_string_columns_value_is_not_said_to_be_refused() -> None:
+    # the record {"a": {"b": 2}} is stored ('a' as "map[b:2]"): "cannot be both an object and a
+    # string" told the user of a refusal that does not happen
+    message = _prefix_message("string")
+    assert "cannot be both" not in message
+    assert "goes inside the value of 'a' ($.a)" in message and "map[" in message
+    sink = mapper.compile_sink(_schema([_KEY, {"name": "a", "path": ["a"], "type": "string"}, {"name": "b", "path": ["a", "b"], "type": "int"}]))
+    assert sink.validate('{"k": 1, "a": {"b": 2}}').verdict == "accepted"
+
+
+@pytest.mark.parametrize("outer_type", ["int", "strings", "ids", "recordTime"])
+def test_a_path_inside_another_columns_value_says_the_record_cannot_fill_both(outer_type: str) -> None:
+    message = _prefix_message(outer_type)
+    assert "goes inside the value of 'a' ($.a)" in message
+    assert f"cannot be both an object and what {'an' if outer_type[0] in 'aeiou' else 'a'} {outer_type} column takes" in message
