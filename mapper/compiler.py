@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .errors import SURROGATE, DefinitionError, OptionError, Problem, as_unescaped, class_name, has_lone_surrogate, preview
+from .errors import SURROGATE, DefinitionError, OptionError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
 from .model import MISSING, Column, Sink
 from .paths import EVALUATION_ERRORS, evaluation_failure
 from .stack import full_stack
@@ -959,8 +959,17 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
 
     if not sink.columns:
         error("", "the sink has no columns")
-    names = {c.name for c in sink.columns}
-    for c in sink.columns:
+    if not isinstance(sink.allow_missing_fields, bool):  # ("no" is truthy: never taken for a policy)
+        error("/allow_missing_fields", f"allow_missing_fields must be True or False, not {preview(repr(sink.allow_missing_fields))}")
+    types: dict[str, str] = {}
+    places: dict[str, int] = {}
+    for place, c in enumerate(sink.columns):
+        if c.index != place:  # (the compiled columns are looked up by index: another's type, or an IndexError)
+            error(c.pointer, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
+        if c.name in places:  # (its values went under the first one's name)
+            error(c.pointer, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
+        places.setdefault(c.name, place)
+        types.setdefault(c.name, c.type)
         if c.type not in TYPES:
             error(f"{c.pointer}/type", f"unknown type {preview(repr(c.type))}")
         keys = c.path.keys
@@ -971,12 +980,18 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     if (sink.id_field is None) == (sink.primary_key_fields is None):
         error("", "give exactly one of id_field and primary_key_fields")
     elif sink.id_field is not None:
-        if sink.id_field not in names:
+        if sink.id_field not in types:
             error("/id_field", f"id_field {preview(repr(sink.id_field))} names no column")
+        elif types[sink.id_field] not in ("id", "int"):
+            error("/id_field", f"id_field {preview(repr(sink.id_field))} is {article(preview(str(types[sink.id_field])))} column; it must be of type id or int")
+    elif not sink.primary_key_fields:
+        error("/primary_key_fields", "primary_key_fields is empty")
     else:
-        for i, key in enumerate(sink.primary_key_fields or ()):
-            if key not in names:
+        for i, key in enumerate(sink.primary_key_fields):
+            if key not in types:
                 error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} names no column")
+            elif types[key] == "strings":
+                error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is a strings column; a set of strings cannot be a key")
     return problems
 
 

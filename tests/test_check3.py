@@ -3,6 +3,7 @@ matched as Go's decoder matches them, the prefix-path warning of a column that t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -77,3 +78,57 @@ def test_a_path_inside_another_columns_value_says_the_record_cannot_fill_both(ou
     message = _prefix_message(outer_type)
     assert "goes inside the value of 'a' ($.a)" in message
     assert f"cannot be both an object and what {'an' if outer_type[0] in 'aeiou' else 'a'} {outer_type} column takes" in message
+
+
+# 3. a Sink built or changed by hand (mapper.Sink is public; dataclasses.replace makes one):
+# what compiling cannot take is a DefinitionError naming it, not a traceback from inside the
+# compiler or the engine, nor a column silently dropped
+
+
+def _loaded() -> mapper.Sink:
+    return mapper.load_sink(_schema([_KEY, {"name": "a", "path": ["a"], "type": "string"}]))
+
+
+def _hand_built_errors(sink: mapper.Sink) -> list[tuple[str, str]]:
+    with pytest.raises(mapper.DefinitionError) as info:
+        mapper.compile_sink(sink).map('{"k": 1, "a": "x"}')
+    assert all(p.code == "hand-built" and "(a Sink not made by mapper.load_sink)" in p.message for p in info.value.problems)
+    return [(p.pointer, p.message.split(" (a Sink")[0]) for p in info.value.problems]
+
+
+def test_a_hand_built_sink_whose_column_indices_are_not_their_places_is_refused() -> None:
+    # an IndexError from inside the compiler (indices past the end), or columns read as each
+    # other's types (reordered): "column 'a' cannot be read: it holds strings"
+    sink = _loaded()
+    shifted = replace(sink, columns=tuple(replace(c, index=c.index + 5) for c in sink.columns))
+    assert _hand_built_errors(shifted) == [
+        ("/definition/0", "the column's index is 5, its place in columns 0"),
+        ("/definition/1", "the column's index is 6, its place in columns 1"),
+    ]
+    assert [p for p, _ in _hand_built_errors(replace(sink, columns=sink.columns[::-1]))] == ["/definition/1", "/definition/0"]
+
+
+def test_a_hand_built_sink_with_two_columns_of_one_name_is_refused() -> None:
+    # the later column's values went under the first one's name: a column lost without a word
+    sink = _loaded()
+    twice = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], name="k")))
+    assert _hand_built_errors(twice) == [("/definition/1", "the column name 'k' is given twice (columns 0 and 1)")]
+
+
+def test_a_hand_built_identity_of_a_type_that_makes_no_id_is_refused() -> None:
+    sink = _loaded()
+    # a string id_field: a TypeError from inside the engine
+    assert _hand_built_errors(replace(sink, id_field="a", primary_key_fields=None)) == [
+        ("/id_field", "id_field 'a' is a string column; it must be of type id or int")
+    ]
+    # no primary key field at all: "its _id cannot be read: row 0 (counting from 0) holds None"
+    assert _hand_built_errors(replace(sink, primary_key_fields=())) == [("/primary_key_fields", "primary_key_fields is empty")]
+    strings = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], type="strings")), primary_key_fields=("a",))
+    assert _hand_built_errors(strings) == [("/primary_key_fields/0", "primary key field 'a' is a strings column; a set of strings cannot be a key")]
+
+
+def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
+    # "no" is truthy: records missing a value were stored as if the policy allowed it
+    assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
+        ("/allow_missing_fields", "allow_missing_fields must be True or False, not 'no'")
+    ]
