@@ -27,15 +27,16 @@ import linecache
 import operator
 import re
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from .errors import SURROGATE, DefinitionError, OptionError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
-from .model import MISSING, Column, Sink
-from .paths import EVALUATION_ERRORS, evaluation_failure
+from .checks import Checker, ConfigKeyWhere, check_config
+from .errors import SURROGATE, DefinitionError, OptionError, PathSyntaxError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
+from .model import CONFIG_ATTRS, MISSING, Column, ColumnConfig, Sink
+from .paths import EVALUATION_ERRORS, evaluation_failure, parse_path
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
 from .types import TYPES, ColumnType, column_type, type_set
@@ -970,8 +971,13 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error(c.pointer, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
         places.setdefault(c.name, place)
         types.setdefault(c.name, c.type)
+        if not isinstance(c.name, str) or not c.name:
+            error(f"{c.pointer}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")
         if c.type not in TYPES:
             error(f"{c.pointer}/type", f"unknown type {preview(repr(c.type))}")
+        elif not sink._checked:  # (a Sink load_sink made was checked: this costs a quarter of compiling 10,000 columns)
+            for p in _column_problems(c):
+                problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))
         keys = c.path.keys
         if keys is None and not isinstance(c.path.expression, str):
             error(f"{c.pointer}/path", "the path has neither keys nor an expression")
@@ -993,6 +999,27 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             elif types[key] == "strings":
                 error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is a strings column; a set of strings cannot be a key")
     return problems
+
+
+def _column_problems(c: Column) -> list[Problem]:
+    """The errors the definition checker finds in a hand-built column's config (every value it
+    sets, written as the config key that sets it) and JMESPath expression, at the column's pointer."""
+    ck = Checker()
+    cfg = c.config
+    if not isinstance(cfg, ColumnConfig):
+        ck.error(("config",), "wrong-type", f"the column's config must be a mapper.ColumnConfig, not {preview(repr(cfg))}")
+    else:
+        default = ColumnConfig()
+        given = cfg.given if isinstance(cfg.given, tuple) else ()
+        written = {key: getattr(cfg, attr) for key, attr in CONFIG_ATTRS.items() if key in given or getattr(cfg, attr) != getattr(default, attr)}
+        check_config(ck, written, True, c.type, ("config",), ConfigKeyWhere({"config": written}), c.name if isinstance(c.name, str) else None)
+    if c.path.keys is None and isinstance(c.path.expression, str):
+        try:
+            parse_path(c.path.expression)
+        except PathSyntaxError as exc:
+            ck.error(("path",), "path-syntax", exc.message)
+    base = c.pointer if isinstance(c.pointer, str) else ""
+    return [replace(p, pointer=base + p.pointer) for p in ck.problems if p.severity == "error"]
 
 
 def compile_definition(sink: Sink, part: tuple[frozenset[int], bool] | None = None) -> CompiledSink:

@@ -7,7 +7,7 @@ is :mod:`mapper.types`). Everything above reads the definition through these cla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -142,6 +142,10 @@ class Sink:
     problems: tuple[Problem, ...] = ()
     source: str | None = None
     table: Any = None  # the parsed CREATE TABLE of the UI form, if any
+    #: True on the Sink :func:`mapper.load_sink` made (and its pickled copies); False on one built
+    #: or changed by hand (``dataclasses.replace`` sets no ``init=False`` field), whose columns
+    #: compiling checks again (:func:`mapper.compiler.hand_built_problems`)
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __reduce__(self) -> Any:
         """Pickled (``multiprocessing``, ``copy.deepcopy``) with ``sink_details`` as a dict, restored read-only:

@@ -481,6 +481,7 @@ def check_sink(
     has_errors = any(p.severity == "error" for p in problems)
     if sink is not None and not has_errors:
         sink = replace(sink, problems=problems, source=display)
+        object.__setattr__(sink, "_checked", True)  # (its columns checked: compiling does not check them again)
         return CheckResult(sink, problems, display)
     return CheckResult(None, problems, display)
 

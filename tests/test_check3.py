@@ -132,3 +132,35 @@ def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
     assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
         ("/allow_missing_fields", "allow_missing_fields must be True or False, not 'no'")
     ]
+
+
+def _with_column(**changes: Any) -> mapper.Sink:
+    sink = _loaded()
+    return replace(sink, columns=(sink.columns[0], replace(sink.columns[1], **changes)))
+
+
+@pytest.mark.parametrize(
+    "changes,expected",
+    [
+        # a KeyError, a TypeError, an AttributeError from inside the column types; the jmespath library's own error
+        ({"type": "timestamp", "config": mapper.ColumnConfig(unit="zz")}, ("/definition/1/config/Unit", "Unit 'zz' is not one of")),
+        ({"type": "timestamp", "config": mapper.ColumnConfig(layout=5)}, ("/definition/1/config/Layout", "Layout must be a string, not an integer 5")),
+        ({"config": None}, ("/definition/1/config", "the column's config must be a mapper.ColumnConfig, not None")),
+        ({"path": mapper.Path(keys=None, expression="a[0")}, ("/definition/1/path", "invalid path: Invalid jmespath expression")),
+        ({"name": 5}, ("/definition/1/name", "the column name must be a non-empty str, not 5")),
+        # taken, and refused only as each record's value: a config the checker refuses is refused here
+        ({"type": "decimal", "config": mapper.ColumnConfig(scale=50)}, ("/definition/1/config/Scale", "Scale 50 is outside 0..19")),
+        ({"type": "int", "config": mapper.ColumnConfig(min=5, max=1)}, ("/definition/1/config/Min", "Min (5) is greater than Max (1)")),
+    ],
+)
+def test_a_hand_built_columns_config_path_and_name_are_checked_as_a_definitions(changes: dict[str, Any], expected: tuple[str, str]) -> None:
+    ((pointer, message),) = _hand_built_errors(_with_column(**changes))
+    assert (pointer, message[: len(expected[1])]) == expected
+
+
+def test_a_loaded_sink_and_its_pickled_copy_compile_as_they_are() -> None:
+    import pickle
+
+    sink = mapper.load_sink("examples/aircraft/table-mapping.json")
+    for same in (sink, pickle.loads(pickle.dumps(sink))):
+        assert mapper.compile_sink(same).validate('{"id": "a", "timestamp": 1, "data": {}}').verdict in ("accepted", "discarded", "refused")
