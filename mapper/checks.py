@@ -551,7 +551,9 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
             path = parse_path(raw)
         except PathSyntaxError as exc:
             if not ck.said_as_unicode(pw, raw):  # (a path holding half of a surrogate pair is said once, where the text is checked)
-                ck.error(pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}")
+                ck.error(
+                    pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}" + (f"; {exc.hint}" if exc.hint else "")
+                )
             return None
         if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:
             ck.error(pw, "path-too-deep", f"the path has {len(path.keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")

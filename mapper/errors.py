@@ -359,10 +359,12 @@ class DefinitionError(MapperError):
 class PathSyntaxError(MapperError):
     """A path string that does not parse; ``position`` is the 0-based character index."""
 
-    def __init__(self, message: str, expression: str, position: int):
+    def __init__(self, message: str, expression: str, position: int, hint: str = ""):
         self.message = message
         self.expression = expression
         self.position = max(0, min(position, len(expression)))
+        #: how to write what was meant, when that is known (a line of its own, after the caret)
+        self.hint = hint
         super().__init__(self.render())
 
     def render(self) -> str:
@@ -376,7 +378,7 @@ class PathSyntaxError(MapperError):
         # one column per character: white space as a space, other unprintable ones (\r, NUL, U+2028) as U+FFFD
         shown = lead + "".join(c if c.isprintable() else " " if c in "\t\n" else "\ufffd" for c in window) + tail
         caret = " " * (len(lead) + pos - start) + "^"
-        return f"{self.message} at character {pos}\n  {shown}\n  {caret}"
+        return f"{self.message} at character {pos}\n  {shown}\n  {caret}" + (f"\n  {self.hint}" if self.hint else "")
 
 
 class InputError(MapperError):

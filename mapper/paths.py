@@ -259,6 +259,25 @@ def _parse_jmespath(text: str) -> Path:
     return result[0]
 
 
+#: The characters :data:`_SPECIAL` holds that are not white space: a key between dots holds none of them.
+_NOT_IN_KEY = frozenset(_SPECIAL) - frozenset(" \t\r\n\f\v")
+
+
+def _spaced_keys_hint(text: str) -> str:
+    """For a path string that is keys between dots, one holding white space (``data.my key``,
+    which JMESPath cannot parse): how to write it (``data."my key"``, or the array of keys);
+    ``""`` for any other text. A key's own white space is kept, the space around it dropped,
+    as JMESPath drops it around a quoted key."""
+    parts = text.split(".")
+    if not all(p.strip(" \t\n\r") and not any(c in _NOT_IN_KEY for c in p) for p in parts):
+        return ""
+    keys = [p.strip(" \t\n\r") for p in parts]
+    if not any(c in _JMESPATH_SPACE for k in keys for c in k):
+        return ""
+    array = escape_controls(preview(json_text(keys), 200))
+    return f"a key holding white space is written in double quotes: {escape_controls(preview(to_dot_notation(keys), 200))} (or give the path as an array of keys: {array})"
+
+
 #: a run of digits longer than Python's int() reads from text
 _LONG_NUMBER = re.compile(r"[0-9]{4301,}")
 
@@ -274,7 +293,7 @@ def _parse_jmespath_here(text: str) -> Path:
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
-        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos) from None
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _spaced_keys_hint(text)) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input

@@ -164,3 +164,32 @@ def test_a_loaded_sink_and_its_pickled_copy_compile_as_they_are() -> None:
     sink = mapper.load_sink("examples/aircraft/table-mapping.json")
     for same in (sink, pickle.loads(pickle.dumps(sink))):
         assert mapper.compile_sink(same).validate('{"id": "a", "timestamp": 1, "data": {}}').verdict in ("accepted", "discarded", "refused")
+
+
+# 4. a dot path whose key holds a space (`data.my key`, keys of records made from spreadsheets):
+# JMESPath's "Unexpected token: key" said where, not how to write it
+
+
+@pytest.mark.parametrize(
+    "path,written,array",
+    [
+        ("data.my key", 'data."my key"', '["data", "my key"]'),
+        ("first name", '"first name"', '["first name"]'),
+        ("a.b c.d\te", 'a."b c"."d\\te"', '["a", "b c", "d\\te"]'),
+    ],
+)
+def test_a_dot_path_whose_key_holds_a_space_says_how_to_quote_it(path: str, written: str, array: str) -> None:
+    entries = [_KEY, {"name": "a", "path": path, "type": "string"}]
+    ((pointer, code, message),) = [(p, c, m) for s, p, c, m in _problems(_schema(entries)) if s == "error"]
+    assert (pointer, code) == ("/definition/1/path", "path-syntax")
+    assert f"a key holding white space is written in double quotes: {written} (or give the path as an array of keys: {array})" in message
+    # written so, it is the path meant
+    fixed = mapper.load_sink(_schema([_KEY, {"name": "a", "path": written, "type": "string"}]))
+    assert list(fixed.columns[1].path.keys or ()) == __import__("json").loads(array)
+
+
+@pytest.mark.parametrize("path", ["a[0", "a | b c", "a.b c[0]", 'a."b c', "a b(c)"])
+def test_a_path_that_is_no_chain_of_keys_gets_no_quoting_hint(path: str) -> None:
+    entries = [_KEY, {"name": "a", "path": path, "type": "string"}]
+    messages = [m for s, _, _, m in _problems(_schema(entries)) if s == "error"]
+    assert messages and not any("double quotes" in m for m in messages)
