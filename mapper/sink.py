@@ -228,11 +228,22 @@ def _not_json_said(text: str, pos: int) -> str:
         if before and text[before - 1] == ",":
             kind, closing = ("an object", "}") if rest[0] == "}" else ("an array", "]")
             return f"a trailing comma in {kind} at {at(before - 1)}: JSON allows none before the closing {closing} (remove it)"
+    if rest[:1] in _TYPOGRAPHIC_QUOTES:
+        quote = rest[0]
+        return (
+            f'a typographic quote {quote} (U+{ord(quote):04X}) at {at(pos)}: JSON strings take the ASCII double quote " '
+            "(an editor or a chat app made them: write the ASCII quotes)"
+        )
     if rest[:1] == "'":
         end = text.find("'", pos + 1)
         word = text[pos + 1 : end] if 0 < end - pos <= 40 and "\n" not in text[pos:end] else "..."
         return f"a string in single quotes at {at(pos)}: JSON strings take double quotes ({escape_controls(json.dumps(word, ensure_ascii=False))})"
     return ""
+
+
+#: Quotes a word processor or a chat app writes for ASCII ones (curly, low-9, angle, fullwidth, primes):
+#: a sink pasted through one holds them where JSON takes only ``"``.
+_TYPOGRAPHIC_QUOTES = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb\u2039\u203a\uff02\uff07\u2032\u2033")
 
 
 #: A definition nested too deeply for the decoder or the checks (Python's recursion limit) is

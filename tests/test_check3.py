@@ -193,3 +193,25 @@ def test_a_path_that_is_no_chain_of_keys_gets_no_quoting_hint(path: str) -> None
     entries = [_KEY, {"name": "a", "path": path, "type": "string"}]
     messages = [m for s, _, _, m in _problems(_schema(entries)) if s == "error"]
     assert messages and not any("double quotes" in m for m in messages)
+
+
+# 5. a sink pasted through a word processor or a chat app: its quotes made typographic (“name”),
+# which JSON does not take; Python's "Expecting property name enclosed in double quotes" did not
+# say which character was wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("{\u201cname\u201d: \u201cs\u201d}", 'a typographic quote \u201c (U+201C) at line 1 column 2: JSON strings take the ASCII double quote " ('),
+        ('{"name": \u201cs\u201d}', "a typographic quote \u201c (U+201C) at line 1 column 10"),
+        ('{"definition": [\n  {"path": [\u2018a\u2019]}]}', "a typographic quote \u2018 (U+2018) at line 2 column 13"),
+        ('{"name": \u201es\u201c}', "a typographic quote \u201e (U+201E) at line 1 column 10"),
+        ('{"name": \uff02s\uff02}', "a typographic quote \uff02 (U+FF02) at line 1 column 10"),
+    ],
+)
+def test_a_sink_with_typographic_quotes_is_told_which_and_where(text: str, said: str) -> None:
+    ((severity, pointer, code, message),) = _problems(text)
+    assert (severity, pointer, code) == ("error", "", "invalid-json")
+    assert said in message, message
+    assert "(an editor or a chat app made them: write the ASCII quotes)" in message
