@@ -78,6 +78,7 @@ from .errors import MapperError, int_text, json_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
+from .types.times import ts_range
 
 __all__ = [
     "COLUMN_TYPES",
@@ -1101,13 +1102,24 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
     if kw == "TIMEUNIT" and value not in _TIME_UNITS:
         add("error", "table-constraint", f"TIMEUNIT {preview(value)!r} is not a time unit; use 's', 'ms', 'us' or 'ns'", c.value_position)
     elif kw == "EPOCH":
+        unit = col.get("TIMEUNIT")
         try:
-            golayout.parse_rfc3339(value)
+            ns = golayout.parse_rfc3339(value)
         except golayout.LayoutError as exc:
             add(
                 "error", "table-constraint", f"EPOCH {preview(value)!r} is not an RFC 3339 time such as '2020-01-01T00:00:00Z': {exc.message}", c.value_position
             )
         else:
+            lo, hi = ts_range(_TIME_UNITS.get(unit, "s"))
+            if unit in _TIME_UNITS and not lo <= ns <= hi:  # (FeatureBase's OptFieldTypeTimestamp: CheckEpochOutOfRange)
+                shown = f"{golayout.format_rfc3339(lo, 0)} .. {golayout.format_rfc3339(hi, 0)}"
+                add(
+                    "error",
+                    "table-constraint",
+                    f"EPOCH {preview(value)!r} is outside the range of TIMEUNIT {unit!r} ({shown}): FeatureBase refuses to create the column",
+                    c.value_position,
+                )
+                return
             add(
                 "note",
                 "epoch",

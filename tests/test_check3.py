@@ -215,3 +215,30 @@ def test_a_sink_with_typographic_quotes_is_told_which_and_where(text: str, said:
     assert (severity, pointer, code) == ("error", "", "invalid-json")
     assert said in message, message
     assert "(an editor or a chat app made them: write the ASCII quotes)" in message
+
+
+# 6. a table's EPOCH outside what its TIMEUNIT takes: FeatureBase refuses to create such a column
+# (CheckEpochOutOfRange); said at the EPOCH, mapped or not (it was said only for a mapped column,
+# at its mapping entry, as if the mapping had written it)
+
+_EPOCH_TABLE = "CREATE TABLE t (_id ID, a TIMESTAMP TIMEUNIT '{unit}' EPOCH '{epoch}')"
+
+
+@pytest.mark.parametrize(
+    ("unit", "epoch"),
+    [("ns", "1700-01-01T00:00:00Z"), ("ns", "2200-01-01T00:00:00Z"), ("s", "0001-01-01T00:00:00Z")],
+)
+@pytest.mark.parametrize("mapping", [{"_id": "id", "a": "a"}, {"_id": "id"}])
+def test_a_tables_epoch_out_of_its_units_range_is_an_error_at_the_epoch(unit: str, epoch: str, mapping: dict[str, str]) -> None:
+    sql = _EPOCH_TABLE.format(unit=unit, epoch=epoch)
+    problems = _problems({"name": "s", "table": sql, "allow_missing_fields": True, "mapping": mapping})
+    errors = [(p, c, m) for s, p, c, m in problems if s == "error"]
+    assert [(p, c) for p, c, _ in errors] == [("/table", "table-constraint")], problems
+    column = sql.index("'" + epoch) + 1
+    assert errors[0][2].startswith(f"line 1 column {column}: EPOCH '{epoch}' is outside the range of TIMEUNIT '{unit}'"), errors[0][2]
+
+
+def test_a_tables_epoch_within_its_units_range_is_taken() -> None:
+    sql = _EPOCH_TABLE.format(unit="ns", epoch="2000-01-01T00:00:00Z")
+    result = mapper.check_sink({"name": "s", "table": sql, "allow_missing_fields": True, "mapping": {"_id": "id", "a": "a"}})
+    assert result.valid, result.problems
