@@ -78,6 +78,7 @@ from .errors import MapperError, int_text, json_text, make_pointer, preview
 from .model import Column, Sink
 from .paths import Path
 from .types import INT64_MAX, INT64_MIN, QUANTUMS
+from .types.base import CACHE_SIZE_MAX
 from .types.times import ts_range
 
 __all__ = [
@@ -286,7 +287,7 @@ KEYWORDS = frozenset(
 
 #: The scales FeatureBase supports for DECIMAL(s) (pilosa.OptFieldTypeDecimal).
 DECIMAL_SCALES = range(0, 20)
-_MAX_CACHE_SIZE = 2**32 - 1
+_MAX_CACHE_SIZE = CACHE_SIZE_MAX  # (the definition's CacheSize has the same bound)
 #: The digits of the largest 64-bit number (2**64 - 1): a longer number fits nowhere in a table.
 _MAX_NUMBER_DIGITS = 20
 

@@ -273,3 +273,21 @@ def test_the_problems_of_a_long_statement_do_not_each_scan_it_whole(monkeypatch:
         " " * 33 + "^",
     ]
     assert second.splitlines()[1:] == ["  ...E t (_id ID, c0 INT MIN 5 MAX 1, c1 INT MIN 5 MAX 1, c2 INT MIN 5 MAX 1, c3 INT ...", " " * 45 + "^"]
+
+
+# 8. a CacheSize past 32 bits: FeatureBase keeps a field's cache size as a uint32 (its field
+# options' cacheSize, OptFieldTypeSet/Mutex), so creating the column fails; the table form said
+# so (SIZE 4294967296 is too large), the definition's config took it
+
+
+@pytest.mark.parametrize("size", [4294967296, 5_000_000_000_000, 2**63 - 1])
+@pytest.mark.parametrize("ctype", ["string", "id", "ids", "strings"])
+def test_a_cache_size_past_32_bits_is_an_error_as_the_tables_size_is(size: int, ctype: str) -> None:
+    entry = {"name": "a", "path": ["a"], "type": ctype, "config": {"CacheType": "ranked", "CacheSize": size}}
+    errors = [(p, c, m) for s, p, c, m in _problems(_schema([_KEY, entry])) if s == "error"]
+    assert errors == [("/definition/1/config/CacheSize", "out-of-range", f"CacheSize {size} is too large (at most 4294967295)")]
+
+
+def test_a_cache_size_of_32_bits_is_taken() -> None:
+    entry = {"name": "a", "path": ["a"], "type": "string", "config": {"CacheType": "ranked", "CacheSize": 4294967295}}
+    assert mapper.check_sink(_schema([_KEY, entry])).valid

@@ -241,6 +241,8 @@ QUANTUMS = ("Y", "YM", "YMD", "YMDH", "M", "MD", "MDH", "D", "DH", "H")
 CACHE_TYPES = ("ranked", "lru", "none")
 #: the config keys of the set and mutex field types (id, ids, string, strings)
 SET_KEYS = {"Quantum": "str", "TTL": "str", "CacheType": "str", "CacheSize": "int64"}
+#: The largest cache size FeatureBase keeps (a field's options hold it as a uint32).
+CACHE_SIZE_MAX = 2**32 - 1
 
 
 def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | None:
@@ -288,6 +290,9 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
     if cache_size is not None:
         if cache_size < 0:
             rules.error("CacheSize", "out-of-range", f"CacheSize must not be negative, got {cache_size}")
+            ok = False
+        elif cache_size > CACHE_SIZE_MAX:  # (as the table form's SIZE: FeatureBase's field options hold it in a uint32)
+            rules.error("CacheSize", "out-of-range", f"CacheSize {cache_size} is too large (at most {CACHE_SIZE_MAX})")
             ok = False
         elif cache_type == "none" and cache_size > 0:
             rules.warning("CacheSize", "cache-size-ignored", "CacheSize has no effect with CacheType none")
