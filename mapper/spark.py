@@ -2236,14 +2236,18 @@ def _first_line(exc: BaseException) -> str:
     worker = [line.strip() for line in text.splitlines() if re.match(r"\s*(mapper\.)?[A-Za-z_.]*(Error|Exception): ", line)]
     if "An exception was thrown from the Python worker" in text and worker:
         return worker[-1][:500]
+    # The Java exception's root cause, last ("Encountered error while reading file X" says which
+    # file, its cause why: "java.io.EOFException: Unexpected end of input stream"; "Error while
+    # instantiating ...SessionStateBuilder" says nothing, its cause which --conf value is wrong)
+    causes = [c.strip()[len("Caused by: ") :] for c in text.splitlines() if c.strip().startswith("Caused by: ")]
+
+    def with_cause(head: str) -> str:
+        return head if not causes or causes[-1] in head else f"{head} (caused by {causes[-1][:400]})"
+
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("An error occurred while calling", "py4j", ": ")):
-            return line[:500]
+            return with_cause(line[:500])  # (pyspark's captured exceptions: the message, then "JVM stacktrace:")
         if line.startswith(": "):  # py4j puts the Java exception after ": "
-            # ... and its root cause last ("Encountered error while reading file X" says
-            # which file, its cause why: "java.io.EOFException: Unexpected end of input stream")
-            causes = [c.strip()[len("Caused by: ") :] for c in text.splitlines() if c.strip().startswith("Caused by: ")]
-            head = line[2:502]
-            return head if not causes or causes[-1] in head else f"{head} (caused by {causes[-1][:400]})"
+            return with_cause(line[2:502])
     return text.splitlines()[0][:500]

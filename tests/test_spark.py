@@ -1285,6 +1285,27 @@ def test_a_failed_python_worker_is_named_by_its_error_line() -> None:
     assert _first_line(RuntimeError(text)) == "mapper.errors.InputError: cannot read the input: boom"
 
 
+def test_a_captured_java_error_is_named_with_its_root_cause() -> None:
+    # pyspark's captured exceptions (a bad --conf value, found as the session starts) read
+    # "message\n\nJVM stacktrace:\n...Caused by: ...": the run said only "Spark failed: Error
+    # while instantiating 'org.apache.spark.sql.internal.SessionStateBuilder':", not which setting
+    from mapper.spark import _first_line
+
+    cause = (
+        "org.apache.spark.SparkIllegalArgumentException: [INVALID_CONF_VALUE.TYPE_MISMATCH] The value 'abc' in the config "
+        "\"spark.sql.files.maxPartitionBytes\" is invalid. It should be a/an 'bytes in BYTE' value. SQLSTATE: 22022"
+    )
+    text = (
+        "Error while instantiating 'org.apache.spark.sql.internal.SessionStateBuilder':\n\nJVM stacktrace:\n"
+        "java.lang.IllegalArgumentException: Error while instantiating 'org.apache.spark.sql.internal.SessionStateBuilder':\n"
+        "\tat org.apache.spark.sql.SparkSession$.instantiateSessionState(SparkSession.scala:1)\n"
+        f"Caused by: {cause}\n\tat org.apache.spark.sql.errors.QueryExecutionErrors(x.scala:1)\n"
+    )
+    line = _first_line(RuntimeError(text))
+    assert line == f"Error while instantiating 'org.apache.spark.sql.internal.SessionStateBuilder': (caused by {cause})"
+    assert _first_line(RuntimeError("Encountered error while reading file file:///x. Details:")) == "Encountered error while reading file file:///x. Details:"
+
+
 @pytest.mark.parametrize("source", [gen.SINK, str(EXAMPLE_SINK), EDGE_SINK])
 def test_definition_survives_the_trip_to_the_workers(source: Any) -> None:
     """Workers compile the sink from its POST body: the same sink, whatever form it came in."""
