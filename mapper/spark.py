@@ -964,7 +964,10 @@ def validate_files(
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
-            kept.mapped.drop(file_column, block_column, row_column).write.parquet(staged_mapped)
+            writer = kept.mapped.drop(file_column, block_column, row_column).write
+            if _session_conf(spark, _PARQUET_TIMESTAMP) is None:  # (INT96: see _PARQUET_TIMESTAMP)
+                writer = writer.option(_PARQUET_TIMESTAMP, "TIMESTAMP_MICROS")
+            writer.parquet(staged_mapped)
             # the second read of the input: its lines counted per split of each file, after the mapping
             # (a file that grew meanwhile counts more lines than were mapped: _lost_message)
             splits = _splits(every, file_column, block_column, row_column).persist(StorageLevel.MEMORY_AND_DISK)
@@ -1038,6 +1041,26 @@ def validate_files(
         raise
     _twice(fs.delete, staging, must=True)
     return counts
+
+
+#: How ``OUT/mapped`` stores timestamps: Spark's default, INT96 (deprecated in Parquet), is read by
+#: pyarrow and pandas as nanoseconds, so a timestamp past 2262 the endpoint stores (to 9999-12-31)
+#: read back wrapped (9999-12-31 as 1816-03-30, silently). Written as TIMESTAMP_MICROS (Spark's
+#: own microseconds, marked UTC) unless the session names a type (``--conf``).
+_PARQUET_TIMESTAMP = "spark.sql.parquet.outputTimestampType"
+#: Spark 3.x fails a Parquet write holding a timestamp before 1900 unless this is set (its default,
+#: EXCEPTION; CORRECTED from Spark 4.0): mapper's timestamps are the endpoint's, proleptic
+#: Gregorian, written as they are. ``spark-validate`` sets both for the session it starts.
+_PARQUET_REBASE = ("spark.sql.parquet.datetimeRebaseModeInWrite", "spark.sql.parquet.int96RebaseModeInWrite")
+
+
+def _session_conf(spark: Any, key: str) -> str | None:
+    """``key``'s value when the session sets it (None when it has Spark's default, or cannot be asked)."""
+    try:
+        value = spark.conf.get(key, None)
+    except Exception:  # noqa: BLE001 - (py4j's errors, a session of another kind)
+        return None
+    return None if value is None else str(value)
 
 
 def _padded_input(exc: Exception) -> InputError | None:
@@ -1640,6 +1663,9 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
         # a batch command needs no web UI (Spark's listens on port 4040 of every interface by
         # default): off unless asked for (--conf spark.ui.enabled=true, or spark-defaults.conf)
         builder = builder.config("spark.ui.enabled", "false")
+    for key in _PARQUET_REBASE:  # (Spark 3.x failed the job on a timestamp before 1900: _PARQUET_REBASE)
+        if key not in confs and _spark_default(key) is None:
+            builder = builder.config(key, "CORRECTED")
     for key, value in confs.items():
         builder = builder.config(key, value)
     if local_dir:

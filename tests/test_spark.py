@@ -536,6 +536,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
 
 
 def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys: Any) -> None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from mapper.cli import main
@@ -545,11 +546,33 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
     body["schema"]["definition"].append({"name": "File", "path": ["encoding"], "type": "string"})
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(body))
-    code = main(["spark-validate", str(sink), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "o"), "-q"])
+    # timestamps the endpoint stores that Spark's default Parquet timestamp (INT96) kept from other
+    # readers: 9999-12-31 read back by pyarrow (and pandas) as 1816-03-30, silently; and one before
+    # 1900, which Spark 3.x's default rebase mode (EXCEPTION, set here as 3.5 has it) failed the job on
+    first = EXAMPLE_RECORDS.read_bytes().splitlines()[0]
+    records = tmp_path / "records.ndjson"
+    far = [253402300799000, -2208988800001]  # ms: 9999-12-31T23:59:59Z, 1899-12-31T23:59:59.999Z
+    records.write_bytes(
+        EXAMPLE_RECORDS.read_bytes() + b"".join(first.replace(b"1659981468260", b"%d" % ms).replace(b":0:0", b":9:%d" % i) + b"\n" for i, ms in enumerate(far))
+    )
+    keys = ("spark.sql.parquet.datetimeRebaseModeInWrite", "spark.sql.parquet.int96RebaseModeInWrite")
+    before = {key: spark.conf.get(key) for key in keys}
+    for key in keys:
+        spark.conf.set(key, "EXCEPTION")
+    try:
+        code = main(["spark-validate", str(sink), str(records), "-o", str(tmp_path / "o"), "-q"])
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert "mapped + refused = input: 3 + 0 = 3" in captured.out and "note:" not in captured.out
-    assert pq.read_table(tmp_path / "o" / "mapped").column("File").to_pylist() == ["json"] * 3
+    assert "mapped + refused = input: 5 + 0 = 5" in captured.out and "note:" not in captured.out
+    table = pq.read_table(tmp_path / "o" / "mapped")
+    assert table.column("File").to_pylist() == ["json"] * 5
+    want = mapper.compile_sink(body).map(records.read_bytes())
+    assert sorted(zip(table.column("_id").to_pylist(), table.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist())) == sorted(
+        zip(want.ids.tolist(), (want["ts"].values * 1000).tolist())  # (ms as stored, in Spark's microseconds)
+    )
 
 
 def test_spark_validate_says_an_input_that_changed_during_the_run_changed(spark: Any, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
