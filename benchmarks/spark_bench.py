@@ -279,9 +279,30 @@ def _versions(spark: Any) -> dict[str, str]:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[dist] = "-"
-    java = subprocess.run(["java", "-version"], capture_output=True, text=True)
-    out["java"] = (java.stderr or java.stdout).splitlines()[0] if (java.stderr or java.stdout) else "-"
+    out["java"] = _java_version()
     return out
+
+
+def _java() -> str | None:
+    """The java Spark's launcher runs: ``$JAVA_HOME/bin/java`` when JAVA_HOME is set, else the PATH's."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = os.path.join(home, "bin", "java")
+        return java if os.path.isfile(java) and os.access(java, os.X_OK) else None
+    return shutil.which("java")
+
+
+def _java_version() -> str:
+    """The first line ``java -version`` prints, of the java Spark runs ("-" when there is none)."""
+    java = _java()
+    if java is None:
+        return "-"
+    try:
+        done = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return "-"
+    text = done.stderr or done.stdout
+    return text.splitlines()[0] if text.strip() else "-"
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,8 +370,11 @@ def _missing() -> str | None:
     for module in ("pyspark", "pyarrow", "pandas"):
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed (pip install 'featurebase-mapper[spark]')"
-    if shutil.which("java") is None:
-        return "Java is not on PATH: pyspark needs a JVM (Java 17)"
+    if _java() is None:  # (where Spark's launcher looks: JAVA_HOME first)
+        home = os.environ.get("JAVA_HOME")
+        if home:
+            return f"JAVA_HOME ({home}) has no bin/java: Spark runs that one; set JAVA_HOME to a JDK (Java 17), or unset it"
+        return "Java is not on PATH (and JAVA_HOME is not set): pyspark needs a JVM (Java 17)"
     return None
 
 

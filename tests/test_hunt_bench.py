@@ -218,6 +218,7 @@ def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path,
 
     if lacking == "java":
         monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
+        monkeypatch.delenv("JAVA_HOME", raising=False)
     else:
         real = importlib.util.find_spec
         monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == lacking else real(name, *a))
@@ -231,6 +232,30 @@ def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path,
     said = "pyspark is not installed (pip install 'featurebase-mapper[spark]')" if lacking == "pyspark" else "Java is not on PATH"
     assert err.startswith("skipped: ") and said in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_spark_bench_looks_for_java_where_spark_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Spark's launcher runs $JAVA_HOME/bin/java when JAVA_HOME is set, else the PATH's java: the
+    # benchmark looked at the PATH alone, so with Java in JAVA_HOME only it said "skipped: Java is
+    # not on PATH" (and ran `java -version` for its figures, a FileNotFoundError after every run);
+    # with a JAVA_HOME that holds no java, each master's child died starting Spark
+    from benchmarks import spark_bench
+
+    home, bare = tmp_path / "jdk", tmp_path / "bin"
+    (home / "bin").mkdir(parents=True)
+    bare.mkdir()
+    java = home / "bin" / "java"
+    java.write_text("#!/bin/sh\necho 'openjdk version \"17.0.99\" 2026-01-01' >&2\n")
+    java.chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(home))
+    monkeypatch.setenv("PATH", str(bare))
+    assert spark_bench._missing() is None
+    assert spark_bench._java_version() == 'openjdk version "17.0.99" 2026-01-01'
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "gone"))
+    monkeypatch.setenv("PATH", str(home / "bin"))
+    assert spark_bench._missing() == f"JAVA_HOME ({tmp_path / 'gone'}) has no bin/java: Spark runs that one; set JAVA_HOME to a JDK (Java 17), or unset it"
+    monkeypatch.delenv("JAVA_HOME")
+    assert spark_bench._missing() is None and spark_bench._java_version().startswith('openjdk version "17.0.99"')
 
 
 def test_run_with_your_own_sink_gives_a_figure_and_a_note_for_a_discarded_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
