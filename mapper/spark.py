@@ -82,6 +82,7 @@ names, a gzip/``.gz`` mismatch, a JSON document rather than NDJSON: :func:`check
 from __future__ import annotations
 
 import argparse
+import bz2
 import contextlib
 import glob
 import gzip
@@ -2075,13 +2076,21 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         skippable = codec == ".zst" and len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"  # (pzstd's first frame)
         if head and magic_of is not None and not head.startswith(magic_of) and not skippable:  # (a plain file named .bz2 read as 0 records, exit 0)
             raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
-        return  # compressed otherwise: not looked into
+        if packed != "bzip2":
+            return  # compressed otherwise: not looked into (mapper validate cannot unpack zstd either)
+        # bzip2, which mapper validate unpacks too: its text is looked at as a .gz's is (a JSON
+        # document in it was mapped by validate, and refused line by line by Spark)
+        try:
+            with bz2.open(path, "rb") as b:
+                head = format_head(b, b.read(HEAD_SIZE + 1))
+        except (OSError, EOFError, ValueError, InputError):
+            return  # (a cut or corrupt stream: left to Spark, as before)
     fmt = format_of(head)
     note = encoding_note(head[:256], shown) if notes is not None else ""
     if note and notes is not None:  # (UTF-16's lines, split at its newlines' first byte, are each refused as invalid_json: validate says why)
         notes.append(note)
     if fmt == "json":
-        arrays = [] if gz else _record_arrays(path, head)
+        arrays = [] if packed else _record_arrays(path, head)  # (a packed file's bytes are no document to read whole)
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "

@@ -1094,6 +1094,32 @@ def test_a_document_holding_its_records_is_refused_with_the_jq_that_reaches_them
         check_inputs([str(array)])
 
 
+def test_a_bzip2_file_is_looked_into_as_a_gzip_one_is(tmp_path: Path) -> None:
+    # mapper validate unpacks bzip2 and maps a JSON document in it (a .json.bz2 array: ACCEPTED,
+    # 2 records); spark-validate let it through unread, and Spark refused each of its lines as a
+    # record ("[", "  {", ...), where a .gz of the same document was refused before the job, as
+    # was a UTF-16 .gz noted: a .bz2 is looked into the same way
+    import bz2
+
+    from mapper.spark import check_inputs
+
+    array = json.dumps([{"id": 1}, {"id": 2}], indent=2).encode()
+    (tmp_path / "doc.json.bz2").write_bytes(bz2.compress(array))
+    with pytest.raises(mapper.OptionError, match=r"doc\.json\.bz2 holds a JSON document .*jq -c '\.\[\]' FILE > records.ndjson \(an array\)"):
+        check_inputs([str(tmp_path / "doc.json.bz2")])
+    (tmp_path / "body.ndjson.bz2").write_bytes(bz2.compress(json.dumps({"records": [{"value": {"id": 1}}]}).encode()))
+    with pytest.raises(mapper.OptionError, match=r"body\.ndjson\.bz2 holds a request body"):
+        check_inputs([str(tmp_path / "body.ndjson.bz2")])
+    (tmp_path / "wide.ndjson.bz2").write_bytes(bz2.compress(b"\xff\xfe" + '{"id": 1}\n'.encode("utf-16-le")))
+    (tmp_path / "fine.ndjson.bz2").write_bytes(bz2.compress(b'{"id": 1}\n{"id": 2}\n'))
+    notes: list[str] = []
+    paths = [str(tmp_path / "wide.ndjson.bz2"), str(tmp_path / "fine.ndjson.bz2")]
+    assert check_inputs(paths, notes) == paths
+    assert len(notes) == 1 and notes[0].startswith(f"{tmp_path / 'wide.ndjson.bz2'} is UTF-16 text"), notes
+    (tmp_path / "cut.ndjson.bz2").write_bytes(bz2.compress(b'{"id": 1}\n' * 5000)[:40])  # (its head read as far as it goes)
+    assert check_inputs([str(tmp_path / "cut.ndjson.bz2")]) == [str(tmp_path / "cut.ndjson.bz2")]
+
+
 def test_relative_file_uris_are_given_to_spark_as_absolute_paths(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     """``file:rel.ndjson`` and ``-o file:out``: Hadoop refused them after the JVM had started (URISyntaxException: Relative path in absolute URI)."""
     import mapper.spark
