@@ -1566,7 +1566,20 @@ logger.abort.filter.task.onMismatch = NEUTRAL
 )
 
 
-def _log_options(confs: dict[str, str], quiet: bool, directory: str) -> str | None:
+#: ... and when the run makes its driver directory Spark's local directory (:func:`_own_local_dir`):
+#: SparkConf's warning that "spark.local.dir will be overridden by the value set by the cluster
+#: manager" is of a setting the user never made (printed at every run without -q).
+_LOG4J2_OWN_LOCAL_DIR = """\
+logger.conf.name = org.apache.spark.SparkConf
+logger.conf.level = warn
+logger.conf.filter.localdir.type = RegexFilter
+logger.conf.filter.localdir.regex = Note that spark.local.dir will be overridden .*
+logger.conf.filter.localdir.onMatch = DENY
+logger.conf.filter.localdir.onMismatch = NEUTRAL
+"""
+
+
+def _log_options(confs: dict[str, str], quiet: bool, directory: str, own_local_dir: bool = False) -> str | None:
     """``spark.driver.extraJavaOptions`` with mapper's log4j2 file (written in ``directory``),
     or None when the user's own options name a log4j configuration already."""
     own = confs.get("spark.driver.extraJavaOptions") or _spark_default("spark.driver.extraJavaOptions") or ""
@@ -1574,7 +1587,7 @@ def _log_options(confs: dict[str, str], quiet: bool, directory: str) -> str | No
         return None
     path = os.path.join(directory, "log4j2.properties")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(_LOG4J2.format(level="error" if quiet else "warn"))
+        f.write(_LOG4J2.format(level="error" if quiet else "warn") + (_LOG4J2_OWN_LOCAL_DIR if own_local_dir else ""))
     option = "-Dlog4j2.configurationFile=" + Path(path).as_uri()
     return f"{own} {option}".strip()
 
@@ -1672,7 +1685,7 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
     if local_dir:
         builder = builder.config("spark.local.dir", directory)
     # the driver JVM reads its log4j2 file when it starts (a JVM already running keeps its own)
-    options = _log_options(confs, args.quiet, directory)
+    options = _log_options(confs, args.quiet, directory, local_dir)
     if options is not None:
         builder = builder.config("spark.driver.extraJavaOptions", options)
     spark = builder.getOrCreate()

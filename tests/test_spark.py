@@ -1172,6 +1172,20 @@ def test_driver_log_configuration(tmp_path: Path) -> None:
     assert "logger.abort.filter.task.onMatch = DENY\nlogger.abort.filter.task.onMismatch = NEUTRAL\n" in text
     assert _log_options({}, False, str(tmp_path)) is not None and "threshold.level = warn" in (tmp_path / "log4j2.properties").read_text()
     assert _log_options({"spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile=mine.xml"}, True, str(tmp_path)) is None
+    # spark.local.dir set by the run itself (its driver directory, on a local master): SparkConf
+    # warned at every run without -q that it "will be overridden by the value set by the
+    # cluster manager", of a setting the user never made; a spark.local.dir of the user's keeps it
+    said = "Note that spark.local.dir will be overridden by the value set by the cluster manager (via SPARK_LOCAL_DIRS in standalone/kubernetes and LOCAL_DIRS in YARN)."
+
+    def denied(text: str) -> bool:
+        filters = re.findall(r"logger\.(\w+)\.name = org\.apache\.spark\.SparkConf\n", text)
+        regexes = [m for name in filters for m in re.findall(rf"logger\.{name}\.filter\.\w+\.regex = (.*)\n", text)]
+        return any(re.fullmatch(r, said) for r in regexes) and f"logger.{filters[0]}.level = warn" in text
+
+    _log_options({}, False, str(tmp_path), own_local_dir=True)
+    assert denied((tmp_path / "log4j2.properties").read_text())
+    _log_options({}, False, str(tmp_path))
+    assert not denied((tmp_path / "log4j2.properties").read_text())
 
 
 def test_driver_options_of_spark_defaults_are_kept(tmp_path: Path, monkeypatch: Any) -> None:
