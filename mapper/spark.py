@@ -1842,7 +1842,7 @@ def _check_input_options(args: argparse.Namespace) -> None:
             "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
             f"extract the records first, e.g. jq -c {shlex.quote(jq + '[]')} FILE > records.ndjson"
         )
-    if args.input_format not in (None, "ndjson"):
+    if args.input_format not in (None, "auto", "ndjson"):  # (auto: the inputs are looked at, a document refused: check_inputs)
         raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
 
 

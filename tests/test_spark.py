@@ -878,6 +878,10 @@ def test_spark_validate_takes_max_record_size_as_validate_does(no_spark: None, t
     base = ["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"]
     assert main(base) == 0 and seen["max_record_size"] == 16 << 20
     assert main([*base, "--max-record-size", "2K"]) == 0 and seen["max_record_size"] == 2048
+    # validate's --input-format values that say what spark-validate does (auto: detected, and a
+    # document refused, as check_inputs does): "--input-format auto: spark-validate reads NDJSON only" before
+    for fmt in ("auto", "ndjson"):
+        assert main([*base, "--input-format", fmt]) == 0, capsys.readouterr().err
     capsys.readouterr()
     for bad, message in (("12", "at least 1K"), ("1x", "takes a number of bytes")):
         assert main([*base, "--max-record-size", bad]) == 2
