@@ -465,7 +465,7 @@ def _os_error(exc: OSError, out: _Stdout | None) -> int:
 _EXIT_AT_ONCE = {"validate", "map"}
 
 #: The commands that take SIGTERM as an interruption here (send and serve handle it their own way).
-_TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench"}
+_TERM_AS_INTERRUPT = {"check", "explain", "validate", "map", "infer", "bench", "spark-validate"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

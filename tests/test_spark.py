@@ -863,6 +863,46 @@ def test_a_cell_over_max_record_size_is_refused_as_validate_refuses_a_line() -> 
     ]
 
 
+def test_spark_validate_takes_sigterm_as_an_interruption(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    # `kill PID` (SIGTERM, as timeout, a service manager or docker stop send) ended spark-validate
+    # where it stood: the job's staging directory (a full copy of the results) left in OUT till a
+    # later run into OUT, the session not stopped; validate, map and the others take it as Ctrl-C
+    import mapper.spark
+    from mapper.cli import main
+
+    stopped: list[bool] = []
+
+    class Session:
+        def stop(self) -> None:
+            stopped.append(True)
+
+    seen: list[str] = []
+
+    def fake_validate(*_args: Any, **_kwargs: Any) -> Any:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(10**7):  # (the handler runs at the next bytecode)
+                pass
+        except BaseException as exc:  # (validate_files cancels its job and removes its staging directory on any)
+            seen.append(type(exc).__name__)
+            raise
+        raise AssertionError("not interrupted")
+
+    def guard(signum: int, frame: Any) -> None:  # (this test process's own, if the command installs none)
+        raise RuntimeError("SIGTERM was not taken by the command")
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: Session())
+    monkeypatch.setattr(mapper.spark, "validate_files", fake_validate)
+    before = signal.signal(signal.SIGTERM, guard)
+    try:
+        code = main(["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"])
+        assert signal.getsignal(signal.SIGTERM) is guard  # (given back: main called by a program keeps its own)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    err = capsys.readouterr().err
+    assert (code, err, seen) == (143, "terminated\n", ["Terminated"]) and stopped  # (the session stopped: its tasks end, not torn down)
+
+
 def test_spark_validate_takes_max_record_size_as_validate_does(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     import mapper.spark
     from mapper.cli import main
