@@ -1036,6 +1036,7 @@ def validate_files(
         counts = _cancellable(spark, run)
     except BaseException as exc:
         _twice(fs.delete, staging)  # (never in place of the error, or the interruption)
+        _remove_local(staging)  # (the JVM gone, Hadoop's delete cannot: a SIGTERM to the process group ends it too)
         padded = _padded_input(exc) if isinstance(exc, Exception) and not isinstance(exc, MapperError) else None
         if padded is not None:
             raise padded from None
@@ -1062,6 +1063,15 @@ def _session_conf(spark: Any, key: str) -> str | None:
     except Exception:  # noqa: BLE001 - (py4j's errors, a session of another kind)
         return None
     return None if value is None else str(value)
+
+
+def _remove_local(path: str) -> None:
+    """A local directory removed from Python, when Hadoop's delete (through the JVM) did not: a
+    SIGTERM sent to the whole process group (``timeout``, ``kill -- -PGID``) ends the JVM as this
+    process takes it, and the staging directory was left for a later run into OUT."""
+    local = _local_path(path)
+    if local is not None and os.path.isdir(local):
+        shutil.rmtree(local, ignore_errors=True)
 
 
 def _padded_input(exc: Exception) -> InputError | None:

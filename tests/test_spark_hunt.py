@@ -143,3 +143,27 @@ def test_a_failed_last_rename_leaves_neither_half_under_the_final_names(spark: A
     with pytest.raises(InputError, match="cannot move"):
         ms.validate_files(spark, EXAMPLE_SINK, ms.check_inputs([str(tmp_path / "r.ndjson")]), str(tmp_path / "out"))
     assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no mapped/, no refused/, no staging directory
+
+
+def test_a_failed_run_whose_jvm_is_gone_still_removes_its_staging_directory(spark: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    # a SIGTERM to the whole process group (timeout's, kill -- -PGID) ends the JVM as spark-validate
+    # takes it: Hadoop's delete, through the JVM, failed, and the staging directory (the results
+    # written so far) stayed in OUT till a later run into OUT
+    import pytest
+
+    from mapper import spark as ms
+
+    (tmp_path / "r.ndjson").write_bytes(GOOD + b'{"bad": 1\n')
+
+    def gone(self: Any, path: str) -> None:
+        raise ConnectionRefusedError("the JVM is gone")
+
+    def stop(*_args: Any) -> Any:  # (after the mapped rows are written under the staging directory)
+        assert any((tmp_path / "out").glob(".mapper-staging-*/mapped"))
+        raise RuntimeError("the job failed")
+
+    monkeypatch.setattr(ms._FileSystem, "delete", gone)
+    monkeypatch.setattr(ms, "_splits", stop)
+    with pytest.raises(RuntimeError, match="the job failed"):
+        ms.validate_files(spark, EXAMPLE_SINK, ms.check_inputs([str(tmp_path / "r.ndjson")]), str(tmp_path / "out"))
+    assert [p.name for p in (tmp_path / "out").iterdir()] == []
