@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -378,6 +379,11 @@ def _missing() -> str | None:
     return None
 
 
+def _masters(text: str) -> list[str]:
+    """``--masters``: comma-separated, a comma inside brackets kept (``local[4,2]``: threads, retries)."""
+    return [m.strip() for m in re.findall(r"(?:[^,\[]|\[[^\]]*\]?)+", text) if m.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.spark_bench", description=__doc__.splitlines()[0])
     p.add_argument("--records", type=positive_int, default=1_000_000)
@@ -401,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         clean.write_bytes(generate(args.records, "clean"))
         bad.write_bytes(generate(args.records, "bad", seed=7))
         results = []
-        for master in [m.strip() for m in args.masters.split(",") if m.strip()]:
+        for master in _masters(args.masters):
             print(f"running {master} ...", file=sys.stderr)
             cmd = [
                 sys.executable,

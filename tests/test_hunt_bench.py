@@ -258,6 +258,15 @@ def test_spark_bench_looks_for_java_where_spark_does(tmp_path: Path, monkeypatch
     assert spark_bench._missing() is None and spark_bench._java_version().startswith('openjdk version "17.0.99"')
 
 
+def test_spark_bench_masters_keep_their_bracketed_commas() -> None:
+    # local[N,F] (N threads, F task retries) is one master: --masters "local[4,2],local[1]" was cut at
+    # every comma, into "local[4" and "2]", each child failing on its master with a Java trace
+    from benchmarks import spark_bench
+
+    assert spark_bench._masters("local[4,2], local[1],,local[*]") == ["local[4,2]", "local[1]", "local[*]"]
+    assert spark_bench._masters("local-cluster[2,1,1024],spark://h:7077") == ["local-cluster[2,1,1024]", "spark://h:7077"]
+
+
 def test_run_with_your_own_sink_gives_a_figure_and_a_note_for_a_discarded_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # allow_missing_fields false and a record missing its fields: the endpoint discards the batch, so
     # map raises BatchRejected; the table said "failed: discarded: ..." with no figure, where mapper
