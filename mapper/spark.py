@@ -1864,6 +1864,12 @@ _GLOB = "*?[{"
 _CODECS = (".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy")
 #: The first bytes of a file of each codec that has them (Hadoop's .lz4 and .snappy are framed without a magic number).
 _CODEC_MAGIC = {".bz2": b"BZh", ".zst": b"\x28\xb5\x2f\xfd"}
+#: The frame formats of the lz4 and snappy tools, which Hadoop's .lz4 and .snappy codecs (a block
+#: format of their own, without a magic number) cannot read: their magic numbers, and their names.
+_FRAME_MAGIC = {
+    ".lz4": ((b"\x04\x22\x4d\x18", "LZ4 (the lz4 tool's)"), (b"\x02\x21\x4c\x18", "legacy LZ4 (the lz4 tool's)")),
+    ".snappy": ((b"\xff\x06\x00\x00sNaPpY", "Snappy (snzip's, python-snappy's streams)"),),
+}
 
 
 def _local_path(path: str) -> str | None:
@@ -2099,6 +2105,13 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         skippable = codec == ".zst" and len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18"  # (pzstd's first frame)
         if head and magic_of is not None and not head.startswith(magic_of) and not skippable:  # (a plain file named .bz2 read as 0 records, exit 0)
             raise OptionError(f"{shown} is named {codec} but is not {codec[1:]}-compressed: Spark chooses the codec by the name; rename it without {codec}")
+        framed = next((what for magic, what in _FRAME_MAGIC.get(codec, ()) if head.startswith(magic)), None)
+        if framed is not None:  # (Hadoop read the magic number as a block's length: the JVM ran out of memory)
+            tool = codec[1:]
+            raise OptionError(
+                f"{shown} is in the {framed} frame format, and Hadoop's {codec} codec reads its own block format only (Spark's JVM ran out of memory on it): "
+                f"unpack it first ({'lz4 -dc' if tool == 'lz4' else 'snzip -dc'} FILE > records.ndjson), or recompress it with gzip"
+            )
         if packed != "bzip2":
             return  # compressed otherwise: not looked into (mapper validate cannot unpack zstd either)
         # bzip2, which mapper validate unpacks too: its text is looked at as a .gz's is (a JSON

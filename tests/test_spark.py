@@ -1164,6 +1164,29 @@ def test_a_bzip2_file_is_looked_into_as_a_gzip_one_is(tmp_path: Path) -> None:
     assert check_inputs([str(tmp_path / "cut.ndjson.bz2")]) == [str(tmp_path / "cut.ndjson.bz2")]
 
 
+def test_lz4_and_snappy_in_the_tools_frame_formats_are_refused_before_the_job(tmp_path: Path) -> None:
+    # Hadoop's .lz4 and .snappy codecs read Hadoop's own block format; the lz4 tool's frame format
+    # (lz4 -z) and snappy's framing format (snzip, python-snappy's streams) start with a magic
+    # number that Hadoop read as a block length: the JVM ran out of memory (OutOfMemoryError and
+    # its stack trace on the terminal, then "mapper: Connection refused (ECONNREFUSED)")
+    from mapper.spark import check_inputs
+
+    frames = {
+        "frame.ndjson.lz4": b'\x04\x22\x4d\x18\x64\x40\xa7\x11\x00\x00\x80{"id": "a"}\n{bad\n\x00\x00\x00\x00',
+        "legacy.ndjson.lz4": b"\x02\x21\x4c\x18" + b"\x00" * 12,
+        "framed.ndjson.snappy": b"\xff\x06\x00\x00sNaPpY" + b"\x00" * 12,
+    }
+    for name, data in frames.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(
+            mapper.OptionError, match=rf"{re.escape(name)} is in the .* frame format, and Hadoop's \.(lz4|snappy) codec reads its own block format"
+        ):
+            check_inputs([str(tmp_path / name)])
+    block = tmp_path / "block.ndjson.lz4"  # Hadoop's own: a block's lengths first, no magic number
+    block.write_bytes(b"\x00\x00\x00\x16\x00\x00\x00\x14" + b"\x00" * 20)
+    assert check_inputs([str(block)]) == [str(block)]
+
+
 def test_relative_file_uris_are_given_to_spark_as_absolute_paths(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     """``file:rel.ndjson`` and ``-o file:out``: Hadoop refused them after the JVM had started (URISyntaxException: Relative path in absolute URI)."""
     import mapper.spark
