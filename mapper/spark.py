@@ -1078,7 +1078,7 @@ def _padded_input(exc: Exception) -> InputError | None:
     """The failed job's reason when it is a local gzip file with zero bytes after a member
     (:func:`_gzip_padding`), which Spark names only as "not a gzip file" or "Unexpected end of
     input stream": an :class:`~mapper.errors.InputError` naming the file and what to do."""
-    found = re.search(r"Encountered error while reading file (\S+)", str(exc))
+    found = re.search(r"Encountered error while reading file (\S+)", _exc_text(exc) or "")
     if found is None:
         return None
     uri = found.group(1).removesuffix(".")  # (Spark's sentence ends after the name; the name is percent-encoded)
@@ -1765,6 +1765,11 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         line = _first_line(exc)
         if "JAVA_GATEWAY_EXITED" in line:  # (the JVM did not start: a Java too old, a bad option; its own lines are above)
             line += " The JVM did not start: see its messages above (Spark needs Java 17 or later; java -version says which runs)."
+        elif _jvm_gone(exc):  # (py4j without its other end: the JVM died mid-run, of an OutOfMemoryError most often)
+            line = (
+                f"its JVM ended during the run ({line}): its last messages, above, say why; for a java.lang.OutOfMemoryError, "
+                "give it more memory (--conf spark.driver.memory=4g) or smaller records"
+            )
         print(f"mapper: Spark failed: {escape_controls(line)}", file=sys.stderr)
         return EXIT_USAGE
     finally:
@@ -1798,6 +1803,24 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
             "or of an older mapper: remove it if no run is writing there (docs/spark.md: What a killed run leaves)"
         )
     return EXIT_OK if counts.refused_records == 0 else EXIT_REJECTED
+
+
+def _exc_text(exc: BaseException) -> str | None:
+    """``str(exc)``, or None when that fails: py4j's Py4JJavaError asks the JVM for its text, and
+    a JVM that is gone cannot answer (a ConnectionRefusedError, which escaped the command)."""
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 - (py4j's errors)
+        return None
+
+
+def _jvm_gone(exc: BaseException) -> bool:
+    """Whether a failed run's error is py4j's connection to the JVM lost (the JVM ended: an
+    OutOfMemoryError in a local master's task kills it), not an error the JVM answered with."""
+    text = _exc_text(exc)
+    if text is None or isinstance(exc, ConnectionError):
+        return True
+    return type(exc).__name__ == "Py4JNetworkError" or "Answer from Java side is empty" in text or "Error while sending or receiving" in text
 
 
 @contextlib.contextmanager
@@ -2302,7 +2325,10 @@ def _real_pattern(pattern: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+    text = _exc_text(exc)
+    if text is None:  # (a Java exception whose JVM is gone: its text cannot be asked for)
+        return f"{type(exc).__name__}, whose text the JVM, gone, cannot give"
+    text = text.strip() or type(exc).__name__
     # A Python worker's failure: its traceback is in the message; its last line says what
     worker = [line.strip() for line in text.splitlines() if re.match(r"\s*(mapper\.)?[A-Za-z_.]*(Error|Exception): ", line)]
     if "An exception was thrown from the Python worker" in text and worker:

@@ -903,6 +903,37 @@ def test_spark_validate_takes_sigterm_as_an_interruption(no_spark: None, tmp_pat
     assert (code, err, seen) == (143, "terminated\n", ["Terminated"]) and stopped  # (the session stopped: its tasks end, not torn down)
 
 
+@pytest.mark.parametrize("error", [ConnectionRefusedError(111, "Connection refused"), "py4j", "unprintable"])
+def test_a_jvm_that_ended_during_the_run_is_said_so(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any, error: Any) -> None:
+    # a JVM that died mid-run (an OutOfMemoryError, as a .lz4 of the lz4 tool's gave it) left py4j
+    # without its other end: "mapper: Spark failed: [Errno 111] Connection refused", nothing on why
+    import mapper.spark
+    from mapper.cli import main
+
+    if error == "py4j":
+        from py4j.protocol import Py4JNetworkError
+
+        error = Py4JNetworkError("Answer from Java side is empty")
+    elif error == "unprintable":  # (py4j's Py4JJavaError asks the JVM for its text: the ConnectionRefusedError of that
+        # escaped the command, "mapper: Connection refused (ECONNREFUSED)" as the command line said it)
+
+        class Py4JJavaError(Exception):
+            def __str__(self) -> str:
+                raise ConnectionRefusedError(111, "Connection refused")
+
+        error = Py4JJavaError()
+
+    def gone(*_args: Any, **_kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(mapper.spark, "_session", lambda *_args: None)
+    monkeypatch.setattr(mapper.spark, "validate_files", gone)
+    assert main(["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mapper: Spark failed: its JVM ended during the run (") and "java.lang.OutOfMemoryError" in err, err
+    assert "--conf spark.driver.memory=" in err and err.count("\n") == 1, err
+
+
 def test_spark_validate_takes_max_record_size_as_validate_does(no_spark: None, tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
     import mapper.spark
     from mapper.cli import main
