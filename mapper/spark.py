@@ -1533,7 +1533,8 @@ def _check_master(args: argparse.Namespace, confs: dict[str, str]) -> None:
             return
 
 
-#: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``): what Spark logs
+#: The driver's log4j2 configuration (``{level}``: warn, or error with ``-q``; a JVM-killing error,
+#: SparkUncaughtExceptionHandler's OutOfMemoryError, with its first line, not its stack trace): what Spark logs
 #: by default, without the loggers that repeat a failed task's Java stack trace (mapper
 #: prints the failure's first line itself; of Utils, only its "Aborting task" with the file
 #: writer's trace, as a full disk gives). The root stays at warn and the console's filter
@@ -1561,6 +1562,17 @@ logger.abort.filter.task.type = RegexFilter
 logger.abort.filter.task.regex = Aborting task.*
 logger.abort.filter.task.onMatch = DENY
 logger.abort.filter.task.onMismatch = NEUTRAL
+appender.brief.type = Console
+appender.brief.name = brief
+appender.brief.target = SYSTEM_ERR
+appender.brief.filter.threshold.type = ThresholdFilter
+appender.brief.filter.threshold.level = {level}
+appender.brief.layout.type = PatternLayout
+appender.brief.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex{{1}}
+logger.uncaught.name = org.apache.spark.util.SparkUncaughtExceptionHandler
+logger.uncaught.level = error
+logger.uncaught.additivity = false
+logger.uncaught.appenderRef.brief.ref = brief
 """ + "".join(
     f"logger.quiet{i}.name = {name}\nlogger.quiet{i}.level = off\n"
     for i, name in enumerate(

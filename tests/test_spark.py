@@ -1280,6 +1280,13 @@ def test_driver_log_configuration(tmp_path: Path) -> None:
         regexes = [m for name in filters for m in re.findall(rf"logger\.{name}\.filter\.\w+\.regex = (.*)\n", text)]
         return any(re.fullmatch(r, said) for r in regexes) and f"logger.{filters[0]}.level = warn" in text
 
+    # a JVM-killing error (an OutOfMemoryError in a task of a local master): SparkUncaughtExceptionHandler
+    # logged it with its stack trace, 35 lines under -q; its first line (the error) is what says why
+    _log_options({}, True, str(tmp_path))
+    text = (tmp_path / "log4j2.properties").read_text()
+    assert "logger.uncaught.name = org.apache.spark.util.SparkUncaughtExceptionHandler\nlogger.uncaught.level = error\n" in text
+    assert "logger.uncaught.additivity = false\nlogger.uncaught.appenderRef.brief.ref = brief\n" in text
+    assert "appender.brief.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex{1}\n" in text
     _log_options({}, False, str(tmp_path), own_local_dir=True)
     assert denied((tmp_path / "log4j2.properties").read_text())
     _log_options({}, False, str(tmp_path))
