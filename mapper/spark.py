@@ -1054,6 +1054,10 @@ _PARQUET_TIMESTAMP = "spark.sql.parquet.outputTimestampType"
 #: EXCEPTION; CORRECTED from Spark 4.0): mapper's timestamps are the endpoint's, proleptic
 #: Gregorian, written as they are. ``spark-validate`` sets both for the session it starts.
 _PARQUET_REBASE = ("spark.sql.parquet.datetimeRebaseModeInWrite", "spark.sql.parquet.int96RebaseModeInWrite")
+#: What the session spark-validate starts sets for Parquet: the timestamp type in the session too,
+#: not only as the write's option (Spark 3.5's ParquetFileFormat.prepareWrite takes the session's
+#: value over the write's options).
+_SESSION_PARQUET = {**dict.fromkeys(_PARQUET_REBASE, "CORRECTED"), _PARQUET_TIMESTAMP: "TIMESTAMP_MICROS"}
 
 
 def _session_conf(spark: Any, key: str) -> str | None:
@@ -1699,9 +1703,9 @@ def _session(args: argparse.Namespace, confs: dict[str, str], directory: str, lo
         # a batch command needs no web UI (Spark's listens on port 4040 of every interface by
         # default): off unless asked for (--conf spark.ui.enabled=true, or spark-defaults.conf)
         builder = builder.config("spark.ui.enabled", "false")
-    for key in _PARQUET_REBASE:  # (Spark 3.x failed the job on a timestamp before 1900: _PARQUET_REBASE)
+    for key, value in _SESSION_PARQUET.items():  # (unless --conf or spark-defaults.conf name them)
         if key not in confs and _spark_default(key) is None:
-            builder = builder.config(key, "CORRECTED")
+            builder = builder.config(key, value)
     for key, value in confs.items():
         builder = builder.config(key, value)
     if local_dir:

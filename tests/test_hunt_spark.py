@@ -189,6 +189,7 @@ def test_spark_validate_starts_no_web_ui_unless_asked(monkeypatch: Any, tmp_path
     # (Spark 3.x's EXCEPTION failed the job on a timestamp before 1900: written as it is, unless the user says otherwise)
     rebase = "spark.sql.parquet.datetimeRebaseModeInWrite"
     assert given[rebase] == confs.get(rebase, "CORRECTED") and given["spark.sql.parquet.int96RebaseModeInWrite"] == "CORRECTED"
+    assert given["spark.sql.parquet.outputTimestampType"] == "TIMESTAMP_MICROS"  # (in the session: 3.5 takes it over the write's option)
 
 
 def test_a_case_sensitive_session_tells_value_from_value_apart() -> None:
