@@ -1333,9 +1333,12 @@ class SendTotals:
 class _DeadLetters:
     """The ``--rejects`` file: NDJSON, one refused record a line, written as the run goes (a killed run keeps what it had)."""
 
-    def __init__(self, path: str | None, append: bool, keep: int | None = None):
+    def __init__(self, path: str | None, append: bool, keep: int | None = None, digest: str | None = None):
         """``keep``: on resume, the bytes the checkpoint covers (letters written after it, by a
-        run killed before its checkpoint, are cut off: the resumed run writes them again)."""
+        run killed before its checkpoint, are cut off: the resumed run writes them again);
+        ``digest``: the checkpoint's digest of those bytes (:func:`_prefix_digest`), when it has one:
+        a file whose first ``keep`` bytes are not those (written anew by another run since, edited)
+        is refused, not cut (the cut would drop the other run's letters, or leave half of one)."""
         self.fh: IO[bytes] | None = None
         self.size = 0  # bytes in the file
         self.regular = False  # a regular file (a pipe, /dev/stderr: written, not measured, cut or synced)
@@ -1345,6 +1348,13 @@ class _DeadLetters:
                 self.regular = stat.S_ISREG(os.fstat(self.fh.fileno()).st_mode)
                 if self.regular:
                     self.size = self.fh.seek(0, os.SEEK_END)
+                    if keep is not None and digest is not None and self.size >= keep and (_prefix_digest(path, keep) or (0, None))[1] != digest:
+                        self.fh.close()
+                        raise OptionError(
+                            f"the dead letters {shown_name(path)} are not those the checkpoint counted (their first {keep:,} bytes changed since:"
+                            " another run wrote the file anew, or it was edited): cutting it back would lose letters; restore the file,"
+                            " or name another --rejects file"
+                        )
                     if keep is not None and self.size > keep:
                         self.fh.truncate(keep)
                         self.size = keep
@@ -1598,7 +1608,12 @@ def _damaged(state: dict[str, Any]) -> str | None:
         and (reading["records_path"] is None or (isinstance(reading["records_path"], list) and all(isinstance(k, str) for k in reading["records_path"])))
     ):
         return "reading"
-    if rejects is not None and not (isinstance(rejects, dict) and isinstance(rejects.get("path"), (str, type(None))) and type(rejects.get("bytes")) is int):
+    if rejects is not None and not (
+        isinstance(rejects, dict)
+        and isinstance(rejects.get("path"), (str, type(None)))
+        and type(rejects.get("bytes")) is int
+        and (rejects.get("blake2b") is None or (isinstance(rejects["blake2b"], str) and re.fullmatch(r"[0-9a-f]{32}", rejects["blake2b"]) is not None))
+    ):
         return "rejects"
     prefix = state.get("prefix")
     if prefix is not None and not (
@@ -1771,6 +1786,8 @@ class SendRun:
     #: the dead letter of the first record this run refused (by pre-validation or the service), its
     #: text left out: without ``rejects`` the summary's note says why it was refused (:meth:`notes`)
     first_refused: dict[str, Any] | None = None
+    _rejects_abs: str | None = field(default=None, init=False, repr=False)
+    _rejects_digest: tuple[int, str | None] | None = field(default=None, init=False, repr=False)
 
     def notes(self) -> list[str]:
         """The notes the run's summary gives: each always, or when pre-validation refused a record
@@ -1830,8 +1847,10 @@ class SendRun:
         recorded = state.get("rejects") if state is not None and not state.get("done") else None
         # (a resume cuts the letters back to its checkpoint's; after a completed run, whose letters are all
         # written, a new run appends to the file as it is: moved away or emptied once handed on, or not)
-        keep = recorded["bytes"] if isinstance(recorded, dict) and recorded.get("path") == rejects else None
-        self._letters = _DeadLetters(self.rejects, append=state is not None, keep=keep)
+        self._rejects_abs, self._rejects_digest = rejects, None  # (the letters' path, and (length, digest) last computed: _rejects_state)
+        same = recorded if isinstance(recorded, dict) and recorded.get("path") == rejects else None
+        keep = same["bytes"] if same is not None else None
+        self._letters = _DeadLetters(self.rejects, append=state is not None, keep=keep, digest=same.get("blake2b") if same is not None else None)
         self._state: dict[str, Any] = {
             "version": 1,
             "endpoint": self.sender.url if self.sender is not None else None,
@@ -1845,7 +1864,7 @@ class SendRun:
             "in_flight": None,
             "totals": self.totals.to_json(),
             "earlier_runs": earlier,
-            "rejects": {"path": rejects, "bytes": self._letters.size} if rejects is not None else None,
+            "rejects": self._rejects_state(rejects),
             "done": False,
         }
         if state is not None and state.get("input_files"):  # the inputs before the position are not read again: as they were read
@@ -1928,8 +1947,7 @@ class SendRun:
             if self._last is not None:
                 self._place(self._last)
             self._state["totals"] = self.totals.to_json()
-            if self._state["rejects"] is not None:
-                self._state["rejects"]["bytes"] = self._letters.size
+            self._state["rejects"] = self._rejects_state(self._rejects_abs)
             if self.sender is not None:
                 self.checkpoint.save(self._state)
 
@@ -1942,6 +1960,18 @@ class SendRun:
                 self._tick()
                 self._state["totals"] = self.totals.to_json()
                 self.checkpoint.save(self._state)
+
+    def _rejects_state(self, path: str | None) -> dict[str, Any] | None:
+        """The checkpoint's ``rejects``: the dead letters' path, their length, and a digest of them
+        (:func:`_prefix_digest`; None for a file that is no regular one): a resume cuts back to that
+        length only a file whose first bytes are still those (see :class:`_DeadLetters`)."""
+        if path is None:
+            return None
+        size = self._letters.size
+        if self._rejects_digest is None or self._rejects_digest[0] != size:  # (computed again only when letters were written)
+            found = _prefix_digest(path, size) if self._letters.regular else None
+            self._rejects_digest = (size, found[1] if found is not None else None)
+        return {"path": path, "bytes": size, "blake2b": self._rejects_digest[1]}
 
     def _place(self, last: Position) -> None:
         """The checkpoint's position after record ``last``, and its ``prefix``: the length of its input
@@ -2177,8 +2207,7 @@ class SendRun:
         self._state["in_flight"] = None
         self._tick()
         self._state["totals"] = t.to_json()
-        if self._state["rejects"] is not None:
-            self._state["rejects"]["bytes"] = self._letters.size
+        self._state["rejects"] = self._rejects_state(self._rejects_abs)
         self.checkpoint.save(self._state)
 
 
