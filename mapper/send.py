@@ -1383,7 +1383,9 @@ class _DeadLetters:
             except OSError:
                 pass
             raise OutputStopped(f"cannot write the dead letters {shown_name(fh.name)}: {exc.strerror or exc}") from None
-        self.size += len(data)
+        # where this letter ends in the file: another writer appending to it meanwhile (a second send
+        # sharing the file) put its bytes before, and a resume must cut after this run's, not inside them
+        self.size = self.fh.tell() if self.regular else self.size + len(data)
 
     def close(self) -> None:
         if self.fh is not None:

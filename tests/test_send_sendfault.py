@@ -146,3 +146,24 @@ def test_a_checkpoint_whose_rejects_digest_is_no_digest_is_refused_as_damaged(tm
     finally:
         store.close()
     assert rc == EXIT_USAGE and "is damaged (its rejects)" in err
+
+
+def test_the_dead_letters_length_a_checkpoint_keeps_is_where_the_runs_last_letter_ends(tmp_path):
+    # Another writer appending to the same --rejects file between two of the run's writes (a
+    # second send with a checkpoint of its own, running at once): the run counted only its own
+    # bytes, so its checkpoint's rejects.bytes fell inside the file, and a resume cut it there,
+    # mid-letter (half a line left, the letters after it lost). The length kept is where the
+    # run's last letter ends in the file.
+    from mapper.send import _DeadLetters
+
+    path = tmp_path / "rejects.ndjson"
+    letters = _DeadLetters(str(path), append=True)
+    try:
+        letters.write([{"record": 0, "raw": "a"}])
+        with open(path, "ab") as other:
+            other.write(b'{"record": 7, "raw": "the other run\'s"}\n')
+        letters.write([{"record": 1, "raw": "b"}])
+        assert letters.size == path.stat().st_size
+    finally:
+        letters.close()
+    assert path.read_bytes().endswith(b"\n") and len(path.read_bytes().splitlines()) == 3
