@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 import mapper
+from tests.cli_inproc import run_main, run_process
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE_SINK = ROOT / "examples" / "aircraft" / "sink.json"
@@ -36,20 +37,9 @@ ERROR_KEYS = {"record", "line", "column", "path", "code", "message"}
 
 
 def run(*args: Any, input: bytes | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run ``python -m mapper ARGS``; never a traceback on stderr."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", *[str(a) for a in args]],
-        input=input if input is not None else b"",
-        capture_output=True,
-        cwd=cwd,
-        env=env,
-        timeout=timeout,
-    )
-    proc.out = proc.stdout.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    assert "Traceback" not in proc.err, proc.err
-    assert "Traceback" not in proc.out, proc.out
-    return proc
+    """``python -m mapper ARGS``, run in this process (:func:`tests.cli_inproc.run_main`; with
+    ``env``, a subprocess); never a traceback on stderr."""
+    return run_main(*args, input=input, cwd=cwd, env=env, timeout=timeout)
 
 
 def json_out(proc: subprocess.CompletedProcess) -> dict[str, Any]:
@@ -203,6 +193,33 @@ def test_validate_exit_codes(f: Files) -> None:
     p = run("validate", f.invalid_sink, f.good)
     assert p.returncode == EXIT_USAGE
     assert "integer-ish" in p.err or "type" in p.err
+
+
+# The tests above and below run the command line in this process (``run``); these run the real
+# entry point, ``python -m mapper``, and hold the in-process runs to it: the same exit status,
+# standard output and standard error, byte for byte, for each kind of run (records on a file
+# and on a stdin pipe, columns on stdout, each exit status, argparse's usage error and help).
+@pytest.mark.parametrize(
+    "args, stdin, code",
+    [
+        (["validate", "{sink}", "{good}"], None, EXIT_OK),
+        (["validate", "{sink}", "{mixed}", "--report", "json"], None, EXIT_REJECTED),
+        (["validate", "{sink}", "-", "--on-error", "skip", "--rejects", "/dev/stdout"], "mixed", EXIT_REJECTED),
+        (["map", "{sink}", "-", "-o", "-"], "good2", EXIT_OK),
+        (["map", "{sink}", "{crlf_bad}", "-o", "-", "--on-error", "skip"], None, EXIT_REJECTED),
+        (["check", "{invalid_sink}"], None, EXIT_USAGE),
+        (["validate", "{sink}", "{good}", "--on-error", "maybe"], None, EXIT_USAGE),
+        (["validate", "--help"], None, EXIT_OK),
+        (["infer", "-"], "good2", EXIT_OK),
+    ],
+    ids=["ok", "rejected-json", "stdin-rejects-stdout", "map-stdout", "skip-crlf", "check-invalid", "usage", "help", "infer-stdin"],
+)
+def test_the_real_command_line_says_what_the_in_process_run_says(f: Files, args: list[str], stdin: str | None, code: int) -> None:
+    argv = [a.format(**vars(f)) for a in args]
+    data = getattr(f, stdin).read_bytes() if stdin else None
+    real, here = run_process(*argv, input=data), run_main(*argv, input=data)
+    assert real.returncode == code, real.err
+    assert real.stdout + real.stderr and (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
 
 
 @pytest.mark.parametrize(
