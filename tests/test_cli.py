@@ -1,7 +1,11 @@
-"""Subprocess tests of the command line (issue 4): every command, option, exit code and output format.
+"""Tests of the command line (issue 4): every command, option, exit code and output format.
 
-The CLI is always run as ``[sys.executable, "-m", "mapper", ...]`` from the repository root.
-Every call goes through :func:`run`, which also checks that no traceback ever reaches stderr.
+The CLI is run as ``python -m mapper ...`` runs it, from the repository root, through :func:`run`:
+in this process (:func:`tests.cli_inproc.run_main`: pipes on descriptors 0-2, as a subprocess
+has them), held to the real ``python -m mapper`` by
+``test_the_real_command_line_says_what_the_in_process_run_says``; signals, terminals, closed
+pipes and the process's own start and exit run real subprocesses. :func:`run` also checks
+that no traceback ever reaches stderr or stdout.
 Inputs are written byte for byte into a temporary directory, so line endings, BOMs, blank lines
 and invalid UTF-8 are exactly what the assertions count on.
 """

@@ -22,6 +22,7 @@ import pytest
 import mapper
 from mapper.engine.reader import OversizedRecord, detect_format, iter_units, measured, stream_lines
 from mapper.owners import owner
+from tests.cli_inproc import run_main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from depths import REFUSED_EVERYWHERE, read_here  # noqa: E402
@@ -44,10 +45,8 @@ def good(n: int) -> bytes:
 
 
 def run(*args: Any, input: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "mapper", *[str(a) for a in args]], input=input, capture_output=True, cwd=ROOT, timeout=timeout)
-    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    assert "Traceback" not in proc.err, proc.err
-    return proc
+    """``python -m mapper ARGS``, run in this process (:func:`tests.cli_inproc.run_main`); no traceback."""
+    return run_main(*args, input=input, timeout=timeout)
 
 
 @pytest.fixture()
@@ -965,7 +964,8 @@ def test_a_lone_surrogate_escape_is_one_records_warning_in_every_input_format() 
 
 
 def _run_cli(*args: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    p = run_main(*args, timeout=120)  # (in this process, descriptors 0-2 pipes as a subprocess has them)
+    return subprocess.CompletedProcess(p.args, p.returncode, p.out, p.err)
 
 
 def _id_n_files(tmp_path: Path) -> tuple[Path, Path]:
