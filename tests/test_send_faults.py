@@ -25,6 +25,7 @@ import pytest
 
 import mapper
 from mapper.errors import OptionError
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 SINK = ROOT / "examples" / "aircraft" / "sink.json"
@@ -126,9 +127,8 @@ def stores(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
 
 
 def cli(*args: Any, timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, timeout=timeout)
-    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    return proc
+    """``python -m mapper ARGS`` run in this process (:func:`tests.cli_inproc.run_main`; no traceback on its streams)."""
+    return run_main(*args, timeout=timeout)
 
 
 def report_of(proc: subprocess.CompletedProcess) -> dict[str, Any]:

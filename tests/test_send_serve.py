@@ -32,6 +32,7 @@ import mapper
 from mapper.endpoint import Limits, Pacer, TokenBucket, encode_body
 from mapper.serve import App, Server
 from mapper.store import Store
+from tests.cli_inproc import run_main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from depths import read_here  # noqa: E402
@@ -59,11 +60,8 @@ def shared_data() -> Path | None:
 
 
 def cli(*args: Any, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, env=env, timeout=timeout)
-    proc.out = proc.stdout.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    proc.err = proc.stderr.decode("utf-8", "replace")  # type: ignore[attr-defined]
-    assert "Traceback" not in proc.err and "Traceback" not in proc.out, proc.err
-    return proc
+    """``python -m mapper ARGS`` run in this process (:func:`tests.cli_inproc.run_main`; with ``env``, a subprocess); no traceback."""
+    return run_main(*args, env=env, timeout=timeout)
 
 
 def main_in_process(capsys: Any, *args: Any) -> tuple[int, str, str]:
