@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import pickle
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import mapper
 from mapper.batch import Strings, concat_batches
 from mapper.errors import OptionError, OutputError
 from mapper.writers import write_arrow, write_ndjson, write_npz, write_parquet
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -331,9 +331,7 @@ def test_a_batch_of_no_columns_slices_compares_and_converts() -> None:
 
 
 def _run(*args: Any) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=ROOT, timeout=60, input=b"")
-    assert b"Traceback" not in proc.stderr, proc.stderr
-    return proc
+    return run_main(*args)  # (python -m mapper ARGS, in this process; no traceback)
 
 
 def test_explain_says_the_warnings_check_gives(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mapper
+from tests.cli_inproc import run_main
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -696,9 +696,8 @@ def test_random_bytes_never_raise(data):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return subprocess.run([sys.executable, "-m", "mapper", "check", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    p = run_main("check", *args, cwd=REPO)  # (python -m mapper check ARGS, in this process: this checkout's mapper)
+    return subprocess.CompletedProcess(p.args, p.returncode, p.out, p.err)
 
 
 def _case_path(name: str) -> str:

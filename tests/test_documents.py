@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import mapper
+from tests.cli_inproc import run_main
 from tests.test_real_data import data_file
 
 SINK = {
@@ -272,7 +273,8 @@ def test_iter_batches_takes_the_path(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    r = subprocess.run([sys.executable, "-m", "mapper", *args], capture_output=True, text=True, timeout=120)
+    p = run_main(*args, timeout=120)  # (python -m mapper ARGS, in this process, from the checkout)
+    r = subprocess.CompletedProcess(p.args, p.returncode, p.out, p.err)
     r.stderr = r.stdout + r.stderr if args[0] == "validate" else r.stderr  # validate reports on stdout
     return r
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from mapper.cli import main
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
 SINK = {
@@ -36,11 +37,8 @@ BAD_NAME = os.fsdecode(b"bad\xffname.ndjson")
 
 
 def run(*args: Any, cwd: Path) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", *map(str, args)], capture_output=True, cwd=cwd, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
-    assert b"Traceback" not in proc.stderr, proc.stderr.decode("utf-8", "replace")
-    return proc
+    """``python -m mapper ARGS`` in ``cwd``, run in this process (:func:`tests.cli_inproc.run_main`: this checkout's mapper); no traceback."""
+    return run_main(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,14 @@ import pytest
 from mapper.errors import OptionError
 from mapper.infer import InferError, infer
 from mapper.paths import records_path_keys
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = b'{"id": 1, "a": {"b": 2, "c": "x"}, "d": 1}\n{"id": 2, "a": {"b": 3, "c": "y"}}\n'
 
 
 def _cli(*args: str, stdin: bytes = DATA) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "mapper", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=30)
+    return run_main(*args, input=stdin, timeout=30)  # (python -m mapper ARGS, in this process; no traceback)
 
 
 @pytest.mark.parametrize(

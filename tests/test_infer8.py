@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,13 +23,14 @@ from hypothesis import strategies as st
 import mapper
 from mapper.commands import verdict
 from mapper.infer import InferError, infer
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 DEEP = b'{"a": {"b": {"c": "x1", "d": 1, "e": true}}, "n": 1}\n{"a": {"b": {"c": "x2", "d": 2, "e": false}}, "n": 2}\n'
 
 
 def _cli(*args: str, stdin: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "mapper", *args], input=stdin, capture_output=True, cwd=ROOT, timeout=30)
+    return run_main(*args, input=stdin, timeout=30)  # (python -m mapper ARGS, in this process; no traceback)
 
 
 def _paths(result: mapper.InferResult) -> list[str]:
