@@ -41,20 +41,31 @@ settings.register_profile("explore", derandomize=False, print_blob=True)
 # no BLAS calls; the tests' subprocesses inherit this.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-#: Files by their wall time in a clean `.ci/run` (three processes, 2026-12-03: ~25-115 s
-#: each; every other file takes under 25 s), longest first.
+#: Files by their wall time, longest first: from a two-process run's per-file totals
+#: (2026-12-05, --durations=0; the CLI files scaled by their in-process runs' own before/after,
+#: tests/cli_inproc.py). Every other file took under ~1% of the run. The Spark files
+#: other than test_spark.py (test_spark_leftovers the second longest, its first job and a
+#: JVM of its own when it lands on another process) were missing here and ran last.
 LONGEST_FIRST = (
     "test_spark.py",
-    "test_cli.py",
+    "test_spark_leftovers.py",
     "test_objects.py",
     "test_hostile.py",
     "test_parallel.py",
+    "test_cli.py",
+    "test_spark_inputs.py",
     "test_web_browser.py",
+    "test_signals.py",
+    "test_columnar.py",
+    "test_spark_hunt.py",
     "test_send_serve.py",
     "test_definitions.py",
-    "test_send_faults.py",
-    "test_columnar.py",
+    "test_fuzz.py",
     "test_infer.py",
+    "test_hunt_cli3.py",
+    "test_difffuzz.py",
+    "test_text_past_2gib.py",
+    "test_send_faults.py",
 )
 
 
