@@ -11,8 +11,6 @@ Whatever the input:
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mapper
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
 
@@ -180,13 +179,7 @@ def test_cli_exit_codes_mean_what_the_readme_says(tmp_path_factory: Any, data: b
     d = tmp_path_factory.mktemp("fuzz")
     sink = d / "sink.json"
     sink.write_text(json.dumps(SINK))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "validate", str(sink), "-", "--report", "json", "--input-format", "ndjson"],
-        input=data,
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    proc = run_main("validate", sink, "-", "--report", "json", "--input-format", "ndjson", input=data)  # (python -m mapper, in this process)
     assert b"Traceback" not in proc.stderr
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(proc.stdout)

@@ -4,9 +4,6 @@ failing before its fix. Run in this process (``mapper.cli.main``) to stay fast."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +11,7 @@ import pytest
 
 import mapper
 from mapper.cli import main
+from tests.cli_inproc import run_main
 
 ROOT = Path(__file__).parents[1]
 SINK = {
@@ -107,9 +105,7 @@ def test_send_reads_bzip2_and_xz_on_stdin_as_validate_does(sink: Path, pack: str
     packed = importlib.import_module(pack).compress(text)
     answers = []
     for command in (["validate", str(sink), "-", "--report", "json"], ["send", str(sink), "-", "--dry-run", "--report", "json"]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "mapper", *command], input=packed, capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)}
-        )
+        proc = run_main(*command, input=packed)  # (python -m mapper, in this process: this checkout's mapper)
         assert b"Traceback" not in proc.stderr, proc.stderr
         assert proc.returncode == 1, proc.stderr
         answers.append(json.loads(proc.stdout))
@@ -198,12 +194,7 @@ def test_send_says_why_a_document_holding_the_records_is_refused(sink: Path, tmp
     pre-validation``. Now the note is validate's, and send takes --records-path too."""
     doc = tmp_path / "aircraft.json"
     doc.write_text(text)
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "send", str(sink), str(doc), "--dry-run", "--report", "json"],
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = run_main("send", sink, doc, "--dry-run", "--report", "json")
     assert b"Traceback" not in proc.stderr, proc.stderr
     assert proc.returncode == 1, proc.stderr
     answer = json.loads(proc.stdout)
@@ -232,12 +223,7 @@ def test_send_places_an_error_on_its_line_as_validate_does(sink: Path, tmp_path:
     said = sorted((e["record"], e["message"]) for e in validate_json(sink, records, capsys)["errors"])
     assert said and all(" char " in m for _r, m in said), said
     letters = tmp_path / "dead.ndjson"
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "send", str(sink), str(records), "--dry-run", "--rejects", str(letters)],
-        capture_output=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = run_main("send", sink, records, "--dry-run", "--rejects", letters)
     assert b"Traceback" not in proc.stderr, proc.stderr
     dead = sorted((e["record"], e["message"]) for line in letters.read_text().splitlines() for e in json.loads(line)["errors"])
     assert dead == said

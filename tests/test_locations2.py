@@ -6,12 +6,12 @@ record on that line (another record, an array's ``[``, a document, a request bod
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import mapper
+from tests.cli_inproc import run_main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from depths import REFUSED_EVERYWHERE  # noqa: E402
@@ -105,12 +105,10 @@ def test_the_cli_reports_the_lines_char(tmp_path: Path) -> None:
     sink, records = tmp_path / "sink.json", tmp_path / "r.json"
     sink.write_text(json.dumps(SINK))
     records.write_bytes(b'{"id":1,\n"a":1} {"id":2,"a":tru}\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    proc = run_main("validate", sink, records, "--report", "json")  # (python -m mapper, in this process)
     report = json.loads(proc.stdout)
     assert [(e["record"], e["line"], e["message"]) for e in report["errors"]] == [(1, 2, "Invalid JSON: invalid character at char 23 (record 1, line 2)")]
-    proc = subprocess.run([sys.executable, "-m", "mapper", "infer", str(records), "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    proc = run_main("infer", records, "--report", "json")
     bad = json.loads(proc.stdout)["bad_examples"]
     assert [(b["record"], b["line"]) for b in bad] == [(1, 2)] and "char 23" in bad[0]["reason"], bad
 
@@ -191,10 +189,8 @@ def test_null_documents_with_workers_and_in_infer(tmp_path: Path) -> None:
         report = M.validate(str(path), records_path="r", workers=workers)
         assert (report.records, report.errors, report.notes) == (1000, [], [NULL_NOTE]), workers
     # infer drafts from the records of the other documents (the null ones are no "document read as a record")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "infer", str(path), "--records-path", "r", "--report", "json"], capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = run_main("infer", path, "--records-path", "r", "--report", "json")  # (python -m mapper, in this process)
+    assert proc.returncode == 0, proc.err
     out = json.loads(proc.stdout)
     assert out["records"] == 1000 and out["unusable"] is None and NULL_NOTE in out["notes"]
 
