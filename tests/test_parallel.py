@@ -15,6 +15,7 @@ import pytest
 import mapper
 from mapper.batch import Strings
 from mapper.engine.parallel import can_fork, cut_points
+from tests.cli_inproc import run_main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.gen import SINK, generate  # noqa: E402
@@ -243,59 +244,18 @@ def test_bad_workers_value(m):
 
 
 def test_cli_workers_option_gives_the_same_report_and_rows(tmp_path):
-    import subprocess
-
-    root = Path(__file__).resolve().parents[1]
+    # (python -m mapper, run in this process: run_main, which checks that no traceback is printed)
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))
     records = tmp_path / "records.ndjson"
     records.write_bytes(generate(4000, "bad", seed=11))
     outs = {}
     for w in ("1", "2"):
-        rep = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mapper",
-                "validate",
-                str(sink),
-                str(records),
-                "--on-error",
-                "skip",
-                "--report",
-                "json",
-                "--workers",
-                w,
-                "--rejects",
-                str(tmp_path / f"rej{w}.ndjson"),
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        assert rep.returncode == 1 and "Traceback" not in rep.stderr  # 1: some records are refused
-        rows = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mapper",
-                "map",
-                str(sink),
-                str(records),
-                "--on-error",
-                "skip",
-                "--workers",
-                w,
-                "-o",
-                str(tmp_path / f"rows{w}.ndjson"),
-                "-q",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        assert rows.returncode == 1 and "Traceback" not in rows.stderr
-        outs[w] = (rep.stdout, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())
+        rep = run_main("validate", sink, records, "--on-error", "skip", "--report", "json", "--workers", w, "--rejects", tmp_path / f"rej{w}.ndjson")
+        assert rep.returncode == 1  # 1: some records are refused
+        rows = run_main("map", sink, records, "--on-error", "skip", "--workers", w, "-o", tmp_path / f"rows{w}.ndjson", "-q")
+        assert rows.returncode == 1
+        outs[w] = (rep.out, (tmp_path / f"rej{w}.ndjson").read_bytes(), (tmp_path / f"rows{w}.ndjson").read_bytes())
     assert outs["1"] == outs["2"]
     assert json.loads(outs["1"][0])["error_count"] > 0 and outs["1"][1]
 
@@ -322,17 +282,13 @@ def test_error_order_within_a_record_matches_one_process():
 
 
 def test_cli_says_when_the_input_cannot_be_cut_into_ranges(tmp_path):
-    import subprocess
-
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(SINK))
     array = tmp_path / "records.json"
     array.write_bytes(json.dumps([json.loads(line) for line in generate(50).splitlines()]).encode())
     out = tmp_path / "rows.ndjson"
-    p = subprocess.run(
-        [sys.executable, "-m", "mapper", "map", str(sink), str(array), "-o", str(out), "--workers", "2"], capture_output=True, text=True, timeout=120
-    )
-    assert p.returncode == 0 and "the input is not NDJSON" in p.stderr and "mapping in one process" in p.stderr
+    p = run_main("map", sink, array, "-o", out, "--workers", "2", timeout=120)  # (python -m mapper, in this process)
+    assert p.returncode == 0 and "the input is not NDJSON" in p.err and "mapping in one process" in p.err
     assert len(out.read_text().splitlines()) == 50
 
 
@@ -830,7 +786,6 @@ def test_refused_records_are_handed_on_in_order_not_kept_when_asked(tmp_path):
     # through the pipe (471 MB for 100 MB of refused records, 49 MB in one process), and
     # wrote --rejects only at the end: now each worker spools them and the caller passes
     # them on in record order
-    import subprocess
 
     from mapper.engine.parallel import Keep, run_parallel
 
@@ -856,8 +811,7 @@ def test_refused_records_are_handed_on_in_order_not_kept_when_asked(tmp_path):
     outs = []
     for workers in ("1", "3"):
         out = tmp_path / f"rejects{workers}.ndjson"
-        cmd = [sys.executable, "-m", "mapper", "validate", str(sink), str(path), "-q", "--on-error", "skip", "--workers", workers, "--rejects", str(out)]
-        assert subprocess.run(cmd, timeout=120).returncode == 1
+        assert run_main("validate", sink, path, "-q", "--on-error", "skip", "--workers", workers, "--rejects", out, timeout=120).returncode == 1
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and outs[0].count(b"\n") == len(want.rejected)
 
