@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +21,15 @@ from hypothesis import strategies as st
 
 import mapper
 from mapper.paths import to_dot_notation
+from tests.cli_inproc import run_main
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _cli(*args: object) -> subprocess.CompletedProcess[str]:
+    """``python -m mapper ARGS``, run in this process (:func:`tests.cli_inproc.run_main`: this checkout's mapper), its output as text."""
+    p = run_main(*args)
+    return subprocess.CompletedProcess(p.args, p.returncode, p.out, p.err)
 
 
 def _count_fuzzy_comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -99,13 +104,7 @@ def test_the_text_report_writes_a_column_name_and_path_holding_controls_as_escap
     sink.write_text(json.dumps({"id_field": "k", "allow_missing_fields": True, "definition": definition}))
     records = tmp_path / "records.ndjson"
     records.write_text(json.dumps({"k": 1, "a\x85b": {"x": "zz"}}) + "\n")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "validate", str(sink), str(records), "--group", group],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    proc = _cli("validate", sink, records, "--group", group)
     assert "invalid_value" in proc.stdout, proc.stdout + proc.stderr
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", proc.stdout), proc.stdout
     assert "c\\u001b[2J\\n\\u009b (path " in proc.stdout
@@ -122,16 +121,12 @@ def test_the_text_report_and_check_write_bidi_and_invisible_characters_as_escape
     sink.write_text(json.dumps({"id_field": "k", "allow_missing_fields": True, "definition": definition, "zz\u202e": 1}))
     records = tmp_path / "records.ndjson"
     records.write_text(json.dumps({"k": 1, "v\u2066": "x\u202ey\U000e0041"}) + "\n")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     for args in (["validate", str(sink), str(records)], ["check", str(sink)]):
-        proc = subprocess.run([sys.executable, "-m", "mapper", *args], capture_output=True, text=True, timeout=60, env=env)
+        proc = _cli(*args)
         out = proc.stdout + proc.stderr
         assert not re.search("[\u202e\u200b\u2066\U000e0041]", out), out
         assert "\\u202e" in out, out
-    assert (
-        "c\\u202eab\\u200b"
-        in subprocess.run([sys.executable, "-m", "mapper", "validate", str(sink), str(records)], capture_output=True, text=True, timeout=60, env=env).stdout
-    )
+    assert "c\\u202eab\\u200b" in _cli("validate", sink, records).stdout
 
 
 def test_check_prints_a_pointer_holding_controls_with_them_escaped(tmp_path: Path) -> None:
@@ -146,9 +141,7 @@ def test_check_prints_a_pointer_holding_controls_with_them_escaped(tmp_path: Pat
     }
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(doc))
-    proc = subprocess.run(
-        [sys.executable, "-m", "mapper", "check", str(sink)], capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)}
-    )
+    proc = _cli("check", sink)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", proc.stdout), proc.stdout
     lines = proc.stdout.splitlines()
