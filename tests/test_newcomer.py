@@ -46,7 +46,8 @@ def run(*args: Any, input: bytes = b"") -> Ran:
     """``mapper ARGS`` in this process (what ``python -m mapper`` runs), stdin from ``input``.
 
     In process rather than a subprocess per call: these tests stay quick on a busy machine
-    (tests/test_cli.py runs the real subprocesses).
+    (tests/test_cli.py runs them in this process too, through tests/cli_inproc.py, with real
+    pipes on descriptors 0-2, and holds that to ``python -m mapper`` run as a subprocess).
     """
     out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
     out = io.TextIOWrapper(out_bytes, encoding="utf-8", write_through=True)  # with .buffer: map -o - writes bytes
