@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -33,6 +31,7 @@ from mapper.table import (
     analyze_create_table,
     parse_create_table,
 )
+from tests.cli_inproc import run_main
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -439,10 +438,14 @@ def test_seed_aircraft_ui_form_maps_the_same_rows_as_the_body_form():
     assert first["track"] == 250 and first["altitude"] == 37996
 
 
+def _cli(*args: object) -> subprocess.CompletedProcess[str]:
+    """``python -m mapper ARGS`` from the checkout, run in this process (:func:`tests.cli_inproc.run_main`), its output as text."""
+    p = run_main(*args, cwd=REPO)
+    return subprocess.CompletedProcess(p.args, p.returncode, p.out, p.err)
+
+
 def test_cli_check_accepts_the_ui_form():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(AIRCRAFT_UI)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    proc = _cli("check", AIRCRAFT_UI)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("ok: sink 'aircraft_positions': 14 columns")
@@ -450,14 +453,7 @@ def test_cli_check_accepts_the_ui_form():
     assert any("note: /table:" in line and "iataid" in line for line in lines[1:])
     assert "Traceback" not in proc.stdout + proc.stderr
 
-    bad = subprocess.run(
-        [sys.executable, "-m", "mapper", "check", str(CASES_DIR / "sql-missing-comma" / "sink.json")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = _cli("check", CASES_DIR / "sql-missing-comma" / "sink.json")
     assert bad.returncode == 2
     assert "/table: line 6 column 5: missing ','" in bad.stdout
     assert "^" in bad.stdout
@@ -847,9 +843,7 @@ def test_leading_zeros_do_not_make_a_number_long():
 def test_cli_check_of_a_ui_form_with_a_very_long_number(tmp_path):
     doc = tmp_path / "big.json"
     doc.write_text(json.dumps(_ui(f"CREATE TABLE t (_id ID, i INT MIN {_NINES})", {"_id": "id", "i": "i"})))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    proc = subprocess.run([sys.executable, "-m", "mapper", "check", str(doc)], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    proc = _cli("check", doc)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "/table: line 1 column 35: MIN 9999" in proc.stdout and "does not fit a signed 64-bit integer" in proc.stdout
