@@ -98,6 +98,7 @@ def browser() -> Iterator[Any]:
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the test server resolves
     ):
         options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, read by no_script_errors
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(20)
     driver.set_script_timeout(10)
@@ -121,6 +122,24 @@ def bounded() -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def script_errors(driver: Any) -> list[str]:
+    """The console's uncaught exceptions since the last call (reading the console empties it)."""
+    return [str(e["message"]) for e in driver.get_log("browser") if "Uncaught" in str(e.get("message", ""))]
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No test leaves an exception uncaught in the page's script (an answer the page did not
+    expect threw, and the page stopped halfway: a status "undefined", no message)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    driver = request.getfixturevalue("browser")
+    script_errors(driver)  # (what an earlier test left)
+    yield
+    assert script_errors(driver) == []
 
 
 def aircraft_catalog() -> Catalog:
@@ -842,6 +861,55 @@ def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> Non
         now[0] += 10
         wait(driver, lambda d: "ACTIVE" in text_of(d, "status"), "ACTIVE after the error", timeout=10)
         assert text_of(driver, "load-error") == ""
+
+
+def test_answers_that_are_not_the_services_json_are_said_not_thrown(browser: Any) -> None:
+    # What a proxy in the way answers (a 502 without a body, a 200 sign-in page in HTML, JSON
+    # of something else) was "The service answered 502 :" (not a word of what), "No sources
+    # yet." for a list never given, and on a source's page or New Source an uncaught
+    # TypeError, the page stopped halfway ("Status: undefined", no message)
+    driver = browser
+    html = "<html><title>Sign in</title><body>Sign in to the proxy</body></html>"
+    with ui_server() as server:
+        body = json.loads((ROOT / "examples" / "aircraft" / "sink.json").read_text())
+        assert api(server, "POST", "/v1/sinks", body)[0] == 200
+        injected: list[str] = []
+
+        def answering(prefix: str, text: str, status: int, reason: str) -> None:
+            """Every page loaded from now on gets this answer to its requests starting with ``prefix``."""
+            for ident in injected:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": ident})
+            injected.clear()
+            script = (
+                f"(function (p) {{ var real = window.fetch; window.fetch = function (path, init) {{"
+                f" if (String(path).indexOf(p[0]) === 0) return Promise.resolve(new Response(p[1] || null, {{status: p[2], statusText: p[3]}}));"
+                f" return real(path, init); }}; }})({json.dumps([prefix, text, status, reason])});"
+            )
+            injected.append(driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})["identifier"])
+
+        def error_said(page: str, expected: str) -> None:
+            driver.get(server.url + page)
+            wait(driver, lambda d: text_of(d, "load-error") == expected, f"{expected!r} on {page}")
+
+        proxy = "(is a proxy, or another server, answering at this address?)"
+        try:
+            answering("/v2/sinks", "", 502, "Bad Gateway")
+            error_said("/ui/", "The service answered 502 Bad Gateway, without a message.")
+            answering("/v2/sinks", html, 502, "Bad Gateway")
+            error_said("/ui/", f"The service answered 502 Bad Gateway, not in the service's JSON {proxy}: it begins {html}")
+            answering("/v2/sinks", html, 200, "OK")
+            error_said("/ui/", f"The answer to GET /v2/sinks is not the service's JSON {proxy}: it begins {html}")
+            assert not by_id(driver, "empty").is_displayed()  # not "No sources yet."
+            answering("/ui/api/sinks/", html, 200, "OK")
+            error_said(f"/ui/sources/{body['name']}", f"The answer to GET /ui/api/sinks/{body['name']} is not the service's JSON {proxy}: it begins {html}")
+            assert "undefined" not in text_of(driver, "main")
+            answering("/ui/api/catalog", '{"unexpected": 1}', 200, "OK")
+            error_said("/ui/new", f'The answer to GET /ui/api/catalog is not the service\'s JSON {proxy}: it has no "databases"')
+            answering("/ui/api/catalog", "", 200, "OK")
+            error_said("/ui/new", f"The answer to GET /ui/api/catalog is not the service's JSON {proxy}: it is empty")
+        finally:
+            for ident in injected:
+                driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": ident})
 
 
 # ---------------------------------------------------------------------------------------

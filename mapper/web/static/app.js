@@ -125,8 +125,33 @@
     return /[\0\r\n]/.test(out) ? null : out;  // (no header carries these: sent without, the service asks for the token)
   }
 
-  // fetch a JSON route: resolves {status, ok, data}; data is the parsed answer (or null).
-  function api(method, path, body) {
+  // A proxy in the way, or another server at this address: its answer said as such.
+  var NOT_OURS = "(is a proxy, or another server, answering at this address?)";
+
+  function isObject(data) {
+    return data !== null && typeof data === "object" && !Array.isArray(data);
+  }
+
+  // What a 2xx answer that is not the route's JSON is ("" when it is): its text empty, not
+  // JSON, not an object, or without a key the page reads (``expect``: key -> "array",
+  // "object" or "any"). The page read on into it and threw ("Status: undefined").
+  function notTheRoutes(text, data, expect) {
+    if (!text) return "it is empty";
+    if (!isObject(data)) return "it begins " + text.slice(0, 200);
+    var missing = Object.keys(expect || {}).filter(function (key) {
+      var v = data[key];
+      if (expect[key] === "array") return !Array.isArray(v);
+      if (expect[key] === "object") return !isObject(v);
+      return v === undefined;
+    });
+    return missing.length ? "it has no " + missing.map(function (k) { return JSON.stringify(k); }).join(", ") : "";
+  }
+
+  // fetch a JSON route: resolves {status, ok, data, said}; data is the parsed answer (or null);
+  // said: what serviceError() says of an answer that is not the service's (a proxy's page, an
+  // error without a body), else undefined. A 2xx answer that is not the route's JSON (see
+  // notTheRoutes) resolves not ok.
+  function api(method, path, body, expect) {
     var headers = { "Accept": "application/json" };
     var t = token();
     var sent = t ? tokenHeader(t) : null;
@@ -139,15 +164,30 @@
     return fetch(path, init).then(function (resp) {
       return resp.text().then(function (text) {
         var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = { code: "HTTP" + resp.status, message: text.slice(0, 200) }; }
-        if (resp.status === 401) showTokenBox(data && data.message);
-        return { status: resp.status, ok: resp.ok, data: data };
+        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+        var res = { status: resp.status, ok: resp.ok, data: data };
+        var status = resp.status + (resp.statusText ? " " + resp.statusText : "");
+        if (resp.ok) {
+          var wrong = notTheRoutes(text, data, expect);
+          if (wrong) {
+            res.ok = false;
+            res.said = "The answer to " + method + " " + path.split("?")[0] + " is not the service's JSON " + NOT_OURS + ": " + wrong;
+          }
+        } else if (!text) {
+          res.said = "The service answered " + status + ", without a message.";
+        } else if (!isObject(data) || typeof data.message !== "string") {
+          res.said = "The service answered " + status + ", not in the service's JSON " + NOT_OURS + ": it begins " + text.slice(0, 200);
+        }
+        if (!isObject(res.data)) res.data = null;
+        if (resp.status === 401) showTokenBox(res.data && res.data.message);
+        return res;
       });
     });
   }
 
   // "400 InvalidParameter: message" of an error answer.
   function serviceError(res) {
+    if (res.said) return res.said;
     var d = res.data || {};
     return "The service answered " + res.status + " " + (d.code || "") + ": " + (d.message || "");
   }
@@ -170,7 +210,7 @@
   }
 
   function loadConfig() {
-    return api("GET", "/ui/api/config").then(function (res) {
+    return api("GET", "/ui/api/config", undefined, { token_required: "any" }).then(function (res) {
       if (res.ok && res.data) config = res.data;
       if (config.token_required && !token()) showTokenBox();
       return config;
@@ -182,7 +222,7 @@
   // Resolves to the service's error answer (null when the catalog came): a refusal (401,
   // the token) is not an empty catalog.
   function loadCatalog() {
-    return api("GET", "/ui/api/catalog").then(function (res) {
+    return api("GET", "/ui/api/catalog", undefined, { databases: "array" }).then(function (res) {
       if (res.ok && res.data) catalog = res.data;
       return res.ok ? null : res;
     });
@@ -278,7 +318,7 @@
     }
 
     function refresh() {
-      api("GET", "/v2/sinks").then(function (res) {
+      api("GET", "/v2/sinks", undefined, { sinks: "array" }).then(function (res) {
         if (!res.ok) {  // said, and asked again: the list shown is the last one the service gave
           setText("load-error", serviceError(res));
           clearTimeout(timer);
@@ -468,7 +508,7 @@
       } catch (e) {
         return unchecked("it holds half of a UTF-16 surrogate pair, which is no text: type it again");
       }
-      api("GET", "/ui/api/name?name=" + asked).then(function (res) {
+      api("GET", "/ui/api/name?name=" + asked, undefined, { valid: "any" }).then(function (res) {
         if (seq !== nameSeq) return;
         if (!res.ok) return unchecked(serviceError(res));
         verdict(res.data.valid, res.data.message);
@@ -520,7 +560,7 @@
     function runDraft() {
       var seq = ++draftSeq;
       var sent = draftBody();
-      return api("POST", "/ui/api/draft", sent.body).then(function (res) {
+      return api("POST", "/ui/api/draft", sent.body, { problems: "array", body_text: "any" }).then(function (res) {
         if (seq !== draftSeq) return SUPERSEDED;
         if (!res.ok) return draftFailure(serviceError(res));
         if (draftFailed) {
@@ -683,7 +723,7 @@
         }
         // The same POST /v1/sinks as the API, with the body the form became (chained: its
         // failure to reach the service is caught below like the draft's).
-        return api("POST", "/v1/sinks", d.body_text).then(function (res) {
+        return api("POST", "/v1/sinks", d.body_text, { id: "any" }).then(function (res) {
           setBusy(button, false);
           if (!res.ok) {
             setText("create-result", serviceError(res));
@@ -885,7 +925,7 @@
     }
 
     function loadSink() {
-      return api("GET", viewPath).then(function (res) {
+      return api("GET", viewPath, undefined, { counts: "object", definition: "array" }).then(function (res) {
         clearTimeout(timer);
         if (res.status === 404) return noSource(serviceError(res));
         if (!res.ok) {  // said; a failing service (5xx) is asked again: the state shown may still be CREATING
@@ -943,7 +983,7 @@
 
     function loadRows() {
       var seq = ++rowsSeq;
-      return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize).then(function (res) {
+      return api("GET", viewPath + "/rows?offset=" + rowsOffset + "&limit=" + pageSize, undefined, { columns: "array", rows: "array" }).then(function (res) {
         if (seq !== rowsSeq) return;
         if (!res.ok) {
           setText("rows-summary", serviceError(res));
@@ -1099,7 +1139,7 @@
       clear($("send-jump"));
       $("records").removeAttribute("aria-invalid");
       clear($("send-records"));
-      api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }).then(function (res) {
+      api("POST", "/ui/api/sinks/" + encodeURIComponent(sinkId) + "/send", { text: $("records").value }, { records: "array", errors: "array", warnings: "array" }).then(function (res) {
         setBusy(button, false);
         showAnswer(res);
         loadSink();  // (and the rows, when the counts moved)
