@@ -76,7 +76,9 @@ CREATE TABLE IF NOT EXISTS _mapper_sinks (
     records_stored INTEGER NOT NULL DEFAULT 0,    -- records answered "success" (re-sends count again)
     records_refused INTEGER NOT NULL DEFAULT 0,   -- records answered "error"
     last_error TEXT,
-    last_error_at REAL
+    last_error_at REAL,
+    last_refused TEXT,                 -- the last taken request's refused records: how many, the first's answer
+    last_refused_at REAL
 );
 CREATE TABLE IF NOT EXISTS _mapper_columns (
     sink_id TEXT NOT NULL,
@@ -128,6 +130,9 @@ class SinkInfo:
     records_refused: int = 0
     last_error: str | None = None
     last_error_at: float | None = None
+    #: of the last request taken with records refused one by one: how many, and the first's answer
+    last_refused: str | None = None
+    last_refused_at: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The sink as ``GET /v2/sinks`` lists it."""
@@ -147,6 +152,8 @@ class SinkInfo:
             },
             "last_error": self.last_error,
             "last_error_at": _iso(self.last_error_at) if self.last_error_at is not None else None,
+            "last_refused": self.last_refused,
+            "last_refused_at": _iso(self.last_refused_at) if self.last_refused_at is not None else None,
         }
 
 
@@ -298,6 +305,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
+            self._add_columns()
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
             self._next_active: float | None = self._first_active_at()
         except sqlite3.Error as exc:  # (a table of that name from another program fails here)
@@ -306,6 +314,17 @@ class Store:
         self._mappers: dict[str, Mapper] = {}
         self._tables: dict[str, _Table] = {}
         self._names: tuple[int, set[str]] | None = None  # (schema version, the database's table names, lowercase): see _table_names
+
+    def _add_columns(self) -> None:
+        """The columns of ``_mapper_sinks`` a database made by an earlier mapper lacks (the last records refused)."""
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(_mapper_sinks)")}
+        for name, kind in (("last_refused", "TEXT"), ("last_refused_at", "REAL")):
+            if name not in have:
+                try:
+                    self.db.execute(f"ALTER TABLE _mapper_sinks ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as exc:  # (another process added it just now)
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         with self.lock:
@@ -566,7 +585,10 @@ class Store:
             batch, report = None, exc.report
         answer = report.endpoint_answer()
         written = batch.count if batch is not None else 0
-        error = None if batch is not None else _discarded_error(answer if answered is None else answered(answer, report), report)[:2000]
+        shown = answer if answered is None or not answer["error_count"] else answered(answer, report)
+        error = None if batch is not None else _discarded_error(shown, report)[:2000]
+        # records refused one by one, the request taken: said with the source too (only counted, no one could see why)
+        refused = _refused_note(shown) if batch is not None and answer["error_count"] else None
         with self.lock:
             try:
                 self.db.execute("BEGIN IMMEDIATE")
@@ -578,6 +600,8 @@ class Store:
                 )
                 if error is not None:  # (in the same transaction: the log and the counters agree, whatever kills the process)
                     self.db.execute("UPDATE _mapper_sinks SET last_error = ?, last_error_at = ? WHERE id = ?", (error, self.clock(), sink_id))
+                if refused is not None:
+                    self.db.execute("UPDATE _mapper_sinks SET last_refused = ?, last_refused_at = ? WHERE id = ?", (refused, self.clock(), sink_id))
                 self.db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -751,6 +775,14 @@ class Store:
 # Values in and out of SQLite
 
 
+def _refused_note(answer: dict[str, Any]) -> str:
+    """A sink's last records refused: how many of the body's, and the first one's answer (its code and message)."""
+    failed = [r for r in answer["records"] if r.get("status") == "error"]
+    n = len(answer["records"])
+    first = failed[0] if failed else {}
+    return f"{len(failed):,} of {n:,} record{'s' * (n != 1)} refused; the first: {first.get('error_code')}: {first.get('error_message')}"[:2000]
+
+
 def _discarded_error(answer: dict[str, Any], report: Report) -> str:
     """The sink's last error for a body discarded whole (the seed page: the endpoint "discard[s] the entire
     batch of records sent and log[s] an error"): how many records, why, and the first record missing a value
@@ -874,7 +906,10 @@ def _decode(value: Any, ctype: str, write: str) -> Any:
     return value
 
 
-_SINK_FIELDS = "id, name, state, definition, created_at, table_name, requests, requests_refused, records_stored, records_refused, last_error, last_error_at"
+_SINK_FIELDS = (
+    "id, name, state, definition, created_at, table_name, requests, requests_refused, records_stored, records_refused, "
+    "last_error, last_error_at, last_refused, last_refused_at"
+)
 
 
 def _sink_info(row: tuple[Any, ...]) -> SinkInfo:
@@ -882,7 +917,7 @@ def _sink_info(row: tuple[Any, ...]) -> SinkInfo:
         definition = orjson.loads(row[3])
     except orjson.JSONDecodeError as exc:
         raise _UnreadableRow(f"the stored definition of sink {row[0]!r} is not JSON ({exc})") from None
-    return SinkInfo(row[0], row[1], row[2], definition, row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11])
+    return SinkInfo(row[0], row[1], row[2], definition, row[4], row[5], row[6], row[7], row[8], row[9], row[10], row[11], row[12], row[13])
 
 
 def _iso(t: float) -> str:

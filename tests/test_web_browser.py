@@ -987,6 +987,10 @@ def test_the_source_page_follows_what_others_send(browser: Any) -> None:
         wait(driver, lambda d: "1 stored, 1 refused, in 1 request" in text_of(d, "config"), "the counts", timeout=10)
         assert "1 requests" not in text_of(driver, "config")
         assert text_of(driver, "load-error") == ""
+        # why the record was refused, not only that one was ("1 refused", "Last error: none")
+        refused = answer["records"][1]["error_message"]
+        assert "$.data.altitude" in refused
+        wait(driver, lambda d: "1 of 2 records refused; the first: InvalidBody: " + refused in text_of(d, "config"), "the refusal said")
 
 
 def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) -> None:

@@ -131,3 +131,51 @@ def test_the_send_boxs_label_names_every_form_a_paste_takes() -> None:
     text = re.sub(r"<[^>]+>", "", label.group(1))
     for form_taken in ('{"records": [{"value": {...}}]}', "NDJSON", "a JSON array of records", "one after another"):
         assert form_taken in text, (form_taken, text)
+
+
+def test_why_records_others_sent_were_refused_is_kept_with_the_source() -> None:
+    # Records curl or mapper send sent, refused one by one, showed only as a count: the source
+    # said "0 stored, 2 refused" and "Last error: none", and nothing anywhere said why
+    with logged_server() as (server, _lines):
+        discarding_source(server, "src")
+        info = orjson.loads(request(server, "GET", "/v2/sinks/src")[2])
+        assert (info["last_refused"], info["last_refused_at"]) == (None, None)
+        body = orjson.dumps({"records": [{"value": {"id": 1, "lat": 1, "alt": 2}}, {"value": {"id": 2, "lat": "high", "alt": 2}}]})
+        status, _h, answer = request(server, "POST", "/v2/sinks/src", body)
+        assert status == 200
+        refused = orjson.loads(answer)["records"][1]
+        info = orjson.loads(request(server, "GET", "/v2/sinks/src")[2])
+        assert info["last_error"] is None  # (the request was taken: no refused request)
+        assert info["last_refused"] == f"1 of 2 records refused; the first: {refused['error_code']}: {refused['error_message']}"
+        assert info["last_refused_at"] is not None
+        assert orjson.loads(request(server, "GET", "/ui/api/sinks/src")[2])["last_refused"] == info["last_refused"]
+        # a paste's refusal names the paste's record and line, as the page does
+        status, _h, sent = request(server, "POST", "/ui/api/sinks/src/send", {"text": '{"id": 3, "lat": 1, "alt": 2}\n\n{"id": 4, "lat": "x", "alt": 2}'})
+        assert status == 200
+        said = orjson.loads(request(server, "GET", "/v2/sinks/src")[2])["last_refused"]
+        assert said.startswith("1 of 2 records refused; the first: InvalidBody: "), said
+        assert "(record 2, line 3, " in said, said
+
+
+def test_a_database_of_an_earlier_mapper_gets_the_last_refused_columns(tmp_path: Any) -> None:
+    # _mapper_sinks is made "IF NOT EXISTS": a database an earlier mapper made has no
+    # last_refused columns, and every read of its sinks would fail on them
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    Store(str(path)).close()
+    con = sqlite3.connect(path)
+    for name in ("last_refused", "last_refused_at"):
+        con.execute(f"ALTER TABLE _mapper_sinks DROP COLUMN {name}")
+    con.commit()
+    con.close()
+    with Store(str(path)) as store:
+        store.create_sink(
+            {
+                "name": "s",
+                "sink_details": {"database_id": "d", "table": "t"},
+                "schema": {"id_field": "_id", "allow_missing_fields": True, "definition": [{"name": "_id", "path": ["id"], "type": "id"}]},
+            }
+        )
+        store.ingest("s", b'{"records": [{"value": {"id": "x"}}]}')
+        assert (store.sink("s").last_refused or "").startswith("1 of 1 record refused; the first: InvalidBody: ")

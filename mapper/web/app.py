@@ -369,6 +369,7 @@ class _Routes:
                 "allow_missing_fields": schema.get("allow_missing_fields"),
                 "counts": info.to_json()["counts"],
                 "last_error": info.last_error,
+                "last_refused": info.last_refused,
                 "definition": entries,
                 "body_text": format_body({"name": info.name, "sink_details": details, "schema": schema}),
                 "ingest_path": f"/v2/sinks/{info.id}",

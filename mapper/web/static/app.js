@@ -906,6 +906,8 @@
       row("Records", s.counts.records_stored + " stored, " + s.counts.records_refused + " refused, in " + s.counts.requests +
         (s.counts.requests === 1 ? " request" : " requests"));
       row("Last error", s.last_error || "none");
+      // why records were refused one by one (curl, mapper send, another tab): the counts alone said only how many
+      row("Last records refused", s.last_refused || "none");
       var body = clear($("definition").tBodies[0]);
       s.definition.forEach(function (entry) {
         body.appendChild(el("tr", null,
