@@ -349,6 +349,8 @@ _APPLIES = {
 }
 
 RECORD_TIME_NAME = "_timeQuantum"
+#: What a UI mapping document without ``allow_missing_fields`` is told (the web form says it before a table is chosen too).
+ALLOW_MISSING_REQUIRED = "allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch"
 
 
 # ---------------------------------------------------------------------------------------
@@ -1373,7 +1375,7 @@ def _allow_missing(ck: Checker, doc: Mapping[str, Any], overrides: dict[str, Any
         ck.error(
             ("allow_missing_fields",),
             "missing",
-            "allow_missing_fields is required: true stores records with missing values as nulls, false discards the whole batch",
+            ALLOW_MISSING_REQUIRED,
         )
         return None
     value = doc["allow_missing_fields"]

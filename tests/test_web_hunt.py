@@ -11,6 +11,7 @@ import orjson
 from mapper.serve import App, Server
 from mapper.store import Store
 from mapper.web import install, load_assets
+from mapper.web.draft import draft
 from tests.test_web import answered_as_the_api, catalog, form, request
 
 
@@ -179,3 +180,17 @@ def test_a_database_of_an_earlier_mapper_gets_the_last_refused_columns(tmp_path:
         )
         store.ingest("s", b'{"records": [{"value": {"id": "x"}}]}')
         assert (store.sink("s").last_refused or "").startswith("1 of 1 record refused; the first: InvalidBody: ")
+
+
+def test_a_blank_form_lists_the_missing_values_choice_with_the_database_and_the_name() -> None:
+    # "Create source" on a blank form listed only the database and the name: the missing-values
+    # choice, a field of its own that needs no table, was said only once a table was chosen,
+    # a second round of problems for what the first could have said
+    for db in (None, "2341f5c9-a230-5432-89cc-56e42d188c6c"):
+        out = draft({"name": "", "database_id": db, "table": None, "columns": {}, "allow_missing_fields": None, "sample": ""}, catalog())
+        fields = [p["field"] for p in out["problems"] if p["severity"] == "error"]
+        assert fields == (["database", "name", "missing"] if db is None else ["table", "name", "missing"]), out["problems"]
+        missing = next(p for p in out["problems"] if p["field"] == "missing")
+        assert missing["message"].startswith("allow_missing_fields is required")
+    chosen = draft({"name": "", "database_id": None, "table": None, "columns": {}, "allow_missing_fields": True, "sample": ""}, catalog())
+    assert [p["field"] for p in chosen["problems"]] == ["database", "name"]

@@ -46,7 +46,7 @@ from ..paths import EVALUATION_ERRORS, evaluation_failure, jq_path, parse_path, 
 from ..paths import TOO_DEEP as _TOO_DEEP
 from ..report import BatchRejected, RecordError, ValueWarning
 from ..sink import check_sink
-from ..table import RECORD_TIME_NAME
+from ..table import ALLOW_MISSING_REQUIRED, RECORD_TIME_NAME
 from ..types import beyond_float64_reason
 from .catalog import Catalog, CatalogTable
 
@@ -307,6 +307,8 @@ def draft(form: Any, catalog: Catalog, taken: Any = None) -> dict[str, Any]:
             if shown is not None:
                 problems.append(shown)
         sink = result.sink
+    elif "allow_missing_fields" not in doc:  # (a field of its own: said with the database and the name, not once a table is chosen)
+        problems.append(_problem("error", "missing", ALLOW_MISSING_REQUIRED, "missing"))
     body: dict[str, Any] | None = None
     if sink is not None and entry is not None and db_id is not None:
         body = sink.to_body()
