@@ -15,6 +15,7 @@ from tests.test_web_browser import api, by_id, css, text_of, ui_server, wait
 
 browser = wb.browser  # (the fixtures: one chromium for this module, every test bounded in time)
 bounded = wb.bounded
+no_script_errors = wb.no_script_errors  # (no exception left uncaught in the page)
 
 _CLICKS = {"_id": {"path": "id"}, "url": {"path": "u"}}
 

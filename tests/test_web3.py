@@ -18,6 +18,7 @@ from tests.test_web import form, request, ui_server
 from tests.test_web_browser import SEED, api, by_id, css, new_source, paste, text_of, wait
 from tests.test_web_browser import bounded as bounded  # noqa: F401  (the fixtures, used by name)
 from tests.test_web_browser import browser as browser  # noqa: F401
+from tests.test_web_browser import no_script_errors as no_script_errors  # noqa: F401  (no exception left uncaught)
 from tests.test_web_browser import ui_server as browser_server
 
 # ---------------------------------------------------------------------------------------
