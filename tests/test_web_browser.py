@@ -829,11 +829,25 @@ def test_back_to_the_form_after_create_checks_the_name_again(browser: Any) -> No
     with ui_server() as server:
         new_source(driver, server, "web", "again", "clicks", {"_id": "id"}, "continue")
         wait(driver, lambda d: text_of(d, "name-check") == "again is a valid source name", "the valid name")
+        # Create source was ready again once the source was made, before the list's page came: a
+        # second click then drafted the form again and flashed "a source named 'again' exists
+        # already" and "cannot be created yet" over the source just created
+        driver.execute_script(
+            "window.addEventListener('pagehide', function () {"
+            " sessionStorage.setItem('create-busy-as-left', String(document.getElementById('create').getAttribute('aria-disabled'))); });"
+        )
         by_id(driver, "create").click()
         wait(driver, lambda d: "/ui/?created=again" in d.current_url, "the list")
+        assert driver.execute_script("return sessionStorage.getItem('create-busy-as-left')") == "true"
         driver.back()
         wait(driver, lambda d: d.current_url.endswith("/ui/new"), "the form again")
         wait(driver, lambda d: text_of(d, "name-check") == "a source named 'again' exists already: choose another name", "the name taken")
+        # the form as it was left, ready to create another
+        assert by_id(driver, "create").get_attribute("aria-disabled") is None
+        by_id(driver, "name").send_keys("2")
+        wait(driver, lambda d: text_of(d, "name-check") == "again2 is a valid source name", "the new name")
+        by_id(driver, "create").click()
+        wait(driver, lambda d: "/ui/?created=again2" in d.current_url, "the list, with the second source")
 
 
 def test_the_source_page_keeps_asking_after_an_error_answer(browser: Any) -> None:

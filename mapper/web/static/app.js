@@ -724,20 +724,22 @@
         // The same POST /v1/sinks as the API, with the body the form became (chained: its
         // failure to reach the service is caught below like the draft's).
         return api("POST", "/v1/sinks", d.body_text, { id: "any" }).then(function (res) {
-          setBusy(button, false);
-          if (!res.ok) {
-            setText("create-result", serviceError(res));
-            // the name taken meanwhile (another tab, the API): said by the name too, the focus there
-            if (res.status === 409) {
-              var check = $("name-check");
-              check.className = "check bad";
-              check.textContent = safeText((res.data && res.data.message) || "this name is taken");
-              nameInput.setAttribute("aria-invalid", "true");
-              nameInput.focus();
-            }
+          // created: the button stays busy until the list's page comes (a second click drafted the
+          // form again and flashed "exists already" over the source just made); see pageshow
+          if (res.ok) {
+            location.href = "/ui/?created=" + encodeURIComponent(res.data.id);
             return;
           }
-          location.href = "/ui/?created=" + encodeURIComponent(res.data.id);
+          setBusy(button, false);
+          setText("create-result", serviceError(res));
+          // the name taken meanwhile (another tab, the API): said by the name too, the focus there
+          if (res.status === 409) {
+            var check = $("name-check");
+            check.className = "check bad";
+            check.textContent = safeText((res.data && res.data.message) || "this name is taken");
+            nameInput.setAttribute("aria-invalid", "true");
+            nameInput.focus();
+          }
         });
       }).catch(function (err) {
         setBusy(button, false);
@@ -766,6 +768,7 @@
     // the name just created is taken now, and the form is drafted again against the service.
     window.addEventListener("pageshow", function (event) {
       if (!event.persisted) return;
+      setBusy($("create"), false);  // (left busy as the source was created)
       if (nameInput.value) checkName();
       draftSoon();
     });
