@@ -343,9 +343,9 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
     elif not NAME_RE.fullmatch(name):
         bad = next((i for i, c in enumerate(name) if not (c.isascii() and (c.islower() or c.isdigit() or c in "-_"))), None)
         if not ("a" <= name[0] <= "z"):
-            why = f"it starts with {name[0]!r}; it must start with a lowercase letter"
-        elif bad is not None:
-            why = f"character {bad} is {name[bad]!r}; only lowercase letters, digits, '-' and '_' are allowed"
+            why = f"it starts with {_name_char(name[0])}; it must start with a lowercase letter"
+        elif bad is not None:  # (counted from 1, as an editor counts: "web clicks", character 4 is ' ')
+            why = f"character {bad + 1} is {_name_char(name[bad])}; only lowercase letters, digits, '-' and '_' are allowed"
         else:  # pragma: no cover - the regex and the scan agree
             why = "only lowercase letters, digits, '-' and '_' are allowed"
         hint = re.sub(r"[^a-z0-9_-]", "_", name.lower())[:NAME_MAX]
@@ -353,6 +353,12 @@ def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int,
             hint = "s" + hint[: NAME_MAX - 1]
         ck.error(where + ("name",), "invalid-name", f"invalid sink name {preview(name)!r}: {why} (e.g. {preview(hint)!r})")
     return plain_str(name)
+
+
+def _name_char(c: str) -> str:
+    """A character of a sink name the rule refuses, as said: a character beyond ASCII with its code
+    point (a Cyrillic 'а' typed for an 'a' looks like the lowercase letter the rule asks for)."""
+    return repr(c) if c.isascii() else f"{c!r} (U+{ord(c):04X}, not an ASCII letter)" if c.isalpha() else f"{c!r} (U+{ord(c):04X})"
 
 
 @dataclass

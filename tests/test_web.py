@@ -264,7 +264,7 @@ def test_a_malformed_form_is_a_400_naming_the_field(bad: Any, message: str) -> N
     [
         ("web_clicks_production", None),
         ("Web", "invalid sink name 'Web': it starts with 'W'; it must start with a lowercase letter (e.g. 'web')"),
-        ("web clicks", "invalid sink name 'web clicks': character 3 is ' '; only lowercase letters, digits, '-' and '_' are allowed (e.g. 'web_clicks')"),
+        ("web clicks", "invalid sink name 'web clicks': character 4 is ' '; only lowercase letters, digits, '-' and '_' are allowed (e.g. 'web_clicks')"),
         ("", "the sink name is empty"),
         ("a" * 231, "the sink name is 231 characters long; at most 230 are allowed"),
     ],

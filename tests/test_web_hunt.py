@@ -194,3 +194,16 @@ def test_a_blank_form_lists_the_missing_values_choice_with_the_database_and_the_
         assert missing["message"].startswith("allow_missing_fields is required")
     chosen = draft({"name": "", "database_id": None, "table": None, "columns": {}, "allow_missing_fields": True, "sample": ""}, catalog())
     assert [p["field"] for p in chosen["problems"]] == ["database", "name"]
+
+
+def test_the_name_rule_counts_characters_from_1_and_names_a_look_alike() -> None:
+    # The name checked as you type said "invalid sink name 'web clicks': character 3 is ' '"
+    # (counted from 0: the 3rd character is 'b', the space is the 4th), and of a Cyrillic 'а'
+    # typed for an 'a' "it starts with 'а'; it must start with a lowercase letter", which it
+    # looks like
+    from mapper.web import check_name
+
+    assert "character 4 is ' '" in (check_name("web clicks") or "")
+    assert "character 4 is 'é' (U+00E9, not an ASCII letter)" in (check_name("café") or "")
+    assert "it starts with 'а' (U+0430, not an ASCII letter)" in (check_name("\u0430bc") or "")
+    assert "it starts with 'W';" in (check_name("Web") or "")
