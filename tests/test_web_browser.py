@@ -1005,6 +1005,26 @@ def test_the_source_page_follows_what_others_send(browser: Any) -> None:
         refused = answer["records"][1]["error_message"]
         assert "$.data.altitude" in refused
         wait(driver, lambda d: "1 of 2 records refused; the first: InvalidBody: " + refused in text_of(d, "config"), "the refusal said")
+        # records sent by others spent the endpoint's second: Send records was refused in the
+        # API's words alone ("retry with backoff ... Retry-After"), nothing said of what a user does
+        throttled = "the limits of this endpoint are 1,000 records/s and 1,000,000 bytes/s: retry with backoff (this request would fit in 1 s: Retry-After)"
+        driver.execute_script(
+            "var real = window.fetch, m = arguments[0]; window.fetch = function (path, init) {"
+            " if (/\\/send$/.test(String(path))) { window.fetch = real;"
+            "  return Promise.resolve(new Response(JSON.stringify({code: 'ResourceThroughputExceeded', message: m}), {status: 400})); }"
+            " return real(path, init); };",
+            throttled,
+        )
+        paste(driver, "records", SEED)
+        by_id(driver, "send").click()
+        wait(
+            driver,
+            lambda d: (
+                text_of(d, "send-summary")
+                == f"The service answered 400 ResourceThroughputExceeded: {throttled}. Nothing was stored: send the records again in a moment."
+            ),
+            "the throttled send said",
+        )
 
 
 def test_a_source_that_does_not_exist_offers_nothing_to_send_to(browser: Any) -> None:

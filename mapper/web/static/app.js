@@ -1064,7 +1064,10 @@
       setText("send-detail", "");
       setText("send-note", "");
       if (!res.ok) {
-        setText("send-summary", serviceError(res));
+        // the endpoint's limits spent (records others sent, a send just before): its words are a
+        // client's ("retry with backoff ... Retry-After"); what a user does is said after them
+        var throttled = res.data && res.data.code === "ResourceThroughputExceeded";
+        setText("send-summary", serviceError(res) + (throttled ? ". Nothing was stored: send the records again in a moment." : ""));
         showPasteError(res);
         return;
       }
