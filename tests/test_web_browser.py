@@ -1223,6 +1223,8 @@ def test_a_column_named_timequantum_is_one_row_and_the_record_time_says_why_it_c
         # (the note is drawn with the draft's answer: read once it is there, under load it came after the rows)
         wait(driver, lambda d: "takes that mapping name" in text_of(d, "record-time-shadowed"), "the record time's note")
         wait(driver, lambda d: "would store this record" in text_of(d, "preview-summary"), "the preview")
+        # (the note was a .check of the form, which each draft answered emptied: gone once the form was drafted)
+        assert "takes that mapping name" in text_of(driver, "record-time-shadowed")
         by_id(driver, "create").click()
         wait(driver, lambda d: "/ui/?created=clash" in d.current_url, "the list")
         definition = server.app.store.sink("clash").definition

@@ -439,7 +439,8 @@
       });
       if (quantum && shadowed) {
         body.appendChild(el("tr", { id: "record-time-shadowed" },
-          el("td", { colSpan: 4, className: "check bad" },
+          // (not a .check: each draft answered empties the form's checks, and took this note with it)
+          el("td", { colSpan: 4, className: "table-note bad" },
             "The record's time (_timeQuantum, for the time-quantum columns) cannot be mapped: the table's column named _timequantum takes that mapping name. " +
             "FeatureBase column names start with a letter: rename the column to map the record's time.")));
       }
