@@ -118,4 +118,3 @@ def _signal_handlers_given_back() -> Iterator[None]:
         signal.signal(s, before[s])
     if changed:
         pytest.fail(f"the test left the {' and '.join(changed)} handler changed (given back now): a later test's subprocesses would inherit it")
-
