@@ -967,13 +967,14 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     for place, c in enumerate(sink.columns):
         if c.index != place:  # (the compiled columns are looked up by index: another's type, or an IndexError)
             error(c.pointer, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
-        if c.name in places:  # (its values went under the first one's name)
-            error(c.pointer, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
-        places.setdefault(c.name, place)
-        types.setdefault(c.name, c.type)
-        if not isinstance(c.name, str) or not c.name:
+        if not isinstance(c.name, str) or not c.name:  # (before it is looked up: a list's is a TypeError)
             error(f"{c.pointer}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")
-        if c.type not in TYPES:
+        elif c.name in places:  # (its values went under the first one's name)
+            error(c.pointer, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
+        else:
+            places[c.name] = place
+            types[c.name] = c.type
+        if not isinstance(c.type, str) or c.type not in TYPES:
             error(f"{c.pointer}/type", f"unknown type {preview(repr(c.type))}")
         elif not sink._checked:  # (a Sink load_sink made was checked: this costs a quarter of compiling 10,000 columns)
             for p in _column_problems(c):
@@ -986,7 +987,7 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     if (sink.id_field is None) == (sink.primary_key_fields is None):
         error("", "give exactly one of id_field and primary_key_fields")
     elif sink.id_field is not None:
-        if sink.id_field not in types:
+        if not isinstance(sink.id_field, str) or sink.id_field not in types:
             error("/id_field", f"id_field {preview(repr(sink.id_field))} names no column")
         elif types[sink.id_field] not in ("id", "int"):
             error("/id_field", f"id_field {preview(repr(sink.id_field))} is {article(preview(str(types[sink.id_field])))} column; it must be of type id or int")
@@ -994,7 +995,7 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
         error("/primary_key_fields", "primary_key_fields is empty")
     else:
         for i, key in enumerate(sink.primary_key_fields):
-            if key not in types:
+            if not isinstance(key, str) or key not in types:
                 error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} names no column")
             elif types[key] == "strings":
                 error(f"/primary_key_fields/{i}", f"primary key field {preview(repr(key))} is a strings column; a set of strings cannot be a key")

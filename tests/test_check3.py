@@ -127,6 +127,18 @@ def test_a_hand_built_identity_of_a_type_that_makes_no_id_is_refused() -> None:
     assert _hand_built_errors(strings) == [("/primary_key_fields/0", "primary key field 'a' is a strings column; a set of strings cannot be a key")]
 
 
+def test_a_hand_built_name_type_or_identity_that_is_no_str_is_refused_not_a_type_error() -> None:
+    # a list or a dict there (unhashable): "TypeError: unhashable type: 'list'" from the
+    # checks themselves, before the "must be a non-empty str" that says what is wrong
+    sink = _loaded()
+    named = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], name=["a"])))
+    assert _hand_built_errors(named) == [("/definition/1/name", "the column name must be a non-empty str, not ['a']")]
+    typed = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], type={"t": 1})))
+    assert _hand_built_errors(typed) == [("/definition/1/type", "unknown type {'t': 1}")]
+    assert _hand_built_errors(replace(sink, primary_key_fields=None, id_field=["k"])) == [("/id_field", "id_field ['k'] names no column")]
+    assert _hand_built_errors(replace(sink, primary_key_fields=(["k"],))) == [("/primary_key_fields/0", "primary key field ['k'] names no column")]
+
+
 def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
     # "no" is truthy: records missing a value were stored as if the policy allowed it
     assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
