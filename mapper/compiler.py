@@ -965,25 +965,26 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     types: dict[str, str] = {}
     places: dict[str, int] = {}
     for place, c in enumerate(sink.columns):
+        at = c.pointer if isinstance(c.pointer, str) else f"/definition/{place}"  # (a pointer that is no str, None: the error's own text raised a TypeError)
         if c.index != place:  # (the compiled columns are looked up by index: another's type, or an IndexError)
-            error(c.pointer, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
+            error(at, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
         if not isinstance(c.name, str) or not c.name:  # (before it is looked up: a list's is a TypeError)
-            error(f"{c.pointer}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")
+            error(f"{at}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")
         elif c.name in places:  # (its values went under the first one's name)
-            error(c.pointer, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
+            error(at, f"the column name {preview(repr(c.name))} is given twice (columns {places[c.name]} and {place})")
         else:
             places[c.name] = place
             types[c.name] = c.type
         if not isinstance(c.type, str) or c.type not in TYPES:
-            error(f"{c.pointer}/type", f"unknown type {preview(repr(c.type))}")
+            error(f"{at}/type", f"unknown type {preview(repr(c.type))}")
         elif not sink._checked:  # (a Sink load_sink made was checked: this costs a quarter of compiling 10,000 columns)
-            for p in _column_problems(c):
+            for p in _column_problems(c, at):
                 problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))
         keys = c.path.keys
         if keys is None and not isinstance(c.path.expression, str):
-            error(f"{c.pointer}/path", "the path has neither keys nor an expression")
+            error(f"{at}/path", "the path has neither keys nor an expression")
         elif keys is not None and not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
-            error(f"{c.pointer}/path", "the path's keys must be a non-empty tuple of str")
+            error(f"{at}/path", "the path's keys must be a non-empty tuple of str")
     if (sink.id_field is None) == (sink.primary_key_fields is None):
         error("", "give exactly one of id_field and primary_key_fields")
     elif sink.id_field is not None:
@@ -1002,9 +1003,9 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     return problems
 
 
-def _column_problems(c: Column) -> list[Problem]:
+def _column_problems(c: Column, at: str) -> list[Problem]:
     """The errors the definition checker finds in a hand-built column's config (every value it
-    sets, written as the config key that sets it) and JMESPath expression, at the column's pointer."""
+    sets, written as the config key that sets it) and JMESPath expression, at the column's pointer ``at``."""
     ck = Checker()
     cfg = c.config
     if not isinstance(cfg, ColumnConfig):
@@ -1019,8 +1020,7 @@ def _column_problems(c: Column) -> list[Problem]:
             parse_path(c.path.expression)
         except PathSyntaxError as exc:
             ck.error(("path",), "path-syntax", exc.message)
-    base = c.pointer if isinstance(c.pointer, str) else ""
-    return [replace(p, pointer=base + p.pointer) for p in ck.problems if p.severity == "error"]
+    return [replace(p, pointer=at + p.pointer) for p in ck.problems if p.severity == "error"]
 
 
 def compile_definition(sink: Sink, part: tuple[frozenset[int], bool] | None = None) -> CompiledSink:

@@ -139,6 +139,18 @@ def test_a_hand_built_name_type_or_identity_that_is_no_str_is_refused_not_a_type
     assert _hand_built_errors(replace(sink, primary_key_fields=(["k"],))) == [("/primary_key_fields/0", "primary key field ['k'] names no column")]
 
 
+def test_a_hand_built_column_whose_pointer_is_no_str_is_named_by_its_place() -> None:
+    # Column.pointer None (a Column made with its class, the pointer not thought of): the
+    # DefinitionError's own text raised a TypeError from escape_controls, and "None/type" was said
+    sink = _loaded()
+    for pointer in (None, 5):
+        twice = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], name="k", type="qq", pointer=pointer)))
+        with pytest.raises(mapper.DefinitionError) as info:
+            mapper.compile_sink(twice)
+        assert "error: /definition/1: the column name 'k' is given twice" in str(info.value)
+        assert [p.pointer for p in info.value.problems] == ["/definition/1", "/definition/1/type"]
+
+
 def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
     # "no" is truthy: records missing a value were stored as if the policy allowed it
     assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
