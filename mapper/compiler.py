@@ -36,7 +36,7 @@ from msgspec import UNSET, UnsetType
 from .checks import Checker, ConfigKeyWhere, check_config
 from .errors import SURROGATE, DefinitionError, OptionError, PathSyntaxError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
 from .model import CONFIG_ATTRS, MISSING, Column, ColumnConfig, Sink
-from .paths import EVALUATION_ERRORS, evaluation_failure, parse_path
+from .paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
 from .types import TYPES, ColumnType, column_type, type_set
@@ -980,8 +980,10 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
         elif not sink._checked:  # (a Sink load_sink made was checked: this costs a quarter of compiling 10,000 columns)
             for p in _column_problems(c, at):
                 problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))
-        keys = c.path.keys
-        if keys is None and not isinstance(c.path.expression, str):
+        keys = c.path.keys if isinstance(c.path, Path) else None
+        if not isinstance(c.path, Path):  # (its keys were read: an AttributeError)
+            error(f"{at}/path", f"the column's path must be a mapper.Path (mapper.parse_path makes one), not {preview(repr(c.path))}")
+        elif keys is None and not isinstance(c.path.expression, str):
             error(f"{at}/path", "the path has neither keys nor an expression")
         elif keys is not None and not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
             error(f"{at}/path", "the path's keys must be a non-empty tuple of str")
@@ -1015,7 +1017,7 @@ def _column_problems(c: Column, at: str) -> list[Problem]:
         given = cfg.given if isinstance(cfg.given, tuple) else ()
         written = {key: getattr(cfg, attr) for key, attr in CONFIG_ATTRS.items() if key in given or getattr(cfg, attr) != getattr(default, attr)}
         check_config(ck, written, True, c.type, ("config",), ConfigKeyWhere({"config": written}), c.name if isinstance(c.name, str) else None)
-    if c.path.keys is None and isinstance(c.path.expression, str):
+    if isinstance(c.path, Path) and c.path.keys is None and isinstance(c.path.expression, str):
         try:
             parse_path(c.path.expression)
         except PathSyntaxError as exc:

@@ -151,6 +151,15 @@ def test_a_hand_built_column_whose_pointer_is_no_str_is_named_by_its_place() -> 
         assert [p.pointer for p in info.value.problems] == ["/definition/1", "/definition/1/type"]
 
 
+def test_a_hand_built_path_that_is_no_path_is_refused_not_an_attribute_error() -> None:
+    # path="a" (the definition's spelling, not a mapper.Path): "AttributeError: 'str' object has
+    # no attribute 'keys'" from the checks themselves, as the config's own check said it clearly
+    sink = _loaded()
+    for path in ("a", ["a"], None):
+        built = replace(sink, columns=(sink.columns[0], replace(sink.columns[1], path=path)))
+        assert _hand_built_errors(built) == [("/definition/1/path", f"the column's path must be a mapper.Path (mapper.parse_path makes one), not {path!r}")]
+
+
 def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
     # "no" is truthy: records missing a value were stored as if the policy allowed it
     assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
