@@ -994,6 +994,8 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error("/id_field", f"id_field {preview(repr(sink.id_field))} names no column")
         elif types[sink.id_field] not in ("id", "int"):
             error("/id_field", f"id_field {preview(repr(sink.id_field))} is {article(preview(str(types[sink.id_field])))} column; it must be of type id or int")
+    elif not isinstance(sink.primary_key_fields, (tuple, list)):  # (a str was read a character a key; a number raised a TypeError)
+        error("/primary_key_fields", f"primary_key_fields must be a tuple of column names, not {preview(repr(sink.primary_key_fields))}")
     elif not sink.primary_key_fields:
         error("/primary_key_fields", "primary_key_fields is empty")
     else:

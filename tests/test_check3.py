@@ -160,6 +160,16 @@ def test_a_hand_built_path_that_is_no_path_is_refused_not_an_attribute_error() -
         assert _hand_built_errors(built) == [("/definition/1/path", f"the column's path must be a mapper.Path (mapper.parse_path makes one), not {path!r}")]
 
 
+def test_hand_built_primary_key_fields_must_be_a_sequence_of_names() -> None:
+    # primary_key_fields="k" (a name, not a tuple of names): "primary key field 'i' names no column"
+    # of each character of "id"; a number raised "TypeError: 'int' object is not iterable"
+    sink = _loaded()
+    for given in ("id", 5):
+        assert _hand_built_errors(replace(sink, primary_key_fields=given)) == [
+            ("/primary_key_fields", f"primary_key_fields must be a tuple of column names, not {given!r}")
+        ]
+
+
 def test_a_hand_built_missing_field_policy_must_be_a_bool() -> None:
     # "no" is truthy: records missing a value were stored as if the policy allowed it
     assert _hand_built_errors(replace(_loaded(), allow_missing_fields="no")) == [
