@@ -214,3 +214,21 @@ def test_the_raw_text_of_a_broken_last_element_ends_at_the_element(tmp_path: Pat
     (rejected,) = batch.report.rejected
     assert rejected.record == 2 and rejected.raw is not None
     assert rejected.raw.rstrip().endswith(b"}") and json.loads(rejected.raw.replace(b'"\n', b'",\n', 1)) == RECORDS[2]
+
+
+def test_an_array_printed_with_indent_0_whose_last_element_is_broken_judges_the_others() -> None:
+    # json.dumps(indent=0) starts every line at column 0: a nested array's `]` in the broken last
+    # element starts a line as the array's own does, and was taken for it: "more after the array",
+    # the whole input one error (1 record, the good ones before it never judged)
+    records = [{"id": 1, "a": [1, 2]}, {"id": 2, "a": [3]}, {"id": 3, "a": [4], "b": "x"}]
+    text = json.dumps(records, indent=0)
+    broken = text.replace('"b": "x"', '"b": x')
+    assert broken != text and "\n]\n}" in broken  # (the nested array's `]` starts a line, as the array's own)
+    m = mapper.compile_sink({"id_field": "id", "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "id"}]})
+    report = m.validate(broken.encode())
+    assert (report.records, report.failed_records) == (3, 1)
+    (err,) = report.errors
+    third = [i for i, line in enumerate(text.splitlines()) if line == "{"][2] + 1
+    assert (err.record, err.code, err.line) == (2, "invalid_json", third)
+    # junk after the array's own `]` stays the whole input's error
+    assert m.validate((broken + '\n{"id": 4}').encode()).records == 1

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import bz2
+import collections
 import copy
 import csv
 import functools
@@ -917,7 +918,8 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
     """The elements of a JSON array spread over lines that does not parse (``json.dumps(indent=2)``,
     ``jq .``: each element starts a line, after the first's indentation), the texts of a broken
     one up to the next line starting so (the last one's up to the array's ``]`` starting a line,
-    less indented: what follows that is the whole input's error): each a record on the line it starts on (and the
+    less indented, or the last such line for elements at column 0: what follows that is the whole
+    input's error): each a record on the line it starts on (and the
     characters before it there), as :func:`_values` reads values one after another. None when
     the array is not laid out so (on one line), or what is broken is between its elements (a
     comma missing, junk after its ``]``, no ``]`` after a whole element): one error for the
@@ -952,6 +954,8 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
             broken = True
             if found is None:  # the last element: it ends where the array's `]` starts its line (less indented)
                 close = closing.search(text, pos + 1)
+                if close is not None and not indent:  # (elements at column 0, json.dumps(indent=0): a nested
+                    close = collections.deque(closing.finditer(text, pos + 1), maxlen=1)[0]  # array's `]` starts a line too: the array's own is the last)
                 if close is not None and _skip_space(text, close.end()) != len(text):
                     return None  # (more after the array: the whole input's error)
                 end = len(text) if close is None else close.start()  # (no `]`: the array is cut in this element)
