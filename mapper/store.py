@@ -560,8 +560,8 @@ class Store:
         400 ``InvalidParameter`` for a sink that is not ACTIVE, whatever ``admit(records,
         bytes)`` raises (the server's throttle), 500 when the database fails (then nothing
         of the body is stored). ``answered(answer, report)``: the answer in the words the sink's
-        last error quotes, for a body discarded whole (a UI that built the body from a
-        paste places each record in the paste); the answer returned is the endpoint's.
+        last error (a body discarded whole) or last refused records (records refused one by
+        one) quote (a UI that built the body from a paste places each record in the paste); the answer returned is the endpoint's.
         """
         for what, hook in (("admit", admit), ("answered", answered)):
             check_function(what, hook)  # (a TypeError once the body was read, or, for answered, once stored)

@@ -319,7 +319,7 @@ def test_toward_epoch_says_which_unit_the_count_names():
     (w,) = m.validate([{"k": 1, "c": "1969-12-31T12:00:00Z"}]).warnings
     assert got[0][1] == [("toward_epoch", "1969-12-31T12:00:00Z", 0)]
     text = str(w)
-    assert "count 0 is the d from 1970-01-01T00:00:00Z, not the one that holds the time sent (-1)" in text
+    assert "count 0 names the Unit (d) that starts at 1970-01-01T00:00:00Z, not the one that holds the time sent (count -1)" in text
 
 
 def test_toward_epoch_is_lossy_under_strict():

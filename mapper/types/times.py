@@ -460,8 +460,8 @@ class DateIntType(_Time):
         unit = cfg.custom_unit if self.unit == "c" else self.unit
         begins = cfg.epoch_ns + stored * self._unit_ns
         return (
-            f"Go's integer division truncates toward zero: count {stored} is the {unit} from {golayout.format_rfc3339(begins, _digits_needed(begins))}, "
-            f"not the one that holds the time sent ({stored - 1})"
+            f"Go's integer division truncates toward zero: count {stored} names the Unit ({unit}) that starts at "
+            f"{golayout.format_rfc3339(begins, _digits_needed(begins))}, not the one that holds the time sent (count {stored - 1})"
         )
 
 
