@@ -92,6 +92,13 @@ NOT_TRACED = frozenset(
 def pytest_configure(config: Any) -> None:
     if not config.getoption("hypothesis_profile", None):  # (Hypothesis' own option, when given, wins)
         settings.load_profile("repeatable")
+    # The Ctrl-C tests start commands as a terminal does, SIGINT with its default action. A run
+    # started where SIGINT is ignored (a non-interactive shell's `pytest ... &`) passes SIG_IGN on
+    # to every command it starts, and mapper keeps an inherited SIG_IGN, as a command should: those
+    # tests then saw no interruption (exit 0, nothing said), in a process (xdist worker) where no
+    # Spark test had set a handler of its own before them (which made the children's default again).
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
@@ -102,19 +109,38 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.no_cover)  # (pytest-cov's marker; without --cov it does nothing)
 
 
-#: The handlers a test must give back: the command line's subprocesses inherit an ignored
-#: SIGINT or SIGTERM (Python keeps an inherited SIG_IGN), so a test that left one ignored (a
-#: command run in process, whose end ignores them while it settles) made a later Ctrl-C test
-#: of its process see the signal lost (exit 0, nothing said: 1 run in ~4,000 tests, by order).
+#: The handlers a test must give back: the commands later tests start inherit an ignored SIGINT
+#: or SIGTERM, or a blocked one (Python keeps an inherited SIG_IGN), and a Ctrl-C test then sees
+#: the signal lost; commands run in process (tests/cli_inproc.py) change them while they run.
 _GIVEN_BACK = (signal.SIGINT, signal.SIGTERM)
 
 
 @pytest.fixture(autouse=True)
 def _signal_handlers_given_back() -> Iterator[None]:
     before = {s: signal.getsignal(s) for s in _GIVEN_BACK}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     yield
     changed = [signal.Signals(s).name for s in _GIVEN_BACK if signal.getsignal(s) is not before[s]]
     for s in _GIVEN_BACK:
         signal.signal(s, before[s])
     if changed:
         pytest.fail(f"the test left the {' and '.join(changed)} handler changed (given back now): a later test's subprocesses would inherit it")
+    now = signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    if now != mask:
+        pytest.fail(
+            f"the test left signals blocked or unblocked ({sorted(s.name for s in now ^ mask)}; given back now): a later test's subprocesses would inherit the mask"
+        )
+    ignored = _ignored_in_c()
+    if ignored:
+        pytest.fail(f"the test left {ignored} ignored where Python's handler does not see it")
+
+
+def _ignored_in_c() -> list[str]:
+    """SIGINT or SIGTERM ignored in this process as the kernel sees it (a library's own sigaction)."""
+    try:
+        with open("/proc/self/status") as fh:
+            line = next(x for x in fh if x.startswith("SigIgn:"))
+    except (OSError, StopIteration):
+        return []
+    bits = int(line.split()[1], 16)
+    return [signal.Signals(s).name for s in _GIVEN_BACK if bits >> (s - 1) & 1 and signal.getsignal(s) is not signal.SIG_IGN]
