@@ -275,7 +275,10 @@ class Mapper:
             ignore_warnings=_ignored(ignore_warnings),
         )
         source = _bytes_given(source)
-        return _explained(iter_batches(self.compiled, source, options, records), source, options)
+        batches = iter_batches(self.compiled, source, options, records)
+        # (the run keeps the input's first lines and says why records failed; bytes alone have a
+        # note it cannot give: that they name a file, or are compressed)
+        return _explained(batches, source, options) if isinstance(source, (bytes, bytearray, memoryview)) else batches
 
     def check(
         self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int | None = None
@@ -417,8 +420,9 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
 
 
 def _explained(batches: Iterator[Batch], source: Any, options: MapOptions) -> Iterator[Batch]:
-    """``batches`` of ``source`` (:meth:`Mapper.iter_batches`), each with the note :func:`_explain`
-    gives on why its records failed where the engine's run has none (a file named by bytes)."""
+    """``batches`` of the bytes ``source`` (:meth:`Mapper.iter_batches`), each with the note
+    :func:`_explain` gives on why its records failed where the engine's run has none (bytes that
+    name a file)."""
     try:
         for batch in batches:
             _explain(batch.report, source, options)

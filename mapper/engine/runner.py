@@ -130,10 +130,10 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     next_line = 1
     failed: Exception | None = None
     # the input's first lines, kept as they go by, to say why a batch's records failed as map
-    # says it of the whole input (read once: a file is not read again for them); records counts
-    # those read so far, as the note's words count the input's
+    # says it of the whole input (read once: a file is not read again for them); read counts the
+    # records read so far, as the note's words count the input's
     first = FirstLines(options.records_path is None)
-    records = 0
+    read = 0
 
     def pull() -> Unit | None:
         # the input failing (the caller's generator, a cut gzip) ends it: the records read
@@ -169,9 +169,9 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
                 pending = pull()
             batch, report = engine.finish()
         next_line = engine.next_line
-        records += report.records
+        read += report.records
         if first.head and unexplained(report, options):
-            note = input_note(first.head, records, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
+            note = input_note(first.head, read, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
             if note:
                 report.notes.append(note)
         if report.records:
