@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import bz2
-import collections
 import copy
 import csv
 import functools
@@ -953,13 +952,15 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
         except (ValueError, RecursionError):
             broken = True
             if found is None:  # the last element: it ends where the array's `]` starts its line (less indented)
-                close = closing.search(text, pos + 1)
-                if close is not None and not indent:  # (elements at column 0, json.dumps(indent=0): a nested
-                    close = collections.deque(closing.finditer(text, pos + 1), maxlen=1)[0]  # array's `]` starts a line too: the array's own is the last)
-                if close is not None and _skip_space(text, close.end()) != len(text):
+                if indent:
+                    close = closing.search(text, pos + 1)
+                    at = -1 if close is None else close.start()
+                else:  # (elements at column 0, json.dumps(indent=0): a nested array's `]` starts a line too: the array's own is the last)
+                    at = text.rfind("\n]", pos + 1)
+                if at >= 0 and _skip_space(text, text.index("]", at) + 1) != len(text):
                     return None  # (more after the array: the whole input's error)
-                end = len(text) if close is None else close.start()  # (no `]`: the array is cut in this element)
-                if close is not None and text[pos:end].rstrip(" \t\r\n").endswith(","):
+                end = len(text) if at < 0 else at  # (no `]`: the array is cut in this element)
+                if at >= 0 and text[pos:end].rstrip(" \t\r\n").endswith(","):
                     return None  # (a comma after the last element)
             else:
                 end = found.start()
