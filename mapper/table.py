@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -287,7 +288,6 @@ KEYWORDS = frozenset(
 
 #: The scales FeatureBase supports for DECIMAL(s) (pilosa.OptFieldTypeDecimal).
 DECIMAL_SCALES = range(0, 20)
-_MAX_CACHE_SIZE = CACHE_SIZE_MAX  # (the definition's CacheSize has the same bound)
 #: The digits of the largest 64-bit number (2**64 - 1): a longer number fits nowhere in a table.
 _MAX_NUMBER_DIGITS = 20
 
@@ -489,14 +489,7 @@ class _Lines:
 #: The line table of the statement last rendered: a statement's problems are rendered one after
 #: another, and scanning it for its lines for each one made 20,000 problems of a 500 KB
 #: statement take 17 s (a table is refused by its problems, but check says them all).
-_last_lines: list[_Lines | None] = [None]
-
-
-def _lines_of(sql: str) -> _Lines:
-    last = _last_lines[0]  # (read once: another thread may render another statement meanwhile)
-    if last is None or last.sql is not sql:
-        last = _last_lines[0] = _Lines(sql)
-    return last
+_lines_of = functools.lru_cache(maxsize=1)(_Lines)
 
 
 def _render(message: str, sql: str, offset: int) -> str:
@@ -937,7 +930,7 @@ class _Parser:
                 tok = self.next()
                 if tok.kind != "integer":
                     raise self.error(tok, "SIZE takes a whole number (the cache size)")
-                size = self.whole_number(tok, f"SIZE {{}} is too large (at most {_MAX_CACHE_SIZE})")
+                size = self.whole_number(tok, f"SIZE {{}} is too large (at most {CACHE_SIZE_MAX})")
                 out.append(Constraint("SIZE", size, self.pos(size_kw.start), self.pos(tok.start)))
             return out
         # TIMEUNIT 'u' [EPOCH 't']  |  TIMEQUANTUM 'q' [TTL 'd']
@@ -1159,8 +1152,8 @@ def _check_constraint(col: TableColumn, c: Constraint, add: Callable[[str, str, 
                 add("error", "table-constraint", f"TTL {value!r} is negative", c.value_position)
             elif not col.get("TIMEQUANTUM"):
                 add("warning", "constraint-ignored", f"TTL has no effect with TIMEQUANTUM '': column {col.name!r} keeps no time views to expire", c.position)
-    elif kw == "SIZE" and value > _MAX_CACHE_SIZE:
-        add("error", "table-constraint", f"SIZE {value} is too large (at most {_MAX_CACHE_SIZE})", c.value_position)
+    elif kw == "SIZE" and value > CACHE_SIZE_MAX:
+        add("error", "table-constraint", f"SIZE {value} is too large (at most {CACHE_SIZE_MAX})", c.value_position)
 
 
 def analyze_create_table(sql: str) -> tuple[Table | None, list[TableProblem]]:
