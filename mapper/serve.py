@@ -674,8 +674,14 @@ class _Handler(BaseHTTPRequestHandler):
             framing = self._framing()
             resp = self._answer(framing)
             unread, huge = self._leftover(framing)
-            self._send(resp)
-            self._log(f"{self.command} {_as_sent(self.path)[:200]} {resp.status} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms")
+            code, why = _said_error(resp)
+            said = f"{self.command} {_as_sent(self.path)[:200]} {resp.status}{code}"
+            try:
+                self._send(resp)
+            except OSError as exc:  # (a client gone mid-body left no line at all: the log said nothing of the request)
+                self._log(f"{said} not sent, the client closed the connection ({type(exc).__name__}) {1000 * (time.perf_counter() - start):.1f} ms{why}")
+                raise
+            self._log(f"{said} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms{why}")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)
                 self._read_away(unread, LINGER if huge else None)
             elif unread < 0:
@@ -810,6 +816,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if self.close_connection:
             self.send_header("Connection", "close")
+        elif self.request_version == "HTTP/1.0":  # (kept open as it asked: an HTTP/1.0 client reads to the close unless told, RFC 9112 C.2.2)
+            self.send_header("Connection", "keep-alive")
         self.end_headers()
         if self.command != "HEAD":  # a HEAD answer has the headers of the body it does not send
             self.wfile.write(resp.body)
@@ -1003,6 +1011,21 @@ class _Framing:
     bad_coding: bool  # a Transfer-Encoding not ending in chunked: the end is unknown (400)
     bad_length: bool  # a Content-Length not one number of digits, or copies that disagree (400)
     lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
+
+
+def _said_error(resp: Response) -> tuple[str, str]:
+    """An error answer's code and message for its log line (``" InvalidBody"``, ``": the body ..."``); empty for any
+    other answer. The line said only the status: which of the many 400s a producer got, and why, was in no log."""
+    if resp.status < 400 or resp.content_type != "application/json":
+        return "", ""
+    try:
+        err = orjson.loads(resp.body)
+    except orjson.JSONDecodeError:
+        return "", ""
+    if not isinstance(err, dict) or not isinstance(err.get("code"), str):
+        return "", ""
+    message = str(err.get("message", ""))
+    return f" {err['code']}", f": {message[:300]}{'...' if len(message) > 300 else ''}"
 
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
