@@ -34,7 +34,7 @@ post a form to 127.0.0.1); a client that sends no ``Origin`` (curl, ``mapper sen
 served, as are the web UI's own pages.
 
 Built on the standard library's ``http.server.ThreadingHTTPServer`` (one thread per
-connection, HTTP/1.1 keep-alive; at most ``--max-connections`` open at once, and one
+connection, HTTP/1.1 keep-alive (HTTP/1.0's too, when asked), bodies with a Content-Length or chunked; at most ``--max-connections`` open at once, and one
 more is answered 503 with ``Retry-After: 1`` and closed; a request's line and headers must
 arrive within the idle timeout, however slowly they trickle in, and its body within the idle
 timeout and a second per :data:`BODY_MIN_RATE` bytes: 408 and closed). It binds 127.0.0.1 unless told otherwise and stops
@@ -115,7 +115,7 @@ class Request:
     read_body: Callable[[int], bytes] = field(default=lambda limit: b"", repr=False)
 
     def body(self, limit: int) -> bytes:
-        """The body, at most ``limit`` bytes (413 beyond, 411 without a length)."""
+        """The body, at most ``limit`` bytes (413 beyond, 411 without a length; a chunked one decoded)."""
         return self.read_body(limit)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -670,6 +670,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.busy = True
         start = time.perf_counter()
         self.body_read = False
+        self.chunk_pending = 0  # (bytes of a chunk a 413 left unread: read away with the chunks after it)
         try:
             framing = self._framing()
             resp = self._answer(framing)
@@ -695,10 +696,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Where the request's body ends, from its Content-Length and Transfer-Encoding headers."""
         lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
         # the codings in order; the last decides where the body ends (RFC 9112 6.1, 6.3): chunked,
-        # which serve does not take (411), or another, which leaves the end unknown (400), whatever
-        # a Content-Length beside it says
+        # read to its last chunk (whatever a Content-Length beside it says), or another, which leaves
+        # the end unknown (400); in an HTTP/1.0 request any is faulty framing (RFC 9112 6.1: 400)
         codings = [c.strip().lower() for v in self.headers.get_all("Transfer-Encoding") or () for c in v.split(",") if c.strip()]
-        chunked = codings[-1:] == ["chunked"]
+        chunked = codings[-1:] == ["chunked"] and self.request_version != "HTTP/1.0"
         length: int | None = None
         bad_length = False
         if len(lengths) == 1 and _DIGITS.fullmatch(next(iter(lengths))):
@@ -707,15 +708,17 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(digits) if len(digits) <= 30 else 10**30
         elif lengths:  # junk, a sign, or copies that disagree: where the body ends is unknown
             bad_length = True  # 400, then close (RFC 9112 6.3)
-        return _Framing(length, chunked, bool(codings) and not chunked, bad_length, lengths)
+        return _Framing(length, chunked, bool(codings) and not chunked, bad_length, lengths, len(codings) > 1 and chunked)
 
     def _read_body(self, framing: _Framing, limit: int) -> bytes:
         """The request's body (a route's :meth:`Request.body`), at most ``limit`` bytes: 411 without a
         length, 413 beyond the limit, 408 or 400 (and the connection closed) when it does not all come."""
         length = framing.length
-        if framing.chunked or length is None:  # a POST with a body and no length (its body would be read as the next request)
+        if framing.chunked:
+            return self._read_chunked(limit)
+        if length is None:  # a POST with a body and no length (its body would be read as the next request)
             self.close_connection = True
-            raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (chunked bodies are not taken)")
+            raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (or Transfer-Encoding: chunked)")
         if length > limit:
             raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
         self.body_read = True
@@ -744,9 +747,88 @@ class _Handler(BaseHTTPRequestHandler):
             raise ServiceError(400, INVALID_BODY, "the body ended before its Content-Length (the client stopped sending)")
         return data
 
+    def _read_chunked(self, limit: int) -> bytes:
+        """A body sent ``Transfer-Encoding: chunked`` (RFC 9112 7.1: curl ``-T -``, Go's client and
+        ``requests`` given a stream send one), decoded, at most ``limit`` bytes: 413 as soon as its
+        chunks pass it (the rest is read away after the answer, never kept), 400 for a chunk that is
+        not one (and the connection closed), 408 or 400 when it does not all come, as for a body with
+        a Content-Length. Chunk extensions and trailer lines are read and ignored."""
+        self.body_read = True
+        if self.expect_continue:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+        allowed = _body_time(self.timeout, limit)
+        asked_close = self.close_connection  # (Connection: close, HTTP/1.0)
+        self.close_connection = True  # (until its last chunk has come: where it ends is known only then)
+        parts: list[bytes] = []
+        size = 0
+        try:
+            with self._deadline(allowed, self.timeout):
+                while True:
+                    n = self._chunk_size()
+                    if n == 0:
+                        self._trailers()
+                        break
+                    if size + n > limit:
+                        self.chunk_pending = n + 2  # (read away after the answer, with the chunks after it)
+                        raise ServiceError(413, TOO_LARGE, f"the chunked body is over {limit:,} bytes, the most this endpoint takes")
+                    data = self._read_exactly(n)
+                    if len(data) < n or self.rfile.read(2) != b"\r\n":
+                        raise ServiceError(400, INVALID_BODY, _CHUNK_CUT if len(data) < n else _CHUNK_UNENDED)
+                    parts.append(data)
+                    size += n
+        except TimeoutError:
+            if self.deadline_passed:
+                raise ServiceError(
+                    408,
+                    _HTTP_CODES[408],
+                    f"the chunked body did not arrive within {allowed:,.1f} s (the idle timeout and a second for each {BODY_MIN_RATE:,} bytes of the largest body): send it faster",
+                ) from None
+            raise ServiceError(400, INVALID_BODY, _CHUNK_CUT) from None
+        except OSError:  # the client went away
+            raise ServiceError(400, INVALID_BODY, _CHUNK_CUT) from None
+        self.close_connection = asked_close or bool(self.headers.get_all("Content-Length"))  # (both: closed after the answer, RFC 9112 6.3)
+        return b"".join(parts)
+
+    def _chunk_size(self) -> int:
+        """The next chunk's size line read: its size (0: the last chunk); 400 for one that is not a size."""
+        line = self.rfile.readline(CHUNK_LINE_MAX + 1)
+        if not line:
+            raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
+        if not line.endswith(b"\n"):
+            if len(line) <= CHUNK_LINE_MAX:
+                raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
+            raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size line is longer than {CHUNK_LINE_MAX:,} bytes (its extensions): the body cannot be read")
+        size = line.split(b";", 1)[0].strip(b" \t\r\n")
+        if not _HEX.fullmatch(size):
+            shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
+            raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size must be a hexadecimal number, not {shown!r}: the chunked body cannot be read")
+        return int(size, 16)
+
+    def _trailers(self) -> None:
+        """The trailer lines after the last chunk, up to the empty line that ends the body: read and ignored (at most 100)."""
+        for _ in range(101):
+            line = self.rfile.readline(CHUNK_LINE_MAX + 1)
+            if not line.endswith(b"\n"):
+                if len(line) > CHUNK_LINE_MAX:
+                    raise ServiceError(431, _HTTP_CODES[431], f"a trailer line after the last chunk is longer than {CHUNK_LINE_MAX:,} bytes")
+                raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
+            if line in (b"\r\n", b"\n"):
+                return
+        raise ServiceError(431, _HTTP_CODES[431], "more than 100 trailer lines after the last chunk")
+
     def _answer(self, framing: _Framing) -> Response:
         """The answer: a body whose end is unknown or a Host not served refused, else the app's."""
         refusal = self.server.host_refusal(self.headers, self.path)
+        if framing.other_codings or (self.request_version == "HTTP/1.0" and self.headers.get_all("Transfer-Encoding")):
+            self.close_connection = True
+            shown = _sent(self.headers, "Transfer-Encoding")[:60]
+            why = (
+                "an HTTP/1.0 request has none (RFC 9112 6.1): send HTTP/1.1, or the body with a Content-Length"
+                if self.request_version == "HTTP/1.0"
+                else "this service decodes chunked alone (send the body with Transfer-Encoding: chunked, or a Content-Length)"
+            )
+            return error_response(ServiceError(400, _HTTP_CODES[400], f"a Transfer-Encoding of {shown!r}: {why}"))
         if framing.bad_coding:
             return error_response(
                 ServiceError(
@@ -784,10 +866,12 @@ class _Handler(BaseHTTPRequestHandler):
         unread = 0
         huge = False
         length = framing.length
-        if framing.chunked or framing.bad_coding or framing.bad_length:
+        if framing.bad_coding or framing.bad_length or (framing.chunked and not self.body_read):
             self.close_connection = True
-        if framing.chunked and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
-            unread = -1  # chunked: read away to its last chunk, then closed
+        if framing.chunked and not self.body_read and not self.expect_continue:  # (asked to wait for a 100 that never came, the client sends no body)
+            unread = -1  # chunked and refused unread: read away to its last chunk, then closed
+        elif framing.chunked and self.chunk_pending:
+            unread = -1  # chunked and refused for its size (413) part way: the rest read away, then closed
         elif not self.body_read and length:
             # The body was refused unread (or the route takes none: a GET with a Content-Length):
             # read it away after the answer to keep the connection, unless it was never asked for
@@ -863,15 +947,18 @@ class _Handler(BaseHTTPRequestHandler):
         return n
 
     def _read_away_chunked(self, limit: int) -> None:
-        """Read a chunked body refused unread (411) away after the answer, to its last chunk and
+        """Read a chunked body refused unread (its route, its Content-Type), or past the cap (413: from the
+        rest of the chunk it stopped in, :attr:`chunk_pending`), away after the answer, to its last chunk and
         trailers, before the connection is closed: closed with the body unread, the connection is
         reset, and a client still sending it (``requests`` or ``http.client`` with a generator)
-        fails on a broken pipe without reading the 411 that says to send a Content-Length. At
+        fails on a broken pipe without reading the answer that says why. At
         most ``limit`` bytes, each read waiting at most :data:`LINGER` seconds and all of them
         :func:`_body_time` of ``limit`` bytes; a chunk size that is no hexadecimal number ends the
         reading (the connection is closed all the same)."""
         try:
             with self._deadline(_body_time(LINGER, limit), LINGER):
+                if self._skip(self.chunk_pending):
+                    return
                 self._read_chunks(limit)
         except OSError:
             pass
@@ -1007,10 +1094,11 @@ class _Framing:
     """Where a request's body ends, as its headers say (:meth:`_Handler._framing`)."""
 
     length: int | None  # the Content-Length (None: none, or not one number)
-    chunked: bool  # the last Transfer-Encoding is chunked (not taken: 411)
+    chunked: bool  # the last Transfer-Encoding is chunked (read to its last chunk: :meth:`_Handler._read_chunked`)
     bad_coding: bool  # a Transfer-Encoding not ending in chunked: the end is unknown (400)
     bad_length: bool  # a Content-Length not one number of digits, or copies that disagree (400)
     lengths: set[str] = field(default_factory=set)  # the Content-Lengths sent (for the 400's message)
+    other_codings: bool = False  # chunked after another coding (gzip, chunked): its end is known, its bytes not JSON (400)
 
 
 def _said_error(resp: Response) -> tuple[str, str]:
@@ -1027,6 +1115,11 @@ def _said_error(resp: Response) -> tuple[str, str]:
     message = str(err.get("message", ""))
     return f" {err['code']}", f": {message[:300]}{'...' if len(message) > 300 else ''}"
 
+
+#: The longest chunk size line (its extensions) or trailer line read in a chunked body.
+CHUNK_LINE_MAX = 8192
+_CHUNK_CUT = "the chunked body ended before its last chunk (the client stopped sending)"
+_CHUNK_UNENDED = "a chunk's data is not followed by CRLF where its size says it ends: the chunked body cannot be read"
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}

@@ -1,5 +1,5 @@
-"""``mapper serve`` as an HTTP server, at the protocol's edges a real client or a hostile one reaches: HTTP/1.0
-keep-alive, a client gone mid-body, and what the log says.
+"""``mapper serve`` as an HTTP server, at the protocol's edges a real client or a hostile one reaches: chunked bodies
+(extensions, trailers, past the cap, malformed), HTTP/1.0 keep-alive, a client gone mid-body, and what the log says.
 
 Every server binds 127.0.0.1 on a free port in this process, every socket has a timeout, and nothing sleeps.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import orjson
+import pytest
 
 from mapper.serve import App, Server
 from mapper.store import Store
@@ -105,6 +106,101 @@ def logged(log: list[str], text: str) -> str:
 
 def connect(server: Server) -> socket.socket:
     return socket.create_connection((server.host, server.port), timeout=5)
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Chunked bodies: RFC 9112 7.1 (a recipient MUST be able to parse chunked; curl -T -, Go's client and requests given a
+# stream send one); answered 411 before, so a producer that works against the service failed against its stand-in
+
+
+def test_a_chunked_body_with_extensions_and_trailers_is_stored_and_the_connection_kept() -> None:
+    data = body(3)
+    with serving() as (server, log), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(data, [1, 17, len(data) - 18], ext=b';name="x"; y', trailers=b"X-Sum: 1\r\nX-Other: 2\r\n"))
+        s.sendall(head(b"Transfer-Encoding: chunked") + chunked(body(2, 3), [len(body(2, 3))]))  # the next on the same connection
+        (status, headers, answer), (status2, _, answer2) = answers(s, 2)
+        assert (status, answer["success_count"], answer["error_count"]) == (200, 3, 0), answer
+        assert (status2, answer2["success_count"]) == (200, 2) and "connection" not in headers
+        assert rows(server) == 5
+
+
+def test_a_chunked_body_with_expect_100_continue_is_asked_for_then_stored() -> None:
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked", b"Expect: 100-continue"))
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(chunked(data, [10, len(data) - 10]))
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 200 and answer["success_count"] == 2 and rows(server) == 2
+
+
+def test_a_chunked_body_past_the_cap_is_refused_413_before_its_end_comes_and_nothing_is_kept() -> None:
+    data = body(5)
+    with serving(max_body_bytes=len(data) - 1) as (server, log), connect(server) as s:
+        # its chunks pass the cap; the last chunk is never sent: the 413 must not wait for it
+        s.sendall(head(b"Transfer-Encoding: chunked") + b"%x\r\n%s\r\n" % (len(data) - 100, data[:-100]) + b"%x\r\n%s" % (100, data[-100:-50]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 413 and answer["code"] == "RequestEntityTooLarge" and f"{len(data) - 1:,}" in answer["message"]
+        assert headers["connection"] == "close"
+        s.sendall(data[-50:] + b"\r\n0\r\n\r\n")  # the rest is read away, then the connection closed (no reset under the client)
+        assert closes(s)
+        assert rows(server) == 0 and logged(log, "413 RequestEntityTooLarge")
+
+
+@pytest.mark.parametrize(
+    ("framing", "says"),
+    [
+        (b"zz\r\n", "a chunk's size must be a hexadecimal number, not 'zz'"),
+        (b"-5\r\nhello\r\n0\r\n\r\n", "hexadecimal number, not '-5'"),
+        (b"5\r\nhelloXX0\r\n\r\n", "not followed by CRLF"),
+        (b"5;" + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n", "longer than 8,192 bytes"),
+    ],
+)
+def test_a_malformed_chunk_is_a_400_naming_it_and_the_connection_closes(framing: bytes, says: str) -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + framing)
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 400 and says in answer["message"] and headers["connection"] == "close", answer
+        assert closes(s)
+        assert rows(server) == 0
+
+
+@pytest.mark.parametrize(
+    ("coding", "version", "says"),
+    [
+        (b"gzip, chunked", b"HTTP/1.1", "decodes chunked alone"),
+        (b"chunked, chunked", b"HTTP/1.1", "decodes chunked alone"),
+        (b"chunked", b"HTTP/1.0", "an HTTP/1.0 request has none"),
+    ],
+)
+def test_a_chunked_body_in_another_coding_or_in_http_1_0_is_refused_400_naming_it(coding: bytes, version: bytes, says: str) -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: " + coding, version=version) + chunked(data, [len(data)]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert (status, answer["code"]) == (400, "BadRequest") and says in answer["message"] and coding.decode() in answer["message"]
+        assert headers["connection"] == "close" and closes(s)
+        assert rows(server) == 0
+
+
+def test_a_chunked_body_with_a_content_length_too_is_read_by_its_chunks_and_the_connection_closed() -> None:
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Content-Length: 5", b"Transfer-Encoding: chunked") + chunked(data, [len(data)]))
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 200 and answer["success_count"] == 2 and headers["connection"] == "close"  # (RFC 9112 6.3: closed after)
+        assert closes(s)
+
+
+def test_a_client_gone_mid_chunk_stores_nothing_and_the_log_says_so() -> None:
+    data = body(3)
+    with serving() as (server, log):
+        with connect(server) as s:
+            s.sendall(head(b"Transfer-Encoding: chunked") + b"%x\r\n%s" % (len(data), data[:-20]))
+            s.shutdown(socket.SHUT_WR)
+            ((status, _, answer),) = answers(s, 1)
+        assert status == 400 and answer["message"] == "the chunked body ended before its last chunk (the client stopped sending)"
+        assert rows(server) == 0 and logged(log, ": the chunked body ended before its last chunk")
 
 
 # ---------------------------------------------------------------------------------------
