@@ -762,6 +762,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True  # (until its last chunk has come: where it ends is known only then)
         parts: list[bytes] = []
         size = 0
+        self.chunk_excess = 0
         try:
             with self._deadline(allowed, self.timeout):
                 while True:
@@ -803,7 +804,18 @@ class _Handler(BaseHTTPRequestHandler):
         if not _HEX.fullmatch(size):
             shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size must be a hexadecimal number, not {shown!r}: the chunked body cannot be read")
-        return int(size, 16)
+        n = int(size, 16)
+        # The bytes around the data (size lines, extensions, CRLFs) are never kept, but each is read: tiny
+        # chunks with long extensions were gigabytes on the wire for a body under the cap. As Go's server
+        # counts them: 16 bytes and twice its data's a chunk are free, 16 KiB more at most in all.
+        self.chunk_excess = max(0, self.chunk_excess + len(line) + 2 - 16 - 2 * n)
+        if self.chunk_excess > CHUNK_EXCESS_MAX:
+            raise ServiceError(
+                400,
+                _HTTP_CODES[400],
+                "the chunked body holds too much besides its data (chunk size lines and extensions for chunks of a few bytes): send larger chunks",
+            )
+        return n
 
     def _trailers(self) -> None:
         """The trailer lines after the last chunk, up to the empty line that ends the body: read and ignored (at most 100)."""
@@ -1118,6 +1130,8 @@ def _said_error(resp: Response) -> tuple[str, str]:
 
 #: The longest chunk size line (its extensions) or trailer line read in a chunked body.
 CHUNK_LINE_MAX = 8192
+#: What a chunked body may hold besides its data, beyond 16 bytes and twice its data's a chunk (Go's net/http allows as much).
+CHUNK_EXCESS_MAX = 16 * 1024
 _CHUNK_CUT = "the chunked body ended before its last chunk (the client stopped sending)"
 _CHUNK_UNENDED = "a chunk's data is not followed by CRLF where its size says it ends: the chunked body cannot be read"
 

@@ -183,6 +183,21 @@ def test_a_chunked_body_in_another_coding_or_in_http_1_0_is_refused_400_naming_i
         assert rows(server) == 0
 
 
+def test_tiny_chunks_with_long_extensions_are_cut_off_not_read_for_ever() -> None:
+    # found by the hunt: the bytes around a chunk's data were read without a bound but time: 1-byte chunks
+    # with 8 KB extensions each made gigabytes on the wire for a body under the cap
+    data = body(2)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + b"".join(b"1;%s\r\n%s\r\n" % (b"e" * 4000, data[i : i + 1]) for i in range(5)))
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 400 and "too much besides its data" in answer["message"] and headers["connection"] == "close"
+        # a body of 1-byte chunks without extensions, or with short ones, is taken
+        with connect(server) as s2:
+            s2.sendall(head(b"Transfer-Encoding: chunked") + b"".join(b"1;a=b\r\n%s\r\n" % data[i : i + 1] for i in range(len(data))) + b"0\r\n\r\n")
+            ((status, _, answer),) = answers(s2, 1)
+            assert status == 200 and answer["success_count"] == 2
+
+
 def test_a_chunked_body_with_a_content_length_too_is_read_by_its_chunks_and_the_connection_closed() -> None:
     data = body(2)
     with serving() as (server, _), connect(server) as s:
