@@ -32,11 +32,11 @@ def body(n: int, first: int = 0) -> bytes:
 
 
 @contextmanager
-def serving(max_body_bytes: int | None = None) -> Iterator[tuple[Server, list[str]]]:
+def serving(max_body_bytes: int | None = None, idle_timeout: float = 5.0) -> Iterator[tuple[Server, list[str]]]:
     log: list[str] = []
     store = Store(":memory:")
     store.create_sink(SINK)
-    server = Server(App(store, max_body_bytes=max_body_bytes, log=log.append), idle_timeout=5.0).start()
+    server = Server(App(store, max_body_bytes=max_body_bytes, log=log.append), idle_timeout=idle_timeout).start()
     try:
         yield server, log
     finally:
@@ -205,6 +205,27 @@ def test_a_chunked_body_with_a_content_length_too_is_read_by_its_chunks_and_the_
         ((status, headers, answer),) = answers(s, 1)
         assert status == 200 and answer["success_count"] == 2 and headers["connection"] == "close"  # (RFC 9112 6.3: closed after)
         assert closes(s)
+
+
+def test_a_chunked_body_trickled_is_cut_off_408_and_one_that_stops_is_400_after_the_idle_timeout() -> None:
+    # the same bounds as a body with a Content-Length: the idle timeout and a second per 10,000 bytes (here of the cap)
+    with serving(max_body_bytes=1000, idle_timeout=0.5) as (server, log):
+        with connect(server) as s:
+            s.sendall(head(b"Transfer-Encoding: chunked"))
+            s.settimeout(0.1)
+            start, got = time.monotonic(), b""
+            while b"\r\n\r\n" not in got and time.monotonic() - start < 5:
+                s.sendall(b"1\r\n \r\n")  # a byte each 0.1 s: every read within the idle timeout
+                try:
+                    got += s.recv(65536)
+                except TimeoutError:
+                    pass
+            assert got.startswith(b"HTTP/1.1 408 ") and 0.55 <= time.monotonic() - start < 2, got[:100]
+        with connect(server) as s:
+            s.sendall(head(b"Transfer-Encoding: chunked") + b'5\r\n{"rec')  # then nothing
+            ((status, headers, answer),) = answers(s, 1)
+            assert status == 400 and "ended before its last chunk" in answer["message"] and headers["connection"] == "close"
+        assert rows(server) == 0 and logged(log, " 408 RequestTimeout ")
 
 
 def test_a_client_gone_mid_chunk_stores_nothing_and_the_log_says_so() -> None:
