@@ -207,6 +207,8 @@ def ingest(app: App, req: Request) -> Response:
     try:
         require_json(req)  # (before the body: a large one of the wrong type was answered 413, not InvalidContentType)
         body = req.body(app.max_body_bytes)
+        if not body:  # (the engine's words for it, "the request body is truncated", sent a producer looking for a cut)
+            raise ServiceError(400, INVALID_BODY, f"the request body is empty (Content-Length: 0, or no chunk): send {_BODY_SHAPE}")
         result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
     except ServiceError as err:
         app.store.note_error(sink_id, err)
@@ -283,6 +285,9 @@ def _charset(headers: Message) -> str | None:
             return given.strip()
     return None
 
+
+#: What a body holds, for the messages that say to send one.
+_BODY_SHAPE = '{"records": [{"value": {...}}, ...]}'
 
 #: The code of a 415 for a body in a content coding (the service's documentation names none: a choice of mapper serve).
 UNSUPPORTED_ENCODING = "UnsupportedContentEncoding"
@@ -718,7 +723,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._read_chunked(limit)
         if length is None:  # a POST with a body and no length (its body would be read as the next request)
             self.close_connection = True
-            raise ServiceError(411, MISSING_PARAMETER, "a body needs a Content-Length (or Transfer-Encoding: chunked)")
+            raise ServiceError(
+                411, MISSING_PARAMETER, "the request has no body (neither a Content-Length nor Transfer-Encoding: chunked): send one, with a Content-Length"
+            )
         if length > limit:
             raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")
         self.body_read = True

@@ -282,3 +282,20 @@ def test_an_error_answer_is_logged_with_its_code_and_message() -> None:
         assert line.startswith(f"POST {PATH.decode()} 413 RequestEntityTooLarge 99 bytes ") and line.endswith(
             " ms: the body is 101 bytes; this endpoint takes at most 100"
         )
+
+
+# ---------------------------------------------------------------------------------------
+# 4. A body that is not there: an empty one was "the request body is truncated" (the engine's words for text cut
+# short), which sent a producer looking for a cut; none at all (curl -X POST without data) named chunked as refused
+
+
+def test_an_empty_body_is_said_empty_and_a_post_without_one_says_so() -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Content-Length: 0") + head(b"Transfer-Encoding: chunked") + b"0\r\n\r\n" + head(b"Connection: close"))
+        (status, _, empty), (status2, _, chunked_empty), (status3, _, none) = answers(s, 3)
+        assert (status, status2) == (400, 400) and empty == chunked_empty == {
+            "code": "InvalidBody",
+            "message": 'the request body is empty (Content-Length: 0, or no chunk): send {"records": [{"value": {...}}, ...]}',
+        }
+        assert status3 == 411 and none["message"].startswith("the request has no body (neither a Content-Length nor Transfer-Encoding: chunked)")
+        assert rows(server) == 0 and server.app.store.sink(SINK_ID).last_error is not None
