@@ -658,7 +658,7 @@ class _Handler(BaseHTTPRequestHandler):
         # the defects the email parser finds in a multipart/form-data Content-Type's missing body:
         # those refused every form post as "malformed", not as the content type it is.)
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
-            self.send_error(400, "a header line is malformed (no colon): the headers cannot be read")
+            self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
         return True
 
@@ -1071,6 +1071,23 @@ class _Handler(BaseHTTPRequestHandler):
         log = self.server.app.log
         if log is not None:
             log(printable(line))
+
+
+def _malformed_header(headers: Message) -> str:
+    """What is wrong with the header line the email parser stopped at (it keeps that line and those after it as the
+    "payload"), naming the header by its name only: a value may be a token ("no colon" was said of every such line,
+    ``Content-Length : 5`` too). As http.server read it, Latin-1: :meth:`_Handler.send_error` reads it as sent."""
+    if any(isinstance(d, email_errors.FirstHeaderLineIsContinuationDefect) for d in headers.defects):
+        return "the first header line starts with white space: a continuation of no header"
+    payload = headers.get_payload()
+    line = payload.split("\n", 1)[0].rstrip("\r") if isinstance(payload, str) else ""
+    name, colon, _ = line.partition(":")
+    if colon and name != name.rstrip(" \t"):
+        return f"white space between the name '{name.strip()[:40]}' and its colon, RFC 9112 5.1"
+    if colon:
+        return f"the name '{name[:40]}' holds a character a header name cannot: letters, digits and !#$%&'*+-.^_`|~ only"
+    words = line.split()
+    return f"no colon after '{(words[0] if words else line)[:40]}': a header is Name: value"
 
 
 #: What the email parser finds wrong in the header lines themselves (its other defects are of a multipart body it never saw).

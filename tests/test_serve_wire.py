@@ -299,3 +299,24 @@ def test_an_empty_body_is_said_empty_and_a_post_without_one_says_so() -> None:
         }
         assert status3 == 411 and none["message"].startswith("the request has no body (neither a Content-Length nor Transfer-Encoding: chunked)")
         assert rows(server) == 0 and server.app.store.sink(SINK_ID).last_error is not None
+
+
+# ---------------------------------------------------------------------------------------
+# 5. A malformed header line: every one was "(no colon)", "Content-Length : 5" and "X-é: 1" too
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (b"Content-Length : 5", "white space between the name 'Content-Length' and its colon"),
+        ("X-é: 1".encode(), "the name 'X-é' holds a character a header name cannot"),
+        (b"X-\xe2\x80\xae: 1", "the name 'X-\\u202e' holds"),
+        (b"Authorization Bearer s3cret", "no colon after 'Authorization': a header is Name: value"),
+    ],
+)
+def test_a_malformed_header_line_is_named_by_its_name_only(line: bytes, says: str) -> None:
+    with serving() as (server, log), connect(server) as s:
+        s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + line + b"\r\n\r\n")
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 400 and says in answer["message"] and headers["connection"] == "close", answer
+        assert "s3cret" not in answer["message"] and "s3cret" not in logged(log, says)
