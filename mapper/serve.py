@@ -1251,6 +1251,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self.max_connections = max_connections
         self.open_connections = 0  # (counted from accept to the thread's end: conns only holds those whose handler started)
         self.refused_connections = 0
+        self._refusal_said_at = -math.inf  # (the log says refusals at most once a second: a flood is one line a second)
+        self._refusals_unsaid = 0
         self.refusals: queue.Queue[Any] = queue.Queue(maxsize=64)  # connections past the limit, to answer 503
         self.refuser: threading.Thread | None = None
         self.closed = False  # (server_close: the refuser ends)
@@ -1283,6 +1285,7 @@ class _HTTPServer(ThreadingHTTPServer):
             except RuntimeError:  # can't start new thread
                 with self.conns_lock:
                     self.open_connections -= 1
+        self._say_refusal(client_address)
         with self.conns_lock:
             self.refused_connections += 1
             refuser = self.refuser
@@ -1300,6 +1303,25 @@ class _HTTPServer(ThreadingHTTPServer):
             self.refusals.put_nowait(request)
         except queue.Full:  # a flood: closed unanswered
             self.shutdown_request(request)
+
+    def _say_refusal(self, client_address: Any) -> None:
+        """A line on the log for a connection refused 503 (none was written: an operator saw clients retry, and no
+        why), at most one a second, counting those it did not say."""
+        now = time.monotonic()
+        with self.conns_lock:
+            self._refusals_unsaid += 1
+            if now - self._refusal_said_at < 1.0:
+                return
+            count, self._refusals_unsaid, self._refusal_said_at = self._refusals_unsaid, 0, now
+        log = self.app.log
+        if log is not None:
+            more = f" ({count - 1:,} more since the last such line)" if count > 1 else ""
+            log(
+                printable(
+                    f"503 ServiceUnavailable: a connection from {client_address[0] if client_address else '?'} refused{more}: "
+                    f"{plural(self.max_connections, 'connection')} {'is' if self.max_connections == 1 else 'are'} open, the most --max-connections allows"
+                )
+            )
 
     def _refuse_queued(self) -> None:
         """Answer each queued connection 503 and close it once the client has read it (one

@@ -320,3 +320,34 @@ def test_a_malformed_header_line_is_named_by_its_name_only(line: bytes, says: st
         ((status, headers, answer),) = answers(s, 1)
         assert status == 400 and says in answer["message"] and headers["connection"] == "close", answer
         assert "s3cret" not in answer["message"] and "s3cret" not in logged(log, says)
+
+
+# ---------------------------------------------------------------------------------------
+# 6. A connection refused for the connection limit: answered 503, and the log said nothing (clients retried, no why)
+
+
+def test_connections_refused_for_the_limit_are_logged_at_most_once_a_second() -> None:
+    log: list[str] = []
+    store = Store(":memory:")
+    server = Server(App(store, log=log.append), idle_timeout=5.0, max_connections=1).start()
+    held = connect(server)
+    try:
+        deadline = time.monotonic() + 5
+        while server.httpd.open_connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for _ in range(3):
+            with connect(server) as s:
+                s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert answers(s, 1)[0][0] == 503
+        line = logged(log, "503 ServiceUnavailable")
+        assert line == "503 ServiceUnavailable: a connection from 127.0.0.1 refused: 1 connection is open, the most --max-connections allows"
+        assert len(log) == 1  # (the two after it, within the second, wait for the next line, which counts them)
+        server.httpd._refusal_said_at -= 2  # (a second later)
+        with connect(server) as s:
+            s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert answers(s, 1)[0][0] == 503
+        assert "(2 more since the last such line)" in logged(log, "more since")
+    finally:
+        held.close()
+        server.stop(timeout=5.0)
+        store.close()
