@@ -204,6 +204,7 @@ def ingest(app: App, req: Request) -> Response:
     """``POST /v2/sinks/<id>``: the per-record answer, the accepted records stored in one transaction."""
     sink_id = req.params["sink_id"]
     app.store.sink(sink_id)  # 404 before reading a body for nobody
+    body = b""
     try:
         require_json(req)  # (before the body: a large one of the wrong type was answered 413, not InvalidContentType)
         body = req.body(app.max_body_bytes)
@@ -211,11 +212,29 @@ def ingest(app: App, req: Request) -> Response:
             raise ServiceError(400, INVALID_BODY, f"the request body is empty (Content-Length: 0, or no chunk): send {_BODY_SHAPE}")
         result = app.store.ingest(sink_id, body, admit=lambda records, nbytes: app.admit(sink_id, records, nbytes))
     except ServiceError as err:
+        err = _cut_by_its_length(err, req, len(body))
         app.store.note_error(sink_id, err)
-        raise
+        raise err from None
     if result.error is not None and app.log is not None:  # a body discarded whole: the endpoint logs an error (the seed page)
         app.log(printable(f"sink {sink_id}: {result.error}"))
     return json_response(200, result.answer)
+
+
+def _cut_by_its_length(err: ServiceError, req: Request, nbytes: int) -> ServiceError:
+    """A body cut short, framed by its Content-Length: the message says so. Its JSON ended past the bytes the length
+    said, most likely a length short of the body (the client's bug), whose rest was then read as the next request,
+    a second refusal ("Bad request version") that named nothing of the first."""
+    if err.code != INVALID_BODY or not err.message.startswith("the request body is truncated") or req.headers.get_all("Transfer-Encoding"):
+        return err
+    if not req.headers.get("Content-Length"):
+        return err
+    return ServiceError(
+        err.status,
+        err.code,
+        f"{err.message}: it ends at the {plural(nbytes, 'byte')} its Content-Length says, inside its JSON (a Content-Length "
+        "short of the body cuts it, and what follows is read as the next request)",
+        headers=dict(err.headers),
+    )
 
 
 def sink_rows(app: App, req: Request) -> Response:
@@ -610,6 +629,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.head_bytes = 0  # bytes of the request head read so far
         self.head_timed_out = False
         self.deadline_passed = False  # (the last read that timed out waited until the deadline)
+        self.answered = 0  # requests answered on this connection (a request line after one may be its body's rest)
         self.rfile.close()  # (socketserver's file: the socket is closed only once every file made of it is)
         self.rfile = io.BufferedReader(_DeadlineReader(self), io.DEFAULT_BUFFER_SIZE)
         self.server.track(self, True)
@@ -673,6 +693,7 @@ class _Handler(BaseHTTPRequestHandler):
         the answer sent (:meth:`_send`), then the body read away."""
         self._end_head()
         self.busy = True
+        self.answered += 1
         start = time.perf_counter()
         self.body_read = False
         self.chunk_pending = 0  # (bytes of a chunk a 413 left unread: read away with the chunks after it)
@@ -1015,6 +1036,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
         shown = _read_as_sent(message) if message else _HTTP_MESSAGES.get(code, "the request cannot be read")
+        if code == 400 and self.answered and (message or "").startswith(("Bad request syntax", "Bad request version")):
+            # (the previous request's body longer than its Content-Length: its rest read as this request's line)
+            shown += f" after the connection's request {self.answered}: a request line is METHOD /path HTTP/1.1; if that request's Content-Length was short of its body, this is the body's rest"
         err = ServiceError(code, _HTTP_CODES.get(code, f"HTTP{code}"), shown)
         body = err.to_json()
         try:

@@ -351,3 +351,28 @@ def test_connections_refused_for_the_limit_are_logged_at_most_once_a_second() ->
         held.close()
         server.stop(timeout=5.0)
         store.close()
+
+
+# ---------------------------------------------------------------------------------------
+# 7. A Content-Length short of its body: "the request body is truncated", then the rest refused as "Bad request
+# version ('"data"}}]}')", two refusals that named neither the length nor each other
+
+
+def test_a_content_length_short_of_the_body_is_named_in_both_refusals() -> None:
+    data = body(1)
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(head(b"Content-Length: 20") + data + b"\r\n\r\n")  # (the rest ends as a line would)
+        (status, _, cut), (status2, _, rest) = answers(s, 2)
+        assert (status, cut["code"]) == (400, "InvalidBody") and cut["message"] == (
+            "the request body is truncated: it ends at the 20 bytes its Content-Length says, inside its JSON "
+            "(a Content-Length short of the body cuts it, and what follows is read as the next request)"
+        )
+        assert status2 == 400 and rest["message"].startswith("Bad request version (")
+        assert rest["message"].endswith(
+            " after the connection's request 1: a request line is METHOD /path HTTP/1.1; if that request's Content-Length was short of its body, this is the body's rest"
+        )
+        assert server.app.store.sink(SINK_ID).last_error == f"400 InvalidBody: {cut['message']}"
+    with serving() as (server, _), connect(server) as s:  # a first request line that is none says no more than before
+        s.sendall(b"junk junk junk junk\r\n\r\n")
+        ((status, _, answer),) = answers(s, 1)
+        assert status == 400 and "after the connection's request" not in answer["message"]
