@@ -1036,6 +1036,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_version = "HTTP/1.1"  # never answer as HTTP/0.9: a status line always
         self.close_connection = True
         shown = _read_as_sent(message) if message else _HTTP_MESSAGES.get(code, "the request cannot be read")
+        shown = _HTTP_SAID.get(shown, shown) if code != 505 else f"{shown}: this server speaks HTTP/1.1 and HTTP/1.0"
         if code == 400 and self.answered and (message or "").startswith(("Bad request syntax", "Bad request version")):
             # (the previous request's body longer than its Content-Length: its rest read as this request's line)
             shown += f" after the connection's request {self.answered}: a request line is METHOD /path HTTP/1.1; if that request's Content-Length was short of its body, this is the body's rest"
@@ -1200,6 +1201,11 @@ _HTTP_CODES = {
 }
 #: What http.server refuses without saying why (its 414 has no message).
 _HTTP_MESSAGES = {414: "the request line (method, path and query string) is longer than the 65,536 bytes this server reads"}
+#: http.server's own refusals that named no limit, in words that do (431: "Line too long", "Too many headers").
+_HTTP_SAID = {
+    "Line too long": "a header line is longer than the 65,536 bytes this server reads",
+    "Too many headers": "more than 100 header lines: this server reads 100 at most",
+}
 
 
 #: Host names a server on a loopback address serves (besides the address it listens on).
