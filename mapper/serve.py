@@ -706,7 +706,12 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 self._send(resp)
             except OSError as exc:  # (a client gone mid-body left no line at all: the log said nothing of the request)
-                self._log(f"{said} not sent, the client closed the connection ({type(exc).__name__}) {1000 * (time.perf_counter() - start):.1f} ms{why}")
+                how = (
+                    f"the client did not read it within {self.timeout:g} s"
+                    if isinstance(exc, TimeoutError)
+                    else f"the client closed the connection ({type(exc).__name__})"
+                )
+                self._log(f"{said} not sent, {how} {1000 * (time.perf_counter() - start):.1f} ms{why}")
                 raise
             self._log(f"{said} {len(resp.body)} bytes {1000 * (time.perf_counter() - start):.1f} ms{why}")
             if unread > 0:  # (on a connection closing too: closed with the body unread, it would be reset, the answer maybe lost)

@@ -401,3 +401,16 @@ def test_another_http_version_is_told_which_this_server_speaks() -> None:
         s.sendall(b"GET /v2/sinks HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n")
         ((got, _, answer),) = answers(s, 1)
         assert got == 505 and answer["message"] == "Invalid HTTP version (2.0): this server speaks HTTP/1.1 and HTTP/1.0"
+
+
+def test_an_answer_the_client_does_not_read_is_logged_as_such_not_as_a_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mapper.serve
+
+    def stuck(self: Any, resp: Any) -> None:  # (as a write that waited the idle timeout for a client reading nothing)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(mapper.serve._Handler, "_send", stuck)
+    with serving() as (server, log), connect(server) as s:
+        s.sendall(b"GET /v2/sinks/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        line = logged(log, "not sent")
+        assert line.startswith("GET /v2/sinks/nope 404 ResourceNotFound not sent, the client did not read it within 5 s ") and closes(s)
