@@ -680,6 +680,13 @@ class _Handler(BaseHTTPRequestHandler):
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
+        # Connection is a list of options (RFC 9110 7.6.1), maybe in several headers: http.server looked at the first
+        # header's whole value, so "Connection: TE, close" (LWP's) or "keep-alive, close" kept the connection open
+        options = {o.strip().lower() for v in self.headers.get_all("Connection") or () for o in v.split(",")}
+        if "close" in options:
+            self.close_connection = True
+        elif "keep-alive" in options:
+            self.close_connection = False
         return True
 
     def handle_expect_100(self) -> bool:

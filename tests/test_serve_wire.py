@@ -414,3 +414,19 @@ def test_an_answer_the_client_does_not_read_is_logged_as_such_not_as_a_close(mon
         s.sendall(b"GET /v2/sinks/nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         line = logged(log, "not sent")
         assert line.startswith("GET /v2/sinks/nope 404 ResourceNotFound not sent, the client did not read it within 5 s ") and closes(s)
+
+
+@pytest.mark.parametrize("connection", [b"Connection: TE, close", b"Connection: keep-alive, close", b"Connection: TE\r\nConnection: close"])
+def test_close_among_the_connection_options_closes_the_connection(connection: bytes) -> None:
+    # http.server read only the first Connection header's whole value: LWP's "Connection: TE, close" was kept open
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + connection + b"\r\n\r\n")
+        ((status, headers, _),) = answers(s, 1)
+        assert status == 200 and headers["connection"] == "close" and closes(s)
+
+
+def test_keep_alive_among_the_options_of_an_http_1_0_request_keeps_it() -> None:
+    with serving() as (server, _), connect(server) as s:
+        s.sendall(b"GET /v2/sinks HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: TE, Keep-Alive\r\n\r\n" * 2)
+        ((status, headers, _), (status2, _, _)) = answers(s, 2)
+        assert (status, status2) == (200, 200) and headers["connection"] == "keep-alive"
