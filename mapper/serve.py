@@ -840,7 +840,7 @@ class _Handler(BaseHTTPRequestHandler):
             if len(line) <= CHUNK_LINE_MAX:
                 raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size line is longer than {CHUNK_LINE_MAX:,} bytes (its extensions): the body cannot be read")
-        size = line.split(b";", 1)[0].strip(b" \t\r\n")
+        size = line.split(b";", 1)[0].rstrip(b" \t\r\n")  # (white space before the extensions only: RFC 9112 7.1.1)
         if not _HEX.fullmatch(size):
             shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size must be a hexadecimal number, not {shown!r}: the chunked body cannot be read")
@@ -1009,9 +1009,9 @@ class _Handler(BaseHTTPRequestHandler):
         reading (the connection is closed all the same)."""
         try:
             with self._deadline(_body_time(LINGER, limit), LINGER):
-                if self._skip(self.chunk_pending):
+                if self.chunk_pending > limit or self._skip(self.chunk_pending):  # (a chunk said to be of exabytes: not waited for)
                     return
-                self._read_chunks(limit)
+                self._read_chunks(limit - self.chunk_pending)
         except OSError:
             pass
 

@@ -152,6 +152,7 @@ def test_a_chunked_body_past_the_cap_is_refused_413_before_its_end_comes_and_not
     [
         (b"zz\r\n", "a chunk's size must be a hexadecimal number, not 'zz'"),
         (b"-5\r\nhello\r\n0\r\n\r\n", "hexadecimal number, not '-5'"),
+        (b" 5\r\nhello\r\n0\r\n\r\n", "hexadecimal number, not ' 5'"),
         (b"5\r\nhelloXX0\r\n\r\n", "not followed by CRLF"),
         (b"5;" + b"e" * 9000 + b"\r\nhello\r\n0\r\n\r\n", "longer than 8,192 bytes"),
     ],
@@ -430,3 +431,12 @@ def test_keep_alive_among_the_options_of_an_http_1_0_request_keeps_it() -> None:
         s.sendall(b"GET /v2/sinks HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: TE, Keep-Alive\r\n\r\n" * 2)
         ((status, headers, _), (status2, _, _)) = answers(s, 2)
         assert (status, status2) == (200, 200) and headers["connection"] == "keep-alive"
+
+
+def test_a_chunk_said_to_be_huge_is_413_at_once_and_not_read_away() -> None:
+    with serving(max_body_bytes=1000) as (server, _), connect(server) as s:
+        s.sendall(head(b"Transfer-Encoding: chunked") + b"ffffffffffffffff\r\n" + b"x" * 100)
+        ((status, headers, answer),) = answers(s, 1)
+        assert status == 413 and headers["connection"] == "close"
+        started = time.monotonic()
+        assert closes(s) and time.monotonic() - started < 1  # (not read away for the linger: closed at once)
