@@ -669,6 +669,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.command = self.requestline = ""  # (as http.server sets them before its own refusals)
                 self.send_error(414)  # worded as http.server's own 414 is (_HTTP_MESSAGES): one refusal, one message
                 return False
+        if self.raw_requestline[:2] == b"\x16\x03":  # a TLS record's first bytes: logged as 400 bytes of "Bad request syntax ('\x16\x03...')"
+            self.command = self.requestline = ""
+            self.send_error(400, "a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://")
+            return False
         if not super().parse_request():
             return False
         if self.request_version == "HTTP/0.9":  # (http.server would answer it without a status line)

@@ -440,3 +440,15 @@ def test_a_chunk_said_to_be_huge_is_413_at_once_and_not_read_away() -> None:
         assert status == 413 and headers["connection"] == "close"
         started = time.monotonic()
         assert closes(s) and time.monotonic() - started < 1  # (not read away for the linger: closed at once)
+
+
+def test_a_tls_handshake_is_said_as_one_not_as_its_bytes() -> None:
+    import ssl
+
+    with serving() as (server, log):
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with connect(server) as raw_socket, pytest.raises(ssl.SSLError):
+            context.wrap_socket(raw_socket, server_hostname="127.0.0.1")  # (the answer is no TLS record)
+        line = logged(log, "400 BadRequest")
+        assert line == "400 BadRequest: a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://"
