@@ -115,7 +115,7 @@ class Request:
     read_body: Callable[[int], bytes] = field(default=lambda limit: b"", repr=False)
 
     def body(self, limit: int) -> bytes:
-        """The body, at most ``limit`` bytes (413 beyond, 411 without a length; a chunked one decoded)."""
+        """The body, at most ``limit`` bytes (413 beyond, 400 ``MissingParameter`` without a length; a chunked one decoded)."""
         return self.read_body(limit)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -753,7 +753,7 @@ class _Handler(BaseHTTPRequestHandler):
         return _Framing(length, chunked, bool(codings) and not chunked, bad_length, lengths, len(codings) > 1 and chunked)
 
     def _read_body(self, framing: _Framing, limit: int) -> bytes:
-        """The request's body (a route's :meth:`Request.body`), at most ``limit`` bytes: 411 without a
+        """The request's body (a route's :meth:`Request.body`), at most ``limit`` bytes: 400 without a
         length, 413 beyond the limit, 408 or 400 (and the connection closed) when it does not all come."""
         length = framing.length
         if framing.chunked:
@@ -761,7 +761,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length is None:  # a POST with a body and no length (its body would be read as the next request)
             self.close_connection = True
             raise ServiceError(
-                411, MISSING_PARAMETER, "the request has no body (neither a Content-Length nor Transfer-Encoding: chunked): send one, with a Content-Length"
+                400, MISSING_PARAMETER, "the request has no body (neither a Content-Length nor Transfer-Encoding: chunked): send one, with a Content-Length"
             )
         if length > limit:
             raise ServiceError(413, TOO_LARGE, f"the body is {length:,} bytes; this endpoint takes at most {limit:,}")

@@ -287,7 +287,8 @@ def test_an_error_answer_is_logged_with_its_code_and_message() -> None:
 
 # ---------------------------------------------------------------------------------------
 # 4. A body that is not there: an empty one was "the request body is truncated" (the engine's words for text cut
-# short), which sent a producer looking for a cut; none at all (curl -X POST without data) named chunked as refused
+# short), which sent a producer looking for a cut; none at all (curl -X POST without data) named chunked as refused,
+# and was a 411 where the service's documentation gives MissingParameter 400
 
 
 def test_an_empty_body_is_said_empty_and_a_post_without_one_says_so() -> None:
@@ -298,7 +299,9 @@ def test_an_empty_body_is_said_empty_and_a_post_without_one_says_so() -> None:
             "code": "InvalidBody",
             "message": 'the request body is empty (Content-Length: 0, or no chunk): send {"records": [{"value": {...}}, ...]}',
         }
-        assert status3 == 411 and none["message"].startswith("the request has no body (neither a Content-Length nor Transfer-Encoding: chunked)")
+        assert (status3, none["code"]) == (400, "MissingParameter") and none["message"].startswith(
+            "the request has no body (neither a Content-Length nor Transfer-Encoding: chunked)"
+        )
         assert rows(server) == 0 and server.app.store.sink(SINK_ID).last_error is not None
 
 
