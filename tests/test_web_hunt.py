@@ -150,6 +150,9 @@ def test_why_records_others_sent_were_refused_is_kept_with_the_source() -> None:
         assert info["last_refused"] == f"1 of 2 records refused; the first: {refused['error_code']}: {refused['error_message']}"
         assert info["last_refused_at"] is not None
         assert orjson.loads(request(server, "GET", "/ui/api/sinks/src")[2])["last_refused"] == info["last_refused"]
+        # the list says it too (the Data Sources page links each refused count to it, titled with it)
+        listed = orjson.loads(request(server, "GET", "/v2/sinks")[2])["sinks"]
+        assert [(s["id"], s["last_refused"], s["last_refused_at"]) for s in listed] == [("src", info["last_refused"], info["last_refused_at"])]
         # a paste's refusal names the paste's record and line, as the page does
         status, _h, sent = request(server, "POST", "/ui/api/sinks/src/send", {"text": '{"id": 3, "lat": 1, "alt": 2}\n\n{"id": 4, "lat": "x", "alt": 2}'})
         assert status == 200

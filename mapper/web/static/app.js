@@ -305,7 +305,7 @@
         putDetail(cells[1], detail(details.database_id, databaseName(details.database_id), "database"));
         putDetail(cells[2], detail(details.table, details.table, "table"));
         putText(cells[4], String(s.counts.records_stored));
-        putText(cells[5], String(s.counts.records_refused));
+        putRefused(cells[5], s);
         putText(cells[6], s.last_error || "");
         if (cells[3].getAttribute("data-state") !== String(s.state)) {
           cells[3].setAttribute("data-state", String(s.state));
@@ -315,6 +315,25 @@
       Object.keys(rows).forEach(function (id) {
         if (!seen[id]) { body.removeChild(rows[id]); delete rows[id]; }
       });
+    }
+
+    // Records refused: the count, and (once any was refused) a link to the source's "Last
+    // records refused", titled with it: the list said how many and never why. Updated in place,
+    // as the row's other cells: a focused link survives a refresh.
+    function putRefused(cell, s) {
+      var n = String(s.counts.records_refused);
+      var link = cell.firstChild && cell.firstChild.nodeName === "A" ? cell.firstChild : null;
+      if (n === "0") {
+        if (link || cell.textContent !== "0") putText(clear(cell), n);
+        return;
+      }
+      if (!link) link = clear(cell).appendChild(el("a", { className: "refused-why" }));
+      var href = "/ui/sources/" + encodeURIComponent(s.id) + "#last-refused";
+      if (link.getAttribute("href") !== href) link.setAttribute("href", href);
+      putText(link, n);
+      var why = s.last_refused ? "Last records refused" + (s.last_refused_at ? " (" + s.last_refused_at + ")" : "") + ": " + s.last_refused
+        : "See the source's details";
+      if (link.title !== safeText(why)) link.title = safeText(why);
     }
 
     function refresh() {
@@ -876,11 +895,12 @@
     var timer = null;
     var shown = null;   // the details shown, as JSON text: a poll that brings the same leaves the page alone
     var counted = null;  // the counts the rows shown go with: others' records (another tab, curl) reload them
+    var scrolled = false;  // the address's #fragment scrolled to, once the details are drawn
 
-    function row(term, value) {
+    function row(term, value, id) {
       var dl = $("config");
       dl.appendChild(el("dt", null, term));
-      var dd = dl.appendChild(el("dd", null));
+      var dd = dl.appendChild(el("dd", { id: id }));
       if (typeof value === "string") putText(dd, value);
       else putDetail(dd, value);
     }
@@ -911,7 +931,7 @@
         (s.counts.requests === 1 ? " request" : " requests"));
       row("Last error", s.last_error || "none");
       // why records were refused one by one (curl, mapper send, another tab): the counts alone said only how many
-      row("Last records refused", s.last_refused || "none");
+      row("Last records refused", s.last_refused || "none", "last-refused");  // (the list's refused count links here)
       var body = clear($("definition").tBodies[0]);
       s.definition.forEach(function (entry) {
         body.appendChild(el("tr", null,
@@ -928,6 +948,13 @@
       lines.push("--data-binary @records.json    # {\"records\": [{\"value\": {...}}, ...]}");
       setText("curl", lines.join("\n"));
       setText("api-body", s.body_text);
+      // the list's refused count links to #last-refused: drawn after the page loaded, so the
+      // browser found no such element to scroll to (once: a poll does not scroll the page back)
+      if (!scrolled && location.hash.length > 1) {
+        scrolled = true;
+        var target = document.getElementById(location.hash.slice(1));
+        if (target) target.scrollIntoView({ block: "center" });
+      }
     }
 
     function loadSink() {
