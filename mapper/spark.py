@@ -902,7 +902,8 @@ def validate_files(
 
     A refused line is ``{"file", "record", "line", "position", "errors": [...], "raw"}`` (``record``:
     its index among the records of ``file``, from 0, blank lines not counted, as ``mapper validate
-    FILE --rejects`` gives it for that file alone; ``line``: its
+    FILE --rejects`` gives it for that file alone, a line holding only a BOM inside the file,
+    skipped here, numbered as a record as validate numbers it; ``line``: its
     line number in ``file``, from 1, blank lines counted, as ``--rejects`` gives it; ``"raw_base64"``,
     the line's bytes, in place of ``"raw"`` when it is not UTF-8; a CRLF's CR in neither, as ``--rejects`` writes
     them), null fields written (each error has its five keys); ``file`` comes from an internal column whose
@@ -960,11 +961,17 @@ def validate_files(
             F.col("_metadata.file_block_start").alias(block_column),
             F.monotonically_increasing_id().alias(row_column),
         )
-        text = every.where(~_blank_line(F.col("value")))  # no record: skipped, as validate skips them
+        # no record: skipped, as validate skips them. A line holding only a BOM (and blanks) is
+        # mapped, refused as an empty cell, and left out of the refusals (skipped too): its row
+        # takes a _position, as validate gives it a record number (it refuses it inside a file),
+        # so the records after it are numbered as validate numbers them (_line_offsets)
+        text = every.where(~_blank_line(F.col("value"), bom=False))
         result = map_dataframe(text, loaded, allow_missing_fields=allow_missing_fields, strict=strict, max_record_size=max_record_size)
         rows = result.rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             kept = SparkMapping(rows, result.passthrough, result.columns)
+            # (refused as an empty cell: only a BOM line is, the blank ones never reached the mapping)
+            refusals = kept.refused.where(F.col(ERRORS)[0]["message"] != F.lit(_BLANK_CELL))
             writer = kept.mapped.drop(file_column, block_column, row_column).write
             if _session_conf(spark, _PARQUET_TIMESTAMP) is None:  # (INT96: see _PARQUET_TIMESTAMP)
                 writer = writer.option(_PARQUET_TIMESTAMP, "TIMESTAMP_MICROS")
@@ -975,10 +982,10 @@ def validate_files(
             try:
                 totals = splits.agg(F.sum("lines").alias("lines"), F.sum("blank").alias("blank")).first()
                 lines, blank = int(totals["lines"] or 0), int(totals["blank"] or 0)
-                refused = kept.refused.withColumn(_PART, F.shiftright(F.col(row_column), 33))
+                refused = refusals.withColumn(_PART, F.shiftright(F.col(row_column), 33))
                 offsets = _line_offsets(_reads(spark, every, splits, file_column, block_column), file_column, block_column)
                 keyed = [_col(c).alias(f"_o{i}") for i, c in enumerate((file_column, block_column, _PART))]
-                offsets = F.broadcast(offsets.select(*keyed, "_first", "lines", "_before", "_records", "_blank_before"))
+                offsets = F.broadcast(offsets.select(*keyed, "_first", "lines", "_before", "_records", "_blank_before", "_bom_first"))
                 o_file, o_block, o_part = (F.col(f"_o{i}") for i in range(3))
                 row = F.col(row_column)
                 # the read the row is in: a split read twice in one partition has two, one after the other
@@ -986,7 +993,7 @@ def validate_files(
                 keys = (_col(file_column) == o_file) & (_col(block_column) == o_block) & (F.col(_PART) == o_part)
                 refused = refused.join(offsets, keys & within, "left")
                 number = F.col("_before") + row - F.col("_first") + 1
-                record = F.col("_records") + F.col(POSITION) - F.col("_first") + F.col("_blank_before")
+                record = F.col("_records") + F.col(POSITION) - F.col("_first") + F.col("_blank_before") - F.col("_bom_first")
                 head = (
                     _col(file_column).alias("file"),
                     record.alias("record"),
@@ -1006,7 +1013,7 @@ def validate_files(
                 refused.select(line.alias("value")).write.text(staged_refused)
             finally:
                 splits.unpersist()
-            codes = {r["code"]: r["count"] for r in kept.refused.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
+            codes = {r["code"]: r["count"] for r in refusals.select(F.explode(ERRORS).alias("e")).groupBy("e.code").count().collect()}
         finally:
             rows.unpersist()
         counts = ValidateCounts(
@@ -1227,8 +1234,9 @@ def _line_bytes(value: Any) -> Any:
     return F.when(data.substr(size, F.lit(1)) == F.unhex(F.lit("0D")), data.substr(F.lit(1), size - 1)).otherwise(data)
 
 
-def _blank_line(value: Any) -> Any:
-    """Whether a line holds no record: empty, or JSON whitespace only (after a BOM, which opens a file).
+def _blank_line(value: Any, bom: bool = True) -> Any:
+    """Whether a line holds no record: empty, or JSON whitespace only (after a BOM, which opens a
+    file; ``bom=False``: a line starting with a BOM is not one).
 
     ``mapper validate`` skips such lines; a cell of :func:`map_dataframe` is refused instead (a
     Kafka message is a record). Only lines starting with whitespace or a BOM meet the regular
@@ -1237,6 +1245,8 @@ def _blank_line(value: Any) -> Any:
     from pyspark.sql import functions as F
 
     first = F.substring(value, 1, 1)
+    if not bom:
+        return (F.length(value) == 0) | (first.isin(" ", "\t", "\r") & value.rlike("^[ \t\r]*\\z"))
     return (F.length(value) == 0) | (first.isin(" ", "\t", "\r", "\ufeff") & value.rlike("^\ufeff?[ \t\r]*\\z"))
 
 
@@ -1248,13 +1258,28 @@ def _splits(every: Any, file_column: str, block_column: str, row_column: str) ->
     """One row per split of a file that Spark read (a file, or a byte range of a large
     uncompressed one, within one Spark partition): its ``lines``, its ``blank`` ones, and
     ``_first``, the monotonically_increasing_id() of its first line. A second read of the
-    input, one aggregation: as many rows as splits (about one per file, and one per 128 MB)."""
+    input, one aggregation: as many rows as splits (about one per file, and one per 128 MB).
+
+    ``unmapped``: the blank lines that never reach the mapping (``blank`` less the lines
+    holding only a BOM, which are mapped and their refusal dropped: they take a
+    ``_position``); ``_bom_first``: 1 when the split opens its file with such a line
+    (``mapper validate`` drops a file's BOM and skips the blank line left: no record number;
+    a BOM line inside a file is a record it refuses, numbered)."""
     from pyspark.sql import functions as F
 
-    return every.groupBy(file_column, block_column, F.shiftright(F.col(row_column), 33).alias(_PART)).agg(
-        F.count(F.lit(1)).alias("lines"),
-        F.sum(_blank_line(F.col("value")).cast("long")).alias("blank"),
-        F.min(row_column).alias("_first"),
+    row = F.col(row_column)
+    bom_line = _blank_line(F.col("value")) & ~_blank_line(F.col("value"), bom=False)
+    return (
+        every.groupBy(file_column, block_column, F.shiftright(row, 33).alias(_PART))
+        .agg(
+            F.count(F.lit(1)).alias("lines"),
+            F.sum(_blank_line(F.col("value")).cast("long")).alias("blank"),
+            F.sum(_blank_line(F.col("value"), bom=False).cast("long")).alias("unmapped"),
+            F.min(row).alias("_first"),
+            F.min(F.when(bom_line, row)).alias("_bom_row"),
+        )
+        .withColumn("_bom_first", F.coalesce(((_col(block_column) == 0) & (F.col("_bom_row") == F.col("_first"))).cast("long"), F.lit(0)))
+        .drop("_bom_row")
     )
 
 
@@ -1294,7 +1319,7 @@ def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: 
     at; a partition whose groups do not add up as the plan says keeps its groups."""
     from pyspark.sql import functions as F
 
-    columns = [file_column, block_column, _PART, "_first", "lines", "blank"]
+    columns = [file_column, block_column, _PART, "_first", "lines", "blank", "unmapped", "_bom_first"]
     partitions = _scan_partitions(every)
     if partitions is None:
         return splits.select(*columns)
@@ -1316,7 +1341,7 @@ def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: 
         times: dict[tuple[str, int], int] = {}
         for read in reads:
             times[read] = times.get(read, 0) + 1
-        if any(times.get(key, 0) == 0 or g["lines"] % times[key] or g["blank"] % times[key] for key, g in got.items()):
+        if any(times.get(key, 0) == 0 or g["lines"] % times[key] or g["blank"] % times[key] or g["unmapped"] % times[key] for key, g in got.items()):
             continue  # (the plan and the data disagree: the groups are kept)
         at, own, seen = p << 33, [], set()
         for read in reads:
@@ -1327,7 +1352,8 @@ def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: 
                 break
             seen.add(read)
             n = g["lines"] // times[read]
-            own.append((read[0], read[1], p, at, n, g["blank"] // times[read]))
+            # (each read of a split opens with the same line: _bom_first is each one's)
+            own.append((read[0], read[1], p, at, n, g["blank"] // times[read], g["unmapped"] // times[read], g["_bom_first"]))
             at += n
         else:
             if at == (p << 33) + sum(g["lines"] for g in got.values()):
@@ -1335,7 +1361,7 @@ def _reads(spark: Any, every: Any, splits: Any, file_column: str, block_column: 
                 fixed.append(p)
     if not fixed:
         return splits.select(*columns)
-    schema = f"`{file_column}` string, `{block_column}` long, `{_PART}` long, _first long, lines long, blank long"
+    schema = f"`{file_column}` string, `{block_column}` long, `{_PART}` long, _first long, lines long, blank long, unmapped long, _bom_first long"
     return splits.where(~F.col(_PART).isin(fixed)).select(*columns).unionByName(spark.createDataFrame(rows, schema))
 
 
@@ -1343,27 +1369,34 @@ def _line_offsets(reads: Any, file_column: str, block_column: str) -> Any:
     """Per read of a split (:func:`_reads`): where its lines and records start in its file.
 
     ``_before``: the lines of its file in the splits before it; ``_records``: the records
-    (lines less blank ones) there; ``_blank_before``: the blank lines of its partition's
-    earlier reads. Hadoop's line reader gives each line to the split it starts in, and a
+    (lines less blank ones, as ``mapper validate`` counts them: a line holding only a BOM is
+    one, unless it opens the file) there; ``_blank_before``: the blank lines of its partition's
+    earlier reads that were not mapped (``unmapped``: every row mapped has a ``_position``);
+    ``_bom_first`` (:func:`_splits`), taken off the records after it. Hadoop's line reader gives each line to the split it starts in, and a
     split's lines come in order, one after another in its Spark partition (several small
     files may share one): the line number of a row is ``_before + (its id - _first) + 1``,
     counting blank lines, as ``mapper validate --rejects`` counts them, and its record (its
     index among the file's records) ``_records + (its _position - _first) + _blank_before``,
-    ``_position`` counting the partition's rows less its blank ones."""
+    ``_position`` counting the partition's rows less its blank ones (a line holding only a
+    BOM has one), ``- _bom_first``."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     # per split of the file once: a file Spark reads twice (named twice) has each split twice
-    blocks = reads.groupBy(file_column, block_column).agg(F.max("lines").alias("lines"), F.max("blank").alias("blank"))
+    blocks = reads.groupBy(file_column, block_column).agg(
+        F.max("lines").alias("lines"), F.max("unmapped").alias("unmapped"), F.max("_bom_first").alias("_bom_first")
+    )
     earlier = Window.partitionBy(file_column).orderBy(block_column).rowsBetween(Window.unboundedPreceding, -1)
     before = blocks.select(
         file_column,
         block_column,
         F.coalesce(F.sum("lines").over(earlier), F.lit(0)).alias("_before"),
-        F.coalesce(F.sum(F.col("lines") - F.col("blank")).over(earlier), F.lit(0)).alias("_records"),
+        F.coalesce(F.sum(F.col("lines") - F.col("unmapped") - F.col("_bom_first")).over(earlier), F.lit(0)).alias("_records"),
     )
     in_part = Window.partitionBy(_PART).orderBy("_first").rowsBetween(Window.unboundedPreceding, -1)
-    own = reads.select(file_column, block_column, _PART, "_first", "lines", F.coalesce(F.sum("blank").over(in_part), F.lit(0)).alias("_blank_before"))
+    own = reads.select(
+        file_column, block_column, _PART, "_first", "lines", "_bom_first", F.coalesce(F.sum("unmapped").over(in_part), F.lit(0)).alias("_blank_before")
+    )
     return own.join(before, [file_column, block_column])
 
 

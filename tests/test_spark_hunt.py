@@ -167,3 +167,41 @@ def test_a_failed_run_whose_jvm_is_gone_still_removes_its_staging_directory(spar
     with pytest.raises(RuntimeError, match="the job failed"):
         ms.validate_files(spark, EXAMPLE_SINK, ms.check_inputs([str(tmp_path / "r.ndjson")]), str(tmp_path / "out"))
     assert [p.name for p in (tmp_path / "out").iterdir()] == []
+
+
+def test_a_line_holding_only_a_bom_numbers_the_records_after_it_as_validate_does(spark: Any, tmp_path: Path) -> None:
+    # A line holding only a BOM inside a file is skipped here (docs/spark.md) but a record
+    # validate refuses: every refused record after it had a record number one less than
+    # --rejects gives it. A file opening with one (validate drops the BOM: a blank line) is
+    # no record in either; files split over partitions (a BOM line in an earlier split) and
+    # small files packed into one partition after such a file count alike.
+    from mapper.spark import check_inputs, validate_files
+
+    good = EXAMPLE_RECORDS.read_bytes().splitlines(keepends=True)
+    many = b"".join(good[i % 3].replace(b'"name"', b'"n%d": %d, "name"' % (i, i)) for i in range(12))
+    files = {
+        "mid.ndjson": good[0] + b'{"bad": 1\n' + b"\xef\xbb\xbf\n" + good[1] + b'{"bad": 2\n' + b"\xef\xbb\xbf \r\n\n" + b'{"bad": 3\n',
+        "opens.ndjson": b"\xef\xbb\xbf\n" + good[0] + b"\xef\xbb\xbf\n" + b'{"bad": 4\n',
+        "split.ndjson": b"\xef\xbb\xbf" + good[2] + b"\xef\xbb\xbf\n" + many + b'{"bad": 5\n' + b"\xef\xbb\xbf\n" + many + b'{"bad": 6\n',
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    local = mapper.compile_sink(EXAMPLE_SINK)
+    want = set()
+    boms = 0
+    for name in files:
+        for r in local.map(str(tmp_path / name), on_error="skip").report.rejected:
+            if (r.raw or b"").lstrip(b"\xef\xbb\xbf").strip(b" \r"):  # (a BOM line: refused there, skipped here)
+                want.add((name, r.record, r.line, (r.raw or b"").decode()))
+            else:
+                boms += 1
+    assert (len(want), boms) == (6, 5)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "2000")  # split.ndjson over several partitions, the small files packed
+    try:
+        counts = validate_files(spark, EXAMPLE_SINK, check_inputs([str(tmp_path / n) for n in files]), str(tmp_path / "out"))
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    got = {(r["file"].rsplit("/", 1)[-1], r["record"], r["line"], r["raw"]) for r in _refused(tmp_path / "out")}
+    assert got == want
+    # the BOM lines are skipped (blank lines here), as docs/spark.md says: not refused, not mapped
+    assert (counts.refused_records, counts.error_counts, counts.blank_lines, counts.lost) == (6, {"invalid_json": 6}, 7, 0)
