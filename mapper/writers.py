@@ -1477,6 +1477,16 @@ def _check_content(name: str, suffix: str) -> None:
 _STORED_DTYPES = {"int64": np.dtype(np.int64), "uint64": np.dtype(np.uint64), "bool": np.dtype(bool), "uint64set": np.dtype(np.uint64)}
 
 
+def _uint64_ids(ids: np.ndarray) -> np.ndarray:
+    """The uint64 ids of an ``_id`` another tool wrote as other integers (pandas, polars, Spark
+    and Parquet writers without unsigned types write int64): read when none is negative, else a
+    ValueError naming the first row that is."""
+    if ids.dtype.kind == "i" and len(ids) and int(ids.min()) < 0:
+        row = int(np.flatnonzero(ids < 0)[0])
+        raise ValueError(f"its _id holds {int(ids[row])} in row {row} (counting from 0): the ids of its sink are uint64, never negative")
+    return ids.astype(np.uint64)
+
+
 def _batch_of(
     sink_body: Any,
     rows: int,
@@ -1510,6 +1520,8 @@ def _batch_of(
     _check_length("_id", ids, rows, "id")
     _check_length("_record_index", record_index, rows, "value")
     numbers = sink.id_kind == "uint64"
+    if numbers and isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.dtype != np.uint64:
+        ids = _uint64_ids(ids)
     if (not numbers and not isinstance(ids, Strings)) or (numbers and (isinstance(ids, Strings) or ids.dtype != np.uint64)):
         held = "string" if isinstance(ids, Strings) else ids.dtype
         raise ValueError(f"its _id holds {held} values, not the {'uint64' if numbers else 'string'} ids of its sink")
@@ -1962,7 +1974,11 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
         else:
             values = _arrow_values(arr, pa, valid, f"column {col!r}")
         arrays[col] = ColumnArrays(values, valid, present, offsets)
-    ids = _arrow_values(_whole(table, "_id", pa, "its _id"), pa, None, "its _id")
+    id_arr = _whole(table, "_id", pa, "its _id")
+    if sink.id_kind == "uint64" and not (pa.types.is_integer(id_arr.type) or id_arr.type == pa.uint64()):
+        # (Spark, which has no uint64, writes them as decimal(20, 0): read if every one is a whole uint64)
+        id_arr = _cast_exactly(id_arr, pa.uint64(), pa, f"its _id holds {id_arr.type}, not the uint64 ids of its sink")
+    ids = _arrow_values(id_arr, pa, None, "its _id")
     record_index = table.column(index_field).to_numpy() if index_field in fields_there else np.arange(n, dtype=np.int64)
     mapped = _metadata_json(meta, MAPPED_KEY, "how its batch was mapped") if MAPPED_KEY in meta else None
     covered = _metadata_json(meta, RECORDS_KEY, "how many input records its batch covered", "its metadata") if RECORDS_KEY in meta else None
