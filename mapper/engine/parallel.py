@@ -33,6 +33,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import replace
@@ -333,6 +334,7 @@ def _worker(
     ident: Any = None,
     keep: tuple[bool, bool, int | None] = (True, True, None),
     held: frozenset[int] = frozenset(),
+    parent: int | None = None,
 ) -> None:
     """Map one range and send it back; ``inherited``: the parent's ends of the pipes (this
     one's included), closed at once, so that a dead parent leaves no reader: the answer
@@ -346,9 +348,12 @@ def _worker(
     records are written to as they are found (None: none), for the parent to pass on in order.
     ``records`` in memory (bytes, the parent's: forked, not copied) are read in place.
     ``held``: the signals it was forked with blocked (:func:`_held_across_fork`), unblocked
-    once its own handling is in place (SIGTERM always: see below)."""
+    once its own handling is in place (SIGTERM always: see below). ``parent``: the parent's
+    process id, whose death ends this worker at once (:func:`_die_with_parent`)."""
     for parent_end in inherited:
         parent_end.close()
+    if parent is not None:
+        _die_with_parent(parent, shm_name)
     # the command line takes SIGTERM as Ctrl-C (mapper.cli): a worker, stopped by its parent or
     # with the process group, just ends (an inherited handler printed its traceback)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -399,6 +404,60 @@ def _worker(
             except OSError:  # (its failure is said above)
                 pass
         conn.close()
+
+
+#: The signal a worker is sent when its parent dies (Linux: ``prctl(PR_SET_PDEATHSIG)``), handled
+#: by :func:`_die_with_parent` (None where there is no such signal: no workers are forked there).
+_ORPHANED: Any = getattr(signal, "SIGUSR1", None)
+#: Seconds between a worker's looks at its parent where the system cannot signal its death.
+_WATCH_EVERY = 0.05
+
+
+def _die_with_parent(parent: int, segment: str) -> None:
+    """End this worker as soon as its parent process ``parent`` is gone (killed outright: SIGKILL,
+    the OOM killer), instead of mapping the rest of its range for nobody (seconds of a CPU, its
+    memory held, on a big input) and finding out as its answer fails. Its shared-memory
+    ``segment`` (the parent's name for it), if it made it, is removed first: the parent, which
+    removes a worker's segment otherwise, is gone.
+
+    On Linux the kernel sends :data:`_ORPHANED` as the parent dies (``PR_SET_PDEATHSIG``, set
+    through ctypes); elsewhere, or where that fails, a thread looks at ``os.getppid()`` every
+    :data:`_WATCH_EVERY` s (the dead parent's children are handed to another). A parent gone
+    before either is in place is seen by the same look, made once at once."""
+
+    def orphaned(*_: Any) -> None:
+        _unlink(segment)
+        os._exit(1)
+
+    if _ORPHANED is None:  # pragma: no cover - (no fork there)
+        return
+    signal.signal(_ORPHANED, orphaned)
+    if hasattr(signal, "pthread_sigmask"):  # (the forking thread may block it: a program that waits for its signals in one thread)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {_ORPHANED})
+    if not _death_signal(_ORPHANED):
+        threading.Thread(target=_watch_parent, args=(parent, orphaned), name="mapper-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # (it died before the signal was asked for)
+        orphaned()
+
+
+def _death_signal(signum: int) -> bool:
+    """Ask the kernel for ``signum`` when this process's parent dies: whether it was set (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+        return bool(prctl(1, int(signum), 0, 0, 0) == 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # (no prctl in this libc)
+        return False
+
+
+def _watch_parent(parent: int, orphaned: Callable[[], None]) -> None:
+    """Where the kernel cannot signal a parent's death: look at it until it is gone."""
+    while os.getppid() == parent:
+        time.sleep(_WATCH_EVERY)
+    orphaned()
 
 
 #: Blocked in the thread that forks a worker, and in the worker until it has set its own handling
@@ -899,6 +958,7 @@ def run_parallel_parts(
                 ident,
                 (keep.rejected, keep.failed, spool_fd),
                 held,
+                os.getpid(),
             )
             p = ctx.Process(target=_worker, args=args, daemon=True)
             # listed before it starts: a signal taken as it starts (held till then) finds it, to stop it
