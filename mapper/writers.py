@@ -136,11 +136,25 @@ def _clean_stale(directory: str, name: str) -> None:
     version's, or made where the system does not say; another machine's or container's)
     is left: a pid alone may be another process's, or another pid namespace's."""
     pattern = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
+    pair = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_PAIR_SUFFIX))
     try:
         entries = os.listdir(directory)
     except OSError:
         return
     me = None
+    completed = False
+    for entry in entries:  # a run killed between the renames of outputs kept together: completed first (_pair_marker)
+        m = pair.fullmatch(entry)
+        if m is not None:
+            me = me or owner()
+            if owner_gone(m.group(1), me):
+                _complete_pair(os.path.join(directory, entry))
+                completed = True
+    if completed:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            return
     for entry in entries:
         m = pattern.fullmatch(entry)
         if m is None:
@@ -358,6 +372,10 @@ class AtomicFile:
     def shown(self) -> str:
         """The output as a message names it."""
         return shown_name(self.path)
+
+    def staged(self) -> tuple[str, str] | None:
+        """The temporary file and the path it is to be renamed to (None: written through, or kept or dropped already)."""
+        return None if self._tmp is None or self._real is None or self.fh is None else (self._tmp, self._real)
 
     def close(self) -> None:
         """Keep the output (renamed into place), for good. A failure is an :class:`OutputError`, no file under the name changed."""
@@ -670,6 +688,10 @@ class RejectsWriter:
         else:
             self.abort()
 
+    def staged(self) -> tuple[str, str] | None:
+        """As :meth:`AtomicFile.staged`."""
+        return None if self._file is None else self._file.staged()
+
     def keep(self) -> Kept:
         """Keep the file, in a way that can be taken back (:meth:`AtomicFile.keep`)."""
         file, self._file = self._file, None
@@ -710,6 +732,7 @@ def keep_together(*outputs: Keepable) -> None:
     a FIFO) went out as it was written, and a file replaced that could not be held (a file
     system without hard links) cannot be put back."""
     kept: list[tuple[Keepable, Kept]] = []
+    markers = _pair_marker(outputs)
     try:
         for i in reversed(range(len(outputs))):
             try:
@@ -729,6 +752,89 @@ def keep_together(*outputs: Keepable) -> None:
     finally:
         for _, k in kept:
             k.forget()
+        for marker in markers:
+            remove_temp(marker)
+
+
+#: The suffix of a pair marker (:func:`_pair_marker`).
+_PAIR_SUFFIX = ".mapper-pair"
+
+
+def _identity(path: str) -> list[int] | None:
+    """A file as a pair marker knows it: device, inode, size and time of its last write (an inode
+    freed is soon another file's); None: no file there."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def _pair_marker(outputs: tuple[Keepable, ...]) -> list[str]:
+    """Before the renames of outputs that stand or fall together (``map -o ROWS --rejects
+    LETTERS``), each whole and on the disk: a marker beside each,
+    ``.<name>.<owner>.<token>.mapper-pair``, all removed once every output is in place
+    (:func:`keep_together`). A run killed between the renames (SIGKILL, a crash of the machine)
+    leaves them, and the next run writing either output completes the killed run's renames
+    first (:func:`_complete_pair`): the outputs are again one run's. Each holds, in the order
+    they are renamed, each output's temporary file, its path, and the identity (device, inode,
+    size, last write) of the temporary and of the file its path names now (None: none), so that a path written
+    since by anything else is left alone; and the markers' names. None made: fewer than two
+    outputs to rename (standard output and a FIFO are written through), or a marker that cannot
+    be written (the renames go on unmarked)."""
+    staged = [getattr(o, "staged", lambda: None)() for o in outputs]
+    if sum(s is not None for s in staged) < 2:
+        return []
+    order = [s for s in reversed(staged) if s is not None]  # (the order keep_together renames them in)
+    me = owner() or os.getpid()
+    markers = list(
+        dict.fromkeys(
+            os.path.join(os.path.dirname(real) or ".", f"{temp_stem(os.path.basename(real))}{me}.{secrets.token_hex(4)}{_PAIR_SUFFIX}") for _tmp, real in order
+        )
+    )
+    entries = [{"temp": tmp, "path": real, "temp_id": _identity(tmp), "was": _identity(real)} for tmp, real in order]
+    body = json.dumps({"outputs": entries, "markers": markers}).encode("utf-8", "surrogateescape")
+    made: list[str] = []
+    try:
+        for marker in markers:
+            fd = new_temp(marker, 0o600)
+            made.append(marker)
+            try:
+                os.write(fd, body)
+                sync_file(fd)
+            finally:
+                os.close(fd)
+        for directory in dict.fromkeys(os.path.dirname(m) or "." for m in markers):
+            sync_directory(directory)
+    except OSError:  # (no room for one: the renames go on, unmarked, as they did before markers)
+        for marker in made:
+            remove_temp(marker)
+        return []
+    return made
+
+
+def _complete_pair(marker: str) -> None:
+    """The renames a killed run left undone (its :func:`_pair_marker`): each output whose temporary
+    file is still there is renamed into place, when every such output's path still names the file
+    it named then (else something wrote it since: nothing is renamed, the temporary files left to
+    be removed as stale); then its markers are removed."""
+    markers, paths = [marker], []
+    try:
+        with open(marker, "rb") as fh:
+            said = json.loads(fh.read().decode("utf-8", "surrogateescape"))
+        markers += [m for m in said["markers"] if isinstance(m, str) and m.endswith(_PAIR_SUFFIX) and m != marker]
+        paths = [o["path"] for o in said["outputs"] if isinstance(o["path"], str)]
+        pending = [o for o in said["outputs"] if _identity(o["temp"]) is not None and _identity(o["temp"]) == o["temp_id"]]
+        if pending and all(_identity(o["path"]) == o["was"] for o in pending):
+            for o in pending:
+                os.replace(o["temp"], o["path"])
+                sync_directory(os.path.dirname(o["path"]) or ".")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # (a marker cut short or edited: none completed)
+        pass
+    for m in markers:
+        _remove(m)
+    for path in paths:  # (what else the killed run left beside its outputs: the files it replaced, held)
+        _clean_stale(os.path.dirname(path) or ".", os.path.basename(path))
 
 
 def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable, waiting: tuple[Keepable, ...], kept: list[tuple[Keepable, Kept]]) -> str:
@@ -1133,6 +1239,10 @@ class BatchWriter:
     def close(self) -> None:
         """Keep the output: finished (:meth:`finish`), and renamed into place."""
         self.keep().forget()
+
+    def staged(self) -> tuple[str, str] | None:
+        """As :meth:`AtomicFile.staged`."""
+        return None if self._file is None else self._file.staged()
 
     def keep(self) -> Kept:
         """Keep the output, in a way that can be taken back (:meth:`AtomicFile.keep`): finished

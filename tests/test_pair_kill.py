@@ -1,0 +1,141 @@
+"""``map -o ROWS --rejects LETTERS`` killed between its two renames (SIGKILL, a crash): the
+refused records were renamed into place, the rows not, and nothing said so; the next run removed
+the killed run's rows (a stale temporary file) and the pair stayed mixed: this run's refused
+records beside the rows of the run before. Now the run marks the pair before its renames
+(``.ROWS.<owner>.<token>.mapper-pair``, beside each output), and the next run writing either
+output completes the killed run's renames first: the pair is one run's again. The kill is made
+where it matters: ``os.replace`` in the run started here kills its process once the refused
+records are in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mapper import writers
+from mapper.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SINK = {
+    "id_field": "id",
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["id"], "type": "id"}, {"name": "n", "path": ["n"], "type": "int"}],
+}
+
+# after the rename whose target ends with sys.argv[1] (LETTERS first, ROWS last), the process is killed
+SCRIPT = """
+import os, signal, sys
+real = os.replace
+def replace(src, dst):
+    real(src, dst)
+    if os.fspath(dst).endswith(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from mapper.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+
+
+def _run_killed(tmp_path: Path, records: bytes, after: str) -> None:
+    (tmp_path / "in.ndjson").write_bytes(records)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    args = [
+        "map",
+        str(tmp_path / "sink.json"),
+        str(tmp_path / "in.ndjson"),
+        "-o",
+        str(tmp_path / "rows.ndjson"),
+        "--rejects",
+        str(tmp_path / "rej.ndjson"),
+        "--on-error",
+        "skip",
+        "-q",
+    ]
+    done = subprocess.run([sys.executable, "-c", SCRIPT, after, *args], env=env, capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+def _ids(path: Path) -> list[int]:
+    return [json.loads(line)["_id"] for line in path.read_text().splitlines()]
+
+
+def _refused(path: Path) -> list[int]:
+    return [json.loads(json.loads(line)["raw"])["id"] for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def earlier(tmp_path: Path) -> Path:
+    """A run's pair in place: rows 1, 2 and the refused record 3."""
+    (tmp_path / "sink.json").write_text(json.dumps(SINK))
+    (tmp_path / "in.ndjson").write_bytes(b'{"id": 1, "n": 1}\n{"id": 2, "n": 2}\n{"id": 3, "n": "x"}\n')
+    code = main(
+        [
+            "map",
+            str(tmp_path / "sink.json"),
+            str(tmp_path / "in.ndjson"),
+            "-o",
+            str(tmp_path / "rows.ndjson"),
+            "--rejects",
+            str(tmp_path / "rej.ndjson"),
+            "--on-error",
+            "skip",
+            "-q",
+        ]
+    )
+    assert code == 1
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([1, 2], [3])
+    return tmp_path
+
+
+KILLED_RUN = b'{"id": 10, "n": 1}\n{"id": 11, "n": "y"}\n{"id": 12, "n": "z"}\n'
+
+
+def _markers(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir() if p.name.endswith(".mapper-pair")]
+
+
+def test_a_kill_between_the_renames_is_marked_and_the_next_run_completes_the_pair(earlier: Path) -> None:
+    tmp_path = earlier
+    _run_killed(tmp_path, KILLED_RUN, "rej.ndjson")
+    # the moment of the kill: this run's refused records beside the rows of the run before, and it says so
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([1, 2], [11, 12])
+    assert len(_markers(tmp_path)) == 2  # (one beside each output)
+    # the next run writing the rows, a batch it discards (a field missing: it writes nothing): the killed run's pair, whole
+    (tmp_path / "strict.json").write_text(json.dumps(dict(SINK, allow_missing_fields=False)))
+    (tmp_path / "in.ndjson").write_bytes(b'{"id": 20}\n')
+    code = main(["map", str(tmp_path / "strict.json"), str(tmp_path / "in.ndjson"), "-o", str(tmp_path / "rows.ndjson"), "-q"])
+    assert code == 1
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([10], [11, 12])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ndjson", "rej.ndjson", "rows.ndjson", "sink.json", "strict.json"]
+
+
+def test_the_next_run_writing_the_refused_records_alone_completes_the_pair_too(earlier: Path) -> None:
+    tmp_path = earlier
+    _run_killed(tmp_path, KILLED_RUN, "rej.ndjson")
+    writers.clean_stale(str(tmp_path / "rej.ndjson"))  # (what a run writing that name does first)
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([10], [11, 12])
+    assert not _markers(tmp_path) and not [p for p in tmp_path.iterdir() if p.name.endswith(".mapper-tmp")]
+
+
+def test_a_name_written_since_the_kill_is_left_alone(earlier: Path) -> None:
+    tmp_path = earlier
+    _run_killed(tmp_path, KILLED_RUN, "rej.ndjson")
+    (tmp_path / "rows.ndjson").unlink()
+    (tmp_path / "rows.ndjson").write_text('{"_id": 99}\n')  # (another program wrote the rows since)
+    writers.clean_stale(str(tmp_path / "rows.ndjson"))
+    assert _ids(tmp_path / "rows.ndjson") == [99]
+    assert not _markers(tmp_path) and not [p for p in tmp_path.iterdir() if p.name.endswith(".mapper-tmp")]
+
+
+def test_a_run_that_completes_leaves_no_marker(earlier: Path) -> None:
+    assert not _markers(earlier)
+    assert sorted(p.name for p in earlier.iterdir()) == ["in.ndjson", "rej.ndjson", "rows.ndjson", "sink.json"]
