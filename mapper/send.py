@@ -1330,6 +1330,106 @@ class SendTotals:
         return asdict(self)
 
 
+def _file_id(path: str) -> list[int] | None:
+    """A file's device and inode, a symbolic link followed (None: none there, or no regular file)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino] if stat.S_ISREG(st.st_mode) else None
+
+
+class _RejectsClaim:
+    """One ``--rejects`` file per checkpoint, held: a file beside the dead letters
+    (``.<name>.claim``, their symbolic link followed), locked while a run writes them and naming
+    the checkpoint of the run that wrote them last (``{"checkpoint": path}``, null without one)
+    until that run completes. A resume cuts the letters back to what its checkpoint counted:
+    another run's letters written to the same file meanwhile (at the same time, or after the
+    first was stopped or killed and before it was resumed) were cut with them, silently. Now a
+    run naming a file another run is writing is refused, and so is one naming the letters of
+    a stopped run of another checkpoint, until that run is resumed to its end."""
+
+    def __init__(self, rejects: str, checkpoint: str | None):
+        self.fh: IO[bytes] | None = None
+        self.path: Path | None = None
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on Windows
+            return
+        target = Path(os.path.realpath(rejects))
+        if os.path.exists(target) and not target.is_file():  # (a FIFO, /dev/stderr: written through, never cut)
+            return
+        mine = os.path.realpath(checkpoint) if checkpoint is not None else None
+        self.path = target.parent / f"{temp_stem(target.name)}claim"
+        try:
+            fh = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
+        except OSError:  # (a directory this run cannot write: the letters' own open says so)
+            self.path = None
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            fh.close()
+            self.path = None
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise OptionError(
+                    f"--rejects {shown_name(rejects)}: another mapper send is writing these dead letters: one run writes a --rejects file at a time"
+                    " (one --rejects per checkpoint: a resume cuts its file back to what its checkpoint counted); name another --rejects file"
+                ) from None
+            return  # a file system without locks: unclaimed, as before claims
+        self.fh = fh
+        try:
+            fh.seek(0)
+            said = json.loads(fh.read() or b"{}")
+            other = said.get("checkpoint") if isinstance(said, dict) else None
+        except (OSError, ValueError):
+            other = None
+        if isinstance(other, str) and other != mine and _unfinished_with(other, str(target)):
+            self.release(keep=True)
+            raise OptionError(
+                f"--rejects {shown_name(rejects)}: these dead letters are those of the stopped run of the checkpoint {shown_name(other)},"
+                " which its resume cuts back to what it counted (letters written here since would be lost): resume that run to its end first"
+                " (the same command, with that --checkpoint), or name another --rejects file (one --rejects per checkpoint)"
+            )
+        self._say(mine)
+
+    def _say(self, checkpoint: str | None) -> None:
+        if self.fh is None:
+            return
+        try:
+            self.fh.truncate(0)
+            self.fh.write(json.dumps({"checkpoint": checkpoint}).encode("utf-8", "surrogateescape"))
+            sync_file(self.fh.fileno())
+        except OSError:
+            pass
+
+    def release(self, keep: bool) -> None:
+        """Let go of the file; ``keep`` false (the run completed, or had no checkpoint): its claim
+        is removed too, the letters free for any run."""
+        fh, self.fh = self.fh, None
+        if fh is None:
+            return
+        if not keep and self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        fh.close()
+
+
+def _unfinished_with(checkpoint: str, rejects: str) -> bool:
+    """Whether ``checkpoint`` is a run stopped before its end whose dead letters are the file ``rejects`` (a real path)."""
+    try:
+        state = json.loads(Path(checkpoint).read_bytes())
+        recorded = state["rejects"]
+        if state.get("done") or not isinstance(recorded, dict):
+            return False
+        there = recorded.get("file")
+        return os.path.realpath(recorded["path"]) == rejects or (isinstance(there, list) and there == _file_id(rejects))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # (gone, damaged: no run to resume)
+        return False
+
+
 class _DeadLetters:
     """The ``--rejects`` file: NDJSON, one refused record a line, written as the run goes (a killed run keeps what it had)."""
 
@@ -1790,6 +1890,7 @@ class SendRun:
     first_refused: dict[str, Any] | None = None
     _rejects_abs: str | None = field(default=None, init=False, repr=False)
     _rejects_digest: tuple[int, str | None] | None = field(default=None, init=False, repr=False)
+    _claim: _RejectsClaim | None = field(default=None, init=False, repr=False)
 
     def notes(self) -> list[str]:
         """The notes the run's summary gives: each always, or when pre-validation refused a record
@@ -1816,6 +1917,10 @@ class SendRun:
         try:
             return self._run()
         finally:
+            claim, self._claim = self._claim, None
+            if claim is not None:  # (a run stopped keeps its claim on the letters until it is resumed to its end)
+                state = getattr(self, "_state", None)
+                claim.release(keep=self.checkpoint.path is not None and not (isinstance(state, dict) and state.get("done")))
             self.checkpoint.release()
 
     def _run(self) -> SendTotals:
@@ -1850,7 +1955,9 @@ class SendRun:
         # (a resume cuts the letters back to its checkpoint's; after a completed run, whose letters are all
         # written, a new run appends to the file as it is: moved away or emptied once handed on, or not)
         self._rejects_abs, self._rejects_digest = rejects, None  # (the letters' path, and (length, digest) last computed: _rejects_state)
-        same = recorded if isinstance(recorded, dict) and recorded.get("path") == rejects else None
+        same = self._same_rejects(recorded, rejects)
+        if self.rejects is not None and not self._dry_run_letters():
+            self._claim = _RejectsClaim(self.rejects, self.checkpoint.path)
         keep = same["bytes"] if same is not None else None
         self._letters = _DeadLetters(self.rejects, append=state is not None, keep=keep, digest=same.get("blake2b") if same is not None else None)
         self._state: dict[str, Any] = {
@@ -1963,6 +2070,34 @@ class SendRun:
                 self._state["totals"] = self.totals.to_json()
                 self.checkpoint.save(self._state)
 
+    def _dry_run_letters(self) -> bool:
+        """A dry run's letters (no checkpoint, never cut, a file refused unless empty): not claimed."""
+        return self.sender is None
+
+    def _same_rejects(self, recorded: Any, rejects: str | None) -> dict[str, Any] | None:
+        """The checkpoint's ``rejects`` when this run's ``--rejects`` is its file (None: no letters
+        to cut back): named by the same path, or another naming the same file (a symbolic link,
+        a relative path from elsewhere, a hard link: the same real path, or device and inode; a
+        file under the recorded name is its file when its first bytes are: :class:`_DeadLetters`).
+        A resume whose ``--rejects`` is another file is refused naming both: the run's letters
+        past its checkpoint would stay in the first and be written again into the other."""
+        if not isinstance(recorded, dict) or rejects is None:
+            return None
+        was, there = recorded.get("path"), recorded.get("file")
+        if not isinstance(was, str):
+            return None
+        now = _file_id(rejects)
+        named = was == rejects or os.path.realpath(was) == os.path.realpath(rejects)
+        if named or (isinstance(there, list) and now == there):
+            return recorded
+        if (there is not None or recorded.get("blake2b") is not None) and os.path.isfile(was):  # (a device, a FIFO: written through, never cut)
+            raise OptionError(
+                f"--rejects {shown_name(self.rejects or rejects)} is not the dead letters of the run this checkpoint resumes, {shown_name(was)}:"
+                " a resume cuts its letters back to what the checkpoint counted and writes the rest again, into that file;"
+                f" give --rejects {shown_name(was)} (one --rejects per checkpoint)"
+            )
+        return None
+
     def _rejects_state(self, path: str | None) -> dict[str, Any] | None:
         """The checkpoint's ``rejects``: the dead letters' path, their length, and a digest of them
         (:func:`_prefix_digest`; None for a file that is no regular one): a resume cuts back to that
@@ -1973,7 +2108,14 @@ class SendRun:
         if self._rejects_digest is None or self._rejects_digest[0] != size:  # (computed again only when letters were written)
             found = _prefix_digest(path, size) if self._letters.regular else None
             self._rejects_digest = (size, found[1] if found is not None else None)
-        return {"path": path, "bytes": size, "blake2b": self._rejects_digest[1]}
+        out: dict[str, Any] = {"path": path, "bytes": size, "blake2b": self._rejects_digest[1]}
+        if self._letters.regular and self._letters.fh is not None:
+            try:
+                st = os.fstat(self._letters.fh.fileno())
+                out["file"] = [st.st_dev, st.st_ino]  # (a resume knows the file by it, whatever path names it: _same_rejects)
+            except OSError:
+                pass
+        return out
 
     def _place(self, last: Position) -> None:
         """The checkpoint's position after record ``last``, and its ``prefix``: the length of its input

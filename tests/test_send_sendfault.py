@@ -37,8 +37,10 @@ def test_a_resume_does_not_cut_dead_letters_another_run_wrote_since_it_stopped(t
     # stops (a 401 on its second body: its checkpoint counts its first letter); run B, a new run,
     # writes the file anew with its own letters. A's resume cut the file back to the bytes A's
     # checkpoint counted: B's letters were lost (cut mid-line, a half letter left), though B's
-    # summary counted them refused. The file is not the one A's checkpoint counted: refused,
-    # naming it, and B's letters are kept whole.
+    # summary counted them refused. Now B is refused before it writes (the file is claimed by A's
+    # checkpoint, not done: tests/test_send_rejects_claim.py); and where the claim is not seen (an
+    # older mapper's B, a file system without locks) the file is not the one A's checkpoint
+    # counted: A's resume is refused, naming it, and B's letters are kept whole.
     a, b = _log(tmp_path / "a.ndjson", 0, 12), _log(tmp_path / "b.ndjson", 100, 12)
     rejects = tmp_path / "rejects.ndjson"
     store = Store(tmp_path / "s.db")
@@ -48,6 +50,10 @@ def test_a_resume_does_not_cut_dead_letters_another_run_wrote_since_it_stopped(t
             common = ["--endpoint", f"{url}/v2/sinks/{SINK_ID}", "--body-records", 3, "--rejects", rejects, "-q"]
             rc, _out, _err = main_in_process(capsys, "send", SINK, a, "--checkpoint", tmp_path / "a.cp", *common)
             assert rc == EXIT_USAGE and _letter_ids(rejects) == ["r1"]  # (A's first body, records 0-3: r1 refused)
+            rc, _out, err = main_in_process(capsys, "send", SINK, b, "--checkpoint", tmp_path / "b.cp", *common)
+            assert rc == EXIT_USAGE and "these dead letters are those of the stopped run of the checkpoint" in err
+            assert _letter_ids(rejects) == ["r1"]
+            (tmp_path / ".rejects.ndjson.claim").unlink()  # (B does not see A's claim)
             rc, _out, _err = main_in_process(capsys, "send", SINK, b, "--checkpoint", tmp_path / "b.cp", *common)
             assert rc == EXIT_REJECTED
             b_letters = rejects.read_bytes()
