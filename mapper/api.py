@@ -286,7 +286,8 @@ class Mapper:
         """The errors, then the warnings, of one record, as the endpoint would see it.
 
         ``record``: a mapping (any :class:`collections.abc.Mapping`), or its JSON text
-        (bytes or str). An empty list means the endpoint would store the record exactly
+        (bytes or str; a UTF-8 byte order mark opening it is taken off, as ``validate`` of the text takes
+        it off). An empty list means the endpoint would store the record exactly
         as sent; a :class:`~mapper.report.RecordError` in it means the endpoint would
         refuse it (``severity`` tells the two kinds apart). ``strict`` and
         ``ignore_warnings`` (warnings of these kinds left out of the list; errors never

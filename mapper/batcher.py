@@ -46,7 +46,7 @@ from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64, thread_checker
 from .engine.core import Engine
-from .engine.gojson import same_length_escapes
+from .engine.gojson import same_length_escapes, without_bom
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
@@ -683,9 +683,9 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
     if record.__class__ is dict:
         return mapping_text(record)
     if isinstance(record, (bytes, bytearray, memoryview)):
-        text = bytes(record).rstrip(b" \t\r\n")
+        text = without_bom(bytes(record)).rstrip(b" \t\r\n")
     elif isinstance(record, str):
-        text = record.rstrip(" \t\r\n").encode("utf-8", "surrogatepass")
+        text = record.removeprefix("\ufeff").rstrip(" \t\r\n").encode("utf-8", "surrogatepass")
     elif isinstance(record, Mapping):
         return mapping_text(record)
     else:
@@ -704,12 +704,13 @@ def _blanks_before(record: Any) -> bytes:
     """The blanks before a record given as text (JSON's whitespace, as :func:`_text` drops
     them from what is sent), to judge the text with: an error's char counts them."""
     if isinstance(record, str):
+        record = record.removeprefix("\ufeff")  # (a mark it opens with is no part of it: without_bom)
         if record[:1] and record[:1] in _BLANKS:
             return record[: len(record) - len(record.lstrip(_BLANKS))].encode()
     elif isinstance(record, (bytes, bytearray, memoryview)):
         head = bytes(record[:1])
-        if head and head in b" \t\r\n":
-            text = bytes(record)
+        if head and head in b" \t\r\n\xef":  # (blanks, or a byte order mark the blanks may follow)
+            text = without_bom(bytes(record))
             return text[: len(text) - len(text.lstrip(b" \t\r\n"))]
     return b""
 

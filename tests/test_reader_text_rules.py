@@ -78,3 +78,44 @@ def test_a_number_the_shape_passes_is_within_float64(number: str) -> None:
     if not may_hold_huge_number(text):
         assert not math.isinf(float(number)), number
     assert (huge_number_in(text) is not None) == math.isinf(float(number)), number
+
+
+# --- a UTF-8 byte order mark: it may open any text given alone -----------------------------------
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_check_takes_a_text_opening_with_a_bom_as_validate_takes_it(m: mapper.Mapper, kind: Any) -> None:
+    text = json.dumps(RECORD)
+    given = BOM + text if kind is str else (BOM + text).encode()
+    assert not m.validate(given).errors
+    assert m.check(given) == m.check(text)  # (warnings too: the same record)
+    assert _errors(m.check(given)) == []
+    # an error's char does not count the mark, as validate's does not
+    broken = BOM + '{"a":}'
+    (error,) = m.validate(broken.encode()).errors
+    (problem,) = m.check(broken if kind is str else broken.encode())
+    assert problem.reason == error.reason == "Invalid JSON: invalid character at char 6", (problem.reason, error.reason)
+    # blanks after the mark: counted, as validate counts them
+    (problem,) = m.check(BOM + '  {"a":}')
+    assert problem.reason == "Invalid JSON: invalid character at char 8", problem.reason
+
+
+def test_a_bom_past_a_texts_start_is_still_refused(m: mapper.Mapper) -> None:
+    text = json.dumps(RECORD)
+    (problem,) = m.check(" " + BOM + text)
+    assert problem.code == "invalid_json" and "a byte order mark (U+FEFF)" in problem.reason, problem
+    report = m.validate((text + "\n" + BOM + text + "\n").encode())  # (a record within an input)
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 2, "invalid_json")], report.errors
+
+
+def test_the_batcher_and_texts_among_records_take_it_as_check_does(m: mapper.Mapper) -> None:
+    text = json.dumps(RECORD)
+    batcher = mapper.Batcher(m)
+    verdict = batcher.add(BOM + text)
+    assert verdict.accepted, verdict.errors
+    assert batcher.add((BOM + "  " + '{"a":}').encode()).errors[0].reason == "Invalid JSON: invalid character at char 8"
+    (body,) = batcher.flush()
+    assert b"\xef\xbb\xbf" not in body.data and body.raws == [text.encode()]  # (sent without it: the service refuses it)
+    assert m.validate([BOM + text, (BOM + text).encode(), text]).errors == []

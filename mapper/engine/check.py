@@ -27,7 +27,7 @@ from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, n
 from ..types import ShownFloat, beyond_float64_reason
 from .careful import CarefulPath, numbers_as_written
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
-from .gojson import huge_number_in, json_path
+from .gojson import huge_number_in, json_path, without_bom
 from .output import RunOutput
 from .pyjson import mapping_text
 from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice
@@ -109,7 +109,7 @@ class RecordChecker:
             record = record.encode("utf-8", "surrogatepass")
         if isinstance(record, (bytes, bytearray, memoryview)):
             # (blanks before the record kept: an error's char counts them, as validate of the text does)
-            text = bytes(record).rstrip(b" \t\r\n")
+            text = without_bom(bytes(record)).rstrip(b" \t\r\n")
             if not text.lstrip(b" \t\r\n"):
                 return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
             if limit is not None and len(text) > limit:

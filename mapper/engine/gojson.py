@@ -694,6 +694,15 @@ def _literal_cut(data: bytes) -> int | None:
     return None
 
 
+def without_bom(text: bytes) -> bytes:
+    """A JSON text given alone (an input, a record's text given to ``Mapper.check``, ``Batcher.add``, or
+    as an item among records) without the UTF-8 byte order mark it may open with, as an input's is
+    taken off: the mark is no part of the record (an error's char does not count it, as validate of
+    the text does not); one later in the text (``b" \xef\xbb\xbf{}"``, or a record past an input's
+    first) is refused (:func:`bom_note`)."""
+    return text[3:] if text[:3] == b"\xef\xbb\xbf" else text
+
+
 def bom_note(what: str) -> str:
     """What a byte order mark is, where one stands inside an input (``what``: a record, a document,
     a value): a file's first bytes may be one, no later bytes may."""

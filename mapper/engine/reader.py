@@ -78,6 +78,7 @@ from .gojson import (
     same_length_escapes,
     space_note,
     string_control_note,
+    without_bom,
 )
 
 #: Bytes of NDJSON per chunk: small enough to stay in the CPU's caches while mapped, big
@@ -3461,7 +3462,10 @@ class _TextsApart:
 
     def _text_records(self, raws: list[bytes]) -> Iterator[RawRecords | BrokenDocument]:
         """Records given as JSON texts; a blank one is refused as ``Mapper.check`` refuses it (an empty
-        raw record is a request body's item without ``"value"`` to the engine: never one of these)."""
+        raw record is a request body's item without ``"value"`` to the engine: never one of these).
+        A text opening with a byte order mark is read without it, as ``Mapper.check`` reads it (:func:`without_bom`)."""
+        if any(map(bytes.startswith, raws, repeat(BOM))):
+            raws = list(map(without_bom, raws))
         firsts = self._lines(raws)
         start = 0
         for i, raw in enumerate(raws):
