@@ -797,7 +797,7 @@ def _unit_size(unit: Any) -> int:
     if isinstance(unit, RawRecords):
         return sum(len(r) for r in unit.raws)
     if isinstance(unit, OversizedRecord):
-        return unit.size
+        return unit.line_size or unit.size
     assert isinstance(unit, (ObjectRecords, BrokenDocument, Notice))
     return len(unit.raw) if isinstance(unit, BrokenDocument) else 0
 

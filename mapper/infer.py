@@ -122,6 +122,7 @@ from .engine.reader import (
     documents_note,
     input_note,
     open_input,
+    oversized,
     read_input,
     records_path_off_note,
     units_for,
@@ -149,7 +150,7 @@ from .errors import (
 )
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY, MapOptions, check_max_record_size
 from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
-from .report import location_text, not_an_item_reason, not_an_object_reason, plural, too_large_reason
+from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
 from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, IdType, IntType, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
 
@@ -1092,9 +1093,10 @@ class _Scanner:
                 limit = options.max_record_size
                 for i, raw in enumerate(unit.raws):
                     ln = unit.lines[i] if unit.lines else None
-                    if len(raw) > limit:  # (a record of a document: the document is read whole, each record measured as validate measures it)
+                    over = oversized(raw, 0, len(raw), limit, None) if len(raw) > limit else None
+                    if over is not None:  # (a record of a document: the document is read whole, each record measured as validate measures it)
                         self.index += 1
-                        self.bad_record(self.index - 1, ln, name, too_large_reason(len(raw), limit), "longer than --max-record-size")
+                        self.bad_record(self.index - 1, ln, name, over.reason, "longer than --max-record-size")
                     elif i in bad:  # not a record (a request body's item without "value": its own text, kept for a dead letter)
                         self.index += 1
                         self.bad_record(self.index - 1, ln, name, bad[i], _NO_VALUE)
@@ -1129,9 +1131,9 @@ class _Scanner:
                 if unit.first_line is not None:
                     line = unit.first_line
                 self.index += 1
-                self.bad_record(self.index - 1, line, name, too_large_reason(unit.size, unit.limit), "longer than --max-record-size")
+                self.bad_record(self.index - 1, line, name, unit.reason, "longer than --max-record-size")
                 line += 1
-                self.nbytes += unit.size
+                self.nbytes += unit.line_size or unit.size
             else:  # pragma: no cover - the reader grew a unit kind
                 raise InferError(f"internal: unknown input unit {type(unit).__name__}")
             if self.progress is not None:

@@ -67,6 +67,15 @@ def too_large_reason(size: int, limit: int) -> str:
     return f"the record is {size:,} bytes, more than the {limit:,} a record may have (--max-record-size, max_record_size=)"
 
 
+def line_too_long_reason(size: int, limit: int, what: str = "line") -> str:
+    """Why a line (``what``: or a text given alone) whose record is within the maximum record size is
+    refused: its blanks make it longer than twice that (a line is held whole while it is read)."""
+    return (
+        f"the {what} is {size:,} bytes, more than twice the {limit:,} a record may have (--max-record-size, max_record_size=): "
+        "the blanks around its record are no part of the record, but a line is held whole while it is read"
+    )
+
+
 def unmeasured_note(limit: int) -> str:
     """The note of a run given ``max_record_size`` (other than the default) and records as Python
     objects, which it does not limit: a mapping has no JSON text until it is written, and

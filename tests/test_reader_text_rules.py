@@ -5,6 +5,7 @@ number beyond float64 (its peak memory was ~9x the body's), ..."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tracemalloc
@@ -119,3 +120,74 @@ def test_the_batcher_and_texts_among_records_take_it_as_check_does(m: mapper.Map
     (body,) = batcher.flush()
     assert b"\xef\xbb\xbf" not in body.data and body.raws == [text.encode()]  # (sent without it: the service refuses it)
     assert m.validate([BOM + text, (BOM + text).encode(), text]).errors == []
+
+
+# --- the size of a record: the blanks around it are no part of it, on a line as in check ---------
+
+LIMIT = 1024
+
+
+def _text(size: int) -> str:
+    """A record's JSON text of ``size`` bytes."""
+    base = json.dumps({**RECORD, "data": {**RECORD["data"], "reg": ""}})
+    return base.replace('"reg": ""', '"reg": "' + "x" * (size - len(base)) + '"')
+
+
+def _validated(m: mapper.Mapper, data: bytes, how: str) -> Any:
+    if how == "bytes":
+        return m.validate(data, max_record_size=LIMIT)
+    if how == "stream":  # (read in blocks of the limit: stream_lines)
+        return m.validate(io.BytesIO(data), max_record_size=LIMIT)
+    return m.validate([line for line in data.decode().split("\n") if line], max_record_size=LIMIT)  # texts as items
+
+
+@pytest.mark.parametrize("how", ["bytes", "stream", "items"])
+@pytest.mark.parametrize("before, after", [(" ", ""), ("", " \t"), ("\t ", "\r"), ("  ", "  \r")])
+def test_a_lines_blanks_are_not_counted_against_the_limit_as_check_does_not(m: mapper.Mapper, how: str, before: str, after: str) -> None:
+    ok, big = _text(LIMIT), _text(LIMIT + 1)
+    data = "".join(f"{before}{t}{after}\n" for t in (ok, big, ok)).encode()
+    report = _validated(m, data, how)
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 2, "too_large")], report.errors
+    assert report.errors[0].reason.startswith(f"the record is {LIMIT + 1:,} bytes, more than the {LIMIT:,} "), report.errors[0].reason
+    assert _errors(m.check(before + ok + after, max_record_size=LIMIT)) == []
+    (problem,) = m.check(before + big + after, max_record_size=LIMIT)
+    assert problem.code == "too_large" and report.errors[0].reason.startswith(problem.reason), (problem.reason, report.errors[0].reason)
+
+
+@pytest.mark.parametrize("how", ["bytes", "stream"])
+def test_a_line_longer_than_twice_the_limit_is_refused_whatever_its_blanks(m: mapper.Mapper, how: str) -> None:
+    # (a stream holds a line whole while it reads it: blanks without bound would grow its memory)
+    ok = _text(LIMIT - 10)
+    padded = " " * (LIMIT + 20) + ok
+    data = f"{ok}\n{padded}\n{ok}\n".encode()
+    report = _validated(m, data, how)
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(1, 2, "too_large")], report.errors
+    assert report.errors[0].reason.startswith(f"the line is {len(padded):,} bytes, more than twice the {LIMIT:,} "), report.errors[0].reason
+    (problem,) = m.check(padded, max_record_size=LIMIT)
+    assert problem.code == "too_large" and problem.reason.startswith(f"the text is {len(padded):,} bytes, more than twice"), problem.reason
+    # within twice the limit, the record within it: taken
+    assert not _validated(m, f"{' ' * (LIMIT - 20)}{ok}\n".encode(), how).errors
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.text(" \t", max_size=2200), st.integers(0, 2200), st.text(" \t", max_size=2200), st.booleans()),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([LIMIT, 1500, 4096]),
+)
+def test_every_line_reader_measures_a_line_alike(lines: list[tuple[str, int, str, bool]], chunk: int) -> None:
+    from mapper.engine.reader import OversizedRecord, measured, split_lines, stream_lines
+
+    data = b"".join(f"{a}{'x' * n}{b}{chr(13) if cr else ''}\n".encode() for a, n, b, cr in lines)
+    expected = []
+    for a, n, b, cr in lines:
+        length = len(a) + n + len(b) + cr
+        size = n if n else 0
+        if size > LIMIT or length > 2 * LIMIT:
+            expected.append((size, length))
+    for units in (measured(split_lines(data, chunk, LIMIT), LIMIT), measured(stream_lines(io.BytesIO(data), chunk, b"", LIMIT), LIMIT)):
+        got = [(u.size, u.line_size) for u in units if isinstance(u, OversizedRecord)]
+        assert got == expected, (got, expected)

@@ -23,14 +23,14 @@ from typing import Any, Callable, Mapping, Union
 from ..compiler import CompiledSink
 from ..errors import preview, record_file_note
 from ..options import MapOptions
-from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, note_unmeasured, too_large_reason
+from ..report import RecordError, Report, ReportBuilder, ValueWarning, decide, line_too_long_reason, note_unmeasured, too_large_reason
 from ..types import ShownFloat, beyond_float64_reason
 from .careful import CarefulPath, numbers_as_written
 from .fast import decode_few, map_few, map_few_dicts, plan_for, vouch_dicts
 from .gojson import huge_number_in, json_path, without_bom
 from .output import RunOutput
 from .pyjson import mapping_text
-from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice
+from .reader import HEAD_SIZE, format_of, line_text, lone_object_notice, oversized
 
 __all__ = [
     "SMALL_INPUT",
@@ -109,13 +109,17 @@ class RecordChecker:
             record = record.encode("utf-8", "surrogatepass")
         if isinstance(record, (bytes, bytearray, memoryview)):
             # (blanks before the record kept: an error's char counts them, as validate of the text does)
-            text = without_bom(bytes(record)).rstrip(b" \t\r\n")
+            whole = without_bom(bytes(record))
+            text = whole.rstrip(b" \t\r\n")
             if not text.lstrip(b" \t\r\n"):
                 return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
-            if limit is not None and len(text) > limit:
-                size = len(text.lstrip(b" \t\r\n"))  # (validate reads a line's record, the blanks before it no part of it)
-                if size > limit:
-                    return [RecordError(0, None, None, None, "too_large", too_large_reason(size, limit))]
+            if limit is not None and len(whole) > limit:
+                # measured as validate measures a line: its record, less the blanks around it, and the whole
+                # text at most twice the limit (reader.oversized)
+                over = oversized(whole, 0, len(whole), limit, None)
+                if over is not None:
+                    why = too_large_reason(over.size, limit) if over.size > limit else line_too_long_reason(len(whole), limit, "text")
+                    return [RecordError(0, None, None, None, "too_large", why)]
             if not map_few(self.careful.c, [text], careful, first_line=None):
                 careful.raw(text, 0, None)
             errors = collector.errors

@@ -20,12 +20,12 @@ import numpy as np
 from ..batch import Batch, ColumnArrays, ColumnData, Strings, assemble, compact, plain
 from ..compiler import CompiledSink
 from ..options import MapOptions
-from ..report import DocumentFailure, RejectedRecord, Report, decide, note_unmeasured, too_large_reason
+from ..report import DocumentFailure, RejectedRecord, Report, decide, note_unmeasured
 from ..types import type_set
 from .careful import CarefulPath, numbers_as_written
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
-from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text, note_records_path_off
+from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text, note_records_path_off, oversized
 
 __all__ = ["Engine", "finish_batch"]
 
@@ -115,7 +115,7 @@ class Engine:
             if unit not in self.notices:  # (one note said of many documents comes once per document)
                 self.notices.append(unit)
         elif isinstance(unit, OversizedRecord):
-            self.feed_oversized(unit.size, unit.limit, unit.prefix, unit.first_line)
+            self.feed_oversized(unit.reason, unit.prefix, unit.first_line)
         else:  # pragma: no cover - the reader grew a unit kind
             raise TypeError(f"unknown input unit {type(unit).__name__}")
 
@@ -202,8 +202,9 @@ class Engine:
     def _feed_raw(self, raws: list[bytes], lines: Sequence[int | None] | None, bad: dict[int, str] | None, start: int) -> None:
         out = self.out
         limit = self.options.max_record_size
-        if max(map(len, raws)) > limit:
-            too_big = {i: too_large_reason(len(raw), limit) for i, raw in enumerate(raws) if len(raw) > limit}
+        too_big: dict[int, str] = {}
+        if max(map(len, raws)) > limit:  # (texts given as items hold their blanks: measured as a line's record, reader.oversized)
+            too_big = {i: over.reason for i, raw in enumerate(raws) if (over := oversized(raw, 0, len(raw), limit, None)) is not None}
             bad = {**(bad or {}), **too_big}
         if bad:  # each one an error of its own; the records between them, runs as usual
             i, n = 0, len(raws)
@@ -211,7 +212,7 @@ class Engine:
                 if i in bad:
                     pos, raw = out.n, raws[i]
                     out.pending_raw[pos] = raw
-                    self.careful.record_error(pos, lines[i] if lines else None, "too_large" if len(raw) > limit else "not_an_object", bad[i])
+                    self.careful.record_error(pos, lines[i] if lines else None, "too_large" if i in too_big else "not_an_object", bad[i])
                     out.n += 1
                     i += 1
                     continue
@@ -275,14 +276,15 @@ class Engine:
         out.n += 1
         self._close_unit()
 
-    def feed_oversized(self, size: int, limit: int, prefix: bytes, first_line: int | None = None) -> None:
-        """An NDJSON line longer than the maximum record size: one refused record (its dead letter keeps the first bytes)."""
+    def feed_oversized(self, why: str, prefix: bytes, first_line: int | None = None) -> None:
+        """An NDJSON line whose record is longer than the maximum record size (``why``: the
+        :attr:`~mapper.engine.reader.OversizedRecord.reason`): one refused record (its dead letter keeps the first bytes)."""
         out = self.out
         if first_line is not None:
             self.next_line = first_line
         out.prepare(1)
         out.pending_raw[out.n] = prefix
-        reason = f"{too_large_reason(size, limit)}; its first {len(prefix):,} bytes are kept"
+        reason = f"{why}; its first {len(prefix):,} bytes are kept"
         self.careful.record_error(out.n, self.next_line, "too_large", reason)
         self.next_line += 1
         out.n += 1
