@@ -191,3 +191,35 @@ def test_every_line_reader_measures_a_line_alike(lines: list[tuple[str, int, str
     for units in (measured(split_lines(data, chunk, LIMIT), LIMIT), measured(stream_lines(io.BytesIO(data), chunk, b"", LIMIT), LIMIT)):
         got = [(u.size, u.line_size) for u in units if isinstance(u, OversizedRecord)]
         assert got == expected, (got, expected)
+
+
+# --- a pretty-printed array: a broken last element's text ends before the array's own `]` ------------
+
+PAIR_SINK = {
+    "primary_key_fields": ["id"],
+    "allow_missing_fields": True,
+    "definition": [{"name": "id", "path": ["id"], "type": "string"}, {"name": "n", "path": ["n"], "type": "int"}],
+}
+GOOD = '{\n    "id": "a",\n    "n": 1\n  }'
+BROKEN = '{\n    "id": "b",\n    "n": 2,\n  }'  # (a trailing comma)
+
+
+@pytest.mark.parametrize("close", ["]", "  ]", "\t]", " ]"])
+@pytest.mark.parametrize("end", ["", "\n", "\r\n"])
+def test_a_broken_last_elements_dead_letter_ends_before_the_arrays_bracket(close: str, end: str) -> None:
+    pm = mapper.compile_sink(PAIR_SINK)
+    text = f"[\n  {GOOD},\n  {GOOD.replace('a', 'c')},\n  {BROKEN}\n{close}{end}"
+    report = pm.validate(text.encode())
+    assert report.records == 3 and [(e.record, e.line, e.code) for e in report.errors] == [(2, 10, "invalid_json")], report.errors
+    assert report.errors[0].reason == "Invalid JSON: trailing comma in object at line 4 char 3 of the record", report.errors[0].reason
+    (rejected,) = report.rejected
+    assert rejected.raw == BROKEN.encode(), rejected.raw
+
+
+def test_an_array_of_arrays_keeps_its_last_elements_own_bracket() -> None:
+    # (an element that is an array closes with a `]` at its own indentation: the array's is less indented)
+    pm = mapper.compile_sink(PAIR_SINK)
+    text = "[\n  [\n    1\n  ],\n  [\n    2,\n  ]\n]\n"
+    report = pm.validate(text.encode())
+    assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 2, "not_an_object"), (1, 5, "invalid_json")], report.errors
+    assert report.rejected[1].raw == b"[\n    2,\n  ]", report.rejected[1].raw

@@ -1032,6 +1032,10 @@ def _elements(data: bytes, first_line: int, column: int = 0) -> tuple[list[bytes
             if found is None:  # the last element: it ends where the array's `]` starts its line (less indented)
                 if indent:
                     close = closing.search(text, pos + 1)
+                    if close is None and text[pos] == "{":
+                        # (or indented as its elements, ending the text: an object's own lines close with `}`,
+                        # its nested arrays' `]` are indented deeper)
+                        close = re.compile("\n[ \t]{0,%d}\\][ \t\r\n]*\\Z" % len(indent)).search(text, pos + 1)
                     at = -1 if close is None else close.start()
                 else:  # (elements at column 0, json.dumps(indent=0): a nested array's `]` starts a line too: the array's own is the last)
                     at = text.rfind("\n]", pos + 1)
