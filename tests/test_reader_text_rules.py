@@ -223,3 +223,31 @@ def test_an_array_of_arrays_keeps_its_last_elements_own_bracket() -> None:
     report = pm.validate(text.encode())
     assert [(e.record, e.line, e.code) for e in report.errors] == [(0, 2, "not_an_object"), (1, 5, "invalid_json")], report.errors
     assert report.rejected[1].raw == b"[\n    2,\n  ]", report.rejected[1].raw
+
+
+# --- objects one after another, as `jq .` prints them, indented: reading goes on after a broken one ----
+
+
+def _pretty(i: int, indent: str, broken: bool = False) -> str:
+    text = json.dumps({"id": f"r{i}", "n": i, "tags": [{"k": 1}, {"k": 2}]}, indent=2)
+    if broken:
+        text = text.replace(f'"n": {i},', f'"n": {i},,')
+    return "\n".join(indent + line for line in text.split("\n"))
+
+
+@pytest.mark.parametrize("indent", ["", "  ", "\t", "    "])
+@pytest.mark.parametrize("first_broken", [False, True])
+def test_objects_indented_alike_are_read_on_after_a_broken_one(indent: str, first_broken: bool) -> None:
+    pm = mapper.compile_sink(PAIR_SINK)
+    broken = 0 if first_broken else 1
+    objects = [_pretty(i, indent, broken=i == broken) for i in range(4)]
+    report = pm.validate(("\n".join(objects) + "\n").encode())
+    # each object is 12 lines: record i starts on line 12 i + 1; the nested objects, indented
+    # deeper than the stream's own, split nothing
+    assert report.records == 4, [(e.record, e.line, e.reason) for e in report.errors]
+    (error,) = report.errors
+    assert (error.record, error.line, error.code) == (broken, 12 * broken + 1, "invalid_json"), error
+    assert error.reason == f"Invalid JSON: a comma with no member before it at line 3 char {10 + len(indent)} of the record", error.reason
+    (rejected,) = report.rejected
+    assert rejected.raw == objects[broken][len(indent) :].encode(), rejected.raw
+    assert sorted(report.failed) == [broken]

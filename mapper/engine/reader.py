@@ -1158,6 +1158,17 @@ def _chunked(found: tuple[list[bytes], list[int | None], list[int]], chunk_recor
 #: What, after a value, shows it was closed early: a member (``"key":``, after a comma too), or closing brackets.
 _CLOSED_EARLY = re.compile(r'(?:,[ \t\r\n]*)?"(?:[^"\\\n]|\\.)*"[ \t\r\n]*:|[:}\]]')
 _VALUE_START = re.compile(r"\n[{\[]")
+
+
+@functools.lru_cache(maxsize=16)
+def _value_start(indent: str) -> re.Pattern[str]:
+    """Where a value of a stream of values indented by ``indent`` (its first value's, see
+    :func:`_values`) may start: a line starting with ``{`` or ``[``, at column 0 or after that
+    indentation (``jq .`` output indented whole, pasted from a log). Values nested in a record
+    are indented deeper, so a line so indented starts no value of theirs."""
+    return _VALUE_START if not indent else re.compile("\\n(?:" + re.escape(indent) + ")?[{\\[]")
+
+
 _VALUE_START_BYTES = re.compile(rb"\n[{\[]")
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 
@@ -1176,8 +1187,9 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
 
     Each value is found with the standard library's ``raw_decode`` (this is no format to be
     fast in: NDJSON is); a value that does not parse is one broken value up to the next
-    line that starts with ``{`` or ``[`` (where `jq .` starts each value), and reading goes
-    on there: the values after a broken one are not lost in it.
+    line that starts with ``{`` or ``[`` (where `jq .` starts each value), at column 0 or
+    indented as the first value is (:func:`_value_start`), and reading goes on there: the
+    values after a broken one are not lost in it.
 
     ``records``: the values are records, and one followed by what cannot start a value
     (``"key":``, ``}``) was closed early: it is broken up to the next such line, one bad record,
@@ -1188,10 +1200,14 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
     decoder = json.JSONDecoder()
     ws = " \t\r\n"
     pos = _skip_space(text)
+    # the values' indentation, their first's (where it starts its line: not after what stands
+    # before ``data`` on its first line): a broken value ends where a line starts so, or at column 0
+    indent = text[text.rfind("\n", 0, pos) + 1 : pos]
+    starts = _value_start("" if indent.strip(" \t") or (column and "\n" not in text[:pos]) else indent)
     try:
         _value, end = decoder.raw_decode(text, pos)
     except (ValueError, RecursionError):
-        if _VALUE_START.search(text, pos + 1) is None:
+        if starts.search(text, pos + 1) is None:
             return None  # one broken value: the caller's one bad record
     else:
         if _skip_space(text, end) == len(text):
@@ -1205,10 +1221,10 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
     ahead = [-1, 0]  # (_value_line_ahead's last look)
     while pos < len(text):
         try:
-            end = _decode_at(decoder, text, pos, _value_line_ahead(text, pos, ahead)) if broken else decoder.raw_decode(text, pos)[1]
+            end = _decode_at(decoder, text, pos, _value_line_ahead(text, pos, ahead, starts)) if broken else decoder.raw_decode(text, pos)[1]
         except (ValueError, RecursionError):
             broken = True
-            found = _VALUE_START.search(text, pos + 1)
+            found = starts.search(text, pos + 1)
             end = len(text) if found is None else found.start() + 1
             raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
             lines.append(line)
@@ -1223,7 +1239,7 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
             # (`"lat": 16.05}}`), and it is broken up to the next line starting with `{` or `[`,
             # as one that does not parse is (not a good record, then a string, then junk)
             broken = True
-            found = _VALUE_START.search(text, nxt)
+            found = starts.search(text, nxt)
             end = nxt = len(text) if found is None else found.start() + 1
             raws.append(text[pos:end].rstrip(ws).encode("utf-8", "surrogateescape"))
         else:
@@ -1240,7 +1256,7 @@ def _values(data: bytes, first_line: int, column: int = 0, records: bool = False
 _NEAR = 1 << 20
 
 
-def _value_line_ahead(text: str, pos: int, ahead: list[int]) -> int:
+def _value_line_ahead(text: str, pos: int, ahead: list[int], starts: re.Pattern[str] = _VALUE_START) -> int:
     """Where the next line starting with ``{`` or ``[`` after ``pos`` starts (its newline), when one
     is within ``_NEAR``; else the text's end.
 
@@ -1250,7 +1266,7 @@ def _value_line_ahead(text: str, pos: int, ahead: list[int]) -> int:
     """
     found, looked = ahead
     if found <= pos:  # (passed, or none up to where the last look stopped: looked for from there)
-        bound = _VALUE_START.search(text, pos + 1 if found >= 0 else max(pos + 1, looked - 1), pos + _NEAR)
+        bound = starts.search(text, pos + 1 if found >= 0 else max(pos + 1, looked - 1), pos + _NEAR)
         found = ahead[0] = -1 if bound is None else bound.start()
         ahead[1] = pos + _NEAR
     return len(text) if found < 0 else found
