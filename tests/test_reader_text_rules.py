@@ -251,3 +251,56 @@ def test_objects_indented_alike_are_read_on_after_a_broken_one(indent: str, firs
     (rejected,) = report.rejected
     assert rejected.raw == objects[broken][len(indent) :].encode(), rejected.raw
     assert sorted(report.failed) == [broken]
+
+
+# --- lines ending in a lone CR: places count LF line ends only, and the report says so ---------------
+
+CR_NOTE_START = "the input's lines end in a lone CR (carriage return), as classic Mac OS wrote them: a line L and char N here count LF"
+
+
+def _cr_inputs() -> dict[str, tuple[str, int]]:
+    """Inputs laid out over lines, their record 1 refused (its n a string): each with the char of that n's value."""
+    records = [{"id": "a", "n": 1}, {"id": "b", "n": "x"}, {"id": "c", "n": 3}]
+    texts = [json.dumps(r, indent=2) for r in records]
+    array = "[\n" + ",\n".join(texts) + "\n]\n"
+    body = '{"records": [\n' + ",\n".join('{"value": ' + t + "}" for t in texts) + "\n]}\n"
+    stream = "\n".join(texts) + "\n"
+    return {"array": (array, 0), "body": (body, 0), "stream": (stream, 0)}
+
+
+@pytest.mark.parametrize("kind", ["array", "body", "stream"])
+def test_a_document_of_lone_cr_lines_is_placed_by_lf_lines_and_says_so(kind: str) -> None:
+    pm = mapper.compile_sink(PAIR_SINK)
+    text, _ = _cr_inputs()[kind]
+    lf = pm.validate(text.encode())
+    assert [(e.record, e.code) for e in lf.errors] == [(1, "invalid_value")] and not any("lone CR" in n for n in lf.notes), (lf.errors, lf.notes)
+    crlf = pm.validate(text.replace("\n", "\r\n").encode())
+    assert [(e.record, e.line, e.code) for e in crlf.errors] == [(e.record, e.line, e.code) for e in lf.errors]
+    assert not any("lone CR" in n for n in crlf.notes), crlf.notes
+    cr = pm.validate(text.replace("\n", "\r").encode())
+    if kind == "stream":  # (one line by LF line ends, as NDJSON's lone-CR lines are: refused whole, its error says why)
+        (error,) = cr.errors
+        assert (error.record, error.line, error.code) == (0, 1, "invalid_json") and "the lines end in a lone CR" in error.reason, error
+        return
+    # one rule: LF line ends only (as NDJSON's, JSON decoders', grep -n's); all of it is line 1, and the report says why
+    assert [(e.record, e.code) for e in cr.errors] == [(1, "invalid_value")], cr.errors
+    assert [e.line for e in cr.errors] == [1], cr.errors
+    assert [n for n in cr.notes if n.startswith(CR_NOTE_START)], cr.notes
+
+
+def test_a_broken_document_of_lone_cr_lines_is_placed_by_its_char_on_line_1() -> None:
+    pm = mapper.compile_sink(PAIR_SINK)
+    text = "[\r" + ",\r".join(['{\r  "id": "a"\r}', '{\r  "id": "b",\r}']) + "\r]\r"
+    report = pm.validate(text.encode())
+    (error,) = report.errors
+    char = text.index(",\r}") + 3  # (the `}` after the trailing comma, from 1)
+    assert error.line == 1 and error.reason.endswith(f"at char {char}"), error.reason
+    assert text[char - 1] == "}"
+    assert [n for n in report.notes if n.startswith(CR_NOTE_START)], report.notes
+
+
+def test_ndjson_of_lone_cr_lines_keeps_its_hint() -> None:
+    pm = mapper.compile_sink(PAIR_SINK)
+    report = pm.validate(b'{"id": "a"}\r{"id": "b"}\r')
+    (error,) = report.errors
+    assert "the lines end in a lone CR (carriage return)" in error.reason, error.reason

@@ -2771,6 +2771,10 @@ def bytes_units(
         data = data[3:]
     if fmt not in INPUT_FORMATS[1:]:
         raise InputError(f"unknown input format {input_format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    if fmt != "ndjson":  # (NDJSON's lines ending so run into one: its error says it, gojson.lone_cr_hint)
+        lone_cr = lone_cr_notice(data)
+        if lone_cr is not None:
+            yield lone_cr
     if records_path is not None:  # documents holding records: one per line, or one in all
         if fmt == "ndjson":
             limit = line_limit(max_record, records_path)
@@ -2783,6 +2787,24 @@ def bytes_units(
         yield from endpoint_units(data)
     else:
         yield from noticed(measured(split_lines(data, chunk_size, max_record), max_record))
+
+
+#: The note on a document whose lines end in a lone CR (:func:`lone_cr_notice`).
+LONE_CR_NOTE = (
+    "the input's lines end in a lone CR (carriage return), as classic Mac OS wrote them: a line L and char N here count LF (\\n) "
+    "line ends only, as JSON decoders, `wc -l` and `grep -n` do (the CRs are blanks between values, and the places fall on fewer lines "
+    "than an editor shows); convert them first to place errors on the lines an editor shows, e.g. `tr '\\r' '\\n' < FILE`"
+)
+
+
+def lone_cr_notice(data: bytes) -> Notice | None:
+    """The note on a document (read whole: a JSON array, a request body, objects one after another)
+    some of whose lines end in a lone CR, when a record failed: every place in it counts LF line ends
+    only (one rule everywhere: NDJSON's lines are LF's, and a lone CR is JSON's whitespace), which
+    an editor, taking the CRs as line ends, shows otherwise. One ``memchr`` of a document without a CR."""
+    if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
+        return None
+    return Notice(LONE_CR_NOTE, kind="lines")
 
 
 def _is_terminal(stream: Any) -> bool:
