@@ -109,7 +109,7 @@ from .engine.reader import (
 from .errors import InputError, MapperError, OptionError, OutputError, check_function, escaped_json, option_text, preview, shown_name
 from .options import INPUT_FORMATS, MAX_RECORD_SIZE, RECORDS_PATH_AND_BODY
 from .paths import to_dot_notation
-from .report import RecordError, plural, too_large_reason
+from .report import RecordError, plural
 from .writers import json_bytes, json_line, new_temp, remove_temp, sync_directory, sync_file, temp_kept, temp_stem
 
 __all__ = ["Ack", "EndpointUnreachable", "SendError", "SendTotals", "Sender", "add_send_parser", "cmd_send"]
@@ -1287,7 +1287,7 @@ def _items(
         if isinstance(unit, BrokenDocument):  # (one of several documents keeps its text for its dead letter)
             items = [(bytes(unit.raw) if unit.one_record and unit.raw else None, (unit.code, unit.message), unit.line, 0)]
         elif isinstance(unit, OversizedRecord):
-            items = [(None, ("too_large", too_large_reason(unit.size, unit.limit)), unit.first_line, 0)]
+            items = [(None, ("too_large", unit.reason), unit.first_line, 0)]
         elif isinstance(unit, RawRecords):
             bad = unit.bad or {}
             lines, cols = unit.lines, unit.cols

@@ -304,3 +304,14 @@ def test_ndjson_of_lone_cr_lines_keeps_its_hint() -> None:
     report = pm.validate(b'{"id": "a"}\r{"id": "b"}\r')
     (error,) = report.errors
     assert "the lines end in a lone CR (carriage return)" in error.reason, error.reason
+
+
+def test_send_says_why_a_line_is_refused_in_the_readers_words() -> None:
+    # (send read the unit's size alone: a line refused for its blanks said its record was too large)
+    from mapper.engine.reader import OversizedRecord
+    from mapper.send import Resume, _items
+
+    unit = OversizedRecord(40, LIMIT, b" " * 40, 3, 3 * LIMIT)
+    ((raw, position, problem),) = list(_items(0, [unit], Resume(), 0, None))
+    assert raw is None and position.line == 3 and problem == ("too_large", unit.reason)
+    assert unit.reason.startswith(f"the line is {3 * LIMIT:,} bytes, more than twice the {LIMIT:,} a record may have"), unit.reason
