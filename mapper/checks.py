@@ -558,7 +558,9 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         except PathSyntaxError as exc:
             if not ck.said_as_unicode(pw, raw):  # (a path holding half of a surrogate pair is said once, where the text is checked)
                 ck.error(
-                    pw, "path-syntax", exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position}" + (f"; {exc.hint}" if exc.hint else "")
+                    pw,
+                    "path-syntax",
+                    exc.render() if len(raw) < 2000 else f"{exc.message} at character {exc.position + 1}" + (f"; {exc.hint}" if exc.hint else ""),
                 )
             return None
         if path.keys is not None and len(path.keys) > MAX_PATH_KEYS:

@@ -129,7 +129,7 @@ class _UnicodeText:
         if escaped is not None:
             byte = ord(escaped.group()) - 0xDC00
             raise argparse.ArgumentTypeError(
-                f"the value holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start()}): "
+                f"the value holds the byte \\x{byte:02x}, which is not UTF-8 (at character {escaped.start() + 1}): "
                 "an option's value is Unicode text; give it in UTF-8"
             )
         return text if self.read is None else self.read(text)

@@ -357,7 +357,8 @@ class DefinitionError(MapperError):
 
 
 class PathSyntaxError(MapperError):
-    """A path string that does not parse; ``position`` is the 0-based character index."""
+    """A path string that does not parse; ``position`` is the 0-based character index (the message
+    says it counted from 1, as an editor's column: ``at character 6`` of ``data..lat``)."""
 
     def __init__(self, message: str, expression: str, position: int, hint: str = ""):
         self.message = message
@@ -378,7 +379,7 @@ class PathSyntaxError(MapperError):
         # one column per character: white space as a space, other unprintable ones (\r, NUL, U+2028) as U+FFFD
         shown = lead + "".join(c if c.isprintable() else " " if c in "\t\n" else "\ufffd" for c in window) + tail
         caret = " " * (len(lead) + pos - start) + "^"
-        return f"{self.message} at character {pos}\n  {shown}\n  {caret}" + (f"\n  {self.hint}" if self.hint else "")
+        return f"{self.message} at character {pos + 1}\n  {shown}\n  {caret}" + (f"\n  {self.hint}" if self.hint else "")
 
 
 class InputError(MapperError):

@@ -968,7 +968,9 @@ def _looks_java(layout: str) -> bool:
 
 
 def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
-    """Problems with a user-written Go layout as (``'error'|'warning'``, message, position).
+    """Problems with a user-written Go layout as (``'error'|'warning'``, message, position): the
+    position is the 0-based index of the character meant, or None; the message does not say it
+    (the caller adds it, counted from 1 as every place a message names: types/times.py).
 
     Errors: a strftime or Java/ICU pattern (with its Go translation when there is one), or
     a layout with no reference-time element at all. Warnings: no date or no year, a 12-hour
@@ -1004,8 +1006,7 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
             out.append(
                 (
                     "warning",
-                    "%r at position %d is a 12-hour clock hour and there is no PM"
-                    " element: hours 13-23 are rejected; use 15 for a 24-hour clock" % (layout[start:end], start),
+                    "%r is a 12-hour clock hour and there is no PM element: hours 13-23 are rejected; use 15 for a 24-hour clock" % (layout[start:end],),
                     start,
                 )
             )
@@ -1026,9 +1027,7 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
             out.append(
                 (
                     "warning",
-                    "the 'Z' at position %d is literal text, not a zone: values "
-                    "must contain it and offsets such as +01:00 are rejected; use Z07:00 "
-                    "to accept both" % pos,
+                    "the 'Z' is literal text, not a zone: values must contain it and offsets such as +01:00 are rejected; use Z07:00 to accept both",
                     pos,
                 )
             )
@@ -1036,7 +1035,5 @@ def check_layout(layout: str) -> list[tuple[str, str, Optional[int]]]:
         mo = re.search(r"\+0?7(:?00)?", lit)
         if mo:
             pos = pstart + mo.start()
-            out.append(
-                ("warning", "%r at position %d is literal text, not a zone offset; numeric zones are written -0700, -07:00 or Z07:00" % (mo.group(0), pos), pos)
-            )
+            out.append(("warning", "%r is literal text, not a zone offset; numeric zones are written -0700, -07:00 or Z07:00" % (mo.group(0),), pos))
     return out

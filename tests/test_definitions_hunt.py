@@ -231,7 +231,7 @@ def test_a_jmespath_syntax_errors_token_is_quoted_cut_short_and_with_its_control
     # the library's message quotes the token it did not expect, decoded: a quoted identifier's
     # \u001b was printed as a raw ESC, and a 100,000-character token made as long a message
     message = _path_problems('@ "x\\u001by"')["/definition/1/path"]
-    assert message.startswith("invalid path: Unexpected token: x\\u001by at character 2"), message
+    assert message.startswith("invalid path: Unexpected token: x\\u001by at character 3"), message
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", message)
     long = _path_problems("@ " + "L" * 100_000)["/definition/1/path"]
     assert len(long) < 1000, len(long)

@@ -64,7 +64,7 @@ def test_records_path_byte_not_utf8_is_named_not_called_half_a_surrogate_pair(tm
     out, err = capsys.readouterr()
     assert exit_.value.code == 2 and out == ""
     assert "surrogate" not in err and "udcff" not in err
-    assert "--records-path: the value holds the byte \\xff, which is not UTF-8 (at character 2)" in err
+    assert "--records-path: the value holds the byte \\xff, which is not UTF-8 (at character 3)" in err
 
 
 def test_records_path_lone_surrogate_from_python_keeps_its_words():

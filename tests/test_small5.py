@@ -22,8 +22,8 @@ COMMANDS = {"check", "explain", "validate", "map", "infer", "bench", "send", "se
 #: ``$'a\xff'`` as Python hands it over (os.fsdecode's escape of the byte 0xff)
 NOT_UTF8 = os.fsdecode(b"a\xff")
 
-#: what every text option says of it (the byte at character 1 of "a\xff")
-SAID = "the value holds the byte \\xff, which is not UTF-8 (at character 1): an option's value is Unicode text; give it in UTF-8"
+#: what every text option says of it (the byte at character 2 of "a\xff", counted from 1)
+SAID = "the value holds the byte \\xff, which is not UTF-8 (at character 2): an option's value is Unicode text; give it in UTF-8"
 
 
 def _command_parsers() -> dict[str, argparse.ArgumentParser]:
@@ -133,7 +133,7 @@ def test_the_messages_that_showed_the_escape_name_the_byte(tmp_path: Path, capsy
     out, err = capsys.readouterr()
     assert exit_.value.code == 2 and out == ""
     assert "udcff" not in err
-    assert f"argument {option[-1]}: the value holds the byte \\xff, which is not UTF-8 (at character 0)" in err
+    assert f"argument {option[-1]}: the value holds the byte \\xff, which is not UTF-8 (at character 1)" in err
 
 
 def test_a_command_name_holding_such_a_byte_is_named_too(capsys: pytest.CaptureFixture[str]) -> None:

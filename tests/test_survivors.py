@@ -780,7 +780,7 @@ def test_a_decimal_string_past_19_significant_digits_warns_even_when_its_scale_f
 def test_a_layout_problem_says_its_character_only_when_it_has_one():
     # kills times.py `if pos is not None` -> `if not pos is not None` in the Layout message
     at = problem_messages(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "2006-01-02 %Y"}}))
-    assert at[("/definition/1/config/Layout", "layout")].endswith("(at character 11)")
+    assert at[("/definition/1/config/Layout", "layout")].endswith("(at character 12)")
     nowhere = problem_messages(schema({"name": "t", "path": ["t"], "type": "timestamp", "config": {"Layout": "yyyy-MM-dd"}}))
     assert "at character" not in nowhere[("/definition/1/config/Layout", "layout")]
 

@@ -97,9 +97,9 @@ def test_a_path_errors_caret_stands_under_its_character(browser: Any) -> None:  
         new_source(driver, server, "flights", "carets", "aircraft", {"_id": "id", "lat": "a..b"}, "continue")
         by_id(driver, "create").click()  # (every problem shown)
         check = read_when(driver, lambda d: d.execute_script(read, "#columns tr[data-column=lat] p.check"), lambda r: r and r[0][1], "the path's check")
-        assert check == [["empty key (two dots in a row, or a leading dot) at character 2", "  a..b\n    ^"]], check
+        assert check == [["empty key (two dots in a row, or a leading dot) at character 3", "  a..b\n    ^"]], check
         listed = read_when(driver, lambda d: d.execute_script(read, "#problems li"), lambda r: any(c for _t, c in r), "the problems list")
-        assert ["Column lat: empty key (two dots in a row, or a leading dot) at character 2", "  a..b\n    ^"] in listed, listed
+        assert ["Column lat: empty key (two dots in a row, or a leading dot) at character 3", "  a..b\n    ^"] in listed, listed
 
 
 # ---------------------------------------------------------------------------------------

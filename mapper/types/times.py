@@ -100,7 +100,7 @@ class _Time(ColumnType):
         layout = values.get("Layout")
         if layout:  # "" is the default layout, as in the ingester
             for severity, message, pos in golayout.check_layout(layout):
-                where_msg = f" (at character {pos})" if pos is not None else ""
+                where_msg = f" (at character {pos + 1})" if pos is not None else ""  # (counted from 1, as every place a message names)
                 report = rules.error if severity == "error" else rules.warning if severity == "warning" else rules.note
                 report("Layout", "layout", f"Layout {preview(layout)!r}: {message}{where_msg}")
                 if severity == "error":
