@@ -9,10 +9,12 @@ live with the type (:meth:`mapper.types.ColumnType.check_config`).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
 
 from . import golayout
 from .errors import (
@@ -38,7 +40,11 @@ from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
     "COLUMN_NAME_RE",
+    "FEATUREBASE_NAME_RE",
+    "NAME_NOT_STORED",
     "NAME_RE",
+    "NAME_REFUSED",
+    "NAME_REFUSED_TABLE",
     "Checker",
     "ConfigKeyWhere",
     "Entries",
@@ -65,9 +71,18 @@ NAME_MAX = 230
 #: text for ``mapper check`` and the web UI's page, which says it without asking (a name of 65 KB
 #: asked about in a URL was refused for its length, 414, not told the rule).
 NAME_TOO_LONG = "the sink name is {length} characters long; at most {max} are allowed"
-# FeatureBase's field name rule (pilosa.ValidateName: ``^[a-z][a-z0-9Θ_-]{0,229}$``), and
-# ``_id``, the name a UI form's id column has in the body it becomes
+#: FeatureBase's index and field name rule (pilosa.ValidateName: ``^[a-z][a-z0-9Θ_-]{0,229}$``),
+#: checked on every table and column it creates (CREATE TABLE's, the ingester's): a name it
+#: refuses cannot be a table's or a column's.
+FEATUREBASE_NAME_RE = re.compile("[a-z][a-z0-9\u0398_-]{0,229}")
+# FeatureBase's field name rule, and ``_id``, the name a UI form's id column has in the body it becomes
 COLUMN_NAME_RE = re.compile("_id|[a-z][a-z0-9\u0398_-]{0,229}")
+#: What follows a stored column's refused name (an error): the endpoint cannot take the sink.
+NAME_REFUSED = "FeatureBase refuses the name ('invalid index or field name'): no table has such a column, so the endpoint refuses the sink"
+#: What follows the identity's own column's refused name (a warning): the ingester never creates it.
+NAME_NOT_STORED = "it names the record's identity, which is not stored as a column, so FeatureBase never checks it"
+#: What follows a name in a CREATE TABLE statement FeatureBase refuses (an error).
+NAME_REFUSED_TABLE = "FeatureBase refuses the statement ('invalid index or field name'), so no table has it"
 _ENTRY_KEYS = ("name", "path", "type", "config")
 #: The largest definition mapper compiles (compiling is linear; this keeps it to seconds).
 MAX_COLUMNS = 10_000
@@ -322,9 +337,30 @@ def check_column_count(ck: Checker, count: int, where: tuple[str | int, ...]) ->
     return True
 
 
-def bad_name_message(name: str, what: str) -> str:
-    """The warning for a column (or table) name FeatureBase's name rule refuses; every form words it so."""
-    return f"{preview(name)!r} is not a valid FeatureBase {what} name (lowercase letters, digits, '_' and '-', starting with a letter, at most 230 characters)"
+def bad_name_message(name: str, what: str, consequence: str = "") -> str:
+    """The problem of a column (or table) name FeatureBase's name rule refuses; every form words it
+    so: the rule, what in the name breaks it, then ``consequence`` (:data:`NAME_REFUSED`, ...) and,
+    for an error, a name the rule takes."""
+    said = f"{preview(name)!r} is not a valid FeatureBase {what} name (lowercase letters, digits, '_' and '-', starting with a letter, at most 230 characters)"
+    if not consequence:
+        return said
+    if not name:
+        why = "it is empty"
+    elif len(name) > NAME_MAX:
+        why = f"it is {len(name):,} characters long"
+    elif not ("a" <= name[0] <= "z"):
+        why = f"it starts with {_name_char(name[0])}"
+    else:  # (counted from 1, as an editor counts, as the sink name rule says it)
+        bad = next((i for i, c in enumerate(name) if not FEATUREBASE_NAME_RE.fullmatch("a" + c)), 0)
+        why = f"character {bad + 1} is {_name_char(name[bad])}"
+    if consequence == NAME_NOT_STORED:
+        return f"{said}: {why}; {consequence}"
+    hint = re.sub("[^a-z0-9\u0398_-]", "_", name.lower())[:NAME_MAX]
+    if not ("a" <= hint[:1] <= "z"):
+        hint = ("c" + hint)[:NAME_MAX]
+    if len(name) > NAME_MAX:  # (a name cut short says nothing shown cut short again)
+        return f"{said}: {why}; {consequence} (cut it to {NAME_MAX} characters)"
+    return f"{said}: {why}; {consequence} (e.g. {preview(hint)!r})"
 
 
 def check_sink_name(ck: Checker, doc: Mapping[str, Any], where: tuple[str | int, ...]) -> str | None:
@@ -377,6 +413,10 @@ class Entries:
     columns: list[Column]
     ok: bool
     named: dict[str, tuple[list[int], str | None]]
+    #: (entry index, pointer to its name, name) of each entry naming a column by a name
+    #: FeatureBase refuses: an error, or a warning for the identity's own column (not stored),
+    #: as :func:`check_column_names` says once the identity is known
+    refused: list[tuple[int, tuple[str | int, ...], str]] = field(default_factory=list)
 
 
 def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str, hint: str = "") -> Entries | None:
@@ -396,8 +436,9 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     named: dict[str, tuple[list[int], str | None]] = {}
     ok = True
     record_times: list[int] = []
+    refused: list[tuple[int, tuple[str | int, ...], str]] = []
     for i, entry in enumerate(definition[:CHECKED_ENTRIES]):
-        col = check_entry(ck, entry, where + (i,), i, form)
+        col = check_entry(ck, entry, where + (i,), i, form, refused)
         # names repeat whether or not the entries check (every problem in one pass)
         fields = _fields_of(entry) if col is None else {}
         name = col.name if col is not None else fields.get("name")
@@ -432,7 +473,41 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             "the time views of the record it took before it, which may be another request's",
         )
     too_many = check_path_tree(ck, columns, lambda col: where + (col.index, "path")) or too_many
-    return Entries(columns, ok and not too_many, named)
+    return Entries(columns, ok and not too_many, named, refused)
+
+
+#: Set while a stored batch's sink is read back (see :func:`stored_sink_names`).
+_STORED_SINK = contextvars.ContextVar("mapper_stored_sink", default=False)
+
+
+@contextlib.contextmanager
+def stored_sink_names() -> Iterator[None]:
+    """Within it, a column name FeatureBase refuses is a warning: the sink a batch file holds
+    (``read_batch``) was written by a mapper that took such names, or from a Sink built in
+    Python (whose names are taken as they are); the file's columns are read by them."""
+    token = _STORED_SINK.set(True)
+    try:
+        yield
+    finally:
+        _STORED_SINK.reset(token)
+
+
+def check_column_names(ck: Checker, entries: Entries, key: str | None) -> bool:
+    """Say each name of ``entries.refused``: an error where the column is stored (no FeatureBase
+    table has it), a warning for the entry of ``key``, the identity's own column when it is not
+    stored (an id_field, a lone string primary key: the ingester never creates nor looks up
+    that column). Whether any was an error."""
+    bad = False
+    stored = _STORED_SINK.get()
+    for i, pointer, name in entries.refused:
+        if key is not None and name == key and entries.named.get(name, ([], None))[0][:1] == [i]:
+            ck.warning(pointer, "column-name", bad_name_message(name, "column", NAME_NOT_STORED))
+        elif stored:  # (a batch file's sink: see stored_sink_names)
+            ck.warning(pointer, "column-name", bad_name_message(name, "column", NAME_REFUSED))
+        else:
+            ck.error(pointer, "column-name", bad_name_message(name, "column", NAME_REFUSED))
+            bad = True
+    return bad
 
 
 def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str) -> list[Column] | None:
@@ -441,7 +516,12 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
     return entries.columns if entries is not None and entries.ok else None
 
 
-def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str) -> Column | None:
+def check_entry(
+    ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str, refused: list[tuple[int, tuple[str | int, ...], str]] | None = None
+) -> Column | None:
+    """The entry's Column, or None when it has an error (each reported to ``ck``). A name
+    FeatureBase refuses is added to ``refused``, to be said once the identity is known
+    (:func:`check_column_names`); without it, it is an error here."""
     if not isinstance(entry, Mapping):
         ck.error(where, "wrong-type", f"a column entry must be an object with name, path, type and config, not {json_type(entry)}")
         return None
@@ -461,7 +541,12 @@ def check_entry(ck: Checker, entry: Any, where: tuple[str | int, ...], index: in
         ok = False
     elif not COLUMN_NAME_RE.fullmatch(name) and entry.get("type") != "recordTime":
         # (a recordTime entry names the record's time, not a FeatureBase column: the UI form calls it _timeQuantum)
-        ck.warning(at("name"), "column-name", bad_name_message(name, "column"))
+        if ck.said_as_unicode(at("name"), name):
+            pass  # (said there: invalid-unicode)
+        elif refused is not None:
+            refused.append((index, at("name"), name))
+        else:
+            ck.error(at("name"), "column-name", bad_name_message(name, "column", NAME_REFUSED))
 
     path = check_path(ck, entry, where, form, spelled.get("path", "path"))
     if path is None:

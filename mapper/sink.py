@@ -35,6 +35,7 @@ from .checks import (
     LongFloat,
     LongInteger,
     WrittenNumbers,
+    check_column_names,
     check_entries,
     check_paths,
     check_sink_name,
@@ -863,6 +864,8 @@ def _check_schema_parts(
             _check_id_column(ck, id_field, id_where, entries.named, list(by_name), definition_where)
         if pk_fields is not None:
             pk_fields = _check_key_columns(ck, pk_fields, pk_where, where, entries.named, list(by_name), definition_where)
+        if check_column_names(ck, entries, _unstored_key(id_field, pk_fields, entries.named)):
+            columns = None
         check_paths(ck, checked)
     reserved = (id_field is not None or pk_fields is not None) and _stores_reserved_id(ck, checked, id_field, pk_fields, definition_where)
     if reserved or columns is None or allow_missing is None or (id_field is None and pk_fields is None):
@@ -1016,6 +1019,16 @@ def _check_key_columns(
         if given[1] == "strings":
             ck.error(pkw, "identity-type", f"primary key field {preview(pk)!r} is a strings column{first}; a set of strings cannot be a key")
     return tuple(p.strip(GO_SPACE) for p in pk_fields)
+
+
+def _unstored_key(id_field: str | None, pk_fields: tuple[str, ...] | None, named: Mapping[str, tuple[list[int], str | None]]) -> str | None:
+    """The name of the identity's own column when the ingester does not store it (idk's
+    batchFromSchema skips it): an id_field's, or a lone primary key's of type string."""
+    if id_field is not None:
+        return id_field
+    if pk_fields is not None and len(pk_fields) == 1 and named.get(pk_fields[0], ([], None))[1] == "string":
+        return pk_fields[0]
+    return None
 
 
 def _stores_reserved_id(

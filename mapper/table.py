@@ -61,7 +61,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 from . import golayout
 from .checks import (
     COLUMN_NAME_RE,
-    NAME_RE,
+    FEATUREBASE_NAME_RE,
+    NAME_REFUSED_TABLE,
     Checker,
     bad_name_message,
     check_column_count,
@@ -960,12 +961,12 @@ def _analyze(table: Table) -> list[TableProblem]:
     def add(severity: str, code: str, message: str, at: Position) -> None:
         out.append(TableProblem(severity, code, message, at, sql))
 
-    if not NAME_RE.fullmatch(table.name):
-        # FeatureBase's ValidateName, the sink name rule of the body form
+    if not FEATUREBASE_NAME_RE.fullmatch(table.name):
+        # FeatureBase's ValidateName, which CREATE TABLE checks on the table and every column it creates
         add(
-            "warning",
+            "error",
             "table-name",
-            bad_name_message(table.name, "table"),
+            bad_name_message(table.name, "table", NAME_REFUSED_TABLE),
             table.name_position or table.position,
         )
     seen: dict[str, TableColumn] = {}
@@ -975,9 +976,9 @@ def _analyze(table: Table) -> list[TableProblem]:
         elif not COLUMN_NAME_RE.fullmatch(col.name):
             # the column name rule of the body form (mapper.checks.check_entry), in its words
             add(
-                "warning",
+                "error",
                 "column-name",
-                bad_name_message(col.name, "column"),
+                bad_name_message(col.name, "column", NAME_REFUSED_TABLE),
                 col.position,
             )
         first = seen.get(col.name)

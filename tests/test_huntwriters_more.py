@@ -13,6 +13,7 @@ import pytest
 
 import mapper
 from mapper import cli
+from tests.odd_names import odd_named
 
 
 def _long_name_sink(name: str) -> dict[str, object]:
@@ -24,17 +25,18 @@ def _long_name_sink(name: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("length", [239, 70_000])
-def test_a_long_column_name_is_no_npz_member_name(tmp_path: Path, length: int, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_long_column_name_is_no_npz_member_name(tmp_path: Path, length: int) -> None:
     """A plain name (ASCII letters) was the column's key in an .npz at any length: past 65,535
     bytes a zip member's name cannot be (struct.error, a traceback, after the whole input was
     mapped), and past 255 no file name can (``unzip`` cannot write the member out). Such a name
-    is keyed ``col<i>``, as a name that is not plain is; the header names the column."""
+    is keyed ``col<i>``, as a name that is not plain is; the header names the column. (Past 230
+    characters check refuses the name, FeatureBase's rule: a Sink built in Python has it.)"""
+    from mapper import writers
+
     name = "a" * length
-    (tmp_path / "sink.json").write_text(json.dumps(_long_name_sink(name)))
-    (tmp_path / "r.ndjson").write_text('{"id": 1, "v": 2, "w": 3}\n{"id": 2, "v": null}\n')
+    batch = mapper.compile_sink(odd_named(_long_name_sink(name))).map(b'{"id": 1, "v": 2, "w": 3}\n{"id": 2, "v": null}\n')
     out = tmp_path / "out.npz"
-    code = cli.main(["map", str(tmp_path / "sink.json"), str(tmp_path / "r.ndjson"), "-o", str(out), "-q"])
-    assert code == 0, capsys.readouterr().err
+    writers.write_npz(batch, out)
     with zipfile.ZipFile(out) as zf:
         members = zf.namelist()
     assert max(len(m.encode()) for m in members) <= 255
@@ -48,8 +50,8 @@ def test_a_long_column_name_is_no_npz_member_name(tmp_path: Path, length: int, c
 
 def test_a_plain_name_of_238_characters_is_its_own_key(tmp_path: Path) -> None:
     """(The longest: with the longest suffix a key takes, ``.utf8_offsets.npy``, 255 bytes.)"""
-    name = "b" * 238
-    batch = mapper.compile_sink(_long_name_sink(name)).map(b'{"id": 1, "v": 2}\n')
+    name = "b" * 238  # (check refuses it, past 230 characters: a Sink built in Python has it)
+    batch = mapper.compile_sink(odd_named(_long_name_sink(name))).map(b'{"id": 1, "v": 2}\n')
     out = tmp_path / "out.npz"
     from mapper import writers
 
