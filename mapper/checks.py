@@ -559,6 +559,9 @@ def check_entry(
     elif not isinstance(ctype, str):
         ck.error(at("type"), "wrong-type", f"the column type must be a string, not {json_type(ctype)}")
         ok = False
+    elif ctype.lower() == "lookuptext":  # (idk's ParseHeader knows it: not a typo, not a column)
+        ck.error(at("type"), "unsupported-type", lookup_text_message(ctype))
+        ok = False
     elif ctype not in TYPES:
         ck.error(at("type"), "unknown-type", f"unsupported type {preview(ctype)!r}{suggest(ctype, TYPES)}; types are {', '.join(TYPES)}")
         ok = False
@@ -572,6 +575,19 @@ def check_entry(
         return None
     assert isinstance(name, str) and path is not None and config is not None and isinstance(ctype, str)
     return Column(index=index, name=plain_str(name), path=path, type=plain_str(ctype), config=config, pointer=make_pointer(*where))
+
+
+def lookup_text_message(ctype: str) -> str:
+    """What a ``lookupText`` entry is, and that mapper does not map it (idk/header.go's
+    ParseHeader takes the type; idk/ingest.go writes its values to a PostgreSQL lookup table
+    through --lookup-db-dsn, and refuses the type without one)."""
+    spelled = "" if ctype == "lookupText" else " (idk's definitions spell it 'lookupText', case and all: this spelling it refuses as an unsupported type)"
+    return (
+        f"type {ctype!r} is FeatureBase's ingester's (idk's) lookup text field{spelled}: idk writes its values to a separate PostgreSQL lookup "
+        "table (its --lookup-db-dsn option), not to a FeatureBase column, and refuses the type without that database. The ingest endpoint "
+        "keeps no lookup database, and mapper does not map the type (no column would hold the value): leave the entry out, or give it "
+        f"type 'string' to store the text in a column of the table; types are {', '.join(TYPES)}"
+    )
 
 
 def _fields_of(entry: Any) -> dict[str, Any]:
