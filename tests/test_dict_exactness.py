@@ -141,7 +141,7 @@ def test_the_words_of_a_record_with_no_json_text(m: mapper.Mapper) -> None:
     (when,) = m.check(rec(x=datetime.date(2020, 1, 2)))
     assert when.reason.startswith("the record cannot be encoded as JSON: a Python datetime.date is not a JSON value")
     (key,) = m.check(rec(x={1: "a"}))
-    assert key.reason == "the record cannot be encoded as JSON: a Python mapping key 1 is not a string, as JSON object keys are"
+    assert key.reason == "the record cannot be encoded as JSON: a Python mapping key 1 is not a string, as JSON object keys are (a key of the object at $.x)"
     (big,) = m.check(rec(x=10**400))
     assert "beyond the float64 range" in big.reason and "wherever the number is" in big.reason
 

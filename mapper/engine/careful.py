@@ -24,7 +24,7 @@ from ..model import MISSING
 from ..options import MapOptions
 from ..report import RecordError, ValueWarning, not_an_item_reason, not_an_object_reason
 from ..stack import full_stack
-from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, ShownFloat, as_json, go_text
+from ..types import CLEARED, NO_VALUE, ColumnType, ConversionError, Lossy, ShownFloat, as_json, go_text, located
 from .gojson import (
     RecordDecodeError,
     decode_record,
@@ -146,7 +146,7 @@ class CarefulPath:
             try:
                 obj = full_stack(_json_record, obj)
             except ConversionError as exc:
-                odd = exc.reason
+                odd = located(exc, ())
             except RecursionError:
                 odd = "it is nested too deeply, or holds itself"
         try:
@@ -236,7 +236,7 @@ class CarefulPath:
                 stored, notes = full_stack(_stored, ct, v)
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, exc.code, exc.reason, exc.shown)
+            self.error(ci, pos, line, exc.code, located(exc, self.keys[ci]), exc.shown)
             return
         except RecursionError:
             b.put_missing(pos)
@@ -324,7 +324,7 @@ class CarefulPath:
             return
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_id", exc.reason, exc.shown)
+            self.error(ci, pos, line, "invalid_id", located(exc, self.keys[ci]), exc.shown)
             return
         if stored is NO_VALUE:
             b.put_missing(pos)
@@ -399,16 +399,25 @@ def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
     """
     notes: list[Lossy] = []
     cls = v.__class__
+    first = None
     if cls not in _SCALARS and not _flat(v, cls):
         try:
             v = as_json(v, exact=True)  # (as it is, unless something in it is no builtin)
-        except ConversionError:
+        except ConversionError as exc:
             if cls not in _PLAIN:
                 raise
             # an array or object holding what is no JSON value: the type's converter refuses it where it is ("at index 1")
+            first = exc
     if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
         v = CarefulPath.unpaired(v, notes)
-    return ct.convert(v, notes), notes
+    if first is None:
+        return ct.convert(v, notes), notes
+    try:
+        return ct.convert(v, notes), notes
+    except ConversionError as exc:
+        if exc.reason == first.reason:  # (the same problem, a string column's printing found the key: said with its place)
+            raise first from None
+        raise
 
 
 def _flat(v: Any, cls: type) -> bool:

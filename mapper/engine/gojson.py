@@ -29,9 +29,9 @@ import msgspec
 import orjson
 
 from ..errors import SURROGATE, as_unescaped, has_lone_surrogate
-from ..paths import Path
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
+from ..types.base import json_path
 
 __all__ = [
     "RecordDecodeError",
@@ -507,11 +507,6 @@ def huge_number_in(raw: bytes) -> tuple[list[str | int], int, str] | None:
     except RecordDecodeError:
         return None
     return huge_number(raw)
-
-
-def json_path(keys: list[str | int]) -> str:
-    """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
-    return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
 def json_error_offset(raw: bytes, message: str) -> int | None:

@@ -26,7 +26,7 @@ import orjson
 
 from ..errors import int_text, preview
 from ..stack import full_stack
-from ..types import DEEPEST_JSON, ConversionError, as_json
+from ..types import DEEPEST_JSON, ConversionError, as_json, located
 from .gojson import json_problem
 
 __all__ = ["NON_FINITE", "mapping_text"]
@@ -285,8 +285,8 @@ def _exact_text_here(record: Any) -> tuple[bytes | None, str | None]:
     mapping's own code raises while it is read propagates, as from :meth:`Mapper.check`."""
     try:
         value = as_json(record, exact=True)
-    except ConversionError as exc:
-        return None, f"the record cannot be encoded as JSON: {exc.reason}"
+    except ConversionError as exc:  # (where: the object holding a key that is not a string, a value with no JSON form)
+        return None, f"the record cannot be encoded as JSON: {located(exc, ())}"
     if _non_finite(value):
         return None, NON_FINITE
     try:

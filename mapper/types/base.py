@@ -38,6 +38,7 @@ from msgspec import UnsetType
 from .. import golayout
 from ..errors import class_name, int_text, preview, show, suggest, type_name
 from ..model import Column, ColumnConfig
+from ..paths import Path
 
 if TYPE_CHECKING:
     from ..tiers import Tier
@@ -165,7 +166,14 @@ class ConversionError(Exception):
     """A value the endpoint cannot take. ``code`` is ``invalid_value`` or ``out_of_range``.
 
     ``shown``: where ``reason`` shows the float converted (see :meth:`showing`), else None.
+    ``keys``: of an error :func:`as_json` raises, where in the value it converted the problem
+    is (the keys and indices down to it), else None; ``of_key``: whether that is the object
+    holding a key that is not a string (else the value with no JSON form). :func:`located`
+    says it.
     """
+
+    keys: tuple[str | int, ...] | None = None
+    of_key = False
 
     def __init__(self, code: str, reason: str, shown: ShownFloat | None = None):
         self.code = code
@@ -760,7 +768,10 @@ def as_json(value: Any, exact: bool = False) -> Any:
         return _builtin(value) if exact and value.__class__ not in _JSON_SCALARS else value
     if not isinstance(value, (list, tuple, Mapping)):
         raise ConversionError("invalid_value", not_json(value))
-    stack = [_opened(value)]
+    try:
+        stack = [_opened(value)]
+    except ConversionError as exc:
+        raise _placed(exc, [], True) from None
     done: Any = _ABSENT  # the value of the container just closed, for the one below it
     while True:
         frame = stack[-1]
@@ -778,17 +789,47 @@ def as_json(value: Any, exact: bool = False) -> Any:
                     changed[slot] = _builtin(v)
                 continue
             if not isinstance(v, (list, tuple, Mapping)):
-                raise ConversionError("invalid_value", not_json(v))
+                raise _placed(ConversionError("invalid_value", not_json(v)), [*(f[3] for f in stack[:-1]), slot], False)
             if len(stack) >= DEEPEST_JSON:
                 raise RecursionError("nested too deeply")
             frame[3], frame[4] = slot, v
-            stack.append(_opened(v))
+            try:
+                opened = _opened(v)
+            except ConversionError as exc:  # (a key that is not a string: the object holding it is at the slots)
+                raise _placed(exc, [f[3] for f in stack], True) from None
+            stack.append(opened)
             break
         else:
             stack.pop()
             done = _closed(frame, exact)
             if not stack:
                 return done
+
+
+def _placed(exc: ConversionError, keys: list[Any], of_key: bool) -> ConversionError:
+    """``exc`` with where in :func:`as_json`'s value it is (see :attr:`ConversionError.keys`)."""
+    exc.keys, exc.of_key = tuple(keys), of_key
+    return exc
+
+
+def located(exc: ConversionError, base: Sequence[str | int] | None) -> str:
+    """``exc``'s reason with where its problem is, when :func:`as_json` said it and the value's
+    own place in the record is known (``base``: its keys, ``()`` for the record; None: not a
+    place keys say, a JMESPath column's value): ``... (a key of the object at $.a[0])``, ``...
+    (a key of the record itself)``, or, for a value with no JSON form inside the value, ``...
+    (at $.a.b[1])``."""
+    keys = exc.keys
+    if keys is None or base is None:
+        return exc.reason
+    full = (*base, *keys)
+    if exc.of_key:
+        return f"{exc.reason} (a key of {f'the object at {json_path(full)}' if full else 'the record itself'})"
+    return f"{exc.reason} (at {json_path(full)})" if keys else exc.reason
+
+
+def json_path(keys: Sequence[str | int]) -> str:
+    """A path of keys and indices as messages write it: ``$.data.values[2]``, ``$["a.b"]``."""
+    return "$" + "".join(f"[{k}]" if isinstance(k, int) else Path(keys=(k,)).jsonpath()[1:] for k in keys)
 
 
 #: How deep :func:`as_json` goes (Go's decoder takes 10,000 levels; the engine's decoders,
