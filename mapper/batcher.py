@@ -241,8 +241,8 @@ class Batcher:
         self._base = 0
         self._last_refusal: tuple[object, int] | None = None  # (mark, records taken then) of the last refusal as taken
         self._queued: list[
-            tuple[bytes, Any, int, tuple[RecordError, ...] | None, bytes]
-        ] = []  # (raw, tag, index, own, blanks before raw in the text given) of each record added, not yet judged (its text good JSON)
+            tuple[bytes, Any, int, tuple[RecordError, ...] | None, bytes | None]
+        ] = []  # (raw, tag, index, own, blanks before raw in the text given; None: a mapping's text, written here) of each record added, not yet judged (its text good JSON)
         self._chunk = _Chunk(weakref.ref(self))  # the queued records' books
         self._raws: list[bytes] = []
         self._indices: list[int] = []
@@ -342,7 +342,7 @@ class Batcher:
         entry = None
         if problem is None and raw is not None and len(raw) <= self._too_big:
             own = self._own_errors(record, raw) if self.options.strict else None
-            lead = b"" if plain else _blanks_before(record)
+            lead = None if plain else _blanks_before(record)  # (None: a mapping's, see _blanks_before)
             cls = Verdict if tag.__class__ in _ATOMIC_TAGS else _TaggedVerdict  # (see _verdict)
             try:
                 with self._lock:
@@ -493,7 +493,7 @@ class Batcher:
         found: tuple[RecordError, ...] = (),
         mark: object = None,
         own: tuple[RecordError, ...] | None = None,
-        lead: bytes = b"",
+        lead: bytes | None = b"",
     ) -> Verdict:
         """Number one record and refuse it at once, or queue it to be judged (lock held).
 
@@ -516,7 +516,7 @@ class Batcher:
         self.__dict__.update(_base=self._base + 1, _refused=self._refused + 1, _last_refusal=(mark, index + 1))  # the one change that takes it
         return verdict
 
-    def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None, lead: bytes = b"") -> Verdict:
+    def _queue(self, raw: bytes, tag: Any, own: tuple[RecordError, ...] | None, lead: bytes | None = b"") -> Verdict:
         """Number one record and queue it to be judged with its chunk (lock held; :meth:`add`
         writes the same steps out, to untake the record if it is interrupted)."""
         items = self._queued
@@ -562,7 +562,8 @@ class Batcher:
         else:
             texts = list(raws)
         engine = Engine(self.mapper.compiled, options, output=False, keep_rejected=False, keep_failed=False, on_reject=note, capacity=len(items))
-        engine.feed_raw(texts)
+        # (a mapping's text, lead None, was written here: its numbers said as Python writes them, as check says them)
+        engine.feed_raw(texts, written=lambda k: leads[k] is not None)
         engine.finish()
         if self.options.strict:  # judged by check of the record itself: see _own_errors
             for k, own in enumerate(owns):
@@ -700,9 +701,11 @@ def _text(record: Any) -> tuple[bytes | None, str | None]:
 _BLANKS = " \t\r\n"
 
 
-def _blanks_before(record: Any) -> bytes:
+def _blanks_before(record: Any) -> bytes | None:
     """The blanks before a record given as text (JSON's whitespace, as :func:`_text` drops
-    them from what is sent), to judge the text with: an error's char counts them."""
+    them from what is sent), to judge the text with: an error's char counts them. None for a
+    record given as a Python mapping, whose text the batcher writes: its floats are said as
+    Python writes them (``1e-06``, not the text's ``1e-6``), as ``check`` of the mapping says them."""
     if isinstance(record, str):
         record = record.removeprefix("\ufeff")  # (a mark it opens with is no part of it: without_bom)
         if record[:1] and record[:1] in _BLANKS:
@@ -712,6 +715,8 @@ def _blanks_before(record: Any) -> bytes:
         if head and head in b" \t\r\n\xef":  # (blanks, or a byte order mark the blanks may follow)
             text = without_bom(bytes(record))
             return text[: len(text) - len(text.lstrip(b" \t\r\n"))]
+    else:
+        return None
     return b""
 
 

@@ -602,7 +602,7 @@ def test_records_being_judged_when_the_engine_is_interrupted_stay_pending(monkey
     bt = mapper.Batcher(mapper.compile_sink(SINK))
     verdicts = [bt.add(aircraft(i)) for i in range(10)]
 
-    def interrupted(self: Any, raws: Any) -> None:
+    def interrupted(self: Any, raws: Any, **kw: Any) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as mp:
@@ -629,11 +629,11 @@ def test_an_add_that_raises_took_nothing_and_adding_again_sends_each_record_once
     real = mb.Engine.feed_raw
     calls = []
 
-    def interrupted_once(self: Any, raws: Any) -> None:
+    def interrupted_once(self: Any, raws: Any, **kw: Any) -> None:
         calls.append(len(raws))
         if len(calls) == 1:
             raise KeyboardInterrupt
-        real(self, raws)
+        real(self, raws, **kw)
 
     monkeypatch.setattr(mb.Engine, "feed_raw", interrupted_once)
     with pytest.raises(KeyboardInterrupt):

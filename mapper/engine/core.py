@@ -180,13 +180,21 @@ class Engine:
         return line
 
     def feed_raw(
-        self, raws: list[bytes], lines: Sequence[int | None] | None = None, bad: dict[int, str] | None = None, cols: Sequence[int] | None = None
+        self,
+        raws: list[bytes],
+        lines: Sequence[int | None] | None = None,
+        bad: dict[int, str] | None = None,
+        cols: Sequence[int] | None = None,
+        written: Callable[[int], bool] | None = None,
     ) -> None:
         """Map records given as the raw JSON text of each (JSON array elements, endpoint values).
 
         ``bad`` marks elements that are not records at all (an endpoint body item that
         is not ``{"value": ...}``): each is an error of its own. ``cols``: the characters
         before each record on the line it starts on (an error's char counts from there).
+        ``written``: whether the text of ``raws[i]`` is the caller's own; False for a text the
+        caller wrote of a Python record (the Batcher's of a dict), whose floats the messages
+        say as Python writes them, as ``check`` of that record does (asked on the error path only).
         """
         if not raws:
             return
@@ -195,11 +203,13 @@ class Engine:
         start = out.n
         self.careful.cols, self.careful.cols_start = cols, start
         try:
-            self._feed_raw(raws, lines, bad, start)
+            self._feed_raw(raws, lines, bad, start, written)
         finally:
             self.careful.cols = None
 
-    def _feed_raw(self, raws: list[bytes], lines: Sequence[int | None] | None, bad: dict[int, str] | None, start: int) -> None:
+    def _feed_raw(
+        self, raws: list[bytes], lines: Sequence[int | None] | None, bad: dict[int, str] | None, start: int, written: Callable[[int], bool] | None = None
+    ) -> None:
         out = self.out
         limit = self.options.max_record_size
         too_big: dict[int, str] = {}
@@ -221,7 +231,8 @@ class Engine:
                 i = j
         else:
             self._raw_run(raws, lines)
-        self._close_unit(lambda rec: raws[rec - start])
+        said = None if written is None else lambda rec: raws[rec - start] if written(rec - start) else None
+        self._close_unit(lambda rec: raws[rec - start], said)
 
     def _raw_run(self, raws: list[bytes], lines: Sequence[int | None] | None) -> None:
         """Records as raw text, every one a record: decoded as one array, else one by one."""
@@ -316,11 +327,13 @@ class Engine:
                 self.careful.raw(text, out.n, lineno)
                 out.n += 1
 
-    def _close_unit(self, raw_of: Callable[[int], bytes | None] | None = None) -> None:
+    def _close_unit(self, raw_of: Callable[[int], bytes | None] | None = None, said: Callable[[int], bytes | None] | None = None) -> None:
+        """``said``: the text whose writing of a number the messages take, by record (None: not the
+        record's own text), where it is not ``raw_of``'s (see :meth:`feed_raw`'s ``written``)."""
         out = self.out
         raw_of = raw_of if raw_of is not None else out.pending_raw.get
         if self.rb.pending_warnings or self.rb.bad:  # (their numbers said as the texts write them)
-            numbers_as_written(self.rb.pending_warnings, self.rb.bad, raw_of)
+            numbers_as_written(self.rb.pending_warnings, self.rb.bad, said or raw_of)
         self.rb.close_records(raw_of)
         out.pending_raw = {}
         if not self.output:
