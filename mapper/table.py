@@ -1524,9 +1524,14 @@ def _build_columns(ck: Checker, table: Table, mapped: list[_Mapped], names_only:
     tmp = Checker()
     check_paths(tmp, columns)
 
+    # (each mapping entry by its key, the first of a key given twice: looked up once per warning,
+    # where a search of the list was; a mapping of 5,000 columns on one path took seconds)
+    by_key: dict[str, _Mapped] = {}
+    for x in mapped:
+        by_key.setdefault(x.key, x)
+
     def path_where(tokens: tuple[str, ...]) -> tuple[str | int, ...]:
-        key = tokens[1] if len(tokens) > 1 else ""
-        m = next((x for x in mapped if x.key == key), None)
+        m = by_key.get(tokens[1] if len(tokens) > 1 else "")
         if m is not None and isinstance(m.value, Mapping):
             return tuple(tokens)
         return tuple(tokens[:2])
