@@ -236,7 +236,7 @@ class CarefulPath:
                 stored, notes = full_stack(_stored, ct, v)
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, exc.code, located(exc, self.keys[ci]), exc.shown)
+            self.error(ci, pos, line, exc.code, exc.reason if exc.keys is None else located(exc, self.keys[ci]), exc.shown)
             return
         except RecursionError:
             b.put_missing(pos)
@@ -324,7 +324,7 @@ class CarefulPath:
             return
         except ConversionError as exc:
             b.put_missing(pos)
-            self.error(ci, pos, line, "invalid_id", located(exc, self.keys[ci]), exc.shown)
+            self.error(ci, pos, line, "invalid_id", exc.reason if exc.keys is None else located(exc, self.keys[ci]), exc.shown)
             return
         if stored is NO_VALUE:
             b.put_missing(pos)
