@@ -543,7 +543,8 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
 
     # a sink column named like the file column spark-validate adds inside the job ("file", any case)
     body = json.loads(EXAMPLE_SINK.read_text())
-    body["schema"]["definition"].append({"name": "File", "path": ["encoding"], "type": "string"})
+    # (lower case: FeatureBase refuses a column named File)
+    body["schema"]["definition"].append({"name": "file", "path": ["encoding"], "type": "string"})
     sink = tmp_path / "sink.json"
     sink.write_text(json.dumps(body))
     # timestamps the endpoint stores that Spark's default Parquet timestamp (INT96) kept from other
@@ -568,7 +569,7 @@ def test_spark_validate_all_mapped_exits_zero(spark: Any, tmp_path: Path, capsys
     assert code == 0, captured.err
     assert "mapped + refused = input: 5 + 0 = 5" in captured.out and "note:" not in captured.out
     table = pq.read_table(tmp_path / "o" / "mapped")
-    assert table.column("File").to_pylist() == ["json"] * 5
+    assert table.column("file").to_pylist() == ["json"] * 5
     want = mapper.compile_sink(body).map(records.read_bytes())
     assert sorted(zip(table.column("_id").to_pylist(), table.column("ts").cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_pylist())) == sorted(
         zip(want.ids.tolist(), (want["ts"].values * 1000).tolist())  # (ms as stored, in Spark's microseconds)
@@ -1430,10 +1431,12 @@ def test_spark_validate_refuses_a_sink_whose_columns_clash_with_mappers_before_t
 
     records = tmp_path / "r.ndjson"
     records.write_text('{"id": "a"}\n')
-    for extra, clash in (
-        ({"name": "_missing", "path": ["m"], "type": "string"}, "'_missing'"),
-        ({"name": "t__ns", "path": ["n"], "type": "int"}, "'t__ns'"),
-    ):
+    # (a column named like those mapper adds that start with '_', '_missing', check refuses:
+    # FeatureBase's name rule; spark-validate says so as quickly, exit 2)
+    definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "_missing", "path": ["m"], "type": "string"}]
+    with pytest.raises(mapper.DefinitionError, match="'_missing' is not a valid FeatureBase column name"):
+        mapper.load_sink({"id_field": "id", "allow_missing_fields": True, "definition": definition})
+    for extra, clash in (({"name": "t__ns", "path": ["n"], "type": "int"}, "'t__ns'"),):
         definition = [{"name": "id", "path": ["id"], "type": "id"}, {"name": "t", "path": ["t"], "type": "recordTime", "config": {"Granularity": "ns"}}, extra]
         sink = {"id_field": "id", "allow_missing_fields": True, "definition": definition}
         path = tmp_path / "sink.json"
