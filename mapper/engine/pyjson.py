@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import sys
 from collections import deque
-from typing import Any, Callable, Collection
+from typing import Any, Collection
 
 import orjson
 
@@ -53,10 +54,10 @@ def mapping_text(record: Any, keep: bool = True) -> tuple[bytes | None, str | No
             # builtin values only (their orjson text is their JSON text): the usual record,
             # told at C speed by the pickler (see _builtins_only), else by the type walk.
             # Told before orjson writes it: orjson 3.13 counts no depth in tuples, and a chain
-            # of some 2,400 tuples nested in one another overran its buffer and aborted the
-            # process (heap corruption); the pickler refuses it first (RecursionError, at
-            # Python's C recursion limit: 1,000 levels on 3.10 and 3.11, ~1,500 on 3.12), and
-            # the rest's text is written from lists (as_json), which orjson counts
+            # of some 1,800 tuples nested in one another overran its buffer and aborted the
+            # process (heap corruption); the quick test passes no record nested that deep
+            # (_ORJSON_DEPTH), and the rest's text is written from lists (as_json), which
+            # orjson counts
             plain = _builtins_only(record) if _builtins_only is not None else _plain(record.values())
             if plain:
                 raw = orjson.dumps(record)
@@ -122,18 +123,69 @@ class _NotBuiltin(Exception):
     """Raised by :class:`_BuiltinsPickler` for a value that is no builtin one."""
 
 
-class _Discard:
-    """A file that keeps nothing (the pickler's text is not wanted, only whether it could write it)."""
+#: Fewer levels of nesting than this, and orjson writes a value of builtins whatever it holds.
+#: orjson (3.13) counts no depth in tuples: a chain of 1,760 or more nested in one another
+#: overran its first 4 KB buffer and aborted the process ("malloc(): corrupted ..."), on every
+#: Python; dicts and lists it refuses past 255 levels itself (TypeError).
+_ORJSON_DEPTH = 1_200
 
-    __slots__ = ()
-    write: Callable[[Any], None] = staticmethod(deque(maxlen=0).append)
+#: The containers orjson writes the members of (a set it refuses before reading them).
+_NESTED = frozenset({dict, list, tuple})
+
+#: Whether the C pickler stops at Python's recursion limit (3.10, 3.11: one count for Python
+#: and C); from 3.12 C code has its own (1,500 levels on 3.12, 10,000 on 3.13, the stack's on 3.14).
+_PICKLER_AT_RECURSION_LIMIT = sys.version_info < (3, 12)
+
+
+def _shallower_than_orjson_breaks(value: Any) -> bool:
+    """Whether a value the pickler passed (its pickle :data:`_ORJSON_DEPTH` bytes or more: each
+    level pickles to a byte at least) nests fewer than :data:`_ORJSON_DEPTH` levels. Before
+    3.12 the pickler itself stopped at Python's recursion limit; else a walk, level by level
+    (a container of scalars only at C speed)."""
+    if _PICKLER_AT_RECURSION_LIMIT and sys.getrecursionlimit() < _ORJSON_DEPTH:
+        return True
+    level: list[Any] = [value]
+    for _ in range(_ORJSON_DEPTH):
+        nested: list[Any] = []
+        for c in level:
+            members = c.values() if c.__class__ is dict else c
+            if not _NESTED.isdisjoint(map(type, members)):
+                nested += [v for v in members if v.__class__ in _NESTED]
+        if not nested:
+            return True
+        level = nested
+    return False
+
+
+class _Written:
+    """A pickler's file: ``write`` puts each piece it is given in a deque of the last two."""
+
+    __slots__ = ("write",)
+
+    def __init__(self, pieces: deque[bytes]) -> None:
+        self.write = pieces.append
 
 
 class _BuiltinsPickler(pickle.Pickler):
     """A pickler that writes only what it writes itself: ``None``, ``bool`` and exact ``int``,
     ``float``, ``str``, ``bytes``, ``dict``, ``list``, ``tuple``, ``set``, ``frozenset``,
     ``bytearray``. The C pickler calls :meth:`reducer_override` for every other object
-    (a subclass, an Enum member, a UUID, an ``orjson.Fragment``, a datetime), which refuses it."""
+    (a subclass, an Enum member, a UUID, an ``orjson.Fragment``, a datetime), which refuses it.
+
+    What it writes goes to :attr:`pieces`, the last two pieces, only to tell its size: a
+    record's pickle is one piece, written at the end of ``dump``, unless it fills frames of
+    64 KB or holds a str or bytes as big (then two or more)."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self) -> None:
+        self.pieces: deque[bytes] = deque(maxlen=2)
+        # protocol 4: its frames go to the file as they fill, and a big str or bytes straight to it,
+        # so one big record leaves no big buffer behind (under 3 the output buffer grows to the
+        # biggest record's pickle, and every later record allocated that much: 0.2 us -> 70 us after
+        # a 20 MB string)
+        super().__init__(_Written(self.pieces), protocol=4)
+        self.fast = True  # (no memo: nothing kept from one record to the next)
 
     def reducer_override(self, obj: Any) -> Any:
         raise _NotBuiltin
@@ -144,33 +196,30 @@ class _BuiltinsPickler(pickle.Pickler):
 _PICKLERS: list[_BuiltinsPickler] = []
 
 
-def _new_pickler() -> _BuiltinsPickler:
-    # protocol 4: its frames go to the file as they fill, and a big str or bytes straight to it,
-    # so one big record leaves no big buffer behind (under 3 the output buffer grows to the
-    # biggest record's pickle, and every later record allocated that much: 0.2 us -> 70 us after
-    # a 20 MB string)
-    pickler = _BuiltinsPickler(_Discard(), protocol=4)
-    pickler.fast = True  # (no memo: nothing kept from one record to the next)
-    return pickler
-
-
 def _pickled_builtins_only(value: Any) -> bool:
     """Whether ``value`` holds only what :class:`_BuiltinsPickler` writes itself, all the way
-    down: with a value orjson wrote (which refuses ``bytes``, sets, ``bytearray``, keys that are
-    not strings), only dicts, lists, tuples and the builtin scalars, the values :func:`_plain`
-    takes (and tuples, which orjson writes as the arrays :func:`mapping_text`'s walk makes of them).
-    The same answer as the walk at C speed (about 0.5 us for a seed record, against 0.8 us)."""
+    down, and nests fewer than :data:`_ORJSON_DEPTH` levels: with a value orjson wrote (which
+    refuses ``bytes``, sets, ``bytearray``, keys that are not strings), only dicts, lists,
+    tuples and the builtin scalars, the values :func:`_plain` takes (and tuples, which orjson
+    writes as the arrays :func:`mapping_text`'s walk makes of them), none so deep that orjson
+    breaks on it. The same answer as the walk at C speed (about 0.5 us for a seed record,
+    against 0.8 us)."""
     pool = _PICKLERS
     try:
         pickler = pool.pop()
     except IndexError:
-        pickler = _new_pickler()
+        pickler = _BuiltinsPickler()
     try:
         pickler.dump(value)
     except Exception:  # noqa: BLE001 - _NotBuiltin; a RecursionError, a cycle: the walk tells (the pickler is dropped)
         return False
+    pieces = pickler.pieces
+    if len(pieces.pop()) < _ORJSON_DEPTH and not pieces:  # one piece, too short to nest that deep
+        pool.append(pickler)
+        return True
+    pieces.clear()
     pool.append(pickler)
-    return True
+    return _shallower_than_orjson_breaks(value)
 
 
 def _pickler_usable() -> bool:
