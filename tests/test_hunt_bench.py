@@ -208,6 +208,16 @@ def test_bigfile_skips_an_arrow_output_without_pyarrow(tmp_path: Path, monkeypat
     assert not path.exists() and list(tmp_path.iterdir()) == []
 
 
+def _with_pyspark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spark extra found whether or not it is installed (the tests of what is looked for after it)."""
+    import importlib.machinery
+    import importlib.util
+
+    real = importlib.util.find_spec
+    present = {name: importlib.machinery.ModuleSpec(name, None) for name in ("pyspark", "pyarrow", "pandas")}
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: real(name, *a) or present.get(name))
+
+
 @pytest.mark.parametrize("lacking", ["pyspark", "java"])
 def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # wrote the records, then each master's child died on the import with a traceback, exit 1
@@ -216,11 +226,12 @@ def test_spark_bench_skips_without_pyspark_or_java(lacking: str, tmp_path: Path,
 
     from benchmarks import spark_bench
 
+    real = importlib.util.find_spec
     if lacking == "java":
         monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
         monkeypatch.delenv("JAVA_HOME", raising=False)
+        _with_pyspark(monkeypatch)  # (Java is looked for once pyspark is found)
     else:
-        real = importlib.util.find_spec
         monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == lacking else real(name, *a))
 
     def no_child(*args: object, **kwargs: object) -> None:
@@ -249,6 +260,7 @@ def test_spark_bench_looks_for_java_where_spark_does(tmp_path: Path, monkeypatch
     java.chmod(0o755)
     monkeypatch.setenv("JAVA_HOME", str(home))
     monkeypatch.setenv("PATH", str(bare))
+    _with_pyspark(monkeypatch)  # (Java is looked for once the spark extra is found)
     assert spark_bench._missing() is None
     assert spark_bench._java_version() == 'openjdk version "17.0.99" 2026-01-01'
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "gone"))
