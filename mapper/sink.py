@@ -224,11 +224,18 @@ def _not_json_said(text: str, pos: int) -> str:
     rest = text[pos : pos + 2]
     if rest in ("//", "/*") or rest[:1] == "#":
         return f"a comment at {at(pos)}: JSON has none (remove it)"
-    if rest[:1] in ("}", "]"):
+    comma, closing = -1, ""
+    if rest[:1] in ("}", "]"):  # (the decoder stopped at the closing bracket: before Python 3.13)
         before = len(text[:pos].rstrip())
         if before and text[before - 1] == ",":
-            kind, closing = ("an object", "}") if rest[0] == "}" else ("an array", "]")
-            return f"a trailing comma in {kind} at {at(before - 1)}: JSON allows none before the closing {closing} (remove it)"
+            comma, closing = before - 1, rest[0]
+    elif rest[:1] == ",":  # (at the comma itself: 3.13's json, "Illegal trailing comma before end of object")
+        after = text[pos + 1 :].lstrip()[:1]
+        if after in ("}", "]") and text[:pos].rstrip()[-1:] not in ("[", "{", ",", ":"):  # (after a value: [,] lacks one)
+            comma, closing = pos, after
+    if closing:
+        kind = "an object" if closing == "}" else "an array"
+        return f"a trailing comma in {kind} at {at(comma)}: JSON allows none before the closing {closing} (remove it)"
     if rest[:1] in _TYPOGRAPHIC_QUOTES:
         quote = rest[0]
         return (

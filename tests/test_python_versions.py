@@ -57,3 +57,22 @@ def test_a_bzip2_or_xz_stream_whose_name_is_read_only_keeps_its_files_name() -> 
         pass
 
     assert _named(NoName(), src).name == "in.ndjson.bz2"
+
+
+def test_a_trailing_comma_is_named_where_each_pythons_json_stops() -> None:
+    """Python 3.13's json stops at a trailing comma itself ("Illegal trailing comma before end of
+    object"), 3.10 to 3.12's at the bracket after it ("Expecting property name enclosed in double
+    quotes"): a sink with one was told json's own words on 3.13, not where the comma is and what to
+    do. Both places are given here, on whichever Python runs this."""
+    from mapper.sink import _not_json_said
+
+    obj = '{\n  "a": 1 ,\n}'
+    arr = '{"a": [1, 2,\n  ]}'
+    for text, at_comma, at_bracket, said in (
+        (obj, obj.index(","), obj.rindex("}"), "a trailing comma in an object at line 2 column 10: JSON allows none before the closing } (remove it)"),
+        (arr, arr.rindex(","), arr.index("]"), "a trailing comma in an array at line 1 column 12: JSON allows none before the closing ] (remove it)"),
+    ):
+        assert _not_json_said(text, at_comma) == said
+        assert _not_json_said(text, at_bracket) == said
+    assert _not_json_said('{"a": 1, "b": 2}', 7) == ""  # (a comma that is no trailing one: json's own words)
+    assert _not_json_said('{"a": [,]}', 7) == ""  # (a value missing before it, not a trailing one)
