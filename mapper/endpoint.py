@@ -28,7 +28,7 @@ from typing import Any, Callable
 import msgspec
 import orjson
 
-from .engine.gojson import BODY_BOM_PROBLEM, json_problem, service_loads
+from .engine.gojson import BODY_BOM_PROBLEM, json_problem, service_loads, too_deep
 from .engine.gojson import go_loads as _loads
 from .engine.reader import BOM, BrokenDocument, endpoint_units, request_items
 from .errors import MapperError, OptionError, preview
@@ -124,7 +124,7 @@ def parse_body(data: bytes) -> int:
     try:
         doc = _loads(data)
     except orjson.JSONDecodeError as exc:
-        deep = "depth limit" in str(exc)  # (orjson's words: the one refusal its message says no more of)
+        deep = too_deep(exc)  # (orjson's words: the one refusal its message says no more of)
         raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}", deep)) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None

@@ -106,3 +106,21 @@ def test_a_body_too_deep_is_placed_past_the_levels_this_python_reads(monkeypatch
         assert said.startswith(f"the request body is not valid JSON: nested too deeply at char {at + 1} (more than 1,200 levels"), said
     finally:
         endpoint.body_depth.cache_clear()
+
+
+def test_orjson_refuses_past_1024_levels_in_words_mapper_knows() -> None:
+    """mapper reads a text orjson refuses for its nesting again, as the engine reads it (and places
+    a body's refusal); before orjson 3.9.15 orjson set no limit (a record 2,500 levels deep passed
+    ``Mapper.check`` on Python 3.10 while ``Batcher.add`` refused it), and 3.9.15 words the refusal
+    "array and object recursion depth exceeded", later ones "depth limit exceeded"."""
+    import orjson
+    import pytest
+
+    from mapper.engine.gojson import too_deep
+
+    orjson.loads(b"[" * 1024 + b"]" * 1024)
+    with pytest.raises(orjson.JSONDecodeError) as caught:
+        orjson.loads(b"[" * 1025 + b"]" * 1025)
+    assert too_deep(caught.value)
+    assert too_deep(orjson.JSONDecodeError("array and object recursion depth exceeded: line 1 column 1026 (char 1025)", "[" * 1025, 1025))
+    assert not too_deep(orjson.JSONDecodeError("unexpected character: line 1 column 2 (char 1)", "[x]", 1))

@@ -35,6 +35,7 @@ from ..types.base import json_path
 
 __all__ = [
     "RecordDecodeError",
+    "too_deep",
     "decode_record",
     "go_field_key",
     "go_member",
@@ -796,6 +797,13 @@ def _at_value(data: bytes, at: int) -> bool:
 # bottom of a stack (full_stack: as deep as the engine's decoders, about 995 levels before
 # Python 3.12, where orjson's refusal stands; more from 3.12 on, where it read records 1,025
 # deep that Batcher.add refused as "not valid JSON for the service", the same as tuples accepted).
+def too_deep(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused a text for its nesting (past 1,024 levels): "depth limit exceeded"
+    from orjson 3.10, "array and object recursion depth exceeded" in 3.9.15 (before it, orjson
+    set no limit: pyproject.toml asks for 3.9.15)."""
+    return str(exc).startswith(("depth limit exceeded", "array and object recursion depth exceeded"))
+
+
 def go_loads(data: bytes) -> Any:
     """``orjson.loads`` as the service's decoder reads ``data`` (see above): an ``orjson.JSONDecodeError`` for what it refuses."""
     try:
@@ -806,7 +814,7 @@ def go_loads(data: bytes) -> Any:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 return go_loads(data.decode("utf-8", "mapper-go-replace").encode("utf-8"))
-        deep = str(exc).startswith("depth limit exceeded")
+        deep = too_deep(exc)
         if not deep and ("surrogate" not in str(exc) or b"\\u" not in data):
             raise
         try:
