@@ -32,8 +32,11 @@ from hypothesis import settings
 # test whose own oracle miscounted a byte order mark). New examples are drawn on purpose:
 # `pytest --hypothesis-profile=explore` (each run a new seed; failures are kept in
 # Hypothesis' database, `.hypothesis/`, and shown again first).
-settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
+# No deadline in either: speed is measured in benchmarks/, never by a test's clock (on a
+# loaded 2-core machine a first call took 332-445 ms against Hypothesis' 200 ms, its repeat
+# under 1 ms: three property tests failed as flaky on 3.10 and 3.13 runs, stop 51).
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("explore", derandomize=False, print_blob=True, deadline=None)
 
 # numpy's OpenBLAS starts a thread per core at import and they spin a while: ~0.1 s of CPU
 # in each of the several hundred `python -m mapper` processes (and workers) the tests

@@ -472,7 +472,7 @@ def greedy(sizes: list[int], max_records: int, max_bytes: int) -> list[list[int]
     return bodies
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120)
 @given(
     st.lists(st.integers(0, 120), min_size=1, max_size=60),
     st.integers(1, 8),

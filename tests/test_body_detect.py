@@ -200,7 +200,7 @@ _FRAGMENTS = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.sampled_from(_FRAGMENTS), max_size=16).map("".join))
 def test_the_quick_tests_decide_as_the_patterns_alone(text: str) -> None:
     from mapper.engine import reader

@@ -29,7 +29,7 @@ from tests.test_properties import FULL_SINK, SETTINGS, messy_records
 texts = st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["", "\x00", "a\x00b", "é中", "\ud800"])), max_size=40)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(texts)
 def test_utf8_and_objects_are_the_same_strings(items):
     objects = np.empty(len(items), dtype=object)
@@ -42,7 +42,7 @@ def test_utf8_and_objects_are_the_same_strings(items):
     assert utf8_to_objects(data, offsets, valid).tolist() == items
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(texts, st.data())
 def test_take_and_concat_keep_both_forms_in_step(items, data):
     objects = np.empty(len(items), dtype=object)
@@ -61,7 +61,7 @@ def test_take_and_concat_keep_both_forms_in_step(items, data):
     assert joined.objects.tolist() == expected + items
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(texts, min_size=1, max_size=4), st.data())
 def test_parts_in_different_forms_join_as_chunks_and_read_as_one(pieces, data):
     # a workers batch: the caller's part as objects, the workers' as UTF-8; nothing is
@@ -415,7 +415,7 @@ def test_a_missing_extra_names_this_distribution(monkeypatch):
 # --- rendering whole columns at once agrees with rendering each value --------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.integers(-(2**63) + 1, 2**63 - 1), min_size=1, max_size=30), st.sampled_from(["s", "ms", "us", "ns"]))
 def test_timestamp_columns_render_as_each_value_does(values, unit):
     from mapper.types import column_type
@@ -436,7 +436,7 @@ def test_timestamp_columns_render_as_each_value_does(values, unit):
     assert ct.render_all(arr) == [render(v) for v in values]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=30), st.integers(0, 19))
 def test_decimal_columns_render_as_each_value_does(values, scale):
     from mapper.types import column_type

@@ -663,7 +663,7 @@ _DOCS = (
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=_DOCS, with_options=st.booleans())
 @example(doc="\x00", with_options=False)  # a str is a file name, and NUL cannot be in one (found by this test in CI)
 def test_random_json_like_values_never_raise(doc, with_options):
@@ -681,7 +681,7 @@ def test_random_json_like_values_never_raise(doc, with_options):
     assert again.valid == result.valid
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(data=st.binary(max_size=200) | st.text(max_size=200).map(lambda s: ("{" + s).encode("utf-8", "surrogatepass")))
 def test_random_bytes_never_raise(data):
     result = mapper.check_sink(data)

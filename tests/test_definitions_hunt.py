@@ -328,7 +328,7 @@ def _resolves(doc: Any, pointer: str) -> bool:
     return True
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, suppress_health_check=list(HealthCheck))
 @given(_definitions(), st.sampled_from(["dict", "text"]))
 def test_generated_definitions_check_compile_and_map_their_own_records_back(doc: dict[str, Any], how: str) -> None:
     result = mapper.check_sink(doc if how == "dict" else json.dumps(doc))

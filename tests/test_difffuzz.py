@@ -34,7 +34,7 @@ from mapper.engine.parallel import can_fork
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from difffuzz_gen import beyond_float, cases, errors_of, report_snapshot, snapshot, typed_cases, warnings_of  # noqa: E402
 
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))  # (the seed: the profile, tests/conftest.py)
+SETTINGS = settings(max_examples=200, suppress_health_check=list(HealthCheck))  # (the seed: the profile, tests/conftest.py)
 
 
 #: anything at all, values of the columns' types (the vector forms' ground), and wild keys and paths
@@ -150,7 +150,7 @@ def test_batches_joined_and_the_batchers_verdicts_agree_with_map(case: tuple[dic
 
 
 @pytest.mark.skipif(not can_fork(), reason="workers need fork")
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, suppress_health_check=list(HealthCheck))
 @given(cases(max_records=40))
 def test_two_workers_map_as_one_process(case: tuple[dict[str, Any], list[str], bool]) -> None:
     sink, texts, _plain = case

@@ -178,7 +178,7 @@ _KEYS = st.sampled_from([FACE, PAIR, "\ud83d", "\ude00", "a", "a" + PAIR + "b", 
 _VALUES = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from(["x", PAIR, "1"]))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, suppress_health_check=list(HealthCheck))
 @given(st.dictionaries(_KEYS, _VALUES, max_size=5), st.dictionaries(_KEYS, _VALUES, max_size=5))
 def test_keys_with_surrogates_map_as_their_text_does(top: dict[str, Any], data: dict[str, Any]) -> None:
     m = mapper.compile_sink(_KEYED)

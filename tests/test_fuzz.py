@@ -70,7 +70,7 @@ def _lines(data: bytes) -> list[bytes]:
     return out
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(_ndjson, st.booleans())
 def test_any_bytes_only_mapper_errors_and_every_record_accounted(data: bytes, fast: bool) -> None:
     try:
@@ -86,7 +86,7 @@ def test_any_bytes_only_mapper_errors_and_every_record_accounted(data: bytes, fa
         assert rej.raw == lines[rej.record], (rej.record, rej.raw, lines[rej.record])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.binary(max_size=200), st.sampled_from(["auto", "json", "endpoint", "ndjson"]))
 def test_any_bytes_in_any_format_only_mapper_errors(data: bytes, fmt: str) -> None:
     try:
@@ -153,7 +153,7 @@ _definition = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_definition, _values, st.lists(_entry, max_size=4)), st.lists(_json, max_size=4))
 def test_any_definition_checks_without_raising_and_a_valid_one_maps(definition: Any, records: list[Any]) -> None:
     result = mapper.check_sink(definition)
@@ -173,7 +173,7 @@ def test_any_definition_checks_without_raising_and_a_valid_one_maps(definition: 
 # --- the command line ----------------------------------------------------------------------------
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(_ndjson)
 def test_cli_exit_codes_mean_what_the_readme_says(tmp_path_factory: Any, data: bytes) -> None:
     d = tmp_path_factory.mktemp("fuzz")

@@ -27,9 +27,7 @@ import mapper
 
 ROOT = Path(__file__).parents[1]
 MAX_ENTRIES_50MB = 20_000
-FUZZ = settings(
-    max_examples=int(os.environ.get("MAPPER_FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
-)
+FUZZ = settings(max_examples=int(os.environ.get("MAPPER_FUZZ_EXAMPLES", "200")), suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 INJECTION = "'); import os; os._exit(3); ('"
 HOSTILE = [
@@ -390,7 +388,7 @@ def _ui_forms(draw: Any) -> Any:
 _option = st.one_of(st.none(), _text, st.lists(_text, max_size=3), st.sampled_from(["a,b", ",", "a,,b", " k , A ", "k"]), _value)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.one_of(_ui_forms(), _valid_ish()), _option, _option, st.one_of(st.none(), st.booleans(), _value), st.one_of(st.none(), _text, _value))
 def test_the_ui_form_and_the_options_load_or_name_their_problems(definition: Any, id_field: Any, pk: Any, amf: Any, name: Any) -> None:
     try:
@@ -698,7 +696,7 @@ def test_a_definition_nested_too_deeply_is_named_where_it_gets_too_deep() -> Non
     assert problem.pointer == "/definition/0/config/Min" + "/0" * 96, problem.pointer
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 @given(st.one_of(_valid_ish(), _definitions(), _ui_forms()), st.sampled_from(["check", "explain"]))
 def test_cli_check_and_explain_print_any_definition_printably(tmp_path: Path, capsys: Any, definition: Any, command: str) -> None:
     from mapper.cli import main

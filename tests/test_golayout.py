@@ -458,7 +458,7 @@ def test_fast_paths_exist():
         assert SAMPLES[lay]._fast is None or SAMPLES[lay]._fast(value) == want, (lay, value)
 
 
-@settings(max_examples=1800, deadline=None)  # (4,000, then 2,500 until 2026-12-03: CI time; the golden layouts and the Go-checked pairs stay whole)
+@settings(max_examples=1800)  # (4,000, then 2,500 until 2026-12-03: CI time; the golden layouts and the Go-checked pairs stay whole)
 @given(st.sampled_from(FAST_PAIRS), st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2), st.sampled_from(ALPHABET)), max_size=3))
 def test_fast_path_agrees_with_general(pair, edits):
     """The regex path never accepts what Go rejects and never disagrees on the instant."""
@@ -503,7 +503,7 @@ YEAR1 = ns(1)
 YEAR10000 = ns(9999, 12, 31, 23, 59, 59, 999_999_999)
 
 
-@settings(max_examples=500, deadline=None)  # hypothesis's 200 ms deadline is about timing, not this property (coverage, a loaded machine)
+@settings(max_examples=500)  # hypothesis's 200 ms deadline is about timing, not this property (coverage, a loaded machine)
 @given(st.integers(YEAR1, YEAR10000), st.sampled_from([0, 3, 6, 9]))
 def test_rfc3339_roundtrip(value, digits):
     text = format_rfc3339(value, digits)

@@ -174,7 +174,7 @@ def _seen(batch: mapper.Batch, base: int = 0) -> tuple[dict[int, Any], list[Any]
     return rows, errors, warnings
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=6, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(_RECORD, min_size=1, max_size=6), st.sampled_from([1, 2, 3]))
 @example(
     [{"k": "a", "d": {"n": 7, "dec": "4.359", "b": 1, "ss": "a,b"}, "t": 1659981468260, "di": "2022-08-08"}, {"k": {"a": 1}, "d": {"n": 2000}, "t": "x"}], 43

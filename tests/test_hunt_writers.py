@@ -30,7 +30,7 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 #: Few examples a run (each draws new ones); HUNT_N=2000 for a long hunt.
-HUNT = settings(max_examples=int(os.environ.get("HUNT_N", "8")), deadline=None, suppress_health_check=list(HealthCheck))
+HUNT = settings(max_examples=int(os.environ.get("HUNT_N", "8")), suppress_health_check=list(HealthCheck))
 
 # --- sinks over every column type -----------------------------------------------------------
 

@@ -20,7 +20,7 @@ from tests.test_hunt_writers import cases as hunt_cases
 pytest.importorskip("pyarrow")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, suppress_health_check=list(HealthCheck))
 @given(
     case=hunt_cases(),
     size=st.integers(1, 6),

@@ -563,7 +563,7 @@ _values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_siz
 _records = st.lists(st.dictionaries(_keys, _values, max_size=5), min_size=1, max_size=6)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(_records, st.integers(min_value=0, max_value=2**40))
 def test_any_records_give_a_draft_that_checks_and_validates(rows: list[dict[str, Any]], seed: int) -> None:
     rows = [{**r, "id": seed + i} for i, r in enumerate(rows)]  # an identity in every record

@@ -92,7 +92,7 @@ _leaf = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size
 _tree = st.recursive(_leaf, lambda inner: st.dictionaries(st.sampled_from(["p", "q", "r"]), inner, max_size=3), max_leaves=8)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_tree, min_size=1, max_size=4), st.integers(2, 5), st.integers(1, 4), st.booleans())
 def test_a_followed_identity_is_as_without_max_depth(trees: list[object], depth: int, max_depth: int, as_key: bool) -> None:
     # the identity at depth `depth` under "k", beside random trees under "t"; read with a smaller --max-depth, the

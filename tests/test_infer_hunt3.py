@@ -225,7 +225,7 @@ def test_repeats_are_found_past_the_first_thousands_of_values() -> None:
     assert not _key_repeats(["007", *values[:2000], "7"], primary_key_fields=["k"], types={"k": "string"})  # two keys
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.one_of(

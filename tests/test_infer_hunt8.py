@@ -136,7 +136,7 @@ POOL = [
 ]  # fmt: skip
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     floats=hs.lists(hs.one_of(hs.sampled_from(POOL), hs.floats(-1e6, 1e6, allow_nan=False, width=64)), min_size=1, max_size=8),
     ints=hs.lists(hs.sampled_from([0, 3, -7, 2**44 - 1, 2**44, 2**53 + 1, 2**63 - 1]), max_size=2),

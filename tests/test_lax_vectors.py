@@ -32,7 +32,7 @@ from mapper.types.base import kinds_of
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_vectors import LAX_NUMBER, check, ts_config  # noqa: E402
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 LONG = base._KINDS_AT_ONCE + 44  # past kinds_of's cut: the numpy form
 
 #: Lax-ish values near every rule of Go's toInt64 / ParseInt(TrimSpace(s)): signs, spaces

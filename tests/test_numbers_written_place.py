@@ -9,7 +9,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import mapper
@@ -121,7 +121,6 @@ _FLOAT_TEXTS = st.builds(
 ).filter(lambda t: "." in t or "e" in t.lower() or t.startswith("-0"))
 
 
-@settings(deadline=None)  # (a first call under load took 445 ms, its repeat 0.25 ms)
 @given(text=_FLOAT_TEXTS, column=st.sampled_from(["s", "n", "t", "ts"]), strict=st.booleans())
 def test_a_number_as_written_changes_only_its_own_place(text: str, column: str, strict: bool) -> None:
     """A record writing a float otherwise than Python does gets the messages of the record
@@ -216,7 +215,6 @@ def test_an_element_error_carries_its_index() -> None:
     assert (err.reason, err.shown) == ("1e+20 does not fit an unsigned 64-bit id at index 1", ShownFloat(1e20, 0, 5, 1))
 
 
-@settings(deadline=None)
 @given(
     text=_FLOAT_TEXTS,
     column=st.sampled_from(["ids", "ss"]),

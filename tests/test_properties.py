@@ -15,7 +15,7 @@ from mapper.compiler import NotObject
 from mapper.engine.reader import _ZSTD, unpacker
 
 SETTINGS = settings(
-    max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=70, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )  # (150, then 100: CI time; each run draws new examples)
 
 # --- a plain reference for the path walk (the ingester's PathTable.Lookup, with allowMissingFields) ---

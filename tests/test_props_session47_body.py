@@ -134,7 +134,7 @@ def _mapped(source: Any) -> tuple[int, int, list[dict[str, Any]]]:
     return batch.report.records, batch.report.failed_records, batch.to_rows()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.one_of(_body(), _record()), _layout(), st.booleans(), st.integers(-1, 1), st.booleans(), st.booleans())
 @example({"records": [], "meta": 1, "id": 1}, ((None, "", "", False), False), False, -1, False, True)
 @example({"records": None, "id": 3}, ((2, "\n", "", False), True), False, -1, False, True)  # (a body spread over lines, before 4d03579)
@@ -197,7 +197,7 @@ def _cli(argv: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.one_of(_body(), _record()), _layout(), st.booleans(), st.integers(-1, 1))
 @example({"id": 0, "n": 0, "s": "\x85"}, ((None, "", "", False), False), False, -1)  # (NEL in a row: str.splitlines split it)
 def test_the_command_line_finds_the_records_the_document_holds(doc: dict[str, Any], layout: tuple[Any, bool], bom: bool, pad: int) -> None:

@@ -96,7 +96,7 @@ def _through(part: mapper.Batch, road: str, where: Path) -> mapper.Batch:
     return mapper.read_batch(where.with_suffix(road))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(RECORD, max_size=12),
     st.lists(st.integers(0, 12), max_size=4),
@@ -136,7 +136,7 @@ def test_slices_through_any_road_join_back_into_their_batch(draw: list[dict[str,
     assert [r["_id"] for r in joined.to_rows()] == kept
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.lists(RECORD, max_size=8), st.sampled_from(sorted(WRITERS)))
 def test_a_whole_input_written_twice_is_the_same_bytes(draw: list[dict[str, Any]], ext: str) -> None:
     records = _records(draw)
@@ -153,7 +153,7 @@ def test_a_whole_input_written_twice_is_the_same_bytes(draw: list[dict[str, Any]
     assert (back.report.records, back.report.failed_records) == (first.report.records, first.report.failed_records)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.lists(RECORD, min_size=1, max_size=8), st.integers(0, 8), st.sampled_from(["s", "ss"]))
 def test_a_string_columns_arrays_are_read_only_and_stored_edits_are_seen(draw: list[dict[str, Any]], row: int, name: str) -> None:
     records = _records(draw)
@@ -212,7 +212,7 @@ def test_a_full_slice_in_a_file_joins_its_empty_siblings(tmp_path: Path, ext: st
 NOT_STR = st.one_of(st.integers(), st.binary(max_size=3), st.floats(allow_nan=False), st.booleans(), st.none())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.lists(RECORD, min_size=1, max_size=8), st.sampled_from(["s", "ss"]), st.data())
 @example([{"i": 1, "s": "a", "ss": ["x"], "b": MISSING}], "s", None)  # (an int in row 0: to_rows gave it, write_npz raised numpy's TypeError naming no column)
 def test_a_string_column_given_objects_that_are_no_str_is_refused_naming_the_row(draw: list[dict[str, Any]], name: str, data: Any) -> None:

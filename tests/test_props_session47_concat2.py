@@ -20,7 +20,7 @@ pytest.importorskip("pyarrow")
 pytest.importorskip("pyarrow.parquet")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(RECORD, max_size=6),
     st.lists(RECORD, max_size=6),
@@ -71,7 +71,7 @@ KEYED_RECORD = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(KEYED_RECORD, max_size=10), st.lists(st.integers(0, 10), max_size=3), st.lists(st.sampled_from(ROADS), min_size=4, max_size=4), st.booleans())
 def test_slices_of_a_keyed_batch_join_back_by_any_road(draw: list[dict[str, Any]], cuts: list[int], roads: list[str], text: bool) -> None:
     """The same of a primary-key sink's batch (string ids), decimals, timestamps and id sets, mapped from NDJSON or from dicts."""

@@ -74,7 +74,7 @@ def _told(report: mapper.Report) -> tuple[Any, ...]:
     return report.records, report.failed_records, report.notes, [(e.record, e.line, e.code, e.reason) for e in report.errors]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(RECORD, min_size=1, max_size=6), st.sampled_from(SHAPES), st.sampled_from(ENCODINGS), st.booleans())
 @example([{"k": 0, "i": 0, "s": ""}] * 3, "ndjson", "utf-16", False)
 @example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8", False)
@@ -114,7 +114,7 @@ def _spaced(draw: Any) -> tuple[list[str], int, str, int]:
     return lines, row, draw(st.sampled_from(SPACES)), draw(st.sampled_from(blanks))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(_spaced())
 @example(([' {"k": 1, "i": 1, "s": "a"} '], 0, "\u00a0", 0))  # (a record's first character)
 @example(([' {"k": 1, "i": 1, "s": "a"} ', ' {"k": 2, "i": 1, "s": "b"} '], 1, "\u3000", 27))  # (trailing)
@@ -134,7 +134,7 @@ def test_a_space_like_character_is_named(spaced: tuple[list[str], int, str, int]
     assert report.records - report.failed_records == len(lines) - 1
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
     st.lists(RECORD.map(lambda r: {**r, "i": 1}), min_size=1, max_size=3),
     st.sampled_from(["array", "body", "pretty objects"]),
@@ -177,7 +177,7 @@ def _cli_validate(argv: list[str], stdin: bytes | None = None) -> dict[str, Any]
     return report
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.lists(RECORD, min_size=1, max_size=5), st.sampled_from(SHAPES), st.sampled_from(ENCODINGS), st.booleans())
 @example([{"k": 0, "i": 0, "s": ""}] * 3, "documents a line", "utf-8-sig", False)  # (--workers 2: no note, the first line's BOM kept)
 def test_the_command_line_tells_standard_input_and_a_file_alike(records: list[dict[str, Any]], shape: str, encoding: str, packed: bool) -> None:

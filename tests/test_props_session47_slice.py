@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import mapper
@@ -38,7 +38,6 @@ OFFSETS = st.integers(-20, 20)
 LENGTHS = st.none() | st.integers(0, 20)
 
 
-@settings(deadline=None)  # (a first call under load took 332 ms: the map of a new batch, cached after)
 @given(ROWS, OFFSETS, LENGTHS)
 @example((10, frozenset()), -11, 2)  # polars: row 0 alone (mapper gave rows 0 and 1 before 48455a4)
 @example((10, frozenset()), -12, 5)
@@ -56,7 +55,6 @@ def test_slice_takes_the_rows_polars_takes(rows: tuple[int, frozenset[int]], off
     assert batch.slice(np.int64(offset), None if length is None else np.int32(length)).record_index.tolist() == want
 
 
-@settings(deadline=None)
 @given(ROWS, st.none() | st.integers(-20, 20), st.none() | st.integers(-20, 20))
 def test_rows_by_a_python_slice_are_the_lists(rows: tuple[int, frozenset[int]], start: int | None, stop: int | None) -> None:
     batch, kept = _batch(*rows)

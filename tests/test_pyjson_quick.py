@@ -266,7 +266,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(st.dictionaries(st.text(max_size=3), _VALUES, max_size=4))
 def test_any_record_gets_the_walks_text_or_refusal(record: dict[str, Any]) -> None:
     assert pyjson.mapping_text(record) == walked(record)

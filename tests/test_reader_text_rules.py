@@ -65,7 +65,7 @@ def test_a_huge_number_in_a_body_is_still_found(m: mapper.Mapper, number: str) -
     assert huge_number_in(body) is not None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     st.one_of(
         st.floats(allow_nan=False, allow_infinity=False).map(repr),
@@ -169,7 +169,7 @@ def test_a_line_longer_than_twice_the_limit_is_refused_whatever_its_blanks(m: ma
     assert not _validated(m, f"{' ' * (LIMIT - 20)}{ok}\n".encode(), how).errors
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     st.lists(
         st.tuples(st.text(" \t", max_size=2200), st.integers(0, 2200), st.text(" \t", max_size=2200), st.booleans()),

@@ -316,7 +316,7 @@ def writes(draw: Any) -> tuple[list[bytes], list[int]]:
     return recs, [*cuts, len(data)]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
 @given(writes())
 def test_a_log_written_in_pieces_cut_anywhere_is_sent_whole_each_record_once(case):
     # after each write a run sends what the log holds: every record whole there (its line ended,

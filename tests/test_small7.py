@@ -258,7 +258,7 @@ _RECORDS = st.lists(st.fixed_dictionaries({"value": _JSON_VALUES}) | _JSON_VALUE
     junk=st.sampled_from(["", "", "", "x", ",", "\n", "\n{}", "\n[1]", "]", "}"]),
     indent=st.sampled_from([None, 1]),
 )
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_texts_starting_as_a_body_are_told_as_the_rules_tell_them(
     records: Any, others: list[tuple[str, Any]], cut: int | None, junk: str, indent: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

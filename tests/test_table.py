@@ -317,7 +317,7 @@ _SQL_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(pieces=st.lists(_SQL_PIECES | st.text(max_size=4), max_size=25), prefix=st.booleans())
 def test_random_text_raises_only_table_syntax_error(pieces, prefix):
     sql = ("CREATE TABLE t (" if prefix else "") + " ".join(pieces)
@@ -348,7 +348,7 @@ _COLUMN_DEFS = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(table_name=_NAMES, columns=st.dictionaries(_NAMES.map(str.lower), _COLUMN_DEFS, max_size=6), id_type=st.sampled_from(["ID", "STRING"]))
 def test_generated_tables_round_trip(table_name, columns, id_type):
     from mapper.table import Constraint, Position
@@ -781,7 +781,7 @@ _TABLES = (
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     table=_TABLES,
     mapping=st.dictionaries(st.sampled_from(["_id", "a", "B", "c", "d", "q", "zz", "_timeQuantum"]), _MAP_VALUES, max_size=6) | st.integers() | st.none(),

@@ -29,7 +29,7 @@ from mapper.types import column_type
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle  # noqa: E402
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 TIER = {t.name: t for t in TIERS}
 DTYPE = {"int64": np.int64, "uint64": np.uint64, "bool": np.bool_, "str": object}
 

@@ -127,7 +127,7 @@ _WORDS = re.compile(r"\bline (\d+)")
 _IN_RECORD = re.compile(r"\bat line (\d+) char (\d+) of the record\b")
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     records=_RECORDS,
     layout=st.sampled_from(sorted(_LAYOUTS)),
