@@ -1361,22 +1361,32 @@ class _RejectsClaim:
             return
         mine = os.path.realpath(checkpoint) if checkpoint is not None else None
         self.path = target.parent / f"{temp_stem(target.name)}claim"
-        try:
-            fh = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
-        except OSError:  # (a directory this run cannot write: the letters' own open says so)
+        for _ in range(100):
+            try:
+                fh = open(self.path, "a+b", buffering=0)  # noqa: SIM115 - (kept open while the run holds it)
+            except OSError:  # (a directory this run cannot write: the letters' own open says so)
+                self.path = None
+                return
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                fh.close()
+                self.path = None
+                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise OptionError(
+                        f"--rejects {shown_name(rejects)}: another mapper send is writing these dead letters: one run writes a --rejects file at a time"
+                        " (one --rejects per checkpoint: a resume cuts its file back to what its checkpoint counted); name another --rejects file"
+                    ) from None
+                return  # a file system without locks: unclaimed, as before claims
+            held = os.fstat(fh.fileno())
+            if _file_id(str(self.path)) == [held.st_dev, held.st_ino]:
+                break
+            # (the run that held it completed and removed it between this open and this lock: the
+            # file locked is under no name, and another run may hold the one there now)
+            fh.close()
+        else:  # pragma: no cover - (claims made and removed without end: unclaimed, as on a file system without locks)
             self.path = None
             return
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            fh.close()
-            self.path = None
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise OptionError(
-                    f"--rejects {shown_name(rejects)}: another mapper send is writing these dead letters: one run writes a --rejects file at a time"
-                    " (one --rejects per checkpoint: a resume cuts its file back to what its checkpoint counted); name another --rejects file"
-                ) from None
-            return  # a file system without locks: unclaimed, as before claims
         self.fh = fh
         try:
             fh.seek(0)

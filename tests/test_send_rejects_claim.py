@@ -108,3 +108,35 @@ def test_a_resume_naming_another_file_is_refused_naming_both(tmp_path: Path, cap
     assert f"--rejects {other} is not the dead letters of the run this checkpoint resumes, {rejects}" in err
     assert f"give --rejects {rejects} (one --rejects per checkpoint)" in err
     assert _letter_ids(rejects) == ["r1"] and not other.exists()
+
+
+def test_a_claim_removed_between_another_runs_open_and_lock_is_not_held_twice(tmp_path: Path, monkeypatch: Any) -> None:
+    """A run that completes removes its claim, then lets go of its lock: a run that opened the claim
+    before it was removed, and locks it after, held a file no longer under the name, while a third
+    run, which made the claim anew, held that one: two runs writing the same letters, each
+    claiming them. The lock taken must be on the file the name holds."""
+    import fcntl
+
+    import pytest
+
+    from mapper.errors import OptionError
+
+    rejects = tmp_path / "rejects.ndjson"
+    first = _RejectsClaim(str(rejects), None)
+    real = fcntl.flock
+    third: list[_RejectsClaim] = []
+
+    def flock(fd: int, op: int) -> None:
+        if not third and first.fh is not None:  # (this run has opened the claim: the first completes, a third claims anew)
+            first.release(keep=False)
+            third.append(_RejectsClaim(str(rejects), None))
+        real(fd, op)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    try:
+        with pytest.raises(OptionError, match="another mapper send is writing these dead letters"):
+            _RejectsClaim(str(rejects), None)
+        assert third and third[0].fh is not None
+    finally:
+        for claim in third:
+            claim.release(keep=False)
