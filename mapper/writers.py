@@ -2187,8 +2187,9 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
             values = _arrow_values(arr, pa, valid, f"column {col!r}")
         arrays[col] = ColumnArrays(values, valid, present, offsets)
     id_arr = _whole(table, "_id", pa, "its _id")
-    if sink.id_kind == "uint64" and not (pa.types.is_integer(id_arr.type) or id_arr.type == pa.uint64()):
-        # (Spark, which has no uint64, writes them as decimal(20, 0): read if every one is a whole uint64)
+    if sink.id_kind == "uint64" and pa.types.is_decimal(id_arr.type):
+        # (Spark, which has no uint64, writes them as decimal(20, 0): read if every one is a whole uint64;
+        # text or floats are refused below as before, a string-keyed sink's file or ids rounded past 2**53)
         id_arr = _cast_exactly(id_arr, pa.uint64(), pa, f"its _id holds {id_arr.type}, not the uint64 ids of its sink")
     ids = _arrow_values(id_arr, pa, None, "its _id")
     record_index = table.column(index_field).to_numpy() if index_field in fields_there else np.arange(n, dtype=np.int64)
