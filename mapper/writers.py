@@ -129,12 +129,13 @@ def remove_left_temps(thread: int | None = None) -> None:
 atexit.register(remove_left_temps)
 
 
-def _clean_stale(directory: str, name: str) -> None:
+def _clean_stale(directory: str, name: str, pairs: bool = True) -> None:
     """Remove the temporary files killed runs left next to ``name``: those whose owner is gone
     (:func:`mapper.owners.owner_gone`, as ``spark-validate`` judges its staging directories).
     One of a live run, or whose owner cannot be judged (named by a pid alone: an older
     version's, or made where the system does not say; another machine's or container's)
-    is left: a pid alone may be another process's, or another pid namespace's."""
+    is left: a pid alone may be another process's, or another pid namespace's. ``pairs``: a
+    killed run's pair markers beside ``name`` are completed first (:func:`_complete_pair`)."""
     pattern = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     pair = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_PAIR_SUFFIX))
     try:
@@ -143,7 +144,7 @@ def _clean_stale(directory: str, name: str) -> None:
         return
     me = None
     completed = False
-    for entry in entries:  # a run killed between the renames of outputs kept together: completed first (_pair_marker)
+    for entry in entries if pairs else ():  # a run killed between the renames of outputs kept together: completed first (_pair_marker)
         m = pair.fullmatch(entry)
         if m is not None:
             me = me or owner()
@@ -833,8 +834,9 @@ def _complete_pair(marker: str) -> None:
         pass
     for m in markers:
         _remove(m)
-    for path in paths:  # (what else the killed run left beside its outputs: the files it replaced, held)
-        _clean_stale(os.path.dirname(path) or ".", os.path.basename(path))
+    for path in paths:  # (what else the killed run left beside its outputs: the files it replaced, held; its markers
+        # not read again: one that could not be removed, a directory read-only since, was completed for ever)
+        _clean_stale(os.path.dirname(path) or ".", os.path.basename(path), pairs=False)
 
 
 def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable, waiting: tuple[Keepable, ...], kept: list[tuple[Keepable, Kept]]) -> str:

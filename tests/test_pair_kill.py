@@ -139,3 +139,16 @@ def test_a_name_written_since_the_kill_is_left_alone(earlier: Path) -> None:
 def test_a_run_that_completes_leaves_no_marker(earlier: Path) -> None:
     assert not _markers(earlier)
     assert sorted(p.name for p in earlier.iterdir()) == ["in.ndjson", "rej.ndjson", "rows.ndjson", "sink.json"]
+
+
+def test_a_marker_that_cannot_be_removed_is_completed_once_not_for_ever(earlier: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a directory made read-only since the kill, as a user who is not root finds it): the stale
+    # temporaries beside the pair's outputs are cleaned after completing it, which found the
+    # marker still there and completed it again, until a RecursionError ended the run
+    tmp_path = earlier
+    _run_killed(tmp_path, KILLED_RUN, "rej.ndjson")
+    real = writers._remove
+    monkeypatch.setattr(writers, "_remove", lambda path: None if path.endswith(".mapper-pair") else real(path))
+    writers.clean_stale(str(tmp_path / "rows.ndjson"))
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([10], [11, 12])
+    assert len(_markers(tmp_path)) == 2
