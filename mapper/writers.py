@@ -814,20 +814,33 @@ def _pair_marker(outputs: tuple[Keepable, ...]) -> list[str]:
     return made
 
 
+def _pair_state(output: dict[str, Any]) -> str | None:
+    """Where one output of a killed run's pair stands (:func:`_complete_pair`): ``"pending"``, its
+    temporary file the one marked and its path naming the file it named then; ``"renamed"``, its
+    temporary file gone and its path naming the file that was it; None, anything else (a file
+    written, edited or removed since: the pair is not completed)."""
+    now = _identity(output["temp"])
+    if now is not None:
+        return "pending" if now == output["temp_id"] and _identity(output["path"]) == output["was"] else None
+    return "renamed" if output["temp_id"] is not None and _identity(output["path"]) == output["temp_id"] else None
+
+
 def _complete_pair(marker: str) -> None:
     """The renames a killed run left undone (its :func:`_pair_marker`): each output whose temporary
-    file is still there is renamed into place, when every such output's path still names the file
-    it named then (else something wrote it since: nothing is renamed, the temporary files left to
-    be removed as stale); then its markers are removed."""
+    file is still there is renamed into place, when every output stands as the marker knew it
+    (:func:`_pair_state`: renamed already, or its temporary file and its path the files they were;
+    else something wrote, edited or removed one since, and renaming the others alone would make a
+    pair of two runs: nothing is renamed, the temporary files left to be removed as stale); then
+    its markers are removed."""
     markers, paths = [marker], []
     try:
         with open(marker, "rb") as fh:
             said = json.loads(fh.read().decode("utf-8", "surrogateescape"))
         markers += [m for m in said["markers"] if isinstance(m, str) and m.endswith(_PAIR_SUFFIX) and m != marker]
         paths = [o["path"] for o in said["outputs"] if isinstance(o["path"], str)]
-        pending = [o for o in said["outputs"] if _identity(o["temp"]) is not None and _identity(o["temp"]) == o["temp_id"]]
-        if pending and all(_identity(o["path"]) == o["was"] for o in pending):
-            for o in pending:
+        states = [_pair_state(o) for o in said["outputs"]]
+        if None not in states:
+            for o in (o for o, state in zip(said["outputs"], states) if state == "pending"):
                 os.replace(o["temp"], o["path"])
                 sync_directory(os.path.dirname(o["path"]) or ".")
     except (OSError, ValueError, TypeError, KeyError, AttributeError):  # (a marker cut short or edited: none completed)

@@ -152,3 +152,29 @@ def test_a_marker_that_cannot_be_removed_is_completed_once_not_for_ever(earlier:
     writers.clean_stale(str(tmp_path / "rows.ndjson"))
     assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([10], [11, 12])
     assert len(_markers(tmp_path)) == 2
+
+
+@pytest.mark.parametrize("how", ["edited", "removed"])
+def test_a_pair_one_of_whose_files_is_not_the_one_marked_is_not_completed_by_halves(earlier: Path, how: str) -> None:
+    # killed before either rename, and the refused records' temporary file is not the one the marker
+    # knew (edited, or removed since: by a temporary-file cleaner, or an older mapper's clean-up,
+    # which knows no markers): renaming the rows alone left them beside the refused records of the
+    # run before
+    tmp_path = earlier
+    (tmp_path / "in.ndjson").write_bytes(KILLED_RUN)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    before_first = SCRIPT.replace("    real(src, dst)\n    if os.fspath(dst).endswith(sys.argv[1]):", "    if os.fspath(dst).endswith(sys.argv[1]):")
+    args = ["map", str(tmp_path / "sink.json"), str(tmp_path / "in.ndjson"), "-o", str(tmp_path / "rows.ndjson"), "--rejects", str(tmp_path / "rej.ndjson")]
+    done = subprocess.run([sys.executable, "-c", before_first, "rej.ndjson", *args, "--on-error", "skip", "-q"], env=env, capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    assert len(_markers(tmp_path)) == 2
+    said = json.loads((tmp_path / _markers(tmp_path)[0]).read_text())
+    (temp,) = [o["temp"] for o in said["outputs"] if o["path"].endswith("rej.ndjson")]
+    if how == "removed":
+        os.unlink(temp)
+    else:
+        with open(temp, "ab") as fh:
+            fh.write(b"\n")
+    writers.clean_stale(str(tmp_path / "rows.ndjson"))
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([1, 2], [3])
+    assert not _markers(tmp_path)
