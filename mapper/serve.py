@@ -844,11 +844,10 @@ class _Handler(BaseHTTPRequestHandler):
             if len(line) <= CHUNK_LINE_MAX:
                 raise ServiceError(400, INVALID_BODY, _CHUNK_CUT)
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size line is longer than {CHUNK_LINE_MAX:,} bytes (its extensions): the body cannot be read")
-        size = line.split(b";", 1)[0].rstrip(b" \t\r\n")  # (white space before the extensions only: RFC 9112 7.1.1)
-        if not _HEX.fullmatch(size):
+        n = _chunk_size_of(line)
+        if n is None:
             shown = printable(line.rstrip(b"\r\n")[:40].decode("latin-1"))
             raise ServiceError(400, _HTTP_CODES[400], f"a chunk's size must be a hexadecimal number, not {shown!r}: the chunked body cannot be read")
-        n = int(size, 16)
         # The bytes around the data (size lines, extensions, CRLFs) are never kept, but each is read: tiny
         # chunks with long extensions were gigabytes on the wire for a body under the cap. As Go's server
         # counts them: 16 bytes and twice its data's a chunk are free, 16 KiB more at most in all.
@@ -1022,15 +1021,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_chunks(self, left: int) -> None:
         """Chunks read away (see :meth:`_read_away_chunked`), at most ``left`` bytes of them."""
         while left > 0:
-            line = self.rfile.readline(1024)  # the chunk's size [; extensions] CRLF
+            line = self.rfile.readline(CHUNK_LINE_MAX + 1)  # the chunk's size [; extensions] CRLF, as _chunk_size reads it
             left -= len(line)
-            size = line.split(b";", 1)[0].strip()
-            if not line.endswith(b"\n") or not _HEX.fullmatch(size):
+            n = _chunk_size_of(line) if line.endswith(b"\n") else None
+            if n is None:
                 return
-            n = int(size, 16)
             if n == 0:  # the last chunk: the trailer lines up to an empty one
                 for _ in range(100):
-                    line = self.rfile.readline(8192)
+                    line = self.rfile.readline(CHUNK_LINE_MAX + 1)
                     left -= len(line)
                     if line.strip() == b"" or left <= 0:
                         return
@@ -1199,6 +1197,16 @@ CHUNK_LINE_MAX = 8192
 CHUNK_EXCESS_MAX = 16 * 1024
 _CHUNK_CUT = "the chunked body ended before its last chunk (the client stopped sending)"
 _CHUNK_UNENDED = "a chunk's data is not followed by CRLF where its size says it ends: the chunked body cannot be read"
+
+
+def _chunk_size_of(line: bytes) -> int | None:
+    """A chunk's size from its size line (``size [; extensions] CRLF``), None for a line that is
+    not one: white space only before the extensions (RFC 9112 7.1.1), hexadecimal digits alone.
+    One rule for a body read and one read away after its refusal (a chunk the first takes
+    stopped the second, and the connection was reset before the client read its 413)."""
+    size = line.split(b";", 1)[0].rstrip(b" \t\r\n")
+    return int(size, 16) if _HEX.fullmatch(size) else None
+
 
 #: Headers of every answer: no answer is ever read as another type than it says (a JSON error as HTML)
 _ALWAYS = {"X-Content-Type-Options": "nosniff"}

@@ -6,6 +6,7 @@ Every server binds 127.0.0.1 on a free port in this process, every socket has a 
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import time
@@ -16,7 +17,7 @@ from typing import Any, Iterator
 import orjson
 import pytest
 
-from mapper.serve import App, Server
+from mapper.serve import App, Server, _Handler
 from mapper.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,6 +146,17 @@ def test_a_chunked_body_past_the_cap_is_refused_413_before_its_end_comes_and_not
         s.sendall(data[-50:] + b"\r\n0\r\n\r\n")  # the rest is read away, then the connection closed (no reset under the client)
         assert closes(s)
         assert rows(server) == 0 and logged(log, "413 RequestEntityTooLarge")
+
+
+def test_chunks_after_a_413_are_read_away_by_the_rule_a_body_is_read_by() -> None:
+    # a chunk with 2,000 bytes of extensions is one a body may hold (a size line within 8,192 bytes): the read-away
+    # after a 413 stopped at it (size lines of 1,024 bytes there), and closed the connection with the body unread
+    # under a client still sending it; read away to its end as a body is read, every byte of it taken
+    rest = b"10;" + b"e" * 2000 + b"\r\n" + b"x" * 16 + b"\r\n" + b"%x\r\n%s\r\n" % (65536, b"y" * 65536) + b"0\r\nX-T: 1\r\n\r\n"
+    handler = object.__new__(_Handler)
+    handler.rfile = io.BufferedReader(io.BytesIO(rest + b"NEXT"))  # type: ignore[assignment]
+    handler._read_chunks(1 << 20)
+    assert handler.rfile.read() == b"NEXT"
 
 
 @pytest.mark.parametrize(
