@@ -1082,8 +1082,8 @@ def _savez(fh: Any, pieces: dict[str, list[np.ndarray]]) -> None:
         for chunk in chunks:
             crc = zlib.crc32(chunk, crc)
             size += len(chunk) if isinstance(chunk, bytes) else chunk.nbytes
-        name = f"{key}.npy".encode()
-        flags = 0 if name.isascii() else 0x800  # (a name in UTF-8 says so)
+        name = f"{key}.npy".encode("ascii")  # (npz_pieces makes every key ASCII: no UTF-8 name flag)
+        flags = 0
         # local header: sizes in the ZIP64 extra field (id 1: size, compressed size)
         fh.write(pack("<4s2B4H3L2H", b"PK\x03\x04", 45, 0, flags, 0, _ZIP_TIME, _ZIP_DATE, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name), 20))
         fh.write(name)
