@@ -14,8 +14,9 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 
-#: the settings that say how examples are drawn and kept: the profiles' to set
-PROFILE_ONLY = ("derandomize", "database", "seed")
+#: the settings that say how examples are drawn and kept, and that no test is timed (speed is
+#: measured in benchmarks/: a deadline failed loaded runs as flaky): the profiles' to set
+PROFILE_ONLY = ("derandomize", "database", "seed", "deadline")
 
 
 def _settings_calls(tree: ast.AST) -> list[ast.Call]:
