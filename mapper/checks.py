@@ -74,9 +74,10 @@ NAME_TOO_LONG = "the sink name is {length} characters long; at most {max} are al
 #: FeatureBase's index and field name rule (pilosa.ValidateName: ``^[a-z][a-z0-9Θ_-]{0,229}$``),
 #: checked on every table and column it creates (CREATE TABLE's, the ingester's): a name it
 #: refuses cannot be a table's or a column's.
-FEATUREBASE_NAME_RE = re.compile("[a-z][a-z0-9\u0398_-]{0,229}")
+_NAME_CHARS = "a-z0-9\u0398_-"  # (after the first letter)
+FEATUREBASE_NAME_RE = re.compile(f"[a-z][{_NAME_CHARS}]{{0,229}}")
 # FeatureBase's field name rule, and ``_id``, the name a UI form's id column has in the body it becomes
-COLUMN_NAME_RE = re.compile("_id|[a-z][a-z0-9\u0398_-]{0,229}")
+COLUMN_NAME_RE = re.compile("_id|" + FEATUREBASE_NAME_RE.pattern)
 #: What follows a stored column's refused name (an error): the endpoint cannot take the sink.
 NAME_REFUSED = "FeatureBase refuses the name ('invalid index or field name'): no table has such a column, so the endpoint refuses the sink"
 #: What follows the identity's own column's refused name (a warning): the ingester never creates it.
@@ -355,7 +356,7 @@ def bad_name_message(name: str, what: str, consequence: str = "") -> str:
         why = f"character {bad + 1} is {_name_char(name[bad])}"
     if consequence == NAME_NOT_STORED:
         return f"{said}: {why}; {consequence}"
-    hint = re.sub("[^a-z0-9\u0398_-]", "_", name.lower())[:NAME_MAX]
+    hint = re.sub(f"[^{_NAME_CHARS}]", "_", name.lower())[:NAME_MAX]
     if not ("a" <= hint[:1] <= "z"):
         hint = ("c" + hint)[:NAME_MAX]
     if len(name) > NAME_MAX:  # (a name cut short says nothing shown cut short again)

@@ -410,12 +410,10 @@ def _stored(ct: ColumnType, v: Any) -> tuple[Any, list[Lossy]]:
             first = exc
     if (cls is not str or not v.isascii()) and cls not in _NUMBERS and has_surrogates(v):  # only a Python caller's strings
         v = CarefulPath.unpaired(v, notes)
-    if first is None:
-        return ct.convert(v, notes), notes
     try:
         return ct.convert(v, notes), notes
     except ConversionError as exc:
-        if exc.reason == first.reason:  # (the same problem, a string column's printing found the key: said with its place)
+        if first is not None and exc.reason == first.reason:  # (the same problem, a string column's printing found the key: said with its place)
             raise first from None
         raise
 
