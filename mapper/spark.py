@@ -774,11 +774,13 @@ def _check_unique(named: list[tuple[str, str]]) -> None:
 #
 # A run's staging directory (``OUT/.mapper-staging-<owner>-<uuid>``, a full copy of the
 # results) and its driver directory (``$TMPDIR/mapper-spark-<owner>-<random>``) carry the
-# process that made them (:func:`mapper.owners.owner`). A SIGKILL or a crashed JVM leaves
+# process that made them (:func:`mapper.owners.owner`: from ``/proc``, or, where there is
+# none, a token whose lock the process holds while it runs). A SIGKILL or a crashed JVM leaves
 # them behind; a later run removes those whose owner is gone (:func:`mapper.owners.owner_gone`,
 # the test an output's temporary file is judged by too), and only those. Anything else
-# (another machine, an earlier boot, a container with its own pid namespace, a name without
-# an owner) may belong to a live run: kept, and said.
+# (another machine, an earlier boot, a container with its own pid namespace, a lock token
+# whose lock file is not this machine's, a name without an owner) may belong to a live run:
+# kept, and said.
 
 #: The prefix of a staging directory under OUT.
 STAGING_PREFIX = ".mapper-staging-"

@@ -101,7 +101,8 @@ def temp_stem(name: str) -> str:
 
 def _temp_name(name: str) -> str:
     """A new temporary file's name for output ``name``: ``.<name>.<owner>.<token>.mapper-tmp``,
-    the owner this process (:func:`mapper.owners.owner`; its pid alone where the system does not say)."""
+    the owner this process (:func:`mapper.owners.owner`: from ``/proc``, or its lock token where
+    there is none; its pid alone where neither can be had)."""
     return f"{temp_stem(name)}{owner() or os.getpid()}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
 
 
@@ -133,8 +134,9 @@ def _clean_stale(directory: str, name: str, pairs: bool = True) -> None:
     """Remove the temporary files killed runs left next to ``name``: those whose owner is gone
     (:func:`mapper.owners.owner_gone`, as ``spark-validate`` judges its staging directories).
     One of a live run, or whose owner cannot be judged (named by a pid alone: an older
-    version's, or made where the system does not say; another machine's or container's)
-    is left: a pid alone may be another process's, or another pid namespace's. ``pairs``: a
+    version's, or made where neither ``/proc`` nor a lock says; another machine's or
+    container's; a lock token whose lock file is not this machine's) is left: a pid alone may
+    be another process's, or another pid namespace's. ``pairs``: a
     killed run's pair markers beside ``name`` are completed first (:func:`_complete_pair`)."""
     pattern = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_TMP_SUFFIX))
     pair = re.compile(re.escape(temp_stem(name)) + f"({OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_PAIR_SUFFIX))

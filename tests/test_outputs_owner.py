@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -35,7 +36,10 @@ from mapper.options import MapOptions
 from mapper.send import Checkpoint
 
 ME = owners.owner()
-needs_owner = pytest.mark.skipif(ME is None, reason="no /proc boot id or pid namespace here: temporaries are never judged stale")
+needs_owner = pytest.mark.skipif(
+    ME is None or ME.startswith(owners.LOCKED), reason="no /proc boot id or pid namespace here: temporaries are judged by their owner's lock (no_proc's tests)"
+)
+needs_flock = pytest.mark.skipif(not hasattr(os, "register_at_fork") or importlib.util.find_spec("fcntl") is None, reason="no fcntl.flock (Windows)")
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,19 @@ def _dead_pid() -> int:
 def _with(owner: str, *, pid: int | None = None, start: str | None = None, boot: str | None = None, ns: str | None = None) -> str:
     b, n, p, s = owner.split(".")
     return ".".join((boot or b, ns or n, str(pid if pid is not None else p), start or s))
+
+
+@pytest.fixture()
+def no_proc(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A system without ``/proc`` (macOS, the BSDs, a container with it hidden): its reads in
+    :mod:`mapper.owners` fail as they do there, and this process's owner is a lock token, its
+    lock file in a temporary directory of the test's own (yielded), removed at the end."""
+    tmp = tmp_path_factory.mktemp("tmpdir")
+    monkeypatch.setattr(owners, "_PROC", str(tmp / "no-proc"))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp))
+    monkeypatch.setattr(owners, "_mine", None)
+    yield tmp
+    owners._release()
 
 
 def _main(*args: Any) -> tuple[int, str]:
@@ -111,6 +128,66 @@ def test_a_temporary_is_removed_when_its_owner_is_gone_and_only_then(tmp_path: P
     gone = sorted(what for what, path in paths.items() if not path.exists())
     assert gone == ["dead", "pid reused"]
     assert sibling.exists()
+
+
+@needs_flock
+def test_without_proc_a_temporary_is_removed_when_its_owner_s_lock_is_free_and_only_then(tmp_path: Path, no_proc: Path) -> None:
+    """Where /proc says nothing, owner() was None: temporaries named by a pid alone, and a killed
+    run's never removed. Now the owner is a token whose lock file its process holds open."""
+    me = owners.owner()
+    assert me is not None and me.startswith(owners.LOCKED) and owners.owner() == me
+    assert owners.owner(1) is None  # (another process's: it has no lock of this one's)
+    directory = owners.lock_directory()
+    assert directory is not None and os.listdir(directory) == [f"{me[len(owners.LOCKED) :]}.lock"]
+    live, live_fd, _ = owners._new_lock()  # as another run, running, holds it
+    dead, dead_fd, _ = owners._new_lock()
+    os.close(dead_fd)  # (its process killed: the kernel lets go of its lock, its lock file stays)
+    elsewhere = "f" * 32  # a lock file another host wrote (a temporary directory shared with it)
+    (Path(directory) / f"{elsewhere}.lock").write_text("another-host\n1\n")
+    assert [owners.owner_gone(t, me) for t in (dead, live, me, owners.LOCKED + elsewhere)] == [True, False, False, None]
+    names = {
+        "dead": dead,
+        "live": live,
+        "mine": me,
+        "no lock file here": owners.LOCKED + "0" * 32,  # (another machine's, user's or TMPDIR's)
+        "another host": owners.LOCKED + elsewhere,
+        "does not parse": "flock.0123",
+        "pid alone": "12345",
+        "a /proc owner": "0" * 32 + ".4026531836.1.5",  # (a Linux's, on a shared volume: another boot)
+    }
+    out = tmp_path / "o.ndjson"
+    paths = {what: tmp_path / f".o.ndjson.{who}.0123abcd.mapper-tmp" for what, who in names.items()}
+    for path in paths.values():
+        path.write_bytes(b"half")
+    pair = tmp_path / f".o.ndjson.{live}.0123abcd.mapper-pair"  # a live run's pair, between its renames: not completed
+    pair.write_text("{}")
+    writers.clean_stale(str(out))
+    assert sorted(what for what, path in paths.items() if not path.exists()) == ["dead"]
+    assert pair.exists()
+    os.close(live_fd)  # that run killed in turn
+    writers.clean_stale(str(out))
+    assert sorted(what for what, path in paths.items() if not path.exists()) == ["dead", "live"] and not pair.exists()
+    # spark-validate's staging directories, judged alike
+    left = spark._sweep(
+        [f"{spark.STAGING_PREFIX}{dead}-1", f"{spark._staging_name()}", f"{spark.STAGING_PREFIX}flock.0123-2"], spark.STAGING_PREFIX, lambda name: None
+    )
+    assert left == spark.Leftovers(removed=(f"{spark.STAGING_PREFIX}{dead}-1",), unknown=(f"{spark.STAGING_PREFIX}flock.0123-2",))
+    # the lock file of an owner killed long ago goes as a new owner makes its own; a live one's stays
+    old = time.time() - owners.LOCK_KEPT - 60
+    for token in (dead, me):
+        os.utime(Path(directory) / f"{token[len(owners.LOCKED) :]}.lock", (old, old))
+    os.close(owners._new_lock()[1])
+    assert f"{dead[len(owners.LOCKED) :]}.lock" not in os.listdir(directory) and owners.owner_gone(me, me) is False
+    owners._release()  # (what the process's normal end does: its lock file goes, then its lock)
+    assert f"{me[len(owners.LOCKED) :]}.lock" not in os.listdir(directory)
+
+
+@needs_flock
+def test_without_proc_a_lock_directory_that_is_not_this_user_s_alone_is_not_trusted(no_proc: Path) -> None:
+    (no_proc / f"mapper-owners-{os.getuid()}").mkdir(mode=0o777)
+    os.chmod(no_proc / f"mapper-owners-{os.getuid()}", 0o777)  # (another user may have made it first, in /tmp)
+    assert owners.owner() is None and owners.owner_gone(owners.LOCKED + "0" * 32, None) is None
+    assert writers._temp_name("o.ndjson").startswith(f".o.ndjson.{os.getpid()}.")  # (a pid alone, as before)
 
 
 @needs_owner

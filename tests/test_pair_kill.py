@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from mapper import writers
+from mapper import owners, writers
 from mapper.cli import main
+from tests.test_outputs_owner import needs_flock, no_proc
+
+__all__ = ["no_proc"]  # (the fixture, used here)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -178,3 +181,44 @@ def test_a_pair_one_of_whose_files_is_not_the_one_marked_is_not_completed_by_hal
     writers.clean_stale(str(tmp_path / "rows.ndjson"))
     assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([1, 2], [3])
     assert not _markers(tmp_path)
+
+
+@needs_flock
+def test_without_proc_a_killed_run_s_pair_is_completed_and_its_temporaries_removed(no_proc: Path, earlier: Path) -> None:
+    """Where /proc says nothing (macOS, the BSDs), the markers and temporaries a killed run left
+    were named by its pid alone and never judged: the pair stayed mixed for good. Now the owner
+    is a token whose lock the run holds; the run is a child forked from this process (which owns
+    a lock already: the child must make its own, and its death must let go of no lock of the
+    parent's), killed by SIGKILL once the refused records are in place."""
+    tmp_path = earlier
+    parent = owners.owner()
+    assert parent is not None and parent.startswith(owners.LOCKED)
+    (tmp_path / "in.ndjson").write_bytes(KILLED_RUN)
+    args = ["map", str(tmp_path / "sink.json"), str(tmp_path / "in.ndjson"), "-o", str(tmp_path / "rows.ndjson"), "--rejects", str(tmp_path / "rej.ndjson")]
+    pid = os.fork()
+    if pid == 0:  # the child: killed after the first rename, or ended by the alarm (never back into pytest)
+        try:
+            signal.alarm(20)
+            real = os.replace
+
+            def replace(src: str, dst: str) -> None:
+                real(src, dst)
+                if os.fspath(dst).endswith("rej.ndjson"):
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            os.replace = replace  # type: ignore[assignment]
+            main([*args, "--on-error", "skip", "-q"])
+        finally:
+            os._exit(3)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGKILL
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([1, 2], [11, 12])
+    markers = _markers(tmp_path)
+    (child,) = {m.split(".")[4] for m in markers}  # .rows.ndjson.flock.<hex>.<token>.mapper-pair
+    assert len(markers) == 2 and parent != owners.LOCKED + child
+    assert owners.owner_gone(owners.LOCKED + child, parent) is True and owners.owner_gone(parent, parent) is False
+    # the next run (this process) writing the rows completes the killed run's pair, and removes what it held
+    (tmp_path / "strict.json").write_text(json.dumps(dict(SINK, allow_missing_fields=False)))
+    (tmp_path / "in.ndjson").write_bytes(b'{"id": 20}\n')
+    assert main(["map", str(tmp_path / "strict.json"), str(tmp_path / "in.ndjson"), "-o", str(tmp_path / "rows.ndjson"), "-q"]) == 1
+    assert (_ids(tmp_path / "rows.ndjson"), _refused(tmp_path / "rej.ndjson")) == ([10], [11, 12])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.ndjson", "rej.ndjson", "rows.ndjson", "sink.json", "strict.json"]

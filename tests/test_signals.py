@@ -170,7 +170,7 @@ def test_a_signal_as_the_output_is_renamed_into_place_leaves_no_file(tmp_path: P
     assert _left(tmp_path) == []
 
 
-@pytest.mark.skipif(mapper.owners.owner() is None, reason="no /proc boot id or pid namespace here: temporaries are never judged stale")
+@pytest.mark.skipif(mapper.owners.owner() is None, reason="neither /proc nor fcntl.flock here: temporaries are never judged stale")
 def test_sigkill_leaves_only_a_named_temporary_file_which_the_next_run_removes(tmp_path: Path, inputs: Path) -> None:
     """SIGKILL (no cleanup can run) with the output whole in its temporary file: only that file,
     named after the output and the process (its owner), never the output's name; the next run removes it."""
