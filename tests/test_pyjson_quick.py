@@ -9,6 +9,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import struct
 import threading
 import uuid
 from typing import Any
@@ -348,3 +349,47 @@ def test_a_big_record_leaves_the_quick_test_quick() -> None:
     # (a pickler whose buffer grew to the big record's size allocated as much for every later
     # record: 13 us against 0.3 us; the margin leaves room for a busy machine)
     assert after < 10 * before + 5e-6, (before, after)
+
+
+def _padded(value: Any) -> dict[str, Any]:
+    """A record whose pickle is over 1,200 bytes (where the depth is read from it) holding ``value`` deep inside."""
+    return {"id": "a", "none": None, "pad": ["x" * 40] * 40, "data": {"list": [1.5, -2.25, {"v": value}], "more": [None, 1e300]}}
+
+
+@pytest.mark.parametrize("make", [lambda v: {"a": None, "v": v}, _padded], ids=["small", "padded"])
+def test_a_record_with_nulls_and_finite_floats_is_not_walked_for_a_nan(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # orjson writes a NaN as null, so a record's null sent it through a walk of every value
+    # (27 us of a GitHub webhook's 40): its pickle, at hand, says it holds no NaN or infinity
+    def no_walk(value: Any) -> bool:
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(pyjson, "_non_finite", no_walk)
+    for v in (1.5, -0.0, 1e-300, 5e-324, 1.7976931348623157e308 / 2**12, "plain", None):
+        raw, why = pyjson.mapping_text(make(v))
+        assert why is None and raw == orjson.dumps(make(v))
+
+
+@pytest.mark.parametrize("make", [lambda v: {"a": None, "v": v}, _padded, lambda v: {"a": None, "t": ("s", [v])}], ids=["small", "padded", "tuple"])
+def test_a_nan_or_infinity_is_found_whatever_else_the_pickle_holds(make: Any) -> None:
+    for v in (NAN, float("inf"), float("-inf"), -NAN, struct.unpack(">d", b"\xff\xff\xff\xff\xff\xff\xff\xff")[0]):
+        assert pyjson.mapping_text(make(v)) == (None, pyjson.NON_FINITE), v
+    # what looks like one in a pickle (the largest floats, a str holding its bytes) is walked, and sent
+    for v in (1.7976931348623157e308, -1e308, "G\x7f\xf0", "G\x7f"):
+        assert pyjson.mapping_text(make(v)) == (orjson.dumps(make(v)), None), v
+
+
+def test_from_3_12_a_big_shallow_record_s_depth_is_read_from_its_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the level walk (12 us of a GitHub webhook's text on 3.12 and 3.13) only where the pickle
+    # opens as many containers as orjson breaks at
+    monkeypatch.setattr(pyjson, "_PICKLER_AT_RECURSION_LIMIT", False)
+
+    class NoWalk(frozenset):  # type: ignore[type-arg]
+        def isdisjoint(self, other: Any) -> bool:
+            raise AssertionError("walked")
+
+    monkeypatch.setattr(pyjson, "_NESTED", NoWalk(pyjson._NESTED))
+    record = _padded([(1, 2)] * 300)
+    assert pyjson.mapping_text(record) == (orjson.dumps(record), None)
+    many = _padded([(i,) for i in range(pyjson._ORJSON_DEPTH)])  # (as many containers: walked, and found shallow)
+    with pytest.raises(AssertionError, match="walked"):
+        pyjson.mapping_text(many)
