@@ -39,7 +39,7 @@ from .model import Column, Sink
 from .options import MAX_RECORD_SIZE, NO_WARNINGS, MapOptions, check_max_record_size
 from .paths import records_path_keys
 from .report import BatchRejected, Report, ValueWarning, ignored_kinds
-from .sink import load_sink
+from .sink import SinkSource, load_sink
 
 __all__ = ["Mapper", "compile_sink"]
 
@@ -487,7 +487,7 @@ def _ignored(ignore_warnings: Iterable[str]) -> frozenset[str]:
 
 
 def compile_sink(
-    sink: Sink | Any,
+    sink: Sink | SinkSource,
     *,
     id_field: str | None = None,
     primary_key_fields: list[str] | tuple[str, ...] | None = None,

@@ -49,8 +49,10 @@ from .engine.core import Engine
 from .engine.gojson import same_length_escapes, without_bom
 from .engine.pyjson import mapping_text
 from .errors import InputError, OptionError, no_set_reason, record_file_note
+from .model import Sink
 from .options import MIN_RECORD_SIZE, MapOptions, body_record_limit
 from .report import RecordError, RejectedRecord, plural
+from .sink import SinkSource
 from .types import LOSSY_KINDS
 
 __all__ = ["Batcher", "Body", "Verdict"]
@@ -216,7 +218,7 @@ class Batcher:
     differently refuse their record (``lossy_value``).
     """
 
-    def __init__(self, sink: Any, *, max_records: int = DEFAULT_BODY_RECORDS, max_bytes: int = DEFAULT_BODY_BYTES, strict: bool = False):
+    def __init__(self, sink: Mapper | Sink | SinkSource, *, max_records: int = DEFAULT_BODY_RECORDS, max_bytes: int = DEFAULT_BODY_BYTES, strict: bool = False):
         if isinstance(max_records, bool) or not isinstance(max_records, int) or max_records < 1:
             raise OptionError(f"max_records must be a positive integer, not {max_records!r}")
         # (the least body that holds a record: the smallest record is "{}", 2 bytes, as Pacer's least body_bytes)

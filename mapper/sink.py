@@ -81,7 +81,11 @@ _SCHEMA_KEYS = ("type", "id_field", "primary_key_fields", "allow_missing_fields"
 # ---------------------------------------------------------------------------------------
 # Reading the document
 
-SinkSource = Union[str, bytes, bytearray, memoryview, os.PathLike, Mapping[str, Any], list, tuple]
+#: What :func:`load_sink` and :func:`check_sink` read: a file (a path as ``str`` or ``os.PathLike``),
+#: JSON text (str, or bytes-like), or the parsed value (a mapping, or a bare definition array).
+#: (Each generic parametrized: a bare ``list`` is ``list[Unknown]`` to pyright, whose strict mode
+#: then flags every call of ``load_sink`` as "partially unknown".)
+SinkSource = Union[str, bytes, bytearray, memoryview, os.PathLike[Any], Mapping[str, Any], list[Any], tuple[Any, ...]]
 
 
 class _Obj(dict):

@@ -57,7 +57,7 @@ from .errors import MapperError, OptionError, Problem, check_function, preview, 
 from .model import MISSING, Column, Sink
 from .options import body_record_limit
 from .report import BATCH_DISCARDED, MISSING_FIELD, BatchRejected, Report
-from .sink import check_sink, load_sink
+from .sink import SinkSource, check_sink, load_sink
 
 __all__ = ["IngestResult", "RowsPage", "SinkInfo", "SinkRefused", "Store", "write_kind"]
 
@@ -342,7 +342,7 @@ class Store:
     @_reads
     def create_sink(
         self,
-        definition: Any,
+        definition: Sink | SinkSource,
         *,
         sink_id: str | None = None,
         activate_after: float = 0.0,
