@@ -37,7 +37,11 @@ from .model import MISSING
 from .report import Report, input_token, join_reports
 from .types import arrow_fixed, arrow_strings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the optional extras, for the return types of to_arrow, to_pandas and to_polars only)
+    import pandas
+    import polars
+    import pyarrow
+
     from .model import Sink
     from .types import ColumnType
 
@@ -1396,7 +1400,7 @@ class Batch:
                 del rows[i][name]
         return rows
 
-    def to_arrow(self, *, presence: bool = True, record_index: bool = True) -> Any:
+    def to_arrow(self, *, presence: bool = True, record_index: bool = True) -> pyarrow.Table:
         """A ``pyarrow.Table`` of the batch; needs the ``arrow`` extra.
 
         Columns: ``_id``, ``_record_index`` (each row's index in the input), then each
@@ -1478,7 +1482,7 @@ class Batch:
             return arrow_fixed(ids, None, pa.uint64(), pa)
         return arrow_strings(ids if isinstance(ids, Strings) else Strings.from_objects(ids), None, pa)
 
-    def to_pandas(self, *, presence: bool = True, record_index: bool = True) -> Any:
+    def to_pandas(self, *, presence: bool = True, record_index: bool = True) -> pandas.DataFrame:
         """A ``pandas.DataFrame`` via Arrow (needs the ``arrow`` and ``pandas`` extras); options as :meth:`to_arrow`.
 
         Integer and bool columns are pandas' nullable dtypes (``Int64``, ``UInt64``,
@@ -1512,7 +1516,7 @@ class Batch:
         except (ValueError, pa.ArrowException) as exc:
             raise OutputError(f"the batch cannot be a pandas DataFrame: {first_line(exc)}") from None
 
-    def to_polars(self, *, presence: bool = True, record_index: bool = True) -> Any:
+    def to_polars(self, *, presence: bool = True, record_index: bool = True) -> polars.DataFrame:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
         pl = optional_import("polars", "polars", "Batch.to_polars()")
         for name in self.columns:
