@@ -17,7 +17,7 @@ import threading
 import uuid
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, ClassVar, Iterable, Literal, TypeVar
 
 import numpy as np
 
@@ -134,8 +134,9 @@ class RecordError:
     #: :func:`mapper.engine.careful.numbers_as_written`); None when it shows none, or says it so
     shown: ShownFloat | None = field(default=None, compare=False, repr=False, kw_only=True)
 
-    #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
-    severity = "error"
+    #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`); a Literal, so
+    #: ``p.severity == "error"`` narrows a ``RecordError | ValueWarning`` for type checkers.
+    severity: ClassVar[Literal["error"]] = "error"
 
     @property
     def message(self) -> str:
@@ -221,7 +222,7 @@ class ValueWarning:
     __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy", "written")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
-    severity = "warning"
+    severity: ClassVar[Literal["warning"]] = "warning"
 
     def __init__(
         self,
@@ -508,7 +509,7 @@ class Report:
         return sum(self.warning_counts.values())
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Literal["accepted", "partial", "refused", "discarded"]:
         """What the endpoint would do with the batch.
 
         ``accepted``: every record stored; ``partial``: some stored, the others refused
