@@ -13,7 +13,7 @@ import lzma
 import os
 import zlib
 from operator import is_
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence, Union
 
 from .batch import Batch
 from .compiler import CompiledSink, compile_definition
@@ -42,6 +42,30 @@ from .report import BatchRejected, Report, ValueWarning, ignored_kinds
 from .sink import SinkSource, load_sink
 
 __all__ = ["Mapper", "compile_sink"]
+
+
+class BinaryReader(Protocol):
+    """A binary stream records are read from (an ``open(..., "rb")`` file, ``sys.stdin.buffer``, a
+    ``gzip.GzipFile``, a socket's ``makefile("rb")``, an HTTP response): anything whose ``read(n)``
+    gives bytes (a text stream, whose ``read`` gives str, is an :class:`~mapper.errors.InputError`)."""
+
+    def read(self, size: int, /) -> bytes | bytearray | memoryview | None: ...
+
+
+#: One record, as :meth:`Mapper.check` and :meth:`mapper.Batcher.add` take it: a mapping (a dict,
+#: any :class:`collections.abc.Mapping`) or its JSON text (``str``, or bytes-like).
+Record = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
+
+if TYPE_CHECKING:
+    from array import array as ByteArray
+
+    #: The records :meth:`Mapper.map`, :meth:`Mapper.validate` and :meth:`Mapper.iter_batches`
+    #: read (see :meth:`Mapper.map`): NDJSON or JSON text (``str``, bytes-like, an ``array('B')``;
+    #: a one-dimensional numpy ``uint8`` array is an iterable), a file (a path as ``str`` or
+    #: ``os.PathLike``, or a binary stream), one record (a mapping), or an iterable of records.
+    Records = Union[str, bytes, bytearray, memoryview, "ByteArray[int]", os.PathLike[Any], BinaryReader, Mapping[str, Any], Iterable[Record]]
+else:  # (array[int] is no run-time type before Python 3.12: typing.get_type_hints of map would fail)
+    Records = Any
 
 
 class Mapper:
@@ -104,7 +128,7 @@ class Mapper:
 
     def map(
         self,
-        records: Any,
+        records: Records,
         *,
         on_error: str = "endpoint",
         max_errors: int | float | None = None,
@@ -190,7 +214,7 @@ class Mapper:
 
     def validate(
         self,
-        records: Any,
+        records: Records,
         *,
         on_error: str = "endpoint",
         max_errors: int | float | None = None,
@@ -234,7 +258,7 @@ class Mapper:
 
     def iter_batches(
         self,
-        source: Any,
+        source: Records,
         *,
         records: int = 100_000,
         on_error: str = "endpoint",
@@ -281,7 +305,7 @@ class Mapper:
         return _explained(batches, source, options) if isinstance(source, (bytes, bytearray, memoryview)) else batches
 
     def check(
-        self, record: Any, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int | None = None
+        self, record: Record, *, strict: bool = False, ignore_warnings: Iterable[str] = NO_WARNINGS, max_record_size: int | None = None
     ) -> list[RecordProblem]:
         """The errors, then the warnings, of one record, as the endpoint would see it.
 

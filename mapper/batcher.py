@@ -41,7 +41,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import msgspec
 
-from .api import Mapper, compile_sink
+from .api import Mapper, Record, compile_sink
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64, thread_checker
@@ -324,7 +324,7 @@ class Batcher:
 
     # ------------------------------------------------------------------ records in
 
-    def add(self, record: Any, tag: Any = None) -> Verdict:
+    def add(self, record: Record, tag: Any = None) -> Verdict:
         """Take one record (a dict, or its JSON text as bytes or str); its verdict is judged
         with the records around it (see :class:`Verdict`), and if accepted it goes into a body.
 
@@ -388,7 +388,7 @@ class Batcher:
                     self.__dict__.update(_base=self._base - 1, _refused=self._refused - 1, _last_refusal=None)
             raise
 
-    def add_many(self, records: Iterable[Any], tags: Iterable[Any] | None = None) -> list[Verdict]:
+    def add_many(self, records: Iterable[Record], tags: Iterable[Any] | None = None) -> list[Verdict]:
         """Take several records and judge them at once (their verdicts are final on return).
 
         ``records`` is an iterable of records: one record (a mapping, or its text) is an

@@ -2228,7 +2228,8 @@ class SendRun:
                 self._pending.append((pos.index, _letter(pos, self.names, _relocate((err,), pos, self.names), raw, "pre-validation")))
         # (judged with as many blanks before it as characters stand before it on its line: an
         # error's char counts from the line's start, as validate's; the blanks are not sent)
-        verdicts = self.batcher.add_many([b" " * pos.column + raw if pos.column and raw else raw for raw, pos in texts], [pos for _raw, pos in texts])
+        # (raw is None only with a problem: None, were it given, would be refused not_an_object)
+        verdicts = self.batcher.add_many([b" " * pos.column + raw if pos.column and raw else raw for raw, pos in texts], [pos for _raw, pos in texts])  # type: ignore[misc]
         for v, (raw, pos) in zip(verdicts, texts):
             if v.accepted:
                 self._unacked.append(pos.index)
