@@ -111,7 +111,7 @@ class Mapper:
         return self.compiled.fast_unavailable
 
     @property
-    def walk(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    def walk(self) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
         """The generated careful-path walk: a decoded record (a dict, or another Mapping) -> each
         column's raw value (:data:`MISSING` where its path finds nothing). Anything else (a
         record's JSON text, None, a list) is an :class:`~mapper.errors.OptionError`: ``check``

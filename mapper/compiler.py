@@ -824,7 +824,7 @@ class CompiledSink:
         return fn
 
     @functools.cached_property
-    def walk(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    def walk(self) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
         """The careful path's walk of one record: its raw value per column (see _gen_walk)."""
         walk = self._load("walk")
         walk.__qualname__ = f"CompiledSink.walk[{self.label}]"

@@ -91,7 +91,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FsPath
-from typing import IO, Any, Callable, Iterable, Mapping, Sequence
+from typing import IO, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import msgspec
 import numpy as np
@@ -208,6 +208,13 @@ _DEC_START = frozenset("+-.0123456789")
 #: What integer text may start with (Go's TrimSpace trims these spaces first).
 _NUM_START = frozenset("+-0123456789" + GO_SPACE)
 _DECODER = msgspec.json.Decoder()
+
+
+class ProgressBar(Protocol):
+    """What :func:`infer` takes as ``progress`` besides a callable: an object whose
+    ``update(records, bytes)`` it calls after each chunk (``mapper infer``'s own bar)."""
+
+    def update(self, records: int, nbytes: int, /) -> object: ...
 
 
 class InferError(MapperError):
@@ -2270,7 +2277,7 @@ def infer(
     include: str | Iterable[str] = (),
     exclude: str | Iterable[str] = (),
     name: str | None = None,
-    progress: Callable[[int, int], None] | Any = None,
+    progress: Callable[[int, int], object] | ProgressBar | None = None,
     input_format: str = "auto",
     records_path: str | Sequence[str] | None = None,
     types: Mapping[str, str] | None = None,

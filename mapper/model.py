@@ -31,7 +31,7 @@ class _MissingType:
 
 #: A key absent from a record (JSON ``null`` is ``None``), and a missing row in
 #: :meth:`mapper.ColumnData.canonical`: one object, so ``v is mapper.MISSING`` always works.
-MISSING: Any = _MissingType()
+MISSING: _MissingType = _MissingType()
 
 #: Config keys as the ingester's Go structs spell them -> :class:`ColumnConfig` attributes.
 CONFIG_ATTRS = {
