@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # (the optional extras, for the return types of to_arrow, to_
     import pandas
     import polars
     import pyarrow
+    from numpy.typing import NDArray
 
     from .model import Sink
     from .types import ColumnType
@@ -1040,6 +1041,13 @@ class ColumnData:
 
     __slots__ = ("name", "type", "stored", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
 
+    #: a value is stored, per row
+    valid: NDArray[np.bool_]
+    #: the row writes the column (a value stored, or the stored one cleared)
+    present: NDArray[np.bool_]
+    #: a set's values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``; None for other types
+    offsets: NDArray[np.int64] | None
+
     def __init__(self, name: str, ctype: ColumnType, arrays: ColumnArrays):
         self.name = name
         self.ctype = ctype
@@ -1064,7 +1072,7 @@ class ColumnData:
         return shown(self.stored)
 
     @property
-    def utf8(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def utf8(self) -> tuple[NDArray[np.uint8], NDArray[np.int64]] | None:
         """For ``string`` columns (and ``strings`` set elements): UTF-8 bytes and int64 offsets
         (read-only, as :attr:`values`' strings); else None. A column given new objects
         (``col.stored = edited``, as :attr:`values` says) is encoded from them, each time."""
@@ -1096,13 +1104,13 @@ class ColumnData:
         return f"<ColumnData {self.name!r} {self.type} rows={len(self)} values={int(self.valid.sum())} nulls={self.null_count}>"
 
     @property
-    def null(self) -> np.ndarray:
+    def null(self) -> NDArray[np.bool_]:
         """Rows whose stored value is cleared: by a JSON null, or by what the type clears on
         (a ``bool`` on a missing value or ``""`` too; README *Null, missing*)."""
         return self.present & ~self.valid
 
     @property
-    def missing(self) -> np.ndarray:
+    def missing(self) -> NDArray[np.bool_]:
         """Rows that leave the column alone: nothing sent, or what the type writes nothing for
         (a JSON null or ``""`` into a non-mutex ``string``, ...)."""
         return ~self.present
@@ -1186,6 +1194,9 @@ class Batch:
         if isinstance(ids, np.ndarray) and ids.dtype == object and ids.ndim == 1:
             _check_str_objects(ids, None, "the batch's _id", fails="cannot be made so")
         self._set(sink, ids, record_index, columns, report)
+
+    #: each row's index in the input (int64)
+    record_index: NDArray[np.int64]
 
     def _set(self, sink: Sink, ids: np.ndarray | Strings, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report) -> None:
         self.sink = sink
