@@ -50,15 +50,18 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mapper' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:  # (hidden from type checkers, which know the lazy names from the imports above:
+    # a module __getattr__ made every name, a misspelt mapper.compile_snk too, an Any to mypy and pyright)
 
-    value = _public(getattr(importlib.import_module(f".{module}", __name__), name))
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module 'mapper' has no attribute {name!r}")
+        import importlib
+
+        value = _public(getattr(importlib.import_module(f".{module}", __name__), name))
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
