@@ -105,7 +105,7 @@ import zlib
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path, PurePath
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import msgspec
 import numpy as np
@@ -122,8 +122,11 @@ from .owners import owner as _owner
 from .owners import owner_gone as _owner_gone
 from .paths import jq_path, records_path_keys
 from .report import location_text, plural
-from .sink import load_sink
+from .sink import SinkSource, load_sink
 from .writers import signals_held
+
+if TYPE_CHECKING:  # (the spark extra, for the types of map_dataframe's DataFrames only)
+    from pyspark.sql import DataFrame
 
 __all__ = [
     "Leftovers",
@@ -540,7 +543,7 @@ class SparkMapping:
     """
 
     #: One row per input row (``_errors`` null where it was mapped).
-    rows: Any
+    rows: DataFrame
     #: The input columns carried through, in order.
     passthrough: tuple[str, ...]
     #: The columns mapper adds for a mapped row: ``_id``, the sink's, ``<name>__ns``, ``_missing``.
@@ -554,14 +557,14 @@ class SparkMapping:
         return (BATCH, POSITION) if self.streaming else (POSITION,)
 
     @property
-    def mapped(self) -> Any:
+    def mapped(self) -> DataFrame:
         """The mapped rows: pass-through columns, ``_position``, ``_id``, the columns, ``_missing``."""
         from pyspark.sql import functions as F
 
         return self.rows.where(F.col(ERRORS).isNull()).select(*[_col(c) for c in (*self.passthrough, *self.position, *self.columns)])
 
     @property
-    def refused(self) -> Any:
+    def refused(self) -> DataFrame:
         """The refused records: pass-through columns, ``_position``, ``_errors``, ``_raw``."""
         from pyspark.sql import functions as F
 
@@ -576,8 +579,8 @@ def _col(name: str) -> Any:
 
 
 def map_dataframe(
-    df: Any,
-    sink: Sink | Any,
+    df: DataFrame,
+    sink: Sink | SinkSource,
     *,
     column: str = "value",
     allow_missing_fields: bool | None = None,
