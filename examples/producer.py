@@ -38,7 +38,7 @@ def read_records(path: str) -> Iterator[tuple[int, bytes]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("sink", help="the sink definition (the POST /v1/sinks body)")
     parser.add_argument("records", help="NDJSON records")
     parser.add_argument("--endpoint", help="the ingest URL, .../v2/sinks/<sink_id> (without it: a dry run)")
