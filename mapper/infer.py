@@ -91,7 +91,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FsPath
-from typing import IO, Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import msgspec
 import numpy as np
@@ -153,6 +153,9 @@ from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
 from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, IdType, IntType, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
+
+if TYPE_CHECKING:
+    from .api import Records
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 
@@ -2268,7 +2271,7 @@ class _Globs:
 
 
 def infer(
-    records_sources: Any,
+    records_sources: Records | Iterable[Records],
     *,
     id_field: str | None = None,
     primary_key_fields: list[str] | tuple[str, ...] | None = None,
