@@ -189,7 +189,13 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         msg = exc.msg
         if msg == "Invalid control character at" and exc.pos < len(text):  # (Python's words end in "at", for its own " line ...")
             msg = f"control character U+{ord(text[exc.pos]):04X} in a string (write it as \\u{ord(text[exc.pos]):04x})"
-        said = _not_json_said(text, exc.pos) or f"{msg} at line {exc.lineno} column {exc.colno}{hint}"
+        elif msg == "Unterminated string starting at":  # (Python's words end in "at" too; the text ends inside the string)
+            msg = 'a string is never closed: the text ends before its closing " (one left out, or the text cut short); the string starts'
+        said = (
+            _not_json_said(text, exc.pos)
+            or (_unclosed_said(text, exc.pos) if msg.startswith("Expecting") else "")
+            or f"{msg} at line {exc.lineno} column {exc.colno}{hint}"
+        )
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {said}", "invalid-json")]) from None
     except ValueError as exc:  # NaN / Infinity (the hook is not told where: the first one outside a string is it)
         at = next((m.start() for m in _JSON_TOKEN.finditer(text) if m.group() in _CONSTANTS), 0)
@@ -251,6 +257,35 @@ def _not_json_said(text: str, pos: int) -> str:
         word = text[pos + 1 : end] if 0 < end - pos <= 40 and "\n" not in text[pos:end] else "..."
         return f"a string in single quotes at {at(pos)}: JSON strings take double quotes ({escape_controls(json.dumps(word, ensure_ascii=False))})"
     return ""
+
+
+def _unclosed_said(text: str, pos: int) -> str:
+    """Where the decoder, ``Expecting`` more at ``pos``, ran out of text: the innermost bracket
+    left open, with its place (json's own words, "Expecting ',' delimiter" at the end of the
+    text, said nothing of it); ``""`` if text goes on after ``pos``."""
+    if text[pos:].strip():
+        return ""
+    opened = _open_brackets(text[:pos])
+    if not opened:
+        return ""
+    inner = opened[-1]
+    line, column = text.count("\n", 0, inner) + 1, inner - (text.rfind("\n", 0, inner) + 1) + 1
+    closing = "}" if text[inner] == "{" else "]"
+    more = f" (and {len(opened) - 1} bracket{'s' if len(opened) > 2 else ''} around it)" if len(opened) > 1 else ""
+    return f"the {text[inner]} opened at line {line} column {column}{more} is never closed: the text ends before its {closing} (one left out, or the text cut short)"
+
+
+def _open_brackets(text: str) -> list[int]:
+    """Where each ``{`` or ``[`` still open at the end of ``text`` stands, outermost first (``text``
+    is JSON that parsed up to its end: its strings are whole)."""
+    opened: list[int] = []
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok in ("{", "["):
+            opened.append(m.start())
+        elif tok in ("}", "]") and opened:
+            opened.pop()
+    return opened
 
 
 #: Quotes a word processor or a chat app writes for ASCII ones (curly, low-9, angle, fullwidth, primes):

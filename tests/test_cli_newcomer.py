@@ -132,6 +132,32 @@ def test_plain_broken_json_keeps_its_message(tmp_path, capsys):
     assert code == 2 and f"sink file {path} is not valid JSON: Expecting value at line 1 column 41" in out, out
 
 
+@pytest.mark.parametrize(
+    ("cut", "said"),
+    [
+        (  # the last } left out of the example sink: json said "Expecting ',' delimiter at line 102 column 1"
+            lambda t: t.rstrip()[:-1] + "\n",
+            "is not valid JSON: the { opened at line 1 column 1 is never closed: the text ends before its } (one left out, or the text cut short)",
+        ),
+        (  # cut inside its definition: json said "Expecting property name enclosed in double quotes"
+            lambda t: t[: t.index('"name": "record_id"') + len('"name": "record_id",')],
+            "is not valid JSON: the { opened at line 14 column 7 (and 3 brackets around it) is never closed: the text ends before its }",
+        ),
+        (  # cut inside a string: json's words said "Unterminated string starting at at line 10 column 7"
+            lambda t: t[: t.index('"record_id"') + 4],
+            'is not valid JSON: a string is never closed: the text ends before its closing " (one left out, or the text cut short);'
+            " the string starts at line 10 column 7",
+        ),
+    ],
+    ids=["last brace", "cut in an entry", "cut in a string"],
+)
+def test_a_sink_cut_short_names_what_is_left_open(tmp_path, capsys, cut, said):
+    path = tmp_path / "sink.json"
+    path.write_text(cut(_sink_text()))
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2 and f"sink file {path} {said}" in out, out
+
+
 @pytest.mark.parametrize("key", ["sink", "data"])
 def test_a_sink_wrapped_in_another_object_says_where_the_sink_is(tmp_path, capsys, key):
     path = tmp_path / "sink.json"
