@@ -1505,6 +1505,7 @@ class Batch:
         of 1677-09-21T00:12:43.145224192Z, which mapping stores, would read as a null
         (``to_arrow`` and ``to_polars`` keep it).
         """
+        optional_import("pyarrow", "pandas", "Batch.to_pandas()")  # (named as called, with the extra that brings both: not "Batch.to_arrow() needs pyarrow")
         pd = optional_import("pandas", "pandas", "Batch.to_pandas()")
         _check_options("to_pandas", presence, record_index)  # (named as called: not "Batch.to_arrow() takes ...")
         table = self.to_arrow(presence=presence, record_index=record_index)
@@ -1529,6 +1530,7 @@ class Batch:
 
     def to_polars(self, *, presence: bool = True, record_index: bool = True) -> polars.DataFrame:
         """A ``polars.DataFrame`` via Arrow (needs the ``arrow`` and ``polars`` extras); options as :meth:`to_arrow`."""
+        optional_import("pyarrow", "polars", "Batch.to_polars()")  # (as to_pandas)
         pl = optional_import("polars", "polars", "Batch.to_polars()")
         for name in self.columns:
             if "\x00" in name:  # polars cuts a name there: the column and its .present would be one name (or another column's)

@@ -412,6 +412,30 @@ def test_a_missing_extra_names_this_distribution(monkeypatch):
         _seed_batch().to_polars()
 
 
+@pytest.mark.parametrize("call", ["to_pandas", "to_polars"])
+def test_pyarrow_missing_is_said_of_the_call_made_with_its_extra(monkeypatch, call):
+    # with pandas (or polars) installed but not pyarrow, to_pandas() said "Batch.to_arrow() needs
+    # pyarrow: pip install 'featurebase-mapper[arrow]'": a call the caller did not make, and an
+    # extra that does not bring pandas
+    import importlib
+
+    from mapper._version import DISTRIBUTION
+
+    batch = _seed_batch()
+    real = importlib.import_module
+
+    def no_pyarrow(name, *args):
+        if name == "pyarrow" or name.startswith("pyarrow."):
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_pyarrow)
+    extra = call.partition("_")[2]
+    said = rf"^Batch\.{call}\(\) needs pyarrow: pip install '{DISTRIBUTION}\[{extra}\]'"
+    with pytest.raises(mapper.MissingDependencyError, match=said):
+        getattr(batch, call)()
+
+
 # --- rendering whole columns at once agrees with rendering each value --------------------------
 
 
