@@ -299,20 +299,21 @@ class Limits:
     body_bytes: int | None = None
 
     def __post_init__(self) -> None:
-        if not (self.records_per_s > 0 and self.bytes_per_s > 0) or math.isinf(self.records_per_s) or math.isinf(self.bytes_per_s):
-            raise OptionError(
-                f"the limits must be positive finite numbers of records and bytes per second, not {self.records_per_s:g} and {self.bytes_per_s:g}"
-            )
+        # each said naming the option, as the Python keyword and the command line's (mapper send's and
+        # serve's): "the limits must be positive ..., not 0 and 1e+06" named neither
+        for value, option, unit in ((self.records_per_s, "records_per_s", "records"), (self.bytes_per_s, "bytes_per_s", "bytes")):
+            if not value > 0 or math.isinf(value):
+                raise OptionError(f"the {unit} per second limit ({_said(option)}) must be a positive finite number, not {value:g}")
         # a bucket holds one second of each: below one record, or one body of "{}", nothing is ever admitted
         smallest = BODY_OVERHEAD + ITEM_OVERHEAD + 1
-        if self.records_per_s < 1 or self.bytes_per_s < smallest:
-            raise OptionError(
-                f"the limits must admit a body: at least 1 record and {smallest} bytes per second, not {self.records_per_s:g} and {self.bytes_per_s:g}"
-            )
+        if self.records_per_s < 1:
+            raise OptionError(f"the records per second limit ({_said('records_per_s')}) must admit a body: at least 1 record, not {self.records_per_s:g}")
+        if self.bytes_per_s < smallest:
+            raise OptionError(f"the bytes per second limit ({_said('bytes_per_s')}) must admit a body: at least {smallest} bytes, not {self.bytes_per_s:g}")
         if self.body_records is not None and self.body_records < 1:
-            raise OptionError("a body holds at least one record")
-        if self.body_bytes is not None and self.body_bytes < BODY_OVERHEAD + ITEM_OVERHEAD + 1:
-            raise OptionError(f"a body of {self.body_bytes} bytes cannot hold a record")
+            raise OptionError(f"a body holds at least one record ({_said('body_records')}), not {self.body_records}")
+        if self.body_bytes is not None and self.body_bytes < smallest:
+            raise OptionError(f"a body of {self.body_bytes} bytes ({_said('body_bytes')}) cannot hold a record: it takes at least {smallest}")
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
         if self.max_records > self.records_per_s or self.max_bytes > self.bytes_per_s:
@@ -330,6 +331,11 @@ class Limits:
     def max_bytes(self) -> int:
         """Bytes a body may hold."""
         return self.body_bytes if self.body_bytes is not None else max(BODY_OVERHEAD + ITEM_OVERHEAD + 1, int(self.bytes_per_s))
+
+
+def _said(option: str) -> str:
+    """A limit's option as the caller gave it: the keyword (``records_per_s``) and ``mapper send``'s or ``serve``'s (``--records-per-s``)."""
+    return f"{option}, --{option.replace('_', '-')}"
 
 
 def _number(x: float) -> str:

@@ -409,3 +409,21 @@ def test_a_mistyped_path_is_noted_by_a_run_of_several_processes_too(tmp_path, ca
     code, out, err = cli(capsys, "validate", sink, RECORDS, "--workers", "2")
     assert code == 0 and "--workers 2:" not in err  # (mapped by two processes, not one)
     assert 'note: aircraft_id: no record holds its path ["data", "aircraftID"]; they hold ["data", "aircraftId"]' in out + err, out + err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["send", SINK, RECORDS, "--dry-run", "--records-per-s", "0"], "mapper send: the records per second limit (records_per_s, --records-per-s) must be"),
+        (["send", SINK, RECORDS, "--dry-run", "--bytes-per-s", "10"], "mapper send: the bytes per second limit (bytes_per_s, --bytes-per-s) must admit a body"),
+        (["send", SINK, RECORDS, "--dry-run", "--body-records", "0"], "mapper send: a body holds at least one record (body_records, --body-records), not 0"),
+        (["send", SINK, RECORDS, "--dry-run", "--body-bytes", "5"], "mapper send: a body of 5 bytes (body_bytes, --body-bytes) cannot hold a record"),
+        (["serve", "--db", ":memory:", "--port", "0", "--records-per-s", "0.5"], "mapper serve: the records per second limit (records_per_s, --records-per-s)"),
+    ],
+    ids=["send records/s", "send bytes/s", "send body records", "send body bytes", "serve records/s"],
+)
+def test_a_limit_refused_names_its_option(capsys, argv, said):
+    # "mapper send: the limits must be positive finite numbers of records and bytes per second,
+    # not 0 and 1e+06" named no option, where docs/cli.md says a value refused names it
+    code, out, err = cli(capsys, *argv)
+    assert code == 2 and out == "" and err.startswith(said) and err.count("\n") == 1, err
