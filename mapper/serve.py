@@ -92,7 +92,7 @@ from .endpoint import (
     env_token,
     printable,
 )
-from .errors import MapperError, OptionError, shown_name
+from .errors import MapperError, OptionError, closest, shown_name
 from .report import plural
 from .store import Store, stored_sinks_problem
 
@@ -1593,10 +1593,31 @@ def _query(store: Store, args: argparse.Namespace) -> int:
         for row in store.iter_rows(args.query, offset=args.offset, limit=args.limit):  # streamed: a big table is not held
             out.write(orjson.dumps(row) + b"\n")
     except ServiceError as exc:
-        print(f"mapper serve: {exc.message}", file=sys.stderr)
+        hint = _sinks_held(store, args.query) if exc.status == 404 else ""
+        print(f"mapper serve: {exc.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
     out.flush()
     return EXIT_OK
+
+
+def _sinks_held(store: Store, asked: str) -> str:
+    """For ``--query`` of a sink the database does not hold: the sink whose ``sink_details.table``
+    is the name asked (the example sink's table is ``aircraft``, its id ``aircraft_positions``),
+    else the one a near miss away, else the sinks it holds (said "no sink 'aircraft'" alone)."""
+    try:
+        sinks = store.list_sinks()
+    except (ServiceError, MapperError):  # (unreadable rows: the 404's words alone)
+        return ""
+    ids = [s.id for s in sinks]
+    for info in sinks:
+        details = info.definition.get("sink_details") if isinstance(info.definition, dict) else None
+        if isinstance(details, dict) and details.get("table") == asked:
+            return f" (the sink for the table {asked!r}, its sink_details.table, is {info.id!r}: --query takes the sink's id, the name it was created with)"
+    near = closest(asked, ids)
+    if near:
+        return f" (did you mean {near!r}?)"
+    shown = ", ".join(repr(i) for i in ids[:10]) + (f" and {len(ids) - 10:,} more" if len(ids) > 10 else "")
+    return f" (the database holds {shown}: GET /v2/sinks lists them)" if ids else ""
 
 
 def _bare_array_said(path: Path) -> str | None:

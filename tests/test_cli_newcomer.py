@@ -427,3 +427,24 @@ def test_a_limit_refused_names_its_option(capsys, argv, said):
     # not 0 and 1e+06" named no option, where docs/cli.md says a value refused names it
     code, out, err = cli(capsys, *argv)
     assert code == 2 and out == "" and err.startswith(said) and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("asked", "hint"),
+    [
+        ("aircraft", "(the sink for the table 'aircraft', its sink_details.table, is 'aircraft_positions': --query takes the sink's id"),
+        ("aircraft_position", "(did you mean 'aircraft_positions'?)"),
+        ("flights", "(the database holds 'aircraft_positions': GET /v2/sinks lists them)"),
+    ],
+    ids=["the table's name", "a near miss", "another name"],
+)
+def test_serve_query_of_a_sink_not_held_names_the_one_meant(tmp_path, capsys, asked, hint):
+    # the README's step 4 with the example's table name, `--query aircraft`, said "no sink 'aircraft'" alone
+    from mapper.store import Store
+
+    db = tmp_path / "fb.db"
+    store = Store(str(db))
+    store.create_sink(Path(SINK))
+    store.close()
+    code, out, err = cli(capsys, "serve", "--db", db, "--query", asked)
+    assert code == 2 and out == "" and err.startswith(f"mapper serve: no sink {asked!r} {hint}") and err.count("\n") == 1, err
