@@ -2517,6 +2517,11 @@ def cmd_send(args: argparse.Namespace) -> int:
                         f" (send smaller bodies: --body-records N, --body-bytes N; these held at most {plural(limits.max_records, 'record')}"
                         f" and {limits.max_bytes:,} bytes; or give the endpoint's limits, --records-per-s, --bytes-per-s)"
                     )
+                elif exc.status in (404, 405):  # (no sink at that URL: "404 ResourceNotFound: no sink 'aircraft'" said nothing of what the URL takes)
+                    told = (
+                        " (--endpoint is the ingest URL, .../v2/sinks/<sink_id>: the id the sink was created with, not its table's name;"
+                        " GET /v2/sinks lists the sinks)"
+                    )
                 elif exc.status == 401:  # (which token was sent, if any: the variable's name, never its value)
                     var = args.token_env or DEFAULT_TOKEN_ENV
                     told = (

@@ -59,3 +59,14 @@ def test_a_401_says_whether_a_token_was_sent_and_from_where_never_its_value(tmp_
         assert "401 MissingAuthenticationToken" in err and "(no token was sent: FEATUREBASE_TOKEN is not set and no --token-env VAR was given)" in err
     else:
         assert "401 Unauthorized" in err and "(the token sent was the one in MY_TOKEN)" in err and "wrong" not in err
+
+
+def test_a_url_naming_no_sink_says_what_the_endpoint_takes(tmp_path, capsys):
+    # the table's name in the URL (the example sink's sink_details.table is "aircraft") stopped the
+    # run with the service's "404 ResourceNotFound: no sink 'aircraft'" alone
+    records = write_records(tmp_path / "r.ndjson", 2)
+    with serving(tmp_path, SINK) as (server, _app, store):
+        rc, _, err = main_in_process(capsys, "send", SINK, records, "--endpoint", f"{server.url}/v2/sinks/aircraft", "--retries", "0")
+        assert store.rows(SINK_ID).total == 0
+    assert rc == EXIT_USAGE and "404 ResourceNotFound: no sink 'aircraft'" in err
+    assert "(--endpoint is the ingest URL, .../v2/sinks/<sink_id>: the id the sink was created with, not its table's name" in err
