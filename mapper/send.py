@@ -463,7 +463,11 @@ class Sender:
         except ValueError as exc:  # e.g. an unclosed [ of an IPv6 host
             raise OptionError(f"the endpoint is not a URL ({exc}): {endpoint[:100]!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}")
+            if parts.scheme in ("http", "https"):  # (http:///v2/sinks/x: told "must be an http:// URL", which it is)
+                raise OptionError(f"the endpoint names no host: {endpoint[:100]!r} (an ingest URL is http://HOST[:PORT]/v2/sinks/<sink_id>)")
+            # (localhost:8080/v2/sinks/x, the scheme left out, as curl takes it: what was meant)
+            meant = f" (did you mean {'http://' + endpoint[:100]!r}?)" if "://" not in endpoint and re.match(r"[\w.-]+:\d+/", endpoint) else ""
+            raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}{meant}")
         if parts.username or parts.password:
             raise OptionError("the endpoint URL must not carry credentials: give the token in an environment variable")
         # http.client refuses a space or a control character in the host or the path, and writes
@@ -481,7 +485,7 @@ class Sender:
         try:
             port = parts.port
         except ValueError:
-            raise OptionError(f"the endpoint's port is not a number: {endpoint[:100]!r}") from None
+            raise OptionError(f"the endpoint's port must be a number from 1 to 65535: {endpoint[:100]!r}") from None
         if port == 0:  # (no service listens on port 0: it is not "the scheme's port")
             raise OptionError(f"the endpoint's port must be 1-65535, not 0: {endpoint[:100]!r}")
         self.port = port or (443 if parts.scheme == "https" else 80)

@@ -448,3 +448,22 @@ def test_serve_query_of_a_sink_not_held_names_the_one_meant(tmp_path, capsys, as
     store.close()
     code, out, err = cli(capsys, "serve", "--db", db, "--query", asked)
     assert code == 2 and out == "" and err.startswith(f"mapper serve: no sink {asked!r} {hint}") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "localhost:8080/v2/sinks/x",
+            "the endpoint must be an http:// or https:// URL, not 'localhost:8080/v2/sinks/x' (did you mean 'http://localhost:8080/v2/sinks/x'?)",
+        ),
+        ("http:///v2/sinks/x", "the endpoint names no host: 'http:///v2/sinks/x' (an ingest URL is http://HOST[:PORT]/v2/sinks/<sink_id>)"),
+        ("http://h:99999/v2/sinks/x", "the endpoint's port must be a number from 1 to 65535: 'http://h:99999/v2/sinks/x'"),
+    ],
+    ids=["no scheme", "no host", "port out of range"],
+)
+def test_an_endpoint_mistyped_is_told_what_is_wrong_with_it(capsys, url, said):
+    # "must be an http:// or https:// URL" of http:///v2/sinks/x, which is one (its host is what it
+    # lacks); "the port is not a number" of 99999; and nothing of the scheme left out, as curl takes it
+    code, out, err = cli(capsys, "send", SINK, RECORDS, "--endpoint", url)
+    assert code == 2 and out == "" and err == f"mapper send: {said}\n", err
