@@ -2924,7 +2924,8 @@ def _resolve(
     near = sorted(
         (_dot(k) for k in choices if choices[k].type is not None and (text.lower() in _dot(k).lower())), key=lambda p: (p.lower() != text.lower(), len(p), p)
     )[:5]
-    hint = f" (paths like it: {', '.join(near)})" if near else ""
+    # (else a typo of one: --id-field idd for id said nothing, as the substring rule finds none)
+    hint = f" (paths like it: {', '.join(near)})" if near else suggest(text, [_dot(k) for k in choices if choices[k].type is not None])
     if (keys is None or keys not in followed) and max_depth is not None and max_depth < MAX_PATH_KEYS and any(st.deeper for st in stats.values()):
         # (a column name of a path the scan did not read: it cannot be followed, its keys unknown)
         hint += f"; --max-depth {max_depth} left out the keys deeper than {max_depth}: " + (

@@ -467,3 +467,18 @@ def test_an_endpoint_mistyped_is_told_what_is_wrong_with_it(capsys, url, said):
     # lacks); "the port is not a number" of 99999; and nothing of the scheme left out, as curl takes it
     code, out, err = cli(capsys, "send", SINK, RECORDS, "--endpoint", url)
     assert code == 2 and out == "" and err == f"mapper send: {said}\n", err
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "meant"),
+    [("--id-field", "idd", "id"), ("--type", "data.latt=string", "data.lat"), ("--primary-key-fields", "data.regg", "data.reg")],
+)
+def test_an_infer_path_a_typo_away_is_named(capsys, option, given, meant):
+    # only a path holding the text was suggested ("paths like it"): a letter too many said nothing
+    code, out, err = cli(capsys, "infer", RECORDS, option, given)
+    asked = given.partition("=")[0]
+    assert (
+        code == 2
+        and out == ""
+        and err == f"mapper: {option} {asked!r} is not a path of the records (nor a column name of the draft) (did you mean {meant!r}?)\n"
+    )
