@@ -488,6 +488,31 @@ def encoding_note(head: bytes, subject: str = "the input") -> str:
     return ""
 
 
+#: The first bytes of files that are no JSON text, and what each is (a file mapper map wrote, the
+#: database mapper serve stored into, among them): named as such, with where the data is read.
+_BINARY_FORMATS = (
+    (b"PK\x03\x04", "a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one)", "mapper.read_batch reads a .npz file mapper wrote back"),
+    (b"PK\x05\x06", "a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one)", "mapper.read_batch reads a .npz file mapper wrote back"),
+    (b"PAR1", "a Parquet file", "mapper.read_batch reads a .parquet file mapper wrote back"),
+    (b"ARROW1", "an Arrow IPC file", "mapper.read_batch reads an .arrow file mapper wrote back"),
+    (b"\x93NUMPY", "a numpy .npy file", ""),
+    (b"SQLite format 3\x00", "an SQLite database", "mapper serve --db FILE --query SINK_ID prints the rows a mapper serve database holds"),
+)
+
+
+def binary_note(head: bytes, subject: str = "the input") -> str:
+    """The note on an input that is no text at all (every record of it refused "invalid character
+    at char 1", which says nothing of why): a file mapper map wrote (.npz, .parquet, .arrow), a
+    serve database, or bytes holding NUL; else ``""``. Asked after :func:`encoding_note` (UTF-16
+    text holds NULs too). ``head``: the input's first bytes."""
+    for magic, what, instead in _BINARY_FORMATS:
+        if head.startswith(magic):
+            return f"{subject} is {what}, not JSON text: give the records as NDJSON, a JSON array or a request body{f' ({instead})' if instead else ''}"
+    if b"\x00" in head[:256]:
+        return f"{subject} is binary data (it holds NUL bytes), not JSON text: give the records as NDJSON, a JSON array or a request body"
+    return ""
+
+
 def _reads_as_json(head: bytes, name: str) -> bool:
     """Whether ``head`` read as ``name`` (UTF-16 or UTF-32, its byte order from the mark or the
     zero bytes) starts with JSON text (a JSON value's first character after blanks): a byte order mark alone

@@ -482,3 +482,24 @@ def test_an_infer_path_a_typo_away_is_named(capsys, option, given, meant):
         and out == ""
         and err == f"mapper: {option} {asked!r} is not a path of the records (nor a column name of the draft) (did you mean {meant!r}?)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("head", "said"),
+    [
+        (b"PK\x03\x04\x14\x00\x00\x00", "is a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one), not JSON text"),
+        (b"PAR1\x15\x04\x15\x80", "is a Parquet file, not JSON text: give the records as NDJSON, a JSON array or a request body (mapper.read_batch"),
+        (b"SQLite format 3\x00\x10\x00", "is an SQLite database, not JSON text: give the records as NDJSON, a JSON array or a request body (mapper serve"),
+        (b"\x7fELF\x02\x01\x01\x00", "is binary data (it holds NUL bytes), not JSON text"),
+    ],
+    ids=["npz", "parquet", "serve's database", "other bytes"],
+)
+def test_a_binary_input_is_named_for_what_it_is(tmp_path, capsys, head, said):
+    # out.npz given as RECORDS (`mapper map SINK RECORDS out.npz -o x.npz`, or an output of an
+    # earlier run): 53 records refused "invalid character at char 1", and no note said why
+    data = tmp_path / "out.bin"
+    data.write_bytes(head + b"\x00\x01\n\x02\x03\n\xff\xfe\xfd\n")
+    code, out, _err = cli(capsys, "validate", SINK, data)
+    assert code == 1 and f"note: the input {said}" in out, out
+    code, _out, err = cli(capsys, "map", SINK, RECORDS, data, "-o", tmp_path / "x.npz")  # (of several inputs, that one is named)
+    assert code == 1 and f"note: {data} {said}" in err, err

@@ -47,6 +47,7 @@ from ..errors import (
     InputError,
     article,
     as_unescaped,
+    binary_note,
     class_name,
     encoding_note,
     escape_controls,
@@ -1927,7 +1928,7 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     head = bytes(head[:HEAD_BYTES])
     # (a UTF-8 byte order mark is not the first line's: head_lines reads the lines without it)
     lines = head_lines(head)
-    return encoding_note(head) or head_note(lines, records, 2 * not_objects > failed) or csv_note(lines)
+    return encoding_note(head) or (binary_note(head) if failed == records else "") or head_note(lines, records, 2 * not_objects > failed) or csv_note(lines)
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
