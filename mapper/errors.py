@@ -505,12 +505,30 @@ def binary_note(head: bytes, subject: str = "the input") -> str:
     at char 1", which says nothing of why): a file mapper map wrote (.npz, .parquet, .arrow), a
     serve database, or bytes holding NUL; else ``""``. Asked after :func:`encoding_note` (UTF-16
     text holds NULs too). ``head``: the input's first bytes."""
+    what, instead = binary_kind(head)
+    if not what:
+        return ""
+    return f"{subject} is {what}, not JSON text: give the records as NDJSON, a JSON array or a request body{f' ({instead})' if instead else ''}"
+
+
+#: Compressed data, which records may be (unpacked as they are read) and a sink definition may not.
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+
+
+def binary_kind(head: bytes, compressed: bool = False) -> tuple[str, str]:
+    """What bytes that are no text are, by their first bytes (``head``), and where such data is
+    read instead (or ``""``); ``("", "")`` for text. ``compressed``: name compressed data too
+    (a sink file: records are unpacked as they are read, a definition is not)."""
     for magic, what, instead in _BINARY_FORMATS:
         if head.startswith(magic):
-            return f"{subject} is {what}, not JSON text: give the records as NDJSON, a JSON array or a request body{f' ({instead})' if instead else ''}"
+            return what, instead
+    if compressed:
+        for magic, name in _COMPRESSED:
+            if head.startswith(magic):
+                return f"{name}-compressed data", f"unpack it first: {name} -dc FILE > sink.json"
     if b"\x00" in head[:256]:
-        return f"{subject} is binary data (it holds NUL bytes), not JSON text: give the records as NDJSON, a JSON array or a request body"
-    return ""
+        return "binary data (it holds NUL bytes)", ""
+    return "", ""
 
 
 def _reads_as_json(head: bytes, name: str) -> bool:

@@ -52,6 +52,7 @@ from .errors import (
     and_list,
     article,
     as_unescaped,
+    binary_kind,
     class_name,
     encoding_note,
     escape_controls,
@@ -169,6 +170,10 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
+            kind, instead = binary_kind(data[:256], compressed=True)
+            if kind:  # (out.npz, a serve database, a .gz given as SINK: "not UTF-8: invalid byte 0xf7 at line 1 column 15" said not what it is)
+                said = f"{what} is {kind}, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body{f' ({instead})' if instead else ''}"
+                raise DefinitionError([Problem("error", "", said, "invalid-utf8")]) from None
             line = data.count(b"\n", 0, exc.start) + 1
             col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
             raise DefinitionError(

@@ -503,3 +503,26 @@ def test_a_binary_input_is_named_for_what_it_is(tmp_path, capsys, head, said):
     assert code == 1 and f"note: the input {said}" in out, out
     code, _out, err = cli(capsys, "map", SINK, RECORDS, data, "-o", tmp_path / "x.npz")  # (of several inputs, that one is named)
     assert code == 1 and f"note: {data} {said}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("head", "said"),
+    [
+        (
+            b"PK\x03\x04\x14\x00\x00\x00\xf7",
+            "is a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one), not JSON text: a sink definition is a JSON document",
+        ),
+        (
+            b"\x1f\x8b\x08\x00\xf7",
+            "is gzip-compressed data, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body (unpack it first: gzip -dc",
+        ),
+        (b"SQLite format 3\x00\x10\x00\xf7", "is an SQLite database, not JSON text"),
+    ],
+    ids=["npz", "gzip", "serve's database"],
+)
+def test_a_binary_sink_file_is_named_for_what_it_is(tmp_path, capsys, head, said):
+    # said "is not UTF-8: invalid byte 0xf7 at line 1 column 15", nothing of what the file is
+    path = tmp_path / "sink.bin"
+    path.write_bytes(head + b"\x00\x01\n")
+    code, out, _err = cli(capsys, "check", path)
+    assert code == 2 and f"sink file {path} {said}" in out, out
