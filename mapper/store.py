@@ -18,7 +18,8 @@ them: a value, ``None``, or the column left out), and this module applies them:
 * a value: written. Mutex ``string``/``id``, ``int``, ``decimal``, ``timestamp``,
   ``bool``, ``dateInt``, ``recordTime`` replace the stored value; sets (``ids``,
   ``strings``, and ``string``/``id`` without Mutex) add to the stored set;
-  ``signedIntBoolKey`` adds row v for a positive v and removes row -v for a negative one;
+  ``signedIntBoolKey`` adds row v for a positive v and removes row -v for a negative one or 0
+  (row 0: the ingester sets only a positive row);
 * null (present, not valid): the stored value is cleared;
 * missing (not present): the stored value is left alone.
 
@@ -672,7 +673,7 @@ class Store:
                 found = members.get((key, i))
                 seen = members[(key, i)] = set(values[i]) if found is None else found
                 cell = values[i]
-                if write == "signed" and value < 0:  # signedIntBoolKey: a negative value clears row -v
+                if write == "signed" and value <= 0:  # signedIntBoolKey: a value not positive clears row -v (0: row 0)
                     if -value in seen:
                         seen.discard(-value)
                         cell[:] = [v for v in cell if v != -value]

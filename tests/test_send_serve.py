@@ -173,7 +173,7 @@ def fold(sink: mapper.Sink, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             old = cur.get(name) or []
             new = value if isinstance(value, list) else [value]
             if kinds[name] == "signed":
-                cur[name] = [v for v in old if v != -value] if value < 0 else old + [value] * (value not in old)
+                cur[name] = [v for v in old if v != -value] if value <= 0 else old + [value] * (value not in old)
             else:
                 cur[name] = old + [v for v in dict.fromkeys(new) if v not in old]
     return list(table.values())

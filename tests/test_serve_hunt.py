@@ -377,3 +377,22 @@ def test_sets_written_record_by_record_fold_as_the_endpoint_and_in_linear_time()
         row = next(r for r in rows_in(store, "sets") if r["_id"] == 1)
         assert answer["success_count"] == 1000 and len(row["tags"]) >= 150_000 and row["tags"][-1] == format(150_000 - 1, "x")
         assert took < 3.0, f"{took:.1f} s"  # (8 s before, 0.1-0.3 s since)
+
+
+# ---------------------------------------------------------------------------------------
+# 8. signedIntBoolKey 0 clears row 0, as every value that is not positive clears its row
+
+
+def test_signed_int_bool_key_zero_clears_row_zero() -> None:
+    # idk/ingest.go's SignedIntBoolKeyField recordizer: `if rowID > 0` sets row v, else it
+    # negates (0 stays 0) and clears that row. The store added row 0 for a 0 (as for a positive v).
+    with Store() as store:
+        store.create_sink(SETS)
+        for sib in (0, 3, 0):
+            body = orjson.dumps({"records": [{"value": {"pk": 1, "sib": sib}}]})
+            assert store.ingest("sets", body).answer["error_count"] == 0
+        assert [r["sib"] for r in rows_in(store, "sets")] == [[3]]
+        for sib in (-3, 0):
+            body = orjson.dumps({"records": [{"value": {"pk": 2, "sib": sib}}]})
+            assert store.ingest("sets", body).answer["error_count"] == 0
+        assert [r["sib"] for r in rows_in(store, "sets")] == [[3], []]
