@@ -477,6 +477,8 @@ def _convert(ctype: str, cfg: dict, v: Any, warn: list, times: dict[str, TimeTex
         lo, hi = cfg.get("Min", I64_LO), cfg.get("Max", I64_HI)
         if ctype == "int" and not lo <= n <= hi:
             raise err("out_of_range")
+        if ctype == "signedIntBoolKey" and abs(n) >= ROW_LIMIT:  # v is row abs(v) of a set field (idk/ingest.go)
+            warn.append(("row_wrapped", v, abs(n) % ROW_LIMIT))
         return n
     if ctype == "bool":
         if isinstance(v, bool):

@@ -252,6 +252,22 @@ def test_ids_rows_from_2_44_wrap():
     assert got[2][1][-1] == ("row_wrapped", "1," + str(ROW + 2), [1, 2])
 
 
+def test_signed_int_bool_key_rows_from_2_44_wrap():
+    # idk/ingest.go: a signedIntBoolKey value v sets row v (v > 0) or clears row -v of a set
+    # field, so its rows wrap as an id's do; -2^63 negates to itself, row 2^63, kept as row 0
+    got = _column("signedIntBoolKey", [5, -5, ROW - 1, 1 - ROW, ROW, -ROW - 3, str(ROW + 5), -(2**63)])
+    assert got[:4] == [(5, []), (-5, []), (ROW - 1, []), (1 - ROW, [])]
+    assert got[4] == (ROW, [("row_wrapped", ROW, 0)])
+    assert got[5] == (-ROW - 3, [("row_wrapped", -ROW - 3, 3)])
+    assert got[6] == (ROW + 5, [("row_wrapped", str(ROW + 5), 5)])
+    assert got[7] == (-(2**63), [("row_wrapped", -(2**63), 0)])
+    m = mapper.compile_sink(
+        [{"name": "k", "path": ["k"], "type": "id"}, {"name": "c", "path": ["c"], "type": "signedIntBoolKey"}], id_field="k", allow_missing_fields=True
+    )
+    (w,) = m.validate([{"k": 1, "c": -ROW - 3}]).warnings
+    assert "this clears row 3" in str(w)
+
+
 def test_record_ids_do_not_wrap():
     # the _id is a column, not a row: no warning for a large id_field value
     m = mapper.compile_sink([{"name": "k", "path": ["k"], "type": "id"}], id_field="k", allow_missing_fields=True)

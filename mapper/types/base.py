@@ -219,7 +219,7 @@ LOSSY_KINDS = {
     "toward_epoch": "time before Epoch counted in the Unit after its own",
     "zero_time": "Go's zero time sets no time",
     "local_time": "time views filed by the offset's clock, not UTC",
-    "row_wrapped": "id row of 2^44 or more wraps in FeatureBase",
+    "row_wrapped": "a set field's row of 2^44 or more wraps in FeatureBase",
     "utf8_replaced": "invalid UTF-8 replaced with U+FFFD",
 }
 

@@ -61,15 +61,19 @@ class _Integer(ColumnType):
         """The greatest value the vector and quick forms store without the scalar converter's word."""
         return self.hi
 
+    def vouched_lo(self, identity: bool) -> int:
+        """The least value the vector and quick forms store without the scalar converter's word."""
+        return max(self.lo, 0) if identity else self.lo
+
     def vector(self, tier: Tier, identity: bool = False) -> Vector | None:
-        lo, hi = (max(self.lo, 0) if identity else self.lo), self.vouched_hi(identity)
+        lo, hi = self.vouched_lo(identity), self.vouched_hi(identity)
         return int_exact(lo, hi) if tier.exact_types else int_lax(lo, hi, signed=self.signed)
 
     def quick(self, tier: Tier, identity: bool = False) -> Quick | None:
         if not tier.exact_types:
             return None
         # as int_exact vouches: ints within range and within +-2**53 (exact as float64)
-        return quick_range(max(max(self.lo, 0) if identity else self.lo, -TWO53), min(self.vouched_hi(identity), TWO53))
+        return quick_range(max(self.vouched_lo(identity), -TWO53), min(self.vouched_hi(identity), TWO53))
 
     def quick_stored(self, tier: Tier) -> Callable[[list[Any]], list[Any]] | None:
         return stored_as_sent if tier.exact_types else None
@@ -150,10 +154,30 @@ class SignedIntBoolKeyType(_Integer):
     type = "signedIntBoolKey"
     on_null = "error"
 
+    # v is row abs(v) of a set field (and of its exists field): set for v > 0, cleared
+    # otherwise (idk/ingest.go); a row of 2^44 or more wraps there as an id's does
+    def vouched_hi(self, identity: bool) -> int:
+        return self.hi if identity else ROW_LIMIT - 1  # (a record's _id is a column, which does not wrap)
+
+    def vouched_lo(self, identity: bool) -> int:
+        return 0 if identity else 1 - ROW_LIMIT
+
     def convert(self, value: Any, notes: list[Lossy] | None) -> Any:
         if isinstance(value, str) and value == "":
             return empty(value, notes)
-        return to_int64(value, notes, "`signedIntBoolKey` (an integer)")
+        stored = to_int64(value, notes, "`signedIntBoolKey` (an integer)")
+        if notes is not None and not -ROW_LIMIT < stored < ROW_LIMIT:
+            row = abs(stored) % ROW_LIMIT
+            notes.append(
+                Lossy(
+                    "row_wrapped",
+                    value,
+                    row,
+                    "v is row abs(v) of a set field (set for v > 0, else cleared), and FeatureBase keeps row r at bit r*2^20+column"
+                    f" of a 64-bit position, so a row of 2^44 (17592186044416) or more wraps to r mod 2^44: this {'sets' if stored > 0 else 'clears'} row {row}",
+                )
+            )
+        return stored
 
 
 # ---------------------------------------------------------------------------------------
