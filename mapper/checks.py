@@ -459,6 +459,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     if len(record_times) > 1:
         for i in record_times[1:]:
             ck.warning(where + (i,), "several-record-times", "more than one recordTime column: the last one read sets the record's time")
+    _check_exists_fields(ck, columns, where)
     if record_times and not any(c.config.quantum for c in columns):
         ck.warning(
             where + (record_times[0],),
@@ -475,6 +476,37 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
         )
     too_many = check_path_tree(ck, columns, lambda col: where + (col.index, "path")) or too_many
     return Entries(columns, ok and not too_many, named, refused)
+
+
+#: idk/ingest.go keeps a signedIntBoolKey column's rows in a set field of its name and which
+#: rows each record has written in a second set field, its name and this suffix.
+EXISTS_SUFFIX = "-exists"
+
+
+def _check_exists_fields(ck: Checker, columns: list[Column], where: tuple[str | int, ...]) -> None:
+    """A signedIntBoolKey column's second field, ``<name>-exists``: its name must be one
+    FeatureBase takes (index.go ValidateName: at most 230 characters), and no other column
+    should be that field."""
+    exists = {c.name + EXISTS_SUFFIX: c for c in columns if c.type == "signedIntBoolKey"}
+    if not exists:
+        return
+    for name, col in exists.items():
+        if len(name) > NAME_MAX:
+            ck.error(
+                where + (col.index, "name"),
+                "exists-name-too-long",
+                f"a signedIntBoolKey column's name may have at most {NAME_MAX - len(EXISTS_SUFFIX)} characters (this one has {len(col.name)}):"
+                f" the ingester also makes a field named '<name>{EXISTS_SUFFIX}', which FeatureBase refuses past {NAME_MAX} characters",
+            )
+    for col in columns:
+        owner = exists.get(col.name)
+        if owner is not None:
+            ck.warning(
+                where + (col.index, "name"),
+                "exists-field-clash",
+                f"the ingester keeps which rows signedIntBoolKey column {owner.name!r} has written in a field named {col.name!r}:"
+                " this column is that FeatureBase field too, and both write into it; rename one",
+            )
 
 
 #: Set while a stored batch's sink is read back (see :func:`stored_sink_names`).
