@@ -549,10 +549,15 @@ class Report:
             head = f"refused: {'the only record' if n == 1 else 'both records' if n == 2 else 'all ' + plural(n, 'record')} would be refused{self._why()}"
         else:
             head = "discarded: 1 record, it would not be stored" if n == 1 else f"discarded: none of {n:,} records would be stored"
-            if self.reject_reason:
-                head += f": {self.reject_reason}"
-            if self.failed_records:
-                head += f"; {plural(self.failed_records, 'record')} failed{self._why()}"
+            failed = plural(self.failed_records, "record") + " failed"
+            if self.failed_records and self.reject_reason and self.reject_reason.startswith(failed + ","):
+                # (max_errors: the reason counts the failed records already; their kinds go with that count)
+                head += f": {failed}{self._why()}{self.reject_reason[len(failed) :]}"
+            else:
+                if self.reject_reason:
+                    head += f": {self.reject_reason}"
+                if self.failed_records:
+                    head += f"; {failed}{self._why()}"
         if self.warning_counts:
             head += f"; {plural(self.total_warnings, 'warning')}"
         return head
@@ -989,5 +994,6 @@ def decide(report: Report, allow_missing: bool, on_error: str, limit: int | floa
         allowed = math.floor(limit * report.records + 1e-6) if ratio else limit
         if report.failed_records > allowed:
             report.accepted = False
-            what = f"{limit * 100:g}% of {plural(report.records, 'record')}" if ratio else plural(int(limit), "failed record")
-            report.reject_reason = f"{plural(report.failed_records, 'record')} failed, more than max_errors ({what})"
+            # said once: how many failed, and how many max_errors allows (a share: also as given)
+            what = f"{allowed:,}: {limit * 100:g}% of {plural(report.records, 'record')}" if ratio else f"{int(limit):,}"
+            report.reject_reason = f"{plural(report.failed_records, 'record')} failed, more than max_errors allows ({what})"

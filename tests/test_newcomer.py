@@ -217,7 +217,7 @@ def test_counts_are_worded_in_the_singular_and_with_the_right_article(tmp_path: 
     out += run("check", bad_sink, "--id-field", "a", "--allow-missing-fields").out
     assert "ACCEPTED: 1 record, it would be stored" in out
     assert "1 row written" in out
-    assert "2 records failed, more than max_errors (1 failed record)" in out
+    assert "2 records failed (out_of_range 2), more than max_errors allows (1)" in out
     assert "inferred 2 columns from 2 records" in out and "1 conflict, 0 paths skipped" in out
     assert "1 error, 0 warnings" in out and "is a string column" in out
     for wrong in ("(s)", "1 records", "1 conflicts", "1 errors", "1 times", "1 rows", " a int ", " a id "):
