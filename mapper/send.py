@@ -38,6 +38,7 @@ import email.errors
 import email.utils
 import errno
 import hashlib
+import html
 import http.client
 import io
 import json
@@ -758,6 +759,11 @@ class Sender:
                             raise ServiceError(status, "InvalidAnswer", f"the service answered {status} with a body that {undecoded}")
                         return self._ack(status, payload, n, attempts, retries, resent, self.clock() - start)
                     code, message = error_of(status, payload, self._hide) if undecoded is None else (f"HTTP{status}", f"its body {undecoded}")
+                    # (a body that is not the service's {"code", "message"}: a proxy's HTML page, say; error_of's
+                    # own code for it. Its words said plainly, the status once: not "502 HTTP502: <html>\r\n...")
+                    foreign = undecoded is None and code == f"HTTP{status}" and bool(message)
+                    if foreign:
+                        message = _foreign_answer(status, reason_phrase, headers, payload, self._hide)
                     if not message:  # (no body, or one without words: the status line's reason, not "503 HTTP503:" alone)
                         message = _reason(reason_phrase, self._hide) or "an answer without a body or a reason"
                     if 300 <= status < 400 and headers.get("Location"):  # not followed: the body and the token would go where it says
@@ -767,9 +773,11 @@ class Sender:
                         message += f" (still CREATING after {plural(attempts, 'attempt')} in {self.clock() - start:,.1f} s: run again once GET /v2/sinks lists it ACTIVE)"
                     if not retryable(status, code) and (not creating or retries >= self.retries):
                         refused = ServiceError(status, code, message)
+                        if foreign:  # (the message says the status itself)
+                            refused.args = (message,)
                         refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
                         raise refused
-                    reason = f"{status} {code}" + (f": {message}" if message else "")
+                    reason = message if foreign else f"{status} {code}" + (f": {message}" if message else "")
                     if status in (502, 504):  # a gateway lost the answer: the service may have stored the body
                         maybe_stored = True
                     retry_after = _retry_after(headers.get("Retry-After"), self.wall_clock())
@@ -970,6 +978,23 @@ def _inflate(data: bytes, wbits: int, limit: int, whole: bool) -> bytes:
     if whole and not inflate.eof and len(out) < limit:
         raise zlib.error("its compressed data ends short of its end")
     return out
+
+
+#: what of a page is not its words: scripts, styles and comments whole, then every tag
+_NOT_WORDS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+
+
+def _foreign_answer(status: int, reason: str, headers: http.client.HTTPMessage, payload: bytes, hide: Callable[[str], str]) -> str:
+    """An error answer whose body is not the service's ``{"code", "message"}`` (a proxy's or a load
+    balancer's page): its status, its content type and the start of its words, tags stripped and
+    whitespace collapsed: ``the endpoint answered 502 Bad Gateway (text/html): "502 Bad Gateway nginx"``."""
+    kind = printable((headers.get("Content-Type") or "").partition(";")[0].strip()[:60]) or "no Content-Type"
+    text = hide(payload[: 64 << 10].decode("utf-8", "replace"))
+    if "html" in kind.lower() or "xml" in kind.lower() or text.lstrip().startswith("<"):
+        text = html.unescape(_NOT_WORDS.sub(" ", text))
+    words = preview(printable(hide(" ".join(text.split()))), 200)
+    said = " ".join(x for x in (str(status), _reason(reason, hide)) if x)
+    return f'the endpoint answered {said} ({kind}): "{words}"' if words else f"the endpoint answered {said} ({kind}, a body of no words)"
 
 
 def _reason(reason: str, hide: Callable[[str], str]) -> str:

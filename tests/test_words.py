@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
+
+import pytest
 
 import mapper
 from tests.cli_inproc import run_main
+from tests.test_send_faults import endpoint
 
 SINK = {
     "name": "s",
@@ -40,3 +44,32 @@ def test_more_than_max_errors_is_said_once_in_every_report(tmp_path: Path) -> No
     assert answer["records"][9]["error_message"] == "the batch was discarded: 7 records failed, more than max_errors allows (3)"
     written = run_main("map", sink, data, "--on-error", "skip", "--max-errors", "3", "-o", tmp_path / "o.npz")
     assert said in written.err and written.err.count("failed") == 1
+
+
+def test_an_error_answer_that_is_no_json_says_its_status_type_and_words() -> None:
+    page = (
+        b"<html>\r\n<head><title>502 Bad Gateway</title><style>body { color: red }</style></head>\r\n"
+        b"<body><!-- a comment --><script>var x = '<b>';</script>\r\n<center><h1>502 Bad&nbsp;Gateway</h1></center>\r\n"
+        b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+
+    def proxy(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> None:
+        status, kind, payload = [(502, b"text/html; charset=utf-8", page), (404, b"text/html", page), (403, b"text/plain", b"no " * 500)][(n - 1) % 3]
+        conn.sendall(
+            b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+            % (status, {502: b"Bad Gateway", 404: b"Not Found", 403: b"Forbidden"}[status], kind, len(payload))
+            + payload
+        )
+
+    retried: list[str] = []
+    body = b'{"records":[{"value":{"id":"a"}}]}'
+    with endpoint(proxy) as fake, mapper.Sender(fake.url, retries=1, sleep=lambda _s: None, on_retry=lambda why, _d: retried.append(why)) as sender:
+        with pytest.raises(mapper.ServiceError) as not_found:
+            sender.send(body)  # 502, retried; then 404
+        with pytest.raises(mapper.ServiceError) as forbidden:
+            sender.send(body)
+    assert retried == ['the endpoint answered 502 Bad Gateway (text/html): "502 Bad Gateway 502 Bad Gateway nginx"']
+    assert str(not_found.value) == 'the endpoint answered 404 Not Found (text/html): "502 Bad Gateway 502 Bad Gateway nginx"'
+    assert (not_found.value.status, not_found.value.code) == (404, "HTTP404")
+    said = str(forbidden.value)
+    assert said.startswith('the endpoint answered 403 Forbidden (text/plain): "no no no') and said.endswith('...(1499 characters)"') and len(said) < 300
