@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shlex
+import stat
 import sys
 import time
 from contextlib import contextmanager, nullcontext
@@ -631,6 +632,7 @@ def _one_process_run(
     nbytes = 0
     first_lines = FirstLines(options.records_path is None)  # the first input's, to explain its records if they fail
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
+    twice = _inputs_twice(inputs)  # (before reading: a file named twice is read twice, its records counted twice)
     firsts: list[tuple[str, int, int, bytes]] = []  # of several inputs, each one's records, failed ones and first bytes (_note_wide)
     try:
         for name in inputs:
@@ -655,6 +657,7 @@ def _one_process_run(
         if writer is not None:
             part, report = engine.finish_stream()
             _note_empty(report, empty)
+            report.notes.extend(twice)
             _note_wide(report, firsts)
             if unexplained(report, options):
                 explain_failures(report, first_lines.head)
@@ -665,6 +668,7 @@ def _one_process_run(
         progress.close()
     batch, report = engine.finish()
     _note_empty(report, empty)
+    report.notes.extend(twice)
     _note_wide(report, firsts)
     if unexplained(report, options):
         explain_failures(report, first_lines.head)
@@ -693,6 +697,31 @@ def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> Non
     for name, records, failed, first in firsts:
         if records and failed == records and (note := encoding_note(first, shown_name(name)) or binary_note(first, shown_name(name))):
             report.notes.append(note)
+
+
+def _inputs_twice(inputs: list[str]) -> list[str]:
+    """The notes naming each file given more than once among the inputs, by the same name or by
+    two (a link, ``./a.ndjson``): its records are read and mapped each time (not an error: it may
+    be meant), where they went unseen in the total. Regular files only (a pipe is read once)."""
+    places: dict[tuple[int, int], list[int]] = {}
+    for i, name in enumerate(inputs):
+        try:
+            st = os.stat("/dev/stdin" if name == "-" else name)
+        except OSError:  # (said when it is opened)
+            continue
+        if stat.S_ISREG(st.st_mode):
+            places.setdefault((st.st_dev, st.st_ino), []).append(i)
+    notes = []
+    for at in places.values():
+        if len(at) > 1:
+            times = "twice" if len(at) == 2 else f"{len(at)} times"
+            names = ["standard input" if inputs[i] == "-" else shown_name(inputs[i]) for i in at]
+            if len(set(names)) == 1:
+                said = f"{names[0]} is given {times} (inputs {and_list([str(i + 1) for i in at])} of {len(inputs)})"
+            else:
+                said = f"{and_list([f'{n} (input {i + 1})' for n, i in zip(names, at)])} are the same file"
+            notes.append(f"{said}: its records are read and mapped {times}")
+    return notes
 
 
 def _note_empty(report: Report, empty: list[str]) -> None:

@@ -73,3 +73,18 @@ def test_an_error_answer_that_is_no_json_says_its_status_type_and_words() -> Non
     assert (not_found.value.status, not_found.value.code) == (404, "HTTP404")
     said = str(forbidden.value)
     assert said.startswith('the endpoint answered 403 Forbidden (text/plain): "no no no') and said.endswith('...(1499 characters)"') and len(said) < 300
+
+
+def test_a_file_given_twice_among_the_inputs_is_noted_with_its_places(tmp_path: Path) -> None:
+    sink, data, other = tmp_path / "sink.json", tmp_path / "r.ndjson", tmp_path / "other.ndjson"
+    sink.write_text(json.dumps(SINK))
+    data.write_bytes(b'{"id": 1, "v": 1}\n')
+    other.write_bytes(b'{"id": 2, "v": 2}\n')
+    (tmp_path / "link.ndjson").symlink_to(data)
+    same = run_main("validate", "sink.json", "r.ndjson", "other.ndjson", "r.ndjson", cwd=tmp_path)
+    assert same.out.startswith("ACCEPTED: 3 records")  # (not an error: it may be meant)
+    assert "note: r.ndjson is given twice (inputs 1 and 3 of 3): its records are read and mapped twice\n" in same.out
+    linked = run_main("map", "sink.json", "./link.ndjson", "r.ndjson", "-o", "o.npz", cwd=tmp_path)
+    assert "./link.ndjson (input 1) and r.ndjson (input 2) are the same file: its records are read and mapped twice" in linked.err
+    report = json.loads(run_main("validate", "sink.json", "r.ndjson", "other.ndjson", "--report", "json", cwd=tmp_path).out)
+    assert report["notes"] == []
