@@ -411,6 +411,7 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
     # (the format as the run told it, from format_head's bytes: a head of its own size told a
     # document whose first line ran past it from NDJSON otherwise than the run did)
     unpack = unpacker(bytes(records[:MAGIC_SIZE])) if isinstance(records, (bytes, bytearray, memoryview)) else None
+    file = None  # (a file's name, for the command a note gives: iconv -f UTF-16 -t UTF-8 NAME)
     if unpack is not None:
         # compressed bytes (a .gz file read into memory): the lines of their text, as a .gz file's
         # (their own first bytes, compressed, were read for lines: no note, where the file had one)
@@ -438,10 +439,11 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
                 told, head = _told_and_head(fh)
         except (InputError, OSError):  # (gone or changed since: no note, the report stands)
             return
+        file = records
     else:
         return
     if options.input_format == "ndjson" or format_of(told) == "ndjson":
-        explain_failures(report, head)
+        explain_failures(report, head, file)
 
 
 def _explained(batches: Iterator[Batch], source: Any, options: MapOptions) -> Iterator[Batch]:

@@ -604,7 +604,7 @@ def _parallel_run(
             with _opened(str(path)) as fh:  # (a regular file: read again from its start, once for both notes)
                 head = read_head(fh, HEAD_BYTES if explain else MISTYPED_HEAD)
             if explain:
-                explain_failures(report, head)
+                explain_failures(report, head, path)
             if paths:
                 _note_mistyped(report, compiled.sink, head)
         if writer is not None:  # the processes' parts one after the other, not joined first
@@ -660,7 +660,7 @@ def _one_process_run(
             report.notes.extend(twice)
             _note_wide(report, firsts)
             if unexplained(report, options):
-                explain_failures(report, first_lines.head)
+                explain_failures(report, first_lines.head, inputs[0] if len(inputs) == 1 else None)
             _note_mistyped(report, compiled.sink, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
@@ -671,7 +671,7 @@ def _one_process_run(
     report.notes.extend(twice)
     _note_wide(report, firsts)
     if unexplained(report, options):
-        explain_failures(report, first_lines.head)
+        explain_failures(report, first_lines.head, inputs[0] if len(inputs) == 1 else None)
     _note_mistyped(report, compiled.sink, first_lines.head)
     return Run(batch, report, compiled.sink)
 
@@ -695,7 +695,7 @@ def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> Non
     failed (``firsts``: name, its records, those that failed, its first bytes), as spark-validate
     names it; the first input's head alone said "the input is UTF-16 text" of them all, another's nothing."""
     for name, records, failed, first in firsts:
-        if records and failed == records and (note := encoding_note(first, shown_name(name)) or binary_note(first, shown_name(name))):
+        if records and failed == records and (note := encoding_note(first, shown_name(name), name) or binary_note(first, shown_name(name))):
             report.notes.append(note)
 
 

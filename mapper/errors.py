@@ -477,14 +477,25 @@ _WIDE_TEXT = (
 )
 
 
-def encoding_note(head: bytes, subject: str = "the input") -> str:
+def shell_file(name: str | os.PathLike[Any] | None) -> str:
+    """A file's name as a hint's shell command takes it (``shlex.quote``, control characters escaped
+    as :func:`shown_name` writes them), or ``FILE`` where there is no name to give: standard input
+    (``-``, a ``/dev/`` name: ``/dev/stdin``, a ``<(...)`` pipe; a stream's ``<stdin>``), or not known."""
+    text = None if name is None else os.fsdecode(name)
+    if not text or text == "-" or text.startswith(("/dev/", "<")):
+        return "FILE"
+    return shown_name(shlex.quote(text))
+
+
+def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:
     """The note on JSON text written in UTF-16 or UTF-32 (a Windows tool's "Unicode"), which no
     JSON reader of the endpoint's takes (JSON is UTF-8, RFC 8259): every record of such an
     input fails "invalid character at char 1", a sink definition "invalid byte 0xff", which
-    says nothing of why; else ``""``. ``head``: the text's first bytes (256 are plenty)."""
+    says nothing of why; else ``""``. ``head``: the text's first bytes (256 are plenty);
+    ``file``: its name, for the command that converts it (:func:`shell_file`)."""
     for name, start in _WIDE_TEXT:
         if start.match(head) and _reads_as_json(head, name):
-            return f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`"
+            return f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 {shell_file(file)}`"
     return ""
 
 
@@ -515,17 +526,18 @@ def binary_note(head: bytes, subject: str = "the input") -> str:
 _COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
 
 
-def binary_kind(head: bytes, compressed: bool = False) -> tuple[str, str]:
+def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[Any] | None = None) -> tuple[str, str]:
     """What bytes that are no text are, by their first bytes (``head``), and where such data is
     read instead (or ``""``); ``("", "")`` for text. ``compressed``: name compressed data too
-    (a sink file: records are unpacked as they are read, a definition is not)."""
+    (a sink file: records are unpacked as they are read, a definition is not; ``file``, its name,
+    goes in the command that unpacks it)."""
     for magic, what, instead in _BINARY_FORMATS:
         if head.startswith(magic):
             return what, instead
     if compressed:
         for magic, name in _COMPRESSED:
             if head.startswith(magic):
-                return f"{name}-compressed data", f"unpack it first: {name} -dc FILE > sink.json"
+                return f"{name}-compressed data", f"unpack it first: {name} -dc {shell_file(file)} > sink.json"
     if b"\x00" in head[:256]:
         return "binary data (it holds NUL bytes)", ""
     return "", ""

@@ -1159,7 +1159,7 @@ class _Scanner:
             self.notices.append(f"{shown_name(name)}: {note}" if name else note)
         records, failed = self.index - first_index, self.bad - bad_before
         if head and 2 * failed > records:  # mostly no records: UTF-16 text, arrays of them a line? (validate's note, in its words)
-            note = input_note(head, records, failed, self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects)
+            note = input_note(head, records, failed, self.bad_kinds.get(_NOT_OBJECT, 0) - not_objects, name or label)
             if note:
                 self.notices.append(f"{shown_name(name)}: {note}" if name else note)
         self.sources.append({"source": name, "first_record": first_index, "records": self.index - first_index})

@@ -2282,7 +2282,7 @@ class SendRun:
             records, failed, not_objects = self.judged.get(fi, (0, 0, 0))
             if failed:
                 lone = lone_object_notice(bytes(head)) if records == 1 else None  # (one object on one line holding the records)
-                said = lone.message if lone is not None else input_note(head, records, failed, not_objects)
+                said = lone.message if lone is not None else input_note(head, records, failed, not_objects, self.names[fi])
                 if said:
                     self.head_notes[fi] = said
 

@@ -155,7 +155,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json_document(data: bytes | str, what: str = "document", written: WrittenNumbers | None = None) -> Any:
+def read_json_document(data: bytes | str, what: str = "document", written: WrittenNumbers | None = None, file: str | None = None) -> Any:
     """Parse strict JSON (no NaN, UTF-8 only), raising DefinitionError with line and column.
 
     Objects come back as dicts that remember duplicate keys. ``written``: filled with each
@@ -165,12 +165,12 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
     if isinstance(data, bytes):
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
-        elif note := encoding_note(data[:256], what):  # (UTF-16's "{" is "{" and a NUL: valid UTF-8, then "invalid JSON at column 2")
+        elif note := encoding_note(data[:256], what, file):  # (UTF-16's "{" is "{" and a NUL: valid UTF-8, then "invalid JSON at column 2")
             raise DefinitionError([Problem("error", "", note, "invalid-utf8")])
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            kind, instead = binary_kind(data[:256], compressed=True)
+            kind, instead = binary_kind(data[:256], compressed=True, file=file)
             if kind:  # (out.npz, a serve database, a .gz given as SINK: "not UTF-8: invalid byte 0xf7 at line 1 column 15" said not what it is)
                 said = f"{what} is {kind}, not JSON text: a sink definition is a JSON document, the POST /v1/sinks body{f' ({instead})' if instead else ''}"
                 raise DefinitionError([Problem("error", "", said, "invalid-utf8")]) from None
@@ -482,7 +482,7 @@ def _read_source(source: SinkSource, written: WrittenNumbers) -> tuple[Any, str 
         if len(data) > MAX_SINK_BYTES:
             raise DefinitionError(_too_large(f"sink file {shown_name(preview(str(path), 200))}").problems, str(path))
         try:
-            doc = read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written)
+            doc = read_json_document(data, f"sink file {shown_name(preview(str(path), 200))}", written, str(path))
             return doc, str(path), escaped_values(data, TIME_KEYS), _SURROGATE_ESCAPE.search(data) is not None
         except DefinitionError as exc:
             raise DefinitionError(exc.problems, str(path)) from None

@@ -2199,7 +2199,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         except (OSError, EOFError, ValueError, InputError):
             return  # (a cut or corrupt stream: left to Spark, as before)
     fmt = format_of(head)
-    note = encoding_note(head[:256], shown) if notes is not None else ""
+    note = encoding_note(head[:256], shown, path) if notes is not None else ""
     if note and notes is not None:  # (UTF-16's lines, split at its newlines' first byte, are each refused as invalid_json: validate says why)
         notes.append(note)
     if fmt == "json":

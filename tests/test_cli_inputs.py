@@ -4,6 +4,7 @@ validate, map and infer give about how the input is laid out (run in this proces
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +159,8 @@ def test_records_in_utf16_or_utf32_text_are_told_to_be_converted(tmp_path, sink,
     # every record failed "Invalid JSON: invalid character at char 1", and nothing said why
     path = tmp_path / "wide.ndjson"
     path.write_bytes('{"id": "a", "n": 1}\n{"id": "b", "n": 2}\n{"id": "c", "n": 3}\n'.encode(encoding))
-    note = f"the input is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`"
+    # (the file's name in the command, shell-quoted: FILE stands for standard input's)
+    note = f"the input is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 {shlex.quote(str(path))}`"
     code, out, _ = cli(capsys, "validate", sink, path)
     assert code == 1 and out.startswith("REFUSED: ") and out.endswith(f"\nnote: {note}\n")
     code, _, err = cli(capsys, "infer", path)

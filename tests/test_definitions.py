@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -1201,7 +1202,7 @@ def test_a_definition_saved_as_utf16_or_utf32_is_said_so_with_its_remedy(tmp_pat
             assert [(p.code, p.message) for p in problems] == [
                 (
                     "invalid-utf8",
-                    f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 FILE`",
+                    f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 {shlex.quote(str(path)) if isinstance(source, str) else 'FILE'}`",
                 )
             ], codec
     # UTF-8 with a stray 0xff is still named by its byte

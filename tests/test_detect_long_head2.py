@@ -131,7 +131,7 @@ def test_the_api_asks_for_the_ndjson_note_only_of_input_the_run_read_as_ndjson(t
     path = tmp_path / "o.json"
     path.write_text(text)
     asked: list[int] = []
-    monkeypatch.setattr(mapper.api, "explain_failures", lambda report, head: asked.append(len(head)))
+    monkeypatch.setattr(mapper.api, "explain_failures", lambda report, head, file=None: asked.append(len(head)))
     for records in (text.encode(), bytearray(text.encode()), text, path):
         report = M.validate(records)
         assert report.records == 1 and report.failed_records == 1 and report.document_failure is None, report.summary()

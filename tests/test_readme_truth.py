@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def test_validate_of_several_inputs_names_the_one_in_utf16(tmp_path: Path, capsy
     inputs = [str(wide), str(AIRCRAFT_RECORDS)] if wide_first else [str(AIRCRAFT_RECORDS), str(wide)]
     assert main(["validate", str(AIRCRAFT_SINK), *inputs]) == 1
     out = capsys.readouterr().out
-    note = f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 FILE`"
+    note = f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 {shlex.quote(str(wide))}`"
     assert note in out.splitlines(), out
     assert "the input is UTF-16" not in out
     # one input: said as before

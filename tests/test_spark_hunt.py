@@ -8,6 +8,7 @@ them. The Spark session is ``tests/test_spark.py``'s (one per test run).
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def test_utf16_input_gets_validates_note_on_why_every_line_is_refused(spark: Any
     printed = capsys.readouterr().out
     assert code == 1 and "mapped:  1 row" in printed
     assert (
-        f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 FILE`\n"
+        f"note: {wide} is UTF-16 text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f UTF-16 -t UTF-8 {shlex.quote(str(wide))}`\n"
         in printed
     )
     assert "good.ndjson is" not in printed

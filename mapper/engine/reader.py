@@ -56,6 +56,7 @@ from ..errors import (
     near_file,
     option_text,
     preview,
+    shell_file,
     shown_name,
     type_name,
 )
@@ -135,12 +136,14 @@ def compression_of(head: bytes) -> str | None:
     return "zstd" if head.startswith(_ZSTD) else None
 
 
-def unpacker(head: bytes) -> Callable[[Any], BinaryIO] | None:
+def unpacker(head: bytes, file: str | os.PathLike[Any] | None = None) -> Callable[[Any], BinaryIO] | None:
     """The reader that unpacks an input starting with ``head`` (gzip, bzip2, xz), or None
-    when it is not compressed; zstd is an :class:`InputError` saying what to do."""
+    when it is not compressed; zstd is an :class:`InputError` saying what to do (``file``: the
+    input's name, for the command that unpacks it)."""
     name = compression_of(head)
     if name == "zstd":
-        raise InputError("the input is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc FILE | mapper ... -)")
+        said = "the input" if shell_file(file) == "FILE" else shown_name(file)  # type: ignore[arg-type]
+        raise InputError(f"{said} is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc {shell_file(file)} | mapper ... -)")
     return next((opener for _magic, known, opener in _UNPACKERS if known == name), None)
 
 
@@ -1907,7 +1910,7 @@ def unexplained(report: Report, options: MapOptions) -> bool:
     return bool(report.failed_records) and not report.notes and options.records_path is None
 
 
-def explain_failures(report: Report, head: bytes | bytearray | memoryview) -> None:
+def explain_failures(report: Report, head: bytes | bytearray | memoryview, file: str | os.PathLike[Any] | None = None) -> None:
     """Add to ``report`` the note on why its records failed, if the first lines of its NDJSON
     input (``head``, at most :data:`HEAD_BYTES`) show it and no note says why yet
     (:func:`input_note`). Valid input pays nothing: asked only when records failed. The one
@@ -1915,12 +1918,12 @@ def explain_failures(report: Report, head: bytes | bytearray | memoryview) -> No
     ``records_path`` has its records: its caller asks not)."""
     if not report.failed_records or report.notes:
         return
-    note = input_note(head, report.records, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
+    note = input_note(head, report.records, report.failed_records, report.error_counts.get((None, "not_an_object"), 0), file)
     if note:
         report.notes.append(note)
 
 
-def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, not_objects: int) -> str:
+def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, not_objects: int, file: str | os.PathLike[Any] | None = None) -> str:
     """Why ``failed`` of the ``records`` of an NDJSON input failed (``not_objects`` of them being
     no JSON objects), from its first bytes (``head``), or ``""``: text in UTF-16 or UTF-32
     (:func:`encoding_note`), or its lines' layout (:func:`head_note`). As validate, map,
@@ -1928,7 +1931,12 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     head = bytes(head[:HEAD_BYTES])
     # (a UTF-8 byte order mark is not the first line's: head_lines reads the lines without it)
     lines = head_lines(head)
-    return encoding_note(head) or (binary_note(head) if failed == records else "") or head_note(lines, records, 2 * not_objects > failed) or csv_note(lines)
+    return (
+        encoding_note(head, file=file)
+        or (binary_note(head) if failed == records else "")
+        or head_note(lines, records, 2 * not_objects > failed)
+        or csv_note(lines)
+    )
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
@@ -2845,7 +2853,7 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
             head = fh.peek(MAGIC_SIZE)[:MAGIC_SIZE]  # type: ignore[attr-defined]  # peek, not seek: FIFOs and pipes work too
         except OSError as exc:  # (opened but not readable, EIO: the input's fault, not said as standard output's)
             raise InputError(f"cannot read {shown_name(path)}: {exc.strerror or exc}") from None
-        unpack = unpacker(head)
+        unpack = unpacker(head, path)
         return fh if unpack is None else _closing(unpack(fh), fh)
     except BaseException:
         fh.close()

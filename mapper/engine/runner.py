@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any, Iterator
 
 import numpy as np
@@ -134,6 +135,8 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     # records read so far, as the note's words count the input's
     first = FirstLines(options.records_path is None)
     read = 0
+    # (a file's name, for the command the note gives: iconv -f UTF-16 -t UTF-8 NAME, as map's)
+    file = records if isinstance(records, os.PathLike) or (isinstance(records, str) and path_named(records) is not None) else None
 
     def pull() -> Unit | None:
         # the input failing (the caller's generator, a cut gzip) ends it: the records read
@@ -171,7 +174,7 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
         next_line = engine.next_line
         read += report.records
         if first.head and unexplained(report, options):
-            note = input_note(first.head, read, report.failed_records, report.error_counts.get((None, "not_an_object"), 0))
+            note = input_note(first.head, read, report.failed_records, report.error_counts.get((None, "not_an_object"), 0), file)
             if note:
                 report.notes.append(note)
         if report.records:
