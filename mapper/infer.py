@@ -3039,17 +3039,20 @@ def _uniqueness(st: _PathStats, as_id: bool = False) -> str:
     return "not a key (nulls, numbers with a fraction, bools, arrays or objects)"
 
 
-def _candidate(st: _PathStats, n: int) -> str:
+def _candidate(st: _PathStats, n: int, parsed: str) -> str:
     """A path close to an identity, with its presence and its values judged as each option that can make
     it the identity judges them: as an id_field (unsigned integers, "007" and 7 one id) when its values can
-    be ids, and as a primary key (text, a number as Go's %v prints it) always."""
+    be ids, and as a primary key (text, a number as Go's %v prints it) always. Its presence is a share of
+    the ``n`` records that are JSON objects, said so (``parsed``: `` that parsed``, when bad records were
+    skipped: "in 100.0% of records" was of those that parsed, not of the input's)."""
     pk = _uniqueness(st)
     if _id_type(st) is None:
         judged = f"as a primary key: {pk}"
     else:
         as_id = _uniqueness(st, as_id=True)
         judged = f"as an id_field or a primary key: {pk}" if as_id == pk else f"as an id_field: {as_id}; as a primary key: {pk}"
-    return f"{_dot(st.keys)} (in {st.present / n:.1%} of records; {judged})"
+    share = f"in {st.present / n:.1%} of the {plural(n, 'record')}" if n > 1 else "in the one record"
+    return f"{_dot(st.keys)} ({share}{parsed}; {judged})"
 
 
 def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: int = 5) -> list[str]:
@@ -3069,7 +3072,8 @@ def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: in
         return (-st.present, not any(ways), not all(ways), len(k), order[k])
 
     found.sort(key=rank)
-    return [_candidate(sc.stats[k], n) for k in found[:limit]]
+    # (the share's base said: the JSON object records, not the bad records skipped, which the error names)
+    return [_candidate(sc.stats[k], n, " that parsed" if sc.bad else "") for k in found[:limit]]
 
 
 #: The JSON kinds a key's values can be (a float only whole: the scan stops comparing a path at any other).
@@ -3270,9 +3274,12 @@ def _identity(
     best = _candidates(sc, choices)
     listed = "; the closest: " + ", ".join(best) if best else ""
     why = f" ({'; '.join(passed)})" if passed else ""
+    # (the bad records, not JSON objects, are no evidence either way: how many were skipped, and why)
+    kinds = ", ".join(f"{kind}: {k:,}" for kind, k in sorted(sc.bad_kinds.items(), key=lambda kv: -kv[1]))
+    skipped = f"; {plural(sc.bad, 'bad record was', 'bad records were')} skipped ({kinds})" if sc.bad else ""
     raise InferError(
         f"no field can be the record identity (no id, _id, uuid or key field that can be one{why}, and no non-empty string field in every record): "
-        f"give --id-field PATH or --primary-key-fields PATH[,PATH...]{listed}"
+        f"give --id-field PATH or --primary-key-fields PATH[,PATH...]{listed}{skipped}"
     )
 
 

@@ -162,13 +162,13 @@ def closest(message: str) -> str:
     ("values", "judged"),
     [
         # one id (an id_field column stores "007" as 7), two keys ("007" and "7" as text)
-        ([7, "007"], "n (in 66.7% of records; as an id_field: values repeat; as a primary key: every value distinct)"),
+        ([7, "007"], "n (in 66.7% of the 3 records; as an id_field: values repeat; as a primary key: every value distinct)"),
         # 1000000 is the key "1e+06" (Go's %v); "1e+06" is no id
-        ([1000000, "1e+06"], "n (in 66.7% of records; as a primary key: values repeat)"),
+        ([1000000, "1e+06"], "n (in 66.7% of the 3 records; as a primary key: values repeat)"),
         # negative: no id_field
-        ([-1, -2], "n (in 66.7% of records; as a primary key: every value distinct)"),
-        ([1, 2], "n (in 66.7% of records; as an id_field or a primary key: every value distinct)"),
-        (["a", "b"], "n (in 66.7% of records; as a primary key: every value distinct)"),
+        ([-1, -2], "n (in 66.7% of the 3 records; as a primary key: every value distinct)"),
+        ([1, 2], "n (in 66.7% of the 3 records; as an id_field or a primary key: every value distinct)"),
+        (["a", "b"], "n (in 66.7% of the 3 records; as a primary key: every value distinct)"),
     ],
 )
 def test_identity_candidates_are_judged_as_the_option_naming_them_would_judge_them(values: list[Any], judged: str) -> None:
@@ -219,7 +219,7 @@ def test_a_twin_identity_from_one_record_does_not_call_it_distinct() -> None:
 def test_a_candidate_seen_once_is_not_called_distinct() -> None:
     with pytest.raises(InferError) as err:
         infer(ndjson({"n": "a"}, {"x": 1.5}, {"x": 2.5}))
-    assert closest(str(err.value)) == f"n (in 33.3% of records; as a primary key: {SINGLE})"
+    assert closest(str(err.value)) == f"n (in 33.3% of the 3 records; as a primary key: {SINGLE})"
 
 
 def test_two_records_do_show_distinct_values() -> None:
@@ -232,7 +232,7 @@ def test_a_dump1090_document_read_whole_is_one_record_and_its_candidates_say_so(
         infer(corpus("adsb/aircraft-dump1090mqtt-2026-07-29.json"))
     message = str(err.value)
     assert "every value distinct" not in message, message
-    assert f"messages (in 100.0% of records; as an id_field or a primary key: {SINGLE})" in message, message
+    assert f"messages (in the one record; as an id_field or a primary key: {SINGLE})" in message, message
     assert "use --records-path aircraft" in message
 
 

@@ -395,7 +395,7 @@ def test_identity_candidates_are_listed_and_a_chosen_key_is_checked_for_uniquene
         infer(ndjson({"seq": 0.5}, *rows[1:]))
     message = str(info.value)
     assert (
-        "the closest: user.node (in 83.3% of records; as a primary key: every value distinct), user.login (in 83.3% of records; as a primary key: values repeat)"
+        "the closest: user.node (in 83.3% of the 6 records; as a primary key: every value distinct), user.login (in 83.3% of the 6 records; as a primary key: values repeat)"
         in message
     )
     # the fallback prefers a field whose values all differ, and says so

@@ -109,3 +109,17 @@ def test_the_zstd_and_utf16_hints_name_the_file_shell_quoted_and_file_only_for_s
     assert "the input is zstd-compressed, which mapper cannot unpack: give it unpacked (zstd -dc FILE | mapper ... -)" in from_stdin.err
     (tmp_path / "sink 16.json").write_bytes(sink.read_text().encode("utf-16"))
     assert "`iconv -f UTF-16 -t UTF-8 'sink 16.json'`" in run_main("check", "sink 16.json", cwd=tmp_path).out
+
+
+def test_infer_without_an_identity_says_the_bad_records_it_skipped_and_the_share_s_base() -> None:
+    from mapper.infer import InferError, infer
+
+    data = b'{"a": 1, "b": 1.5}\n{"a": 2, "b": 2.5}\nnot json\n{"a": 3, "b": null}\n[1]\n'
+    with pytest.raises(InferError) as err:
+        infer(data)
+    said = str(err.value)
+    assert "; the closest: a (in 100.0% of the 3 records that parsed; as an id_field or a primary key: every value distinct)" in said
+    assert said.endswith("; 2 bad records were skipped (not valid JSON: 1, not a JSON object: 1)")
+    with pytest.raises(InferError) as clean:
+        infer(b'{"a": 1, "b": 1.5}\n{"a": 2}\n')
+    assert "the closest: a (in 100.0% of the 2 records; " in str(clean.value) and "skipped" not in str(clean.value)
