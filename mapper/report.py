@@ -164,8 +164,8 @@ class DocumentFailure:
     and :attr:`reason` is the document's error as its record's error says it (without the
     reader's hint), the string ``--report json`` gives as ``document_error``.
 
-    ``detail``: what is wrong, in the error's own words (``expected ',' or ']' at line 3 char
-    2``, ``the request body is truncated``, ``no records at `data`: no key `data```);
+    ``detail``: what is wrong, in the error's own words (``invalid character '{' at line 3 char
+    2 after an array element: ',' or ']' was expected``, ``the request body is truncated``, ``no records at `data`: no key `data```);
     ``invalid``: the text is not valid JSON (else a valid document holding no records where
     ``records_path`` says); ``read``: what was read whole when the error names it as not valid
     JSON (``the request body``, ``the JSON array``, ``the JSON document``), else ``""`` (the
@@ -184,13 +184,13 @@ class DocumentFailure:
 
     @property
     def reason(self) -> str:
-        """``Invalid JSON: the request body is not valid JSON: expected ',' or ']' at line 3 char 2``."""
+        """``Invalid JSON: the request body is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected``."""
         said = f"{self.read} is not valid JSON: " if self.read else ""
         return f"{'Invalid JSON: ' if self.invalid else ''}{said}{self.detail}"
 
     def verdict(self, kinds: str) -> str:
         """What became of the input, ``kinds`` its errors by kind: ``the input is not valid JSON:
-        expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no
+        invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no
         record was read)``, not "the only record would be refused" of a record the user never
         wrote; of several inputs, the one that failed is named for "the input"."""
         name = None if self.file is None else "standard input" if self.file == "-" else shown_name(self.file)  # (- : the command line's)

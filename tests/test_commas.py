@@ -134,7 +134,7 @@ def test_what_follows_an_array_is_said_as_it_is(text: bytes, said: str) -> None:
     [
         (
             b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n',
-            "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)",
+            "refused: the input is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)",
         ),
         (
             b'{"records": [\n {"value": {"id": "a"}},\n',
@@ -160,7 +160,7 @@ def test_a_policy_that_discards_says_the_document_failed_whole_too(policy: dict[
     report = M.validate(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n', **policy)
     assert (report.records, report.verdict) == (1, "discarded")  # (the verdict code stays the policy's)
     assert report.summary() == (
-        "discarded: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+        "discarded: the input is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)"
     )
 
 
@@ -176,7 +176,7 @@ def test_validate_on_error_reject_says_the_input_is_not_valid_json(capsys: pytes
 
 def test_the_json_report_says_why_a_document_failed_whole_and_null_for_records() -> None:
     broken = M.validate(b'{"records": [\n {"value": {"id": "a"}}\n {"value": {"id": "b"}}]}\n').to_dict()
-    assert "expected ',' or ']'" in broken["document_error"]
+    assert "after an array element: ',' or ']' was expected" in broken["document_error"]
     assert M.validate(b'{"id": "a", "x": [1}\n').to_dict()["document_error"] is None
 
 
@@ -186,7 +186,7 @@ def test_validate_says_the_input_is_not_valid_json(capsys: pytest.CaptureFixture
     code, out = _cli(capsys, "validate", str(SINK), str(path))
     assert code == 1
     assert out.splitlines()[0] == (
-        "REFUSED: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+        "REFUSED: the input is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)"
     )
 
 
@@ -215,7 +215,7 @@ def test_a_broken_record_keeps_its_verdict(text: bytes, records_path: Any, head:
         ),
         (b'{"id": "a", "x": [1,,2]}\n{"id": "b"}\n', "Invalid JSON: a comma with no value before it at char 21"),
         (b'{"id": "a",, "x": 1}\n{"id": "b"}\n', "Invalid JSON: a comma with no member before it at char 12"),
-        (b'{"id": "a", "x": [1, x]}\n{"id": "b"}\n', "Invalid JSON: invalid character at char 22"),  # (no comma: as it was)
+        (b'{"id": "a", "x": [1, x]}\n{"id": "b"}\n', "Invalid JSON: invalid character 'x' at char 22: a value was expected"),  # (no comma: the character named)
     ],
     ids=["array", "array pretty", "array first", "request body", "a record's array", "a record's object", "not a comma"],
 )

@@ -44,7 +44,13 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(
     "text, records_path, failure",
     [
-        (BODY, None, DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3, line_named=3)),
+        (
+            BODY,
+            None,
+            DocumentFailure(
+                "invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected", read="the request body", line=3, line_named=3
+            ),
+        ),
         (CUT, None, DocumentFailure("the request body is truncated", line=3)),
         (ARRAY, None, DocumentFailure("trailing comma in array at char 27", read="the JSON array", line=1)),
         (NO_DATA, ("data",), DocumentFailure("no records at `data`: no key `data`", invalid=False, line=1)),
@@ -81,12 +87,14 @@ def test_the_document_failure_survives_pickling_and_joining() -> None:
     # lines are each their own: a document failure is a whole input's, and is kept as it is; the
     # parts of one input cut at line ends have none: merge_reports, tests/test_small7.py)
     report = pickle.loads(pickle.dumps(M.validate(BODY)))
-    assert report.document_failure == DocumentFailure("expected ',' or ']' at line 3 char 2", read="the request body", line=3, line_named=3)
+    assert report.document_failure == DocumentFailure(
+        "invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected", read="the request body", line=3, line_named=3
+    )
     joined = join_reports([mapper.Report(), report], [0, 0], [0, 0], "endpoint", False)
     assert joined.document_failure == report.document_failure
     assert joined.document_error == report.document_error and joined.errors[0].line == 3
     assert joined.summary() == (
-        "refused: the input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+        "refused: the input is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)"
     )
 
 
@@ -104,7 +112,7 @@ def test_concat_carries_the_document_failure() -> None:
         (
             [("body.json", BODY), ("empty.ndjson", b"")],
             [],
-            "REFUSED: body.json is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)",
+            "REFUSED: body.json is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)",
         ),
         (
             [("empty.ndjson", b"\n"), ("cut.json", CUT)],
@@ -143,7 +151,7 @@ def test_of_several_inputs_standard_input_is_named_so(capsys: pytest.CaptureFixt
     code, out = _cli(capsys, "validate", str(SINK), "-", "empty.ndjson")
     assert code == 1
     assert out.splitlines()[0] == (
-        "REFUSED: standard input is not valid JSON: expected ',' or ']' at line 3 char 2 (invalid_json 1, in the request body read whole: no record was read)"
+        "REFUSED: standard input is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole: no record was read)"
     )
 
 
@@ -153,7 +161,10 @@ def test_of_several_inputs_the_json_report_keeps_its_string(capsys: pytest.Captu
     code, out = _cli(capsys, "validate", str(SINK), str(tmp_path / "body.json"), str(tmp_path / "empty.ndjson"), "--report", "json")
     assert code == 1
     got = json.loads(out)
-    assert got["document_error"] == "Invalid JSON: the request body is not valid JSON: expected ',' or ']' at line 3 char 2"
+    assert (
+        got["document_error"]
+        == "Invalid JSON: the request body is not valid JSON: invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected"
+    )
     assert got["errors"][0]["file"] == str(tmp_path / "body.json")
 
 
@@ -175,7 +186,9 @@ def test_a_detail_that_happens_to_hold_line_n_is_still_placed() -> None:
     # a detail that names its line, as a field says, is not placed again
     report = M.validate(BODY)
     assert report.document_failure is not None and report.document_failure.line_named == 3
-    assert "at line 3 char 2 (invalid_json 1, in the request body read whole" in report.summary(), report.summary()
+    assert "at line 3 char 2 after an array element: ',' or ']' was expected (invalid_json 1, in the request body read whole" in report.summary(), (
+        report.summary()
+    )
 
 
 @pytest.mark.parametrize("first", ['{"x": [{"id": "a"}]}', {"x": []}], ids=["a text", "a Python document"])

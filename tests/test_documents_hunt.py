@@ -102,29 +102,29 @@ OPEN = '{"aircraft": ['
 
 
 @pytest.mark.parametrize(
-    ("value", "at", "fault"),
+    ("value", "at", "fault", "needed"),
     [
         # msgspec reads a literal's length at once and said "truncated" when fewer bytes were
-        # left (`{"a": t}` is whole; its `}` is the fault)
-        ("t}", 2, "invalid character"),
-        ("n]", 2, "invalid character"),
-        ("fa}", 3, "invalid character"),
-        ("nul}", 4, "invalid character"),
+        # left (`{"a": t}` is whole; its `}` is the fault, named, with the literal it began)
+        ("t}", 2, "invalid character '}'", " in a literal (true, false, null): true was expected"),
+        ("n]", 2, "invalid character ']'", " in a literal (true, false, null): null was expected"),
+        ("fa}", 3, "invalid character '}'", " in a literal (true, false, null): false was expected"),
+        ("nul}", 4, "invalid character '}'", " in a literal (true, false, null): null was expected"),
         # it wants an escape's four digits at once, too, though the escape is broken where it
         # stands (Go: invalid character in \u escape)
-        ('"\\uz"}', 4, "invalid character in unicode escape"),
-        ('"\\u1"}', 5, "invalid character in unicode escape"),
-        ('"\\u12"}', 6, "invalid character in unicode escape"),
+        ('"\\uz"}', 4, "invalid character in unicode escape", ""),
+        ('"\\u1"}', 5, "invalid character in unicode escape", ""),
+        ('"\\u12"}', 6, "invalid character in unicode escape", ""),
     ],
 )
-def test_a_value_broken_near_the_end_is_no_truncation(value, at, fault):
+def test_a_value_broken_near_the_end_is_no_truncation(value, at, fault, needed):
     m = mapper.compile_sink(SINK)
     record = '{"hex": "a", "x": ' + value
     want = len('{"hex": "a", "x": ') + at
     (err,) = m.validate(record.encode()).errors
-    assert err.reason == f"Invalid JSON: {fault} at char {want}"
+    assert err.reason == f"Invalid JSON: {fault} at char {want}{needed}"
     (err,) = m.validate((OPEN + record + "]}").encode(), records_path="aircraft").errors
-    assert err.reason == f"Invalid JSON: the JSON document is not valid JSON: {fault} at char {len(OPEN) + want}"
+    assert err.reason == f"Invalid JSON: the JSON document is not valid JSON: {fault} at char {len(OPEN) + want}{needed}"
 
 
 @pytest.mark.parametrize("value", ["-", "1.", "1e", '"a\\'])

@@ -203,7 +203,7 @@ def test_a_stream_cut_midway_says_after_which_line(records_path, tmp_path):
     ("data", "message"),
     [
         (b'[{"a": {"id": 1}},\n {"a": ', "Invalid JSON: the JSON array is truncated"),
-        (b'[{"a": {"id": 1}},\n {"a": x}]', "Invalid JSON: the JSON array is not valid JSON: invalid character at line 2 char 8"),
+        (b'[{"a": {"id": 1}},\n {"a": x}]', "Invalid JSON: the JSON array is not valid JSON: invalid character 'x' at line 2 char 8: a value was expected"),
     ],
 )
 def test_broken_documents_are_one_error_with_a_line(data, message):

@@ -48,15 +48,21 @@ def test_a_broken_value_after_another_on_its_line_counts_from_the_line_start() -
     # objects one after another (not NDJSON: the first spreads over lines); the broken one on
     # line 2 starts at char 8: its `}` (char 16 of the value) is char 23 of the line
     data = b'{"id":1,\n"a":1} {"id":2,"a":tru}\n'
-    assert _places(data) == [(1, 2, "invalid_json", "Invalid JSON: invalid character at char 23 (record 1, line 2)")]
+    assert _places(data) == [
+        (1, 2, "invalid_json", "Invalid JSON: invalid character '}' at char 23 in a literal (true, false, null): true was expected (record 1, line 2)")
+    ]
 
 
 def test_a_line_after_a_multiline_value_holding_two_values() -> None:
     data = b'{\n"id":1,\n"a":1}\n{"id":2,"a":1} {"id":3,"a":tru}\n'
-    assert _places(data) == [(2, 4, "invalid_json", "Invalid JSON: invalid character at char 31 (record 2, line 4)")]
+    assert _places(data) == [
+        (2, 4, "invalid_json", "Invalid JSON: invalid character '}' at char 31 in a literal (true, false, null): true was expected (record 2, line 4)")
+    ]
     # alone on its line it was already right, and stays so
     data = b'{"id":1,\n"a":1}\n{"id":2,"a":tru}\n'
-    assert _places(data) == [(1, 3, "invalid_json", "Invalid JSON: invalid character at char 16 (record 1, line 3)")]
+    assert _places(data) == [
+        (1, 3, "invalid_json", "Invalid JSON: invalid character '}' at char 16 in a literal (true, false, null): true was expected (record 1, line 3)")
+    ]
 
 
 def test_ndjson_with_two_values_on_a_line_is_one_record_counted_from_the_line() -> None:
@@ -81,7 +87,10 @@ def test_documents_on_one_line_with_a_records_path() -> None:
     assert _places(data, records_path="r") == [(1, 1, "utf8_replaced", "byte 0xff at char 42")]
     # a broken document after another: the document's char was already the line's
     data = b'{"r":[{"id":1,"a":1}]} {"r":[{"id":2,"a":tru}]}\n'
-    assert _places(data, records_path="r")[0][3] == "Invalid JSON: the JSON document is not valid JSON: invalid character at char 45 (record 1, line 1)"
+    assert (
+        _places(data, records_path="r")[0][3]
+        == "Invalid JSON: the JSON document is not valid JSON: invalid character '}' at char 45 in a literal (true, false, null): true was expected (record 1, line 1)"
+    )
 
 
 def test_a_document_over_lines_then_another_on_its_last_line() -> None:
@@ -107,7 +116,9 @@ def test_the_cli_reports_the_lines_char(tmp_path: Path) -> None:
     records.write_bytes(b'{"id":1,\n"a":1} {"id":2,"a":tru}\n')
     proc = run_main("validate", sink, records, "--report", "json")  # (python -m mapper, in this process)
     report = json.loads(proc.stdout)
-    assert [(e["record"], e["line"], e["message"]) for e in report["errors"]] == [(1, 2, "Invalid JSON: invalid character at char 23 (record 1, line 2)")]
+    assert [(e["record"], e["line"], e["message"]) for e in report["errors"]] == [
+        (1, 2, "Invalid JSON: invalid character '}' at char 23 in a literal (true, false, null): true was expected (record 1, line 2)")
+    ]
     proc = run_main("infer", records, "--report", "json")
     bad = json.loads(proc.stdout)["bad_examples"]
     assert [(b["record"], b["line"]) for b in bad] == [(1, 2)] and "char 23" in bad[0]["reason"], bad
@@ -222,9 +233,15 @@ def test_a_record_of_a_long_document_on_a_line_in_any_unit_and_batch() -> None:
 
 
 def test_crlf_bom_and_blank_lines() -> None:
-    assert _places(b'{"id":1,"a":1}\r\n\r\n{"id":2,"a":tru}\r\n')[0][3] == "Invalid JSON: invalid character at char 16 (record 1, line 3)"
+    assert (
+        _places(b'{"id":1,"a":1}\r\n\r\n{"id":2,"a":tru}\r\n')[0][3]
+        == "Invalid JSON: invalid character '}' at char 16 in a literal (true, false, null): true was expected (record 1, line 3)"
+    )
     assert _places(b'[\r\n{"id":1,"a":1},\r\n{"id":2,"s":"\xff"}\r\n]\r\n') == [(1, 3, "utf8_replaced", "byte 0xff at char 14")]
-    assert _places(b'{"id":1,\r\n"a":1} {"id":2,"a":tru}\r\n')[0][3] == "Invalid JSON: invalid character at char 23 (record 1, line 2)"
+    assert (
+        _places(b'{"id":1,\r\n"a":1} {"id":2,"a":tru}\r\n')[0][3]
+        == "Invalid JSON: invalid character '}' at char 23 in a literal (true, false, null): true was expected (record 1, line 2)"
+    )
     # a byte order mark opening the input is no character of its first line (editors hide it)
     assert _places(b'\xef\xbb\xbf[{"id":1,"a":1}, {"id":2,"s":"\xff"}]\n') == [(1, 1, "utf8_replaced", "byte 0xff at char 31")]
     assert _places(b'\xef\xbb\xbf{"r":[{"id":1,"s":"\xff"}]}\n', records_path="r") == [(0, 1, "utf8_replaced", "byte 0xff at char 20")]
@@ -235,7 +252,7 @@ def test_invalid_utf8_before_the_error_counts_one_char_a_byte() -> None:
     # 0xff, 0xe2 0x82 (a cut 3-byte sequence: two characters, as Go reads each byte), then the error
     data = b'{"id":1,\n"s":"\xe2\x82\xff"} {"id":2,"s":"\xff\xe2\x82","a":tru}\n'
     assert _places(data) == [
-        (1, 2, "invalid_json", "Invalid JSON: invalid character at char 37 (record 1, line 2)"),
+        (1, 2, "invalid_json", "Invalid JSON: invalid character '}' at char 37 in a literal (true, false, null): true was expected (record 1, line 2)"),
         (0, 1, "utf8_replaced", "byte 0xe2 at line 2 char 6 of the record"),
     ]
     data = b'{"records":[{"value":{"id":1,"s":"\xe2\x82\xff"}}, {"value":{"id":2,"s":"\xff\xe2\x82"}}]}\n'

@@ -63,7 +63,7 @@ def test_a_first_line_holding_a_key_with_its_comma_missing_is_one_bad_record(cou
         assert detect_format(data[:65536], complete=len(data) <= 65536) == "json"
     err = _one_error(M.validate(data), count)
     assert (err.record, err.line) == (index, start)
-    assert "expected ',' or '}' at line 2 char 3 of the record" in err.message, err.message
+    assert "invalid character '\"' at line 2 char 3 of the record after a value in an object: ',' or '}' was expected" in err.message, err.message
 
 
 @pytest.mark.parametrize("count", [3, 300])
@@ -87,7 +87,7 @@ def test_a_missing_comma_inside_is_one_bad_record_placed_on_its_line() -> None:
     data, start = _pretty(RECORDS[:3], 1, missing_comma)
     err = _one_error(M.validate(data), 3)
     assert (err.record, err.line) == (1, start)
-    assert "expected ',' or '}' at line 8 char 5 of the record" in err.message, err.message
+    assert "invalid character '\"' at line 8 char 5 of the record after a value in an object: ',' or '}' was expected" in err.message, err.message
 
 
 def test_a_pretty_printed_object_with_comma_first_lines_is_read_whole_past_the_head() -> None:
@@ -137,7 +137,8 @@ def test_a_pretty_printed_array_with_one_broken_element_judges_the_others(count:
     data = _array(RECORDS[:count], _comma_dropped(broken), indent)
     err = _one_error(M.validate(data), count)
     assert (err.record, err.line) == (broken, 2 + 21 * broken)  # (`[` on line 1, 21 lines a record)
-    assert f"expected ',' or '}}' at line 3 char {5 if indent == 2 else 3} of the record" in err.message, err.message
+    said = f"invalid character '\"' at line 3 char {5 if indent == 2 else 3} of the record after a value in an object: ',' or '}}' was expected"
+    assert said in err.message, err.message
 
 
 def test_a_pretty_printed_array_whose_last_element_is_cut_judges_the_others() -> None:
@@ -151,7 +152,10 @@ def test_a_pretty_printed_array_whose_last_element_is_cut_judges_the_others() ->
 @pytest.mark.parametrize(
     "breaking, where",
     [
-        (_comma_dropped(1, 19), "expected ',' or ']' at line 44 char 3"),  # `}` `{`: the comma between two elements
+        (
+            _comma_dropped(1, 19),
+            "invalid character '{' at line 44 char 3 after an array element: ',' or ']' was expected",
+        ),  # `}` `{`: the comma between two elements
         (lambda lines: lines.__setitem__(-2, lines[-2] + ","), "trailing comma in array at line 65 char 1"),
     ],
     ids=["comma between elements missing", "comma after the last"],
@@ -184,12 +188,16 @@ def _last_broken(lines: list[str]) -> None:
     lines[at] = lines[at].rstrip(",")
 
 
+#: what an array whose last element is broken (a member's comma dropped) is refused with
+AFTER_LAST = "invalid character '\"' at line 46 char 5 after a value in an object: ',' or '}' was expected"
+
+
 @pytest.mark.parametrize(
     "after, where",
     [
-        (lambda lines: lines.append('{"id": "late"}'), "expected ',' or '}' at line 46 char 5"),  # a value after the array
-        (lambda lines: lines.__setitem__(-1, lines[-1] + ' {"id": "late"}'), "expected ',' or '}' at line 46 char 5"),  # on the `]`'s line
-        (lambda lines: lines.__setitem__(-2, lines[-2] + ","), "expected ',' or '}' at line 46 char 5"),  # a comma after the last
+        (lambda lines: lines.append('{"id": "late"}'), AFTER_LAST),  # a value after the array
+        (lambda lines: lines.__setitem__(-1, lines[-1] + ' {"id": "late"}'), AFTER_LAST),  # on the `]`'s line
+        (lambda lines: lines.__setitem__(-2, lines[-2] + ","), AFTER_LAST),  # a comma after the last
     ],
     ids=["a record after the array", "a record after its ] on its line", "a trailing comma"],
 )

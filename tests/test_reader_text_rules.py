@@ -97,10 +97,10 @@ def test_check_takes_a_text_opening_with_a_bom_as_validate_takes_it(m: mapper.Ma
     broken = BOM + '{"a":}'
     (error,) = m.validate(broken.encode()).errors
     (problem,) = m.check(broken if kind is str else broken.encode())
-    assert problem.reason == error.reason == "Invalid JSON: invalid character at char 6", (problem.reason, error.reason)
+    assert problem.reason == error.reason == "Invalid JSON: invalid character '}' at char 6: a value was expected", (problem.reason, error.reason)
     # blanks after the mark: counted, as validate counts them
     (problem,) = m.check(BOM + '  {"a":}')
-    assert problem.reason == "Invalid JSON: invalid character at char 8", problem.reason
+    assert problem.reason == "Invalid JSON: invalid character '}' at char 8: a value was expected", problem.reason
 
 
 def test_a_bom_past_a_texts_start_is_still_refused(m: mapper.Mapper) -> None:
@@ -116,7 +116,7 @@ def test_the_batcher_and_texts_among_records_take_it_as_check_does(m: mapper.Map
     batcher = mapper.Batcher(m)
     verdict = batcher.add(BOM + text)
     assert verdict.accepted, verdict.errors
-    assert batcher.add((BOM + "  " + '{"a":}').encode()).errors[0].reason == "Invalid JSON: invalid character at char 8"
+    assert batcher.add((BOM + "  " + '{"a":}').encode()).errors[0].reason == "Invalid JSON: invalid character '}' at char 8: a value was expected"
     (body,) = batcher.flush()
     assert b"\xef\xbb\xbf" not in body.data and body.raws == [text.encode()]  # (sent without it: the service refuses it)
     assert m.validate([BOM + text, (BOM + text).encode(), text]).errors == []

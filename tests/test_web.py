@@ -365,11 +365,11 @@ def test_the_preview_says_where_a_number_beyond_float64_is_as_the_paste_does() -
 
 def test_positions_in_refusals_count_a_lines_indent_and_the_samples_leading_lines() -> None:
     # the line was checked stripped: "invalid character at char 8" for the x at char 11 of the paste's line
-    with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: invalid character at char 11;"):
+    with pytest.raises(mapper.ServiceError, match=r"line 2: Invalid JSON: invalid character 'x' at char 11: a value was expected;"):
         paste_records('{"id": 1}\n   {"id": x}\n')
     # the sample likewise, and its leading blank lines: line 4 char 8 of the sample box (it said line 2)
     preview = draft(form(sample='\n\n  {"id": "x",\n "zz": x}'), catalog())["preview"]
-    assert preview["error"] == "the sample record: Invalid JSON: invalid character at line 4 char 8 of the record"
+    assert preview["error"] == "the sample record: Invalid JSON: invalid character 'x' at line 4 char 8 of the record: a value was expected"
 
 
 def test_the_preview_takes_a_leading_byte_order_mark_off_as_the_paste_does() -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "has_surrogates",
     "has_unpaired",
     "huge_number",
+    "invalid_character",
     "joined_keys",
     "json_path",
     "neg_zero_at",
@@ -154,11 +155,12 @@ def _decode_record(raw: bytes, neg_zero: bool, column: Callable[[], int] | None 
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             replaced = f"byte 0x{raw[exc.start]:02x} {record_place(raw, exc.start, column)}"
+            sent = raw  # (an error names a byte of it that is not UTF-8)
             raw = raw.decode("utf-8", "mapper-go-replace").encode("utf-8")
     try:
         obj = _DECODE_ANY.decode(raw)
     except (msgspec.DecodeError, ValueError) as exc:  # ValueError: an integer of 4,300+ digits
-        obj = _decode_like_go(raw, str(exc), column, unpaired)
+        obj = _decode_like_go(raw, str(exc), column, unpaired, None if replaced is None else sent)
         if replaced is None and not unpaired and b"\\u" in raw:
             replaced = _unpaired_escape(raw, column)
         return obj, replaced
@@ -240,7 +242,7 @@ def record_place(raw: bytes, offset: int, column: Callable[[], int] | None = Non
     return f"at char {col + (column() if column is not None else 0)}"
 
 
-def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | None = None, unpaired: bool = False) -> Any:
+def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | None = None, unpaired: bool = False, source: bytes | None = None) -> Any:
     """Python's json module with Go's number rules; ``msgspec_error`` words a syntax error.
     ``unpaired``: unpaired surrogate escapes of strings kept as Python's decoder reads them (lone
     surrogates); a key's read as Go reads it (U+FFFD) all the same."""
@@ -270,7 +272,7 @@ def _decode_like_go(raw: bytes, msgspec_error: str, column: Callable[[], int] | 
         obj = json.loads(bytes(raw).decode("utf-8"), parse_int=go_int, parse_float=go_float, parse_constant=reject)
     except ValueError:  # json's own wording is worse than msgspec's: keep msgspec's, with a position
         message = msgspec_error or "JSON is malformed"
-        raise RecordDecodeError(json_error_text(raw, message, column), json_error_offset(raw, message)) from None
+        raise RecordDecodeError(json_error_text(raw, message, column, source), json_error_offset(raw, message)) from None
     if b"\\u" in raw:
         obj = joined_keys(obj) if unpaired else _fix_surrogates(obj)
     return obj
@@ -518,10 +520,12 @@ def json_error_offset(raw: bytes, message: str) -> int | None:
     return error_offset(message, int(m.group(1)), raw) if m else None
 
 
-def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None = None) -> str:
+def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None = None, source: bytes | None = None) -> str:
     """msgspec's 'JSON is malformed: ... (byte N)' with the character position in the record
     (on its first line counted from the line's start: ``column()`` characters before it, see
-    :func:`record_place`).
+    :func:`record_place`); a character that cannot continue the JSON named, with what its place
+    needed (:func:`invalid_character`; ``source``: the record as sent, when ``raw`` is it with
+    each invalid UTF-8 byte made U+FFFD).
 
     msgspec gives no structured position: the byte offset is read from its message
     (``tests/test_engine_internals.py`` fails if that wording changes).
@@ -531,12 +535,17 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
     text = message.replace("JSON is malformed: ", "").replace("Input data was truncated", "unexpected end of the record (truncated)")
     if m:
         offset = error_offset(message, int(m.group(1)), raw)
-        text = _BYTE_RE.sub(record_place(raw, offset, column), text)
+        words = _BYTE_RE.sub("", text).strip()
+        place = record_place(raw, offset, column)
+        text = _BYTE_RE.sub(place, text)
+        comma = None
         if raw[offset : offset + 1] == b",":
-            text = _comma_text(raw, offset, text)
-            empty = empty_comma(raw, offset, text)
+            comma = _comma_text(raw, offset, text)
+            empty = empty_comma(raw, offset, comma)
             if empty is not None:  # (msgspec's words before the place: the place is kept)
-                text = empty + text[len(text.split(" at ", 1)[0]) :]
+                comma = empty + comma[len(comma.split(" at ", 1)[0]) :]
+        if comma is not None and comma != text:
+            text = comma
         elif raw[offset : offset + 3] == b"\xef\xbb\xbf":  # (what a Windows tool writes first: said by name)
             text += bom_note("record")
         elif written := hand_written(raw, offset):  # (msgspec's "object keys must be strings" said nothing of them)
@@ -547,6 +556,8 @@ def json_error_text(raw: bytes, message: str, column: Callable[[], int] | None =
             text += f"; {hint}"
         elif note := space_note(raw, offset):
             text += note
+        elif said := invalid_character(words, raw, offset, source):  # (the character named, and what the place needed)
+            text = f"{said[0]} {place}{said[1]}"
     return f"Invalid JSON: {text}"
 
 
@@ -888,3 +899,158 @@ def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | Non
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply", None
     return None
+
+
+#: msgspec's words for a character that cannot continue the JSON (a value, a key, a colon, a comma
+#: or closing bracket, a literal's or a number's next character was needed): each said as
+#: :func:`invalid_character` words it, the character named and what the place needed.
+_GENERAL = ("invalid character", "expected ':'", "expected ',' or '}'", "expected ',' or ']'", "object keys must be strings", "invalid number", "expected '\"'")
+
+#: A whole JSON string (its escapes between runs of other bytes: see :data:`_SCAN`), which
+#: :func:`scan_state` makes one NUL (no byte of valid JSON outside a string).
+_WHOLE_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+#: Every byte but the brackets (deleted to count the containers left open).
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_JSON_BLANKS = b" \t\r\n"
+_WHOLE_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_VALUE_START = frozenset(b'{["-0123456789tfn')
+_DIGITS = frozenset(b"0123456789")
+
+#: What a place needs, as messages say it after the character's place (see :func:`scan_state`).
+_NEEDS = {
+    "value": ": a value was expected",
+    "element": ": a value or ']' was expected",
+    "first key": " where an object key (a string in double quotes) or '}' was expected",
+    "key": " where an object key (a string in double quotes) was expected",
+    "colon": " after an object key: ':' was expected",
+    "{": " after a value in an object: ',' or '}' was expected",
+    "[": " after an array element: ',' or ']' was expected",
+}
+
+
+def scan_state(data: bytes, offset: int) -> str | None:
+    """What the place at byte ``offset`` of ``data`` needed, the text before it being valid JSON
+    (the first byte there that cannot continue it), as Go's scanner says it ("looking for
+    beginning of value", "after object key"...): ``: a value was expected``, `` after an object
+    key: ':' was expected``, `` in a number: ...``; None when the character there could continue
+    the text (then the scan and the decoder disagree: a caller keeps the decoder's words), after
+    the top-level value, or inside a string. Only on the error path, and linear without recursion:
+    the strings before ``offset`` made a byte each and its brackets picked out (in C), the
+    containers left open counted in a loop over the brackets alone, then the last token read."""
+    text = _WHOLE_STRING.sub(b"\0", data[:offset])
+    if b'"' in text:
+        return None  # (a string left open: a control character in it has its own note)
+    stack = bytearray()
+    for b in text.translate(None, _NOT_BRACKETS):
+        if b == 123 or b == 91:
+            stack.append(b)
+        elif stack:
+            stack.pop()
+        else:
+            return None  # (not JSON: the decoder's words are kept)
+    after_value = chr(stack[-1]) if stack else "end"
+    tail = text.rstrip(_JSON_BLANKS)
+    last = tail[-1:]
+    c = data[offset] if offset < len(data) else -1
+    if not last:
+        state = "value"
+    elif last in b"{[":
+        state = "first key" if last == b"{" else "element"
+    elif last == b",":
+        state = "key" if after_value == "{" else "value"
+    elif last == b":":
+        state = "value"
+    elif last == b"\0":
+        before = tail[:-1].rstrip(_JSON_BLANKS)[-1:]
+        state = "colon" if after_value == "{" and before in (b"{", b",") else after_value
+    elif last in b"}]":
+        state = after_value
+    else:  # a number's or a literal's run
+        state = after_value
+        run = tail[len(tail.rstrip(b"0123456789+-.eEtrufalsn")) :]
+        if not run:
+            return None  # (not JSON: the decoder's words are kept)
+        if len(tail) == len(text):  # (right before the character: it may be what the run needed)
+            said = _run_state(run, c)
+            if said is not None:
+                return said or None
+    if state == "end" or (state in ("value", "element") and c in _VALUE_START) or (state == "element" and c == 93):
+        return None
+    if (state in ("first key", "key") and c == 34) or (state == "first key" and c == 125) or (state == "colon" and c == 58):
+        return None
+    if state in ("{", "[") and c in (44, 125 if state == "{" else 93):
+        return None
+    return _NEEDS[state]
+
+
+def _run_state(run: bytes, c: int) -> str | None:
+    """What a number's or a literal's ``run`` (its text right before the bad character ``c``, a
+    byte) needed, when the place is inside it (see :func:`_number_state`); ``""`` when ``c`` would
+    continue it (the scan and the decoder disagree), None when it is whole."""
+    if run[:1] in (b"t", b"f", b"n"):
+        literal = _LITERALS[run[0]]
+        if run == literal:
+            return None
+        if not literal.startswith(run) or c == literal[len(run)]:
+            return ""
+        return f" in a literal (true, false, null): {literal.decode()} was expected"
+    return _number_state(run, c)
+
+
+def _number_state(number: bytes, c: int) -> str | None:
+    """What a number (its text before the bad character ``c``, a byte) needed, when that is what
+    the place is in: a digit after ``-``, the decimal point, the exponent's ``e``; none after a
+    leading 0. None when the number is whole and ``c`` ends it (what follows a value is needed);
+    ``""`` when ``c`` would continue it."""
+    if _WHOLE_NUMBER.fullmatch(number):
+        if number.lstrip(b"-") == b"0" and c in _DIGITS:
+            return " in a number: no digit may follow a leading 0"
+        return None
+    if c in _DIGITS:
+        return ""
+    if number.endswith(b"-") and len(number) == 1:
+        return " in a number: a digit was expected after '-'"
+    if number.endswith(b"."):
+        return " in a number: a digit was expected after the decimal point"
+    if number[-1:] in (b"e", b"E"):
+        return "" if c in (43, 45) else " in a number: a digit (or a sign) was expected in the exponent"
+    if number[-1:] in (b"+", b"-"):
+        return " in a number: a digit was expected in the exponent"
+    return " in a number"
+
+
+def character_named(data: bytes, offset: int, source: bytes | None = None) -> str:
+    """The character at byte ``offset`` of ``data``, named safely for a message: a printable one
+    as itself in quotes (``'}'``; a quote in double quotes), any other as ``U+XXXX`` (with its
+    name, when Unicode gives it one), a byte that is not UTF-8 as ``byte 0xff``. ``source``: the
+    record as it came, when ``data`` is it with each invalid UTF-8 byte made U+FFFD (as Go's
+    decoder reads it): such a byte is named from it."""
+    char = data[offset : offset + 4].decode("utf-8", "ignore")[:1]
+    if not char or not data.startswith(char.encode("utf-8"), offset):
+        return f"byte 0x{data[offset]:02x}"
+    if char == "\ufffd" and source is not None and source != data:
+        sent = source.decode("utf-8", "surrogateescape")[len(data[:offset].decode("utf-8", "surrogateescape"))]
+        if "\udc80" <= sent <= "\udcff":
+            return f"byte 0x{ord(sent) - 0xDC00:02x}"
+    if char == "'":
+        return '"\'"'
+    if char.isprintable() and not char.isspace():
+        return f"'{char}'"
+    name = unicodedata.name(char, "").lower()
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def invalid_character(text: str, data: bytes, offset: int, source: bytes | None = None) -> tuple[str, str] | None:
+    """msgspec's ``text`` (its words without the place: ``invalid character``, ``expected ':'``,
+    ``object keys must be strings``...) said as Go's decoder says it, when it is about a character
+    that cannot continue the JSON: ``("invalid character '}'", ": a value was expected")``, the
+    place going between (as :func:`scan_state` and :func:`character_named` word them; a byte that is
+    not UTF-8 ``invalid byte 0xff (not UTF-8)``); None for
+    any other error, or where the scan finds no such place (the decoder's words are kept)."""
+    if text not in _GENERAL or offset >= len(data):
+        return None
+    needed = scan_state(data, offset)
+    if needed is None:
+        return None
+    named = character_named(data, offset, source)
+    return (f"invalid {named} (not UTF-8)" if named.startswith("byte") else f"invalid character {named}"), needed

@@ -74,6 +74,7 @@ from .gojson import (
     go_field_key,
     go_member,
     huge_number_in,
+    invalid_character,
     json_path,
     lone_cr_hint,
     malformed_text,
@@ -190,10 +191,11 @@ class Place:
     further down an input (a text among others: :func:`_moved_down`) has it written again, from
     the line moved, never edited in the words.
 
-    ``text``: the error (``expected ',' or ']'``); ``line``: the line the detail names (None: a
+    ``text``: the error (``invalid character '{'``); ``line``: the line the detail names (None: a
     one-line document, whose detail names its character alone, the unit's line saying which
-    line); ``char``: the character on that line, from 1; ``tail``: what follows the place (a note
-    on a byte-order mark, on what may follow a closing bracket), or ``""``."""
+    line); ``char``: the character on that line, from 1; ``tail``: what follows the place (what
+    it needed, `` after an array element: ',' or ']' was expected``; a note on a byte-order mark,
+    on what may follow a closing bracket), or ``""``."""
 
     text: str
     line: int | None
@@ -202,7 +204,7 @@ class Place:
 
     @property
     def detail(self) -> str:
-        """``expected ',' or ']' at line 3 char 2``, or ``... at char 12`` (no line)."""
+        """``invalid character '{' at line 3 char 2 after an array element: ',' or ']' was expected``, or ``... at char 12`` (no line)."""
         where = f"char {self.char}" if self.line is None else f"line {self.line} char {self.char}"
         return f"{self.text} at {where}{self.tail}"
 
@@ -703,6 +705,8 @@ def _broken(data: bytes, exc: Exception, what: str, first_line: int = 1, column:
         space = "" if bom else space_note(data, offset)
         if space:  # (a no-break space copied from a web page: "nothing but blanks may follow" it read as a blank)
             note, hint = space, ""
+        elif not (bom or note or hint) and empty is None and (said := invalid_character(text, data, offset)):
+            text, note = said  # (the character named, and what its place needed: as a record's own error says it)
         # a one-line document (a line of NDJSON documents, one record) names its column only:
         # the error's line says which line, and is shifted with the rest when workers' parts merge
         named = None if b"\n" not in data else line
