@@ -198,6 +198,12 @@ def _lock_gone(token: str) -> bool | None:
     machine's, can be locked; False when its lock is held; None when this process cannot tell
     (no such lock file here: another machine's, user's or temporary directory's, or removed;
     another host's; a lock that cannot be tried)."""
+    mine = _mine
+    if mine is not None and mine[0] == os.getpid() and mine[1] == LOCKED + token:
+        # this process's own: running. Never its lock tried, nor its file opened and closed: where
+        # flock is fcntl's record lock (Linux on NFS, systems without flock) a process's own lock
+        # never stops it, and closing any descriptor of the file lets that lock go
+        return False
     directory = lock_directory()
     if directory is None:
         return None

@@ -183,6 +183,33 @@ def test_without_proc_a_temporary_is_removed_when_its_owner_s_lock_is_free_and_o
 
 
 @needs_flock
+def test_without_proc_a_process_judges_its_own_temporaries_running_without_trying_its_lock(
+    tmp_path: Path, no_proc: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where flock is fcntl's record lock (Linux with TMPDIR on NFS, systems without flock), a
+    process's own lock never stops it: map -o ROWS --rejects FILE, its second output's clean-up
+    took its first output's temporary for a killed run's and removed it (and, closing the file,
+    let its own lock go)."""
+    me = owners.owner()
+    assert me is not None and me.startswith(owners.LOCKED)
+
+    real = owners.fcntl
+
+    class RecordLocks:  # fcntl's record locks, as this process sees its own: always granted
+        LOCK_EX, LOCK_SH, LOCK_NB = real.LOCK_EX, real.LOCK_SH, real.LOCK_NB
+
+        @staticmethod
+        def flock(fd: int, op: int) -> None:
+            pass
+
+    monkeypatch.setattr(owners, "fcntl", RecordLocks)
+    mine = tmp_path / f".o.ndjson.{me}.0123abcd.mapper-tmp"
+    mine.write_bytes(b"half")
+    writers.clean_stale(str(tmp_path / "o.ndjson"))
+    assert mine.exists() and owners.owner_gone(me, me) is False
+
+
+@needs_flock
 def test_without_proc_a_lock_directory_that_is_not_this_user_s_alone_is_not_trusted(no_proc: Path) -> None:
     (no_proc / f"mapper-owners-{os.getuid()}").mkdir(mode=0o777)
     os.chmod(no_proc / f"mapper-owners-{os.getuid()}", 0o777)  # (another user may have made it first, in /tmp)
