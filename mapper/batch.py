@@ -1041,12 +1041,13 @@ class ColumnData:
 
     __slots__ = ("name", "type", "stored", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
 
-    #: a value is stored, per row
-    valid: NDArray[np.bool_]
-    #: the row writes the column (a value stored, or the stored one cleared)
-    present: NDArray[np.bool_]
-    #: a set's values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``; None for other types
-    offsets: NDArray[np.int64] | None
+    if TYPE_CHECKING:  # (for type checkers alone: typing.get_type_hints reads a class's annotations in the module mapper, which has no NDArray)
+        #: a value is stored, per row
+        valid: NDArray[np.bool_]
+        #: the row writes the column (a value stored, or the stored one cleared)
+        present: NDArray[np.bool_]
+        #: a set's values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``; None for other types
+        offsets: NDArray[np.int64] | None
 
     def __init__(self, name: str, ctype: ColumnType, arrays: ColumnArrays):
         self.name = name
@@ -1195,8 +1196,9 @@ class Batch:
             _check_str_objects(ids, None, "the batch's _id", fails="cannot be made so")
         self._set(sink, ids, record_index, columns, report)
 
-    #: each row's index in the input (int64)
-    record_index: NDArray[np.int64]
+    if TYPE_CHECKING:  # (as ColumnData's)
+        #: each row's index in the input (int64)
+        record_index: NDArray[np.int64]
 
     def _set(self, sink: Sink, ids: np.ndarray | Strings, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report) -> None:
         self.sink = sink

@@ -91,11 +91,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from pathlib import Path as FsPath
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import IO, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import msgspec
 import numpy as np
 
+from .api import Records  # (at run time too: typing.get_type_hints(infer))
 from .checks import MAX_COLUMNS, MAX_PATH_KEYS, MAX_PATH_TREE_KEYS, NAME_RE
 from .commands import (
     Progress,
@@ -153,9 +154,6 @@ from .paths import parse_path, records_path_keys, split_paths, to_dot_notation
 from .report import location_text, not_an_item_reason, not_an_object_reason, plural
 from .sink import check_sink
 from .types import GO_SPACE, ROW_LIMIT, ColumnType, ConversionError, IdType, IntType, OutOfRangeNumber, column_type, go_float_text, go_trim, parse_decimal_text
-
-if TYPE_CHECKING:
-    from .api import Records
 
 __all__ = ["InferError", "InferResult", "infer", "add_infer_parser", "cmd_infer", "column_name"]
 

@@ -17,7 +17,7 @@ import threading
 import uuid
 from array import array
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, ClassVar, Iterable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Literal, TypeVar
 
 import numpy as np
 
@@ -222,7 +222,9 @@ class ValueWarning:
     __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy", "written")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
-    severity: ClassVar[Literal["warning"]] = "warning"
+    if TYPE_CHECKING:  # (no annotation at run time: the class is mapper.ValueWarning, where typing.get_type_hints finds no ClassVar)
+        severity: ClassVar[Literal["warning"]]
+    severity = "warning"
 
     def __init__(
         self,

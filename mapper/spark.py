@@ -127,6 +127,8 @@ from .writers import signals_held
 
 if TYPE_CHECKING:  # (the spark extra, for the types of map_dataframe's DataFrames only)
     from pyspark.sql import DataFrame
+else:  # (typing.get_type_hints of SparkMapping and map_dataframe: pyspark is not imported for it)
+    DataFrame = Any
 
 __all__ = [
     "Leftovers",

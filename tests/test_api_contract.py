@@ -348,6 +348,19 @@ def test_every_public_callable_has_a_signature(name: str) -> None:
     inspect.signature(obj)
 
 
+def test_the_type_hints_of_public_classes_and_functions_read_at_run_time() -> None:
+    """Annotations written for type checkers alone (NDArray, ClassVar[Literal[...]], pyspark's
+    DataFrame, api.Records) made ``typing.get_type_hints`` of these a NameError (a public class
+    is ``mapper.Name``: its annotations are read in the module ``mapper``)."""
+    import typing
+
+    from mapper import spark
+
+    for obj in (mapper.ValueWarning, mapper.ColumnData, mapper.Batch, mapper.infer, spark.SparkMapping, spark.map_dataframe):
+        typing.get_type_hints(obj)
+    assert mapper.ValueWarning.severity == "warning"
+
+
 @pytest.mark.parametrize("hook", [{"admit": 1}, {"answered": "x"}])
 def test_store_ingest_refuses_a_hook_that_is_no_function_before_storing(hook: dict[str, Any]) -> None:
     """``answered="x"`` was taken; a TypeError came once the body was read (or stored)."""
