@@ -393,3 +393,39 @@ def test_from_3_12_a_big_shallow_record_s_depth_is_read_from_its_pickle(monkeypa
     many = _padded([(i,) for i in range(pyjson._ORJSON_DEPTH)])  # (as many containers: walked, and found shallow)
     with pytest.raises(AssertionError, match="walked"):
         pyjson.mapping_text(many)
+
+
+#: Floats as the quick test reads them from a pickle: every NaN payload and sign, the infinities,
+#: and the finite floats nearest them (their first two bytes those of a NaN's but for one bit).
+_EDGE_FLOATS = st.one_of(
+    st.floats(),
+    st.builds(
+        lambda sign, payload: struct.unpack(">d", struct.pack(">Q", sign << 63 | 0x7FF << 52 | payload))[0], st.integers(0, 1), st.integers(0, 2**52 - 1)
+    ),
+    st.sampled_from([-0.0, 5e-324, 1.7976931348623157e308, -1.7976931348623157e308, 2.0**1023, 1e308]),
+)
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), _EDGE_FLOATS, st.text(max_size=4), st.sampled_from(["G\x7f\xf0", "G\xff\xff", "null"])
+)
+_NESTED_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=5).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers(0, 2)), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=80)
+@given(st.dictionaries(st.text(max_size=3), _NESTED_VALUES, max_size=4), st.sampled_from([0, 1_300, 70_000]), st.booleans())
+def test_a_nan_or_infinity_anywhere_in_a_record_of_any_size_is_refused_as_the_walk_refuses_it(record: dict[str, Any], pad: int, pickler_at_limit: bool) -> None:
+    # the quick test reads a NaN from the record's pickle, and from 3.12 its depth too (a count of
+    # the bytes that open a container): a record padded past 1,200 bytes (one piece, the count
+    # read) and past 64 KB (frames written as they fill: walked), as Python 3.12 on too
+    if pad:
+        record["pad"] = ["x" * 40] * (pad // 40)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pyjson, "_PICKLER_AT_RECURSION_LIMIT", pickler_at_limit)
+        assert pyjson.mapping_text(record) == walked(record)
