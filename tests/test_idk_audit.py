@@ -346,3 +346,19 @@ def test_toward_epoch_is_lossy_under_strict():
     )
     batch = m.map(json.dumps({"k": 1, "c": "1969-12-31T12:00:00Z"}).encode(), on_error="skip", strict=True)
     assert [(e.code, e.column) for e in batch.report.errors] == [("lossy_value", "c")]
+
+
+def test_a_stored_sink_whose_signed_int_bool_key_exists_field_name_is_too_long_is_read_back_with_a_warning():
+    # a batch file or a serve database written by a mapper before the check (it took the name)
+    # is read back as a refused column name is (checks.stored_sink_names): read_batch said
+    # "cannot read out.npz as a mapper batch", and serve's rows of the sink were unreadable
+    from pathlib import Path
+
+    from mapper.checks import stored_sink_names
+
+    definition = json.loads((Path(__file__).parent / "cases" / "definitions" / "signed-int-bool-key-name-too-long" / "sink.json").read_text())
+    with pytest.raises(mapper.DefinitionError, match="exists-name-too-long|at most 223 characters"):
+        mapper.load_sink(definition)
+    with stored_sink_names():
+        result = mapper.check_sink(definition)
+    assert result.valid and [p.code for p in result.problems if p.severity == "warning"] == ["exists-name-too-long"]
