@@ -21,7 +21,8 @@ named one of two ways:
   lock go: the owner's own stays open) and, should it make temporaries, names them by a token
   of its own. A process that ends normally removes its lock file (its temporaries are gone by
   then); a killed one's stays, so that each of its temporaries is judged, wherever it is, and
-  is removed once it is at least 7 days old and its lock free (:data:`LOCK_KEPT`).
+  is removed once its lock is free and 7 days have passed since its owner last named a
+  temporary by it (:data:`LOCK_KEPT`).
 
 Anything else may belong to a live run and is kept: another machine or container sharing the
 volume (another boot or pid namespace, where the pid names another process or none; a token
@@ -156,12 +157,25 @@ def _locked_owner() -> str | None:
     global _mine
     with _making:
         if _mine is not None and _mine[0] == os.getpid():
+            _touch(_mine[2])
             return _mine[1]
         made = _new_lock()
         if made is None:
             return None
         _mine = (os.getpid(), *made)
         return made[0]
+
+
+def _touch(fd: int) -> None:
+    """The lock file's time made now, at most once an hour, as its owner names a temporary by
+    it: it is kept :data:`LOCK_KEPT` seconds from its owner's last temporary, not from its
+    start (a run of more than 7 days, killed, had its lock file removed by the next run,
+    before its temporaries were judged: kept for ever)."""
+    try:
+        if os.fstat(fd).st_mtime < time.time() - 3600:
+            os.utime(fd)
+    except (OSError, NotImplementedError, ValueError):  # (no futimes: the time stays that of its start)
+        pass
 
 
 def _new_lock() -> tuple[str, int, str] | None:

@@ -210,6 +210,28 @@ def test_without_proc_a_process_judges_its_own_temporaries_running_without_tryin
 
 
 @needs_flock
+def test_without_proc_a_run_killed_after_7_days_has_its_temporaries_removed(tmp_path: Path, no_proc: Path) -> None:
+    """A lock file was kept 7 days from its owner's start: a run of longer (mapper send, serve),
+    killed, had its lock file removed by the next run before that run judged its temporaries,
+    which were then kept for ever (no lock file: not judged)."""
+    me = owners.owner()  # a run starts,
+    assert me is not None and me.startswith(owners.LOCKED)
+    directory = owners.lock_directory()
+    assert directory is not None
+    old = time.time() - owners.LOCK_KEPT - 60
+    os.utime(Path(directory) / f"{me[len(owners.LOCKED) :]}.lock", (old, old))  # runs 7 days and more,
+    temp = tmp_path / writers._temp_name("o.ndjson")  # makes a temporary,
+    assert me in temp.name
+    temp.write_bytes(b"half")
+    fd = owners._mine[2] if owners._mine is not None else -1
+    owners._mine = None
+    os.close(fd)  # and is killed (its lock let go, its lock file left)
+    os.close(owners._new_lock()[1])  # the next run makes its own lock (the killed owners' old lock files pruned)
+    writers.clean_stale(str(tmp_path / "o.ndjson"))
+    assert not temp.exists()
+
+
+@needs_flock
 def test_without_proc_a_lock_directory_that_is_not_this_user_s_alone_is_not_trusted(no_proc: Path) -> None:
     (no_proc / f"mapper-owners-{os.getuid()}").mkdir(mode=0o777)
     os.chmod(no_proc / f"mapper-owners-{os.getuid()}", 0o777)  # (another user may have made it first, in /tmp)
