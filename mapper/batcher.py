@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate, repeat
 from operator import add
 from types import TracebackType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 import msgspec
 
@@ -210,6 +210,10 @@ class Body:
         return self.mapper.map(self.data, input_format="endpoint", max_record_size=body_record_limit(self.data))
 
 
+#: ``with`` gives the batcher itself: a subclass's own type, to a type checker
+_B = TypeVar("_B", bound="Batcher")
+
+
 class Batcher:
     """Judge records one by one and pack the accepted ones into request bodies (see the module docs).
 
@@ -269,7 +273,7 @@ class Batcher:
         except Exception:  # noqa: BLE001 - (at interpreter exit, or a batcher whose __init__ failed)
             pass
 
-    def __enter__(self) -> Batcher:
+    def __enter__(self: _B) -> _B:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

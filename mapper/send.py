@@ -61,7 +61,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import timezone
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple
+from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 import orjson
 
@@ -405,6 +405,10 @@ class _Failure(Exception):
         self.unreadable = unreadable  # an answer came, and it is not HTTP: what is wrong with it
 
 
+#: ``with`` gives the sender itself: a subclass's own type, to a type checker
+_S = TypeVar("_S", bound="Sender")
+
+
 class Sender:
     """POST request bodies to one ingest endpoint, paced within its limits, retrying what may be retried.
 
@@ -584,7 +588,7 @@ class Sender:
             self._all.clear()
         self._local = threading.local()
 
-    def __enter__(self) -> Sender:
+    def __enter__(self: _S) -> _S:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -280,6 +280,10 @@ def _shape(doc: Any) -> str:
     return f"the JSON value {json.dumps(doc)[:40]}"
 
 
+#: ``with`` gives the store itself: a subclass's own type, to a type checker
+_St = TypeVar("_St", bound="Store")
+
+
 class Store:
     """The service's sinks and rows in one SQLite file (``":memory:"`` for a throwaway one).
 
@@ -332,7 +336,7 @@ class Store:
         with self.lock:
             self.db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self: _St) -> _St:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -361,6 +361,17 @@ def test_the_type_hints_of_public_classes_and_functions_read_at_run_time() -> No
     assert mapper.ValueWarning.severity == "warning"
 
 
+@pytest.mark.parametrize("name", ["Batcher", "Sender", "Store"])
+def test_with_gives_a_type_checker_the_class_used_a_subclass_too(name: str) -> None:
+    """``__enter__`` was annotated to return the class itself: ``with MyBatcher(...) as b`` typed
+    ``b`` a Batcher, so a subclass's own methods on it failed mypy --strict."""
+    import typing
+
+    hints = typing.get_type_hints(getattr(mapper, name).__enter__)
+    assert isinstance(hints["self"], typing.TypeVar) and hints["return"] is hints["self"]
+    assert hints["self"].__bound__ == typing.ForwardRef(name)  # (bound to the class, "Batcher")
+
+
 @pytest.mark.parametrize("hook", [{"admit": 1}, {"answered": "x"}])
 def test_store_ingest_refuses_a_hook_that_is_no_function_before_storing(hook: dict[str, Any]) -> None:
     """``answered="x"`` was taken; a TypeError came once the body was read (or stored)."""
