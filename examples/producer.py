@@ -26,7 +26,7 @@ from typing import Iterator
 import mapper
 
 
-def read_records(path: str) -> Iterator[tuple[int, bytes]]:
+def read_records(path: str) -> Iterator[tuple[int, mapper.Record]]:
     """Your source goes here (a queue, a socket, a cursor): (where it came from, the record).
 
     A record is a dict or its JSON text; the text is sent exactly as it came.

@@ -20,23 +20,23 @@ from typing import TYPE_CHECKING, Any
 
 from . import _start  # noqa: F401 - first: Ctrl-C while the command line imports its modules is not a traceback
 from ._version import __version__
-from .api import Mapper, compile_sink
+from .api import BinaryReader, Mapper, Record, Records, compile_sink
 from .batch import Batch, ColumnData, concat
 from .batcher import Batcher, Body, Verdict
 from .endpoint import ServiceError
 from .errors import DefinitionError, InputError, MapperError, MissingDependencyError, OptionError, OutputError, PathSyntaxError, Problem
-from .infer import InferError, InferResult, infer  # (eager: importing the module mapper.infer would rebind mapper.infer)
+from .infer import InferError, InferResult, ProgressBar, infer  # (eager: importing the module mapper.infer would rebind mapper.infer)
 from .model import MISSING, CheckResult, Column, ColumnConfig, Sink
 from .options import MapOptions
 from .paths import Path, parse_path
 from .report import BatchRejected, RecordError, RejectedRecord, Report, ValueWarning
-from .sink import check_sink, load_sink
-from .table import TableSyntaxError, parse_create_table
+from .sink import SinkSource, check_sink, load_sink
+from .table import Table, TableColumn, TableSyntaxError, parse_create_table
 from .writers import read_batch
 
 if TYPE_CHECKING:
     from .send import Ack, EndpointUnreachable, Sender, SendError
-    from .store import Store
+    from .store import IngestResult, RowsPage, SinkInfo, Store
 
 #: Names whose modules are imported when first asked for (``mapper.Sender``): sending
 #: (http.client, ssl) and the local endpoint's store (sqlite3) are ~30 ms of
@@ -47,7 +47,18 @@ _LAZY = {
     "Sender": "send",
     "SendError": "send",
     "Store": "store",
+    "IngestResult": "store",
+    "RowsPage": "store",
+    "SinkInfo": "store",
 }
+
+#: Names a typed program annotates with (``def send(recs: mapper.Records)``, ``info:
+#: mapper.SinkInfo``): what the calls take (the aliases and protocols) and give (Store's and
+#: parse_create_table's results). Classes among them keep the module they are defined in
+#: (not renamed ``mapper.X`` as the others are: pickles made before name them there, and
+#: ``typing.get_type_hints(mapper.Table)`` looks up its ``Position`` there). ``Records`` is
+#: ``Any`` at run time (see mapper.api).
+_TYPES = frozenset({"BinaryReader", "IngestResult", "ProgressBar", "Record", "Records", "RowsPage", "SinkInfo", "SinkSource", "Table", "TableColumn"})
 
 
 if not TYPE_CHECKING:  # (hidden from type checkers, which know the lazy names from the imports above:
@@ -59,7 +70,9 @@ if not TYPE_CHECKING:  # (hidden from type checkers, which know the lazy names f
             raise AttributeError(f"module 'mapper' has no attribute {name!r}")
         import importlib
 
-        value = _public(getattr(importlib.import_module(f".{module}", __name__), name))
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        if name not in _TYPES:
+            _public(value)
         globals()[name] = value
         return value
 
@@ -73,6 +86,7 @@ __all__ = [
     "Batch",
     "BatchRejected",
     "Batcher",
+    "BinaryReader",
     "Body",
     "CheckResult",
     "Column",
@@ -82,6 +96,7 @@ __all__ = [
     "EndpointUnreachable",
     "InferError",
     "InferResult",
+    "IngestResult",
     "InputError",
     "MISSING",
     "MapOptions",
@@ -93,14 +108,22 @@ __all__ = [
     "Path",
     "PathSyntaxError",
     "Problem",
+    "ProgressBar",
+    "Record",
     "RecordError",
+    "Records",
     "RejectedRecord",
     "Report",
+    "RowsPage",
     "SendError",
     "Sender",
     "ServiceError",
     "Sink",
+    "SinkInfo",
+    "SinkSource",
     "Store",
+    "Table",
+    "TableColumn",
     "TableSyntaxError",
     "ValueWarning",
     "Verdict",
@@ -127,6 +150,6 @@ def _public(obj: Any) -> Any:
 
 
 for _name in __all__:
-    if _name not in _LAZY:
+    if _name not in _LAZY and _name not in _TYPES:
         _public(globals()[_name])
 del _name

@@ -361,6 +361,41 @@ def test_the_type_hints_of_public_classes_and_functions_read_at_run_time() -> No
     assert mapper.ValueWarning.severity == "warning"
 
 
+def test_what_the_public_calls_give_and_take_is_named_by_mapper() -> None:
+    """Store's SinkInfo / IngestResult / RowsPage, parse_create_table's Table and its TableColumn,
+    and the types the signatures take (Records, Record, SinkSource, BinaryReader, ProgressBar) were
+    reachable only by their modules' paths: a typed user could not annotate with them."""
+    import importlib
+    import typing
+
+    api, infer, sink, store, table = (importlib.import_module(f"mapper.{m}") for m in ("api", "infer", "sink", "store", "table"))
+    for name, where in [
+        ("SinkInfo", store),
+        ("IngestResult", store),
+        ("RowsPage", store),
+        ("Table", table),
+        ("TableColumn", table),
+        ("Records", api),
+        ("Record", api),
+        ("BinaryReader", api),
+        ("ProgressBar", infer),
+        ("SinkSource", sink),
+    ]:
+        assert name in mapper.__all__ and getattr(mapper, name) is getattr(where, name), name
+    hints = {name: typing.get_type_hints(getattr(mapper.Store, name)) for name in ("create_sink", "list_sinks", "ingest", "rows")}
+    assert (hints["create_sink"]["return"], hints["list_sinks"]["return"]) == (mapper.SinkInfo, list[mapper.SinkInfo])
+    assert (hints["ingest"]["return"], hints["rows"]["return"]) == (mapper.IngestResult, mapper.RowsPage)
+    created = mapper.parse_create_table("CREATE TABLE t (_id ID, n INT)")
+    assert isinstance(created, mapper.Table) and isinstance(created.columns[1], mapper.TableColumn)
+    assert typing.get_type_hints(mapper.parse_create_table)["return"] is mapper.Table
+    assert typing.get_type_hints(mapper.Mapper.check)["record"] == mapper.Record
+    assert typing.get_type_hints(mapper.load_sink)["source"] == typing.Union[mapper.SinkSource, mapper.Sink]
+    # (left where they are defined: Records is typing.Any at run time, which shown as mapper.Records
+    # would be renamed for every program; Table's Position is looked up in its module)
+    assert typing.Any.__module__ == "typing" and (mapper.Table.__module__, mapper.SinkInfo.__module__) == ("mapper.table", "mapper.store")
+    assert typing.get_type_hints(mapper.Table)["position"] is table.Position
+
+
 @pytest.mark.parametrize("name", ["Batcher", "Sender", "Store"])
 def test_with_gives_a_type_checker_the_class_used_a_subclass_too(name: str) -> None:
     """``__enter__`` was annotated to return the class itself: ``with MyBatcher(...) as b`` typed
