@@ -25,7 +25,11 @@ nosniff``. Routes match the path as sent: ``%2F`` inside a sink id is part of th
 On a loopback address (the default), a request whose Host names anything but
 ``localhost``, ``127.0.0.1`` or ``[::1]`` (any port) is refused with 421
 ``MisdirectedRequest``: a web page of another site whose name resolves to 127.0.0.1
-(DNS rebinding) cannot use the service; a request without a Host header is served.
+(DNS rebinding) cannot use the service; an HTTP/1.0 request without a Host header is served
+(a browser always sends one). An HTTP/1.1 request without a Host header, or any with more than one,
+is refused 400 ``BadRequest`` (``missing required Host header``, ``too many Host headers``) on any
+address, as Go's net/http server (the service's) refuses it; ``OPTIONS *`` is answered as Go's
+server answers it, before any route or token: 200 with ``Content-Length: 0`` and no body.
 A request that can change something (POST, PUT, ...) which a browser sent for a page of
 another origin (its ``Sec-Fetch-Site`` not ``same-origin``, or its ``Origin`` not the
 ``Host`` it was sent to) is refused with 403 ``CrossOriginRequestRefused``, token or
@@ -684,6 +688,10 @@ class _Handler(BaseHTTPRequestHandler):
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
+        host_problem = self._host_problem()
+        if host_problem:
+            self.send_error(400, host_problem)
+            return False
         # Connection is a list of options (RFC 9110 7.6.1), maybe in several headers: http.server looked at the first
         # header's whole value, so "Connection: TE, close" (LWP's) or "keep-alive, close" kept the connection open
         options = {o.strip().lower() for v in self.headers.get_all("Connection") or () for o in v.split(",")}
@@ -692,6 +700,24 @@ class _Handler(BaseHTTPRequestHandler):
         elif "keep-alive" in options:
             self.close_connection = False
         return True
+
+    def _host_problem(self) -> str | None:
+        """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
+        them before any handler (400, the connection closed): none in an HTTP/1.1 request (RFC 9112 3.2;
+        CONNECT aside, as Go's server lets it through), or more than one. An HTTP/1.0 request without one
+        is served. (Served before, so a producer whose hand-made requests left Host out, which the service
+        refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
+        is unchanged: a browser always sends Host.)"""
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) > 1:
+            shown = ", ".join(repr(h.strip()[:80]) for h in hosts[:3])  # (read as sent by send_error: _read_as_sent)
+            return f"too many Host headers: the request has {len(hosts)} ({shown}{', ...' if len(hosts) > 3 else ''}), so which host it is for cannot be told; send one"
+        if not hosts and self.command != "CONNECT" and _http_version(self.request_version) >= (1, 1):
+            return (
+                "missing required Host header: an HTTP/1.1 request names the host and port it is sent to "
+                "(Host: 127.0.0.1:8080, RFC 9112 3.2), as the service requires; send one (every HTTP client library does), or send HTTP/1.0"
+            )
+        return None
 
     def handle_expect_100(self) -> bool:
         """Expect: 100-continue: the 100 is sent when the body is read, not before the request is judged."""
@@ -903,6 +929,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if refusal is not None:
             return error_response(refusal)
+        if self.command == "OPTIONS" and self.path == "*":
+            return self._global_options(framing)
         try:
             return self.server.app.dispatch(self.command, _escaped_target(self.path), self.headers, lambda limit: self._read_body(framing, limit))
         except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
@@ -913,6 +941,18 @@ class _Handler(BaseHTTPRequestHandler):
                 file=sys.stderr,
             )
             return error_response(ServiceError(500, INTERNAL, "internal error"))
+
+    def _global_options(self, framing: _Framing) -> Response:
+        """``OPTIONS *`` (the server's own options, RFC 9110 9.3.7), answered as Go's net/http server
+        (the service's) answers it before any route or token: 200, ``Content-Length: 0``, no body
+        and no Content-Type; a body of up to :data:`OPTIONS_BODY_MAX` bytes is read away (the
+        connection kept), a larger one closes the connection after the answer. (A 404 before.)"""
+        if framing.length or framing.chunked:
+            try:
+                self._read_body(framing, OPTIONS_BODY_MAX)
+            except ServiceError:  # larger (read away after the answer), cut or late: answered all the same, then closed
+                self.close_connection = True
+        return Response(200, b"", content_type="")
 
     def _leftover(self, framing: _Framing) -> tuple[int, bool]:
         """The body left unread once answered, to read away after the answer: its bytes (-1: a chunked
@@ -949,7 +989,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, resp: Response) -> None:
         """The answer's status line, headers and body (none for a HEAD)."""
         self.send_response(resp.status)
-        self.send_header("Content-Type", resp.content_type)
+        if resp.content_type:  # (none for no body: OPTIONS *)
+            self.send_header("Content-Type", resp.content_type)
         self.send_header("Content-Length", str(len(resp.body)))
         for k, v in {**_ALWAYS, **resp.headers}.items():
             self.send_header(k, v)
@@ -1176,6 +1217,12 @@ class _Framing:
     other_codings: bool = False  # chunked after another coding (gzip, chunked): its end is known, its bytes not JSON (400)
 
 
+def _http_version(version: str) -> tuple[int, int]:
+    """A request line's HTTP version as numbers (``HTTP/1.1``: (1, 1)), as http.server has checked it (digits, one dot)."""
+    major, _, minor = version.partition("/")[2].partition(".")
+    return int(major), int(minor)
+
+
 def _said_error(resp: Response) -> tuple[str, str]:
     """An error answer's code and message for its log line (``" InvalidBody"``, ``": the body ..."``); empty for any
     other answer. The line said only the status: which of the many 400s a producer got, and why, was in no log."""
@@ -1267,6 +1314,9 @@ LINGER = 2.0
 #: clients shut everyone else out. 10,000 bytes/s: a 1 MB body may take 30 s + 100 s.
 BODY_MIN_RATE = 10_000
 
+
+#: The most of an ``OPTIONS *`` request's body read away, the connection kept (Go's net/http's 4 KB; a larger one closes it).
+OPTIONS_BODY_MAX = 4 << 10
 
 #: The most of a body asked for in one read (:meth:`_Handler._read_exactly`): memory is taken as the body comes, not as its Content-Length says.
 BODY_READ_AT_ONCE = 1 << 24
@@ -1442,7 +1492,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def host_refusal(self, headers: Message, target: str) -> ServiceError | None:
         """On a loopback address, a request for another host name is refused (421): a page of another site made to resolve to 127.0.0.1 (DNS rebinding) cannot use the service.
 
-        A request without a Host header is served.
+        A request without a Host header (HTTP/1.0: an HTTP/1.1 one was refused 400 before, :meth:`_Handler._host_problem`) is served.
         """
         if not self.loopback:
             return None

@@ -415,6 +415,12 @@ def test_a_loopback_server_refuses_other_host_names() -> None:
             reply = raw(server, f"GET /v2/sinks HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
             assert status_of(reply) == 200, host
         assert status_of(raw(server, b"GET /v2/sinks HTTP/1.0\r\n\r\n")) == 200  # no Host header: served
+        # HTTP/1.1 without a Host, or with two, is refused as Go's net/http (the service's server) refuses it: served before
+        reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert status_of(reply) == 400 and body_of(reply)["message"].startswith("missing required Host header: an HTTP/1.1 request"), reply
+        reply = raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: localhost\r\nHost: 127.0.0.1\r\n\r\n")
+        assert status_of(reply) == 400 and body_of(reply)["message"].startswith("too many Host headers: the request has 2 ('localhost', '127.0.0.1')"), reply
+        assert status_of(raw(server, b"CONNECT 127.0.0.1:1 HTTP/1.1\r\n\r\n")) == 501  # (Go's server lets a CONNECT without Host through too)
         assert status_of(raw(server, b"GET http://evil.example/v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) == 421
         # a body refused unread is read away: the connection still serves the next request
         reply = raw(
@@ -425,6 +431,7 @@ def test_a_loopback_server_refuses_other_host_names() -> None:
         # not on a loopback address (--host 0.0.0.0, a LAN address): the Host is whatever name the machine has
         server.httpd.loopback = False
         assert status_of(raw(server, b"GET /v2/sinks HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")) == 200
+        assert status_of(raw(server, b"GET /v2/sinks HTTP/1.1\r\n\r\n")) == 400  # (a Host is required there too)
 
 
 # ---------------------------------------------------------------------------------------

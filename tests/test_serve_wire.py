@@ -33,11 +33,11 @@ def body(n: int, first: int = 0) -> bytes:
 
 
 @contextmanager
-def serving(max_body_bytes: int | None = None, idle_timeout: float = 5.0) -> Iterator[tuple[Server, list[str]]]:
+def serving(max_body_bytes: int | None = None, idle_timeout: float = 5.0, token: str | None = None) -> Iterator[tuple[Server, list[str]]]:
     log: list[str] = []
     store = Store(":memory:")
     store.create_sink(SINK)
-    server = Server(App(store, max_body_bytes=max_body_bytes, log=log.append), idle_timeout=idle_timeout).start()
+    server = Server(App(store, max_body_bytes=max_body_bytes, log=log.append, token=token), idle_timeout=idle_timeout).start()
     try:
         yield server, log
     finally:
@@ -467,3 +467,27 @@ def test_a_tls_handshake_is_said_as_one_not_as_its_bytes() -> None:
             context.wrap_socket(raw_socket, server_hostname="127.0.0.1")  # (the answer is no TLS record)
         line = logged(log, "400 BadRequest")
         assert line == "400 BadRequest: a TLS handshake (a client given an https:// URL): this server speaks plain HTTP, give it http://"
+
+
+# ---------------------------------------------------------------------------------------
+# 9. OPTIONS *: Go's net/http server (the service's) answers it itself, before any route or token (its
+# globalOptionsHandler); serve answered 404 "no such resource: *"
+
+
+def test_options_star_is_answered_200_with_no_body_and_its_body_read_away_as_gos_server_does() -> None:
+    with serving(token="secret") as (server, log), connect(server) as s:
+        s.sendall(
+            b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello"
+            b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+            b"OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000  # past 4 KB: closed after
+        )
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    replies = [r.split(b"\r\n\r\n")[0].lower() for r in data.split(b"HTTP/1.1 ")[1:]]
+    assert len(replies) == 3, data
+    for reply in replies:
+        assert reply.startswith(b"200 ok\r\n") and b"\r\ncontent-length: 0" in reply and b"\r\ncontent-type:" not in reply, reply
+    assert b"connection" not in replies[0] and b"connection" not in replies[1] and b"connection: close" in replies[2]
+    assert data.endswith(b"\r\n\r\n")  # (no body)
+    assert logged(log, "OPTIONS * 200")
