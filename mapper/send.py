@@ -470,8 +470,12 @@ class Sender:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             if parts.scheme in ("http", "https"):  # (http:///v2/sinks/x: told "must be an http:// URL", which it is)
                 raise OptionError(f"the endpoint names no host: {endpoint[:100]!r} (an ingest URL is http://HOST[:PORT]/v2/sinks/<sink_id>)")
-            # (localhost:8080/v2/sinks/x, the scheme left out, as curl takes it: what was meant)
-            meant = f" (did you mean {'http://' + endpoint[:100]!r}?)" if "://" not in endpoint and re.match(r"[\w.-]+:\d+/", endpoint) else ""
+            # (localhost:8080/v2/sinks/x, the scheme left out, as curl takes it: what was meant; localhost:8080
+            # alone, a service's address as it is often written: the ingest URL on it; got no hint before)
+            hostport = None if "://" in endpoint else re.match(r"(?:[\w.-]+|\[[0-9A-Fa-f:.]+\]):\d+(/|\Z)", endpoint)
+            meant = ""
+            if hostport:
+                meant = f" (did you mean {'http://' + endpoint[:100] + ('' if hostport.group(1) else '/v2/sinks/<sink_id>')!r}?)"
             raise OptionError(f"the endpoint must be an http:// or https:// URL, not {endpoint[:100]!r}{meant}")
         if parts.username or parts.password:
             raise OptionError("the endpoint URL must not carry credentials: give the token in an environment variable")

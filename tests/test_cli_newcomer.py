@@ -457,10 +457,18 @@ def test_serve_query_of_a_sink_not_held_names_the_one_meant(tmp_path, capsys, as
             "localhost:8080/v2/sinks/x",
             "the endpoint must be an http:// or https:// URL, not 'localhost:8080/v2/sinks/x' (did you mean 'http://localhost:8080/v2/sinks/x'?)",
         ),
+        (  # (the host and port alone got no hint: the pattern wanted a '/' after the port)
+            "localhost:8080",
+            "the endpoint must be an http:// or https:// URL, not 'localhost:8080' (did you mean 'http://localhost:8080/v2/sinks/<sink_id>'?)",
+        ),
+        (
+            "[::1]:8080/v2/sinks/x",
+            "the endpoint must be an http:// or https:// URL, not '[::1]:8080/v2/sinks/x' (did you mean 'http://[::1]:8080/v2/sinks/x'?)",
+        ),
         ("http:///v2/sinks/x", "the endpoint names no host: 'http:///v2/sinks/x' (an ingest URL is http://HOST[:PORT]/v2/sinks/<sink_id>)"),
         ("http://h:99999/v2/sinks/x", "the endpoint's port must be a number from 1 to 65535: 'http://h:99999/v2/sinks/x'"),
     ],
-    ids=["no scheme", "no host", "port out of range"],
+    ids=["no scheme", "no scheme nor path", "no scheme ipv6", "no host", "port out of range"],
 )
 def test_an_endpoint_mistyped_is_told_what_is_wrong_with_it(capsys, url, said):
     # "must be an http:// or https:// URL" of http:///v2/sinks/x, which is one (its host is what it
