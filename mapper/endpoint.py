@@ -174,6 +174,17 @@ def _not_json(data: bytes, fallback: str, deep: bool = False) -> str:
     return f"{failure.read} is not valid JSON: {failure.detail}" if failure.read else failure.detail
 
 
+def not_json_said(data: bytes, fallback: str) -> str:
+    """Why ``data``, a request body of any shape the decoder refused (the web UI's own requests,
+    not ingest bodies), is not JSON, in the words :func:`_not_json` gives an ingest body (``the
+    request body is not valid JSON: invalid character '}' at char 10: a value was expected``);
+    ``fallback`` where they are not of its JSON text (an ingest body's shape: ``no key `records```)."""
+    if not data.strip():
+        return "the request body is empty"
+    said = _not_json(data, fallback)
+    return said if said.startswith("the request body is ") else fallback
+
+
 #: Levels of arrays and objects a body may nest before Python 3.12 (orjson's limit, below Go's 10,000:
 #: docs/send-serve.md, *The batcher*); from 3.12 on, as deep as the engine's decoders read (:func:`body_depth`).
 BODY_DEPTH = 1024

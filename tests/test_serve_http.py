@@ -435,6 +435,23 @@ def test_a_loopback_server_refuses_other_host_names() -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# 9. The UI's own requests in malformed JSON: said as a record's JSON is, not in orjson's words
+
+
+def test_a_ui_request_body_that_is_not_json_is_said_as_the_engine_says_it() -> None:
+    # ("unexpected character: line 1 column 11 (char 10)", orjson's, where a record's says the character and what was expected)
+    with serving() as server:
+        for path in ("/ui/api/draft", f"/ui/api/sinks/{SINK_ID}/send"):
+            for data, said in (
+                (b'{"name": }', "the request body is not valid JSON: invalid character '}' at char 10: a value was expected"),
+                (b'{"name": "x",}', "the request body is not valid JSON: trailing comma in object at char 14"),
+                (b"", "the request body is empty"),
+            ):
+                status, _h, body = request(server, "POST", path, data)
+                assert status == 400 and orjson.loads(body) == {"code": "InvalidBody", "message": said}, (path, data, body)
+
+
+# ---------------------------------------------------------------------------------------
 # 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
 
 

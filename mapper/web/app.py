@@ -50,7 +50,7 @@ from .. import serve
 from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
-from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, printable
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
@@ -120,7 +120,8 @@ def _decoded(data: bytes) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         found = _lone_surrogate(data) if "surrogate" in str(exc) else None
-        raise found or ServiceError(400, INVALID_BODY, f"the request body is not valid JSON: {exc}") from None
+        # (said as an ingest body's JSON is, never orjson's "unexpected character: line 1 column 11 (char 10)")
+        raise found or ServiceError(400, INVALID_BODY, not_json_said(data, f"the request body is not valid JSON: {exc}")) from None
 
 
 #: What the page's fields are, in messages (else the field's name).
