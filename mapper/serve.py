@@ -688,10 +688,6 @@ class _Handler(BaseHTTPRequestHandler):
         if any(isinstance(d, _HEADER_DEFECTS) for d in self.headers.defects):
             self.send_error(400, f"a header line is malformed ({_malformed_header(self.headers)}): the headers cannot be read")
             return False
-        host_problem = self._host_problem()
-        if host_problem:
-            self.send_error(400, host_problem)
-            return False
         # Connection is a list of options (RFC 9110 7.6.1), maybe in several headers: http.server looked at the first
         # header's whole value, so "Connection: TE, close" (LWP's) or "keep-alive, close" kept the connection open
         options = {o.strip().lower() for v in self.headers.get_all("Connection") or () for o in v.split(",")}
@@ -703,16 +699,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _host_problem(self) -> str | None:
         """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
-        them before any handler (400, the connection closed): none in an HTTP/1.1 request (RFC 9112 3.2;
-        CONNECT aside, as Go's server lets it through), or more than one. An HTTP/1.0 request without one
+        them before any handler (400, the connection closed after the body is read away): none in an HTTP/1.1 request (RFC 9112 3.2;
+        Go's server lets a CONNECT through, which is 501 here before this), or more than one. An HTTP/1.0 request without one
         is served. (Served before, so a producer whose hand-made requests left Host out, which the service
         refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
         is unchanged: a browser always sends Host.)"""
         hosts = self.headers.get_all("Host") or []
         if len(hosts) > 1:
-            shown = ", ".join(repr(h.strip()[:80]) for h in hosts[:3])  # (read as sent by send_error: _read_as_sent)
+            shown = ", ".join(repr(_as_sent(h.strip())[:80]) for h in hosts[:3])
             return f"too many Host headers: the request has {len(hosts)} ({shown}{', ...' if len(hosts) > 3 else ''}), so which host it is for cannot be told; send one"
-        if not hosts and self.command != "CONNECT" and _http_version(self.request_version) >= (1, 1):
+        if not hosts and _http_version(self.request_version) >= (1, 1):
             return (
                 "missing required Host header: an HTTP/1.1 request names the host and port it is sent to "
                 "(Host: 127.0.0.1:8080, RFC 9112 3.2), as the service requires; send one (every HTTP client library does), or send HTTP/1.0"
@@ -927,6 +923,10 @@ class _Handler(BaseHTTPRequestHandler):
                     f"the Content-Length must be one number of bytes, digits 0-9 (copies must agree), not {_as_sent(', '.join(sorted(framing.lengths)))[:60]!r}: where the body ends is unknown",
                 )
             )
+        host_problem = self._host_problem()
+        if host_problem is not None:  # (here, not with the head's refusals: a body sent is read away, the answer not lost to a reset)
+            self.close_connection = True  # (as Go's server closes it)
+            return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
         if refusal is not None:
             return error_response(refusal)
         if self.command == "OPTIONS" and self.path == "*":
