@@ -570,6 +570,8 @@ class Report:
             "verdict": self.verdict,
             "accepted": self.accepted,
             "policy": self.on_error,
+            # why the batch policy discards the batch (verdict discarded: the text report's words); else null
+            "reject_reason": None if self.accepted else self.reject_reason or "a record failed",
             "records": self.records,
             "success_count": self.success_count,
             "error_count": self.error_count,
