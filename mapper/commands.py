@@ -632,7 +632,7 @@ def _one_process_run(
     nbytes = 0
     first_lines = FirstLines(options.records_path is None)  # the first input's, to explain its records if they fail
     empty: list[str] = []  # of several inputs, those that hold no records (noted: the verdict covers them all)
-    twice = _inputs_twice(inputs)  # (before reading: a file named twice is read twice, its records counted twice)
+    twice = inputs_twice(inputs)  # (before reading: a file named twice is read twice, its records counted twice)
     firsts: list[tuple[str, int, int, bytes]] = []  # of several inputs, each one's records, failed ones and first bytes (_note_wide)
     try:
         for name in inputs:
@@ -699,10 +699,11 @@ def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> Non
             report.notes.append(note)
 
 
-def _inputs_twice(inputs: list[str]) -> list[str]:
+def inputs_twice(inputs: list[str], done: str = "read and mapped") -> list[str]:
     """The notes naming each file given more than once among the inputs, by the same name or by
     two (a link, ``./a.ndjson``): its records are read and mapped each time (not an error: it may
-    be meant), where they went unseen in the total. Regular files only (a pipe is read once)."""
+    be meant), where they went unseen in the total. Regular files only (a pipe is read once).
+    ``done``: what the command does with each record (``read and sent``: ``send``'s notes, infer's too)."""
     places: dict[tuple[int, int], list[int]] = {}
     for i, name in enumerate(inputs):
         try:
@@ -720,7 +721,7 @@ def _inputs_twice(inputs: list[str]) -> list[str]:
                 said = f"{names[0]} is given {times} (inputs {and_list([str(i + 1) for i in at])} of {len(inputs)})"
             else:
                 said = f"{and_list([f'{n} (input {i + 1})' for n, i in zip(names, at)])} are the same file"
-            notes.append(f"{said}: its records are read and mapped {times}")
+            notes.append(f"{said}: its records are {done} {times}")
     return notes
 
 

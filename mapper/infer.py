@@ -103,6 +103,7 @@ from .commands import (
     field_option,
     file_name,
     glob_option,
+    inputs_twice,
     max_record_size_option,
     no_records_held,
     records_path_option,
@@ -3419,9 +3420,12 @@ def cmd_infer(args: argparse.Namespace) -> int:
     (:attr:`InferResult.unusable`; it is still written), 2 on usage errors and unreadable input."""
 
     progress = Progress(not args.quiet, sys.stderr)  # the stderr of now, not the one of import time
+    twice: list[str] = []
     try:
         stdin_once(args.records or [])
         stdin_note(args.records or ["-"], args.quiet)  # (reading a terminal looks like a hang otherwise)
+        # (before reading: a file named twice is read twice, its records counted twice: an identity's values repeat)
+        twice = inputs_twice(args.records or [], "read and counted")
         result = infer(
             [_FileName(name) for name in args.records or ["-"]],  # (files: the draft is verified on them too, where a str may be JSON text)
             id_field=args.id_field,
@@ -3440,8 +3444,11 @@ def cmd_infer(args: argparse.Namespace) -> int:
     except MapperError as exc:
         progress.close()
         print(f"mapper: {exc}", file=sys.stderr)
+        for note in twice:  # (why no field's values are all distinct, say)
+            print(f"mapper: note: {note}", file=sys.stderr)
         return EXIT_USAGE
     progress.close()
+    result.notes[:0] = twice
     if args.report == "json":
         sys.stdout.write(escaped_json(json.dumps(result.to_dict(), ensure_ascii=False)) + "\n")
         if not args.quiet:

@@ -66,7 +66,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple, 
 import orjson
 
 from .batcher import DEFAULT_BODY_BYTES, DEFAULT_BODY_RECORDS, Batcher, Body
-from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, load_cli_sink, records_path_option, stdin_once
+from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, Progress, check_paths, file_name, inputs_twice, load_cli_sink, records_path_option, stdin_once
 from .endpoint import (
     DEFAULT_BYTES_PER_S,
     DEFAULT_RECORDS_PER_S,
@@ -1935,12 +1935,15 @@ class SendRun:
     #: the dead letter of the first record this run refused (by pre-validation or the service), its
     #: text left out: without ``rejects`` the summary's note says why it was refused (:meth:`notes`)
     first_refused: dict[str, Any] | None = None
+    #: the notes on a file given twice among the inputs (:func:`~mapper.commands.inputs_twice`), made as the run starts
+    twice: list[str] = field(default_factory=list, init=False, repr=False)
     _rejects_abs: str | None = field(default=None, init=False, repr=False)
     _rejects_digest: tuple[int, str | None] | None = field(default=None, init=False, repr=False)
     _claim: _RejectsClaim | None = field(default=None, init=False, repr=False)
 
     def notes(self) -> list[str]:
-        """The notes the run's summary gives: each always, or when pre-validation refused a record
+        """The notes the run's summary gives: first, of a file given twice among the inputs (read
+        and sent twice); then each of the reader's always, or when pre-validation refused a record
         (:attr:`~mapper.engine.reader.Notice.if_failed`, as validate keeps them); of several
         inputs, each names its input. An NDJSON input whose records were refused and whose first
         lines say why (a document a line holding the records, arrays, another encoding) gets
@@ -1950,7 +1953,7 @@ class SendRun:
         noted = {fi for fi, _ in found}
         self._explain(len(self.names))
         found += [(fi, said) for fi, said in sorted(self.head_notes.items()) if fi not in noted]
-        out: list[str] = []
+        out: list[str] = list(self.twice)
         for fi, message in found:
             note = f"{shown_name(self.names[fi])}: {message}" if len(self.names) > 1 else message
             if note not in out:
@@ -1961,6 +1964,8 @@ class SendRun:
 
     def run(self) -> SendTotals:
         """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
+        # (before reading: a file named twice is read twice, its records sent twice, which the totals alone hide)
+        self.twice = inputs_twice(self.names, "read and sent" if self.sender is not None else "read and counted")
         try:
             return self._run()
         finally:

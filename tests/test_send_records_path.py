@@ -199,9 +199,11 @@ def test_of_several_inputs_each_note_names_its_input(tmp_path, capsys):
     rc, out, _ = main_in_process(capsys, "send", SINK, snaps, good, snaps, "--dry-run", "--report", "json")
     notes = orjson.loads(out)["notes"]
     _, vout, _ = main_in_process(capsys, "validate", SINK, snaps, good, "--report", "json")
-    assert rc == EXIT_REJECTED and len(notes) == 2 and notes[0].startswith(f"{snaps}: each record read looks like a document"), notes
-    assert notes[1].startswith("the first record refused ("), notes  # (without --rejects)
-    assert "--records-path aircraft" in notes[0] and "--records-path aircraft" in orjson.loads(vout)["notes"][0]
+    # (snapshots.ndjson, given twice, is noted so first; its own note is said once)
+    assert rc == EXIT_REJECTED and len(notes) == 3 and notes[0].startswith(f"{snaps} is given twice (inputs 1 and 3 of 3)"), notes
+    assert notes[1].startswith(f"{snaps}: each record read looks like a document"), notes
+    assert notes[2].startswith("the first record refused ("), notes  # (without --rejects)
+    assert "--records-path aircraft" in notes[1] and "--records-path aircraft" in orjson.loads(vout)["notes"][0]
 
 
 def test_a_checkpoint_s_records_path_starting_with_a_dash_is_said_as_an_option_argparse_takes(tmp_path, capsys):

@@ -23,3 +23,22 @@ def test_the_json_report_of_a_discarded_batch_says_why(tmp_path: Path) -> None:
     assert (lacking["verdict"], lacking["reject_reason"]) == ("discarded", "allow_missing_fields is false and 1 mapped value is missing")
     kept = json.loads(run_main("validate", sink, data, "--report", "json").out)
     assert (kept["verdict"], kept["reject_reason"]) == ("partial", None)  # (the key is there, null, when nothing is discarded)
+
+
+def test_send_and_infer_note_a_file_given_twice(tmp_path: Path) -> None:
+    sink, data = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps(SINK))
+    data.write_bytes(b'{"id": 1, "v": 1}\n{"id": 2, "v": 2}\n')
+    sent = run_main("send", "sink.json", "r.ndjson", "r.ndjson", "--dry-run", cwd=tmp_path)
+    assert "mapper send: note: r.ndjson is given twice (inputs 1 and 2 of 2): its records are read and counted twice\n" in sent.err
+    said = json.loads(run_main("send", "sink.json", "r.ndjson", "./r.ndjson", "--dry-run", "--report", "json", cwd=tmp_path).out)
+    assert said["notes"] == ["r.ndjson (input 1) and ./r.ndjson (input 2) are the same file: its records are read and counted twice"]
+    drafted = run_main("infer", "r.ndjson", "r.ndjson", "--id-field", "id", cwd=tmp_path)
+    assert "note: r.ndjson is given twice (inputs 1 and 2 of 2): its records are read and counted twice\n" in drafted.err
+    (tmp_path / "k.ndjson").write_bytes(b'{"k": 1}\n{"k": 2}\n')
+    failed = run_main("infer", "k.ndjson", "k.ndjson", cwd=tmp_path)  # (no identity: each value repeats, because the file is read twice)
+    assert failed.returncode == 2 and failed.err.endswith(
+        "mapper: note: k.ndjson is given twice (inputs 1 and 2 of 2): its records are read and counted twice\n"
+    )
+    once = run_main("send", "sink.json", "r.ndjson", "--dry-run", cwd=tmp_path)
+    assert "given twice" not in once.err
