@@ -114,7 +114,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
-from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shown_name
+from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shell_file, shown_name
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
 from .owners import OWNER as _OWNER
@@ -1107,7 +1107,7 @@ def _padded_input(exc: Exception) -> InputError | None:
     if not path.endswith(".gz") or not os.path.isfile(path):
         return None
     padding = _gzip_padding(path)
-    return None if padding is None else InputError(f"Spark failed to read {shown_name(path)}: it {_padding_text(*padding)}")
+    return None if padding is None else InputError(f"Spark failed to read {shown_name(path)}: it {_padding_text(*padding, path)}")
 
 
 def _cancellable(spark: Any, step: Callable[[], ValidateCounts], wait: float = 30.0) -> ValidateCounts:
@@ -1927,9 +1927,12 @@ def _check_input_options(args: argparse.Namespace) -> None:
             jq = jq_path(records_path_keys(args.records_path))
         except OptionError:
             jq = ".PATH"
+        # (the file, when one local file is given; FILE for several, a glob, a directory, a remote one)
+        local = _local_path(args.paths[0]) if len(args.paths) == 1 else None
+        file = shell_file(local) if local is not None and not any(ch in local for ch in _GLOB) and os.path.isfile(local) else "FILE"
         raise OptionError(
             "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
-            f"extract the records first, e.g. jq -c {shlex.quote(jq + '[]')} FILE > records.ndjson"
+            f"extract the records first, e.g. jq -c {shlex.quote(jq + '[]')} {file} > records.ndjson"
         )
     if args.input_format not in (None, "auto", "ndjson"):  # (auto: the inputs are looked at, a document refused: check_inputs)
         raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
@@ -2177,7 +2180,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
             raise OptionError(f"{shown} is not valid gzip: {exc}") from None
         padding = _gzip_padding(path, min_tail=4)
         if padding is not None:
-            raise OptionError(f"{shown} {_padding_text(*padding)}")
+            raise OptionError(f"{shown} {_padding_text(*padding, path)}")
     elif name.endswith(_CODECS):
         codec = name[name.rfind(".") :]
         magic_of = _CODEC_MAGIC.get(codec)
@@ -2189,7 +2192,7 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
             tool = codec[1:]
             raise OptionError(
                 f"{shown} is in the {framed} frame format, and Hadoop's {codec} codec reads its own block format only (Spark's JVM ran out of memory on it): "
-                f"unpack it first ({'lz4 -dc' if tool == 'lz4' else 'snzip -dc'} FILE > records.ndjson), or recompress it with gzip"
+                f"unpack it first ({'lz4 -dc' if tool == 'lz4' else 'snzip -dc'} {shell_file(path)} > records.ndjson), or recompress it with gzip"
             )
         if packed != "bzip2":
             return  # compressed otherwise: not looked into (mapper validate cannot unpack zstd either)
@@ -2209,16 +2212,16 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
-                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')} FILE > records.ndjson"
+                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')} {shell_file(path)} > records.ndjson"
             )
         raise OptionError(
             f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "
-            f"convert it first, e.g. jq -c '.[]' FILE > records.ndjson (an array) or jq -c . FILE > records.ndjson (pretty-printed objects)"
+            f"convert it first, e.g. jq -c '.[]' {shell_file(path)} > records.ndjson (an array) or jq -c . {shell_file(path)} > records.ndjson (pretty-printed objects)"
         )
     if fmt == "endpoint":
         raise OptionError(
             f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
-            f"convert it first, e.g. jq -c '.records[].value' FILE > records.ndjson"
+            f"convert it first, e.g. jq -c '.records[].value' {shell_file(path)} > records.ndjson"
         )
 
 
@@ -2283,13 +2286,15 @@ def _gzip_padding(path: str, min_tail: int = 0, chunk: int = 1 << 16) -> tuple[i
         return None
 
 
-def _padding_text(offset: int, count: int, last: bool) -> str:
-    """Why Spark cannot read a gzip file with zero bytes after a member (:func:`_gzip_padding`), and what to do (after the file's name)."""
+def _padding_text(offset: int, count: int, last: bool, path: str) -> str:
+    """Why Spark cannot read a gzip file with zero bytes after a member (:func:`_gzip_padding`), and what to do (after the file's name;
+    ``path``: the local file, named in the commands, as :func:`~mapper.errors.shell_file` quotes it)."""
+    file = shell_file(path)
     where = "after its gzip data" if last else "between two of its gzip members"
     fix = (
-        f"cut them off first (truncate -s {offset} FILE: its first {offset:,} bytes are the whole gzip data)"
+        f"cut them off first (truncate -s {offset} {file}: its first {offset:,} bytes are the whole gzip data)"
         if last
-        else "recompress it first (gzip -dc FILE | gzip > FILE2.gz)"
+        else f"recompress it first (gzip -dc {file} | gzip > records.ndjson.gz)"
     )
     return (
         f"holds {plural(count, 'zero byte')} {where} (from byte {offset:,}: padding, as tar or dd leave): "

@@ -1078,7 +1078,8 @@ def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_pat
     assert "jq -c '.records[].value'" in run(tmp_path / "body.json")
     assert "no file matches" in run(tmp_path / "nothing*.ndjson")
     assert "not supported by spark-validate" in run(EXAMPLE_RECORDS, "--records-path", "data")
-    assert "jq -c '.data[\"a.b\"][]' FILE" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
+    assert f"jq -c '.data[\"a.b\"][]' {EXAMPLE_RECORDS} >" in run(EXAMPLE_RECORDS, "--records-path", 'data."a.b"')  # the records' own path, not PATH
+    assert "jq -c '.data[]' FILE >" in run(EXAMPLE_RECORDS, EXAMPLE_RECORDS, "--records-path", "data")  # (of several: no one name)
     assert "NDJSON only" in run(EXAMPLE_RECORDS, "--input-format", "json")
     assert "--master 'bogus://x'" in run(EXAMPLE_RECORDS, "--master", "bogus://x")
     assert "cannot write" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson") and "not a directory" in run(EXAMPLE_RECORDS, "-o", tmp_path / "_rec.ndjson")
@@ -1172,10 +1173,10 @@ def test_a_document_holding_its_records_is_refused_with_the_jq_that_reaches_them
         check_inputs([str(doc)])
     message = str(info.value)
     assert 'its arrays of objects are at `statuses` (2 objects), `meta."a.b"` (1 object)' in message
-    assert message.endswith("e.g. jq -c '.statuses[]' FILE > records.ndjson")
+    assert message.endswith(f"e.g. jq -c '.statuses[]' {doc} > records.ndjson")
     array = tmp_path / "array.json"  # an array: the general advice still
     array.write_text(json.dumps([{"id": 1}, {"id": 2}], indent=2))
-    with pytest.raises(mapper.OptionError, match=r"jq -c '\.\[\]' FILE > records.ndjson \(an array\)"):
+    with pytest.raises(mapper.OptionError, match=rf"jq -c '\.\[\]' {re.escape(str(array))} > records.ndjson \(an array\)"):
         check_inputs([str(array)])
 
 
@@ -1190,7 +1191,7 @@ def test_a_bzip2_file_is_looked_into_as_a_gzip_one_is(tmp_path: Path) -> None:
 
     array = json.dumps([{"id": 1}, {"id": 2}], indent=2).encode()
     (tmp_path / "doc.json.bz2").write_bytes(bz2.compress(array))
-    with pytest.raises(mapper.OptionError, match=r"doc\.json\.bz2 holds a JSON document .*jq -c '\.\[\]' FILE > records.ndjson \(an array\)"):
+    with pytest.raises(mapper.OptionError, match=r"doc\.json\.bz2 holds a JSON document .*jq -c '\.\[\]' \S*doc\.json\.bz2 > records.ndjson \(an array\)"):
         check_inputs([str(tmp_path / "doc.json.bz2")])
     (tmp_path / "body.ndjson.bz2").write_bytes(bz2.compress(json.dumps({"records": [{"value": {"id": 1}}]}).encode()))
     with pytest.raises(mapper.OptionError, match=r"body\.ndjson\.bz2 holds a request body"):
@@ -1221,8 +1222,9 @@ def test_lz4_and_snappy_in_the_tools_frame_formats_are_refused_before_the_job(tm
         (tmp_path / name).write_bytes(data)
         with pytest.raises(
             mapper.OptionError, match=rf"{re.escape(name)} is in the .* frame format, and Hadoop's \.(lz4|snappy) codec reads its own block format"
-        ):
+        ) as info:
             check_inputs([str(tmp_path / name)])
+        assert f"-dc {tmp_path / name} > records.ndjson)" in str(info.value)  # (the file's name, not FILE)
     block = tmp_path / "block.ndjson.lz4"  # Hadoop's own: a block's lengths first, no magic number
     block.write_bytes(b"\x00\x00\x00\x16\x00\x00\x00\x14" + b"\x00" * 20)
     assert check_inputs([str(block)]) == [str(block)]

@@ -52,7 +52,7 @@ def test_zero_padded_gzip_is_refused_before_the_job_with_the_cut_that_fixes_it(t
         ms.check_inputs([str(padded)])
     text = str(refused.value)
     assert "padded.ndjson.gz holds 1,024 zero bytes after its gzip data" in text, text
-    assert f"from byte {len(packed):,}" in text and f"truncate -s {len(packed)} FILE" in text, text
+    assert f"from byte {len(packed):,}" in text and f"truncate -s {len(packed)} {padded}:" in text, text
     # a directory holding it too
     with pytest.raises(mapper.OptionError, match="1,024 zero bytes after its gzip data"):
         ms.check_inputs([str(tmp_path)])
@@ -73,7 +73,8 @@ def test_zeros_between_members_are_found_when_the_file_is_unpacked(tmp_path: Pat
     path.write_bytes(first + b"\0" * 100 + gzip.compress(RECORDS[50:]))
     assert _mapper_reads(path) == 20
     assert ms._gzip_padding(str(path)) == (len(first), 100, False)
-    assert "between two of its gzip members" in ms._padding_text(len(first), 100, False)
+    said = ms._padding_text(len(first), 100, False, "my a.ndjson.gz")
+    assert "between two of its gzip members" in said and said.endswith("(gzip -dc 'my a.ndjson.gz' | gzip > records.ndjson.gz)"), said
     # cut or corrupt is no padding (the job's own message says what it is)
     (tmp_path / "cut.gz").write_bytes(first[:-5] + b"\0" * 5)
     assert ms._gzip_padding(str(tmp_path / "cut.gz")) is None
@@ -104,7 +105,7 @@ def test_a_job_failing_on_padding_says_so(spark: Any, tmp_path: Path) -> None:
         ms.validate_files(spark, SINK, [str(padded)], str(out))
     text = str(failed.value)
     assert text.startswith(f"Spark failed to read {padded}: it holds 3 zero bytes after its gzip data"), text
-    assert f"truncate -s {len(packed)} FILE" in text, text
+    assert f"truncate -s {len(packed)} '{padded}':" in text, text  # (its name holds a space)
     assert not out.exists() or [p.name for p in out.iterdir()] == []
 
 
