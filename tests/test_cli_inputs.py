@@ -104,6 +104,7 @@ def test_standard_input_named_twice_is_an_option_error(tmp_path, sink, capsys, m
 
 SNAPSHOT = {"now": 1.5, "messages": 3, "aircraft": [{"id": "a", "n": 1}, {"id": "b", "n": 2}, {"id": "c", "n": 3}]}
 DOCUMENTS_NOTE = "each record read looks like a document holding the records; arrays of objects are at `aircraft` (3 objects): if those are the records, use --records-path aircraft (records_path='aircraft')"
+#: (FILE: the file's name where it is known, shell-quoted; FILE for a text, a stream, standard input)
 ARRAYS_NOTE = "each line holds a JSON array of objects, not one record: if those are the records, put them one a line (`jq -c '.[]' FILE`, NDJSON of records) and give that instead"
 
 
@@ -115,16 +116,17 @@ def test_the_api_gives_the_notes_the_command_line_gives_on_how_ndjson_is_laid_ou
 
     path = tmp_path / "lines.ndjson"
     path.write_text((line + "\n") * 3)
+    named = note.replace(" FILE`", f" {path}`")  # (a file's note names it)
     code, out, _ = cli(capsys, "validate", sink, path, "--report", "json")
-    assert code == 1 and json.loads(out)["notes"] == [note]
+    assert code == 1 and json.loads(out)["notes"] == [named]
     m = mapper.compile_sink(SINK)
     data = path.read_bytes()
-    for given in (data, data.decode(), str(path), path):
-        assert m.validate(given).notes == [note], type(given)
-        assert m.map(given, on_error="skip").report.notes == [note], type(given)
+    for given, said in ((data, note), (data.decode(), note), (str(path), named), (path, named)):
+        assert m.validate(given).notes == [said], type(given)
+        assert m.map(given, on_error="skip").report.notes == [said], type(given)
         with pytest.raises(mapper.BatchRejected) as caught:
             m.map(given, on_error="reject")
-        assert caught.value.report.notes == [note], type(given)
+        assert caught.value.report.notes == [said], type(given)
     # forced NDJSON: the same; another format or a records path: none; a stream (read once) keeps
     # its first lines as they go by, as the command line's standard input: the same
     assert m.validate(data, input_format="ndjson").notes == [note]
@@ -141,13 +143,14 @@ def test_infer_on_ndjson_of_arrays_of_records_says_to_put_them_one_a_line(tmp_pa
     path = tmp_path / "arrays.ndjson"
     path.write_text((json.dumps(SNAPSHOT["aircraft"]) + "\n") * 3)
     code, out, err = cli(capsys, "infer", path)
-    assert code == 2 and out == "" and err.endswith(f"\nnote: {ARRAYS_NOTE}\n")
+    named = ARRAYS_NOTE.replace(" FILE`", f" {path}`")
+    assert code == 2 and out == "" and err.endswith(f"\nnote: {named}\n")
     assert err.startswith("mapper: no records to infer a sink from: 3 records read, not JSON objects")
     # of several inputs, the note names its file; most lines objects: no note
     good = tmp_path / "good.ndjson"
     good.write_text('{"id": "a", "n": 1}\n' * 4)
     code, _, err = cli(capsys, "infer", path, good)
-    assert code == 0 and f"{path}: {ARRAYS_NOTE}" in err
+    assert code == 0 and f"{path}: {named}" in err
     good.write_text('{"id": "a", "n": 1}\n' * 4 + json.dumps(SNAPSHOT["aircraft"]) + "\n")
     assert "jq" not in cli(capsys, "infer", good)[2]
 

@@ -688,7 +688,7 @@ def test_ndjson_of_arrays_of_records_says_how_to_get_one_record_a_line(tmp_path,
     arrays.write_text('[{"hex":"1"},{"hex":"2"}]\n[{"hex":"3"}]\n')
     code, out, _ = cli_main(capsys, "validate", sink, str(arrays))
     assert code == 1 and "not_an_object 2" in out
-    assert "note: each line holds a JSON array of objects, not one record" in out and "jq -c '.[]' FILE" in out
+    assert "note: each line holds a JSON array of objects, not one record" in out and f"jq -c '.[]' {arrays}`" in out
     # forced to one JSON document: not "--input-format ndjson", which refuses each array alike
     code, out, _ = cli_main(capsys, "validate", sink, str(arrays), "--input-format", "json")
     assert code == 1 and "--input-format ndjson" not in out and "arrays one after another" in out and "jq -c '.[]' FILE" in out

@@ -58,7 +58,7 @@ def test_infer_on_ndjson_of_a_header_and_rows_says_how_to_make_them_records(tmp_
     path.write_text(HEADER_AND_ROWS)
     code = cli.main(["infer", str(path)])
     err = capsys.readouterr().err
-    assert code == 2 and err.endswith(f"\nnote: {HEADER_NOTE}\n"), err
+    assert code == 2 and err.endswith(f"\nnote: {HEADER_NOTE.replace(' FILE`', f' {path}`')}\n"), err
     sink = {"primary_key_fields": ["asin"], "allow_missing_fields": True, "definition": [{"name": "asin", "path": ["asin"], "type": "string"}]}
     assert mapper.compile_sink(sink).validate(path.read_bytes()).notes == [HEADER_NOTE]
     # the header alone, rows of another length, or a header of repeated or non-string names: no such note

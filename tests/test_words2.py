@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from tests.cli_inproc import run_main
@@ -42,3 +43,18 @@ def test_send_and_infer_note_a_file_given_twice(tmp_path: Path) -> None:
     )
     once = run_main("send", "sink.json", "r.ndjson", "--dry-run", cwd=tmp_path)
     assert "given twice" not in once.err
+
+
+def test_the_reader_s_jq_hints_name_the_file_and_say_file_only_for_stdin(tmp_path: Path) -> None:
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    inputs = {
+        "my bodies.ndjson": (b'{"records": [{"value": {"id": 1, "v": 1}}]}\n' * 2, "`jq -c '.records[].value' {}`"),
+        "arrays.ndjson": (b'[{"id": 1, "v": 1}, {"id": 2, "v": 2}]\n' * 3, "`jq -c '.[]' {}`, NDJSON of records"),
+        "rows.ndjson": (b'["id", "v"]\n[1, 2]\n[3, 4]\n', "| add' {}`, NDJSON of records"),
+    }
+    for name, (data, command) in inputs.items():
+        (tmp_path / name).write_bytes(data)
+        named = run_main("validate", "sink.json", name, cwd=tmp_path).out
+        assert command.format(shlex.quote(name)) in named, named
+        assert command.format("FILE") in run_main("validate", "sink.json", "-", input=data, cwd=tmp_path).out

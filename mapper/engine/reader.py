@@ -1733,7 +1733,7 @@ def documents_note(looked: int, records: int, hint: str) -> str:
     return f"{first} read looks like a document holding the records; {hint}"
 
 
-def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
+def head_note(lines: list[bytes], records: int, arrays: bool, file: str | os.PathLike[Any] | None = None) -> str:
     """Why an NDJSON input read without ``records_path`` was refused, from its first records
     (``lines``: :func:`head_lines`), or ``""``. Only asked when records failed, so that valid
     input pays nothing.
@@ -1745,6 +1745,9 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
       each line holds records, which ``jq -c '.[]'`` puts one a line;
     - ``arrays`` and the first is an array of distinct names, the others arrays of as many
       values: a header and its rows, which jq makes objects of.
+
+    ``file``: the input's name, which the jq commands name (:func:`~mapper.errors.shell_file`;
+    ``FILE`` without one).
     """
     if len(lines) < 2:  # one record: lone_object_notice's
         return ""
@@ -1754,11 +1757,11 @@ def head_note(lines: list[bytes], records: int, arrays: bool) -> str:
         return ""
     hints = [document_hint(doc) for doc in docs]
     if all(hints):
-        return documents_note(len(docs), records, hints[0])
+        return documents_note(len(docs), records, body_as_record(file) if hints[0] == BODY_AS_RECORD else hints[0])
     if arrays and all(isinstance(doc, list) and doc and all(isinstance(v, dict) for v in doc[:100]) for doc in docs):
-        return arrays_note(len(docs), records)
+        return arrays_note(len(docs), records, file)
     if arrays and _header_and_rows(docs):
-        return header_note(len(docs[0]))
+        return header_note(len(docs[0]), file)
     return ""
 
 
@@ -1776,25 +1779,27 @@ def _header_and_rows(docs: list[Any]) -> bool:
     return not all(isinstance(v, str) for row in rows for v in row)
 
 
-def header_note(names: int) -> str:
+def header_note(names: int, file: str | os.PathLike[Any] | None = None) -> str:
     """The note on NDJSON whose first line is a header of ``names`` names and whose next lines
-    are rows of as many values (:func:`head_note`), with the jq that makes each row a record."""
+    are rows of as many values (:func:`head_note`), with the jq that makes each row a record
+    (of ``file``, shell-quoted; ``FILE`` without a name)."""
     return (
         f"the first line is an array of {names} names and the lines after it arrays of {names} values, a header and its rows,"
         " not records: make each row an object"
-        " (`jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({(.[0]): .[1]}) | add' FILE`, NDJSON of records)"
+        f" (`jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({{(.[0]): .[1]}}) | add' {shell_file(file)}`, NDJSON of records)"
         " and give that instead"
     )
 
 
-def arrays_note(looked: int, records: int) -> str:
+def arrays_note(looked: int, records: int, file: str | os.PathLike[Any] | None = None) -> str:
     """The note on NDJSON whose first ``looked`` lines of ``records`` each hold an array of
     objects (:func:`head_note`): each line is one record that is no object, and the objects in
-    it are likely the records, which ``jq -c '.[]'`` puts one a line (as validate and infer say it)."""
+    it are likely the records, which ``jq -c '.[]'`` puts one a line (as validate and infer say it;
+    of ``file``, shell-quoted, ``FILE`` without a name)."""
     line = f"each of the first {looked} lines" if records > looked else "each line"
     return (
         f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
-        " (`jq -c '.[]' FILE`, NDJSON of records) and give that instead"
+        f" (`jq -c '.[]' {shell_file(file)}`, NDJSON of records) and give that instead"
     )
 
 
@@ -1938,7 +1943,7 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     return (
         encoding_note(head, file=file)
         or (binary_note(head) if failed == records else "")
-        or head_note(lines, records, 2 * not_objects > failed)
+        or head_note(lines, records, 2 * not_objects > failed, file)
         or csv_note(lines)
     )
 
@@ -2000,12 +2005,20 @@ def _hint_of(doc: Any, mostly: bool = False) -> str:
 
 #: What a document that is a sink definition, given where the records go, is told (:func:`_hint_of`).
 SINK_AS_RECORDS = "it is a sink definition (the POST /v1/sinks body), not records: the sink comes first, then the records (mapper validate SINK RECORDS)"
-#: ... and a document that is the endpoint's request body, one of several (bodies one a line: an
-#: input of one body is read as one): its records are its items' values, which no records path gives.
-BODY_AS_RECORD = (
-    'it is an endpoint request body ({"records": [{"value": {...}}]}), whose records are the values of its items: '
-    "an input of one body is read as one; for bodies one a line, put their records one a line (`jq -c '.records[].value' FILE`) and give that instead"
-)
+
+
+def body_as_record(file: str | os.PathLike[Any] | None = None) -> str:
+    """What a document that is the endpoint's request body, one of several, is told (bodies one a
+    line: an input of one body is read as one): its records are its items' values, which no
+    records path gives; the jq that gives them names ``file`` (shell-quoted; ``FILE`` without a name)."""
+    return (
+        'it is an endpoint request body ({"records": [{"value": {...}}]}), whose records are the values of its items: '
+        f"an input of one body is read as one; for bodies one a line, put their records one a line (`jq -c '.records[].value' {shell_file(file)}`) and give that instead"
+    )
+
+
+#: :func:`body_as_record` where no file is named (:func:`_hint_of`'s, which :func:`head_note` names the file in).
+BODY_AS_RECORD = body_as_record()
 
 
 def _sink_like(doc: Any) -> bool:
