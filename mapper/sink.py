@@ -64,6 +64,7 @@ from .errors import (
     near_file,
     plain_str,
     preview,
+    shell_file,
     shown_name,
     suggest,
 )
@@ -532,7 +533,7 @@ def check_sink(
         # a text that is not Unicode is an error where it is, and the rest is checked all the same
         unicode = _unicode_text(ck, doc) if surrogates else True
         # (a definition holding itself is checked no further: every check would go round it)
-        sink = None if any(p.code == "cycle" for p in ck.problems) else _check_document(ck, doc, overrides)
+        sink = None if any(p.code == "cycle" for p in ck.problems) else _check_document(ck, doc, overrides, display)
         if not unicode:
             sink = None
     except RecursionError:
@@ -678,7 +679,9 @@ def load_sink(
     return result.sink
 
 
-def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | None:
+def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any], file: str | None = None) -> Sink | None:
+    """The sink ``doc`` defines, in whichever form, its problems into ``ck``; ``file``: the sink
+    file's name, which a hint's command names (None: the definition was given as text or objects)."""
     if isinstance(doc, (list, tuple)):
         return _check_schema_parts(ck, {"definition": doc}, (), overrides, form="definition", definition_where=())
     if not isinstance(doc, Mapping):
@@ -697,7 +700,7 @@ def _check_document(ck: Checker, doc: Any, overrides: dict[str, Any]) -> Sink | 
     if form == "schema":
         ck.unknown_keys(doc, _SCHEMA_KEYS, (), "the schema")
         return _check_schema_parts(ck, doc, (), overrides, form="schema", definition_where=("definition",))
-    held = _held_definition(doc)
+    held = _held_definition(doc, file)
     if held:
         ck.error((), "not-a-definition", f"not a sink definition: {held}")
         return None
@@ -714,9 +717,10 @@ _FORM_NAMES = {"body": "the POST /v1/sinks body", "schema": "a schema object", "
 _JQ_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _held_definition(doc: Mapping[Any, Any]) -> str:
+def _held_definition(doc: Mapping[Any, Any], file: str | None = None) -> str:
     """Where an object that is no definition holds one, a level down (an API's answer wrapping
-    it, ``{"sink": {...}}``, ``{"sinks": [{...}]}``), said with the jq that takes it out; else ``""``."""
+    it, ``{"sink": {...}}``, ``{"sinks": [{...}]}``), said with the jq that takes it out of
+    ``file`` (shell-quoted; ``FILE`` for a definition given otherwise); else ``""``."""
     for key, value in doc.items():
         if not isinstance(key, str):
             continue  # pragma: no cover - JSON keys are strings
@@ -729,9 +733,7 @@ def _held_definition(doc: Mapping[Any, Any]) -> str:
         form = "ui" if "table" in value and "mapping" in value else "body" if "schema" in value else "schema" if "definition" in value else None
         if form is not None:
             quoted = shlex.quote(jq) if "'" in jq else f"'{jq}'"
-            return (
-                f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`jq {escape_controls(quoted)} FILE`)"
-            )
+            return f"it holds one at {escape_controls(make_pointer(*where))} ({_FORM_NAMES[form]}): give that object alone (`jq {escape_controls(quoted)} {shell_file(file)}`)"
     return ""
 
 

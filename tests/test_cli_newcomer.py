@@ -164,7 +164,10 @@ def test_a_sink_wrapped_in_another_object_says_where_the_sink_is(tmp_path, capsy
     path.write_text(json.dumps({key: json.loads(SINK.read_text()), "status": "ok"}))
     code, out, _err = cli(capsys, "check", path)
     assert code == 2
-    assert f"not a sink definition: it holds one at /{key} (the POST /v1/sinks body): give that object alone (`jq '.{key}' FILE`)" in out, out
+    assert f"not a sink definition: it holds one at /{key} (the POST /v1/sinks body): give that object alone (`jq '.{key}' {path}`)" in out, out
+    import mapper
+
+    assert f"(`jq '.{key}' FILE`)" in str(mapper.check_sink(path.read_text()).problems[0].message)  # (a text: no file to name)
 
 
 def test_a_list_of_sinks_says_where_the_first_is(tmp_path, capsys):
@@ -172,7 +175,7 @@ def test_a_list_of_sinks_says_where_the_first_is(tmp_path, capsys):
     path.write_text(json.dumps({"sinks": [json.loads(SINK.read_text())]}))
     code, out, _err = cli(capsys, "check", path)
     assert code == 2
-    assert "not a sink definition: it holds one at /sinks/0 (the POST /v1/sinks body): give that object alone (`jq '.sinks[0]' FILE`)" in out, out
+    assert f"not a sink definition: it holds one at /sinks/0 (the POST /v1/sinks body): give that object alone (`jq '.sinks[0]' {path}`)" in out, out
 
 
 def test_an_object_holding_no_sink_keeps_its_message(tmp_path, capsys):
