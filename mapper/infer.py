@@ -2668,7 +2668,8 @@ class _Drafting:
             used["--exclude"].add(hit or "")
             ratio = self.stats[keys].present / self.n
             if ratio < min_presence:
-                self.skipped[_dot(keys)] = f"present in {ratio:.1%} of records, below --min-presence {min_presence:g}"
+                # (its base said, as the closest identity fields' is: the records that are JSON objects)
+                self.skipped[_dot(keys)] = f"present {_share(self.stats[keys].present, self.n, self.sc.bad)}, below --min-presence {min_presence:g}"
                 continue
             if include and included is None:
                 self.skipped[_dot(keys)] = not_included
@@ -3038,20 +3039,27 @@ def _uniqueness(st: _PathStats, as_id: bool = False) -> str:
     return "not a key (nulls, numbers with a fraction, bools, arrays or objects)"
 
 
-def _candidate(st: _PathStats, n: int, parsed: str) -> str:
+def _candidate(st: _PathStats, n: int, bad: int) -> str:
     """A path close to an identity, with its presence and its values judged as each option that can make
     it the identity judges them: as an id_field (unsigned integers, "007" and 7 one id) when its values can
     be ids, and as a primary key (text, a number as Go's %v prints it) always. Its presence is a share of
-    the ``n`` records that are JSON objects, said so (``parsed``: `` that parsed``, when bad records were
-    skipped: "in 100.0% of records" was of those that parsed, not of the input's)."""
+    the ``n`` records that are JSON objects, said so (`` that parsed``, when ``bad`` records were
+    skipped: "in 100.0% of records" was of those that parsed, not of the input's: :func:`_share`)."""
     pk = _uniqueness(st)
     if _id_type(st) is None:
         judged = f"as a primary key: {pk}"
     else:
         as_id = _uniqueness(st, as_id=True)
         judged = f"as an id_field or a primary key: {pk}" if as_id == pk else f"as an id_field: {as_id}; as a primary key: {pk}"
-    share = f"in {st.present / n:.1%} of the {plural(n, 'record')}" if n > 1 else "in the one record"
-    return f"{_dot(st.keys)} ({share}{parsed}; {judged})"
+    return f"{_dot(st.keys)} ({_share(st.present, n, bad)}; {judged})"
+
+
+def _share(present: int, n: int, bad: int) -> str:
+    """``in 50.0% of the 4 records``: a path's presence with its base, the ``n`` records that are JSON
+    objects (`` that parsed`` when ``bad`` records were skipped, which are no evidence either way;
+    ``in the one record`` of one), as :func:`_candidate` says it."""
+    share = f"in {present / n:.1%} of the {plural(n, 'record')}" if n > 1 else "in the one record"
+    return share + (" that parsed" if bad else "")
 
 
 def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: int = 5) -> list[str]:
@@ -3072,7 +3080,7 @@ def _candidates(sc: _Scanner, choices: dict[tuple[str, ...], _Choice], limit: in
 
     found.sort(key=rank)
     # (the share's base said: the JSON object records, not the bad records skipped, which the error names)
-    return [_candidate(sc.stats[k], n, " that parsed" if sc.bad else "") for k in found[:limit]]
+    return [_candidate(sc.stats[k], n, sc.bad) for k in found[:limit]]
 
 
 #: The JSON kinds a key's values can be (a float only whole: the scan stops comparing a path at any other).

@@ -40,7 +40,7 @@ def test_a_type_on_a_filtered_path_is_noted(options: dict[str, object], why: str
 def test_a_type_below_min_presence_is_noted_on_stderr_and_in_the_json_report() -> None:
     run = _cli("infer", "--min-presence", "0.9", "--type", "d=string", "--report", "json", "-")
     assert run.returncode == 0, run.stderr
-    note = "--type d=string: d is left out of the draft (present in 50.0% of records, below --min-presence 0.9), so the type has no effect"
+    note = "--type d=string: d is left out of the draft (present in 50.0% of the 2 records, below --min-presence 0.9), so the type has no effect"
     assert note in json.loads(run.stdout)["notes"]
     assert note in run.stderr.decode()
 

@@ -58,3 +58,12 @@ def test_the_reader_s_jq_hints_name_the_file_and_say_file_only_for_stdin(tmp_pat
         named = run_main("validate", "sink.json", name, cwd=tmp_path).out
         assert command.format(shlex.quote(name)) in named, named
         assert command.format("FILE") in run_main("validate", "sink.json", "-", input=data, cwd=tmp_path).out
+
+
+def test_infer_s_min_presence_note_says_its_base() -> None:
+    from mapper.infer import infer
+
+    data = b'{"id": "a", "r": 1}\n{"id": "b"}\nnot json\n{"id": "c"}\n{"id": "d", "r": 2}\n'
+    assert infer(data, min_presence=0.9).skipped["r"] == "present in 50.0% of the 4 records that parsed, below --min-presence 0.9"
+    clean = infer(b'{"id": "a", "r": 1}\n{"id": "b"}\n', min_presence=0.9)
+    assert clean.skipped["r"] == "present in 50.0% of the 2 records, below --min-presence 0.9"
