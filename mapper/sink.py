@@ -200,6 +200,7 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         said = (
             _not_json_said(text, exc.pos)
             or (_unclosed_said(text, exc.pos) if msg.startswith("Expecting") else "")
+            or (_unopened_said(text, exc.pos) if msg == "Extra data" else "")
             or f"{msg} at line {exc.lineno} column {exc.colno}{hint}"
         )
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {said}", "invalid-json")]) from None
@@ -279,6 +280,18 @@ def _unclosed_said(text: str, pos: int) -> str:
     closing = "}" if text[inner] == "{" else "]"
     more = f" (and {len(opened) - 1} bracket{'s' if len(opened) > 2 else ''} around it)" if len(opened) > 1 else ""
     return f"the {text[inner]} opened at line {line} column {column}{more} is never closed: the text ends before its {closing} (one left out, or the text cut short)"
+
+
+def _unopened_said(text: str, pos: int) -> str:
+    """What the extra data at ``pos``, after a whole JSON value, is when it is a closing bracket: one
+    no bracket opened (json's own words, "Extra data at line 1 column 17", said nothing of it; nor
+    did a note that NDJSON records were given, for a lone ``]`` on the next line); ``""`` otherwise."""
+    closing = text[pos : pos + 1]
+    if closing not in ("}", "]"):
+        return ""
+    line, column = text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+    opening = "{" if closing == "}" else "["
+    return f"a {closing} with no {opening} open at line {line} column {column}: one too many, or the definition's end is earlier"
 
 
 def _open_brackets(text: str) -> list[int]:

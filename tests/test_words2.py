@@ -67,3 +67,17 @@ def test_infer_s_min_presence_note_says_its_base() -> None:
     assert infer(data, min_presence=0.9).skipped["r"] == "present in 50.0% of the 4 records that parsed, below --min-presence 0.9"
     clean = infer(b'{"id": "a", "r": 1}\n{"id": "b"}\n', min_presence=0.9)
     assert clean.skipped["r"] == "present in 50.0% of the 2 records, below --min-presence 0.9"
+
+
+def test_a_sink_file_with_a_closing_bracket_too_many_says_so(tmp_path: Path) -> None:
+    sink = tmp_path / "sink.json"
+    text = json.dumps(SINK)
+    for extra, said in (("}", "a } with no { open at line 1 column"), ("\n]\n", "a ] with no [ open at line 2 column 1:")):
+        sink.write_text(text + extra)
+        out = run_main("check", "sink.json", cwd=tmp_path).out
+        assert f"sink file sink.json is not valid JSON: {said}" in out and "one too many, or the definition's end is earlier" in out, out
+        assert "NDJSON" not in out and "Extra data" not in out, out
+    sink.write_text('{"definition": []}}')
+    assert "not valid JSON: a } with no { open at line 1 column 19: one too many, or the definition's end is earlier" in run_main("check", sink).out
+    sink.write_text('{"a": 1}\n{"b": 2}\n')  # (records: another value after it, not a bracket, keeps its note)
+    assert "it looks like NDJSON records" in run_main("check", sink).out
