@@ -247,6 +247,9 @@ class ServiceError(MapperError):
     #: (``mapper send``) whether the body may have been stored all the same: an earlier
     #: attempt's answer was lost, or a 2xx answer could not be read
     maybe_stored = True
+    #: (``mapper send``) whether the answer was not the service's ``{"code", "message"}`` (a proxy's
+    #: or another server's page at the endpoint's address): then it may not be the service's refusal
+    foreign = False
 
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
         self.status = status

@@ -783,6 +783,7 @@ class Sender:
                         refused = ServiceError(status, code, message)
                         if foreign:  # (the message says the status itself)
                             refused.args = (message,)
+                            refused.foreign = True
                         refused.maybe_stored = maybe_stored  # (this answer says not stored; an earlier one may have been lost)
                         raise refused
                     reason = message if foreign else f"{status} {code}" + (f": {message}" if message else "")
@@ -2553,7 +2554,14 @@ def cmd_send(args: argparse.Namespace) -> int:
                 return EXIT_USAGE
             told = ""
             if isinstance(exc, ServiceError):  # (a 2xx it could not read is no refusal: the body may well be stored, and stays in flight)
-                what = "the service's answer could not be read (the body may have been stored)" if 200 <= exc.status < 300 else "the service refused a body"
+                what = (
+                    "the service's answer could not be read (the body may have been stored)"
+                    if 200 <= exc.status < 300
+                    # (a page that is not the service's JSON: whatever answers at that address, maybe not the service)
+                    else "a body was refused at the endpoint's address, not in the service's words: it may not be the service (a proxy or another server)"
+                    if exc.foreign
+                    else "the service refused a body"
+                )
                 if exc.status == 413:  # (the endpoint's limits are lower than the options said: what to change)
                     told = (
                         f" (send smaller bodies: --body-records N, --body-bytes N; these held at most {plural(limits.max_records, 'record')}"

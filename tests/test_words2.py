@@ -81,3 +81,30 @@ def test_a_sink_file_with_a_closing_bracket_too_many_says_so(tmp_path: Path) -> 
     assert "not valid JSON: a } with no { open at line 1 column 19: one too many, or the definition's end is earlier" in run_main("check", sink).out
     sink.write_text('{"a": 1}\n{"b": 2}\n')  # (records: another value after it, not a bracket, keeps its note)
     assert "it looks like NDJSON records" in run_main("check", sink).out
+
+
+def test_send_says_an_answer_not_in_the_service_s_words_may_not_be_the_service_s(tmp_path: Path) -> None:
+    import socket
+
+    from tests.test_send_faults import answer, endpoint
+
+    page = b"<html><head><title>403 Forbidden</title></head><body><h1>403 Forbidden</h1><hr>nginx</body></html>"
+
+    def proxy(conn: socket.socket, _head: bytes, _body: bytes, n: int) -> None:
+        if n == 1:
+            conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(page) + page)
+        else:  # (the service's own refusal keeps its words)
+            answer(conn, 403, b'{"code": "Forbidden", "message": "no access to this sink"}')
+
+    sink, data = tmp_path / "sink.json", tmp_path / "r.ndjson"
+    sink.write_text(json.dumps(SINK))
+    data.write_bytes(b'{"id": 1, "v": 1}\n')
+    with endpoint(proxy) as fake:
+        foreign = run_main("send", sink, data, "--endpoint", fake.url, "-q", timeout=30)
+        own = run_main("send", sink, data, "--endpoint", fake.url, "-q", timeout=30)
+    assert foreign.err.startswith(
+        "mapper send: stopped: a body was refused at the endpoint's address, not in the service's words: it may not be the service"
+        ' (a proxy or another server): the endpoint answered 403 Forbidden (text/html): "403 Forbidden 403 Forbidden nginx"'
+    ), foreign.err
+    assert "the service refused" not in foreign.err
+    assert own.err.startswith("mapper send: stopped: the service refused a body: 403 Forbidden: no access to this sink"), own.err
