@@ -637,6 +637,7 @@ def _one_process_run(
     try:
         for name in inputs:
             engine.rb.source = name if len(inputs) > 1 else None
+            engine.rb.input_name = name
             before, failed_before = engine.n, engine.rb.report.failed_records
             first = None
             with _opened(name) as fh:

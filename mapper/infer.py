@@ -110,7 +110,7 @@ from .commands import (
     stdin_note,
     stdin_once,
 )
-from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record
+from .engine.gojson import LONE_CR_HINT, RecordDecodeError, decode_record, lone_cr_words
 from .engine.reader import (
     HEAD_BYTES,
     BrokenDocument,
@@ -930,6 +930,7 @@ class _Scanner:
         self.null_records_at: str | None = None  # the records path documents held null at, as written (no records: infer's words)
         self.no_records_hinted = 0  # documents without the --records-path array that the reader says where to look in
         self.sources: list[dict[str, Any]] = []
+        self.only_file: str | None = None  # the only source's file name, if it is a file (for the commands hints give)
         #: keys of Python mappings that no path can name (not strings): where -> why
         self.odd_keys: dict[str, str] = {}
         #: records (JSON objects) read as documents that seem to hold the records (see ``notices``)
@@ -2334,6 +2335,7 @@ def infer(
             label = _source_name(src)
             try:
                 if isinstance(src, (str, os.PathLike)):
+                    scanner.only_file = label if len(sources) == 1 else None
                     fh = open_input(src)
                     spool = None if _regular_file(src) else _Spool(fh, spools, label)  # (stdin, a FIFO, <(...): read once)
                     try:
@@ -2472,8 +2474,9 @@ def _no_records_error(sc: _Scanner) -> InferError:
     else:
         what = f"{plural(sc.bad, 'record')} read{_bad_words(sc.bad_kinds, sc.bad)}"
     reason = ex["reason"]
-    if reason.endswith(f"; {LONE_CR_HINT}"):  # (what the lines are, said first: the rest follows from it)
-        return InferError(f"no records to infer a sink from: {LONE_CR_HINT} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})")
+    if reason.endswith(f"; {LONE_CR_HINT}"):  # (what the lines are, said first: the rest follows from it; its command naming the file)
+        hint = lone_cr_words(ex.get("file") or sc.only_file)
+        return InferError(f"no records to infer a sink from: {hint} ({what}; {where}: {reason[: -len(LONE_CR_HINT) - 2]})")
     return InferError(f"no records to infer a sink from: {what} ({where}: {reason})")
 
 

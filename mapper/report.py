@@ -714,6 +714,8 @@ class ReportBuilder:
         self.on_reject = on_reject
         self.bad: dict[int, list[RecordError]] = {}  # record index -> errors, for records of the current chunk
         self.source: str | None = None  # the input file, when there are several
+        #: the input file's name, one or one of several, for the commands hints give (None: not known, a text, standard input)
+        self.input_name: str | None = None
         self.pending_warnings: list[ValueWarning] = []  # warnings of the current chunk (some lazy)
         self.kept_bytes = 0  # the weight of the warnings kept in full (see KEEP_BYTES)
         self.pending_bytes = 0  # ... and of the pending ones

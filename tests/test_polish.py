@@ -83,7 +83,8 @@ def test_lone_cr_lines_get_the_hint(tmp_path, sink, capsys):
     path.write_bytes(b'{"id":1}\r{"id":2}\r')
     code, out, _ = cli(capsys, "validate", sink, path)
     assert code == 1
-    assert f"record 0, line 1: Invalid JSON: trailing characters at char 10; {CR_HINT}" in out
+    named = CR_HINT.replace("< FILE`", f"< {path}`")  # (the file's name in the command)
+    assert f"record 0, line 1: Invalid JSON: trailing characters at char 10; {named}" in out
 
 
 def test_lone_cr_after_a_document_read_whole_gets_the_hint(tmp_path, sink, capsys):

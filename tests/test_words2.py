@@ -108,3 +108,25 @@ def test_send_says_an_answer_not_in_the_service_s_words_may_not_be_the_service_s
     ), foreign.err
     assert "the service refused" not in foreign.err
     assert own.err.startswith("mapper send: stopped: the service refused a body: 403 Forbidden: no access to this sink"), own.err
+
+
+def test_the_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
+    import mapper
+    from mapper.engine.parallel import FileRange, _map_range
+    from mapper.options import MapOptions
+
+    sink, lone = tmp_path / "sink.json", tmp_path / "mac lines.ndjson"
+    sink.write_text(json.dumps(SINK))
+    lone.write_bytes(b'{"id": 1, "v": 1}\r{"id": 2, "v": 2}\r')
+    named, unnamed = "`tr '\\r' '\\n' < 'mac lines.ndjson'`", "`tr '\\r' '\\n' < FILE`"
+    assert named in run_main("validate", "sink.json", "mac lines.ndjson", cwd=tmp_path).out
+    assert unnamed in run_main("validate", "sink.json", "-", input=lone.read_bytes(), cwd=tmp_path).out
+    assert named in run_main("infer", "mac lines.ndjson", cwd=tmp_path).err
+    m = mapper.compile_sink(SINK)
+    hint = named.replace("'mac lines.ndjson'", f"'{lone}'")
+    assert m.validate(lone).errors[0].reason.endswith(hint)
+    assert next(m.iter_batches(lone, records=10)).report.errors[0].reason.endswith(hint)
+    assert m.validate(lone.read_bytes()).errors[0].reason.endswith(unnamed)
+    size = lone.stat().st_size  # (a worker's range of the file: --workers N)
+    part = _map_range(m.compiled, FileRange(lone, 0, size), MapOptions(), False, True, whole=True)
+    assert part.report.errors[0].reason.endswith(hint)

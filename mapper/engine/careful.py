@@ -31,6 +31,7 @@ from .gojson import (
     has_surrogates,
     has_unpaired,
     joined_keys,
+    lone_cr_named,
     number_texts,
     record_place,
     replaced_string,
@@ -108,7 +109,8 @@ class CarefulPath:
             # the endpoint got, `float` -0, not the int 0 msgspec reads, the sink's other columns aside)
             obj, replaced = decode_record(raw, True, self.column_of(pos) if self.cols is not None else None, unpaired=True)
         except RecordDecodeError as exc:
-            self.record_error(pos, line, "invalid_json", exc.message)
+            # (the lone-CR hint's command names the input's file where the run knows it: ReportBuilder.input_name)
+            self.record_error(pos, line, "invalid_json", lone_cr_named(exc.message, getattr(self.rb, "input_name", None)))
             return
         if replaced is not None:  # (invalid UTF-8: its bytes are gone; stored, the whole string that held the first, as Go reads it)
             self.notes(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import os
 import re
 import unicodedata
 from typing import Any, Callable, Iterator, Mapping
@@ -28,7 +29,7 @@ from typing import Any, Callable, Iterator, Mapping
 import msgspec
 import orjson
 
-from ..errors import SURROGATE, as_unescaped, has_lone_surrogate
+from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, shell_file
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 from ..types.base import json_path
@@ -592,8 +593,22 @@ def space_note(raw: bytes, offset: int) -> str:
     return f": U+{ord(char):04X} ({name}), which JSON does not take as whitespace (copied from a web page?): type a plain space, or delete it"
 
 
-#: What lines ending in a lone CR are, and what to do (:func:`lone_cr_hint`).
-LONE_CR_HINT = "the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < FILE`"
+def lone_cr_words(file: str | os.PathLike[Any] | None = None) -> str:
+    """What lines ending in a lone CR are, and what to do, the command naming ``file`` (shell-quoted,
+    :func:`~mapper.errors.shell_file`; ``FILE`` where there is no name)."""
+    return f"the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < {shell_file(file)}`"
+
+
+#: What lines ending in a lone CR are, and what to do (:func:`lone_cr_hint`), where the decoder knows no
+#: file name: :func:`lone_cr_named` names it where the caller knows it.
+LONE_CR_HINT = lone_cr_words()
+
+
+def lone_cr_named(text: str, file: str | os.PathLike[Any] | None) -> str:
+    """``text`` (an error) with its lone-CR hint's command naming ``file`` (None: as it is)."""
+    if file is None or not text.endswith(LONE_CR_HINT):
+        return text
+    return text[: -len(LONE_CR_HINT)] + lone_cr_words(file)
 
 
 def lone_cr_hint(data: bytes, offset: int) -> str:

@@ -196,6 +196,7 @@ def _map_range(
     whole: bool = False,
     keep: Keep = _KEEP_ALL,
     start: int = 0,
+    name: str | None = None,
 ) -> Part:
     """Map one range as a batch of its own: every record, every failure kept (the policy comes after the merge).
 
@@ -206,7 +207,8 @@ def _map_range(
     its range at a time, not the range). Lines are counted from the range's start; a
     byte order mark is the input's only at its very start (in a later range it is part
     of its line, as in one process). ``whole``: the range is the whole input (a one-line
-    input gets the note a one-line document gets).
+    input gets the note a one-line document gets). ``name``: the input file's, for the commands hints give
+    (a :class:`FileRange`'s own path by default).
     """
     # validate's workers keep no columns (they held every row of their range: memory grew with the input)
     engine = Engine(
@@ -217,6 +219,7 @@ def _map_range(
         keep_failed=keep.failed,
         on_reject=keep.on_reject,
     )
+    engine.rb.input_name = name if name is not None or not isinstance(data, FileRange) else os.fspath(data.path)
     limit = line_limit(options.max_record_size, options.records_path)  # as in one process (reader.units_for)
     if isinstance(data, FileRange):
         if whole:  # one range (an input too small, or too few lines, to cut): read as in memory, for the note
@@ -224,7 +227,7 @@ def _map_range(
                 text = data.read()
             finally:
                 data.close()
-            return _map_range(compiled, text, options, output, first, whole=True, keep=keep)
+            return _map_range(compiled, text, options, output, first, whole=True, keep=keep, name=engine.rb.input_name)
         engine.expect_bytes = data.end - data.pos
         head = data.read(len(BOM)) if first else b""
         chunks = measured(stream_lines(data, min(chunk_size_for(len(compiled.stored_index)), limit), b"" if head == BOM else head, limit), limit)

@@ -103,6 +103,8 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
     engine = Engine(compiled, options, output=output, capacity=min(known, 1 << 20) if known else 1024)
     if text:
         engine.expect_bytes = len(records)
+    elif isinstance(records, (str, os.PathLike)):  # (a file's name, for the commands hints give)
+        engine.rb.input_name = os.fsdecode(records)
     # a stream is read once: its first lines are kept as they go by, to say why its records
     # failed as the same text given as bytes or a file name says it (mapper.api reads those again)
     first = FirstLines(options.records_path is None and hasattr(records, "read"))
@@ -152,6 +154,7 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
 
     while True:
         engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
+        engine.rb.input_name = None if file is None else os.fsdecode(file)
         engine.next_line = next_line
         with gc_paused():
             while engine.n < size:
