@@ -206,13 +206,11 @@ def read_json_document(data: bytes | str, what: str = "document", written: Writt
         raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {said}", "invalid-json")]) from None
     except ValueError as exc:  # NaN / Infinity (the hook is not told where: the first one outside a string is it)
         at = next((m.start() for m in _JSON_TOKEN.finditer(text) if m.group() in _CONSTANTS), 0)
-        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
-        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc} at line {line} column {col}", "invalid-json")]) from None
+        raise DefinitionError([Problem("error", "", f"{what} is not valid JSON: {exc} at {_place(text, at)}", "invalid-json")]) from None
     except RecursionError:
         at = _too_deep_at(text)
-        line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
         raise DefinitionError(
-            [Problem("error", "", f"{what} is nested too deeply to be a sink definition: past {SHOWN_DEPTH} levels at line {line} column {col}", "too-deep")]
+            [Problem("error", "", f"{what} is nested too deeply to be a sink definition: past {SHOWN_DEPTH} levels at {_place(text, at)}", "too-deep")]
         ) from None
 
 
@@ -225,12 +223,6 @@ def _not_json_said(text: str, pos: int) -> str:
     hand-written sink often does (a comment, a trailing comma, single quotes: JSON5's; YAML),
     with where it is and what to do; ``""`` for any other error (the decoder's words say it)."""
 
-    NL = "\n"  # (no backslash in an f-string's braces before Python 3.12)
-
-    def at(i: int) -> str:
-        line_start = text.rfind(NL, 0, i) + 1
-        return f"line {text.count(NL, 0, i) + 1} column {i - line_start + 1}"
-
     if not text[:pos].strip():  # (nothing JSON read: the first value is no JSON at all)
         for i, line in enumerate(text.splitlines(), 1):
             if line.strip() and not line.lstrip().startswith("#"):
@@ -240,7 +232,7 @@ def _not_json_said(text: str, pos: int) -> str:
                 break
     rest = text[pos : pos + 2]
     if rest in ("//", "/*") or rest[:1] == "#":
-        return f"a comment at {at(pos)}: JSON has none (remove it)"
+        return f"a comment at {_place(text, pos)}: JSON has none (remove it)"
     comma, closing = -1, ""
     if rest[:1] in ("}", "]"):  # (the decoder stopped at the closing bracket: before Python 3.13)
         before = len(text[:pos].rstrip())
@@ -252,17 +244,17 @@ def _not_json_said(text: str, pos: int) -> str:
             comma, closing = pos, after
     if closing:
         kind = "an object" if closing == "}" else "an array"
-        return f"a trailing comma in {kind} at {at(comma)}: JSON allows none before the closing {closing} (remove it)"
+        return f"a trailing comma in {kind} at {_place(text, comma)}: JSON allows none before the closing {closing} (remove it)"
     if rest[:1] in _TYPOGRAPHIC_QUOTES:
         quote = rest[0]
         return (
-            f'a typographic quote {quote} (U+{ord(quote):04X}) at {at(pos)}: JSON strings take the ASCII double quote " '
+            f'a typographic quote {quote} (U+{ord(quote):04X}) at {_place(text, pos)}: JSON strings take the ASCII double quote " '
             "(an editor or a chat app made them: write the ASCII quotes)"
         )
     if rest[:1] == "'":
         end = text.find("'", pos + 1)
         word = text[pos + 1 : end] if 0 < end - pos <= 40 and "\n" not in text[pos:end] else "..."
-        return f"a string in single quotes at {at(pos)}: JSON strings take double quotes ({escape_controls(json.dumps(word, ensure_ascii=False))})"
+        return f"a string in single quotes at {_place(text, pos)}: JSON strings take double quotes ({escape_controls(json.dumps(word, ensure_ascii=False))})"
     return ""
 
 
@@ -276,10 +268,9 @@ def _unclosed_said(text: str, pos: int) -> str:
     if not opened:
         return ""
     inner = opened[-1]
-    line, column = text.count("\n", 0, inner) + 1, inner - (text.rfind("\n", 0, inner) + 1) + 1
     closing = "}" if text[inner] == "{" else "]"
     more = f" (and {len(opened) - 1} bracket{'s' if len(opened) > 2 else ''} around it)" if len(opened) > 1 else ""
-    return f"the {text[inner]} opened at line {line} column {column}{more} is never closed: the text ends before its {closing} (one left out, or the text cut short)"
+    return f"the {text[inner]} opened at {_place(text, inner)}{more} is never closed: the text ends before its {closing} (one left out, or the text cut short)"
 
 
 def _unopened_said(text: str, pos: int) -> str:
@@ -289,9 +280,13 @@ def _unopened_said(text: str, pos: int) -> str:
     closing = text[pos : pos + 1]
     if closing not in ("}", "]"):
         return ""
-    line, column = text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
     opening = "{" if closing == "}" else "["
-    return f"a {closing} with no {opening} open at line {line} column {column}: one too many, or the definition's end is earlier"
+    return f"a {closing} with no {opening} open at {_place(text, pos)}: one too many, or the definition's end is earlier"
+
+
+def _place(text: str, i: int) -> str:
+    """Character ``i`` of ``text`` as an editor shows it: ``line L column C``, both from 1."""
+    return f"line {text.count(chr(10), 0, i) + 1} column {i - (text.rfind(chr(10), 0, i) + 1) + 1}"
 
 
 def _open_brackets(text: str) -> list[int]:
