@@ -26,10 +26,12 @@ On a loopback address (the default), a request whose Host names anything but
 ``localhost``, ``127.0.0.1`` or ``[::1]`` (any port) is refused with 421
 ``MisdirectedRequest``: a web page of another site whose name resolves to 127.0.0.1
 (DNS rebinding) cannot use the service; an HTTP/1.0 request without a Host header is served
-(a browser always sends one). An HTTP/1.1 request without a Host header, or any with more than one,
-is refused 400 ``BadRequest`` (``missing required Host header``, ``too many Host headers``) on any
-address, as Go's net/http server (the service's) refuses it; ``OPTIONS *`` is answered as Go's
-server answers it, before any route or token: 200 with ``Content-Length: 0`` and no body.
+(a browser always sends one). An HTTP/1.1 request without a Host header, or any with more than one
+or with one holding a byte no host holds (a space, ``/``, ``@``: a 421 before, only a well-formed one is),
+is refused 400 ``BadRequest`` (``missing required Host header``, ``too many Host headers``,
+``malformed Host header``) on any address, as Go's net/http server (the service's) refuses it;
+``OPTIONS *`` is answered as Go's server answers it, before any route or token: 200 with
+``Content-Length: 0`` and no body; any other method on ``*`` 400, as Go's ServeMux answers it.
 A request that can change something (POST, PUT, ...) which a browser sent for a page of
 another origin (its ``Sec-Fetch-Site`` not ``same-origin``, or its ``Origin`` not the
 ``Host`` it was sent to) is refused with 403 ``CrossOriginRequestRefused``, token or
@@ -700,8 +702,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _host_problem(self) -> str | None:
         """What is wrong with the request's Host headers, as Go's net/http server (the service's) refuses
         them before any handler (400, the connection closed after the body is read away): none in an HTTP/1.1 request (RFC 9112 3.2;
-        Go's server lets a CONNECT through, which is 501 here before this), or more than one. An HTTP/1.0 request without one
-        is served. (Served before, so a producer whose hand-made requests left Host out, which the service
+        Go's server lets a CONNECT through, which is 501 here before this), more than one, or one holding a byte no host
+        holds (:func:`_malformed_host`). An HTTP/1.0 request without one is served. (Served before, so a producer whose hand-made requests left Host out, which the service
         refuses, passed against its stand-in; the loopback Host check, :meth:`_HTTPServer.host_refusal`,
         is unchanged: a browser always sends Host.)"""
         hosts = self.headers.get_all("Host") or []
@@ -713,7 +715,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "missing required Host header: an HTTP/1.1 request names the host and port it is sent to "
                 "(Host: 127.0.0.1:8080, RFC 9112 3.2), as the service requires; send one (every HTTP client library does), or send HTTP/1.0"
             )
-        return None
+        return _malformed_host(hosts[0]) if hosts else None
 
     def handle_expect_100(self) -> bool:
         """Expect: 100-continue: the 100 is sent when the body is read, not before the request is judged."""
@@ -1298,6 +1300,42 @@ def _host_of(value: str) -> str | None:
     if rest and not (rest[:1] == ":" and (rest == ":" or _DIGITS.fullmatch(rest[1:]))):
         return None
     return host
+
+
+#: A byte a Host header may not hold, as Go's net/http server (the service's) reads it (``httpguts.ValidHostHeader``,
+#: golang.org/x/net: letters, digits and the characters of a URI's host and port, an IPv6 address and its zone; leniently,
+#: not RFC 3986's grammar: ``a..b`` passes).
+_NOT_HOST_BYTE = re.compile(r"[^0-9A-Za-z!$%&'()*+,\-.:;=\[\]_~]")
+
+
+def _malformed_host(value: str) -> str | None:
+    """Why a Host header's value (read as Latin-1: a character a byte) is refused, as Go's server refuses it before any
+    handler (400 ``malformed Host header``): a space, a ``/`` or ``@`` (a URL or ``user@`` sent as the host), a control
+    character, a byte not ASCII (a name in another script goes in its ``xn--`` form); None for a host it reads. (Refused
+    421 before on a loopback address, as a host not served, and served on any other: the service refuses it.) Checked
+    before the loopback check, which refuses only well-formed hosts not served."""
+    value = value.strip(" \t")  # (as Go's header reader trims it)
+    bad = _NOT_HOST_BYTE.search(value)
+    if bad is None:
+        return None
+    c = bad.group()
+    xn = ""
+    if c == " ":
+        what = "a space"
+    elif c == "\t":
+        what = "a tab"
+    elif c < " " or c == "\x7f":
+        what = f"the control character {c!r}"
+    elif c > "\x7f":  # (the bytes before it are ASCII: its char is its byte's place)
+        sent = _as_sent(value[bad.start() :])
+        what = f"the byte 0x{ord(c):02X}, not ASCII" if sent.startswith("\\x") else f"{sent[0]!r}, not ASCII"
+        xn = "; a name in another script in its xn-- form"
+    else:
+        what = repr(c)
+    return (
+        f"malformed Host header: {_as_sent(value)[:80]!r} holds {what}, at char {bad.start() + 1}, which no host name, "
+        f"IP address or port holds; send the host and port the request is sent to, alone (Host: 127.0.0.1:8080{xn}), as every HTTP client library does"
+    )
 
 
 #: Connections served at once by default (each has its thread; see :class:`Server`).
