@@ -931,8 +931,8 @@ class _Handler(BaseHTTPRequestHandler):
             return error_response(ServiceError(400, _HTTP_CODES[400], host_problem))
         if refusal is not None:
             return error_response(refusal)
-        if self.command == "OPTIONS" and self.path == "*":
-            return self._global_options(framing)
+        if self.path == "*":
+            return self._global_options(framing) if self.command == "OPTIONS" else self._star_refusal()
         try:
             return self.server.app.dispatch(self.command, _escaped_target(self.path), self.headers, lambda limit: self._read_body(framing, limit))
         except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
@@ -955,6 +955,21 @@ class _Handler(BaseHTTPRequestHandler):
             except ServiceError:  # larger (read away after the answer), cut or late: answered all the same, then closed
                 self.close_connection = True
         return Response(200, b"", content_type="")
+
+    def _star_refusal(self) -> Response:
+        """The request target ``*`` with a method other than OPTIONS (``GET *``), answered as Go's net/http ServeMux (the
+        service's) answers it before any route or token: 400, the connection closed (an HTTP/1.1 one: ``Connection: close``).
+        (A 404 ``no such resource: *`` before.) Go's answer has no body; this one says why."""
+        if _http_version(self.request_version) >= (1, 1):
+            self.close_connection = True
+        return error_response(
+            ServiceError(
+                400,
+                _HTTP_CODES[400],
+                f"the request target * (the server as a whole, RFC 9112 3.2.4) is for OPTIONS alone, not {printable(_as_sent(self.command))[:20]}: "
+                "send a path (/v2/sinks)",
+            )
+        )
 
     def _leftover(self, framing: _Framing) -> tuple[int, bool]:
         """The body left unread once answered, to read away after the answer: its bytes (-1: a chunked

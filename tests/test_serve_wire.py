@@ -491,3 +491,23 @@ def test_options_star_is_answered_200_with_no_body_and_its_body_read_away_as_gos
     assert b"connection" not in replies[0] and b"connection" not in replies[1] and b"connection: close" in replies[2]
     assert data.endswith(b"\r\n\r\n")  # (no body)
     assert logged(log, "OPTIONS * 200")
+
+
+def test_another_method_on_the_target_star_is_a_400_and_closed_as_gos_servemux_answers_it() -> None:
+    # Go's ServeMux (the service's) answers a request for * that is not OPTIONS 400 with Connection: close, before any
+    # route or token; serve answered 404 "no such resource: *", the connection kept
+    with serving(token="secret") as (server, log), connect(server) as s:
+        s.sendall(b"GET * HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        [(status, headers, err)] = answers(s, 1)
+        assert closes(s)
+    assert status == 400 and headers["connection"] == "close" and err["code"] == "BadRequest", (status, headers, err)
+    assert err["message"].startswith("the request target * (the server as a whole, RFC 9112 3.2.4) is for OPTIONS alone, not GET: send a path"), err
+    assert logged(log, "GET * 400 BadRequest")
+    with serving() as (server, _log), connect(server) as s:  # HEAD and HTTP/1.0 (kept open when asked, as Go's)
+        s.sendall(b"HEAD * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        reply = s.recv(65536)
+        assert reply.startswith(b"HTTP/1.1 400 ") and b"\r\nConnection: close\r\n" in reply and reply.endswith(b"\r\n\r\n"), reply
+    with serving() as (server, _log), connect(server) as s:
+        s.sendall(b"POST * HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\nGET /v2/sinks HTTP/1.0\r\n\r\n")
+        (first, _h, _e), (second, _h2, _b) = answers(s, 2)
+        assert (first, second) == (400, 200)
