@@ -28,9 +28,9 @@ from typing import Any, Callable
 import msgspec
 import orjson
 
-from .engine.gojson import BODY_BOM_PROBLEM, json_problem, service_loads, too_deep
+from .engine.gojson import BODY_BOM_PROBLEM, huge_number_in, json_problem, service_loads, too_deep
 from .engine.gojson import go_loads as _loads
-from .engine.reader import BOM, BrokenDocument, endpoint_units, request_items
+from .engine.reader import BOM, BrokenDocument, endpoint_units, huge_number_said, request_items
 from .errors import MapperError, OptionError, preview
 from .report import plural
 
@@ -182,7 +182,12 @@ def not_json_said(data: bytes, fallback: str) -> str:
     if not data.strip():
         return "the request body is empty"
     said = _not_json(data, fallback)
-    return said if said.startswith("the request body is ") else fallback
+    if said.startswith("the request body is "):
+        return said
+    # JSON whose number is beyond float64 (1e400, 400 digits), which orjson refused in its own words ("number is infinity
+    # when parsed as double: line 1 column 10 (char 9)"): said as an ingest body's is, with where
+    found = huge_number_in(data)
+    return fallback if found is None else f"{huge_number_said(data, found)[0]}: the whole request is refused"
 
 
 #: Levels of arrays and objects a body may nest before Python 3.12 (orjson's limit, below Go's 10,000:

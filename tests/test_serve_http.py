@@ -481,6 +481,29 @@ def test_a_ui_request_body_that_is_not_json_is_said_as_the_engine_says_it() -> N
                 assert status == 400 and orjson.loads(body) == {"code": "InvalidBody", "message": said}, (path, data, body)
 
 
+def test_a_ui_request_body_with_a_number_beyond_float64_is_said_as_an_ingest_body_is_not_in_orjsons_words() -> None:
+    # JSON Go's decoder reads but not into a float64 (orjson refuses it): "the request body is not valid JSON: number is
+    # infinity when parsed as double: line 1 column 10 (char 9)" before, orjson's words and its count from 0
+    with serving() as server:
+        for path in ("/ui/api/draft", f"/ui/api/sinks/{SINK_ID}/send"):
+            for data, said in (
+                (
+                    b'{"text": 1e400}',
+                    "the request body's number 1e400 is beyond the float64 range the endpoint decodes numbers into (at $.text, line 1, char 10)",
+                ),
+                (b'{"name": "x",\n "n": [-' + b"9" * 400 + b"]}", "the request body's number -999999999"),
+                (b'{"name": "x",\n "n": [-' + b"9" * 400 + b"]}", " is beyond the float64 range the endpoint decodes numbers into (at $.n[0], line 2, char 8)"),
+                (
+                    b'{"text": 1e400,}',
+                    "the request body is not valid JSON: trailing comma in object at char 16",
+                ),  # (not JSON: that said first, as Go's decoder)
+            ):
+                status, _h, body = request(server, "POST", path, data)
+                message = orjson.loads(body)["message"]
+                assert status == 400 and orjson.loads(body)["code"] == "InvalidBody" and said in message, (path, data, message)
+                assert "parsed as double" not in message and "column" not in message, message
+
+
 # ---------------------------------------------------------------------------------------
 # 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
 

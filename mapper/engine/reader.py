@@ -2137,10 +2137,17 @@ def _huge_number_in(body: bytes) -> BrokenDocument | None:
     found = huge_number_in(body)
     if found is None:
         return None
+    reason, line = huge_number_said(body, found)
+    return _failed_whole(DocumentFailure(f"{reason}: the service's decoder refuses the whole body"), line, body)
+
+
+def huge_number_said(body: bytes, found: tuple[list[str | int], int, str]) -> tuple[str, int]:
+    """What and where a body's number beyond float64 is (``found``: :func:`~mapper.engine.gojson.huge_number_in`'s), and its
+    line: ``the request body's number 1e400 is beyond the float64 range ... (at $.x, line 1, char 22)``, the one wording of an
+    ingest body's answer and of the web UI's own requests (:func:`mapper.endpoint.not_json_said`)."""
     keys, offset, number = found
     line, char = line_of(body, offset)
-    reason = f"the request body's {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})"
-    return _failed_whole(DocumentFailure(f"{reason}: the service's decoder refuses the whole body"), line, body)
+    return f"the request body's {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})", line
 
 
 _KIND_BY_FIRST = {ord("["): "array", ord('"'): "str", ord("t"): "bool", ord("f"): "bool", ord("n"): "null", ord("{"): "object"}
