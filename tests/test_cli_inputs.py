@@ -3,6 +3,7 @@ validate, map and infer give about how the input is laid out (run in this proces
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from pathlib import Path
@@ -128,12 +129,14 @@ def test_the_api_gives_the_notes_the_command_line_gives_on_how_ndjson_is_laid_ou
             m.map(given, on_error="reject")
         assert caught.value.report.notes == [said], type(given)
     # forced NDJSON: the same; another format or a records path: none; a stream (read once) keeps
-    # its first lines as they go by, as the command line's standard input: the same
+    # its first lines as they go by, as the command line's standard input: the same (an open
+    # file's naming it, a stream without a name saying FILE)
     assert m.validate(data, input_format="ndjson").notes == [note]
     assert m.validate(data, input_format="json").notes != [note]
     assert m.validate(data, records_path="aircraft").notes == []
     with path.open("rb") as fh:
-        assert m.validate(fh).notes == [note]
+        assert m.validate(fh).notes == [named]
+    assert m.validate(io.BytesIO(data)).notes == [note]
     # records that pass: nothing looked at, nothing said
     assert m.validate(b'{"id": "a", "n": 1}\n' * 3).notes == []
 

@@ -129,14 +129,15 @@ def test_a_binary_stream_of_utf16_gets_the_note_a_file_gets(m: mapper.Mapper, tm
     (tmp_path / "r.ndjson").write_bytes(text)
     want = m.validate(text).notes
     assert want and encoding.upper() in want[0]
-    # (a file's note names it in the command that converts it; a stream's says FILE)
-    assert m.validate(tmp_path / "r.ndjson").notes == [n.replace(" FILE`", f" {shlex.quote(str(tmp_path / 'r.ndjson'))}`") for n in want]
+    # (a file's note names it in the command that converts it, an open file's too; a stream without a name says FILE)
+    named = [n.replace(" FILE`", f" {shlex.quote(str(tmp_path / 'r.ndjson'))}`") for n in want]
+    assert m.validate(tmp_path / "r.ndjson").notes == named
     assert m.validate(io.BytesIO(text)).notes == want
     with open(tmp_path / "r.ndjson", "rb") as fh:
-        assert m.validate(fh).notes == want
+        assert m.validate(fh).notes == named
     with pytest.raises(mapper.BatchRejected) as rejected, open(tmp_path / "r.ndjson", "rb") as fh:
         m.map(fh, on_error="reject")
-    assert rejected.value.report.notes == want
+    assert rejected.value.report.notes == named
 
 
 def test_a_stream_of_documents_a_line_gets_the_note_its_bytes_get(m: mapper.Mapper) -> None:

@@ -93,6 +93,15 @@ def _run(compiled: CompiledSink, records: Any, options: MapOptions, output: bool
 _COUNTED = 1 << 18
 
 
+def stream_name(records: Any) -> str | None:
+    """The name of the file a stream of ``records`` reads, for the commands hints give
+    (:func:`~mapper.errors.shell_file`): an open file's (``open(name, "rb")``: its ``name``);
+    None for anything else: a text, bytes, Python objects, a stream without a name (an
+    ``io.BytesIO``; a file opened from a descriptor, whose ``name`` is the number)."""
+    name = getattr(records, "name", None) if hasattr(records, "read") else None
+    return os.fsdecode(name) if isinstance(name, (str, bytes)) else None
+
+
 def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, output: bool) -> tuple[Batch | None, Report]:
     known = len(records) if isinstance(records, (list, tuple)) and options.records_path is None else 0
     text = isinstance(records, (bytes, bytearray, memoryview)) or (isinstance(records, str) and path_named(records) is None)
@@ -105,6 +114,8 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
         engine.expect_bytes = len(records)
     elif isinstance(records, (str, os.PathLike)):  # (a file's name, for the commands hints give)
         engine.rb.input_name = os.fsdecode(records)
+    else:  # (an open file's)
+        engine.rb.input_name = stream_name(records)
     # a stream is read once: its first lines are kept as they go by, to say why its records
     # failed as the same text given as bytes or a file name says it (mapper.api reads those again)
     first = FirstLines(options.records_path is None and hasattr(records, "read"))
@@ -113,7 +124,7 @@ def _run_engine(compiled: CompiledSink, records: Any, options: MapOptions, outpu
         engine.feed(unit)
     batch, report = engine.finish()
     if first.head and unexplained(report, options):
-        explain_failures(report, first.head)
+        explain_failures(report, first.head, engine.rb.input_name)
     return batch, report
 
 
@@ -137,8 +148,9 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
     # records read so far, as the note's words count the input's
     first = FirstLines(options.records_path is None)
     read = 0
-    # (a file's name, for the command the note gives: iconv -f UTF-16 -t UTF-8 NAME, as map's)
-    file = records if isinstance(records, os.PathLike) or (isinstance(records, str) and path_named(records) is not None) else None
+    # (a file's name, for the command the note gives: iconv -f UTF-16 -t UTF-8 NAME, as map's; an open file's too)
+    file = records if isinstance(records, os.PathLike) or (isinstance(records, str) and path_named(records) is not None) else stream_name(records)
+    file = None if file is None else os.fsdecode(file)
 
     def pull() -> Unit | None:
         # the input failing (the caller's generator, a cut gzip) ends it: the records read
@@ -154,7 +166,7 @@ def iter_batches(compiled: CompiledSink, records: Any, options: MapOptions, size
 
     while True:
         engine = Engine(compiled, options, output=True, capacity=min(size, 65536))
-        engine.rb.input_name = None if file is None else os.fsdecode(file)
+        engine.rb.input_name = file
         engine.next_line = next_line
         with gc_paused():
             while engine.n < size:
