@@ -122,6 +122,7 @@ from .engine.reader import (
     RawRecords,
     document_hint,
     documents_note,
+    hints_named,
     input_note,
     open_input,
     oversized,
@@ -1119,22 +1120,23 @@ class _Scanner:
             elif isinstance(unit, BrokenDocument) and unit.code == "no_records":  # one document of several without records
                 self.index += 1
                 self.no_records_hinted += bool(unit.hint)
-                self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS["no_records"])
+                self.bad_record(self.index - 1, unit.line, name, unit.named(name or label), _CODE_WORDS["no_records"])
             elif isinstance(unit, BrokenDocument) and (unit.one_record or several or _documents_listed(source)):
                 # a blank text among records given as texts, or a document that does not parse among several
                 # (a truncated API response of a list, one file of several): the others are read on, as validate
                 # reads them, and it counts as one record refused (a draft from none says so: exit 1)
                 self.index += 1
-                self.bad_record(self.index - 1, unit.line, name, unit.message, _CODE_WORDS[unit.code])
+                self.bad_record(self.index - 1, unit.line, name, unit.named(name or label), _CODE_WORDS[unit.code])
             elif isinstance(unit, BrokenDocument):  # (the only input: the scan stops, naming it as validate names a file)
                 label = name or label
                 line_named = unit.failure is not None and unit.failure.line_named is not None  # ("at line 3 char 2": not said twice)
-                raise InputError(unit.message + location_text(None, None, None if line_named else unit.line, None, label if label != "-" else None))
+                raise InputError(unit.named(label) + location_text(None, None, None if line_named else unit.line, None, label if label != "-" else None))
             elif isinstance(unit, Notice):
                 seems_document = seems_document or unit.kind == "document"
                 if unit.kind == "null_records" and self.null_records_at is None:
                     self.null_records_at = unit.at
-                note = f"{shown_name(name)}: {unit.message}" if name else unit.message
+                said = hints_named(unit.message, name or label)  # (the lone-CR note's command names the file)
+                note = f"{shown_name(name)}: {said}" if name else said
                 if note not in self.notices:  # (one note said of many documents comes once per document)
                     self.notices.append(note)
             elif isinstance(unit, OversizedRecord):

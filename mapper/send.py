@@ -97,6 +97,7 @@ from .engine.reader import (
     format_head,
     format_notice,
     format_of,
+    hints_named,
     input_note,
     line_text,
     lone_object_notice,
@@ -1571,9 +1572,10 @@ def _refused_note(letter: dict[str, Any]) -> str:
 
 
 def _relocate(errors: tuple[RecordError, ...], pos: Position, names: list[str]) -> list[dict[str, Any]]:
-    """The batcher numbers records its own way: give each error the run's index, line and file."""
+    """The batcher numbers records its own way: give each error the run's index, line and file
+    (and the command its hint gives the input's name, where the reader knew none: :func:`hints_named`)."""
     file = names[pos.file] if len(names) > 1 else None
-    return [replace(e, record=pos.index, line=pos.line, file=file).to_dict() for e in errors]
+    return [replace(e, record=pos.index, line=pos.line, file=file, reason=hints_named(e.reason, names[pos.file])).to_dict() for e in errors]
 
 
 class Checkpoint:
@@ -1956,6 +1958,7 @@ class SendRun:
         found += [(fi, said) for fi, said in sorted(self.head_notes.items()) if fi not in noted]
         out: list[str] = list(self.twice)
         for fi, message in found:
+            message = hints_named(message, self.names[fi])  # (the reader's, naming no file: the lone-CR note's tr command)
             note = f"{shown_name(self.names[fi])}: {message}" if len(self.names) > 1 else message
             if note not in out:
                 out.append(note)

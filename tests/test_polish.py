@@ -92,7 +92,8 @@ def test_lone_cr_after_a_document_read_whole_gets_the_hint(tmp_path, sink, capsy
     path = tmp_path / "mac.json"
     path.write_bytes(b'[{"id":1}]\r{"id":2}\r')
     code, out, _ = cli(capsys, "validate", sink, path)
-    assert code == 1 and f"trailing characters at char 12; {CR_HINT}" in out and "--input-format ndjson" not in out
+    named = CR_HINT.replace("< FILE`", f"< {path}`")  # (the document's hint names the file)
+    assert code == 1 and f"trailing characters at char 12; {named}" in out and "--input-format ndjson" not in out
 
 
 def test_trailing_characters_without_a_lone_cr_have_no_cr_hint(tmp_path, sink, capsys):

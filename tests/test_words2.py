@@ -130,3 +130,50 @@ def test_the_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
     size = lone.stat().st_size  # (a worker's range of the file: --workers N)
     part = _map_range(m.compiled, FileRange(lone, 0, size), MapOptions(), False, True, whole=True)
     assert part.report.errors[0].reason.endswith(hint)
+
+
+def test_a_document_s_hints_and_notes_name_the_file(tmp_path: Path) -> None:
+    """The jq and tr commands the reader's document errors and lone-CR note give name the file,
+    shell-quoted, in every report (text, JSON, --rejects) and from the API: they said FILE."""
+    import io
+
+    import mapper
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    arrays, snaps, mac = tmp_path / "my arrays.json", tmp_path / "snap shots.json", tmp_path / "mac doc.json"
+    arrays.write_bytes(b'[{"id": 1, "v": 1},\n{"id": 2, "v": 2}]\n[{"id": 3, "v": 3}]\n')
+    snaps.write_bytes(json.dumps([{"aircraft": [{"id": 1, "v": 1}]}, {"aircraft": [{"id": 2, "v": 2}]}]).encode())
+    mac.write_bytes(b'[{"id": 1, "v": 1},\r{"id": 2, "v": "x"}]\r')
+    jq = "(`jq -c '.[]' {}`) and give that"
+    # arrays one after another (a document read whole): the text report, the JSON one, the dead letter
+    out = run_main("validate", "sink.json", "my arrays.json", "--report", "json", "--rejects", "r.ndjson", cwd=tmp_path).out
+    assert jq.format("'my arrays.json'") + " instead" in json.loads(out)["errors"][0]["message"]
+    assert jq.format("'my arrays.json'") in json.loads((tmp_path / "r.ndjson").read_text())["errors"][0]["message"]
+    assert jq.format("FILE") in run_main("validate", "sink.json", "-", input=arrays.read_bytes(), cwd=tmp_path).out
+    m = mapper.compile_sink(SINK)
+    assert m.validate(arrays).errors[0].reason.endswith(jq.format(shlex.quote(str(arrays))) + " instead")
+    assert m.validate(arrays.read_bytes()).errors[0].reason.endswith(jq.format("FILE") + " instead")
+    # a document's elements that each hold the records path
+    with_path = jq.format("'snap shots.json'") + " with --records-path aircraft"
+    assert with_path in run_main("validate", "sink.json", "snap shots.json", "--records-path", "aircraft", cwd=tmp_path).out
+    assert with_path in run_main("infer", "snap shots.json", "--records-path", "aircraft", cwd=tmp_path).err
+    with snaps.open("rb") as fh:  # (an open file's name)
+        assert m.validate(fh, records_path="aircraft").errors[0].reason.endswith(with_path.replace("'snap shots.json'", shlex.quote(str(snaps))))
+    # the lone-CR note of a document read whole
+    tr = "`tr '\\r' '\\n' < {}`"
+    assert json.loads(run_main("validate", "sink.json", "mac doc.json", "--report", "json", cwd=tmp_path).out)["notes"][0].endswith(tr.format("'mac doc.json'"))
+    assert m.validate(mac).notes[0].endswith(tr.format(shlex.quote(str(mac))))
+    assert m.validate(io.BytesIO(mac.read_bytes())).notes[0].endswith(tr.format("FILE"))
+
+
+def test_send_s_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
+    sink, lone = tmp_path / "sink.json", tmp_path / "mac lines.ndjson"
+    sink.write_text(json.dumps(SINK))
+    lone.write_bytes(b'{"id": 1, "v": 1}\r{"id": 2, "v": 2}\r')
+    named = "`tr '\\r' '\\n' < 'mac lines.ndjson'`"
+    sent = run_main("send", "sink.json", "mac lines.ndjson", "--dry-run", "--rejects", "dead.ndjson", cwd=tmp_path)
+    assert json.loads((tmp_path / "dead.ndjson").read_text())["errors"][0]["message"].startswith(
+        f"Invalid JSON: trailing characters at char 19; the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. {named}"
+    ), sent.err
+    assert "< FILE`" in run_main("send", "sink.json", "-", "--dry-run", input=lone.read_bytes(), cwd=tmp_path).err

@@ -25,7 +25,19 @@ from ..types import type_set
 from .careful import CarefulPath, numbers_as_written
 from .fast import FastPath, Seg, clean_lines
 from .output import RunOutput
-from .reader import BrokenDocument, NdjsonChunk, Notice, ObjectRecords, OversizedRecord, RawRecords, Unit, line_text, note_records_path_off, oversized
+from .reader import (
+    BrokenDocument,
+    NdjsonChunk,
+    Notice,
+    ObjectRecords,
+    OversizedRecord,
+    RawRecords,
+    Unit,
+    hints_named,
+    line_text,
+    note_records_path_off,
+    oversized,
+)
 
 __all__ = ["Engine", "finish_batch"]
 
@@ -110,8 +122,11 @@ class Engine:
                 # (its line is the engine's to say, and its file of several inputs)
                 self.document_failure = replace(unit.failure, line=unit.line, file=self.rb.source)
             self.no_records_hinted = self.no_records_hinted or bool(unit.code == "no_records" and unit.hint)
-            self.feed_broken(unit.message, unit.line, unit.raw, unit.code)
+            # (its hint's command names the input's file, where the run knows it)
+            self.feed_broken(unit.named(self.rb.input_name), unit.line, unit.raw, unit.code)
         elif isinstance(unit, Notice):
+            if self.rb.input_name is not None:
+                unit = replace(unit, message=hints_named(unit.message, self.rb.input_name))
             if unit not in self.notices:  # (one note said of many documents comes once per document)
                 self.notices.append(unit)
         elif isinstance(unit, OversizedRecord):

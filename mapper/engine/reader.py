@@ -238,6 +238,13 @@ class BrokenDocument:
         """``message`` without the ``hint``."""
         return self.message[: -len(self.hint) - 2] if self.hint else self.message
 
+    def named(self, file: str | os.PathLike[Any] | None) -> str:
+        """``message`` with the command its hint gives naming ``file``, the input's (the reader knows
+        no name: ``FILE``; :func:`hints_named`), by those that know it."""
+        if not self.hint or file is None:
+            return self.message
+        return f"{self.reason}; {hints_named(self.hint, file)}"
+
 
 @dataclass
 class Notice:
@@ -2838,6 +2845,26 @@ def lone_cr_notice(data: bytes) -> Notice | None:
     if b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"):
         return None
     return Notice(LONE_CR_NOTE, kind="lines")
+
+
+#: The command at the end of a hint or note of the reader's that names no file (``FILE``: the reader
+#: reads bytes and knows no name), with the words that may follow it: the lone-CR hint and note
+#: (``tr '\\r' '\\n' < FILE``), and the jq that puts arrays' elements one a line (arrays one after
+#: another, a document's elements that each hold the records path). :func:`hints_named` names the file.
+_UNNAMED_COMMAND = re.compile(r"(`(?:jq -c '\.\[\]'|tr '\\r' '\\n' <)) FILE(`(?:\) and give that (?:instead|with [^`]*))?)\Z")
+
+
+def hints_named(text: str, file: str | os.PathLike[Any] | None) -> str:
+    """``text`` (an error's message or hint, a note) with the command its ending hint gives naming
+    ``file`` (shell-quoted, :func:`~mapper.errors.shell_file`) where the reader wrote ``FILE``; as
+    it is without a name to give (None, standard input). Only the command that ends ``text``
+    (a hint comes last): a record's own text quoted before it keeps its words. Asked by those
+    that know the input's name (the engine's :attr:`~mapper.report.ReportBuilder.input_name`,
+    send's inputs) when a document failed or a note is given: a run pays nothing for it."""
+    name = shell_file(file)
+    if name == "FILE" or "FILE`" not in text:
+        return text
+    return _UNNAMED_COMMAND.sub(lambda m: f"{m[1]} {name}{m[2]}", text, count=1)
 
 
 def _is_terminal(stream: Any) -> bool:
