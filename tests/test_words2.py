@@ -177,3 +177,15 @@ def test_send_s_lone_cr_hint_names_the_file(tmp_path: Path) -> None:
         f"Invalid JSON: trailing characters at char 19; the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. {named}"
     ), sent.err
     assert "< FILE`" in run_main("send", "sink.json", "-", "--dry-run", input=lone.read_bytes(), cwd=tmp_path).err
+
+
+def test_validate_s_note_on_the_first_lines_of_several_inputs_names_the_file(tmp_path: Path) -> None:
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    for name in ("a 1.ndjson", "b.ndjson"):
+        (tmp_path / name).write_bytes(b'[{"id": 1, "v": 1}, {"id": 2, "v": 2}]\n[{"id": 3, "v": 3}]\n')
+    notes = json.loads(run_main("validate", "sink.json", "a 1.ndjson", "b.ndjson", "--report", "json", cwd=tmp_path).out)["notes"]
+    assert notes == [
+        "a 1.ndjson: each of the first 2 lines holds a JSON array of objects, not one record: if those are the records, put them"
+        " one a line (`jq -c '.[]' 'a 1.ndjson'`, NDJSON of records) and give that instead"
+    ]
