@@ -707,7 +707,7 @@ def _note_wide(report: Report, firsts: list[tuple[str, int, int, bytes]]) -> Non
     failed (``firsts``: name, its records, those that failed, its first bytes), as spark-validate
     names it; the first input's head alone said "the input is UTF-16 text" of them all, another's nothing."""
     for name, records, failed, first in firsts:
-        if records and failed == records and (note := encoding_note(first, shown_name(name), name) or binary_note(first, shown_name(name))):
+        if records and failed == records and (note := encoding_note(first, shown_name(name), name) or binary_note(first, shown_name(name), name)):
             report.notes.append(note)
 
 

@@ -500,23 +500,25 @@ def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLi
 
 
 #: The first bytes of files that are no JSON text, and what each is (a file mapper map wrote, the
-#: database mapper serve stored into, among them): named as such, with where the data is read.
+#: database mapper serve stored into, among them): named as such, with where the data is read
+#: (``{file}``: the file's name, shell-quoted, :func:`shell_file`).
 _BINARY_FORMATS = (
     (b"PK\x03\x04", "a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one)", "mapper.read_batch reads a .npz file mapper wrote back"),
     (b"PK\x05\x06", "a ZIP archive (a .npz file, as mapper map -o out.npz writes, is one)", "mapper.read_batch reads a .npz file mapper wrote back"),
     (b"PAR1", "a Parquet file", "mapper.read_batch reads a .parquet file mapper wrote back"),
     (b"ARROW1", "an Arrow IPC file", "mapper.read_batch reads an .arrow file mapper wrote back"),
     (b"\x93NUMPY", "a numpy .npy file", ""),
-    (b"SQLite format 3\x00", "an SQLite database", "mapper serve --db FILE --query SINK_ID prints the rows a mapper serve database holds"),
+    (b"SQLite format 3\x00", "an SQLite database", "mapper serve --db {file} --query SINK_ID prints the rows a mapper serve database holds"),
 )
 
 
-def binary_note(head: bytes, subject: str = "the input") -> str:
+def binary_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:
     """The note on an input that is no text at all (every record of it refused "invalid character
     at char 1", which says nothing of why): a file mapper map wrote (.npz, .parquet, .arrow), a
     serve database, or bytes holding NUL; else ``""``. Asked after :func:`encoding_note` (UTF-16
-    text holds NULs too). ``head``: the input's first bytes."""
-    what, instead = binary_kind(head)
+    text holds NULs too). ``head``: the input's first bytes; ``file``: its name, for the command
+    that reads it (:func:`shell_file`)."""
+    what, instead = binary_kind(head, file=file)
     if not what:
         return ""
     return f"{subject} is {what}, not JSON text: give the records as NDJSON, a JSON array or a request body{f' ({instead})' if instead else ''}"
@@ -530,10 +532,10 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
     """What bytes that are no text are, by their first bytes (``head``), and where such data is
     read instead (or ``""``); ``("", "")`` for text. ``compressed``: name compressed data too
     (a sink file: records are unpacked as they are read, a definition is not; ``file``, its name,
-    goes in the command that unpacks it)."""
+    goes in the command that unpacks it, and in the one that reads a serve database)."""
     for magic, what, instead in _BINARY_FORMATS:
         if head.startswith(magic):
-            return what, instead
+            return what, instead.format(file=shell_file(file))
     if compressed:
         for magic, name in _COMPRESSED:
             if head.startswith(magic):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from pathlib import Path
@@ -189,3 +190,21 @@ def test_validate_s_note_on_the_first_lines_of_several_inputs_names_the_file(tmp
         "a 1.ndjson: each of the first 2 lines holds a JSON array of objects, not one record: if those are the records, put them"
         " one a line (`jq -c '.[]' 'a 1.ndjson'`, NDJSON of records) and give that instead"
     ]
+
+
+def test_the_serve_database_note_names_the_file(tmp_path: Path) -> None:
+    import sqlite3
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    with contextlib.closing(sqlite3.connect(tmp_path / "my db.sqlite")) as db:
+        db.execute("create table t (x)")
+    said = "(mapper serve --db {} --query SINK_ID prints the rows a mapper serve database holds)"
+    assert said.format("'my db.sqlite'") in run_main("validate", "sink.json", "my db.sqlite", cwd=tmp_path).out
+    assert said.format("'my db.sqlite'") in run_main("check", "my db.sqlite", cwd=tmp_path).out
+    (tmp_path / "r.ndjson").write_bytes(b'{"id": 1, "v": 1}\n')  # (of several inputs, its own note)
+    assert (
+        f"note: my db.sqlite is an SQLite database, not JSON text: give the records as NDJSON, a JSON array or a request body {said.format(shlex.quote('my db.sqlite'))}"
+        in (run_main("validate", "sink.json", "r.ndjson", "my db.sqlite", cwd=tmp_path).out)
+    )
+    assert said.format("FILE") in run_main("validate", "sink.json", "-", input=(tmp_path / "my db.sqlite").read_bytes(), cwd=tmp_path).out

@@ -1949,7 +1949,7 @@ def input_note(head: bytes | bytearray | memoryview, records: int, failed: int, 
     lines = head_lines(head)
     return (
         encoding_note(head, file=file)
-        or (binary_note(head) if failed == records else "")
+        or (binary_note(head, file=file) if failed == records else "")
         or head_note(lines, records, 2 * not_objects > failed, file)
         or csv_note(lines)
     )
