@@ -19,11 +19,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from .commands import check_paths, file_name, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
+from .commands import check_paths, explain_first, file_name, load_cli_sink, map_options, no_records_held, one_process_reason, stdin_note, stdin_once
 from .compiler import CompiledSink, compile_definition
 from .engine.core import Engine
 from .engine.parallel import can_fork, cuts_for, splittable
-from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, explain_failures, format_of, open_input, read_input, unexplained, units_for, unpacker
+from .engine.reader import HEAD_BYTES, MAGIC_SIZE, chunk_size_for, format_of, open_input, read_input, unexplained, units_for, unpacker
 from .engine.runner import run
 from .errors import MapperError, OptionError
 from .options import MapOptions
@@ -100,9 +100,10 @@ class Measured:
     null_records_at: str | None = None
 
 
-def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions) -> Measured:
+def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: int, options: MapOptions, names: list[str] | None = None) -> Measured:
     """The median run of ``repeat`` (after a warm-up) over ``data`` (one input, or each of
     several in turn, as one batch): its total and stage times, records and path counts.
+    ``names``: the inputs' file names, which the notes' commands name (as validate's; None: bytes, ``FILE``).
 
     The median of an even count is the lower middle run (a run's stages go with its total).
     With ``workers`` (one input only) the stages are not measured: ``stages`` is None.
@@ -134,6 +135,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         else:
             engine = Engine(compiled, replace(options, workers=1), output=True)
             engine.expect_bytes = nbytes
+            engine.rb.input_name = names[0] if names is not None and len(names) == 1 else None  # (a note's tr command names it)
             start = time.perf_counter()
             for part in parts:
                 for unit in units_for(part, options, chunk_size_for(len(compiled.stored_index))):
@@ -147,7 +149,7 @@ def measure_mapper(compiled: CompiledSink, data: bytes | list[bytes], repeat: in
         if i == repeat:  # (the same in every run: once, untimed) the reader's hint, as validate gives it (use --records-path aircraft)
             # (of NDJSON only, told as the run told it: validate explains the lines it read as NDJSON)
             if unexplained(report, options) and (options.input_format == "ndjson" or (options.input_format == "auto" and format_of(parts[0]) == "ndjson")):
-                explain_failures(report, parts[0][:HEAD_BYTES])
+                explain_first(report, parts[0][:HEAD_BYTES], names or ["-"])
             notes, null_at = list(report.notes), report.null_records_at
         del result, report
         if i:  # the first run warms up
@@ -195,7 +197,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
             options = replace(options, workers=1)
-        measured = measure_mapper(compile_definition(sink), parts, args.repeat, options)
+        measured = measure_mapper(compile_definition(sink), parts, args.repeat, options, args.records)
     except MapperError as exc:
         print(f"mapper: {exc}", file=sys.stderr)
         return 2

@@ -661,7 +661,7 @@ def _one_process_run(
             report.notes.extend(twice)
             _note_wide(report, firsts)
             if unexplained(report, options):
-                _explain_first(report, first_lines.head, inputs)
+                explain_first(report, first_lines.head, inputs)
             _note_mistyped(report, compiled.sink, first_lines.head)
             _write_all(writer, [part] if report.accepted else None, report, rejects)
             return Run(None, report, compiled.sink)
@@ -672,16 +672,16 @@ def _one_process_run(
     report.notes.extend(twice)
     _note_wide(report, firsts)
     if unexplained(report, options):
-        _explain_first(report, first_lines.head, inputs)
+        explain_first(report, first_lines.head, inputs)
     _note_mistyped(report, compiled.sink, first_lines.head)
     return Run(batch, report, compiled.sink)
 
 
-def _explain_first(report: Report, head: bytes | bytearray | memoryview, inputs: list[str]) -> None:
+def explain_first(report: Report, head: bytes | bytearray | memoryview, inputs: list[str]) -> None:
     """The note on why records failed read from the first input's first lines (``head``:
     :func:`~mapper.engine.reader.explain_failures`), its commands naming that file; of several
     inputs, the note names it first, as send's and infer's do (``a.ndjson: each line holds ...``):
-    its "FILE" and "the first 2 lines" said of none, or of all of them."""
+    its "FILE" and "the first 2 lines" said of none, or of all of them. (validate, map, bench)"""
     before = len(report.notes)
     explain_failures(report, head, inputs[0])
     if len(inputs) > 1 and len(report.notes) > before:

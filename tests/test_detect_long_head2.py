@@ -249,7 +249,7 @@ def test_bench_asks_for_the_ndjson_note_only_of_input_read_as_ndjson(monkeypatch
     from mapper.options import MapOptions
 
     asked: list[int] = []
-    monkeypatch.setattr(bench, "explain_failures", lambda report, head: asked.append(len(head)))
+    monkeypatch.setattr(bench, "explain_first", lambda report, head, names: asked.append(len(head)))
     compiled = M.compiled
     doc = b'[\n{"id": "x"},\n{"id": "y"}\n]\n'
     assert bench.measure_mapper(compiled, doc, 1, MapOptions()).figures["records"] == 2

@@ -186,10 +186,14 @@ def test_validate_s_note_on_the_first_lines_of_several_inputs_names_the_file(tmp
     for name in ("a 1.ndjson", "b.ndjson"):
         (tmp_path / name).write_bytes(b'[{"id": 1, "v": 1}, {"id": 2, "v": 2}]\n[{"id": 3, "v": 3}]\n')
     notes = json.loads(run_main("validate", "sink.json", "a 1.ndjson", "b.ndjson", "--report", "json", cwd=tmp_path).out)["notes"]
-    assert notes == [
+    said = (
         "a 1.ndjson: each of the first 2 lines holds a JSON array of objects, not one record: if those are the records, put them"
         " one a line (`jq -c '.[]' 'a 1.ndjson'`, NDJSON of records) and give that instead"
-    ]
+    )
+    assert notes == [said]
+    # (and bench's, which read the files into memory: one input's named, several's as validate's)
+    assert f"mapper: note: {said}\n" in run_main("bench", "sink.json", "a 1.ndjson", "b.ndjson", "--repeat", "1", cwd=tmp_path).err
+    assert "(`jq -c '.[]' b.ndjson`" in run_main("bench", "sink.json", "b.ndjson", "--repeat", "1", cwd=tmp_path).err
 
 
 def test_the_serve_database_note_names_the_file(tmp_path: Path) -> None:
