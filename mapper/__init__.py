@@ -16,7 +16,7 @@ public names; everything else is implementation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ForwardRef
 
 from . import _start  # noqa: F401 - first: Ctrl-C while the command line imports its modules is not a traceback
 from ._version import __version__
@@ -140,8 +140,17 @@ __all__ = [
 
 
 def _public(obj: Any) -> Any:
-    """A public class is shown as ``mapper.Name`` (reprs, docs, pickles), wherever it is defined."""
+    """A public class is shown as ``mapper.Name`` (reprs, docs, pickles), wherever it is defined.
+
+    Its annotations are still read where they are written: ``typing.get_type_hints`` reads a
+    class's in the module its ``__module__`` names (here ``mapper``, which has no ``Severity``
+    nor ``NDArray``: a NameError), but a ``ForwardRef`` that names its module in that module."""
     if isinstance(obj, type):
+        annotations = obj.__dict__.get("__annotations__")
+        if isinstance(annotations, dict):
+            for name, hint in annotations.items():
+                if isinstance(hint, str):
+                    annotations[name] = ForwardRef(hint, is_argument=False, module=obj.__module__, is_class=True)
         try:
             obj.__module__ = "mapper"
         except (AttributeError, TypeError):  # pragma: no cover

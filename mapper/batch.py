@@ -31,20 +31,19 @@ from array import array
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
-from .errors import OptionError, OutputError, article, int_text, optional_import, preview
-from .model import MISSING
+from .errors import AnnotatedModule, OptionError, OutputError, article, int_text, optional_import, preview
+from .model import MISSING, Sink
 from .report import Report, input_token, join_reports
-from .types import arrow_fixed, arrow_strings
+from .types import ColumnType, arrow_fixed, arrow_strings
 
 if TYPE_CHECKING:  # (the optional extras, for the return types of to_arrow, to_pandas and to_polars only)
     import pandas
     import polars
     import pyarrow
-    from numpy.typing import NDArray
-
-    from .model import Sink
-    from .types import ColumnType
+else:  # (what typing.get_type_hints(Batch.to_arrow) reads: an extra is imported when a hint naming it is read, not with mapper)
+    pandas, polars, pyarrow = AnnotatedModule("pandas"), AnnotatedModule("polars"), AnnotatedModule("pyarrow")
 
 #: The key of an Arrow field's metadata that says what the column's values mean
 #: (:meth:`mapper.types.ColumnType.meaning`, as JSON): :meth:`Batch.to_arrow` writes it, ``read_batch`` checks it.
@@ -1041,13 +1040,12 @@ class ColumnData:
 
     __slots__ = ("name", "type", "stored", "valid", "present", "offsets", "scale", "unit", "digits", "ctype")
 
-    if TYPE_CHECKING:  # (for type checkers alone: typing.get_type_hints reads a class's annotations in the module mapper, which has no NDArray)
-        #: a value is stored, per row
-        valid: NDArray[np.bool_]
-        #: the row writes the column (a value stored, or the stored one cleared)
-        present: NDArray[np.bool_]
-        #: a set's values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``; None for other types
-        offsets: NDArray[np.int64] | None
+    #: a value is stored, per row
+    valid: NDArray[np.bool_]
+    #: the row writes the column (a value stored, or the stored one cleared)
+    present: NDArray[np.bool_]
+    #: a set's values of row ``i`` are ``values[offsets[i]:offsets[i+1]]``; None for other types
+    offsets: NDArray[np.int64] | None
 
     def __init__(self, name: str, ctype: ColumnType, arrays: ColumnArrays):
         self.name = name
@@ -1196,9 +1194,8 @@ class Batch:
             _check_str_objects(ids, None, "the batch's _id", fails="cannot be made so")
         self._set(sink, ids, record_index, columns, report)
 
-    if TYPE_CHECKING:  # (as ColumnData's)
-        #: each row's index in the input (int64)
-        record_index: NDArray[np.int64]
+    #: each row's index in the input (int64)
+    record_index: NDArray[np.int64]
 
     def _set(self, sink: Sink, ids: np.ndarray | Strings, record_index: np.ndarray, columns: dict[str, ColumnData], report: Report) -> None:
         self.sink = sink

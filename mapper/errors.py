@@ -420,6 +420,29 @@ def optional_import(module: str, extra: str, what: str) -> ModuleType:
         ) from None
 
 
+class AnnotatedModule:
+    """An optional extra's module as the annotations of a module that does not import it name it
+    (``-> pyarrow.Table``, the module imported for type checkers alone): set at run time in the
+    module's own name (``pyarrow = AnnotatedModule("pyarrow")``), so that ``typing.get_type_hints``
+    reads those annotations (a NameError otherwise) without ``import mapper`` importing the extra.
+    A name asked of it imports the module then; ``typing.Any`` when the extra is not installed."""
+
+    __slots__ = ("_module",)
+
+    def __init__(self, module: str):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            module = importlib.import_module(self._module)
+        except ImportError:
+            return Any
+        return getattr(module, name)
+
+    def __repr__(self) -> str:
+        return f"<the module {self._module}, imported when a name is asked of it>"
+
+
 #: A UTF-16 surrogate code point: no UTF-8 and no JSON text carries one as text. Decoded
 #: JSON holds only unpaired ones (an escaped pair decodes to one character); a Python
 #: caller's str may also hold a pair as two code points (``"\ud83d\ude00"``, from

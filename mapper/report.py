@@ -25,6 +25,11 @@ from .errors import MapperError, OptionError, escape_controls, show, shown_name,
 from .options import MAX_RECORD_SIZE, MapOptions
 from .types import LOSSY_KINDS, ConversionError, ShownFloat
 
+if TYPE_CHECKING:
+    Int64Array = array[int]
+else:  # (array[int] is no run-time type before Python 3.12: typing.get_type_hints(Report) would fail)
+    Int64Array = array
+
 #: How many errors (and, separately, warnings) a report keeps in full.
 KEEP = 1000
 #: About how many bytes the warnings a report keeps in full may hold (:func:`warning_weight`:
@@ -222,9 +227,7 @@ class ValueWarning:
     __slots__ = ("record", "line", "column", "path", "kind", "pointer", "file", "_sent", "_stored", "_hint", "_lazy", "written")
 
     #: Tells errors from warnings in a mixed list (see :meth:`mapper.Mapper.check`).
-    if TYPE_CHECKING:  # (no annotation at run time: the class is mapper.ValueWarning, where typing.get_type_hints finds no ClassVar)
-        severity: ClassVar[Literal["warning"]]
-    severity = "warning"
+    severity: ClassVar[Literal["warning"]] = "warning"
 
     def __init__(
         self,
@@ -444,7 +447,7 @@ class Report:
     #: the index of every failed record, ascending, and per record whether only missing
     #: values failed it (1) or an error of its own (0); kept when the run needs them (a
     #: batch to build, an endpoint answer to give), else empty: memory stays bounded
-    failed: array[int] = field(default_factory=lambda: array("q"))
+    failed: Int64Array = field(default_factory=lambda: array("q"))
     failed_only_missing: bytearray = field(default_factory=bytearray)
     #: notes about the input as a whole (e.g. where a document's records seem to be)
     notes: list[str] = field(default_factory=list)

@@ -9,6 +9,7 @@ import inspect
 import json
 import math
 import os
+from array import array
 from pathlib import Path
 from typing import Any, Callable
 
@@ -348,17 +349,102 @@ def test_every_public_callable_has_a_signature(name: str) -> None:
     inspect.signature(obj)
 
 
-def test_the_type_hints_of_public_classes_and_functions_read_at_run_time() -> None:
-    """Annotations written for type checkers alone (NDArray, ClassVar[Literal[...]], pyspark's
-    DataFrame, api.Records) made ``typing.get_type_hints`` of these a NameError (a public class
-    is ``mapper.Name``: its annotations are read in the module ``mapper``)."""
+def _public_callables(owner: Any, prefix: str) -> list[tuple[str, Any]]:
+    """The functions a caller reaches on ``owner`` (a class): its public methods (static and class
+    ones too), the getters and setters of its properties, and its special methods written in Python."""
+    found = []
+    for attr in dir(owner):
+        if attr.startswith("_") and not (attr.startswith("__") and attr.endswith("__")):
+            continue
+        value = inspect.getattr_static(owner, attr)
+        if isinstance(value, property):
+            found += [(f"{prefix}.{attr}", f) for f in (value.fget, value.fset) if f is not None]
+        elif isinstance(value, (staticmethod, classmethod)):
+            found.append((f"{prefix}.{attr}", value.__func__))
+        elif inspect.isfunction(value):
+            found.append((f"{prefix}.{attr}", value))
+    return found
+
+
+def _extras_a_fresh_import_of_mapper_imports() -> list[str]:
+    """The optional extras a fresh ``import mapper`` imports, in this process: the package's
+    modules and the extras (imported by other tests, maybe) are set aside for the import, a finder
+    first on ``sys.meta_path`` refuses and notes every import of an extra, and all is put back."""
+    import importlib
+    import sys
+
+    extras = ("pyarrow", "pandas", "polars", "pyspark")
+    asked: list[str] = []
+
+    class Refuse:
+        @staticmethod
+        def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+            if name.partition(".")[0] in extras:
+                asked.append(name)
+                raise ModuleNotFoundError(f"refused: {name}")
+
+    def ours(name: str) -> bool:
+        return name.partition(".")[0] == "mapper" or name in extras
+
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+    sys.meta_path.insert(0, Refuse)
+    try:
+        importlib.import_module("mapper")
+    finally:
+        sys.meta_path.remove(Refuse)
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+    return asked
+
+
+def test_the_type_hints_of_every_public_name_and_its_methods_read_at_run_time() -> None:
+    """``typing.get_type_hints`` of public calls was a NameError or TypeError: of
+    ``Batch.to_arrow`` / ``to_pandas`` / ``to_polars`` (pyarrow, pandas, polars imported for type
+    checkers alone), of ``Batch()`` (Sink), ``ColumnData.null`` (NDArray), of the classes
+    ``Problem``, ``RecordError``, ``Sink`` (Severity, ShownFloat, Mapping: a public class is
+    ``mapper.Name``, and its annotations were read in the module ``mapper``) and ``Report``
+    (``array[int]``, no run-time type before Python 3.12). Every name ``mapper`` exports, and
+    every public method and property of its classes, is read here; and ``import mapper`` still
+    imports none of the optional extras (the hints naming them import them when read)."""
+    import sys
     import typing
 
     from mapper import spark
+    from mapper.errors import AnnotatedModule
 
-    for obj in (mapper.ValueWarning, mapper.ColumnData, mapper.Batch, mapper.infer, spark.SparkMapping, spark.map_dataframe):
-        typing.get_type_hints(obj)
-    assert mapper.ValueWarning.severity == "warning"
+    assert _extras_a_fresh_import_of_mapper_imports() == []
+    objs: list[tuple[str, Any]] = []
+    for name in mapper.__all__:
+        obj = getattr(mapper, name)
+        if isinstance(obj, type):
+            objs += [(name, obj), *_public_callables(obj, name)]
+        elif inspect.isfunction(obj):
+            objs.append((name, obj))
+    objs += [("spark.SparkMapping", spark.SparkMapping), ("spark.map_dataframe", spark.map_dataframe)]
+    failed = []
+    for label, obj in objs:
+        try:
+            typing.get_type_hints(obj)
+        except Exception as exc:  # (every one named, not the first alone)
+            failed.append(f"{label}: {type(exc).__name__}: {exc}")
+    assert failed == [] and len(objs) > 200, (len(objs), failed)
+    pa, pd, pl = (pytest.importorskip(extra) for extra in ("pyarrow", "pandas", "polars"))
+    returns = [typing.get_type_hints(getattr(mapper.Batch, f"to_{to}"))["return"] for to in ("arrow", "pandas", "polars")]
+    assert returns == [pa.Table, pd.DataFrame, pl.DataFrame]
+    assert AnnotatedModule("mapper_no_such_extra").Table is typing.Any  # (an extra not installed)
+    assert typing.get_type_hints(mapper.Problem)["severity"] == typing.Literal["error", "warning", "note"]
+    assert typing.get_type_hints(mapper.Report)["failed"] is array and mapper.ValueWarning.severity == "warning"
+    # (a renamed class's annotations are read in its module: a name the module mapper has too (a
+    # pathlib.Path would meet mapper.Path there) means what it means where it is written)
+    for name in mapper.__all__:
+        cls = getattr(mapper, name)
+        hints = typing.get_type_hints(cls) if isinstance(cls, type) else {}
+        for attr, hint in vars(cls).get("__annotations__", {}).items() if hints else ():
+            if isinstance(hint, typing.ForwardRef):  # (Table's, kept in mapper.table, are strings)
+                assert hints[attr] == eval(hint.__forward_arg__, dict(vars(sys.modules[hint.__forward_module__])), dict(vars(cls))), (name, attr)
 
 
 def test_what_the_public_calls_give_and_take_is_named_by_mapper() -> None:
