@@ -58,6 +58,7 @@ __all__ = [
     "check_sink_name",
     "go_fold",
     "json_type",
+    "name_refused",
     "near_miss",
     "show_json",
     "split_pointer",
@@ -519,13 +520,20 @@ _STORED_SINK = contextvars.ContextVar("mapper_stored_sink", default=False)
 @contextlib.contextmanager
 def stored_sink_names() -> Iterator[None]:
     """Within it, a column name FeatureBase refuses is a warning: the sink a batch file holds
-    (``read_batch``) was written by a mapper that took such names, or from a Sink built in
-    Python (whose names are taken as they are); the file's columns are read by them."""
+    (``read_batch``) was written by a mapper that took such names (from a definition, or from a
+    Sink built in Python before compiling checked its names); the file's columns are read by them."""
     token = _STORED_SINK.set(True)
     try:
         yield
     finally:
         _STORED_SINK.reset(token)
+
+
+def name_refused(name: str, ctype: Any) -> bool:
+    """Whether FeatureBase's name rule refuses ``name`` as the column of an entry of type ``ctype``
+    (said by :func:`check_column_names`): a recordTime entry names the record's time, not a
+    FeatureBase column (the UI form calls it _timeQuantum)."""
+    return not COLUMN_NAME_RE.fullmatch(name) and ctype != "recordTime"
 
 
 def check_column_names(ck: Checker, entries: Entries, key: str | None) -> bool:
@@ -575,8 +583,7 @@ def check_entry(
     elif not isinstance(name, str) or not name:
         ck.error(at("name"), "wrong-type", f"the column name must be a non-empty string, not {ck.show(name)}")
         ok = False
-    elif not COLUMN_NAME_RE.fullmatch(name) and entry.get("type") != "recordTime":
-        # (a recordTime entry names the record's time, not a FeatureBase column: the UI form calls it _timeQuantum)
+    elif name_refused(name, entry.get("type")):
         if ck.said_as_unicode(at("name"), name):
             pass  # (said there: invalid-unicode)
         elif refused is not None:

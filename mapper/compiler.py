@@ -37,6 +37,7 @@ from .checks import Checker, ConfigKeyWhere, check_config
 from .errors import SURROGATE, DefinitionError, OptionError, PathSyntaxError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
 from .model import CONFIG_ATTRS, MISSING, Column, ColumnConfig, Sink
 from .paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
+from .sink import built_name_problems
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
 from .types import TYPES, ColumnType, column_type, type_set
@@ -964,8 +965,10 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
         error("/allow_missing_fields", f"allow_missing_fields must be True or False, not {preview(repr(sink.allow_missing_fields))}")
     types: dict[str, str] = {}
     places: dict[str, int] = {}
+    pointers: list[str] = []
     for place, c in enumerate(sink.columns):
         at = c.pointer if isinstance(c.pointer, str) else f"/definition/{place}"  # (a pointer that is no str, None: the error's own text raised a TypeError)
+        pointers.append(at)
         if c.index != place:  # (the compiled columns are looked up by index: another's type, or an IndexError)
             error(at, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
         if not isinstance(c.name, str) or not c.name:  # (before it is looked up: a list's is a TypeError)
@@ -987,6 +990,9 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error(f"{at}/path", "the path has neither keys nor an expression")
         elif keys is not None and not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
             error(f"{at}/path", "the path's keys must be a non-empty tuple of str")
+    if not sink._checked:  # (names FeatureBase refuses: the endpoint would refuse the sink, as load_sink does)
+        for p in built_name_problems(sink, pointers):
+            problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))
     if (sink.id_field is None) == (sink.primary_key_fields is None):
         error("", "give exactly one of id_field and primary_key_fields")
     elif sink.id_field is not None:

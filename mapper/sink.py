@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, Union
 from .checks import (
     TIME_KEYS,
     Checker,
+    Entries,
     Escaped,
     LongFloat,
     LongInteger,
@@ -41,7 +42,9 @@ from .checks import (
     check_sink_name,
     go_fold,
     json_type,
+    name_refused,
     near_miss,
+    split_pointer,
 )
 from .errors import (
     FILE_NAME_RULE,
@@ -928,7 +931,8 @@ def _check_schema_parts(
         if check_column_names(ck, entries, _unstored_key(id_field, pk_fields, entries.named)):
             columns = None
         check_paths(ck, checked)
-    reserved = (id_field is not None or pk_fields is not None) and _stores_reserved_id(ck, checked, id_field, pk_fields, definition_where)
+    named = [(definition_where + (c.index, "name"), c.name) for c in checked]
+    reserved = (id_field is not None or pk_fields is not None) and _stores_reserved_id(ck, named, id_field, pk_fields)
     if reserved or columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
     sink = Sink(
@@ -1092,20 +1096,42 @@ def _unstored_key(id_field: str | None, pk_fields: tuple[str, ...] | None, named
     return None
 
 
-def _stores_reserved_id(
-    ck: Checker, checked: list[Any], id_field: str | None, pk_fields: tuple[str, ...] | None, definition_where: tuple[str | int, ...]
-) -> bool:
-    """Whether a stored column is named ``_id`` (an error): the table's record identity, which it
-    would write over. The identity's own column is not stored (an id_field, or a single primary
-    key), so it may have that name. Checked on the entries that check, whatever else is wrong."""
+def _stores_reserved_id(ck: Checker, named: list[tuple[tuple[str | int, ...], str]], id_field: str | None, pk_fields: tuple[str, ...] | None) -> bool:
+    """Whether a stored column is named ``_id`` (an error at the name's place, ``named``: (place,
+    name) of each column): the table's record identity, which it would write over. The
+    identity's own column is not stored (an id_field, or a single primary key), so it may have
+    that name. Checked on the entries that check, whatever else is wrong."""
     key = id_field if id_field is not None else (pk_fields[0] if pk_fields is not None and len(pk_fields) == 1 else None)
-    for c in checked:
-        if c.name == "_id" and c.name != key:
+    for where, name in named:
+        if name == "_id" and name != key:
             ck.error(
-                definition_where + (c.index, "name"),
+                where,
                 "reserved-name",
                 "_id is the record's identity in the table (what id_field / primary_key_fields make): "
                 "a stored column cannot have that name; name it otherwise, or make it the identity",
             )
             return True
     return False
+
+
+def built_name_problems(sink: Sink, pointers: list[str]) -> list[Problem]:
+    """The errors of the column names of a Sink built in Python (its columns' places ``pointers``),
+    by the rules load_sink applies to a definition's: FeatureBase's name rule where the column is
+    stored (:func:`check_column_names`), and no stored ``_id`` (:func:`_stores_reserved_id`). A
+    name that is no str, and an identity that names no column, are the caller's to say."""
+    ck = Checker()
+    entries = Entries(columns=[], ok=True, named={})
+    named: list[tuple[tuple[str | int, ...], str]] = []
+    for place, c in enumerate(sink.columns):
+        if isinstance(c.name, str) and c.name:
+            entries.named.setdefault(c.name, ([], c.type if isinstance(c.type, str) else None))[0].append(place)
+            named.append(((place, "name"), c.name))
+            if name_refused(c.name, c.type):
+                entries.refused.append((place, (place, "name"), c.name))
+    id_field = sink.id_field if isinstance(sink.id_field, str) else None
+    keys = sink.primary_key_fields
+    pk_fields = tuple(keys) if id_field is None and isinstance(keys, (tuple, list)) and all(isinstance(k, str) for k in keys) else None
+    check_column_names(ck, entries, _unstored_key(id_field, pk_fields, entries.named))
+    if id_field is not None or pk_fields is not None:
+        _stores_reserved_id(ck, named, id_field, pk_fields)
+    return [replace(p, pointer=f"{pointers[int(split_pointer(p.pointer)[0])]}/name") for p in ck.problems if p.severity == "error"]

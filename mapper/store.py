@@ -521,7 +521,7 @@ class Store:
         if m is None:
             info = self.sink(sink_id)
             try:
-                with stored_sink_names():  # (a sink stored by a mapper that took names FeatureBase refuses, or made from a Sink built in Python)
+                with stored_sink_names():  # (a sink stored by a mapper that took names FeatureBase refuses, from a definition or a Sink built in Python)
                     sink = load_sink(info.definition)
             except MapperError as exc:
                 lines = str(exc).splitlines()

@@ -1738,7 +1738,7 @@ def _batch_of(
     "failed_records"}``, :data:`mapper.batch.RECORDS_KEY`), None when it says nothing: its
     report's counts (:func:`_counts`; ``shown``, the file as the note then names it)."""
     on_error, strict = _mapped(mapped)
-    with stored_sink_names():  # (names FeatureBase refuses, as a Sink built in Python has them: read by them)
+    with stored_sink_names():  # (names FeatureBase refuses, as an earlier mapper's file has them: read by them)
         sink = load_sink(sink_body)
     if not isinstance(rows, int) or len(ids) == len(record_index) != rows:
         raise ValueError(f"it says {rows!r} rows but holds {len(ids)} ids and {len(record_index)} record indexes")
@@ -2138,7 +2138,7 @@ def _read_arrow(name: str, parquet: bool) -> Batch:
     if b"mapper.sink" not in meta:
         raise ValueError("its schema metadata holds no sink (not written by mapper map)")
     body = _metadata_json(meta, b"mapper.sink", "the sink")
-    with stored_sink_names():  # (names FeatureBase refuses, as a Sink built in Python has them: read by them)
+    with stored_sink_names():  # (names FeatureBase refuses, as an earlier mapper's file has them: read by them)
         sink = load_sink(body)
     # mapper's own fields: named in the metadata (a column may own the usual name), else by convention
     fields = _metadata_json(meta, b"mapper.fields", "the names of mapper's fields") if b"mapper.fields" in meta else {}
