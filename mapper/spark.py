@@ -257,11 +257,14 @@ class _Plan:
 
 
 class _Worker:
-    """A compiled sink and its output layout: built once per Python process and definition."""
+    """A compiled sink and its output layout: built once per Python process and definition.
 
-    def __init__(self, definition: str):
+    Compiled from ``definition`` (the POST body's JSON, as each task receives it), or from
+    ``sink``, its Sink, when the driver has just loaded it (see :func:`_driver_worker`)."""
+
+    def __init__(self, definition: str, sink: Sink | None = None):
         self.pa, self.pc = _modules("mapper.spark")
-        self.mapper = compile_sink(json.loads(definition))
+        self.mapper = compile_sink(sink if sink is not None else json.loads(definition))
         self.layout = _layout(self.mapper, self.pa)
         self.names = np.array([o.source for o in self.layout if o.kind == "column"], dtype=object)
         self.errors_type = _errors_type(self.pa)
@@ -474,10 +477,10 @@ _WORKERS: dict[str, _Worker] = {}
 STATS = {"compiled": 0, "batches": 0}
 
 
-def _worker_for(key: str, definition: str) -> _Worker:
+def _worker_for(key: str, definition: str, sink: Sink | None = None) -> _Worker:
     worker = _WORKERS.get(key)
     if worker is None:
-        worker = _WORKERS[key] = _Worker(definition)
+        worker = _WORKERS[key] = _Worker(definition, sink)
         STATS["compiled"] += 1
     return worker
 
@@ -622,7 +625,7 @@ def map_dataframe(
     loaded = load_sink(sink)
     if allow_missing_fields is not None and allow_missing_fields != loaded.allow_missing_fields:
         loaded = replace(loaded, allow_missing_fields=allow_missing_fields)
-    key, definition, worker = _driver_worker(loaded)
+    key, definition, worker = _driver_worker(loaded, just_loaded=not isinstance(sink, Sink))
 
     if not all(hasattr(df, attr) for attr in ("schema", "mapInArrow")):  # (a pandas DataFrame, None: an AttributeError before)
         raise OptionError(f"df must be a Spark DataFrame (e.g. spark.read.text(...)), not {type(df).__module__}.{type(df).__qualname__}")
@@ -703,20 +706,25 @@ def _shadowed_text(df: Any, name: str, text: bool) -> str:
     )
 
 
-def _driver_worker(loaded: Sink) -> tuple[str, str, _Worker]:
-    """The sink's key, its definition text and the driver's worker: the layout, and the check that it compiles."""
+def _driver_worker(loaded: Sink, just_loaded: bool = False) -> tuple[str, str, _Worker]:
+    """The sink's key, its definition text and the driver's worker: the layout, and the check that
+    the definition the tasks receive (its POST body) compiles. ``just_loaded``: ``loaded`` is what
+    load_sink made of a definition (a file, text, a dict; not a Sink given, which may be one
+    built in Python, or a batch file's that holds names only a stored sink may have), whose
+    POST body loads back as the same sink (tests/test_spark.py: the trip to the workers): the
+    driver compiles it as it is, not checking the definition a second time from its body."""
     definition = json.dumps(loaded.to_body(), sort_keys=True, ensure_ascii=False)
     key = hashlib.sha256(definition.encode("utf-8")).hexdigest()
-    return key, definition, _worker_for(key, definition)
+    return key, definition, _worker_for(key, definition, loaded if just_loaded else None)
 
 
-def check_sink_columns(loaded: Sink, inputs: Sequence[str] = ()) -> None:
+def check_sink_columns(loaded: Sink, inputs: Sequence[str] = (), just_loaded: bool = False) -> None:
     """An :class:`~mapper.errors.OptionError` when a column mapper adds for a mapped row
     clashes with another output column (a sink column ``_missing``, a recordTime ``x``
     beside a column ``x__ns``) or with an input column (``inputs``) that rides along: as
     :func:`map_dataframe` finds it, but without Spark (``mapper spark-validate`` checks it
-    before the JVM starts: it was said ~10 s later)."""
-    _key, _definition, worker = _driver_worker(loaded)
+    before the JVM starts: it was said ~10 s later). ``just_loaded``: as :func:`_driver_worker`'s."""
+    _key, _definition, worker = _driver_worker(loaded, just_loaded)
     _check_unique(_output_names(list(inputs), worker.layout))
 
 
@@ -952,6 +960,8 @@ def validate_files(
     staging = _join_path(output, _staging_name())
     staged_mapped, staged_refused = _join_path(staging, "mapped"), _join_path(staging, "refused")
     loaded = load_sink(sink)
+    if allow_missing_fields is None:  # (map_dataframe, given this Sink, finds it compiled: the definition checked once)
+        _driver_worker(loaded, just_loaded=not isinstance(sink, Sink))
     taken = [c.name for c in loaded.columns]
     file_column = _free_name(FILE_COLUMN, taken)  # never a sink column's name (a sink may have a "file")
     block_column, row_column = _free_name(BLOCK_COLUMN, taken), _free_name(ROW_COLUMN, taken)
@@ -1779,7 +1789,9 @@ def cmd_spark_validate(args: argparse.Namespace) -> int:
         paths = check_inputs(args.paths, notes)
         check_output(args.output)
         check_output_apart(args.output, args.paths)
-        check_sink_columns(sink)  # (the file column rides along under a name no sink column has)
+        # (the file column rides along under a name no sink column has; the sink, just loaded from
+        # its file, is compiled as it is: the job's map_dataframe finds it compiled, not checked again)
+        check_sink_columns(sink, just_loaded=True)
         _check_java()
         local_out = _local_path(args.output)
         if local_out is not None and not args.overwrite:  # now, not once the JVM is up (~20 s later)

@@ -462,10 +462,17 @@ def test_options_are_checked_before_any_job(spark: Any) -> None:
 # mapper spark-validate
 
 
-def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, capsys: Any) -> None:
+def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
     import pyarrow.parquet as pq
 
+    import mapper.spark as ms
+    from mapper import sink as sink_module
     from mapper.cli import main
+
+    checks: list[Any] = []  # (the sink's definition is checked once in this process, the driver: the workers are others)
+    check = sink_module._check_document
+    monkeypatch.setattr(sink_module, "_check_document", lambda *args, **kw: checks.append(args[1]) or check(*args, **kw))
+    monkeypatch.setattr(ms, "_WORKERS", {})
 
     data = gen.generate(2499, "bad")
     data += data.split(b"\n", 1)[0].replace(b", ", b",\r", 1) + b"\n"  # a bare CR is JSON whitespace, not a line end
@@ -482,6 +489,7 @@ def test_spark_validate_writes_parquet_and_ndjson(spark: Any, tmp_path: Path, ca
     out = tmp_path / "out"
     code = main(["spark-validate", str(sink), str(records), str(odd), "-o", str(out), "-q"])
     printed = capsys.readouterr().out
+    assert len(checks) == 1
     want = mapper.compile_sink(gen.SINK).map(data, on_error="skip")
     refused = len(want.report.rejected)
     assert code == 1 and refused > 0
@@ -1032,6 +1040,41 @@ def no_spark(monkeypatch: Any) -> None:
 
     monkeypatch.setattr(mapper.spark, "_session", refuse)
     monkeypatch.setattr(mapper.spark, "_check_java", lambda: None)  # (these run without Java too; its own test below)
+
+
+def test_spark_validate_checks_the_sink_once_in_the_driver(tmp_path: Path, monkeypatch: Any) -> None:
+    """Without a JVM (the job faked, up to the DataFrame): the sink's file was checked when
+    loaded, then the driver compiled its POST body, the definition the tasks receive, and so
+    checked it again; map_dataframe, given a definition, likewise. (The whole run, with Spark:
+    test_spark_validate_writes_parquet_and_ndjson.)"""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: spark-validate stops at the missing extra")
+    pytest.importorskip("pandas", reason="pandas is not installed: spark-validate stops at the missing extra")
+    import mapper.spark as ms
+    from mapper import sink as sink_module
+    from mapper.cli import main
+
+    checks: list[Any] = []
+    check = sink_module._check_document
+    monkeypatch.setattr(sink_module, "_check_document", lambda *args, **kw: checks.append(args[1]) or check(*args, **kw))
+    monkeypatch.setattr(ms, "_WORKERS", {})  # (compiled by other tests: nothing to check)
+
+    def validate_files(_spark: Any, sink: mapper.Sink, *_args: Any, **_kwargs: Any) -> Any:
+        with pytest.raises(mapper.OptionError, match="df must be a Spark DataFrame"):  # (what the job does with the sink in the driver)
+            ms.map_dataframe(object(), sink)
+        return ms.ValidateCounts(3, 3, 0, {})
+
+    monkeypatch.setattr(ms, "_session", lambda *_args: argparse.Namespace(stop=lambda: None))
+    monkeypatch.setattr(ms, "_check_java", lambda: None)
+    monkeypatch.setattr(ms, "validate_files", validate_files)
+    assert main(["spark-validate", str(EXAMPLE_SINK), str(EXAMPLE_RECORDS), "-o", str(tmp_path / "out"), "-q"]) == 0
+    assert len(checks) == 1 and len(ms._WORKERS) == 1
+    with pytest.raises(mapper.OptionError, match="df must be a Spark DataFrame"):
+        ms.map_dataframe(object(), gen.SINK, allow_missing_fields=True)
+    assert len(checks) == 2 and len(ms._WORKERS) == 2
+    # a Sink given (it may hold names only a batch file's sink may have): its POST body is checked, as the tasks will
+    with pytest.raises(mapper.OptionError, match="df must be a Spark DataFrame"):
+        ms.map_dataframe(object(), mapper.load_sink(gen.SINK), allow_missing_fields=False)
+    assert len(checks) == 4
 
 
 def test_spark_validate_refuses_what_spark_would_misread(no_spark: None, tmp_path: Path, capsys: Any) -> None:
