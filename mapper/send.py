@@ -2026,7 +2026,8 @@ class SendRun:
             "prefix": state.get("prefix") if state is not None else None,
             # how the inputs are read: a position's record index means another record read another way
             "reading": self._reading(),
-            "in_flight": None,
+            # the body in flight when the run resumed stopped, while its records are not acknowledged again (_in_doubt)
+            "in_flight": state["in_flight"] if state is not None and not state.get("done") and resend_upto > start.index else None,
             "totals": self.totals.to_json(),
             "earlier_runs": earlier,
             "rejects": self._rejects_state(rejects),
@@ -2355,7 +2356,7 @@ class SendRun:
             return
 
         def mark() -> None:  # in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
-            self._state["in_flight"] = {"first": first.index, "last": last.index}
+            self._state["in_flight"] = {"first": first.index, "last": max(last.index, self._resend_upto)}  # (and the rest of one in doubt)
             self.checkpoint.save(self._state)
 
         self._sending, self._body_retries = (self.totals.bodies + 1, first.index, last.index), 0
@@ -2367,7 +2368,7 @@ class SendRun:
             if maybe_stored is None:  # (a Ctrl-C as send started or returned, an answer it could not read, the mark unsaved: was a request begun?)
                 maybe_stored = self.sender.requests_begun() != begun
             if not maybe_stored:  # nothing of it was sent, or every attempt was answered "not stored"
-                self._state["in_flight"] = None  # (a resume sends it again, not as a re-send)
+                self._state["in_flight"] = self._in_doubt(first.index - 1)  # (a resume sends it again, not as a re-send)
             else:  # (counted nowhere: the stop says so, or its records were in no total and no message)
                 self.in_doubt = (self._sending[0], first.index, last.index, body.count)
             raise
@@ -2375,6 +2376,15 @@ class SendRun:
         # dead letters and the checkpoint after them are written together (a SIGTERM waits)
         with uninterrupted():
             self._account(body, ack, first, last)
+
+    def _in_doubt(self, after: int) -> dict[str, int] | None:
+        """The checkpoint's ``in_flight`` when no body of this run is: the records after run index ``after``
+        of the body in flight when the run it resumes stopped (they may have been stored then), until
+        they are acknowledged again. Cleared, a resume stopped again before that (a refusal, 503s past
+        the retries, a Ctrl-C) had the next one send them uncounted as re-sent."""
+        if self._resend_upto <= after:
+            return None
+        return {"first": after + 1, "last": self._resend_upto}
 
     def _acknowledged(self, last: int) -> None:
         while self._unacked and self._unacked[0] <= last:
@@ -2405,7 +2415,7 @@ class SendRun:
         elif self._resend_upto >= first.index:
             t.resent += sum(1 for p in body.tags if p.index <= self._resend_upto)
         self._place(last)
-        self._state["in_flight"] = None
+        self._state["in_flight"] = self._in_doubt(last.index)
         self._tick()
         self._state["totals"] = t.to_json()
         self._state["rejects"] = self._rejects_state(self._rejects_abs)
