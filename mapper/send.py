@@ -1137,12 +1137,20 @@ def read_records(
                 else _plain(fi, fh, input_format, resume, index, notices, heads, hold_cut and regular and fi == len(names) - 1)
             )
             group: list[tuple[bytes | None, Position, NotARecord]] = []
-            for item in source:
-                group.append(item)
-                index = item[1].index + 1
-                if len(group) >= _GROUP:
+            try:
+                for item in source:
+                    group.append(item)
+                    index = item[1].index + 1
+                    if len(group) >= _GROUP:
+                        yield group
+                        group = []
+            except InputError:
+                # (the input cannot be read on, a gzip cut short: the records read before it are judged and sent
+                # first, as the run promises; they were dropped with their group, and a resume of the same file
+                # stopped at the same place, so they were never sent)
+                if group:
                     yield group
-                    group = []
+                raise
             if ends is not None and regular:
                 ends[fi] = fh.tell()  # (read to its end: what was appended after this is not read)
             if group:

@@ -5,6 +5,7 @@ Fake endpoints are the raw socket server of test_send_faults (127.0.0.1); every 
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 from typing import Any
@@ -16,7 +17,7 @@ import mapper
 
 
 def _run(url: str, records: Any, checkpoint: Any, retries: int = 1, body: int = 20) -> mapper.send.SendRun:
-    sender = mapper.Sender(url, retries=retries, sleep=lambda _s: None, body_records=body)
+    sender = mapper.Sender(url, retries=retries, sleep=lambda _s: None, body_records=body, records_per_s=1e6, bytes_per_s=1e9)  # (no pacing waits)
     return mapper.send.SendRun(
         mapper.Batcher(mapper.load_sink(SINK), max_records=body), sender, [str(records)], checkpoint=mapper.send.Checkpoint(str(checkpoint))
     )
@@ -63,3 +64,37 @@ def test_a_resume_stopped_again_before_the_old_in_flight_body_is_taken_keeps_it_
         t = last.run()
         last.sender.close()
     assert t.stored == t.sent == 40 and t.resent == 20
+
+
+def test_an_input_that_cannot_be_read_on_sends_every_record_read_before_it(tmp_path, monkeypatch):
+    # a gzip cut short (a log copied while written, a disk error) stops the run "after what was read
+    # before it is sent" (docs/send-serve.md): the records read since the last group of 2,000 were
+    # dropped with the error, never sent, and the checkpoint placed before them; a resume of the same
+    # file stopped at the same place, so they were never sent at all, though readable
+    monkeypatch.setattr(mapper.send, "_GROUP", 150)
+    monkeypatch.setattr(mapper.send, "_BLOCK", 2048)
+    plain = write_records(tmp_path / "r.ndjson", 600).read_bytes()  # (some 190 KB: past the 64 KiB head)
+    data = gzip.compress(plain)
+    cut = tmp_path / "r.ndjson.gz"
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    fh = mapper.engine.reader.open_input(str(cut))
+    readable = []
+    with pytest.raises(mapper.errors.InputError):
+        for text, _pos, _problem in mapper.send._plain(0, fh, "auto", mapper.send.Resume(), 0, None, None):
+            readable.append(json.loads(text)["id"])
+    fh.close()
+    assert len(readable) % 150 and len(readable) > 150  # (the cut falls inside a group)
+    checkpoint = tmp_path / "c.json"
+    with endpoint(lambda conn, _h, body, _n: answer(conn, 200, success(body))) as fake:
+        run = _run(fake.url, cut, checkpoint, body=100)
+        with pytest.raises(mapper.send.InputStopped, match="cannot read"):
+            run.run()
+        run.sender.close()
+        assert json.loads(checkpoint.read_text())["position"]["index"] == len(readable) - 1
+        again = _run(fake.url, cut, checkpoint, body=100)  # (the same file: it stops where it did, having nothing more to send)
+        with pytest.raises(mapper.send.InputStopped, match="cannot read"):
+            again.run()
+        again.sender.close()
+        arrived = fake.ids()
+    assert sorted(arrived) == sorted(readable) and run.totals.stored == run.totals.records == len(readable)
+    assert again.totals.stored == again.totals.records == len(readable)
