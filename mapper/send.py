@@ -2071,6 +2071,11 @@ class SendRun:
         self._t0, self._base_seconds = time.monotonic(), self.totals.seconds
         try:
             try:
+                if self.read_on is not None and self.rejects is not None and self.sender is not None:
+                    # a new run's dead letters start where the file ends now, said before one is written: a run killed
+                    # after writing one and before its first save left the checkpoint marked done, and the next run,
+                    # reading on again, appended the same letters a second time (a resume cuts them back)
+                    self.checkpoint.save(self._state)
                 hold_cut = self.sender is not None and self.checkpoint.path is not None  # (a next run reads a held line again)
                 for group in read_records(self.names, self.input_format, read_from, self.notices, self.records_path, self.heads, hold_cut, self._ends):
                     self._judge(group)

@@ -98,3 +98,53 @@ def test_an_input_that_cannot_be_read_on_sends_every_record_read_before_it(tmp_p
         arrived = fake.ids()
     assert sorted(arrived) == sorted(readable) and run.totals.stored == run.totals.records == len(readable)
     assert again.totals.stored == again.totals.records == len(readable)
+
+
+class _Killed(BaseException):
+    """The process killed (SIGKILL): nothing of the run's own runs after it."""
+
+
+def test_a_read_on_run_killed_after_writing_a_dead_letter_does_not_leave_it_to_be_written_twice(tmp_path, monkeypatch):
+    # a cron run reading on from a checkpoint marked done (a log grown since) writes a refusal's dead
+    # letter as soon as no record to be acknowledged comes before it; killed then, before its first
+    # checkpoint save, it left the checkpoint marked done: the next run, a new run again, appended to
+    # the letters as it found them, and the same record had two dead letters (counted once)
+    log, checkpoint, rejects = tmp_path / "log.ndjson", tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    good = json.loads(write_records(tmp_path / "seed.ndjson", 1).read_text())
+    bad = {**good, "id": "bad", "data": {**good["data"], "altitude": "high"}}
+    log.write_text(json.dumps({**good, "id": "r0"}) + "\n")
+
+    def run() -> mapper.send.SendRun:
+        sender = mapper.Sender(fake.url, retries=0, sleep=lambda _s: None, records_per_s=1e6, bytes_per_s=1e9)
+        return mapper.send.SendRun(
+            mapper.Batcher(mapper.load_sink(SINK)), sender, [str(log)], checkpoint=mapper.send.Checkpoint(str(checkpoint)), rejects=str(rejects)
+        )
+
+    with endpoint(lambda conn, _h, body, _n: answer(conn, 200, success(body))) as fake:
+        first = run()
+        first.run()
+        first.sender.close()
+        assert json.loads(checkpoint.read_text())["done"] and rejects.read_bytes() == b""
+        with log.open("a") as fh:
+            fh.write(json.dumps(bad) + "\n" + json.dumps({**good, "id": "r2"}) + "\n")
+        real = mapper.send._DeadLetters.write
+
+        def killed_after(self: Any, letters: list[dict[str, Any]]) -> None:
+            real(self, letters)
+            if letters:
+                raise _Killed
+
+        monkeypatch.setattr(mapper.send._DeadLetters, "write", killed_after)
+        killed = run()
+        with pytest.raises(_Killed):
+            killed.run()
+        killed.sender.close()
+        killed.checkpoint.release()
+        monkeypatch.setattr(mapper.send._DeadLetters, "write", real)
+        assert len(rejects.read_text().splitlines()) == 1  # (written before the kill)
+        again = run()
+        t = again.run()
+        again.sender.close()
+    letters = [json.loads(x) for x in rejects.read_text().splitlines()]
+    assert [json.loads(d["raw"])["id"] for d in letters] == ["bad"]
+    assert (t.records, t.refused_prevalidation, t.stored) == (2, 1, 1)
