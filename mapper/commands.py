@@ -880,7 +880,11 @@ def cmd_map(args: argparse.Namespace) -> int:
     try:
         style = _report_style(args)
         writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
-        result = stream_batch(args, output=True, writer=writer)
+        try:
+            result = stream_batch(args, output=True, writer=writer)
+        except BaseException:  # (a sink refused, an option, Ctrl-C before any record: a FIFO's reader is given its end of file, not left waiting)
+            writer.abort()
+            raise
     except _UsageExit:
         return EXIT_USAGE
     except MapperError as exc:

@@ -903,9 +903,18 @@ def _check_batch(batch: Any, shown: str) -> None:
 def write_ndjson(batch: Batch, out: str | os.PathLike[str]) -> None:
     """Canonical rows, one JSON object per line."""
     out = _out_name(out)
-    writer = NdjsonWriter(out)
-    writer.write(batch)
-    writer.close()
+    _written(NdjsonWriter(out), batch)
+
+
+def _written(writer: BatchWriter, batch: Batch) -> None:
+    """``batch`` written by ``writer`` and kept; dropped if that fails, before a byte went
+    out too (a list given for a batch): a FIFO's reader is given its end of file, not left waiting."""
+    try:
+        writer.write(batch)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def npz_arrays(batch: Batch) -> dict[str, Any]:
@@ -1015,8 +1024,13 @@ def _offset_pieces(offsets: list[np.ndarray]) -> list[np.ndarray]:
 def write_npz(batch: Batch, out: str | os.PathLike[str]) -> None:
     """The batch as an ``.npz`` (a zip of ``.npy`` arrays, see :func:`npz_pieces`), whatever ``out``'s extension."""
     out = _out_name(out)
-    _check_batch(batch, shown_name(out))
-    pieces = npz_pieces([batch])
+    try:
+        _check_batch(batch, shown_name(out))
+        pieces = npz_pieces([batch])
+    except BaseException:  # (nothing opened yet: a FIFO's reader is given its end of file, not left waiting)
+        if out != "-" and _special(out) and not _null_device(out):
+            _end_unopened(out)
+        raise
     with atomic_output(out) as fh:
         _savez(fh, pieces)
 
@@ -1142,8 +1156,7 @@ def write_parquet(batch: Batch, out: str | os.PathLike[str]) -> None:
     check_output(out)
     writer = ArrowWriter(out, parquet=True)
     writer.whole = True
-    writer.write(batch)
-    writer.close()
+    _written(writer, batch)
 
 
 def write_arrow(batch: Batch, out: str | os.PathLike[str]) -> None:
@@ -1151,8 +1164,7 @@ def write_arrow(batch: Batch, out: str | os.PathLike[str]) -> None:
     out = _out_name(out)
     check_output(out)
     writer = ArrowWriter(out, parquet=False)
-    writer.write(batch)
-    writer.close()
+    _written(writer, batch)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1178,6 +1190,7 @@ class BatchWriter:
         self._file: AtomicFile | None = None
         self.fh: Any = None
         self._finished = False
+        self._ended = False  # kept or dropped: a later abort does nothing (a FIFO's reader is given one end of file)
         # standard output, a FIFO, a device: what was written cannot be taken back, so
         # nothing is written until the batch is known to be kept (NdjsonWriter.held, ArrowWriter.buffer)
         self.through = out == "-" or _special(out)  # written through, not to a temporary file renamed into place
@@ -1265,6 +1278,7 @@ class BatchWriter:
         """Keep the output, in a way that can be taken back (:meth:`AtomicFile.keep`): finished
         (:meth:`finish`), and renamed into place, the file it replaced held."""
         self.finish()
+        self._ended = True
         if self._file is not None:
             file, self._file = self._file, None
             return file.keep()
@@ -1273,6 +1287,11 @@ class BatchWriter:
         return Kept(None, None)  # (standard output: written through)
 
     def abort(self) -> None:
+        """Drop the output: nothing kept under its name; a FIFO or device nothing was written to
+        is opened and closed, its reader given its end of file. Once kept or dropped, nothing."""
+        if self._ended:
+            return
+        self._ended = True
         self._drop()
         if self._file is not None:
             file, self._file = self._file, None

@@ -1,0 +1,59 @@
+"""A code-reading review of the writers and of ``--workers N``: the faults it found, each pinned."""
+
+from __future__ import annotations
+
+import os
+import select
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mapper import cli, writers
+from mapper.errors import OutputError
+
+AIRCRAFT = Path(__file__).parent.parent / "examples" / "aircraft"
+
+
+def _hung_up(fd: int) -> bool:
+    """Whether a FIFO's reader (open non-blocking) was given its end of file: a writer opened it
+    and closed it (Linux says POLLHUP only once a writer has come; before, a blocking reader waits)."""
+    poll = select.poll()
+    poll.register(fd, select.POLLIN)
+    return any(events & select.POLLHUP for _fd, events in poll.poll(0))
+
+
+@pytest.fixture
+def fifo_reader(tmp_path: Path) -> Any:
+    """A FIFO named by each suffix asked for, with a reader waiting on it (non-blocking here)."""
+    opened: list[int] = []
+
+    def make(suffix: str) -> tuple[Path, int]:
+        fifo = tmp_path / f"out{len(opened)}{suffix}"
+        os.mkfifo(fifo)
+        opened.append(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        return fifo, opened[-1]
+
+    yield make
+    for fd in opened:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("suffix", [".ndjson", ".npz", ".parquet"])
+def test_map_failing_before_any_record_still_ends_a_fifo_outputs_reader(tmp_path: Path, fifo_reader: Any, suffix: str) -> None:
+    """``mapper map BAD_SINK IN -o FIFO``: the reader of the FIFO (``cat fifo``) waited for ever,
+    while a batch discarded (or an input failing) gives it its end of file."""
+    fifo, fd = fifo_reader(suffix)
+    records = tmp_path / "in.ndjson"
+    records.write_bytes((AIRCRAFT / "records.ndjson").read_bytes())
+    assert cli.main(["map", str(tmp_path / "no-such-sink.json"), str(records), "-o", str(fifo), "-q"]) == 2
+    assert _hung_up(fd), "the FIFO's reader was left waiting"
+    assert os.read(fd, 100) == b""
+
+
+@pytest.mark.parametrize("write", [writers.write_ndjson, writers.write_parquet, writers.write_arrow, writers.write_npz])
+def test_a_writer_refusing_what_it_is_given_still_ends_a_fifo_outputs_reader(fifo_reader: Any, write: Any) -> None:
+    fifo, fd = fifo_reader(".out")
+    with pytest.raises(OutputError, match="a batch is written"):
+        write([], str(fifo))
+    assert _hung_up(fd), "the FIFO's reader was left waiting"
