@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 from pathlib import Path
@@ -9,7 +10,9 @@ from typing import Any
 
 import pytest
 
+import mapper
 from mapper import cli, writers
+from mapper.engine import parallel
 from mapper.errors import OutputError
 
 AIRCRAFT = Path(__file__).parent.parent / "examples" / "aircraft"
@@ -57,3 +60,25 @@ def test_a_writer_refusing_what_it_is_given_still_ends_a_fifo_outputs_reader(fif
     with pytest.raises(OutputError, match="a batch is written"):
         write([], str(fifo))
     assert _hung_up(fd), "the FIFO's reader was left waiting"
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="workers need fork")
+def test_a_read_error_in_a_workers_range_is_an_input_error_naming_the_file_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk's read error (EIO) in a worker's range came back as "a worker process failed:
+    OSError: ..." and the worker's traceback; the caller's own range's, in no file's name."""
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"".join(b'{"id": "%d"}\n' % i for i in range(4000)))
+    real = os.pread
+
+    def failing(fd: int, n: int, at: int) -> bytes:
+        if at > 0:  # (past the first range: the worker's; the forked worker has this too)
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(fd, n, at)
+
+    monkeypatch.setattr(os, "pread", failing)
+    m = mapper.compile_sink({"definition": [{"name": "id", "path": ["id"], "type": "string"}], "primary_key_fields": ["id"], "allow_missing_fields": True})
+    with pytest.raises(mapper.InputError, match=f"cannot read {path}: Input/output error") as raised:
+        m.validate(path, workers=2)
+    assert "Traceback" not in str(raised.value)
+    with pytest.raises(mapper.InputError, match=f"cannot read {path}: Input/output error"):
+        parallel.FileRange(path, 100, 200).read()  # (the caller's own range too: said in no file's name)

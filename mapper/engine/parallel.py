@@ -295,7 +295,10 @@ class FileRange:
             st = os.fstat(self._fh.fileno())
             if self.ident is not None and ((st.st_dev, st.st_ino) != self.ident[:2] or st.st_size < self.end):
                 raise self._changed("another file, or a shorter one, is under its name now")
-        block = os.pread(self._fh.fileno(), want, self.pos)
+        try:
+            block = os.pread(self._fh.fileno(), want, self.pos)
+        except OSError as exc:  # (a disk's EIO: said naming the file, as an input's fault, not as a worker's traceback)
+            raise InputError(f"cannot read {shown_name(self.path)}: {exc.strerror or exc}") from None
         if len(block) < want:
             raise self._changed(f"it ended at byte {self.pos + len(block):,}, in a range cut up to byte {self.end:,}")
         self.pos += len(block)
