@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import select
+import signal
+import struct
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +85,28 @@ def test_a_read_error_in_a_workers_range_is_an_input_error_naming_the_file_not_a
     assert "Traceback" not in str(raised.value)
     with pytest.raises(mapper.InputError, match=f"cannot read {path}: Input/output error"):
         parallel.FileRange(path, 100, 200).read()  # (the caller's own range too: said in no file's name)
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="workers need fork")
+@pytest.mark.parametrize("cut", [0, 10])
+def test_a_worker_killed_as_it_answers_is_said_so_naming_its_signal_and_leaves_no_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int) -> None:
+    """A worker killed (SIGKILL: the OOM killer's) with its answer part sent (a report that outgrew
+    the pipe) ended the run with multiprocessing's words, "got end of file during message"; killed
+    before a byte went, with "a worker process died without an answer", saying nothing of why."""
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"".join(b'{"id": "%d"}\n' % i for i in range(4000)))
+    me = os.getpid()
+    real = Connection.send
+
+    def send(self: Any, obj: Any) -> None:
+        if os.getpid() == me:
+            return real(self, obj)
+        os.write(self.fileno(), struct.pack("!i", 1000) + b"x" * cut)  # (a message of 1,000 bytes, cut short)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(Connection, "send", send)
+    m = mapper.compile_sink({"definition": [{"name": "id", "path": ["id"], "type": "string"}], "primary_key_fields": ["id"], "allow_missing_fields": True})
+    with pytest.raises(mapper.MapperError, match=r"a worker process died without a whole answer \(killed by SIGKILL") as raised:
+        m.map(path, workers=2)
+    assert "end of file during message" not in str(raised.value)
+    assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"psm_{me:x}_")]

@@ -990,8 +990,8 @@ def run_parallel_parts(
         for k, (_proc, conn) in enumerate(procs):
             try:
                 answer = conn.recv()
-            except EOFError:
-                raise MapperError("a worker process died without an answer") from None
+            except (EOFError, OSError):  # (OSError: multiprocessing's "got end of file during message", an answer cut short)
+                raise MapperError(f"a worker process died without a whole answer{_death(_proc)}; {ONE_PROCESS}") from None
             answered.add(k)
             if answer[0] == "input":
                 raise InputError(answer[1])
@@ -1045,6 +1045,23 @@ def run_parallel_parts(
         batches.append(batch)
         base += part.report.records
     return batches, merged
+
+
+def _death(proc: Any) -> str:
+    """How a worker that sent no whole answer ended, as a message says it: `` (killed by SIGKILL,
+    as the system kills a process when memory runs out)``, `` (exit status 1)``; "" if not seen to end soon."""
+    proc.join(timeout=5)  # (its end of the pipe closes as it dies: gone, or all but)
+    code = proc.exitcode
+    if code is None:  # pragma: no cover - a pipe closed by a process that lives on
+        return ""
+    if code >= 0:
+        return f" (exit status {code})"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:  # pragma: no cover - a signal Python does not name
+        name = f"signal {-code}"
+    oom = ", as the system kills a process when memory runs out" if -code == signal.SIGKILL else ""
+    return f" (killed by {name}{oom})"
 
 
 def reap(procs: list[Any]) -> None:
