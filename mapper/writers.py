@@ -1345,11 +1345,26 @@ class NdjsonWriter(BatchWriter):
     def _finish(self) -> None:
         fh = self._open()  # an empty batch still makes an (empty) file
         for text in self.held:
-            fh.write(text)
+            _write_whole(fh, text)
         self.held = []
 
     def _drop(self) -> None:
         self.held = []
+
+
+def _write_whole(fh: Any, data: bytes) -> None:
+    """Write all of ``data`` to ``fh``: standard output may be a raw file (``PYTHONUNBUFFERED=1``,
+    as many container images set it), whose write takes what it can (a full disk's last bytes,
+    a pipe's when a signal comes) and says how much; the rest was lost without a word. What
+    cannot be written at all raises, as the next write shows it (ENOSPC, EPIPE)."""
+    view = memoryview(data)
+    while view:
+        n = fh.write(view)
+        if n is None:  # (a raw file in non-blocking mode that took nothing)
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        if n >= len(view):  # (a buffered file takes all, or raises)
+            return
+        view = view[n:]
 
 
 def _row_text(row: dict[str, Any]) -> bytes:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import select
 import signal
 import struct
+import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -110,3 +112,33 @@ def test_a_worker_killed_as_it_answers_is_said_so_naming_its_signal_and_leaves_n
         m.map(path, workers=2)
     assert "end of file during message" not in str(raised.value)
     assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"psm_{me:x}_")]
+
+
+class _ShortWrites(io.RawIOBase):
+    """Standard output as ``PYTHONUNBUFFERED=1`` makes it (a raw file, as many container images
+    set it): a write may take fewer bytes than given (a full disk's last bytes, a signal), and
+    says how many it took."""
+
+    def __init__(self) -> None:
+        self.got = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        n = min(len(b), 100)
+        self.got += bytes(b[:n])
+        return n
+
+
+def test_rows_to_an_unbuffered_standard_output_are_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``map -o -`` under PYTHONUNBUFFERED=1 wrote each part's text with one call of the raw
+    file, and what it did not take was lost without a word (exit 0, "N rows written")."""
+    records = AIRCRAFT / "records.ndjson"
+    want = tmp_path / "rows.ndjson"
+    assert cli.main(["map", str(AIRCRAFT / "sink.json"), str(records), "-o", str(want), "-q"]) == 0
+    raw = _ShortWrites()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+    assert cli.main(["map", str(AIRCRAFT / "sink.json"), str(records), "-o", "-", "-q"]) == 0
+    assert len(want.read_bytes()) > 100
+    assert bytes(raw.got) == want.read_bytes()
