@@ -78,6 +78,7 @@ from .writers import (
     BatchWriter,
     RejectsWriter,
     check_output,
+    end_unwritten,
     keep_together,
     names_stdin,
     names_stdout,
@@ -533,6 +534,37 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
     batch returned is None: the writer is closed if the batch is accepted, aborted
     (nothing written under the output's name) if not.
     """
+    try:
+        compiled, inputs, options, parallel = _prepare_run(args, output)
+    except BaseException:  # (a FIFO for the refused records, not opened yet: its reader given its end of file, not left waiting)
+        if args.rejects:
+            end_unwritten(args.rejects)
+        raise
+    # The refused records' file is kept only with the rows (renamed into place with them, _write_all): a run
+    # that fails (exit 2) leaves both outputs as they were, not the new rows beside the old letters.
+    rejects = RejectsWriter(args.rejects) if args.rejects else None
+    ok = False
+    try:
+        if parallel:
+            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects)
+        else:
+            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects)
+        ok = True
+        return run
+    except ReaderGone:  # (the rows' reader went away: the verdict stands, and so do its refused records)
+        ok = True
+        raise
+    finally:
+        if writer is not None and not ok:
+            writer.abort()
+        if rejects is not None:
+            rejects.close(ok)
+
+
+def _prepare_run(args: argparse.Namespace, output: bool) -> tuple[Any, list[str], MapOptions, bool]:
+    """What :func:`stream_batch` checks and loads before any record is read: the outputs (each
+    writable, none an input), the sink compiled, the inputs, the options, and whether the run is
+    cut into ranges (``--workers N``)."""
     options = map_options(args)
     inputs = _inputs(args)
     stdin_once(inputs)
@@ -563,25 +595,7 @@ def stream_batch(args: argparse.Namespace, *, output: bool, writer: BatchWriter 
         parallel = why is None
         if why is not None and not args.quiet:
             print(f"mapper: --workers {options.workers}: {why}: mapping in one process", file=sys.stderr)
-    # The refused records' file is kept only with the rows (renamed into place with them, _write_all): a run
-    # that fails (exit 2) leaves both outputs as they were, not the new rows beside the old letters.
-    rejects = RejectsWriter(args.rejects) if args.rejects else None
-    ok = False
-    try:
-        if parallel:
-            run = _parallel_run(compiled, Path(inputs[0]), args, options, output, writer, rejects)
-        else:
-            run = _one_process_run(compiled, inputs, args, options, output, writer, rejects)
-        ok = True
-        return run
-    except ReaderGone:  # (the rows' reader went away: the verdict stands, and so do its refused records)
-        ok = True
-        raise
-    finally:
-        if writer is not None and not ok:
-            writer.abort()
-        if rejects is not None:
-            rejects.close(ok)
+    return compiled, inputs, options, parallel
 
 
 def _parallel_run(

@@ -69,6 +69,7 @@ __all__ = [
     "atomic_output",
     "keep_together",
     "check_output",
+    "end_unwritten",
     "npz_arrays",
     "npz_pieces",
     "names_stdout",
@@ -1027,9 +1028,8 @@ def write_npz(batch: Batch, out: str | os.PathLike[str]) -> None:
     try:
         _check_batch(batch, shown_name(out))
         pieces = npz_pieces([batch])
-    except BaseException:  # (nothing opened yet: a FIFO's reader is given its end of file, not left waiting)
-        if out != "-" and _special(out) and not _null_device(out):
-            _end_unopened(out)
+    except BaseException:
+        end_unwritten(out)
         raise
     with atomic_output(out) as fh:
         _savez(fh, pieces)
@@ -1298,6 +1298,13 @@ class BatchWriter:
             file.abort()
         elif self.stream and self.out != "-":
             _end_unopened(self.out)
+
+
+def end_unwritten(path: str) -> None:
+    """An output that will not be written (the run failed before it was opened): a FIFO's
+    reader is given its end of file, not left waiting for ever (``-`` and files: nothing to do)."""
+    if path != "-" and _descriptor(path) is None and _special(path) and not _null_device(path):
+        _end_unopened(path)
 
 
 def _end_unopened(path: str) -> None:

@@ -142,3 +142,16 @@ def test_rows_to_an_unbuffered_standard_output_are_written_whole(tmp_path: Path,
     assert cli.main(["map", str(AIRCRAFT / "sink.json"), str(records), "-o", "-", "-q"]) == 0
     assert len(want.read_bytes()) > 100
     assert bytes(raw.got) == want.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["map", "validate"])
+def test_a_run_failing_before_any_record_still_ends_a_fifo_of_refused_records(tmp_path: Path, fifo_reader: Any, command: str) -> None:
+    """``--rejects FIFO`` is opened once the sink is loaded: a run failing before (a sink refused)
+    left the FIFO's reader waiting for ever."""
+    fifo, fd = fifo_reader(".ndjson")
+    records = tmp_path / "in.ndjson"
+    records.write_bytes((AIRCRAFT / "records.ndjson").read_bytes())
+    rows = ["-o", str(tmp_path / "rows.ndjson")] if command == "map" else []
+    assert cli.main([command, str(tmp_path / "no-such-sink.json"), str(records), *rows, "--rejects", str(fifo), "-q"]) == 2
+    assert _hung_up(fd), "the FIFO's reader was left waiting"
+    assert not (tmp_path / "rows.ndjson").exists()
