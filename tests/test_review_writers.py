@@ -155,3 +155,25 @@ def test_a_run_failing_before_any_record_still_ends_a_fifo_of_refused_records(tm
     assert cli.main([command, str(tmp_path / "no-such-sink.json"), str(records), *rows, "--rejects", str(fifo), "-q"]) == 2
     assert _hung_up(fd), "the FIFO's reader was left waiting"
     assert not (tmp_path / "rows.ndjson").exists()
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="workers need fork")
+def test_a_worker_failing_as_it_writes_its_segment_leaves_no_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker interrupted (``kill -INT`` of it alone) as it wrote its segment said so, and the
+    segment it had made stayed in /dev/shm for good: the parent removes a segment only of a
+    worker it never heard from, and the worker removed it only on an OSError."""
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(b"".join(b'{"id": "%d"}\n' % i for i in range(4000)))
+    me = os.getpid()
+    real = os.pwrite
+
+    def pwrite(fd: int, data: Any, at: int) -> int:
+        if os.getpid() != me:
+            raise KeyboardInterrupt
+        return real(fd, data, at)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    m = mapper.compile_sink({"definition": [{"name": "id", "path": ["id"], "type": "string"}], "primary_key_fields": ["id"], "allow_missing_fields": True})
+    with pytest.raises(mapper.MapperError, match="a worker process failed: KeyboardInterrupt"):
+        m.map(path, workers=2)
+    assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"psm_{me:x}_")]

@@ -939,6 +939,7 @@ def run_parallel_parts(
     spools: list[Any] = []
 
     answered: set[int] = set()
+    taken: set[int] = set()
     held = _held_across_fork()
     frozen = _FROZEN.depth()
     try:  # (a fork that fails: the workers started are stopped, the objects thawed)
@@ -1001,6 +1002,7 @@ def run_parallel_parts(
                 raise MapperError(f"a worker process failed: {answer[1]}\n{answer[2]}")
             _status, payload, shm_name, spans, report, lines = answer
             columns, ids = _from_shared(payload, shm_name, spans)
+            taken.add(k)  # (its segment removed, its arrays mapped here)
             try:
                 conn.send("taken")  # the worker may end now
             except OSError:
@@ -1021,9 +1023,10 @@ def run_parallel_parts(
             conn.close()  # (a worker still waiting for its word ends at the EOF)
             if k in answered and ended is not None:  # it is ending now: the caller waits for it later
                 ended.append(proc)
-                continue
-            reap([proc])
-            if k not in answered:  # its segment, if it made one: sent, being written or not yet (the name is ours)
+            else:
+                reap([proc])
+            if k not in taken:  # its segment, if it made one (the name is ours): sent, being written or not yet (stopped
+                # and waited for first), or left by a failure as it was written (an answer said: it makes none after)
                 _unlink(names[k])
         _FROZEN.exit_from(frozen)
     merged = merge_reports(compiled, [p.report for p in parts], [p.lines for p in parts], options)
