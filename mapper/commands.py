@@ -867,9 +867,23 @@ def _report_style(args: argparse.Namespace) -> dict[str, Any]:
     return {"group": getattr(args, "group", "column"), "examples": examples, "inputs": len(_inputs(args))}
 
 
+@contextmanager
+def _unwritten_if_failing(*paths: str | None) -> Iterator[None]:
+    """Outputs not opened yet (``-o``, ``--rejects``) when what runs first fails (an option, the
+    output's format): a FIFO's reader is given its end of file, not left waiting for ever."""
+    try:
+        yield
+    except BaseException:
+        for path in paths:
+            if path:
+                end_unwritten(path)
+        raise
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        style = _report_style(args)
+        with _unwritten_if_failing(args.rejects):
+            style = _report_style(args)
         result = stream_batch(args, output=False)
     except _UsageExit:
         return EXIT_USAGE
@@ -892,8 +906,9 @@ def _print_validate(args: argparse.Namespace, result: Run, style: dict[str, Any]
 def cmd_map(args: argparse.Namespace) -> int:
     out = args.output
     try:
-        style = _report_style(args)
-        writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
+        with _unwritten_if_failing(out, args.rejects):
+            style = _report_style(args)
+            writer = open_writer(out)  # the format (and pyarrow, for .parquet/.arrow) checked before anything is read
         try:
             result = stream_batch(args, output=True, writer=writer)
         except BaseException:  # (a sink refused, an option, Ctrl-C before any record: a FIFO's reader is given its end of file, not left waiting)

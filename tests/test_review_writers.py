@@ -177,3 +177,25 @@ def test_a_worker_failing_as_it_writes_its_segment_leaves_no_segment(tmp_path: P
     with pytest.raises(mapper.MapperError, match="a worker process failed: KeyboardInterrupt"):
         m.map(path, workers=2)
     assert not [n for n in os.listdir("/dev/shm") if n.startswith(f"psm_{me:x}_")]
+
+
+@pytest.mark.parametrize(
+    ("command", "which", "suffix", "fault"),
+    [
+        ("map", "-o", ".xyz", []),  # (a format no extension says)
+        ("map", "-o", ".ndjson", ["--examples", "-1"]),
+        ("map", "--rejects", ".ndjson", ["--examples", "-1"]),
+        ("validate", "--rejects", ".ndjson", ["--examples", "-1"]),
+    ],
+)
+def test_a_run_refusing_its_options_still_ends_its_fifo_outputs_readers(
+    tmp_path: Path, fifo_reader: Any, command: str, which: str, suffix: str, fault: list[str]
+) -> None:
+    fifo, fd = fifo_reader(suffix)
+    records = tmp_path / "in.ndjson"
+    records.write_bytes((AIRCRAFT / "records.ndjson").read_bytes())
+    outputs = [which, str(fifo)]
+    if command == "map" and which != "-o":
+        outputs += ["-o", str(tmp_path / "rows.ndjson")]
+    assert cli.main([command, str(AIRCRAFT / "sink.json"), str(records), *outputs, *fault, "-q"]) == 2
+    assert _hung_up(fd), "the FIFO's reader was left waiting"
