@@ -834,14 +834,22 @@ def _complete_pair(marker: str) -> None:
     (:func:`_pair_state`: renamed already, or its temporary file and its path the files they were;
     else something wrote, edited or removed one since, and renaming the others alone would make a
     pair of two runs: nothing is renamed, the temporary files left to be removed as stale); then
-    its markers are removed."""
+    its markers are removed. A marker is obeyed only if it is this user's, and each file it says to
+    rename a temporary file of its output beside it (:func:`_own_temporary`), each marker it lists
+    one of theirs: planted in a directory open to others, it had this user's run move the
+    planter's file over any of this user's, and remove any file named ``*.mapper-pair``."""
     markers, paths = [marker], []
     try:
         with open(marker, "rb") as fh:
+            if not _this_users(os.fstat(fh.fileno())):  # (another user's, or planted: obeyed, it would move their files over this user's)
+                raise ValueError(marker)
             said = json.loads(fh.read().decode("utf-8", "surrogateescape"))
-        markers += [m for m in said["markers"] if isinstance(m, str) and m.endswith(_PAIR_SUFFIX) and m != marker]
-        paths = [o["path"] for o in said["outputs"] if isinstance(o["path"], str)]
-        states = [_pair_state(o) for o in said["outputs"]]
+        outputs = said["outputs"]
+        if not all(_own_temporary(o["temp"], o["path"]) for o in outputs):  # (each renamed within its directory, and only a temporary of its own)
+            raise ValueError(marker)
+        paths = [o["path"] for o in outputs]
+        markers += [m for m in said["markers"] if m != marker and any(_own_marker(m, path) for path in paths)]
+        states = [_pair_state(o) for o in outputs]
         if None not in states:
             for o in (o for o, state in zip(said["outputs"], states) if state == "pending"):
                 os.replace(o["temp"], o["path"])
@@ -853,6 +861,35 @@ def _complete_pair(marker: str) -> None:
     for path in paths:  # (what else the killed run left beside its outputs: the files it replaced, held; its markers
         # not read again: one that could not be removed, a directory read-only since, was completed for ever)
         _clean_stale(os.path.dirname(path) or ".", os.path.basename(path), pairs=False)
+
+
+def _this_users(st: os.stat_result) -> bool:
+    """Whether a file is this process's user's (where users are: a pair marker to be obeyed)."""
+    return not hasattr(os, "geteuid") or st.st_uid == os.geteuid()
+
+
+def _own_temporary(temp: Any, path: Any) -> bool:
+    """Whether ``temp``, as a pair marker says it, is a temporary file of output ``path``: beside
+    it, named as this module names them (:func:`_temp_name`), and this user's."""
+    if not isinstance(temp, str) or not isinstance(path, str) or os.path.dirname(temp) != os.path.dirname(path):
+        return False
+    named = re.escape(temp_stem(os.path.basename(path))) + f"(?:{OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_TMP_SUFFIX)
+    if re.fullmatch(named, os.path.basename(temp)) is None:
+        return False
+    try:
+        return _this_users(os.lstat(temp))
+    except FileNotFoundError:  # (renamed into place already: its path is judged by its identity, _pair_state)
+        return True
+    except OSError:
+        return False
+
+
+def _own_marker(marker: Any, path: str) -> bool:
+    """Whether ``marker``, as a pair marker lists it, is a pair marker of output ``path``: beside it, named as :func:`_pair_marker` names them."""
+    if not isinstance(marker, str) or os.path.dirname(marker) != os.path.dirname(path):
+        return False
+    named = re.escape(temp_stem(os.path.basename(path))) + f"(?:{OWNER.pattern})" + r"\.[0-9a-f]+" + re.escape(_PAIR_SUFFIX)
+    return re.fullmatch(named, os.path.basename(marker)) is not None
 
 
 def _none_kept(exc: OutputError, outputs: tuple[Keepable, ...], failed: Keepable, waiting: tuple[Keepable, ...], kept: list[tuple[Keepable, Kept]]) -> str:

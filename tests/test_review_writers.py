@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import select
 import signal
@@ -199,3 +200,44 @@ def test_a_run_refusing_its_options_still_ends_its_fifo_outputs_readers(
         outputs += ["-o", str(tmp_path / "rows.ndjson")]
     assert cli.main([command, str(AIRCRAFT / "sink.json"), str(records), *outputs, *fault, "-q"]) == 2
     assert _hung_up(fd), "the FIFO's reader was left waiting"
+
+
+def _plant_marker(directory: Path, outputs: list[tuple[Path, Path]], markers: list[Path] | None = None) -> Path:
+    """A pair marker beside ``directory/rows.ndjson``, as a killed run's (its owner judged gone by the test), naming ``outputs`` (temp, path)."""
+    marker = directory / f".rows.ndjson.flock.{'0' * 32}.0badc0de.mapper-pair"
+    entries = [{"temp": str(t), "path": str(p), "temp_id": writers._identity(str(t)), "was": writers._identity(str(p))} for t, p in outputs]
+    marker.write_text(json.dumps({"outputs": entries, "markers": [str(m) for m in [marker, *(markers or [])]]}))
+    return marker
+
+
+def test_a_pair_marker_renames_and_removes_only_its_outputs_temporaries_beside_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed run's pair marker was obeyed as it said: any file renamed over any other, any file
+    ending in .mapper-pair removed. Planted in a directory open to others (/tmp) beside an output
+    another user writes, it had that user's run move a file of the planter's over their own
+    (``~/.bashrc``). Now each output's temporary file must be one of its path's, beside it."""
+    monkeypatch.setattr(writers, "owner_gone", lambda *_: True)
+    shared, home, drop = tmp_path / "shared", tmp_path / "home", tmp_path / "drop"
+    for d in (shared, home, drop):
+        d.mkdir()
+    victim, payload, bystander = home / ".bashrc", drop / "payload", home / "notes.mapper-pair"
+    victim.write_text("mine")
+    payload.write_text("theirs")
+    bystander.write_text("kept")
+    _plant_marker(shared, [(payload, victim)], [bystander])
+    writers.clean_stale(str(shared / "rows.ndjson"))
+    assert victim.read_text() == "mine" and payload.read_text() == "theirs" and bystander.read_text() == "kept"
+    assert not [p.name for p in shared.iterdir()], "the marker itself is not left"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="gives a file to another user")
+def test_a_pair_marker_of_another_user_is_not_obeyed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(writers, "owner_gone", lambda *_: True)
+    rows = tmp_path / "rows.ndjson"
+    rows.write_text("this user's rows\n")
+    temp = tmp_path / f".rows.ndjson.flock.{'0' * 32}.12345678.mapper-tmp"
+    temp.write_text("another user's rows\n")
+    os.chown(temp, 4321, 4321)
+    marker = _plant_marker(tmp_path, [(temp, rows)])
+    os.chown(marker, 4321, 4321)
+    writers.clean_stale(str(rows))
+    assert rows.read_text() == "this user's rows\n"
