@@ -1933,6 +1933,8 @@ class SendRun:
     read_on: tuple[int, str] | None = None
     #: (body number, first and last record, records) of the body a stopped run may have had stored (its answer lost)
     in_doubt: tuple[int, int, int, int] | None = None
+    #: the body in doubt was answered, the run stopping before it was counted (a signal, its dead letters unwritten)
+    in_doubt_answered: bool = False
     #: the reader's notes on the inputs (an input whose format could not be told), each with its input's index
     notices: list[tuple[int, Notice]] = field(default_factory=list)
     #: the records are the array at these keys of each document (``--records-path``), or None
@@ -2373,22 +2375,28 @@ class SendRun:
             self.checkpoint.save(self._state)
 
         self._sending, self._body_retries = (self.totals.bodies + 1, first.index, last.index), 0
-        begun = self.sender.requests_begun()
+        begun, counted = self.sender.requests_begun(), self.totals.bodies
+        ack: Ack | None = None
         try:
             ack = self.sender.send(body, before_sending=mark)
+            # account: the body, its refusals, the pre-validation refusals before its end; the
+            # dead letters and the checkpoint after them are written together (a SIGTERM waits)
+            with uninterrupted():
+                self._account(body, ack, first, last)
         except (ServiceError, SendError, KeyboardInterrupt) as exc:  # (SendError: EndpointUnreachable, or the mark's save failing)
-            maybe_stored = getattr(exc, "maybe_stored", None)
+            if self.totals.bodies != counted:  # (accounted: a signal taken as the accounting ended, its checkpoint unsaved)
+                raise
+            maybe_stored = ack is not None or getattr(exc, "maybe_stored", None)
             if maybe_stored is None:  # (a Ctrl-C as send started or returned, an answer it could not read, the mark unsaved: was a request begun?)
                 maybe_stored = self.sender.requests_begun() != begun
             if not maybe_stored:  # nothing of it was sent, or every attempt was answered "not stored"
                 self._state["in_flight"] = self._in_doubt(first.index - 1)  # (a resume sends it again, not as a re-send)
             else:  # (counted nowhere: the stop says so, or its records were in no total and no message)
+                # (answered but not accounted: a Ctrl-C as the answer came, its dead letters unwritten (ENOSPC);
+                # the checkpoint keeps it in flight all the same, so the summary names it as a resume counts it)
                 self.in_doubt = (self._sending[0], first.index, last.index, body.count)
+                self.in_doubt_answered = ack is not None
             raise
-        # account: the body, its refusals, the pre-validation refusals before its end; the
-        # dead letters and the checkpoint after them are written together (a SIGTERM waits)
-        with uninterrupted():
-            self._account(body, ack, first, last)
 
     def _in_doubt(self, after: int) -> dict[str, int] | None:
         """The checkpoint's ``in_flight`` when no body of this run is: the records after run index ``after``
@@ -2693,10 +2701,12 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
         if run is not None and run.in_doubt is not None:
             number, first, last, count = run.in_doubt
             again = "a resume sends them again, counted re-sent" if args.checkpoint else "sent again, they are written again by _id"
-            print(
-                f"mapper send: body {number:,} (records {first}-{last}, {plural(count, 'record')}) may have been stored: no answer said what became of it ({again})",
-                file=sys.stderr,
+            fate = (
+                "was answered, but the run stopped before it was counted: its records are in no total"
+                if run.in_doubt_answered
+                else "may have been stored: no answer said what became of it"
             )
+            print(f"mapper send: body {number:,} (records {first}-{last}, {plural(count, 'record')}) {fate} ({again})", file=sys.stderr)
         if args.checkpoint and run is not None:
             print(f"mapper send: run it again with --checkpoint {shown_name(args.checkpoint)} to resume after the last acknowledged body", file=sys.stderr)
     if args.quiet:

@@ -11,7 +11,7 @@ import socket
 from typing import Any
 
 import pytest
-from test_send_faults import SINK, answer, endpoint, success, write_records
+from test_send_faults import SINK, answer, cli, endpoint, report_of, success, write_records
 
 import mapper
 
@@ -148,3 +148,55 @@ def test_a_read_on_run_killed_after_writing_a_dead_letter_does_not_leave_it_to_b
     letters = [json.loads(x) for x in rejects.read_text().splitlines()]
     assert [json.loads(d["raw"])["id"] for d in letters] == ["bad"]
     assert (t.records, t.refused_prevalidation, t.stored) == (2, 1, 1)
+
+
+def _one_refused(conn: socket.socket, _head: bytes, body: bytes, _n: int) -> None:
+    n = len(json.loads(body)["records"])
+    items = [{"status": "success"}] * (n - 1) + [{"status": "error", "error_code": "InvalidBody", "error_message": "no"}]
+    answer(conn, 200, json.dumps({"success_count": n - 1, "error_count": 1, "records": items}).encode())
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+def test_a_body_answered_whose_dead_letters_cannot_be_written_is_in_doubt_in_the_stop_s_summary(tmp_path, checkpointed):
+    # the service answered the first body (one record refused), then writing its dead letter failed
+    # (ENOSPC: /dev/full): the run stopped with that body in no total and not in in_doubt; without a
+    # checkpoint the summary said nothing of its 3 records, with one the resume counted them re-sent
+    records = write_records(tmp_path / "r.ndjson", 3)
+    checkpoint = tmp_path / "c.json"
+    with endpoint(_one_refused) as fake:
+        given = ["--checkpoint", str(checkpoint)] if checkpointed else []
+        proc = cli("send", SINK, records, "--endpoint", fake.url, "--rejects", "/dev/full", "--report", "json", "--retries", "0", *given)
+    report, err = report_of(proc), proc.stderr.decode()
+    assert proc.returncode == 2 and "cannot write the dead letters /dev/full" in report["error"]
+    assert report["in_doubt"] == [{"body": 1, "first": 0, "last": 2, "records": 3}] and report["sent"] == report["stored"] == 0
+    assert "body 1 (records 0-2, 3 records) was answered" in err
+    if checkpointed:
+        assert json.loads(checkpoint.read_text())["in_flight"] == {"first": 0, "last": 2}  # (as the summary says: the resume re-sends them)
+
+
+def test_a_ctrl_c_just_after_an_answer_arrives_leaves_the_body_in_doubt_as_the_checkpoint_does(tmp_path, monkeypatch):
+    # the signal landed after Sender.send returned the answer and before the accounting began: the
+    # checkpoint kept the body in flight, and the summary's in_doubt was [] (its 3 records in no total)
+    records = write_records(tmp_path / "r.ndjson", 3)
+    checkpoint = tmp_path / "c.json"
+    real, guard = mapper.Sender.send, mapper.send.uninterrupted
+    answered = []
+
+    def send(self: Any, *args: Any, **kw: Any) -> Any:
+        answered.append(real(self, *args, **kw))
+        return answered[-1]
+
+    def interrupted_as_it_begins() -> Any:  # (the signal lands as the accounting's section is entered)
+        if len(answered) == 1:
+            answered.append(None)
+            raise KeyboardInterrupt
+        return guard()
+
+    monkeypatch.setattr(mapper.Sender, "send", send)
+    monkeypatch.setattr(mapper.send, "uninterrupted", interrupted_as_it_begins)
+    with endpoint(lambda conn, _h, body, _n: answer(conn, 200, success(body))) as fake:
+        proc = cli("send", SINK, records, "--endpoint", fake.url, "--checkpoint", checkpoint, "--report", "json")
+    report = report_of(proc)
+    assert proc.returncode == 2 and report["error"] == "interrupted"
+    assert json.loads(checkpoint.read_text())["in_flight"] == {"first": 0, "last": 2}
+    assert report["in_doubt"] == [{"body": 1, "first": 0, "last": 2, "records": 3}]
