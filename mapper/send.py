@@ -1042,23 +1042,26 @@ def _oserror(exc: BaseException, timeout: float) -> str:
     return text if type(exc).__name__ in text or isinstance(exc, _AnswerCut) else f"{type(exc).__name__}: {text}"
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def _retry_after(value: str | None, now: float) -> float | None:
     """The seconds a ``Retry-After`` asks for (RFC 9110 10.2.3): delta-seconds, or an HTTP date
     less ``now`` (wall-clock seconds; a date past is 0: retry now); None when there is none or
-    it is neither (the backoff decides)."""
+    it is neither (the backoff decides). delay-seconds is ASCII digits alone (``1*DIGIT``): float()
+    read ``1_0`` and ``1e1`` as 10, ``inf`` as waiting the longest, and other scripts' digits."""
     if not value:
         return None
+    digits = value.strip(" \t")
+    if _DIGITS.fullmatch(digits):
+        return float(digits)  # (float, not int: int() refuses more than 4,300 digits; these are inf)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-            if when.tzinfo is None:  # "-0000": UTC, its source's zone unknown
-                when = when.replace(tzinfo=timezone.utc)
-            return max(0.0, when.timestamp() - now)
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    return seconds if seconds >= 0 else None
+        when = email.utils.parsedate_to_datetime(value)
+        if when.tzinfo is None:  # "-0000": UTC, its source's zone unknown
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from test_send_faults import SINK, answer, cli, endpoint, report_of, success, write_records
 
 import mapper
+import mapper.send
 
 
 def _run(url: str, records: Any, checkpoint: Any, retries: int = 1, body: int = 20) -> mapper.send.SendRun:
@@ -200,3 +201,15 @@ def test_a_ctrl_c_just_after_an_answer_arrives_leaves_the_body_in_doubt_as_the_c
     assert proc.returncode == 2 and report["error"] == "interrupted"
     assert json.loads(checkpoint.read_text())["in_flight"] == {"first": 0, "last": 2}
     assert report["in_doubt"] == [{"body": 1, "first": 0, "last": 2, "records": 3}]
+
+
+@pytest.mark.parametrize("value", ["1_0", "1e1", "+10", "-0", "10.0", "inf", "nan", "\u0661\u0660", "0x0a", "10 s"])
+def test_a_retry_after_that_is_not_digits_alone_is_ignored(value):
+    # RFC 9110 10.2.3: delay-seconds = 1*DIGIT; float() read "1_0" and "1e1" as 10, "inf" as forever
+    # (up to --max-backoff) and Arabic-Indic digits too: each is no Retry-After, the backoff decides
+    assert mapper.send._retry_after(value, 0.0) is None
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("10", 10.0), ("0", 0.0), (" 007 ", 7.0), ("9" * 5000, float("inf"))])
+def test_a_retry_after_of_digits_is_its_seconds(value, seconds):
+    assert mapper.send._retry_after(value, 0.0) == seconds  # (as many digits as come: int() refuses over 4,300)

@@ -264,7 +264,7 @@ def fault_server(app: App, faults: list[str]) -> Iterator[tuple[str, list[str]]]
             if fault in ("429", "500", "502", "503"):
                 return self.answer(int(fault), b'{"code":"Injected","message":"injected fault"}')
             if fault == "retry-after":
-                return self.answer(429, b'{"code":"TooManyRequests","message":"slow down"}', {"Retry-After": "0.3"})
+                return self.answer(429, b'{"code":"TooManyRequests","message":"slow down"}', {"Retry-After": "0"})
             if fault == "throttle":
                 return self.answer(400, b'{"code":"ResourceThroughputExceeded","message":"injected"}')
             if fault == "401":
@@ -352,7 +352,7 @@ def test_sender_paces_with_its_clock_and_backs_off_exponentially_with_jitter(tmp
         acks = [sender.send(b) for b in bodies]
         sender.close()
     assert [a.stored for a in acks] == [10] * 6 and seen[:4] == ["503", "503", "503", "retry-after"]
-    assert [round(d, 6) for _r, d in retries] == [0.1, 0.2, 0.4, 0.8]  # doubling; Retry-After 0.3 is below the backoff
+    assert [round(d, 6) for _r, d in retries] == [0.1, 0.2, 0.4, 0.8]  # doubling; Retry-After 0 is below the backoff
     assert retries[0][0].startswith("503 Injected")
     assert acks[0].retries == 4 and acks[0].attempts == 5 and not acks[0].resent
     # every attempt spends a body's tokens (10 records at 20/s: 0.5 s); a backoff refills some of them
