@@ -335,11 +335,14 @@ class Limits:
             raise OptionError(f"a body of {self.body_bytes} bytes ({_said('body_bytes')}) cannot hold a record: it takes at least {smallest}")
         # (the service admits one second's worth at most: a bigger body is throttled however long it
         # waits, or refused 413; mapper send's options said so, a Sender made in Python let it be sent)
-        if self.max_records > self.records_per_s or self.max_bytes > self.bytes_per_s:
-            raise OptionError(
-                f"a body must fit in one second of the limits: --body-records ({self.max_records:,}) <= --records-per-s ({_number(self.records_per_s)})"
-                f" and --body-bytes ({self.max_bytes:,}) <= --bytes-per-s ({_number(self.bytes_per_s)})"
-            )
+        # (each limit a body passes, alone: the other, met, named an option the user may not have given)
+        over = [
+            f"--body-{unit} ({size:,}) <= --{unit}-per-s ({_number(limit)})"
+            for unit, size, limit in (("records", self.max_records, self.records_per_s), ("bytes", self.max_bytes, self.bytes_per_s))
+            if size > limit
+        ]
+        if over:
+            raise OptionError(f"a body must fit in one second of the limits: {' and '.join(over)}")
 
     @property
     def max_records(self) -> int:

@@ -410,6 +410,19 @@ class _Failure(Exception):
 _S = TypeVar("_S", bound="Sender")
 
 
+def send_limits(records_per_s: float, bytes_per_s: float, body_records: int | None, body_bytes: int | None) -> Limits:
+    """The limits a sender keeps: a body size not given is half the per-second limit, at most
+    :data:`DEFAULT_BODY_RECORDS` and :data:`DEFAULT_BODY_BYTES`, at least one record and 64 bytes,
+    and never more than the limit itself (``--bytes-per-s 50`` alone failed on ``--body-bytes (64)``,
+    an option not given, its floor over the limit; a limit too small for any body says so as such)."""
+    return Limits(
+        records_per_s,
+        bytes_per_s,
+        body_records if body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(records_per_s / 2))),
+        body_bytes if body_bytes is not None else min(max(64, min(DEFAULT_BODY_BYTES, int(bytes_per_s / 2))), int(bytes_per_s)),
+    )
+
+
 class Sender:
     """POST request bodies to one ingest endpoint, paced within its limits, retrying what may be retried.
 
@@ -517,12 +530,7 @@ class Sender:
         self.host, host_header = _host_of(parts, self.port, endpoint)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-        self.limits = Limits(
-            records_per_s,
-            bytes_per_s,
-            body_records if body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(records_per_s / 2))),
-            body_bytes if body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(bytes_per_s / 2))),
-        )
+        self.limits = send_limits(records_per_s, bytes_per_s, body_records, body_bytes)
         self.pacer = Pacer(self.limits, clock=clock, sleep=sleep)
         self.retries = retries
         self.timeout = timeout
@@ -2465,7 +2473,12 @@ def add_send_parser(sub: Any, identity_options: Callable[[argparse.ArgumentParse
         "--bytes-per-s", type=float, default=DEFAULT_BYTES_PER_S, metavar="N", help=f"the endpoint's bytes/s limit (default {DEFAULT_BYTES_PER_S:,})"
     )
     p.add_argument("--body-records", type=int, metavar="N", help="records per body at most (default: half the records/s limit, at most 500)")
-    p.add_argument("--body-bytes", type=int, metavar="N", help="bytes per body at most (default: half the bytes/s limit, at most 500,000)")
+    p.add_argument(
+        "--body-bytes",
+        type=int,
+        metavar="N",
+        help="bytes per body at most (default: half the bytes/s limit, at most 500,000, at least 64 unless the limit is less)",
+    )
     p.add_argument("--retries", type=int, default=8, metavar="N", help="retries of one body before the run stops (default 8)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds to wait to connect and for an answer (default 30)")
     p.add_argument("--backoff", type=float, default=0.5, metavar="S", help="first retry delay, doubled each retry, with jitter (default 0.5)")
@@ -2561,12 +2574,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 )
                 limits = sender.limits
             else:
-                limits = Limits(
-                    args.records_per_s,
-                    args.bytes_per_s,
-                    args.body_records if args.body_records is not None else max(1, min(DEFAULT_BODY_RECORDS, int(args.records_per_s / 2))),
-                    args.body_bytes if args.body_bytes is not None else max(64, min(DEFAULT_BODY_BYTES, int(args.bytes_per_s / 2))),
-                )
+                limits = send_limits(args.records_per_s, args.bytes_per_s, args.body_records, args.body_bytes)
             batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
             run = SendRun(
                 batcher,

@@ -213,3 +213,18 @@ def test_a_retry_after_that_is_not_digits_alone_is_ignored(value):
 @pytest.mark.parametrize(("value", "seconds"), [("10", 10.0), ("0", 0.0), (" 007 ", 7.0), ("9" * 5000, float("inf"))])
 def test_a_retry_after_of_digits_is_its_seconds(value, seconds):
     assert mapper.send._retry_after(value, 0.0) == seconds  # (as many digits as come: int() refuses over 4,300)
+
+
+def test_a_bytes_per_s_below_the_default_body_s_floor_makes_bodies_that_fit_it(tmp_path):
+    # --bytes-per-s 50 alone failed: "--body-bytes (64) <= --bytes-per-s (50)", an option not given (the
+    # default body size, half the limit, had a floor of 64): the default is never more than the limit
+    assert mapper.Sender("http://127.0.0.1:9/v2/sinks/x", bytes_per_s=50).limits.max_bytes == 50
+    proc = cli("send", SINK, write_records(tmp_path / "r.ndjson", 1), "--dry-run", "--bytes-per-s", "50")
+    assert "--body-bytes" not in proc.stderr.decode() and "dry run: 1 record read" in proc.stderr.decode()
+
+
+def test_a_body_over_one_second_of_the_limits_names_only_the_limit_it_passes():
+    # --records-per-s 10 --body-records 20 said "... and --body-bytes (500,000) <= --bytes-per-s (1,000,000)" too
+    with pytest.raises(mapper.errors.OptionError) as info:
+        mapper.endpoint.Limits(10, 1_000_000, 20)
+    assert str(info.value) == "a body must fit in one second of the limits: --body-records (20) <= --records-per-s (10)"
