@@ -2082,13 +2082,13 @@ class SendRun:
 
             self.sender.on_retry = on_retry
         self._t0, self._base_seconds = time.monotonic(), self.totals.seconds
+        # a new run's dead letters start where the file ends now, said before one is written (_write_letters):
+        # a run killed after writing one and before its first save left the checkpoint marked done, and the
+        # next run, reading on again, appended the same letters a second time (a resume cuts them back). Not
+        # before: a run that reads nothing new (blank lines, a line held) leaves the checkpoint as it was
+        self._unmarked = self.read_on is not None and self.rejects is not None and self.sender is not None
         try:
             try:
-                if self.read_on is not None and self.rejects is not None and self.sender is not None:
-                    # a new run's dead letters start where the file ends now, said before one is written: a run killed
-                    # after writing one and before its first save left the checkpoint marked done, and the next run,
-                    # reading on again, appended the same letters a second time (a resume cuts them back)
-                    self.checkpoint.save(self._state)
                 hold_cut = self.sender is not None and self.checkpoint.path is not None  # (a next run reads a held line again)
                 for group in read_records(self.names, self.input_format, read_from, self.notices, self.records_path, self.heads, hold_cut, self._ends):
                     self._judge(group)
@@ -2140,7 +2140,9 @@ class SendRun:
                 self._place(self._last)
             self._state["totals"] = self.totals.to_json()
             self._state["rejects"] = self._rejects_state(self._rejects_abs)
-            if self.sender is not None:
+            # (a new run that judged no record, the bytes past the position blank lines or a line held, or an
+            # input after it touched: nothing new, the checkpoint left as it was, not one run more in earlier_runs)
+            if self.sender is not None and not (done and self.read_on is not None and self._last is None):
                 self.checkpoint.save(self._state)
 
     def _stopped(self) -> None:
@@ -2351,6 +2353,9 @@ class SendRun:
         """Write dead letters (in record order), keeping the first of the run for :meth:`notes`."""
         if letters and self.first_refused is None:
             self.first_refused = {k: v for k, v in letters[0].items() if k not in ("raw", "raw_base64")}  # (a record may be 16 MiB)
+        if letters and self._unmarked:  # (a new run's first letter: its checkpoint unfinished first, see _run)
+            self.checkpoint.save(self._state)
+            self._unmarked = False
         self._letters.write(letters)
 
     def _release(self) -> None:
@@ -2384,6 +2389,7 @@ class SendRun:
         def mark() -> None:  # in flight once the pacing lets it go: a run stopped while it waits has sent nothing of it
             self._state["in_flight"] = {"first": first.index, "last": max(last.index, self._resend_upto)}  # (and the rest of one in doubt)
             self.checkpoint.save(self._state)
+            self._unmarked = False  # (unfinished now: its letters are cut back to the length it found)
 
         self._sending, self._body_retries = (self.totals.bodies + 1, first.index, last.index), 0
         begun, counted = self.sender.requests_begun(), self.totals.bodies

@@ -451,8 +451,8 @@ def test_a_later_cron_run_interrupted_and_resumed_counts_its_own_refusals_not_th
             sender = mapper.Sender(f"{server.url}/v2/sinks/{SINK_ID}", body_records=10)
             return SendRun(mapper.Batcher(SINK, max_records=10), sender, [str(log)], checkpoint=cp, rejects=str(rejects))
 
-        with pytest.raises(_Killed):  # killed as its second body is marked in flight (saves: the new run's start, with --rejects; mark, ack, mark)
-            make_run(_KilledAfter(checkpoint, 4)).run()
+        with pytest.raises(_Killed):  # killed as its second body is marked in flight (saves: mark, ack, mark; the first marks the new run unfinished)
+            make_run(_KilledAfter(checkpoint, 3)).run()
         state = json.loads(checkpoint.read_text())
         assert state["done"] is False and state["totals"]["refused_prevalidation"] == 1 and state["position"]["index"] >= 4
         rc, t, err = send(capsys, url, log, checkpoint=checkpoint, rejects=rejects)

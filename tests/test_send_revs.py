@@ -228,3 +228,36 @@ def test_a_body_over_one_second_of_the_limits_names_only_the_limit_it_passes():
     with pytest.raises(mapper.errors.OptionError) as info:
         mapper.endpoint.Limits(10, 1_000_000, 20)
     assert str(info.value) == "a body must fit in one second of the limits: --body-records (20) <= --records-per-s (10)"
+
+
+@pytest.mark.parametrize("rejects", [False, True])
+def test_a_log_grown_by_blank_lines_alone_is_nothing_new_and_leaves_the_checkpoint_as_it_was(tmp_path, rejects):
+    # the bytes past the position were blank lines: every cron run "read on", saved the checkpoint and
+    # added a run of nothing to earlier_runs, where the docs say a run with nothing new leaves it as it was
+    log, checkpoint = tmp_path / "log.ndjson", tmp_path / "c.json"
+    write_records(log, 2)
+    letters = {"rejects": str(tmp_path / "rejects.ndjson")} if rejects else {}
+
+    def run() -> mapper.send.SendRun:
+        sender = mapper.Sender(fake.url, retries=0, sleep=lambda _s: None, records_per_s=1e6, bytes_per_s=1e9)
+        return mapper.send.SendRun(mapper.Batcher(mapper.load_sink(SINK)), sender, [str(log)], checkpoint=mapper.send.Checkpoint(str(checkpoint)), **letters)
+
+    with endpoint(lambda conn, _h, body, _n: answer(conn, 200, success(body))) as fake:
+        first = run()
+        first.run()
+        first.sender.close()
+        saved = checkpoint.read_bytes()
+        with log.open("a") as fh:
+            fh.write("\n \t\r\n\n")
+        for _ in range(2):
+            cron = run()
+            t = cron.run()
+            cron.sender.close()
+            assert checkpoint.read_bytes() == saved and (t.records, t.sent) == (0, 0) and cron.read_on is not None
+        with log.open("a") as fh:  # (a record after them is read on as ever)
+            fh.write(json.dumps({**json.loads(log.read_text().splitlines()[0]), "id": "r2"}) + "\n")
+        last = run()
+        t = last.run()
+        last.sender.close()
+    state = json.loads(checkpoint.read_text())
+    assert (t.records, t.stored) == (1, 1) and state["earlier_runs"]["runs"] == 1 and state["position"]["line"] == 6
