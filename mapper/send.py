@@ -410,7 +410,7 @@ class _Failure(Exception):
 _S = TypeVar("_S", bound="Sender")
 
 
-def send_limits(records_per_s: float, bytes_per_s: float, body_records: int | None, body_bytes: int | None) -> Limits:
+def _send_limits(records_per_s: float, bytes_per_s: float, body_records: int | None, body_bytes: int | None) -> Limits:
     """The limits a sender keeps: a body size not given is half the per-second limit, at most
     :data:`DEFAULT_BODY_RECORDS` and :data:`DEFAULT_BODY_BYTES`, at least one record and 64 bytes,
     and never more than the limit itself (``--bytes-per-s 50`` alone failed on ``--body-bytes (64)``,
@@ -530,7 +530,7 @@ class Sender:
         self.host, host_header = _host_of(parts, self.port, endpoint)
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
-        self.limits = send_limits(records_per_s, bytes_per_s, body_records, body_bytes)
+        self.limits = _send_limits(records_per_s, bytes_per_s, body_records, body_bytes)
         self.pacer = Pacer(self.limits, clock=clock, sleep=sleep)
         self.retries = retries
         self.timeout = timeout
@@ -2580,7 +2580,7 @@ def cmd_send(args: argparse.Namespace) -> int:
                 )
                 limits = sender.limits
             else:
-                limits = send_limits(args.records_per_s, args.bytes_per_s, args.body_records, args.body_bytes)
+                limits = _send_limits(args.records_per_s, args.bytes_per_s, args.body_records, args.body_bytes)
             batcher = Batcher(sink, max_records=limits.max_records, max_bytes=limits.max_bytes, strict=args.strict)
             run = SendRun(
                 batcher,
