@@ -24,8 +24,10 @@ import math
 import os
 import re
 import shlex
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 from typing import Any, Callable, Literal
 
@@ -510,6 +512,81 @@ def shell_file(name: str | os.PathLike[Any] | None) -> str:
     return shown_name(shlex.quote(text))
 
 
+#: Compressed data by its first bytes: what mapper's reader unpacks (gzip, bzip2, xz) and names (zstd).
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+#: The name endings of each: how a file that is not read again (a pipe by its name) is told.
+_PACKED_ENDINGS = ((".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz"), (".zst", "zstd"))
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression of bytes starting with ``head`` (``gzip``, ``bzip2``, ``xz``, ``zstd``), or None;
+    its name is the tool's that unpacks it (``gzip -dc``)."""
+    for magic, name in _COMPRESSED:
+        if head.startswith(magic) and (magic != b"BZh" or head[3:4].isdigit()):
+            return name
+    return None
+
+
+def file_compression(name: str | os.PathLike[Any]) -> str | None:
+    """The compression of the file ``name`` (:func:`compression_of`), or None: a regular file's by
+    its first bytes, as mapper's reader tells it, whatever its name; else (a named pipe, read once;
+    a file gone) by its name's ending (``.gz``). Only on the error path, for a hint's command: a
+    file's answer is kept while it is unchanged (its size and time), so a hint given per record
+    reads it once."""
+    text = os.fsdecode(name)
+    try:
+        st = os.stat(text)
+    except (OSError, ValueError):
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        packed = _head_compression(text, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if packed != "?":
+            return packed
+    return next((packed for ending, packed in _PACKED_ENDINGS if text.lower().endswith(ending)), None)
+
+
+@lru_cache(maxsize=16)
+def _head_compression(name: str, _dev: int, _ino: int, _size: int, _mtime: int) -> str | None:
+    """:func:`compression_of` the first bytes of regular file ``name`` (as it is: its device,
+    inode, size and time key the cache); ``"?"`` when it cannot be read."""
+    try:
+        with open(name, "rb") as f:
+            return compression_of(f.read(6))
+    except OSError:
+        return "?"
+
+
+def text_command(command: str, file: str | os.PathLike[Any] | None, stdin: bool = False) -> str:
+    """The shell command a hint gives that runs ``command`` (``jq -c '.[]'``, ``iconv -f UTF-16 -t UTF-8``)
+    on the text of the input ``file``, named as :func:`shell_file` names it: ``jq -c '.[]' 'a 1.ndjson'``
+    (``stdin``: a command that reads standard input only, ``tr '\\r' '\\n' < 'a 1.ndjson'``). Of a compressed
+    file (:func:`file_compression`: mapper reads its text unpacked, and those tools cannot), its
+    text unpacked into it: ``gzip -dc 'a 1.ndjson.gz' | jq -c '.[]'``. ``FILE`` without a name."""
+    shown = shell_file(file)
+    packed = None if file is None or shown == "FILE" else file_compression(file)
+    if packed is not None:
+        return f"{packed} -dc {shown} | {command}"
+    return f"{command} < {shown}" if stdin else f"{command} {shown}"
+
+
+def unpacked_file(file: str | os.PathLike[Any] | None, ending: str) -> tuple[str, str]:
+    """The input ``file`` as a command that reads a file (not a stream: ``mapper serve --db``) takes it:
+    ``("", name)``, its name as :func:`shell_file` gives it; of a compressed file, the command that
+    writes its text out first, and that file's name, beside it: its own without the compression's
+    ending (``db.sqlite.gz``: ``db.sqlite``, as ``gzip -d`` names it), else with ``ending`` added
+    (``-2``, ``-3`` before it: a file of that name is not written over, as ``>`` would):
+    ``("gzip -dc db.sqlite.gz > db.sqlite, then ", "db.sqlite")``."""
+    shown = shell_file(file)
+    packed = None if file is None or shown == "FILE" else file_compression(file)
+    if file is None or packed is None:
+        return "", shown
+    text = os.fsdecode(file)
+    dropped = [text[: -len(end)] for end, known in _PACKED_ENDINGS if known == packed and text.lower().endswith(end) and not text[: -len(end)].endswith("/")]
+    names = [*dropped, text + ending, *(f"{text}-{n}{ending}" for n in range(2, 10))]
+    out = shell_file(next((name for name in names if not os.path.lexists(name)), names[-1]))
+    return f"{packed} -dc {shown} > {out}, then ", out
+
+
 def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLike[Any] | None = None) -> str:
     """The note on JSON text written in UTF-16 or UTF-32 (a Windows tool's "Unicode"), which no
     JSON reader of the endpoint's takes (JSON is UTF-8, RFC 8259): every record of such an
@@ -518,7 +595,7 @@ def encoding_note(head: bytes, subject: str = "the input", file: str | os.PathLi
     ``file``: its name, for the command that converts it (:func:`shell_file`)."""
     for name, start in _WIDE_TEXT:
         if start.match(head) and _reads_as_json(head, name):
-            return f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `iconv -f {name} -t UTF-8 {shell_file(file)}`"
+            return f"{subject} is {name} text, not UTF-8 as JSON must be (and the endpoint reads it): convert it first, e.g. `{text_command(f'iconv -f {name} -t UTF-8', file)}`"
     return ""
 
 
@@ -547,10 +624,6 @@ def binary_note(head: bytes, subject: str = "the input", file: str | os.PathLike
     return f"{subject} is {what}, not JSON text: give the records as NDJSON, a JSON array or a request body{f' ({instead})' if instead else ''}"
 
 
-#: Compressed data, which records may be (unpacked as they are read) and a sink definition may not.
-_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
-
-
 def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[Any] | None = None) -> tuple[str, str]:
     """What bytes that are no text are, by their first bytes (``head``), and where such data is
     read instead (or ``""``); ``("", "")`` for text. ``compressed``: name compressed data too
@@ -558,11 +631,12 @@ def binary_kind(head: bytes, compressed: bool = False, file: str | os.PathLike[A
     goes in the command that unpacks it, and in the one that reads a serve database)."""
     for magic, what, instead in _BINARY_FORMATS:
         if head.startswith(magic):
-            return what, instead.format(file=shell_file(file))
-    if compressed:
-        for magic, name in _COMPRESSED:
-            if head.startswith(magic):
-                return f"{name}-compressed data", f"unpack it first: {name} -dc {shell_file(file)} > sink.json"
+            if "{file}" not in instead:
+                return what, instead
+            unpack, name = unpacked_file(file, ".db")  # (a compressed database, an input unpacked as read: written out first)
+            return what, unpack + instead.format(file=name)
+    if compressed and (packed := compression_of(head)) is not None:
+        return f"{packed}-compressed data", f"unpack it first: {packed} -dc {shell_file(file)} > sink.json"
     if b"\x00" in head[:256]:
         return "binary data (it holds NUL bytes)", ""
     return "", ""

@@ -114,7 +114,7 @@ from .api import Mapper, compile_sink
 from .batch import Batch
 from .commands import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, field_option, fields_option, file_name, load_cli_sink, max_record_size_option
 from .engine.reader import BOM, HEAD_SIZE, JSON_WS, MAGIC_SIZE, compression_of, format_head, format_of, record_arrays, record_arrays_text
-from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shell_file, shown_name
+from .errors import InputError, MapperError, OptionError, OutputError, encoding_note, escape_controls, optional_import, shell_file, shown_name, text_command
 from .model import Sink
 from .options import MAX_RECORD_SIZE, check_max_record_size
 from .owners import OWNER as _OWNER
@@ -1941,10 +1941,11 @@ def _check_input_options(args: argparse.Namespace) -> None:
             jq = ".PATH"
         # (the file, when one local file is given; FILE for several, a glob, a directory, a remote one)
         local = _local_path(args.paths[0]) if len(args.paths) == 1 else None
-        file = shell_file(local) if local is not None and not any(ch in local for ch in _GLOB) and os.path.isfile(local) else "FILE"
+        file = local if local is not None and not any(ch in local for ch in _GLOB) and os.path.isfile(local) else None
+        extract = text_command(f"jq -c {shlex.quote(jq + '[]')}", file)  # (a compressed file's text unpacked into it)
         raise OptionError(
             "--records-path is not supported by spark-validate: it reads NDJSON, one record per line; "
-            f"extract the records first, e.g. jq -c {shlex.quote(jq + '[]')} {file} > records.ndjson"
+            f"extract the records first, e.g. {extract} > records.ndjson"
         )
     if args.input_format not in (None, "auto", "ndjson"):  # (auto: the inputs are looked at, a document refused: check_inputs)
         raise OptionError(f"--input-format {args.input_format}: spark-validate reads NDJSON only, one record per line")
@@ -2219,21 +2220,25 @@ def _check_file(path: str, shown: str | None = None, notes: list[str] | None = N
     note = encoding_note(head[:256], shown, path) if notes is not None else ""
     if note and notes is not None:  # (UTF-16's lines, split at its newlines' first byte, are each refused as invalid_json: validate says why)
         notes.append(note)
+    # (the jq commands read the file's text: a compressed one's unpacked into them, text_command)
     if fmt == "json":
         arrays = [] if packed else _record_arrays(path, head)  # (a packed file's bytes are no document to read whole)
         if arrays:  # a document holding its records (a search API's {"statuses": [...]}): the jq that reaches them
+            extract = text_command(f"jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')}", path)
             raise OptionError(
                 f"{shown} holds a JSON document, not NDJSON: spark-validate reads one record per line; its arrays of objects are at {record_arrays_text(arrays)}: "
-                f"if those are the records, extract them first, e.g. jq -c {shlex.quote(jq_path(arrays[0][0]) + '[]')} {shell_file(path)} > records.ndjson"
+                f"if those are the records, extract them first, e.g. {extract} > records.ndjson"
             )
+        elements, compact = text_command("jq -c '.[]'", path), text_command("jq -c .", path)
         raise OptionError(
             f"{shown} holds a JSON document (an array, or a value over several lines), not NDJSON: spark-validate reads one record per line; "
-            f"convert it first, e.g. jq -c '.[]' {shell_file(path)} > records.ndjson (an array) or jq -c . {shell_file(path)} > records.ndjson (pretty-printed objects)"
+            f"convert it first, e.g. {elements} > records.ndjson (an array) or {compact} > records.ndjson (pretty-printed objects)"
         )
     if fmt == "endpoint":
+        values = text_command("jq -c '.records[].value'", path)
         raise OptionError(
             f'{shown} holds a request body ({{"records": [...]}}), not NDJSON: spark-validate reads one record per line; '
-            f"convert it first, e.g. jq -c '.records[].value' {shell_file(path)} > records.ndjson"
+            f"convert it first, e.g. {values} > records.ndjson"
         )
 
 

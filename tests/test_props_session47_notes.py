@@ -75,9 +75,13 @@ def _told(report: mapper.Report) -> tuple[Any, ...]:
     return report.records, report.failed_records, report.notes, [(e.record, e.line, e.code, e.reason) for e in report.errors]
 
 
-def _named(notes: list[str], path: Path) -> list[str]:
-    """``notes`` of a stream as a file's are said: the command in them (`iconv`, `jq`) names the file, not FILE."""
-    return [n.replace(" FILE`", f" {shlex.quote(str(path))}`") for n in notes]
+def _named(notes: list[str], path: Path, packed: bool = False) -> list[str]:
+    """``notes`` of a stream as a file's are said: the command in them (`iconv`, `jq`) names the file, not FILE;
+    a gzip file's unpacked into it (`gzip -dc in.json | jq -c '.[]'`: jq reads no gzip)."""
+    quoted = shlex.quote(str(path))
+    if packed:
+        return [re.sub(r"`([^`]*?)(?: <)? FILE`", lambda m: f"`gzip -dc {quoted} | {m[1]}`", n) for n in notes]
+    return [n.replace(" FILE`", f" {quoted}`") for n in notes]
 
 
 @settings(max_examples=100)
@@ -103,10 +107,10 @@ def test_a_binary_stream_is_told_what_its_bytes_are(records: list[dict[str, Any]
         path = Path(tmp) / "in.json"
         path.write_bytes(given)
         # (and the lone-CR hint of an error, `tr '\r' '\n' < FILE`, names it too)
-        errors = [(*e[:3], _named([e[3]], path)[0]) for e in want[3]]
-        assert _told(M.validate(path)) == (*want[:2], _named(want[2], path), errors)
+        errors = [(*e[:3], _named([e[3]], path, packed)[0]) for e in want[3]]
+        assert _told(M.validate(path)) == (*want[:2], _named(want[2], path, packed), errors)
         with path.open("rb") as fh:  # (an open file's name too)
-            assert _told(M.validate(fh)) == (*want[:2], _named(want[2], path), errors)
+            assert _told(M.validate(fh)) == (*want[:2], _named(want[2], path, packed), errors)
 
 
 SPACES = sorted({chr(c) for c in range(0x80, 0x3001) if unicodedata.category(chr(c)) == "Zs"} | {"\u200b", "\u2028", "\u2029"})
@@ -203,4 +207,4 @@ def test_the_command_line_tells_standard_input_and_a_file_alike(records: list[di
             "FILE": _cli_validate([str(sink), str(path)])["notes"],
             "FILE --workers 2": _cli_validate([str(sink), str(path), "--workers", "2"])["notes"],
         }
-    assert seen == {"-": want, "FILE": _named(want, path), "FILE --workers 2": _named(want, path)}
+    assert seen == {"-": want, "FILE": _named(want, path, packed), "FILE --workers 2": _named(want, path, packed)}

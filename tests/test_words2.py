@@ -212,3 +212,105 @@ def test_the_serve_database_note_names_the_file(tmp_path: Path) -> None:
         in (run_main("validate", "sink.json", "r.ndjson", "my db.sqlite", cwd=tmp_path).out)
     )
     assert said.format("FILE") in run_main("validate", "sink.json", "-", input=(tmp_path / "my db.sqlite").read_bytes(), cwd=tmp_path).out
+
+
+def _packed(path: Path, data: bytes, tool: str) -> None:
+    import bz2
+    import gzip
+    import lzma
+
+    path.write_bytes({"gzip": lambda d: gzip.compress(d, mtime=0), "bzip2": bz2.compress, "xz": lzma.compress}[tool](data))
+
+
+def test_a_compressed_input_s_hints_unpack_it_into_their_commands(tmp_path: Path) -> None:
+    """mapper reads a .gz, .bz2 or .xz input unpacked, and jq, tr and iconv read no compressed
+    file: the commands the hints give read its text through the tool that unpacks it
+    (`gzip -dc 'a 1.ndjson.gz' | jq -c '.[]'`), where they were given the compressed file."""
+    import mapper
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    inputs = {  # name: (text, tool, the command run on the text)
+        "a 1.ndjson.gz": (b'[{"id": 1, "v": 1}, {"id": 2, "v": 2}]\n' * 3, "gzip", "jq -c '.[]'"),
+        "mac lines.ndjson.bz2": (b'{"id": 1, "v": 1}\r{"id": 2, "v": 2}\r', "bzip2", "tr '\\r' '\\n'"),
+        "mac doc.json.xz": (b'[{"id": 1, "v": 1},\r{"id": 2, "v": "x"}]\r', "xz", "tr '\\r' '\\n'"),
+        "wide.ndjson.gz": ('{"id": 1, "v": 1}\n{"id": 2, "v": 2}\n'.encode("utf-16"), "gzip", "iconv -f UTF-16 -t UTF-8"),
+        "rows.ndjson.gz": (b'["id", "v"]\n[1, 2]\n[3, 4]\n', "gzip", "jq -c -n 'input as $h"),
+        "bodies.ndjson.gz": (b'{"records": [{"value": {"id": 1, "v": 1}}]}\n' * 2, "gzip", "jq -c '.records[].value'"),
+        "arrays.json.gz": (b'[{"id": 1, "v": 1},\n{"id": 2, "v": 2}]\n[{"id": 3, "v": 3}]\n', "gzip", "jq -c '.[]'"),
+    }
+    for name, (text, tool, command) in inputs.items():
+        _packed(tmp_path / name, text, tool)
+        said = run_main("validate", "sink.json", name, cwd=tmp_path).out
+        assert f"`{tool} -dc {shlex.quote(name)} | {command}" in said, said
+        assert f"{shlex.quote(name)}`" not in said, said
+    # infer and send (the reader's hints, named after), and the API (an open file's name too)
+    assert "`bzip2 -dc 'mac lines.ndjson.bz2' | tr '\\r' '\\n'`" in run_main("infer", "mac lines.ndjson.bz2", cwd=tmp_path).err
+    assert "`gzip -dc 'a 1.ndjson.gz' | jq -c '.[]'`" in run_main("send", "sink.json", "a 1.ndjson.gz", "--dry-run", cwd=tmp_path).err
+    sent = run_main("send", "sink.json", "mac lines.ndjson.bz2", "--dry-run", cwd=tmp_path).err
+    assert "`bzip2 -dc 'mac lines.ndjson.bz2' | tr '\\r' '\\n'`" in sent, sent
+    m = mapper.compile_sink(SINK)
+    arrays = tmp_path / "arrays.json.gz"
+    with arrays.open("rb") as fh:
+        assert m.validate(fh).errors[0].reason.endswith(f"(`gzip -dc {shlex.quote(str(arrays))} | jq -c '.[]'`) and give that instead")
+    # by its first bytes, as the reader unpacks it, whatever its name
+    (tmp_path / "plain").write_bytes((tmp_path / "wide.ndjson.gz").read_bytes())
+    assert "`gzip -dc plain | iconv -f UTF-16 -t UTF-8`" in run_main("validate", "sink.json", "plain", cwd=tmp_path).out
+
+
+def test_text_command_reads_a_file_s_text() -> None:
+    import gzip
+    import os
+    import tempfile
+
+    from mapper.errors import text_command, unpacked_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain, packed = os.path.join(tmp, "a b.ndjson"), os.path.join(tmp, "a b.ndjson.gz")
+        Path(plain).write_bytes(b"{}\n")
+        Path(packed).write_bytes(gzip.compress(b"{}\n"))
+        assert text_command("jq -c .", plain) == f"jq -c . {shlex.quote(plain)}"
+        assert text_command("tr a b", plain, stdin=True) == f"tr a b < {shlex.quote(plain)}"
+        assert text_command("tr a b", packed, stdin=True) == f"gzip -dc {shlex.quote(packed)} | tr a b"
+        assert text_command("jq .", os.path.join(tmp, "gone.zst")) == f"zstd -dc {shlex.quote(os.path.join(tmp, 'gone.zst'))} | jq ."  # (by its name: no bytes)
+        assert text_command("jq .", "-") == text_command("jq .", None) == "jq . FILE"
+        assert unpacked_file(plain, ".db") == ("", shlex.quote(plain))
+        Path(plain).unlink()  # (the name without .gz, when no file holds it: never written over)
+        assert unpacked_file(packed, ".db") == (f"gzip -dc {shlex.quote(packed)} > {shlex.quote(plain)}, then ", shlex.quote(plain))
+        Path(plain).write_bytes(b"{}\n")
+        assert unpacked_file(packed, ".db")[1] == shlex.quote(packed + ".db")
+
+
+def test_a_compressed_serve_database_is_unpacked_before_serve_reads_it(tmp_path: Path) -> None:
+    import gzip
+    import sqlite3
+
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    with contextlib.closing(sqlite3.connect(tmp_path / "my db.sqlite")) as db:
+        db.execute("create table t (x)")
+    (tmp_path / "my db.sqlite.gz").write_bytes(gzip.compress((tmp_path / "my db.sqlite").read_bytes()))
+    (tmp_path / "my db.sqlite").unlink()
+    said = run_main("validate", "sink.json", "my db.sqlite.gz", cwd=tmp_path).out
+    assert "(gzip -dc 'my db.sqlite.gz' > 'my db.sqlite', then mapper serve --db 'my db.sqlite' --query SINK_ID prints the rows" in said, said
+
+
+def test_spark_validate_s_jq_reads_a_compressed_file_s_text(tmp_path: Path) -> None:
+    import argparse
+    import gzip
+
+    import pytest
+
+    import mapper
+    from mapper.spark import _check_input_options, check_inputs
+
+    array = tmp_path / "a b.json.gz"
+    array.write_bytes(gzip.compress(json.dumps([{"id": 1}, {"id": 2}], indent=2).encode()))
+    quoted = shlex.quote(str(array))
+    with pytest.raises(mapper.OptionError) as info:
+        check_inputs([str(array)])
+    assert f"e.g. gzip -dc {quoted} | jq -c '.[]' > records.ndjson (an array) or gzip -dc {quoted} | jq -c . > records.ndjson" in str(info.value)
+    with pytest.raises(mapper.OptionError) as info:
+        _check_input_options(argparse.Namespace(records_path="data", paths=[str(array)], input_format=None))
+    assert str(info.value).endswith(f"e.g. gzip -dc {quoted} | jq -c '.data[]' > records.ndjson")
+

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Mapping
 import msgspec
 import orjson
 
-from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, shell_file
+from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, text_command
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
 from ..types.base import json_path
@@ -594,9 +594,10 @@ def space_note(raw: bytes, offset: int) -> str:
 
 
 def lone_cr_words(file: str | os.PathLike[Any] | None = None) -> str:
-    """What lines ending in a lone CR are, and what to do, the command naming ``file`` (shell-quoted,
-    :func:`~mapper.errors.shell_file`; ``FILE`` where there is no name)."""
-    return f"the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `tr '\\r' '\\n' < {shell_file(file)}`"
+    """What lines ending in a lone CR are, and what to do, the command reading ``file`` (shell-quoted,
+    unpacked when compressed: :func:`~mapper.errors.text_command`; ``FILE`` where there is no name)."""
+    convert = text_command("tr '\\r' '\\n'", file, stdin=True)
+    return f"the lines end in a lone CR (carriage return) and NDJSON lines end in LF (\\n): convert them first, e.g. `{convert}`"
 
 
 #: What lines ending in a lone CR are, and what to do (:func:`lone_cr_hint`), where the decoder knows no

@@ -49,6 +49,7 @@ from ..errors import (
     as_unescaped,
     binary_note,
     class_name,
+    compression_of,
     encoding_note,
     escape_controls,
     has_lone_surrogate,
@@ -58,6 +59,7 @@ from ..errors import (
     preview,
     shell_file,
     shown_name,
+    text_command,
     type_name,
 )
 from ..options import INPUT_FORMATS, MAX_RECORD_SIZE, MapOptions
@@ -117,6 +119,7 @@ _UNPACKERS: tuple[tuple[bytes, str, Callable[[Any], Any]], ...] = (
 _COMPRESSED = (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)
 #: The longest of those magics, and zstd's, which the standard library (3.10-3.13) cannot read.
 MAGIC_SIZE = 6
+#: zstd's magic (:func:`~mapper.errors.compression_of` tells every compression by its first bytes).
 _ZSTD = b"\x28\xb5\x2f\xfd"
 
 
@@ -127,14 +130,6 @@ def _named(stream: Any, source: Any) -> Any:
     if isinstance(name, str) and getattr(stream, "name", None) != name:
         stream.name = name
     return stream
-
-
-def compression_of(head: bytes) -> str | None:
-    """The compression of bytes starting with ``head`` (``gzip``, ``bzip2``, ``xz``, ``zstd``), or None."""
-    for magic, name, _opener in _UNPACKERS:
-        if head.startswith(magic) and (magic != b"BZh" or head[3:4].isdigit()):
-            return name
-    return "zstd" if head.startswith(_ZSTD) else None
 
 
 def unpacker(head: bytes, file: str | os.PathLike[Any] | None = None) -> Callable[[Any], BinaryIO] | None:
@@ -1790,10 +1785,10 @@ def header_note(names: int, file: str | os.PathLike[Any] | None = None) -> str:
     """The note on NDJSON whose first line is a header of ``names`` names and whose next lines
     are rows of as many values (:func:`head_note`), with the jq that makes each row a record
     (of ``file``, shell-quoted; ``FILE`` without a name)."""
+    rows = text_command("jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({(.[0]): .[1]}) | add'", file)
     return (
         f"the first line is an array of {names} names and the lines after it arrays of {names} values, a header and its rows,"
-        " not records: make each row an object"
-        f" (`jq -c -n 'input as $h | inputs | [$h, .] | transpose | map({{(.[0]): .[1]}}) | add' {shell_file(file)}`, NDJSON of records)"
+        f" not records: make each row an object (`{rows}`, NDJSON of records)"
         " and give that instead"
     )
 
@@ -1804,9 +1799,10 @@ def arrays_note(looked: int, records: int, file: str | os.PathLike[Any] | None =
     it are likely the records, which ``jq -c '.[]'`` puts one a line (as validate and infer say it;
     of ``file``, shell-quoted, ``FILE`` without a name)."""
     line = f"each of the first {looked} lines" if records > looked else "each line"
+    elements = text_command("jq -c '.[]'", file)
     return (
         f"{line} holds a JSON array of objects, not one record: if those are the records, put them one a line"
-        f" (`jq -c '.[]' {shell_file(file)}`, NDJSON of records) and give that instead"
+        f" (`{elements}`, NDJSON of records) and give that instead"
     )
 
 
@@ -2018,9 +2014,10 @@ def body_as_record(file: str | os.PathLike[Any] | None = None) -> str:
     """What a document that is the endpoint's request body, one of several, is told (bodies one a
     line: an input of one body is read as one): its records are its items' values, which no
     records path gives; the jq that gives them names ``file`` (shell-quoted; ``FILE`` without a name)."""
+    values = text_command("jq -c '.records[].value'", file)
     return (
         'it is an endpoint request body ({"records": [{"value": {...}}]}), whose records are the values of its items: '
-        f"an input of one body is read as one; for bodies one a line, put their records one a line (`jq -c '.records[].value' {shell_file(file)}`) and give that instead"
+        f"an input of one body is read as one; for bodies one a line, put their records one a line (`{values}`) and give that instead"
     )
 
 
@@ -2851,7 +2848,7 @@ def lone_cr_notice(data: bytes) -> Notice | None:
 #: reads bytes and knows no name), with the words that may follow it: the lone-CR hint and note
 #: (``tr '\\r' '\\n' < FILE``), and the jq that puts arrays' elements one a line (arrays one after
 #: another, a document's elements that each hold the records path). :func:`hints_named` names the file.
-_UNNAMED_COMMAND = re.compile(r"(`(?:jq -c '\.\[\]'|tr '\\r' '\\n' <)) FILE(`(?:\) and give that (?:instead|with [^`]*))?)\Z")
+_UNNAMED_COMMAND = re.compile(r"`(jq -c '\.\[\]'|tr '\\r' '\\n' <) FILE(`(?:\) and give that (?:instead|with [^`]*))?)\Z")
 
 
 def hints_named(text: str, file: str | os.PathLike[Any] | None) -> str:
@@ -2861,10 +2858,16 @@ def hints_named(text: str, file: str | os.PathLike[Any] | None) -> str:
     (a hint comes last): a record's own text quoted before it keeps its words. Asked by those
     that know the input's name (the engine's :attr:`~mapper.report.ReportBuilder.input_name`,
     send's inputs) when a document failed or a note is given: a run pays nothing for it."""
-    name = shell_file(file)
-    if name == "FILE" or "FILE`" not in text:
+    if shell_file(file) == "FILE" or "FILE`" not in text:
         return text
-    return _UNNAMED_COMMAND.sub(lambda m: f"{m[1]} {name}{m[2]}", text, count=1)
+    return _UNNAMED_COMMAND.sub(lambda m: f"`{_named_command(m[1], file)}{m[2]}", text, count=1)
+
+
+def _named_command(command: str, file: str | os.PathLike[Any] | None) -> str:
+    """The reader's ``command`` before its ``FILE`` (``tr '\\r' '\\n' <``, which reads standard input)
+    reading ``file``'s text instead (:func:`~mapper.errors.text_command`: a compressed file's unpacked)."""
+    redirected = command.endswith(" <")
+    return text_command(command[:-2] if redirected else command, file, redirected)
 
 
 def _is_terminal(stream: Any) -> bool:
