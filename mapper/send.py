@@ -100,6 +100,7 @@ from .engine.reader import (
     hints_named,
     input_note,
     line_text,
+    lone_cr_notice,
     lone_object_notice,
     open_input,
     read_head,
@@ -1318,8 +1319,11 @@ def _document(
     Each record keeps the line it starts on (a body's item: the line its ``"value"`` starts
     on), as ``validate`` places it, for its dead letter and its errors' messages. ``notices``:
     where the reader's note on a document that seems to hold the records goes (validate's:
-    ``use --records-path aircraft``, which send takes too).
+    ``use --records-path aircraft``, which send takes too), and validate's on lines ending in a lone
+    CR (:func:`~mapper.engine.reader.lone_cr_notice`: its records' lines count LF ends only).
     """
+    if notices is not None and (lone_cr := lone_cr_notice(data)) is not None and (fi, lone_cr) not in notices:
+        notices.append((fi, lone_cr))
     return _items(fi, document_units(data) if fmt == "json" else endpoint_units(data), resume, index, notices)
 
 

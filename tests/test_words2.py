@@ -314,3 +314,18 @@ def test_spark_validate_s_jq_reads_a_compressed_file_s_text(tmp_path: Path) -> N
         _check_input_options(argparse.Namespace(records_path="data", paths=[str(array)], input_format=None))
     assert str(info.value).endswith(f"e.g. gzip -dc {quoted} | jq -c '.data[]' > records.ndjson")
 
+
+def test_send_notes_a_document_s_lone_crs_as_validate_does(tmp_path: Path) -> None:
+    """send read a JSON document without validate's note on lines ending in a lone CR (its
+    records' lines count LF ends only, fewer than an editor shows)."""
+    sink, mac = tmp_path / "sink.json", tmp_path / "mac doc.json"
+    sink.write_text(json.dumps(SINK))
+    mac.write_bytes(b'[{"id": 1, "v": 1},\r{"id": 2, "v": "x"}]\r')
+    note = json.loads(run_main("validate", "sink.json", "mac doc.json", "--report", "json", cwd=tmp_path).out)["notes"][0]
+    assert note.endswith("`tr '\\r' '\\n' < 'mac doc.json'`")
+    sent = json.loads(run_main("send", "sink.json", "mac doc.json", "--dry-run", "--report", "json", cwd=tmp_path).out)
+    assert note in sent["notes"], sent["notes"]
+    mac.write_bytes(b'[{"id": 1, "v": 1},\r{"id": 2, "v": 2}]\r')  # (as validate: only when a record was refused)
+    assert not any(
+        "lone CR" in n for n in json.loads(run_main("send", "sink.json", "mac doc.json", "--dry-run", "--report", "json", cwd=tmp_path).out)["notes"]
+    )
