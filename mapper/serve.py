@@ -897,7 +897,11 @@ class _Handler(BaseHTTPRequestHandler):
         raise ServiceError(431, _HTTP_CODES[431], "more than 100 trailer lines after the last chunk")
 
     def _answer(self, framing: _Framing) -> Response:
-        """The answer: a body whose end is unknown or a Host not served refused, else the app's."""
+        """The answer: a target no URI for a request, a body whose end is unknown or a Host not served refused, else the app's."""
+        target_problem = _target_problem(self.path)
+        if target_problem is not None:  # (first: Go's server reads the target before the headers, and closes the connection)
+            self.close_connection = True
+            return error_response(ServiceError(400, _HTTP_CODES[400], target_problem))
         refusal = self.server.host_refusal(self.headers, self.path)
         if framing.other_codings or (self.request_version == "HTTP/1.0" and self.headers.get_all("Transfer-Encoding")):
             self.close_connection = True
@@ -934,7 +938,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "*":
             return self._global_options(framing) if self.command == "OPTIONS" else self._star_refusal()
         try:
-            return self.server.app.dispatch(self.command, _escaped_target(self.path), self.headers, lambda limit: self._read_body(framing, limit))
+            return self.server.app.dispatch(self.command, _escaped_target(_origin_form(self.path)), self.headers, lambda limit: self._read_body(framing, limit))
         except Exception as exc:  # a bug must not take the server down: answer 500, say what on stderr
             # and close: a body read in part (it failed reading) would be read on as the next request
             self.close_connection = True
@@ -1317,6 +1321,109 @@ def _host_of(value: str) -> str | None:
     return host
 
 
+#: A character a request target's scheme holds after its first, a letter (Go's ``getScheme``, net/url).
+_SCHEME_TAIL = frozenset("0123456789+-.")
+#: The characters of the user part of an absolute-form target's authority (``user:pass@``), as Go's ``validUserinfo`` takes them.
+_USERINFO = re.compile(r"[0-9A-Za-z\-._:~!$&'()*+,;=%@]*")
+#: An ASCII character an absolute-form target's host may hold as itself, as Go's ``url.unescape`` in host mode takes it.
+_HOST_CHARS = re.compile(r"[0-9A-Za-z\-_.~!$&'()*+,;=:\[\]<>\"%\x80-\xff]*")  # (a byte not ASCII as itself: Go leaves it to IDNA)
+#: A ``%`` not followed by two hex digits: no percent-escape (Go: ``invalid URL escape "%zz"``).
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _split_target(target: str) -> tuple[str | None, str]:
+    """A request target's scheme and the rest, as Go's ``getScheme`` (net/url) reads it: ``""`` when it names none, None when
+    it opens with ``:`` (Go: ``missing protocol scheme``)."""
+    for i, c in enumerate(target):
+        if ("a" <= c <= "z") or ("A" <= c <= "Z") or (i and c in _SCHEME_TAIL):
+            continue
+        if c == ":":
+            return (target[:i], target[i + 1 :]) if i else (None, target)
+        break
+    return "", target
+
+
+def _authority_of(target: str) -> tuple[str, str] | None:
+    """An absolute-form target's authority (``user@host:port``) and its path and query (``/v2/sinks?x``); None for another."""
+    scheme, rest = _split_target(target)
+    if not scheme or not rest.startswith("//"):
+        return None
+    authority, rest = rest[2:], ""
+    cut = min((i for i in (authority.find("/"), authority.find("?")) if i >= 0), default=-1)
+    if cut >= 0:
+        authority, rest = authority[:cut], authority[cut:]
+    return authority, rest
+
+
+def _origin_form(target: str) -> str:
+    """The path and query of a request target (an absolute-form one's ``http://host`` left out): what routes read."""
+    found = _authority_of(target)
+    if found is not None:
+        return found[1] or "/"
+    scheme, rest = _split_target(target)
+    return rest if scheme and rest.startswith("/") else target  # (http:/v2/sinks: Go reads the path /v2/sinks)
+
+
+def _target_problem(target: str) -> str | None:
+    """Why a request target (``self.path``: the request line's, read as Latin-1) is no URI for a request, as Go's server reads it
+    (``url.ParseRequestURI``, which it answers 400 Bad Request and closes the connection for, before any route or header check):
+    a control character; no path (``v2/sinks``, ``*foo``: neither origin-form ``/...``, absolute-form ``http://host/...`` nor
+    ``*``); an authority Go cannot read (a port not digits, an IPv6 address not closed, a character no host or user holds);
+    a ``%`` that is no percent-escape in the path. None for a target Go reads (``*`` too: :meth:`_Handler._star_refusal`;
+    ``mailto:x``, a scheme and an opaque rest, too: the routes find nothing for it)."""
+    for i, c in enumerate(target):
+        if c < " " or c == "\x7f":
+            return f"the request target holds a control character ({c!r} at char {i + 1}): percent-escape it (%{ord(c):02X})"
+    if target == "*":
+        return None
+    scheme, rest = _split_target(target)
+    rest = rest.partition("?")[0]  # (Go leaves the query as sent: a bad escape in it is the route's to judge)
+    if not rest.startswith("/"):
+        if scheme:
+            return None
+        shown = printable(_as_sent(target))[:100]
+        return (
+            f"the request target {shown!r} is not a path (/v2/sinks), a whole URL (http://127.0.0.1:8080/v2/sinks) or * "
+            "(RFC 9112 3.2): a request names what it is for so"
+        )
+    found = _authority_of(target)
+    if found is not None:
+        authority, rest = found[0], found[1].partition("?")[0]
+        problem = _authority_problem(authority)
+        if problem is not None:
+            return f"the request target's host {printable(_as_sent(authority))[:100]!r} is malformed: {problem}"
+    bad = _BAD_ESCAPE.search(rest)
+    if bad is not None:
+        return f"the request target's path holds {rest[bad.start() : bad.start() + 3]!r}, not a percent-escape (% and two hex digits: %25 for a % itself)"
+    return None
+
+
+def _authority_problem(authority: str) -> str | None:
+    """Why an absolute-form target's authority is one Go's ``url.ParseRequestURI`` refuses (``parseAuthority``), or None."""
+    user, at, host = authority.rpartition("@")
+    if at and not _USERINFO.fullmatch(user):
+        return f"its user {printable(_as_sent(user))[:40]!r} holds a character a URL's user part may not hold as itself (percent-escape it)"
+    if host.startswith("["):
+        end = host.rfind("]")
+        if end < 0:
+            return "no ']' closes its IPv6 address"
+        port = host[end + 1 :]
+    else:
+        colon = host.rfind(":")
+        port = host[colon:] if colon >= 0 else ""
+        if not _HOST_CHARS.fullmatch(host):
+            return "it holds a character no host name holds"
+        for m in re.finditer("%", host):
+            escape = host[m.start() : m.start() + 3]
+            if _BAD_ESCAPE.match(host, m.start()):
+                return f"{escape!r} is not a percent-escape"
+            if escape[1] < "8" and escape != "%25":  # (Go: a host escapes no ASCII character but %)
+                return f"{escape!r} escapes an ASCII character, which a host holds as itself"
+    if port and not (port[0] == ":" and (port == ":" or _DIGITS.fullmatch(port[1:]))):
+        return f"its port {printable(_as_sent(port))[:20]!r} is not digits"
+    return None
+
+
 #: A byte a Host header may not hold, as Go's net/http server (the service's) reads it (``httpguts.ValidHostHeader``,
 #: golang.org/x/net: letters, digits and the characters of a URI's host and port, an IPv6 address and its zone; leniently,
 #: not RFC 3986's grammar: ``a..b`` passes).
@@ -1550,9 +1657,9 @@ class _HTTPServer(ThreadingHTTPServer):
         if not self.loopback:
             return None
         names = list(headers.get_all("Host") or ())
-        netloc = urllib.parse.urlsplit(target).netloc  # an absolute-form target names its host itself
-        if netloc:
-            names.append(netloc)
+        found = _authority_of(target)  # an absolute-form target names its host itself (user@ left out, as Go's req.Host)
+        if found is not None:
+            names.append(found[0].rpartition("@")[2])
         for value in names:
             if _host_of(value) not in self.local_names:
                 return ServiceError(

@@ -330,12 +330,12 @@ def test_the_log_escapes_control_characters() -> None:
     logged: list[str] = []
     with serving(log=logged) as server:
         reply = raw(server, b"GET /\x1b[31mRED\x9b\x07 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        assert status_of(reply) == 404
+        assert status_of(reply) == 400  # (a control character in a target: Go's server refuses it so; 404 before)
         raw(server, b"GET /\x1b[2J \x1b]0;x HTTP/1.1\r\n\r\n")  # malformed: http.server's own line
     assert len(logged) >= 2
     for line in logged:
         assert line.isprintable(), line  # (the escape sequences reached the terminal before)
-    assert any("/\\x1b[31mRED\\x9b\\x07 404" in line for line in logged), logged
+    assert any("/\\x1b[31mRED\\x9b\\x07 400" in line for line in logged), logged
 
 
 # ---------------------------------------------------------------------------------------

@@ -511,3 +511,39 @@ def test_another_method_on_the_target_star_is_a_400_and_closed_as_gos_servemux_a
         s.sendall(b"POST * HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\nGET /v2/sinks HTTP/1.0\r\n\r\n")
         (first, _h, _e), (second, _h2, _b) = answers(s, 2)
         assert (first, second) == (400, 200)
+
+
+def test_a_request_target_no_uri_for_a_request_is_a_400_and_closed_as_gos_server_answers_it() -> None:
+    # Go's server reads the target with url.ParseRequestURI and answers one it refuses 400, closing the connection, before
+    # any route, Host check or token: a target not starting with / (v2/sinks, *foo), a scheme missing (:x), a bad escape,
+    # a control character, an absolute-form host Go cannot read. serve answered 404 "no such resource: v2/sinks", 421,
+    # or, for http://[::1/v2/sinks, dropped the connection with no answer (a ValueError on its error log)
+    said = {
+        b"v2/sinks": "the request target 'v2/sinks' is not a path (/v2/sinks)",
+        b"*foo": "the request target '*foo' is not a path",
+        b"**": "the request target '**' is not a path",
+        b":x": "the request target ':x' is not a path",
+        b"/v2/sinks/a%zz": "the request target's path holds '%zz', not a percent-escape",
+        b"/v2/sinks/a%": "the request target's path holds '%', not a percent-escape",
+        b"/v2/sinks/\x01x": "the request target holds a control character ('\\x01' at char 11)",
+        b"http://[::1/v2/sinks": "the request target's host '[::1' is malformed: no ']' closes its IPv6 address",
+        b"http://127.0.0.1:x/v2/sinks": "the request target's host '127.0.0.1:x' is malformed: its port ':x' is not digits",
+        b"http://a{b@127.0.0.1/v2/sinks": "the request target's host 'a{b@127.0.0.1' is malformed: its user 'a{b' holds a character",
+        b"http://ex{ample/v2/sinks": "the request target's host 'ex{ample' is malformed: it holds a character no host name holds",
+        b"http://%41bc/v2/sinks": "the request target's host '%41bc' is malformed: '%41' escapes an ASCII character",
+    }
+    with serving(token="secret") as (server, log):
+        for target, words in said.items():
+            with connect(server) as s:
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}GET /v2/sinks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                [(status, headers, err)] = answers(s, 1)
+                assert closes(s), target
+            assert status == 400 and headers["connection"] == "close" and err["code"] == "BadRequest", (target, status, err)
+            assert err["message"].startswith(words), (target, err["message"])
+        assert logged(log, "GET v2/sinks 400 BadRequest")
+        # what Go reads (a query is not unescaped; user@ is no part of the host)
+        for target in (b"/v2/sinks?x=%zz", b"http://127.0.0.1/v2/sinks", b"http://127.0.0.1:/v2/sinks?", b"http://a@b@127.0.0.1:8/v2/sinks", b"http:/v2/sinks"):
+            with connect(server) as s:
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                [(status, _h, err)] = answers(s, 1)
+                assert status == 401, (target, status, err)  # (the route's answer: no token)
