@@ -504,6 +504,35 @@ def test_a_ui_request_body_with_a_number_beyond_float64_is_said_as_an_ingest_bod
                 assert "parsed as double" not in message and "column" not in message, message
 
 
+def test_an_ingest_body_no_request_body_is_said_for_its_text_then_its_number_beyond_float64_then_its_shape() -> None:
+    # Go's decoder reads the text whole first (a syntax error), then refuses it for a number beyond float64 anywhere,
+    # before its shape is looked at. serve said the shape first ("the body is an array, not an object" of [1,}), or
+    # msgspec's words ("...: Number out of range - at `$.records`"), or "no key `records`" of {"x": <400 digits>}
+    huge = "the request body's number {} is beyond the float64 range the endpoint decodes numbers into (at {}): the service's decoder refuses the whole body"
+    with serving() as server:
+        for data, said in (
+            (b'{"records": 1e400}', huge.format("1e400", "$.records, line 1, char 13")),
+            (b"\n 1e400", huge.format("1e400", "$, line 2, char 2")),
+            (b'{"x": ' + b"9" * 400 + b"}", huge.format("9" * 60 + "...(400 characters)", "$.x, line 1, char 7")),
+            (b'{"records": "a", "x": -1E+999}', huge.format("-1E+999", "$.x, line 1, char 23")),
+            (b'[1e400, "\\ud800"]', huge.format("1e400", "$[0], line 1, char 2")),
+            (b'{"Records": {"a": 1e400}}', huge.format("1e400", "$.Records.a, line 1, char 19")),
+            (b"[1,}", "the request body is not valid JSON: invalid character '}' at char 4: a value was expected"),
+            (b'["a\x01"]', "the request body is not valid JSON: invalid character at char 4: control character U+0001 in a string (write it as \\u0001)"),
+            (b"1 2", "the request body is not valid JSON: trailing characters at char 3"),
+            (b'{"x": 1}', 'the request body must be {"records": [{"value": {...}}, ...]}'),  # (the shape, when all else is well)
+        ):
+            status, _h, body = request(server, "POST", f"/v2/sinks/{SINK_ID}", data)
+            message = orjson.loads(body)["message"]
+            assert status == 400 and message.startswith(said), (data, message)
+            assert "out of range" not in message and "`$" not in message, message
+        # the web UI's requests likewise (its own words, not orjson's "unexpected control character in string: line 1 column 13 (char 12)")
+        status, _h, body = request(server, "POST", "/ui/api/draft", b'["aaaaaaaaaa\x01"]')
+        assert status == 400 and orjson.loads(body)["message"].startswith(
+            "the request body is not valid JSON: invalid character at char 13: control character U+0001"
+        ), body
+
+
 # ---------------------------------------------------------------------------------------
 # 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
 

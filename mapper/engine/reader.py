@@ -2074,7 +2074,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
     try:
         records, fixed = _request_items(data)
     except msgspec.ValidationError as exc:
-        yield _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {_body_reason(str(exc))}"), 1, data)
+        yield _not_a_body(data, str(exc))
         return
     except (msgspec.DecodeError, ValueError) as exc:
         yield _broken(data, exc, "the request body")
@@ -2131,6 +2131,28 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
                 bad[j] = not_an_item_reason(None)
         body = BodyLines(fixed, records, i, len(part), newlines, raws)
         yield RawRecords(raws, body, bad or None, RecordColumns(chars, body=body))
+
+
+#: Reads a JSON text whole, its syntax checked (Raw: no value built, no string's UTF-8 nor number's range judged, as Go's
+#: scanner judges neither).
+_DECODE_RAW = msgspec.json.Decoder(msgspec.Raw)
+
+
+def _not_a_body(data: bytes, why: str) -> BrokenDocument:
+    """A request body the body decoder refused for its shape (``why``: msgspec's words), said as Go's decoder finds its faults:
+    its text read whole first (a syntax error past where the shape was found wanting: ``[1,}``, ``1 2``), then a number
+    beyond float64 anywhere (``{"records": 1e400}``, ``{"x": <400 digits>}``), then the shape (``no key `records```); never
+    msgspec's words (``Number out of range - at `$.records```). Only on this path: no cost to a body that is one."""
+    try:
+        _tolerant(_DECODE_RAW.decode, data)
+    except (msgspec.DecodeError, ValueError) as exc:
+        return _broken(data, exc, "the request body")
+    except RecursionError:  # (nested deeper than the decoder reads: its shape and numbers still said)
+        pass
+    huge = _huge_number_in(data)
+    if huge is not None:
+        return huge
+    return _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {_body_reason(why)}"), 1, data)
 
 
 def _huge_number_in(body: bytes) -> BrokenDocument | None:
