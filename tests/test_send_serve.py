@@ -1475,7 +1475,9 @@ def test_a_text_with_a_lone_surrogate_is_refused_for_its_own_fault_where_it_is()
     from mapper.endpoint import json_problem, parse_body
 
     assert json_problem(b'{"id":2,"name":"\\ud800"}') is None
-    assert json_problem(b'{"id":2,"name":"\\ud800","z":1e400}') == "not valid JSON for the service: number 1e400 is out of float64 range"
+    assert json_problem(b'{"id":2,"name":"\\ud800","z":1e400}') == (
+        "not valid JSON for the service: number 1e400 is beyond the float64 range the endpoint decodes numbers into (at $.z, line 1, char 29)"
+    )
     with pytest.raises(mapper.MapperError) as err:
         parse_body(b'{"records":[{"value":{"id":1,"name":"\\ud800"}},{"value":{"id":2,"name":"a\tb"}}]}')
     assert "invalid character at char 74: control character U+0009 in a string" in str(err.value) and "surrogate" not in str(err.value)

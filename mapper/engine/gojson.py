@@ -29,10 +29,10 @@ from typing import Any, Callable, Iterator, Mapping
 import msgspec
 import orjson
 
-from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, text_command
+from ..errors import SURROGATE, as_unescaped, has_lone_surrogate, preview, text_command
 from ..stack import full_stack
 from ..types import OutOfRangeNumber
-from ..types.base import json_path
+from ..types.base import beyond_float64_reason, json_path
 
 __all__ = [
     "RecordDecodeError",
@@ -911,6 +911,13 @@ def json_problem_at(raw: bytes, column: int = 0) -> tuple[str, int | None] | Non
             decode_record(raw, False, (lambda: column) if column else None)
         except RecordDecodeError as bad:
             return bad.message, bad.offset
+        found = huge_number(raw)  # (JSON the engine reads: the number orjson refused, said where, not as orjson says it)
+        if found is not None:
+            keys, offset, number = found
+            start = raw.rfind(b"\n", 0, offset) + 1
+            line = raw.count(b"\n", 0, offset) + 1
+            char = len(raw[start:offset].decode("utf-8", "mapper-go-replace")) + 1 + (column if line == 1 else 0)
+            return f"not valid JSON for the service: {beyond_float64_reason(preview(number))} (at {json_path(keys)}, line {line}, char {char})", offset
         return f"not valid JSON for the service: {exc}", None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         return "not valid JSON for the service: nested too deeply", None
