@@ -47,6 +47,7 @@ __all__ = [
     "env_token",
     "json_problem",
     "parse_body",
+    "refused_for_depth",
     "retryable",
     "TOKEN_SPACE",
 ]
@@ -124,7 +125,7 @@ def parse_body(data: bytes) -> int:
     try:
         doc = _loads(data)
     except orjson.JSONDecodeError as exc:
-        deep = too_deep(exc)  # (orjson's words: the one refusal its message says no more of)
+        deep = refused_for_depth(exc)  # (orjson's words: the one refusal its message says no more of)
         raise ServiceError(400, INVALID_BODY, _not_json(data, f"the request body is not valid JSON: {exc}", deep)) from None
     except RecursionError:  # pragma: no cover - orjson stops at its own depth limit first
         raise ServiceError(400, INVALID_BODY, "the request body is nested too deeply") from None
@@ -148,23 +149,25 @@ def body_problem(data: bytes) -> str | None:
     return problem
 
 
-def _not_json(data: bytes, fallback: str, deep: bool = False) -> str:
+def _not_json(data: bytes, fallback: str, deep: bool = False, deepest: int | None = None) -> str:
     """Why a body the decoder refused is not JSON, in the words ``mapper validate`` gives the same
     body (``the request body's number 1e400 is beyond the float64 range ... (at $.records[0].value.u,
     line 1, char 34)``, ``... trailing comma in object at char 39``, its characters counted from 1
     as an editor shows them), not orjson's (``number is infinity when parsed as double: line 1
     column 34 (char 33)``); ``fallback`` where the reader finds the body whole (read only on this
-    error's path). ``deep``: the decoder refused it for its nesting, said where it passes :func:`body_depth`."""
+    error's path). ``deep``: the decoder refused it for its nesting, said where it passes ``deepest`` levels (None:
+    :func:`body_depth`, an ingest body's; the web UI's requests, read with orjson alone, :data:`BODY_DEPTH`)."""
     if data[:3] == BOM:  # (a file's mark is taken off as it is read: as the reader words it, a body's read "an input")
         return f"the request body is not valid JSON: {BODY_BOM_PROBLEM}"
-    at = _too_deep_at(data) if deep else None
+    deepest = body_depth() if deepest is None else deepest
+    at = _too_deep_at(data, deepest) if deep else None
     if at is not None:  # (read record by record by the reader, the body is no broken document to it: orjson's words were answered)
         start = data.rfind(b"\n", 0, at) + 1
         char = len(data[start:at].decode("utf-8", "mapper-go-replace")) + 1  # (as an editor counts: an invalid byte one, as Go's U+FFFD)
         line = data.count(b"\n", 0, at) + 1
         where = f"at line {line} char {char}" if start else f"at char {char}"
         return (
-            f"the request body is not valid JSON: nested too deeply {where} (more than {body_depth():,} levels of arrays and objects, "
+            f"the request body is not valid JSON: nested too deeply {where} (more than {deepest:,} levels of arrays and objects, "
             "the most the service's decoder is taken to read here: the whole body is refused)"
         )
     unit = next(iter(endpoint_units(data)), None)
@@ -174,20 +177,29 @@ def _not_json(data: bytes, fallback: str, deep: bool = False) -> str:
     return f"{failure.read} is not valid JSON: {failure.detail}" if failure.read else failure.detail
 
 
-def not_json_said(data: bytes, fallback: str) -> str:
+def not_json_said(data: bytes, fallback: str, deep: bool = False) -> str:
     """Why ``data``, a request body of any shape the decoder refused (the web UI's own requests,
     not ingest bodies), is not JSON, in the words :func:`_not_json` gives an ingest body (``the
     request body is not valid JSON: invalid character '}' at char 10: a value was expected``);
-    ``fallback`` where they are not of its JSON text (an ingest body's shape: ``no key `records```)."""
+    ``fallback`` where they are not of its JSON text (an ingest body's shape: ``no key `records```).
+    ``deep``: orjson refused it for its nesting (:func:`~mapper.engine.gojson.too_deep`), said where it
+    passes orjson's :data:`BODY_DEPTH` levels, as an ingest body's (``nested too deeply at char 1033``)."""
     if not data.strip():
         return "the request body is empty"
-    said = _not_json(data, fallback)
+    said = _not_json(data, fallback, deep, BODY_DEPTH)
     if said.startswith("the request body is "):
         return said
     # JSON whose number is beyond float64 (1e400, 400 digits), which orjson refused in its own words ("number is infinity
     # when parsed as double: line 1 column 10 (char 9)"): said as an ingest body's is, with where
     found = huge_number_in(data)
     return fallback if found is None else f"{huge_number_said(data, found)[0]}: the whole request is refused"
+
+
+def refused_for_depth(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson may have refused a text for its nesting: :func:`~mapper.engine.gojson.too_deep`, or "failed to
+    allocate memory", its words for a text cut short inside some hundreds of levels (``[`` 1,100 times: no "depth limit
+    exceeded"). Where the text does pass the levels read (:func:`_too_deep_at`), the answer says where; else as before."""
+    return too_deep(exc) or str(exc).startswith("failed to allocate memory")
 
 
 #: Levels of arrays and objects a body may nest before Python 3.12 (orjson's limit, below Go's 10,000:
@@ -222,10 +234,9 @@ def body_depth() -> int:
 _LEVELS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def _too_deep_at(data: bytes) -> int | None:
-    """The byte of ``data`` where its nesting passes :func:`body_depth` (the bracket opening one level
+def _too_deep_at(data: bytes, deepest: int) -> int | None:
+    """The byte of ``data`` where its nesting passes ``deepest`` levels (the bracket opening one level
     more), or None: orjson says it in its own words, a char counted from 0 and a column one past it."""
-    deepest = body_depth()
     depth = 0
     for m in _LEVELS.finditer(data):
         c = data[m.start()]

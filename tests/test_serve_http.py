@@ -547,6 +547,19 @@ def test_a_sink_definition_body_with_a_number_beyond_float64_says_where_not_in_o
             assert "parsed as double" not in message and "column" not in message, message
 
 
+def test_a_ui_request_body_nested_too_deeply_says_where_as_an_ingest_body_does() -> None:
+    # "the request body is nested too deeply" with no place, or orjson's "depth limit exceeded: line 1 column 1026 (char 1025)"
+    # of one cut short; an ingest body's answer names the bracket that opens one level too many
+    with serving() as server:
+        for data, char in ((b'{"text": ' + b"[" * 1100 + b"]" * 1100 + b"}", 1033), (b"[" * 20000, 1025), (b'\n {"a":\n' + b"[" * 1100, None)):
+            for path in ("/ui/api/draft", f"/ui/api/sinks/{SINK_ID}/send"):
+                status, _h, body = request(server, "POST", path, data)
+                message = orjson.loads(body)["message"]
+                where = f"at char {char}" if char else "at line 3 char 1024"
+                assert status == 400 and message.startswith(f"the request body is not valid JSON: nested too deeply {where} (more than 1,024 levels"), message
+                assert "column" not in message, message
+
+
 # ---------------------------------------------------------------------------------------
 # 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
 

@@ -50,7 +50,7 @@ from .. import serve
 from .._version import __version__
 from ..checks import NAME_MAX, NAME_TOO_LONG
 from ..commands import EXIT_USAGE, file_name
-from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable
+from ..endpoint import INVALID_BODY, INVALID_PARAMETER, NOT_FOUND, TOO_LARGE, ServiceError, not_json_said, printable, refused_for_depth
 from ..errors import SURROGATE, MapperError, preview
 from ..paths import to_dot_notation
 from ..report import ENDPOINT_MESSAGE, RecordError, Report, ValueWarning, answered_error, location_text, plural
@@ -121,7 +121,7 @@ def _decoded(data: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         found = _lone_surrogate(data) if "surrogate" in str(exc) else None
         # (said as an ingest body's JSON is, never orjson's "unexpected character: line 1 column 11 (char 10)")
-        raise found or ServiceError(400, INVALID_BODY, not_json_said(data, f"the request body is not valid JSON: {exc}")) from None
+        raise found or ServiceError(400, INVALID_BODY, not_json_said(data, f"the request body is not valid JSON: {exc}", refused_for_depth(exc))) from None
 
 
 #: What the page's fields are, in messages (else the field's name).
