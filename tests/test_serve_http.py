@@ -560,6 +560,22 @@ def test_a_ui_request_body_nested_too_deeply_says_where_as_an_ingest_body_does()
                 assert "column" not in message, message
 
 
+def test_a_body_cut_short_or_broken_inside_deep_nesting_is_said_so_not_for_its_shape_nor_in_orjsons_words() -> None:
+    # nested deeper than msgspec reads (some hundreds of levels) but no deeper than the body limit: a body cut short was
+    # "the body is an array, not an object" (ingest), "failed to allocate memory: line 1 column 582 (char 581)" (orjson's
+    # words, the UI) or "the request body is nested too deeply" (it is not: Go's decoder says "unexpected end of JSON input")
+    with serving() as server:
+        for data, said in (
+            (b"[" * 1000, "the request body is truncated"),
+            (b'{"records": ' + b"[" * 1000, "the request body is truncated"),
+            (b"[" * 900 + b"1,}", "the request body is not valid JSON: invalid character '}' at char 903: a value was expected"),
+        ):
+            for path in (f"/v2/sinks/{SINK_ID}", "/ui/api/draft"):
+                status, _h, body = request(server, "POST", path, data)
+                message = orjson.loads(body)["message"]
+                assert status == 400 and message.startswith(said), (path, data[:20], message)
+
+
 # ---------------------------------------------------------------------------------------
 # 6. The source page on a malformed address (a real browser: tests/test_web_browser.py's)
 

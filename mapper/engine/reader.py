@@ -2080,7 +2080,7 @@ def endpoint_units(data: bytes, chunk_records: int = 512) -> Iterator[Unit]:
         yield _broken(data, exc, "the request body")
         return
     except RecursionError:
-        yield _failed_whole(DocumentFailure("the request body is nested too deeply"), None, data)
+        yield _deep_fault(data) or _failed_whole(DocumentFailure("the request body is nested too deeply"), None, data)
         return
     huge = _huge_number_in(fixed)
     if huge is not None:
@@ -2147,12 +2147,89 @@ def _not_a_body(data: bytes, why: str) -> BrokenDocument:
         _tolerant(_DECODE_RAW.decode, data)
     except (msgspec.DecodeError, ValueError) as exc:
         return _broken(data, exc, "the request body")
-    except RecursionError:  # (nested deeper than the decoder reads: its shape and numbers still said)
-        pass
+    except RecursionError:  # (nested deeper than the decoder reads: its fault found another way, else its shape and numbers said)
+        fault = _deep_fault(data)
+        if fault is not None:
+            return fault
     huge = _huge_number_in(data)
     if huge is not None:
         return huge
     return _failed_whole(DocumentFailure(f"{_NOT_A_BODY}: {_body_reason(why)}"), 1, data)
+
+
+def _deep_fault(data: bytes) -> BrokenDocument | None:
+    """The first syntax fault of a request body nested deeper than msgspec reads (its RecursionError), which Go's decoder
+    finds before anything else: cut short (``[`` 1,000 times: it was said for its shape, or "nested too deeply", where
+    Go says "unexpected end of JSON input"), or a character that cannot continue it, found by :func:`_scan_fault` and said
+    as :func:`_broken` says msgspec's finding. None when the text is JSON (the caller's words stand). Only on this error path."""
+    found = _scan_fault(data)
+    return None if found is None else _broken(data, msgspec.DecodeError(found), "the request body")
+
+
+_BLANK_RUN = re.compile(rb"[ \t\r\n]*")
+#: A JSON string's characters, up to its closing quote (or the first byte that cannot stand in it: where the string fails).
+_STRING_BODY = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9A-Fa-f]{4})*')
+_SCALAR = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+
+
+#: The levels of arrays and objects Go's decoder reads (encoding/json's scanner: "exceeded max depth" past them).
+GO_DEPTH = 10_000
+
+
+def _scan_fault(data: bytes) -> str | None:
+    """Where a JSON text first fails, as Go's scanner reads it (a loop with a stack of its own: any depth), in msgspec's
+    words for it (``JSON is malformed: invalid character (byte 903)``, ``Input data was truncated``); None when it is JSON,
+    or nests past :data:`GO_DEPTH` levels before any fault (Go's scanner refuses it for that first)."""
+    stack = bytearray()
+    want = "value"  # value, first (a value or ']'), key, first key (a key or '}'), colon, next (',' or the close), end
+    pos, n = 0, len(data)
+    while True:
+        pos = _BLANK_RUN.match(data, pos).end()  # type: ignore[union-attr]  # (matches the empty string)
+        if pos >= n:
+            return None if want == "end" else "Input data was truncated"
+        c = data[pos]
+        if want == "end":
+            return f"JSON is malformed: trailing characters (byte {pos})"
+        if want == "colon" or want == "next":
+            close = 93 if stack[-1] == 91 else 125
+            if want == "colon" and c == 58:  # :
+                want = "value"
+            elif want == "next" and c == 44:  # ,
+                want = "value" if stack[-1] == 91 else "key"
+            elif want == "next" and c == close:
+                stack.pop()
+                want = "next" if stack else "end"
+            else:
+                return f"JSON is malformed: invalid character (byte {pos})"
+            pos += 1
+            continue
+        if (want == "first" and c == 93) or (want == "first key" and c == 125):
+            stack.pop()
+            pos += 1
+            want = "next" if stack else "end"
+            continue
+        if want in ("value", "first") and c in (91, 123):
+            if len(stack) >= GO_DEPTH:
+                return None  # (Go's scanner stops here, "exceeded max depth": the caller's "nested too deeply" stands)
+            stack.append(c)
+            pos += 1
+            want = "first" if c == 91 else "first key"
+            continue
+        if c == 34:  # a string
+            m = _STRING_BODY.match(data, pos)
+            end = m.end()  # type: ignore[union-attr]
+            if end >= n:
+                return "Input data was truncated"
+            if data[end] != 34:
+                return f"JSON is malformed: {'invalid escaped character' if data[end] == 92 else 'invalid character'} (byte {end + (data[end] == 92)})"
+            pos = end + 1
+            want = "colon" if want in ("key", "first key") else ("next" if stack else "end")
+            continue
+        m = _SCALAR.match(data, pos) if want in ("value", "first") else None
+        if m is None:
+            return f"JSON is malformed: invalid character (byte {pos})"
+        pos = m.end()
+        want = "next" if stack else "end"
 
 
 def _huge_number_in(body: bytes) -> BrokenDocument | None:
