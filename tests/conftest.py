@@ -44,31 +44,71 @@ settings.register_profile("explore", derandomize=False, print_blob=True, deadlin
 # no BLAS calls; the tests' subprocesses inherit this.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-#: Files by their wall time, longest first: from a two-process run's per-file totals
-#: (2026-12-05, --durations=0; the CLI files scaled by their in-process runs' own before/after,
-#: tests/cli_inproc.py). Every other file took under ~1% of the run. The Spark files
-#: other than test_spark.py (test_spark_leftovers the second longest, its first job and a
-#: JVM of its own when it lands on another process) were missing here and ran last.
+#: Files by their wall time, longest first: from a three-process run's per-file totals (2026-12-05,
+#: `pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=80 --junitxml`, the files over
+#: ~12 s; every other file took under 1% of the run). The Spark files follow test_spark.py, with
+#: which they run as one unit (:data:`SPARK_TOGETHER`): ~170 s in one process (282 s of the
+#: processes' time when each started its own JVM). test_python_versions and
+#: test_hypothesis_profiles, not listed before, each hold one test that parses every test file
+#: (~2-3.5 s of CPU alone, 14-36 s beside the others): not one to start last.
 LONGEST_FIRST = (
     "test_spark.py",
     "test_spark_leftovers.py",
-    "test_objects.py",
-    "test_hostile.py",
-    "test_parallel.py",
-    "test_cli.py",
     "test_spark_inputs.py",
-    "test_web_browser.py",
-    "test_signals.py",
-    "test_columnar.py",
     "test_spark_hunt.py",
-    "test_send_serve.py",
-    "test_definitions.py",
-    "test_fuzz.py",
-    "test_infer.py",
-    "test_hunt_cli3.py",
+    "test_hunt_spark.py",
+    "test_spark_streaming.py",
+    "test_web_browser.py",
+    "test_objects.py",
+    "test_cli.py",
+    "test_signals.py",
+    "test_parallel.py",
+    "test_python_versions.py",
+    "test_columnar.py",
+    "test_fuzz_definitions.py",
+    "test_quick_vouch.py",
     "test_difffuzz.py",
+    "test_hostile.py",
+    "test_infer.py",
+    "test_send_serve.py",
+    "test_pair_kill.py",
+    "test_oracle.py",
+    "test_hunt_bench.py",
+    "test_infer_hunt6.py",
+    "test_web5_layout.py",
+    "test_properties.py",
+    "test_quick_vouch_dicts.py",
+    "test_validate_keeps_no_values.py",
+    "test_lax_vectors.py",
     "test_text_past_2gib.py",
+    "test_golayout.py",
+    "test_vectors.py",
+    "test_hunt_web.py",
+    "test_hypothesis_profiles.py",
+    "test_slice_files.py",
+    "test_definitions.py",
+    "test_pyjson_quick.py",
+    "test_web5_send.py",
+    "test_props_session47_body.py",
     "test_send_faults.py",
+)
+
+
+#: The files whose tests share tests/test_spark.py's session fixture (one SparkSession, one
+#: JVM, in each test process that runs any of them). ``--dist loadfile`` hands them out as one
+#: unit (:func:`pytest_xdist_make_scheduler`), so one process starts one JVM for all of them:
+#: spread over the three processes, each started a JVM of its own (~12-14 s under load, ~15 s
+#: of CPU each) and the first test of a file waited for it (2026-12-05: these files took 282 s
+#: of the processes' time apart, 170 s in one process).
+SPARK_TOGETHER = frozenset(
+    {
+        "test_spark.py",
+        "test_spark_inputs.py",
+        "test_spark_leftovers.py",
+        "test_spark_hunt.py",
+        "test_spark_streaming.py",
+        "test_hunt_spark.py",
+    }
 )
 
 
@@ -110,6 +150,23 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if item.path.name in NOT_TRACED:
             item.add_marker(pytest.mark.no_cover)  # (pytest-cov's marker; without --cov it does nothing)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
+    """``--dist loadfile``, the files of :data:`SPARK_TOGETHER` one unit (where the first of them
+    comes in the collection's order: test_spark.py, the first file). pytest-xdist's own grouping
+    (``--dist loadgroup``, ``xdist_group`` marks) groups nothing under pytest 9.2 (docs/ci-log.md)."""
+    if config.getoption("dist", None) != "loadfile":
+        return None  # (xdist's own scheduler)
+    from xdist.scheduler import LoadFileScheduling
+
+    class SparkTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            scope: str = super()._split_scope(nodeid)
+            return "(the Spark files)" if scope.rpartition("/")[2] in SPARK_TOGETHER else scope
+
+    return SparkTogether(config, log)
 
 
 #: The handlers a test must give back: the commands later tests start inherit an ignored SIGINT
