@@ -101,6 +101,7 @@ from .endpoint import (
 from .errors import MapperError, OptionError, closest, shown_name
 from .report import plural
 from .store import Store, stored_sinks_problem
+from .writers import write_whole
 
 __all__ = ["ROUTES", "App", "Request", "Response", "Route", "Server", "add_serve_parser", "cmd_serve", "query_int"]
 
@@ -1808,7 +1809,7 @@ def _query(store: Store, args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     try:
         for row in store.iter_rows(args.query, offset=args.offset, limit=args.limit):  # streamed: a big table is not held
-            out.write(orjson.dumps(row) + b"\n")
+            write_whole(out, orjson.dumps(row) + b"\n")  # (a raw file, PYTHONUNBUFFERED=1, may take part of it)
     except ServiceError as exc:
         hint = _sinks_held(store, args.query) if exc.status == 404 else ""
         print(f"mapper serve: {exc.message}{hint}", file=sys.stderr)

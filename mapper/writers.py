@@ -86,6 +86,7 @@ __all__ = [
     "write_ndjson",
     "write_npz",
     "write_parquet",
+    "write_whole",
 ]
 
 
@@ -1389,14 +1390,14 @@ class NdjsonWriter(BatchWriter):
     def _finish(self) -> None:
         fh = self._open()  # an empty batch still makes an (empty) file
         for text in self.held:
-            _write_whole(fh, text)
+            write_whole(fh, text)
         self.held = []
 
     def _drop(self) -> None:
         self.held = []
 
 
-def _write_whole(fh: Any, data: bytes) -> None:
+def write_whole(fh: Any, data: bytes) -> None:
     """Write all of ``data`` to ``fh``: standard output may be a raw file (``PYTHONUNBUFFERED=1``,
     as many container images set it), whose write takes what it can (a full disk's last bytes,
     a pipe's when a signal comes) and says how much; the rest was lost without a word. What

@@ -14,6 +14,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import mapper
@@ -241,3 +242,23 @@ def test_a_pair_marker_of_another_user_is_not_obeyed(tmp_path: Path, monkeypatch
     os.chown(marker, 4321, 4321)
     writers.clean_stale(str(rows))
     assert rows.read_text() == "this user's rows\n"
+
+
+def test_serve_query_rows_to_an_unbuffered_standard_output_are_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mapper serve --query SINK_ID`` wrote each row with one call of standard output's raw
+    file (``PYTHONUNBUFFERED=1``): what the call did not take was lost (exit 0). Called as its
+    command's function, as ``mapper.web`` calls it, not through main's standard output."""
+    from mapper import serve
+    from mapper.store import Store
+
+    db = tmp_path / "q.db"
+    with Store(db) as store:
+        sid = store.create_sink(AIRCRAFT / "sink.json").id
+        records = [{"value": json.loads(line)} for line in (AIRCRAFT / "records.ndjson").read_text().splitlines()]
+        assert store.ingest(sid, json.dumps({"records": records})).written == 3
+        want = b"".join(orjson.dumps(row) + b"\n" for row in store.iter_rows(sid))
+    raw = _ShortWrites()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+    assert serve.cmd_serve(cli.parse(["serve", "--db", str(db), "--query", sid])) == 0
+    assert len(want) > 300  # (each row longer than a short write)
+    assert bytes(raw.got) == want
