@@ -13,6 +13,7 @@ import argparse
 import ast
 import errno
 import importlib
+import io
 import os
 import re
 import signal
@@ -24,7 +25,7 @@ from . import _start
 from ._version import DISTRIBUTION, __version__
 from .commands import EXIT_USAGE, ReaderGone, field_option, fields_option, file_name, unicode_values
 from .errors import InputError, MapperError, closest, escape_controls, shown_name, suggest
-from .writers import remove_left_temps
+from .writers import remove_left_temps, write_whole
 
 SINK_HELP = "sink definition file: the POST /v1/sinks body, its schema, a definition array, or a UI table mapping; - reads it from standard input"
 
@@ -440,6 +441,40 @@ class _Stdout:
         return getattr(self.stream, name)
 
 
+class _WholeWrites(io.RawIOBase):
+    """Standard output's raw file (``PYTHONUNBUFFERED=1``, as many container images set it),
+    each write taken whole (:func:`mapper.writers.write_whole`): the text stream Python makes
+    over it writes through and takes no notice of a write that took part of its bytes (a full
+    disk's last ones, a pipe's when a signal comes), and a report lost its tail without a word.
+    Still unbuffered, as asked: nothing is held to be flushed, the order with standard error stays."""
+
+    def __init__(self, raw: Any):
+        super().__init__()
+        self.raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        write_whole(self.raw, data)
+        return len(data)
+
+    def fileno(self) -> int:
+        return int(self.raw.fileno())
+
+    def isatty(self) -> bool:
+        return bool(self.raw.isatty())
+
+
+def _whole(stream: Any) -> Any:
+    """``stream`` (standard output), or over a raw file (``PYTHONUNBUFFERED=1``) a text stream
+    like it whose every write is taken whole: see :class:`_WholeWrites`. (Closing it leaves the raw file open.)"""
+    raw = getattr(stream, "buffer", None)
+    if not isinstance(stream, io.TextIOWrapper) or not isinstance(raw, io.RawIOBase) or raw.closed:
+        return stream
+    return io.TextIOWrapper(_WholeWrites(raw), encoding=stream.encoding, errors=stream.errors, line_buffering=stream.line_buffering, write_through=True)
+
+
 def _os_error(exc: OSError, out: _Stdout | None) -> int:
     """What main says of an OSError a command let through, and its exit status. Standard
     output's (``out`` kept it; with no ``out``, a closed pipe alone is taken as its): a closed
@@ -500,7 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if closed_out:
         sys.stdout = _Closed("stdout")  # type: ignore[assignment]
     # (a program running commands in other threads shares one sys.stdout: not swapped under them)
-    out = _Stdout(sys.stdout) if threading.current_thread() is threading.main_thread() and sys.stdout is not None else None
+    given = sys.stdout
+    out = _Stdout(_whole(given)) if threading.current_thread() is threading.main_thread() and given is not None else None
     if out is not None:
         sys.stdout = out  # type: ignore[assignment]
     try:
@@ -533,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGTERM if terminated else 130
     finally:
         if out is not None and sys.stdout is out:  # (not once _quiet_stdout put the null device there)
-            sys.stdout = out.stream
+            sys.stdout = given
         if installed and not own:  # (the command line's stay ignored to its end: _settle)
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
         if closed_in:
