@@ -348,7 +348,7 @@ def test_corrupt_gzip_is_a_clean_error(f: Files, tmp_path: Path) -> None:
     assert p.returncode == EXIT_USAGE and p.out == ""
     assert p.err.startswith(f"mapper: cannot read {damaged}: ") and "Traceback" not in p.err
     p = run("validate", f.sink, "-", input=damaged.read_bytes())
-    assert p.returncode == EXIT_USAGE and p.err.startswith("mapper: cannot read the input: ")
+    assert p.returncode == EXIT_USAGE and p.err.startswith("mapper: cannot read standard input: ")
     m = mapper.compile_sink(f.sink)
     for given in (damaged.read_bytes(), damaged, str(damaged)):
         with pytest.raises(mapper.InputError, match="cannot read"):

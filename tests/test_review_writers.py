@@ -312,3 +312,30 @@ def test_an_unbuffered_standard_output_closed_under_a_command_ends_it_as_a_buffe
     assert cli.main(["validate", str(ERRORS / "sink.json"), str(ERRORS / "records.ndjson")]) == 1
     assert len(raw.got) == 100
     assert capsys.readouterr().err == ""
+
+
+class _FailingFile(io.FileIO):
+    """A file whose reads past its first KiB fail as a disk's do (EIO)."""
+
+    def readinto(self, b: Any) -> int:
+        if self.tell() >= 1024:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return super().readinto(b)
+
+
+@pytest.mark.parametrize("packed", [False, True], ids=["ndjson", "gzip"])
+def test_a_read_error_on_standard_input_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], packed: bool) -> None:
+    """A file's read error names the file (one process or several); standard input's was said
+    of "the input", where an unreadable terminal's says "standard input"."""
+    import gzip
+
+    data = b"".join(b'{"id": "%d"}\n' % i for i in range(4000))
+    path = tmp_path / "in.ndjson"
+    path.write_bytes(gzip.compress(data) if packed else data)
+    raw = _FailingFile(path)
+    raw.name = "<stdin>"  # (as Python names standard input's)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(raw)))
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps({"definition": [{"name": "id", "path": ["id"], "type": "string"}], "primary_key_fields": ["id"], "allow_missing_fields": True}))
+    assert cli.main(["validate", str(sink), "-", "-q"]) == 2
+    assert capsys.readouterr().err.startswith("mapper: cannot read standard input: Input/output error")

@@ -3029,12 +3029,19 @@ def _closing(stream: BinaryIO, fh: BinaryIO) -> BinaryIO:
     return stream
 
 
+def _name_of(stream: Any) -> Any:
+    """A stream's ``name``: standard input's is ``"<stdin>"`` (as Python names it; ``open(0)`` names it 0)."""
+    name = getattr(stream, "name", None)
+    return "<stdin>" if type(name) is int and name == 0 else name
+
+
 class _Prepend:
     """A binary stream that first returns bytes already read from it."""
 
     def __init__(self, head: bytes, stream: BinaryIO):
         self.head = head
         self.stream = stream
+        self.name = _name_of(stream)  # (what an unpacker reading it is named: standard input's "<stdin>")
 
     def read(self, n: int = -1) -> bytes:
         if self.head:
@@ -3052,8 +3059,8 @@ def read_input(stream: Any, n: int = -1) -> bytes:
     try:
         data = stream.read(n)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
-        name = getattr(stream, "name", None)  # a file's (a GzipFile names its file's)
-        where = shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
+        name = _name_of(stream)  # a file's (a GzipFile names its file's, _Prepend standard input's)
+        where = "standard input" if name == "<stdin>" else shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
         raise InputError(f"cannot read {where}: {detail}") from None
     if isinstance(data, str):
