@@ -472,6 +472,10 @@ def _whole(stream: Any) -> Any:
     raw = getattr(stream, "buffer", None)
     if not isinstance(stream, io.TextIOWrapper) or not isinstance(raw, io.RawIOBase) or raw.closed:
         return stream
+    try:
+        stream.flush()  # (what it holds goes first: Python's own writes through and holds nothing)
+    except (OSError, ValueError):
+        return stream  # (said by the command's first write, as before)
     return io.TextIOWrapper(_WholeWrites(raw), encoding=stream.encoding, errors=stream.errors, line_buffering=stream.line_buffering, write_through=True)
 
 

@@ -339,3 +339,13 @@ def test_a_read_error_on_standard_input_names_it(tmp_path: Path, monkeypatch: py
     sink.write_text(json.dumps({"definition": [{"name": "id", "path": ["id"], "type": "string"}], "primary_key_fields": ["id"], "allow_missing_fields": True}))
     assert cli.main(["validate", str(sink), "-", "-q"]) == 2
     assert capsys.readouterr().err.startswith("mapper: cannot read standard input: Input/output error")
+
+
+def test_what_a_callers_stream_over_a_raw_standard_output_holds_comes_before_the_commands_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = _ShortWrites()
+    given = io.TextIOWrapper(raw)  # (not written through: it holds what was written to it)
+    given.write("before\n")
+    monkeypatch.setattr(sys, "stdout", given)
+    assert cli.main(["check", str(AIRCRAFT / "sink.json")]) == 0
+    given.flush()
+    assert bytes(raw.got).startswith(b"before\nok: sink 'aircraft_positions'")
