@@ -1790,7 +1790,7 @@ def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
             print(f"mapper serve: {problem}", file=sys.stderr)
             return EXIT_USAGE
     try:
-        store = Store(args.db)
+        store = Store(args.db, writable=args.query is None)  # (--query reads a database it may not write)
     except ServiceError as exc:
         print(f"mapper serve: {exc.message}", file=sys.stderr)
         return EXIT_USAGE

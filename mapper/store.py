@@ -289,10 +289,14 @@ class Store:
 
     Thread-safe: one connection, one lock around every statement; mapping a request
     body runs outside the lock, so concurrent requests map in parallel and only their
-    transactions queue. ``clock`` (epoch seconds) is injectable.
+    transactions queue. ``clock`` (epoch seconds) is injectable. ``writable``: a database
+    file this process may only read is refused (a 500 :class:`~mapper.endpoint.ServiceError`)
+    when True, and read when False (``mapper serve --query``).
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time):
+    def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] = time.time, writable: bool = True):
+        if writable is not True and writable is not False:
+            raise OptionError(f"writable= is True or False, not {writable!r}")
         if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):  # (str(None) made a database named "None")
             raise OptionError(f"Store takes a database file (a str or os.PathLike, or ':memory:'), not {type(path).__name__}")
         self.path = os.fspath(path)
@@ -312,6 +316,8 @@ class Store:
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
             self._add_columns()
+            if writable and self.path not in ("", ":memory:"):
+                self._check_writable(shown)
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
             self._next_active: float | None = self._first_active_at()
         except sqlite3.Error as exc:  # (a table of that name from another program fails here)
@@ -320,6 +326,19 @@ class Store:
         self._mappers: dict[str, Mapper] = {}
         self._tables: dict[str, _Table] = {}
         self._names: tuple[int, set[str]] | None = None  # (schema version, the database's table names, lowercase): see _table_names
+
+    def _check_writable(self, shown: str) -> None:
+        """A database the process may only read (no write permission, a read-only mount) is opened by
+        SQLite read-only without a word: said now, not as a 500 for each request (serve said "listening")."""
+        try:
+            self.db.execute("UPDATE _mapper_sinks SET id = id WHERE 0")  # (a write that changes nothing: the file is not touched)
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; an extended code, SQLITE_READONLY = 8 in its low byte)
+            if not (code & 0xFF == 8 if isinstance(code, int) else "readonly" in str(exc)):
+                raise
+            raise ServiceError(
+                500, INTERNAL, f"cannot write the database {shown}: {exc} (a file this process may only read; mapper serve --query reads one)"
+            ) from None
 
     def _add_columns(self) -> None:
         """The columns of ``_mapper_sinks`` a database made by an earlier mapper lacks (the last records refused)."""

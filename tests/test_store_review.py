@@ -1,0 +1,60 @@
+"""``mapper.Store`` under a code-reading review: what the store does with a database it may only read.
+
+Each test is in-process, on a ``tmp_path`` database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from test_send_serve import main_in_process
+from test_serve_hunt import SETS
+
+from mapper.commands import EXIT_OK, EXIT_USAGE
+from mapper.endpoint import ServiceError
+from mapper.store import Store
+
+
+def _databases_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every database file opened from here on is opened as SQLite opens a file the process may not
+    write (no write permission, a read-only mount): read-only, each write an "attempt to write a readonly
+    database" (as root, permissions do not stop a write, so the test cannot chmod the file)."""
+    real = sqlite3.connect
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if kwargs.get("uri") or str(database) in ("", ":memory:"):
+            return real(database, *args, **kwargs)
+        return real(Path(database).resolve().as_uri() + "?mode=ro", *args, uri=True, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+
+
+def test_a_database_serve_cannot_write_is_refused_at_the_start_and_query_still_reads_it(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by review: SQLite opens a file it may not write read-only without a word, so `mapper serve
+    # --db FILE` said "listening" and each sink ACTIVE, then answered every POST with a 500 ("the
+    # database refused the write: attempt to write a readonly database"); --query must still read it
+    path = tmp_path / "ro.db"
+    with Store(path) as store:
+        store.create_sink(SETS)
+        store.ingest("sets", orjson.dumps({"records": [{"value": {"pk": 1, "tags": ["x"]}}]}))
+    _databases_read_only(monkeypatch)
+    with pytest.raises(ServiceError) as info:
+        Store(path)
+    assert info.value.status == 500 and "cannot write the database" in info.value.message and "readonly" in info.value.message
+    rc, _out, err = main_in_process(capsys, "serve", "--db", path, "--port", 0, "-q")
+    assert rc == EXIT_USAGE and "cannot write the database" in err and str(path) in err and "listening" not in err
+    with Store(path, writable=False) as store:  # (what --query opens)
+        assert [r["_id"] for r in store.iter_rows("sets")] == [1]
+    rc, out, err = main_in_process(capsys, "serve", "--db", path, "--query", "sets")
+    assert (rc, [orjson.loads(line) for line in out.splitlines()]) == (EXIT_OK, [{"_id": 1, "tags": ["x"], "b": None}]), err
+    with Store() as memory:  # (a database of its own: always written)
+        assert memory.create_sink(SETS).id == "sets"
+
+
+def test_writable_is_true_or_false() -> None:
+    with pytest.raises(Exception, match="writable= is True or False"):
+        Store(writable=1)  # type: ignore[arg-type]
