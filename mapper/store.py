@@ -376,7 +376,8 @@ class Store:
         """Create a sink from a definition (a :class:`mapper.Sink`, or anything :func:`mapper.check_sink` reads).
 
         The sink is CREATING for ``activate_after`` seconds (a number, 0 or more), then ACTIVE
-        (only an ACTIVE sink takes data). ``sink_id`` defaults to the sink's name. A sink that exists
+        (only an ACTIVE sink takes data). ``sink_id`` defaults to the sink's name (or the name of the file
+        it was read from; a sink with neither needs it). A sink that exists
         already: returned as it is when ``exist_ok`` and its definition is the same,
         else a 409 ``ResourceAlreadyExists``. ``body_form``: only the full ``POST
         /v1/sinks`` body is accepted (as the service does). A definition with errors
@@ -410,6 +411,8 @@ class Store:
             sink = result.sink
             if body_form and sink.form != "body":
                 raise ServiceError(400, INVALID_BODY, 'the body must be a sink: {"name", "sink_details", "schema"}')
+        if sink_id is None and not sink.name and not sink.source:  # (it was the sink "s": a second such sink a 409 for a name never given)
+            raise ServiceError(400, INVALID_PARAMETER, "the sink has no name to be its id, nor a file to be named after: give it a name, or sink_id=")
         sid = sink_id if sink_id is not None else sink.name or _slug(Path(sink.source).stem if sink.source else "")
         if not _NAME_RULE.fullmatch(sid):
             raise ServiceError(

@@ -58,3 +58,17 @@ def test_a_database_serve_cannot_write_is_refused_at_the_start_and_query_still_r
 def test_writable_is_true_or_false() -> None:
     with pytest.raises(Exception, match="writable= is True or False"):
         Store(writable=1)  # type: ignore[arg-type]
+
+
+def test_a_sink_with_no_name_and_no_file_needs_a_sink_id_not_the_id_s() -> None:
+    # found by review: a schema or Sink without a name, given from Python without sink_id, was created
+    # as the sink "s" (the prefix a file name starting with a digit gets, of an empty name); the next
+    # such sink, another definition, was a 409 "a sink 's' exists already", a name never given
+    schema = SETS["schema"]
+    with Store() as store:
+        for nameless in (schema, orjson.dumps(schema).decode()):
+            with pytest.raises(ServiceError) as info:
+                store.create_sink(nameless)
+            assert (info.value.status, info.value.code) == (400, "InvalidParameter") and "sink_id=" in info.value.message, info.value.message
+        assert store.list_sinks() == []
+        assert store.create_sink(schema, sink_id="mine").id == "mine"
