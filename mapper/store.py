@@ -312,6 +312,9 @@ class Store:
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: no such directory {shown_name(where.parent)}")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
@@ -320,8 +323,11 @@ class Store:
                 self._check_writable(shown)
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
             self._next_active: float | None = self._first_active_at()
-        except sqlite3.Error as exc:  # (a table of that name from another program fails here)
-            raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
+        except BaseException as exc:  # (the file is not kept open by a Store never made)
+            self.db.close()
+            if isinstance(exc, sqlite3.Error):  # (a table of that name from another program fails here)
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
+            raise
         self.lock = threading.RLock()
         self._mappers: dict[str, Mapper] = {}
         self._tables: dict[str, _Table] = {}

@@ -72,3 +72,17 @@ def test_a_sink_with_no_name_and_no_file_needs_a_sink_id_not_the_id_s() -> None:
             assert (info.value.status, info.value.code) == (400, "InvalidParameter") and "sink_id=" in info.value.message, info.value.message
         assert store.list_sinks() == []
         assert store.create_sink(schema, sink_id="mine").id == "mine"
+
+
+def test_a_database_refused_at_open_is_not_kept_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a script retrying Store(path) held one more open file each time, until the collector ran)
+    path = tmp_path / "ro.db"
+    Store(path).close()
+    _databases_read_only(monkeypatch)
+    opened: list[sqlite3.Connection] = []
+    connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **kw: opened.append(connect(*a, **kw)) or opened[-1])
+    with pytest.raises(ServiceError):
+        Store(path)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        opened[0].execute("SELECT 1")
