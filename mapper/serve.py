@@ -1784,7 +1784,10 @@ Setup = Callable[[App], Sequence[str]]
 
 
 def cmd_serve(args: argparse.Namespace, setup: Setup | None = None) -> int:
-    if args.query is not None and args.db != ":memory:":
+    if args.query is not None and args.db == ":memory:":  # (it said "no sink 'x'" of a sink a serve --db :memory: had)
+        print("mapper serve: --db :memory: keeps nothing to query: --query reads the database file a serve stored into (--db FILE)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.query is not None:
         problem = stored_sinks_problem(args.db)  # read only: opening another file as the store would write mapper's tables into it
         if problem is not None:
             print(f"mapper serve: {problem}", file=sys.stderr)

@@ -86,3 +86,9 @@ def test_a_database_refused_at_open_is_not_kept_open(tmp_path: Path, monkeypatch
         Store(path)
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         opened[0].execute("SELECT 1")
+
+
+def test_query_of_the_memory_database_says_it_keeps_nothing(capsys: Any) -> None:
+    # (it said "no sink 'x'", as if the sink created in a serve --db :memory: had been lost or misnamed)
+    rc, out, err = main_in_process(capsys, "serve", "--db", ":memory:", "--query", "x")
+    assert (rc, out) == (EXIT_USAGE, "") and ":memory:" in err and "keeps nothing" in err, err
