@@ -340,7 +340,7 @@ class Store:
             self.db.execute("UPDATE _mapper_sinks SET id = id WHERE 0")  # (a write that changes nothing: the file is not touched)
         except sqlite3.OperationalError as exc:
             code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; an extended code, SQLITE_READONLY = 8 in its low byte)
-            if not (code & 0xFF == 8 if isinstance(code, int) else "readonly" in str(exc)):
+            if not ((code & 0xFF) == 8 if isinstance(code, int) else "readonly" in str(exc)):
                 raise
             raise ServiceError(
                 500, INTERNAL, f"cannot write the database {shown}: {exc} (a file this process may only read; mapper serve --query reads one)"
