@@ -16,6 +16,7 @@ from test_serve_hunt import SETS
 
 from mapper.commands import EXIT_OK, EXIT_USAGE
 from mapper.endpoint import ServiceError
+from mapper.errors import OptionError
 from mapper.store import Store
 
 
@@ -56,7 +57,7 @@ def test_a_database_serve_cannot_write_is_refused_at_the_start_and_query_still_r
 
 
 def test_writable_is_true_or_false() -> None:
-    with pytest.raises(Exception, match="writable= is True or False"):
+    with pytest.raises(OptionError, match="writable= is True or False"):
         Store(writable=1)  # type: ignore[arg-type]
 
 
