@@ -213,6 +213,12 @@ class _UnreadableRow(sqlite3.DatabaseError):
     """A stored sink definition or data row this mapper cannot read (damaged, edited, or written by a mapper whose checks differ): read as a damaged database."""
 
 
+def _read_only(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused a write because the database is open read-only (a file the process may only read)."""
+    code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; an extended code, SQLITE_READONLY = 8 in its low byte)
+    return (code & 0xFF) == 8 if isinstance(code, int) else "readonly" in str(exc)
+
+
 def _read_error(store: Store, exc: sqlite3.Error) -> ServiceError:
     return ServiceError(500, INTERNAL, f"cannot read the database {shown_name(store.path)}: {exc}")
 
@@ -303,6 +309,7 @@ class Store:
         if not isinstance(self.path, str):  # (a PathLike giving bytes)
             raise OptionError(f"Store takes a database file named by a str, not {type(self.path).__name__}")
         self.clock = clock
+        self.writable = writable
         shown = shown_name(self.path)
         if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
             where = Path(self.path)
@@ -339,8 +346,7 @@ class Store:
         try:
             self.db.execute("UPDATE _mapper_sinks SET id = id WHERE 0")  # (a write that changes nothing: the file is not touched)
         except sqlite3.OperationalError as exc:
-            code = getattr(exc, "sqlite_errorcode", None)  # (Python 3.11+; an extended code, SQLITE_READONLY = 8 in its low byte)
-            if not ((code & 0xFF) == 8 if isinstance(code, int) else "readonly" in str(exc)):
+            if not _read_only(exc):
                 raise
             raise ServiceError(
                 500, INTERNAL, f"cannot write the database {shown}: {exc} (a file this process may only read; mapper serve --query reads one)"
@@ -533,7 +539,12 @@ class Store:
             self._next_active = self._first_active_at()
         if self._next_active is None or self.clock() < self._next_active:
             return False
-        self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
+        try:
+            self.db.execute("UPDATE _mapper_sinks SET state = ? WHERE state = ? AND active_at <= ?", (ACTIVE, CREATING, self.clock()))
+        except sqlite3.OperationalError as exc:
+            if self.writable or not _read_only(exc):
+                raise
+            return False  # a database this store may only read (--query): its sinks are read as they are stored
         self._next_active = self._first_active_at()
         return True
 

@@ -93,3 +93,17 @@ def test_query_of_the_memory_database_says_it_keeps_nothing(capsys: Any) -> None
     # (it said "no sink 'x'", as if the sink created in a serve --db :memory: had been lost or misnamed)
     rc, out, err = main_in_process(capsys, "serve", "--db", ":memory:", "--query", "x")
     assert (rc, out) == (EXIT_USAGE, "") and ":memory:" in err and "keeps nothing" in err, err
+
+
+def test_query_reads_a_read_only_database_holding_a_sink_left_creating(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by review: a sink still CREATING when its serve stopped (within --create-delay of its POST /v1/sinks)
+    # is turned ACTIVE by the next read, a write: --query of such a database it may only read said "cannot read the database"
+    path = tmp_path / "creating.db"
+    with Store(path, clock=lambda: 0.0) as store:  # (created in 1970: due long since)
+        store.create_sink(SETS, activate_after=1.0)
+        assert store.sink("sets").state == "CREATING"
+    _databases_read_only(monkeypatch)
+    rc, out, err = main_in_process(capsys, "serve", "--db", path, "--query", "sets")
+    assert (rc, out) == (EXIT_OK, ""), err
+    with Store(path, writable=False) as store:
+        assert [s.state for s in store.list_sinks()] == ["CREATING"]  # (as stored: only a store that writes turns it)
