@@ -310,6 +310,7 @@ class Store:
             raise OptionError(f"Store takes a database file named by a str, not {type(self.path).__name__}")
         self.clock = clock
         self.writable = writable
+        self._sink_fields = _SINK_FIELDS  # (a column an earlier mapper's database lacks, read only: NULL)
         shown = shown_name(self.path)
         if self.path not in ("", ":memory:"):  # (SQLite says "unable to open database file" for either)
             where = Path(self.path)
@@ -360,7 +361,9 @@ class Store:
                 try:
                     self.db.execute(f"ALTER TABLE _mapper_sinks ADD COLUMN {name} {kind}")
                 except sqlite3.OperationalError as exc:  # (another process added it just now)
-                    if "duplicate column" not in str(exc):
+                    if not self.writable and _read_only(exc):  # (a database --query may only read: read without it)
+                        self._sink_fields = ", ".join(f"NULL AS {f}" if f == name else f for f in self._sink_fields.split(", "))
+                    elif "duplicate column" not in str(exc):
                         raise
 
     def close(self) -> None:
@@ -512,9 +515,9 @@ class Store:
         """Every sink, oldest first."""
         with self.lock:
             self._activate()
-            rows = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
+            rows = self.db.execute(f"SELECT {self._sink_fields} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
             if any(r[2] == CREATING for r in rows) and self._activate(others=True):
-                rows = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
+                rows = self.db.execute(f"SELECT {self._sink_fields} FROM _mapper_sinks ORDER BY created_at, id").fetchall()
         return [_sink_info(r) for r in rows]
 
     @_reads
@@ -523,9 +526,9 @@ class Store:
         _sink_id(sink_id)
         with self.lock:
             self._activate()
-            row = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
+            row = self.db.execute(f"SELECT {self._sink_fields} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
             if row is not None and row[2] == CREATING and self._activate(others=True):
-                row = self.db.execute(f"SELECT {_SINK_FIELDS} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
+                row = self.db.execute(f"SELECT {self._sink_fields} FROM _mapper_sinks WHERE id = ?", (sink_id,)).fetchone()
         if row is None:
             raise ServiceError(404, NOT_FOUND, f"no sink {sink_id[:80]!r}")
         return _sink_info(row)

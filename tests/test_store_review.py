@@ -107,3 +107,23 @@ def test_query_reads_a_read_only_database_holding_a_sink_left_creating(tmp_path:
     assert (rc, out) == (EXIT_OK, ""), err
     with Store(path, writable=False) as store:
         assert [s.state for s in store.list_sinks()] == ["CREATING"]  # (as stored: only a store that writes turns it)
+
+
+def test_query_reads_a_read_only_database_of_an_earlier_mapper(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by review: opening a database an earlier mapper made adds the last_refused columns, a write:
+    # --query of such a file it may only read said "cannot open the database: attempt to write a readonly database"
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        store.create_sink(SETS)
+        store.ingest("sets", orjson.dumps({"records": [{"value": {"pk": 3}}]}))
+    con = sqlite3.connect(path)
+    for name in ("last_refused", "last_refused_at"):
+        con.execute(f"ALTER TABLE _mapper_sinks DROP COLUMN {name}")
+    con.commit()
+    con.close()
+    _databases_read_only(monkeypatch)
+    rc, out, err = main_in_process(capsys, "serve", "--db", path, "--query", "sets")
+    assert (rc, [orjson.loads(line)["_id"] for line in out.splitlines()]) == (EXIT_OK, [3]), err
+    with Store(path, writable=False) as store:
+        info = store.sink("sets")
+        assert (info.records_stored, info.last_refused, info.last_refused_at) == (1, None, None)
