@@ -1,0 +1,53 @@
+"""Reader fixes from a code-reading review: what follows a compressed input's last stream."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+import mapper
+
+SINK = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "int"}]}
+TEXT = b"".join(b'{"id": %d}\n' % i for i in range(5))
+PACKERS: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
+
+
+@pytest.mark.parametrize("kind", sorted(PACKERS))
+def test_bytes_after_a_compressed_input_are_refused_by_name_never_passed_over(kind: str, tmp_path: Path) -> None:
+    # `cat r.ndjson.bz2 more.ndjson > all.bz2`: bzip2 and xz passed over what follows the stream (the
+    # records of more.ndjson silently lost); gzip said "Not a gzipped file (b'{\"')" of a gzip file
+    m = mapper.compile_sink(SINK)
+    packed = PACKERS[kind](TEXT) + b'{"id": 5}\n'
+    path = tmp_path / "all.z"
+    path.write_bytes(packed)
+    for given in (path, packed, io.BytesIO(packed)):
+        with pytest.raises(mapper.InputError) as caught:
+            m.validate(given)
+        said = str(caught.value)
+        assert f"its {kind} data is followed by bytes that are not {kind} data" in said, said
+        assert "Not a gzipped" not in said
+        assert (str(path) in said) is (given is path), said
+
+
+@pytest.mark.parametrize("kind", sorted(PACKERS))
+def test_zeros_after_a_compressed_input_and_streams_one_after_another_are_read(kind: str) -> None:
+    # zeros (a tape's padding, xz's stream padding) are no data: passed over, as gzip and xz -d do;
+    # streams one after another all read, zeros between them too (LZMAFile stopped at such padding)
+    m = mapper.compile_sink(SINK)
+    pack = PACKERS[kind]
+    assert m.validate(pack(TEXT) + b"\0" * 8).records == 5
+    assert [r["id"] for r in m.map(pack(TEXT[:20]) + pack(TEXT[20:])).to_rows()] == [0, 1, 2, 3, 4]
+    assert [r["id"] for r in m.map(pack(TEXT[:20]) + b"\0" * 4 + pack(TEXT[20:])).to_rows()] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("kind", ["bzip2", "xz"])
+def test_a_cut_compressed_input_still_says_it_ended_early(kind: str) -> None:
+    m = mapper.compile_sink(SINK)
+    with pytest.raises(mapper.InputError, match="Compressed file ended before the end-of-stream marker was reached"):
+        m.validate(PACKERS[kind](TEXT)[:-10])
