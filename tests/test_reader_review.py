@@ -1,4 +1,5 @@
-"""Reader fixes from a code-reading review: what follows a compressed input's last stream."""
+"""Reader fixes from a code-reading review: what follows a compressed input's last stream, and a
+library's standard input when the process has none."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import bz2
 import gzip
 import io
 import lzma
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -51,3 +53,12 @@ def test_a_cut_compressed_input_still_says_it_ended_early(kind: str) -> None:
     m = mapper.compile_sink(SINK)
     with pytest.raises(mapper.InputError, match="Compressed file ended before the end-of-stream marker was reached"):
         m.validate(PACKERS[kind](TEXT)[:-10])
+
+
+def test_standard_input_missing_in_a_library_call_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a process started without standard input (sys.stdin None: pythonw, a daemon) reading "-":
+    # AttributeError: 'NoneType' object has no attribute 'buffer'
+    m = mapper.compile_sink(SINK)
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(mapper.InputError, match="standard input"):
+        m.validate("-")

@@ -3055,6 +3055,8 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     ``path``: any ``os.PathLike``, one naming the file in bytes too (``os.scandir(b"dir")``'s entries)."""
     path = os.fsdecode(path)
     if path == "-":
+        if sys.stdin is None:  # (a process started without one: pythonw, a service)
+            raise InputError("there is no standard input (sys.stdin is None) to read records from: give a file or the records themselves")
         if _is_terminal(sys.stdin):
             # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
             # is not sticky, and chunked reads would wait for a second one.
