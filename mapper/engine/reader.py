@@ -143,7 +143,10 @@ class _Streams(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._read(len(buffer))
+        size = memoryview(buffer).nbytes
+        if not size:  # (decompress(.., 0) gives nothing, ever)
+            return 0
+        data = self._read(size)
         memoryview(buffer).cast("B")[: len(data)] = data
         return len(data)
 
