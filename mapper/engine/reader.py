@@ -3058,8 +3058,10 @@ def open_input(path: str | os.PathLike[Any]) -> BinaryIO:
     ``path``: any ``os.PathLike``, one naming the file in bytes too (``os.scandir(b"dir")``'s entries)."""
     path = os.fsdecode(path)
     if path == "-":
-        if sys.stdin is None:  # (a process started without one: pythonw, a service)
-            raise InputError("there is no standard input (sys.stdin is None) to read records from: give a file or the records themselves")
+        if getattr(sys.stdin, "buffer", None) is None:  # (a process started without one, pythonw, a service: None; a text-only stand-in)
+            raise InputError(
+                f"there is no binary standard input to read records from (sys.stdin is {'None' if sys.stdin is None else article(type(sys.stdin).__name__)}): give a file or the records themselves"
+            )
         if _is_terminal(sys.stdin):
             # Typed records: read to the one Ctrl-D that ends them. A terminal's end of input
             # is not sticky, and chunked reads would wait for a second one.
