@@ -63,3 +63,24 @@ def test_standard_input_missing_in_a_library_call_is_said(monkeypatch: pytest.Mo
         monkeypatch.setattr(sys, "stdin", stdin)
         with pytest.raises(mapper.InputError, match="no binary standard input"):
             m.validate("-")
+
+
+@pytest.mark.parametrize("kind", sorted(PACKERS))
+def test_a_corrupt_compressed_input_is_said_so_not_in_the_unpackers_words(kind: str, tmp_path: Path) -> None:
+    # "Error -3 while decompressing data: invalid code -- missing end-of-block", "CRC check failed
+    # 0xbfd4da35 != 0x42a2f5d1", "Invalid data stream", "Corrupt input data": zlib's, gzip's, bz2's, lzma's
+    m = mapper.compile_sink(SINK)
+    packed = PACKERS[kind](b"".join(b'{"id": %d}\n' % i for i in range(2000)))
+    for at in (len(packed) // 2, len(packed) - 6):
+        broken = bytearray(packed)
+        broken[at] ^= 0xFF
+        path = tmp_path / "r.z"
+        path.write_bytes(broken)
+        for given in (path, bytes(broken)):
+            with pytest.raises(mapper.InputError) as caught:
+                m.validate(given)
+            said = str(caught.value)
+            if "Compressed file ended" in said:  # (a length field hit: it reads as cut, said as before)
+                continue
+            assert f"its {kind} data is corrupt, damaged (`{kind} -t` on it fails too)" in said, said
+            assert not any(w in said for w in ("Error -3", "CRC", "Invalid data stream", "Corrupt input")), said

@@ -126,6 +126,10 @@ def _trailing(kind: str) -> str:
     )
 
 
+class _Trailing(OSError):
+    """Bytes after a compressed input's last stream that start no stream (:func:`_trailing` says it)."""
+
+
 class _Streams(io.RawIOBase):
     """The text of a bzip2 or xz input of one stream or several, as ``bz2.BZ2File`` and
     ``lzma.LZMAFile`` read it, but for what follows a stream: those pass over bytes that are no
@@ -160,7 +164,7 @@ class _Streams(io.RawIOBase):
                 try:
                     data = self.unpacker.decompress(rest, n)
                 except self.error:
-                    raise OSError(_trailing(self.kind)) from None
+                    raise _Trailing(_trailing(self.kind)) from None
             elif self.unpacker.needs_input:
                 block = self.fp.read(_PACKED_BLOCK)
                 if not block:
@@ -3144,6 +3148,8 @@ def read_input(stream: Any, n: int = -1) -> bytes:
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # (an OSError's words, as an open's: no [Errno 5])
         if isinstance(exc, gzip.BadGzipFile) and str(exc).startswith("Not a gzipped file"):
             detail = _trailing("gzip")  # (after a member, bytes that start none: its first was told by its magic)
+        else:
+            detail = _corrupt(stream, exc) or detail
         raise InputError(f"cannot read {where}: {detail}") from None
     if isinstance(data, str):
         raise InputError("the records stream is a text stream: open the file in binary mode ('rb'), or pass the text itself")
@@ -3154,6 +3160,22 @@ def read_input(stream: Any, n: int = -1) -> bytes:
             raise InputError(f"the records stream's read() returned {article(type(data).__name__)}, not bytes")
         data = bytes(data)  # (a zero-copy reader's memoryview: the readers search it as bytes)
     return data  # type: ignore[no-any-return]
+
+
+def _corrupt(stream: Any, exc: Exception) -> str | None:
+    """What :func:`read_input` says of a compressed input whose data does not unpack, or None for
+    any other error (a cut one, ``EOFError``: its own words; an OS's, with its errno): the unpacker's
+    words were the library's (``Error -3 while decompressing data: invalid code -- missing
+    end-of-block``, ``CRC check failed 0xbfd4da35 != 0x42a2f5d1``, ``Invalid data stream``)."""
+    if isinstance(stream, gzip.GzipFile):
+        kind = "gzip"
+    elif isinstance(stream, _Unpacking) and isinstance(stream.raw, _Streams):
+        kind = stream.raw.kind  # (bzip2, xz: each its command's name too)
+    else:
+        return None
+    if isinstance(exc, (EOFError, _Trailing)) or (isinstance(exc, OSError) and exc.errno is not None):
+        return None
+    return f"its {kind} data is corrupt, damaged (`{kind} -t` on it fails too)"
 
 
 def read_head(stream: Any, n: int) -> bytes:
