@@ -248,6 +248,21 @@ def test_records_deeper_than_orjson_writes_and_holding_themselves_take_the_walk(
         assert pyjson.mapping_text(record) == walked(record)
 
 
+def test_a_record_deeper_than_orjson_writes_with_a_key_that_is_not_a_string_is_refused_not_raised() -> None:
+    # (the deep path's writer met the key: a bare TypeError out of check and Batcher.add)
+    deep: Any = 1
+    for _ in range(300):
+        deep = {"a": deep}
+    m = mapper.compile_sink({"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "string"}]})
+    for record, key in (({"id": "r", "x": deep, 5: 1}, "5"), ({"id": "r", "x": {"a": deep, "b": {None: 1}}}, "None")):
+        raw, why = pyjson.mapping_text(record)
+        assert raw is None and why is not None and f"key {key} is not a string" in why
+        (error,) = m.check(record)
+        assert error.code == "invalid_json" and f"key {key} is not a string" in error.reason
+        verdict = mapper.Batcher(m).add(record)
+        assert not verdict.accepted and verdict.errors[0].code == "invalid_json" and f"key {key}" in verdict.errors[0].reason
+
+
 _SCALARS = st.one_of(
     st.none(),
     st.booleans(),

@@ -277,6 +277,8 @@ def _deep_text(record: dict[str, Any]) -> tuple[bytes | None, str | None]:
         return None, NON_FINITE
     except RecursionError:
         return None, "the record cannot be encoded as JSON: it is nested too deeply, or holds itself"
+    except TypeError:  # a key that is not a string (the values alone were looked at): the walk says where it is
+        return _exact_text(record)
     return raw, json_problem(raw)
 
 
