@@ -229,8 +229,8 @@ class Batcher:
         if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < body_size(1, 2):
             raise OptionError(f"max_bytes must be an integer of at least {body_size(1, 2)} (a body holding the smallest record, {{}}), not {max_bytes!r}")
         self.mapper = sink if isinstance(sink, Mapper) else compile_sink(sink)
-        self.max_records = max_records
-        self.max_bytes = max_bytes
+        self._max_records = max_records
+        self._max_bytes = max_bytes
         # "skip": each record is refused for its own errors only, a missing value included
         # (the endpoint's policy would discard a whole body for it; such a record never
         # gets into a body, so each body is taken whole).
@@ -292,6 +292,29 @@ class Batcher:
             self._judge_pending()
             self._seal()
             self._closed = True
+
+    @property
+    def max_records(self) -> int:
+        """Records a body holds at most (fixed when the batcher is made)."""
+        return self._max_records
+
+    @max_records.setter
+    def max_records(self, value: int) -> None:
+        self._fixed("max_records")
+
+    @property
+    def max_bytes(self) -> int:
+        """Bytes a body holds at most (fixed when the batcher is made)."""
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int) -> None:
+        self._fixed("max_bytes")
+
+    def _fixed(self, name: str) -> None:
+        # (the records taken were measured, judged and packed by the limits: a lower one set after
+        # a record was queued made packing it loop forever, the lock held, every thread hung)
+        raise AttributeError(f"{name} is fixed when the Batcher is made (the records taken were measured by it): flush this one and make a new Batcher")
 
     @property
     def closed(self) -> bool:
@@ -513,7 +536,7 @@ class Batcher:
             return self._queue(raw, tag, own, lead)
         index = self._base + len(self._queued)
         if problem is None and raw is not None:
-            why = f"the record is {len(raw):,} bytes: a request body of at most {self.max_bytes:,} bytes cannot hold it"
+            why = f"the record is {len(raw):,} bytes: a request body of at most {self._max_bytes:,} bytes cannot hold it"
             verdict = _refused(index, tag, raw, (RecordError(index, None, None, None, TOO_LARGE, why),))
         elif found:
             verdict = _refused(index, tag, raw, tuple(replace(e, record=index) for e in found))
@@ -618,13 +641,13 @@ class Batcher:
                 sealed.append(Body(encode_body(open_raws), open_indices, open_tags, open_raws, self.mapper))
                 open_raws, open_indices, open_tags, open_bytes = [], [], [], 0
 
-        budget = self.max_bytes - BODY_OVERHEAD + 1  # for sum(len(text) + ITEM_OVERHEAD)
+        budget = self._max_bytes - BODY_OVERHEAD + 1  # for sum(len(text) + ITEM_OVERHEAD)
         cum = list(accumulate(map(add, map(len, raws), repeat(ITEM_OVERHEAD)), initial=0))  # (at C speed)
         i, n = 0, len(raws)
         while i < n:
             count = len(open_raws)
             used = open_bytes + count * ITEM_OVERHEAD
-            j = min(bisect_right(cum, cum[i] + budget - used) - 1, i + self.max_records - count, n)
+            j = min(bisect_right(cum, cum[i] + budget - used) - 1, i + self._max_records - count, n)
             if j <= i:  # the next record does not fit the open body (it fits an empty one)
                 seal_open()
                 continue
@@ -635,7 +658,7 @@ class Batcher:
             i = j
             # full: no room for another record, not even the smallest ("{}")
             count = len(open_raws)
-            if count >= self.max_records or body_size(count + 1, open_bytes + 2) > self.max_bytes:
+            if count >= self._max_records or body_size(count + 1, open_bytes + 2) > self._max_bytes:
                 seal_open()
         if seal:
             seal_open()

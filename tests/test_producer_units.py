@@ -99,3 +99,16 @@ def test_an_error_answer_that_is_not_the_service_s_is_shown_from_its_first_1000_
     # (a proxy's page of megabytes is not decoded whole: its head only, cut to a line's length)
     assert error_of(502, b" " * 999 + b"ab") == ("HTTP502", "a")
     assert error_of(502, b"<html>" + b"x" * 5_000_000) == ("HTTP502", "<html>" + "x" * 194)
+
+
+def test_the_body_limits_cannot_be_changed_once_records_are_taken_by_them() -> None:
+    # lowered after a record was queued, flush packed it forever, the lock held (every thread hung);
+    # raised, records between the limits were refused too_large "at most <the new limit>"
+    b = Batcher(SINK, max_records=10, max_bytes=1_000)
+    assert b.add(b'{"id": 1, "s": "' + b"x" * 500 + b'"}').accepted
+    for name, value in (("max_bytes", 300), ("max_records", 0), ("max_bytes", 10_000)):
+        with pytest.raises(AttributeError, match=f"{name} is fixed when the Batcher is made"):
+            setattr(b, name, value)
+    assert (b.max_records, b.max_bytes) == (10, 1_000)
+    (body,) = b.flush()
+    assert body.count == 1 and body.size <= 1_000
