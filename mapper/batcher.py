@@ -20,7 +20,9 @@ number out of float64 range in a field nobody maps would make the service refuse
 whole body.
 
 Thread-safe: producer threads may share one batcher. Records are numbered in the order
-``add`` took them (``Verdict.index``, from 0, with no gaps); bodies keep that order.
+``add`` took them (``Verdict.index``, from 0, with no gaps); bodies keep that order. A call
+from a signal handler that lands while its thread is inside the batcher (judging, packing)
+raises RuntimeError, nothing of it done: a handler sets a flag, the code it interrupted flushes.
 
 At the end, ``close()`` (or leaving ``with Batcher(...) as b:``) judges what is pending
 and seals the open body; ``add`` and ``add_many`` then raise
@@ -69,6 +71,10 @@ JUDGE_RECORDS = 1024
 TOO_LARGE = "too_large"
 INVALID_JSON = "invalid_json"
 
+
+#: ``Batcher._closed`` while this thread is inside the batcher, changing its books (see
+#: :meth:`Batcher._reentered`): a truthy mark, not True (the batcher is not closed).
+_BUSY: Any = "busy"
 
 #: Tags that cannot hold their verdict (see :class:`Verdict`).
 _ATOMIC_TAGS = frozenset({type(None), int, str, bytes, float, bool})
@@ -261,7 +267,7 @@ class Batcher:
         self._closed = False
 
     def __repr__(self) -> str:
-        state = "closed; " if self._closed else ""
+        state = "closed; " if self._closed is True else ""
         return f"<Batcher {self.mapper.sink.summary()}; {state}{self._base + len(self._queued)} added, {self._accepted} accepted, {self._bodies} bodies>"
 
     def __del__(self) -> None:
@@ -287,7 +293,7 @@ class Batcher:
         If the judging raises (Ctrl-C, MemoryError), the batcher stays open, nothing lost:
         close it again."""
         with self._lock:
-            if self._closed:
+            if self._closed is True:
                 return
             self._judge_pending()
             self._seal()
@@ -319,11 +325,24 @@ class Batcher:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has run (no more records are taken)."""
-        return self._closed
+        return self._closed is True
 
     def _check_open(self) -> None:
-        if self._closed:
+        closed = self._closed
+        if closed is _BUSY and self._lock._is_owned():  # type: ignore[attr-defined]  # (another thread's: it waits for the lock)
+            raise self._reentered()
+        if closed is True:
             raise OptionError("the batcher is closed: it takes no more records (its bodies are still handed out by ready() and flush())")
+
+    def _reentered(self) -> RuntimeError:
+        """The error of a call made while this thread is inside the batcher changing its books: from a
+        signal handler (SIGTERM: flush what is left) or a finalizer run there. The lock is this
+        thread's (an RLock), so the call went in, judged and sealed the records the interrupted
+        call was judging, and both sent them: every record twice (an add there was lost)."""
+        return RuntimeError(
+            "the batcher was called from a signal handler (or a finalizer) while this thread was inside it, "
+            "judging or packing records: nothing of that call was done; have the handler set a flag, and flush or add from the code it interrupted"
+        )
 
     @property
     def added(self) -> int:
@@ -377,15 +396,23 @@ class Batcher:
                 with self._lock:
                     if self._closed:
                         self._check_open()
-                    items = self._queued
-                    if len(items) >= JUDGE_RECORDS:  # a full chunk: judged before this one joins the next
-                        self._judge()  # (interrupted, it leaves its records queued, and this one is not taken)
+                    # (this thread inside, see _reentered: False again before the lock is let go, set back
+                    # in the try, and in the handler as well, so a Ctrl-C at either line leaves it right)
+                    try:
+                        self._closed = _BUSY
                         items = self._queued
-                    k = len(items)
-                    index = self._base + k
-                    entry = (raw, tag, index, own, lead)
-                    verdict = cls(index, raw, tag, k, self._chunk)
-                    items.append(entry)  # the one change that takes the record
+                        if len(items) >= JUDGE_RECORDS:  # a full chunk: judged before this one joins the next
+                            self._judge()  # (interrupted, it leaves its records queued, and this one is not taken)
+                            items = self._queued
+                        k = len(items)
+                        index = self._base + k
+                        entry = (raw, tag, index, own, lead)
+                        verdict = cls(index, raw, tag, k, self._chunk)
+                        items.append(entry)  # the one change that takes the record
+                        self._closed = False
+                    except BaseException:
+                        self._closed = False
+                        raise
                 return verdict
             except BaseException:
                 # Interrupted after the append (a signal handler runs as a call returns, the
@@ -407,7 +434,14 @@ class Batcher:
         try:
             with self._lock:
                 self._check_open()
-                return self._take(raw, problem, tag, found, mark)
+                try:  # (this thread inside: as above)
+                    self._closed = _BUSY
+                    verdict = self._take(raw, problem, tag, found, mark)
+                    self._closed = False
+                except BaseException:
+                    self._closed = False
+                    raise
+                return verdict
         except BaseException:
             with self._lock:  # refused, and counted, before the interruption: uncounted, if nothing was taken since
                 last = self._last_refusal
@@ -461,12 +495,15 @@ class Batcher:
                 self._check_open()
                 base, refused, queued, judged = self._base, self._refused, len(self._queued), self._judged
                 try:
+                    self._closed = _BUSY  # (this thread inside: as in add)
                     out = [
                         self._take(raw, problem, tagged[i] if tagged is not None else None, found, own=own, lead=lead)
                         for i, (raw, problem, found, own, lead) in enumerate(texts)
                     ]
                     self._judge()
+                    self._closed = False
                 except BaseException:
+                    self._closed = False
                     if self._judged == judged:  # not judged (the engine leaves every record pending): untaken, lock held
                         self.__dict__.update(_base=base, _refused=refused)
                         del self._queued[queued:]
@@ -557,10 +594,23 @@ class Batcher:
 
     def _judge_pending(self) -> None:
         with self._lock:
+            if self._closed is _BUSY:  # (the lock is this thread's: see _reentered)
+                raise self._reentered()
             if self._queued:
                 self._judge()
 
     def _judge(self) -> None:
+        """:meth:`_judge_queued`, this thread marked inside the batcher meanwhile (see :meth:`_reentered`)."""
+        was = self._closed
+        try:  # (set back in the try and in the handler: a Ctrl-C at either line leaves it right)
+            self._closed = _BUSY
+            self._judge_queued()
+            self._closed = was
+        except BaseException:
+            self._closed = was
+            raise
+
+    def _judge_queued(self) -> None:
         """Judge the queued records in one engine run; the accepted go into bodies, in order (lock held).
 
         Interruptible anywhere (Ctrl-C, MemoryError): everything up to the last statements
@@ -674,7 +724,14 @@ class Batcher:
     def _seal(self) -> None:
         """Seal the open body (lock held; one change of the books, as in :meth:`_judge`)."""
         if self._raws:
-            self.__dict__.update(self._packed([], [], [], seal=True))
+            was = self._closed
+            try:  # (see _reentered; as in _judge)
+                self._closed = _BUSY
+                self.__dict__.update(self._packed([], [], [], seal=True))
+                self._closed = was
+            except BaseException:
+                self._closed = was
+                raise
 
     # ------------------------------------------------------------------ bodies out
 
@@ -689,16 +746,16 @@ class Batcher:
         """Take the full bodies (oldest first), judging what is pending; the open body stays open."""
         with self._lock:
             self._judge_pending()
-            out, self._ready = list(self._ready), ()
-            return out
+            out, self._ready = self._ready, ()  # (taken with no call between: a signal handler's flush runs only at one)
+        return list(out)
 
     def flush(self) -> list[Body]:
         """Judge what is pending, seal the open body and take every body."""
         with self._lock:
             self._judge_pending()
             self._seal()
-            out, self._ready = list(self._ready), ()
-            return out
+            out, self._ready = self._ready, ()  # (as in ready)
+        return list(out)
 
 
 def _text(record: Any) -> tuple[bytes | None, str | None]:

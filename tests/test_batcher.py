@@ -734,7 +734,7 @@ def test_what_a_mappings_own_code_raises_while_its_text_is_written_propagates() 
 # the code under test (a PytestUnraisableExceptionWarning, and that place never tried)
 
 #: The batcher's functions a judging runs through (and the comprehensions inside them).
-_JUDGING = {"_judge_pending", "_judge", "note", "_packed", "seal_open", "_seal"}
+_JUDGING = {"_judge_pending", "_judge", "_judge_queued", "note", "_packed", "seal_open", "_seal"}
 
 
 def _interrupt_at(n: int) -> Any:
@@ -814,7 +814,7 @@ def test_a_record_added_after_an_interrupted_judging_is_judged_not_taken_as_judg
     from mapper import batcher as mb
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
-        if frame.f_code.co_name != "_judge" or not frame.f_code.co_filename.endswith("batcher.py"):
+        if frame.f_code.co_name != "_judge_queued" or not frame.f_code.co_filename.endswith("batcher.py"):
             return None
 
         def local(frame: Any, event: str, arg: Any) -> Any:
@@ -862,7 +862,11 @@ def test_a_record_that_names_a_file_says_why_it_was_not_read(tmp_path):
     assert not [e for e in m.check(f.read_text()) if isinstance(e, mapper.RecordError)] and b.add(f.read_text()).accepted
 
 
-def _interrupt_at_check(n: int) -> Any:
+#: Each code object's instructions by offset (_interrupt_at_check: told once, not once a try)
+_OPNAMES: dict[Any, dict[int, str]] = {}
+
+
+def _interrupt_at_check(n: int, handler: Any = None) -> Any:
     """A trace function raising KeyboardInterrupt at the n-th place in the batcher's code where
     CPython runs a signal handler (Ctrl-C): as a call returns (a lock's release, a list's append
     included), as a function starts, at a backward jump; so this tries each place one can land."""
@@ -876,7 +880,7 @@ def _interrupt_at_check(n: int) -> Any:
     here.f_trace_opcodes = True
     here.f_trace_opcodes = False
     seen = [0]
-    names: dict[Any, dict[int, str]] = {}
+    names = _OPNAMES
     last: dict[Any, str] = {}  # frame -> the instruction it ran last
 
     def local(frame: Any, event: str, arg: Any) -> Any:
@@ -893,7 +897,9 @@ def _interrupt_at_check(n: int) -> Any:
             if before is None or ("CALL" in before and (before, now) != ("PRECALL", "CALL")) or before in ("RESUME", "JUMP_BACKWARD", "JUMP_ABSOLUTE"):
                 seen[0] += 1
                 if seen[0] == n:
-                    raise KeyboardInterrupt
+                    if handler is None:
+                        raise KeyboardInterrupt
+                    handler()  # (a signal handler of the producer's own, run there: not traced)
         return local
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
@@ -997,3 +1003,56 @@ def test_a_ctrl_c_anywhere_in_an_add_many_takes_all_or_none_and_says_which(monke
         if seen[0] < n:  # add_many ran to its end before the n-th place: every place was tried
             break
     assert interrupted > 20 and after_judging >= 1, (interrupted, after_judging)
+
+
+@pytest.mark.parametrize("call", ["flush", "add"])
+def test_a_signal_handler_calling_the_batcher_anywhere_in_it_sends_each_record_once(monkeypatch: pytest.MonkeyPatch, call: str) -> None:
+    # a handler (SIGTERM: flush what is left) that ran while this thread was inside the batcher
+    # took the lock again (an RLock) and judged and sealed the records the interrupted call was
+    # judging: both sent them, every record twice; an add there was lost or numbered twice.
+    # Now such a call raises RuntimeError (the handler's own), nothing of it done.
+    import sys
+
+    from mapper import batcher as mb
+
+    monkeypatch.setattr(mb, "JUDGE_RECORDS", 3)
+    m = mapper.compile_sink(TINY)  # (a small engine run, and texts: the places are the batcher's)
+    text = [b'{"id": "r%d"}' % i for i in range(100)]
+    for op in ("add", "flush", "add_many"):
+        for n in range(1, 5_000):
+            bt = mapper.Batcher(m, max_records=2)
+            verdicts = [bt.add(text[i]) for i in range(3)]
+            bodies: list[mapper.Body] = []
+            refused: list[str] = []
+
+            def handler(bt: Any = bt, bodies: list[Any] = bodies, verdicts: list[Any] = verdicts, refused: list[str] = refused) -> None:
+                try:
+                    if call == "flush":
+                        bodies.extend(bt.flush())
+                    else:
+                        verdicts.append(bt.add(text[len(verdicts)]))
+                except RuntimeError as exc:
+                    refused.append(str(exc))
+
+            tracer, seen = _interrupt_at_check(n, handler)
+            gc.disable()  # see _JUDGING_GC
+            sys.settrace(tracer)
+            try:
+                if op == "add":
+                    got = [bt.add(text[99])]
+                elif op == "add_many":
+                    got = bt.add_many([text[99]])
+                else:
+                    bodies.extend(bt.flush())
+                    got = []
+            finally:
+                sys.settrace(None)
+                gc.enable()
+            verdicts += got
+            bodies += bt.flush()
+            assert all("from a signal handler" in why for why in refused), refused
+            sent = sorted(i for body in bodies for i in body.indices)
+            assert sent == sorted(v.index for v in verdicts) == list(range(bt.added)), (op, n)  # each once, none lost
+            assert all(v.accepted for v in verdicts) and bt.accepted == bt.added, (op, n)
+            if seen[0] < n:
+                break
