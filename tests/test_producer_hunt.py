@@ -234,3 +234,22 @@ def test_check_validate_the_batcher_and_the_json_text_agree_on_a_record(records:
             assert _all(m.check(text, strict=strict)) == _all(checked), record
     # the bodies hold the accepted records' texts, in order, each once
     assert [raw for body in batcher.flush() for raw in body.raws] == [v.raw for v in verdicts if v.accepted]
+
+
+def test_a_check_run_inside_another_on_the_same_thread_leaves_the_outer_its_own_errors(monkeypatch: Any) -> None:
+    # a signal handler's (or a finalizer's) check landing while this thread checked a text shared
+    # its checker: the outer's errors went to the inner's list, and a bad record read as good ([])
+    from mapper.engine import check as engine_check
+
+    m = mapper.compile_sink(SINK)
+    real = engine_check.map_few
+    inner: list[Any] = []
+
+    def map_few(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(engine_check, "map_few", real)  # (once)
+        inner.append(m.check(b'{"id": 1, "n": 3}'))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine_check, "map_few", map_few)
+    assert [e.code for e in m.check(b'{"id": 2, "n": "x"}')] == ["invalid_value"]
+    assert inner == [[]]

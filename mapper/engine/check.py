@@ -98,51 +98,54 @@ class RecordChecker:
         ``limit`` bytes (``max_record_size``; None: not measured) is ``too_large``, as ``validate``
         refuses it, undecoded.
         """
-        original, collector = record, _Collector()
-        careful = self.careful
-        careful.rb = collector  # type: ignore[assignment]  # the calls the careful path makes
-        out = self.out
-        out.rb = collector  # type: ignore[assignment]
-        out.n = 0
-        out.pending_raw = {}
-        if isinstance(record, str):
-            record = record.encode("utf-8", "surrogatepass")
-        if isinstance(record, (bytes, bytearray, memoryview)):
-            # (blanks before the record kept: an error's char counts them, as validate of the text does)
-            whole = without_bom(bytes(record))
-            text = whole.rstrip(b" \t\r\n")
-            if not text.lstrip(b" \t\r\n"):
-                return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
-            if limit is not None and len(whole) > limit:
-                # measured as validate measures a line: its record, less the blanks around it, and the whole
-                # text at most twice the limit (reader.oversized)
-                over = oversized(whole, 0, len(whole), limit, None)
-                if over is not None:
-                    why = too_large_reason(over.size, limit) if over.size > limit else line_too_long_reason(len(whole), limit, "text")
-                    return [RecordError(0, None, None, None, "too_large", why)]
-            if not map_few(self.careful.c, [text], careful, first_line=None):
-                careful.raw(text, 0, None)
-            errors = collector.errors
-            if errors or collector.warnings:  # (their numbers said as the text writes them)
-                numbers_as_written(collector.warnings, {0: errors}, lambda _r: text)
-            if not any(e.code == "invalid_json" for e in errors):
-                beyond = beyond_float64(text)
-                if beyond is not None and not any(e.path is not None and _within(beyond.path or "$", e.path) for e in errors):
-                    errors.append(beyond)  # (a number in a field nobody maps: the engine's decoders skip it unread)
-        else:
-            self.busy = True  # (only a mapping's own code runs while checking)
-            try:
+        # busy the whole call: a check run inside it on this thread (a mapping's own get, a signal
+        # handler, a finalizer) gets a checker of its own from thread_checker; sharing this one, the
+        # outer record's errors went to the inner call's list (a bad text read as good)
+        self.busy = True
+        try:
+            original, collector = record, _Collector()
+            careful = self.careful
+            careful.rb = collector  # type: ignore[assignment]  # the calls the careful path makes
+            out = self.out
+            out.rb = collector  # type: ignore[assignment]
+            out.n = 0
+            out.pending_raw = {}
+            if isinstance(record, str):
+                record = record.encode("utf-8", "surrogatepass")
+            if isinstance(record, (bytes, bytearray, memoryview)):
+                # (blanks before the record kept: an error's char counts them, as validate of the text does)
+                whole = without_bom(bytes(record))
+                text = whole.rstrip(b" \t\r\n")
+                if not text.lstrip(b" \t\r\n"):
+                    return [RecordError(0, None, None, None, "invalid_json", "no record: the text is empty")]
+                if limit is not None and len(whole) > limit:
+                    # measured as validate measures a line: its record, less the blanks around it, and the whole
+                    # text at most twice the limit (reader.oversized)
+                    over = oversized(whole, 0, len(whole), limit, None)
+                    if over is not None:
+                        why = too_large_reason(over.size, limit) if over.size > limit else line_too_long_reason(len(whole), limit, "text")
+                        return [RecordError(0, None, None, None, "too_large", why)]
+                if not map_few(self.careful.c, [text], careful, first_line=None):
+                    careful.raw(text, 0, None)
+                errors = collector.errors
+                if errors or collector.warnings:  # (their numbers said as the text writes them)
+                    numbers_as_written(collector.warnings, {0: errors}, lambda _r: text)
+                if not any(e.code == "invalid_json" for e in errors):
+                    beyond = beyond_float64(text)
+                    if beyond is not None and not any(e.path is not None and _within(beyond.path or "$", e.path) for e in errors):
+                        errors.append(beyond)  # (a number in a field nobody maps: the engine's decoders skip it unread)
+            else:
                 careful.obj(record, 0, None)
                 if record.__class__ is dict or isinstance(record, Mapping):
                     _unsendable(record, collector.errors)
-            finally:
-                self.busy = False
-        errors = collector.errors
-        if len(errors) == 1 and errors[0].code in ("invalid_json", "not_an_object"):
-            note = record_file_note(original)  # (looked for only when the record failed so: it asks the file system)
-            if note is not None:
-                errors = [replace(errors[0], reason=f"{errors[0].reason} ({note})")]
-        return [*errors, *collector.warnings]
+            errors = collector.errors
+            if len(errors) == 1 and errors[0].code in ("invalid_json", "not_an_object"):
+                note = record_file_note(original)  # (looked for only when the record failed so: it asks the file system)
+                if note is not None:
+                    errors = [replace(errors[0], reason=f"{errors[0].reason} ({note})")]
+            return [*errors, *collector.warnings]
+        finally:
+            self.busy = False
 
 
 def _unsendable(record: Any, errors: list[RecordError]) -> None:
