@@ -424,8 +424,15 @@ class App:
 
         Routes match the path as sent (an escaped ``/``, ``%2F``, inside a sink id is part
         of the id, not a separator); each parameter is unescaped. HEAD is answered as GET
-        (the server leaves the body out); a 405 says the path's methods in ``Allow``.
+        (the server leaves the body out); a 405 says the path's methods in ``Allow``. An answer
+        that says nothing of caching is ``Cache-Control: no-store`` (:data:`NO_STORE`).
         """
+        resp = self._dispatch(method, target, headers, read_body)
+        if "Cache-Control" not in resp.headers:
+            resp.headers = {**resp.headers, **NO_STORE}
+        return resp
+
+    def _dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
         parts = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(parts.path)  # (for messages)
         try:
@@ -482,6 +489,10 @@ class App:
             raise ServiceError(401, UNAUTHORIZED, "the token is not valid", headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'})
 
 
+#: Headers of an answer that says nothing of caching (the service's JSON: rows, records, errors quoting
+#: them): no browser keeps it, in memory or on disk (Firefox wrote every answer not so marked to its disk
+#: cache, the data a token guards kept there after the tab closed). The UI's pages and script say ``no-cache``.
+NO_STORE = {"Cache-Control": "no-store"}
 #: Methods no route changes anything for: a page of another site may send them (it cannot read the answer).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CROSS_ORIGIN = "CrossOriginRequestRefused"
