@@ -186,11 +186,19 @@ HIDDEN_TEXTS = {
     "line\u2028para\u2029": "line\\u2028para\\u2029",
     "c1\x85\x9b[31m\x7f": "c1\\u0085\\u009b[31m\\u007f",
     "tag\U000e0041\U000e007f": "tag\\udb40\\udc41\\udb40\\udc7f",  # tag characters: text no one sees
+    # characters drawn as nothing, or as a blank (a value "admin\u00ad" showed as "admin"; a Hangul
+    # filler is the blank of "invisible identifier" tricks), and the interlinear annotations
+    "soft\u00adhyphen\u034f": "soft\\u00adhyphen\\u034f",
+    "hangul\u3164\u115f\u1160\uffa0": "hangul\\u3164\\u115f\\u1160\\uffa0",
+    "\u17b4\u17b5\u180e\u206a\u206f": "\\u17b4\\u17b5\\u180e\\u206a\\u206f",
+    "\ufff9shown\ufffahidden\ufffb": "\\ufff9shown\\ufffahidden\\ufffb",
+    "music\U0001d173\U0001d17a": "music\\ud834\\udd73\\ud834\\udd7a",
     # left alone: what any script needs
     "<script>alert(1)</script>": "<script>alert(1)</script>",
     "\u05e9\u05dc\u05d5\u05dd abc": "\u05e9\u05dc\u05d5\u05dd abc",  # Hebrew: right to left by itself, no control
     "\U0001f468\u200d\U0001f469": "\U0001f468\u200d\U0001f469",  # an emoji sequence's joiner (ZWJ)
     "caf\u00e9 \u00a0 \u3000": "caf\u00e9 \u00a0 \u3000",
+    "\u2764\ufe0f \u0644\u0627\u200c": "\u2764\ufe0f \u0644\u0627\u200c",  # an emoji's variation selector, a non-joiner
 }
 
 
