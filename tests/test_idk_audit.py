@@ -362,3 +362,22 @@ def test_a_stored_sink_whose_signed_int_bool_key_exists_field_name_is_too_long_i
     with stored_sink_names():
         result = mapper.check_sink(definition)
     assert result.valid and [p.code for p in result.problems if p.severity == "warning"] == ["exists-name-too-long"]
+
+
+# ---------------------------------------------------------------------------------------
+# TTL "0s": idk/ingest.go validateField refuses a TTL on a string or id mutex unless it is
+# "" or "0s" (FeatureBase's own spelling of "no TTL", what its field options show), and
+# the TTL of a set field is used only with a Quantum (batchFromSchema), so "0s" is no TTL
+# for the ingester. Another zero ("0", "0h") on a mutex is refused there, as any other TTL.
+
+
+@pytest.mark.parametrize("ctype", ["string", "id"])
+def test_ttl_0s_is_no_ttl_on_a_mutex(ctype):
+    assert _check({"Mutex": True, "TTL": "0s"}, ctype) == []
+    assert [(s, c) for s, c, _ in _check({"Mutex": True, "TTL": "0h"}, ctype)] == [("error", "ttl-needs-quantum"), ("error", "mutex-ttl")]
+
+
+@pytest.mark.parametrize("ctype", ["string", "id", "strings", "ids"])
+def test_ttl_0s_needs_no_quantum(ctype):
+    assert _check({"TTL": "0s"}, ctype) == []
+    assert [(s, c) for s, c, _ in _check({"TTL": "1h"}, ctype)] == [("error", "ttl-needs-quantum")]

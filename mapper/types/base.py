@@ -279,10 +279,13 @@ def set_field_rules(v: dict[str, Any], rules: ConfigRules) -> dict[str, Any] | N
                 rules.error("TTL", "invalid-ttl", f"TTL {ttl!r} is negative")
                 ok = False
             kw["ttl_ns"] = ttl_ns
-        if not quantum:
+        # "0s" is FeatureBase's own "no TTL" (what its field options show): idk/ingest.go's
+        # validateField takes it on a mutex as it takes "", and a TTL without a Quantum is never
+        # sent, so it asks for nothing (another zero, "0h", is refused on a mutex there too)
+        if not quantum and ttl != "0s":
             rules.error("TTL", "ttl-needs-quantum", "TTL needs a Quantum: only time-quantum columns expire")
             ok = False
-        if mutex:
+        if mutex and ttl != "0s":
             rules.error("TTL", "mutex-ttl", "a mutex column cannot have a TTL")
             ok = False
         kw["ttl"] = ttl
