@@ -43,7 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 import msgspec
 
-from .api import Mapper, Record, compile_sink
+from .api import Mapper, Record, _bytes_given, compile_sink
 from .batch import Batch
 from .endpoint import BODY_OVERHEAD, DEFAULT_BYTES_PER_S, DEFAULT_RECORDS_PER_S, ITEM_OVERHEAD, body_size, encode_body, json_problem
 from .engine.check import beyond_float64, thread_checker
@@ -356,20 +356,23 @@ class Batcher:
     @property
     def accepted(self) -> int:
         """Records accepted so far (judging what is pending)."""
-        self._judge_pending()
-        return self._accepted
+        with self._lock:  # (read as judged: no other thread's records taken in between)
+            self._judge_pending()
+            return self._accepted
 
     @property
     def refused(self) -> int:
         """Records refused so far (judging what is pending)."""
-        self._judge_pending()
-        return self._refused
+        with self._lock:  # (read as judged: no other thread's records taken in between)
+            self._judge_pending()
+            return self._refused
 
     @property
     def bodies(self) -> int:
         """Bodies sealed so far (judging what is pending)."""
-        self._judge_pending()
-        return self._bodies
+        with self._lock:  # (read as judged: no other thread's records taken in between)
+            self._judge_pending()
+            return self._bodies
 
     # ------------------------------------------------------------------ records in
 
@@ -456,9 +459,10 @@ class Batcher:
     def add_many(self, records: Iterable[Record], tags: Iterable[Any] | None = None) -> list[Verdict]:
         """Take several records and judge them at once (their verdicts are final on return).
 
-        ``records`` is an iterable of records: one record (a mapping, or its text) is an
-        :class:`~mapper.errors.OptionError` (iterated, its keys or characters were taken
-        as records, each refused); :meth:`add` takes one. A ``set`` of records (or of
+        ``records`` is an iterable of records: one record (a mapping, its text, or an array
+        of its bytes: numpy's ``uint8``, an ``array.array('B')``, as :meth:`Mapper.map` reads
+        one) is an :class:`~mapper.errors.OptionError` (iterated, its keys, characters or
+        bytes were taken as records, each refused); :meth:`add` takes one. A ``set`` of records (or of
         ``tags``) is an :class:`~mapper.errors.InputError` (it has no order): pass a list.
 
         All or nothing: if ``add_many`` raises before its judging went through (a Ctrl-C, a
@@ -467,7 +471,9 @@ class Batcher:
         the instant after it, on the way out, raises with every record taken, and the
         exception says so: its ``verdicts`` attribute holds their verdicts (``batcher.added``
         moved by as many)."""
-        if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)):
+        # (an array of bytes, numpy's uint8 or an array.array('B'), is one record's bytes, as map
+        # reads it: iterated, each byte was a record, refused not_an_object)
+        if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)) or _bytes_given(records) is not records:
             raise OptionError(f"add_many takes an iterable of records, not one record ({type(records).__name__}): use add")
         if isinstance(records, (set, frozenset)):  # (bodies and record numbers in no set order)
             raise InputError(no_set_reason(records, "add_many"))

@@ -178,6 +178,41 @@ def test_add_many_of_one_record_is_an_option_error_not_a_record_per_key():
     assert [(v.tag, v.accepted) for v in verdicts] == [("a", True), ("b", True)]
 
 
+def test_add_many_of_an_array_of_bytes_is_one_record_too_as_map_reads_it():
+    # (add_many(np.frombuffer(text, np.uint8)) took each byte as a record, each refused
+    # not_an_object, where map reads the same array as the record's bytes)
+    import array
+
+    b = mapper.Batcher(SINK)
+    text = orjson.dumps(aircraft(1))
+    ones = (np.frombuffer(text, np.uint8), np.frombuffer(text, np.int8), array.array("B", text), array.array("b", text))
+    for one in ones:
+        with pytest.raises(mapper.OptionError, match=r"not one record \((ndarray|array)\): use add"):
+            b.add_many(one)
+    assert (b.added, b.refused) == (0, 0)
+    texts = np.array([text.decode(), orjson.dumps(aircraft(2)).decode()])  # (an array of texts: records)
+    assert [v.accepted for v in b.add_many(texts)] == [True, True]
+
+
+@pytest.mark.parametrize("count", ["accepted", "refused", "bodies"])
+def test_a_count_is_read_in_the_same_hold_of_the_lock_as_its_judging(count: str) -> None:
+    # (each judged the pending records, let go of the lock, then read its counter: another
+    # thread's records taken in between were in the count, judged or not)
+    b = mapper.Batcher(SINK, max_records=1)
+    b.add(aircraft(1))
+    judge, free = b._judge_pending, []
+
+    def judged_then_look() -> None:
+        judge()
+        t = threading.Thread(target=lambda: free.append(b._lock.acquire(blocking=False) and (b._lock.release() or True)))
+        t.start()
+        t.join()
+
+    b._judge_pending = judged_then_look  # type: ignore[method-assign]
+    assert getattr(b, count) == {"accepted": 1, "refused": 0, "bodies": 1}[count]
+    assert free == [False]
+
+
 def test_dicts_json_has_a_text_for_are_taken_though_orjson_does_not_write_them():
     # refused as invalid_json: a lone surrogate (JSON escapes it; stored as U+FFFD) and an
     # integer beyond 64 bits in an unmapped field (the service decodes it as a float64)
