@@ -236,6 +236,39 @@ def _reads(method: _Method) -> _Method:
     return reading  # type: ignore[return-value]
 
 
+def _unwritten_uri(path: str) -> str | None:
+    """The URI reading the database file ``path`` as one nothing writes (``immutable``: no lock,
+    no ``-shm`` file), for a database in a directory this process cannot write: SQLite reads a WAL
+    database through its ``-shm`` file, which it cannot make there once the last connection
+    removed it ("attempt to write a readonly database", though the file may be read). None when
+    the file has writes in a ``-wal`` file, which such a read would leave out."""
+    try:
+        if os.path.getsize(path + "-wal") > 0:
+            return None
+    except OSError:  # (none: closed cleanly)
+        pass
+    return Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+
+
+def _unread_why(path: str, exc: sqlite3.Error) -> str:
+    """What to say of a database file SQLite cannot read for a write it needs (``exc``, read-only)."""
+    if not _read_only(exc) or _unwritten_uri(path) is not None:
+        return str(exc)
+    return (
+        f"{exc} (it has writes not yet in the file, in {shown_name(path + '-wal')}, and SQLite cannot read them "
+        "where it may not write: open it once where the process may write its directory, and it is read from anywhere)"
+    )
+
+
+def _sinks_table(uri: str) -> Any:
+    """The row saying the database at ``uri`` holds mapper serve's sinks table (None if not)."""
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        return con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mapper_sinks'").fetchone()
+    finally:
+        con.close()
+
+
 def stored_sinks_problem(path: str) -> str | None:
     """Why ``path`` is no database ``mapper serve`` stored sinks into (None when it is one), read without writing to it."""
     shown = shown_name(path)
@@ -244,13 +277,15 @@ def stored_sinks_problem(path: str) -> str | None:
     if Path(path).is_dir():  # (SQLite says "disk I/O error")
         return f"cannot read the database {shown}: it is a directory, not a database file"
     try:
-        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mapper_sinks'").fetchone()
-        finally:
-            con.close()
+            found = _sinks_table(Path(path).resolve().as_uri() + "?mode=ro")
+        except sqlite3.Error as exc:  # (in a directory it may not write: read as a file nothing writes, if that reads it all)
+            unwritten = _unwritten_uri(path) if _read_only(exc) else None
+            if unwritten is None:
+                raise
+            found = _sinks_table(unwritten)
     except sqlite3.Error as exc:
-        return f"cannot read the database {shown}: {exc}"
+        return f"cannot read the database {shown}: {_unread_why(path, exc)}"
     if found is None:
         return f"{shown} holds no sinks of mapper serve (--db names the file serve stored into)"
     return None
@@ -319,27 +354,36 @@ class Store:
             if not where.parent.is_dir():
                 raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: no such directory {shown_name(where.parent)}")
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
+            self._open(self.path, shown)
         except sqlite3.Error as exc:
-            raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
+            # a database only read, in a directory it may not write: read as a file nothing writes, if that reads it all
+            unwritten = None if writable or self.path in ("", ":memory:") or not _read_only(exc) else _unwritten_uri(self.path)
+            if unwritten is None:
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {_unread_why(self.path, exc)}") from None
+            try:
+                self._open(unwritten, shown, uri=True)
+            except sqlite3.Error as again:
+                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {again}") from None
+        self.lock = threading.RLock()
+        self._mappers: dict[str, Mapper] = {}
+        self._tables: dict[str, _Table] = {}
+        self._names: tuple[int, set[str]] | None = None  # (schema version, the database's table names, lowercase): see _table_names
+
+    def _open(self, target: str, shown: str, *, uri: bool = False) -> None:
+        """Connect to the database ``target`` (a file's name, or a URI), making the tables it lacks."""
+        self.db = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30.0, **({"uri": True} if uri else {}))
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(_SCHEMA)
             self._add_columns()
-            if writable and self.path not in ("", ":memory:"):
+            if self.writable and self.path not in ("", ":memory:"):
                 self._check_writable(shown)
             # when the next CREATING sink turns ACTIVE (None: none is CREATING); saves a write per request
             self._next_active: float | None = self._first_active_at()
-        except BaseException as exc:  # (the file is not kept open by a Store never made)
+        except BaseException:  # (the file is not kept open by a Store never made; a table of that name from another program fails here)
             self.db.close()
-            if isinstance(exc, sqlite3.Error):  # (a table of that name from another program fails here)
-                raise ServiceError(500, INTERNAL, f"cannot open the database {shown}: {exc}") from None
             raise
-        self.lock = threading.RLock()
-        self._mappers: dict[str, Mapper] = {}
-        self._tables: dict[str, _Table] = {}
-        self._names: tuple[int, set[str]] | None = None  # (schema version, the database's table names, lowercase): see _table_names
 
     def _check_writable(self, shown: str) -> None:
         """A database the process may only read (no write permission, a read-only mount) is opened by

@@ -56,6 +56,55 @@ def test_a_database_serve_cannot_write_is_refused_at_the_start_and_query_still_r
         assert memory.create_sink(SETS).id == "sets"
 
 
+def _directory_not_writable(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every database file opened from here on reads as a WAL database does in a directory the process
+    cannot write, once cleanly closed (its -shm file gone, SQLite cannot make it): each statement an
+    "attempt to write a readonly database", unless it is opened as a file nothing writes (immutable).
+    (As root, permissions do not stop a write.) The list holds the URIs of the immutable opens."""
+    real, immutable = sqlite3.connect, []
+
+    class NoShm(sqlite3.Connection):
+        def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+        executescript = execute  # type: ignore[assignment]
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if str(database) in ("", ":memory:"):
+            return real(database, *args, **kwargs)
+        if "immutable=1" in str(database):
+            immutable.append(str(database))
+            return real(database, *args, **kwargs)
+        return real(database, *args, factory=NoShm, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    return immutable
+
+
+def test_query_reads_a_cleanly_closed_database_in_a_directory_it_cannot_write(tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by review: `mapper serve --db F --query SINK` of such a file said "cannot read the database F:
+    # attempt to write a readonly database": with no -wal file (nothing written since the file), it is read whole as immutable
+    path = tmp_path / "a dir#1" / "ro?.db"  # (a name a URI must quote)
+    path.parent.mkdir()
+    with Store(path) as store:
+        store.create_sink(SETS)
+        store.ingest("sets", orjson.dumps({"records": [{"value": {"pk": 1, "tags": ["x"]}}]}))
+    immutable = _directory_not_writable(monkeypatch)
+    rc, out, err = main_in_process(capsys, "serve", "--db", path, "--query", "sets")
+    assert (rc, [orjson.loads(line) for line in out.splitlines()]) == (EXIT_OK, [{"_id": 1, "tags": ["x"], "b": None}]), err
+    assert len(immutable) == 2 and all(u.endswith("?mode=ro&immutable=1") and "%23" in u and "%3F" in u for u in immutable)
+    with pytest.raises(ServiceError, match="attempt to write a readonly database"):  # (a store that writes: refused as before)
+        Store(path)
+    Path(f"{path}-wal").write_bytes(b"\0" * 32)  # (writes not yet in the file: an immutable read would leave them out)
+    for read in (lambda: Store(path, writable=False), lambda: main_in_process(capsys, "serve", "--db", path, "--query", "sets")):
+        try:
+            rc, out, err = read()  # type: ignore[misc]
+        except ServiceError as exc:
+            rc, out, err = EXIT_USAGE, "", exc.message
+        assert (rc, out) == (EXIT_USAGE, "") and "readonly" in err and "ro?.db-wal" in err and "open it once where" in err, err
+    assert len(immutable) == 2
+
+
 def test_writable_is_true_or_false() -> None:
     with pytest.raises(OptionError, match="writable= is True or False"):
         Store(writable=1)  # type: ignore[arg-type]
