@@ -433,17 +433,21 @@ class App:
         return resp
 
     def _dispatch(self, method: str, target: str, headers: Message, read_body: Callable[[int], bytes]) -> Response:
-        parts = urllib.parse.urlsplit(target)
-        path = urllib.parse.unquote(parts.path)  # (for messages)
+        # (as Go's url.ParseRequestURI reads a target: the query after the first ?, and no fragment: a # is the
+        # path's, or the query's; urlsplit cut /v2/sinks#x to /v2/sinks)
+        raw, _, query = target.partition("?")
+        path = urllib.parse.unquote(raw)  # (for messages)
         try:
             refusal = cross_origin_refusal(method, headers)
             if refusal is not None:
                 raise refusal
+            if not raw.startswith("/"):  # (foo:bar, a scheme and an opaque rest: Go's URL has no path, its ServeMux cleans it to / and redirects)
+                return _no_path_redirect(target, query)
             wanted = "GET" if method == "HEAD" else method
             found = None
             allowed = set()
             for r in self.routes:
-                m = r.pattern.fullmatch(parts.path)
+                m = r.pattern.fullmatch(raw)
                 if m is None:
                     continue
                 if r.method == wanted:
@@ -461,7 +465,7 @@ class App:
             if r.auth and self.token is not None:
                 self._authenticate(headers)
             params = {k: urllib.parse.unquote(v) for k, v in m.groupdict().items() if v is not None}
-            req = Request(method, path, urllib.parse.parse_qs(parts.query), headers, params, read_body)
+            req = Request(method, path, urllib.parse.parse_qs(query), headers, params, read_body)
             return r.handler(self, req)
         except ServiceError as err:
             return error_response(err)
@@ -570,6 +574,13 @@ def _token_bytes(token: str) -> list[bytes]:
 
 # ---------------------------------------------------------------------------------------
 # HTTP
+
+
+def _no_path_redirect(target: str, query: str) -> Response:
+    """The answer to a request target with a scheme and no path (``foo:bar``, an opaque URI), as Go's ServeMux (the service's)
+    answers it: a 301 to ``/``, the query kept (the path Go's ``cleanPath`` makes of none); the body says why."""
+    why = f"the request target {printable(_as_sent(target))[:100]!r} names a scheme and no path (a path is /v2/sinks, or a whole URL http://host/v2/sinks): read as /\n"
+    return Response(301, why.encode(), "text/plain; charset=utf-8", headers={"Location": "/" + (f"?{query}" if query else "")})
 
 
 def _escaped_target(target: str) -> str:
@@ -1382,7 +1393,7 @@ def _target_problem(target: str) -> str | None:
     a control character; no path (``v2/sinks``, ``*foo``: neither origin-form ``/...``, absolute-form ``http://host/...`` nor
     ``*``); an authority Go cannot read (a port not digits, an IPv6 address not closed, a character no host or user holds);
     a ``%`` that is no percent-escape in the path. None for a target Go reads (``*`` too: :meth:`_Handler._star_refusal`;
-    ``mailto:x``, a scheme and an opaque rest, too: the routes find nothing for it)."""
+    ``mailto:x``, a scheme and an opaque rest, too: redirected to ``/`` as Go's ServeMux does, :func:`_no_path_redirect`)."""
     for i, c in enumerate(target):
         if c < " " or c == "\x7f":
             return f"the request target holds a control character ({c!r} at char {i + 1}): percent-escape it (%{ord(c):02X})"

@@ -551,6 +551,28 @@ def test_a_request_target_no_uri_for_a_request_is_a_400_and_closed_as_gos_server
                 assert status == 401, (target, status, err)  # (the route's answer: no token)
 
 
+def test_a_fragment_stays_in_the_path_and_a_target_with_no_path_is_redirected_to_slash_as_go_reads_them() -> None:
+    # found by review: urlsplit cut `#x` off (GET /v2/sinks#x was served as /v2/sinks) where Go's url.ParseRequestURI
+    # keeps it in the path (a client sends no fragment: one sent is a name's part); `GET foo:bar` (a scheme, an opaque
+    # rest) was routed as the path "bar", where Go's URL has no path, which its ServeMux cleans to / and redirects to
+    with serving() as (server, _log):
+        for target, status, says in (
+            (b"/v2/sinks#x", 404, "no such resource: /v2/sinks#x"),
+            (PATH + b"#x", 404, f"'{SINK_ID}#x'"),
+            (PATH + b"/rows#x", 404, f"no such resource: /v2/sinks/{SINK_ID}/rows#x"),
+            (b"/v2/sinks?x=1#y", 200, None),  # (the query takes it: the path is /v2/sinks)
+        ):
+            with connect(server) as s:
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                [(got, _h, answer)] = answers(s, 1)
+                assert got == status and (says is None or says in answer["message"]), (target, got, answer)
+        for target, location in ((b"foo:bar", "/"), (b"mailto:x?q=1&r", "/?q=1&r"), (b"urn:a#b?c", "/?c")):
+            with connect(server) as s:
+                s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                top = b"".join(iter(lambda: s.recv(65536), b"")).partition(b"\r\n\r\n")[0].decode("latin-1")
+                assert top.startswith("HTTP/1.1 301 ") and f"\r\nLocation: {location}\r\n" in top, (target, top)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere a stop may wait for the accept loop's poll")
 def test_a_stop_does_not_wait_for_the_accept_loops_poll() -> None:
     """Server.stop waited for the accept loop to see it, up to its poll interval (0.1 s: ~90 ms a
