@@ -1377,7 +1377,7 @@ class SendTotals:
     interrupted, then resumed, is one run). A run that reads on from a checkpoint marked done (a
     log grown since a completed run) is a new run: its totals are its own records'."""
 
-    records: int = 0  # records judged (up to the last acknowledged body while a run goes on)
+    records: int = 0  # records judged (up to the last acknowledged body while a run goes on; at a stop, to the body in doubt's end)
     bodies: int = 0  # bodies acknowledged
     bytes: int = 0  # bytes of the acknowledged bodies
     sent: int = 0  # records in acknowledged bodies
@@ -1965,6 +1965,8 @@ class SendRun:
     first_refused: dict[str, Any] | None = None
     #: the notes on a file given twice among the inputs (:func:`~mapper.commands.inputs_twice`), made as the run starts
     twice: list[str] = field(default_factory=list, init=False, repr=False)
+    #: the notes of a stop: dead letters it could not write (:meth:`_stop_account`)
+    stop_notes: list[str] = field(default_factory=list, init=False, repr=False)
     _rejects_abs: str | None = field(default=None, init=False, repr=False)
     _rejects_digest: tuple[int, str | None] | None = field(default=None, init=False, repr=False)
     _claim: _RejectsClaim | None = field(default=None, init=False, repr=False)
@@ -1989,7 +1991,7 @@ class SendRun:
                 out.append(note)
         if self.rejects is None and self.first_refused is not None and (self.totals.refused_prevalidation or self.totals.refused_service):
             out.append(_refused_note(self.first_refused))
-        return out
+        return out + self.stop_notes
 
     def run(self) -> SendTotals:
         """Send every input; return the totals (raises SendError/ServiceError/InputError, the checkpoint kept)."""
@@ -2136,7 +2138,7 @@ class SendRun:
         for body in self.batcher.flush():
             self._send(body)
         with uninterrupted():
-            self._pass(None)
+            self._pass()
             self.totals.records = max(self.totals.records, self._seen - self._first)
             self._tick()
             self._state["done"] = done
@@ -2158,6 +2160,29 @@ class SendRun:
                 self._tick()
                 self._state["totals"] = self.totals.to_json()
                 self.checkpoint.save(self._state)
+        with uninterrupted():
+            self._stop_account()
+
+    def _stop_account(self) -> None:
+        """The stop's summary counts the records past the last acknowledged body whose fate is known: those
+        pre-validation refused up to the body in doubt's last record (else up to the first record not yet
+        acknowledged), their dead letters written, so that ``records = sent + refused_prevalidation + the body
+        in doubt's records``. (Before, those inside the body in doubt's range were in no total and no letter.)
+        After the checkpoint's save, which keeps its totals as of its position: a resume judges them again
+        and counts them then (it cuts the letters back to the checkpoint's, and writes them again)."""
+        doubt = self.in_doubt
+        upto = doubt[2] if doubt is not None else self._unacked[0] - 1 if self._unacked else self._seen - 1
+        k = next((i for i, (idx, _d) in enumerate(self._pending) if idx > upto), len(self._pending))
+        letters = [d for _idx, d in self._pending[:k]]
+        del self._pending[:k]
+        try:
+            self._write_letters(letters)
+        except OutputStopped as exc:  # (the run stops for another reason, which its summary says: this one is a note)
+            self.stop_notes.append(f"{exc}: no dead letter was written for {plural(len(letters), 'record')} pre-validation refused (counted)")
+        t = self.totals
+        t.refused_prevalidation += len(letters) + self._early
+        self._early = 0
+        t.records = max(t.records, upto + 1 - self._first)
 
     def _dry_run_letters(self) -> bool:
         """A dry run's letters (no checkpoint, never cut, a file refused unless empty): not claimed."""
@@ -2342,16 +2367,14 @@ class SendRun:
         counts[1] += 1
         counts[2] += not_an_object
 
-    def _pass(self, upto: int | None) -> list[dict[str, Any]]:
-        """Pre-validation refusals up to run index ``upto``, handed out to be written and counted (all: None, written and counted here)."""
-        k = len(self._pending) if upto is None else next((i for i, (idx, _d) in enumerate(self._pending) if idx > upto), len(self._pending))
-        out = [d for _idx, d in self._pending[:k]]
-        del self._pending[:k]
-        if upto is None:
-            self._write_letters(out)
-            self.totals.refused_prevalidation += len(out) + self._early  # (once written: a run stopped by a write that failed judges them again on resume)
-            self._early = 0
-        return out
+    def _pass(self) -> None:
+        """Write and count every pre-validation refusal not yet written (taken off the pending once written: a write
+        that fails leaves them to the stop's account, :meth:`_stop_account`)."""
+        out = [d for _idx, d in self._pending]
+        self._write_letters(out)
+        self._pending.clear()
+        self.totals.refused_prevalidation += len(out) + self._early
+        self._early = 0
 
     def _write_letters(self, letters: list[dict[str, Any]]) -> None:
         """Write dead letters (in record order), keeping the first of the run for :meth:`notes`."""
@@ -2433,7 +2456,9 @@ class SendRun:
             self._unacked.popleft()
 
     def _account(self, body: Body, ack: Any, first: Any, last: Any) -> None:
-        letters = self._pass(last.index)
+        # (taken off the pending once written: a write that fails leaves them to the stop's account)
+        k = next((i for i, (idx, _d) in enumerate(self._pending) if idx > last.index), len(self._pending))
+        letters = [d for _idx, d in self._pending[:k]]
         prevalidation = len(letters)
         for i, code, message in ack.refused:
             pos = body.tags[i]
@@ -2442,6 +2467,7 @@ class SendRun:
             )
         letters.sort(key=lambda d: d["record"])
         self._write_letters(letters)
+        del self._pending[:k]
         t = self.totals
         t.refused_prevalidation += prevalidation + self._early
         self._early = 0
@@ -2697,8 +2723,10 @@ def _summary(run: SendRun | None, args: argparse.Namespace, aborted: str | None)
     null when they read none), and ``in_doubt``: the body a
     stopped run may have had stored (no answer said what became of it), as
     ``[{"body", "first", "last", "records"}]`` (its number, first and last record index and
-    record count, as the stderr line names it), else ``[]``. Its records are in no total:
-    sent again (a resume counts them re-sent), they are written again by ``_id``.
+    record count, as the stderr line names it), else ``[]``. Its records are in no total but
+    ``records``: sent again (a resume counts them re-sent), they are written again by ``_id``.
+    The totals add up: ``records = sent + refused_prevalidation + in_doubt's records``
+    (:meth:`SendRun._stop_account`).
     """
     t = run.totals if run is not None else SendTotals()
     if args.report == "json":

@@ -138,7 +138,8 @@ def test_a_2xx_that_is_no_per_record_answer_says_what_came_and_is_not_called_a_r
         args = ("send", SINK, records, "--endpoint", fake.url, "--body-records", 2, "--retries", 0, "--checkpoint", tmp_path / "ck", "--report", "json")
         rc, out, _err = main_in_process(capsys, *args)
     report = orjson.loads(out)
-    assert rc == EXIT_USAGE and (report["sent"], report["stored"], report["records"]) == (2, 2, 2)
+    assert rc == EXIT_USAGE and (report["sent"], report["stored"], report["records"]) == (2, 2, 4)  # (2 sent, 2 in doubt)
+    assert report["in_doubt"] == [{"body": 2, "first": 2, "last": 3, "records": 2}]
     assert (
         report["error"]
         == f"the service's answer could not be read (the body may have been stored): 200 InvalidAnswer: the service answered 200 with {said} for a body of 2 records"
@@ -208,8 +209,9 @@ def test_every_record_ends_stored_refused_or_counted_re_sent_whatever_the_endpoi
             rc, out, err = main_in_process(capsys, *args)
             t = orjson.loads(out)
             letters = [orjson.loads(line) for line in rejects.read_text().splitlines()]
-            # at every stop: what was judged is sent or refused, what was sent is answered, every refusal is a letter
-            assert t["records"] == t["sent"] + t["refused_prevalidation"] and t["sent"] == t["stored"] + t["refused_service"], t
+            # at every stop: what was judged is sent, refused or in doubt, what was sent is answered, every refusal is a letter
+            doubt = sum(d["records"] for d in t["in_doubt"])
+            assert t["records"] == t["sent"] + t["refused_prevalidation"] + doubt and t["sent"] == t["stored"] + t["refused_service"], t
             assert len(letters) == t["refused_prevalidation"] + t["refused_service"]
             assert "Traceback" not in err and "http.client" not in err and "socket" not in err
             runs.append(rc)

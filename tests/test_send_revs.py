@@ -11,7 +11,7 @@ import socket
 from typing import Any
 
 import pytest
-from test_send_faults import SINK, answer, cli, endpoint, report_of, success, write_records
+from test_send_faults import SEED, SINK, answer, cli, endpoint, report_of, success, write_records
 
 import mapper
 import mapper.send
@@ -201,6 +201,49 @@ def test_a_ctrl_c_just_after_an_answer_arrives_leaves_the_body_in_doubt_as_the_c
     assert proc.returncode == 2 and report["error"] == "interrupted"
     assert json.loads(checkpoint.read_text())["in_flight"] == {"first": 0, "last": 2}
     assert report["in_doubt"] == [{"body": 1, "first": 0, "last": 2, "records": 3}]
+
+
+def test_a_stop_s_totals_add_up_with_the_refusals_around_and_inside_the_body_in_doubt(tmp_path):
+    # found by review: records pre-validation refused inside the body in doubt's range (bad5) were in no total,
+    # no dead letter and not in in_doubt's records, and those between the last acknowledged body and it (bad3)
+    # were written but counted nowhere: the stop said 3 records, 1 refused, of 7 whose fate is known
+    base = json.loads(SEED.read_text().splitlines()[0])
+    ids = ["r0", "bad1", "r2", "bad3", "r4", "bad5", "r6", "r7"]
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(json.dumps({"id": i} if i.startswith("bad") else {**base, "id": i}) + "\n" for i in ids))
+    checkpoint, rejects = tmp_path / "c.json", tmp_path / "rejects.ndjson"
+    given = ("--rejects", str(rejects), "--checkpoint", str(checkpoint), "--report", "json", "--retries", "0", "--body-records", "2")
+    with endpoint(lambda conn, _h, body, n: "close" if n == 2 else answer(conn, 200, success(body))) as fake:
+        report = report_of(cli("send", SINK, records, "--endpoint", fake.url, *given))
+        assert report["in_doubt"] == [{"body": 2, "first": 4, "last": 6, "records": 2}]
+        assert (report["records"], report["sent"], report["refused_prevalidation"]) == (7, 2, 3)  # 7 = 2 sent + 3 refused + 2 in doubt
+        assert [json.loads(line)["record"] for line in rejects.read_text().splitlines()] == [1, 3, 5]
+        saved = json.loads(checkpoint.read_text())["totals"]
+        assert (saved["records"], saved["refused_prevalidation"]) == (3, 1)  # (as of its position: the resume judges them again)
+        report = report_of(cli("send", SINK, records, "--endpoint", fake.url, *given))
+    assert (report["records"], report["sent"], report["refused_prevalidation"], report["resent"], report["in_doubt"]) == (8, 5, 3, 2, [])
+    assert [json.loads(line)["record"] for line in rejects.read_text().splitlines()] == [1, 3, 5]
+
+
+def test_dead_letters_a_stop_cannot_write_are_a_note_not_the_stop_s_error(tmp_path, monkeypatch):
+    # (the stop's own reason stays its error: the letters of the refusals it counts, unwritten, are said in a note)
+    base = json.loads(SEED.read_text().splitlines()[0])
+    records = tmp_path / "r.ndjson"
+    records.write_text("".join(json.dumps(r) + "\n" for r in ({**base, "id": "r0"}, {"id": "bad"}, {**base, "id": "r2"})))
+
+    def full(self: Any, letters: Any) -> None:
+        if letters:
+            raise mapper.send.OutputStopped("cannot write the dead letters r.ndjson: No space left on device")
+
+    monkeypatch.setattr(mapper.send._DeadLetters, "write", full)
+    with endpoint(lambda _conn, _h, _body, _n: "close") as fake:
+        proc = cli("send", SINK, records, "--endpoint", fake.url, "--rejects", tmp_path / "x", "--report", "json", "--retries", "0")
+    report = report_of(proc)
+    assert report["error"].startswith("gave up") and (report["records"], report["refused_prevalidation"]) == (3, 1)
+    assert (
+        "cannot write the dead letters r.ndjson: No space left on device: no dead letter was written for 1 record pre-validation refused (counted)"
+        in report["notes"]
+    )
 
 
 @pytest.mark.parametrize("value", ["1_0", "1e1", "+10", "-0", "10.0", "inf", "nan", "\u0661\u0660", "0x0a", "10 s"])
