@@ -84,3 +84,19 @@ def test_a_corrupt_compressed_input_is_said_so_not_in_the_unpackers_words(kind: 
                 continue
             assert f"its {kind} data is corrupt, damaged (`{kind} -t` on it fails too)" in said, said
             assert not any(w in said for w in ("Error -3", "CRC", "Invalid data stream", "Corrupt input")), said
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"])
+def test_a_crlf_line_end_counts_no_byte_of_the_line(end: bytes) -> None:
+    # a record of exactly the limit, as many blanks after it: taken with LF, refused as "line too long" with CRLF
+    m = mapper.compile_sink(SINK)
+    limit = 1024
+    record = b'{"id": 1, "s": "' + b"x" * (limit - 18) + b'"}'
+    assert len(record) == limit
+    for extra, taken in ((b"", True), (b" ", False)):
+        data = record + b" " * limit + extra + end + b'{"id": 2}' + end
+        for given in (data, io.BytesIO(data)):  # (bytes: split_lines; a stream: stream_lines, the line read over blocks)
+            report = m.validate(given, max_record_size=limit)
+            assert (report.records, report.failed_records) == (2, 0 if taken else 1), [e.reason for e in report.errors]
+            if not taken:
+                assert f"the line is {2 * limit + 1:,} bytes" in report.errors[0].reason, report.errors[0].reason

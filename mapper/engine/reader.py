@@ -398,6 +398,8 @@ def oversized(data: bytes | bytearray | memoryview, start: int, end: int, limit:
     length = end - start
     if length <= limit:  # (the usual: nothing to measure)
         return None
+    if data[end - 1] == 13:  # a CRLF's CR is the line's end, none of the line (as line_text takes it off)
+        length -= 1
     size = record_size(data, start, end)
     if size <= limit and length <= 2 * limit:
         return None
@@ -412,10 +414,13 @@ class _Skipped:
         self.prefix = bytes(held[:OVERSIZED_PREFIX])
         self.total = self.lead = self.trail = 0
         self.blank = True  # nothing but blanks so far
+        self.cr = False  # the last byte so far is a CR (a CRLF's, at the line's end: none of the line)
         self.add(held)
 
     def add(self, piece: bytes | bytearray) -> None:
         n = len(piece)
+        if n:
+            self.cr = piece[-1] == 13
         self.total += n
         kept = len(piece.rstrip(JSON_WS))
         if self.blank:
@@ -430,12 +435,16 @@ class _Skipped:
 
     def record(self, limit: int, first: int | None) -> OversizedRecord:
         size = 0 if self.blank else self.total - self.lead - self.trail
-        return OversizedRecord(size, limit, self.prefix, first, self.total)
+        return OversizedRecord(size, limit, self.prefix, first, self.total - self.cr)
 
 
 def _over(held: bytes | bytearray, limit: int) -> bool:
-    """Whether the start of a line read so far, ``held``, is already refused by :func:`oversized`'s rule."""
-    return len(held) > limit and (len(held) > 2 * limit or record_size(held) > limit)
+    """Whether the start of a line read so far, ``held``, is already refused by :func:`oversized`'s rule
+    (a CR it ends with may be a CRLF's, counted by neither)."""
+    if len(held) <= limit:
+        return False
+    length = len(held) - (held[-1] == 13)
+    return length > 2 * limit or record_size(held) > limit
 
 
 def range_is_ascii(view: memoryview) -> bool:
