@@ -3146,11 +3146,12 @@ class _Prepend:
         return self.stream.read(n)
 
 
-def read_input(stream: Any, n: int = -1) -> bytes:
+def read_input(stream: Any, n: int = -1, one: bool = False) -> bytes:
     """``stream.read(n)``, its errors (a corrupt or cut gzip file, a closed file, a text
-    stream) an :class:`InputError` naming the file: every reader of records uses this."""
+    stream) an :class:`InputError` naming the file: every reader of records uses this.
+    ``one``: ``stream.read1(n)`` (an unpacker's: one read of its own, see :class:`_Counted`)."""
     try:
-        data = stream.read(n)
+        data = stream.read1(n) if one else stream.read(n)
     except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as exc:  # ValueError: a closed file; zlib, lzma: corrupt data
         name = _name_of(stream)  # a file's (a GzipFile names its file's, _Prepend standard input's)
         where = "standard input" if name == "<stdin>" else shown_name(name) if isinstance(name, str) and name and not name.startswith("<") else "the input"
@@ -3216,36 +3217,60 @@ class _Reader:
 
 
 class _Counted:
-    """A compressed NDJSON stream (read through :func:`read_input`) counting the lines read whole, so that
-    a read failing midway (a cut gzip file) says where: the records before it were read and
-    mapped (``iter_batches`` yields them), and the error is the line to start again after."""
+    """A compressed stream (gzip, bzip2, xz: read through :func:`read_input`) counting the lines
+    read whole, from its first byte (the format's head too), so that a read failing midway (a cut or
+    damaged file) says where: ``(after line N)``, the records up to line N read and mapped
+    (``iter_batches`` yields them), the error the line to start again after.
 
-    def __init__(self, reader: _Reader, head: bytes):
-        self.reader = reader
-        self.lines = head.count(b"\n")
+    A read of ``n`` bytes is the unpacker's own reads (``read1``) one after another, the text of
+    those before a failing one given first and the error raised at the next read: a buffered
+    ``read(n)`` failing dropped the text its reads before had unpacked (up to a chunk, 512 KiB), so
+    the line named was the last mapped, that far before the damage. The text a failing read of the
+    unpacker's itself had unpacked (of one block of compressed data: 64 KiB for bzip2 and xz, 128 KiB
+    for gzip) is the unpacker's, never given."""
+
+    def __init__(self, stream: Any):
+        self.stream = stream
+        self.lines = 0
+        self.failed: InputError | None = None
 
     def read(self, n: int = -1) -> bytes:
-        try:
-            data = self.reader.read(n)
-        except InputError as exc:
-            raise InputError(f"{exc} (after line {self.lines:,})" if self.lines else f"{exc} (in line 1)") from None
+        if self.failed is not None:
+            raise self.failed
+        parts, got = [], 0
+        while n < 0 or got < n:
+            try:
+                data = read_input(self.stream, CHUNK_SIZE if n < 0 else n - got, one=True)
+            except InputError as exc:
+                self.failed = exc
+                break
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
         self.lines += data.count(b"\n")
+        if self.failed is not None:
+            said = self.failed
+            self.failed = InputError(f"{said} (after line {self.lines:,})" if self.lines else f"{said} (in line 1)")
+            if not data:
+                raise self.failed from None
         return data
 
 
 def stream_units(
     stream: BinaryIO, input_format: str, chunk_size: int, max_record: int = MAX_RECORD_SIZE, records_path: tuple[str, ...] | None = None
 ) -> Iterator[Unit]:
-    reader = _Reader(stream)
+    # (lines counted only where a read fails midway: a cut or damaged compressed stream; the count is a pass over the text)
+    reader: Readable = _Counted(stream) if isinstance(stream, _COMPRESSED) else _Reader(stream)
     origin = _file_origin(stream)
     head = read_head(reader, HEAD_SIZE + 1)
     text = unpacked(head, stream)
     if text is not None:  # compressed, e.g. on stdin (files are unwrapped by open_input)
-        reader = _Reader(text)
+        reader = _Counted(text)
         head = read_head(reader, HEAD_SIZE + 1)
         origin = None
-    # (lines counted only where a read fails midway: a cut compressed stream; the count is a pass over the text)
-    lines: Readable = _Counted(reader, head) if isinstance(reader.stream, _COMPRESSED) else reader
+    lines = reader
     fmt = input_format
     if input_format == "auto":
         head = format_head(lines, head)  # (more than HEAD_SIZE when the first line runs on past it; counted: it may be cut)
@@ -3253,15 +3278,14 @@ def stream_units(
         notice = format_notice(head)
         if notice is not None:
             yield notice
-    if head.startswith(BOM):
-        head = head[3:]
-        origin = None if origin is None else origin + 3
     if fmt == "ndjson":
+        if head.startswith(BOM):
+            head = head[3:]
         limit = max_record if records_path is None else line_limit(max_record, records_path)
         chunks = measured(stream_lines(lines, chunk_size, head, limit), limit)
         del head  # (held by the line reader alone, which lets it go once read: it may be a first line of megabytes)
         yield from noticed(chunks) if records_path is None else documents_units(chunks, records_path)
-    else:
+    else:  # (a byte order mark left on: bytes_units takes it off, one only, as of the same bytes given so)
         held = [head]
         del head  # (held by _whole alone, which lets it go: a first line followed to its end may be megabytes)
         yield from bytes_units(_whole(stream, origin, held, reader), fmt, chunk_size, max_record, records_path)
@@ -3289,7 +3313,7 @@ def _file_origin(stream: Any) -> int | None:
         return None
 
 
-def _whole(stream: Any, origin: int | None, held: list[bytes], reader: _Reader) -> bytes:
+def _whole(stream: Any, origin: int | None, held: list[bytes], reader: Readable) -> bytes:
     """The whole input (a JSON document, read whole) from its head on (``held``: the head alone,
     taken from it, so that it is not held while the document is read): a regular file is read
     again from ``origin`` in one read of its size, into one object (the head joined to the rest
