@@ -19,9 +19,8 @@ from .batch import Batch
 from .compiler import CompiledSink, compile_definition
 from .engine.check import RecordProblem, thread_checker
 from .engine.reader import (
-    FIRST_LINE_LIMIT,
+    FORMAT_BYTES,
     HEAD_BYTES,
-    HEAD_SIZE,
     MAGIC_SIZE,
     explain_failures,
     format_head,
@@ -431,7 +430,7 @@ def _explain(report: Report, records: Any, options: MapOptions) -> None:
         told = records if isinstance(records, bytes) else head_in(records)
     elif isinstance(records, str) and path_named(records) is None:
         # (its first characters are at least as many bytes as format_of may look at)
-        told = records[: FIRST_LINE_LIMIT + HEAD_SIZE + 2].encode("utf-8", "surrogatepass")
+        told = records[:FORMAT_BYTES].encode("utf-8", "surrogatepass")
         head = told[:HEAD_BYTES]
     elif isinstance(records, (str, os.PathLike)) and records != "-" and os.path.isfile(records):
         try:

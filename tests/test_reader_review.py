@@ -4,8 +4,10 @@ library's standard input when the process has none."""
 from __future__ import annotations
 
 import bz2
+import contextlib
 import gzip
 import io
+import json
 import lzma
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Callable
 import pytest
 
 import mapper
+from mapper.cli import main
 
 SINK = {"primary_key_fields": ["id"], "allow_missing_fields": True, "definition": [{"name": "id", "path": ["id"], "type": "int"}]}
 TEXT = b"".join(b'{"id": %d}\n' % i for i in range(5))
@@ -158,3 +161,31 @@ def test_a_read_error_midway_names_the_last_line_unpacked_not_the_last_mapped(mo
             seen += batch.report.records
     after = int(str(caught.value).rpartition("after line ")[2].rstrip(")").replace(",", ""))
     assert readable <= after == seen < 3000, (readable, after, seen)
+
+
+BLANK_LEADS = {"lines": b"\n" * (70 << 10), "spaces-and-crlf": b" \r\n" * (24 << 10), "bom-then-lines": b"\xef\xbb\xbf" + b"\n" * (70 << 10)}
+
+
+@pytest.mark.parametrize("lead", sorted(BLANK_LEADS))
+@pytest.mark.parametrize("shape", ["array", "body"])
+def test_the_format_is_told_from_the_first_bytes_that_are_not_blank(lead: str, shape: str, tmp_path: Path) -> None:
+    # 64 KiB of blank lines, then a pretty-printed array or request body: told from a head of blanks,
+    # NDJSON, each line a record refused ("[", '{"id": 1},' a comma after the record), the last stored
+    doc = [{"id": i} for i in range(3)] if shape == "array" else {"records": [{"value": {"id": i}} for i in range(3)]}
+    data = BLANK_LEADS[lead] + json.dumps(doc, indent=2).encode()
+    m = mapper.compile_sink(SINK)
+    path, packed = tmp_path / "r.json", tmp_path / "r.json.gz"
+    path.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    for given in (data, data.decode(), io.BytesIO(data), path, packed):
+        report = m.validate(given)
+        assert (report.records, report.failed_records) == (3, 0), (type(given).__name__, [e.reason for e in report.errors[:2]])
+        assert [r["id"] for r in m.map(given if not isinstance(given, io.BytesIO) else io.BytesIO(data)).to_rows()] == [0, 1, 2]
+    assert [r["id"] for b in m.iter_batches(path, records=2) for r in b.to_rows()] == [0, 1, 2]
+    assert [c["name"] for c in mapper.infer(path).columns] == ["id"]
+    sink = tmp_path / "sink.json"
+    sink.write_text(json.dumps(SINK))
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        main(["send", str(sink), str(path), "--dry-run", "--report", "json"])
+    assert "3 records read" in err.getvalue() and json.loads(out.getvalue())["refused_prevalidation"] == 0, err.getvalue()

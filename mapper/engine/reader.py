@@ -102,6 +102,11 @@ HEAD_SIZE = 1 << 16
 #: would carry, and a file of one line of gigabytes is not read to its end to be told.
 FIRST_LINE_LIMIT = MAX_RECORD_SIZE
 
+#: How far the blanks an input opens with (after a byte order mark) are passed over to find its first
+#: bytes that are not, which the format is told from (:func:`format_of`); blanks running on past it are
+#: told from as they are (NDJSON of no records: a stream holds no more of them than a first line).
+BLANKS_LIMIT = FIRST_LINE_LIMIT
+
 #: The UTF-8 byte order mark (U+FEFF) an editor may write first, taken off any input.
 BOM = b"\xef\xbb\xbf"
 #: JSON's whitespace, the only text taken off around a record (bytes.strip() also takes a form
@@ -2744,11 +2749,36 @@ def format_of(prefix: bytes) -> str:
     and runs past the head is NDJSON when :func:`_arrays_a_line` says so, else told from the
     head (a JSON array, read whole).
     """
+    prefix = _from_lead(prefix)
     lead = _runs_on(prefix)
     if lead == b"[" and _arrays_a_line(prefix):
         return "ndjson"
     end = _head_end(prefix) if lead == b"{" else HEAD_SIZE
     return detect_format(prefix[:end], complete=len(prefix) <= end)
+
+
+#: JSON's whitespace, each byte apart (a byte of a ``bytes`` sliced is looked up in it).
+_BLANK_BYTES = (b" ", b"\t", b"\r", b"\n")
+#: The most bytes of an input :func:`format_of` looks at (:func:`_from_lead`: a byte order mark, blanks, a first line, a head after it).
+FORMAT_BYTES = len(b"\xef\xbb\xbf") + BLANKS_LIMIT + FIRST_LINE_LIMIT + HEAD_SIZE + 2
+
+
+def _lead(prefix: bytes) -> int:
+    """Where the first byte of an input that is not blank stands when blanks come before it (after a
+    byte order mark or none), else 0: also when no such byte is within :data:`BLANKS_LIMIT` bytes."""
+    start = len(BOM) if prefix[: len(BOM)] == BOM else 0
+    if prefix[start : start + 1] not in _BLANK_BYTES:  # (the usual: a record first)
+        return 0
+    found = _NON_BLANK.search(prefix, start, start + BLANKS_LIMIT)
+    return 0 if found is None else found.start()
+
+
+def _from_lead(prefix: bytes) -> bytes:
+    """``prefix`` from its first byte that is not blank (:func:`_lead`), as far as :func:`format_of`
+    may look from there: blank lines before a document (64 KiB of them) made its head all blank,
+    told as NDJSON, each line of the document a record refused."""
+    base = _lead(prefix)
+    return prefix[base : base + FIRST_LINE_LIMIT + HEAD_SIZE + 2] if base else prefix
 
 
 def _runs_on(prefix: bytes) -> bytes:
@@ -2795,6 +2825,7 @@ def undecided_head(prefix: bytes) -> bool:
     that starts an object and runs on past :data:`FIRST_LINE_LIMIT`: too far to follow, the format
     was told from the head, as NDJSON (one record, oversized, or one broken), which a document spread
     over lines whose first line is that long is not."""
+    prefix = _from_lead(prefix)
     return _runs_on(prefix) == b"{" and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
 
 
@@ -2824,17 +2855,22 @@ def format_head(stream: Any, head: bytes | None = None) -> bytes:
     the input ends first. ``head``: its first ``HEAD_SIZE + 1`` bytes, when read already."""
     if head is None:
         head = read_head(stream, HEAD_SIZE + 1)
-    if not _runs_on(head):
+    if len(head) > HEAD_SIZE and head[-1:] in _BLANK_BYTES and blank(head, len(BOM) if head.startswith(BOM) else 0):
+        head = _past_blanks(stream, head)  # (all blank: read on to the first byte that is not)
+    base = _lead(head)
+    if base and HEAD_SIZE < len(head) < base + HEAD_SIZE + 1:  # the head is taken from there
+        head += read_head(stream, base + HEAD_SIZE + 1 - len(head))
+    if not _runs_on(head[base:] if base else head):
         return head
     # (written into one buffer, whose bytes getvalue() hands over: parts joined at the end held
     # the line twice at once, raising a large one-line JSON array's peak, read whole after)
-    parts, size, nl = io.BytesIO(), len(head), head.find(b"\n", HEAD_SIZE)
+    parts, size, nl = io.BytesIO(), len(head), head.find(b"\n", base + HEAD_SIZE)
     parts.write(head)
     while True:
         if nl < 0:  # the first line's end not found yet: look in the next step (searched once each)
-            if size >= FIRST_LINE_LIMIT:
+            if size >= base + FIRST_LINE_LIMIT:
                 break
-            block = read_input(stream, min(CHUNK_SIZE, FIRST_LINE_LIMIT - size))
+            block = read_input(stream, min(CHUNK_SIZE, base + FIRST_LINE_LIMIT - size))
             found = block.find(b"\n")
             if found >= 0:
                 nl = size + found
@@ -2845,6 +2881,22 @@ def format_head(stream: Any, head: bytes | None = None) -> bytes:
         if not block:
             break
         size += parts.write(block)
+    return parts.getvalue()
+
+
+def _past_blanks(stream: Any, head: bytes) -> bytes:
+    """``head`` (all blank, but for a byte order mark) and what follows it in ``stream``, read on in
+    steps of :data:`CHUNK_SIZE` to a block holding a byte that is not blank, or :data:`BLANKS_LIMIT` bytes of blanks."""
+    start = len(BOM) if head.startswith(BOM) else 0
+    parts, size = io.BytesIO(), len(head)
+    parts.write(head)
+    while size < start + BLANKS_LIMIT:
+        block = read_input(stream, min(CHUNK_SIZE, start + BLANKS_LIMIT - size))
+        if not block:
+            break
+        size += parts.write(block)
+        if not blank(block):
+            break
     return parts.getvalue()
 
 
