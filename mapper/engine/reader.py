@@ -2749,7 +2749,8 @@ def format_of(prefix: bytes) -> str:
     and runs past the head is NDJSON when :func:`_arrays_a_line` says so, else told from the
     head (a JSON array, read whole).
     """
-    prefix = _from_lead(prefix)
+    if prefix[:1] in _LEAD_BYTES:  # (a blank, or a byte order mark: rarely)
+        prefix = _from_lead(prefix)
     lead = _runs_on(prefix)
     if lead == b"[" and _arrays_a_line(prefix):
         return "ndjson"
@@ -2759,6 +2760,8 @@ def format_of(prefix: bytes) -> str:
 
 #: JSON's whitespace, each byte apart (a byte of a ``bytes`` sliced is looked up in it).
 _BLANK_BYTES = (b" ", b"\t", b"\r", b"\n")
+#: The first bytes of an input that may open blanks (:func:`_from_lead`): one of those, or a byte order mark's first.
+_LEAD_BYTES = frozenset((*_BLANK_BYTES, BOM[:1]))
 #: The most bytes of an input :func:`format_of` looks at (:func:`_from_lead`: a byte order mark, blanks, a first line, a head after it).
 FORMAT_BYTES = len(b"\xef\xbb\xbf") + BLANKS_LIMIT + FIRST_LINE_LIMIT + HEAD_SIZE + 2
 
@@ -2825,7 +2828,8 @@ def undecided_head(prefix: bytes) -> bool:
     that starts an object and runs on past :data:`FIRST_LINE_LIMIT`: too far to follow, the format
     was told from the head, as NDJSON (one record, oversized, or one broken), which a document spread
     over lines whose first line is that long is not."""
-    prefix = _from_lead(prefix)
+    if prefix[:1] in _LEAD_BYTES:
+        prefix = _from_lead(prefix)
     return _runs_on(prefix) == b"{" and len(prefix) >= FIRST_LINE_LIMIT and prefix.find(b"\n", HEAD_SIZE, FIRST_LINE_LIMIT) < 0
 
 
