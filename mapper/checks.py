@@ -419,6 +419,14 @@ class Entries:
     #: FeatureBase refuses: an error, or a warning for the identity's own column (not stored),
     #: as :func:`check_column_names` says once the identity is known
     refused: list[tuple[int, tuple[str | int, ...], str]] = field(default_factory=list)
+    #: where the definition is, and each entry's keys as the document spells them (``"Name"``:
+    #: entry keys match case-insensitively), for problems found across entries to point at them
+    where: tuple[str | int, ...] = ()
+    spelled: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def place(self, index: int, key: str) -> tuple[str | int, ...]:
+        """The place of entry ``index``'s field ``key`` (``name``, ``path``) as the document spells it."""
+        return (*self.where, index, self.spelled.get(index, {}).get(key, key))
 
 
 def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str | int, ...], form: str, hint: str = "") -> Entries | None:
@@ -439,8 +447,9 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     ok = True
     record_times: list[int] = []
     refused: list[tuple[int, tuple[str | int, ...], str]] = []
+    entries = Entries(columns, True, named, refused, where)
     for i, entry in enumerate(definition[:CHECKED_ENTRIES]):
-        col = check_entry(ck, entry, where + (i,), i, form, refused)
+        col = check_entry(ck, entry, where + (i,), i, form, refused, entries.spelled)
         # names repeat whether or not the entries check (every problem in one pass)
         fields = _fields_of(entry) if col is None else {}
         name = col.name if col is not None else fields.get("name")
@@ -448,7 +457,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             ctype = col.type if col is not None else fields.get("type")
             indices = named.setdefault(name, ([], ctype if isinstance(ctype, str) and ctype in TYPES else None))[0]
             if indices:
-                ck.error(where + (i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {indices[0]} ({preview(name)!r})")
+                ck.error(entries.place(i, "name"), "duplicate-name", f"schema field {i} duplicates name of field {indices[0]} ({preview(name)!r})")
                 ok = False
             indices.append(i)
         if col is None:
@@ -460,7 +469,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
     if len(record_times) > 1:
         for i in record_times[1:]:
             ck.warning(where + (i,), "several-record-times", "more than one recordTime column: the last one read sets the record's time")
-    _check_exists_fields(ck, columns, where)
+    _check_exists_fields(ck, columns, entries)
     if record_times and not any(c.config.quantum for c in columns):
         ck.warning(
             where + (record_times[0],),
@@ -475,8 +484,9 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
             'a record whose recordTime is missing (or "", or Go\'s zero time) gets no time of its own: the ingester files it under '
             "the time views of the record it took before it, which may be another request's",
         )
-    too_many = check_path_tree(ck, columns, lambda col: where + (col.index, "path")) or too_many
-    return Entries(columns, ok and not too_many, named, refused)
+    too_many = check_path_tree(ck, columns, lambda col: entries.place(col.index, "path")) or too_many
+    entries.ok = ok and not too_many
+    return entries
 
 
 #: idk/ingest.go keeps a signedIntBoolKey column's rows in a set field of its name and which
@@ -484,7 +494,7 @@ def check_entries(ck: Checker, definition: Any, present: bool, where: tuple[str 
 EXISTS_SUFFIX = "-exists"
 
 
-def _check_exists_fields(ck: Checker, columns: list[Column], where: tuple[str | int, ...]) -> None:
+def _check_exists_fields(ck: Checker, columns: list[Column], entries: Entries) -> None:
     """A signedIntBoolKey column's second field, ``<name>-exists``: its name must be one
     FeatureBase takes (index.go ValidateName: at most 230 characters), and no other column
     should be that field."""
@@ -497,7 +507,7 @@ def _check_exists_fields(ck: Checker, columns: list[Column], where: tuple[str | 
     for name, col in exists.items():
         if len(name) > NAME_MAX:
             say(
-                where + (col.index, "name"),
+                entries.place(col.index, "name"),
                 "exists-name-too-long",
                 f"a signedIntBoolKey column's name may have at most {NAME_MAX - len(EXISTS_SUFFIX)} characters (this one has {len(col.name)}):"
                 f" the ingester also makes a field named '<name>{EXISTS_SUFFIX}', which FeatureBase refuses past {NAME_MAX} characters",
@@ -506,7 +516,7 @@ def _check_exists_fields(ck: Checker, columns: list[Column], where: tuple[str | 
         owner = exists.get(col.name)
         if owner is not None:
             ck.warning(
-                where + (col.index, "name"),
+                entries.place(col.index, "name"),
                 "exists-field-clash",
                 f"the ingester keeps which rows signedIntBoolKey column {owner.name!r} has written in a field named {col.name!r}:"
                 " this column is that FeatureBase field too, and both write into it; rename one",
@@ -561,16 +571,25 @@ def check_definition(ck: Checker, definition: Any, present: bool, where: tuple[s
 
 
 def check_entry(
-    ck: Checker, entry: Any, where: tuple[str | int, ...], index: int, form: str, refused: list[tuple[int, tuple[str | int, ...], str]] | None = None
+    ck: Checker,
+    entry: Any,
+    where: tuple[str | int, ...],
+    index: int,
+    form: str,
+    refused: list[tuple[int, tuple[str | int, ...], str]] | None = None,
+    spellings: dict[int, dict[str, str]] | None = None,
 ) -> Column | None:
     """The entry's Column, or None when it has an error (each reported to ``ck``). A name
     FeatureBase refuses is added to ``refused``, to be said once the identity is known
-    (:func:`check_column_names`); without it, it is an error here."""
+    (:func:`check_column_names`); without it, it is an error here. ``spellings`` gets the
+    entry's keys as the document spells them, at ``index`` (see :attr:`Entries.spelled`)."""
     if not isinstance(entry, Mapping):
         ck.error(where, "wrong-type", f"a column entry must be an object with name, path, type and config, not {json_type(entry)}")
         return None
     ck.duplicates(entry, where)
     entry, spelled = _entry_fields(ck, entry, where)
+    if spellings is not None and any(key != canonical for canonical, key in spelled.items()):
+        spellings[index] = spelled
     ok = True
 
     def at(key: str) -> tuple[str | int, ...]:
@@ -918,8 +937,14 @@ def _escapes_message(escapes: tuple[str, ...]) -> str:
     )
 
 
-def check_paths(ck: Checker, columns: list[Column]) -> None:
-    """Warn where two columns read the same path, or one path is a prefix of another's."""
+def check_paths(ck: Checker, columns: list[Column], where_of: Callable[[Column], tuple[str | int, ...]] | None = None) -> None:
+    """Warn where two columns read the same path, or one path is a prefix of another's, at the
+    column's path (``where_of``; by default its entry's ``path``)."""
+    if where_of is None:
+
+        def where_of(col: Column) -> tuple[str | int, ...]:
+            return split_pointer(col.pointer) + ("path",)
+
     plain = [(c, c.path.keys) for c in columns if c.path.keys is not None]
     by_keys: dict[tuple[str, ...], Column] = {}
     for col, keys in plain:
@@ -927,7 +952,7 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
         if keys in by_keys:
             first = by_keys[keys]
             ck.warning(
-                split_pointer(col.pointer) + ("path",),
+                where_of(col),
                 "same-path",
                 f"columns {preview(first.name)!r} and {preview(col.name)!r} read the same path {preview(col.path.jsonpath(), 200)}",
             )
@@ -943,7 +968,7 @@ def check_paths(ck: Checker, columns: list[Column]) -> None:
                 else:
                     why = f"that value cannot be both an object and what {article(other.type)} column takes"
                 ck.warning(
-                    split_pointer(col.pointer) + ("path",),
+                    where_of(col),
                     "prefix-path",
                     f"the path of {preview(col.name)!r} ({preview(col.path.jsonpath(), 200)}) goes inside the value of "
                     f"{preview(other.name)!r} ({preview(other.path.jsonpath(), 200)}); {why}",

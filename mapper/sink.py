@@ -930,8 +930,8 @@ def _check_schema_parts(
             pk_fields = _check_key_columns(ck, pk_fields, pk_where, where, entries.named, list(by_name), definition_where)
         if check_column_names(ck, entries, _unstored_key(id_field, pk_fields, entries.named)):
             columns = None
-        check_paths(ck, checked)
-    named = [(definition_where + (c.index, "name"), c.name) for c in checked]
+        check_paths(ck, checked, lambda c: entries.place(c.index, "path"))
+    named = [(entries.place(c.index, "name"), c.name) for c in checked] if entries is not None else []
     reserved = (id_field is not None or pk_fields is not None) and _stores_reserved_id(ck, named, id_field, pk_fields)
     if reserved or columns is None or allow_missing is None or (id_field is None and pk_fields is None):
         return None
