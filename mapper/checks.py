@@ -35,7 +35,7 @@ from .errors import (
     type_name,
 )
 from .model import Column, ColumnConfig
-from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, skipped_spaces, spaces_reason
+from .paths import MAX_PATH_KEYS, Path, parse_path, path_from_keys, root_dollar, skipped_spaces, spaces_reason
 from .types import INT64_MAX, INT64_MIN, REGISTRY, TYPES
 
 __all__ = [
@@ -732,6 +732,16 @@ def check_path(ck: Checker, entry: Mapping[str, Any], where: tuple[str | int, ..
         literal = skipped_spaces(path)
         if literal is not None:
             ck.warning(pw, "path-spaces", spaces_reason(raw, path.keys or (), literal))
+        rest = root_dollar(raw) if path.keys is not None and path.keys[0] == "$" else None
+        if rest is not None:  # ($.data.x, as JSONPath and mapper's messages write paths: the column was never found)
+            instead = f"write it {preview(rest, 200)!r}" if rest else "name a key of the record"
+            ck.warning(
+                pw,
+                "path-root",
+                f"the path {preview(raw, 200)!r} reads a key named '$' first: a path starts at the record's first key, not at the record"
+                f" itself as JSONPath's $ (which mapper's messages write); {instead}, or, if the record has a key '$', quote it"
+                f" ({preview(chr(34) + '$' + chr(34) + raw[1:], 200)!r}) or give the path as an array of keys",
+            )
         if path.is_plain and form == "body":
             ck.note(pw, "path-string", f"the endpoint's API takes a path as an array of keys: {preview(json_text(path.as_array()), 200)}")
         elif not path.is_plain:

@@ -101,11 +101,12 @@ def jq_path(keys: tuple[str, ...] | list[str]) -> str:
 
 def to_dot_notation(keys: tuple[str, ...] | list[str]) -> str:
     """The shortest path string that parses back to ``keys``."""
-    parts = []
+    parts: list[str] = []
     for k in keys:
         # (a control character is quoted too, as its JSON escape: a label printed raw could move a terminal's
-        # cursor; a bidi or invisible one, which escape_controls escapes, could reorder or hide the text around it)
-        if k and not any(c in _SPECIAL for c in k) and not has_controls(k):
+        # cursor; a bidi or invisible one, which escape_controls escapes, could reorder or hide the text around it;
+        # a first key "$" too, which unquoted reads as JSONPath's root: check warns of it, path-root)
+        if k and not any(c in _SPECIAL for c in k) and not has_controls(k) and (parts or k != "$"):
             parts.append(k)
         else:
             parts.append(escaped_json(json.dumps(k, ensure_ascii=False)))
@@ -278,6 +279,26 @@ def _spaced_keys_hint(text: str) -> str:
     return f"a key holding white space is written in double quotes: {escape_controls(preview(to_dot_notation(keys), 200))} (or give the path as an array of keys: {array})"
 
 
+def root_dollar(text: str) -> str | None:
+    """For a path string written from the record's root, as JSONPath and mapper's own messages write
+    paths (``$.data.x``, ``$``): the path string a definition means (``data.x``; ``""`` for ``$``
+    alone, which names no key); None for any other string. Such a string reads a key named
+    ``$`` first (a record may have one), so it is said, not refused."""
+    if text == "$":
+        return ""
+    return text[2:] if text.startswith("$.") else None
+
+
+def _root_hint(text: str) -> str:
+    """For an expression JMESPath cannot parse that starts at the record's root (``$.items[0]``):
+    how to write it; ``""`` for any other text."""
+    if not text.startswith("$"):
+        return ""
+    rest = root_dollar(text)
+    instead = f": write {escape_controls(preview(rest, 200))!r}" if rest else ""
+    return f"a path starts at the record's first key, without JSONPath's $ for the record itself (which mapper's messages write){instead}"
+
+
 #: a run of digits longer than Python's int() reads from text
 _LONG_NUMBER = re.compile(r"[0-9]{4301,}")
 
@@ -293,7 +314,7 @@ def _parse_jmespath_here(text: str) -> Path:
             pos = len(text)
         msg = getattr(exc, "msg", None) or str(exc).splitlines()[0]
         # (the library quotes the token it did not expect as decoded: a quoted key's \u001b is an ESC, and a token may be the whole path)
-        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _spaced_keys_hint(text)) from None
+        raise PathSyntaxError(f"invalid path: {escape_controls(preview(msg, 200))}", text, pos, _spaced_keys_hint(text) or _root_hint(text)) from None
     except RecursionError:  # the library parses recursively too
         raise PathSyntaxError(TOO_DEEP, text, 0) from None
     except (ValueError, TypeError) as exc:  # jmespath internals on hostile input
