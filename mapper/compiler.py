@@ -969,7 +969,11 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
     for place, c in enumerate(sink.columns):
         at = c.pointer if isinstance(c.pointer, str) else f"/definition/{place}"  # (a pointer that is no str, None: the error's own text raised a TypeError)
         pointers.append(at)
-        if c.index != place:  # (the compiled columns are looked up by index: another's type, or an IndexError)
+        # (the compiled columns are looked up by index: another's type, or an IndexError; and the generated
+        # code names a column's locals by it: only a plain int's text is its number, True's is "True")
+        if c.index.__class__ is not int:
+            error(at, f"the column's index must be an int (its place in columns, {place}), not {preview(repr(c.index))}")
+        elif c.index != place:
             error(at, f"the column's index is {preview(repr(c.index))}, its place in columns {place}")
         if not isinstance(c.name, str) or not c.name:  # (before it is looked up: a list's is a TypeError)
             error(f"{at}/name", f"the column name must be a non-empty str, not {preview(repr(c.name))}")

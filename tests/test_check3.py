@@ -348,3 +348,30 @@ def test_a_cache_size_past_32_bits_is_an_error_as_the_tables_size_is(size: int, 
 def test_a_cache_size_of_32_bits_is_taken() -> None:
     entry = {"name": "a", "path": ["a"], "type": "string", "config": {"CacheType": "ranked", "CacheSize": 4294967295}}
     assert mapper.check_sink(_schema([_KEY, entry])).valid
+
+
+class _Formatted(int):
+    """An int whose text is not its number."""
+
+    def __format__(self, spec: str) -> str:
+        return "1 = n2; c1"
+
+
+def test_a_hand_built_columns_index_that_is_no_plain_int_is_a_definition_error() -> None:
+    sink = mapper.load_sink(
+        {
+            "primary_key_fields": ["k"],
+            "allow_missing_fields": True,
+            "definition": [
+                {"name": "k", "path": ["k"], "type": "string"},
+                {"name": "v", "path": ["v"], "type": "string"},
+                {"name": "w", "path": ["v", "x"], "type": "string"},
+            ],
+        }
+    )
+    for index in (_Formatted(1), True):
+        columns = list(sink.columns)
+        columns[1] = replace(columns[1], index=index)
+        with pytest.raises(mapper.DefinitionError) as exc:
+            mapper.compile_sink(replace(sink, columns=tuple(columns)))
+        assert [p.pointer for p in exc.value.problems] == ["/definition/1"]
