@@ -36,7 +36,7 @@ from msgspec import UNSET, UnsetType
 from .checks import Checker, ConfigKeyWhere, check_config
 from .errors import SURROGATE, DefinitionError, OptionError, PathSyntaxError, Problem, article, as_unescaped, class_name, has_lone_surrogate, preview
 from .model import CONFIG_ATTRS, MISSING, Column, ColumnConfig, Sink
-from .paths import EVALUATION_ERRORS, Path, evaluation_failure, parse_path
+from .paths import EVALUATION_ERRORS, MAX_PATH_KEYS, Path, evaluation_failure, parse_path
 from .sink import built_name_problems
 from .stack import full_stack
 from .tiers import TIERS, Tier, renameable
@@ -219,12 +219,24 @@ def _gen_joined(
         position[ci] = k
         k += 1
     none_at = k
-    perm = src.bind(f"_perm_{name}", operator.itemgetter(*[position.get(c.index, none_at) for c in columns]))
+    order = [position.get(c.index, none_at) for c in columns]
+    # (itemgetter of one index gives the item, not a tuple of it: a sink of one column is taken apart so)
+    perm = src.bind(f"_perm_{name}", operator.itemgetter(*order) if len(order) > 1 else _one_of(order[0]))
     defaults = [f"{p}={p}" for p in parts] + [f"{perm}={perm}"]
     defaults += sorted({expr.split("(")[0] + "=" + expr.split("(")[0] for _ci, expr in extra})
     joined = " + ".join([f"{p}({arg})" for p in parts] + [f"({', '.join(expr for _ci, expr in extra)},)" if extra else "()", "(None,)"])
     with src.function(f"{name}({arg}, {', '.join(defaults)})", doc), guard:
         src.emit(f"return {perm}({joined})")
+
+
+def _one_of(at: int) -> Callable[[tuple[Any, ...]], tuple[Any]]:
+    """The 1-tuple of item ``at`` of a tuple (what ``itemgetter`` of several indices makes of them)."""
+    get = operator.itemgetter(at)
+
+    def one(values: tuple[Any, ...]) -> tuple[Any]:
+        return (get(values),)
+
+    return one
 
 
 # ---------------------------------------------------------------------------------------
@@ -994,6 +1006,8 @@ def hand_built_problems(sink: Sink) -> list[Problem]:
             error(f"{at}/path", "the path has neither keys nor an expression")
         elif keys is not None and not (isinstance(keys, tuple) and keys and all(isinstance(k, str) for k in keys)):
             error(f"{at}/path", "the path's keys must be a non-empty tuple of str")
+        elif keys is not None and len(keys) > MAX_PATH_KEYS:  # (load_sink's limit: the decoders' Structs nest a level a key)
+            error(f"{at}/path", f"the path has {len(keys):,} keys; mapper takes at most {MAX_PATH_KEYS}")
     if not sink._checked:  # (names FeatureBase refuses: the endpoint would refuse the sink, as load_sink does)
         for p in built_name_problems(sink, pointers):
             problems.append(replace(p, message=f"{p.message} (a Sink not made by mapper.load_sink)", code="hand-built"))

@@ -375,3 +375,39 @@ def test_a_hand_built_columns_index_that_is_no_plain_int_is_a_definition_error()
         with pytest.raises(mapper.DefinitionError) as exc:
             mapper.compile_sink(replace(sink, columns=tuple(columns)))
         assert [p.pointer for p in exc.value.problems] == ["/definition/1"]
+
+
+def _deep(keys: list[str], value: Any) -> Any:
+    for k in reversed(keys):
+        value = {k: value}
+    return value
+
+
+def test_a_hand_built_path_past_the_key_limit_is_a_definition_error() -> None:
+    # load_sink refuses a path of more than 100 keys; a Sink built by hand skipped that: 300 keys
+    # made a walk of two generated parts that handed back the value itself for its one column
+    # (its _id "x" of "xyz"), 3,000 a RecursionError from building its Structs
+    sink = mapper.load_sink({"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["k"], "type": "string"}]})
+    for depth in (300, 3000):
+        keys = [f"k{i}" for i in range(depth)]
+        deep = replace(sink, columns=(replace(sink.columns[0], path=mapper.paths.path_from_keys(keys)),))
+        with pytest.raises(mapper.DefinitionError) as exc:
+            mapper.compile_sink(deep)
+        assert [(p.pointer, p.code) for p in exc.value.problems] == [("/definition/0/path", "hand-built")]
+        assert f"{depth:,} keys" in exc.value.problems[0].message
+
+
+@pytest.mark.parametrize("part_nodes", [1, 2])
+def test_a_sink_of_one_column_cut_into_generated_parts_maps_its_value_whole(part_nodes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the parts' results were put in column order by operator.itemgetter, which of one index
+    # gives the item, not a tuple of it: the walk returned "xyz" for its one column's tuple
+    import mapper.compiler
+
+    monkeypatch.setattr(mapper.compiler, "PART_NODES", part_nodes)
+    m = mapper.compile_sink(
+        {"primary_key_fields": ["k"], "allow_missing_fields": True, "definition": [{"name": "k", "path": ["a", "b", "c"], "type": "string"}]}
+    )
+    rec = _deep(["a", "b", "c"], "xyz")
+    want = [{"_id": "xyz"}]
+    assert m.compiled.walk(rec) == ("xyz",)
+    assert m.map([rec]).to_rows() == m.map('{"a": {"b": {"c": "xyz"}}}\n').to_rows() == m.map('{"a": {"b": {"c": "xyz"}}}\n', fast=False).to_rows() == want
