@@ -363,6 +363,7 @@ class _PathStats:
         "i_rows",
         "i_int_out",
         "i_far_in",
+        "option",
     )
 
     def __init__(self, keys: tuple[str, ...]):
@@ -474,6 +475,9 @@ class _PathStats:
         # it stores changed: --type PATH=int takes integers beyond int64 (the others are stored)
         self.i_int_out = 0
         self.i_far_in = 0
+        # the path as an option suggesting it names it (see _option_paths): its dot path, quoted where
+        # that text is the column name another path may have in the draft
+        self.option: str | None = None
         self.buniq: array[int] = array("q")
         self.kuniq: array[int] = array("q")
         # Integer strings within int64 as their integers, as an id column reads them: those an
@@ -1693,7 +1697,7 @@ def _times_refused(st: _PathStats) -> str:
         return f"{' and '.join(said)}, which a timestamp column refuses: typed string"
     return (
         f"{plural(st.ts_hits, 'value')} read as {'a timestamp' if st.ts_hits == 1 else 'timestamps'}, beside {' and '.join(said)}, "
-        f"which a timestamp column refuses with their records: typed string ({_type_option(_dot(st.keys), 'timestamp')} takes the others)"
+        f"which a timestamp column refuses with their records: typed string ({_type_option(st.option or _dot(st.keys), 'timestamp')} takes the others)"
     )
 
 
@@ -1847,6 +1851,27 @@ def _dot(keys: tuple[str, ...]) -> str:
     return to_dot_notation(keys)
 
 
+def _option_paths(stats: Mapping[tuple[str, ...], _PathStats]) -> None:
+    """Set each path's ``option``: the text an option suggesting it names it by. Its dot path, but a
+    single key in quotes (``"a_b"``) where the key's text is the column name another path may have
+    in the draft (``a_b`` of the path a.b, ``v`` of the key V, ``v_2`` of a second ``v``): the options
+    read such a text as that column (:func:`_check_named`), and the suggestion failed pasted."""
+    names: dict[str, int] = {}
+    for keys in stats:
+        name = column_name(keys)
+        names[name] = names.get(name, 0) + 1
+    for keys, st in stats.items():
+        dot = _dot(keys)
+        st.option = dot
+        if len(keys) != 1 or not NAME_RE.fullmatch(dot):  # (no column name: the text names the path alone)
+            continue
+        # (the key's own column name is its text: another path's is the same text, or that text suffixed)
+        base, sep, digits = dot.rpartition("_")
+        suffixed = bool(sep) and digits.isdigit() and (names.get(base, 0) > 0 or (len(dot) == 230 and any(n != dot and n.startswith(base) for n in names)))
+        if names.get(dot, 0) > 1 or suffixed:
+            st.option = f'"{dot}"'
+
+
 def _type_option(path: str, ctype: str) -> str:
     """``--type PATH=TYPE`` as a shell takes it: a key with a dot is quoted in the dot path (``"a.b"``),
     and a shell would strip those quotes unquoted, typing the path ``a`` -> ``b`` instead."""
@@ -1967,6 +1992,8 @@ class InferResult:
                 print(f"  {where}: {ex['reason']}", file=out)
         if self.conflicts:
             print("conflicts (paths with several JSON types; record indices are 0-based):", file=out)
+            # (a path whose dot path is another column's name is offered quoted, as the notes offer it)
+            named = {e["name"]: _dot(tuple(e["path"])) for e in self.body["schema"]["definition"]}
             for i, (path, c) in enumerate(self.conflicts.items()):
                 if i >= limit:
                     print(f"  ... and {len(self.conflicts) - limit} more (--report json lists all)", file=out)
@@ -1991,7 +2018,7 @@ class InferResult:
                     # is what infer would choose were it kept, not a choice the draft holds, and a --type on
                     # it has no effect)
                     if kept:
-                        how = "(chosen)" if k == 0 else _type_option(path, alt["type"])
+                        how = "(chosen)" if k == 0 else _type_option(f'"{path}"' if named.get(path, path) != path else path, alt["type"])
                     else:
                         how = "(the choice, were the path kept)" if k == 0 else ""
                     print(f"      {alt['type']:<9} {', '.join(fate)}  {how}".rstrip(), file=out)
@@ -2504,6 +2531,7 @@ class _Drafting:
         self.objects = {k for k, st in self.stats.items() if st.kinds == {"object"} and k not in self.mixed}
         for st in self.stats.values():
             st.finish()
+        _option_paths(self.stats)
         self.skipped.update(sc.odd_keys)
         self.choices: dict[tuple[str, ...], _Choice] = {}
         # Types chosen by the user (--type PATH=TYPE): the choice a conflict offers, or any other.
@@ -2640,7 +2668,9 @@ class _Drafting:
             eg = f" (e.g. {show(example)})" if example is not None else ""
         total = tally["exact"] + tally["changed"] + tally["refused"]
         other = next((t for t in choice.alternatives[1:] if not t["refused"]), None)
-        offer = f"; {_type_option(_dot(keys), other['type'])} takes {'it' if total == 1 else 'them all'} ({other['changed']} changed)" if other else ""
+        offer = (
+            f"; {_type_option(st.option or _dot(keys), other['type'])} takes {'it' if total == 1 else 'them all'} ({other['changed']} changed)" if other else ""
+        )
         by = " (--type)" if keys in self.user_typed else ""
         # ("the 1 record holding the others" read wrong: one is "the record holding the other", and
         # values all refused are "it" or "them", no others being stored)
@@ -3166,7 +3196,7 @@ def _identity(
         if t is None and twin is not None and twin in choices:
             raise InferError(
                 f"--id-field {id_field!r}: its integers go beyond 2^53, which the endpoint decodes as float64 and stores changed; "
-                f"{_dot(twin)} holds the same values as exact strings: use {option_text('--id-field', _dot(twin))}"
+                f"{_dot(twin)} holds the same values as exact strings: use {option_text('--id-field', stats[twin].option or _dot(twin))}"
             )
         if t is None:
             raise _not_an_id(id_field, st)
